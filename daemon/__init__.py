@@ -1,0 +1,1 @@
+"""The daemon: service lifecycle, dispatcher, control socket, CLI and configuration."""

@@ -1,0 +1,47 @@
+"""A blocking client for the control socket, used by the CLI verbs and the REPL."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+
+class DaemonNotRunning(Exception):
+    pass
+
+
+class ControlClient:
+    def __init__(self, path: Path, timeout_s: float = 10.0):
+        self.path = path
+        self.timeout_s = timeout_s
+
+    def request(self, cmd: str, op: str | None = None, reason: str = "") -> dict[str, Any]:
+        payload: dict[str, Any] = {"cmd": cmd}
+        if op is not None:
+            payload["op"] = op
+        if reason:
+            payload["reason"] = reason
+        return self.send_raw(json.dumps(payload).encode() + b"\n")
+
+    def send_raw(self, data: bytes) -> dict[str, Any]:
+        if not self.path.exists():
+            raise DaemonNotRunning(f"daemon is not running (no control socket at {self.path})")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(self.timeout_s)
+            try:
+                sock.connect(str(self.path))
+            except (ConnectionRefusedError, FileNotFoundError) as exc:
+                raise DaemonNotRunning(
+                    f"daemon is not running (stale control socket at {self.path})") from exc
+            sock.sendall(data)
+            reply = b""
+            while not reply.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        if not reply:
+            raise DaemonNotRunning("daemon closed the connection without answering")
+        return json.loads(reply)

@@ -1,0 +1,156 @@
+"""Configuration: one pydantic model, from `ouroboros.toml` plus `OUROBOROS_*` overrides.
+
+Environment keys name a section and a knob joined by a double underscore, e.g.
+`OUROBOROS_GOVERNANCE__NOTIFY_APPLY_DELAY_S=0`. Defaults are the design documents' numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONFIG_NAME = "ouroboros.toml"
+ENV_PREFIX = "OUROBOROS_"
+
+
+class ConfigError(Exception):
+    """A config problem, phrased for the person who has to fix it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DaemonSection(_Section):
+    state_dir: str = ".ouroboros"  # relative to the repository root unless absolute
+    workers: int = Field(default=3, ge=1, le=16)
+    shutdown_grace_s: float = Field(default=30.0, ge=0)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class ProviderSection(_Section):
+    name: Literal["kernel", "replay", "none"] = "kernel"
+    replay_script: str | None = None
+    model: str | None = None  # checkpoint dir; None = the embedded SmolLM2 model
+
+
+class GovernanceSection(_Section):
+    max_generate_retries: int = Field(default=2, ge=0, le=10)
+    max_validate_retries: int = Field(default=2, ge=0, le=10)
+    notify_apply_delay_s: float = Field(default=5.0, ge=0)
+    approval_timeout_s: float = Field(default=600.0, gt=0)
+    validate_timeout_s: float = Field(default=60.0, gt=0)
+    verify_timeout_s: float = Field(default=60.0, gt=0)
+    l2_max_iters: int = Field(default=5, ge=0)
+    l2_timebox_s: float = Field(default=120.0, gt=0)
+    context_expansion: bool = True
+    test_command: list[str] = Field(default=["{python}", "-m", "pytest"], min_length=1)
+    protected_globs: list[str] = Field(default_factory=list)
+    approval_globs: list[str] = Field(default_factory=list)
+    notify_globs: list[str] = Field(default_factory=list)
+
+
+class ToolsSection(_Section):
+    max_rounds: int = Field(default=5, ge=1)
+    max_exploration_rounds: int = Field(default=5, ge=1)
+    min_exploration_calls: int = Field(default=2, ge=0)
+    timeout_s: float = Field(default=30.0, gt=0)
+    max_concurrent: int = Field(default=2, ge=1)
+    output_cap_bytes: int = Field(default=4096, ge=256)
+    compact_threshold_chars: int = Field(default=98_304, ge=1024)
+    compact_preserve_chunks: int = Field(default=6, ge=1)
+
+
+class IntakeSection(_Section):
+    queue_capacity: int = Field(default=16, ge=1)
+    debounce_s: float = Field(default=0.3, ge=0)
+    coalesce_window_s: float = Field(default=30.0, ge=0)
+    file_lock_ttl_s: float = Field(default=300.0, gt=0)
+    todo_scanner: bool = True
+
+
+class CommitSection(_Section):
+    author_name: str = Field(default="Ouroboros", min_length=1)
+    author_email: str = Field(default="ouroboros@localhost", pattern=r"^[^<>\s]+@[^<>\s]+$")
+
+
+class CostSection(_Section):
+    per_op_usd: float = Field(default=0.50, ge=0)
+    daily_usd: float = Field(default=5.00, ge=0)
+
+
+class Settings(_Section):
+    daemon: DaemonSection = Field(default_factory=DaemonSection)
+    provider: ProviderSection = Field(default_factory=ProviderSection)
+    governance: GovernanceSection = Field(default_factory=GovernanceSection)
+    tools: ToolsSection = Field(default_factory=ToolsSection)
+    intake: IntakeSection = Field(default_factory=IntakeSection)
+    commit: CommitSection = Field(default_factory=CommitSection)
+    cost: CostSection = Field(default_factory=CostSection)
+
+    def state_path(self, repo: Path) -> Path:
+        p = Path(self.daemon.state_dir).expanduser()
+        return p if p.is_absolute() else repo / p
+
+
+def _env_value(raw: str) -> Any:
+    """Env values stay strings for pydantic to coerce, except JSON lists/objects."""
+    if raw.strip().startswith(("[", "{")):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _overlay_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX) or "__" not in key[len(ENV_PREFIX):]:
+            continue
+        section, _, knob = key[len(ENV_PREFIX):].lower().partition("__")
+        target = data.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"{key}: [{section}] is not a section")
+        target[knob] = _env_value(raw)
+
+
+def _describe(exc: ValidationError, origin: str) -> str:
+    lines = [f"invalid configuration ({origin}):"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key (value {err['input']!r})")
+        else:
+            lines.append(f"  {key} = {err['input']!r}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(repo: Path, config_path: Path | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the config file (explicit path, or `<repo>/ouroboros.toml` if present), apply
+    environment overrides, validate. Raises ConfigError with a message naming key,
+    value and expectation."""
+    environ = os.environ if environ is None else environ
+    path = config_path or repo / CONFIG_NAME
+    data: dict[str, Any] = {}
+    if config_path is not None and not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    _overlay_env(data, environ)
+    origin = f"{path} + environment" if path.is_file() else "defaults + environment"
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from None

@@ -1,0 +1,280 @@
+"""The daemon service: startup, run, drain, shutdown.
+
+States: INACTIVE -> STARTING -> ACTIVE | DEGRADED -> STOPPING -> INACTIVE, or FAILED.
+Everything is owned by one TaskGroup; the stop event is the only way in from signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from daemon import sd_notify
+from daemon.config import Settings
+from daemon.control import ControlServer
+from daemon.providers import build_provider
+from daemon.recovery import recover
+from governance.approval import ApprovalBroker
+from governance.deps import CancelToken, PhaseDeps, Policy
+from governance.gitops import GitOps
+from governance.orchestrator import Orchestrator
+from governance.phase import Phase
+from governance.pipeline import PHASES
+from governance.provider import CandidateProvider
+from governance.schemas import OperationContext, SignalEnvelope
+from governance.testrun import TestRunner
+from ledger import Ledger
+from sensors.queue import IntakeQueue
+from sensors.todo import TodoSensor
+from sensors.watcher import RepoWatcher
+
+log = structlog.get_logger("daemon")
+
+
+class ServiceState(StrEnum):
+    INACTIVE = "INACTIVE"
+    STARTING = "STARTING"
+    ACTIVE = "ACTIVE"
+    DEGRADED = "DEGRADED"
+    STOPPING = "STOPPING"
+    FAILED = "FAILED"
+
+
+@dataclass
+class OpHandle:
+    ctx: OperationContext
+    cancel: CancelToken = field(default_factory=CancelToken)
+    phase: Phase = Phase.CLASSIFY
+    started: float = field(default_factory=time.monotonic)
+
+
+def policy_from(settings: Settings) -> Policy:
+    g, c = settings.governance, settings.commit
+    return Policy(protected_globs=tuple(g.protected_globs), approval_globs=tuple(g.approval_globs),
+                  notify_globs=tuple(g.notify_globs), max_generate_retries=g.max_generate_retries,
+                  max_validate_retries=g.max_validate_retries,
+                  notify_apply_delay_s=g.notify_apply_delay_s,
+                  approval_timeout_s=g.approval_timeout_s, context_expansion=g.context_expansion,
+                  author_name=c.author_name, author_email=c.author_email)
+
+
+class Daemon:
+    def __init__(self, repo: Path, settings: Settings,
+                 provider: CandidateProvider | None = None):
+        self.git = GitOps(repo)
+        self.root = self.git.root
+        self.settings = settings
+        self.state_dir = settings.state_path(self.root)
+        self.session_id = f"s-{uuid.uuid4().hex[:12]}"
+        self.state = ServiceState.INACTIVE
+        self.degraded_reason = ""
+        self.paused = False
+        self.ops: dict[str, OpHandle] = {}
+        self.approvals = ApprovalBroker()
+        self._provider_override = provider
+        self.provider: CandidateProvider | None = None
+        self.ledger: Ledger | None = None
+        self.queue: IntakeQueue | None = None
+        self.control: ControlServer | None = None
+        self.ready = asyncio.Event()
+        self._op_done = asyncio.Event()
+        self._stopping = False
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def _set_state(self, state: ServiceState, why: str = "") -> None:
+        log.info("service state", frm=self.state.value, to=state.value, why=why)
+        self.state = state
+        sd_notify.notify(f"STATUS={state.value}{': ' + why if why else ''}")
+
+    async def startup(self) -> None:
+        self._set_state(ServiceState.STARTING)
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(ValueError):
+            rel = self.state_dir.resolve().relative_to(self.root.resolve()).as_posix()
+            await asyncio.to_thread(self.git.exclude, f"/{rel}/")
+        self.ledger = await Ledger.open(self.state_dir / "ledger.sqlite3")
+        await recover(self.ledger, self.git, self.state_dir)
+        self.queue = IntakeQueue(self.ledger, self.settings.intake.queue_capacity)
+        requeued = await self.queue.rehydrate()
+        if requeued:
+            log.info("rehydrated queue from WAL", envelopes=requeued)
+        self.provider, why = ((self._provider_override, "") if self._provider_override
+                              else build_provider(self.settings, self.root))
+        if self.provider is not None:
+            health = await self.provider.health()
+            why = "" if health.healthy else f"provider {self.provider.name}: {health.detail}"
+        self.control = ControlServer(self, self.state_dir / "control.sock")
+        await self.control.start()
+        if why:
+            self.degraded_reason = why
+            self._set_state(ServiceState.DEGRADED, why)
+        else:
+            self._set_state(ServiceState.ACTIVE)
+        sd_notify.notify("READY=1")
+        self.ready.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until `stop` is set, then drain. Owns every task it starts."""
+        async with asyncio.TaskGroup() as tg:
+            background = [tg.create_task(self._dispatch_loop(tg), name="dispatcher")]
+            if self.settings.intake.todo_scanner:
+                background.append(tg.create_task(self._watcher().run(), name="watcher"))
+            await stop.wait()
+            self._stopping = True
+            for task in background:
+                task.cancel()
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Give in-flight ops the grace period, then cancel the rest cooperatively."""
+        self._set_state(ServiceState.STOPPING, f"{len(self.ops)} op(s) in flight")
+        sd_notify.notify("STOPPING=1")
+        grace = self.settings.daemon.shutdown_grace_s
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                while self.ops:
+                    await self._op_done.wait()
+                    self._op_done.clear()
+        for handle in list(self.ops.values()):
+            handle.cancel.cancel(f"daemon shutting down (grace of {grace:g}s passed)")
+
+    async def shutdown(self) -> None:
+        if self.control:
+            await self.control.stop()
+        if self.ledger:
+            await self.ledger.close()
+        self._set_state(ServiceState.INACTIVE)
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """The whole life: startup, run, shutdown. FAILED if startup or run raises."""
+        try:
+            await self.startup()
+            await self.run(stop)
+        except BaseException as exc:
+            self._set_state(ServiceState.FAILED, f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                await self.shutdown()
+
+    # -- work -------------------------------------------------------------------------
+
+    def _watcher(self) -> RepoWatcher:
+        sensor = TodoSensor(self.root, self.session_id, self.submit,
+                            lambda paths: asyncio.to_thread(self.git.dirty, paths))
+        return RepoWatcher(self.root, self.state_dir, self.settings.intake.debounce_s,
+                           sensor.on_paths, sensor.on_git_change)
+
+    async def submit(self, envelope: SignalEnvelope) -> bool:
+        """Entry point for every sensor: queue the envelope (dedup, WAL)."""
+        assert self.queue is not None
+        accepted = await self.queue.put(envelope)
+        log.info("signal", source=envelope.source, goal=envelope.goal[:120], queued=accepted)
+        return accepted
+
+    def _busy_files(self) -> set[str]:
+        return {f for h in self.ops.values() for f in h.ctx.envelope.target_files}
+
+    async def budget_left(self) -> bool:
+        assert self.ledger is not None
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        spent = await self.ledger.cost_since(midnight.isoformat())
+        return spent < self.settings.cost.daily_usd
+
+    async def _dispatch_loop(self, tg: asyncio.TaskGroup) -> None:
+        assert self.queue is not None
+        orchestrator = Orchestrator(PHASES, self._phase_deps(), self._on_phase)
+        while True:
+            await self.queue.changed.wait()
+            self.queue.changed.clear()
+            while (not self.paused and self.provider is not None
+                   and len(self.ops) < self.settings.daemon.workers and await self.budget_left()):
+                busy = self._busy_files()
+                env = await self.queue.pop_ready(
+                    lambda e, busy=busy: bool(busy & set(e.target_files)))
+                if env is None:
+                    break
+                handle = OpHandle(OperationContext(envelope=env))
+                self.ops[handle.ctx.op_id] = handle
+                tg.create_task(self._run_op(orchestrator, handle), name=handle.ctx.op_id)
+
+    async def _run_op(self, orchestrator: Orchestrator, handle: OpHandle) -> None:
+        op_id = handle.ctx.op_id
+        try:
+            terminal = await orchestrator.run(handle.ctx, handle.cancel)
+            log.info("op finished", op_id=op_id, terminal=terminal.value,
+                     cost_usd=round(handle.ctx.cost_usd, 6), commit=handle.ctx.commit_sha)
+        except Exception:
+            log.exception("op crashed outside the orchestrator", op_id=op_id)
+        finally:
+            self.ops.pop(op_id, None)
+            self._op_done.set()
+            if self.queue is not None:
+                self.queue.changed.set()
+
+    def _on_phase(self, op_id: str, phase: Phase) -> None:
+        if op_id in self.ops:
+            self.ops[op_id].phase = phase
+        log.info("phase", op_id=op_id, phase=phase.value)
+
+    def _phase_deps(self) -> PhaseDeps:
+        assert self.ledger is not None
+        g = self.settings.governance
+        rel = ""
+        with contextlib.suppress(ValueError):
+            rel = self.state_dir.resolve().relative_to(self.root.resolve()).as_posix()
+        return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
+                         policy=policy_from(self.settings), provider=self.provider, git=self.git,
+                         validate_runner=TestRunner(g.test_command, g.validate_timeout_s),
+                         verify_runner=TestRunner(g.test_command, g.verify_timeout_s),
+                         approvals=self.approvals, ledger=self.ledger)
+
+    # -- control verbs ----------------------------------------------------------------
+
+    def find_op(self, prefix: str) -> OpHandle:
+        want = prefix if prefix.startswith("op-") else f"op-{prefix}"
+        matches = [h for op_id, h in self.ops.items() if op_id.startswith(want)]
+        if len(matches) != 1:
+            raise LookupError(f"{'no' if not matches else len(matches)} in-flight op(s) "
+                              f"match {prefix!r}")
+        return matches[0]
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        log.info("dispatch paused" if paused else "dispatch resumed")
+        if not paused and self.queue is not None:
+            self.queue.changed.set()
+
+    async def status(self) -> dict[str, Any]:
+        now = time.monotonic()
+        cost_today = 0.0
+        if self.ledger is not None:
+            midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            cost_today = await self.ledger.cost_since(midnight.isoformat())
+        return {
+            "state": self.state.value,
+            "degraded_reason": self.degraded_reason,
+            "paused": self.paused,
+            "repo": str(self.root),
+            "session_id": self.session_id,
+            "provider": getattr(self.provider, "name", None),
+            "queue": self.queue.snapshot() if self.queue else [],
+            "in_flight": [{"op_id": op_id, "phase": h.phase.value,
+                           "goal": h.ctx.envelope.goal, "risk": h.ctx.risk_tier,
+                           "cost_usd": round(h.ctx.cost_usd, 6),
+                           "age_s": round(now - h.started, 1),
+                           "awaiting_approval": op_id in self.approvals.awaiting()}
+                          for op_id, h in self.ops.items()],
+            "cost_today_usd": round(cost_today, 6),
+            "daily_budget_usd": self.settings.cost.daily_usd,
+        }

@@ -1,0 +1,68 @@
+"""COMPLETE's auto-commit: a Conventional-Commit message with parseable trailers, committed
+through GitOps so only the op's files are included."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import textwrap
+
+from governance.deps import PhaseDeps
+from governance.gitops import CommitResult
+from governance.schemas import OperationContext
+
+COMMIT_TYPES: dict[str, str] = {
+    "test_failure": "fix",
+    "todo_scanner": "refactor",
+    "doc_staleness": "docs",
+    "opportunity_miner": "refactor",
+    "backlog": "feat",
+}
+SUBJECT_MAX = 72
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def _scope(files: list[str]) -> str:
+    first = files[0]
+    head = first.split("/", 1)[0] if "/" in first else posixpath.splitext(first)[0]
+    return re.sub(r"[^A-Za-z0-9_.-]", "", head) or "repo"
+
+
+def commit_message(ctx: OperationContext, files: list[str], provider: str, author: str) -> str:
+    """The message; `{integrity}` is filled in by GitOps once the tree is known."""
+    assert ctx.generation is not None
+    env = ctx.envelope
+    kind = COMMIT_TYPES.get(env.source, "chore")
+    prefix = f"{kind}({_scope(files)}): "
+    goal = _clean(env.goal).splitlines()[0] if _clean(env.goal) else "automated change"
+    goal = goal[0].lower() + goal[1:] if goal[:1].isupper() and goal[1:2].islower() else goal
+    room = SUBJECT_MAX - len(prefix)
+    subject = prefix + (goal if len(goal) <= room else goal[: room - 3].rstrip() + "...")
+    rationale = _clean(ctx.generation.rationale)[:2000] or "No rationale given."
+    body = "\n".join(textwrap.fill(p, 72) for p in rationale.split("\n") if p.strip())
+    generated_by = "Ouroboros + Venom" if ctx.generation.tool_records else "Ouroboros"
+    trailers = [
+        f"Op-Id: {ctx.op_id}",
+        f"Signal: {env.source}",
+        f"Risk: {ctx.risk_tier}",
+        f"Provider: {provider}",
+        f"Generated-By: {generated_by}",
+        "Integrity: sha256:{integrity}",
+        f"Signed-off-by: {author}",
+    ]
+    return f"{subject}\n\n{body}\n\nFiles: {', '.join(files)}\n\n" + "\n".join(trailers) + "\n"
+
+
+async def auto_commit(ctx: OperationContext, d: PhaseDeps) -> CommitResult:
+    assert ctx.generation is not None
+    files = [c.file_path for c in ctx.generation.candidate.changes()]
+    provider = ctx.generation.usage.provider
+    author = f"{d.policy.author_name} <{d.policy.author_email}>"
+    message = commit_message(ctx, files, provider, author)
+    return await d.in_thread(lambda: d.git.commit_paths(
+        files, message, author_name=d.policy.author_name, author_email=d.policy.author_email,
+        expected_head=ctx.base_head))

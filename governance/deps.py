@@ -1,0 +1,107 @@
+"""What every phase function receives and returns: PhaseDeps in, a Transition out."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from governance.approval import ApprovalBroker
+from governance.gitops import GitOps
+from governance.phase import Phase
+from governance.provider import CandidateProvider, ModelReply, ToolLoop
+from governance.schemas import OperationContext
+from governance.testrun import TestRunner
+from ledger import Ledger
+
+
+@dataclass(frozen=True)
+class Transition:
+    to: Phase
+    reason: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    cost_delta: float = 0.0
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Governance knobs, mapped from the daemon's config at the composition root."""
+
+    protected_globs: tuple[str, ...] = ()
+    approval_globs: tuple[str, ...] = ()
+    notify_globs: tuple[str, ...] = ()
+    max_generate_retries: int = 2
+    max_validate_retries: int = 2
+    notify_apply_delay_s: float = 5.0
+    approval_timeout_s: float = 600.0
+    context_expansion: bool = True
+    max_candidate_bytes: int = 1_000_000
+    author_name: str = "Ouroboros"
+    author_email: str = "ouroboros@localhost"
+
+
+@dataclass
+class PhaseDeps:
+    root: Path
+    state_dir: Path
+    state_rel: str  # state dir relative to root ('' when it lives outside the repo)
+    policy: Policy
+    provider: CandidateProvider | None
+    git: GitOps
+    validate_runner: TestRunner
+    verify_runner: TestRunner
+    approvals: ApprovalBroker
+    ledger: Ledger
+    tool_loop: ToolLoop | None = None
+
+    async def record_reply(self, ctx: OperationContext, phase: Phase, reply: ModelReply) -> None:
+        u = reply.usage
+        ctx.cost_usd += u.cost_usd
+        await self.ledger.record_model_call(
+            ctx.op_id, phase=phase.value, provider=u.provider, model=u.model,
+            prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens,
+            cost_usd=u.cost_usd, latency_ms=u.latency_ms)
+        for rec in reply.tool_records:
+            await self.ledger.record_tool_call(
+                ctx.op_id, round=0, tool=rec.tool, arguments=rec.arguments,
+                verdict=rec.verdict, result_bytes=rec.result_bytes, duration_ms=rec.duration_ms)
+
+    async def record_failed_call(self, ctx: OperationContext, phase: Phase, exc: Exception) -> None:
+        name = getattr(self.provider, "name", "none")
+        await self.ledger.record_model_call(ctx.op_id, phase=phase.value, provider=name,
+                                            ok=False, error=f"{type(exc).__name__}: {exc}")
+
+    async def thought(self, ctx: OperationContext, phase: Phase, msg: str, **data: Any) -> None:
+        await self.ledger.record_thought(ctx.op_id, phase.value, msg, data)
+
+    async def in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.to_thread(fn, *args)
+
+
+PhaseFn = Callable[[OperationContext, PhaseDeps], Awaitable[Transition]]
+
+
+def file_sha256(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+class CancelToken:
+    """A cooperative cancel request with the reason the op's CANCELLED row will carry."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self.reason = ""
+
+    def cancel(self, reason: str) -> None:
+        if not self._event.is_set():
+            self.reason = reason
+            self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    async def wait(self) -> None:
+        await self._event.wait()

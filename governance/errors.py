@@ -1,0 +1,48 @@
+"""Governance exceptions.
+
+    GovernanceError                 base; carries op_id and phase when known
+    ├── IllegalTransition           a phase returned a transition the table forbids
+    ├── ProviderError               a model provider failed or returned unusable output
+    │   └── CandidateParseError     the model's text held no valid candidate JSON
+    ├── ValidationFailed            syntax or tests failed in the sandbox
+    ├── ApplyError                  writing the candidate to the live tree failed
+    ├── StaleTarget                 a target changed under the op (human edit)
+    └── CommitError                 the auto-commit could not be made
+"""
+
+from __future__ import annotations
+
+
+class GovernanceError(Exception):
+    def __init__(self, message: str, *, op_id: str | None = None, phase: str | None = None):
+        super().__init__(message)
+        self.op_id = op_id
+        self.phase = phase
+
+
+class IllegalTransition(GovernanceError):
+    pass
+
+
+class ProviderError(GovernanceError):
+    pass
+
+
+class CandidateParseError(ProviderError):
+    pass
+
+
+class ValidationFailed(GovernanceError):
+    pass
+
+
+class ApplyError(GovernanceError):
+    pass
+
+
+class StaleTarget(GovernanceError):
+    pass
+
+
+class CommitError(GovernanceError):
+    pass

@@ -1,0 +1,64 @@
+"""The allowed phase transitions, as one table, validated when this module is imported.
+
+The orchestrator consults `check()` before entering any phase; a transition that is
+not in the table is a bug in a phase function and routes the op to POSTMORTEM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from governance.errors import IllegalTransition
+from governance.phase import INITIAL, TERMINAL, Phase
+
+P = Phase
+# Failure sinks every running phase may take: an unexpected error, a human cancel, or
+# an unrecoverable configuration problem.
+_SINKS = frozenset({P.POSTMORTEM, P.CANCELLED, P.FAILED_PERMANENT})
+
+TRANSITIONS: Mapping[Phase, frozenset[Phase]] = {
+    P.CLASSIFY: frozenset({P.ROUTE, P.BLOCKED}) | _SINKS,
+    P.ROUTE: frozenset({P.CONTEXT_EXPANSION}) | _SINKS,
+    P.CONTEXT_EXPANSION: frozenset({P.PLAN}) | _SINKS,
+    P.PLAN: frozenset({P.GENERATE}) | _SINKS,
+    # A no-op candidate ("nothing to change") completes without touching disk.
+    P.GENERATE: frozenset({P.VALIDATE, P.GENERATE_RETRY, P.COMPLETE}) | _SINKS,
+    P.GENERATE_RETRY: frozenset({P.VALIDATE, P.GENERATE_RETRY, P.COMPLETE}) | _SINKS,
+    P.VALIDATE: frozenset({P.GATE, P.VALIDATE_RETRY}) | _SINKS,
+    P.VALIDATE_RETRY: frozenset({P.VALIDATE, P.VALIDATE_RETRY, P.COMPLETE}) | _SINKS,
+    P.GATE: frozenset({P.APPROVE, P.BLOCKED}) | _SINKS,
+    P.APPROVE: frozenset({P.APPLY}) | _SINKS,
+    P.APPLY: frozenset({P.VERIFY}) | _SINKS,
+    P.VERIFY: frozenset({P.COMPLETE}) | _SINKS,
+    **{t: frozenset() for t in TERMINAL},
+}
+
+
+def check(current: Phase, target: Phase) -> None:
+    """Raise IllegalTransition unless `current -> target` is in the table."""
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransition(f"can't enter {target} when in {current}")
+
+
+def validate_table(table: Mapping[Phase, frozenset[Phase]]) -> None:
+    """Structural checks: every phase listed, terminals are sinks, all reachable, no dead ends."""
+    missing = set(Phase) - set(table)
+    if missing:
+        raise ValueError(f"phases missing from the table: {sorted(missing)}")
+    for phase, targets in table.items():
+        if phase in TERMINAL and targets:
+            raise ValueError(f"terminal phase {phase} has exits: {sorted(targets)}")
+        if phase not in TERMINAL and not targets:
+            raise ValueError(f"non-terminal phase {phase} is a dead end")
+    seen, frontier = {INITIAL}, [INITIAL]
+    while frontier:
+        for nxt in table[frontier.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                frontier.append(nxt)
+    unreachable = set(Phase) - seen
+    if unreachable:
+        raise ValueError(f"unreachable phases: {sorted(unreachable)}")
+
+
+validate_table(TRANSITIONS)

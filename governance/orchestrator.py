@@ -1,0 +1,128 @@
+"""The orchestrator: a small loop that runs one op through the phase table to a terminal.
+
+For each phase it runs the phase function, checks the returned transition against the
+table, writes the ledger row, and only then enters the next phase. Guarantees:
+- every op ends in exactly one terminal phase, whatever a phase raises;
+- a cancel request interrupts any phase except APPLY (whose writes must finish so the
+  snapshot stays meaningful) and ends the op CANCELLED;
+- any ending other than COMPLETE after APPLY restores the rollback snapshot, and COMPLETE
+  is entered only once the auto-commit exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from governance import fsm
+from governance.autocommit import auto_commit
+from governance.deps import CancelToken, PhaseDeps, PhaseFn, Transition
+from governance.errors import IllegalTransition
+from governance.phase import INITIAL, Phase
+from governance.rollback import RollbackSnapshot
+from governance.schemas import OperationContext
+
+UNINTERRUPTIBLE = frozenset({Phase.APPLY})
+
+
+class Orchestrator:
+    def __init__(self, phases: Mapping[Phase, PhaseFn], deps: PhaseDeps,
+                 on_phase: Callable[[str, Phase], None] | None = None):
+        missing = [p for p in fsm.TRANSITIONS if not p.terminal and p not in phases]
+        if missing:
+            raise ValueError(f"no phase function for {missing}")
+        self.phases = phases
+        self.deps = deps
+        self.on_phase = on_phase or (lambda op_id, phase: None)
+
+    async def run(self, ctx: OperationContext, cancel: CancelToken | None = None) -> Phase:
+        """Drive `ctx` to a terminal phase and return it."""
+        cancel = cancel or CancelToken()
+        ledger = self.deps.ledger
+        env = ctx.envelope
+        await ledger.record_operation(ctx.op_id, source=env.source, goal=env.goal,
+                                      session_id=env.session_id,
+                                      envelope=env.model_dump(mode="json"))
+        await ledger.append_transition(ctx.op_id, from_phase=None, to_phase=INITIAL.value,
+                                       reason=f"signal from {env.source}")
+        current = INITIAL
+        while not current.terminal:
+            self.on_phase(ctx.op_id, current)
+            try:
+                t = await self._step(current, ctx, cancel)
+            except asyncio.CancelledError:
+                await asyncio.shield(self._record(ctx, current, Transition(
+                    Phase.CANCELLED, "daemon cancelled the op task")))
+                raise
+            current = await self._record(ctx, current, t)
+        self.on_phase(ctx.op_id, current)
+        return current
+
+    async def _step(self, current: Phase, ctx: OperationContext,
+                    cancel: CancelToken) -> Transition:
+        try:
+            t = await self._run_phase(current, ctx, cancel)
+            fsm.check(current, t.to)
+            return t
+        except IllegalTransition as exc:
+            return Transition(Phase.POSTMORTEM, f"bug: {exc}")
+        except Exception as exc:
+            return Transition(Phase.POSTMORTEM, f"{type(exc).__name__} in {current}: {exc}",
+                              {"traceback": traceback.format_exc(limit=8)})
+
+    async def _run_phase(self, phase: Phase, ctx: OperationContext,
+                         cancel: CancelToken) -> Transition:
+        if cancel.is_set():
+            return Transition(Phase.CANCELLED, f"{cancel.reason} (before {phase})")
+        work = self.phases[phase](ctx, self.deps)
+        if phase in UNINTERRUPTIBLE:
+            return await work
+        task = asyncio.ensure_future(work)
+        waiter = asyncio.ensure_future(cancel.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if task.cancelled():
+            return Transition(Phase.CANCELLED, f"{cancel.reason} (during {phase})")
+        return task.result()
+
+    async def _record(self, ctx: OperationContext, current: Phase, t: Transition) -> Phase:
+        if t.to.terminal:
+            t = await self._finish(ctx, t)
+        await self.deps.ledger.append_transition(
+            ctx.op_id, from_phase=current.value, to_phase=t.to.value, reason=t.reason,
+            cost_delta=t.cost_delta, payload=t.payload)
+        return t.to
+
+    async def _finish(self, ctx: OperationContext, t: Transition) -> Transition:
+        """Terminal entry: commit on COMPLETE, restore the snapshot on anything else."""
+        if t.to is Phase.COMPLETE and ctx.applied and ctx.commit_sha is None:
+            try:
+                result = await auto_commit(ctx, self.deps)
+            except Exception as exc:
+                t = Transition(Phase.POSTMORTEM, f"auto-commit failed: {exc}", t.payload)
+            else:
+                ctx.commit_sha = result.sha
+                RollbackSnapshot.load(Path(ctx.rollback_dir or ""), self.deps.root).discard()
+                return Transition(t.to, t.reason, {**t.payload, "commit": result.sha,
+                                                   "integrity": result.integrity}, t.cost_delta)
+        if t.to is not Phase.COMPLETE and ctx.applied and ctx.rollback_dir:
+            snapshot = RollbackSnapshot.load(Path(ctx.rollback_dir), self.deps.root)
+            try:
+                restored = await asyncio.to_thread(snapshot.restore)
+            except Exception as exc:  # left on disk: the next start retries the restore
+                return Transition(t.to, f"{t.reason}; ROLLBACK FAILED: {exc}", t.payload,
+                                  t.cost_delta)
+            snapshot.discard()
+            ctx.applied = False
+            return Transition(t.to, t.reason, {**t.payload, "rolled_back": restored},
+                              t.cost_delta)
+        return t

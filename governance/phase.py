@@ -1,0 +1,35 @@
+"""The pipeline's phases and which of them are terminal."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    CLASSIFY = "CLASSIFY"
+    ROUTE = "ROUTE"
+    CONTEXT_EXPANSION = "CONTEXT_EXPANSION"
+    PLAN = "PLAN"
+    GENERATE = "GENERATE"
+    GENERATE_RETRY = "GENERATE_RETRY"
+    VALIDATE = "VALIDATE"
+    VALIDATE_RETRY = "VALIDATE_RETRY"
+    GATE = "GATE"
+    APPROVE = "APPROVE"
+    APPLY = "APPLY"
+    VERIFY = "VERIFY"
+    COMPLETE = "COMPLETE"
+    POSTMORTEM = "POSTMORTEM"
+    CANCELLED = "CANCELLED"
+    BLOCKED = "BLOCKED"
+    FAILED_PERMANENT = "FAILED_PERMANENT"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL: frozenset[Phase] = frozenset(
+    {Phase.COMPLETE, Phase.POSTMORTEM, Phase.CANCELLED, Phase.BLOCKED, Phase.FAILED_PERMANENT}
+)
+INITIAL: Phase = Phase.CLASSIFY

@@ -1,0 +1,93 @@
+"""CLASSIFY, ROUTE, CONTEXT_EXPANSION and PLAN: deciding how (and whether) to do the work."""
+
+from __future__ import annotations
+
+import time
+
+from governance.deps import PhaseDeps, Transition
+from governance.errors import CandidateParseError, ProviderError
+from governance.phase import Phase
+from governance.prompts import plan_prompt
+from governance.protected import PathEscape, normalize
+from governance.risk import RiskInput, RiskTier, classify, new_files_under
+from governance.routing import ROUTES, Route, route
+from governance.schemas import OperationContext, parse_plan
+from governance.testrun import scope_tests
+
+TRIVIAL_GOAL_CHARS = 200
+MAX_CONTEXT_FILES = 5
+
+
+def is_trivial(ctx: OperationContext) -> bool:
+    return len(ctx.envelope.target_files) == 1 and len(ctx.envelope.goal) <= TRIVIAL_GOAL_CHARS
+
+
+async def classify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    try:
+        targets = tuple(normalize(f) for f in ctx.envelope.target_files)
+    except PathEscape as exc:
+        return Transition(Phase.BLOCKED, f"bad target path: {exc}")
+    verdict = classify(RiskInput(
+        files=targets, new_files=new_files_under(d.root, targets), deleted_files=frozenset(),
+        confidence=ctx.envelope.confidence, state_dir=d.state_rel,
+        protected_globs=d.policy.protected_globs, approval_globs=d.policy.approval_globs,
+        notify_globs=d.policy.notify_globs))
+    payload = {"tier": verdict.tier.name, "rule": verdict.rule, "why": verdict.reason}
+    if verdict.tier is RiskTier.BLOCKED:
+        return Transition(Phase.BLOCKED, f"protected path: {verdict.reason}", payload)
+    dirty = await d.in_thread(d.git.dirty, list(targets))
+    if dirty:
+        return Transition(Phase.BLOCKED,
+                          f"target files have uncommitted human edits: {', '.join(dirty)}",
+                          payload)
+    ctx.risk_tier, ctx.risk_rule = verdict.tier.name, verdict.rule
+    ctx.base_head = await d.in_thread(d.git.head_sha)
+    return Transition(Phase.ROUTE, f"risk {verdict.tier.name} by rule {verdict.rule}", payload)
+
+
+async def route_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    spec, why = route(ctx.envelope)
+    ctx.route = spec.route.value
+    return Transition(Phase.CONTEXT_EXPANSION, f"route {spec.route} ({why})",
+                      {"route": spec.route.value, "generate_timeout_s": spec.generate_timeout_s})
+
+
+async def context_expansion_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """Deterministic expansion: the tests that exercise the targets, bounded."""
+    if not d.policy.context_expansion or is_trivial(ctx):
+        return Transition(Phase.PLAN, "skipped: trivial op" if d.policy.context_expansion
+                          else "skipped: disabled by config")
+    files = await d.in_thread(d.git.listed_files)
+
+    def read(rel: str) -> str:
+        try:
+            return (d.root / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    related = scope_tests(list(ctx.envelope.target_files), files, read)[:MAX_CONTEXT_FILES]
+    ctx.context_files = related
+    return Transition(Phase.PLAN, f"{len(related)} related files", {"files": related})
+
+
+async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """Ask for a plan.1 on non-trivial ops; a failed plan falls through (soft failure)."""
+    spec = ROUTES[Route(ctx.route)] if ctx.route else None
+    if is_trivial(ctx) and not (spec and spec.plan_required):
+        return Transition(Phase.GENERATE, "skipped: trivial op (default approach)")
+    if d.provider is None:
+        return Transition(Phase.GENERATE, "skipped: no provider to plan with")
+    deadline = time.monotonic() + (spec.generate_timeout_s if spec else 120.0)
+    try:
+        reply = await d.provider.plan(plan_prompt(ctx), deadline=deadline)
+    except ProviderError as exc:
+        await d.record_failed_call(ctx, Phase.PLAN, exc)
+        return Transition(Phase.GENERATE, f"plan failed, default approach: {exc}")
+    await d.record_reply(ctx, Phase.PLAN, reply)
+    try:
+        ctx.plan = parse_plan(reply.text)
+    except CandidateParseError as exc:
+        return Transition(Phase.GENERATE, f"plan unusable, default approach: {exc}",
+                          cost_delta=reply.usage.cost_usd)
+    return Transition(Phase.GENERATE, f"plan: {ctx.plan.approach[:120]}",
+                      {"plan": ctx.plan.model_dump()}, cost_delta=reply.usage.cost_usd)

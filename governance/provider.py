@@ -1,0 +1,52 @@
+"""The only way governance reaches a model: the CandidateProvider protocol.
+
+Providers return the model's text and usage; governance parses and judges it, so a
+provider can never decide what is applied.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+from governance.schemas import ModelUsage, ToolRecord
+
+
+class ModelReply(BaseModel):
+    text: str
+    usage: ModelUsage
+    tool_records: list[ToolRecord] = Field(default_factory=list)
+
+
+class ProviderHealth(BaseModel):
+    healthy: bool
+    detail: str = ""
+
+
+@runtime_checkable
+class ToolLoop(Protocol):
+    """Seam for Venom's multi-turn tool loop: drives a provider until it gives a final answer.
+
+    GENERATE passes one to `generate()` when tools are enabled; a provider given None
+    answers in a single turn.
+    """
+
+    async def run(self, provider: CandidateProvider, prompt: str, *,
+                  deadline: float) -> ModelReply: ...
+
+
+@runtime_checkable
+class CandidateProvider(Protocol):
+    name: str
+
+    async def generate(self, prompt: str, *, deadline: float,
+                       tool_loop: ToolLoop | None = None) -> ModelReply:
+        """One candidate as model text; `deadline` is an absolute time.monotonic() value."""
+        ...
+
+    async def plan(self, prompt: str, *, deadline: float) -> ModelReply:
+        """A plan.1 (or expansion) reply as model text."""
+        ...
+
+    async def health(self) -> ProviderHealth: ...

@@ -1,0 +1,229 @@
+"""Boundary schemas: what sensors send in and what providers hand back.
+
+Everything that crosses a seam (sensor -> router -> orchestrator, provider -> governance)
+is one of these pydantic models, so malformed data fails at the boundary with a clear
+message instead of deep inside a phase.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from governance.errors import CandidateParseError
+
+
+class Urgency(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+def new_op_id() -> str:
+    return f"op-{uuid.uuid4().hex[:16]}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SignalEnvelope(BaseModel):
+    """A unit of noticed work, as a sensor emits it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str = Field(min_length=1)
+    urgency: Urgency = Urgency.NORMAL
+    target_files: tuple[str, ...] = Field(min_length=1)
+    goal: str = Field(min_length=1)
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    dedup_key: str = Field(min_length=1)
+    session_id: str = Field(min_length=1)
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("target_files")
+    @classmethod
+    def _relative_posix(cls, files: tuple[str, ...]) -> tuple[str, ...]:
+        for f in files:
+            if not f or f.startswith("/") or "\\" in f or "\x00" in f:
+                raise ValueError(f"target file must be a relative POSIX path: {f!r}")
+        return files
+
+
+class FileChangeDescriptor(BaseModel):
+    file_path: str
+    change: str = ""
+    rationale: str = ""
+
+
+class PlanResult(BaseModel):
+    """The plan.1 schema: the model's strategy before it writes code."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    schema_version: Literal["plan.1"] = Field(default="plan.1", alias="schema")
+    approach: str
+    complexity: Literal["trivial", "simple", "moderate", "complex", "architectural"] = "simple"
+    ordered_changes: list[FileChangeDescriptor] = Field(default_factory=list)
+    risk_factors: list[str] = Field(default_factory=list)
+    test_strategy: str = ""
+    architectural_notes: str = ""
+
+
+class FileChange(BaseModel):
+    """One file of a candidate: its whole new content, or its deletion."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file_path: str = Field(min_length=1)
+    full_content: str | None = None
+    action: Literal["write", "delete"] = "write"
+    rationale: str = ""
+
+    @model_validator(mode="after")
+    def _content_matches_action(self) -> FileChange:
+        if self.action == "write" and self.full_content is None:
+            raise ValueError(f"{self.file_path}: action 'write' needs full_content")
+        if self.action == "delete" and self.full_content is not None:
+            raise ValueError(f"{self.file_path}: action 'delete' takes no full_content")
+        return self
+
+
+class Candidate(BaseModel):
+    """A proposed change: single file, several files (`files`), or an explicit no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal["candidate.1"] = Field(default="candidate.1", alias="schema")
+    file_path: str | None = None
+    full_content: str | None = None
+    files: list[FileChange] | None = None
+    no_op: bool = False
+    rationale: str = ""
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Candidate:
+        single = self.file_path is not None
+        multi = self.files is not None
+        if sum([single, multi, self.no_op]) != 1:
+            raise ValueError("a candidate is exactly one of: file_path+full_content, files, no_op")
+        if single and self.full_content is None:
+            raise ValueError("a single-file candidate needs full_content")
+        if multi and not self.files:
+            raise ValueError("'files' must list at least one file")
+        if multi:
+            paths = [f.file_path for f in self.files or []]
+            if len(set(paths)) != len(paths):
+                raise ValueError("'files' lists the same path twice")
+        return self
+
+    def changes(self) -> list[FileChange]:
+        """The candidate as a uniform list of file changes (empty for a no-op)."""
+        if self.no_op:
+            return []
+        if self.files is not None:
+            return list(self.files)
+        assert self.file_path is not None
+        return [FileChange(file_path=self.file_path, full_content=self.full_content,
+                           rationale=self.rationale)]
+
+
+class ToolRecord(BaseModel):
+    """One tool call made during generation (filled by the tool loop)."""
+
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    verdict: str = "allowed"
+    result_bytes: int = 0
+    duration_ms: float = 0.0
+
+
+class ModelUsage(BaseModel):
+    provider: str
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+
+
+class GenerationResult(BaseModel):
+    candidate: Candidate
+    rationale: str = ""
+    tool_records: list[ToolRecord] = Field(default_factory=list)
+    usage: ModelUsage
+    raw_text: str = ""
+
+    @property
+    def cost_usd(self) -> float:
+        return self.usage.cost_usd
+
+
+class OperationContext(BaseModel):
+    """What the pipeline knows about one op; serialized into the ledger at each step."""
+
+    op_id: str = Field(default_factory=new_op_id)
+    envelope: SignalEnvelope
+    risk_tier: str | None = None
+    risk_rule: str | None = None
+    route: str | None = None
+    context_files: list[str] = Field(default_factory=list)
+    plan: PlanResult | None = None
+    generation: GenerationResult | None = None
+    generate_attempts: int = 0
+    validate_retries: int = 0
+    last_failure: str | None = None
+    base_head: str | None = None
+    live_hashes: dict[str, str | None] = Field(default_factory=dict)
+    rollback_dir: str | None = None
+    applied: bool = False
+    commit_sha: str | None = None
+    cost_usd: float = 0.0
+
+
+_FENCE = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL)
+
+
+def _json_objects(text: str) -> list[str]:
+    """Candidate JSON spans in model text: the whole text, fenced blocks, outermost braces."""
+    spans = [text.strip()]
+    spans += [m.group(1).strip() for m in _FENCE.finditer(text)]
+    first, last = text.find("{"), text.rfind("}")
+    if 0 <= first < last:
+        spans.append(text[first : last + 1])
+    return spans
+
+
+def parse_model_json(text: str, model: type[BaseModel], what: str) -> Any:
+    """Parse a model's reply into `model`, or raise CandidateParseError saying why."""
+    errors: list[str] = []
+    for span in _json_objects(text):
+        try:
+            data = json.loads(span)
+        except json.JSONDecodeError as exc:
+            errors.append(f"invalid JSON ({exc.msg} at line {exc.lineno} col {exc.colno})")
+            continue
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"]) or "<root>"
+            errors.append(f"JSON does not fit {what}: {loc}: {first['msg']}")
+    detail = errors[-1] if errors else "no JSON object found"
+    raise CandidateParseError(f"model reply is not a valid {what}: {detail}")
+
+
+def parse_candidate(text: str) -> Candidate:
+    return parse_model_json(text, Candidate, "candidate.1")
+
+
+def parse_plan(text: str) -> PlanResult:
+    return parse_model_json(text, PlanResult, "plan.1")

@@ -1,0 +1,97 @@
+"""The schema as an ordered list of migrations; each is applied with its record in one transaction.
+
+Every table is append-only: triggers refuse UPDATE and DELETE, so the history cannot be
+rewritten even by a bug in the daemon.
+"""
+
+from __future__ import annotations
+
+_APPEND_ONLY_TABLES = ("operations", "transitions", "tool_calls", "model_calls", "thoughts",
+                       "intake_wal")
+
+
+def _append_only(table: str) -> str:
+    return f"""
+    CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+      BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
+    CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+      BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
+    """
+
+
+_V1 = """
+CREATE TABLE operations (
+    op_id       TEXT PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    goal        TEXT NOT NULL,
+    session_id  TEXT NOT NULL,
+    envelope    TEXT NOT NULL
+);
+CREATE TABLE transitions (
+    op_id       TEXT NOT NULL REFERENCES operations(op_id),
+    seq         INTEGER NOT NULL,
+    ts          TEXT NOT NULL,
+    from_phase  TEXT,
+    to_phase    TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    cost_delta  REAL NOT NULL DEFAULT 0,
+    payload     TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (op_id, seq)
+);
+CREATE TABLE tool_calls (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id       TEXT NOT NULL,
+    ts          TEXT NOT NULL,
+    round       INTEGER NOT NULL,
+    tool        TEXT NOT NULL,
+    arguments   TEXT NOT NULL,
+    verdict     TEXT NOT NULL,
+    rule        TEXT NOT NULL DEFAULT '',
+    reason      TEXT NOT NULL DEFAULT '',
+    result_bytes INTEGER NOT NULL DEFAULT 0,
+    truncated   INTEGER NOT NULL DEFAULT 0,
+    duration_ms REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE model_calls (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id       TEXT NOT NULL,
+    ts          TEXT NOT NULL,
+    phase       TEXT NOT NULL,
+    provider    TEXT NOT NULL,
+    model       TEXT NOT NULL DEFAULT '',
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd    REAL NOT NULL DEFAULT 0,
+    latency_ms  REAL NOT NULL DEFAULT 0,
+    ok          INTEGER NOT NULL,
+    error       TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE thoughts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id       TEXT,
+    ts          TEXT NOT NULL,
+    phase       TEXT NOT NULL,
+    msg         TEXT NOT NULL,
+    data        TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE intake_wal (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts          TEXT NOT NULL,
+    event       TEXT NOT NULL CHECK (event IN ('enqueued', 'dispatched', 'dropped')),
+    dedup_key   TEXT NOT NULL,
+    session_id  TEXT NOT NULL,
+    envelope    TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX transitions_op ON transitions (op_id, seq);
+CREATE INDEX model_calls_op ON model_calls (op_id);
+CREATE INDEX model_calls_ts ON model_calls (ts);
+CREATE INDEX tool_calls_op ON tool_calls (op_id);
+CREATE INDEX thoughts_op ON thoughts (op_id);
+CREATE INDEX intake_wal_key ON intake_wal (dedup_key, id);
+""" + "".join(_append_only(t) for t in _APPEND_ONLY_TABLES)
+
+# (version, name, sql). Append only; never edit a migration that has shipped.
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (1, "initial schema", _V1),
+)

@@ -1,0 +1,104 @@
+"""Watchdog bridge: file-system events from the watcher thread become debounced batches of
+repo-relative paths on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import structlog
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+log = structlog.get_logger("sensors.watcher")
+GIT_SIGNALS = ("HEAD", "index", "ORIG_HEAD")  # basenames under .git that mean a commit/stage
+IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv", "venv"}
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, push: Callable[[str], None]):
+        self.push = push
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        for attr in ("src_path", "dest_path"):
+            path = getattr(event, attr, "")
+            if path:
+                self.push(path if isinstance(path, str) else path.decode())
+
+
+class RepoWatcher:
+    """Owns the watchdog observer. `run()` delivers batches until cancelled."""
+
+    def __init__(self, root: Path, state_dir: Path, debounce_s: float,
+                 on_paths: Callable[[set[str]], Awaitable[None]],
+                 on_git: Callable[[], Awaitable[None]]):
+        self.root = root.resolve()
+        self.state_dir = state_dir.resolve()
+        self.debounce_s = debounce_s
+        self.on_paths = on_paths
+        self.on_git = on_git
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def classify(self, raw: str) -> str | None:
+        """'git' for commit-ish git events, a repo-relative path, or None to ignore."""
+        path = Path(raw)
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            return None
+        if path == self.state_dir or self.state_dir in path.parents:
+            return None
+        parts = rel.parts
+        if not parts:
+            return None
+        if parts[0] == ".git":
+            tail = parts[-1]
+            is_ref = len(parts) > 1 and parts[1] in ("refs", "logs")
+            return "git" if (tail in GIT_SIGNALS or is_ref) and not tail.endswith(".lock") \
+                else None
+        if IGNORED_PARTS & set(parts) or parts[-1].endswith((".tmp", "~", ".swp")):
+            return None
+        return rel.as_posix()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        observer = Observer()
+        observer.schedule(_Handler(lambda p: loop.call_soon_threadsafe(self._queue.put_nowait,
+                                                                        p)),
+                          str(self.root), recursive=True)
+        observer.start()
+        log.info("watching", root=str(self.root))
+        try:
+            while True:
+                await self._deliver(await self._batch())
+        finally:
+            observer.stop()
+            await asyncio.to_thread(observer.join, 5)
+
+    async def _batch(self) -> set[str]:
+        """Wait for one event, then keep collecting until `debounce_s` of quiet."""
+        batch = {await self._queue.get()}
+        while True:
+            try:
+                async with asyncio.timeout(self.debounce_s):
+                    batch.add(await self._queue.get())
+            except TimeoutError:
+                return batch
+
+    async def _deliver(self, raw: set[str]) -> None:
+        kinds = {self.classify(p) for p in raw} - {None}
+        paths = {k for k in kinds if k != "git"}
+        if paths:
+            await self._safe(self.on_paths(paths))
+        if "git" in kinds:
+            await self._safe(self.on_git())
+
+    async def _safe(self, work: Awaitable[None]) -> None:
+        """A sensor error is logged, never allowed to stop the watcher."""
+        try:
+            await work
+        except Exception:
+            log.exception("sensor failed on a batch")

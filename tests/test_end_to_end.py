@@ -1,0 +1,171 @@
+"""The whole path in a real git repo: TODO -> watchdog -> queue -> 11 phases -> commit."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from daemon.cli import main as cli_main
+from daemon.client import ControlClient
+from tests.helpers import (
+    OPS_BROKEN,
+    OPS_FIXED,
+    add_todo_and_commit,
+    candidate_turn,
+    git,
+    running_daemon,
+    settings_for,
+    tree_bytes,
+    wait_for,
+    wait_terminal,
+    write_script,
+)
+
+pytestmark = pytest.mark.slow
+
+ALL_PHASES = ["CLASSIFY", "ROUTE", "CONTEXT_EXPANSION", "PLAN", "GENERATE", "VALIDATE", "GATE",
+              "APPROVE", "APPLY", "VERIFY", "COMPLETE"]
+
+
+def _trailers(repo: Path) -> dict[str, str]:
+    message = git(repo, "log", "-1", "--format=%B")
+    parsed = subprocess.run(["git", "interpret-trailers", "--parse"], input=message,
+                            capture_output=True, text=True, check=True).stdout
+    return dict(line.split(": ", 1) for line in parsed.strip().splitlines())
+
+
+async def test_todo_becomes_a_governed_commit(repo: Path, short_tmp: Path, capsys) -> None:
+    script = write_script(short_tmp / "script.jsonl", candidate_turn("calc/ops.py", OPS_FIXED))
+    (repo / "notes.txt").write_text("staged by the human\n")
+    git(repo, "add", "notes.txt")
+    (repo / "README.md").write_text("# calc\nunstaged human edit\n")
+    staged_before = git(repo, "diff", "--cached")
+    unstaged_before = git(repo, "diff")
+    head_before = git(repo, "rev-parse", "HEAD").strip()
+
+    async with running_daemon(repo, settings_for(script)) as daemon:
+        add_todo_and_commit(repo)
+        todo_head = git(repo, "rev-parse", "HEAD").strip()
+        [op] = await wait_terminal(daemon)
+
+    assert op["phase"] == "COMPLETE", op
+    assert git(repo, "rev-parse", "HEAD~1").strip() == todo_head != head_before
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == ["calc/ops.py"]
+    assert (repo / "calc" / "ops.py").read_text() == OPS_FIXED
+    assert git(repo, "log", "-1", "--format=%an <%ae>") == "Ouroboros <ouroboros@localhost>\n"
+    subject = git(repo, "log", "-1", "--format=%s").strip()
+    assert subject.startswith("refactor(calc): ")
+    trailers = _trailers(repo)
+    assert trailers["Op-Id"] == op["op_id"]
+    assert trailers["Signal"] == "todo_scanner"
+    assert trailers["Risk"] == "SAFE_AUTO"
+    assert trailers["Provider"] == "replay"
+    assert trailers["Generated-By"] == "Ouroboros"
+    assert trailers["Signed-off-by"] == "Ouroboros <ouroboros@localhost>"
+    diff = subprocess.run(["git", "diff-tree", "-p", "--no-color", "--full-index", "--binary",
+                           "HEAD~1^{tree}", "HEAD^{tree}"], cwd=repo, capture_output=True,
+                          check=True).stdout
+    assert trailers["Integrity"] == "sha256:" + hashlib.sha256(diff).hexdigest()
+    # The human's work is exactly as it was: still staged, still unstaged.
+    assert git(repo, "diff", "--cached") == staged_before
+    assert git(repo, "diff") == unstaged_before
+    status = git(repo, "status", "--porcelain")
+    assert "M  notes.txt" in status and " M README.md" in status
+    assert "calc/ops.py" not in status
+
+    assert await asyncio.to_thread(cli_main, ["ledger", op["op_id"][3:10], "--repo", str(repo)]) == 0
+    out = capsys.readouterr().out
+    for phase in ALL_PHASES:
+        assert f"-> {phase}" in out, phase
+
+
+async def test_breaking_candidate_ends_in_postmortem(repo: Path, short_tmp: Path) -> None:
+    # The model keeps proposing the same broken change: initial try + 2 retries.
+    turn = candidate_turn("calc/ops.py", OPS_BROKEN)
+    script = write_script(short_tmp / "script.jsonl", turn, turn, turn)
+    async with running_daemon(repo, settings_for(script)) as daemon:
+        add_todo_and_commit(repo)
+        before = tree_bytes(repo)
+        head = git(repo, "rev-parse", "HEAD")
+        [op] = await wait_terminal(daemon)
+        chain = await daemon.ledger.chain(op["op_id"])
+
+    assert op["phase"] == "POSTMORTEM"
+    last = chain["transitions"][-1]
+    assert "tests/test_ops.py::test_add" in last["reason"]
+    assert [t["to_phase"] for t in chain["transitions"]].count("VALIDATE_RETRY") == 2
+    assert tree_bytes(repo) == before
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+async def test_cancel_in_notify_window(repo: Path, short_tmp: Path) -> None:
+    script = write_script(short_tmp / "script.jsonl", candidate_turn("calc/ops.py", OPS_FIXED))
+    settings = settings_for(script, governance={"notify_globs": ["calc/*"],
+                                                "notify_apply_delay_s": 60})
+    async with running_daemon(repo, settings) as daemon:
+        add_todo_and_commit(repo)
+        before = tree_bytes(repo)
+        head = git(repo, "rev-parse", "HEAD")
+        await wait_for(lambda: any(h.phase.value == "APPROVE" for h in daemon.ops.values()),
+                       what="op in the notify window")
+        op_id = next(iter(daemon.ops))
+        client = ControlClient(daemon.state_dir / "control.sock")
+        reply = await asyncio.to_thread(client.request, "cancel", op_id[3:9], "not now")
+        assert reply["ok"], reply
+        [op] = await wait_terminal(daemon)
+        chain = await daemon.ledger.chain(op_id)
+
+    assert op["phase"] == "CANCELLED"
+    assert "not now" in chain["transitions"][-1]["reason"]
+    assert "APPLY" not in [t["to_phase"] for t in chain["transitions"]]
+    assert tree_bytes(repo) == before
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+async def test_approval_required_waits_for_a_human(repo: Path, short_tmp: Path) -> None:
+    script = write_script(short_tmp / "script.jsonl", candidate_turn("calc/ops.py", OPS_FIXED))
+    settings = settings_for(script, governance={"approval_globs": ["calc/ops.py"]})
+    async with running_daemon(repo, settings) as daemon:
+        add_todo_and_commit(repo)
+        await wait_for(lambda: daemon.approvals.awaiting(), what="approval request")
+        op_id = daemon.approvals.awaiting()[0]
+        client = ControlClient(daemon.state_dir / "control.sock")
+        assert (await asyncio.to_thread(client.request, "approve", op_id, "looks right"))["ok"]
+        [op] = await wait_terminal(daemon)
+    assert op["phase"] == "COMPLETE"
+    assert _trailers(repo)["Risk"] == "APPROVAL_REQUIRED"
+
+
+async def test_verify_failure_on_live_tree_rolls_back(repo: Path, short_tmp: Path) -> None:
+    # An ignored local file exists only in the live tree, so the sandbox passes and the
+    # live run fails: VERIFY must restore the file and commit nothing.
+    (repo / ".gitignore").write_text("calc/local_settings.py\n")
+    (repo / "calc" / "local_settings.py").write_text("STRICT = True\n")
+    (repo / "tests" / "test_ops.py").write_text(
+        (repo / "tests" / "test_ops.py").read_text()
+        + "\n\ndef test_clamp_local():\n"
+        "    import importlib.util\n"
+        "    from calc.ops import clamp\n"
+        "    if importlib.util.find_spec('calc.local_settings'):\n"
+        "        assert clamp(5, 0, 3) == 5\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "local settings hook")
+    script = write_script(short_tmp / "script.jsonl", candidate_turn("calc/ops.py", OPS_FIXED))
+    async with running_daemon(repo, settings_for(script)) as daemon:
+        add_todo_and_commit(repo)
+        before = tree_bytes(repo)
+        head = git(repo, "rev-parse", "HEAD")
+        [op] = await wait_terminal(daemon)
+        chain = await daemon.ledger.chain(op["op_id"])
+    last = chain["transitions"][-1]
+    assert op["phase"] == "POSTMORTEM"
+    assert last["from_phase"] == "VERIFY"
+    assert "tests/test_ops.py::test_clamp_local" in last["reason"]
+    assert last["payload"]["rolled_back"] == ["calc/ops.py"]
+    assert tree_bytes(repo) == before
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert not list((daemon.state_dir / "rollback").iterdir())
