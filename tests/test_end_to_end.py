@@ -77,7 +77,8 @@ async def test_todo_becomes_a_governed_commit(repo: Path, short_tmp: Path, capsy
     assert "M  notes.txt" in status and " M README.md" in status
     assert "calc/ops.py" not in status
 
-    assert await asyncio.to_thread(cli_main, ["ledger", op["op_id"][3:10], "--repo", str(repo)]) == 0
+    argv = ["ledger", op["op_id"][3:10], "--repo", str(repo)]
+    assert await asyncio.to_thread(cli_main, argv) == 0
     out = capsys.readouterr().out
     for phase in ALL_PHASES:
         assert f"-> {phase}" in out, phase
