@@ -194,7 +194,8 @@ _FENCE = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL)
 
 def _json_objects(text: str) -> list[str]:
     """Candidate JSON spans in model text: the whole text, fenced blocks, outermost braces."""
-    spans = [text.strip()]
+    stripped = text.strip()
+    spans = [stripped] if stripped.startswith(("{", "[")) else []
     spans += [m.group(1).strip() for m in _FENCE.finditer(text)]
     first, last = text.find("{"), text.rfind("}")
     if 0 <= first < last:

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from daemon.config import ConfigError, load_settings
+
+
+def test_defaults_are_the_design_numbers(tmp_path):
+    s = load_settings(tmp_path, environ={})
+    assert s.tools.max_rounds == 5
+    assert (s.governance.l2_max_iters, s.governance.l2_timebox_s) == (5, 120.0)
+    assert s.governance.notify_apply_delay_s == 5.0
+    assert s.governance.approval_timeout_s == 600.0
+    assert s.intake.coalesce_window_s == 30.0
+    assert s.intake.file_lock_ttl_s == 300.0
+    assert s.intake.queue_capacity == 16
+    assert s.governance.max_validate_retries == 2
+    assert s.tools.output_cap_bytes == 4096
+    assert s.state_path(tmp_path) == tmp_path / ".ouroboros"
+
+
+def test_file_then_environment(tmp_path):
+    (tmp_path / "ouroboros.toml").write_text('[governance]\nnotify_apply_delay_s = 1.5\n'
+                                             '[provider]\nname = "replay"\n')
+    s = load_settings(tmp_path, environ={"OUROBOROS_GOVERNANCE__NOTIFY_APPLY_DELAY_S": "9",
+                                         "OUROBOROS_GOVERNANCE__APPROVAL_GLOBS": '["a/*"]',
+                                         "OUROBOROS_UNRELATED": "x"})
+    assert s.governance.notify_apply_delay_s == 9.0
+    assert s.governance.approval_globs == ["a/*"]
+    assert s.provider.name == "replay"
+
+
+@pytest.mark.parametrize("toml,env,expected", [
+    ("[governance]\nnotify_apply_delay_s = \"soon\"\n", {},
+     "governance.notify_apply_delay_s = 'soon': Input should be a valid number"),
+    ("[daemon]\nworkers = 0\n", {}, "daemon.workers = 0: Input should be greater than"),
+    ("[daemon]\nwrokers = 2\n", {}, "daemon.wrokers: unknown key (value 2)"),
+    ("[provider]\nname = \"gpt\"\n", {}, "provider.name = 'gpt': Input should be"),
+    ("[governance\n", {}, "invalid TOML"),
+    ("", {"OUROBOROS_TOOLS__MAX_ROUNDS": "many"}, "tools.max_rounds = 'many'"),
+    ("", {"OUROBOROS_COMMIT__AUTHOR_EMAIL": "not an email"}, "commit.author_email"),
+    ("governance = 3\n", {}, "governance = 3"),
+])
+def test_malformed_config_names_key_value_and_expectation(tmp_path, toml, env, expected):
+    (tmp_path / "ouroboros.toml").write_text(toml)
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path, environ=env)
+    assert expected in str(err.value)
+
+
+def test_non_utf8_and_missing_explicit_file(tmp_path):
+    (tmp_path / "ouroboros.toml").write_bytes(b"[daemon]\nlog_level = \"\xff\"\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_settings(tmp_path, environ={})
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(tmp_path, tmp_path / "nope.toml", environ={})
