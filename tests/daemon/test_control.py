@@ -1,0 +1,112 @@
+"""The control socket under garbage, the CLI without a daemon, and the REPL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from daemon.cli import main as cli_main
+from daemon.client import ControlClient
+from tests.helpers import running_daemon, settings_for
+
+GARBAGE = [
+    b"not json\n",
+    b"\xff\xfe\xfa\n",
+    b"[1, 2]\n",
+    b"42\n",
+    b'{"cmd": "explode"}\n',
+    b'{"cmd": "cancel"}\n',
+    b'{"cmd": "approve", "op": ""}\n',
+    b'{"cmd": "status", "extra": 1}\n',
+    b'{"cmd": "cancel", "op": "nope"}\n',
+    b'{"cmd": "approve", "op": "op-doesnotexist"}\n',
+    b'{"cmd": null}\n',
+    b'{"cmd": "reject", "op": "x", "reason": ' + b'"' + b"a" * 3000 + b'"}\n',
+    b'{"cmd": "status"' + b"\x00" + b"}\n",
+]
+
+
+def _raw(path, data: bytes) -> bytes:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(str(path))
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+    return out
+
+
+async def test_garbage_gets_errors_and_the_daemon_keeps_answering(repo):
+    async with running_daemon(repo, settings_for(None)) as daemon:
+        sock = daemon.state_dir / "control.sock"
+        assert stat.S_IMODE(os.stat(sock).st_mode) == 0o600
+        client = ControlClient(sock)
+        for data in GARBAGE:
+            reply = await asyncio.to_thread(client.send_raw, data)
+            assert reply["ok"] is False and reply["error"], data
+        too_long = await asyncio.to_thread(_raw, sock, b"x" * (200 * 1024) + b"\n")
+        assert b"longer than" in too_long
+        assert await asyncio.to_thread(_raw, sock, b"") == b""  # connect and hang up
+        status = await asyncio.to_thread(client.request, "status")
+        assert status["ok"] and status["data"]["state"] == "DEGRADED"
+        assert "provider.name = 'none'" in status["data"]["degraded_reason"]
+        paused = await asyncio.to_thread(client.request, "pause")
+        assert paused["data"]["paused"] is True and daemon.paused
+        await asyncio.to_thread(client.request, "resume")
+        assert not daemon.paused
+
+
+async def test_status_cli_renders_degraded_plainly(repo, capsys):
+    async with running_daemon(repo, settings_for(None)):
+        code = await asyncio.to_thread(cli_main, ["status", "--repo", str(repo)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "state:    DEGRADED - no provider configured" in out
+
+
+@pytest.mark.parametrize("argv", [["status"], ["cancel", "abc"], ["pause"], ["approve", "x"]])
+def test_cli_without_a_daemon_prints_one_line(repo, argv):
+    proc = subprocess.run([sys.executable, "-m", "daemon.cli", *argv, "--repo", str(repo)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3
+    assert proc.stderr.strip().splitlines() == [
+        f"ouroboros: daemon is not running (no control socket at "
+        f"{repo / '.ouroboros' / 'control.sock'})"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_reports_config_errors_without_traceback(repo):
+    (repo / "ouroboros.toml").write_text("[daemon]\nworkers = -1\n")
+    proc = subprocess.run([sys.executable, "-m", "daemon.cli", "run", "--repo", str(repo)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3
+    assert "daemon.workers = -1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ledger_cli_without_a_ledger(repo, capsys):
+    assert cli_main(["ledger", "--list", "--repo", str(repo)]) == 3
+    assert "no ledger at" in capsys.readouterr().err
+
+
+async def test_repl_drives_the_same_verbs(repo):
+    async with running_daemon(repo, settings_for(None)) as daemon:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "daemon.cli", "repl", "--repo", str(repo),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, _ = await asyncio.wait_for(
+            proc.communicate(b"status\npause\nbogus\ncancel\nquit\n"), 60)
+        assert daemon.paused
+    text = out.decode()
+    assert "state:    DEGRADED" in text
+    assert "pause: paused=True" in text
+    assert "unknown verb 'bogus'" in text
+    assert "cancel needs an op id" in text

@@ -1,0 +1,101 @@
+"""Service lifecycle: SIGTERM drains a real daemon process; a crash is recovered at start."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from daemon.client import ControlClient
+from governance.rollback import RollbackSnapshot
+from ledger import Ledger
+from tests.helpers import OPS_FIXED, add_todo_and_commit, git, running_daemon, settings_for
+
+pytestmark = pytest.mark.slow
+
+
+def _wait(predicate, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _in_flight(client: ControlClient):
+    try:
+        ops = client.request("status")["data"]["in_flight"]
+    except Exception:
+        return None
+    return ops if ops and ops[0]["phase"] == "GENERATE" else None
+
+
+def test_sigterm_cancels_in_flight_ops_and_exits_zero(repo, short_tmp):
+    slow = {"purpose": "generate", "delay_s": 120,
+            "text": json.dumps({"file_path": "calc/ops.py", "full_content": OPS_FIXED})}
+    (short_tmp / "slow.jsonl").write_text(json.dumps(slow) + "\n")
+    (repo / "ouroboros.toml").write_text(
+        f'[provider]\nname = "replay"\nreplay_script = "{short_tmp / "slow.jsonl"}"\n'
+        '[daemon]\nshutdown_grace_s = 0.5\n[intake]\ndebounce_s = 0.1\n')
+    git(repo, "add", "ouroboros.toml")
+    git(repo, "commit", "-qm", "config")
+    proc = subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", "--repo", str(repo)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        sock = repo / ".ouroboros" / "control.sock"
+        _wait(sock.exists, what="control socket")
+        add_todo_and_commit(repo)
+        [op] = _wait(lambda: _in_flight(ControlClient(sock)), what="op in GENERATE")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert not sock.exists()
+    states = [json.loads(line)["to"] for line in err.splitlines()
+              if '"service state"' in line]
+    assert states == ["STARTING", "ACTIVE", "STOPPING", "INACTIVE"]
+
+    async def chain():
+        ledger = await Ledger.open(repo / ".ouroboros" / "ledger.sqlite3")
+        try:
+            return await ledger.chain(op["op_id"])
+        finally:
+            await ledger.close()
+
+    last = asyncio.run(chain())["transitions"][-1]
+    assert (last["from_phase"], last["to_phase"]) == ("GENERATE", "CANCELLED")
+    assert "daemon shutting down" in last["reason"]
+
+
+async def test_restart_restores_a_half_applied_op(repo):
+    state = repo / ".ouroboros"
+    live = repo / "calc" / "ops.py"
+    original = live.read_bytes()
+    # Simulate a crash between APPLY and VERIFY: ledger rows, snapshot, modified files.
+    ledger = await Ledger.open(state / "ledger.sqlite3")
+    await ledger.record_operation("op-crashed", source="todo_scanner", goal="g",
+                                  session_id="old", envelope={})
+    await ledger.append_transition("op-crashed", from_phase="APPROVE", to_phase="APPLY",
+                                   reason="auto-approved")
+    await ledger.close()
+    RollbackSnapshot.capture(state, "op-crashed", repo, ["calc/ops.py", "calc/extra.py"])
+    live.write_text("half written")
+    (repo / "calc" / "extra.py").write_text("x = 1\n")
+
+    async with running_daemon(repo, settings_for(None)) as daemon:
+        chain = await daemon.ledger.chain("op-crashed")
+    assert live.read_bytes() == original
+    assert not (repo / "calc" / "extra.py").exists()
+    last = chain["transitions"][-1]
+    assert last["to_phase"] == "POSTMORTEM"
+    assert "restored from the rollback snapshot" in last["reason"]
+    assert not (state / "rollback" / "op-crashed").exists()
+    assert git(repo, "status", "--porcelain") == ""

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from governance.gitops import GitOps
+from governance.schemas import SignalEnvelope, Urgency
+from ledger import Ledger
+from sensors.queue import IntakeQueue
+from sensors.todo import TodoSensor, envelope_for, read_source, scan_text
+from sensors.watcher import RepoWatcher
+from tests.helpers import git
+
+
+def test_scan_finds_markers_in_comments():
+    hits = scan_text("x = 1  # TODO: tidy\n# FIXME broken\ny = 'TODO not a comment'\n#HACK\n")
+    assert [(h.line, h.marker, h.text) for h in hits] == [
+        (1, "TODO", "tidy"), (2, "FIXME", "broken"), (4, "HACK", "")]
+
+
+def test_envelope_is_stable_and_urgent_for_fixme():
+    hits = scan_text("# FIXME: a\n# TODO: b\n")
+    env = envelope_for("pkg/m.py", hits, "s1")
+    assert env.urgency is Urgency.NORMAL and env.target_files == ("pkg/m.py",)
+    assert env.dedup_key == envelope_for("pkg/m.py", hits, "s2").dedup_key
+    assert "line 1: FIXME a" in env.goal and "line 2: TODO b" in env.goal
+
+
+@pytest.mark.parametrize("data", [b"\x00\x01binary", b"\xff\xfe not utf8", b"x" * 1_000_001])
+def test_unreadable_sources_are_skipped(tmp_path, data):
+    (tmp_path / "f.py").write_bytes(data)
+    assert read_source(tmp_path / "f.py") is None
+
+
+async def test_dirty_files_wait_for_a_commit(repo):
+    emitted: list[SignalEnvelope] = []
+    gitops = GitOps(repo)
+
+    async def emit(env):
+        emitted.append(env)
+        return True
+
+    async def dirty(paths):
+        return gitops.dirty(paths)
+
+    sensor = TodoSensor(repo, "s", emit, dirty)
+    (repo / "calc" / "ops.py").write_text("# TODO: later\n")
+    await sensor.on_paths({"calc/ops.py", "README.md"})
+    assert emitted == [] and sensor.pending == {"calc/ops.py"}
+    git(repo, "commit", "-qam", "todo")
+    await sensor.on_git_change()
+    assert [e.target_files for e in emitted] == [("calc/ops.py",)]
+    assert sensor.pending == set()
+
+
+def test_watcher_ignores_state_git_internals_and_caches(tmp_path):
+    async def noop(*_):
+        return None
+
+    w = RepoWatcher(tmp_path, tmp_path / ".ouroboros", 0.1, noop, noop)
+    root = str(tmp_path.resolve())
+    assert w.classify(f"{root}/pkg/m.py") == "pkg/m.py"
+    assert w.classify(f"{root}/.ouroboros/ledger.sqlite3") is None
+    assert w.classify(f"{root}/.git/objects/ab/cdef") is None
+    assert w.classify(f"{root}/.git/index.lock") is None
+    assert w.classify(f"{root}/.git/refs/heads/main") == "git"
+    assert w.classify(f"{root}/.git/index") == "git"
+    assert w.classify(f"{root}/pkg/__pycache__/m.pyc") is None
+    assert w.classify(f"{root}/pkg/.m.py.abc.tmp") is None
+    assert w.classify("/elsewhere/x.py") is None
+
+
+def _env(key: str, source="todo_scanner", urgency=Urgency.LOW, files=("a.py",)):
+    return SignalEnvelope(source=source, urgency=urgency, target_files=files, goal=key,
+                          dedup_key=key, session_id="s")
+
+
+async def test_queue_orders_dedups_evicts_and_rehydrates(tmp_path: Path):
+    ledger = await Ledger.open(tmp_path / "l.sqlite3")
+    q = IntakeQueue(ledger, capacity=2)
+    assert await q.put(_env("low"))
+    assert not await q.put(_env("low"))  # duplicate
+    assert await q.put(_env("urgent", source="test_failure", urgency=Urgency.HIGH))
+    assert await q.put(_env("mid", urgency=Urgency.NORMAL))  # evicts "low"
+    assert [e["goal"] for e in q.snapshot()] == ["urgent", "mid"]
+    first = await q.pop_ready(lambda e: False)
+    assert first is not None and first.goal == "urgent"
+    assert await q.pop_ready(lambda e: True) is None  # everything blocked
+    fresh = IntakeQueue(ledger, capacity=2)
+    assert await fresh.rehydrate() == 1
+    assert [e["goal"] for e in fresh.snapshot()] == ["mid"]
+    await ledger.close()
