@@ -45,7 +45,7 @@ def test_unusable_candidates_are_rejected_with_a_reason(text, fragment):
 def test_plan_parses_and_rejects():
     plan = parse_plan('{"schema": "plan.1", "approach": "do it", "complexity": "moderate"}')
     assert plan.complexity == "moderate"
-    with pytest.raises(CandidateParseError, match="plan.1"):
+    with pytest.raises(CandidateParseError, match=r"plan\.1"):
         parse_plan('{"approach": "x", "complexity": "galaxy-brain"}')
 
 
