@@ -185,11 +185,14 @@ class Daemon:
     def _busy_files(self) -> set[str]:
         return {f for h in self.ops.values() for f in h.ctx.envelope.target_files}
 
-    async def budget_left(self) -> bool:
-        assert self.ledger is not None
+    async def cost_today(self) -> float:
+        if self.ledger is None:
+            return 0.0
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        spent = await self.ledger.cost_since(midnight.isoformat())
-        return spent < self.settings.cost.daily_usd
+        return await self.ledger.cost_since(midnight.isoformat())
+
+    async def budget_left(self) -> bool:
+        return await self.cost_today() < self.settings.cost.daily_usd
 
     async def _dispatch_loop(self, tg: asyncio.TaskGroup) -> None:
         assert self.queue is not None
@@ -257,10 +260,7 @@ class Daemon:
 
     async def status(self) -> dict[str, Any]:
         now = time.monotonic()
-        cost_today = 0.0
-        if self.ledger is not None:
-            midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            cost_today = await self.ledger.cost_since(midnight.isoformat())
+        cost_today = await self.cost_today()
         return {
             "state": self.state.value,
             "degraded_reason": self.degraded_reason,

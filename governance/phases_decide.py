@@ -12,7 +12,7 @@ from governance.protected import PathEscape, normalize
 from governance.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.routing import ROUTES, Route, route
 from governance.schemas import OperationContext, parse_plan
-from governance.testrun import scope_tests
+from governance.testrun import scope_tests, text_reader
 
 TRIVIAL_GOAL_CHARS = 200
 MAX_CONTEXT_FILES = 5
@@ -58,14 +58,8 @@ async def context_expansion_phase(ctx: OperationContext, d: PhaseDeps) -> Transi
         return Transition(Phase.PLAN, "skipped: trivial op" if d.policy.context_expansion
                           else "skipped: disabled by config")
     files = await d.in_thread(d.git.listed_files)
-
-    def read(rel: str) -> str:
-        try:
-            return (d.root / rel).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-
-    related = scope_tests(list(ctx.envelope.target_files), files, read)[:MAX_CONTEXT_FILES]
+    related = scope_tests(list(ctx.envelope.target_files), files,
+                          text_reader(d.root))[:MAX_CONTEXT_FILES]
     ctx.context_files = related
     return Transition(Phase.PLAN, f"{len(related)} related files", {"files": related})
 

@@ -16,7 +16,7 @@ from governance.protected import PathEscape, normalize, protected_reason
 from governance.routing import ROUTES, Route
 from governance.sandbox import Sandbox
 from governance.schemas import Candidate, GenerationResult, OperationContext, parse_candidate
-from governance.testrun import scope_tests
+from governance.testrun import scope_tests, text_reader
 
 
 async def _generate(ctx: OperationContext, d: PhaseDeps, phase: Phase,
@@ -101,13 +101,8 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     try:
         sandbox.apply(candidate.changes())
         changed = [c.file_path for c in candidate.changes()]
-        all_files = sorted(set(files) | set(changed))
-
-        def read(rel: str) -> str:
-            p = sandbox.root / rel
-            return p.read_text(encoding="utf-8", errors="replace") if p.is_file() else ""
-
-        tests = scope_tests(changed, all_files, read)
+        tests = scope_tests(changed, sorted(set(files) | set(changed)),
+                            text_reader(sandbox.root))
         outcome = await d.validate_runner.run(sandbox.root, tests)
     finally:
         await d.in_thread(sandbox.destroy)

@@ -12,7 +12,7 @@ from governance.protected import PathEscape, contained
 from governance.risk import RiskInput, RiskTier, classify
 from governance.rollback import RollbackSnapshot
 from governance.schemas import OperationContext
-from governance.testrun import scope_tests
+from governance.testrun import scope_tests, text_reader
 
 DIFF_PREVIEW_CHARS = 4000
 
@@ -116,12 +116,7 @@ async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     assert ctx.generation is not None
     changed = [c.file_path for c in ctx.generation.candidate.changes()]
     files = await d.in_thread(d.git.listed_files)
-
-    def read(rel: str) -> str:
-        p = d.root / rel
-        return p.read_text(encoding="utf-8", errors="replace") if p.is_file() else ""
-
-    tests = scope_tests(changed, sorted(set(files) | set(changed)), read)
+    tests = scope_tests(changed, sorted(set(files) | set(changed)), text_reader(d.root))
     outcome = await d.verify_runner.run(d.root, tests)
     payload = {"tests": tests or ["<full suite>"], "summary": outcome.summary,
                "failed": outcome.failed, "duration_s": round(outcome.duration_s, 2)}

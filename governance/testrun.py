@@ -10,7 +10,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +25,18 @@ def is_test_file(rel: str) -> bool:
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
+def text_reader(root: Path) -> Callable[[str], str]:
+    """A reader for scope_tests: a file's text under `root`, or '' when it is not readable."""
+    def read(rel: str) -> str:
+        try:
+            return (root / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+    return read
+
+
 def scope_tests(changed: Sequence[str], repo_files: Sequence[str],
-                read_text: callable) -> list[str]:
+                read_text: Callable[[str], str]) -> list[str]:
     """Test files that exercise `changed`: the changed tests themselves, tests named after a
     changed module, and tests that import it. Empty means 'no scoped tests found'."""
     tests = [f for f in repo_files if is_test_file(f)]
