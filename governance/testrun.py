@@ -63,6 +63,8 @@ def scope_tests(changed: Sequence[str], repo_files: Sequence[str],
 
 @dataclass
 class TestOutcome:
+    __test__ = False  # a result type, not a pytest test class
+
     passed: bool
     exit_code: int | None
     failed: list[str] = field(default_factory=list)
@@ -84,6 +86,8 @@ class TestOutcome:
 class TestRunner:
     """Runs `command + tests` in `root` as its own process group, so timeouts and
     cancellation kill the whole tree."""
+
+    __test__ = False
 
     def __init__(self, command: Sequence[str], timeout_s: float):
         self.command = [sys.executable if c == "{python}" else c for c in command]
