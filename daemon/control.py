@@ -118,10 +118,11 @@ class ControlServer:
         raise OSError(f"another daemon is already serving {self.path}")
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(Exception):
-                await self._server.wait_closed()
+        if self._server is None:
+            return  # never bound: the socket at self.path (if any) belongs to someone else
+        self._server.close()
+        with contextlib.suppress(Exception):
+            await self._server.wait_closed()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 

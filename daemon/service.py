@@ -64,6 +64,7 @@ def policy_from(settings: Settings) -> Policy:
                   max_validate_retries=g.max_validate_retries,
                   notify_apply_delay_s=g.notify_apply_delay_s,
                   approval_timeout_s=g.approval_timeout_s, context_expansion=g.context_expansion,
+                  per_op_usd=settings.cost.per_op_usd,
                   author_name=c.author_name, author_email=c.author_email)
 
 
@@ -153,7 +154,8 @@ class Daemon:
             await self.control.stop()
         if self.ledger:
             await self.ledger.close()
-        self._set_state(ServiceState.INACTIVE)
+        if self.state is not ServiceState.FAILED:  # FAILED stays visible to the caller
+            self._set_state(ServiceState.INACTIVE)
 
     async def serve(self, stop: asyncio.Event) -> None:
         """The whole life: startup, run, shutdown. FAILED if startup or run raises."""

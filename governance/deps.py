@@ -9,13 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from governance.approval import ApprovalBroker
+from governance.errors import CostCeilingExceeded
 from governance.gitops import GitOps
 from governance.phase import Phase
 from governance.provider import CandidateProvider, ModelReply, ToolLoop
 from governance.schemas import OperationContext
 from governance.testrun import TestRunner
 from ledger import Ledger
+
+log = structlog.get_logger("governance")
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class Policy:
     approval_timeout_s: float = 600.0
     context_expansion: bool = True
     max_candidate_bytes: int = 1_000_000
+    per_op_usd: float = 0.50
     author_name: str = "Ouroboros"
     author_email: str = "ouroboros@localhost"
 
@@ -68,6 +74,10 @@ class PhaseDeps:
             await self.ledger.record_tool_call(
                 ctx.op_id, round=0, tool=rec.tool, arguments=rec.arguments,
                 verdict=rec.verdict, result_bytes=rec.result_bytes, duration_ms=rec.duration_ms)
+        if ctx.cost_usd > self.policy.per_op_usd:
+            raise CostCeilingExceeded(
+                f"op cost ${ctx.cost_usd:.4f} exceeds the per-op ceiling "
+                f"${self.policy.per_op_usd:.2f}", op_id=ctx.op_id, phase=phase.value)
 
     async def record_failed_call(self, ctx: OperationContext, phase: Phase, exc: Exception) -> None:
         name = getattr(self.provider, "name", "none")
@@ -75,6 +85,8 @@ class PhaseDeps:
                                             ok=False, error=f"{type(exc).__name__}: {exc}")
 
     async def thought(self, ctx: OperationContext, phase: Phase, msg: str, **data: Any) -> None:
+        """The thought log: in the ledger, and at INFO in the daemon's log."""
+        log.info("thought", op_id=ctx.op_id, phase=phase.value, msg=msg, **data)
         await self.ledger.record_thought(ctx.op_id, phase.value, msg, data)
 
     async def in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:

@@ -7,7 +7,8 @@
     ├── ValidationFailed            syntax or tests failed in the sandbox
     ├── ApplyError                  writing the candidate to the live tree failed
     ├── StaleTarget                 a target changed under the op (human edit)
-    └── CommitError                 the auto-commit could not be made
+    ├── CommitError                 the auto-commit could not be made
+    └── CostCeilingExceeded         the op spent more than its per-op budget
 """
 
 from __future__ import annotations
@@ -45,4 +46,8 @@ class StaleTarget(GovernanceError):
 
 
 class CommitError(GovernanceError):
+    pass
+
+
+class CostCeilingExceeded(GovernanceError):
     pass

@@ -23,6 +23,7 @@ from governance.errors import CommitError
 class CommitResult:
     sha: str
     integrity: str  # sha256 over the applied diff (HEAD tree -> new tree)
+    index_note: str = ""  # set when the real index could not be refreshed (commit stands)
 
 
 class GitOps:
@@ -110,15 +111,21 @@ class GitOps:
         sha = g.commit_tree(tree, *parents, "-m", message, env=ident)
         # Compare-and-swap: refuses if a human committed in between.
         g.update_ref("-m", "ouroboros: auto-commit", "HEAD", sha, head or "0" * 40)
-        self._refresh_index(paths)
-        return CommitResult(sha=sha, integrity=integrity)
+        # The commit now exists: nothing after this line may fail the op (that would roll
+        # back files that HEAD already contains).
+        return CommitResult(sha=sha, integrity=integrity, index_note=self._refresh_index(paths))
 
-    def _refresh_index(self, paths: Sequence[str]) -> None:
+    def _refresh_index(self, paths: Sequence[str]) -> str:
         """Point the real index at the committed blobs for the op's paths only."""
         g = self.repo.git
-        for rel in paths:
-            if (self.root / rel).exists():
-                g.update_index("--add", "--", rel)
-            else:
-                g.update_index("--force-remove", "--", rel)
+        try:
+            for rel in paths:
+                if (self.root / rel).exists():
+                    g.update_index("--add", "--", rel)
+                else:
+                    g.update_index("--force-remove", "--", rel)
+        except git.GitCommandError as exc:
+            return (f"index not refreshed ({exc.stderr.strip() or exc}); "
+                    f"run `git reset -q -- {' '.join(paths)}`")
+        return ""
 

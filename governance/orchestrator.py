@@ -112,8 +112,10 @@ class Orchestrator:
             else:
                 ctx.commit_sha = result.sha
                 RollbackSnapshot.load(Path(ctx.rollback_dir or ""), self.deps.root).discard()
-                return Transition(t.to, t.reason, {**t.payload, "commit": result.sha,
-                                                   "integrity": result.integrity}, t.cost_delta)
+                extra = {"commit": result.sha, "integrity": result.integrity}
+                if result.index_note:
+                    extra["warning"] = result.index_note
+                return Transition(t.to, t.reason, {**t.payload, **extra}, t.cost_delta)
         if t.to is not Phase.COMPLETE and ctx.applied and ctx.rollback_dir:
             snapshot = RollbackSnapshot.load(Path(ctx.rollback_dir), self.deps.root)
             try:

@@ -67,13 +67,13 @@ async def approve_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     if tier is RiskTier.NOTIFY_APPLY:
         delay = d.policy.notify_apply_delay_s
         await d.thought(ctx, Phase.APPROVE, f"applying in {delay:g}s unless cancelled",
-                        cancel=f"ouroboros cancel {ctx.op_id}")
+                        cancel=f"ouroboros cancel {ctx.op_id}", diff=_diff_preview(ctx, d))
         await asyncio.sleep(delay)
         return Transition(Phase.APPLY, f"notify window of {delay:g}s passed without a cancel")
     timeout = d.policy.approval_timeout_s
     await d.thought(ctx, Phase.APPROVE, "awaiting human approval",
                     approve=f"ouroboros approve {ctx.op_id}",
-                    reject=f"ouroboros reject {ctx.op_id}")
+                    reject=f"ouroboros reject {ctx.op_id}", diff=_diff_preview(ctx, d))
     decision = await d.approvals.wait(ctx.op_id, timeout)
     if decision is None:
         return Transition(Phase.CANCELLED, f"no approval within {timeout:g}s")

@@ -110,3 +110,17 @@ async def test_repl_drives_the_same_verbs(repo):
     assert "pause: paused=True" in text
     assert "unknown verb 'bogus'" in text
     assert "cancel needs an op id" in text
+
+
+async def test_a_second_daemon_on_the_same_repo_is_refused(repo):
+    from daemon.service import Daemon, ServiceState
+
+    async with running_daemon(repo, settings_for(None)):
+        second = Daemon(repo, settings_for(None))
+        with pytest.raises(OSError, match="another daemon is already serving"):
+            await second.serve(asyncio.Event())
+        assert second.state is ServiceState.FAILED
+        # The refused daemon must not have removed the running one's socket.
+        status = await asyncio.to_thread(
+            ControlClient(repo / ".ouroboros" / "control.sock").request, "status")
+        assert status["ok"]

@@ -77,3 +77,22 @@ async def test_no_op_candidate_completes_without_a_commit(repo, short_tmp):
     assert end is Phase.COMPLETE
     assert "already correct" in chain["transitions"][-1]["reason"]
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+async def test_per_op_cost_ceiling_ends_the_op(repo, short_tmp):
+    ledger = await Ledger.open(short_tmp / "l.sqlite3")
+    runner = TestRunner(["{python}", "-m", "pytest"], 60)
+    expensive = ReplayTurn(purpose="generate", cost_usd=0.75,
+                           text='{"no_op": true, "rationale": "pricey"}')
+    deps = PhaseDeps(root=repo, state_dir=repo / ".ouroboros", state_rel=".ouroboros",
+                     policy=Policy(per_op_usd=0.5), provider=ReplayProvider([expensive]),
+                     git=GitOps(repo), validate_runner=runner, verify_runner=runner,
+                     approvals=ApprovalBroker(), ledger=ledger)
+    ctx = OperationContext(envelope=SignalEnvelope(
+        source="todo_scanner", target_files=("calc/ops.py",), goal="g", dedup_key="k",
+        session_id="s"))
+    assert await Orchestrator(PHASES, deps).run(ctx) is Phase.POSTMORTEM
+    chain = await ledger.chain(ctx.op_id)
+    assert "exceeds the per-op ceiling $0.50" in chain["transitions"][-1]["reason"]
+    assert chain["model_calls"][0]["cost_usd"] == 0.75  # the spend is still on record
+    await ledger.close()

@@ -1,0 +1,71 @@
+"""The op-only commit on a temporary index, against a real repository."""
+
+from __future__ import annotations
+
+import pytest
+
+from governance.errors import CommitError
+from governance.gitops import GitOps
+from tests.helpers import git
+
+MSG = "fix(calc): x\n\nbody\n\nIntegrity: sha256:{integrity}\n"
+
+
+def _commit(g: GitOps, paths, expected):
+    return g.commit_paths(paths, MSG, author_name="Ouroboros",
+                          author_email="ouroboros@localhost", expected_head=expected)
+
+
+def test_only_the_op_paths_are_committed(repo):
+    g = GitOps(repo)
+    head = g.head_sha()
+    (repo / "notes.txt").write_text("staged\n")
+    git(repo, "add", "notes.txt")
+    (repo / "README.md").write_text("unstaged\n")
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    (repo / "calc" / "new.py").write_text("y = 1\n")
+    (repo / "tests" / "test_ops.py").unlink()
+    result = _commit(g, ["calc/ops.py", "calc/new.py", "tests/test_ops.py"], head)
+    assert result.index_note == ""
+    changed = git(repo, "show", "--name-status", "--format=", "HEAD").split()
+    assert changed == ["A", "calc/new.py", "M", "calc/ops.py", "D", "tests/test_ops.py"]
+    assert sorted(git(repo, "status", "--porcelain").splitlines()) == [" M README.md",
+                                                                      "M  notes.txt"]
+    assert "sha256:" + result.integrity in git(repo, "log", "-1", "--format=%B")
+
+
+def test_a_moved_head_is_refused(repo):
+    g = GitOps(repo)
+    stale = g.head_sha()
+    git(repo, "commit", "-q", "--allow-empty", "-m", "human commit")
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    with pytest.raises(CommitError, match="HEAD moved"):
+        _commit(g, ["calc/ops.py"], stale)
+
+
+def test_an_empty_change_is_refused(repo):
+    g = GitOps(repo)
+    with pytest.raises(CommitError, match="empty"):
+        _commit(g, ["calc/ops.py"], g.head_sha())
+
+
+def test_a_locked_index_does_not_undo_the_commit(repo):
+    g = GitOps(repo)
+    head = g.head_sha()
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    (repo / ".git" / "index.lock").write_text("")
+    result = _commit(g, ["calc/ops.py"], head)
+    assert g.head_sha() == result.sha != head
+    assert "index not refreshed" in result.index_note
+    assert "git reset -q -- calc/ops.py" in result.index_note
+
+
+def test_dirty_and_head_has_op(repo):
+    g = GitOps(repo)
+    assert g.dirty(["calc/ops.py"]) == []
+    (repo / "calc" / "ops.py").write_text("x\n")
+    (repo / "calc" / "fresh.py").write_text("y\n")
+    assert sorted(g.dirty(["calc/ops.py", "calc/fresh.py"])) == ["calc/fresh.py",
+                                                                  "calc/ops.py"]
+    git(repo, "commit", "-qam", "subject\n\nOp-Id: op-1234")
+    assert g.head_has_op("op-1234") and not g.head_has_op("op-9999")
