@@ -1,5 +1,11 @@
 """Watchdog bridge: file-system events from the watcher thread become debounced batches of
-repo-relative paths on the event loop."""
+repo-relative paths on the event loop.
+
+Only what can carry work is watched: the root (non-recursively), each top-level directory
+except `.git` and the state dir (recursively, including ones created later), and `.git/`
+plus `.git/refs` for commits and staging. The daemon's own churn (sandboxes, rollback
+snapshots, the ledger) and `.git/objects` never reach inotify.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +47,7 @@ class RepoWatcher:
         self.on_paths = on_paths
         self.on_git = on_git
         self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._watched: set[Path] = set()
 
     def classify(self, raw: str) -> str | None:
         """'git' for commit-ish git events, a repo-relative path, or None to ignore."""
@@ -63,17 +70,40 @@ class RepoWatcher:
             return None
         return rel.as_posix()
 
+    def _watchable(self, child: Path) -> bool:
+        return (child.is_dir() and not child.is_symlink() and child.name != ".git"
+                and child.resolve() != self.state_dir and child.name not in IGNORED_PARTS)
+
+    def _schedule(self, observer: Observer, handler: _Handler) -> None:
+        observer.schedule(handler, str(self.root), recursive=False)
+        for child in sorted(self.root.iterdir()):
+            self._watch_dir(observer, handler, child)
+        git_dir = self.root / ".git"
+        if git_dir.is_dir():
+            observer.schedule(handler, str(git_dir), recursive=False)
+            if (git_dir / "refs").is_dir():
+                observer.schedule(handler, str(git_dir / "refs"), recursive=True)
+
+    def _watch_dir(self, observer: Observer, handler: _Handler, child: Path) -> None:
+        if child not in self._watched and self._watchable(child):
+            observer.schedule(handler, str(child), recursive=True)
+            self._watched.add(child)
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         observer = Observer()
-        observer.schedule(_Handler(lambda p: loop.call_soon_threadsafe(self._queue.put_nowait,
-                                                                        p)),
-                          str(self.root), recursive=True)
+        handler = _Handler(lambda p: loop.call_soon_threadsafe(self._queue.put_nowait, p))
+        self._schedule(observer, handler)
         observer.start()
         log.info("watching", root=str(self.root))
         try:
             while True:
-                await self._deliver(await self._batch())
+                batch = await self._batch()
+                for raw in batch:  # a new top-level directory gets its own recursive watch
+                    path = Path(raw)
+                    if path.parent == self.root:
+                        self._watch_dir(observer, handler, path)
+                await self._deliver(batch)
         finally:
             observer.stop()
             await asyncio.to_thread(observer.join, 5)

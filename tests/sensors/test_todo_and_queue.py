@@ -91,3 +91,36 @@ async def test_queue_orders_dedups_evicts_and_rehydrates(tmp_path: Path):
     assert await fresh.rehydrate() == 1
     assert [e["goal"] for e in fresh.snapshot()] == ["mid"]
     await ledger.close()
+
+
+async def test_watcher_sees_work_but_not_its_own_state_dir(repo):
+    import asyncio
+
+    batches: list[set[str]] = []
+    git_events: list[int] = []
+
+    async def on_paths(paths):
+        batches.append(paths)
+
+    async def on_git():
+        git_events.append(1)
+
+    state = repo / ".ouroboros"
+    state.mkdir()
+    watcher = RepoWatcher(repo, state, 0.05, on_paths, on_git)
+    task = asyncio.create_task(watcher.run())
+    await asyncio.sleep(0.3)
+    (state / "sandboxes" / "op-x" / "calc").mkdir(parents=True)
+    (state / "sandboxes" / "op-x" / "calc" / "ops.py").write_text("# TODO: noise\n")
+    (repo / "newpkg").mkdir()
+    await asyncio.sleep(0.3)
+    (repo / "newpkg" / "mod.py").write_text("# TODO: real\n")
+    (repo / "calc" / "ops.py").write_text("x = 1\n")
+    git(repo, "add", "calc/ops.py")
+    await asyncio.sleep(0.5)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    seen = set().union(*batches)
+    assert {"newpkg/mod.py", "calc/ops.py"} <= seen
+    assert not any(p.startswith(".ouroboros") or p.startswith(".git") for p in seen)
+    assert git_events
