@@ -1,0 +1,98 @@
+"""A KV cache with one slot per (loop step, layer), optionally stored as int8.
+
+Buffers grow by doubling, so appending a token is a copy into preallocated space rather
+than a concatenation of the whole history.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class _Slot:
+    __slots__ = ("k", "k_scale", "length", "v", "v_scale")
+
+    def __init__(self) -> None:
+        self.k: torch.Tensor | None = None
+        self.v: torch.Tensor | None = None
+        self.k_scale: torch.Tensor | None = None
+        self.v_scale: torch.Tensor | None = None
+        self.length = 0
+
+
+def _quantize(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric int8 per (batch, head, position): x ~= q * scale."""
+    scale = x.abs().amax(-1, keepdim=True).float().clamp_min(1e-8) / 127.0
+    return torch.round(x.float() / scale).clamp(-127, 127).to(torch.int8), scale
+
+
+def _grow(buf: torch.Tensor | None, like: torch.Tensor, need: int) -> torch.Tensor:
+    if buf is not None and buf.shape[2] >= need:
+        return buf
+    capacity = max(need, 16 if buf is None else buf.shape[2] * 2)
+    new = like.new_zeros((*like.shape[:2], capacity, like.shape[3]))
+    if buf is not None:
+        new[:, :, : buf.shape[2]] = buf
+    return new
+
+
+class KVCache:
+    def __init__(self, num_slots: int, int8: bool = False):
+        self.slots = [_Slot() for _ in range(num_slots)]
+        self.int8 = int8
+        self.dtype: torch.dtype | None = None
+
+    def length(self, slot: int) -> int:
+        return self.slots[slot].length
+
+    def append(self, slot: int, k: torch.Tensor,
+               v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Add k, v ([B, N, T, D]) to `slot`; return everything cached there ([B, N, S, D])."""
+        s = self.slots[slot]
+        self.dtype = k.dtype
+        n, t = s.length, k.shape[2]
+        if self.int8:
+            qk, sk = _quantize(k)
+            qv, sv = _quantize(v)
+            s.k, s.v = _grow(s.k, qk, n + t), _grow(s.v, qv, n + t)
+            s.k_scale, s.v_scale = _grow(s.k_scale, sk, n + t), _grow(s.v_scale, sv, n + t)
+            s.k[:, :, n : n + t], s.v[:, :, n : n + t] = qk, qv
+            s.k_scale[:, :, n : n + t], s.v_scale[:, :, n : n + t] = sk, sv
+        else:
+            s.k, s.v = _grow(s.k, k, n + t), _grow(s.v, v, n + t)
+            s.k[:, :, n : n + t], s.v[:, :, n : n + t] = k, v
+        s.length = n + t
+        return self.read(slot)
+
+    def read(self, slot: int) -> tuple[torch.Tensor, torch.Tensor]:
+        s = self.slots[slot]
+        assert s.k is not None and s.v is not None
+        k, v = s.k[:, :, : s.length], s.v[:, :, : s.length]
+        if self.int8:
+            assert s.k_scale is not None and s.v_scale is not None and self.dtype is not None
+            k = (k.float() * s.k_scale[:, :, : s.length]).to(self.dtype)
+            v = (v.float() * s.v_scale[:, :, : s.length]).to(self.dtype)
+        return k, v
+
+    def share_last(self, src: int, dst: int) -> None:
+        """Append `src`'s newest position to `dst`: the last-available sharing policy that
+        lets a token skip deeper loop steps while later tokens still find a key there."""
+        s, d = self.slots[src], self.slots[dst]
+        n = d.length
+        for name in ("k", "v", "k_scale", "v_scale"):
+            buf = getattr(s, name)
+            if buf is None:
+                continue
+            last = buf[:, :, s.length - 1 : s.length]
+            grown = _grow(getattr(d, name), last, n + 1)
+            grown[:, :, n : n + 1] = last
+            setattr(d, name, grown)
+        d.length = n + 1
+
+    def nbytes(self) -> int:
+        total = 0
+        for s in self.slots:
+            for buf in (s.k, s.v, s.k_scale, s.v_scale):
+                if buf is not None:
+                    total += buf[:, :, : s.length].numel() * buf.element_size()
+        return total
