@@ -1,0 +1,133 @@
+"""The decode loop: one token at a time through a Stepper, with logits processing, stop
+conditions, the DecodeCanary and cooperative cancellation between tokens.
+
+`generate` is synchronous (it is model compute); `stream` runs it on a worker thread and
+yields text pieces as an async iterator, cancelling the thread when the consumer stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from kernel.canary import CanaryConfig, DecodeCanary
+from kernel.sampling import choose, process
+from kernel.steppers import Stepper
+from kernel.tokenizer import ChatTokenizer
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    max_new_tokens: int = 256
+    temperature: float = 0.0  # 0 = greedy
+    top_p: float = 1.0
+    seed: int | None = None
+    repetition_penalty: float = 1.3
+    no_repeat_ngram: int = 3
+    stop_ids: tuple[int, ...] = (2, 0)  # <|im_end|>, <|endoftext|>
+    stop_strings: tuple[str, ...] = ()
+    canary: CanaryConfig = field(default_factory=CanaryConfig)
+
+
+@dataclass
+class Generation:
+    token_ids: list[int]
+    text: str
+    exit_reason: str  # stop | stop_string | length | collapse | cancelled
+    depths: list[int]
+    prompt_tokens: int
+    seconds: float
+    canary: DecodeCanary | None
+
+    @property
+    def mean_depth(self) -> float:
+        return sum(self.depths) / len(self.depths) if self.depths else 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return len(self.token_ids) / self.seconds if self.seconds > 0 else 0.0
+
+
+@torch.inference_mode()
+def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequence[int],
+             config: GenerationConfig, *, cancel: threading.Event | None = None,
+             on_token: Callable[[int], None] | None = None) -> Generation:
+    start = time.perf_counter()
+    generator = torch.Generator().manual_seed(config.seed) if config.seed is not None else None
+    canary = DecodeCanary(config.canary) if config.canary.mode != "off" else None
+    out: list[int] = []
+    depths: list[int] = []
+    reason = "length"
+    logits = stepper.prefill(prompt_ids)
+    for _ in range(config.max_new_tokens):
+        if cancel is not None and cancel.is_set():
+            reason = "cancelled"
+            break
+        pressure, boost = canary.knobs() if canary else (0.0, 0.0)
+        scores = process(logits, out, repetition_penalty=config.repetition_penalty + boost,
+                         no_repeat_ngram=config.no_repeat_ngram)
+        token = choose(scores, temperature=config.temperature, top_p=config.top_p,
+                       generator=generator)
+        if token in config.stop_ids:
+            reason = "stop"
+            break
+        out.append(token)
+        if on_token:
+            on_token(token)
+        if canary:
+            canary.observe(token, logits)
+            if canary.collapsed:
+                reason = "collapse"
+                break
+        if config.stop_strings and tokenizer is not None:
+            tail = tokenizer.decode(out[-32:])
+            if any(s in tail for s in config.stop_strings):
+                reason = "stop_string"
+                break
+        if len(out) >= config.max_new_tokens:
+            break  # no forward pass for logits nobody will read
+        logits, depth = stepper.advance(token, pressure)
+        depths.append(depth)
+    text = tokenizer.decode(out) if tokenizer is not None else ""
+    if reason == "stop_string":
+        cut = min(text.find(s) for s in config.stop_strings if s in text)
+        text = text[:cut]
+    return Generation(out, text, reason, depths, len(prompt_ids),
+                      time.perf_counter() - start, canary)
+
+
+async def stream(stepper: Stepper, tokenizer: ChatTokenizer, prompt_ids: Sequence[int],
+                 config: GenerationConfig) -> AsyncIterator[str]:
+    """Yield decoded text pieces as they are generated; stopping early cancels the thread."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[int | None] = asyncio.Queue()
+    cancel = threading.Event()
+
+    def run() -> Generation:
+        try:
+            return generate(stepper, tokenizer, prompt_ids, config, cancel=cancel,
+                            on_token=lambda t: loop.call_soon_threadsafe(queue.put_nowait, t))
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    worker = asyncio.ensure_future(asyncio.to_thread(run))
+    ids: list[int] = []
+    emitted = ""
+    try:
+        while (token := await queue.get()) is not None:
+            ids.append(token)
+            text = tokenizer.decode(ids)
+            if len(text) > len(emitted) and not text.endswith("\ufffd"):
+                yield text[len(emitted):]
+                emitted = text
+        await worker
+    finally:
+        cancel.set()
+        with contextlib.suppress(Exception):
+            await asyncio.shield(worker)
