@@ -43,9 +43,13 @@ def chain_text(chain: dict[str, Any]) -> str:
         events.append((t["ts"], 0, f"#{t['seq']:<3} {arrow}: {t['reason']}{cost}{detail}"))
     for m in chain["model_calls"]:
         status = "ok" if m["ok"] else f"FAILED {m['error']}"
+        tele = m.get("telemetry") or {}
+        extra = " ".join(f"{k}={tele[k]}" for k in ("exit_reason", "mean_depth",
+                                                    "canary_max_proximity") if k in tele)
         events.append((m["ts"], 1, f"     model  {m['phase']} {m['provider']}/{m['model']} "
                                    f"in={m['prompt_tokens']} out={m['completion_tokens']} "
-                                   f"${m['cost_usd']:.4f} {m['latency_ms']:.0f}ms {status}"))
+                                   f"${m['cost_usd']:.4f} {m['latency_ms']:.0f}ms {status}"
+                                   + (f" {extra}" if extra else "")))
     for c in chain["tool_calls"]:
         events.append((c["ts"], 1, f"     tool   {c['tool']} {c['verdict']} "
                                    f"{c['result_bytes']}B {json.dumps(c['arguments'])[:80]}"))

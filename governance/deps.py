@@ -69,7 +69,7 @@ class PhaseDeps:
         await self.ledger.record_model_call(
             ctx.op_id, phase=phase.value, provider=u.provider, model=u.model,
             prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens,
-            cost_usd=u.cost_usd, latency_ms=u.latency_ms)
+            cost_usd=u.cost_usd, latency_ms=u.latency_ms, telemetry=reply.telemetry)
         for rec in reply.tool_records:
             await self.ledger.record_tool_call(
                 ctx.op_id, round=0, tool=rec.tool, arguments=rec.arguments,

@@ -6,7 +6,7 @@ provider can never decide what is applied.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,10 @@ class ModelReply(BaseModel):
     text: str
     usage: ModelUsage
     tool_records: list[ToolRecord] = Field(default_factory=list)
+    # Tool calls the model asked for in this reply (the tool loop acts on them).
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+    # Model-side signals for the ledger: exit reason, depth, canary proximity, ...
+    telemetry: dict[str, Any] = Field(default_factory=dict)
 
 
 class ProviderHealth(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -41,6 +42,7 @@ class Generation:
     text: str
     exit_reason: str  # stop | stop_string | length | collapse | cancelled
     depths: list[int]
+    logprobs: list[float]  # of each chosen token under the model's raw distribution
     prompt_tokens: int
     seconds: float
     canary: DecodeCanary | None
@@ -48,6 +50,11 @@ class Generation:
     @property
     def mean_depth(self) -> float:
         return sum(self.depths) / len(self.depths) if self.depths else 0.0
+
+    @property
+    def confidence(self) -> float:
+        """Geometric-mean probability of the chosen tokens (1.0 for an empty answer)."""
+        return math.exp(sum(self.logprobs) / len(self.logprobs)) if self.logprobs else 1.0
 
     @property
     def tokens_per_s(self) -> float:
@@ -63,6 +70,7 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
     canary = DecodeCanary(config.canary) if config.canary.mode != "off" else None
     out: list[int] = []
     depths: list[int] = []
+    logprobs: list[float] = []
     reason = "length"
     logits = stepper.prefill(prompt_ids)
     for _ in range(config.max_new_tokens):
@@ -78,6 +86,7 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
             reason = "stop"
             break
         out.append(token)
+        logprobs.append(float(torch.log_softmax(logits.float(), -1)[token]))
         if on_token:
             on_token(token)
         if canary:
@@ -98,7 +107,7 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
     if reason == "stop_string":
         cut = min(text.find(s) for s in config.stop_strings if s in text)
         text = text[:cut]
-    return Generation(out, text, reason, depths, len(prompt_ids),
+    return Generation(out, text, reason, depths, logprobs, len(prompt_ids),
                       time.perf_counter() - start, canary)
 
 

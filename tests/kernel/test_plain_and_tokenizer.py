@@ -1,0 +1,102 @@
+"""The embedded SmolLM2 model, the ChatML tokenizer and the plain decode loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from kernel.canary import CanaryConfig
+from kernel.decode import GenerationConfig, generate, stream
+from kernel.engine import Engine, EngineConfig
+from kernel.errors import ModelLoadError
+from kernel.plain import load_plain
+from kernel.steppers import Plain
+from kernel.tokenizer import ChatTokenizer
+
+MESSAGES = [{"role": "system", "content": "You are terse."},
+            {"role": "user", "content": "What is the capital of France?"}]
+GREEDY = GenerationConfig(max_new_tokens=24, repetition_penalty=1.0, no_repeat_ngram=0,
+                          canary=CanaryConfig(mode="observe"))
+
+
+def test_chatml_matches_the_models_own_template(smollm2_dir):
+    ours = ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
+    hf = AutoTokenizer.from_pretrained(str(smollm2_dir))
+    want = hf.apply_chat_template(MESSAGES, add_generation_prompt=True, tokenize=True,
+                                  return_dict=True)["input_ids"]
+    assert ours.chat(MESSAGES) == list(want)
+    assert ours.decode(ours.encode("def f(x):\n    return x")) == "def f(x):\n    return x"
+
+
+def test_tokenizer_with_wrong_specials_is_refused(tmp_path):
+    from tokenizers import Tokenizer, models
+
+    tok = Tokenizer(models.WordLevel({"a": 0, "<|im_start|>": 5, "<|im_end|>": 6,
+                                      "<|endoftext|>": 7}, unk_token="a"))
+    tok.save(str(tmp_path / "tokenizer.json"))
+    with pytest.raises(ModelLoadError, match="expected 0"):
+        ChatTokenizer.from_file(tmp_path / "tokenizer.json")
+
+
+def test_embedded_model_answers_a_short_prompt(smollm2_dir):
+    engine = Engine.load(EngineConfig(generation=GREEDY))
+    gen = engine.chat(MESSAGES)
+    assert engine.kind == "plain" and gen.exit_reason in ("stop", "length")
+    assert "Paris" in gen.text
+    assert gen.canary is not None and gen.canary.max_proximity < 0.7
+
+
+def test_decode_loop_matches_transformers_generate(smollm2_dir):
+    model, _ = load_plain(smollm2_dir)
+    tok = ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
+    prompt = tok.chat(MESSAGES)
+    ours = generate(Plain(model), tok, prompt, GenerationConfig(
+        max_new_tokens=40, repetition_penalty=1.0, no_repeat_ngram=0, stop_ids=(2,),
+        canary=CanaryConfig(mode="off")))
+    with torch.inference_mode():
+        ref = model.generate(torch.tensor([prompt]), max_new_tokens=40, do_sample=False,
+                             eos_token_id=2, pad_token_id=0)[0, len(prompt):].tolist()
+    if ref and ref[-1] == 2:
+        ref = ref[:-1]  # generate() keeps the stop token; the decode loop does not
+    assert len(ours.token_ids) > 3 and ours.token_ids == ref
+
+
+def test_stream_stop_strings_and_plain_deep_mode(smollm2_dir):
+    model, _ = load_plain(smollm2_dir)
+    tok = ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
+    prompt = tok.chat(MESSAGES)
+    full = generate(Plain(model), tok, prompt, GREEDY)
+
+    async def collect() -> str:
+        return "".join([piece async for piece in stream(Plain(model), tok, prompt, GREEDY)])
+
+    assert asyncio.run(collect()) == full.text
+    word = full.text.split()[1]
+    cut = generate(Plain(model), tok, prompt, GenerationConfig(
+        max_new_tokens=24, repetition_penalty=1.0, no_repeat_ngram=0, stop_strings=(word,)))
+    assert cut.exit_reason == "stop_string" and word not in cut.text
+    with pytest.raises(ModelLoadError, match="deep mode needs an Ouro"):
+        Engine(model, tok, "plain", "smol", EngineConfig(mode="deep"))
+
+
+def test_reprompt_loop_reports_loops_and_confidence(smollm2_dir):
+    engine = Engine.load(EngineConfig(reprompt_loops=4, generation=GREEDY))
+    answer = engine.looped_chat(MESSAGES)
+    assert answer is not None and 1 <= answer.loops <= 4
+    assert answer.exit_reason in ("threshold_met", "converged", "max_loops")
+    assert len(answer.history) == answer.loops and 0 < answer.confidence <= 1
+
+
+def test_four_bit_without_cuda_is_a_clear_error(smollm2_dir):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present: the 4-bit path is exercised on the GPU machine")
+    with pytest.raises(ModelLoadError, match="needs a CUDA GPU"):
+        load_plain(smollm2_dir, load_in_4bit=True)
+
+
+def test_plain_model_loads_via_automodel_too(smollm2_dir):
+    model = AutoModelForCausalLM.from_pretrained(str(smollm2_dir), local_files_only=True)
+    assert model.config.vocab_size == 49152
