@@ -135,6 +135,16 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kernel_probe(args: argparse.Namespace) -> int:
+    from daemon.probe import probe
+    from kernel.errors import KernelError
+
+    try:
+        return probe(args)
+    except KernelError as exc:
+        raise CliError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--repo", default=".", help="repository (default: the current one)")
@@ -166,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
     led.add_argument("--limit", type=int, default=50, help="ops to list (default 50)")
     led.add_argument("--json", action="store_true", help="machine-readable output")
     led.set_defaults(func=cmd_ledger)
+    kernel = sub.add_parser("kernel", help="the in-process model")
+    ksub = kernel.add_subparsers(dest="kernel_command", required=True, metavar="KCOMMAND")
+    probe_p = ksub.add_parser("probe", help="load a model, answer a prompt, report tokens/s, "
+                              "mean depth and canary maximum")
+    from daemon.probe import add_arguments
+
+    add_arguments(probe_p)
+    probe_p.set_defaults(func=cmd_kernel_probe)
     return p
 
 

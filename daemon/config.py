@@ -37,7 +37,31 @@ class DaemonSection(_Section):
 class ProviderSection(_Section):
     name: Literal["kernel", "replay", "none"] = "kernel"
     replay_script: str | None = None
-    model: str | None = None  # checkpoint dir; None = the embedded SmolLM2 model
+    # The in-process kernel: an Ouro or transformers directory or a .gguf file;
+    # None = the embedded SmolLM2-135M-Instruct.
+    model: str | None = None
+    mode: Literal["fast", "deep"] = "fast"
+    exit_policy: Literal["qexit", "converge", "accel", "fixed"] = "qexit"
+    q: float = Field(default=0.5, gt=0, le=1)
+    eps: float = Field(default=0.05, ge=0)
+    patience: int = Field(default=1, ge=1)
+    depth: int | None = Field(default=None, ge=1)
+    ut_steps: int | None = Field(default=None, ge=1)
+    int8_kv: bool = False
+    lora: str | None = None
+    lora_merge: bool = True
+    load_in_4bit: bool = False
+    cache_dir: str | None = None  # dequantized GGUF cache; default ~/.cache/ouroboros/models
+    max_new_tokens: int = Field(default=1024, ge=1)
+    temperature: float = Field(default=0.0, ge=0)
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    seed: int | None = None
+    repetition_penalty: float = Field(default=1.3, ge=1)
+    no_repeat_ngram: int = Field(default=3, ge=0)
+    canary: Literal["off", "observe", "adapt"] = "observe"
+    canary_threshold: float = Field(default=0.7, gt=0, le=1)
+    canary_patience: int = Field(default=8, ge=1)
+    reprompt_loops: int = Field(default=4, ge=1, le=8)
 
 
 class GovernanceSection(_Section):

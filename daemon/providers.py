@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from daemon.config import Settings
+import structlog
+
+from daemon.config import ProviderSection, Settings
 from governance.provider import CandidateProvider
+from kernel.canary import CanaryConfig
+from kernel.decode import GenerationConfig
+from kernel.engine import EngineConfig
 from kernel.replay import ReplayProvider
 
+log = structlog.get_logger("daemon.providers")
 
-def build_provider(settings: Settings, repo: Path) -> tuple[CandidateProvider | None, str]:
+
+def _resolve(repo: Path, value: str | None) -> str | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else repo / path)
+
+
+def engine_config(cfg: ProviderSection, repo: Path) -> EngineConfig:
+    gen = GenerationConfig(
+        max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
+        seed=cfg.seed, repetition_penalty=cfg.repetition_penalty,
+        no_repeat_ngram=cfg.no_repeat_ngram,
+        canary=CanaryConfig(mode=cfg.canary, threshold=cfg.canary_threshold,
+                            patience=cfg.canary_patience))
+    return EngineConfig(
+        model=_resolve(repo, cfg.model), mode=cfg.mode, exit_policy=cfg.exit_policy, q=cfg.q,
+        eps=cfg.eps, patience=cfg.patience, depth=cfg.depth, ut_steps=cfg.ut_steps,
+        int8_kv=cfg.int8_kv, lora=_resolve(repo, cfg.lora), lora_merge=cfg.lora_merge,
+        load_in_4bit=cfg.load_in_4bit, cache_dir=cfg.cache_dir,
+        reprompt_loops=cfg.reprompt_loops, generation=gen)
+
+
+async def build_provider(settings: Settings,
+                         repo: Path) -> tuple[CandidateProvider | None, str]:
     """(provider, why-not). A None provider puts the daemon in DEGRADED with that reason."""
     cfg = settings.provider
     if cfg.name == "none":
@@ -17,11 +48,20 @@ def build_provider(settings: Settings, repo: Path) -> tuple[CandidateProvider | 
     if cfg.name == "replay":
         if not cfg.replay_script:
             return None, "provider.name is 'replay' but provider.replay_script is not set"
-        script = Path(cfg.replay_script).expanduser()
-        script = script if script.is_absolute() else repo / script
         try:
-            return ReplayProvider.from_file(script), ""
+            return ReplayProvider.from_file(Path(_resolve(repo, cfg.replay_script) or "")), ""
         except ValueError as exc:
             return None, str(exc)
-    return None, ("the in-process kernel provider is not built yet (issue #3); "
-                  "signals are queued until a provider is available")
+    from kernel.engine import Engine
+    from kernel.errors import KernelError
+    from kernel.provider import KernelProvider
+
+    config = engine_config(cfg, repo)
+    log.info("loading model", model=config.model or "embedded SmolLM2-135M-Instruct",
+             mode=config.mode)
+    try:
+        engine = await asyncio.to_thread(Engine.load, config)
+    except (KernelError, OSError, ValueError) as exc:
+        return None, f"kernel model could not be loaded: {exc}"
+    log.info("model loaded", model=engine.name, kind=engine.kind, steps=engine.total_steps)
+    return KernelProvider(engine), ""

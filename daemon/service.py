@@ -109,13 +109,14 @@ class Daemon:
         requeued = await self.queue.rehydrate()
         if requeued:
             log.info("rehydrated queue from WAL", envelopes=requeued)
+        control = ControlServer(self, self.state_dir / "control.sock")
+        await control.start()  # before the model load, so `status` can say STARTING
+        self.control = control
         self.provider, why = ((self._provider_override, "") if self._provider_override
-                              else build_provider(self.settings, self.root))
+                              else await build_provider(self.settings, self.root))
         if self.provider is not None:
             health = await self.provider.health()
             why = "" if health.healthy else f"provider {self.provider.name}: {health.detail}"
-        self.control = ControlServer(self, self.state_dir / "control.sock")
-        await self.control.start()
         if why:
             self.degraded_reason = why
             self._set_state(ServiceState.DEGRADED, why)

@@ -1,0 +1,43 @@
+"""`ouroboros kernel probe` and the daemon running on the in-process kernel."""
+
+from __future__ import annotations
+
+import asyncio
+
+from daemon.cli import main as cli_main
+from daemon.client import ControlClient
+from tests.helpers import make_repo, running_daemon, settings_for
+
+
+def test_probe_reports_speed_depth_and_canary(chat_ouro, capsys):
+    code = cli_main(["kernel", "probe", "--model", str(chat_ouro), "--mode", "deep",
+                     "--q", "0.5", "--max-new-tokens", "8"])
+    out = capsys.readouterr()
+    assert code == 0
+    assert "(ouro, 4 loop step(s), mode deep)" in out.out
+    assert "tokens/s" in out.out and "mean depth:" in out.out and "canary max:" in out.out
+    assert "loading [" in out.err
+
+
+def test_probe_with_a_missing_model_is_one_line(tmp_path, capsys):
+    assert cli_main(["kernel", "probe", "--model", str(tmp_path / "nope")]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("ouroboros: ") and "Traceback" not in err
+
+
+async def test_daemon_runs_on_the_kernel_provider(chat_ouro, short_tmp):
+    repo = make_repo(short_tmp)
+    settings = settings_for(None, provider={"name": "kernel", "model": str(chat_ouro),
+                                            "mode": "deep"})
+    async with running_daemon(repo, settings) as daemon:
+        client = ControlClient(daemon.state_dir / "control.sock")
+        status = (await asyncio.to_thread(client.request, "status"))["data"]
+    assert status["state"] == "ACTIVE" and status["provider"] == "kernel"
+
+
+async def test_daemon_degrades_when_the_model_cannot_load(short_tmp):
+    repo = make_repo(short_tmp)
+    settings = settings_for(None, provider={"name": "kernel", "model": "missing-dir"})
+    async with running_daemon(repo, settings) as daemon:
+        assert daemon.state.value == "DEGRADED"
+        assert "kernel model could not be loaded" in daemon.degraded_reason
