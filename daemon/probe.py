@@ -19,7 +19,7 @@ class ProgressBar:
 
     def __init__(self, label: str, stream: TextIO | None = None):
         self.label, self.stream = label, stream or sys.stderr
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self.start = time.monotonic()
 
     def __call__(self, done: int, total: int, what: str) -> None:
