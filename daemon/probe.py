@@ -58,8 +58,9 @@ def probe(args: argparse.Namespace) -> int:
                           eps=args.eps, depth=args.depth, ut_steps=args.ut_steps,
                           int8_kv=args.int8_kv, lora=args.lora, generation=gen)
     started = time.monotonic()
-    print("loading model (the embedded GGUF is dequantized once, ~20 s, then cached)...",
-          file=sys.stderr)
+    if not args.model:
+        print("loading the embedded model (dequantized once, ~20 s, then cached)...",
+              file=sys.stderr)
     engine = Engine.load(config, progress=ProgressBar("loading"))
     loaded = time.monotonic() - started
     result = engine.chat([{"role": "user", "content": args.prompt}])

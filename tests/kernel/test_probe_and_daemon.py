@@ -22,7 +22,8 @@ def test_probe_reports_speed_depth_and_canary(chat_ouro, capsys):
 def test_probe_with_a_missing_model_is_one_line(tmp_path, capsys):
     assert cli_main(["kernel", "probe", "--model", str(tmp_path / "nope")]) == 3
     err = capsys.readouterr().err
-    assert err.startswith("ouroboros: ") and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("ouroboros: ")
+    assert "not a model directory" in err and "Traceback" not in err
 
 
 async def test_daemon_runs_on_the_kernel_provider(chat_ouro, short_tmp):
