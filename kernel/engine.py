@@ -61,9 +61,11 @@ class Engine:
     def load(cls, config: EngineConfig, progress: Progress | None = None) -> Engine:
         source = Path(config.model).expanduser() if config.model else embedded_model_path()
         if source.is_dir() and is_ouro_dir(source):
-            if config.load_in_4bit and not torch.cuda.is_available():
-                raise ModelLoadError("a 4-bit base (bitsandbytes) needs a CUDA GPU, and none "
-                                     "is available")
+            if config.load_in_4bit:
+                raise ModelLoadError(
+                    "a 4-bit base (bitsandbytes) needs a CUDA GPU, and none is available"
+                    if not torch.cuda.is_available() else
+                    "4-bit loading is implemented for plain models only, not Ouro checkpoints")
             model = load_ouro(source, ut_steps=config.ut_steps, progress=progress)
             tokenizer = ChatTokenizer.from_file(source / "tokenizer.json")
             kind = "ouro"

@@ -42,3 +42,13 @@ async def test_daemon_degrades_when_the_model_cannot_load(short_tmp):
     async with running_daemon(repo, settings) as daemon:
         assert daemon.state.value == "DEGRADED"
         assert "kernel model could not be loaded" in daemon.degraded_reason
+
+
+def test_four_bit_ouro_is_refused_plainly(chat_ouro):
+    import pytest
+
+    from kernel.engine import Engine, EngineConfig
+    from kernel.errors import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match="4-bit"):
+        Engine.load(EngineConfig(model=str(chat_ouro), load_in_4bit=True))
