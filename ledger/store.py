@@ -39,13 +39,17 @@ class Ledger:
     async def open(cls, path: Path) -> Ledger:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path)
-        db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
-        ledger = cls(db, path)
-        await ledger._migrate()
+        try:
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA busy_timeout=5000")
+            ledger = cls(db, path)
+            await ledger._migrate()
+        except BaseException:
+            await db.close()  # no connection thread outlives a failed open
+            raise
         return ledger
 
     async def close(self) -> None:
