@@ -20,7 +20,7 @@ from governance.provider import ModelReply, ProviderHealth, ToolLoop
 from governance.schemas import ModelUsage
 from kernel.decode import Generation
 from kernel.engine import Engine
-from kernel.toolcalls import parse_tool_calls
+from tools.toolcalls import parse_tool_calls
 
 SYSTEM = ("You are the code-writing model of a governed maintenance daemon. Follow the "
           "output contract in the user's message exactly.")

@@ -17,8 +17,8 @@ from kernel.engine import Engine, EngineConfig
 from kernel.lora import apply_lora
 from kernel.provider import KernelProvider
 from kernel.reprompt import stated_confidence
-from kernel.toolcalls import parse_tool_calls
 from tests.kernel.tiny import tiny_checkpoint, tiny_model
+from tools.toolcalls import parse_tool_calls
 
 IDS = torch.tensor([[5, 17, 99, 3, 42, 7]])
 
