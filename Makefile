@@ -8,6 +8,12 @@ REPO ?= .
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found (Python 3.11 is required)"; exit 1; }
+	# bubblewrap is the OS sandbox for every command the model causes to run.
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null; }; \
+	  else echo "warning: bubblewrap is missing: sudo apt-get install bubblewrap"; fi; }
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	# torch first, pinned, so the CPU build is used instead of the CUDA one.

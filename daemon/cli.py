@@ -17,7 +17,7 @@ from daemon import logs, render
 from daemon.client import ControlClient, DaemonNotRunning
 from daemon.config import ConfigError, Settings, load_settings
 
-VERBS = ("status", "cancel", "pause", "resume", "approve", "reject")
+VERBS = ("status", "cancel", "pause", "resume", "approve", "reject", "answer")
 
 
 class CliError(Exception):
@@ -158,14 +158,17 @@ def build_parser() -> argparse.ArgumentParser:
              "cancel": "cancel an in-flight op (id prefix)",
              "pause": "stop dispatching new ops (in-flight ops continue)",
              "resume": "resume dispatching", "approve": "approve an op awaiting approval",
-             "reject": "reject an op awaiting approval"}
+             "reject": "reject an op awaiting approval",
+             "answer": "answer the question an op asked (ask_human)"}
     for verb in VERBS:
         sp = sub.add_parser(verb, parents=[common], help=helps[verb])
         sp.add_argument("--json", action="store_true", help="print the raw JSON response")
-        if verb in ("cancel", "approve", "reject"):
+        if verb in ("cancel", "approve", "reject", "answer"):
             sp.add_argument("op", help="op id or unique prefix")
         if verb in ("cancel", "reject"):
             sp.add_argument("reason", nargs="?", default="", help="why (recorded)")
+        if verb == "answer":
+            sp.add_argument("reason", metavar="text", help="the answer")
         sp.set_defaults(func=cmd_verb, verb=verb)
     repl_p = sub.add_parser("repl", parents=[common], help="interactive client of the daemon")
     repl_p.set_defaults(func=cmd_repl)

@@ -81,6 +81,13 @@ class GovernanceSection(_Section):
 
 
 class ToolsSection(_Section):
+    enabled: bool = True  # Venom's tool loop in GENERATE; false = single-turn generation
+    allow_unsandboxed_tests: bool = False  # run tests without bubblewrap (explicit opt-in)
+    disabled_tools: list[str] = Field(default=["web_fetch"])
+    web_allowlist: list[str] = Field(default_factory=list)
+    memory_mb: int = Field(default=4096, ge=256)
+    cpu_s: int = Field(default=120, ge=1)
+    ask_timeout_s: float = Field(default=600.0, gt=0)
     max_rounds: int = Field(default=5, ge=1)
     max_exploration_rounds: int = Field(default=5, ge=1)
     min_exploration_calls: int = Field(default=2, ge=0)

@@ -23,8 +23,8 @@ log = structlog.get_logger("daemon.control")
 MAX_LINE = 64 * 1024
 MAX_UNIX_PATH = 107
 
-Verb = Literal["status", "cancel", "pause", "resume", "approve", "reject"]
-NEEDS_OP = {"cancel", "approve", "reject"}
+Verb = Literal["status", "cancel", "pause", "resume", "approve", "reject", "answer"]
+NEEDS_OP = {"cancel", "approve", "reject", "answer"}
 
 
 class Request(BaseModel):
@@ -75,6 +75,10 @@ async def execute(daemon: Daemon, req: Request) -> dict[str, Any]:
     if req.cmd == "cancel":
         handle.cancel.cancel(f"cancelled by operator{': ' + req.reason if req.reason else ''}")
         return {"ok": True, "data": {"op_id": op_id, "phase": handle.phase.value}}
+    if req.cmd == "answer":
+        if not daemon.questions.answer(op_id, req.reason):
+            return _error(f"{op_id} has no open question")
+        return {"ok": True, "data": {"op_id": op_id, "answered": True}}
     approved = req.cmd == "approve"
     if not daemon.approvals.decide(op_id, approved, req.reason):
         return _error(f"{op_id} is not awaiting approval (phase {handle.phase.value})")

@@ -15,6 +15,9 @@ def status_text(s: dict[str, Any]) -> str:
              f"cost:     ${s['cost_today_usd']:.4f} today of ${s['daily_budget_usd']:.2f}",
              f"queue:    {len(s['queue'])} waiting"]
     lines += [f"  - [{q['priority']}] {q['source']}: {q['goal'][:90]}" for q in s["queue"]]
+    for op_id, question in s.get("questions", {}).items():
+        lines.append(f"QUESTION from {op_id}: {question}\n      reply: ouroboros answer "
+                     f"{op_id} \"...\"")
     lines.append(f"in flight: {len(s['in_flight'])}")
     for op in s["in_flight"]:
         flag = "  AWAITING APPROVAL" if op["awaiting_approval"] else ""

@@ -8,7 +8,7 @@ from daemon.cli import VERBS, print_reply
 from daemon.client import ControlClient, DaemonNotRunning
 
 HELP = """verbs: status | cancel <op> [reason] | pause | resume | approve <op> |
-       reject <op> [reason] | help | quit"""
+       reject <op> [reason] | answer <op> <text> | help | quit"""
 
 
 def repl(client: ControlClient) -> int:
@@ -32,7 +32,7 @@ def repl(client: ControlClient) -> int:
         if verb == "help" or verb not in VERBS:
             print(HELP if verb == "help" else f"unknown verb {verb!r}\n{HELP}")
             continue
-        if verb in ("cancel", "approve", "reject") and not rest:
+        if verb in ("cancel", "approve", "reject", "answer") and not rest:
             print(f"error: {verb} needs an op id")
             continue
         op = rest[0] if rest else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from daemon.config import Settings
 from daemon.control import ControlServer
 from daemon.providers import build_provider
 from daemon.recovery import recover
-from governance.approval import ApprovalBroker
+from governance.approval import ApprovalBroker, QuestionBroker
 from governance.deps import CancelToken, PhaseDeps, Policy
 from governance.gitops import GitOps
 from governance.orchestrator import Orchestrator
@@ -36,8 +37,21 @@ from ledger import Ledger
 from sensors.queue import IntakeQueue
 from sensors.todo import TodoSensor
 from sensors.watcher import RepoWatcher
+from tools.jail import JailExecutor, JailLimits, JailResult, bwrap_available
+from tools.loop import LoopLimits
+from tools.venom import Venom, VenomConfig
 
 log = structlog.get_logger("daemon")
+
+
+def _refuse_unsandboxed(reason: str):
+    """An executor that explains why tests cannot run, instead of running them unjailed."""
+
+    async def refuse(root: Path, argv, timeout_s: float, writable: bool) -> JailResult:
+        return JailResult(None, f"tests not run: {reason} (set tools.allow_unsandboxed_tests "
+                          "= true to run them without a sandbox)", False, False, 0.0)
+
+    return refuse
 
 
 class ServiceState(StrEnum):
@@ -81,6 +95,8 @@ class Daemon:
         self.paused = False
         self.ops: dict[str, OpHandle] = {}
         self.approvals = ApprovalBroker()
+        self.questions = QuestionBroker()
+        self.jail_reason: str | None = None
         self._provider_override = provider
         self.provider: CandidateProvider | None = None
         self.ledger: Ledger | None = None
@@ -117,6 +133,11 @@ class Daemon:
         if self.provider is not None:
             health = await self.provider.health()
             why = "" if health.healthy else f"provider {self.provider.name}: {health.detail}"
+        self.jail_reason = await asyncio.to_thread(bwrap_available)
+        if self.jail_reason and not why:
+            why = (f"{self.jail_reason}; bash is denied"
+                   + ("" if self.settings.tools.allow_unsandboxed_tests
+                      else " and tests cannot run (tools.allow_unsandboxed_tests is off)"))
         if why:
             self.degraded_reason = why
             self._set_state(ServiceState.DEGRADED, why)
@@ -235,15 +256,39 @@ class Daemon:
 
     def _phase_deps(self) -> PhaseDeps:
         assert self.ledger is not None
-        g = self.settings.governance
+        g, t = self.settings.governance, self.settings.tools
         rel = ""
         with contextlib.suppress(ValueError):
             rel = self.state_dir.resolve().relative_to(self.root.resolve()).as_posix()
+        home = Path.home()
+        limits = JailLimits(timeout_s=t.timeout_s, cpu_s=t.cpu_s,
+                            memory_bytes=t.memory_mb << 20, output_bytes=64 << 10)
+        executor = None
+        if self.jail_reason is None:
+            executor = JailExecutor([home, self.root, self.state_dir], limits,
+                                    [Path(sys.prefix), Path(sys.base_prefix)])
+        elif not t.allow_unsandboxed_tests:
+            executor = _refuse_unsandboxed(self.jail_reason)
+        venom = None
+        if t.enabled:
+            venom = Venom(VenomConfig(
+                loop=LoopLimits(max_rounds=t.max_rounds,
+                                max_exploration_rounds=t.max_exploration_rounds,
+                                tool_timeout_s=t.timeout_s, max_concurrent=t.max_concurrent,
+                                output_cap_bytes=t.output_cap_bytes,
+                                budget_chars=t.compact_threshold_chars,
+                                preserve_chunks=t.compact_preserve_chunks),
+                jail=limits, disabled=frozenset(t.disabled_tools),
+                web_allowlist=tuple(t.web_allowlist), test_timeout_s=g.validate_timeout_s,
+                ask_timeout_s=t.ask_timeout_s), self.jail_reason, home)
         return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
                          policy=policy_from(self.settings), provider=self.provider, git=self.git,
-                         validate_runner=TestRunner(g.test_command, g.validate_timeout_s),
-                         verify_runner=TestRunner(g.test_command, g.verify_timeout_s),
-                         approvals=self.approvals, ledger=self.ledger)
+                         validate_runner=TestRunner(g.test_command, g.validate_timeout_s,
+                                                    executor, writable=True),
+                         verify_runner=TestRunner(g.test_command, g.verify_timeout_s,
+                                                  executor, writable=False),
+                         approvals=self.approvals, ledger=self.ledger, tools=venom,
+                         questions=self.questions)
 
     # -- control verbs ----------------------------------------------------------------
 
@@ -272,6 +317,7 @@ class Daemon:
             "session_id": self.session_id,
             "provider": getattr(self.provider, "name", None),
             "queue": self.queue.snapshot() if self.queue else [],
+            "questions": self.questions.pending(),
             "in_flight": [{"op_id": op_id, "phase": h.phase.value,
                            "goal": h.ctx.envelope.goal, "risk": h.ctx.risk_tier,
                            "cost_usd": round(h.ctx.cost_usd, 6),

@@ -11,11 +11,11 @@ from typing import Any
 
 import structlog
 
-from governance.approval import ApprovalBroker
+from governance.approval import ApprovalBroker, QuestionBroker
 from governance.errors import CostCeilingExceeded
 from governance.gitops import GitOps
 from governance.phase import Phase
-from governance.provider import CandidateProvider, ModelReply, ToolLoop
+from governance.provider import CandidateProvider, ModelReply, ToolSessions
 from governance.schemas import OperationContext
 from governance.testrun import TestRunner
 from ledger import Ledger
@@ -44,6 +44,7 @@ class Policy:
     approval_timeout_s: float = 600.0
     context_expansion: bool = True
     max_candidate_bytes: int = 1_000_000
+    ascii_strict_suffixes: tuple[str, ...] = (".py", ".pyi")
     per_op_usd: float = 0.50
     author_name: str = "Ouroboros"
     author_email: str = "ouroboros@localhost"
@@ -61,7 +62,8 @@ class PhaseDeps:
     verify_runner: TestRunner
     approvals: ApprovalBroker
     ledger: Ledger
-    tool_loop: ToolLoop | None = None
+    tools: ToolSessions | None = None  # Venom; None = single-turn generation
+    questions: QuestionBroker | None = None
 
     async def record_reply(self, ctx: OperationContext, phase: Phase, reply: ModelReply) -> None:
         u = reply.usage

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import time
 
+from governance import ascii_gate
 from governance.deps import PhaseDeps, Transition, file_sha256
 from governance.errors import CandidateParseError, ProviderError
 from governance.phase import Phase
@@ -15,45 +16,104 @@ from governance.prompts import generation_prompt
 from governance.protected import PathEscape, normalize, protected_reason
 from governance.routing import ROUTES, Route
 from governance.sandbox import Sandbox
-from governance.schemas import Candidate, GenerationResult, OperationContext, parse_candidate
+from governance.schemas import (
+    Candidate,
+    GenerationResult,
+    ModelUsage,
+    OperationContext,
+    ToolRecord,
+    parse_candidate,
+)
 from governance.testrun import scope_tests, text_reader
+
+
+def _complexity(ctx: OperationContext) -> str:
+    if ctx.plan is not None:
+        return ctx.plan.complexity
+    single = len(ctx.envelope.target_files) == 1 and len(ctx.envelope.goal) <= 200
+    return "trivial" if single else "simple"
+
+
+async def _ask(ctx: OperationContext, d: PhaseDeps, phase: Phase,
+               prompt: str, deadline: float) -> tuple[str, Candidate | None, list[ToolRecord]]:
+    """One model answer: through Venom's tool loop when configured, else a single turn.
+    Returns (final text, candidate or None, tool records); parse errors propagate."""
+    assert d.provider is not None
+    if d.tools is None:
+        reply = await d.provider.generate(prompt, deadline=deadline)
+        await d.record_reply(ctx, phase, reply)
+        return reply.text, parse_candidate(reply.text), reply.tool_records
+    session = d.tools.open(ctx, phase.value, d)
+    try:
+        reply = await session.run(d.provider, prompt, deadline=deadline)
+        ok, feedback, summary = session.exploration(_complexity(ctx))
+        await d.thought(ctx, phase, "exploration scored", passed=ok, **summary)
+        if not ok:
+            raise ExplorationShort(feedback)
+        return reply.text, session.candidate(reply.text), reply.tool_records
+    finally:
+        await d.in_thread(session.close)
+
+
+class ExplorationShort(CandidateParseError):
+    """The model changed code without exploring enough (the exploration-first gate)."""
+
+
+def _post_generation_gates(ctx: OperationContext, candidate: Candidate,
+                           d: PhaseDeps) -> tuple[Candidate, list[str], list[str]]:
+    """ASCII strictness and plan coverage: (candidate, repairs, problems)."""
+    candidate, repairs, problems = ascii_gate.check(candidate, d.policy.ascii_strict_suffixes)
+    if ctx.plan is not None and not candidate.no_op:
+        declared = {c.file_path for c in ctx.plan.ordered_changes}
+        present = {c.file_path for c in candidate.changes()}
+        missing = sorted(declared - present)
+        if missing:
+            problems.append(f"the plan declares changes to {', '.join(missing)} but the "
+                            "candidate does not include them")
+    return candidate, repairs, problems
 
 
 async def _generate(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                     retry_phase: Phase, budget_left: bool) -> Transition:
-    """One generation attempt; parse failures retry while budget is left."""
+    """One generation attempt; unusable output retries while budget is left."""
     if d.provider is None:
         return Transition(Phase.POSTMORTEM, "no model provider is available")
     ctx.generate_attempts += 1
     ctx.live_hashes = {f: file_sha256(d.root / f) for f in ctx.envelope.target_files}
     timeout = ROUTES[Route(ctx.route)].generate_timeout_s if ctx.route else 120.0
     await d.thought(ctx, phase, "generating candidate", provider=d.provider.name,
-                    attempt=ctx.generate_attempts, tools=d.tool_loop is not None)
+                    attempt=ctx.generate_attempts, tools=d.tools is not None)
+    cost_before = ctx.cost_usd
     try:
-        reply = await d.provider.generate(generation_prompt(ctx, d.root),
-                                          deadline=time.monotonic() + timeout,
-                                          tool_loop=d.tool_loop)
-    except ProviderError as exc:
-        await d.record_failed_call(ctx, phase, exc)
-        return Transition(Phase.POSTMORTEM, f"provider {d.provider.name} failed: {exc}")
-    await d.record_reply(ctx, phase, reply)
-    cost = reply.usage.cost_usd
-    try:
-        candidate = parse_candidate(reply.text)
+        text, candidate, records = await _ask(ctx, d, phase, generation_prompt(ctx, d.root),
+                                              time.monotonic() + timeout)
+        if candidate is None:
+            raise CandidateParseError("the model made no change and proposed no candidate")
+        candidate, repairs, problems = _post_generation_gates(ctx, candidate, d)
+        if problems:
+            raise CandidateParseError("; ".join(problems))
     except CandidateParseError as exc:
         ctx.last_failure = str(exc)
+        cost = ctx.cost_usd - cost_before
         if budget_left:
             return Transition(retry_phase, str(exc), cost_delta=cost)
         return Transition(Phase.POSTMORTEM, f"no usable candidate: {exc}", cost_delta=cost)
+    except ProviderError as exc:
+        await d.record_failed_call(ctx, phase, exc)
+        return Transition(Phase.POSTMORTEM, f"provider {d.provider.name} failed: {exc}")
+    cost = ctx.cost_usd - cost_before
+    usage = ModelUsage(provider=d.provider.name, cost_usd=cost)
     ctx.generation = GenerationResult(candidate=candidate, rationale=candidate.rationale,
-                                      tool_records=reply.tool_records, usage=reply.usage,
-                                      raw_text=reply.text[:20_000])
-    files = [c.file_path for c in candidate.changes()]
+                                      tool_records=records, usage=usage, raw_text=text[:20_000])
     if candidate.no_op:
         return Transition(Phase.COMPLETE, f"no change needed: {candidate.rationale[:200]}",
                           {"no_op": True}, cost_delta=cost)
-    return Transition(Phase.VALIDATE, f"candidate touches {len(files)} file(s)",
-                      {"files": files, "rationale": candidate.rationale[:500]}, cost_delta=cost)
+    files = [c.file_path for c in candidate.changes()]
+    payload = {"files": files, "rationale": candidate.rationale[:500]}
+    if repairs:
+        payload["ascii_repairs"] = repairs
+    return Transition(Phase.VALIDATE, f"candidate touches {len(files)} file(s)", payload,
+                      cost_delta=cost)
 
 
 async def generate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
@@ -97,7 +157,8 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         return _validation_failed(ctx, d, "; ".join(problems), {"problems": problems})
     files = await d.in_thread(d.git.listed_files)
     dest = d.state_dir / "sandboxes" / ctx.op_id
-    sandbox = await d.in_thread(Sandbox.create, d.root, files, dest, d.state_rel)
+    sandbox = await d.in_thread(Sandbox.create, d.root, files, dest, d.state_rel,
+                                d.policy.protected_globs)
     try:
         sandbox.apply(candidate.changes())
         changed = [c.file_path for c in candidate.changes()]

@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from governance.schemas import ModelUsage, ToolRecord
+from governance.schemas import Candidate, ModelUsage, OperationContext, ToolRecord
 
 
 class ModelReply(BaseModel):
@@ -54,3 +54,27 @@ class CandidateProvider(Protocol):
         ...
 
     async def health(self) -> ProviderHealth: ...
+
+
+class ToolSession(Protocol):
+    """One op's tool-using generation (Venom): a sandbox, a tool loop, an exploration score."""
+
+    async def run(self, provider: CandidateProvider, prompt: str, *,
+                  deadline: float) -> ModelReply:
+        """Drive the provider through tool rounds; records each model and tool call."""
+        ...
+
+    def candidate(self, final_text: str) -> Candidate | None:
+        """The change: a candidate stated in `final_text` (applied to the sandbox), else the
+        sandbox's diff; None when nothing changed. Raises CandidateParseError on bad JSON."""
+        ...
+
+    def exploration(self, complexity: str) -> tuple[bool, str, dict[str, Any]]:
+        """(passes the floor, feedback naming what is missing, summary)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ToolSessions(Protocol):
+    def open(self, ctx: OperationContext, phase: str, deps: Any) -> ToolSession: ...

@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from governance.protected import contained
+from governance.protected import contained, protected_reason
 from governance.schemas import FileChange
 
 
@@ -21,12 +21,13 @@ class Sandbox:
 
     @classmethod
     def create(cls, live_root: Path, files: list[str], dest: Path,
-               skip_prefix: str) -> Sandbox:
+               skip_prefix: str, protected_globs: tuple[str, ...] = ()) -> Sandbox:
+        """Copy `files` (never protected ones: no secret reaches a test run)."""
         if dest.exists():
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
         for rel in files:
-            if skip_prefix and (rel == skip_prefix or rel.startswith(skip_prefix + "/")):
+            if protected_reason(rel, skip_prefix, protected_globs):
                 continue
             src = live_root / rel
             out = dest / rel

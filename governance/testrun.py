@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 _FAILED_LINE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
 _SUMMARY_LINE = re.compile(r"^=*\s*(.*\b(?:passed|failed|error|errors|no tests ran)\b.*?)\s*=*$",
@@ -83,18 +84,42 @@ class TestOutcome:
         return f"failing: {names}" + (f" ({self.summary})" if self.summary else "")
 
 
+class ExecResult(Protocol):
+    exit_code: int | None
+    output: str
+    timed_out: bool
+    duration_s: float
+
+
+class Executor(Protocol):
+    """Runs argv with `root` as the only work area (the OS sandbox seam)."""
+
+    async def __call__(self, root: Path, argv: Sequence[str], timeout_s: float,
+                       writable: bool) -> ExecResult: ...
+
+
 class TestRunner:
-    """Runs `command + tests` in `root` as its own process group, so timeouts and
-    cancellation kill the whole tree."""
+    """Runs `command + tests` in `root`: through the sandbox executor when one is given,
+    else (explicit opt-in only) as a local process group that timeouts and cancellation
+    kill whole."""
 
     __test__ = False
 
-    def __init__(self, command: Sequence[str], timeout_s: float):
+    def __init__(self, command: Sequence[str], timeout_s: float,
+                 executor: Executor | None = None, writable: bool = True):
         self.command = [sys.executable if c == "{python}" else c for c in command]
         self.timeout_s = timeout_s
+        self.executor = executor
+        self.writable = writable
 
     async def run(self, root: Path, tests: Sequence[str]) -> TestOutcome:
         argv = [*self.command, "-q", "-rfE", "-p", "no:cacheprovider", *tests]
+        if self.executor is not None:
+            result = await self.executor(root, argv, self.timeout_s, self.writable)
+            if result.timed_out:
+                return TestOutcome(False, None, duration_s=result.duration_s, timed_out=True,
+                                   tests=list(tests))
+            return _outcome(result.exit_code, result.output, result.duration_s, tests)
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
         env.pop("PYTEST_ADDOPTS", None)
         start = time.monotonic()

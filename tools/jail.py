@@ -63,8 +63,9 @@ def bwrap_available() -> str | None:
 
 class Jail:
     def __init__(self, sandbox: Path, hidden: Sequence[Path], limits: JailLimits,
-                 extra_ro: Sequence[Path] = ()):
+                 extra_ro: Sequence[Path] = (), writable: bool = True):
         self.sandbox = sandbox.resolve()
+        self.writable = writable
         self.hidden = [p.resolve() for p in hidden if p.exists()]
         self.extra_ro = [p.resolve() for p in extra_ro if p.exists()]
         self.limits = limits
@@ -78,7 +79,10 @@ class Jail:
             args += ["--tmpfs", str(path)]
         for path in self.extra_ro:
             args += ["--ro-bind", str(path), str(path)]
-        args += ["--bind", str(self.sandbox), str(self.sandbox)]
+        args += ["--bind" if self.writable else "--ro-bind", str(self.sandbox), str(self.sandbox)]
+        for path in self.hidden:  # hidden places inside the work area stay hidden
+            if self.sandbox in path.parents:
+                args += ["--tmpfs", str(path)]
         git_dir = self.sandbox / ".git"
         if git_dir.exists():
             args += ["--ro-bind", str(git_dir), str(git_dir)]
@@ -124,3 +128,20 @@ class Jail:
         return JailResult(None if timed_out else proc.returncode,
                           b"".join(chunks).decode("utf-8", "replace"), truncated, timed_out,
                           time.monotonic() - start)
+
+
+class JailExecutor:
+    """Runs the daemon's own test commands (VALIDATE, VERIFY) in a jail: the tree under test
+    is the only visible work area, writable for a sandbox copy, read-only for the live tree."""
+
+    def __init__(self, hidden: Sequence[Path], limits: JailLimits, extra_ro: Sequence[Path]):
+        self.hidden, self.limits, self.extra_ro = list(hidden), limits, list(extra_ro)
+
+    async def __call__(self, root: Path, argv: Sequence[str], timeout_s: float,
+                       writable: bool) -> JailResult:
+        limits = JailLimits(timeout_s=timeout_s, cpu_s=max(self.limits.cpu_s, int(timeout_s)),
+                            memory_bytes=self.limits.memory_bytes,
+                            file_bytes=self.limits.file_bytes,
+                            output_bytes=self.limits.output_bytes)
+        jail = Jail(root, [*self.hidden], limits, self.extra_ro, writable=writable)
+        return await jail.run(argv)

@@ -1,0 +1,348 @@
+"""The built-in tools: schemas, categories and handlers, declared as one manifest.
+
+Handlers receive validated arguments and a ToolEnv and return text. Every path argument
+has already passed the policy (containment and protection) before a handler runs; the
+handlers re-resolve through the workspace so a symlink made since then cannot escape.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.command_policy import check_command
+from tools.env import ToolEnv
+
+MAX_FILE_BYTES = 1_000_000
+
+
+class Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReadFile(Args):
+    path: str
+    start_line: int = Field(default=1, ge=1)
+    max_lines: int = Field(default=400, ge=1, le=2000)
+
+
+class SearchCode(Args):
+    pattern: str = Field(min_length=1, max_length=200)
+    path: str = "."
+    regex: bool = False
+    max_results: int = Field(default=50, ge=1, le=500)
+
+
+class PathArg(Args):
+    path: str = "."
+
+
+class GlobFiles(Args):
+    pattern: str = Field(min_length=1, max_length=200)
+
+
+class GetCallers(Args):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    path: str = "."
+
+
+class GitLog(Args):
+    path: str | None = None
+    max_count: int = Field(default=10, ge=1, le=100)
+
+
+class GitDiff(Args):
+    path: str | None = None
+
+
+class GitBlame(Args):
+    path: str
+    start_line: int = Field(default=1, ge=1)
+    end_line: int | None = Field(default=None, ge=1)
+
+
+class EditFile(Args):
+    path: str
+    old: str = Field(min_length=1)
+    new: str
+
+
+class WriteFile(Args):
+    path: str
+    content: str = Field(max_length=MAX_FILE_BYTES)
+
+
+class DeleteFile(Args):
+    path: str
+
+
+class Bash(Args):
+    command: str = Field(min_length=1, max_length=4096)
+
+
+class RunTests(Args):
+    paths: list[str] = Field(default_factory=list, max_length=50)
+
+
+class WebFetch(Args):
+    url: str = Field(pattern=r"^https://[^\s]+$", max_length=2000)
+
+
+class AskHuman(Args):
+    question: str = Field(min_length=1, max_length=2000)
+
+
+Handler = Callable[[Any, ToolEnv], Awaitable[str]]
+
+
+class ToolFailed(Exception):
+    """A tool ran and failed; the message goes back to the model as the result."""
+
+
+def _text(env: ToolEnv, rel: str) -> str:
+    path = env.workspace.path(rel)
+    if not path.is_file():
+        raise ToolFailed(f"{rel}: no such file")
+    data = path.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        raise ToolFailed(f"{rel}: {len(data)} bytes is too large to read")
+    if b"\x00" in data[:8192]:
+        raise ToolFailed(f"{rel}: binary file")
+    return data.decode("utf-8", "replace")
+
+
+def _files(env: ToolEnv, under: str) -> list[str]:
+    base = env.workspace.path(under)
+    root = env.workspace.root.resolve()
+    if base.is_file():
+        return [base.relative_to(root).as_posix()]
+    return sorted(p.relative_to(root).as_posix() for p in base.rglob("*")
+                  if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts)
+
+
+async def read_file(a: ReadFile, env: ToolEnv) -> str:
+    lines = _text(env, a.path).splitlines()
+    chunk = lines[a.start_line - 1 : a.start_line - 1 + a.max_lines]
+    body = "\n".join(f"{a.start_line + i:5d}  {line}" for i, line in enumerate(chunk))
+    more = len(lines) - (a.start_line - 1 + len(chunk))
+    return body + (f"\n[... {more} more lines]" if more > 0 else "")
+
+
+async def search_code(a: SearchCode, env: ToolEnv) -> str:
+    try:
+        pattern = re.compile(a.pattern if a.regex else re.escape(a.pattern))
+    except re.error as exc:
+        raise ToolFailed(f"bad regex: {exc}") from None
+    hits = []
+    for rel in _files(env, a.path):
+        try:
+            text = _text(env, rel)
+        except ToolFailed:
+            continue
+        for n, line in enumerate(text.splitlines(), 1):
+            if pattern.search(line):
+                hits.append(f"{rel}:{n}: {line.strip()[:200]}")
+                if len(hits) >= a.max_results:
+                    return "\n".join(hits) + "\n[result limit reached]"
+    return "\n".join(hits) or "no matches"
+
+
+async def list_symbols(a: PathArg, env: ToolEnv) -> str:
+    try:
+        tree = ast.parse(_text(env, a.path))
+    except SyntaxError as exc:
+        raise ToolFailed(f"{a.path} does not parse: {exc.msg} (line {exc.lineno})") from None
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            out.append(f"class {node.name} (line {node.lineno})")
+            out += [f"  def {n.name} (line {n.lineno})" for n in node.body
+                    if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            out.append(f"def {node.name} (line {node.lineno})")
+        elif isinstance(node, ast.Assign):
+            out += [f"{t.id} = ... (line {node.lineno})" for t in node.targets
+                    if isinstance(t, ast.Name)]
+    return "\n".join(out) or "no top-level symbols"
+
+
+async def glob_files(a: GlobFiles, env: ToolEnv) -> str:
+    if a.pattern.startswith("/") or ".." in a.pattern.split("/"):
+        raise ToolFailed("glob patterns are relative to the repository and cannot climb out")
+    hits = [f for f in _files(env, ".") if fnmatch.fnmatch(f, a.pattern)]
+    return "\n".join(hits[:200]) + ("\n[... more]" if len(hits) > 200 else "") or "no files"
+
+
+async def list_dir(a: PathArg, env: ToolEnv) -> str:
+    path = env.workspace.path(a.path)
+    if not path.is_dir():
+        raise ToolFailed(f"{a.path}: not a directory")
+    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir()
+                     if p.name != "__pycache__")
+    return "\n".join(entries) or "(empty)"
+
+
+async def get_callers(a: GetCallers, env: ToolEnv) -> str:
+    hits = []
+    for rel in _files(env, a.path):
+        if not rel.endswith(".py"):
+            continue
+        try:
+            tree = ast.parse(_text(env, rel))
+        except (SyntaxError, ToolFailed):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                f = node.func
+                name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(
+                    f, ast.Attribute) else None
+                if name == a.name:
+                    hits.append(f"{rel}:{node.lineno}")
+    return "\n".join(hits) or f"no call sites of {a.name}"
+
+
+async def git_log(a: GitLog, env: ToolEnv) -> str:
+    args = [f"-{a.max_count}", "--format=%h %ad %an: %s", "--date=short"]
+    return env.git.repo.git.log(*args, *(["--", a.path] if a.path else [])) or "no commits"
+
+
+async def git_diff(a: GitDiff, env: ToolEnv) -> str:
+    """What this op has changed so far in its sandbox (the candidate in progress)."""
+    import difflib
+
+    modified, added, deleted = env.workspace.changed()
+    out = []
+    for rel in modified + added + deleted:
+        if a.path and rel != a.path:
+            continue
+        before = env.git.repo.git.show(f"HEAD:{rel}") + "\n" if rel not in added else ""
+        after = "" if rel in deleted else (env.workspace.root / rel).read_text(errors="replace")
+        out += difflib.unified_diff(before.splitlines(True), after.splitlines(True),
+                                    f"a/{rel}", f"b/{rel}")
+    return "".join(out) or "no changes yet"
+
+
+async def git_blame(a: GitBlame, env: ToolEnv) -> str:
+    end = a.end_line or a.start_line + 40
+    return env.git.repo.git.blame("-L", f"{a.start_line},{end}", "--date=short", "--",
+                                  a.path)
+
+
+async def edit_file(a: EditFile, env: ToolEnv) -> str:
+    text = _text(env, a.path)
+    count = text.count(a.old)
+    if count == 0:
+        raise ToolFailed(f"{a.path}: the text to replace was not found (match exactly, "
+                         "including indentation)")
+    if count > 1:
+        raise ToolFailed(f"{a.path}: the text to replace occurs {count} times; include more "
+                         "surrounding lines so it is unique")
+    env.workspace.path(a.path).write_text(text.replace(a.old, a.new, 1), encoding="utf-8")
+    return f"edited {a.path}"
+
+
+async def write_file(a: WriteFile, env: ToolEnv) -> str:
+    path = env.workspace.path(a.path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(a.content, encoding="utf-8")
+    return f"wrote {a.path} ({len(a.content.splitlines())} lines)"
+
+
+async def delete_file(a: DeleteFile, env: ToolEnv) -> str:
+    path = env.workspace.path(a.path)
+    if not path.is_file():
+        raise ToolFailed(f"{a.path}: no such file")
+    path.unlink()
+    return f"deleted {a.path}"
+
+
+def _jailed_output(result, what: str) -> str:
+    if result.timed_out:
+        raise ToolFailed(f"{what} timed out after {result.duration_s:.0f}s")
+    tail = "\n[output truncated]" if result.truncated else ""
+    return f"exit code {result.exit_code}\n{result.output}{tail}"
+
+
+async def bash(a: Bash, env: ToolEnv) -> str:
+    verdict = check_command(a.command, str(env.workspace.root.resolve()))
+    if not verdict.allowed:  # the policy already said so; this is the second lock
+        raise ToolFailed(f"denied: {verdict.reason}")
+    return _jailed_output(await env.jail().run(["bash", "-c", a.command]), "command")
+
+
+async def run_tests(a: RunTests, env: ToolEnv) -> str:
+    for rel in a.paths:
+        env.workspace.path(rel.split("::", 1)[0])
+    argv = [env.python, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", *a.paths]
+    if env.jail_reason is None:
+        result = await env.jail(env.test_timeout_s).run(argv)
+    else:
+        raise ToolFailed(f"tests cannot run: {env.jail_reason}")
+    return _jailed_output(result, "tests")
+
+
+async def web_fetch(a: WebFetch, env: ToolEnv) -> str:
+    import httpx
+
+    host = httpx.URL(a.url).host
+    if not any(host == d or host.endswith("." + d) for d in env.web_allowlist):
+        raise ToolFailed(f"{host} is not on the web_fetch allowlist")
+    async with httpx.AsyncClient(timeout=15, follow_redirects=False) as client:
+        response = await client.get(a.url)
+    return f"HTTP {response.status_code}\n{response.text[:20000]}"
+
+
+async def ask_human(a: AskHuman, env: ToolEnv) -> str:
+    if env.ask_human is None:
+        raise ToolFailed("no human is reachable for this op")
+    answer = await env.ask_human(a.question, env.ask_timeout_s)
+    return answer if answer is not None else f"no answer within {env.ask_timeout_s:g}s"
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    args: type[Args]
+    handler: Handler
+    category: str  # comprehension | discovery | call_graph | history | mutation | ...
+    description: str
+    path_fields: tuple[str, ...] = ()
+    rate_limit: int = 60  # calls per op
+
+
+MANIFEST: tuple[ToolSpec, ...] = (
+    ToolSpec("read_file", ReadFile, read_file, "comprehension",
+             "read a file (numbered lines)", ("path",)),
+    ToolSpec("search_code", SearchCode, search_code, "discovery",
+             "search files for a literal or regex pattern", ("path",)),
+    ToolSpec("list_symbols", PathArg, list_symbols, "comprehension",
+             "classes, functions and assignments of a Python module", ("path",)),
+    ToolSpec("glob_files", GlobFiles, glob_files, "discovery", "files matching a glob"),
+    ToolSpec("list_dir", PathArg, list_dir, "discovery", "a directory's entries", ("path",)),
+    ToolSpec("get_callers", GetCallers, get_callers, "call_graph",
+             "call sites of a function or method name", ("path",)),
+    ToolSpec("git_log", GitLog, git_log, "history", "recent commits", ("path",)),
+    ToolSpec("git_diff", GitDiff, git_diff, "history",
+             "what this op has changed so far", ("path",)),
+    ToolSpec("git_blame", GitBlame, git_blame, "history", "who wrote which lines",
+             ("path",)),
+    ToolSpec("edit_file", EditFile, edit_file, "mutation",
+             "replace one exact, unique snippet in a file", ("path",)),
+    ToolSpec("write_file", WriteFile, write_file, "mutation", "write a whole file", ("path",)),
+    ToolSpec("delete_file", DeleteFile, delete_file, "mutation", "delete a file", ("path",)),
+    ToolSpec("bash", Bash, bash, "execution", "run a shell command in the sandbox",
+             rate_limit=20),
+    ToolSpec("run_tests", RunTests, run_tests, "execution",
+             "run pytest on test files in the sandbox", ("paths",), rate_limit=10),
+    ToolSpec("web_fetch", WebFetch, web_fetch, "web",
+             "fetch an https URL on the allowlist (off by default)", rate_limit=5),
+    ToolSpec("ask_human", AskHuman, ask_human, "human",
+             "ask the operator a question (NOTIFY/APPROVAL ops only)", rate_limit=3),
+)
+TOOLS: dict[str, ToolSpec] = {t.name: t for t in MANIFEST}

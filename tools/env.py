@@ -1,0 +1,41 @@
+"""What a tool call may use: the op's workspace, read-only history, the jail, the human."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from governance.gitops import GitOps
+from tools.jail import Jail, JailLimits
+from tools.workspace import Workspace
+
+AskHuman = Callable[[str, float], Awaitable[str | None]]
+
+
+@dataclass
+class ToolEnv:
+    workspace: Workspace
+    git: GitOps  # the live repository, for the read-only history tools
+    state_rel: str
+    hidden: list[Path]  # directories the jail hides (home, live repo, state dir)
+    protected_globs: tuple[str, ...] = ()
+    jail_reason: str | None = None  # why bubblewrap is unavailable (None = available)
+    allow_unsandboxed_tests: bool = False
+    limits: JailLimits = field(default_factory=JailLimits)
+    test_timeout_s: float = 60.0
+    python: str = sys.executable
+    risk_tier: str = "SAFE_AUTO"
+    ask_human: AskHuman | None = None
+    ask_timeout_s: float = 600.0
+    web_allowlist: tuple[str, ...] = ()
+
+    def jail(self, timeout_s: float | None = None) -> Jail:
+        limits = self.limits if timeout_s is None else JailLimits(
+            timeout_s=timeout_s, cpu_s=self.limits.cpu_s, memory_bytes=self.limits.memory_bytes,
+            file_bytes=self.limits.file_bytes, output_bytes=self.limits.output_bytes)
+        # The interpreter's prefix stays readable even when it lives under a hidden home.
+        python_prefix = Path(sys.prefix)
+        return Jail(self.workspace.root, self.hidden, limits,
+                    extra_ro=[python_prefix, Path(sys.base_prefix)])

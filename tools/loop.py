@@ -1,0 +1,249 @@
+"""ToolLoopCoordinator: the multi-turn conversation in which the model explores, edits and
+tests inside its sandbox.
+
+Each round: send the prompt plus accumulated tool results; parse the reply's tool calls;
+judge each through the policy; run the allowed ones (at most `max_concurrent` at once,
+each with a timeout); append capped results; repeat until a reply has no tool calls.
+Bounded by `max_rounds` (the last round carries the "produce your final change now"
+nudge, which also comes after `max_exploration_rounds` rounds of looking only) and by the
+generation deadline. Older tool results are compacted deterministically when the prompt
+passes 75% of its budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from governance.errors import ProviderError
+from governance.provider import CandidateProvider, ModelReply
+from governance.schemas import ModelUsage, ToolRecord
+from tools.builtin import MANIFEST, TOOLS, ToolFailed
+from tools.env import ToolEnv
+from tools.exploration import CATEGORY_OF, ExplorationLedger
+from tools.policy import PolicyContext, evaluate
+from tools.toolcalls import parse_tool_calls
+
+NUDGE = "You have enough context. Produce your final change now, without tool calls."
+
+
+@dataclass(frozen=True)
+class LoopLimits:
+    max_rounds: int = 5
+    max_exploration_rounds: int = 5
+    tool_timeout_s: float = 30.0
+    max_concurrent: int = 2
+    output_cap_bytes: int = 4096
+    budget_chars: int = 98_304
+    preserve_chunks: int = 6
+
+
+@dataclass
+class Chunk:
+    kind: str  # "assistant" | "result" | "note"
+    text: str
+    tool: str = ""
+
+
+@dataclass
+class ToolEvent:
+    round: int
+    tool: str
+    arguments: dict[str, Any]
+    verdict: str
+    rule: str
+    reason: str
+    result_bytes: int = 0
+    truncated: bool = False
+    duration_ms: float = 0.0
+
+
+def cap(text: str, limit: int) -> tuple[str, bool]:
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return text, False
+    head = data[:limit].decode("utf-8", "ignore")
+    return head + f"\n[TRUNCATED: {len(data)} bytes, showing the first {limit}]", True
+
+
+def compact(chunks: list[Chunk], budget: int, preserve: int) -> tuple[list[Chunk], int]:
+    """Replace all but the `preserve` newest tool results with a counted summary once the
+    transcript passes 75% of `budget`. Returns (chunks, how many were compacted)."""
+    if sum(len(c.text) for c in chunks) <= 0.75 * budget:
+        return chunks, 0
+    results = [i for i, c in enumerate(chunks) if c.kind == "result"]
+    old = set(results[:-preserve]) if len(results) > preserve else set()
+    if not old:
+        return chunks, 0
+    counts = Counter(chunks[i].tool for i in sorted(old))
+    chars = sum(len(chunks[i].text) for i in old)
+    listing = ", ".join(f"{n} {tool}" for tool, n in counts.most_common())
+    summary = Chunk("note", f"[CONTEXT COMPACTED]\nCompacted {len(old)} earlier tool results "
+                            f"({chars:,} chars): {listing}.\nRecent results preserved below.\n"
+                            "[END CONTEXT COMPACTED]")
+    out, placed = [], False
+    for i, c in enumerate(chunks):
+        if i in old:
+            if not placed:
+                out.append(summary)
+                placed = True
+            continue
+        out.append(c)
+    return out, len(old)
+
+
+def tool_instructions() -> str:
+    lines = ["## Tools",
+             "Before answering you may call tools. To call one, write a line holding exactly "
+             'one JSON object: {"tool": "<name>", "arguments": {...}}. Several calls may '
+             "follow each other. Paths are relative to the repository root.",
+             "Edits with edit_file/write_file/delete_file change your sandbox copy; when you "
+             "are done, reply without tool calls: either the candidate JSON described under "
+             "Output, or a one-line summary of the edits you made with tools."]
+    for spec in MANIFEST:
+        fields = ", ".join(spec.args.model_fields)
+        lines.append(f"- {spec.name}({fields}): {spec.description}")
+    return "\n".join(lines)
+
+
+@dataclass
+class ToolLoopCoordinator:
+    env: ToolEnv
+    policy: PolicyContext
+    limits: LoopLimits = field(default_factory=LoopLimits)
+    on_reply: Callable[[ModelReply], Awaitable[None]] | None = None
+    on_tool: Callable[[ToolEvent], Awaitable[None]] | None = None
+    on_note: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
+    exploration: ExplorationLedger = field(default_factory=ExplorationLedger)
+
+    def __post_init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.records: list[ToolRecord] = []
+        self.compactions = 0
+
+    async def run(self, provider: CandidateProvider, prompt: str, *,
+                  deadline: float) -> ModelReply:
+        chunks: list[Chunk] = []
+        usage = ModelUsage(provider=provider.name)
+        looking_rounds = 0
+        reply: ModelReply | None = None
+        for rnd in range(1, self.limits.max_rounds + 1):
+            if time.monotonic() >= deadline:
+                raise ProviderError("the generation deadline passed during the tool loop")
+            last = rnd == self.limits.max_rounds
+            nudge = last or looking_rounds >= self.limits.max_exploration_rounds
+            chunks, n = compact(chunks, self.limits.budget_chars, self.limits.preserve_chunks)
+            if n:
+                self.compactions += 1
+                await self._note("context compacted", {"round": rnd, "compacted": n})
+            text = self._compose(prompt, chunks, nudge)
+            reply = await provider.generate(text, deadline=deadline, tool_loop=None)
+            self._add_usage(usage, reply.usage)
+            if self.on_reply:
+                await self.on_reply(reply)
+            calls, malformed = self._calls(reply)
+            if not calls and not malformed:
+                break
+            chunks.append(Chunk("assistant", reply.text))
+            if last:
+                await self._note("tool calls after the last round were ignored",
+                                 {"round": rnd, "calls": len(calls)})
+                break
+            for bad in malformed:
+                chunks.append(Chunk("result", f"[malformed tool call] {bad}", "malformed"))
+            results = await self._execute(rnd, calls)
+            chunks += results
+            if calls and all(CATEGORY_OF.get(c[0]) for c in calls):
+                looking_rounds += 1
+        assert reply is not None
+        telemetry = {**reply.telemetry, "rounds": rnd, "compactions": self.compactions,
+                     "exploration": self.exploration.summary()}
+        return ModelReply(text=reply.text, usage=usage, tool_records=self.records,
+                          telemetry=telemetry)
+
+    @staticmethod
+    def _calls(reply: ModelReply) -> tuple[list[tuple[str, Any]], list[str]]:
+        if reply.tool_calls:
+            return [(c.get("name", ""), c.get("arguments", {})) for c in reply.tool_calls], []
+        calls, malformed = parse_tool_calls(reply.text)
+        return ([(c.name, c.arguments) for c in calls],
+                [f"{m.reason}: {m.text[:120]}" for m in malformed])
+
+    def _compose(self, prompt: str, chunks: list[Chunk], nudge: bool) -> str:
+        parts = [prompt, tool_instructions()]
+        for c in chunks:
+            if c.kind == "assistant":
+                parts.append(f"## You wrote\n{c.text}")
+            elif c.kind == "result":
+                parts.append(f"## Tool result ({c.tool})\n{c.text}")
+            else:
+                parts.append(c.text)
+        if nudge:
+            parts.append(f"## Now\n{NUDGE}")
+        return "\n\n".join(parts)
+
+    async def _execute(self, rnd: int, calls: list[tuple[str, Any]]) -> list[Chunk]:
+        gate = asyncio.Semaphore(self.limits.max_concurrent)
+
+        async def one(name: str, raw: Any) -> Chunk:
+            async with gate:
+                return await self._one(rnd, name, raw)
+
+        return list(await asyncio.gather(*(one(n, a) for n, a in calls)))
+
+    async def _one(self, rnd: int, name: str, raw: Any) -> Chunk:
+        decision = evaluate(name, raw, self.policy, self.calls)
+        args = raw if isinstance(raw, dict) else {"_raw": str(raw)[:500]}
+        self.calls[name] += 1
+        event = ToolEvent(rnd, name, args, "allowed" if decision.allowed else "denied",
+                          decision.rule, decision.reason)
+        if not decision.allowed:
+            self.exploration.record(name, args, ok=False)
+            text = f"[denied by {decision.rule}] {decision.reason}"
+        else:
+            start = time.monotonic()
+            text, ok = await self._run_tool(name, decision.args)
+            event.duration_ms = (time.monotonic() - start) * 1000
+            self.exploration.record(name, args, ok=ok)
+            event.verdict = "ok" if ok else "failed"
+        text, event.truncated = cap(text, self.limits.output_cap_bytes)
+        event.result_bytes = len(text.encode())
+        self.records.append(ToolRecord(tool=name, arguments=args, verdict=event.verdict,
+                                       result_bytes=event.result_bytes,
+                                       duration_ms=event.duration_ms))
+        if self.on_tool:
+            await self.on_tool(event)
+        header = f"{name} {json.dumps(args, default=str)[:200]}"
+        return Chunk("result", f"{header}\n{text}", name)
+
+    async def _run_tool(self, name: str, args: Any) -> tuple[str, bool]:
+        spec = TOOLS[name]
+        timeout = self.limits.tool_timeout_s
+        if name == "run_tests":
+            timeout = max(timeout, self.env.test_timeout_s + 5)
+        try:
+            async with asyncio.timeout(timeout):
+                return await spec.handler(args, self.env), True
+        except TimeoutError:
+            return f"error: {name} timed out after {timeout:g}s", False
+        except ToolFailed as exc:
+            return f"error: {exc}", False
+        except Exception as exc:  # a tool bug is reported to the model, never raised
+            return f"error: {name} failed ({type(exc).__name__}: {exc})", False
+
+    async def _note(self, msg: str, data: dict[str, Any]) -> None:
+        if self.on_note:
+            await self.on_note(msg, data)
+
+    @staticmethod
+    def _add_usage(total: ModelUsage, part: ModelUsage) -> None:
+        total.model = part.model
+        total.prompt_tokens += part.prompt_tokens
+        total.completion_tokens += part.completion_tokens
+        total.cost_usd += part.cost_usd
+        total.latency_ms += part.latency_ms

@@ -1,0 +1,101 @@
+"""The tool policy (Iron Gate at the tool boundary): a rule ladder, first match decides.
+
+  0 manifest      the tool exists
+  1 schema        arguments validate against its schema
+  2 enabled       the tool is switched on (web_fetch is off by default)
+  3 sandbox       bash / run_tests need a working bubblewrap
+  4 human         ask_human only for NOTIFY_APPLY / APPROVAL_REQUIRED ops
+  5 paths         every path argument stays inside the sandbox and is not protected
+  6 command       bash commands pass the command policy
+  7 rate          per-tool call budget per op
+Every decision (allowed or not) is recorded with its rule and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from governance.protected import PathEscape, contained, normalize, protected_reason
+from tools.builtin import TOOLS, Args
+from tools.command_policy import check_command
+
+DEFAULT_DISABLED = frozenset({"web_fetch"})
+HUMAN_TIERS = frozenset({"NOTIFY_APPLY", "APPROVAL_REQUIRED"})
+
+
+@dataclass(frozen=True)
+class PolicyContext:
+    sandbox_root: Path
+    state_rel: str
+    protected_globs: tuple[str, ...] = ()
+    risk_tier: str = "SAFE_AUTO"
+    disabled: frozenset[str] = DEFAULT_DISABLED
+    jail_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    rule: str
+    reason: str
+    args: Args | None = None
+
+
+def _deny(rule: str, reason: str) -> Decision:
+    return Decision(False, rule, reason)
+
+
+def _paths(spec_fields: tuple[str, ...], args: Args) -> list[str]:
+    out = []
+    for name in spec_fields:
+        value = getattr(args, name)
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, list):
+            out += [v.split("::", 1)[0] for v in value]
+    return out
+
+
+def evaluate(tool: str, raw_args: Any, ctx: PolicyContext,
+             calls_so_far: Mapping[str, int]) -> Decision:
+    spec = TOOLS.get(tool)
+    if spec is None:
+        return _deny("manifest", f"unknown tool {tool!r}; known: {', '.join(sorted(TOOLS))}")
+    if not isinstance(raw_args, dict):
+        return _deny("schema", "arguments must be a JSON object")
+    try:
+        args = spec.args.model_validate(raw_args)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "arguments"
+        return _deny("schema", f"{where}: {first['msg']}")
+    if tool in ctx.disabled:
+        return _deny("enabled", f"{tool} is disabled by configuration")
+    if tool in ("bash", "run_tests") and ctx.jail_reason is not None:
+        return _deny("sandbox", f"{tool} needs the sandbox: {ctx.jail_reason}")
+    if tool == "ask_human" and ctx.risk_tier not in HUMAN_TIERS:
+        return _deny("human", "ask_human is only for NOTIFY_APPLY and APPROVAL_REQUIRED ops")
+    for rel in _paths(spec.path_fields, args):
+        try:
+            norm = normalize(rel)
+            if norm != ".":
+                contained(ctx.sandbox_root, norm)
+        except PathEscape as exc:
+            if rel not in (".", "./"):
+                return _deny("paths", str(exc))
+            continue
+        why = protected_reason(norm, ctx.state_rel, ctx.protected_globs)
+        if why:
+            return _deny("paths", f"{rel} is protected ({why})")
+    if tool == "bash":
+        verdict = check_command(args.command, str(ctx.sandbox_root.resolve()))  # type: ignore[attr-defined]
+        if not verdict.allowed:
+            return _deny(f"command:{verdict.rule}", verdict.reason)
+    if calls_so_far.get(tool, 0) >= spec.rate_limit:
+        return _deny("rate", f"{tool} may be called {spec.rate_limit} times per op")
+    return Decision(True, "allowed", "all rules passed", args)

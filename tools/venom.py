@@ -1,0 +1,120 @@
+"""Venom: opens one tool session per op (sandbox + policy + tool loop) for GENERATE.
+
+This is the implementation of governance's ToolSessions protocol; the daemon builds it
+and governance only ever sees the protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from governance.deps import PhaseDeps
+from governance.errors import CandidateParseError
+from governance.phase import Phase
+from governance.provider import CandidateProvider, ModelReply
+from governance.schemas import Candidate, OperationContext, parse_candidate
+from tools.env import ToolEnv
+from tools.jail import JailLimits
+from tools.loop import LoopLimits, ToolEvent, ToolLoopCoordinator
+from tools.policy import DEFAULT_DISABLED, PolicyContext
+from tools.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class VenomConfig:
+    loop: LoopLimits = field(default_factory=LoopLimits)
+    jail: JailLimits = field(default_factory=JailLimits)
+    disabled: frozenset[str] = DEFAULT_DISABLED
+    web_allowlist: tuple[str, ...] = ()
+    test_timeout_s: float = 60.0
+    ask_timeout_s: float = 600.0
+
+
+class VenomSession:
+    def __init__(self, workspace: Workspace, loop: ToolLoopCoordinator):
+        self.workspace = workspace
+        self.loop = loop
+
+    async def run(self, provider: CandidateProvider, prompt: str, *,
+                  deadline: float) -> ModelReply:
+        return await self.loop.run(provider, prompt, deadline=deadline)
+
+    def candidate(self, final_text: str) -> Candidate | None:
+        stated = _stated_candidate(final_text)
+        if stated is not None and stated.no_op:
+            return stated if self.workspace.candidate("") is None else None
+        if stated is not None:
+            self.workspace.apply(stated)
+        try:
+            found = self.workspace.candidate(stated.rationale if stated else final_text[:2000])
+        except ValueError as exc:
+            raise CandidateParseError(str(exc)) from None
+        return found
+
+    def exploration(self, complexity: str) -> tuple[bool, str, dict[str, Any]]:
+        ok, feedback = self.loop.exploration.verdict(complexity)
+        return ok, feedback, {**self.loop.exploration.summary(), "complexity": complexity}
+
+    def close(self) -> None:
+        self.workspace.destroy()
+
+
+def _stated_candidate(text: str) -> Candidate | None:
+    """A candidate the final answer states, if it states one (prose-only answers don't)."""
+    if "{" not in text:
+        return None
+    try:
+        return parse_candidate(text)
+    except CandidateParseError:
+        if '"full_content"' in text or '"no_op"' in text or '"files"' in text:
+            raise  # it tried to state one and got it wrong: say so
+        return None
+
+
+class Venom:
+    def __init__(self, config: VenomConfig, jail_reason: str | None, home: Path):
+        self.config = config
+        self.jail_reason = jail_reason
+        self.home = home
+
+    def open(self, ctx: OperationContext, phase: str, deps: Any) -> VenomSession:
+        d: PhaseDeps = deps
+        dest = d.state_dir / "sandboxes" / f"{ctx.op_id}-gen"
+        workspace = Workspace.create(d.root, dest, ctx.envelope.target_files, d.state_rel,
+                                     d.policy.protected_globs)
+        tier = ctx.risk_tier or "SAFE_AUTO"
+        questions = d.questions
+
+        async def ask(question: str, timeout_s: float) -> str | None:
+            if questions is None:
+                return None
+            await d.thought(ctx, Phase(phase), "asking the human", question=question,
+                            answer_with=f"ouroboros answer {ctx.op_id} TEXT")
+            return await questions.ask(ctx.op_id, question, timeout_s)
+
+        env = ToolEnv(workspace=workspace, git=d.git, state_rel=d.state_rel,
+                      hidden=[self.home, d.root, d.state_dir],
+                      protected_globs=d.policy.protected_globs, jail_reason=self.jail_reason,
+                      limits=self.config.jail, test_timeout_s=self.config.test_timeout_s,
+                      risk_tier=tier, ask_human=ask, ask_timeout_s=self.config.ask_timeout_s,
+                      web_allowlist=self.config.web_allowlist)
+        policy = PolicyContext(workspace.root, d.state_rel, d.policy.protected_globs, tier,
+                               self.config.disabled, self.jail_reason)
+
+        async def on_reply(reply: ModelReply) -> None:
+            await d.record_reply(ctx, Phase(phase), reply)
+
+        async def on_tool(e: ToolEvent) -> None:
+            await d.ledger.record_tool_call(
+                ctx.op_id, round=e.round, tool=e.tool, arguments=e.arguments,
+                verdict=e.verdict, rule=e.rule, reason=e.reason, result_bytes=e.result_bytes,
+                truncated=e.truncated, duration_ms=e.duration_ms)
+
+        async def on_note(msg: str, data: dict[str, Any]) -> None:
+            await d.thought(ctx, Phase(phase), msg, **data)
+
+        loop = ToolLoopCoordinator(env, policy, self.config.loop, on_reply, on_tool, on_note)
+        return VenomSession(workspace, loop)
+
