@@ -89,8 +89,9 @@ def settings_for(script: Path | None, **overrides: dict) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def running_daemon(repo: Path, settings: Settings) -> AsyncIterator[Daemon]:
-    daemon = Daemon(repo, settings)
+async def running_daemon(repo: Path, settings: Settings,
+                         daemon: Daemon | None = None) -> AsyncIterator[Daemon]:
+    daemon = daemon or Daemon(repo, settings)
     stop = asyncio.Event()
     task = asyncio.create_task(daemon.serve(stop))
     ready = asyncio.create_task(daemon.ready.wait())

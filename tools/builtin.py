@@ -118,8 +118,8 @@ def _text(env: ToolEnv, rel: str) -> str:
 
 
 def _files(env: ToolEnv, under: str) -> list[str]:
-    base = env.workspace.path(under)
     root = env.workspace.root.resolve()
+    base = root if under.strip("/") in ("", ".") else env.workspace.path(under)
     if base.is_file():
         return [base.relative_to(root).as_posix()]
     return sorted(p.relative_to(root).as_posix() for p in base.rglob("*")
@@ -180,7 +180,8 @@ async def glob_files(a: GlobFiles, env: ToolEnv) -> str:
 
 
 async def list_dir(a: PathArg, env: ToolEnv) -> str:
-    path = env.workspace.path(a.path)
+    root = env.workspace.root.resolve()
+    path = root if a.path.strip("/") in ("", ".") else env.workspace.path(a.path)
     if not path.is_dir():
         raise ToolFailed(f"{a.path}: not a directory")
     entries = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir()

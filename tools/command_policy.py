@@ -253,6 +253,10 @@ def _check_argv(argv: list[str], cmd: _Cmd, root: str, depth: int) -> None:
     if prog.startswith("python") and (args[:2] == ["-m", "ensurepip"] or (
             args[:2] == ["-m", "pip"] and len(args) > 2 and args[2] in ("install", "download"))):
         raise Denied("package_install", "pip install installs packages")
+    if prog in ("export", "declare", "typeset", "readonly", "local"):
+        for a in args:
+            if a.split("=", 1)[0] in DANGEROUS_ENV:
+                raise Denied("dangerous_env", f"{prog} {a.split('=', 1)[0]}")
     if prog in SHELLS:
         _check_shell(args, root, depth)
     elif prog == "eval":
