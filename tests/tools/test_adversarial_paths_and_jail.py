@@ -141,8 +141,9 @@ async def test_hostile_conftest_in_validate_is_contained(repo, short_tmp):
         "        socket.create_connection(('1.1.1.1', 53), 2)\n"
         "    except OSError:\n"
         "        pass\n")
-    sandbox = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "v", [], ".ouroboros")
-    (sandbox.root / "tests" / "conftest.py").write_text((repo / "tests" / "conftest.py").read_text())
+    # The untracked conftest reaches the sandbox the way a human's working-tree state does.
+    sandbox = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "v",
+                               ["tests/conftest.py"], ".ouroboros")
     executor = JailExecutor([Path.home(), repo, repo / ".ouroboros"], JailLimits(),
                             [Path(sys.prefix), Path(sys.base_prefix)])
     outcome = await TestRunner(["{python}", "-m", "pytest"], 60, executor).run(sandbox.root, [])
