@@ -1,0 +1,72 @@
+"""ask_human over the control socket, the web_fetch allowlist, DEGRADED without bwrap."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from daemon.client import ControlClient
+from governance.approval import QuestionBroker
+from governance.gitops import GitOps
+from kernel.replay import ReplayProvider, ReplayTurn
+from tests.helpers import running_daemon, settings_for
+from tools.builtin import ToolFailed, WebFetch, web_fetch
+from tools.env import ToolEnv
+from tools.loop import ToolLoopCoordinator
+from tools.policy import PolicyContext
+from tools.workspace import Workspace
+
+
+async def test_ask_human_reaches_the_operator_and_back(repo):
+    async with running_daemon(repo, settings_for(None)) as daemon:
+        ws = Workspace.create(repo, daemon.state_dir / "sandboxes" / "q", [], ".ouroboros")
+        env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
+                      risk_tier="APPROVAL_REQUIRED",
+                      ask_human=lambda q, t: daemon.questions.ask("op-1234", q, t))
+        loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros",
+                                                      risk_tier="APPROVAL_REQUIRED"))
+        provider = ReplayProvider([ReplayTurn(text=json.dumps(
+            {"tool": "ask_human", "arguments": {"question": "Keep the old API?"}})),
+            ReplayTurn(text="ok")])
+        run = asyncio.create_task(loop.run(provider, "goal", deadline=time.monotonic() + 30))
+        while not daemon.questions.pending():
+            await asyncio.sleep(0.02)
+        client = ControlClient(daemon.state_dir / "control.sock")
+        status = (await asyncio.to_thread(client.request, "status"))["data"]
+        assert status["questions"] == {"op-1234": "Keep the old API?"}
+        assert not (await asyncio.to_thread(client.request, "answer", "nope", "x"))["ok"]
+        assert daemon.questions.answer("op-1234", "yes, keep it")
+        await run
+        assert "yes, keep it" in provider.prompts[1]
+
+
+async def test_question_broker_times_out():
+    broker = QuestionBroker()
+    assert await broker.ask("op-1", "?", 0.05) is None
+    assert not broker.answer("op-1", "late")
+
+
+async def test_web_fetch_refuses_hosts_off_the_allowlist(repo):
+    ws = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "w", [], ".ouroboros")
+    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
+                  web_allowlist=("docs.python.org",))
+    for url in ("https://evil.example/x", "https://docs.python.org.evil.example/",
+                "https://pythondocs.python.org.example/"):
+        with pytest.raises(ToolFailed, match="allowlist"):
+            await web_fetch(WebFetch(url=url), env)
+
+
+async def test_daemon_degrades_without_bubblewrap(repo, monkeypatch):
+    import daemon.service as service
+
+    monkeypatch.setattr(service, "bwrap_available",
+                        lambda: "bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    script = repo.parent / "s.jsonl"
+    script.write_text('{"text": "{}"}\n')
+    async with running_daemon(repo, settings_for(script)) as d:
+        assert d.state.value == "DEGRADED"
+        assert "bubblewrap" in d.degraded_reason and "bash is denied" in d.degraded_reason
+        assert "tests cannot run" in d.degraded_reason
