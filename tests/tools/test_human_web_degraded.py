@@ -12,7 +12,7 @@ from daemon.client import ControlClient
 from governance.approval import QuestionBroker
 from governance.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import running_daemon, settings_for
+from tests.helpers import running_daemon, settings_for, wait_for
 from tools.builtin import ToolFailed, WebFetch, web_fetch
 from tools.env import ToolEnv
 from tools.loop import ToolLoopCoordinator
@@ -32,8 +32,7 @@ async def test_ask_human_reaches_the_operator_and_back(repo):
             {"tool": "ask_human", "arguments": {"question": "Keep the old API?"}})),
             ReplayTurn(text="ok")])
         run = asyncio.create_task(loop.run(provider, "goal", deadline=time.monotonic() + 30))
-        while not daemon.questions.pending():
-            await asyncio.sleep(0.02)
+        await wait_for(daemon.questions.pending, what="the question")
         client = ControlClient(daemon.state_dir / "control.sock")
         status = (await asyncio.to_thread(client.request, "status"))["data"]
         assert status["questions"] == {"op-1234": "Keep the old API?"}
