@@ -76,7 +76,7 @@ async def _serve(daemon) -> int:
         loop.add_signal_handler(sig, on_signal)
     try:
         await daemon.serve(stop)
-    except OSError as exc:
+    except (OSError, ConfigError) as exc:
         print(f"ouroboros: {exc}", file=sys.stderr)
         return 3
     finally:

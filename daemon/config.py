@@ -88,6 +88,7 @@ class ToolsSection(_Section):
     memory_mb: int = Field(default=4096, ge=256)
     cpu_s: int = Field(default=120, ge=1)
     ask_timeout_s: float = Field(default=600.0, gt=0)
+    mcp_config: str | None = None  # {"mcpServers": {...}} JSON; relative to the repo
     max_rounds: int = Field(default=5, ge=1)
     max_exploration_rounds: int = Field(default=5, ge=1)
     min_exploration_calls: int = Field(default=2, ge=0)

@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 
 from daemon import sd_notify
-from daemon.config import Settings
+from daemon.config import ConfigError, Settings
 from daemon.control import ControlServer
 from daemon.providers import build_provider
 from daemon.recovery import recover
@@ -39,6 +39,7 @@ from sensors.todo import TodoSensor
 from sensors.watcher import RepoWatcher
 from tools.jail import JailExecutor, JailLimits, JailResult, bwrap_available
 from tools.loop import LoopLimits
+from tools.mcp_hub import McpHub, load_mcp_config
 from tools.venom import Venom, VenomConfig
 
 log = structlog.get_logger("daemon")
@@ -97,6 +98,8 @@ class Daemon:
         self.approvals = ApprovalBroker()
         self.questions = QuestionBroker()
         self.jail_reason: str | None = None
+        self.mcp: McpHub | None = None
+        self.mcp_problems: list[str] = []
         self._provider_override = provider
         self.provider: CandidateProvider | None = None
         self.ledger: Ledger | None = None
@@ -133,6 +136,7 @@ class Daemon:
         if self.provider is not None:
             health = await self.provider.health()
             why = "" if health.healthy else f"provider {self.provider.name}: {health.detail}"
+        await self._start_mcp()
         self.jail_reason = await asyncio.to_thread(bwrap_available)
         if self.jail_reason and not why:
             why = (f"{self.jail_reason}; bash is denied"
@@ -171,7 +175,27 @@ class Daemon:
         for handle in list(self.ops.values()):
             handle.cancel.cancel(f"daemon shutting down (grace of {grace:g}s passed)")
 
+    async def _start_mcp(self) -> None:
+        """Connect configured MCP servers (a malformed config file fails the start)."""
+        path = self.settings.tools.mcp_config
+        if not path:
+            return
+        try:
+            config = await asyncio.to_thread(load_mcp_config, self._resolve(path))
+        except ValueError as exc:
+            raise ConfigError(f"tools.mcp_config: {exc}") from None
+        self.mcp = McpHub(config)
+        self.mcp_problems = await self.mcp.start()
+        log.info("mcp servers", connected=sorted(self.mcp.sessions), problems=self.mcp_problems)
+
+    def _resolve(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.root / path
+
     async def shutdown(self) -> None:
+        if self.mcp:  # same task as startup: the stdio clients' scopes close where they opened
+            with contextlib.suppress(Exception):
+                await self.mcp.close()
         if self.control:
             await self.control.stop()
         if self.ledger:
@@ -280,7 +304,7 @@ class Daemon:
                                 preserve_chunks=t.compact_preserve_chunks),
                 jail=limits, disabled=frozenset(t.disabled_tools),
                 web_allowlist=tuple(t.web_allowlist), test_timeout_s=g.validate_timeout_s,
-                ask_timeout_s=t.ask_timeout_s), self.jail_reason, home)
+                ask_timeout_s=t.ask_timeout_s), self.jail_reason, home, self.mcp)
         return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
                          policy=policy_from(self.settings), provider=self.provider, git=self.git,
                          validate_runner=TestRunner(g.test_command, g.validate_timeout_s,
@@ -318,6 +342,8 @@ class Daemon:
             "provider": getattr(self.provider, "name", None),
             "queue": self.queue.snapshot() if self.queue else [],
             "questions": self.questions.pending(),
+            "mcp": {"servers": sorted(self.mcp.sessions) if self.mcp else [],
+                    "problems": self.mcp_problems},
             "in_flight": [{"op_id": op_id, "phase": h.phase.value,
                            "goal": h.ctx.envelope.goal, "risk": h.ctx.risk_tier,
                            "cost_usd": round(h.ctx.cost_usd, 6),

@@ -26,6 +26,7 @@ from governance.schemas import ModelUsage, ToolRecord
 from tools.builtin import MANIFEST, TOOLS, ToolFailed
 from tools.env import ToolEnv
 from tools.exploration import CATEGORY_OF, ExplorationLedger
+from tools.mcp_hub import McpHub, McpTool
 from tools.policy import PolicyContext, evaluate
 from tools.toolcalls import parse_tool_calls
 
@@ -97,7 +98,7 @@ def compact(chunks: list[Chunk], budget: int, preserve: int) -> tuple[list[Chunk
     return out, len(old)
 
 
-def tool_instructions() -> str:
+def tool_instructions(mcp_tools: dict[str, McpTool] | None = None) -> str:
     lines = ["## Tools",
              "Before answering you may call tools. To call one, write a line holding exactly "
              'one JSON object: {"tool": "<name>", "arguments": {...}}. Several calls may '
@@ -108,6 +109,9 @@ def tool_instructions() -> str:
     for spec in MANIFEST:
         fields = ", ".join(spec.args.model_fields)
         lines.append(f"- {spec.name}({fields}): {spec.description}")
+    for tool in (mcp_tools or {}).values():
+        fields = ", ".join(tool.schema.get("properties") or {})
+        lines.append(f"- {tool.name}({fields}): {tool.description[:200]} [MCP: {tool.server}]")
     return "\n".join(lines)
 
 
@@ -119,9 +123,11 @@ class ToolLoopCoordinator:
     on_reply: Callable[[ModelReply], Awaitable[None]] | None = None
     on_tool: Callable[[ToolEvent], Awaitable[None]] | None = None
     on_note: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
+    mcp: McpHub | None = None
     exploration: ExplorationLedger = field(default_factory=ExplorationLedger)
 
     def __post_init__(self) -> None:
+        self.mcp_tools: dict[str, McpTool] = {}
         self.calls: Counter[str] = Counter()
         self.records: list[ToolRecord] = []
         self.compactions = 0
@@ -130,6 +136,8 @@ class ToolLoopCoordinator:
                   deadline: float) -> ModelReply:
         chunks: list[Chunk] = []
         usage = ModelUsage(provider=provider.name)
+        if self.mcp is not None:  # discovered at prompt time: servers may change their tools
+            self.mcp_tools = await self.mcp.tools()
         looking_rounds = 0
         reply: ModelReply | None = None
         for rnd in range(1, self.limits.max_rounds + 1):
@@ -175,7 +183,7 @@ class ToolLoopCoordinator:
                 [f"{m.reason}: {m.text[:120]}" for m in malformed])
 
     def _compose(self, prompt: str, chunks: list[Chunk], nudge: bool) -> str:
-        parts = [prompt, tool_instructions()]
+        parts = [prompt, tool_instructions(self.mcp_tools)]
         for c in chunks:
             if c.kind == "assistant":
                 parts.append(f"## You wrote\n{c.text}")
@@ -197,7 +205,7 @@ class ToolLoopCoordinator:
         return list(await asyncio.gather(*(one(n, a) for n, a in calls)))
 
     async def _one(self, rnd: int, name: str, raw: Any) -> Chunk:
-        decision = evaluate(name, raw, self.policy, self.calls)
+        decision = evaluate(name, raw, self.policy, self.calls, self.mcp_tools)
         args = raw if isinstance(raw, dict) else {"_raw": str(raw)[:500]}
         self.calls[name] += 1
         event = ToolEvent(rnd, name, args, "allowed" if decision.allowed else "denied",
@@ -222,8 +230,16 @@ class ToolLoopCoordinator:
         return Chunk("result", f"{header}\n{text}", name)
 
     async def _run_tool(self, name: str, args: Any) -> tuple[str, bool]:
-        spec = TOOLS[name]
         timeout = self.limits.tool_timeout_s
+        if name in self.mcp_tools and self.mcp is not None:
+            try:
+                async with asyncio.timeout(timeout + 1):
+                    return await self.mcp.call(self.mcp_tools[name], args, timeout), True
+            except TimeoutError:
+                return f"error: {name} timed out after {timeout:g}s", False
+            except Exception as exc:
+                return f"error: {name} failed ({type(exc).__name__}: {exc})", False
+        spec = TOOLS[name]
         if name == "run_tests":
             timeout = max(timeout, self.env.test_timeout_s + 5)
         try:

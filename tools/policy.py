@@ -1,6 +1,6 @@
 """The tool policy (Iron Gate at the tool boundary): a rule ladder, first match decides.
 
-  0 manifest      the tool exists
+  0 manifest      the tool exists (0b: an MCP tool discovered this session, mcp_<srv>_<tool>)
   1 schema        arguments validate against its schema
   2 enabled       the tool is switched on (web_fetch is off by default)
   3 sandbox       bash / run_tests need a working bubblewrap
@@ -13,6 +13,7 @@ Every decision (allowed or not) is recorded with its rule and reason.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,9 @@ from pydantic import ValidationError
 from governance.protected import PathEscape, contained, normalize, protected_reason
 from tools.builtin import TOOLS, Args
 from tools.command_policy import check_command
+from tools.mcp_hub import McpTool, check_arguments
+
+MCP_RATE_LIMIT = 20
 
 DEFAULT_DISABLED = frozenset({"web_fetch"})
 HUMAN_TIERS = frozenset({"NOTIFY_APPLY", "APPROVAL_REQUIRED"})
@@ -43,7 +47,7 @@ class Decision:
     allowed: bool
     rule: str
     reason: str
-    args: Args | None = None
+    args: Args | dict[str, Any] | None = None
 
 
 def _deny(rule: str, reason: str) -> Decision:
@@ -61,11 +65,26 @@ def _paths(spec_fields: tuple[str, ...], args: Args) -> list[str]:
     return out
 
 
-def evaluate(tool: str, raw_args: Any, ctx: PolicyContext,
-             calls_so_far: Mapping[str, int]) -> Decision:
+def _evaluate_mcp(tool: McpTool, raw_args: Any, ctx: PolicyContext,
+                  calls_so_far: Mapping[str, int]) -> Decision:
+    problem = check_arguments(tool.schema, raw_args)
+    if problem:
+        return _deny("schema", problem)
+    if any(fnmatch.fnmatchcase(tool.name, pattern) for pattern in ctx.disabled):
+        return _deny("enabled", f"{tool.name} is disabled by configuration")
+    if calls_so_far.get(tool.name, 0) >= MCP_RATE_LIMIT:
+        return _deny("rate", f"{tool.name} may be called {MCP_RATE_LIMIT} times per op")
+    return Decision(True, "allowed:mcp", f"MCP tool of server {tool.server!r}", raw_args)
+
+
+def evaluate(tool: str, raw_args: Any, ctx: PolicyContext, calls_so_far: Mapping[str, int],
+             mcp_tools: Mapping[str, McpTool] | None = None) -> Decision:
     spec = TOOLS.get(tool)
+    if spec is None and mcp_tools and tool in mcp_tools:
+        return _evaluate_mcp(mcp_tools[tool], raw_args, ctx, calls_so_far)
     if spec is None:
-        return _deny("manifest", f"unknown tool {tool!r}; known: {', '.join(sorted(TOOLS))}")
+        known = sorted([*TOOLS, *(mcp_tools or {})])
+        return _deny("manifest", f"unknown tool {tool!r}; known: {', '.join(known)}")
     if not isinstance(raw_args, dict):
         return _deny("schema", "arguments must be a JSON object")
     try:

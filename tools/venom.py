@@ -18,6 +18,7 @@ from governance.schemas import Candidate, OperationContext, parse_candidate
 from tools.env import ToolEnv
 from tools.jail import JailLimits
 from tools.loop import LoopLimits, ToolEvent, ToolLoopCoordinator
+from tools.mcp_hub import McpHub
 from tools.policy import DEFAULT_DISABLED, PolicyContext
 from tools.workspace import Workspace
 
@@ -74,10 +75,12 @@ def _stated_candidate(text: str) -> Candidate | None:
 
 
 class Venom:
-    def __init__(self, config: VenomConfig, jail_reason: str | None, home: Path):
+    def __init__(self, config: VenomConfig, jail_reason: str | None, home: Path,
+                 mcp: McpHub | None = None):
         self.config = config
         self.jail_reason = jail_reason
         self.home = home
+        self.mcp = mcp
 
     def open(self, ctx: OperationContext, phase: str, deps: Any) -> VenomSession:
         d: PhaseDeps = deps
@@ -115,6 +118,7 @@ class Venom:
         async def on_note(msg: str, data: dict[str, Any]) -> None:
             await d.thought(ctx, Phase(phase), msg, **data)
 
-        loop = ToolLoopCoordinator(env, policy, self.config.loop, on_reply, on_tool, on_note)
+        loop = ToolLoopCoordinator(env, policy, self.config.loop, on_reply, on_tool, on_note,
+                                   self.mcp)
         return VenomSession(workspace, loop)
 
