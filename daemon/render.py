@@ -12,7 +12,9 @@ def status_text(s: dict[str, Any]) -> str:
              f"repo:     {s['repo']}",
              f"provider: {s['provider'] or 'none'}",
              f"dispatch: {'PAUSED' if s['paused'] else 'running'}",
-             f"cost:     ${s['cost_today_usd']:.4f} today of ${s['daily_budget_usd']:.2f}",
+             f"cost:     ${s['cost_today_usd']:.4f} today of ${s['daily_budget_usd']:.2f}"
+             + (" - daily budget spent: ops wait for the next UTC day"
+                if s.get("budget_exhausted") else ""),
              f"queue:    {len(s['queue'])} waiting"]
     lines += [f"  - [{q['priority']}] {q['source']}: {q['goal'][:90]}" for q in s["queue"]]
     for op_id, question in s.get("questions", {}).items():

@@ -351,5 +351,6 @@ class Daemon:
                            "awaiting_approval": op_id in self.approvals.awaiting()}
                           for op_id, h in self.ops.items()],
             "cost_today_usd": round(cost_today, 6),
+            "budget_exhausted": cost_today >= self.settings.cost.daily_usd,
             "daily_budget_usd": self.settings.cost.daily_usd,
         }

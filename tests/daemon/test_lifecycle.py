@@ -99,3 +99,20 @@ async def test_restart_restores_a_half_applied_op(repo):
     assert "restored from the rollback snapshot" in last["reason"]
     assert not (state / "rollback" / "op-crashed").exists()
     assert git(repo, "status", "--porcelain") == ""
+
+
+async def test_spent_daily_budget_keeps_ops_queued(repo, short_tmp):
+    from tests.helpers import candidate_turn, wait_for, write_script
+
+    script = write_script(short_tmp / "s.jsonl", candidate_turn("calc/ops.py", OPS_FIXED))
+    settings = settings_for(script, cost={"daily_usd": 0.0})
+    async with running_daemon(repo, settings) as daemon:
+        add_todo_and_commit(repo)
+        await wait_for(lambda: len(daemon.queue), what="a queued envelope")
+        status = await daemon.status()
+        await asyncio.sleep(0.5)
+        assert daemon.ops == {} and len(daemon.queue) == 1
+    assert status["budget_exhausted"] is True
+    from daemon.render import status_text
+
+    assert "daily budget spent" in status_text(status)

@@ -151,3 +151,17 @@ async def test_hostile_conftest_in_validate_is_contained(repo, short_tmp):
     for target in [Path("/root/pwned"), Path("/etc/pwned"), repo / "calc" / "pwned",
                    repo / ".ouroboros" / "pwned"]:
         assert not target.exists(), target
+
+
+UNICODE_TRICKS = ["\uff0e\uff0e/\uff0e\uff0e/etc/passwd", "calc/\u202e/../../x",
+                  "..\u2215..\u2215etc\u2215passwd", "\u2024\u2024/etc/passwd", "calc/\u0000x"]
+
+
+@pytest.mark.parametrize("path", UNICODE_TRICKS)
+async def test_unicode_path_tricks_are_denied_or_contained(ws, repo, path):
+    decision = evaluate("read_file", {"path": path}, _ctx(ws), {})
+    if not decision.allowed:
+        return  # denied outright
+    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
+    with pytest.raises(ToolFailed, match="no such file"):  # a literal name inside the sandbox
+        await read_file(ReadFile(path=path), env)
