@@ -107,7 +107,6 @@ class Daemon:
         self.control: ControlServer | None = None
         self.ready = asyncio.Event()
         self._op_done = asyncio.Event()
-        self._stopping = False
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -157,7 +156,6 @@ class Daemon:
             if self.settings.intake.todo_scanner:
                 background.append(tg.create_task(self._watcher().run(), name="watcher"))
             await stop.wait()
-            self._stopping = True
             for task in background:
                 task.cancel()
             await self.drain()
@@ -304,7 +302,8 @@ class Daemon:
                                 preserve_chunks=t.compact_preserve_chunks),
                 jail=limits, disabled=frozenset(t.disabled_tools),
                 web_allowlist=tuple(t.web_allowlist), test_timeout_s=g.validate_timeout_s,
-                ask_timeout_s=t.ask_timeout_s), self.jail_reason, home, self.mcp)
+                ask_timeout_s=t.ask_timeout_s, min_exploration_calls=t.min_exploration_calls),
+                self.jail_reason, home, self.mcp)
         return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
                          policy=policy_from(self.settings), provider=self.provider, git=self.git,
                          validate_runner=TestRunner(g.test_command, g.validate_timeout_s,

@@ -4,9 +4,6 @@
     ├── IllegalTransition           a phase returned a transition the table forbids
     ├── ProviderError               a model provider failed or returned unusable output
     │   └── CandidateParseError     the model's text held no valid candidate JSON
-    ├── ValidationFailed            syntax or tests failed in the sandbox
-    ├── ApplyError                  writing the candidate to the live tree failed
-    ├── StaleTarget                 a target changed under the op (human edit)
     ├── CommitError                 the auto-commit could not be made
     └── CostCeilingExceeded         the op spent more than its per-op budget
 """
@@ -30,18 +27,6 @@ class ProviderError(GovernanceError):
 
 
 class CandidateParseError(ProviderError):
-    pass
-
-
-class ValidationFailed(GovernanceError):
-    pass
-
-
-class ApplyError(GovernanceError):
-    pass
-
-
-class StaleTarget(GovernanceError):
     pass
 
 

@@ -29,24 +29,12 @@ class ProviderHealth(BaseModel):
 
 
 @runtime_checkable
-class ToolLoop(Protocol):
-    """Seam for Venom's multi-turn tool loop: drives a provider until it gives a final answer.
-
-    GENERATE passes one to `generate()` when tools are enabled; a provider given None
-    answers in a single turn.
-    """
-
-    async def run(self, provider: CandidateProvider, prompt: str, *,
-                  deadline: float) -> ModelReply: ...
-
-
-@runtime_checkable
 class CandidateProvider(Protocol):
     name: str
 
-    async def generate(self, prompt: str, *, deadline: float,
-                       tool_loop: ToolLoop | None = None) -> ModelReply:
-        """One candidate as model text; `deadline` is an absolute time.monotonic() value."""
+    async def generate(self, prompt: str, *, deadline: float) -> ModelReply:
+        """One model turn; `deadline` is an absolute time.monotonic() value. Multi-turn tool
+        use is driven from outside, turn by turn, by a ToolSession (Venom)."""
         ...
 
     async def plan(self, prompt: str, *, deadline: float) -> ModelReply:

@@ -1,8 +1,7 @@
 """Kernel exceptions.
 
     KernelError             base
-    ├── ModelLoadError      a checkpoint or model could not be loaded (says why and what)
-    └── GenerationCancelled generation was cancelled between tokens
+    └── ModelLoadError      a checkpoint or model could not be loaded (says why and what)
 """
 
 from __future__ import annotations
@@ -15,6 +14,3 @@ class KernelError(Exception):
 class ModelLoadError(KernelError):
     pass
 
-
-class GenerationCancelled(KernelError):
-    pass

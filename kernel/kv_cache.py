@@ -88,11 +88,3 @@ class KVCache:
             grown[:, :, n : n + 1] = last
             setattr(d, name, grown)
         d.length = n + 1
-
-    def nbytes(self) -> int:
-        total = 0
-        for s in self.slots:
-            for buf in (s.k, s.v, s.k_scale, s.v_scale):
-                if buf is not None:
-                    total += buf[:, :, : s.length].numel() * buf.element_size()
-        return total

@@ -23,9 +23,6 @@ from torch import nn
 
 from kernel.kv_cache import KVCache
 
-IM_END_ID = 2
-BOS_ID = 1  # <|im_start|>; the file's bos/eos ids (0) are wrong for chat
-
 
 @dataclass
 class OuroConfig:

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from typing import Any
 
 from governance.errors import ProviderError
-from governance.provider import ModelReply, ProviderHealth, ToolLoop
+from governance.provider import ModelReply, ProviderHealth
 from governance.schemas import ModelUsage
 from kernel.decode import Generation
 from kernel.engine import Engine
@@ -33,8 +33,7 @@ class KernelProvider:
         self.engine = engine
         self.system_prompt = system_prompt
 
-    async def generate(self, prompt: str, *, deadline: float,
-                       tool_loop: ToolLoop | None = None) -> ModelReply:
+    async def generate(self, prompt: str, *, deadline: float) -> ModelReply:
         return await self.complete([{"role": "user", "content": prompt}], deadline=deadline)
 
     async def plan(self, prompt: str, *, deadline: float) -> ModelReply:

@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from governance.errors import ProviderError
-from governance.provider import ModelReply, ProviderHealth, ToolLoop
+from governance.provider import ModelReply, ProviderHealth
 from governance.schemas import ModelUsage
 
 
@@ -84,9 +84,7 @@ class ReplayProvider:
                            latency_ms=(time.monotonic() - start) * 1000)
         return ModelReply(text=turn.text, usage=usage)
 
-    async def generate(self, prompt: str, *, deadline: float,
-                       tool_loop: ToolLoop | None = None) -> ModelReply:
-        # A script holds final answers only; tool turns arrive with the tool loop (issue 4).
+    async def generate(self, prompt: str, *, deadline: float) -> ModelReply:
         return await self._reply("generate", prompt, deadline)
 
     async def plan(self, prompt: str, *, deadline: float) -> ModelReply:

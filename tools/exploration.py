@@ -30,6 +30,7 @@ FLOORS: dict[str, tuple[float, int, frozenset[str]]] = {
 
 @dataclass
 class ExplorationLedger:
+    min_calls: int = 2  # exploration calls every non-trivial op makes, besides the floors
     score: float = 0.0
     categories: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
@@ -56,6 +57,8 @@ class ExplorationLedger:
         """(passes, feedback naming what is missing)."""
         min_score, min_cats, required = FLOORS.get(complexity, FLOORS["simple"])
         missing = []
+        if complexity != "trivial" and self.calls < self.min_calls:
+            missing.append(f"{self.calls} exploration call(s) < {self.min_calls}")
         if self.score < min_score:
             missing.append(f"exploration score {self.score:.1f} < {min_score:.1f}")
         if len(self.categories) < min_cats:

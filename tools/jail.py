@@ -32,7 +32,6 @@ class JailLimits:
     memory_bytes: int = 4 << 30
     file_bytes: int = 64 << 20
     output_bytes: int = 64 << 10
-    processes: int = 256
 
 
 @dataclass

@@ -150,7 +150,7 @@ class ToolLoopCoordinator:
                 self.compactions += 1
                 await self._note("context compacted", {"round": rnd, "compacted": n})
             text = self._compose(prompt, chunks, nudge)
-            reply = await provider.generate(text, deadline=deadline, tool_loop=None)
+            reply = await provider.generate(text, deadline=deadline)
             self._add_usage(usage, reply.usage)
             if self.on_reply:
                 await self.on_reply(reply)

@@ -16,6 +16,7 @@ from governance.phase import Phase
 from governance.provider import CandidateProvider, ModelReply
 from governance.schemas import Candidate, OperationContext, parse_candidate
 from tools.env import ToolEnv
+from tools.exploration import ExplorationLedger
 from tools.jail import JailLimits
 from tools.loop import LoopLimits, ToolEvent, ToolLoopCoordinator
 from tools.mcp_hub import McpHub
@@ -31,6 +32,7 @@ class VenomConfig:
     web_allowlist: tuple[str, ...] = ()
     test_timeout_s: float = 60.0
     ask_timeout_s: float = 600.0
+    min_exploration_calls: int = 2
 
 
 class VenomSession:
@@ -119,6 +121,6 @@ class Venom:
             await d.thought(ctx, Phase(phase), msg, **data)
 
         loop = ToolLoopCoordinator(env, policy, self.config.loop, on_reply, on_tool, on_note,
-                                   self.mcp)
+                                   self.mcp, ExplorationLedger(self.config.min_exploration_calls))
         return VenomSession(workspace, loop)
 

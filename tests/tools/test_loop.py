@@ -187,3 +187,13 @@ def test_exploration_floors(calls, complexity, passes):
     assert ok is passes, feedback
     if not ok:
         assert "explore before editing" in feedback
+
+
+def test_minimum_exploration_calls_is_enforced_when_configured_high():
+    ledger = ExplorationLedger(min_calls=6)
+    for tool, args in [("read_file", {"path": "a"}), ("read_file", {"path": "b"}),
+                       ("search_code", {"pattern": "x"}), ("list_dir", {"path": "."})]:
+        ledger.record(tool, args, ok=True)
+    ok, feedback = ledger.verdict("simple")
+    assert not ok and feedback.startswith("4 exploration call(s) < 6")
+    assert ledger.verdict("trivial")[0]
