@@ -39,14 +39,19 @@ class Sandbox:
         return cls(dest)
 
     def apply(self, changes: list[FileChange]) -> None:
-        """Write the candidate into the sandbox; every path is containment-checked first."""
-        targets = [(contained(self.root, c.file_path), c) for c in changes]
-        for path, change in targets:
-            if change.action == "delete":
-                path.unlink(missing_ok=True)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(change.full_content or "", encoding="utf-8")
+        write_changes(self.root, changes)
 
     def destroy(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def write_changes(root: Path, changes: list[FileChange]) -> None:
+    """Write candidate changes into a scratch tree (never the live one); every path is
+    containment-checked before anything is written."""
+    targets = [(contained(root, c.file_path), c) for c in changes]
+    for path, change in targets:
+        if change.action == "delete":
+            path.unlink(missing_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(change.full_content or "", encoding="utf-8")

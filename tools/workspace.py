@@ -15,6 +15,7 @@ from pathlib import Path
 import git
 
 from governance.protected import contained, protected_reason
+from governance.sandbox import write_changes
 from governance.schemas import Candidate, FileChange
 
 
@@ -92,13 +93,7 @@ class Workspace:
 
     def apply(self, candidate: Candidate) -> None:
         """Write a candidate the model stated in its final answer into the sandbox."""
-        for change in candidate.changes():
-            path = self.path(change.file_path)
-            if change.action == "delete":
-                path.unlink(missing_ok=True)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(change.full_content or "", encoding="utf-8")
+        write_changes(self.root, candidate.changes())
 
     def destroy(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
