@@ -302,7 +302,8 @@ class Daemon:
                                 preserve_chunks=t.compact_preserve_chunks),
                 jail=limits, disabled=frozenset(t.disabled_tools),
                 web_allowlist=tuple(t.web_allowlist), test_timeout_s=g.validate_timeout_s,
-                ask_timeout_s=t.ask_timeout_s, min_exploration_calls=t.min_exploration_calls),
+                ask_timeout_s=t.ask_timeout_s, min_exploration_calls=t.min_exploration_calls,
+                allow_unsandboxed_tests=t.allow_unsandboxed_tests),
                 self.jail_reason, home, self.mcp)
         return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
                          policy=policy_from(self.settings), provider=self.provider, git=self.git,

@@ -22,6 +22,7 @@ class ToolEnv:
     hidden: list[Path]  # directories the jail hides (home, live repo, state dir)
     protected_globs: tuple[str, ...] = ()
     jail_reason: str | None = None  # why bubblewrap is unavailable (None = available)
+    allow_unsandboxed_tests: bool = False  # explicit opt-in: run_tests without the jail
     limits: JailLimits = field(default_factory=JailLimits)
     test_timeout_s: float = 60.0
     python: str = sys.executable

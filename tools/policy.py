@@ -40,6 +40,7 @@ class PolicyContext:
     risk_tier: str = "SAFE_AUTO"
     disabled: frozenset[str] = DEFAULT_DISABLED
     jail_reason: str | None = None
+    allow_unsandboxed_tests: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ def evaluate(tool: str, raw_args: Any, ctx: PolicyContext, calls_so_far: Mapping
         return _deny("schema", f"{where}: {first['msg']}")
     if tool in ctx.disabled:
         return _deny("enabled", f"{tool} is disabled by configuration")
-    if tool in ("bash", "run_tests") and ctx.jail_reason is not None:
+    unjailed_ok = tool == "run_tests" and ctx.allow_unsandboxed_tests
+    if tool in ("bash", "run_tests") and ctx.jail_reason is not None and not unjailed_ok:
         return _deny("sandbox", f"{tool} needs the sandbox: {ctx.jail_reason}")
     if tool == "ask_human" and ctx.risk_tier not in HUMAN_TIERS:
         return _deny("human", "ask_human is only for NOTIFY_APPLY and APPROVAL_REQUIRED ops")

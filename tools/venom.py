@@ -33,6 +33,7 @@ class VenomConfig:
     test_timeout_s: float = 60.0
     ask_timeout_s: float = 600.0
     min_exploration_calls: int = 2
+    allow_unsandboxed_tests: bool = False
 
 
 class VenomSession:
@@ -102,11 +103,13 @@ class Venom:
         env = ToolEnv(workspace=workspace, git=d.git, state_rel=d.state_rel,
                       hidden=[self.home, d.root, d.state_dir],
                       protected_globs=d.policy.protected_globs, jail_reason=self.jail_reason,
+                      allow_unsandboxed_tests=self.config.allow_unsandboxed_tests,
                       limits=self.config.jail, test_timeout_s=self.config.test_timeout_s,
                       risk_tier=tier, ask_human=ask, ask_timeout_s=self.config.ask_timeout_s,
                       web_allowlist=self.config.web_allowlist)
         policy = PolicyContext(workspace.root, d.state_rel, d.policy.protected_globs, tier,
-                               self.config.disabled, self.jail_reason)
+                               self.config.disabled, self.jail_reason,
+                               self.config.allow_unsandboxed_tests)
 
         async def on_reply(reply: ModelReply) -> None:
             await d.record_reply(ctx, Phase(phase), reply)

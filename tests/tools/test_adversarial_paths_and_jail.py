@@ -165,3 +165,20 @@ async def test_unicode_path_tricks_are_denied_or_contained(ws, repo, path):
     env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
     with pytest.raises(ToolFailed, match="no such file"):  # a literal name inside the sandbox
         await read_file(ReadFile(path=path), env)
+
+
+async def test_run_tests_without_a_jail_needs_the_explicit_opt_in(ws, repo):
+    from tools.builtin import RunTests, run_tests
+
+    missing = "bubblewrap (bwrap) is not installed"
+    assert evaluate("run_tests", {}, _ctx(ws, jail_reason=missing), {}).rule == "sandbox"
+    opted = _ctx(ws, jail_reason=missing, allow_unsandboxed_tests=True)
+    assert evaluate("run_tests", {}, opted, {}).allowed
+    assert evaluate("bash", {"command": "ls"}, opted, {}).rule == "sandbox"  # bash never
+    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
+                  jail_reason=missing, allow_unsandboxed_tests=True)
+    out = await run_tests(RunTests(paths=["tests/test_ops.py"]), env)
+    assert "NOT sandboxed" in out and "1 passed" in out
+    env.allow_unsandboxed_tests = False
+    with pytest.raises(ToolFailed, match="tests cannot run"):
+        await run_tests(RunTests(), env)
