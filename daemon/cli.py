@@ -63,17 +63,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 async def _serve(daemon) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    presses = 0
+    interrupts = 0
 
-    def on_signal() -> None:
-        nonlocal presses
-        presses += 1
-        if presses > 1:  # a second Ctrl-C means now
+    def on_sigint() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:  # a second Ctrl-C means now
             raise SystemExit(130)
         stop.set()
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, on_signal)
+    # SIGTERM (systemd, kill) always drains; repeating it does not skip the grace period.
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, on_sigint)
     try:
         await daemon.serve(stop)
     except (OSError, ConfigError) as exc:

@@ -43,7 +43,7 @@ def test_sigterm_cancels_in_flight_ops_and_exits_zero(repo, short_tmp):
     (short_tmp / "slow.jsonl").write_text(json.dumps(slow) + "\n")
     (repo / "ouroboros.toml").write_text(
         f'[provider]\nname = "replay"\nreplay_script = "{short_tmp / "slow.jsonl"}"\n'
-        '[daemon]\nshutdown_grace_s = 0.5\n[intake]\ndebounce_s = 0.1\n')
+        '[daemon]\nshutdown_grace_s = 1.0\n[intake]\ndebounce_s = 0.1\n')
     git(repo, "add", "ouroboros.toml")
     git(repo, "commit", "-qm", "config")
     proc = subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", "--repo", str(repo)],
@@ -54,6 +54,8 @@ def test_sigterm_cancels_in_flight_ops_and_exits_zero(repo, short_tmp):
         add_todo_and_commit(repo)
         [op] = _wait(lambda: _in_flight(ControlClient(sock)), what="op in GENERATE")
         proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)  # (two pending SIGTERMs would merge into one)
+        proc.send_signal(signal.SIGTERM)  # repeated SIGTERM must still drain, not force
         _, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
