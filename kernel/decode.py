@@ -89,16 +89,10 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
         logprobs.append(float(torch.log_softmax(logits.float(), -1)[token]))
         if on_token:
             on_token(token)
-        if canary:
-            canary.observe(token, logits)
-            if canary.collapsed:
-                reason = "collapse"
-                break
-        if config.stop_strings and tokenizer is not None:
-            tail = tokenizer.decode(out[-32:])
-            if any(s in tail for s in config.stop_strings):
-                reason = "stop_string"
-                break
+        stop = _stop_after(token, logits, out, canary, config, tokenizer)
+        if stop:
+            reason = stop
+            break
         if len(out) >= config.max_new_tokens:
             break  # no forward pass for logits nobody will read
         logits, depth = stepper.advance(token, pressure)
@@ -109,6 +103,20 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
         text = text[:cut]
     return Generation(out, text, reason, depths, logprobs, len(prompt_ids),
                       time.perf_counter() - start, canary)
+
+
+def _stop_after(token: int, logits: torch.Tensor, out: list[int], canary: DecodeCanary | None,
+                config: GenerationConfig, tokenizer: ChatTokenizer | None) -> str | None:
+    """Why generation stops after `token`, if it does: a collapse or a stop string."""
+    if canary is not None:
+        canary.observe(token, logits)
+        if canary.collapsed:
+            return "collapse"
+    if config.stop_strings and tokenizer is not None:
+        tail = tokenizer.decode(out[-32:])
+        if any(s in tail for s in config.stop_strings):
+            return "stop_string"
+    return None
 
 
 async def stream(stepper: Stepper, tokenizer: ChatTokenizer, prompt_ids: Sequence[int],

@@ -55,11 +55,7 @@ def _describe_mismatch(missing: set[str], unexpected: set[str]) -> str:
     return "; ".join(parts)
 
 
-def load_ouro(path: Path | str, *, dtype: torch.dtype = torch.float32,
-              ut_steps: int | None = None, device: str = "cpu",
-              progress: Progress | None = None) -> OuroForCausalLM:
-    """Load an Ouro checkpoint directory. `ut_steps` overrides total_ut_steps for this load."""
-    path = Path(path).expanduser()
+def _read_config(path: Path, ut_steps: int | None) -> OuroConfig:
     if not path.is_dir():
         raise ModelLoadError(
             f"{path} is not a directory. Model hubs are not reachable from the daemon: "
@@ -74,10 +70,11 @@ def load_ouro(path: Path | str, *, dtype: torch.dtype = torch.float32,
         if ut_steps < 1:
             raise ModelLoadError(f"ut_steps must be >= 1 (got {ut_steps})")
         cfg.total_ut_steps = ut_steps
-    files = weight_files(path)
-    with torch.device("meta"):
-        model = OuroForCausalLM(cfg)
-    expected = set(model.state_dict())
+    return cfg
+
+
+def _read_state(files: list[Path], dtype: torch.dtype, device: str,
+                progress: Progress | None) -> dict[str, torch.Tensor]:
     state: dict[str, torch.Tensor] = {}
     for n, file in enumerate(files, 1):
         if progress:
@@ -90,17 +87,35 @@ def load_ouro(path: Path | str, *, dtype: torch.dtype = torch.float32,
                       if not k.endswith(_IGNORED_SUFFIXES)})
     if progress:
         progress(len(files), len(files), "done")
+    return state
+
+
+def _check_state(path: Path, model: OuroForCausalLM, state: dict[str, torch.Tensor]) -> None:
+    """Exactly the architecture's keys, each with the shape the config implies."""
+    expected = model.state_dict()
+    got = {k for k, v in state.items() if v is not None}
+    if got != set(expected):
+        raise ModelLoadError(f"{path}: checkpoint does not match the Ouro architecture: "
+                             + _describe_mismatch(set(expected) - got, got - set(expected)))
+    for key, tensor in state.items():
+        if tensor.shape != expected[key].shape:
+            raise ModelLoadError(f"{path}: {key} has shape {tuple(tensor.shape)}, "
+                                 f"config implies {tuple(expected[key].shape)}")
+
+
+def load_ouro(path: Path | str, *, dtype: torch.dtype = torch.float32,
+              ut_steps: int | None = None, device: str = "cpu",
+              progress: Progress | None = None) -> OuroForCausalLM:
+    """Load an Ouro checkpoint directory. `ut_steps` overrides total_ut_steps for this load."""
+    path = Path(path).expanduser()
+    cfg = _read_config(path, ut_steps)
+    files = weight_files(path)
+    with torch.device("meta"):  # no memory until the real tensors are assigned
+        model = OuroForCausalLM(cfg)
+    state = _read_state(files, dtype, device, progress)
     if cfg.tie_word_embeddings:
         state.setdefault("lm_head.weight", state.get("model.embed_tokens.weight"))
-    got = {k for k, v in state.items() if v is not None}
-    if got != expected:
-        raise ModelLoadError(f"{path}: checkpoint does not match the Ouro architecture: "
-                             + _describe_mismatch(expected - got, got - expected))
-    for key, tensor in state.items():
-        want = model.state_dict()[key].shape
-        if tensor.shape != want:
-            raise ModelLoadError(f"{path}: {key} has shape {tuple(tensor.shape)}, "
-                                 f"config implies {tuple(want)}")
+    _check_state(path, model, state)
     model.load_state_dict(state, assign=True, strict=True)
     if cfg.tie_word_embeddings:
         model.lm_head.weight = model.model.embed_tokens.weight
