@@ -52,7 +52,7 @@ def test_sigterm_cancels_in_flight_ops_and_exits_zero(repo, short_tmp):
         sock = repo / ".ouroboros" / "control.sock"
         _wait(sock.exists, what="control socket")
         add_todo_and_commit(repo)
-        [op] = _wait(lambda: _in_flight(ControlClient(sock)), what="op in GENERATE")
+        [op] = _wait(lambda: _in_flight(ControlClient(sock)), 90, "op in GENERATE")
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.2)  # (two pending SIGTERMs would merge into one)
         proc.send_signal(signal.SIGTERM)  # repeated SIGTERM must still drain, not force
