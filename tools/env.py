@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from governance.gitops import GitOps
@@ -32,9 +32,7 @@ class ToolEnv:
     web_allowlist: tuple[str, ...] = ()
 
     def jail(self, timeout_s: float | None = None) -> Jail:
-        limits = self.limits if timeout_s is None else JailLimits(
-            timeout_s=timeout_s, cpu_s=self.limits.cpu_s, memory_bytes=self.limits.memory_bytes,
-            file_bytes=self.limits.file_bytes, output_bytes=self.limits.output_bytes)
+        limits = self.limits if timeout_s is None else replace(self.limits, timeout_s=timeout_s)
         # The interpreter's prefix stays readable even when it lives under a hidden home.
         python_prefix = Path(sys.prefix)
         return Jail(self.workspace.root, self.hidden, limits,

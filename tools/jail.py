@@ -18,7 +18,7 @@ import shutil
 import signal
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 BWRAP = "bwrap"
@@ -138,9 +138,7 @@ class JailExecutor:
 
     async def __call__(self, root: Path, argv: Sequence[str], timeout_s: float,
                        writable: bool) -> JailResult:
-        limits = JailLimits(timeout_s=timeout_s, cpu_s=max(self.limits.cpu_s, int(timeout_s)),
-                            memory_bytes=self.limits.memory_bytes,
-                            file_bytes=self.limits.file_bytes,
-                            output_bytes=self.limits.output_bytes)
+        limits = replace(self.limits, timeout_s=timeout_s,
+                         cpu_s=max(self.limits.cpu_s, int(timeout_s)))
         jail = Jail(root, [*self.hidden], limits, self.extra_ro, writable=writable)
         return await jail.run(argv)
