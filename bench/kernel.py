@@ -5,6 +5,9 @@
 2. On a small random Ouro model: deep mode (cached, adaptive) vs fast mode (full depth)
    vs the uncached adaptive loop of the design documents. Target: deep's time per token
    within 15% of fast x (mean depth / total steps); the uncached loop far behind.
+3. The same random Ouro model with a 4-bit base (bitsandbytes NF4) vs its full weights:
+   time per token and weight bytes, on CUDA when present, else on the CPU (for reference:
+   the daemon enables 4-bit on CUDA only). Skipped without bitsandbytes.
 
 Run: .venv/bin/python bench/kernel.py [--tokens 64] [--repeats 3]
 """
@@ -28,6 +31,7 @@ from kernel.decode import GenerationConfig, generate  # noqa: E402
 from kernel.exit_policy import QExit  # noqa: E402
 from kernel.ouro_model import OuroConfig, OuroForCausalLM  # noqa: E402
 from kernel.plain import default_cache_root, dequantized_dir, embedded_model_path, load_plain  # noqa: E402
+from kernel.quantize import FourBit, quantize_ouro  # noqa: E402
 from kernel.steppers import OuroDeep, OuroFast, OuroUncached, Plain  # noqa: E402
 from kernel.tokenizer import ChatTokenizer  # noqa: E402
 
@@ -116,6 +120,36 @@ def bench_ouro(tokens: int, repeats: int, q: float) -> None:
           f"= {t_unc / t_deep:.1f}x slower than deep")
 
 
+def weight_bytes(model: torch.nn.Module) -> int:
+    return sum(p.numel() * p.element_size() for p in model.parameters())
+
+
+def bench_four_bit(tokens: int, repeats: int) -> None:
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        print("4-bit: skipped (bitsandbytes is not installed)")
+        return
+    cuda = torch.cuda.is_available()
+    device = torch.device("cuda" if cuda else "cpu")
+    dtype = torch.bfloat16 if cuda else torch.float32
+    full = small_ouro().to(device, dtype)
+    packed = quantize_ouro(small_ouro(), FourBit(device, dtype))
+    prompt = list(range(3, 67))
+    cfg = GenerationConfig(max_new_tokens=tokens, repetition_penalty=1.0, no_repeat_ngram=0,
+                           stop_ids=(), canary=CanaryConfig(mode="off"))
+    t_full = best_of(repeats, lambda: generate(OuroFast(full), None, prompt, cfg))
+    t_packed = best_of(repeats, lambda: generate(OuroFast(packed), None, prompt, cfg))
+    per_token = tokens - 1
+    print(f"random Ouro, fast mode, {tokens} tokens on {device.type} ({dtype}):")
+    print(f"  full weights:   {1000 * t_full / per_token:7.2f} ms/token  "
+          f"{weight_bytes(full) / 2**20:6.1f} MiB")
+    print(f"  4-bit base:     {1000 * t_packed / per_token:7.2f} ms/token  "
+          f"{weight_bytes(packed) / 2**20:6.1f} MiB  "
+          f"= {t_packed / t_full:.2f}x the time, {weight_bytes(packed) / weight_bytes(full):.2f}x "
+          "the bytes")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tokens", type=int, default=64)
@@ -126,6 +160,7 @@ def main() -> None:
     if not args.skip_plain:
         bench_plain(args.tokens, args.repeats)
     bench_ouro(args.tokens, args.repeats, args.q)
+    bench_four_bit(args.tokens, args.repeats)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from typing import TextIO
 from kernel.canary import CanaryConfig
 from kernel.decode import GenerationConfig
 from kernel.engine import Engine, EngineConfig
+from kernel.quantize import count_4bit
 
 DEFAULT_PROMPT = "In one sentence: why do tests matter?"
 
@@ -46,6 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ut-steps", type=int, help="override the loop step count")
     p.add_argument("--int8-kv", action="store_true", help="store the KV cache as int8")
     p.add_argument("--lora", help="PEFT LoRA adapter directory")
+    p.add_argument("--4bit", dest="load_in_4bit", action="store_true",
+                   help="4-bit base weights through bitsandbytes (needs a CUDA GPU)")
     p.add_argument("--canary", choices=("off", "observe", "adapt"), default="observe")
     p.add_argument("--max-new-tokens", type=int, default=48)
     p.add_argument("--prompt", default=DEFAULT_PROMPT)
@@ -56,7 +59,8 @@ def probe(args: argparse.Namespace) -> int:
                            canary=CanaryConfig(mode=args.canary))
     config = EngineConfig(model=args.model, mode=args.mode, exit_policy=args.policy, q=args.q,
                           eps=args.eps, depth=args.depth, ut_steps=args.ut_steps,
-                          int8_kv=args.int8_kv, lora=args.lora, generation=gen)
+                          int8_kv=args.int8_kv, lora=args.lora,
+                          load_in_4bit=args.load_in_4bit, generation=gen)
     started = time.monotonic()
     if not args.model:
         print("loading the embedded model (dequantized once, ~20 s, then cached)...",
@@ -68,6 +72,9 @@ def probe(args: argparse.Namespace) -> int:
     print(f"model:        {engine.name} ({engine.kind}, {engine.total_steps} loop step(s), "
           f"mode {args.mode})")
     print(f"load:         {loaded:.1f}s")
+    if args.load_in_4bit:
+        print(f"weights:      4-bit base, {count_4bit(engine.model)} layers packed "
+              "by bitsandbytes")
     print(f"answer:       {result.text.strip()}")
     print(f"tokens:       {len(result.token_ids)} in {result.seconds:.2f}s "
           f"= {result.tokens_per_s:.1f} tokens/s (exit: {result.exit_reason})")

@@ -72,7 +72,9 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
     depths: list[int] = []
     logprobs: list[float] = []
     reason = "length"
-    logits = stepper.prefill(prompt_ids)
+    # Logits come back to the CPU in float32 once per token: sampling, the canary and the
+    # caller's int() need them there anyway, and it keeps all of them device-agnostic.
+    logits = stepper.prefill(prompt_ids).float().cpu()
     for _ in range(config.max_new_tokens):
         if cancel is not None and cancel.is_set():
             reason = "cancelled"
@@ -86,7 +88,7 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
             reason = "stop"
             break
         out.append(token)
-        logprobs.append(float(torch.log_softmax(logits.float(), -1)[token]))
+        logprobs.append(float(torch.log_softmax(logits, -1)[token]))
         if on_token:
             on_token(token)
         stop = _stop_after(token, logits, out, canary, config, tokenizer)
@@ -96,6 +98,7 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
         if len(out) >= config.max_new_tokens:
             break  # no forward pass for logits nobody will read
         logits, depth = stepper.advance(token, pressure)
+        logits = logits.float().cpu()
         depths.append(depth)
     text = tokenizer.decode(out) if tokenizer is not None else ""
     if reason == "stop_string":

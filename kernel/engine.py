@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from kernel.decode import Generation, GenerationConfig, generate
 from kernel.errors import ModelLoadError
 from kernel.exit_policy import make_policy
 from kernel.lora import apply_lora
 from kernel.ouro_loader import is_ouro_dir, load_ouro
 from kernel.plain import embedded_model_path, load_plain
+from kernel.quantize import cuda_four_bit, quantize_ouro
 from kernel.reprompt import LoopedAnswer, looped
 from kernel.steppers import OuroDeep, OuroFast, Plain, Stepper
 from kernel.tokenizer import ChatTokenizer
@@ -60,20 +59,18 @@ class Engine:
     @classmethod
     def load(cls, config: EngineConfig, progress: Progress | None = None) -> Engine:
         source = Path(config.model).expanduser() if config.model else embedded_model_path()
+        four_bit = cuda_four_bit() if config.load_in_4bit else None
         if source.is_dir() and is_ouro_dir(source):
-            if config.load_in_4bit:
-                raise ModelLoadError(
-                    "a 4-bit base (bitsandbytes) needs a CUDA GPU, and none is available"
-                    if not torch.cuda.is_available() else
-                    "4-bit loading is implemented for plain models only, not Ouro checkpoints")
             model = load_ouro(source, ut_steps=config.ut_steps, progress=progress)
+            if four_bit is not None:
+                model = quantize_ouro(model, four_bit)
             tokenizer = ChatTokenizer.from_file(source / "tokenizer.json")
             kind = "ouro"
         else:
             if progress:
                 progress(0, 1, source.name)
             cache = Path(config.cache_dir).expanduser() if config.cache_dir else None
-            model, model_dir = load_plain(source, cache, config.load_in_4bit)
+            model, model_dir = load_plain(source, cache, four_bit)
             tokenizer = ChatTokenizer.from_file(model_dir / "tokenizer.json")
             kind = "plain"
             if progress:

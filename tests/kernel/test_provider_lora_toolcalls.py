@@ -7,8 +7,6 @@ import time
 
 import pytest
 import torch
-from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
-from safetensors.torch import save_file
 
 from governance.errors import ProviderError
 from kernel.canary import CanaryConfig
@@ -17,31 +15,14 @@ from kernel.engine import Engine, EngineConfig
 from kernel.lora import apply_lora
 from kernel.provider import KernelProvider
 from kernel.reprompt import stated_confidence
-from tests.kernel.tiny import tiny_checkpoint, tiny_model
+from tests.kernel.tiny import tiny_adapter, tiny_checkpoint, tiny_model
 from tools.toolcalls import parse_tool_calls
 
 IDS = torch.tensor([[5, 17, 99, 3, 42, 7]])
 
 
-def _adapter(path, seed=3):
-    model = tiny_model()
-    cfg = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"])
-    inject_adapter_in_model(cfg, model)
-    torch.manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "lora_" in name:
-                p.normal_(0, 0.2)
-    path.mkdir()
-    cfg.save_pretrained(str(path))
-    state = {f"base_model.model.{k}": v.contiguous()
-             for k, v in get_peft_model_state_dict(model).items()}
-    save_file(state, str(path / "adapter_model.safetensors"))
-    return path
-
-
 def test_lora_merged_equals_unmerged_and_changes_the_output(tmp_path):
-    adapter = _adapter(tmp_path / "adapter")
+    adapter = tiny_adapter(tmp_path / "adapter")
     base = tiny_model()(IDS).logits[-1]
     merged = apply_lora(tiny_model(), adapter, merge=True)
     unmerged = apply_lora(tiny_model(), adapter, merge=False)

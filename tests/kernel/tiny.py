@@ -1,10 +1,12 @@
-"""Tiny random Ouro checkpoints in the exact Hugging Face layout."""
+"""Tiny random Ouro checkpoints in the exact Hugging Face layout, and LoRA adapters for them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
+from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
+from safetensors.torch import save_file
 
 from kernel.ouro_loader import save_ouro
 from kernel.ouro_model import OuroConfig, OuroForCausalLM
@@ -35,4 +37,22 @@ def tiny_model(seed: int = 0, **overrides) -> OuroForCausalLM:
 
 def tiny_checkpoint(path: Path, seed: int = 0, shards: int = 1, **overrides) -> Path:
     save_ouro(tiny_model(seed, **overrides), path, shards=shards)
+    return path
+
+
+def tiny_adapter(path: Path, seed: int = 3, **overrides) -> Path:
+    """A random PEFT LoRA adapter for tiny_model(**overrides), in the standard layout."""
+    model = tiny_model(**overrides)
+    cfg = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"])
+    inject_adapter_in_model(cfg, model)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_" in name:
+                p.normal_(0, 0.2)
+    path.mkdir()
+    cfg.save_pretrained(str(path))
+    state = {f"base_model.model.{k}": v.contiguous()
+             for k, v in get_peft_model_state_dict(model).items()}
+    save_file(state, str(path / "adapter_model.safetensors"))
     return path
