@@ -67,7 +67,7 @@ class OuroDeep(OuroFast):
         h = m.embed(_ids([token], self.device))
         for t in range(self.total_steps):
             h = m.step(h, t, cos, sin, self.cache)
-            if tracker.should_exit(t, h[0, -1], float(m.gate(h)[0, -1])):
+            if tracker.should_exit(t, h[0, -1].float(), float(m.gate(h)[0, -1])):
                 break
         for skipped in range(t + 1, self.total_steps):
             for layer in range(m.config.num_hidden_layers):
@@ -87,7 +87,8 @@ class OuroUncached:
         out = self.model(_ids(self.ids, self.device))
         tracker = self.policy.start(self.total_steps)
         for t in range(self.total_steps):
-            if tracker.should_exit(t, out.hidden[t][0, -1], float(out.gates[t][0, -1])):
+            if tracker.should_exit(t, out.hidden[t][0, -1].float(),
+                                   float(out.gates[t][0, -1])):
                 break
         return out.logits[t][0, -1], t + 1
 

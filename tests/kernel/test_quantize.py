@@ -97,9 +97,11 @@ def test_ouro_4bit_layers_compute_with_their_rounded_weights(device):
     assert similarity > 0.85, f"4-bit logits drifted from the float model: cos {similarity}"
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("device", DEVICES)
-def test_ouro_4bit_cached_decoding_and_deep_mode(device):
-    quantized = quantize_ouro(_model(), _spec(device))
+def test_ouro_4bit_cached_decoding_and_deep_mode(device, dtype):
+    """bfloat16 is what the daemon computes in on CUDA; checked here on the CPU as well."""
+    quantized = quantize_ouro(_model(), FourBit(torch.device(device), dtype))
     # The cache holds what a full recompute sees, position by position.
     stepper = OuroFast(quantized)
     cached = [stepper.prefill(IDS[:3])] + [stepper.advance(t, 0.0)[0] for t in IDS[3:]]
@@ -109,6 +111,14 @@ def test_ouro_4bit_cached_decoding_and_deep_mode(device):
     fast = generate(OuroFast(quantized), None, IDS, GREEDY)
     deep = generate(OuroDeep(quantized, make_policy("qexit", q=1.0)), None, IDS, GREEDY)
     assert deep.token_ids == fast.token_ids and deep.mean_depth == quantized.steps
+    # Gates of exactly 1/2 put cumulative exit mass 0.75 at step 2: Q-exit at q=0.7 stops
+    # there for every token, over the int8 cache as well.
+    quantized.model.early_exit_gate.weight.zero_()
+    quantized.model.early_exit_gate.bias.zero_()
+    shallow = generate(OuroDeep(quantized, make_policy("qexit", q=0.7), int8_kv=True), None,
+                       IDS, GREEDY)
+    assert len(shallow.token_ids) == GREEDY.max_new_tokens
+    assert set(shallow.depths) == {2}
 
 
 @pytest.mark.parametrize("device", DEVICES)
