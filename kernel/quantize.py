@@ -86,7 +86,7 @@ def plain_load_kwargs(spec: FourBit) -> dict[str, Any]:
 
     config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=spec.quant_type,
                                 bnb_4bit_compute_dtype=spec.compute_dtype)
-    return {"quantization_config": config, "device_map": {"": spec.device},
+    return {"quantization_config": config, "device_map": {"": str(spec.device)},
             "dtype": spec.compute_dtype}
 
 
