@@ -108,4 +108,3 @@ def load_plain(source: Path, cache_root: Path | None = None,
         raise ModelLoadError(f"cannot load {source}: {exc}") from exc
     model.eval().requires_grad_(False)
     return model, source
-

@@ -1,10 +1,11 @@
 """4-bit base weights through bitsandbytes (NF4), for Ouro and plain models.
 
-The daemon enables a 4-bit base only on CUDA, bitsandbytes' primary, tuned target. Since 0.50
-bitsandbytes also runs 4-bit layers on the CPU, but there the arithmetic depends on the CPU
-(with AVX512-BF16 it computes in bfloat16 whatever compute dtype is asked for), so the daemon
-does not offer it. The quantizing code itself is device-agnostic, which is how the test suite
-checks it without a GPU; bench/kernel.py prints time and memory against full weights.
+The daemon enables a 4-bit base only on CUDA, bitsandbytes' primary, tuned target. The
+bitsandbytes we require (>= 0.50) also runs 4-bit layers on the CPU, but there the arithmetic
+depends on the processor (with AVX512-BF16 it computes in bfloat16 whatever compute dtype is
+asked for), so the daemon does not offer it. The quantizing code itself is device-agnostic,
+which is how the test suite checks it without a GPU; bench/kernel.py prints time and memory
+against full weights.
 
 What is quantized follows the usual QLoRA recipe: every projection inside the decoder layers
 (attention q/k/v/o and the SwiGLU MLP). The embedding, the norms, the early-exit gate and the
