@@ -15,6 +15,7 @@ precision the exit decision and the logits depend on most.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,9 +93,9 @@ def plain_load_kwargs(spec: FourBit) -> dict[str, Any]:
 
 
 def count_4bit(model: nn.Module) -> int:
-    """How many Linear4bit modules `model` holds (0 without bitsandbytes)."""
-    try:
-        import bitsandbytes
-    except ImportError:
+    """How many Linear4bit modules `model` holds. A model can only hold one once bitsandbytes
+    is imported, so this never imports it (that costs seconds and logs a CPU-kernel notice)."""
+    bitsandbytes = sys.modules.get("bitsandbytes")
+    if bitsandbytes is None:
         return 0
     return sum(isinstance(m, bitsandbytes.nn.Linear4bit) for m in model.modules())
