@@ -48,7 +48,8 @@ log = structlog.get_logger("daemon")
 def _refuse_unsandboxed(reason: str):
     """An executor that explains why tests cannot run, instead of running them unjailed."""
 
-    async def refuse(root: Path, argv, timeout_s: float, writable: bool) -> JailResult:
+    async def refuse(root: Path, argv, timeout_s: float, writable: bool, *, binds=(),
+                     env=None) -> JailResult:
         return JailResult(None, f"tests not run: {reason} (set tools.allow_unsandboxed_tests "
                           "= true to run them without a sandbox)", False, False, 0.0)
 

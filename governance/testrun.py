@@ -10,7 +10,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -84,6 +84,15 @@ class TestOutcome:
         return f"failing: {names}" + (f" ({self.summary})" if self.summary else "")
 
 
+@dataclass(frozen=True)
+class Bind:
+    """An extra host path made visible to a jailed test run (e.g. the oracle's report dir)."""
+
+    source: Path  # on the host
+    dest: str  # absolute path inside the jail (under /tmp, which is the jail's own tmpfs)
+    writable: bool = False
+
+
 class ExecResult(Protocol):
     exit_code: int | None
     output: str
@@ -95,7 +104,8 @@ class Executor(Protocol):
     """Runs argv with `root` as the only work area (the OS sandbox seam)."""
 
     async def __call__(self, root: Path, argv: Sequence[str], timeout_s: float,
-                       writable: bool) -> ExecResult: ...
+                       writable: bool, *, binds: Sequence[Bind] = (),
+                       env: Mapping[str, str] | None = None) -> ExecResult: ...
 
 
 class TestRunner:

@@ -17,9 +17,11 @@ import resource
 import shutil
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from governance.testrun import Bind
 
 BWRAP = "bwrap"
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -62,8 +64,11 @@ def bwrap_available() -> str | None:
 
 class Jail:
     def __init__(self, sandbox: Path, hidden: Sequence[Path], limits: JailLimits,
-                 extra_ro: Sequence[Path] = (), writable: bool = True):
+                 extra_ro: Sequence[Path] = (), writable: bool = True,
+                 binds: Sequence[Bind] = (), env: Mapping[str, str] | None = None):
         self.sandbox = sandbox.resolve()
+        self.binds = list(binds)
+        self.env = dict(env or {})
         self.writable = writable
         self.hidden = [p.resolve() for p in hidden if p.exists()]
         self.extra_ro = [p.resolve() for p in extra_ro if p.exists()]
@@ -85,11 +90,16 @@ class Jail:
         git_dir = self.sandbox / ".git"
         if git_dir.exists():
             args += ["--ro-bind", str(git_dir), str(git_dir)]
+        for bind in self.binds:
+            args += ["--bind" if bind.writable else "--ro-bind", str(bind.source), bind.dest]
+        # --clearenv acts where it stands: the fixed variables and the caller's come after it.
         args += ["--chdir", str(cwd or self.sandbox), "--clearenv",
                  "--setenv", "PATH", SAFE_PATH, "--setenv", "HOME", "/tmp",
                  "--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-                 "--setenv", "PYTHONUNBUFFERED", "1", "--", *command]
-        return args
+                 "--setenv", "PYTHONUNBUFFERED", "1"]
+        for key, value in self.env.items():
+            args += ["--setenv", key, value]
+        return [*args, "--", *command]
 
     def _rlimits(self) -> None:  # runs in the child before exec
         lim = self.limits
@@ -137,8 +147,10 @@ class JailExecutor:
         self.hidden, self.limits, self.extra_ro = list(hidden), limits, list(extra_ro)
 
     async def __call__(self, root: Path, argv: Sequence[str], timeout_s: float,
-                       writable: bool) -> JailResult:
+                       writable: bool, *, binds: Sequence[Bind] = (),
+                       env: Mapping[str, str] | None = None) -> JailResult:
         limits = replace(self.limits, timeout_s=timeout_s,
                          cpu_s=max(self.limits.cpu_s, int(timeout_s)))
-        jail = Jail(root, [*self.hidden], limits, self.extra_ro, writable=writable)
+        jail = Jail(root, [*self.hidden], limits, self.extra_ro, writable=writable,
+                    binds=binds, env=env)
         return await jail.run(argv)
