@@ -1,0 +1,364 @@
+"""File operations beneath a root that never follow a symlink.
+
+Every path is resolved one component at a time from a directory file descriptor:
+each parent is opened with ``O_DIRECTORY | O_NOFOLLOW`` relative to the previous one and
+the leaf is stat'ed with ``follow_symlinks=False`` and opened with ``O_NOFOLLOW``. A
+symlink anywhere in the path is refused, not resolved, so a process that swaps a directory
+for a symlink between a check and a use cannot redirect the use: the use is the check.
+Once a directory fd is held, renaming that directory elsewhere cannot move the operation
+outside the tree the jailed process can see.
+
+Path text rules (mechanism, not policy; protection is governance.protected's job):
+relative POSIX text, no NUL, no backslash, no ``..`` component (no "dir_link/../x"
+games: a path names exactly the file it will touch), at most PATH_MAX bytes in all.
+
+Errors: every OSError becomes either FileNotFoundError (a component is missing) or
+UnsafePath (a symlink, a non-directory parent, a non-regular leaf, ENAMETOOLONG, ELOOP,
+EACCES, ...), each naming the component and the reason. UnsafePath is a PathEscape, so
+callers that already refuse PathEscape refuse these too.
+
+Hard links: a regular file with more than one link may share its inode with a file
+outside the tree; read_bytes refuses it unless ``allow_hardlinks=True``. Writes never
+write through a link of any kind: they replace the name with a fresh inode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from governance.protected import PathEscape
+
+PATH_MAX = 4096
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_FLAGS = (os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+               | getattr(os, "O_NOCTTY", 0))
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_DEFAULT_MODE = 0o644
+_KINDS = ((stat.S_ISREG, "file"), (stat.S_ISDIR, "dir"), (stat.S_ISLNK, "symlink"))
+
+
+class UnsafePath(PathEscape):
+    """A path that cannot be used without following a symlink or leaving the root."""
+
+
+class TooLarge(UnsafePath):
+    """A file larger than the caller's limit."""
+
+
+def split(rel: str) -> list[str]:
+    """The components of `rel` ('.' or '' is the root itself, i.e. []); refuse bad text."""
+    if not isinstance(rel, str):
+        raise UnsafePath(f"path must be text, got {type(rel).__name__}")
+    if "\x00" in rel:
+        raise UnsafePath(f"{rel!r}: NUL byte in path")
+    if "\\" in rel:
+        raise UnsafePath(f"{rel!r}: backslash in path")
+    if rel.startswith("/"):
+        raise UnsafePath(f"{rel!r}: path must be relative to the root")
+    try:
+        size = len(rel.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        raise UnsafePath(f"{rel!r}: path is not encodable") from None
+    if size > PATH_MAX:
+        raise UnsafePath(f"{rel[:60]!r}...: path is {size} bytes, over {PATH_MAX}")
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise UnsafePath(f"{rel!r}: '..' components are not allowed")
+    return parts
+
+
+def kind_of(mode: int) -> str:
+    """'file', 'dir', 'symlink' or 'other' for an st_mode."""
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "other"
+
+
+def _fail(exc: OSError, rel: str, component: str, what: str) -> Exception:
+    """Translate an OSError on `component` into FileNotFoundError or UnsafePath."""
+    if exc.errno == errno.ENOENT:
+        return FileNotFoundError(errno.ENOENT, f"{rel!r}: {component!r} does not exist")
+    reasons = {
+        errno.ELOOP: "is a symlink (not followed)",
+        errno.ENOTDIR: "is not a directory",
+        errno.ENAMETOOLONG: "name is too long",
+        errno.EISDIR: "is a directory",
+    }
+    why = reasons.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+    return UnsafePath(f"{rel!r}: {component!r} {why} ({what})")
+
+
+def _lstat_at(dir_fd: int, name: str, rel: str) -> os.stat_result | None:
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _fail(exc, rel, name, "lstat") from None
+
+
+def _open_root(root: Path) -> int:
+    # The root is the caller's own directory (a sandbox it made), so it is opened as given.
+    try:
+        return os.open(os.fspath(root), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise _fail(exc, str(root), str(root), "open root") from None
+
+
+def _step(fd: int, name: str, rel: str, create: bool) -> int:
+    """Open directory `name` beneath `fd` without following it; optionally create it."""
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=fd)
+    except FileNotFoundError:
+        if not create:
+            raise FileNotFoundError(errno.ENOENT, f"{rel!r}: {name!r} does not exist") from None
+    except OSError as exc:
+        raise _classify(exc, fd, name, rel) from None
+    try:
+        os.mkdir(name, 0o755, dir_fd=fd)
+    except FileExistsError:
+        pass  # made concurrently; the open below refuses it if it is not a real directory
+    except OSError as exc:
+        raise _fail(exc, rel, name, "mkdir") from None
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=fd)
+    except OSError as exc:
+        raise _classify(exc, fd, name, rel) from None
+
+
+def _classify(exc: OSError, fd: int, name: str, rel: str) -> Exception:
+    """Name the reason a directory open failed, looking at what the component is."""
+    st = _lstat_at(fd, name, rel) if exc.errno in (errno.ELOOP, errno.ENOTDIR) else None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        return UnsafePath(f"{rel!r}: {name!r} is a symlink (not followed)")
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        return UnsafePath(f"{rel!r}: {name!r} is a {kind_of(st.st_mode)}, not a directory")
+    return _fail(exc, rel, name, "open directory")
+
+
+def _open_parts(root: Path, parts: list[str], rel: str, create: bool = False) -> int:
+    fd = _open_root(root)
+    try:
+        for name in parts:
+            nxt = _step(fd, name, rel, create)
+            os.close(fd)
+            fd = nxt
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextlib.contextmanager
+def open_dir(root: Path, rel: str = ".", *, create: bool = False) -> Iterator[int]:
+    """A directory fd for `rel` beneath `root`, every component a real directory."""
+    fd = _open_parts(root, split(rel), rel, create)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _parent(root: Path, rel: str, create: bool = False) -> Iterator[tuple[int, str]]:
+    parts = split(rel)
+    if not parts:
+        raise UnsafePath(f"{rel!r}: names the root, not a file")
+    fd = _open_parts(root, parts[:-1], rel, create)
+    try:
+        yield fd, parts[-1]
+    finally:
+        os.close(fd)
+
+
+def lstat(root: Path, rel: str) -> os.stat_result | None:
+    """lstat of `rel` (a symlink leaf is described, not followed); None if it is missing."""
+    parts = split(rel)
+    if not parts:
+        with open_dir(root) as fd:
+            return os.fstat(fd)
+    try:
+        with _parent(root, rel) as (fd, name):
+            return _lstat_at(fd, name, rel)
+    except FileNotFoundError:
+        return None
+
+
+def read_bytes(root: Path, rel: str, limit: int | None = None, *,
+               allow_hardlinks: bool = False) -> bytes:
+    """The content of regular file `rel`; TooLarge if it holds more than `limit` bytes."""
+    with _parent(root, rel) as (dfd, name):
+        st = _lstat_at(dfd, name, rel)
+        if st is None:
+            raise FileNotFoundError(errno.ENOENT, f"{rel!r}: {name!r} does not exist")
+        _require_file(st, rel, name, allow_hardlinks)
+        try:  # O_NONBLOCK: a FIFO swapped in after the lstat cannot block the open
+            fd = os.open(name, _READ_FLAGS, dir_fd=dfd)
+        except OSError as exc:
+            raise _fail(exc, rel, name, "open") from None
+    try:
+        st2 = os.fstat(fd)
+        if (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino):
+            raise UnsafePath(f"{rel!r}: {name!r} was replaced while being opened")
+        _require_file(st2, rel, name, allow_hardlinks)
+        return _read_fd(fd, rel, limit)
+    finally:
+        os.close(fd)
+
+
+def _require_file(st: os.stat_result, rel: str, name: str, allow_hardlinks: bool) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise UnsafePath(f"{rel!r}: {name!r} is a {kind_of(st.st_mode)}, not a regular file")
+    if st.st_nlink > 1 and not allow_hardlinks:
+        raise UnsafePath(
+            f"{rel!r}: {name!r} has {st.st_nlink} hard links (may alias a file outside)")
+
+
+def _read_fd(fd: int, rel: str, limit: int | None) -> bytes:
+    os.set_blocking(fd, True)
+    chunks, total = [], 0
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError as exc:
+            raise _fail(exc, rel, rel, "read") from None
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if limit is not None and total > limit:
+            raise TooLarge(f"{rel!r}: larger than {limit} bytes")
+        chunks.append(chunk)
+
+
+def read_text(root: Path, rel: str, limit: int | None = None) -> str:
+    """read_bytes decoded as UTF-8 with replacement characters for bad bytes."""
+    return read_bytes(root, rel, limit).decode("utf-8", "replace")
+
+
+def write_bytes_atomic(root: Path, rel: str, data: bytes, mode: int | None = None, *,
+                       make_parents: bool = True) -> None:
+    """Replace `rel` with `data` atomically: temp file, fsync, rename, fsync the directory.
+
+    The temp file is `.<basename>.<random>.tmp` in the same directory (crash recovery
+    looks for that pattern). A symlink or non-regular leaf is refused, never written
+    through; `mode` defaults to the existing file's mode, else 0o644.
+    """
+    with _parent(root, rel, create=make_parents) as (dfd, name):
+        st = _lstat_at(dfd, name, rel)
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise UnsafePath(f"{rel!r}: {name!r} is a {kind_of(st.st_mode)}, not a regular file")
+        if mode is None:
+            mode = stat.S_IMODE(st.st_mode) if st is not None else _DEFAULT_MODE
+        tmp = _write_temp(dfd, name, rel, data, mode)
+        try:
+            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        except OSError as exc:
+            _unlink_quiet(dfd, tmp)
+            raise _fail(exc, rel, name, "rename") from None
+        _fsync_dir(dfd)
+
+
+def _write_temp(dfd: int, name: str, rel: str, data: bytes, mode: int) -> str:
+    tmp = f".{name}.{secrets.token_hex(6)}.tmp"
+    if len(tmp.encode("utf-8", "surrogateescape")) > 255:
+        tmp = f".{secrets.token_hex(8)}.tmp"
+    try:
+        fd = os.open(tmp, _TMP_FLAGS, 0o600, dir_fd=dfd)
+    except OSError as exc:
+        raise _fail(exc, rel, name, "create temp file") from None
+    try:
+        os.fchmod(fd, mode & 0o7777)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except OSError as exc:
+        os.close(fd)
+        _unlink_quiet(dfd, tmp)
+        raise _fail(exc, rel, name, "write temp file") from None
+    os.close(fd)
+    return tmp
+
+
+def _unlink_quiet(dfd: int, name: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(name, dir_fd=dfd)
+
+
+def _fsync_dir(dfd: int) -> None:
+    with contextlib.suppress(OSError):  # some filesystems refuse fsync on directories
+        os.fsync(dfd)
+
+
+def remove(root: Path, rel: str) -> bool:
+    """Unlink `rel`; False if it was missing. A leaf symlink is removed itself (unlink
+    does not follow); a symlinked parent is refused; a directory leaf is refused."""
+    try:
+        with _parent(root, rel) as (dfd, name):
+            st = _lstat_at(dfd, name, rel)
+            if st is None:
+                return False
+            if stat.S_ISDIR(st.st_mode):
+                raise UnsafePath(f"{rel!r}: {name!r} is a directory")
+            try:
+                os.unlink(name, dir_fd=dfd)
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                raise _fail(exc, rel, name, "unlink") from None
+            _fsync_dir(dfd)
+            return True
+    except FileNotFoundError:
+        return False
+
+
+def listdir(root: Path, rel: str = ".") -> list[tuple[str, str]]:
+    """Sorted (name, kind) entries of directory `rel`; kind as kind_of()."""
+    with open_dir(root, rel) as fd:
+        return sorted(_entries(fd, rel))
+
+
+def _entries(fd: int, rel: str) -> Iterator[tuple[str, str]]:
+    try:
+        names = os.listdir(fd)
+    except OSError as exc:
+        raise _fail(exc, rel, rel, "list directory") from None
+    for name in names:
+        st = _lstat_at(fd, name, rel)
+        if st is not None:
+            yield name, kind_of(st.st_mode)
+
+
+def walk(root: Path, rel: str = ".", *, skip_dirs: Iterable[str] = ()) -> Iterator[str]:
+    """Root-relative POSIX paths of the regular files beneath `rel`, sorted per directory.
+
+    Symlinked directories are listed as symlinks and never descended; directories named in
+    `skip_dirs` (e.g. '.git', '__pycache__') are pruned.
+    """
+    skip = frozenset(skip_dirs)
+    prefix = "/".join(split(rel))
+    with open_dir(root, rel) as fd:
+        yield from _walk_fd(fd, prefix, rel, skip)
+
+
+def _walk_fd(fd: int, prefix: str, rel: str, skip: frozenset[str]) -> Iterator[str]:
+    for name, kind in sorted(_entries(fd, rel)):
+        path = f"{prefix}/{name}" if prefix else name
+        if kind == "file":
+            yield path
+        elif kind == "dir" and name not in skip:
+            try:
+                sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except OSError:
+                continue  # replaced by a symlink or removed since the listing: not descended
+            try:
+                yield from _walk_fd(sub, path, rel, skip)
+            finally:
+                os.close(sub)
