@@ -78,6 +78,9 @@ class GovernanceSection(_Section):
     protected_globs: list[str] = Field(default_factory=list)
     approval_globs: list[str] = Field(default_factory=list)
     notify_globs: list[str] = Field(default_factory=list)
+    # Paths with non-ASCII characters (after NFKC) are refused unless this is on;
+    # look-alike and invisible characters are refused either way.
+    allow_non_ascii_paths: bool = False
 
 
 class ToolsSection(_Section):

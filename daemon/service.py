@@ -81,6 +81,7 @@ def policy_from(settings: Settings) -> Policy:
                   notify_apply_delay_s=g.notify_apply_delay_s,
                   approval_timeout_s=g.approval_timeout_s, context_expansion=g.context_expansion,
                   per_op_usd=settings.cost.per_op_usd,
+                  allow_non_ascii_paths=g.allow_non_ascii_paths,
                   author_name=c.author_name, author_email=c.author_email)
 
 

@@ -38,6 +38,7 @@ class Policy:
     protected_globs: tuple[str, ...] = ()
     approval_globs: tuple[str, ...] = ()
     notify_globs: tuple[str, ...] = ()
+    allow_non_ascii_paths: bool = False
     max_generate_retries: int = 2
     max_validate_retries: int = 2
     notify_apply_delay_s: float = 5.0
