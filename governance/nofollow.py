@@ -32,6 +32,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from governance.crashpoints import crashpoint
 from governance.protected import PathEscape
 
 PATH_MAX = 4096
@@ -191,9 +192,9 @@ def lstat(root: Path, rel: str) -> os.stat_result | None:
         return None
 
 
-def read_bytes(root: Path, rel: str, limit: int | None = None, *,
-               allow_hardlinks: bool = False) -> bytes:
-    """The content of regular file `rel`; TooLarge if it holds more than `limit` bytes."""
+@contextlib.contextmanager
+def open_read(root: Path, rel: str, *, allow_hardlinks: bool = False) -> Iterator[int]:
+    """A blocking read fd on regular file `rel`, opened without following anything."""
     with _parent(root, rel) as (dfd, name):
         st = _lstat_at(dfd, name, rel)
         if st is None:
@@ -208,9 +209,52 @@ def read_bytes(root: Path, rel: str, limit: int | None = None, *,
         if (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino):
             raise UnsafePath(f"{rel!r}: {name!r} was replaced while being opened")
         _require_file(st2, rel, name, allow_hardlinks)
-        return _read_fd(fd, rel, limit)
+        os.set_blocking(fd, True)
+        yield fd
     finally:
         os.close(fd)
+
+
+def read_bytes(root: Path, rel: str, limit: int | None = None, *,
+               allow_hardlinks: bool = False) -> bytes:
+    """The content of regular file `rel`; TooLarge if it holds more than `limit` bytes."""
+    with open_read(root, rel, allow_hardlinks=allow_hardlinks) as fd:
+        return _read_fd(fd, rel, limit)
+
+
+def readlink(root: Path, rel: str) -> str:
+    """The target text of symlink `rel` (never followed); UnsafePath if it is no symlink."""
+    with _parent(root, rel) as (dfd, name):
+        try:
+            return os.readlink(name, dir_fd=dfd)
+        except FileNotFoundError:
+            raise FileNotFoundError(errno.ENOENT, f"{rel!r}: {name!r} does not exist") from None
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:
+                raise UnsafePath(f"{rel!r}: {name!r} is not a symlink") from None
+            raise _fail(exc, rel, name, "readlink") from None
+
+
+def link_stays_inside(rel: str, target: str) -> bool:
+    """Whether a symlink at `rel` pointing to `target` can only ever resolve beneath the root.
+
+    True for relative targets whose `..` components all lead (`../../pkg/x`) and climb no
+    higher than the link's own directory. `..` after a name is refused because the name may
+    itself be a symlink (`s -> .` makes `s/s/..` leave the root); with the rule applied to
+    every link in a tree, each resolution climbs only through real directories."""
+    if not target or target.startswith("/") or "\x00" in target:
+        return False
+    parts = [p for p in target.split("/") if p not in ("", ".")]
+    ups = 0
+    while ups < len(parts) and parts[ups] == "..":
+        ups += 1
+    if ".." in parts[ups:]:
+        return False
+    try:
+        depth = len(split(rel)) - 1
+    except UnsafePath:
+        return False
+    return ups <= depth
 
 
 def _require_file(st: os.stat_result, rel: str, name: str, allow_hardlinks: bool) -> None:
@@ -222,7 +266,6 @@ def _require_file(st: os.stat_result, rel: str, name: str, allow_hardlinks: bool
 
 
 def _read_fd(fd: int, rel: str, limit: int | None) -> bytes:
-    os.set_blocking(fd, True)
     chunks, total = [], 0
     while True:
         try:
@@ -257,6 +300,7 @@ def write_bytes_atomic(root: Path, rel: str, data: bytes, mode: int | None = Non
         if mode is None:
             mode = stat.S_IMODE(st.st_mode) if st is not None else _DEFAULT_MODE
         tmp = _write_temp(dfd, name, rel, data, mode)
+        crashpoint("atomic_before_rename", name)
         try:
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
         except OSError as exc:

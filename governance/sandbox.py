@@ -1,23 +1,32 @@
 """Sandbox copies of the repository: candidates are tested here, never in the live tree.
 
 A sandbox holds the tracked and untracked-not-ignored files exactly as they are in the
-working tree (so the human's uncommitted state is what gets tested), minus the state dir,
-with the candidate written over it.
+working tree (so the human's uncommitted state is what gets tested), minus the state dir
+and protected files, with the candidate written over it.
+
+Every read of the live tree and every write into the sandbox goes through
+governance.nofollow, so no symlink is ever followed on the host. A symlink of the live
+tree is copied only when it is relative and can only resolve inside the tree
+(nofollow.link_stays_inside); any other is left out (recorded in `skipped`), so a test
+that needs it fails honestly instead of reaching outside through it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 from pathlib import Path
 
-from governance.protected import contained, protected_reason
+from governance import nofollow
+from governance.protected import PathEscape, protected_reason
 from governance.schemas import FileChange
 
 
 class Sandbox:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, skipped: list[str] | None = None):
         self.root = root
+        self.skipped = skipped or []  # "path: why" for live entries that were left out
 
     @classmethod
     def create(cls, live_root: Path, files: list[str], dest: Path,
@@ -26,17 +35,17 @@ class Sandbox:
         if dest.exists():
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
+        skipped = []
         for rel in files:
-            if protected_reason(rel, skip_prefix, protected_globs):
-                continue
-            src = live_root / rel
-            out = dest / rel
-            out.parent.mkdir(parents=True, exist_ok=True)
-            if src.is_symlink():
-                os.symlink(os.readlink(src), out)
-            elif src.is_file():
-                shutil.copy2(src, out)
-        return cls(dest)
+            try:
+                if protected_reason(rel, skip_prefix, protected_globs):
+                    continue
+                why = _copy_one(live_root, rel, dest)
+            except (OSError, PathEscape) as exc:
+                why = str(exc)
+            if why:
+                skipped.append(f"{rel}: {why}")
+        return cls(dest, skipped)
 
     def apply(self, changes: list[FileChange]) -> None:
         write_changes(self.root, changes)
@@ -45,13 +54,45 @@ class Sandbox:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _copy_one(live_root: Path, rel: str, dest: Path) -> str | None:
+    """Copy one live entry into `dest`; why it was left out, or None."""
+    st = nofollow.lstat(live_root, rel)
+    if st is None:
+        return None  # listed but deleted in the working tree: the sandbox has it deleted too
+    if stat.S_ISLNK(st.st_mode):
+        target = nofollow.readlink(live_root, rel)
+        if not nofollow.link_stays_inside(rel, target):
+            return f"symlink to {target!r} left out (it could resolve outside the tree)"
+        parent, _, name = rel.rpartition("/")
+        with nofollow.open_dir(dest, parent or ".", create=True) as dfd:
+            os.symlink(target, name, dir_fd=dfd)
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return f"{nofollow.kind_of(st.st_mode)} left out (not a regular file)"
+    data = nofollow.read_bytes(live_root, rel, allow_hardlinks=True)
+    nofollow.write_bytes_atomic(dest, rel, data, stat.S_IMODE(st.st_mode))
+    return None
+
+
 def write_changes(root: Path, changes: list[FileChange]) -> None:
-    """Write candidate changes into a scratch tree (never the live one); every path is
-    containment-checked before anything is written."""
-    targets = [(contained(root, c.file_path), c) for c in changes]
-    for path, change in targets:
+    """Write candidate changes into a scratch tree (never the live one).
+
+    Every path is checked before anything is written: no symlink on the way (the target
+    included, for writes), no directory where a file is to go. The writes themselves go
+    through nofollow, which re-checks at the moment of writing. Raises PathEscape
+    (nofollow.UnsafePath), UnicodeEncodeError or OSError."""
+    for change in changes:
+        st = nofollow.lstat(root, change.file_path)  # refuses symlinked parents
+        if st is None:
+            continue
+        if change.action != "delete" and not stat.S_ISREG(st.st_mode):
+            raise nofollow.UnsafePath(f"{change.file_path!r} is a {nofollow.kind_of(st.st_mode)}"
+                                      ", not a regular file; it is never written through")
+        if change.action == "delete" and stat.S_ISDIR(st.st_mode):
+            raise nofollow.UnsafePath(f"{change.file_path!r} is a directory")
+    for change in changes:
         if change.action == "delete":
-            path.unlink(missing_ok=True)
+            nofollow.remove(root, change.file_path)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(change.full_content or "", encoding="utf-8")
+            data = (change.full_content or "").encode("utf-8")
+            nofollow.write_bytes_atomic(root, change.file_path, data)

@@ -1,25 +1,32 @@
 """The built-in tools: schemas, categories and handlers, declared as one manifest.
 
 Handlers receive validated arguments and a ToolEnv and return text. Every path argument
-has already passed the policy (containment and protection) before a handler runs; the
-handlers re-resolve through the workspace so a symlink made since then cannot escape.
+has already passed the policy (text, protection, kind) before a handler runs. The sandbox
+is shared with jailed commands that can rearrange it, so handlers touch it only through
+governance.nofollow: nothing is resolved, no symlink is followed, and every refusal (a
+symlink, a loop, a FIFO, an over-long name) comes back as ToolFailed, never as a crash.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import fnmatch
 import re
-from collections.abc import Awaitable, Callable
+import stat
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from governance import nofollow
+from governance.protected import PathEscape, protected_reason
 from tools.command_policy import check_command
 from tools.env import ToolEnv
 
 MAX_FILE_BYTES = 1_000_000
+SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache"})
 
 
 class Args(BaseModel):
@@ -105,25 +112,50 @@ class ToolFailed(Exception):
     """A tool ran and failed; the message goes back to the model as the result."""
 
 
+@contextlib.contextmanager
+def _refusing(rel: str) -> Iterator[None]:
+    """Turn every file-system refusal into a ToolFailed that names the path and reason."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise ToolFailed(f"{rel}: no such file or directory") from None
+    except nofollow.TooLarge:
+        raise ToolFailed(f"{rel}: larger than {MAX_FILE_BYTES} bytes, too large to read") from None
+    except PathEscape as exc:
+        raise ToolFailed(f"{rel}: refused: {exc}") from None
+    except OSError as exc:
+        raise ToolFailed(f"{rel}: {exc.strerror or exc}") from None
+
+
+def _protected(env: ToolEnv, rel: str) -> bool:
+    try:
+        return protected_reason(rel, env.state_rel, env.protected_globs) is not None
+    except PathEscape:
+        return True
+
+
 def _text(env: ToolEnv, rel: str) -> str:
-    path = env.workspace.path(rel)
-    if not path.is_file():
-        raise ToolFailed(f"{rel}: no such file")
-    data = path.read_bytes()
-    if len(data) > MAX_FILE_BYTES:
-        raise ToolFailed(f"{rel}: {len(data)} bytes is too large to read")
+    with _refusing(rel):
+        data = nofollow.read_bytes(env.workspace.root, rel, MAX_FILE_BYTES)
     if b"\x00" in data[:8192]:
         raise ToolFailed(f"{rel}: binary file")
     return data.decode("utf-8", "replace")
 
 
 def _files(env: ToolEnv, under: str) -> list[str]:
-    root = env.workspace.root.resolve()
-    base = root if under.strip("/") in ("", ".") else env.workspace.path(under)
-    if base.is_file():
-        return [base.relative_to(root).as_posix()]
-    return sorted(p.relative_to(root).as_posix() for p in base.rglob("*")
-                  if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts)
+    """Regular files at or beneath `under`, never through a symlink, protected ones left out."""
+    root = env.workspace.root
+    with _refusing(under):
+        st = nofollow.lstat(root, under)
+        if st is None:
+            raise FileNotFoundError(under)
+        if stat.S_ISREG(st.st_mode):
+            found = ["/".join(nofollow.split(under))]
+        elif stat.S_ISDIR(st.st_mode):
+            found = list(nofollow.walk(root, under, skip_dirs=SKIP_DIRS))
+        else:
+            raise ToolFailed(f"{under}: a {nofollow.kind_of(st.st_mode)}, not a file or directory")
+    return [rel for rel in found if not _protected(env, rel)]
 
 
 async def read_file(a: ReadFile, env: ToolEnv) -> str:
@@ -158,6 +190,8 @@ async def list_symbols(a: PathArg, env: ToolEnv) -> str:
         tree = ast.parse(_text(env, a.path))
     except SyntaxError as exc:
         raise ToolFailed(f"{a.path} does not parse: {exc.msg} (line {exc.lineno})") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ToolFailed(f"{a.path} cannot be parsed (too deeply nested)") from None
     out = []
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
@@ -179,14 +213,16 @@ async def glob_files(a: GlobFiles, env: ToolEnv) -> str:
     return "\n".join(hits[:200]) + ("\n[... more]" if len(hits) > 200 else "") or "no files"
 
 
+_SUFFIX = {"dir": "/", "symlink": "@ (symlink, not followed)", "other": " (special file)"}
+
+
 async def list_dir(a: PathArg, env: ToolEnv) -> str:
-    root = env.workspace.root.resolve()
-    path = root if a.path.strip("/") in ("", ".") else env.workspace.path(a.path)
-    if not path.is_dir():
-        raise ToolFailed(f"{a.path}: not a directory")
-    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir()
-                     if p.name != "__pycache__")
-    return "\n".join(entries) or "(empty)"
+    with _refusing(a.path):
+        entries = nofollow.listdir(env.workspace.root, a.path)
+    prefix = "/".join(nofollow.split(a.path))
+    shown = [name + _SUFFIX.get(kind, "") for name, kind in entries
+             if name not in SKIP_DIRS and not _protected(env, f"{prefix}/{name}".lstrip("/"))]
+    return "\n".join(shown) or "(empty)"
 
 
 async def get_callers(a: GetCallers, env: ToolEnv) -> str:
@@ -196,7 +232,7 @@ async def get_callers(a: GetCallers, env: ToolEnv) -> str:
             continue
         try:
             tree = ast.parse(_text(env, rel))
-        except (SyntaxError, ToolFailed):
+        except (SyntaxError, ToolFailed, RecursionError, MemoryError, ValueError):
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
@@ -217,13 +253,14 @@ async def git_diff(a: GitDiff, env: ToolEnv) -> str:
     """What this op has changed so far in its sandbox (the candidate in progress)."""
     import difflib
 
+    want = "/".join(nofollow.split(a.path)) if a.path else None
     modified, added, deleted = env.workspace.changed()
     out = []
     for rel in modified + added + deleted:
-        if a.path and rel != a.path:
+        if want and rel != want and not rel.startswith(want + "/"):
             continue
         before = env.git.repo.git.show(f"HEAD:{rel}") + "\n" if rel not in added else ""
-        after = "" if rel in deleted else (env.workspace.root / rel).read_text(errors="replace")
+        after = "" if rel in deleted else _text(env, rel)
         out += difflib.unified_diff(before.splitlines(True), after.splitlines(True),
                                     f"a/{rel}", f"b/{rel}")
     return "".join(out) or "no changes yet"
@@ -244,22 +281,26 @@ async def edit_file(a: EditFile, env: ToolEnv) -> str:
     if count > 1:
         raise ToolFailed(f"{a.path}: the text to replace occurs {count} times; include more "
                          "surrounding lines so it is unique")
-    env.workspace.path(a.path).write_text(text.replace(a.old, a.new, 1), encoding="utf-8")
+    data = text.replace(a.old, a.new, 1).encode("utf-8", "replace")
+    with _refusing(a.path):
+        nofollow.write_bytes_atomic(env.workspace.root, a.path, data, make_parents=False)
     return f"edited {a.path}"
 
 
 async def write_file(a: WriteFile, env: ToolEnv) -> str:
-    path = env.workspace.path(a.path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(a.content, encoding="utf-8")
+    with _refusing(a.path):
+        nofollow.write_bytes_atomic(env.workspace.root, a.path,
+                                    a.content.encode("utf-8", "replace"))
     return f"wrote {a.path} ({len(a.content.splitlines())} lines)"
 
 
 async def delete_file(a: DeleteFile, env: ToolEnv) -> str:
-    path = env.workspace.path(a.path)
-    if not path.is_file():
-        raise ToolFailed(f"{a.path}: no such file")
-    path.unlink()
+    with _refusing(a.path):
+        st = nofollow.lstat(env.workspace.root, a.path)
+        if st is None or not stat.S_ISREG(st.st_mode):
+            what = "no such file" if st is None else f"a {nofollow.kind_of(st.st_mode)}"
+            raise ToolFailed(f"{a.path}: {what}, not a regular file")
+        nofollow.remove(env.workspace.root, a.path)
     return f"deleted {a.path}"
 
 
@@ -279,7 +320,10 @@ async def bash(a: Bash, env: ToolEnv) -> str:
 
 async def run_tests(a: RunTests, env: ToolEnv) -> str:
     for rel in a.paths:
-        env.workspace.path(rel.split("::", 1)[0])
+        file = rel.split("::", 1)[0]
+        with _refusing(file):
+            if nofollow.lstat(env.workspace.root, file) is None:
+                raise FileNotFoundError(file)
     if env.jail_reason is None:
         argv = [env.python, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", *a.paths]
         return _jailed_output(await env.jail(env.test_timeout_s).run(argv), "tests")
@@ -320,28 +364,33 @@ class ToolSpec:
     description: str
     path_fields: tuple[str, ...] = ()
     rate_limit: int = 60  # calls per op
+    path_kind: str = "any"  # what its path arguments may name: file | dir | any
 
 
 MANIFEST: tuple[ToolSpec, ...] = (
     ToolSpec("read_file", ReadFile, read_file, "comprehension",
-             "read a file (numbered lines)", ("path",)),
+             "read a file (numbered lines)", ("path",), path_kind="file"),
     ToolSpec("search_code", SearchCode, search_code, "discovery",
              "search files for a literal or regex pattern", ("path",)),
     ToolSpec("list_symbols", PathArg, list_symbols, "comprehension",
-             "classes, functions and assignments of a Python module", ("path",)),
+             "classes, functions and assignments of a Python module", ("path",),
+             path_kind="file"),
     ToolSpec("glob_files", GlobFiles, glob_files, "discovery", "files matching a glob"),
-    ToolSpec("list_dir", PathArg, list_dir, "discovery", "a directory's entries", ("path",)),
+    ToolSpec("list_dir", PathArg, list_dir, "discovery", "a directory's entries", ("path",),
+             path_kind="dir"),
     ToolSpec("get_callers", GetCallers, get_callers, "call_graph",
              "call sites of a function or method name", ("path",)),
     ToolSpec("git_log", GitLog, git_log, "history", "recent commits", ("path",)),
     ToolSpec("git_diff", GitDiff, git_diff, "history",
              "what this op has changed so far", ("path",)),
     ToolSpec("git_blame", GitBlame, git_blame, "history", "who wrote which lines",
-             ("path",)),
+             ("path",), path_kind="file"),
     ToolSpec("edit_file", EditFile, edit_file, "mutation",
-             "replace one exact, unique snippet in a file", ("path",)),
-    ToolSpec("write_file", WriteFile, write_file, "mutation", "write a whole file", ("path",)),
-    ToolSpec("delete_file", DeleteFile, delete_file, "mutation", "delete a file", ("path",)),
+             "replace one exact, unique snippet in a file", ("path",), path_kind="file"),
+    ToolSpec("write_file", WriteFile, write_file, "mutation", "write a whole file", ("path",),
+             path_kind="file"),
+    ToolSpec("delete_file", DeleteFile, delete_file, "mutation", "delete a file", ("path",),
+             path_kind="file"),
     ToolSpec("bash", Bash, bash, "execution", "run a shell command in the sandbox",
              rate_limit=20),
     ToolSpec("run_tests", RunTests, run_tests, "execution",

@@ -8,15 +8,21 @@ Bounded by `max_rounds` (the last round carries the "produce your final change n
 nudge, which also comes after `max_exploration_rounds` rounds of looking only) and by the
 generation deadline. Older tool results are compacted deterministically when the prompt
 passes 75% of its budget.
+
+Jailed commands (bash, run_tests) run exclusively: no host-side tool of the same op runs
+while one is running, and the jail leaves no process behind when it ends, so nothing can
+rearrange the sandbox under a file tool. Whatever a model sends and whatever a handler or
+the policy raises becomes a refused or failed tool result in the ledger, never a crash.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +37,58 @@ from tools.policy import PolicyContext, evaluate
 from tools.toolcalls import parse_tool_calls
 
 NUDGE = "You have enough context. Produce your final change now, without tool calls."
+JAILED = frozenset({"bash", "run_tests"})  # tools that run commands in the op's sandbox
+
+
+class SharedOrExclusive:
+    """A readers-writer lock for one op: host-side tools share, jailed commands run alone.
+
+    Release is synchronous (no await), so a cancelled tool can never leave it held."""
+
+    def __init__(self) -> None:
+        self.shared_holders = 0
+        self.exclusive_held = False
+        self._waiters: list[asyncio.Future[None]] = []
+
+    async def _wait_until(self, ready: Callable[[], bool]) -> None:
+        while not ready():
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            await fut
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, exclusive: bool) -> AsyncIterator[None]:
+        if exclusive:
+            await self._wait_until(lambda: not self.exclusive_held and not self.shared_holders)
+            self.exclusive_held = True
+        else:
+            await self._wait_until(lambda: not self.exclusive_held)
+            self.shared_holders += 1
+        try:
+            yield
+        finally:
+            if exclusive:
+                self.exclusive_held = False
+            else:
+                self.shared_holders -= 1
+            self._wake()
+
+
+def safe_arguments(raw: Any) -> dict[str, Any]:
+    """The call's arguments as plain JSON data fit for the ledger and the prompt; anything
+    that does not survive a JSON round trip (huge integers, deep nesting, odd types) is
+    kept only as a short repr."""
+    try:
+        data = json.loads(json.dumps(raw, default=str))
+    except (ValueError, TypeError, RecursionError):
+        return {"_raw": repr(raw)[:500]}
+    return data if isinstance(data, dict) else {"_raw": str(raw)[:500]}
 
 
 @dataclass(frozen=True)
@@ -131,6 +189,7 @@ class ToolLoopCoordinator:
         self.calls: Counter[str] = Counter()
         self.records: list[ToolRecord] = []
         self.compactions = 0
+        self.runs = SharedOrExclusive()
 
     async def run(self, provider: CandidateProvider, prompt: str, *,
                   deadline: float) -> ModelReply:
@@ -138,6 +197,9 @@ class ToolLoopCoordinator:
         usage = ModelUsage(provider=provider.name)
         if self.mcp is not None:  # discovered at prompt time: servers may change their tools
             self.mcp_tools = await self.mcp.tools()
+        notes = getattr(self.env.workspace, "notes", None)
+        if notes:
+            await self._note("sandbox entries left out", {"entries": notes[:50]})
         looking_rounds = 0
         reply: ModelReply | None = None
         for rnd in range(1, self.limits.max_rounds + 1):
@@ -177,8 +239,12 @@ class ToolLoopCoordinator:
     @staticmethod
     def _calls(reply: ModelReply) -> tuple[list[tuple[str, Any]], list[str]]:
         if reply.tool_calls:
-            return [(c.get("name", ""), c.get("arguments", {})) for c in reply.tool_calls], []
-        calls, malformed = parse_tool_calls(reply.text)
+            return [(c.get("name", ""), c.get("arguments", {})) if isinstance(c, dict)
+                    else ("", c) for c in reply.tool_calls], []
+        try:
+            calls, malformed = parse_tool_calls(reply.text)
+        except Exception as exc:  # the parser's own failure is the model's malformed call
+            return [], [f"unparseable tool calls ({type(exc).__name__})"]
         return ([(c.name, c.arguments) for c in calls],
                 [f"{m.reason}: {m.text[:120]}" for m in malformed])
 
@@ -204,9 +270,10 @@ class ToolLoopCoordinator:
 
         return list(await asyncio.gather(*(one(n, a) for n, a in calls)))
 
-    async def _one(self, rnd: int, name: str, raw: Any) -> Chunk:
+    async def _one(self, rnd: int, name: Any, raw: Any) -> Chunk:
+        name = name if isinstance(name, str) else repr(name)[:100]
+        args = safe_arguments(raw)
         decision = evaluate(name, raw, self.policy, self.calls, self.mcp_tools)
-        args = raw if isinstance(raw, dict) else {"_raw": str(raw)[:500]}
         self.calls[name] += 1
         event = ToolEvent(rnd, name, args, "allowed" if decision.allowed else "denied",
                           decision.rule, decision.reason)
@@ -215,18 +282,19 @@ class ToolLoopCoordinator:
             text = f"[denied by {decision.rule}] {decision.reason}"
         else:
             start = time.monotonic()
-            text, ok = await self._run_tool(name, decision.args)
+            async with self.runs.hold(exclusive=name in JAILED):
+                text, ok = await self._run_tool(name, decision.args)
             event.duration_ms = (time.monotonic() - start) * 1000
             self.exploration.record(name, args, ok=ok)
             event.verdict = "ok" if ok else "failed"
         text, event.truncated = cap(text, self.limits.output_cap_bytes)
-        event.result_bytes = len(text.encode())
+        event.result_bytes = len(text.encode("utf-8", "replace"))
         self.records.append(ToolRecord(tool=name, arguments=args, verdict=event.verdict,
                                        result_bytes=event.result_bytes,
                                        duration_ms=event.duration_ms))
         if self.on_tool:
             await self.on_tool(event)
-        header = f"{name} {json.dumps(args, default=str)[:200]}"
+        header = f"{name} {json.dumps(args)[:200]}"
         return Chunk("result", f"{header}\n{text}", name)
 
     async def _run_tool(self, name: str, args: Any) -> tuple[str, bool]:

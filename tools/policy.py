@@ -5,15 +5,22 @@
   2 enabled       the tool is switched on (web_fetch is off by default)
   3 sandbox       bash / run_tests need a working bubblewrap
   4 human         ask_human only for NOTIFY_APPLY / APPROVAL_REQUIRED ops
-  5 paths         every path argument stays inside the sandbox and is not protected
+  5 paths         every path argument is clean text (governance.protected.normalize: no
+                  `..`, no look-alike or non-ASCII characters unless configured), is not
+                  protected, passes through no symlink in the sandbox, and names the kind
+                  of entry the tool works on (a file for file tools, a directory for
+                  list_dir; missing is fine, the handler says so)
   6 command       bash commands pass the command policy
   7 rate          per-tool call budget per op
-Every decision (allowed or not) is recorded with its rule and reason.
+Every decision (allowed or not) is recorded with its rule and reason. The policy is a
+check at one instant; the handlers re-check at the moment of use through
+governance.nofollow, so a jailed process racing the two gains nothing.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +28,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from governance.protected import PathEscape, contained, normalize, protected_reason
+from governance import nofollow
+from governance.protected import PathEscape, normalize, protected_reason
 from tools.builtin import TOOLS, Args
 from tools.command_policy import check_command
 from tools.mcp_hub import McpTool, check_arguments
@@ -41,7 +49,10 @@ class PolicyContext:
     disabled: frozenset[str] = DEFAULT_DISABLED
     jail_reason: str | None = None
     allow_unsandboxed_tests: bool = False
+    allow_non_ascii: bool = False  # governance.allow_non_ascii_paths
 
+
+_ROOT = frozenset({".", "./"})
 
 @dataclass(frozen=True)
 class Decision:
@@ -66,6 +77,30 @@ def _paths(spec_fields: tuple[str, ...], args: Args) -> list[str]:
     return out
 
 
+def _path_problem(rel: str, kind: str, ctx: PolicyContext) -> str | None:
+    """Why path argument `rel` is refused for a tool working on `kind`, or None."""
+    if rel in _ROOT:
+        return "the repository root is not a file" if kind == "file" else None
+    try:
+        norm = normalize(rel, allow_non_ascii=ctx.allow_non_ascii)
+        why = protected_reason(norm, ctx.state_rel, ctx.protected_globs)
+        if why:
+            return f"{rel} is protected ({why})"
+        st = nofollow.lstat(ctx.sandbox_root, norm)
+    except (PathEscape, OSError) as exc:  # nofollow.UnsafePath is a PathEscape
+        return str(exc)
+    if st is None:
+        return None
+    found = nofollow.kind_of(st.st_mode)
+    if found in ("symlink", "other"):
+        return f"{rel} is a {found if found == 'symlink' else 'special file'}; refused"
+    if kind == "file" and stat.S_ISDIR(st.st_mode):
+        return f"{rel} is a directory; this tool works on files"
+    if kind == "dir" and not stat.S_ISDIR(st.st_mode):
+        return f"{rel} is not a directory"
+    return None
+
+
 def _evaluate_mcp(tool: McpTool, raw_args: Any, ctx: PolicyContext,
                   calls_so_far: Mapping[str, int]) -> Decision:
     problem = check_arguments(tool.schema, raw_args)
@@ -80,6 +115,18 @@ def _evaluate_mcp(tool: McpTool, raw_args: Any, ctx: PolicyContext,
 
 def evaluate(tool: str, raw_args: Any, ctx: PolicyContext, calls_so_far: Mapping[str, int],
              mcp_tools: Mapping[str, McpTool] | None = None) -> Decision:
+    """The first rule that decides; an unexpected error in a rule is a refusal, never raised."""
+    try:
+        return _evaluate(tool, raw_args, ctx, calls_so_far, mcp_tools)
+    except Exception as exc:  # a gate that cannot decide says no
+        return _deny("internal", f"the policy could not judge this call "
+                                 f"({type(exc).__name__}: {str(exc)[:200]})")
+
+
+def _evaluate(tool: str, raw_args: Any, ctx: PolicyContext, calls_so_far: Mapping[str, int],
+              mcp_tools: Mapping[str, McpTool] | None) -> Decision:
+    if not isinstance(tool, str):
+        return _deny("manifest", f"tool name must be text, got {type(tool).__name__}")
     spec = TOOLS.get(tool)
     if spec is None and mcp_tools and tool in mcp_tools:
         return _evaluate_mcp(mcp_tools[tool], raw_args, ctx, calls_so_far)
@@ -102,17 +149,9 @@ def evaluate(tool: str, raw_args: Any, ctx: PolicyContext, calls_so_far: Mapping
     if tool == "ask_human" and ctx.risk_tier not in HUMAN_TIERS:
         return _deny("human", "ask_human is only for NOTIFY_APPLY and APPROVAL_REQUIRED ops")
     for rel in _paths(spec.path_fields, args):
-        try:
-            norm = normalize(rel)
-            if norm != ".":
-                contained(ctx.sandbox_root, norm)
-        except PathEscape as exc:
-            if rel not in (".", "./"):
-                return _deny("paths", str(exc))
-            continue
-        why = protected_reason(norm, ctx.state_rel, ctx.protected_globs)
-        if why:
-            return _deny("paths", f"{rel} is protected ({why})")
+        problem = _path_problem(rel, spec.path_kind, ctx)
+        if problem:
+            return _deny("paths", problem)
     if tool == "bash":
         verdict = check_command(args.command, str(ctx.sandbox_root.resolve()))  # type: ignore[attr-defined]
         if not verdict.allowed:

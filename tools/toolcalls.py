@@ -42,6 +42,9 @@ def parse_tool_calls(text: str) -> tuple[list[ToolCall], list[MalformedCall]]:
         except json.JSONDecodeError as exc:
             bad.append(MalformedCall(line[:200], f"invalid JSON: {exc.msg} at col {exc.colno}"))
             continue
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit integer, deep nesting
+            bad.append(MalformedCall(line[:200], f"invalid JSON: {type(exc).__name__}"))
+            continue
         name, args = data.get("tool") if isinstance(data, dict) else None, None
         if isinstance(data, dict):
             args = data.get("arguments", {})

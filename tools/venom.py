@@ -109,7 +109,8 @@ class Venom:
                       web_allowlist=self.config.web_allowlist)
         policy = PolicyContext(workspace.root, d.state_rel, d.policy.protected_globs, tier,
                                self.config.disabled, self.jail_reason,
-                               self.config.allow_unsandboxed_tests)
+                               self.config.allow_unsandboxed_tests,
+                               allow_non_ascii=d.policy.allow_non_ascii_paths)
 
         async def on_reply(reply: ModelReply) -> None:
             await d.record_reply(ctx, Phase(phase), reply)

@@ -1,32 +1,57 @@
 """The op's generation sandbox: HEAD, plus the human's working-tree state of the target
 files, under the state dir. Mutating tools change only this tree; the candidate is its
 diff against the base it started from.
+
+A jailed command can rearrange this tree at will (swap a directory for a symlink, make
+FIFOs, hard links, loops), so every host-side access goes through governance.nofollow:
+nothing here ever follows a symlink. Symlinks committed at HEAD are materialised only when
+they are relative and cannot resolve outside the tree (nofollow.link_stays_inside); any
+other is left out with a note, never a failure of the whole op.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
+import stat
 import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import git
 
-from governance.protected import contained, protected_reason
+from governance import nofollow
+from governance.errors import CandidateParseError
+from governance.protected import PathEscape, protected_reason
 from governance.sandbox import write_changes
 from governance.schemas import Candidate, FileChange
 
+SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache"})
+MAX_CANDIDATE_FILE_BYTES = 8 << 20  # a sandbox file larger than this cannot be proposed
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+def _sha(root: Path, rel: str) -> str:
+    digest = hashlib.sha256()
+    with nofollow.open_read(root, rel, allow_hardlinks=True) as fd:
+        while chunk := os.read(fd, 1 << 16):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _is_protected(rel: str, state_rel: str, globs: Sequence[str]) -> str | None:
+    try:
+        return protected_reason(rel, state_rel, globs)
+    except PathEscape as exc:
+        return str(exc)
 
 
 class Workspace:
-    def __init__(self, root: Path, base: dict[str, str]):
+    def __init__(self, root: Path, base: dict[str, str], notes: list[str] | None = None):
         self.root = root
         self.base = base  # repo-relative path -> sha256 at creation
+        self.notes = notes or []  # what was left out of the tree, and why
 
     @classmethod
     def create(cls, repo_root: Path, dest: Path, targets: Sequence[str], state_rel: str,
@@ -34,40 +59,35 @@ class Workspace:
         if dest.exists():
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
+        notes: list[str] = []
         repo = git.Repo(repo_root)
         if repo.head.is_valid():
             buf = io.BytesIO()
             repo.archive(buf, "HEAD", format="tar")
             buf.seek(0)
             with tarfile.open(fileobj=buf) as tar:
-                members = [m for m in tar.getmembers()
-                           if (m.isfile() or m.isdir() or m.issym())
-                           and not protected_reason(m.name, state_rel, protected_globs)]
-                tar.extractall(dest, members=members, filter="data")
+                for member in tar:
+                    why = _materialize(tar, member, dest, state_rel, protected_globs)
+                    if why:
+                        notes.append(f"{member.name}: {why}")
         for rel in targets:  # the human's current state of the files the op is about
-            live = repo_root / rel
-            if protected_reason(rel, state_rel, protected_globs):
-                continue
-            out = dest / rel
-            if live.is_file():
-                out.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(live, out)
-            elif out.exists() and not live.exists():
-                out.unlink()
-        return cls(dest, cls._hashes(dest))
+            why = _copy_live(repo_root, rel, dest, state_rel, protected_globs)
+            if why:
+                notes.append(f"{rel}: {why}")
+        return cls(dest, cls._hashes(dest), notes)
 
     @staticmethod
     def _hashes(root: Path) -> dict[str, str]:
-        return {p.relative_to(root).as_posix(): _sha(p) for p in root.rglob("*")
-                if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts
-                and ".pytest_cache" not in p.parts}
-
-    def path(self, rel: str) -> Path:
-        """The sandbox path for `rel`, containment-checked (symlinks resolved)."""
-        return contained(self.root, rel)
+        out = {}
+        for rel in nofollow.walk(root, skip_dirs=SKIP_DIRS):
+            try:
+                out[rel] = _sha(root, rel)
+            except (OSError, PathEscape):
+                continue  # vanished or replaced since the listing: not a file now
+        return out
 
     def changed(self) -> tuple[list[str], list[str], list[str]]:
-        """(modified, added, deleted) relative to the base."""
+        """(modified, added, deleted) relative to the base; regular files only."""
         now = self._hashes(self.root)
         modified = sorted(p for p in now if p in self.base and now[p] != self.base[p])
         added = sorted(p for p in now if p not in self.base)
@@ -79,12 +99,15 @@ class Workspace:
         modified, added, deleted = self.changed()
         files = []
         for rel in modified + added:
-            data = (self.root / rel).read_bytes()
             try:
+                data = nofollow.read_bytes(self.root, rel, MAX_CANDIDATE_FILE_BYTES,
+                                           allow_hardlinks=True)
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
                 raise ValueError(f"{rel} is not UTF-8 text; binary files cannot be "
                                  "proposed") from None
+            except (OSError, PathEscape) as exc:
+                raise ValueError(f"{rel} cannot be proposed: {exc}") from None
             files.append(FileChange(file_path=rel, full_content=text))
         files += [FileChange(file_path=rel, action="delete") for rel in deleted]
         if not files:
@@ -93,7 +116,63 @@ class Workspace:
 
     def apply(self, candidate: Candidate) -> None:
         """Write a candidate the model stated in its final answer into the sandbox."""
-        write_changes(self.root, candidate.changes())
+        try:
+            write_changes(self.root, candidate.changes())
+        except (OSError, ValueError) as exc:  # PathEscape and UnicodeError are ValueErrors
+            raise CandidateParseError(f"the stated candidate cannot be written: {exc}") from None
 
     def destroy(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _materialize(tar: tarfile.TarFile, m: tarfile.TarInfo, dest: Path, state_rel: str,
+                 globs: Sequence[str]) -> str | None:
+    """Write one archive member into `dest` without following anything; why it was
+    left out, or None."""
+    if m.name in ("", ".", "./") or m.type == tarfile.XGLTYPE:
+        return None
+    if _is_protected(m.name, state_rel, globs):
+        return None  # protected: never copied, and nothing to tell the model about it
+    try:
+        if m.isdir():
+            with nofollow.open_dir(dest, m.name, create=True):
+                return None
+        if m.issym():
+            return _materialize_link(dest, m.name, m.linkname)
+        if m.isfile():
+            src = tar.extractfile(m)
+            data = src.read() if src is not None else b""
+            mode = 0o755 if m.mode & 0o111 else 0o644
+            nofollow.write_bytes_atomic(dest, m.name, data, mode)
+            return None
+    except (OSError, PathEscape) as exc:
+        return f"not materialised ({exc})"
+    return f"not materialised (archive member of type {m.type!r})"
+
+
+def _materialize_link(dest: Path, rel: str, target: str) -> str | None:
+    if not nofollow.link_stays_inside(rel, target):
+        return f"symlink to {target!r} left out: only relative links that stay inside are kept"
+    parent, _, name = rel.rpartition("/")
+    with nofollow.open_dir(dest, parent or ".", create=True) as dfd:
+        os.symlink(target, name, dir_fd=dfd)
+    return None
+
+
+def _copy_live(repo_root: Path, rel: str, dest: Path, state_rel: str,
+               globs: Sequence[str]) -> str | None:
+    """Bring the human's current state of target `rel` into the sandbox."""
+    if _is_protected(rel, state_rel, globs):
+        return None
+    try:
+        st = nofollow.lstat(repo_root, rel)
+        if st is not None and stat.S_ISREG(st.st_mode):
+            data = nofollow.read_bytes(repo_root, rel, allow_hardlinks=True)
+            nofollow.write_bytes_atomic(dest, rel, data, stat.S_IMODE(st.st_mode))
+        elif st is None:
+            nofollow.remove(dest, rel)
+        else:
+            return f"live {nofollow.kind_of(st.st_mode)} left as it is at HEAD"
+    except (OSError, PathEscape) as exc:
+        return f"live state not copied ({exc})"
+    return None
