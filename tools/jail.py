@@ -1,11 +1,18 @@
 """Running commands under bubblewrap: the boundary for everything the model causes to run.
 
-The jail sees a read-only root filesystem, a private /tmp, no network, its own PID
-namespace, and exactly one writable directory: the op's sandbox. The user's home, the live
-repository and the daemon's state dir are hidden behind empty tmpfs mounts (so a test or
-a model-chosen command cannot read `.env`, `~/.ssh` or the ledger and copy them into a
-candidate). CPU time, address space, file size and process count are capped with rlimits;
-wall-clock time and output are capped by the runner.
+It must hold when the daemon is root. Inside the jail a command runs as uid/gid 65534 in
+its own user, PID, mount, IPC, UTS, cgroup and network namespaces, with every capability
+dropped, no_new_privs set, no further user namespaces (--disable-userns), and the seccomp
+filter of `tools.seccomp` (mount family, namespaces, ptrace, keyrings, bpf, ...: EPERM).
+Its filesystem (`tools.jail_mounts`) is a read-only root holding only the system
+directories, the interpreter and the work tree; /proc is read-only (a root daemon's jail
+still has kernel uid 0, for which /proc/sys would otherwise be writable); /tmp and /dev/shm
+are small private tmpfs; protected files in the work tree are masked. bubblewrap itself
+starts with only PATH and LANG in its environment (its own environment is what
+/proc/1/environ shows inside), and only the fds bubblewrap reads its arguments, seccomp
+program and masked data from: no host fd leaks in. Rlimits cap CPU time, address space and
+file size; `tools.proclimit` caps the process count (a pids cgroup per run); the runner caps
+wall-clock time and output.
 """
 
 from __future__ import annotations
@@ -16,15 +23,25 @@ import os
 import resource
 import shutil
 import signal
+import subprocess
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from governance.testrun import Bind
+from tools import jail_mounts as mounts
+from tools.proclimit import RunLimit, limiter
+from tools.seccomp import SeccompUnsupported, filter_bytes
 
 BWRAP = "bwrap"
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+BWRAP_ENV = {"PATH": SAFE_PATH, "LANG": "C.UTF-8"}  # all bubblewrap itself may see
+JAIL_UID = 65534
+SECURITY_ARGS = ("--unshare-all", "--unshare-user", "--uid", str(JAIL_UID), "--gid",
+                 str(JAIL_UID), "--disable-userns", "--cap-drop", "ALL", "--die-with-parent",
+                 "--new-session", "--hostname", "jail")
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,8 @@ class JailLimits:
     memory_bytes: int = 4 << 30
     file_bytes: int = 64 << 20
     output_bytes: int = 64 << 10
+    max_procs: int = 256  # processes and threads of one run (pids cgroup / RLIMIT_NPROC)
+    tmp_bytes: int = 512 << 20  # each of /tmp and /dev/shm
 
 
 @dataclass
@@ -45,27 +64,22 @@ class JailResult:
     duration_s: float
 
 
-def bwrap_available() -> str | None:
-    """None when bubblewrap works here, else the reason it does not."""
+class JailError(RuntimeError):
+    """The jail could not be set up; nothing ran."""
+
+
+def _bwrap_path() -> str:
     path = shutil.which(BWRAP)
     if path is None:
-        return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
-    import subprocess
-
-    try:
-        probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
-                                "true"], capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"bubblewrap does not run here: {exc}"
-    if probe.returncode != 0:
-        return f"bubblewrap does not run here: {probe.stderr.decode(errors='replace').strip()}"
-    return None
+        raise JailError("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    return path
 
 
 class Jail:
     def __init__(self, sandbox: Path, hidden: Sequence[Path], limits: JailLimits,
                  extra_ro: Sequence[Path] = (), writable: bool = True,
-                 binds: Sequence[Bind] = (), env: Mapping[str, str] | None = None):
+                 binds: Sequence[Bind] = (), env: Mapping[str, str] | None = None,
+                 protected_globs: Sequence[str] = ()):
         self.sandbox = sandbox.resolve()
         self.binds = list(binds)
         self.env = dict(env or {})
@@ -73,25 +87,29 @@ class Jail:
         self.hidden = [p.resolve() for p in hidden if p.exists()]
         self.extra_ro = [p.resolve() for p in extra_ro if p.exists()]
         self.limits = limits
+        self.protected_globs = tuple(protected_globs)
 
-    def argv(self, command: Sequence[str], cwd: Path | None = None) -> list[str]:
-        args = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                "--tmpfs", "/tmp", "--unshare-all", "--die-with-parent", "--new-session"]
-        # Hide first, then re-expose: later mounts sit on top of earlier ones, so the
-        # sandbox (which lives inside a hidden directory) is bound back in afterwards.
-        for path in sorted(self.hidden, key=lambda p: len(p.parts)):
-            args += ["--tmpfs", str(path)]
-        for path in self.extra_ro:
+    def arguments(self, cwd: Path | None = None) -> list[mounts.Arg]:
+        """bubblewrap's options (everything before `--`), in mount order: later mounts sit
+        on top of earlier ones."""
+        lim = self.limits
+        args: list[mounts.Arg] = [*SECURITY_ARGS, *mounts.system_args(),
+                                  "--dev", "/dev", "--size", str(lim.tmp_bytes),
+                                  "--tmpfs", "/dev/shm", "--proc", "/proc",
+                                  "--size", str(lim.tmp_bytes), "--tmpfs", "/tmp"]
+        mode = "--bind" if self.writable else "--ro-bind"
+        args += [mode, str(self.sandbox), str(self.sandbox)]
+        for path in mounts.protected_masks(self.sandbox, self.hidden, self.protected_globs):
+            args += mounts.mask(path)
+        # The interpreter stays usable even where it lives under a hidden home or repo.
+        for path in mounts.interpreter_dirs(self.extra_ro):
             args += ["--ro-bind", str(path), str(path)]
-        args += ["--bind" if self.writable else "--ro-bind", str(self.sandbox), str(self.sandbox)]
-        for path in self.hidden:  # hidden places inside the work area stay hidden
-            if self.sandbox in path.parents:
-                args += ["--tmpfs", str(path)]
-        git_dir = self.sandbox / ".git"
-        if git_dir.exists():
-            args += ["--ro-bind", str(git_dir), str(git_dir)]
+        args += mounts.git_args(self.sandbox)
         for bind in self.binds:
+            if not bind.dest.startswith("/tmp/"):
+                raise JailError(f"extra bind {bind.dest!r} must be under /tmp/")
             args += ["--bind" if bind.writable else "--ro-bind", str(bind.source), bind.dest]
+        args += ["--remount-ro", "/", "--remount-ro", "/proc", "--remount-ro", "/dev"]
         # --clearenv acts where it stands: the fixed variables and the caller's come after it.
         args += ["--chdir", str(cwd or self.sandbox), "--clearenv",
                  "--setenv", "PATH", SAFE_PATH, "--setenv", "HOME", "/tmp",
@@ -99,7 +117,27 @@ class Jail:
                  "--setenv", "PYTHONUNBUFFERED", "1"]
         for key, value in self.env.items():
             args += ["--setenv", key, value]
-        return [*args, "--", *command]
+        return [*args, "--seccomp", mounts.Data(filter_bytes())]
+
+    @contextlib.contextmanager
+    def prepared(self, command: Sequence[str], cwd: Path | None = None
+                 ) -> Iterator[tuple[list[str], list[int]]]:
+        """(argv, fds to pass): the options travel NUL-separated through one fd (no argv
+        length limit however many files are masked), each Data item through its own."""
+        fds: list[int] = []
+        try:
+            options: list[str] = []
+            for arg in self.arguments(cwd):
+                if isinstance(arg, mounts.Data):
+                    fds.append(_memfd(arg.content))
+                    options.append(str(fds[-1]))
+                else:
+                    options.append(arg)
+            fds.append(_memfd(b"".join(o.encode() + b"\0" for o in options)))
+            yield [_bwrap_path(), "--args", str(fds[-1]), "--", *command], fds
+        finally:
+            for fd in fds:
+                os.close(fd)
 
     def _rlimits(self) -> None:  # runs in the child before exec
         lim = self.limits
@@ -110,10 +148,26 @@ class Jail:
 
     async def run(self, command: Sequence[str], cwd: Path | None = None) -> JailResult:
         start = time.monotonic()
-        proc = await asyncio.create_subprocess_exec(
-            *self.argv(command, cwd), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True, preexec_fn=self._rlimits)
+        run_limit = limiter(self.limits.max_procs).new_run()
+        try:
+            with self.prepared(command, cwd) as (argv, fds):
+                proc = await self._spawn(argv, fds, run_limit)
+            return await self._collect(proc, start)
+        finally:
+            await asyncio.to_thread(run_limit.close)
+
+    async def _spawn(self, argv: list[str], fds: list[int],
+                     run_limit: RunLimit) -> asyncio.subprocess.Process:
+        def preexec() -> None:
+            self._rlimits()
+            run_limit.enter()
+
+        return await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, start_new_session=True, preexec_fn=preexec,
+            env=BWRAP_ENV, close_fds=True, pass_fds=fds)
+
+    async def _collect(self, proc: asyncio.subprocess.Process, start: float) -> JailResult:
         chunks: list[bytes] = []
         size, truncated, timed_out = 0, False, False
         try:
@@ -139,12 +193,51 @@ class Jail:
                           time.monotonic() - start)
 
 
+def _memfd(content: bytes) -> int:
+    fd = os.memfd_create("ouroboros-jail", 0)
+    try:
+        os.write(fd, content)
+        os.lseek(fd, 0, os.SEEK_SET)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def bwrap_available() -> str | None:
+    """None when the full jail (namespaces, dropped capabilities, seccomp) works here, else
+    the reason it does not."""
+    try:
+        _bwrap_path()
+        filter_bytes()
+    except (JailError, SeccompUnsupported) as exc:
+        return str(exc)
+    with tempfile.TemporaryDirectory(prefix="ob-jail-probe-") as tmp:
+        jail = Jail(Path(tmp), [], JailLimits())
+        try:
+            with jail.prepared(["true"]) as (argv, fds):
+                probe = subprocess.run(argv, capture_output=True, timeout=10, env=BWRAP_ENV,
+                                       pass_fds=fds)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"bubblewrap does not run here: {exc}"
+    if probe.returncode != 0:
+        return f"bubblewrap does not run here: {probe.stderr.decode(errors='replace').strip()}"
+    return None
+
+
+def process_limit_reason(max_procs: int = JailLimits.max_procs) -> str | None:
+    """None when jailed commands get a process-count limit, else why they do not."""
+    return limiter(max_procs).reason
+
+
 class JailExecutor:
     """Runs the daemon's own test commands (VALIDATE, VERIFY) in a jail: the tree under test
     is the only visible work area, writable for a sandbox copy, read-only for the live tree."""
 
-    def __init__(self, hidden: Sequence[Path], limits: JailLimits, extra_ro: Sequence[Path]):
+    def __init__(self, hidden: Sequence[Path], limits: JailLimits, extra_ro: Sequence[Path],
+                 protected_globs: Sequence[str] = ()):
         self.hidden, self.limits, self.extra_ro = list(hidden), limits, list(extra_ro)
+        self.protected_globs = tuple(protected_globs)
 
     async def __call__(self, root: Path, argv: Sequence[str], timeout_s: float,
                        writable: bool, *, binds: Sequence[Bind] = (),
@@ -152,5 +245,5 @@ class JailExecutor:
         limits = replace(self.limits, timeout_s=timeout_s,
                          cpu_s=max(self.limits.cpu_s, int(timeout_s)))
         jail = Jail(root, [*self.hidden], limits, self.extra_ro, writable=writable,
-                    binds=binds, env=env)
+                    binds=binds, env=env, protected_globs=self.protected_globs)
         return await jail.run(argv)
