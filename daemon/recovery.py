@@ -1,48 +1,188 @@
-"""Start-up recovery: finish what a crashed run left behind.
+"""Start-up recovery: repair whatever a killed daemon left behind, before any op runs.
 
-An op that applied but never finished has a rollback snapshot on disk: if its commit made
-it into HEAD the change stands; otherwise the snapshot is restored. Every op without a
-terminal row then gets one, so the ledger never shows an op still 'running' after a crash.
+In order, each step idempotent (a kill during recovery is repaired by the next start):
+1. `.git/index.lock` left by a killed index update of ours is removed (the rule, and why a
+   human's lock is never touched, is in governance/index_sync.py).
+2. Every pending rollback snapshot (an op that applied and never finished) is settled:
+   if the op's commit is in HEAD's recent history (its Op-Id trailer, searched over the
+   last HISTORY_LIMIT commits, so a human commit on top does not hide it) the change
+   stands and the op's paths in the index are brought to HEAD; otherwise every file is
+   restored from the snapshot. Either way the atomic-write temp files
+   (`.<name>.<random>.tmp`) next to the snapshot's paths are removed; no other file is.
+3. Every op without a terminal row gets exactly one: COMPLETE iff its commit is in
+   history (with or without a snapshot), POSTMORTEM otherwise.
+4. Only then are the settled snapshots discarded; snapshot dirs without a manifest (a kill
+   while capturing, before anything was written) and every sandbox dir go too: no op is
+   running at start-up, so no sandbox is in use.
+Recovery refuses to run while another daemon answers on this state dir's control socket.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import shutil
+import socket
+import stat
 from pathlib import Path
 
 import structlog
 
 from governance.gitops import GitOps
+from governance.index_sync import clear_stale_lock, sync_op_paths
 from governance.rollback import RollbackSnapshot, pending_snapshots
 from ledger import Ledger
 
 log = structlog.get_logger("daemon.recovery")
 
+SCRATCH_DIRS = ("sandboxes", "oracle")  # per-op scratch trees under the state dir
+TEMP_RANDOM = r"[A-Za-z0-9_-]{4,32}"  # mkstemp's random part, with some room
+
 
 async def recover(ledger: Ledger, git: GitOps, state_dir: Path) -> list[str]:
-    """Restore or confirm leftover snapshots and close unfinished ops; return notes."""
+    """Repair what a crashed run left (see the module docstring); return notes."""
+    _refuse_if_live(state_dir / "control.sock")
     notes: list[str] = []
-    outcome: dict[str, str] = {}
+    lock_note = await asyncio.to_thread(clear_stale_lock, Path(git.repo.git_dir))
+    if lock_note:
+        notes.append(lock_note)
+    committed = await asyncio.to_thread(git.op_commits)
+    snapshots = []
     for directory in pending_snapshots(state_dir):
-        op_id = directory.name
-        snapshot = RollbackSnapshot.load(directory, git.root)
-        if await asyncio.to_thread(git.head_has_op, op_id):
-            outcome[op_id] = "committed"
-        else:
-            await asyncio.to_thread(snapshot.restore)
-            outcome[op_id] = "restored"
-        snapshot.discard()
-    for op_id, last in await ledger.unfinished_ops():
-        if outcome.get(op_id) == "committed":
-            await ledger.append_transition(op_id, from_phase=last or None, to_phase="COMPLETE",
-                                           reason="recovered after restart: commit found")
-        else:
-            what = ("applied files restored from the rollback snapshot"
-                    if outcome.get(op_id) == "restored" else "nothing had been applied")
-            await ledger.append_transition(
-                op_id, from_phase=last or None, to_phase="POSTMORTEM",
-                reason=f"daemon stopped during {last or 'start'}; {what}")
-        notes.append(f"{op_id}: {outcome.get(op_id, 'closed')}")
+        try:
+            snapshots.append(RollbackSnapshot.load(directory, git.root))
+        except (OSError, ValueError, TypeError, KeyError) as exc:  # left for a human to read
+            notes.append(f"unreadable rollback snapshot {directory}: {exc}")
+    outcome: dict[str, str] = {}
+    for snapshot in snapshots:
+        op_id = snapshot.directory.name
+        paths = [e.path for e in snapshot.entries]
+        removed = await asyncio.to_thread(remove_temp_files, git.root, paths)
+        notes.extend(f"{op_id}: removed leftover temp file {r}" for r in removed)
+        outcome[op_id] = await asyncio.to_thread(_settle, git, snapshot, committed, notes)
+    notes.extend(await _close_unfinished(ledger, committed, outcome))
+    for snapshot in snapshots:  # only after the rows: a kill before here redoes the above
+        if outcome[snapshot.directory.name] != "restore failed":  # the next start retries
+            snapshot.discard()
+    notes.extend(await asyncio.to_thread(remove_scratch, state_dir))
     for note in notes:
-        log.warning("recovered unfinished op", detail=note)
+        log.warning("recovered after a crash", detail=note)
     return notes
+
+
+def _settle(git: GitOps, snapshot: RollbackSnapshot, committed: dict[str, str],
+            notes: list[str]) -> str:
+    """Keep a committed op's files (index brought to HEAD) or restore an uncommitted one's."""
+    op_id = snapshot.directory.name
+    paths = [e.path for e in snapshot.entries]
+    if op_id in committed:
+        note = sync_op_paths(git.root, Path(git.repo.git_dir), committed[op_id], paths)
+        if note:
+            notes.append(f"{op_id}: {note}")
+        return "committed"
+    try:
+        snapshot.restore()
+    except OSError as exc:
+        notes.append(f"{op_id}: ROLLBACK FAILED, snapshot kept for the next start: {exc}")
+        return "restore failed"
+    return "restored"
+
+
+async def _close_unfinished(ledger: Ledger, committed: dict[str, str],
+                            outcome: dict[str, str]) -> list[str]:
+    notes = []
+    for op_id, last in await ledger.unfinished_ops():
+        if op_id in committed:
+            await ledger.append_transition(
+                op_id, from_phase=last or None, to_phase="COMPLETE",
+                reason=f"recovered after restart: commit {committed[op_id][:12]} found",
+                payload={"commit": committed[op_id], "recovered": True})
+            notes.append(f"{op_id}: committed")
+            continue
+        what = {"restored": "applied files restored from the rollback snapshot",
+                "restore failed": "RESTORE FAILED; the snapshot is kept and retried at the "
+                                  "next start"}.get(outcome.get(op_id, ""),
+                                                    "no rollback snapshot was pending")
+        await ledger.append_transition(
+            op_id, from_phase=last or None, to_phase="POSTMORTEM",
+            reason=f"daemon stopped during {last or 'start'}; {what}")
+        notes.append(f"{op_id}: {outcome.get(op_id, 'closed')}")
+    return notes
+
+
+def remove_temp_files(root: Path, paths: list[str]) -> list[str]:
+    """Remove `.<basename>.<random>.tmp` regular files beside each of `paths`; a directory
+    reached through a symlink is skipped (it is not the path that was written)."""
+    removed = []
+    real_root = os.path.realpath(root)
+    for rel in paths:
+        parent_rel, name = os.path.split(rel)
+        expected = os.path.join(real_root, parent_rel) if parent_rel else real_root
+        directory = os.path.realpath(os.path.join(root, parent_rel))
+        if directory != os.path.normpath(expected):
+            continue
+        pattern = re.compile(rf"\.{re.escape(name)}\.{TEMP_RANDOM}\.tmp")
+        if len(os.fsencode(f".{name}.{'0' * 12}.tmp")) > 255:  # nofollow's short form
+            pattern = re.compile(r"\.[0-9a-f]{16}\.tmp")
+        try:
+            candidates = [n for n in os.listdir(directory) if pattern.fullmatch(n)]
+        except OSError:
+            continue
+        for entry in candidates:
+            full = os.path.join(directory, entry)
+            try:
+                if stat.S_ISREG(os.lstat(full).st_mode):
+                    os.unlink(full)
+                    removed.append(os.path.join(parent_rel, entry))
+            except FileNotFoundError:
+                continue
+    return removed
+
+
+def remove_scratch(state_dir: Path) -> list[str]:
+    """Remove every per-op scratch tree and every snapshot dir that has no manifest."""
+    notes = []
+    pending = set(pending_snapshots(state_dir))
+    for where in (*SCRATCH_DIRS, "rollback"):
+        base = state_dir / where
+        if base.is_symlink() or not base.is_dir():
+            continue
+        for entry in sorted(base.iterdir()):
+            if where == "rollback" and entry in pending:
+                continue
+            try:
+                _remove(entry)
+            except OSError as exc:
+                notes.append(f"could not remove {where}/{entry.name}: {exc}")
+                continue
+            notes.append(f"removed leftover {where}/{entry.name}")
+    return notes
+
+
+def _remove(path: Path) -> None:
+    """Delete a file, link or tree without following links; writable-ize as needed (a jailed
+    test may have left read-only directories behind)."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+        return
+
+    def retry(func, name, _exc):
+        os.chmod(os.path.dirname(name), 0o700)
+        if os.path.isdir(name) and not os.path.islink(name):
+            os.chmod(name, 0o700)
+        func(name)
+
+    shutil.rmtree(path, onerror=retry)
+
+
+def _refuse_if_live(sock: Path) -> None:
+    """Another daemon serving this state dir owns its snapshots and sandboxes."""
+    if not sock.exists():
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(sock))
+        except OSError:
+            return
+    raise OSError(f"another daemon is already serving {sock}; not recovering under it")

@@ -2,7 +2,9 @@
 
 Blocking (GitPython shells out to git): callers run these in a thread. The commit is
 built on a temporary index seeded from HEAD, so the human's real index and working tree
-are never swept into it; only the op's own paths are then refreshed in the real index.
+are never swept into it; only the op's own paths are then refreshed in the real index
+(governance/index_sync.py). HEAD moving during an op is fine when it moved forward
+through commits that leave the op's paths alone: the commit goes on the new HEAD.
 """
 
 from __future__ import annotations
@@ -10,13 +12,19 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
 
+from governance.crashpoints import crashpoint
 from governance.errors import CommitError
+from governance.index_sync import EMPTY_TREE, sync_op_paths
+
+COMMIT_TRIES = 5  # compare-and-swap attempts when HEAD keeps moving under the commit
+HISTORY_LIMIT = 1000  # commits searched for an op's Op-Id trailer at recovery
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,7 @@ class CommitResult:
     sha: str
     integrity: str  # sha256 over the applied diff (HEAD tree -> new tree)
     index_note: str = ""  # set when the real index could not be refreshed (commit stands)
+    parent: str = ""  # the commit it was built on (a later HEAD than the op's base, maybe)
 
 
 class GitOps:
@@ -35,6 +44,7 @@ class GitOps:
         if self.repo.bare:
             raise ValueError(f"{root} is a bare repository; ouroboros needs a working tree")
         self.root = Path(self.repo.working_tree_dir or root)
+        self._commit_lock = threading.Lock()
 
     def head_sha(self) -> str | None:
         try:
@@ -69,19 +79,80 @@ class GitOps:
             with exclude.open("a") as fh:
                 fh.write(("" if not lines or lines[-1] == "" else "\n") + pattern + "\n")
 
-    def head_has_op(self, op_id: str) -> bool:
+    def op_commits(self, limit: int = HISTORY_LIMIT) -> dict[str, str]:
+        """{op_id: commit} for the Op-Id trailers of HEAD's last `limit` commits. Trailers
+        only: an `Op-Id:` line a model put in the body of a message does not count."""
         if self.head_sha() is None:
-            return False
-        trailers = self.repo.git.log("-1", "--format=%(trailers:key=Op-Id,valueonly)")
-        return op_id in trailers.split()
+            return {}
+        out = self.repo.git.log(f"-{limit}", "--format=%H%x1f%(trailers:key=Op-Id,valueonly,"
+                                "separator=%x1f)%x1e")
+        found: dict[str, str] = {}
+        for record in out.split("\x1e"):
+            sha, *ids = record.strip().split("\x1f")
+            for op_id in ids:
+                found.setdefault(op_id.strip(), sha)  # newest first: keep the newest
+        found.pop("", None)
+        return found
+
+    def head_has_op(self, op_id: str) -> bool:
+        return op_id in self.op_commits(limit=1)
 
     def commit_paths(self, paths: Sequence[str], message: str, *, author_name: str,
                      author_email: str, expected_head: str | None) -> CommitResult:
-        """Commit the working-tree state of exactly `paths` on top of HEAD."""
+        """Commit the working-tree state of exactly `paths` on top of HEAD.
+
+        HEAD may have moved since `expected_head` (another op landed, the human committed):
+        if it only moved forward, through commits that leave `paths` as they were at
+        `expected_head`, the commit is built on the new HEAD; otherwise it is refused. One
+        commit at a time per GitOps (ops of one daemon never race each other), and the
+        update of HEAD is a compare-and-swap, retried if someone else moved it meanwhile.
+        """
+        with self._commit_lock:
+            for _ in range(COMMIT_TRIES):
+                head = self.head_sha()
+                self._check_moved(expected_head, head, paths)
+                sha, integrity = self._make_commit(head, paths, message, author_name,
+                                                   author_email)
+                crashpoint("commit_before_update_ref")
+                try:
+                    self.repo.git.update_ref("-m", "ouroboros: auto-commit", "HEAD", sha,
+                                             head or "0" * 40)
+                except git.GitCommandError as exc:
+                    if self.head_sha() != head:
+                        continue  # moved again under us: check the new HEAD the same way
+                    raise CommitError(f"could not move HEAD: {exc.stderr.strip()}") from exc
+                crashpoint("commit_after_update_ref")
+                # The commit now exists: nothing after this line may fail the op (that would
+                # roll back files that HEAD already contains).
+                note = sync_op_paths(self.root, Path(self.repo.git_dir), sha, paths)
+                return CommitResult(sha=sha, integrity=integrity, index_note=note,
+                                    parent=head or "")
+            raise CommitError(f"HEAD kept moving during the commit ({COMMIT_TRIES} tries)")
+
+    def _check_moved(self, expected: str | None, head: str | None,
+                     paths: Sequence[str]) -> None:
+        """Refuse unless HEAD is `expected` or a descendant that leaves `paths` alone."""
+        if head == expected:
+            return
+        moved = f"HEAD moved during the op ({expected} -> {head})"
+        if head is None:
+            raise CommitError(f"{moved}: the branch has no commit any more")
+        if expected is not None:
+            try:
+                self.repo.git.merge_base("--is-ancestor", expected, head)
+            except git.GitCommandError:
+                raise CommitError(f"{moved} and was rewritten (the op's base is not an "
+                                  "ancestor of HEAD)") from None
+        changed = self.repo.git.diff_tree("-r", "--name-only", "-z", "--no-renames",
+                                          expected or EMPTY_TREE, head)
+        touched = sorted(set(changed.split("\0")) & set(paths))
+        if touched:
+            raise CommitError(f"{moved} through commits that change {', '.join(touched)}")
+
+    def _make_commit(self, head: str | None, paths: Sequence[str], message: str,
+                     author_name: str, author_email: str) -> tuple[str, str]:
+        """A commit object: `head`'s tree plus the working-tree state of `paths`."""
         g = self.repo.git
-        head = self.head_sha()
-        if head != expected_head:
-            raise CommitError(f"HEAD moved during the op ({expected_head} -> {head})")
         fd, tmp_index = tempfile.mkstemp(prefix="ouroboros-index.", dir=self.repo.git_dir)
         os.close(fd)
         os.unlink(tmp_index)  # git wants to create the index itself
@@ -98,7 +169,7 @@ class GitOps:
         finally:
             if os.path.exists(tmp_index):
                 os.unlink(tmp_index)
-        base = f"{head}^{{tree}}" if head else "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+        base = f"{head}^{{tree}}" if head else EMPTY_TREE
         diff: bytes = g.diff_tree("-p", "--no-color", "--full-index", "--binary", base, tree,
                                   stdout_as_string=False, strip_newline_in_stdout=False)
         if not diff:
@@ -108,24 +179,4 @@ class GitOps:
         ident = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
                  "GIT_COMMITTER_NAME": author_name, "GIT_COMMITTER_EMAIL": author_email}
         parents = ["-p", head] if head else []
-        sha = g.commit_tree(tree, *parents, "-m", message, env=ident)
-        # Compare-and-swap: refuses if a human committed in between.
-        g.update_ref("-m", "ouroboros: auto-commit", "HEAD", sha, head or "0" * 40)
-        # The commit now exists: nothing after this line may fail the op (that would roll
-        # back files that HEAD already contains).
-        return CommitResult(sha=sha, integrity=integrity, index_note=self._refresh_index(paths))
-
-    def _refresh_index(self, paths: Sequence[str]) -> str:
-        """Point the real index at the committed blobs for the op's paths only."""
-        g = self.repo.git
-        try:
-            for rel in paths:
-                if (self.root / rel).exists():
-                    g.update_index("--add", "--", rel)
-                else:
-                    g.update_index("--force-remove", "--", rel)
-        except git.GitCommandError as exc:
-            return (f"index not refreshed ({exc.stderr.strip() or exc}); "
-                    f"run `git reset -q -- {' '.join(paths)}`")
-        return ""
-
+        return g.commit_tree(tree, *parents, "-m", message, env=ident), integrity

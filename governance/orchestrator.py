@@ -6,7 +6,9 @@ table, writes the ledger row, and only then enters the next phase. Guarantees:
 - a cancel request interrupts any phase except APPLY (whose writes must finish so the
   snapshot stays meaningful) and ends the op CANCELLED;
 - any ending other than COMPLETE after APPLY restores the rollback snapshot, and COMPLETE
-  is entered only once the auto-commit exists.
+  is entered only once the auto-commit exists;
+- the rollback snapshot of a committed op is discarded only after the COMPLETE row is
+  written, so a crash in between leaves recovery the evidence it needs (daemon/recovery.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from governance import fsm
 from governance.autocommit import auto_commit
+from governance.crashpoints import crashpoint
 from governance.deps import CancelToken, PhaseDeps, PhaseFn, Transition
 from governance.errors import IllegalTransition
 from governance.phase import INITIAL, Phase
@@ -97,9 +100,15 @@ class Orchestrator:
     async def _record(self, ctx: OperationContext, current: Phase, t: Transition) -> Phase:
         if t.to.terminal:
             t = await self._finish(ctx, t)
+            crashpoint("before_terminal_row")
         await self.deps.ledger.append_transition(
             ctx.op_id, from_phase=current.value, to_phase=t.to.value, reason=t.reason,
             cost_delta=t.cost_delta, payload=t.payload)
+        if t.to is Phase.COMPLETE and ctx.commit_sha and ctx.rollback_dir:
+            # Only now: a crash before this point finds the snapshot, sees the commit in
+            # HEAD's history and records COMPLETE; the snapshot is never restored.
+            crashpoint("after_terminal_row")
+            RollbackSnapshot.load(Path(ctx.rollback_dir), self.deps.root).discard()
         return t.to
 
     async def _finish(self, ctx: OperationContext, t: Transition) -> Transition:
@@ -111,8 +120,9 @@ class Orchestrator:
                 t = Transition(Phase.POSTMORTEM, f"auto-commit failed: {exc}", t.payload)
             else:
                 ctx.commit_sha = result.sha
-                RollbackSnapshot.load(Path(ctx.rollback_dir or ""), self.deps.root).discard()
                 extra = {"commit": result.sha, "integrity": result.integrity}
+                if result.parent != (ctx.base_head or ""):
+                    extra["rebased_onto"] = result.parent
                 if result.index_note:
                     extra["warning"] = result.index_note
                 return Transition(t.to, t.reason, {**t.payload, **extra}, t.cost_delta)

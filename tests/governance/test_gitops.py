@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from governance.errors import CommitError
@@ -34,12 +36,13 @@ def test_only_the_op_paths_are_committed(repo):
     assert "sha256:" + result.integrity in git(repo, "log", "-1", "--format=%B")
 
 
-def test_a_moved_head_is_refused(repo):
+def test_a_moved_head_is_refused_when_it_touched_the_op_paths(repo):
     g = GitOps(repo)
     stale = g.head_sha()
-    git(repo, "commit", "-q", "--allow-empty", "-m", "human commit")
+    (repo / "calc" / "ops.py").write_text("human = 1\n")
+    git(repo, "commit", "-qam", "human commit on the same file")
     (repo / "calc" / "ops.py").write_text("x = 2\n")
-    with pytest.raises(CommitError, match="HEAD moved"):
+    with pytest.raises(CommitError, match=r"HEAD moved.*change calc/ops\.py"):
         _commit(g, ["calc/ops.py"], stale)
 
 
@@ -69,3 +72,31 @@ def test_dirty_and_head_has_op(repo):
                                                                   "calc/ops.py"]
     git(repo, "commit", "-qam", "subject\n\nOp-Id: op-1234")
     assert g.head_has_op("op-1234") and not g.head_has_op("op-9999")
+
+
+def test_op_commits_reads_trailers_only_and_sees_past_later_commits(repo):
+    g = GitOps(repo)
+    (repo / "notes.txt").write_text("a\n")
+    git(repo, "commit", "-qam", "subject\n\nOp-Id: op-in-body\nis not a trailer block\n\n"
+        "Op-Id: op-real\nRisk: SAFE_AUTO")
+    real = g.head_sha()
+    git(repo, "commit", "-q", "--allow-empty", "-m", "human on top")
+    found = g.op_commits()
+    assert found == {"op-real": real}
+    assert not g.head_has_op("op-real")  # HEAD itself is the human's commit
+
+
+def test_index_entry_staged_by_someone_else_is_left_alone(repo):
+    g = GitOps(repo)
+    head = g.head_sha()
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    (repo / "calc" / "new.py").write_text("y = 1\n")
+    # Between APPLY and the commit someone stages a different blob on one op path.
+    staged = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=b"z\n",
+                            capture_output=True, check=True).stdout.decode().strip()
+    git(repo, "update-index", "--cacheinfo", f"100644,{staged},calc/ops.py")
+    result = _commit(g, ["calc/ops.py", "calc/new.py"], head)
+    assert "left alone for calc/ops.py" in result.index_note
+    assert git(repo, "ls-files", "-s", "calc/ops.py").split()[1] == staged
+    # The other op path is in sync with HEAD: not staged, not modified.
+    assert "calc/new.py" not in git(repo, "status", "--porcelain")

@@ -1,0 +1,47 @@
+"""Named crash points: where the crash test kills a real daemon. Inert in production.
+
+`crashpoint(name)` does nothing unless the environment variable OUROBOROS_CRASH_AT names
+that point; then the process SIGKILLs itself (its whole process group when it leads one, so
+a git child dies with it, as under systemd's stop or an OOM kill of the unit). A point that
+takes a detail (the basename of the file being written) fires for `name` or `name:detail`.
+Only tests/daemon/test_crash.py sets the variable; start-up recovery must repair every
+state a kill at any of these points leaves behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+
+ENV = "OUROBOROS_CRASH_AT"
+
+# Where each point sits, in the order an op reaches them.
+POINTS: dict[str, str] = {
+    "apply_after_snapshot": "APPLY: snapshot on disk, nothing written yet",
+    "atomic_before_rename": "atomic write: temp file complete, not yet renamed over the target",
+    "apply_between_files": "APPLY: the first file written, the others not",
+    "commit_before_update_ref": "commit object made, HEAD not moved",
+    "commit_after_update_ref": "HEAD moved, the real index not yet refreshed",
+    "index_sync_locked": "git holds .git/index.lock while our index update is in flight",
+    "before_terminal_row": "commit made and index refreshed, terminal ledger row not written",
+    "after_terminal_row": "terminal row written, rollback snapshot not yet discarded",
+}
+
+
+def crashpoint(name: str, detail: str = "", ready: Callable[[], bool] | None = None) -> None:
+    """Die here if the crash test asked for this point (after `ready()` holds, if given,
+    waiting at most 2 s: e.g. until a git child has taken its lock)."""
+    want = os.environ.get(ENV)
+    if not want or want not in (name, f"{name}:{detail}"):
+        return
+    if name not in POINTS:  # a typo in a call site must not pass silently in the test
+        raise ValueError(f"unknown crash point {name!r}")
+    deadline = time.monotonic() + 2.0
+    while ready is not None and not ready() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    pid = os.getpid()
+    if os.getpgid(0) == pid:
+        os.killpg(pid, signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,216 @@
+"""Start-up recovery against real repos: each state a kill can leave, repaired or left alone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import governance.gitops as gitops_module
+from daemon.recovery import recover
+from governance.gitops import GitOps
+from governance.index_sync import MARKER
+from governance.rollback import RollbackSnapshot
+from ledger import Ledger
+from tests.helpers import git
+
+OP = "op-0123456789ab"
+PATHS = ["calc/ops.py", "calc/extra.py"]
+NEW = {"calc/ops.py": "x = 2\n", "calc/extra.py": "y = 1\n"}
+
+
+@pytest.fixture
+def state(repo: Path) -> Path:
+    git(repo, "config", "core.excludesFile", "/dev/null")
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    (repo / ".git" / "info" / "exclude").write_text("/.ouroboros/\n")
+    return repo / ".ouroboros"
+
+
+def _human_work(repo: Path) -> tuple[str, str]:
+    (repo / "notes.txt").write_text("staged by the human\n")
+    git(repo, "add", "notes.txt")
+    (repo / "README.md").write_text("# calc\nunstaged\n")
+    return git(repo, "diff", "--cached"), git(repo, "diff")
+
+
+async def _ledger_op(state: Path, last: str = "VERIFY", terminal: str | None = None) -> None:
+    ledger = await Ledger.open(state / "ledger.sqlite3")
+    await ledger.record_operation(OP, source="todo_scanner", goal="g", session_id="old",
+                                  envelope={})
+    await ledger.append_transition(OP, from_phase=None, to_phase=last, reason="r")
+    if terminal:
+        await ledger.append_transition(OP, from_phase=last, to_phase=terminal, reason="done")
+    await ledger.close()
+
+
+def _apply(repo: Path, state: Path) -> RollbackSnapshot:
+    snapshot = RollbackSnapshot.capture(state, OP, repo, PATHS)
+    for rel, text in NEW.items():
+        (repo / rel).write_text(text)
+    return snapshot
+
+
+def _commit_killed_before_index_sync(repo: Path, monkeypatch) -> str:
+    monkeypatch.setattr(gitops_module, "sync_op_paths", lambda *a: "")
+    g = GitOps(repo)
+    result = g.commit_paths(PATHS, f"fix: x\n\nb\n\nOp-Id: {OP}\n", author_name="O",
+                            author_email="o@x", expected_head=g.head_sha())
+    monkeypatch.undo()
+    return result.sha
+
+
+async def _recover(repo: Path, state: Path) -> tuple[list[str], list[dict]]:
+    ledger = await Ledger.open(state / "ledger.sqlite3")
+    try:
+        notes = await recover(ledger, GitOps(repo), state)
+        rows = (await ledger.chain(OP))["transitions"] if await ledger.operations() else []
+    finally:
+        await ledger.close()
+    return notes, rows
+
+
+def _terminal(rows: list[dict]) -> list[str]:
+    return [r["to_phase"] for r in rows if r["to_phase"] in ("COMPLETE", "POSTMORTEM")]
+
+
+async def test_commit_made_index_stale_becomes_complete_and_index_follows_head(
+        repo, state, monkeypatch):
+    staged, unstaged = _human_work(repo)
+    await _ledger_op(state)
+    _apply(repo, state)
+    sha = _commit_killed_before_index_sync(repo, monkeypatch)
+    stale = git(repo, "status", "--porcelain").splitlines()
+    assert "MM calc/ops.py" in stale and "D  calc/extra.py" in stale  # the bug's state
+    notes, rows = await _recover(repo, state)
+    assert _terminal(rows) == ["COMPLETE"] and rows[-1]["payload"]["commit"] == sha
+    assert {rel: (repo / rel).read_text() for rel in PATHS} == NEW  # never restored
+    assert git(repo, "diff", "--cached", "--name-only", "HEAD").split() == ["notes.txt"]
+    assert git(repo, "diff", "--cached") == staged and git(repo, "diff") == unstaged
+    assert not (state / "rollback" / OP).exists()
+    assert any("committed" in n for n in notes)
+
+
+async def test_commit_found_under_a_later_human_commit(repo, state, monkeypatch):
+    await _ledger_op(state)
+    _apply(repo, state)
+    sha = _commit_killed_before_index_sync(repo, monkeypatch)
+    git(repo, "reset", "-q", "--", *PATHS)  # the human repaired the index by hand
+    git(repo, "commit", "-q", "--allow-empty", "-m", "human on top")
+    _, rows = await _recover(repo, state)
+    assert _terminal(rows) == ["COMPLETE"] and rows[-1]["payload"]["commit"] == sha
+    assert {rel: (repo / rel).read_text() for rel in PATHS} == NEW
+    assert git(repo, "status", "--porcelain") == ""
+
+
+async def test_uncommitted_op_is_restored_and_only_our_temp_files_go(repo, state):
+    staged, unstaged = _human_work(repo)
+    before = (repo / "calc" / "ops.py").read_bytes()
+    await _ledger_op(state, last="APPLY")
+    _apply(repo, state)
+    ours = [repo / "calc" / ".ops.py.k2j4h5x9.tmp", repo / "calc" / ".extra.py.0a1b2c3d4e5f.tmp"]
+    theirs = [repo / "calc" / ".ops.py.bak", repo / "calc" / "ops.py.x1y2z3w4.tmp",
+              repo / "calc" / ".__init__.py.k2j4h5x9.tmp",  # not a path of the op
+              repo / "calc" / ".ops.py.has.dots.tmp", repo / ".ops.py.k2j4h5x9.tmp"]
+    for p in ours + theirs:
+        p.write_text("partial")
+    notes, rows = await _recover(repo, state)
+    assert _terminal(rows) == ["POSTMORTEM"] and "restored" in rows[-1]["reason"]
+    assert (repo / "calc" / "ops.py").read_bytes() == before
+    assert not (repo / "calc" / "extra.py").exists()
+    assert [p.exists() for p in ours] == [False, False]
+    assert all(p.exists() for p in theirs)
+    assert git(repo, "diff", "--cached") == staged and git(repo, "diff") == unstaged
+    assert sum("temp file" in n for n in notes) == 2
+
+
+async def test_terminal_row_written_snapshot_left_is_settled_without_a_second_row(
+        repo, state, monkeypatch):
+    await _ledger_op(state)
+    _apply(repo, state)
+    _commit_killed_before_index_sync(repo, monkeypatch)
+    ledger = await Ledger.open(state / "ledger.sqlite3")
+    await ledger.append_transition(OP, from_phase="VERIFY", to_phase="COMPLETE", reason="ok")
+    await ledger.close()
+    _, rows = await _recover(repo, state)
+    _, again = await _recover(repo, state)
+    assert _terminal(rows) == _terminal(again) == ["COMPLETE"]
+    assert {rel: (repo / rel).read_text() for rel in PATHS} == NEW
+    assert git(repo, "status", "--porcelain") == ""
+
+
+async def test_sandboxes_scratch_and_half_captured_snapshots_are_removed(repo, state, short_tmp):
+    outside = short_tmp / "outside"
+    (outside / "keep").mkdir(parents=True)
+    for d in ("sandboxes/op-a/calc", "sandboxes/op-a-gen", "oracle/op-a", "rollback/op-b"):
+        (state / d).mkdir(parents=True)
+    (state / "sandboxes" / "op-a" / "calc" / "x.py").write_text("x")
+    locked = state / "sandboxes" / "op-a" / "calc"
+    locked.chmod(0o500)  # a jailed test left a read-only directory
+    (state / "sandboxes" / "link").symlink_to(outside)
+    (state / "rollback" / "op-b" / "0.orig").write_text("half")  # no manifest yet
+    notes, _ = await _recover(repo, state)
+    assert list((state / "sandboxes").iterdir()) == []
+    assert list((state / "oracle").iterdir()) == []
+    assert list((state / "rollback").iterdir()) == []
+    assert (outside / "keep").is_dir()  # the link was removed, not followed
+    assert len([n for n in notes if n.startswith("removed leftover")]) == 5
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def _marker(repo: Path, pid: int, when: float) -> None:
+    (repo / ".git" / MARKER).write_text(json.dumps({"pid": pid, "time": when}))
+
+
+LOCK_CASES = [  # (marker pid, marker age vs lock, lock held open, removed?)
+    ("dead", 0.0, False, True),
+    ("none", 0.0, False, False),  # no marker: never ours
+    ("live", 0.0, False, False),  # the writer is still running
+    ("dead", -60.0, False, False),  # lock made a minute after our update began: not ours
+    ("dead", 0.0, True, False),  # some live process has the lock open
+]
+
+
+@pytest.mark.parametrize(("who", "lag", "held", "removed"), LOCK_CASES)
+def test_index_lock_rule(repo, state, who, lag, held, removed):
+    lock = repo / ".git" / "index.lock"
+    lock.write_bytes(b"")
+    now = time.time()
+    os.utime(lock, (now, now))
+    sleeper = subprocess.Popen(["sleep", "30"])
+    holder = open(lock, "rb") if held else None  # noqa: SIM115 (held across recovery)
+    try:
+        if who != "none":
+            _marker(repo, sleeper.pid if who == "live" else _dead_pid(), now + lag)
+        notes, _ = asyncio.run(_recover(repo, state))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        if holder:
+            holder.close()
+    assert lock.exists() is not removed
+    assert (repo / ".git" / MARKER).exists() is (who == "live")
+    if who != "none":
+        assert notes and ("removed" in notes[0]) is removed
+
+
+async def test_refuses_while_another_daemon_serves_the_state_dir(repo, state):
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "sandboxes" / "op-live").mkdir(parents=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(state / "control.sock"))
+        server.listen(1)
+        with pytest.raises(OSError, match="another daemon"):
+            await _recover(repo, state)
+    assert (state / "sandboxes" / "op-live").is_dir()

@@ -1,0 +1,155 @@
+"""A moved HEAD: ops on disjoint files land on the new HEAD; anything else is refused."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from governance.errors import CommitError
+from governance.gitops import COMMIT_TRIES, GitOps
+from tests.helpers import git
+
+MSG = "fix(calc): x\n\nbody\n\nOp-Id: {op}\nIntegrity: sha256:{{integrity}}\n"
+
+
+def _commit(g: GitOps, paths, expected, op="op-1"):
+    return g.commit_paths(paths, MSG.format(op=op), author_name="Ouroboros",
+                          author_email="ouroboros@localhost", expected_head=expected)
+
+
+def _human_commit(repo: Path, rel: str, text: str) -> None:
+    (repo / rel).write_text(text)
+    git(repo, "add", rel)
+    git(repo, "commit", "-qm", f"human edits {rel}", "--", rel)
+
+
+def _empty(repo: Path) -> None:
+    git(repo, "commit", "-q", "--allow-empty", "-m", "human: empty")
+
+
+def _other_file(repo: Path) -> None:
+    _human_commit(repo, "README.md", "# calc, edited\n")
+
+
+def _touch_and_revert(repo: Path) -> None:
+    before = (repo / "calc" / "ops.py").read_text()
+    _human_commit(repo, "calc/ops.py", "tmp\n")
+    _human_commit(repo, "calc/ops.py", before)
+
+
+def _same_file(repo: Path) -> None:
+    _human_commit(repo, "calc/ops.py", "human = 1\n")
+
+
+def _rewritten(repo: Path) -> None:
+    git(repo, "commit", "-q", "--amend", "-m", "initial, reworded")
+
+
+def _deleted_op_path(repo: Path) -> None:
+    git(repo, "rm", "-q", "calc/ops.py")
+    git(repo, "commit", "-qm", "human deletes")
+    (repo / "calc" / "ops.py").write_text("x = 2\n")  # the op's file again
+
+
+MOVES = [  # (how HEAD moved after the op began, lands?, refusal text)
+    (_empty, True, ""),
+    (_other_file, True, ""),
+    (_touch_and_revert, True, ""),  # net effect on the op's path is nil
+    (_same_file, False, "through commits that change calc/ops.py"),
+    (_deleted_op_path, False, "through commits that change calc/ops.py"),
+    (_rewritten, False, "was rewritten"),
+]
+
+
+@pytest.mark.parametrize(("move", "lands", "why"), MOVES, ids=[m[0].__name__ for m in MOVES])
+def test_moved_head(repo, move, lands, why):
+    g = GitOps(repo)
+    base = g.head_sha()
+    move(repo)
+    moved = g.head_sha()
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    if not lands:
+        with pytest.raises(CommitError, match=why):
+            _commit(g, ["calc/ops.py"], base)
+        assert g.head_sha() == moved
+        return
+    result = _commit(g, ["calc/ops.py"], base)
+    assert result.parent == moved == git(repo, "rev-parse", "HEAD~1").strip()
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == ["calc/ops.py"]
+    diff = subprocess.run(["git", "diff-tree", "-p", "--no-color", "--full-index", "--binary",
+                           "HEAD~1^{tree}", "HEAD^{tree}"], cwd=repo, capture_output=True,
+                          check=True).stdout
+    assert result.integrity == hashlib.sha256(diff).hexdigest()
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_head_moving_during_the_commit_is_retried_on_the_newest_head(repo, monkeypatch):
+    g = GitOps(repo)
+    base = g.head_sha()
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    real = g._make_commit
+    calls = []
+
+    def racing(*args):
+        made = real(*args)
+        calls.append(args[0])
+        if len(calls) == 1:  # a human commits between our tree and our update-ref
+            _other_file(repo)
+        return made
+
+    monkeypatch.setattr(g, "_make_commit", racing)
+    result = _commit(g, ["calc/ops.py"], base)
+    assert len(calls) == 2 and calls[0] == base
+    assert result.parent == calls[1] == git(repo, "rev-parse", "HEAD~1").strip() != base
+    assert git(repo, "log", "-1", "--format=%s", "HEAD~1").strip() == "human edits README.md"
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_head_that_keeps_moving_is_refused_after_bounded_tries(repo, monkeypatch):
+    g = GitOps(repo)
+    base = g.head_sha()
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    real = g._make_commit
+    calls = []
+
+    def racing(*args):
+        made = real(*args)
+        calls.append(1)
+        _empty(repo)
+        return made
+
+    monkeypatch.setattr(g, "_make_commit", racing)
+    with pytest.raises(CommitError, match="kept moving"):
+        _commit(g, ["calc/ops.py"], base)
+    assert len(calls) == COMMIT_TRIES
+    assert "Op-Id" not in git(repo, "log", "--format=%B")
+
+
+def test_threads_on_disjoint_files_all_land(repo):
+    """Ops of one daemon commit from worker threads with the same base: all land."""
+    g = GitOps(repo)
+    base = g.head_sha()
+    names = [f"calc/m{i}.py" for i in range(6)]
+    for i, rel in enumerate(names):
+        (repo / rel).write_text(f"v = {i}\n")
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            _commit(g, [names[i]], base, op=f"op-{i}")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(names))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert sorted(g.op_commits()) == sorted(f"op-{i}" for i in range(len(names)))
+    assert git(repo, "rev-list", "--count", f"{base}..HEAD").strip() == str(len(names))
+    assert git(repo, "status", "--porcelain") == ""
