@@ -1,0 +1,162 @@
+"""Secret redaction: a table of secrets that must vanish and of ordinary text that must not change.
+
+The fake secrets are built by concatenation so this file itself does not trip scanners.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from governance.redact import redact, redact_data
+
+A36 = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # 36 mixed alphanumerics
+PEM_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nq0xQ9f8yZk3r0Lw=\n"
+
+# (text, the secret that must not survive)
+POSITIVES = [
+    ("aws_access_key_id = " + "AKIA" + "IOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+    ("key ASIA" + "Y34FZKBOKMUTVV7A in a log", "ASIAY34FZKBOKMUTVV7A"),
+    ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "EXAMPLEKEY",
+     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ("GITHUB_TOKEN=ghp_" + A36, "ghp_" + A36),
+    ("push with gho_" + A36 + " now", "gho_" + A36),
+    ("github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+     "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"),
+    ("glpat-" + "xYz12345678901234567AB", "xYz12345678901234567AB"),
+    ("slack: xoxb-" + "123456789012-abcdefABCDEF", "123456789012-abcdefABCDEF"),
+    ("xoxp-" + "1111-2222-3333-abcd", "1111-2222-3333-abcd"),
+    ("https://hooks.slack.com/services/" + "T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX",
+     "T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX"),
+    ("OPENAI_API_KEY=sk-" + "proj-abcDEF1234567890ghiJKL", "abcDEF1234567890ghiJKL"),
+    ("client = OpenAI(api_key='sk-" + "abcdefghijklmnopqrstuvwxyz123456')",
+     "abcdefghijklmnopqrstuvwxyz123456"),
+    ("ANTHROPIC_API_KEY: sk-ant-" + "api03-abcdefghijklmnopqrstuv-xyz",
+     "api03-abcdefghijklmnopqrstuv-xyz"),
+    ("stripe.api_key = 'sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc'", "4eC39HqLyjWDarjtT1zdp7dc"),
+    ("maps key AIza" + "SyA1234567890abcdefghijklmnopqrstuv",
+     "SyA1234567890abcdefghijklmnopqrstuv"),
+    ("GOCSPX-" + "abcdefghijklmnopqrstuvwx12", "abcdefghijklmnopqrstuvwx12"),
+    ("//registry.npmjs.org/:_authToken=npm_" + A36, A36),
+    ("password = pypi-AgE" + "IcHlwaS5vcmcCJGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6MDEyMzQ1",
+     "IcHlwaS5vcmcCJGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6MDEyMzQ1"),
+    ("HF_TOKEN=hf_" + "abcdefghijklmnopqrstuvwxyzABCDEFGH", "abcdefghijklmnopqrstuvwxyzABCDEFGH"),
+    ("-----BEGIN RSA PRIVATE KEY-----\n" + PEM_BODY + "-----END RSA PRIVATE KEY-----",
+     "q0xQ9f8yZk3r0Lw="),
+    ("-----BEGIN OPENSSH PRIVATE KEY-----\n" + PEM_BODY + "-----END OPENSSH PRIVATE KEY-----",
+     "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"),
+    ("x\n-----BEGIN PRIVATE KEY-----\n" + PEM_BODY + "[truncated", "q0xQ9f8yZk3r0Lw="),
+    ("-----BEGIN EC PRIVATE KEY-----\\n" + PEM_BODY.replace("\n", "\\n") +
+     "-----END EC PRIVATE KEY-----", "q0xQ9f8yZk3r0Lw="),
+    ("auth: eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
+     "dozjgNryP4J3jVmNHl0w5N"),
+    ("DATABASE_URL=postgres://app:" + "s3cr3t-Pw@db.internal:5432/app", "s3cr3t-Pw"),
+    ("git clone https://user:" + "ghtoken123@github.com/o/r.git", "ghtoken123"),
+    ("redis://:" + "hunter2pass@cache:6379", "hunter2pass"),
+    ("Authorization: Bearer " + "abc.def123ghi456jkl789mno", "abc.def123ghi456jkl789mno"),
+    ("Authorization: Basic " + "dXNlcjpwYXNzd29yZDEyMw==", "dXNlcjpwYXNzd29yZDEyMw=="),
+    ('password = "' + 'hunter2hunter"', "hunter2hunter"),
+    ("PASSWORD='" + "correct7horse'", "correct7horse"),
+    ('{"password": "' + 'abc123xyz789"}', "abc123xyz789"),
+    ("db_password: " + "S3cr3tPassw0rd", "S3cr3tPassw0rd"),
+    ("SECRET_KEY = 'django-insecure-" + "x9#k2$mm0q'", "x9#k2$mm0q"),
+    ("client_secret=" + "Zx81kQpLm0wN7tYb", "Zx81kQpLm0wN7tYb"),
+    ("api_key => '" + "ab12cd34ef56'", "ab12cd34ef56"),
+    ("export AUTH_TOKEN=" + "7f3a9c2e1b8d4f6a", "7f3a9c2e1b8d4f6a"),
+    ("private_key: `" + "BASE64keyMaterial123`", "BASE64keyMaterial123"),
+    ("session_key = '" + "AbCdEfGhIjKlMnOpQr'", "AbCdEfGhIjKlMnOpQr"),
+    ("mysql://root:" + "toor1234@localhost/db", "toor1234"),
+    ("?access_token=" + "abc123def456ghi789&page=2", "abc123def456ghi789"),
+]
+
+# Ordinary text that must come back byte for byte.
+NEGATIVES = [
+    "def get_token(request):\n    return request.headers.get('token')\n",
+    "token = get_token()",
+    "password = os.environ['DB_PASSWORD']",
+    "api_key = settings.API_KEY_V2_PRODUCTION",
+    "secret = self.secret",
+    "token_type = 'bearer_token'",
+    'password = "hunter2"',  # too short to tell from a word
+    "password = None",
+    "token: str | None = None",
+    "PASSWORD=${DB_PASSWORD}",
+    "api_key = '<your-api-key-here>'",
+    "password = '********'",
+    "token = 'xxxxxxxxxxxxxxxx'",
+    "password_reset_url = '/accounts/password/reset/'",
+    "sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'",
+    '"integrity": "sha512-v2kDEe57lecTulaDIuNTPy3Ry4gLGJ6Z1O3vE1krgXZNrsQ+LFTGHVxVjcXGOg=="',
+    'content-hash = "0a3b81c5d9e2f47a6b1c8d3e5f7a9b2c4d6e8f0a1b3c5d7e9f1a3b5c7d9e1f3a"',
+    "commit 4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+    "id = '123e4567-e89b-12d3-a456-426614174000'",
+    "git@github.com:org/repo.git",
+    "https://user@example.com/path",
+    "https://example.com/a:b/c",
+    "see http://localhost:8000/docs",
+    "Bearer tokens are described in RFC 6750",
+    "basic arithmetic",
+    "for token in tokenize(source):\n    yield token",
+    "def clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n",
+    "TOKEN_RE = re.compile(r'[a-z]+')",
+    "skip-worktree",
+    "sk-short",
+    "risk_level = 'low'",
+    "tokens = tokenizer.encode(text, add_special_tokens=True)",
+    "password_field = forms.CharField(widget=forms.PasswordInput)",
+    "self.secret_name = secret_name",
+    "AKIA lowercase akiaiosfodnn7example",
+    "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n"
+    "-----END PUBLIC KEY-----",
+    "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa\n",
+    "eyJhbGciOiJIUzI1NiJ9 alone is just a header",
+    "Malmö and naïve text stay as they are",
+    "",
+]
+
+
+@pytest.mark.parametrize("text,secret", POSITIVES, ids=[f"pos{i}" for i in range(len(POSITIVES))])
+def test_secrets_are_redacted(text, secret):
+    out = redact(text)
+    assert secret not in out, out
+    assert "[REDACTED:" in out
+
+
+@pytest.mark.parametrize("text", NEGATIVES, ids=[f"neg{i}" for i in range(len(NEGATIVES))])
+def test_ordinary_text_is_untouched(text):
+    assert redact(text) == text
+
+
+def test_redaction_is_idempotent_and_keeps_the_surroundings():
+    text = "before\nGITHUB_TOKEN=ghp_" + A36 + "\nafter"
+    once = redact(text)
+    assert redact(once) == once
+    assert once.startswith("before\nGITHUB_TOKEN=") and once.endswith("\nafter")
+
+
+def test_nested_data_is_redacted_and_stays_json():
+    data = {"args": {"content": "token = 'ghp_" + A36 + "'", "n": 3},
+            "list": ["sk-ant-" + "api03-abcdefghijklmnopqrstuv-xyz", None, 1.5]}
+    out = redact_data(data)
+    dumped = json.dumps(out)
+    assert A36 not in dumped and "api03-abcdefghijklmnopqrstuv" not in dumped
+    assert out["args"]["n"] == 3 and out["list"][1:] == [None, 1.5]
+    assert json.loads(dumped) == out
+
+
+# Hostile shapes that would make a naive pattern table quadratic (a model controls tool
+# results, and every one of them is redacted before it is recorded).
+SLOW_SHAPES = ["a" * 200_000, "password=" * 20_000, "password_" * 20_000, "password='" * 20_000,
+               "-----BEGIN PRIVATE KEY-----" * 5_000, "x:" * 50_000 + "@", "Bearer " * 30_000,
+               "-----BEGIN PRIVATE KEY-----\n" + "A" * 100_000, "token = " + "a1" * 100_000,
+               ("x = 1  # " + "a" * 200 + "\n") * 2000 + "password = 'Zx81kQpLm0wN7tYb'\n"]
+
+
+@pytest.mark.parametrize("blob", SLOW_SHAPES, ids=[f"slow{i}" for i in range(len(SLOW_SHAPES))])
+def test_hostile_shapes_are_redacted_in_linear_time(blob):
+    start = time.monotonic()
+    out = redact(blob)
+    assert time.monotonic() - start < 2.0
+    assert "Zx81kQpLm0wN7tYb" not in out
