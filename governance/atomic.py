@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from governance.crashpoints import crashpoint
+
 
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
@@ -29,6 +31,7 @@ def write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
             os.chmod(tmp, mode)
         elif path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
+        crashpoint("atomic_before_rename", path.name)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -6,6 +6,7 @@ import asyncio
 import difflib
 
 from governance import atomic
+from governance.crashpoints import crashpoint
 from governance.deps import PhaseDeps, Transition, file_sha256
 from governance.phase import Phase
 from governance.protected import PathEscape, contained
@@ -97,9 +98,12 @@ async def apply_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     snapshot = await d.in_thread(RollbackSnapshot.capture, d.state_dir, ctx.op_id, d.root, paths)
     ctx.rollback_dir = str(snapshot.directory)
     ctx.applied = True  # from here on, any non-COMPLETE ending restores the snapshot
+    crashpoint("apply_after_snapshot")
 
     def write_all() -> dict[str, str | None]:
-        for change in changes:
+        for n, change in enumerate(changes):
+            if n == 1:
+                crashpoint("apply_between_files")
             live = contained(d.root, change.file_path)
             if change.action == "delete":
                 atomic.remove(live)
