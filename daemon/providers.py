@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
 from daemon.config import ProviderSection, Settings
 from governance.provider import CandidateProvider
-from kernel.canary import CanaryConfig
-from kernel.decode import GenerationConfig
-from kernel.engine import EngineConfig
 from kernel.replay import ReplayProvider
+
+if TYPE_CHECKING:
+    from kernel.engine import EngineConfig
 
 log = structlog.get_logger("daemon.providers")
 
@@ -25,6 +26,12 @@ def _resolve(repo: Path, value: str | None) -> str | None:
 
 
 def engine_config(cfg: ProviderSection, repo: Path) -> EngineConfig:
+    # Imported here: the kernel pulls in torch (about a second), which a daemon on the
+    # replay provider or none never needs.
+    from kernel.canary import CanaryConfig
+    from kernel.decode import GenerationConfig
+    from kernel.engine import EngineConfig
+
     gen = GenerationConfig(
         max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
         seed=cfg.seed, repetition_penalty=cfg.repetition_penalty,

@@ -7,7 +7,9 @@ For tests and demos only: it is named as such everywhere it appears (provider na
      "completion_tokens": 80, "cost_usd": 0.0}
 
 `purpose` ("generate" or "plan") is optional; when given, a call takes the next turn with
-that purpose. A script that runs out raises ProviderError, as a dead model would.
+that purpose. `match` (optional) is a substring the prompt must contain for a call to take
+that turn, so concurrent ops each get their own answer. A script that runs out raises
+ProviderError, as a dead model would.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class ReplayTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     purpose: str | None = None
+    match: str | None = None
     text: str
     prompt_tokens: int = Field(default=0, ge=0)
     completion_tokens: int = Field(default=0, ge=0)
@@ -63,15 +66,15 @@ class ReplayProvider:
     def from_file(cls, path: Path) -> ReplayProvider:
         return cls(load_script(path))
 
-    def _next(self, purpose: str) -> ReplayTurn:
+    def _next(self, purpose: str, prompt: str) -> ReplayTurn:
         for i, turn in enumerate(self._turns):
-            if turn.purpose in (None, purpose):
+            if turn.purpose in (None, purpose) and (turn.match or "") in prompt:
                 return self._turns.pop(i)
         raise ProviderError(f"replay script has no {purpose} turn left")
 
     async def _reply(self, purpose: str, prompt: str, deadline: float) -> ModelReply:
         self.prompts.append(prompt)
-        turn = self._next(purpose)
+        turn = self._next(purpose, prompt)
         start = time.monotonic()
         if turn.delay_s:
             if start + turn.delay_s > deadline:
