@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import subprocess
 import threading
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 
 from governance.errors import CommitError
 from governance.gitops import COMMIT_TRIES, GitOps
-from tests.helpers import git
+from tests.helpers import git, running_daemon, settings_for, wait_terminal, write_script
 
 MSG = "fix(calc): x\n\nbody\n\nOp-Id: {op}\nIntegrity: sha256:{{integrity}}\n"
 
@@ -153,3 +155,52 @@ def test_threads_on_disjoint_files_all_land(repo):
     assert sorted(g.op_commits()) == sorted(f"op-{i}" for i in range(len(names)))
     assert git(repo, "rev-list", "--count", f"{base}..HEAD").strip() == str(len(names))
     assert git(repo, "status", "--porcelain") == ""
+
+
+TODO_MODULE = '''"""Module {n}."""
+
+
+def value_{n}():
+    # TODO: return {n}
+    return None
+'''
+FIXED_MODULE = '''"""Module {n}."""
+
+
+def value_{n}():
+    return {n}
+'''
+
+
+@pytest.mark.slow
+async def test_four_todo_files_committed_together_all_land(repo: Path, short_tmp: Path):
+    """Section 5 of issue 8: with 3 workers, 4 TODOs in one commit used to land 1-2."""
+    names = [f"calc/mod{n}.py" for n in range(4)]
+    turns = []
+    for n, rel in enumerate(names):
+        text = json.dumps({"schema": "candidate.1", "file_path": rel,
+                           "full_content": FIXED_MODULE.format(n=n), "rationale": "resolve"})
+        turns.append(json.dumps({"purpose": "generate", "match": f"TODO in {rel} (",
+                                 "text": text, "cost_usd": 0.001}))
+    script = write_script(short_tmp / "script.jsonl", *turns)
+    settings = settings_for(script, daemon={"workers": 3, "shutdown_grace_s": 2.0},
+                            governance={"notify_apply_delay_s": 0})
+    (repo / "notes.txt").write_text("staged by the human\n")
+    git(repo, "add", "notes.txt")
+    async with running_daemon(repo, settings) as daemon:
+        base = git(repo, "rev-parse", "HEAD").strip()
+        for n, rel in enumerate(names):
+            (repo / rel).write_text(TODO_MODULE.format(n=n))
+        await asyncio.sleep(0.3)
+        git(repo, "add", *names)
+        git(repo, "commit", "-qm", "four TODOs", "--", *names)
+        ops = await wait_terminal(daemon, count=4, timeout=120)
+    assert sorted(o["phase"] for o in ops) == ["COMPLETE"] * 4, ops
+    todo_commit = git(repo, "rev-parse", "HEAD~4").strip()
+    assert git(repo, "rev-parse", f"{todo_commit}~1").strip() == base
+    landed = git(repo, "log", "--format=%(trailers:key=Op-Id,valueonly)", f"{todo_commit}..HEAD")
+    assert sorted(landed.split()) == sorted(o["op_id"] for o in ops)
+    for n, rel in enumerate(names):
+        assert (repo / rel).read_text() == FIXED_MODULE.format(n=n)
+        assert git(repo, "log", "--format=%H", f"{todo_commit}..HEAD", "--", rel).count("\n") == 1
+    assert git(repo, "status", "--porcelain") == "M  notes.txt\n"
