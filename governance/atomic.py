@@ -31,7 +31,7 @@ def write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
             os.chmod(tmp, mode)
         elif path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
-        crashpoint("atomic_before_rename", path.name)
+        crashpoint("atomic_before_rename", str(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

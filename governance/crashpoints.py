@@ -3,7 +3,7 @@
 `crashpoint(name)` does nothing unless the environment variable OUROBOROS_CRASH_AT names
 that point; then the process SIGKILLs itself (its whole process group when it leads one, so
 a git child dies with it, as under systemd's stop or an OOM kill of the unit). A point that
-takes a detail (the basename of the file being written) fires for `name` or `name:detail`.
+takes a detail (the path being written) fires for `name` or `name:detail`.
 Only tests/daemon/test_crash.py sets the variable; start-up recovery must repair every
 state a kill at any of these points leaves behind.
 """

@@ -300,7 +300,7 @@ def write_bytes_atomic(root: Path, rel: str, data: bytes, mode: int | None = Non
         if mode is None:
             mode = stat.S_IMODE(st.st_mode) if st is not None else _DEFAULT_MODE
         tmp = _write_temp(dfd, name, rel, data, mode)
-        crashpoint("atomic_before_rename", name)
+        crashpoint("atomic_before_rename", str(root / rel))
         try:
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
         except OSError as exc:
