@@ -36,4 +36,5 @@ class ToolEnv:
         # The interpreter's prefix stays readable even when it lives under a hidden home.
         python_prefix = Path(sys.prefix)
         return Jail(self.workspace.root, self.hidden, limits,
-                    extra_ro=[python_prefix, Path(sys.base_prefix)])
+                    extra_ro=[python_prefix, Path(sys.base_prefix)],
+                    protected_globs=self.protected_globs)

@@ -55,6 +55,8 @@ def _parent_dir() -> tuple[Path, str]:
             parent = mount / _own_cgroup("pids").lstrip("/") / PARENT_NAME
             try:
                 parent.mkdir(exist_ok=True)
+                if not os.access(parent, os.W_OK):
+                    raise PermissionError(13, "not writable by this user")
                 return parent, "v1"
             except OSError as exc:
                 problems.append(f"{parent}: {exc.strerror}")
@@ -62,6 +64,8 @@ def _parent_dir() -> tuple[Path, str]:
             parent = mount / _own_cgroup(None).lstrip("/") / PARENT_NAME
             try:
                 parent.mkdir(exist_ok=True)
+                if not os.access(parent, os.W_OK):
+                    raise PermissionError(13, "not writable by this user")
                 if "pids" not in (parent / "cgroup.controllers").read_text().split():
                     raise OSError(0, "the pids controller is not delegated here")
                 (parent / "cgroup.subtree_control").write_text("+pids")
