@@ -37,7 +37,8 @@ from ledger import Ledger
 from sensors.queue import IntakeQueue
 from sensors.todo import TodoSensor
 from sensors.watcher import RepoWatcher
-from tools.jail import JailExecutor, JailLimits, JailResult, bwrap_available
+from tools.jail import (JailExecutor, JailLimits, JailResult, bwrap_available,
+                        process_limit_reason)
 from tools.loop import LoopLimits
 from tools.mcp_hub import McpHub, load_mcp_config
 from tools.venom import Venom, VenomConfig
@@ -139,6 +140,8 @@ class Daemon:
             why = "" if health.healthy else f"provider {self.provider.name}: {health.detail}"
         await self._start_mcp()
         self.jail_reason = await asyncio.to_thread(bwrap_available)
+        if self.jail_reason is None and (unlimited := process_limit_reason()):
+            log.warning("jail without a process limit", reason=unlimited)
         if self.jail_reason and not why:
             why = (f"{self.jail_reason}; bash is denied"
                    + ("" if self.settings.tools.allow_unsandboxed_tests
@@ -290,7 +293,8 @@ class Daemon:
         executor = None
         if self.jail_reason is None:
             executor = JailExecutor([home, self.root, self.state_dir], limits,
-                                    [Path(sys.prefix), Path(sys.base_prefix)])
+                                    [Path(sys.prefix), Path(sys.base_prefix)],
+                                    protected_globs=policy_from(self.settings).protected_globs)
         elif not t.allow_unsandboxed_tests:
             executor = _refuse_unsandboxed(self.jail_reason)
         venom = None
