@@ -32,6 +32,11 @@ class DaemonSection(_Section):
     workers: int = Field(default=3, ge=1, le=16)
     shutdown_grace_s: float = Field(default=30.0, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Control socket: at the cap the longest-idle connection is closed to make room, so
+    # idle clients can never starve `status`; a line must arrive within the idle timeout.
+    control_max_connections: int = Field(default=32, ge=1, le=1024)
+    control_idle_timeout_s: float = Field(default=30.0, gt=0)
+    control_request_timeout_s: float = Field(default=30.0, gt=0)
 
 
 class ProviderSection(_Section):
