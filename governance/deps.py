@@ -14,6 +14,7 @@ import structlog
 from governance.approval import ApprovalBroker, QuestionBroker
 from governance.errors import CostCeilingExceeded
 from governance.gitops import GitOps
+from governance.oracle_run import OracleMemo
 from governance.phase import Phase
 from governance.provider import CandidateProvider, ModelReply, ToolSessions
 from governance.schemas import OperationContext
@@ -65,6 +66,7 @@ class PhaseDeps:
     ledger: Ledger
     tools: ToolSessions | None = None  # Venom; None = single-turn generation
     questions: QuestionBroker | None = None
+    oracle: OracleMemo = field(default_factory=OracleMemo)  # VALIDATE's baseline and verdict
 
     async def record_reply(self, ctx: OperationContext, phase: Phase, reply: ModelReply) -> None:
         u = reply.usage

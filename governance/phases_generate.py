@@ -6,11 +6,14 @@ Validation happens in a sandbox copy of the repository; the live tree is not tou
 from __future__ import annotations
 
 import ast
+import shutil
 import time
 
 from governance import ascii_gate
 from governance.deps import PhaseDeps, Transition, file_sha256
 from governance.errors import CandidateParseError, ProviderError
+from governance.oracle import Report, tree_digest
+from governance.oracle_run import check, overlay_reader, plan_scope, run_side
 from governance.phase import Phase
 from governance.prompts import generation_prompt
 from governance.protected import PathEscape, normalize, protected_reason
@@ -24,7 +27,6 @@ from governance.schemas import (
     ToolRecord,
     parse_candidate,
 )
-from governance.testrun import scope_tests, text_reader
 
 
 def _complexity(ctx: OperationContext) -> str:
@@ -150,31 +152,52 @@ def static_problems(candidate: Candidate, d: PhaseDeps) -> list[str]:
 
 
 async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """Run the scoped tests on the op's base (cached per base and scope) and on the candidate
+    in a sandbox; the oracle's verdict decides (see governance.oracle)."""
     assert ctx.generation is not None
     candidate = ctx.generation.candidate
     problems = static_problems(candidate, d)
     if problems:
         return _validation_failed(ctx, d, "; ".join(problems), {"problems": problems})
     files = await d.in_thread(d.git.listed_files)
-    dest = d.state_dir / "sandboxes" / ctx.op_id
-    sandbox = await d.in_thread(Sandbox.create, d.root, files, dest, d.state_rel,
-                                d.policy.protected_globs)
+    boxes = d.state_dir / "sandboxes" / ctx.op_id
+    base = await d.in_thread(Sandbox.create, d.root, files, boxes / "base", d.state_rel,
+                             d.policy.protected_globs)
+    work: Sandbox | None = None
     try:
-        sandbox.apply(candidate.changes())
-        changed = [c.file_path for c in candidate.changes()]
-        tests = scope_tests(changed, sorted(set(files) | set(changed)),
-                            text_reader(sandbox.root))
-        outcome = await d.validate_runner.run(sandbox.root, tests)
+        present = [f for f in files if (base.root / f).is_file()]
+        digest = await d.in_thread(tree_digest, base.root, present)
+        changes = candidate.changes()
+        scope = plan_scope(changes, present, overlay_reader(base.root, changes))
+        baseline = d.oracle.cache.get((digest, scope.key))
+        if baseline is None:  # keep a pristine copy: the baseline run may write in its tree
+            work = await d.in_thread(Sandbox.create, base.root, present, boxes / "work",
+                                     d.state_rel, d.policy.protected_globs)
+            baseline = (await run_side(d.validate_runner, base.root, scope.old, scope.full,
+                                       d.state_dir / "oracle")).report
+            d.oracle.cache.put((digest, scope.key), baseline)
+        work = work or base
+        work.apply(changes)
+        checked = await check(d.validate_runner, work.root, scope, baseline,
+                              d.state_dir / "oracle")
     finally:
-        await d.in_thread(sandbox.destroy)
-    payload = {"tests": tests or ["<full suite>"], "summary": outcome.summary,
-               "failed": outcome.failed, "exit_code": outcome.exit_code,
-               "duration_s": round(outcome.duration_s, 2)}
-    if not outcome.passed:
-        detail = outcome.describe() + "\n" + outcome.output_tail[-2000:]
-        return _validation_failed(ctx, d, detail, payload)
-    return Transition(Phase.GATE, f"sandbox tests passed ({outcome.summary or 'no tests'})",
-                      payload)
+        await d.in_thread(shutil.rmtree, boxes, True)
+    d.oracle.scope, d.oracle.baseline, d.oracle.verdict = scope, baseline, checked.verdict
+    v = checked.verdict
+    payload = {"tests": scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
+               "evidence": v.evidence, "regressions": list(v.regressions[:50]),
+               "baseline": _baseline_note(baseline),
+               "duration_s": round(sum(o.duration_s for o in checked.outcomes), 2)}
+    if not v.passed:
+        return _validation_failed(ctx, d, checked.detail(), payload)
+    return Transition(Phase.GATE, f"oracle passed: {v.reason[:300]}", payload)
+
+
+def _baseline_note(baseline: Report) -> str:
+    if baseline.problem:
+        return f"unusable: {baseline.problem}"
+    passed = sum(1 for o in baseline.tests.values() if o in ("passed", "xpassed"))
+    return f"{passed} of {len(baseline.tests)} passed"
 
 
 def _validation_failed(ctx: OperationContext, d: PhaseDeps, detail: str,

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import difflib
 
-from governance import atomic
+from governance import atomic, nofollow
 from governance.crashpoints import crashpoint
 from governance.deps import PhaseDeps, Transition, file_sha256
+from governance.oracle_run import check
 from governance.phase import Phase
 from governance.protected import PathEscape, contained
 from governance.risk import RiskInput, RiskTier, classify
 from governance.rollback import RollbackSnapshot
 from governance.schemas import OperationContext
-from governance.testrun import scope_tests, text_reader
+from governance.weakening import is_test_path, weakenings
 
 DIFF_PREVIEW_CHARS = 4000
 
@@ -33,7 +34,8 @@ def _diff_preview(ctx: OperationContext, d: PhaseDeps) -> str:
 
 async def gate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     """Re-check every candidate path against the live root, then re-rank risk on what the
-    candidate really touches. The tier can only rise."""
+    candidate really touches, what it takes away from existing tests, and what proves it.
+    The tier can only rise."""
     assert ctx.generation is not None
     changes = ctx.generation.candidate.changes()
     try:
@@ -53,12 +55,60 @@ async def gate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     if verdict.tier is RiskTier.BLOCKED:
         return Transition(Phase.BLOCKED, f"candidate touches a protected path: {verdict.reason}")
     before = RiskTier[ctx.risk_tier or "SAFE_AUTO"]
-    tier = max(before, verdict.tier)
+    tier, why = max(before, verdict.tier), (
+        f"candidate rule {verdict.rule}: {verdict.reason}" if verdict.tier > before
+        else f"classified {before.name}")
+    weak = await d.in_thread(_weakenings, d, changes)
+    evidence = _evidence_problem(d, changes)
+    payload: dict = {"files": list(files)}
+    if weak:
+        tier, why = RiskTier.APPROVAL_REQUIRED, f"weakens tests: {'; '.join(weak[:5])}"
+        payload["weakening"] = weak
+        await d.thought(ctx, Phase.GATE, "the candidate weakens existing tests", weakening=weak)
+    elif evidence and tier < RiskTier.APPROVAL_REQUIRED:
+        tier, why = RiskTier.APPROVAL_REQUIRED, evidence
     ctx.risk_tier = tier.name
-    why = (f"candidate rule {verdict.rule}: {verdict.reason}" if verdict.tier > before
-           else f"classified {before.name}")
     return Transition(Phase.APPROVE, f"tier {tier.name} ({why})",
-                      {"tier": tier.name, "files": list(files), "diff": _diff_preview(ctx, d)})
+                      {"tier": tier.name, **payload, "diff": _diff_preview(ctx, d)})
+
+
+TEST_FILE_READ_CAP = 4_000_000  # a larger test file is not compared: approval instead
+
+
+def _weakenings(d: PhaseDeps, changes: list) -> list[str]:
+    """AST comparison of every changed existing test file; a failure to compare is itself
+    a finding (a gate refuses, it never crashes)."""
+    written = frozenset(c.file_path for c in changes)
+    found: list[str] = []
+    for change in changes:
+        if not is_test_path(change.file_path):
+            continue
+        try:
+            try:
+                old: str | None = nofollow.read_bytes(
+                    d.root, change.file_path, limit=TEST_FILE_READ_CAP).decode(
+                    "utf-8", "surrogateescape")
+            except FileNotFoundError:
+                old = None
+            new = None if change.action == "delete" else (change.full_content or "")
+            found += weakenings(change.file_path, old, new, written)
+        except (OSError, ValueError, RecursionError, MemoryError) as exc:
+            found.append(f"{change.file_path}: could not be compared ({type(exc).__name__})")
+    return found
+
+
+def _evidence_problem(d: PhaseDeps, changes: list) -> str | None:
+    """A change to anything but tests needs a pre-existing test that passed after it."""
+    v = d.oracle.verdict
+    if all(is_test_path(c.file_path) for c in changes):
+        return None  # adding or extending tests proves itself; weakening is checked above
+    if v is None:
+        return "no oracle verdict recorded for this candidate"
+    if v.evidence == "none":
+        return "the repository has no tests: nothing proves this change"
+    if v.evidence == "own":
+        return "only tests the candidate wrote cover this change"
+    return None
 
 
 async def approve_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
@@ -117,14 +167,18 @@ async def apply_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
 
 
 async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """The same oracle on the live tree (read-only), against VALIDATE's baseline."""
     assert ctx.generation is not None
-    changed = [c.file_path for c in ctx.generation.candidate.changes()]
-    files = await d.in_thread(d.git.listed_files)
-    tests = scope_tests(changed, sorted(set(files) | set(changed)), text_reader(d.root))
-    outcome = await d.verify_runner.run(d.root, tests)
-    payload = {"tests": tests or ["<full suite>"], "summary": outcome.summary,
-               "failed": outcome.failed, "duration_s": round(outcome.duration_s, 2)}
-    if not outcome.passed:
-        return Transition(Phase.POSTMORTEM, f"verify failed on the live tree: "
-                          f"{outcome.describe()}", payload)
-    return Transition(Phase.COMPLETE, f"verified ({outcome.summary or 'no tests'})", payload)
+    memo = d.oracle
+    if memo.scope is None or memo.baseline is None:
+        return Transition(Phase.POSTMORTEM, "verify: no baseline was recorded by VALIDATE")
+    checked = await check(d.verify_runner, d.root, memo.scope, memo.baseline,
+                          d.state_dir / "oracle")
+    v = checked.verdict
+    payload = {"tests": memo.scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
+               "regressions": list(v.regressions[:50]),
+               "duration_s": round(sum(o.duration_s for o in checked.outcomes), 2)}
+    if not v.passed:
+        return Transition(Phase.POSTMORTEM, f"verify failed on the live tree: {v.reason[:1500]}",
+                          payload)
+    return Transition(Phase.COMPLETE, f"verified ({v.reason[:300]})", payload)

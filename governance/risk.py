@@ -13,6 +13,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from governance.protected import protected_reason
+from governance.weakening import in_test_dir
 
 
 class RiskTier(IntEnum):
@@ -58,6 +59,39 @@ BUILD_GLOBS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements*.txt", "
                ".github/*", ".ci/*", "*.service", "ouroboros.toml", "conftest.py", "*/conftest.py")
 
 
+# What configures test collection or the test interpreter (at any depth: pytest picks the
+# ini file nearest the tests it is given, and a directory of them can hold conftests).
+HARNESS_NAMES = frozenset({"conftest.py", "pytest.ini", ".pytest.ini", "pytest.toml",
+                           ".pytest.toml", "tox.ini", "setup.cfg", "pyproject.toml",
+                           "noxfile.py", "sitecustomize.py", "usercustomize.py"})
+# Modules the test process imports before the tree is on sys.path: a repo file or package
+# named like them must never be autonomous, even though `-P` keeps it from shadowing.
+HARNESS_MODULES = frozenset({"pytest", "_pytest", "py", "pluggy", "iniconfig",
+                             "_ouroboros_oracle"})
+
+
+def harness_reason(rel: str) -> str | None:
+    """Why `rel` configures test collection or the test interpreter, or None."""
+    parts = rel.split("/")
+    name = parts[-1]
+    if name in HARNESS_NAMES:
+        return f"{rel} configures test collection"
+    if name.endswith(".pth"):
+        return f"{rel} is a .pth file (run by the interpreter at start-up)"
+    if name == "__init__.py" and in_test_dir(rel):
+        return f"{rel} is a test package's __init__ (runs before the tests)"
+    stems = [*parts[:-1], name.removesuffix(".py")]
+    hit = next((m for m in stems if m in HARNESS_MODULES), None)
+    if hit:
+        return f"{rel} is named like the test harness module {hit!r}"
+    return None
+
+
+def _harness(x: RiskInput) -> str | None:
+    reasons = [r for r in map(harness_reason, x.files) if r]
+    return "; ".join(reasons) or None
+
+
 def _any(files: Sequence[str], globs: Sequence[str], what: str) -> str | None:
     hits = _globbed(files, globs)
     return f"{what}: {', '.join(hits)}" if hits else None
@@ -71,6 +105,7 @@ RULES: tuple[Rule, ...] = (
      lambda x: _any(x.files, SECURITY_GLOBS, "security-sensitive path")),
     ("build_or_ci", RiskTier.APPROVAL_REQUIRED,
      lambda x: _any(x.files, BUILD_GLOBS, "build, CI or test-harness file")),
+    ("test_harness", RiskTier.APPROVAL_REQUIRED, _harness),
     ("configured_approval", RiskTier.APPROVAL_REQUIRED,
      lambda x: _any(x.files, x.approval_globs, "configured approval glob")),
     ("deletes_files", RiskTier.APPROVAL_REQUIRED,

@@ -1,4 +1,14 @@
-"""Running a repository's tests: which tests are relevant, and a killable pytest subprocess."""
+"""Running a repository's tests: which tests are relevant, and a killable pytest subprocess
+whose result is read from the oracle plugin's structured report, never from its exit code.
+
+The test process cannot be steered by repository files: the interpreter runs with `-P` (the
+tree is not on sys.path while pytest and our plugin load), our plugin is loaded explicitly
+with `-p` from a private directory, entry-point plugin autoload is off unless configured,
+the cache provider is off, ini-file `addopts` are neutralised with `-o addopts=`, and
+PYTEST_ADDOPTS / PYTEST_PLUGINS never reach it. The plugin and the report directory live in
+a private host directory (under the daemon's state dir) bound into the jail under /tmp, so
+the report is never written into the tree under test (VERIFY runs on the live tree).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +17,29 @@ import contextlib
 import os
 import posixpath
 import re
+import secrets
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from governance.oracle import Report, judge, read_report
+
 _FAILED_LINE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
 _SUMMARY_LINE = re.compile(r"^=*\s*(.*\b(?:passed|failed|error|errors|no tests ran)\b.*?)\s*=*$",
                            re.MULTILINE)
 OUTPUT_CAP = 64 * 1024
+PLUGIN_SOURCE = Path(__file__).with_name("oracle_plugin.py")
+PLUGIN_MODULE = "_ouroboros_oracle"
+JAIL_DIR = "/tmp/.ouroboros-oracle"  # inside the jail's private tmpfs
+# Variables that would steer pytest or the interpreter from outside our argv.
+STRIPPED_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+                "PYTHONSTARTUP", "PYTHONINSPECT", "PYTHONSAFEPATH", "OUROBOROS_ORACLE_OUT")
 
 
 def is_test_file(rel: str) -> bool:
@@ -74,6 +95,7 @@ class TestOutcome:
     output_tail: str = ""
     timed_out: bool = False
     tests: list[str] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
 
     def describe(self) -> str:
         if self.timed_out:
@@ -108,33 +130,107 @@ class Executor(Protocol):
                        env: Mapping[str, str] | None = None) -> ExecResult: ...
 
 
+@dataclass(frozen=True)
+class _RunDir:
+    """A private per-run directory: plugin/ (read-only in the jail) and out/ (the report)."""
+
+    path: Path
+    nonce: str
+
+    @classmethod
+    def create(cls, scratch: Path | None) -> _RunDir:
+        if scratch is not None:
+            scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))  # 0700: host users stay out
+        plugin, out = path / "plugin", path / "out"
+        plugin.mkdir()
+        out.mkdir()
+        shutil.copyfile(PLUGIN_SOURCE, plugin / f"{PLUGIN_MODULE}.py")
+        os.chmod(plugin, 0o755)
+        os.chmod(plugin / f"{PLUGIN_MODULE}.py", 0o644)
+        os.chmod(out, 0o777)  # the jail may map to another uid; the 0700 parent guards it
+        nonce = secrets.token_hex(16)
+        (out / "nonce").write_text(nonce, encoding="ascii")
+        os.chmod(out / "nonce", 0o644)
+        return cls(path, nonce)
+
+    def report(self) -> Report:
+        return read_report(self.path / "out" / "report.json", self.nonce)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
 class TestRunner:
-    """Runs `command + tests` in `root`: through the sandbox executor when one is given,
-    else (explicit opt-in only) as a local process group that timeouts and cancellation
-    kill whole."""
+    """Runs the scoped tests in `root` through the sandbox executor when one is given, else
+    (explicit opt-in only) as a local process group that timeouts and cancellation kill
+    whole. `plugin_autoload` re-enables entry-point plugins; `plugins` are loaded by name."""
 
     __test__ = False
 
     def __init__(self, command: Sequence[str], timeout_s: float,
-                 executor: Executor | None = None, writable: bool = True):
+                 executor: Executor | None = None, writable: bool = True, *,
+                 plugin_autoload: bool = False, plugins: Sequence[str] = ()):
         self.command = [sys.executable if c == "{python}" else c for c in command]
         self.timeout_s = timeout_s
         self.executor = executor
         self.writable = writable
+        self.plugin_autoload = plugin_autoload
+        self.plugins = tuple(plugins)
 
-    async def run(self, root: Path, tests: Sequence[str]) -> TestOutcome:
-        argv = [*self.command, "-q", "-rfE", "-p", "no:cacheprovider", *tests]
-        if self.executor is not None:
-            result = await self.executor(root, argv, self.timeout_s, self.writable)
-            if result.timed_out:
-                return TestOutcome(False, None, duration_s=result.duration_s, timed_out=True,
-                                   tests=list(tests))
-            return _outcome(result.exit_code, result.output, result.duration_s, tests)
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
-        env.pop("PYTEST_ADDOPTS", None)
+    def argv(self, tests: Sequence[str]) -> list[str]:
+        """The command line: safe path, our plugin, no cache, no ini addopts, explicit paths."""
+        cmd = list(self.command)
+        if len(cmd) >= 3 and cmd[1:3] == ["-m", "pytest"]:
+            cmd.insert(1, "-P")
+        extra = [a for name in self.plugins for a in ("-p", name)]
+        # './' keeps a file named like an option ('-o_test.py') a path.
+        paths = [t if t.startswith("/") else f"./{t}" for t in tests]
+        # rootdir and confcutdir pinned to the tree: nodeids match between the base and the
+        # candidate's copy, and no conftest above the tree is picked up.
+        return [*cmd, "-p", PLUGIN_MODULE, *extra, "-p", "no:cacheprovider", "-o", "addopts=",
+                "--rootdir=.", "--confcutdir=.", "-q", "-rfE", *paths]
+
+    def env(self, plugin_dir: str, out_dir: str) -> dict[str, str]:
+        env = {"PYTHONPATH": plugin_dir, "OUROBOROS_ORACLE_OUT": out_dir}
+        if not self.plugin_autoload:
+            env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        return env
+
+    async def run(self, root: Path, tests: Sequence[str], *,
+                  scratch: Path | None = None) -> TestOutcome:
+        """Run `tests` (all of them when empty) in `root`; `scratch` holds the private run
+        dir (a fresh temp dir when None)."""
+        run_dir = await asyncio.to_thread(_RunDir.create, scratch)
+        try:
+            if self.executor is not None:
+                binds = [Bind(run_dir.path / "plugin", f"{JAIL_DIR}/plugin", False),
+                         Bind(run_dir.path / "out", f"{JAIL_DIR}/out", True)]
+                env = self.env(f"{JAIL_DIR}/plugin", f"{JAIL_DIR}/out")
+                result = await self.executor(root, self.argv(tests), self.timeout_s,
+                                             self.writable, binds=binds, env=env)
+                code, text, timed_out, duration = (result.exit_code, result.output,
+                                                   result.timed_out, result.duration_s)
+            else:
+                env = self.env(str(run_dir.path / "plugin"), str(run_dir.path / "out"))
+                code, text, timed_out, duration = await self._local(root, tests, env)
+            report = await asyncio.to_thread(run_dir.report)
+        finally:
+            await asyncio.to_thread(run_dir.remove)
+        if timed_out:
+            report = Report(problem=f"tests timed out after {duration:.0f}s")
+        return _outcome(code, text, duration, tests, report, timed_out)
+
+    async def _local(self, root: Path, tests: Sequence[str],
+                     extra: Mapping[str, str]) -> tuple[int | None, str, bool, float]:
+        env = {k: v for k, v in os.environ.items() if k not in STRIPPED_ENV}
+        env.update(extra, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+        host_path = os.environ.get("PYTHONPATH")
+        if host_path:
+            env["PYTHONPATH"] = f"{extra['PYTHONPATH']}{os.pathsep}{host_path}"
         start = time.monotonic()
         proc = await asyncio.create_subprocess_exec(
-            *argv, cwd=root, env=env, stdin=asyncio.subprocess.DEVNULL,
+            *self.argv(tests), cwd=root, env=env, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             start_new_session=True)
         try:
@@ -143,24 +239,27 @@ class TestRunner:
         except TimeoutError:
             _kill_group(proc)
             await proc.wait()
-            return TestOutcome(False, None, duration_s=time.monotonic() - start,
-                               timed_out=True, tests=list(tests))
+            return None, "", True, time.monotonic() - start
         except BaseException:
             _kill_group(proc)
             with contextlib.suppress(Exception):
                 await asyncio.shield(proc.wait())
             raise
         text = out[-OUTPUT_CAP:].decode("utf-8", "replace")
-        return _outcome(proc.returncode, text, time.monotonic() - start, tests)
+        return proc.returncode, text, False, time.monotonic() - start
 
 
-def _outcome(code: int | None, text: str, duration: float, tests: Sequence[str]) -> TestOutcome:
+def _outcome(code: int | None, text: str, duration: float, tests: Sequence[str],
+             report: Report, timed_out: bool) -> TestOutcome:
+    """Exit code and text are kept for people to read; `passed` comes from the report."""
     failed = list(dict.fromkeys(m.group(2) for m in _FAILED_LINE.finditer(text)))
     summaries = _SUMMARY_LINE.findall(text)
     summary = summaries[-1].strip("= ") if summaries else ""
-    # 5 = no tests collected: nothing contradicts the change.
-    passed = code in (0, 5)
-    return TestOutcome(passed, code, failed, summary, duration, text[-4000:], tests=list(tests))
+    verdict = judge(report, Report.empty(), full_suite=not tests)
+    if not verdict.passed and not failed:
+        failed = [verdict.reason]
+    return TestOutcome(verdict.passed, code, failed, summary or verdict.reason, duration,
+                       text[-4000:], timed_out, list(tests), report)
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:

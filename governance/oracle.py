@@ -1,0 +1,194 @@
+"""The test oracle: reading what really ran, and judging a change against its baseline.
+
+A change is judged on the structured report written by our pytest plugin (oracle_plugin),
+never on pytest's exit code. `judge` is a pure function of two reports:
+
+- the run must be sane: a report exists, carries our nonce, reached sessionfinish, ended
+  with exit status 0 or 1 (or 5, 'no tests'), and collected every file without error;
+- every test that ran after the change passed (a skip or xfail is tolerated only for a test
+  that did not pass in the baseline): a test that fails in the baseline and still fails
+  blocks the op too, named as pre-existing, because the op's own scoped tests must pass;
+- every test that passed in the baseline (the op's base: HEAD plus the human's working
+  tree, before the candidate) still passes: skipped, xfailed, deselected, errors, never ran
+  or missing are regressions, each named;
+- at least one test ran and passed. When the whole suite ran and the repository has no
+  tests at all, the verdict passes with evidence 'none', and GATE then requires a human.
+
+`evidence` says what proves the change: 'baseline' when a test that existed before the
+change passed after it, 'own' when only tests the candidate added passed, 'none' when the
+repository has no tests. GATE raises a change to code to APPROVAL_REQUIRED unless the
+evidence is 'baseline' (a candidate must not grade its own homework).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPORT_CAP = 16 << 20
+OUTCOMES = frozenset({"passed", "failed", "error", "skipped", "xfailed", "xpassed",
+                      "deselected", "collected"})
+GOOD = frozenset({"passed", "xpassed"})
+TOLERATED = frozenset({"skipped", "xfailed", "deselected"})  # only for tests not passing before
+SANE_EXIT = frozenset({0, 1, 5})  # all passed / some failed / none collected
+
+
+@dataclass(frozen=True)
+class Report:
+    """One pytest session as our plugin saw it; `problem` says why there is none."""
+
+    finished: bool = False
+    exitstatus: int | None = None
+    tests: dict[str, str] = field(default_factory=dict)  # nodeid -> outcome
+    collect_errors: tuple[str, ...] = ()
+    problem: str | None = None
+
+    @classmethod
+    def empty(cls) -> Report:
+        """A session that ran nothing, by design (no scoped test exists on this side)."""
+        return cls(finished=True, exitstatus=5)
+
+    def with_outcome(self, nodeid: str) -> str:
+        return self.tests.get(nodeid, "missing")
+
+
+def read_report(path: Path, nonce: str) -> Report:
+    """Parse the plugin's report; anything odd is a Report with a `problem`, never a raise."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return Report(problem="no test report was written (the test process exited "
+                          "before pytest started, or pytest never loaded the oracle plugin)")
+        if path.stat().st_size > REPORT_CAP:
+            return Report(problem=f"the test report is larger than {REPORT_CAP} bytes")
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        return Report(problem=f"the test report is unreadable: {exc}")
+    if not isinstance(data, dict) or not hmac.compare_digest(
+            str(data.get("nonce")).encode(), nonce.encode()):
+        return Report(problem="the test report does not carry this run's nonce (forged, or "
+                      "written by something other than the oracle plugin)")
+    tests = data.get("tests")
+    errors = data.get("collect_errors")
+    if not isinstance(tests, dict) or not isinstance(errors, list):
+        return Report(problem="the test report is malformed")
+    clean = {str(k): (v if v in OUTCOMES else "error") for k, v in tests.items()}
+    status = data.get("exitstatus")
+    return Report(finished=data.get("finished") is True,
+                  exitstatus=status if isinstance(status, int) else None,
+                  tests=clean, collect_errors=tuple(str(e) for e in errors))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    reason: str
+    regressions: tuple[str, ...] = ()
+    evidence: str = "none"  # 'baseline' | 'own' | 'none'
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _session_problem(after: Report) -> str | None:
+    if after.problem:
+        return after.problem
+    if not after.finished:
+        ran = [n for n, o in after.tests.items() if o != "collected"]
+        return ("the test session did not finish: the process exited or was killed after "
+                f"{len(ran)} of {len(after.tests)} tests (os._exit, a signal, or a crash)")
+    if after.exitstatus not in SANE_EXIT:
+        return (f"pytest ended with exit status {after.exitstatus} (interrupted, internal "
+                "error or usage error)")
+    if after.collect_errors:
+        return "collection errors in " + ", ".join(after.collect_errors[:10])
+    return None
+
+
+def _failures(after: Report, baseline: Report) -> list[str]:
+    out = []
+    for nodeid, outcome in sorted(after.tests.items()):
+        if outcome in GOOD:
+            continue
+        before = baseline.with_outcome(nodeid)
+        if outcome in TOLERATED and before not in GOOD:
+            continue
+        if outcome == "collected":
+            outcome = "never ran"
+        note = " (failing before the change too)" if before in ("failed", "error") else ""
+        out.append(f"{nodeid}: {outcome}{note}")
+    return out
+
+
+def _regressions(after: Report, baseline: Report) -> list[str]:
+    return [f"{nodeid}: passed before the change, now {after.with_outcome(nodeid)}"
+            for nodeid, outcome in sorted(baseline.tests.items())
+            if outcome in GOOD and after.with_outcome(nodeid) not in GOOD]
+
+
+def judge(after: Report, baseline: Report, full_suite: bool) -> Verdict:
+    """The oracle's decision for one run (see the module docstring for the rule)."""
+    problem = _session_problem(after)
+    if problem:
+        return Verdict(False, problem)
+    regressions = _regressions(after, baseline)
+    failures = [f for f in _failures(after, baseline)
+                if f.split(": ", 1)[0] not in {r.split(": ", 1)[0] for r in regressions}]
+    counts = {o: sum(1 for v in after.tests.values() if v == o) for o in sorted(OUTCOMES)}
+    counts = {k: v for k, v in counts.items() if v}
+    if regressions or failures:
+        named = regressions + failures
+        head = "; ".join(named[:10]) + (f"; and {len(named) - 10} more" if len(named) > 10
+                                         else "")
+        return Verdict(False, f"regressions: {head}" if regressions else f"failing: {head}",
+                       tuple(regressions), counts=counts)
+    good = [n for n, o in after.tests.items() if o in GOOD]
+    if not good:
+        if full_suite and not after.tests and not baseline.tests:
+            return Verdict(True, "the repository has no tests: nothing proves this change",
+                           evidence="none", counts=counts)
+        return Verdict(False, "no test ran and passed where tests were expected",
+                       counts=counts)
+    evidence = "baseline" if any(n in baseline.tests for n in good) else "own"
+    return Verdict(True, f"{len(good)} passed" + _summary(counts), evidence=evidence,
+                   counts=counts)
+
+
+def _summary(counts: dict[str, int]) -> str:
+    rest = [f"{v} {k}" for k, v in counts.items() if k not in GOOD]
+    return f" ({', '.join(rest)})" if rest else ""
+
+
+def tree_digest(root: Path, files: Sequence[str]) -> str:
+    """A digest of the files under `root` (content, or link target for a symlink): two trees
+    with the same digest give the same baseline for the same tests."""
+    h = hashlib.sha256()
+    for rel in sorted(set(files)):
+        path = root / rel
+        if path.is_symlink():
+            blob = b"L" + os.readlink(path).encode("utf-8", "surrogateescape")
+        elif path.is_file():
+            blob = b"F" + hashlib.sha256(path.read_bytes()).digest()
+        else:
+            continue
+        h.update(rel.encode("utf-8", "surrogateescape") + b"\0" + blob + b"\0")
+    return h.hexdigest()
+
+
+class BaselineCache:
+    """Baseline reports by (base digest, scoped tests); bounded, oldest evicted first."""
+
+    def __init__(self, capacity: int = 16):
+        self.capacity = capacity
+        self._reports: dict[tuple[str, tuple[str, ...] | None], Report] = {}
+
+    def get(self, key: tuple[str, tuple[str, ...] | None]) -> Report | None:
+        return self._reports.get(key)
+
+    def put(self, key: tuple[str, tuple[str, ...] | None], report: Report) -> None:
+        self._reports.pop(key, None)
+        self._reports[key] = report
+        while len(self._reports) > self.capacity:
+            self._reports.pop(next(iter(self._reports)))

@@ -1,0 +1,303 @@
+"""Test weakening: what a candidate's edit of an existing test file takes away (GATE's AST check).
+
+Pure functions over source texts. The rule is append-only: a change to an existing test
+file is autonomous only when every top-level statement of the old file is still there,
+unchanged and in order, and what was added is new tests or new helpers that cannot change
+how the old tests behave. Concretely a change weakens when it
+- removes or renames a test, helper, fixture, import or any other old statement;
+- alters an existing test other than by appending statements to its body (new assertions
+  at the end are fine; a changed assertion, decorator, signature or earlier statement is not);
+- adds skip / xfail markers or pytest.skip / xfail / importorskip / exit calls anywhere;
+- adds module-level code other than new functions, classes, imports and assignments to
+  new names (an added call or attribute assignment at import time can patch the code under
+  test), a `pytestmark`, an autouse fixture, a fixture named like one an old test requests,
+  or setup/teardown hooks in an existing class;
+- adds assertions that cannot fail (`assert True`, `assert 1`, `assert x or True`).
+Deleting a test file, or changing or deleting a non-Python file in a test directory (expected
+outputs), weakens as well. Each finding is one short line for the approval request.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+from dataclasses import dataclass, replace
+
+TEST_DIR_NAMES = frozenset({"test", "tests", "testing"})
+SKIP_NAMES = frozenset({"skip", "skipif", "xfail", "importorskip", "exit", "skipTest",
+                        "SkipTest", "expectedFailure", "skipIf", "skipUnless"})
+SETUP_NAMES = frozenset({"setup_method", "teardown_method", "setup_class", "teardown_class",
+                         "setup", "teardown", "setUp", "tearDown", "setUpClass",
+                         "tearDownClass", "setup_module", "teardown_module",
+                         "setup_function", "teardown_function"})
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def in_test_dir(rel: str) -> bool:
+    """A path inside a test directory (tests/, test/, testing/, test_x/, x_tests/)."""
+    parts = rel.split("/")[:-1]
+    return any(p in TEST_DIR_NAMES or p.startswith("test_") or p.endswith(("_test", "_tests"))
+               for p in parts)
+
+
+def is_test_path(rel: str) -> bool:
+    """A test module anywhere, or any file inside a test directory."""
+    name = posixpath.basename(rel)
+    test_module = name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
+    return test_module or in_test_dir(rel)
+
+
+def _dump(node: ast.AST) -> str:
+    return ast.dump(node, include_attributes=False)
+
+
+def _name(node: ast.stmt) -> str | None:
+    return node.name if isinstance(node, _DEFS) else None
+
+
+def _bound(node: ast.stmt) -> set[str]:
+    """Top-level names a statement binds (targets, imports, defs)."""
+    if isinstance(node, _DEFS):
+        return {node.name}
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    targets = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+        targets = [node.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _skips(node: ast.AST) -> int:
+    """Skip/xfail/exit markers and calls anywhere under `node`."""
+    names = (s.attr if isinstance(s, ast.Attribute) else getattr(s, "id", None)
+             for s in ast.walk(node))
+    return sum(1 for n in names if n in SKIP_NAMES)
+
+
+def _trivial_asserts(node: ast.AST) -> int:
+    def always_true(test: ast.expr) -> bool:
+        if isinstance(test, ast.Constant):
+            return bool(test.value)
+        if isinstance(test, ast.Tuple | ast.List | ast.Set | ast.Dict):
+            return bool(getattr(test, "elts", None) or getattr(test, "keys", None))
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+            return any(always_true(v) for v in test.values)
+        return False
+
+    return sum(1 for s in ast.walk(node) if isinstance(s, ast.Assert) and always_true(s.test))
+
+
+def _autouse(node: ast.stmt) -> bool:
+    return isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+        isinstance(k, ast.keyword) and k.arg == "autouse"
+        for d in node.decorator_list for k in ast.walk(d))
+
+
+def _params(node: ast.stmt) -> set[str]:
+    """Fixture names the old tests request (their parameter names)."""
+    return {a.arg for s in ast.walk(node) if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
+            for a in s.args.args + s.args.kwonlyargs}
+
+
+def _function_change(old: ast.stmt, new: ast.stmt, where: str) -> list[str]:
+    """An old function kept its name: only appending to the body is allowed."""
+    if not isinstance(new, type(old)):
+        return [f"{where} is no longer the same kind of definition"]
+    assert isinstance(old, ast.FunctionDef | ast.AsyncFunctionDef)
+    assert isinstance(new, ast.FunctionDef | ast.AsyncFunctionDef)
+    if [_dump(d) for d in old.decorator_list] != [_dump(d) for d in new.decorator_list]:
+        return [f"{where}: decorators changed"]
+    if _dump(old.args) != _dump(new.args) or _dump(old.returns or ast.Pass()) != _dump(
+            new.returns or ast.Pass()):
+        return [f"{where}: signature changed"]
+    head = new.body[: len(old.body)]
+    if [_dump(s) for s in head] != [_dump(s) for s in old.body]:
+        return [f"{where}: existing statements or assertions changed or removed"]
+    return []
+
+
+def _class_change(old: ast.ClassDef, new: ast.stmt, sc: _Scope) -> list[str]:
+    if not isinstance(new, ast.ClassDef):
+        return [f"{sc.where} is no longer a class"]
+    if ([_dump(d) for d in old.decorator_list] != [_dump(d) for d in new.decorator_list]
+            or [_dump(b) for b in old.bases] != [_dump(b) for b in new.bases]
+            or [_dump(k) for k in old.keywords] != [_dump(k) for k in new.keywords]):
+        return [f"{sc.where}: decorators or bases changed"]
+    return _body_change(old.body, new.body, sc)
+
+
+def _chain_root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _inert(node: ast.AST | None) -> bool:
+    """An expression evaluated at import that cannot run arbitrary code: no calls except
+    `pytest.*` ones (marks, param, fixture), no walrus, no await."""
+    if node is None:
+        return True
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.NamedExpr | ast.Await | ast.Yield | ast.YieldFrom):
+            return False
+        if isinstance(sub, ast.Call) and _chain_root(sub.func) != "pytest":
+            return False
+    return True
+
+
+def _import_targets(node: ast.Import | ast.ImportFrom, package: str) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {a.name for a in node.names}
+    base = node.module or ""
+    if node.level:
+        parts = package.split(".") if package else []
+        parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+        base = ".".join([*parts, *([base] if base else [])])
+    return {base, *(f"{base}.{a.name}" if base else a.name for a in node.names)}
+
+
+def _import_time_code(node: ast.stmt) -> str | None:
+    """Why an added def/class/assign would run code at import, or None."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        parts = [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]
+        return None if all(_inert(p) for p in parts) else "runs code in a decorator or default"
+    if isinstance(node, ast.ClassDef):
+        if not all(_inert(p) for p in [*node.decorator_list, *node.bases]):
+            return "runs code in a class decorator or base"
+        for stmt in node.body:
+            if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.Pass
+                              | ast.Expr | ast.Assign | ast.AnnAssign | ast.ClassDef):
+                return "runs code in a class body"
+            why = _import_time_code(stmt)
+            if why:
+                return why
+        return None
+    if isinstance(node, ast.Expr):
+        return None if isinstance(node.value, ast.Constant) else "runs an expression"
+    if isinstance(node, ast.Assign | ast.AnnAssign):
+        return None if _inert(node.value) else "assigns the result of a call"
+    return None
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What additions are checked against: the old names, requested fixtures, the modules
+    the candidate writes, and the test module's package (for relative imports)."""
+
+    old_names: frozenset[str]
+    requested: frozenset[str]
+    candidate_modules: frozenset[str]
+    package: str
+    where: str
+    in_class: bool
+
+
+def _added(node: ast.stmt, sc: _Scope) -> list[str]:
+    """What an added statement may not be (see the module docstring)."""
+    name, where = _name(node), sc.where or "module"
+    label = f"{sc.where}.{name}" if sc.where and name else (name or where)
+    allowed = (*_DEFS, ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.Expr)
+    if not isinstance(node, allowed):
+        return [f"{where}: adds code ({type(node).__name__}, line {node.lineno}) that runs "
+                "at import"]
+    found = []
+    why = _import_time_code(node)
+    if why:
+        found.append(f"{label}: {why} at import (line {node.lineno})")
+    bound = _bound(node)
+    if bound & sc.old_names:
+        found.append(f"{label}: rebinds existing name(s) {', '.join(sorted(bound & sc.old_names))}")
+    hooks = sorted(b for b in bound if b.startswith("pytest_") or b == "pytestmark")
+    if hooks:
+        found.append(f"{where}: adds {', '.join(hooks)} (a mark, hook or plugin list)")
+    if isinstance(node, ast.Assign) and not all(isinstance(t, ast.Name) for t in node.targets):
+        found.append(f"{where}: assigns to an attribute or item at import")
+    if _autouse(node):
+        found.append(f"{label}: adds an autouse fixture")
+    if name and name in sc.requested and not name.startswith("test"):
+        found.append(f"{label}: defines a fixture an existing test requests")
+    if sc.in_class and name in SETUP_NAMES:
+        found.append(f"{label}: adds a setup/teardown hook to an existing class")
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        hit = sorted(m for m in _import_targets(node, sc.package) for c in sc.candidate_modules
+                     if m == c or m.startswith(c + ".") or c.startswith(m + "."))
+        if hit:
+            found.append(f"{where}: imports {hit[0]}, which this change writes (its import-time "
+                         "code would run beside the existing tests)")
+    return found
+
+
+def _body_change(old: list[ast.stmt], new: list[ast.stmt], sc: _Scope) -> list[str]:
+    """Old statements must survive in order; kept defs are compared; additions are vetted."""
+    found: list[str] = []
+    new_by_name = {_name(s): s for s in new if _name(s)}
+    sc = replace(sc, old_names=frozenset().union(*(_bound(s) for s in old)),
+                 requested=frozenset().union(*(_params(s) for s in old)))
+    kept: set[int] = set()
+    cursor = 0
+    for stmt in old:
+        name = _name(stmt)
+        if name is not None:
+            label = f"{sc.where}.{name}" if sc.where else name
+            if name not in new_by_name:
+                found.append(f"removes or renames {label}")
+                continue
+            match = new_by_name[name]
+            kept.add(id(match))
+            if isinstance(stmt, ast.ClassDef):
+                found += _class_change(stmt, match, replace(sc, where=label, in_class=True))
+            else:
+                found += _function_change(stmt, match, label)
+            continue
+        dump = _dump(stmt)
+        hit = next((i for i in range(cursor, len(new)) if _dump(new[i]) == dump), None)
+        if hit is None:
+            found.append(f"{sc.where or 'module'}: changes or removes the statement at line "
+                         f"{stmt.lineno}")
+            continue
+        kept.add(id(new[hit]))
+        cursor = hit + 1
+    for stmt in new:
+        if id(stmt) not in kept:
+            found += _added(stmt, sc)
+    return found
+
+
+def module_name(rel: str) -> str:
+    """The dotted module a repo path imports as ('calc/__init__.py' -> 'calc')."""
+    stem = rel[:-3] if rel.endswith(".py") else rel
+    parts = stem.split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def weakenings(rel: str, old: str | None, new: str | None,
+               candidate_files: frozenset[str] = frozenset()) -> list[str]:
+    """What a change to test file `rel` weakens ([] when it only adds); None = absent.
+    `candidate_files` are all the paths the change writes (their modules may not be newly
+    imported by an existing test file)."""
+    if old is None:
+        return []  # a new file only adds
+    if new is None:
+        return [f"{rel}: deletes a test file"]
+    if not rel.endswith(".py"):
+        return [] if old == new else [f"{rel}: changes a test data file"]
+    try:
+        old_tree = ast.parse(old)
+    except SyntaxError:
+        return [f"{rel}: the old file does not parse, so the change cannot be compared"]
+    try:
+        new_tree = ast.parse(new)
+    except SyntaxError:
+        return [f"{rel}: the new file does not parse"]
+    modules = frozenset(module_name(f) for f in candidate_files if f.endswith(".py")) - {
+        module_name(rel)}
+    scope = _Scope(frozenset(), frozenset(), modules, module_name(rel).rpartition(".")[0], "",
+                   False)
+    found = [f"{rel}: {f}" for f in _body_change(old_tree.body, new_tree.body, scope)]
+    if _skips(new_tree) > _skips(old_tree):
+        found.append(f"{rel}: adds skip/xfail/exit markers or calls")
+    if _trivial_asserts(new_tree) > _trivial_asserts(old_tree):
+        found.append(f"{rel}: adds an assertion that cannot fail")
+    return found
