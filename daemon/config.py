@@ -80,6 +80,10 @@ class GovernanceSection(_Section):
     l2_timebox_s: float = Field(default=120.0, gt=0)
     context_expansion: bool = True
     test_command: list[str] = Field(default=["{python}", "-m", "pytest"], min_length=1)
+    # The oracle's test process: entry-point plugins stay off unless this is true; plugins
+    # the repo's tests need (e.g. "pytest_asyncio.plugin") are safer named here instead.
+    pytest_plugin_autoload: bool = False
+    pytest_plugins: list[str] = Field(default_factory=list)
     protected_globs: list[str] = Field(default_factory=list)
     approval_globs: list[str] = Field(default_factory=list)
     notify_globs: list[str] = Field(default_factory=list)

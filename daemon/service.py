@@ -311,12 +311,13 @@ class Daemon:
                 ask_timeout_s=t.ask_timeout_s, min_exploration_calls=t.min_exploration_calls,
                 allow_unsandboxed_tests=t.allow_unsandboxed_tests),
                 self.jail_reason, home, self.mcp)
+        oracle = {"plugin_autoload": g.pytest_plugin_autoload, "plugins": g.pytest_plugins}
         return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
                          policy=policy_from(self.settings), provider=self.provider, git=self.git,
                          validate_runner=TestRunner(g.test_command, g.validate_timeout_s,
-                                                    executor, writable=True),
+                                                    executor, writable=True, **oracle),
                          verify_runner=TestRunner(g.test_command, g.verify_timeout_s,
-                                                  executor, writable=False),
+                                                  executor, writable=False, **oracle),
                          approvals=self.approvals, ledger=self.ledger, tools=venom,
                          questions=self.questions)
 

@@ -34,6 +34,7 @@ _FAILED_LINE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
 _SUMMARY_LINE = re.compile(r"^=*\s*(.*\b(?:passed|failed|error|errors|no tests ran)\b.*?)\s*=*$",
                            re.MULTILINE)
 OUTPUT_CAP = 64 * 1024
+_PLUGIN_NAME = re.compile(r"[A-Za-z_][\w.]*")
 PLUGIN_SOURCE = Path(__file__).with_name("oracle_plugin.py")
 PLUGIN_MODULE = "_ouroboros_oracle"
 JAIL_DIR = "/tmp/.ouroboros-oracle"  # inside the jail's private tmpfs
@@ -176,6 +177,9 @@ class TestRunner:
         self.executor = executor
         self.writable = writable
         self.plugin_autoload = plugin_autoload
+        bad = [p for p in plugins if not _PLUGIN_NAME.fullmatch(p)]
+        if bad:
+            raise ValueError(f"pytest plugin names must be module names, not {bad}")
         self.plugins = tuple(plugins)
 
     def argv(self, tests: Sequence[str]) -> list[str]:
