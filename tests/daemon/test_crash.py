@@ -1,0 +1,252 @@
+"""kill -9 a real daemon in the middle of a three-file op, then recover: nothing is worse.
+
+Each trial starts `python -m daemon.cli run` on a fresh repo holding the human's staged,
+unstaged and untracked work, commits a TODO, and lets the replay model answer with a
+three-file candidate (modify, modify, create). The daemon is SIGKILLed (with its process
+group, git children included) either at a named crash point (governance/crashpoints.py)
+or at a random moment of the op. Start-up recovery then runs, and the trial checks: the
+op's files are all old or all new; all new iff its commit is in HEAD's history iff its
+one terminal row is COMPLETE; `git status` shows exactly the human's work, byte for byte;
+no index.lock, no temp file, no sandbox, no snapshot left.
+
+OUROBOROS_CRASH_TRIALS raises the trial count (default 22: every named point twice plus
+six random kills); OUROBOROS_CRASH_SEED changes the random kills.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from daemon.recovery import recover
+from governance.crashpoints import ENV, POINTS
+from governance.gitops import GitOps
+from governance.index_sync import MARKER
+from ledger import Ledger
+from tests.helpers import OPS_FIXED, OPS_PY, git, make_repo
+
+pytestmark = pytest.mark.slow
+
+TODO_OPS = OPS_PY.replace("def clamp(x, lo, hi):\n",
+                          "def clamp(x, lo, hi):\n    # TODO: clamp x into [lo, hi]\n")
+OLD = {"calc/ops.py": TODO_OPS, "calc/consts.py": "LIMIT = 10\n", "calc/extra.py": None}
+NEW = {"calc/ops.py": OPS_FIXED, "calc/consts.py": "LIMIT = 11\n",
+       "calc/extra.py": "def double(x):\n    return 2 * x\n"}
+HUMAN_STATUS = {"M  notes.txt", " M README.md", "?? scratch.txt"}
+HUMAN_FILES = ("notes.txt", "README.md", "scratch.txt")
+# Named points, with the files each must leave (recovery then keeps or restores them).
+LANDS = {"apply_after_snapshot": False, "atomic_before_rename": False,
+         "apply_between_files": False, "commit_before_update_ref": False,
+         "commit_after_update_ref": True, "index_sync_locked": True,
+         "before_terminal_row": True, "after_terminal_row": True}
+RANDOM_KILLS = 6
+OP_WINDOW_S = 2.5  # random kills fall within this long after the op's first ledger row
+TEMP = re.compile(r"\..+\.tmp")
+READY = re.compile(rb'"to": "(ACTIVE|DEGRADED)"')
+
+
+def _trials() -> list[str]:
+    assert set(LANDS) == set(POINTS), "every crash point is tried"
+    named = list(LANDS) * 2
+    total = int(os.environ.get("OUROBOROS_CRASH_TRIALS") or len(named) + RANDOM_KILLS)
+    plan = named[:total] + ["random"] * max(0, min(RANDOM_KILLS, total - len(named)))
+    while len(plan) < total:  # more trials locally: alternate random and named kills
+        plan.append("random" if len(plan) % 2 else named[len(plan) % len(named)])
+    return [f"{kind}-{n}" for n, kind in enumerate(plan)]
+
+
+def _setup(tmp: Path) -> tuple[Path, Path]:
+    repo = make_repo(tmp)
+    (repo / "calc" / "consts.py").write_text(OLD["calc/consts.py"])
+    git(repo, "add", "calc/consts.py")
+    git(repo, "commit", "-qm", "consts")
+    candidate = {"schema": "candidate.1", "rationale": "resolve the TODO",
+                 "files": [{"file_path": p, "full_content": c} for p, c in NEW.items()]}
+    turn = {"purpose": "generate", "text": json.dumps(candidate), "cost_usd": 0.001}
+    (tmp / "script.jsonl").write_text(json.dumps(turn) + "\n")
+    config = tmp / "ouroboros.toml"
+    config.write_text(
+        f'[provider]\nname = "replay"\nreplay_script = "{tmp / "script.jsonl"}"\n'
+        '[daemon]\nshutdown_grace_s = 1.0\n[intake]\ndebounce_s = 0.1\n'
+        '[governance]\nnotify_apply_delay_s = 0\n')
+    # The human's work in progress, which nothing may touch.
+    (repo / "notes.txt").write_text("staged by the human\n")
+    git(repo, "add", "notes.txt")
+    (repo / "README.md").write_text("# calc\nunstaged human edit\n")
+    (repo / "scratch.txt").write_text("untracked human file\n")
+    return repo, config
+
+
+def _db(state: Path) -> sqlite3.Connection:
+    """Read-only: never create the ledger before the daemon does."""
+    return sqlite3.connect(f"file:{state / 'ledger.sqlite3'}?mode=ro", uri=True, timeout=2)
+
+
+def _ops(state: Path) -> int:
+    try:
+        with _db(state) as db:
+            return db.execute("SELECT COUNT(*) FROM operations").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _run_daemon_until_killed(repo: Path, config: Path, tmp: Path, crash_at: str,
+                             rng: random.Random) -> int:
+    """Start the daemon, start the op, and return the daemon's exit status (-9 = killed)."""
+    env = {**os.environ, ENV: crash_at if crash_at != "random" else ""}
+    log_path = tmp / "daemon.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", "--repo",
+                                 str(repo), "--config", str(config)], env=env, stdout=log,
+                                stderr=log, start_new_session=True)
+    try:
+        _wait(lambda: READY.search(log_path.read_bytes()) or proc.poll() is not None, 30,
+              "the daemon to start")
+        assert proc.poll() is None, log_path.read_text()[-3000:]
+        time.sleep(0.2)  # the watcher starts right after ready
+        (repo / "calc" / "ops.py").write_text(TODO_OPS)
+        time.sleep(0.3)
+        git(repo, "commit", "-qm", "note a TODO", "--", "calc/ops.py")
+        _wait_for_op(proc, repo)
+        if crash_at == "random":
+            time.sleep(rng.uniform(0, OP_WINDOW_S))
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # the op reaches the point, or ends without reaching it (then we stop)
+            _wait(lambda: proc.poll() is not None or _finished(repo), 60, "the crash")
+            if proc.poll() is None:
+                proc.terminate()  # never reached: exits 0, and the trial fails on that
+        return proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _wait_for_op(proc: subprocess.Popen, repo: Path) -> None:
+    """Until the op is in the ledger (touching the TODO file again if the watcher missed
+    the first event) or the daemon is gone."""
+    state = repo / ".ouroboros"
+    deadline = time.monotonic() + 60
+    touch = time.monotonic() + 3
+    while proc.poll() is None and _ops(state) == 0:
+        assert time.monotonic() < deadline, "no op started"
+        if time.monotonic() > touch:
+            os.utime(repo / "calc" / "ops.py")
+            touch = time.monotonic() + 3
+        time.sleep(0.02)
+
+
+def _finished(repo: Path) -> bool:
+    try:
+        rows = _terminal_rows(repo / ".ouroboros")
+    except sqlite3.Error:
+        return False
+    return bool(rows) and all(rows.values())
+
+
+def _evidence(repo: Path, point: str) -> None:
+    """The kill left the state the point is about (else the trial tests nothing)."""
+    status = git(repo, "status", "--porcelain", "--untracked-files=all")
+    if point == "atomic_before_rename":
+        assert [p for p in (repo / "calc").iterdir() if TEMP.fullmatch(p.name)], status
+    if point == "commit_after_update_ref":
+        assert "MM calc/ops.py" in status.splitlines(), status
+    if point == "index_sync_locked":
+        assert (repo / ".git" / "index.lock").exists() and (repo / ".git" / MARKER).exists()
+
+
+async def _recover(repo: Path) -> list[str]:
+    ledger = await Ledger.open(repo / ".ouroboros" / "ledger.sqlite3")
+    try:
+        return await recover(ledger, GitOps(repo), repo / ".ouroboros")
+    finally:
+        await ledger.close()
+
+
+def _terminal_rows(state: Path) -> dict[str, list[str]]:
+    with _db(state) as db:
+        ops = [r[0] for r in db.execute("SELECT op_id FROM operations")]
+        return {op: [r[0] for r in db.execute(
+            "SELECT to_phase FROM transitions WHERE op_id = ? AND to_phase IN "
+            "('COMPLETE','POSTMORTEM','CANCELLED','BLOCKED','FAILED_PERMANENT')", (op,))]
+            for op in ops}
+
+
+def _files(repo: Path) -> dict[str, str | None]:
+    return {rel: (repo / rel).read_text() if (repo / rel).exists() else None for rel in NEW}
+
+
+def _check(repo: Path, human: dict, todo_head: str) -> dict[str, str]:
+    """Every invariant of a recovered repo; returns {op_id: terminal phase}."""
+    state = repo / ".ouroboros"
+    files = _files(repo)
+    assert files in (OLD, NEW), f"files neither all-old nor all-new: {files}"
+    rows = _terminal_rows(state)
+    assert all(len(r) == 1 for r in rows.values()), f"terminal rows per op: {rows}"
+    committed = GitOps(repo).op_commits()
+    for op_id, [phase] in rows.items():
+        assert (phase == "COMPLETE") == (op_id in committed), (op_id, phase, committed)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    if files == NEW:
+        assert len(committed) == 1 and git(repo, "rev-parse", "HEAD~1").strip() == todo_head
+        shown = git(repo, "show", "--name-only", "--format=", "HEAD").split()
+        assert sorted(shown) == sorted(NEW)
+    else:
+        assert head == todo_head and not committed
+    status = set(git(repo, "status", "--porcelain", "--untracked-files=all").splitlines())
+    assert status == HUMAN_STATUS, status
+    assert {"staged": git(repo, "diff", "--cached"), "unstaged": git(repo, "diff"),
+            **{f: (repo / f).read_bytes() for f in HUMAN_FILES}} == human
+    assert not (repo / ".git" / "index.lock").exists()
+    assert not (repo / ".git" / MARKER).exists()
+    temps = [p for p in repo.rglob("*") if TEMP.fullmatch(p.name) and ".git" not in p.parts]
+    assert temps == []
+    for scratch in ("sandboxes", "oracle", "rollback"):
+        assert not (state / scratch).exists() or not list((state / scratch).iterdir())
+    return {op: r[0] for op, r in rows.items()}
+
+
+@pytest.mark.parametrize("trial", _trials())
+def test_kill_9_then_recover(trial: str, short_tmp: Path):
+    kind, n = trial.rsplit("-", 1)
+    seed = int(os.environ.get("OUROBOROS_CRASH_SEED", "8")) * 1000 + int(n)
+    repo, config = _setup(short_tmp)
+    human = {"staged": git(repo, "diff", "--cached"), "unstaged": git(repo, "diff"),
+             **{f: (repo / f).read_bytes() for f in HUMAN_FILES}}
+    crash_at = (f"atomic_before_rename:{repo}/calc/consts.py"
+                if kind == "atomic_before_rename" else kind)
+    code = _run_daemon_until_killed(repo, config, short_tmp, crash_at, random.Random(seed))
+    log = (short_tmp / "daemon.log").read_text(errors="replace")[-3000:]
+    if kind != "random":
+        assert code == -signal.SIGKILL, f"crash point {kind} never reached:\n{log}"
+        _evidence(repo, kind)
+    todo_head = git(repo, "log", "--format=%H", "-1", "--grep=note a TODO").strip()
+    notes = asyncio.run(_recover(repo))
+    phases = _check(repo, human, todo_head)
+    if kind != "random":
+        expected = "COMPLETE" if LANDS[kind] else "POSTMORTEM"
+        assert list(phases.values()) == [expected], (phases, notes, log)
+    # Recovery is idempotent: a second run (a kill during the first) changes nothing.
+    assert asyncio.run(_recover(repo)) == []
+    assert _check(repo, human, todo_head) == phases
