@@ -2,13 +2,24 @@
 
 A marker in a file with uncommitted human edits is held back until the file is clean
 (committed): the daemon never works on top of someone's in-progress edit.
+
+"Could not look" is never read as "nothing to do": a file that exists but cannot be read
+(EMFILE, EIO, EACCES, ...) or whose git state cannot be asked raises instead of looking
+empty; the sensor retries it with a short bounded backoff, and if it still fails the file
+stays pending, is logged, and is looked at again on the next file or git event (the watcher
+also sends a periodic one). Only a file that is gone, not a regular file, binary, huge or
+not UTF-8 counts as having no markers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import hashlib
+import os
 import re
-from collections.abc import Awaitable, Callable, Iterable
+import stat
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +31,9 @@ MARKER = re.compile(r"#\s*(TODO|FIXME|HACK)\b[:\s]*(.*)$")
 URGENCY = {"FIXME": Urgency.NORMAL, "TODO": Urgency.LOW, "HACK": Urgency.LOW}
 MAX_SCAN_BYTES = 1_000_000
 SOURCE = "todo_scanner"
+RETRY_DELAYS_S = (0.1, 0.5, 2.0)  # after a failed look, within one batch; then "pending"
+# open() errors that mean "there is no readable source here", not "could not read it now"
+NOT_A_SOURCE = {errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENXIO, errno.ENAMETOOLONG}
 
 log = structlog.get_logger("sensors.todo")
 
@@ -40,20 +54,64 @@ def scan_text(text: str) -> list[TodoHit]:
     return hits
 
 
+class SourceReadError(Exception):
+    """A file that exists could not be read (or its git state asked): look again later."""
+
+    def __init__(self, path: Path | str, cause: BaseException):
+        super().__init__(f"{path}: {type(cause).__name__}: {cause}")
+        self.path = path
+        self.cause = cause
+
+
 def read_source(path: Path) -> str | None:
-    """The file's text, or None when it is missing, binary, huge or not UTF-8."""
+    """The file's text, or None when it is not a scannable source: missing, not a regular
+    file (a FIFO is never opened for a blocking read), binary, huge or not UTF-8.
+    Raises SourceReadError when the file is there but reading it failed."""
     try:
-        if not path.is_file() or path.stat().st_size > MAX_SCAN_BYTES:
+        if not stat.S_ISREG(os.stat(path).st_mode):
             return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if b"\x00" in data:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno in NOT_A_SOURCE:
+            return None
+        raise SourceReadError(path, exc) from exc
+    try:
+        info = os.fstat(fd)  # what was opened, not what was stat'ed a moment ago
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SCAN_BYTES:
+            return None
+        data = _read_at_most(fd, MAX_SCAN_BYTES + 1)
+    except OSError as exc:
+        raise SourceReadError(path, exc) from exc
+    finally:
+        os.close(fd)
+    if len(data) > MAX_SCAN_BYTES or b"\x00" in data:
         return None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0 and (chunk := os.read(fd, min(left, 1 << 16))):
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def is_source_path(rel: str) -> bool:
+    """A Python file whose name is valid UTF-8 (the watcher hands on undecodable names as
+    surrogate escapes; such a module cannot be imported and its name cannot be logged)."""
+    if not rel.endswith(".py"):
+        return False
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        log.info("todo scan skips a file whose name is not UTF-8", file=ascii(rel))
+        return False
+    return True
 
 
 def envelope_for(rel: str, hits: list[TodoHit], session_id: str) -> SignalEnvelope:
@@ -73,22 +131,57 @@ Emit = Callable[[SignalEnvelope], Awaitable[bool]]
 
 class TodoSensor:
     def __init__(self, root: Path, session_id: str, emit: Emit,
-                 is_dirty: Callable[[list[str]], Awaitable[list[str]]]):
+                 is_dirty: Callable[[list[str]], Awaitable[list[str]]],
+                 retry_delays_s: Sequence[float] = RETRY_DELAYS_S):
         self.root = root
         self.session_id = session_id
         self.emit = emit
         self.is_dirty = is_dirty
-        self.pending: set[str] = set()  # files with markers waiting for a commit
+        self.retry_delays_s = tuple(retry_delays_s)
+        self.pending: set[str] = set()  # files with markers waiting for a commit, or unread
+        self.unreadable: dict[str, str] = {}  # pending because the last look failed: why
+        self._reported: dict[str, str] = {}  # the error last logged per file
 
     async def on_paths(self, paths: Iterable[str]) -> None:
         """React to changed repo-relative paths (already debounced)."""
-        for rel in sorted({p for p in paths if p.endswith(".py")} | self.pending):
-            await self._consider(rel)
+        fresh = {p for p in paths if p.endswith(".py") and p not in self.pending}
+        await self._consider_all(sorted({p for p in fresh if is_source_path(p)}
+                                        | self.pending))
 
     async def on_git_change(self) -> None:
         """A commit or index change may have made held-back files clean."""
-        for rel in sorted(self.pending):
-            await self._consider(rel)
+        await self._consider_all(sorted(self.pending))
+
+    async def _consider_all(self, rels: list[str]) -> None:
+        """Look at each file; retry the failed ones with a bounded backoff; what still
+        fails stays pending and is logged, so the next event looks again."""
+        failed = await self._look(rels)
+        for delay in self.retry_delays_s:
+            if not failed:
+                return
+            await asyncio.sleep(delay)
+            failed = await self._look(sorted(failed))
+        for rel, why in failed.items():
+            if self._reported.get(rel) != why:  # once per distinct error, not every rescan
+                self._reported[rel] = why
+                log.warning("todo file could not be read; kept pending for the next event",
+                            file=rel, error=why, attempts=1 + len(self.retry_delays_s))
+
+    async def _look(self, rels: list[str]) -> dict[str, str]:
+        """One pass; {file: error} for those that could not be looked at."""
+        failed: dict[str, str] = {}
+        for rel in rels:
+            try:
+                await self._consider(rel)
+            except Exception as exc:  # a read, git or emit failure: keep it, say why
+                why = str(exc) if isinstance(exc, SourceReadError) \
+                    else f"{type(exc).__name__}: {exc}"
+                failed[rel] = self.unreadable[rel] = why
+                self.pending.add(rel)
+            else:
+                self.unreadable.pop(rel, None)
+                self._reported.pop(rel, None)
+        return failed
 
     async def _consider(self, rel: str) -> None:
         text = read_source(self.root / rel)
@@ -101,5 +194,5 @@ class TodoSensor:
                 log.info("todo held until committed", file=rel, markers=len(hits))
             self.pending.add(rel)
             return
-        self.pending.discard(rel)
         await self.emit(envelope_for(rel, hits, self.session_id))
+        self.pending.discard(rel)  # only once the envelope is out

@@ -5,11 +5,19 @@ Only what can carry work is watched: the root (non-recursively), each top-level 
 except `.git` and the state dir (recursively, including ones created later), and `.git/`
 plus `.git/refs` for commits and staging. The daemon's own churn (sandboxes, rollback
 snapshots, the ledger) and `.git/objects` never reach inotify.
+
+Nothing a sensor or the file system does stops the watcher: a failing callback is logged and
+the loop goes on; an event the handler cannot turn into a path is logged, never raised in
+watchdog's thread (which would end event delivery for good); a directory that cannot be
+watched is logged. After `rescan_s` without events the watcher calls `on_git` anyway, so files
+a sensor keeps pending (held for a commit, or unreadable a moment ago) are looked at again
+even in a quiet repository, and a missed inotify event is not lost forever.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -20,6 +28,7 @@ from watchdog.observers import Observer
 log = structlog.get_logger("sensors.watcher")
 GIT_SIGNALS = ("HEAD", "index", "ORIG_HEAD")  # basenames under .git that mean a commit/stage
 IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv", "venv"}
+RESCAN_S = 30.0  # quiet time after which pending files are looked at again
 
 
 class _Handler(FileSystemEventHandler):
@@ -27,12 +36,17 @@ class _Handler(FileSystemEventHandler):
         self.push = push
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        """Runs in watchdog's thread: an exception here would stop all event delivery."""
         if event.event_type in ("opened", "closed_no_write"):
             return
         for attr in ("src_path", "dest_path"):
             path = getattr(event, attr, "")
-            if path:
-                self.push(path if isinstance(path, str) else path.decode())
+            if not path:
+                continue
+            try:
+                self.push(os.fsdecode(path))
+            except Exception as exc:  # e.g. the loop is closing; the event is dropped, said
+                log.warning("watch event dropped", error=f"{type(exc).__name__}: {exc}")
 
 
 class RepoWatcher:
@@ -40,8 +54,9 @@ class RepoWatcher:
 
     def __init__(self, root: Path, state_dir: Path, debounce_s: float,
                  on_paths: Callable[[set[str]], Awaitable[None]],
-                 on_git: Callable[[], Awaitable[None]]):
+                 on_git: Callable[[], Awaitable[None]], *, rescan_s: float = RESCAN_S):
         self.root = root.resolve()
+        self.rescan_s = rescan_s
         self.state_dir = state_dir.resolve()
         self.debounce_s = debounce_s
         self.on_paths = on_paths
@@ -85,9 +100,15 @@ class RepoWatcher:
                 observer.schedule(handler, str(git_dir / "refs"), recursive=True)
 
     def _watch_dir(self, observer: Observer, handler: _Handler, child: Path) -> None:
-        if child not in self._watched and self._watchable(child):
-            observer.schedule(handler, str(child), recursive=True)
-            self._watched.add(child)
+        """Watch a top-level directory; one that vanished or cannot be watched (inotify
+        limits) is logged and skipped, never allowed to end the watcher."""
+        try:
+            if child not in self._watched and self._watchable(child):
+                observer.schedule(handler, str(child), recursive=True)
+                self._watched.add(child)
+        except (OSError, RuntimeError) as exc:
+            log.warning("directory not watched", path=str(child),
+                        error=f"{type(exc).__name__}: {exc}")
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -99,6 +120,9 @@ class RepoWatcher:
         try:
             while True:
                 batch = await self._batch()
+                if not batch:  # quiet for rescan_s: let sensors look at pending files again
+                    await self._safe(self.on_git())
+                    continue
                 for raw in batch:  # a new top-level directory gets its own recursive watch
                     path = Path(raw)
                     if path.parent == self.root:
@@ -109,8 +133,13 @@ class RepoWatcher:
             await asyncio.to_thread(observer.join, 5)
 
     async def _batch(self) -> set[str]:
-        """Wait for one event, then keep collecting until `debounce_s` of quiet."""
-        batch = {await self._queue.get()}
+        """Wait for one event, then keep collecting until `debounce_s` of quiet; empty when
+        no event came for `rescan_s`."""
+        try:
+            async with asyncio.timeout(self.rescan_s):
+                batch = {await self._queue.get()}
+        except TimeoutError:
+            return set()
         while True:
             try:
                 async with asyncio.timeout(self.debounce_s):
@@ -119,12 +148,19 @@ class RepoWatcher:
                 return batch
 
     async def _deliver(self, raw: set[str]) -> None:
-        kinds = {self.classify(p) for p in raw} - {None}
+        kinds = {self._classify_safely(p) for p in raw} - {None}
         paths = {k for k in kinds if k != "git"}
         if paths:
             await self._safe(self.on_paths(paths))
         if "git" in kinds:
             await self._safe(self.on_git())
+
+    def _classify_safely(self, raw: str) -> str | None:
+        try:
+            return self.classify(raw)
+        except (OSError, ValueError) as exc:  # an odd path is one lost event, not the loop
+            log.warning("watch event not understood", path=ascii(raw), error=str(exc))
+            return None
 
     async def _safe(self, work: Awaitable[None]) -> None:
         """A sensor error is logged, never allowed to stop the watcher."""
