@@ -107,10 +107,11 @@ def _lstat_at(dir_fd: int, name: str, rel: str) -> os.stat_result | None:
 
 def _open_root(root: Path) -> int:
     # The root is the caller's own directory (a sandbox it made), so it is opened as given.
+    # A missing root is an error, never "the file is missing".
     try:
         return os.open(os.fspath(root), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
-        raise _fail(exc, str(root), str(root), "open root") from None
+        raise UnsafePath(f"root {str(root)!r} cannot be opened: {exc.strerror or exc}") from None
 
 
 def _step(fd: int, name: str, rel: str, create: bool) -> int:

@@ -81,6 +81,8 @@ def _path_problem(rel: str, kind: str, ctx: PolicyContext) -> str | None:
     """Why path argument `rel` is refused for a tool working on `kind`, or None."""
     if rel in _ROOT:
         return "the repository root is not a file" if kind == "file" else None
+    if rel.startswith("-"):  # run_tests passes paths to pytest's argv
+        return f"{rel[:80]!r} looks like a command-line option, not a path"
     try:
         norm = normalize(rel, allow_non_ascii=ctx.allow_non_ascii)
         why = protected_reason(norm, ctx.state_rel, ctx.protected_globs)

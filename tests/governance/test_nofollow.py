@@ -160,6 +160,9 @@ def test_hardlink_refused_unless_allowed(tree):
 
 def test_missing_is_file_not_found(tree):
     root, _ = tree
+    for op in (nofollow.lstat, nofollow.remove, nofollow.read_bytes):
+        with pytest.raises(UnsafePath, match="root"):  # a missing root is no missing file
+            op(root / "gone", "x.py")
     with pytest.raises(FileNotFoundError):
         nofollow.read_bytes(root, "nope.py")
     with pytest.raises(FileNotFoundError):

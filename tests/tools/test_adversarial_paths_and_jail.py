@@ -182,3 +182,213 @@ async def test_run_tests_without_a_jail_needs_the_explicit_opt_in(ws, repo):
     env.allow_unsandboxed_tests = False
     with pytest.raises(ToolFailed, match="tests cannot run"):
         await run_tests(RunTests(), env)
+
+
+# --- issue 8 section 3: text-level path games, refused by the policy before any disk access --
+LONG = "a" * 300
+MORE_PATH_ATTACKS = [
+    # ENAMETOOLONG: a 300-byte component and a 4 KiB path, for every kind of path tool
+    ("read_file", {"path": f"calc/{LONG}.py"}), ("write_file", {"path": f"{LONG}.py",
+                                                                "content": "x"}),
+    ("edit_file", {"path": f"calc/{LONG}", "old": "a", "new": "b"}),
+    ("delete_file", {"path": f"{LONG}/x.py"}), ("list_dir", {"path": LONG}),
+    ("search_code", {"pattern": "x", "path": LONG}), ("get_callers", {"name": "f", "path": LONG}),
+    ("list_symbols", {"path": "x/" * 2100 + "y.py"}), ("read_file", {"path": "a/" * 2100}),
+    ("run_tests", {"paths": [f"tests/{LONG}.py"]}), ("git_blame", {"path": "d/" * 2100 + "x"}),
+    # `..` never resolved textually (a symlinked dir before it means something else on disk)
+    ("read_file", {"path": "calc/../calc/ops.py"}), ("write_file", {"path": "dir_link/../x.py",
+                                                                    "content": "x"}),
+    ("delete_file", {"path": "calc/../README.md"}), ("list_dir", {"path": "calc/.."}),
+    ("search_code", {"pattern": "x", "path": "calc/../.."}),
+    ("run_tests", {"paths": ["tests/../tests/test_ops.py"]}),
+    # NUL bytes anywhere
+    ("write_file", {"path": "calc/x.py\x00.txt", "content": "x"}),
+    ("list_dir", {"path": "calc\x00"}),
+    ("search_code", {"pattern": "x", "path": "\x00"}), ("run_tests", {"paths": ["tests\x00/x"]}),
+    # case tricks and trailing dots on protected names
+    ("read_file", {"path": ".ENV"}), ("read_file", {"path": "config/.Env.Local"}),
+    ("write_file", {"path": ".GIT/hooks/post-commit", "content": "x"}),
+    ("read_file", {"path": ".env."}), ("read_file", {"path": ".SSH/ID_RSA"}),
+    ("list_dir", {"path": ".Git"}), ("search_code", {"pattern": "x", "path": ".OUROBOROS"}),
+    # credential files of the common tools
+    ("read_file", {"path": ".npmrc"}), ("read_file", {"path": "web/.npmrc"}),
+    ("read_file", {"path": ".docker/config.json"}), ("read_file", {"path": ".aws/credentials"}),
+    ("list_dir", {"path": ".aws"}), ("read_file", {"path": ".kube/config"}),
+    ("read_file", {"path": ".git-credentials"}), ("read_file", {"path": "certs/client.p12"}),
+    ("read_file", {"path": "certs/client.PFX"}), ("read_file", {"path": "deploy/.htpasswd"}),
+    ("write_file", {"path": ".npmrc", "content": "//registry/:_authToken=x"}),
+    # look-alike and invisible characters (NFKC changes them, or non-ASCII is off)
+    ("read_file", {"path": "\u2024env"}), ("read_file", {"path": "\uff0eenv"}),
+    ("read_file", {"path": ".e\u200bnv"}), ("read_file", {"path": "calc\u2215ops.py"}),
+    ("read_file", {"path": "calc\u2044ops.py"}), ("write_file", {"path": "\ufb01le.py",
+                                                                 "content": "x"}),
+    ("read_file", {"path": "\uff23alc/ops.py"}), ("read_file", {"path": "calc/ops\u2024py"}),
+    ("write_file", {"path": "\u202ecalc/x.py", "content": "x"}),
+    ("write_file", {"path": "calc/caf\u00e9.py", "content": "x"}),
+    ("list_dir", {"path": "\u0441alc"}), ("read_file", {"path": "calc/ops.py\n"}),
+    ("search_code", {"pattern": "x", "path": "calc\t"}),
+    # option injection into the argv of jailed pytest / git
+    ("run_tests", {"paths": ["-p", "evil_plugin"]}), ("run_tests", {"paths": ["--rootdir=/"]}),
+    ("git_log", {"path": "--output=/tmp/x"}), ("git_blame", {"path": "-L1,5"}),
+    # directory tools on files, file tools on directories and the root
+    ("list_dir", {"path": "calc/ops.py"}), ("read_file", {"path": "calc"}),
+    ("read_file", {"path": "."}), ("write_file", {"path": "calc", "content": "x"}),
+    ("delete_file", {"path": "tests"}), ("edit_file", {"path": "./", "old": "a", "new": "b"}),
+    ("list_symbols", {"path": "calc/"}), ("git_blame", {"path": "calc"}),
+]
+
+
+@pytest.mark.parametrize(("tool", "args"), MORE_PATH_ATTACKS,
+                         ids=[f"{t}-{i}" for i, (t, _) in enumerate(MORE_PATH_ATTACKS)])
+def test_policy_refuses_path_games(ws, tool, args):
+    decision = evaluate(tool, args, _ctx(ws), {})
+    assert not decision.allowed, (tool, args)
+    assert decision.rule == "paths", decision
+    assert decision.reason
+
+
+BENIGN = [
+    ("list_dir", {"path": "calc"}, "ops.py"), ("list_dir", {"path": "calc/"}, "ops.py"),
+    ("list_dir", {"path": "."}, "calc/"), ("list_dir", {"path": "./tests"}, "test_ops.py"),
+    ("search_code", {"pattern": "def clamp", "path": "calc"}, "calc/ops.py:"),
+    ("search_code", {"pattern": "add", "path": "tests/"}, "tests/test_ops.py:"),
+    ("search_code", {"pattern": "def add", "path": "calc/ops.py"}, "calc/ops.py:4"),
+    ("get_callers", {"name": "add", "path": "tests"}, "tests/test_ops.py:5"),
+    ("glob_files", {"pattern": "calc/*.py"}, "calc/ops.py"),
+    ("read_file", {"path": "calc//ops.py"}, "def clamp"),
+    ("read_file", {"path": "./calc/ops.py"}, "def clamp"),
+    ("list_symbols", {"path": "calc/ops.py"}, "def clamp"),
+    ("git_log", {"path": "calc"}, "initial"),
+]
+
+
+@pytest.mark.parametrize(("tool", "args", "expect"), BENIGN,
+                         ids=[f"{t}-{i}" for i, (t, _, _) in enumerate(BENIGN)])
+async def test_directory_and_file_arguments_that_must_work(ws, repo, tool, args, expect):
+    from tools.builtin import TOOLS
+
+    decision = evaluate(tool, args, _ctx(ws), {})
+    assert decision.allowed, decision
+    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
+    assert expect in await TOOLS[tool].handler(decision.args, env)
+
+
+def test_non_ascii_paths_only_when_configured(ws):
+    (ws.root / "calc" / "caf\u00e9.py").write_text("x = 1\n")
+    args = {"path": "calc/caf\u00e9.py"}
+    assert evaluate("read_file", args, _ctx(ws), {}).rule == "paths"
+    assert evaluate("read_file", args, _ctx(ws, allow_non_ascii=True), {}).allowed
+    # a look-alike stays refused even when non-ASCII is allowed
+    lookalike = {"path": "calc/ops\u2024py"}
+    assert not evaluate("read_file", lookalike, _ctx(ws, allow_non_ascii=True), {}).allowed
+
+
+def test_policy_that_cannot_judge_refuses(ws):
+    decision = evaluate("read_file", {"path": "calc/ops.py"}, _ctx(ws), None)  # type: ignore[arg-type]
+    assert not decision.allowed and decision.rule == "internal"
+    assert not evaluate(["read_file"], {}, _ctx(ws), {}).allowed  # type: ignore[arg-type]
+    gone = PolicyContext(ws.root / "missing", ".ouroboros")
+    assert not evaluate("read_file", {"path": "calc/ops.py"}, gone, {}).allowed
+
+
+# --- committed symlinks: never fatal, materialised only when they stay inside -------------
+COMMITTED_LINKS = [
+    ("abs_passwd", "/etc/passwd", False), ("cfg/app.cfg", "../.env", True),
+    ("tools/hook", "../.git/hooks/post-commit", True), ("home", "/root", False),
+    ("up", "..", False), ("calc/up2", "../..", False), ("calc/twisty", "s/../../x", False),
+    ("calc/alias.py", "ops.py", True), ("docs_link", "calc", True),
+    ("calc/sib", "../tests/test_ops.py", True), ("dot", ".", True),
+]
+
+
+def _commit_links(repo: Path) -> None:
+    from tests.helpers import git
+
+    for name, target, _ in COMMITTED_LINKS:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, repo / name)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "links")
+
+
+def test_committed_symlinks_never_break_the_workspace(repo):
+    _commit_links(repo)
+    ws = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "links", ["calc/ops.py"],
+                          ".ouroboros")
+    for name, target, kept in COMMITTED_LINKS:
+        path = ws.root / name
+        assert os.path.islink(path) == kept, (name, target)
+        if kept:
+            assert os.readlink(path) == target
+        else:
+            assert any(n.startswith(name + ":") for n in ws.notes), ws.notes
+    assert (ws.root / "calc" / "ops.py").is_file()
+    assert ws.changed() == ([], [], [])
+
+
+def test_committed_symlinks_in_the_validate_sandbox(repo, short_tmp):
+    from governance.gitops import GitOps as Ops
+    from governance.sandbox import Sandbox
+
+    _commit_links(repo)
+    (repo / "loose_link").symlink_to(short_tmp)  # the human's untracked absolute link
+    files = Ops(repo).listed_files()
+    sandbox = Sandbox.create(repo, files, short_tmp / "sb", ".ouroboros")
+    for name, _target, kept in COMMITTED_LINKS:
+        assert os.path.islink(sandbox.root / name) == kept, name
+    assert not os.path.lexists(sandbox.root / "loose_link")
+    assert any(s.startswith("loose_link:") for s in sandbox.skipped)
+    assert (sandbox.root / "calc" / "ops.py").read_text() == (repo / "calc/ops.py").read_text()
+
+
+@pytest.mark.parametrize("path", ["cfg/app.cfg", "tools/hook", "calc/alias.py", "docs_link/x.py"])
+def test_candidate_never_writes_through_a_sandbox_symlink(repo, short_tmp, path):
+    from governance.sandbox import Sandbox
+    from governance.schemas import FileChange
+
+    _commit_links(repo)
+    sandbox = Sandbox.create(repo, GitOps(repo).listed_files(), short_tmp / "sb", ".ouroboros")
+    with pytest.raises(ValueError):  # nofollow.UnsafePath is a PathEscape is a ValueError
+        sandbox.apply([FileChange(file_path=path, full_content="pwned\n")])
+    assert "pwned" not in (sandbox.root / "calc" / "ops.py").read_text()
+    assert not (repo / ".git" / "hooks" / "post-commit").exists()
+
+
+# --- the loop survives whatever the model sends ------------------------------------------
+HOSTILE_CALL_LINES = [
+    '{"tool": "read_file", "arguments": {"path": "x", "n": ' + "9" * 5000 + "}}",
+    '{"tool": "read_file", "arguments": ' + "[" * 5000 + "]" * 5000 + "}",
+    '{"tool": "read_file", "arguments": {"path": "' + "a/" * 3000 + '"}}',
+    '{"tool": "read_file", "arguments": {"path": "calc/' + "b" * 300 + '.py"}}',
+    '{"tool": ["read_file"], "arguments": {}}',
+    '{"tool": "read_file", "arguments": {"path": ["calc/ops.py"]}}',
+    '{"tool": "list_dir", "arguments": {"path": null}}',
+    '{"tool": "search_code", "arguments": {"pattern": "(a+)+$", "regex": true, "path": "."}}',
+    '{"tool": "write_file", "arguments": {"path": "calc/\\ud800.py", "content": "x"}}',
+    '{"tool": "write_file", "arguments": {"path": "calc/x.py", "content": "\\ud800"}}',
+    '{"tool": "edit_file", "arguments": {"path": "calc/ops.py", "old": "\\udfff", "new": ""}}',
+    '{"tool": "run_tests", "arguments": {"paths": ["' + "c" * 300 + '"]}}',
+]
+
+
+@pytest.mark.parametrize("line", HOSTILE_CALL_LINES, ids=range(len(HOSTILE_CALL_LINES)))
+async def test_tool_loop_turns_hostile_calls_into_results(ws, repo, line):
+    import time
+
+    from kernel.replay import ReplayProvider, ReplayTurn
+    from tools.loop import LoopLimits, ToolLoopCoordinator
+
+    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
+    events = []
+
+    async def on_tool(e):
+        events.append(e)
+
+    provider = ReplayProvider([ReplayTurn(purpose="generate", text=line),
+                               ReplayTurn(purpose="generate", text="done")])
+    loop = ToolLoopCoordinator(env, _ctx(ws), LoopLimits(), on_tool=on_tool)
+    reply = await loop.run(provider, "goal", deadline=time.monotonic() + 30)
+    assert reply.text == "done"
+    assert all(e.verdict in ("denied", "failed", "ok") for e in events)
+    assert len(events) + provider.prompts[1].count("[malformed tool call]") >= 1
+    assert (repo / "calc" / "ops.py").read_text() == (ws.root / "calc" / "ops.py").read_text()
