@@ -238,3 +238,54 @@ async def test_jailed_command_leaves_no_process_behind(arena, ending):
     time.sleep(0.1)
     assert os.lstat(ws.root / "calc").st_ino == inode
     assert "calc/" in listing and "decoy/" in listing
+
+
+@needs_bwrap
+async def test_layouts_made_by_bash_in_the_jail_are_refused_cleanly(arena):
+    """Loops, FIFOs, absolute links, hard links and near-PATH_MAX trees made from inside the
+    jail: every later tool call is a result, and the candidate holds regular files only."""
+    ws, env, home = arena
+    os.unlink(ws.root / "decoy")
+    deep = "/".join(["d" * 200] * 19)
+    make = (f"ln -s a b; ln -s b a; ln -s {home} h; ln -s {home}/.env calc/cfg.py; "
+            "mkfifo calc/pipe.py; ln calc/ops.py calc/twin.py; "
+            "D=$(printf 'd%.0s' $(seq 200)); P=$D; for i in $(seq 18); do P=$P/$D; done; "
+            "mkdir -p $P && echo 'f()' > $P/x.py; "
+            "for t in /etc/hostname /etc/passwd /usr/bin/env; do ln $t linked_$(basename $t) "
+            "2>>ln.err && echo LINKED $t; done; echo made")
+    calls = [("bash", {"command": make})] + [
+        (tool, args) for tool, args in [
+            ("read_file", {"path": "a"}), ("read_file", {"path": "b/x.py"}),
+            ("read_file", {"path": "h/.env"}), ("read_file", {"path": "calc/cfg.py"}),
+            ("read_file", {"path": "calc/pipe.py"}), ("read_file", {"path": "calc/twin.py"}),
+            ("list_dir", {"path": "."}), ("list_dir", {"path": "a"}),
+            ("search_code", {"pattern": "SECRET", "path": "."}),
+            ("get_callers", {"name": "f", "path": "."}), ("glob_files", {"pattern": "*"}),
+            ("git_diff", {}), ("write_file", {"path": "h/pwned.py", "content": "x"}),
+            ("write_file", {"path": "calc/cfg.py", "content": "x"}),
+            ("read_file", {"path": deep + "/x.py"})]]
+    turns = [_call(calls[0][0], **calls[0][1]),
+             "\n".join(_call(t, **a) for t, a in calls[1:]), "done"]
+    provider = ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in turns])
+    events = []
+
+    async def on_tool(e):
+        events.append(e)
+
+    loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros"),
+                               LoopLimits(max_rounds=4, tool_timeout_s=20), on_tool=on_tool)
+    reply = await loop.run(provider, "goal", deadline=time.monotonic() + 60)
+    assert reply.text == "done" and len(events) == len(calls)
+    bash_result = provider.prompts[1].split("## Tool result (bash)")[1]
+    assert "made" in bash_result and "LINKED" not in bash_result  # no hard link from outside
+    assert not any(SECRET in p for p in provider.prompts)
+    by_path = {e.arguments.get("path"): e.verdict for e in events if e.tool == "read_file"}
+    assert by_path[deep + "/x.py"] == "ok"
+    assert all(by_path[p] != "ok" for p in ("a", "b/x.py", "h/.env", "calc/cfg.py",
+                                           "calc/pipe.py", "calc/twin.py"))
+    assert not (home / "pwned.py").exists() and (home / ".env").read_text().endswith(
+        f"{SECRET}\n")
+    candidate = ws.candidate("x")
+    assert candidate is not None
+    assert {c.file_path for c in candidate.files} == {"calc/twin.py", f"{deep}/x.py", "ln.err"}
+    assert (ws.root / "ln.err").read_text().count("ln: ") == 3  # every outside link failed
