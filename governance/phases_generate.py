@@ -64,7 +64,9 @@ class ExplorationShort(CandidateParseError):
 def _post_generation_gates(ctx: OperationContext, candidate: Candidate,
                            d: PhaseDeps) -> tuple[Candidate, list[str], list[str]]:
     """ASCII strictness and plan coverage: (candidate, repairs, problems)."""
-    candidate, repairs, problems = ascii_gate.check(candidate, d.policy.ascii_strict_suffixes)
+    candidate, repairs, problems = ascii_gate.check(  # judges only the lines it changes
+        candidate, d.policy.ascii_strict_suffixes,
+        base=lambda rel: ascii_gate.live_reader(d.root)(rel))  # read only when non-ASCII
     if ctx.plan is not None and not candidate.no_op:
         declared = {c.file_path for c in ctx.plan.ordered_changes}
         present = {c.file_path for c in candidate.changes()}
