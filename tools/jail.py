@@ -89,18 +89,18 @@ class Jail:
         self.limits = limits
         self.protected_globs = tuple(protected_globs)
 
-    def arguments(self, cwd: Path | None = None) -> list[mounts.Arg]:
+    def arguments(self, empty: Path, cwd: Path | None = None) -> list[mounts.Arg]:
         """bubblewrap's options (everything before `--`), in mount order: later mounts sit
-        on top of earlier ones."""
+        on top of earlier ones. `empty` is an empty host file that masks protected files."""
         lim = self.limits
-        args: list[mounts.Arg] = [*SECURITY_ARGS, *mounts.system_args(),
+        args: list[mounts.Arg] = [*SECURITY_ARGS, *mounts.system_args(empty),
                                   "--dev", "/dev", "--size", str(lim.tmp_bytes),
                                   "--tmpfs", "/dev/shm", "--proc", "/proc",
                                   "--size", str(lim.tmp_bytes), "--tmpfs", "/tmp"]
         mode = "--bind" if self.writable else "--ro-bind"
         args += [mode, str(self.sandbox), str(self.sandbox)]
         for path in mounts.protected_masks(self.sandbox, self.hidden, self.protected_globs):
-            args += mounts.mask(path)
+            args += mounts.mask(path, empty)
         # The interpreter stays usable even where it lives under a hidden home or repo.
         for path in mounts.interpreter_dirs(self.extra_ro):
             args += ["--ro-bind", str(path), str(path)]
@@ -125,9 +125,12 @@ class Jail:
         """(argv, fds to pass): the options travel NUL-separated through one fd (no argv
         length limit however many files are masked), each Data item through its own."""
         fds: list[int] = []
+        scratch = tempfile.TemporaryDirectory(prefix="ob-jail-")  # 0700, ours alone
         try:
+            empty = Path(scratch.name) / "empty"
+            empty.touch(mode=0o444)
             options: list[str] = []
-            for arg in self.arguments(cwd):
+            for arg in self.arguments(empty, cwd):
                 if isinstance(arg, mounts.Data):
                     fds.append(_memfd(arg.content))
                     options.append(str(fds[-1]))
@@ -138,6 +141,7 @@ class Jail:
         finally:
             for fd in fds:
                 os.close(fd)
+            scratch.cleanup()
 
     def _rlimits(self) -> None:  # runs in the child before exec
         lim = self.limits
@@ -150,9 +154,9 @@ class Jail:
         start = time.monotonic()
         run_limit = limiter(self.limits.max_procs).new_run()
         try:
-            with self.prepared(command, cwd) as (argv, fds):
+            with self.prepared(command, cwd) as (argv, fds):  # bwrap reads them after spawn
                 proc = await self._spawn(argv, fds, run_limit)
-            return await self._collect(proc, start)
+                return await self._collect(proc, start)
         finally:
             await asyncio.to_thread(run_limit.close)
 

@@ -49,8 +49,9 @@ class Data:
 Arg = str | Data
 
 
-def mask_file(path: Path) -> list[Arg]:
-    return ["--ro-bind", "/dev/null", str(path)]
+def mask_file(path: Path, empty: Path) -> list[Arg]:
+    # An empty regular file: /dev/null would not open (bubblewrap binds with nodev).
+    return ["--ro-bind", str(empty), str(path)]
 
 
 def mask_dir(path: Path) -> list[Arg]:
@@ -58,11 +59,11 @@ def mask_dir(path: Path) -> list[Arg]:
             "--remount-ro", str(path)]
 
 
-def mask(path: Path) -> list[Arg]:
-    return mask_dir(path) if path.is_dir() else mask_file(path)
+def mask(path: Path, empty: Path) -> list[Arg]:
+    return mask_dir(path) if path.is_dir() else mask_file(path, empty)
 
 
-def system_args() -> list[Arg]:
+def system_args(empty: Path) -> list[Arg]:
     """The read-only system directories (symlinks such as merged-usr /bin kept as links)."""
     args: list[Arg] = []
     for name in SYSTEM_DIRS:
@@ -74,7 +75,7 @@ def system_args() -> list[Arg]:
     for secret in ETC_SECRETS:
         path = Path(secret)
         if os.path.lexists(path) and not path.is_symlink():
-            args += mask(path)
+            args += mask(path, empty)
     return args
 
 
