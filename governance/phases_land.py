@@ -4,32 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+from pathlib import Path
 
-from governance import atomic, nofollow
+from governance import nofollow
 from governance.crashpoints import crashpoint
-from governance.deps import PhaseDeps, Transition, file_sha256
+from governance.deps import PhaseDeps, Transition
 from governance.oracle_run import check
 from governance.phase import Phase
-from governance.protected import PathEscape, contained
+from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
+from governance.redact import MARKER, redact
 from governance.risk import RiskInput, RiskTier, classify
-from governance.rollback import RollbackSnapshot
+from governance.rollback import RollbackSnapshot, exact_path, live_sha256
 from governance.schemas import OperationContext
 from governance.weakening import is_test_path, weakenings
 
 DIFF_PREVIEW_CHARS = 4000
+MAX_PREVIEW_READ = 4_000_000  # a live file larger than this is not diffed
+
+
+def _live_text(root: Path, rel: str) -> str:
+    """A live file's text for a preview, read without following any symlink."""
+    try:
+        return nofollow.read_bytes(root, rel, limit=MAX_PREVIEW_READ).decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+    except (OSError, ValueError) as exc:  # UnsafePath, TooLarge: say why, show nothing
+        return f"[current content not shown: {exc}]\n"
 
 
 def _diff_preview(ctx: OperationContext, d: PhaseDeps) -> str:
+    """The candidate as a unified diff against the live files, secrets redacted."""
     assert ctx.generation is not None
     chunks = []
     for change in ctx.generation.candidate.changes():
-        live = d.root / change.file_path
-        old = live.read_text(encoding="utf-8", errors="replace") if live.is_file() else ""
+        old = _live_text(d.root, change.file_path)
         new = change.full_content or ""
         chunks.extend(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
                                            f"a/{change.file_path}", f"b/{change.file_path}"))
     text = "".join(chunks)
-    return text if len(text) <= DIFF_PREVIEW_CHARS else text[:DIFF_PREVIEW_CHARS] + "\n[...]"
+    text = text if len(text) <= DIFF_PREVIEW_CHARS else text[:DIFF_PREVIEW_CHARS] + "\n[...]"
+    return redact(text)
 
 
 async def gate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
@@ -38,11 +52,11 @@ async def gate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     The tier can only rise."""
     assert ctx.generation is not None
     changes = ctx.generation.candidate.changes()
-    try:
-        for change in changes:
-            contained(d.root, change.file_path)
-    except PathEscape as exc:
-        return Transition(Phase.BLOCKED, f"path containment: {exc}")
+    for change in changes:  # on the live path as it will be written: no symlink on the way
+        problem = live_path_problem(d.root, change.file_path,
+                                    allow_non_ascii=d.policy.allow_non_ascii_paths)
+        if problem:
+            return Transition(Phase.BLOCKED, f"path containment: {problem}")
     files = tuple(c.file_path for c in changes)
     verdict = classify(RiskInput(
         files=files,
@@ -133,35 +147,74 @@ async def approve_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     return Transition(Phase.APPLY, f"approved by human: {decision.reason or '-'}")
 
 
-async def apply_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
-    """Snapshot every file, then write all of them; any failure restores the whole batch."""
+def _apply_refusals(ctx: OperationContext, d: PhaseDeps) -> list[str]:
+    """Why the candidate cannot be written as it stands, checked on the paths that will be
+    written: no symlink anywhere on the way, nothing protected, no path spelled twice, and
+    no redaction marker that the model copied from its prompt over a real value."""
     assert ctx.generation is not None
-    changes = ctx.generation.candidate.changes()
-    paths = [c.file_path for c in changes]
-    stale = [f for f, h in ctx.live_hashes.items() if file_sha256(d.root / f) != h]
-    if stale:
-        return Transition(Phase.POSTMORTEM, f"stale: changed since GENERATE: {', '.join(stale)}")
-    dirty = await d.in_thread(d.git.dirty, paths)
-    if dirty:
-        return Transition(Phase.POSTMORTEM,
-                          f"human edits appeared on {', '.join(dirty)}; not applied")
-    snapshot = await d.in_thread(RollbackSnapshot.capture, d.state_dir, ctx.op_id, d.root, paths)
+    problems, seen = [], set()
+    for change in ctx.generation.candidate.changes():
+        rel = change.file_path
+        try:
+            norm = normalize(rel, allow_non_ascii=d.policy.allow_non_ascii_paths)
+            why = protected_reason(norm, d.state_rel, d.policy.protected_globs)
+        except PathEscape as exc:
+            problems.append(str(exc))
+            continue
+        live = live_path_problem(d.root, norm, allow_non_ascii=d.policy.allow_non_ascii_paths)
+        if why or live or norm in seen:
+            problems.append(f"{rel}: {why or live or 'named twice'}")
+        elif change.action == "write" and (change.full_content or "").count(MARKER) > \
+                _live_text(d.root, norm).count(MARKER):
+            problems.append(f"{rel}: the candidate holds a redaction marker ({MARKER}:...]); "
+                            "the model never saw the value it would overwrite")
+        seen.add(norm)
+    return problems
+
+
+def _write_all(ctx: OperationContext, d: PhaseDeps, paths: list[str]) -> dict[str, str | None]:
+    """Write every change through nofollow at exactly its snapshot path; post-write hashes."""
+    assert ctx.generation is not None
+    for n, (path, change) in enumerate(zip(paths, ctx.generation.candidate.changes(),
+                                           strict=True)):
+        if n == 1:
+            crashpoint("apply_between_files")
+        if change.action == "delete":
+            nofollow.remove(d.root, path)
+        else:
+            nofollow.write_bytes_atomic(d.root, path, (change.full_content or "").encode())
+    return {p: live_sha256(d.root, p) for p in paths}
+
+
+async def apply_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """Snapshot every file, then write all of them; any failure restores the whole batch.
+    Nothing is ever written through a symlink: such a path is refused before the snapshot,
+    and nofollow refuses it again at the moment of writing."""
+    assert ctx.generation is not None
+    refused = await d.in_thread(_apply_refusals, ctx, d)
+    if refused:
+        return Transition(Phase.POSTMORTEM, f"not applied: {'; '.join(refused)}")
+    paths = [exact_path(c.file_path) for c in ctx.generation.candidate.changes()]
+    try:
+        stale = [f for f, h in ctx.live_hashes.items() if live_sha256(d.root, f) != h]
+        if stale:
+            return Transition(Phase.POSTMORTEM,
+                              f"stale: changed since GENERATE: {', '.join(stale)}")
+        dirty = await d.in_thread(d.git.dirty, paths)
+        if dirty:
+            return Transition(Phase.POSTMORTEM,
+                              f"human edits appeared on {', '.join(dirty)}; not applied")
+        snapshot = await d.in_thread(RollbackSnapshot.capture, d.state_dir, ctx.op_id, d.root,
+                                     paths)
+    except (OSError, ValueError) as exc:  # UnsafePath: a symlink appeared since the check
+        return Transition(Phase.POSTMORTEM, f"not applied: {exc}")
     ctx.rollback_dir = str(snapshot.directory)
     ctx.applied = True  # from here on, any non-COMPLETE ending restores the snapshot
     crashpoint("apply_after_snapshot")
-
-    def write_all() -> dict[str, str | None]:
-        for n, change in enumerate(changes):
-            if n == 1:
-                crashpoint("apply_between_files")
-            live = contained(d.root, change.file_path)
-            if change.action == "delete":
-                atomic.remove(live)
-            else:
-                atomic.write_text(live, change.full_content or "")
-        return {p: file_sha256(d.root / p) for p in paths}
-
-    post = await d.in_thread(write_all)
+    try:
+        post = await d.in_thread(_write_all, ctx, d, paths)
+    except (OSError, ValueError) as exc:  # the snapshot restores what was written
+        return Transition(Phase.POSTMORTEM, f"apply refused mid-batch: {exc}")
     return Transition(Phase.VERIFY, f"applied {len(paths)} file(s)",
                       {"files": paths, "post_sha256": post, "rollback": ctx.rollback_dir})
 

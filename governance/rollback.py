@@ -1,26 +1,83 @@
 """Rollback snapshots, kept on disk so a crash mid-APPLY can be undone at the next start.
 
 Layout under `<state>/rollback/<op_id>/`: `manifest.json` (written atomically before the
-first live write) and one `<n>.orig` per file that existed. A file that did not exist is
-recorded for deletion. Restoring is idempotent, so a crash during restore is safe too.
+first live write) and one `<n>.orig` per file that existed. Each entry names the exact
+repo-relative path APPLY writes (no `..`, no symlink on the way: both refused), the
+original bytes and mode, and the directories APPLY had to create for it.
+
+Every live-tree access goes through governance.nofollow: capture reads without following
+a symlink, restore writes the original bytes back at exactly that path, removes a file
+APPLY created (and the directories it created, when empty), and refuses an entry whose
+path now passes through a symlink. Restoring is idempotent, so a crash during restore is
+safe too; an entry that is refused does not stop the others, and the restore then raises
+so the snapshot is kept for the next start.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import os
 import shutil
+import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from governance import atomic
+from governance import atomic, nofollow
+from governance.nofollow import UnsafePath
+
+
+class RollbackIncomplete(UnsafePath):
+    """Some snapshot entries could not be restored; the rest were."""
 
 
 @dataclass(frozen=True)
 class SnapshotEntry:
-    path: str  # repo-relative
+    path: str  # repo-relative, exactly as written (nofollow-checked)
     existed: bool
     mode: int | None
     blob: str | None  # file name of the saved original under the snapshot dir
+    new_dirs: tuple[str, ...] = ()  # directories APPLY creates for this path, deepest first
+
+
+def exact_path(rel: str) -> str:
+    """The one spelling of `rel` that APPLY and restore both use; UnsafePath if `rel`
+    needs interpretation (`..`, absolute, backslash, NUL)."""
+    parts = nofollow.split(rel)
+    if not parts:
+        raise UnsafePath(f"{rel!r}: names the repository root, not a file")
+    return "/".join(parts)
+
+
+def live_sha256(root: Path, rel: str) -> str | None:
+    """sha256 of the regular file at `rel` (None if missing), read without following links.
+    UnsafePath if anything on the way is a symlink or the file is not regular."""
+    if nofollow.lstat(root, rel) is None:
+        return None
+    return hashlib.sha256(nofollow.read_bytes(root, rel, allow_hardlinks=True)).hexdigest()
+
+
+def _missing_dirs(root: Path, parts: list[str]) -> tuple[str, ...]:
+    missing = []
+    for i in range(1, len(parts)):
+        prefix = "/".join(parts[:i])
+        if missing or nofollow.lstat(root, prefix) is None:
+            missing.append(prefix)
+    return tuple(reversed(missing))
+
+
+def _capture_entry(directory: Path, root: Path, n: int, rel: str) -> SnapshotEntry:
+    path = exact_path(rel)
+    st = nofollow.lstat(root, path)  # refuses a symlinked or non-directory parent
+    if st is None:
+        return SnapshotEntry(path, False, None, None, _missing_dirs(root, path.split("/")))
+    if not stat.S_ISREG(st.st_mode):
+        raise UnsafePath(f"{path!r} is a {nofollow.kind_of(st.st_mode)}, not a regular file; "
+                         "it is never written through")
+    blob = f"{n}.orig"
+    atomic.write_bytes(directory / blob, nofollow.read_bytes(root, path, allow_hardlinks=True))
+    return SnapshotEntry(path, True, stat.S_IMODE(st.st_mode), blob)
 
 
 class RollbackSnapshot:
@@ -32,20 +89,18 @@ class RollbackSnapshot:
     @classmethod
     def capture(cls, state_dir: Path, op_id: str, repo_root: Path,
                 paths: list[str]) -> RollbackSnapshot:
-        """Save the pre-APPLY state of every path (present or not) before anything is written."""
+        """Save the pre-APPLY state of every path (present or not) before anything is written.
+        Raises UnsafePath (and leaves no snapshot) if a path cannot be captured safely."""
         directory = state_dir / "rollback" / op_id
         if directory.exists():
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
-        entries = []
-        for n, rel in enumerate(paths):
-            live = repo_root / rel
-            if live.is_file():
-                blob = f"{n}.orig"
-                atomic.write_bytes(directory / blob, live.read_bytes())
-                entries.append(SnapshotEntry(rel, True, live.stat().st_mode & 0o7777, blob))
-            else:
-                entries.append(SnapshotEntry(rel, False, None, None))
+        try:
+            entries = [_capture_entry(directory, repo_root, n, rel)
+                       for n, rel in enumerate(paths)]
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
         manifest = {"op_id": op_id, "entries": [asdict(e) for e in entries]}
         atomic.write_text(directory / "manifest.json", json.dumps(manifest, indent=2))
         return cls(directory, repo_root, entries)
@@ -53,21 +108,49 @@ class RollbackSnapshot:
     @classmethod
     def load(cls, directory: Path, repo_root: Path) -> RollbackSnapshot:
         manifest = json.loads((directory / "manifest.json").read_text())
-        return cls(directory, repo_root, [SnapshotEntry(**e) for e in manifest["entries"]])
+        entries = [SnapshotEntry(**{**e, "new_dirs": tuple(e.get("new_dirs", ()))})
+                   for e in manifest["entries"]]
+        return cls(directory, repo_root, entries)
 
     def restore(self) -> list[str]:
-        """Put every file back as it was (new files removed); return the restored paths."""
+        """Put every file back as it was (new files removed); return the restored paths.
+        Raises RollbackIncomplete naming the entries it refused, after restoring the rest."""
+        refused = []
         for entry in reversed(self.entries):
-            live = self.repo_root / entry.path
-            if entry.existed and entry.blob:
-                atomic.write_bytes(live, (self.directory / entry.blob).read_bytes(), entry.mode)
-            else:
-                atomic.remove(live)
+            try:
+                self._restore_entry(entry)
+            except (OSError, ValueError) as exc:  # UnsafePath is a ValueError
+                refused.append(f"{entry.path}: {exc}")
+        if refused:
+            raise RollbackIncomplete("; ".join(refused))
         return [e.path for e in self.entries]
+
+    def _restore_entry(self, entry: SnapshotEntry) -> None:
+        path = exact_path(entry.path)
+        if entry.existed and entry.blob:
+            data = (self.directory / entry.blob).read_bytes()
+            nofollow.write_bytes_atomic(self.repo_root, path, data, entry.mode)
+            return
+        nofollow.remove(self.repo_root, path)
+        for rel in entry.new_dirs:
+            _rmdir_if_empty(self.repo_root, rel)
 
     def discard(self) -> None:
         """Forget the snapshot once the change is committed (or restored)."""
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _rmdir_if_empty(root: Path, rel: str) -> None:
+    parts = nofollow.split(rel)
+    try:
+        with nofollow.open_dir(root, "/".join(parts[:-1]) or ".") as fd:
+            os.rmdir(parts[-1], dir_fd=fd)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        # A directory someone filled since, or a non-directory now there: left alone.
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+            raise
 
 
 def pending_snapshots(state_dir: Path) -> list[Path]:
