@@ -37,8 +37,7 @@ from ledger import Ledger
 from sensors.queue import IntakeQueue
 from sensors.todo import TodoSensor
 from sensors.watcher import RepoWatcher
-from tools.jail import (JailExecutor, JailLimits, JailResult, bwrap_available,
-                        process_limit_reason)
+from tools.jail import JailExecutor, JailLimits, JailResult, bwrap_available, process_limit_reason
 from tools.loop import LoopLimits
 from tools.mcp_hub import McpHub, load_mcp_config
 from tools.venom import Venom, VenomConfig
