@@ -53,11 +53,13 @@ class IntakeQueue:
         """Queue `env` unless it duplicates one already seen; evict the lowest when full."""
         if env.dedup_key in self._keys:
             return False
-        self._keys.add(env.dedup_key)
-        if not from_wal:
+        if not from_wal:  # a failed append raises before the key is seen: a retry can queue it
             await self.ledger.wal_append("enqueued", dedup_key=env.dedup_key,
                                          session_id=env.session_id,
                                          envelope=env.model_dump(mode="json"))
+            if env.dedup_key in self._keys:  # a concurrent put won while we appended
+                return False
+        self._keys.add(env.dedup_key)
         heapq.heappush(self._heap, _Entry((-priority(env), next(self._order)), env))
         if len(self._heap) > self.capacity:
             lowest = max(self._heap)

@@ -16,6 +16,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from governance.gitops import GitOps
+from ledger import Ledger
+from sensors.queue import IntakeQueue
 from sensors.todo import SourceReadError, TodoSensor, read_source
 from sensors.watcher import RepoWatcher
 from tests.helpers import git, wait_for
@@ -245,3 +247,26 @@ async def test_quiet_watcher_rescans_pending_files(tmp_path):
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_failed_enqueue_keeps_the_todo_and_does_not_burn_its_dedup_key(repo):
+    _commit_todo(repo)
+    path = repo.parent / "ledger.sqlite3"
+    ledger = await Ledger.open(path)
+    queue = IntakeQueue(ledger)
+    gitops = GitOps(repo)
+
+    async def dirty(paths):
+        return await asyncio.to_thread(gitops.dirty, paths)
+
+    sensor = TodoSensor(repo, "s", queue.put, dirty, retry_delays_s=(0.01,))
+    await ledger.close()  # the WAL write fails: a real closed SQLite connection
+    await sensor.on_paths({"pkg/todo.py"})
+    assert len(queue) == 0 and sensor.pending == {"pkg/todo.py"}
+    queue.ledger = await Ledger.open(path)
+    try:
+        await sensor.on_git_change()
+        assert [e["files"] for e in queue.snapshot()] == [["pkg/todo.py"]]
+        assert not sensor.pending
+    finally:
+        await queue.ledger.close()
