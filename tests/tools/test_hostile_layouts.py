@@ -215,3 +215,53 @@ async def test_hostile_layout(repo, short_tmp, layout, tool, args, refused):
         if run is _through_policy:
             assert was_refused == refused, out[:500]
         assert a.snapshot() == before, run.__name__
+
+
+@pytest.mark.slow
+async def test_committed_absolute_symlinks_do_not_stop_a_tools_on_op(repo, short_tmp):
+    """Absolute and climbing symlinks committed anywhere in the repo: the op still explores,
+    edits, tests and lands (they are left out of its sandboxes, with a note)."""
+    import json
+
+    from tests.helpers import (
+        OPS_FIXED,
+        add_todo_and_commit,
+        git,
+        running_daemon,
+        settings_for,
+        wait_terminal,
+    )
+
+    for name, target in (("abs_passwd", "/etc/passwd"), ("docs/home", str(Path.home())),
+                         ("calc/up", "../.."), ("calc/alias.py", "ops.py")):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, repo / name)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "links")
+
+    def turn(text: str) -> str:
+        return json.dumps({"purpose": "generate", "text": text, "cost_usd": 0.0005})
+
+    def call(tool: str, **arguments) -> str:
+        return json.dumps({"tool": tool, "arguments": arguments})
+
+    script = short_tmp / "script.jsonl"
+    script.write_text("\n".join([
+        turn(call("list_dir", path="calc") + "\n" + call("search_code", pattern="clamp",
+                                                          path="calc")),
+        turn(call("edit_file", path="calc/ops.py",
+                  old="    # TODO: clamp x into [lo, hi]\n    return x\n",
+                  new="    return max(lo, min(x, hi))\n")),
+        turn("Clamped x into [lo, hi]; removed the TODO."),
+    ]) + "\n")
+    async with running_daemon(repo, settings_for(script)) as daemon:
+        add_todo_and_commit(repo)
+        [op] = await wait_terminal(daemon)
+        chain = await daemon.ledger.chain(op["op_id"])
+    assert op["phase"] == "COMPLETE", chain["transitions"][-1]
+    assert (repo / "calc" / "ops.py").read_text() == OPS_FIXED
+    assert [(c["tool"], c["verdict"]) for c in chain["tool_calls"]] == [
+        ("list_dir", "ok"), ("search_code", "ok"), ("edit_file", "ok")]
+    notes = [t for t in chain["thoughts"] if t["msg"] == "sandbox entries left out"]
+    assert notes and "abs_passwd" in json.dumps(notes)
+    assert os.readlink(repo / "abs_passwd") == "/etc/passwd"  # the human's links untouched
