@@ -13,6 +13,7 @@ import time
 import pytest
 from structlog.testing import capture_logs
 
+from daemon.config import Settings
 from daemon.control import MAX_LINE, parse_request
 from tests.helpers import running_daemon, settings_for, wait_for
 
@@ -341,3 +342,25 @@ async def test_full_slots_refuse_newcomers_and_stuck_readers_are_dropped(repo):
         finally:
             for s in flood:
                 s.close()
+
+
+async def test_the_daemon_stops_promptly_with_clients_still_connected(repo):
+    async with running_daemon(repo, _limits(8, 30.0, 5.0)) as daemon:
+        socks = await asyncio.to_thread(_connect_many, daemon.state_dir / "control.sock", 6)
+        await wait_for(lambda: daemon.control.connections == 6, 10, "connections")
+        started = time.monotonic()
+    try:
+        assert time.monotonic() - started < 5.0
+        assert await asyncio.to_thread(lambda: [_drain_reply(s) for s in socks]) == [b""] * 6
+    finally:
+        for s in socks:
+            s.close()
+
+
+@pytest.mark.parametrize("knob,value", [("control_max_connections", 0),
+                                        ("control_max_connections", 5000),
+                                        ("control_idle_timeout_s", 0),
+                                        ("control_request_timeout_s", -1)])
+def test_control_limits_are_validated(knob, value):
+    with pytest.raises(ValueError, match=knob):
+        Settings.model_validate({"daemon": {knob: value}})
