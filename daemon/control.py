@@ -289,7 +289,7 @@ class ControlServer:
                 transport.abort()
             else:
                 transport.close()
-            log.info("control connection evicted at the cap", cap=self.limits.max_connections)
+            log.debug("control connection evicted at the cap", cap=self.limits.max_connections)
         self._conns.add(conn)
         return True
 
