@@ -7,15 +7,19 @@ io_uring's large kernel surface). Denied calls return EPERM, except clone3, whic
 ENOSYS so that libc falls back to clone, whose flags argument the filter can inspect (clone3
 passes its flags in memory, out of a filter's reach). A syscall made through another ABI
 (x32, or the 32-bit int 0x80 entry on x86_64) kills the process: the deny list is written
-for one ABI, and a second ABI would walk round it.
+for one ABI, and a second ABI would walk round it. Setting the setuid or setgid bit (chmod
+family, or a mode given at creation) is denied: a root daemon's jail writes its sandbox as
+kernel uid 0, and a setuid-root file left on the host's disk would outlive the jail.
+openat2, whose mode sits in memory, returns ENOSYS (libc's open() does not use it).
 
 Program layout (one pass, default allow):
 
     load arch;  arch != ours          -> KILL
     load nr;    x32 bit set (x86_64)  -> KILL
     nr == clone   -> load flags; flags & CLONE_NEW*  -> EPERM, else ALLOW
-    nr == clone3  -> ENOSYS
+    nr == clone3 or openat2 -> ENOSYS
     nr == ioctl   -> load request; TIOCSTI | TIOCLINUX -> EPERM, else ALLOW
+    nr sets a mode -> load that argument; S_ISUID | S_ISGID -> EPERM, else ALLOW
     nr in DENIED  -> EPERM
     ALLOW
 """
@@ -44,6 +48,7 @@ X32_SYSCALL_BIT = 0x40000000
 CLONE_NEW_FLAGS = (0x00000080 | 0x00020000 | 0x02000000 | 0x04000000  # TIME NS CGROUP UTS
                    | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000)  # IPC USER PID NET
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C  # push input into a terminal; console tricks
+SETID_BITS = 0o6000  # S_ISUID | S_ISGID
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class Abi:
     clone3: int
     ioctl: int
     denied: dict[str, int]  # name -> syscall number
+    mode_arg: dict[int, int]  # syscall number -> index of its mode argument
+    enosys: tuple[int, ...] = (435, 437)  # clone3, openat2 (same on both ABIs)
 
 
 # Names shared by both tables, grouped by why they are denied.
@@ -107,8 +114,13 @@ _AARCH64 = {  # asm-generic numbering
 }
 
 ABIS: dict[str, Abi] = {
-    "x86_64": Abi(0xC000003E, True, clone=56, clone3=435, ioctl=16, denied=_X86_64),
-    "aarch64": Abi(0xC00000B7, False, clone=220, clone3=435, ioctl=29, denied=_AARCH64),
+    # open creat chmod fchmod mknod openat mknodat fchmodat fchmodat2
+    "x86_64": Abi(0xC000003E, True, clone=56, clone3=435, ioctl=16, denied=_X86_64,
+                  mode_arg={2: 2, 85: 1, 90: 1, 91: 1, 133: 1, 257: 3, 259: 2, 268: 2,
+                            452: 2}),
+    # mknodat fchmod fchmodat openat fchmodat2
+    "aarch64": Abi(0xC00000B7, False, clone=220, clone3=435, ioctl=29, denied=_AARCH64,
+                   mode_arg={33: 2, 52: 1, 53: 2, 56: 3, 452: 2}),
 }
 
 
@@ -171,8 +183,11 @@ def program(abi: Abi) -> list[tuple[int, int, int, int]]:
     if abi.x32_bit:
         p.jump(BPF_JGE_K, X32_SYSCALL_BIT, "kill", 0)
     p.jump(BPF_JEQ_K, abi.clone, "clone", 0)
-    p.jump(BPF_JEQ_K, abi.clone3, "enosys", 0)
+    for nr in abi.enosys:
+        p.jump(BPF_JEQ_K, nr, "enosys", 0)
     p.jump(BPF_JEQ_K, abi.ioctl, "ioctl", 0)
+    for nr, index in sorted(abi.mode_arg.items()):
+        p.jump(BPF_JEQ_K, nr, f"mode{index}", 0)
     for nr in sorted(set(abi.denied.values())):
         p.jump(BPF_JEQ_K, nr, "deny", 0)
     p.ret(RET_ALLOW)
@@ -185,6 +200,11 @@ def program(abi: Abi) -> list[tuple[int, int, int, int]]:
     p.jump(BPF_JEQ_K, TIOCSTI, "deny", 0)
     p.jump(BPF_JEQ_K, TIOCLINUX, "deny", 0)
     p.ret(RET_ALLOW)
+    for index in sorted(set(abi.mode_arg.values())):
+        p.mark(f"mode{index}")
+        p.load(OFF_ARGS + 8 * index)
+        p.jump(BPF_JSET_K, SETID_BITS, "deny", 0)
+        p.ret(RET_ALLOW)
     p.ret(RET_ERRNO | errno.EPERM, "deny")
     p.ret(RET_ERRNO | errno.ENOSYS, "enosys")
     p.ret(RET_KILL_PROCESS, "kill")

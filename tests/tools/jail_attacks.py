@@ -121,6 +121,22 @@ must_fail("chmod /usr/bin/env", lambda: os.chmod("/usr/bin/env", mode))
     "mknod-memory-device": ("sandbox", r'''
 must_fail("mknod /dev/mem", lambda: os.mknod("/tmp/mem", 0o20600, os.makedev(1, 1)))
 '''),
+    "setuid-file-in-sandbox": ("sandbox", r'''
+must_fail("create 04755", lambda: os.open("suid", os.O_CREAT | os.O_WRONLY, 0o4755))
+must_fail("create 02755", lambda: os.open("sgid", os.O_CREAT | os.O_WRONLY, 0o2755))
+with open("plain", "w") as f:
+    f.write("#!/bin/sh\n")
+os.chmod("plain", 0o755)  # ordinary modes still work
+must_fail("chmod 04755", lambda: os.chmod("plain", 0o4755))
+must_fail("fchmod 06755", lambda: os.fchmod(os.open("plain", os.O_RDONLY), 0o6755))
+must_fail("mknod 04644", lambda: os.mknod("node", 0o104644))
+print("ESCAPED" if os.stat("plain").st_mode & 0o6000 else "HELD", oct(os.stat("plain").st_mode))
+expect(437, b"x", None, 0, err=errno.ENOSYS)  # openat2
+'''),
+    "hardlink-host-file-into-sandbox": ("sandbox", r'''
+for src in ["/usr/bin/env", sys.executable, W["repo"] + "/.env", os.path.realpath(sys.executable)]:
+    must_fail("link " + src, lambda: os.link(src, "linked"))
+'''),
     "read-home-ssh": ("sandbox", r'''
 for p in [W["home"] + "/.ssh/id_rsa", W["home"] + "/.ssh", os.path.expanduser("~/.ssh/id_rsa")]:
     must_fail("read " + p, lambda: read(p) if not os.path.isdir(p) else os.listdir(p))

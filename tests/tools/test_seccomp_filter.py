@@ -118,3 +118,29 @@ def test_aliases_and_program_size():
     assert abi_for("amd64") is ABIS["x86_64"] and abi_for("arm64") is ABIS["aarch64"]
     for machine in ABIS:
         assert len(filter_bytes(machine)) % 8 == 0 and len(filter_bytes(machine)) // 8 < 255
+
+
+def _mode_cases():
+    for machine, abi in ABIS.items():
+        for nr, index in sorted(abi.mode_arg.items()):
+            yield pytest.param(machine, nr, index, id=f"{machine}-{nr}")
+
+
+@pytest.mark.parametrize("machine,nr,index", list(_mode_cases()))
+def test_setuid_and_setgid_modes_are_denied_ordinary_modes_allowed(machine, nr, index):
+    abi, prog = ABIS[machine], filter_bytes(machine)
+
+    def verdict(mode: int) -> int:
+        args = [0] * 6
+        args[index] = mode
+        return run_filter(prog, nr, abi.audit_arch, tuple(args))
+
+    assert verdict(0o4755) == EPERM and verdict(0o2755) == EPERM
+    assert verdict(0o100000 | 0o4644) == EPERM  # mknod's type bits do not hide it
+    assert verdict(0o755) == RET_ALLOW and verdict(0o666) == RET_ALLOW
+    assert verdict(0o1777) == RET_ALLOW  # sticky is harmless
+
+
+@pytest.mark.parametrize("machine", sorted(ABIS))
+def test_openat2_is_enosys(machine):
+    assert run_filter(filter_bytes(machine), 437, ABIS[machine].audit_arch) == ENOSYS
