@@ -63,14 +63,16 @@ class SourceReadError(Exception):
         self.cause = cause
 
 
-def read_source(path: Path) -> str | None:
-    """The file's text, or None when it is not a scannable source: missing, not a regular
-    file (a FIFO is never opened for a blocking read), binary, huge or not UTF-8.
+def read_source(path: Path, root: Path | None = None) -> str | None:
+    """The file's text, or None when it is not a scannable source: missing, a symlink (the
+    file it names is scanned under its own name; a link out of the repo is never read), not
+    a regular file (a FIFO is never opened for a blocking read), outside `root` through a
+    symlinked parent, binary, huge or not UTF-8.
     Raises SourceReadError when the file is there but reading it failed."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
+        if not stat.S_ISREG(os.lstat(path).st_mode) or not _inside(path, root):
             return None
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as exc:
         if exc.errno in NOT_A_SOURCE:
             return None
@@ -90,6 +92,10 @@ def read_source(path: Path) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def _inside(path: Path, root: Path | None) -> bool:
+    return root is None or Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
 
 
 def _read_at_most(fd: int, limit: int) -> bytes:
@@ -184,7 +190,7 @@ class TodoSensor:
         return failed
 
     async def _consider(self, rel: str) -> None:
-        text = read_source(self.root / rel)
+        text = read_source(self.root / rel, self.root)
         hits = scan_text(text) if text is not None else []
         if not hits:
             self.pending.discard(rel)

@@ -129,34 +129,37 @@ def test_fd_exhaustion_keeps_the_todo_and_it_lands_once_the_error_clears(repo):
     assert any("kept pending" in w and "Too many open files" in w for w in out["warnings"])
 
 
-def test_an_io_error_is_an_error_not_an_empty_file(tmp_path):
-    os.symlink("/proc/self/mem", tmp_path / "mem.py")  # a regular file whose read is EIO
+def test_an_io_error_is_an_error_not_an_empty_file():
+    # /proc/self/mem is a regular file whose read at offset 0 fails with EIO, even for root.
     with pytest.raises(SourceReadError, match="Input/output error"):
-        read_source(tmp_path / "mem.py")
+        read_source(Path("/proc/self/mem"))
 
 
-async def test_an_unreadable_file_is_reported_once_and_retried_on_each_event(repo):
-    os.symlink("/proc/self/mem", repo / "calc" / "mem.py")
-    _commit_todo(repo)
+async def test_links_out_of_the_repo_are_never_read(repo, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "secret.py").write_text("# TODO: the secret is hunter2\n")
+    os.symlink(outside / "secret.py", repo / "calc" / "leak.py")
+    os.symlink(outside, repo / "linked")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "links")
     sensor, emitted = _sensor(repo)
-    with capture_logs() as logs:
-        await sensor.on_paths({"calc/mem.py", "pkg/todo.py"})
-        await sensor.on_git_change()
-    assert emitted == ["pkg/todo.py"]  # one bad file does not hold up the others
-    assert sensor.pending == {"calc/mem.py"} and "Input/output" in sensor.unreadable["calc/mem.py"]
-    warnings = [e for e in logs if e["log_level"] == "warning"]
-    assert [w["file"] for w in warnings] == ["calc/mem.py"]  # not again on the second look
+    await sensor.on_paths({"calc/leak.py", "linked/secret.py"})
+    assert emitted == [] and not sensor.pending
+    assert read_source(repo / "linked" / "secret.py") is not None  # only the root check stops it
 
 
-async def test_a_failing_git_keeps_the_todo_until_git_works(repo):
+async def test_a_failing_git_keeps_the_todo_reports_once_and_lands_when_git_works(repo):
     _commit_todo(repo)
     index = repo / ".git" / "index"
     good = index.read_bytes()
     index.write_bytes(b"DIRC garbage, not an index")
     sensor, emitted = _sensor(repo)
-    await sensor.on_paths({"pkg/todo.py"})
+    with capture_logs() as logs:
+        await sensor.on_paths({"pkg/todo.py"})
+        await sensor.on_git_change()  # a second look (an event or the rescan): no new warning
     assert emitted == [] and sensor.pending == {"pkg/todo.py"}
     assert "GitCommandError" in sensor.unreadable["pkg/todo.py"]
+    assert [e["file"] for e in logs if e["log_level"] == "warning"] == ["pkg/todo.py"]
     index.write_bytes(good)
     await sensor.on_git_change()
     assert emitted == ["pkg/todo.py"] and not sensor.pending and not sensor.unreadable
@@ -181,6 +184,8 @@ NOT_A_SOURCE = {
     "dangling symlink": lambda p: os.symlink("nowhere.py", p),
     "symlink to a directory": lambda p: os.symlink("/", p),
     "symlink to a device": lambda p: os.symlink("/dev/zero", p),
+    "symlink to a regular file": lambda p: os.symlink("/etc/hostname", p),
+    "symlink to /proc/self/mem": lambda p: os.symlink("/proc/self/mem", p),
 }
 
 
