@@ -15,9 +15,10 @@ never on pytest's exit code. `judge` is a pure function of two reports:
   tests at all, the verdict passes with evidence 'none', and GATE then requires a human.
 
 `evidence` says what proves the change: 'baseline' when a test that existed before the
-change passed after it, 'own' when only tests the candidate added passed, 'none' when the
+change passed after it, 'own' when only tests the candidate wrote passed, 'none' when the
 repository has no tests. GATE raises a change to code to APPROVAL_REQUIRED unless the
-evidence is 'baseline' (a candidate must not grade its own homework).
+evidence is 'baseline' (a candidate must not grade its own homework). Where no existing
+test imports the changed code, the whole original suite is what must still pass.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pathlib import Path
 
 REPORT_CAP = 16 << 20
 OUTCOMES = frozenset({"passed", "failed", "error", "skipped", "xfailed", "xpassed",
-                      "deselected", "collected"})
+                      "deselected", "collected", "forged"})
 GOOD = frozenset({"passed", "xpassed"})
 TOLERATED = frozenset({"skipped", "xfailed", "deselected"})  # only for tests not passing before
 SANE_EXIT = frozenset({0, 1, 5})  # all passed / some failed / none collected
@@ -123,7 +124,11 @@ def _failures(after: Report, baseline: Report) -> list[str]:
 
 
 def _regressions(after: Report, baseline: Report) -> list[str]:
-    return [f"{nodeid}: passed before the change, now {after.with_outcome(nodeid)}"
+    def now(nodeid: str) -> str:
+        outcome = after.with_outcome(nodeid)
+        return "never ran" if outcome == "collected" else outcome
+
+    return [f"{nodeid}: passed before the change, now {now(nodeid)}"
             for nodeid, outcome in sorted(baseline.tests.items())
             if outcome in GOOD and after.with_outcome(nodeid) not in GOOD]
 

@@ -19,7 +19,8 @@ import sys
 import pytest
 
 _OUT_ENV = "OUROBOROS_ORACLE_OUT"
-_state = {"out": None, "nonce": None, "tests": {}, "collect_errors": [], "raised": set()}
+_state = {"out": None, "nonce": None, "tests": {}, "collect_errors": [], "raised": set(),
+          "called": set(), "functions": set()}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -71,27 +72,33 @@ def pytest_deselected(items):
 def pytest_collection_finish(session):
     for item in session.items:
         _state["tests"][item.nodeid] = "collected"
+        if type(item) is pytest.Function:  # plain test functions run through pyfunc_call
+            _state["functions"].add(item.nodeid)
     _write(False, None)  # an early report: a session that dies later reads as unfinished
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_pyfunc_call(pyfuncitem):
-    """Innermost wrapper around the test call: did the test function itself raise?"""
+    """Innermost wrapper around the test call: was the test function called, did it raise?"""
+    _state["called"].add(pyfuncitem.nodeid)
     outcome = yield
     if outcome.excinfo is not None:
         _state["raised"].add(pyfuncitem.nodeid)
 
 
 _RANK = {"collected": 0, "passed": 1, "xpassed": 1, "skipped": 2, "xfailed": 2, "failed": 3,
-         "error": 4}
+         "error": 4, "forged": 5}
 
 
 def _phase_outcome(report):
     xfail = hasattr(report, "wasxfail")
     if report.when == "call":
         if report.passed:
-            if report.nodeid in _state["raised"]:
-                return "error"  # the function raised, yet the report says it passed
+            nodeid = report.nodeid
+            if nodeid in _state["raised"]:
+                return "forged"  # the function raised, yet the report says it passed
+            if nodeid in _state["functions"] and nodeid not in _state["called"]:
+                return "forged"  # 'passed' without the test function ever being called
             return "xpassed" if xfail else "passed"
         if report.skipped:
             return "xfailed" if xfail else "skipped"

@@ -8,12 +8,22 @@ from __future__ import annotations
 import ast
 import shutil
 import time
+from pathlib import Path
 
 from governance import ascii_gate
 from governance.deps import PhaseDeps, Transition, file_sha256
 from governance.errors import CandidateParseError, ProviderError
 from governance.oracle import Report, tree_digest
-from governance.oracle_run import check, overlay_reader, plan_scope, run_side
+from governance.oracle_run import (
+    Checked,
+    TestScope,
+    check_original,
+    check_own,
+    combine,
+    plan_scope,
+    run_side,
+    split,
+)
 from governance.phase import Phase
 from governance.prompts import generation_prompt
 from governance.protected import PathEscape, normalize, protected_reason
@@ -27,6 +37,7 @@ from governance.schemas import (
     ToolRecord,
     parse_candidate,
 )
+from governance.testrun import ORACLE_MARKERS
 
 
 def _complexity(ctx: OperationContext) -> str:
@@ -143,6 +154,9 @@ def static_problems(candidate: Candidate, d: PhaseDeps) -> list[str]:
         if why:
             problems.append(f"{rel} is protected ({why}); do not touch it")
         content = change.full_content or ""
+        marker = next((m for m in ORACLE_MARKERS if m in content or m in rel), None)
+        if marker:
+            problems.append(f"{rel} refers to the test oracle ({marker!r}); leave it alone")
         if len(content.encode("utf-8", "surrogatepass")) > d.policy.max_candidate_bytes:
             problems.append(f"{rel} is larger than {d.policy.max_candidate_bytes} bytes")
         if change.action == "write" and rel.endswith(".py"):
@@ -154,8 +168,9 @@ def static_problems(candidate: Candidate, d: PhaseDeps) -> list[str]:
 
 
 async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
-    """Run the scoped tests on the op's base (cached per base and scope) and on the candidate
-    in a sandbox; the oracle's verdict decides (see governance.oracle)."""
+    """The oracle in sandboxes: the existing tests on the candidate's code against their
+    baseline on the op's base (cached per base and scope), and the candidate's own tests on
+    the full candidate tree (see governance.oracle_run)."""
     assert ctx.generation is not None
     candidate = ctx.generation.candidate
     problems = static_problems(candidate, d)
@@ -163,25 +178,12 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         return _validation_failed(ctx, d, "; ".join(problems), {"problems": problems})
     files = await d.in_thread(d.git.listed_files)
     boxes = d.state_dir / "sandboxes" / ctx.op_id
-    base = await d.in_thread(Sandbox.create, d.root, files, boxes / "base", d.state_rel,
-                             d.policy.protected_globs)
-    work: Sandbox | None = None
     try:
+        base = await d.in_thread(Sandbox.create, d.root, files, boxes / "base", d.state_rel,
+                                 d.policy.protected_globs)
         present = [f for f in files if (base.root / f).is_file()]
-        digest = await d.in_thread(tree_digest, base.root, present)
-        changes = candidate.changes()
-        scope = plan_scope(changes, present, overlay_reader(base.root, changes))
-        baseline = d.oracle.cache.get((digest, scope.key))
-        if baseline is None:  # keep a pristine copy: the baseline run may write in its tree
-            work = await d.in_thread(Sandbox.create, base.root, present, boxes / "work",
-                                     d.state_rel, d.policy.protected_globs)
-            baseline = (await run_side(d.validate_runner, base.root, scope.old, scope.full,
-                                       d.state_dir / "oracle")).report
-            d.oracle.cache.put((digest, scope.key), baseline)
-        work = work or base
-        work.apply(changes)
-        checked = await check(d.validate_runner, work.root, scope, baseline,
-                              d.state_dir / "oracle")
+        scope = plan_scope(candidate.changes(), base.root, present)
+        baseline, checked = await _run_oracle(ctx, d, boxes, base, present, scope)
     finally:
         await d.in_thread(shutil.rmtree, boxes, True)
     d.oracle.scope, d.oracle.baseline, d.oracle.verdict = scope, baseline, checked.verdict
@@ -193,6 +195,38 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     if not v.passed:
         return _validation_failed(ctx, d, checked.detail(), payload)
     return Transition(Phase.GATE, f"oracle passed: {v.reason[:300]}", payload)
+
+
+async def _run_oracle(ctx: OperationContext, d: PhaseDeps, boxes: Path, base: Sandbox,
+                      present: list[str], scope: TestScope) -> tuple[Report, Checked]:
+    """Baseline (cached), then ORIGINAL on base + code changes, OWN on base + everything."""
+    code, _ = split(ctx.generation.candidate.changes() if ctx.generation else [])
+    scratch = d.state_dir / "oracle"
+
+    async def copy(name: str) -> Sandbox:
+        return await d.in_thread(Sandbox.create, base.root, present, boxes / name,
+                                 d.state_rel, d.policy.protected_globs)
+
+    full_tree = await copy("candidate") if scope.own else None
+    baseline = Report.empty()
+    original = None
+    if scope.code_changed:
+        key = (await d.in_thread(tree_digest, base.root, present), scope.key)
+        cached = d.oracle.cache.get(key)
+        if cached is None:  # in its own copy: a baseline run may write into its tree
+            pristine = await copy("baseline")
+            cached = (await run_side(d.validate_runner, pristine.root, scope.original,
+                                     scope.full, scratch)).report
+            d.oracle.cache.put(key, cached)
+        baseline = cached
+        base.apply(code)
+        original = await check_original(d.validate_runner, base.root, scope, baseline, scratch)
+    own = None
+    if full_tree is not None and (original is None or original.verdict.passed):
+        assert ctx.generation is not None
+        full_tree.apply(ctx.generation.candidate.changes())
+        own = await check_own(d.validate_runner, full_tree.root, scope, scratch)
+    return baseline, combine(original, own)
 
 
 def _baseline_note(baseline: Report) -> str:

@@ -38,6 +38,9 @@ _PLUGIN_NAME = re.compile(r"[A-Za-z_][\w.]*")
 PLUGIN_SOURCE = Path(__file__).with_name("oracle_plugin.py")
 PLUGIN_MODULE = "_ouroboros_oracle"
 JAIL_DIR = "/tmp/.ouroboros-oracle"  # inside the jail's private tmpfs
+# Names no repository has a use for: a candidate that spells one out is reaching for the
+# oracle itself (VALIDATE refuses it; an obfuscated spelling is beyond a text check).
+ORACLE_MARKERS = (PLUGIN_MODULE, "ouroboros-oracle", "OUROBOROS_ORACLE")
 # Variables that would steer pytest or the interpreter from outside our argv.
 STRIPPED_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
                 "PYTHONSTARTUP", "PYTHONINSPECT", "PYTHONSAFEPATH", "OUROBOROS_ORACLE_OUT")

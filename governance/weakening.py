@@ -11,8 +11,15 @@ how the old tests behave. Concretely a change weakens when it
 - adds module-level code other than new functions, classes, imports and assignments to
   new names (an added call or attribute assignment at import time can patch the code under
   test), a `pytestmark`, an autouse fixture, a fixture named like one an old test requests,
-  or setup/teardown hooks in an existing class;
-- adds assertions that cannot fail (`assert True`, `assert 1`, `assert x or True`).
+  or setup/teardown hooks;
+- adds assertions that cannot fail (`assert True`, `assert 1`, `assert x or True`);
+- inserts new definitions before existing ones (only imports may go anywhere), or newly
+  imports a module the same change writes (its import-time code would run beside the old
+  tests).
+What this cannot see: code in an added test body runs at test time and can change shared
+state for tests that run after it. The op itself is judged without it (the ORIGINAL session
+in governance.oracle_run runs the old test files in their base form); what lands is then
+the human's concern only where this module flags it.
 Deleting a test file, or changing or deleting a non-Python file in a test directory (expected
 outputs), weakens as well. Each finding is one short line for the approval request.
 """
@@ -29,7 +36,8 @@ SKIP_NAMES = frozenset({"skip", "skipif", "xfail", "importorskip", "exit", "skip
 SETUP_NAMES = frozenset({"setup_method", "teardown_method", "setup_class", "teardown_class",
                          "setup", "teardown", "setUp", "tearDown", "setUpClass",
                          "tearDownClass", "setup_module", "teardown_module",
-                         "setup_function", "teardown_function"})
+                         "setup_function", "teardown_function", "setUpModule",
+                         "tearDownModule"})
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -188,10 +196,10 @@ class _Scope:
 
     old_names: frozenset[str]
     requested: frozenset[str]
+    old_imports: frozenset[str]
     candidate_modules: frozenset[str]
     package: str
     where: str
-    in_class: bool
 
 
 def _added(node: ast.stmt, sc: _Scope) -> list[str]:
@@ -218,11 +226,11 @@ def _added(node: ast.stmt, sc: _Scope) -> list[str]:
         found.append(f"{label}: adds an autouse fixture")
     if name and name in sc.requested and not name.startswith("test"):
         found.append(f"{label}: defines a fixture an existing test requests")
-    if sc.in_class and name in SETUP_NAMES:
-        found.append(f"{label}: adds a setup/teardown hook to an existing class")
+    if name in SETUP_NAMES:
+        found.append(f"{label}: adds a setup/teardown hook (it runs around existing tests)")
     if isinstance(node, ast.Import | ast.ImportFrom):
-        hit = sorted(m for m in _import_targets(node, sc.package) for c in sc.candidate_modules
-                     if m == c or m.startswith(c + ".") or c.startswith(m + "."))
+        fresh = _import_targets(node, sc.package) - sc.old_imports
+        hit = sorted(fresh & sc.candidate_modules)
         if hit:
             found.append(f"{where}: imports {hit[0]}, which this change writes (its import-time "
                          "code would run beside the existing tests)")
@@ -234,7 +242,10 @@ def _body_change(old: list[ast.stmt], new: list[ast.stmt], sc: _Scope) -> list[s
     found: list[str] = []
     new_by_name = {_name(s): s for s in new if _name(s)}
     sc = replace(sc, old_names=frozenset().union(*(_bound(s) for s in old)),
-                 requested=frozenset().union(*(_params(s) for s in old)))
+                 requested=frozenset().union(*(_params(s) for s in old)),
+                 old_imports=sc.old_imports | frozenset().union(*(
+                     _import_targets(s, sc.package) for s in old
+                     if isinstance(s, ast.Import | ast.ImportFrom))))
     kept: set[int] = set()
     cursor = 0
     for stmt in old:
@@ -247,22 +258,42 @@ def _body_change(old: list[ast.stmt], new: list[ast.stmt], sc: _Scope) -> list[s
             match = new_by_name[name]
             kept.add(id(match))
             if isinstance(stmt, ast.ClassDef):
-                found += _class_change(stmt, match, replace(sc, where=label, in_class=True))
+                found += _class_change(stmt, match, replace(sc, where=label))
             else:
                 found += _function_change(stmt, match, label)
             continue
         dump = _dump(stmt)
-        hit = next((i for i in range(cursor, len(new)) if _dump(new[i]) == dump), None)
+        hit = next((i for i in range(cursor, len(new)) if _dump(new[i]) == dump
+                    or _extends_import(stmt, new[i])), None)
         if hit is None:
             found.append(f"{sc.where or 'module'}: changes or removes the statement at line "
                          f"{stmt.lineno}")
             continue
         kept.add(id(new[hit]))
         cursor = hit + 1
-    for stmt in new:
-        if id(stmt) not in kept:
-            found += _added(stmt, sc)
+        extra = _bound(new[hit]) - _bound(stmt) if not isinstance(stmt, ast.ImportFrom) else {
+            a.asname or a.name for a in getattr(new[hit], "names", [])
+            if _dump(a) not in {_dump(b) for b in stmt.names}}
+        if extra & sc.old_names:
+            found.append(f"{sc.where or 'module'}: rebinds existing name(s) "
+                         f"{', '.join(sorted(extra & sc.old_names))}")
+    last = max((i for i, stmt in enumerate(new) if id(stmt) in kept), default=-1)
+    for i, stmt in enumerate(new):
+        if id(stmt) in kept:
+            continue
+        found += _added(stmt, sc)
+        if i < last and not isinstance(stmt, ast.Import | ast.ImportFrom | ast.Expr):
+            found.append(f"{sc.where or 'module'}: inserts {_name(stmt) or 'code'} before "
+                         "existing tests (new tests go after them, so they cannot run first)")
     return found
+
+
+def _extends_import(old: ast.stmt, new: ast.stmt) -> bool:
+    """`from m import a` grown into `from m import a, b`: the same module, every old name."""
+    if not (isinstance(old, ast.ImportFrom) and isinstance(new, ast.ImportFrom)):
+        return False
+    return (old.module, old.level) == (new.module, new.level) and {
+        _dump(a) for a in old.names} <= {_dump(a) for a in new.names}
 
 
 def module_name(rel: str) -> str:
@@ -293,8 +324,8 @@ def weakenings(rel: str, old: str | None, new: str | None,
         return [f"{rel}: the new file does not parse"]
     modules = frozenset(module_name(f) for f in candidate_files if f.endswith(".py")) - {
         module_name(rel)}
-    scope = _Scope(frozenset(), frozenset(), modules, module_name(rel).rpartition(".")[0], "",
-                   False)
+    scope = _Scope(frozenset(), frozenset(), frozenset(), modules,
+                   module_name(rel).rpartition(".")[0], "")
     found = [f"{rel}: {f}" for f in _body_change(old_tree.body, new_tree.body, scope)]
     if _skips(new_tree) > _skips(old_tree):
         found.append(f"{rel}: adds skip/xfail/exit markers or calls")

@@ -39,6 +39,8 @@ BWRAP = "bwrap"
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 BWRAP_ENV = {"PATH": SAFE_PATH, "LANG": "C.UTF-8"}  # all bubblewrap itself may see
 JAIL_UID = 65534
+NOT_STARTED = 125  # the exit code of a run whose jail could not be set up
+MAX_MASKS = 512  # bubblewrap needs ~0.6 s for 512 masks, and time grows faster than linearly
 SECURITY_ARGS = ("--unshare-all", "--unshare-user", "--uid", str(JAIL_UID), "--gid",
                  str(JAIL_UID), "--disable-userns", "--cap-drop", "ALL", "--die-with-parent",
                  "--new-session", "--hostname", "jail")
@@ -99,7 +101,12 @@ class Jail:
                                   "--size", str(lim.tmp_bytes), "--tmpfs", "/tmp"]
         mode = "--bind" if self.writable else "--ro-bind"
         args += [mode, str(self.sandbox), str(self.sandbox)]
-        for path in mounts.protected_masks(self.sandbox, self.hidden, self.protected_globs):
+        masks = mounts.protected_masks(self.sandbox, self.hidden, self.protected_globs)
+        if len(masks) > MAX_MASKS:
+            raise JailError(f"{len(masks)} protected files or directories would need hiding in "
+                            f"{self.sandbox} (at most {MAX_MASKS}): gather them in fewer "
+                            "directories")
+        for path in masks:
             args += mounts.mask(path, empty)
         # The interpreter stays usable even where it lives under a hidden home or repo.
         for path in mounts.interpreter_dirs(self.extra_ro):
@@ -151,12 +158,19 @@ class Jail:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     async def run(self, command: Sequence[str], cwd: Path | None = None) -> JailResult:
+        """Run `command`; a jail that cannot be set up is a failed run (exit code 125) that
+        says why, never a run without the jail."""
         start = time.monotonic()
-        run_limit = limiter(self.limits.max_procs).new_run()
+        try:
+            run_limit = limiter(self.limits.max_procs).new_run()
+        except OSError as exc:
+            return _not_started(f"no process limit could be set: {exc}", start)
         try:
             with self.prepared(command, cwd) as (argv, fds):  # bwrap reads them after spawn
                 proc = await self._spawn(argv, fds, run_limit)
                 return await self._collect(proc, start)
+        except (JailError, SeccompUnsupported) as exc:
+            return _not_started(str(exc), start)
         finally:
             await asyncio.to_thread(run_limit.close)
 
@@ -195,6 +209,11 @@ class Jail:
         return JailResult(None if timed_out else proc.returncode,
                           b"".join(chunks).decode("utf-8", "replace"), truncated, timed_out,
                           time.monotonic() - start)
+
+
+def _not_started(reason: str, start: float) -> JailResult:
+    return JailResult(NOT_STARTED, f"jail not started: {reason}\n", False, False,
+                      time.monotonic() - start)
 
 
 def _memfd(content: bytes) -> int:

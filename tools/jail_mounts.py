@@ -102,28 +102,53 @@ def protected_masks(root: Path, hidden: Sequence[Path], globs: Sequence[str] = (
                     ) -> list[Path]:
     """Paths under `root` to mask: hidden dirs, and protected files and directories.
 
-    Symlinks are not followed and not masked: a link's target is either inside the tree
-    (and masked by its own name) or outside it (and not in the jail). The top-level `.git`
-    is handled by `git_args`; a nested `.git` (a submodule's) is masked whole.
+    A directory whose every entry would be masked is masked whole instead (each mask is a
+    mount, and bubblewrap's cost per mount grows with the number of mounts). Symlinks are
+    not followed and not masked: a link's target is either inside the tree (and masked by
+    its own name) or outside it (and not in the jail). The top-level `.git` is handled by
+    `git_args`; a nested `.git` (a submodule's) is masked whole.
     """
-    out: list[Path] = []
+    scans = []  # (dir, masks directly in it, kept subdirs, every file and link masked)
     hidden_set = set(hidden)
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        keep = []
+        masks, keep, clean = [], [], True
         for name in dirnames:
             path = here / name
-            top_git = here == root and name == ".git"
-            if path.is_symlink() or top_git:
-                continue
-            if path in hidden_set or _is_protected(path.relative_to(root).as_posix(), globs):
-                out.append(path)
+            if path.is_symlink() or (here == root and name == ".git"):
+                clean = False
+            elif path in hidden_set or _is_protected(path.relative_to(root).as_posix(), globs):
+                masks.append(path)
             else:
                 keep.append(name)
+        for name in filenames:
+            path = here / name
+            if not path.is_symlink() and _is_protected(path.relative_to(root).as_posix(),
+                                                       globs):
+                masks.append(path)
+            else:
+                clean = False
         dirnames[:] = keep
-        out += [here / n for n in filenames
-                if not (here / n).is_symlink()
-                and _is_protected((here / n).relative_to(root).as_posix(), globs)]
+        scans.append((here, masks, [here / n for n in keep], clean))
+    return _collapse(root, scans)
+
+
+def _collapse(root: Path, scans: list[tuple[Path, list[Path], list[Path], bool]]
+              ) -> list[Path]:
+    whole: dict[Path, bool] = {}
+    for here, masks, subdirs, clean in reversed(scans):  # children before parents
+        whole[here] = (here != root and clean and all(whole.get(d, False) for d in subdirs)
+                       and bool(masks or subdirs))
+    out: list[Path] = []
+    covered: set[Path] = set()
+    for here, masks, _, _ in scans:  # parents before children
+        if here.parent in covered or here in covered:
+            covered.add(here)
+        elif whole[here]:
+            out.append(here)
+            covered.add(here)
+        else:
+            out += masks
     return out
 
 

@@ -31,8 +31,11 @@ LEAKY_TEST = '''import pathlib
 
 
 def test_prints_env():
-    print("ENV:", pathlib.Path(".env").read_text())
-    print("PEM:", pathlib.Path("deploy/server.pem").read_text())
+    for rel in [".env", "deploy/server.pem", "keys/id_rsa", "tests/.env"]:
+        try:
+            print(rel, "ENV:", pathlib.Path(rel).read_text())
+        except OSError as exc:
+            print(rel, "unreadable:", exc)
 '''
 
 
