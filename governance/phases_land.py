@@ -9,7 +9,7 @@ from pathlib import Path
 from governance import nofollow
 from governance.crashpoints import crashpoint
 from governance.deps import PhaseDeps, Transition
-from governance.oracle_run import check
+from governance.oracle_run import check_live
 from governance.phase import Phase
 from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.redact import MARKER, redact
@@ -225,8 +225,8 @@ async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     memo = d.oracle
     if memo.scope is None or memo.baseline is None:
         return Transition(Phase.POSTMORTEM, "verify: no baseline was recorded by VALIDATE")
-    checked = await check(d.verify_runner, d.root, memo.scope, memo.baseline,
-                          d.state_dir / "oracle")
+    checked = await check_live(d.verify_runner, d.root, memo.scope, memo.baseline,
+                               d.state_dir / "oracle")
     v = checked.verdict
     payload = {"tests": memo.scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
                "regressions": list(v.regressions[:50]),
