@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
+import re
 import resource
 import shutil
 import signal
@@ -75,6 +77,32 @@ def _bwrap_path() -> str:
     if path is None:
         raise JailError("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
     return path
+
+
+@functools.cache
+def _supported(path: str) -> frozenset[str]:
+    """The options this bubblewrap knows (--disable-userns is 0.8+, --size 0.6+)."""
+    try:
+        out = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10,
+                             env=BWRAP_ENV)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise JailError(f"bubblewrap does not run here: {exc}") from exc
+    return frozenset(re.findall(r"^\s+(--[a-z0-9-]+)", out.stdout + out.stderr, re.MULTILINE))
+
+
+def _fit(args: list[mounts.Arg], supported: frozenset[str]) -> list[mounts.Arg]:
+    """Drop the hardening options an older bubblewrap lacks; the seccomp filter and the
+    remounts still hold without them (nested user namespaces: EPERM; tmpfs: unsized)."""
+    out: list[mounts.Arg] = []
+    skip = 0
+    for arg in args:
+        if skip:
+            skip -= 1
+        elif arg in ("--disable-userns", "--size") and arg not in supported:
+            skip = 1 if arg == "--size" else 0
+        else:
+            out.append(arg)
+    return out
 
 
 class Jail:
@@ -136,15 +164,16 @@ class Jail:
         try:
             empty = Path(scratch.name) / "empty"
             empty.touch(mode=0o444)
+            bwrap = _bwrap_path()
             options: list[str] = []
-            for arg in self.arguments(empty, cwd):
+            for arg in _fit(self.arguments(empty, cwd), _supported(bwrap)):
                 if isinstance(arg, mounts.Data):
                     fds.append(_memfd(arg.content))
                     options.append(str(fds[-1]))
                 else:
                     options.append(arg)
             fds.append(_memfd(b"".join(o.encode() + b"\0" for o in options)))
-            yield [_bwrap_path(), "--args", str(fds[-1]), "--", *command], fds
+            yield [bwrap, "--args", str(fds[-1]), "--", *command], fds
         finally:
             for fd in fds:
                 os.close(fd)

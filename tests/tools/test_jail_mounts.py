@@ -117,3 +117,16 @@ async def test_too_many_scattered_secrets_refuse_the_run_instead_of_exposing_the
     result = await Jail(root, [], JailLimits(), writable=False).run(["cat", "d0/k.pem"])
     assert result.exit_code == jail_mod.NOT_STARTED and "SECRET" not in result.output
     assert "jail not started" in result.output and "at most 512" in result.output
+
+
+@needs_bwrap
+async def test_an_older_bubblewrap_without_disable_userns_or_size_still_holds(short_tmp,
+                                                                               monkeypatch):
+    real = jail_mod._supported(jail_mod._bwrap_path())
+    monkeypatch.setattr(jail_mod, "_supported",
+                        lambda path: real - {"--disable-userns", "--size"})
+    code = ("import ctypes, os; libc = ctypes.CDLL(None, use_errno=True); "
+            "r = libc.unshare(0x10000000); print('unshare', r, ctypes.get_errno()); "
+            "print('uid', os.getuid())")
+    result = await Jail(short_tmp, [], JailLimits()).run([sys.executable, "-c", code])
+    assert result.output.split() == ["unshare", "-1", "1", "uid", "65534"], result.output
