@@ -257,6 +257,7 @@ expect("umount2", (W["repo"] + "/.env").encode(), 2)
 print("HELD .env after umount:", repr(read(".env")))  # judged outside
 '''),
     "verify-state-dir": ("verify", r'''
+expect("umount2", W["state"].encode(), 2)
 print("HELD" if os.listdir(W["state"]) == [] else "ESCAPED", "state dir", os.listdir(W["state"]))
 must_fail("read ledger", lambda: read(W["state"] + "/ledger.sqlite3"))
 '''),

@@ -103,10 +103,15 @@ def build_world() -> Iterator[dict]:
         servers[-1].listen(1)
         sandbox = Workspace.create(repo, state / "sandboxes" / "op-jail", ["calc/ops.py"],
                                    ".ouroboros").root
+        # An inheritable host fd on a secret, open while the jail starts: it must not leak in.
+        leak_fd = os.open(repo / ".env", os.O_RDONLY)
+        os.set_inheritable(leak_fd, True)
         yield {"base": str(base), "repo": str(repo), "home": str(home), "state": str(state),
                "sandbox": str(sandbox), "sockets": sockets, "abstract": abstract,
                "host_pid": sleeper.pid, "secret_files": secret_files}
     finally:
+        with contextlib.suppress(NameError, OSError):
+            os.close(leak_fd)
         sleeper.kill()
         sleeper.wait()
         for server in servers:
