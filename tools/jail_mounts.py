@@ -32,7 +32,10 @@ ETC_SECRETS = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "
                "/etc/security/opasswd", "/etc/krb5.keytab", "/etc/docker", "/etc/containers",
                "/etc/NetworkManager/system-connections", "/etc/wpa_supplicant", "/etc/ppp",
                "/etc/letsencrypt", "/etc/credstore", "/etc/credstore.encrypted",
-               "/etc/netplan", "/etc/openvpn", "/etc/wireguard", "/etc/ipsec.secrets")
+               "/etc/netplan", "/etc/openvpn", "/etc/wireguard", "/etc/ipsec.secrets",
+               "/etc/environment", "/etc/gitconfig", "/etc/pip.conf", "/etc/npmrc",
+               "/etc/apt/auth.conf", "/etc/apt/auth.conf.d", "/etc/mysql", "/etc/postgresql",
+               "/etc/ldap.secret", "/etc/ssmtp", "/etc/msmtprc", "/etc/rancher", "/etc/kubernetes")
 GIT_CONFIG_KEEP = ("core.repositoryformatversion", "core.bare", "core.filemode",
                    "core.symlinks", "core.ignorecase", "core.precomposeunicode",
                    "core.logallrefupdates", "core.autocrlf", "core.eol", "extensions.")

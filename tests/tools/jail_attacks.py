@@ -141,6 +141,14 @@ for src in ["/usr/bin/env", sys.executable, W["repo"] + "/.env", os.path.realpat
 for p in [W["home"] + "/.ssh/id_rsa", W["home"] + "/.ssh", os.path.expanduser("~/.ssh/id_rsa")]:
     must_fail("read " + p, lambda: read(p) if not os.path.isdir(p) else os.listdir(p))
 '''),
+    "read-host-etc-secrets": ("sandbox", r'''
+for p in ["/etc/shadow", "/etc/gshadow", "/etc/environment", "/etc/ssh", "/etc/ssl/private"]:
+    if not os.path.exists(p):
+        print("HELD absent", p)
+        continue
+    got = os.listdir(p) if os.path.isdir(p) else read(p)
+    print("HELD empty" if not got else "ESCAPED readable", p)
+'''),
     "read-live-env-and-ledger": ("sandbox", r'''
 for p in [W["repo"] + "/.env", W["state"] + "/ledger.sqlite3", W["repo"] + "/.git/config"]:
     must_fail("read " + p, lambda: read(p))
