@@ -28,7 +28,9 @@ import contextlib
 import errno
 import os
 import secrets
+import shutil
 import stat
+import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -381,29 +383,58 @@ def _entries(fd: int, rel: str) -> Iterator[tuple[str, str]]:
             yield name, kind_of(st.st_mode)
 
 
+MAX_WALK_DEPTH = 100  # directories deeper than this are not descended (bounded fds and time)
+
+
 def walk(root: Path, rel: str = ".", *, skip_dirs: Iterable[str] = ()) -> Iterator[str]:
-    """Root-relative POSIX paths of the regular files beneath `rel`, sorted per directory.
+    """Root-relative POSIX paths of the regular files beneath `rel`, depth first, sorted.
 
     Symlinked directories are listed as symlinks and never descended; directories named in
-    `skip_dirs` (e.g. '.git', '__pycache__') are pruned.
-    """
+    `skip_dirs` (e.g. '.git', '__pycache__') are pruned. Iterative over a stack of
+    directory fds (each opened O_NOFOLLOW from its parent's fd), so a hostile tree costs
+    linear time; directories more than MAX_WALK_DEPTH levels down are not descended, so at
+    most that many fds are open and no path passes PATH_MAX unnoticed."""
     skip = frozenset(skip_dirs)
-    prefix = "/".join(split(rel))
-    with open_dir(root, rel) as fd:
-        yield from _walk_fd(fd, prefix, rel, skip)
+    start = "/".join(split(rel))
+    stack: list[tuple[int, str, list[tuple[str, str]]]] = []
+    try:
+        fd = _open_parts(root, split(rel), rel)
+        stack.append((fd, start, sorted(_entries(fd, rel))[::-1]))
+        while stack:
+            fd, prefix, pending = stack[-1]
+            if not pending:
+                os.close(stack.pop()[0])
+                continue
+            name, kind = pending.pop()
+            path = f"{prefix}/{name}" if prefix else name
+            if kind == "file":
+                yield path
+            elif kind == "dir" and name not in skip and len(stack) < MAX_WALK_DEPTH:
+                try:
+                    sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                except OSError:
+                    continue  # replaced by a symlink or removed since the listing
+                try:
+                    listing = sorted(_entries(sub, path))[::-1]
+                except UnsafePath:  # unreadable (a jailed process may chmod 000 its dirs)
+                    os.close(sub)
+                    continue
+                stack.append((sub, path, listing))
+    finally:
+        for fd, _, _ in stack:
+            os.close(fd)
 
 
-def _walk_fd(fd: int, prefix: str, rel: str, skip: frozenset[str]) -> Iterator[str]:
-    for name, kind in sorted(_entries(fd, rel)):
-        path = f"{prefix}/{name}" if prefix else name
-        if kind == "file":
-            yield path
-        elif kind == "dir" and name not in skip:
-            try:
-                sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
-            except OSError:
-                continue  # replaced by a symlink or removed since the listing: not descended
-            try:
-                yield from _walk_fd(sub, path, rel, skip)
-            finally:
-                os.close(sub)
+def remove_tree(path: Path) -> None:
+    """Delete a scratch tree without following symlinks, however deep a jailed process made
+    it. shutil.rmtree (fd-based, never follows links) recurses once per level and raises
+    RecursionError past ~1,000; GNU rm walks with fts and has no such limit."""
+    try:
+        shutil.rmtree(path)
+        return
+    except FileNotFoundError:
+        return
+    except (OSError, RecursionError):
+        pass
+    subprocess.run(["rm", "-rf", "--one-file-system", "--", os.fspath(path)],
+                   capture_output=True, timeout=300, check=False)

@@ -14,7 +14,6 @@ that needs it fails honestly instead of reaching outside through it.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 from pathlib import Path
 
@@ -32,8 +31,8 @@ class Sandbox:
     def create(cls, live_root: Path, files: list[str], dest: Path,
                skip_prefix: str, protected_globs: tuple[str, ...] = ()) -> Sandbox:
         """Copy `files` (never protected ones: no secret reaches a test run)."""
-        if dest.exists():
-            shutil.rmtree(dest)
+        if os.path.lexists(dest):
+            nofollow.remove_tree(dest)
         dest.mkdir(parents=True)
         skipped = []
         for rel in files:
@@ -51,7 +50,7 @@ class Sandbox:
         write_changes(self.root, changes)
 
     def destroy(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        nofollow.remove_tree(self.root)  # however deep a jailed process made it
 
 
 def _copy_one(live_root: Path, rel: str, dest: Path) -> str | None:

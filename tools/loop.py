@@ -287,6 +287,8 @@ class ToolLoopCoordinator:
             event.duration_ms = (time.monotonic() - start) * 1000
             self.exploration.record(name, args, ok=ok)
             event.verdict = "ok" if ok else "failed"
+        # File names a jailed process made may not be UTF-8: no lone surrogate reaches a prompt.
+        text = text.encode("utf-8", "replace").decode("utf-8")
         text, event.truncated = cap(text, self.limits.output_cap_bytes)
         event.result_bytes = len(text.encode("utf-8", "replace"))
         self.records.append(ToolRecord(tool=name, arguments=args, verdict=event.verdict,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import shutil
 import stat
 import tarfile
 from collections.abc import Sequence
@@ -56,8 +55,8 @@ class Workspace:
     @classmethod
     def create(cls, repo_root: Path, dest: Path, targets: Sequence[str], state_rel: str,
                protected_globs: Sequence[str] = ()) -> Workspace:
-        if dest.exists():
-            shutil.rmtree(dest)
+        if os.path.lexists(dest):
+            nofollow.remove_tree(dest)
         dest.mkdir(parents=True)
         notes: list[str] = []
         repo = git.Repo(repo_root)
@@ -122,7 +121,7 @@ class Workspace:
             raise CandidateParseError(f"the stated candidate cannot be written: {exc}") from None
 
     def destroy(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        nofollow.remove_tree(self.root)  # however deep a jailed process made it
 
 
 def _materialize(tar: tarfile.TarFile, m: tarfile.TarInfo, dest: Path, state_rel: str,

@@ -7,6 +7,7 @@ links) and a racing thread swaps a directory for a symlink while reads and write
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import stat
 import time
@@ -270,3 +271,40 @@ def test_write_under_rename_exchange_race_never_lands_outside(tree):
     assert writes > 0
     assert sorted(p.name for p in outside.iterdir()) == [".env", "mod.py"]
     assert not any(p.name.endswith(".tmp") for p in (root / "d").iterdir())
+
+
+@pytest.fixture
+def deep_tree(tree):
+    """`tree` plus a 2,500-level chain a/a/.../x.py, made with dir fds (deeper than PATH_MAX
+    can name); removed with remove_tree even when the test fails, as pytest's own cleanup
+    (shutil.rmtree) would die of RecursionError on it."""
+    root, _ = tree
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(2500):
+            os.mkdir("a", dir_fd=fd)
+            nxt = os.open("a", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+        os.close(os.open("x.py", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    finally:
+        os.close(fd)
+    yield root
+    nofollow.remove_tree(root)
+
+
+def test_walk_survives_a_tree_deeper_than_recursion_and_path_max(deep_tree):
+    root = deep_tree
+    start = time.monotonic()
+    found = list(nofollow.walk(root))
+    assert time.monotonic() - start < 2  # linear, not quadratic, in the depth
+    assert found == ["pkg/mod.py", "top.txt"]  # x.py lies below MAX_WALK_DEPTH: not descended
+    for depth in (nofollow.MAX_WALK_DEPTH - 1, nofollow.MAX_WALK_DEPTH):
+        (root / Path(*["a"] * depth) / "y.py").write_text("")
+    assert list(nofollow.walk(root)) == ["/".join(["a"] * (nofollow.MAX_WALK_DEPTH - 1))
+                                         + "/y.py", "pkg/mod.py", "top.txt"]
+    with pytest.raises(RecursionError):  # why remove_tree exists (Python 3.11's rmtree)
+        shutil.rmtree(root / "a")
+    nofollow.remove_tree(root)
+    assert not root.exists()
+    nofollow.remove_tree(root)  # already gone: fine

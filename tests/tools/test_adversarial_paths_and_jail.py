@@ -392,3 +392,21 @@ async def test_tool_loop_turns_hostile_calls_into_results(ws, repo, line):
     assert all(e.verdict in ("denied", "failed", "ok") for e in events)
     assert len(events) + provider.prompts[1].count("[malformed tool call]") >= 1
     assert (repo / "calc" / "ops.py").read_text() == (ws.root / "calc" / "ops.py").read_text()
+
+
+async def test_undecodable_file_names_never_reach_the_prompt_raw(ws, repo):
+    import time
+
+    from kernel.replay import ReplayProvider, ReplayTurn
+    from tools.loop import LoopLimits, ToolLoopCoordinator
+
+    os.close(os.open(os.fsencode(ws.root / "calc") + b"/bad\xff\xfe.py", os.O_CREAT | os.O_WRONLY))
+    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
+    calls = "\n".join(['{"tool": "list_dir", "arguments": {"path": "calc"}}',
+                       '{"tool": "glob_files", "arguments": {"pattern": "calc/*"}}'])
+    provider = ReplayProvider([ReplayTurn(purpose="generate", text=calls),
+                               ReplayTurn(purpose="generate", text="done")])
+    loop = ToolLoopCoordinator(env, _ctx(ws), LoopLimits())
+    await loop.run(provider, "goal", deadline=time.monotonic() + 30)
+    provider.prompts[1].encode("utf-8")  # strict: raises on a lone surrogate
+    assert provider.prompts[1].count("bad?") == 2

@@ -289,3 +289,30 @@ async def test_layouts_made_by_bash_in_the_jail_are_refused_cleanly(arena):
     assert candidate is not None
     assert {c.file_path for c in candidate.files} == {"calc/twin.py", f"{deep}/x.py", "ln.err"}
     assert (ws.root / "ln.err").read_text().count("ln: ") == 3  # every outside link failed
+
+
+@needs_bwrap
+async def test_a_tree_deeper_than_python_recursion_made_in_the_jail(arena):
+    """2,000 nested directories from a jailed loop: tools, the candidate and the cleanup
+    all finish (Python 3.11's shutil.rmtree would die of RecursionError on it)."""
+    ws, env, _ = arena
+    try:
+        made = await env.jail().run(["python3", "-c", (
+            "import os\nos.mkdir('deep'); os.chdir('deep')\nopen('near.py', 'w').write('f()')\n"
+            "for _ in range(2000):\n"
+            "    os.mkdir('a'); os.chdir('a')\nopen('x.py', 'w').write('f()')\n"
+            "open('../../../../top.py', 'w').write('f()')\nprint('built')")])
+        assert "built" in made.output, made.output[-500:]
+        out = await _attempt(ws, env, "search_code", {"pattern": "f()", "path": "."})
+        assert "no matches" in out or "x.py" not in out
+        assert "deep" in await _attempt(ws, env, "list_dir", {"path": "."})
+        candidate = ws.candidate("x")
+        # files more than MAX_WALK_DEPTH levels down are never seen, so never proposed
+        assert candidate is not None and [f.file_path for f in candidate.files] == [
+            "deep/near.py"]
+        ws.destroy()
+        assert not os.path.lexists(ws.root)
+    finally:
+        from governance.nofollow import remove_tree
+
+        remove_tree(ws.root)
