@@ -294,7 +294,8 @@ def write_bytes_atomic(root: Path, rel: str, data: bytes, mode: int | None = Non
 
     The temp file is `.<basename>.<random>.tmp` in the same directory (crash recovery
     looks for that pattern). A symlink or non-regular leaf is refused, never written
-    through; `mode` defaults to the existing file's mode, else 0o644.
+    through; `mode` defaults to the existing file's permission bits, else 0o644, and is
+    masked to 0o777 (a host-side write never makes a setuid file).
     """
     with _parent(root, rel, create=make_parents) as (dfd, name):
         st = _lstat_at(dfd, name, rel)
@@ -321,7 +322,7 @@ def _write_temp(dfd: int, name: str, rel: str, data: bytes, mode: int) -> str:
     except OSError as exc:
         raise _fail(exc, rel, name, "create temp file") from None
     try:
-        os.fchmod(fd, mode & 0o7777)
+        os.fchmod(fd, mode & 0o777)  # never setuid, setgid or sticky, whatever was there
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]

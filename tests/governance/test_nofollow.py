@@ -192,6 +192,11 @@ def test_write_atomic_makes_parents_keeps_mode_and_leaves_no_temp(tree):
     assert [p.name for p in (root / "a/b").iterdir()] == ["c.sh"]
     with pytest.raises(FileNotFoundError):
         nofollow.write_bytes_atomic(root, "x/y.txt", b"", make_parents=False)
+    os.chmod(root / "a/b/c.sh", 0o6755)  # setuid + setgid left by someone else
+    nofollow.write_bytes_atomic(root, "a/b/c.sh", b"echo\n")
+    nofollow.write_bytes_atomic(root, "a/b/d.sh", b"echo\n", 0o4777)
+    assert (root / "a/b/c.sh").stat().st_mode & 0o7777 == 0o755
+    assert (root / "a/b/d.sh").stat().st_mode & 0o7777 == 0o777
 
 
 def test_mkdir_never_through_symlink(tree):
