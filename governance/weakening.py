@@ -142,17 +142,28 @@ def _chain_root(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+# Decorators and calls at import may come only from these (marks, fixtures, params, mock
+# patchers that act on the decorated test alone).
+TRUSTED_ROOTS = frozenset({"pytest", "mock", "unittest"})
+
+
 def _inert(node: ast.AST | None) -> bool:
     """An expression evaluated at import that cannot run arbitrary code: no calls except
-    `pytest.*` ones (marks, param, fixture), no walrus, no await."""
+    through TRUSTED_ROOTS (pytest.mark..., pytest.param, mock.patch), no walrus, no await."""
     if node is None:
         return True
     for sub in ast.walk(node):
-        if isinstance(sub, ast.NamedExpr | ast.Await | ast.Yield | ast.YieldFrom):
+        if isinstance(sub, ast.NamedExpr | ast.Await | ast.Yield | ast.YieldFrom | ast.Lambda):
             return False
-        if isinstance(sub, ast.Call) and _chain_root(sub.func) != "pytest":
+        if isinstance(sub, ast.Call) and _chain_root(sub.func) not in TRUSTED_ROOTS:
             return False
     return True
+
+
+def _decorator_ok(node: ast.expr) -> bool:
+    """A decorator is itself called at import: it must come from TRUSTED_ROOTS."""
+    target = node.func if isinstance(node, ast.Call) else node
+    return _chain_root(target) in TRUSTED_ROOTS and _inert(node)
 
 
 def _import_targets(node: ast.Import | ast.ImportFrom, package: str) -> set[str]:
@@ -169,10 +180,11 @@ def _import_targets(node: ast.Import | ast.ImportFrom, package: str) -> set[str]
 def _import_time_code(node: ast.stmt) -> str | None:
     """Why an added def/class/assign would run code at import, or None."""
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        parts = [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]
-        return None if all(_inert(p) for p in parts) else "runs code in a decorator or default"
+        defaults = [*node.args.defaults, *node.args.kw_defaults]
+        ok = all(map(_decorator_ok, node.decorator_list)) and all(map(_inert, defaults))
+        return None if ok else "runs code in a decorator or default"
     if isinstance(node, ast.ClassDef):
-        if not all(_inert(p) for p in [*node.decorator_list, *node.bases]):
+        if not (all(map(_decorator_ok, node.decorator_list)) and all(map(_inert, node.bases))):
             return "runs code in a class decorator or base"
         for stmt in node.body:
             if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.Pass
