@@ -10,7 +10,8 @@ one terminal row is COMPLETE; `git status` shows exactly the human's work, byte 
 no index.lock, no temp file, no sandbox, no snapshot left.
 
 OUROBOROS_CRASH_TRIALS raises the trial count (default 22: every named point twice plus
-six random kills); OUROBOROS_CRASH_SEED changes the random kills.
+six random kills, of the daemon alone or of its process group); OUROBOROS_CRASH_SEED
+changes the random kills.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ LANDS = {"apply_after_snapshot": False, "atomic_before_rename": False,
          "commit_after_update_ref": True, "index_sync_locked": True,
          "before_terminal_row": True, "after_terminal_row": True}
 RANDOM_KILLS = 6
-OP_WINDOW_S = 2.5  # random kills fall within this long after the op's first ledger row
+OP_WINDOW_S = 1.5  # random kills fall within this long after the op's first ledger row
 TEMP = re.compile(r"\..+\.tmp")
 READY = re.compile(rb'"to": "(ACTIVE|DEGRADED)"')
 
@@ -61,8 +62,10 @@ def _trials() -> list[str]:
     named = list(LANDS) * 2
     total = int(os.environ.get("OUROBOROS_CRASH_TRIALS") or len(named) + RANDOM_KILLS)
     plan = named[:total] + ["random"] * max(0, min(RANDOM_KILLS, total - len(named)))
+    extra = 0
     while len(plan) < total:  # more trials locally: alternate random and named kills
-        plan.append("random" if len(plan) % 2 else named[len(plan) % len(named)])
+        plan.append("random" if extra % 2 else named[extra // 2 % len(named)])
+        extra += 1
     return [f"{kind}-{n}" for n, kind in enumerate(plan)]
 
 
@@ -129,9 +132,9 @@ def _run_daemon_until_killed(repo: Path, config: Path, tmp: Path, crash_at: str,
         time.sleep(0.3)
         git(repo, "commit", "-qm", "note a TODO", "--", "calc/ops.py")
         _wait_for_op(proc, repo)
-        if crash_at == "random":
+        if crash_at == "random":  # the daemon alone (kill -9 PID) or its whole group
             time.sleep(rng.uniform(0, OP_WINDOW_S))
-            os.killpg(proc.pid, signal.SIGKILL)
+            (os.killpg if rng.random() < 0.5 else os.kill)(proc.pid, signal.SIGKILL)
         else:  # the op reaches the point, or ends without reaching it (then we stop)
             _wait(lambda: proc.poll() is not None or _finished(repo), 60, "the crash")
             if proc.poll() is None:
@@ -242,6 +245,7 @@ def test_kill_9_then_recover(trial: str, short_tmp: Path):
         assert code == -signal.SIGKILL, f"crash point {kind} never reached:\n{log}"
         _evidence(repo, kind)
     todo_head = git(repo, "log", "--format=%H", "-1", "--grep=note a TODO").strip()
+    killed_in = _last_phases(repo / ".ouroboros")
     notes = asyncio.run(_recover(repo))
     phases = _check(repo, human, todo_head)
     if kind != "random":
@@ -250,3 +254,13 @@ def test_kill_9_then_recover(trial: str, short_tmp: Path):
     # Recovery is idempotent: a second run (a kill during the first) changes nothing.
     assert asyncio.run(_recover(repo)) == []
     assert _check(repo, human, todo_head) == phases
+    print(f"{trial}: killed in {killed_in or 'no op yet'} -> {sorted(phases.values())}")
+
+
+def _last_phases(state: Path) -> list[str]:
+    if not (state / "ledger.sqlite3").exists():
+        return []
+    with _db(state) as db:
+        return [r[0] for r in db.execute(
+            "SELECT (SELECT to_phase FROM transitions t WHERE t.op_id = o.op_id "
+            "ORDER BY seq DESC LIMIT 1) FROM operations o")]
