@@ -25,6 +25,7 @@ import re
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -160,10 +161,13 @@ class Jail:
         """(argv, fds to pass): the options travel NUL-separated through one fd (no argv
         length limit however many files are masked), each Data item through its own."""
         fds: list[int] = []
-        scratch = tempfile.TemporaryDirectory(prefix="ob-jail-")  # 0700, ours alone
+        scratch = None
         try:
-            empty = Path(scratch.name) / "empty"
-            empty.touch(mode=0o444)
+            empty = _shared_empty_file()
+            if empty is None:  # the shared place is not safely ours: a private one per run
+                scratch = tempfile.TemporaryDirectory(prefix="ob-jail-")
+                empty = Path(scratch.name) / "empty"
+                empty.touch(mode=0o444)
             bwrap = _bwrap_path()
             options: list[str] = []
             for arg in _fit(self.arguments(empty, cwd), _supported(bwrap)):
@@ -177,7 +181,8 @@ class Jail:
         finally:
             for fd in fds:
                 os.close(fd)
-            scratch.cleanup()
+            if scratch is not None:
+                scratch.cleanup()
 
     def _rlimits(self) -> None:  # runs in the child before exec
         lim = self.limits
@@ -238,6 +243,26 @@ class Jail:
         return JailResult(None if timed_out else proc.returncode,
                           b"".join(chunks).decode("utf-8", "replace"), truncated, timed_out,
                           time.monotonic() - start)
+
+
+def _shared_empty_file() -> Path | None:
+    """The empty read-only file the masks bind, kept in a directory private to this user
+    and reused by every run (a daemon killed mid-run leaves nothing behind). None when that
+    directory or file is not what it must be (another user made it first, say)."""
+    base = Path(tempfile.gettempdir()) / f"ob-jail-{os.getuid()}"
+    empty = base / "empty"
+    with contextlib.suppress(FileExistsError):
+        base.mkdir(mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(empty, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o444))
+    try:
+        d, f = os.lstat(base), os.lstat(empty)
+    except OSError:
+        return None
+    private_dir = stat.S_ISDIR(d.st_mode) and not d.st_mode & 0o077
+    sound_file = stat.S_ISREG(f.st_mode) and f.st_size == 0 and not f.st_mode & 0o222
+    owned = d.st_uid == f.st_uid == os.getuid()
+    return empty if private_dir and sound_file and owned else None
 
 
 def _not_started(reason: str, start: float) -> JailResult:

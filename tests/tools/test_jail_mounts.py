@@ -130,3 +130,25 @@ async def test_an_older_bubblewrap_without_disable_userns_or_size_still_holds(sh
             "print('uid', os.getuid())")
     result = await Jail(short_tmp, [], JailLimits()).run([sys.executable, "-c", code])
     assert result.output.split() == ["unshare", "-1", "1", "uid", "65534"], result.output
+
+
+@needs_bwrap
+@pytest.mark.parametrize("trap", ["open dir", "writable file", "symlink"])
+async def test_a_trapped_shared_empty_file_falls_back_to_a_private_one(short_tmp, monkeypatch,
+                                                                       trap):
+    monkeypatch.setattr(jail_mod.tempfile, "gettempdir", lambda: str(short_tmp))
+    shared = short_tmp / f"ob-jail-{os.getuid()}"
+    if trap == "symlink":
+        (short_tmp / "elsewhere").mkdir()
+        shared.symlink_to(short_tmp / "elsewhere")
+    else:
+        shared.mkdir(mode=0o700)
+        (shared / "empty").write_text("")
+        os.chmod(shared, 0o777 if trap == "open dir" else 0o700)
+        os.chmod(shared / "empty", 0o444 if trap == "open dir" else 0o666)
+    assert jail_mod._shared_empty_file() is None
+    root = _tree(short_tmp / "r", {".env": "SECRET", "a.py": ""})
+    result = await Jail(root, [], JailLimits(), writable=False).run(["cat", ".env", "a.py"])
+    assert result.exit_code == 0 and "SECRET" not in result.output, result.output
+    assert sorted(p.name for p in short_tmp.iterdir() if p.name.startswith("ob-jail-")) == [
+        shared.name]  # the private one is gone again
