@@ -289,6 +289,12 @@ def _body_change(old: list[ast.stmt], new: list[ast.stmt], sc: _Scope) -> list[s
         if extra & sc.old_names:
             found.append(f"{sc.where or 'module'}: rebinds existing name(s) "
                          f"{', '.join(sorted(extra & sc.old_names))}")
+    return found + _vet_additions(new, kept, sc)
+
+
+def _vet_additions(new: list[ast.stmt], kept: set[int], sc: _Scope) -> list[str]:
+    """Added statements: each vetted, and none but imports placed before old ones."""
+    found: list[str] = []
     last = max((i for i, stmt in enumerate(new) if id(stmt) in kept), default=-1)
     for i, stmt in enumerate(new):
         if id(stmt) in kept:

@@ -234,3 +234,47 @@ async def test_jailed_run_on_a_read_only_tree_reports_outside_it(tmp_path):
                                          "tests/test_snoop.py::test_the_oracle_is_out_of_reach"}
     assert tree_bytes(root) == before  # VERIFY's live tree: nothing written into it
     assert list((tmp_path / "state" / "oracle").iterdir()) == []  # the run dir is removed
+
+
+class _CountingRunner(TestRunner):
+    """A real runner that notes which sandbox each session ran in."""
+
+    def __init__(self) -> None:
+        super().__init__(["{python}", "-m", "pytest"], 60)
+        self.trees: list[str] = []
+
+    async def run(self, root, tests, *, scratch=None):
+        self.trees.append(root.name)
+        return await super().run(root, tests, scratch=scratch)
+
+
+async def test_the_baseline_runs_once_per_op_and_retries_reuse_it(repo, short_tmp):
+    from governance.approval import ApprovalBroker
+    from governance.deps import PhaseDeps, Policy
+    from governance.gitops import GitOps
+    from governance.orchestrator import Orchestrator
+    from governance.phase import Phase
+    from governance.pipeline import PHASES
+    from governance.schemas import OperationContext, SignalEnvelope
+    from kernel.replay import ReplayProvider, ReplayTurn
+    from ledger import Ledger
+    from tests.helpers import OPS_BROKEN, OPS_FIXED
+
+    turns = [ReplayTurn(purpose="generate", text=json.dumps(
+        {"file_path": "calc/ops.py", "full_content": text})) for text in (OPS_BROKEN, OPS_FIXED)]
+    ledger = await Ledger.open(short_tmp / "l.sqlite3")
+    runner = _CountingRunner()
+    deps = PhaseDeps(root=repo, state_dir=short_tmp / "state", state_rel="",
+                     policy=Policy(max_validate_retries=1), provider=ReplayProvider(turns),
+                     git=GitOps(repo), validate_runner=runner, verify_runner=runner,
+                     approvals=ApprovalBroker(), ledger=ledger)
+    ctx = OperationContext(envelope=SignalEnvelope(
+        source="todo_scanner", target_files=("calc/ops.py",), goal="g", dedup_key="k",
+        session_id="s"))
+    assert await Orchestrator(PHASES, deps).run(ctx) is Phase.COMPLETE
+    chain = await ledger.chain(ctx.op_id)
+    await ledger.close()
+    # baseline once; the broken and the fixed candidate each once; VERIFY on the live tree
+    assert runner.trees == ["baseline", "base", "base", repo.name]
+    retry = next(t for t in chain["transitions"] if t["to_phase"] == "VALIDATE_RETRY")
+    assert "tests/test_ops.py::test_add: passed before the change, now failed" in retry["reason"]
