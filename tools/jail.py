@@ -196,7 +196,7 @@ class Jail:
         says why, never a run without the jail."""
         start = time.monotonic()
         try:
-            run_limit = limiter(self.limits.max_procs).new_run()
+            run_limit = limiter(self.limits.max_procs, self.limits.memory_bytes).new_run()
         except OSError as exc:
             return _not_started(f"no process limit could be set: {exc}", start)
         try:

@@ -6,7 +6,12 @@ kernel uid 0. So each run gets its own `pids` cgroup (v1 hierarchy, or v2 where 
 cgroup delegates the controller): the child joins it before it execs bubblewrap, so every
 process of the run is counted, and on close the leftovers are killed and the cgroup removed.
 Where no pids cgroup can be made, a non-root daemon falls back to RLIMIT_NPROC; a root
-daemon then has no limit at all, and `reason()` says so for the operator to see.
+daemon then has no limit at all, and `reason` says so for the operator to see.
+
+Where a memory controller is at hand too (the v1 hierarchy, or v2 next to pids), the run
+also gets a memory cgroup capping the sum of its processes' memory (tmpfs pages included):
+RLIMIT_AS alone caps each process, not the process count times that. This one is
+best-effort; `memory_reason` says when it is missing.
 """
 
 from __future__ import annotations
@@ -75,29 +80,48 @@ def _parent_dir() -> tuple[Path, str]:
     raise OSError(0, "; ".join(problems) or "no cgroup filesystem with a pids controller")
 
 
+def _memory_parent(pids_parent: Path | None, pids_kind: str) -> tuple[Path, str] | None:
+    """Where per-run memory cgroups go: the v2 pids parent when it can delegate memory too,
+    else the v1 memory hierarchy. None: only RLIMIT_AS bounds memory."""
+    if pids_kind == "v2" and pids_parent is not None:
+        with contextlib.suppress(OSError):
+            if "memory" in (pids_parent / "cgroup.controllers").read_text().split():
+                (pids_parent / "cgroup.subtree_control").write_text("+memory")
+                return pids_parent, "v2"
+        return None
+    for fstype, mount, options in _mounts():
+        if fstype == "cgroup" and "memory" in options.split(","):
+            parent = mount / _own_cgroup("memory").lstrip("/") / PARENT_NAME
+            with contextlib.suppress(OSError):
+                parent.mkdir(exist_ok=True)
+                if os.access(parent, os.W_OK):
+                    return parent, "v1"
+    return None
+
+
 @dataclass
 class RunLimit:
     """The limit for one run: `enter()` runs in the child before exec, `close()` after."""
 
     max_procs: int
-    cgroup: Path | None = None
+    cgroup: Path | None = None  # the pids cgroup (on v2 it carries the memory limit too)
     nproc: int | None = None  # RLIMIT_NPROC to set when there is no cgroup
+    extra: tuple[Path, ...] = ()  # further cgroups to join: a v1 memory cgroup
 
     def enter(self) -> None:
-        if self.cgroup is not None:
-            fd = os.open(self.cgroup / "cgroup.procs", os.O_WRONLY)
+        for cgroup in ([self.cgroup] if self.cgroup else []) + list(self.extra):
+            fd = os.open(cgroup / "cgroup.procs", os.O_WRONLY)
             try:
                 os.write(fd, str(os.getpid()).encode())
             finally:
                 os.close(fd)
-        elif self.nproc is not None:
+        if self.cgroup is None and self.nproc is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (self.nproc, self.nproc))
 
     def close(self) -> None:
-        """Kill whatever is left in the cgroup and remove it."""
-        if self.cgroup is None:
-            return
-        _drain(self.cgroup)
+        """Kill whatever is left in the cgroups and remove them."""
+        for cgroup in ([self.cgroup] if self.cgroup else []) + list(self.extra):
+            _drain(cgroup)
 
 
 def _drain(cgroup: Path, wait_s: float = 2.0) -> None:
@@ -147,8 +171,9 @@ def _user_tasks(uid: int) -> int:
 class ProcessLimiter:
     """Makes a RunLimit per jail run. `reason` is None when a real limit is in force."""
 
-    def __init__(self, max_procs: int):
+    def __init__(self, max_procs: int, memory_bytes: int | None = None):
         self.max_procs = max_procs
+        self.memory_bytes = memory_bytes
         self.parent: Path | None = None
         self.kind = "none"
         self.reason: str | None = None
@@ -162,6 +187,11 @@ class ProcessLimiter:
                 self.reason = (f"no process-count limit for jailed commands: no pids cgroup "
                                f"could be made ({exc.strerror}) and RLIMIT_NPROC does not "
                                "bind root")
+        self.memory = _memory_parent(self.parent, self.kind) if memory_bytes else None
+        if self.memory is not None and self.memory[1] == "v1":
+            _sweep(self.memory[0])
+        self.memory_reason = (None if self.memory or not memory_bytes else
+                              "no memory cgroup: only RLIMIT_AS (per process) bounds memory")
 
     def new_run(self) -> RunLimit:
         if self.parent is not None:
@@ -169,7 +199,7 @@ class ProcessLimiter:
             try:
                 cgroup.mkdir()
                 (cgroup / "pids.max").write_text(str(self.max_procs))
-                return RunLimit(self.max_procs, cgroup=cgroup)
+                return RunLimit(self.max_procs, cgroup=cgroup, extra=self._memory(cgroup))
             except OSError:
                 with contextlib.suppress(OSError):
                     cgroup.rmdir()
@@ -180,11 +210,34 @@ class ProcessLimiter:
         return RunLimit(self.max_procs)
 
 
-_limiters: dict[int, ProcessLimiter] = {}
+    def _memory(self, pids_cgroup: Path) -> tuple[Path, ...]:
+        """Set the run's memory limit (best-effort): on v2 in the pids cgroup itself, on v1
+        in a sibling cgroup of the memory hierarchy, which the child joins as well."""
+        if self.memory is None or not self.memory_bytes:
+            return ()
+        parent, kind = self.memory
+        cgroup = pids_cgroup if kind == "v2" else parent / pids_cgroup.name
+        files = (("memory.max", "memory.swap.max") if kind == "v2"
+                 else ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes"))
+        try:
+            if kind == "v1":
+                cgroup.mkdir()
+            (cgroup / files[0]).write_text(str(self.memory_bytes))
+        except OSError:
+            if kind == "v1":
+                _drain(cgroup, wait_s=0)
+            return ()
+        with contextlib.suppress(OSError):  # absent without swap accounting
+            (cgroup / files[1]).write_text("0" if kind == "v2" else str(self.memory_bytes))
+        return (cgroup,) if kind == "v1" else ()
 
 
-def limiter(max_procs: int) -> ProcessLimiter:
-    """One limiter per limit value per process: finding the cgroup mount is done once."""
-    if max_procs not in _limiters:
-        _limiters[max_procs] = ProcessLimiter(max_procs)
-    return _limiters[max_procs]
+_limiters: dict[tuple[int, int | None], ProcessLimiter] = {}
+
+
+def limiter(max_procs: int, memory_bytes: int | None = None) -> ProcessLimiter:
+    """One limiter per limit pair per process: finding the cgroup mounts is done once."""
+    key = (max_procs, memory_bytes)
+    if key not in _limiters:
+        _limiters[key] = ProcessLimiter(max_procs, memory_bytes)
+    return _limiters[key]

@@ -152,3 +152,8 @@ async def test_a_trapped_shared_empty_file_falls_back_to_a_private_one(short_tmp
     assert result.exit_code == 0 and "SECRET" not in result.output, result.output
     assert sorted(p.name for p in short_tmp.iterdir() if p.name.startswith("ob-jail-")) == [
         shared.name]  # the private one is gone again
+
+
+def test_an_architecture_without_a_syscall_table_is_a_clear_reason(monkeypatch):
+    monkeypatch.setattr("platform.machine", lambda: "riscv64")
+    assert "no seccomp syscall table for architecture 'riscv64'" in bwrap_available()

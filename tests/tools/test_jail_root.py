@@ -113,3 +113,28 @@ def test_no_process_limit_is_said_not_hidden(monkeypatch):
     monkeypatch.setattr(proclimit.os, "getuid", lambda: 1000)
     limited = proclimit.ProcessLimiter(10)
     assert limited.reason is None and limited.new_run().nproc is not None
+
+
+MEMORY_HOG = r'''
+import os, signal, time
+kids = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = b"x" * (100 << 20)  # written, so really resident: 4 x 100 MiB > the cap
+        time.sleep(5)
+        os._exit(0)
+    kids.append(pid)
+codes = [os.waitpid(pid, 0)[1] for pid in kids]
+print("killed", sum(os.WIFSIGNALED(c) and os.WTERMSIG(c) == signal.SIGKILL for c in codes))
+'''
+
+
+async def test_the_memory_of_a_whole_run_is_capped_not_only_each_process(world):
+    limits = JailLimits(timeout_s=30, memory_bytes=256 << 20, max_procs=48)
+    if proclimit.limiter(limits.max_procs, limits.memory_bytes).memory_reason:
+        pytest.skip("no memory cgroup here: only RLIMIT_AS bounds memory")
+    jail = Jail(Path(world["sandbox"]), [], limits, [Path(sys.prefix), Path(sys.base_prefix)])
+    result = await jail.run([sys.executable, "-c", MEMORY_HOG])
+    assert result.exit_code == 0, result.output
+    assert int(result.output.split("killed")[1]) >= 1, result.output
