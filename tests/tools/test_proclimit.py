@@ -29,7 +29,7 @@ def fake_v2(short_tmp, monkeypatch):
     def parent_dir():
         parent = mount / proclimit.PARENT_NAME
         parent.mkdir(exist_ok=True)
-        (parent / "cgroup.controllers").write_text("pids")
+        (parent / "cgroup.controllers").write_text("pids memory")
         return real_parent_dir()
 
     monkeypatch.setattr(proclimit, "_parent_dir", parent_dir)
@@ -75,3 +75,13 @@ def test_own_cgroup_reads_v1_and_v2_lines(monkeypatch, short_tmp):
                         lambda p: table if p == "/proc/self/cgroup" else real_path(p))
     assert proclimit._own_cgroup("pids") == "/user.slice/x"
     assert proclimit._own_cgroup(None) == "/system.slice/ob.service"
+
+
+def test_delegated_v2_also_caps_the_runs_memory_in_the_same_cgroup(fake_v2):
+    limiter = proclimit.ProcessLimiter(33, memory_bytes=1 << 30)
+    assert limiter.memory == (fake_v2 / proclimit.PARENT_NAME, "v2")
+    assert limiter.memory_reason is None
+    run = limiter.new_run()
+    assert (run.cgroup / "memory.max").read_text() == str(1 << 30)
+    assert (run.cgroup / "memory.swap.max").read_text() == "0"
+    assert run.extra == ()  # one cgroup carries both limits
