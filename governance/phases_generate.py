@@ -6,7 +6,6 @@ Validation happens in a sandbox copy of the repository; the live tree is not tou
 from __future__ import annotations
 
 import ast
-import shutil
 import time
 from pathlib import Path
 
@@ -185,7 +184,7 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         scope = plan_scope(candidate.changes(), base.root, present)
         baseline, checked = await _run_oracle(ctx, d, boxes, base, present, scope)
     finally:
-        await d.in_thread(shutil.rmtree, boxes, True)
+        await d.in_thread(Sandbox(boxes).destroy)  # however deep a test made them
     d.oracle.scope, d.oracle.baseline, d.oracle.verdict = scope, baseline, checked.verdict
     v = checked.verdict
     payload = {"tests": scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
