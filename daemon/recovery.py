@@ -83,7 +83,7 @@ def _settle(git: GitOps, snapshot: RollbackSnapshot, committed: dict[str, str],
         return "committed"
     try:
         snapshot.restore()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # rollback.RollbackIncomplete is a ValueError
         notes.append(f"{op_id}: ROLLBACK FAILED, snapshot kept for the next start: {exc}")
         return "restore failed"
     return "restored"

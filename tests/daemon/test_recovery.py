@@ -214,3 +214,17 @@ async def test_refuses_while_another_daemon_serves_the_state_dir(repo, state):
         with pytest.raises(OSError, match="another daemon"):
             await _recover(repo, state)
     assert (state / "sandboxes" / "op-live").is_dir()
+
+
+async def test_a_refused_restore_keeps_the_snapshot_and_still_closes_the_op(repo, state):
+    await _ledger_op(state, last="APPLY")
+    _apply(repo, state)
+    (repo / "calc" / "extra.py").unlink()
+    (repo / "calc" / "extra.py").mkdir()  # not a file any more: restore refuses to touch it
+    notes, rows = await _recover(repo, state)
+    assert _terminal(rows) == ["POSTMORTEM"] and "RESTORE FAILED" in rows[-1]["reason"]
+    assert any("ROLLBACK FAILED" in n for n in notes)
+    assert (state / "rollback" / OP / "manifest.json").is_file()  # retried next start
+    assert (repo / "calc" / "ops.py").read_text() != NEW["calc/ops.py"]  # the rest restored
+    _, again = await _recover(repo, state)
+    assert _terminal(again) == ["POSTMORTEM"]
