@@ -7,15 +7,21 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import resource
+import signal
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
 from structlog.testing import capture_logs
 
+from daemon.client import ControlClient
 from daemon.config import Settings
 from daemon.control import MAX_LINE, parse_request
-from tests.helpers import running_daemon, settings_for, wait_for
+from tests.helpers import add_todo_and_commit, running_daemon, settings_for, wait_for
 
 
 def _obj(**fields: object) -> bytes:
@@ -364,3 +370,67 @@ async def test_the_daemon_stops_promptly_with_clients_still_connected(repo):
 def test_control_limits_are_validated(knob, value):
     with pytest.raises(ValueError, match=knob):
         Settings.model_validate({"daemon": {knob: value}})
+
+
+# -- the reported failure, end to end: a real daemon process driven to fd exhaustion ------
+
+def _queued(client: ControlClient) -> list[list[str]] | None:
+    """The queued envelopes' files; None when status got no answer."""
+    try:
+        return [e["files"] for e in client.request("status")["data"]["queue"]]
+    except Exception:  # evicted, or the daemon is out of descriptors this moment
+        return None
+
+
+@pytest.mark.slow
+def test_fd_exhaustion_in_a_real_daemon_loses_no_committed_todo(repo, short_tmp):
+    """The cap set far above the process's fd limit (a bad config, or the old code): idle
+    clients exhaust the daemon's descriptors while a TODO is committed. The read error keeps
+    the file pending; once descriptors are free again the next event queues it."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    env = {**os.environ, "OUROBOROS_PROVIDER__NAME": "none",
+           "OUROBOROS_INTAKE__DEBOUNCE_S": "0.1", "OUROBOROS_DAEMON__SHUTDOWN_GRACE_S": "1",
+           "OUROBOROS_DAEMON__CONTROL_MAX_CONNECTIONS": "1024",
+           "OUROBOROS_DAEMON__CONTROL_IDLE_TIMEOUT_S": "600"}
+    log_path = short_tmp / "daemon.log"  # a file, not a pipe nobody drains while we wait
+    with open(log_path, "w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "daemon.cli", "run", "--repo", str(repo)], env=env,
+            stdout=subprocess.DEVNULL, stderr=log_file,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (96, hard)))
+    sock = repo / ".ouroboros" / "control.sock"
+    client = ControlClient(sock, timeout_s=5)
+    socks: list[socket.socket] = []
+    try:
+        _wait_sync(lambda: '"watching"' in log_path.read_text(), "the watcher")
+        time.sleep(0.3)  # watchdog adds its inotify watches from its own threads
+        socks = _connect_many(sock, 150)  # far more than the 96 descriptors it may hold
+        add_todo_and_commit(repo)
+        _wait_sync(lambda: "kept pending" in log_path.read_text(),  # retries all failed
+                   "the sensor to give up for now")
+        for s in socks:
+            s.close()
+        _wait_sync(lambda: _queued(client) is not None, "descriptors to come back")
+        (repo / "notes.txt").write_text("the next file event\n")  # if none came since
+        _wait_sync(lambda: _queued(client) == [["calc/ops.py"]], "the TODO to be queued")
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    finally:
+        for s in socks:
+            s.close()
+        proc.kill()
+        proc.wait(10)
+        print("\n".join(ln for ln in log_path.read_text().splitlines() if ln.startswith("{")))
+    err = log_path.read_text()
+    assert proc.returncode == 0, err[-3000:]
+    assert "todo file could not be read; kept pending" in err
+    assert "Too many open files" in err
+
+
+def _wait_sync(predicate, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
