@@ -203,7 +203,8 @@ class Jail:
             with self.prepared(command, cwd) as (argv, fds):  # bwrap reads them after spawn
                 proc = await self._spawn(argv, fds, run_limit)
                 return await self._collect(proc, start)
-        except (JailError, SeccompUnsupported, OSError, subprocess.SubprocessError) as exc:
+        except (JailError, mounts.MountPlanError, SeccompUnsupported, OSError,
+                subprocess.SubprocessError) as exc:
             return _not_started(str(exc), start)  # e.g. the child could not join its cgroup
         finally:
             await asyncio.to_thread(run_limit.close)

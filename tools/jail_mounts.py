@@ -40,6 +40,7 @@ GIT_CONFIG_KEEP = ("core.repositoryformatversion", "core.bare", "core.filemode",
                    "core.symlinks", "core.ignorecase", "core.precomposeunicode",
                    "core.logallrefupdates", "core.autocrlf", "core.eol", "extensions.")
 MASK_DIR_BYTES = 4096
+MAX_SCAN_ENTRIES = 200_000  # ~50 us each to check: a bound on the time before a run starts
 
 
 @dataclass(frozen=True)
@@ -101,47 +102,59 @@ def _is_protected(rel: str, globs: Sequence[str]) -> bool:
         return True
 
 
+class MountPlanError(RuntimeError):
+    """The tree cannot be prepared for the jail (too large to scan for secrets)."""
+
+
 def protected_masks(root: Path, hidden: Sequence[Path], globs: Sequence[str] = ()
                     ) -> list[Path]:
-    """Paths under `root` to mask: hidden dirs, and protected files and directories.
+    """Paths under `root` to mask: hidden paths, and protected files and directories.
 
     A directory whose every entry would be masked is masked whole instead (each mask is a
     mount, and bubblewrap's cost per mount grows with the number of mounts). Symlinks are
     not followed and not masked: a link's target is either inside the tree (and masked by
     its own name) or outside it (and not in the jail). The top-level `.git` is handled by
-    `git_args`; a nested `.git` (a submodule's) is masked whole.
+    `git_args`; a nested `.git` (a submodule's) is masked whole. The walk keeps its own
+    stack: a jailed command can leave a tree deeper than Python's recursion limit.
     """
-    scans = []  # (dir, masks directly in it, kept subdirs, every file and link masked)
-    hidden_set = set(hidden)
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
+    # (dir, masks directly in it, kept subdirs, every file and link masked / None: unread)
+    scans: list[tuple[Path, list[Path], list[Path], bool | None]] = []
+    hidden_set, stack, seen = set(hidden), [root], 0
+    while stack:
+        here = stack.pop()
         masks, keep, clean = [], [], True
-        for name in dirnames:
-            path = here / name
-            if path.is_symlink() or (here == root and name == ".git"):
+        try:
+            with os.scandir(here) as it:
+                entries = list(it)
+        except OSError:  # unreadable (or a path too long to name): masked unseen
+            scans.append((here, [], [], None))
+            continue
+        seen += len(entries)
+        if seen > MAX_SCAN_ENTRIES:
+            raise MountPlanError(f"{root} holds over {MAX_SCAN_ENTRIES} entries: too many to "
+                                 "check for protected files")
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_symlink() or (here == root and entry.name == ".git"):
                 clean = False
             elif path in hidden_set or _is_protected(path.relative_to(root).as_posix(), globs):
                 masks.append(path)
-            else:
-                keep.append(name)
-        for name in filenames:
-            path = here / name
-            if not path.is_symlink() and _is_protected(path.relative_to(root).as_posix(),
-                                                       globs):
-                masks.append(path)
+            elif entry.is_dir(follow_symlinks=False):
+                keep.append(path)
             else:
                 clean = False
-        dirnames[:] = keep
-        scans.append((here, masks, [here / n for n in keep], clean))
+        stack.extend(keep)
+        scans.append((here, masks, keep, clean))  # a parent always before its children
     return _collapse(root, scans)
 
 
-def _collapse(root: Path, scans: list[tuple[Path, list[Path], list[Path], bool]]
+def _collapse(root: Path, scans: list[tuple[Path, list[Path], list[Path], bool | None]]
               ) -> list[Path]:
+    """Masks from the scans; `clean` None marks a directory that could not be read."""
     whole: dict[Path, bool] = {}
     for here, masks, subdirs, clean in reversed(scans):  # children before parents
-        whole[here] = (here != root and clean and all(whole.get(d, False) for d in subdirs)
-                       and bool(masks or subdirs))
+        whole[here] = here != root and (clean is None or (
+            clean and all(whole.get(d, False) for d in subdirs) and bool(masks or subdirs)))
     out: list[Path] = []
     covered: set[Path] = set()
     for here, masks, _, _ in scans:  # parents before children

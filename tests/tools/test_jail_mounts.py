@@ -157,3 +157,35 @@ async def test_a_trapped_shared_empty_file_falls_back_to_a_private_one(short_tmp
 def test_an_architecture_without_a_syscall_table_is_a_clear_reason(monkeypatch):
     monkeypatch.setattr("platform.machine", lambda: "riscv64")
     assert "no seccomp syscall table for architecture 'riscv64'" in bwrap_available()
+
+
+def test_a_tree_deeper_than_the_recursion_limit_is_scanned(short_tmp):
+    (short_tmp / "r").mkdir()
+    (short_tmp / "r" / "ok.py").write_text("")
+    fd = os.open(short_tmp / "r", os.O_RDONLY)
+    for _ in range(sys.getrecursionlimit() + 200):  # by fd: pathlib would recurse too
+        os.mkdir("d", dir_fd=fd)
+        fd, old = os.open("d", os.O_RDONLY, dir_fd=fd), fd
+        os.close(old)
+    os.close(os.open(".env", os.O_CREAT | os.O_WRONLY, dir_fd=fd))
+    os.close(fd)
+    try:
+        assert mounts.protected_masks(short_tmp / "r", []) == [short_tmp / "r" / "d"]
+    finally:  # 3.11's rmtree recurses as well: GNU rm does not
+        subprocess.run(["rm", "-rf", str(short_tmp / "r")], check=True)
+
+
+def test_an_unreadable_directory_is_masked_unseen(short_tmp, monkeypatch):
+    root = _tree(short_tmp / "r", {"a/x.py": "", "b/y.py": ""})
+    real = os.scandir
+    monkeypatch.setattr(mounts.os, "scandir",
+                        lambda p: (_ for _ in ()).throw(PermissionError(13, "no"))
+                        if Path(p).name == "a" else real(p))
+    assert mounts.protected_masks(root, []) == [root / "a"]
+
+
+async def test_a_tree_too_large_to_scan_is_not_started(short_tmp, monkeypatch):
+    monkeypatch.setattr(mounts, "MAX_SCAN_ENTRIES", 50)
+    root = _tree(short_tmp / "big", {f"f{i}.py": "" for i in range(60)})
+    result = await Jail(root, [], JailLimits()).run(["true"])
+    assert result.exit_code == jail_mod.NOT_STARTED and "too many to check" in result.output
