@@ -11,8 +11,10 @@ are small private tmpfs; protected files in the work tree are masked. bubblewrap
 starts with only PATH and LANG in its environment (its own environment is what
 /proc/1/environ shows inside), and only the fds bubblewrap reads its arguments, seccomp
 program and masked data from: no host fd leaks in. Rlimits cap CPU time, address space and
-file size; `tools.proclimit` caps the process count (a pids cgroup per run); the runner caps
-wall-clock time and output.
+file size; `tools.proclimit` caps the process count (a pids cgroup per run) and, where a
+memory controller is at hand, the run's total memory; the runner caps wall-clock time and
+output. A jail that cannot be set up is a failed run (exit code 125, with the reason):
+the command never runs outside it.
 """
 
 from __future__ import annotations
