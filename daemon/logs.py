@@ -1,4 +1,9 @@
-"""structlog set-up: JSON lines for journald when stderr is not a TTY, readable text when it is."""
+"""structlog set-up: JSON lines for journald when stderr is not a TTY, readable text when it is.
+
+Every event passes through `redact_secrets` just before rendering, so a secret-looking
+value (an API key in an exception message, a token in a thought's diff) never reaches a
+log line.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,24 @@ import sys
 
 import structlog
 
+from governance.redact import redact, redact_data
+
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR}
+
+
+def redact_secrets(logger: object, method: str, event_dict: dict) -> dict:
+    """structlog processor: every string in the event (the exception text included)
+    redacted; other objects (an exception, a path) are rendered to text first."""
+    return {key: _scrubbed(value) for key, value in event_dict.items()}
+
+
+def _scrubbed(value: object) -> object:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, (str, dict, list, tuple)):
+        return redact_data(value)
+    return redact(str(value))
 
 
 def configure(level: str = "info", *, json_lines: bool | None = None) -> None:
@@ -20,6 +41,7 @@ def configure(level: str = "info", *, json_lines: bool | None = None) -> None:
                     structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True),
                     structlog.processors.format_exc_info,
+                    redact_secrets,
                     renderer],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level]),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),

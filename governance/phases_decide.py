@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from governance.deps import PhaseDeps, Transition
 from governance.errors import CandidateParseError, ProviderError
 from governance.phase import Phase
 from governance.prompts import plan_prompt
-from governance.protected import PathEscape, normalize
+from governance.protected import PathEscape, live_path_problem, normalize
 from governance.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.routing import ROUTES, Route, route
 from governance.schemas import OperationContext, parse_plan
@@ -22,11 +23,23 @@ def is_trivial(ctx: OperationContext) -> bool:
     return len(ctx.envelope.target_files) == 1 and len(ctx.envelope.goal) <= TRIVIAL_GOAL_CHARS
 
 
+def _unsafe_targets(root: Path, targets: tuple[str, ...], allow_non_ascii: bool) -> list[str]:
+    return [why for t in targets
+            if (why := live_path_problem(root, t, allow_non_ascii=allow_non_ascii))]
+
+
 async def classify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """Rank the risk of the envelope's targets. A target that is or passes through a
+    symlink (wherever it points), or is not a regular file, is BLOCKED before anything
+    reads it: what the model sees and what APPLY writes are the named paths themselves."""
+    allow = d.policy.allow_non_ascii_paths
     try:
-        targets = tuple(normalize(f) for f in ctx.envelope.target_files)
+        targets = tuple(normalize(f, allow_non_ascii=allow) for f in ctx.envelope.target_files)
     except PathEscape as exc:
         return Transition(Phase.BLOCKED, f"bad target path: {exc}")
+    unsafe = await d.in_thread(_unsafe_targets, d.root, targets, allow)
+    if unsafe:
+        return Transition(Phase.BLOCKED, f"unsafe target path: {'; '.join(unsafe)}")
     verdict = classify(RiskInput(
         files=targets, new_files=new_files_under(d.root, targets), deleted_files=frozenset(),
         confidence=ctx.envelope.confidence, state_dir=d.state_rel,

@@ -1,12 +1,20 @@
-"""Prompts for the model-facing phases, and the output contract the parser enforces."""
+"""Prompts for the model-facing phases, and the output contract the parser enforces.
+
+Files enter a prompt only through nofollow (a symlink is named, never followed), never
+when protected, and every prompt passes through governance.redact on its way out.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from governance import nofollow
+from governance.protected import protected_reason
+from governance.redact import redact
 from governance.schemas import OperationContext
 
 MAX_FILE_CHARS = 24_000
+MAX_FILE_BYTES = 8_000_000  # a larger file is named, not read
 
 CANDIDATE_CONTRACT = """\
 Reply with one JSON object and nothing else, in one of these shapes:
@@ -24,10 +32,19 @@ Reply with one JSON object: {"schema": "plan.1", "approach": "...", "complexity"
 
 
 def _file_block(root: Path, rel: str) -> str:
-    path = root / rel
-    if not path.is_file():
+    """One file for the prompt, read without following any symlink; a protected file, a
+    symlink or anything else unsafe is named, never shown."""
+    try:
+        why = protected_reason(rel, "")
+        if why:
+            return f"--- {rel} (protected: {why}; not shown)"
+        data = nofollow.read_bytes(root, rel, limit=MAX_FILE_BYTES)
+    except FileNotFoundError:
         return f"--- {rel} (does not exist yet)"
-    data = path.read_bytes()
+    except nofollow.TooLarge:
+        return f"--- {rel} (larger than {MAX_FILE_BYTES} bytes, not shown)"
+    except (OSError, ValueError) as exc:  # UnsafePath / PathEscape: a symlink, a bad name
+        return f"--- {rel} (not shown: {exc})"
     if b"\x00" in data[:8192]:
         return f"--- {rel} (binary file, {len(data)} bytes, not shown)"
     text = data.decode("utf-8", "replace")
@@ -53,10 +70,11 @@ def generation_prompt(ctx: OperationContext, root: Path) -> str:
     if ctx.last_failure:
         parts.append(f"## The previous attempt failed\n{ctx.last_failure}\nFix that.")
     parts.append(f"## Output\n{CANDIDATE_CONTRACT}")
-    return "\n\n".join(parts)
+    return redact("\n\n".join(parts))
 
 
 def plan_prompt(ctx: OperationContext) -> str:
     env = ctx.envelope
     files = "\n".join(f"- {f}" for f in [*env.target_files, *ctx.context_files])
-    return f"Plan this change.\n## Goal\n{env.goal}\n## Files\n{files}\n## Output\n{PLAN_CONTRACT}"
+    return redact(f"Plan this change.\n## Goal\n{env.goal}\n## Files\n{files}\n"
+                  f"## Output\n{PLAN_CONTRACT}")

@@ -2,6 +2,10 @@
 
 One connection, one writer: each event is its own transaction, and transition sequence
 numbers are assigned inside it, so (op_id, seq) is gapless and monotonic per op.
+
+Every text that is recorded (reasons, payloads, thoughts, tool arguments and results,
+model errors, envelopes) passes through governance.redact first: a secret-looking value
+never reaches the database file.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 import aiosqlite
 
+from governance.redact import redact, redact_data
 from ledger.errors import MigrationError, UnknownOperation
 from ledger.migrations import MIGRATIONS
 
@@ -25,7 +30,8 @@ def _now() -> str:
 
 
 def _dump(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, default=str)
+    """JSON text of `data` with every string in it redacted."""
+    return json.dumps(redact_data(json.loads(json.dumps(data, default=str))), sort_keys=True)
 
 
 class Ledger:
@@ -87,7 +93,7 @@ class Ledger:
                                envelope: dict[str, Any]) -> None:
         await self._db.execute(
             "INSERT INTO operations VALUES (?, ?, ?, ?, ?, ?)",
-            (op_id, _now(), source, goal, session_id, _dump(envelope)))
+            (op_id, _now(), source, redact(goal), session_id, _dump(envelope)))
         await self._db.commit()
 
     async def append_transition(self, op_id: str, *, from_phase: str | None, to_phase: str,
@@ -100,7 +106,8 @@ class Ledger:
             seq = (await cur.fetchone())[0]
         await self._db.execute(
             "INSERT INTO transitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (op_id, seq, _now(), from_phase, to_phase, reason, cost_delta, _dump(payload or {})))
+            (op_id, seq, _now(), from_phase, to_phase, redact(reason), cost_delta,
+             _dump(payload or {})))
         await self._db.commit()
         return seq
 
@@ -114,7 +121,7 @@ class Ledger:
             "completion_tokens, cost_usd, latency_ms, ok, error, telemetry) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (op_id, _now(), phase, provider, model, prompt_tokens, completion_tokens, cost_usd,
-             latency_ms, int(ok), error, _dump(telemetry or {})))
+             latency_ms, int(ok), redact(error), _dump(telemetry or {})))
         await self._db.commit()
 
     async def record_tool_call(self, op_id: str, *, round: int, tool: str,
@@ -124,15 +131,15 @@ class Ledger:
         await self._db.execute(
             "INSERT INTO tool_calls (op_id, ts, round, tool, arguments, verdict, rule, reason, "
             "result_bytes, truncated, duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (op_id, _now(), round, tool, _dump(arguments), verdict, rule, reason, result_bytes,
-             int(truncated), duration_ms))
+            (op_id, _now(), round, tool, _dump(arguments), verdict, rule, redact(reason),
+             result_bytes, int(truncated), duration_ms))
         await self._db.commit()
 
     async def record_thought(self, op_id: str | None, phase: str, msg: str,
                              data: dict[str, Any] | None = None) -> None:
         await self._db.execute(
             "INSERT INTO thoughts (op_id, ts, phase, msg, data) VALUES (?, ?, ?, ?, ?)",
-            (op_id, _now(), phase, msg, _dump(data or {})))
+            (op_id, _now(), phase, redact(msg), _dump(data or {})))
         await self._db.commit()
 
     async def wal_append(self, event: str, *, dedup_key: str, session_id: str,
