@@ -89,6 +89,13 @@ _DIR_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("virtualenv", (".tox",)),
     ("virtualenv", ("site-packages",)),
 )
+# Characters that look like a path separator or a dot but survive NFKC (from Unicode's
+# confusables list): refused even where non-ASCII paths are allowed.
+SEPARATOR_LOOKALIKES = frozenset(
+    "\u2215\u2044\u29f8\u2571\u27cb\u2cc6\u30ce\u31d3\u4e3f\u2f03\u3033\u1735"  # '/'
+    "\u2216\u29f5\u29f9\u2572\u27cd\u31d4\u4e36\u2f02"  # '\\'
+    "\ua4f8\u0701\u0702\u06d4\u2e31\u00b7\u2027\u2219\u22c5\u30fb\u16eb\u0589"  # '.'
+    "\u05c3\u0660\u06f0\u0b7e\u10fb\u1362\u1427\u2e33\ua60e\U00010a50\U0001d16d")
 MAX_COMPONENT_BYTES = 255  # NAME_MAX: longer components raise ENAMETOOLONG
 MAX_PATH_BYTES = 4095  # PATH_MAX less the NUL
 
@@ -136,6 +143,9 @@ def character_problem(rel_path: str, *, allow_non_ascii: bool = False) -> str | 
     nfkc = unicodedata.normalize("NFKC", rel_path)
     if nfkc != rel_path:
         return f"look-alike characters in path {rel_path!r} (NFKC form {nfkc!r})"
+    lookalike = next((ch for ch in rel_path if ch in SEPARATOR_LOOKALIKES), None)
+    if lookalike:
+        return f"look-alike of '/', '\\' or '.' (U+{ord(lookalike):04X}) in path {rel_path!r}"
     if not allow_non_ascii and not rel_path.isascii():
         bad = next(ch for ch in rel_path if not ch.isascii())
         return (f"non-ASCII character U+{ord(bad):04X} in path {rel_path!r} "
