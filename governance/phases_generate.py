@@ -145,7 +145,7 @@ def static_problems(candidate: Candidate, d: PhaseDeps) -> list[str]:
     problems = []
     for change in candidate.changes():
         try:
-            rel = normalize(change.file_path)
+            rel = normalize(change.file_path, allow_non_ascii=d.policy.allow_non_ascii_paths)
         except PathEscape as exc:
             problems.append(str(exc))
             continue
