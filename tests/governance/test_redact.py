@@ -6,11 +6,25 @@ The fake secrets are built by concatenation so this file itself does not trip sc
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
+import structlog
 
+from governance.approval import ApprovalBroker
+from governance.deps import PhaseDeps, Policy
+from governance.gitops import GitOps
+from governance.orchestrator import Orchestrator
+from governance.phase import Phase
+from governance.pipeline import PHASES
+from governance.prompts import generation_prompt, plan_prompt
 from governance.redact import redact, redact_data
+from governance.schemas import OperationContext, SignalEnvelope
+from governance.testrun import TestRunner
+from kernel.replay import ReplayProvider, ReplayTurn
+from ledger import Ledger
+from tests.helpers import OPS_FIXED, OPS_PY, git, tree_bytes
 
 A36 = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # 36 mixed alphanumerics
 PEM_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nq0xQ9f8yZk3r0Lw=\n"
@@ -160,3 +174,109 @@ def test_hostile_shapes_are_redacted_in_linear_time(blob):
     out = redact(blob)
     assert time.monotonic() - start < 2.0
     assert "Zx81kQpLm0wN7tYb" not in out
+
+
+# -- where redaction is applied: the ledger, the log, prompts, diff previews ---------------
+
+GH = "ghp_" + A36
+ANT = "sk-ant-" + "api03-abcdefghijklmnopqrstuv-xyz"
+
+
+async def test_the_ledger_never_stores_a_secret(tmp_path):
+    ledger = await Ledger.open(tmp_path / "l.sqlite3")
+    await ledger.record_operation("op-1", source="todo", goal=f"rotate {GH}", session_id="s",
+                                  envelope={"goal": f"token = '{GH}'"})
+    await ledger.append_transition("op-1", from_phase=None, to_phase="CLASSIFY",
+                                   reason=f"failed: Authorization: Bearer {GH}",
+                                   payload={"diff": f"+API_KEY = '{ANT}'", "n": [1, GH]})
+    await ledger.record_model_call("op-1", phase="GENERATE", provider="p", ok=False,
+                                   error=f"401 for key {ANT}", telemetry={"k": ANT})
+    await ledger.record_tool_call("op-1", round=1, tool="write_file",
+                                  arguments={"content": f"password = '{A36}'"},
+                                  verdict="denied", reason=f"saw {GH}")
+    await ledger.record_thought("op-1", "GENERATE", f"msg {ANT}", {"diff": GH})
+    await ledger.wal_append("enqueued", dedup_key="k", session_id="s",
+                            envelope={"goal": GH})
+    chain = await ledger.chain("op-1")
+    await ledger.close()
+    raw = (tmp_path / "l.sqlite3").read_bytes() + b"".join(
+        p.read_bytes() for p in tmp_path.glob("l.sqlite3-*"))
+    for secret in (A36, "api03-abcdefghijklmnopqrstuv"):
+        assert secret not in json.dumps(chain)
+        assert secret.encode() not in raw
+    assert chain["transitions"][0]["payload"]["n"][0] == 1
+    assert "[REDACTED:github-token]" in chain["operation"]["goal"]
+
+
+def test_log_lines_are_redacted(capsys):
+    from daemon import logs
+
+    logs.configure("info", json_lines=True)
+    try:
+        structlog.get_logger("t").warning("provider failed", error=ValueError(f"bad key {ANT}"),
+                                          detail={"token": GH}, msg=f"Bearer {GH}")
+    finally:
+        structlog.reset_defaults()
+    err = capsys.readouterr().err
+    assert "provider failed" in err and "[REDACTED:" in err
+    assert A36 not in err and "api03-abcdefghijklmnopqrstuv" not in err
+
+
+def test_generation_prompt_redacts_and_never_follows_links(repo, short_tmp):
+    home = short_tmp / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text("export HOME_ONLY=bashrc-content-1234567\n")
+    os.symlink(home / ".bashrc", repo / "calc" / "linked.py")
+    (repo / ".env").write_text(f"OPENAI_API_KEY={ANT}\n")
+    (repo / "calc" / "ops.py").write_text(f'API_KEY = "{GH}"\n')
+    ctx = OperationContext(envelope=SignalEnvelope(
+        source="todo_scanner", target_files=("calc/ops.py", "calc/linked.py", ".env"),
+        goal=f"use {GH}", dedup_key="k", session_id="s"))
+    ctx.context_files = ["calc/linked.py"]
+    ctx.last_failure = f"E   AssertionError: {ANT}"
+    prompt = generation_prompt(ctx, repo) + plan_prompt(ctx)
+    for secret in (A36, "api03-abcdefghijklmnopqrstuv", "bashrc-content"):
+        assert secret not in prompt
+    assert "calc/linked.py (not shown:" in prompt and "symlink" in prompt
+    assert ".env (protected:" in prompt
+    assert 'API_KEY = "[REDACTED:github-token]"' in prompt
+
+
+async def _pipeline(repo, short_tmp, candidate: dict):
+    ledger = await Ledger.open(short_tmp / "l.sqlite3")
+    runner = TestRunner(["{python}", "-m", "pytest"], 60)
+    provider = ReplayProvider([ReplayTurn(purpose="generate", text=json.dumps(candidate))])
+    deps = PhaseDeps(root=repo, state_dir=repo / ".ouroboros", state_rel=".ouroboros",
+                     policy=Policy(max_generate_retries=0, max_validate_retries=0),
+                     provider=provider, git=GitOps(repo), validate_runner=runner,
+                     verify_runner=runner, approvals=ApprovalBroker(), ledger=ledger)
+    ctx = OperationContext(envelope=SignalEnvelope(
+        source="todo_scanner", target_files=("calc/ops.py",), goal="fix it", dedup_key="k",
+        session_id="s"))
+    end = await Orchestrator(PHASES, deps).run(ctx)
+    last = (await ledger.chain(ctx.op_id))["transitions"][-1]["reason"]
+    await ledger.close()
+    return end, last, (short_tmp / "l.sqlite3").read_bytes(), provider.prompts
+
+
+async def test_a_secret_the_model_writes_is_redacted_in_the_diff_preview(repo, short_tmp):
+    new = OPS_FIXED + f'\nSERVICE_TOKEN = "{GH}"\n'
+    end, _, raw, _ = await _pipeline(repo, short_tmp, {"file_path": "calc/ops.py",
+                                                    "full_content": new})
+    assert end is Phase.COMPLETE
+    assert A36.encode() not in raw  # the GATE diff payload held it
+    assert b"[REDACTED:github-token]" in raw
+
+
+async def test_a_candidate_echoing_redaction_markers_is_not_applied(repo, short_tmp):
+    """The model saw `[REDACTED:...]` in place of a value and wrote the marker back."""
+    secret_line = f'API_KEY = "{GH}"\n'
+    (repo / "calc" / "ops.py").write_text(OPS_PY + secret_line)
+    git(repo, "commit", "-qam", "key")
+    before = tree_bytes(repo)
+    echoed = OPS_FIXED + 'API_KEY = "[REDACTED:github-token]"\n'
+    end, why, _, prompts = await _pipeline(repo, short_tmp, {"file_path": "calc/ops.py",
+                                                        "full_content": echoed})
+    assert A36 not in "".join(prompts)
+    assert end is Phase.POSTMORTEM and "redaction marker" in why, why
+    assert tree_bytes(repo) == before
