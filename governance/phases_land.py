@@ -164,8 +164,8 @@ def _apply_refusals(ctx: OperationContext, d: PhaseDeps) -> list[str]:
         live = live_path_problem(d.root, norm, allow_non_ascii=d.policy.allow_non_ascii_paths)
         if why or live or norm in seen:
             problems.append(f"{rel}: {why or live or 'named twice'}")
-        elif change.action == "write" and (change.full_content or "").count(MARKER) > \
-                _live_text(d.root, norm).count(MARKER):
+        elif MARKER in (content := change.full_content or "") and \
+                content.count(MARKER) > _live_text(d.root, norm).count(MARKER):
             problems.append(f"{rel}: the candidate holds a redaction marker ({MARKER}:...]); "
                             "the model never saw the value it would overwrite")
         seen.add(norm)
