@@ -287,3 +287,53 @@ def test_restore_of_a_created_file_removes_the_link_not_its_target(world, short_
     snap.restore()
     assert not os.path.lexists(repo / "calc" / "new.py")
     assert (world["outside"] / "target.txt").read_text() == "outside file\n"
+
+
+async def test_apply_refuses_one_file_spelled_two_ways(world, short_tmp):
+    before = _state(world)
+    ledger = await Ledger.open(short_tmp / "l.sqlite3")
+    ctx = _generated([_write("calc/ops.py", OPS_FIXED), _write("./calc//ops.py", "x = 2\n")])
+    t = await apply_phase(ctx, _deps(world["repo"], ledger, None))
+    await ledger.close()
+    assert t.to is Phase.POSTMORTEM and "named twice" in t.reason
+    assert _state(world) == before
+
+
+class _SwapBeforeWrite(PhaseDeps):
+    """The attacker's timing, made deterministic: a parent directory becomes a symlink to
+    outside after APPLY's checks and snapshot, just before the writes."""
+
+    swap: tuple[Path, Path] | None = None
+
+    async def in_thread(self, fn, *args):
+        if getattr(fn, "__name__", "") == "_write_all" and self.swap:
+            real, outside = self.swap
+            os.rename(real, real.with_name(real.name + ".moved"))
+            os.symlink(outside, real)
+        return await super().in_thread(fn, *args)
+
+
+async def test_symlink_swapped_in_mid_apply_is_refused_and_the_batch_restored(world,
+                                                                            short_tmp):
+    repo, outside = world["repo"], world["outside"]
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "m.py").write_text("orig\n")
+    git(repo, "add", "pkg")
+    git(repo, "commit", "-qm", "pkg")
+    original_ops = (repo / "calc" / "ops.py").read_bytes()
+    ledger = await Ledger.open(short_tmp / "l.sqlite3")
+    base = _deps(repo, ledger, None)
+    deps = _SwapBeforeWrite(**{f: getattr(base, f) for f in base.__dataclass_fields__})
+    deps.swap = (repo / "pkg", outside)
+    ctx = _generated([_write("calc/ops.py", OPS_FIXED), _write("pkg/m.py", "owned\n")])
+    t = await apply_phase(ctx, deps)
+    await ledger.close()
+    assert t.to is Phase.POSTMORTEM and "symlink" in t.reason, t.reason
+    assert ctx.applied  # the first file was written: the snapshot must put it back
+    assert not (outside / "m.py").exists()
+    snapshot = RollbackSnapshot.load(Path(ctx.rollback_dir), repo)
+    with pytest.raises(RollbackIncomplete, match=r"pkg/m\.py"):
+        snapshot.restore()  # the entry behind the link is refused, never written through
+    assert (repo / "calc" / "ops.py").read_bytes() == original_ops
+    assert not (outside / "m.py").exists()
+    assert (repo / "pkg.moved" / "m.py").read_text() == "orig\n"
