@@ -124,7 +124,11 @@ class GitOps:
                 crashpoint("commit_after_update_ref")
                 # The commit now exists: nothing after this line may fail the op (that would
                 # roll back files that HEAD already contains).
-                note = sync_op_paths(self.root, Path(self.repo.git_dir), sha, paths)
+                try:
+                    note = sync_op_paths(self.root, Path(self.repo.git_dir), sha, paths)
+                except Exception as exc:  # a bug here must not undo a made commit
+                    note = (f"index not refreshed ({type(exc).__name__}: {exc}); "
+                            f"run `git reset -q -- {' '.join(paths)}`")
                 return CommitResult(sha=sha, integrity=integrity, index_note=note,
                                     parent=head or "")
             raise CommitError(f"HEAD kept moving during the commit ({COMMIT_TRIES} tries)")
