@@ -47,9 +47,11 @@ class GitOps:
         self._commit_lock = threading.Lock()
 
     def head_sha(self) -> str | None:
+        # A fresh `git rev-parse` per call: GitPython's shared cat-file process (behind
+        # repo.head.commit) is not thread-safe, and ops call this from worker threads.
         try:
-            return self.repo.head.commit.hexsha
-        except ValueError:  # unborn branch
+            return self.repo.git.rev_parse("--verify", "-q", "HEAD^{commit}")
+        except git.GitCommandError:  # unborn branch
             return None
 
     def dirty(self, paths: Sequence[str]) -> list[str]:
