@@ -25,12 +25,13 @@ import re
 import shutil
 import socket
 import stat
+import struct
 from pathlib import Path
 
 import structlog
 
 from governance.gitops import GitOps
-from governance.index_sync import clear_stale_lock, sync_op_paths
+from governance.index_sync import clear_stale_lock, process_alive, sync_op_paths
 from governance.rollback import RollbackSnapshot, pending_snapshots
 from ledger import Ledger
 
@@ -177,12 +178,20 @@ def _remove(path: Path) -> None:
 
 
 def _refuse_if_live(sock: Path) -> None:
-    """Another daemon serving this state dir owns its snapshots and sandboxes."""
+    """Another daemon serving this state dir owns its snapshots and sandboxes. The socket
+    counts as served only while the process that listens on it is alive: a child forked
+    by a killed daemon may hold the listening socket for a moment before its exec."""
     if not sock.exists():
         return
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         try:
             probe.connect(str(sock))
+            creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                     struct.calcsize("3i"))
         except OSError:
             return
-    raise OSError(f"another daemon is already serving {sock}; not recovering under it")
+    listener = struct.unpack("3i", creds)[0]
+    if listener and not process_alive(listener):
+        return
+    raise OSError(f"another daemon (pid {listener}) is already serving {sock}; not "
+                  "recovering under it")

@@ -156,7 +156,7 @@ def clear_stale_lock(git_dir: Path) -> str:
         return ""
     except (OSError, ValueError, KeyError, TypeError):
         pid, when = 0, marker.lstat().st_mtime  # a torn marker: its pid is unknown
-    if pid and pid != os.getpid() and _alive(pid):
+    if pid and pid != os.getpid() and process_alive(pid):
         return f"index update marker of live process {pid} left alone"
     note = ""
     try:
@@ -176,7 +176,8 @@ def clear_stale_lock(git_dir: Path) -> str:
     return note
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether `pid` is a live (not zombie) process."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

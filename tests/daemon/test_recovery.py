@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -228,3 +230,26 @@ async def test_a_refused_restore_keeps_the_snapshot_and_still_closes_the_op(repo
     assert (repo / "calc" / "ops.py").read_text() != NEW["calc/ops.py"]  # the rest restored
     _, again = await _recover(repo, state)
     assert _terminal(again) == ["POSTMORTEM"]
+
+
+def test_a_socket_held_only_by_an_orphan_of_a_dead_daemon_does_not_block(repo, state,
+                                                                         short_tmp):
+    """A child forked by the killed daemon may hold the listening socket until its exec."""
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "sandboxes" / "op-dead").mkdir(parents=True)
+    pidfile = short_tmp / "orphan.pid"
+    code = ("import os, socket, sys, time\n"
+            "s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n    time.sleep(30)\n    os._exit(0)\n"
+            "open(sys.argv[2], 'w').write(str(pid))\n")
+    subprocess.run([sys.executable, "-c", code, str(state / "control.sock"), str(pidfile)],
+                   check=True, timeout=30)
+    orphan = int(pidfile.read_text())
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.connect(str(state / "control.sock"))  # still accepts connections
+        asyncio.run(_recover(repo, state))
+    finally:
+        os.kill(orphan, signal.SIGKILL)
+    assert not (state / "sandboxes" / "op-dead").exists()
