@@ -193,5 +193,5 @@ def _refuse_if_live(sock: Path) -> None:
     listener = struct.unpack("3i", creds)[0]
     if listener and not process_alive(listener):
         return
-    raise OSError(f"another daemon (pid {listener}) is already serving {sock}; not "
+    raise OSError(f"another daemon is already serving {sock} (pid {listener}); not "
                   "recovering under it")
