@@ -28,6 +28,7 @@ from typing import Any
 
 from governance.errors import ProviderError
 from governance.provider import CandidateProvider, ModelReply
+from governance.redact import redact
 from governance.schemas import ModelUsage, ToolRecord
 from tools.builtin import MANIFEST, TOOLS, ToolFailed
 from tools.env import ToolEnv
@@ -288,7 +289,9 @@ class ToolLoopCoordinator:
             self.exploration.record(name, args, ok=ok)
             event.verdict = "ok" if ok else "failed"
         # File names a jailed process made may not be UTF-8: no lone surrogate reaches a prompt.
-        text = text.encode("utf-8", "replace").decode("utf-8")
+        # Whatever a tool read (a test printing a token, an MCP server's answer) is redacted
+        # before it enters the next prompt.
+        text = redact(text.encode("utf-8", "replace").decode("utf-8"))
         text, event.truncated = cap(text, self.limits.output_cap_bytes)
         event.result_bytes = len(text.encode("utf-8", "replace"))
         self.records.append(ToolRecord(tool=name, arguments=args, verdict=event.verdict,

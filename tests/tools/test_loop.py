@@ -197,3 +197,15 @@ def test_minimum_exploration_calls_is_enforced_when_configured_high():
     ok, feedback = ledger.verdict("simple")
     assert not ok and feedback.startswith("4 exploration call(s) < 6")
     assert ledger.verdict("trivial")[0]
+
+
+async def test_a_secret_a_tool_reads_never_reaches_the_next_prompt(repo):
+    """A token in an unprotected file (no telling name) is redacted in the tool result."""
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    (repo / "settings.yml").write_text(f"github_token: {token}\n")
+    loop, events = _coordinator(repo)
+    (loop.env.workspace.root / "settings.yml").write_text(f"github_token: {token}\n")
+    provider = _provider(_call("read_file", path="settings.yml"), "done")
+    await loop.run(provider, "goal", deadline=time.monotonic() + 30)
+    assert events[0].verdict == "ok"
+    assert token not in provider.prompts[1] and "[REDACTED:" in provider.prompts[1]
