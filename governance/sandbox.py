@@ -53,19 +53,24 @@ class Sandbox:
         nofollow.remove_tree(self.root)  # however deep a jailed process made it
 
 
+def copy_link(dest: Path, rel: str, target: str) -> str | None:
+    """Recreate the symlink `rel -> target` under `dest` if it can only resolve inside the
+    tree (relative, never climbing above its own directory); else why it was left out."""
+    if not nofollow.link_stays_inside(rel, target):
+        return f"symlink to {target!r} left out: only relative links that stay inside are kept"
+    parent, _, name = rel.rpartition("/")
+    with nofollow.open_dir(dest, parent or ".", create=True) as dfd:
+        os.symlink(target, name, dir_fd=dfd)
+    return None
+
+
 def _copy_one(live_root: Path, rel: str, dest: Path) -> str | None:
     """Copy one live entry into `dest`; why it was left out, or None."""
     st = nofollow.lstat(live_root, rel)
     if st is None:
         return None  # listed but deleted in the working tree: the sandbox has it deleted too
     if stat.S_ISLNK(st.st_mode):
-        target = nofollow.readlink(live_root, rel)
-        if not nofollow.link_stays_inside(rel, target):
-            return f"symlink to {target!r} left out (it could resolve outside the tree)"
-        parent, _, name = rel.rpartition("/")
-        with nofollow.open_dir(dest, parent or ".", create=True) as dfd:
-            os.symlink(target, name, dir_fd=dfd)
-        return None
+        return copy_link(dest, rel, nofollow.readlink(live_root, rel))
     if not stat.S_ISREG(st.st_mode):
         return f"{nofollow.kind_of(st.st_mode)} left out (not a regular file)"
     data = nofollow.read_bytes(live_root, rel, allow_hardlinks=True)

@@ -24,7 +24,7 @@ import git
 from governance import nofollow
 from governance.errors import CandidateParseError
 from governance.protected import PathEscape, protected_reason
-from governance.sandbox import write_changes
+from governance.sandbox import copy_link, write_changes
 from governance.schemas import Candidate, FileChange
 
 SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache"})
@@ -137,7 +137,7 @@ def _materialize(tar: tarfile.TarFile, m: tarfile.TarInfo, dest: Path, state_rel
             with nofollow.open_dir(dest, m.name, create=True):
                 return None
         if m.issym():
-            return _materialize_link(dest, m.name, m.linkname)
+            return copy_link(dest, m.name, m.linkname)
         if m.isfile():
             src = tar.extractfile(m)
             data = src.read() if src is not None else b""
@@ -147,15 +147,6 @@ def _materialize(tar: tarfile.TarFile, m: tarfile.TarInfo, dest: Path, state_rel
     except (OSError, PathEscape) as exc:
         return f"not materialised ({exc})"
     return f"not materialised (archive member of type {m.type!r})"
-
-
-def _materialize_link(dest: Path, rel: str, target: str) -> str | None:
-    if not nofollow.link_stays_inside(rel, target):
-        return f"symlink to {target!r} left out: only relative links that stay inside are kept"
-    parent, _, name = rel.rpartition("/")
-    with nofollow.open_dir(dest, parent or ".", create=True) as dfd:
-        os.symlink(target, name, dir_fd=dfd)
-    return None
 
 
 def _copy_live(repo_root: Path, rel: str, dest: Path, state_rel: str,
