@@ -87,6 +87,9 @@ def _settle(git: GitOps, snapshot: RollbackSnapshot, committed: dict[str, str],
     except (OSError, ValueError) as exc:  # rollback.RollbackIncomplete is a ValueError
         notes.append(f"{op_id}: ROLLBACK FAILED, snapshot kept for the next start: {exc}")
         return "restore failed"
+    if snapshot.kept:
+        notes.append(f"{op_id}: {snapshot.kept_note()}")
+        return f"restored, {snapshot.kept_note()}"
     return "restored"
 
 
@@ -105,6 +108,8 @@ async def _close_unfinished(ledger: Ledger, committed: dict[str, str],
                 "restore failed": "RESTORE FAILED; the snapshot is kept and retried at the "
                                   "next start"}.get(outcome.get(op_id, ""),
                                                     "no rollback snapshot was pending")
+        if outcome.get(op_id, "").startswith("restored, "):  # some files were kept
+            what = "applied files " + outcome[op_id]
         await ledger.append_transition(
             op_id, from_phase=last or None, to_phase="POSTMORTEM",
             reason=f"daemon stopped during {last or 'start'}; {what}")

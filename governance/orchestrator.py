@@ -135,6 +135,10 @@ class Orchestrator:
                                   t.cost_delta)
             snapshot.discard()
             ctx.applied = False
-            return Transition(t.to, t.reason, {**t.payload, "rolled_back": restored},
-                              t.cost_delta)
+            payload = {**t.payload, "rolled_back": [p for p in restored
+                                                    if p not in snapshot.kept]}
+            if snapshot.kept:
+                payload["kept"] = snapshot.kept
+            reason = f"{t.reason}; {snapshot.kept_note()}" if snapshot.kept else t.reason
+            return Transition(t.to, reason, payload, t.cost_delta)
         return t

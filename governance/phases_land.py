@@ -14,7 +14,7 @@ from governance.phase import Phase
 from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.redact import MARKER, redact
 from governance.risk import RiskInput, RiskTier, classify
-from governance.rollback import RollbackSnapshot, exact_path, live_sha256
+from governance.rollback import RollbackSnapshot, after_digest, exact_path, live_sha256
 from governance.schemas import OperationContext
 from governance.weakening import is_test_path, weakenings
 
@@ -204,8 +204,10 @@ async def apply_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         if dirty:
             return Transition(Phase.POSTMORTEM,
                               f"human edits appeared on {', '.join(dirty)}; not applied")
+        after = [after_digest(None if c.action == "delete" else (c.full_content or "").encode())
+                 for c in ctx.generation.candidate.changes()]
         snapshot = await d.in_thread(RollbackSnapshot.capture, d.state_dir, ctx.op_id, d.root,
-                                     paths)
+                                     paths, after)
     except (OSError, ValueError) as exc:  # UnsafePath: a symlink appeared since the check
         return Transition(Phase.POSTMORTEM, f"not applied: {exc}")
     ctx.rollback_dir = str(snapshot.directory)

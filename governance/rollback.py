@@ -11,6 +11,12 @@ APPLY created (and the directories it created, when empty), and refuses an entry
 path now passes through a symlink. Restoring is idempotent, so a crash during restore is
 safe too; an entry that is refused does not stop the others, and the restore then raises
 so the snapshot is kept for the next start.
+
+Each entry also records what APPLY wrote (its sha256, or '' for "absent after APPLY"). A
+file whose content is neither that nor the original was changed by someone else since
+APPLY (a human editing while the daemon was down, or during VERIFY): restoring it would
+lose their work, so it is left as it is, named in `kept`, and the snapshot is moved to
+`<state>/rollback-kept/<op>/` so the pre-op version stays available.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ class SnapshotEntry:
     mode: int | None
     blob: str | None  # file name of the saved original under the snapshot dir
     new_dirs: tuple[str, ...] = ()  # directories APPLY creates for this path, deepest first
+    after_sha256: str | None = None  # what APPLY writes ('' = absent); None = not recorded
 
 
 def exact_path(rel: str) -> str:
@@ -67,17 +74,24 @@ def _missing_dirs(root: Path, parts: list[str]) -> tuple[str, ...]:
     return tuple(reversed(missing))
 
 
-def _capture_entry(directory: Path, root: Path, n: int, rel: str) -> SnapshotEntry:
+def _capture_entry(directory: Path, root: Path, n: int, rel: str,
+                   after: str | None) -> SnapshotEntry:
     path = exact_path(rel)
     st = nofollow.lstat(root, path)  # refuses a symlinked or non-directory parent
     if st is None:
-        return SnapshotEntry(path, False, None, None, _missing_dirs(root, path.split("/")))
+        return SnapshotEntry(path, False, None, None, _missing_dirs(root, path.split("/")),
+                             after)
     if not stat.S_ISREG(st.st_mode):
         raise UnsafePath(f"{path!r} is a {nofollow.kind_of(st.st_mode)}, not a regular file; "
                          "it is never written through")
     blob = f"{n}.orig"
     atomic.write_bytes(directory / blob, nofollow.read_bytes(root, path, allow_hardlinks=True))
-    return SnapshotEntry(path, True, stat.S_IMODE(st.st_mode), blob)
+    return SnapshotEntry(path, True, stat.S_IMODE(st.st_mode), blob, (), after)
+
+
+def after_digest(data: bytes | None) -> str:
+    """What a snapshot entry records for content APPLY writes (None = APPLY deletes)."""
+    return "" if data is None else hashlib.sha256(data).hexdigest()
 
 
 class RollbackSnapshot:
@@ -85,18 +99,21 @@ class RollbackSnapshot:
         self.directory = directory
         self.repo_root = repo_root
         self.entries = entries
+        self.kept: list[str] = []  # paths changed by someone else since APPLY: not restored
 
     @classmethod
-    def capture(cls, state_dir: Path, op_id: str, repo_root: Path,
-                paths: list[str]) -> RollbackSnapshot:
-        """Save the pre-APPLY state of every path (present or not) before anything is written.
+    def capture(cls, state_dir: Path, op_id: str, repo_root: Path, paths: list[str],
+                after: list[str] | None = None) -> RollbackSnapshot:
+        """Save the pre-APPLY state of every path (present or not) before anything is written;
+        `after` holds after_digest() of what APPLY will write to each path.
         Raises UnsafePath (and leaves no snapshot) if a path cannot be captured safely."""
         directory = state_dir / "rollback" / op_id
         if directory.exists():
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
         try:
-            entries = [_capture_entry(directory, repo_root, n, rel)
+            entries = [_capture_entry(directory, repo_root, n, rel,
+                                      after[n] if after is not None else None)
                        for n, rel in enumerate(paths)]
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
@@ -127,6 +144,9 @@ class RollbackSnapshot:
 
     def _restore_entry(self, entry: SnapshotEntry) -> None:
         path = exact_path(entry.path)
+        if self._changed_since_apply(entry, path):
+            self.kept.append(path)
+            return
         if entry.existed and entry.blob:
             data = (self.directory / entry.blob).read_bytes()
             nofollow.write_bytes_atomic(self.repo_root, path, data, entry.mode)
@@ -135,9 +155,38 @@ class RollbackSnapshot:
         for rel in entry.new_dirs:
             _rmdir_if_empty(self.repo_root, rel)
 
+    def _changed_since_apply(self, entry: SnapshotEntry, path: str) -> bool:
+        """True when the live file is neither what APPLY wrote nor the original."""
+        if entry.after_sha256 is None:
+            return False  # an older snapshot without the record: restore as before
+        now = live_sha256(self.repo_root, path) or ""
+        if now == entry.after_sha256:
+            return False
+        original = ""
+        if entry.existed and entry.blob:
+            original = hashlib.sha256((self.directory / entry.blob).read_bytes()).hexdigest()
+        return now != original
+
     def discard(self) -> None:
-        """Forget the snapshot once the change is committed (or restored)."""
+        """Forget the snapshot once the change is committed (or restored). If some file was
+        kept (changed by someone else since APPLY), the snapshot moves to rollback-kept/
+        instead, so the pre-op version of that file is not lost either."""
+        if self.kept:
+            keep = self.directory.parent.parent / "rollback-kept" / self.directory.name
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(keep, ignore_errors=True)
+            os.replace(self.directory, keep)
+            self.directory = keep
+            return
         shutil.rmtree(self.directory, ignore_errors=True)
+
+    def kept_note(self) -> str:
+        """One line for the ledger about files left as someone else changed them."""
+        if not self.kept:
+            return ""
+        where = self.directory.parent.parent / "rollback-kept" / self.directory.name
+        return (f"not rolled back, changed since APPLY (yours is kept): {', '.join(self.kept)}; "
+                f"the pre-op versions are in {where}")
 
 
 def _rmdir_if_empty(root: Path, rel: str) -> None:

@@ -18,7 +18,7 @@ import governance.gitops as gitops_module
 from daemon.recovery import recover
 from governance.gitops import GitOps
 from governance.index_sync import MARKER
-from governance.rollback import RollbackSnapshot
+from governance.rollback import RollbackSnapshot, after_digest
 from ledger import Ledger
 from tests.helpers import git
 
@@ -130,6 +130,42 @@ async def test_uncommitted_op_is_restored_and_only_our_temp_files_go(repo, state
     assert all(p.exists() for p in theirs)
     assert git(repo, "diff", "--cached") == staged and git(repo, "diff") == unstaged
     assert sum("temp file" in n for n in notes) == 2
+
+
+async def test_a_file_the_human_edited_while_the_daemon_was_down_is_never_overwritten(
+        repo, state):
+    """Restore puts back only what APPLY wrote; a file changed since is the human's now."""
+    before = (repo / "calc" / "ops.py").read_bytes()
+    await _ledger_op(state, last="VERIFY")
+    after = [after_digest(NEW[rel].encode()) for rel in PATHS]
+    RollbackSnapshot.capture(state, OP, repo, PATHS, after)
+    for rel, text in NEW.items():
+        (repo / rel).write_text(text)
+    (repo / "calc" / "extra.py").write_text("y = 1\n# the human kept working here\n")
+    notes, rows = await _recover(repo, state)
+    assert _terminal(rows) == ["POSTMORTEM"]
+    assert "changed since APPLY" in rows[-1]["reason"] and "calc/extra.py" in rows[-1]["reason"]
+    assert (repo / "calc" / "ops.py").read_bytes() == before  # ours: restored
+    assert (repo / "calc" / "extra.py").read_text().endswith("the human kept working here\n")
+    kept = state / "rollback-kept" / OP
+    assert (kept / "manifest.json").is_file() and not (state / "rollback" / OP).exists()
+    assert any("changed since APPLY" in n for n in notes)
+    again, _ = await _recover(repo, state)  # settled: nothing pending at the next start
+    assert not any(OP in n for n in again)
+
+
+def test_restore_is_idempotent_and_leaves_an_unapplied_entry_alone(repo, state):
+    """A kill after the snapshot but before a file was written: that file is the original."""
+    before = {rel: (repo / rel).read_bytes() if (repo / rel).exists() else None
+              for rel in PATHS}
+    after = [after_digest(NEW[rel].encode()) for rel in PATHS]
+    snapshot = RollbackSnapshot.capture(state, OP, repo, PATHS, after)
+    (repo / "calc" / "ops.py").write_text(NEW["calc/ops.py"])  # only the first file written
+    snapshot.restore()
+    snapshot.restore()
+    assert snapshot.kept == []
+    assert {rel: (repo / rel).read_bytes() if (repo / rel).exists() else None
+            for rel in PATHS} == before
 
 
 async def test_terminal_row_written_snapshot_left_is_settled_without_a_second_row(
