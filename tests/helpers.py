@@ -1,4 +1,5 @@
-"""Shared test helpers: real git repositories, replay scripts, an in-process daemon."""
+"""Shared test helpers: real git repositories, replay scripts, one op through the real
+pipeline, an in-process daemon."""
 
 from __future__ import annotations
 
@@ -12,6 +13,16 @@ from pathlib import Path
 
 from daemon.config import Settings
 from daemon.service import Daemon
+from governance.approval import ApprovalBroker
+from governance.deps import PhaseDeps, Policy
+from governance.gitops import GitOps
+from governance.orchestrator import Orchestrator
+from governance.phase import Phase
+from governance.pipeline import PHASES
+from governance.schemas import OperationContext, SignalEnvelope
+from governance.testrun import TestRunner
+from kernel.replay import ReplayProvider, ReplayTurn
+from ledger import Ledger
 
 OPS_PY = '''"""Small arithmetic helpers."""
 
@@ -38,16 +49,11 @@ def git(repo: Path, *args: str) -> str:
                           text=True).stdout
 
 
-def make_repo(root: Path) -> Path:
-    """A small package with passing tests, committed."""
-    repo = root / "repo"
-    (repo / "calc").mkdir(parents=True)
-    (repo / "tests").mkdir()
-    (repo / "calc" / "__init__.py").write_text("")
-    (repo / "calc" / "ops.py").write_text(OPS_PY)
-    (repo / "tests" / "test_ops.py").write_text(TEST_OPS)
-    (repo / "README.md").write_text("# calc\n")
-    (repo / "notes.txt").write_text("notes\n")
+def commit_files(repo: Path, files: dict[str, str]) -> Path:
+    """A new git repository at `repo` holding `files` (relative path -> text), committed."""
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.name", "Human")
     git(repo, "config", "user.email", "human@example.com")
@@ -56,10 +62,27 @@ def make_repo(root: Path) -> Path:
     return repo
 
 
+def make_repo(root: Path) -> Path:
+    """A small package with passing tests, committed."""
+    return commit_files(root / "repo", {
+        "calc/__init__.py": "", "calc/ops.py": OPS_PY, "tests/test_ops.py": TEST_OPS,
+        "README.md": "# calc\n", "notes.txt": "notes\n"})
+
+
 def candidate_turn(file_path: str, content: str, rationale: str = "clamp into range") -> str:
     text = json.dumps({"schema": "candidate.1", "file_path": file_path,
                        "full_content": content, "rationale": rationale})
     return json.dumps({"purpose": "generate", "text": text, "cost_usd": 0.001})
+
+
+def tool_call(tool: str, **arguments: object) -> str:
+    """One tool call as a Venom model writes it: a JSON line."""
+    return json.dumps({"tool": tool, "arguments": arguments})
+
+
+def replay(*texts: str) -> ReplayProvider:
+    """A replay model that answers each generate call with the next text."""
+    return ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in texts])
 
 
 def write_script(path: Path, *turns: str) -> Path:
@@ -76,6 +99,57 @@ def tree_bytes(repo: Path) -> dict[str, bytes]:
             continue
         out[rel.as_posix()] = p.read_bytes()
     return out
+
+
+PYTEST = ["{python}", "-m", "pytest"]
+
+
+def no_retry_policy(**knobs: object) -> Policy:
+    """One generation, one validation: a refused candidate ends the op."""
+    return Policy(max_generate_retries=0, max_validate_retries=0, **knobs)
+
+
+def pipeline_deps(repo: Path, ledger: Ledger, provider: ReplayProvider | None, *,
+                  state_dir: Path | None = None, policy: Policy | None = None,
+                  runner: TestRunner | None = None, **overrides: object) -> PhaseDeps:
+    """The real phases' dependencies for `repo`. The state dir is `<repo>/.ouroboros` unless
+    `state_dir` puts it outside the repository; `runner` validates and verifies;
+    `overrides` replace any other PhaseDeps field (approvals, oracle, separate runners)."""
+    runner = runner or TestRunner(PYTEST, 60)
+    fields: dict = {
+        "root": repo, "state_dir": state_dir or repo / ".ouroboros",
+        "state_rel": "" if state_dir else ".ouroboros", "policy": policy or Policy(),
+        "provider": provider, "git": GitOps(repo), "validate_runner": runner,
+        "verify_runner": runner, "approvals": ApprovalBroker(), "ledger": ledger}
+    return PhaseDeps(**{**fields, **overrides})
+
+
+def op_context(target: str = "calc/ops.py", *, goal: str = "fix it", dedup_key: str = "k",
+               session_id: str = "s", source: str = "todo_scanner") -> OperationContext:
+    """A fresh op on one target file, as the TODO scanner would emit it."""
+    return OperationContext(envelope=SignalEnvelope(
+        source=source, target_files=(target,), goal=goal, dedup_key=dedup_key,
+        session_id=session_id))
+
+
+async def run_op(repo: Path, ledger_path: Path, target: str, *texts: str,
+                 provider: ReplayProvider | None = None, goal: str = "fix it",
+                 dedup_key: str = "k", session_id: str = "s",
+                 **deps: object) -> tuple[Phase, dict]:
+    """One op on `target` through the real Orchestrator and phase table, the model scripted
+    by `texts` (or by `provider`); returns the end phase and the op's ledger chain. `deps`
+    go to pipeline_deps (state_dir, policy, runner, PhaseDeps fields)."""
+    if provider is not None and texts:
+        raise ValueError("give the model's texts or a provider, not both")
+    ledger = await Ledger.open(ledger_path)
+    try:
+        ctx = op_context(target, goal=goal, dedup_key=dedup_key, session_id=session_id)
+        end = await Orchestrator(PHASES, pipeline_deps(
+            repo, ledger, provider or replay(*texts), **deps)).run(ctx)
+        chain = await ledger.chain(ctx.op_id)
+    finally:
+        await ledger.close()
+    return end, chain
 
 
 def settings_for(script: Path | None, **overrides: dict) -> Settings:

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from governance.approval import ApprovalBroker
-from governance.deps import PhaseDeps, Policy
-from governance.gitops import GitOps
+from governance.deps import PhaseDeps
 from governance.nofollow import UnsafePath
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
@@ -32,12 +31,18 @@ from governance.schemas import (
     GenerationResult,
     ModelUsage,
     OperationContext,
-    SignalEnvelope,
 )
-from governance.testrun import TestRunner
-from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
-from tests.helpers import OPS_FIXED, git, tree_bytes
+from tests.helpers import (
+    OPS_FIXED,
+    git,
+    no_retry_policy,
+    op_context,
+    pipeline_deps,
+    replay,
+    run_op,
+    tree_bytes,
+)
 
 SECRET = "OPENAI_API_KEY=sk-" + "do-not-leak-abcdefghijklmnop1234\n"
 HOME_SECRET = "export HOME_ONLY_MARKER=bashrc-content-1234567\n"
@@ -65,30 +70,15 @@ def world(repo: Path, short_tmp: Path) -> dict[str, Path]:
     return {"repo": repo, "home": home, "outside": outside}
 
 
-def _deps(repo: Path, ledger: Ledger, provider: ReplayProvider | None,
-          approvals: ApprovalBroker | None = None, **policy) -> PhaseDeps:
-    runner = TestRunner(["{python}", "-m", "pytest"], 60)
-    return PhaseDeps(root=repo, state_dir=repo / ".ouroboros", state_rel=".ouroboros",
-                     policy=Policy(max_generate_retries=0, max_validate_retries=0,
-                                   **policy),
-                     provider=provider, git=GitOps(repo), validate_runner=runner,
-                     verify_runner=runner, approvals=approvals or ApprovalBroker(),
-                     ledger=ledger)
-
-
-def _ctx(target: str = "calc/ops.py") -> OperationContext:
-    return OperationContext(envelope=SignalEnvelope(
-        source="todo_scanner", target_files=(target,), goal="fix it", dedup_key="k",
-        session_id="s"))
+def _deps(repo: Path, ledger: Ledger) -> PhaseDeps:
+    """For driving one phase on its own: no model, no retries."""
+    return pipeline_deps(repo, ledger, None, policy=no_retry_policy())
 
 
 async def _run(repo: Path, short_tmp: Path, candidate: dict, target: str = "calc/ops.py"):
-    ledger = await Ledger.open(short_tmp / "l.sqlite3")
-    provider = ReplayProvider([ReplayTurn(purpose="generate", text=json.dumps(candidate))])
-    ctx = _ctx(target)
-    end = await Orchestrator(PHASES, _deps(repo, ledger, provider)).run(ctx)
-    chain = await ledger.chain(ctx.op_id)
-    await ledger.close()
+    provider = replay(json.dumps(candidate))
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", target, provider=provider,
+                              policy=no_retry_policy())
     return end, chain, provider.prompts, (short_tmp / "l.sqlite3").read_bytes()
 
 
@@ -143,7 +133,7 @@ async def test_candidate_cannot_write_through_a_committed_symlink(world, short_t
 
 
 def _generated(files: list[dict]) -> OperationContext:
-    ctx = _ctx()
+    ctx = op_context()
     candidate = Candidate.model_validate({"files": files, "rationale": "r"})
     ctx.generation = GenerationResult(candidate=candidate, usage=ModelUsage(provider="replay"))
     return ctx
@@ -154,7 +144,7 @@ def _generated(files: list[dict]) -> OperationContext:
 async def test_gate_alone_blocks_a_path_through_a_symlink(world, short_tmp, files, why):
     """GATE on its own (VALIDATE's sandbox refuses these too: each layer must hold)."""
     ledger = await Ledger.open(short_tmp / "l.sqlite3")
-    t = await gate_phase(_generated(files), _deps(world["repo"], ledger, None))
+    t = await gate_phase(_generated(files), _deps(world["repo"], ledger))
     await ledger.close()
     assert t.to is Phase.BLOCKED
     assert why in t.reason and "path containment" in t.reason
@@ -167,7 +157,7 @@ async def test_apply_alone_writes_nothing_through_a_symlink(world, short_tmp, fi
     before = _state(world)
     ledger = await Ledger.open(short_tmp / "l.sqlite3")
     ctx = _generated(files)
-    t = await apply_phase(ctx, _deps(world["repo"], ledger, None))
+    t = await apply_phase(ctx, _deps(world["repo"], ledger))
     await ledger.close()
     assert t.to is Phase.POSTMORTEM and why in t.reason, t.reason
     assert not ctx.applied and ctx.rollback_dir is None
@@ -211,10 +201,10 @@ async def test_symlink_swapped_in_while_awaiting_approval_is_refused_at_apply(wo
     repo = world["repo"]
     ledger = await Ledger.open(short_tmp / "l.sqlite3")
     approvals = ApprovalBroker()
-    provider = ReplayProvider([ReplayTurn(purpose="generate",
-                                          text=json.dumps(_write("calc/ops.py", OPS_FIXED)))])
-    deps = _deps(repo, ledger, provider, approvals, approval_globs=("calc/*",))
-    ctx = _ctx()
+    provider = replay(json.dumps(_write("calc/ops.py", OPS_FIXED)))
+    deps = pipeline_deps(repo, ledger, provider, approvals=approvals,
+                         policy=no_retry_policy(approval_globs=("calc/*",)))
+    ctx = op_context()
     run = asyncio.create_task(Orchestrator(PHASES, deps).run(ctx))
     for _ in range(600):
         if approvals.awaiting():
@@ -293,7 +283,7 @@ async def test_apply_refuses_one_file_spelled_two_ways(world, short_tmp):
     before = _state(world)
     ledger = await Ledger.open(short_tmp / "l.sqlite3")
     ctx = _generated([_write("calc/ops.py", OPS_FIXED), _write("./calc//ops.py", "x = 2\n")])
-    t = await apply_phase(ctx, _deps(world["repo"], ledger, None))
+    t = await apply_phase(ctx, _deps(world["repo"], ledger))
     await ledger.close()
     assert t.to is Phase.POSTMORTEM and "named twice" in t.reason
     assert _state(world) == before
@@ -322,7 +312,7 @@ async def test_symlink_swapped_in_mid_apply_is_refused_and_the_batch_restored(wo
     git(repo, "commit", "-qm", "pkg")
     original_ops = (repo / "calc" / "ops.py").read_bytes()
     ledger = await Ledger.open(short_tmp / "l.sqlite3")
-    base = _deps(repo, ledger, None)
+    base = _deps(repo, ledger)
     deps = _SwapBeforeWrite(**{f: getattr(base, f) for f in base.__dataclass_fields__})
     deps.swap = (repo / "pkg", outside)
     ctx = _generated([_write("calc/ops.py", OPS_FIXED), _write("pkg/m.py", "owned\n")])

@@ -19,21 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from governance.approval import ApprovalBroker
-from governance.deps import PhaseDeps, Policy
-from governance.gitops import GitOps
 from governance.oracle import BaselineCache
 from governance.oracle_run import OracleMemo
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase
-from governance.pipeline import PHASES
-from governance.schemas import OperationContext, SignalEnvelope
 from governance.testrun import TestRunner
 from governance.weakening import weakenings
-from kernel.replay import ReplayProvider, ReplayTurn
-from ledger import Ledger
 from tests.governance.hostile_cases import TEMPLATE, Case, benign, hostile
-from tests.helpers import git, tree_bytes
+from tests.helpers import PYTEST, commit_files, git, no_retry_policy, run_op, tree_bytes
 from tools.jail import JailExecutor, JailLimits, bwrap_available
 
 pytestmark = [pytest.mark.slow,
@@ -46,19 +38,6 @@ WARM = ("fix_clamp", "readme", "data_altered+broken_fmt")  # one per baseline, r
 ORIGINAL_TESTS = {"tests/test_ops.py::test_add", "tests/test_ops.py::test_add_negative",
                   "tests/test_ops.py::test_mul", "tests/test_ops.py::TestMore::test_mul_zero",
                   "tests/test_fmt.py::test_show"}
-
-
-def _template(root: Path) -> Path:
-    repo = root / "template"
-    for rel, text in TEMPLATE.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.name", "Human")
-    git(repo, "config", "user.email", "human@example.com")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "initial")
-    return repo
 
 
 def _candidate(c: Case) -> str:
@@ -76,26 +55,14 @@ async def _run(c: Case, n: int, template: Path, work: Path, cache: BaselineCache
     case_dir = work / f"c{n}"
     repo, state = case_dir / "repo", case_dir / "state"
     await asyncio.to_thread(shutil.copytree, template, repo, symlinks=True)
-    ledger = await Ledger.open(case_dir / "ledger.sqlite3")
     executor = _executor(repo, state)
-    deps = PhaseDeps(
-        root=repo, state_dir=state, state_rel="",
-        policy=Policy(max_generate_retries=0, max_validate_retries=0, notify_apply_delay_s=0,
-                      approval_timeout_s=0.05),
-        provider=ReplayProvider([ReplayTurn(purpose="generate", text=_candidate(c))]),
-        git=GitOps(repo), approvals=ApprovalBroker(), ledger=ledger,
-        validate_runner=TestRunner(["{python}", "-m", "pytest"], TEST_TIMEOUT_S, executor),
-        verify_runner=TestRunner(["{python}", "-m", "pytest"], TEST_TIMEOUT_S, executor,
-                                 writable=False),
+    end, chain = await run_op(
+        repo, case_dir / "ledger.sqlite3", "calc/ops.py", _candidate(c), goal="fix clamp",
+        dedup_key=c.name, session_id="hostile", state_dir=state,
+        policy=no_retry_policy(notify_apply_delay_s=0, approval_timeout_s=0.05),
+        validate_runner=TestRunner(PYTEST, TEST_TIMEOUT_S, executor),
+        verify_runner=TestRunner(PYTEST, TEST_TIMEOUT_S, executor, writable=False),
         oracle=OracleMemo(cache=cache))
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="todo_scanner", target_files=("calc/ops.py",), goal="fix clamp",
-        dedup_key=c.name, session_id="hostile"))
-    try:
-        end = await Orchestrator(PHASES, deps).run(ctx)
-        chain = await ledger.chain(ctx.op_id)
-    finally:
-        await ledger.close()
     return {"case": c, "end": end, "repo": repo, "state": state,
             "reasons": [t["reason"] for t in chain["transitions"]],
             "commits": int(git(repo, "rev-list", "--count", "HEAD"))}
@@ -110,7 +77,7 @@ async def _original_suite_passes(repo: Path, state: Path) -> tuple[bool, str]:
         if rel.startswith("tests/"):
             (check / rel).parent.mkdir(parents=True, exist_ok=True)
             (check / rel).write_text(text)
-    runner = TestRunner(["{python}", "-m", "pytest"], 30, _executor(check, state / "x"))
+    runner = TestRunner(PYTEST, 30, _executor(check, state / "x"))
     outcome = await runner.run(check, ["tests"], scratch=state / "oracle")
     passed = {n for n, o in outcome.report.tests.items() if o == "passed"}
     return outcome.passed and passed >= ORIGINAL_TESTS, outcome.describe()
@@ -136,7 +103,7 @@ def _problems(r: dict, template_tree: dict[str, bytes]) -> list[str]:
 
 async def test_hostile_candidates_never_land(short_tmp: Path) -> None:
     assert len([c for c in CASES if not c.lands]) >= 100
-    template = await asyncio.to_thread(_template, short_tmp)
+    template = await asyncio.to_thread(commit_files, short_tmp / "template", TEMPLATE)
     template_tree = tree_bytes(template)
     cache, started = BaselineCache(capacity=64), time.monotonic()
     numbered = list(enumerate(CASES))

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from governance.deps import Policy
 from governance.oracle import Report, judge, read_report
+from governance.phase import Phase
 from governance.testrun import TestRunner
-from tests.helpers import tree_bytes
+from tests.helpers import OPS_BROKEN, OPS_FIXED, PYTEST, run_op, tree_bytes
 from tools.jail import JailExecutor, JailLimits, bwrap_available
 
 needs_bwrap = pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
@@ -240,7 +242,7 @@ class _CountingRunner(TestRunner):
     """A real runner that notes which sandbox each session ran in."""
 
     def __init__(self) -> None:
-        super().__init__(["{python}", "-m", "pytest"], 60)
+        super().__init__(PYTEST, 60)
         self.trees: list[str] = []
 
     async def run(self, root, tests, *, scratch=None):
@@ -249,31 +251,13 @@ class _CountingRunner(TestRunner):
 
 
 async def test_the_baseline_runs_once_per_op_and_retries_reuse_it(repo, short_tmp):
-    from governance.approval import ApprovalBroker
-    from governance.deps import PhaseDeps, Policy
-    from governance.gitops import GitOps
-    from governance.orchestrator import Orchestrator
-    from governance.phase import Phase
-    from governance.pipeline import PHASES
-    from governance.schemas import OperationContext, SignalEnvelope
-    from kernel.replay import ReplayProvider, ReplayTurn
-    from ledger import Ledger
-    from tests.helpers import OPS_BROKEN, OPS_FIXED
-
-    turns = [ReplayTurn(purpose="generate", text=json.dumps(
-        {"file_path": "calc/ops.py", "full_content": text})) for text in (OPS_BROKEN, OPS_FIXED)]
-    ledger = await Ledger.open(short_tmp / "l.sqlite3")
+    texts = [json.dumps({"file_path": "calc/ops.py", "full_content": text})
+             for text in (OPS_BROKEN, OPS_FIXED)]
     runner = _CountingRunner()
-    deps = PhaseDeps(root=repo, state_dir=short_tmp / "state", state_rel="",
-                     policy=Policy(max_validate_retries=1), provider=ReplayProvider(turns),
-                     git=GitOps(repo), validate_runner=runner, verify_runner=runner,
-                     approvals=ApprovalBroker(), ledger=ledger)
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="todo_scanner", target_files=("calc/ops.py",), goal="g", dedup_key="k",
-        session_id="s"))
-    assert await Orchestrator(PHASES, deps).run(ctx) is Phase.COMPLETE
-    chain = await ledger.chain(ctx.op_id)
-    await ledger.close()
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py", *texts, goal="g",
+                              state_dir=short_tmp / "state", runner=runner,
+                              policy=Policy(max_validate_retries=1))
+    assert end is Phase.COMPLETE
     # baseline once; the broken and the fixed candidate each once; VERIFY on the live tree
     assert runner.trees == ["baseline", "base", "base", repo.name]
     retry = next(t for t in chain["transitions"] if t["to_phase"] == "VALIDATE_RETRY")

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from governance.approval import ApprovalBroker
-from governance.deps import CancelToken, PhaseDeps, Policy, Transition
-from governance.gitops import GitOps
+from governance.deps import CancelToken, PhaseDeps, Transition
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.rollback import RollbackSnapshot
-from governance.schemas import OperationContext, SignalEnvelope
+from governance.schemas import OperationContext
 from governance.testrun import TestRunner
 from ledger import Ledger
+from tests.helpers import PYTEST, op_context, pipeline_deps
 
 P = Phase
 # A path through every non-terminal phase (retries included).
@@ -23,17 +22,14 @@ WALK = [P.CLASSIFY, P.ROUTE, P.CONTEXT_EXPANSION, P.PLAN, P.GENERATE, P.GENERATE
         P.VALIDATE, P.VALIDATE_RETRY, P.VALIDATE, P.GATE, P.APPROVE, P.APPLY, P.VERIFY]
 
 
-def _envelope() -> SignalEnvelope:
-    return SignalEnvelope(source="test", target_files=("calc/ops.py",), goal="g",
-                          dedup_key="k", session_id="s")
+def _ctx() -> OperationContext:
+    return op_context(source="test", goal="g")
 
 
 async def _deps(repo: Path, short_tmp: Path) -> PhaseDeps:
     ledger = await Ledger.open(short_tmp / "ledger.sqlite3")
-    runner = TestRunner(["{python}", "-m", "pytest"], 30)
-    return PhaseDeps(root=repo, state_dir=short_tmp / "state", state_rel="", policy=Policy(),
-                     provider=None, git=GitOps(repo), validate_runner=runner,
-                     verify_runner=runner, approvals=ApprovalBroker(), ledger=ledger)
+    return pipeline_deps(repo, ledger, None, state_dir=short_tmp / "state",
+                         runner=TestRunner(PYTEST, 30))
 
 
 def _scripted(fail_at: int | None = None, illegal_at: int | None = None):
@@ -62,7 +58,7 @@ async def _terminals(ledger: Ledger, op_id: str) -> list[str]:
 @pytest.mark.parametrize("step", range(len(WALK)), ids=[f"{i}-{p}" for i, p in enumerate(WALK)])
 async def test_failure_in_any_phase_ends_in_exactly_one_postmortem(repo, short_tmp, step):
     deps = await _deps(repo, short_tmp)
-    ctx = OperationContext(envelope=_envelope())
+    ctx = _ctx()
     end = await Orchestrator(_scripted(fail_at=step), deps).run(ctx)
     assert end is P.POSTMORTEM
     assert await _terminals(deps.ledger, ctx.op_id) == ["POSTMORTEM"]
@@ -75,7 +71,7 @@ async def test_failure_in_any_phase_ends_in_exactly_one_postmortem(repo, short_t
 @pytest.mark.parametrize("step", [0, 4, 10])
 async def test_disallowed_transition_is_a_bug_and_ends_in_postmortem(repo, short_tmp, step):
     deps = await _deps(repo, short_tmp)
-    ctx = OperationContext(envelope=_envelope())
+    ctx = _ctx()
     assert await Orchestrator(_scripted(illegal_at=step), deps).run(ctx) is P.POSTMORTEM
     last = (await deps.ledger.chain(ctx.op_id))["transitions"][-1]
     assert last["reason"].startswith("bug: can't enter")
@@ -84,7 +80,7 @@ async def test_disallowed_transition_is_a_bug_and_ends_in_postmortem(repo, short
 
 async def test_clean_walk_records_every_step_in_order(repo, short_tmp):
     deps = await _deps(repo, short_tmp)
-    ctx = OperationContext(envelope=_envelope())
+    ctx = _ctx()
     assert await Orchestrator(_scripted(), deps).run(ctx) is P.COMPLETE
     chain = await deps.ledger.chain(ctx.op_id)
     assert [t["to_phase"] for t in chain["transitions"]] == [p.value for p in WALK] + ["COMPLETE"]
@@ -102,7 +98,7 @@ async def test_cancel_interrupts_a_long_phase(repo, short_tmp):
         return Transition(P.ROUTE, "never")
 
     phases = {**_scripted(), P.CLASSIFY: slow}
-    ctx, token = OperationContext(envelope=_envelope()), CancelToken()
+    ctx, token = _ctx(), CancelToken()
     run = asyncio.create_task(Orchestrator(phases, deps).run(ctx, token))
     await started.wait()
     token.cancel("operator said stop")
@@ -130,7 +126,7 @@ async def test_failure_after_apply_restores_the_snapshot(repo, short_tmp):
 
     phases = {**_scripted(), P.APPLY: apply, P.VERIFY: verify}
     # Skip straight to APPLY: the scripted walk's steps before it are harmless.
-    ctx = OperationContext(envelope=_envelope())
+    ctx = _ctx()
     assert await Orchestrator(phases, deps).run(ctx) is P.POSTMORTEM
     assert live.read_bytes() == original
     assert not (repo / "calc" / "new.py").exists()

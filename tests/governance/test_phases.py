@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import json
 
-from governance.approval import ApprovalBroker
-from governance.deps import PhaseDeps, Policy
-from governance.gitops import GitOps
-from governance.orchestrator import Orchestrator
+from governance.deps import Policy
 from governance.phase import Phase
-from governance.pipeline import PHASES
-from governance.schemas import OperationContext, SignalEnvelope
-from governance.testrun import TestRunner
 from kernel.replay import ReplayProvider, ReplayTurn
-from ledger import Ledger
-from tests.helpers import git, tree_bytes
+from tests.helpers import git, run_op, tree_bytes
+
+RETRY_ONCE = Policy(max_generate_retries=1, max_validate_retries=1)
 
 
 async def _run(repo, short_tmp, target: str, *texts: str):
-    ledger = await Ledger.open(short_tmp / "l.sqlite3")
-    runner = TestRunner(["{python}", "-m", "pytest"], 60)
-    provider = ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in texts])
-    deps = PhaseDeps(root=repo, state_dir=repo / ".ouroboros", state_rel=".ouroboros",
-                     policy=Policy(max_generate_retries=1, max_validate_retries=1),
-                     provider=provider, git=GitOps(repo), validate_runner=runner,
-                     verify_runner=runner, approvals=ApprovalBroker(), ledger=ledger)
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="todo_scanner", target_files=(target,), goal="fix it", dedup_key="k",
-        session_id="s"))
-    end = await Orchestrator(PHASES, deps).run(ctx)
-    chain = await ledger.chain(ctx.op_id)
-    await ledger.close()
-    return end, chain
+    return await run_op(repo, short_tmp / "l.sqlite3", target, *texts, policy=RETRY_ONCE)
 
 
 async def test_target_with_human_edits_is_blocked(repo, short_tmp):
@@ -80,19 +62,11 @@ async def test_no_op_candidate_completes_without_a_commit(repo, short_tmp):
 
 
 async def test_per_op_cost_ceiling_ends_the_op(repo, short_tmp):
-    ledger = await Ledger.open(short_tmp / "l.sqlite3")
-    runner = TestRunner(["{python}", "-m", "pytest"], 60)
     expensive = ReplayTurn(purpose="generate", cost_usd=0.75,
                            text='{"no_op": true, "rationale": "pricey"}')
-    deps = PhaseDeps(root=repo, state_dir=repo / ".ouroboros", state_rel=".ouroboros",
-                     policy=Policy(per_op_usd=0.5), provider=ReplayProvider([expensive]),
-                     git=GitOps(repo), validate_runner=runner, verify_runner=runner,
-                     approvals=ApprovalBroker(), ledger=ledger)
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="todo_scanner", target_files=("calc/ops.py",), goal="g", dedup_key="k",
-        session_id="s"))
-    assert await Orchestrator(PHASES, deps).run(ctx) is Phase.POSTMORTEM
-    chain = await ledger.chain(ctx.op_id)
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py", goal="g",
+                              provider=ReplayProvider([expensive]),
+                              policy=Policy(per_op_usd=0.5))
+    assert end is Phase.POSTMORTEM
     assert "exceeds the per-op ceiling $0.50" in chain["transitions"][-1]["reason"]
     assert chain["model_calls"][0]["cost_usd"] == 0.75  # the spend is still on record
-    await ledger.close()

@@ -11,12 +11,7 @@ import pytest
 
 from daemon.config import load_settings
 from daemon.service import policy_from
-from governance.approval import ApprovalBroker
-from governance.deps import PhaseDeps, Policy
-from governance.gitops import GitOps
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase
-from governance.pipeline import PHASES
 from governance.protected import (
     PathEscape,
     character_problem,
@@ -24,11 +19,7 @@ from governance.protected import (
     normalize,
     protected_reason,
 )
-from governance.schemas import OperationContext, SignalEnvelope
-from governance.testrun import TestRunner
-from kernel.replay import ReplayProvider, ReplayTurn
-from ledger import Ledger
-from tests.helpers import git, tree_bytes
+from tests.helpers import git, no_retry_policy, run_op, tree_bytes
 
 CREDENTIAL_FILES = [
     ".npmrc", "web/.npmrc", ".yarnrc", ".yarnrc.yml", ".docker/config.json",
@@ -155,20 +146,8 @@ def test_the_setting_reaches_the_policy(tmp_path):
 
 
 async def _run(repo: Path, short_tmp: Path, target: str, candidate: dict):
-    ledger = await Ledger.open(short_tmp / "l.sqlite3")
-    runner = TestRunner(["{python}", "-m", "pytest"], 60)
-    provider = ReplayProvider([ReplayTurn(purpose="generate", text=json.dumps(candidate))])
-    deps = PhaseDeps(root=repo, state_dir=repo / ".ouroboros", state_rel=".ouroboros",
-                     policy=Policy(max_generate_retries=0, max_validate_retries=0),
-                     provider=provider, git=GitOps(repo), validate_runner=runner,
-                     verify_runner=runner, approvals=ApprovalBroker(), ledger=ledger)
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="todo_scanner", target_files=(target,), goal="fix it", dedup_key="k",
-        session_id="s"))
-    end = await Orchestrator(PHASES, deps).run(ctx)
-    chain = await ledger.chain(ctx.op_id)
-    await ledger.close()
-    return end, chain
+    return await run_op(repo, short_tmp / "l.sqlite3", target, json.dumps(candidate),
+                        policy=no_retry_policy())
 
 
 PIPELINE_CONFUSABLE = ["\u2024env", "\uff0eenv", "calc\u2215ops.py", "calc/ops\u2024py",

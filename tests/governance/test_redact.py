@@ -12,19 +12,12 @@ import time
 import pytest
 import structlog
 
-from governance.approval import ApprovalBroker
-from governance.deps import PhaseDeps, Policy
-from governance.gitops import GitOps
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase
-from governance.pipeline import PHASES
 from governance.prompts import generation_prompt, plan_prompt
 from governance.redact import redact, redact_data
 from governance.schemas import OperationContext, SignalEnvelope
-from governance.testrun import TestRunner
-from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
-from tests.helpers import OPS_FIXED, OPS_PY, git, tree_bytes
+from tests.helpers import OPS_FIXED, OPS_PY, git, no_retry_policy, replay, run_op, tree_bytes
 
 A36 = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # 36 mixed alphanumerics
 PEM_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nq0xQ9f8yZk3r0Lw=\n"
@@ -243,19 +236,10 @@ def test_generation_prompt_redacts_and_never_follows_links(repo, short_tmp):
 
 
 async def _pipeline(repo, short_tmp, candidate: dict):
-    ledger = await Ledger.open(short_tmp / "l.sqlite3")
-    runner = TestRunner(["{python}", "-m", "pytest"], 60)
-    provider = ReplayProvider([ReplayTurn(purpose="generate", text=json.dumps(candidate))])
-    deps = PhaseDeps(root=repo, state_dir=repo / ".ouroboros", state_rel=".ouroboros",
-                     policy=Policy(max_generate_retries=0, max_validate_retries=0),
-                     provider=provider, git=GitOps(repo), validate_runner=runner,
-                     verify_runner=runner, approvals=ApprovalBroker(), ledger=ledger)
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="todo_scanner", target_files=("calc/ops.py",), goal="fix it", dedup_key="k",
-        session_id="s"))
-    end = await Orchestrator(PHASES, deps).run(ctx)
-    last = (await ledger.chain(ctx.op_id))["transitions"][-1]["reason"]
-    await ledger.close()
+    provider = replay(json.dumps(candidate))
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py", provider=provider,
+                              policy=no_retry_policy())
+    last = chain["transitions"][-1]["reason"]
     return end, last, (short_tmp / "l.sqlite3").read_bytes(), provider.prompts
 
 

@@ -7,19 +7,11 @@ import json
 
 import pytest
 
-from governance.approval import ApprovalBroker
-from governance.deps import PhaseDeps, Policy
-from governance.gitops import GitOps
-from governance.orchestrator import Orchestrator
+from governance.deps import Policy
 from governance.phase import Phase
-from governance.pipeline import PHASES
 from governance.risk import RiskInput, RiskTier, classify, harness_reason
-from governance.schemas import OperationContext, SignalEnvelope
-from governance.testrun import TestRunner
 from governance.weakening import is_test_path, weakenings
-from kernel.replay import ReplayProvider, ReplayTurn
-from ledger import Ledger
-from tests.helpers import TEST_OPS, git
+from tests.helpers import TEST_OPS, git, no_retry_policy, run_op
 
 OLD = '''import pytest
 
@@ -157,23 +149,11 @@ def test_harness_files_need_a_human(rel, harness):
 
 
 async def _pipeline(repo, short_tmp, files: dict[str, str]):
-    ledger = await Ledger.open(short_tmp / "l.sqlite3")
-    runner = TestRunner(["{python}", "-m", "pytest"], 60)
     text = json.dumps({"files": [{"file_path": p, "full_content": t} for p, t in files.items()],
                        "rationale": "tests"})
-    deps = PhaseDeps(root=repo, state_dir=short_tmp / "state", state_rel="",
-                     policy=Policy(max_generate_retries=0, max_validate_retries=0,
-                                   notify_apply_delay_s=0, approval_timeout_s=0.05),
-                     provider=ReplayProvider([ReplayTurn(purpose="generate", text=text)]),
-                     git=GitOps(repo), validate_runner=runner, verify_runner=runner,
-                     approvals=ApprovalBroker(), ledger=ledger)
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="todo_scanner", target_files=("tests/test_ops.py",), goal="tests",
-        dedup_key="k", session_id="s"))
-    end = await Orchestrator(PHASES, deps).run(ctx)
-    chain = await ledger.chain(ctx.op_id)
-    await ledger.close()
-    return end, chain
+    return await run_op(repo, short_tmp / "l.sqlite3", "tests/test_ops.py", text, goal="tests",
+                        state_dir=short_tmp / "state",
+                        policy=no_retry_policy(notify_apply_delay_s=0, approval_timeout_s=0.05))
 
 
 async def test_adding_tests_lands_without_a_human(repo, short_tmp):
@@ -201,21 +181,12 @@ async def test_weakening_waits_for_a_human_and_says_what(repo, short_tmp):
 async def test_a_repo_without_tests_needs_a_human(repo, short_tmp):
     git(repo, "rm", "-q", "-r", "tests")
     git(repo, "commit", "-q", "-m", "no tests")
-    ledger = await Ledger.open(short_tmp / "l.sqlite3")
-    runner = TestRunner(["{python}", "-m", "pytest"], 60)
     fixed = (repo / "calc" / "ops.py").read_text().replace("    return x\n",
                                                            "    return max(lo, min(x, hi))\n")
     text = json.dumps({"file_path": "calc/ops.py", "full_content": fixed})
-    deps = PhaseDeps(root=repo, state_dir=short_tmp / "state", state_rel="",
-                     policy=Policy(approval_timeout_s=0.05),
-                     provider=ReplayProvider([ReplayTurn(purpose="generate", text=text)]),
-                     git=GitOps(repo), validate_runner=runner, verify_runner=runner,
-                     approvals=ApprovalBroker(), ledger=ledger)
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="todo_scanner", target_files=("calc/ops.py",), goal="g", dedup_key="k",
-        session_id="s"))
-    assert await Orchestrator(PHASES, deps).run(ctx) is Phase.CANCELLED
-    chain = await ledger.chain(ctx.op_id)
-    await ledger.close()
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py", text, goal="g",
+                              state_dir=short_tmp / "state",
+                              policy=Policy(approval_timeout_s=0.05))
+    assert end is Phase.CANCELLED
     reasons = " | ".join(t["reason"] for t in chain["transitions"])
     assert "the repository has no tests: nothing proves this change" in reasons
