@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from daemon.instance import refuse_if_served
+
 if TYPE_CHECKING:
     from daemon.config import DaemonSection
     from daemon.service import Daemon
@@ -220,7 +222,7 @@ class ControlServer:
         if len(os.fsencode(self.path)) > MAX_UNIX_PATH:
             raise OSError(f"control socket path is too long for a Unix socket: {self.path}")
         if self.path.exists() or self.path.is_symlink():
-            self._refuse_if_live()
+            refuse_if_served(self.path)
             self.path.unlink()
         old = os.umask(0o177)  # the socket is born 0600: no window where others can connect
         try:
@@ -229,14 +231,6 @@ class ControlServer:
         finally:
             os.umask(old)
         os.chmod(self.path, 0o600)
-
-    def _refuse_if_live(self) -> None:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-            try:
-                probe.connect(str(self.path))
-            except OSError:
-                return  # stale socket from a dead daemon
-        raise OSError(f"another daemon is already serving {self.path}")
 
     async def stop(self) -> None:
         if self._server is None:

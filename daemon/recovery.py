@@ -23,15 +23,14 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import stat
-import struct
 from pathlib import Path
 
 import structlog
 
+from daemon.instance import refuse_if_served
 from governance.gitops import GitOps
-from governance.index_sync import clear_stale_lock, process_alive, sync_op_paths
+from governance.index_sync import clear_stale_lock, sync_op_paths
 from governance.rollback import RollbackSnapshot, pending_snapshots
 from ledger import Ledger
 
@@ -43,7 +42,7 @@ TEMP_RANDOM = r"[A-Za-z0-9_-]{4,32}"  # mkstemp's random part, with some room
 
 async def recover(ledger: Ledger, git: GitOps, state_dir: Path) -> list[str]:
     """Repair what a crashed run left (see the module docstring); return notes."""
-    _refuse_if_live(state_dir / "control.sock")
+    refuse_if_served(state_dir / "control.sock")
     notes: list[str] = []
     lock_note = await asyncio.to_thread(clear_stale_lock, Path(git.repo.git_dir))
     if lock_note:
@@ -181,22 +180,3 @@ def _remove(path: Path) -> None:
 
     shutil.rmtree(path, onerror=retry)
 
-
-def _refuse_if_live(sock: Path) -> None:
-    """Another daemon serving this state dir owns its snapshots and sandboxes. The socket
-    counts as served only while the process that listens on it is alive: a child forked
-    by a killed daemon may hold the listening socket for a moment before its exec."""
-    if not sock.exists():
-        return
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        try:
-            probe.connect(str(sock))
-            creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                     struct.calcsize("3i"))
-        except OSError:
-            return
-    listener = struct.unpack("3i", creds)[0]
-    if listener and not process_alive(listener):
-        return
-    raise OSError(f"another daemon is already serving {sock} (pid {listener}); not "
-                  "recovering under it")

@@ -22,6 +22,7 @@ import structlog
 from daemon import sd_notify
 from daemon.config import ConfigError, Settings
 from daemon.control import ControlServer
+from daemon.instance import InstanceLock
 from daemon.providers import build_provider
 from daemon.recovery import recover
 from governance.approval import ApprovalBroker, QuestionBroker
@@ -92,6 +93,7 @@ class Daemon:
         self.root = self.git.root
         self.settings = settings
         self.state_dir = settings.state_path(self.root)
+        self.instance = InstanceLock(self.state_dir / "daemon.lock")
         self.session_id = f"s-{uuid.uuid4().hex[:12]}"
         self.state = ServiceState.INACTIVE
         self.degraded_reason = ""
@@ -123,6 +125,7 @@ class Daemon:
         with contextlib.suppress(ValueError):
             rel = self.state_dir.resolve().relative_to(self.root.resolve()).as_posix()
             await asyncio.to_thread(self.git.exclude, f"/{rel}/")
+        self.instance.acquire()  # before recovery: only the one live daemon repairs
         self.ledger = await Ledger.open(self.state_dir / "ledger.sqlite3")
         await recover(self.ledger, self.git, self.state_dir)
         self.queue = IntakeQueue(self.ledger, self.settings.intake.queue_capacity)
@@ -202,6 +205,7 @@ class Daemon:
             await self.control.stop()
         if self.ledger:
             await self.ledger.close()
+        self.instance.release()
         if self.state is not ServiceState.FAILED:  # FAILED stays visible to the caller
             self._set_state(ServiceState.INACTIVE)
 

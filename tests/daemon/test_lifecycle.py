@@ -29,6 +29,14 @@ def _wait(predicate, timeout=30.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _ready(client: ControlClient):
+    """The daemon finished start-up (the socket exists earlier, while it is STARTING)."""
+    try:
+        return client.request("status")["data"]["state"] in ("ACTIVE", "DEGRADED")
+    except Exception:
+        return False
+
+
 def _in_flight(client: ControlClient):
     try:
         ops = client.request("status")["data"]["in_flight"]
@@ -50,7 +58,7 @@ def test_sigterm_cancels_in_flight_ops_and_exits_zero(repo, short_tmp):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         sock = repo / ".ouroboros" / "control.sock"
-        _wait(sock.exists, what="control socket")
+        _wait(lambda: _ready(ControlClient(sock)), what="daemon ready")
         add_todo_and_commit(repo)
         [op] = _wait(lambda: _in_flight(ControlClient(sock)), 90, "op in GENERATE")
         proc.send_signal(signal.SIGTERM)
@@ -75,6 +83,32 @@ def test_sigterm_cancels_in_flight_ops_and_exits_zero(repo, short_tmp):
     last = asyncio.run(chain())["transitions"][-1]
     assert (last["from_phase"], last["to_phase"]) == ("GENERATE", "CANCELLED")
     assert "daemon shutting down" in last["reason"]
+
+
+def test_a_second_daemon_on_the_same_repo_is_refused_and_a_killed_one_lets_go(repo):
+    """One daemon per state dir; kill -9 releases the lock with the process."""
+    (repo / "ouroboros.toml").write_text('[provider]\nname = "none"\n')
+    argv = [sys.executable, "-m", "daemon.cli", "run", "--repo", str(repo)]
+    sock = repo / ".ouroboros" / "control.sock"
+    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: _ready(ControlClient(sock)), what="first daemon ready")
+        second = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 3
+        assert f"another daemon (pid {first.pid}) is already running" in second.stderr
+        assert _ready(ControlClient(sock))  # the first one was not disturbed
+        first.kill()
+        first.wait(timeout=10)
+        third = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        try:
+            _wait(lambda: _ready(ControlClient(sock)), what="daemon after kill -9 ready")
+        finally:
+            third.send_signal(signal.SIGTERM)
+            assert third.wait(timeout=30) == 0
+    finally:
+        first.kill()
+        first.wait(timeout=10)
 
 
 async def test_restart_restores_a_half_applied_op(repo):
