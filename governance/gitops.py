@@ -44,6 +44,8 @@ class GitOps:
         if self.repo.bare:
             raise ValueError(f"{root} is a bare repository; ouroboros needs a working tree")
         self.root = Path(self.repo.working_tree_dir or root)
+        # File names are data, never patterns: `[ab].py` or `:(exclude)x` must name one file.
+        self.repo.git.update_environment(GIT_LITERAL_PATHSPECS="1")
         self._commit_lock = threading.Lock()
 
     def head_sha(self) -> str | None:

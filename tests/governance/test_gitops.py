@@ -100,3 +100,17 @@ def test_index_entry_staged_by_someone_else_is_left_alone(repo):
     assert git(repo, "ls-files", "-s", "calc/ops.py").split()[1] == staged
     # The other op path is in sync with HEAD: not staged, not modified.
     assert "calc/new.py" not in git(repo, "status", "--porcelain")
+
+
+@pytest.mark.parametrize("name", ["[ab].py", "*.py", ":(exclude)x.py", "a?.py", "**"])
+def test_file_names_are_never_pathspec_patterns(repo, name):
+    """A committed `[ab].py` is clean although `a.py` is dirty; magic names do not fail."""
+    (repo / name).write_text("x = 1\n")
+    (repo / "a.py").write_text("a = 1\n")
+    (repo / "ab.py").write_text("b = 1\n")
+    git(repo, "--literal-pathspecs", "add", "--", name, "a.py", "ab.py")
+    git(repo, "commit", "-qm", "files")
+    (repo / "a.py").write_text("a = 2\n")
+    ops = GitOps(repo)
+    assert ops.dirty([name]) == []
+    assert ops.dirty(["a.py"]) == ["a.py"]
