@@ -99,6 +99,8 @@ class ToolsSection(_Section):
     web_allowlist: list[str] = Field(default_factory=list)
     memory_mb: int = Field(default=4096, ge=256)
     cpu_s: int = Field(default=120, ge=1)
+    max_procs: int = Field(default=256, ge=8, le=65536)  # tasks per jailed run (pids cgroup)
+    file_mb: int = Field(default=64, ge=1)  # largest file a jailed run may write
     ask_timeout_s: float = Field(default=600.0, gt=0)
     mcp_config: str | None = None  # {"mcpServers": {...}} JSON; relative to the repo
     max_rounds: int = Field(default=5, ge=1)

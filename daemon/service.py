@@ -292,7 +292,8 @@ class Daemon:
             rel = self.state_dir.resolve().relative_to(self.root.resolve()).as_posix()
         home = Path.home()
         limits = JailLimits(timeout_s=t.timeout_s, cpu_s=t.cpu_s,
-                            memory_bytes=t.memory_mb << 20, output_bytes=64 << 10)
+                            memory_bytes=t.memory_mb << 20, file_bytes=t.file_mb << 20,
+                            max_procs=t.max_procs, output_bytes=64 << 10)
         executor = None
         if self.jail_reason is None:
             executor = JailExecutor([home, self.root, self.state_dir], limits,

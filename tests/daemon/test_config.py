@@ -70,3 +70,13 @@ def test_the_readme_sample_config_is_valid_and_shows_the_defaults(tmp_path):
         assert getattr(from_readme.provider, key) in ("", None)
         setattr(from_readme.provider, key, None)
     assert from_readme == defaults
+
+
+async def test_jail_limits_come_from_the_settings(repo):
+    """One source of truth: [tools] reaches the executor the daemon's test runs use."""
+    from tests.helpers import running_daemon, settings_for
+
+    settings = settings_for(None, tools={"max_procs": 32, "file_mb": 8, "cpu_s": 7})
+    async with running_daemon(repo, settings) as daemon:
+        limits = daemon._phase_deps().validate_runner.executor.limits
+    assert (limits.max_procs, limits.file_bytes, limits.cpu_s) == (32, 8 << 20, 7)
