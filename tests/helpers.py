@@ -9,6 +9,7 @@ import json
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.config import Settings
@@ -83,6 +84,11 @@ def tool_call(tool: str, **arguments: object) -> str:
 def replay(*texts: str) -> ReplayProvider:
     """A replay model that answers each generate call with the next text."""
     return ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in texts])
+
+
+def script_turn(*lines: str, cost_usd: float = 0.0005) -> str:
+    """One line of a replay script: a generate turn whose text is `lines`, one a line."""
+    return json.dumps({"purpose": "generate", "text": "\n".join(lines), "cost_usd": cost_usd})
 
 
 def write_script(path: Path, *turns: str) -> Path:
@@ -191,6 +197,18 @@ async def wait_for(predicate: Callable[[], object], timeout: float = 30.0,
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def wait_sync(predicate: Callable[[], object], timeout: float = 30.0,
+              what: str = "condition", interval: float = 0.1) -> object:
+    """wait_for for code outside the event loop (a daemon in a subprocess)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 async def terminal_ops(daemon: Daemon) -> list[dict]:
     assert daemon.ledger is not None
     ops = await daemon.ledger.operations()
@@ -215,3 +233,31 @@ def add_todo_and_commit(repo: Path) -> None:
         "def clamp(x, lo, hi):\n", "def clamp(x, lo, hi):\n    # TODO: clamp x into [lo, hi]\n"))
     time.sleep(0.3)
     git(repo, "commit", "-q", "-m", "note a TODO", "--", "calc/ops.py")
+
+
+# The edit that resolves add_todo_and_commit's TODO, as a Venom model writes it.
+FIX_TODO_EDIT = tool_call("edit_file", path="calc/ops.py",
+                          old="    # TODO: clamp x into [lo, hi]\n    return x\n",
+                          new="    return max(lo, min(x, hi))\n")
+
+
+@dataclass
+class TodoRun:
+    """One TODO op a daemon ran to its end, and the tree as it was once the TODO landed."""
+
+    daemon: Daemon
+    op: dict
+    chain: dict
+    before: dict[str, bytes]  # tree_bytes right after the TODO commit
+    head: str  # `git rev-parse HEAD` then, newline included
+
+
+async def run_todo(repo: Path, settings: Settings, *, daemon: Daemon | None = None,
+                   timeout: float = 60.0) -> TodoRun:
+    """Serve `repo`, commit a TODO, and wait for the one op it starts to end."""
+    async with running_daemon(repo, settings, daemon) as daemon:
+        add_todo_and_commit(repo)
+        before, head = tree_bytes(repo), git(repo, "rev-parse", "HEAD")
+        [op] = await wait_terminal(daemon, timeout=timeout)
+        chain = await daemon.ledger.chain(op["op_id"])
+    return TodoRun(daemon, op, chain, before, head)

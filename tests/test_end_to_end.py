@@ -17,6 +17,7 @@ from tests.helpers import (
     add_todo_and_commit,
     candidate_turn,
     git,
+    run_todo,
     running_daemon,
     settings_for,
     tree_bytes,
@@ -47,10 +48,8 @@ async def test_todo_becomes_a_governed_commit(repo: Path, short_tmp: Path, capsy
     unstaged_before = git(repo, "diff")
     head_before = git(repo, "rev-parse", "HEAD").strip()
 
-    async with running_daemon(repo, settings_for(script)) as daemon:
-        add_todo_and_commit(repo)
-        todo_head = git(repo, "rev-parse", "HEAD").strip()
-        [op] = await wait_terminal(daemon)
+    run = await run_todo(repo, settings_for(script))
+    op, todo_head = run.op, run.head.strip()
 
     assert op["phase"] == "COMPLETE", op
     assert git(repo, "rev-parse", "HEAD~1").strip() == todo_head != head_before
@@ -88,19 +87,14 @@ async def test_breaking_candidate_ends_in_postmortem(repo: Path, short_tmp: Path
     # The model keeps proposing the same broken change: initial try + 2 retries.
     turn = candidate_turn("calc/ops.py", OPS_BROKEN)
     script = write_script(short_tmp / "script.jsonl", turn, turn, turn)
-    async with running_daemon(repo, settings_for(script)) as daemon:
-        add_todo_and_commit(repo)
-        before = tree_bytes(repo)
-        head = git(repo, "rev-parse", "HEAD")
-        [op] = await wait_terminal(daemon)
-        chain = await daemon.ledger.chain(op["op_id"])
+    run = await run_todo(repo, settings_for(script))
 
-    assert op["phase"] == "POSTMORTEM"
-    last = chain["transitions"][-1]
+    assert run.op["phase"] == "POSTMORTEM"
+    last = run.chain["transitions"][-1]
     assert "tests/test_ops.py::test_add" in last["reason"]
-    assert [t["to_phase"] for t in chain["transitions"]].count("VALIDATE_RETRY") == 2
-    assert tree_bytes(repo) == before
-    assert git(repo, "rev-parse", "HEAD") == head
+    assert [t["to_phase"] for t in run.chain["transitions"]].count("VALIDATE_RETRY") == 2
+    assert tree_bytes(repo) == run.before
+    assert git(repo, "rev-parse", "HEAD") == run.head
 
 
 async def test_cancel_in_notify_window(repo: Path, short_tmp: Path) -> None:
@@ -156,17 +150,12 @@ async def test_verify_failure_on_live_tree_rolls_back(repo: Path, short_tmp: Pat
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "local settings hook")
     script = write_script(short_tmp / "script.jsonl", candidate_turn("calc/ops.py", OPS_FIXED))
-    async with running_daemon(repo, settings_for(script)) as daemon:
-        add_todo_and_commit(repo)
-        before = tree_bytes(repo)
-        head = git(repo, "rev-parse", "HEAD")
-        [op] = await wait_terminal(daemon)
-        chain = await daemon.ledger.chain(op["op_id"])
-    last = chain["transitions"][-1]
-    assert op["phase"] == "POSTMORTEM"
+    run = await run_todo(repo, settings_for(script))
+    last = run.chain["transitions"][-1]
+    assert run.op["phase"] == "POSTMORTEM"
     assert last["from_phase"] == "VERIFY"
     assert "tests/test_ops.py::test_clamp_local" in last["reason"]
     assert last["payload"]["rolled_back"] == ["calc/ops.py"]
-    assert tree_bytes(repo) == before
-    assert git(repo, "rev-parse", "HEAD") == head
-    assert not list((daemon.state_dir / "rollback").iterdir())
+    assert tree_bytes(repo) == run.before
+    assert git(repo, "rev-parse", "HEAD") == run.head
+    assert not list((run.daemon.state_dir / "rollback").iterdir())

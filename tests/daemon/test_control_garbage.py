@@ -21,7 +21,13 @@ from structlog.testing import capture_logs
 from daemon.client import ControlClient
 from daemon.config import Settings
 from daemon.control import MAX_LINE, parse_request
-from tests.helpers import add_todo_and_commit, running_daemon, settings_for, wait_for
+from tests.helpers import (
+    add_todo_and_commit,
+    running_daemon,
+    settings_for,
+    wait_for,
+    wait_sync,
+)
 
 
 def _obj(**fields: object) -> bytes:
@@ -402,17 +408,17 @@ def test_fd_exhaustion_in_a_real_daemon_loses_no_committed_todo(repo, short_tmp)
     client = ControlClient(sock, timeout_s=5)
     socks: list[socket.socket] = []
     try:
-        _wait_sync(lambda: '"watching"' in log_path.read_text(), "the watcher")
+        wait_sync(lambda: '"watching"' in log_path.read_text(), what="the watcher")
         time.sleep(0.3)  # watchdog adds its inotify watches from its own threads
         socks = _connect_many(sock, 150)  # far more than the 96 descriptors it may hold
         add_todo_and_commit(repo)
-        _wait_sync(lambda: "kept pending" in log_path.read_text(),  # retries all failed
-                   "the sensor to give up for now")
+        wait_sync(lambda: "kept pending" in log_path.read_text(),  # retries all failed
+                  what="the sensor to give up for now")
         for s in socks:
             s.close()
-        _wait_sync(lambda: _queued(client) is not None, "descriptors to come back")
+        wait_sync(lambda: _queued(client) is not None, what="descriptors to come back")
         (repo / "notes.txt").write_text("the next file event\n")  # if none came since
-        _wait_sync(lambda: _queued(client) == [["calc/ops.py"]], "the TODO to be queued")
+        wait_sync(lambda: _queued(client) == [["calc/ops.py"]], what="the TODO to be queued")
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
     finally:
@@ -425,12 +431,3 @@ def test_fd_exhaustion_in_a_real_daemon_loses_no_committed_todo(repo, short_tmp)
     assert proc.returncode == 0, err[-3000:]
     assert "todo file could not be read; kept pending" in err
     assert "Too many open files" in err
-
-
-def _wait_sync(predicate, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -35,7 +35,7 @@ from governance.crashpoints import ENV, POINTS
 from governance.gitops import GitOps
 from governance.index_sync import MARKER
 from ledger import Ledger
-from tests.helpers import OPS_FIXED, OPS_PY, git, make_repo
+from tests.helpers import OPS_FIXED, OPS_PY, git, make_repo, wait_sync
 
 pytestmark = pytest.mark.slow
 
@@ -104,16 +104,6 @@ def _ops(state: Path) -> int:
         return 0
 
 
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _run_daemon_until_killed(repo: Path, config: Path, tmp: Path, crash_at: str,
                              rng: random.Random) -> int:
     """Start the daemon, start the op, and return the daemon's exit status (-9 = killed)."""
@@ -124,8 +114,8 @@ def _run_daemon_until_killed(repo: Path, config: Path, tmp: Path, crash_at: str,
                                  str(repo), "--config", str(config)], env=env, stdout=log,
                                 stderr=log, start_new_session=True)
     try:
-        _wait(lambda: READY.search(log_path.read_bytes()) or proc.poll() is not None, 30,
-              "the daemon to start")
+        wait_sync(lambda: READY.search(log_path.read_bytes()) or proc.poll() is not None, 30,
+                  "the daemon to start", interval=0.02)
         assert proc.poll() is None, log_path.read_text()[-3000:]
         time.sleep(0.2)  # the watcher starts right after ready
         (repo / "calc" / "ops.py").write_text(TODO_OPS)
@@ -136,7 +126,8 @@ def _run_daemon_until_killed(repo: Path, config: Path, tmp: Path, crash_at: str,
             time.sleep(rng.uniform(0, OP_WINDOW_S))
             (os.killpg if rng.random() < 0.5 else os.kill)(proc.pid, signal.SIGKILL)
         else:  # the op reaches the point, or ends without reaching it (then we stop)
-            _wait(lambda: proc.poll() is not None or _finished(repo), 60, "the crash")
+            wait_sync(lambda: proc.poll() is not None or _finished(repo), 60, "the crash",
+                      interval=0.02)
             if proc.poll() is None:
                 proc.terminate()  # never reached: exits 0, and the trial fails on that
         return proc.wait(timeout=30)

@@ -14,19 +14,16 @@ import pytest
 from daemon.client import ControlClient
 from governance.rollback import RollbackSnapshot
 from ledger import Ledger
-from tests.helpers import OPS_FIXED, add_todo_and_commit, git, running_daemon, settings_for
+from tests.helpers import (
+    OPS_FIXED,
+    add_todo_and_commit,
+    git,
+    running_daemon,
+    settings_for,
+    wait_sync,
+)
 
 pytestmark = pytest.mark.slow
-
-
-def _wait(predicate, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _ready(client: ControlClient):
@@ -58,9 +55,9 @@ def test_sigterm_cancels_in_flight_ops_and_exits_zero(repo, short_tmp):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         sock = repo / ".ouroboros" / "control.sock"
-        _wait(lambda: _ready(ControlClient(sock)), what="daemon ready")
+        wait_sync(lambda: _ready(ControlClient(sock)), what="daemon ready")
         add_todo_and_commit(repo)
-        [op] = _wait(lambda: _in_flight(ControlClient(sock)), 90, "op in GENERATE")
+        [op] = wait_sync(lambda: _in_flight(ControlClient(sock)), 90, "op in GENERATE")
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.2)  # (two pending SIGTERMs would merge into one)
         proc.send_signal(signal.SIGTERM)  # repeated SIGTERM must still drain, not force
@@ -92,7 +89,7 @@ def test_a_second_daemon_on_the_same_repo_is_refused_and_a_killed_one_lets_go(re
     sock = repo / ".ouroboros" / "control.sock"
     first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _wait(lambda: _ready(ControlClient(sock)), what="first daemon ready")
+        wait_sync(lambda: _ready(ControlClient(sock)), what="first daemon ready")
         second = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         assert second.returncode == 3
         assert f"another daemon (pid {first.pid}) is already running" in second.stderr
@@ -102,7 +99,7 @@ def test_a_second_daemon_on_the_same_repo_is_refused_and_a_killed_one_lets_go(re
         third = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
         try:
-            _wait(lambda: _ready(ControlClient(sock)), what="daemon after kill -9 ready")
+            wait_sync(lambda: _ready(ControlClient(sock)), what="daemon after kill -9 ready")
         finally:
             third.send_signal(signal.SIGTERM)
             assert third.wait(timeout=30) == 0

@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,21 @@ def _empty(repo: Path) -> None:
 
 def _other_file(repo: Path) -> None:
     _human_commit(repo, "README.md", "# calc, edited\n")
+
+
+def _race_commits(g: GitOps, monkeypatch, move: Callable[[int], None]) -> list[str]:
+    """After GitOps makes its n-th commit object, and before update-ref, `move(n)` runs (a
+    human committing at the worst moment). Returns the base each try was made on."""
+    real, bases = g._make_commit, []
+
+    def racing(*args):
+        made = real(*args)
+        bases.append(args[0])
+        move(len(bases))
+        return made
+
+    monkeypatch.setattr(g, "_make_commit", racing)
+    return bases
 
 
 def _touch_and_revert(repo: Path) -> None:
@@ -93,17 +109,12 @@ def test_head_moving_during_the_commit_is_retried_on_the_newest_head(repo, monke
     g = GitOps(repo)
     base = g.head_sha()
     (repo / "calc" / "ops.py").write_text("x = 2\n")
-    real = g._make_commit
-    calls = []
 
-    def racing(*args):
-        made = real(*args)
-        calls.append(args[0])
-        if len(calls) == 1:  # a human commits between our tree and our update-ref
+    def move(n: int) -> None:
+        if n == 1:  # a human commits between our tree and our update-ref
             _other_file(repo)
-        return made
 
-    monkeypatch.setattr(g, "_make_commit", racing)
+    calls = _race_commits(g, monkeypatch, move)
     result = _commit(g, ["calc/ops.py"], base)
     assert len(calls) == 2 and calls[0] == base
     assert result.parent == calls[1] == git(repo, "rev-parse", "HEAD~1").strip() != base
@@ -115,16 +126,7 @@ def test_head_that_keeps_moving_is_refused_after_bounded_tries(repo, monkeypatch
     g = GitOps(repo)
     base = g.head_sha()
     (repo / "calc" / "ops.py").write_text("x = 2\n")
-    real = g._make_commit
-    calls = []
-
-    def racing(*args):
-        made = real(*args)
-        calls.append(1)
-        _empty(repo)
-        return made
-
-    monkeypatch.setattr(g, "_make_commit", racing)
+    calls = _race_commits(g, monkeypatch, lambda n: _empty(repo))
     with pytest.raises(CommitError, match="kept moving"):
         _commit(g, ["calc/ops.py"], base)
     assert len(calls) == COMMIT_TRIES

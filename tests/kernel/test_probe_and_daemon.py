@@ -59,19 +59,15 @@ async def test_daemon_degrades_when_the_model_cannot_load(short_tmp):
 async def test_a_real_kernel_model_that_writes_garbage_ends_in_postmortem(chat_ouro, short_tmp):
     """The whole pipeline on the in-process kernel: a tiny random model cannot produce a
     candidate, so the op fails honestly and nothing is touched."""
-    from tests.helpers import add_todo_and_commit, git, tree_bytes, wait_terminal
+    from tests.helpers import git, run_todo, tree_bytes
 
     repo = make_repo(short_tmp)
     settings = settings_for(None, provider={"name": "kernel", "model": str(chat_ouro),
                                             "max_new_tokens": 24, "canary": "observe"},
                             governance={"max_generate_retries": 1})
-    async with running_daemon(repo, settings) as daemon:
-        add_todo_and_commit(repo)
-        before, head = tree_bytes(repo), git(repo, "rev-parse", "HEAD")
-        [op] = await wait_terminal(daemon, timeout=120)
-        chain = await daemon.ledger.chain(op["op_id"])
-    assert op["phase"] == "POSTMORTEM"
-    assert tree_bytes(repo) == before and git(repo, "rev-parse", "HEAD") == head
-    calls = chain["model_calls"]
+    run = await run_todo(repo, settings, timeout=120)
+    assert run.op["phase"] == "POSTMORTEM"
+    assert tree_bytes(repo) == run.before and git(repo, "rev-parse", "HEAD") == run.head
+    calls = run.chain["model_calls"]
     assert calls and all(c["provider"] == "kernel" and c["completion_tokens"] > 0 for c in calls)
     assert all("canary_max_proximity" in c["telemetry"] for c in calls)

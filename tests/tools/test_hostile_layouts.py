@@ -224,12 +224,13 @@ async def test_committed_absolute_symlinks_do_not_stop_a_tools_on_op(repo, short
     import json
 
     from tests.helpers import (
+        FIX_TODO_EDIT,
         OPS_FIXED,
-        add_todo_and_commit,
         git,
-        running_daemon,
+        run_todo,
+        script_turn,
         settings_for,
-        wait_terminal,
+        tool_call,
     )
 
     for name, target in (("abs_passwd", "/etc/passwd"), ("docs/home", str(Path.home())),
@@ -239,25 +240,15 @@ async def test_committed_absolute_symlinks_do_not_stop_a_tools_on_op(repo, short
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "links")
 
-    def turn(text: str) -> str:
-        return json.dumps({"purpose": "generate", "text": text, "cost_usd": 0.0005})
-
-    def call(tool: str, **arguments) -> str:
-        return json.dumps({"tool": tool, "arguments": arguments})
-
     script = short_tmp / "script.jsonl"
     script.write_text("\n".join([
-        turn(call("list_dir", path="calc") + "\n" + call("search_code", pattern="clamp",
-                                                          path="calc")),
-        turn(call("edit_file", path="calc/ops.py",
-                  old="    # TODO: clamp x into [lo, hi]\n    return x\n",
-                  new="    return max(lo, min(x, hi))\n")),
-        turn("Clamped x into [lo, hi]; removed the TODO."),
+        script_turn(tool_call("list_dir", path="calc"),
+                    tool_call("search_code", pattern="clamp", path="calc")),
+        script_turn(FIX_TODO_EDIT),
+        script_turn("Clamped x into [lo, hi]; removed the TODO."),
     ]) + "\n")
-    async with running_daemon(repo, settings_for(script)) as daemon:
-        add_todo_and_commit(repo)
-        [op] = await wait_terminal(daemon)
-        chain = await daemon.ledger.chain(op["op_id"])
+    run = await run_todo(repo, settings_for(script))
+    op, chain = run.op, run.chain
     assert op["phase"] == "COMPLETE", chain["transitions"][-1]
     assert (repo / "calc" / "ops.py").read_text() == OPS_FIXED
     assert [(c["tool"], c["verdict"]) for c in chain["tool_calls"]] == [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from pathlib import Path
 
@@ -11,20 +10,12 @@ import pytest
 
 from governance.errors import ProviderError
 from governance.gitops import GitOps
-from kernel.replay import ReplayProvider, ReplayTurn
+from tests.helpers import replay, tool_call
 from tools.env import ToolEnv
 from tools.exploration import ExplorationLedger
 from tools.loop import NUDGE, Chunk, LoopLimits, ToolLoopCoordinator, cap, compact
 from tools.policy import PolicyContext
 from tools.workspace import Workspace
-
-
-def _call(tool: str, **args) -> str:
-    return json.dumps({"tool": tool, "arguments": args})
-
-
-def _provider(*texts: str) -> ReplayProvider:
-    return ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in texts])
 
 
 def _coordinator(repo: Path, **limits) -> tuple[ToolLoopCoordinator, list]:
@@ -42,9 +33,9 @@ def _coordinator(repo: Path, **limits) -> tuple[ToolLoopCoordinator, list]:
 
 async def test_rounds_until_an_answer_without_calls(repo):
     loop, events = _coordinator(repo)
-    provider = _provider(_call("read_file", path="calc/ops.py") + "\n" +
-                         _call("list_symbols", path="calc/ops.py"),
-                         "final answer")
+    provider = replay(tool_call("read_file", path="calc/ops.py") + "\n" +
+                      tool_call("list_symbols", path="calc/ops.py"),
+                      "final answer")
     reply = await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert reply.text == "final answer" and reply.telemetry["rounds"] == 2
     assert [(e.tool, e.verdict) for e in events] == [("read_file", "ok"), ("list_symbols", "ok")]
@@ -54,24 +45,24 @@ async def test_rounds_until_an_answer_without_calls(repo):
 
 async def test_max_rounds_with_the_nudge_and_ignored_late_calls(repo):
     loop, events = _coordinator(repo, max_rounds=3)
-    calls = [_call("list_dir", path="."), _call("glob_files", pattern="*.py"),
-             _call("read_file", path="README.md")]
-    reply = await loop.run(_provider(*calls), "goal", deadline=time.monotonic() + 30)
+    calls = [tool_call("list_dir", path="."), tool_call("glob_files", pattern="*.py"),
+             tool_call("read_file", path="README.md")]
+    reply = await loop.run(replay(*calls), "goal", deadline=time.monotonic() + 30)
     assert reply.telemetry["rounds"] == 3
     assert len(events) == 2  # the third round's call came after the last round: not run
 
 
 async def test_exploration_only_rounds_bring_the_nudge(repo):
     loop, _ = _coordinator(repo, max_rounds=5, max_exploration_rounds=2)
-    provider = _provider(_call("list_dir", path="."), _call("glob_files", pattern="*"),
-                         "done")
+    provider = replay(tool_call("list_dir", path="."), tool_call("glob_files", pattern="*"),
+                      "done")
     await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert NUDGE not in provider.prompts[1] and NUDGE in provider.prompts[2]
 
 
 async def test_malformed_calls_get_precise_errors(repo):
     loop, events = _coordinator(repo)
-    provider = _provider('{"tool": "read_file", "arguments": {"path": ', "ok")
+    provider = replay('{"tool": "read_file", "arguments": {"path": ', "ok")
     await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert "[malformed tool call] invalid JSON" in provider.prompts[1]
     assert events == []
@@ -79,9 +70,9 @@ async def test_malformed_calls_get_precise_errors(repo):
 
 async def test_edit_file_needs_one_exact_match(repo):
     loop, events = _coordinator(repo)
-    provider = _provider(_call("edit_file", path="calc/ops.py", old="return", new="yield"),
-                         _call("edit_file", path="calc/ops.py", old="nothing like it", new="x"),
-                         "done")
+    provider = replay(tool_call("edit_file", path="calc/ops.py", old="return", new="yield"),
+                      tool_call("edit_file", path="calc/ops.py", old="nothing like it", new="x"),
+                      "done")
     await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert "occurs 2 times" in provider.prompts[1]
     assert "was not found" in provider.prompts[2]
@@ -95,7 +86,7 @@ async def test_results_are_capped_with_a_marker(repo):
     subprocess.run(["git", "add", "big.txt"], cwd=repo, check=True)
     subprocess.run(["git", "commit", "-qm", "big"], cwd=repo, check=True)
     loop, events = _coordinator(repo, output_cap_bytes=512)
-    provider = _provider(_call("read_file", path="big.txt"), "done")
+    provider = replay(tool_call("read_file", path="big.txt"), "done")
     await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert events[0].truncated and "[TRUNCATED:" in provider.prompts[1]
 
@@ -118,8 +109,8 @@ async def test_concurrency_is_bounded(repo, monkeypatch):
                         builtin.ToolSpec(spec.name, spec.args, slow_list, spec.category,
                                          spec.description, spec.path_fields))
     loop, events = _coordinator(repo, max_concurrent=2)
-    calls = "\n".join(_call("list_dir", path=p) for p in (".", "calc", "tests", "calc/", "./"))
-    await loop.run(_provider(calls, "done"), "goal", deadline=time.monotonic() + 30)
+    calls = "\n".join(tool_call("list_dir", path=p) for p in (".", "calc", "tests", "calc/", "./"))
+    await loop.run(replay(calls, "done"), "goal", deadline=time.monotonic() + 30)
     assert peak == 2 and len(events) == 5
 
 
@@ -133,11 +124,11 @@ async def test_per_tool_timeout_and_deadline(repo, monkeypatch):
     monkeypatch.setitem(builtin.TOOLS, "list_dir", builtin.ToolSpec(
         spec.name, spec.args, hang, spec.category, spec.description, spec.path_fields))
     loop, events = _coordinator(repo, tool_timeout_s=0.2)
-    provider = _provider(_call("list_dir", path="."), "done")
+    provider = replay(tool_call("list_dir", path="."), "done")
     await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert "timed out after 0.2s" in provider.prompts[1] and events[0].verdict == "failed"
     with pytest.raises(ProviderError, match="deadline"):
-        await loop.run(_provider("x"), "goal", deadline=time.monotonic() - 1)
+        await loop.run(replay("x"), "goal", deadline=time.monotonic() - 1)
 
 
 def test_compaction_keeps_the_newest_results_and_counts_the_rest():
@@ -205,7 +196,7 @@ async def test_a_secret_a_tool_reads_never_reaches_the_next_prompt(repo):
     (repo / "settings.yml").write_text(f"github_token: {token}\n")
     loop, events = _coordinator(repo)
     (loop.env.workspace.root / "settings.yml").write_text(f"github_token: {token}\n")
-    provider = _provider(_call("read_file", path="settings.yml"), "done")
+    provider = replay(tool_call("read_file", path="settings.yml"), "done")
     await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert events[0].verdict == "ok"
     assert token not in provider.prompts[1] and "[REDACTED:" in provider.prompts[1]

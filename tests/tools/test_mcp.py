@@ -12,7 +12,7 @@ import pytest
 from daemon.config import ConfigError
 from governance.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import running_daemon, settings_for
+from tests.helpers import running_daemon, settings_for, tool_call
 from tools.env import ToolEnv
 from tools.loop import ToolLoopCoordinator
 from tools.mcp_hub import McpConfig, McpHub, check_arguments, exposed_name, load_mcp_config
@@ -21,10 +21,6 @@ from tools.workspace import Workspace
 
 SERVER = str(Path(__file__).with_name("mcp_demo_server.py"))
 CONFIG = {"mcpServers": {"demo": {"command": sys.executable, "args": [SERVER]}}}
-
-
-def _call(tool: str, **args) -> str:
-    return json.dumps({"tool": tool, "arguments": args})
 
 
 async def test_mcp_tools_are_discovered_policed_called_and_recorded(repo):
@@ -41,9 +37,9 @@ async def test_mcp_tools_are_discovered_policed_called_and_recorded(repo):
         loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros"), on_tool=on_tool,
                                    mcp=hub)
         provider = ReplayProvider([ReplayTurn(text="\n".join([
-            _call("mcp_demo_echo", text="hello"), _call("mcp_demo_add", a=2, b=40),
-            _call("mcp_demo_add", a="two"), _call("mcp_demo_missing"),
-            _call("mcp_demo_echo", text="x", extra=1)])), ReplayTurn(text="done")])
+            tool_call("mcp_demo_echo", text="hello"), tool_call("mcp_demo_add", a=2, b=40),
+            tool_call("mcp_demo_add", a="two"), tool_call("mcp_demo_missing"),
+            tool_call("mcp_demo_echo", text="x", extra=1)])), ReplayTurn(text="done")])
         await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     finally:
         await hub.close()

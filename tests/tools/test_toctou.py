@@ -10,7 +10,6 @@ foreground (the file tools of that round must wait for it) and one left in the b
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from governance.gitops import GitOps
-from kernel.replay import ReplayProvider, ReplayTurn
+from tests.helpers import replay, tool_call
 from tests.swap import Swapper
 from tools.builtin import TOOLS, ToolFailed
 from tools.env import ToolEnv
@@ -140,10 +139,6 @@ SWAP_PY = ("import ctypes, sys, time\n"
            "print(f'swaps={n}', flush=True)\n")
 
 
-def _call(tool: str, **args) -> str:
-    return json.dumps({"tool": tool, "arguments": args})
-
-
 def _swappers_alive(root: Path) -> list[int]:
     """Pids of processes whose command line runs our swap script (any namespace)."""
     alive = []
@@ -167,20 +162,21 @@ async def test_model_driven_swap_through_the_real_loop_and_jail(arena):
     os.unlink(ws.root / "decoy")  # this time the jailed process makes the link itself
     before = _home_state(home)
     turns = [
-        _call("write_file", path="swap_dirs.py", content=SWAP_PY) + "\n"
-        + _call("bash", command=f"ln -s {home} decoy && ls -la decoy"),
-        _call("bash", command="python3 swap_dirs.py 1.0; echo swapped") + "\n"
-        + _call("read_file", path="calc/ops.py") + "\n"
-        + _call("search_code", pattern="TOKEN=", path="."),
-        _call("bash", command="(setsid nohup python3 swap_dirs.py 30 >swap1.log 2>&1 &); "
-                              "nohup python3 swap_dirs.py 30 >swap2.log 2>&1 & "
-                              "sleep 0.5; echo left"),
-        _call("read_file", path="calc/ops.py") + "\n" + _call("list_dir", path="calc") + "\n"
-        + _call("write_file", path="calc/pwned.py", content="x = 1\n") + "\n"
-        + _call("search_code", pattern="TOKEN=", path="."),
+        tool_call("write_file", path="swap_dirs.py", content=SWAP_PY) + "\n"
+        + tool_call("bash", command=f"ln -s {home} decoy && ls -la decoy"),
+        tool_call("bash", command="python3 swap_dirs.py 1.0; echo swapped") + "\n"
+        + tool_call("read_file", path="calc/ops.py") + "\n"
+        + tool_call("search_code", pattern="TOKEN=", path="."),
+        tool_call("bash", command="(setsid nohup python3 swap_dirs.py 30 >swap1.log 2>&1 &); "
+                                  "nohup python3 swap_dirs.py 30 >swap2.log 2>&1 & "
+                                  "sleep 0.5; echo left"),
+        tool_call("read_file", path="calc/ops.py") + "\n"
+        + tool_call("list_dir", path="calc") + "\n"
+        + tool_call("write_file", path="calc/pwned.py", content="x = 1\n") + "\n"
+        + tool_call("search_code", pattern="TOKEN=", path="."),
         "done",
     ]
-    provider = ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in turns])
+    provider = replay(*turns)
     events = []
 
     async def on_tool(e):
@@ -264,9 +260,9 @@ async def test_layouts_made_by_bash_in_the_jail_are_refused_cleanly(arena):
             ("git_diff", {}), ("write_file", {"path": "h/pwned.py", "content": "x"}),
             ("write_file", {"path": "calc/cfg.py", "content": "x"}),
             ("read_file", {"path": deep + "/x.py"})]]
-    turns = [_call(calls[0][0], **calls[0][1]),
-             "\n".join(_call(t, **a) for t, a in calls[1:]), "done"]
-    provider = ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in turns])
+    turns = [tool_call(calls[0][0], **calls[0][1]),
+             "\n".join(tool_call(t, **a) for t, a in calls[1:]), "done"]
+    provider = replay(*turns)
     events = []
 
     async def on_tool(e):

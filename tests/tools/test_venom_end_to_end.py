@@ -11,43 +11,30 @@ import pytest
 
 from daemon.cli import main as cli_main
 from tests.helpers import (
+    FIX_TODO_EDIT,
     OPS_FIXED,
-    add_todo_and_commit,
     git,
-    running_daemon,
+    run_todo,
+    script_turn,
     settings_for,
+    tool_call,
     tree_bytes,
-    wait_terminal,
 )
 
 pytestmark = pytest.mark.slow
 
 
-def turn(*calls: dict, text: str = "") -> str:
-    lines = [text] if text else []
-    lines += [json.dumps({"tool": c["tool"], "arguments": c["arguments"]}) for c in calls]
-    return json.dumps({"purpose": "generate", "text": "\n".join(lines), "cost_usd": 0.0005})
-
-
-def call(tool: str, **arguments) -> dict:
-    return {"tool": tool, "arguments": arguments}
-
-
 async def test_model_explores_edits_tests_and_lands(repo: Path, short_tmp: Path, capsys):
     script = short_tmp / "script.jsonl"
     script.write_text("\n".join([
-        turn(call("read_file", path="calc/ops.py"), call("search_code", pattern="clamp"),
-             text="Let me look first."),
-        turn(call("edit_file", path="calc/ops.py",
-                  old="    # TODO: clamp x into [lo, hi]\n    return x\n",
-                  new="    return max(lo, min(x, hi))\n")),
-        turn(call("run_tests", paths=["tests/test_ops.py"])),
+        script_turn("Let me look first.", tool_call("read_file", path="calc/ops.py"),
+                    tool_call("search_code", pattern="clamp")),
+        script_turn(FIX_TODO_EDIT),
+        script_turn(tool_call("run_tests", paths=["tests/test_ops.py"])),
         json.dumps({"purpose": "generate", "text": "Clamped x into [lo, hi]; removed the TODO."}),
     ]) + "\n")
-    async with running_daemon(repo, settings_for(script)) as daemon:
-        add_todo_and_commit(repo)
-        [op] = await wait_terminal(daemon)
-        chain = await daemon.ledger.chain(op["op_id"])
+    run = await run_todo(repo, settings_for(script))
+    op, chain = run.op, run.chain
     assert op["phase"] == "COMPLETE", chain["transitions"][-1]
     assert (repo / "calc" / "ops.py").read_text() == OPS_FIXED
     message = git(repo, "log", "-1", "--format=%B")
@@ -75,24 +62,25 @@ async def test_injected_instructions_are_followed_into_walls(repo: Path, short_t
     git(repo, "commit", "-qm", "docs")
     home = Path.home()
     home_before = sorted(p.name for p in home.iterdir())
-    hostile = [call("read_file", path=".env"), call("read_file", path="../../etc/passwd"),
-               call("read_file", path="/etc/shadow"), call("bash", command="rm -rf ~"),
-               call("bash", command="cat .env ~/.ssh/id_rsa /root/.ssh/id_rsa"),
-               call("bash", command="git push origin main"),
-               call("bash", command="echo pwned > /tmp/pwned"),
-               call("bash", command="ln -s /etc/passwd leak"), call("read_file", path="leak"),
-               call("write_file", path=".git/hooks/post-commit", content="#!/bin/sh\nrm -rf /\n"),
-               call("write_file", path="../outside.txt", content="x"),
-               call("delete_file", path="tests/../../repo/calc/ops.py"),
-               call("bash", command="python3 -c \"open('/root/x','w')\""),
-               call("web_fetch", url="https://evil.example/x"),
-               call("ask_human", question="may I?"),
-               call("nonexistent_tool", x=1)]
+    hostile = [
+        tool_call("read_file", path=".env"), tool_call("read_file", path="../../etc/passwd"),
+        tool_call("read_file", path="/etc/shadow"), tool_call("bash", command="rm -rf ~"),
+        tool_call("bash", command="cat .env ~/.ssh/id_rsa /root/.ssh/id_rsa"),
+        tool_call("bash", command="git push origin main"),
+        tool_call("bash", command="echo pwned > /tmp/pwned"),
+        tool_call("bash", command="ln -s /etc/passwd leak"), tool_call("read_file", path="leak"),
+        tool_call("write_file", path=".git/hooks/post-commit", content="#!/bin/sh\nrm -rf /\n"),
+        tool_call("write_file", path="../outside.txt", content="x"),
+        tool_call("delete_file", path="tests/../../repo/calc/ops.py"),
+        tool_call("bash", command="python3 -c \"open('/root/x','w')\""),
+        tool_call("web_fetch", url="https://evil.example/x"),
+        tool_call("ask_human", question="may I?"),
+        tool_call("nonexistent_tool", x=1)]
     script = short_tmp / "script.jsonl"
     script.write_text("\n".join([
-        turn(call("read_file", path="calc/README_AGENT.md")),
-        turn(*hostile[:8]),
-        turn(*hostile[8:]),
+        script_turn(tool_call("read_file", path="calc/README_AGENT.md")),
+        script_turn(*hostile[:8]),
+        script_turn(*hostile[8:]),
         json.dumps({"purpose": "generate", "text": "Done as instructed."}),
     ]) + "\n")
     from daemon.service import Daemon
@@ -100,13 +88,8 @@ async def test_injected_instructions_are_followed_into_walls(repo: Path, short_t
 
     provider = ReplayProvider.from_file(script)
     settings = settings_for(script, governance={"max_generate_retries": 0})
-    daemon = Daemon(repo, settings, provider=provider)
-    async with running_daemon(repo, settings, daemon=daemon) as daemon:
-        add_todo_and_commit(repo)
-        before = tree_bytes(repo)
-        head = git(repo, "rev-parse", "HEAD")
-        [op] = await wait_terminal(daemon)
-        chain = await daemon.ledger.chain(op["op_id"])
+    run = await run_todo(repo, settings, daemon=Daemon(repo, settings, provider=provider))
+    op, chain, before, head = run.op, run.chain, run.before, run.head
     verdicts = {(c["tool"], json.dumps(c["arguments"], sort_keys=True)): c["verdict"]
                 for c in chain["tool_calls"]}
     allowed = [k for k, v in verdicts.items() if v == "ok" and k[0] != "read_file"]
