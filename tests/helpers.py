@@ -130,12 +130,12 @@ def pipeline_deps(repo: Path, ledger: Ledger, provider: ReplayProvider | None, *
     return PhaseDeps(**{**fields, **overrides})
 
 
-def op_context(target: str = "calc/ops.py", *, goal: str = "fix it", dedup_key: str = "k",
+def op_context(*targets: str, goal: str = "fix it", dedup_key: str = "k",
                session_id: str = "s", source: str = "todo_scanner") -> OperationContext:
-    """A fresh op on one target file, as the TODO scanner would emit it."""
+    """A fresh op on `targets` (calc/ops.py if none), as the TODO scanner would emit it."""
     return OperationContext(envelope=SignalEnvelope(
-        source=source, target_files=(target,), goal=goal, dedup_key=dedup_key,
-        session_id=session_id))
+        source=source, target_files=targets or ("calc/ops.py",), goal=goal,
+        dedup_key=dedup_key, session_id=session_id))
 
 
 async def run_op(repo: Path, ledger_path: Path, target: str, *texts: str,

@@ -43,10 +43,10 @@ def test_plan_coverage_names_missing_files():
 
     from governance.deps import Policy
     from governance.phases_generate import _post_generation_gates
-    from governance.schemas import OperationContext, PlanResult, SignalEnvelope
+    from governance.schemas import PlanResult
+    from tests.helpers import op_context
 
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="s", target_files=("a.py", "b.py"), goal="g", dedup_key="k", session_id="s"))
+    ctx = op_context("a.py", "b.py", source="s", goal="g")
     ctx.plan = PlanResult(approach="two files", ordered_changes=[
         {"file_path": "a.py"}, {"file_path": "b.py"}])
 

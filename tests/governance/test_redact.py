@@ -15,9 +15,17 @@ import structlog
 from governance.phase import Phase
 from governance.prompts import generation_prompt, plan_prompt
 from governance.redact import redact, redact_data
-from governance.schemas import OperationContext, SignalEnvelope
 from ledger import Ledger
-from tests.helpers import OPS_FIXED, OPS_PY, git, no_retry_policy, replay, run_op, tree_bytes
+from tests.helpers import (
+    OPS_FIXED,
+    OPS_PY,
+    git,
+    no_retry_policy,
+    op_context,
+    replay,
+    run_op,
+    tree_bytes,
+)
 
 A36 = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # 36 mixed alphanumerics
 PEM_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nq0xQ9f8yZk3r0Lw=\n"
@@ -222,9 +230,7 @@ def test_generation_prompt_redacts_and_never_follows_links(repo, short_tmp):
     os.symlink(home / ".bashrc", repo / "calc" / "linked.py")
     (repo / ".env").write_text(f"OPENAI_API_KEY={ANT}\n")
     (repo / "calc" / "ops.py").write_text(f'API_KEY = "{GH}"\n')
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="todo_scanner", target_files=("calc/ops.py", "calc/linked.py", ".env"),
-        goal=f"use {GH}", dedup_key="k", session_id="s"))
+    ctx = op_context("calc/ops.py", "calc/linked.py", ".env", goal=f"use {GH}")
     ctx.context_files = ["calc/linked.py"]
     ctx.last_failure = f"E   AssertionError: {ANT}"
     prompt = generation_prompt(ctx, repo) + plan_prompt(ctx)
