@@ -241,25 +241,3 @@ def _readlink(path: Path) -> str:
         return os.readlink(path)
     except OSError:
         return "?"
-
-
-def contained(root: Path, rel_path: str) -> Path:
-    """Resolve `rel_path` under `root`, following symlinks; raise PathEscape if it leaves root.
-
-    For scratch trees (sandboxes) only: the live tree is written through nofollow, never
-    through a resolved path. A path that does not exist yet is resolved through its nearest
-    existing parent, so a symlinked directory cannot smuggle a new file out of the tree.
-    """
-    norm = "/".join(_components(rel_path))
-    real_root = root.resolve()
-    try:
-        target = (real_root / norm).resolve()
-    except (OSError, RuntimeError) as exc:  # a symlink loop, ENAMETOOLONG, a race
-        raise PathEscape(f"{rel_path!r} cannot be resolved: {exc}") from exc
-    if target != real_root and real_root not in target.parents:
-        raise PathEscape(f"{rel_path!r} resolves outside {root}")
-    if target.exists() and not (target.is_file() or target.is_dir()):
-        raise PathEscape(f"{rel_path!r} is not a regular file")
-    if os.path.lexists(real_root / norm) and target.is_dir():
-        raise PathEscape(f"{rel_path!r} is a directory")
-    return target
