@@ -104,8 +104,3 @@ def redact_data(data: Any) -> Any:
     if isinstance(data, (list, tuple)):
         return [redact_data(v) for v in data]
     return data
-
-
-def has_marker(text: str) -> bool:
-    """Whether `text` holds a redaction marker (a model echoing what it was shown)."""
-    return MARKER + ":" in text

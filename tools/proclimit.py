@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 PARENT_NAME = "ouroboros-jails"
 _counter = itertools.count()
 
