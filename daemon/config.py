@@ -76,6 +76,13 @@ class GovernanceSection(_Section):
     approval_timeout_s: float = Field(default=600.0, gt=0)
     validate_timeout_s: float = Field(default=60.0, gt=0)
     verify_timeout_s: float = Field(default=60.0, gt=0)
+    # How long an op may queue for its turn at the (single) model before a generation
+    # attempt; its generation deadline (the route's) starts only once the turn comes.
+    # Below op_ceiling_s, so a starved op ends with this reason rather than the ceiling's.
+    model_wait_timeout_s: float = Field(default=300.0, gt=0)
+    # Wall-clock ceiling of one op from intake to its terminal row (seed: 360 s); past it
+    # the op is reaped to POSTMORTEM (rolled back if it had been applied).
+    op_ceiling_s: float = Field(default=360.0, gt=0)
     l2_max_iters: int = Field(default=5, ge=0)
     l2_timebox_s: float = Field(default=120.0, gt=0)
     context_expansion: bool = True

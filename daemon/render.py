@@ -23,6 +23,8 @@ def status_text(s: dict[str, Any]) -> str:
     lines.append(f"in flight: {len(s['in_flight'])}")
     for op in s["in_flight"]:
         flag = "  AWAITING APPROVAL" if op["awaiting_approval"] else ""
+        if op.get("waiting_for_model_s") is not None:
+            flag += f"  waiting for the model {op['waiting_for_model_s']}s"
         lines.append(f"  - {op['op_id']} {op['phase']} risk={op['risk']} "
                      f"${op['cost_usd']:.4f} {op['age_s']}s{flag}\n      {op['goal'][:100]}")
     return "\n".join(lines)
@@ -54,7 +56,8 @@ def chain_text(chain: dict[str, Any]) -> str:
         events.append((m["ts"], 1, f"     model  {m['phase']} {m['provider']}/{m['model']} "
                                    f"in={m['prompt_tokens']} out={m['completion_tokens']} "
                                    f"${m['cost_usd']:.4f} {m['latency_ms']:.0f}ms {status}"
-                                   + (f" {extra}" if extra else "")))
+                                   + (f" {extra}" if extra else "")
+                                   + _reply_lines(m.get("reply_text") or "")))
     for c in chain["tool_calls"]:
         events.append((c["ts"], 1, f"     tool   {c['tool']} {c['verdict']} "
                                    f"{c['result_bytes']}B {json.dumps(c['arguments'])[:80]}"))
@@ -62,6 +65,20 @@ def chain_text(chain: dict[str, Any]) -> str:
         events.append((th["ts"], 1, f"     think  {th['phase']}: {th['msg']}"))
     lines += [text for _, _, text in sorted(events, key=lambda e: (e[0], e[1]))]
     return "\n".join(lines)
+
+
+REPLY_SHOWN_CHARS = 600  # the ledger keeps up to 16 KiB; the chain shows the head
+
+
+def _reply_lines(text: str) -> str:
+    """The model's reply under its call line, indented and capped."""
+    if not text:
+        return ""
+    shown = text[:REPLY_SHOWN_CHARS]
+    more = (f"\n       ... {len(text) - REPLY_SHOWN_CHARS} more chars (ouroboros ledger OP "
+            "--json shows all)") if len(text) > REPLY_SHOWN_CHARS else ""
+    body = "\n".join(f"       | {line}" for line in shown.splitlines())
+    return f"\n{body}{more}"
 
 
 def _payload_line(payload: dict[str, Any]) -> str:

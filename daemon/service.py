@@ -28,6 +28,7 @@ from daemon.recovery import recover
 from governance.approval import ApprovalBroker, QuestionBroker
 from governance.deps import CancelToken, PhaseDeps, Policy
 from governance.gitops import GitOps
+from governance.model_gate import ModelGate
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES
@@ -83,6 +84,7 @@ def policy_from(settings: Settings) -> Policy:
                   approval_timeout_s=g.approval_timeout_s, context_expansion=g.context_expansion,
                   per_op_usd=settings.cost.per_op_usd,
                   allow_non_ascii_paths=g.allow_non_ascii_paths,
+                  model_wait_timeout_s=g.model_wait_timeout_s, op_ceiling_s=g.op_ceiling_s,
                   author_name=c.author_name, author_email=c.author_email)
 
 
@@ -101,6 +103,7 @@ class Daemon:
         self.ops: dict[str, OpHandle] = {}
         self.approvals = ApprovalBroker()
         self.questions = QuestionBroker()
+        self.model_gate = ModelGate()  # one model: ops take turns, each with its own deadline
         self.jail_reason: str | None = None
         self.mcp: McpHub | None = None
         self.mcp_problems: list[str] = []
@@ -323,7 +326,7 @@ class Daemon:
                          verify_runner=TestRunner(g.test_command, g.verify_timeout_s,
                                                   executor, writable=False, **oracle),
                          approvals=self.approvals, ledger=self.ledger, tools=venom,
-                         questions=self.questions)
+                         questions=self.questions, model_gate=self.model_gate)
 
     # -- control verbs ----------------------------------------------------------------
 
@@ -359,9 +362,15 @@ class Daemon:
                            "goal": h.ctx.envelope.goal, "risk": h.ctx.risk_tier,
                            "cost_usd": round(h.ctx.cost_usd, 6),
                            "age_s": round(now - h.started, 1),
+                           "waiting_for_model_s": _rounded(self.model_gate.waited_s(op_id, now)),
                            "awaiting_approval": op_id in self.approvals.awaiting()}
                           for op_id, h in self.ops.items()],
+            "model_turn": self.model_gate.holder,
             "cost_today_usd": round(cost_today, 6),
             "budget_exhausted": cost_today >= self.settings.cost.daily_usd,
             "daily_budget_usd": self.settings.cost.daily_usd,
         }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)

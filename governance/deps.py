@@ -14,6 +14,7 @@ import structlog
 from governance.approval import ApprovalBroker, QuestionBroker
 from governance.errors import CostCeilingExceeded
 from governance.gitops import GitOps
+from governance.model_gate import ModelGate
 from governance.oracle_run import OracleMemo
 from governance.phase import Phase
 from governance.provider import CandidateProvider, ModelReply, ToolSessions
@@ -50,6 +51,10 @@ class Policy:
     per_op_usd: float = 0.50
     author_name: str = "Ouroboros"
     author_email: str = "ouroboros@localhost"
+    # Time bounds (daemon/config.py holds their defaults; None here = unbounded):
+    # queueing for the model before a generation attempt, and the op's whole wall clock.
+    model_wait_timeout_s: float | None = None
+    op_ceiling_s: float | None = None
 
 
 @dataclass
@@ -67,6 +72,7 @@ class PhaseDeps:
     tools: ToolSessions | None = None  # Venom; None = single-turn generation
     questions: QuestionBroker | None = None
     oracle: OracleMemo = field(default_factory=OracleMemo)  # VALIDATE's baseline and verdict
+    model_gate: ModelGate = field(default_factory=ModelGate)  # shared by every op (daemon)
 
     async def record_reply(self, ctx: OperationContext, phase: Phase, reply: ModelReply) -> None:
         u = reply.usage
@@ -74,7 +80,8 @@ class PhaseDeps:
         await self.ledger.record_model_call(
             ctx.op_id, phase=phase.value, provider=u.provider, model=u.model,
             prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens,
-            cost_usd=u.cost_usd, latency_ms=u.latency_ms, telemetry=reply.telemetry)
+            cost_usd=u.cost_usd, latency_ms=u.latency_ms, telemetry=reply.telemetry,
+            reply_text=reply.text)
         for rec in reply.tool_records:
             await self.ledger.record_tool_call(
                 ctx.op_id, round=0, tool=rec.tool, arguments=rec.arguments,
@@ -85,9 +92,15 @@ class PhaseDeps:
                 f"${self.policy.per_op_usd:.2f}", op_id=ctx.op_id, phase=phase.value)
 
     async def record_failed_call(self, ctx: OperationContext, phase: Phase, exc: Exception) -> None:
+        """A failed call, with what the error carries of the tokens spent and the partial
+        reply (ProviderError's prompt_tokens, completion_tokens, partial_text)."""
         name = getattr(self.provider, "name", "none")
-        await self.ledger.record_model_call(ctx.op_id, phase=phase.value, provider=name,
-                                            ok=False, error=f"{type(exc).__name__}: {exc}")
+        await self.ledger.record_model_call(
+            ctx.op_id, phase=phase.value, provider=name, ok=False,
+            error=f"{type(exc).__name__}: {exc}",
+            prompt_tokens=int(getattr(exc, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(exc, "completion_tokens", 0) or 0),
+            reply_text=str(getattr(exc, "partial_text", "") or ""))
 
     async def thought(self, ctx: OperationContext, phase: Phase, msg: str, **data: Any) -> None:
         """The thought log: in the ledger, and at INFO in the daemon's log."""

@@ -23,7 +23,14 @@ class IllegalTransition(GovernanceError):
 
 
 class ProviderError(GovernanceError):
-    pass
+    """May carry what the failed call spent, for the ledger: tokens and partial text."""
+
+    def __init__(self, message: str, *, prompt_tokens: int = 0, completion_tokens: int = 0,
+                 partial_text: str = "", **where: str | None):
+        super().__init__(message, **where)
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+        self.partial_text = partial_text
 
 
 class CandidateParseError(ProviderError):

@@ -5,6 +5,9 @@ table, writes the ledger row, and only then enters the next phase. Guarantees:
 - every op ends in exactly one terminal phase, whatever a phase raises;
 - a cancel request interrupts any phase except APPLY (whose writes must finish so the
   snapshot stays meaningful) and ends the op CANCELLED;
+- an op that outlives its wall-clock ceiling (Policy.op_ceiling_s) is reaped to POSTMORTEM
+  at once, except inside APPLY, which finishes first (the ceiling is checked again after
+  it); time in APPROVE, waiting for a person, is off the clock;
 - any ending other than COMPLETE after APPLY restores the rollback snapshot, and COMPLETE
   is entered only once the auto-commit exists;
 - the rollback snapshot of a committed op is discarded only after the COMPLETE row is
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -29,6 +33,9 @@ from governance.rollback import RollbackSnapshot
 from governance.schemas import OperationContext
 
 UNINTERRUPTIBLE = frozenset({Phase.APPLY})
+# Time spent waiting for a person (approval has its own timeout) does not count against
+# the wall-clock ceiling, whose job is to reap a wedged op, not a patient one.
+OFF_THE_CLOCK = frozenset({Phase.APPROVE})
 
 
 class Orchestrator:
@@ -52,22 +59,28 @@ class Orchestrator:
         await ledger.append_transition(ctx.op_id, from_phase=None, to_phase=INITIAL.value,
                                        reason=f"signal from {env.source}")
         current = INITIAL
+        ceiling = self.deps.policy.op_ceiling_s
+        until = None if ceiling is None else time.monotonic() + ceiling
         while not current.terminal:
             self.on_phase(ctx.op_id, current)
+            off_clock = current in OFF_THE_CLOCK
+            began = time.monotonic()
             try:
-                t = await self._step(current, ctx, cancel)
+                t = await self._step(current, ctx, cancel, None if off_clock else until)
             except asyncio.CancelledError:
                 await asyncio.shield(self._record(ctx, current, Transition(
                     Phase.CANCELLED, "daemon cancelled the op task")))
                 raise
+            if off_clock and until is not None:
+                until += time.monotonic() - began
             current = await self._record(ctx, current, t)
         self.on_phase(ctx.op_id, current)
         return current
 
     async def _step(self, current: Phase, ctx: OperationContext,
-                    cancel: CancelToken) -> Transition:
+                    cancel: CancelToken, until: float | None = None) -> Transition:
         try:
-            t = await self._run_phase(current, ctx, cancel)
+            t = await self._run_phase(current, ctx, cancel, until)
             fsm.check(current, t.to)
             return t
         except IllegalTransition as exc:
@@ -76,23 +89,35 @@ class Orchestrator:
             return Transition(Phase.POSTMORTEM, f"{type(exc).__name__} in {current}: {exc}",
                               {"traceback": traceback.format_exc(limit=8)})
 
+    def _reaped(self, phase: Phase, during: bool) -> Transition:
+        return Transition(Phase.POSTMORTEM, f"op wall-clock ceiling of "
+                          f"{self.deps.policy.op_ceiling_s:g}s passed "
+                          f"({'during' if during else 'before'} {phase}); reaped",
+                          {"reaped": True})
+
     async def _run_phase(self, phase: Phase, ctx: OperationContext,
-                         cancel: CancelToken) -> Transition:
+                         cancel: CancelToken, until: float | None = None) -> Transition:
         if cancel.is_set():
             return Transition(Phase.CANCELLED, f"{cancel.reason} (before {phase})")
+        left = None if until is None else until - time.monotonic()
+        if left is not None and left <= 0:
+            return self._reaped(phase, during=False)
         work = self.phases[phase](ctx, self.deps)
         if phase in UNINTERRUPTIBLE:
             return await work
         task = asyncio.ensure_future(work)
         waiter = asyncio.ensure_future(cancel.wait())
         try:
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({task, waiter}, timeout=left,
+                                         return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiter.cancel()
             if not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        if not done:  # neither finished nor was cancelled before the ceiling
+            return self._reaped(phase, during=True)
         if task.cancelled():
             return Transition(Phase.CANCELLED, f"{cancel.reason} (during {phase})")
         return task.result()

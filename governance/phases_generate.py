@@ -9,9 +9,10 @@ import ast
 import time
 from pathlib import Path
 
-from governance import ascii_gate
+from governance import ascii_gate, retry
 from governance.deps import PhaseDeps, Transition, file_sha256
 from governance.errors import CandidateParseError, ProviderError
+from governance.model_gate import ModelWaitExpired
 from governance.oracle import Report, tree_digest
 from governance.oracle_run import (
     Checked,
@@ -26,7 +27,7 @@ from governance.oracle_run import (
 from governance.phase import Phase
 from governance.prompts import generation_prompt
 from governance.protected import PathEscape, normalize, protected_reason
-from governance.routing import ROUTES, Route
+from governance.routing import generate_timeout_s
 from governance.sandbox import Sandbox
 from governance.schemas import (
     Candidate,
@@ -88,19 +89,25 @@ def _post_generation_gates(ctx: OperationContext, candidate: Candidate,
 
 
 async def _generate(ctx: OperationContext, d: PhaseDeps, phase: Phase,
-                    retry_phase: Phase, budget_left: bool) -> Transition:
-    """One generation attempt; unusable output retries while budget is left."""
+                    retry_phase: Phase) -> Transition:
+    """One generation attempt; an unusable reply spends the generate budget
+    (governance.retry) and retries in `retry_phase` while that budget lasts."""
     if d.provider is None:
         return Transition(Phase.POSTMORTEM, "no model provider is available")
     ctx.generate_attempts += 1
     ctx.live_hashes = {f: file_sha256(d.root / f) for f in ctx.envelope.target_files}
-    timeout = ROUTES[Route(ctx.route)].generate_timeout_s if ctx.route else 120.0
+    timeout = generate_timeout_s(ctx.route)
     await d.thought(ctx, phase, "generating candidate", provider=d.provider.name,
                     attempt=ctx.generate_attempts, tools=d.tools is not None)
     cost_before = ctx.cost_usd
     try:
-        text, candidate, records = await _ask(ctx, d, phase, generation_prompt(ctx, d.root),
-                                              time.monotonic() + timeout)
+        async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s) as waited:
+            if waited >= 0.5:
+                await d.thought(ctx, phase, "model turn after queueing",
+                                waited_s=round(waited, 2), deadline_s=timeout)
+            # The deadline counts from the start of this op's own turn at the model.
+            text, candidate, records = await _ask(ctx, d, phase, generation_prompt(ctx, d.root),
+                                                  time.monotonic() + timeout)
         if candidate is None:
             raise CandidateParseError("the model made no change and proposed no candidate")
         candidate, repairs, problems = _post_generation_gates(ctx, candidate, d)
@@ -109,9 +116,13 @@ async def _generate(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     except CandidateParseError as exc:
         ctx.last_failure = str(exc)
         cost = ctx.cost_usd - cost_before
-        if budget_left:
+        if retry.spend(ctx, d.policy, retry.Failure.UNUSABLE_REPLY):
             return Transition(retry_phase, str(exc), cost_delta=cost)
-        return Transition(Phase.POSTMORTEM, f"no usable candidate: {exc}", cost_delta=cost)
+        return Transition(Phase.POSTMORTEM, f"no usable candidate after "
+                          f"{retry.spent(ctx, retry.Budget.GENERATE)} unusable replies: {exc}",
+                          cost_delta=cost)
+    except ModelWaitExpired as exc:
+        return Transition(Phase.POSTMORTEM, f"no turn at the model: {exc}")
     except ProviderError as exc:
         await d.record_failed_call(ctx, phase, exc)
         return Transition(Phase.POSTMORTEM, f"provider {d.provider.name} failed: {exc}")
@@ -131,13 +142,11 @@ async def _generate(ctx: OperationContext, d: PhaseDeps, phase: Phase,
 
 
 async def generate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
-    return await _generate(ctx, d, Phase.GENERATE, Phase.GENERATE_RETRY,
-                           d.policy.max_generate_retries > 0)
+    return await _generate(ctx, d, Phase.GENERATE, Phase.GENERATE_RETRY)
 
 
 async def generate_retry_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
-    left = ctx.generate_attempts <= d.policy.max_generate_retries
-    return await _generate(ctx, d, Phase.GENERATE_RETRY, Phase.GENERATE_RETRY, left)
+    return await _generate(ctx, d, Phase.GENERATE_RETRY, Phase.GENERATE_RETRY)
 
 
 def static_problems(candidate: Candidate, d: PhaseDeps) -> list[str]:
@@ -237,15 +246,17 @@ def _baseline_note(baseline: Report) -> str:
 
 def _validation_failed(ctx: OperationContext, d: PhaseDeps, detail: str,
                        payload: dict) -> Transition:
+    """A refused candidate spends the validate budget (governance.retry)."""
     ctx.last_failure = detail
     headline = detail.splitlines()[0][:300]
-    if ctx.validate_retries < d.policy.max_validate_retries:
+    if retry.spend(ctx, d.policy, retry.Failure.VALIDATION_FAILED):
         return Transition(Phase.VALIDATE_RETRY, f"validation failed: {headline}", payload)
-    return Transition(Phase.POSTMORTEM, f"validation failed after {ctx.validate_retries} "
-                      f"retries: {headline}", payload)
+    attempts = retry.spent(ctx, retry.Budget.VALIDATE)
+    return Transition(Phase.POSTMORTEM, f"validation failed {attempts} time(s), no retry "
+                      f"left: {headline}", payload)
 
 
 async def validate_retry_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
-    ctx.validate_retries += 1
-    return await _generate(ctx, d, Phase.VALIDATE_RETRY, Phase.VALIDATE_RETRY,
-                        ctx.validate_retries < d.policy.max_validate_retries)
+    """A new candidate from the validation feedback; an unusable reply here spends the
+    generate budget, not the validate budget, and retries here."""
+    return await _generate(ctx, d, Phase.VALIDATE_RETRY, Phase.VALIDATE_RETRY)

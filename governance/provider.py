@@ -47,6 +47,8 @@ class CandidateProvider(Protocol):
 class ToolSession(Protocol):
     """One op's tool-using generation (Venom): a sandbox, a tool loop, an exploration score."""
 
+    min_calls: int  # exploration calls the gate requires (the prompt's protocol names it)
+
     async def run(self, provider: CandidateProvider, prompt: str, *,
                   deadline: float) -> ModelReply:
         """Drive the provider through tool rounds; records each model and tool call."""
@@ -58,7 +60,8 @@ class ToolSession(Protocol):
         ...
 
     def exploration(self, complexity: str) -> tuple[bool, str, dict[str, Any]]:
-        """(passes the floor, feedback naming what is missing, summary)."""
+        """(passes the exploration gate, feedback naming what is missing, summary); judged
+        on what candidate() found, so call candidate() first."""
         ...
 
     def close(self) -> None: ...

@@ -179,7 +179,7 @@ class OperationContext(BaseModel):
     plan: PlanResult | None = None
     generation: GenerationResult | None = None
     generate_attempts: int = 0
-    validate_retries: int = 0
+    failures: dict[str, int] = Field(default_factory=dict)  # per budget: governance.retry
     last_failure: str | None = None
     base_head: str | None = None
     live_hashes: dict[str, str | None] = Field(default_factory=dict)

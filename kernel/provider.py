@@ -64,7 +64,8 @@ class KernelProvider:
             timer.cancel()
         if gen.exit_reason == "cancelled":
             raise ProviderError(f"generation missed its deadline after {len(gen.token_ids)} "
-                                "tokens")
+                                "tokens", completion_tokens=len(gen.token_ids),
+                                partial_text=gen.text)
         return self._reply(gen, loops, (time.monotonic() - start) * 1000)
 
     def _run(self, messages: list[dict[str, str]],

@@ -78,7 +78,8 @@ class ReplayProvider:
         start = time.monotonic()
         if turn.delay_s:
             if start + turn.delay_s > deadline:
-                raise ProviderError("replay turn would miss the generation deadline")
+                raise ProviderError("replay turn would miss the generation deadline",
+                                    prompt_tokens=turn.prompt_tokens or len(prompt) // 4)
             await asyncio.sleep(turn.delay_s)
         usage = ModelUsage(provider=self.name, model="replay-script",
                            prompt_tokens=turn.prompt_tokens or len(prompt) // 4,

@@ -96,4 +96,6 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", _V1),
     (2, "model call telemetry (depth, canary, exit reason)",
      "ALTER TABLE model_calls ADD COLUMN telemetry TEXT NOT NULL DEFAULT '{}';"),
+    (3, "model call reply text (capped, redacted)",
+     "ALTER TABLE model_calls ADD COLUMN reply_text TEXT NOT NULL DEFAULT '';"),
 )

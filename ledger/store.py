@@ -22,6 +22,7 @@ from governance.redact import redact, redact_data
 from ledger.errors import MigrationError, UnknownOperation
 from ledger.migrations import MIGRATIONS
 
+REPLY_TEXT_CAP = 16 * 1024  # characters of a model reply kept per call
 TERMINAL_PHASES = ("COMPLETE", "POSTMORTEM", "CANCELLED", "BLOCKED", "FAILED_PERMANENT")
 
 
@@ -115,13 +116,15 @@ class Ledger:
                                 prompt_tokens: int = 0, completion_tokens: int = 0,
                                 cost_usd: float = 0.0, latency_ms: float = 0.0, ok: bool = True,
                                 error: str = "", telemetry: dict[str, Any] | None = None,
-                                ) -> None:
+                                reply_text: str = "") -> None:
+        """One model call; its reply text is redacted, then capped at REPLY_TEXT_CAP."""
         await self._db.execute(
             "INSERT INTO model_calls (op_id, ts, phase, provider, model, prompt_tokens, "
-            "completion_tokens, cost_usd, latency_ms, ok, error, telemetry) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "completion_tokens, cost_usd, latency_ms, ok, error, telemetry, reply_text) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (op_id, _now(), phase, provider, model, prompt_tokens, completion_tokens, cost_usd,
-             latency_ms, int(ok), redact(error), _dump(telemetry or {})))
+             latency_ms, int(ok), redact(error), _dump(telemetry or {}),
+             _capped(redact(reply_text))))
         await self._db.commit()
 
     async def record_tool_call(self, op_id: str, *, round: int, tool: str,
@@ -225,6 +228,14 @@ def _decoded(row: dict[str, Any], json_cols: Iterable[str]) -> dict[str, Any]:
         if col in row and isinstance(row[col], str):
             row[col] = json.loads(row[col])
     return row
+
+
+def _capped(text: str) -> str:
+    """At most REPLY_TEXT_CAP characters, as valid UTF-8 (a lone surrogate becomes '?')."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    if len(text) <= REPLY_TEXT_CAP:
+        return text
+    return text[:REPLY_TEXT_CAP] + f"\n[... {len(text) - REPLY_TEXT_CAP} more chars not kept]"
 
 
 def _like_prefix(prefix: str) -> str:

@@ -91,6 +91,20 @@ def script_turn(*lines: str, cost_usd: float = 0.0005) -> str:
     return json.dumps({"purpose": "generate", "text": "\n".join(lines), "cost_usd": cost_usd})
 
 
+def explore_calls(*files: str) -> str:
+    """The least exploration Venom's gate accepts before a change to `files` (calc/ops.py
+    if none), as a model's text: a read_file of each, then a list_dir, so one file still
+    makes 2 calls. Each tools-on attempt explores afresh: script it before every one."""
+    calls = [tool_call("read_file", path=f) for f in files or ("calc/ops.py",)]
+    return "\n".join([*calls, tool_call("list_dir", path=".")])
+
+
+def explore_turn(*files: str, match: str | None = None) -> str:
+    """explore_calls as one line of a replay script (taken only by a prompt with `match`)."""
+    turn = {"purpose": "generate", "text": explore_calls(*files), "cost_usd": 0.0005}
+    return json.dumps({**turn, "match": match} if match else turn)
+
+
 def write_script(path: Path, *turns: str) -> Path:
     path.write_text("\n".join(turns) + "\n")
     return path

@@ -16,6 +16,7 @@ from tests.helpers import (
     OPS_FIXED,
     add_todo_and_commit,
     candidate_turn,
+    explore_turn,
     git,
     run_todo,
     running_daemon,
@@ -40,7 +41,8 @@ def _trailers(repo: Path) -> dict[str, str]:
 
 
 async def test_todo_becomes_a_governed_commit(repo: Path, short_tmp: Path, capsys) -> None:
-    script = write_script(short_tmp / "script.jsonl", candidate_turn("calc/ops.py", OPS_FIXED))
+    script = write_script(short_tmp / "script.jsonl", explore_turn(),
+                          candidate_turn("calc/ops.py", OPS_FIXED))
     (repo / "notes.txt").write_text("staged by the human\n")
     git(repo, "add", "notes.txt")
     (repo / "README.md").write_text("# calc\nunstaged human edit\n")
@@ -63,7 +65,7 @@ async def test_todo_becomes_a_governed_commit(repo: Path, short_tmp: Path, capsy
     assert trailers["Signal"] == "todo_scanner"
     assert trailers["Risk"] == "SAFE_AUTO"
     assert trailers["Provider"] == "replay"
-    assert trailers["Generated-By"] == "Ouroboros"
+    assert trailers["Generated-By"] == "Ouroboros + Venom"  # it explored with tools first
     assert trailers["Signed-off-by"] == "Ouroboros <ouroboros@localhost>"
     diff = subprocess.run(["git", "diff-tree", "-p", "--no-color", "--full-index", "--binary",
                            "HEAD~1^{tree}", "HEAD^{tree}"], cwd=repo, capture_output=True,
@@ -86,7 +88,7 @@ async def test_todo_becomes_a_governed_commit(repo: Path, short_tmp: Path, capsy
 async def test_breaking_candidate_ends_in_postmortem(repo: Path, short_tmp: Path) -> None:
     # The model keeps proposing the same broken change: initial try + 2 retries.
     turn = candidate_turn("calc/ops.py", OPS_BROKEN)
-    script = write_script(short_tmp / "script.jsonl", turn, turn, turn)
+    script = write_script(short_tmp / "script.jsonl", *[explore_turn(), turn] * 3)
     run = await run_todo(repo, settings_for(script))
 
     assert run.op["phase"] == "POSTMORTEM"
@@ -98,7 +100,8 @@ async def test_breaking_candidate_ends_in_postmortem(repo: Path, short_tmp: Path
 
 
 async def test_cancel_in_notify_window(repo: Path, short_tmp: Path) -> None:
-    script = write_script(short_tmp / "script.jsonl", candidate_turn("calc/ops.py", OPS_FIXED))
+    script = write_script(short_tmp / "script.jsonl", explore_turn(),
+                          candidate_turn("calc/ops.py", OPS_FIXED))
     settings = settings_for(script, governance={"notify_globs": ["calc/*"],
                                                 "notify_apply_delay_s": 60})
     async with running_daemon(repo, settings) as daemon:
@@ -122,7 +125,8 @@ async def test_cancel_in_notify_window(repo: Path, short_tmp: Path) -> None:
 
 
 async def test_approval_required_waits_for_a_human(repo: Path, short_tmp: Path) -> None:
-    script = write_script(short_tmp / "script.jsonl", candidate_turn("calc/ops.py", OPS_FIXED))
+    script = write_script(short_tmp / "script.jsonl", explore_turn(),
+                          candidate_turn("calc/ops.py", OPS_FIXED))
     settings = settings_for(script, governance={"approval_globs": ["calc/ops.py"]})
     async with running_daemon(repo, settings) as daemon:
         add_todo_and_commit(repo)
@@ -149,7 +153,8 @@ async def test_verify_failure_on_live_tree_rolls_back(repo: Path, short_tmp: Pat
         "        assert clamp(5, 0, 3) == 5\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "local settings hook")
-    script = write_script(short_tmp / "script.jsonl", candidate_turn("calc/ops.py", OPS_FIXED))
+    script = write_script(short_tmp / "script.jsonl", explore_turn(),
+                          candidate_turn("calc/ops.py", OPS_FIXED))
     run = await run_todo(repo, settings_for(script))
     last = run.chain["transitions"][-1]
     assert run.op["phase"] == "POSTMORTEM"

@@ -2,14 +2,28 @@
 
 Exploration calls are scored by category; a repeated call (same tool, same arguments)
 earns nothing, and a failed call earns score but no category coverage (so flooding
-failing calls cannot fake breadth). The gate compares the result with a floor per
-complexity; trivial ops bypass it.
+failing calls cannot fake breadth). The ledger also keeps the order of events, by round:
+the round of each file's first successful read_file, of its first successful
+edit_file/write_file/delete_file, and of the first jailed command (bash, run_tests),
+which may change any file.
+
+The gate, for every op that uses tools, trivial ones included:
+- at least `min_calls` exploration calls;
+- a successful read_file of each target that exists, before the final answer;
+- a successful read_file of each file the candidate changes that existed before, in a
+  round BEFORE the one that first changed it (a read and a write in the same reply do not
+  count: the model wrote without having seen the file). A change stated in the final
+  answer comes after every call; a change made by a jailed command is dated at the first
+  such command unless a file tool changed the file first.
+Then the diversity floors (score, categories) per complexity; trivial ops skip only those.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +32,9 @@ CATEGORY_OF = {"read_file": "comprehension", "list_symbols": "comprehension",
                "get_callers": "call_graph", "git_log": "history", "git_diff": "history",
                "git_blame": "history"}
 CREDIT = {"comprehension": 1.0, "discovery": 1.0, "call_graph": 2.0, "history": 1.5}
+MUTATING = frozenset({"edit_file", "write_file", "delete_file"})
+EXECUTING = frozenset({"bash", "run_tests"})  # jailed commands: may change any file
+AT_THE_END = math.inf  # the round of a change stated in the final answer
 # complexity -> (min score, min categories, required categories)
 FLOORS: dict[str, tuple[float, int, frozenset[str]]] = {
     "trivial": (0.0, 0, frozenset()),
@@ -26,18 +43,35 @@ FLOORS: dict[str, tuple[float, int, frozenset[str]]] = {
     "complex": (8.0, 3, frozenset()),
     "architectural": (14.0, 4, frozenset({"call_graph", "history"})),
 }
+HINT = ("explore before editing: read_file each file you change (in an earlier reply than "
+        "the edit), then search_code/glob_files/list_dir (discovery), get_callers (call "
+        "graph), git_log/git_blame (history)")
+
+
+def path_key(raw: Any) -> str | None:
+    """The canonical form of a path a tool call named, or None when it names no file."""
+    if not isinstance(raw, str) or "\x00" in raw or "\\" in raw or raw.startswith("/"):
+        return None
+    parts = [p for p in raw.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    return "/".join(parts)
 
 
 @dataclass
 class ExplorationLedger:
-    min_calls: int = 2  # exploration calls every non-trivial op makes, besides the floors
+    min_calls: int = 2  # exploration calls every op that uses tools makes, besides the floors
     score: float = 0.0
     categories: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
     calls: int = 0
+    reads: dict[str, int] = field(default_factory=dict)  # path -> round of its first read
+    writes: dict[str, int] = field(default_factory=dict)  # path -> round of first file-tool change
+    first_exec: int | None = None  # round of the first jailed command
 
-    def record(self, tool: str, arguments: dict[str, Any], ok: bool) -> float:
-        """Credit one call; return the credit it earned."""
+    def record(self, tool: str, arguments: dict[str, Any], ok: bool, round: int = 0) -> float:
+        """Note one call (in reply `round`); return the exploration credit it earned."""
+        self._order(tool, arguments, ok, round)
         category = CATEGORY_OF.get(tool)
         if category is None:
             return 0.0
@@ -53,12 +87,53 @@ class ExplorationLedger:
             self.categories.add(category)
         return credit
 
-    def verdict(self, complexity: str) -> tuple[bool, str]:
-        """(passes, feedback naming what is missing)."""
+    def _order(self, tool: str, arguments: dict[str, Any], ok: bool, rnd: int) -> None:
+        if tool in EXECUTING and self.first_exec is None:
+            self.first_exec = rnd  # a refused command ran nothing, but cannot be told apart
+        path = path_key(arguments.get("path")) if isinstance(arguments, dict) else None
+        if path is None or not ok:
+            return
+        if tool == "read_file":
+            self.reads.setdefault(path, rnd)
+        elif tool in MUTATING:
+            self.writes.setdefault(path, rnd)
+
+    def changed_at(self, path: str, stated: bool) -> float:
+        """The round in which `path` (changed by the candidate) was first changed."""
+        if path in self.writes:
+            return self.writes[path]
+        if not stated and self.first_exec is not None:
+            return self.first_exec
+        return AT_THE_END
+
+    def unread(self, targets: Iterable[str], edited: Iterable[str],
+               stated: Iterable[str] = ()) -> list[str]:
+        """What was not read in time: one line per file, naming the file."""
+        told = {k for s in stated if (k := path_key(s))}
+        out, named = [], set()
+        for rel in dict.fromkeys(k for e in edited if (k := path_key(e))):
+            read, changed = self.reads.get(rel), self.changed_at(rel, rel in told)
+            named.add(rel)
+            if read is None:
+                out.append(f"read {rel} (read_file) before changing it")
+            elif read >= changed:
+                out.append(f"read {rel} (read_file) in a reply before the one that changes "
+                           "it, so the change is made having seen the file")
+        for rel in dict.fromkeys(k for t in targets if (k := path_key(t))):
+            if rel not in self.reads and rel not in named:
+                out.append(f"read the target {rel} (read_file) before answering")
+        return out
+
+    def verdict(self, complexity: str, targets: Iterable[str] = (),
+                edited: Iterable[str] = (), stated: Iterable[str] = ()) -> tuple[bool, str]:
+        """(passes, feedback naming what is missing). `targets`: the op's target files that
+        exist; `edited`: the files the candidate changes that existed before; `stated`:
+        those of them whose change the final answer stated."""
         min_score, min_cats, required = FLOORS.get(complexity, FLOORS["simple"])
         missing = []
-        if complexity != "trivial" and self.calls < self.min_calls:
+        if self.calls < self.min_calls:
             missing.append(f"{self.calls} exploration call(s) < {self.min_calls}")
+        missing += self.unread(targets, edited, stated)
         if self.score < min_score:
             missing.append(f"exploration score {self.score:.1f} < {min_score:.1f}")
         if len(self.categories) < min_cats:
@@ -69,10 +144,8 @@ class ExplorationLedger:
             missing.append(f"required categories not explored: {', '.join(sorted(lacking))}")
         if not missing:
             return True, f"score {self.score:.1f}, categories {sorted(self.categories)}"
-        hint = ("explore before editing: read_file/list_symbols (comprehension), "
-                "search_code/glob_files/list_dir (discovery), get_callers (call graph), "
-                "git_log/git_blame (history)")
-        return False, "; ".join(missing) + f". {hint}"
+        return False, "; ".join(missing) + f". {HINT}"
 
     def summary(self) -> dict[str, Any]:
-        return {"score": self.score, "categories": sorted(self.categories), "calls": self.calls}
+        return {"score": self.score, "categories": sorted(self.categories), "calls": self.calls,
+                "read": sorted(self.reads)}

@@ -279,14 +279,14 @@ class ToolLoopCoordinator:
         event = ToolEvent(rnd, name, args, "allowed" if decision.allowed else "denied",
                           decision.rule, decision.reason)
         if not decision.allowed:
-            self.exploration.record(name, args, ok=False)
+            self.exploration.record(name, args, ok=False, round=rnd)
             text = f"[denied by {decision.rule}] {decision.reason}"
         else:
             start = time.monotonic()
             async with self.runs.hold(exclusive=name in JAILED):
                 text, ok = await self._run_tool(name, decision.args)
             event.duration_ms = (time.monotonic() - start) * 1000
-            self.exploration.record(name, args, ok=ok)
+            self.exploration.record(name, args, ok=ok, round=rnd)
             event.verdict = "ok" if ok else "failed"
         # File names a jailed process made may not be UTF-8: no lone surrogate reaches a prompt.
         # Whatever a tool read (a test printing a token, an MCP server's answer) is redacted

@@ -16,7 +16,7 @@ from governance.phase import Phase
 from governance.provider import CandidateProvider, ModelReply
 from governance.schemas import Candidate, OperationContext, parse_candidate
 from tools.env import ToolEnv
-from tools.exploration import ExplorationLedger
+from tools.exploration import ExplorationLedger, path_key
 from tools.jail import JailLimits
 from tools.loop import LoopLimits, ToolEvent, ToolLoopCoordinator
 from tools.mcp_hub import McpHub
@@ -37,9 +37,14 @@ class VenomConfig:
 
 
 class VenomSession:
-    def __init__(self, workspace: Workspace, loop: ToolLoopCoordinator):
+    def __init__(self, workspace: Workspace, loop: ToolLoopCoordinator,
+                 targets: tuple[str, ...] = ()):
         self.workspace = workspace
         self.loop = loop
+        self.targets = targets
+        self.min_calls = loop.exploration.min_calls
+        self.edited: list[str] = []  # files the candidate changes that existed before
+        self.stated: list[str] = []  # those of them the final answer changed (not a tool)
 
     async def run(self, provider: CandidateProvider, prompt: str, *,
                   deadline: float) -> ModelReply:
@@ -47,18 +52,29 @@ class VenomSession:
 
     def candidate(self, final_text: str) -> Candidate | None:
         stated = _stated_candidate(final_text)
+        by_tools = self._existing_changed()
         if stated is not None and stated.no_op:
+            self.edited = sorted(by_tools)
             return stated if self.workspace.candidate("") is None else None
         if stated is not None:
             self.workspace.apply(stated)
+        self.edited = sorted(self._existing_changed())
+        self.stated = sorted(set(self.edited) - by_tools)
         try:
             found = self.workspace.candidate(stated.rationale if stated else final_text[:2000])
         except ValueError as exc:
             raise CandidateParseError(str(exc)) from None
         return found
 
+    def _existing_changed(self) -> set[str]:
+        modified, _, deleted = self.workspace.changed()
+        return {*modified, *deleted}
+
     def exploration(self, complexity: str) -> tuple[bool, str, dict[str, Any]]:
-        ok, feedback = self.loop.exploration.verdict(complexity)
+        """The exploration gate, judged on what candidate() found (call it first)."""
+        present = [t for t in self.targets if t in self.workspace.base]
+        ok, feedback = self.loop.exploration.verdict(complexity, present, self.edited,
+                                                     self.stated)
         return ok, feedback, {**self.loop.exploration.summary(), "complexity": complexity}
 
     def close(self) -> None:
@@ -126,5 +142,6 @@ class Venom:
 
         loop = ToolLoopCoordinator(env, policy, self.config.loop, on_reply, on_tool, on_note,
                                    self.mcp, ExplorationLedger(self.config.min_exploration_calls))
-        return VenomSession(workspace, loop)
+        targets = tuple(k for t in ctx.envelope.target_files if (k := path_key(t)))
+        return VenomSession(workspace, loop, targets)
 

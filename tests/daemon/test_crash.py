@@ -35,7 +35,7 @@ from governance.crashpoints import ENV, POINTS
 from governance.gitops import GitOps
 from governance.index_sync import MARKER
 from ledger import Ledger
-from tests.helpers import OPS_FIXED, OPS_PY, git, make_repo, wait_sync
+from tests.helpers import OPS_FIXED, OPS_PY, explore_turn, git, make_repo, wait_sync
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,8 @@ def _setup(tmp: Path) -> tuple[Path, Path]:
     candidate = {"schema": "candidate.1", "rationale": "resolve the TODO",
                  "files": [{"file_path": p, "full_content": c} for p, c in NEW.items()]}
     turn = {"purpose": "generate", "text": json.dumps(candidate), "cost_usd": 0.001}
-    (tmp / "script.jsonl").write_text(json.dumps(turn) + "\n")
+    explore = explore_turn("calc/ops.py", "calc/consts.py")  # the files it changes
+    (tmp / "script.jsonl").write_text(f"{explore}\n{json.dumps(turn)}\n")
     config = tmp / "ouroboros.toml"
     config.write_text(
         f'[provider]\nname = "replay"\nreplay_script = "{tmp / "script.jsonl"}"\n'

@@ -14,7 +14,14 @@ import pytest
 
 from governance.errors import CommitError
 from governance.gitops import COMMIT_TRIES, GitOps
-from tests.helpers import git, running_daemon, settings_for, wait_terminal, write_script
+from tests.helpers import (
+    explore_turn,
+    git,
+    running_daemon,
+    settings_for,
+    wait_terminal,
+    write_script,
+)
 
 MSG = "fix(calc): x\n\nbody\n\nOp-Id: {op}\nIntegrity: sha256:{{integrity}}\n"
 
@@ -182,6 +189,7 @@ async def test_four_todo_files_committed_together_all_land(repo: Path, short_tmp
     for n, rel in enumerate(names):
         text = json.dumps({"schema": "candidate.1", "file_path": rel,
                            "full_content": FIXED_MODULE.format(n=n), "rationale": "resolve"})
+        turns.append(explore_turn(rel, match=f"TODO in {rel} ("))
         turns.append(json.dumps({"purpose": "generate", "match": f"TODO in {rel} (",
                                  "text": text, "cost_usd": 0.001}))
     script = write_script(short_tmp / "script.jsonl", *turns)

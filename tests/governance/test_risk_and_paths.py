@@ -92,10 +92,12 @@ def test_device_files_and_directories_are_refused(tmp_path):
 
 @pytest.mark.parametrize("source,urgency,files,expected", [
     ("todo_scanner", Urgency.LOW, ("a.py",), Route.BACKGROUND),
-    ("test_failure", Urgency.HIGH, ("a.py",), Route.IMMEDIATE),
-    ("todo_scanner", Urgency.CRITICAL, ("a.py",), Route.IMMEDIATE),
+    ("test_failure", Urgency.CRITICAL, ("a.py",), Route.IMMEDIATE),
+    ("test_failure", Urgency.HIGH, ("a.py",), Route.STANDARD),
+    ("todo_scanner", Urgency.CRITICAL, ("a.py",), Route.BACKGROUND),
     ("backlog", Urgency.NORMAL, ("a.py", "b.py", "c.py"), Route.COMPLEX),
-    ("backlog", Urgency.NORMAL, ("a.py",), Route.STANDARD),
+    ("backlog", Urgency.NORMAL, ("a.py",), Route.BACKGROUND),
+    ("manual", Urgency.NORMAL, ("a.py",), Route.STANDARD),
 ])
 def test_route_table(source, urgency, files, expected):
     env = SignalEnvelope(source=source, urgency=urgency, target_files=files, goal="g",

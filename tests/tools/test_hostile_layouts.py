@@ -242,7 +242,7 @@ async def test_committed_absolute_symlinks_do_not_stop_a_tools_on_op(repo, short
 
     script = short_tmp / "script.jsonl"
     script.write_text("\n".join([
-        script_turn(tool_call("list_dir", path="calc"),
+        script_turn(tool_call("list_dir", path="calc"), tool_call("read_file", path="calc/ops.py"),
                     tool_call("search_code", pattern="clamp", path="calc")),
         script_turn(FIX_TODO_EDIT),
         script_turn("Clamped x into [lo, hi]; removed the TODO."),
@@ -252,7 +252,7 @@ async def test_committed_absolute_symlinks_do_not_stop_a_tools_on_op(repo, short
     assert op["phase"] == "COMPLETE", chain["transitions"][-1]
     assert (repo / "calc" / "ops.py").read_text() == OPS_FIXED
     assert [(c["tool"], c["verdict"]) for c in chain["tool_calls"]] == [
-        ("list_dir", "ok"), ("search_code", "ok"), ("edit_file", "ok")]
+        ("list_dir", "ok"), ("read_file", "ok"), ("search_code", "ok"), ("edit_file", "ok")]
     notes = [t for t in chain["thoughts"] if t["msg"] == "sandbox entries left out"]
     assert notes and "abs_passwd" in json.dumps(notes)
     assert os.readlink(repo / "abs_passwd") == "/etc/passwd"  # the human's links untouched

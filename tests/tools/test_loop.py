@@ -153,7 +153,8 @@ def test_cap_marks_truncation():
 
 
 @pytest.mark.parametrize("calls,complexity,passes", [
-    ([], "trivial", True),
+    ([], "trivial", False),  # trivial skips the diversity floors, never the 2-call minimum
+    ([("read_file", {"path": "a"}, True), ("list_dir", {"path": "."}, True)], "trivial", True),
     ([("read_file", {"path": "a"}, True)] * 4, "simple", False),  # duplicates earn nothing
     ([("read_file", {"path": p}, True) for p in "abcd"], "simple", False),  # one category
     ([("read_file", {"path": "a"}, True), ("read_file", {"path": "b"}, True),
@@ -187,7 +188,8 @@ def test_minimum_exploration_calls_is_enforced_when_configured_high():
         ledger.record(tool, args, ok=True)
     ok, feedback = ledger.verdict("simple")
     assert not ok and feedback.startswith("4 exploration call(s) < 6")
-    assert ledger.verdict("trivial")[0]
+    ok, feedback = ledger.verdict("trivial")  # trivial ops skip only the diversity floors
+    assert not ok and feedback.startswith("4 exploration call(s) < 6")
 
 
 async def test_a_secret_a_tool_reads_never_reaches_the_next_prompt(repo):

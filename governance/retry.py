@@ -1,0 +1,53 @@
+"""The one retry rule: `max_<kind>_retries = N` allows N + 1 attempts of that kind.
+
+Which budget a failure spends is decided here and nowhere else (FAILURE_BUDGET):
+- an unusable reply (no candidate, unparseable JSON, a post-generation gate refusing it,
+  too little exploration) spends the GENERATE budget, in whichever phase it happens:
+  GENERATE, GENERATE_RETRY or VALIDATE_RETRY. A parse failure inside VALIDATE_RETRY is
+  therefore a generation failure: it retries in VALIDATE_RETRY (keeping the validation
+  feedback) and leaves the validate budget alone;
+- a candidate that VALIDATE refuses (static problems or the test oracle) spends the
+  VALIDATE budget;
+- a provider failure (dead model, missed deadline), the model-wait bound and the op's
+  wall-clock ceiling spend no budget: they end the op (infrastructure, not the code).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from governance.deps import Policy
+from governance.schemas import OperationContext
+
+
+class Failure(StrEnum):
+    UNUSABLE_REPLY = "unusable_reply"
+    VALIDATION_FAILED = "validation_failed"
+
+
+class Budget(StrEnum):
+    GENERATE = "generate"
+    VALIDATE = "validate"
+
+
+FAILURE_BUDGET: dict[Failure, Budget] = {
+    Failure.UNUSABLE_REPLY: Budget.GENERATE,
+    Failure.VALIDATION_FAILED: Budget.VALIDATE,
+}
+
+
+def allowed_retries(policy: Policy, budget: Budget) -> int:
+    return {Budget.GENERATE: policy.max_generate_retries,
+            Budget.VALIDATE: policy.max_validate_retries}[budget]
+
+
+def spend(ctx: OperationContext, policy: Policy, failure: Failure) -> bool:
+    """Record one failure against its budget; True when another attempt is allowed.
+    With N retries the (N + 1)th failure is the last: N + 1 attempts in all."""
+    budget = FAILURE_BUDGET[failure]
+    ctx.failures[budget.value] = ctx.failures.get(budget.value, 0) + 1
+    return ctx.failures[budget.value] <= allowed_retries(policy, budget)
+
+
+def spent(ctx: OperationContext, budget: Budget) -> int:
+    return ctx.failures.get(budget.value, 0)

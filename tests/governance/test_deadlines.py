@@ -1,0 +1,193 @@
+"""Time bounds: the seed's route timeouts, a generation deadline that starts with the op's own
+turn at the model, a bounded wait for that turn, and the op's wall-clock ceiling."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from daemon.config import Settings
+from daemon.render import status_text
+from daemon.service import Daemon, OpHandle
+from governance import routing
+from governance.deps import Policy, Transition
+from governance.orchestrator import Orchestrator
+from governance.phase import Phase
+from governance.pipeline import PHASES
+from governance.rollback import RollbackSnapshot
+from governance.routing import ROUTES, Route, RouteSpec, generate_timeout_s
+from kernel.replay import ReplayProvider, ReplayTurn
+from ledger import Ledger
+from tests.helpers import op_context, pipeline_deps, run_op, tree_bytes
+
+NO_OP = json.dumps({"schema": "candidate.1", "no_op": True, "rationale": "already fine"})
+
+
+@pytest.mark.parametrize("route,seconds", [(Route.IMMEDIATE, 60), (Route.STANDARD, 120),
+                                           (Route.COMPLEX, 180), (Route.BACKGROUND, 180)])
+def test_route_timeouts_are_the_seeds_plus_five_seconds_grace(route, seconds):
+    assert ROUTES[route].generate_timeout_s == seconds
+    assert generate_timeout_s(route.value) == seconds + 5
+
+
+def test_an_op_without_a_route_gets_standards_deadline():
+    assert generate_timeout_s(None) == 125
+
+
+def _slow_model(turns: int, delay_s: float) -> ReplayProvider:
+    return ReplayProvider([ReplayTurn(purpose="generate", text=NO_OP, delay_s=delay_s)
+                           for _ in range(turns)])
+
+
+async def _run_together(short_tmp, repo, provider, policy: Policy, n: int):
+    ledger = await Ledger.open(short_tmp / "l.db")
+    deps = pipeline_deps(repo, ledger, provider, policy=policy)  # one deps: one model gate
+    ctxs = [op_context(goal=f"op {i}", dedup_key=f"k{i}") for i in range(n)]
+    try:
+        ends = await asyncio.gather(*(Orchestrator(PHASES, deps).run(c) for c in ctxs))
+        chains = [await ledger.chain(c.op_id) for c in ctxs]
+    finally:
+        await ledger.close()
+    return ends, chains
+
+
+async def test_a_queued_op_still_gets_its_full_deadline(repo, short_tmp, monkeypatch):
+    """Three ops, one model whose every turn takes 0.4 s, a 0.6 s deadline: the third op
+    queues 0.8 s (longer than its deadline) and still gets its whole 0.6 s."""
+    monkeypatch.setitem(routing.ROUTES, Route.BACKGROUND,
+                        RouteSpec(Route.BACKGROUND, 0.6, False, grace_s=0.0))
+    started = time.monotonic()
+    ends, chains = await _run_together(short_tmp, repo, _slow_model(3, 0.4), Policy(), 3)
+    assert ends == [Phase.COMPLETE] * 3
+    assert time.monotonic() - started >= 1.2  # the turns were taken one at a time
+    waits = [th["data"]["waited_s"] for c in chains for th in c["thoughts"]
+             if th["msg"] == "model turn after queueing"]
+    assert waits and max(waits) > 0.6
+
+
+async def test_waiting_for_the_model_is_bounded_separately(repo, short_tmp):
+    ends, chains = await _run_together(short_tmp, repo, _slow_model(2, 1.0),
+                                       Policy(model_wait_timeout_s=0.3), 2)
+    assert sorted(ends) == sorted([Phase.COMPLETE, Phase.POSTMORTEM])
+    starved = chains[ends.index(Phase.POSTMORTEM)]
+    assert "no turn at the model: waited" in starved["transitions"][-1]["reason"]
+    assert starved["model_calls"] == []  # it never reached the model
+
+
+async def test_status_shows_how_long_an_op_has_waited_for_the_model(repo):
+    daemon = Daemon(repo, Settings())
+    holder, waiter = OpHandle(op_context(goal="a")), OpHandle(op_context(goal="b"))
+    daemon.ops = {h.ctx.op_id: h for h in (holder, waiter)}
+    release = asyncio.Event()
+
+    async def hold():
+        async with daemon.model_gate.turn(holder.ctx.op_id, None):
+            await release.wait()
+
+    async def queue():
+        async with daemon.model_gate.turn(waiter.ctx.op_id, None):
+            pass
+
+    tasks = [asyncio.create_task(hold())]
+    await asyncio.sleep(0.01)
+    tasks.append(asyncio.create_task(queue()))
+    await asyncio.sleep(0.2)
+    status = await daemon.status()
+    rows = {r["op_id"]: r for r in status["in_flight"]}
+    assert rows[holder.ctx.op_id]["waiting_for_model_s"] is None
+    assert rows[waiter.ctx.op_id]["waiting_for_model_s"] >= 0.2
+    assert status["model_turn"] == holder.ctx.op_id
+    assert "waiting for the model" in status_text(status)
+    release.set()
+    await asyncio.gather(*tasks)
+    assert (await daemon.status())["in_flight"][1]["waiting_for_model_s"] is None
+
+
+async def test_the_wall_clock_ceiling_reaps_an_op_before_apply(repo, short_tmp):
+    slow = _slow_model(1, 30.0)
+    started = time.monotonic()
+    end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py", provider=slow,
+                              policy=Policy(op_ceiling_s=0.5))
+    assert end is Phase.POSTMORTEM
+    assert time.monotonic() - started < 10
+    last = chain["transitions"][-1]
+    assert "wall-clock ceiling of 0.5s passed (during GENERATE)" in last["reason"]
+    assert last["payload"]["reaped"] is True
+
+
+async def test_the_ceiling_after_apply_rolls_back_byte_identically(repo, short_tmp):
+    before = tree_bytes(repo)
+    ledger = await Ledger.open(short_tmp / "l.db")
+
+    async def apply(ctx, d):
+        snap = RollbackSnapshot.capture(d.state_dir, ctx.op_id, d.root, ["calc/ops.py"])
+        ctx.rollback_dir, ctx.applied = str(snap.directory), True
+        (d.root / "calc" / "ops.py").write_text("half-written")
+        await asyncio.sleep(0.6)  # APPLY is not interrupted, even past the ceiling
+        return Transition(Phase.VERIFY, "applied")
+
+    async def verify(ctx, d):
+        await asyncio.sleep(60)
+        return Transition(Phase.COMPLETE, "never")
+
+    phases = dict(PHASES)
+    phases.update({Phase.APPLY: apply, Phase.VERIFY: verify})
+    deps = pipeline_deps(repo, ledger, _slow_model(1, 0.0), policy=Policy(op_ceiling_s=0.4))
+    try:
+        ctx = op_context()
+        ends = await _skip_to_apply(phases, deps, ctx)
+        chain = await ledger.chain(ctx.op_id)
+    finally:
+        await ledger.close()
+    assert ends is Phase.POSTMORTEM
+    last = chain["transitions"][-1]
+    assert "(before VERIFY); reaped" in last["reason"]
+    assert last["payload"]["rolled_back"] == ["calc/ops.py"]
+    assert tree_bytes(repo) == before
+
+
+async def _skip_to_apply(phases, deps, ctx, keep: Phase | None = None):
+    """GENERATE answers straight into APPROVE -> APPLY (the gates are not under test);
+    `keep` leaves that phase's function as the caller set it."""
+    async def generate(c, d):
+        return Transition(Phase.VALIDATE, "scripted")
+
+    async def validate(c, d):
+        return Transition(Phase.GATE, "scripted")
+
+    async def gate(c, d):
+        return Transition(Phase.APPROVE, "scripted")
+
+    async def approve(c, d):
+        return Transition(Phase.APPLY, "scripted")
+
+    scripted = {Phase.GENERATE: generate, Phase.VALIDATE: validate, Phase.GATE: gate,
+                Phase.APPROVE: approve}
+    phases.update({p: fn for p, fn in scripted.items() if p is not keep})
+    return await Orchestrator(phases, deps).run(ctx)
+
+
+async def test_waiting_for_approval_is_off_the_ceilings_clock(repo, short_tmp):
+    ledger = await Ledger.open(short_tmp / "l.db")
+
+    async def approve(ctx, d):
+        await asyncio.sleep(0.6)  # a person taking longer than the whole ceiling
+        return Transition(Phase.APPLY, "approved")
+
+    async def apply(ctx, d):
+        return Transition(Phase.VERIFY, "applied")
+
+    async def verify(ctx, d):
+        return Transition(Phase.COMPLETE, "verified")
+
+    phases = dict(PHASES)
+    phases.update({Phase.APPROVE: approve, Phase.APPLY: apply, Phase.VERIFY: verify})
+    deps = pipeline_deps(repo, ledger, _slow_model(1, 0.0), policy=Policy(op_ceiling_s=0.4))
+    try:
+        assert await _skip_to_apply(phases, deps, op_context(), keep=Phase.APPROVE) \
+            is Phase.COMPLETE
+    finally:
+        await ledger.close()
