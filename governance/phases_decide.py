@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
+from governance import nofollow
 from governance.deps import PhaseDeps, Transition
 from governance.errors import CandidateParseError, ProviderError
 from governance.phase import Phase
 from governance.prompts import plan_prompt
-from governance.protected import PathEscape, live_path_problem, normalize
+from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.routing import ROUTES, Route, route
-from governance.schemas import OperationContext, parse_plan
+from governance.schemas import OperationContext, PlanResult, parse_plan
 from governance.testrun import scope_tests, text_reader
 
 TRIVIAL_GOAL_CHARS = 200
@@ -20,6 +22,8 @@ MAX_CONTEXT_FILES = 5
 
 
 def is_trivial(ctx: OperationContext) -> bool:
+    """One target and a short goal: no context expansion, no plan, and only the exploration
+    gate's diversity floors are skipped (never its 2-call, read-each-target rule)."""
     return len(ctx.envelope.target_files) == 1 and len(ctx.envelope.goal) <= TRIVIAL_GOAL_CHARS
 
 
@@ -92,9 +96,55 @@ async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         return Transition(Phase.GENERATE, f"plan failed, default approach: {exc}")
     await d.record_reply(ctx, Phase.PLAN, reply)
     try:
-        ctx.plan = parse_plan(reply.text)
+        plan = parse_plan(reply.text)
     except CandidateParseError as exc:
         return Transition(Phase.GENERATE, f"plan unusable, default approach: {exc}",
                           cost_delta=reply.usage.cost_usd)
-    return Transition(Phase.GENERATE, f"plan: {ctx.plan.approach[:120]}",
-                      {"plan": ctx.plan.model_dump()}, cost_delta=reply.usage.cost_usd)
+    allow = d.policy.allow_non_ascii_paths
+    try:
+        problems = await d.in_thread(plan_path_problems, d.root, plan, d.state_rel,
+                                     d.policy.protected_globs, allow)
+    except Exception as exc:  # a gate that fails refuses: the plan, not the op
+        problems = [f"the plan's paths could not be checked ({type(exc).__name__}: {exc})"]
+    if problems:
+        return Transition(Phase.GENERATE, f"plan dropped, default approach: {problems[0]}",
+                          {"plan_dropped": problems, "plan": plan.model_dump()},
+                          cost_delta=reply.usage.cost_usd)
+    plan.ordered_changes = [c.model_copy(update={"file_path": normalize(
+        c.file_path, allow_non_ascii=allow)}) for c in plan.ordered_changes]
+    ctx.plan = plan  # its paths in canonical form, as candidates name them
+    return Transition(Phase.GENERATE, f"plan: {plan.approach[:120]}",
+                      {"plan": plan.model_dump()}, cost_delta=reply.usage.cost_usd)
+
+
+def plan_path_problems(root: Path, plan: PlanResult, state_rel: str,
+                       protected_globs: Iterable[str], allow_non_ascii: bool) -> list[str]:
+    """Why the plan's paths cannot be trusted, one line each; [] when every path is fine.
+
+    A path must stay inside the repository, be unprotected, pass no symlink (nothing is
+    followed) and name an existing regular file, unless the plan declares it new (its
+    change says `"new": true`). A plan that fails is dropped for the default
+    approach: its coverage check would otherwise drive the op into retries."""
+    out = []
+    for change in plan.ordered_changes:
+        raw = change.file_path
+        try:
+            rel = normalize(raw, allow_non_ascii=allow_non_ascii)
+            why = protected_reason(rel, state_rel, protected_globs)
+        except PathEscape as exc:
+            out.append(f"{raw!r} escapes the repository: {exc}")
+            continue
+        if why:
+            out.append(f"{rel} is protected ({why})")
+        elif problem := live_path_problem(root, rel, allow_non_ascii=allow_non_ascii):
+            out.append(f"{rel}: {problem}")
+        elif not change.new and _missing(root, rel):
+            out.append(f"{rel} does not exist and the plan does not declare it new")
+    return out
+
+
+def _missing(root: Path, rel: str) -> bool:
+    try:
+        return nofollow.lstat(root, rel) is None  # never follows a symlink
+    except (OSError, ValueError):  # an unsafe component: not an existing file to change
+        return True

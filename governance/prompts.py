@@ -28,7 +28,10 @@ Paths are relative to the repository root. full_content is the complete file."""
 PLAN_CONTRACT = """\
 Reply with one JSON object: {"schema": "plan.1", "approach": "...", "complexity":
 "trivial|simple|moderate|complex|architectural", "ordered_changes": [{"file_path": "...",
-"change": "...", "rationale": "..."}], "risk_factors": [...], "test_strategy": "..."}"""
+"change": "...", "rationale": "...", "new": false}], "risk_factors": [...],
+"test_strategy": "..."}
+Name only files that exist, unless the change creates the file: then set "new": true.
+A plan naming a missing, protected or outside path is dropped for the default approach."""
 
 
 def _file_block(root: Path, rel: str) -> str:

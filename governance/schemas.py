@@ -62,6 +62,7 @@ class FileChangeDescriptor(BaseModel):
     file_path: str
     change: str = ""
     rationale: str = ""
+    new: bool = False  # the change creates this file: it need not exist yet
 
 
 class PlanResult(BaseModel):
