@@ -25,7 +25,8 @@ from governance.oracle_run import (
     split,
 )
 from governance.phase import Phase
-from governance.prompts import generation_prompt
+from governance.phases_decide import is_trivial
+from governance.prompts import generation_prompt, with_exploration_protocol
 from governance.protected import PathEscape, normalize, protected_reason
 from governance.routing import generate_timeout_s
 from governance.sandbox import Sandbox
@@ -41,10 +42,11 @@ from governance.testrun import ORACLE_MARKERS
 
 
 def _complexity(ctx: OperationContext) -> str:
+    """The plan's complexity, else the default approach's: this picks the exploration
+    gate's diversity floors only; no complexity skips the 2-call, read-each-target rule."""
     if ctx.plan is not None:
         return ctx.plan.complexity
-    single = len(ctx.envelope.target_files) == 1 and len(ctx.envelope.goal) <= 200
-    return "trivial" if single else "simple"
+    return "trivial" if is_trivial(ctx) else "simple"
 
 
 async def _ask(ctx: OperationContext, d: PhaseDeps, phase: Phase,
@@ -58,12 +60,14 @@ async def _ask(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         return reply.text, parse_candidate(reply.text), reply.tool_records
     session = d.tools.open(ctx, phase.value, d)
     try:
+        prompt = with_exploration_protocol(prompt, ctx, session.min_calls)
         reply = await session.run(d.provider, prompt, deadline=deadline)
+        candidate = session.candidate(reply.text)  # the gate judges what it changes
         ok, feedback, summary = session.exploration(_complexity(ctx))
         await d.thought(ctx, phase, "exploration scored", passed=ok, **summary)
         if not ok:
             raise ExplorationShort(feedback)
-        return reply.text, session.candidate(reply.text), reply.tool_records
+        return reply.text, candidate, reply.tool_records
     finally:
         await d.in_thread(session.close)
 
