@@ -16,6 +16,10 @@ The gate, for every op that uses tools, trivial ones included:
   answer comes after every call; a change made by a jailed command is dated at the first
   such command unless a file tool changed the file first.
 Then the diversity floors (score, categories) per complexity; trivial ops skip only those.
+A no_op answer (or one that changes nothing) has no change to date, but it is a judgement
+about the targets: it still needs the calls and a read of each target. Single-turn
+generation (tools.enabled = false) cannot call tools and is not gated: its prompt shows the
+targets, and turning tools off is the operator's explicit choice.
 """
 
 from __future__ import annotations
