@@ -9,11 +9,12 @@ from pathlib import Path
 from governance import nofollow
 from governance.deps import PhaseDeps, Transition
 from governance.errors import CandidateParseError, ProviderError
+from governance.model_gate import ModelWaitExpired
 from governance.phase import Phase
 from governance.prompts import plan_prompt
 from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.risk import RiskInput, RiskTier, classify, new_files_under
-from governance.routing import ROUTES, Route, route
+from governance.routing import ROUTES, Route, generate_timeout_s, route
 from governance.schemas import OperationContext, PlanResult, parse_plan
 from governance.testrun import scope_tests, text_reader
 
@@ -88,9 +89,12 @@ async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         return Transition(Phase.GENERATE, "skipped: trivial op (default approach)")
     if d.provider is None:
         return Transition(Phase.GENERATE, "skipped: no provider to plan with")
-    deadline = time.monotonic() + (spec.generate_timeout_s if spec else 120.0)
-    try:
-        reply = await d.provider.plan(plan_prompt(ctx), deadline=deadline)
+    try:  # the plan queues for the model like generation; its deadline starts at its turn
+        async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
+            deadline = time.monotonic() + generate_timeout_s(ctx.route)
+            reply = await d.provider.plan(plan_prompt(ctx), deadline=deadline)
+    except ModelWaitExpired as exc:
+        return Transition(Phase.GENERATE, f"plan skipped, default approach: {exc}")
     except ProviderError as exc:
         await d.record_failed_call(ctx, Phase.PLAN, exc)
         return Transition(Phase.GENERATE, f"plan failed, default approach: {exc}")

@@ -191,3 +191,22 @@ async def test_waiting_for_approval_is_off_the_ceilings_clock(repo, short_tmp):
             is Phase.COMPLETE
     finally:
         await ledger.close()
+
+
+async def test_the_plan_queues_for_the_model_too(repo, short_tmp):
+    """PLAN takes its turn at the model like GENERATE; a turn that never comes is a soft
+    fall-through to the default approach, not a deadline spent while queueing."""
+    from governance.phases_decide import plan_phase
+
+    ledger = await Ledger.open(short_tmp / "l.db")
+    provider = ReplayProvider([ReplayTurn(purpose="plan", text="{}")])
+    deps = pipeline_deps(repo, ledger, provider, policy=Policy(model_wait_timeout_s=0.2))
+    ctx = op_context("calc/ops.py", "calc/__init__.py", goal="two files")
+    ctx.route = Route.STANDARD.value
+    try:
+        async with deps.model_gate.turn("op-other", None):  # another op holds the model
+            t = await plan_phase(ctx, deps)
+    finally:
+        await ledger.close()
+    assert t.to is Phase.GENERATE and t.reason.startswith("plan skipped, default approach")
+    assert "waited 0.2s for the model" in t.reason and provider.prompts == []
