@@ -130,8 +130,14 @@ async def _generate(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     except ProviderError as exc:
         await d.record_failed_call(ctx, phase, exc)
         return Transition(Phase.POSTMORTEM, f"provider {d.provider.name} failed: {exc}")
-    cost = ctx.cost_usd - cost_before
-    usage = ModelUsage(provider=d.provider.name, cost_usd=cost)
+    return _accepted(ctx, d.provider.name, candidate, repairs, text, records,
+                     ctx.cost_usd - cost_before)
+
+
+def _accepted(ctx: OperationContext, provider: str, candidate: Candidate, repairs: list[str],
+              text: str, records: list[ToolRecord], cost: float) -> Transition:
+    """Record a usable candidate on the op and move on: COMPLETE for no_op, else VALIDATE."""
+    usage = ModelUsage(provider=provider, cost_usd=cost)
     ctx.generation = GenerationResult(candidate=candidate, rationale=candidate.rationale,
                                       tool_records=records, usage=usage, raw_text=text[:20_000])
     if candidate.no_op:
