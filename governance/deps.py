@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,10 +111,6 @@ class PhaseDeps:
 
 
 PhaseFn = Callable[[OperationContext, PhaseDeps], Awaitable[Transition]]
-
-
-def file_sha256(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 class CancelToken:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from governance import ascii_gate, retry
-from governance.deps import PhaseDeps, Transition, file_sha256
+from governance.deps import PhaseDeps, Transition
 from governance.errors import CandidateParseError, ProviderError
 from governance.model_gate import ModelWaitExpired
 from governance.oracle import Report, tree_digest
@@ -28,6 +28,7 @@ from governance.phase import Phase
 from governance.phases_decide import is_trivial
 from governance.prompts import generation_prompt, with_exploration_protocol
 from governance.protected import PathEscape, normalize, protected_reason
+from governance.rollback import live_sha256
 from governance.routing import generate_timeout_s
 from governance.sandbox import Sandbox
 from governance.schemas import (
@@ -99,7 +100,9 @@ async def _generate(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     if d.provider is None:
         return Transition(Phase.POSTMORTEM, "no model provider is available")
     ctx.generate_attempts += 1
-    ctx.live_hashes = {f: file_sha256(d.root / f) for f in ctx.envelope.target_files}
+    # The stale guard's "before": hashed the way APPLY compares, never through a symlink.
+    ctx.live_hashes = await d.in_thread(
+        lambda: {f: live_sha256(d.root, f) for f in ctx.envelope.target_files})
     timeout = generate_timeout_s(ctx.route)
     await d.thought(ctx, phase, "generating candidate", provider=d.provider.name,
                     attempt=ctx.generate_attempts, tools=d.tools is not None)

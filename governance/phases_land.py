@@ -82,8 +82,11 @@ async def gate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     elif evidence and tier < RiskTier.APPROVAL_REQUIRED:
         tier, why = RiskTier.APPROVAL_REQUIRED, evidence
     ctx.risk_tier = tier.name
+    # Read and diffed once, off the event loop; APPROVE shows this same preview (APPLY's
+    # stale guard refuses if the live files change after it).
+    ctx.diff_preview = await d.in_thread(_diff_preview, ctx, d)
     return Transition(Phase.APPROVE, f"tier {tier.name} ({why})",
-                      {"tier": tier.name, **payload, "diff": _diff_preview(ctx, d)})
+                      {"tier": tier.name, **payload, "diff": ctx.diff_preview})
 
 
 TEST_FILE_READ_CAP = 4_000_000  # a larger test file is not compared: approval instead
@@ -132,13 +135,13 @@ async def approve_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     if tier is RiskTier.NOTIFY_APPLY:
         delay = d.policy.notify_apply_delay_s
         await d.thought(ctx, Phase.APPROVE, f"applying in {delay:g}s unless cancelled",
-                        cancel=f"ouroboros cancel {ctx.op_id}", diff=_diff_preview(ctx, d))
+                        cancel=f"ouroboros cancel {ctx.op_id}", diff=ctx.diff_preview)
         await asyncio.sleep(delay)
         return Transition(Phase.APPLY, f"notify window of {delay:g}s passed without a cancel")
     timeout = d.policy.approval_timeout_s
     await d.thought(ctx, Phase.APPROVE, "awaiting human approval",
                     approve=f"ouroboros approve {ctx.op_id}",
-                    reject=f"ouroboros reject {ctx.op_id}", diff=_diff_preview(ctx, d))
+                    reject=f"ouroboros reject {ctx.op_id}", diff=ctx.diff_preview)
     decision = await d.approvals.wait(ctx.op_id, timeout)
     if decision is None:
         return Transition(Phase.CANCELLED, f"no approval within {timeout:g}s")

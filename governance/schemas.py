@@ -184,6 +184,7 @@ class OperationContext(BaseModel):
     last_failure: str | None = None
     base_head: str | None = None
     live_hashes: dict[str, str | None] = Field(default_factory=dict)
+    diff_preview: str = ""  # GATE's redacted diff of the candidate, shown again at APPROVE
     rollback_dir: str | None = None
     applied: bool = False
     commit_sha: str | None = None
