@@ -22,13 +22,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import stat
 from pathlib import Path
 
 import structlog
 
 from daemon.instance import refuse_if_served
+from governance import nofollow
 from governance.gitops import GitOps
 from governance.index_sync import clear_stale_lock, sync_op_paths
 from governance.rollback import RollbackSnapshot, pending_snapshots
@@ -166,17 +166,11 @@ def remove_scratch(state_dir: Path) -> list[str]:
 
 
 def _remove(path: Path) -> None:
-    """Delete a file, link or tree without following links; writable-ize as needed (a jailed
-    test may have left read-only directories behind)."""
+    """Delete a file, link or tree without following links, however deep or read-only a
+    jailed process left it; OSError if something remains."""
     if path.is_symlink() or not path.is_dir():
         path.unlink(missing_ok=True)
         return
-
-    def retry(func, name, _exc):
-        os.chmod(os.path.dirname(name), 0o700)
-        if os.path.isdir(name) and not os.path.islink(name):
-            os.chmod(name, 0o700)
-        func(name)
-
-    shutil.rmtree(path, onerror=retry)
-
+    nofollow.remove_tree(path)
+    if os.path.lexists(path):
+        raise OSError(f"{path} could not be removed completely")

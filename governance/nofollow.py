@@ -427,8 +427,9 @@ def walk(root: Path, rel: str = ".", *, skip_dirs: Iterable[str] = ()) -> Iterat
 
 
 def remove_tree(path: Path) -> None:
-    """Delete a scratch tree without following symlinks, however deep a jailed process made
-    it. shutil.rmtree (fd-based, never follows links) recurses once per level and raises
+    """Delete a scratch tree without following symlinks, however deep (and however
+    read-only) a jailed process made it; whatever cannot be removed is left in place.
+    shutil.rmtree (fd-based, never follows links) recurses once per level and raises
     RecursionError past ~1,000; GNU rm walks with fts and has no such limit."""
     try:
         shutil.rmtree(path)
@@ -437,5 +438,12 @@ def remove_tree(path: Path) -> None:
         return
     except (OSError, RecursionError):
         pass
-    subprocess.run(["rm", "-rf", "--one-file-system", "--", os.fspath(path)],
-                   capture_output=True, timeout=300, check=False)
+    target = os.fspath(path)
+    # A jailed test may leave read-only directories: make the tree's own directories
+    # writable (chmod -R never follows the symlinks it meets) and remove again.
+    for argv in (["rm", "-rf", "--one-file-system", "--", target],
+                 ["chmod", "-R", "u+rwx", "--", target],
+                 ["rm", "-rf", "--one-file-system", "--", target]):
+        if not os.path.lexists(target):
+            return
+        subprocess.run(argv, capture_output=True, timeout=300, check=False)

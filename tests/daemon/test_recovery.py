@@ -201,6 +201,25 @@ async def test_sandboxes_scratch_and_half_captured_snapshots_are_removed(repo, s
     assert len([n for n in notes if n.startswith("removed leftover")]) == 5
 
 
+async def test_a_tree_deeper_than_pythons_recursion_limit_does_not_stop_the_start(repo, state):
+    """A jailed process can leave a sandbox thousands of levels deep (and read-only) before
+    a crash; shutil.rmtree raises RecursionError there, which must not fail recovery."""
+    top = state / "sandboxes" / "op-deep"
+    top.mkdir(parents=True)
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(2500):
+        os.mkdir("d", dir_fd=fd)
+        child = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = child
+    os.close(os.open("x.py", os.O_WRONLY | os.O_CREAT, 0o444, dir_fd=fd))
+    os.chmod(fd, 0o500)
+    os.close(fd)
+    notes, _ = await _recover(repo, state)
+    assert list((state / "sandboxes").iterdir()) == []
+    assert "removed leftover sandboxes/op-deep" in notes
+
+
 def _dead_pid() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()
