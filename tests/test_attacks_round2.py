@@ -10,6 +10,7 @@ xfail(strict=True) with the bug it shows, so the fix flips it to a plain pass.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -101,6 +102,30 @@ async def test_a_committed_rollback_manifest_cannot_steer_recovery(short_tmp, ro
     assert tree_bytes(repo) == before  # no repo file restored, deleted or filled
     assert {p.name: p.read_bytes() for p in outside.iterdir()} == outside_before
     assert b"HOST SECRET" not in b"".join(tree_bytes(repo).values())
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: a repository that commits `.ouroboros` as a symlink (here to ../victim) makes the "
+    "daemon follow it: daemon/service.py startup mkdirs through it, and daemon/recovery.py "
+    "remove_scratch (base.is_symlink() is checked for oracle/, sandboxes/, rollback/, never "
+    "for the state dir itself) deletes every entry of victim/oracle, victim/sandboxes and "
+    "victim/rollback outside the repository; ledger and lock are written there too"))
+@pytest.mark.parametrize("link", ["../victim", "absolute"])
+async def test_a_committed_state_dir_symlink_is_not_followed(short_tmp, link):
+    victim = short_tmp / "victim"
+    for sub in ("oracle", "sandboxes", "rollback"):
+        (victim / sub / "project").mkdir(parents=True)
+        (victim / sub / "project" / "work.txt").write_text("someone's work\n")
+    before = sorted(str(p.relative_to(victim)) for p in victim.rglob("*"))
+    repo = commit_files(short_tmp / "repo", BASE)
+    os.symlink(victim if link == "absolute" else link, repo / ".ouroboros")
+    git(repo, "add", ".ouroboros")
+    git(repo, "commit", "-q", "-m", "a state dir that points elsewhere")
+
+    with contextlib.suppress(OSError):  # refusing to start is a fine answer
+        await _start_and_stop(repo)
+
+    assert sorted(str(p.relative_to(victim)) for p in victim.rglob("*")) == before
 
 
 # -- 2. garbage manifests (a broken disk, a half-copied state dir) -------------------------
