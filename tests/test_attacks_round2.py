@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -38,7 +39,8 @@ from tests.helpers import (
 
 BASE = {"calc/__init__.py": "", "calc/ops.py": OPS_PY, "tests/test_ops.py": TEST_OPS,
         "README.md": "# calc\n", "notes.txt": "notes\n"}
-MANIFEST = ".ouroboros/rollback/op-0123456789ab/manifest.json"
+OP = "op-0123456789ab"
+MANIFEST = f".ouroboros/rollback/{OP}/manifest.json"
 
 
 def _entry(path: str, *, existed: bool = False, blob: str | None = None) -> dict:
@@ -126,6 +128,48 @@ async def test_a_committed_state_dir_symlink_is_not_followed(short_tmp, link):
         await _start_and_stop(repo)
 
     assert sorted(str(p.relative_to(victim)) for p in victim.rglob("*")) == before
+
+
+async def _forged_ledger(path: Path) -> None:
+    """A real ledger with one op caught in VERIFY, its append-only triggers dropped and one
+    added that turns every POSTMORTEM into COMPLETE: what a repository can commit."""
+    ledger = await Ledger.open(path)
+    await ledger.record_operation(OP, source="todo_scanner", goal="g", session_id="old",
+                                  envelope={})
+    await ledger.append_transition(OP, from_phase=None, to_phase="VERIFY", reason="r")
+    await ledger.close()
+    con = sqlite3.connect(path)
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+        con.execute(f"DROP TRIGGER {name}")
+    con.execute("CREATE TRIGGER forge AFTER INSERT ON transitions "
+                "WHEN NEW.to_phase = 'POSTMORTEM' BEGIN UPDATE transitions "
+                "SET to_phase = 'COMPLETE', reason = 'landed' WHERE rowid = NEW.rowid; END")
+    con.commit()
+    con.close()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: a repository that commits .ouroboros/ledger.sqlite3 hands the daemon its ledger: "
+    "ledger/store.py opens it as is (its triggers, its rows, its intake WAL), so a trigger "
+    "rewrites recovery's POSTMORTEM into COMPLETE for an op that has no commit"))
+async def test_a_committed_ledger_cannot_forge_the_audit(short_tmp):
+    await _forged_ledger(short_tmp / "forged.sqlite3")
+    repo = commit_files(short_tmp / "repo", BASE)
+    (repo / ".ouroboros").mkdir()
+    (repo / ".ouroboros" / "ledger.sqlite3").write_bytes(
+        (short_tmp / "forged.sqlite3").read_bytes())
+    git(repo, "add", "-f", ".ouroboros/ledger.sqlite3")
+    git(repo, "commit", "-q", "-m", "a ledger of our own")
+
+    with contextlib.suppress(Exception):  # refusing to start is a fine answer
+        await _start_and_stop(repo)
+
+    con = sqlite3.connect(repo / ".ouroboros" / "ledger.sqlite3")
+    phases = [p for (p,) in con.execute(
+        "SELECT to_phase FROM transitions WHERE op_id = ? ORDER BY seq", (OP,))]
+    con.close()
+    assert "Op-Id: " + OP not in git(repo, "log", "--format=%B")
+    assert "COMPLETE" not in phases, phases  # COMPLETE iff its commit exists
 
 
 # -- 2. garbage manifests (a broken disk, a half-copied state dir) -------------------------
