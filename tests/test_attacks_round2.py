@@ -23,6 +23,7 @@ from daemon.recovery import recover
 from governance.gitops import GitOps
 from governance.phase import Phase
 from governance.redact import redact
+from governance.rollback import RollbackSnapshot, after_digest
 from ledger import Ledger
 from tests.helpers import (
     OPS_FIXED,
@@ -221,6 +222,31 @@ async def test_garbage_manifest_is_reported_and_changes_nothing(repo, text):
     assert tree_bytes(repo) == before and git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "status", "--porcelain") == ""
     assert any("op-0123456789ab" in n for n in notes), notes  # said, not silently dropped
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: daemon/recovery.py remove_temp_files (TEMP_RANDOM, line 41) deletes any file "
+    "named .<name>.<4-32 of [A-Za-z0-9_-]>.tmp beside an op's path, tracked by git or not; "
+    "our writer only makes .<name>.<12 hex>.tmp (governance/nofollow.py:317), so a human's "
+    "committed calc/.ops.py.orig.tmp is deleted by recovery after a crash"))
+async def test_recovery_never_deletes_a_tracked_file_shaped_like_a_temp_file(short_tmp):
+    repo = commit_files(short_tmp / "repo", {**BASE, "calc/.ops.py.orig.tmp": "mine\n",
+                                             "calc/.ops.py.draft-2.tmp": "mine too\n"})
+    state = short_tmp / "state"
+    ledger = await Ledger.open(state / "ledger.sqlite3")
+    await ledger.record_operation(OP, source="todo_scanner", goal="g", session_id="old",
+                                  envelope={})
+    await ledger.append_transition(OP, from_phase=None, to_phase="APPLY", reason="r")
+    RollbackSnapshot.capture(state, OP, repo, ["calc/ops.py"],
+                             [after_digest(OPS_FIXED.encode())])
+    (repo / "calc" / "ops.py").write_text(OPS_FIXED)  # killed after the write
+    try:
+        await recover(ledger, GitOps(repo), state)
+    finally:
+        await ledger.close()
+
+    assert (repo / "calc" / "ops.py").read_text() == OPS_PY  # the op was rolled back
+    assert git(repo, "status", "--porcelain") == ""  # and no tracked file is gone
 
 
 # -- 3. the instance lock is a symlink (committed by the repo, or planted) ----------------
