@@ -1,11 +1,13 @@
 """Second-round attacks on issue 8's promise, each kept as a test so it stays withstood.
 
-Each attack comes from a hostile repository (files it commits under the state dir), a
-crash or a broken disk (garbage rollback manifests), a hostile model (one file named two
-ways in one candidate) or hostile text (a secret-shaped string built to make redaction
-slow). Real parts only: real git repositories, the real daemon start-up and recovery, the
-real pipeline with real pytest. An attack that still breaks the promise is marked
-xfail(strict=True) with the bug it shows, so the fix flips it to a plain pass.
+Each attack comes from a hostile repository (files it commits under the state dir, or the
+state dir itself as a symlink), a crash or a broken disk (garbage rollback manifests, a
+human file shaped like our temp files), a hostile model (one file named two ways in one
+candidate; a file that runs on the host outside the jail, such as a git hook config) or
+hostile text (a secret-shaped string built to make redaction slow). Real parts only: real
+git repositories, the real daemon start-up and recovery, the real pipeline with real pytest.
+An attack that still breaks the promise is marked xfail(strict=True) with the bug it shows,
+so the fix flips it to a plain pass.
 """
 
 from __future__ import annotations
