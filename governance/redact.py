@@ -63,8 +63,9 @@ PATTERNS: tuple[tuple[str, re.Pattern[str], str | None], ...] = (
     ("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), None),
     ("pypi-token", re.compile(r"\bpypi-AgE[A-Za-z0-9_-]{40,}"), None),
     ("huggingface-token", re.compile(r"\bhf_[A-Za-z0-9]{34,}\b"), None),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-     None),
+    # Not `\b`: that lets a match start at every `eyJ` after a `-` (quadratic on eyJ-eyJ-).
+    ("jwt", re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}"
+                       r"\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), None),
     ("url-password", re.compile(
         r"(?P<pre>\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@\"'<>]{0,128}:)"
         r"(?P<pw>[^\s/@\"'<>]{1,256})(?=@)"), r"\g<pre>" + _marker("url-password")),

@@ -57,6 +57,18 @@ def _protected(x: RiskInput) -> str | None:
 SECURITY_GLOBS = ("*auth*", "*crypt*", "*security*", "*permission*", "*password*", "*token*")
 BUILD_GLOBS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements*.txt", "Makefile",
                ".github/*", ".ci/*", "*.service", "ouroboros.toml", "conftest.py", "*/conftest.py")
+# Files something on the host runs later, outside the jail: the human's next `git commit`
+# (hook managers), `make`, CI, the editor on folder open, direnv, git's own filters.
+HOST_RUN_GLOBS = (
+    ".pre-commit-config.yaml", ".pre-commit-hooks.yaml", ".husky/*", ".githooks/*",
+    ".gitattributes", "*/.gitattributes", ".gitmodules", ".envrc", "*/.envrc",
+    "Makefile", "*/Makefile", "makefile", "*/makefile", "GNUmakefile", "*/GNUmakefile", "*.mk",
+    "Justfile", "justfile", "Taskfile.yml", "Taskfile.yaml", "Rakefile", "Jenkinsfile",
+    ".gitlab-ci.yml", ".gitlab/*", ".circleci/*", ".travis.yml", "azure-pipelines.yml",
+    ".buildkite/*", ".drone.yml", "bitbucket-pipelines.yml", ".woodpecker*",
+    ".vscode/*", ".idea/*", ".devcontainer/*", "Dockerfile", "*/Dockerfile",
+    "docker-compose*.yml", "compose*.yaml", "package.json", "*/package.json",
+    ".cargo/*", "build.rs", "*/build.rs")
 
 
 # What configures test collection or the test interpreter (at any depth: pytest picks the
@@ -105,6 +117,8 @@ RULES: tuple[Rule, ...] = (
      lambda x: _any(x.files, SECURITY_GLOBS, "security-sensitive path")),
     ("build_or_ci", RiskTier.APPROVAL_REQUIRED,
      lambda x: _any(x.files, BUILD_GLOBS, "build, CI or test-harness file")),
+    ("runs_on_host", RiskTier.APPROVAL_REQUIRED,
+     lambda x: _any(x.files, HOST_RUN_GLOBS, "file the host runs later, outside the jail")),
     ("test_harness", RiskTier.APPROVAL_REQUIRED, _harness),
     ("configured_approval", RiskTier.APPROVAL_REQUIRED,
      lambda x: _any(x.files, x.approval_globs, "configured approval glob")),

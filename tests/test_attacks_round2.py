@@ -327,16 +327,11 @@ HOST_RUNNERS = {
 }
 
 
-RISK_GAP = pytest.mark.xfail(strict=True, reason=(
-    "BUG (risk table gap): governance/risk.py:58 BUILD_GLOBS matches .github/*, a root "
-    "Makefile/setup.py and requirements*.txt only; other CI configs, git hook managers, "
-    "editor tasks, nested Makefiles and .gitattributes land autonomously"))
 COVERED = {".github/workflows/ci.yml": "steal:\n  runs-on: x\n", "Makefile": "all:\n\tid\n"}
 HOST_RUNNERS.update(COVERED)
 
 
-@pytest.mark.parametrize("path", [pytest.param(p, marks=[] if p in COVERED else [RISK_GAP])
-                                  for p in HOST_RUNNERS])
+@pytest.mark.parametrize("path", list(HOST_RUNNERS))
 async def test_a_file_that_runs_on_the_host_needs_a_human(repo, short_tmp, path):
     head = git(repo, "rev-parse", "HEAD")
     candidate = json.dumps({"schema": "candidate.1", "file_path": path,
@@ -357,10 +352,6 @@ async def test_a_file_that_runs_on_the_host_needs_a_human(repo, short_tmp, path)
 # redacted (prompts, ledger rows, logs). A run of `eyJ-` gives the JWT pattern a word
 # boundary every 4 characters, and each start scans to the end looking for the '.'.
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: governance/redact.py:66, the jwt pattern is quadratic: 'eyJ-' * 50000 (200 kB) "
-    "takes ~5 s, 1 MB ~2 min; \\b allows a start at every 'eyJ' after a '-'. A lookbehind "
-    "(?<![A-Za-z0-9_-]) instead of \\b makes it linear"))
 def test_jwt_shaped_runs_redact_in_linear_time():
     blob = "eyJ-" * 50_000 + " eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4fw"
     start = time.monotonic()
