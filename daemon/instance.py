@@ -13,7 +13,9 @@ import contextlib
 import fcntl
 import os
 import socket
+import stat
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 from governance.index_sync import process_alive
@@ -67,3 +69,33 @@ def refuse_if_served(sock: Path) -> None:
     if listener and not process_alive(listener):
         return
     raise AlreadyRunning(f"another daemon is already serving {sock} (pid {listener})")
+
+
+def state_dir_problem(root: Path, state_dir: Path,
+                      tracked: Callable[[str], list[str]]) -> str | None:
+    """Why the daemon must not use `state_dir`, or None. Inside the repository the state dir
+    is the daemon's own, never the repository's: a committed `.ouroboros` (a symlink out of
+    the tree, a rollback manifest, a ledger) would otherwise steer start-up recovery — read
+    host files into the repo, delete files, or forge ledger rows. So no component of it may
+    be a symlink or a non-directory, and git may track nothing under it."""
+    try:
+        rel = Path(os.path.abspath(state_dir)).relative_to(os.path.abspath(root))
+    except ValueError:
+        return None  # outside the repository: the operator's own directory
+    here = Path(os.path.abspath(root))
+    for part in rel.parts:
+        here = here / part
+        try:
+            st = os.lstat(here)
+        except FileNotFoundError:
+            break  # the rest is created by the daemon itself
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+            kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a directory"
+            return (f"the state dir {state_dir} is unsafe: {here} is {kind}; the daemon never "
+                    "uses a state dir the repository could have made (remove it, or set "
+                    "[daemon] state_dir outside the repository)")
+    if rel.parts and (files := tracked(rel.as_posix())):
+        return (f"the repository tracks {len(files)} file(s) under the state dir {rel} "
+                f"(e.g. {files[0]}); the daemon's state must never come from a commit: "
+                f"`git rm -r --cached {rel}` or set [daemon] state_dir elsewhere")
+    return None

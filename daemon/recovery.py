@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
+import posixpath
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
@@ -37,7 +38,6 @@ from ledger import Ledger
 log = structlog.get_logger("daemon.recovery")
 
 SCRATCH_DIRS = ("sandboxes", "oracle")  # per-op scratch trees under the state dir
-TEMP_RANDOM = r"[A-Za-z0-9_-]{4,32}"  # mkstemp's random part, with some room
 
 
 async def recover(ledger: Ledger, git: GitOps, state_dir: Path) -> list[str]:
@@ -58,7 +58,8 @@ async def recover(ledger: Ledger, git: GitOps, state_dir: Path) -> list[str]:
     for snapshot in snapshots:
         op_id = snapshot.directory.name
         paths = [e.path for e in snapshot.entries]
-        removed = await asyncio.to_thread(remove_temp_files, git.root, paths)
+        removed = await asyncio.to_thread(remove_temp_files, git.root, paths,
+                                          git.tracked_under)
         notes.extend(f"{op_id}: removed leftover temp file {r}" for r in removed)
         outcome[op_id] = await asyncio.to_thread(_settle, git, snapshot, committed, notes)
     notes.extend(await _close_unfinished(ledger, committed, outcome))
@@ -116,9 +117,11 @@ async def _close_unfinished(ledger: Ledger, committed: dict[str, str],
     return notes
 
 
-def remove_temp_files(root: Path, paths: list[str]) -> list[str]:
-    """Remove `.<basename>.<random>.tmp` regular files beside each of `paths`; a directory
-    reached through a symlink is skipped (it is not the path that was written)."""
+def remove_temp_files(root: Path, paths: list[str],
+                      tracked: Callable[[str], list[str]]) -> list[str]:
+    """Remove the temp files nofollow.write_bytes_atomic leaves (`.<name>.<12 hex>.tmp`)
+    beside each of `paths`, never a file git tracks; a directory reached through a symlink
+    is skipped (it is not the path that was written)."""
     removed = []
     real_root = os.path.realpath(root)
     for rel in paths:
@@ -127,11 +130,9 @@ def remove_temp_files(root: Path, paths: list[str]) -> list[str]:
         directory = os.path.realpath(os.path.join(root, parent_rel))
         if directory != os.path.normpath(expected):
             continue
-        pattern = re.compile(rf"\.{re.escape(name)}\.{TEMP_RANDOM}\.tmp")
-        if len(os.fsencode(f".{name}.{'0' * 12}.tmp")) > 255:  # nofollow's short form
-            pattern = re.compile(r"\.[0-9a-f]{16}\.tmp")
         try:
-            candidates = [n for n in os.listdir(directory) if pattern.fullmatch(n)]
+            candidates = [n for n in os.listdir(directory) if nofollow.is_temp_name(n, name)
+                          and not tracked(posixpath.join(parent_rel, n))]
         except OSError:
             continue
         for entry in candidates:

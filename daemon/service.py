@@ -22,7 +22,7 @@ import structlog
 from daemon import sd_notify
 from daemon.config import ConfigError, Settings
 from daemon.control import ControlServer
-from daemon.instance import InstanceLock
+from daemon.instance import InstanceLock, state_dir_problem
 from daemon.providers import build_provider
 from daemon.recovery import recover
 from governance.approval import ApprovalBroker, QuestionBroker
@@ -124,6 +124,10 @@ class Daemon:
 
     async def startup(self) -> None:
         self._set_state(ServiceState.STARTING)
+        problem = await asyncio.to_thread(state_dir_problem, self.root, self.state_dir,
+                                          self.git.tracked_under)
+        if problem:
+            raise ConfigError(problem)
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         with contextlib.suppress(ValueError):
             rel = self.state_dir.resolve().relative_to(self.root.resolve()).as_posix()

@@ -68,6 +68,10 @@ class GitOps:
                 dirty.append(entry[3:])
         return dirty
 
+    def tracked_under(self, rel: str) -> list[str]:
+        """Files git tracks at or under the repo-relative path `rel`."""
+        return [p for p in self.repo.git.ls_files("-z", "--", rel).split("\0") if p]
+
     def listed_files(self) -> list[str]:
         """Tracked plus untracked-but-not-ignored files: what a sandbox copy should hold."""
         out = self.repo.git.ls_files("-z", "--cached", "--others", "--exclude-standard")

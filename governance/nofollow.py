@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -313,8 +314,15 @@ def write_bytes_atomic(root: Path, rel: str, data: bytes, mode: int | None = Non
         _fsync_dir(dfd)
 
 
+def is_temp_name(entry: str, name: str) -> bool:
+    """Whether `entry` is a temp file write_bytes_atomic makes for `name` (crash leftovers)."""
+    if len(os.fsencode(f".{name}.{'0' * 12}.tmp")) > 255:
+        return re.fullmatch(r"\.[0-9a-f]{16}\.tmp", entry) is not None
+    return re.fullmatch(rf"\.{re.escape(name)}\.[0-9a-f]{{12}}\.tmp", entry) is not None
+
+
 def _write_temp(dfd: int, name: str, rel: str, data: bytes, mode: int) -> str:
-    tmp = f".{name}.{secrets.token_hex(6)}.tmp"
+    tmp = f".{name}.{secrets.token_hex(6)}.tmp"  # is_temp_name() recognises exactly these
     if len(tmp.encode("utf-8", "surrogateescape")) > 255:
         tmp = f".{secrets.token_hex(8)}.tmp"
     try:

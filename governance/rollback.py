@@ -25,6 +25,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 from dataclasses import asdict, dataclass
@@ -94,6 +95,29 @@ def after_digest(data: bytes | None) -> str:
     return "" if data is None else hashlib.sha256(data).hexdigest()
 
 
+_BLOB = re.compile(r"[0-9]+\.orig")
+_SHA = re.compile(r"[0-9a-f]{64}|")
+
+
+def _entry(raw: object) -> SnapshotEntry:
+    """One manifest entry, checked field by field against what capture() writes."""
+    if not isinstance(raw, dict) or set(raw) - set(SnapshotEntry.__dataclass_fields__):
+        raise ValueError(f"malformed snapshot entry: {str(raw)[:200]}")
+    path, dirs = raw.get("path"), raw.get("new_dirs", [])
+    existed, mode, blob = raw.get("existed"), raw.get("mode"), raw.get("blob")
+    after = raw.get("after_sha256")
+    ok = (isinstance(path, str) and isinstance(existed, bool)
+          and (mode is None or (type(mode) is int and 0 <= mode <= 0o7777))
+          and (blob is None if not existed else isinstance(blob, str) and _BLOB.fullmatch(blob))
+          and isinstance(dirs, list) and all(isinstance(d, str) for d in dirs)
+          and (after is None or (isinstance(after, str) and _SHA.fullmatch(after))))
+    if not ok:
+        raise ValueError(f"malformed snapshot entry: {str(raw)[:200]}")
+    if exact_path(path) != path or any(exact_path(d) != d for d in dirs):
+        raise ValueError(f"snapshot entry path is not in canonical form: {path!r}")
+    return SnapshotEntry(path, existed, mode, blob, tuple(dirs), after)
+
+
 class RollbackSnapshot:
     def __init__(self, directory: Path, repo_root: Path, entries: list[SnapshotEntry]):
         self.directory = directory
@@ -124,10 +148,12 @@ class RollbackSnapshot:
 
     @classmethod
     def load(cls, directory: Path, repo_root: Path) -> RollbackSnapshot:
+        """Read a manifest written by capture(); ValueError for anything capture() would not
+        have written (recovery reports it and touches nothing)."""
         manifest = json.loads((directory / "manifest.json").read_text())
-        entries = [SnapshotEntry(**{**e, "new_dirs": tuple(e.get("new_dirs", ()))})
-                   for e in manifest["entries"]]
-        return cls(directory, repo_root, entries)
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("entries"), list):
+            raise ValueError("manifest has no list of entries")
+        return cls(directory, repo_root, [_entry(e) for e in manifest["entries"]])
 
     def restore(self) -> list[str]:
         """Put every file back as it was (new files removed); return the restored paths.

@@ -6,8 +6,9 @@ human file shaped like our temp files), a hostile model (one file named two ways
 candidate; a file that runs on the host outside the jail, such as a git hook config) or
 hostile text (a secret-shaped string built to make redaction slow). Real parts only: real
 git repositories, the real daemon start-up and recovery, the real pipeline with real pytest.
-An attack that still breaks the promise is marked xfail(strict=True) with the bug it shows,
-so the fix flips it to a plain pass.
+Seven of these broke the promise when written (a tracked or symlinked state dir steering
+recovery, unchecked manifests, temp-file look-alikes, host-run files landing alone, a
+quadratic pattern); each was fixed and its test now passes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon.config import ConfigError
 from daemon.recovery import recover
 from governance.gitops import GitOps
 from governance.phase import Phase
@@ -83,12 +85,18 @@ def _forged(outside: Path) -> dict[str, tuple[list[dict], str]]:
 FORGED_ROWS = list(_forged(Path("/x")))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: daemon start-up recovery (daemon/recovery.py recover -> RollbackSnapshot.load, "
-    "governance/rollback.py:126) trusts any manifest.json under <state>/rollback/, including "
-    "one the repository commits under .ouroboros/: blob may be absolute or contain '..' "
-    "(reads any host file into a repo file), an entry with after_sha256 absent deletes a "
-    "tracked file, and remove_temp_files follows '..'/absolute entry paths out of the repo"))
+@pytest.mark.parametrize("row", [r for r in FORGED_ROWS if "never-applied" not in r])
+def test_a_manifest_capture_could_not_have_written_is_refused_on_load(short_tmp, row):
+    """Defence in depth under the state-dir check: blobs and paths that leave the
+    snapshot or the repository are refused before recovery acts on anything."""
+    snap = short_tmp / "state" / "rollback" / "op-0123456789ab"
+    snap.mkdir(parents=True)
+    entries, _ = _forged(short_tmp / "outside")[row]
+    (snap / "manifest.json").write_text(json.dumps({"op_id": "x", "entries": entries}))
+    with pytest.raises(ValueError):
+        RollbackSnapshot.load(snap, short_tmp / "repo")
+
+
 @pytest.mark.parametrize("row", FORGED_ROWS)
 async def test_a_committed_rollback_manifest_cannot_steer_recovery(short_tmp, row):
     outside = short_tmp / "outside"
@@ -102,19 +110,14 @@ async def test_a_committed_rollback_manifest_cannot_steer_recovery(short_tmp, ro
     before = tree_bytes(repo)
     outside_before = {p.name: p.read_bytes() for p in outside.iterdir()}
 
-    await _start_and_stop(repo)
+    with pytest.raises(ConfigError, match="tracks 1 file"):  # a committed state: no start
+        await _start_and_stop(repo)
 
     assert tree_bytes(repo) == before  # no repo file restored, deleted or filled
     assert {p.name: p.read_bytes() for p in outside.iterdir()} == outside_before
     assert b"HOST SECRET" not in b"".join(tree_bytes(repo).values())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a repository that commits `.ouroboros` as a symlink (here to ../victim) makes the "
-    "daemon follow it: daemon/service.py startup mkdirs through it, and daemon/recovery.py "
-    "remove_scratch (base.is_symlink() is checked for oracle/, sandboxes/, rollback/, never "
-    "for the state dir itself) deletes every entry of victim/oracle, victim/sandboxes and "
-    "victim/rollback outside the repository; ledger and lock are written there too"))
 @pytest.mark.parametrize("link", ["../victim", "absolute"])
 async def test_a_committed_state_dir_symlink_is_not_followed(short_tmp, link):
     victim = short_tmp / "victim"
@@ -127,7 +130,7 @@ async def test_a_committed_state_dir_symlink_is_not_followed(short_tmp, link):
     git(repo, "add", ".ouroboros")
     git(repo, "commit", "-q", "-m", "a state dir that points elsewhere")
 
-    with contextlib.suppress(OSError):  # refusing to start is a fine answer
+    with contextlib.suppress(OSError, ConfigError):  # refusing to start is a fine answer
         await _start_and_stop(repo)
 
     assert sorted(str(p.relative_to(victim)) for p in victim.rglob("*")) == before
@@ -151,10 +154,6 @@ async def _forged_ledger(path: Path) -> None:
     con.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a repository that commits .ouroboros/ledger.sqlite3 hands the daemon its ledger: "
-    "ledger/store.py opens it as is (its triggers, its rows, its intake WAL), so a trigger "
-    "rewrites recovery's POSTMORTEM into COMPLETE for an op that has no commit"))
 async def test_a_committed_ledger_cannot_forge_the_audit(short_tmp):
     await _forged_ledger(short_tmp / "forged.sqlite3")
     repo = commit_files(short_tmp / "repo", BASE)
@@ -194,17 +193,8 @@ GARBAGE = {
 }
 
 
-CRASHES = {"path not a string": (
-    "BUG: an entry whose path is not a string (a list) passes RollbackSnapshot.load "
-    "(governance/rollback.py:126 checks no field types) and then raises TypeError in "
-    "daemon/recovery.py remove_temp_files (os.path.split), outside the except around load: "
-    "start-up crashes, and every later start crashes the same way")}
-
-
-@pytest.mark.parametrize("text", [
-    pytest.param(text, id=name, marks=[pytest.mark.xfail(strict=True, reason=CRASHES[name])]
-                 if name in CRASHES else [])
-    for name, text in GARBAGE.items()])
+@pytest.mark.parametrize("text", [pytest.param(text, id=name)
+                                  for name, text in GARBAGE.items()])
 async def test_garbage_manifest_is_reported_and_changes_nothing(repo, text):
     state = repo / ".ouroboros"
     git(repo, "config", "core.excludesFile", "/dev/null")
@@ -226,11 +216,6 @@ async def test_garbage_manifest_is_reported_and_changes_nothing(repo, text):
     assert any("op-0123456789ab" in n for n in notes), notes  # said, not silently dropped
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: daemon/recovery.py remove_temp_files (TEMP_RANDOM, line 41) deletes any file "
-    "named .<name>.<4-32 of [A-Za-z0-9_-]>.tmp beside an op's path, tracked by git or not; "
-    "our writer only makes .<name>.<12 hex>.tmp (governance/nofollow.py:317), so a human's "
-    "committed calc/.ops.py.orig.tmp is deleted by recovery after a crash"))
 async def test_recovery_never_deletes_a_tracked_file_shaped_like_a_temp_file(short_tmp):
     repo = commit_files(short_tmp / "repo", {**BASE, "calc/.ops.py.orig.tmp": "mine\n",
                                              "calc/.ops.py.draft-2.tmp": "mine too\n"})
@@ -268,7 +253,7 @@ async def test_a_symlinked_instance_lock_is_refused_and_its_target_untouched(sho
         (repo / ".ouroboros").mkdir()
         os.symlink(precious, repo / ".ouroboros" / "daemon.lock")
 
-    with pytest.raises(OSError) as raised:
+    with pytest.raises((OSError, ConfigError)) as raised:  # committed: the state is refused
         await _start_and_stop(repo)
 
     assert "daemon.lock" in str(raised.value)  # the error names the file it refused

@@ -116,10 +116,11 @@ async def test_uncommitted_op_is_restored_and_only_our_temp_files_go(repo, state
     before = (repo / "calc" / "ops.py").read_bytes()
     await _ledger_op(state, last="APPLY")
     _apply(repo, state)
-    ours = [repo / "calc" / ".ops.py.k2j4h5x9.tmp", repo / "calc" / ".extra.py.0a1b2c3d4e5f.tmp"]
+    ours = [repo / "calc" / ".ops.py.9f3ac2e71b04.tmp",
+            repo / "calc" / ".extra.py.0a1b2c3d4e5f.tmp"]
     theirs = [repo / "calc" / ".ops.py.bak", repo / "calc" / "ops.py.x1y2z3w4.tmp",
-              repo / "calc" / ".__init__.py.k2j4h5x9.tmp",  # not a path of the op
-              repo / "calc" / ".ops.py.has.dots.tmp", repo / ".ops.py.k2j4h5x9.tmp"]
+              repo / "calc" / ".__init__.py.9f3ac2e71b04.tmp",  # not a path of the op
+              repo / "calc" / ".ops.py.has.dots.tmp", repo / ".ops.py.9f3ac2e71b04.tmp"]
     for p in ours + theirs:
         p.write_text("partial")
     notes, rows = await _recover(repo, state)
