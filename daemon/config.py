@@ -83,8 +83,19 @@ class GovernanceSection(_Section):
     # Wall-clock ceiling of one op from intake to its terminal row (seed: 360 s); past it
     # the op is reaped to POSTMORTEM (rolled back if it had been applied).
     op_ceiling_s: float = Field(default=360.0, gt=0)
-    l2_max_iters: int = Field(default=5, ge=0)
+    # L2 self-repair (governance.l2): entered once the validate retries are spent, and
+    # once after a VERIFY failure. Its timebox starts fresh when it starts.
+    l2_enabled: bool = True
+    l2_max_iters: int = Field(default=5, ge=1, le=50)
     l2_timebox_s: float = Field(default=120.0, gt=0)
+    l2_iter_test_timeout_s: float = Field(default=60.0, gt=0)
+    l2_max_diff_lines: int = Field(default=150, ge=1)
+    l2_max_files: int = Field(default=3, ge=1)
+    # The re-ground reflex (governance.reflex): a reply whose collapse proximity reaches
+    # provider.canary_threshold is discarded and the op re-grounds, at most this many
+    # times per op; from reground_spook on, proximity deflates the remaining budget.
+    reground_budget: int = Field(default=2, ge=0, le=10)
+    reground_spook: float = Field(default=0.3, ge=0, lt=1)
     context_expansion: bool = True
     test_command: list[str] = Field(default=["{python}", "-m", "pytest"], min_length=1)
     # The oracle's test process: entry-point plugins stay off unless this is true; plugins

@@ -85,6 +85,11 @@ def policy_from(settings: Settings) -> Policy:
                   per_op_usd=settings.cost.per_op_usd,
                   allow_non_ascii_paths=g.allow_non_ascii_paths,
                   model_wait_timeout_s=g.model_wait_timeout_s, op_ceiling_s=g.op_ceiling_s,
+                  l2_enabled=g.l2_enabled, l2_max_iters=g.l2_max_iters,
+                  l2_timebox_s=g.l2_timebox_s, l2_iter_test_timeout_s=g.l2_iter_test_timeout_s,
+                  l2_max_diff_lines=g.l2_max_diff_lines, l2_max_files=g.l2_max_files,
+                  reground_budget=g.reground_budget, reground_spook=g.reground_spook,
+                  collapse_threshold=settings.provider.canary_threshold,
                   author_name=c.author_name, author_email=c.author_email)
 
 

@@ -54,6 +54,16 @@ class Policy:
     # queueing for the model before a generation attempt, and the op's whole wall clock.
     model_wait_timeout_s: float | None = None
     op_ceiling_s: float | None = None
+    # L2 self-repair (governance.l2) and the re-ground reflex (governance.reflex).
+    l2_enabled: bool = True
+    l2_max_iters: int = 5
+    l2_timebox_s: float = 120.0
+    l2_iter_test_timeout_s: float = 60.0
+    l2_max_diff_lines: int = 150
+    l2_max_files: int = 3
+    reground_budget: int = 2
+    reground_spook: float = 0.3
+    collapse_threshold: float = 0.7  # provider.canary_threshold
 
 
 @dataclass

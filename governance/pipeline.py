@@ -12,13 +12,9 @@ from governance.phases_decide import (
     plan_phase,
     route_phase,
 )
-from governance.phases_generate import (
-    generate_phase,
-    generate_retry_phase,
-    validate_phase,
-    validate_retry_phase,
-)
+from governance.phases_generate import generate_phase, generate_retry_phase
 from governance.phases_land import apply_phase, approve_phase, gate_phase, verify_phase
+from governance.phases_validate import validate_phase, validate_retry_phase
 
 PHASES: Mapping[Phase, PhaseFn] = {
     Phase.CLASSIFY: classify_phase,

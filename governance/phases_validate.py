@@ -1,0 +1,144 @@
+"""VALIDATE and VALIDATE_RETRY: the candidate against the test oracle, in sandboxes.
+
+Validation happens in sandbox copies of the repository; the live tree is not touched.
+A refused candidate spends the validate budget (governance.retry); once it is spent the op
+goes to L2 self-repair (governance.l2) when that is enabled, else to POSTMORTEM.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from governance import retry
+from governance.deps import PhaseDeps, Transition
+from governance.oracle import Report, tree_digest
+from governance.oracle_run import (
+    Checked,
+    TestScope,
+    check_original,
+    check_own,
+    combine,
+    plan_scope,
+    run_side,
+    split,
+)
+from governance.phase import Phase
+from governance.phases_generate import generate_in
+from governance.protected import PathEscape, normalize, protected_reason
+from governance.sandbox import Sandbox
+from governance.schemas import Candidate, OperationContext
+from governance.testrun import ORACLE_MARKERS
+
+
+def static_problems(candidate: Candidate, d: PhaseDeps) -> list[str]:
+    """Checks that need no execution: paths, protection, size, Python syntax."""
+    problems = []
+    for change in candidate.changes():
+        try:
+            rel = normalize(change.file_path, allow_non_ascii=d.policy.allow_non_ascii_paths)
+        except PathEscape as exc:
+            problems.append(str(exc))
+            continue
+        why = protected_reason(rel, d.state_rel, d.policy.protected_globs)
+        if why:
+            problems.append(f"{rel} is protected ({why}); do not touch it")
+        content = change.full_content or ""
+        marker = next((m for m in ORACLE_MARKERS if m in content or m in rel), None)
+        if marker:
+            problems.append(f"{rel} refers to the test oracle ({marker!r}); leave it alone")
+        if len(content.encode("utf-8", "surrogatepass")) > d.policy.max_candidate_bytes:
+            problems.append(f"{rel} is larger than {d.policy.max_candidate_bytes} bytes")
+        if change.action == "write" and rel.endswith(".py"):
+            try:
+                ast.parse(content, filename=rel)
+            except SyntaxError as exc:
+                problems.append(f"SyntaxError in {rel} line {exc.lineno}: {exc.msg}")
+    return problems
+
+
+async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """The oracle in sandboxes: the existing tests on the candidate's code against their
+    baseline on the op's base (cached per base and scope), and the candidate's own tests on
+    the full candidate tree (see governance.oracle_run)."""
+    assert ctx.generation is not None
+    candidate = ctx.generation.candidate
+    problems = static_problems(candidate, d)
+    if problems:
+        return _validation_failed(ctx, d, "; ".join(problems), {"problems": problems})
+    files = await d.in_thread(d.git.listed_files)
+    boxes = d.state_dir / "sandboxes" / ctx.op_id
+    try:
+        base = await d.in_thread(Sandbox.create, d.root, files, boxes / "base", d.state_rel,
+                                 d.policy.protected_globs)
+        present = [f for f in files if (base.root / f).is_file()]
+        scope = plan_scope(candidate.changes(), base.root, present)
+        baseline, checked = await _run_oracle(ctx, d, boxes, base, present, scope)
+    finally:
+        await d.in_thread(Sandbox(boxes).destroy)  # however deep a test made them
+    d.oracle.scope, d.oracle.baseline, d.oracle.verdict = scope, baseline, checked.verdict
+    v = checked.verdict
+    payload = {"tests": scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
+               "evidence": v.evidence, "regressions": list(v.regressions[:50]),
+               "baseline": _baseline_note(baseline),
+               "duration_s": round(sum(o.duration_s for o in checked.outcomes), 2)}
+    if not v.passed:
+        return _validation_failed(ctx, d, checked.detail(), payload)
+    return Transition(Phase.GATE, f"oracle passed: {v.reason[:300]}", payload)
+
+
+async def _run_oracle(ctx: OperationContext, d: PhaseDeps, boxes: Path, base: Sandbox,
+                      present: list[str], scope: TestScope) -> tuple[Report, Checked]:
+    """Baseline (cached), then ORIGINAL on base + code changes, OWN on base + everything."""
+    code, _ = split(ctx.generation.candidate.changes() if ctx.generation else [])
+    scratch = d.state_dir / "oracle"
+
+    async def copy(name: str) -> Sandbox:
+        return await d.in_thread(Sandbox.create, base.root, present, boxes / name,
+                                 d.state_rel, d.policy.protected_globs)
+
+    full_tree = await copy("candidate") if scope.own else None
+    baseline = Report.empty()
+    original = None
+    if scope.code_changed:
+        key = (await d.in_thread(tree_digest, base.root, present), scope.key)
+        cached = d.oracle.cache.get(key)
+        if cached is None:  # in its own copy: a baseline run may write into its tree
+            pristine = await copy("baseline")
+            cached = (await run_side(d.validate_runner, pristine.root, scope.original,
+                                     scope.full, scratch)).report
+            d.oracle.cache.put(key, cached)
+        baseline = cached
+        base.apply(code)
+        original = await check_original(d.validate_runner, base.root, scope, baseline, scratch)
+    own = None
+    if full_tree is not None and (original is None or original.verdict.passed):
+        assert ctx.generation is not None
+        full_tree.apply(ctx.generation.candidate.changes())
+        own = await check_own(d.validate_runner, full_tree.root, scope, scratch)
+    return baseline, combine(original, own)
+
+
+def _baseline_note(baseline: Report) -> str:
+    if baseline.problem:
+        return f"unusable: {baseline.problem}"
+    passed = sum(1 for o in baseline.tests.values() if o in ("passed", "xpassed"))
+    return f"{passed} of {len(baseline.tests)} passed"
+
+
+def _validation_failed(ctx: OperationContext, d: PhaseDeps, detail: str,
+                       payload: dict) -> Transition:
+    """A refused candidate spends the validate budget (governance.retry)."""
+    ctx.last_failure = detail
+    headline = detail.splitlines()[0][:300]
+    if retry.spend(ctx, d.policy, retry.Failure.VALIDATION_FAILED):
+        return Transition(Phase.VALIDATE_RETRY, f"validation failed: {headline}", payload)
+    attempts = retry.spent(ctx, retry.Budget.VALIDATE)
+    return Transition(Phase.POSTMORTEM, f"validation failed {attempts} time(s), no retry "
+                      f"left: {headline}", payload)
+
+
+async def validate_retry_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """A new candidate from the validation feedback; an unusable reply here spends the
+    generate budget, not the validate budget, and retries here."""
+    return await generate_in(ctx, d, Phase.VALIDATE_RETRY, Phase.VALIDATE_RETRY)
