@@ -182,6 +182,9 @@ class OperationContext(BaseModel):
     generate_attempts: int = 0
     failures: dict[str, int] = Field(default_factory=dict)  # per budget: governance.retry
     last_failure: str | None = None
+    l2_runs: int = 0  # L2 self-repair runs so far (one after VALIDATE, one after VERIFY)
+    verify_repaired: bool = False  # L2 already repaired a VERIFY failure: the next one ends
+    regrounds: int = 0  # re-grounds after a collapsed reply (governance.reflex)
     base_head: str | None = None
     live_hashes: dict[str, str | None] = Field(default_factory=dict)
     diff_preview: str = ""  # GATE's redacted diff of the candidate, shown again at APPROVE
