@@ -7,6 +7,8 @@ through `generate_in` here.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from governance import ascii_gate, retry
 from governance.deps import PhaseDeps, Transition
@@ -35,15 +37,29 @@ def _complexity(ctx: OperationContext) -> str:
     return "trivial" if is_trivial(ctx) else "simple"
 
 
-async def _ask(ctx: OperationContext, d: PhaseDeps, phase: Phase,
-               prompt: str, deadline: float) -> tuple[str, Candidate | None, list[ToolRecord]]:
-    """One model answer: through Venom's tool loop when configured, else a single turn.
-    Returns (final text, candidate or None, tool records); parse errors propagate."""
+@dataclass
+class Answer:
+    """One model answer: its text, the candidate it states (None: no change), tool records."""
+
+    text: str
+    candidate: Candidate | None
+    records: list[ToolRecord]
+
+
+async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
+                    build_prompt: Callable[[], str], deadline: float, *,
+                    use_tools: bool) -> Answer:
+    """One model answer under the reflex. The caller already holds its model-gate turn.
+    build_prompt() makes the first prompt and is called again on each re-ground (it re-reads
+    target files from disk and uses the newest evidence on ctx). Records every reply in the
+    ledger. Raises CandidateParseError (unusable reply), ProviderError, and ModelCollapsed
+    once the op's re-ground budget is spent (a collapsed text is never returned)."""
     assert d.provider is not None
-    if d.tools is None:
+    prompt = build_prompt()
+    if d.tools is None or not use_tools:
         reply = await d.provider.generate(prompt, deadline=deadline)
         await d.record_reply(ctx, phase, reply)
-        return reply.text, parse_candidate(reply.text), reply.tool_records
+        return Answer(reply.text, parse_candidate(reply.text), reply.tool_records)
     session = d.tools.open(ctx, phase.value, d)
     try:
         prompt = with_exploration_protocol(prompt, ctx, session.min_calls)
@@ -53,7 +69,7 @@ async def _ask(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         await d.thought(ctx, phase, "exploration scored", passed=ok, **summary)
         if not ok:
             raise ExplorationShort(feedback)
-        return reply.text, candidate, reply.tool_records
+        return Answer(reply.text, candidate, reply.tool_records)
     finally:
         await d.in_thread(session.close)
 
@@ -98,8 +114,9 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                 await d.thought(ctx, phase, "model turn after queueing",
                                 waited_s=round(waited, 2), deadline_s=timeout)
             # The deadline counts from the start of this op's own turn at the model.
-            text, candidate, records = await _ask(ctx, d, phase, generation_prompt(ctx, d.root),
-                                                  time.monotonic() + timeout)
+            answer = await ask_model(ctx, d, phase, lambda: generation_prompt(ctx, d.root),
+                                     time.monotonic() + timeout, use_tools=True)
+        text, candidate, records = answer.text, answer.candidate, answer.records
         if candidate is None:
             raise CandidateParseError("the model made no change and proposed no candidate")
         candidate, repairs, problems = _post_generation_gates(ctx, candidate, d)
