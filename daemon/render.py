@@ -16,6 +16,10 @@ def status_text(s: dict[str, Any]) -> str:
              + (" - daily budget spent: ops wait for the next UTC day"
                 if s.get("budget_exhausted") else ""),
              f"queue:    {len(s['queue'])} waiting"]
+    if "reflex" in s:  # since the daemon started
+        r = s["reflex"]
+        lines.insert(-1, f"reflex:   {r['spooks']} canary spooks, {r['collapses']} collapses, "
+                         f"{r['regrounds']} re-grounds, {r['recoveries']} recovered")
     lines += [f"  - [{q['priority']}] {q['source']}: {q['goal'][:90]}" for q in s["queue"]]
     for op_id, question in s.get("questions", {}).items():
         lines.append(f"QUESTION from {op_id}: {question}\n      reply: ouroboros answer "

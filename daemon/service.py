@@ -33,6 +33,7 @@ from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES
 from governance.provider import CandidateProvider
+from governance.reflex import ReflexStats
 from governance.schemas import OperationContext, SignalEnvelope
 from governance.testrun import TestRunner
 from ledger import Ledger
@@ -109,6 +110,7 @@ class Daemon:
         self.approvals = ApprovalBroker()
         self.questions = QuestionBroker()
         self.model_gate = ModelGate()  # one model: ops take turns, each with its own deadline
+        self.reflex_stats = ReflexStats()  # canary spooks, re-grounds, recoveries since start
         self.jail_reason: str | None = None
         self.mcp: McpHub | None = None
         self.mcp_problems: list[str] = []
@@ -335,7 +337,8 @@ class Daemon:
                          verify_runner=TestRunner(g.test_command, g.verify_timeout_s,
                                                   executor, writable=False, **oracle),
                          approvals=self.approvals, ledger=self.ledger, tools=venom,
-                         questions=self.questions, model_gate=self.model_gate)
+                         questions=self.questions, model_gate=self.model_gate,
+                         reflex_stats=self.reflex_stats)
 
     # -- control verbs ----------------------------------------------------------------
 
@@ -378,6 +381,7 @@ class Daemon:
             "cost_today_usd": round(cost_today, 6),
             "budget_exhausted": cost_today >= self.settings.cost.daily_usd,
             "daily_budget_usd": self.settings.cost.daily_usd,
+            "reflex": self.reflex_stats.as_dict(),
         }
 
 

@@ -17,6 +17,7 @@ from governance.model_gate import ModelGate
 from governance.oracle_run import OracleMemo
 from governance.phase import Phase
 from governance.provider import CandidateProvider, ModelReply, ToolSessions
+from governance.reflex import ReflexStats
 from governance.schemas import OperationContext
 from governance.testrun import TestRunner
 from ledger import Ledger
@@ -82,6 +83,7 @@ class PhaseDeps:
     questions: QuestionBroker | None = None
     oracle: OracleMemo = field(default_factory=OracleMemo)  # VALIDATE's baseline and verdict
     model_gate: ModelGate = field(default_factory=ModelGate)  # shared by every op (daemon)
+    reflex_stats: ReflexStats = field(default_factory=ReflexStats)  # the daemon's counters
 
     async def record_reply(self, ctx: OperationContext, phase: Phase, reply: ModelReply) -> None:
         u = reply.usage

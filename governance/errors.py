@@ -3,7 +3,9 @@
     GovernanceError                 base; carries op_id and phase when known
     ├── IllegalTransition           a phase returned a transition the table forbids
     ├── ProviderError               a model provider failed or returned unusable output
-    │   └── CandidateParseError     the model's text held no valid candidate JSON
+    │   ├── CandidateParseError     the model's text held no valid candidate JSON
+    │   └── ModelCollapsed          a reply read as a degenerate loop (governance.reflex):
+    │                               discarded, never a candidate; infrastructure, not code
     ├── CommitError                 the auto-commit could not be made
     └── CostCeilingExceeded         the op spent more than its per-op budget
 """
@@ -35,6 +37,20 @@ class ProviderError(GovernanceError):
 
 class CandidateParseError(ProviderError):
     pass
+
+
+class ModelCollapsed(ProviderError):
+    """A reply read as collapsed (exit reason `collapse`, or proximity at the threshold),
+    or a budget the reflex deflated ran out (exit_reason "deflated"). It carries no text:
+    the reply is in the ledger already and must never be read as a lesson or a candidate."""
+
+    def __init__(self, message: str, *, proximity: float, exit_reason: str = "",
+                 source: str = "", round: int = 0, **where: str | None):
+        super().__init__(message, **where)
+        self.proximity = proximity
+        self.exit_reason = exit_reason
+        self.source = source
+        self.round = round  # the tool round it happened in (0: a single turn)
 
 
 class CommitError(GovernanceError):

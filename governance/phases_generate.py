@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from governance import ascii_gate, retry
+from governance import ascii_gate, reflex, retry
 from governance.deps import PhaseDeps, Transition
-from governance.errors import CandidateParseError, ProviderError
+from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.model_gate import ModelWaitExpired
 from governance.phase import Phase
 from governance.phases_decide import is_trivial
 from governance.prompts import generation_prompt, with_exploration_protocol
+from governance.provider import (
+    CandidateProvider,
+    CollapseSignal,
+    ModelReply,
+    ProviderHealth,
+    Steering,
+)
 from governance.rollback import live_sha256
 from governance.routing import generate_timeout_s
 from governance.schemas import (
@@ -55,15 +62,49 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     ledger. Raises CandidateParseError (unusable reply), ProviderError, and ModelCollapsed
     once the op's re-ground budget is spent (a collapsed text is never returned)."""
     assert d.provider is not None
-    prompt = build_prompt()
-    if d.tools is None or not use_tools:
-        reply = await d.provider.generate(prompt, deadline=deadline)
+    band = reflex.Band(d.policy.reground_spook, d.policy.collapse_threshold)
+    steer: Steering | None = None
+    before = 0.0  # the proximity of the turn a re-ground discarded
+    while True:
+        # A fresh tool session each time: re-grounding drops the compacted transcript.
+        watched = _Watched(d.provider, steer, band, d.reflex_stats)
+        try:
+            return await _ask_once(ctx, d, phase, watched, build_prompt(), deadline,
+                                   use_tools and d.tools is not None, band, before)
+        except ModelCollapsed as exc:
+            exc.op_id, exc.phase = ctx.op_id, phase.value
+            collapsed = exc
+        finally:
+            if steer is not None:
+                await _reground_outcome(ctx, d, phase, before, watched.signals, band)
+        steer = await _reground(ctx, d, phase, collapsed, deadline)
+        before = collapsed.proximity
+
+
+async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider: _Watched,
+                    prompt: str, deadline: float, use_tools: bool, band: reflex.Band,
+                    before: float) -> Answer:
+    """One answer: a single turn, or through Venom's tool loop (which applies the reflex to
+    each of its rounds itself)."""
+    if not use_tools:
+        reply = await provider.generate(prompt, deadline=deadline)
         await d.record_reply(ctx, phase, reply)
+        j = reflex.judge(reply.collapse, band)
+        if j.reading is reflex.Reading.COLLAPSE:
+            raise ModelCollapsed(f"the model collapsed (proximity {j.proximity:.2f}, exit "
+                                 f"{j.exit_reason or '-'}); reply discarded",
+                                 proximity=j.proximity, exit_reason=j.exit_reason,
+                                 source=reply.collapse.source)
+        if j.reading is reflex.Reading.SPOOK:
+            await d.thought(ctx, phase, "canary spook", proximity_before=round(before, 4),
+                            proximity_after=round(j.proximity, 4),
+                            source=reply.collapse.source)
         return Answer(reply.text, parse_candidate(reply.text), reply.tool_records)
+    assert d.tools is not None
     session = d.tools.open(ctx, phase.value, d)
     try:
         prompt = with_exploration_protocol(prompt, ctx, session.min_calls)
-        reply = await session.run(d.provider, prompt, deadline=deadline)
+        reply = await session.run(provider, prompt, deadline=deadline)
         candidate = session.candidate(reply.text)  # the gate judges what it changes
         ok, feedback, summary = session.exploration(_complexity(ctx))
         await d.thought(ctx, phase, "exploration scored", passed=ok, **summary)
@@ -72,6 +113,66 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         return Answer(reply.text, candidate, reply.tool_records)
     finally:
         await d.in_thread(session.close)
+
+
+async def _reground(ctx: OperationContext, d: PhaseDeps, phase: Phase, exc: ModelCollapsed,
+                    deadline: float) -> Steering:
+    """Spend one of the op's re-grounds on a collapse, or raise it when none is left (or
+    no time is): the caller then asks again, steered."""
+    data = {"proximity_before": round(exc.proximity, 4), "exit_reason": exc.exit_reason,
+            "source": exc.source, "round": exc.round, "budget": d.policy.reground_budget}
+    if ctx.regrounds >= d.policy.reground_budget or time.monotonic() >= deadline:
+        why = "budget spent" if ctx.regrounds >= d.policy.reground_budget else "no time left"
+        await d.thought(ctx, phase, f"canary collapse: no re-ground ({why})",
+                        regrounds=ctx.regrounds, **data)
+        raise exc
+    ctx.regrounds += 1
+    d.reflex_stats.regrounds += 1
+    steer = reflex.reground_steering(ctx.regrounds)
+    await d.thought(ctx, phase, "canary collapse: re-grounding", regrounds=ctx.regrounds,
+                    steering=asdict(steer), **data)
+    return steer
+
+
+async def _reground_outcome(ctx: OperationContext, d: PhaseDeps, phase: Phase, before: float,
+                            signals: list[CollapseSignal], band: reflex.Band) -> None:
+    """A recovery: the first reply after a re-ground stays below the threshold."""
+    after = signals[0] if signals else None
+    recovered = after is not None and not reflex.is_collapse(after, band)
+    if recovered:
+        d.reflex_stats.recoveries += 1
+    await d.thought(ctx, phase, "re-ground recovered" if recovered else
+                    "re-ground did not recover", proximity_before=round(before, 4),
+                    proximity_after=None if after is None else round(after.proximity, 4),
+                    regrounds=ctx.regrounds)
+
+
+class _Watched:
+    """The provider as the reflex sees it: each turn steered as the re-ground asks, its
+    collapse signal kept (and put in the ledger's telemetry), the daemon's counters fed."""
+
+    def __init__(self, inner: CandidateProvider, steer: Steering | None, band: reflex.Band,
+                 stats: reflex.ReflexStats):
+        self.inner, self.steer, self.band, self.stats = inner, steer, band, stats
+        self.name = inner.name
+        self.signals: list[CollapseSignal] = []
+
+    async def generate(self, prompt: str, *, deadline: float,
+                       steer: Steering | None = None) -> ModelReply:
+        both = steer if self.steer is None else self.steer.then(steer)
+        reply = await self.inner.generate(prompt, deadline=deadline, steer=both)
+        self.signals.append(reply.collapse)
+        reading = reflex.judge(reply.collapse, self.band).reading
+        self.stats.spooks += reading is reflex.Reading.SPOOK
+        self.stats.collapses += reading is reflex.Reading.COLLAPSE
+        telemetry = {**reply.telemetry, "collapse": reply.collapse.model_dump()}
+        return reply.model_copy(update={"telemetry": telemetry})
+
+    async def plan(self, prompt: str, *, deadline: float) -> ModelReply:
+        return await self.inner.plan(prompt, deadline=deadline)
+
+    async def health(self) -> ProviderHealth:
+        return await self.inner.health()
 
 
 class ExplorationShort(CandidateParseError):
@@ -122,6 +223,8 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         candidate, repairs, problems = _post_generation_gates(ctx, candidate, d)
         if problems:
             raise CandidateParseError("; ".join(problems))
+    except ModelCollapsed as exc:
+        return _collapsed(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
     except CandidateParseError as exc:
         ctx.last_failure = str(exc)
         cost = ctx.cost_usd - cost_before
@@ -137,6 +240,20 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         return Transition(Phase.POSTMORTEM, f"provider {d.provider.name} failed: {exc}")
     return _accepted(ctx, d.provider.name, candidate, repairs, text, records,
                      ctx.cost_usd - cost_before)
+
+
+def _collapsed(ctx: OperationContext, d: PhaseDeps, exc: ModelCollapsed, retry_phase: Phase,
+               cost: float) -> Transition:
+    """The op's re-grounds are spent: another attempt while the generate budget lasts.
+    Infrastructure, not a lesson: ctx.last_failure keeps the last word about the code, and
+    the collapsed text is nowhere in the next prompt."""
+    payload = {"failure": retry.Failure.COLLAPSE.value, "proximity": round(exc.proximity, 4),
+               "exit_reason": exc.exit_reason, "regrounds": ctx.regrounds}
+    if retry.spend(ctx, d.policy, retry.Failure.COLLAPSE):
+        return Transition(retry_phase, f"collapse: {exc}", payload, cost_delta=cost)
+    return Transition(Phase.POSTMORTEM, f"collapse: the model kept collapsing "
+                      f"({retry.spent(ctx, retry.Budget.GENERATE)} failed generations, "
+                      f"{ctx.regrounds} re-grounds): {exc}", payload, cost_delta=cost)
 
 
 def _accepted(ctx: OperationContext, provider: str, candidate: Candidate, repairs: list[str],

@@ -1,26 +1,68 @@
 """The only way governance reaches a model: the CandidateProvider protocol.
 
 Providers return the model's text and usage; governance parses and judges it, so a
-provider can never decide what is applied.
+provider can never decide what is applied. Every reply also says how close the model came
+to a degenerate loop (CollapseSignal); a turn can be steered away from one (Steering),
+which is what the re-ground reflex (governance.reflex) asks of the turn after a collapse.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from governance.schemas import Candidate, ModelUsage, OperationContext, ToolRecord
 
 
+class CollapseSignal(BaseModel):
+    """How close one reply came to a degenerate loop, in [0, 1], and who says so:
+    "canary" (the token canary, with logits), "text" (the text-only detector over the
+    finished reply), "script" (a replay turn states it), "none" (nobody measured)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    proximity: float = Field(default=0.0, ge=0.0, le=1.0)
+    collapsed: bool = False  # the provider's own verdict (the canary stopped the decode)
+    exit_reason: str = ""  # the decode's: stop | length | collapse | ...
+    source: Literal["canary", "text", "script", "none"] = "none"
+
+
 class ModelReply(BaseModel):
+    """One model turn's text; tool calls in it are the tool loop's to parse, never the
+    provider's."""
+
     text: str
     usage: ModelUsage
     tool_records: list[ToolRecord] = Field(default_factory=list)
-    # Tool calls the model asked for in this reply (the tool loop acts on them).
-    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     # Model-side signals for the ledger: exit reason, depth, canary proximity, ...
     telemetry: dict[str, Any] = Field(default_factory=dict)
+    collapse: CollapseSignal = Field(default_factory=CollapseSignal)
+
+
+@dataclass(frozen=True)
+class Steering:
+    """What the reflex asks of the next turn; the defaults ask nothing. A provider maps what
+    it can (the kernel: all of it; a provider without sampling knobs: the token budget)."""
+
+    adapt: bool = False  # canary in adapt mode: deeper loop on Ouro, penalty rising with it
+    penalty_boost: float = 0.0  # added to the configured repetition penalty
+    temperature_scale: float = 1.0  # < 1 cools sampling (greedy stays greedy)
+    token_scale: float = 1.0  # share of the configured max_new_tokens still allowed
+
+    def __post_init__(self) -> None:
+        if not (self.penalty_boost >= 0 and 0 <= self.temperature_scale <= 1
+                and 0 < self.token_scale <= 1):
+            raise ValueError(f"steering out of range: {self}")
+
+    def then(self, other: Steering | None) -> Steering:
+        """Both at once: adapt if either asks, boosts add, scales multiply."""
+        if other is None:
+            return self
+        return Steering(self.adapt or other.adapt, self.penalty_boost + other.penalty_boost,
+                        self.temperature_scale * other.temperature_scale,
+                        self.token_scale * other.token_scale)
 
 
 class ProviderHealth(BaseModel):
@@ -32,9 +74,11 @@ class ProviderHealth(BaseModel):
 class CandidateProvider(Protocol):
     name: str
 
-    async def generate(self, prompt: str, *, deadline: float) -> ModelReply:
-        """One model turn; `deadline` is an absolute time.monotonic() value. Multi-turn tool
-        use is driven from outside, turn by turn, by a ToolSession (Venom)."""
+    async def generate(self, prompt: str, *, deadline: float,
+                       steer: Steering | None = None) -> ModelReply:
+        """One model turn; `deadline` is an absolute time.monotonic() value; `steer` (from
+        the reflex) bends this turn's decoding. Multi-turn tool use is driven from outside,
+        turn by turn, by a ToolSession (Venom)."""
         ...
 
     async def plan(self, prompt: str, *, deadline: float) -> ModelReply:
@@ -51,7 +95,8 @@ class ToolSession(Protocol):
 
     async def run(self, provider: CandidateProvider, prompt: str, *,
                   deadline: float) -> ModelReply:
-        """Drive the provider through tool rounds; records each model and tool call."""
+        """Drive the provider through tool rounds; records each model and tool call. Raises
+        ModelCollapsed on a collapsed reply (never returned as the final answer)."""
         ...
 
     def candidate(self, final_text: str) -> Candidate | None:

@@ -8,6 +8,13 @@ Which budget a failure spends is decided here and nowhere else (FAILURE_BUDGET):
   feedback) and leaves the validate budget alone;
 - a candidate that VALIDATE refuses (static problems or the test oracle) spends the
   VALIDATE budget;
+- a collapse (the model looped, governance.reflex) that outlived the op's re-ground budget
+  spends the GENERATE budget too. It is an infrastructure failure, not a lesson: nothing of
+  the collapsed text reaches ctx.last_failure. It still spends an attempt because a model
+  that loops on this prompt may loop again, and the GENERATE budget is the one bound on
+  how many answers an op asks for: a budget of its own would multiply attempts, and
+  spending none would let a looping model retry forever. Inside one attempt the re-ground
+  budget (governance.reground_budget) bounds the turns;
 - a provider failure (dead model, missed deadline), the model-wait bound and the op's
   wall-clock ceiling spend no budget: they end the op (infrastructure, not the code).
 """
@@ -23,6 +30,7 @@ from governance.schemas import OperationContext
 class Failure(StrEnum):
     UNUSABLE_REPLY = "unusable_reply"
     VALIDATION_FAILED = "validation_failed"
+    COLLAPSE = "collapse"
 
 
 class Budget(StrEnum):
@@ -33,6 +41,7 @@ class Budget(StrEnum):
 FAILURE_BUDGET: dict[Failure, Budget] = {
     Failure.UNUSABLE_REPLY: Budget.GENERATE,
     Failure.VALIDATION_FAILED: Budget.VALIDATE,
+    Failure.COLLAPSE: Budget.GENERATE,
 }
 
 

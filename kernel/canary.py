@@ -10,6 +10,10 @@ while the canary is calm, so a collapse never becomes the new normal) and the z-
 folded into one `proximity` in [0, 1]. Proximity above `threshold` for `patience`
 consecutive tokens is a collapse. Models without logits (or finished text) use the same
 machinery on the token stream alone (`text_proximity`).
+
+A whole reply's proximity is its `sustained` proximity: the highest level the canary held for
+`patience` consecutive tokens after warm-up, so one odd token is not a collapse and a reply
+reaches the threshold exactly when the canary would have stopped it.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch is imported where logits are read: text-only users never pay for it
+    import torch
 
 # signal -> (fold weight, baseline prior mean, std floor)
 SIGNALS: dict[str, tuple[float, float, float]] = {
@@ -83,6 +89,13 @@ class DecodeCanary:
         self._base = {k: _Baseline(prior, floor * floor, floor)
                       for k, (_, prior, floor) in SIGNALS.items()}
         self._streak = 0
+        self._held: deque[float] = deque(maxlen=self.config.patience)
+        self._sustained = 0.0
+
+    @property
+    def sustained(self) -> float:
+        """The highest proximity held for `patience` consecutive tokens after warm-up."""
+        return self._sustained
 
     @property
     def proximity(self) -> float:
@@ -110,6 +123,10 @@ class DecodeCanary:
             self._streak += 1
         else:
             self._streak = 0
+        if n >= self.config.warmup:
+            self._held.append(proximity)
+            if len(self._held) == self._held.maxlen:
+                self._sustained = max(self._sustained, min(self._held))
         if proximity < self.config.adapt_start:  # learn "normal" only while calm
             alpha = 1.0 / min(n + PRIOR_WEIGHT, self.config.window)
             for k, v in signals.items():
@@ -140,12 +157,15 @@ class DecodeCanary:
         return pressure, pressure * c.penalty_boost
 
     def summary(self) -> dict[str, float | int | bool]:
-        return {"max_proximity": round(self.max_proximity, 4), "tokens": len(self.trace),
+        return {"max_proximity": round(self.max_proximity, 4),
+                "sustained_proximity": round(self.sustained, 4), "tokens": len(self.trace),
                 "alarms": sum(t.proximity >= self.config.threshold for t in self.trace),
                 "collapsed": self.collapsed}
 
 
 def _distribution_signals(logits: torch.Tensor) -> dict[str, float]:
+    import torch
+
     logp = torch.log_softmax(logits.float(), dim=-1)
     p = logp.exp()
     top = torch.topk(p, 2).values
@@ -154,18 +174,26 @@ def _distribution_signals(logits: torch.Tensor) -> dict[str, float]:
 
 
 _WORD = re.compile(r"\w+|[^\w\s]")
+# Words repeat far more than sub-word tokens: code restates names, keywords and punctuation
+# in short runs. Over this repository's own files as candidate JSON (157 texts), patience 8
+# held >= 0.7 in 9 of them and patience 32 in none (worst 0.58, median 0.07), while a line
+# repeated 10+ times holds >= 0.74. A real loop runs for hundreds of tokens, so text waits 32.
+TEXT_CONFIG = CanaryConfig(patience=32)
+TEXT_TAIL_WORDS = 20_000  # a model loops until its token limit: the tail is where it shows
 
 
 def text_proximity(text: str | Sequence[int], config: CanaryConfig | None = None,
                    ) -> DecodeCanary:
     """Post-hoc canary for models that give no logits: the same stream signals over a
-    finished answer (words and punctuation, or token ids if given)."""
-    canary = DecodeCanary(config or CanaryConfig())
+    finished answer (words and punctuation, or token ids if given), its last
+    TEXT_TAIL_WORDS only, so a megabyte reply costs no more than a long one."""
+    canary = DecodeCanary(config or TEXT_CONFIG)
     if isinstance(text, str):
         vocab: dict[str, int] = {}
-        ids = [vocab.setdefault(w, len(vocab)) for w in _WORD.findall(text)]
+        words = _WORD.findall(text)[-TEXT_TAIL_WORDS:]
+        ids = [vocab.setdefault(w, len(vocab)) for w in words]
     else:
-        ids = list(text)
+        ids = list(text)[-TEXT_TAIL_WORDS:]
     for token in ids:
         canary.observe(token)
     return canary

@@ -1,9 +1,12 @@
 """KernelProvider: the in-process model as a CandidateProvider for governance.
 
-Chat turns go in; the model's text, the tool calls it asked for (see kernel.toolcalls),
-token counts, latency and canary/depth telemetry come out. Generation runs on a worker
-thread and is cancelled between tokens when the deadline passes or the caller is
-cancelled; a deadline miss is a ProviderError.
+Chat turns go in; the model's text, token counts, latency, canary/depth telemetry and the
+reply's collapse signal (the token canary's sustained proximity) come out. Tool calls in
+the text are the tool loop's to parse. A Steering from the re-ground reflex bends one turn:
+canary to adapt (deeper loop on Ouro as proximity rises, repetition penalty rising with
+it), a firmer penalty, cooler sampling, fewer tokens. Generation runs on a worker thread
+and is cancelled between tokens when the deadline passes or the caller is cancelled; a
+deadline miss is a ProviderError.
 """
 
 from __future__ import annotations
@@ -12,15 +15,15 @@ import asyncio
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import replace
 from typing import Any
 
 from governance.errors import ProviderError
-from governance.provider import ModelReply, ProviderHealth
+from governance.provider import CollapseSignal, ModelReply, ProviderHealth, Steering
 from governance.schemas import ModelUsage
-from kernel.decode import Generation
+from kernel.canary import text_proximity
+from kernel.decode import Generation, GenerationConfig
 from kernel.engine import Engine
-from tools.toolcalls import parse_tool_calls
 
 SYSTEM = ("You are the code-writing model of a governed maintenance daemon. Follow the "
           "output contract in the user's message exactly.")
@@ -33,8 +36,10 @@ class KernelProvider:
         self.engine = engine
         self.system_prompt = system_prompt
 
-    async def generate(self, prompt: str, *, deadline: float) -> ModelReply:
-        return await self.complete([{"role": "user", "content": prompt}], deadline=deadline)
+    async def generate(self, prompt: str, *, deadline: float,
+                       steer: Steering | None = None) -> ModelReply:
+        return await self.complete([{"role": "user", "content": prompt}], deadline=deadline,
+                                   steer=steer)
 
     async def plan(self, prompt: str, *, deadline: float) -> ModelReply:
         return await self.complete([{"role": "user", "content": prompt}], deadline=deadline)
@@ -44,7 +49,8 @@ class KernelProvider:
         detail = f"{e.name} ({e.kind}, mode={e.config.mode}, steps={e.total_steps})"
         return ProviderHealth(healthy=True, detail=detail)
 
-    async def complete(self, turns: Sequence[dict[str, str]], *, deadline: float) -> ModelReply:
+    async def complete(self, turns: Sequence[dict[str, str]], *, deadline: float,
+                       steer: Steering | None = None) -> ModelReply:
         """One reply to `turns` (system prompt prepended), within `deadline`."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -54,7 +60,8 @@ class KernelProvider:
         timer = asyncio.get_running_loop().call_later(remaining, cancel.set)
         start = time.monotonic()
         try:
-            gen, loops = await asyncio.to_thread(self._run, messages, cancel)
+            gen, loops = await asyncio.to_thread(self._run, messages, cancel,
+                                                 steered(self.engine.config.generation, steer))
         except asyncio.CancelledError:
             cancel.set()  # the worker stops at the next token
             raise
@@ -68,16 +75,15 @@ class KernelProvider:
                                 partial_text=gen.text)
         return self._reply(gen, loops, (time.monotonic() - start) * 1000)
 
-    def _run(self, messages: list[dict[str, str]],
-             cancel: threading.Event) -> tuple[Generation, dict[str, Any]]:
-        looped = self.engine.looped_chat(messages, cancel=cancel)
+    def _run(self, messages: list[dict[str, str]], cancel: threading.Event,
+             config: GenerationConfig) -> tuple[Generation, dict[str, Any]]:
+        looped = self.engine.looped_chat(messages, config, cancel=cancel)
         if looped is not None:
             return looped.generation, {"loops": looped.loops, "loop_exit": looped.exit_reason,
                                        "loop_confidence": round(looped.confidence, 4)}
-        return self.engine.chat(messages, cancel=cancel), {}
+        return self.engine.chat(messages, config, cancel=cancel), {}
 
     def _reply(self, gen: Generation, loops: dict[str, Any], latency_ms: float) -> ModelReply:
-        calls, malformed = parse_tool_calls(gen.text)
         telemetry: dict[str, Any] = {
             "exit_reason": gen.exit_reason, "mean_depth": round(gen.mean_depth, 3),
             "total_steps": self.engine.total_steps, "tokens_per_s": round(gen.tokens_per_s, 2),
@@ -87,12 +93,34 @@ class KernelProvider:
             telemetry["canary_max_proximity"] = summary["max_proximity"]
             telemetry["canary_alarms"] = summary["alarms"]
             telemetry["canary_collapsed"] = summary["collapsed"]
-        if malformed:
-            telemetry["malformed_tool_calls"] = [asdict(m) for m in malformed]
+            telemetry["canary_mode"] = gen.canary.config.mode
         usage = ModelUsage(provider=self.name, model=self.engine.name,
                            prompt_tokens=gen.prompt_tokens,
                            completion_tokens=len(gen.token_ids), cost_usd=0.0,
                            latency_ms=latency_ms)
         return ModelReply(text=gen.text, usage=usage, telemetry=telemetry,
-                          tool_calls=[{"name": c.name, "arguments": c.arguments}
-                                      for c in calls])
+                          collapse=collapse_signal(gen))
+
+
+def collapse_signal(gen: Generation) -> CollapseSignal:
+    """The token canary's sustained proximity; with the canary off, the text detector's."""
+    if gen.canary is None:
+        return CollapseSignal(proximity=round(text_proximity(gen.token_ids).sustained, 4),
+                              exit_reason=gen.exit_reason, source="text")
+    return CollapseSignal(proximity=round(gen.canary.sustained, 4),
+                          collapsed=gen.exit_reason == "collapse", exit_reason=gen.exit_reason,
+                          source="canary")
+
+
+def steered(config: GenerationConfig, steer: Steering | None) -> GenerationConfig:
+    """The generation settings for one steered turn (the configured ones when unsteered).
+    Adapt needs a canary: one that is off stays off (an operator's choice)."""
+    if steer is None:
+        return config
+    canary = config.canary
+    if steer.adapt and canary.mode == "observe":
+        canary = replace(canary, mode="adapt")
+    return replace(config, canary=canary,
+                   repetition_penalty=config.repetition_penalty + steer.penalty_boost,
+                   temperature=config.temperature * steer.temperature_scale,
+                   max_new_tokens=max(1, int(config.max_new_tokens * steer.token_scale)))

@@ -10,6 +10,12 @@ For tests and demos only: it is named as such everywhere it appears (provider na
 that purpose. `match` (optional) is a substring the prompt must contain for a call to take
 that turn, so concurrent ops each get their own answer. A script that runs out raises
 ProviderError, as a dead model would.
+
+`telemetry` (optional) is what the model side would have reported; with
+"collapse_proximity" (0..1) and optionally "exit_reason" it states the reply's collapse
+signal (source "script"), so tests drive the re-ground reflex deterministically. Without it
+the text-only detector reads the reply (source "text"). Each call's Steering is kept in
+`steers`, so tests can see what the reflex asked of a turn.
 """
 
 from __future__ import annotations
@@ -18,12 +24,23 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from governance.errors import ProviderError
-from governance.provider import ModelReply, ProviderHealth
+from governance.provider import CollapseSignal, ModelReply, ProviderHealth, Steering
 from governance.schemas import ModelUsage
+from kernel.canary import text_proximity
+
+
+class ScriptTelemetry(BaseModel):
+    """What a scripted turn says the model side reported (kept in the reply's telemetry)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    collapse_proximity: float | None = Field(default=None, ge=0.0, le=1.0)
+    exit_reason: str = Field(default="", max_length=40)
 
 
 class ReplayTurn(BaseModel):
@@ -36,6 +53,20 @@ class ReplayTurn(BaseModel):
     completion_tokens: int = Field(default=0, ge=0)
     cost_usd: float = Field(default=0.0, ge=0.0)
     delay_s: float = Field(default=0.0, ge=0.0)
+    telemetry: ScriptTelemetry | None = None
+
+
+def collapse_of(text: str, stated: ScriptTelemetry | None) -> CollapseSignal:
+    """The reply's collapse signal: as the script states it (a stated exit reason alone
+    keeps the detector's proximity), else the text detector's."""
+    canary = text_proximity(text)
+    detected = round(canary.sustained, 4)
+    if stated is None or (stated.collapse_proximity is None and not stated.exit_reason):
+        # No verdict of its own: the policy's threshold decides on the proximity.
+        return CollapseSignal(proximity=detected, source="text")
+    proximity = detected if stated.collapse_proximity is None else stated.collapse_proximity
+    return CollapseSignal(proximity=proximity, collapsed=stated.exit_reason == "collapse",
+                          exit_reason=stated.exit_reason, source="script")
 
 
 def load_script(path: Path) -> list[ReplayTurn]:
@@ -61,6 +92,7 @@ class ReplayProvider:
     def __init__(self, turns: list[ReplayTurn]):
         self._turns = list(turns)
         self.prompts: list[str] = []
+        self.steers: list[Steering | None] = []  # per generate call, what the reflex asked
 
     @classmethod
     def from_file(cls, path: Path) -> ReplayProvider:
@@ -86,9 +118,13 @@ class ReplayProvider:
                            completion_tokens=turn.completion_tokens or len(turn.text) // 4,
                            cost_usd=turn.cost_usd,
                            latency_ms=(time.monotonic() - start) * 1000)
-        return ModelReply(text=turn.text, usage=usage)
+        telemetry: dict[str, Any] = turn.telemetry.model_dump() if turn.telemetry else {}
+        return ModelReply(text=turn.text, usage=usage, telemetry=telemetry,
+                          collapse=collapse_of(turn.text, turn.telemetry))
 
-    async def generate(self, prompt: str, *, deadline: float) -> ModelReply:
+    async def generate(self, prompt: str, *, deadline: float,
+                       steer: Steering | None = None) -> ModelReply:
+        self.steers.append(steer)
         return await self._reply("generate", prompt, deadline)
 
     async def plan(self, prompt: str, *, deadline: float) -> ModelReply:

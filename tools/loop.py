@@ -9,6 +9,12 @@ nudge, which also comes after `max_exploration_rounds` rounds of looking only) a
 generation deadline. Older tool results are compacted deterministically when the prompt
 passes 75% of its budget.
 
+The re-ground reflex (governance.reflex) reads every reply's collapse signal: a spook
+deflates what is left of the round budget (time, and the tokens the next turns may use)
+and is noted; a collapsed reply is recorded, then discarded: its tool calls never run, it is
+never the final answer, and the loop raises ModelCollapsed for the caller to re-ground.
+Tool calls are parsed here, from the reply's text, and nowhere else.
+
 Jailed commands (bash, run_tests) run exclusively: no host-side tool of the same op runs
 while one is running, and the jail leaves no process behind when it ends, so nothing can
 rearrange the sandbox under a file tool. Whatever a model sends and whatever a handler or
@@ -26,8 +32,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from governance.errors import ProviderError
-from governance.provider import CandidateProvider, ModelReply
+from governance import reflex
+from governance.errors import ModelCollapsed, ProviderError
+from governance.provider import CandidateProvider, CollapseSignal, ModelReply, Steering
 from governance.redact import redact
 from governance.schemas import ModelUsage, ToolRecord
 from tools.builtin import MANIFEST, TOOLS, ToolFailed
@@ -101,6 +108,33 @@ class LoopLimits:
     output_cap_bytes: int = 4096
     budget_chars: int = 98_304
     preserve_chunks: int = 6
+
+
+@dataclass
+class RoundBudget:
+    """What is left of the loop's generation budget as the reflex deflates it."""
+
+    deadline: float  # the caller's, absolute (time.monotonic())
+    soft: float  # the deflated one; never later than `deadline`
+    token_scale: float = 1.0
+    last: float = 0.0  # the previous reply's proximity
+
+    def steer(self) -> Steering | None:
+        return Steering(token_scale=self.token_scale) if self.token_scale < 1 else None
+
+    def deflate(self, factor: float, now: float) -> None:
+        self.soft = now + max(self.soft - now, 0.0) * factor
+        self.token_scale *= factor
+
+    def check(self, rnd: int, now: float) -> None:
+        """Raise when no round may start: the caller's deadline passed (ProviderError), or
+        the deflated budget is spent (ModelCollapsed "deflated": re-ground, not starve)."""
+        if now >= self.deadline:
+            raise ProviderError("the generation deadline passed during the tool loop")
+        if now >= self.soft or self.token_scale < reflex.SPENT_BELOW:
+            raise ModelCollapsed(f"the reflex deflated the tool loop's budget to nothing by "
+                                 f"round {rnd} (last proximity {self.last:.2f})",
+                                 proximity=self.last, exit_reason="deflated", round=rnd)
 
 
 @dataclass
@@ -184,6 +218,7 @@ class ToolLoopCoordinator:
     on_note: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
     mcp: McpHub | None = None
     exploration: ExplorationLedger = field(default_factory=ExplorationLedger)
+    band: reflex.Band = field(default_factory=reflex.Band)
 
     def __post_init__(self) -> None:
         self.mcp_tools: dict[str, McpTool] = {}
@@ -191,6 +226,7 @@ class ToolLoopCoordinator:
         self.records: list[ToolRecord] = []
         self.compactions = 0
         self.runs = SharedOrExclusive()
+        self.malformed: list[str] = []  # malformed tool calls the model wrote (telemetry)
 
     async def run(self, provider: CandidateProvider, prompt: str, *,
                   deadline: float) -> ModelReply:
@@ -201,22 +237,24 @@ class ToolLoopCoordinator:
         notes = getattr(self.env.workspace, "notes", None)
         if notes:
             await self._note("sandbox entries left out", {"entries": notes[:50]})
+        budget = RoundBudget(deadline, deadline)
         looking_rounds = 0
         reply: ModelReply | None = None
+        signals: list[CollapseSignal] = []
         for rnd in range(1, self.limits.max_rounds + 1):
-            if time.monotonic() >= deadline:
-                raise ProviderError("the generation deadline passed during the tool loop")
+            budget.check(rnd, time.monotonic())
             last = rnd == self.limits.max_rounds
             nudge = last or looking_rounds >= self.limits.max_exploration_rounds
             chunks, n = compact(chunks, self.limits.budget_chars, self.limits.preserve_chunks)
             if n:
                 self.compactions += 1
                 await self._note("context compacted", {"round": rnd, "compacted": n})
-            text = self._compose(prompt, chunks, nudge)
-            reply = await provider.generate(text, deadline=deadline)
+            reply = await self._turn(provider, self._compose(prompt, chunks, nudge), budget, rnd)
             self._add_usage(usage, reply.usage)
             if self.on_reply:
                 await self.on_reply(reply)
+            await self._reflex(reply, budget, rnd)  # a collapsed reply ends here
+            signals.append(reply.collapse)
             calls, malformed = self._calls(reply)
             if not calls and not malformed:
                 break
@@ -225,6 +263,7 @@ class ToolLoopCoordinator:
                 await self._note("tool calls after the last round were ignored",
                                  {"round": rnd, "calls": len(calls)})
                 break
+            self.malformed += malformed
             for bad in malformed:
                 chunks.append(Chunk("result", f"[malformed tool call] {bad}", "malformed"))
             results = await self._execute(rnd, calls)
@@ -234,14 +273,50 @@ class ToolLoopCoordinator:
         assert reply is not None
         telemetry = {**reply.telemetry, "rounds": rnd, "compactions": self.compactions,
                      "exploration": self.exploration.summary()}
+        if self.malformed:
+            telemetry["malformed_tool_calls"] = self.malformed[:20]
         return ModelReply(text=reply.text, usage=usage, tool_records=self.records,
-                          telemetry=telemetry)
+                          telemetry=telemetry,
+                          collapse=max(signals, key=lambda c: c.proximity))
+
+    @staticmethod
+    async def _turn(provider: CandidateProvider, text: str, budget: RoundBudget,
+                    rnd: int) -> ModelReply:
+        """One model turn within the deflated budget; a turn the deflation cut short is the
+        reflex's doing (ModelCollapsed), not a dead model's."""
+        try:
+            return await provider.generate(text, deadline=budget.soft, steer=budget.steer())
+        except ModelCollapsed:
+            raise
+        except ProviderError as exc:
+            if budget.soft < budget.deadline and time.monotonic() >= budget.soft:
+                raise ModelCollapsed(f"the reflex's deflated budget ran out in round {rnd}: "
+                                     f"{exc}", proximity=budget.last, exit_reason="deflated",
+                                     round=rnd, completion_tokens=exc.completion_tokens,
+                                     prompt_tokens=exc.prompt_tokens) from exc
+            raise
+
+    async def _reflex(self, reply: ModelReply, budget: RoundBudget, rnd: int) -> None:
+        """Judge one reply: raise on a collapse; deflate and note on a spook."""
+        j = reflex.judge(reply.collapse, self.band)
+        before, budget.last = budget.last, j.proximity
+        if j.reading is reflex.Reading.COLLAPSE:
+            raise ModelCollapsed(f"the model collapsed in tool round {rnd} (proximity "
+                                 f"{j.proximity:.2f}, exit {j.exit_reason or '-'}); reply "
+                                 "discarded", proximity=j.proximity,
+                                 exit_reason=j.exit_reason, source=reply.collapse.source,
+                                 round=rnd)
+        if j.reading is reflex.Reading.SPOOK:
+            now = time.monotonic()
+            budget.deflate(j.factor, now)
+            await self._note("canary spook", {
+                "round": rnd, "proximity_before": round(before, 4),
+                "proximity_after": round(j.proximity, 4), "source": reply.collapse.source,
+                "factor": round(j.factor, 3), "remaining_s": round(budget.soft - now, 2),
+                "token_scale": round(budget.token_scale, 3)})
 
     @staticmethod
     def _calls(reply: ModelReply) -> tuple[list[tuple[str, Any]], list[str]]:
-        if reply.tool_calls:
-            return [(c.get("name", ""), c.get("arguments", {})) if isinstance(c, dict)
-                    else ("", c) for c in reply.tool_calls], []
         try:
             calls, malformed = parse_tool_calls(reply.text)
         except Exception as exc:  # the parser's own failure is the model's malformed call

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from governance import reflex
 from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError
 from governance.phase import Phase
@@ -140,8 +141,10 @@ class Venom:
         async def on_note(msg: str, data: dict[str, Any]) -> None:
             await d.thought(ctx, Phase(phase), msg, **data)
 
+        band = reflex.Band(d.policy.reground_spook, d.policy.collapse_threshold)
         loop = ToolLoopCoordinator(env, policy, self.config.loop, on_reply, on_tool, on_note,
-                                   self.mcp, ExplorationLedger(self.config.min_exploration_calls))
+                                   self.mcp, ExplorationLedger(self.config.min_exploration_calls),
+                                   band)
         targets = tuple(k for t in ctx.envelope.target_files if (k := path_key(t)))
         return VenomSession(workspace, loop, targets)
 
