@@ -18,8 +18,9 @@ import time
 
 from bench.seeded_tasks import Fault, Task
 from governance.errors import ProviderError
-from governance.provider import ModelReply, ProviderHealth
+from governance.provider import ModelReply, ProviderHealth, Steering
 from governance.schemas import ModelUsage
+from kernel.replay import collapse_of
 
 FEEDBACK_HEADINGS = ("The previous attempt failed", "Failing tests")
 _HEADING = re.compile(r"^## (.*)$", re.MULTILINE)
@@ -92,8 +93,9 @@ class ScriptedFixer:
                            "full_content": task.render(steps), "rationale": rationale})
 
     async def generate(self, prompt: str, *, deadline: float,
-                       steer: object | None = None) -> ModelReply:
-        """One turn; `steer` (the reflex's sampling advice) means nothing to a script."""
+                       steer: Steering | None = None) -> ModelReply:
+        """One turn; `steer` (the reflex's sampling advice) means nothing to a script. Like
+        any provider without logits, the reply's collapse signal is the text detector's."""
         start = time.monotonic()
         task = self._recognise(prompt)
         text = self._turn(task, prompt)
@@ -101,10 +103,10 @@ class ScriptedFixer:
         usage = ModelUsage(provider=self.name, model="scripted", prompt_tokens=len(prompt) // 4,
                            completion_tokens=len(text) // 4,
                            latency_ms=(time.monotonic() - start) * 1000)
-        return ModelReply(text=text, usage=usage)
+        return ModelReply(text=text, usage=usage, collapse=collapse_of(text, None))
 
     async def plan(self, prompt: str, *, deadline: float,
-                   steer: object | None = None) -> ModelReply:
+                   steer: Steering | None = None) -> ModelReply:
         """A plan naming the target only (seeded goals are short: PLAN skips them anyway)."""
         goal = sections(prompt).get("Goal", "").strip()
         task = self._tasks.get(goal)
@@ -113,7 +115,8 @@ class ScriptedFixer:
         text = json.dumps({"schema": "plan.1", "approach": task.goal, "complexity": "simple",
                            "ordered_changes": [{"file_path": task.target,
                                                 "change": task.goal}]})
-        return ModelReply(text=text, usage=ModelUsage(provider=self.name, model="scripted"))
+        return ModelReply(text=text, usage=ModelUsage(provider=self.name, model="scripted"),
+                          collapse=collapse_of(text, None))
 
     async def health(self) -> ProviderHealth:
         return ProviderHealth(healthy=True, detail="scripted stand-in for the bench")

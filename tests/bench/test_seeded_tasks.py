@@ -160,3 +160,12 @@ def test_fixer_refuses_a_prompt_for_no_task_of_its_own():
         asyncio.run(fixer.generate(prompt(TASKS[3]), deadline=time.monotonic() + 5))
     with pytest.raises(ValueError, match="share a goal"):
         ScriptedFixer([TASKS[0], TASKS[0]])
+
+
+def test_fixer_replies_carry_the_text_detectors_signal_far_from_a_spook():
+    """The bench measures L2, not the reflex: no seeded draft looks like a collapse."""
+    fixer = ScriptedFixer(TASKS)
+    for task in TASKS:
+        reply = asyncio.run(fixer.generate(prompt(task), deadline=time.monotonic() + 5))
+        assert reply.collapse.source == "text"
+        assert reply.collapse.proximity < Policy().reground_spook
