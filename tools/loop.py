@@ -282,14 +282,15 @@ class ToolLoopCoordinator:
     @staticmethod
     async def _turn(provider: CandidateProvider, text: str, budget: RoundBudget,
                     rnd: int) -> ModelReply:
-        """One model turn within the deflated budget; a turn the deflation cut short is the
-        reflex's doing (ModelCollapsed), not a dead model's."""
+        """One model turn within the deflated budget. A turn that fails under a deflated
+        budget is the reflex's to handle (ModelCollapsed "deflated"): the re-grounded turn
+        gets the caller's whole deadline back, and a dead model fails again there."""
         try:
             return await provider.generate(text, deadline=budget.soft, steer=budget.steer())
         except ModelCollapsed:
             raise
         except ProviderError as exc:
-            if budget.soft < budget.deadline and time.monotonic() >= budget.soft:
+            if budget.soft < budget.deadline:
                 raise ModelCollapsed(f"the reflex's deflated budget ran out in round {rnd}: "
                                      f"{exc}", proximity=budget.last, exit_reason="deflated",
                                      round=rnd, completion_tokens=exc.completion_tokens,
