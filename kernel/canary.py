@@ -38,6 +38,13 @@ SIGNALS: dict[str, tuple[float, float, float]] = {
 BIAS = 3.0  # proximity of a perfectly ordinary token: sigmoid(-3) ~= 0.05
 PRIOR_WEIGHT = 16  # the prior counts as this many observations: a loop from token 0 stays odd
 Z_CLIP = (-4.0, 8.0)
+# Repetition is measured the same way for every model, so its baseline never learns from a
+# value this far above it. Without this, a loop that set in over a dozen tokens while the
+# logits looked ordinary became "normal": the embedded model's "One two two two two ..."
+# ended at proximity 0.08 with its echo baseline at 0.91. Logit signals keep learning: how
+# confident a model normally is differs from model to model.
+STREAM_SIGNALS = frozenset({"repeat", "echo"})
+LEARN_Z = 2.5
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,8 @@ class DecodeCanary:
         if proximity < self.config.adapt_start:  # learn "normal" only while calm
             alpha = 1.0 / min(n + PRIOR_WEIGHT, self.config.window)
             for k, v in signals.items():
+                if k in STREAM_SIGNALS and z[k] > LEARN_Z:
+                    continue  # a loop that creeps in is not the new normal
                 self._base[k].update(v, alpha)
         tick = CanaryTick(n - 1, token, proximity, signals)
         self.trace.append(tick)
