@@ -24,12 +24,15 @@ TRANSITIONS: Mapping[Phase, frozenset[Phase]] = {
     # A no-op candidate ("nothing to change") completes without touching disk.
     P.GENERATE: frozenset({P.VALIDATE, P.GENERATE_RETRY, P.COMPLETE}) | _SINKS,
     P.GENERATE_RETRY: frozenset({P.VALIDATE, P.GENERATE_RETRY, P.COMPLETE}) | _SINKS,
-    P.VALIDATE: frozenset({P.GATE, P.VALIDATE_RETRY}) | _SINKS,
+    # Once the validate retries are spent, L2 self-repair; a converged repair goes to GATE.
+    P.VALIDATE: frozenset({P.GATE, P.VALIDATE_RETRY, P.L2_REPAIR}) | _SINKS,
     P.VALIDATE_RETRY: frozenset({P.VALIDATE, P.VALIDATE_RETRY, P.COMPLETE}) | _SINKS,
+    P.L2_REPAIR: frozenset({P.GATE}) | _SINKS,
     P.GATE: frozenset({P.APPROVE, P.BLOCKED}) | _SINKS,
     P.APPROVE: frozenset({P.APPLY}) | _SINKS,
     P.APPLY: frozenset({P.VERIFY}) | _SINKS,
-    P.VERIFY: frozenset({P.COMPLETE}) | _SINKS,
+    # A VERIFY failure gets one L2 repair, written through GATE, APPROVE and APPLY again.
+    P.VERIFY: frozenset({P.COMPLETE, P.L2_REPAIR}) | _SINKS,
     **{t: frozenset() for t in TERMINAL},
 }
 

@@ -91,6 +91,7 @@ class Verdict:
     regressions: tuple[str, ...] = ()
     evidence: str = "none"  # 'baseline' | 'own' | 'none'
     counts: dict[str, int] = field(default_factory=dict)
+    failing: tuple[str, ...] = ()  # node ids of the regressions and failures, sorted
 
 
 def _session_problem(after: Report) -> str | None:
@@ -147,8 +148,9 @@ def judge(after: Report, baseline: Report, full_suite: bool) -> Verdict:
         named = regressions + failures
         head = "; ".join(named[:10]) + (f"; and {len(named) - 10} more" if len(named) > 10
                                          else "")
+        ids = tuple(sorted({n.split(": ", 1)[0] for n in named}))
         return Verdict(False, f"regressions: {head}" if regressions else f"failing: {head}",
-                       tuple(regressions), counts=counts)
+                       tuple(regressions), counts=counts, failing=ids)
     good = [n for n, o in after.tests.items() if o in GOOD]
     if not good:
         if full_suite and not after.tests and not baseline.tests:

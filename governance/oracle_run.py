@@ -125,7 +125,8 @@ async def check_own(runner: TestRunner, root: Path, scope: TestScope,
     out = await run_side(runner, root, scope.own, False, scratch)
     v = judge(out.report, Report.empty(), False)
     reason = v.reason if v.passed else f"the candidate's tests: {v.reason}"
-    return Checked(Verdict(v.passed, reason, evidence="own", counts=v.counts), (out,))
+    return Checked(Verdict(v.passed, reason, evidence="own", counts=v.counts,
+                           failing=v.failing), (out,))
 
 
 def combine(original: Checked | None, own: Checked | None) -> Checked:
@@ -163,6 +164,19 @@ async def check_live(runner: TestRunner, root: Path, scope: TestScope, baseline:
 
 
 @dataclass
+class Validation:
+    """One candidate judged (governance.phases_validate): static problems, or the oracle's
+    verdict in sandboxes; L2 classifies a failed one (governance.l2_repair)."""
+
+    passed: bool
+    detail: str  # for the model and the human: the verdict plus pytest's output tail
+    payload: dict
+    problems: list[str] = field(default_factory=list)  # static problems (nothing ran)
+    checked: Checked | None = None
+    baseline: Report | None = None
+
+
+@dataclass
 class OracleMemo:
     """What one op's VALIDATE hands to GATE and VERIFY: the scope and baseline it judged
     against, and its verdict. One per op (PhaseDeps is built per op); `cache` may be shared,
@@ -172,3 +186,4 @@ class OracleMemo:
     scope: TestScope | None = None
     baseline: Report | None = None
     verdict: Verdict | None = None
+    failed: Validation | None = None  # the newest refusal, for L2 to classify

@@ -7,7 +7,8 @@ table, writes the ledger row, and only then enters the next phase. Guarantees:
   snapshot stays meaningful) and ends the op CANCELLED;
 - an op that outlives its wall-clock ceiling (Policy.op_ceiling_s) is reaped to POSTMORTEM
   at once, except inside APPLY, which finishes first (the ceiling is checked again after
-  it); time in APPROVE, waiting for a person, is off the clock;
+  it); time in APPROVE, waiting for a person, is off the clock; entering L2_REPAIR widens
+  the ceiling to hold L2's own fresh timebox (governance.l2_repair);
 - any ending other than COMPLETE after APPLY restores the rollback snapshot, and COMPLETE
   is entered only once the auto-commit exists;
 - the rollback snapshot of a committed op is discarded only after the COMPLETE row is
@@ -36,6 +37,9 @@ UNINTERRUPTIBLE = frozenset({Phase.APPLY})
 # Time spent waiting for a person (approval has its own timeout) does not count against
 # the wall-clock ceiling, whose job is to reap a wedged op, not a patient one.
 OFF_THE_CLOCK = frozenset({Phase.APPROVE})
+# Time the op's ceiling keeps after L2's timebox for GATE, APPLY and VERIFY (whose test
+# run is bounded by governance.verify_timeout_s, 60 s by default) once a repair converges.
+L2_DOWNSTREAM_S = 90.0
 
 
 class Orchestrator:
@@ -74,6 +78,8 @@ class Orchestrator:
             if off_clock and until is not None:
                 until += time.monotonic() - began
             current = await self._record(ctx, current, t)
+            if current is Phase.L2_REPAIR:
+                until = await self._reconcile_l2(ctx, until)
         self.on_phase(ctx.op_id, current)
         return current
 
@@ -88,6 +94,23 @@ class Orchestrator:
         except Exception as exc:
             return Transition(Phase.POSTMORTEM, f"{type(exc).__name__} in {current}: {exc}",
                               {"traceback": traceback.format_exc(limit=8)})
+
+    async def _reconcile_l2(self, ctx: OperationContext, until: float | None) -> float | None:
+        """L2's timebox starts fresh when L2 starts, whatever the op's clock has left (a
+        drained clock once handed L2 nothing); the ceiling widens to hold the timebox plus
+        GATE, APPLY and VERIFY after it. One line names both clocks and the winner."""
+        policy, now = self.deps.policy, time.monotonic()
+        remaining = None if until is None else max(until - now, 0.0)
+        fresh = policy.l2_timebox_s + L2_DOWNSTREAM_S
+        winner = ("no_op_ceiling" if remaining is None else
+                  "l2_timebox_fresh" if fresh > remaining else "pipeline_remaining")
+        await self.deps.thought(
+            ctx, Phase.L2_REPAIR, "L2 deadline reconciliation",
+            pipeline_remaining_s=None if remaining is None else round(remaining, 1),
+            l2_timebox_s=policy.l2_timebox_s, downstream_s=L2_DOWNSTREAM_S,
+            effective_s=round(fresh if remaining is None else max(fresh, remaining), 1),
+            winning_cap=winner)
+        return None if until is None else max(until, now + fresh)
 
     def _reaped(self, phase: Phase, during: bool) -> Transition:
         return Transition(Phase.POSTMORTEM, f"op wall-clock ceiling of "

@@ -9,7 +9,7 @@ from pathlib import Path
 from governance import nofollow
 from governance.crashpoints import crashpoint
 from governance.deps import PhaseDeps, Transition
-from governance.oracle_run import check_live
+from governance.oracle_run import Validation, check_live
 from governance.phase import Phase
 from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.redact import MARKER, redact
@@ -189,6 +189,33 @@ def _write_all(ctx: OperationContext, d: PhaseDeps, paths: list[str]) -> dict[st
     return {p: live_sha256(d.root, p) for p in paths}
 
 
+def _own_writes(ctx: OperationContext, d: PhaseDeps) -> dict[str, str | None]:
+    """What this op wrote at its first APPLY (path -> sha256 recorded), when re-applying."""
+    if not (ctx.applied and ctx.rollback_dir):
+        return {}
+    snap = RollbackSnapshot.load(Path(ctx.rollback_dir), d.root)
+    return {e.path: e.after_sha256 for e in snap.entries}
+
+
+def _others_dirty(ctx: OperationContext, d: PhaseDeps, paths: list[str]) -> list[str]:
+    """Paths with uncommitted changes that are not this op's own earlier write: the op's
+    applied files are dirty by its own hand while L2 repairs a VERIFY failure."""
+    own = _own_writes(ctx, d)
+    return [p for p in d.git.dirty(paths)
+            if p not in own or (live_sha256(d.root, p) or "") != own[p]]
+
+
+def _snapshot(ctx: OperationContext, d: PhaseDeps, paths: list[str],
+              after: list[str]) -> RollbackSnapshot:
+    """A new snapshot, or (re-applying an L2 repair) the op's snapshot extended: the
+    originals it holds stay, so a rollback still restores the files as they were."""
+    if ctx.applied and ctx.rollback_dir:
+        snap = RollbackSnapshot.load(Path(ctx.rollback_dir), d.root)
+        snap.extend(paths, after)
+        return snap
+    return RollbackSnapshot.capture(d.state_dir, ctx.op_id, d.root, paths, after)
+
+
 async def apply_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     """Snapshot every file, then write all of them; any failure restores the whole batch.
     Nothing is ever written through a symlink: such a path is refused before the snapshot,
@@ -203,14 +230,13 @@ async def apply_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         if stale:
             return Transition(Phase.POSTMORTEM,
                               f"stale: changed since GENERATE: {', '.join(stale)}")
-        dirty = await d.in_thread(d.git.dirty, paths)
+        dirty = await d.in_thread(_others_dirty, ctx, d, paths)
         if dirty:
             return Transition(Phase.POSTMORTEM,
                               f"human edits appeared on {', '.join(dirty)}; not applied")
         after = [after_digest(None if c.action == "delete" else (c.full_content or "").encode())
                  for c in ctx.generation.candidate.changes()]
-        snapshot = await d.in_thread(RollbackSnapshot.capture, d.state_dir, ctx.op_id, d.root,
-                                     paths, after)
+        snapshot = await d.in_thread(_snapshot, ctx, d, paths, after)
     except (OSError, ValueError) as exc:  # UnsafePath: a symlink appeared since the check
         return Transition(Phase.POSTMORTEM, f"not applied: {exc}")
     ctx.rollback_dir = str(snapshot.directory)
@@ -236,6 +262,11 @@ async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     payload = {"tests": memo.scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
                "regressions": list(v.regressions[:50]),
                "duration_s": round(sum(o.duration_s for o in checked.outcomes), 2)}
+    if not v.passed and d.policy.l2_enabled and not ctx.verify_repaired:
+        d.oracle.failed = Validation(False, checked.detail(), payload, checked=checked,
+                                     baseline=memo.baseline)
+        return Transition(Phase.L2_REPAIR, f"verify failed on the live tree, L2 repairs it: "
+                          f"{v.reason[:1500]}", payload)
     if not v.passed:
         return Transition(Phase.POSTMORTEM, f"verify failed on the live tree: {v.reason[:1500]}",
                           payload)

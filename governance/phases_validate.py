@@ -16,6 +16,8 @@ from governance.oracle import Report, tree_digest
 from governance.oracle_run import (
     Checked,
     TestScope,
+    Validation,
+    check_live,
     check_original,
     check_own,
     combine,
@@ -28,7 +30,7 @@ from governance.phases_generate import generate_in
 from governance.protected import PathEscape, normalize, protected_reason
 from governance.sandbox import Sandbox
 from governance.schemas import Candidate, OperationContext
-from governance.testrun import ORACLE_MARKERS
+from governance.testrun import ORACLE_MARKERS, TestRunner
 
 
 def static_problems(candidate: Candidate, d: PhaseDeps) -> list[str]:
@@ -57,15 +59,17 @@ def static_problems(candidate: Candidate, d: PhaseDeps) -> list[str]:
     return problems
 
 
-async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
-    """The oracle in sandboxes: the existing tests on the candidate's code against their
-    baseline on the op's base (cached per base and scope), and the candidate's own tests on
-    the full candidate tree (see governance.oracle_run)."""
-    assert ctx.generation is not None
-    candidate = ctx.generation.candidate
+async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Candidate,
+                             runner: TestRunner, *, on_live: bool = False) -> Validation:
+    """The oracle for `candidate`, in sandbox copies of the live tree. Normally the tree is
+    the op's base: the existing tests on the candidate's code against their baseline there
+    (cached per base and scope), and the candidate's own tests on the full candidate tree.
+    With `on_live` (L2 repairing a VERIFY failure) the live tree already holds the applied
+    change, so the copy is judged the way VERIFY judges, against VALIDATE's baseline.
+    On a pass, the scope, baseline and verdict are what GATE and VERIFY will use."""
     problems = static_problems(candidate, d)
     if problems:
-        return _validation_failed(ctx, d, "; ".join(problems), {"problems": problems})
+        return Validation(False, "; ".join(problems), {"problems": problems}, problems)
     files = await d.in_thread(d.git.listed_files)
     boxes = d.state_dir / "sandboxes" / ctx.op_id
     try:
@@ -73,24 +77,43 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
                                  d.policy.protected_globs)
         present = [f for f in files if (base.root / f).is_file()]
         scope = plan_scope(candidate.changes(), base.root, present)
-        baseline, checked = await _run_oracle(ctx, d, boxes, base, present, scope)
+        if on_live:
+            baseline = d.oracle.baseline or Report(problem="VALIDATE recorded no baseline")
+            base.apply(candidate.changes())
+            checked = await check_live(runner, base.root, scope, baseline,
+                                       d.state_dir / "oracle")
+        else:
+            baseline, checked = await _run_oracle(d, runner, candidate, boxes, base,
+                                                  present, scope)
     finally:
         await d.in_thread(Sandbox(boxes).destroy)  # however deep a test made them
-    d.oracle.scope, d.oracle.baseline, d.oracle.verdict = scope, baseline, checked.verdict
     v = checked.verdict
+    if v.passed:
+        d.oracle.scope, d.oracle.baseline, d.oracle.verdict = scope, baseline, v
     payload = {"tests": scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
                "evidence": v.evidence, "regressions": list(v.regressions[:50]),
                "baseline": _baseline_note(baseline),
                "duration_s": round(sum(o.duration_s for o in checked.outcomes), 2)}
-    if not v.passed:
-        return _validation_failed(ctx, d, checked.detail(), payload)
-    return Transition(Phase.GATE, f"oracle passed: {v.reason[:300]}", payload)
+    return Validation(v.passed, checked.detail() if not v.passed else v.reason, payload,
+                      checked=checked, baseline=baseline)
 
 
-async def _run_oracle(ctx: OperationContext, d: PhaseDeps, boxes: Path, base: Sandbox,
-                      present: list[str], scope: TestScope) -> tuple[Report, Checked]:
+async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """The oracle in sandboxes (validate_candidate); a refusal spends the validate budget."""
+    assert ctx.generation is not None
+    d.oracle.verdict = None
+    result = await validate_candidate(ctx, d, ctx.generation.candidate, d.validate_runner)
+    if not result.passed:
+        d.oracle.failed = result
+        return _validation_failed(ctx, d, result.detail, result.payload)
+    return Transition(Phase.GATE, f"oracle passed: {result.detail[:300]}", result.payload)
+
+
+async def _run_oracle(d: PhaseDeps, runner: TestRunner, candidate: Candidate, boxes: Path,
+                      base: Sandbox, present: list[str],
+                      scope: TestScope) -> tuple[Report, Checked]:
     """Baseline (cached), then ORIGINAL on base + code changes, OWN on base + everything."""
-    code, _ = split(ctx.generation.candidate.changes() if ctx.generation else [])
+    code, _ = split(candidate.changes())
     scratch = d.state_dir / "oracle"
 
     async def copy(name: str) -> Sandbox:
@@ -105,17 +128,16 @@ async def _run_oracle(ctx: OperationContext, d: PhaseDeps, boxes: Path, base: Sa
         cached = d.oracle.cache.get(key)
         if cached is None:  # in its own copy: a baseline run may write into its tree
             pristine = await copy("baseline")
-            cached = (await run_side(d.validate_runner, pristine.root, scope.original,
+            cached = (await run_side(runner, pristine.root, scope.original,
                                      scope.full, scratch)).report
             d.oracle.cache.put(key, cached)
         baseline = cached
         base.apply(code)
-        original = await check_original(d.validate_runner, base.root, scope, baseline, scratch)
+        original = await check_original(runner, base.root, scope, baseline, scratch)
     own = None
     if full_tree is not None and (original is None or original.verdict.passed):
-        assert ctx.generation is not None
-        full_tree.apply(ctx.generation.candidate.changes())
-        own = await check_own(d.validate_runner, full_tree.root, scope, scratch)
+        full_tree.apply(candidate.changes())
+        own = await check_own(runner, full_tree.root, scope, scratch)
     return baseline, combine(original, own)
 
 
@@ -128,12 +150,16 @@ def _baseline_note(baseline: Report) -> str:
 
 def _validation_failed(ctx: OperationContext, d: PhaseDeps, detail: str,
                        payload: dict) -> Transition:
-    """A refused candidate spends the validate budget (governance.retry)."""
+    """A refused candidate spends the validate budget (governance.retry); once it is spent,
+    L2 self-repair takes over when enabled (once per op), else the op ends."""
     ctx.last_failure = detail
-    headline = detail.splitlines()[0][:300]
+    headline = detail.splitlines()[0][:300] if detail else "-"
     if retry.spend(ctx, d.policy, retry.Failure.VALIDATION_FAILED):
         return Transition(Phase.VALIDATE_RETRY, f"validation failed: {headline}", payload)
     attempts = retry.spent(ctx, retry.Budget.VALIDATE)
+    if d.policy.l2_enabled and ctx.l2_runs == 0:
+        return Transition(Phase.L2_REPAIR, f"validation failed {attempts} time(s), retries "
+                          f"spent: L2 self-repair ({headline})", payload)
     return Transition(Phase.POSTMORTEM, f"validation failed {attempts} time(s), no retry "
                       f"left: {headline}", payload)
 

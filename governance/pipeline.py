@@ -14,6 +14,7 @@ from governance.phases_decide import (
 )
 from governance.phases_generate import generate_phase, generate_retry_phase
 from governance.phases_land import apply_phase, approve_phase, gate_phase, verify_phase
+from governance.phases_repair import l2_repair_phase
 from governance.phases_validate import validate_phase, validate_retry_phase
 
 PHASES: Mapping[Phase, PhaseFn] = {
@@ -25,6 +26,7 @@ PHASES: Mapping[Phase, PhaseFn] = {
     Phase.GENERATE_RETRY: generate_retry_phase,
     Phase.VALIDATE: validate_phase,
     Phase.VALIDATE_RETRY: validate_retry_phase,
+    Phase.L2_REPAIR: l2_repair_phase,
     Phase.GATE: gate_phase,
     Phase.APPROVE: approve_phase,
     Phase.APPLY: apply_phase,

@@ -108,3 +108,29 @@ def plan_prompt(ctx: OperationContext) -> str:
     files = "\n".join(f"- {f}" for f in [*env.target_files, *ctx.context_files])
     return redact(f"Plan this change.\n## Goal\n{env.goal}\n## Files\n{files}\n"
                   f"## Output\n{PLAN_CONTRACT}")
+
+
+def live_block(root: Path, rel: str) -> str:
+    """One live file for a prompt, as the generation prompt shows it."""
+    return _file_block(root, rel)
+
+
+def repair_prompt(ctx: OperationContext, iteration: int, max_iters: int, failure_class: str,
+                  detail: str, failing: list[str], files: list[str], max_files: int,
+                  max_lines: int) -> str:
+    """L2's repair turn: the current files, what failed and how, and the patch limits.
+    The failure sits under the same heading as a retry's, so one reader serves both."""
+    parts = [
+        f"You are the repair step (L2 self-repair, iteration {iteration} of {max_iters}) "
+        "of a governed maintenance daemon. Your last change did not pass; fix it.",
+        f"## Goal\n{ctx.envelope.goal}",
+        "## Current files (your change so far)\n" + "\n\n".join(files),
+        f"## The previous attempt failed\nclass: {failure_class}\n{detail[-6000:]}",
+    ]
+    if failing:
+        parts.append("## Failing tests\n" + "\n".join(f"- {t}" for t in failing[:50]))
+    parts.append(f"## Rules\nFix what the failure names. Change at most {max_files} files "
+                 f"and {max_lines} lines; name only the files you change. Do not remove, "
+                 "skip or weaken a test.")
+    parts.append(f"## Output\n{CANDIDATE_CONTRACT}")
+    return redact("\n\n".join(parts))

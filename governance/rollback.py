@@ -28,7 +28,7 @@ import os
 import re
 import shutil
 import stat
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from governance import atomic, nofollow
@@ -47,6 +47,9 @@ class SnapshotEntry:
     blob: str | None  # file name of the saved original under the snapshot dir
     new_dirs: tuple[str, ...] = ()  # directories APPLY creates for this path, deepest first
     after_sha256: str | None = None  # what APPLY writes ('' = absent); None = not recorded
+    # What this op's earlier APPLY wrote here, before an L2 repair was applied over it: a
+    # crash between the two writes must not make the op's own content look like a human's.
+    earlier_after: tuple[str, ...] = ()
 
 
 def exact_path(rel: str) -> str:
@@ -105,17 +108,19 @@ def _entry(raw: object) -> SnapshotEntry:
         raise ValueError(f"malformed snapshot entry: {str(raw)[:200]}")
     path, dirs = raw.get("path"), raw.get("new_dirs", [])
     existed, mode, blob = raw.get("existed"), raw.get("mode"), raw.get("blob")
-    after = raw.get("after_sha256")
+    after, earlier = raw.get("after_sha256"), raw.get("earlier_after", [])
     ok = (isinstance(path, str) and isinstance(existed, bool)
           and (mode is None or (type(mode) is int and 0 <= mode <= 0o7777))
           and (blob is None if not existed else isinstance(blob, str) and _BLOB.fullmatch(blob))
           and isinstance(dirs, list) and all(isinstance(d, str) for d in dirs)
-          and (after is None or (isinstance(after, str) and _SHA.fullmatch(after))))
+          and (after is None or (isinstance(after, str) and _SHA.fullmatch(after)))
+          and isinstance(earlier, list) and len(earlier) <= 16
+          and all(isinstance(h, str) and _SHA.fullmatch(h) for h in earlier))
     if not ok:
         raise ValueError(f"malformed snapshot entry: {str(raw)[:200]}")
     if exact_path(path) != path or any(exact_path(d) != d for d in dirs):
         raise ValueError(f"snapshot entry path is not in canonical form: {path!r}")
-    return SnapshotEntry(path, existed, mode, blob, tuple(dirs), after)
+    return SnapshotEntry(path, existed, mode, blob, tuple(dirs), after, tuple(earlier))
 
 
 class RollbackSnapshot:
@@ -142,9 +147,37 @@ class RollbackSnapshot:
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
-        manifest = {"op_id": op_id, "entries": [asdict(e) for e in entries]}
-        atomic.write_text(directory / "manifest.json", json.dumps(manifest, indent=2))
-        return cls(directory, repo_root, entries)
+        snapshot = cls(directory, repo_root, entries)
+        snapshot._write_manifest()
+        return snapshot
+
+    def _write_manifest(self) -> None:
+        manifest = {"op_id": self.directory.name, "entries": [asdict(e) for e in self.entries]}
+        atomic.write_text(self.directory / "manifest.json", json.dumps(manifest, indent=2))
+
+    def extend(self, paths: list[str], after: list[str]) -> None:
+        """Before an L2 repair is applied over this op's applied change: capture the paths
+        the snapshot does not hold yet, and record what will now be written to the ones it
+        does (their originals stay). The manifest is replaced atomically, so a crash leaves
+        the old or the new one, and either restores the files as they were before the op."""
+        entries = list(self.entries)
+        index = {e.path: i for i, e in enumerate(entries)}
+        blobs = [int(e.blob.split(".")[0]) for e in entries if e.blob]
+        next_blob = max([len(entries) - 1, *blobs]) + 1
+        for rel, digest in zip(paths, after, strict=True):
+            path = exact_path(rel)
+            if path in index:
+                old = entries[index[path]]
+                mine = () if old.after_sha256 is None else (old.after_sha256,)
+                earlier = tuple(h for h in (*old.earlier_after, *mine) if h != digest)[-15:]
+                entries[index[path]] = replace(old, after_sha256=digest, earlier_after=earlier)
+                continue
+            entries.append(_capture_entry(self.directory, self.repo_root, next_blob, path,
+                                          digest))
+            index[path] = len(entries) - 1
+            next_blob += 1
+        self.entries = entries
+        self._write_manifest()
 
     @classmethod
     def load(cls, directory: Path, repo_root: Path) -> RollbackSnapshot:
@@ -186,7 +219,7 @@ class RollbackSnapshot:
         if entry.after_sha256 is None:
             return False  # an older snapshot without the record: restore as before
         now = live_sha256(self.repo_root, path) or ""
-        if now == entry.after_sha256:
+        if now == entry.after_sha256 or now in entry.earlier_after:
             return False
         original = ""
         if entry.existed and entry.blob:

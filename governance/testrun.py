@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import os
 import posixpath
 import re
@@ -185,6 +186,12 @@ class TestRunner:
         if bad:
             raise ValueError(f"pytest plugin names must be module names, not {bad}")
         self.plugins = tuple(plugins)
+
+    def with_timeout(self, timeout_s: float) -> TestRunner:
+        """The same runner with another time limit (L2's per-iteration test runs)."""
+        other = copy.copy(self)
+        other.timeout_s = timeout_s
+        return other
 
     def argv(self, tests: Sequence[str]) -> list[str]:
         """The command line: safe path, our plugin, no cache, no ini addopts, explicit paths."""

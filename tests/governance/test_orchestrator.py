@@ -19,7 +19,8 @@ from tests.helpers import PYTEST, op_context, pipeline_deps
 P = Phase
 # A path through every non-terminal phase (retries included).
 WALK = [P.CLASSIFY, P.ROUTE, P.CONTEXT_EXPANSION, P.PLAN, P.GENERATE, P.GENERATE_RETRY,
-        P.VALIDATE, P.VALIDATE_RETRY, P.VALIDATE, P.GATE, P.APPROVE, P.APPLY, P.VERIFY]
+        P.VALIDATE, P.VALIDATE_RETRY, P.VALIDATE, P.L2_REPAIR, P.GATE, P.APPROVE, P.APPLY,
+        P.VERIFY, P.L2_REPAIR, P.GATE, P.APPROVE, P.APPLY, P.VERIFY]
 
 
 def _ctx() -> OperationContext:

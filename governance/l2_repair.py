@@ -1,0 +1,269 @@
+"""The L2 engine: one self-repair run, walking governance.l2's state table.
+
+A run starts from a refused candidate (VALIDATE's retries spent) or from an applied one
+that VERIFY refused. Each iteration asks the model for a repair patch (one turn, under
+the reflex, carrying the current files and what failed), merges it over the current
+candidate, validates the merged candidate in sandboxes (on_live after VERIFY: the live
+tree already holds the applied change), classifies any failure, and decides whether to
+go on. Every iteration is a ledger thought with its class, failing tests, signature and
+decision. The run's clock is its own timebox, started fresh when the run starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from governance import l2
+from governance.deps import PhaseDeps
+from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
+from governance.l2 import Decision, Failure, FailureClass, L2State, Progress, StopReason
+from governance.model_gate import ModelWaitExpired
+from governance.oracle_run import Validation
+from governance.phase import Phase
+from governance.phases_generate import ask_model
+from governance.phases_validate import validate_candidate
+from governance.prompts import live_block, repair_prompt
+from governance.protected import PathEscape, normalize
+from governance.routing import generate_timeout_s
+from governance.schemas import Candidate, FileChange, OperationContext
+
+S = L2State
+_MISSING = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+# The next repair builds on an attempt that failed in these ways (the feedback names its
+# lines and tests); a refused or unusable patch is dropped and the previous one kept.
+ADOPTED = frozenset({FailureClass.SYNTAX, FailureClass.TEST, FailureClass.FLAKY})
+_SESSION_ENV = ("no test report was written", "does not carry this run's nonce",
+                "the test report is", "pytest ended with exit status")
+
+
+def classify(v: Validation, candidate: Candidate) -> Failure:
+    """The failure class of a refused candidate: a pure function of the structured result.
+    A missing module counts as the environment's fault unless the candidate imports it."""
+    if v.problems:
+        syntax = [p for p in v.problems if p.startswith("SyntaxError")]
+        cls = FailureClass.SYNTAX if syntax else FailureClass.REFUSED
+        return Failure(cls, frozenset(), tuple(v.problems), v.detail)
+    checked, baseline = v.checked, v.baseline
+    if baseline is not None and baseline.problem:
+        return Failure(FailureClass.ENVIRONMENT, frozenset(),
+                       (f"the baseline run is unusable: {baseline.problem}",), v.detail)
+    verdict = checked.verdict if checked else None
+    if verdict is None:
+        return Failure(FailureClass.ENVIRONMENT, frozenset(), ("nothing was judged",), v.detail)
+    if verdict.failing:
+        return Failure(FailureClass.TEST, frozenset(verdict.failing), (), v.detail)
+    tails = "\n".join(o.output_tail for o in checked.outcomes)
+    code = "\n".join(c.full_content or "" for c in candidate.changes())
+    missing = [m for m in _MISSING.findall(tails) if not _imports(code, m)]
+    if missing or any(s in verdict.reason for s in _SESSION_ENV):
+        why = f"missing module {missing[0]!r}" if missing else verdict.reason
+        return Failure(FailureClass.ENVIRONMENT, frozenset(), (why[:300],), v.detail)
+    timed_out = any(o.timed_out for o in checked.outcomes)
+    problem = "the test run timed out" if timed_out else verdict.reason[:300]
+    return Failure(FailureClass.TEST, frozenset(), (problem,), v.detail)
+
+
+def _imports(code: str, module: str) -> bool:
+    top = re.escape(module.split(".")[0])
+    return re.search(rf"^\s*(?:import|from)\s+{top}\b", code, re.MULTILINE) is not None
+
+
+def merge(current: Candidate, patch: Candidate, allow_non_ascii: bool) -> Candidate:
+    """`current` with the patch's files laid over it, by canonical path (PathEscape if a
+    patch path is not a plain repository path)."""
+    files: dict[str, FileChange] = {}
+    for change in [*current.changes(), *patch.changes()]:
+        rel = normalize(change.file_path, allow_non_ascii=allow_non_ascii)
+        files[rel] = change.model_copy(update={"file_path": rel})
+    return Candidate(files=list(files.values()), rationale=patch.rationale or current.rationale)
+
+
+def changed_lines(old: str, new: str) -> int:
+    return sum(1 for line in difflib.unified_diff(old.splitlines(), new.splitlines(),
+                                                  lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+@dataclass
+class L2Run:
+    ctx: OperationContext
+    d: PhaseDeps
+    on_live: bool  # repairing a VERIFY failure: the change is already applied
+    deadline: float  # the run's own timebox, absolute time.monotonic()
+    candidate: Candidate  # the best known candidate: the entry one, then each merge
+    failure: Failure  # the newest failure; the repair prompt is built from it
+    progress: Progress = field(default_factory=Progress)
+    iteration: int = 0
+    pending: Candidate | None = None  # the merged candidate being validated
+    validation: Validation | None = None
+    rerun: bool = False  # this iteration's failing tests were re-run once (flaky check)
+    decision: Decision | None = None
+    stop: StopReason | None = None
+    reason: str = ""
+
+    @property
+    def left_s(self) -> float:
+        return self.deadline - time.monotonic()
+
+    async def run(self) -> bool:
+        """Walk the table to CONVERGED (True) or STOPPED (False)."""
+        state = S.L2_INIT
+        while state not in l2.L2_TERMINAL:
+            if self.left_s <= 0 and state is not S.DECIDE_RETRY:
+                nxt = self._stopped(StopReason.TIMEBOX, f"the L2 timebox passed in {state}")
+            else:
+                nxt = await HANDLERS[state](self)
+            l2.check(state, nxt)
+            state = nxt
+        return state is S.CONVERGED
+
+    def _stopped(self, why: StopReason, reason: str) -> L2State:
+        self.stop, self.reason = why, reason
+        return S.STOPPED
+
+    async def _init(self) -> L2State:
+        self.progress.start(self.failure)
+        if self.d.provider is None:
+            return self._stopped(StopReason.PROVIDER, "no model provider is available")
+        await self.d.thought(self.ctx, Phase.L2_REPAIR, "L2 started",
+                             entry_class=self.failure.cls.value,
+                             failing=sorted(self.failure.failing)[:50],
+                             signature=self.failure.signature, on_live=self.on_live)
+        return S.GENERATE_PATCH
+
+    async def _generate(self) -> L2State:
+        self.iteration += 1
+        self.rerun = False
+        p = self.d.policy
+        try:
+            patch = await self._ask()
+            if patch is None or patch.no_op:
+                raise CandidateParseError("the reply proposes no repair patch")
+            self.pending = merge(self.candidate, patch, p.allow_non_ascii_paths)
+        except ModelCollapsed as exc:
+            self.failure = Failure(FailureClass.COLLAPSE, frozenset(), (str(exc)[:300],))
+            return S.CLASSIFY_FAILURE
+        except (CandidateParseError, PathEscape) as exc:
+            self.failure = Failure(FailureClass.UNUSABLE, frozenset(), (str(exc)[:300],),
+                                   str(exc))
+            return S.CLASSIFY_FAILURE
+        except ModelWaitExpired as exc:
+            return self._stopped(StopReason.NO_MODEL, f"no turn at the model: {exc}")
+        except (ProviderError, TimeoutError) as exc:
+            return self._stopped(StopReason.PROVIDER, f"the model failed: {exc}")
+        too_big = self._size_problems(patch)
+        if too_big:
+            self.failure = Failure(FailureClass.REFUSED, frozenset(), tuple(too_big),
+                                   "; ".join(too_big))
+            return S.CLASSIFY_FAILURE
+        return S.RUN_VALIDATION
+
+    async def _ask(self) -> Candidate | None:
+        d, ctx = self.d, self.ctx
+        async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
+            deadline = min(self.deadline, time.monotonic() + generate_timeout_s(ctx.route))
+            answer = await ask_model(ctx, d, Phase.L2_REPAIR, self._prompt, deadline,
+                                     use_tools=False)
+        return answer.candidate
+
+    def _prompt(self) -> str:
+        p = self.d.policy
+        files = {c.file_path: c for c in self.candidate.changes()}
+        blocks = [f"--- {rel}\n{c.full_content}" if c.action == "write"
+                  else f"--- {rel} (deleted by your change)" for rel, c in files.items()]
+        blocks += [live_block(self.d.root, t) for t in self.ctx.envelope.target_files
+                   if t not in files]
+        return repair_prompt(self.ctx, self.iteration, p.l2_max_iters, self.failure.cls.value,
+                             self.failure.detail or "; ".join(self.failure.problems),
+                             sorted(self.failure.failing), blocks, p.l2_max_files,
+                             p.l2_max_diff_lines)
+
+    def _size_problems(self, patch: Candidate) -> list[str]:
+        p = self.d.policy
+        before = {c.file_path: c.full_content or "" for c in self.candidate.changes()}
+        changes = patch.changes()
+        lines = sum(changed_lines(before.get(normalize(
+            c.file_path, allow_non_ascii=p.allow_non_ascii_paths), ""), c.full_content or "")
+            for c in changes)
+        out = []
+        if len(changes) > p.l2_max_files:
+            out.append(f"the repair patch changes {len(changes)} files (at most "
+                       f"{p.l2_max_files})")
+        if lines > p.l2_max_diff_lines:
+            out.append(f"the repair patch changes {lines} lines (at most "
+                       f"{p.l2_max_diff_lines})")
+        return out
+
+    async def _validate(self) -> L2State:
+        assert self.pending is not None
+        runner = self.d.validate_runner.with_timeout(self.d.policy.l2_iter_test_timeout_s)
+        try:
+            async with asyncio.timeout(max(self.left_s, 0.01)):
+                v = await validate_candidate(self.ctx, self.d, self.pending, runner,
+                                             on_live=self.on_live)
+        except TimeoutError:
+            return self._stopped(StopReason.TIMEBOX, "the L2 timebox passed during the tests")
+        self.validation = v
+        if v.passed:
+            if self.rerun:  # failed, then passed at once: not proof enough to land
+                self.failure = Failure(FailureClass.FLAKY, self.failure.failing, (),
+                                       self.failure.detail)
+                return S.CLASSIFY_FAILURE
+            self.candidate = self.pending
+            self.reason = f"converged in iteration {self.iteration}: {v.detail[:300]}"
+            await self._record(Decision(False, "converged"), converged=True)
+            return S.CONVERGED
+        self.failure = classify(v, self.pending)
+        return S.CLASSIFY_FAILURE
+
+    async def _classify(self) -> L2State:
+        if self.failure.cls is FailureClass.TEST and self.failure.failing and not self.rerun:
+            self.rerun = True  # an immediate re-run tells flaky from failing
+            return S.RUN_VALIDATION
+        return S.DECIDE_RETRY
+
+    async def _decide(self) -> L2State:
+        p = self.d.policy
+        decision = l2.decide(self.progress, self.failure, self.iteration, p.l2_max_iters,
+                             self.left_s)
+        self.decision = decision
+        await self._record(decision)
+        if not decision.retry:
+            assert decision.stop is not None
+            return self._stopped(decision.stop, decision.reason)
+        if self.failure.cls in ADOPTED and self.pending is not None:
+            self.candidate = self.pending  # the failure is about it: the prompt shows it
+        return S.BUILD_REPAIR_PROMPT
+
+    async def _build(self) -> L2State:
+        self.ctx.last_failure = self.failure.detail or "; ".join(self.failure.problems)
+        return S.GENERATE_PATCH
+
+    async def _record(self, decision: Decision, converged: bool = False) -> None:
+        f = self.failure
+        data = {"iteration": self.iteration, "max_iterations": self.d.policy.l2_max_iters,
+                "decision": "converged" if converged else
+                ("retry" if decision.retry else "stop"),
+                "why": decision.reason, "left_s": round(self.left_s, 1)}
+        if not converged:
+            data.update(failure_class=f.cls.value, failing=sorted(f.failing)[:50],
+                        signature=f.signature, problems=list(f.problems)[:5],
+                        stop=decision.stop.value if decision.stop else None)
+        await self.d.thought(self.ctx, Phase.L2_REPAIR,
+                             f"L2 iteration {self.iteration}: {data['decision']}", **data)
+
+
+HANDLERS: dict[L2State, Callable[[L2Run], Awaitable[L2State]]] = {
+    S.L2_INIT: L2Run._init,
+    S.GENERATE_PATCH: L2Run._generate,
+    S.RUN_VALIDATION: L2Run._validate,
+    S.CLASSIFY_FAILURE: L2Run._classify,
+    S.DECIDE_RETRY: L2Run._decide,
+    S.BUILD_REPAIR_PROMPT: L2Run._build,
+}
+assert set(HANDLERS) == set(L2State) - l2.L2_TERMINAL

@@ -1,0 +1,52 @@
+"""L2_REPAIR: self-repair after VALIDATE's retries are spent, or once after VERIFY fails.
+
+After VALIDATE, a converged repair goes to GATE like any candidate. After VERIFY, the
+change is already applied: the repair is judged the way VERIFY judges (on a copy of the
+live tree), then goes through GATE, APPROVE and APPLY again, which writes it over the
+applied change with the op's rollback snapshot kept (extended, never replaced), and VERIFY
+runs again. A second VERIFY failure, or an L2 run that stops, ends the op POSTMORTEM,
+and the orchestrator restores the snapshot: the files are back byte for byte.
+"""
+
+from __future__ import annotations
+
+import time
+
+from governance.deps import PhaseDeps, Transition
+from governance.l2 import Failure, FailureClass
+from governance.l2_repair import L2Run, classify
+from governance.phase import Phase
+from governance.rollback import live_sha256
+from governance.schemas import OperationContext
+
+
+async def l2_repair_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    assert ctx.generation is not None
+    on_live = ctx.applied
+    ctx.l2_runs += 1
+    if on_live:
+        ctx.verify_repaired = True  # one repair per op after VERIFY
+    candidate = ctx.generation.candidate
+    entry = d.oracle.failed
+    failure = classify(entry, candidate) if entry is not None else Failure(
+        FailureClass.TEST, frozenset(), ("no structured failure was recorded",),
+        ctx.last_failure or "")
+    if on_live:  # APPLY's stale guard: what the live files hold as the repair starts
+        files = sorted({*(c.file_path for c in candidate.changes()),
+                        *ctx.envelope.target_files})
+        ctx.live_hashes = await d.in_thread(
+            lambda: {f: live_sha256(d.root, f) for f in files})
+    # A fresh clock, whatever the pipeline had left (the orchestrator widened its ceiling).
+    run = L2Run(ctx, d, on_live, time.monotonic() + d.policy.l2_timebox_s, candidate, failure)
+    converged = await run.run()
+    payload = {"iterations": run.iteration, "entry_class": failure.cls.value,
+               "signatures": run.progress.signatures, "on_live": on_live}
+    if not converged:
+        assert run.stop is not None
+        payload["stop"] = run.stop.value
+        return Transition(Phase.POSTMORTEM, f"L2 stopped after {run.iteration} iteration(s), "
+                          f"{run.stop.value}: {run.reason}", payload)
+    ctx.generation = ctx.generation.model_copy(update={"candidate": run.candidate})
+    files = [c.file_path for c in run.candidate.changes()]
+    return Transition(Phase.GATE, f"L2 converged in iteration {run.iteration}; candidate "
+                      f"touches {len(files)} file(s)", {**payload, "files": files})
