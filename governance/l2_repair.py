@@ -17,8 +17,9 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from governance import l2
+from governance import l2, nofollow
 from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.l2 import Decision, Failure, FailureClass, L2State, Progress, StopReason
@@ -33,6 +34,7 @@ from governance.routing import generate_timeout_s
 from governance.schemas import Candidate, FileChange, OperationContext
 
 S = L2State
+MAX_LIVE_READ = 4_000_000  # a larger live file is not diffed for the patch-size limit
 _MISSING = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 # The next repair builds on an attempt that failed in these ways (the feedback names its
 # lines and tests); a refused or unusable patch is dropped and the previous one kept.
@@ -83,6 +85,15 @@ def merge(current: Candidate, patch: Candidate, allow_non_ascii: bool) -> Candid
     return Candidate(files=list(files.values()), rationale=patch.rationale or current.rationale)
 
 
+def _live_text(root: Path, rel: str) -> str:
+    try:
+        return nofollow.read_bytes(root, rel, limit=MAX_LIVE_READ).decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+    except (OSError, ValueError):  # unreadable or unsafe: GATE and APPLY refuse it anyway
+        return ""
+
+
 def changed_lines(old: str, new: str) -> int:
     return sum(1 for line in difflib.unified_diff(old.splitlines(), new.splitlines(),
                                                   lineterm="", n=0)
@@ -102,6 +113,7 @@ class L2Run:
     pending: Candidate | None = None  # the merged candidate being validated
     validation: Validation | None = None
     rerun: bool = False  # this iteration's failing tests were re-run once (flaky check)
+    capped: bool = False  # the model turn's deadline is the timebox's end
     decision: Decision | None = None
     stop: StopReason | None = None
     reason: str = ""
@@ -155,6 +167,9 @@ class L2Run:
         except ModelWaitExpired as exc:
             return self._stopped(StopReason.NO_MODEL, f"no turn at the model: {exc}")
         except (ProviderError, TimeoutError) as exc:
+            if self.capped and "deadline" in str(exc).lower():
+                return self._stopped(StopReason.TIMEBOX, f"the model missed the end of the "
+                                     f"L2 timebox: {exc}")
             return self._stopped(StopReason.PROVIDER, f"the model failed: {exc}")
         too_big = self._size_problems(patch)
         if too_big:
@@ -166,7 +181,9 @@ class L2Run:
     async def _ask(self) -> Candidate | None:
         d, ctx = self.d, self.ctx
         async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
-            deadline = min(self.deadline, time.monotonic() + generate_timeout_s(ctx.route))
+            route_end = time.monotonic() + generate_timeout_s(ctx.route)
+            self.capped = self.deadline < route_end  # the timebox, not the route, binds
+            deadline = min(self.deadline, route_end)
             answer = await ask_model(ctx, d, Phase.L2_REPAIR, self._prompt, deadline,
                                      use_tools=False)
         return answer.candidate
@@ -184,12 +201,16 @@ class L2Run:
                              p.l2_max_diff_lines)
 
     def _size_problems(self, patch: Candidate) -> list[str]:
+        """The patch against what it replaces: the current candidate's version of a file,
+        else the live file (a deletion counts every line it removes)."""
         p = self.d.policy
         before = {c.file_path: c.full_content or "" for c in self.candidate.changes()}
         changes = patch.changes()
-        lines = sum(changed_lines(before.get(normalize(
-            c.file_path, allow_non_ascii=p.allow_non_ascii_paths), ""), c.full_content or "")
-            for c in changes)
+        lines = 0
+        for c in changes:
+            rel = normalize(c.file_path, allow_non_ascii=p.allow_non_ascii_paths)
+            old = before[rel] if rel in before else _live_text(self.d.root, rel)
+            lines += changed_lines(old, c.full_content or "")
         out = []
         if len(changes) > p.l2_max_files:
             out.append(f"the repair patch changes {len(changes)} files (at most "

@@ -205,3 +205,42 @@ async def test_a_verify_failure_l2_cannot_repair_rolls_back_byte_identically(sho
     assert chain["transitions"][-1]["payload"].get("rolled_back") == [TARGET]
     assert tree_bytes(repo) == before and git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "status", "--porcelain") == ""
+
+
+async def test_the_l2_timebox_ends_a_repair_the_model_cannot_finish_in_time(l2_repo,
+                                                                          short_tmp):
+    slow = _repair(1, FIXED_CLAMP).model_copy(update={"delay_s": 5.0})
+    provider = ReplayProvider([_turn(ADD_BROKEN), slow])
+    end, chain = await run_op(l2_repo, short_tmp / "l.db", TARGET, provider=provider,
+                              policy=Policy(max_generate_retries=0, max_validate_retries=0,
+                                            l2_timebox_s=1.0))
+    assert end is Phase.POSTMORTEM
+    last = chain["transitions"][-1]
+    assert last["payload"]["stop"] == "timebox", last["reason"]
+    assert (l2_repo / TARGET).read_text() == MATH
+
+
+class HumanTypesDuringRepair(ReplayProvider):
+    """Replay, plus the human editing the target while the model writes its repair."""
+
+    def __init__(self, turns: list[ReplayTurn], repo, text: str):
+        super().__init__(turns)
+        self.repo, self.text = repo, text
+
+    async def generate(self, prompt: str, *, deadline: float, steer=None):
+        if "L2 self-repair" in prompt:
+            (self.repo / TARGET).write_text(self.text)
+        return await super().generate(prompt, deadline=deadline, steer=steer)
+
+
+async def test_a_human_edit_during_a_verify_repair_is_never_overwritten(short_tmp):
+    repo = _verify_repo(short_tmp)
+    mine = FIXED_CLAMP + "\n# the human's own line\n"
+    provider = HumanTypesDuringRepair([_turn(HALF_CLAMP), _repair(1, FIXED_CLAMP)], repo, mine)
+    end, chain = await run_op(repo, short_tmp / "l.db", TARGET, provider=provider,
+                              policy=NO_RETRY)
+    assert end is Phase.POSTMORTEM
+    reasons = " ".join(t["reason"] for t in chain["transitions"][-2:])
+    assert "stale" in reasons or "human edits" in reasons, reasons
+    assert (repo / TARGET).read_text() == mine  # kept, not rolled back, not overwritten
+    assert chain["transitions"][-1]["payload"].get("kept") == [TARGET]
