@@ -57,6 +57,9 @@ def chain_text(chain: dict[str, Any]) -> str:
         tele = m.get("telemetry") or {}
         extra = " ".join(f"{k}={tele[k]}" for k in ("exit_reason", "mean_depth",
                                                     "canary_max_proximity") if k in tele)
+        collapse = tele.get("collapse")
+        if isinstance(collapse, dict) and collapse.get("proximity"):
+            extra += f" collapse={collapse['proximity']}({collapse.get('source', '?')})"
         events.append((m["ts"], 1, f"     model  {m['phase']} {m['provider']}/{m['model']} "
                                    f"in={m['prompt_tokens']} out={m['completion_tokens']} "
                                    f"${m['cost_usd']:.4f} {m['latency_ms']:.0f}ms {status}"

@@ -375,6 +375,7 @@ HOSTILE_CALL_LINES = [
 async def test_tool_loop_turns_hostile_calls_into_results(ws, repo, line):
     import time
 
+    from governance.reflex import Band
     from kernel.replay import ReplayProvider, ReplayTurn
     from tools.loop import LoopLimits, ToolLoopCoordinator
 
@@ -386,7 +387,11 @@ async def test_tool_loop_turns_hostile_calls_into_results(ws, repo, line):
 
     provider = ReplayProvider([ReplayTurn(purpose="generate", text=line),
                                ReplayTurn(purpose="generate", text="done")])
-    loop = ToolLoopCoordinator(env, _ctx(ws), LoopLimits(), on_tool=on_tool)
+    # The parser and the policy are under test here, not the re-ground reflex, which would
+    # discard the degenerate lines first (tests/tools/test_loop_reflex.py): a band that
+    # never reads a collapse.
+    loop = ToolLoopCoordinator(env, _ctx(ws), LoopLimits(), on_tool=on_tool,
+                               band=Band(spook=1.0, threshold=1.0))
     reply = await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert reply.text == "done"
     assert all(e.verdict in ("denied", "failed", "ok") for e in events)

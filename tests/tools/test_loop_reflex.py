@@ -131,3 +131,15 @@ async def test_malformed_tool_calls_are_the_loops_telemetry(repo):
     reply = await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     [bad] = reply.telemetry["malformed_tool_calls"]
     assert bad.startswith("invalid JSON")
+
+
+@pytest.mark.parametrize("line", [
+    '{"tool": "read_file", "arguments": ' + "[" * 5000 + "]" * 5000 + "}",
+    '{"tool": "read_file", "arguments": {"path": "' + "a/" * 3000 + '"}}',
+])
+async def test_a_degenerate_hostile_call_is_discarded_before_it_is_parsed(repo, line):
+    loop, seen = _loop(repo)
+    provider = ReplayProvider([_turn(line), _turn("done")])
+    with pytest.raises(ModelCollapsed):
+        await loop.run(provider, "goal", deadline=time.monotonic() + 30)
+    assert seen["tools"] == [] and len(provider.prompts) == 1
