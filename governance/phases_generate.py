@@ -68,15 +68,21 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     while True:
         # A fresh tool session each time: re-grounding drops the compacted transcript.
         watched = _Watched(d.provider, steer, band, d.reflex_stats)
+        collapsed: ModelCollapsed | None = None
         try:
-            return await _ask_once(ctx, d, phase, watched, build_prompt(), deadline,
-                                   use_tools and d.tools is not None, band, before)
+            answer = await _ask_once(ctx, d, phase, watched, build_prompt(), deadline,
+                                     use_tools and d.tools is not None, band, before)
         except ModelCollapsed as exc:
             exc.op_id, exc.phase = ctx.op_id, phase.value
             collapsed = exc
-        finally:
-            if steer is not None:
+        except Exception:
+            if steer is not None:  # a re-grounded turn that failed otherwise still counts
                 await _reground_outcome(ctx, d, phase, before, watched.signals, band)
+            raise
+        if steer is not None:
+            await _reground_outcome(ctx, d, phase, before, watched.signals, band)
+        if collapsed is None:
+            return answer
         steer = await _reground(ctx, d, phase, collapsed, deadline)
         before = collapsed.proximity
 
