@@ -142,6 +142,12 @@ class L2Run:
         self.progress.start(self.failure)
         if self.d.provider is None:
             return self._stopped(StopReason.PROVIDER, "no model provider is available")
+        if l2.CLASS_RULES[self.failure.cls].stop_at_once:  # not even one model turn
+            await self._record(l2.Decision(False, f"{self.failure.cls.value} failure on "
+                                           "entry: no code change can fix it",
+                                           StopReason.CLASS))
+            return self._stopped(StopReason.CLASS, f"{self.failure.cls.value} failure on "
+                                 "entry: no code change can fix it")
         await self.d.thought(self.ctx, Phase.L2_REPAIR, "L2 started",
                              entry_class=self.failure.cls.value,
                              failing=sorted(self.failure.failing)[:50],

@@ -43,9 +43,13 @@ async def l2_repair_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
                "signatures": run.progress.signatures, "on_live": on_live}
     if not converged:
         assert run.stop is not None
-        payload["stop"] = run.stop.value
+        last = run.failure
+        named = sorted(last.failing)[:5] or list(last.problems[:2])
+        payload.update(stop=run.stop.value, last_class=last.cls.value,
+                       failing=sorted(last.failing)[:50])
         return Transition(Phase.POSTMORTEM, f"L2 stopped after {run.iteration} iteration(s), "
-                          f"{run.stop.value}: {run.reason}", payload)
+                          f"{run.stop.value}: {run.reason}; last failure ({last.cls.value}): "
+                          f"{'; '.join(named)[:600]}", payload)
     ctx.generation = ctx.generation.model_copy(update={"candidate": run.candidate})
     files = [c.file_path for c in run.candidate.changes()]
     return Transition(Phase.GATE, f"L2 converged in iteration {run.iteration}; candidate "

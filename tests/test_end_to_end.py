@@ -86,14 +86,16 @@ async def test_todo_becomes_a_governed_commit(repo: Path, short_tmp: Path, capsy
 
 
 async def test_breaking_candidate_ends_in_postmortem(repo: Path, short_tmp: Path) -> None:
-    # The model keeps proposing the same broken change: initial try + 2 retries.
+    # The model keeps proposing the same broken change: initial try + 2 retries, then two
+    # L2 repairs (single turns, no exploration) that change nothing: no progress.
     turn = candidate_turn("calc/ops.py", OPS_BROKEN)
-    script = write_script(short_tmp / "script.jsonl", *[explore_turn(), turn] * 3)
+    script = write_script(short_tmp / "script.jsonl", *[explore_turn(), turn] * 3, turn, turn)
     run = await run_todo(repo, settings_for(script))
 
     assert run.op["phase"] == "POSTMORTEM"
     last = run.chain["transitions"][-1]
     assert "tests/test_ops.py::test_add" in last["reason"]
+    assert last["from_phase"] == "L2_REPAIR" and last["payload"]["stop"] == "no_progress"
     assert [t["to_phase"] for t in run.chain["transitions"]].count("VALIDATE_RETRY") == 2
     assert tree_bytes(repo) == run.before
     assert git(repo, "rev-parse", "HEAD") == run.head
@@ -153,11 +155,18 @@ async def test_verify_failure_on_live_tree_rolls_back(repo: Path, short_tmp: Pat
         "        assert clamp(5, 0, 3) == 5\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "local settings hook")
+    # L2 repairs the VERIFY failure once; its repair (the same change) passes in the
+    # sandbox, which cannot see the ignored file, goes through APPLY again and fails VERIFY
+    # again: the op rolls back.
     script = write_script(short_tmp / "script.jsonl", explore_turn(),
+                          candidate_turn("calc/ops.py", OPS_FIXED),
                           candidate_turn("calc/ops.py", OPS_FIXED))
     run = await run_todo(repo, settings_for(script))
     last = run.chain["transitions"][-1]
     assert run.op["phase"] == "POSTMORTEM"
+    walk = [t["to_phase"] for t in run.chain["transitions"]]
+    assert walk[walk.index("VERIFY"):] == ["VERIFY", "L2_REPAIR", "GATE", "APPROVE", "APPLY",
+                                           "VERIFY", "POSTMORTEM"]
     assert last["from_phase"] == "VERIFY"
     assert "tests/test_ops.py::test_clamp_local" in last["reason"]
     assert last["payload"]["rolled_back"] == ["calc/ops.py"]

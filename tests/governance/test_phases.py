@@ -9,7 +9,8 @@ from governance.phase import Phase
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import git, run_op, tree_bytes
 
-RETRY_ONCE = Policy(max_generate_retries=1, max_validate_retries=1)
+# L2 off: these tests are about the phases before it (tests/governance/test_l2*.py: L2).
+RETRY_ONCE = Policy(max_generate_retries=1, max_validate_retries=1, l2_enabled=False)
 
 
 async def _run(repo, short_tmp, target: str, *texts: str):

@@ -36,21 +36,30 @@ async def test_n_generate_retries_mean_n_plus_one_generate_attempts(repo, short_
     assert _validations(chain) == 0
 
 
+@pytest.mark.parametrize("l2", [False, True], ids=["l2-off", "l2-on"])
 @pytest.mark.parametrize("n", [0, 1, 2, 3])
-async def test_n_validate_retries_mean_n_plus_one_validations(repo, short_tmp, n):
-    policy = Policy(max_generate_retries=0, max_validate_retries=n)
+async def test_n_validate_retries_mean_n_plus_one_validations(repo, short_tmp, n, l2):
+    """Then the op ends, or (L2 on) self-repair takes over: L2's iterations are its own
+    budget (tests/governance/test_l2*.py); here its first repair is the last reply."""
+    policy = Policy(max_generate_retries=0, max_validate_retries=n, l2_enabled=l2)
     end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py",
-                              *[BROKEN] * (n + 2), policy=policy)
+                              *[BROKEN] * (n + 1 + l2), policy=policy)
     assert end is Phase.POSTMORTEM
     assert _validations(chain) == n + 1
-    assert len(chain["model_calls"]) == n + 1
-    assert f"validation failed {n + 1} time(s)" in chain["transitions"][-1]["reason"]
+    assert len(chain["model_calls"]) == n + 1 + l2
+    walk = [t["to_phase"] for t in chain["transitions"]]
+    reason = f"validation failed {n + 1} time(s)"
+    if l2:
+        spent = next(t for t in chain["transitions"] if t["to_phase"] == "L2_REPAIR")
+        assert reason in spent["reason"] and walk.count("L2_REPAIR") == 1
+    else:
+        assert reason in chain["transitions"][-1]["reason"] and "L2_REPAIR" not in walk
 
 
 async def test_a_parse_failure_in_validate_retry_spends_the_generate_budget(repo, short_tmp):
     """BROKEN (validation 1 fails), GARBAGE inside VALIDATE_RETRY (generate budget 1 of 1,
     retried in VALIDATE_RETRY), BROKEN (validation 2 fails: validate budget 1 of 1 spent)."""
-    policy = Policy(max_generate_retries=1, max_validate_retries=1)
+    policy = Policy(max_generate_retries=1, max_validate_retries=1, l2_enabled=False)
     end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py",
                               BROKEN, GARBAGE, BROKEN, BROKEN, policy=policy)
     assert end is Phase.POSTMORTEM
