@@ -69,9 +69,22 @@ def chain_text(chain: dict[str, Any]) -> str:
         events.append((c["ts"], 1, f"     tool   {c['tool']} {c['verdict']} "
                                    f"{c['result_bytes']}B {json.dumps(c['arguments'])[:80]}"))
     for th in chain["thoughts"]:
-        events.append((th["ts"], 1, f"     think  {th['phase']}: {th['msg']}"))
+        events.append((th["ts"], 1, f"     think  {th['phase']}: {th['msg']}"
+                                    + _thought_detail(th.get("data") or {})))
     lines += [text for _, _, text in sorted(events, key=lambda e: (e[0], e[1]))]
     return "\n".join(lines)
+
+
+# Thought data worth a line of its own in the chain (the rest is in --json): L2's
+# iterations and clocks, and the reflex's proximities.
+THOUGHT_KEYS = ("entry_class", "failure_class", "failing", "signature", "decision", "why",
+                "stop", "winning_cap", "effective_s", "pipeline_remaining_s",
+                "proximity_before", "proximity_after")
+
+
+def _thought_detail(data: dict[str, Any]) -> str:
+    keep = {k: data[k] for k in THOUGHT_KEYS if data.get(k) not in (None, [], "")}
+    return f"\n       {json.dumps(keep)[:600]}" if keep else ""
 
 
 REPLY_SHOWN_CHARS = 600  # the ledger keeps up to 16 KiB; the chain shows the head

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from daemon.render import chain_text
 from governance.deps import Policy
 from governance.phase import Phase
 from kernel.replay import ReplayProvider, ReplayTurn
@@ -129,6 +130,10 @@ async def test_an_oscillating_repair_stops_l2_and_nothing_lands(l2_repo, short_t
     assert [d["failing"] for d in decisions] == [["tests/test_math.py::test_sub"],
                                                  ["tests/test_math.py::test_add"]]
     assert decisions[1]["signature"] == last["payload"]["signatures"][0]
+    shown = chain_text(chain)  # what `ouroboros ledger OP` prints
+    assert "think  L2_REPAIR: L2 iteration 2: stop" in shown
+    assert '"failure_class": "test"' in shown and '"stop": "oscillation"' in shown
+    assert f'"signature": "{decisions[1]["signature"]}"' in shown
     assert tree_bytes(l2_repo) == before and git(l2_repo, "rev-parse", "HEAD") == head
 
 
