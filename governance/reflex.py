@@ -1,4 +1,5 @@
-"""The re-ground reflex's rules: pure functions over a reply's collapse proximity.
+"""The re-ground reflex's rules: pure functions over a reply's collapse proximity, and the
+small values they work on (Band, RoundBudget, ReflexStats); no I/O here.
 
     proximity < spook               CALM      the budget is left alone
     spook <= proximity < threshold  SPOOK     the remaining budget (time and tokens) deflates
@@ -8,7 +9,8 @@
 
 `spook` is governance.reground_spook, `threshold` is provider.canary_threshold. A recovery
 is a re-ground whose next reply stays below the threshold. The side effects (the ledger,
-the counters, asking again) live in governance.phases_generate and tools.loop.
+the counters, asking again) live in governance.phases_generate and tools.loop; a tool loop
+keeps its deflating budget in a RoundBudget.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+from governance.errors import ModelCollapsed, ProviderError
 from governance.provider import CollapseSignal, Steering
 
 # (share of the way from spook to threshold, factor on the remaining budget), interpolated
@@ -77,6 +80,33 @@ class ReflexStats:
     def as_dict(self) -> dict[str, int]:
         return {"spooks": self.spooks, "collapses": self.collapses,
                 "regrounds": self.regrounds, "recoveries": self.recoveries}
+
+
+@dataclass
+class RoundBudget:
+    """What is left of a tool loop's generation budget as spooks deflate it."""
+
+    deadline: float  # the caller's, absolute (time.monotonic())
+    soft: float  # the deflated one; never later than `deadline`
+    token_scale: float = 1.0
+    last: float = 0.0  # the previous reply's proximity
+
+    def steer(self) -> Steering | None:
+        return Steering(token_scale=self.token_scale) if self.token_scale < 1 else None
+
+    def deflate(self, factor: float, now: float) -> None:
+        self.soft = now + max(self.soft - now, 0.0) * factor
+        self.token_scale *= factor
+
+    def check(self, rnd: int, now: float) -> None:
+        """Raise when no round may start: the caller's deadline passed (ProviderError), or
+        the deflated budget is spent (ModelCollapsed "deflated": re-ground, not starve)."""
+        if now >= self.deadline:
+            raise ProviderError("the generation deadline passed during the tool loop")
+        if now >= self.soft or self.token_scale < SPENT_BELOW:
+            raise ModelCollapsed(f"the reflex deflated the tool loop's budget to nothing by "
+                                 f"round {rnd} (last proximity {self.last:.2f})",
+                                 proximity=self.last, exit_reason="deflated", round=rnd)
 
 
 def _checked(value: float, what: str) -> float:

@@ -34,7 +34,7 @@ from typing import Any
 
 from governance import reflex
 from governance.errors import ModelCollapsed, ProviderError
-from governance.provider import CandidateProvider, CollapseSignal, ModelReply, Steering
+from governance.provider import CandidateProvider, CollapseSignal, ModelReply
 from governance.redact import redact
 from governance.schemas import ModelUsage, ToolRecord
 from tools.builtin import MANIFEST, TOOLS, ToolFailed
@@ -108,33 +108,6 @@ class LoopLimits:
     output_cap_bytes: int = 4096
     budget_chars: int = 98_304
     preserve_chunks: int = 6
-
-
-@dataclass
-class RoundBudget:
-    """What is left of the loop's generation budget as the reflex deflates it."""
-
-    deadline: float  # the caller's, absolute (time.monotonic())
-    soft: float  # the deflated one; never later than `deadline`
-    token_scale: float = 1.0
-    last: float = 0.0  # the previous reply's proximity
-
-    def steer(self) -> Steering | None:
-        return Steering(token_scale=self.token_scale) if self.token_scale < 1 else None
-
-    def deflate(self, factor: float, now: float) -> None:
-        self.soft = now + max(self.soft - now, 0.0) * factor
-        self.token_scale *= factor
-
-    def check(self, rnd: int, now: float) -> None:
-        """Raise when no round may start: the caller's deadline passed (ProviderError), or
-        the deflated budget is spent (ModelCollapsed "deflated": re-ground, not starve)."""
-        if now >= self.deadline:
-            raise ProviderError("the generation deadline passed during the tool loop")
-        if now >= self.soft or self.token_scale < reflex.SPENT_BELOW:
-            raise ModelCollapsed(f"the reflex deflated the tool loop's budget to nothing by "
-                                 f"round {rnd} (last proximity {self.last:.2f})",
-                                 proximity=self.last, exit_reason="deflated", round=rnd)
 
 
 @dataclass
@@ -237,7 +210,7 @@ class ToolLoopCoordinator:
         notes = getattr(self.env.workspace, "notes", None)
         if notes:
             await self._note("sandbox entries left out", {"entries": notes[:50]})
-        budget = RoundBudget(deadline, deadline)
+        budget = reflex.RoundBudget(deadline, deadline)
         looking_rounds = 0
         reply: ModelReply | None = None
         signals: list[CollapseSignal] = []
@@ -280,7 +253,7 @@ class ToolLoopCoordinator:
                           collapse=max(signals, key=lambda c: c.proximity))
 
     @staticmethod
-    async def _turn(provider: CandidateProvider, text: str, budget: RoundBudget,
+    async def _turn(provider: CandidateProvider, text: str, budget: reflex.RoundBudget,
                     rnd: int) -> ModelReply:
         """One model turn within the deflated budget. A turn that fails under a deflated
         budget is the reflex's to handle (ModelCollapsed "deflated"): the re-grounded turn
@@ -297,7 +270,7 @@ class ToolLoopCoordinator:
                                      prompt_tokens=exc.prompt_tokens) from exc
             raise
 
-    async def _reflex(self, reply: ModelReply, budget: RoundBudget, rnd: int) -> None:
+    async def _reflex(self, reply: ModelReply, budget: reflex.RoundBudget, rnd: int) -> None:
         """Judge one reply: raise on a collapse; deflate and note on a spook."""
         j = reflex.judge(reply.collapse, self.band)
         before, budget.last = budget.last, j.proximity
