@@ -16,8 +16,7 @@ from pathlib import Path
 from daemon import logs, render
 from daemon.client import ControlClient, DaemonNotRunning
 from daemon.config import ConfigError, Settings, load_settings
-
-VERBS = ("status", "cancel", "pause", "resume", "approve", "reject", "answer")
+from daemon.verbs import VERBS, Text
 
 
 class CliError(Exception):
@@ -155,22 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser("run", parents=[common], help="run the daemon in the foreground")
     run.set_defaults(func=cmd_run)
-    helps = {"status": "service state, queue, in-flight ops and costs",
-             "cancel": "cancel an in-flight op (id prefix)",
-             "pause": "stop dispatching new ops (in-flight ops continue)",
-             "resume": "resume dispatching", "approve": "approve an op awaiting approval",
-             "reject": "reject an op awaiting approval",
-             "answer": "answer the question an op asked (ask_human)"}
-    for verb in VERBS:
-        sp = sub.add_parser(verb, parents=[common], help=helps[verb])
+    for spec in VERBS:
+        sp = sub.add_parser(spec.name, parents=[common], help=spec.help)
         sp.add_argument("--json", action="store_true", help="print the raw JSON response")
-        if verb in ("cancel", "approve", "reject", "answer"):
+        if spec.needs_op:
             sp.add_argument("op", help="op id or unique prefix")
-        if verb in ("cancel", "reject"):
+        if spec.text is Text.REASON:
             sp.add_argument("reason", nargs="?", default="", help="why (recorded)")
-        if verb == "answer":
+        elif spec.text is Text.ANSWER:
             sp.add_argument("reason", metavar="text", help="the answer")
-        sp.set_defaults(func=cmd_verb, verb=verb)
+        sp.set_defaults(func=cmd_verb, verb=spec.name)
     repl_p = sub.add_parser("repl", parents=[common], help="interactive client of the daemon")
     repl_p.set_defaults(func=cmd_repl)
     led = sub.add_parser("ledger", parents=[common],

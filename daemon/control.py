@@ -28,12 +28,13 @@ import time
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from daemon.instance import refuse_if_served
+from daemon.verbs import BY_NAME
 
 if TYPE_CHECKING:
     from daemon.config import DaemonSection
@@ -47,17 +48,22 @@ MAX_NUMBER_CHARS = 32  # no field is a number; long ones are refused before int(
 CLOSE_WAIT_S = 1.0  # how long a closing connection may take to flush its last line
 MAX_DISCARD = 1024 * 1024  # input read and dropped while closing, at most
 
-Verb = Literal["status", "cancel", "pause", "resume", "approve", "reject", "answer"]
-NEEDS_OP = {"cancel", "approve", "reject", "answer"}
 OP_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"  # op ids and their prefixes: no paths, no tricks
 
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    cmd: Verb
+    cmd: str = Field(max_length=32)
     op: str | None = Field(default=None, pattern=OP_PATTERN)
     reason: str = Field(default="", max_length=2000)
+
+    @field_validator("cmd")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in BY_NAME:
+            raise ValueError(f"unknown verb; one of {', '.join(BY_NAME)}")
+        return value
 
     @field_validator("reason")
     @classmethod
@@ -146,7 +152,7 @@ def _parse(line: bytes) -> Request | dict[str, Any]:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])[:80] or "request"
         return _error(f"bad request: {where}: {first['msg']}")
-    if req.cmd in NEEDS_OP and not req.op:
+    if BY_NAME[req.cmd].needs_op and not req.op:
         return _error(f"'{req.cmd}' needs an op id (\"op\": \"<prefix>\")")
     return req
 

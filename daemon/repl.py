@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shlex
 
-from daemon.cli import VERBS, print_reply
+from daemon.cli import print_reply
 from daemon.client import ControlClient, DaemonNotRunning
+from daemon.verbs import BY_NAME, VERBS, Text
 
-HELP = """verbs: status | cancel <op> [reason] | pause | resume | approve <op> |
-       reject <op> [reason] | answer <op> <text> | help | quit"""
+HELP = "verbs: " + " | ".join([*(v.usage for v in VERBS), "help", "quit"])
 
 
 def repl(client: ControlClient) -> int:
@@ -29,11 +29,15 @@ def repl(client: ControlClient) -> int:
         verb, rest = words[0].lstrip("/"), words[1:]
         if verb in ("quit", "exit", "q"):
             return 0
-        if verb == "help" or verb not in VERBS:
+        if verb == "help" or verb not in BY_NAME:
             print(HELP if verb == "help" else f"unknown verb {verb!r}\n{HELP}")
             continue
-        if verb in ("cancel", "approve", "reject", "answer") and not rest:
+        spec = BY_NAME[verb]
+        if spec.needs_op and not rest:
             print(f"error: {verb} needs an op id")
+            continue
+        if spec.text is Text.ANSWER and len(rest) < 2:
+            print(f"error: usage: {spec.usage}")
             continue
         op = rest[0] if rest else None
         try:

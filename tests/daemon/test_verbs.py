@@ -1,0 +1,46 @@
+"""One table of control verbs: the socket, the CLI and the REPL all follow it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from daemon.cli import build_parser
+from daemon.control import Request, parse_request
+from daemon.repl import HELP
+from daemon.verbs import BY_NAME, VERBS, Text
+
+
+@pytest.mark.parametrize("spec", VERBS, ids=[v.name for v in VERBS])
+def test_the_cli_takes_each_verb_as_the_table_says(spec):
+    argv = [spec.name, *(["abc123"] if spec.needs_op else []),
+            *(["because"] if spec.text is not Text.NONE else [])]
+    args = build_parser().parse_args(argv)
+    assert args.verb == spec.name
+    assert getattr(args, "op", None) == ("abc123" if spec.needs_op else None)
+    if spec.text is not Text.NONE:
+        assert args.reason == "because"
+    if spec.needs_op:
+        with pytest.raises(SystemExit):
+            build_parser().parse_args([spec.name])
+    if spec.text is Text.ANSWER:
+        with pytest.raises(SystemExit):
+            build_parser().parse_args([spec.name, "abc123"])
+
+
+@pytest.mark.parametrize("spec", VERBS, ids=[v.name for v in VERBS])
+def test_the_socket_takes_each_verb_and_its_op_rule(spec):
+    line = json.dumps({"cmd": spec.name, **({"op": "abc123"} if spec.needs_op else {})})
+    assert isinstance(parse_request(line.encode()), Request)
+    if spec.needs_op:
+        refused = parse_request(json.dumps({"cmd": spec.name}).encode())
+        assert refused["ok"] is False and "needs an op id" in refused["error"]
+    assert spec.usage in HELP
+
+
+@pytest.mark.parametrize("cmd", ["shutdown", "STATUS", "status ", "", "x" * 40])
+def test_the_socket_refuses_a_verb_that_is_not_in_the_table(cmd):
+    refused = parse_request(json.dumps({"cmd": cmd}).encode())
+    assert refused["ok"] is False and "cmd" in refused["error"]
+    assert cmd not in BY_NAME
