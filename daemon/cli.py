@@ -16,13 +16,8 @@ from pathlib import Path
 from daemon import logs, render
 from daemon.client import ControlClient, DaemonNotRunning
 from daemon.config import ConfigError, Settings, load_settings
+from daemon.errors import CliError
 from daemon.verbs import VERBS, Text
-
-
-class CliError(Exception):
-    def __init__(self, message: str, code: int = 3):
-        super().__init__(message)
-        self.code = code
 
 
 def _repo_root(path: str) -> Path:

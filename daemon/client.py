@@ -7,9 +7,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-
-class DaemonNotRunning(Exception):
-    pass
+from daemon.errors import DaemonNotRunning
 
 
 class ControlClient:

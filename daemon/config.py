@@ -15,12 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from daemon.errors import ConfigError
+
 CONFIG_NAME = "ouroboros.toml"
 ENV_PREFIX = "OUROBOROS_"
-
-
-class ConfigError(Exception):
-    """A config problem, phrased for the person who has to fix it."""
 
 
 class _Section(BaseModel):

@@ -18,11 +18,8 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
+from daemon.errors import AlreadyRunning
 from governance.index_sync import process_alive
-
-
-class AlreadyRunning(OSError):
-    """Another live daemon holds this state dir."""
 
 
 class InstanceLock:

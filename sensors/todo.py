@@ -26,6 +26,7 @@ from pathlib import Path
 import structlog
 
 from governance.schemas import SignalEnvelope, Urgency
+from sensors.errors import SourceReadError
 
 MARKER = re.compile(r"#\s*(TODO|FIXME|HACK)\b[:\s]*(.*)$")
 URGENCY = {"FIXME": Urgency.NORMAL, "TODO": Urgency.LOW, "HACK": Urgency.LOW}
@@ -52,15 +53,6 @@ def scan_text(text: str) -> list[TodoHit]:
         if m:
             hits.append(TodoHit(n, m.group(1), m.group(2).strip()))
     return hits
-
-
-class SourceReadError(Exception):
-    """A file that exists could not be read (or its git state asked): look again later."""
-
-    def __init__(self, path: Path | str, cause: BaseException):
-        super().__init__(f"{path}: {type(cause).__name__}: {cause}")
-        self.path = path
-        self.cause = cause
 
 
 def read_source(path: Path, root: Path | None = None) -> str | None:

@@ -24,6 +24,7 @@ from governance import nofollow
 from governance.protected import PathEscape, protected_reason
 from tools.command_policy import check_command
 from tools.env import ToolEnv
+from tools.errors import ToolFailed
 
 MAX_FILE_BYTES = 1_000_000
 SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache"})
@@ -106,10 +107,6 @@ class AskHuman(Args):
 
 
 Handler = Callable[[Any, ToolEnv], Awaitable[str]]
-
-
-class ToolFailed(Exception):
-    """A tool ran and failed; the message goes back to the model as the result."""
 
 
 @contextlib.contextmanager

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import bashlex
 import bashlex.errors
 
+from tools.errors import Denied
+
 MAX_COMMAND_CHARS = 4096
 MAX_DEPTH = 4
 _PRINTABLE = re.compile(r"[^\x20-\x7e\n\t]")
@@ -62,13 +64,6 @@ class _Cmd:
     dynamic: list[bool]  # per word: contains $var, $(..), `..`, ~ or globs the parser saw
     assignments: list[str] = field(default_factory=list)
     redirects: list[tuple[str, str]] = field(default_factory=list)  # (operator, target)
-
-
-class Denied(Exception):
-    def __init__(self, rule: str, reason: str):
-        super().__init__(reason)
-        self.rule = rule
-        self.reason = reason
 
 
 def check_command(command: str, sandbox_root: str = "") -> CommandVerdict:

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from governance.testrun import Bind
 from tools import jail_mounts as mounts
+from tools.errors import JailError
 from tools.proclimit import RunLimit, limiter
 from tools.seccomp import SeccompUnsupported, filter_bytes
 
@@ -69,10 +70,6 @@ class JailResult:
     truncated: bool
     timed_out: bool
     duration_s: float
-
-
-class JailError(RuntimeError):
-    """The jail could not be set up; nothing ran."""
 
 
 def _bwrap_path() -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.protected import protected_reason
+from tools.errors import MountPlanError
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 # Secrets of the host that sit in /etc: masked even though /etc is readable.
@@ -100,10 +101,6 @@ def _is_protected(rel: str, globs: Sequence[str]) -> bool:
         return protected_reason(rel, "", globs) is not None
     except ValueError:  # a name the rules cannot even parse is hidden, not shown
         return True
-
-
-class MountPlanError(RuntimeError):
-    """The tree cannot be prepared for the jail (too large to scan for secrets)."""
 
 
 def protected_masks(root: Path, hidden: Sequence[Path], globs: Sequence[str] = ()

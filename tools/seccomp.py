@@ -31,6 +31,8 @@ import platform
 import struct
 from dataclasses import dataclass
 
+from tools.errors import SeccompUnsupported
+
 # Classic BPF opcodes (linux/filter.h) and seccomp return values (linux/seccomp.h).
 BPF_LD_W_ABS = 0x20
 BPF_JEQ_K = 0x15
@@ -122,10 +124,6 @@ ABIS: dict[str, Abi] = {
     "aarch64": Abi(0xC00000B7, False, clone=220, clone3=435, ioctl=29, denied=_AARCH64,
                    mode_arg={33: 2, 52: 1, 53: 2, 56: 3, 452: 2}),
 }
-
-
-class SeccompUnsupported(RuntimeError):
-    """The machine's architecture has no syscall table here: the jail refuses to run."""
 
 
 def abi_for(machine: str | None = None) -> Abi:
