@@ -111,10 +111,8 @@ class L2Run:
     progress: Progress = field(default_factory=Progress)
     iteration: int = 0
     pending: Candidate | None = None  # the merged candidate being validated
-    validation: Validation | None = None
     rerun: bool = False  # this iteration's failing tests were re-run once (flaky check)
     capped: bool = False  # the model turn's deadline is the timebox's end
-    decision: Decision | None = None
     stop: StopReason | None = None
     reason: str = ""
 
@@ -143,11 +141,9 @@ class L2Run:
         if self.d.provider is None:
             return self._stopped(StopReason.PROVIDER, "no model provider is available")
         if l2.CLASS_RULES[self.failure.cls].stop_at_once:  # not even one model turn
-            await self._record(l2.Decision(False, f"{self.failure.cls.value} failure on "
-                                           "entry: no code change can fix it",
-                                           StopReason.CLASS))
-            return self._stopped(StopReason.CLASS, f"{self.failure.cls.value} failure on "
-                                 "entry: no code change can fix it")
+            why = f"{self.failure.cls.value} failure on entry: no code change can fix it"
+            await self._record(Decision(False, why, StopReason.CLASS))
+            return self._stopped(StopReason.CLASS, why)
         await self.d.thought(self.ctx, Phase.L2_REPAIR, "L2 started",
                              entry_class=self.failure.cls.value,
                              failing=sorted(self.failure.failing)[:50],
@@ -235,7 +231,6 @@ class L2Run:
                                              on_live=self.on_live)
         except TimeoutError:
             return self._stopped(StopReason.TIMEBOX, "the L2 timebox passed during the tests")
-        self.validation = v
         if v.passed:
             if self.rerun:  # failed, then passed at once: not proof enough to land
                 self.failure = Failure(FailureClass.FLAKY, self.failure.failing, (),
@@ -258,7 +253,6 @@ class L2Run:
         p = self.d.policy
         decision = l2.decide(self.progress, self.failure, self.iteration, p.l2_max_iters,
                              self.left_s)
-        self.decision = decision
         await self._record(decision)
         if not decision.retry:
             assert decision.stop is not None

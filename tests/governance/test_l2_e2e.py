@@ -249,3 +249,18 @@ async def test_a_human_edit_during_a_verify_repair_is_never_overwritten(short_tm
     assert "stale" in reasons or "human edits" in reasons, reasons
     assert (repo / TARGET).read_text() == mine  # kept, not rolled back, not overwritten
     assert chain["transitions"][-1]["payload"].get("kept") == [TARGET]
+
+
+async def test_an_environment_failure_stops_l2_before_any_model_turn(short_tmp):
+    repo = commit_files(short_tmp / "repo", {
+        "calc/__init__.py": "", TARGET: MATH, "tests/test_math.py": TESTS,
+        "calc/fast.py": "import not_installed_anywhere_xyz\n\nSPEED = 1\n"})
+    draft = MATH.replace('"""Two helpers."""', '"""Two helpers."""\n\nfrom calc.fast import SPEED')
+    provider = ReplayProvider([_turn(draft), _repair(1, FIXED_CLAMP)])
+    end, chain = await run_op(repo, short_tmp / "l.db", TARGET, provider=provider,
+                              policy=NO_RETRY)
+    assert end is Phase.POSTMORTEM
+    last = chain["transitions"][-1]
+    assert last["payload"]["stop"] == "unfixable_class" and last["payload"]["iterations"] == 0
+    assert "not_installed_anywhere_xyz" in last["reason"]
+    assert len(provider.prompts) == 1  # the draft only: no repair was asked for
