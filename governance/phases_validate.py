@@ -17,7 +17,6 @@ from governance.oracle_run import (
     Checked,
     TestScope,
     Validation,
-    check_live,
     check_original,
     check_own,
     combine,
@@ -28,6 +27,7 @@ from governance.oracle_run import (
 from governance.phase import Phase
 from governance.phases_generate import generate_in
 from governance.protected import PathEscape, normalize, protected_reason
+from governance.rollback import RollbackSnapshot
 from governance.sandbox import Sandbox
 from governance.schemas import Candidate, OperationContext
 from governance.testrun import ORACLE_MARKERS, TestRunner
@@ -65,7 +65,8 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
     the op's base: the existing tests on the candidate's code against their baseline there
     (cached per base and scope), and the candidate's own tests on the full candidate tree.
     With `on_live` (L2 repairing a VERIFY failure) the live tree already holds the applied
-    change, so the copy is judged the way VERIFY judges, against VALIDATE's baseline.
+    change: the copy gets the op's snapshot originals back first, so the repair is judged
+    exactly as VALIDATE judges (the original tests alone, on the original test files).
     On a pass, the scope, baseline and verdict are what GATE and VERIFY will use."""
     problems = static_problems(candidate, d)
     if problems:
@@ -75,16 +76,12 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
     try:
         base = await d.in_thread(Sandbox.create, d.root, files, boxes / "base", d.state_rel,
                                  d.policy.protected_globs)
+        if on_live:  # one session on the live copy let a new test patch the code
+            await d.in_thread(_before_op, ctx, d, base.root)
         present = [f for f in files if (base.root / f).is_file()]
         scope = plan_scope(candidate.changes(), base.root, present)
-        if on_live:
-            baseline = d.oracle.baseline or Report(problem="VALIDATE recorded no baseline")
-            base.apply(candidate.changes())
-            checked = await check_live(runner, base.root, scope, baseline,
-                                       d.state_dir / "oracle")
-        else:
-            baseline, checked = await _run_oracle(d, runner, candidate, boxes, base,
-                                                  present, scope)
+        baseline, checked = await _run_oracle(d, runner, candidate, boxes, base,
+                                              present, scope)
     finally:
         await d.in_thread(Sandbox(boxes).destroy)  # however deep a test made them
     v = checked.verdict
@@ -96,6 +93,14 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
                "duration_s": round(sum(o.duration_s for o in checked.outcomes), 2)}
     return Validation(v.passed, checked.detail() if not v.passed else v.reason, payload,
                       checked=checked, baseline=baseline)
+
+
+def _before_op(ctx: OperationContext, d: PhaseDeps, copy: Path) -> None:
+    """Undo, in a sandbox copy of the live tree, what this op applied (its snapshot)."""
+    if not ctx.rollback_dir:
+        raise ValueError("an applied op without a rollback snapshot")
+    snap = RollbackSnapshot.load(Path(ctx.rollback_dir), d.root)
+    RollbackSnapshot(snap.directory, copy, snap.entries).restore()
 
 
 async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:

@@ -198,9 +198,6 @@ async def test_hostile_repairs_never_land(short_tmp: Path, entry: str) -> None:
 PATCHERS = {c.name: c for c in hostile() if c.name.startswith("new_test_patches")}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: after VERIFY, L2 judged the repair only on the "
-                   "live copy in one pytest session, so a new test file that patches the "
-                   "code hid the broken code it landed")
 @pytest.mark.parametrize("name", sorted(PATCHERS))
 async def test_a_verify_repair_whose_new_test_patches_the_code_never_lands(short_tmp, name):
     template = await make_template(short_tmp / "template", verify=True)
