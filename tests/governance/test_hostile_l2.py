@@ -206,3 +206,47 @@ async def test_a_verify_repair_whose_new_test_patches_the_code_never_lands(short
     r = await run_case(name, 0, template, short_tmp, BaselineCache(), model, **WIDE)
     assert "L2_REPAIR" in r["path"], r["reasons"]
     assert not_landed(r, before) == [], r["reasons"][-1]
+
+
+class Heartbeat:
+    """The longest the event loop went without running this ticker: a frozen loop freezes
+    every timebox, the op ceiling's reaper and every other op with it."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+
+    async def __aenter__(self) -> Heartbeat:
+        async def tick() -> None:
+            last = time.monotonic()
+            while True:
+                await asyncio.sleep(0.02)
+                now = time.monotonic()
+                self.worst, last = max(self.worst, now - last), now
+        self.task = asyncio.create_task(tick())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.task.cancel()
+
+
+BIG_LINES = 8000
+BIG = "".join(f"x{i} = {i}\n" for i in range(BIG_LINES))
+# Every other line changed: difflib's worst case, quadratic in the file's length.
+ZIGZAG = "".join(f"x{i} = {i + i % 2}\n" for i in range(BIG_LINES))
+
+
+@pytest.mark.xfail(strict=True, reason="bug: the patch-size rule diffed a hostile repair "
+                   "with difflib on the event loop: quadratic, it froze the daemon (8000 "
+                   "lines: seconds; 30000: 80 s) past L2's timebox and the op ceiling")
+async def test_a_repair_that_is_costly_to_diff_never_freezes_the_loop(short_tmp):
+    template = await make_template(short_tmp / "template", verify=False)
+    first = _text({TARGET: SUB, "calc/big.py": BIG})
+    model = provider(first, _text({"calc/big.py": ZIGZAG}))
+    async with Heartbeat() as beat:
+        r = await run_case("zigzag", 0, template, short_tmp, BaselineCache(), model,
+                           l2_timebox_s=2.0)
+    assert r["end"] is Phase.POSTMORTEM and "L2_REPAIR" in r["path"], r["reasons"]
+    last = r["chain"]["transitions"][-1]
+    assert last["payload"]["last_class"] == "refused", last["reason"]
+    assert "changes 8000 lines" in last["reason"] or "lines (at most 150)" in last["reason"]
+    assert beat.worst < 1.0, f"the event loop stood still for {beat.worst:.1f}s"
