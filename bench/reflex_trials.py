@@ -22,16 +22,18 @@ import sys
 import time
 from pathlib import Path
 
-# Run as a script, this file's directory comes first on sys.path and bench/kernel.py would
-# shadow the `kernel` package; the repository root comes in its place.
-_HERE = Path(__file__).parent.resolve()
-sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+if __name__ == "__main__":
+    # Run as a script, this file's directory comes first on sys.path and bench/kernel.py
+    # would shadow the `kernel` package; the repository root comes in its place. Imported
+    # (bench.convergence does), sys.path is the importer's and is left alone.
+    _HERE = Path(__file__).parent.resolve()
+    sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
 
-from governance import reflex  # noqa: E402
-from kernel.canary import CanaryConfig  # noqa: E402
-from kernel.decode import GenerationConfig  # noqa: E402
-from kernel.engine import Engine, EngineConfig  # noqa: E402
-from kernel.provider import KernelProvider  # noqa: E402
+from governance import reflex
+from kernel.canary import CanaryConfig
+from kernel.decode import GenerationConfig
+from kernel.engine import Engine, EngineConfig
+from kernel.provider import KernelProvider
 
 # Loop-prone settings: greedy with no repetition penalty and no n-gram ban; the canary as
 # the daemon configures it by default (observe, threshold 0.7, patience 8).
