@@ -35,6 +35,7 @@ from governance.schemas import Candidate, FileChange, OperationContext
 
 S = L2State
 MAX_LIVE_READ = 4_000_000  # a larger live file is not diffed for the patch-size limit
+MAX_DIFFED_LINES = 3_000  # a larger changed region is counted whole, not diffed
 _MISSING = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 # The next repair builds on an attempt that failed in these ways (the feedback names its
 # lines and tests); a refused or unusable patch is dropped and the previous one kept.
@@ -95,8 +96,20 @@ def _live_text(root: Path, rel: str) -> str:
 
 
 def changed_lines(old: str, new: str) -> int:
-    return sum(1 for line in difflib.unified_diff(old.splitlines(), new.splitlines(),
-                                                  lineterm="", n=0)
+    """Lines removed plus lines added. difflib is quadratic on hostile input (every other
+    line changed) and this runs on the event loop: past MAX_DIFFED_LINES the region between
+    the first and the last differing line counts whole (an upper bound, never fewer)."""
+    a, b = old.splitlines(), new.splitlines()
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    a, b = a[head:len(a) - tail], b[head:len(b) - tail]
+    if len(a) + len(b) > MAX_DIFFED_LINES:
+        return len(a) + len(b)
+    return sum(1 for line in difflib.unified_diff(a, b, lineterm="", n=0)
                if line[:1] in "+-" and not line.startswith(("+++", "---")))
 
 
@@ -208,19 +221,18 @@ class L2Run:
         p = self.d.policy
         before = {c.file_path: c.full_content or "" for c in self.candidate.changes()}
         changes = patch.changes()
+        if len(changes) > p.l2_max_files:  # before reading or diffing any of them
+            return [f"the repair patch changes {len(changes)} files (at most "
+                    f"{p.l2_max_files})"]
         lines = 0
         for c in changes:
             rel = normalize(c.file_path, allow_non_ascii=p.allow_non_ascii_paths)
             old = before[rel] if rel in before else _live_text(self.d.root, rel)
             lines += changed_lines(old, c.full_content or "")
-        out = []
-        if len(changes) > p.l2_max_files:
-            out.append(f"the repair patch changes {len(changes)} files (at most "
-                       f"{p.l2_max_files})")
         if lines > p.l2_max_diff_lines:
-            out.append(f"the repair patch changes {lines} lines (at most "
-                       f"{p.l2_max_diff_lines})")
-        return out
+            return [f"the repair patch changes {lines} lines (at most "
+                    f"{p.l2_max_diff_lines})"]
+        return []
 
     async def _validate(self) -> L2State:
         assert self.pending is not None

@@ -235,9 +235,6 @@ BIG = "".join(f"x{i} = {i}\n" for i in range(BIG_LINES))
 ZIGZAG = "".join(f"x{i} = {i + i % 2}\n" for i in range(BIG_LINES))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the patch-size rule diffed a hostile repair "
-                   "with difflib on the event loop: quadratic, it froze the daemon (8000 "
-                   "lines: seconds; 30000: 80 s) past L2's timebox and the op ceiling")
 async def test_a_repair_that_is_costly_to_diff_never_freezes_the_loop(short_tmp):
     template = await make_template(short_tmp / "template", verify=False)
     first = _text({TARGET: SUB, "calc/big.py": BIG})
