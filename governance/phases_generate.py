@@ -107,7 +107,7 @@ async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider:
                             source=reply.collapse.source)
         return Answer(reply.text, parse_candidate(reply.text), reply.tool_records)
     assert d.tools is not None
-    session = d.tools.open(ctx, phase.value, d)
+    session = d.tools.open(ctx, phase, d)
     try:
         prompt = with_exploration_protocol(prompt, ctx, session.min_calls)
         reply = await session.run(provider, prompt, deadline=deadline)

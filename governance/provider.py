@@ -9,11 +9,15 @@ which is what the re-ground reflex (governance.reflex) asks of the turn after a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from governance.phase import Phase
 from governance.schemas import Candidate, ModelUsage, OperationContext, ToolRecord
+
+if TYPE_CHECKING:  # deps.py imports this module: the seam names PhaseDeps for checkers only
+    from governance.deps import PhaseDeps
 
 
 class CollapseSignal(BaseModel):
@@ -113,4 +117,6 @@ class ToolSession(Protocol):
 
 
 class ToolSessions(Protocol):
-    def open(self, ctx: OperationContext, phase: str, deps: Any) -> ToolSession: ...
+    def open(self, ctx: OperationContext, phase: Phase, deps: PhaseDeps) -> ToolSession:
+        """A session for one generation attempt of `ctx` in `phase`; closed by the caller."""
+        ...

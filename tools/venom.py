@@ -102,8 +102,8 @@ class Venom:
         self.home = home
         self.mcp = mcp
 
-    def open(self, ctx: OperationContext, phase: str, deps: Any) -> VenomSession:
-        d: PhaseDeps = deps
+    def open(self, ctx: OperationContext, phase: Phase, deps: PhaseDeps) -> VenomSession:
+        d = deps
         dest = d.state_dir / "sandboxes" / f"{ctx.op_id}-gen"
         workspace = Workspace.create(d.root, dest, ctx.envelope.target_files, d.state_rel,
                                      d.policy.protected_globs)
@@ -113,7 +113,7 @@ class Venom:
         async def ask(question: str, timeout_s: float) -> str | None:
             if questions is None:
                 return None
-            await d.thought(ctx, Phase(phase), "asking the human", question=question,
+            await d.thought(ctx, phase, "asking the human", question=question,
                             answer_with=f"ouroboros answer {ctx.op_id} TEXT")
             return await questions.ask(ctx.op_id, question, timeout_s)
 
@@ -130,7 +130,7 @@ class Venom:
                                allow_non_ascii=d.policy.allow_non_ascii_paths)
 
         async def on_reply(reply: ModelReply) -> None:
-            await d.record_reply(ctx, Phase(phase), reply)
+            await d.record_reply(ctx, phase, reply)
 
         async def on_tool(e: ToolEvent) -> None:
             await d.ledger.record_tool_call(
@@ -139,7 +139,7 @@ class Venom:
                 truncated=e.truncated, duration_ms=e.duration_ms)
 
         async def on_note(msg: str, data: dict[str, Any]) -> None:
-            await d.thought(ctx, Phase(phase), msg, **data)
+            await d.thought(ctx, phase, msg, **data)
 
         band = reflex.Band(d.policy.reground_spook, d.policy.collapse_threshold)
         loop = ToolLoopCoordinator(env, policy, self.config.loop, on_reply, on_tool, on_note,
