@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import time
 from dataclasses import replace
@@ -49,6 +50,23 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
 
 WORKERS = 4
+# The full set (both entries: ~4 min on 2 cores) runs with OUROBOROS_HOSTILE_L2_FULL=1;
+# by default a sample: one case in sixteen, the cases that found bugs, and the controls.
+FULL = os.environ.get("OUROBOROS_HOSTILE_L2_FULL") == "1"
+SLOW = {"loop_import", "sleep_in_add"}  # pay the test timeout: full runs only
+MUST = {"tests_pass", "delete_tests", "data_altered", "conftest:force_pass",
+        "shadow evil.pth+broken", "fake_report_only", "oracle_env",
+        "new_test_patches_module", "new_test_patches_sibling"}
+CONTROLS = {"fix_clamp", "fix_clamp_and_test", "append_test", "new_module_with_tests",
+            "test_inserted_mid_file"}
+
+
+def sample() -> list[Case]:
+    if FULL:
+        return hostile() + benign()
+    picked = {c.name for c in hostile()[::16]} - SLOW | MUST
+    return [c for c in hostile() if c.name in picked] + [
+        c for c in benign() if c.name in CONTROLS]
 TARGET = "calc/ops.py"
 UNFIXED = "    return x\n"
 FIXED_LINE = "    return max(lo, min(x, hi))\n"
@@ -165,7 +183,7 @@ async def test_hostile_repairs_never_land(short_tmp: Path, entry: str) -> None:
     verify = entry == "verify"
     shape = as_verify_repair if verify else as_validate_repair
     first = _text({TARGET: HALF_CLAMP if verify else SUB})
-    cases = [shape(c) for c in hostile() + benign()]
+    cases = [shape(c) for c in sample()]
     template = await make_template(short_tmp / "template", verify)
     template_tree = tree_bytes(template)
     cache, started, gate = BaselineCache(capacity=64), time.monotonic(), asyncio.Semaphore(
@@ -189,7 +207,7 @@ async def test_hostile_repairs_never_land(short_tmp: Path, entry: str) -> None:
         if p:
             failures[c.name] = p
     landed = sorted(r["case"].name for r in results if r["end"] is Phase.COMPLETE)
-    print(f"\n{entry}: {len(cases)} repairs ({len(hostile())} hostile) in "
+    print(f"\n{entry}: {len(cases)} repairs ({sum(not c.lands for c in cases)} hostile) in "
           f"{time.monotonic() - started:.0f}s; landed: {landed}")
     assert not failures, json.dumps(failures, indent=1)
     assert set(landed) == {c.name for c in cases if c.lands}
