@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from governance import nofollow
+from governance import nofollow, reflex
 from governance.deps import PhaseDeps, Transition
 from governance.errors import CandidateParseError, ProviderError
 from governance.model_gate import ModelWaitExpired
@@ -99,6 +99,13 @@ async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         await d.record_failed_call(ctx, Phase.PLAN, exc)
         return Transition(Phase.GENERATE, f"plan failed, default approach: {exc}")
     await d.record_reply(ctx, Phase.PLAN, reply)
+    band = reflex.Band(d.policy.reground_spook, d.policy.collapse_threshold)
+    if reflex.is_collapse(reply.collapse, band):  # never a plan; no re-ground: it is optional
+        d.reflex_stats.collapses += 1
+        return Transition(Phase.GENERATE, f"plan discarded, default approach: the model "
+                          f"collapsed (proximity {reply.collapse.proximity:.2f})",
+                          {"plan_collapsed": reply.collapse.model_dump()},
+                          cost_delta=reply.usage.cost_usd)
     try:
         plan = parse_plan(reply.text)
     except CandidateParseError as exc:

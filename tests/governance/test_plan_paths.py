@@ -115,3 +115,19 @@ def test_plan_path_problems_table(repo: Path, path, new, fine):
     plan = parse_plan(_plan(path, new))
     problems = plan_path_problems(repo, plan, ".ouroboros", (), allow_non_ascii=False)
     assert (problems == []) is fine, problems
+
+
+async def test_a_collapsed_plan_is_discarded_for_the_default_approach(repo: Path):
+    """A plan reply that reads as collapsed is never a plan (it would have demanded its
+    paths of the candidate); the op goes on with the default approach."""
+    provider = ReplayProvider([
+        ReplayTurn(purpose="plan", text=_plan(HELPER, new=True),
+                   telemetry={"collapse_proximity": 0.93, "exit_reason": "collapse"}),
+        ReplayTurn(purpose="generate", text=_candidate())])
+    end, chain = await run_op(repo, repo.parent / "l.sqlite3", "calc/ops.py",
+                              provider=provider, goal=LONG_GOAL, policy=no_retry_policy())
+    assert end is Phase.COMPLETE, chain["transitions"][-1]
+    [planned] = [t for t in chain["transitions"] if t["from_phase"] == "PLAN"]
+    assert planned["reason"].startswith("plan discarded, default approach: the model collapsed")
+    assert planned["payload"]["plan_collapsed"]["proximity"] == 0.93
+    assert not (repo / HELPER).exists()
