@@ -99,7 +99,7 @@ async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         await d.record_failed_call(ctx, Phase.PLAN, exc)
         return Transition(Phase.GENERATE, f"plan failed, default approach: {exc}")
     await d.record_reply(ctx, Phase.PLAN, reply)
-    band = reflex.Band(d.policy.reground_spook, d.policy.collapse_threshold)
+    band = reflex.Band.of(d.policy)
     if reflex.is_collapse(reply.collapse, band):  # never a plan; no re-ground: it is optional
         d.reflex_stats.collapses += 1
         return Transition(Phase.GENERATE, f"plan discarded, default approach: the model "

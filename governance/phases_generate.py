@@ -62,7 +62,7 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     ledger. Raises CandidateParseError (unusable reply), ProviderError, and ModelCollapsed
     once the op's re-ground budget is spent (a collapsed text is never returned)."""
     assert d.provider is not None
-    band = reflex.Band(d.policy.reground_spook, d.policy.collapse_threshold)
+    band = reflex.Band.of(d.policy)
     steer: Steering | None = None
     before = 0.0  # the proximity of the turn a re-ground discarded
     while True:

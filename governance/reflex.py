@@ -19,9 +19,13 @@ import itertools
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from governance.errors import ModelCollapsed, ProviderError
 from governance.provider import CollapseSignal, Steering
+
+if TYPE_CHECKING:  # deps.py imports this module
+    from governance.deps import Policy
 
 # (share of the way from spook to threshold, factor on the remaining budget), interpolated
 # linearly. Even the first spook trims a little; at the brink a quarter is left, enough for
@@ -46,12 +50,16 @@ SPENT_BELOW = 0.1
 class Band:
     """The reflex's two knobs: governance.reground_spook, provider.canary_threshold."""
 
-    spook: float = 0.3
+    spook: float = 0.3  # for tests and tools used alone; the daemon builds it with of()
     threshold: float = 0.7
 
     def __post_init__(self) -> None:
         _checked(self.spook, "reground_spook")
         _checked(self.threshold, "the collapse threshold")
+
+    @classmethod
+    def of(cls, policy: Policy) -> Band:
+        return cls(policy.reground_spook, policy.collapse_threshold)
 
 
 class Reading(StrEnum):

@@ -141,7 +141,7 @@ class Venom:
         async def on_note(msg: str, data: dict[str, Any]) -> None:
             await d.thought(ctx, phase, msg, **data)
 
-        band = reflex.Band(d.policy.reground_spook, d.policy.collapse_threshold)
+        band = reflex.Band.of(d.policy)
         loop = ToolLoopCoordinator(env, policy, self.config.loop, on_reply, on_tool, on_note,
                                    self.mcp, ExplorationLedger(self.config.min_exploration_calls),
                                    band)
