@@ -265,3 +265,30 @@ async def test_a_repair_that_is_costly_to_diff_never_freezes_the_loop(short_tmp)
     assert last["payload"]["last_class"] == "refused", last["reason"]
     assert "changes 8000 lines" in last["reason"] or "lines (at most 150)" in last["reason"]
     assert beat.worst < 1.0, f"the event loop stood still for {beat.worst:.1f}s"
+
+
+# The human's local cases, at the top of the repo this time (not a test data path).
+ROOT_LOCAL_TEST = LOCAL_TEST.replace('pathlib.Path(__file__).parent / "local_cases.json"',
+                                     'pathlib.Path(__file__).parent.parent / "local_cases.json"')
+MINE = "[[5, 0, 3, 3], [-1, 0, 3, 0], [9, 0, 9, 9]]\n"  # the human's own cases
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a candidate overwrote a git-ignored live file "
+                   "(the human's local data; git status never lists it, so APPLY saw no "
+                   "human edit) and committed it; the rollback snapshot, the only copy, "
+                   "was then discarded")
+@pytest.mark.parametrize("by", ["first-draft", "verify-repair"])
+async def test_a_git_ignored_live_file_is_never_overwritten(short_tmp, by):
+    template = await asyncio.to_thread(commit_files, short_tmp / "template", {
+        **TEMPLATE, "tests/test_local.py": ROOT_LOCAL_TEST, ".gitignore": "local_cases.json\n"})
+    (template / "local_cases.json").write_text(MINE)
+    before = tree_bytes(template)
+    easy = "[[5, 0, 3, 3]]\n"  # the cases the half clamp passes
+    model = (provider(_text({TARGET: CLAMP_FIXED, "local_cases.json": easy}))
+             if by == "first-draft" else
+             provider(_text({TARGET: HALF_CLAMP}),
+                      _text({TARGET: HALF_CLAMP, "local_cases.json": easy})))
+    r = await run_case(by, 0, template, short_tmp, BaselineCache(), model)
+    assert (r["repo"] / "local_cases.json").read_text() == MINE
+    assert not_landed(r, before) == [], r["reasons"]
+    assert by == "first-draft" or "L2_REPAIR" in r["path"]
