@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import subprocess
 from pathlib import Path
 
 from governance import nofollow
@@ -199,10 +200,22 @@ def _own_writes(ctx: OperationContext, d: PhaseDeps) -> dict[str, str | None]:
 
 def _others_dirty(ctx: OperationContext, d: PhaseDeps, paths: list[str]) -> list[str]:
     """Paths with uncommitted changes that are not this op's own earlier write: the op's
-    applied files are dirty by its own hand while L2 repairs a VERIFY failure."""
+    applied files are dirty by its own hand while L2 repairs a VERIFY failure. A git-ignored
+    file that exists is the human's local data (git status never lists it): theirs too."""
     own = _own_writes(ctx, d)
-    return [p for p in d.git.dirty(paths)
-            if p not in own or (live_sha256(d.root, p) or "") != own[p]]
+    theirs = dict.fromkeys([*d.git.dirty(paths), *_ignored_present(d, paths)])
+    return [p for p in theirs if p not in own or (live_sha256(d.root, p) or "") != own[p]]
+
+
+def _ignored_present(d: PhaseDeps, paths: list[str]) -> list[str]:
+    present = [p for p in paths if nofollow.lstat(d.root, p) is not None]
+    if not present:
+        return []
+    done = subprocess.run(["git", "check-ignore", "--stdin", "-z"], cwd=d.root,
+                          input="\0".join(present).encode(), capture_output=True, timeout=60)
+    if done.returncode not in (0, 1):  # 1: none of them is ignored
+        raise OSError(f"git check-ignore failed: {done.stderr.decode(errors='replace')}")
+    return [p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
 def _snapshot(ctx: OperationContext, d: PhaseDeps, paths: list[str],
