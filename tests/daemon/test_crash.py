@@ -97,6 +97,16 @@ def _db(state: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{state / 'ledger.sqlite3'}?mode=ro", uri=True, timeout=2)
 
 
+def _last_reasons(state: Path) -> list[tuple[str, str, str]]:
+    """The newest transitions, for a failure message (why an op ended early)."""
+    try:
+        with _db(state) as db:
+            return db.execute("SELECT from_phase, to_phase, reason FROM transitions "
+                              "ORDER BY seq DESC LIMIT 3").fetchall()
+    except sqlite3.Error as exc:
+        return [("?", "?", str(exc))]
+
+
 def _ops(state: Path) -> int:
     try:
         with _db(state) as db:
@@ -234,7 +244,8 @@ def test_kill_9_then_recover(trial: str, short_tmp: Path):
     code = _run_daemon_until_killed(repo, config, short_tmp, crash_at, random.Random(seed))
     log = (short_tmp / "daemon.log").read_text(errors="replace")[-3000:]
     if kind != "random":
-        assert code == -signal.SIGKILL, f"crash point {kind} never reached:\n{log}"
+        assert code == -signal.SIGKILL, (f"crash point {kind} never reached:\n{log}\n"
+                                         f"ledger: {_last_reasons(repo / '.ouroboros')}")
         _evidence(repo, kind)
     todo_head = git(repo, "log", "--format=%H", "-1", "--grep=note a TODO").strip()
     killed_in = _last_phases(repo / ".ouroboros")
