@@ -29,7 +29,7 @@ from governance.phase import Phase
 from governance.phases_generate import ask_model
 from governance.phases_validate import validate_candidate
 from governance.prompts import live_block, repair_prompt
-from governance.protected import PathEscape, normalize
+from governance.protected import normalize
 from governance.routing import generate_timeout_s
 from governance.schemas import Candidate, FileChange, OperationContext
 
@@ -175,7 +175,7 @@ class L2Run:
         except ModelCollapsed as exc:
             self.failure = Failure(FailureClass.COLLAPSE, frozenset(), (str(exc)[:300],))
             return S.CLASSIFY_FAILURE
-        except (CandidateParseError, PathEscape) as exc:
+        except (CandidateParseError, ValueError) as exc:  # PathEscape, text not UTF-8
             self.failure = Failure(FailureClass.UNUSABLE, frozenset(), (str(exc)[:300],),
                                    str(exc))
             return S.CLASSIFY_FAILURE
@@ -243,6 +243,10 @@ class L2Run:
                                              on_live=self.on_live)
         except TimeoutError:
             return self._stopped(StopReason.TIMEBOX, "the L2 timebox passed during the tests")
+        except ValueError as exc:  # UnsafePath (a directory named as a file), not UTF-8
+            why = f"the repair cannot be laid on the tree: {exc}"[:300]
+            self.failure = Failure(FailureClass.REFUSED, frozenset(), (why,), why)
+            return S.CLASSIFY_FAILURE
         if v.passed:
             if self.rerun:  # failed, then passed at once: not proof enough to land
                 self.failure = Failure(FailureClass.FLAKY, self.failure.failing, (),

@@ -360,10 +360,6 @@ async def test_garbage_repairs_are_iterations_l2_classifies(short_tmp):
     assert not failures, json.dumps(failures, indent=1)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a repair naming a directory as a file, or "
-                   "holding text that is not UTF-8, raised out of L2 (UnsafePath, "
-                   "UnicodeEncodeError, ValidationError): the op ended from outside L2, "
-                   "without the iteration in the ledger or another turn for the model")
 @pytest.mark.parametrize("name", RAISING)
 async def test_a_repair_that_cannot_be_laid_down_is_an_iteration(short_tmp, name):
     failures = await run_garbage(short_tmp, [name])
