@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from governance.deps import Policy
+from governance.model_gate import ModelGate
 from governance.oracle import BaselineCache
 from governance.oracle_run import OracleMemo
 from governance.phase import Phase
@@ -138,7 +139,8 @@ async def make_template(where: Path, verify: bool) -> Path:
 
 
 async def run_case(name: str, n: int, template: Path, work: Path, cache: BaselineCache,
-                   model: ReplayProvider, **knobs: object) -> dict:
+                   model: ReplayProvider, gate: ModelGate | None = None,
+                   **knobs: object) -> dict:
     case_dir = work / f"c{n}"
     repo, state = case_dir / "repo", case_dir / "state"
     await asyncio.to_thread(shutil.copytree, template, repo, symlinks=True)
@@ -148,7 +150,7 @@ async def run_case(name: str, n: int, template: Path, work: Path, cache: Baselin
         dedup_key=name, session_id="hostile-l2", state_dir=state, policy=_policy(**knobs),
         validate_runner=TestRunner(PYTEST, TEST_TIMEOUT_S, executor),
         verify_runner=TestRunner(PYTEST, TEST_TIMEOUT_S, executor, writable=False),
-        oracle=OracleMemo(cache=cache))
+        oracle=OracleMemo(cache=cache), **({"model_gate": gate} if gate else {}))
     return {"name": name, "end": end, "repo": repo, "state": state, "chain": chain,
             "path": [t["to_phase"] for t in chain["transitions"]],
             "reasons": [t["reason"] for t in chain["transitions"]],
@@ -364,3 +366,39 @@ async def test_garbage_repairs_are_iterations_l2_classifies(short_tmp):
 async def test_a_repair_that_cannot_be_laid_down_is_an_iteration(short_tmp, name):
     failures = await run_garbage(short_tmp, [name])
     assert not failures, json.dumps(failures, indent=1)
+
+
+class AnotherOpTakesTheModel(ReplayProvider):
+    """Replay, plus another op queueing for the model as soon as the first draft is out
+    and holding it for `hold_s`: L2's repair turn must wait behind it."""
+
+    def __init__(self, turns: list[ReplayTurn], gate: ModelGate, hold_s: float):
+        super().__init__(turns)
+        self.gate, self.hold_s, self.first_at = gate, hold_s, 0.0
+
+    async def generate(self, prompt: str, *, deadline: float, steer=None):
+        if not self.first_at:
+            self.first_at = time.monotonic()
+
+            async def hold() -> None:
+                async with self.gate.turn("op-other", None):
+                    await asyncio.sleep(self.hold_s)
+            self.holder = asyncio.create_task(hold())
+        return await super().generate(prompt, deadline=deadline, steer=steer)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: L2 queued for the model with the model-wait "
+                   "bound only (none by default), so another op holding the model kept L2 "
+                   "running far past its own timebox")
+async def test_waiting_for_the_model_never_outlasts_the_l2_timebox(short_tmp):
+    template = await make_template(short_tmp / "template", verify=False)
+    gate = ModelGate()
+    model = AnotherOpTakesTheModel(provider(_text({TARGET: SUB}), _text({TARGET: OPS}))._turns,
+                                   gate, hold_s=10.0)
+    r = await run_case("wait", 0, template, short_tmp, BaselineCache(), model,
+                       gate, l2_timebox_s=1.0)
+    took = time.monotonic() - model.first_at
+    model.holder.cancel()
+    last = r["chain"]["transitions"][-1]
+    assert last["payload"].get("stop") == "timebox", last["reason"]
+    assert took < 7.0, f"L2 ended {took:.1f}s after the first draft (timebox 1 s)"
