@@ -1,0 +1,200 @@
+"""The intake router's rules, as a synchronous engine: priority, file locks, coalescing,
+capacity. Pure bookkeeping over envelopes and a clock; the daemon's queue (sensors.queue)
+owns the WAL, the ledger records and the event loop around it.
+
+Priority (seed §50, lower runs first):
+    base[source] - urgency (critical 3, high 1) + files (0 for <= 1, 1 for <= 4, else 2)
+    - 1 if confidence >= 0.9 - min(envelopes queued behind its files, 3)
+
+File locks (seed §46): a dispatched op holds its files; an envelope that needs any busy file
+waits behind that op (all of its files, even the free ones: it re-plans from the new state)
+and is offered again, with its priority recomputed, when the op is released. A lock older
+than the TTL (300 s) is force-released and reported, so a crashed op never starves the queue.
+
+Coalescing (seed §52.8): an envelope for the same files as a queued one from the same
+session, within the window (30 s), merges into it: one op with several goals. HIGH and
+CRITICAL envelopes never wait for that and never merge; envelopes from different sessions
+never merge.
+
+Capacity (16): when full, the lowest-priority envelope is evicted (it may be the newcomer);
+each eviction is reported to the caller for the ledger.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from governance.schemas import SignalEnvelope, Urgency
+
+BASE: Mapping[str, int] = {  # seed §50.2 gives test_failure, opportunity_miner, doc_staleness
+    "human": 1, "test_failure": 2, "github_issue": 3, "perf_regression": 3, "backlog": 4,
+    "scheduled": 4, "opportunity_miner": 5, "todo_scanner": 5, "doc_staleness": 6}
+UNKNOWN_BASE = 99
+URGENCY: Mapping[Urgency, int] = {Urgency.CRITICAL: 3, Urgency.HIGH: 1}
+BYPASS_COALESCING = frozenset({Urgency.HIGH, Urgency.CRITICAL})
+MAX_DEP_CREDIT = 3
+
+
+def file_penalty(n: int) -> int:
+    return 0 if n <= 1 else 1 if n <= 4 else 2
+
+
+def priority(env: SignalEnvelope, behind: int = 0) -> int:
+    """The seed's formula; `behind` is how many envelopes wait on this one's files."""
+    return (BASE.get(env.source, UNKNOWN_BASE) - URGENCY.get(env.urgency, 0)
+            + file_penalty(len(env.target_files)) - (1 if env.confidence >= 0.9 else 0)
+            - min(behind, MAX_DEP_CREDIT))
+
+
+class Outcome(StrEnum):
+    QUEUED = "queued"
+    DUPLICATE = "duplicate"  # its dedup key is queued, waiting or running
+    COALESCED = "coalesced"  # merged into a queued envelope for the same files
+    WAITING = "waiting"  # queued behind a running op that holds one of its files
+    EVICTED = "evicted"  # the queue is full and it ranks lowest
+
+
+@dataclass(frozen=True)
+class Offer:
+    outcome: Outcome
+    key: str  # the dedup key it is now known by (the merged one when coalesced)
+    evicted: tuple[SignalEnvelope, ...] = ()  # others pushed out to make room
+
+
+@dataclass
+class _Queued:
+    env: SignalEnvelope
+    since: float  # when it was first queued (the coalescing window counts from here)
+    seq: int
+
+
+@dataclass
+class _Lock:
+    owner: str  # the running op's dedup key
+    since: float
+
+
+@dataclass
+class IntakeRouter:
+    capacity: int
+    coalesce_window_s: float
+    lock_ttl_s: float
+    clock: Callable[[], float] = time.monotonic
+    queued: dict[str, _Queued] = field(default_factory=dict)
+    running: dict[str, SignalEnvelope] = field(default_factory=dict)
+    locks: dict[str, _Lock] = field(default_factory=dict)  # file -> the op holding it
+    behind: dict[str, list[SignalEnvelope]] = field(default_factory=dict)  # op -> waiting
+    _seq: int = 0
+
+    def known(self, key: str) -> bool:
+        """Queued (itself or merged into another), running, or waiting behind an op."""
+        return (key in self.queued or key in self.running
+                or any(key in q.env.evidence.get("merged_keys", ())
+                       for q in self.queued.values())
+                or any(e.dedup_key == key for w in self.behind.values() for e in w))
+
+    def offer(self, env: SignalEnvelope) -> Offer:
+        """Queue, merge, park or evict `env`; see the module docstring for the rules."""
+        if self.known(env.dedup_key):
+            return Offer(Outcome.DUPLICATE, env.dedup_key)
+        owner = self._holder(env)
+        if owner is not None:
+            self.behind.setdefault(owner, []).append(env)
+            return Offer(Outcome.WAITING, env.dedup_key)
+        into = self._coalescible(env)
+        if into is not None:
+            into.env = merge(into.env, env)
+            return Offer(Outcome.COALESCED, into.env.dedup_key)
+        self._seq += 1
+        self.queued[env.dedup_key] = _Queued(env, self.clock(), self._seq)
+        evicted = self._fit()
+        if any(e.dedup_key == env.dedup_key for e in evicted):
+            return Offer(Outcome.EVICTED, env.dedup_key, tuple(
+                e for e in evicted if e.dedup_key != env.dedup_key))
+        return Offer(Outcome.QUEUED, env.dedup_key, evicted)
+
+    def rank(self, key: str) -> int:
+        q = self.queued[key]
+        return priority(q.env, self._behind(q.env))
+
+    def _behind(self, env: SignalEnvelope) -> int:
+        """Envelopes that need one of `env`'s files: waiting behind a running op, or queued
+        (once `env` runs they wait for it), the dependency credit's count (seed §52.2)."""
+        wanted = set(env.target_files)
+        waiting = [e for w in self.behind.values() for e in w]
+        others = [q.env for k, q in self.queued.items() if k != env.dedup_key]
+        return sum(1 for e in (*waiting, *others) if wanted & set(e.target_files))
+
+    def _order(self, key: str) -> tuple[int, int]:
+        return self.rank(key), self.queued[key].seq
+
+    def _fit(self) -> list[SignalEnvelope]:
+        out = []
+        while len(self.queued) > self.capacity:
+            worst = max(self.queued, key=self._order)
+            out.append(self.queued.pop(worst).env)
+        return out
+
+    def _coalescible(self, env: SignalEnvelope) -> _Queued | None:
+        if env.urgency in BYPASS_COALESCING:
+            return None
+        now, files = self.clock(), set(env.target_files)
+        for q in self.queued.values():
+            if (q.env.session_id == env.session_id and set(q.env.target_files) == files
+                    and q.env.urgency not in BYPASS_COALESCING
+                    and now - q.since <= self.coalesce_window_s):
+                return q
+        return None
+
+    def _holder(self, env: SignalEnvelope) -> str | None:
+        for f in env.target_files:
+            lock = self.locks.get(f)
+            if lock is not None:
+                return lock.owner
+        return None
+
+    def expire_locks(self) -> list[tuple[str, list[SignalEnvelope]]]:
+        """Force-release every op whose locks passed the TTL: [(op key, re-offered)]."""
+        now = self.clock()
+        stale = {lock.owner for lock in self.locks.values()
+                 if now - lock.since > self.lock_ttl_s}
+        return [(key, self.release(key)) for key in sorted(stale)]
+
+    def next_ready(self) -> SignalEnvelope | None:
+        """The best queued envelope; its files are locked for it until release()."""
+        if not self.queued:
+            return None
+        key = min(self.queued, key=self._order)
+        env = self.queued.pop(key).env
+        self.running[key] = env
+        now = self.clock()
+        for f in env.target_files:
+            self.locks[f] = _Lock(key, now)
+        return env
+
+    def release(self, key: str) -> list[SignalEnvelope]:
+        """The op ended: free its files and offer again what waited behind it (each with its
+        priority recomputed); returns those envelopes."""
+        self.running.pop(key, None)
+        for f in [f for f, lock in self.locks.items() if lock.owner == key]:
+            del self.locks[f]
+        waiting = self.behind.pop(key, [])
+        for env in waiting:
+            self.offer(env)
+        return waiting
+
+
+def merge(first: SignalEnvelope, later: SignalEnvelope) -> SignalEnvelope:
+    """One op with both goals: the first's key and files, the later goal appended, the
+    surer urgency and the lower confidence, and the merged keys in the evidence."""
+    goals = list(first.evidence.get("goals") or [first.goal])
+    goals.append(later.goal)
+    merged_keys = [*first.evidence.get("merged_keys", []), later.dedup_key]
+    urgency = max(first.urgency, later.urgency, key=list(Urgency).index)
+    goal = "\n".join(f"- {g}" for g in goals)
+    return first.model_copy(update={
+        "goal": goal, "urgency": urgency, "confidence": min(first.confidence, later.confidence),
+        "evidence": {**first.evidence, "goals": goals, "merged_keys": merged_keys}})
