@@ -180,7 +180,8 @@ class L2Run:
                                    str(exc))
             return S.CLASSIFY_FAILURE
         except ModelWaitExpired as exc:
-            return self._stopped(StopReason.NO_MODEL, f"no turn at the model: {exc}")
+            why = StopReason.TIMEBOX if self.left_s <= 0 else StopReason.NO_MODEL
+            return self._stopped(why, f"no turn at the model: {exc}")
         except (ProviderError, TimeoutError) as exc:
             if self.capped and "deadline" in str(exc).lower():
                 return self._stopped(StopReason.TIMEBOX, f"the model missed the end of the "
@@ -195,7 +196,10 @@ class L2Run:
 
     async def _ask(self) -> Candidate | None:
         d, ctx = self.d, self.ctx
-        async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
+        # Another op holding the model never keeps L2 waiting past its timebox.
+        bound, left = d.policy.model_wait_timeout_s, max(self.left_s, 0.01)
+        wait = left if bound is None else min(bound, left)
+        async with d.model_gate.turn(ctx.op_id, wait):
             route_end = time.monotonic() + generate_timeout_s(ctx.route)
             self.capped = self.deadline < route_end  # the timebox, not the route, binds
             deadline = min(self.deadline, route_end)

@@ -387,9 +387,6 @@ class AnotherOpTakesTheModel(ReplayProvider):
         return await super().generate(prompt, deadline=deadline, steer=steer)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: L2 queued for the model with the model-wait "
-                   "bound only (none by default), so another op holding the model kept L2 "
-                   "running far past its own timebox")
 async def test_waiting_for_the_model_never_outlasts_the_l2_timebox(short_tmp):
     template = await make_template(short_tmp / "template", verify=False)
     gate = ModelGate()
