@@ -96,6 +96,9 @@ class GovernanceSection(_Section):
     reground_spook: float = Field(default=0.3, ge=0, lt=1)
     context_expansion: bool = True
     test_command: list[str] = Field(default=["{python}", "-m", "pytest"], min_length=1)
+    # {python} in test_command: "auto" = the repo's .venv/ or venv/, else the daemon's own
+    # interpreter; or a path (absolute or repo-relative). See governance.test_env.
+    test_python: str = Field(default="auto", min_length=1)
     # The oracle's test process: entry-point plugins stay off unless this is true; plugins
     # the repo's tests need (e.g. "pytest_asyncio.plugin") are safer named here instead.
     pytest_plugin_autoload: bool = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sys
 import time
 import uuid
@@ -35,6 +36,7 @@ from governance.pipeline import PHASES
 from governance.provider import CandidateProvider
 from governance.reflex import ReflexStats
 from governance.schemas import OperationContext, SignalEnvelope
+from governance.test_env import detect as detect_test_env
 from governance.testrun import TestRunner
 from ledger import Ledger
 from sensors.queue import IntakeQueue
@@ -329,7 +331,10 @@ class Daemon:
                 ask_timeout_s=t.ask_timeout_s, min_exploration_calls=t.min_exploration_calls,
                 allow_unsandboxed_tests=t.allow_unsandboxed_tests),
                 self.jail_reason, home, self.mcp)
-        oracle = {"plugin_autoload": g.pytest_plugin_autoload, "plugins": g.pytest_plugins}
+        oracle = {"plugin_autoload": g.pytest_plugin_autoload, "plugins": g.pytest_plugins,
+                  "test_env": functools.partial(detect_test_env, self.root, g.test_python,
+                                                g.test_command, state_dir=self.state_dir,
+                                                home=home)}
         return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
                          policy=policy_from(self.settings), provider=self.provider, git=self.git,
                          validate_runner=TestRunner(g.test_command, g.validate_timeout_s,

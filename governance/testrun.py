@@ -8,6 +8,11 @@ the cache provider is off, ini-file `addopts` are neutralised with `-o addopts=`
 PYTEST_ADDOPTS / PYTEST_PLUGINS never reach it. The plugin and the report directory live in
 a private host directory (under the daemon's state dir) bound into the jail under /tmp, so
 the report is never written into the tree under test (VERIFY runs on the live tree).
+
+The interpreter is the repository's own where `governance.test_env` finds one (its venv and
+that venv's Python shown read-only in the jail), checked again before every run. A test
+process that never got as far as the oracle plugin (the jail could not exec the interpreter,
+pytest is not installed, ...) fails with what it printed, bubblewrap's own errors first.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Protocol
 
 from governance import nofollow
 from governance.oracle import Report, judge, read_report
+from governance.test_env import PYTHON, TestEnv
 
 _FAILED_LINE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
 _SUMMARY_LINE = re.compile(r"^=*\s*(.*\b(?:passed|failed|error|errors|no tests ran)\b.*?)\s*=*$",
@@ -176,8 +182,11 @@ class TestRunner:
 
     def __init__(self, command: Sequence[str], timeout_s: float,
                  executor: Executor | None = None, writable: bool = True, *,
-                 plugin_autoload: bool = False, plugins: Sequence[str] = ()):
-        self.command = [sys.executable if c == "{python}" else c for c in command]
+                 plugin_autoload: bool = False, plugins: Sequence[str] = (),
+                 test_env: Callable[[], TestEnv] | None = None):
+        self.template = list(command)
+        self.command = [sys.executable if c == PYTHON else c for c in command]
+        self.test_env = test_env  # None: the daemon's interpreter, nothing more bound
         self.timeout_s = timeout_s
         self.executor = executor
         self.writable = writable
@@ -193,9 +202,14 @@ class TestRunner:
         other.timeout_s = timeout_s
         return other
 
-    def argv(self, tests: Sequence[str]) -> list[str]:
-        """The command line: safe path, our plugin, no cache, no ini addopts, explicit paths."""
+    def argv(self, tests: Sequence[str], env: TestEnv | None = None) -> list[str]:
+        """The command line: safe path, our plugin, no cache, no ini addopts, explicit paths;
+        `{python}` is `env`'s interpreter when given."""
         cmd = list(self.command)
+        if env is not None:
+            cmd = [env.python if c == PYTHON else c for c in self.template]
+            if env.source == "test_command":  # test_command[0] named it: its checked form
+                cmd[0] = env.python
         if len(cmd) >= 3 and cmd[1:3] == ["-m", "pytest"]:
             cmd.insert(1, "-P")
         extra = [a for name in self.plugins for a in ("-p", name)]
@@ -216,27 +230,36 @@ class TestRunner:
                   scratch: Path | None = None) -> TestOutcome:
         """Run `tests` (all of them when empty) in `root`; `scratch` holds the private run
         dir (a fresh temp dir when None)."""
+        test_env = None
+        if self.test_env is not None:
+            test_env = await asyncio.to_thread(self.test_env)
+            if test_env.problem:  # nothing runs: the refusal is the outcome
+                return _outcome(None, "", 0.0, tests, Report(problem=test_env.problem), False)
+        argv = self.argv(tests, test_env)
         run_dir = await asyncio.to_thread(_RunDir.create, scratch)
         try:
             if self.executor is not None:
                 binds = [Bind(run_dir.path / "plugin", f"{JAIL_DIR}/plugin", False),
-                         Bind(run_dir.path / "out", f"{JAIL_DIR}/out", True)]
+                         Bind(run_dir.path / "out", f"{JAIL_DIR}/out", True),
+                         *(Bind(p, str(p)) for p in (test_env.ro_paths if test_env else ()))]
                 env = self.env(f"{JAIL_DIR}/plugin", f"{JAIL_DIR}/out")
-                result = await self.executor(root, self.argv(tests), self.timeout_s,
-                                             self.writable, binds=binds, env=env)
+                result = await self.executor(root, argv, self.timeout_s, self.writable,
+                                             binds=binds, env=env)
                 code, text, timed_out, duration = (result.exit_code, result.output,
                                                    result.timed_out, result.duration_s)
             else:
                 env = self.env(str(run_dir.path / "plugin"), str(run_dir.path / "out"))
-                code, text, timed_out, duration = await self._local(root, tests, env)
+                code, text, timed_out, duration = await self._local(root, argv, env)
             report = await asyncio.to_thread(run_dir.report)
         finally:
             await asyncio.to_thread(run_dir.remove)
         if timed_out:
             report = Report(problem=f"tests timed out after {duration:.0f}s")
+        elif report.problem and not report.tests and (cause := start_failure(text)):
+            report = Report(problem=f"{report.problem}; exit code {code}: {cause}")
         return _outcome(code, text, duration, tests, report, timed_out)
 
-    async def _local(self, root: Path, tests: Sequence[str],
+    async def _local(self, root: Path, argv: Sequence[str],
                      extra: Mapping[str, str]) -> tuple[int | None, str, bool, float]:
         env = {k: v for k, v in os.environ.items() if k not in STRIPPED_ENV}
         env.update(extra, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
@@ -245,7 +268,7 @@ class TestRunner:
             env["PYTHONPATH"] = f"{extra['PYTHONPATH']}{os.pathsep}{host_path}"
         start = time.monotonic()
         proc = await asyncio.create_subprocess_exec(
-            *self.argv(tests), cwd=root, env=env, stdin=asyncio.subprocess.DEVNULL,
+            *argv, cwd=root, env=env, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             start_new_session=True)
         try:
@@ -262,6 +285,15 @@ class TestRunner:
             raise
         text = out[-OUTPUT_CAP:].decode("utf-8", "replace")
         return proc.returncode, text, False, time.monotonic() - start
+
+
+def start_failure(output: str) -> str:
+    """Why a test process never reached the oracle plugin, from what it printed: the jail's
+    own errors (bubblewrap's, or why the jail was not set up) first, else its last lines.
+    Only words for people: the verdict never depends on them."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    own = [line for line in lines if line.startswith(("bwrap: ", "jail not started: "))]
+    return " | ".join(own[-3:] or lines[-3:])[:600]
 
 
 def _outcome(code: int | None, text: str, duration: float, tests: Sequence[str],

@@ -140,8 +140,10 @@ class Jail:
         for path in mounts.interpreter_dirs(self.extra_ro):
             args += ["--ro-bind", str(path), str(path)]
         args += mounts.git_args(self.sandbox)
-        for bind in self.binds:
-            if not bind.dest.startswith("/tmp/"):
+        for bind in self.binds:  # after the masks: a shown venv is not hidden by its mask
+            if bind.dest == str(bind.source) and not bind.writable:
+                self._check_shown(bind.source)
+            elif not bind.dest.startswith("/tmp/"):
                 raise JailError(f"extra bind {bind.dest!r} must be under /tmp/")
             args += ["--bind" if bind.writable else "--ro-bind", str(bind.source), bind.dest]
         args += ["--remount-ro", "/", "--remount-ro", "/proc", "--remount-ro", "/dev"]
@@ -153,6 +155,18 @@ class Jail:
         for key, value in self.env.items():
             args += ["--setenv", key, value]
         return [*args, "--seccomp", mounts.Data(filter_bytes())]
+
+    def _check_shown(self, path: Path) -> None:
+        """A host directory shown read-only at its own path (a project's venv, the Python
+        it was made from) must be a resolved directory below the top level that reveals
+        neither the work tree nor anything the jail hides."""
+        if not path.is_absolute() or path != path.resolve() or not path.is_dir():
+            raise JailError(f"read-only bind {path} is not a resolved directory")
+        if len(path.parts) < 3:
+            raise JailError(f"read-only bind {path} is the root or a top-level directory")
+        for other in (self.sandbox, *self.hidden):
+            if path == other or path in other.parents:
+                raise JailError(f"read-only bind {path} would reveal {other}")
 
     @contextlib.contextmanager
     def prepared(self, command: Sequence[str], cwd: Path | None = None

@@ -1,0 +1,282 @@
+"""A project's own environment runs its tests: detected, bound read-only, refused when hostile.
+
+A real venv is made in a temporary repository from the system Python (`venv --without-pip`)
+and pytest is installed into it by copying the installed distributions' files (offline), with
+a module that exists only there. Its tests then run through the real jail, on a sandbox copy
+(VALIDATE's shape) and on the live tree (VERIFY's), with the repository's interpreter; and the
+hostile layouts (symlinked venvs, a `bin/python` that is a script or points at a secret, a
+`pyvenv.cfg` whose `home` is `/`, ...) are refused before anything runs or stay in the jail.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance.oracle import Report, judge
+from governance.test_env import TestEnv, detect
+from governance.testrun import Bind, TestRunner, start_failure
+from tools.jail import Jail, JailExecutor, JailLimits, bwrap_available
+
+BASE_PYTHON = "/usr/bin/python3.11" if os.path.exists("/usr/bin/python3.11") else \
+    getattr(sys, "_base_executable", sys.executable)
+PYTEST_DISTS = ("pytest", "pluggy", "iniconfig", "packaging", "pygments")
+PROBE = '''import sys
+
+import repo_marker
+
+
+def test_runs_with_the_repos_venv():
+    assert sys.prefix == {venv!r}, sys.prefix
+    assert repo_marker.WHERE == "the repo's venv"
+'''
+jailed = pytest.mark.skipif(bwrap_available() is not None,
+                            reason=f"bubblewrap unusable here: {bwrap_available()}")
+
+
+def _install(dist: str, site: Path) -> None:
+    """Copy an installed distribution's files (an offline `pip install` of pure Python)."""
+    found = importlib.metadata.distribution(dist)
+    for rel in found.files or ():
+        src = Path(found.locate_file(rel))
+        if ".." in rel.parts or not src.is_file() or "__pycache__" in rel.parts:
+            continue
+        dest = site / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+
+
+def _make_venv(path: Path) -> Path:
+    subprocess.run([BASE_PYTHON, "-m", "venv", "--without-pip", str(path)], check=True,
+                   timeout=60)
+    [site] = path.glob("lib/python3*/site-packages")
+    return site
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict[str, Path]:
+    """repo/ with .venv (pytest + repo_marker) and a probe test; state/, home/, sandbox/."""
+    base = tmp_path_factory.mktemp("repo-env")
+    repo, state, home = base / "repo", base / "state", base / "home"
+    for d in (repo / "tests", state, home):
+        d.mkdir(parents=True)
+    site = _make_venv(repo / ".venv")
+    for dist in PYTEST_DISTS:
+        _install(dist, site)
+    (site / "repo_marker.py").write_text('WHERE = "the repo\'s venv"\n')
+    (repo / "tests" / "test_probe.py").write_text(PROBE.format(venv=str(repo / ".venv")))
+    sandbox = state / "sandbox"
+    shutil.copytree(repo / "tests", sandbox / "tests")  # a copy holds no venv (protected)
+    return {"repo": repo, "state": state, "home": home, "sandbox": sandbox}
+
+
+def _detect(w: dict[str, Path], setting: str = "auto", command=("{python}", "-m", "pytest"),
+            repo: Path | None = None) -> TestEnv:
+    return detect(repo or w["repo"], setting, list(command), state_dir=w["state"],
+                  home=w["home"])
+
+
+def _runner(w: dict[str, Path], writable: bool, **kw) -> TestRunner:
+    executor = JailExecutor([w["home"], w["repo"], w["state"]], JailLimits(timeout_s=60), [])
+    return TestRunner(["{python}", "-m", "pytest"], 60, executor, writable,
+                      test_env=lambda: _detect(w, **kw))
+
+
+# -- detection -----------------------------------------------------------------------------
+
+def test_auto_finds_the_repos_venv_and_binds_it_and_nothing_of_the_system(world):
+    env = _detect(world)
+    assert env.problem is None
+    assert (env.source, env.python) == (".venv", str(world["repo"] / ".venv" / "bin" / "python"))
+    base = Path(os.path.realpath(BASE_PYTHON)).parent.parent
+    expected = [world["repo"] / ".venv"] + ([] if str(base).startswith("/usr") else [base])
+    assert list(env.ro_paths) == expected
+
+
+def test_without_a_venv_the_daemons_interpreter_runs(tmp_path):
+    (tmp_path / "venv").mkdir()  # a package named venv, not an environment
+    env = detect(tmp_path)
+    assert (env.python, env.ro_paths, env.source, env.problem) == (sys.executable, (),
+                                                                    "daemon", None)
+
+
+def test_a_configured_interpreter_and_test_command_path(world, tmp_path):
+    assert _detect(world, BASE_PYTHON).problem is None
+    env = _detect(world, ".venv/bin/python")  # repo-relative
+    assert env.ro_paths[0] == world["repo"] / ".venv"
+    env = _detect(world, command=[str(world["repo"] / ".venv/bin/python"), "-m", "pytest"])
+    assert (env.source, env.ro_paths[0]) == ("test_command", world["repo"] / ".venv")
+    bare = _detect(world, command=["pytest", "-x"])  # a name on the jail's PATH
+    assert bare.source == ".venv" and bare.problem is None
+
+
+def _hostile_repo(tmp_path: Path, case: str) -> tuple[Path, dict]:
+    """A repository laid out for one attack; returns it and detect()'s extra arguments."""
+    repo, state, home = tmp_path / "repo", tmp_path / "repo" / ".state", tmp_path / "home"
+    for d in (repo, state, home / ".ssh"):
+        d.mkdir(parents=True, exist_ok=True)
+    (home / ".ssh" / "id_rsa").write_text("SECRET")
+    kw: dict = {"state_dir": state, "home": home}
+
+    def venv(home_line: str = "/usr/bin", version: str = "3.11.2") -> Path:
+        (repo / ".venv" / "bin").mkdir(parents=True)
+        (repo / ".venv" / "pyvenv.cfg").write_text(f"home = {home_line}\nversion = {version}\n")
+        return repo / ".venv" / "bin" / "python"
+
+    if case == "venv symlink to /etc":
+        (repo / ".venv").symlink_to("/etc")
+    elif case == "venv symlink to the state dir":
+        (repo / ".venv").symlink_to(state)
+    elif case == "pyvenv home is /":
+        venv("/root").symlink_to("/usr/bin/python3")
+    elif case == "python points at a non-Python dir in home":
+        (home / "tools" / "bin").mkdir(parents=True)
+        (home / "tools" / "bin" / "python").write_text("#!/bin/sh\n")
+        venv(str(home / "tools" / "bin")).symlink_to(home / "tools" / "bin" / "python")
+    elif case == "prefix inside the repo":
+        (repo / "evil" / "lib" / "python3.11").mkdir(parents=True)
+        (repo / "evil" / "lib" / "python3.11" / "os.py").write_text("")
+        (repo / "evil" / "bin").mkdir()
+        (repo / "evil" / "bin" / "python").write_text("#!/bin/sh\n")
+        venv(str(repo / "evil" / "bin")).symlink_to(repo / "evil" / "bin" / "python")
+    elif case == "venv inside the state dir (configured)":
+        (state / "v" / "bin").mkdir(parents=True)
+        (state / "v" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+        (state / "v" / "bin" / "python").symlink_to("/usr/bin/python3")
+        kw["setting"] = str(state / "v" / "bin" / "python")
+    elif case == "venv containing the state dir":
+        venv().symlink_to("/usr/bin/python3")
+        kw["state_dir"] = repo / ".venv" / "state"
+        kw["state_dir"].mkdir()
+    elif case == "python older than 3.11":
+        venv(version="3.9.18").symlink_to("/usr/bin/python3")
+    elif case == "configured python missing":
+        kw["setting"] = "/nonexistent/bin/python"
+    elif case == "configured python is /etc/passwd":
+        kw["setting"] = "/etc/passwd"
+    return repo, kw
+
+
+HOSTILE = {
+    "venv symlink to /etc": "is a symlink",
+    "venv symlink to the state dir": "is a symlink",
+    "pyvenv home is /": "the root or a top-level directory",
+    "python points at a non-Python dir in home": "not a Python installation",
+    "prefix inside the repo": "inside the repository",
+    "venv inside the state dir (configured)": "which the jail hides",
+    "venv containing the state dir": "would reveal",
+    "python older than 3.11": "needs 3.11+",
+    "configured python missing": "does not exist",
+    "configured python is /etc/passwd": "not in a bin/ directory",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_environments_are_refused_with_the_reason(tmp_path, case):
+    repo, kw = _hostile_repo(tmp_path, case)
+    env = detect(repo, kw.pop("setting", "auto"), **kw)
+    assert env.problem is not None and HOSTILE[case] in env.problem, env.problem
+    assert env.ro_paths == ()
+
+
+def test_a_python_pointing_at_a_secret_binds_only_the_venv(tmp_path):
+    """`bin/python -> ~/.ssh/id_rsa`: the secret's directory is never bound (the exec then
+    fails inside the jail, where that path does not exist)."""
+    repo, kw = _hostile_repo(tmp_path, "python points at a non-Python dir in home")
+    target = tmp_path / "home" / ".ssh" / "id_rsa"
+    (repo / ".venv" / "bin" / "python").unlink()
+    (repo / ".venv" / "bin" / "python").symlink_to(target)
+    (repo / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.2\n")
+    env = detect(repo, **kw)
+    assert env.problem is None and env.ro_paths == (repo / ".venv",)
+
+
+# -- through the real jail -----------------------------------------------------------------
+
+@jailed
+async def test_validate_shape_runs_the_repos_tests_with_the_repos_venv(world):
+    """A sandbox copy (no venv in it, live repo hidden): the venv is shown read-only."""
+    outcome = await _runner(world, True).run(world["sandbox"], ["tests/test_probe.py"],
+                                              scratch=world["state"] / "oracle")
+    assert outcome.passed, (outcome.report, outcome.output_tail)
+    assert outcome.report.tests == {"tests/test_probe.py::test_runs_with_the_repos_venv":
+                                    "passed"}
+
+
+@jailed
+async def test_verify_shape_runs_on_the_live_tree_whose_venv_is_masked(world):
+    """`.venv` is a protected directory, masked in the live tree; the bind shows it again."""
+    outcome = await _runner(world, False).run(world["repo"], ["tests/test_probe.py"],
+                                              scratch=world["state"] / "oracle")
+    assert outcome.passed, (outcome.report, outcome.output_tail)
+
+
+@jailed
+async def test_the_jails_execvp_error_reaches_the_verdict(world):
+    """The reported bug: the venv's interpreter named, but nothing bound (no test_env)."""
+    python = str(world["repo"] / ".venv" / "bin" / "python")
+    executor = JailExecutor([world["home"], world["repo"], world["state"]], JailLimits(), [])
+    outcome = await TestRunner([python, "-m", "pytest"], 60, executor).run(
+        world["sandbox"], ["tests/test_probe.py"], scratch=world["state"] / "oracle")
+    verdict = judge(outcome.report, Report.empty(), False)
+    assert not outcome.passed
+    assert "execvp" in verdict.reason and "No such file" in verdict.reason, verdict.reason
+
+
+@jailed
+async def test_a_refused_environment_is_the_outcome_and_nothing_runs(tmp_path):
+    repo, kw = _hostile_repo(tmp_path, "venv symlink to /etc")
+    sentinel = tmp_path / "ran"
+    runner = TestRunner(["{python}", "-m", "pytest"], 30,
+                        JailExecutor([], JailLimits(), []), test_env=lambda: detect(repo, **kw))
+    outcome = await runner.run(repo, [], scratch=tmp_path / "oracle")
+    assert not outcome.passed and outcome.exit_code is None and not sentinel.exists()
+    assert "is a symlink" in judge(outcome.report, Report.empty(), True).reason
+
+
+@jailed
+async def test_a_venv_python_that_is_a_script_runs_only_inside_the_jail(world, tmp_path):
+    """A hostile repo's `.venv/bin/python` is a shell script: it runs, jailed; the venv and
+    the live repo stay read-only or unseen, and what it printed is the reason it failed."""
+    repo = tmp_path / "repo"
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    (repo / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.2\n")
+    script = repo / ".venv" / "bin" / "python"
+    targets = [repo / ".venv" / "owned", repo / "owned", world["home"] / "owned",
+               world["state"] / "owned"]
+    script.write_text("#!/bin/sh\n" + "".join(f"echo x > {t} 2>/dev/null\n" for t in targets)
+                      + 'echo "hostile python ran as $(id -u)"\nexit 3\n')
+    script.chmod(0o755)
+    sandbox = tmp_path / "sandbox"
+    sandbox.mkdir()
+    executor = JailExecutor([world["home"], repo, world["state"]], JailLimits(), [])
+    runner = TestRunner(["{python}", "-m", "pytest"], 30, executor, test_env=lambda: detect(
+        repo, state_dir=world["state"], home=world["home"]))
+    outcome = await runner.run(sandbox, [], scratch=tmp_path / "oracle")
+    assert not outcome.passed and outcome.exit_code == 3
+    assert [t for t in targets if t.exists()] == []
+    assert "hostile python ran as 65534" in outcome.report.problem
+
+
+@jailed
+@pytest.mark.parametrize("source", ["/", "/usr", "sandbox", "above sandbox", "hidden"])
+def test_the_jail_refuses_same_path_binds_that_reveal_too_much(world, source):
+    paths = {"/": Path("/"), "/usr": Path("/usr"), "sandbox": world["sandbox"],
+             "above sandbox": world["state"].parent, "hidden": world["home"]}
+    jail = Jail(world["sandbox"], [world["home"], world["state"]], JailLimits(),
+                binds=[Bind(paths[source], str(paths[source]))])
+    with pytest.raises(Exception, match="top-level|would reveal|root"):
+        jail.arguments(world["state"] / "empty")
+
+
+def test_start_failure_prefers_the_jails_own_words():
+    text = "some output\nbwrap: execvp /x/python: No such file or directory\nmore\n"
+    assert start_failure(text) == "bwrap: execvp /x/python: No such file or directory"
+    assert start_failure("a\nb\nc\nd\n") == "b | c | d"
+    assert start_failure("") == ""
