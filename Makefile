@@ -25,8 +25,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# REPO is single-quoted for the shell (each ' inside written '\''), so a path with spaces,
+# quotes or $ reaches the daemon as one argument.
 run: $(STAMP)
-	$(VENV)/bin/ouroboros run --repo $(REPO)
+	$(VENV)/bin/ouroboros run --repo '$(subst ','\'',$(value REPO))'
 
 test: $(STAMP)
 	./.ci/pytest.sh

@@ -1,36 +1,44 @@
 """`ouroboros`: run the daemon, talk to it, read its ledger.
 
 Exit codes: 0 success, 1 the daemon refused the request, 2 usage error,
-3 daemon not running / configuration or repository problem.
+3 daemon not running / configuration or repository problem, 141 the reader of the
+output went away (`ouroboros status | head -1`): quiet, as a tool killed by SIGPIPE.
+
+Only what a command needs is imported: the socket verbs load neither torch, GitPython,
+pydantic nor asyncio (see daemon/locate.py), so they answer in tens of milliseconds;
+`run`, `ledger` and `kernel probe` import their machinery inside their functions.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
 import json
-import signal
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from daemon import logs, render
-from daemon.client import ControlClient, DaemonNotRunning
-from daemon.config import ConfigError, Settings, load_settings
-from daemon.errors import CliError
+from daemon import locate, render
+from daemon.client import ControlClient
+from daemon.errors import CliError, ConfigError, DaemonNotRunning
 from daemon.verbs import VERBS, Text
 
+if TYPE_CHECKING:
+    from daemon.config import Settings
 
-def _repo_root(path: str) -> Path:
-    import git
+EXIT_PIPE_CLOSED = 128 + 13  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
 
-    try:
-        return Path(git.Repo(path, search_parent_directories=True).working_tree_dir or path)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise CliError(f"{path} is not inside a git repository") from None
+
+def _state_dir(args: argparse.Namespace) -> tuple[Path, Path]:
+    repo = locate.repo_root(args.repo)
+    return repo, locate.state_dir(repo, Path(args.config) if args.config else None)
 
 
 def _settings(args: argparse.Namespace) -> tuple[Path, Settings]:
-    repo = _repo_root(args.repo)
+    from daemon.config import load_settings
+
+    repo = locate.repo_root(args.repo)
     try:
         return repo, load_settings(repo, Path(args.config) if args.config else None)
     except ConfigError as exc:
@@ -38,11 +46,14 @@ def _settings(args: argparse.Namespace) -> tuple[Path, Settings]:
 
 
 def _client(args: argparse.Namespace) -> ControlClient:
-    repo, settings = _settings(args)
-    return ControlClient(settings.state_path(repo) / "control.sock")
+    _, state = _state_dir(args)
+    return ControlClient(state / locate.SOCKET_NAME)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from daemon import logs
     from daemon.service import Daemon
 
     repo, settings = _settings(args)
@@ -55,6 +66,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _serve(daemon) -> int:
+    import asyncio
+    import signal
+
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     interrupts = 0
@@ -105,10 +119,12 @@ def cmd_repl(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
+    import asyncio
+
     from ledger import Ledger, UnknownOperation
 
-    repo, settings = _settings(args)
-    db = settings.state_path(repo) / "ledger.sqlite3"
+    _, state = _state_dir(args)
+    db = state / "ledger.sqlite3"
     if not db.exists():
         raise CliError(f"no ledger at {db} (has the daemon run on this repository?)")
 
@@ -172,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     ksub = kernel.add_subparsers(dest="kernel_command", required=True, metavar="KCOMMAND")
     probe_p = ksub.add_parser("probe", help="load a model, answer a prompt, report tokens/s, "
                               "mean depth and canary maximum")
-    from daemon.probe import add_arguments
+    from daemon.probe import add_arguments  # argparse only: the kernel loads in probe()
 
     add_arguments(probe_p)
     probe_p.set_defaults(func=cmd_kernel_probe)
@@ -180,7 +196,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = None
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+            return _dispatch(args)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+    except BrokenPipeError:
+        if args is not None and args.command == "run":
+            raise  # the daemon never swallows a broken pipe (its sockets raise it too)
+        _stdout_to_devnull()
+        return EXIT_PIPE_CLOSED
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except DaemonNotRunning as exc:
@@ -191,6 +221,18 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+
+
+def _stdout_to_devnull() -> None:
+    """The reader left: what Python still holds for stdout (or stderr, when that was the
+    closed pipe) goes nowhere, so the interpreter's last flush cannot fail loudly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # not a real file (a test)
+                os.dup2(devnull, stream.fileno())
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,6 @@ import sys
 import time
 from typing import TextIO
 
-from kernel.canary import CanaryConfig
-from kernel.decode import GenerationConfig
-from kernel.engine import Engine, EngineConfig
-from kernel.quantize import count_4bit
-
 DEFAULT_PROMPT = "In one sentence: why do tests matter?"
 
 
@@ -55,6 +50,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def probe(args: argparse.Namespace) -> int:
+    # Here, not at the top: the CLI's parser imports this module for add_arguments, and
+    # torch must load only for a probe (every other verb would pay ~2 s for it).
+    from kernel.canary import CanaryConfig
+    from kernel.decode import GenerationConfig
+    from kernel.engine import Engine, EngineConfig
+    from kernel.quantize import count_4bit
+
     gen = GenerationConfig(max_new_tokens=args.max_new_tokens,
                            canary=CanaryConfig(mode=args.canary))
     config = EngineConfig(model=args.model, mode=args.mode, exit_policy=args.policy, q=args.q,

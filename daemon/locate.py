@@ -1,0 +1,103 @@
+"""Where a repository's daemon keeps its state, found without the heavy imports.
+
+The socket verbs (`status`, `pause`, ...) and `ledger` only need two paths: the working tree
+and the state dir. Finding them through GitPython and the pydantic settings costs more than
+the whole round-trip to the daemon, so this module reads exactly what decides them:
+
+- the working tree: the nearest directory, from the given path upwards, holding a `.git`
+  directory with a HEAD or a `.git` file naming the git dir (worktree, submodule), as
+  GitPython's `Repo(path, search_parent_directories=True)` finds it;
+- the state dir: `[daemon] state_dir` from the config file, then its `OUROBOROS_` override,
+  as `load_settings(...).state_path(repo)` places it.
+
+Anything unexpected (an explicit config file that is missing, TOML that does not parse, a
+value that is not a string) falls back to the full `load_settings`, for its exact error.
+tests/daemon/test_cli_speed.py checks both answers against GitPython and `load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from daemon.errors import CliError, ConfigError
+
+# Both as in daemon/config.py (not imported from there: that module loads pydantic).
+CONFIG_NAME = "ouroboros.toml"
+ENV_PREFIX = "OUROBOROS_"
+DEFAULT_STATE_DIR = ".ouroboros"
+SOCKET_NAME = "control.sock"
+
+
+def repo_root(path: str) -> Path:
+    """The working tree holding `path` (`~` expanded); CliError when there is none."""
+    start = Path(os.path.abspath(os.path.expanduser(path)))
+    if start.exists():
+        for cur in (start, *start.parents):
+            dotgit = cur / ".git"
+            if (dotgit / "HEAD").is_file() or _is_gitfile(dotgit):
+                return cur
+    raise CliError(f"{path} is not inside a git repository")
+
+
+def _is_gitfile(dotgit: Path) -> bool:
+    try:
+        with dotgit.open("rb") as f:
+            return f.read(8) == b"gitdir: "
+    except OSError:  # absent, a directory without HEAD, unreadable
+        return False
+
+
+def state_dir(repo: Path, config: Path | None = None,
+              environ: Mapping[str, str] | None = None) -> Path:
+    """The daemon's state dir for `repo`, as the daemon started with the same config and
+    environment computes it."""
+    environ = os.environ if environ is None else environ
+    value = _state_dir_setting(repo, config, environ)
+    if value is None:
+        return _validated_state_dir(repo, config, environ)
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else repo / p
+
+
+def control_socket(repo: Path, config: Path | None = None,
+                   environ: Mapping[str, str] | None = None) -> Path:
+    return state_dir(repo, config, environ) / SOCKET_NAME
+
+
+def _state_dir_setting(repo: Path, config: Path | None,
+                       environ: Mapping[str, str]) -> str | None:
+    """The one setting, or None when only the full validation can say what it is."""
+    path = config or repo / CONFIG_NAME
+    data: dict[str, Any] = {}
+    if path.is_file():
+        import tomllib  # here: it loads datetime, a sixth of a verb's time when unused
+
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+    elif config is not None:
+        return None
+    section = data.get("daemon", {})
+    if not isinstance(section, dict):
+        return None
+    value = section.get("state_dir", DEFAULT_STATE_DIR)
+    for key, raw in environ.items():  # the same matching as config._overlay_env; last wins
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX):].lower() == "daemon__state_dir":
+            value = raw
+    if not isinstance(value, str) or value.strip().startswith(("[", "{")):
+        return None  # a JSON list/object from the environment: not a path
+    return value
+
+
+def _validated_state_dir(repo: Path, config: Path | None,
+                         environ: Mapping[str, str]) -> Path:
+    from daemon.config import load_settings  # pydantic: only to explain what is wrong
+
+    try:
+        return load_settings(repo, config, environ).state_path(repo)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None

@@ -1,0 +1,296 @@
+"""The CLI's light path: what a socket verb imports, closed pipes, and `make run`'s quoting.
+
+No timed assertions: speed follows from what is imported, so the tests assert on the
+module set (bench/cli_speed.py measures the wall clock). Each import check also asserts
+the modules the command does need, so a parse that saw nothing cannot pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import git
+import pytest
+
+from daemon import cli, locate
+from daemon.config import CONFIG_NAME, ENV_PREFIX, DaemonSection, load_settings
+from daemon.errors import CliError, ConfigError
+from tests.helpers import git as run_git
+from tests.helpers import running_daemon, settings_for
+
+ROOT = Path(__file__).resolve().parents[2]
+# What no socket verb may load: each costs from tens of milliseconds (asyncio, pydantic,
+# GitPython, structlog) to two seconds (torch).
+HEAVY = ("torch", "transformers", "kernel", "git", "pydantic", "structlog", "asyncio",
+         "governance", "ledger", "daemon.service", "daemon.config", "daemon.logs")
+LIGHT = ("daemon.cli", "daemon.client", "daemon.locate", "daemon.verbs", "argparse")
+# What the `ouroboros` console script runs (`-m daemon.cli` would hide daemon.cli itself
+# from the import trace: it runs as __main__).
+ENTRY = "import sys; from daemon.cli import main; sys.exit(main())"
+IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|( *)(\S+)$")
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+
+
+def _cli(*argv: str, stdout=subprocess.PIPE) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """`ouroboros ARGV` with `-X importtime`, and the modules it imported."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", ENTRY, *argv],
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, env=_env(),
+                          cwd=ROOT, timeout=60)
+    modules = {m.group(2) for line in proc.stderr.splitlines()
+               if (m := IMPORT_LINE.match(line))}
+    proc.stderr = "\n".join(ln for ln in proc.stderr.splitlines()
+                            if not ln.startswith("import time:"))
+    return proc, modules
+
+
+def _assert_light(modules: set[str], *needed: str) -> None:
+    missing = {m for m in (*LIGHT, *needed) if m not in modules}
+    assert not missing, f"the import trace lacks {missing}: was it parsed?"
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY)
+    assert not heavy, f"the light path imported {heavy}"
+
+
+async def test_socket_verbs_against_a_real_daemon_import_nothing_heavy(repo):
+    async with running_daemon(repo, settings_for(None)) as daemon:
+        runs = {argv: await asyncio.to_thread(_cli, *argv, "--repo", str(repo))
+                for argv in [("status",), ("pause",), ("resume",), ("status", "--json"),
+                             ("cancel", "op-nope", "why"), ("answer", "op-nope", "yes")]}
+        assert not daemon.paused
+    for argv, (proc, modules) in runs.items():
+        _assert_light(modules)
+        assert "Traceback" not in proc.stderr, argv
+    assert runs[("status",)][0].returncode == 0
+    assert "state:    DEGRADED - no provider configured" in runs[("status",)][0].stdout
+    assert runs[("pause",)][0].stdout.strip() == "pause: paused=True"
+    assert runs[("cancel", "op-nope", "why")][0].returncode == 1  # the daemon refused
+
+
+@pytest.mark.parametrize("argv", [("status",), ("approve", "x"), ("--help",),
+                                  ("status", "--help"), ("kernel", "probe", "--help")])
+def test_without_a_daemon_and_for_help_nothing_heavy_loads(repo, argv):
+    proc, modules = _cli(*argv, "--repo", str(repo))
+    _assert_light(modules)
+    if "--help" in argv:
+        assert proc.returncode == 0 and "usage: ouroboros" in proc.stdout
+    else:
+        assert proc.returncode == 3 and "daemon is not running" in proc.stderr
+
+
+async def test_ledger_loads_the_ledger_and_still_no_kernel(repo):
+    async with running_daemon(repo, settings_for(None)):
+        pass  # leaves a ledger behind
+    proc, modules = await asyncio.to_thread(_cli, "ledger", "--list", "--repo", str(repo))
+    assert proc.returncode == 0 and proc.stdout.strip() == "no operations recorded yet"
+    assert "ledger" in modules and "daemon.locate" in modules
+    assert not {m for m in modules if m.split(".")[0] in ("torch", "transformers", "kernel",
+                                                           "pydantic", "git")}
+
+
+def _closed_pipe_run(*argv: str) -> subprocess.CompletedProcess:
+    """The CLI writing into a pipe whose reader is already gone (`| head` that exited)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run([sys.executable, "-m", "daemon.cli", *argv], stdout=write,
+                              stderr=subprocess.PIPE, text=True, env=_env(), timeout=60)
+    finally:
+        os.close(write)
+
+
+async def test_a_closed_pipe_exits_141_quietly(repo):
+    async with running_daemon(repo, settings_for(None)):
+        runs = [await asyncio.to_thread(_closed_pipe_run, *argv, "--repo", str(repo))
+                for argv in (("status",), ("status", "--json"), ("ledger", "--list"))]
+    for proc in runs:
+        assert (proc.returncode, proc.stderr) == (cli.EXIT_PIPE_CLOSED, ""), proc.args
+    # stderr is the closed pipe: the error line cannot be written, and nothing else is
+    with open(os.devnull, "w") as devnull:
+        read, write = os.pipe()
+        os.close(read)
+        proc = subprocess.run([sys.executable, "-m", "daemon.cli", "status", "--repo",
+                               str(repo)], stdout=devnull, stderr=write, env=_env(),
+                              timeout=60)
+        os.close(write)
+    assert proc.returncode == cli.EXIT_PIPE_CLOSED
+
+
+async def test_status_piped_into_head_as_a_user_types_it(repo):
+    script = ('"$0" -m daemon.cli status --repo "$1" | head -1; '
+              'echo "exit=${PIPESTATUS[0]}"; '
+              '"$0" -m daemon.cli ledger --list --repo "$1" | head -1; '
+              'echo "exit=${PIPESTATUS[0]}"')
+    async with running_daemon(repo, settings_for(None)):
+        proc = await asyncio.to_thread(
+            subprocess.run, ["bash", "-c", script, sys.executable, str(repo)],
+            capture_output=True, text=True, env=_env(), timeout=60)
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("state:    DEGRADED")
+    assert lines[2] == "no operations recorded yet"
+    # the reader may or may not leave before the write: 0 or 141, never a traceback
+    assert {lines[1], lines[3]} <= {"exit=0", f"exit={cli.EXIT_PIPE_CLOSED}"}
+    assert proc.stderr == ""
+
+
+def test_the_daemon_itself_never_swallows_a_broken_pipe(monkeypatch):
+    def broken(args):
+        raise BrokenPipeError("a control client hung up")
+
+    monkeypatch.setattr(cli, "cmd_run", broken)
+    with pytest.raises(BrokenPipeError):
+        cli.main(["run"])
+
+
+# --- locate: the light lookups answer as GitPython and load_settings do ---------------
+
+def _layouts(root: Path) -> list[Path]:
+    """Paths where the working tree is found in different ways."""
+    main = root / "main"
+    main.mkdir()
+    run_git(main, "init", "-q", "-b", "main")
+    run_git(main, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q",
+            "--allow-empty", "-m", "i")
+    (main / "pkg" / "deep").mkdir(parents=True)
+    (main / "pkg" / "mod.py").write_text("")
+    (main / "not a repo" / ".git").mkdir(parents=True)  # an empty .git: keep climbing
+    run_git(main, "worktree", "add", "-q", "--detach", str(root / "wt"))  # a .git *file*
+    (root / "wt" / "sub").mkdir()
+    inner = main / "vendored"
+    inner.mkdir()
+    run_git(inner, "init", "-q")
+    link = root / "link"
+    link.symlink_to(main / "pkg")
+    return [main, main / "pkg" / "deep", main / "pkg" / "mod.py", main / "not a repo",
+            root / "wt", root / "wt" / "sub", inner, link]
+
+
+def _gitpython_root(path: Path) -> Path | None:
+    try:
+        return Path(git.Repo(path, search_parent_directories=True).working_tree_dir)
+    except git.InvalidGitRepositoryError:
+        return None
+
+
+def _light_root(path: Path) -> Path | None:
+    try:
+        return locate.repo_root(str(path))
+    except CliError:
+        return None
+
+
+def test_repo_root_matches_gitpython(short_tmp):
+    answers = {path: (_light_root(path), _gitpython_root(path)) for path in _layouts(short_tmp)}
+    assert all(light == gitpython for light, gitpython in answers.values()), answers
+    # both climb the path as written: a symlink into the tree is not followed back up
+    assert answers[short_tmp / "link"] == (None, None)
+    assert answers[short_tmp / "wt" / "sub"][0] == short_tmp / "wt"
+
+
+@pytest.mark.parametrize("path", ["/", "/nonexistent/x", "~/../../nonexistent"])
+def test_repo_root_outside_any_repository(path):
+    with pytest.raises(CliError, match="is not inside a git repository"):
+        locate.repo_root(path)
+
+
+def test_the_duplicated_names_match_daemon_config():
+    assert (locate.CONFIG_NAME, locate.ENV_PREFIX) == (CONFIG_NAME, ENV_PREFIX)
+    assert DaemonSection().state_dir == locate.DEFAULT_STATE_DIR
+
+
+STATE_DIRS = [  # (config file text or None, environment)
+    (None, {}),
+    ("[daemon]\nworkers = 2\n", {}),
+    ('[daemon]\nstate_dir = "var/state dir"\n', {}),
+    ('[daemon]\nstate_dir = "/srv/ob-state"\n', {}),
+    ('[daemon]\nstate_dir = "~/ob"\n', {}),
+    ('[daemon]\nstate_dir = "a"\n', {"OUROBOROS_DAEMON__STATE_DIR": "/from/env"}),
+    (None, {"OUROBOROS_daemon__State_Dir": "mixed"}),
+    (None, {"OUROBOROS_X": "y", "OB_DAEMON__STATE_DIR": "not ours"}),
+    ('[provider]\nname = "none"\n', {"OUROBOROS_DAEMON__STATE_DIR": "./rel/../st"}),
+]
+
+
+@pytest.mark.parametrize("text,environ", STATE_DIRS)
+@pytest.mark.parametrize("explicit", [False, True], ids=["repo-config", "--config"])
+def test_state_dir_matches_load_settings(short_tmp, text, environ, explicit):
+    repo = short_tmp
+    config = None
+    if text is not None:
+        config = repo / ("elsewhere.toml" if explicit else CONFIG_NAME)
+        config.write_text(text)
+    chosen = config if explicit else None
+    expected = load_settings(repo, chosen, environ).state_path(repo)
+    assert locate.state_dir(repo, chosen, environ) == expected
+
+
+BAD_CONFIGS = [  # the light path falls back to load_settings for these messages
+    ("[daemon]\nstate_dir = 5\n", {}),
+    ("[daemon\n", {}),
+    ("daemon = 3\n", {}),
+    (b"\xff\xfe[daemon]\n", {}),
+    (None, {"OUROBOROS_DAEMON__STATE_DIR": '["a", "b"]'}),
+]
+
+
+@pytest.mark.parametrize("text,environ", BAD_CONFIGS)
+def test_a_bad_config_gets_load_settings_message(short_tmp, text, environ):
+    if isinstance(text, bytes):
+        (short_tmp / CONFIG_NAME).write_bytes(text)
+    elif text is not None:
+        (short_tmp / CONFIG_NAME).write_text(text)
+    with pytest.raises(ConfigError) as expected:
+        load_settings(short_tmp, None, environ)
+    with pytest.raises(CliError) as got:
+        locate.state_dir(short_tmp, None, environ)
+    assert str(got.value) == str(expected.value)
+
+
+def test_an_explicit_config_that_is_missing(short_tmp):
+    with pytest.raises(CliError, match="config file not found"):
+        locate.state_dir(short_tmp, short_tmp / "nope.toml", {})
+
+
+# --- make run: REPO reaches the daemon as one argument --------------------------------
+
+WEIRD = "dir with spaces/it's $HOME & `x`"
+
+
+def _make(*args: str, **kw) -> subprocess.CompletedProcess:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    venv = Path(sys.prefix)
+    return subprocess.run(["make", "-s", "-C", str(ROOT), "-o", f"{venv}/.installed",
+                           f"VENV={venv}", *args], capture_output=True, text=True,
+                          timeout=120, **kw)
+
+
+def test_make_run_quotes_the_repo_path(short_tmp):
+    path = str(short_tmp / WEIRD)
+    proc = _make("-n", "run", f"REPO={path}")
+    assert proc.returncode == 0, proc.stderr
+    argv = shlex.split(proc.stdout.strip().splitlines()[-1])
+    assert argv[-3:] == ["run", "--repo", path]
+
+
+def test_make_run_reaches_the_repository_with_spaces(short_tmp):
+    venv = Path(sys.prefix)
+    if not (venv / "bin" / "ouroboros").exists():
+        pytest.skip(f"no ouroboros console script in {venv}")
+    repo = short_tmp / WEIRD
+    repo.mkdir(parents=True)
+    run_git(repo, "init", "-q")
+    # a config the daemon refuses: it exits at once, naming the file it read
+    (repo / CONFIG_NAME).write_text("[daemon]\nworkers = -1\n")
+    proc = _make("run", f"REPO={repo}", env=_env())
+    assert proc.returncode != 0
+    assert f"invalid configuration ({repo / CONFIG_NAME} + environment)" in proc.stderr
+    assert "daemon.workers = -1" in proc.stderr and "Traceback" not in proc.stderr
