@@ -52,22 +52,28 @@ pytestmark = [pytest.mark.slow,
 
 WORKERS = 4
 # The full set (both entries: ~4 min on 2 cores) runs with OUROBOROS_HOSTILE_L2_FULL=1;
-# by default a sample: one case in sixteen, the cases that found bugs, and the controls.
+# by default a sample of each family, the cases that found bugs, and a few controls. The
+# entry after VERIFY gets more: it is the one with its own judging path (on_live).
 FULL = os.environ.get("OUROBOROS_HOSTILE_L2_FULL") == "1"
 SLOW = {"loop_import", "sleep_in_add"}  # pay the test timeout: full runs only
-MUST = {"tests_pass", "delete_tests", "data_altered", "conftest:force_pass",
-        "shadow evil.pth+broken", "fake_report_only", "oracle_env",
-        "new_test_patches_module", "new_test_patches_sibling"}
-CONTROLS = {"fix_clamp", "fix_clamp_and_test", "append_test", "new_module_with_tests",
-            "test_inserted_mid_file"}
+MUST = {"verify": {"tests_pass", "delete_tests", "data_altered", "conftest:force_pass",
+                   "shadow evil.pth+broken", "fake_report_only", "new_test_patches_module",
+                   "new_test_patches_sibling"},
+        "validate": {"tests_pass", "new_test_patches_module"}}
+CONTROLS = {"verify": {"fix_clamp", "fix_clamp_and_test", "append_test", "new_module_with_tests",
+                       "test_inserted_mid_file"},
+            "validate": {"fix_clamp", "append_test", "test_inserted_mid_file"}}
+STRIDE = {"verify": 16, "validate": 32}
 
 
-def sample() -> list[Case]:
+def sample(entry: str) -> list[Case]:
     if FULL:
         return hostile() + benign()
-    picked = {c.name for c in hostile()[::16]} - SLOW | MUST
+    picked = {c.name for c in hostile()[::STRIDE[entry]]} - SLOW | MUST[entry]
     return [c for c in hostile() if c.name in picked] + [
-        c for c in benign() if c.name in CONTROLS]
+        c for c in benign() if c.name in CONTROLS[entry]]
+
+
 TARGET = "calc/ops.py"
 UNFIXED = "    return x\n"
 FIXED_LINE = "    return max(lo, min(x, hi))\n"
@@ -185,7 +191,7 @@ async def test_hostile_repairs_never_land(short_tmp: Path, entry: str) -> None:
     verify = entry == "verify"
     shape = as_verify_repair if verify else as_validate_repair
     first = _text({TARGET: HALF_CLAMP if verify else SUB})
-    cases = [shape(c) for c in sample()]
+    cases = [shape(c) for c in sample(entry)]
     template = await make_template(short_tmp / "template", verify)
     template_tree = tree_bytes(template)
     cache, started, gate = BaselineCache(capacity=64), time.monotonic(), asyncio.Semaphore(
@@ -315,9 +321,9 @@ GARBAGE = {
     "surrogate_path": '{"schema": "candidate.1", "file_path": "calc/\\udc80.py", '
                       '"full_content": "x = 1\\n"}',
     "syntax": _json(file_path=TARGET, full_content="def add(:\n"),
-    "deep_json": "[" * 100_000 + "]" * 100_000,
-    "deep_object": '{"a": ' * 50_000 + "1" + "}" * 50_000,
-    "huge_file": _json(file_path=TARGET, full_content="x = 1\n" * 400_000),
+    "deep_json": "[" * 20_000 + "]" * 20_000,
+    "deep_object": '{"a": ' * 10_000 + "1" + "}" * 10_000,
+    "huge_file": _json(file_path=TARGET, full_content="x = 1\n" * 200_000),  # > 1 MB
     "two_spellings": _json(files=[{"file_path": TARGET, "full_content": SUB},
                                   {"file_path": "./calc//ops.py", "full_content": OPS}]),
     "dir_as_file": _json(file_path="calc", full_content="x\n"),
@@ -353,18 +359,9 @@ async def run_garbage(short_tmp: Path, names: list[str]) -> dict[str, list[str]]
     return {name: p for name, p in results if p}
 
 
-RAISING = ["dir_as_file", "lone_surrogate", "surrogate_path"]
-
-
 async def test_garbage_repairs_are_iterations_l2_classifies(short_tmp):
-    names = ["prose", *sorted(set(GARBAGE) - {"prose", *RAISING})]
+    names = ["prose", *sorted(set(GARBAGE) - {"prose"})]
     failures = await run_garbage(short_tmp, names)
-    assert not failures, json.dumps(failures, indent=1)
-
-
-@pytest.mark.parametrize("name", RAISING)
-async def test_a_repair_that_cannot_be_laid_down_is_an_iteration(short_tmp, name):
-    failures = await run_garbage(short_tmp, [name])
     assert not failures, json.dumps(failures, indent=1)
 
 
