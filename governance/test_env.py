@@ -37,6 +37,7 @@ AUTO = "auto"
 VENV_NAMES = (".venv", "venv")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 NEVER_UNDER = ("/etc", "/proc", "/sys", "/dev", "/run", "/boot")
+CFG_CAP = 64 << 10
 MIN_VERSION = (3, 11)  # `python -P` (the tree off sys.path while pytest loads)
 _VERSION = re.compile(r"^\s*(?:version|version_info)\s*=\s*(\d+)\.(\d+)", re.MULTILINE)
 _HOME = re.compile(r"^\s*home\s*=\s*(.+?)\s*$", re.MULTILINE)
@@ -114,11 +115,14 @@ def _interpreter(repo: Path, python: str, source: str, private: _Limits) -> Test
     cfg = venv / "pyvenv.cfg"
     binds: list[Path] = []
     homes: list[Path] = []
-    if cfg.is_file() and not cfg.is_symlink():
+    if cfg.is_symlink():
+        raise Refused(f"{cfg} is a symlink")
+    if cfg.is_file():
         venv = venv.resolve()
         _check_bindable(venv, private)
         binds.append(venv)
-        text = cfg.read_text(encoding="utf-8", errors="replace")[:65536]
+        with cfg.open("rb") as handle:  # a hostile one may be huge: its head is enough
+            text = handle.read(CFG_CAP).decode("utf-8", "replace")
         _check_version(text, cfg)
         if match := _HOME.search(text):
             homes.append(Path(match.group(1)).resolve().parent)

@@ -10,6 +10,7 @@ hostile layouts (symlinked venvs, a `bin/python` that is a script or points at a
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 import os
 import shutil
@@ -22,6 +23,7 @@ import pytest
 from governance.oracle import Report, judge
 from governance.test_env import TestEnv, detect
 from governance.testrun import Bind, TestRunner, start_failure
+from tools.errors import JailError
 from tools.jail import Jail, JailExecutor, JailLimits, bwrap_available
 
 BASE_PYTHON = "/usr/bin/python3.11" if os.path.exists("/usr/bin/python3.11") else \
@@ -156,6 +158,10 @@ def _hostile_repo(tmp_path: Path, case: str) -> tuple[Path, dict]:
         kw["state_dir"].mkdir()
     elif case == "python older than 3.11":
         venv(version="3.9.18").symlink_to("/usr/bin/python3")
+    elif case == "pyvenv.cfg is a symlink":
+        (repo / ".venv" / "bin").mkdir(parents=True)
+        (repo / ".venv" / "pyvenv.cfg").symlink_to("/etc/os-release")
+        (repo / ".venv" / "bin" / "python").symlink_to("/usr/bin/python3")
     elif case == "configured python missing":
         kw["setting"] = "/nonexistent/bin/python"
     elif case == "configured python is /etc/passwd":
@@ -173,6 +179,7 @@ HOSTILE = {
     "venv containing the state dir": "would reveal",
     "python older than 3.11": "needs 3.11+",
     "configured python missing": "does not exist",
+    "pyvenv.cfg is a symlink": "pyvenv.cfg is a symlink",
     "configured python is /etc/passwd": "not in a bin/ directory",
 }
 
@@ -265,13 +272,29 @@ async def test_a_venv_python_that_is_a_script_runs_only_inside_the_jail(world, t
 
 
 @jailed
+async def test_the_daemon_runs_a_repos_tests_with_its_venv(world, repo):
+    """The composition root: the daemon's own runners find and bind the repository's venv."""
+    from tests.helpers import running_daemon, settings_for
+
+    shutil.copytree(world["repo"] / ".venv", repo / ".venv", symlinks=True)
+    (repo / "tests" / "test_probe.py").write_text(PROBE.format(venv=str(repo / ".venv")))
+    async with running_daemon(repo, settings_for(None)) as daemon:
+        deps = daemon._phase_deps()
+        env = await asyncio.to_thread(deps.validate_runner.test_env)
+        outcome = await deps.verify_runner.run(repo, ["tests/test_probe.py"],
+                                               scratch=daemon.state_dir / "oracle")
+    assert (env.source, env.problem) == (".venv", None)
+    assert outcome.passed, (outcome.report, outcome.output_tail)
+
+
+@jailed
 @pytest.mark.parametrize("source", ["/", "/usr", "sandbox", "above sandbox", "hidden"])
 def test_the_jail_refuses_same_path_binds_that_reveal_too_much(world, source):
     paths = {"/": Path("/"), "/usr": Path("/usr"), "sandbox": world["sandbox"],
              "above sandbox": world["state"].parent, "hidden": world["home"]}
     jail = Jail(world["sandbox"], [world["home"], world["state"]], JailLimits(),
                 binds=[Bind(paths[source], str(paths[source]))])
-    with pytest.raises(Exception, match="top-level|would reveal|root"):
+    with pytest.raises(JailError, match=r"top-level|would reveal"):
         jail.arguments(world["state"] / "empty")
 
 
