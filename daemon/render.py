@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -16,10 +18,11 @@ def status_text(s: dict[str, Any]) -> str:
              + (" - daily budget spent: ops wait for the next UTC day"
                 if s.get("budget_exhausted") else ""),
              f"queue:    {len(s['queue'])} waiting"]
-    if "reflex" in s:  # since the daemon started
+    if "reflex" in s:  # counters since the daemon started; the ledger keeps each event
         r = s["reflex"]
-        lines.insert(-1, f"reflex:   {r['spooks']} canary spooks, {r['collapses']} collapses, "
-                         f"{r['regrounds']} re-grounds, {r['recoveries']} recovered")
+        lines.insert(-1, f"reflex:   {_n(r['spooks'], 'canary spook')}, "
+                         f"{_n(r['collapses'], 'collapse')}, {_n(r['regrounds'], 're-ground')}"
+                         f", {r['recoveries']} recovered (since the daemon started)")
     lines += [f"  - [{q['priority']}] {q['source']}: {q['goal'][:90]}" for q in s["queue"]]
     for op_id, question in s.get("questions", {}).items():
         lines.append(f"QUESTION from {op_id}: {question}\n      reply: ouroboros answer "
@@ -34,6 +37,10 @@ def status_text(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def op_list_text(ops: list[dict[str, Any]]) -> str:
     if not ops:
         return "no operations recorded yet"
@@ -46,45 +53,110 @@ def chain_text(chain: dict[str, Any]) -> str:
     op = chain["operation"]
     lines = [f"{op['op_id']}  source={op['source']}  session={op['session_id']}",
              f"goal: {op['goal']}", ""]
-    events: list[tuple[str, int, str]] = []
+    events: list[Event] = []
     for t in chain["transitions"]:
         arrow = f"{t['from_phase'] or '-'} -> {t['to_phase']}"
         cost = f"  (+${t['cost_delta']:.4f})" if t["cost_delta"] else ""
         detail = _payload_line(t["payload"])
-        events.append((t["ts"], 0, f"#{t['seq']:<3} {arrow}: {t['reason']}{cost}{detail}"))
+        events.append(Event("transition", t["ts"], f"#{t['seq']:<3} {arrow}: {t['reason']}"
+                            f"{cost}{detail}", t["to_phase"], t["from_phase"]))
     for m in chain["model_calls"]:
-        status = "ok" if m["ok"] else f"FAILED {m['error']}"
-        tele = m.get("telemetry") or {}
-        extra = " ".join(f"{k}={tele[k]}" for k in ("exit_reason", "mean_depth",
-                                                    "canary_max_proximity") if k in tele)
-        collapse = tele.get("collapse")
-        if isinstance(collapse, dict) and collapse.get("proximity"):
-            extra += f" collapse={collapse['proximity']}({collapse.get('source', '?')})"
-        events.append((m["ts"], 1, f"     model  {m['phase']} {m['provider']}/{m['model']} "
-                                   f"in={m['prompt_tokens']} out={m['completion_tokens']} "
-                                   f"${m['cost_usd']:.4f} {m['latency_ms']:.0f}ms {status}"
-                                   + (f" {extra}" if extra else "")
-                                   + _reply_lines(m.get("reply_text") or "")))
-    for c in chain["tool_calls"]:
-        events.append((c["ts"], 1, f"     tool   {c['tool']} {c['verdict']} "
-                                   f"{c['result_bytes']}B {json.dumps(c['arguments'])[:80]}"))
+        events.append(Event("model", m["ts"], _model_line(m), m["phase"]))
+    for c in chain["tool_calls"]:  # no phase column: a tool call follows its model reply
+        events.append(Event("tool", c["ts"], f"     tool   {c['tool']} {c['verdict']} "
+                                     f"{c['result_bytes']}B "
+                                     f"{json.dumps(c['arguments'])[:80]}", None))
     for th in chain["thoughts"]:
-        events.append((th["ts"], 1, f"     think  {th['phase']}: {th['msg']}"
-                                    + _thought_detail(th.get("data") or {})))
-    lines += [text for _, _, text in sorted(events, key=lambda e: (e[0], e[1]))]
+        events.append(Event("thought", th["ts"], f"     think  {th['phase']}: {th['msg']}"
+                                      + _thought_detail(th.get("data") or {}), th["phase"]))
+    lines += [e.text for e in in_time_order(events)]
     return "\n".join(lines)
 
 
-# Thought data worth a line of its own in the chain (the rest is in --json): L2's
-# iterations and clocks, and the reflex's proximities.
-THOUGHT_KEYS = ("entry_class", "failure_class", "failing", "signature", "decision", "why",
-                "stop", "winning_cap", "effective_s", "pipeline_remaining_s",
-                "proximity_before", "proximity_after")
+@dataclass
+class Event:
+    kind: str  # transition, model, tool, thought
+    ts: str
+    text: str
+    phase: str | None  # the phase it happened in (a transition: the phase it enters)
+    left: str | None = None  # a transition: the phase it leaves
+
+    @property
+    def transition(self) -> bool:
+        return self.kind == "transition"
+
+
+def in_time_order(events: list[Event]) -> list[Event]:
+    """By timestamp; the ledger's are milliseconds and its tables have no common sequence,
+    so within one millisecond an event goes before the transition that leaves its phase
+    (and after the one that enters it), never simply after every transition."""
+    ordered = sorted(events, key=lambda e: (e.ts, not e.transition))
+    phase = None
+    for e in ordered:  # a tool call is in the phase of the model reply that asked for it
+        if e.kind == "model":
+            phase = e.phase
+        elif e.phase is None and not e.transition:
+            e.phase = phase
+    out: list[Event] = []
+    for _, same in itertools.groupby(ordered, key=lambda e: e.ts):
+        out += _tie_broken(list(same))
+    return out
+
+
+def _tie_broken(group: list[Event]) -> list[Event]:
+    trans = [e for e in group if e.transition]
+    slots: list[list[Event]] = [[] for _ in range(len(trans) + 1)]  # slot i: before trans[i]
+    for e in (e for e in group if not e.transition):
+        leaves = [i for i, t in enumerate(trans) if t.left == e.phase != t.phase]
+        enters = [i + 1 for i, t in enumerate(trans) if t.phase == e.phase]
+        slots[leaves[0] if leaves else enters[-1] if enters else len(trans)].append(e)
+    return [e for i, slot in enumerate(slots) for e in [*slot, *trans[i:i + 1]]]
+
+
+# Thought data worth a line of its own in the chain (the rest is in --json), in reading
+# order: which attempt or L2 iteration, what failed and why (`problems` is the only word on
+# a refused, unusable or syntax failure), the decision; L2's two clocks and the winning cap;
+# the reflex's proximities, the budget a spook deflated, the re-grounds spent of the budget.
+THOUGHT_KEYS = ("attempt", "iteration", "max_iterations", "entry_class", "on_live",
+                "failure_class", "failing", "problems", "signature", "decision", "why", "stop",
+                "left_s", "pipeline_remaining_s", "l2_timebox_s", "downstream_s",
+                "effective_s", "winning_cap", "round", "exit_reason", "source",
+                "proximity_before", "proximity_after", "factor", "remaining_s", "token_scale",
+                "regrounds", "budget", "passed", "calls", "waited_s", "deadline_s")
+THOUGHT_SHOWN_CHARS = 600
+# Said only when true: a repair of an applied change (on_live), a tool-loop round (round 0
+# is a single turn outside the tool loop).
+HIDDEN_WHEN_FALSY = ("on_live", "round")
 
 
 def _thought_detail(data: dict[str, Any]) -> str:
     keep = {k: data[k] for k in THOUGHT_KEYS if data.get(k) not in (None, [], "")}
-    return f"\n       {json.dumps(keep)[:600]}" if keep else ""
+    for key in HIDDEN_WHEN_FALSY:
+        if not keep.get(key):
+            keep.pop(key, None)
+    if "why" in keep and keep["why"] == keep.get("decision"):  # "converged", twice
+        del keep["why"]
+    return f"\n       {json.dumps(keep)[:THOUGHT_SHOWN_CHARS]}" if keep else ""
+
+
+def _model_line(m: dict[str, Any]) -> str:
+    status = "ok" if m["ok"] else f"FAILED {m['error']}"
+    extra = _telemetry_words(m.get("telemetry") or {})
+    return (f"     model  {m['phase']} {m['provider']}/{m['model']} in={m['prompt_tokens']} "
+            f"out={m['completion_tokens']} ${m['cost_usd']:.4f} {m['latency_ms']:.0f}ms "
+            f"{status}" + (f" {extra}" if extra else "") + _reply_lines(m.get("reply_text") or ""))
+
+
+def _telemetry_words(tele: dict[str, Any]) -> str:
+    """A model call's telemetry as words: exit reason, depth, canary maximum (the kernel's
+    per-token peak), and the reflex's collapse proximity with its source."""
+    words = [f"{k}={tele[k]}" for k in ("exit_reason", "mean_depth", "canary_max_proximity")
+             if tele.get(k) not in (None, "")]
+    collapse = tele.get("collapse")
+    if isinstance(collapse, dict) and collapse.get("proximity") is not None:
+        words.append(f"collapse_proximity={collapse['proximity']}"
+                     f"({collapse.get('source') or '?'})")
+    return " ".join(words)
 
 
 REPLY_SHOWN_CHARS = 600  # the ledger keeps up to 16 KiB; the chain shows the head

@@ -135,7 +135,8 @@ async def test_inside_venoms_tool_loop_a_collapsed_edit_never_lands(repo):
     text = status_text({"state": "ACTIVE", "repo": str(repo), "provider": "replay",
                         "paused": False, "cost_today_usd": 0.0, "daily_budget_usd": 1.0,
                         "queue": [], "in_flight": [], "reflex": stats.as_dict()})
-    assert "reflex:   0 canary spooks, 1 collapses, 1 re-grounds, 1 recovered" in text
+    assert ("reflex:   0 canary spooks, 1 collapse, 1 re-ground, 1 recovered (since the "
+            "daemon started)") in text
 
 
 async def test_a_spook_is_a_ledger_event_and_a_counter(repo):
