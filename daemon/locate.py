@@ -43,10 +43,12 @@ def repo_root(path: str) -> Path:
 
 
 def _is_gitfile(dotgit: Path) -> bool:
+    if not dotgit.is_file():  # a FIFO named .git would block the open below forever
+        return False
     try:
         with dotgit.open("rb") as f:
             return f.read(8) == b"gitdir: "
-    except OSError:  # absent, a directory without HEAD, unreadable
+    except OSError:  # unreadable, or replaced since
         return False
 
 

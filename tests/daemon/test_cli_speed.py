@@ -162,6 +162,8 @@ def _layouts(root: Path) -> list[Path]:
     (main / "pkg" / "deep").mkdir(parents=True)
     (main / "pkg" / "mod.py").write_text("")
     (main / "not a repo" / ".git").mkdir(parents=True)  # an empty .git: keep climbing
+    (main / "fifo").mkdir()
+    os.mkfifo(main / "fifo" / ".git")  # a hostile .git nobody writes to: never opened
     run_git(main, "worktree", "add", "-q", "--detach", str(root / "wt"))  # a .git *file*
     (root / "wt" / "sub").mkdir()
     inner = main / "vendored"
@@ -170,6 +172,7 @@ def _layouts(root: Path) -> list[Path]:
     link = root / "link"
     link.symlink_to(main / "pkg")
     return [main, main / "pkg" / "deep", main / "pkg" / "mod.py", main / "not a repo",
+            main / "fifo",
             root / "wt", root / "wt" / "sub", inner, link]
 
 
@@ -189,10 +192,15 @@ def _light_root(path: Path) -> Path | None:
 
 def test_repo_root_matches_gitpython(short_tmp):
     answers = {path: (_light_root(path), _gitpython_root(path)) for path in _layouts(short_tmp)}
-    assert all(light == gitpython for light, gitpython in answers.values()), answers
+    fifo = short_tmp / "main" / "fifo"
+    assert all(light == gitpython for path, (light, gitpython) in answers.items()
+               if path != fifo), answers
     # both climb the path as written: a symlink into the tree is not followed back up
     assert answers[short_tmp / "link"] == (None, None)
     assert answers[short_tmp / "wt" / "sub"][0] == short_tmp / "wt"
+    # a FIFO named .git: GitPython gives up there, git itself climbs past it, as we do
+    assert answers[fifo] == (short_tmp / "main", None)
+    assert run_git(fifo, "rev-parse", "--show-toplevel").strip() == str(short_tmp / "main")
 
 
 @pytest.mark.parametrize("path", ["/", "/nonexistent/x", "~/../../nonexistent"])
