@@ -116,6 +116,12 @@ def test_a_configured_interpreter_and_test_command_path(world, tmp_path):
     assert (env.source, env.ro_paths[0]) == ("test_command", world["repo"] / ".venv")
     bare = _detect(world, command=["pytest", "-x"])  # a name on the jail's PATH
     assert bare.source == ".venv" and bare.problem is None
+    other = tmp_path / "other"  # `.venv -> a venv elsewhere`: named, not guessed
+    other.mkdir()
+    (other / ".venv").symlink_to(world["repo"] / ".venv")
+    assert "is a symlink" in (_detect(world, repo=other).problem or "")
+    named = _detect(world, ".venv/bin/python", repo=other)
+    assert (named.problem, named.ro_paths[0]) == (None, world["repo"] / ".venv")
 
 
 def _hostile_repo(tmp_path: Path, case: str) -> tuple[Path, dict]:
@@ -237,13 +243,25 @@ async def test_the_jails_execvp_error_reaches_the_verdict(world):
 
 
 @jailed
+async def test_the_jail_refuses_a_bind_detection_would_never_give_and_says_why(world):
+    """Defence in depth: a TestEnv built by hand with `/usr` shown again is refused by the
+    jail itself, and that refusal ("jail not started: ...") is the verdict's reason."""
+    executor = JailExecutor([world["home"], world["repo"], world["state"]], JailLimits(), [])
+    runner = TestRunner(["{python}", "-m", "pytest"], 30, executor,
+                        test_env=lambda: TestEnv(sys.executable, (Path("/usr"),)))
+    outcome = await runner.run(world["sandbox"], [], scratch=world["state"] / "oracle")
+    reason = judge(outcome.report, Report.empty(), True).reason
+    assert outcome.exit_code == 125 and "jail not started" in reason and "top-level" in reason
+
+
+@jailed
 async def test_a_refused_environment_is_the_outcome_and_nothing_runs(tmp_path):
     repo, kw = _hostile_repo(tmp_path, "venv symlink to /etc")
-    sentinel = tmp_path / "ran"
+    (repo / "test_ok.py").write_text("def test_ok():\n    pass\n")  # would pass if run
     runner = TestRunner(["{python}", "-m", "pytest"], 30,
                         JailExecutor([], JailLimits(), []), test_env=lambda: detect(repo, **kw))
     outcome = await runner.run(repo, [], scratch=tmp_path / "oracle")
-    assert not outcome.passed and outcome.exit_code is None and not sentinel.exists()
+    assert not outcome.passed and outcome.exit_code is None and outcome.report.tests == {}
     assert "is a symlink" in judge(outcome.report, Report.empty(), True).reason
 
 
