@@ -34,6 +34,7 @@ from governance.weakening import weakenings
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.governance.hostile_cases import (
     CLAMP_FIXED,
+    FMT,
     OPS,
     SUB,
     TEMPLATE,
@@ -493,3 +494,68 @@ def test_an_extended_manifest_naming_another_spelling_is_refused(short_tmp):
     path.write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="canonical form"):
         RollbackSnapshot.load(snap.directory, repo)
+
+
+# -- a human at work while L2 repairs a VERIFY failure --------------------------------------
+
+class HumanDuringRepair(ReplayProvider):
+    """Replay, plus the human acting on the live repo while the model writes its repair."""
+
+    def __init__(self, turns: list[ReplayTurn], act) -> None:
+        super().__init__(turns)
+        self.act = act
+
+    async def generate(self, prompt: str, *, deadline: float, steer=None):
+        if "L2 self-repair" in prompt:
+            await asyncio.to_thread(self.act)
+        return await super().generate(prompt, deadline=deadline, steer=steer)
+
+
+HUMAN_FMT = FMT + "\n\n# the human's note\n"
+HUMAN_NEW = "# the human's new module\n"
+HUMAN_README = "# calc\n\nThe human's staged words.\n"
+HUMAN_ACTS = {  # what the human does, what the repair writes besides the clamp fix
+    "edits-a-file-the-op-never-touched": (
+        lambda repo: (repo / "calc/fmt.py").write_text(HUMAN_FMT),
+        {"calc/fmt.py": FMT + "\n\n# the model's note\n"}),
+    "creates-the-file-the-repair-creates": (
+        lambda repo: (repo / "calc/new.py").write_text(HUMAN_NEW),
+        {"calc/new.py": "# the model's new module\n"}),
+    "stages-another-file": (
+        lambda repo: ((repo / "README.md").write_text(HUMAN_README),
+                      git(repo, "add", "README.md")),
+        {}),
+}
+
+
+async def test_a_humans_work_during_a_verify_repair_is_never_lost(short_tmp):
+    template = await make_template(short_tmp / "template", verify=True)
+    cache = BaselineCache()
+
+    async def one(n: int, name: str) -> tuple[str, dict]:
+        act, extra = HUMAN_ACTS[name]
+        repo = short_tmp / f"c{n}" / "repo"
+        turns = provider(_text({TARGET: HALF_CLAMP}),
+                         _text({TARGET: CLAMP_FIXED, **extra}))._turns
+        return name, await run_case(name, n, template, short_tmp, cache,
+                                    HumanDuringRepair(turns, lambda: act(repo)))
+
+    first = await one(0, "stages-another-file")  # warms the baseline cache
+    results = dict([first, *await asyncio.gather(*(
+        one(n, name) for n, name in enumerate(sorted(HUMAN_ACTS)[:2], 1)))])
+    for name, r in results.items():
+        assert "L2_REPAIR" in r["path"], (name, r["reasons"][-1])
+    edited = results["edits-a-file-the-op-never-touched"]
+    created = results["creates-the-file-the-repair-creates"]
+    for r, rel, mine in ((edited, "calc/fmt.py", HUMAN_FMT),
+                         (created, "calc/new.py", HUMAN_NEW)):
+        assert r["end"] is Phase.POSTMORTEM and r["commits"] == 1, r["reasons"][-1]
+        assert "human edits appeared" in " ".join(r["reasons"][-2:]), r["reasons"][-2:]
+        assert (r["repo"] / rel).read_text() == mine
+        assert (r["repo"] / TARGET).read_text() == OPS  # the op's own write rolled back
+    staged = results["stages-another-file"]
+    assert staged["end"] is Phase.COMPLETE, staged["reasons"][-1]
+    repo = staged["repo"]
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == [TARGET]
+    assert (repo / "README.md").read_text() == HUMAN_README
+    assert git(repo, "diff", "--cached", "--name-only").split() == ["README.md"]
