@@ -54,21 +54,19 @@ def _install(dist: str, site: Path) -> None:
         shutil.copyfile(src, dest)
 
 
-def _make_venv(path: Path) -> Path:
-    subprocess.run([BASE_PYTHON, "-m", "venv", "--without-pip", str(path)], check=True,
+def _make_venv(path: Path, python: str) -> Path:
+    subprocess.run([python, "-m", "venv", "--without-pip", str(path)], check=True,
                    timeout=60)
     [site] = path.glob("lib/python3*/site-packages")
     return site
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> dict[str, Path]:
+def _build_world(base: Path, python: str) -> dict[str, Path]:
     """repo/ with .venv (pytest + repo_marker) and a probe test; state/, home/, sandbox/."""
-    base = tmp_path_factory.mktemp("repo-env")
     repo, state, home = base / "repo", base / "state", base / "home"
     for d in (repo / "tests", state, home):
         d.mkdir(parents=True)
-    site = _make_venv(repo / ".venv")
+    site = _make_venv(repo / ".venv", python)
     for dist in PYTEST_DISTS:
         _install(dist, site)
     (site / "repo_marker.py").write_text('WHERE = "the repo\'s venv"\n')
@@ -76,6 +74,11 @@ def world(tmp_path_factory) -> dict[str, Path]:
     sandbox = state / "sandbox"
     shutil.copytree(repo / "tests", sandbox / "tests")  # a copy holds no venv (protected)
     return {"repo": repo, "state": state, "home": home, "sandbox": sandbox}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict[str, Path]:
+    return _build_world(tmp_path_factory.mktemp("repo-env"), BASE_PYTHON)
 
 
 def _detect(w: dict[str, Path], setting: str = "auto", command=("{python}", "-m", "pytest"),
@@ -228,6 +231,37 @@ async def test_verify_shape_runs_on_the_live_tree_whose_venv_is_masked(world):
     outcome = await _runner(world, False).run(world["repo"], ["tests/test_probe.py"],
                                               scratch=world["state"] / "oracle")
     assert outcome.passed, (outcome.report, outcome.output_tail)
+
+
+def _other_python() -> str | None:
+    """A Python 3.12+ that works (a pyenv shim may exist without its version active), whose
+    prefix no system directory and no daemon interpreter shows."""
+    found = [shutil.which(f"python3.{minor}") for minor in (13, 12)]
+    found += sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.1[23]*/bin/python3"))
+    for python in filter(None, found):
+        ok = subprocess.run([python, "-c", "import venv"], capture_output=True, timeout=30)
+        if ok.returncode == 0:
+            return python
+    return None
+
+
+@jailed
+async def test_a_venv_of_another_python_binds_that_pythons_prefix(tmp_path):
+    """The venv's Python lives under a home directory (pyenv): its prefix is bound too, and
+    the oracle plugin loads in that interpreter."""
+    python = _other_python()
+    if python is None:
+        pytest.skip("no working Python 3.12 or 3.13 to make a venv from")
+    w = _build_world(tmp_path, python)
+    env = _detect(w)
+    prefix = Path(os.path.realpath(w["repo"] / ".venv" / "bin" / "python")).parent.parent
+    assert env.ro_paths == (w["repo"] / ".venv", prefix) and prefix != Path(sys.base_prefix)
+    (w["sandbox"] / "tests" / "test_version.py").write_text(
+        f"import sys\n\ndef test_version():\n    assert sys.prefix == {str(prefix)!r} or "
+        f"sys.base_prefix == {str(prefix)!r}\n")
+    outcome = await _runner(w, True).run(w["sandbox"], [], scratch=w["state"] / "oracle")
+    assert outcome.passed and len(outcome.report.tests) == 2, (outcome.report,
+                                                               outcome.output_tail)
 
 
 @jailed
