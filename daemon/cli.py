@@ -43,6 +43,8 @@ def _settings(args: argparse.Namespace) -> tuple[Path, Settings]:
         return repo, load_settings(repo, Path(args.config) if args.config else None)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
+    except OSError as exc:  # unreadable: load_settings explains only what it could read
+        raise CliError(f"cannot read the configuration: {exc}") from None
 
 
 def _client(args: argparse.Namespace) -> ControlClient:

@@ -24,15 +24,29 @@ class ControlClient:
         return self.send_raw(json.dumps(payload).encode() + b"\n")
 
     def send_raw(self, data: bytes) -> dict[str, Any]:
-        if not self.path.exists():
-            raise DaemonNotRunning(f"daemon is not running (no control socket at {self.path})")
+        try:
+            if not self.path.exists():
+                raise DaemonNotRunning(
+                    f"daemon is not running (no control socket at {self.path})")
+            reply = self._exchange(data)
+        except (ConnectionRefusedError, FileNotFoundError) as exc:
+            raise DaemonNotRunning(
+                f"daemon is not running (stale control socket at {self.path})") from exc
+        except OSError as exc:  # not ours to open (0600), timed out, reset mid-reply
+            raise DaemonNotRunning(f"cannot talk to the daemon at {self.path}: "
+                                   f"{exc.strerror or exc}") from exc
+        if not reply:
+            raise DaemonNotRunning("daemon closed the connection without answering")
+        try:
+            return json.loads(reply)
+        except ValueError as exc:
+            raise DaemonNotRunning(f"{self.path} answered something that is not the "
+                                   f"daemon's JSON ({reply[:60]!r})") from exc
+
+    def _exchange(self, data: bytes) -> bytes:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(self.timeout_s)
-            try:
-                sock.connect(str(self.path))
-            except (ConnectionRefusedError, FileNotFoundError) as exc:
-                raise DaemonNotRunning(
-                    f"daemon is not running (stale control socket at {self.path})") from exc
+            sock.connect(str(self.path))
             sock.sendall(data)
             reply = b""
             while not reply.endswith(b"\n"):
@@ -40,6 +54,4 @@ class ControlClient:
                 if not chunk:
                     break
                 reply += chunk
-        if not reply:
-            raise DaemonNotRunning("daemon closed the connection without answering")
-        return json.loads(reply)
+        return reply

@@ -34,12 +34,20 @@ SOCKET_NAME = "control.sock"
 def repo_root(path: str) -> Path:
     """The working tree holding `path` (`~` expanded); CliError when there is none."""
     start = Path(os.path.abspath(os.path.expanduser(path)))
-    if start.exists():
-        for cur in (start, *start.parents):
-            dotgit = cur / ".git"
-            if (dotgit / "HEAD").is_file() or _is_gitfile(dotgit):
-                return cur
-    raise CliError(f"{path} is not inside a git repository")
+    try:
+        if start.exists():
+            for cur in (start, *start.parents):
+                dotgit = cur / ".git"
+                if (dotgit / "HEAD").is_file() or _is_gitfile(dotgit):
+                    return cur
+    except OSError as exc:  # a name too long, a directory we may not search
+        raise CliError(f"{_short(path)}: {exc.strerror or exc}") from None
+    raise CliError(f"{_short(path)} is not inside a git repository")
+
+
+def _short(path: str | Path, keep: int = 200) -> str:
+    text = str(path)
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text)} characters)"
 
 
 def _is_gitfile(dotgit: Path) -> bool:
@@ -60,7 +68,10 @@ def state_dir(repo: Path, config: Path | None = None,
     value = _state_dir_setting(repo, config, environ)
     if value is None:
         return _validated_state_dir(repo, config, environ)
-    p = Path(value).expanduser()
+    try:
+        p = Path(value).expanduser()
+    except RuntimeError as exc:  # `~nosuchuser/...`: the daemon cannot start with it either
+        raise CliError(f"daemon.state_dir = {value!r}: {exc}") from None
     return p if p.is_absolute() else repo / p
 
 
@@ -74,12 +85,20 @@ def _state_dir_setting(repo: Path, config: Path | None,
     """The one setting, or None when only the full validation can say what it is."""
     path = config or repo / CONFIG_NAME
     data: dict[str, Any] = {}
-    if path.is_file():
+    try:
+        present = path.is_file()
+        text = path.read_text(encoding="utf-8") if present else ""
+    except UnicodeDecodeError:
+        return None
+    except OSError as exc:  # unreadable, a name too long
+        raise CliError(f"cannot read the configuration {_short(path)}: "
+                       f"{exc.strerror or exc}") from None
+    if present:
         import tomllib  # here: it loads datetime, a sixth of a verb's time when unused
 
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
             return None
     elif config is not None:
         return None

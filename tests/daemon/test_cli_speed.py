@@ -12,8 +12,11 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import git
@@ -302,3 +305,87 @@ def test_make_run_reaches_the_repository_with_spaces(short_tmp):
     assert proc.returncode != 0
     assert f"invalid configuration ({repo / CONFIG_NAME} + environment)" in proc.stderr
     assert "daemon.workers = -1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- hostile paths, configs and sockets: one line and exit 3, never a traceback ---------
+
+def _serve_once(path: Path, reply: bytes | None) -> threading.Thread:
+    """A Unix socket at `path` that is not the daemon: answers `reply`, or hangs up on
+    a request it never read (the client's recv gets a reset)."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+
+    def serve() -> None:
+        with server:
+            conn, _ = server.accept()
+            with conn:
+                if reply is not None:
+                    conn.recv(65536)
+                    conn.sendall(reply)
+                else:
+                    time.sleep(0.2)  # the request is in our buffer, unread: close resets
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def _state(repo: Path) -> Path:
+    (repo / ".ouroboros").mkdir()
+    return repo / ".ouroboros" / "control.sock"
+
+
+def _unknown_home(repo: Path) -> list[str]:
+    (repo / CONFIG_NAME).write_text('[daemon]\nstate_dir = "~no_such_user_ob/x"\n')
+    return []
+
+
+def _file_as_socket(repo: Path) -> list[str]:
+    _state(repo).write_text("x")
+    return []
+
+
+def _prose_socket(repo: Path) -> list[str]:
+    _serve_once(_state(repo), b"hello there\n")
+    return []
+
+
+def _resetting_socket(repo: Path) -> list[str]:
+    _serve_once(_state(repo), None)
+    return []
+
+
+HOSTILE = [  # (name, set-up(repo) -> extra argv, expected stderr fragment)
+    ("a repo path too long", lambda r: ["--repo", "/tmp/" + "a" * 5000],
+     "File name too long"),
+    ("a config path too long", lambda r: ["--config", "/tmp/" + "b" * 5000],
+     "File name too long"),
+    ("a config that cannot be read", lambda r: ["--config", "/proc/self/mem"],
+     "cannot read the configuration /proc/self/mem"),
+    ("a home that does not exist", _unknown_home, "daemon.state_dir = '~no_such_user_ob/x'"),
+    ("a regular file as the socket", _file_as_socket, "stale control socket"),
+    ("a stranger's socket answering prose", _prose_socket,
+     "answered something that is not the daemon's JSON (b'hello there\\n')"),
+    ("a socket that resets the connection", _resetting_socket, "cannot talk to the daemon at"),
+]
+
+
+@pytest.mark.parametrize("setup,fragment", [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
+def test_hostile_input_is_one_line_and_exit_3(repo, setup, fragment):
+    extra = setup(repo)
+    proc = subprocess.run([sys.executable, "-c", ENTRY, "status", "--repo", str(repo), *extra],
+                          capture_output=True, text=True, env=_env(), timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ouroboros: ") and len(lines[0]) < 400
+    assert fragment in lines[0]
+
+
+def test_run_with_an_unreadable_config_is_one_line(repo):
+    proc = subprocess.run([sys.executable, "-c", ENTRY, "run", "--repo", str(repo),
+                           "--config", "/proc/self/mem"],
+                          capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 3
+    assert proc.stderr.startswith("ouroboros: cannot read the configuration: ")
+    assert "Traceback" not in proc.stderr
