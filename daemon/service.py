@@ -129,7 +129,13 @@ class Daemon:
     def _set_state(self, state: ServiceState, why: str = "") -> None:
         log.info("service state", frm=self.state.value, to=state.value, why=why)
         self.state = state
-        sd_notify.notify(f"STATUS={state.value}{': ' + why if why else ''}")
+        sd_notify.notify(f"STATUS={self._sd_status(why)}")
+
+    def _sd_status(self, why: str = "") -> str:
+        """systemd's STATUS= line: state, queue length, in-flight ops and their phases."""
+        why = why or (self.degraded_reason if self.state is ServiceState.DEGRADED else "")
+        return sd_notify.status_line(self.state.value, why, len(self.queue or ()),
+                                     [(i, h.phase.value) for i, h in self.ops.items()])
 
     async def startup(self) -> None:
         self._set_state(ServiceState.STARTING)
@@ -175,7 +181,8 @@ class Daemon:
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set, then drain. Owns every task it starts."""
         async with asyncio.TaskGroup() as tg:
-            background = [tg.create_task(self._dispatch_loop(tg), name="dispatcher")]
+            background = [tg.create_task(self._dispatch_loop(tg), name="dispatcher"),
+                          tg.create_task(sd_notify.keepalive(self._sd_status), name="sd-notify")]
             if self.settings.intake.todo_scanner:
                 background.append(tg.create_task(self._watcher().run(), name="watcher"))
             await stop.wait()
