@@ -102,7 +102,7 @@ def _refused(source: str, why: str) -> TestEnv:
 def _guarded(repo: Path, python: str, source: str, private: _Limits) -> TestEnv:
     try:
         return _interpreter(repo, python, source, private)
-    except (Refused, OSError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:  # Refused, a NUL, a symlink loop
         return _refused(source, str(exc))
 
 
@@ -123,8 +123,11 @@ def _interpreter(repo: Path, python: str, source: str, private: _Limits) -> Test
         binds.append(venv)
         with cfg.open("rb") as handle:  # a hostile one may be huge: its head is enough
             text = handle.read(CFG_CAP).decode("utf-8", "replace")
-        _check_version(text, cfg)
+        if match := _VERSION.search(text):
+            _check_version([(int(match.group(1)), int(match.group(2)))], cfg)
         if match := _HOME.search(text):
+            if not match.group(1).startswith("/"):
+                raise Refused(f"{cfg}: home = {match.group(1)!r} is not an absolute path")
             homes.append(Path(match.group(1)).resolve().parent)
         python = str(venv / given.parent.name / given.name)
     real = given.resolve()
@@ -138,19 +141,22 @@ def _interpreter(repo: Path, python: str, source: str, private: _Limits) -> Test
     return TestEnv(python, tuple(binds), source)
 
 
-def _check_version(cfg_text: str, cfg: Path) -> None:
-    match = _VERSION.search(cfg_text)
-    if match and (int(match.group(1)), int(match.group(2))) < MIN_VERSION:
-        raise Refused(f"{cfg} is Python {match.group(1)}.{match.group(2)}; the test oracle "
-                      f"needs {MIN_VERSION[0]}.{MIN_VERSION[1]}+ (python -P)")
+def _check_version(versions: Sequence[tuple[int, int]], where: Path) -> None:
+    """Refuse a Python older than MIN_VERSION (when every version found is older)."""
+    if versions and all(v < MIN_VERSION for v in versions):
+        major, minor = versions[0]
+        raise Refused(f"{where} is Python {major}.{minor}; the test oracle needs "
+                      f"{MIN_VERSION[0]}.{MIN_VERSION[1]}+ (python -P)")
 
 
 def _checked_prefix(prefix: Path, repo: Path, private: _Limits) -> Path:
     if prefix == repo or repo in prefix.parents:
         raise Refused(f"the interpreter's prefix {prefix} lies inside the repository")
     _check_bindable(prefix, private)
-    if not any((lib / "os.py").is_file() for lib in (prefix / "lib").glob("python3*")):
-        raise Refused(f"{prefix} is not a Python installation (no lib/python3*/os.py)")
+    stdlibs = [lib.name for lib in (prefix / "lib").glob("python3.*") if (lib / "os.py").is_file()]
+    if not stdlibs:
+        raise Refused(f"{prefix} is not a Python installation (no lib/python3.*/os.py)")
+    _check_version([(3, int(n[8:])) for n in stdlibs if n[8:].isdigit()], prefix)
     return prefix
 
 

@@ -171,6 +171,19 @@ def _hostile_repo(tmp_path: Path, case: str) -> tuple[Path, dict]:
         (repo / ".venv" / "bin").mkdir(parents=True)
         (repo / ".venv" / "pyvenv.cfg").symlink_to("/etc/os-release")
         (repo / ".venv" / "bin" / "python").symlink_to("/usr/bin/python3")
+    elif case == "pyvenv home is relative":
+        venv("../../etc").symlink_to("/usr/bin/python3")
+    elif case == "pyvenv home holds a NUL":
+        venv("/usr/\x00bin").symlink_to("/usr/bin/python3")
+    elif case == "python is a symlink loop":
+        venv().symlink_to("python")
+    elif case == "configured Python 3.10 (no pyvenv.cfg)":
+        old = tmp_path / "opt" / "py310"
+        (old / "lib" / "python3.10").mkdir(parents=True)
+        (old / "lib" / "python3.10" / "os.py").write_text("")
+        (old / "bin").mkdir()
+        (old / "bin" / "python3.10").write_text("#!/bin/sh\n")
+        kw["setting"] = str(old / "bin" / "python3.10")
     elif case == "configured python missing":
         kw["setting"] = "/nonexistent/bin/python"
     elif case == "configured python is /etc/passwd":
@@ -188,6 +201,10 @@ HOSTILE = {
     "venv containing the state dir": "would reveal",
     "python older than 3.11": "needs 3.11+",
     "configured python missing": "does not exist",
+    "pyvenv home is relative": "is not an absolute path",
+    "pyvenv home holds a NUL": "null",
+    "python is a symlink loop": "loop",
+    "configured Python 3.10 (no pyvenv.cfg)": "Python 3.10; the test oracle needs 3.11+",
     "pyvenv.cfg is a symlink": "pyvenv.cfg is a symlink",
     "configured python is /etc/passwd": "not in a bin/ directory",
 }
