@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
             return _dispatch(args)
         finally:
-            sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+            if sys.stdout is not None:  # None: started with stdout closed (`>&-`)
+                sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
     except BrokenPipeError:
         if args is not None and args.command == "run":
             raise  # the daemon never swallows a broken pipe (its sockets raise it too)
@@ -230,7 +231,7 @@ def _stdout_to_devnull() -> None:
     closed pipe) goes nowhere, so the interpreter's last flush cannot fail loudly."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        for stream in (sys.stdout, sys.stderr):
+        for stream in filter(None, (sys.stdout, sys.stderr)):
             with contextlib.suppress(OSError, ValueError):  # not a real file (a test)
                 os.dup2(devnull, stream.fileno())
     finally:

@@ -127,6 +127,16 @@ async def test_a_closed_pipe_exits_141_quietly(repo):
     assert proc.returncode == cli.EXIT_PIPE_CLOSED
 
 
+@pytest.mark.parametrize("redirect", [">&-", "2>&-", ">&- 2>&-"])
+def test_closed_stdout_or_stderr_is_not_a_traceback(repo, redirect):
+    """`ouroboros status >&-`: Python starts with sys.stdout None; the exit code stays."""
+    proc = subprocess.run(["bash", "-c", f'"$0" -c "$1" status --repo "$2" {redirect}; '
+                           'echo "exit=$?"', sys.executable, ENTRY, str(repo)],
+                          capture_output=True, text=True, env=_env(), timeout=60)
+    assert proc.stdout.splitlines()[-1] == "exit=3"  # no daemon: not a crash's 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
 async def test_status_piped_into_head_as_a_user_types_it(repo):
     script = ('"$0" -m daemon.cli status --repo "$1" | head -1; '
               'echo "exit=${PIPESTATUS[0]}"; '
