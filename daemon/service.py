@@ -342,6 +342,8 @@ class Daemon:
                   "test_env": functools.partial(detect_test_env, self.root, g.test_python,
                                                 g.test_command, state_dir=self.state_dir,
                                                 home=home)}
+        found = oracle["test_env"]()  # checked again before every run
+        (log.warning if found.problem else log.info)("test environment", env=found.describe())
         return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
                          policy=policy_from(self.settings), provider=self.provider, git=self.git,
                          validate_runner=TestRunner(g.test_command, g.validate_timeout_s,

@@ -74,6 +74,14 @@ class _Limits:
 def detect(repo: Path, setting: str = AUTO, command: Sequence[str] = (PYTHON,), *,
            state_dir: Path | None = None, home: Path | None = None) -> TestEnv:
     """The test environment for `repo`. Never raises for a refused path: see `problem`."""
+    try:
+        return _detect(repo, setting, command, state_dir, home)
+    except (ValueError, OSError, RuntimeError) as exc:  # e.g. an unreadable .venv
+        return _refused(setting, str(exc))
+
+
+def _detect(repo: Path, setting: str, command: Sequence[str], state_dir: Path | None,
+            home: Path | None) -> TestEnv:
     repo = repo.resolve()
     hidden = tuple(p.resolve() for p in (state_dir,) if p is not None)
     private = _Limits((repo, *hidden, *(p.resolve() for p in (home,) if p is not None)),
