@@ -31,8 +31,9 @@ from tests.helpers import running_daemon, settings_for
 ROOT = Path(__file__).resolve().parents[2]
 # What no socket verb may load: each costs from tens of milliseconds (asyncio, pydantic,
 # GitPython, structlog) to two seconds (torch).
-HEAVY = ("torch", "transformers", "kernel", "git", "pydantic", "structlog", "asyncio",
-         "governance", "ledger", "daemon.service", "daemon.config", "daemon.logs")
+HEAVY = ("torch", "transformers", "numpy", "kernel", "git", "pydantic", "structlog", "rich",
+         "asyncio", "aiosqlite", "governance", "ledger", "sensors", "tools", "daemon.service",
+         "daemon.config", "daemon.logs", "daemon.control", "daemon.repl")
 LIGHT = ("daemon.cli", "daemon.client", "daemon.locate", "daemon.verbs", "argparse")
 # What the `ouroboros` console script runs (`-m daemon.cli` would hide daemon.cli itself
 # from the import trace: it runs as __main__).
