@@ -23,7 +23,8 @@ def status_text(s: dict[str, Any]) -> str:
         lines.insert(-1, f"reflex:   {_n(r['spooks'], 'canary spook')}, "
                          f"{_n(r['collapses'], 'collapse')}, {_n(r['regrounds'], 're-ground')}"
                          f", {r['recoveries']} recovered (since the daemon started)")
-    lines += [f"  - [{q['priority']}] {q['source']}: {q['goal'][:90]}" for q in s["queue"]]
+    lines += [f"  - [{q['priority'] if 'priority' in q else 'after ' + q['waiting_for']}] "
+              f"{q['source']}: {q['goal'][:90]}" for q in s["queue"]]
     for op_id, question in s.get("questions", {}).items():
         lines.append(f"QUESTION from {op_id}: {question}\n      reply: ouroboros answer "
                      f"{op_id} \"...\"")

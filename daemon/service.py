@@ -150,7 +150,9 @@ class Daemon:
         self.instance.acquire()  # before recovery: only the one live daemon repairs
         self.ledger = await Ledger.open(self.state_dir / "ledger.sqlite3")
         await recover(self.ledger, self.git, self.state_dir)
-        self.queue = IntakeQueue(self.ledger, self.settings.intake.queue_capacity)
+        i = self.settings.intake
+        self.queue = IntakeQueue(self.ledger, i.queue_capacity, i.coalesce_window_s,
+                                 i.file_lock_ttl_s)
         requeued = await self.queue.rehydrate()
         if requeued:
             log.info("rehydrated queue from WAL", envelopes=requeued)
@@ -259,9 +261,6 @@ class Daemon:
         log.info("signal", source=envelope.source, goal=envelope.goal[:120], queued=accepted)
         return accepted
 
-    def _busy_files(self) -> set[str]:
-        return {f for h in self.ops.values() for f in h.ctx.envelope.target_files}
-
     async def cost_today(self) -> float:
         if self.ledger is None:
             return 0.0
@@ -279,9 +278,7 @@ class Daemon:
             self.queue.changed.clear()
             while (not self.paused and self.provider is not None
                    and len(self.ops) < self.settings.daemon.workers and await self.budget_left()):
-                busy = self._busy_files()
-                env = await self.queue.pop_ready(
-                    lambda e, busy=busy: bool(busy & set(e.target_files)))
+                env = await self.queue.pop_ready()  # the router holds its files until done
                 if env is None:
                     break
                 handle = OpHandle(OperationContext(envelope=env))
@@ -290,8 +287,10 @@ class Daemon:
 
     async def _run_op(self, orchestrator: Orchestrator, handle: OpHandle) -> None:
         op_id = handle.ctx.op_id
+        ok = False
         try:
             terminal = await orchestrator.run(handle.ctx, handle.cancel)
+            ok = terminal is Phase.COMPLETE
             log.info("op finished", op_id=op_id, terminal=terminal.value,
                      cost_usd=round(handle.ctx.cost_usd, 6), commit=handle.ctx.commit_sha)
         except Exception:
@@ -299,8 +298,8 @@ class Daemon:
         finally:
             self.ops.pop(op_id, None)
             self._op_done.set()
-            if self.queue is not None:
-                self.queue.changed.set()
+            if self.queue is not None:  # frees its files; a failure backs off before a retry
+                self.queue.done(handle.ctx.envelope.dedup_key, ok)
 
     def _on_phase(self, op_id: str, phase: Phase) -> None:
         if op_id in self.ops:

@@ -1,90 +1,115 @@
-"""IntakeQueue: a bounded priority queue of envelopes with dedup and a write-ahead log.
+"""IntakeQueue: the intake router (sensors.router) on the event loop, with its write-ahead log
+and retry memory. The dispatcher sees `put`, `pop_ready`, `done` and `changed`.
 
-This is the seam the full intake router (coalescing, file locks, storm protection) will
-replace; the orchestrator only sees `put`, `pop_ready` and `changed`.
+WAL (the ledger's intake_wal): an envelope is `enqueued` before the router sees it, and
+`dispatched` (with every key merged into it) or `dropped` (evicted) afterwards; what is
+neither is offered again at the next start, where it coalesces and waits exactly as before.
+
+Retries: a key whose op failed may come back (a sensor fires again) only after a backoff,
+and after `len(RETRY_BACKOFF_S)` failures not at all for this run; a changed file makes a new
+key (the TODO sensor's keys hash the markers), so new work is never held back. A key whose
+op completed is not taken again in this run (a no-op leaves its TODO in place: it must not
+loop).
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import structlog
 
-from governance.schemas import SignalEnvelope, Urgency
+from governance.schemas import SignalEnvelope
 from ledger import Ledger
+from sensors.router import IntakeRouter, Outcome
 
 log = structlog.get_logger("sensors.queue")
 
-SOURCE_TIER: dict[str, float] = {"test_failure": 3.0, "backlog": 2.0, "todo_scanner": 1.0}
-URGENCY_BOOST: dict[Urgency, float] = {Urgency.LOW: 0.0, Urgency.NORMAL: 1.0,
-                                       Urgency.HIGH: 2.0, Urgency.CRITICAL: 4.0}
-FILE_COUNT_PENALTY = 0.25
+RETRY_BACKOFF_S = (60.0, 300.0, 1800.0)  # after the 1st, 2nd, 3rd failure; then never
 
 
-def priority(env: SignalEnvelope) -> float:
-    """Higher runs first: source tier + urgency + confidence - a penalty per extra file."""
-    return (SOURCE_TIER.get(env.source, 0.5) + URGENCY_BOOST[env.urgency] + env.confidence
-            - FILE_COUNT_PENALTY * (len(env.target_files) - 1))
-
-
-@dataclass(order=True)
-class _Entry:
-    sort_key: tuple[float, int]
-    envelope: SignalEnvelope = field(compare=False)
+@dataclass
+class _Failed:
+    count: int
+    not_before: float
 
 
 class IntakeQueue:
-    def __init__(self, ledger: Ledger, capacity: int = 16):
+    def __init__(self, ledger: Ledger, capacity: int = 16, coalesce_window_s: float = 30.0,
+                 lock_ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic):
         self.ledger = ledger
-        self.capacity = capacity
-        self._heap: list[_Entry] = []
-        self._keys: set[str] = set()  # queued or already dispatched this run
-        self._order = itertools.count()
+        self.router = IntakeRouter(capacity, coalesce_window_s, lock_ttl_s, clock)
+        self.clock = clock
+        self.failed: dict[str, _Failed] = {}
+        self.completed: set[str] = set()
         self.changed = asyncio.Event()
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self.router.queued)
+
+    def held_back(self, key: str) -> str | None:
+        """Why a key is not taken now (done, backing off, or given up), else None."""
+        if key in self.completed:
+            return "its op completed in this run"
+        f = self.failed.get(key)
+        if f is None:
+            return None
+        if f.count >= len(RETRY_BACKOFF_S):
+            return f"failed {f.count} times: not retried in this run"
+        wait = f.not_before - self.clock()
+        return f"failed {f.count} time(s): retried in {wait:.0f}s" if wait > 0 else None
 
     async def put(self, env: SignalEnvelope, *, from_wal: bool = False) -> bool:
-        """Queue `env` unless it duplicates one already seen; evict the lowest when full."""
-        if env.dedup_key in self._keys:
+        """Offer `env` to the router; False when it is a duplicate, held back or evicted."""
+        why = self.held_back(env.dedup_key)
+        if why or self.router.known(env.dedup_key):
+            if why:
+                log.info("signal held back", dedup_key=env.dedup_key, why=why)
             return False
-        if not from_wal:  # a failed append raises before the key is seen: a retry can queue it
+        if not from_wal:  # a failed append raises before the router sees it: a retry can queue
             await self.ledger.wal_append("enqueued", dedup_key=env.dedup_key,
                                          session_id=env.session_id,
                                          envelope=env.model_dump(mode="json"))
-            if env.dedup_key in self._keys:  # a concurrent put won while we appended
-                return False
-        self._keys.add(env.dedup_key)
-        heapq.heappush(self._heap, _Entry((-priority(env), next(self._order)), env))
-        if len(self._heap) > self.capacity:
-            lowest = max(self._heap)
-            self._heap.remove(lowest)
-            heapq.heapify(self._heap)
-            self._keys.discard(lowest.envelope.dedup_key)  # may come back if it fires again
-            await self.ledger.wal_append("dropped", dedup_key=lowest.envelope.dedup_key,
-                                         session_id=lowest.envelope.session_id)
-            log.warning("queue full: evicted", dedup_key=lowest.envelope.dedup_key)
+        offer = self.router.offer(env)
+        gone = list(offer.evicted) + ([env] if offer.outcome is Outcome.EVICTED else [])
+        for lost in gone:
+            await self.ledger.wal_append("dropped", dedup_key=lost.dedup_key,
+                                         session_id=lost.session_id)
+            log.warning("queue full: evicted", dedup_key=lost.dedup_key)
         self.changed.set()
-        return True
+        return offer.outcome not in (Outcome.EVICTED, Outcome.DUPLICATE)
 
-    async def pop_ready(self, blocked: Callable[[SignalEnvelope], bool]) -> SignalEnvelope | None:
-        """The highest-priority envelope that is not blocked (e.g. by a file in use)."""
-        for entry in sorted(self._heap):
-            if not blocked(entry.envelope):
-                self._heap.remove(entry)
-                heapq.heapify(self._heap)
-                await self.ledger.wal_append("dispatched", dedup_key=entry.envelope.dedup_key,
-                                             session_id=entry.envelope.session_id)
-                return entry.envelope
-        return None
+    async def pop_ready(self) -> SignalEnvelope | None:
+        """The best envelope whose files are free (its files are then held until done())."""
+        for owner, waited in self.router.expire_locks():
+            log.warning("file lock past its TTL force-released", op=owner,
+                        reoffered=[e.dedup_key for e in waited])
+            await self.ledger.wal_append("lock_expired", dedup_key=owner, session_id="")
+        env = self.router.next_ready()
+        if env is None:
+            return None
+        for key in [env.dedup_key, *env.evidence.get("merged_keys", [])]:
+            await self.ledger.wal_append("dispatched", dedup_key=key,
+                                         session_id=env.session_id)
+        return env
+
+    def done(self, key: str, ok: bool) -> None:
+        """The op for `key` ended: release its files (what waited is offered again) and
+        remember a failure for the backoff."""
+        self.router.release(key)
+        if ok:
+            self.failed.pop(key, None)
+            self.completed.add(key)
+        else:
+            count = self.failed[key].count + 1 if key in self.failed else 1
+            wait = RETRY_BACKOFF_S[min(count, len(RETRY_BACKOFF_S)) - 1]
+            self.failed[key] = _Failed(count, self.clock() + wait)
+        self.changed.set()
 
     async def rehydrate(self) -> int:
-        """Re-queue what a previous run enqueued but never dispatched."""
+        """Offer again what a previous run enqueued but never dispatched or dropped."""
         count = 0
         for data in await self.ledger.wal_pending():
             try:
@@ -96,6 +121,12 @@ class IntakeQueue:
         return count
 
     def snapshot(self) -> list[dict]:
-        return [{"goal": e.envelope.goal, "source": e.envelope.source,
-                 "files": list(e.envelope.target_files), "priority": round(-e.sort_key[0], 2)}
-                for e in sorted(self._heap)]
+        keys = sorted(self.router.queued, key=lambda k: (self.router.rank(k),
+                                                          self.router.queued[k].seq))
+        out = [{"goal": q.goal, "source": q.source, "files": list(q.target_files),
+                "priority": self.router.rank(k)}
+               for k in keys if (q := self.router.queued[k].env)]
+        out += [{"goal": e.goal, "source": e.source, "files": list(e.target_files),
+                 "waiting_for": owner}
+                for owner, waiting in self.router.behind.items() for e in waiting]
+        return out

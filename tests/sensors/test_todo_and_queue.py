@@ -7,7 +7,7 @@ import pytest
 from governance.gitops import GitOps
 from governance.schemas import SignalEnvelope, Urgency
 from ledger import Ledger
-from sensors.queue import IntakeQueue
+from sensors.queue import RETRY_BACKOFF_S, IntakeQueue
 from sensors.todo import TodoSensor, envelope_for, read_source, scan_text
 from sensors.watcher import RepoWatcher
 from tests.helpers import git
@@ -79,17 +79,78 @@ def _env(key: str, source="todo_scanner", urgency=Urgency.LOW, files=("a.py",)):
 async def test_queue_orders_dedups_evicts_and_rehydrates(tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
     q = IntakeQueue(ledger, capacity=2)
-    assert await q.put(_env("low"))
+    assert await q.put(_env("low", files=("a.py",)))
     assert not await q.put(_env("low"))  # duplicate
-    assert await q.put(_env("urgent", source="test_failure", urgency=Urgency.HIGH))
-    assert await q.put(_env("mid", urgency=Urgency.NORMAL))  # evicts "low"
+    assert await q.put(_env("urgent", source="test_failure", urgency=Urgency.HIGH,
+                            files=("b.py",)))
+    assert await q.put(_env("mid", urgency=Urgency.NORMAL, source="backlog",
+                            files=("c.py",)))  # evicts "low"
     assert [e["goal"] for e in q.snapshot()] == ["urgent", "mid"]
-    first = await q.pop_ready(lambda e: False)
+    first = await q.pop_ready()
     assert first is not None and first.goal == "urgent"
-    assert await q.pop_ready(lambda e: True) is None  # everything blocked
     fresh = IntakeQueue(ledger, capacity=2)
-    assert await fresh.rehydrate() == 1
+    assert await fresh.rehydrate() == 1  # "low" was dropped, "urgent" dispatched
     assert [e["goal"] for e in fresh.snapshot()] == ["mid"]
+    await ledger.close()
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_busy_file_holds_the_next_signal_until_done(tmp_path: Path):
+    ledger = await Ledger.open(tmp_path / "l.sqlite3")
+    q = IntakeQueue(ledger)
+    await q.put(_env("A", files=("f.py",)))
+    running = await q.pop_ready()
+    assert running is not None and running.dedup_key == "A"
+    assert await q.put(_env("B", files=("f.py", "g.py"), urgency=Urgency.HIGH))
+    assert await q.pop_ready() is None  # B waits for A's f.py
+    assert q.snapshot()[0]["waiting_for"] == "A"
+    q.done("A", ok=True)
+    nxt = await q.pop_ready()
+    assert nxt is not None and nxt.dedup_key == "B"
+    await ledger.close()
+
+
+async def test_failed_work_backs_off_then_gives_up_and_completed_work_is_not_retaken(
+        tmp_path: Path):
+    ledger = await Ledger.open(tmp_path / "l.sqlite3")
+    clock = _Clock()
+    q = IntakeQueue(ledger, clock=clock)
+    waits = []
+    for _ in RETRY_BACKOFF_S:
+        assert await q.put(_env("T"))
+        assert (await q.pop_ready()).dedup_key == "T"
+        q.done("T", ok=False)
+        assert not await q.put(_env("T"))  # backing off
+        waits.append(q.held_back("T"))
+        clock.now += 1801
+    assert all("retried in" in w for w in waits[:-1])
+    assert "not retried in this run" in waits[-1]
+    assert not await q.put(_env("T"))  # given up after three failures
+    assert await q.put(_env("U"))
+    assert (await q.pop_ready()).dedup_key == "U"
+    q.done("U", ok=True)
+    assert not await q.put(_env("U")) and "completed" in q.held_back("U")
+    await ledger.close()
+
+
+async def test_coalesced_signals_dispatch_together_and_survive_a_restart(tmp_path: Path):
+    ledger = await Ledger.open(tmp_path / "l.sqlite3")
+    q = IntakeQueue(ledger)
+    assert await q.put(_env("t1", files=("f.py",)))
+    assert await q.put(_env("t2", files=("f.py",)))  # same file, same session: merged
+    assert len(q) == 1
+    again = IntakeQueue(ledger)  # a restart before dispatch: both come back, merged again
+    assert await again.rehydrate() == 2 and len(again) == 1
+    merged = await q.pop_ready()
+    assert merged.evidence["goals"] == ["t1", "t2"]
+    assert await IntakeQueue(ledger).rehydrate() == 0  # both keys were dispatched
     await ledger.close()
 
 
@@ -124,3 +185,20 @@ async def test_watcher_sees_work_but_not_its_own_state_dir(repo):
     assert {"newpkg/mod.py", "calc/ops.py"} <= seen
     assert not any(p.startswith(".ouroboros") or p.startswith(".git") for p in seen)
     assert git_events
+
+
+async def test_status_shows_what_waits_behind_a_running_op(tmp_path: Path):
+    from daemon.render import status_text
+
+    ledger = await Ledger.open(tmp_path / "l.sqlite3")
+    q = IntakeQueue(ledger)
+    await q.put(_env("A", files=("f.py",)))
+    await q.pop_ready()
+    await q.put(_env("B", files=("f.py",)))
+    await q.put(_env("C", files=("g.py",), source="backlog"))
+    text = status_text({"state": "ACTIVE", "repo": "/r", "provider": "replay",
+                        "paused": False, "cost_today_usd": 0.0, "daily_budget_usd": 5.0,
+                        "queue": q.snapshot(), "in_flight": []})
+    assert "queue:    2 waiting" in text
+    assert "  - [3] backlog: C" in text and "  - [after A] todo_scanner: B" in text
+    await ledger.close()
