@@ -8,12 +8,15 @@ REPO ?= .
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found (Python 3.11 is required)"; exit 1; }
-	# bubblewrap is the OS sandbox for every command the model causes to run.
-	@command -v bwrap >/dev/null || { \
+	# bubblewrap is the OS sandbox for every command the model causes to run; systemd
+	# provides systemd-analyze, which the tests run on the unit in systemd/.
+	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	[ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null; }; \
-	  else echo "warning: bubblewrap is missing: sudo apt-get install bubblewrap"; fi; }
+	    apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
+	  else echo "warning: missing packages:$$missing: sudo apt-get install$$missing"; fi; }
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	# torch first, pinned, so the CPU build is used instead of the CUDA one.
