@@ -138,6 +138,9 @@ class IntakeSection(_Section):
     coalesce_window_s: float = Field(default=30.0, ge=0)
     file_lock_ttl_s: float = Field(default=300.0, gt=0)
     todo_scanner: bool = True
+    # Every sensor's scan_once runs at start and then this often, as a safety net for
+    # file events the watcher missed (inotify overflow, a sleep, edits over NFS).
+    scan_interval_s: float = Field(default=300.0, ge=5)
 
 
 class CommitSection(_Section):

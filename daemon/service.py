@@ -186,7 +186,9 @@ class Daemon:
             background = [tg.create_task(self._dispatch_loop(tg), name="dispatcher"),
                           tg.create_task(sd_notify.keepalive(self._sd_status), name="sd-notify")]
             if self.settings.intake.todo_scanner:
-                background.append(tg.create_task(self._watcher().run(), name="watcher"))
+                sensor = self._todo_sensor()
+                background += [tg.create_task(self._watcher(sensor).run(), name="watcher"),
+                               tg.create_task(self._scan_loop(sensor), name="todo-scan")]
             await stop.wait()
             for task in background:
                 task.cancel()
@@ -248,9 +250,23 @@ class Daemon:
 
     # -- work -------------------------------------------------------------------------
 
-    def _watcher(self) -> RepoWatcher:
-        sensor = TodoSensor(self.root, self.session_id, self.submit,
-                            lambda paths: asyncio.to_thread(self.git.dirty, paths))
+    def _todo_sensor(self) -> TodoSensor:
+        return TodoSensor(self.root, self.session_id, self.submit,
+                          lambda paths: asyncio.to_thread(self.git.dirty, paths))
+
+    async def _scan_loop(self, sensor: TodoSensor) -> None:
+        """scan_once at start (markers committed before the daemon ran), then every
+        intake.scan_interval_s as the safety net for file events the watcher missed."""
+        while True:
+            try:
+                files = await asyncio.to_thread(self.git.listed_files)
+                found = await sensor.scan_once(files)
+                log.info("todo scan", files=len(files), with_markers=found)
+            except Exception:  # a failed scan waits for the next one; events still work
+                log.exception("todo scan failed")
+            await asyncio.sleep(self.settings.intake.scan_interval_s)
+
+    def _watcher(self, sensor: TodoSensor) -> RepoWatcher:
         return RepoWatcher(self.root, self.state_dir, self.settings.intake.debounce_s,
                            sensor.on_paths, sensor.on_git_change)
 

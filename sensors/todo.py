@@ -146,6 +146,28 @@ class TodoSensor:
         await self._consider_all(sorted({p for p in fresh if is_source_path(p)}
                                         | self.pending))
 
+    async def scan_once(self, files: Iterable[str]) -> int:
+        """Look at every source file named (the daemon passes git's listed files): markers
+        already committed when the daemon starts are picked up, and the slow safety-net poll
+        catches events the watcher missed. Reading happens off the event loop; files with
+        markers then go through the same path as an event. Returns how many had markers."""
+        rels = sorted({p for p in files if is_source_path(p)})
+        marked = await asyncio.to_thread(self._with_markers, rels)
+        await self._consider_all(sorted(set(marked) | self.pending))
+        return len(marked)
+
+    def _with_markers(self, rels: list[str]) -> list[str]:
+        out = []
+        for rel in rels:
+            try:
+                text = read_source(self.root / rel, self.root)
+            except SourceReadError:
+                out.append(rel)  # _consider_all retries it and reports why
+                continue
+            if text is not None and scan_text(text):
+                out.append(rel)
+        return out
+
     async def on_git_change(self) -> None:
         """A commit or index change may have made held-back files clean."""
         await self._consider_all(sorted(self.pending))

@@ -173,3 +173,14 @@ async def test_verify_failure_on_live_tree_rolls_back(repo: Path, short_tmp: Pat
     assert tree_bytes(repo) == run.before
     assert git(repo, "rev-parse", "HEAD") == run.head
     assert not list((run.daemon.state_dir / "rollback").iterdir())
+
+
+async def test_a_todo_committed_before_the_daemon_started_is_picked_up(repo: Path,
+                                                                      short_tmp: Path) -> None:
+    add_todo_and_commit(repo)  # no file event will ever announce it
+    script = write_script(short_tmp / "script.jsonl", explore_turn(),
+                          candidate_turn("calc/ops.py", OPS_FIXED))
+    async with running_daemon(repo, settings_for(script)) as daemon:
+        [op] = await wait_terminal(daemon, timeout=60)
+    assert op["phase"] == "COMPLETE"
+    assert (repo / "calc/ops.py").read_text() == OPS_FIXED

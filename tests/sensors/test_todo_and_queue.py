@@ -202,3 +202,26 @@ async def test_status_shows_what_waits_behind_a_running_op(tmp_path: Path):
     assert "queue:    2 waiting" in text
     assert "  - [3] backlog: C" in text and "  - [after A] todo_scanner: B" in text
     await ledger.close()
+
+
+async def test_scan_once_picks_up_markers_committed_before_the_daemon_started(tmp_path: Path):
+    from tests.helpers import commit_files
+
+    repo = commit_files(tmp_path / "repo", {
+        "pkg/a.py": "x = 1  # TODO: make x configurable\n", "pkg/b.py": "y = 2\n",
+        "pkg/c.py": "# FIXME: c is wrong\n", "notes.md": "TODO: not python\n"})
+    (repo / "pkg/c.py").write_text("# FIXME: c is wrong\nz = 3\n")  # uncommitted: held
+    emitted: list[SignalEnvelope] = []
+
+    async def emit(e: SignalEnvelope) -> bool:
+        emitted.append(e)
+        return True
+
+    async def dirty(paths: list[str]) -> list[str]:
+        return [p for p in paths if p == "pkg/c.py"]
+
+    sensor = TodoSensor(repo, "s", emit, dirty)
+    found = await sensor.scan_once(["pkg/a.py", "pkg/b.py", "pkg/c.py", "notes.md"])
+    assert found == 2
+    assert [e.target_files for e in emitted] == [("pkg/a.py",)]
+    assert sensor.pending == {"pkg/c.py"}  # held until committed, as for a file event
