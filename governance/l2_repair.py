@@ -28,7 +28,7 @@ from governance.oracle_run import Validation
 from governance.phase import Phase
 from governance.phases_generate import ask_model
 from governance.phases_validate import validate_candidate
-from governance.prompts import live_block, repair_prompt
+from governance.prompts import MAX_FILE_CHARS, live_block, repair_prompt
 from governance.protected import normalize
 from governance.routing import generate_timeout_s
 from governance.schemas import Candidate, FileChange, OperationContext
@@ -36,6 +36,7 @@ from governance.schemas import Candidate, FileChange, OperationContext
 S = L2State
 MAX_LIVE_READ = 4_000_000  # a larger live file is not diffed for the patch-size limit
 MAX_DIFFED_LINES = 3_000  # a larger changed region is counted whole, not diffed
+MAX_SHOWN_FILES = 12  # candidate files shown in a repair prompt; the rest are named
 _MISSING = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 # The next repair builds on an attempt that failed in these ways (the feedback names its
 # lines and tests); a refused or unusable patch is dropped and the previous one kept.
@@ -111,6 +112,19 @@ def changed_lines(old: str, new: str) -> int:
         return len(a) + len(b)
     return sum(1 for line in difflib.unified_diff(a, b, lineterm="", n=0)
                if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+def _shown(rel: str, c: FileChange, n: int) -> str:
+    """One candidate file for the repair prompt, cut as the generation prompt cuts a live
+    file; past MAX_SHOWN_FILES only named (a first draft's size is the model's choice)."""
+    if c.action == "delete":
+        return f"--- {rel} (deleted by your change)"
+    text = c.full_content or ""
+    if n >= MAX_SHOWN_FILES:
+        return f"--- {rel} (written by your change, {len(text)} chars; not shown)"
+    if len(text) > MAX_FILE_CHARS:
+        text = text[:MAX_FILE_CHARS] + f"\n[... truncated, {len(text)} chars in all]"
+    return f"--- {rel}\n{text}"
 
 
 @dataclass
@@ -210,8 +224,7 @@ class L2Run:
     def _prompt(self) -> str:
         p = self.d.policy
         files = {c.file_path: c for c in self.candidate.changes()}
-        blocks = [f"--- {rel}\n{c.full_content}" if c.action == "write"
-                  else f"--- {rel} (deleted by your change)" for rel, c in files.items()]
+        blocks = [_shown(rel, c, n) for n, (rel, c) in enumerate(files.items())]
         blocks += [live_block(self.d.root, t) for t in self.ctx.envelope.target_files
                    if t not in files]
         return repair_prompt(self.ctx, self.iteration, p.l2_max_iters, self.failure.cls.value,
