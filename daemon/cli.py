@@ -158,6 +158,17 @@ def cmd_kernel_probe(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+def _at_least_one(text: str) -> int:
+    """--limit: 0 listed nothing and said "no operations recorded yet"; -1 listed them all."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--repo", default=".", help="repository (default: the current one)")
@@ -183,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="list ops, or print one op's causal chain")
     led.add_argument("op", nargs="?", help="op id or unique prefix")
     led.add_argument("--list", action="store_true", help="list recent ops")
-    led.add_argument("--limit", type=int, default=50, help="ops to list (default 50)")
+    led.add_argument("--limit", type=_at_least_one, default=50, help="ops to list (default 50)")
     led.add_argument("--json", action="store_true", help="machine-readable output")
     led.set_defaults(func=cmd_ledger)
     kernel = sub.add_parser("kernel", help="the in-process model")

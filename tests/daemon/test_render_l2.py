@@ -1,11 +1,15 @@
 """What `ouroboros ledger OP` and `ouroboros status` print about L2 self-repair and the
 re-ground reflex: real ops (a real git repo, the real pipeline and jailed pytest, the model
-played by the replay provider) rendered by daemon.render, as a user reads them."""
+played by the replay provider) rendered by daemon.render, as a user reads them; and the
+ledger verb's --limit."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
+from daemon.cli import main
 from daemon.render import chain_text, status_text
 from governance.deps import Policy
 from governance.phase import Phase
@@ -161,3 +165,14 @@ def test_the_reflex_status_line_counts_in_words_since_the_daemon_started():
     assert ("reflex:   1 canary spook, 2 collapses, 1 re-ground, 1 recovered (since the "
             "daemon started)") in _status(spooks=1, collapses=2, regrounds=1, recoveries=1)
     assert "0 canary spooks, 0 collapses, 0 re-grounds, 0 recovered" in _status()
+
+
+@pytest.mark.parametrize(("limit", "why"), [("0", "must be 1 or more, not 0"),
+                                            ("-3", "must be 1 or more, not -3"),
+                                            ("x", "not a whole number: 'x'")])
+def test_ledger_limit_below_one_is_a_usage_error(limit, why, capsys):
+    """--limit 0 printed "no operations recorded yet" over a full ledger; -3 listed all."""
+    with pytest.raises(SystemExit) as exc:
+        main(["ledger", "--list", "--limit", limit])
+    assert exc.value.code == 2
+    assert why in capsys.readouterr().err
