@@ -471,16 +471,18 @@ DELETING_REPAIRS = {
     "deletes-an-untouched-file": ({"a.py": b"a = 2\n"}, {"b.py": None}),
     "deletes-what-the-first-apply-changed": ({"a.py": b"a = 2\n"}, {"a.py": None}),
     "recreates-what-the-first-apply-deleted": ({"a.py": None}, {"a.py": b"a = 3\n"}),
+    "deletes-one-creates-another": ({"a.py": b"a = 2\n", "pkg/new.py": b"n = 1\n"},
+                                    {"pkg/new.py": None, "b.py": b"b = 3\n",
+                                     "pkg/deep/x.py": b"x = 1\n"}),
 }
 
 
-@pytest.mark.parametrize("written", [False, True], ids=["crash-before", "crash-after"])
+@pytest.mark.parametrize("written", [0, 1, 3], ids=["crash-before", "crash-mid", "crash-after"])
 @pytest.mark.parametrize("case", sorted(DELETING_REPAIRS))
 def test_a_deleting_repair_rolls_back_to_the_pre_op_tree(short_tmp, case, written):
     first, repair = DELETING_REPAIRS[case]
     repo, snap, before = _applied_then_extended(short_tmp, first, repair)
-    if written:
-        _lay(repo, repair)
+    _lay(repo, dict(list(repair.items())[:written]))
     loaded = RollbackSnapshot.load(snap.directory, repo)
     loaded.restore()
     assert loaded.kept == [] and tree_bytes(repo) == before
