@@ -23,6 +23,8 @@ def status_text(s: dict[str, Any]) -> str:
         lines.insert(-1, f"reflex:   {_n(r['spooks'], 'canary spook')}, "
                          f"{_n(r['collapses'], 'collapse')}, {_n(r['regrounds'], 're-ground')}"
                          f", {r['recoveries']} recovered (since the daemon started)")
+    lines[-1:-1] = [f"sensor:   {name}: {why}"
+                    for name, why in s.get("sensor_problems", {}).items()]
     lines += [f"  - [{q['priority'] if 'priority' in q else 'after ' + q['waiting_for']}] "
               f"{q['source']}: {q['goal'][:90]}" for q in s["queue"]]
     for op_id, question in s.get("questions", {}).items():

@@ -39,6 +39,8 @@ from governance.schemas import OperationContext, SignalEnvelope
 from governance.test_env import detect as detect_test_env
 from governance.testrun import TestRunner
 from ledger import Ledger
+from sensors.backlog import BacklogSensor
+from sensors.hub import Sensor, SensorHub
 from sensors.queue import IntakeQueue
 from sensors.todo import TodoSensor
 from sensors.watcher import RepoWatcher
@@ -120,6 +122,8 @@ class Daemon:
         self.provider: CandidateProvider | None = None
         self.ledger: Ledger | None = None
         self.queue: IntakeQueue | None = None
+        self.sensors = SensorHub({})
+        self._todo: TodoSensor | None = None
         self.control: ControlServer | None = None
         self.ready = asyncio.Event()
         self._op_done = asyncio.Event()
@@ -185,10 +189,10 @@ class Daemon:
         async with asyncio.TaskGroup() as tg:
             background = [tg.create_task(self._dispatch_loop(tg), name="dispatcher"),
                           tg.create_task(sd_notify.keepalive(self._sd_status), name="sd-notify")]
-            if self.settings.intake.todo_scanner:
-                sensor = self._todo_sensor()
-                background += [tg.create_task(self._watcher(sensor).run(), name="watcher"),
-                               tg.create_task(self._scan_loop(sensor), name="todo-scan")]
+            self.sensors = self._sensor_hub()
+            if self.sensors.sensors:
+                background += [tg.create_task(self._watcher().run(), name="watcher"),
+                               tg.create_task(self._scan_loop(), name="sensor-scan")]
             await stop.wait()
             for task in background:
                 task.cancel()
@@ -250,25 +254,39 @@ class Daemon:
 
     # -- work -------------------------------------------------------------------------
 
-    def _todo_sensor(self) -> TodoSensor:
-        return TodoSensor(self.root, self.session_id, self.submit,
-                          lambda paths: asyncio.to_thread(self.git.dirty, paths))
+    def _sensor_hub(self) -> SensorHub:
+        sensors: dict[str, Sensor] = {}
+        if self.settings.intake.todo_scanner:
+            self._todo = TodoSensor(self.root, self.session_id, self.submit,
+                                    lambda paths: asyncio.to_thread(self.git.dirty, paths))
+            sensors["todo"] = self._todo
+        sensors["backlog"] = BacklogSensor(self.root, self.session_id, self.submit)
+        return SensorHub(sensors)
 
-    async def _scan_loop(self, sensor: TodoSensor) -> None:
-        """scan_once at start (markers committed before the daemon ran), then every
-        intake.scan_interval_s as the safety net for file events the watcher missed."""
+    async def scan(self, only: str | None = None) -> dict[str, int]:
+        """Every sensor's scan_once (or one's): the start-up scan, the poll, `ouroboros scan`."""
+        files = await asyncio.to_thread(self.git.listed_files)
+        found = await self.sensors.scan(files, only)
+        log.info("sensor scan", files=len(files), found=found)
+        return found
+
+    async def _scan_loop(self) -> None:
+        """Scan at start (work that no file event will announce), then every
+        intake.scan_interval_s as the safety net for events the watcher missed."""
         while True:
             try:
-                files = await asyncio.to_thread(self.git.listed_files)
-                found = await sensor.scan_once(files)
-                log.info("todo scan", files=len(files), with_markers=found)
+                await self.scan()
             except Exception:  # a failed scan waits for the next one; events still work
-                log.exception("todo scan failed")
+                log.exception("sensor scan failed")
             await asyncio.sleep(self.settings.intake.scan_interval_s)
 
-    def _watcher(self, sensor: TodoSensor) -> RepoWatcher:
+    async def _on_git_change(self) -> None:
+        if self._todo is not None:  # a commit may have made held-back TODO files clean
+            await self._todo.on_git_change()
+
+    def _watcher(self) -> RepoWatcher:
         return RepoWatcher(self.root, self.state_dir, self.settings.intake.debounce_s,
-                           sensor.on_paths, sensor.on_git_change)
+                           self.sensors.on_paths, self._on_git_change)
 
     async def submit(self, envelope: SignalEnvelope) -> bool:
         """Entry point for every sensor: queue the envelope (dedup, WAL)."""
@@ -336,7 +354,8 @@ class Daemon:
         if self.jail_reason is None:
             executor = JailExecutor([home, self.root, self.state_dir], limits,
                                     [Path(sys.prefix), Path(sys.base_prefix)],
-                                    protected_globs=policy_from(self.settings).protected_globs)
+                                    protected_globs=policy_from(self.settings).protected_globs,
+                                    live_root=self.root)
         elif not t.allow_unsandboxed_tests:
             executor = _refuse_unsandboxed(self.jail_reason)
         venom = None
@@ -396,6 +415,7 @@ class Daemon:
             "session_id": self.session_id,
             "provider": getattr(self.provider, "name", None),
             "queue": self.queue.snapshot() if self.queue else [],
+            "sensor_problems": self.sensors.problems(),
             "questions": self.questions.pending(),
             "mcp": {"servers": sorted(self.mcp.sessions) if self.mcp else [],
                     "problems": self.mcp_problems},

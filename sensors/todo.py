@@ -139,6 +139,7 @@ class TodoSensor:
         self.pending: set[str] = set()  # files with markers waiting for a commit, or unread
         self.unreadable: dict[str, str] = {}  # pending because the last look failed: why
         self._reported: dict[str, str] = {}  # the error last logged per file
+        self.problem: str | None = None  # unreadable files are logged and retried per file
 
     async def on_paths(self, paths: Iterable[str]) -> None:
         """React to changed repo-relative paths (already debounced)."""

@@ -1,0 +1,116 @@
+"""BacklogSensor: backlog.json items become envelopes; a malformed file queues nothing and
+says why in status; the file is never written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from governance.schemas import SignalEnvelope, Urgency
+from sensors.backlog import FILE, BacklogSensor
+from sensors.hub import SensorHub, UnknownSensor
+from tests.helpers import settings_for
+
+
+def _item(i: str, **kw) -> dict:
+    return {"id": i, "goal": f"do {i}", "files": ["pkg/a.py"], **kw}
+
+
+def _write(root: Path, data: object) -> None:
+    (root / FILE).write_text(data if isinstance(data, str) else json.dumps(data))
+
+
+async def _sensor(root: Path) -> tuple[BacklogSensor, list[SignalEnvelope]]:
+    got: list[SignalEnvelope] = []
+
+    async def emit(e: SignalEnvelope) -> bool:
+        got.append(e)
+        return True
+
+    return BacklogSensor(root, "s", emit), got
+
+
+async def test_open_items_become_envelopes_and_done_ones_are_skipped(tmp_path):
+    _write(tmp_path, {"schema": "backlog.1", "items": [
+        _item("B-1", urgency="high", confidence=0.95), _item("B-2", done=True),
+        _item("B-3", files=["pkg/a.py", "pkg/b.py"])]})
+    sensor, got = await _sensor(tmp_path)
+    before = (tmp_path / FILE).read_bytes()
+    assert await sensor.scan_once() == 2 and sensor.problem is None
+    assert [e.evidence["backlog_id"] for e in got] == ["B-1", "B-3"]
+    assert got[0].urgency is Urgency.HIGH and got[0].source == "backlog"
+    assert got[1].target_files == ("pkg/a.py", "pkg/b.py")
+    assert (tmp_path / FILE).read_bytes() == before  # read, never written
+    # An edited item is new work; an unchanged one has the same key.
+    _write(tmp_path, {"schema": "backlog.1", "items": [
+        _item("B-1", urgency="high", confidence=0.95), {**_item("B-3"), "goal": "changed"}]})
+    await sensor.scan_once()
+    assert got[2].dedup_key == got[0].dedup_key and got[3].dedup_key != got[1].dedup_key
+
+
+@pytest.mark.parametrize(("content", "why"), [
+    ("{not json", "not JSON"),
+    ({"items": []}, "schema"),
+    ({"schema": "backlog.2", "items": []}, "schema"),
+    ({"schema": "backlog.1", "items": [{"id": "x", "goal": "g"}]}, "items.0.files"),
+    ({"schema": "backlog.1", "items": [_item("x", files=[])]}, "items.0.files"),
+    ({"schema": "backlog.1", "items": [_item("x", urgency="asap")]}, "items.0.urgency"),
+    ({"schema": "backlog.1", "items": [_item("x", confidence=2)]}, "items.0.confidence"),
+    ({"schema": "backlog.1", "items": [_item("x", extra=1)]}, "items.0.extra"),
+    ({"schema": "backlog.1", "items": [_item("x", files=["../etc/passwd"])]}, "items.0"),
+    ({"schema": "backlog.1", "items": [_item("x", files=["/etc/passwd"])]}, "items.0"),
+    ({"schema": "backlog.1", "items": [_item(str(i)) for i in range(201)]}, "items"),
+    ([1, 2], "the file"),
+], ids=["json", "no-schema", "wrong-schema", "no-files", "empty-files", "urgency",
+        "confidence", "unknown-key", "climbing-path", "absolute-path", "too-many", "list"])
+async def test_a_malformed_backlog_queues_nothing_and_says_why(tmp_path, content, why):
+    _write(tmp_path, {"schema": "backlog.1", "items": [_item("ok")]})
+    sensor, got = await _sensor(tmp_path)
+    await sensor.scan_once()
+    _write(tmp_path, content)
+    assert await sensor.scan_once() == 0
+    assert len(got) == 1  # nothing from the bad file, nothing lost from before
+    assert sensor.problem is not None and sensor.problem.startswith(FILE)
+    assert why in sensor.problem, sensor.problem
+
+
+async def test_a_missing_or_non_utf8_or_symlinked_backlog(tmp_path):
+    sensor, got = await _sensor(tmp_path)
+    assert await sensor.scan_once() == 0 and sensor.problem is None  # no backlog: fine
+    (tmp_path / FILE).write_bytes(b'{"schema": "backlog.1", "items": [\xff]}')
+    assert await sensor.scan_once() == 0 and got == []
+    (tmp_path / FILE).unlink()
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.json"
+    outside.write_text(json.dumps({"schema": "backlog.1", "items": [_item("x")]}))
+    (tmp_path / FILE).symlink_to(outside)
+    assert await sensor.scan_once() == 0 and got == []  # a link is never read
+
+
+async def test_the_hub_fans_events_out_and_scans_one_sensor_on_demand(tmp_path):
+    _write(tmp_path, {"schema": "backlog.1", "items": [_item("B-1")]})
+    sensor, got = await _sensor(tmp_path)
+    hub = SensorHub({"backlog": sensor})
+    await hub.on_paths(["pkg/other.py"])
+    assert got == []
+    await hub.on_paths([FILE])
+    assert len(got) == 1
+    assert await hub.scan([], only="backlog") == {"backlog": 1}
+    with pytest.raises(UnknownSensor, match="sensors: backlog"):
+        await hub.scan([], only="nope")
+    _write(tmp_path, "{")
+    await hub.scan([])
+    assert list(hub.problems()) == ["backlog"]
+
+
+async def test_status_shows_a_malformed_backlog(repo: Path):
+    from tests.helpers import running_daemon, wait_for
+
+    _write(repo, "{broken")
+    async with running_daemon(repo, settings_for(None)) as daemon:
+        status = await wait_for(lambda: daemon.sensors.problems(), what="the scan")
+        assert "backlog.json: not JSON" in status["backlog"]
+        from daemon.render import status_text
+
+        assert "sensor:   backlog: backlog.json: not JSON" in status_text(await daemon.status())
