@@ -187,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("reason", nargs="?", default="", help="why (recorded)")
         elif spec.text is Text.ANSWER:
             sp.add_argument("reason", metavar="text", help="the answer")
+        elif spec.text is Text.SENSOR:
+            sp.add_argument("reason", nargs="?", default="", metavar="sensor",
+                            help="one sensor (default: all)")
         sp.set_defaults(func=cmd_verb, verb=spec.name)
     repl_p = sub.add_parser("repl", parents=[common], help="interactive client of the daemon")
     repl_p.set_defaults(func=cmd_repl)

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from daemon.instance import refuse_if_served
 from daemon.verbs import BY_NAME
+from sensors.hub import UnknownSensor
 
 if TYPE_CHECKING:
     from daemon.config import DaemonSection
@@ -160,6 +161,11 @@ def _parse(line: bytes) -> Request | dict[str, Any]:
 async def execute(daemon: Daemon, req: Request) -> dict[str, Any]:
     if req.cmd == "status":
         return {"ok": True, "data": await daemon.status()}
+    if req.cmd == "scan":
+        try:
+            return {"ok": True, "data": await daemon.scan(req.reason or None)}
+        except UnknownSensor as exc:
+            return _error(str(exc))
     if req.cmd in ("pause", "resume"):
         daemon.set_paused(req.cmd == "pause")
         return {"ok": True, "data": {"paused": daemon.paused}}

@@ -39,8 +39,8 @@ def repl(client: ControlClient) -> int:
         if spec.text is Text.ANSWER and len(rest) < 2:
             print(f"error: usage: {spec.usage}")
             continue
-        op = rest[0] if rest else None
+        op, text = (rest[0], rest[1:]) if spec.needs_op else (None, rest)
         try:
-            print_reply(verb, client.request(verb, op, " ".join(rest[1:])))
+            print_reply(verb, client.request(verb, op, " ".join(text)))
         except DaemonNotRunning as exc:
             print(f"error: {exc}")

@@ -114,3 +114,20 @@ async def test_status_shows_a_malformed_backlog(repo: Path):
         from daemon.render import status_text
 
         assert "sensor:   backlog: backlog.json: not JSON" in status_text(await daemon.status())
+
+
+async def test_ouroboros_scan_runs_the_sensors_on_demand(repo: Path):
+    import asyncio
+
+    from daemon.client import ControlClient
+    from tests.helpers import running_daemon
+
+    async with running_daemon(repo, settings_for(None)) as daemon:
+        _write(repo, {"schema": "backlog.1", "items": [_item("B-9", files=["calc/ops.py"])]})
+        client = ControlClient(daemon.state_dir / "control.sock")
+        reply = await asyncio.to_thread(client.request, "scan", None, "backlog")
+        assert reply == {"ok": True, "data": {"backlog": 1}}
+        both = await asyncio.to_thread(client.request, "scan")
+        assert both["ok"] and set(both["data"]) == {"todo", "backlog"}
+        bad = await asyncio.to_thread(client.request, "scan", None, "nope")
+        assert not bad["ok"] and "no sensor 'nope'" in bad["error"]
