@@ -109,8 +109,11 @@ class Jail:
     def __init__(self, sandbox: Path, hidden: Sequence[Path], limits: JailLimits,
                  extra_ro: Sequence[Path] = (), writable: bool = True,
                  binds: Sequence[Bind] = (), env: Mapping[str, str] | None = None,
-                 protected_globs: Sequence[str] = ()):
+                 protected_globs: Sequence[str] = (), alias: Path | None = None):
         self.sandbox = sandbox.resolve()
+        # The sandbox shown at this path instead of its own (the live repository's): absolute
+        # paths into the repository (an editable install's .pth) reach the copy under test.
+        self.alias = alias.resolve() if alias is not None else None
         self.binds = list(binds)
         self.env = dict(env or {})
         self.writable = writable
@@ -128,18 +131,19 @@ class Jail:
                                   "--tmpfs", "/dev/shm", "--proc", "/proc",
                                   "--size", str(lim.tmp_bytes), "--tmpfs", "/tmp"]
         mode = "--bind" if self.writable else "--ro-bind"
-        args += [mode, str(self.sandbox), str(self.sandbox)]
+        at = self._shown_at()
+        args += [mode, str(self.sandbox), str(at)]
         masks = mounts.protected_masks(self.sandbox, self.hidden, self.protected_globs)
         if len(masks) > MAX_MASKS:
             raise JailError(f"{len(masks)} protected files or directories would need hiding in "
                             f"{self.sandbox} (at most {MAX_MASKS}): gather them in fewer "
                             "directories")
         for path in masks:
-            args += mounts.mask(path, empty)
+            args += mounts.mask(path, empty, at / path.relative_to(self.sandbox))
+        args += mounts.git_args(self.sandbox, at)
         # The interpreter stays usable even where it lives under a hidden home or repo.
         for path in mounts.interpreter_dirs(self.extra_ro):
             args += ["--ro-bind", str(path), str(path)]
-        args += mounts.git_args(self.sandbox)
         for bind in self.binds:  # after the masks: a shown venv is not hidden by its mask
             if bind.dest == str(bind.source) and not bind.writable:
                 self._check_shown(bind.source)
@@ -148,7 +152,8 @@ class Jail:
             args += ["--bind" if bind.writable else "--ro-bind", str(bind.source), bind.dest]
         args += ["--remount-ro", "/", "--remount-ro", "/proc", "--remount-ro", "/dev"]
         # --clearenv acts where it stands: the fixed variables and the caller's come after it.
-        args += ["--chdir", str(cwd or self.sandbox), "--clearenv",
+        inside = at / cwd.relative_to(self.sandbox) if cwd is not None else at
+        args += ["--chdir", str(inside), "--clearenv",
                  "--setenv", "PATH", SAFE_PATH, "--setenv", "HOME", "/tmp",
                  "--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
                  "--setenv", "PYTHONUNBUFFERED", "1"]
@@ -167,6 +172,19 @@ class Jail:
         for other in (self.sandbox, *self.hidden):
             if path == other or path in other.parents:
                 raise JailError(f"read-only bind {path} would reveal {other}")
+
+    def _shown_at(self) -> Path:
+        """Where the work tree shows in the jail: its own path, or the alias. The alias
+        shows only the sandbox (it reveals nothing) but must not cover what the jail
+        needs: the root, a system directory, /tmp, /proc, /dev."""
+        path = self.alias
+        if path is None or path == self.sandbox:
+            return self.sandbox
+        needed = [Path(d) for d in (*mounts.SYSTEM_DIRS, "/tmp", "/proc", "/dev")]
+        if not path.is_absolute() or len(path.parts) < 2 or any(
+                path == d or path in d.parents for d in needed):
+            raise JailError(f"the sandbox cannot be shown at {path}")
+        return path
 
     @contextlib.contextmanager
     def prepared(self, command: Sequence[str], cwd: Path | None = None
@@ -326,9 +344,10 @@ class JailExecutor:
     is the only visible work area, writable for a sandbox copy, read-only for the live tree."""
 
     def __init__(self, hidden: Sequence[Path], limits: JailLimits, extra_ro: Sequence[Path],
-                 protected_globs: Sequence[str] = ()):
+                 protected_globs: Sequence[str] = (), live_root: Path | None = None):
         self.hidden, self.limits, self.extra_ro = list(hidden), limits, list(extra_ro)
         self.protected_globs = tuple(protected_globs)
+        self.live_root = live_root  # a sandbox copy is also shown at this path
 
     async def __call__(self, root: Path, argv: Sequence[str], timeout_s: float,
                        writable: bool, *, binds: Sequence[Bind] = (),
@@ -336,5 +355,6 @@ class JailExecutor:
         limits = replace(self.limits, timeout_s=timeout_s,
                          cpu_s=max(self.limits.cpu_s, int(timeout_s)))
         jail = Jail(root, [*self.hidden], limits, self.extra_ro, writable=writable,
-                    binds=binds, env=env, protected_globs=self.protected_globs)
+                    binds=binds, env=env, protected_globs=self.protected_globs,
+                    alias=self.live_root)
         return await jail.run(argv)

@@ -64,8 +64,10 @@ def mask_dir(path: Path) -> list[Arg]:
             "--remount-ro", str(path)]
 
 
-def mask(path: Path, empty: Path) -> list[Arg]:
-    return mask_dir(path) if path.is_dir() else mask_file(path, empty)
+def mask(path: Path, empty: Path, at: Path | None = None) -> list[Arg]:
+    """Mask host `path`, which shows in the jail at `at` (its own path by default)."""
+    dest = path if at is None else at
+    return mask_dir(dest) if path.is_dir() else mask_file(dest, empty)
 
 
 def system_args(empty: Path) -> list[Arg]:
@@ -189,14 +191,16 @@ def sanitized_git_config(config: Path) -> bytes:
                    for s, lines in sections.items()).encode()
 
 
-def git_args(root: Path) -> list[Arg]:
-    """`.git` read-only, its config replaced by the sanitized copy."""
+def git_args(root: Path, at: Path | None = None) -> list[Arg]:
+    """`.git` read-only, its config replaced by the sanitized copy; `at` is where `root`
+    shows in the jail (its own path by default)."""
     git_dir = root / ".git"
     if git_dir.is_symlink() or not os.path.lexists(git_dir):
         return []
-    args: list[Arg] = ["--ro-bind", str(git_dir), str(git_dir)]
+    shown = (at or root) / ".git"
+    args: list[Arg] = ["--ro-bind", str(git_dir), str(shown)]
     config = git_dir / "config"
     # A symlinked config points out of the jail, where git cannot follow it anyway.
     if git_dir.is_dir() and config.is_file() and not config.is_symlink():
-        args += ["--ro-bind-data", Data(sanitized_git_config(config)), str(config)]
+        args += ["--ro-bind-data", Data(sanitized_git_config(config)), str(shown / "config")]
     return args

@@ -70,9 +70,18 @@ def _build_world(base: Path, python: str) -> dict[str, Path]:
     for dist in PYTEST_DISTS:
         _install(dist, site)
     (site / "repo_marker.py").write_text('WHERE = "the repo\'s venv"\n')
+    (site / "_editable_pkg.pth").write_text(f"{repo / 'src'}\n")  # `pip install -e .`
+    (repo / "src" / "pkg").mkdir(parents=True)
+    (repo / "src" / "pkg" / "__init__.py").write_text('WHERE = "live"\n')
     (repo / "tests" / "test_probe.py").write_text(PROBE.format(venv=str(repo / ".venv")))
     sandbox = state / "sandbox"
     shutil.copytree(repo / "tests", sandbox / "tests")  # a copy holds no venv (protected)
+    (sandbox / "src" / "pkg").mkdir(parents=True)
+    (sandbox / "src" / "pkg" / "__init__.py").write_text('WHERE = "candidate"\n')
+    (sandbox / "tests" / "test_editable.py").write_text(
+        "import pathlib\n\nimport pkg\n\n\ndef test_the_candidates_code_is_imported():\n"
+        "    assert pkg.WHERE == 'candidate', pkg.__file__\n"
+        "    pathlib.Path(pkg.__file__).with_name('written').write_text('x')\n")
     return {"repo": repo, "state": state, "home": home, "sandbox": sandbox}
 
 
@@ -88,7 +97,8 @@ def _detect(w: dict[str, Path], setting: str = "auto", command=("{python}", "-m"
 
 
 def _runner(w: dict[str, Path], writable: bool, **kw) -> TestRunner:
-    executor = JailExecutor([w["home"], w["repo"], w["state"]], JailLimits(timeout_s=60), [])
+    executor = JailExecutor([w["home"], w["repo"], w["state"]], JailLimits(timeout_s=60), [],
+                            live_root=w["repo"])
     return TestRunner(["{python}", "-m", "pytest"], 60, executor, writable,
                       test_env=lambda: _detect(w, **kw))
 
@@ -243,6 +253,18 @@ async def test_validate_shape_runs_the_repos_tests_with_the_repos_venv(world):
 
 
 @jailed
+async def test_an_editable_install_imports_the_candidates_code_in_a_sandbox(world):
+    """`pip install -e .` puts the live tree's src/ on sys.path (a .pth file): in a sandbox
+    run the live repository's path shows the sandbox, so the candidate's code is imported,
+    never the live code (and never nothing)."""
+    outcome = await _runner(world, True).run(world["sandbox"], ["tests/test_editable.py"],
+                                              scratch=world["state"] / "oracle")
+    assert outcome.passed, (outcome.report, outcome.output_tail)
+    assert (world["sandbox"] / "src" / "pkg" / "written").exists()  # the copy took the write
+    assert not (world["repo"] / "src" / "pkg" / "written").exists()  # the live tree did not
+
+
+@jailed
 async def test_verify_shape_runs_on_the_live_tree_whose_venv_is_masked(world):
     """`.venv` is a protected directory, masked in the live tree; the bind shows it again."""
     outcome = await _runner(world, False).run(world["repo"], ["tests/test_probe.py"],
@@ -277,7 +299,7 @@ async def test_a_venv_of_another_python_binds_that_pythons_prefix(tmp_path):
         f"import sys\n\ndef test_version():\n    assert sys.prefix == {str(prefix)!r} or "
         f"sys.base_prefix == {str(prefix)!r}\n")
     outcome = await _runner(w, True).run(w["sandbox"], [], scratch=w["state"] / "oracle")
-    assert outcome.passed and len(outcome.report.tests) == 2, (outcome.report,
+    assert outcome.passed and len(outcome.report.tests) == 3, (outcome.report,
                                                                outcome.output_tail)
 
 
@@ -364,6 +386,13 @@ def test_the_jail_refuses_same_path_binds_that_reveal_too_much(world, source):
     jail = Jail(world["sandbox"], [world["home"], world["state"]], JailLimits(),
                 binds=[Bind(paths[source], str(paths[source]))])
     with pytest.raises(JailError, match=r"top-level|would reveal"):
+        jail.arguments(world["state"] / "empty")
+
+
+@pytest.mark.parametrize("alias", ["/", "/usr", "/tmp", "/proc"])
+def test_the_sandbox_is_never_shown_over_what_the_jail_needs(world, alias):
+    jail = Jail(world["sandbox"], [], JailLimits(), alias=Path(alias))
+    with pytest.raises(JailError, match="cannot be shown"):
         jail.arguments(world["state"] / "empty")
 
 
