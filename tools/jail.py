@@ -5,7 +5,10 @@ its own user, PID, mount, IPC, UTS, cgroup and network namespaces, with every ca
 dropped, no_new_privs set, no further user namespaces (--disable-userns), and the seccomp
 filter of `tools.seccomp` (mount family, namespaces, ptrace, keyrings, bpf, ...: EPERM).
 Its filesystem (`tools.jail_mounts`) is a read-only root holding only the system
-directories, the interpreter and the work tree; /proc is read-only (a root daemon's jail
+directories, the interpreter and the work tree (a sandbox copy shown at the live
+repository's path when the executor knows it, so absolute paths into the repository, such
+as an editable install's, reach the copy), the project's venv and its Python read-only at
+their own paths (`governance.test_env`); /proc is read-only (a root daemon's jail
 still has kernel uid 0, for which /proc/sys would otherwise be writable); /tmp and /dev/shm
 are small private tmpfs; protected files in the work tree are masked. bubblewrap itself
 starts with only PATH and LANG in its environment (its own environment is what
