@@ -18,6 +18,7 @@ reaches the threshold exactly when the canary would have stopped it.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import deque
@@ -182,7 +183,9 @@ def _distribution_signals(logits: torch.Tensor) -> dict[str, float]:
     return {"margin": float(top[0] - top[1]), "focus": -entropy}
 
 
-_WORD = re.compile(r"\w+|[^\w\s]")
+# A run of one punctuation character ("=====", "----") is one token: a banner or a rule
+# line is not a loop; repeated words and phrases are.
+_WORD = re.compile(r"\w+|([^\w\s])\1*")
 # Words repeat far more than sub-word tokens: code restates names, keywords and punctuation
 # in short runs. Over this repository's own files as candidate JSON (157 texts), patience 8
 # held >= 0.7 in 9 of them and patience 32 in none (worst 0.58, median 0.07), while a line
@@ -199,10 +202,36 @@ def text_proximity(text: str | Sequence[int], config: CanaryConfig | None = None
     canary = DecodeCanary(config or TEXT_CONFIG)
     if isinstance(text, str):
         vocab: dict[str, int] = {}
-        words = _WORD.findall(text)[-TEXT_TAIL_WORDS:]
+        words = [m.group(0) for m in _WORD.finditer(prose_of(text))][-TEXT_TAIL_WORDS:]
         ids = [vocab.setdefault(w, len(vocab)) for w in words]
     else:
         ids = list(text)[-TEXT_TAIL_WORDS:]
     for token in ids:
         canary.observe(token)
     return canary
+
+
+def prose_of(text: str) -> str:
+    """What the text detector judges: the reply without the file contents of a candidate it
+    states. A file's text is repetitive by nature (tables, fixtures, banners) and the test
+    oracle judges it; a model that loops inside a file's content writes a candidate that
+    VALIDATE refuses, while its prose (rationale, tool calls, chatter) still shows loops."""
+    start, end = text.find("{"), text.rfind("}")
+    if not (0 <= start < end) or "full_content" not in text:
+        return text
+    try:
+        data = json.loads(text[start:end + 1])
+    except ValueError:
+        return text
+    return text[:start] + json.dumps(_without_contents(data)) + text[end + 1:]
+
+
+def _without_contents(data: object, depth: int = 0) -> object:
+    if depth > 8:
+        return None
+    if isinstance(data, dict):
+        return {k: _without_contents(v, depth + 1) for k, v in data.items()
+                if k != "full_content"}
+    if isinstance(data, list):
+        return [_without_contents(v, depth + 1) for v in data]
+    return data

@@ -114,8 +114,28 @@ DEGENERATE = [
     "I will fix the clamp function now. " * 12,
     "def clamp(x, lo, hi):\n    return x\n" * 15,
     json.dumps({"schema": "candidate.1", "file_path": "calc/ops.py",
-                "full_content": "return x\n" * 40, "rationale": "x"}),
+                "full_content": OPS_FIXED, "rationale": "I fix the clamp. " * 20}),
 ]
+# A file's content is the oracle's to judge, not the detector's: tables, fixtures and
+# banners repeat by nature (a correct candidate with a 70-'=' banner once read 0.75 and was
+# discarded), and a content loop makes a candidate VALIDATE refuses anyway.
+CONTENT = [
+    OPS_FIXED + '\n\nBANNER = "' + "=" * 70 + '"\n',
+    OPS_FIXED + "\nTABLE = [" + ", ".join(["None"] * 40) + "]\n",
+    "return x\n" * 40,
+]
+
+
+@pytest.mark.parametrize("content", CONTENT, ids=["banner", "table", "looping-content"])
+def test_a_candidates_file_content_is_left_to_the_oracle(content):
+    text = json.dumps({"schema": "candidate.1", "file_path": "calc/ops.py",
+                       "full_content": content, "rationale": "clamp into range"})
+    assert reflex.judge(collapse_of(text, None), BAND).reading is Reading.CALM
+
+
+def test_a_banner_in_prose_is_one_token_not_a_loop():
+    assert reflex.judge(collapse_of("Done.\n" + "=" * 400 + "\nAll good.", None),
+                        BAND).reading is Reading.CALM
 
 
 @pytest.mark.parametrize("text", ORDINARY)

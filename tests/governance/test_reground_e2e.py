@@ -85,7 +85,7 @@ async def test_a_collapsed_candidate_is_discarded_and_the_re_grounded_answer_lan
 
 
 async def test_the_text_detector_alone_catches_a_looping_reply(repo):
-    looping = _candidate("    return x\n" * 60)
+    looping = _candidate(OPS_FIXED, rationale="I clamp x into range now. " * 25)
     end, chain, _, stats = await _op(repo, _turn(looping), _turn(_candidate(OPS_FIXED)))
     assert end is Phase.COMPLETE
     [grounded] = _thoughts(chain, "canary collapse: re-grounding")

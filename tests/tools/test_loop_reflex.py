@@ -73,7 +73,8 @@ async def test_a_collapsed_final_answer_is_never_accepted(repo):
     not: a looping candidate could be applied."""
     loop, seen = _loop(repo)
     looping = json.dumps({"schema": "candidate.1", "file_path": TARGET,
-                          "full_content": "return x\n" * 40, "rationale": "x"})
+                          "full_content": "return x\n",
+                          "rationale": "I will return x now. " * 20})
     provider = ReplayProvider([_turn(READ), _turn(looping)])  # the text detector reads it
     with pytest.raises(ModelCollapsed) as caught:
         await loop.run(provider, "goal", deadline=time.monotonic() + 30)
@@ -133,13 +134,20 @@ async def test_malformed_tool_calls_are_the_loops_telemetry(repo):
     assert bad.startswith("invalid JSON")
 
 
-@pytest.mark.parametrize("line", [
-    '{"tool": "read_file", "arguments": ' + "[" * 5000 + "]" * 5000 + "}",
-    '{"tool": "read_file", "arguments": {"path": "' + "a/" * 3000 + '"}}',
-])
-async def test_a_degenerate_hostile_call_is_discarded_before_it_is_parsed(repo, line):
+async def test_a_degenerate_hostile_call_is_discarded_before_it_is_parsed(repo):
     loop, seen = _loop(repo)
+    line = '{"tool": "read_file", "arguments": {"path": "' + "a/" * 3000 + '"}}'
     provider = ReplayProvider([_turn(line), _turn("done")])
     with pytest.raises(ModelCollapsed):
         await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert seen["tools"] == [] and len(provider.prompts) == 1
+
+
+async def test_a_bracket_bomb_is_no_loop_but_still_never_a_tool_call(repo):
+    """A run of one punctuation character is one token to the detector (a banner is not a
+    loop): the parser refuses the call instead, and nothing runs."""
+    loop, seen = _loop(repo)
+    line = '{"tool": "read_file", "arguments": ' + "[" * 5000 + "]" * 5000 + "}"
+    provider = ReplayProvider([_turn(line), _turn("done")])
+    reply = await loop.run(provider, "goal", deadline=time.monotonic() + 30)
+    assert seen["tools"] == [] and reply.telemetry["malformed_tool_calls"]
