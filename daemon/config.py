@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from daemon.errors import ConfigError
 
@@ -162,6 +162,15 @@ class Settings(_Section):
     commit: CommitSection = Field(default_factory=CommitSection)
     cost: CostSection = Field(default_factory=CostSection)
 
+    @model_validator(mode="after")
+    def _spook_below_threshold(self) -> Settings:
+        spook, threshold = self.governance.reground_spook, self.provider.canary_threshold
+        if spook >= threshold:
+            raise ValueError(f"governance.reground_spook ({spook:g}) must be below "
+                             f"provider.canary_threshold ({threshold:g}): at or above it no "
+                             "reply is ever a spook, so nothing deflates before a collapse")
+        return self
+
     def state_path(self, repo: Path) -> Path:
         p = Path(self.daemon.state_dir).expanduser()
         return p if p.is_absolute() else repo / p
@@ -192,7 +201,9 @@ def _describe(exc: ValidationError, origin: str) -> str:
     lines = [f"invalid configuration ({origin}):"]
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
-        if err["type"] == "extra_forbidden":
+        if not key:  # a rule across keys: its message names them
+            lines.append(f"  {err['msg'].removeprefix('Value error, ')}")
+        elif err["type"] == "extra_forbidden":
             lines.append(f"  {key}: unknown key (value {err['input']!r})")
         else:
             lines.append(f"  {key} = {err['input']!r}: {err['msg']}")

@@ -279,6 +279,9 @@ class L2Run:
     async def _classify(self) -> L2State:
         if self.failure.cls is FailureClass.TEST and self.failure.failing and not self.rerun:
             self.rerun = True  # an immediate re-run tells flaky from failing
+            await self.d.thought(self.ctx, Phase.L2_REPAIR, "L2 re-runs the failing tests "
+                                 "once (flaky check)", iteration=self.iteration,
+                                 failing=sorted(self.failure.failing)[:50])
             return S.RUN_VALIDATION
         return S.DECIDE_RETRY
 

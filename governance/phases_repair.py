@@ -15,6 +15,7 @@ import time
 from governance.deps import PhaseDeps, Transition
 from governance.l2 import Failure, FailureClass
 from governance.l2_repair import L2Run, classify
+from governance.oracle import GOOD, Report
 from governance.phase import Phase
 from governance.rollback import live_sha256
 from governance.schemas import OperationContext
@@ -31,6 +32,7 @@ async def l2_repair_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     failure = classify(entry, candidate) if entry is not None else Failure(
         FailureClass.TEST, frozenset(), ("no structured failure was recorded",),
         ctx.last_failure or "")
+
     if on_live:  # APPLY's stale guard: what the live files hold as the repair starts
         files = sorted({*(c.file_path for c in candidate.changes()),
                         *ctx.envelope.target_files})
@@ -47,10 +49,25 @@ async def l2_repair_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         named = sorted(last.failing)[:5] or list(last.problems[:2])
         payload.update(stop=run.stop.value, last_class=last.cls.value,
                        failing=sorted(last.failing)[:50])
-        return Transition(Phase.POSTMORTEM, f"L2 stopped after {run.iteration} iteration(s), "
-                          f"{run.stop.value}: {run.reason}; last failure ({last.cls.value}): "
+        return Transition(Phase.POSTMORTEM, f"L2 stopped after {run.iteration} iteration(s) "
+                          f"[{run.stop.value}]: {run.reason}; last failure ({last.cls.value}): "
                           f"{'; '.join(named)[:600]}", payload)
     ctx.generation = ctx.generation.model_copy(update={"candidate": run.candidate})
     files = [c.file_path for c in run.candidate.changes()]
+    unseen = _unseen(failure, d.oracle.baseline) if on_live else []
+    note = (f"; not checkable in a sandbox, VERIFY judges them: {', '.join(unseen[:5])}"
+            if unseen else "")
+    if unseen:
+        payload["unseen_in_sandbox"] = unseen[:50]
     return Transition(Phase.GATE, f"L2 converged in iteration {run.iteration}; candidate "
-                      f"touches {len(files)} file(s)", {**payload, "files": files})
+                      f"touches {len(files)} file(s){note}", {**payload, "files": files})
+
+
+
+def _unseen(failure: Failure, baseline: Report | None) -> list[str]:
+    """Entry failures no sandbox can see: tests failing on the live tree that did not pass
+    in the sandbox baseline (skipped or absent there: an ignored local file, a machine
+    setting). A converged repair is not proven for them; the second VERIFY judges them."""
+    if baseline is None:
+        return []
+    return sorted(t for t in failure.failing if baseline.tests.get(t) not in GOOD)

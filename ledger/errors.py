@@ -18,8 +18,9 @@ class MigrationError(LedgerError):
 
 class UnknownOperation(LedgerError):
     def __init__(self, prefix: str, matches: list[str]):
-        what = "no operation" if not matches else f"{len(matches)} operations"
+        what = ("no operation matches" if not matches else
+                f"{len(matches) if len(matches) < 6 else 'more than 5'} operations match")
         detail = "" if not matches else ": " + ", ".join(matches[:5])
-        super().__init__(f"{what} match {prefix!r}{detail}")
+        super().__init__(f"{what} {prefix!r}{detail}")
         self.prefix = prefix
         self.matches = matches

@@ -167,7 +167,9 @@ class Ledger:
 
     async def resolve_op(self, prefix: str) -> str:
         """The unique op id starting with `prefix` (with or without the 'op-')."""
-        like = prefix if prefix.startswith("op-") else f"op-{prefix}"
+        # "op", "op-" and "op-3f" are spelled with the prefix; "3f" without it.
+        like = prefix if prefix.startswith("op-") or "op-".startswith(prefix) \
+            else f"op-{prefix}"
         async with self._db.execute(
                 "SELECT op_id FROM operations WHERE op_id LIKE ? ESCAPE '\\' LIMIT 6",
                 (_like_prefix(like),)) as cur:

@@ -189,6 +189,9 @@ async def test_a_verify_failure_repaired_by_l2_lands_through_apply(short_tmp):
     assert path[path.index("VERIFY"):] == ["VERIFY", "L2_REPAIR", "GATE", "APPROVE", "APPLY",
                                            "VERIFY", "COMPLETE"]
     assert (repo / TARGET).read_text() == FIXED_CLAMP
+    converged = next(t for t in chain["transitions"] if t["from_phase"] == "L2_REPAIR")
+    assert "VERIFY judges them: tests/test_local.py::test_clamp_local_cases" in \
+        converged["reason"]  # it skips in every sandbox: the live tree alone can tell
     assert git(repo, "show", f"HEAD:{TARGET}") == FIXED_CLAMP
     assert git(repo, "status", "--porcelain") == ""
     assert not (repo / ".ouroboros/rollback").exists() or not any(

@@ -59,8 +59,11 @@ async def test_prefix_resolution_and_chain(tmp_path):
     assert await ledger.resolve_op("op-aa1") == "op-aa11"
     with pytest.raises(UnknownOperation, match="2 operations"):
         await ledger.resolve_op("aa")
-    with pytest.raises(UnknownOperation, match="no operation"):
+    with pytest.raises(UnknownOperation, match="no operation matches 'zz'"):
         await ledger.resolve_op("zz")
+    for spelled in ("op", "op-", "o"):  # the id's own prefix, not "op-op"
+        with pytest.raises(UnknownOperation, match=f"3 operations match '{spelled}'"):
+            await ledger.resolve_op(spelled)
     with pytest.raises(UnknownOperation):
         await ledger.resolve_op("%")  # LIKE wildcards are literal
     await ledger.record_model_call("op-aa11", phase="GENERATE", provider="replay", cost_usd=0.5)
