@@ -141,6 +141,10 @@ class IntakeSection(_Section):
     # Every sensor's scan_once runs at start and then this often, as a safety net for
     # file events the watcher missed (inotify overflow, a sleep, edits over NFS).
     scan_interval_s: float = Field(default=300.0, ge=5)
+    opportunity_miner: bool = True
+    # McCabe's own suggested ceiling (1976) and flake8's customary max-complexity: above 10
+    # a function has more paths than its tests usually cover.
+    complexity_threshold: int = Field(default=10, ge=1)
 
 
 class CommitSection(_Section):

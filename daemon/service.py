@@ -41,6 +41,7 @@ from governance.testrun import TestRunner
 from ledger import Ledger
 from sensors.backlog import BacklogSensor
 from sensors.hub import Sensor, SensorHub
+from sensors.opportunity import OpportunitySensor
 from sensors.queue import IntakeQueue
 from sensors.todo import TodoSensor
 from sensors.watcher import RepoWatcher
@@ -261,6 +262,9 @@ class Daemon:
                                     lambda paths: asyncio.to_thread(self.git.dirty, paths))
             sensors["todo"] = self._todo
         sensors["backlog"] = BacklogSensor(self.root, self.session_id, self.submit)
+        if self.settings.intake.opportunity_miner:
+            sensors["opportunity"] = OpportunitySensor(
+                self.root, self.session_id, self.submit, self.settings.intake.complexity_threshold)
         return SensorHub(sensors)
 
     async def scan(self, only: str | None = None) -> dict[str, int]:
