@@ -43,6 +43,7 @@ from sensors.backlog import BacklogSensor
 from sensors.hub import Sensor, SensorHub
 from sensors.opportunity import OpportunitySensor
 from sensors.queue import IntakeQueue
+from sensors.test_failure import TestFailureSensor
 from sensors.todo import TodoSensor
 from sensors.watcher import RepoWatcher
 from tools.jail import JailExecutor, JailLimits, JailResult, bwrap_available, process_limit_reason
@@ -265,7 +266,35 @@ class Daemon:
         if self.settings.intake.opportunity_miner:
             sensors["opportunity"] = OpportunitySensor(
                 self.root, self.session_id, self.submit, self.settings.intake.complexity_threshold)
+        if self.settings.intake.test_failure:
+            sensors["test_failure"] = self._test_failure_sensor()
         return SensorHub(sensors)
+
+    def _test_failure_sensor(self) -> TestFailureSensor:
+        """Results of the repo's own pytest runs, and affected tests run after .py changes:
+        jailed and read-only on the live tree like VERIFY, or not at all without bubblewrap."""
+        g, t = self.settings.governance, self.settings.tools
+        runner = None
+        if self.jail_reason is None:
+            limits = JailLimits(timeout_s=g.verify_timeout_s, cpu_s=t.cpu_s,
+                                memory_bytes=t.memory_mb << 20, file_bytes=t.file_mb << 20,
+                                max_procs=t.max_procs, output_bytes=64 << 10)
+            jail = JailExecutor([Path.home(), self.root, self.state_dir], limits,
+                                [Path(sys.prefix), Path(sys.base_prefix)],
+                                protected_globs=policy_from(self.settings).protected_globs)
+            tests = TestRunner(g.test_command, g.verify_timeout_s, jail, writable=False,
+                               plugin_autoload=g.pytest_plugin_autoload, plugins=g.pytest_plugins,
+                               test_env=functools.partial(
+                                   detect_test_env, self.root, g.test_python, g.test_command,
+                                   state_dir=self.state_dir, home=Path.home()))
+            runner = functools.partial(tests.run, self.root, scratch=self.state_dir / "oracle")
+        ledger = self.ledger
+        return TestFailureSensor(
+            self.root, self.state_dir, self.session_id, self.submit, runner=runner,
+            runner_problem=self.jail_reason,
+            list_files=lambda: asyncio.to_thread(self.git.listed_files),
+            note=(lambda msg: ledger.record_thought(None, "INTAKE", msg)) if ledger else None,
+            debounce_s=self.settings.intake.test_failure_debounce_s)
 
     async def scan(self, only: str | None = None) -> dict[str, int]:
         """Every sensor's scan_once (or one's): the start-up scan, the poll, `ouroboros scan`."""

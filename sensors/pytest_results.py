@@ -1,0 +1,171 @@
+"""The `ouroboros_results` pytest plugin: every pytest run in a watched repository leaves its
+per-test results in the daemon's state dir, for the TestFailure sensor to read.
+
+Installed as a `pytest11` entry point, so it loads in any pytest run of an interpreter that
+has this package installed. It is inert unless it finds a state dir cheaply: the directory
+named by OUROBOROS_STATE_DIR (absolute, existing), else a `.ouroboros/` directory at pytest's
+rootdir or above it, up to the first directory holding `.git`. It is also inert inside the
+daemon's own oracle runs (those load `_ouroboros_oracle` and switch entry-point autoload off;
+should autoload be configured on, the oracle plugin's presence still turns this one off) and
+in xdist workers (the controller sees every report).
+
+It never fails the user's run: its own errors are logged on the `ouroboros.pytest_results`
+logger and swallowed. Results are written atomically (a temp file in the same directory,
+then rename) as `<state>/test-results/<run_id>.json`; the newest KEEP files are kept.
+`-p no:ouroboros_results` switches it off for one run. It imports only the standard library
+and pytest, so it costs nothing when inert.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+STATE_ENV = "OUROBOROS_STATE_DIR"
+DEFAULT_STATE = ".ouroboros"
+RESULTS_DIR = "test-results"
+SCHEMA = "ouroboros-test-results.1"
+ORACLE_PLUGIN = "_ouroboros_oracle"  # governance/testrun.py PLUGIN_MODULE
+KEEP = 20  # result files kept; older ones are removed by the run that writes the newest
+MAX_TESTS = 5000  # per file; more is marked `truncated`
+MESSAGE_CAP = 500
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+_RANK = {"passed": 1, "xpassed": 1, "skipped": 2, "xfailed": 2, "failed": 3, "error": 4}
+
+log = logging.getLogger("ouroboros.pytest_results")
+
+
+def find_state_dir(rootdir: Path, environ: Mapping[str, str]) -> Path | None:
+    """The daemon's state dir for a run at `rootdir`, or None (the plugin stays inert)."""
+    named = environ.get(STATE_ENV, "")
+    if named:
+        path = Path(named)
+        return path if path.is_absolute() and path.is_dir() and not path.is_symlink() else None
+    for directory in (rootdir, *rootdir.parents):
+        candidate = directory / DEFAULT_STATE
+        if candidate.is_dir() and not candidate.is_symlink():
+            return candidate
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+def _outcome(report: pytest.TestReport) -> str | None:
+    xfail = hasattr(report, "wasxfail")
+    if report.when == "call":
+        if report.passed:
+            return "xpassed" if xfail else "passed"
+        if report.skipped:
+            return "xfailed" if xfail else "skipped"
+        return "failed"
+    if report.passed:
+        return None  # a clean setup or teardown says nothing on its own
+    return ("xfailed" if xfail else "skipped") if report.skipped else "error"
+
+
+def _crash(report: pytest.CollectReport | pytest.TestReport, rootdir: Path) -> dict[str, str]:
+    """The failure's message and where it was raised (rootdir-relative when inside)."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is None:
+        text = str(report.longreprtext or "").strip().splitlines()
+        return {"message": (text[-1] if text else "")[:MESSAGE_CAP]}
+    path = Path(str(crash.path))
+    with contextlib.suppress(ValueError):
+        path = path.relative_to(rootdir)
+    return {"message": str(crash.message)[:MESSAGE_CAP], "where": f"{path}:{crash.lineno}"}
+
+
+class Recorder:
+    """Collects one session's outcomes and writes them at its end."""
+
+    def __init__(self, state_dir: Path, rootdir: Path):
+        self.state_dir = state_dir
+        self.rootdir = rootdir
+        self.tests: dict[str, dict[str, str]] = {}
+        self.truncated = False
+
+    def _note(self, nodeid: str, outcome: str, report) -> None:
+        before = self.tests.get(nodeid)
+        if before is not None and _RANK[before["outcome"]] >= _RANK[outcome]:
+            return
+        if before is None and len(self.tests) >= MAX_TESTS:
+            self.truncated = True
+            return
+        entry = {"outcome": outcome}
+        if outcome in ("failed", "error"):
+            entry.update(_crash(report, self.rootdir))
+        self.tests[nodeid] = entry
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        try:
+            outcome = _outcome(report)
+            if outcome is not None:
+                self._note(report.nodeid, outcome, report)
+        except Exception:  # never the user's run's problem
+            log.warning("ouroboros results: a report was not recorded", exc_info=True)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        try:
+            if report.failed and report.nodeid:
+                self._note(report.nodeid, "error", report)
+        except Exception:
+            log.warning("ouroboros results: a collection error was not recorded", exc_info=True)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        try:
+            if self.tests:
+                self.write(int(exitstatus))
+        except Exception:
+            log.warning("ouroboros results: not written", exc_info=True)
+
+    def write(self, exitstatus: int) -> Path:
+        out = self.state_dir / RESULTS_DIR
+        out.mkdir(mode=0o700, exist_ok=True)
+        run_id = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        data = {"schema": SCHEMA, "run_id": run_id, "time": datetime.now(UTC).isoformat(),
+                "rootdir": str(self.rootdir), "exitstatus": exitstatus,
+                "truncated": self.truncated, "tests": self.tests}
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=out)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            final = out / f"{run_id}.json"
+            os.replace(tmp, final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        _prune(out)
+        return final
+
+
+def _prune(out: Path) -> None:
+    names = sorted(p.name for p in out.iterdir() if p.name.endswith(".json")
+                   and not p.name.startswith("."))
+    for name in names[:-KEEP]:
+        with contextlib.suppress(OSError):
+            (out / name).unlink()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        if config.pluginmanager.has_plugin(ORACLE_PLUGIN):
+            return  # the daemon's own oracle run: it keeps its own report
+        if getattr(config, "workerinput", None) is not None:
+            return  # an xdist worker: the controller records the session
+        rootdir = Path(str(config.rootpath))
+        state_dir = find_state_dir(rootdir, os.environ)
+        if state_dir is not None:
+            config.pluginmanager.register(Recorder(state_dir, rootdir), "ouroboros-recorder")
+    except Exception:
+        log.warning("ouroboros results: plugin not started", exc_info=True)

@@ -1,0 +1,382 @@
+"""TestFailureSensor: failing tests become work once they fail twice in a row.
+
+Two sources of runs feed one streak table, in the order they finish:
+- every pytest run in the repository, written by the `ouroboros_results` plugin
+  (sensors/pytest_results.py) as `<state>/test-results/<run_id>.json`. The state dir is not
+  watched (the watcher leaves it out), so the sensor looks at that directory itself: one
+  stat every `poll_s` from a small task it starts with its first scan or file event, and at
+  every scan_once;
+- a jailed run of the tests that exercise changed `.py` files (governance.testrun
+  scope_tests), `debounce_s` (2 s) after the last change, through the runner the daemon
+  gives (a TestRunner over its bubblewrap executor, read-only on the live tree). Without a
+  runner (no bubblewrap) that half is off and `problem` says so; nothing runs unjailed.
+
+Streaks: a test that fails (or errors) in two consecutive runs that included it becomes one
+envelope (source test_failure, urgency high) targeting the test file and the module the
+failure points at (the crash location, else the import named like the test, else the first
+repository module it imports). A test that failed and then passed is flaky: logged, noted
+in the ledger when a `note` callable is given, listed in `flaky`, and not worked. The dedup
+key hashes the test id and the failure's signature (its message, digits folded, cut to 40
+characters so a pytest summary line's truncation does not make it new work): the same
+failure is not queued twice; a different failure of the same test is new work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from governance.protected import normalize
+from governance.schemas import SignalEnvelope, Urgency
+from governance.testrun import TestOutcome, is_test_file, scope_tests, text_reader
+from sensors.pytest_results import MAX_TESTS, MESSAGE_CAP, RESULTS_DIR, SCHEMA
+
+log = structlog.get_logger("sensors.test_failure")
+
+SOURCE = "test_failure"
+RESULTS_CAP = 4 << 20  # bytes; a larger results file is refused
+STREAK = 2  # consecutive failing runs before a failure is work
+SIGNATURE_CHARS = 40
+FAILING = frozenset({"failed", "error"})
+# The oracle's outcomes (governance/oracle_plugin.py) as this sensor counts them.
+ORACLE_OUTCOMES: Mapping[str, str] = {"passed": "passed", "xpassed": "passed",
+                                      "failed": "failed", "forged": "failed", "error": "error"}
+_SUMMARY = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - (.*))?$", re.MULTILINE)
+
+Runner = Callable[[Sequence[str]], Awaitable[TestOutcome]]
+
+
+class TestResult(BaseModel):
+    __test__ = False
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outcome: Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
+    message: str = Field(default="", max_length=MESSAGE_CAP)
+    where: str = Field(default="", max_length=1000)
+
+
+class ResultsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schema_version: Literal["ouroboros-test-results.1"] = Field(alias="schema")
+    run_id: str = Field(pattern=r"^[0-9A-Za-z-]{1,80}$")
+    time: str = Field(max_length=64)
+    rootdir: str = Field(max_length=4096)
+    exitstatus: int
+    truncated: bool = False
+    tests: dict[str, TestResult] = Field(max_length=MAX_TESTS)
+
+
+assert SCHEMA == "ouroboros-test-results.1"  # the plugin and the reader agree
+
+
+def read_results(path: Path) -> ResultsFile:
+    """One results file; ValueError saying why it is not usable (never follows a link)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ValueError(f"not readable ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not os.path.stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        data = handle.read(RESULTS_CAP + 1)
+    if len(data) > RESULTS_CAP:
+        raise ValueError(f"larger than {RESULTS_CAP} bytes")
+    try:
+        return ResultsFile.model_validate_json(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the file"
+        raise ValueError(f"{where}: {first['msg']}") from None
+
+
+def signature(message: str) -> str:
+    """What makes two failures 'the same': the message's first line, digits folded,
+    whitespace collapsed, a truncation mark dropped, cut to SIGNATURE_CHARS."""
+    first = (message.strip().splitlines() or [""])[0].removesuffix("...")
+    return " ".join(re.sub(r"\d+", "#", first).split())[:SIGNATURE_CHARS]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failure that has become stable (STREAK runs in a row)."""
+
+    test_id: str
+    result: TestResult
+
+    @property
+    def dedup_key(self) -> str:
+        digest = hashlib.sha256(f"{self.test_id}\0{signature(self.result.message)}".encode())
+        return f"{SOURCE}:{digest.hexdigest()[:24]}"
+
+
+@dataclass
+class Streaks:
+    """Per test: how many runs in a row it failed. Pure; fed one run at a time."""
+
+    fails: dict[str, int] = field(default_factory=dict)
+    flaky: dict[str, str] = field(default_factory=dict)  # test id -> the failure it shed
+
+    def observe(self, tests: Mapping[str, TestResult]) -> tuple[list[Failure], list[str]]:
+        """(failures that reached STREAK with this run, tests that turned out flaky)."""
+        stable: list[Failure] = []
+        flaky: list[str] = []
+        for test_id, result in tests.items():
+            if result.outcome in FAILING:
+                self.fails[test_id] = self.fails.get(test_id, 0) + 1
+                if self.fails[test_id] >= STREAK:
+                    stable.append(Failure(test_id, result))
+            elif result.outcome in ("passed", "xpassed") and self.fails.pop(test_id, 0) == 1:
+                flaky.append(test_id)  # one failure, then a pass: flaky (two or more: fixed)
+                self.flaky[test_id] = "failed once, then passed"
+            # skipped / xfailed: the run says nothing about the streak
+        return stable, flaky
+
+
+def from_outcome(outcome: TestOutcome) -> dict[str, TestResult]:
+    """A jailed run's oracle report as results; messages from pytest's -rfE summary."""
+    messages = {m.group(1): (m.group(2) or "") for m in _SUMMARY.finditer(outcome.output_tail)}
+    tests: dict[str, TestResult] = {}
+    for test_id, raw in outcome.report.tests.items():
+        kind = ORACLE_OUTCOMES.get(raw)
+        if kind is not None:
+            tests[test_id] = TestResult(outcome=kind, message=messages.get(test_id, "")[:500])
+    for test_id in outcome.report.collect_errors:
+        tests[test_id] = TestResult(outcome="error", message=messages.get(test_id, "")[:500])
+    return tests
+
+
+_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.MULTILINE)
+
+
+def _module_files(dotted: str, files: set[str]) -> str | None:
+    base = dotted.replace(".", "/")
+    for candidate in (f"{base}.py", f"{base}/__init__.py", f"src/{base}.py",
+                      f"src/{base}/__init__.py"):
+        if candidate in files:
+            return candidate
+    return None
+
+
+def targets(test_file: str, where: str, files: set[str], read: Callable[[str], str]) -> list[str]:
+    """The test file, and the module under test when it can be told: the crash location
+    (a non-test repository file), else the import named like the test, else the first
+    repository module the test imports."""
+    found = [test_file]
+    crash = where.rpartition(":")[0] if ":" in where else where
+    if crash in files and crash != test_file and not is_test_file(crash):
+        return [test_file, crash]
+    imported = [m.group(1) or m.group(2) for m in _IMPORT.finditer(read(test_file))]
+    local = [f for f in (_module_files(d, files) for d in imported) if f and f != test_file]
+    stem = Path(test_file).name.removeprefix("test_").removesuffix("_test.py").removesuffix(
+        ".py")
+    named = [f for f in local if Path(f).stem == stem or Path(f).parent.name == stem]
+    if named or local:
+        found.append((named or local)[0])
+    return found
+
+
+def envelope_for(failure: Failure, target_files: Sequence[str],
+                 session_id: str) -> SignalEnvelope:
+    """ValueError (PathEscape) if a target is not a plain repository path."""
+    files = tuple(normalize(f, allow_non_ascii=True) for f in target_files)
+    r = failure.result
+    line = " ".join(r.message.split())[:300] or f"pytest outcome {r.outcome}"
+    at = f" at {r.where}" if r.where else ""
+    goal = f"Make the failing test {failure.test_id} pass: {line}{at}"
+    return SignalEnvelope(source=SOURCE, urgency=Urgency.HIGH, target_files=files, goal=goal,
+                          confidence=0.9, dedup_key=failure.dedup_key, session_id=session_id,
+                          evidence={"test_id": failure.test_id, "outcome": r.outcome,
+                                    "message": r.message, "where": r.where})
+
+
+class TestFailureSensor:
+    __test__ = False
+
+    def __init__(self, root: Path, state_dir: Path, session_id: str,
+                 emit: Callable[[SignalEnvelope], Awaitable[bool]], *,
+                 runner: Runner | None = None, runner_problem: str | None = None,
+                 list_files: Callable[[], Awaitable[list[str]]] | None = None,
+                 note: Callable[[str], Awaitable[None]] | None = None,
+                 debounce_s: float = 2.0, poll_s: float = 1.0):
+        self.root = root.resolve()
+        self.results = state_dir / RESULTS_DIR
+        self.session_id, self.emit, self.note = session_id, emit, note
+        self.runner = runner
+        self.list_files = list_files
+        self.debounce_s, self.poll_s = debounce_s, poll_s
+        self.runner_problem = None if runner else (runner_problem or "no jailed test runner")
+        self.read_problem: str | None = None
+        self.streaks = Streaks()
+        self.runs = 0  # runs observed (results files and jailed runs)
+        self._seen: set[str] = set()
+        self._pending: set[str] = set()
+        self._files: list[str] = []
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._stamp: int | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """Why part of the sensor cannot work now (status shows it)."""
+        parts = [p for p in (self.read_problem, self.runner_problem and
+                             f"affected tests are not run after changes: {self.runner_problem}")
+                 if p]
+        return "; ".join(parts) or None
+
+    @property
+    def flaky(self) -> dict[str, str]:
+        return dict(self.streaks.flaky)
+
+    # -- the results files --------------------------------------------------------------
+
+    async def scan_once(self, files: Iterable[str] = ()) -> int:
+        """Read results files not seen yet, oldest first; returns envelopes emitted."""
+        self._files = list(files) or self._files
+        self._start_poller()
+        return await self._read_new()
+
+    async def _read_new(self) -> int:
+        try:
+            names = await asyncio.to_thread(self._result_names)
+        except OSError as exc:
+            self.read_problem = f"{RESULTS_DIR}/: {exc.strerror}"
+            return 0
+        emitted = 0
+        for name in sorted(set(names) - self._seen):
+            self._seen.add(name)
+            try:
+                results = await asyncio.to_thread(read_results, self.results / name)
+            except ValueError as exc:
+                self._say_read_problem(f"{RESULTS_DIR}/{name}: {exc}")
+                continue
+            self.read_problem = None
+            emitted += await self._observe(self._repo_relative(results), f"pytest {name}")
+        self._seen &= set(names)  # pruned files are forgotten; their names never come back
+        return emitted
+
+    def _result_names(self) -> list[str]:
+        if not self.results.is_dir():
+            return []
+        return [e.name for e in os.scandir(self.results)
+                if e.name.endswith(".json") and not e.name.startswith(".")]
+
+    def _say_read_problem(self, why: str) -> None:
+        if why != self.read_problem:
+            log.warning("test results not used", why=why)
+        self.read_problem = why
+
+    def _repo_relative(self, results: ResultsFile) -> dict[str, TestResult]:
+        """Node ids are rootdir-relative; make them repository-relative (a run outside the
+        repository says nothing about it)."""
+        try:
+            prefix = Path(results.rootdir).resolve().relative_to(self.root).as_posix()
+        except (ValueError, OSError):
+            return {}
+        if prefix in ("", "."):
+            return dict(results.tests)
+        return {f"{prefix}/{k}": v for k, v in results.tests.items()}
+
+    def _start_poller(self) -> None:
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.get_running_loop().create_task(
+                self._poll(), name="test-results-poll")
+
+    async def _poll(self) -> None:
+        """One stat of the results directory per poll_s; new files are read on a change."""
+        while True:
+            await asyncio.sleep(self.poll_s)
+            try:
+                stamp = self.results.stat().st_mtime_ns
+            except OSError:
+                stamp = None
+            if stamp != self._stamp:
+                self._stamp = stamp
+                try:
+                    await self._read_new()
+                except Exception:  # one bad pass is logged; the next change is read again
+                    log.exception("test results poll failed")
+
+    async def close(self) -> None:
+        for task in (self._poller, self._timer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    # -- streaks and envelopes ------------------------------------------------------------
+
+    async def _observe(self, tests: Mapping[str, TestResult], run: str) -> int:
+        async with self._lock:
+            self.runs += 1
+            stable, flaky = self.streaks.observe(tests)
+            for test_id in flaky:
+                log.info("flaky test recorded, not worked", test=test_id, run=run)
+                if self.note is not None:
+                    with contextlib.suppress(Exception):
+                        await self.note(f"flaky test (failed, then passed; not worked): "
+                                        f"{test_id} ({run})")
+            return sum([await self._emit(f) for f in stable])
+
+    async def _emit(self, failure: Failure) -> bool:
+        test_file = failure.test_id.split("::", 1)[0]
+        files = set(self._files) or {test_file}
+        read = text_reader(self.root)
+        try:
+            wanted = await asyncio.to_thread(targets, test_file, failure.result.where, files,
+                                             read)
+            envelope = envelope_for(failure, wanted, self.session_id)
+        except ValueError as exc:
+            log.warning("failing test not queued", test=ascii(failure.test_id), why=str(exc))
+            return False
+        return bool(await self.emit(envelope))
+
+    # -- changed .py files: a debounced jailed run ------------------------------------------
+
+    async def on_paths(self, paths: Iterable[str]) -> None:
+        changed = {p for p in paths if p.endswith(".py")}
+        self._start_poller()
+        if not changed or self.runner is None:
+            return
+        self._pending |= changed
+        if self._timer is not None and not self._timer.done():
+            self._timer.cancel()  # debounce: the clock restarts with every change
+        self._timer = asyncio.get_running_loop().create_task(self._after_quiet(),
+                                                             name="test-failure-debounce")
+
+    async def _after_quiet(self) -> None:
+        await asyncio.sleep(self.debounce_s)
+        try:
+            await self.run_affected()
+        except Exception:
+            log.exception("affected tests run failed")
+
+    async def run_affected(self) -> int:
+        """Run the tests that exercise the pending changes (jailed); envelopes emitted."""
+        if self.runner is None or not self._pending:
+            return 0
+        changed, self._pending = sorted(self._pending), set()
+        if self.list_files is not None:
+            self._files = await self.list_files()
+        tests = await asyncio.to_thread(scope_tests, changed, self._files,
+                                        text_reader(self.root))
+        if not tests:
+            return 0
+        outcome = await self.runner(tests)
+        if outcome.report.problem and not outcome.report.tests:
+            self.runner_problem = f"the last run did not report: {outcome.report.problem}"
+            log.warning("affected tests did not run", why=outcome.report.problem)
+            return 0
+        self.runner_problem = None
+        return await self._observe(from_outcome(outcome), f"jailed run of {len(tests)} file(s)")
