@@ -148,6 +148,20 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hooks(args: argparse.Namespace) -> int:
+    """install-hooks / uninstall-hooks: local file work in .git/hooks, no daemon needed."""
+    from sensors import hooks
+
+    repo, state = _state_dir(args)
+    try:
+        done = hooks.install(repo, state) if args.command == "install-hooks" \
+            else hooks.uninstall(repo)
+    except (hooks.HookError, OSError) as exc:
+        raise CliError(str(exc), code=1) from None
+    print(done)
+    return 0
+
+
 def cmd_kernel_probe(args: argparse.Namespace) -> int:
     from daemon.probe import probe
     from kernel.errors import KernelError
@@ -200,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     led.add_argument("--limit", type=_at_least_one, default=50, help="ops to list (default 50)")
     led.add_argument("--json", action="store_true", help="machine-readable output")
     led.set_defaults(func=cmd_ledger)
+    for name, what in (("install-hooks", "install the post-commit hook that DocStaleness reads "
+                        "(an existing hook is kept and chained)"),
+                       ("uninstall-hooks", "remove that hook (the chained one is put back)")):
+        sub.add_parser(name, parents=[common], help=what).set_defaults(func=cmd_hooks)
     kernel = sub.add_parser("kernel", help="the in-process model")
     ksub = kernel.add_subparsers(dest="kernel_command", required=True, metavar="KCOMMAND")
     probe_p = ksub.add_parser("probe", help="load a model, answer a prompt, report tokens/s, "

@@ -145,6 +145,8 @@ class IntakeSection(_Section):
     # McCabe's own suggested ceiling (1976) and flake8's customary max-complexity: above 10
     # a function has more paths than its tests usually cover.
     complexity_threshold: int = Field(default=10, ge=1)
+    # Reads what `ouroboros install-hooks`' post-commit hook records; idle without it.
+    doc_staleness: bool = True
     # TestFailure: every pytest run's results (the ouroboros_results plugin) and, this long
     # after the last .py change, a jailed run of the tests that exercise the changed files.
     test_failure: bool = True

@@ -40,6 +40,7 @@ from governance.test_env import detect as detect_test_env
 from governance.testrun import TestRunner
 from ledger import Ledger
 from sensors.backlog import BacklogSensor
+from sensors.doc_staleness import DocStalenessSensor
 from sensors.hub import Sensor, SensorHub
 from sensors.opportunity import OpportunitySensor
 from sensors.queue import IntakeQueue
@@ -266,6 +267,9 @@ class Daemon:
         if self.settings.intake.opportunity_miner:
             sensors["opportunity"] = OpportunitySensor(
                 self.root, self.session_id, self.submit, self.settings.intake.complexity_threshold)
+        if self.settings.intake.doc_staleness:
+            sensors["docs"] = DocStalenessSensor(self.root, self.session_id, self.submit,
+                                                 self.state_dir)
         if self.settings.intake.test_failure:
             sensors["test_failure"] = self._test_failure_sensor()
         return SensorHub(sensors)
@@ -316,6 +320,8 @@ class Daemon:
     async def _on_git_change(self) -> None:
         if self._todo is not None:  # a commit may have made held-back TODO files clean
             await self._todo.on_git_change()
+        if (docs := self.sensors.sensors.get("docs")) is not None:  # the hook's new line
+            await docs.scan_once(())
 
     def _watcher(self) -> RepoWatcher:
         return RepoWatcher(self.root, self.state_dir, self.settings.intake.debounce_s,
