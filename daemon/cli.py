@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from daemon import locate, render
 from daemon.client import ControlClient
 from daemon.errors import CliError, ConfigError, DaemonNotRunning
-from daemon.verbs import VERBS, Text
+from daemon.verbs import FIELDS, VERBS, Text, VerbSpec
 
 if TYPE_CHECKING:
     from daemon.config import Settings
@@ -98,8 +98,23 @@ async def _serve(daemon) -> int:
 
 def cmd_verb(args: argparse.Namespace) -> int:
     reply = _client(args).request(args.verb, getattr(args, "op", None),
-                                  getattr(args, "reason", "") or "")
+                                  getattr(args, "reason", "") or "", verb_fields(args))
     return print_reply(args.verb, reply, as_json=args.json)
+
+
+def add_field_options(parser: argparse.ArgumentParser, spec: VerbSpec) -> None:
+    """The verb's own fields as options (`signal --goal ... --file ...`), from daemon.verbs."""
+    for name in spec.fields:
+        f = FIELDS[name]
+        parser.add_argument(f.flag, dest=f"field_{name}", required=f.required, help=f.help,
+                            action="append" if f.repeat else "store",
+                            choices=f.choices or None, default=f.default,
+                            metavar=None if f.choices else f.flag.lstrip("-").upper())
+
+
+def verb_fields(args: argparse.Namespace) -> dict:
+    return {key[len("field_"):]: value for key, value in vars(args).items()
+            if key.startswith("field_") and value is not None}
 
 
 def print_reply(verb: str, reply: dict, *, as_json: bool = False) -> int:
@@ -204,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
         elif spec.text is Text.SENSOR:
             sp.add_argument("reason", nargs="?", default="", metavar="sensor",
                             help="one sensor (default: all)")
+        add_field_options(sp, spec)
         sp.set_defaults(func=cmd_verb, verb=spec.name)
     repl_p = sub.add_parser("repl", parents=[common], help="interactive client of the daemon")
     repl_p.set_defaults(func=cmd_repl)

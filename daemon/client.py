@@ -15,8 +15,10 @@ class ControlClient:
         self.path = path
         self.timeout_s = timeout_s
 
-    def request(self, cmd: str, op: str | None = None, reason: str = "") -> dict[str, Any]:
-        payload: dict[str, Any] = {"cmd": cmd}
+    def request(self, cmd: str, op: str | None = None, reason: str = "",
+                fields: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`fields`: the verb's own request fields (daemon.verbs FIELDS), sent as given."""
+        payload: dict[str, Any] = {"cmd": cmd, **(fields or {})}
         if op is not None:
             payload["op"] = op
         if reason:

@@ -141,6 +141,11 @@ class IntakeSection(_Section):
     # Every sensor's scan_once runs at start and then this often, as a safety net for
     # file events the watcher missed (inotify overflow, a sleep, edits over NFS).
     scan_interval_s: float = Field(default=300.0, ge=5)
+    # GitHub issue webhooks on 127.0.0.1:webhook_port (0: no endpoint). The secret is read
+    # from webhook_secret_file (mode 0600, never inline); issues labelled webhook_label.
+    webhook_port: int = Field(default=0, ge=0, le=65535)
+    webhook_secret_file: str = ""
+    webhook_label: str = Field(default="ouroboros", min_length=1, max_length=256)
     opportunity_miner: bool = True
     # McCabe's own suggested ceiling (1976) and flake8's customary max-complexity: above 10
     # a function has more paths than its tests usually cover.

@@ -28,13 +28,20 @@ import time
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from daemon.instance import refuse_if_served
-from daemon.verbs import BY_NAME
+from daemon.verbs import BY_NAME, FIELDS, URGENCIES
 from sensors.hub import UnknownSensor
 
 if TYPE_CHECKING:
@@ -58,6 +65,11 @@ class Request(BaseModel):
     cmd: str = Field(max_length=32)
     op: str | None = Field(default=None, pattern=OP_PATTERN)
     reason: str = Field(default="", max_length=2000)
+    # Fields of one verb only (daemon.verbs FIELDS; `signal`): refused on any other verb.
+    goal: str | None = Field(default=None, min_length=1, max_length=2000)
+    files: list[Annotated[str, Field(min_length=1, max_length=1024)]] | None = Field(
+        default=None, min_length=1, max_length=16)
+    urgency: Literal[URGENCIES] | None = None  # type: ignore[valid-type]
 
     @field_validator("cmd")
     @classmethod
@@ -66,15 +78,27 @@ class Request(BaseModel):
             raise ValueError(f"unknown verb; one of {', '.join(BY_NAME)}")
         return value
 
-    @field_validator("reason")
+    @field_validator("reason", "goal")
     @classmethod
-    def _printable(cls, value: str) -> str:
+    def _printable(cls, value: str | None) -> str | None:
         """The reason reaches logs, the ledger and terminals: no control characters."""
         bad = next((ch for ch in value if ch not in "\t\n" and
                     (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0)), None)
         if bad is not None:
             raise ValueError(f"contains control character U+{ord(bad):04X}")
         return value
+
+    @model_validator(mode="after")
+    def _verb_fields(self) -> Request:
+        """Each verb's own fields (daemon.verbs): required ones present, no one else's."""
+        spec = BY_NAME[self.cmd]
+        stray = sorted(f for f in FIELDS if f in self.model_fields_set and f not in spec.fields)
+        if stray:
+            raise ValueError(f"'{self.cmd}' takes no {', '.join(stray)}")
+        missing = [f for f in spec.fields if FIELDS[f].required and getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"'{self.cmd}' needs {', '.join(missing)}")
+        return self
 
 
 def _error(message: str) -> dict[str, Any]:
@@ -165,6 +189,13 @@ async def execute(daemon: Daemon, req: Request) -> dict[str, Any]:
         try:
             return {"ok": True, "data": await daemon.scan(req.reason or None)}
         except UnknownSensor as exc:
+            return _error(str(exc))
+    if req.cmd == "signal":
+        assert req.goal is not None and req.files is not None
+        try:
+            return {"ok": True, "data": await daemon.signal(req.goal, req.files,
+                                                             req.urgency or "normal")}
+        except ValueError as exc:  # a path that is not a repository file, ...
             return _error(str(exc))
     if req.cmd in ("pause", "resume"):
         daemon.set_paused(req.cmd == "pause")

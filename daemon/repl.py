@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import shlex
 
-from daemon.cli import print_reply
+from daemon.cli import add_field_options, print_reply, verb_fields
 from daemon.client import ControlClient, DaemonNotRunning
 from daemon.verbs import BY_NAME, VERBS, Text
 
@@ -39,8 +40,30 @@ def repl(client: ControlClient) -> int:
         if spec.text is Text.ANSWER and len(rest) < 2:
             print(f"error: usage: {spec.usage}")
             continue
+        fields = {}
+        if spec.fields:  # `signal --goal "..." --file a.py`: the CLI's options, same table
+            fields, rest = _fields(spec, rest)
+            if fields is None:
+                continue
         op, text = (rest[0], rest[1:]) if spec.needs_op else (None, rest)
         try:
-            print_reply(verb, client.request(verb, op, " ".join(text)))
+            print_reply(verb, client.request(verb, op, " ".join(text), fields))
         except DaemonNotRunning as exc:
             print(f"error: {exc}")
+
+
+class _Quiet(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse prints and exits; a REPL line says why
+        raise ValueError(message)
+
+
+def _fields(spec, words: list[str]) -> tuple[dict | None, list[str]]:
+    """The verb's field options parsed as the CLI parses them; None after printing why."""
+    parser = _Quiet(prog=spec.name, add_help=False)
+    add_field_options(parser, spec)
+    try:
+        args = parser.parse_args(words)  # a stray word is an error, not a reason
+    except ValueError as exc:
+        print(f"error: {exc}; usage: {spec.usage}")
+        return None, words
+    return verb_fields(args), []

@@ -39,8 +39,10 @@ from governance.schemas import OperationContext, SignalEnvelope
 from governance.test_env import detect as detect_test_env
 from governance.testrun import TestRunner
 from ledger import Ledger
+from sensors import human
 from sensors.backlog import BacklogSensor
 from sensors.doc_staleness import DocStalenessSensor
+from sensors.github_webhook import GitHubIssueSensor
 from sensors.hub import Sensor, SensorHub
 from sensors.opportunity import OpportunitySensor
 from sensors.queue import IntakeQueue
@@ -196,6 +198,8 @@ class Daemon:
             if self.sensors.sensors:
                 background += [tg.create_task(self._watcher().run(), name="watcher"),
                                tg.create_task(self._scan_loop(), name="sensor-scan")]
+            if isinstance(hook := self.sensors.sensors.get("github"), GitHubIssueSensor):
+                background.append(tg.create_task(hook.serve(), name="github-webhook"))
             await stop.wait()
             for task in background:
                 task.cancel()
@@ -272,6 +276,10 @@ class Daemon:
                                                  self.state_dir)
         if self.settings.intake.test_failure:
             sensors["test_failure"] = self._test_failure_sensor()
+        if (i := self.settings.intake).webhook_port:  # its server runs in run()'s task group
+            sensors["github"] = GitHubIssueSensor(
+                self.root, self.session_id, self.submit, port=i.webhook_port,
+                secret_file=i.webhook_secret_file, label=i.webhook_label)
         return SensorHub(sensors)
 
     def _test_failure_sensor(self) -> TestFailureSensor:
@@ -436,6 +444,17 @@ class Daemon:
             raise LookupError(f"{'no' if not matches else len(matches)} in-flight op(s) "
                               f"match {prefix!r}")
         return matches[0]
+
+    async def signal(self, goal: str, files: list[str], urgency: str) -> dict[str, Any]:
+        """`ouroboros signal`: a human-filed envelope through the router. ValueError says
+        why nothing was filed (a path that is not a file of the repository, ...)."""
+        env = await asyncio.to_thread(human.envelope_for, self.root, self.session_id, goal,
+                                      files, urgency)
+        queued = await self.submit(env)
+        return {"queued": queued, "files": list(env.target_files), "urgency": env.urgency.value,
+                "dedup_key": env.dedup_key, **({} if queued else {"why": (
+                    "the same goal and files are already queued, running or backing off "
+                    "after a failure, or the queue is full")})}
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused

@@ -3,6 +3,8 @@
 `needs_op`: the verb acts on one op, named by id or unique prefix. `text`: what the words
 after the op are: an optional reason that is recorded, a required answer, an optional
 sensor name, or nothing. On the socket the text travels in the request's `reason` field.
+`fields`: the verb's own request fields (FIELDS: the CLI's options, the REPL's words and the
+socket's Request validation all read them); no other verb may send them.
 """
 
 from __future__ import annotations
@@ -18,18 +20,48 @@ class Text(StrEnum):
     SENSOR = "sensor"  # optional: one sensor's name (all when left out)
 
 
+URGENCIES = ("low", "normal", "high", "critical")  # governance.schemas.Urgency (a test checks)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A request field beyond cmd/op/reason: `--flag VALUE` on the CLI and in the REPL."""
+
+    name: str  # the key on the socket
+    flag: str
+    help: str
+    required: bool = False
+    repeat: bool = False  # a list: the flag may be given several times
+    choices: tuple[str, ...] = ()
+    default: str | None = None
+
+
+FIELDS: dict[str, FieldSpec] = {f.name: f for f in (
+    FieldSpec("goal", "--goal", "what should be done (1-2000 characters)", required=True),
+    FieldSpec("files", "--file", "a repository file the work is about (1-16)", required=True,
+              repeat=True),
+    FieldSpec("urgency", "--urgency", "how soon (default normal)", choices=URGENCIES,
+              default="normal"),
+)}
+
+
 @dataclass(frozen=True)
 class VerbSpec:
     name: str
     help: str
     needs_op: bool = False
     text: Text = Text.NONE
+    fields: tuple[str, ...] = ()  # keys of FIELDS
 
     @property
     def usage(self) -> str:
         words = [self.name, *(["<op>"] if self.needs_op else [])]
         words += {Text.NONE: [], Text.REASON: ["[reason]"], Text.ANSWER: ["<text>"],
                   Text.SENSOR: ["[sensor]"]}[self.text]
+        for name in self.fields:
+            f = FIELDS[name]
+            word = f"{f.flag} {name.upper().rstrip('S')}" + (" ..." if f.repeat else "")
+            words.append(word if f.required else f"[{word}]")
         return " ".join(words)
 
 
@@ -43,6 +75,9 @@ VERBS: tuple[VerbSpec, ...] = (
     VerbSpec("answer", "answer the question an op asked (ask_human)", True, Text.ANSWER),
     VerbSpec("scan", "run the sensors' scan now (all, or the one named: todo, backlog)",
              False, Text.SENSOR),
+    VerbSpec("signal", "file work for the daemon: a goal and the files it is about",
+             fields=("goal", "files", "urgency")),
 )
 BY_NAME: dict[str, VerbSpec] = {v.name: v for v in VERBS}
 assert len(BY_NAME) == len(VERBS), "a verb is listed twice"
+assert all(f in FIELDS for v in VERBS for f in v.fields), "a verb names an unknown field"

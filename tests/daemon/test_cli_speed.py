@@ -64,11 +64,15 @@ def _assert_light(modules: set[str], *needed: str) -> None:
     assert not heavy, f"the light path imported {heavy}"
 
 
+SIGNAL = ("signal", "--goal", "clamp must clamp", "--file", "calc/ops.py", "--urgency", "high")
+
+
 async def test_socket_verbs_against_a_real_daemon_import_nothing_heavy(repo):
     async with running_daemon(repo, settings_for(None)) as daemon:
         runs = {argv: await asyncio.to_thread(_cli, *argv, "--repo", str(repo))
                 for argv in [("status",), ("pause",), ("resume",), ("status", "--json"),
-                             ("cancel", "op-nope", "why"), ("answer", "op-nope", "yes")]}
+                             ("cancel", "op-nope", "why"), ("answer", "op-nope", "yes"),
+                             SIGNAL]}
         assert not daemon.paused
     for argv, (proc, modules) in runs.items():
         _assert_light(modules)
@@ -77,6 +81,7 @@ async def test_socket_verbs_against_a_real_daemon_import_nothing_heavy(repo):
     assert "state:    DEGRADED - no provider configured" in runs[("status",)][0].stdout
     assert runs[("pause",)][0].stdout.strip() == "pause: paused=True"
     assert runs[("cancel", "op-nope", "why")][0].returncode == 1  # the daemon refused
+    assert runs[SIGNAL][0].stdout.startswith("signal: queued=True, files=['calc/ops.py']")
 
 
 @pytest.mark.parametrize("argv", [("status",), ("approve", "x"), ("--help",),

@@ -9,13 +9,14 @@ import pytest
 from daemon.cli import build_parser
 from daemon.control import Request, parse_request
 from daemon.repl import HELP
-from daemon.verbs import BY_NAME, VERBS, Text
+from daemon.verbs import BY_NAME, FIELDS, VERBS, Text
 
 
 @pytest.mark.parametrize("spec", VERBS, ids=[v.name for v in VERBS])
 def test_the_cli_takes_each_verb_as_the_table_says(spec):
     argv = [spec.name, *(["abc123"] if spec.needs_op else []),
-            *(["because"] if spec.text is not Text.NONE else [])]
+            *(["because"] if spec.text is not Text.NONE else []),
+            *(w for f in spec.fields if FIELDS[f].required for w in (FIELDS[f].flag, "x.py"))]
     args = build_parser().parse_args(argv)
     assert args.verb == spec.name
     assert getattr(args, "op", None) == ("abc123" if spec.needs_op else None)
@@ -31,7 +32,9 @@ def test_the_cli_takes_each_verb_as_the_table_says(spec):
 
 @pytest.mark.parametrize("spec", VERBS, ids=[v.name for v in VERBS])
 def test_the_socket_takes_each_verb_and_its_op_rule(spec):
-    line = json.dumps({"cmd": spec.name, **({"op": "abc123"} if spec.needs_op else {})})
+    line = json.dumps({"cmd": spec.name, **({"op": "abc123"} if spec.needs_op else {}),
+                       **{f: ["x.py"] if FIELDS[f].repeat else "x" for f in spec.fields
+                          if FIELDS[f].required}})
     assert isinstance(parse_request(line.encode()), Request)
     if spec.needs_op:
         refused = parse_request(json.dumps({"cmd": spec.name}).encode())
