@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from daemon.errors import ConfigError
 
@@ -132,6 +132,30 @@ class ToolsSection(_Section):
     compact_preserve_chunks: int = Field(default=6, ge=1)
 
 
+class ScheduleEntry(_Section):
+    """One [[intake.schedules]] entry: when `cron` comes due, `goal` on `files`."""
+
+    cron: str = Field(min_length=1, max_length=200)  # five fields or @daily..., local time
+    goal: str = Field(min_length=1, max_length=2000)
+    files: list[str] = Field(min_length=1, max_length=16)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from sensors.scheduled import cron_problem  # croniter only when a schedule exists
+
+        if why := cron_problem(value):
+            raise ValueError(why)
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _files(cls, value: list[str]) -> list[str]:
+        from governance.protected import normalize  # PathEscape is a ValueError
+
+        return [normalize(f, allow_non_ascii=True) for f in value]
+
+
 class IntakeSection(_Section):
     queue_capacity: int = Field(default=16, ge=1)
     debounce_s: float = Field(default=0.3, ge=0)
@@ -152,6 +176,8 @@ class IntakeSection(_Section):
     complexity_threshold: int = Field(default=10, ge=1)
     # Reads what `ouroboros install-hooks`' post-commit hook records; idle without it.
     doc_staleness: bool = True
+    # Cron-driven work ([[intake.schedules]] tables); fired by the scheduled sensor's timer.
+    schedules: list[ScheduleEntry] = Field(default_factory=list, max_length=64)
     # TestFailure: every pytest run's results (the ouroboros_results plugin) and, this long
     # after the last .py change, a jailed run of the tests that exercise the changed files.
     test_failure: bool = True

@@ -46,6 +46,7 @@ from sensors.github_webhook import GitHubIssueSensor
 from sensors.hub import Sensor, SensorHub
 from sensors.opportunity import OpportunitySensor
 from sensors.queue import IntakeQueue
+from sensors.scheduled import ScheduledSensor
 from sensors.test_failure import TestFailureSensor
 from sensors.todo import TodoSensor
 from sensors.watcher import RepoWatcher
@@ -198,6 +199,8 @@ class Daemon:
             if self.sensors.sensors:
                 background += [tg.create_task(self._watcher().run(), name="watcher"),
                                tg.create_task(self._scan_loop(), name="sensor-scan")]
+                if isinstance(timer := self.sensors.sensors.get("scheduled"), ScheduledSensor):
+                    background.append(tg.create_task(timer.run(), name="scheduled-timer"))
             if isinstance(hook := self.sensors.sensors.get("github"), GitHubIssueSensor):
                 background.append(tg.create_task(hook.serve(), name="github-webhook"))
             await stop.wait()
@@ -274,6 +277,9 @@ class Daemon:
         if self.settings.intake.doc_staleness:
             sensors["docs"] = DocStalenessSensor(self.root, self.session_id, self.submit,
                                                  self.state_dir)
+        if self.settings.intake.schedules:
+            sensors["scheduled"] = ScheduledSensor(self.root, self.session_id, self.submit,
+                                                   self.settings.intake.schedules)
         if self.settings.intake.test_failure:
             sensors["test_failure"] = self._test_failure_sensor()
         if (i := self.settings.intake).webhook_port:  # its server runs in run()'s task group
