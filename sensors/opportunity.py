@@ -9,7 +9,9 @@ nested function counts towards the function that holds it, a method is named
 a function over the threshold is emitted when its complexity is higher than the last value
 this sensor saw for it (a small in-memory map per file and function). An unchanged complex
 function is therefore not re-emitted on every save, a function that grew is, and one that
-shrank and grew again is. scan_once measures every listed `.py` file once: at start every
+shrank and grew again is. scan_once measures every listed `.py` file once (a file whose
+inode, size and mtime are those it was last measured with is not parsed again, so the
+safety-net poll costs a stat per file): at start every
 function over the threshold is reported once (the memory is not kept across restarts; the
 envelope's dedup key, over file, function and complexity, stops the router queueing the same
 finding twice while it is queued).
@@ -25,6 +27,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import hashlib
+import os
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +75,14 @@ def envelope_for(rel: str, c: Complexity, threshold: int, session_id: str) -> Si
                   "threshold": threshold})
 
 
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 class OpportunitySensor:
     def __init__(self, root: Path, session_id: str,
                  emit: Callable[[SignalEnvelope], Awaitable[bool]], threshold: int = 10):
@@ -82,19 +93,24 @@ class OpportunitySensor:
         self.emit = emit
         self.threshold = threshold
         self.seen: dict[str, dict[str, int]] = {}  # file -> function -> last complexity
+        self.stamps: dict[str, tuple[int, int, int]] = {}  # file -> (inode, size, mtime_ns)
         self.problem: str | None = None  # an unreadable file is logged per file, not here
 
     async def on_paths(self, paths: Iterable[str]) -> None:
-        await self._measure_and_emit(sorted({p for p in paths if is_source_path(p)}))
+        """An event says the file changed: it is measured whatever its stamp says (a
+        same-size rewrite within the filesystem's timestamp granularity keeps its mtime)."""
+        await self._measure_and_emit(sorted({p for p in paths if is_source_path(p)}),
+                                     trust_stamps=False)
 
     async def scan_once(self, files: Iterable[str]) -> int:
         """Measure every listed .py file once; returns how many envelopes were emitted."""
-        return await self._measure_and_emit(sorted({p for p in files if is_source_path(p)}))
+        return await self._measure_and_emit(sorted({p for p in files if is_source_path(p)}),
+                                            trust_stamps=True)
 
-    async def _measure_and_emit(self, rels: list[str]) -> int:
+    async def _measure_and_emit(self, rels: list[str], trust_stamps: bool) -> int:
         if not rels:
             return 0
-        measured = await asyncio.to_thread(self._measure_files, rels)
+        measured = await asyncio.to_thread(self._measure_files, rels, trust_stamps)
         emitted = 0
         for rel, found in measured.items():
             for c in self._grown(rel, found):
@@ -102,15 +118,22 @@ class OpportunitySensor:
                 emitted += 1
         return emitted
 
-    def _measure_files(self, rels: list[str]) -> dict[str, list[Complexity]]:
+    def _measure_files(self, rels: list[str], trust_stamps: bool) -> dict[str, list[Complexity]]:
         out: dict[str, list[Complexity]] = {}
         for rel in rels:
+            stamp = _stamp(self.root / rel)
+            if trust_stamps and stamp is not None and self.stamps.get(rel) == stamp:
+                continue  # measured as it is: the same numbers would change nothing
             try:
                 text = read_source(self.root / rel, self.root)
             except SourceReadError as exc:  # there but unreadable: keep the memory, retry later
                 log.warning("complexity not measured: file unreadable", file=rel, error=str(exc))
                 continue
             out[rel] = (measure(text) if text is not None else None) or []
+            if stamp is None:
+                self.stamps.pop(rel, None)
+            else:
+                self.stamps[rel] = stamp
         return out
 
     def _grown(self, rel: str, found: list[Complexity]) -> list[Complexity]:

@@ -117,3 +117,19 @@ async def test_hostile_files_measure_as_nothing_and_never_stop_the_hub(tmp_path)
     (root / "good.py").write_text(_func("tangled", 15))
     await sensor.on_paths(["good.py"])
     assert len(got) == 2
+
+
+async def test_the_poll_skips_unchanged_files_but_an_event_always_measures(tmp_path):
+    grown = _func("tangled", 16)
+    before = _func("tangled", 15)
+    before += "#" * (len(grown) - len(before) - 1) + "\n"  # same size as `grown`
+    path = tmp_path / "m.py"
+    path.write_text(before)
+    sensor, got = _sensor(tmp_path)
+    assert await sensor.scan_once(["m.py"]) == 1
+    st = os.stat(path)
+    path.write_text(grown)  # same inode, same size; then the same mtime, as a coarse clock gives
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert await sensor.scan_once(["m.py"]) == 0  # a stat, no parse: looks unchanged
+    await sensor.on_paths(["m.py"])
+    assert [e.evidence["complexity"] for e in got] == [15, 16]
