@@ -189,7 +189,8 @@ class L2Run:
         except ModelCollapsed as exc:
             self.failure = Failure(FailureClass.COLLAPSE, frozenset(), (str(exc)[:300],))
             return S.CLASSIFY_FAILURE
-        except (CandidateParseError, ValueError) as exc:  # PathEscape, text not UTF-8
+        # PathEscape, text not UTF-8, JSON nested past the recursion limit
+        except (CandidateParseError, ValueError, RecursionError) as exc:
             self.failure = Failure(FailureClass.UNUSABLE, frozenset(), (str(exc)[:300],),
                                    str(exc))
             return S.CLASSIFY_FAILURE
