@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main as cli
+from daemon.service import Daemon
 from governance.schemas import SignalEnvelope, Urgency
 from sensors import hooks
 from sensors.doc_staleness import DocStalenessSensor, is_public_module, undocumented
+from tests.helpers import make_repo, running_daemon, settings_for, wait_for
 
 UNDOCUMENTED = ("def api(x):\n    return x\n\n"
                 "def _private():\n    pass\n\n"
@@ -185,3 +187,26 @@ async def test_hook_never_imports_the_work_tree_and_hostile_lines_queue_nothing(
     events.unlink()
     events.symlink_to(repo / "good.py")
     assert await sensor.scan_once() == 0 and "git_events.jsonl" in sensor.problem
+
+
+async def test_a_running_daemon_queues_the_commit_the_hook_recorded(tmp_path, capsys):
+    repo = make_repo(tmp_path)
+    assert cli(["install-hooks", "--repo", str(repo)]) == 0
+    settings = settings_for(None, intake={"todo_scanner": False, "opportunity_miner": False})
+    daemon = Daemon(repo, settings)
+    got: list[SignalEnvelope] = []
+    submit = daemon.submit
+
+    async def seen(env: SignalEnvelope) -> bool:  # observe what reaches the router
+        got.append(env)
+        return await submit(env)
+
+    daemon.submit = seen
+    docs = lambda: [e.target_files for e in got if e.source == "doc_staleness"]  # noqa: E731
+    async with running_daemon(repo, settings, daemon):
+        commit(repo, {"calc/undocumented.py": UNDOCUMENTED})  # the real hook fires
+        await wait_for(docs, what="the first commit's envelope")
+        # Well after the start-up scan: only the watcher (.git changed) can deliver this one.
+        commit(repo, {"calc/more.py": UNDOCUMENTED})
+        await wait_for(lambda: len(docs()) == 2, what="the watcher -> DocStaleness envelope")
+    assert docs() == [("calc/undocumented.py",), ("calc/more.py",)]
