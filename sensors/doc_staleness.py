@@ -158,6 +158,9 @@ class DocStalenessSensor:
         finally:
             os.close(fd)
         cut = data.rfind(b"\n") + 1  # a line the hook is still writing waits
+        if cut == 0 and len(data) == MAX_READ_BYTES:  # no end in sight: not a hook's line
+            log.warning("git events: over-long line skipped", offset=start)
+            return [], start + len(data), ident  # its tail reads as one bad line next time
         return data[:cut].splitlines(), start + cut, ident
 
     def _load_offset(self, ident: str, size: int) -> int:

@@ -13,7 +13,7 @@ import pytest
 from daemon.cli import main as cli
 from daemon.service import Daemon
 from governance.schemas import SignalEnvelope, Urgency
-from sensors import hooks
+from sensors import doc_staleness, hooks
 from sensors.doc_staleness import DocStalenessSensor, is_public_module, undocumented
 from tests.helpers import make_repo, running_daemon, settings_for, wait_for
 
@@ -210,3 +210,15 @@ async def test_a_running_daemon_queues_the_commit_the_hook_recorded(tmp_path, ca
         commit(repo, {"calc/more.py": UNDOCUMENTED})
         await wait_for(lambda: len(docs()) == 2, what="the watcher -> DocStaleness envelope")
     assert docs() == [("calc/undocumented.py",), ("calc/more.py",)]
+
+
+async def test_a_line_longer_than_one_read_is_skipped_not_stuck_on(repo, monkeypatch):
+    monkeypatch.setattr(doc_staleness, "MAX_READ_BYTES", 4096)
+    (repo / "a.py").write_text("def f():\n    pass\n")
+    events = repo / ".ouroboros" / hooks.EVENTS
+    events.parent.mkdir()
+    good = json.dumps({"schema": "git_event.1", "commit": "c", "files": ["a.py"]}).encode()
+    events.write_bytes(b"x" * 10_000 + b"\n" + good + b"\n")
+    sensor, got = _sensor(repo)
+    found = [await sensor.scan_once() for _ in range(4)]
+    assert sum(found) == 1 and got[0].target_files == ("a.py",)
