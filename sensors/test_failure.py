@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,9 +87,10 @@ def read_results(path: Path) -> ResultsFile:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         raise ValueError(f"not readable ({exc.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValueError("not a regular file")
     with os.fdopen(fd, "rb") as handle:
-        if not os.path.stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError("not a regular file")
         data = handle.read(RESULTS_CAP + 1)
     if len(data) > RESULTS_CAP:
         raise ValueError(f"larger than {RESULTS_CAP} bytes")
@@ -215,7 +217,7 @@ class TestFailureSensor:
         self.runner = runner
         self.list_files = list_files
         self.debounce_s, self.poll_s = debounce_s, poll_s
-        self.runner_problem = None if runner else (runner_problem or "no jailed test runner")
+        self.runner_problem = None if runner else runner_problem  # why it has none
         self.read_problem: str | None = None
         self.streaks = Streaks()
         self.runs = 0  # runs observed (results files and jailed runs)
@@ -223,6 +225,7 @@ class TestFailureSensor:
         self._pending: set[str] = set()
         self._files: list[str] = []
         self._lock = asyncio.Lock()
+        self._reading = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
         self._stamp: int | None = None
@@ -248,6 +251,10 @@ class TestFailureSensor:
         return await self._read_new()
 
     async def _read_new(self) -> int:
+        async with self._reading:  # the poller and scan_once: one pass at a time
+            return await self._read_new_unlocked()
+
+    async def _read_new_unlocked(self) -> int:
         try:
             names = await asyncio.to_thread(self._result_names)
         except OSError as exc:
