@@ -7,11 +7,12 @@ envelopes when they come due.
     files = ["pkg/certs.py"]
 
 Cron is standard five-field cron, or one of @hourly @daily @midnight @weekly @monthly
-@yearly @annually, read by `croniter` in the daemon's local time zone (daylight-saving
-changes as croniter handles them). A seconds or year field is refused: nothing here runs
-more precisely than a second, and a six-field line is a common copy-paste from Quartz. An
-expression that croniter refuses or that never comes due (`0 0 30 2 *`) is a configuration
-error naming the entry (`intake.schedules.N.cron`), checked when the config is loaded.
+@yearly @annually, read by `croniter` in the system's local time zone with its
+daylight-saving rules (dateutil's tzlocal: a 03:00 job stays at 03:00 across a change).
+A six- or seven-field line (seconds, year: Quartz's dialect, which croniter would read
+differently) is refused. An expression croniter refuses, or one that never comes due
+(`0 0 30 2 *`), is a configuration error naming the entry (`intake.schedules.N.cron`),
+checked when the config is loaded.
 
 Timing: the sensor's own timer task (`run`, started and cancelled with the daemon's other
 tasks) wakes at the next fire time, or at least every MAX_SLEEP_S so a wall-clock jump or a
@@ -31,6 +32,7 @@ from typing import Protocol
 
 import structlog
 from croniter import CroniterBadDateError, croniter
+from dateutil import tz
 
 from governance.schemas import SignalEnvelope, Urgency
 
@@ -40,7 +42,7 @@ SOURCE = "scheduled"
 MAX_SLEEP_S = 60.0  # the timer re-reads the clock at least this often
 MACROS = frozenset({"@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly",
                     "@annually"})
-_PROBE_BASE = datetime(2000, 1, 1).astimezone()
+_PROBE_BASE = datetime(2000, 1, 1, tzinfo=tz.UTC)
 
 
 class Schedule(Protocol):  # daemon.config.ScheduleEntry
@@ -68,7 +70,9 @@ def cron_problem(expr: str) -> str | None:
 
 
 def local_now() -> datetime:
-    return datetime.now().astimezone()
+    """Now in the system's zone with its DST rules (`astimezone()` would fix today's offset,
+    and a 03:00 job would run at 04:00 for the half-year after a change until a restart)."""
+    return datetime.now(tz.tzlocal())
 
 
 def envelope_for(index: int, entry: Schedule, fire: datetime, session_id: str

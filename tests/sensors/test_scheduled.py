@@ -12,7 +12,7 @@ import pytest
 
 from daemon.config import ConfigError, ScheduleEntry, load_settings
 from governance.schemas import SignalEnvelope
-from sensors.scheduled import ScheduledSensor
+from sensors.scheduled import ScheduledSensor, local_now
 from tests.helpers import make_repo, running_daemon, settings_for
 
 T0 = datetime(2026, 3, 2, 10, 0, 30).astimezone()  # a Monday
@@ -119,3 +119,19 @@ async def test_daemon_owns_the_timer_task(tmp_path):
         assert isinstance(daemon.sensors.sensors["scheduled"], ScheduledSensor)
         assert [t for t in asyncio.all_tasks() if t.get_name() == "scheduled-timer"]
     assert not [t for t in asyncio.all_tasks() if t.get_name() == "scheduled-timer"]
+
+
+def test_local_time_follows_daylight_saving(monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        sensor = ScheduledSensor(None, "s", None, [_entry("0 3 * * *")],
+                                 lambda: local_now().replace(2026, 3, 6, 12, 0))
+        fire = sensor.next_fire[0]
+        after = sensor._after(sensor.schedules[0], fire)
+        seen = [(fire.day, fire.hour, fire.utcoffset()), (after.day, after.hour, after.utcoffset())]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    # 03:00 local on both sides of the change (EST on the 7th, EDT from the 8th), not 04:00.
+    assert seen == [(7, 3, timedelta(hours=-5)), (8, 3, timedelta(hours=-4))]
