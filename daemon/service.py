@@ -203,6 +203,8 @@ class Daemon:
                     background.append(tg.create_task(timer.run(), name="scheduled-timer"))
             if isinstance(hook := self.sensors.sensors.get("github"), GitHubIssueSensor):
                 background.append(tg.create_task(hook.serve(), name="github-webhook"))
+            if isinstance(tests := self.sensors.sensors.get("test_failure"), TestFailureSensor):
+                background.append(tg.create_task(tests.watch(), name="test-failure"))
             await stop.wait()
             for task in background:
                 task.cancel()

@@ -4,8 +4,8 @@ Two sources of runs feed one streak table, in the order they finish:
 - every pytest run in the repository, written by the `ouroboros_results` plugin
   (sensors/pytest_results.py) as `<state>/test-results/<run_id>.json`. The state dir is not
   watched (the watcher leaves it out), so the sensor looks at that directory itself: one
-  stat every `poll_s` from a small task it starts with its first scan or file event, and at
-  every scan_once;
+  stat every `poll_s` in `watch()`, which the daemon runs in its task group, and at every
+  scan_once;
 - a jailed run of the tests that exercise changed `.py` files (governance.testrun
   scope_tests), `debounce_s` (2 s) after the last change, through the runner the daemon
   gives (a TestRunner over its bubblewrap executor, read-only on the live tree). Without a
@@ -226,8 +226,9 @@ class TestFailureSensor:
         self._files: list[str] = []
         self._lock = asyncio.Lock()
         self._reading = asyncio.Lock()
-        self._timer: asyncio.Task[None] | None = None
-        self._poller: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()  # a .py change arrived (the debounce restarts)
+        self.idle = asyncio.Event()  # no affected-tests run pending or under way
+        self.idle.set()
         self._stamp: int | None = None
 
     @property
@@ -247,7 +248,6 @@ class TestFailureSensor:
     async def scan_once(self, files: Iterable[str] = ()) -> int:
         """Read results files not seen yet, oldest first; returns envelopes emitted."""
         self._files = list(files) or self._files
-        self._start_poller()
         return await self._read_new()
 
     async def _read_new(self) -> int:
@@ -295,10 +295,12 @@ class TestFailureSensor:
             return dict(results.tests)
         return {f"{prefix}/{k}": v for k, v in results.tests.items()}
 
-    def _start_poller(self) -> None:
-        if self._poller is None or self._poller.done():
-            self._poller = asyncio.get_running_loop().create_task(
-                self._poll(), name="test-results-poll")
+    async def watch(self) -> None:
+        """The sensor's own work, run by the daemon in its task group until it stops: new
+        results files (the state dir is not watched) and debounced affected-tests runs."""
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self._poll(), name="test-results-poll")
+            tg.create_task(self._debounced_runs(), name="test-failure-debounce")
 
     async def _poll(self) -> None:
         """One stat of the results directory per poll_s; new files are read on a change."""
@@ -314,13 +316,6 @@ class TestFailureSensor:
                     await self._read_new()
                 except Exception:  # one bad pass is logged; the next change is read again
                     log.exception("test results poll failed")
-
-    async def close(self) -> None:
-        for task in (self._poller, self._timer):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
 
     # -- streaks and envelopes ------------------------------------------------------------
 
@@ -353,21 +348,28 @@ class TestFailureSensor:
 
     async def on_paths(self, paths: Iterable[str]) -> None:
         changed = {p for p in paths if p.endswith(".py")}
-        self._start_poller()
         if not changed or self.runner is None:
             return
         self._pending |= changed
-        if self._timer is not None and not self._timer.done():
-            self._timer.cancel()  # debounce: the clock restarts with every change
-        self._timer = asyncio.get_running_loop().create_task(self._after_quiet(),
-                                                             name="test-failure-debounce")
+        self.idle.clear()
+        self._changed.set()
 
-    async def _after_quiet(self) -> None:
-        await asyncio.sleep(self.debounce_s)
-        try:
-            await self.run_affected()
-        except Exception:
-            log.exception("affected tests run failed")
+    async def _debounced_runs(self) -> None:
+        """debounce_s after the last .py change (each change restarts the clock), run the
+        affected tests; changes during a run wait for the next one."""
+        while True:
+            await self._changed.wait()
+            while self._changed.is_set():
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.debounce_s):
+                        await self._changed.wait()
+            try:
+                await self.run_affected()
+            except Exception:  # logged; the next change runs again
+                log.exception("affected tests run failed")
+            if not self._pending:
+                self.idle.set()
 
     async def run_affected(self) -> int:
         """Run the tests that exercise the pending changes (jailed); envelopes emitted."""

@@ -239,7 +239,6 @@ async def test_two_failing_runs_make_one_envelope_and_a_flaky_test_is_noted(tmp_
     assert list(sensor.flaky) == ["tests/test_flaky.py::test_flaky"]
     assert any("tests/test_flaky.py::test_flaky" in n and "flaky" in n for n in notes)
     assert await sensor.scan_once(files) == 0  # each file is read once
-    await sensor.close()
 
 
 async def test_the_poller_reads_a_new_run_without_a_scan(tmp_path):
@@ -247,13 +246,13 @@ async def test_the_poller_reads_a_new_run_without_a_scan(tmp_path):
     got = asyncio.Queue()
     sensor = TestFailureSensor(root, root / ".ouroboros", "s",
                                lambda env: got.put(env) or asyncio.sleep(0, True), poll_s=0.05)
-    await sensor.scan_once(["tests/test_a.py"])  # starts the poll
+    watch = asyncio.create_task(sensor.watch())
     for _ in range(STREAK):
         assert (await asyncio.to_thread(_pytest, root)).returncode == 1
     async with asyncio.timeout(30):
         env = await got.get()
     assert env.evidence["test_id"] == "tests/test_a.py::test_a"
-    await sensor.close()
+    watch.cancel()
 
 
 def _write_results(root: Path, name: str, tests: dict, **kw) -> Path:
@@ -335,10 +334,13 @@ async def test_a_py_change_runs_the_affected_tests_jailed_after_the_debounce(tmp
     listed = functools.partial(asyncio.to_thread, lambda: git(root, "ls-files").split())
     sensor, got, _ = _sensor(root, runner=run, list_files=listed, debounce_s=0.3)
     before = tree_bytes(root)
+    watch = asyncio.create_task(sensor.watch())
     for _ in range(STREAK):
         await sensor.on_paths(["calc/ops.py", "README"])
         await sensor.on_paths(["calc/ops.py"])  # within the debounce: still one run
-        await sensor._timer
+        assert not sensor.idle.is_set()
+        async with asyncio.timeout(60):
+            await sensor.idle.wait()
     assert runs == [["tests/test_ops.py"]] * STREAK  # only the affected test, once per burst
     [env] = got
     assert env.target_files == ("tests/test_ops.py", "calc/ops.py")
@@ -346,17 +348,16 @@ async def test_a_py_change_runs_the_affected_tests_jailed_after_the_debounce(tmp
     assert tree_bytes(root) == before  # read-only on the live tree
     assert _results(root / ".ouroboros") == []  # the jailed oracle run wrote no results file
     await sensor.on_paths(["notes.txt"])  # not a .py change: nothing runs
-    assert runs == [["tests/test_ops.py"]] * STREAK
-    await sensor.close()
+    assert sensor.idle.is_set() and runs == [["tests/test_ops.py"]] * STREAK
+    watch.cancel()
 
 
 async def test_without_a_jail_no_test_runs_and_status_says_why(tmp_path):
     root = _repo(tmp_path, {"calc.py": CALC, "tests/test_calc.py": TEST_CALC})
     sensor, _, _ = _sensor(root, runner_problem="bubblewrap missing", debounce_s=0)
     await sensor.on_paths(["calc.py"])
-    assert sensor._timer is None and await sensor.run_affected() == 0
+    assert sensor.idle.is_set() and await sensor.run_affected() == 0
     assert "bubblewrap missing" in sensor.problem
-    await sensor.close()
 
 
 async def test_concurrent_passes_read_each_run_once(tmp_path):
@@ -367,4 +368,3 @@ async def test_concurrent_passes_read_each_run_once(tmp_path):
         _write_results(root, f"{n}", {"t.py::t": FAIL})
     found = await asyncio.gather(*(sensor.scan_once(["t.py"]) for _ in range(4)))
     assert sensor.runs == STREAK + 1 and sum(found) == len(got) == 2
-    await sensor.close()
