@@ -124,6 +124,7 @@ class GitHubIssueSensor:
         self.problem: str | None = None
         self.replays = ReplayMemory()
         self.listening = asyncio.Event()  # set once bound; self.port is then the real port
+        self.address: tuple[str, int] | None = None
         self.refused = 0  # requests refused (any 4xx/5xx), for tests and status
         self._secret = b""
         self._conns: set[asyncio.Task] = set()
@@ -146,7 +147,8 @@ class GitHubIssueSensor:
                             f"cannot listen on {HOST}:{self.port}: {exc.strerror or exc}")
             log.error("webhook endpoint not started", why=self.problem)
             return
-        self.port = server.sockets[0].getsockname()[1]
+        self.address = server.sockets[0].getsockname()[:2]
+        self.port = self.address[1]
         self.problem = None
         self.listening.set()
         log.info("webhook endpoint listening", host=HOST, port=self.port)
@@ -182,6 +184,9 @@ class GitHubIssueSensor:
             except TimeoutError:
                 status, reply = 408, {"error": f"no complete request within "
                                                f"{self.request_timeout_s:g}s"}
+            except Exception as exc:  # a bug here must be an answer, not a hung client
+                log.exception("webhook request failed")
+                status, reply = 500, {"error": f"internal error: {type(exc).__name__}"}
             if status >= 400:
                 self.refused += 1
                 log.warning("webhook request refused", status=status, why=reply.get("error"),
@@ -227,7 +232,7 @@ class GitHubIssueSensor:
                 if length is not None and int(length) > self.max_body:
                     raise Refused(413, f"body over {self.max_body} bytes")
                 if conn.they_are_waiting_for_100_continue:
-                    writer.write(conn.send(h11.InformationalResponse(status_code=100)))
+                    writer.write(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
             elif isinstance(event, h11.Data):
                 body += event.data
                 if len(body) > self.max_body:

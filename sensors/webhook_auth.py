@@ -50,23 +50,29 @@ def load_secret(path: Path) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise SecretProblem(f"webhook secret file {path}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise SecretProblem(f"webhook secret file {path} is not a regular file")
-        if st.st_uid != os.getuid():
-            raise SecretProblem(f"webhook secret file {path} belongs to uid {st.st_uid}, "
-                                f"not to the daemon's uid {os.getuid()}")
-        if st.st_mode & 0o077:
-            raise SecretProblem(f"webhook secret file {path} is readable or writable by "
-                                f"group or others (mode {stat.S_IMODE(st.st_mode):04o}); "
-                                f"run: chmod 600 {path}")
-        data = f.read(MAX_SECRET_BYTES + 1).strip()
+    try:
+        _check_secret_file(path, os.fstat(fd))
+        data = os.read(fd, MAX_SECRET_BYTES + 1).strip()
+    except OSError as exc:
+        raise SecretProblem(f"webhook secret file {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     if not data:
         raise SecretProblem(f"webhook secret file {path} is empty")
     if len(data) > MAX_SECRET_BYTES:
         raise SecretProblem(f"webhook secret file {path} is over {MAX_SECRET_BYTES} bytes")
     return data
+
+
+def _check_secret_file(path: Path, st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise SecretProblem(f"webhook secret file {path} is not a regular file")
+    if st.st_uid != os.getuid():
+        raise SecretProblem(f"webhook secret file {path} belongs to uid {st.st_uid}, "
+                            f"not to the daemon's uid {os.getuid()}")
+    if st.st_mode & 0o077:
+        raise SecretProblem(f"webhook secret file {path} is readable or writable by group or "
+                            f"others (mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}")
 
 
 def standard_key(secret: bytes) -> bytes | None:
