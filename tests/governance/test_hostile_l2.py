@@ -58,14 +58,14 @@ WORKERS = 4
 # entry after VERIFY gets more: it is the one with its own judging path (on_live).
 FULL = os.environ.get("OUROBOROS_HOSTILE_L2_FULL") == "1"
 SLOW = {"loop_import", "sleep_in_add"}  # pay the test timeout: full runs only
-MUST = {"verify": {"tests_pass", "delete_tests", "data_altered", "conftest:force_pass",
-                   "shadow evil.pth+broken", "fake_report_only", "new_test_patches_module",
+MUST = {"verify": {"tests_pass", "delete_tests", "conftest:force_pass",
+                   "shadow evil.pth+broken", "new_test_patches_module",
                    "new_test_patches_sibling"},
         "validate": {"tests_pass", "new_test_patches_module"}}
 CONTROLS = {"verify": {"fix_clamp", "fix_clamp_and_test", "append_test", "new_module_with_tests",
                        "test_inserted_mid_file"},
             "validate": {"fix_clamp", "append_test", "test_inserted_mid_file"}}
-STRIDE = {"verify": 16, "validate": 32}
+STRIDE = {"verify": 24, "validate": 48}
 
 
 def sample(entry: str) -> list[Case]:
