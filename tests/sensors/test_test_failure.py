@@ -368,3 +368,20 @@ async def test_concurrent_passes_read_each_run_once(tmp_path):
         _write_results(root, f"{n}", {"t.py::t": FAIL})
     found = await asyncio.gather(*(sensor.scan_once(["t.py"]) for _ in range(4)))
     assert sensor.runs == STREAK + 1 and sum(found) == len(got) == 2
+
+
+async def test_the_daemon_queues_a_failing_test_from_the_developers_runs(repo):
+    from tests.helpers import running_daemon, settings_for, wait_for
+
+    async with running_daemon(repo, settings_for(None)) as daemon:
+        assert isinstance(daemon.sensors.sensors["test_failure"], TestFailureSensor)
+        (repo / "calc" / "ops.py").write_text(OPS_BROKEN)
+        for _ in range(STREAK):
+            assert (await asyncio.to_thread(_pytest, repo)).returncode == 1
+        queued = await wait_for(lambda: [e for e in daemon.queue.snapshot()
+                                         if "tests/test_ops.py::test_add" in str(e)],
+                                what="the test_failure envelope")
+        assert "calc/ops.py" in str(queued[0]) and "test_failure" in str(queued[0])
+    off = settings_for(None, intake={"test_failure": False})
+    async with running_daemon(repo, off) as daemon:
+        assert "test_failure" not in daemon.sensors.sensors
