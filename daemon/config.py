@@ -166,7 +166,8 @@ class IntakeSection(_Section):
     # file events the watcher missed (inotify overflow, a sleep, edits over NFS).
     scan_interval_s: float = Field(default=300.0, ge=5)
     # GitHub issue webhooks on 127.0.0.1:webhook_port (0: no endpoint). The secret is read
-    # from webhook_secret_file (mode 0600, never inline); issues labelled webhook_label.
+    # from webhook_secret_file (absolute, outside the repo, mode 0600; never inline);
+    # issues opened or labelled with webhook_label become work.
     webhook_port: int = Field(default=0, ge=0, le=65535)
     webhook_secret_file: str = ""
     webhook_label: str = Field(default="ouroboros", min_length=1, max_length=256)

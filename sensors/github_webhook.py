@@ -6,7 +6,8 @@ h11, one request per connection, and answers before it closes. What a client can
 
 - reach the queue unsigned or wrongly signed: sensors.webhook_auth checks GitHub's
   X-Hub-Signature-256 or a Standard Webhooks signature with the secret read from
-  `intake.webhook_secret_file` (0600, ours; otherwise the endpoint does not start and
+  `intake.webhook_secret_file` (an absolute path outside the repository, a regular file,
+  ours, mode 0600 or stricter, not empty; otherwise the endpoint does not start and
   `status` says why); a refusal is a 401 and a warning in the log, nothing else;
 - replay: a delivery id or a signature already seen in the last 5 minutes is a 409; a
   Standard Webhooks timestamp, or a GitHub issue's signed `updated_at`, more than 5
@@ -166,7 +167,14 @@ class GitHubIssueSensor:
             raise SecretProblem("intake.webhook_port is set but intake.webhook_secret_file "
                                 "is not: refusing to serve unsigned webhooks")
         path = Path(self.secret_file).expanduser()
-        return load_secret(path if path.is_absolute() else self.root / path)
+        if not path.is_absolute():
+            raise SecretProblem(f"intake.webhook_secret_file {self.secret_file!r} must be an "
+                                "absolute path (or start with ~)")
+        if path.resolve().is_relative_to(self.root.resolve()):  # tools and commits see it
+            raise SecretProblem(f"webhook secret file {path} is inside the repository, where "
+                                "the model's tools could read it and a commit could carry it; "
+                                "keep it outside (e.g. ~/.config/ouroboros/webhook.secret)")
+        return load_secret(path)
 
     # -- HTTP ----------------------------------------------------------------------------
 

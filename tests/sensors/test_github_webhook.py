@@ -402,7 +402,10 @@ def _secret_cases(tmp: Path) -> list[tuple[str, str]]:
     return [(str(tmp / "missing"), "No such file"), (str(tmp / "empty"), "is empty"),
             (str(tmp / "open"), "mode 0644"), (str(tmp / "group"), "mode 0640"),
             (str(tmp / "link"), "Too many levels of symbolic links"),
-            (str(tmp / "dir"), "not a regular file"), ("", "webhook_secret_file is not")]
+            (str(tmp / "dir"), "not a regular file"), ("", "webhook_secret_file is not"),
+            ("webhook.secret", "must be an absolute path"),
+            (str(tmp / "repo" / "notes.txt"), "inside the repository"),
+            (str(tmp / "repo" / "calc" / ".." / "secret"), "inside the repository")]
 
 
 async def test_a_bad_secret_file_keeps_the_endpoint_closed(repo, short_tmp):
@@ -453,9 +456,12 @@ async def test_the_daemon_serves_the_endpoint_for_its_lifetime(repo, secret_file
         await asyncio.wait_for(sensor.listening.wait(), 10)
         assert sensor.address == ("127.0.0.1", port)  # loopback only
         body = json.dumps(issue_payload()).encode()
-        status, _ = await asyncio.to_thread(post, port, body, github_headers(body))
-        await wait_for(lambda: daemon.queue.snapshot(), 10, "the issue in the queue")
-        assert status == 202
+        status, reply = await asyncio.to_thread(post, port, body, github_headers(body))
+        assert (status, reply["queued"]) == (202, True)
+        # GitHub follows an issue opened with a label by a `labeled` delivery: one op
+        body = json.dumps(issue_payload("labeled", label="ouroboros")).encode()
+        status, reply = await asyncio.to_thread(post, port, body, github_headers(body))
+        assert (status, reply["queued"]) == (202, False)
         assert [(q["source"], q["files"]) for q in daemon.queue.snapshot()] == [
             ("github_issue", ["calc/ops.py"])]
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port)):
