@@ -29,6 +29,7 @@ import hashlib
 import os
 import re
 import stat
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ log = structlog.get_logger("sensors.test_failure")
 SOURCE = "test_failure"
 RESULTS_CAP = 4 << 20  # bytes; a larger results file is refused
 STREAK = 2  # consecutive failing runs before a failure is work
+STALE_S = 3600.0  # results files older than this when first seen are skipped, not counted
 SIGNATURE_CHARS = 40
 FAILING = frozenset({"failed", "error"})
 # The oracle's outcomes (governance/oracle_plugin.py) as this sensor counts them.
@@ -261,8 +263,11 @@ class TestFailureSensor:
             self.read_problem = f"{RESULTS_DIR}/: {exc.strerror}"
             return 0
         emitted = 0
+        now = time.time()
         for name in sorted(set(names) - self._seen):
             self._seen.add(name)
+            if now - names[name] > STALE_S:
+                continue  # history from before a restart: the code may have changed since
             try:
                 results = await asyncio.to_thread(read_results, self.results / name)
             except ValueError as exc:
@@ -273,11 +278,12 @@ class TestFailureSensor:
         self._seen &= set(names)  # pruned files are forgotten; their names never come back
         return emitted
 
-    def _result_names(self) -> list[str]:
+    def _result_names(self) -> dict[str, float]:
+        """Result file names and their mtimes (a link's own, never its target's)."""
         if not self.results.is_dir():
-            return []
-        return [e.name for e in os.scandir(self.results)
-                if e.name.endswith(".json") and not e.name.startswith(".")]
+            return {}
+        return {e.name: e.stat(follow_symlinks=False).st_mtime for e in os.scandir(self.results)
+                if e.name.endswith(".json") and not e.name.startswith(".")}
 
     def _say_read_problem(self, why: str) -> None:
         if why != self.read_problem:

@@ -306,6 +306,9 @@ async def test_hostile_results_files_are_refused(tmp_path):
     # A run whose rootdir is outside the repository says nothing about it.
     for n in range(STREAK):
         _write_results(root, f"5{n}", {"t.py::t": FAIL}, rootdir=str(tmp_path))
+    # Results older than STALE_S when first seen (before a restart) are history, not work.
+    for n in range(STREAK):
+        os.utime(_write_results(root, f"6{n}", {"t.py::t": FAIL}), (1, 1))
     assert await sensor.scan_once(["t.py"]) == 0 and got == []
     assert sensor.problem is None and sensor.runs == 4  # readable files clear the problem
 
