@@ -48,6 +48,7 @@ log = structlog.get_logger("sensors.test_failure")
 SOURCE = "test_failure"
 RESULTS_CAP = 4 << 20  # bytes; a larger results file is refused
 STREAK = 2  # consecutive failing runs before a failure is work
+MAX_TRACKED = 10_000  # test ids remembered per table; the oldest go first
 STALE_S = 3600.0  # results files older than this when first seen are skipped, not counted
 SIGNATURE_CHARS = 40
 FAILING = frozenset({"failed", "error"})
@@ -144,6 +145,9 @@ class Streaks:
                 flaky.append(test_id)  # one failure, then a pass: flaky (two or more: fixed)
                 self.flaky[test_id] = "failed once, then passed"
             # skipped / xfailed: the run says nothing about the streak
+        for table in (self.fails, self.flaky):  # bounded whatever the results files hold
+            for old in list(table)[:max(0, len(table) - MAX_TRACKED)]:
+                del table[old]
         return stable, flaky
 
 
@@ -339,9 +343,13 @@ class TestFailureSensor:
 
     async def _emit(self, failure: Failure) -> bool:
         test_file = failure.test_id.split("::", 1)[0]
-        files = set(self._files) or {test_file}
+        if test_file not in self._files and self.list_files is not None:
+            self._files = await self.list_files()  # a test file newer than the last scan
+        files = set(self._files)
         read = text_reader(self.root)
         try:
+            if test_file not in files:
+                raise ValueError(f"{test_file!r} is not a file of the repository")
             wanted = await asyncio.to_thread(targets, test_file, failure.result.where, files,
                                              read)
             envelope = envelope_for(failure, wanted, self.session_id)

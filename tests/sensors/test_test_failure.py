@@ -200,6 +200,13 @@ def test_streaks(runs, stable_at, flaky):
     assert STREAK == 2
 
 
+def test_the_streak_tables_stay_bounded(monkeypatch):
+    monkeypatch.setattr("sensors.test_failure.MAX_TRACKED", 3)
+    streaks = Streaks()
+    streaks.observe({f"t{n}": _r("failed") for n in range(10)})
+    assert list(streaks.fails) == ["t7", "t8", "t9"]
+
+
 def test_a_signature_survives_pytest_truncation_and_changing_numbers():
     full = "AssertionError: expected 41 items, got 40 (took 0.0312s) and more text here"
     assert signature(full) == signature(full[:52] + "...")
@@ -246,6 +253,7 @@ async def test_the_poller_reads_a_new_run_without_a_scan(tmp_path):
     got = asyncio.Queue()
     sensor = TestFailureSensor(root, root / ".ouroboros", "s",
                                lambda env: got.put(env) or asyncio.sleep(0, True), poll_s=0.05)
+    await sensor.scan_once(["tests/test_a.py"])  # the repository's files, as the daemon's scan
     watch = asyncio.create_task(sensor.watch())
     for _ in range(STREAK):
         assert (await asyncio.to_thread(_pytest, root)).returncode == 1
@@ -300,9 +308,10 @@ async def test_hostile_results_files_are_refused(tmp_path):
     (out / "2.json").mkdir()
     (out / "3.json").write_bytes(b" " * (4 << 20) + b"{}")  # over the cap
     assert await sensor.scan_once(["t.py"]) == 0 and "3.json" in sensor.problem
-    # Test ids that name paths outside the repository are never targets.
+    # Test ids that name paths outside the repository, or no file of it, are never targets.
     for n in range(STREAK):
-        _write_results(root, f"4{n}", {"../escape.py::t": FAIL, "/etc/passwd::t": FAIL})
+        _write_results(root, f"4{n}", {"../escape.py::t": FAIL, "/etc/passwd::t": FAIL,
+                                        "missing.py::t": FAIL, "t.py/../t.py::t": FAIL})
     # A run whose rootdir is outside the repository says nothing about it.
     for n in range(STREAK):
         _write_results(root, f"5{n}", {"t.py::t": FAIL}, rootdir=str(tmp_path))
