@@ -2,7 +2,7 @@
 
 Two sources of runs feed one streak table, in the order they finish:
 - every pytest run in the repository, written by the `ouroboros_results` plugin
-  (sensors/pytest_results.py) as `<state>/test-results/<run_id>.json`. The state dir is not
+  (ouroboros_pytest/) as `<state>/test-results/<run_id>.json`. The state dir is not
   watched (the watcher leaves it out), so the sensor looks at that directory itself: one
   stat every `poll_s` in `watch()`, which the daemon runs in its task group, and at every
   scan_once;
@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from governance.protected import normalize
 from governance.schemas import SignalEnvelope, Urgency
 from governance.testrun import TestOutcome, is_test_file, scope_tests, text_reader
-from sensors.pytest_results import MAX_TESTS, MESSAGE_CAP, RESULTS_DIR, SCHEMA
+from ouroboros_pytest import MAX_TESTS, MESSAGE_CAP, RESULTS_DIR, SCHEMA
 
 log = structlog.get_logger("sensors.test_failure")
 

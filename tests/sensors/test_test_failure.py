@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+import ouroboros_pytest as pytest_results
 from governance.schemas import SignalEnvelope, Urgency
 from governance.testrun import TestRunner
-from sensors import pytest_results
-from sensors.pytest_results import RESULTS_DIR
+from ouroboros_pytest import RESULTS_DIR
 from sensors.test_failure import (
     STREAK,
     Streaks,
@@ -106,7 +106,10 @@ def _sensor(root: Path, **kw) -> tuple[TestFailureSensor, list[SignalEnvelope], 
 
 def test_a_pytest_run_leaves_its_results_in_the_state_dir(tmp_path):
     root = _repo(tmp_path, {"tests/test_mixed.py": MIXED,
-                            "tests/test_broken_import.py": "import no_such_module\n"})
+                            "tests/test_broken_import.py": "import no_such_module\n",
+                            # The project's own packages named like ours, first on sys.path.
+                            "sensors/__init__.py": "raise ImportError('not yours')\n",
+                            "tools/__init__.py": "raise ImportError('not yours')\n"})
     proc = _pytest(root, "--continue-on-collection-errors")
     assert proc.returncode == 1, proc.stdout  # the user's verdict is untouched
     [run] = _results(root / ".ouroboros")

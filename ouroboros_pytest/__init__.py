@@ -9,6 +9,10 @@ daemon's own oracle runs (those load `_ouroboros_oracle` and switch entry-point 
 should autoload be configured on, the oracle plugin's presence still turns this one off) and
 in xdist workers (the controller sees every report).
 
+A package of its own with a name no project uses: a developer's pytest puts the project's
+directory first on sys.path, where a `sensors/` or `tools/` package of theirs would shadow ours
+and an entry point inside our packages would fail to import, failing their run.
+
 It never fails the user's run: its own errors are logged on the `ouroboros.pytest_results`
 logger and swallowed. Results are written atomically (a temp file in the same directory,
 then rename) as `<state>/test-results/<run_id>.json`; the newest KEEP files are kept.
