@@ -16,8 +16,10 @@ session, within the window (30 s), merges into it: one op with several goals. HI
 CRITICAL envelopes never wait for that and never merge; envelopes from different sessions
 never merge.
 
-Capacity (16): when full, the lowest-priority envelope is evicted (it may be the newcomer);
-each eviction is reported to the caller for the ledger.
+Capacity (16): queued and waiting envelopes together; when full, the lowest-priority queued
+envelope is evicted (it may be the newcomer), and a newcomer that would wait is evicted;
+each eviction is reported to the caller for the ledger. The bound also keeps every rule
+cheap: ranking looks at the other envelopes, never more than the capacity.
 """
 
 from __future__ import annotations
@@ -102,6 +104,8 @@ class IntakeRouter:
             return Offer(Outcome.DUPLICATE, env.dedup_key)
         owner = self._holder(env)
         if owner is not None:
+            if self._waiting() + len(self.queued) >= self.capacity:
+                return Offer(Outcome.EVICTED, env.dedup_key)  # waiting counts as queued
             self.behind.setdefault(owner, []).append(env)
             return Offer(Outcome.WAITING, env.dedup_key)
         into = self._coalescible(env)
@@ -115,6 +119,9 @@ class IntakeRouter:
             return Offer(Outcome.EVICTED, env.dedup_key, tuple(
                 e for e in evicted if e.dedup_key != env.dedup_key))
         return Offer(Outcome.QUEUED, env.dedup_key, evicted)
+
+    def _waiting(self) -> int:
+        return sum(len(w) for w in self.behind.values())
 
     def rank(self, key: str) -> int:
         q = self.queued[key]

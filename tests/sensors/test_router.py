@@ -154,3 +154,14 @@ def test_a_running_or_waiting_key_is_a_duplicate():
     assert r.offer(env("A", "f.py")).outcome is Outcome.DUPLICATE
     r.offer(env("B", "f.py"))
     assert r.offer(env("B", "g.py")).outcome is Outcome.DUPLICATE
+
+
+def test_signals_waiting_behind_an_op_count_against_the_capacity():
+    r = router(capacity=3)
+    r.offer(env("A", "f.py"))
+    r.next_ready()
+    assert r.offer(env("B", "f.py", session="1")).outcome is Outcome.WAITING
+    assert r.offer(env("C", "g.py", session="2")).outcome is Outcome.QUEUED
+    assert r.offer(env("D", "f.py", session="3")).outcome is Outcome.WAITING
+    assert r.offer(env("E", "f.py", session="4")).outcome is Outcome.EVICTED
+    assert sum(len(w) for w in r.behind.values()) + len(r.queued) == 3
