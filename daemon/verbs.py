@@ -73,7 +73,7 @@ VERBS: tuple[VerbSpec, ...] = (
     VerbSpec("approve", "approve an op awaiting approval", True, Text.REASON),
     VerbSpec("reject", "reject an op awaiting approval", True, Text.REASON),
     VerbSpec("answer", "answer the question an op asked (ask_human)", True, Text.ANSWER),
-    VerbSpec("scan", "run the sensors' scan now (all, or the one named: todo, backlog)",
+    VerbSpec("scan", "run the sensors' scan now (all, or the one named)",
              False, Text.SENSOR),
     VerbSpec("signal", "file work for the daemon: a goal and the files it is about",
              fields=("goal", "files", "urgency")),
