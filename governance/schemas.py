@@ -217,6 +217,9 @@ def parse_model_json(text: str, model: type[BaseModel], what: str) -> Any:
         except json.JSONDecodeError as exc:
             errors.append(f"invalid JSON ({exc.msg} at line {exc.lineno} col {exc.colno})")
             continue
+        except RecursionError:  # nested past the interpreter's limit: garbage, not a crash
+            errors.append("JSON nested too deeply")
+            continue
         try:
             return model.model_validate(data)
         except ValidationError as exc:

@@ -53,3 +53,9 @@ def test_plan_parses_and_rejects():
 def test_envelope_target_paths_must_be_relative(bad):
     with pytest.raises(ValueError):
         SignalEnvelope(source="s", target_files=(bad,), goal="g", dedup_key="k", session_id="s")
+
+
+@pytest.mark.parametrize("parse", [parse_candidate, parse_plan])
+def test_json_nested_past_the_recursion_limit_is_an_unusable_reply(parse):
+    with pytest.raises(CandidateParseError, match="nested too deeply"):
+        parse("[" * 200_000 + "]" * 200_000)
