@@ -159,7 +159,11 @@ class Jail:
         args += ["--chdir", str(inside), "--clearenv",
                  "--setenv", "PATH", SAFE_PATH, "--setenv", "HOME", "/tmp",
                  "--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-                 "--setenv", "PYTHONUNBUFFERED", "1"]
+                 "--setenv", "PYTHONUNBUFFERED", "1",
+                 # The daemon's own pytest results plugin (an entry point of its install) has
+                 # nothing to do in here (no state dir is shown), and under an editable
+                 # install its source is hidden: pytest would fail to load it. Never load it.
+                 "--setenv", "PYTEST_ADDOPTS", "-p no:ouroboros_results"]
         for key, value in self.env.items():
             args += ["--setenv", key, value]
         return [*args, "--seccomp", mounts.Data(filter_bytes())]
