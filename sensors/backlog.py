@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from governance.protected import normalize
 from governance.schemas import SignalEnvelope, Urgency
-from sensors.errors import SourceReadError
+from sensors.errors import SourceReadError, first_problem
 from sensors.todo import read_source
 
 log = structlog.get_logger("sensors.backlog")
@@ -67,9 +67,7 @@ def parse(text: str) -> Backlog:
     try:
         return Backlog.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the file"
-        raise ValueError(f"{where}: {first['msg']}") from None
+        raise ValueError(first_problem(exc)) from None
 
 
 def envelope_for(item: BacklogItem, session_id: str) -> SignalEnvelope:

@@ -42,6 +42,7 @@ from governance.protected import normalize
 from governance.schemas import SignalEnvelope, Urgency
 from governance.testrun import TestOutcome, is_test_file, scope_tests, text_reader
 from ouroboros_pytest import MAX_TESTS, MESSAGE_CAP, RESULTS_DIR, SCHEMA
+from sensors.errors import first_problem
 
 log = structlog.get_logger("sensors.test_failure")
 
@@ -100,9 +101,7 @@ def read_results(path: Path) -> ResultsFile:
     try:
         return ResultsFile.model_validate_json(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the file"
-        raise ValueError(f"{where}: {first['msg']}") from None
+        raise ValueError(first_problem(exc)) from None
 
 
 def signature(message: str) -> str:
