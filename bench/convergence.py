@@ -3,7 +3,7 @@
 Every seeded-bug task (bench.seeded_tasks: a small real repository, real git, its tests
 passing at base) runs twice in this one process through the real pipeline - Orchestrator,
 the phase table, real GitOps, real pytest jailed by bubblewrap, a real SQLite ledger - once
-with L2 off (Policy(l2_enabled=False)) and once with the default Policy (L2 on). The
+with L2 off (governance.l2_enabled = false) and once with the default settings (L2 on). The
 model is bench.scripted_fixer, a scripted stand-in: its first draft implements the goal but
 breaks k existing behaviours, and each later turn fixes one thing the feedback names.
 Then, unless --no-reflex, bench.reflex_trials measures the re-ground reflex on collapse
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import inspect
 import json
 import logging
@@ -36,6 +37,8 @@ import structlog
 
 from bench.scripted_fixer import ScriptedFixer
 from bench.seeded_tasks import TASKS, Task
+from daemon.config import Settings
+from daemon.service import policy_from
 from governance.approval import ApprovalBroker
 from governance.deps import PhaseDeps, Policy
 from governance.gitops import GitOps
@@ -70,7 +73,8 @@ class RunResult:
 
 
 def policy(l2: bool) -> Policy:
-    return Policy() if l2 else Policy(l2_enabled=False)
+    """The daemon's own policy from the default settings, L2 on or off."""
+    return dataclasses.replace(policy_from(Settings()), l2_enabled=l2)
 
 
 def deps_for(repo: Path, state: Path, ledger: Ledger, fixer: ScriptedFixer,

@@ -35,36 +35,34 @@ class Transition:
 
 @dataclass(frozen=True)
 class Policy:
-    """Governance knobs, mapped from the daemon's config at the composition root."""
+    """Governance knobs. Their defaults live in daemon/config.py alone; the daemon builds
+    this from its settings (daemon.service.policy_from), and tests do the same."""
 
-    protected_globs: tuple[str, ...] = ()
-    approval_globs: tuple[str, ...] = ()
-    notify_globs: tuple[str, ...] = ()
-    allow_non_ascii_paths: bool = False
-    max_generate_retries: int = 2
-    max_validate_retries: int = 2
-    notify_apply_delay_s: float = 5.0
-    approval_timeout_s: float = 600.0
-    context_expansion: bool = True
-    max_candidate_bytes: int = 1_000_000
-    ascii_strict_suffixes: tuple[str, ...] = (".py", ".pyi")
-    per_op_usd: float = 0.50
-    author_name: str = "Ouroboros"
-    author_email: str = "ouroboros@localhost"
-    # Time bounds (daemon/config.py holds their defaults; None here = unbounded):
-    # queueing for the model before a generation attempt, and the op's whole wall clock.
-    model_wait_timeout_s: float | None = None
-    op_ceiling_s: float | None = None
+    protected_globs: tuple[str, ...]
+    approval_globs: tuple[str, ...]
+    notify_globs: tuple[str, ...]
+    allow_non_ascii_paths: bool
+    max_generate_retries: int
+    max_validate_retries: int
+    notify_apply_delay_s: float
+    approval_timeout_s: float
+    context_expansion: bool
+    per_op_usd: float
+    author_name: str
+    author_email: str
+    # Queueing for the model before a generation attempt, and the op's whole wall clock.
+    model_wait_timeout_s: float | None
+    op_ceiling_s: float | None
     # L2 self-repair (governance.l2) and the re-ground reflex (governance.reflex).
-    l2_enabled: bool = True
-    l2_max_iters: int = 5
-    l2_timebox_s: float = 120.0
-    l2_iter_test_timeout_s: float = 60.0
-    l2_max_diff_lines: int = 150
-    l2_max_files: int = 3
-    reground_budget: int = 2
-    reground_spook: float = 0.3
-    collapse_threshold: float = 0.7  # provider.canary_threshold
+    l2_enabled: bool
+    l2_max_iters: int
+    l2_timebox_s: float
+    l2_iter_test_timeout_s: float
+    l2_max_diff_lines: int
+    l2_max_files: int
+    reground_budget: int
+    reground_spook: float
+    collapse_threshold: float  # provider.canary_threshold
 
 
 @dataclass

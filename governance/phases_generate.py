@@ -181,6 +181,9 @@ class _Watched:
         return await self.inner.health()
 
 
+ASCII_STRICT_SUFFIXES = (".py", ".pyi")  # files whose changed lines must be ASCII
+
+
 class ExplorationShort(CandidateParseError):
     """The model changed code without exploring enough (the exploration-first gate)."""
 
@@ -189,7 +192,7 @@ def _post_generation_gates(ctx: OperationContext, candidate: Candidate,
                            d: PhaseDeps) -> tuple[Candidate, list[str], list[str]]:
     """ASCII strictness and plan coverage: (candidate, repairs, problems)."""
     candidate, repairs, problems = ascii_gate.check(  # judges only the lines it changes
-        candidate, d.policy.ascii_strict_suffixes,
+        candidate, ASCII_STRICT_SUFFIXES,
         base=lambda rel: ascii_gate.live_reader(d.root)(rel))  # read only when non-ASCII
     if ctx.plan is not None and not candidate.no_op:
         declared = {c.file_path for c in ctx.plan.ordered_changes}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import subprocess
 import time
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.config import Settings
-from daemon.service import Daemon
+from daemon.service import Daemon, policy_from
 from governance.approval import ApprovalBroker
 from governance.deps import PhaseDeps, Policy
 from governance.gitops import GitOps
@@ -124,9 +125,15 @@ def tree_bytes(repo: Path) -> dict[str, bytes]:
 PYTEST = ["{python}", "-m", "pytest"]
 
 
+def make_policy(**knobs: object) -> Policy:
+    """The daemon's policy from the default settings (their one source of truth), with
+    `knobs` changed."""
+    return dataclasses.replace(policy_from(Settings()), **knobs)
+
+
 def no_retry_policy(**knobs: object) -> Policy:
     """One generation, one validation: a refused candidate ends the op."""
-    return Policy(max_generate_retries=0, max_validate_retries=0, **knobs)
+    return make_policy(max_generate_retries=0, max_validate_retries=0, **knobs)
 
 
 def pipeline_deps(repo: Path, ledger: Ledger, provider: ReplayProvider | None, *,
@@ -138,7 +145,7 @@ def pipeline_deps(repo: Path, ledger: Ledger, provider: ReplayProvider | None, *
     runner = runner or TestRunner(PYTEST, 60)
     fields: dict = {
         "root": repo, "state_dir": state_dir or repo / ".ouroboros",
-        "state_rel": "" if state_dir else ".ouroboros", "policy": policy or Policy(),
+        "state_rel": "" if state_dir else ".ouroboros", "policy": policy or make_policy(),
         "provider": provider, "git": GitOps(repo), "validate_runner": runner,
         "verify_runner": runner, "approvals": ApprovalBroker(), "ledger": ledger}
     return PhaseDeps(**{**fields, **overrides})

@@ -16,9 +16,9 @@ import pytest
 from bench.scripted_fixer import ScriptedFixer, feedback
 from bench.seeded_repos import FAMILIES
 from bench.seeded_tasks import TASKS, Task
-from governance.deps import Policy
 from governance.errors import ProviderError
 from governance.phases_decide import TRIVIAL_GOAL_CHARS
+from tests.helpers import make_policy
 
 
 def failing_tests(task: Task, source: str) -> set[str]:
@@ -115,7 +115,7 @@ def test_repairs_fit_l2_limits(task: Task):
                 break
             before = task.render(steps)
             steps[n] = fault.next_step(steps[n])
-            assert 0 < changed_lines(before, task.render(steps)) <= Policy().l2_max_diff_lines
+            assert 0 < changed_lines(before, task.render(steps)) <= make_policy().l2_max_diff_lines
 
 
 def prompt(task: Task, failure: str = "", target_text: str = "") -> str:
@@ -168,4 +168,4 @@ def test_fixer_replies_carry_the_text_detectors_signal_far_from_a_spook():
     for task in TASKS:
         reply = asyncio.run(fixer.generate(prompt(task), deadline=time.monotonic() + 5))
         assert reply.collapse.source == "text"
-        assert reply.collapse.proximity < Policy().reground_spook
+        assert reply.collapse.proximity < make_policy().reground_spook

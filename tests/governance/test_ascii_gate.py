@@ -12,10 +12,9 @@ import pytest
 
 from governance import ascii_gate
 from governance.ascii_gate import CONFUSABLES, changed_lines, check, live_reader, split_lines
-from governance.deps import Policy
 from governance.phases_generate import _post_generation_gates
 from governance.schemas import Candidate, FileChange
-from tests.helpers import op_context
+from tests.helpers import make_policy, op_context
 
 # A real-world shape: a library's test file with a non-ASCII city name on an untouched line.
 BASE = (
@@ -209,7 +208,7 @@ def test_the_generate_phase_judges_against_the_live_file(tmp_path):
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_tz.py").write_text(BASE)
     ctx = op_context("tests/test_tz.py", source="s", goal="g")
-    d = SimpleNamespace(policy=Policy(), root=tmp_path)
+    d = SimpleNamespace(policy=make_policy(), root=tmp_path)
     ok = Candidate(file_path="tests/test_tz.py", full_content=BASE + "# more\n")
     assert _post_generation_gates(ctx, ok, d) == (ok, [], [])
     bad = Candidate(file_path="tests/test_tz.py", full_content=BASE + "# Z\u00fcrich\n")

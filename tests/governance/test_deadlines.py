@@ -13,7 +13,7 @@ from daemon.config import Settings
 from daemon.render import status_text
 from daemon.service import Daemon, OpHandle
 from governance import routing
-from governance.deps import Policy, Transition
+from governance.deps import Transition
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES
@@ -21,7 +21,7 @@ from governance.rollback import RollbackSnapshot
 from governance.routing import ROUTES, Route, RouteSpec, generate_timeout_s
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
-from tests.helpers import op_context, pipeline_deps, run_op, tree_bytes
+from tests.helpers import make_policy, op_context, pipeline_deps, run_op, tree_bytes
 
 NO_OP = json.dumps({"schema": "candidate.1", "no_op": True, "rationale": "already fine"})
 
@@ -42,7 +42,7 @@ def _slow_model(turns: int, delay_s: float) -> ReplayProvider:
                            for _ in range(turns)])
 
 
-async def _run_together(short_tmp, repo, provider, policy: Policy, n: int):
+async def _run_together(short_tmp, repo, provider, policy, n: int):
     ledger = await Ledger.open(short_tmp / "l.db")
     deps = pipeline_deps(repo, ledger, provider, policy=policy)  # one deps: one model gate
     ctxs = [op_context(goal=f"op {i}", dedup_key=f"k{i}") for i in range(n)]
@@ -60,7 +60,7 @@ async def test_a_queued_op_still_gets_its_full_deadline(repo, short_tmp, monkeyp
     monkeypatch.setitem(routing.ROUTES, Route.BACKGROUND,
                         RouteSpec(Route.BACKGROUND, 0.6, False, grace_s=0.0))
     started = time.monotonic()
-    ends, chains = await _run_together(short_tmp, repo, _slow_model(3, 0.4), Policy(), 3)
+    ends, chains = await _run_together(short_tmp, repo, _slow_model(3, 0.4), make_policy(), 3)
     assert ends == [Phase.COMPLETE] * 3
     assert time.monotonic() - started >= 1.2  # the turns were taken one at a time
     waits = [th["data"]["waited_s"] for c in chains for th in c["thoughts"]
@@ -70,7 +70,7 @@ async def test_a_queued_op_still_gets_its_full_deadline(repo, short_tmp, monkeyp
 
 async def test_waiting_for_the_model_is_bounded_separately(repo, short_tmp):
     ends, chains = await _run_together(short_tmp, repo, _slow_model(2, 1.0),
-                                       Policy(model_wait_timeout_s=0.3), 2)
+                                       make_policy(model_wait_timeout_s=0.3), 2)
     assert sorted(ends) == sorted([Phase.COMPLETE, Phase.POSTMORTEM])
     starved = chains[ends.index(Phase.POSTMORTEM)]
     assert "no turn at the model: waited" in starved["transitions"][-1]["reason"]
@@ -110,7 +110,7 @@ async def test_the_wall_clock_ceiling_reaps_an_op_before_apply(repo, short_tmp):
     slow = _slow_model(1, 30.0)
     started = time.monotonic()
     end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py", provider=slow,
-                              policy=Policy(op_ceiling_s=0.5))
+                              policy=make_policy(op_ceiling_s=0.5))
     assert end is Phase.POSTMORTEM
     assert time.monotonic() - started < 10
     last = chain["transitions"][-1]
@@ -135,7 +135,7 @@ async def test_the_ceiling_after_apply_rolls_back_byte_identically(repo, short_t
 
     phases = dict(PHASES)
     phases.update({Phase.APPLY: apply, Phase.VERIFY: verify})
-    deps = pipeline_deps(repo, ledger, _slow_model(1, 0.0), policy=Policy(op_ceiling_s=0.4))
+    deps = pipeline_deps(repo, ledger, _slow_model(1, 0.0), policy=make_policy(op_ceiling_s=0.4))
     try:
         ctx = op_context()
         ends = await _skip_to_apply(phases, deps, ctx)
@@ -185,7 +185,7 @@ async def test_waiting_for_approval_is_off_the_ceilings_clock(repo, short_tmp):
 
     phases = dict(PHASES)
     phases.update({Phase.APPROVE: approve, Phase.APPLY: apply, Phase.VERIFY: verify})
-    deps = pipeline_deps(repo, ledger, _slow_model(1, 0.0), policy=Policy(op_ceiling_s=0.4))
+    deps = pipeline_deps(repo, ledger, _slow_model(1, 0.0), policy=make_policy(op_ceiling_s=0.4))
     try:
         assert await _skip_to_apply(phases, deps, op_context(), keep=Phase.APPROVE) \
             is Phase.COMPLETE
@@ -200,7 +200,7 @@ async def test_the_plan_queues_for_the_model_too(repo, short_tmp):
 
     ledger = await Ledger.open(short_tmp / "l.db")
     provider = ReplayProvider([ReplayTurn(purpose="plan", text="{}")])
-    deps = pipeline_deps(repo, ledger, provider, policy=Policy(model_wait_timeout_s=0.2))
+    deps = pipeline_deps(repo, ledger, provider, policy=make_policy(model_wait_timeout_s=0.2))
     ctx = op_context("calc/ops.py", "calc/__init__.py", goal="two files")
     ctx.route = Route.STANDARD.value
     try:

@@ -41,16 +41,15 @@ def test_non_python_text_may_carry_utf8():
 def test_plan_coverage_names_missing_files():
     from types import SimpleNamespace
 
-    from governance.deps import Policy
     from governance.phases_generate import _post_generation_gates
     from governance.schemas import PlanResult
-    from tests.helpers import op_context
+    from tests.helpers import make_policy, op_context
 
     ctx = op_context("a.py", "b.py", source="s", goal="g")
     ctx.plan = PlanResult(approach="two files", ordered_changes=[
         {"file_path": "a.py"}, {"file_path": "b.py"}])
 
     cand = Candidate(file_path="a.py", full_content="x = 1\n")
-    _, _, problems = _post_generation_gates(ctx, cand, SimpleNamespace(policy=Policy()))
+    _, _, problems = _post_generation_gates(ctx, cand, SimpleNamespace(policy=make_policy()))
     assert problems == ["the plan declares changes to b.py but the candidate does not "
                         "include them"]

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from governance.deps import Policy
 from governance.model_gate import ModelGate
 from governance.oracle import BaselineCache
 from governance.oracle_run import OracleMemo
@@ -46,7 +45,7 @@ from tests.governance.test_hostile_candidates import (
     _executor,
     _original_suite_passes,
 )
-from tests.helpers import PYTEST, commit_files, git, run_op, tree_bytes
+from tests.helpers import PYTEST, commit_files, git, make_policy, run_op, tree_bytes
 from tools.jail import bwrap_available
 
 pytestmark = [pytest.mark.slow,
@@ -105,9 +104,9 @@ LOCAL_CASES = "[[5, 0, 3, 3], [-1, 0, 3, 0]]"
 WIDE = {"l2_max_diff_lines": 100_000, "l2_max_files": 10}
 
 
-def _policy(**knobs: object) -> Policy:
-    return Policy(max_generate_retries=0, max_validate_retries=0, notify_apply_delay_s=0,
-                  approval_timeout_s=0.05, **knobs)
+def _policy(**knobs: object):
+    return make_policy(max_generate_retries=0, max_validate_retries=0, notify_apply_delay_s=0,
+                       approval_timeout_s=0.05, **knobs)
 
 
 def _text(files: dict[str, str | None], why: str = "draft") -> str:

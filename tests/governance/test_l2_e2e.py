@@ -9,10 +9,9 @@ import json
 import pytest
 
 from daemon.render import chain_text
-from governance.deps import Policy
 from governance.phase import Phase
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import commit_files, git, run_op, tree_bytes
+from tests.helpers import commit_files, git, make_policy, run_op, tree_bytes
 
 MATH = '''"""Two helpers."""
 
@@ -87,7 +86,7 @@ def _path(chain: dict) -> list[str]:
     return [t["to_phase"] for t in chain["transitions"]]
 
 
-NO_RETRY = Policy(max_generate_retries=0, max_validate_retries=0)
+NO_RETRY = make_policy(max_generate_retries=0, max_validate_retries=0)
 
 
 async def test_a_failing_first_draft_is_repaired_by_l2_and_lands(l2_repo, short_tmp):
@@ -105,7 +104,9 @@ async def test_a_failing_first_draft_is_repaired_by_l2_and_lands(l2_repo, short_
     [it] = _thoughts(chain, "L2 iteration 1")
     assert it["data"]["decision"] == "converged"
     [rec] = _thoughts(chain, "L2 deadline reconciliation")
-    assert rec["data"]["winning_cap"] == "no_op_ceiling"
+    # The op's 360 s ceiling had more left than the fresh 120 s + 90 s: it stays the cap.
+    assert rec["data"]["winning_cap"] == "pipeline_remaining"
+    assert rec["data"]["pipeline_remaining_s"] > 210 and rec["data"]["downstream_s"] == 90
     assert rec["data"]["l2_timebox_s"] == 120.0
     # The repair prompt carried the failure and the failing test, under the retry heading.
     prompt = provider.prompts[1]
@@ -153,7 +154,7 @@ async def test_a_repair_that_makes_no_progress_stops_l2(l2_repo, short_tmp):
 async def test_l2_off_ends_the_op_when_validation_fails(l2_repo, short_tmp):
     provider = ReplayProvider([_turn(ADD_BROKEN), _repair(1, FIXED_CLAMP)])
     end, chain = await run_op(l2_repo, short_tmp / "l.db", TARGET, provider=provider,
-                              policy=Policy(max_generate_retries=0, max_validate_retries=0,
+                              policy=make_policy(max_generate_retries=0, max_validate_retries=0,
                                             l2_enabled=False))
     assert end is Phase.POSTMORTEM and "L2_REPAIR" not in _path(chain)
     assert "no retry left" in chain["transitions"][-1]["reason"]
@@ -220,7 +221,7 @@ async def test_the_l2_timebox_ends_a_repair_the_model_cannot_finish_in_time(l2_r
     slow = _repair(1, FIXED_CLAMP).model_copy(update={"delay_s": 5.0})
     provider = ReplayProvider([_turn(ADD_BROKEN), slow])
     end, chain = await run_op(l2_repo, short_tmp / "l.db", TARGET, provider=provider,
-                              policy=Policy(max_generate_retries=0, max_validate_retries=0,
+                              policy=make_policy(max_generate_retries=0, max_validate_retries=0,
                                             l2_timebox_s=1.0))
     assert end is Phase.POSTMORTEM
     last = chain["transitions"][-1]

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from governance.deps import Policy
 from governance.oracle import Report, judge, read_report
 from governance.phase import Phase
 from governance.testrun import TestRunner
-from tests.helpers import OPS_BROKEN, OPS_FIXED, PYTEST, run_op, tree_bytes
+from tests.helpers import OPS_BROKEN, OPS_FIXED, PYTEST, make_policy, run_op, tree_bytes
 from tools.jail import JailExecutor, JailLimits, bwrap_available
 
 needs_bwrap = pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
@@ -256,7 +255,7 @@ async def test_the_baseline_runs_once_per_op_and_retries_reuse_it(repo, short_tm
     runner = _CountingRunner()
     end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py", *texts, goal="g",
                               state_dir=short_tmp / "state", runner=runner,
-                              policy=Policy(max_validate_retries=1))
+                              policy=make_policy(max_validate_retries=1))
     assert end is Phase.COMPLETE
     # baseline once; the broken and the fixed candidate each once; VERIFY on the live tree
     assert runner.trees == ["baseline", "base", "base", repo.name]

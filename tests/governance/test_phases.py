@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-from governance.deps import Policy
 from governance.phase import Phase
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import git, run_op, tree_bytes
+from tests.helpers import git, make_policy, run_op, tree_bytes
 
 # L2 off: these tests are about the phases before it (tests/governance/test_l2*.py: L2).
-RETRY_ONCE = Policy(max_generate_retries=1, max_validate_retries=1, l2_enabled=False)
+RETRY_ONCE = make_policy(max_generate_retries=1, max_validate_retries=1, l2_enabled=False)
 
 
 async def _run(repo, short_tmp, target: str, *texts: str):
@@ -67,7 +66,7 @@ async def test_per_op_cost_ceiling_ends_the_op(repo, short_tmp):
                            text='{"no_op": true, "rationale": "pricey"}')
     end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py", goal="g",
                               provider=ReplayProvider([expensive]),
-                              policy=Policy(per_op_usd=0.5))
+                              policy=make_policy(per_op_usd=0.5))
     assert end is Phase.POSTMORTEM
     assert "exceeds the per-op ceiling $0.50" in chain["transitions"][-1]["reason"]
     assert chain["model_calls"][0]["cost_usd"] == 0.75  # the spend is still on record

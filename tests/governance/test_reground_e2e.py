@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 from daemon.render import status_text
-from governance.deps import Policy
 from governance.phase import Phase
 from governance.reflex import ReflexStats, reground_steering
 from kernel.replay import ReplayProvider, ReplayTurn
@@ -21,6 +20,7 @@ from tests.helpers import (
     OPS_FIXED,
     OPS_PY,
     explore_calls,
+    make_policy,
     run_op,
     tool_call,
 )
@@ -45,7 +45,7 @@ def _turn(text: str, telemetry: dict | None = None) -> ReplayTurn:
 async def _op(repo: Path, *turns: ReplayTurn, tools: bool = False, **policy: object):
     provider = ReplayProvider(list(turns))
     stats = ReflexStats()
-    deps: dict = {"policy": Policy(**policy), "reflex_stats": stats}
+    deps: dict = {"policy": make_policy(**policy), "reflex_stats": stats}
     if tools:
         deps["tools"] = Venom(VenomConfig(), "tests run no jailed command here",
                               repo.parent / "home")

@@ -8,10 +8,9 @@ import json
 import pytest
 
 from governance import retry
-from governance.deps import Policy
 from governance.phase import Phase
 from governance.schemas import OperationContext
-from tests.helpers import op_context, run_op
+from tests.helpers import make_policy, op_context, run_op
 
 GARBAGE = "I looked at it and I think it is fine as it is."  # no candidate at all
 # A candidate that parses but VALIDATE refuses (static check: no tests need to run).
@@ -26,7 +25,7 @@ def _validations(chain: dict) -> int:
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3])
 async def test_n_generate_retries_mean_n_plus_one_generate_attempts(repo, short_tmp, n):
-    policy = Policy(max_generate_retries=n, max_validate_retries=0)
+    policy = make_policy(max_generate_retries=n, max_validate_retries=0)
     # One reply more than the budget: the rule stops the op, not the script running dry.
     end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py",
                               *[GARBAGE] * (n + 2), policy=policy)
@@ -41,7 +40,7 @@ async def test_n_generate_retries_mean_n_plus_one_generate_attempts(repo, short_
 async def test_n_validate_retries_mean_n_plus_one_validations(repo, short_tmp, n, l2):
     """Then the op ends, or (L2 on) self-repair takes over: L2's iterations are its own
     budget (tests/governance/test_l2*.py); here its first repair is the last reply."""
-    policy = Policy(max_generate_retries=0, max_validate_retries=n, l2_enabled=l2)
+    policy = make_policy(max_generate_retries=0, max_validate_retries=n, l2_enabled=l2)
     end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py",
                               *[BROKEN] * (n + 1 + l2), policy=policy)
     assert end is Phase.POSTMORTEM
@@ -59,7 +58,7 @@ async def test_n_validate_retries_mean_n_plus_one_validations(repo, short_tmp, n
 async def test_a_parse_failure_in_validate_retry_spends_the_generate_budget(repo, short_tmp):
     """BROKEN (validation 1 fails), GARBAGE inside VALIDATE_RETRY (generate budget 1 of 1,
     retried in VALIDATE_RETRY), BROKEN (validation 2 fails: validate budget 1 of 1 spent)."""
-    policy = Policy(max_generate_retries=1, max_validate_retries=1, l2_enabled=False)
+    policy = make_policy(max_generate_retries=1, max_validate_retries=1, l2_enabled=False)
     end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py",
                               BROKEN, GARBAGE, BROKEN, BROKEN, policy=policy)
     assert end is Phase.POSTMORTEM
@@ -73,7 +72,7 @@ async def test_a_parse_failure_in_validate_retry_spends_the_generate_budget(repo
 async def test_the_generate_budget_is_one_per_op_across_phases(repo, short_tmp):
     """No generate retries: a garbage reply in VALIDATE_RETRY ends the op, even though the
     validate budget is untouched."""
-    policy = Policy(max_generate_retries=0, max_validate_retries=3)
+    policy = make_policy(max_generate_retries=0, max_validate_retries=3)
     end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py",
                               BROKEN, GARBAGE, BROKEN, policy=policy)
     assert end is Phase.POSTMORTEM
@@ -89,7 +88,7 @@ def test_every_failure_kind_spends_exactly_one_budget():
 @pytest.mark.parametrize("kind", list(retry.Failure))
 @pytest.mark.parametrize("n", [0, 1, 2, 3])
 def test_spend_allows_exactly_n_retries(kind, n):
-    policy = Policy(max_generate_retries=n, max_validate_retries=n)
+    policy = make_policy(max_generate_retries=n, max_validate_retries=n)
     ctx: OperationContext = op_context()
     verdicts = [retry.spend(ctx, policy, kind) for _ in range(n + 3)]
     assert verdicts == [True] * n + [False] * 3

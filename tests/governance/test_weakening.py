@@ -7,11 +7,10 @@ import json
 
 import pytest
 
-from governance.deps import Policy
 from governance.phase import Phase
 from governance.risk import RiskInput, RiskTier, classify, harness_reason
 from governance.weakening import is_test_path, weakenings
-from tests.helpers import TEST_OPS, git, no_retry_policy, run_op
+from tests.helpers import TEST_OPS, git, make_policy, no_retry_policy, run_op
 
 OLD = '''import pytest
 
@@ -186,7 +185,7 @@ async def test_a_repo_without_tests_needs_a_human(repo, short_tmp):
     text = json.dumps({"file_path": "calc/ops.py", "full_content": fixed})
     end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py", text, goal="g",
                               state_dir=short_tmp / "state",
-                              policy=Policy(approval_timeout_s=0.05))
+                              policy=make_policy(approval_timeout_s=0.05))
     assert end is Phase.CANCELLED
     reasons = " | ".join(t["reason"] for t in chain["transitions"])
     assert "the repository has no tests: nothing proves this change" in reasons

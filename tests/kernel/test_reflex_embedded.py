@@ -13,7 +13,6 @@ import time
 
 import pytest
 
-from governance.deps import Policy
 from governance.errors import CandidateParseError
 from governance.phase import Phase
 from governance.phases_generate import ask_model
@@ -23,7 +22,7 @@ from kernel.decode import GenerationConfig
 from kernel.engine import Engine, EngineConfig
 from kernel.provider import KernelProvider, steered
 from ledger import Ledger
-from tests.helpers import make_repo, op_context, pipeline_deps
+from tests.helpers import make_policy, make_repo, op_context, pipeline_deps
 
 LOOPY = GenerationConfig(max_new_tokens=64, temperature=0.0, repetition_penalty=1.0,
                          no_repeat_ngram=0, canary=CanaryConfig(mode="observe"))
@@ -46,7 +45,7 @@ async def test_the_model_loops_the_canary_fires_and_the_re_ground_recovers(tmp_p
     stats = ReflexStats()
     try:
         d = pipeline_deps(make_repo(tmp_path), ledger, provider, reflex_stats=stats,
-                          policy=Policy(reground_budget=1))
+                          policy=make_policy(reground_budget=1))
         ctx = op_context()
         await ledger.record_operation(ctx.op_id, source="test", goal="loop", session_id="s",
                                       envelope={})

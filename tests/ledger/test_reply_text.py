@@ -8,13 +8,12 @@ import sqlite3
 import pytest
 
 from daemon.render import chain_text
-from governance.deps import Policy
 from governance.phase import Phase
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from ledger.migrations import MIGRATIONS
 from ledger.store import REPLY_TEXT_CAP
-from tests.helpers import run_op
+from tests.helpers import make_policy, run_op
 
 SECRET = "sk-" + "proj-abcDEF1234567890ghiJKL"  # split: no secret-shaped literal in the repo
 
@@ -69,7 +68,7 @@ async def test_an_older_ledger_gains_the_column_and_keeps_its_rows(tmp_path):
 async def test_no_change_is_investigable_from_the_ledger(repo, short_tmp):
     words = "I looked at calc/ops.py and decided clamp is fine."
     end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py", words,
-                              policy=Policy(max_generate_retries=0))
+                              policy=make_policy(max_generate_retries=0))
     assert end is Phase.POSTMORTEM
     assert chain["model_calls"][0]["reply_text"] == words
     shown = chain_text(chain)
