@@ -135,13 +135,23 @@ class IntakeRouter:
         others = [q.env for k, q in self.queued.items() if k != env.dedup_key]
         return sum(1 for e in (*waiting, *others) if wanted & set(e.target_files))
 
-    def _order(self, key: str) -> tuple[int, int]:
-        return self.rank(key), self.queued[key].seq
+    def _orders(self) -> dict[str, tuple[int, int]]:
+        """(rank, arrival) of every queued envelope, computed in one pass: the file sets
+        are built once, not once per envelope compared."""
+        needs = [set(e.target_files) for w in self.behind.values() for e in w]
+        queued = [(k, q, set(q.env.target_files)) for k, q in self.queued.items()]
+        needs += [files for _, _, files in queued]
+        out = {}
+        for key, q, files in queued:
+            behind = sum(1 for other in needs if files & other) - 1  # itself
+            out[key] = (priority(q.env, behind), q.seq)
+        return out
 
     def _fit(self) -> list[SignalEnvelope]:
         out = []
         while len(self.queued) > self.capacity:
-            worst = max(self.queued, key=self._order)
+            orders = self._orders()
+            worst = max(orders, key=orders.__getitem__)
             out.append(self.queued.pop(worst).env)
         return out
 
@@ -174,7 +184,8 @@ class IntakeRouter:
         """The best queued envelope; its files are locked for it until release()."""
         if not self.queued:
             return None
-        key = min(self.queued, key=self._order)
+        orders = self._orders()
+        key = min(orders, key=orders.__getitem__)
         env = self.queued.pop(key).env
         self.running[key] = env
         now = self.clock()

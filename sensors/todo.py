@@ -205,7 +205,8 @@ class TodoSensor:
         return failed
 
     async def _consider(self, rel: str) -> None:
-        text = read_source(self.root / rel, self.root)
+        # Off the event loop: a storm of saves must not hold up `status` or the dispatcher.
+        text = await asyncio.to_thread(read_source, self.root / rel, self.root)
         hits = scan_text(text) if text is not None else []
         if not hits:
             self.pending.discard(rel)
