@@ -35,6 +35,8 @@ def status_text(s: dict[str, Any]) -> str:
         flag = "  AWAITING APPROVAL" if op["awaiting_approval"] else ""
         if op.get("waiting_for_model_s") is not None:
             flag += f"  waiting for the model {op['waiting_for_model_s']}s"
+        if op.get("l2_iteration"):
+            flag += f"  L2 iteration {op['l2_iteration']}"
         lines.append(f"  - {op['op_id']} {op['phase']} risk={op['risk']} "
                      f"${op['cost_usd']:.4f} {op['age_s']}s{flag}\n      {op['goal'][:100]}")
     return "\n".join(lines)

@@ -490,7 +490,10 @@ class Daemon:
                            "cost_usd": round(h.ctx.cost_usd, 6),
                            "age_s": round(now - h.started, 1),
                            "waiting_for_model_s": _rounded(self.model_gate.waited_s(op_id, now)),
-                           "awaiting_approval": op_id in self.approvals.awaiting()}
+                           "awaiting_approval": op_id in self.approvals.awaiting(),
+                           "l2_iteration": (f"{h.ctx.l2_iteration} of "
+                                            f"{self.settings.governance.l2_max_iters}"
+                                            if h.phase is Phase.L2_REPAIR else None)}
                           for op_id, h in self.ops.items()],
             "model_turn": self.model_gate.holder,
             "cost_today_usd": round(cost_today, 6),

@@ -179,6 +179,7 @@ class L2Run:
 
     async def _generate(self) -> L2State:
         self.iteration += 1
+        self.ctx.l2_iteration = self.iteration
         self.rerun = False
         p = self.d.policy
         try:

@@ -183,6 +183,7 @@ class OperationContext(BaseModel):
     failures: dict[str, int] = Field(default_factory=dict)  # per budget: governance.retry
     last_failure: str | None = None
     l2_runs: int = 0  # L2 self-repair runs so far (one after VALIDATE, one after VERIFY)
+    l2_iteration: int = 0  # the iteration the current L2 run is in (status shows it)
     verify_repaired: bool = False  # L2 already repaired a VERIFY failure: the next one ends
     regrounds: int = 0  # re-grounds after a collapsed reply (governance.reflex)
     base_head: str | None = None

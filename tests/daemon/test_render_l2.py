@@ -5,6 +5,7 @@ ledger verb's --limit."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -176,3 +177,35 @@ def test_ledger_limit_below_one_is_a_usage_error(limit, why, capsys):
         main(["ledger", "--list", "--limit", limit])
     assert exc.value.code == 2
     assert why in capsys.readouterr().err
+
+
+async def test_status_shows_the_l2_iteration_of_an_op_in_repair(repo, short_tmp):
+    from tests.helpers import (
+        add_todo_and_commit,
+        candidate_turn,
+        explore_turn,
+        running_daemon,
+        settings_for,
+        write_script,
+    )
+
+    slow_fix = json.loads(candidate_turn(TARGET, OPS_FIXED))
+    slow_fix.update(match="L2 self-repair, iteration 1 ", delay_s=3.0)
+    script = write_script(short_tmp / "script.jsonl", explore_turn(),
+                          candidate_turn(TARGET, OPS_BROKEN), json.dumps(slow_fix))
+    settings = settings_for(script, governance={"max_validate_retries": 0})
+    async with running_daemon(repo, settings) as daemon:
+        add_todo_and_commit(repo)
+
+        seen: list[dict] = []
+
+        async def repairing() -> bool:  # the repair turn takes 3 s: status polls meanwhile
+            s = await daemon.status()
+            seen.extend(op for op in s["in_flight"] if op["l2_iteration"] == "1 of 5")
+            return bool(seen) and "L2 iteration 1 of 5" in status_text(s)
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while not await repairing():
+            assert asyncio.get_running_loop().time() < deadline, "never saw L2 in status"
+            await asyncio.sleep(0.05)
+        assert seen[0]["phase"] == "L2_REPAIR"
