@@ -288,7 +288,7 @@ class Daemon:
             sensors["github"] = GitHubIssueSensor(
                 self.root, self.session_id, self.submit, port=i.webhook_port,
                 secret_file=i.webhook_secret_file, label=i.webhook_label)
-        return SensorHub(sensors)
+        return SensorHub(sensors, root=self.root)
 
     def _test_failure_sensor(self) -> TestFailureSensor:
         """Results of the repo's own pytest runs, and affected tests run after .py changes:

@@ -100,15 +100,15 @@ class Ledger:
     async def append_transition(self, op_id: str, *, from_phase: str | None, to_phase: str,
                                 reason: str, cost_delta: float = 0.0,
                                 payload: dict[str, Any] | None = None) -> int:
-        """Append one transition row and return its sequence number: one statement picks
-        the next number and inserts (no window between reading and writing it), then the
-        row is committed before this returns."""
+        """Append one transition row and return its sequence number."""
         async with self._db.execute(
-                "INSERT INTO transitions SELECT ?, COALESCE(MAX(seq), -1) + 1, ?, ?, ?, ?, ?, ? "
-                "FROM transitions WHERE op_id = ? RETURNING seq",
-                (op_id, _now(), from_phase, to_phase, redact(reason), cost_delta,
-                 _dump(payload or {}), op_id)) as cur:
+                "SELECT COALESCE(MAX(seq), -1) + 1 FROM transitions WHERE op_id = ?",
+                (op_id,)) as cur:
             seq = (await cur.fetchone())[0]
+        await self._db.execute(
+            "INSERT INTO transitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (op_id, seq, _now(), from_phase, to_phase, redact(reason), cost_delta,
+             _dump(payload or {})))
         await self._db.commit()
         return seq
 

@@ -132,3 +132,63 @@ async def test_ouroboros_scan_runs_the_sensors_on_demand(repo: Path):
                                                                                   "backlog"}
         bad = await asyncio.to_thread(client.request, "scan", None, "nope")
         assert not bad["ok"] and "no sensor 'nope'" in bad["error"]
+
+
+class _Counting:
+    problem = None
+
+    def __init__(self) -> None:
+        self.seen: list[list[str]] = []
+
+    async def on_paths(self, paths):
+        self.seen.append(sorted(paths))
+
+    async def scan_once(self, files):
+        return 0
+
+
+async def test_the_hub_drops_events_for_files_whose_content_did_not_change(tmp_path):
+    counting = _Counting()
+    hub = SensorHub({"c": counting}, root=tmp_path)
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 1\n")
+    await hub.on_paths(["a.py", "b.py"])
+    await hub.on_paths(["a.py", "b.py"])  # touched, same bytes: nobody hears of it
+    (tmp_path / "b.py").write_text("y = 2\n")
+    await hub.on_paths(["a.py", "b.py"])
+    (tmp_path / "a.py").unlink()
+    await hub.on_paths(["a.py"])  # a deletion always passes
+    (tmp_path / "a.py").write_text("x = 1\n")
+    await hub.on_paths(["a.py"])  # back after a deletion: new again
+    link = tmp_path / "l.py"
+    link.symlink_to(tmp_path / "b.py")
+    await hub.on_paths(["l.py"])
+    await hub.on_paths(["l.py"])  # a symlink is never read: always passes
+    assert counting.seen == [["a.py", "b.py"], ["b.py"], ["a.py"], ["a.py"], ["l.py"],
+                             ["l.py"]]
+
+
+async def test_the_hubs_memory_is_bounded(tmp_path, monkeypatch):
+    import sensors.hub as hub_module
+
+    monkeypatch.setattr(hub_module, "SEEN_LRU", 3)
+    counting = _Counting()
+    hub = SensorHub({"c": counting}, root=tmp_path)
+    for i in range(5):
+        (tmp_path / f"f{i}.py").write_text(f"{i}\n")
+        await hub.on_paths([f"f{i}.py"])
+    assert list(hub._seen) == ["f2.py", "f3.py", "f4.py"]
+    await hub.on_paths(["f0.py"])  # forgotten: passes again
+    assert counting.seen[-1] == ["f0.py"]
+
+
+async def test_a_directory_or_fifo_event_passes_and_never_breaks_the_batch(tmp_path):
+    import os
+
+    counting = _Counting()
+    hub = SensorHub({"c": counting}, root=tmp_path)
+    (tmp_path / "pkg").mkdir()
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    await hub.on_paths(["pkg", "pipe", "a.py", "missing.py"])
+    assert counting.seen == [["a.py", "missing.py", "pipe", "pkg"]]
