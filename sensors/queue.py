@@ -121,11 +121,11 @@ class IntakeQueue:
         return count
 
     def snapshot(self) -> list[dict]:
-        keys = sorted(self.router.queued, key=lambda k: (self.router.rank(k),
-                                                          self.router.queued[k].seq))
-        out = [{"goal": q.goal, "source": q.source, "files": list(q.target_files),
-                "priority": self.router.rank(k)}
-               for k in keys if (q := self.router.queued[k].env)]
+        orders = self.router.orders()
+        queued = [(self.router.queued[k].env, orders[k][0])
+                  for k in sorted(orders, key=orders.__getitem__)]
+        out = [{"goal": e.goal, "source": e.source, "files": list(e.target_files),
+                "priority": rank} for e, rank in queued]
         out += [{"goal": e.goal, "source": e.source, "files": list(e.target_files),
                  "waiting_for": owner}
                 for owner, waiting in self.router.behind.items() for e in waiting]

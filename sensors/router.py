@@ -124,20 +124,12 @@ class IntakeRouter:
         return sum(len(w) for w in self.behind.values())
 
     def rank(self, key: str) -> int:
-        q = self.queued[key]
-        return priority(q.env, self._behind(q.env))
+        return self.orders()[key][0]
 
-    def _behind(self, env: SignalEnvelope) -> int:
-        """Envelopes that need one of `env`'s files: waiting behind a running op, or queued
-        (once `env` runs they wait for it), the dependency credit's count (seed §52.2)."""
-        wanted = set(env.target_files)
-        waiting = [e for w in self.behind.values() for e in w]
-        others = [q.env for k, q in self.queued.items() if k != env.dedup_key]
-        return sum(1 for e in (*waiting, *others) if wanted & set(e.target_files))
-
-    def _orders(self) -> dict[str, tuple[int, int]]:
-        """(rank, arrival) of every queued envelope, computed in one pass: the file sets
-        are built once, not once per envelope compared."""
+    def orders(self) -> dict[str, tuple[int, int]]:
+        """(rank, arrival) of every queued envelope, in one pass. The dependency credit
+        counts the envelopes that need one of its files: waiting behind a running op, or
+        queued (once it runs they wait for it) (seed §52.2)."""
         needs = [set(e.target_files) for w in self.behind.values() for e in w]
         queued = [(k, q, set(q.env.target_files)) for k, q in self.queued.items()]
         needs += [files for _, _, files in queued]
@@ -150,7 +142,7 @@ class IntakeRouter:
     def _fit(self) -> list[SignalEnvelope]:
         out = []
         while len(self.queued) > self.capacity:
-            orders = self._orders()
+            orders = self.orders()
             worst = max(orders, key=orders.__getitem__)
             out.append(self.queued.pop(worst).env)
         return out
@@ -184,7 +176,7 @@ class IntakeRouter:
         """The best queued envelope; its files are locked for it until release()."""
         if not self.queued:
             return None
-        orders = self._orders()
+        orders = self.orders()
         key = min(orders, key=orders.__getitem__)
         env = self.queued.pop(key).env
         self.running[key] = env
