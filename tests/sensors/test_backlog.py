@@ -192,3 +192,25 @@ async def test_a_directory_or_fifo_event_passes_and_never_breaks_the_batch(tmp_p
     (tmp_path / "a.py").write_text("x = 1\n")
     await hub.on_paths(["pkg", "pipe", "a.py", "missing.py"])
     assert counting.seen == [["a.py", "missing.py", "pipe", "pkg"]]
+
+
+@pytest.mark.xfail(strict=True, reason="an unreadable backlog.json looks empty")
+@pytest.mark.parametrize("make", ["huge", "binary", "symlink", "directory"])
+async def test_a_backlog_that_cannot_be_read_says_so_instead_of_looking_empty(tmp_path, make):
+    """Before: read_source's None (over 1 MB, NUL bytes, a symlink, not a file) read as 'no
+    backlog', so status was silent while every item was ignored."""
+    path = tmp_path / FILE
+    if make == "huge":
+        _write(tmp_path, {"schema": "backlog.1", "items": [_item("x", goal="g" * 1999)] * 1}
+               | {"pad": "x" * 2_000_000})
+    elif make == "binary":
+        path.write_bytes(b'{"schema": "backlog.1",\x00 "items": []}')
+    elif make == "symlink":
+        (tmp_path / "elsewhere.json").write_text('{"schema": "backlog.1", "items": []}')
+        path.symlink_to(tmp_path / "elsewhere.json")
+    else:
+        path.mkdir()
+    sensor, got = await _sensor(tmp_path)
+    assert await sensor.scan_once() == 0 and got == []
+    assert sensor.problem is not None and sensor.problem.startswith(f"{FILE}: not read"), \
+        sensor.problem
