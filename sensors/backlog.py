@@ -19,8 +19,10 @@ its reason shows in `ouroboros status` until it is fixed. Read on every change o
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import os
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Literal
@@ -96,12 +98,11 @@ class BacklogSensor:
     async def scan_once(self, files: Iterable[str] = ()) -> int:
         """Read the backlog and emit each open item; returns how many were emitted."""
         try:
-            text = read_source(self.root / FILE, self.root)
-            backlog = parse(text) if text is not None else None
+            backlog = await asyncio.to_thread(self._load)
         except (SourceReadError, ValueError) as exc:  # unreadable, or not a backlog
             return self._refuse(str(exc))
         if backlog is None:
-            self.problem = None
+            self.problem = None  # no backlog: nothing to say
             return 0
         envelopes = []
         for n, item in enumerate(backlog.items):
@@ -115,6 +116,17 @@ class BacklogSensor:
         for env in envelopes:
             await self.emit(env)
         return len(envelopes)
+
+    def _load(self) -> Backlog | None:
+        """The backlog, None when there is no file; ValueError when there is one that
+        cannot be used (off the event loop: it reads the file)."""
+        text = read_source(self.root / FILE, self.root)
+        if text is not None:
+            return parse(text)
+        if os.path.lexists(self.root / FILE):  # there, but read_source would not read it
+            raise ValueError("not read: a symlink, not a regular file, over 1 MB, or binary "
+                             "(it is never followed or written)")
+        return None
 
     def _refuse(self, why: str) -> int:
         if why != self.problem:
