@@ -461,8 +461,9 @@ class Daemon:
         queued = await self.submit(env)
         return {"queued": queued, "files": list(env.target_files), "urgency": env.urgency.value,
                 "dedup_key": env.dedup_key, **({} if queued else {"why": (
-                    "the same goal and files are already queued, running or backing off "
-                    "after a failure, or the queue is full")})}
+                    "the same signal was filed in the last minute, or the same goal and "
+                    "files are already queued, running or backing off after a failure, or "
+                    "the queue is full")})}
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused

@@ -23,11 +23,14 @@ import structlog
 
 from governance.schemas import SignalEnvelope
 from ledger import Ledger
+from sensors.fingerprint import FingerprintWindow
 from sensors.router import IntakeRouter, Outcome
 
 log = structlog.get_logger("sensors.queue")
 
 RETRY_BACKOFF_S = (60.0, 300.0, 1800.0)  # after the 1st, 2nd, 3rd failure; then never
+FINGERPRINT_WINDOW_S = 60.0  # seed §55.2: the event bus's SHA-256 fingerprint dedup
+FINGERPRINT_LRU = 4096
 
 
 @dataclass
@@ -45,6 +48,7 @@ class IntakeQueue:
         self.failed: dict[str, _Failed] = {}
         self.completed: set[str] = set()
         self.changed = asyncio.Event()
+        self.bus = FingerprintWindow(FINGERPRINT_WINDOW_S, FINGERPRINT_LRU, clock)
 
     def __len__(self) -> int:
         return len(self.router.queued)
@@ -62,19 +66,27 @@ class IntakeQueue:
         return f"failed {f.count} time(s): retried in {wait:.0f}s" if wait > 0 else None
 
     async def put(self, env: SignalEnvelope, *, from_wal: bool = False) -> bool:
-        """Offer `env` to the router; False when it is a duplicate, held back or evicted."""
+        """Offer `env` to the router; False when it is a repeat within the fingerprint
+        window, a duplicate, held back or evicted."""
+        if not from_wal and not self.bus.admit(env):
+            return False  # a storm's repeats: not even a WAL row
         why = self.held_back(env.dedup_key)
         if why or self.router.known(env.dedup_key):
             if why:
                 log.info("signal held back", dedup_key=env.dedup_key, why=why)
             return False
         if not from_wal:  # a failed append raises before the router sees it: a retry can queue
-            await self.ledger.wal_append("enqueued", dedup_key=env.dedup_key,
-                                         session_id=env.session_id,
-                                         envelope=env.model_dump(mode="json"))
+            try:
+                await self.ledger.wal_append("enqueued", dedup_key=env.dedup_key,
+                                             session_id=env.session_id,
+                                             envelope=env.model_dump(mode="json"))
+            except BaseException:
+                self.bus.forget(env)
+                raise
         offer = self.router.offer(env)
         gone = list(offer.evicted) + ([env] if offer.outcome is Outcome.EVICTED else [])
         for lost in gone:
+            self.bus.forget(lost)  # the sensor firing again re-ingests it (seed §56.1)
             await self.ledger.wal_append("dropped", dedup_key=lost.dedup_key,
                                          session_id=lost.session_id)
             log.warning("queue full: evicted", dedup_key=lost.dedup_key)
