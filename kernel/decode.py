@@ -1,5 +1,6 @@
 """The decode loop: one token at a time through a Stepper, with logits processing, stop
-conditions, the DecodeCanary and cooperative cancellation between tokens.
+conditions, the DecodeCanary and cooperative cancellation between prefill chunks and
+between tokens.
 
 `generate` is synchronous (it is model compute); `stream` runs it on a worker thread and
 yields text pieces as an async iterator, cancelling the thread when the consumer stops.
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 import torch
 
 from kernel.canary import CanaryConfig, DecodeCanary
+from kernel.errors import Cancelled
 from kernel.sampling import choose, process
 from kernel.steppers import Stepper
 from kernel.tokenizer import ChatTokenizer
@@ -74,7 +76,11 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
     reason = "length"
     # Logits come back to the CPU in float32 once per token: sampling, the canary and the
     # caller's int() need them there anyway, and it keeps all of them device-agnostic.
-    logits = stepper.prefill(prompt_ids).float().cpu()
+    try:  # a cancel stops a long prefill between chunks, not only between tokens
+        logits = stepper.prefill(prompt_ids, cancel=cancel).float().cpu()
+    except Cancelled:
+        return Generation([], "", "cancelled", [], [], len(prompt_ids),
+                          time.perf_counter() - start, canary)
     for _ in range(config.max_new_tokens):
         if cancel is not None and cancel.is_set():
             reason = "cancelled"

@@ -74,6 +74,15 @@ class KVCache:
             v = (v.float() * s.v_scale[:, :, : s.length]).to(self.dtype)
         return k, v
 
+    def truncate(self, n: int) -> None:
+        """Keep the first `n` positions of every slot (the buffers stay allocated: the next
+        append writes over the cut tail). Deep mode's shared slots are as long as the
+        others, so one cut fits all."""
+        if n < 0:
+            raise ValueError(f"cannot keep {n} positions")
+        for s in self.slots:
+            s.length = min(s.length, n)
+
     def share_last(self, src: int, dst: int) -> None:
         """Append `src`'s newest position to `dst`: the last-available sharing policy that
         lets a token skip deeper loop steps while later tokens still find a key there."""

@@ -1,21 +1,28 @@
 """Steppers: how one model advances by one token. The decode loop is the same for all.
 
+CachedStepper is the shared base: its cache outlives one prompt, so a prompt that extends
+the previous one (the next tool round, a retry) prefills only the new tokens, in chunks
+that a cancel event can stop between.
+
 - OuroFast: full depth, cached.
 - OuroDeep: adaptive depth, cached; the loop physically stops at the exit step and the
   skipped deeper cache slots for that token are filled from the exit step's keys/values
   (last-available sharing), so later tokens attend over a complete cache.
 - OuroUncached: the design documents' deep mode (recompute the whole sequence at full
   depth for every token, then pick the exit step): the baseline the bench compares with.
-- Plain: any transformers causal LM, with its own past_key_values.
+- Plain: any transformers causal LM, with its own past_key_values (cropped to reuse).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import torch
 
+from kernel.errors import Cancelled
 from kernel.exit_policy import ExitPolicy
 from kernel.ouro_model import OuroForCausalLM
 
@@ -23,7 +30,8 @@ from kernel.ouro_model import OuroForCausalLM
 class Stepper(Protocol):
     total_steps: int
 
-    def prefill(self, ids: Sequence[int]) -> torch.Tensor:
+    def prefill(self, ids: Sequence[int],
+                cancel: threading.Event | None = None) -> torch.Tensor:
         """Consume the prompt; return the logits [V] for the next token."""
         ...
 
@@ -32,32 +40,168 @@ class Stepper(Protocol):
         ...
 
 
+PREFILL_CHUNK = 256  # tokens per forward pass while prefilling: a cancel waits at most one
+
+
 def _ids(ids: Sequence[int], device: torch.device) -> torch.Tensor:
     return torch.tensor([list(ids)], dtype=torch.long, device=device)
 
 
-class OuroFast:
-    def __init__(self, model: OuroForCausalLM, int8_kv: bool = False):
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+class CannotTruncate(Exception):
+    """A subclass's cache cannot be cut back (e.g. a sliding window already rolled past the
+    cut): the base class then starts cold, which is always correct."""
+
+
+class CachedStepper:
+    """A stepper whose cache survives between prompts.
+
+    `tokens` is exactly what the cache holds. `prefill` keeps the longest common prefix of
+    `tokens` and the new prompt (re-running at least the prompt's last token so logits
+    exist), cuts the cache there and feeds the rest in chunks of `chunk` tokens, checking
+    `cancel` before each chunk. Any exception inside a forward pass leaves a cache of
+    unknown content, so it is emptied: the next prompt starts cold rather than wrong.
+    Subclasses implement `_reset`, `_truncate` and `_forward` (and `_step` for a decode
+    step that is not a plain one-token forward)."""
+
+    total_steps = 1
+
+    def __init__(self, chunk: int = PREFILL_CHUNK):
+        if chunk < 1:
+            raise ValueError(f"prefill chunk must be >= 1 token, got {chunk}")
+        self.chunk = chunk
+        self.tokens: list[int] = []
+        self.reused = 0  # prompt tokens the last prefill found in the cache
+        self.chunks = 0  # forward passes the last prefill ran
+
+    # -- the three primitives ---------------------------------------------------------
+    def _reset(self) -> None:
+        raise NotImplementedError
+
+    def _truncate(self, n: int) -> None:
+        raise NotImplementedError
+
+    def _forward(self, ids: Sequence[int]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _step(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
+        return self._forward([token]), self.total_steps
+
+    def _reusable(self) -> int:
+        """How many leading cached tokens a cold prefill would have computed identically."""
+        return len(self.tokens)
+
+    # -- the generic work -------------------------------------------------------------
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Forget the cache (and free its tensors)."""
+        self.tokens = []
+        self._reset()
+
+    def prefill(self, ids: Sequence[int],
+                cancel: threading.Event | None = None) -> torch.Tensor:
+        ids = list(ids)
+        if not ids:
+            raise ValueError("cannot prefill an empty prompt")
+        keep = min(common_prefix(self.tokens, ids), self._reusable(), len(ids) - 1)
+        self._cut(keep)
+        self.reused, self.chunks = keep, 0
+        logits: torch.Tensor | None = None
+        for start in range(keep, len(ids), self.chunk):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(start - keep, len(ids) - keep)
+            piece = ids[start : start + self.chunk]
+            with self._guard():
+                logits = self._forward(piece)
+            self.tokens.extend(piece)
+            self.chunks += 1
+        assert logits is not None
+        return logits
+
+    def _cut(self, keep: int) -> None:
+        if keep == len(self.tokens):
+            return
+        if keep == 0:
+            self.release()
+            return
+        with self._guard():
+            try:
+                self._truncate(keep)
+            except CannotTruncate:
+                self.release()
+                return
+        del self.tokens[keep:]
+
+    def advance(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
+        with self._guard():
+            logits, depth = self._step(token, pressure)
+        self.tokens.append(token)
+        return logits, depth
+
+
+class OuroFast(CachedStepper):
+    def __init__(self, model: OuroForCausalLM, int8_kv: bool = False,
+                 chunk: int = PREFILL_CHUNK):
+        super().__init__(chunk)
         self.model, self.int8_kv = model, int8_kv
         self.total_steps = model.steps
         self.device = model.lm_head.weight.device
+        self.cache = model.new_cache(int8_kv)
 
-    def prefill(self, ids: Sequence[int]) -> torch.Tensor:
+    def _reset(self) -> None:
         self.cache = self.model.new_cache(self.int8_kv)
+
+    def _truncate(self, n: int) -> None:
+        self.cache.truncate(n)
+
+    def _forward(self, ids: Sequence[int]) -> torch.Tensor:
         return self.model(_ids(ids, self.device), cache=self.cache,
                           logits_for="last").logits[-1][0, -1]
 
-    def advance(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
-        out = self.model(_ids([token], self.device), cache=self.cache, logits_for="last")
-        return out.logits[-1][0, -1], self.total_steps
-
 
 class OuroDeep(OuroFast):
-    def __init__(self, model: OuroForCausalLM, policy: ExitPolicy, int8_kv: bool = False):
-        super().__init__(model, int8_kv)
-        self.policy = policy
+    """Adaptive depth. A token that exits early leaves copies of a shallower step's keys in
+    the deeper slots (share_last), which a cold full-depth prefill would not produce: the
+    cache is reused only up to the first such token, so reuse never changes the output."""
 
-    def advance(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
+    def __init__(self, model: OuroForCausalLM, policy: ExitPolicy, int8_kv: bool = False,
+                 chunk: int = PREFILL_CHUNK):
+        super().__init__(model, int8_kv, chunk)
+        self.policy = policy
+        self.exact = 0  # leading cached positions computed at full depth
+
+    def _reusable(self) -> int:
+        return min(self.exact, len(self.tokens))
+
+    def _reset(self) -> None:
+        super()._reset()
+        self.exact = 0
+
+    def _truncate(self, n: int) -> None:
+        super()._truncate(n)
+        self.exact = min(self.exact, n)
+
+    def _forward(self, ids: Sequence[int]) -> torch.Tensor:
+        logits = super()._forward(ids)
+        if self.exact == len(self.tokens):  # still exact: full-depth positions follow
+            self.exact += len(ids)
+        return logits
+
+    def _step(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
         m = self.model
         position = self.cache.length(m.slot(0, 0))
         cos, sin = m.rope(position, 1)
@@ -72,6 +216,8 @@ class OuroDeep(OuroFast):
         for skipped in range(t + 1, self.total_steps):
             for layer in range(m.config.num_hidden_layers):
                 self.cache.share_last(m.slot(t, layer), m.slot(skipped, layer))
+        if t + 1 == self.total_steps and self.exact == position:
+            self.exact += 1
         return m.lm_head(h)[0, -1], t + 1
 
 
@@ -92,7 +238,10 @@ class OuroUncached:
                 break
         return out.logits[t][0, -1], t + 1
 
-    def prefill(self, ids: Sequence[int]) -> torch.Tensor:
+    def prefill(self, ids: Sequence[int],
+                cancel: threading.Event | None = None) -> torch.Tensor:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(0, len(ids))
         self.ids = list(ids)
         return self.model(_ids(self.ids, self.device), logits_for="last").logits[-1][0, -1]
 
@@ -101,23 +250,27 @@ class OuroUncached:
         return self._run()
 
 
-class Plain:
-    """A transformers causal LM (e.g. the embedded SmolLM2), one token at a time."""
+class Plain(CachedStepper):
+    """A transformers causal LM (e.g. the embedded SmolLM2) with its own cache object."""
 
-    total_steps = 1
-
-    def __init__(self, model: Any):
+    def __init__(self, model: Any, chunk: int = PREFILL_CHUNK):
+        super().__init__(chunk)
         self.model = model
         self.device = next(model.parameters()).device
+        self.past: Any = None
 
-    def prefill(self, ids: Sequence[int]) -> torch.Tensor:
-        out = self.model(input_ids=_ids(ids, self.device), use_cache=True,
-                         logits_to_keep=1)
+    def _reset(self) -> None:
+        self.past = None
+
+    def _truncate(self, n: int) -> None:
+        held = self.past.get_seq_length() if self.past is not None else 0
+        try:  # transformers >= 5 crops by a negative count; a rolled sliding window refuses
+            self.past.crop(n - held)
+        except (AttributeError, RuntimeError, ValueError) as exc:
+            raise CannotTruncate(str(exc)) from exc
+
+    def _forward(self, ids: Sequence[int]) -> torch.Tensor:
+        out = self.model(input_ids=_ids(ids, self.device), past_key_values=self.past,
+                         use_cache=True, logits_to_keep=1)
         self.past = out.past_key_values
         return out.logits[0, -1]
-
-    def advance(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
-        out = self.model(input_ids=_ids([token], self.device), past_key_values=self.past,
-                         use_cache=True)
-        self.past = out.past_key_values
-        return out.logits[0, -1], 1
