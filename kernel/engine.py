@@ -94,11 +94,13 @@ class Engine:
         return OuroFast(self.model, c.int8_kv)
 
     def chat(self, messages: Sequence[dict[str, str]], config: GenerationConfig | None = None,
-             cancel: threading.Event | None = None) -> Generation:
+             cancel: threading.Event | None = None,
+             on_token: Callable[[int], None] | None = None) -> Generation:
+        """One reply; `on_token` sees each token as it is chosen (for streaming servers)."""
         config = config or self.config.generation
         with self._lock:
             return generate(self.stepper(), self.tokenizer, self.tokenizer.chat(messages),
-                            config, cancel=cancel)
+                            config, cancel=cancel, on_token=on_token)
 
     def looped_chat(self, messages: Sequence[dict[str, str]],
                     config: GenerationConfig | None = None,
