@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from governance.phase import Phase
-from governance.schemas import Candidate, ModelUsage, OperationContext, ToolRecord
+from governance.schemas import (
+    CANDIDATE_JSON_SCHEMA,
+    PLAN_JSON_SCHEMA,
+    Candidate,
+    ModelUsage,
+    OperationContext,
+    ToolRecord,
+)
 
 if TYPE_CHECKING:  # deps.py imports this module: the seam names PhaseDeps for checkers only
     from governance.deps import PhaseDeps
@@ -69,6 +76,30 @@ class Steering:
                         self.token_scale * other.token_scale)
 
 
+@dataclass(frozen=True)
+class ReplyShape:
+    """The forms one reply may take, as JSON Schemas: data for a provider that decodes under
+    a grammar (the kernel); others never see it (shaped()). It narrows what a model can
+    write and decides nothing: governance parses and judges every reply as before."""
+
+    name: str  # for telemetry: "candidate.1", "plan.1", "tool round", ...
+    final: dict[str, Any] | None = None  # a final answer: one JSON object of this schema
+    lines: tuple[dict[str, Any], ...] = ()  # a tool-call reply: lines, each one such object
+    prose: bool = False  # a one-line prose answer (no braces) is allowed too
+
+
+CANDIDATE_SHAPE = ReplyShape("candidate.1", final=CANDIDATE_JSON_SCHEMA)
+PLAN_SHAPE = ReplyShape("plan.1", final=PLAN_JSON_SCHEMA)
+
+
+def shaped(provider: object, shape: ReplyShape | None) -> dict[str, Any]:
+    """The keyword that hands `shape` to `provider`: only one declaring `takes_shape = True`
+    gets it, so every other provider (replay, a test's fake) is called exactly as before."""
+    if shape is None or getattr(provider, "takes_shape", False) is not True:
+        return {}
+    return {"shape": shape}
+
+
 class ProviderHealth(BaseModel):
     healthy: bool
     detail: str = ""
@@ -82,7 +113,8 @@ class CandidateProvider(Protocol):
                        steer: Steering | None = None) -> ModelReply:
         """One model turn; `deadline` is an absolute time.monotonic() value; `steer` (from
         the reflex) bends this turn's decoding. Multi-turn tool use is driven from outside,
-        turn by turn, by a ToolSession (Venom)."""
+        turn by turn, by a ToolSession (Venom). A provider with `takes_shape = True` also
+        takes `shape: ReplyShape | None` here and in plan() (pass it with shaped())."""
         ...
 
     async def plan(self, prompt: str, *, deadline: float) -> ModelReply:

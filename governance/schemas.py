@@ -237,3 +237,39 @@ def parse_candidate(text: str) -> Candidate:
 
 def parse_plan(text: str) -> PlanResult:
     return parse_model_json(text, PlanResult, "plan.1")
+
+
+# The reply contracts as JSON Schemas (governance.prompts states them to the model): data a
+# provider may decode under (ReplyShape). They allow only what the models above accept,
+# except what a schema cannot say: two entries of `files` naming the same path.
+_PATH = {"type": "string", "minLength": 1}
+_TEXT = {"type": "string"}
+
+
+def _object(properties: dict[str, Any], *required: str) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(required),
+            "additionalProperties": False}
+
+
+_WRITE = _object({"file_path": _PATH, "full_content": _TEXT, "action": {"const": "write"},
+                  "rationale": _TEXT}, "file_path", "full_content")
+_DELETE = _object({"file_path": _PATH, "action": {"const": "delete"}, "rationale": _TEXT},
+                  "file_path", "action")
+_CANDIDATE_TAG = {"const": "candidate.1"}
+CANDIDATE_JSON_SCHEMA: dict[str, Any] = {"anyOf": [
+    _object({"schema": _CANDIDATE_TAG, "file_path": _PATH, "full_content": _TEXT,
+             "rationale": _TEXT}, "schema", "file_path", "full_content"),
+    _object({"schema": _CANDIDATE_TAG, "files": {"type": "array", "minItems": 1,
+                                                 "items": {"anyOf": [_WRITE, _DELETE]}},
+             "rationale": _TEXT}, "schema", "files"),
+    _object({"schema": _CANDIDATE_TAG, "no_op": {"const": True}, "rationale": _TEXT},
+            "schema", "no_op"),
+]}
+PLAN_JSON_SCHEMA: dict[str, Any] = _object({
+    "schema": {"const": "plan.1"}, "approach": _TEXT,
+    "complexity": {"enum": ["trivial", "simple", "moderate", "complex", "architectural"]},
+    "ordered_changes": {"type": "array", "items": _object(
+        {"file_path": _PATH, "change": _TEXT, "rationale": _TEXT, "new": {"type": "boolean"}},
+        "file_path", "change")},
+    "risk_factors": {"type": "array", "items": _TEXT}, "test_strategy": _TEXT,
+    "architectural_notes": _TEXT}, "schema", "approach", "complexity", "ordered_changes")
