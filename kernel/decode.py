@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -23,6 +24,9 @@ from kernel.errors import Cancelled
 from kernel.sampling import choose, process
 from kernel.steppers import Stepper
 from kernel.tokenizer import ChatTokenizer
+
+if TYPE_CHECKING:
+    from kernel.grammar import Constraint
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class GenerationConfig:
 class Generation:
     token_ids: list[int]
     text: str
-    exit_reason: str  # stop | stop_string | length | collapse | cancelled
+    exit_reason: str  # stop | stop_string | length | collapse | cancelled | grammar (complete)
     depths: list[int]
     logprobs: list[float]  # of each chosen token under the model's raw distribution
     prompt_tokens: int
@@ -66,7 +70,9 @@ class Generation:
 @torch.inference_mode()
 def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequence[int],
              config: GenerationConfig, *, cancel: threading.Event | None = None,
-             on_token: Callable[[int], None] | None = None) -> Generation:
+             on_token: Callable[[int], None] | None = None,
+             constraint: Constraint | None = None) -> Generation:
+    """Decode up to max_new_tokens; a `constraint` (kernel.grammar) masks each token last."""
     start = time.perf_counter()
     generator = torch.Generator().manual_seed(config.seed) if config.seed is not None else None
     canary = DecodeCanary(config.canary) if config.canary.mode != "off" else None
@@ -88,8 +94,12 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
         pressure, boost = canary.knobs() if canary else (0.0, 0.0)
         scores = process(logits, out, repetition_penalty=config.repetition_penalty + boost,
                          no_repeat_ngram=config.no_repeat_ngram)
+        if constraint is not None:  # last, so no penalty re-enables a token it forbids
+            scores = constraint.mask(scores, logits)
         token = choose(scores, temperature=config.temperature, top_p=config.top_p,
                        generator=generator)
+        if constraint is not None:
+            constraint.advance(token)
         if token in config.stop_ids:
             reason = "stop"
             break
@@ -100,6 +110,9 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
         stop = _stop_after(token, logits, out, canary, config, tokenizer)
         if stop:
             reason = stop
+            break
+        if constraint is not None and constraint.done:
+            reason = "grammar"  # nothing but the end may follow
             break
         if len(out) >= config.max_new_tokens:
             break  # no forward pass for logits nobody will read
