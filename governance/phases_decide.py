@@ -13,6 +13,7 @@ from governance.model_gate import ModelWaitExpired
 from governance.phase import Phase
 from governance.prompts import plan_prompt
 from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
+from governance.provider import PLAN_SHAPE, shaped
 from governance.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.routing import ROUTES, Route, generate_timeout_s, route
 from governance.schemas import OperationContext, PlanResult, parse_plan
@@ -92,7 +93,8 @@ async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     try:  # the plan queues for the model like generation; its deadline starts at its turn
         async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
             deadline = time.monotonic() + generate_timeout_s(ctx.route)
-            reply = await d.provider.plan(plan_prompt(ctx), deadline=deadline)
+            reply = await d.provider.plan(plan_prompt(ctx), deadline=deadline,
+                                          **shaped(d.provider, PLAN_SHAPE))
     except ModelWaitExpired as exc:
         return Transition(Phase.GENERATE, f"plan skipped, default approach: {exc}")
     except ProviderError as exc:

@@ -18,11 +18,14 @@ from governance.phase import Phase
 from governance.phases_decide import is_trivial
 from governance.prompts import generation_prompt, with_exploration_protocol
 from governance.provider import (
+    CANDIDATE_SHAPE,
     CandidateProvider,
     CollapseSignal,
     ModelReply,
     ProviderHealth,
+    ReplyShape,
     Steering,
+    shaped,
 )
 from governance.rollback import live_sha256
 from governance.routing import generate_timeout_s
@@ -93,7 +96,7 @@ async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider:
     """One answer: a single turn, or through Venom's tool loop (which applies the reflex to
     each of its rounds itself)."""
     if not use_tools:
-        reply = await provider.generate(prompt, deadline=deadline)
+        reply = await provider.generate(prompt, deadline=deadline, shape=CANDIDATE_SHAPE)
         await d.record_reply(ctx, phase, reply)
         j = reflex.judge(reply.collapse, band)
         if j.reading is reflex.Reading.COLLAPSE:
@@ -161,12 +164,14 @@ class _Watched:
                  stats: reflex.ReflexStats):
         self.inner, self.steer, self.band, self.stats = inner, steer, band, stats
         self.name = inner.name
+        self.takes_shape = True  # passed on to the inner provider only if it takes one
         self.signals: list[CollapseSignal] = []
 
-    async def generate(self, prompt: str, *, deadline: float,
-                       steer: Steering | None = None) -> ModelReply:
+    async def generate(self, prompt: str, *, deadline: float, steer: Steering | None = None,
+                       shape: ReplyShape | None = None) -> ModelReply:
         both = steer if self.steer is None else self.steer.then(steer)
-        reply = await self.inner.generate(prompt, deadline=deadline, steer=both)
+        reply = await self.inner.generate(prompt, deadline=deadline, steer=both,
+                                          **shaped(self.inner, shape))
         self.signals.append(reply.collapse)
         reading = reflex.judge(reply.collapse, self.band).reading
         self.stats.spooks += reading is reflex.Reading.SPOOK
@@ -174,8 +179,9 @@ class _Watched:
         telemetry = {**reply.telemetry, "collapse": reply.collapse.model_dump()}
         return reply.model_copy(update={"telemetry": telemetry})
 
-    async def plan(self, prompt: str, *, deadline: float) -> ModelReply:
-        return await self.inner.plan(prompt, deadline=deadline)
+    async def plan(self, prompt: str, *, deadline: float,
+                   shape: ReplyShape | None = None) -> ModelReply:
+        return await self.inner.plan(prompt, deadline=deadline, **shaped(self.inner, shape))
 
     async def health(self) -> ProviderHealth:
         return await self.inner.health()

@@ -34,18 +34,19 @@ from typing import Any
 
 from governance import reflex
 from governance.errors import ModelCollapsed, ProviderError
-from governance.provider import CandidateProvider, CollapseSignal, ModelReply
+from governance.provider import CandidateProvider, CollapseSignal, ModelReply, ReplyShape, shaped
 from governance.redact import redact
-from governance.schemas import ModelUsage, ToolRecord
+from governance.schemas import CANDIDATE_JSON_SCHEMA, ModelUsage, ToolRecord
 from tools.builtin import MANIFEST, TOOLS, ToolFailed
 from tools.env import ToolEnv
 from tools.exploration import CATEGORY_OF, ExplorationLedger
 from tools.mcp_hub import McpHub, McpTool
 from tools.policy import PolicyContext, evaluate
-from tools.toolcalls import parse_tool_calls
+from tools.toolcalls import call_schema, parse_tool_calls
 
 NUDGE = "You have enough context. Produce your final change now, without tool calls."
 JAILED = frozenset({"bash", "run_tests"})  # tools that run commands in the op's sandbox
+EDITING = frozenset({"bash", *(s.name for s in MANIFEST if s.category == "mutation")})
 
 
 class SharedOrExclusive:
@@ -222,7 +223,8 @@ class ToolLoopCoordinator:
             if n:
                 self.compactions += 1
                 await self._note("context compacted", {"round": rnd, "compacted": n})
-            reply = await self._turn(provider, self._compose(prompt, chunks, nudge), budget, rnd)
+            reply = await self._turn(provider, self._compose(prompt, chunks, nudge), budget, rnd,
+                                     self._shape(nudge))
             self._add_usage(usage, reply.usage)
             if self.on_reply:
                 await self.on_reply(reply)
@@ -252,14 +254,25 @@ class ToolLoopCoordinator:
                           telemetry=telemetry,
                           collapse=max(signals, key=lambda c: c.proximity))
 
+    def _shape(self, nudge: bool) -> ReplyShape:
+        """What this round's reply may be (for a provider that decodes under a grammar):
+        tool-call lines (unless nudged to answer), the candidate, or, once something may
+        have edited the sandbox, the one-line summary tool_instructions() allows."""
+        lines = () if nudge else (
+            *(call_schema(s.name, s.args.model_json_schema()) for s in MANIFEST),
+            *(call_schema(t.name, t.schema) for t in self.mcp_tools.values()))
+        edited = any(r.verdict == "ok" and r.tool in EDITING for r in self.records)
+        return ReplyShape("tool round", final=CANDIDATE_JSON_SCHEMA, lines=lines, prose=edited)
+
     @staticmethod
     async def _turn(provider: CandidateProvider, text: str, budget: reflex.RoundBudget,
-                    rnd: int) -> ModelReply:
+                    rnd: int, shape: ReplyShape | None = None) -> ModelReply:
         """One model turn within the deflated budget. A turn that fails under a deflated
         budget is the reflex's to handle (ModelCollapsed "deflated"): the re-grounded turn
         gets the caller's whole deadline back, and a dead model fails again there."""
         try:
-            return await provider.generate(text, deadline=budget.soft, steer=budget.steer())
+            return await provider.generate(text, deadline=budget.soft, steer=budget.steer(),
+                                           **shaped(provider, shape))
         except ModelCollapsed:
             raise
         except ProviderError as exc:

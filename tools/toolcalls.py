@@ -55,3 +55,13 @@ def parse_tool_calls(text: str) -> tuple[list[ToolCall], list[MalformedCall]]:
         else:
             calls.append(ToolCall(name, args))
     return calls, bad
+
+
+def call_schema(name: str, arguments: Any) -> dict[str, Any]:
+    """The JSON Schema of one call line for tool `name` whose arguments follow the JSON
+    Schema `arguments` (its $defs move to the root, where its references point); a
+    constrained decoder builds its tool-call grammar from these. Not a schema: any object."""
+    args = dict(arguments) if isinstance(arguments, dict) else {"type": "object"}
+    root = {key: args.pop(key) for key in ("$defs", "definitions") if key in args}
+    return {"type": "object", "properties": {"tool": {"const": name}, "arguments": args},
+            "required": ["tool", "arguments"], "additionalProperties": False, **root}
