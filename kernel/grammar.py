@@ -1,0 +1,257 @@
+"""Grammar-constrained decoding: a reply's shape (governance.provider.ReplyShape: JSON
+Schemas as data) becomes an llguidance grammar, applied by the decode loop as a token mask.
+
+llguidance, not xgrammar or outlines-core: its PyPI wheel is one abi3 file with no
+dependencies (xgrammar pulls triton, 286 MB, into a CPU-only torch install), it takes JSON
+Schema and Lark with JSON Schemas embedded (so one grammar says "a candidate, or tool-call
+lines, or a one-line summary"), it compiles lazily (no per-schema automaton over the whole
+vocabulary as outlines-core builds) and computes a mask in tens of microseconds.
+
+The grammar a shape becomes:
+
+    start: final | calls | prose          (the alternatives the shape allows)
+    final: %json {the final answer's schema}
+    calls: call ("\\n" call)*             call: line_0 | line_1 | ...
+    prose: /[A-Za-z][^\\n{}]*/
+
+JSON is written on one line with ", " and ": " between items, as the prompts show it: the
+tool loop reads a tool call only from a line of its own. Odd or hostile schemas never stop a
+decode: a line schema the library rejects is loosened to "any object" for its arguments
+(named in `notes`); a rejected final schema, or a grammar that fails as a whole, leaves the
+reply unconstrained, and the Grammar says why (`error`). Compiled grammars are cached.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import llguidance as llg
+import torch
+
+from kernel.tokenizer import ChatTokenizer
+
+if TYPE_CHECKING:  # a shape is data (name, final, lines, prose); the kernel reads it only
+    from governance.provider import ReplyShape
+
+# One line, the separators the prompts show; no other whitespace (a newline ends a call).
+JSON_OPTIONS = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
+PROSE = r"/[A-Za-z][^\n{}]*/"
+CACHE_SIZE = 32
+
+
+class Constraint(Protocol):
+    """What the decode loop asks of a constraint, once per token."""
+
+    def mask(self, scores: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+        """`scores` (penalised) with every token the constraint forbids at -inf; `raw` are
+        the model's logits, used when the penalties left no allowed token."""
+        ...
+
+    def advance(self, token: int) -> None: ...
+
+    @property
+    def done(self) -> bool:
+        """Nothing but the end of the reply may follow."""
+        ...
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """A shape compiled for one tokenizer: `text` is the llguidance grammar, or None when
+    the reply decodes unconstrained (`error` says why); `notes` name loosened schemas."""
+
+    shape: str
+    text: str | None
+    error: str = ""
+    notes: tuple[str, ...] = ()
+
+    def telemetry(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"shape": self.shape}
+        if self.text is None:
+            out["unconstrained"] = self.error[:300]
+        if self.notes:
+            out["loosened"] = list(self.notes[:20])
+        return out
+
+
+def _schema_error(schema: Any, tokenizer: llg.LLTokenizer) -> str:
+    """Why llguidance cannot use `schema` as one JSON value on a line ("" when it can)."""
+    try:
+        grammar = llg.LLMatcher.grammar_from_json_schema(json.dumps(_with_options(schema)))
+    except (ValueError, TypeError) as exc:
+        return f"not a JSON Schema object: {exc}"
+    return llg.LLMatcher.validate_grammar(grammar, tokenizer)
+
+
+def _with_options(schema: Any) -> dict[str, Any]:
+    if not isinstance(schema, dict):
+        raise TypeError(f"{type(schema).__name__}, not an object")
+    return {**schema, "x-guidance": JSON_OPTIONS}
+
+
+def _loosened(schema: dict[str, Any]) -> dict[str, Any]:
+    """A call line whose arguments the library could not take: same tool, any object."""
+    loose = {k: v for k, v in schema.items() if k not in ("$defs", "definitions")}
+    props = dict(loose.get("properties") or {})
+    props["arguments"] = {"type": "object"}
+    return {**loose, "properties": props}
+
+
+def _json_rule(name: str, schema: dict[str, Any]) -> str:
+    return f"{name}: %json {json.dumps(_with_options(schema))}"
+
+
+def build_lark(shape: ReplyShape, tokenizer: llg.LLTokenizer) -> tuple[str, tuple[str, ...]]:
+    """The Lark text for `shape` and the notes on loosened lines. Raises ValueError when
+    the shape allows nothing or its final schema is unusable."""
+    rules, starts, notes = [], [], []
+    if shape.final is not None:
+        why = _schema_error(shape.final, tokenizer)
+        if why:
+            raise ValueError(f"final answer schema rejected: {why[:300]}")
+        rules.append(_json_rule("final", shape.final))
+        starts.append("final")
+    lines = []
+    for i, schema in enumerate(shape.lines):
+        if _schema_error(schema, tokenizer):
+            if not isinstance(schema, dict) or _schema_error(_loosened(schema), tokenizer):
+                notes.append(f"line {i}: dropped")
+                continue
+            schema = _loosened(schema)
+            notes.append(f"line {i} ({_tool_name(schema)}): arguments loosened")
+        rules.append(_json_rule(f"line_{i}", schema))
+        lines.append(f"line_{i}")
+    if lines:
+        rules += [f"call: {' | '.join(lines)}", 'calls: call ("\\n" call)*']
+        starts.append("calls")
+    if shape.prose:
+        rules.append(f"prose: {PROSE}")
+        starts.append("prose")
+    if not starts:
+        raise ValueError("the shape allows no reply at all")
+    return "\n".join([f"start: {' | '.join(starts)}", *rules]), tuple(notes)
+
+
+def _tool_name(schema: dict[str, Any]) -> str:
+    tool = (schema.get("properties") or {}).get("tool")
+    return str(tool.get("const", "?"))[:60] if isinstance(tool, dict) else "?"
+
+
+@dataclass
+class Grammars:
+    """Compiles shapes for one tokenizer, caching the last CACHE_SIZE; the llguidance view
+    of the tokenizer (~0.7 s to build) is made on first use."""
+
+    tokenizer: ChatTokenizer
+    stop_ids: Sequence[int] = (2, 0)
+    _llt: llg.LLTokenizer | None = None
+    _cache: OrderedDict[str, Grammar] = field(default_factory=OrderedDict)
+
+    @property
+    def llt(self) -> llg.LLTokenizer:
+        if self._llt is None:
+            self._llt = llg.LLTokenizer(self.tokenizer.tok.to_str(),
+                                        eos_token=list(self.stop_ids))
+        return self._llt
+
+    def compile(self, shape: ReplyShape) -> Grammar:
+        """The grammar for `shape`; never raises (a failure is an unconstrained Grammar)."""
+        try:
+            key = json.dumps([shape.final, shape.lines, shape.prose], sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            return Grammar(shape.name, None, f"shape is not JSON data: {exc}")
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        grammar = self._compile(shape)
+        self._cache[key] = grammar
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return grammar
+
+    def _compile(self, shape: ReplyShape) -> Grammar:
+        try:
+            lark, notes = build_lark(shape, self.llt)
+            text = llg.LLMatcher.grammar_from_lark(lark)
+            why = llg.LLMatcher.validate_grammar(text, self.llt)
+        except Exception as exc:  # a hostile schema is a reply decoded unconstrained
+            return Grammar(shape.name, None, f"{type(exc).__name__}: {exc}")
+        if why:
+            return Grammar(shape.name, None, f"grammar rejected: {why}", notes)
+        return Grammar(shape.name, text, notes=notes)
+
+    def constraint(self, grammar: Grammar) -> GrammarConstraint | None:
+        """A fresh constraint for one generation (None for an unconstrained grammar)."""
+        if grammar.text is None:
+            return None
+        matcher = llg.LLMatcher(self.llt, grammar.text, log_level=0)
+        return GrammarConstraint(matcher, self.llt.vocab_size)
+
+
+class GrammarConstraint:
+    """One generation's grammar state. The mask is computed once per token into a reused
+    bitmask (the matcher drops the GIL), expanded with one shift and applied with one fill.
+
+    Should the penalties (repetition penalty, no-repeat n-grams) ban every token the
+    grammar allows, that token is chosen from the raw logits under the mask instead
+    (`penalty_overrides` counts them); should the grammar allow nothing (an internal
+    error), it steps aside and the rest decodes unconstrained (`error`)."""
+
+    def __init__(self, matcher: llg.LLMatcher, words: int):
+        self.matcher = matcher
+        self.words = words  # the tokenizer's vocabulary; the model's logits may be longer
+        self._bits = torch.full(((words + 31) // 32,), -1, dtype=torch.int32)
+        self._shifts = torch.arange(32, dtype=torch.int32)
+        self.penalty_overrides = 0
+        self.error = ""
+
+    def allowed(self, vocab: int) -> torch.Tensor:
+        """bool[vocab]: the tokens the grammar allows next."""
+        self.matcher.unsafe_compute_mask_ptr(self._bits.data_ptr(), self._bits.numel() * 4)
+        n = min(self.words, vocab)
+        bits = ((self._bits.unsqueeze(1) >> self._shifts) & 1).flatten()[:n].bool()
+        if n < vocab:  # logits past the tokenizer's words are never allowed
+            bits = torch.cat([bits, torch.zeros(vocab - n, dtype=torch.bool)])
+        return bits
+
+    def mask(self, scores: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+        if self.error:
+            return scores
+        allowed = self.allowed(scores.shape[-1])
+        if not bool(allowed.any()):
+            self.error = self.matcher.get_error() or "the grammar allows no token"
+            return scores
+        out = scores.masked_fill(~allowed, float("-inf"))
+        if not bool(torch.isfinite(out).any()):
+            self.penalty_overrides += 1
+            out = raw.float().masked_fill(~allowed, float("-inf"))
+        return out
+
+    def advance(self, token: int) -> None:
+        if self.error:
+            return
+        if not self.matcher.consume_token(token):
+            self.error = self.matcher.get_error() or f"token {token} refused"
+
+    @property
+    def done(self) -> bool:
+        return not self.error and self.matcher.is_stopped()
+
+    def outcome(self) -> str:
+        """complete (the grammar is satisfied) | cut (stopped mid-form: max_new_tokens, a
+        collapse or a cancel) | error (the grammar stepped aside)."""
+        if self.error:
+            return "error"
+        return "complete" if self.matcher.is_accepting() or self.done else "cut"
+
+    def telemetry(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"outcome": self.outcome()}
+        if self.penalty_overrides:
+            out["penalty_overrides"] = self.penalty_overrides
+        if self.error:
+            out["error"] = self.error[:300]
+        return out
