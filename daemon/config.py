@@ -183,6 +183,21 @@ class IntakeSection(_Section):
     # after the last .py change, a jailed run of the tests that exercise the changed files.
     test_failure: bool = True
     test_failure_debounce_s: float = Field(default=2.0, ge=0)
+    # PerformanceRegression: this command (run jailed, once per new HEAD) writes
+    # pytest-benchmark JSON to {json}; empty: the sensor is off. A benchmark whose median
+    # exceeds its stored baseline by more than perf_threshold (0.25 = 25% slower: above the
+    # run-to-run noise of a busy developer box) becomes work.
+    perf_command: list[str] = Field(default_factory=list, max_length=64)
+    perf_threshold: float = Field(default=0.25, gt=0)
+    perf_timeout_s: float = Field(default=600.0, gt=0)
+
+    @field_validator("perf_command")
+    @classmethod
+    def _perf_json(cls, value: list[str]) -> list[str]:
+        if value and not any("{json}" in part for part in value):
+            raise ValueError("perf_command must write pytest-benchmark JSON to {json}, e.g. "
+                             "--benchmark-json={json}")
+        return value
 
 
 class CommitSection(_Section):

@@ -26,6 +26,7 @@ from daemon.control import ControlServer
 from daemon.instance import InstanceLock, state_dir_problem
 from daemon.providers import build_provider
 from daemon.recovery import recover
+from daemon.sensor_set import SensorSet
 from governance.approval import ApprovalBroker, QuestionBroker
 from governance.deps import CancelToken, PhaseDeps, Policy
 from governance.gitops import GitOps
@@ -40,11 +41,9 @@ from governance.test_env import detect as detect_test_env
 from governance.testrun import TestRunner
 from ledger import Ledger
 from sensors import human
-from sensors.backlog import BacklogSensor
-from sensors.doc_staleness import DocStalenessSensor
 from sensors.github_webhook import GitHubIssueSensor
-from sensors.hub import Sensor, SensorHub
-from sensors.opportunity import OpportunitySensor
+from sensors.hub import SensorHub
+from sensors.perf_regression import PerformanceRegressionSensor
 from sensors.queue import IntakeQueue
 from sensors.scheduled import ScheduledSensor
 from sensors.test_failure import TestFailureSensor
@@ -129,7 +128,6 @@ class Daemon:
         self.ledger: Ledger | None = None
         self.queue: IntakeQueue | None = None
         self.sensors = SensorHub({})
-        self._todo: TodoSensor | None = None
         self.control: ControlServer | None = None
         self.ready = asyncio.Event()
         self._op_done = asyncio.Event()
@@ -201,6 +199,9 @@ class Daemon:
                                tg.create_task(self._scan_loop(), name="sensor-scan")]
                 if isinstance(timer := self.sensors.sensors.get("scheduled"), ScheduledSensor):
                     background.append(tg.create_task(timer.run(), name="scheduled-timer"))
+                if isinstance(perf := self.sensors.sensors.get("perf_regression"),
+                              PerformanceRegressionSensor):
+                    background.append(tg.create_task(perf.watch(), name="perf-regression"))
             if isinstance(hook := self.sensors.sensors.get("github"), GitHubIssueSensor):
                 background.append(tg.create_task(hook.serve(), name="github-webhook"))
             if isinstance(tests := self.sensors.sensors.get("test_failure"), TestFailureSensor):
@@ -267,54 +268,9 @@ class Daemon:
     # -- work -------------------------------------------------------------------------
 
     def _sensor_hub(self) -> SensorHub:
-        sensors: dict[str, Sensor] = {}
-        if self.settings.intake.todo_scanner:
-            self._todo = TodoSensor(self.root, self.session_id, self.submit,
-                                    lambda paths: asyncio.to_thread(self.git.dirty, paths))
-            sensors["todo"] = self._todo
-        sensors["backlog"] = BacklogSensor(self.root, self.session_id, self.submit)
-        if self.settings.intake.opportunity_miner:
-            sensors["opportunity"] = OpportunitySensor(
-                self.root, self.session_id, self.submit, self.settings.intake.complexity_threshold)
-        if self.settings.intake.doc_staleness:
-            sensors["docs"] = DocStalenessSensor(self.root, self.session_id, self.submit,
-                                                 self.state_dir)
-        if self.settings.intake.schedules:
-            sensors["scheduled"] = ScheduledSensor(self.root, self.session_id, self.submit,
-                                                   self.settings.intake.schedules)
-        if self.settings.intake.test_failure:
-            sensors["test_failure"] = self._test_failure_sensor()
-        if (i := self.settings.intake).webhook_port:  # its server runs in run()'s task group
-            sensors["github"] = GitHubIssueSensor(
-                self.root, self.session_id, self.submit, port=i.webhook_port,
-                secret_file=i.webhook_secret_file, label=i.webhook_label)
-        return SensorHub(sensors, root=self.root)
-
-    def _test_failure_sensor(self) -> TestFailureSensor:
-        """Results of the repo's own pytest runs, and affected tests run after .py changes:
-        jailed and read-only on the live tree like VERIFY, or not at all without bubblewrap."""
-        g, t = self.settings.governance, self.settings.tools
-        runner = None
-        if self.jail_reason is None:
-            limits = JailLimits(timeout_s=g.verify_timeout_s, cpu_s=t.cpu_s,
-                                memory_bytes=t.memory_mb << 20, file_bytes=t.file_mb << 20,
-                                max_procs=t.max_procs, output_bytes=64 << 10)
-            jail = JailExecutor([Path.home(), self.root, self.state_dir], limits,
-                                [Path(sys.prefix), Path(sys.base_prefix)],
-                                protected_globs=policy_from(self.settings).protected_globs)
-            tests = TestRunner(g.test_command, g.verify_timeout_s, jail, writable=False,
-                               plugin_autoload=g.pytest_plugin_autoload, plugins=g.pytest_plugins,
-                               test_env=functools.partial(
-                                   detect_test_env, self.root, g.test_python, g.test_command,
-                                   state_dir=self.state_dir, home=Path.home()))
-            runner = functools.partial(tests.run, self.root, scratch=self.state_dir / "oracle")
-        ledger = self.ledger
-        return TestFailureSensor(
-            self.root, self.state_dir, self.session_id, self.submit, runner=runner,
-            runner_problem=self.jail_reason,
-            list_files=lambda: asyncio.to_thread(self.git.listed_files),
-            note=(lambda msg: ledger.record_thought(None, "INTAKE", msg)) if ledger else None,
-            debounce_s=self.settings.intake.test_failure_debounce_s)
+        return SensorSet(self.settings, self.root, self.state_dir, self.session_id, self.submit,
+                         self.git, self.ledger, self.jail_reason,
+                         tuple(policy_from(self.settings).protected_globs)).hub()
 
     async def scan(self, only: str | None = None) -> dict[str, int]:
         """Every sensor's scan_once (or one's): the start-up scan, the poll, `ouroboros scan`."""
@@ -334,10 +290,13 @@ class Daemon:
             await asyncio.sleep(self.settings.intake.scan_interval_s)
 
     async def _on_git_change(self) -> None:
-        if self._todo is not None:  # a commit may have made held-back TODO files clean
-            await self._todo.on_git_change()
+        if isinstance(todo := self.sensors.sensors.get("todo"), TodoSensor):
+            await todo.on_git_change()  # a commit may have made held-back TODO files clean
         if (docs := self.sensors.sensors.get("docs")) is not None:  # the hook's new line
             await docs.scan_once(())
+        if isinstance(perf := self.sensors.sensors.get("perf_regression"),
+                      PerformanceRegressionSensor):
+            await perf.on_git_change()  # a new HEAD to measure
 
     def _watcher(self) -> RepoWatcher:
         return RepoWatcher(self.root, self.state_dir, self.settings.intake.debounce_s,
