@@ -3,6 +3,11 @@
 It accepts an Ouro checkpoint directory, any transformers model directory, a .gguf file,
 or nothing (the embedded SmolLM2 model). Ouro models decode fast (full depth) or deep
 (adaptive); plain models decode directly, optionally through the re-prompt loop.
+
+The engine keeps one stepper between chats: the next tool round, a retry or an L2
+iteration whose prompt extends the last one prefills only what is new (generated tokens
+included). A prompt that departs earlier (a compaction, a re-ground) reuses the common
+prefix, which gives the same tokens as a cold start.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from kernel.ouro_loader import is_ouro_dir, load_ouro
 from kernel.plain import embedded_model_path, load_plain
 from kernel.quantize import cuda_four_bit, quantize_ouro
 from kernel.reprompt import LoopedAnswer, looped
-from kernel.steppers import OuroDeep, OuroFast, Plain, Stepper
+from kernel.steppers import PREFILL_CHUNK, OuroDeep, OuroFast, Plain, Stepper
 from kernel.tokenizer import ChatTokenizer
 
 Progress = Callable[[int, int, str], None]
@@ -43,6 +48,8 @@ class EngineConfig:
     load_in_4bit: bool = False
     cache_dir: str | None = None
     reprompt_loops: int = 1  # plain models: >1 enables the looped re-prompt approximation
+    reuse_prefix: bool = True  # keep the cache between chats; a new prompt reuses its prefix
+    prefill_chunk: int = PREFILL_CHUNK  # tokens per prefill pass; a cancel waits at most one
     generation: GenerationConfig = field(default_factory=GenerationConfig)
 
 
@@ -55,6 +62,8 @@ class Engine:
         self.model, self.tokenizer, self.kind, self.name = model, tokenizer, kind, name
         self.config = config
         self._lock = threading.Lock()  # one generation at a time per loaded model
+        self._kept: Stepper | None = None  # the stepper whose cache the next chat reuses
+        self._kept_key: tuple[Any, ...] = ()
 
     @classmethod
     def load(cls, config: EngineConfig, progress: Progress | None = None) -> Engine:
@@ -84,23 +93,64 @@ class Engine:
         return self.model.steps if self.kind == "ouro" else 1
 
     def stepper(self) -> Stepper:
+        """A fresh stepper (empty cache) for this engine's model and settings."""
         c = self.config
         if self.kind == "plain":
-            return Plain(self.model)
+            return Plain(self.model, chunk=c.prefill_chunk)
         if c.mode == "deep":
             policy = make_policy(c.exit_policy, q=c.q, eps=c.eps, patience=c.patience,
                                  depth=c.depth)
-            return OuroDeep(self.model, policy, c.int8_kv)
-        return OuroFast(self.model, c.int8_kv)
+            return OuroDeep(self.model, policy, c.int8_kv, chunk=c.prefill_chunk)
+        return OuroFast(self.model, c.int8_kv, chunk=c.prefill_chunk)
+
+    def _cache_key(self) -> tuple[Any, ...]:
+        """Everything that decides what a cached position holds: another model (a new
+        LoRA merge is a new object), mode, policy, KV precision or chunking starts cold."""
+        c = self.config
+        return (id(self.model), self.kind, c.mode, c.exit_policy, c.q, c.eps, c.patience,
+                c.depth, c.int8_kv, c.prefill_chunk)
+
+    def _warm_stepper(self) -> Stepper:
+        """The kept stepper when its cache is still valid for this engine, else a new one.
+        Called under the lock."""
+        if not self.config.reuse_prefix:
+            return self.stepper()
+        key = self._cache_key()
+        if self._kept is None or key != self._kept_key:
+            self.forget()
+            self._kept, self._kept_key = self.stepper(), key
+        return self._kept
+
+    def forget(self) -> None:
+        """Drop the kept cache (its tensors go with it); the next chat starts cold."""
+        kept, self._kept = self._kept, None
+        if kept is not None and hasattr(kept, "release"):
+            kept.release()
+
+    def release_if_idle(self) -> bool:
+        """Drop the kept cache unless a chat is running (then it is in use: keep it)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self.forget()
+        finally:
+            self._lock.release()
+        return True
+
+    @property
+    def cached_tokens(self) -> int:
+        return len(getattr(self._kept, "tokens", ()))
 
     def chat(self, messages: Sequence[dict[str, str]], config: GenerationConfig | None = None,
              cancel: threading.Event | None = None,
              on_token: Callable[[int], None] | None = None) -> Generation:
-        """One reply; `on_token` sees each token as it is chosen (for streaming servers)."""
+        """One reply; `on_token` sees each token as it is chosen (for streaming servers).
+        The prompt's prefix already in the kept cache is not computed again."""
         config = config or self.config.generation
         with self._lock:
-            return generate(self.stepper(), self.tokenizer, self.tokenizer.chat(messages),
-                            config, cancel=cancel, on_token=on_token)
+            return generate(self._warm_stepper(), self.tokenizer,
+                            self.tokenizer.chat(messages), config, cancel=cancel,
+                            on_token=on_token)
 
     def looped_chat(self, messages: Sequence[dict[str, str]],
                     config: GenerationConfig | None = None,

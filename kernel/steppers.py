@@ -117,8 +117,7 @@ class CachedStepper:
         ids = list(ids)
         if not ids:
             raise ValueError("cannot prefill an empty prompt")
-        keep = min(common_prefix(self.tokens, ids), self._reusable(), len(ids) - 1)
-        self._cut(keep)
+        keep = self._cut(min(common_prefix(self.tokens, ids), self._reusable(), len(ids) - 1))
         self.reused, self.chunks = keep, 0
         logits: torch.Tensor | None = None
         for start in range(keep, len(ids), self.chunk):
@@ -132,19 +131,21 @@ class CachedStepper:
         assert logits is not None
         return logits
 
-    def _cut(self, keep: int) -> None:
+    def _cut(self, keep: int) -> int:
+        """Cut the cache to `keep` positions; return how many it really holds now."""
         if keep == len(self.tokens):
-            return
+            return keep
         if keep == 0:
             self.release()
-            return
+            return 0
         with self._guard():
             try:
                 self._truncate(keep)
             except CannotTruncate:
                 self.release()
-                return
+                return 0
         del self.tokens[keep:]
+        return keep
 
     def advance(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
         with self._guard():
