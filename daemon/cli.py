@@ -96,6 +96,12 @@ async def _serve(daemon) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from daemon.serve.cli import serve
+
+    return serve(args)
+
+
 def cmd_verb(args: argparse.Namespace) -> int:
     reply = _client(args).request(args.verb, getattr(args, "op", None),
                                   getattr(args, "reason", "") or "", verb_fields(args))
@@ -207,6 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser("run", parents=[common], help="run the daemon in the foreground")
     run.set_defaults(func=cmd_run)
+    serve = sub.add_parser("serve", parents=[common], help=(
+        "serve the configured kernel model over the Ollama, OpenAI and Anthropic HTTP APIs "
+        "(foreground; 127.0.0.1:11434 by default)"))
+    from daemon.serve.cli import add_arguments as serve_arguments  # argparse only
+
+    serve_arguments(serve)
+    serve.set_defaults(func=cmd_serve)
     for spec in VERBS:
         sp = sub.add_parser(spec.name, parents=[common], help=spec.help)
         sp.add_argument("--json", action="store_true", help="print the raw JSON response")

@@ -1,0 +1,14 @@
+"""`ouroboros serve`: the in-process kernel behind the Ollama, OpenAI and Anthropic HTTP APIs.
+
+Modules:
+    common         ApiError (one kind per failure, each API renders its own shape), strict
+                   JSON bodies under a size cap, request-model validation
+    queue          ModelQueue: one generation at a time, first come first served, bounded
+    model          ServedModel: prompt checks against the context, sampling per request,
+                   a Job that completes or streams, the kernel's telemetry
+    ollama_api     /api/chat, /api/generate, /api/tags, /api/show
+    openai_api     /v1/chat/completions, /v1/models
+    anthropic_api  /v1/messages
+    app            the Starlette app (loopback guard, request log, API-shaped 404s) and the
+                   `serve` command: bind, load the model with progress, run uvicorn
+"""

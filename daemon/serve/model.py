@@ -1,0 +1,218 @@
+"""ServedModel: the loaded Engine as the APIs see it, and Job: one request's generation.
+
+The APIs hand over chat messages and Sampling; this module checks the prompt against the
+model's context (an overflow is refused, never truncated; the token budget is clamped to the
+room left), turns Sampling into the kernel's GenerationConfig (what a request leaves unset
+is the configured [provider] value), and runs the generation through the ModelQueue, whole
+or streamed. Streamed text is the final text's prefix: it holds back a possible stop
+string's beginning and a half-decoded character. Only the Engine's public API is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from daemon.serve.common import ApiError, Kind
+from daemon.serve.queue import ModelQueue, QueueFull, Ticket
+from kernel.decode import Generation, GenerationConfig
+from kernel.engine import Engine
+from kernel.provider import collapse_signal
+
+ROLES = frozenset({"system", "user", "assistant", "tool"})
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """What one request may set; None keeps the configured value."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+    repetition_penalty: float | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    messages: list[dict[str, str]]
+    config: GenerationConfig
+    prompt_tokens: int
+
+
+@dataclass
+class Finished:
+    generation: Generation
+    prompt_tokens: int
+    queued_s: float  # waiting for the model's turn
+    wall_s: float  # the request from admission to the last token
+    stop_sequence: str | None  # which stop string ended it, if one did
+    telemetry: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def completion_tokens(self) -> int:
+        return len(self.generation.token_ids)
+
+
+class ServedModel:
+    def __init__(self, engine: Engine, name: str, queue: ModelQueue):
+        self.engine, self.name, self.queue = engine, name, queue
+        self.created = int(time.time())
+        config = getattr(engine.model, "config", None)
+        self.context = int(getattr(config, "max_position_embeddings", 0) or 2048)
+
+    def accepts(self, model: str) -> bool:
+        return model in (self.name, f"{self.name}:latest")
+
+    def check_model(self, model: str, param: str = "model") -> None:
+        if not self.accepts(model):
+            raise ApiError(Kind.NOT_FOUND, f"model {model[:200]!r} not found; this server "
+                           f"serves {self.name!r}", param)
+
+    async def prepare(self, messages: list[dict[str, str]], sampling: Sampling) -> Prepared:
+        """The messages checked and counted against the context; ApiError otherwise."""
+        for m in messages:
+            if m["role"] not in ROLES:
+                raise ApiError(Kind.BAD_REQUEST, f"unknown role {m['role'][:50]!r} (one of "
+                               f"{', '.join(sorted(ROLES))})", "messages")
+            try:
+                m["content"].encode("utf-8")
+            except UnicodeEncodeError:
+                raise ApiError(Kind.BAD_REQUEST, "message text is not valid Unicode (a lone "
+                               "surrogate)", "messages") from None
+        # Off the event loop: a body at the size cap takes a second or two to tokenize.
+        ids = await asyncio.to_thread(self.engine.tokenizer.chat, messages)
+        room = self.context - len(ids)
+        if room < 1:
+            raise ApiError(Kind.CONTEXT, f"the prompt is {len(ids)} tokens; this model's "
+                           f"context is {self.context} tokens", "messages")
+        return Prepared(messages, self._config(sampling, room), len(ids))
+
+    def _config(self, s: Sampling, room: int) -> GenerationConfig:
+        base = self.engine.config.generation
+        temperature = base.temperature if s.temperature is None else s.temperature
+        if s.top_p == 0:  # "only the likeliest token": greedy, as the hosted APIs treat it
+            temperature = 0.0
+        return replace(
+            base, max_new_tokens=min(s.max_tokens or base.max_new_tokens, room),
+            temperature=temperature, top_p=s.top_p or base.top_p,
+            seed=base.seed if s.seed is None else s.seed,
+            repetition_penalty=s.repetition_penalty or base.repetition_penalty,
+            stop_strings=s.stop or base.stop_strings)
+
+    def start(self, prepared: Prepared) -> Job:
+        """Admit one generation (ApiError OVERLOADED when the queue is full)."""
+        cancel = threading.Event()
+        try:
+            ticket = self.queue.admit(cancel)
+        except QueueFull as exc:
+            raise ApiError(Kind.OVERLOADED, f"the model is busy: {exc}; retry later") from None
+        return Job(self, prepared, ticket)
+
+    def telemetry(self, gen: Generation, queued_s: float) -> dict[str, Any]:
+        """The kernel's account of one generation: the extra `ouroboros` field."""
+        canary = gen.canary.summary() if gen.canary is not None else None
+        return {"exit_reason": gen.exit_reason, "mean_depth": round(gen.mean_depth, 3),
+                "total_steps": self.engine.total_steps,
+                "canary_max_proximity": canary["max_proximity"] if canary else None,
+                "collapse_proximity": collapse_signal(gen).proximity,
+                "tokens_per_s": round(gen.tokens_per_s, 2),
+                "queue_ms": round(queued_s * 1000, 1)}
+
+
+class Job:
+    """One admitted generation; `result()` or `events()` once, `withdraw()` any time."""
+
+    def __init__(self, model: ServedModel, prepared: Prepared, ticket: Ticket):
+        self.model, self.prepared, self.ticket = model, prepared, ticket
+        self.admitted = time.monotonic()
+        self.started: float | None = None
+
+    def withdraw(self) -> None:
+        self.ticket.withdraw()
+
+    def _submit(self, on_token=None) -> asyncio.Future[Generation]:
+        p, engine = self.prepared, self.model.engine
+
+        def work() -> Generation:
+            self.started = time.monotonic()
+            return engine.chat(p.messages, p.config, self.ticket.cancel, on_token=on_token)
+
+        try:
+            return self.ticket.submit(work)
+        except QueueFull as exc:
+            raise ApiError(Kind.OVERLOADED, str(exc)) from None
+
+    async def result(self) -> Finished:
+        gen = await self._submit()
+        return self._finished(gen)
+
+    async def events(self) -> AsyncIterator[str | Finished]:
+        """Text pieces as they are decoded, then the Finished record."""
+        loop = asyncio.get_running_loop()
+        tokens: asyncio.Queue[int | None] = asyncio.Queue()
+        future = self._submit(lambda t: loop.call_soon_threadsafe(tokens.put_nowait, t))
+        # Runs after every token the worker posted: both go through the loop's FIFO.
+        future.add_done_callback(lambda _: tokens.put_nowait(None))
+        text = IncrementalText(self.model.engine.tokenizer, self.prepared.config.stop_strings)
+        while (token := await tokens.get()) is not None:
+            if piece := text.push(token):
+                yield piece
+        done = self._finished(await future)
+        if rest := text.finish(done.generation.text):
+            yield rest
+        yield done
+
+    def _finished(self, gen: Generation) -> Finished:
+        now = time.monotonic()
+        queued = (self.started or now) - self.admitted
+        stop = None
+        if gen.exit_reason == "stop_string":
+            full = self.model.engine.tokenizer.decode(gen.token_ids)
+            hits = [(full.find(s), s) for s in self.prepared.config.stop_strings if s in full]
+            stop = min(hits)[1] if hits else None
+        return Finished(gen, self.prepared.prompt_tokens, queued, now - self.admitted, stop,
+                        self.model.telemetry(gen, queued))
+
+
+class IncrementalText:
+    """Decoded text, released only where it is final: never half a character, never the
+    first characters of what may become a stop string."""
+
+    def __init__(self, tokenizer: Any, stop_strings: Sequence[str]):
+        self.tokenizer, self.stops = tokenizer, tuple(stop_strings)
+        self.hold = max((len(s) for s in self.stops), default=1) - 1
+        self.ids: list[int] = []
+        self.sent = ""
+        self.stopped = False
+
+    def push(self, token: int) -> str:
+        self.ids.append(token)
+        if self.stopped:
+            return ""
+        text = self.tokenizer.decode(self.ids)
+        if text.endswith("\ufffd"):  # a character split across tokens: wait for the rest
+            return ""
+        # A stop string never starts inside what was sent: `hold` characters stay back.
+        hits = [at for s in self.stops if (at := text.find(s, len(self.sent))) >= 0]
+        if hits:
+            self.stopped, end = True, min(hits)
+        else:
+            end = len(text) - self.hold
+        return self._release(text, end)
+
+    def _release(self, text: str, end: int) -> str:
+        if end <= len(self.sent):
+            return ""
+        piece = text[len(self.sent):end]
+        self.sent += piece
+        return piece
+
+    def finish(self, final: str) -> str:
+        """What is left of the final text (the kernel's own, stop strings cut)."""
+        return final[len(self.sent):] if final.startswith(self.sent) else ""

@@ -1,0 +1,194 @@
+"""The OpenAI API: /v1/chat/completions (JSON, or Server-Sent Events with `stream`) and
+/v1/models.
+
+Telemetry: the extra top-level `ouroboros` object on the completion and, when streaming, on
+the chunk that carries `finish_reason` (the official client keeps unknown fields:
+`completion.model_extra["ouroboros"]`). Errors are `{"error": {"message", "type", "param",
+"code"}}`; a full queue is 503 with Retry-After. Unsupported features that would change the
+answer (tools, n > 1, logprobs, non-text content, JSON response formats) are refused with
+400; frequency and presence penalties are accepted and ignored (the kernel's own repetition
+penalty and no-repeat n-grams are always on).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any, Literal
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from daemon.serve.common import (
+    CLIENT_GONE,
+    ApiError,
+    JobStream,
+    Kind,
+    Strict,
+    complete,
+    endpoint,
+    frames,
+    read_json,
+    stops,
+    unsupported,
+    validate,
+)
+from daemon.serve.model import Finished, Sampling, ServedModel
+
+STATUS = {Kind.BAD_REQUEST: 400, Kind.NOT_FOUND: 404, Kind.NO_ROUTE: 404, Kind.TOO_LARGE: 413,
+          Kind.FORBIDDEN: 403, Kind.CONTEXT: 400, Kind.OVERLOADED: 503, Kind.INTERNAL: 500}
+TYPE = {Kind.BAD_REQUEST: "invalid_request_error", Kind.NOT_FOUND: "invalid_request_error",
+        Kind.NO_ROUTE: "invalid_request_error",
+        Kind.TOO_LARGE: "invalid_request_error", Kind.FORBIDDEN: "permission_error",
+        Kind.CONTEXT: "invalid_request_error", Kind.OVERLOADED: "server_error",
+        Kind.INTERNAL: "server_error"}
+CODE = {Kind.NOT_FOUND: "model_not_found", Kind.CONTEXT: "context_length_exceeded",
+        Kind.TOO_LARGE: "request_too_large", Kind.OVERLOADED: "queue_full"}
+FINISH = {"stop": "stop", "stop_string": "stop", "length": "length", "collapse": "stop",
+          "cancelled": "stop"}
+
+
+def error_body(err: ApiError) -> dict[str, Any]:
+    return {"error": {"message": err.message, "type": TYPE[err.kind], "param": err.param,
+                      "code": CODE.get(err.kind)}}
+
+
+def error_response(err: ApiError) -> Response:
+    headers = {"Retry-After": "1"} if err.kind is Kind.OVERLOADED else None
+    return JSONResponse(error_body(err), STATUS[err.kind], headers=headers)
+
+
+class Part(Strict):
+    type: str = Field(max_length=64)
+    text: str | None = None
+
+
+class Message(Strict):
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[Part] | None = None
+    tool_calls: list[Any] | None = None
+
+
+class StreamOptions(Strict):
+    include_usage: bool = False
+
+
+class ResponseFormat(Strict):
+    type: str = Field(max_length=64)
+
+
+class ChatBody(Strict):
+    model: str = Field(max_length=1024)
+    messages: list[Message] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)
+    seed: int | None = Field(None, ge=0, lt=2**63)
+    stop: str | list[str] | None = None
+    n: int = Field(1, ge=1)
+    tools: list[Any] | None = None
+    logprobs: bool | None = None
+    response_format: ResponseFormat | None = None
+
+
+def _text(m: Message) -> str:
+    if m.content is None or isinstance(m.content, str):
+        unsupported(bool(m.tool_calls), "tool calls in messages", "messages")
+        return m.content or ""
+    for part in m.content:
+        unsupported(part.type != "text" or part.text is None,
+                    f"content of type {part.type[:64]!r}", "messages")
+    return "".join(p.text or "" for p in m.content)
+
+
+def messages(body: ChatBody) -> list[dict[str, str]]:
+    unsupported(body.n != 1, "n other than 1", "n")
+    unsupported(bool(body.tools), "tools", "tools")
+    unsupported(bool(body.logprobs), "logprobs", "logprobs")
+    unsupported(body.response_format is not None and body.response_format.type != "text",
+                "a response_format other than text", "response_format")
+    return [{"role": "system" if m.role == "developer" else m.role, "content": _text(m)}
+            for m in body.messages]
+
+
+def sampling(body: ChatBody) -> Sampling:
+    return Sampling(max_tokens=body.max_completion_tokens or body.max_tokens,
+                    temperature=body.temperature, top_p=body.top_p, seed=body.seed,
+                    stop=stops(body.stop, "stop"))
+
+
+def _sse(data: dict[str, Any] | str) -> bytes:
+    return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
+
+
+def _usage(done: Finished) -> dict[str, int]:
+    return {"prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens,
+            "total_tokens": done.prompt_tokens + done.completion_tokens}
+
+
+class OpenAiApi:
+    def __init__(self, model: ServedModel):
+        self.model = model
+
+    def routes(self) -> list[Route]:
+        guard = endpoint(error_response)
+        return [Route("/v1/chat/completions", guard(self.chat), methods=["POST"]),
+                Route("/v1/models", guard(self.models), methods=["GET"]),
+                Route("/v1/models/{model:path}", guard(self.one_model), methods=["GET"])]
+
+    async def chat(self, request: Request) -> Response:
+        body = validate(ChatBody, await read_json(request))
+        self.model.check_model(body.model)
+        prepared = await self.model.prepare(messages(body), sampling(body))
+        job = self.model.start(prepared)
+        head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()),
+                "model": self.model.name, "system_fingerprint": None}
+        if body.stream:
+            usage = body.stream_options is not None and body.stream_options.include_usage
+            return JobStream(job, self._stream(job, head, usage), "text/event-stream")
+        done = await complete(request, job)
+        if done is None:
+            return Response(status_code=CLIENT_GONE)
+        message = {"role": "assistant", "content": done.generation.text, "refusal": None}
+        return JSONResponse({
+            **head, "object": "chat.completion",
+            "choices": [{"index": 0, "message": message, "logprobs": None,
+                         "finish_reason": FINISH.get(done.generation.exit_reason, "stop")}],
+            "usage": _usage(done), "ouroboros": done.telemetry})
+
+    def _stream(self, job, head: dict[str, Any], usage: bool):
+        def chunk(delta: dict[str, Any], finish: str | None = None,
+                  **extra: Any) -> dict[str, Any]:
+            return {**head, "object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                                 "finish_reason": finish}],
+                    **({"usage": None} if usage else {}), **extra}
+
+        def final(done: Finished) -> bytes:
+            reason = FINISH.get(done.generation.exit_reason, "stop")
+            out = _sse(chunk({}, reason, ouroboros=done.telemetry))
+            if usage:
+                out += _sse({**head, "object": "chat.completion.chunk", "choices": [],
+                             "usage": _usage(done)})
+            return out + _sse("[DONE]")
+
+        return frames(job, _sse(chunk({"role": "assistant", "content": ""})),
+                      lambda p: _sse(chunk({"content": p})), final,
+                      lambda e: _sse(error_body(e)))
+
+    async def models(self, request: Request) -> Response:
+        return JSONResponse({"object": "list", "data": [self._card()]})
+
+    async def one_model(self, request: Request) -> Response:
+        self.model.check_model(request.path_params["model"])
+        return JSONResponse(self._card())
+
+    def _card(self) -> dict[str, Any]:
+        return {"id": self.model.name, "object": "model", "created": self.model.created,
+                "owned_by": "ouroboros"}

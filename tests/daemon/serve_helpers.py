@@ -1,0 +1,56 @@
+"""Shared by the serve tests: a tiny chat-capable Ouro checkpoint, and a real uvicorn
+server on an ephemeral loopback port in a thread of the test process."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from daemon.serve.app import build_app
+from daemon.serve.cli import bind
+from daemon.serve.model import ServedModel
+from daemon.serve.queue import ModelQueue
+from kernel.canary import CanaryConfig
+from kernel.decode import GenerationConfig
+from kernel.engine import Engine, EngineConfig
+from kernel.plain import default_cache_root, dequantized_dir, embedded_model_path
+from tests.kernel.tiny import tiny_checkpoint
+
+
+def tiny_chat_checkpoint(root: Path) -> Path:
+    """A tiny random Ouro checkpoint with the embedded model's real tokenizer beside it."""
+    path = tiny_checkpoint(root / "ouro", vocab_size=49152)
+    tokenizer = dequantized_dir(embedded_model_path(), default_cache_root()) / "tokenizer.json"
+    shutil.copy(tokenizer, path / "tokenizer.json")
+    return path
+
+
+def tiny_engine(checkpoint: Path, max_new_tokens: int = 8) -> Engine:
+    gen = GenerationConfig(max_new_tokens=max_new_tokens, canary=CanaryConfig(mode="observe"))
+    return Engine.load(EngineConfig(model=str(checkpoint), generation=gen))
+
+
+@contextmanager
+def running(engine: Engine, *, name: str = "ouroboros", max_waiting: int = 4,
+            allow_remote: bool = False) -> Iterator[tuple[str, ServedModel]]:
+    """(base URL, the served model) of a live server; stopped and drained on exit."""
+    sock = bind("127.0.0.1", 0)
+    model = ServedModel(engine, name, ModelQueue(max_waiting))
+    config = uvicorn.Config(build_app(model, allow_remote=allow_remote), log_level="warning",
+                            access_log=False, lifespan="off", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    # The socket already listens: requests made before the thread accepts wait in its backlog.
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", model
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        model.queue.close()
+        sock.close()
