@@ -1,10 +1,19 @@
 """The schema as an ordered list of migrations; each is applied with its record in one transaction.
 
 Every table is append-only: triggers refuse UPDATE and DELETE, so the history cannot be
-rewritten even by a bug in the daemon.
+rewritten even by a bug in the daemon. (Anyone who can write the file can drop a trigger:
+the hash chain, ledger.chain, is what shows such an edit afterwards.)
+
+A migration is SQL, optionally followed by a Python step (STEPS) run on the same connection
+inside the same transaction, for work SQL cannot do (hashing the existing rows).
 """
 
 from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from ledger.chain import TABLES, chain_existing
 
 _APPEND_ONLY_TABLES = ("operations", "transitions", "tool_calls", "model_calls", "thoughts",
                        "intake_wal")
@@ -91,6 +100,26 @@ CREATE INDEX thoughts_op ON thoughts (op_id);
 CREATE INDEX intake_wal_key ON intake_wal (dedup_key, id);
 """ + "".join(_append_only(t) for t in _APPEND_ONLY_TABLES)
 
+
+def _hash_columns() -> str:
+    """v4's SQL: lift the append-only triggers for the one UPDATE that chains old rows, and
+    drop transitions_op, a copy of UNIQUE (op_id, seq)'s own index (one page less to write
+    per transition)."""
+    out = ["DROP INDEX IF EXISTS transitions_op;"]
+    for t in TABLES:
+        out.append(f"DROP TRIGGER {t}_no_update; DROP TRIGGER {t}_no_delete;")
+        out.append(f"ALTER TABLE {t} ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';")
+        out.append(f"ALTER TABLE {t} ADD COLUMN row_hash TEXT NOT NULL DEFAULT '';")
+    return "\n".join(out)
+
+
+def _chain_and_relock(db: sqlite3.Connection) -> None:
+    chain_existing(db)
+    for table in TABLES:
+        for statement in _append_only(table).split("END;")[:-1]:
+            db.execute(statement + "END;")
+
+
 # (version, name, sql). Append only; never edit a migration that has shipped.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", _V1),
@@ -98,4 +127,8 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
      "ALTER TABLE model_calls ADD COLUMN telemetry TEXT NOT NULL DEFAULT '{}';"),
     (3, "model call reply text (capped, redacted)",
      "ALTER TABLE model_calls ADD COLUMN reply_text TEXT NOT NULL DEFAULT '';"),
+    (4, "hash chain (prev_hash, row_hash; existing rows chained now)", _hash_columns()),
 )
+# Python steps run after a migration's SQL, in its transaction.
+STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: _chain_and_relock}
+

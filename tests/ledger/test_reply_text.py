@@ -59,7 +59,7 @@ async def test_an_older_ledger_gains_the_column_and_keeps_its_rows(tmp_path):
         db.execute("INSERT INTO model_calls (op_id, ts, phase, provider, ok) "
                    "VALUES ('op-1', 't', 'GENERATE', 'old', 1)")
     ledger = await Ledger.open(path)
-    assert await ledger.schema_version() == 3
+    assert await ledger.schema_version() == MIGRATIONS[-1][0]
     rows = (await ledger.chain("op-1"))["model_calls"]
     await ledger.close()
     assert [(r["provider"], r["reply_text"]) for r in rows] == [("old", "")]
