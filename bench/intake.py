@@ -170,8 +170,8 @@ async def op_overhead(root: Path) -> tuple[float, float, float]:
     start = time.perf_counter()
     end, chain = await run_op(repo, root / "op.sqlite3", "calc/ops.py", turn)
     wall = time.perf_counter() - start
-    tests = sum(float((t["payload"] or {}).get("duration_s") or 0)
-                for t in chain["transitions"])
+    tests = sum(float((t["payload"] or {}).get(key) or 0) for t in chain["transitions"]
+                for key in ("duration_s", "baseline_duration_s"))
     model = sum(m["latency_ms"] for m in chain["model_calls"]) / 1000
     assert end.value == "COMPLETE", chain["transitions"][-1]
     return wall, tests, model

@@ -82,8 +82,8 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
             await d.in_thread(_before_op, ctx, d, base.root)
         present = [f for f in files if (base.root / f).is_file()]
         scope = plan_scope(candidate.changes(), base.root, present)
-        baseline, checked = await _run_oracle(d, runner, candidate, boxes, base,
-                                              present, scope)
+        baseline, checked, baseline_s = await _run_oracle(d, runner, candidate, boxes, base,
+                                                          present, scope)
     finally:
         await d.in_thread(Sandbox(boxes).destroy)  # however deep a test made them
     v = checked.verdict
@@ -92,7 +92,8 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
     payload = {"tests": scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
                "evidence": v.evidence, "regressions": list(v.regressions[:50]),
                "baseline": _baseline_note(baseline),
-               "duration_s": round(sum(o.duration_s for o in checked.outcomes), 2)}
+               "duration_s": round(sum(o.duration_s for o in checked.outcomes), 2),
+               "baseline_duration_s": round(baseline_s, 2)}  # 0 when the cache had it
     return Validation(v.passed, checked.detail() if not v.passed else v.reason, payload,
                       checked=checked, baseline=baseline)
 
@@ -118,8 +119,9 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
 
 async def _run_oracle(d: PhaseDeps, runner: TestRunner, candidate: Candidate, boxes: Path,
                       base: Sandbox, present: list[str],
-                      scope: TestScope) -> tuple[Report, Checked]:
-    """Baseline (cached), then ORIGINAL on base + code changes, OWN on base + everything."""
+                      scope: TestScope) -> tuple[Report, Checked, float]:
+    """Baseline (cached), then ORIGINAL on base + code changes, OWN on base + everything;
+    with the seconds the baseline run took (0 when cached)."""
     code, _ = split(candidate.changes())
     scratch = d.state_dir / "oracle"
 
@@ -128,15 +130,15 @@ async def _run_oracle(d: PhaseDeps, runner: TestRunner, candidate: Candidate, bo
                                  d.state_rel, d.policy.protected_globs)
 
     full_tree = await copy("candidate") if scope.own else None
-    baseline = Report.empty()
+    baseline, baseline_s = Report.empty(), 0.0
     original = None
     if scope.code_changed:
         key = (await d.in_thread(tree_digest, base.root, present), scope.key)
         cached = d.oracle.cache.get(key)
         if cached is None:  # in its own copy: a baseline run may write into its tree
             pristine = await copy("baseline")
-            cached = (await run_side(runner, pristine.root, scope.original,
-                                     scope.full, scratch)).report
+            ran = await run_side(runner, pristine.root, scope.original, scope.full, scratch)
+            cached, baseline_s = ran.report, ran.duration_s
             d.oracle.cache.put(key, cached)
         baseline = cached
         base.apply(code)
@@ -145,7 +147,7 @@ async def _run_oracle(d: PhaseDeps, runner: TestRunner, candidate: Candidate, bo
     if full_tree is not None and (original is None or original.verdict.passed):
         full_tree.apply(candidate.changes())
         own = await check_own(runner, full_tree.root, scope, scratch)
-    return baseline, combine(original, own)
+    return baseline, combine(original, own), baseline_s
 
 
 def _baseline_note(baseline: Report) -> str:
