@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import llguidance as llg
+import numpy as np
 import torch
 
 from kernel.tokenizer import ChatTokenizer
@@ -194,7 +195,7 @@ class Grammars:
 
 class GrammarConstraint:
     """One generation's grammar state. The mask is computed once per token into a reused
-    bitmask (the matcher drops the GIL), expanded with one shift and applied with one fill.
+    bitmask (the matcher drops the GIL), unpacked in C and applied with one fill.
 
     Should the penalties (repetition penalty, no-repeat n-grams) ban every token the
     grammar allows, that token is chosen from the raw logits under the mask instead
@@ -204,19 +205,19 @@ class GrammarConstraint:
     def __init__(self, matcher: llg.LLMatcher, words: int):
         self.matcher = matcher
         self.words = words  # the tokenizer's vocabulary; the model's logits may be longer
-        self._bits = torch.full(((words + 31) // 32,), -1, dtype=torch.int32)
-        self._shifts = torch.arange(32, dtype=torch.int32)
+        self._bits = np.full(((words + 31) // 32,), -1, dtype=np.int32)
         self.penalty_overrides = 0
         self.error = ""
 
     def allowed(self, vocab: int) -> torch.Tensor:
         """bool[vocab]: the tokens the grammar allows next."""
-        self.matcher.unsafe_compute_mask_ptr(self._bits.data_ptr(), self._bits.numel() * 4)
+        self.matcher.unsafe_compute_mask_ptr(self._bits.ctypes.data, self._bits.nbytes)
         n = min(self.words, vocab)
-        bits = ((self._bits.unsqueeze(1) >> self._shifts) & 1).flatten()[:n].bool()
+        bits = np.unpackbits(self._bits.view(np.uint8), bitorder="little")[:n]
+        allowed = torch.from_numpy(bits).bool()
         if n < vocab:  # logits past the tokenizer's words are never allowed
-            bits = torch.cat([bits, torch.zeros(vocab - n, dtype=torch.bool)])
-        return bits
+            allowed = torch.cat([allowed, torch.zeros(vocab - n, dtype=torch.bool)])
+        return allowed
 
     def mask(self, scores: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
         if self.error:
