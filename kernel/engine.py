@@ -21,6 +21,7 @@ from typing import Any
 from kernel.decode import Generation, GenerationConfig, generate
 from kernel.errors import ModelLoadError
 from kernel.exit_policy import make_policy
+from kernel.grammar import Constraint
 from kernel.lora import apply_lora
 from kernel.ouro_loader import is_ouro_dir, load_ouro
 from kernel.plain import embedded_model_path, load_plain
@@ -143,20 +144,26 @@ class Engine:
 
     def chat(self, messages: Sequence[dict[str, str]], config: GenerationConfig | None = None,
              cancel: threading.Event | None = None,
-             on_token: Callable[[int], None] | None = None) -> Generation:
-        """One reply; `on_token` sees each token as it is chosen (for streaming servers).
+             on_token: Callable[[int], None] | None = None,
+             constraint: Constraint | None = None) -> Generation:
+        """One reply; `on_token` sees each token as it is chosen (for streaming servers);
+        `constraint` (kernel.grammar) masks each token.
         The prompt's prefix already in the kept cache is not computed again."""
         config = config or self.config.generation
         with self._lock:
             return generate(self._warm_stepper(), self.tokenizer,
                             self.tokenizer.chat(messages), config, cancel=cancel,
-                            on_token=on_token)
+                            on_token=on_token, constraint=constraint)
 
     def looped_chat(self, messages: Sequence[dict[str, str]],
                     config: GenerationConfig | None = None,
-                    cancel: threading.Event | None = None) -> LoopedAnswer | None:
-        """The re-prompt loop for plain models (None when it does not apply)."""
+                    cancel: threading.Event | None = None,
+                    constraints: Callable[[], Constraint | None] | None = None,
+                    ) -> LoopedAnswer | None:
+        """The re-prompt loop for plain models (None when it does not apply); `constraints`
+        makes a fresh constraint for each loop's answer."""
         if self.kind != "plain" or self.config.reprompt_loops <= 1:
             return None
-        return looped(lambda m: self.chat(m, config, cancel), messages,
+        fresh = constraints or (lambda: None)
+        return looped(lambda m: self.chat(m, config, cancel, constraint=fresh()), messages,
                       max_loops=self.config.reprompt_loops)
