@@ -12,9 +12,12 @@ listen backlog and are answered once the model is ready. Importing this module i
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +147,7 @@ def _run(sock: socket.socket, repo: Path, settings: Any, args: argparse.Namespac
           f"http://{where}:{port}  (Ollama /api/*, OpenAI /v1/chat/completions, "
           "Anthropic /v1/messages; Ctrl-C stops)", file=sys.stderr, flush=True)
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        _server(uvicorn, config).run(sockets=[sock])
     finally:
         queue.close()  # whatever the graceful period left running stops at its next token
     return 0
@@ -167,3 +170,21 @@ def _load(settings: Any, repo: Path) -> Any:
     print(f"ouroboros serve: loaded in {time.monotonic() - started:.1f}s", file=sys.stderr,
           flush=True)
     return engine
+
+
+def _server(uvicorn: Any, config: Any) -> Any:
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            """SIGINT/SIGTERM stop the server (a second SIGINT without the grace period)
+            and the command exits 0: uvicorn's own handler re-raises the signal after its
+            shutdown, which would end a clean stop with 130 or death by SIGTERM."""
+            sigs = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in sigs}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server(config)

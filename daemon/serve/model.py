@@ -13,15 +13,20 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import structlog
 
 from daemon.serve.common import ApiError, Kind
 from daemon.serve.queue import ModelQueue, QueueFull, Ticket
 from kernel.decode import Generation, GenerationConfig
 from kernel.engine import Engine
 from kernel.provider import collapse_signal
+
+log = structlog.get_logger("daemon.serve")
 
 ROLES = frozenset({"system", "user", "assistant", "tool"})
 
@@ -63,6 +68,7 @@ class ServedModel:
     def __init__(self, engine: Engine, name: str, queue: ModelQueue):
         self.engine, self.name, self.queue = engine, name, queue
         self.created = int(time.time())
+        self.outcomes: Counter[str] = Counter()  # generations run, by exit reason
         config = getattr(engine.model, "config", None)
         self.context = int(getattr(config, "max_position_embeddings", 0) or 2048)
 
@@ -141,7 +147,11 @@ class Job:
 
         def work() -> Generation:
             self.started = time.monotonic()
-            return engine.chat(p.messages, p.config, self.ticket.cancel, on_token=on_token)
+            gen = engine.chat(p.messages, p.config, self.ticket.cancel, on_token=on_token)
+            self.model.outcomes[gen.exit_reason] += 1  # only this thread writes it
+            log.info("generation", exit=gen.exit_reason, prompt_tokens=p.prompt_tokens,
+                     tokens=len(gen.token_ids), seconds=round(gen.seconds, 3))
+            return gen
 
         try:
             return self.ticket.submit(work)
