@@ -2,11 +2,13 @@
 
 Chat turns go in; the model's text, token counts, latency, canary/depth telemetry and the
 reply's collapse signal (the token canary's sustained proximity) come out. Tool calls in
-the text are the tool loop's to parse. A Steering from the re-ground reflex bends one turn:
-canary to adapt (deeper loop on Ouro as proximity rises, repetition penalty rising with
-it), a firmer penalty, cooler sampling, fewer tokens. Generation runs on a worker thread
-and is cancelled between tokens when the deadline passes or the caller is cancelled; a
-deadline miss is a ProviderError.
+the text are the tool loop's to parse. A ReplyShape (the forms the reply may take, as JSON
+Schemas) is decoded under its grammar (kernel.grammar); telemetry["grammar"] says how it
+ended (complete, cut by max_new_tokens or a collapse, or unconstrained and why). A
+Steering from the re-ground reflex bends one turn: canary to adapt (deeper loop on Ouro
+as proximity rises, repetition penalty rising with it), a firmer penalty, cooler sampling,
+fewer tokens. Generation runs on a worker thread and is cancelled between tokens when the
+deadline passes or the caller is cancelled; a deadline miss is a ProviderError.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from dataclasses import replace
 from typing import Any
 
 from governance.errors import ProviderError
-from governance.provider import CollapseSignal, ModelReply, ProviderHealth, Steering
+from governance.provider import CollapseSignal, ModelReply, ProviderHealth, ReplyShape, Steering
 from governance.schemas import ModelUsage
 from kernel.canary import text_proximity
 from kernel.decode import Generation, GenerationConfig
 from kernel.engine import Engine
+from kernel.grammar import Grammar, GrammarConstraint, Grammars
 
 SYSTEM = ("You are the code-writing model of a governed maintenance daemon. Follow the "
           "output contract in the user's message exactly.")
@@ -31,18 +34,23 @@ SYSTEM = ("You are the code-writing model of a governed maintenance daemon. Foll
 
 class KernelProvider:
     name = "kernel"
+    takes_shape = True  # governance hands it the reply's shape (governance.provider.shaped)
 
-    def __init__(self, engine: Engine, system_prompt: str = SYSTEM):
+    def __init__(self, engine: Engine, system_prompt: str = SYSTEM, *, constrain: bool = True):
         self.engine = engine
         self.system_prompt = system_prompt
+        self.constrain = constrain  # False: shapes are ignored (decode as before)
+        self.grammars = Grammars(engine.tokenizer, engine.config.generation.stop_ids)
 
-    async def generate(self, prompt: str, *, deadline: float,
-                       steer: Steering | None = None) -> ModelReply:
+    async def generate(self, prompt: str, *, deadline: float, steer: Steering | None = None,
+                       shape: ReplyShape | None = None) -> ModelReply:
         return await self.complete([{"role": "user", "content": prompt}], deadline=deadline,
-                                   steer=steer)
+                                   steer=steer, shape=shape)
 
-    async def plan(self, prompt: str, *, deadline: float) -> ModelReply:
-        return await self.complete([{"role": "user", "content": prompt}], deadline=deadline)
+    async def plan(self, prompt: str, *, deadline: float,
+                   shape: ReplyShape | None = None) -> ModelReply:
+        return await self.complete([{"role": "user", "content": prompt}], deadline=deadline,
+                                   shape=shape)
 
     async def health(self) -> ProviderHealth:
         e = self.engine
@@ -50,8 +58,10 @@ class KernelProvider:
         return ProviderHealth(healthy=True, detail=detail)
 
     async def complete(self, turns: Sequence[dict[str, str]], *, deadline: float,
-                       steer: Steering | None = None) -> ModelReply:
-        """One reply to `turns` (system prompt prepended), within `deadline`."""
+                       steer: Steering | None = None,
+                       shape: ReplyShape | None = None) -> ModelReply:
+        """One reply to `turns` (system prompt prepended), within `deadline`, decoded under
+        `shape`'s grammar when given."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ProviderError("the generation deadline had already passed")
@@ -61,7 +71,8 @@ class KernelProvider:
         start = time.monotonic()
         try:
             gen, loops = await asyncio.to_thread(self._run, messages, cancel,
-                                                 steered(self.engine.config.generation, steer))
+                                                 steered(self.engine.config.generation, steer),
+                                                 shape if self.constrain else None)
         except asyncio.CancelledError:
             cancel.set()  # the worker stops at the next token
             raise
@@ -76,12 +87,24 @@ class KernelProvider:
         return self._reply(gen, loops, (time.monotonic() - start) * 1000)
 
     def _run(self, messages: list[dict[str, str]], cancel: threading.Event,
-             config: GenerationConfig) -> tuple[Generation, dict[str, Any]]:
-        looped = self.engine.looped_chat(messages, config, cancel=cancel)
+             config: GenerationConfig,
+             shape: ReplyShape | None) -> tuple[Generation, dict[str, Any]]:
+        grammar = self.grammars.compile(shape) if shape is not None else None
+        made: list[GrammarConstraint] = []
+
+        def fresh() -> GrammarConstraint | None:  # one per generation (a re-prompt loop: each)
+            c = self.grammars.constraint(grammar) if grammar is not None else None
+            if c is not None:
+                made.append(c)
+            return c
+
+        looped = self.engine.looped_chat(messages, config, cancel=cancel, constraints=fresh)
         if looped is not None:
             return looped.generation, {"loops": looped.loops, "loop_exit": looped.exit_reason,
-                                       "loop_confidence": round(looped.confidence, 4)}
-        return self.engine.chat(messages, config, cancel=cancel), {}
+                                       "loop_confidence": round(looped.confidence, 4),
+                                       **grammar_telemetry(grammar, made)}
+        gen = self.engine.chat(messages, config, cancel=cancel, constraint=fresh())
+        return gen, grammar_telemetry(grammar, made)
 
     def _reply(self, gen: Generation, loops: dict[str, Any], latency_ms: float) -> ModelReply:
         telemetry: dict[str, Any] = {
@@ -100,6 +123,14 @@ class KernelProvider:
                            latency_ms=latency_ms)
         return ModelReply(text=gen.text, usage=usage, telemetry=telemetry,
                           collapse=collapse_signal(gen))
+
+
+def grammar_telemetry(grammar: Grammar | None,
+                      made: list[GrammarConstraint]) -> dict[str, Any]:
+    """telemetry["grammar"]: the shape, and how its last constraint ended (or why none ran)."""
+    if grammar is None:
+        return {}
+    return {"grammar": {**grammar.telemetry(), **(made[-1].telemetry() if made else {})}}
 
 
 def collapse_signal(gen: Generation) -> CollapseSignal:

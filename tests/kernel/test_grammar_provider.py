@@ -1,0 +1,125 @@
+"""The reply's shape from governance to the kernel: only a provider that takes one gets it
+(replay and test fakes are called as before), the tool loop asks for its round's forms, and
+KernelProvider decodes the embedded model under the grammar and says how it ended."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from governance.errors import CandidateParseError
+from governance.phases_generate import _Watched
+from governance.provider import CANDIDATE_SHAPE, PLAN_SHAPE, ReplyShape, shaped
+from governance.reflex import Band, ReflexStats
+from governance.schemas import ToolRecord, parse_candidate, parse_plan
+from kernel.canary import CanaryConfig
+from kernel.decode import GenerationConfig
+from kernel.engine import Engine, EngineConfig
+from kernel.provider import KernelProvider
+from kernel.replay import ReplayProvider, ReplayTurn
+from tools.loop import ToolLoopCoordinator
+
+PROMPT = ("You are the code-generation step of a governed maintenance daemon.\n\n## Goal\n"
+          "Fix the typo in greet(): it returns 'helo'.\n\n## Target files\n--- app.py\n"
+          "def greet():\n    return 'helo'\n\n## Output\n"
+          'Reply with one JSON object and nothing else: {"schema": "candidate.1", '
+          '"file_path": "<path>", "full_content": "<whole new file>", "rationale": "<why>"}')
+
+
+@pytest.fixture(scope="module")
+def engine(smollm2_dir) -> Engine:
+    config = GenerationConfig(max_new_tokens=40, canary=CanaryConfig(mode="observe"))
+    return Engine.load(EngineConfig(generation=config))
+
+
+class Recording(ReplayProvider):
+    """A replay provider that declares it takes shapes, and keeps what it was given."""
+
+    takes_shape = True
+
+    def __init__(self, turns):
+        super().__init__(turns)
+        self.shapes: list[ReplyShape | None] = []
+
+    async def generate(self, prompt, *, deadline, steer=None, shape=None):
+        self.shapes.append(shape)
+        return await super().generate(prompt, deadline=deadline, steer=steer)
+
+    async def plan(self, prompt, *, deadline, shape=None):
+        self.shapes.append(shape)
+        return await super().plan(prompt, deadline=deadline)
+
+
+class Old(ReplayProvider):
+    """A provider written before shapes: a `shape=` keyword would be a TypeError."""
+
+    async def generate(self, prompt, *, deadline, steer=None):
+        return await super().generate(prompt, deadline=deadline, steer=steer)
+
+
+def turns(n: int) -> list[ReplayTurn]:
+    return [ReplayTurn(text='{"schema": "candidate.1", "no_op": true}')] * n
+
+
+async def test_the_shape_reaches_only_providers_that_take_it():
+    recording, old = Recording(turns(2)), Old(turns(1))
+    assert shaped(old, CANDIDATE_SHAPE) == {} and shaped(recording, None) == {}
+    watched = _Watched(recording, None, Band(), ReflexStats())
+    await watched.generate("p", deadline=math.inf, shape=CANDIDATE_SHAPE)
+    await watched.plan("p", deadline=math.inf, shape=PLAN_SHAPE)
+    assert recording.shapes == [CANDIDATE_SHAPE, PLAN_SHAPE]
+    reply = await _Watched(old, None, Band(), ReflexStats()).generate(
+        "p", deadline=math.inf, shape=CANDIDATE_SHAPE)  # no TypeError: never handed one
+    assert reply.text.startswith("{")
+
+
+def test_the_tool_loop_asks_for_its_rounds_forms():
+    loop = ToolLoopCoordinator(env=None, policy=None)  # _shape reads only records and MCP
+    first = loop._shape(nudge=False)
+    names = [s["properties"]["tool"]["const"] for s in first.lines]
+    assert "read_file" in names and "edit_file" in names and not first.prose
+    assert first.final is not None and not loop._shape(nudge=True).lines
+    loop.records.append(ToolRecord(tool="read_file", verdict="ok"))
+    assert not loop._shape(nudge=False).prose  # reading is not editing
+    loop.records.append(ToolRecord(tool="edit_file", verdict="failed"))
+    assert not loop._shape(nudge=False).prose
+    loop.records.append(ToolRecord(tool="edit_file", verdict="ok"))
+    assert loop._shape(nudge=True).prose  # now a one-line summary of the edits is allowed
+
+
+async def test_kernel_provider_decodes_the_embedded_model_under_the_shape(engine):
+    provider = KernelProvider(engine)
+    reply = await provider.generate(PROMPT, deadline=math.inf, shape=CANDIDATE_SHAPE)
+    grammar = reply.telemetry["grammar"]
+    assert grammar["shape"] == "candidate.1" and "unconstrained" not in grammar
+    assert reply.text.startswith('{"schema": "candidate.1", ')
+    if grammar["outcome"] == "complete":
+        parse_candidate(reply.text)
+    else:  # 40 tokens may end inside full_content: reported as cut, never as complete
+        assert grammar["outcome"] == "cut"
+        assert reply.telemetry["exit_reason"] in ("length", "collapse")
+        with pytest.raises(CandidateParseError):
+            parse_candidate(reply.text)
+    plan = await provider.plan("Plan this change: fix the typo in app.py.\n"
+                               'Reply with one JSON object: {"schema": "plan.1", ...}',
+                               deadline=math.inf, shape=PLAN_SHAPE)
+    assert plan.telemetry["grammar"]["shape"] == "plan.1"
+    if plan.telemetry["grammar"]["outcome"] == "complete":
+        parse_plan(plan.text)
+
+
+async def test_a_rejected_schema_decodes_unconstrained_and_says_so(engine):
+    odd = ReplyShape("odd", final={"type": "object", "properties": {
+        "a": {"type": "string", "format": "no-such-format"}}})
+    reply = await KernelProvider(engine).generate("Say hi.", deadline=math.inf, shape=odd)
+    assert "no-such-format" in reply.telemetry["grammar"]["unconstrained"]
+    assert reply.usage.completion_tokens > 0
+
+
+async def test_constrain_off_and_no_shape_decode_as_before(engine):
+    off = await KernelProvider(engine, constrain=False).generate(
+        "Say hi.", deadline=math.inf, shape=CANDIDATE_SHAPE)
+    plain = await KernelProvider(engine).generate("Say hi.", deadline=math.inf)
+    assert "grammar" not in off.telemetry and "grammar" not in plain.telemetry
+    assert off.text == plain.text  # greedy: the same reply either way
