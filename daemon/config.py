@@ -190,6 +190,9 @@ class IntakeSection(_Section):
     perf_command: list[str] = Field(default_factory=list, max_length=64)
     perf_threshold: float = Field(default=0.25, gt=0)
     perf_timeout_s: float = Field(default=600.0, gt=0)
+    # A WAL entry older than this at start is dropped, not replayed (seed §56.2): after a
+    # day its file has likely changed, and the start-up scan finds whatever is still real.
+    wal_ttl_s: float = Field(default=86400.0, gt=0)
 
     @field_validator("perf_command")
     @classmethod

@@ -161,7 +161,7 @@ class Daemon:
         i = self.settings.intake
         self.queue = IntakeQueue(self.ledger, i.queue_capacity, i.coalesce_window_s,
                                  i.file_lock_ttl_s)
-        requeued = await self.queue.rehydrate()
+        requeued = await self.queue.rehydrate(i.wal_ttl_s)
         if requeued:
             log.info("rehydrated queue from WAL", envelopes=requeued)
         control = ControlServer(self, self.state_dir / "control.sock")

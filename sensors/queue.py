@@ -18,6 +18,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
@@ -96,9 +97,12 @@ class IntakeQueue:
     async def pop_ready(self) -> SignalEnvelope | None:
         """The best envelope whose files are free (its files are then held until done())."""
         for owner, waited in self.router.expire_locks():
-            log.warning("file lock past its TTL force-released", op=owner,
-                        reoffered=[e.dedup_key for e in waited])
-            await self.ledger.wal_append("lock_expired", dedup_key=owner, session_id="")
+            again = [e.dedup_key for e in waited]
+            log.warning("file lock past its TTL force-released", op=owner, reoffered=again)
+            await self.ledger.record_thought(
+                None, "INTAKE", f"file lock of {owner} held past its "
+                f"{self.router.lock_ttl_s:g}s TTL: force-released",
+                {"dedup_key": owner, "reoffered": again})
         env = self.router.next_ready()
         if env is None:
             return None
@@ -120,16 +124,29 @@ class IntakeQueue:
             self.failed[key] = _Failed(count, self.clock() + wait)
         self.changed.set()
 
-    async def rehydrate(self) -> int:
-        """Offer again what a previous run enqueued but never dispatched or dropped."""
-        count = 0
+    async def rehydrate(self, ttl_s: float, now: datetime | None = None) -> int:
+        """Offer again what a previous run enqueued but never dispatched or dropped, unless
+        it is older than `ttl_s`: that is marked dropped (seed §56.2: stale WAL entries of
+        crashed sessions are pruned by TTL; a start-up scan finds whatever is still real)."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=ttl_s)
+        count, stale = 0, []
         for data in await self.ledger.wal_pending():
             try:
                 env = SignalEnvelope.model_validate(data)
             except ValueError:
                 log.warning("unreadable WAL entry skipped")
                 continue
+            if env.created_at < cutoff:
+                stale.append(env)
+                await self.ledger.wal_append("dropped", dedup_key=env.dedup_key,
+                                             session_id=env.session_id)
+                continue
             count += await self.put(env, from_wal=True)
+        if stale:
+            log.info("stale WAL entries pruned", count=len(stale), ttl_s=ttl_s)
+            await self.ledger.record_thought(
+                None, "INTAKE", f"{len(stale)} WAL entries older than {ttl_s:g}s dropped at "
+                "start, not replayed", {"dedup_keys": [e.dedup_key for e in stale[:50]]})
         return count
 
     def snapshot(self) -> list[dict]:

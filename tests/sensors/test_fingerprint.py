@@ -3,6 +3,8 @@ of the real queue and its WAL in a real SQLite ledger."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -66,9 +68,14 @@ def test_a_zero_window_turns_the_layer_off():
     assert bus.admit(_env()) and bus.admit(_env())
 
 
+def _query(ledger: Ledger, sql: str) -> list[tuple]:
+    """Read the ledger's file over a separate SQLite connection (what was committed)."""
+    with contextlib.closing(sqlite3.connect(ledger.path)) as db:
+        return db.execute(sql).fetchall()
+
+
 async def _wal_rows(ledger: Ledger) -> int:
-    async with ledger._db.execute("SELECT COUNT(*) FROM intake_wal") as cur:
-        return (await cur.fetchone())[0]
+    return _query(ledger, "SELECT COUNT(*) FROM intake_wal")[0][0]
 
 
 async def test_a_storm_of_identical_signals_costs_one_wal_row(tmp_path: Path):
@@ -98,12 +105,18 @@ async def test_an_evicted_envelope_is_forgotten_so_it_can_come_back(tmp_path: Pa
 async def test_a_failed_wal_append_does_not_blacklist_the_retry(tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
     q = IntakeQueue(ledger, capacity=4, clock=Clock())
-    await ledger.close()  # every append now raises
-    with pytest.raises(ValueError):
+    real = ledger.wal_append
+
+    async def disk_full(*args, **kwargs):
+        ledger.wal_append = real  # one failure, as a full disk would give
+        raise sqlite3.OperationalError("database or disk is full")
+
+    ledger.wal_append = disk_full
+    with pytest.raises(sqlite3.OperationalError):
         await q.put(_env())
-    q.ledger = await Ledger.open(tmp_path / "l.sqlite3")
-    assert await q.put(_env())
-    await q.ledger.close()
+    assert await q.put(_env())  # the retry is not taken for a repeat
+    assert await _wal_rows(ledger) == 1
+    await ledger.close()
 
 
 async def test_rehydration_bypasses_the_bus(tmp_path: Path):
@@ -112,5 +125,39 @@ async def test_rehydration_bypasses_the_bus(tmp_path: Path):
     assert await first.put(_env())
     second = IntakeQueue(ledger, capacity=4, clock=Clock())
     second.bus.admit(_env())  # even a fingerprint already in the window
-    assert await second.rehydrate() == 1
+    assert await second.rehydrate(86400) == 1
+    await ledger.close()
+
+
+async def test_stale_wal_entries_are_dropped_at_start_not_replayed(tmp_path: Path):
+    ledger = await Ledger.open(tmp_path / "l.sqlite3")
+    first = IntakeQueue(ledger, capacity=4, clock=Clock())
+    now = datetime.now(UTC)
+    assert await first.put(_env("old", when=now - timedelta(days=2)))
+    assert await first.put(_env("fresh", files=("b.py",), when=now - timedelta(hours=1)))
+    second = IntakeQueue(ledger, capacity=4, clock=Clock())
+    assert await second.rehydrate(86400, now=now) == 1
+    assert [e["goal"] for e in second.snapshot()] == ["fresh"]
+    third = IntakeQueue(ledger, capacity=4, clock=Clock())
+    assert await third.rehydrate(86400, now=now) == 1  # "old" stays dropped: not seen again
+    [(note,)] = _query(ledger, "SELECT msg FROM thoughts")
+    assert "1 WAL entries older than 86400s dropped" in note
+    await ledger.close()
+
+
+async def test_a_lock_past_its_ttl_is_released_with_a_ledger_warning(tmp_path: Path):
+    """Seen in review: the release was written as a WAL event the schema refuses, so the
+    first expired lock raised out of pop_ready and stopped dispatching."""
+    ledger = await Ledger.open(tmp_path / "l.sqlite3")
+    clock = Clock()
+    q = IntakeQueue(ledger, capacity=4, lock_ttl_s=300, clock=clock)
+    assert await q.put(_env("first"))
+    assert (await q.pop_ready()).goal == "first"  # holds a.py
+    assert await q.put(_env("second"))  # waits behind the lock
+    assert await q.pop_ready() is None
+    clock.now += 301
+    assert (await q.pop_ready()).goal == "second"
+    [(phase, msg, data)] = _query(ledger, "SELECT phase, msg, data FROM thoughts")
+    assert phase == "INTAKE" and "held past its 300s TTL: force-released" in msg
+    assert "second" in data
     await ledger.close()

@@ -89,7 +89,7 @@ async def test_queue_orders_dedups_evicts_and_rehydrates(tmp_path: Path):
     first = await q.pop_ready()
     assert first is not None and first.goal == "urgent"
     fresh = IntakeQueue(ledger, capacity=2)
-    assert await fresh.rehydrate() == 1  # "low" was dropped, "urgent" dispatched
+    assert await fresh.rehydrate(86400) == 1  # "low" was dropped, "urgent" dispatched
     assert [e["goal"] for e in fresh.snapshot()] == ["mid"]
     await ledger.close()
 
@@ -147,10 +147,10 @@ async def test_coalesced_signals_dispatch_together_and_survive_a_restart(tmp_pat
     assert await q.put(_env("t2", files=("f.py",)))  # same file, same session: merged
     assert len(q) == 1
     again = IntakeQueue(ledger)  # a restart before dispatch: both come back, merged again
-    assert await again.rehydrate() == 2 and len(again) == 1
+    assert await again.rehydrate(86400) == 2 and len(again) == 1
     merged = await q.pop_ready()
     assert merged.evidence["goals"] == ["t1", "t2"]
-    assert await IntakeQueue(ledger).rehydrate() == 0  # both keys were dispatched
+    assert await IntakeQueue(ledger).rehydrate(86400) == 0  # both keys were dispatched
     await ledger.close()
 
 
