@@ -146,10 +146,14 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
     from ledger import Ledger, UnknownOperation
 
-    _, state = _state_dir(args)
+    repo, state = _state_dir(args)
     db = state / "ledger.sqlite3"
     if not db.exists():
         raise CliError(f"no ledger at {db} (has the daemon run on this repository?)")
+    if args.verify:  # read-only; daemon/verify_cli.py
+        from daemon.verify_cli import cmd_ledger_verify
+
+        return cmd_ledger_verify(repo, state, args.json)
 
     async def read() -> str:
         ledger = await Ledger.open(db)
@@ -167,6 +171,13 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     except UnknownOperation as exc:
         raise CliError(str(exc), code=1) from None
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from daemon.verify_cli import cmd_verify as verify
+
+    repo, state = _state_dir(args)
+    return verify(repo, state, args.commit, args.json)
 
 
 def cmd_hooks(args: argparse.Namespace) -> int:
@@ -242,7 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
     led.add_argument("--list", action="store_true", help="list recent ops")
     led.add_argument("--limit", type=_at_least_one, default=50, help="ops to list (default 50)")
     led.add_argument("--json", action="store_true", help="machine-readable output")
+    led.add_argument("--verify", action="store_true", help="check the hash chains and the "
+                     "newest signed anchor (read-only; no daemon needed)")
     led.set_defaults(func=cmd_ledger)
+    ver = sub.add_parser("verify", parents=[common], help="check an auto-commit: its "
+                         "signature and its op in the hash-verified ledger (read-only)")
+    ver.add_argument("commit", help="a commit (sha, HEAD, ...)")
+    ver.add_argument("--json", action="store_true", help="machine-readable output")
+    ver.set_defaults(func=cmd_verify)
     for name, what in (("install-hooks", "install the post-commit hook that DocStaleness reads "
                         "(an existing hook is kept and chained)"),
                        ("uninstall-hooks", "remove that hook (the chained one is put back)")):

@@ -25,6 +25,8 @@ def status_text(s: dict[str, Any]) -> str:
                          f", {r['recoveries']} recovered (since the daemon started)")
     lines[-1:-1] = [f"sensor:   {name}: {why}"
                     for name, why in s.get("sensor_problems", {}).items()]
+    if (signing := s.get("commit_signing")) and signing.get("warning"):
+        lines.insert(-1, f"signing:  {signing['warning']}")
     lines += [f"  - [{q['priority'] if 'priority' in q else 'after ' + q['waiting_for']}] "
               f"{q['source']}: {q['goal'][:90]}" for q in s["queue"]]
     for op_id, question in s.get("questions", {}).items():

@@ -37,6 +37,7 @@ from governance.pipeline import PHASES
 from governance.provider import CandidateProvider
 from governance.reflex import ReflexStats
 from governance.schemas import OperationContext, SignalEnvelope
+from governance.signing import Signing, ensure_key
 from governance.test_env import detect as detect_test_env
 from governance.testrun import TestRunner
 from ledger import Ledger
@@ -126,6 +127,7 @@ class Daemon:
         self._provider_override = provider
         self.provider: CandidateProvider | None = None
         self.ledger: Ledger | None = None
+        self.signing = Signing(None, None, warning="not started")  # governance.signing
         self.queue: IntakeQueue | None = None
         self.sensors = SensorHub({})
         self.control: ControlServer | None = None
@@ -157,6 +159,9 @@ class Daemon:
             await asyncio.to_thread(self.git.exclude, f"/{rel}/")
         self.instance.acquire()  # before recovery: only the one live daemon repairs
         self.ledger = await Ledger.open(self.state_dir / "ledger.sqlite3")
+        self.signing = await asyncio.to_thread(ensure_key, self.state_dir)
+        if self.signing.warning:  # unsigned commits, never a failed start
+            log.warning("auto-commits will not be signed", reason=self.signing.warning)
         await recover(self.ledger, self.git, self.state_dir)
         i = self.settings.intake
         self.queue = IntakeQueue(self.ledger, i.queue_capacity, i.coalesce_window_s,
@@ -460,6 +465,7 @@ class Daemon:
             "budget_exhausted": cost_today >= self.settings.cost.daily_usd,
             "daily_budget_usd": self.settings.cost.daily_usd,
             "reflex": self.reflex_stats.as_dict(),
+            "commit_signing": self.signing.status(),
         }
 
 

@@ -1,15 +1,28 @@
 """COMPLETE's auto-commit: a Conventional-Commit message with parseable trailers, committed
-through GitOps so only the op's files are included."""
+through GitOps so only the op's files are included, signed with the daemon's own SSH key
+(governance.signing) when it has one.
+
+Trailers: Op-Id, Integrity (sha256 of the applied diff) and Ledger-Head (the heads of the
+ledger's hash chains just before the commit: a signed anchor, ledger.anchor) are what
+`ouroboros verify COMMIT` checks against the ledger.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 import textwrap
 
+import git
+import structlog
+
 from governance.deps import PhaseDeps
 from governance.gitops import CommitResult
 from governance.schemas import OperationContext
+from governance.signing import commit_env
+
+log = structlog.get_logger("governance")
 
 COMMIT_TYPES: dict[str, str] = {
     "test_failure": "fix",
@@ -20,6 +33,7 @@ COMMIT_TYPES: dict[str, str] = {
 }
 SUBJECT_MAX = 72
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SIGNING_ERROR = re.compile(r"sign|key", re.IGNORECASE)  # git/ssh-keygen's own words
 
 
 def _clean(text: str) -> str:
@@ -32,7 +46,8 @@ def _scope(files: list[str]) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "", head) or "repo"
 
 
-def commit_message(ctx: OperationContext, files: list[str], provider: str, author: str) -> str:
+def commit_message(ctx: OperationContext, files: list[str], provider: str, author: str,
+                   ledger_head: str = "") -> str:
     """The message; `{integrity}` is filled in by GitOps once the tree is known."""
     assert ctx.generation is not None
     env = ctx.envelope
@@ -52,6 +67,7 @@ def commit_message(ctx: OperationContext, files: list[str], provider: str, autho
         f"Provider: {provider}",
         f"Generated-By: {generated_by}",
         "Integrity: sha256:{integrity}",
+        *([f"Ledger-Head: {ledger_head}"] if ledger_head else []),
         f"Signed-off-by: {author}",
     ]
     return f"{subject}\n\n{body}\n\nFiles: {', '.join(files)}\n\n" + "\n".join(trailers) + "\n"
@@ -62,7 +78,26 @@ async def auto_commit(ctx: OperationContext, d: PhaseDeps) -> CommitResult:
     files = [c.file_path for c in ctx.generation.candidate.changes()]
     provider = ctx.generation.usage.provider
     author = f"{d.policy.author_name} <{d.policy.author_email}>"
-    message = commit_message(ctx, files, provider, author)
-    return await d.in_thread(lambda: d.git.commit_paths(
-        files, message, author_name=d.policy.author_name, author_email=d.policy.author_email,
-        expected_head=ctx.base_head))
+    message = commit_message(ctx, files, provider, author, d.ledger.anchor())
+    sign_env = commit_env(d.state_dir)
+
+    def commit(env: dict[str, str] | None) -> CommitResult:
+        return d.git.commit_paths(files, message, author_name=d.policy.author_name,
+                                  author_email=d.policy.author_email,
+                                  expected_head=ctx.base_head, sign_env=env)
+
+    if sign_env is None:
+        return await d.in_thread(lambda: commit(None))
+    try:
+        return await d.in_thread(lambda: commit(sign_env))
+    except git.GitCommandError as exc:
+        why = (exc.stderr or str(exc)).strip()[:300]
+        if not _SIGNING_ERROR.search(why):
+            raise
+        # Signing failed in commit-tree, before any ref moved: the same commit, unsigned.
+        log.warning("auto-commit signing failed; committing unsigned", op_id=ctx.op_id,
+                    error=why)
+        result = await d.in_thread(lambda: commit(None))
+        note = f"commit NOT signed (signing failed: {why})"
+        return dataclasses.replace(result, index_note="; ".join(
+            filter(None, (result.index_note, note))))

@@ -106,7 +106,8 @@ class GitOps:
         return op_id in self.op_commits(limit=1)
 
     def commit_paths(self, paths: Sequence[str], message: str, *, author_name: str,
-                     author_email: str, expected_head: str | None) -> CommitResult:
+                     author_email: str, expected_head: str | None,
+                     sign_env: dict[str, str] | None = None) -> CommitResult:
         """Commit the working-tree state of exactly `paths` on top of HEAD.
 
         HEAD may have moved since `expected_head` (another op landed, the human committed):
@@ -120,7 +121,7 @@ class GitOps:
                 head = self.head_sha()
                 self._check_moved(expected_head, head, paths)
                 sha, integrity = self._make_commit(head, paths, message, author_name,
-                                                   author_email)
+                                                   author_email, sign_env)
                 crashpoint("commit_before_update_ref")
                 try:
                     self.repo.git.update_ref("-m", "ouroboros: auto-commit", "HEAD", sha,
@@ -162,7 +163,8 @@ class GitOps:
             raise CommitError(f"{moved} through commits that change {', '.join(touched)}")
 
     def _make_commit(self, head: str | None, paths: Sequence[str], message: str,
-                     author_name: str, author_email: str) -> tuple[str, str]:
+                     author_name: str, author_email: str,
+                     sign_env: dict[str, str] | None = None) -> tuple[str, str]:
         """A commit object: `head`'s tree plus the working-tree state of `paths`."""
         g = self.repo.git
         fd, tmp_index = tempfile.mkstemp(prefix="ouroboros-index.", dir=self.repo.git_dir)
@@ -191,4 +193,7 @@ class GitOps:
         ident = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
                  "GIT_COMMITTER_NAME": author_name, "GIT_COMMITTER_EMAIL": author_email}
         parents = ["-p", head] if head else []
-        return g.commit_tree(tree, *parents, "-m", message, env=ident), integrity
+        # sign_env (governance.signing): git settings for this one command, never a config.
+        sign = ["-S"] if sign_env else []
+        return g.commit_tree(tree, *parents, *sign, "-m", message,
+                             env={**ident, **(sign_env or {})}), integrity
