@@ -10,7 +10,6 @@ other /v1/* OpenAI's.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -25,21 +24,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daemon.serve import anthropic_api, ollama_api, openai_api
+from daemon.serve.cli import is_loopback
 from daemon.serve.common import ApiError, Kind
 from daemon.serve.model import ServedModel
 
 log = structlog.get_logger("daemon.serve")
-
-
-def is_loopback(host: str) -> bool:
-    """`host` (a name or address, brackets allowed) names this machine's loopback."""
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _hostname(authority: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import signal
 import socket
 import sys
@@ -72,6 +73,17 @@ def _count(text: str) -> int:
     return n
 
 
+def is_loopback(host: str) -> bool:
+    """`host` (a name or address, brackets allowed) names this machine's loopback."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket, or CliError saying why not (in use, no such address)."""
     try:
@@ -111,8 +123,6 @@ def _settings(args: argparse.Namespace) -> tuple[Path, Any]:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from daemon.serve.app import is_loopback
-
     if not args.allow_remote and not is_loopback(args.host):
         raise CliError(f"--host {args.host} is not a loopback address: the API has no "
                        "authentication, so serving other machines needs --allow-remote",
