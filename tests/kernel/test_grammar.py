@@ -188,6 +188,12 @@ def test_max_new_tokens_cut_mid_json_is_reported_as_cut(tokenizer, grammars):
     ("not a schema", (), "unconstrained"),
     ({"type": "object", "$ref": "#/$defs/missing"}, (), "unconstrained"),
     (None, (), "unconstrained"),  # a shape that allows nothing
+    ({"type": "object", "properties": {"a": {"type": "string", "minLength": 5,
+                                             "maxLength": 2}}, "required": ["a"]},
+     (), "unconstrained"),  # unsatisfiable
+    (functools.reduce(lambda inner, _: {"type": "object", "properties": {"a": inner},
+                                        "required": ["a"]}, range(200), {"type": "object"}),
+     (), "unconstrained"),  # nested past the library's recursion limit
     (CANDIDATE_JSON_SCHEMA, ({"type": "object", "properties": {"tool": {"const": "m"},
       "arguments": {"type": "object", "properties": {"x": {"pattern": "(?<=a)b"}}}}},),
      "loosened"),
