@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,25 +100,26 @@ def cases(root: Path, limit: int) -> list[Case]:
     return out[:limit]
 
 
-def judge(text: str, shape: ReplyShape) -> bool:
-    """Would the daemon take this reply as one of the round's forms?"""
+def judge(text: str, shape: ReplyShape) -> str:
+    """Which of the round's forms the daemon would take this reply as ("" for none)."""
     calls, bad = parse_tool_calls(text)
     if shape.lines and calls and not bad:
         try:
             for call in calls:
                 TOOLS[call.name].args.model_validate(call.arguments)
-            return True
+            return "tool calls"
         except (KeyError, ValueError):
-            return False
+            return ""
     if calls or bad:
-        return False
+        return ""
     if "{" not in text:
-        return shape.prose and bool(text.strip()) and "\n" not in text.strip()
+        ok = shape.prose and bool(text.strip()) and "\n" not in text.strip()
+        return "summary" if ok else ""
     try:
         parse_candidate(text)
-        return True
+        return "candidate"
     except CandidateParseError:
-        return False
+        return ""
 
 
 class Timed:
@@ -165,15 +167,18 @@ def section(args: argparse.Namespace) -> None:
     valid = {"without": 0, "with": 0}
     cut, unconstrained, per = 0, 0, {"without": [], "with": []}
     mask_share: list[float] = []
+    forms: Counter[str] = Counter()
     for case in work:
         gen, t = _decode(engine, case.prompt, config, None)
-        valid["without"] += judge(gen.text, case.shape)
+        valid["without"] += bool(judge(gen.text, case.shape))
         grammar = grammars.compile(case.shape)
         inner = grammars.constraint(grammar)
         unconstrained += inner is None
         timed = Timed(inner) if inner is not None else None
         gen_g, t_g = _decode(engine, case.prompt, config, timed)
-        valid["with"] += judge(gen_g.text, case.shape)
+        form = judge(gen_g.text, case.shape)
+        valid["with"] += bool(form)
+        forms[f"{case.where}: {form or 'invalid'}"] += 1
         cut += inner is not None and inner.outcome() == "cut"
         if t is not None and t_g is not None:
             per["without"].append(t)
@@ -181,6 +186,7 @@ def section(args: argparse.Namespace) -> None:
             if timed is not None and gen_g.token_ids:
                 mask_share.append(timed.seconds / len(gen_g.token_ids) / t_g)
     _report(len(work), tokens, valid, cut, unconstrained, per, mask_share)
+    print("with grammar, by round: " + "; ".join(f"{k} {n}" for k, n in sorted(forms.items())))
 
 
 def _report(n: int, tokens: int, valid: dict[str, int], cut: int, unconstrained: int,
