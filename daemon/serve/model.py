@@ -29,6 +29,7 @@ from kernel.provider import collapse_signal
 log = structlog.get_logger("daemon.serve")
 
 ROLES = frozenset({"system", "user", "assistant", "tool"})
+INLINE_TOKENIZE_CHARS = 16_384
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,11 @@ class ServedModel:
             except UnicodeEncodeError:
                 raise ApiError(Kind.BAD_REQUEST, "message text is not valid Unicode (a lone "
                                "surrogate)", "messages") from None
-        # Off the event loop: a body at the size cap takes a second or two to tokenize.
-        ids = await asyncio.to_thread(self.engine.tokenizer.chat, messages)
+        # A body near the size cap takes a second or two to tokenize: off the event loop.
+        # A usual prompt takes well under a millisecond, less than the thread hop.
+        size = sum(len(m["content"]) for m in messages)
+        ids = await asyncio.to_thread(self.engine.tokenizer.chat, messages) \
+            if size > INLINE_TOKENIZE_CHARS else self.engine.tokenizer.chat(messages)
         room = self.context - len(ids)
         if room < 1:
             raise ApiError(Kind.CONTEXT, f"the prompt is {len(ids)} tokens; this model's "
