@@ -72,6 +72,7 @@ class ServedModel:
         self.outcomes: Counter[str] = Counter()  # generations run, by exit reason
         config = getattr(engine.model, "config", None)
         self.context = int(getattr(config, "max_position_embeddings", 0) or 2048)
+        self.longest_token = _longest_token(engine.tokenizer)
 
     def accepts(self, model: str) -> bool:
         return model in (self.name, f"{self.name}:latest")
@@ -92,9 +93,13 @@ class ServedModel:
             except UnicodeEncodeError:
                 raise ApiError(Kind.BAD_REQUEST, "message text is not valid Unicode (a lone "
                                "surrogate)", "messages") from None
-        # A body near the size cap takes a second or two to tokenize: off the event loop.
-        # A usual prompt takes well under a millisecond, less than the thread hop.
         size = sum(len(m["content"]) for m in messages)
+        if size > self.context * self.longest_token:  # too long whatever it tokenizes to
+            raise ApiError(Kind.CONTEXT, f"the prompt is at least "
+                           f"{size // self.longest_token} tokens; this model's context is "
+                           f"{self.context} tokens", "messages")
+        # A body near the size cap takes seconds to tokenize: off the event loop.
+        # A usual prompt takes well under a millisecond, less than the thread hop.
         ids = await asyncio.to_thread(self.engine.tokenizer.chat, messages) \
             if size > INLINE_TOKENIZE_CHARS else self.engine.tokenizer.chat(messages)
         room = self.context - len(ids)
@@ -133,6 +138,13 @@ class ServedModel:
                 "collapse_proximity": collapse_signal(gen).proximity,
                 "tokens_per_s": round(gen.tokens_per_s, 2),
                 "queue_ms": round(queued_s * 1000, 1)}
+
+
+def _longest_token(tokenizer: Any) -> int:
+    """The most characters one token decodes to (81 for SmolLM2's vocabulary): a prompt
+    longer than context x this overflows without being tokenized (seconds for megabytes)."""
+    return max(len(tokenizer.decode([i], skip_special=False))
+               for i in range(tokenizer.vocab_size)) or 1
 
 
 class Job:

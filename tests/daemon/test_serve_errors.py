@@ -126,6 +126,14 @@ def test_context_overflow_names_the_numbers(served, api):
         assert response.json()["error"]["code"] == "context_length_exceeded"
 
 
+def test_a_megabyte_prompt_overflows_without_being_tokenized(served):
+    client, _ = served
+    response = client.post("/v1/chat/completions", content=_message("openai",
+                                                                     content="x " * 500_000))
+    assert response.status_code == 400
+    assert "at least 12345 tokens" in _shape("openai", response)  # 1e6 chars / 81
+
+
 @pytest.mark.parametrize("api", list(VALID))
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_huge_bodies_are_refused_unread(served, api, chunked):
