@@ -28,6 +28,8 @@ DEFAULT_PORT = 11434  # Ollama's: tools that speak to a local Ollama find this o
 DEFAULT_NAME = "ouroboros"
 DEFAULT_QUEUE = 16
 GRACEFUL_S = 5
+# Open connections at once; past it uvicorn answers a plain 503. Far above any queue.
+MAX_CONNECTIONS = 256
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -149,7 +151,8 @@ def _run(sock: socket.socket, repo: Path, settings: Any, args: argparse.Namespac
     model = ServedModel(engine, args.model_name, queue)
     app = build_app(model, allow_remote=args.allow_remote)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=GRACEFUL_S, server_header=False)
+                            timeout_graceful_shutdown=GRACEFUL_S, server_header=False,
+                            limit_concurrency=MAX_CONNECTIONS)
     host, port = sock.getsockname()[:2]
     where = f"[{host}]" if ":" in host else host
     print(f"ouroboros serve: {args.model_name} = {engine.name} ({engine.kind}, "
