@@ -24,6 +24,7 @@ reply unconstrained, and the Grammar says why (`error`). Compiled grammars are c
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -151,13 +152,15 @@ class Grammars:
     stop_ids: Sequence[int] = (2, 0)
     _llt: llg.LLTokenizer | None = None
     _cache: OrderedDict[str, Grammar] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # providers' worker threads
 
     @property
     def llt(self) -> llg.LLTokenizer:
-        if self._llt is None:
-            self._llt = llg.LLTokenizer(self.tokenizer.tok.to_str(),
-                                        eos_token=list(self.stop_ids))
-        return self._llt
+        with self._lock:
+            if self._llt is None:
+                self._llt = llg.LLTokenizer(self.tokenizer.tok.to_str(),
+                                            eos_token=list(self.stop_ids))
+            return self._llt
 
     def compile(self, shape: ReplyShape) -> Grammar:
         """The grammar for `shape`; never raises (a failure is an unconstrained Grammar)."""
@@ -165,13 +168,15 @@ class Grammars:
             key = json.dumps([shape.final, shape.lines, shape.prose], sort_keys=True)
         except (TypeError, ValueError) as exc:
             return Grammar(shape.name, None, f"shape is not JSON data: {exc}")
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
         grammar = self._compile(shape)
-        self._cache[key] = grammar
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[key] = grammar
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
         return grammar
 
     def _compile(self, shape: ReplyShape) -> Grammar:
