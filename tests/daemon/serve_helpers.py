@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -36,21 +37,31 @@ def tiny_engine(checkpoint: Path, max_new_tokens: int = 8) -> Engine:
 
 
 @contextmanager
-def running(engine: Engine, *, name: str = "ouroboros", max_waiting: int = 4,
-            allow_remote: bool = False) -> Iterator[tuple[str, ServedModel]]:
-    """(base URL, the served model) of a live server; stopped and drained on exit."""
+def serving(app: Any) -> Iterator[str]:
+    """The base URL of `app` under a real uvicorn on an ephemeral loopback port, in a
+    thread of this process; stopped on exit."""
     sock = bind("127.0.0.1", 0)
-    model = ServedModel(engine, name, ModelQueue(max_waiting))
-    config = uvicorn.Config(build_app(model, allow_remote=allow_remote), log_level="warning",
-                            access_log=False, lifespan="off", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     # The socket already listens: requests made before the thread accepts wait in its backlog.
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", model
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(timeout=15)
-        model.queue.close()
         sock.close()
+
+
+@contextmanager
+def running(engine: Engine, *, name: str = "ouroboros", max_waiting: int = 4,
+            allow_remote: bool = False) -> Iterator[tuple[str, ServedModel]]:
+    """(base URL, the served model) of a live `serve` app; stopped and drained on exit."""
+    model = ServedModel(engine, name, ModelQueue(max_waiting))
+    try:
+        with serving(build_app(model, allow_remote=allow_remote)) as url:
+            yield url, model
+    finally:
+        model.queue.close()

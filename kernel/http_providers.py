@@ -1,0 +1,291 @@
+"""Models over HTTP: Ollama, OpenAI-compatible and Anthropic servers as CandidateProviders.
+
+Each call streams one reply (httpx, async) within the caller's deadline and returns its
+text, the server's own token counts, a cost from the configured price per million tokens,
+and the text-only collapse proximity (kernel.canary's text detector; an `ouroboros serve`
+behind the URL also hands over its kernel telemetry, kept under `telemetry["ouroboros"]`).
+Every failure is a ProviderFailure whose `mode` says what kind it was, for a failback
+policy to act on (the modes of the design's failback FSM; this module has no FSM):
+
+    RATE_LIMIT    429 (with the server's Retry-After, when it gave one)
+    TIMEOUT       the deadline passed, or 408/504
+    SERVER_ERROR  other 5xx (529 and a full `serve` queue included), an in-stream error,
+                  a reply that breaks the protocol or its size caps
+    CONNECTION    nothing answered: refused, reset, DNS, TLS
+    CONTENT       the request itself was refused (400, 401, 403, 404, 413, ...)
+
+The API key is read once from the environment variable the config names (never from the
+config itself), sent only as the API's auth header, and scrubbed from every message this
+module makes: a hostile server that echoes it back in an error cannot put it in a log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from governance.errors import ProviderError
+from governance.provider import CollapseSignal, ModelReply, ProviderHealth, Steering
+from governance.schemas import ModelUsage
+from kernel.canary import text_proximity
+from kernel.provider import SYSTEM
+
+MAX_LINE_CHARS = 1 << 20  # one NDJSON line or SSE field
+MAX_REPLY_CHARS = 4 << 20
+MAX_ERROR_CHARS = 2000
+Mode = Literal["RATE_LIMIT", "TIMEOUT", "SERVER_ERROR", "CONNECTION", "CONTENT"]
+
+
+class ProviderFailure(ProviderError):
+    def __init__(self, message: str, mode: Mode, *, status: int | None = None,
+                 retry_after_s: float | None = None, **spent: Any):
+        super().__init__(message, **spent)
+        self.mode, self.status, self.retry_after_s = mode, status, retry_after_s
+
+
+@dataclass(frozen=True)
+class HttpProviderConfig:
+    kind: Literal["ollama", "openai", "anthropic"]
+    base_url: str  # e.g. http://127.0.0.1:11434 (Ollama), https://api.openai.com/v1
+    model: str
+    api_key_env: str | None = None  # the NAME of the environment variable holding the key
+    max_tokens: int = 1024
+    temperature: float = 0.0
+    usd_per_mtok_in: float = 0.0  # price per million prompt tokens ($0 for local servers)
+    usd_per_mtok_out: float = 0.0
+    connect_timeout_s: float = 10.0
+    system_prompt: str = SYSTEM
+    name: str = ""  # in usage and the ledger; default "<kind>:<model>"
+
+
+@dataclass
+class Tally:
+    """What one streamed reply said so far."""
+
+    pieces: list[str] = field(default_factory=list)
+    chars: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. a serve's `ouroboros`
+
+    def add(self, text: str) -> None:
+        self.chars += len(text)
+        if self.chars > MAX_REPLY_CHARS:
+            raise ProviderFailure(f"the reply passed {MAX_REPLY_CHARS} characters",
+                                  "SERVER_ERROR")
+        self.pieces.append(text)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+
+class HttpProvider:
+    """The request lifecycle shared by the three APIs; subclasses say what differs."""
+
+    kind = ""
+    chat_path = ""
+    health_path = ""
+
+    def __init__(self, config: HttpProviderConfig, *,
+                 environ: Mapping[str, str] | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        self.config = config
+        self.name = config.name or f"{config.kind}:{config.model}"
+        self._key = _key(config, os.environ if environ is None else environ)
+        self._client = httpx.AsyncClient(
+            base_url=config.base_url.rstrip("/"), headers=self.auth_headers(self._key),
+            timeout=httpx.Timeout(None, connect=config.connect_timeout_s),
+            transport=transport, follow_redirects=False)
+
+    def __repr__(self) -> str:  # never the key
+        return f"{type(self).__name__}({self.name} at {self.config.base_url})"
+
+    # -- what each API defines ------------------------------------------------------------
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        return {"authorization": f"Bearer {key}"} if key else {}
+
+    def body(self, messages: list[dict[str, str]], max_tokens: int,
+             temperature: float) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def read(self, response: httpx.Response, tally: Tally) -> None:
+        raise NotImplementedError
+
+    def listed(self, data: Any) -> bool:
+        """Whether the health endpoint's answer lists the configured model."""
+        raise NotImplementedError
+
+    # -- CandidateProvider ----------------------------------------------------------------
+    async def generate(self, prompt: str, *, deadline: float,
+                       steer: Steering | None = None) -> ModelReply:
+        return await self.complete([{"role": "user", "content": prompt}], deadline=deadline,
+                                   steer=steer)
+
+    async def plan(self, prompt: str, *, deadline: float) -> ModelReply:
+        return await self.complete([{"role": "user", "content": prompt}], deadline=deadline)
+
+    async def health(self) -> ProviderHealth:
+        try:
+            async with asyncio.timeout(self.config.connect_timeout_s):
+                response = await self._client.get(self.health_path)
+            if response.status_code != 200:
+                return ProviderHealth(healthy=False, detail=self._scrub(
+                    f"{self.name}: {self.health_path} answered {response.status_code}"))
+            if not self.listed(response.json()):
+                return ProviderHealth(healthy=False, detail=f"{self.name}: the server does "
+                                      f"not list model {self.config.model!r}")
+        except (httpx.HTTPError, TimeoutError, ValueError, AttributeError, TypeError) as exc:
+            return ProviderHealth(healthy=False, detail=self._scrub(
+                f"{self.name}: {type(exc).__name__}: {exc}"))
+        return ProviderHealth(healthy=True, detail=f"{self.name} at {self.config.base_url}")
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def complete(self, turns: list[dict[str, str]], *, deadline: float,
+                       steer: Steering | None = None) -> ModelReply:
+        """One streamed reply to `turns` (the system prompt first), within `deadline`."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ProviderFailure("the generation deadline had already passed", "TIMEOUT")
+        messages = [{"role": "system", "content": self.config.system_prompt}, *turns]
+        max_tokens, temperature = self._steered(steer)
+        tally, start = Tally(), time.monotonic()
+        try:
+            async with asyncio.timeout(remaining):
+                await self._stream(self.body(messages, max_tokens, temperature), tally)
+        except TimeoutError:
+            raise self._spent(ProviderFailure(
+                f"{self.name}: the deadline passed after {len(tally.text)} characters",
+                "TIMEOUT"), tally) from None
+        except ProviderFailure as exc:
+            raise self._spent(exc, tally) from None
+        except httpx.TransportError as exc:
+            raise self._spent(ProviderFailure(self._scrub(
+                f"{self.name}: {type(exc).__name__}: {exc}"),
+                "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "CONNECTION"),
+                tally) from None
+        return self._reply(tally, (time.monotonic() - start) * 1000)
+
+    # -- the parts ------------------------------------------------------------------------
+    def _steered(self, steer: Steering | None) -> tuple[int, float]:
+        c = self.config
+        if steer is None:
+            return c.max_tokens, c.temperature
+        return max(1, int(c.max_tokens * steer.token_scale)), \
+            c.temperature * steer.temperature_scale
+
+    async def _stream(self, body: dict[str, Any], tally: Tally) -> None:
+        async with self._client.stream("POST", self.chat_path, json=body) as response:
+            if response.status_code != 200:
+                raise await self._refusal(response)
+            try:
+                await self.read(response, tally)
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+                raise ProviderFailure(f"{self.name}: a reply that breaks the protocol "
+                                      f"({type(exc).__name__})", "SERVER_ERROR") from None
+
+    async def _refusal(self, response: httpx.Response) -> ProviderFailure:
+        status = response.status_code
+        raw = bytearray()
+        async for chunk in response.aiter_bytes():
+            raw += chunk
+            if len(raw) > MAX_ERROR_CHARS * 4:
+                break
+        detail = _error_message(bytes(raw))[:MAX_ERROR_CHARS]
+        mode: Mode = ("RATE_LIMIT" if status == 429 else
+                      "TIMEOUT" if status in (408, 504) else
+                      "SERVER_ERROR" if status >= 500 else "CONTENT")
+        return ProviderFailure(self._scrub(f"{self.name} answered {status}: {detail}"), mode,
+                               status=status, retry_after_s=_retry_after(response))
+
+    def _spent(self, exc: ProviderFailure, tally: Tally) -> ProviderFailure:
+        exc.prompt_tokens, exc.completion_tokens = tally.prompt_tokens, tally.completion_tokens
+        exc.partial_text = tally.text
+        return exc
+
+    def _reply(self, tally: Tally, latency_ms: float) -> ModelReply:
+        c, text = self.config, tally.text
+        cost = (tally.prompt_tokens * c.usd_per_mtok_in
+                + tally.completion_tokens * c.usd_per_mtok_out) / 1e6
+        usage = ModelUsage(provider=self.name, model=c.model, prompt_tokens=tally.prompt_tokens,
+                           completion_tokens=tally.completion_tokens, cost_usd=cost,
+                           latency_ms=latency_ms)
+        proximity = round(text_proximity(text).sustained, 4)
+        return ModelReply(text=text, usage=usage,
+                          telemetry={"finish_reason": tally.finish, **tally.extra},
+                          collapse=CollapseSignal(proximity=proximity,
+                                                  exit_reason=tally.finish, source="text"))
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._key, "[redacted]") if self._key else text
+
+
+def _key(config: HttpProviderConfig, environ: Mapping[str, str]) -> str | None:
+    if not config.api_key_env:
+        return None
+    key = environ.get(config.api_key_env, "")
+    if not key:
+        raise ValueError(f"provider {config.kind}:{config.model}: the environment variable "
+                         f"{config.api_key_env} (its api_key_env) is not set")
+    return key
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        value = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return value if 0 <= value <= 3600 else None
+
+
+def _error_message(raw: bytes) -> str:
+    """The human part of any of the three APIs' error bodies, else the raw text."""
+    text = raw.decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text.strip() or "(no body)"
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or error)
+    return str(error if error is not None else data)
+
+
+async def lines(response: httpx.Response) -> AsyncIterator[str]:
+    """The body's lines, each at most MAX_LINE_CHARS (a server may not send one endless)."""
+    buffer = ""
+    async for chunk in response.aiter_text():
+        buffer += chunk
+        *complete, buffer = buffer.split("\n")
+        for line in complete:
+            yield line.rstrip("\r")
+        if len(buffer) > MAX_LINE_CHARS:
+            raise ProviderFailure(f"a line passed {MAX_LINE_CHARS} characters", "SERVER_ERROR")
+    if buffer:
+        yield buffer.rstrip("\r")
+
+
+async def sse(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
+    """(event, data) per Server-Sent Event; data lines joined, comments skipped."""
+    event, data = "", []
+    async for line in lines(response):
+        if not line:
+            if data:
+                yield event or "message", "\n".join(data)
+            event, data = "", []
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+    if data:
+        yield event or "message", "\n".join(data)

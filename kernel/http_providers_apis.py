@@ -1,0 +1,144 @@
+"""The three wire formats behind kernel.http_providers: what each API's request body, auth
+header, streamed frames and model listing look like. Base URLs follow each official
+client: Ollama's root (http://127.0.0.1:11434), OpenAI's with /v1
+(https://api.openai.com/v1), Anthropic's root (https://api.anthropic.com).
+
+Tool calls stay in the text for the tool loop to parse (as with the kernel): no provider
+sends `tools`, so every model is driven the same way and governance judges the same text.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from kernel.http_providers import (
+    HttpProvider,
+    HttpProviderConfig,
+    ProviderFailure,
+    Tally,
+    lines,
+    sse,
+)
+
+ANTHROPIC_VERSION = "2023-06-01"
+ANTHROPIC_ERROR_MODE = {"rate_limit_error": "RATE_LIMIT", "overloaded_error": "SERVER_ERROR",
+                        "api_error": "SERVER_ERROR", "timeout_error": "TIMEOUT"}
+
+
+class OllamaProvider(HttpProvider):
+    kind, chat_path, health_path = "ollama", "/api/chat", "/api/tags"
+
+    def body(self, messages: list[dict[str, str]], max_tokens: int,
+             temperature: float) -> dict[str, Any]:
+        return {"model": self.config.model, "messages": messages, "stream": True,
+                "options": {"num_predict": max_tokens, "temperature": temperature}}
+
+    async def read(self, response: httpx.Response, tally: Tally) -> None:
+        async for line in lines(response):
+            if not line.strip():
+                continue
+            frame = json.loads(line)
+            if "error" in frame:
+                raise ProviderFailure(self._scrub(f"{self.name}: {frame['error']}"[:2000]),
+                                      "SERVER_ERROR")
+            tally.add(frame.get("message", {}).get("content") or "")
+            if frame.get("done"):
+                tally.prompt_tokens = int(frame.get("prompt_eval_count") or 0)
+                tally.completion_tokens = int(frame.get("eval_count") or 0)
+                tally.finish = str(frame.get("done_reason") or "")
+                _keep_telemetry(frame, tally)
+                return
+        raise ProviderFailure(f"{self.name}: the stream ended before `done`", "SERVER_ERROR")
+
+    def listed(self, data: Any) -> bool:
+        names = {m.get(k) for m in data.get("models", []) for k in ("name", "model")}
+        return self.config.model in names or f"{self.config.model}:latest" in names
+
+
+class OpenAiProvider(HttpProvider):
+    kind, chat_path, health_path = "openai", "/chat/completions", "/models"
+
+    def body(self, messages: list[dict[str, str]], max_tokens: int,
+             temperature: float) -> dict[str, Any]:
+        return {"model": self.config.model, "messages": messages, "stream": True,
+                "stream_options": {"include_usage": True}, "max_tokens": max_tokens,
+                "temperature": temperature}
+
+    async def read(self, response: httpx.Response, tally: Tally) -> None:
+        async for _, data in sse(response):
+            if data.strip() == "[DONE]":
+                break
+            frame = json.loads(data)
+            if "error" in frame:
+                raise ProviderFailure(self._scrub(f"{self.name}: {frame['error']}"[:2000]),
+                                      "SERVER_ERROR")
+            for choice in frame.get("choices") or []:
+                tally.add((choice.get("delta") or {}).get("content") or "")
+                tally.finish = choice.get("finish_reason") or tally.finish
+            if usage := frame.get("usage"):
+                tally.prompt_tokens = int(usage.get("prompt_tokens") or 0)
+                tally.completion_tokens = int(usage.get("completion_tokens") or 0)
+            _keep_telemetry(frame, tally)
+        if not tally.finish:
+            raise ProviderFailure(f"{self.name}: the stream ended without a finish_reason",
+                                  "SERVER_ERROR")
+
+    def listed(self, data: Any) -> bool:
+        return any(m.get("id") == self.config.model for m in data.get("data", []))
+
+
+class AnthropicProvider(HttpProvider):
+    kind, chat_path, health_path = "anthropic", "/v1/messages", "/v1/models"
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        headers = {"anthropic-version": ANTHROPIC_VERSION}
+        return {**headers, "x-api-key": key} if key else headers
+
+    def body(self, messages: list[dict[str, str]], max_tokens: int,
+             temperature: float) -> dict[str, Any]:
+        system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+        turns = [m for m in messages if m["role"] != "system"]
+        return {"model": self.config.model, "max_tokens": max_tokens, "system": system,
+                "messages": turns, "stream": True, "temperature": min(temperature, 1.0)}
+
+    async def read(self, response: httpx.Response, tally: Tally) -> None:
+        async for event, data in sse(response):
+            frame = json.loads(data)
+            if event == "error":
+                error = frame.get("error") or {}
+                raise ProviderFailure(
+                    self._scrub(f"{self.name}: {error.get('message', error)}"[:2000]),
+                    ANTHROPIC_ERROR_MODE.get(error.get("type"), "SERVER_ERROR"))
+            if event == "message_start":
+                tally.prompt_tokens = int(frame["message"]["usage"]["input_tokens"])
+            elif event == "content_block_delta" and frame["delta"].get("type") == "text_delta":
+                tally.add(frame["delta"]["text"])
+            elif event == "message_delta":
+                tally.completion_tokens = int(frame.get("usage", {}).get("output_tokens") or 0)
+                tally.finish = str(frame["delta"].get("stop_reason") or "")
+                _keep_telemetry(frame, tally)
+            elif event == "message_stop":
+                return
+        raise ProviderFailure(f"{self.name}: the stream ended before message_stop",
+                              "SERVER_ERROR")
+
+    def listed(self, data: Any) -> bool:
+        return any(m.get("id") == self.config.model for m in data.get("data", []))
+
+
+def _keep_telemetry(frame: dict[str, Any], tally: Tally) -> None:
+    """An `ouroboros serve` behind the URL reports its kernel's telemetry: keep it."""
+    if isinstance(frame.get("ouroboros"), dict):
+        tally.extra["ouroboros"] = frame["ouroboros"]
+
+
+PROVIDERS: dict[str, type[HttpProvider]] = {
+    "ollama": OllamaProvider, "openai": OpenAiProvider, "anthropic": AnthropicProvider}
+
+
+def http_provider(config: HttpProviderConfig, **options: Any) -> HttpProvider:
+    """The provider for `config.kind`; ValueError when its key's variable is unset."""
+    return PROVIDERS[config.kind](config, **options)

@@ -1,0 +1,212 @@
+"""The HTTP providers end to end against a real `ouroboros serve` (a tiny Ouro checkpoint),
+and against a stand-in server, clearly named, for what the real one never sends (429, an
+echoed key, broken or endless streams)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from governance.provider import CandidateProvider, Steering
+from kernel.http_providers import HttpProviderConfig, ProviderFailure
+from kernel.http_providers_apis import http_provider
+from kernel.provider import SYSTEM
+from tests.daemon.serve_helpers import running, serving, tiny_chat_checkpoint, tiny_engine
+
+KINDS = ["ollama", "openai", "anthropic"]
+FINISH = {"ollama": "length", "openai": "length", "anthropic": "max_tokens"}
+PROMPT = "Name one prime number."
+KEY = "sk-test-0123456789abcdef"
+
+
+def _config(kind: str, url: str, **changes) -> HttpProviderConfig:
+    base = f"{url}/v1" if kind == "openai" else url
+    return HttpProviderConfig(**{"kind": kind, "base_url": base, "model": "ouroboros",
+                                 "max_tokens": 8, **changes})
+
+
+def _deadline(seconds: float = 60) -> float:
+    return time.monotonic() + seconds
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    return tiny_engine(tiny_chat_checkpoint(tmp_path_factory.mktemp("http-providers")))
+
+
+@pytest.fixture(scope="module")
+def served(engine):
+    with running(engine, max_waiting=0) as (url, model):
+        yield url, model
+
+
+@pytest.fixture(scope="module")
+def direct(engine):
+    """The same conversation through Engine.chat: what every provider must bring back."""
+    return engine.chat([{"role": "system", "content": SYSTEM},
+                        {"role": "user", "content": PROMPT}])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_reply_through_serve(served, direct, kind):
+    url, _ = served
+    provider = http_provider(_config(kind, url, usd_per_mtok_in=2.0, usd_per_mtok_out=10.0))
+    try:
+        assert isinstance(provider, CandidateProvider)
+        reply = await provider.generate(PROMPT, deadline=_deadline())
+        assert reply.text == direct.text
+        u = reply.usage
+        assert (u.prompt_tokens, u.completion_tokens) == (direct.prompt_tokens, 8)
+        assert u.cost_usd == pytest.approx((u.prompt_tokens * 2 + 8 * 10) / 1e6)
+        assert u.provider == f"{kind}:ouroboros" and u.latency_ms > 0
+        assert reply.telemetry["finish_reason"] == FINISH[kind]
+        assert reply.telemetry["ouroboros"]["exit_reason"] == "length"
+        assert reply.collapse.source == "text" and 0 <= reply.collapse.proximity <= 1
+        planned = await provider.plan(PROMPT, deadline=_deadline())
+        assert planned.text == direct.text
+        steered = await provider.generate(PROMPT, deadline=_deadline(),
+                                          steer=Steering(token_scale=0.5))
+        assert steered.usage.completion_tokens == 4 and direct.text.startswith(steered.text)
+        health = await provider.health()
+        assert health.healthy, health.detail
+    finally:
+        await provider.aclose()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_failures_are_classified(served, kind):
+    url, model = served
+    unknown = http_provider(_config(kind, url, model="llama-70b"))
+    with pytest.raises(ProviderFailure) as err:
+        await unknown.generate(PROMPT, deadline=_deadline())
+    assert (err.value.mode, err.value.status) == ("CONTENT", 404)
+    health = await unknown.health()
+    assert not health.healthy and "does not list" in health.detail
+    await unknown.aclose()
+
+    slow = http_provider(_config(kind, url, max_tokens=400))
+    cancelled = model.outcomes["cancelled"]
+    with pytest.raises(ProviderFailure) as err:
+        await slow.generate(PROMPT, deadline=_deadline(1.0))
+    assert err.value.mode == "TIMEOUT"
+    # The provider's closed connection cancels the generation inside serve.
+    deadline = time.monotonic() + 20
+    while model.outcomes["cancelled"] == cancelled:
+        assert time.monotonic() < deadline, "serve kept generating for a provider that left"
+        time.sleep(0.05)
+    await slow.aclose()
+
+
+async def test_a_full_queue_and_a_dead_server(served):
+    url, model = served
+    holder = http_provider(_config("ollama", url, max_tokens=400))
+    running_op = asyncio.ensure_future(holder.generate(PROMPT, deadline=_deadline(30)))
+    async with asyncio.timeout(20):
+        while model.queue.depth == 0:  # noqa: ASYNC110  (serve's thread: no event to await)
+            await asyncio.sleep(0.02)
+    for kind in KINDS:  # serve's queue holds one: the second request is refused at once
+        busy = http_provider(_config(kind, url))
+        with pytest.raises(ProviderFailure) as err:
+            await busy.generate(PROMPT, deadline=_deadline())
+        assert err.value.mode == "SERVER_ERROR" and err.value.retry_after_s == 1.0
+        assert err.value.status == (529 if kind == "anthropic" else 503)
+        await busy.aclose()
+    running_op.cancel()
+    await holder.aclose()
+    dead = http_provider(_config("openai", "http://127.0.0.1:9"))  # nothing listens there
+    with pytest.raises(ProviderFailure) as err:
+        await dead.generate(PROMPT, deadline=_deadline())
+    assert err.value.mode == "CONNECTION"
+    assert not (await dead.health()).healthy
+    await dead.aclose()
+
+
+class StandInServer:
+    """Not `serve`: answers every route with `self.script` (status, headers, body chunks)
+    and records each request's headers, for what a real server sends and ours never does."""
+
+    PATHS = ("/api/chat", "/v1/chat/completions", "/v1/messages")
+
+    def __init__(self):
+        self.script: tuple[int, dict[str, str], list[bytes]] = (200, {}, [])
+        self.seen: list[dict[str, str]] = []
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route(p, self.answer, methods=["POST"]) for p in self.PATHS])
+
+    async def answer(self, request: Request) -> Response:
+        self.seen.append(dict(request.headers))
+        status, headers, chunks = self.script
+
+        async def body():
+            for chunk in chunks:
+                yield chunk
+
+        return StreamingResponse(body(), status_code=status, headers=headers)
+
+
+@pytest.fixture(scope="module")
+def stand_in():
+    server = StandInServer()
+    with serving(server.app()) as url:
+        yield server, url
+
+
+AUTH_HEADER = {"ollama": ("authorization", f"Bearer {KEY}"),
+               "openai": ("authorization", f"Bearer {KEY}"), "anthropic": ("x-api-key", KEY)}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_keys_come_from_the_environment_and_never_leave_in_a_message(stand_in, kind):
+    server, url = stand_in
+    config = _config(kind, url, api_key_env="OURO_TEST_KEY")
+    with pytest.raises(ValueError, match="OURO_TEST_KEY") as err:
+        http_provider(config, environ={})
+    assert KEY not in str(err.value)
+    provider = http_provider(config, environ={"OURO_TEST_KEY": KEY})
+    assert KEY not in repr(provider)
+    server.script = (429, {"retry-after": "7"},
+                     [b'{"error": {"message": "slow down, ' + KEY.encode() + b'"}}'])
+    with pytest.raises(ProviderFailure) as err:
+        await provider.generate(PROMPT, deadline=_deadline())
+    assert (err.value.mode, err.value.retry_after_s) == ("RATE_LIMIT", 7.0)
+    assert KEY not in str(err.value) and "[redacted]" in str(err.value)
+    header, value = AUTH_HEADER[kind]
+    assert server.seen[-1][header] == value
+    server.script = (500, {}, [b"upstream exploded"])
+    with pytest.raises(ProviderFailure) as err:
+        await provider.generate(PROMPT, deadline=_deadline())
+    assert err.value.mode == "SERVER_ERROR" and "upstream exploded" in str(err.value)
+    await provider.aclose()
+
+
+BROKEN = {  # (kind, body chunks): each is a reply no provider may take
+    "ollama not JSON": ("ollama", [b"{not json\n"]),
+    "ollama ends early": ("ollama", [b'{"message": {"content": "hi"}, "done": false}\n']),
+    "ollama in-stream error": ("ollama", [b'{"error": "model crashed"}\n']),
+    "openai no finish": ("openai", [b'data: {"choices": [{"delta": {"content": "hi"}}]}\n\n']),
+    "openai frame a list": ("openai", [b"data: [1, 2]\n\n"]),
+    "anthropic no stop": ("anthropic", [b'event: ping\ndata: {"type": "ping"}\n\n']),
+    "anthropic overloaded": ("anthropic", [
+        b'event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", '
+        b'"message": "busy"}}\n\n']),
+    "endless line": ("ollama", [b"x" * 65536] * 20),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+async def test_broken_streams_are_server_errors(stand_in, case):
+    server, url = stand_in
+    kind, chunks = BROKEN[case]
+    server.script = (200, {}, chunks)
+    provider = http_provider(_config(kind, url))
+    with pytest.raises(ProviderFailure) as err:
+        await provider.generate(PROMPT, deadline=_deadline())
+    assert err.value.mode == "SERVER_ERROR", str(err.value)
+    await provider.aclose()
