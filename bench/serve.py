@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -63,21 +62,20 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--model", help="a model directory (default: a tiny random Ouro)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        model_dir = Path(args.model) if args.model else tiny_chat_checkpoint(Path(tmp))
-        engine = tiny_engine(model_dir)
-        one = GenerationConfig(max_new_tokens=1, canary=engine.config.generation.canary)
-        with running(engine) as (url, _), httpx.Client(base_url=url, timeout=60) as client:
-            direct = lambda: engine.chat(MESSAGES, one)  # noqa: E731
-            samples: dict[str, list[float]] = {"direct Engine.chat": [], "GET /api/tags": [],
-                                               "first streamed token": []}
-            samples.update({name: [] for name in REQUESTS})
-            for _ in range(args.n):
-                samples["direct Engine.chat"].append(_timed(direct))
-                samples["GET /api/tags"].append(_timed(lambda: client.get("/api/tags")))
-                samples["first streamed token"].append(_first_token(client))
-                for name, (path, body) in REQUESTS.items():
-                    samples[name].append(_timed(lambda p=path, b=body: client.post(p, json=b)))
+    model_dir = Path(args.model) if args.model else tiny_chat_checkpoint()
+    engine = tiny_engine(model_dir)
+    one = GenerationConfig(max_new_tokens=1, canary=engine.config.generation.canary)
+    with running(engine) as (url, _), httpx.Client(base_url=url, timeout=60) as client:
+        direct = lambda: engine.chat(MESSAGES, one)  # noqa: E731
+        samples: dict[str, list[float]] = {"direct Engine.chat": [], "GET /api/tags": [],
+                                           "first streamed token": []}
+        samples.update({name: [] for name in REQUESTS})
+        for _ in range(args.n):
+            samples["direct Engine.chat"].append(_timed(direct))
+            samples["GET /api/tags"].append(_timed(lambda: client.get("/api/tags")))
+            samples["first streamed token"].append(_first_token(client))
+            for name, (path, body) in REQUESTS.items():
+                samples[name].append(_timed(lambda p=path, b=body: client.post(p, json=b)))
     base = statistics.median(samples["direct Engine.chat"])
     print(f"{'':32} {'median ms':>10} {'over direct':>12}   (n={args.n})")
     for name, values in samples.items():

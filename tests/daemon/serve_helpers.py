@@ -3,7 +3,10 @@ server on an ephemeral loopback port in a thread of the test process."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,8 +26,12 @@ from kernel.plain import default_cache_root, dequantized_dir, embedded_model_pat
 from tests.kernel.tiny import tiny_checkpoint
 
 
-def tiny_chat_checkpoint(root: Path) -> Path:
-    """A tiny random Ouro checkpoint with the embedded model's real tokenizer beside it."""
+@functools.cache
+def tiny_chat_checkpoint() -> Path:
+    """A tiny random Ouro checkpoint with the embedded model's real tokenizer beside it,
+    built once per test process (every serve test module reads it, none writes it)."""
+    root = Path(tempfile.mkdtemp(prefix="tiny-chat-ouro-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     path = tiny_checkpoint(root / "ouro", vocab_size=49152)
     tokenizer = dequantized_dir(embedded_model_path(), default_cache_root()) / "tokenizer.json"
     shutil.copy(tokenizer, path / "tokenizer.json")

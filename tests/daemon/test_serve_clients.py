@@ -28,8 +28,8 @@ PROMPT = [{"role": "user", "content": "Name one prime number."}]
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    engine = tiny_engine(tiny_chat_checkpoint(tmp_path_factory.mktemp("serve-clients")))
+def served():
+    engine = tiny_engine(tiny_chat_checkpoint())
     with running(engine) as (url, model):
         yield url, model
 

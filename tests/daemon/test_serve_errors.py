@@ -96,8 +96,8 @@ ANTHROPIC_TYPE = {400: "invalid_request_error", 404: "not_found_error",
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    engine = tiny_engine(tiny_chat_checkpoint(tmp_path_factory.mktemp("serve-errors")),
+def served():
+    engine = tiny_engine(tiny_chat_checkpoint(),
                          max_new_tokens=2)
     with running(engine) as (url, model), httpx.Client(base_url=url, timeout=60) as client:
         yield client, model

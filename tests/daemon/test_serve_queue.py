@@ -20,8 +20,8 @@ LONG = 400
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    return tiny_engine(tiny_chat_checkpoint(tmp_path_factory.mktemp("serve-queue")),
+def engine():
+    return tiny_engine(tiny_chat_checkpoint(),
                        max_new_tokens=2)
 
 

@@ -36,8 +36,8 @@ def _deadline(seconds: float = 60) -> float:
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    return tiny_engine(tiny_chat_checkpoint(tmp_path_factory.mktemp("http-providers")))
+def engine():
+    return tiny_engine(tiny_chat_checkpoint())
 
 
 @pytest.fixture(scope="module")
