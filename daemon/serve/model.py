@@ -30,6 +30,7 @@ log = structlog.get_logger("daemon.serve")
 
 ROLES = frozenset({"system", "user", "assistant", "tool"})
 INLINE_TOKENIZE_CHARS = 16_384
+GREEDY_BELOW = 1e-4
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ class ServedModel:
     def _config(self, s: Sampling, room: int) -> GenerationConfig:
         base = self.engine.config.generation
         temperature = base.temperature if s.temperature is None else s.temperature
-        if s.top_p == 0:  # "only the likeliest token": greedy, as the hosted APIs treat it
+        # A temperature or top_p near 0 means "the likeliest token": greedy, as the hosted
+        # APIs treat it (below ~1e-38 float32 sampling would divide into inf and NaN).
+        if temperature < GREEDY_BELOW or (s.top_p is not None and s.top_p < GREEDY_BELOW):
             temperature = 0.0
         return replace(
             base, max_new_tokens=min(s.max_tokens or base.max_new_tokens, room),

@@ -55,7 +55,7 @@ class Options(Strict):
     top_p: float | None = Field(None, ge=0, le=1)
     seed: int | None = Field(None, lt=2**63)  # negative: a random seed, as Ollama's -1
     stop: list[str] | None = None
-    repeat_penalty: float | None = Field(None, gt=0, le=10)
+    repeat_penalty: float | None = Field(None, ge=0.1, le=10)  # 0 would divide by zero
 
 
 class Message(Strict):

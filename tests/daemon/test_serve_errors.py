@@ -145,6 +145,25 @@ def test_huge_bodies_are_refused_unread(served, api, chunked):
     assert "limit" in _shape(api, response)
 
 
+EXTREME = [  # valid values at the edges of float32 sampling: answered, never a 500
+    ("ollama", {"options": {"temperature": 1e-300}}),
+    ("ollama", {"options": {"temperature": 1.0, "top_p": 1e-300}}),
+    ("ollama", {"options": {"temperature": 1e300}}),
+    ("ollama", {"options": {"temperature": 1.0, "repeat_penalty": 0.1, "seed": 2**63 - 1}}),
+    ("ollama", {"options": {"temperature": 1.0, "seed": -1}}),
+    ("openai", {"temperature": 2, "top_p": 1e-300}),
+    ("openai", {"temperature": 5e-324}),
+    ("anthropic", {"temperature": 1e-300, "top_p": 1}),
+]
+
+
+@pytest.mark.parametrize(("api", "changes"), EXTREME, ids=[str(c) for _, c in EXTREME])
+def test_extreme_but_valid_sampling_is_answered(served, api, changes):
+    client, _ = served
+    response = client.post(VALID[api][0], content=_with(api, **changes))
+    assert response.status_code == 200, response.text
+
+
 def test_the_server_still_answers_after_the_attacks(served):
     client, model = served
     for api, (path, body) in VALID.items():
