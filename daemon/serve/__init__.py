@@ -9,6 +9,7 @@ Modules:
     ollama_api     /api/chat, /api/generate, /api/tags, /api/show
     openai_api     /v1/chat/completions, /v1/models
     anthropic_api  /v1/messages
-    app            the Starlette app (loopback guard, request log, API-shaped 404s) and the
-                   `serve` command: bind, load the model with progress, run uvicorn
+    app            the Starlette app: the loopback guard, the request log, API-shaped 404s
+    cli            the `serve` command: its flags, bind, load the model with progress, run
+                   uvicorn (cheap to import: the CLI's parser reads its flags)
 """
