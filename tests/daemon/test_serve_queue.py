@@ -71,6 +71,7 @@ def _ollama_short(url: str, timeout: float = 60) -> httpx.Response:
 
 def test_full_queue_is_refused_and_a_closed_stream_frees_the_model(served):
     url, model = served
+    before = _ollama_short(url).json()["message"]["content"]
     stream = _openai_long_stream(url)
     waiting, result = _in_thread(lambda: _ollama_short(url))
     _until(lambda: model.queue.depth == 2, "the second request to queue")
@@ -91,6 +92,8 @@ def test_full_queue_is_refused_and_a_closed_stream_frees_the_model(served):
     waiting.join(timeout=30)
     assert result["response"].status_code == 200, result
     assert result["response"].json()["eval_count"] == 2
+    # A cut generation leaves nothing behind: the same question gets the same answer.
+    assert result["response"].json()["message"]["content"] == before
     assert model.outcomes["cancelled"] == 1  # the 400-token generation was cut, not finished
     assert result["at"] - closed < 10
     _until(lambda: model.queue.depth == 0, "the queue to empty")
