@@ -58,6 +58,14 @@ def test_a_bad_config_is_reported(tmp_path):
     assert "provider.mode" in done.stderr and "loading" not in done.stderr
 
 
+def test_a_model_that_cannot_load_is_reported(tmp_path):
+    (tmp_path / "ouroboros.toml").write_text(f'[provider]\nmodel = "{tmp_path}/missing"\n')
+    done, _ = _serve("--port", "0", cwd=tmp_path)
+    assert done.returncode == 3
+    assert "the model could not be loaded" in done.stderr and "missing" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_help_tells_what_it_serves():
     done = subprocess.run([sys.executable, "-m", "daemon.cli", "serve", "--help"],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
