@@ -68,8 +68,8 @@ class Wants:
 def preferences(tokenizer: ChatTokenizer) -> torch.Tensor:
     gen = torch.Generator().manual_seed(7)
     base = torch.randn(VOCAB, generator=gen) * 0.1
-    for i in range(VOCAB):
-        piece = tokenizer.decode([i], skip_special=False)
+    pieces = tokenizer.tok.decode_batch([[i] for i in range(VOCAB)], skip_special_tokens=False)
+    for i, piece in enumerate(pieces):
         base[i] -= 0.5 * len(piece)
         if piece.strip() in ('"', "}", "]", '"}', '"]', "}]", "}}"):
             base[i] += 6.0
@@ -80,7 +80,7 @@ def run(tokenizer, grammars, shape, want, **config):
     stepper = Wants(tokenizer, want)
     constraint = grammars.constraint(grammars.compile(shape))
     assert constraint is not None
-    settings = {"max_new_tokens": 160, "canary": CanaryConfig(mode="off"), **config}
+    settings = {"max_new_tokens": 96, "canary": CanaryConfig(mode="off"), **config}
     gen = generate(stepper, tokenizer, [1, 2, 3], GenerationConfig(**settings),
                    constraint=constraint)
     return gen, constraint

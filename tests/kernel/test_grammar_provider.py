@@ -5,6 +5,7 @@ KernelProvider decodes the embedded model under the grammar and says how it ende
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -123,3 +124,14 @@ async def test_constrain_off_and_no_shape_decode_as_before(engine):
     plain = await KernelProvider(engine).generate("Say hi.", deadline=math.inf)
     assert "grammar" not in off.telemetry and "grammar" not in plain.telemetry
     assert off.text == plain.text  # greedy: the same reply either way
+
+
+async def test_the_re_prompt_loop_decodes_each_answer_under_a_fresh_grammar(engine):
+    config = replace(engine.config, reprompt_loops=2,
+                     generation=replace(engine.config.generation, max_new_tokens=24))
+    looped = Engine(engine.model, engine.tokenizer, engine.kind, engine.name, config)
+    reply = await KernelProvider(looped).generate(PROMPT, deadline=math.inf,
+                                                  shape=CANDIDATE_SHAPE)
+    assert reply.telemetry["loops"] >= 1
+    assert reply.text.startswith('{"schema": "candidate.1", ')  # the last answer, masked too
+    assert reply.telemetry["grammar"]["outcome"] in ("complete", "cut")
