@@ -179,6 +179,9 @@ def section(args: argparse.Namespace) -> None:
         form = judge(gen_g.text, case.shape)
         valid["with"] += bool(form)
         forms[f"{case.where}: {form or 'invalid'}"] += 1
+        print(f"  [{len(per['with'])}/{len(work)}] {case.where}: without "
+              f"{judge(gen.text, case.shape) or 'invalid'}, with {form or 'invalid'}",
+              file=sys.stderr, flush=True)
         cut += inner is not None and inner.outcome() == "cut"
         if t is not None and t_g is not None:
             per["without"].append(t)
