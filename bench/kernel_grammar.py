@@ -168,7 +168,7 @@ def section(args: argparse.Namespace) -> None:
     cut, unconstrained, per = 0, 0, {"without": [], "with": []}
     mask_share: list[float] = []
     forms: Counter[str] = Counter()
-    for case in work:
+    for i, case in enumerate(work, 1):
         gen, t = _decode(engine, case.prompt, config, None)
         valid["without"] += bool(judge(gen.text, case.shape))
         grammar = grammars.compile(case.shape)
@@ -179,7 +179,7 @@ def section(args: argparse.Namespace) -> None:
         form = judge(gen_g.text, case.shape)
         valid["with"] += bool(form)
         forms[f"{case.where}: {form or 'invalid'}"] += 1
-        print(f"  [{len(per['with'])}/{len(work)}] {case.where}: without "
+        print(f"  [{i}/{len(work)}] {case.where}: without "
               f"{judge(gen.text, case.shape) or 'invalid'}, with {form or 'invalid'}",
               file=sys.stderr, flush=True)
         cut += inner is not None and inner.outcome() == "cut"
