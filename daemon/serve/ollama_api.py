@@ -209,7 +209,7 @@ class OllamaApi:
         name = f"{self.model.name}:latest"
         params = _parameters(self.model.engine.model)
         return {"name": name, "model": name, "modified_at": _iso(self.model.created),
-                "size": params * 4,  # float32 weights in memory
+                "size": _bytes(self.model.engine.model, params),
                 "digest": hashlib.sha256(f"{name}:{self.model.engine.name}:{params}".encode())
                 .hexdigest(), "details": self._details()}
 
@@ -226,6 +226,14 @@ def _parameters(model: Any) -> int:
         return sum(p.numel() for p in model.parameters())
     except (AttributeError, TypeError):
         return 0
+
+
+def _bytes(model: Any, params: int) -> int:
+    """The weights' bytes in memory: the lean int8 forward says; else float32."""
+    try:
+        return int(model.nbytes())
+    except (AttributeError, TypeError):
+        return params * 4
 
 
 def _size(n: int) -> str:
