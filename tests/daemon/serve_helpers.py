@@ -38,9 +38,9 @@ def tiny_chat_checkpoint() -> Path:
     return path
 
 
-def tiny_engine(checkpoint: Path, max_new_tokens: int = 8) -> Engine:
+def tiny_engine(checkpoint: Path, max_new_tokens: int = 8, **config: Any) -> Engine:
     gen = GenerationConfig(max_new_tokens=max_new_tokens, canary=CanaryConfig(mode="observe"))
-    return Engine.load(EngineConfig(model=str(checkpoint), generation=gen))
+    return Engine.load(EngineConfig(model=str(checkpoint), generation=gen, **config))
 
 
 @contextmanager

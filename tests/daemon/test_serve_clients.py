@@ -164,6 +164,17 @@ def test_anthropic_client(served, reference):
     assert err.value.body["error"]["type"] == "not_found_error"
 
 
+def test_deep_mode_reports_the_realized_depth():
+    """The looped model exiting early per token: the depth it reports is what it ran."""
+    engine = tiny_engine(tiny_chat_checkpoint(), max_new_tokens=6, mode="deep",
+                         exit_policy="fixed", depth=2)
+    with running(engine) as (url, _):
+        reply = httpx.post(f"{url}/v1/chat/completions", timeout=60, json={
+            "model": "ouroboros", "messages": PROMPT}).json()
+    t = reply["ouroboros"]
+    assert (t["mean_depth"], t["total_steps"], t["exit_reason"]) == (2.0, 4, "length")
+
+
 @pytest.mark.slow
 def test_cli_serves_the_embedded_model(tmp_path):
     """The real `ouroboros serve`, the embedded model, each client once, then SIGINT."""
