@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -29,6 +31,39 @@ log = structlog.get_logger("sensors.watcher")
 GIT_SIGNALS = ("HEAD", "index", "ORIG_HEAD")  # basenames under .git that mean a commit/stage
 IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv", "venv"}
 RESCAN_S = 30.0  # quiet time after which pending files are looked at again
+MAX_BATCH_S = 2.0  # a storm that never goes quiet is still delivered this often
+
+
+class _Inbox:
+    """Raw paths from watchdog's thread, collected under a lock. The loop is woken once per
+    batch, not once per event: a formatter rewriting 50 files every 5 ms is ~20,000 events/s,
+    and a loop wake-up for each starved every other task (status answers included)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._paths: set[str] = set()
+        self._last = 0.0
+        self.ready = asyncio.Event()
+
+    def push(self, path: str) -> None:
+        """Runs in watchdog's thread."""
+        with self._lock:
+            first = not self._paths
+            self._paths.add(path)
+            self._last = time.monotonic()
+        if first:
+            self._loop.call_soon_threadsafe(self.ready.set)
+
+    def quiet_s(self) -> float:
+        with self._lock:
+            return time.monotonic() - self._last
+
+    def take(self) -> set[str]:
+        with self._lock:
+            paths, self._paths = self._paths, set()
+            self.ready.clear()  # a push after this sees an empty set and wakes us again
+        return paths
 
 
 class _Handler(FileSystemEventHandler):
@@ -61,7 +96,7 @@ class RepoWatcher:
         self.debounce_s = debounce_s
         self.on_paths = on_paths
         self.on_git = on_git
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._inbox: _Inbox | None = None
         self._watched: set[Path] = set()
 
     def classify(self, raw: str) -> str | None:
@@ -111,9 +146,9 @@ class RepoWatcher:
                         error=f"{type(exc).__name__}: {exc}")
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
+        self._inbox = _Inbox(asyncio.get_running_loop())
         observer = Observer()
-        handler = _Handler(lambda p: loop.call_soon_threadsafe(self._queue.put_nowait, p))
+        handler = _Handler(self._inbox.push)
         self._schedule(observer, handler)
         observer.start()
         log.info("watching", root=str(self.root))
@@ -133,19 +168,21 @@ class RepoWatcher:
             await asyncio.to_thread(observer.join, 5)
 
     async def _batch(self) -> set[str]:
-        """Wait for one event, then keep collecting until `debounce_s` of quiet; empty when
-        no event came for `rescan_s`."""
+        """Wait for one event, then until `debounce_s` of quiet (at most MAX_BATCH_S, so a
+        storm cannot starve the sensors); empty when no event came for `rescan_s`."""
+        assert self._inbox is not None
         try:
             async with asyncio.timeout(self.rescan_s):
-                batch = {await self._queue.get()}
+                await self._inbox.ready.wait()
         except TimeoutError:
             return set()
-        while True:
-            try:
-                async with asyncio.timeout(self.debounce_s):
-                    batch.add(await self._queue.get())
-            except TimeoutError:
-                return batch
+        deadline = time.monotonic() + max(MAX_BATCH_S, self.debounce_s)
+        while (quiet := self._inbox.quiet_s()) < self.debounce_s:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            await asyncio.sleep(min(self.debounce_s - quiet, left))
+        return self._inbox.take()
 
     async def _deliver(self, raw: set[str]) -> None:
         kinds = {self._classify_safely(p) for p in raw} - {None}
