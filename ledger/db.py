@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ledger.chain import Head, canonical, insert_sql, load_heads, row_hash
+from ledger.errors import LedgerError
 
 T = TypeVar("T")
 WAL_CHECKPOINT_PAGES = 4000
@@ -62,6 +63,7 @@ class Database:
         self._inflight = False
         self._idle = asyncio.Event()
         self._idle.set()
+        self._closed = False
 
     async def open(self, setup: Callable[[sqlite3.Connection], None]) -> None:
         loop = asyncio.get_running_loop()
@@ -86,11 +88,13 @@ class Database:
 
     async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn(connection)` on the thread (reads, and the set-up)."""
+        self._check_open()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: fn(self._db))  # type: ignore
 
     async def write(self, fn: Callable[[Tx], T]) -> T:
         """Run `fn(tx)` in the next group transaction; return once it is committed."""
+        self._check_open()
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
         self._queue.append((fn, done))
@@ -101,11 +105,18 @@ class Database:
         """The committed head of every chain (as of this writer's last commit)."""
         return dict(self._heads)
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LedgerError("the ledger is closed")
+
     async def close(self) -> None:
-        await self._idle.wait()  # every queued write committed (or failed) first
+        if self._closed:
+            return
+        self._closed = True  # no new work; what is queued still commits
+        await self._idle.wait()
         if self._db is not None:
-            await self.call(lambda db: db.close())
-            self._db = None
+            db, self._db = self._db, None
+            await asyncio.get_running_loop().run_in_executor(self._pool, db.close)
         self._pool.shutdown(wait=True)
 
     def _kick(self, loop: asyncio.AbstractEventLoop) -> None:

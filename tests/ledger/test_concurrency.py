@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from ledger import Ledger
+from ledger import Ledger, LedgerError
 from ledger.db import Database
 from ledger.verify import verify_file
 
@@ -124,3 +124,12 @@ async def test_close_waits_for_queued_writes(tmp_path):
     await ledger.close()
     await asyncio.gather(*tasks)
     assert verify_file(tmp_path / "l.sqlite3").rows["thoughts"] == 30
+
+
+async def test_a_closed_ledger_refuses_at_once_instead_of_hanging(tmp_path):
+    ledger = await Ledger.open(tmp_path / "l.sqlite3")
+    await ledger.close()
+    for attempt in (ledger.record_thought(None, "P", "late"), ledger.operations()):
+        with pytest.raises(LedgerError, match="closed"):
+            await asyncio.wait_for(attempt, 5)
+    await ledger.close()  # twice is fine
