@@ -31,10 +31,13 @@ def served(engine):
         yield url, model
 
 
-def _until(predicate, what: str, timeout: float = 20.0) -> None:
+def _until(predicate, what, timeout: float = 20.0) -> None:
+    """Wait for another thread's state; `what` (text, or a callable for the state at the
+    timeout) names it in the failure."""
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, \
+            f"timed out waiting for {what() if callable(what) else what}"
         time.sleep(0.02)
 
 
@@ -143,7 +146,12 @@ def test_first_come_first_served(engine):
 def test_stopping_the_server_cancels_the_running_generation(engine):
     with running(engine) as (url, model):
         stream = _openai_long_stream(url)
+        stopping = time.monotonic()
         # Leaving the block stops the server with this stream still open.
-    _until(lambda: model.outcomes["cancelled"] == 1, "the generation to be cancelled")
-    assert model.queue.depth == 0
-    stream.close()
+    stopped = time.monotonic() - stopping
+    try:
+        _until(lambda: model.outcomes["cancelled"] == 1 and model.queue.depth == 0,
+               lambda: f"the generation to be cancelled (stopped in {stopped:.1f}s, "
+               f"outcomes {dict(model.outcomes)}, depth {model.queue.depth})")
+    finally:
+        stream.close()
