@@ -23,6 +23,7 @@ from kernel.errors import ModelLoadError
 from kernel.exit_policy import make_policy
 from kernel.grammar import Constraint
 from kernel.lora import apply_lora
+from kernel.memory import limit_arenas, trim
 from kernel.ouro_loader import is_ouro_dir, load_ouro
 from kernel.plain import embedded_model_path, load_plain
 from kernel.quantize import cuda_four_bit, quantize_ouro
@@ -51,6 +52,7 @@ class EngineConfig:
     reprompt_loops: int = 1  # plain models: >1 enables the looped re-prompt approximation
     reuse_prefix: bool = True  # keep the cache between chats; a new prompt reuses its prefix
     prefill_chunk: int = PREFILL_CHUNK  # tokens per prefill pass; a cancel waits at most one
+    idle_release_s: float = 300.0  # drop a kept cache unused this long (0: keep it)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
 
 
@@ -65,9 +67,11 @@ class Engine:
         self._lock = threading.Lock()  # one generation at a time per loaded model
         self._kept: Stepper | None = None  # the stepper whose cache the next chat reuses
         self._kept_key: tuple[Any, ...] = ()
+        self._idle: threading.Timer | None = None  # counts down to dropping the kept cache
 
     @classmethod
     def load(cls, config: EngineConfig, progress: Progress | None = None) -> Engine:
+        limit_arenas()  # before the big allocations: pool threads share two malloc arenas
         source = Path(config.model).expanduser() if config.model else embedded_model_path()
         four_bit = cuda_four_bit() if config.load_in_4bit else None
         if source.is_dir() and is_ouro_dir(source):
@@ -87,6 +91,7 @@ class Engine:
                 progress(1, 1, "done")
         if config.lora:
             model = apply_lora(model, config.lora, merge=config.lora_merge)
+        trim()  # the loader's temporary float32 copies are freed: give their pages back
         return cls(model, tokenizer, kind, source.name, config)
 
     @property
@@ -151,9 +156,27 @@ class Engine:
         The prompt's prefix already in the kept cache is not computed again."""
         config = config or self.config.generation
         with self._lock:
-            return generate(self._warm_stepper(), self.tokenizer,
-                            self.tokenizer.chat(messages), config, cancel=cancel,
-                            on_token=on_token, constraint=constraint)
+            try:
+                return generate(self._warm_stepper(), self.tokenizer,
+                                self.tokenizer.chat(messages), config, cancel=cancel,
+                                on_token=on_token, constraint=constraint)
+            finally:
+                trim()  # the prefill's activations are freed: give their pages back
+                self._arm_idle_release()
+
+    def _arm_idle_release(self) -> None:
+        """(Re)start the countdown after which an unused kept cache is dropped."""
+        if self._idle is not None:
+            self._idle.cancel()
+        if self._kept is None or self.config.idle_release_s <= 0:
+            return
+        self._idle = threading.Timer(self.config.idle_release_s, self._release_idle)
+        self._idle.daemon = True
+        self._idle.start()
+
+    def _release_idle(self) -> None:
+        if self.release_if_idle():
+            trim()
 
     def looped_chat(self, messages: Sequence[dict[str, str]],
                     config: GenerationConfig | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,15 @@ def test_the_chat_template_keeps_earlier_prompts_as_prefixes(smollm2_dir):
     again = tok.chat([*first, {"role": "assistant", "content": "4"},
                       {"role": "user", "content": "Reconsider."}])
     assert common_prefix(tok.chat(first), again) >= len(tok.chat(first)) - 2
+
+
+def test_an_unused_kept_cache_is_dropped_after_the_idle_time(chat_ouro):
+    e = engine(chat_ouro, idle_release_s=0.2)
+    e.chat(tool_rounds(1)[0])
+    deadline = time.monotonic() + 30
+    while e.cached_tokens and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert e.cached_tokens == 0 and e._kept is None
+    never = engine(chat_ouro, idle_release_s=0)
+    never.chat(tool_rounds(1)[0])
+    assert never._idle is None and never.cached_tokens > 0
