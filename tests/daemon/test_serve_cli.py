@@ -58,12 +58,18 @@ def test_a_bad_config_is_reported(tmp_path):
     assert "provider.mode" in done.stderr and "loading" not in done.stderr
 
 
-def test_a_model_that_cannot_load_is_reported(tmp_path):
+def test_a_model_that_cannot_load_is_reported(tmp_path, capsys):
+    """In-process (a subprocess would spend seconds importing torch only to fail)."""
+    from daemon.config import load_settings
+    from daemon.errors import CliError
+    from daemon.serve.cli import _load
+
     (tmp_path / "ouroboros.toml").write_text(f'[provider]\nmodel = "{tmp_path}/missing"\n')
-    done, _ = _serve("--port", "0", cwd=tmp_path)
-    assert done.returncode == 3
-    assert "the model could not be loaded" in done.stderr and "missing" in done.stderr
-    assert "Traceback" not in done.stderr
+    with pytest.raises(CliError) as err:
+        _load(load_settings(tmp_path), tmp_path)
+    assert err.value.code == 3
+    assert "the model could not be loaded" in str(err.value) and "missing" in str(err.value)
+    assert "loading" in capsys.readouterr().err  # it said what it was loading first
 
 
 def test_help_tells_what_it_serves():
