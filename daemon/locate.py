@@ -8,7 +8,9 @@ the whole round-trip to the daemon, so this module reads exactly what decides th
   directory with a HEAD or a `.git` file naming the git dir (worktree, submodule), as
   GitPython's `Repo(path, search_parent_directories=True)` finds it;
 - the state dir: `[daemon] state_dir` from the config file, then its `OUROBOROS_` override,
-  as `load_settings(...).state_path(repo)` places it.
+  as `load_settings(...).state_path(repo)` places it; when that is the default and the repo
+  has no `.ouroboros/`, the systemd unit's StateDirectory if it exists (a daemon run as
+  `ouroboros@<escaped path>.service` is found without setting OUROBOROS_DAEMON__STATE_DIR).
 
 Anything unexpected (an explicit config file that is missing, TOML that does not parse, a
 value that is not a string) falls back to the full `load_settings`, for its exact error.
@@ -72,7 +74,16 @@ def state_dir(repo: Path, config: Path | None = None,
         p = Path(value).expanduser()
     except RuntimeError as exc:  # `~nosuchuser/...`: the daemon cannot start with it either
         raise CliError(f"daemon.state_dir = {value!r}: {exc}") from None
-    return p if p.is_absolute() else repo / p
+    p = p if p.is_absolute() else repo / p
+    if value == DEFAULT_STATE_DIR and not os.path.lexists(p):
+        # No daemon ran here in the foreground: perhaps as systemd/ouroboros@.service, whose
+        # state lives in its StateDirectory (the same place the pytest plugin looks).
+        from ouroboros_pytest import systemd_state_dir
+
+        unit = systemd_state_dir(repo, environ)
+        if unit.is_dir() and not unit.is_symlink():
+            return unit
+    return p
 
 
 def control_socket(repo: Path, config: Path | None = None,

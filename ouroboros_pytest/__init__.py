@@ -32,8 +32,10 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
+if TYPE_CHECKING:  # annotations only: daemon/locate.py imports this module without pytest
+    import pytest
 
 STATE_ENV = "OUROBOROS_STATE_DIR"
 DEFAULT_STATE = ".ouroboros"
@@ -60,8 +62,34 @@ def find_state_dir(rootdir: Path, environ: Mapping[str, str]) -> Path | None:
         if candidate.is_dir() and not candidate.is_symlink():
             return candidate
         if (directory / ".git").exists():
-            return None
+            unit = systemd_state_dir(directory, environ)  # the daemon as a systemd service
+            return unit if unit.is_dir() and not unit.is_symlink() else None
     return None
+
+
+def systemd_instance(path: Path) -> str:
+    """`systemd-escape --path PATH`: the instance name of the repository's unit."""
+    text = "/".join(part for part in os.fsencode(path).decode("utf-8", "surrogateescape")
+                    .split("/") if part and part != ".")
+    if not text:
+        return "-"
+    out = []
+    for i, char in enumerate(text):
+        if char == "/":
+            out.append("-")
+        elif char.isascii() and (char.isalnum() or char in ":_.") and (i or char != "."):
+            out.append(char)
+        else:
+            out.extend(f"\\x{b:02x}" for b in char.encode("utf-8", "surrogateescape"))
+    return "".join(out)
+
+
+def systemd_state_dir(repo: Path, environ: Mapping[str, str]) -> Path:
+    """Where systemd/ouroboros@.service keeps the state of `repo` (StateDirectory=ouroboros/%i
+    of a user unit: %S is $XDG_STATE_HOME, else ~/.local/state)."""
+    base = environ.get("XDG_STATE_HOME", "")
+    root = Path(base) if base.startswith("/") else Path.home() / ".local" / "state"
+    return root / "ouroboros" / systemd_instance(repo)
 
 
 def _outcome(report: pytest.TestReport) -> str | None:
