@@ -84,7 +84,7 @@ def cancel_latency(engine: Engine, messages: list[dict[str, str]]) -> tuple[floa
     start = time.perf_counter()
     cancel.set()
     worker.join()
-    total = -(-len(engine.tokenizer.chat(messages)) // engine.config.prefill_chunk)
+    total = len(engine._kept.chunk_sizes(0, len(engine.tokenizer.chat(messages))))
     return time.perf_counter() - start, engine._kept.chunks, total
 
 

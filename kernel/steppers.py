@@ -41,6 +41,11 @@ class Stepper(Protocol):
 
 
 PREFILL_CHUNK = 256  # tokens per forward pass while prefilling: a cancel waits at most one
+# A new token attends to every cached one, so a chunk's cost grows with its position: past
+# PREFILL_SPAN cached positions chunks shrink in proportion (down to MIN_CHUNK), keeping
+# each chunk, and so the wait for a cancel, about as long as one early chunk.
+PREFILL_SPAN = 2048
+MIN_CHUNK = 32
 
 
 def _ids(ids: Sequence[int], device: torch.device) -> torch.Tensor:
@@ -65,9 +70,10 @@ class CachedStepper:
 
     `tokens` is exactly what the cache holds. `prefill` keeps the longest common prefix of
     `tokens` and the new prompt (re-running at least the prompt's last token so logits
-    exist), cuts the cache there and feeds the rest in chunks of `chunk` tokens, checking
-    `cancel` before each chunk. Any exception inside a forward pass leaves a cache of
-    unknown content, so it is emptied: the next prompt starts cold rather than wrong.
+    exist), cuts the cache there and feeds the rest in chunks of `chunk` tokens (fewer
+    deep into a long context, see PREFILL_SPAN), checking `cancel` before each chunk. Any
+    exception inside a forward pass leaves a cache of unknown content, so it is emptied:
+    the next prompt starts cold rather than wrong.
     Subclasses implement `_reset`, `_truncate` and `_forward` (and `_step` for a decode
     step that is not a plain one-token forward)."""
 
@@ -120,16 +126,27 @@ class CachedStepper:
         keep = self._cut(min(common_prefix(self.tokens, ids), self._reusable(), len(ids) - 1))
         self.reused, self.chunks = keep, 0
         logits: torch.Tensor | None = None
-        for start in range(keep, len(ids), self.chunk):
+        start = keep
+        for size in self.chunk_sizes(keep, len(ids)):
             if cancel is not None and cancel.is_set():
                 raise Cancelled(start - keep, len(ids) - keep)
-            piece = ids[start : start + self.chunk]
+            piece = ids[start : start + size]
+            start += size
             with self._guard():
                 logits = self._forward(piece)
             self.tokens.extend(piece)
             self.chunks += 1
         assert logits is not None
         return logits
+
+    def chunk_sizes(self, start: int, end: int) -> list[int]:
+        """The chunks a prefill of positions [start, end) runs, in order."""
+        sizes = []
+        while start < end:
+            scaled = self.chunk * PREFILL_SPAN // max(start, PREFILL_SPAN)
+            sizes.append(min(end - start, max(scaled, min(self.chunk, MIN_CHUNK))))
+            start += sizes[-1]
+        return sizes
 
     def _cut(self, keep: int) -> int:
         """Cut the cache to `keep` positions; return how many it really holds now."""

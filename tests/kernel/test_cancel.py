@@ -78,7 +78,7 @@ def long_messages(engine: Engine) -> tuple[list[dict[str, str]], int]:
     messages = [{"role": "user", "content": f"Review this file.\n\n{body}"}]
     n = len(engine.tokenizer.chat(messages))
     assert 5000 < n < 8000
-    return messages, -(-n // engine.config.prefill_chunk)
+    return messages, len(engine.stepper().chunk_sizes(0, n))
 
 
 def test_cancelling_a_provider_call_stops_a_long_real_prefill(embedded):

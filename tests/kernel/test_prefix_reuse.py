@@ -195,3 +195,12 @@ def test_cache_truncate_keeps_every_slot_in_step():
     with pytest.raises(ValueError):
         stepper.cache.truncate(-1)
 
+
+
+def test_chunks_shrink_deep_into_a_long_context_and_cover_every_position():
+    stepper = OuroFast(tiny_model(), chunk=256)
+    sizes = stepper.chunk_sizes(0, 8192)
+    assert sum(sizes) == 8192 and sizes[:8] == [256] * 8  # full size up to 2,048 positions
+    assert 64 <= sizes[-2] <= 66 and min(sizes) >= 32  # a quarter near 8k: ~ one early chunk
+    assert stepper.chunk_sizes(100, 101) == [1] and stepper.chunk_sizes(5, 5) == []
+    assert set(OuroFast(tiny_model(), chunk=5).chunk_sizes(0, 9000)) == {5}  # below MIN
