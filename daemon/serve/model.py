@@ -117,7 +117,8 @@ class ServedModel:
         if temperature < GREEDY_BELOW or (s.top_p is not None and s.top_p < GREEDY_BELOW):
             temperature = 0.0
         return replace(
-            base, max_new_tokens=min(s.max_tokens or base.max_new_tokens, room),
+            base, max_new_tokens=min(base.max_new_tokens if s.max_tokens is None
+                                     else s.max_tokens, room),
             temperature=temperature, top_p=s.top_p or base.top_p,
             seed=base.seed if s.seed is None else s.seed,
             repetition_penalty=s.repetition_penalty or base.repetition_penalty,
