@@ -108,6 +108,13 @@ def cmd_verb(args: argparse.Namespace) -> int:
     return print_reply(args.verb, reply, as_json=args.json)
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    from daemon.watch import watch
+
+    _, state = _state_dir(args)
+    return watch(state / locate.SOCKET_NAME, as_json=args.json)
+
+
 def add_field_options(parser: argparse.ArgumentParser, spec: VerbSpec) -> None:
     """The verb's own fields as options (`signal --goal ... --file ...`), from daemon.verbs."""
     for name in spec.fields:
@@ -232,7 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve_arguments(serve)
     serve.set_defaults(func=cmd_serve)
     for spec in VERBS:
-        sp = sub.add_parser(spec.name, parents=[common], help=spec.help)
+        sp = sub.add_parser(spec.name, parents=[common], help=spec.help,
+                            aliases=["watch"] if spec.stream else [])
         sp.add_argument("--json", action="store_true", help="print the raw JSON response")
         if spec.needs_op:
             sp.add_argument("op", help="op id or unique prefix")
@@ -244,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("reason", nargs="?", default="", metavar="sensor",
                             help="one sensor (default: all)")
         add_field_options(sp, spec)
-        sp.set_defaults(func=cmd_verb, verb=spec.name)
+        sp.set_defaults(func=cmd_watch if spec.stream else cmd_verb, verb=spec.name)
     repl_p = sub.add_parser("repl", parents=[common], help="interactive client of the daemon")
     repl_p.set_defaults(func=cmd_repl)
     led = sub.add_parser("ledger", parents=[common],

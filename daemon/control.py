@@ -13,6 +13,9 @@ What a client cannot do, whatever it sends:
   slow-loris writer is closed), and answering plus writing the reply is bounded by
   `control_request_timeout_s`;
 - have a truncated request executed: a line must end with a newline to run.
+
+`subscribe` turns the connection into an event stream (daemon.live_socket): no idle
+timeout while it waits for events, and it counts as idle for the cap's eviction.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from pydantic import (
 )
 
 from daemon.instance import refuse_if_served
+from daemon.live_socket import stream_events
 from daemon.verbs import BY_NAME, FIELDS, URGENCIES
 from sensors.hub import UnknownSensor
 
@@ -197,6 +201,8 @@ async def execute(daemon: Daemon, req: Request) -> dict[str, Any]:
                                                              req.urgency or "normal")}
         except ValueError as exc:  # a path that is not a repository file, ...
             return _error(str(exc))
+    if BY_NAME[req.cmd].stream:  # the connection streams it (ControlServer._serve)
+        return _error(f"'{req.cmd}' streams events; send it on its own connection")
     if req.cmd in ("pause", "resume"):
         daemon.set_paused(req.cmd == "pause")
         return {"ok": True, "data": {"paused": daemon.paused}}
@@ -342,7 +348,11 @@ class ControlServer:
             if isinstance(got, dict):  # the stream is in an unknown state: answer and close
                 await self._send(conn.writer, got)
                 return
-            await self._send(conn.writer, await self._answer(got))
+            req = parse_request(got)
+            if isinstance(req, Request) and BY_NAME[req.cmd].stream:
+                await stream_events(self.daemon.events, conn, reader, self._send)
+                return
+            await self._send(conn.writer, await self._answer(req))
 
     async def _next_line(self, reader: asyncio.StreamReader) -> bytes | dict[str, Any] | None:
         """A complete request line; an error that ends the connection; None at end of input."""
@@ -362,8 +372,7 @@ class ControlServer:
             return _error("request ended without a newline; it was not executed")
         return line
 
-    async def _answer(self, line: bytes) -> dict[str, Any]:
-        req = parse_request(line)
+    async def _answer(self, req: Request | dict[str, Any]) -> dict[str, Any]:
         if isinstance(req, dict):
             return req
         try:

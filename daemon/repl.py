@@ -8,15 +8,20 @@ import shlex
 from daemon.cli import add_field_options, print_reply, verb_fields
 from daemon.client import ControlClient, DaemonNotRunning
 from daemon.verbs import BY_NAME, VERBS, Text
+from daemon.watch import Follower
 
 HELP = "verbs: " + " | ".join([*(v.usage for v in VERBS), "help", "quit"])
+PROMPT = "ouroboros> "
 
 
 def repl(client: ControlClient) -> int:
-    print("ouroboros repl - 'help' lists verbs, 'quit' leaves")
+    print("ouroboros repl - 'help' lists verbs, 'quit' leaves; the daemon's events show "
+          "as they happen")
+    follower = Follower(client.path, PROMPT)
+    follower.start()  # the same stream as `ouroboros watch`, on its own connection
     while True:
         try:
-            line = input("ouroboros> ")
+            line = input(PROMPT)
         except (EOFError, KeyboardInterrupt):
             print()
             return 0
@@ -34,6 +39,11 @@ def repl(client: ControlClient) -> int:
             print(HELP if verb == "help" else f"unknown verb {verb!r}\n{HELP}")
             continue
         spec = BY_NAME[verb]
+        if spec.stream:
+            print("already following the event stream" if follower.alive
+                  else "following the event stream again")
+            follower.start()
+            continue
         if spec.needs_op and not rest:
             print(f"error: {verb} needs an op id")
             continue

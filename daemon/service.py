@@ -23,7 +23,10 @@ import structlog
 from daemon import sd_notify
 from daemon.config import ConfigError, Settings
 from daemon.control import ControlServer
+from daemon.events import EventBus, ServiceChange
 from daemon.instance import InstanceLock, state_dir_problem
+from daemon.live import LiveLedger, snapshot_of
+from daemon.live_http import LiveServer
 from daemon.providers import build_provider
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
@@ -131,6 +134,9 @@ class Daemon:
         self.queue: IntakeQueue | None = None
         self.sensors = SensorHub({})
         self.control: ControlServer | None = None
+        self.events = EventBus()  # the live view (daemon.events); fed by LiveLedger
+        self.events.state_of = lambda: snapshot_of(self)
+        self.live: LiveServer | None = None  # daemon.live_port's SSE endpoint and page
         self.ready = asyncio.Event()
         self._op_done = asyncio.Event()
 
@@ -139,6 +145,7 @@ class Daemon:
     def _set_state(self, state: ServiceState, why: str = "") -> None:
         log.info("service state", frm=self.state.value, to=state.value, why=why)
         self.state = state
+        self.events.publish(ServiceChange(state=state.value, why=why[:2000]))
         sd_notify.notify(f"STATUS={self._sd_status(why)}")
 
     def _sd_status(self, why: str = "") -> str:
@@ -158,7 +165,9 @@ class Daemon:
             rel = self.state_dir.resolve().relative_to(self.root.resolve()).as_posix()
             await asyncio.to_thread(self.git.exclude, f"/{rel}/")
         self.instance.acquire()  # before recovery: only the one live daemon repairs
-        self.ledger = await Ledger.open(self.state_dir / "ledger.sqlite3")
+        self.ledger = ledger = await LiveLedger.open(self.state_dir / "ledger.sqlite3")
+        ledger.attach(self.events, queue_view=lambda: self.queue.snapshot() if self.queue else [],
+                      notify_delay_s=self.settings.governance.notify_apply_delay_s)
         self.signing = await asyncio.to_thread(ensure_key, self.state_dir)
         if self.signing.warning:  # unsigned commits, never a failed start
             log.warning("auto-commits will not be signed", reason=self.signing.warning)
@@ -172,6 +181,7 @@ class Daemon:
         control = ControlServer(self, self.state_dir / "control.sock")
         await control.start()  # before the model load, so `status` can say STARTING
         self.control = control
+        self.live = await LiveServer.start_for(self)  # None when daemon.live_port is 0
         self.provider, why = ((self._provider_override, "") if self._provider_override
                               else await build_provider(self.settings, self.root))
         if self.provider is not None:
@@ -252,6 +262,8 @@ class Daemon:
                 await self.mcp.close()
         if self.control:
             await self.control.stop()
+        if self.live:
+            await self.live.stop()
         if self.ledger:
             await self.ledger.close()
         self.instance.release()

@@ -3,6 +3,7 @@
 `needs_op`: the verb acts on one op, named by id or unique prefix. `text`: what the words
 after the op are: an optional reason that is recorded, a required answer, an optional
 sensor name, or nothing. On the socket the text travels in the request's `reason` field.
+`stream`: the connection then carries events, not one reply (`subscribe`).
 `fields`: the verb's own request fields (FIELDS: the CLI's options, the REPL's words and the
 socket's Request validation all read them); no other verb may send them.
 """
@@ -52,6 +53,9 @@ class VerbSpec:
     needs_op: bool = False
     text: Text = Text.NONE
     fields: tuple[str, ...] = ()  # keys of FIELDS
+    # The reply is a stream: one line of acknowledgement, then events until the client
+    # leaves (daemon.events); the CLI's `watch` and the REPL read it.
+    stream: bool = False
 
     @property
     def usage(self) -> str:
@@ -77,6 +81,7 @@ VERBS: tuple[VerbSpec, ...] = (
              False, Text.SENSOR),
     VerbSpec("signal", "file work for the daemon: a goal and the files it is about",
              fields=("goal", "files", "urgency")),
+    VerbSpec("subscribe", "stream the daemon's events live (the CLI's `watch`)", stream=True),
 )
 BY_NAME: dict[str, VerbSpec] = {v.name: v for v in VERBS}
 assert len(BY_NAME) == len(VERBS), "a verb is listed twice"

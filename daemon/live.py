@@ -1,0 +1,184 @@
+"""Where the live events come from: the ledger, and the daemon's own picture of itself.
+
+Everything governance decides already passes through the ledger's record methods, so
+`LiveLedger` (a Ledger) publishes an event after each record that succeeded: an op's intent
+(record_operation), phase changes, commits, verify results and postmortems
+(append_transition), model and tool calls, NOTIFY_APPLY countdowns and approval requests
+(the APPROVE phase's thoughts), and queue changes (the intake WAL). A record that raises
+publishes nothing; a publish never raises (daemon.events). Text is redacted as the ledger
+redacts it (governance.redact) and capped, so an event never carries more than the ledger
+keeps, nor much of it.
+
+`snapshot_of(daemon)` is the picture a new watcher starts from: service state, in-flight
+ops, the queue. It is synchronous, so nothing happens between a subscription and it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from daemon import events as ev
+from governance.redact import redact, redact_data
+from ledger import Ledger
+
+if TYPE_CHECKING:
+    from daemon.service import Daemon
+
+ARGS_CAP = 300  # characters of a tool call's arguments, as one line
+QUEUE_CAP = 50  # queued envelopes listed in an event or a snapshot
+
+
+def _text(value: Any, limit: int = ev.TEXT_CAP) -> str:
+    return ev.cap(redact(ev.cap(value, limit * 2)), limit)
+
+
+class LiveLedger(Ledger):
+    """A Ledger that tells `bus` what it recorded. Open with `await LiveLedger.open(path)`,
+    then `attach` the bus (and what lists the queue, and the NOTIFY_APPLY delay)."""
+
+    bus: ev.EventBus | None = None
+    queue_view: Callable[[], list[dict[str, Any]]] = list
+    notify_delay_s: float = 0.0
+
+    def attach(self, bus: ev.EventBus, *, queue_view: Callable[[], list[dict[str, Any]]],
+               notify_delay_s: float) -> None:
+        self.bus, self.queue_view, self.notify_delay_s = bus, queue_view, notify_delay_s
+        self._goals: dict[str, str] = {}  # op -> goal, until its terminal row
+        self._queue_due: list[tuple[str, str]] = []
+
+    def _emit(self, make: Callable[[], ev.Event | list[ev.Event] | None]) -> None:
+        """Build and publish, swallowing any failure: the record already succeeded."""
+        if self.bus is None:
+            return
+        try:
+            made = make()
+        except Exception:
+            self.bus.errors += 1
+            ev.log.exception("event not built")
+            return
+        for event in made if isinstance(made, list) else [made] if made else []:
+            self.bus.publish(event)
+
+    async def record_operation(self, op_id: str, **kw: Any) -> None:
+        await super().record_operation(op_id, **kw)
+        self._emit(lambda: self._intent(op_id, kw))
+
+    def _intent(self, op_id: str, kw: dict[str, Any]) -> ev.Event:
+        goal = _text(kw.get("goal", ""))
+        if len(self._goals) < 1024:  # bounded whatever happens to terminal rows
+            self._goals[op_id] = goal
+        files = (kw.get("envelope") or {}).get("target_files") or []
+        return ev.OpIntent(op_id=op_id, source=_text(kw.get("source", ""), 100), goal=goal,
+                           files=[_text(f, 300) for f in list(files)[:16]])
+
+    async def append_transition(self, op_id: str, **kw: Any) -> int:
+        seq = await super().append_transition(op_id, **kw)
+        self._emit(lambda: self._transition(op_id, kw))
+        return seq
+
+    def _transition(self, op_id: str, kw: dict[str, Any]) -> list[ev.Event]:
+        frm, to = kw.get("from_phase"), str(kw.get("to_phase"))
+        reason, payload = _text(kw.get("reason", "")), kw.get("payload") or {}
+        out: list[ev.Event] = []
+        if frm == "VERIFY":  # the result first, then the move it caused
+            out.append(ev.VerifyResult(
+                op_id=op_id, passed=to == "COMPLETE", summary=_text(payload.get("summary", "")),
+                counts=redact_data(dict(payload.get("counts") or {})),
+                regressions=[_text(r, 300) for r in list(payload.get("regressions") or [])[:20]],
+                duration_s=payload.get("duration_s")))
+        out.append(ev.PhaseChange(op_id=op_id, frm=frm, to=to, reason=reason,
+                                  cost_delta=float(kw.get("cost_delta") or 0.0)))
+        if to == "COMPLETE" and payload.get("commit"):
+            out.append(ev.Commit(op_id=op_id, sha=str(payload["commit"])[:64],
+                                 goal=self._goals.get(op_id, "")))
+        elif to == "POSTMORTEM":
+            out.append(ev.Postmortem(op_id=op_id, phase=frm, reason=reason))
+        if to in ("COMPLETE", "POSTMORTEM", "CANCELLED", "BLOCKED", "FAILED_PERMANENT"):
+            self._goals.pop(op_id, None)
+        return out
+
+    async def record_model_call(self, op_id: str, **kw: Any) -> None:
+        await super().record_model_call(op_id, **kw)
+        self._emit(lambda: self._model(op_id, kw))
+
+    @staticmethod
+    def _model(op_id: str, kw: dict[str, Any]) -> ev.Event:
+        telemetry = kw.get("telemetry") or {}
+        collapse = telemetry.get("collapse") or {}
+        proximity = collapse.get("proximity", telemetry.get("collapse_proximity"))
+        return ev.ModelCall(
+            op_id=op_id, phase=str(kw.get("phase", "")), provider=_text(kw.get("provider"), 80),
+            model=_text(kw.get("model", ""), 120),
+            prompt_tokens=int(kw.get("prompt_tokens") or 0),
+            completion_tokens=int(kw.get("completion_tokens") or 0),
+            cost_usd=float(kw.get("cost_usd") or 0.0),
+            latency_ms=round(float(kw.get("latency_ms") or 0.0), 1), ok=bool(kw.get("ok", True)),
+            error=_text(kw.get("error", ""), 500),
+            proximity=None if proximity is None else round(float(proximity), 4),
+            exit_reason=_text(collapse.get("exit_reason") or telemetry.get("exit_reason", ""), 40))
+
+    async def record_tool_call(self, op_id: str, **kw: Any) -> None:
+        await super().record_tool_call(op_id, **kw)
+        self._emit(lambda: ev.ToolCall(
+            op_id=op_id, tool=_text(kw.get("tool"), 80), verdict=_text(kw.get("verdict"), 40),
+            arguments=_text(json.dumps(redact_data(kw.get("arguments") or {}), default=str,
+                                       ensure_ascii=False), ARGS_CAP),
+            rule=_text(kw.get("rule", ""), 120), reason=_text(kw.get("reason", ""), 500),
+            duration_ms=round(float(kw.get("duration_ms") or 0.0), 1)))
+
+    async def record_thought(self, op_id: str | None, phase: str, msg: str,
+                             data: dict[str, Any] | None = None) -> None:
+        await super().record_thought(op_id, phase, msg, data)
+        self._emit(lambda: self._thought(op_id, phase, msg, data or {}))
+
+    def _thought(self, op_id: str | None, phase: str, msg: str,
+                 data: dict[str, Any]) -> ev.Event:
+        diff = _text(data.get("diff", ""), ev.DIFF_CAP)
+        if phase == "APPROVE" and "approve" in data:
+            return ev.ApprovalRequest(op_id=op_id, diff=diff, approve=_text(data["approve"]),
+                                      reject=_text(data.get("reject", "")))
+        if phase == "APPROVE" and "cancel" in data:
+            return ev.NotifyCountdown(op_id=op_id, delay_s=self.notify_delay_s,
+                                      apply_at=round(time.time() + self.notify_delay_s, 3),
+                                      diff=diff, cancel=_text(data["cancel"]))
+        return ev.Thought(op_id=op_id, phase=str(phase), msg=_text(msg))
+
+    async def wal_append(self, event: str, **kw: Any) -> None:
+        await super().wal_append(event, **kw)
+        if self.bus is None:
+            return
+        if not self._queue_due:  # the router changes right after this await: list it then
+            asyncio.get_running_loop().call_soon(self._publish_queue)
+        self._queue_due.append((event, str(kw.get("dedup_key", ""))))
+
+    def _publish_queue(self) -> None:
+        due, self._queue_due = self._queue_due, []
+        listed = queue_list(self.queue_view())
+        for change, key in due:
+            self._emit(lambda c=change, k=key: ev.QueueChange(
+                change=c, dedup_key=_text(k, 200), queue=listed))
+
+
+def snapshot_of(daemon: Daemon) -> dict[str, Any]:
+    """The picture a new watcher starts from (synchronous: nothing happens in between)."""
+    now = time.monotonic()
+    return {
+        "state": daemon.state.value, "paused": daemon.paused,
+        "in_flight": [{"op_id": op_id, "phase": h.phase.value,
+                       "goal": _text(h.ctx.envelope.goal, 500),
+                       "files": list(h.ctx.envelope.target_files)[:16],
+                       "source": h.ctx.envelope.source, "age_s": round(now - h.started, 1),
+                       "awaiting_approval": op_id in daemon.approvals.awaiting()}
+                      for op_id, h in daemon.ops.items()],
+        "queue": queue_list(daemon.queue.snapshot() if daemon.queue else []),
+    }
+
+
+def queue_list(queued: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The queue as events show it: at most QUEUE_CAP entries, goals capped, redacted."""
+    return [{**redact_data({k: v for k, v in q.items() if k != "goal"}),
+             "goal": _text(q.get("goal", ""), 200)} for q in queued[:QUEUE_CAP]]
