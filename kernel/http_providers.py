@@ -169,11 +169,12 @@ class HttpProvider:
                 "TIMEOUT"), tally) from None
         except ProviderFailure as exc:
             raise self._spent(exc, tally) from None
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:  # transport failures, and bodies that do not decode
+            mode: Mode = ("TIMEOUT" if isinstance(exc, httpx.TimeoutException) else
+                          "CONNECTION" if isinstance(exc, httpx.TransportError) else
+                          "SERVER_ERROR")
             raise self._spent(ProviderFailure(self._scrub(
-                f"{self.name}: {type(exc).__name__}: {exc}"),
-                "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "CONNECTION"),
-                tally) from None
+                f"{self.name}: {type(exc).__name__}: {exc}"), mode), tally) from None
         return self._reply(tally, (time.monotonic() - start) * 1000)
 
     # -- the parts ------------------------------------------------------------------------

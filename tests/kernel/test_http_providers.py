@@ -197,14 +197,16 @@ BROKEN = {  # (kind, body chunks): each is a reply no provider may take
         b'event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", '
         b'"message": "busy"}}\n\n']),
     "endless line": ("ollama", [b"x" * 65536] * 20),
+    "gzip that is not": ("openai", [b"\x1f\x8b garbage, not gzip"]),
 }
+HEADERS = {"gzip that is not": {"content-encoding": "gzip"}}
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
 async def test_broken_streams_are_server_errors(stand_in, case):
     server, url = stand_in
     kind, chunks = BROKEN[case]
-    server.script = (200, {}, chunks)
+    server.script = (200, HEADERS.get(case, {}), chunks)
     provider = http_provider(_config(kind, url))
     with pytest.raises(ProviderFailure) as err:
         await provider.generate(PROMPT, deadline=_deadline())
