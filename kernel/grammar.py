@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # a shape is data (name, final, lines, prose); the kernel rea
 JSON_OPTIONS = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
 PROSE = r"/[A-Za-z][^\n{}]*/"
 CACHE_SIZE = 32
+NEG_INF = np.float32("-inf")
 
 
 class Constraint(Protocol):
@@ -200,7 +201,7 @@ class Grammars:
 
 class GrammarConstraint:
     """One generation's grammar state. The mask is computed once per token into a reused
-    bitmask (the matcher drops the GIL), unpacked in C and applied with one fill.
+    bitmask (the matcher drops the GIL), unpacked and applied in numpy.
 
     Should the penalties (repetition penalty, no-repeat n-grams) ban every token the
     grammar allows, that token is chosen from the raw logits under the mask instead
@@ -216,26 +217,30 @@ class GrammarConstraint:
 
     def allowed(self, vocab: int) -> torch.Tensor:
         """bool[vocab]: the tokens the grammar allows next."""
+        return torch.from_numpy(self._allowed(vocab))
+
+    def _allowed(self, vocab: int) -> np.ndarray:
         self.matcher.unsafe_compute_mask_ptr(self._bits.ctypes.data, self._bits.nbytes)
         n = min(self.words, vocab)
-        bits = np.unpackbits(self._bits.view(np.uint8), bitorder="little")[:n]
-        allowed = torch.from_numpy(bits).bool()
+        bits = np.unpackbits(self._bits.view(np.uint8), bitorder="little")[:n].view(np.bool_)
         if n < vocab:  # logits past the tokenizer's words are never allowed
-            allowed = torch.cat([allowed, torch.zeros(vocab - n, dtype=torch.bool)])
-        return allowed
+            bits = np.concatenate([bits, np.zeros(vocab - n, dtype=np.bool_)])
+        return bits
 
     def mask(self, scores: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+        # numpy, one thread: on a loaded CPU torch's thread pool costs more than these
+        # 50k-element passes. The result is a new array; scores and raw stay as they were.
         if self.error:
             return scores
-        allowed = self.allowed(scores.shape[-1])
-        if not bool(allowed.any()):
+        allowed = self._allowed(scores.shape[-1])
+        if not allowed.any():
             self.error = self.matcher.get_error() or "the grammar allows no token"
             return scores
-        out = scores.masked_fill(~allowed, float("-inf"))
-        if not bool(torch.isfinite(out).any()):
+        out = np.where(allowed, scores.float().numpy(), NEG_INF)
+        if not np.isfinite(out).any():
             self.penalty_overrides += 1
-            out = raw.float().masked_fill(~allowed, float("-inf"))
-        return out
+            out = np.where(allowed, raw.float().numpy(), NEG_INF)
+        return torch.from_numpy(out)
 
     def advance(self, token: int) -> None:
         if self.error:
