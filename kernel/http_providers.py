@@ -191,7 +191,8 @@ class HttpProvider:
                 raise await self._refusal(response)
             try:
                 await self.read(response, tally)
-            except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError,
+                    RecursionError) as exc:  # what a hostile frame can make json/dicts raise
                 raise ProviderFailure(f"{self.name}: a reply that breaks the protocol "
                                       f"({type(exc).__name__})", "SERVER_ERROR") from None
 

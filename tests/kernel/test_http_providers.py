@@ -198,6 +198,8 @@ BROKEN = {  # (kind, body chunks): each is a reply no provider may take
         b'"message": "busy"}}\n\n']),
     "endless line": ("ollama", [b"x" * 65536] * 20),
     "gzip that is not": ("openai", [b"\x1f\x8b garbage, not gzip"]),
+    "nested 100k deep": ("anthropic", [b"event: message_start\ndata: " + b"[" * 100_000
+                                       + b"\n\n"]),
 }
 HEADERS = {"gzip that is not": {"content-encoding": "gzip"}}
 
