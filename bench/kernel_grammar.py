@@ -196,6 +196,8 @@ def _report(n: int, tokens: int, valid: dict[str, int], cut: int, unconstrained:
             per: dict[str, list[float]], mask_share: list[float]) -> None:
     print(f"\n== Well-formed output: {n} tool-loop prompts, embedded model, greedy, "
           f"max_new_tokens={tokens}")
+    if not n:
+        return
     print(f"valid replies without grammar: {valid['without']}/{n} "
           f"({100 * valid['without'] / n:.0f}%)")
     print(f"valid replies with grammar:    {valid['with']}/{n} ({100 * valid['with'] / n:.0f}%)"
