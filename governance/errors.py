@@ -25,14 +25,18 @@ class IllegalTransition(GovernanceError):
 
 
 class ProviderError(GovernanceError):
-    """May carry what the failed call spent, for the ledger: tokens and partial text."""
+    """May carry what the failed call spent, for the ledger: tokens and partial text; and
+    what kind of failure it was (`mode`, a governance.failback.FailureMode value, with the
+    server's Retry-After) for the failback state machine."""
 
     def __init__(self, message: str, *, prompt_tokens: int = 0, completion_tokens: int = 0,
-                 partial_text: str = "", **where: str | None):
+                 partial_text: str = "", mode: str | None = None,
+                 retry_after_s: float | None = None, **where: str | None):
         super().__init__(message, **where)
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
         self.partial_text = partial_text
+        self.mode, self.retry_after_s = mode, retry_after_s
 
 
 class CandidateParseError(ProviderError):

@@ -11,6 +11,12 @@ that purpose. `match` (optional) is a substring the prompt must contain for a ca
 that turn, so concurrent ops each get their own answer. A script that runs out raises
 ProviderError, as a dead model would.
 
+`error` (optional) makes the turn a failure instead of a reply, as a real server's would be:
+{"error": {"mode": "RATE_LIMIT", "message": "...", "retry_after_s": 30}} raises a
+ProviderError with that failback mode (RATE_LIMIT, TIMEOUT, SERVER_ERROR, CONNECTION,
+CONTENT). `healthy` (an attribute, default True) is what health() answers, so the failback
+state machine's probes can be driven too.
+
 `telemetry` (optional) is what the model side would have reported; with
 "collapse_proximity" (0..1) and optionally "exit_reason" it states the reply's collapse
 signal (source "script"), so tests drive the re-ground reflex deterministically. Without it
@@ -24,7 +30,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -43,12 +49,21 @@ class ScriptTelemetry(BaseModel):
     exit_reason: str = Field(default="", max_length=40)
 
 
+class ScriptedFailure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["RATE_LIMIT", "TIMEOUT", "SERVER_ERROR", "CONNECTION", "CONTENT"]
+    message: str = "scripted failure"
+    retry_after_s: float | None = Field(default=None, ge=0)
+
+
 class ReplayTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     purpose: str | None = None
     match: str | None = None
-    text: str
+    text: str = ""
+    error: ScriptedFailure | None = None
     prompt_tokens: int = Field(default=0, ge=0)
     completion_tokens: int = Field(default=0, ge=0)
     cost_usd: float = Field(default=0.0, ge=0.0)
@@ -90,6 +105,7 @@ class ReplayProvider:
     name = "replay"
 
     def __init__(self, turns: list[ReplayTurn]):
+        self.healthy = True
         self._turns = list(turns)
         self.prompts: list[str] = []
         self.steers: list[Steering | None] = []  # per generate call, what the reflex asked
@@ -107,6 +123,9 @@ class ReplayProvider:
     async def _reply(self, purpose: str, prompt: str, deadline: float) -> ModelReply:
         self.prompts.append(prompt)
         turn = self._next(purpose, prompt)
+        if (e := turn.error) is not None:
+            raise ProviderError(f"{self.name}: {e.message}", mode=e.mode,
+                                retry_after_s=e.retry_after_s)
         start = time.monotonic()
         if turn.delay_s:
             if start + turn.delay_s > deadline:
@@ -131,4 +150,5 @@ class ReplayProvider:
         return await self._reply("plan", prompt, deadline)
 
     async def health(self) -> ProviderHealth:
-        return ProviderHealth(healthy=True, detail=f"replay script, {len(self._turns)} turns left")
+        return ProviderHealth(healthy=self.healthy,
+                              detail=f"replay script, {len(self._turns)} turns left")

@@ -1,0 +1,174 @@
+"""ProviderChain: an ordered chain of providers behind the one CandidateProvider face that
+governance knows, routed by the failback state machine (governance.failback).
+
+A call goes to the first provider not in backoff. When it fails with an infrastructure
+failure (rate limit, timeout, server error, connection), that is recorded (a backoff for
+it), and the same call goes to the next provider, within the caller's deadline: an op whose
+provider dies mid-generation carries on with the next one instead of ending in POSTMORTEM.
+A CONTENT failure (the request was refused: a 400, a 401) is the caller's to handle, raised
+at once: the next provider would most likely refuse it too. When every provider is in
+backoff the chain is QUEUE_ONLY: calls fail at once and `queue_only` tells the dispatcher to
+leave signals queued; `probe_forever` probes the providers in backoff (their health()) on
+the adaptive schedule and `on_change` wakes the dispatcher when one comes back.
+
+Every state change and every failure is a ledger thought (phase PROVIDER) through `record`.
+Exceptions other than ProviderError from a provider are classified too (a provider bug is a
+SERVER_ERROR, an OSError a CONNECTION failure), never raised into governance raw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import structlog
+
+from governance.errors import ProviderError
+from governance.failback import ChainState, FailureMode, Health, order, state_of
+from governance.provider import CandidateProvider, ModelReply, ProviderHealth, Steering, shaped
+
+log = structlog.get_logger("governance.provider_chain")
+
+Record = Callable[[str, dict[str, Any]], Awaitable[None]]
+PROBE_TIMEOUT_S = 10.0
+
+
+def classify(exc: BaseException) -> FailureMode:
+    mode = getattr(exc, "mode", None)
+    if isinstance(mode, str) and mode in FailureMode.__members__:
+        return FailureMode(mode)
+    if isinstance(exc, TimeoutError):
+        return FailureMode.TIMEOUT
+    if isinstance(exc, OSError):
+        return FailureMode.CONNECTION
+    if isinstance(exc, ProviderError) and "deadline" in str(exc):
+        return FailureMode.TIMEOUT
+    return FailureMode.SERVER_ERROR
+
+
+class ProviderChain:
+    def __init__(self, providers: Sequence[CandidateProvider], *, record: Record | None = None,
+                 on_change: Callable[[], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        if not providers:
+            raise ValueError("a provider chain needs at least one provider")
+        self.providers = list(providers)
+        self.records = [Health(p.name) for p in self.providers]
+        self.name = "+".join(p.name for p in self.providers)
+        self.takes_shape = any(getattr(p, "takes_shape", False) is True for p in self.providers)
+        self.record, self.on_change, self.clock = record, on_change, clock
+        self._wake = asyncio.Event()
+
+    @property
+    def state(self) -> ChainState:
+        return state_of(self.records, self.clock())
+
+    @property
+    def queue_only(self) -> bool:
+        return self.state is ChainState.QUEUE_ONLY
+
+    def snapshot(self) -> dict[str, Any]:
+        now = self.clock()
+        probes = [h.next_probe - now for h in self.records if h.next_probe != math.inf]
+        return {"state": self.state.value,
+                "providers": {h.name: h.describe(now) for h in self.records},
+                "next_probe_s": round(max(0.0, min(probes)), 1) if probes else None}
+
+    async def generate(self, prompt: str, *, deadline: float, steer: Steering | None = None,
+                       shape: Any = None) -> ModelReply:
+        return await self._ask(deadline, lambda p: p.generate(
+            prompt, deadline=deadline, steer=steer, **shaped(p, shape)))
+
+    async def plan(self, prompt: str, *, deadline: float, shape: Any = None) -> ModelReply:
+        return await self._ask(deadline, lambda p: p.plan(prompt, deadline=deadline,
+                                                          **shaped(p, shape)))
+
+    async def health(self) -> ProviderHealth:
+        snap = self.snapshot()
+        detail = "; ".join(f"{n}: {d}" for n, d in snap["providers"].items())
+        return ProviderHealth(healthy=not self.queue_only, detail=f"{snap['state']}: {detail}")
+
+    async def _ask(self, deadline: float,
+                   call: Callable[[CandidateProvider], Awaitable[ModelReply]]) -> ModelReply:
+        tried: list[str] = []
+        for i in order(self.records, self.clock()):
+            if self.clock() >= deadline:
+                tried.append("the deadline passed before the next provider was asked")
+                break
+            provider, health = self.providers[i], self.records[i]
+            try:
+                reply = await call(provider)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a provider's bug is its failure, classified
+                mode = classify(exc)
+                await self._failed(i, mode, exc)
+                if mode is FailureMode.CONTENT and isinstance(exc, ProviderError):
+                    raise
+                tried.append(f"{provider.name}: {mode.value}: {exc}")
+                continue
+            if health.failing:
+                await self._changed(health.succeeded, f"{provider.name} answered again")
+            return reply
+        why = "; ".join(tried) or "every provider is in backoff (QUEUE_ONLY)"
+        raise ProviderError(f"no provider answered: {why}"[:2000])
+
+    async def _failed(self, i: int, mode: FailureMode, exc: BaseException) -> None:
+        name = self.providers[i].name
+        retry_after = getattr(exc, "retry_after_s", None)
+        await self._changed(
+            lambda: self.records[i].failed(mode, self.clock(), retry_after),
+            f"{name} failed ({mode.value}): {type(exc).__name__}: {exc}"[:500],
+            tokens={"prompt": getattr(exc, "prompt_tokens", 0),
+                    "completion": getattr(exc, "completion_tokens", 0)})
+        self._wake.set()  # the prober has a new provider to watch
+
+    async def _changed(self, change: Callable[[], None], what: str, **data: Any) -> None:
+        before = self.state
+        change()
+        after = self.state
+        msg = f"failback: {what}" + (f"; {before.value} -> {after.value}" if after != before
+                                     else f"; still {after.value}")
+        log.info("failback", what=what, state=after.value)
+        if self.record is not None:
+            try:
+                await self.record(msg, {"state": after.value, "from": before.value,
+                                        **self.snapshot(), **data})
+            except Exception:  # the ledger's trouble must not turn into the provider's
+                log.exception("failback event not recorded")
+        if after != before and self.on_change is not None:
+            self.on_change()
+
+    async def probe_forever(self) -> None:
+        """Probe providers in backoff when due; owned by the daemon's task group."""
+        while True:
+            due = [(h.next_probe, i) for i, h in enumerate(self.records)
+                   if h.failing and not h.probed_ok and h.next_probe != math.inf]
+            wait = min(due)[0] - self.clock() if due else math.inf
+            if wait > 0:
+                self._wake.clear()
+                try:
+                    async with asyncio.timeout(None if wait == math.inf else wait):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+                continue
+            await self.probe(min(due)[1])
+
+    async def probe(self, i: int) -> bool:
+        provider, health = self.providers[i], self.records[i]
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                ok = (await provider.health()).healthy
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a probe that raises is a failed probe
+            ok = False
+        if ok:
+            await self._changed(health.probe_passed, f"{provider.name} probe passed")
+        else:
+            health.probe_failed(self.clock())
+        return ok
