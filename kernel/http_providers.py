@@ -224,9 +224,9 @@ class HttpProvider:
                            latency_ms=latency_ms)
         proximity = round(text_proximity(text).sustained, 4)
         return ModelReply(text=text, usage=usage,
-                          telemetry={"finish_reason": tally.finish, **tally.extra},
+                          telemetry={"finish_reason": tally.finish[:64], **tally.extra},
                           collapse=CollapseSignal(proximity=proximity,
-                                                  exit_reason=tally.finish, source="text"))
+                                                  exit_reason=tally.finish[:64], source="text"))
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._key, "[redacted]") if self._key else text

@@ -24,6 +24,7 @@ from kernel.http_providers import (
 )
 
 ANTHROPIC_VERSION = "2023-06-01"
+MAX_TELEMETRY_CHARS = 4096
 ANTHROPIC_ERROR_MODE = {"rate_limit_error": "RATE_LIMIT", "overloaded_error": "SERVER_ERROR",
                         "api_error": "SERVER_ERROR", "timeout_error": "TIMEOUT"}
 
@@ -130,9 +131,11 @@ class AnthropicProvider(HttpProvider):
 
 
 def _keep_telemetry(frame: dict[str, Any], tally: Tally) -> None:
-    """An `ouroboros serve` behind the URL reports its kernel's telemetry: keep it."""
-    if isinstance(frame.get("ouroboros"), dict):
-        tally.extra["ouroboros"] = frame["ouroboros"]
+    """An `ouroboros serve` behind the URL reports its kernel's telemetry: keep it, when it
+    is small (it goes to the ledger; any server may send anything under that name)."""
+    value = frame.get("ouroboros")
+    if isinstance(value, dict) and len(json.dumps(value)) <= MAX_TELEMETRY_CHARS:
+        tally.extra["ouroboros"] = value
 
 
 PROVIDERS: dict[str, type[HttpProvider]] = {

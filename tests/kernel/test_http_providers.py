@@ -5,6 +5,7 @@ echoed key, broken or endless streams)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -213,4 +214,19 @@ async def test_broken_streams_are_server_errors(stand_in, case):
     with pytest.raises(ProviderFailure) as err:
         await provider.generate(PROMPT, deadline=_deadline())
     assert err.value.mode == "SERVER_ERROR", str(err.value)
+    await provider.aclose()
+
+
+async def test_a_hostile_final_frame_cannot_flood_the_ledger(stand_in):
+    server, url = stand_in
+    huge = {"junk": "x" * 100_000}
+    done = {"message": {"content": ""}, "done": True, "done_reason": "r" * 10_000,
+            "prompt_eval_count": 3, "eval_count": 1, "ouroboros": huge}
+    server.script = (200, {}, [b'{"message": {"content": "ok"}, "done": false}\n',
+                               json.dumps(done).encode() + b"\n"])
+    provider = http_provider(_config("ollama", url))
+    reply = await provider.generate(PROMPT, deadline=_deadline())
+    assert reply.text == "ok" and reply.usage.completion_tokens == 1
+    assert "ouroboros" not in reply.telemetry
+    assert len(reply.telemetry["finish_reason"]) == 64
     await provider.aclose()
