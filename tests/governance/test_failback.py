@@ -196,3 +196,26 @@ def test_classification_of_what_providers_raise():
     assert classify(ConnectionRefusedError()) is FailureMode.CONNECTION
     assert classify(ProviderError("x", mode="bogus")) is FailureMode.SERVER_ERROR
     assert classify(ValueError()) is FailureMode.SERVER_ERROR
+
+
+async def test_the_probe_loop_probes_when_due_and_wakes_the_dispatcher():
+    import asyncio
+
+    primary = _replay("primary", {"error": {"mode": "SERVER_ERROR"}})
+    chain, events, changes = _chain(primary, clock=time.monotonic)
+    with pytest.raises(ProviderError):
+        await chain.generate("x", deadline=_deadline())
+    # 60 s to the ETA: a probe every 20 s
+    assert chain.queue_only and chain.records[0].next_probe > time.monotonic() + 10
+    loop = asyncio.create_task(chain.probe_forever())
+    await asyncio.sleep(0.05)
+    assert chain.queue_only  # not due yet: nothing probed
+    chain.records[0].next_probe = time.monotonic() + 0.05  # as if the time had come
+    chain._wake.set()
+    for _ in range(100):
+        if not chain.queue_only:
+            break
+        await asyncio.sleep(0.02)
+    loop.cancel()
+    assert chain.state is ChainState.DEGRADED and changes[-1] == "x"
+    assert "primary probe passed" in events[-1][0]
