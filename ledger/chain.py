@@ -47,6 +47,9 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
                  ("data", "t")),
     "intake_wal": (("ts", "t"), ("event", "t"), ("dedup_key", "t"), ("session_id", "t"),
                    ("envelope", "t")),
+    "outcomes": (("op_id", "t"), ("ts", "t"), ("files", "t"), ("source", "t"), ("route", "t"),
+                 ("provider", "t"), ("confidence", "r?"), ("result", "t"),
+                 ("failure_class", "t"), ("evidence", "t")),
 }
 TABLES = tuple(COLUMNS)
 _CAST = {"t": str, "i": int, "r": float}
@@ -97,11 +100,11 @@ def rows(db: sqlite3.Connection, table: str) -> Iterator[tuple[Any, ...]]:
                           "ORDER BY rowid")
 
 
-def chain_existing(db: sqlite3.Connection) -> None:
+def chain_existing(db: sqlite3.Connection, tables: tuple[str, ...] = TABLES) -> None:
     """Migration step: hash the rows an older ledger already holds (append-only triggers
     are dropped by the caller's SQL and put back after). Their hashes vouch for them only
     from this moment on: an edit made before the upgrade cannot be seen."""
-    for table in TABLES:
+    for table in tables:
         prev = GENESIS
         for rowid, *values, _, _ in list(rows(db, table)):
             digest = row_hash(table, rowid, prev, tuple(values))

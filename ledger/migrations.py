@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from ledger.chain import TABLES, chain_existing
+from ledger.chain import chain_existing
 
 _APPEND_ONLY_TABLES = ("operations", "transitions", "tool_calls", "model_calls", "thoughts",
                        "intake_wal")
@@ -106,7 +106,7 @@ def _hash_columns() -> str:
     drop transitions_op, a copy of UNIQUE (op_id, seq)'s own index (one page less to write
     per transition)."""
     out = ["DROP INDEX IF EXISTS transitions_op;"]
-    for t in TABLES:
+    for t in _APPEND_ONLY_TABLES:  # v4's tables, frozen: later tables are born chained
         out.append(f"DROP TRIGGER {t}_no_update; DROP TRIGGER {t}_no_delete;")
         out.append(f"ALTER TABLE {t} ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';")
         out.append(f"ALTER TABLE {t} ADD COLUMN row_hash TEXT NOT NULL DEFAULT '';")
@@ -114,11 +114,32 @@ def _hash_columns() -> str:
 
 
 def _chain_and_relock(db: sqlite3.Connection) -> None:
-    chain_existing(db)
-    for table in TABLES:
+    chain_existing(db, _APPEND_ONLY_TABLES)
+    for table in _APPEND_ONLY_TABLES:
         for statement in _append_only(table).split("END;")[:-1]:
             db.execute(statement + "END;")
 
+
+# One row per finished op (governance.memory): what it touched, how it was routed and
+# generated, what it predicted and what happened. Born hash-chained and append-only.
+_V5_OUTCOMES = """
+CREATE TABLE outcomes (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id         TEXT NOT NULL,
+    ts            TEXT NOT NULL,
+    files         TEXT NOT NULL,
+    source        TEXT NOT NULL DEFAULT '',
+    route         TEXT NOT NULL DEFAULT '',
+    provider      TEXT NOT NULL DEFAULT '',
+    confidence    REAL,
+    result        TEXT NOT NULL,
+    failure_class TEXT NOT NULL DEFAULT '',
+    evidence      TEXT NOT NULL DEFAULT '{}',
+    prev_hash     TEXT NOT NULL DEFAULT '',
+    row_hash      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outcomes_ts ON outcomes (ts);
+""" + _append_only("outcomes")
 
 # (version, name, sql). Append only; never edit a migration that has shipped.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
@@ -128,6 +149,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (3, "model call reply text (capped, redacted)",
      "ALTER TABLE model_calls ADD COLUMN reply_text TEXT NOT NULL DEFAULT '';"),
     (4, "hash chain (prev_hash, row_hash; existing rows chained now)", _hash_columns()),
+    (5, "outcome records (grounding memory)", _V5_OUTCOMES),
 )
 # Python steps run after a migration's SQL, in its transaction.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: _chain_and_relock}

@@ -139,7 +139,26 @@ class Ledger:
                "envelope": _dump(envelope or {})}
         await self._db.write(lambda tx: tx.insert("intake_wal", row))
 
+    async def record_outcome(self, op_id: str, *, files: list[str], source: str, route: str,
+                             provider: str, confidence: float | None, result: str,
+                             failure_class: str = "",
+                             evidence: dict[str, Any] | None = None) -> None:
+        """What one finished op did and how it ended (governance.memory reads them back)."""
+        row = {"op_id": op_id, "ts": _now(), "files": _dump(sorted(files)), "source": source,
+               "route": route, "provider": provider, "confidence": confidence,
+               "result": result, "failure_class": failure_class,
+               "evidence": _dump(evidence or {})}
+        await self._db.write(lambda tx: tx.insert("outcomes", row))
+
     # -- reads --------------------------------------------------------------------------
+
+    async def outcomes_since(self, iso_ts: str, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Outcome records at or after `iso_ts`, oldest first (at most the newest `limit`)."""
+        rows = await self._rows(
+            "SELECT * FROM (SELECT op_id, ts, files, source, route, provider, confidence, "
+            "result, failure_class, evidence, id FROM outcomes WHERE ts >= ? "
+            "ORDER BY id DESC LIMIT ?) ORDER BY id", (iso_ts, limit))
+        return [_decoded(dict(r), ("files", "evidence")) for r in rows]
 
     async def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         def fetch(db: sqlite3.Connection) -> list[sqlite3.Row]:
