@@ -46,8 +46,8 @@ Mode = Literal["RATE_LIMIT", "TIMEOUT", "SERVER_ERROR", "CONNECTION", "CONTENT"]
 class ProviderFailure(ProviderError):
     def __init__(self, message: str, mode: Mode, *, status: int | None = None,
                  retry_after_s: float | None = None, **spent: Any):
-        super().__init__(message, **spent)
-        self.mode, self.status, self.retry_after_s = mode, status, retry_after_s
+        super().__init__(message, mode=mode, retry_after_s=retry_after_s, **spent)
+        self.status = status
 
 
 @dataclass(frozen=True)

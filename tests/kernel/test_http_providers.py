@@ -14,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from governance.failback import FailureMode
 from governance.provider import CandidateProvider, Steering
+from governance.provider_chain import classify
 from kernel.http_providers import HttpProviderConfig, ProviderFailure
 from kernel.http_providers_apis import http_provider
 from kernel.provider import SYSTEM
@@ -177,6 +179,7 @@ async def test_keys_come_from_the_environment_and_never_leave_in_a_message(stand
     with pytest.raises(ProviderFailure) as err:
         await provider.generate(PROMPT, deadline=_deadline())
     assert (err.value.mode, err.value.retry_after_s) == ("RATE_LIMIT", 7.0)
+    assert classify(err.value) is FailureMode.RATE_LIMIT  # as the failback chain reads it
     assert KEY not in str(err.value) and "[redacted]" in str(err.value)
     header, value = AUTH_HEADER[kind]
     assert server.seen[-1][header] == value
