@@ -68,12 +68,17 @@ class CannotTruncate(Exception):
 class CachedStepper:
     """A stepper whose cache survives between prompts.
 
-    `tokens` is exactly what the cache holds. `prefill` keeps the longest common prefix of
-    `tokens` and the new prompt (re-running at least the prompt's last token so logits
-    exist), cuts the cache there and feeds the rest in chunks of `chunk` tokens (fewer
-    deep into a long context, see PREFILL_SPAN), checking `cancel` before each chunk. Any
-    exception inside a forward pass leaves a cache of unknown content, so it is emptied:
-    the next prompt starts cold rather than wrong.
+    `tokens` is exactly what the cache holds. `prefill` reuses the longest common prefix of
+    `tokens` and the new prompt, cuts the cache there and feeds the rest in chunks,
+    checking `cancel` before each. Chunks follow a fixed grid that depends only on the
+    position (`chunk` tokens, fewer deep into a long context: see PREFILL_SPAN), and only
+    positions a whole grid chunk of a prefill computed are reused (`exact`): a warm prefill
+    then runs exactly the forward passes a cold one runs from that boundary on, so reuse
+    never changes a logit, even in reduced precision where a batch's shape changes the
+    rounding. Tokens decoded one at a time and a prompt's final partial chunk are computed
+    again next time (at least the prompt's last token always is, so logits exist).
+    Any exception inside a forward pass leaves a cache of unknown content, so it is
+    emptied: the next prompt starts cold rather than wrong.
     Subclasses implement `_reset`, `_truncate` and `_forward` (and `_step` for a decode
     step that is not a plain one-token forward)."""
 
@@ -84,6 +89,7 @@ class CachedStepper:
             raise ValueError(f"prefill chunk must be >= 1 token, got {chunk}")
         self.chunk = chunk
         self.tokens: list[int] = []
+        self.exact = 0  # leading positions computed by whole grid chunks (reusable)
         self.reused = 0  # prompt tokens the last prefill found in the cache
         self.chunks = 0  # forward passes the last prefill ran
 
@@ -100,9 +106,26 @@ class CachedStepper:
     def _step(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
         return self._forward([token]), self.total_steps
 
-    def _reusable(self) -> int:
-        """How many leading cached tokens a cold prefill would have computed identically."""
-        return len(self.tokens)
+    # -- the chunk grid ---------------------------------------------------------------
+    def _grid(self, position: int) -> int:
+        """The size of the grid chunk that starts at `position`."""
+        scaled = self.chunk * PREFILL_SPAN // max(position, PREFILL_SPAN)
+        return max(scaled, min(self.chunk, MIN_CHUNK))
+
+    def grid_floor(self, n: int) -> int:
+        """The last grid boundary at or before position `n`."""
+        at = 0
+        while at + self._grid(at) <= n:
+            at += self._grid(at)
+        return at
+
+    def chunk_sizes(self, start: int, end: int) -> list[int]:
+        """The chunks a prefill of positions [start, end) runs (start on the grid)."""
+        sizes = []
+        while start < end:
+            sizes.append(min(end - start, self._grid(start)))
+            start += sizes[-1]
+        return sizes
 
     # -- the generic work -------------------------------------------------------------
     @contextlib.contextmanager
@@ -115,7 +138,7 @@ class CachedStepper:
 
     def release(self) -> None:
         """Forget the cache (and free its tensors)."""
-        self.tokens = []
+        self.tokens, self.exact = [], 0
         self._reset()
 
     def prefill(self, ids: Sequence[int],
@@ -123,30 +146,23 @@ class CachedStepper:
         ids = list(ids)
         if not ids:
             raise ValueError("cannot prefill an empty prompt")
-        keep = self._cut(min(common_prefix(self.tokens, ids), self._reusable(), len(ids) - 1))
+        want = min(common_prefix(self.tokens, ids), self.exact, len(ids) - 1)
+        keep = self._cut(self.grid_floor(want))
         self.reused, self.chunks = keep, 0
         logits: torch.Tensor | None = None
         start = keep
         for size in self.chunk_sizes(keep, len(ids)):
             if cancel is not None and cancel.is_set():
                 raise Cancelled(start - keep, len(ids) - keep)
-            piece = ids[start : start + size]
-            start += size
             with self._guard():
-                logits = self._forward(piece)
-            self.tokens.extend(piece)
+                logits = self._forward(ids[start : start + size])
+            self.tokens.extend(ids[start : start + size])
+            if size == self._grid(start):
+                self.exact = start + size
+            start += size
             self.chunks += 1
         assert logits is not None
         return logits
-
-    def chunk_sizes(self, start: int, end: int) -> list[int]:
-        """The chunks a prefill of positions [start, end) runs, in order."""
-        sizes = []
-        while start < end:
-            scaled = self.chunk * PREFILL_SPAN // max(start, PREFILL_SPAN)
-            sizes.append(min(end - start, max(scaled, min(self.chunk, MIN_CHUNK))))
-            start += sizes[-1]
-        return sizes
 
     def _cut(self, keep: int) -> int:
         """Cut the cache to `keep` positions; return how many it really holds now."""
@@ -162,6 +178,7 @@ class CachedStepper:
                 self.release()
                 return 0
         del self.tokens[keep:]
+        self.exact = min(self.exact, keep)
         return keep
 
     def advance(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
@@ -193,31 +210,13 @@ class OuroFast(CachedStepper):
 
 class OuroDeep(OuroFast):
     """Adaptive depth. A token that exits early leaves copies of a shallower step's keys in
-    the deeper slots (share_last), which a cold full-depth prefill would not produce: the
-    cache is reused only up to the first such token, so reuse never changes the output."""
+    the deeper slots (share_last), which a full-depth prefill would not produce; decoded
+    positions are never reused (CachedStepper), so they cannot leak into a later prompt."""
 
     def __init__(self, model: OuroForCausalLM, policy: ExitPolicy, int8_kv: bool = False,
                  chunk: int = PREFILL_CHUNK):
         super().__init__(model, int8_kv, chunk)
         self.policy = policy
-        self.exact = 0  # leading cached positions computed at full depth
-
-    def _reusable(self) -> int:
-        return min(self.exact, len(self.tokens))
-
-    def _reset(self) -> None:
-        super()._reset()
-        self.exact = 0
-
-    def _truncate(self, n: int) -> None:
-        super()._truncate(n)
-        self.exact = min(self.exact, n)
-
-    def _forward(self, ids: Sequence[int]) -> torch.Tensor:
-        logits = super()._forward(ids)
-        if self.exact == len(self.tokens):  # still exact: full-depth positions follow
-            self.exact += len(ids)
-        return logits
 
     def _step(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
         m = self.model
@@ -234,8 +233,6 @@ class OuroDeep(OuroFast):
         for skipped in range(t + 1, self.total_steps):
             for layer in range(m.config.num_hidden_layers):
                 self.cache.share_last(m.slot(t, layer), m.slot(skipped, layer))
-        if t + 1 == self.total_steps and self.exact == position:
-            self.exact += 1
         return m.lm_head(h)[0, -1], t + 1
 
 

@@ -61,7 +61,8 @@ def test_a_tool_conversation_reuses_each_previous_prompt_with_the_cold_tokens(ch
         got = warm.chat(messages)
         assert got.token_ids == cold.chat(messages).token_ids
         if previous:
-            assert warm._kept.reused >= len(previous) - TEMPLATE_TAIL
+            # All of the previous prompt but its template tail, floored to a whole chunk.
+            assert warm._kept.reused >= len(previous) - TEMPLATE_TAIL - 16
         previous = ids
     assert cold._kept is None  # reuse off keeps nothing
 

@@ -69,51 +69,79 @@ def turns(first: list[int]):
         prompt = [*prompt, *reply, 2, 1, *[(7 * len(prompt) + i) % 250 + 3 for i in range(9)]]
 
 
+def expected_reuse(stepper: CachedStepper, held: list[int], exact: int,
+                   prompt: list[int]) -> int:
+    """What a prefill may reuse: the common prefix, only as far as whole prefill chunks
+    computed it, floored to the chunk grid, leaving the prompt's last token to run."""
+    return stepper.grid_floor(min(common_prefix(held, prompt), exact, len(prompt) - 1))
+
+
 def test_a_conversation_with_reuse_gives_the_cold_tokens_and_prefills_only_new_ones(make):
     kept: CachedStepper = make()
     convo = turns([5, 17, 99, 3, 42, 7, 11, 13])
     prompt = next(convo)
     for _ in range(4):
-        held = list(kept.tokens)
+        held, exact = list(kept.tokens), kept.exact
         warm = generate(kept, None, prompt, GREEDY)
         cold = generate(make(), None, prompt, GREEDY)
         assert warm.token_ids == cold.token_ids and len(warm.token_ids) == 12
-        # The cache held the last prompt and all but the last reply token (never fed).
-        assert kept.reused == min(common_prefix(held, prompt), kept_exact(kept, held),
-                                  len(prompt) - 1)
+        assert kept.reused == expected_reuse(kept, held, exact, prompt)
+        # The cache holds the prompt and all but the last reply token (never fed), and
+        # only whole prefill chunks of the prompt count as reusable.
         assert kept.tokens == [*prompt, *warm.token_ids[:-1]]
+        assert kept.exact == kept.grid_floor(len(prompt))
+        last, prompt = prompt, convo.send(warm.token_ids)
+    assert kept.reused > len(last) // 2  # the later turns really did reuse
+
+
+class ShapeSensitive(CachedStepper):
+    """A toy model whose every cached state depends on the shape of the batch that
+    computed it, as reduced-precision rounding does (a one-row decode step, a 7-row chunk
+    and a 5-row chunk round differently)."""
+
+    def __init__(self, chunk: int):
+        super().__init__(chunk)
+        self.states: list[int] = []
+
+    def _reset(self) -> None:
+        self.states = []
+
+    def _truncate(self, n: int) -> None:
+        del self.states[n:]
+
+    def _forward(self, ids) -> torch.Tensor:
+        for token in ids:
+            previous = self.states[-1] if self.states else 0
+            self.states.append((previous * 31 + token * 7 + len(ids)) % 1_000_003)
+        logits = torch.zeros(250)
+        logits[self.states[-1] % 247 + 3] = 1.0
+        return logits
+
+
+def test_reuse_runs_the_very_chunks_a_cold_prefill_runs_so_rounding_cannot_differ():
+    kept = ShapeSensitive(CHUNK)
+    convo = turns([5, 17, 99, 3, 42, 7, 11, 13])
+    prompt = next(convo)
+    for _ in range(4):
+        warm = generate(kept, None, prompt, GREEDY)
+        cold_stepper = ShapeSensitive(CHUNK)
+        cold = generate(cold_stepper, None, prompt, GREEDY)
+        assert kept.states == cold_stepper.states  # every cached state, bit for bit
+        assert warm.token_ids == cold.token_ids
         prompt = convo.send(warm.token_ids)
-    assert kept.reused > len(prompt) // 2  # the later turns really did reuse
+    assert kept.reused > 0
 
 
-def kept_exact(stepper: CachedStepper, held: list[int]) -> int:
-    """What a deep stepper may reuse of `held`: up to its first early-exited position."""
-    return len(held) if not isinstance(stepper, OuroDeep) else stepper.exact_before
-
-
-@pytest.fixture(autouse=True)
-def _record_exact(monkeypatch):
-    """Remember OuroDeep.exact as it was before each prefill (what reuse may go up to)."""
-    original = OuroDeep.prefill
-
-    def prefill(self, ids, cancel=None):
-        self.exact_before = self.exact
-        return original(self, ids, cancel)
-
-    monkeypatch.setattr(OuroDeep, "prefill", prefill)
-
-
-def test_deep_mode_reuses_only_positions_a_cold_prefill_computes_the_same():
+def test_deep_mode_never_reuses_decoded_positions():
     model = _gated(0.0)
     stepper = OuroDeep(model, QExit(0.5), chunk=CHUNK)
     prompt = [5, 17, 99, 3, 42, 7, 11, 13]
     gen = generate(stepper, None, prompt, GREEDY)
     assert min(gen.depths) < model.steps  # some tokens exited early (the case that matters)
-    first_early = gen.depths.index(min(d for d in gen.depths if d < model.steps))
-    assert stepper.exact == len(prompt) + first_early
+    assert stepper.exact == 5  # the one whole chunk of the prompt
     nxt = [*prompt, *gen.token_ids, 9, 9]
     again = generate(stepper, None, nxt, GREEDY)
-    assert stepper.reused == len(prompt) + first_early
+    assert stepper.reused == 5
     assert again.token_ids == generate(OuroDeep(model, QExit(0.5), chunk=CHUNK), None, nxt,
                                        GREEDY).token_ids
 
@@ -132,12 +160,11 @@ def test_a_prompt_that_departs_reuses_the_common_prefix_and_matches_a_cold_run(m
     first = [5, 17, 99, 3, 42, 7, 11, 13, 21, 34, 55, 89, 144]
     kept = make()
     gen = generate(kept, None, first, GREEDY)
-    held = list(kept.tokens)
+    held, exact = list(kept.tokens), kept.exact
     prompt = EDITS[edit]([*first, *gen.token_ids])
     warm = generate(kept, None, prompt, GREEDY)
     assert warm.token_ids == generate(make(), None, prompt, GREEDY).token_ids
-    assert kept.reused == min(common_prefix(held, prompt), kept_exact(kept, held),
-                              len(prompt) - 1)
+    assert kept.reused == expected_reuse(kept, held, exact, prompt)
 
 
 def test_a_failed_forward_empties_the_cache_and_the_next_prompt_starts_cold():
