@@ -98,6 +98,10 @@ class GovernanceSection(_Section):
     reground_budget: int = Field(default=2, ge=0, le=10)
     reground_spook: float = Field(default=0.3, ge=0, lt=1)
     context_expansion: bool = True
+    # Grounding memory (governance.memory): outcome records of finished ops, read back at
+    # CLASSIFY. Advisory: a fragile target raises the tier one step, never lowers it.
+    memory: bool = True
+    memory_ttl_h: float = Field(default=168.0, gt=0)  # seed §27: a week, then records decay
     test_command: list[str] = Field(default=["{python}", "-m", "pytest"], min_length=1)
     # {python} in test_command: "auto" = the repo's .venv/ or venv/, else the daemon's own
     # interpreter; or a path (absolute or repo-relative). See governance.test_env.

@@ -33,6 +33,7 @@ from daemon.sensor_set import SensorSet
 from governance.approval import ApprovalBroker, QuestionBroker
 from governance.deps import CancelToken, PhaseDeps, Policy
 from governance.gitops import GitOps
+from governance.memory import Memory
 from governance.model_gate import ModelGate
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
@@ -417,7 +418,8 @@ class Daemon:
                                                   executor, writable=False, **oracle),
                          approvals=self.approvals, ledger=self.ledger, tools=venom,
                          questions=self.questions, model_gate=self.model_gate,
-                         reflex_stats=self.reflex_stats)
+                         reflex_stats=self.reflex_stats,
+                         memory=Memory(self.ledger, g.memory_ttl_h * 3600) if g.memory else None)
 
     # -- control verbs ----------------------------------------------------------------
 

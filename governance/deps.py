@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -21,6 +21,9 @@ from governance.reflex import ReflexStats
 from governance.schemas import OperationContext
 from governance.testrun import TestRunner
 from ledger import Ledger
+
+if TYPE_CHECKING:  # governance.memory builds on this module's Transition
+    from governance.memory import Memory
 
 log = structlog.get_logger("governance")
 
@@ -82,6 +85,7 @@ class PhaseDeps:
     oracle: OracleMemo = field(default_factory=OracleMemo)  # VALIDATE's baseline and verdict
     model_gate: ModelGate = field(default_factory=ModelGate)  # shared by every op (daemon)
     reflex_stats: ReflexStats = field(default_factory=ReflexStats)  # the daemon's counters
+    memory: Memory | None = None  # outcome records and what they advise (advisory only)
 
     async def record_reply(self, ctx: OperationContext, phase: Phase, reply: ModelReply) -> None:
         u = reply.usage

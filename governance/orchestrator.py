@@ -24,6 +24,8 @@ import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import structlog
+
 from governance import fsm
 from governance.autocommit import auto_commit
 from governance.crashpoints import crashpoint
@@ -32,6 +34,8 @@ from governance.errors import IllegalTransition
 from governance.phase import INITIAL, Phase
 from governance.rollback import RollbackSnapshot
 from governance.schemas import OperationContext
+
+log = structlog.get_logger("governance.orchestrator")
 
 UNINTERRUPTIBLE = frozenset({Phase.APPLY})
 # Time spent waiting for a person (approval has its own timeout) does not count against
@@ -152,12 +156,24 @@ class Orchestrator:
         await self.deps.ledger.append_transition(
             ctx.op_id, from_phase=current.value, to_phase=t.to.value, reason=t.reason,
             cost_delta=t.cost_delta, payload=t.payload)
+        if t.to.terminal:
+            await self._remember(ctx, t)
         if t.to is Phase.COMPLETE and ctx.commit_sha and ctx.rollback_dir:
             # Only now: a crash before this point finds the snapshot, sees the commit in
             # HEAD's history and records COMPLETE; the snapshot is never restored.
             crashpoint("after_terminal_row")
             RollbackSnapshot.load(Path(ctx.rollback_dir), self.deps.root).discard()
         return t.to
+
+    async def _remember(self, ctx: OperationContext, t: Transition) -> None:
+        """The outcome record (governance.memory): after the terminal row, so a crash
+        between them loses advice, never the op's own record."""
+        if self.deps.memory is None:
+            return
+        try:
+            await self.deps.memory.record(ctx, t, getattr(self.deps.provider, "name", "none"))
+        except Exception:
+            log.exception("outcome not recorded", op_id=ctx.op_id)
 
     async def _finish(self, ctx: OperationContext, t: Transition) -> Transition:
         """Terminal entry: commit on COMPLETE, restore the snapshot on anything else."""

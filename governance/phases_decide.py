@@ -59,9 +59,35 @@ async def classify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         return Transition(Phase.BLOCKED,
                           f"target files have uncommitted human edits: {', '.join(dirty)}",
                           payload)
-    ctx.risk_tier, ctx.risk_rule = verdict.tier.name, verdict.rule
+    tier, rule = await _with_memory(ctx, d, targets, verdict.tier, verdict.rule, payload)
+    ctx.risk_tier, ctx.risk_rule = tier.name, rule
     ctx.base_head = await d.in_thread(d.git.head_sha)
-    return Transition(Phase.ROUTE, f"risk {verdict.tier.name} by rule {verdict.rule}", payload)
+    return Transition(Phase.ROUTE, f"risk {tier.name} by rule {rule}", payload)
+
+
+async def _with_memory(ctx: OperationContext, d: PhaseDeps, targets: tuple[str, ...],
+                       tier: RiskTier, rule: str, payload: dict) -> tuple[RiskTier, str]:
+    """What the outcome records advise: one tier up for a fragile target (never past
+    APPROVAL_REQUIRED, never down), and cautions for the prompt. Advice that cannot be
+    read is no advice: the op goes on as the rules ranked it."""
+    if d.memory is None:
+        return tier, rule
+    try:
+        advice = await d.memory.assess(d.root, targets,
+                                       lambda: d.in_thread(d.git.listed_files))
+    except Exception as exc:  # advisory: its failure must not become the op's
+        await d.thought(ctx, Phase.CLASSIFY, "memory unavailable", error=f"{exc}"[:300])
+        return tier, rule
+    ctx.cautions = list(advice.cautions)
+    payload["memory"] = [{"file": p.file, "risk": p.risk, "level": p.level,
+                          "confidence": p.confidence, "dependents": p.dependents,
+                          "success_rate": round(p.reputation.success_rate, 3),
+                          "fragility": round(p.reputation.fragility, 3)}
+                         for p in advice.prophecies]
+    if advice.escalate and tier < RiskTier.APPROVAL_REQUIRED:
+        payload["tier"] = RiskTier(tier + 1).name
+        return RiskTier(tier + 1), f"{rule}+memory"
+    return tier, rule
 
 
 async def route_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:

@@ -70,6 +70,9 @@ def generation_prompt(ctx: OperationContext, root: Path) -> str:
     if ctx.plan is not None:
         steps = "\n".join(f"- {c.file_path}: {c.change}" for c in ctx.plan.ordered_changes)
         parts.append(f"## Implementation Plan\n{ctx.plan.approach}\n{steps}")
+    if ctx.cautions:
+        parts.append("## Caution: what happened to these files before\n"
+                     + "\n".join(f"- {c}" for c in ctx.cautions))
     if ctx.last_failure:
         parts.append(f"## The previous attempt failed\n{ctx.last_failure}\nFix that.")
     parts.append(f"## Output\n{CANDIDATE_CONTRACT}")

@@ -1,0 +1,87 @@
+"""Grounding memory: every finished op leaves an outcome record in the ledger, and CLASSIFY
+asks what those records say about the files the next op will change (governance.reputation).
+
+Advisory by construction: `assess` can only say "escalate" (one tier up, never past
+APPROVAL_REQUIRED: memory never blocks) and hand the prompt cautions; it cannot lower a
+tier, skip a phase or change a gate. When reading the records fails, the op goes on without
+advice and a thought says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from governance.deps import Transition
+from governance.import_graph import ImportGraph
+from governance.phase import Phase
+from governance.reputation import Prophecy, prophecy, reputations
+from governance.retry import Budget
+from governance.schemas import OperationContext
+from ledger import Ledger
+
+# The terminal phases whose outcome says nothing about the files (failure class = phase).
+NOT_ABOUT_THE_FILES = {Phase.CANCELLED: "cancelled", Phase.BLOCKED: "blocked"}
+# The retry budget an op spent most on -> its class: only VALIDATE's is about the files.
+BUDGET_CLASS = {Budget.VALIDATE.value: "validation_failed", Budget.GENERATE.value: "model"}
+
+
+def failure_class(ctx: OperationContext, t: Transition) -> str:
+    """How the op ended, in the classes governance.reputation counts ('' = success)."""
+    if t.to is Phase.COMPLETE:
+        return ""
+    if t.to in NOT_ABOUT_THE_FILES:
+        return NOT_ABOUT_THE_FILES[t.to]
+    if ctx.applied:
+        return "rolled_back"  # it reached disk, and was undone
+    if t.payload.get("reaped"):
+        return "timeout"
+    if ctx.failures:
+        return BUDGET_CLASS.get(max(ctx.failures, key=lambda k: ctx.failures[k]), "other")
+    return "other"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    prophecies: tuple[Prophecy, ...] = ()
+    cautions: tuple[str, ...] = ()
+
+    @property
+    def escalate(self) -> bool:
+        return any(p.escalates for p in self.prophecies)
+
+
+@dataclass
+class Memory:
+    ledger: Ledger
+    ttl_s: float
+    graph: ImportGraph = field(default_factory=ImportGraph)
+
+    async def record(self, ctx: OperationContext, t: Transition, provider: str) -> None:
+        files = sorted({*ctx.envelope.target_files,
+                        *(c.file_path for c in (ctx.generation.candidate.changes()
+                                                if ctx.generation else ()))})
+        cls = failure_class(ctx, t)
+        await self.ledger.record_outcome(
+            ctx.op_id, files=files, source=ctx.envelope.source, route=ctx.route or "",
+            provider=provider, confidence=ctx.envelope.confidence, result=t.to.value,
+            failure_class=cls, evidence={"reason": t.reason[:500],
+                                         "failures": dict(ctx.failures),
+                                         "commit": ctx.commit_sha})
+
+    async def assess(self, root: Path, targets: Sequence[str],
+                     listed: Callable[[], Awaitable[Sequence[str]]]) -> Assessment:
+        """Advice for an op on `targets`; `listed` (the repository's files, for the import
+        graph) is only asked for when some target has a history."""
+        since = (datetime.now(UTC) - timedelta(seconds=self.ttl_s)).isoformat()
+        reps = reputations(await self.ledger.outcomes_since(since))
+        known = [t for t in targets if t in reps]
+        if not known:
+            return Assessment()
+        counts = await asyncio.to_thread(self.graph.dependents, root, await listed(), known)
+        found = tuple(prophecy(reps[t], counts.get(t, 0)) for t in known)
+        return Assessment(found, tuple(p.caution() for p in found if p.escalates))
+
