@@ -67,7 +67,7 @@ class LiveServer:
         self.stall_s, self.heartbeat_s = stall_s, heartbeat_s
         self.refused = 0  # requests answered with an error status, for tests
         self._server: asyncio.Server | None = None
-        self._conns: set[asyncio.Task] = set()
+        self._conns: dict[asyncio.Task, asyncio.StreamWriter] = {}
 
     @classmethod
     async def start_for(cls, daemon: Daemon) -> LiveServer | None:
@@ -97,8 +97,8 @@ class LiveServer:
         if self._server is None:
             return
         self._server.close()
-        for task in list(self._conns):
-            task.cancel()
+        for writer in list(self._conns.values()):  # each connection then ends on its own
+            writer.transport.abort()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._server.wait_closed(), 2)
 
@@ -113,7 +113,7 @@ class LiveServer:
                                         "are connected; try again later"}))
             writer.close()
             return
-        self._conns.add(task)
+        self._conns[task] = writer
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         try:
             try:
@@ -130,11 +130,12 @@ class LiveServer:
         except Exception as exc:  # a vanished or hostile client; never a traceback
             log.debug("live connection ended", error=f"{type(exc).__name__}: {exc}")
         finally:
-            self._conns.discard(task)
+            self._conns.pop(task, None)
             writer.transport.abort()
 
     async def _request(self, conn: h11.Connection, reader: asyncio.StreamReader) -> str:
         """The request's path, once its head is complete and acceptable."""
+        received = 0
         while True:
             try:
                 event = conn.next_event()
@@ -142,7 +143,11 @@ class LiveServer:
                 status = exc.error_status_hint
                 raise _Refused(431 if status == 431 else 400, f"malformed HTTP: {exc}") from None
             if event is h11.NEED_DATA:
-                conn.receive_data(await reader.read(MAX_HEAD))
+                data = await reader.read(MAX_HEAD)
+                received += len(data)
+                if received > MAX_HEAD:  # h11 bounds only a head that is still incomplete
+                    raise _Refused(431, f"request head over {MAX_HEAD} bytes")
+                conn.receive_data(data)
                 continue
             if isinstance(event, h11.ConnectionClosed):
                 raise _Refused(400, "connection closed before the request was complete")

@@ -34,7 +34,7 @@ const LOG_MAX = 200;
 
 function el(tag, text, cls) {
   const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = String(text);
+  if (text !== undefined && text !== null) node.textContent = String(text);
   if (cls) node.className = cls;
   return node;
 }
