@@ -10,10 +10,12 @@ $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found (Python 3.11 is required)"; exit 1; }
 	# bubblewrap is the OS sandbox for every command the model causes to run; systemd
 	# provides systemd-analyze, which the tests run on the unit in systemd/; openssh-client's
-	# ssh-keygen signs the daemon's auto-commits (governance/signing.py).
+	# ssh-keygen signs the daemon's auto-commits (governance/signing.py); chromium renders
+	# the live view's page in its test (tests/daemon/test_live_http.py).
 	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	command -v ssh-keygen >/dev/null || missing="$$missing openssh-client"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	[ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get install -y -q $$missing >/dev/null 2>&1 || \
