@@ -15,6 +15,8 @@ Run: .venv/bin/python bench/kernel.py [--tokens 64] [--repeats 3]
 from __future__ import annotations
 
 import argparse
+import copy
+import os
 import statistics
 import sys
 import time
@@ -30,9 +32,10 @@ import torch  # noqa: E402
 from kernel.canary import CanaryConfig  # noqa: E402
 from kernel.decode import GenerationConfig, generate  # noqa: E402
 from kernel.exit_policy import QExit  # noqa: E402
+from kernel.fast_plain import DECODE_THREADS, FastLlama, FastPlain  # noqa: E402
 from kernel.ouro_model import OuroConfig, OuroForCausalLM  # noqa: E402
 from kernel.plain import default_cache_root, dequantized_dir, embedded_model_path, load_plain  # noqa: E402
-from kernel.quantize import FourBit, quantize_ouro  # noqa: E402
+from kernel.quantize import FourBit, int8_ouro, quantize_ouro  # noqa: E402
 from kernel.steppers import OuroDeep, OuroFast, OuroUncached, Plain  # noqa: E402
 from kernel.tokenizer import ChatTokenizer  # noqa: E402
 
@@ -48,9 +51,33 @@ def best_of(repeats: int, fn) -> float:
     return statistics.median(times)
 
 
+def llama_cpp_runner(gguf: Path, tokens: int) -> Callable[[list[int]], None] | str:
+    """A function decoding `tokens` greedy tokens with llama.cpp (2 threads, the same GGUF),
+    or the plain reason why there is none."""
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        return ("llama-cpp-python is not installed (optional: CMAKE_ARGS=\"-DGGML_NATIVE=ON\" "
+                ".venv/bin/pip install '.[bench]')")
+    try:
+        llm = Llama(model_path=str(gguf), n_threads=2, n_threads_batch=2, n_ctx=1024,
+                    verbose=False)
+    except Exception as exc:  # a build without this CPU's features, a bad file, ...
+        return f"llama.cpp could not load {gguf.name}: {exc}"
+
+    def run(prompt: list[int]) -> None:
+        for i, _ in enumerate(llm.generate(prompt, top_k=1, temp=0.0, reset=True)):
+            if i + 1 >= tokens:
+                break
+
+    return run
+
+
 def bench_plain(tokens: int, repeats: int) -> None:
-    model_dir = dequantized_dir(embedded_model_path(), default_cache_root())
+    gguf = embedded_model_path()
+    model_dir = dequantized_dir(gguf, default_cache_root())
     model, _ = load_plain(model_dir)
+    lean = FastLlama.from_dir(model_dir)
     tok = ChatTokenizer.from_file(model_dir / "tokenizer.json")
     prompt = tok.chat([{"role": "user", "content": "Write a short poem about git."}])
     plain = GenerationConfig(max_new_tokens=tokens, repetition_penalty=1.0, no_repeat_ngram=0,
@@ -59,8 +86,8 @@ def bench_plain(tokens: int, repeats: int) -> None:
     watched = GenerationConfig(max_new_tokens=tokens, repetition_penalty=1.0,
                                no_repeat_ngram=0, stop_ids=(),
                                canary=CanaryConfig(mode="observe", patience=10**9))
-    for config in (plain, watched):
-        produced = len(generate(Plain(model), tok, prompt, config).token_ids)
+    for stepper in (Plain(model), FastPlain(lean)):
+        produced = len(generate(stepper, tok, prompt, plain).token_ids)
         assert produced == tokens, f"expected {tokens} tokens, got {produced}"
     ids = torch.tensor([prompt])
 
@@ -69,15 +96,92 @@ def bench_plain(tokens: int, repeats: int) -> None:
             model.generate(ids, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False,
                            pad_token_id=0)
 
-    t_hf = best_of(repeats, hf)
-    t_ours = best_of(repeats, lambda: generate(Plain(model), tok, prompt, plain))
-    t_watch = best_of(repeats, lambda: generate(Plain(model), tok, prompt, watched))
-    print(f"SmolLM2-135M, {tokens} tokens, greedy:")
-    print(f"  transformers generate(): {tokens / t_hf:7.1f} tokens/s")
-    print(f"  decode loop:             {tokens / t_ours:7.1f} tokens/s  "
-          f"ratio {t_hf / t_ours:.2f}x  (target >= 1.00)")
-    print(f"  decode loop + canary:    {tokens / t_watch:7.1f} tokens/s  "
-          f"ratio {t_hf / t_watch:.2f}x")
+    def hf_one_thread() -> None:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            hf()
+        finally:
+            torch.set_num_threads(threads)
+
+    runs: dict[str, Callable[[], object]] = {
+        "hf": hf,
+        "hf1": hf_one_thread,
+        "ours32": lambda: generate(Plain(model), tok, prompt, plain),
+        "lean": lambda: generate(FastPlain(lean), tok, prompt, plain),
+        "lean+canary": lambda: generate(FastPlain(lean), tok, prompt, watched),
+    }
+    cpp = llama_cpp_runner(gguf, tokens)
+    if not isinstance(cpp, str):
+        runs["llama.cpp"] = lambda: cpp(prompt)
+    t = interleaved(repeats, runs)
+    rate = {name: tokens / seconds for name, seconds in t.items()}
+    print(f"SmolLM2-135M, {tokens} greedy tokens after a {len(prompt)}-token prompt, torch "
+          f"threads {torch.get_num_threads()} (lean decode steps: {DECODE_THREADS}), median of "
+          f"{repeats} interleaved runs, load average before {os.getloadavg()[0]:.1f}:")
+    print(f"  transformers generate() float32: {rate['hf']:7.1f} tokens/s")
+    print(f"  generate() with 1 torch thread:  {rate['hf1']:7.1f} tokens/s  "
+          f"{t['hf'] / t['hf1']:.2f}x generate()")
+    print(f"  decode loop, float32 reference:  {rate['ours32']:7.1f} tokens/s  "
+          f"{t['hf'] / t['ours32']:.2f}x generate()")
+    print(f"  decode loop, lean int8:          {rate['lean']:7.1f} tokens/s  "
+          f"{t['hf'] / t['lean']:.2f}x generate()  (target >= 1.50)")
+    print(f"  lean int8 + canary:              {rate['lean+canary']:7.1f} tokens/s  "
+          f"{t['hf'] / t['lean+canary']:.2f}x generate()")
+    if isinstance(cpp, str):
+        print(f"  llama.cpp: not measured: {cpp}")
+    else:
+        print(f"  llama.cpp Q4_1, 2 threads:       {rate['llama.cpp']:7.1f} tokens/s  "
+              f"lean int8 = {t['llama.cpp'] / t['lean']:.2f}x llama.cpp  (target >= 0.50)")
+    print(f"  weights: lean int8 {lean.nbytes() / 2**20:.0f} MiB, float32 "
+          f"{weight_bytes(model) / 2**20:.0f} MiB", flush=True)
+    agreement(model, lean, tok, tokens)
+
+
+AGREEMENT_PROMPTS = (
+    "Write a short poem about git.", "What is a Python decorator? Answer briefly.",
+    "List three uses of the Linux command grep.", "Explain what a unit test is.",
+    "Fix the bug: def add(a, b): return a - b",
+    "Summarize: The quick brown fox jumps over the lazy dog.",
+    "Write a JSON object with keys name and age.", "How do I reverse a list in Python?",
+)
+
+
+def agreement(model: object, lean: FastLlama, tok: ChatTokenizer, tokens: int) -> None:
+    """The quality guard. Per prompt, the lean int8 path's greedy reply; one batched float32
+    pass (transformers) over prompt + reply gives float32's greedy choice at every position
+    given the same prefix. Their first difference is where a free-running float32 decode
+    would have parted from int8's (before it, both saw identical prefixes)."""
+    cfg = GenerationConfig(max_new_tokens=tokens, repetition_penalty=1.0, no_repeat_ngram=0,
+                           stop_ids=(), canary=CanaryConfig(mode="off"))
+    same = total = 0
+    parted: list[int] = []
+    for text in AGREEMENT_PROMPTS:
+        prompt = tok.chat([{"role": "user", "content": text}])
+        reply = generate(FastPlain(lean), tok, prompt, cfg).token_ids
+        with torch.inference_mode():
+            logits = model(input_ids=torch.tensor([prompt + reply])).logits[0]
+        choices = logits[len(prompt) - 1 : -1].argmax(-1).tolist()
+        agree = [a == b for a, b in zip(choices, reply, strict=True)]
+        same, total = same + sum(agree), total + len(agree)
+        parted.append(agree.index(False) if False in agree else len(agree))
+    print(f"  agreement with float32 over {len(AGREEMENT_PROMPTS)} prompts x {tokens} tokens: "
+          f"{same / total:.1%} of int8's greedy tokens are float32's choice given the same "
+          f"prefix (target >= 95%); a free-running float32 decode first differs at token "
+          f"{parted} ({tokens} = never)", flush=True)
+
+
+def interleaved(repeats: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Median wall time of each run, the runs taking turns so that load from other
+    processes falls on all of them alike (one warm-up round first)."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for round_ in range(repeats + 1):
+        for name, fn in runs.items():
+            t = time.perf_counter()
+            fn()
+            if round_:
+                times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def small_ouro() -> OuroForCausalLM:
@@ -118,11 +222,37 @@ def bench_ouro(tokens: int, repeats: int, q: float) -> None:
     print(f"  deep (adaptive, cached):    {1000 * t_deep / per_token:7.2f} ms/token  "
           f"= {t_deep / expected:.2f}x fast*(depth/steps)  (target <= 1.15)")
     print(f"  uncached adaptive loop:     {1000 * t_unc / per_token:7.2f} ms/token  "
-          f"= {t_unc / t_deep:.1f}x slower than deep")
+          f"= {t_unc / t_deep:.1f}x slower than deep", flush=True)
+    bench_ouro_int8(model, prompt, cfg, repeats, q)
+
+
+def bench_ouro_int8(model: OuroForCausalLM, prompt: list[int], cfg: GenerationConfig,
+                    repeats: int, q: float) -> None:
+    """The same model with int8 weights (kernel/quantize.py int8_ouro), fast and deep."""
+    packed = int8_ouro(copy.deepcopy(model))
+    t = interleaved(repeats, {
+        "fast": lambda: generate(OuroFast(model), None, prompt, cfg),
+        "fast8": lambda: generate(OuroFast(packed), None, prompt, cfg),
+        "deep": lambda: generate(OuroDeep(model, QExit(q)), None, prompt, cfg),
+        "deep8": lambda: generate(OuroDeep(packed, QExit(q)), None, prompt, cfg),
+    })
+    ref = generate(OuroFast(model), None, prompt, cfg).token_ids
+    mine = generate(OuroFast(packed), None, prompt, cfg).token_ids
+    same = next((i for i, (a, b) in enumerate(zip(ref, mine, strict=True)) if a != b), len(ref))
+    per_token = cfg.max_new_tokens - 1
+    print(f"  int8 weights, fast:         {1000 * t['fast8'] / per_token:7.2f} ms/token  "
+          f"= {t['fast'] / t['fast8']:.2f}x float32 fast (same run)")
+    print(f"  int8 weights, deep:         {1000 * t['deep8'] / per_token:7.2f} ms/token  "
+          f"= {t['deep'] / t['deep8']:.2f}x float32 deep; weights "
+          f"{weight_bytes(packed) / weight_bytes(model):.2f}x the bytes; greedy fast-mode "
+          f"tokens identical to float32 for the first {same} of {len(ref)} (random weights)",
+          flush=True)
 
 
 def weight_bytes(model: torch.nn.Module) -> int:
-    return sum(p.numel() * p.element_size() for p in model.parameters())
+    """Parameters and buffers (int8 weights are buffers: they take no gradient)."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return sum(p.numel() * p.element_size() for p in tensors)
 
 
 def bench_four_bit(tokens: int, repeats: int) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from daemon.errors import ConfigError
+from kernel.precision import DEFAULT_PRECISION
 
 CONFIG_NAME = "ouroboros.toml"
 ENV_PREFIX = "OUROBOROS_"
@@ -40,8 +41,26 @@ class DaemonSection(_Section):
     live_port: int = Field(default=0, ge=0, le=65535)
 
 
+class HttpProviderEntry(_Section):
+    """One [[provider.http]] brain: an Ollama, OpenAI-compatible or Anthropic server."""
+
+    kind: Literal["ollama", "openai", "anthropic"]
+    base_url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
+    model: str = Field(min_length=1, max_length=200)
+    # The NAME of the environment variable holding the key; the key itself is never config.
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+    max_tokens: int = Field(default=1024, ge=1)
+    temperature: float = Field(default=0.0, ge=0)
+    usd_per_mtok_in: float = Field(default=0.0, ge=0)  # $ per million prompt tokens
+    usd_per_mtok_out: float = Field(default=0.0, ge=0)
+
+
 class ProviderSection(_Section):
     name: Literal["kernel", "replay", "none"] = "kernel"
+    # HTTP brains, in order. With any, the brains form a failback chain (governance.failback):
+    # these first and the in-process one (`name`) last, or the other way with http_first off.
+    http: list[HttpProviderEntry] = Field(default_factory=list, max_length=8)
+    http_first: bool = True
     replay_script: str | None = None
     # The in-process kernel: an Ouro or transformers directory or a .gguf file;
     # None = the embedded SmolLM2-135M-Instruct.
@@ -57,6 +76,9 @@ class ProviderSection(_Section):
     lora: str | None = None
     lora_merge: bool = True
     load_in_4bit: bool = False
+    # auto: the lean int8 forward for plain Llama-family models (the embedded one included),
+    # float32 for Ouro; int8: int8 for Ouro too; float32: the reference path everywhere.
+    precision: Literal["auto", "int8", "float32"] = DEFAULT_PRECISION
     cache_dir: str | None = None  # dequantized GGUF cache; default ~/.cache/ouroboros/models
     max_new_tokens: int = Field(default=1024, ge=1)
     temperature: float = Field(default=0.0, ge=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ import structlog
 
 from daemon.config import ProviderSection, Settings
 from governance.provider import CandidateProvider
+from governance.provider_chain import ProviderChain, Record
 from kernel.replay import ReplayProvider
 
 if TYPE_CHECKING:
@@ -42,13 +44,36 @@ def engine_config(cfg: ProviderSection, repo: Path) -> EngineConfig:
         model=_resolve(repo, cfg.model), mode=cfg.mode, exit_policy=cfg.exit_policy, q=cfg.q,
         eps=cfg.eps, patience=cfg.patience, depth=cfg.depth, ut_steps=cfg.ut_steps,
         int8_kv=cfg.int8_kv, lora=_resolve(repo, cfg.lora), lora_merge=cfg.lora_merge,
-        load_in_4bit=cfg.load_in_4bit, cache_dir=cfg.cache_dir,
+        load_in_4bit=cfg.load_in_4bit, precision=cfg.precision, cache_dir=cfg.cache_dir,
         reprompt_loops=cfg.reprompt_loops, generation=gen)
 
 
-async def build_provider(settings: Settings,
-                         repo: Path) -> tuple[CandidateProvider | None, str]:
-    """(provider, why-not). A None provider puts the daemon in DEGRADED with that reason."""
+async def build_provider(settings: Settings, repo: Path, *, record: Record | None = None,
+                         on_change: Callable[[], None] | None = None,
+                         ) -> tuple[CandidateProvider | None, str]:
+    """(provider, why-not). A None provider puts the daemon in DEGRADED with that reason.
+    With [[provider.http]] entries the brains form a ProviderChain (failback); `record` and
+    `on_change` are its ledger line and its dispatcher wake-up."""
+    local, why = await _local_provider(settings, repo)
+    if not settings.provider.http:
+        return local, why
+    from kernel.http_providers import HttpProviderConfig
+    from kernel.http_providers_apis import http_provider
+
+    try:
+        remote = [http_provider(HttpProviderConfig(**e.model_dump()))
+                  for e in settings.provider.http]
+    except ValueError as exc:  # an api_key_env that is not set
+        return None, str(exc)
+    if local is None and why and settings.provider.name != "none":
+        log.warning("in-process provider left out of the chain", why=why)
+    brains = [*remote, *([local] if local else [])] if settings.provider.http_first \
+        else [*([local] if local else []), *remote]
+    return ProviderChain(brains, record=record, on_change=on_change), ""
+
+
+async def _local_provider(settings: Settings,
+                          repo: Path) -> tuple[CandidateProvider | None, str]:
     cfg = settings.provider
     if cfg.name == "none":
         return None, "no provider configured (provider.name = 'none')"

@@ -21,14 +21,16 @@ from typing import Any
 from kernel.decode import Generation, GenerationConfig, generate
 from kernel.errors import ModelLoadError
 from kernel.exit_policy import make_policy
+from kernel.fast_plain import plain_stepper, with_precision
 from kernel.grammar import Constraint
 from kernel.lora import apply_lora
 from kernel.memory import limit_arenas, trim
 from kernel.ouro_loader import is_ouro_dir, load_ouro
 from kernel.plain import embedded_model_path, load_plain
+from kernel.precision import DEFAULT_PRECISION
 from kernel.quantize import cuda_four_bit, quantize_ouro
 from kernel.reprompt import LoopedAnswer, looped
-from kernel.steppers import PREFILL_CHUNK, OuroDeep, OuroFast, Plain, Stepper
+from kernel.steppers import PREFILL_CHUNK, OuroDeep, OuroFast, Stepper
 from kernel.tokenizer import ChatTokenizer
 
 Progress = Callable[[int, int, str], None]
@@ -48,6 +50,7 @@ class EngineConfig:
     lora: str | None = None
     lora_merge: bool = True
     load_in_4bit: bool = False
+    precision: str = DEFAULT_PRECISION  # auto | int8 | float32 (kernel/precision.py)
     cache_dir: str | None = None
     reprompt_loops: int = 1  # plain models: >1 enables the looped re-prompt approximation
     reuse_prefix: bool = True  # keep the cache between chats; a new prompt reuses its prefix
@@ -84,13 +87,16 @@ class Engine:
             if progress:
                 progress(0, 1, source.name)
             cache = Path(config.cache_dir).expanduser() if config.cache_dir else None
-            model, model_dir = load_plain(source, cache, four_bit)
+            model, model_dir = load_plain(source, cache, four_bit,
+                                          lean=config.precision != "float32" and not config.lora)
             tokenizer = ChatTokenizer.from_file(model_dir / "tokenizer.json")
             kind = "plain"
             if progress:
                 progress(1, 1, "done")
         if config.lora:
             model = apply_lora(model, config.lora, merge=config.lora_merge)
+        model = with_precision(model, kind, config.precision, four_bit=four_bit is not None,
+                               unmerged_lora=bool(config.lora) and not config.lora_merge)
         trim()  # the loader's temporary float32 copies are freed: give their pages back
         return cls(model, tokenizer, kind, source.name, config)
 
@@ -102,7 +108,7 @@ class Engine:
         """A fresh stepper (empty cache) for this engine's model and settings."""
         c = self.config
         if self.kind == "plain":
-            return Plain(self.model, chunk=c.prefill_chunk)
+            return plain_stepper(self.model, c.prefill_chunk)
         if c.mode == "deep":
             policy = make_policy(c.exit_policy, q=c.q, eps=c.eps, patience=c.patience,
                                  depth=c.depth)

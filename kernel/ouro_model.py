@@ -204,7 +204,7 @@ class LoopOutput:
     """Per-step results of a full-depth pass: index t is loop step t."""
 
     hidden: list[torch.Tensor]  # each [B, T, H], the normed state after step t
-    logits: list[torch.Tensor]  # each [B, T, V]
+    logits: list[torch.Tensor]  # each [B, T, V]; logits_for="last": one, [B, 1, V]
     gates: list[torch.Tensor]  # each [B, T], lambda_t = sigmoid(early_exit_gate(h_t))
 
 
@@ -229,10 +229,10 @@ class OuroForCausalLM(nn.Module):
         return KVCache(self.steps * self.config.num_hidden_layers, int8=int8)
 
     def rope(self, start: int, length: int) -> tuple[torch.Tensor, torch.Tensor]:
-        device = self.lm_head.weight.device
-        positions = torch.arange(start, start + length, device=device)
-        return rotary(positions, self.config.head_dim, self.config.rope_theta,
-                      self.lm_head.weight.dtype)
+        # The embedding, never quantized, carries the compute dtype (an int8 lm_head does not).
+        embed = self.model.embed_tokens.weight
+        positions = torch.arange(start, start + length, device=embed.device)
+        return rotary(positions, self.config.head_dim, self.config.rope_theta, embed.dtype)
 
     def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
         return self.model.embed_tokens(input_ids)
@@ -250,7 +250,9 @@ class OuroForCausalLM(nn.Module):
     def forward(self, input_ids: torch.Tensor, cache: KVCache | None = None,
                 steps: int | None = None, logits_for: str = "all") -> LoopOutput:
         """Full-depth pass over `input_ids` ([B, T]) appended after what `cache` holds.
-        `logits_for="last"` computes logits for the final position only."""
+        `logits_for="last"` computes logits for the final position of the final step only
+        (then `logits` holds that one entry: the lm_head is a large share of a token's
+        work, and cached decoding reads nothing else)."""
         start = cache.length(self.slot(0, 0)) if cache is not None else 0
         cos, sin = self.rope(start, input_ids.shape[1])
         h = self.embed(input_ids)
@@ -259,7 +261,10 @@ class OuroForCausalLM(nn.Module):
             h = self.step(h, t, cos, sin, cache)
             out.hidden.append(h)
             out.gates.append(self.gate(h))
-            out.logits.append(self.lm_head(h if logits_for == "all" else h[:, -1:]))
+            if logits_for == "all":
+                out.logits.append(self.lm_head(h))
+        if logits_for != "all":
+            out.logits.append(self.lm_head(h[:, -1:]))
         return out
 
 

@@ -86,9 +86,11 @@ def dequantized_dir(gguf: Path, cache_root: Path) -> Path:
 
 
 def load_plain(source: Path, cache_root: Path | None = None,
-               four_bit: FourBit | None = None) -> tuple[Any, Path]:
+               four_bit: FourBit | None = None, lean: bool = False) -> tuple[Any, Path]:
     """A transformers causal LM from a directory or a .gguf file; returns (model, its dir).
-    With `four_bit` the base is loaded 4-bit through bitsandbytes."""
+    With `four_bit` the base is loaded 4-bit through bitsandbytes. With `lean`, a plain
+    Llama-family model whose weights are one model.safetensors loads straight into the int8
+    FastLlama (kernel/fast_plain.py), never holding a float32 copy of the whole model."""
     from transformers import AutoModelForCausalLM
 
     source = Path(source).expanduser()
@@ -99,6 +101,15 @@ def load_plain(source: Path, cache_root: Path | None = None,
     if not (source / "config.json").is_file():
         raise ModelLoadError(f"{source}: not a model directory (no config.json). Model hubs "
                              "are not reachable: pass a local directory or .gguf file.")
+    if lean and four_bit is None and (source / "model.safetensors").is_file():
+        from kernel.fast_plain import FastLlama, supports
+
+        config = json.loads((source / "config.json").read_text())
+        if supports(config):
+            try:
+                return FastLlama.from_dir(source), source
+            except Exception as exc:
+                raise ModelLoadError(f"cannot load {source}: {exc}") from exc
     kwargs: dict[str, Any] = {"dtype": torch.float32, "local_files_only": True}
     if four_bit is not None:
         kwargs.update(plain_load_kwargs(four_bit))

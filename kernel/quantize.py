@@ -11,6 +11,11 @@ What is quantized follows the usual QLoRA recipe: every projection inside the de
 (attention q/k/v/o and the SwiGLU MLP). The embedding, the norms, the early-exit gate and the
 lm_head stay in the compute dtype: they are a small share of the weights and the ones whose
 precision the exit decision and the logits depend on most.
+
+`int8_ouro` is the CPU counterpart: weight-only int8 (one scale per output row) with bfloat16
+activations through the same kernel as kernel/fast_plain.py, for every decoder projection and
+the lm_head; the norms, the embedding and the early-exit gate stay float32 (the gate is one
+row: nothing to save, and the exit decision hangs on it).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from kernel.errors import ModelLoadError
@@ -99,3 +105,62 @@ def count_4bit(model: nn.Module) -> int:
     if bitsandbytes is None:
         return 0
     return sum(isinstance(m, bitsandbytes.nn.Linear4bit) for m in model.modules())
+
+
+SMALL_BATCH = 8  # rows up to which the int8 kernel beats dequantize + bf16 GEMM (measured)
+
+
+def quantize_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric int8 with one bfloat16 scale per row: w ~= q * scale[:, None]. The scale is
+    rounded to bf16 first and q chosen against the rounded scale, so the only error left is
+    int8 rounding (at most half a step of each row's max |w| / 127)."""
+    w = w.detach().float()
+    scale = (w.abs().amax(1) / 127.0).clamp_min(1e-12).to(torch.bfloat16)
+    q = torch.round(w / scale.float()[:, None]).clamp(-127, 127).to(torch.int8)
+    return q.contiguous(), scale
+
+
+def int8_matmul(x: torch.Tensor, q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """x [M, K] bfloat16 @ (q * scale).T -> [M, N] bfloat16."""
+    if x.shape[0] <= SMALL_BATCH:
+        return torch.ops.aten._weight_int8pack_mm(x, q, scale)
+    # Integers up to 256 are exact in bfloat16, so the converted rows are exact too; the scale
+    # goes on the [M, N] output rather than the [N, K] rows (a prefill chunk has M < K rows).
+    return F.linear(x, q.to(torch.bfloat16)) * scale
+
+
+class Int8Linear(nn.Module):
+    """A bias-free nn.Linear as int8 rows and a bfloat16 scale per row; float32 in and out.
+    Like bitsandbytes' Linear4bit, its `weight` is the packed tensor (int8 here)."""
+
+    def __init__(self, linear: nn.Linear):
+        super().__init__()
+        if linear.bias is not None:
+            raise ValueError("Int8Linear covers bias-free projections only")
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        q, scale = quantize_rows(linear.weight)
+        self.register_buffer("weight", q)
+        self.register_buffer("scale", scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(-1, self.in_features).to(torch.bfloat16)
+        out = int8_matmul(flat, self.weight, self.scale)
+        return out.to(x.dtype).view(*x.shape[:-1], self.out_features)
+
+
+def int8_ouro(model: OuroForCausalLM) -> OuroForCausalLM:
+    """Replace each decoder projection and the lm_head with an Int8Linear, in place. A float32
+    model on the CPU only (the kernel is a CPU one); returns the model, frozen, in eval mode."""
+    if model.lm_head.weight.device.type != "cpu" or model.lm_head.weight.dtype != torch.float32:
+        raise ModelLoadError("int8 weights are for a float32 model on the CPU")
+    for layer in model.model.layers:
+        for parent in (layer.self_attn, layer.mlp):
+            for name, child in list(parent.named_children()):
+                if isinstance(child, nn.Linear):
+                    setattr(parent, name, Int8Linear(child))
+    if model.config.tie_word_embeddings:  # the embedding keeps its float32 copy
+        model.lm_head = nn.Linear(model.config.hidden_size, model.config.vocab_size,
+                                  bias=False).requires_grad_(False)
+        model.lm_head.weight = model.model.embed_tokens.weight
+    model.lm_head = Int8Linear(model.lm_head)
+    return model.eval().requires_grad_(False)

@@ -1,0 +1,320 @@
+"""A lean forward for plain Llama-family models (the embedded SmolLM2-135M), for decode speed.
+
+transformers' eager Llama spends most of a one-token step in Python and in float32 weight
+traffic: 540 MB of weights read per token for a 135M model. Here:
+
+- weights are int8, one scale per output row, and the matmuls take bfloat16 activations
+  through `torch.ops.aten._weight_int8pack_mm` (AVX-512 VNNI/BF16 kernels): a quarter of
+  the bytes per token. The tied 49152x576 lm_head is a fifth of them, so it is int8 too.
+  Prefill chunks dequantize one layer at a time to bfloat16 and use oneDNN's bf16 GEMM,
+  which beats the int8 kernel once a chunk has more than a few rows.
+- q/k/v and gate/up are each one fused matrix, so a layer is three matmuls plus the output
+  projection; RoPE is one complex multiply over q and k together (their rows are permuted
+  at load time from rotate-half to interleaved pairs; q.k is unchanged by permuting both).
+- the KV cache is two preallocated bfloat16 tensors [layers, kv heads, capacity, head_dim]
+  that grow by doubling; truncating it is setting a length.
+- the residual stream and the norms stay float32.
+
+`precision="float32"` runs the same lean forward with float32 weights and cache: the tests
+compare it with transformers' logits to check the forward itself, apart from quantization.
+Models this module does not cover (biases, rope scaling, other architectures) return
+False from `supports` and stay on transformers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from kernel.precision import check
+from kernel.quantize import int8_matmul, int8_ouro, quantize_rows
+from kernel.steppers import PREFILL_CHUNK, CachedStepper, Plain
+
+WEIGHTS = ("int8", "float32")  # what a FastLlama holds
+MIN_CAPACITY = 256  # first KV-cache allocation, in positions
+# A one-token step is ~120 matmuls of 10-30 us each. On this project's 2-core machines a
+# second OpenMP thread saves little there, and whenever anything else runs (a test suite,
+# a build) every one of those barriers waits for a preempted thread: measured under a load
+# average of 9, 1 thread gave 20 tokens/s and 2 threads 1.1. Prefill chunks (large GEMMs,
+# few barriers) keep torch's thread count.
+DECODE_THREADS = 1
+
+Getter = Callable[[str], torch.Tensor]
+
+
+def supports(config: dict[str, Any]) -> bool:
+    """Whether this lean forward computes exactly what transformers computes for `config`."""
+    ropes = [config.get("rope_parameters") or {}, config.get("rope_scaling") or {}]
+    return (config.get("model_type") == "llama" and config.get("hidden_act", "silu") == "silu"
+            and not config.get("attention_bias") and not config.get("mlp_bias")
+            and all(r.get("rope_type", r.get("type", "default")) == "default" for r in ropes)
+            and config.get("pretraining_tp", 1) == 1
+            and config.get("head_dim", 0) * config["num_attention_heads"] > 0)
+
+
+def _rope_theta(config: dict[str, Any]) -> float:
+    rope = config.get("rope_parameters") or {}
+    return float(rope.get("rope_theta", config.get("rope_theta", 10000.0)))
+
+
+def _interleave_rows(w: torch.Tensor, heads: int, head_dim: int) -> torch.Tensor:
+    """Reorder each head's output rows from rotate-half (x1 | x2) to pairs (x1_0, x2_0, ...)."""
+    half = head_dim // 2
+    return w.view(heads, 2, half, -1).transpose(1, 2).reshape(heads * head_dim, -1)
+
+
+class Linear:
+    """y = x @ W.T with W float32, or int8 with a bfloat16 scale per output row."""
+
+    __slots__ = ("q", "scale", "w")
+
+    def __init__(self, w: torch.Tensor, precision: str):
+        if precision == "float32":
+            self.w, self.q, self.scale = w.detach().float().contiguous(), None, None
+        else:
+            (self.q, self.scale), self.w = quantize_rows(w), None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.q is None:
+            return F.linear(x, self.w)
+        return int8_matmul(x, self.q, self.scale)
+
+    def rows(self, index: torch.Tensor) -> torch.Tensor:
+        """Rows of W as float32 (the embedding lookup of a tied lm_head)."""
+        if self.q is None:
+            return self.w[index]
+        return self.q[index].float() * self.scale[index].float()[:, None]
+
+    def nbytes(self) -> int:
+        parts = (self.w,) if self.q is None else (self.q, self.scale)
+        return sum(t.numel() * t.element_size() for t in parts)
+
+
+class Cache:
+    """Keys and values of every layer, preallocated; positions [0, length) are valid."""
+
+    def __init__(self, layers: int, kv_heads: int, head_dim: int, dtype: torch.dtype):
+        self.shape = (layers, kv_heads, 0, head_dim)
+        self.dtype = dtype
+        self.k = torch.empty(self.shape, dtype=dtype)
+        self.v = torch.empty(self.shape, dtype=dtype)
+        self.length = 0
+
+    def reserve(self, need: int) -> None:
+        capacity = self.k.shape[2]
+        if need <= capacity:
+            return
+        capacity = max(need, MIN_CAPACITY, 2 * capacity)
+        layers, heads, _, dim = self.shape
+        for name in ("k", "v"):
+            old = getattr(self, name)
+            new = torch.empty((layers, heads, capacity, dim), dtype=self.dtype)
+            new[:, :, : self.length] = old[:, :, : self.length]
+            setattr(self, name, new)
+
+    def clear(self) -> None:
+        """Empty, and give the memory back."""
+        self.length = 0
+        self.k = torch.empty(self.shape, dtype=self.dtype)
+        self.v = torch.empty(self.shape, dtype=self.dtype)
+
+    def nbytes(self) -> int:
+        return 2 * self.k.numel() * self.k.element_size()
+
+
+class Layer:
+    __slots__ = ("down", "gate_up", "norm_attn", "norm_mlp", "o", "qkv")
+
+    def __init__(self, get: Getter, prefix: str, dims: FastLlama, precision: str):
+        attn = f"{prefix}.self_attn"
+        q = _interleave_rows(get(f"{attn}.q_proj.weight").float(), dims.heads, dims.head_dim)
+        k = _interleave_rows(get(f"{attn}.k_proj.weight").float(), dims.kv_heads,
+                             dims.head_dim)
+        self.qkv = Linear(torch.cat([q, k, get(f"{attn}.v_proj.weight").float()]), precision)
+        self.o = Linear(get(f"{attn}.o_proj.weight"), precision)
+        mlp = f"{prefix}.mlp"
+        self.gate_up = Linear(torch.cat([get(f"{mlp}.gate_proj.weight").float(),
+                                         get(f"{mlp}.up_proj.weight").float()]), precision)
+        self.down = Linear(get(f"{mlp}.down_proj.weight"), precision)
+        self.norm_attn = get(f"{prefix}.input_layernorm.weight").float().contiguous()
+        self.norm_mlp = get(f"{prefix}.post_attention_layernorm.weight").float().contiguous()
+
+
+class FastLlama:
+    """The weights and the forward; a FastPlain stepper holds one conversation's cache."""
+
+    def __init__(self, config: dict[str, Any], get: Getter, precision: str = "int8"):
+        if precision not in WEIGHTS:
+            raise ValueError(f"weights must be one of {WEIGHTS}, got {precision!r}")
+        if not supports(config):
+            raise ValueError("not a plain Llama config this lean forward covers")
+        # Attribute access like a transformers config (the serve API reads the context size).
+        self.config, self.precision = SimpleNamespace(**config), precision
+        self.hidden = config["hidden_size"]
+        self.heads, self.kv_heads = config["num_attention_heads"], config["num_key_value_heads"]
+        self.head_dim = config.get("head_dim") or self.hidden // self.heads
+        self.inter = config["intermediate_size"]
+        self.eps = float(config["rms_norm_eps"])
+        self.dtype = torch.bfloat16 if precision == "int8" else torch.float32
+        self.layers = [Layer(get, f"model.layers.{i}", self, precision)
+                       for i in range(config["num_hidden_layers"])]
+        self.norm = get("model.norm.weight").float().contiguous()
+        embed = Linear(get("model.embed_tokens.weight"), precision)
+        self.embed = embed
+        self.lm_head = embed if config.get("tie_word_embeddings") else \
+            Linear(get("lm_head.weight"), precision)
+        self.theta = _rope_theta(config)
+        self._freqs = torch.empty(0, self.head_dim // 2, dtype=torch.complex64)
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def from_dir(cls, model_dir: Path, precision: str = "int8") -> FastLlama:
+        """Straight from config.json + model.safetensors, one tensor at a time (no float32
+        copy of the whole model is ever held)."""
+        from safetensors import safe_open
+
+        config = json.loads((Path(model_dir) / "config.json").read_text())
+        with safe_open(str(Path(model_dir) / "model.safetensors"), framework="pt") as fh:
+            return cls(config, fh.get_tensor, precision)
+
+    @classmethod
+    def from_hf(cls, model: Any, precision: str = "int8") -> FastLlama:
+        """From a loaded transformers model (e.g. after a LoRA adapter was merged into it)."""
+        state = model.state_dict()
+
+        def get(name: str) -> torch.Tensor:
+            if name in state:
+                return state[name]
+            merged = name.replace(".weight", ".base_layer.weight")  # PEFT's wrapped Linear
+            if merged in state:
+                return state[merged]
+            if name == "lm_head.weight":
+                return model.get_output_embeddings().weight
+            raise KeyError(name)
+
+        return cls(model.config.to_dict(), get, precision)
+
+    def parameters(self) -> Iterator[torch.Tensor]:
+        """Every weight tensor once (int8 rows count one parameter each, as transformers
+        counts them; scales are not parameters)."""
+        for layer in self.layers:
+            for linear in (layer.qkv, layer.o, layer.gate_up, layer.down):
+                yield linear.q if linear.w is None else linear.w
+            yield from (layer.norm_attn, layer.norm_mlp)
+        yield self.norm
+        for linear in {id(x): x for x in (self.embed, self.lm_head)}.values():
+            yield linear.q if linear.w is None else linear.w
+
+    def nbytes(self) -> int:
+        linears = [x for layer in self.layers for x in (layer.qkv, layer.o, layer.gate_up,
+                                                         layer.down)]
+        heads = [self.embed] + ([] if self.lm_head is self.embed else [self.lm_head])
+        return sum(x.nbytes() for x in linears + heads)
+
+    def new_cache(self) -> Cache:
+        return Cache(len(self.layers), self.kv_heads, self.head_dim, self.dtype)
+
+    # -- the forward -------------------------------------------------------------------
+    def _rope(self, start: int, length: int) -> torch.Tensor:
+        """exp(i * position * inv_freq) for positions [start, start+length): [T, 1, D/2]."""
+        if start + length > self._freqs.shape[0]:
+            size = max(start + length, 2 * self._freqs.shape[0], 4096)
+            inv = 1.0 / (self.theta ** (torch.arange(0, self.head_dim, 2,
+                                                     dtype=torch.float32) / self.head_dim))
+            angles = torch.arange(size, dtype=torch.float32)[:, None] * inv[None, :]
+            self._freqs = torch.polar(torch.ones_like(angles), angles)
+        return self._freqs[start : start + length, None, :]
+
+    def forward(self, ids: Sequence[int], cache: Cache) -> torch.Tensor:
+        """Append `ids` after what `cache` holds; return the last position's logits [V]."""
+        if len(ids) != 1:
+            return self._forward(ids, cache)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(min(threads, DECODE_THREADS))
+        try:
+            return self._forward(ids, cache)
+        finally:
+            torch.set_num_threads(threads)
+
+    @torch.inference_mode()
+    def _forward(self, ids: Sequence[int], cache: Cache) -> torch.Tensor:
+        t, start = len(ids), cache.length
+        cache.reserve(start + t)
+        end = start + t
+        rope = self._rope(start, t)
+        nh, nkv, d = self.heads, self.kv_heads, self.head_dim
+        qk_width, dt, eps = (nh + nkv) * d, self.dtype, self.eps
+        mask = None
+        if t > 1:  # causal over the new rows, everything cached before them visible
+            mask = torch.ones(t, end, dtype=torch.bool).tril_(start)
+        h = self.embed.rows(torch.tensor(list(ids), dtype=torch.long))  # [T, H] float32
+        for i, layer in enumerate(self.layers):
+            x = F.rms_norm(h, (self.hidden,), layer.norm_attn, eps).to(dt)
+            qkv = layer.qkv(x)  # [T, (nh + 2 nkv) d]
+            qk = torch.view_as_complex(qkv[:, :qk_width].float().view(t, nh + nkv, d // 2, 2))
+            qk = torch.view_as_real(qk * rope).view(t, nh + nkv, d).to(dt)
+            cache.k[i, :, start:end] = qk[:, nh:].transpose(0, 1)
+            cache.v[i, :, start:end] = qkv[:, qk_width:].view(t, nkv, d).transpose(0, 1)
+            keys, values = cache.k[i : i + 1, :, :end], cache.v[i : i + 1, :, :end]
+            if t == 1:  # one query: each kv head's query heads act as rows, no mask needed
+                q = qk[0, :nh].view(1, nkv, nh // nkv, d)
+                out = F.scaled_dot_product_attention(q, keys, values).view(1, nh * d)
+            else:
+                q = qk[:, :nh].transpose(0, 1).unsqueeze(0)  # [1, nh, T, d]
+                out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask,
+                                                     enable_gqa=True)
+                out = out[0].transpose(0, 1).reshape(t, nh * d)
+            h = h + layer.o(out)
+            x = F.rms_norm(h, (self.hidden,), layer.norm_mlp, eps).to(dt)
+            gate_up = layer.gate_up(x)
+            h = h + layer.down(F.silu(gate_up[:, : self.inter]) * gate_up[:, self.inter :])
+        cache.length = end
+        last = F.rms_norm(h[-1:], (self.hidden,), self.norm, eps).to(dt)
+        return self.lm_head(last)[0].float()
+
+
+class FastPlain(CachedStepper):
+    """A stepper over a FastLlama; its cache survives between prompts (CachedStepper)."""
+
+    total_steps = 1
+
+    def __init__(self, model: FastLlama, chunk: int = PREFILL_CHUNK):
+        super().__init__(chunk)
+        self.model = model
+        self.cache = model.new_cache()
+
+    def _reset(self) -> None:
+        self.cache.clear()
+
+    def _truncate(self, n: int) -> None:
+        self.cache.length = n  # positions past n are overwritten by the next forward
+
+    def _forward(self, ids: Sequence[int]) -> torch.Tensor:
+        return self.model.forward(ids, self.cache)
+
+
+def plain_stepper(model: Any, chunk: int = PREFILL_CHUNK) -> CachedStepper:
+    """The stepper for a plain model: the lean one for a FastLlama, else transformers'."""
+    return FastPlain(model, chunk) if isinstance(model, FastLlama) else Plain(model, chunk=chunk)
+
+
+def with_precision(model: Any, kind: str, precision: str, *, four_bit: bool,
+                   unmerged_lora: bool) -> Any:
+    """`model` on the path `precision` (kernel/precision.py) picks for it. A 4-bit base, an
+    unmerged adapter (its wrapped layers must stay) or an architecture the lean forward does
+    not cover is returned unchanged."""
+    if check(precision) == "float32" or four_bit or unmerged_lora:
+        return model
+    if kind == "plain":
+        if isinstance(model, FastLlama) or not supports(model.config.to_dict()):
+            return model
+        return FastLlama.from_hf(model)
+    if kind == "ouro" and precision == "int8":
+        return int8_ouro(model)
+    return model

@@ -1,0 +1,20 @@
+"""Which weights the in-process kernel computes with. Torch-free: daemon/config.py reads it.
+
+- auto: plain Llama-family models (the embedded SmolLM2 included) run the lean int8 forward
+  of kernel/fast_plain.py; Ouro models and everything else keep float32 (the int8 Ouro path
+  is checked only on random checkpoints so far, so it is opt-in).
+- int8: the lean/int8 path wherever it applies (plain Llama-family and Ouro, on the CPU).
+- float32: the float32 reference path everywhere (transformers, our Ouro module).
+A 4-bit base, an unmerged LoRA adapter or an unsupported architecture keeps its own path.
+"""
+
+from __future__ import annotations
+
+PRECISIONS = ("auto", "int8", "float32")
+DEFAULT_PRECISION = "auto"
+
+
+def check(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    return precision
