@@ -8,11 +8,22 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def _failback(f: dict[str, Any] | None) -> str:
+    if not f:
+        return ""
+    down = [f"{name}: {what}" for name, what in f["providers"].items() if what != "healthy"]
+    probe = f", next probe in {f['next_probe_s']:g}s" if f.get("next_probe_s") is not None \
+        else ""
+    note = " - ops wait in the queue until a provider answers a probe" \
+        if f["state"] == "QUEUE_ONLY" else ""
+    return f" ({f['state']}{probe}{'; ' if down else ''}{'; '.join(down)}){note}"
+
+
 def status_text(s: dict[str, Any]) -> str:
     lines = [f"state:    {s['state']}" + (f" - {s['degraded_reason']}"
                                            if s.get("degraded_reason") else ""),
              f"repo:     {s['repo']}",
-             f"provider: {s['provider'] or 'none'}",
+             f"provider: {s['provider'] or 'none'}" + _failback(s.get("failback")),
              f"dispatch: {'PAUSED' if s['paused'] else 'running'}",
              f"cost:     ${s['cost_today_usd']:.4f} today of ${s['daily_budget_usd']:.2f}"
              + (" - daily budget spent: ops wait for the next UTC day"

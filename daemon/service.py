@@ -39,6 +39,7 @@ from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES
 from governance.provider import CandidateProvider
+from governance.provider_chain import ProviderChain
 from governance.reflex import ReflexStats
 from governance.schemas import OperationContext, SignalEnvelope
 from governance.signing import Signing, ensure_key
@@ -184,7 +185,9 @@ class Daemon:
         self.control = control
         self.live = await LiveServer.start_for(self)  # None when daemon.live_port is 0
         self.provider, why = ((self._provider_override, "") if self._provider_override
-                              else await build_provider(self.settings, self.root))
+                              else await build_provider(self.settings, self.root,
+                                                        record=self._failback_line,
+                                                        on_change=self._provider_changed))
         if self.provider is not None:
             health = await self.provider.health()
             why = "" if health.healthy else f"provider {self.provider.name}: {health.detail}"
@@ -218,6 +221,8 @@ class Daemon:
                 if isinstance(perf := self.sensors.sensors.get("perf_regression"),
                               PerformanceRegressionSensor):
                     background.append(tg.create_task(perf.watch(), name="perf-regression"))
+            if isinstance(self.provider, ProviderChain):
+                background.append(tg.create_task(self.provider.probe_forever(), name="probes"))
             if isinstance(hook := self.sensors.sensors.get("github"), GitHubIssueSensor):
                 background.append(tg.create_task(hook.serve(), name="github-webhook"))
             if isinstance(tests := self.sensors.sensors.get("test_failure"), TestFailureSensor):
@@ -336,6 +341,15 @@ class Daemon:
     async def budget_left(self) -> bool:
         return await self.cost_today() < self.settings.cost.daily_usd
 
+    async def _failback_line(self, msg: str, data: dict[str, Any]) -> None:
+        if self.ledger is not None:
+            await self.ledger.record_thought(None, "PROVIDER", msg, data)
+
+    def _provider_changed(self) -> None:
+        """The failback chain changed state: a provider back means queued work can start."""
+        if self.queue is not None:
+            self.queue.changed.set()
+
     async def _dispatch_loop(self, tg: asyncio.TaskGroup) -> None:
         assert self.queue is not None
         orchestrator = Orchestrator(PHASES, self._phase_deps(), self._on_phase)
@@ -343,6 +357,7 @@ class Daemon:
             await self.queue.changed.wait()
             self.queue.changed.clear()
             while (not self.paused and self.provider is not None
+                   and not getattr(self.provider, "queue_only", False)  # failback: all down
                    and len(self.ops) < self.settings.daemon.workers and await self.budget_left()):
                 env = await self.queue.pop_ready()  # the router holds its files until done
                 if env is None:
@@ -459,6 +474,8 @@ class Daemon:
             "repo": str(self.root),
             "session_id": self.session_id,
             "provider": getattr(self.provider, "name", None),
+            "failback": (self.provider.snapshot() if isinstance(self.provider, ProviderChain)
+                         else None),
             "queue": self.queue.snapshot() if self.queue else [],
             "sensor_problems": self.sensors.problems(),
             "questions": self.questions.pending(),
