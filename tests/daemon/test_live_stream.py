@@ -154,3 +154,24 @@ async def test_watchers_at_the_socket_cap_never_keep_status_out(repo):
         for _, w, _ in watchers:
             w.close()
         writer.close()
+
+
+async def test_a_waiting_watcher_outlives_the_idle_timeout_that_still_closes_a_silent_client(
+        repo):
+    settings = settings_for(None, daemon={"control_idle_timeout_s": 0.5})
+    async with running_daemon(repo, settings) as daemon:
+        reader, writer, ack = await subscribe(daemon)
+        assert ack["ok"]
+        assert (await collect_until(reader, lambda e: True))[0]["kind"] == "snapshot"
+        silent_reader, silent = await asyncio.open_unix_connection(
+            str(daemon.state_dir / "control.sock"))
+        closed = json.loads(await asyncio.wait_for(silent_reader.readline(), 10))
+        assert "no complete request line within 0.5s" in closed["error"]
+        await asyncio.sleep(1.0)  # twice the idle timeout with nothing to say
+        reply = await daemon.signal("tidy the notes", ["notes.txt"], "low")
+        assert reply["queued"]
+        queued = await collect_until(reader, lambda e: e["kind"] == "queue")
+        writer.close()
+        silent.close()
+    assert queued[-1]["change"] == "enqueued"
+    assert queued[-1]["queue"][0]["files"] == ["notes.txt"]
