@@ -42,11 +42,19 @@ def process(logits: torch.Tensor, history: Sequence[int], *, repetition_penalty:
     return logits
 
 
+GREEDY_BELOW = 1e-4  # a temperature this small is greedy in all but rounding
+
+
 def choose(logits: torch.Tensor, *, temperature: float, top_p: float,
            generator: torch.Generator | None) -> int:
-    if temperature <= 0.0:
+    """Greedy at temperature ~0, else a sample. Computed in float64: a temperature of
+    1e-38 divided float32 logits into inf and the softmax into NaN, which multinomial
+    refuses with an exception; whatever cannot be sampled is greedy instead."""
+    if temperature < GREEDY_BELOW:
         return int(torch.argmax(logits))
-    probs = torch.softmax(logits / temperature, dim=-1)
+    probs = torch.softmax(logits.double() / temperature, dim=-1)
+    if not bool(torch.isfinite(probs).all()) or float(probs.sum()) <= 0.0:
+        return int(torch.argmax(logits))
     if top_p < 1.0:
         sorted_p, order = torch.sort(probs, descending=True)
         keep = sorted_p.cumsum(-1) - sorted_p < top_p  # always keeps the top token

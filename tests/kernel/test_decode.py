@@ -102,3 +102,15 @@ def test_cancel_stops_between_tokens():
 
     gen = generate(OuroFast(tiny_model()), None, PROMPT, CFG, cancel=cancel, on_token=on_token)
     assert gen.exit_reason == "cancelled" and len(gen.token_ids) == 3
+
+
+@pytest.mark.parametrize("temperature, top_p", [(1e-300, 1.0), (1e-38, 0.9), (1e-5, 1.0),
+                                                (1.0, 1e-300), (5e-324, 5e-324)])
+def test_edge_of_float_sampling_is_greedy_never_a_crash(temperature, top_p):
+    """Found serving the kernel: a temperature of 1e-38 made the float32 softmax NaN and
+    multinomial raised; the daemon's own config accepts such values."""
+    from kernel.sampling import choose
+
+    logits = torch.tensor([0.5, 3.0, -1.0, 2.9, float("-inf")])
+    generator = torch.Generator().manual_seed(0)
+    assert choose(logits, temperature=temperature, top_p=top_p, generator=generator) == 1
