@@ -24,7 +24,7 @@ import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import structlog
@@ -49,7 +49,8 @@ class Event:
     op_id: str | None = None
 
     def payload(self) -> dict[str, Any]:
-        return {"kind": self.kind, **asdict(self)}
+        # Shallow (dataclasses.asdict deep-copies): the event is encoded once, right away.
+        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
 
 
 @dataclass(frozen=True, kw_only=True)

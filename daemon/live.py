@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 ARGS_CAP = 300  # characters of a tool call's arguments, as one line
 QUEUE_CAP = 50  # queued envelopes listed in an event or a snapshot
+TERMINAL = ("COMPLETE", "POSTMORTEM", "CANCELLED", "BLOCKED", "FAILED_PERMANENT")
 
 
 def _text(value: Any, limit: int = ev.TEXT_CAP) -> str:
@@ -50,9 +51,12 @@ class LiveLedger(Ledger):
         self._goals: dict[str, str] = {}  # op -> goal, until its terminal row
         self._queue_due: list[tuple[str, str]] = []
 
-    def _emit(self, make: Callable[[], ev.Event | list[ev.Event] | None]) -> None:
-        """Build and publish, swallowing any failure: the record already succeeded."""
-        if self.bus is None:
+    def _emit(self, make: Callable[[], ev.Event | list[ev.Event] | None],
+              always: bool = False) -> None:
+        """Build and publish, swallowing any failure: the record already succeeded. With
+        nobody watching nothing is built (redaction costs 15-65 us a text), except what a
+        later watcher's snapshot needs (`always`: commits)."""
+        if self.bus is None or not (always or self.bus.subscribers):
             return
         try:
             made = make()
@@ -65,7 +69,7 @@ class LiveLedger(Ledger):
 
     async def record_operation(self, op_id: str, **kw: Any) -> None:
         await super().record_operation(op_id, **kw)
-        self._emit(lambda: self._intent(op_id, kw))
+        self._emit(lambda: self._intent(op_id, kw), always=True)  # commits name the goal
 
     def _intent(self, op_id: str, kw: dict[str, Any]) -> ev.Event:
         goal = _text(kw.get("goal", ""))
@@ -77,7 +81,9 @@ class LiveLedger(Ledger):
 
     async def append_transition(self, op_id: str, **kw: Any) -> int:
         seq = await super().append_transition(op_id, **kw)
-        self._emit(lambda: self._transition(op_id, kw))
+        self._emit(lambda: self._transition(op_id, kw), always=kw.get("to_phase") == "COMPLETE")
+        if self.bus is not None and kw.get("to_phase") in TERMINAL:
+            self._goals.pop(op_id, None)
         return seq
 
     def _transition(self, op_id: str, kw: dict[str, Any]) -> list[ev.Event]:
@@ -97,8 +103,6 @@ class LiveLedger(Ledger):
                                  goal=self._goals.get(op_id, "")))
         elif to == "POSTMORTEM":
             out.append(ev.Postmortem(op_id=op_id, phase=frm, reason=reason))
-        if to in ("COMPLETE", "POSTMORTEM", "CANCELLED", "BLOCKED", "FAILED_PERMANENT"):
-            self._goals.pop(op_id, None)
         return out
 
     async def record_model_call(self, op_id: str, **kw: Any) -> None:
