@@ -497,6 +497,7 @@ class Daemon:
             "daily_budget_usd": self.settings.cost.daily_usd,
             "reflex": self.reflex_stats.as_dict(),
             "commit_signing": self.signing.status(),
+            "live_view": self.live.url if self.live else None,  # daemon.live_port
         }
 
 

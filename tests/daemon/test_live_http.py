@@ -11,6 +11,7 @@ import socket
 import pytest
 
 from daemon.client import ControlClient
+from daemon.errors import ConfigError
 from daemon.events import BUFFER, Commit, EventBus, Thought
 from daemon.live_http import LiveServer
 from tests.daemon.chromium import CHROMIUM, rendered_dom
@@ -55,6 +56,7 @@ async def test_the_sse_endpoint_streams_a_real_op_to_its_commit(repo, short_tmp)
     port = free_port()
     settings = settings_for(todo_script(short_tmp / "s.jsonl"), daemon={"live_port": port})
     async with running_daemon(repo, settings) as daemon:
+        assert (await daemon.status())["live_view"] == f"http://127.0.0.1:{port}/"
         reader, writer, head = await open_events(port)
         add_todo_and_commit(repo)
         events = await sse_events(reader, lambda e: e["kind"] == "commit")
@@ -69,6 +71,18 @@ async def test_the_sse_endpoint_streams_a_real_op_to_its_commit(repo, short_tmp)
     for kind in ("intent", "phase", "model", "tool", "verify", "commit"):
         assert kind in kinds, kind
     assert events[-1]["op_id"] == op["op_id"] and op["phase"] == "COMPLETE"
+
+
+async def test_a_live_port_in_use_fails_the_start_saying_which_key(repo):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"daemon.live_port: cannot listen on "
+                           f"127.0.0.1:{port}"):
+            async with running_daemon(repo, settings_for(None, daemon={"live_port": port})):
+                pass
+    assert not (repo / ".ouroboros" / "control.sock").exists()  # nothing left behind
 
 
 @pytest.mark.slow
