@@ -174,7 +174,7 @@ def snapshot_of(daemon: Daemon) -> dict[str, Any]:
         "state": daemon.state.value, "paused": daemon.paused,
         "in_flight": [{"op_id": op_id, "phase": h.phase.value,
                        "goal": _text(h.ctx.envelope.goal, 500),
-                       "files": list(h.ctx.envelope.target_files)[:16],
+                       "files": [_text(f, 200) for f in h.ctx.envelope.target_files[:8]],
                        "source": h.ctx.envelope.source, "age_s": round(now - h.started, 1),
                        "awaiting_approval": op_id in daemon.approvals.awaiting()}
                       for op_id, h in daemon.ops.items()],
@@ -184,5 +184,7 @@ def snapshot_of(daemon: Daemon) -> dict[str, Any]:
 
 def queue_list(queued: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The queue as events show it: at most QUEUE_CAP entries, goals capped, redacted."""
-    return [{**redact_data({k: v for k, v in q.items() if k != "goal"}),
-             "goal": _text(q.get("goal", ""), 200)} for q in queued[:QUEUE_CAP]]
+    return [{**redact_data({k: v for k, v in q.items() if k not in ("goal", "files")}),
+             "goal": _text(q.get("goal", ""), 200),
+             "files": [_text(f, 200) for f in list(q.get("files") or [])[:8]]}
+            for q in queued[:QUEUE_CAP]]
