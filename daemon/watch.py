@@ -133,7 +133,7 @@ LINES: dict[str, Callable[[dict], str]] = {
     "approval": lambda e: (f"awaiting approval: `{clean(e.get('approve'), 60)}` or "
                            f"`{clean(e.get('reject'), 60)}` ({_diffstat(e.get('diff', ''))})"),
     "verify": _verify,
-    "commit": lambda e: f"{clean(e.get('sha'), 12)} {clean(e.get('goal'), 100)}",
+    "commit": lambda e: f"{clean(e.get('sha'), 64)[:12]} {clean(e.get('goal'), 100)}",
     "postmortem": lambda e: f"in {clean(e.get('phase'), 20)}: {clean(e.get('reason'), 140)}",
     "queue": lambda e: (f"{clean(e.get('change'), 20)} {clean(e.get('dedup_key'), 60)} "
                         f"({len(e.get('queue') or [])} queued)"),
@@ -156,7 +156,7 @@ def render(event: dict[str, Any], colour: bool = False) -> str | None:
         body = LINES[kind](event) if kind in LINES else clean(json.dumps(event), 160)
     except (TypeError, ValueError, AttributeError):
         body = clean(json.dumps(event, default=str), 160)
-    line = f"{when} {clean(event.get('op_id') or '-', 18):<18} {kind:<12} {body}"
+    line = f"{when} {clean(event.get('op_id') or '-', 20):<19} {kind:<12} {body}"
     code = COLOURS.get(kind)
     return f"\x1b[{code}m{line}\x1b[0m" if colour and code else line
 
