@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from governance.deps import Transition
 from governance.import_graph import ImportGraph
@@ -21,6 +22,8 @@ from governance.phase import Phase
 from governance.reputation import Prophecy, prophecy, reputations
 from governance.retry import Budget
 from governance.schemas import OperationContext
+from governance.trust import ANY_ROUTE, Trust, calibrated
+from governance.trust import table as trust_table
 from ledger import Ledger
 
 # The terminal phases whose outcome says nothing about the files (failure class = phase).
@@ -46,12 +49,26 @@ def failure_class(ctx: OperationContext, t: Transition) -> str:
 
 @dataclass(frozen=True)
 class Assessment:
+    confidence: float  # the stated confidence, calibrated down by trust (governance.trust)
+    trust: Trust | None = None  # of this provider x source, over every route
     prophecies: tuple[Prophecy, ...] = ()
     cautions: tuple[str, ...] = ()
 
     @property
     def escalate(self) -> bool:
         return any(p.escalates for p in self.prophecies)
+
+    def describe(self) -> dict[str, Any]:
+        """For the CLASSIFY row's payload."""
+        return {"confidence": round(self.confidence, 4),
+                "trust": None if self.trust is None else {
+                    "value": round(self.trust.value, 4), "hits": self.trust.hits,
+                    "n": self.trust.n},
+                "files": [{"file": p.file, "risk": p.risk, "level": p.level,
+                           "confidence": p.confidence, "dependents": p.dependents,
+                           "success_rate": round(p.reputation.success_rate, 3),
+                           "fragility": round(p.reputation.fragility, 3)}
+                          for p in self.prophecies]}
 
 
 @dataclass
@@ -73,15 +90,19 @@ class Memory:
                                          "commit": ctx.commit_sha})
 
     async def assess(self, root: Path, targets: Sequence[str],
-                     listed: Callable[[], Awaitable[Sequence[str]]]) -> Assessment:
+                     listed: Callable[[], Awaitable[Sequence[str]]], *, provider: str = "",
+                     source: str = "", stated: float = 1.0) -> Assessment:
         """Advice for an op on `targets`; `listed` (the repository's files, for the import
         graph) is only asked for when some target has a history."""
         since = (datetime.now(UTC) - timedelta(seconds=self.ttl_s)).isoformat()
-        reps = reputations(await self.ledger.outcomes_since(since))
+        records = await self.ledger.outcomes_since(since)
+        trust = trust_table(records).get((provider, source, ANY_ROUTE))
+        confidence = calibrated(stated, trust)
+        reps = reputations(records)
         known = [t for t in targets if t in reps]
         if not known:
-            return Assessment()
+            return Assessment(confidence, trust)
         counts = await asyncio.to_thread(self.graph.dependents, root, await listed(), known)
         found = tuple(prophecy(reps[t], counts.get(t, 0)) for t in known)
-        return Assessment(found, tuple(p.caution() for p in found if p.escalates))
-
+        return Assessment(confidence, trust, found,
+                          tuple(p.caution() for p in found if p.escalates))

@@ -9,6 +9,7 @@ from pathlib import Path
 from governance import nofollow, reflex
 from governance.deps import PhaseDeps, Transition
 from governance.errors import CandidateParseError, ProviderError
+from governance.memory import Assessment
 from governance.model_gate import ModelWaitExpired
 from governance.phase import Phase
 from governance.prompts import plan_prompt
@@ -46,9 +47,11 @@ async def classify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     unsafe = await d.in_thread(_unsafe_targets, d.root, targets, allow)
     if unsafe:
         return Transition(Phase.BLOCKED, f"unsafe target path: {'; '.join(unsafe)}")
+    advice = await _advice(ctx, d, targets)
+    confidence = advice.confidence if advice else ctx.envelope.confidence
     verdict = classify(RiskInput(
         files=targets, new_files=new_files_under(d.root, targets), deleted_files=frozenset(),
-        confidence=ctx.envelope.confidence, state_dir=d.state_rel,
+        confidence=confidence, state_dir=d.state_rel,
         protected_globs=d.policy.protected_globs, approval_globs=d.policy.approval_globs,
         notify_globs=d.policy.notify_globs))
     payload = {"tier": verdict.tier.name, "rule": verdict.rule, "why": verdict.reason}
@@ -59,31 +62,34 @@ async def classify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         return Transition(Phase.BLOCKED,
                           f"target files have uncommitted human edits: {', '.join(dirty)}",
                           payload)
-    tier, rule = await _with_memory(ctx, d, targets, verdict.tier, verdict.rule, payload)
+    tier, rule = _escalated(advice, verdict.tier, verdict.rule, payload) if advice \
+        else (verdict.tier, verdict.rule)
     ctx.risk_tier, ctx.risk_rule = tier.name, rule
+    ctx.cautions = list(advice.cautions) if advice else []
     ctx.base_head = await d.in_thread(d.git.head_sha)
     return Transition(Phase.ROUTE, f"risk {tier.name} by rule {rule}", payload)
 
 
-async def _with_memory(ctx: OperationContext, d: PhaseDeps, targets: tuple[str, ...],
-                       tier: RiskTier, rule: str, payload: dict) -> tuple[RiskTier, str]:
-    """What the outcome records advise: one tier up for a fragile target (never past
-    APPROVAL_REQUIRED, never down), and cautions for the prompt. Advice that cannot be
-    read is no advice: the op goes on as the rules ranked it."""
+async def _advice(ctx: OperationContext, d: PhaseDeps,
+                  targets: tuple[str, ...]) -> Assessment | None:
+    """What the outcome records advise (governance.memory), or None: no memory, or memory
+    that cannot be read — then the op goes on as the rules rank it."""
     if d.memory is None:
-        return tier, rule
+        return None
     try:
-        advice = await d.memory.assess(d.root, targets,
-                                       lambda: d.in_thread(d.git.listed_files))
+        return await d.memory.assess(
+            d.root, targets, lambda: d.in_thread(d.git.listed_files),
+            provider=getattr(d.provider, "name", ""), source=ctx.envelope.source,
+            stated=ctx.envelope.confidence)
     except Exception as exc:  # advisory: its failure must not become the op's
         await d.thought(ctx, Phase.CLASSIFY, "memory unavailable", error=f"{exc}"[:300])
-        return tier, rule
-    ctx.cautions = list(advice.cautions)
-    payload["memory"] = [{"file": p.file, "risk": p.risk, "level": p.level,
-                          "confidence": p.confidence, "dependents": p.dependents,
-                          "success_rate": round(p.reputation.success_rate, 3),
-                          "fragility": round(p.reputation.fragility, 3)}
-                         for p in advice.prophecies]
+        return None
+
+
+def _escalated(advice: Assessment, tier: RiskTier, rule: str,
+               payload: dict) -> tuple[RiskTier, str]:
+    """One tier up for a fragile target (never past APPROVAL_REQUIRED, never down)."""
+    payload["memory"] = advice.describe()
     if advice.escalate and tier < RiskTier.APPROVAL_REQUIRED:
         payload["tier"] = RiskTier(tier + 1).name
         return RiskTier(tier + 1), f"{rule}+memory"

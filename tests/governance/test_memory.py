@@ -111,7 +111,7 @@ async def test_a_file_that_failed_twice_raises_the_next_op_s_tier_and_warns_the_
         await ledger.close()
     classify = next(t for t in chain["transitions"] if t["from_phase"] == "CLASSIFY")
     assert "NOTIFY_APPLY by rule" in classify["reason"] and "+memory" in classify["reason"]
-    [advice] = classify["payload"]["memory"]
+    [advice] = classify["payload"]["memory"]["files"]
     assert advice["file"] == "calc/ops.py" and advice["success_rate"] == 0.0
     assert advice["level"] in ("MEDIUM", "HIGH")
     prompt = provider.prompts[-1]
@@ -134,7 +134,7 @@ async def test_memory_never_passes_approval_and_its_failure_is_no_advice(tmp_pat
         deps = pipeline_deps(repo, ledger, replay(), policy=policy, memory=memory)
         t = await classify_phase(op_context(), deps)
         assert t.to is Phase.ROUTE and t.payload["tier"] == "APPROVAL_REQUIRED"  # not BLOCKED
-        assert t.payload["memory"][0]["level"] == "HIGH"  # 0.3 + 0.3 + 1 dependent + 0.1
+        assert t.payload["memory"]["files"][0]["level"] == "HIGH"  # 0.3 + 0.3 + 1 dependent + 0.1
 
         async def broken(*args, **kwargs):
             raise OSError("disk gone")
