@@ -40,7 +40,8 @@ def test_steering_maps_onto_the_decode_settings():
 
 async def test_the_model_loops_the_canary_fires_and_the_re_ground_recovers(tmp_path,
                                                                            smollm2_dir):
-    provider = KernelProvider(Engine.load(EngineConfig(generation=LOOPY)))
+    # The float32 reference path: which prompts loop is a property of the exact weights.
+    provider = KernelProvider(Engine.load(EngineConfig(generation=LOOPY, precision="float32")))
     ledger = await Ledger.open(tmp_path / "ledger.sqlite3")
     stats = ReflexStats()
     try:
