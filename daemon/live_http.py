@@ -9,6 +9,10 @@ h11, one request per connection:
   heartbeat; it starts with a snapshot;
 - `GET /snapshot` the snapshot alone, as JSON.
 
+Every request carries the token the daemon drew at start (`?t=...`; `ouroboros status`,
+which only the daemon's user can ask, shows the whole URL): 127.0.0.1 is reachable by every
+local user, and the stream holds goals and diffs.
+
 What a client cannot do: make the daemon wait (events are buffered per client and the
 oldest dropped, daemon.events); hold more than MAX_CLIENTS connections (more are answered
 503 at once); hold a slot without sending a request (REQUEST_TIMEOUT_S, then 408) or by not
@@ -23,8 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
+import secrets
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 import h11
 import structlog
@@ -61,8 +68,9 @@ class LiveServer:
 
     def __init__(self, bus: EventBus, port: int, *, max_clients: int = MAX_CLIENTS,
                  request_timeout_s: float = REQUEST_TIMEOUT_S, stall_s: float = STALL_S,
-                 heartbeat_s: float = HEARTBEAT_S):
+                 heartbeat_s: float = HEARTBEAT_S, token: str | None = None):
         self.bus, self.port = bus, port
+        self.token = token or secrets.token_urlsafe(16)
         self.max_clients, self.request_timeout_s = max_clients, request_timeout_s
         self.stall_s, self.heartbeat_s = stall_s, heartbeat_s
         self.refused = 0  # requests answered with an error status, for tests
@@ -85,7 +93,8 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}/"
+        """The page's address, token included (`status` shows it to the daemon's user)."""
+        return f"http://{HOST}:{self.port}/?t={self.token}"
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._client, HOST, self.port,
@@ -152,7 +161,7 @@ class LiveServer:
             if isinstance(event, h11.ConnectionClosed):
                 raise _Refused(400, "connection closed before the request was complete")
             if isinstance(event, h11.Request):
-                return _check(event, self.port)
+                return _check(event, self.port, self.token)
 
     async def _route(self, conn: h11.Connection, reader: asyncio.StreamReader,
                      writer: asyncio.StreamWriter, target: str) -> None:
@@ -208,7 +217,7 @@ class LiveServer:
             await self._write(writer, _raw(status, reply))
 
 
-def _check(request: h11.Request, port: int) -> str:
+def _check(request: h11.Request, port: int, token: str) -> str:
     """The path of an acceptable request; _Refused says why not."""
     if request.method != b"GET":
         raise _Refused(405, "only GET is served")
@@ -219,7 +228,16 @@ def _check(request: h11.Request, port: int) -> str:
     if host not in {f"{h}:{port}" for h in HOSTS_OK}:
         raise _Refused(421, f"Host must be 127.0.0.1:{port} or localhost:{port} (a page of "
                        "another site may not read the live view)")
-    return request.target.decode("latin-1").split("?", 1)[0]
+    path, _, query = request.target.decode("latin-1").partition("?")
+    try:
+        values = parse_qs(query, keep_blank_values=True, max_num_fields=8).get("t", [])
+    except ValueError:
+        raise _Refused(400, "more than 8 query fields") from None
+    given = values[0] if len(values) == 1 else ""  # two tokens: which one was meant?
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise _Refused(403, "the live view's URL carries a token (?t=...): `ouroboros "
+                       "status` shows the whole URL")
+    return path
 
 
 def _sse(frame: Frame) -> bytes:

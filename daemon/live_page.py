@@ -133,8 +133,10 @@ function render() {
   if (!view.commits.length) commits.append(el("li", "none since the daemon started", "empty"));
 }
 
+const TOKEN = "?t=" + encodeURIComponent(new URLSearchParams(location.search).get("t") || "");
+
 function connect() {
-  const source = new EventSource("/events");
+  const source = new EventSource("/events" + TOKEN);
   source.onopen = () => { view.connected = true; render(); };
   source.onerror = () => { view.connected = false; render(); };
   source.onmessage = (m) => {
@@ -143,7 +145,7 @@ function connect() {
   };
 }
 
-fetch("/snapshot").then((r) => r.json()).then((s) => { fromSnapshot(s); render(); })
+fetch("/snapshot" + TOKEN).then((r) => r.json()).then((s) => { fromSnapshot(s); render(); })
   .catch(() => render()).finally(connect);
 setInterval(render, 1000);
 </script>

@@ -25,7 +25,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def open_events(port: int, rcvbuf: int = 0
+async def open_events(port: int, token: str, rcvbuf: int = 0
                       ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes]:
     sock = socket.socket()
     if rcvbuf:
@@ -33,7 +33,7 @@ async def open_events(port: int, rcvbuf: int = 0
     sock.setblocking(False)
     await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
     reader, writer = await asyncio.open_connection(sock=sock)
-    writer.write(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    writer.write(f"GET /events?t={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
     return reader, writer, head
 
@@ -56,8 +56,9 @@ async def test_the_sse_endpoint_streams_a_real_op_to_its_commit(repo, short_tmp)
     port = free_port()
     settings = settings_for(todo_script(short_tmp / "s.jsonl"), daemon={"live_port": port})
     async with running_daemon(repo, settings) as daemon:
-        assert (await daemon.status())["live_view"] == f"http://127.0.0.1:{port}/"
-        reader, writer, head = await open_events(port)
+        assert (await daemon.status())["live_view"] == daemon.live.url
+        assert daemon.live.url.startswith(f"http://127.0.0.1:{port}/?t=")
+        reader, writer, head = await open_events(port, daemon.live.token)
         add_todo_and_commit(repo)
         events = await sse_events(reader, lambda e: e["kind"] == "commit")
         [op] = await wait_terminal(daemon)
@@ -99,7 +100,7 @@ async def test_a_real_browser_renders_the_op_in_flight_and_then_its_commit(repo,
             op_id = re.search(r'data-op="(op-[0-9a-f]+)"', dom).group(1)
             assert client.request("approve", op_id, "seen in the browser")["ok"]
 
-        doms = await asyncio.to_thread(rendered_dom, f"http://127.0.0.1:{port}/", [
+        doms = await asyncio.to_thread(rendered_dom, daemon.live.url, [
             # The page is live before the op exists: what follows comes over the stream.
             ("document.getElementById('status').textContent.startsWith('daemon ACTIVE') && "
              "!document.querySelector('tr.op')", lambda _: add_todo_and_commit(repo)),
@@ -144,10 +145,21 @@ def get(path: str, host: str = "127.0.0.1:{port}", extra: str = "") -> str:
     return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n"
 
 
-HOSTILE = [  # (request, status): {port} is filled in
-    (get("/etc/passwd"), 404),
-    (get("/../../etc/passwd"), 404),
-    (get("/events/../../x"), 404),
+def fill(text: str, server: LiveServer) -> bytes:
+    return text.replace("{port}", str(server.port)).replace("{t}", server.token).encode(
+        "latin-1")
+
+
+HOSTILE = [  # (request, status): {port} and {t} (the token) are filled in
+    (get("/etc/passwd?t={t}"), 404),
+    (get("/../../etc/passwd?t={t}"), 404),
+    (get("/events/../../x?t={t}"), 404),
+    (get("/events"), 403),  # no token: another local user
+    (get("/?t=guess"), 403),
+    (get("/snapshot?t={t}x"), 403),
+    (get("/events?t=&t={t}"), 403),
+    (get("/events?t={t}&t={t}"), 403),
+    (get("/?t={t}" + "&a=1" * 20), 400),
     (get("/", host="evil.example"), 421),  # DNS rebinding: another site's page
     (get("/events", host="127.0.0.1:1"), 421),
     ("GET / HTTP/1.0\r\n\r\n", 421),
@@ -165,8 +177,7 @@ HOSTILE = [  # (request, status): {port} is filled in
 @pytest.mark.parametrize(("request_text", "status"), HOSTILE)
 async def test_a_hostile_request_gets_a_clear_status_and_nothing_else(server, request_text,
                                                                      status):
-    text = request_text.replace("{port}", str(server.port))
-    reply = await exchange(server.port, text.encode("latin-1"))
+    reply = await exchange(server.port, fill(request_text, server))
     assert reply.startswith(f"HTTP/1.1 {status} ".encode()), reply[:200]
     body = json.loads(reply.split(b"\r\n\r\n", 1)[1])
     assert body["error"]
@@ -174,18 +185,17 @@ async def test_a_hostile_request_gets_a_clear_status_and_nothing_else(server, re
 
 
 async def test_the_page_and_snapshot_are_served_with_a_strict_policy(server):
-    page = await exchange(server.port, get("/").replace("{port}", str(server.port)).encode())
+    page = await exchange(server.port, fill(get("/?t={t}"), server))
     head, body = page.split(b"\r\n\r\n", 1)
     assert head.startswith(b"HTTP/1.1 200 ") and b"default-src 'none'" in head
     assert b"<script" in body and b"src=" not in body.replace(b"default-src", b"")
     assert b"http://" not in body and b"https://" not in body  # no external assets
-    snap = await exchange(server.port,
-                          get("/snapshot").replace("{port}", str(server.port)).encode())
+    snap = await exchange(server.port, fill(get("/snapshot?t={t}"), server))
     assert json.loads(snap.split(b"\r\n\r\n", 1)[1])["kind"] == "snapshot"
 
 
 async def test_past_the_cap_a_client_is_told_503_and_the_rest_still_stream(server):
-    streams = [await open_events(server.port) for _ in range(4)]
+    streams = [await open_events(server.port, server.token) for _ in range(4)]
     extra = await exchange(server.port, b"")
     assert extra.startswith(b"HTTP/1.1 503 ")
     server.bus.publish(Commit(op_id="op-1", sha="abc", goal="g"))
@@ -199,7 +209,7 @@ async def test_past_the_cap_a_client_is_told_503_and_the_rest_still_stream(serve
 
 
 async def test_a_reader_that_stops_reading_is_cut_off_and_memory_stays_bounded(server):
-    _, writer, _ = await open_events(server.port, rcvbuf=4096)
+    _, writer, _ = await open_events(server.port, server.token, rcvbuf=4096)
     writer.transport.pause_reading()  # never reads again: the socket buffers fill
     await wait_for(lambda: server.bus.subscribers, 10, "subscribed")
     [sub] = server.bus.subscribers
