@@ -187,6 +187,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return verify(repo, state, args.commit, args.json)
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    from daemon.stats_cli import cmd_stats as stats
+
+    repo, settings = _settings(args)
+    state = locate.state_dir(repo, Path(args.config) if args.config else None)
+    return stats(repo, state, settings.governance.memory_ttl_h, args.json)
+
+
 def cmd_hooks(args: argparse.Namespace) -> int:
     """install-hooks / uninstall-hooks: local file work in .git/hooks, no daemon needed."""
     from sensors import hooks
@@ -269,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("commit", help="a commit (sha, HEAD, ...)")
     ver.add_argument("--json", action="store_true", help="machine-readable output")
     ver.set_defaults(func=cmd_verify)
+    st = sub.add_parser("stats", parents=[common], help="what the grounding memory knows: "
+                        "file reputation and risk, trust, Brier score, drift (read-only)")
+    st.add_argument("--json", action="store_true", help="machine-readable output")
+    st.set_defaults(func=cmd_stats)
     for name, what in (("install-hooks", "install the post-commit hook that DocStaleness reads "
                         "(an existing hook is kept and chained)"),
                        ("uninstall-hooks", "remove that hook (the chained one is put back)")):
