@@ -38,6 +38,8 @@ def status_text(s: dict[str, Any]) -> str:
                     for name, why in s.get("sensor_problems", {}).items()]
     if (signing := s.get("commit_signing")) and signing.get("warning"):
         lines.insert(-1, f"signing:  {signing['warning']}")
+    if s.get("live_view"):  # daemon.live_port: the page, token included
+        lines.insert(-1, f"live:     {s['live_view']}")
     lines += [f"  - [{q['priority'] if 'priority' in q else 'after ' + q['waiting_for']}] "
               f"{q['source']}: {q['goal'][:90]}" for q in s["queue"]]
     for op_id, question in s.get("questions", {}).items():

@@ -14,6 +14,7 @@ from daemon.client import ControlClient
 from daemon.errors import ConfigError
 from daemon.events import BUFFER, Commit, EventBus, Thought
 from daemon.live_http import LiveServer
+from daemon.render import status_text
 from tests.daemon.chromium import CHROMIUM, rendered_dom
 from tests.daemon.test_live_stream import todo_script
 from tests.helpers import add_todo_and_commit, running_daemon, settings_for, wait_for, wait_terminal
@@ -56,7 +57,9 @@ async def test_the_sse_endpoint_streams_a_real_op_to_its_commit(repo, short_tmp)
     port = free_port()
     settings = settings_for(todo_script(short_tmp / "s.jsonl"), daemon={"live_port": port})
     async with running_daemon(repo, settings) as daemon:
-        assert (await daemon.status())["live_view"] == daemon.live.url
+        status = await daemon.status()
+        assert status["live_view"] == daemon.live.url
+        assert f"live:     {daemon.live.url}" in status_text(status)
         assert daemon.live.url.startswith(f"http://127.0.0.1:{port}/?t=")
         reader, writer, head = await open_events(port, daemon.live.token)
         add_todo_and_commit(repo)
