@@ -36,6 +36,10 @@ def status_text(s: dict[str, Any]) -> str:
                          f", {r['recoveries']} recovered (since the daemon started)")
     lines[-1:-1] = [f"sensor:   {name}: {why}"
                     for name, why in s.get("sensor_problems", {}).items()]
+    if g := s.get("grounding"):  # the outcome records' calibration (ouroboros stats: more)
+        lines.insert(-1, f"memory:   {g['outcomes']} outcomes, Brier "
+                         f"{'n/a' if g['brier'] is None else format(g['brier'], '.3f')}, drift "
+                         f"{'n/a' if g['drift'] is None else format(g['drift'], '+.3f')}")
     if (signing := s.get("commit_signing")) and signing.get("warning"):
         lines.insert(-1, f"signing:  {signing['warning']}")
     if s.get("live_view"):  # daemon.live_port: the page, token included

@@ -132,6 +132,7 @@ class Daemon:
         self._provider_override = provider
         self.provider: CandidateProvider | None = None
         self.ledger: Ledger | None = None
+        self.memory: Memory | None = None  # outcome records and their advice (advisory)
         self.signing = Signing(None, None, warning="not started")  # governance.signing
         self.queue: IntakeQueue | None = None
         self.sensors = SensorHub({})
@@ -175,6 +176,9 @@ class Daemon:
             log.warning("auto-commits will not be signed", reason=self.signing.warning)
         await recover(self.ledger, self.git, self.state_dir)
         i = self.settings.intake
+        if (g := self.settings.governance).memory:
+            self.memory = Memory(self.ledger, g.memory_ttl_h * 3600)
+            await self.memory.refresh()
         self.queue = IntakeQueue(self.ledger, i.queue_capacity, i.coalesce_window_s,
                                  i.file_lock_ttl_s)
         requeued = await self.queue.rehydrate(i.wal_ttl_s)
@@ -434,7 +438,7 @@ class Daemon:
                          approvals=self.approvals, ledger=self.ledger, tools=venom,
                          questions=self.questions, model_gate=self.model_gate,
                          reflex_stats=self.reflex_stats,
-                         memory=Memory(self.ledger, g.memory_ttl_h * 3600) if g.memory else None)
+                         memory=self.memory)
 
     # -- control verbs ----------------------------------------------------------------
 
@@ -496,6 +500,7 @@ class Daemon:
             "budget_exhausted": cost_today >= self.settings.cost.daily_usd,
             "daily_budget_usd": self.settings.cost.daily_usd,
             "reflex": self.reflex_stats.as_dict(),
+            "grounding": self.memory.summary if self.memory else None,
             "commit_signing": self.signing.status(),
             "live_view": self.live.url if self.live else None,  # daemon.live_port
         }

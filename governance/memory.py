@@ -22,7 +22,7 @@ from governance.phase import Phase
 from governance.reputation import Prophecy, prophecy, reputations
 from governance.retry import Budget
 from governance.schemas import OperationContext
-from governance.trust import ANY_ROUTE, Trust, calibrated
+from governance.trust import ANY_ROUTE, Trust, brier, calibrated, drift
 from governance.trust import table as trust_table
 from ledger import Ledger
 
@@ -76,6 +76,18 @@ class Memory:
     ledger: Ledger
     ttl_s: float
     graph: ImportGraph = field(default_factory=ImportGraph)
+    summary: dict[str, Any] = field(default_factory=dict)  # for status: no I/O to show it
+
+    def _since(self) -> str:
+        return (datetime.now(UTC) - timedelta(seconds=self.ttl_s)).isoformat()
+
+    async def refresh(self) -> None:
+        """Recompute what status shows (at start and after each outcome)."""
+        records = await self.ledger.outcomes_since(self._since())
+        b, d = brier(records), drift(records)
+        self.summary = {"outcomes": len(records),
+                        "brier": None if b is None else round(b, 4),
+                        "drift": None if d is None else round(d, 4)}
 
     async def record(self, ctx: OperationContext, t: Transition, provider: str) -> None:
         files = sorted({*ctx.envelope.target_files,
@@ -88,14 +100,14 @@ class Memory:
             failure_class=cls, evidence={"reason": t.reason[:500],
                                          "failures": dict(ctx.failures),
                                          "commit": ctx.commit_sha})
+        await self.refresh()
 
     async def assess(self, root: Path, targets: Sequence[str],
                      listed: Callable[[], Awaitable[Sequence[str]]], *, provider: str = "",
                      source: str = "", stated: float = 1.0) -> Assessment:
         """Advice for an op on `targets`; `listed` (the repository's files, for the import
         graph) is only asked for when some target has a history."""
-        since = (datetime.now(UTC) - timedelta(seconds=self.ttl_s)).isoformat()
-        records = await self.ledger.outcomes_since(since)
+        records = await self.ledger.outcomes_since(self._since())
         trust = trust_table(records).get((provider, source, ANY_ROUTE))
         confidence = calibrated(stated, trust)
         reps = reputations(records)

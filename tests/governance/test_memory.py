@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from daemon.render import status_text
 from governance.import_graph import ImportGraph, imports_of, module_names
 from governance.memory import Memory
 from governance.orchestrator import Orchestrator
@@ -119,6 +120,12 @@ async def test_a_file_that_failed_twice_raises_the_next_op_s_tier_and_warns_the_
     assert "calc/ops.py: 2 of its last 2 ops failed" in prompt
     assert [o["failure_class"] for o in outcomes] == ["validation_failed"] * 2 + [""]
     assert outcomes[-1]["result"] == "COMPLETE" and outcomes[-1]["files"] == ["calc/ops.py"]
+    # stated confidence 1.0 twice failed, once landed: Brier (1 + 1 + 0) / 3
+    assert memory.summary == {"outcomes": 3, "brier": 0.6667, "drift": None}
+    text = status_text({"state": "ACTIVE", "repo": "r", "provider": "replay", "paused": False,
+                        "cost_today_usd": 0, "daily_budget_usd": 5, "queue": [],
+                        "in_flight": [], "grounding": memory.summary})
+    assert "memory:   3 outcomes, Brier 0.667, drift n/a" in text
 
 
 async def test_memory_never_passes_approval_and_its_failure_is_no_advice(tmp_path):
