@@ -90,6 +90,10 @@ class ProviderSection(_Section):
     canary_threshold: float = Field(default=0.7, gt=0, le=1)
     canary_patience: int = Field(default=8, ge=1)
     reprompt_loops: int = Field(default=4, ge=1, le=8)
+    # What the in-process kernel charges per million tokens (prompt + reply), so the per-op
+    # and daily cost ceilings bound local compute too. $0.10: a 200k-token op costs $0.02,
+    # so the default daily $5 allows ~250 such ops a day.
+    usd_per_mtok: float = Field(default=0.10, ge=0)
 
 
 class GovernanceSection(_Section):

@@ -96,4 +96,4 @@ async def _local_provider(settings: Settings,
     except (KernelError, OSError, ValueError) as exc:
         return None, f"kernel model could not be loaded: {exc}"
     log.info("model loaded", model=engine.name, kind=engine.kind, steps=engine.total_steps)
-    return KernelProvider(engine), ""
+    return KernelProvider(engine, usd_per_mtok=cfg.usd_per_mtok), ""

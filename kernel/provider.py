@@ -36,8 +36,10 @@ class KernelProvider:
     name = "kernel"
     takes_shape = True  # governance hands it the reply's shape (governance.provider.shaped)
 
-    def __init__(self, engine: Engine, system_prompt: str = SYSTEM, *, constrain: bool = True):
+    def __init__(self, engine: Engine, system_prompt: str = SYSTEM, *, constrain: bool = True,
+                 usd_per_mtok: float = 0.0):
         self.engine = engine
+        self.usd_per_mtok = usd_per_mtok  # the charge per million tokens (prompt + reply)
         self.system_prompt = system_prompt
         self.constrain = constrain  # False: shapes are ignored (decode as before)
         self.grammars = Grammars(engine.tokenizer, engine.config.generation.stop_ids)
@@ -119,7 +121,9 @@ class KernelProvider:
             telemetry["canary_mode"] = gen.canary.config.mode
         usage = ModelUsage(provider=self.name, model=self.engine.name,
                            prompt_tokens=gen.prompt_tokens,
-                           completion_tokens=len(gen.token_ids), cost_usd=0.0,
+                           completion_tokens=len(gen.token_ids),
+                           cost_usd=(gen.prompt_tokens + len(gen.token_ids))
+                           * self.usd_per_mtok / 1e6,
                            latency_ms=latency_ms)
         return ModelReply(text=gen.text, usage=usage, telemetry=telemetry,
                           collapse=collapse_signal(gen))

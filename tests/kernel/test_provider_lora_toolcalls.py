@@ -64,11 +64,14 @@ def test_stated_confidence(text, value):
 async def test_kernel_provider_on_a_tiny_ouro_checkpoint(chat_ouro):
     gen = GenerationConfig(max_new_tokens=12, stop_ids=(), canary=CanaryConfig(mode="observe"))
     engine = Engine.load(EngineConfig(model=str(chat_ouro), mode="deep", q=0.5, generation=gen))
-    provider = KernelProvider(engine)
+    provider = KernelProvider(engine, usd_per_mtok=0.10)
     assert (await provider.health()).healthy
     reply = await provider.generate("Say something.", deadline=time.monotonic() + 60)
     assert reply.usage.provider == "kernel" and reply.usage.completion_tokens == 12
     assert reply.usage.prompt_tokens > 10
+    # the configured charge, so the cost ceilings hold for local compute too
+    tokens = reply.usage.prompt_tokens + reply.usage.completion_tokens
+    assert reply.usage.cost_usd == pytest.approx(tokens * 0.10 / 1e6)
     t = reply.telemetry
     assert t["exit_reason"] == "length" and 1 <= t["mean_depth"] <= 4
     assert t["total_steps"] == 4 and "canary_max_proximity" in t
