@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 
 from daemon.cli import add_field_options, print_reply, verb_fields
 from daemon.client import ControlClient, DaemonNotRunning
@@ -21,45 +22,68 @@ def repl(client: ControlClient) -> int:
     follower.start()  # the same stream as `ouroboros watch`, on its own connection
     while True:
         try:
-            line = input(PROMPT)
+            line = _read(follower)
         except (EOFError, KeyboardInterrupt):
             print()
             return 0
-        try:
-            words = shlex.split(line)
-        except ValueError as exc:
-            print(f"error: {exc}")
-            continue
-        if not words:
-            continue
-        verb, rest = words[0].lstrip("/"), words[1:]
-        if verb in ("quit", "exit", "q"):
-            return 0
-        if verb == "help" or verb not in BY_NAME:
-            print(HELP if verb == "help" else f"unknown verb {verb!r}\n{HELP}")
-            continue
-        spec = BY_NAME[verb]
-        if spec.stream:
-            print("already following the event stream" if follower.alive
-                  else "following the event stream again")
-            follower.start()
-            continue
-        if spec.needs_op and not rest:
-            print(f"error: {verb} needs an op id")
-            continue
-        if spec.text is Text.ANSWER and len(rest) < 2:
-            print(f"error: usage: {spec.usage}")
-            continue
-        fields = {}
-        if spec.fields:  # `signal --goal "..." --file a.py`: the CLI's options, same table
-            fields, rest = _fields(spec, rest)
-            if fields is None:
-                continue
-        op, text = (rest[0], rest[1:]) if spec.needs_op else (None, rest)
-        try:
-            print_reply(verb, client.request(verb, op, " ".join(text), fields))
-        except DaemonNotRunning as exc:
-            print(f"error: {exc}")
+        with follower.lock:  # a reply is printed whole: stream lines wait for it
+            if _handle(client, follower, line) == "quit":
+                return 0
+
+
+def _read(follower: Follower) -> str:
+    """One line; on a terminal readline draws the prompt (the follower redraws it), else
+    the prompt is printed under the follower's lock so a stream line never joins it."""
+    if sys.stdin.isatty():
+        return input(PROMPT)
+    with follower.lock:
+        print(PROMPT, end="", flush=True)
+        follower.at_prompt = True
+    try:
+        return input()
+    finally:
+        with follower.lock:
+            follower.at_prompt = False
+
+
+def _handle(client: ControlClient, follower: Follower, line: str) -> str | None:
+    """Run one REPL line; "quit" to leave."""
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        print(f"error: {exc}")
+        return None
+    if not words:
+        return None
+    verb, rest = words[0].lstrip("/"), words[1:]
+    if verb in ("quit", "exit", "q"):
+        return "quit"
+    if verb == "help" or verb not in BY_NAME:
+        print(HELP if verb == "help" else f"unknown verb {verb!r}\n{HELP}")
+        return None
+    spec = BY_NAME[verb]
+    if spec.stream:
+        print("already following the event stream" if follower.alive
+              else "following the event stream again")
+        follower.start()
+        return None
+    if spec.needs_op and not rest:
+        print(f"error: {verb} needs an op id")
+        return None
+    if spec.text is Text.ANSWER and len(rest) < 2:
+        print(f"error: usage: {spec.usage}")
+        return None
+    fields = {}
+    if spec.fields:  # `signal --goal "..." --file a.py`: the CLI's options, same table
+        fields, rest = _fields(spec, rest)
+        if fields is None:
+            return None
+    op, text = (rest[0], rest[1:]) if spec.needs_op else (None, rest)
+    try:
+        print_reply(verb, client.request(verb, op, " ".join(text), fields))
+    except DaemonNotRunning as exc:
+        print(f"error: {exc}")
+    return None
 
 
 class _Quiet(argparse.ArgumentParser):

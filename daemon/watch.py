@@ -183,6 +183,7 @@ class Follower:
         self.path, self.prompt, self.out = path, prompt, out or sys.stdout
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()  # one line at a time, never inside another's
+        self.at_prompt = False  # the REPL's prompt is out and its line not yet read
 
     @property
     def alive(self) -> bool:
@@ -196,8 +197,9 @@ class Follower:
     def say(self, text: str) -> None:
         """Print `text` above the prompt, then redraw the prompt and what was typed."""
         with self.lock:
-            if not self.out.isatty():
-                print(text, file=self.out, flush=True)
+            if not self.out.isatty():  # no redraw: start a line of its own, prompt again
+                lead, tail = ("\n", f"\n{self.prompt}") if self.at_prompt else ("", "\n")
+                print(f"{lead}{text}{tail}", end="", file=self.out, flush=True)
                 return
             typed = ""
             with contextlib.suppress(ImportError):
