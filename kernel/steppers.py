@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
@@ -92,6 +93,7 @@ class CachedStepper:
         self.exact = 0  # leading positions computed by whole grid chunks (reusable)
         self.reused = 0  # prompt tokens the last prefill found in the cache
         self.chunks = 0  # forward passes the last prefill ran
+        self.chunk_seconds: list[float] = []  # and how long each took (a cancel waits one)
 
     # -- the three primitives ---------------------------------------------------------
     def _reset(self) -> None:
@@ -148,14 +150,16 @@ class CachedStepper:
             raise ValueError("cannot prefill an empty prompt")
         want = min(common_prefix(self.tokens, ids), self.exact, len(ids) - 1)
         keep = self._cut(self.grid_floor(want))
-        self.reused, self.chunks = keep, 0
+        self.reused, self.chunks, self.chunk_seconds = keep, 0, []
         logits: torch.Tensor | None = None
         start = keep
         for size in self.chunk_sizes(keep, len(ids)):
             if cancel is not None and cancel.is_set():
                 raise Cancelled(start - keep, len(ids) - keep)
+            began = time.perf_counter()
             with self._guard():
                 logits = self._forward(ids[start : start + size])
+            self.chunk_seconds.append(time.perf_counter() - began)
             self.tokens.extend(ids[start : start + size])
             if size == self._grid(start):
                 self.exact = start + size
