@@ -303,6 +303,10 @@ SECTIONS: list[Callable[[argparse.Namespace], None]] = [
     four_bit_section,
     lambda args: __import__("runpy").run_path(  # bench/kernel_grammar.py, loaded by path
         str(Path(__file__).with_name("kernel_grammar.py")))["section"](args),
+    lambda args: __import__("runpy").run_path(  # bench/kernel_prefix.py, loaded by path
+        str(Path(__file__).with_name("kernel_prefix.py")))["section"](args),
+    lambda args: __import__("runpy").run_path(  # bench/kernel_memory.py, loaded by path
+        str(Path(__file__).with_name("kernel_memory.py")))["section"](args),
 ]
 
 

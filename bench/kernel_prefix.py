@@ -29,8 +29,11 @@ import time
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
-if __name__ == "__main__":  # run as a script: bench/ itself must not shadow `kernel`
-    sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
+# Run as a script, bench/ comes first on sys.path and bench/kernel.py would shadow the
+# `kernel` package; the repository root must be there for `tests.helpers` (also when
+# bench/kernel.py loads this file by path).
+sys.path[:] = [str(_HERE.parent), *(p for p in sys.path
+                                    if Path(p or ".").resolve() not in (_HERE, _HERE.parent))]
 
 from kernel.canary import CanaryConfig  # noqa: E402
 from kernel.decode import GenerationConfig  # noqa: E402
