@@ -15,12 +15,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import structlog
 
 _HERE = Path(__file__).resolve().parent
 # Run as a script, bench/ comes first on sys.path and bench/kernel.py would shadow the
@@ -128,6 +131,7 @@ async def run_ops(root: Path, ops: int, tokens: int) -> list[tuple[int, int, int
 def section(args: argparse.Namespace) -> None:
     ops = max(getattr(args, "ops", 40), 1)
     tokens = getattr(args, "memory_tokens", 16)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     root = Path(tempfile.mkdtemp(prefix="ob-mem-", dir="/tmp"))
     print(f"daemon memory, embedded model, {ops} replay-scripted tool-loop ops on the real "
           "kernel:")
