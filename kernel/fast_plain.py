@@ -181,7 +181,9 @@ class FastLlama:
 
         config = json.loads((Path(model_dir) / "config.json").read_text())
         with safe_open(str(Path(model_dir) / "model.safetensors"), framework="pt") as fh:
-            return cls(config, fh.get_tensor, precision)
+            # Copies: a float32 norm weight's .float() is a view into the mmap, which would
+            # keep the whole safetensors file mapped and resident for the process's life.
+            return cls(config, lambda name: fh.get_tensor(name).clone(), precision)
 
     @classmethod
     def from_hf(cls, model: Any, precision: str = "int8") -> FastLlama:
