@@ -44,10 +44,10 @@ def tiny_engine(checkpoint: Path, max_new_tokens: int = 8, **config: Any) -> Eng
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """The base URL of `app` under a real uvicorn on an ephemeral loopback port, in a
-    thread of this process; stopped on exit."""
-    sock = bind("127.0.0.1", 0)
+def serving(app: Any, port: int = 0) -> Iterator[str]:
+    """The base URL of `app` under a real uvicorn on loopback `port` (0: an ephemeral one),
+    in a thread of this process; stopped on exit, so the same port can be served again."""
+    sock = bind("127.0.0.1", port)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                             timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)

@@ -8,13 +8,9 @@ daemon builds the chain from [[provider.http]] with status showing its state."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -23,7 +19,6 @@ from daemon.config import Settings
 from daemon.providers import build_provider
 from daemon.render import status_text
 from daemon.serve.app import build_app
-from daemon.serve.cli import bind
 from daemon.serve.model import ServedModel
 from daemon.serve.queue import ModelQueue
 from governance.failback import ChainState, FailureMode
@@ -31,25 +26,8 @@ from governance.phase import Phase
 from governance.provider_chain import ProviderChain
 from kernel.http_providers import HttpProviderConfig
 from kernel.http_providers_apis import http_provider
-from tests.daemon.serve_helpers import tiny_chat_checkpoint, tiny_engine
+from tests.daemon.serve_helpers import serving, tiny_chat_checkpoint, tiny_engine
 from tests.helpers import OPS_FIXED, candidate_turn, make_repo, replay, run_op
-
-
-@contextmanager
-def on_port(app, port: int) -> Iterator[str]:
-    """`app` under uvicorn on 127.0.0.1:`port` (0: any free one), in a thread; stopped on
-    exit, so the same port can be served again."""
-    sock = bind("127.0.0.1", port)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           lifespan="off", timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +51,7 @@ def _chain(url: str, events: list[str]) -> ProviderChain:
 
 async def test_a_stopped_server_fails_over_and_a_probe_brings_it_back(engine, tmp_path):
     model = ServedModel(engine, "ouroboros", ModelQueue(4))
-    with on_port(build_app(model), 0) as url:
+    with serving(build_app(model), 0) as url:
         port = int(url.rsplit(":", 1)[1])
     events: list[str] = []
     chain = _chain(url, events)  # the server is gone: connection refused
@@ -85,7 +63,7 @@ async def test_a_stopped_server_fails_over_and_a_probe_brings_it_back(engine, tm
     assert [m["provider"] for m in rows["model_calls"]] == ["replay"]
     assert chain.state is ChainState.FALLBACK_ACTIVE
     assert not await chain.probe(0)  # still down
-    with on_port(build_app(model), port):  # the same server back on its port
+    with serving(build_app(model), port):  # the same server back on its port
         assert await chain.probe(0)
         assert chain.state is ChainState.DEGRADED
         reply = await chain.generate("Name one prime number.", deadline=time.monotonic() + 60)
@@ -101,7 +79,7 @@ async def test_a_server_answering_500_is_handed_over_within_the_op(tmp_path):
 
     app = Starlette(routes=[Route("/api/chat", broken, methods=["POST"])])  # a stand-in
     events: list[str] = []
-    with on_port(app, 0) as url:
+    with serving(app, 0) as url:
         chain = _chain(url, events)
         end, rows = await run_op(make_repo(tmp_path), tmp_path / "l.sqlite3", "calc/ops.py",
                                  provider=chain)
