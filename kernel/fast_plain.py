@@ -248,37 +248,38 @@ class FastLlama:
     def _forward(self, ids: Sequence[int], cache: Cache) -> torch.Tensor:
         t, start = len(ids), cache.length
         cache.reserve(start + t)
-        end = start + t
-        rope = self._rope(start, t)
-        nh, nkv, d = self.heads, self.kv_heads, self.head_dim
-        qk_width, dt, eps = (nh + nkv) * d, self.dtype, self.eps
+        rope, dt, eps = self._rope(start, t), self.dtype, self.eps
         mask = None
         if t > 1:  # causal over the new rows, everything cached before them visible
-            mask = torch.ones(t, end, dtype=torch.bool).tril_(start)
+            mask = torch.ones(t, start + t, dtype=torch.bool).tril_(start)
         h = self.embed.rows(torch.tensor(list(ids), dtype=torch.long))  # [T, H] float32
         for i, layer in enumerate(self.layers):
             x = F.rms_norm(h, (self.hidden,), layer.norm_attn, eps).to(dt)
-            qkv = layer.qkv(x)  # [T, (nh + 2 nkv) d]
-            qk = torch.view_as_complex(qkv[:, :qk_width].float().view(t, nh + nkv, d // 2, 2))
-            qk = torch.view_as_real(qk * rope).view(t, nh + nkv, d).to(dt)
-            cache.k[i, :, start:end] = qk[:, nh:].transpose(0, 1)
-            cache.v[i, :, start:end] = qkv[:, qk_width:].view(t, nkv, d).transpose(0, 1)
-            keys, values = cache.k[i : i + 1, :, :end], cache.v[i : i + 1, :, :end]
-            if t == 1:  # one query: each kv head's query heads act as rows, no mask needed
-                q = qk[0, :nh].view(1, nkv, nh // nkv, d)
-                out = F.scaled_dot_product_attention(q, keys, values).view(1, nh * d)
-            else:
-                q = qk[:, :nh].transpose(0, 1).unsqueeze(0)  # [1, nh, T, d]
-                out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask,
-                                                     enable_gqa=True)
-                out = out[0].transpose(0, 1).reshape(t, nh * d)
-            h = h + layer.o(out)
+            h = h + layer.o(self._attend(i, layer.qkv(x), rope, cache, start, mask))
             x = F.rms_norm(h, (self.hidden,), layer.norm_mlp, eps).to(dt)
             gate_up = layer.gate_up(x)
             h = h + layer.down(F.silu(gate_up[:, : self.inter]) * gate_up[:, self.inter :])
-        cache.length = end
+        cache.length = start + t
         last = F.rms_norm(h[-1:], (self.hidden,), self.norm, eps).to(dt)
         return self.lm_head(last)[0].float()
+
+    def _attend(self, i: int, qkv: torch.Tensor, rope: torch.Tensor, cache: Cache, start: int,
+                mask: torch.Tensor | None) -> torch.Tensor:
+        """Layer i's attention for rows qkv [T, (nh + 2 nkv) d] at positions start.. ->
+        [T, nh d]; their keys and values go into the cache."""
+        t, nh, nkv, d = qkv.shape[0], self.heads, self.kv_heads, self.head_dim
+        end, width = start + t, (nh + nkv) * d
+        qk = torch.view_as_complex(qkv[:, :width].float().view(t, nh + nkv, d // 2, 2))
+        qk = torch.view_as_real(qk * rope).view(t, nh + nkv, d).to(self.dtype)
+        cache.k[i, :, start:end] = qk[:, nh:].transpose(0, 1)
+        cache.v[i, :, start:end] = qkv[:, width:].view(t, nkv, d).transpose(0, 1)
+        keys, values = cache.k[i : i + 1, :, :end], cache.v[i : i + 1, :, :end]
+        if t == 1:  # one query: each kv head's query heads act as rows, no mask needed
+            q = qk[0, :nh].view(1, nkv, nh // nkv, d)
+            return F.scaled_dot_product_attention(q, keys, values).view(1, nh * d)
+        q = qk[:, :nh].transpose(0, 1).unsqueeze(0)  # [1, nh, T, d]
+        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, enable_gqa=True)
+        return out[0].transpose(0, 1).reshape(t, nh * d)
 
 
 class FastPlain(CachedStepper):
