@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 REPO ?= .
 
-.PHONY: setup run test lint clean
+.PHONY: setup bench-setup run test lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found (Python 3.11 is required)"; exit 1; }
@@ -31,6 +31,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Optional: llama.cpp for bench/kernel.py's comparison (builds from source, ~10 min on 2
+# cores; tests never need it).
+bench-setup: $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=ON" $(VENV)/bin/pip install --quiet -e '.[bench]'
 
 # REPO is single-quoted for the shell (each ' inside written '\''), so a path with spaces,
 # quotes or $ reaches the daemon as one argument.
