@@ -294,6 +294,15 @@ def four_bit_section(args: argparse.Namespace) -> None:
     bench_four_bit(args.tokens, args.repeats)
 
 
+def memory_section(args: argparse.Namespace) -> None:
+    """bench/kernel_memory.py in a process of its own: RSS is a whole-process number, and the
+    sections before it leave models (transformers, llama.cpp, Ouro) in this one."""
+    import subprocess
+
+    subprocess.run([sys.executable, str(Path(__file__).with_name("kernel_memory.py"))],
+                   check=False)
+
+
 # Each entry is a callable taking the parsed arguments and printing its own lines (each target
 # beside its measured ratio). Other benches hook in here with one line each, e.g.
 # `bench.kernel_prefix.section`; their modules must also run on their own.
@@ -305,8 +314,7 @@ SECTIONS: list[Callable[[argparse.Namespace], None]] = [
         str(Path(__file__).with_name("kernel_grammar.py")))["section"](args),
     lambda args: __import__("runpy").run_path(  # bench/kernel_prefix.py, loaded by path
         str(Path(__file__).with_name("kernel_prefix.py")))["section"](args),
-    lambda args: __import__("runpy").run_path(  # bench/kernel_memory.py, loaded by path
-        str(Path(__file__).with_name("kernel_memory.py")))["section"](args),
+    memory_section,
 ]
 
 
