@@ -27,12 +27,12 @@ from tests.kernel.tiny import tiny_checkpoint
 
 
 @functools.cache
-def tiny_chat_checkpoint() -> Path:
+def tiny_chat_checkpoint(**overrides: Any) -> Path:
     """A tiny random Ouro checkpoint with the embedded model's real tokenizer beside it,
-    built once per test process (every serve test module reads it, none writes it)."""
+    built once per test process and config (serve test modules read it, none writes it)."""
     root = Path(tempfile.mkdtemp(prefix="tiny-chat-ouro-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
-    path = tiny_checkpoint(root / "ouro", vocab_size=49152)
+    path = tiny_checkpoint(root / "ouro", vocab_size=49152, **overrides)
     tokenizer = dequantized_dir(embedded_model_path(), default_cache_root()) / "tokenizer.json"
     shutil.copy(tokenizer, path / "tokenizer.json")
     return path

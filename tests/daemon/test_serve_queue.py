@@ -16,12 +16,15 @@ import pytest
 from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
 
 PROMPT = [{"role": "user", "content": "Count to a thousand."}]
-LONG = 400
+# A generation the tests interrupt must outlast their 1-1.5 s client timeouts on any machine:
+# 4,000 tokens (a context of 8,192) is several seconds even on a quiet box, where 400 once
+# finished inside the timeout (the fresh-clone CI run caught it).
+LONG = 4000
 
 
 @pytest.fixture(scope="module")
 def engine():
-    return tiny_engine(tiny_chat_checkpoint(),
+    return tiny_engine(tiny_chat_checkpoint(max_position_embeddings=8192),
                        max_new_tokens=2)
 
 
