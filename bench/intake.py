@@ -10,8 +10,9 @@
    queue holds its item (target <= debounce + 50 ms).
 4. `status` round-trip p99 over the real control socket while a storm of file events hits the
    watcher (target <= 20 ms).
-5. governance overhead of one op with the replay provider: the op's wall time minus its test
-   runs and model latency as the ledger records them (target <= 50 ms).
+5. governance overhead of an op with the replay provider: the Orchestrator's wall time for the
+   op minus its test runs and model latency as the ledger records them, the median of --ops
+   ops (target <= 50 ms).
 6. idle CPU of a running `ouroboros run` process over S seconds (target <= 0.5% of a core).
 """
 
@@ -169,19 +170,34 @@ async def status_under_storm(root: Path, n: int) -> float:
     return times[int(0.99 * (len(times) - 1))]
 
 
-async def op_overhead(root: Path) -> tuple[float, float, float]:
-    """(wall s, tests s, model s) of one replay op that lands, from its ledger rows."""
-    from tests.helpers import run_op
+async def op_overhead(root: Path, ops: int) -> tuple[float, float, float]:
+    """(wall s, tests s, model s) of the median of `ops` replay ops that land, each from its
+    ledger rows. As in the daemon, the ledger is open and the repo's GitOps built before the
+    clock starts: the time is the Orchestrator's run of the op, start to COMPLETE."""
+    from governance.orchestrator import Orchestrator
+    from governance.pipeline import PHASES
+    from tests.helpers import op_context, pipeline_deps, replay
 
-    repo = make_repo(root)
     turn = json.loads(candidate_turn("calc/ops.py", OPS_FIXED))["text"]
-    start = time.perf_counter()
-    end, chain = await run_op(repo, root / "op.sqlite3", "calc/ops.py", turn)
-    wall = time.perf_counter() - start
-    tests = sum(float((t["payload"] or {}).get(key) or 0) for t in chain["transitions"]
-                for key in ("duration_s", "baseline_duration_s"))
-    model = sum(m["latency_ms"] for m in chain["model_calls"]) / 1000
-    assert end.value == "COMPLETE", chain["transitions"][-1]
+    ledger = await Ledger.open(root / "op.sqlite3")
+    runs = []
+    try:
+        for n in range(ops):
+            repo = make_repo(root / f"op{n}")
+            deps = pipeline_deps(repo, ledger, replay(turn))
+            ctx = op_context("calc/ops.py", dedup_key=f"k{n}")
+            start = time.perf_counter()
+            end = await Orchestrator(PHASES, deps).run(ctx)
+            wall = time.perf_counter() - start
+            chain = await ledger.chain(ctx.op_id)
+            assert end.value == "COMPLETE", chain["transitions"][-1]
+            tests = sum(float((t["payload"] or {}).get(key) or 0) for t in chain["transitions"]
+                        for key in ("duration_s", "baseline_duration_s"))
+            model = sum(m["latency_ms"] for m in chain["model_calls"]) / 1000
+            runs.append((wall - tests - model, wall, tests, model))
+    finally:
+        await ledger.close()
+    _, wall, tests, model = sorted(runs)[len(runs) // 2]
     return wall, tests, model
 
 
@@ -236,10 +252,10 @@ async def main(args: argparse.Namespace) -> None:
         p99 = await status_under_storm(root / "storm", args.status_n)
         line("status round trip under a storm, p99", f"{p99 * 1000:.1f} ms", "<= 20 ms",
              p99 <= 0.02)
-        wall, tests, model = await op_overhead(root / "op")
+        wall, tests, model = await op_overhead(root / "op", args.ops)
         overhead = wall - tests - model
-        line("governance overhead of one replay op", f"{overhead * 1000:.0f} ms", "<= 50 ms",
-             overhead <= 0.05)
+        line(f"governance overhead, median of {args.ops} ops", f"{overhead * 1000:.0f} ms",
+             "<= 50 ms", overhead <= 0.05)
         print(f"{'  (op wall / its test runs / model)':<44} "
               f"{wall:.2f}s / {tests:.2f}s / {model:.3f}s")
         idle = idle_cpu(root / "idle", args.idle_s)
@@ -254,8 +270,10 @@ if __name__ == "__main__":
     p.add_argument("--saves", type=int, default=20)
     p.add_argument("--status-n", type=int, default=300)
     p.add_argument("--idle-s", type=float, default=60.0)
+    p.add_argument("--ops", type=int, default=7, help="replay ops timed for the overhead")
     p.add_argument("--quick", action="store_true", help="small counts, 10 s idle window")
     a = p.parse_args()
     if a.quick:
-        a.envelopes, a.transitions, a.saves, a.status_n, a.idle_s = 5000, 1000, 8, 100, 10.0
+        a.envelopes, a.transitions, a.saves, a.status_n, a.idle_s, a.ops = (
+            5000, 1000, 8, 100, 10.0, 3)
     asyncio.run(main(a))

@@ -31,7 +31,7 @@ import structlog
 from daemon.instance import refuse_if_served
 from governance import nofollow
 from governance.gitops import GitOps
-from governance.index_sync import clear_stale_lock, sync_op_paths
+from governance.index_sync import clear_stale_lock, parent_of, sync_op_paths
 from governance.rollback import RollbackSnapshot, pending_snapshots
 from ledger import Ledger
 
@@ -78,7 +78,9 @@ def _settle(git: GitOps, snapshot: RollbackSnapshot, committed: dict[str, str],
     op_id = snapshot.directory.name
     paths = [e.path for e in snapshot.entries]
     if op_id in committed:
-        note = sync_op_paths(git.root, Path(git.repo.git_dir), committed[op_id], paths)
+        sha = committed[op_id]
+        note = sync_op_paths(git.root, Path(git.repo.git_dir), sha, paths,
+                             parent=parent_of(git.root, sha))
         if note:
             notes.append(f"{op_id}: {note}")
         return "committed"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import git
+from git.refs.symbolic import SymbolicReference
 
 from governance.crashpoints import crashpoint
 from governance.errors import CommitError
@@ -49,8 +50,17 @@ class GitOps:
         self._commit_lock = threading.Lock()
 
     def head_sha(self) -> str | None:
-        # A fresh `git rev-parse` per call: GitPython's shared cat-file process (behind
-        # repo.head.commit) is not thread-safe, and ops call this from worker threads.
+        """HEAD's commit, or None on an unborn branch. Read from the ref files (HEAD, the
+        branch's loose ref, packed-refs) without a process: ops ask this several times each.
+        Never GitPython's repo.head.commit: its shared cat-file process is not thread-safe,
+        and ops call this from worker threads. Anything the files cannot answer goes to
+        `git rev-parse`."""
+        try:
+            sha = SymbolicReference.dereference_recursive(self.repo, "HEAD")
+        except (ValueError, OSError, TypeError):  # unborn branch, or a layout we do not read
+            sha = None
+        if sha and len(sha) == 40 and all(c in "0123456789abcdef" for c in sha):
+            return sha
         try:
             return self.repo.git.rev_parse("--verify", "-q", "HEAD^{commit}")
         except git.GitCommandError:  # unborn branch
@@ -120,8 +130,8 @@ class GitOps:
             for _ in range(COMMIT_TRIES):
                 head = self.head_sha()
                 self._check_moved(expected_head, head, paths)
-                sha, integrity = self._make_commit(head, paths, message, author_name,
-                                                   author_email, sign_env)
+                sha, integrity, raw = self._make_commit(head, paths, message, author_name,
+                                                        author_email, sign_env)
                 crashpoint("commit_before_update_ref")
                 try:
                     self.repo.git.update_ref("-m", "ouroboros: auto-commit", "HEAD", sha,
@@ -134,7 +144,8 @@ class GitOps:
                 # The commit now exists: nothing after this line may fail the op (that would
                 # roll back files that HEAD already contains).
                 try:
-                    note = sync_op_paths(self.root, Path(self.repo.git_dir), sha, paths)
+                    note = sync_op_paths(self.root, Path(self.repo.git_dir), sha, paths,
+                                         parent=head, head=self.head_sha(), raw=raw)
                 except Exception as exc:  # a bug here must not undo a made commit
                     note = (f"index not refreshed ({type(exc).__name__}: {exc}); "
                             f"run `git reset -q -- {' '.join(paths)}`")
@@ -164,8 +175,9 @@ class GitOps:
 
     def _make_commit(self, head: str | None, paths: Sequence[str], message: str,
                      author_name: str, author_email: str,
-                     sign_env: dict[str, str] | None = None) -> tuple[str, str]:
-        """A commit object: `head`'s tree plus the working-tree state of `paths`."""
+                     sign_env: dict[str, str] | None = None) -> tuple[str, str, bytes]:
+        """(sha, integrity, raw diff records) of a new commit object: `head`'s tree plus the
+        working-tree state of `paths`."""
         g = self.repo.git
         fd, tmp_index = tempfile.mkstemp(prefix="ouroboros-index.", dir=self.repo.git_dir)
         os.close(fd)
@@ -184,10 +196,15 @@ class GitOps:
             if os.path.exists(tmp_index):
                 os.unlink(tmp_index)
         base = f"{head}^{{tree}}" if head else EMPTY_TREE
-        diff: bytes = g.diff_tree("-p", "--no-color", "--full-index", "--binary", base, tree,
-                                  stdout_as_string=False, strip_newline_in_stdout=False)
-        if not diff:
+        # One process for both: the raw records (the index refresh's entries) and the patch
+        # (the Integrity trailer; provenance.py recomputes it with `-p` alone, same bytes).
+        out: bytes = g.diff_tree("-r", "-z", "--raw", "-p", "--no-color", "--full-index",
+                                 "--binary", base, tree, stdout_as_string=False,
+                                 strip_newline_in_stdout=False)
+        split = out.find(b"\0\0")  # the raw part ends with an empty field
+        if not out or split < 0:
             raise CommitError("the applied change is empty relative to HEAD")
+        raw, diff = out[:split + 1], out[split + 2:]
         integrity = hashlib.sha256(diff).hexdigest()
         message = message.replace("{integrity}", integrity)
         ident = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
@@ -195,5 +212,6 @@ class GitOps:
         parents = ["-p", head] if head else []
         # sign_env (governance.signing): git settings for this one command, never a config.
         sign = ["-S"] if sign_env else []
-        return g.commit_tree(tree, *parents, *sign, "-m", message,
-                             env={**ident, **(sign_env or {})}), integrity
+        sha = g.commit_tree(tree, *parents, *sign, "-m", message,
+                            env={**ident, **(sign_env or {})})
+        return sha, integrity, raw

@@ -102,12 +102,56 @@ def plan_updates(paths: Sequence[str], before: dict[str, Entry], committed: dict
     return records, left
 
 
-def sync_op_paths(root: Path, git_dir: Path, commit: str, paths: Sequence[str]) -> str:
-    """Point the real index at HEAD for the op's `paths`; return a note ('' when all done)."""
+def raw_entries(raw: bytes) -> tuple[dict[str, Entry], dict[str, Entry]]:
+    """({path: entry} before, {path: entry} after) from `git diff-tree -r -z --raw` records
+    (`:oldmode newmode oldoid newoid status NUL path NUL`, full object ids)."""
+    fields = raw.decode("utf-8", "surrogateescape").split("\0")
+    before: dict[str, Entry] = {}
+    after: dict[str, Entry] = {}
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        if not meta.startswith(":"):
+            continue
+        old_mode, new_mode, old_oid, new_oid, _status = meta[1:].split()
+        if old_oid != ZERO:
+            before[path] = (old_mode, old_oid)
+        if new_oid != ZERO:
+            after[path] = (new_mode, new_oid)
+    return before, after
+
+
+def changed_entries(root: Path, parent: str | None, commit: str, paths: Sequence[str],
+                    raw: bytes | None = None) -> tuple[dict[str, Entry], dict[str, Entry]]:
+    """({path: entry} in `parent`, {path: entry} in `commit`) for `paths`, from the commit's
+    raw diff (`raw`, or one `git diff-tree`); a path the commit left as it was costs one
+    `ls-tree`."""
+    if parent is None:
+        return {}, tree_entries(root, commit, paths)
+    if raw is None:
+        raw = run_git(root, "diff-tree", "-r", "-z", "--raw", "--full-index", parent, commit,
+                      "--", *paths)
+    before, after = raw_entries(raw)
+    wanted = set(paths)
+    before = {p: e for p, e in before.items() if p in wanted}
+    after = {p: e for p, e in after.items() if p in wanted}
+    same = [p for p in paths if p not in before and p not in after]
+    if same:  # unchanged by the commit: the same entry (or none) on both sides
+        kept = tree_entries(root, commit, same)
+        before.update(kept)
+        after.update(kept)
+    return before, after
+
+
+def sync_op_paths(root: Path, git_dir: Path, commit: str, paths: Sequence[str], *,
+                  parent: str | None, head: str | None = None, raw: bytes | None = None
+                  ) -> str:
+    """Point the real index at HEAD for the op's `paths`; return a note ('' when all done).
+    `parent` is the commit's first parent (None for a root commit; `parent_of` finds it).
+    What the caller already knows spares git processes: `head`, HEAD as just read (no
+    `ls-tree` when it is `commit`), and `raw`, the commit's raw diff against `parent`."""
     try:
-        before = tree_entries(root, parent_of(root, commit), paths)
-        records, left = plan_updates(paths, before, tree_entries(root, commit, paths),
-                                     tree_entries(root, "HEAD", paths),
+        before, committed = changed_entries(root, parent, commit, paths, raw)
+        current = committed if head == commit else tree_entries(root, "HEAD", paths)
+        records, left = plan_updates(paths, before, committed, current,
                                      index_entries(root, paths))
         if records:
             _write_index(root, git_dir, "".join(r + "\0" for r in records).encode(

@@ -274,7 +274,7 @@ async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     v = checked.verdict
     payload = {"tests": memo.scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
                "regressions": list(v.regressions[:50]),
-               "duration_s": round(sum(o.duration_s for o in checked.outcomes), 2)}
+               "duration_s": round(sum(o.duration_s for o in checked.outcomes), 3)}
     if not v.passed and d.policy.l2_enabled and not ctx.verify_repaired:
         d.oracle.failed = Validation(False, checked.detail(), payload, checked=checked,
                                      baseline=memo.baseline)

@@ -92,8 +92,8 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
     payload = {"tests": scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
                "evidence": v.evidence, "regressions": list(v.regressions[:50]),
                "baseline": _baseline_note(baseline),
-               "duration_s": round(sum(o.duration_s for o in checked.outcomes), 2),
-               "baseline_duration_s": round(baseline_s, 2)}  # 0 when the cache had it
+               "duration_s": round(sum(o.duration_s for o in checked.outcomes), 3),
+               "baseline_duration_s": round(baseline_s, 3)}  # 0 when the cache had it
     return Validation(v.passed, checked.detail() if not v.passed else v.reason, payload,
                       checked=checked, baseline=baseline)
 

@@ -1,0 +1,82 @@
+"""GitOps.head_sha reads HEAD from the ref files and must say exactly what `git rev-parse`
+says in every layout git writes; index_sync.changed_entries must match `git ls-tree`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from governance.gitops import GitOps
+from governance.index_sync import changed_entries, tree_entries
+from tests.helpers import commit_files, git
+
+
+def rev_parse_head(repo: Path) -> str | None:
+    out = os.popen(f"git -C '{repo}' rev-parse --verify -q 'HEAD^{{commit}}'").read().strip()
+    return out or None
+
+
+@pytest.fixture
+def repo(tmp_path):
+    repo = commit_files(tmp_path / "r", {"a.py": "a\n", "d/b.py": "b\n", "keep.py": "k\n"})
+    (repo / "a.py").write_text("a2\n")
+    git(repo, "commit", "-qam", "second")
+    return repo
+
+
+def test_loose_packed_detached_and_symbolic_heads_read_as_git_does(repo):
+    ops = GitOps(repo)
+    assert ops.head_sha() == rev_parse_head(repo)  # loose branch ref
+    git(repo, "pack-refs", "--all")
+    assert not (repo / ".git/refs/heads/main").exists()
+    assert ops.head_sha() == rev_parse_head(repo)  # packed only
+    git(repo, "tag", "-a", "-m", "t", "v1")  # an annotated tag: a peeled line in packed-refs
+    git(repo, "pack-refs", "--all")
+    assert ops.head_sha() == rev_parse_head(repo)
+    git(repo, "checkout", "-q", "--detach", "HEAD~1")
+    assert ops.head_sha() == rev_parse_head(repo) != git(repo, "rev-parse", "main").strip()
+    git(repo, "checkout", "-q", "main")
+    (repo / "a.py").write_text("a3\n")
+    git(repo, "commit", "-qam", "third")  # a loose ref again, newer than the packed one
+    assert ops.head_sha() == rev_parse_head(repo)
+
+
+def test_unborn_branch_and_linked_worktree(tmp_path, repo):
+    empty = tmp_path / "empty"
+    git(tmp_path, "init", "-q", "-b", "main", str(empty))
+    assert GitOps(empty).head_sha() is None
+    git(repo, "worktree", "add", "-q", "-b", "side", str(tmp_path / "wt"))
+    wt = tmp_path / "wt"
+    (wt / "a.py").write_text("side\n")
+    git(wt, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qam", "side")
+    assert GitOps(wt).head_sha() == rev_parse_head(wt) != rev_parse_head(repo)
+    assert GitOps(repo).head_sha() == rev_parse_head(repo)
+
+
+def test_a_garbage_ref_file_falls_back_to_git(repo):
+    (repo / ".git/refs/heads/main").write_text("not a sha\n")
+    assert GitOps(repo).head_sha() == rev_parse_head(repo)  # both say: no commit
+    assert rev_parse_head(repo) is None
+
+
+def test_changed_entries_match_ls_tree(repo):
+    (repo / "a.py").write_text("a4\n")
+    (repo / "new.py").write_text("n\n")
+    (repo / "d/b.py").unlink()
+    (repo / "x.sh").write_text("#!/bin/sh\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "mixed")
+    paths = ["a.py", "new.py", "d/b.py", "missing.py"]
+    before, after = changed_entries(repo, "HEAD~1", "HEAD", paths)
+    assert before == tree_entries(repo, "HEAD~1", paths)
+    assert after == tree_entries(repo, "HEAD", paths)
+    # a path the commit left alone, and a root commit
+    before, after = changed_entries(repo, "HEAD~1", "HEAD", ["keep.py", "x.sh"])
+    kept = tree_entries(repo, "HEAD", ["keep.py"])["keep.py"]
+    assert before == {"keep.py": kept}
+    assert after == {"keep.py": kept, **tree_entries(repo, "HEAD", ["x.sh"])}
+    root = git(repo, "rev-list", "--max-parents=0", "HEAD").strip()
+    assert changed_entries(repo, None, root, ["a.py"]) == ({}, tree_entries(repo, root,
+                                                                           ["a.py"]))
