@@ -38,7 +38,7 @@ import structlog
 from bench.scripted_fixer import ScriptedFixer
 from bench.seeded_tasks import TASKS, Task
 from daemon.config import Settings
-from daemon.service import policy_from
+from daemon.phase_deps import policy_from
 from governance.approval import ApprovalBroker
 from governance.deps import PhaseDeps, Policy
 from governance.gitops import GitOps

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -27,11 +25,12 @@ from daemon.events import EventBus, ServiceChange
 from daemon.instance import InstanceLock, state_dir_problem
 from daemon.live import LiveLedger, snapshot_of
 from daemon.live_http import LiveServer
+from daemon.phase_deps import policy_from, test_runners, venom_from
 from daemon.providers import build_provider
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
 from governance.approval import ApprovalBroker, QuestionBroker
-from governance.deps import CancelToken, PhaseDeps, Policy
+from governance.deps import CancelToken, PhaseDeps
 from governance.gitops import GitOps
 from governance.memory import Memory
 from governance.model_gate import ModelGate
@@ -43,8 +42,6 @@ from governance.provider_chain import ProviderChain
 from governance.reflex import ReflexStats
 from governance.schemas import OperationContext, SignalEnvelope
 from governance.signing import Signing, ensure_key
-from governance.test_env import detect as detect_test_env
-from governance.testrun import TestRunner
 from ledger import Ledger
 from sensors import human
 from sensors.github_webhook import GitHubIssueSensor
@@ -55,23 +52,10 @@ from sensors.scheduled import ScheduledSensor
 from sensors.test_failure import TestFailureSensor
 from sensors.todo import TodoSensor
 from sensors.watcher import RepoWatcher
-from tools.jail import JailExecutor, JailLimits, JailResult, bwrap_available, process_limit_reason
-from tools.loop import LoopLimits
+from tools.jail import bwrap_available, process_limit_reason
 from tools.mcp_hub import McpHub, load_mcp_config
-from tools.venom import Venom, VenomConfig
 
 log = structlog.get_logger("daemon")
-
-
-def _refuse_unsandboxed(reason: str):
-    """An executor that explains why tests cannot run, instead of running them unjailed."""
-
-    async def refuse(root: Path, argv, timeout_s: float, writable: bool, *, binds=(),
-                     env=None) -> JailResult:
-        return JailResult(None, f"tests not run: {reason} (set tools.allow_unsandboxed_tests "
-                          "= true to run them without a sandbox)", False, False, 0.0)
-
-    return refuse
 
 
 class ServiceState(StrEnum):
@@ -89,24 +73,6 @@ class OpHandle:
     cancel: CancelToken = field(default_factory=CancelToken)
     phase: Phase = Phase.CLASSIFY
     started: float = field(default_factory=time.monotonic)
-
-
-def policy_from(settings: Settings) -> Policy:
-    g, c = settings.governance, settings.commit
-    return Policy(protected_globs=tuple(g.protected_globs), approval_globs=tuple(g.approval_globs),
-                  notify_globs=tuple(g.notify_globs), max_generate_retries=g.max_generate_retries,
-                  max_validate_retries=g.max_validate_retries,
-                  notify_apply_delay_s=g.notify_apply_delay_s,
-                  approval_timeout_s=g.approval_timeout_s, context_expansion=g.context_expansion,
-                  per_op_usd=settings.cost.per_op_usd,
-                  allow_non_ascii_paths=g.allow_non_ascii_paths,
-                  model_wait_timeout_s=g.model_wait_timeout_s, op_ceiling_s=g.op_ceiling_s,
-                  l2_enabled=g.l2_enabled, l2_max_iters=g.l2_max_iters,
-                  l2_timebox_s=g.l2_timebox_s, l2_iter_test_timeout_s=g.l2_iter_test_timeout_s,
-                  l2_max_diff_lines=g.l2_max_diff_lines, l2_max_files=g.l2_max_files,
-                  reground_budget=g.reground_budget, reground_spook=g.reground_spook,
-                  collapse_threshold=settings.provider.canary_threshold,
-                  author_name=c.author_name, author_email=c.author_email)
 
 
 class Daemon:
@@ -393,52 +359,18 @@ class Daemon:
 
     def _phase_deps(self) -> PhaseDeps:
         assert self.ledger is not None
-        g, t = self.settings.governance, self.settings.tools
         rel = ""
         with contextlib.suppress(ValueError):
             rel = self.state_dir.resolve().relative_to(self.root.resolve()).as_posix()
-        home = Path.home()
-        limits = JailLimits(timeout_s=t.timeout_s, cpu_s=t.cpu_s,
-                            memory_bytes=t.memory_mb << 20, file_bytes=t.file_mb << 20,
-                            max_procs=t.max_procs, output_bytes=64 << 10)
-        executor = None
-        if self.jail_reason is None:
-            executor = JailExecutor([home, self.root, self.state_dir], limits,
-                                    [Path(sys.prefix), Path(sys.base_prefix)],
-                                    protected_globs=policy_from(self.settings).protected_globs,
-                                    live_root=self.root)
-        elif not t.allow_unsandboxed_tests:
-            executor = _refuse_unsandboxed(self.jail_reason)
-        venom = None
-        if t.enabled:
-            venom = Venom(VenomConfig(
-                loop=LoopLimits(max_rounds=t.max_rounds,
-                                max_exploration_rounds=t.max_exploration_rounds,
-                                tool_timeout_s=t.timeout_s, max_concurrent=t.max_concurrent,
-                                output_cap_bytes=t.output_cap_bytes,
-                                budget_chars=t.compact_threshold_chars,
-                                preserve_chunks=t.compact_preserve_chunks),
-                jail=limits, disabled=frozenset(t.disabled_tools),
-                web_allowlist=tuple(t.web_allowlist), test_timeout_s=g.validate_timeout_s,
-                ask_timeout_s=t.ask_timeout_s, min_exploration_calls=t.min_exploration_calls,
-                allow_unsandboxed_tests=t.allow_unsandboxed_tests),
-                self.jail_reason, home, self.mcp)
-        oracle = {"plugin_autoload": g.pytest_plugin_autoload, "plugins": g.pytest_plugins,
-                  "test_env": functools.partial(detect_test_env, self.root, g.test_python,
-                                                g.test_command, state_dir=self.state_dir,
-                                                home=home)}
-        found = oracle["test_env"]()  # checked again before every run
-        (log.warning if found.problem else log.info)("test environment", env=found.describe())
+        validate, verify = test_runners(self.settings, self.root, self.state_dir,
+                                        self.jail_reason)
         return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
                          policy=policy_from(self.settings), provider=self.provider, git=self.git,
-                         validate_runner=TestRunner(g.test_command, g.validate_timeout_s,
-                                                    executor, writable=True, **oracle),
-                         verify_runner=TestRunner(g.test_command, g.verify_timeout_s,
-                                                  executor, writable=False, **oracle),
-                         approvals=self.approvals, ledger=self.ledger, tools=venom,
+                         validate_runner=validate, verify_runner=verify,
+                         approvals=self.approvals, ledger=self.ledger,
+                         tools=venom_from(self.settings, self.jail_reason, self.mcp),
                          questions=self.questions, model_gate=self.model_gate,
-                         reflex_stats=self.reflex_stats,
-                         memory=self.memory)
+                         reflex_stats=self.reflex_stats, memory=self.memory)
 
     # -- control verbs ----------------------------------------------------------------
 

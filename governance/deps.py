@@ -39,7 +39,7 @@ class Transition:
 @dataclass(frozen=True)
 class Policy:
     """Governance knobs. Their defaults live in daemon/config.py alone; the daemon builds
-    this from its settings (daemon.service.policy_from), and tests do the same."""
+    this from its settings (daemon.phase_deps.policy_from), and tests do the same."""
 
     protected_globs: tuple[str, ...]
     approval_globs: tuple[str, ...]

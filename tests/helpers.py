@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.config import Settings
-from daemon.service import Daemon, policy_from
+from daemon.phase_deps import policy_from
+from daemon.service import Daemon
 from governance.approval import ApprovalBroker
 from governance.deps import PhaseDeps, Policy
 from governance.gitops import GitOps

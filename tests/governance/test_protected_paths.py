@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from daemon.config import load_settings
-from daemon.service import policy_from
+from daemon.phase_deps import policy_from
 from governance.phase import Phase
 from governance.protected import (
     PathEscape,

@@ -1,0 +1,99 @@
+"""What the daemon builds from its settings for every op's phases: the governance Policy,
+the jail the VALIDATE and VERIFY test runs use, and Venom (the tool loop) when tools are on.
+
+Without bubblewrap the test runners refuse with the reason instead of running the repo's
+code unjailed, unless `tools.allow_unsandboxed_tests` says otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import structlog
+
+from daemon.config import Settings
+from governance.deps import Policy
+from governance.test_env import detect as detect_test_env
+from governance.testrun import TestRunner
+from tools.jail import JailExecutor, JailLimits, JailResult
+from tools.loop import LoopLimits
+from tools.mcp_hub import McpHub
+from tools.venom import Venom, VenomConfig
+
+log = structlog.get_logger("daemon")
+
+
+def policy_from(settings: Settings) -> Policy:
+    g, c = settings.governance, settings.commit
+    return Policy(protected_globs=tuple(g.protected_globs), approval_globs=tuple(g.approval_globs),
+                  notify_globs=tuple(g.notify_globs), max_generate_retries=g.max_generate_retries,
+                  max_validate_retries=g.max_validate_retries,
+                  notify_apply_delay_s=g.notify_apply_delay_s,
+                  approval_timeout_s=g.approval_timeout_s, context_expansion=g.context_expansion,
+                  per_op_usd=settings.cost.per_op_usd,
+                  allow_non_ascii_paths=g.allow_non_ascii_paths,
+                  model_wait_timeout_s=g.model_wait_timeout_s, op_ceiling_s=g.op_ceiling_s,
+                  l2_enabled=g.l2_enabled, l2_max_iters=g.l2_max_iters,
+                  l2_timebox_s=g.l2_timebox_s, l2_iter_test_timeout_s=g.l2_iter_test_timeout_s,
+                  l2_max_diff_lines=g.l2_max_diff_lines, l2_max_files=g.l2_max_files,
+                  reground_budget=g.reground_budget, reground_spook=g.reground_spook,
+                  collapse_threshold=settings.provider.canary_threshold,
+                  author_name=c.author_name, author_email=c.author_email)
+
+
+def jail_limits(settings: Settings) -> JailLimits:
+    t = settings.tools
+    return JailLimits(timeout_s=t.timeout_s, cpu_s=t.cpu_s, memory_bytes=t.memory_mb << 20,
+                      file_bytes=t.file_mb << 20, max_procs=t.max_procs,
+                      output_bytes=64 << 10)
+
+
+def refuse_unsandboxed(reason: str):
+    """An executor that explains why tests cannot run, instead of running them unjailed."""
+
+    async def refuse(root: Path, argv, timeout_s: float, writable: bool, *, binds=(),
+                     env=None) -> JailResult:
+        return JailResult(None, f"tests not run: {reason} (set tools.allow_unsandboxed_tests "
+                          "= true to run them without a sandbox)", False, False, 0.0)
+
+    return refuse
+
+
+def test_runners(settings: Settings, root: Path, state_dir: Path,
+                 jail_reason: str | None) -> tuple[TestRunner, TestRunner]:
+    """(VALIDATE's runner, writable sandbox; VERIFY's, read-only on the live tree)."""
+    g, home = settings.governance, Path.home()
+    executor = None
+    if jail_reason is None:
+        executor = JailExecutor([home, root, state_dir], jail_limits(settings),
+                                [Path(sys.prefix), Path(sys.base_prefix)],
+                                protected_globs=policy_from(settings).protected_globs,
+                                live_root=root)
+    elif not settings.tools.allow_unsandboxed_tests:
+        executor = refuse_unsandboxed(jail_reason)
+    oracle = {"plugin_autoload": g.pytest_plugin_autoload, "plugins": g.pytest_plugins,
+              "test_env": functools.partial(detect_test_env, root, g.test_python,
+                                            g.test_command, state_dir=state_dir, home=home)}
+    found = oracle["test_env"]()  # checked again before every run
+    (log.warning if found.problem else log.info)("test environment", env=found.describe())
+    return (TestRunner(g.test_command, g.validate_timeout_s, executor, writable=True, **oracle),
+            TestRunner(g.test_command, g.verify_timeout_s, executor, writable=False, **oracle))
+
+
+def venom_from(settings: Settings, jail_reason: str | None, mcp: McpHub | None) -> Venom | None:
+    """The tool loop for GENERATE, or None when `tools.enabled` is off."""
+    g, t = settings.governance, settings.tools
+    if not t.enabled:
+        return None
+    limits = LoopLimits(max_rounds=t.max_rounds, max_exploration_rounds=t.max_exploration_rounds,
+                        tool_timeout_s=t.timeout_s, max_concurrent=t.max_concurrent,
+                        output_cap_bytes=t.output_cap_bytes,
+                        budget_chars=t.compact_threshold_chars,
+                        preserve_chunks=t.compact_preserve_chunks)
+    return Venom(VenomConfig(
+        loop=limits, jail=jail_limits(settings), disabled=frozenset(t.disabled_tools),
+        web_allowlist=tuple(t.web_allowlist), test_timeout_s=g.validate_timeout_s,
+        ask_timeout_s=t.ask_timeout_s, min_exploration_calls=t.min_exploration_calls,
+        allow_unsandboxed_tests=t.allow_unsandboxed_tests), jail_reason, Path.home(), mcp)
