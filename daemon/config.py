@@ -53,6 +53,8 @@ class HttpProviderEntry(_Section):
     temperature: float = Field(default=0.0, ge=0)
     usd_per_mtok_in: float = Field(default=0.0, ge=0)  # $ per million prompt tokens
     usd_per_mtok_out: float = Field(default=0.0, ge=0)
+    # Tool calls as the API's native `tools` (false: in the reply's text only, as the kernel).
+    native_tools: bool = True
 
 
 class ProviderSection(_Section):

@@ -4,6 +4,9 @@ Each call streams one reply (httpx, async) within the caller's deadline and retu
 text, the server's own token counts, a cost from the configured price per million tokens,
 and the text-only collapse proximity (kernel.canary's text detector; an `ouroboros serve`
 behind the URL also hands over its kernel telemetry, kept under `telemetry["ouroboros"]`).
+Given a reply shape with tool lines (the tool loop's), a provider sends them as the API's
+native tools and writes the calls it gets back into the text as tool lines
+(kernel.http_tools): the tool loop alone parses them, as it parses the kernel's.
 Every failure is a ProviderFailure whose `mode` says what kind it was, for a failback
 policy to act on (the modes of the design's failback FSM; this module has no FSM):
 
@@ -32,9 +35,10 @@ from typing import Any, Literal
 import httpx
 
 from governance.errors import ProviderError
-from governance.provider import CollapseSignal, ModelReply, ProviderHealth, Steering
+from governance.provider import CollapseSignal, ModelReply, ProviderHealth, ReplyShape, Steering
 from governance.schemas import ModelUsage
 from kernel.canary import text_proximity
+from kernel.http_tools import NativeCalls, ToolCallError, ToolSpec, tool_specs
 from kernel.provider import SYSTEM
 
 MAX_LINE_CHARS = 1 << 20  # one NDJSON line or SSE field
@@ -63,6 +67,7 @@ class HttpProviderConfig:
     connect_timeout_s: float = 10.0
     system_prompt: str = SYSTEM
     name: str = ""  # in usage and the ledger; default "<kind>:<model>"
+    native_tools: bool = True  # send a shape's tool lines as the API's tools (kernel.http_tools)
 
 
 @dataclass
@@ -75,6 +80,7 @@ class Tally:
     completion_tokens: int = 0
     finish: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. a serve's `ouroboros`
+    calls: NativeCalls = field(default_factory=NativeCalls)  # native tool calls, if any
 
     def add(self, text: str) -> None:
         self.chars += len(text)
@@ -85,7 +91,11 @@ class Tally:
 
     @property
     def text(self) -> str:
-        return "".join(self.pieces)
+        """The prose, then each native tool call as a canonical tool line."""
+        prose, calls = "".join(self.pieces), self.calls.render()
+        if not calls:
+            return prose
+        return f"{prose}\n{calls}" if prose and not prose.endswith("\n") else prose + calls
 
 
 class HttpProvider:
@@ -94,6 +104,7 @@ class HttpProvider:
     kind = ""
     chat_path = ""
     health_path = ""
+    takes_shape = True  # a shape's tool lines become native tools (governance.provider.shaped)
 
     def __init__(self, config: HttpProviderConfig, *,
                  environ: Mapping[str, str] | None = None,
@@ -113,8 +124,10 @@ class HttpProvider:
     def auth_headers(self, key: str | None) -> dict[str, str]:
         return {"authorization": f"Bearer {key}"} if key else {}
 
-    def body(self, messages: list[dict[str, str]], max_tokens: int,
-             temperature: float) -> dict[str, Any]:
+    def body(self, messages: list[dict[str, str]], max_tokens: int, temperature: float,
+             tools: list[ToolSpec], must_call: bool) -> dict[str, Any]:
+        """The request; `tools` (may be empty) as the API's tool definitions, and
+        `must_call`: the shape allows nothing but tool calls."""
         raise NotImplementedError
 
     async def read(self, response: httpx.Response, tally: Tally) -> None:
@@ -125,13 +138,15 @@ class HttpProvider:
         raise NotImplementedError
 
     # -- CandidateProvider ----------------------------------------------------------------
-    async def generate(self, prompt: str, *, deadline: float,
-                       steer: Steering | None = None) -> ModelReply:
+    async def generate(self, prompt: str, *, deadline: float, steer: Steering | None = None,
+                       shape: ReplyShape | None = None) -> ModelReply:
         return await self.complete([{"role": "user", "content": prompt}], deadline=deadline,
-                                   steer=steer)
+                                   steer=steer, shape=shape)
 
-    async def plan(self, prompt: str, *, deadline: float) -> ModelReply:
-        return await self.complete([{"role": "user", "content": prompt}], deadline=deadline)
+    async def plan(self, prompt: str, *, deadline: float,
+                   shape: ReplyShape | None = None) -> ModelReply:
+        return await self.complete([{"role": "user", "content": prompt}], deadline=deadline,
+                                   shape=shape)
 
     async def health(self) -> ProviderHealth:
         try:
@@ -152,17 +167,25 @@ class HttpProvider:
         await self._client.aclose()
 
     async def complete(self, turns: list[dict[str, str]], *, deadline: float,
-                       steer: Steering | None = None) -> ModelReply:
-        """One streamed reply to `turns` (the system prompt first), within `deadline`."""
+                       steer: Steering | None = None,
+                       shape: ReplyShape | None = None) -> ModelReply:
+        """One streamed reply to `turns` (the system prompt first), within `deadline`;
+        `shape`'s tool lines go as native tools (unless native_tools is off), and the
+        calls that come back are tool lines in the reply's text."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ProviderFailure("the generation deadline had already passed", "TIMEOUT")
         messages = [{"role": "system", "content": self.config.system_prompt}, *turns]
         max_tokens, temperature = self._steered(steer)
+        tools = tool_specs(shape.lines, secret=self._key) \
+            if shape is not None and self.config.native_tools else []
+        must_call = bool(tools) and shape is not None and shape.final is None \
+            and not shape.prose
         tally, start = Tally(), time.monotonic()
         try:
             async with asyncio.timeout(remaining):
-                await self._stream(self.body(messages, max_tokens, temperature), tally)
+                await self._stream(self.body(messages, max_tokens, temperature, tools,
+                                             must_call), tally)
         except TimeoutError:
             raise self._spent(ProviderFailure(
                 f"{self.name}: the deadline passed after {len(tally.text)} characters",
@@ -191,6 +214,9 @@ class HttpProvider:
                 raise await self._refusal(response)
             try:
                 await self.read(response, tally)
+            except ToolCallError as exc:
+                raise ProviderFailure(self._scrub(f"{self.name}: {exc}"),
+                                      "SERVER_ERROR") from None
             except (KeyError, TypeError, ValueError, IndexError, AttributeError,
                     RecursionError) as exc:  # what a hostile frame can make json/dicts raise
                 raise ProviderFailure(f"{self.name}: a reply that breaks the protocol "
@@ -223,8 +249,10 @@ class HttpProvider:
                            completion_tokens=tally.completion_tokens, cost_usd=cost,
                            latency_ms=latency_ms)
         proximity = round(text_proximity(text).sustained, 4)
+        native = {"native_tool_calls": len(tally.calls.calls)} if tally.calls.calls else {}
         return ModelReply(text=text, usage=usage,
-                          telemetry={"finish_reason": tally.finish[:64], **tally.extra},
+                          telemetry={"finish_reason": tally.finish[:64], **native,
+                                     **tally.extra},
                           collapse=CollapseSignal(proximity=proximity,
                                                   exit_reason=tally.finish[:64], source="text"))
 

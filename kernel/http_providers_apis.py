@@ -3,8 +3,12 @@ header, streamed frames and model listing look like. Base URLs follow each offic
 client: Ollama's root (http://127.0.0.1:11434), OpenAI's with /v1
 (https://api.openai.com/v1), Anthropic's root (https://api.anthropic.com).
 
-Tool calls stay in the text for the tool loop to parse (as with the kernel): no provider
-sends `tools`, so every model is driven the same way and governance judges the same text.
+Tool calls: a shape's tool lines go as each API's native `tools` (kernel.http_tools), and
+the calls that come back (Ollama's whole `message.tool_calls`, OpenAI's indexed
+`delta.tool_calls` fragments, Anthropic's `tool_use` blocks with `input_json_delta`
+fragments) are written into the reply's text as tool lines: the tool loop alone parses
+them, as it parses the kernel's, and governance judges the same text from every model.
+With `native_tools` off no provider sends `tools`; calls then ride in the text only.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from kernel.http_providers import (
     lines,
     sse,
 )
+from kernel.http_tools import MAX_CALLS, ToolCallError, ToolSpec, anthropic_tools, function_tools
 
 ANTHROPIC_VERSION = "2023-06-01"
 MAX_TELEMETRY_CHARS = 4096
@@ -32,10 +37,11 @@ ANTHROPIC_ERROR_MODE = {"rate_limit_error": "RATE_LIMIT", "overloaded_error": "S
 class OllamaProvider(HttpProvider):
     kind, chat_path, health_path = "ollama", "/api/chat", "/api/tags"
 
-    def body(self, messages: list[dict[str, str]], max_tokens: int,
-             temperature: float) -> dict[str, Any]:
-        return {"model": self.config.model, "messages": messages, "stream": True,
+    def body(self, messages: list[dict[str, str]], max_tokens: int, temperature: float,
+             tools: list[ToolSpec], must_call: bool) -> dict[str, Any]:
+        body = {"model": self.config.model, "messages": messages, "stream": True,
                 "options": {"num_predict": max_tokens, "temperature": temperature}}
+        return {**body, "tools": function_tools(tools)} if tools else body  # no tool_choice
 
     async def read(self, response: httpx.Response, tally: Tally) -> None:
         async for line in lines(response):
@@ -45,7 +51,14 @@ class OllamaProvider(HttpProvider):
             if "error" in frame:
                 raise ProviderFailure(self._scrub(f"{self.name}: {frame['error']}"[:2000]),
                                       "SERVER_ERROR")
-            tally.add(frame.get("message", {}).get("content") or "")
+            message = frame.get("message") or {}
+            tally.add(message.get("content") or "")
+            calls = message.get("tool_calls") or []
+            if not isinstance(calls, list) or len(calls) > MAX_CALLS:
+                raise ToolCallError(f"tool_calls is not a list of at most {MAX_CALLS}")
+            for call in calls:
+                function = call.get("function") or {}
+                tally.calls.whole(function.get("name"), function.get("arguments"))
             if frame.get("done"):
                 tally.prompt_tokens = int(frame.get("prompt_eval_count") or 0)
                 tally.completion_tokens = int(frame.get("eval_count") or 0)
@@ -62,11 +75,15 @@ class OllamaProvider(HttpProvider):
 class OpenAiProvider(HttpProvider):
     kind, chat_path, health_path = "openai", "/chat/completions", "/models"
 
-    def body(self, messages: list[dict[str, str]], max_tokens: int,
-             temperature: float) -> dict[str, Any]:
-        return {"model": self.config.model, "messages": messages, "stream": True,
+    def body(self, messages: list[dict[str, str]], max_tokens: int, temperature: float,
+             tools: list[ToolSpec], must_call: bool) -> dict[str, Any]:
+        body = {"model": self.config.model, "messages": messages, "stream": True,
                 "stream_options": {"include_usage": True}, "max_tokens": max_tokens,
                 "temperature": temperature}
+        if tools:
+            body["tools"] = function_tools(tools)
+            body["tool_choice"] = "required" if must_call else "auto"
+        return body
 
     async def read(self, response: httpx.Response, tally: Tally) -> None:
         async for _, data in sse(response):
@@ -77,7 +94,9 @@ class OpenAiProvider(HttpProvider):
                 raise ProviderFailure(self._scrub(f"{self.name}: {frame['error']}"[:2000]),
                                       "SERVER_ERROR")
             for choice in frame.get("choices") or []:
-                tally.add((choice.get("delta") or {}).get("content") or "")
+                delta = choice.get("delta") or {}
+                tally.add(delta.get("content") or "")
+                _openai_calls(delta.get("tool_calls") or [], tally)
                 tally.finish = choice.get("finish_reason") or tally.finish
             if usage := frame.get("usage"):
                 tally.prompt_tokens = int(usage.get("prompt_tokens") or 0)
@@ -98,12 +117,16 @@ class AnthropicProvider(HttpProvider):
         headers = {"anthropic-version": ANTHROPIC_VERSION}
         return {**headers, "x-api-key": key} if key else headers
 
-    def body(self, messages: list[dict[str, str]], max_tokens: int,
-             temperature: float) -> dict[str, Any]:
+    def body(self, messages: list[dict[str, str]], max_tokens: int, temperature: float,
+             tools: list[ToolSpec], must_call: bool) -> dict[str, Any]:
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
         turns = [m for m in messages if m["role"] != "system"]
-        return {"model": self.config.model, "max_tokens": max_tokens, "system": system,
+        body = {"model": self.config.model, "max_tokens": max_tokens, "system": system,
                 "messages": turns, "stream": True, "temperature": min(temperature, 1.0)}
+        if tools:
+            body["tools"] = anthropic_tools(tools)
+            body["tool_choice"] = {"type": "any" if must_call else "auto"}
+        return body
 
     async def read(self, response: httpx.Response, tally: Tally) -> None:
         async for event, data in sse(response):
@@ -115,8 +138,17 @@ class AnthropicProvider(HttpProvider):
                     ANTHROPIC_ERROR_MODE.get(error.get("type"), "SERVER_ERROR"))
             if event == "message_start":
                 tally.prompt_tokens = int(frame["message"]["usage"]["input_tokens"])
+            elif event == "content_block_start" and \
+                    frame["content_block"].get("type") == "tool_use":
+                block = frame["content_block"]
+                tally.calls.start(frame["index"], block.get("name"))
+                if block.get("input"):  # the input whole (fragments usually follow instead)
+                    tally.calls.fragment(frame["index"], json.dumps(block["input"]))
             elif event == "content_block_delta" and frame["delta"].get("type") == "text_delta":
                 tally.add(frame["delta"]["text"])
+            elif event == "content_block_delta" and \
+                    frame["delta"].get("type") == "input_json_delta":
+                tally.calls.fragment(frame["index"], frame["delta"]["partial_json"])
             elif event == "message_delta":
                 tally.completion_tokens = int(frame.get("usage", {}).get("output_tokens") or 0)
                 tally.finish = str(frame["delta"].get("stop_reason") or "")
@@ -128,6 +160,18 @@ class AnthropicProvider(HttpProvider):
 
     def listed(self, data: Any) -> bool:
         return any(m.get("id") == self.config.model for m in data.get("data", []))
+
+
+def _openai_calls(items: Any, tally: Tally) -> None:
+    """One chunk's `delta.tool_calls`: the first item of an index names the call, every
+    item may carry a fragment of its arguments (JSON text, joined in order)."""
+    if not isinstance(items, list):
+        raise ToolCallError("delta.tool_calls is not a list")
+    for item in items:
+        function = item.get("function") or {}
+        tally.calls.start(item.get("index", 0), function.get("name"))
+        if function.get("arguments"):
+            tally.calls.fragment(item.get("index", 0), function["arguments"])
 
 
 def _keep_telemetry(frame: dict[str, Any], tally: Tally) -> None:

@@ -204,7 +204,8 @@ async def frames(job: Job, start: bytes, piece: Callable[[str], bytes],
         yield start
     try:
         async for event in job.events():
-            yield final(event) if isinstance(event, Finished) else piece(event)
+            if out := final(event) if isinstance(event, Finished) else piece(event):
+                yield out  # a piece held back (a possible tool call line) sends nothing
     except ApiError as err:
         yield error(err)
     except Exception as exc:

@@ -5,7 +5,9 @@ model's context (an overflow is refused, never truncated; the token budget is cl
 room left), turns Sampling into the kernel's GenerationConfig (what a request leaves unset
 is the configured [provider] value), and runs the generation through the ModelQueue, whole
 or streamed. Streamed text is the final text's prefix: it holds back a possible stop
-string's beginning and a half-decoded character. Only the Engine's public API is used.
+string's beginning and a half-decoded character. A request that must call a tool is
+decoded under the grammar of its tool lines (a ReplyShape, kernel.grammar, as
+KernelProvider decodes). Only the Engine's public API is used.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import structlog
 
 from daemon.serve.common import ApiError, Kind
 from daemon.serve.queue import ModelQueue, QueueFull, Ticket
+from governance.provider import ReplyShape
 from kernel.decode import Generation, GenerationConfig
 from kernel.engine import Engine
+from kernel.grammar import Grammars
 from kernel.provider import collapse_signal
 
 log = structlog.get_logger("daemon.serve")
@@ -50,6 +54,7 @@ class Prepared:
     messages: list[dict[str, str]]
     config: GenerationConfig
     prompt_tokens: int
+    shape: ReplyShape | None = None  # the grammar the reply is decoded under, if any
 
 
 @dataclass
@@ -74,6 +79,7 @@ class ServedModel:
         config = getattr(engine.model, "config", None)
         self.context = int(getattr(config, "max_position_embeddings", 0) or 2048)
         self.longest_token = _longest_token(engine.tokenizer)
+        self.grammars = Grammars(engine.tokenizer, engine.config.generation.stop_ids)
 
     def accepts(self, model: str) -> bool:
         return model in (self.name, f"{self.name}:latest")
@@ -83,7 +89,8 @@ class ServedModel:
             raise ApiError(Kind.NOT_FOUND, f"model {model[:200]!r} not found; this server "
                            f"serves {self.name!r}", param)
 
-    async def prepare(self, messages: list[dict[str, str]], sampling: Sampling) -> Prepared:
+    async def prepare(self, messages: list[dict[str, str]], sampling: Sampling,
+                      shape: ReplyShape | None = None) -> Prepared:
         """The messages checked and counted against the context; ApiError otherwise."""
         for m in messages:
             if m["role"] not in ROLES:
@@ -107,7 +114,7 @@ class ServedModel:
         if room < 1:
             raise ApiError(Kind.CONTEXT, f"the prompt is {len(ids)} tokens; this model's "
                            f"context is {self.context} tokens", "messages")
-        return Prepared(messages, self._config(sampling, room), len(ids))
+        return Prepared(messages, self._config(sampling, room), len(ids), shape)
 
     def _config(self, s: Sampling, room: int) -> GenerationConfig:
         base = self.engine.config.generation
@@ -158,6 +165,7 @@ class Job:
         self.model, self.prepared, self.ticket = model, prepared, ticket
         self.admitted = time.monotonic()
         self.started: float | None = None
+        self.grammar: Any = None  # the constraint's telemetry(), once it ran
 
     def withdraw(self) -> None:
         self.ticket.withdraw()
@@ -167,7 +175,13 @@ class Job:
 
         def work() -> Generation:
             self.started = time.monotonic()
-            gen = engine.chat(p.messages, p.config, self.ticket.cancel, on_token=on_token)
+            constraint = None
+            if p.shape is not None:  # compiled here: a hostile schema costs the worker
+                grammars = self.model.grammars
+                constraint = grammars.constraint(grammars.compile(p.shape))
+                self.grammar = constraint.telemetry if constraint is not None else None
+            gen = engine.chat(p.messages, p.config, self.ticket.cancel, on_token=on_token,
+                              constraint=constraint)
             self.model.outcomes[gen.exit_reason] += 1  # only this thread writes it
             log.info("generation", exit=gen.exit_reason, prompt_tokens=p.prompt_tokens,
                      tokens=len(gen.token_ids), seconds=round(gen.seconds, 3))
@@ -206,8 +220,11 @@ class Job:
             full = self.model.engine.tokenizer.decode(gen.token_ids)
             hits = [(full.find(s), s) for s in self.prepared.config.stop_strings if s in full]
             stop = min(hits)[1] if hits else None
+        telemetry = self.model.telemetry(gen, queued)
+        if self.grammar is not None:
+            telemetry["grammar"] = self.grammar()
         return Finished(gen, self.prepared.prompt_tokens, queued, now - self.admitted, stop,
-                        self.model.telemetry(gen, queued))
+                        telemetry)
 
 
 class IncrementalText:

@@ -5,7 +5,12 @@ Telemetry: the extra `ouroboros` object on the final (`"done": true`) object. Er
 `{"error": "..."}` with Ollama's status codes (503 when the queue is full, as Ollama's
 OLLAMA_MAX_QUEUE answers). Options the kernel has no knob for (top_k, num_ctx, ...) are
 ignored, as Ollama ignores unknown ones; features that would change what the answer means
-(images, tools, format, raw, suffix, think) are refused with 400.
+(images, format, raw, suffix, think) are refused with 400.
+
+Tools (daemon.serve.tools): /api/chat takes `tools`; the kernel's tool lines come back as
+`message.tool_calls` (`function.name`, `function.arguments` an object), streamed in a frame
+of their own before the final one. An assistant turn's `tool_calls` and a `tool` message's
+result go to the kernel as text.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from daemon.serve.common import (
     validate,
 )
 from daemon.serve.model import Finished, Sampling, ServedModel
+from daemon.serve.tools import Splitter, Tools, call_line, result_text, split, tools
+from tools.toolcalls import ToolCall
 
 STATUS = {Kind.BAD_REQUEST: 400, Kind.NOT_FOUND: 404, Kind.NO_ROUTE: 404, Kind.TOO_LARGE: 413,
           Kind.FORBIDDEN: 403, Kind.CONTEXT: 400, Kind.OVERLOADED: 503, Kind.INTERNAL: 500}
@@ -58,11 +65,28 @@ class Options(Strict):
     repeat_penalty: float | None = Field(None, ge=0.1, le=10)  # 0 would divide by zero
 
 
+class Function(Strict):
+    name: str = Field(max_length=200)
+    description: str = Field("", max_length=8192)
+    parameters: dict[str, Any] | None = None
+    arguments: dict[str, Any] | None = None  # in an assistant turn's tool_calls
+
+
+class ToolDef(Strict):
+    type: str = Field("function", max_length=64)
+    function: Function
+
+
+class CallIn(Strict):
+    function: Function
+
+
 class Message(Strict):
     role: str = Field(max_length=64)
     content: str = ""
     images: list[Any] | None = None
-    tool_calls: list[Any] | None = None
+    tool_calls: list[CallIn] | None = None
+    tool_name: str | None = Field(None, max_length=200)
 
 
 class _Request(Strict):
@@ -76,7 +100,7 @@ class _Request(Strict):
 
 class ChatBody(_Request):
     messages: list[Message] = Field(default_factory=list)
-    tools: list[Any] | None = None
+    tools: list[ToolDef] | None = None
 
 
 class GenerateBody(_Request):
@@ -101,11 +125,25 @@ def sampling(options: Options | None) -> Sampling:
                     stop=stops(o.stop, "options.stop"), repetition_penalty=o.repeat_penalty)
 
 
-def _refuse(body: _Request, images: bool, tools: bool = False) -> None:
+def _refuse(body: _Request, images: bool) -> None:
     unsupported(body.format not in (None, ""), "format (structured outputs)", "format")
     unsupported(body.think not in (None, False), "thinking", "think")
     unsupported(images, "image input", "images")
-    unsupported(tools, "tools", "tools")
+
+
+def chat_messages(body: ChatBody, given: Tools) -> list[dict[str, str]]:
+    out = [{"role": "system", "content": given.system()}] if given else []
+    for m in body.messages:
+        text = "\n".join([m.content] * bool(m.content) + [
+            call_line(c.function.name, c.function.arguments or {}) for c in m.tool_calls or []])
+        if m.role == "tool":
+            text = result_text(m.tool_name or "", text)
+        out.append({"role": m.role, "content": text})
+    return out
+
+
+def _calls(calls: list[ToolCall]) -> list[dict[str, Any]]:
+    return [{"function": {"name": c.name, "arguments": c.arguments}} for c in calls]
 
 
 def _now() -> str:
@@ -139,11 +177,12 @@ class OllamaApi:
     async def chat(self, request: Request) -> Response:
         body = validate(ChatBody, await read_json(request))
         self.model.check_model(body.model)
-        _refuse(body, any(m.images for m in body.messages), bool(body.tools))
+        _refuse(body, any(m.images for m in body.messages))
+        given = tools([(t.function.name, t.function.description, t.function.parameters)
+                       for t in body.tools or []], "auto")
         if not body.messages:  # Ollama's way to load a model: answer at once
             return self._loaded({"message": {"role": "assistant", "content": ""}})
-        messages = [{"role": m.role, "content": m.content} for m in body.messages]
-        return await self._answer(request, messages, body, "message")
+        return await self._answer(request, chat_messages(body, given), body, "message", given)
 
     async def generate(self, request: Request) -> Response:
         body = validate(GenerateBody, await read_json(request))
@@ -162,27 +201,39 @@ class OllamaApi:
                              "done": True, "done_reason": "load"})
 
     async def _answer(self, request: Request, messages: list[dict[str, str]], body: _Request,
-                      field: str) -> Response:
+                      field: str, given: Tools | None = None) -> Response:
         """`field` carries the text: "message" (chat) or "response" (generate)."""
         job = self.model.start(await self.model.prepare(messages, sampling(body.options)))
+        given = given or Tools()
+        splitter = Splitter(given)
 
-        def text(piece: str) -> dict[str, Any]:
-            return {field: {"role": "assistant", "content": piece}} if field == "message" \
-                else {field: piece}
+        def text(piece: str, calls: list[ToolCall] | None = None) -> dict[str, Any]:
+            if field != "message":
+                return {field: piece}
+            return {field: {"role": "assistant", "content": piece,
+                            **({"tool_calls": _calls(calls)} if calls else {})}}
 
-        def piece(p: str) -> bytes:
-            return _line({"model": self.model.name, "created_at": _now(), **text(p),
+        def frame(content: dict[str, Any]) -> bytes:
+            return _line({"model": self.model.name, "created_at": _now(), **content,
                           "done": False})
 
+        def piece(p: str) -> bytes:
+            return frame(text(p)) if (p := splitter.push(p)) else b""
+
+        def final(done: Finished) -> bytes:
+            rest = splitter.finish()
+            out = frame(text(rest, splitter.calls)) if rest or splitter.calls else b""
+            return out + _line({**text(""), **_final(self.model, done)})
+
         if body.stream:
-            return JobStream(job, frames(job, b"", piece,
-                                         lambda d: _line({**text(""), **_final(self.model, d)}),
+            return JobStream(job, frames(job, b"", piece, final,
                                          lambda e: _line({"error": e.message})),
                              "application/x-ndjson")
         done = await complete(request, job)
         if done is None:
             return Response(status_code=CLIENT_GONE)
-        return JSONResponse({**_final(self.model, done), **text(done.generation.text)})
+        return JSONResponse({**_final(self.model, done), **text(*split(done.generation.text,
+                                                                      given))})
 
     async def tags(self, request: Request) -> Response:
         return JSONResponse({"models": [self._entry()]})
@@ -203,7 +254,7 @@ class OllamaApi:
                            f"{engine.kind}.context_length": m.context,
                            "ouroboros.total_steps": engine.total_steps,
                            "ouroboros.mode": engine.config.mode},
-            "capabilities": ["completion"]})
+            "capabilities": ["completion", "tools"]})
 
     def _entry(self) -> dict[str, Any]:
         name = f"{self.model.name}:latest"

@@ -5,9 +5,14 @@ Telemetry: the extra top-level `ouroboros` object on the completion and, when st
 the chunk that carries `finish_reason` (the official client keeps unknown fields:
 `completion.model_extra["ouroboros"]`). Errors are `{"error": {"message", "type", "param",
 "code"}}`; a full queue is 503 with Retry-After. Unsupported features that would change the
-answer (tools, n > 1, logprobs, non-text content, JSON response formats) are refused with
+answer (n > 1, logprobs, non-text content, JSON response formats) are refused with
 400; frequency and presence penalties are accepted and ignored (the kernel's own repetition
 penalty and no-repeat n-grams are always on).
+
+Tools (daemon.serve.tools): `tools` and `tool_choice` (auto, none, required, or one named
+function) are taken; the kernel's tool lines come back as `message.tool_calls` (streamed:
+one `delta.tool_calls` item per call, its arguments whole) with finish_reason "tool_calls".
+An assistant turn's `tool_calls` and a `tool` message's result go to the kernel as text.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from daemon.serve.common import (
     validate,
 )
 from daemon.serve.model import Finished, Sampling, ServedModel
+from daemon.serve.tools import Splitter, Tools, call_line, result_text, split, tools
+from tools.toolcalls import ToolCall
 
 STATUS = {Kind.BAD_REQUEST: 400, Kind.NOT_FOUND: 404, Kind.NO_ROUTE: 404, Kind.TOO_LARGE: 413,
           Kind.FORBIDDEN: 403, Kind.CONTEXT: 400, Kind.OVERLOADED: 503, Kind.INTERNAL: 500}
@@ -66,10 +73,34 @@ class Part(Strict):
     text: str | None = None
 
 
+class Function(Strict):
+    name: str = Field(max_length=200)
+    description: str = Field("", max_length=8192)
+    parameters: dict[str, Any] | None = None
+    arguments: str = Field("", max_length=1 << 20)  # in an assistant turn's tool_calls
+
+
+class ToolDef(Strict):
+    type: Literal["function"]
+    function: Function
+
+
+class CallIn(Strict):
+    id: str = Field("", max_length=200)
+    type: Literal["function"] = "function"
+    function: Function
+
+
+class Named(Strict):
+    type: Literal["function"]
+    function: Function
+
+
 class Message(Strict):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[Part] | None = None
-    tool_calls: list[Any] | None = None
+    tool_calls: list[CallIn] | None = None
+    tool_call_id: str | None = Field(None, max_length=200)
 
 
 class StreamOptions(Strict):
@@ -92,14 +123,14 @@ class ChatBody(Strict):
     seed: int | None = Field(None, ge=0, lt=2**63)
     stop: str | list[str] | None = None
     n: int = Field(1, ge=1)
-    tools: list[Any] | None = None
+    tools: list[ToolDef] | None = None
+    tool_choice: Literal["auto", "none", "required"] | Named | None = None
     logprobs: bool | None = None
     response_format: ResponseFormat | None = None
 
 
 def _text(m: Message) -> str:
     if m.content is None or isinstance(m.content, str):
-        unsupported(bool(m.tool_calls), "tool calls in messages", "messages")
         return m.content or ""
     for part in m.content:
         unsupported(part.type != "text" or part.text is None,
@@ -107,14 +138,44 @@ def _text(m: Message) -> str:
     return "".join(p.text or "" for p in m.content)
 
 
-def messages(body: ChatBody) -> list[dict[str, str]]:
+def requested_tools(body: ChatBody) -> Tools:
+    choice = body.tool_choice or "auto"
+    if isinstance(choice, Named):
+        choice = choice.function.name
+    return tools([(t.function.name, t.function.description, t.function.parameters)
+                  for t in body.tools or []], choice)
+
+
+def messages(body: ChatBody, given: Tools) -> list[dict[str, str]]:
     unsupported(body.n != 1, "n other than 1", "n")
-    unsupported(bool(body.tools), "tools", "tools")
     unsupported(bool(body.logprobs), "logprobs", "logprobs")
     unsupported(body.response_format is not None and body.response_format.type != "text",
                 "a response_format other than text", "response_format")
-    return [{"role": "system" if m.role == "developer" else m.role, "content": _text(m)}
-            for m in body.messages]
+    names: dict[str, str] = {}  # tool_call_id -> the tool's name, for the results
+    out = [{"role": "system", "content": given.system()}] if given else []
+    for m in body.messages:
+        text = _text(m)
+        for call in m.tool_calls or []:
+            names[call.id] = call.function.name
+            text += ("\n" if text else "") + call_line(call.function.name,
+                                                       _arguments(call.function.arguments))
+        if m.role == "tool":
+            text = result_text(names.get(m.tool_call_id or "", ""), text)
+        out.append({"role": "system" if m.role == "developer" else m.role, "content": text})
+    return out
+
+
+def _arguments(text: str) -> Any:
+    try:
+        return json.loads(text) if text.strip() else {}
+    except (ValueError, RecursionError):
+        return text  # the kernel sees what the client sent
+
+
+def _calls(calls: list[ToolCall]) -> list[dict[str, Any]]:
+    return [{"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function",
+             "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+            for c in calls]
 
 
 def sampling(body: ChatBody) -> Sampling:
@@ -145,24 +206,33 @@ class OpenAiApi:
     async def chat(self, request: Request) -> Response:
         body = validate(ChatBody, await read_json(request))
         self.model.check_model(body.model)
-        prepared = await self.model.prepare(messages(body), sampling(body))
+        given = requested_tools(body)
+        prepared = await self.model.prepare(messages(body, given), sampling(body),
+                                            given.shape())
         job = self.model.start(prepared)
         head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()),
                 "model": self.model.name, "system_fingerprint": None}
         if body.stream:
             usage = body.stream_options is not None and body.stream_options.include_usage
-            return JobStream(job, self._stream(job, head, usage), "text/event-stream")
+            return JobStream(job, self._stream(job, head, usage, given),
+                             "text/event-stream")
         done = await complete(request, job)
         if done is None:
             return Response(status_code=CLIENT_GONE)
-        message = {"role": "assistant", "content": done.generation.text, "refusal": None}
+        text, calls = split(done.generation.text, given)
+        message = {"role": "assistant", "content": text or (None if calls else ""),
+                   "refusal": None}
+        if calls:
+            message["tool_calls"] = _calls(calls)
+        finish = "tool_calls" if calls else FINISH.get(done.generation.exit_reason, "stop")
         return JSONResponse({
             **head, "object": "chat.completion",
             "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": FINISH.get(done.generation.exit_reason, "stop")}],
+                         "finish_reason": finish}],
             "usage": _usage(done), "ouroboros": done.telemetry})
 
-    def _stream(self, job, head: dict[str, Any], usage: bool):
+    def _stream(self, job, head: dict[str, Any], usage: bool, given: Tools):
+        splitter = Splitter(given)
         def chunk(delta: dict[str, Any], finish: str | None = None,
                   **extra: Any) -> dict[str, Any]:
             return {**head, "object": "chat.completion.chunk",
@@ -170,16 +240,23 @@ class OpenAiApi:
                                  "finish_reason": finish}],
                     **({"usage": None} if usage else {}), **extra}
 
+        def piece(text: str) -> bytes:
+            return _sse(chunk({"content": text})) if (text := splitter.push(text)) else b""
+
         def final(done: Finished) -> bytes:
-            reason = FINISH.get(done.generation.exit_reason, "stop")
-            out = _sse(chunk({}, reason, ouroboros=done.telemetry))
+            rest = splitter.finish()
+            out = _sse(chunk({"content": rest})) if rest else b""
+            for i, call in enumerate(_calls(splitter.calls)):
+                out += _sse(chunk({"tool_calls": [{"index": i, **call}]}))
+            reason = "tool_calls" if splitter.calls else \
+                FINISH.get(done.generation.exit_reason, "stop")
+            out += _sse(chunk({}, reason, ouroboros=done.telemetry))
             if usage:
                 out += _sse({**head, "object": "chat.completion.chunk", "choices": [],
                              "usage": _usage(done)})
             return out + _sse("[DONE]")
 
-        return frames(job, _sse(chunk({"role": "assistant", "content": ""})),
-                      lambda p: _sse(chunk({"content": p})), final,
+        return frames(job, _sse(chunk({"role": "assistant", "content": ""})), piece, final,
                       lambda e: _sse(error_body(e)))
 
     async def models(self, request: Request) -> Response:

@@ -70,7 +70,7 @@ def test_ollama_client(served, reference):
     assert [m.model for m in client.list().models] == ["ouroboros:latest"]
     shown = client.show("ouroboros")
     assert shown.modelinfo["ouro.context_length"] == 512
-    assert shown.capabilities == ["completion"]
+    assert shown.capabilities == ["completion", "tools"]
     with pytest.raises(ollama.ResponseError) as err:
         client.chat(model="llama3", messages=PROMPT)
     assert err.value.status_code == 404 and "llama3" in err.value.error
