@@ -48,7 +48,8 @@ from governance.pipeline import PHASES
 from governance.schemas import OperationContext, SignalEnvelope
 from governance.testrun import TestRunner
 from ledger import Ledger
-from tools.jail import JailExecutor, JailLimits, bwrap_available
+from tests.helpers import jail_limits
+from tools.jail import JailExecutor, bwrap_available
 
 PYTEST = ["{python}", "-m", "pytest"]
 TEST_TIMEOUT_S = 30.0  # one jailed pytest session of a seeded repo takes about a second
@@ -80,7 +81,7 @@ def policy(l2: bool) -> Policy:
 def deps_for(repo: Path, state: Path, ledger: Ledger, fixer: ScriptedFixer,
              l2: bool) -> PhaseDeps:
     """The real phases' dependencies: jailed pytest, state dir outside the repository."""
-    executor = JailExecutor([Path.home(), repo, state], JailLimits(),
+    executor = JailExecutor([Path.home(), repo, state], jail_limits(),
                             [Path(sys.prefix), Path(sys.base_prefix)])
     return PhaseDeps(
         root=repo, state_dir=state, state_rel="", policy=policy(l2), provider=fixer,

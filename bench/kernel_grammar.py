@@ -14,7 +14,9 @@ cut by max_new_tokens is counted and named), and the decode-speed cost of the ma
 median time per decoded token (first token to last, so prefill is out) with vs without,
 and the mask's own share of it. Both runs of a prompt are back to back in this process.
 
-Run: .venv/bin/python bench/kernel_grammar.py [--grammar-tokens 64] [--grammar-prompts 30]
+Run: .venv/bin/python bench/kernel_grammar.py [--grammar-tokens N] [--grammar-prompts 30]
+(N defaults to the daemon's own budget, provider.max_new_tokens: a reply the daemon would
+not cut is not cut here either.)
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from pathlib import Path
 # shadow the `kernel` package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
+from daemon.config import ProviderSection, Settings  # noqa: E402
+from daemon.phase_deps import loop_limits  # noqa: E402
 from governance.errors import CandidateParseError  # noqa: E402
 from governance.prompts import generation_prompt, with_exploration_protocol  # noqa: E402
 from governance.provider import ReplyShape  # noqa: E402
@@ -43,6 +47,8 @@ from kernel.grammar import GrammarConstraint, Grammars  # noqa: E402
 from tools.builtin import TOOLS  # noqa: E402
 from tools.loop import Chunk, ToolLoopCoordinator  # noqa: E402
 from tools.toolcalls import parse_tool_calls  # noqa: E402
+
+DAEMON_TOKENS = ProviderSection().max_new_tokens  # the budget the daemon decodes under
 
 TASKS = [  # (file, content, goal)
     ("calc.py", "def add(a, b):\n    return a - b\n", "add() subtracts; make it add"),
@@ -93,7 +99,8 @@ def cases(root: Path, limit: int) -> list[Case]:
                       "edit_file")]
         for where, chunks, nudge in (("first round", [], False), ("after read", read, False),
                                      ("nudged, after edit", read + edit, True)):
-            loop = ToolLoopCoordinator(env=None, policy=None)  # composes and shapes only
+            loop = ToolLoopCoordinator(env=None, policy=None,  # composes and shapes only
+                                       limits=loop_limits(Settings()))
             if nudge:
                 loop.records.append(ToolRecord(tool="edit_file", verdict="ok"))
             out.append(Case(loop._compose(prompt, chunks, nudge), loop._shape(nudge), where))
@@ -157,7 +164,7 @@ def _decode(engine: Engine, prompt: str, config: GenerationConfig,
 
 
 def section(args: argparse.Namespace) -> None:
-    tokens = getattr(args, "grammar_tokens", 64)
+    tokens = getattr(args, "grammar_tokens", DAEMON_TOKENS)
     limit = getattr(args, "grammar_prompts", 30)
     engine = Engine.load(EngineConfig())
     grammars = Grammars(engine.tokenizer, engine.config.generation.stop_ids)
@@ -213,7 +220,7 @@ def _report(n: int, tokens: int, valid: dict[str, int], cut: int, unconstrained:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--grammar-tokens", type=int, default=64)
+    p.add_argument("--grammar-tokens", type=int, default=DAEMON_TOKENS)
     p.add_argument("--grammar-prompts", type=int, default=30)
     return p.parse_args(argv)
 

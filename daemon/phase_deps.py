@@ -43,11 +43,31 @@ def policy_from(settings: Settings) -> Policy:
                   author_name=c.author_name, author_email=c.author_email)
 
 
-def jail_limits(settings: Settings) -> JailLimits:
+def jail_limits(settings: Settings, **overrides: float) -> JailLimits:
+    """A jailed run's limits from `tools.*`; `overrides` (a sensor's own timeout) win."""
     t = settings.tools
-    return JailLimits(timeout_s=t.timeout_s, cpu_s=t.cpu_s, memory_bytes=t.memory_mb << 20,
-                      file_bytes=t.file_mb << 20, max_procs=t.max_procs,
-                      output_bytes=64 << 10)
+    knobs = {"timeout_s": t.timeout_s, "cpu_s": t.cpu_s, "memory_bytes": t.memory_mb << 20,
+             "file_bytes": t.file_mb << 20, "max_procs": t.max_procs}
+    return JailLimits(**{**knobs, **overrides})  # type: ignore[arg-type]
+
+
+def loop_limits(settings: Settings) -> LoopLimits:
+    t = settings.tools
+    return LoopLimits(max_rounds=t.max_rounds, max_exploration_rounds=t.max_exploration_rounds,
+                      tool_timeout_s=t.timeout_s, max_concurrent=t.max_concurrent,
+                      output_cap_bytes=t.output_cap_bytes,
+                      budget_chars=t.compact_threshold_chars,
+                      preserve_chunks=t.compact_preserve_chunks)
+
+
+def venom_config(settings: Settings) -> VenomConfig:
+    g, t = settings.governance, settings.tools
+    return VenomConfig(
+        loop=loop_limits(settings), jail=jail_limits(settings),
+        disabled=frozenset(t.disabled_tools), web_allowlist=tuple(t.web_allowlist),
+        test_timeout_s=g.validate_timeout_s, ask_timeout_s=t.ask_timeout_s,
+        min_exploration_calls=t.min_exploration_calls,
+        allow_unsandboxed_tests=t.allow_unsandboxed_tests)
 
 
 def refuse_unsandboxed(reason: str):
@@ -84,16 +104,6 @@ def test_runners(settings: Settings, root: Path, state_dir: Path,
 
 def venom_from(settings: Settings, jail_reason: str | None, mcp: McpHub | None) -> Venom | None:
     """The tool loop for GENERATE, or None when `tools.enabled` is off."""
-    g, t = settings.governance, settings.tools
-    if not t.enabled:
+    if not settings.tools.enabled:
         return None
-    limits = LoopLimits(max_rounds=t.max_rounds, max_exploration_rounds=t.max_exploration_rounds,
-                        tool_timeout_s=t.timeout_s, max_concurrent=t.max_concurrent,
-                        output_cap_bytes=t.output_cap_bytes,
-                        budget_chars=t.compact_threshold_chars,
-                        preserve_chunks=t.compact_preserve_chunks)
-    return Venom(VenomConfig(
-        loop=limits, jail=jail_limits(settings), disabled=frozenset(t.disabled_tools),
-        web_allowlist=tuple(t.web_allowlist), test_timeout_s=g.validate_timeout_s,
-        ask_timeout_s=t.ask_timeout_s, min_exploration_calls=t.min_exploration_calls,
-        allow_unsandboxed_tests=t.allow_unsandboxed_tests), jail_reason, Path.home(), mcp)
+    return Venom(venom_config(settings), jail_reason, Path.home(), mcp)

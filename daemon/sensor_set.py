@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.config import Settings
+from daemon.phase_deps import jail_limits
 from governance.gitops import GitOps
 from governance.test_env import detect as detect_test_env
 from governance.testrun import TestRunner
@@ -27,7 +28,7 @@ from sensors.perf_regression import Baseline, PerformanceRegressionSensor
 from sensors.scheduled import ScheduledSensor
 from sensors.test_failure import TestFailureSensor
 from sensors.todo import TodoSensor
-from tools.jail import JailExecutor, JailLimits
+from tools.jail import JailExecutor
 
 Submit = Callable[..., Awaitable[bool]]
 
@@ -75,10 +76,7 @@ class SensorSet:
     def _jail(self) -> JailExecutor | None:
         if self.jail_reason is not None:
             return None
-        g, t = self.settings.governance, self.settings.tools
-        limits = JailLimits(timeout_s=g.verify_timeout_s, cpu_s=t.cpu_s,
-                            memory_bytes=t.memory_mb << 20, file_bytes=t.file_mb << 20,
-                            max_procs=t.max_procs, output_bytes=64 << 10)
+        limits = jail_limits(self.settings, timeout_s=self.settings.governance.verify_timeout_s)
         return JailExecutor([Path.home(), self.root, self.state_dir], limits,
                             [Path(sys.prefix), Path(sys.base_prefix)],
                             protected_globs=self.protected_globs)

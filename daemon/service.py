@@ -163,7 +163,8 @@ class Daemon:
             why = "" if health.healthy else f"provider {self.provider.name}: {health.detail}"
         await self._start_mcp()
         self.jail_reason = await asyncio.to_thread(bwrap_available)
-        if self.jail_reason is None and (unlimited := process_limit_reason()):
+        if self.jail_reason is None and (unlimited := process_limit_reason(
+                self.settings.tools.max_procs)):
             log.warning("jail without a process limit", reason=unlimited)
         if self.jail_reason and not why:
             why = (f"{self.jail_reason}; bash is denied"

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from daemon import phase_deps
 from daemon.config import Settings
 from daemon.phase_deps import policy_from
 from daemon.service import Daemon
@@ -26,6 +27,10 @@ from governance.schemas import OperationContext, SignalEnvelope
 from governance.testrun import TestRunner
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
+from tools.env import ToolEnv
+from tools.jail import JailLimits
+from tools.loop import LoopLimits
+from tools.venom import VenomConfig
 
 OPS_PY = '''"""Small arithmetic helpers."""
 
@@ -130,6 +135,28 @@ def make_policy(**knobs: object) -> Policy:
     """The daemon's policy from the default settings (their one source of truth), with
     `knobs` changed."""
     return dataclasses.replace(policy_from(Settings()), **knobs)
+
+
+def jail_limits(**overrides: object) -> JailLimits:
+    """The daemon's jail limits for default settings, with `overrides`."""
+    return dataclasses.replace(phase_deps.jail_limits(Settings()), **overrides)
+
+
+def loop_limits(**overrides: object) -> LoopLimits:
+    """The daemon's tool-loop limits for default settings, with `overrides`."""
+    return dataclasses.replace(phase_deps.loop_limits(Settings()), **overrides)
+
+
+def tool_env(**fields: object) -> ToolEnv:
+    """A ToolEnv with the daemon's default limits and timeouts unless `fields` set them."""
+    c = venom_config()
+    return ToolEnv(**{"limits": c.jail, "test_timeout_s": c.test_timeout_s,
+                      "ask_timeout_s": c.ask_timeout_s, **fields})  # type: ignore[arg-type]
+
+
+def venom_config(**overrides: object) -> VenomConfig:
+    """The daemon's Venom config for default settings, with `overrides`."""
+    return dataclasses.replace(phase_deps.venom_config(Settings()), **overrides)
 
 
 def no_retry_policy(**knobs: object) -> Policy:

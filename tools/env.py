@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from governance.gitops import GitOps
@@ -14,21 +14,23 @@ from tools.workspace import Workspace
 AskHuman = Callable[[str, float], Awaitable[str | None]]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ToolEnv:
+    """Per op, from tools.venom (limits and timeouts from the settings, via VenomConfig)."""
+
     workspace: Workspace
     git: GitOps  # the live repository, for the read-only history tools
     state_rel: str
     hidden: list[Path]  # directories the jail hides (home, live repo, state dir)
+    limits: JailLimits
+    test_timeout_s: float
+    ask_timeout_s: float
     protected_globs: tuple[str, ...] = ()
     jail_reason: str | None = None  # why bubblewrap is unavailable (None = available)
     allow_unsandboxed_tests: bool = False  # explicit opt-in: run_tests without the jail
-    limits: JailLimits = field(default_factory=JailLimits)
-    test_timeout_s: float = 60.0
     python: str = sys.executable
     risk_tier: str = "SAFE_AUTO"
-    ask_human: AskHuman | None = None
-    ask_timeout_s: float = 600.0
+    ask_human: AskHuman | None = None  # None: the op has no human to ask
     web_allowlist: tuple[str, ...] = ()
 
     def jail(self, timeout_s: float | None = None) -> Jail:

@@ -57,13 +57,21 @@ SECURITY_ARGS = ("--unshare-all", "--unshare-user", "--uid", str(JAIL_UID), "--g
 
 @dataclass(frozen=True)
 class JailLimits:
-    timeout_s: float = 30.0
-    cpu_s: int = 120
-    memory_bytes: int = 4 << 30
-    file_bytes: int = 64 << 20
-    output_bytes: int = 64 << 10
-    max_procs: int = 256  # processes and threads of one run (pids cgroup / RLIMIT_NPROC)
-    tmp_bytes: int = 512 << 20  # each of /tmp and /dev/shm
+    """One jailed run's limits. The knobs come from the settings (daemon.phase_deps.
+    jail_limits builds them), so their defaults live in the config alone."""
+
+    timeout_s: float
+    cpu_s: int
+    memory_bytes: int
+    file_bytes: int
+    max_procs: int  # processes and threads of one run (pids cgroup / RLIMIT_NPROC)
+    output_bytes: int = 64 << 10  # not a setting: what a run may print before it is cut
+    tmp_bytes: int = 512 << 20  # not a setting: each of /tmp and /dev/shm
+
+
+# `true` under the real jail, to learn whether bubblewrap runs here at all.
+PROBE_LIMITS = JailLimits(timeout_s=10.0, cpu_s=10, memory_bytes=1 << 30, file_bytes=1 << 20,
+                          max_procs=16)
 
 
 @dataclass
@@ -329,7 +337,7 @@ def bwrap_available() -> str | None:
     except (JailError, SeccompUnsupported) as exc:
         return str(exc)
     with tempfile.TemporaryDirectory(prefix="ob-jail-probe-") as tmp:
-        jail = Jail(Path(tmp), [], JailLimits())
+        jail = Jail(Path(tmp), [], PROBE_LIMITS)
         try:
             with jail.prepared(["true"]) as (argv, fds):
                 probe = subprocess.run(argv, capture_output=True, timeout=10, env=BWRAP_ENV,
@@ -341,7 +349,7 @@ def bwrap_available() -> str | None:
     return None
 
 
-def process_limit_reason(max_procs: int = JailLimits.max_procs) -> str | None:
+def process_limit_reason(max_procs: int) -> str | None:
     """None when jailed commands get a process-count limit, else why they do not."""
     return limiter(max_procs).reason
 

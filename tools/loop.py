@@ -102,13 +102,16 @@ def safe_arguments(raw: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class LoopLimits:
-    max_rounds: int = 5
-    max_exploration_rounds: int = 5
-    tool_timeout_s: float = 30.0
-    max_concurrent: int = 2
-    output_cap_bytes: int = 4096
-    budget_chars: int = 98_304
-    preserve_chunks: int = 6
+    """The tool loop's limits, from the settings (daemon.phase_deps.loop_limits): the config
+    is the one place their defaults live."""
+
+    max_rounds: int
+    max_exploration_rounds: int
+    tool_timeout_s: float
+    max_concurrent: int
+    output_cap_bytes: int
+    budget_chars: int
+    preserve_chunks: int
 
 
 @dataclass
@@ -186,7 +189,7 @@ def tool_instructions(mcp_tools: dict[str, McpTool] | None = None) -> str:
 class ToolLoopCoordinator:
     env: ToolEnv
     policy: PolicyContext
-    limits: LoopLimits = field(default_factory=LoopLimits)
+    limits: LoopLimits  # from the settings (daemon.phase_deps.loop_limits)
     on_reply: Callable[[ModelReply], Awaitable[None]] | None = None
     on_tool: Callable[[ToolEvent], Awaitable[None]] | None = None
     on_note: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None

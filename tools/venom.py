@@ -6,7 +6,7 @@ and governance only ever sees the protocol.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +21,22 @@ from tools.exploration import ExplorationLedger, path_key
 from tools.jail import JailLimits
 from tools.loop import LoopLimits, ToolEvent, ToolLoopCoordinator
 from tools.mcp_hub import McpHub
-from tools.policy import DEFAULT_DISABLED, PolicyContext
+from tools.policy import PolicyContext
 from tools.workspace import Workspace
 
 
 @dataclass(frozen=True)
 class VenomConfig:
-    loop: LoopLimits = field(default_factory=LoopLimits)
-    jail: JailLimits = field(default_factory=JailLimits)
-    disabled: frozenset[str] = DEFAULT_DISABLED
-    web_allowlist: tuple[str, ...] = ()
-    test_timeout_s: float = 60.0
-    ask_timeout_s: float = 600.0
-    min_exploration_calls: int = 2
-    allow_unsandboxed_tests: bool = False
+    """Built from the settings (daemon.phase_deps.venom_config); no defaults of its own."""
+
+    loop: LoopLimits
+    jail: JailLimits
+    disabled: frozenset[str]
+    web_allowlist: tuple[str, ...]
+    test_timeout_s: float
+    ask_timeout_s: float
+    min_exploration_calls: int
+    allow_unsandboxed_tests: bool
 
 
 class VenomSession:

@@ -25,8 +25,16 @@ from governance.phase import Phase
 from governance.testrun import TestRunner
 from governance.weakening import weakenings
 from tests.governance.hostile_cases import TEMPLATE, Case, benign, hostile
-from tests.helpers import PYTEST, commit_files, git, no_retry_policy, run_op, tree_bytes
-from tools.jail import JailExecutor, JailLimits, bwrap_available
+from tests.helpers import (
+    PYTEST,
+    commit_files,
+    git,
+    jail_limits,
+    no_retry_policy,
+    run_op,
+    tree_bytes,
+)
+from tools.jail import JailExecutor, bwrap_available
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
@@ -47,7 +55,7 @@ def _candidate(c: Case) -> str:
 
 
 def _executor(repo: Path, state: Path) -> JailExecutor:
-    return JailExecutor([Path.home(), repo, state], JailLimits(),
+    return JailExecutor([Path.home(), repo, state], jail_limits(),
                         [Path(sys.prefix), Path(sys.base_prefix)])
 
 

@@ -14,8 +14,16 @@ import pytest
 from governance.oracle import Report, judge, read_report
 from governance.phase import Phase
 from governance.testrun import TestRunner
-from tests.helpers import OPS_BROKEN, OPS_FIXED, PYTEST, make_policy, run_op, tree_bytes
-from tools.jail import JailExecutor, JailLimits, bwrap_available
+from tests.helpers import (
+    OPS_BROKEN,
+    OPS_FIXED,
+    PYTEST,
+    jail_limits,
+    make_policy,
+    run_op,
+    tree_bytes,
+)
+from tools.jail import JailExecutor, bwrap_available
 
 needs_bwrap = pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
 
@@ -224,7 +232,7 @@ def test_the_oracle_is_out_of_reach():
 @needs_bwrap
 async def test_jailed_run_on_a_read_only_tree_reports_outside_it(tmp_path):
     root = _tree(tmp_path / "repo", {"tests/test_snoop.py": SNOOP})
-    executor = JailExecutor([Path.home(), root, tmp_path / "state"], JailLimits(),
+    executor = JailExecutor([Path.home(), root, tmp_path / "state"], jail_limits(),
                             [Path(sys.prefix), Path(sys.base_prefix)])
     before = tree_bytes(root)
     runner = TestRunner(["{python}", "-m", "pytest"], 60, executor, writable=False)

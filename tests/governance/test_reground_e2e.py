@@ -23,8 +23,9 @@ from tests.helpers import (
     make_policy,
     run_op,
     tool_call,
+    venom_config,
 )
-from tools.venom import Venom, VenomConfig
+from tools.venom import Venom
 
 TARGET = "calc/ops.py"
 FIX = tool_call("edit_file", path=TARGET, old="    return x\n",
@@ -47,7 +48,7 @@ async def _op(repo: Path, *turns: ReplayTurn, tools: bool = False, **policy: obj
     stats = ReflexStats()
     deps: dict = {"policy": make_policy(**policy), "reflex_stats": stats}
     if tools:
-        deps["tools"] = Venom(VenomConfig(), "tests run no jailed command here",
+        deps["tools"] = Venom(venom_config(), "tests run no jailed command here",
                               repo.parent / "home")
     end, chain = await run_op(repo, repo.parent / "ledger.sqlite3", TARGET, provider=provider,
                               **deps)

@@ -19,6 +19,7 @@ from kernel.decode import GenerationConfig
 from kernel.engine import Engine, EngineConfig
 from kernel.provider import KernelProvider
 from kernel.replay import ReplayProvider, ReplayTurn
+from tests.helpers import loop_limits
 from tools.loop import ToolLoopCoordinator
 
 PROMPT = ("You are the code-generation step of a governed maintenance daemon.\n\n## Goal\n"
@@ -76,7 +77,8 @@ async def test_the_shape_reaches_only_providers_that_take_it():
 
 
 def test_the_tool_loop_asks_for_its_rounds_forms():
-    loop = ToolLoopCoordinator(env=None, policy=None)  # _shape reads only records and MCP
+    loop = ToolLoopCoordinator(env=None, policy=None,  # _shape reads only records and MCP
+                               limits=loop_limits())
     first = loop._shape(nudge=False)
     names = [s["properties"]["tool"]["const"] for s in first.lines]
     assert "read_file" in names and "edit_file" in names and not first.prose

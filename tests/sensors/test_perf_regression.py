@@ -26,8 +26,8 @@ from sensors.perf_regression import (
     PerformanceRegressionSensor,
     parse,
 )
-from tests.helpers import commit_files, git, tree_bytes
-from tools.jail import JailExecutor, JailLimits, bwrap_available
+from tests.helpers import commit_files, git, jail_limits, tree_bytes
+from tools.jail import JailExecutor, bwrap_available
 
 needs_bwrap = pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap unusable")
 
@@ -86,7 +86,7 @@ def _sensor(tmp_path: Path, run, heads: list[str], threshold: float = 0.25):
 async def test_a_committed_slowdown_becomes_one_envelope_from_real_jailed_runs(tmp_path):
     root = commit_files(tmp_path / "repo", {"benches/test_speed.py": BENCH.format(delay=0.002)})
     state = tmp_path / "state"
-    jail = JailExecutor([Path.home(), root, state], JailLimits(),
+    jail = JailExecutor([Path.home(), root, state], jail_limits(),
                         [Path(sys.prefix), Path(sys.base_prefix)])
     test_env = functools.partial(detect_test_env, root, "auto", COMMAND, state_dir=state)
     bench = JailedBench(root, COMMAND, 120, jail, test_env, state / "bench")

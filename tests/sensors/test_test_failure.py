@@ -27,8 +27,8 @@ from sensors.test_failure import (
     read_results,
     signature,
 )
-from tests.helpers import OPS_BROKEN, PYTEST, commit_files, git, tree_bytes
-from tools.jail import JailExecutor, JailLimits, bwrap_available
+from tests.helpers import OPS_BROKEN, PYTEST, commit_files, git, jail_limits, tree_bytes
+from tools.jail import JailExecutor, bwrap_available
 
 CALC = "def add(a, b):\n    return a + b\n"
 TEST_CALC = ("from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
@@ -337,7 +337,7 @@ async def test_a_py_change_runs_the_affected_tests_jailed_after_the_debounce(tmp
                             "tests/test_ops.py": "from calc.ops import add\n\n\n"
                             "def test_add():\n    assert add(2, 3) == 5\n",
                             "tests/test_unrelated.py": "def test_u():\n    assert False\n"})
-    executor = JailExecutor([Path.home(), root, root / ".ouroboros"], JailLimits(),
+    executor = JailExecutor([Path.home(), root, root / ".ouroboros"], jail_limits(),
                             [Path(sys.prefix), Path(sys.base_prefix)])
     runner = TestRunner(PYTEST, 60, executor, writable=False)
     runs: list[list[str]] = []

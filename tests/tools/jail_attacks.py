@@ -297,7 +297,10 @@ def jail_for(world: dict, mode: str, limits: JailLimits) -> Jail:
 
 
 def attack_limits() -> JailLimits:
-    return JailLimits(timeout_s=20, output_bytes=32 << 10, max_procs=48, tmp_bytes=4 << 20)
+    # Spelled out, not tests.helpers.jail_limits: the uid-65534 driver imports this module
+    # with nothing but the interpreter (no daemon, no settings).
+    return JailLimits(timeout_s=20, cpu_s=120, memory_bytes=4 << 30, file_bytes=64 << 20,
+                      max_procs=48, output_bytes=32 << 10, tmp_bytes=4 << 20)
 
 
 async def run_attack(world: dict, attack: str) -> JailResult:

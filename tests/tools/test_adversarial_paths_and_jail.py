@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from governance.gitops import GitOps
+from tests.helpers import jail_limits, loop_limits, tool_env
 from tools.builtin import ReadFile, ToolFailed, read_file
-from tools.env import ToolEnv
-from tools.jail import Jail, JailLimits, bwrap_available
+from tools.jail import Jail, bwrap_available
 from tools.policy import PolicyContext, evaluate
 from tools.workspace import Workspace
 
@@ -73,7 +73,7 @@ def test_protected_files_are_never_materialized_in_the_sandbox(ws):
 @pytest.mark.parametrize("target", ["/etc/passwd", "/root", "..", "../../.."])
 async def test_symlink_made_in_the_sandbox_cannot_be_read_out(ws, repo, target):
     os.symlink(target, ws.root / "leak")
-    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
+    env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
     assert not evaluate("read_file", {"path": "leak"}, _ctx(ws), {}).allowed
     with pytest.raises((ToolFailed, ValueError)):  # and the handler re-checks (second lock)
         await read_file(ReadFile(path="leak"), env)
@@ -90,7 +90,7 @@ def test_rate_limits_and_human_tier(ws):
 
 def _jail(ws: Workspace, repo: Path, timeout: float = 20.0) -> Jail:
     return Jail(ws.root, [Path.home(), repo, repo / ".ouroboros"],
-                JailLimits(timeout_s=timeout, output_bytes=4096),
+                jail_limits(timeout_s=timeout, output_bytes=4096),
                 extra_ro=[Path(sys.prefix), Path(sys.base_prefix)])
 
 
@@ -144,7 +144,7 @@ async def test_hostile_conftest_in_validate_is_contained(repo, short_tmp):
     # The untracked conftest reaches the sandbox the way a human's working-tree state does.
     sandbox = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "v",
                                ["tests/conftest.py"], ".ouroboros")
-    executor = JailExecutor([Path.home(), repo, repo / ".ouroboros"], JailLimits(),
+    executor = JailExecutor([Path.home(), repo, repo / ".ouroboros"], jail_limits(),
                             [Path(sys.prefix), Path(sys.base_prefix)])
     outcome = await TestRunner(["{python}", "-m", "pytest"], 60, executor).run(sandbox.root, [])
     assert outcome.passed, outcome.output_tail
@@ -162,7 +162,7 @@ async def test_unicode_path_tricks_are_denied_or_contained(ws, repo, path):
     decision = evaluate("read_file", {"path": path}, _ctx(ws), {})
     if not decision.allowed:
         return  # denied outright
-    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
+    env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
     with pytest.raises(ToolFailed, match="no such file"):  # a literal name inside the sandbox
         await read_file(ReadFile(path=path), env)
 
@@ -175,7 +175,7 @@ async def test_run_tests_without_a_jail_needs_the_explicit_opt_in(ws, repo):
     opted = _ctx(ws, jail_reason=missing, allow_unsandboxed_tests=True)
     assert evaluate("run_tests", {}, opted, {}).allowed
     assert evaluate("bash", {"command": "ls"}, opted, {}).rule == "sandbox"  # bash never
-    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
+    env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
                   jail_reason=missing, allow_unsandboxed_tests=True)
     out = await run_tests(RunTests(paths=["tests/test_ops.py"]), env)
     assert "NOT sandboxed" in out and "1 passed" in out
@@ -269,7 +269,7 @@ async def test_directory_and_file_arguments_that_must_work(ws, repo, tool, args,
 
     decision = evaluate(tool, args, _ctx(ws), {})
     assert decision.allowed, decision
-    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
+    env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
     assert expect in await TOOLS[tool].handler(decision.args, env)
 
 
@@ -377,9 +377,9 @@ async def test_tool_loop_turns_hostile_calls_into_results(ws, repo, line):
 
     from governance.reflex import Band
     from kernel.replay import ReplayProvider, ReplayTurn
-    from tools.loop import LoopLimits, ToolLoopCoordinator
+    from tools.loop import ToolLoopCoordinator
 
-    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
+    env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
     events = []
 
     async def on_tool(e):
@@ -390,7 +390,7 @@ async def test_tool_loop_turns_hostile_calls_into_results(ws, repo, line):
     # The parser and the policy are under test here, not the re-ground reflex, which would
     # discard the degenerate lines first (tests/tools/test_loop_reflex.py): a band that
     # never reads a collapse.
-    loop = ToolLoopCoordinator(env, _ctx(ws), LoopLimits(), on_tool=on_tool,
+    loop = ToolLoopCoordinator(env, _ctx(ws), loop_limits(), on_tool=on_tool,
                                band=Band(spook=1.0, threshold=1.0))
     reply = await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert reply.text == "done"
@@ -403,15 +403,15 @@ async def test_undecodable_file_names_never_reach_the_prompt_raw(ws, repo):
     import time
 
     from kernel.replay import ReplayProvider, ReplayTurn
-    from tools.loop import LoopLimits, ToolLoopCoordinator
+    from tools.loop import ToolLoopCoordinator
 
     os.close(os.open(os.fsencode(ws.root / "calc") + b"/bad\xff\xfe.py", os.O_CREAT | os.O_WRONLY))
-    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
+    env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
     calls = "\n".join(['{"tool": "list_dir", "arguments": {"path": "calc"}}',
                        '{"tool": "glob_files", "arguments": {"pattern": "calc/*"}}'])
     provider = ReplayProvider([ReplayTurn(purpose="generate", text=calls),
                                ReplayTurn(purpose="generate", text="done")])
-    loop = ToolLoopCoordinator(env, _ctx(ws), LoopLimits())
+    loop = ToolLoopCoordinator(env, _ctx(ws), loop_limits())
     await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     provider.prompts[1].encode("utf-8")  # strict: raises on a lone surrogate
     assert provider.prompts[1].count("bad?") == 2

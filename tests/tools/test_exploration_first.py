@@ -24,9 +24,10 @@ from tests.helpers import (
     replay,
     run_op,
     tool_call,
+    venom_config,
 )
 from tools.exploration import ExplorationLedger
-from tools.venom import Venom, VenomConfig
+from tools.venom import Venom
 
 TARGET = "calc/ops.py"
 FIX = tool_call("edit_file", path=TARGET, old="    return x\n",
@@ -40,7 +41,7 @@ LOOK = tool_call("list_dir", path=".")
 async def _op(repo: Path, *texts: str, retries: bool = False, **deps: object):
     """One trivial tools-on op on calc/ops.py; returns (end, chain, prompts)."""
     provider = replay(*texts)
-    venom = Venom(VenomConfig(), "tests run no jailed command here", repo.parent / "home")
+    venom = Venom(venom_config(), "tests run no jailed command here", repo.parent / "home")
     policy = {} if retries else {"policy": no_retry_policy()}
     end, chain = await run_op(repo, repo.parent / "ledger.sqlite3", TARGET,
                               provider=provider, tools=venom, **policy, **deps)

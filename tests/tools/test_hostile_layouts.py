@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from governance.gitops import GitOps
+from tests.helpers import tool_env
 from tools.builtin import TOOLS, ToolFailed
-from tools.env import ToolEnv
 from tools.policy import PolicyContext, evaluate
 from tools.workspace import Workspace
 
@@ -46,7 +46,7 @@ class Arena:
         self.ws = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "hostile",
                                    ["calc/ops.py"], ".ouroboros")
         self.root = self.ws.root
-        self.env = ToolEnv(workspace=self.ws, git=GitOps(repo), state_rel=".ouroboros",
+        self.env = tool_env(workspace=self.ws, git=GitOps(repo), state_rel=".ouroboros",
                            hidden=[self.home])
         self.ctx = PolicyContext(self.root, ".ouroboros")
 

@@ -12,9 +12,8 @@ from daemon.client import ControlClient
 from governance.approval import QuestionBroker
 from governance.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import running_daemon, settings_for, wait_for
+from tests.helpers import loop_limits, running_daemon, settings_for, tool_env, wait_for
 from tools.builtin import ToolFailed, WebFetch, web_fetch
-from tools.env import ToolEnv
 from tools.loop import ToolLoopCoordinator
 from tools.policy import PolicyContext
 from tools.workspace import Workspace
@@ -23,11 +22,12 @@ from tools.workspace import Workspace
 async def test_ask_human_reaches_the_operator_and_back(repo):
     async with running_daemon(repo, settings_for(None)) as daemon:
         ws = Workspace.create(repo, daemon.state_dir / "sandboxes" / "q", [], ".ouroboros")
-        env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
+        env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
                       risk_tier="APPROVAL_REQUIRED",
                       ask_human=lambda q, t: daemon.questions.ask("op-1234", q, t))
         loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros",
-                                                      risk_tier="APPROVAL_REQUIRED"))
+                                                      risk_tier="APPROVAL_REQUIRED"),
+                                   loop_limits())
         provider = ReplayProvider([ReplayTurn(text=json.dumps(
             {"tool": "ask_human", "arguments": {"question": "Keep the old API?"}})),
             ReplayTurn(text="ok")])
@@ -50,7 +50,7 @@ async def test_question_broker_times_out():
 
 async def test_web_fetch_refuses_hosts_off_the_allowlist(repo):
     ws = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "w", [], ".ouroboros")
-    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
+    env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
                   web_allowlist=("docs.python.org",))
     for url in ("https://evil.example/x", "https://docs.python.org.evil.example/",
                 "https://pythondocs.python.org.example/"):

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import jail_limits
 from tools import jail as jail_mod
 from tools import jail_mounts as mounts
-from tools.jail import Jail, JailLimits, bwrap_available
+from tools.jail import Jail, bwrap_available
 
 needs_bwrap = pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap unusable")
 
@@ -102,7 +103,7 @@ async def test_thousands_of_protected_files_still_make_a_quick_working_jail(shor
     root = _tree(short_tmp / "many", {f"keys/k{i}.pem": "SECRET-PEM" for i in range(1500)})
     _tree(root, {"conf/local.cfg": "SECRET-GLOB", "ok.txt": "fine", "keys/sub/a.key": "SECRET"})
     assert len(mounts.protected_masks(root, [], ("conf/*.cfg",))) == 2
-    jail = Jail(root, [], JailLimits(timeout_s=30), writable=False,
+    jail = Jail(root, [], jail_limits(timeout_s=30), writable=False,
                 protected_globs=("conf/*.cfg",))
     result = await jail.run(["bash", "-c", "cat keys/*.pem conf/local.cfg ok.txt; echo END"])
     assert result.exit_code == 0, result.output
@@ -114,7 +115,7 @@ async def test_thousands_of_protected_files_still_make_a_quick_working_jail(shor
 async def test_too_many_scattered_secrets_refuse_the_run_instead_of_exposing_them(short_tmp):
     files = {f"d{i}/k.pem": "SECRET" for i in range(jail_mod.MAX_MASKS + 1)}
     root = _tree(short_tmp / "scattered", {**files, **{f"d{i}/x.py": "" for i in range(600)}})
-    result = await Jail(root, [], JailLimits(), writable=False).run(["cat", "d0/k.pem"])
+    result = await Jail(root, [], jail_limits(), writable=False).run(["cat", "d0/k.pem"])
     assert result.exit_code == jail_mod.NOT_STARTED and "SECRET" not in result.output
     assert "jail not started" in result.output and "at most 512" in result.output
 
@@ -128,7 +129,7 @@ async def test_an_older_bubblewrap_without_disable_userns_or_size_still_holds(sh
     code = ("import ctypes, os; libc = ctypes.CDLL(None, use_errno=True); "
             "r = libc.unshare(0x10000000); print('unshare', r, ctypes.get_errno()); "
             "print('uid', os.getuid())")
-    result = await Jail(short_tmp, [], JailLimits()).run([sys.executable, "-c", code])
+    result = await Jail(short_tmp, [], jail_limits()).run([sys.executable, "-c", code])
     assert result.output.split() == ["unshare", "-1", "1", "uid", "65534"], result.output
 
 
@@ -148,7 +149,7 @@ async def test_a_trapped_shared_empty_file_falls_back_to_a_private_one(short_tmp
         os.chmod(shared / "empty", 0o444 if trap == "open dir" else 0o666)
     assert jail_mod._shared_empty_file() is None
     root = _tree(short_tmp / "r", {".env": "SECRET", "a.py": ""})
-    result = await Jail(root, [], JailLimits(), writable=False).run(["cat", ".env", "a.py"])
+    result = await Jail(root, [], jail_limits(), writable=False).run(["cat", ".env", "a.py"])
     assert result.exit_code == 0 and "SECRET" not in result.output, result.output
     assert sorted(p.name for p in short_tmp.iterdir() if p.name.startswith("ob-jail-")) == [
         shared.name]  # the private one is gone again
@@ -187,5 +188,5 @@ def test_an_unreadable_directory_is_masked_unseen(short_tmp, monkeypatch):
 async def test_a_tree_too_large_to_scan_is_not_started(short_tmp, monkeypatch):
     monkeypatch.setattr(mounts, "MAX_SCAN_ENTRIES", 50)
     root = _tree(short_tmp / "big", {f"f{i}.py": "" for i in range(60)})
-    result = await Jail(root, [], JailLimits()).run(["true"])
+    result = await Jail(root, [], jail_limits()).run(["true"])
     assert result.exit_code == jail_mod.NOT_STARTED and "too many to check" in result.output

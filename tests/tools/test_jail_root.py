@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from governance.testrun import Bind
+from tests.helpers import jail_limits
 from tests.tools.jail_attacks import ATTACKS, FAKE_KEY_NAME, SECRET, problems, run_attack
 from tests.tools.jail_world import build_world
 from tools import proclimit
-from tools.jail import Jail, JailExecutor, JailLimits, bwrap_available
+from tools.jail import Jail, JailExecutor, bwrap_available
 
 pytestmark = pytest.mark.skipif(bwrap_available() is not None,
                                 reason=f"bubblewrap unusable here: {bwrap_available()}")
@@ -75,7 +76,7 @@ async def test_fork_bomb_leaves_the_host_able_to_fork_and_no_cgroup_behind(world
 async def test_a_verify_run_of_a_test_that_prints_env_prints_no_secret(world):
     """VERIFY runs the repo's tests on the live tree, read-only: .env is in that tree."""
     repo = Path(world["repo"])
-    executor = JailExecutor([Path(world["home"]), repo, Path(world["state"])], JailLimits(),
+    executor = JailExecutor([Path(world["home"]), repo, Path(world["state"])], jail_limits(),
                             [Path(sys.prefix), Path(sys.base_prefix)])
     result = await executor(repo, [sys.executable, "-m", "pytest", "-s", "-q", "-p",
                                    "no:cacheprovider", "tests/test_leak.py"], 60, False)
@@ -87,7 +88,7 @@ async def test_jail_stays_usable_for_tests_git_binds_and_env(world, short_tmp):
     report = short_tmp / "report"
     report.mkdir()
     jail = Jail(Path(world["repo"]), [Path(world["home"]), Path(world["state"])],
-                JailLimits(timeout_s=60), [Path(sys.prefix), Path(sys.base_prefix)],
+                jail_limits(timeout_s=60), [Path(sys.prefix), Path(sys.base_prefix)],
                 writable=False, binds=[Bind(report, "/tmp/ob-report", writable=True)],
                 env={"OB_MARK": "seen"})
     script = ("set -e; git log --oneline -1; echo tmp > /tmp/t && cat /tmp/t; "
@@ -100,7 +101,7 @@ async def test_jail_stays_usable_for_tests_git_binds_and_env(world, short_tmp):
 
 
 def test_a_bind_outside_the_jails_tmp_is_refused(world):
-    jail = Jail(Path(world["sandbox"]), [], JailLimits(), binds=[Bind(Path("/"), "/etc/x")])
+    jail = Jail(Path(world["sandbox"]), [], jail_limits(), binds=[Bind(Path("/"), "/etc/x")])
     with pytest.raises(RuntimeError, match="must be under /tmp"):
         jail.arguments(Path("/dev/null"))
 
@@ -131,7 +132,7 @@ print("killed", sum(os.WIFSIGNALED(c) and os.WTERMSIG(c) == signal.SIGKILL for c
 
 
 async def test_the_memory_of_a_whole_run_is_capped_not_only_each_process(world):
-    limits = JailLimits(timeout_s=30, memory_bytes=256 << 20, max_procs=48)
+    limits = jail_limits(timeout_s=30, memory_bytes=256 << 20, max_procs=48)
     if proclimit.limiter(limits.max_procs, limits.memory_bytes).memory_reason:
         pytest.skip("no memory cgroup here: only RLIMIT_AS bounds memory")
     jail = Jail(Path(world["sandbox"]), [], limits, [Path(sys.prefix), Path(sys.base_prefix)])

@@ -10,10 +10,9 @@ import pytest
 
 from governance.errors import ProviderError
 from governance.gitops import GitOps
-from tests.helpers import replay, tool_call
-from tools.env import ToolEnv
+from tests.helpers import loop_limits, replay, tool_call, tool_env
 from tools.exploration import ExplorationLedger
-from tools.loop import NUDGE, Chunk, LoopLimits, ToolLoopCoordinator, cap, compact
+from tools.loop import NUDGE, Chunk, ToolLoopCoordinator, cap, compact
 from tools.policy import PolicyContext
 from tools.workspace import Workspace
 
@@ -21,14 +20,14 @@ from tools.workspace import Workspace
 def _coordinator(repo: Path, **limits) -> tuple[ToolLoopCoordinator, list]:
     ws = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "op-loop", ["calc/ops.py"],
                           ".ouroboros")
-    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
+    env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
     events: list = []
 
     async def on_tool(e):
         events.append(e)
 
     policy = PolicyContext(ws.root, ".ouroboros")
-    return ToolLoopCoordinator(env, policy, LoopLimits(**limits), on_tool=on_tool), events
+    return ToolLoopCoordinator(env, policy, loop_limits(**limits), on_tool=on_tool), events
 
 
 async def test_rounds_until_an_answer_without_calls(repo):

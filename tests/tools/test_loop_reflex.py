@@ -14,9 +14,8 @@ from governance.errors import ModelCollapsed, ProviderError
 from governance.gitops import GitOps
 from governance.reflex import Band
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import tool_call
-from tools.env import ToolEnv
-from tools.loop import LoopLimits, ToolLoopCoordinator
+from tests.helpers import loop_limits, tool_call, tool_env
+from tools.loop import ToolLoopCoordinator
 from tools.policy import PolicyContext
 from tools.workspace import Workspace
 
@@ -35,7 +34,7 @@ def _turn(text: str, proximity: float | None = None, exit_reason: str = "") -> R
 def _loop(repo: Path, band: Band | None = None, **limits) -> tuple[ToolLoopCoordinator, dict]:
     ws = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "op-reflex", [TARGET],
                           ".ouroboros")
-    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
+    env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
     seen: dict = {"replies": [], "tools": [], "notes": []}
 
     async def on_reply(reply):
@@ -47,7 +46,7 @@ def _loop(repo: Path, band: Band | None = None, **limits) -> tuple[ToolLoopCoord
     async def on_note(msg, data):
         seen["notes"].append((msg, data))
 
-    loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros"), LoopLimits(**limits),
+    loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros"), loop_limits(**limits),
                                on_reply, on_tool, on_note, band=band or Band())
     return loop, seen
 

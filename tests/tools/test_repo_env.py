@@ -23,8 +23,9 @@ import pytest
 from governance.oracle import Report, judge
 from governance.test_env import TestEnv, detect
 from governance.testrun import Bind, TestRunner, start_failure
+from tests.helpers import jail_limits
 from tools.errors import JailError
-from tools.jail import Jail, JailExecutor, JailLimits, bwrap_available
+from tools.jail import Jail, JailExecutor, bwrap_available
 
 BASE_PYTHON = "/usr/bin/python3.11" if os.path.exists("/usr/bin/python3.11") else \
     getattr(sys, "_base_executable", sys.executable)
@@ -97,7 +98,7 @@ def _detect(w: dict[str, Path], setting: str = "auto", command=("{python}", "-m"
 
 
 def _runner(w: dict[str, Path], writable: bool, **kw) -> TestRunner:
-    executor = JailExecutor([w["home"], w["repo"], w["state"]], JailLimits(timeout_s=60), [],
+    executor = JailExecutor([w["home"], w["repo"], w["state"]], jail_limits(timeout_s=60), [],
                             live_root=w["repo"])
     return TestRunner(["{python}", "-m", "pytest"], 60, executor, writable,
                       test_env=lambda: _detect(w, **kw))
@@ -307,7 +308,7 @@ async def test_a_venv_of_another_python_binds_that_pythons_prefix(tmp_path):
 async def test_the_jails_execvp_error_reaches_the_verdict(world):
     """The reported bug: the venv's interpreter named, but nothing bound (no test_env)."""
     python = str(world["repo"] / ".venv" / "bin" / "python")
-    executor = JailExecutor([world["home"], world["repo"], world["state"]], JailLimits(), [])
+    executor = JailExecutor([world["home"], world["repo"], world["state"]], jail_limits(), [])
     outcome = await TestRunner([python, "-m", "pytest"], 60, executor).run(
         world["sandbox"], ["tests/test_probe.py"], scratch=world["state"] / "oracle")
     verdict = judge(outcome.report, Report.empty(), False)
@@ -319,7 +320,7 @@ async def test_the_jails_execvp_error_reaches_the_verdict(world):
 async def test_the_jail_refuses_a_bind_detection_would_never_give_and_says_why(world):
     """Defence in depth: a TestEnv built by hand with `/usr` shown again is refused by the
     jail itself, and that refusal ("jail not started: ...") is the verdict's reason."""
-    executor = JailExecutor([world["home"], world["repo"], world["state"]], JailLimits(), [])
+    executor = JailExecutor([world["home"], world["repo"], world["state"]], jail_limits(), [])
     runner = TestRunner(["{python}", "-m", "pytest"], 30, executor,
                         test_env=lambda: TestEnv(sys.executable, (Path("/usr"),)))
     outcome = await runner.run(world["sandbox"], [], scratch=world["state"] / "oracle")
@@ -332,7 +333,7 @@ async def test_a_refused_environment_is_the_outcome_and_nothing_runs(tmp_path):
     repo, kw = _hostile_repo(tmp_path, "venv symlink to /etc")
     (repo / "test_ok.py").write_text("def test_ok():\n    pass\n")  # would pass if run
     runner = TestRunner(["{python}", "-m", "pytest"], 30,
-                        JailExecutor([], JailLimits(), []), test_env=lambda: detect(repo, **kw))
+                        JailExecutor([], jail_limits(), []), test_env=lambda: detect(repo, **kw))
     outcome = await runner.run(repo, [], scratch=tmp_path / "oracle")
     assert not outcome.passed and outcome.exit_code is None and outcome.report.tests == {}
     assert "is a symlink" in judge(outcome.report, Report.empty(), True).reason
@@ -353,7 +354,7 @@ async def test_a_venv_python_that_is_a_script_runs_only_inside_the_jail(world, t
     script.chmod(0o755)
     sandbox = tmp_path / "sandbox"
     sandbox.mkdir()
-    executor = JailExecutor([world["home"], repo, world["state"]], JailLimits(), [])
+    executor = JailExecutor([world["home"], repo, world["state"]], jail_limits(), [])
     runner = TestRunner(["{python}", "-m", "pytest"], 30, executor, test_env=lambda: detect(
         repo, state_dir=world["state"], home=world["home"]))
     outcome = await runner.run(sandbox, [], scratch=tmp_path / "oracle")
@@ -383,7 +384,7 @@ async def test_the_daemon_runs_a_repos_tests_with_its_venv(world, repo):
 def test_the_jail_refuses_same_path_binds_that_reveal_too_much(world, source):
     paths = {"/": Path("/"), "/usr": Path("/usr"), "sandbox": world["sandbox"],
              "above sandbox": world["state"].parent, "hidden": world["home"]}
-    jail = Jail(world["sandbox"], [world["home"], world["state"]], JailLimits(),
+    jail = Jail(world["sandbox"], [world["home"], world["state"]], jail_limits(),
                 binds=[Bind(paths[source], str(paths[source]))])
     with pytest.raises(JailError, match=r"top-level|would reveal"):
         jail.arguments(world["state"] / "empty")
@@ -391,7 +392,7 @@ def test_the_jail_refuses_same_path_binds_that_reveal_too_much(world, source):
 
 @pytest.mark.parametrize("alias", ["/", "/usr", "/tmp", "/proc"])
 def test_the_sandbox_is_never_shown_over_what_the_jail_needs(world, alias):
-    jail = Jail(world["sandbox"], [], JailLimits(), alias=Path(alias))
+    jail = Jail(world["sandbox"], [], jail_limits(), alias=Path(alias))
     with pytest.raises(JailError, match="cannot be shown"):
         jail.arguments(world["state"] / "empty")
 

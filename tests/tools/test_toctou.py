@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from governance.gitops import GitOps
-from tests.helpers import replay, tool_call
+from tests.helpers import loop_limits, replay, tool_call, tool_env
 from tests.swap import Swapper
 from tools.builtin import TOOLS, ToolFailed
 from tools.env import ToolEnv
 from tools.jail import bwrap_available
-from tools.loop import LoopLimits, SharedOrExclusive, ToolLoopCoordinator
+from tools.loop import SharedOrExclusive, ToolLoopCoordinator
 from tools.policy import PolicyContext, evaluate
 from tools.workspace import Workspace
 
@@ -43,7 +43,7 @@ def arena(repo: Path, short_tmp: Path) -> tuple[Workspace, ToolEnv, Path]:
     ws = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "race", ["calc/ops.py"],
                           ".ouroboros")
     os.symlink(home, ws.root / "decoy")
-    env = ToolEnv(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[home])
+    env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[home])
     return ws, env, home
 
 
@@ -183,7 +183,7 @@ async def test_model_driven_swap_through_the_real_loop_and_jail(arena):
         events.append(e)
 
     loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros"),
-                               LoopLimits(max_rounds=6, max_concurrent=3, tool_timeout_s=20),
+                               loop_limits(max_rounds=6, max_concurrent=3, tool_timeout_s=20),
                                on_tool=on_tool)
     await loop.run(provider, "goal", deadline=time.monotonic() + 120)
     verdicts = [(e.round, e.tool, e.verdict) for e in events]
@@ -269,7 +269,7 @@ async def test_layouts_made_by_bash_in_the_jail_are_refused_cleanly(arena):
         events.append(e)
 
     loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros"),
-                               LoopLimits(max_rounds=4, tool_timeout_s=20), on_tool=on_tool)
+                               loop_limits(max_rounds=4, tool_timeout_s=20), on_tool=on_tool)
     reply = await loop.run(provider, "goal", deadline=time.monotonic() + 60)
     assert reply.text == "done" and len(events) == len(calls)
     bash_result = provider.prompts[1].split("## Tool result (bash)")[1]
