@@ -83,7 +83,7 @@ class Block(Strict):
 class ToolDef(Strict):
     name: str = Field(max_length=200)
     description: str = Field("", max_length=8192)
-    input_schema: dict[str, Any] | None = None
+    input_schema: dict[str, Any]  # required, as Anthropic's API requires it
 
 
 class Choice(Strict):
@@ -127,6 +127,10 @@ def _text(content: str | list[Block], param: str, names: dict[str, str] | None =
             names[b.id] = b.name
             parts.append(f"\n{call_line(b.name, b.input or {})}\n")
         elif b.type == "tool_result" and names is not None:
+            if b.tool_use_id not in names:  # Anthropic refuses a result of no earlier call
+                raise ApiError(Kind.BAD_REQUEST, "a tool_result block whose tool_use_id "
+                               f"{b.tool_use_id[:80]!r} names no earlier tool_use block",
+                               param)
             inner = b.content if isinstance(b.content, str) else _inner(b.content or [])
             parts.append(result_text(names.get(b.tool_use_id, ""),
                                      f"(error) {inner}" if b.is_error else inner) + "\n")
