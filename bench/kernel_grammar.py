@@ -172,14 +172,14 @@ def section(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = cases(Path(tmp), limit)
     valid = {"without": 0, "with": 0}
-    cut, unconstrained, per = 0, 0, {"without": [], "with": []}
+    cut, closed, unconstrained, per = 0, 0, 0, {"without": [], "with": []}
     mask_share: list[float] = []
     forms: Counter[str] = Counter()
     for i, case in enumerate(work, 1):
         gen, t = _decode(engine, case.prompt, config, None)
         valid["without"] += bool(judge(gen.text, case.shape))
         grammar = grammars.compile(case.shape)
-        inner = grammars.constraint(grammar)
+        inner = grammars.constraint(grammar, tokens)
         unconstrained += inner is None
         timed = Timed(inner) if inner is not None else None
         gen_g, t_g = _decode(engine, case.prompt, config, timed)
@@ -190,17 +190,19 @@ def section(args: argparse.Namespace) -> None:
               f"{judge(gen.text, case.shape) or 'invalid'}, with {form or 'invalid'}",
               file=sys.stderr, flush=True)
         cut += inner is not None and inner.outcome() == "cut"
+        closed += bool(inner is not None and inner.closing is not None and inner.closing.chosen)
         if t is not None and t_g is not None:
             per["without"].append(t)
             per["with"].append(t_g)
             if timed is not None and gen_g.token_ids:
                 mask_share.append(timed.seconds / len(gen_g.token_ids) / t_g)
-    _report(len(work), tokens, valid, cut, unconstrained, per, mask_share)
+    _report(len(work), tokens, valid, (cut, closed, unconstrained), per, mask_share)
     print("with grammar, by round: " + "; ".join(f"{k} {n}" for k, n in sorted(forms.items())))
 
 
-def _report(n: int, tokens: int, valid: dict[str, int], cut: int, unconstrained: int,
+def _report(n: int, tokens: int, valid: dict[str, int], ends: tuple[int, int, int],
             per: dict[str, list[float]], mask_share: list[float]) -> None:
+    cut, closed, unconstrained = ends
     print(f"\n== Well-formed output: {n} tool-loop prompts, embedded model, greedy, "
           f"max_new_tokens={tokens}")
     if not n:
@@ -210,6 +212,7 @@ def _report(n: int, tokens: int, valid: dict[str, int], cut: int, unconstrained:
     print(f"valid replies with grammar:    {valid['with']}/{n} ({100 * valid['with'] / n:.0f}%)"
           f"   target 100%; cut by max_new_tokens: {cut}; decoded unconstrained: "
           f"{unconstrained}")
+    print(f"  of which closed by the budget's reserve (kernel.grammar.CLOSING_RESERVE): {closed}")
     if per["with"]:
         a, b = statistics.median(per["without"]), statistics.median(per["with"])
         print(f"time per decoded token: {a * 1000:.1f} ms without, {b * 1000:.1f} ms with "

@@ -19,6 +19,12 @@ tool loop reads a tool call only from a line of its own. Odd or hostile schemas 
 decode: a line schema the library rejects is loosened to "any object" for its arguments
 (named in `notes`); a rejected final schema, or a grammar that fails as a whole, leaves the
 reply unconstrained, and the Grammar says why (`error`). Compiled grammars are cached.
+
+A constraint given the reply's token budget closes the reply in its last CLOSING_RESERVE
+tokens: the end of the reply when the grammar allows it, else a token that closes a string,
+object or array, wherever the grammar allows one. A model that rambles inside a JSON string
+until its budget runs out so still ends well-formed (its content is whatever it wrote, for
+governance to judge like any other); the telemetry counts the tokens so chosen (`closing`).
 """
 
 from __future__ import annotations
@@ -44,6 +50,11 @@ JSON_OPTIONS = {"whitespace_flexible": False, "item_separator": ", ", "key_separ
 PROSE = r"/[A-Za-z][^\n{}]*/"
 CACHE_SIZE = 32
 NEG_INF = np.float32("-inf")
+# The last tokens of a constrained reply's budget close it: enough for any of the shapes the
+# daemon uses to close from its deepest point (a string inside a tool call's arguments is
+# `"}}` and the end, a candidate's file_path needs its two other keys: ~20 tokens).
+CLOSING_RESERVE = 48
+CLOSERS = frozenset('"}]')
 
 
 class Constraint(Protocol):
@@ -152,6 +163,7 @@ class Grammars:
     tokenizer: ChatTokenizer
     stop_ids: Sequence[int] = (2, 0)
     _llt: llg.LLTokenizer | None = None
+    _closers: np.ndarray | None = None  # bool[words]: tokens that close a string or a value
     _cache: OrderedDict[str, Grammar] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)  # providers' worker threads
 
@@ -191,12 +203,65 @@ class Grammars:
             return Grammar(shape.name, None, f"grammar rejected: {why}", notes)
         return Grammar(shape.name, text, notes=notes)
 
-    def constraint(self, grammar: Grammar) -> GrammarConstraint | None:
-        """A fresh constraint for one generation (None for an unconstrained grammar)."""
+    def constraint(self, grammar: Grammar, budget: int | None = None) -> GrammarConstraint | None:
+        """A fresh constraint for one generation (None for an unconstrained grammar); with
+        the generation's `budget` (max_new_tokens) it closes the reply in time."""
         if grammar.text is None:
             return None
         matcher = llg.LLMatcher(self.llt, grammar.text, log_level=0)
-        return GrammarConstraint(matcher, self.llt.vocab_size)
+        closing = None
+        if budget is not None:
+            closing = Closing(budget, self.closers(), tuple(self.stop_ids))
+        return GrammarConstraint(matcher, self.llt.vocab_size, closing)
+
+    def closers(self) -> np.ndarray:
+        """bool[words]: tokens holding `"`, `}` or `]` and no backslash (an escaped quote
+        closes nothing), the ones a closing reply prefers."""
+        with self._lock:
+            if self._closers is None:
+                tok = self.tokenizer.tok
+                words = tok.get_vocab_size()
+                self._closers = np.array(
+                    [_closes(tok.id_to_token(i) or "") for i in range(words)], dtype=np.bool_)
+            return self._closers
+
+
+def _closes(piece: str) -> bool:
+    return "\\" not in piece and any(c in piece for c in CLOSERS)
+
+
+@dataclass
+class Closing:
+    """A constraint's budget: in its last CLOSING_RESERVE tokens (a quarter of a small
+    budget), prefer the end of the reply, then closing tokens, among those the grammar
+    allows."""
+
+    budget: int
+    closers: np.ndarray
+    stop_ids: tuple[int, ...]
+    used: int = 0
+    chosen: int = 0  # masks narrowed by closing
+
+    def narrow(self, allowed: np.ndarray) -> np.ndarray:
+        if self.budget - self.used > min(CLOSING_RESERVE, self.budget // 4):
+            return allowed
+        for prefer in (self._stops(allowed.shape[0]), self._closer_mask(allowed.shape[0])):
+            narrowed = allowed & prefer
+            if narrowed.any():
+                self.chosen += 1
+                return narrowed
+        return allowed
+
+    def _stops(self, vocab: int) -> np.ndarray:
+        out = np.zeros(vocab, dtype=np.bool_)
+        out[[i for i in self.stop_ids if 0 <= i < vocab]] = True
+        return out
+
+    def _closer_mask(self, vocab: int) -> np.ndarray:
+        n = min(vocab, self.closers.shape[0])
+        out = np.zeros(vocab, dtype=np.bool_)
+        out[:n] = self.closers[:n]
+        return out
 
 
 class GrammarConstraint:
@@ -208,8 +273,9 @@ class GrammarConstraint:
     (`penalty_overrides` counts them); should the grammar allow nothing (an internal
     error), it steps aside and the rest decodes unconstrained (`error`)."""
 
-    def __init__(self, matcher: llg.LLMatcher, words: int):
+    def __init__(self, matcher: llg.LLMatcher, words: int, closing: Closing | None = None):
         self.matcher = matcher
+        self.closing = closing
         self.words = words  # the tokenizer's vocabulary; the model's logits may be longer
         self._bits = np.full(((words + 31) // 32,), -1, dtype=np.int32)
         self.penalty_overrides = 0
@@ -236,6 +302,8 @@ class GrammarConstraint:
         if not allowed.any():
             self.error = self.matcher.get_error() or "the grammar allows no token"
             return scores
+        if self.closing is not None:
+            allowed = self.closing.narrow(allowed)
         out = np.where(allowed, scores.float().numpy(), NEG_INF)
         if not np.isfinite(out).any():
             self.penalty_overrides += 1
@@ -243,6 +311,8 @@ class GrammarConstraint:
         return torch.from_numpy(out)
 
     def advance(self, token: int) -> None:
+        if self.closing is not None:
+            self.closing.used += 1
         if self.error:
             return
         if not self.matcher.consume_token(token):
@@ -263,6 +333,8 @@ class GrammarConstraint:
         out: dict[str, Any] = {"outcome": self.outcome()}
         if self.penalty_overrides:
             out["penalty_overrides"] = self.penalty_overrides
+        if self.closing is not None and self.closing.chosen:
+            out["closing"] = self.closing.chosen
         if self.error:
             out["error"] = self.error[:300]
         return out

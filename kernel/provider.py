@@ -95,7 +95,8 @@ class KernelProvider:
         made: list[GrammarConstraint] = []
 
         def fresh() -> GrammarConstraint | None:  # one per generation (a re-prompt loop: each)
-            c = self.grammars.constraint(grammar) if grammar is not None else None
+            c = (self.grammars.constraint(grammar, config.max_new_tokens)
+                 if grammar is not None else None)
             if c is not None:
                 made.append(c)
             return c

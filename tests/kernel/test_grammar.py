@@ -230,3 +230,61 @@ def test_logits_longer_than_the_tokenizer_never_pick_past_it(tokenizer, grammars
     gen = generate(stepper, tokenizer, [1], GenerationConfig(max_new_tokens=60),
                    constraint=constraint)
     assert max(gen.token_ids) < VOCAB and constraint.outcome() == "complete"
+
+
+class Rambler(Wants):
+    """A stand-in model that, once it has opened `want`, never wants to close anything: it
+    writes short words forever and ranks quotes, brackets and the end of the reply last."""
+
+    def __init__(self, tokenizer: ChatTokenizer, want: str):
+        super().__init__(tokenizer, want)
+        pieces = tokenizer.tok.decode_batch([[i] for i in range(VOCAB)],
+                                            skip_special_tokens=False)
+        self.base = torch.full((VOCAB,), -30.0)
+        for i, piece in enumerate(pieces):
+            if piece.strip().isalpha() and 2 <= len(piece.strip()) <= 6:
+                self.base[i] = 5.0 - 0.1 * (i % 37)  # words, never one winner
+        self.base[[0, 2]] = -40.0  # the end of the reply: last of all
+
+    def _logits(self) -> torch.Tensor:
+        logits = self.base.clone()
+        if self.n < len(self.want):
+            logits[self.want[self.n]] = 50.0
+        return logits
+
+
+def ramble(tokenizer, grammars, shape, want, budget, give_budget=True):
+    stepper = Rambler(tokenizer, want)
+    constraint = grammars.constraint(grammars.compile(shape), budget if give_budget else None)
+    config = GenerationConfig(max_new_tokens=budget, canary=CanaryConfig(mode="off"),
+                              repetition_penalty=1.0, no_repeat_ngram=0)
+    return generate(stepper, tokenizer, [1, 2, 3], config, constraint=constraint), constraint
+
+
+@pytest.mark.parametrize("budget", [64, 200, 1024])
+def test_a_reply_rambling_inside_a_string_closes_within_its_budget(tokenizer, grammars,
+                                                                   budget):
+    want = '{"schema": "candidate.1", "file_path": "'
+    cut, c = ramble(tokenizer, grammars, CANDIDATE_SHAPE, want, budget, give_budget=False)
+    assert cut.exit_reason == "length" and c.outcome() == "cut"  # what the budget prevents
+    gen, c = ramble(tokenizer, grammars, CANDIDATE_SHAPE, want, budget)
+    assert c.outcome() == "complete", gen.text[-200:]
+    assert len(gen.token_ids) <= budget and c.telemetry()["closing"] >= 1
+    candidate = parse_candidate(gen.text)
+    assert candidate.file_path and len(candidate.file_path) > 20  # its words, kept
+
+
+def test_rambling_tool_arguments_close_as_a_call_that_validates(tokenizer, grammars):
+    want = '{"tool": "search_code", "arguments": {"pattern": "'
+    gen, c = ramble(tokenizer, grammars, TOOL_ROUND, want, 160)
+    assert c.outcome() == "complete" and valid_tool_reply(gen.text), gen.text[-200:]
+
+
+def test_a_reply_that_ends_early_is_never_narrowed(tokenizer, grammars):
+    stepper = Wants(tokenizer, '{"schema": "candidate.1", "no_op": true}')
+    constraint = grammars.constraint(grammars.compile(CANDIDATE_SHAPE), 1024)
+    gen = generate(stepper, tokenizer, [1, 2, 3],
+                   GenerationConfig(max_new_tokens=1024, canary=CanaryConfig(mode="off")),
+                   constraint=constraint)
+    assert constraint.outcome() == "complete" and "closing" not in constraint.telemetry()
+    assert parse_candidate(gen.text).no_op
