@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from daemon.config import Settings
+from daemon.providers import build_provider
 from governance.gitops import GitOps
 from governance.provider import ReplyShape
 from kernel.http_providers import HttpProviderConfig, ProviderFailure
@@ -120,6 +122,19 @@ async def test_the_tool_loop_runs_a_native_round_through_serve(scripted, repo, k
     assert [(e.tool, e.verdict) for e in events] == [("read_file", "ok")]
     assert "read_file" in stand_in.seen[0][0]["content"]  # the manifest went as tools
     assert "def clamp" in stand_in.seen[1][-1]["content"]  # the result came back
+
+
+async def test_native_tools_is_a_per_provider_knob(tmp_path):
+    settings = Settings.model_validate({"provider": {"name": "none", "http": [
+        {"kind": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m",
+         "native_tools": False},
+        {"kind": "anthropic", "base_url": "http://127.0.0.1:9", "model": "m"}]}})
+    chain, why = await build_provider(settings, tmp_path)
+    assert why == "" and chain.takes_shape  # the chain hands shapes on to them
+    assert [p.config.native_tools for p in chain.providers] == [False, True]
+    with pytest.raises(ValueError, match="native_tools"):
+        Settings.model_validate({"provider": {"http": [
+            {"kind": "ollama", "base_url": "http://x", "model": "m", "native_tools": "maybe"}]}})
 
 
 def test_tool_specs_from_shapes():
