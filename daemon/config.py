@@ -130,6 +130,16 @@ class GovernanceSection(_Section):
     # CLASSIFY. Advisory: a fragile target raises the tier one step, never lowers it.
     memory: bool = True
     memory_ttl_h: float = Field(default=168.0, gt=0)  # seed §27: a week, then records decay
+    # Session lessons (governance.lessons, seed §49): one line per finished op of this run
+    # in the generation prompt, at most lessons_max; cleared when the ops run with them land
+    # less often than those without (checked every lessons_check_interval such ops).
+    # The strategic digest (governance.digest, §37): README and the last 50 commits'
+    # momentum, at most digest_chars. Both ride on memory (off when it is off); advisory.
+    lessons: bool = True
+    lessons_max: int = Field(default=20, ge=1, le=200)
+    lessons_check_interval: int = Field(default=10, ge=1, le=1000)
+    digest: bool = True
+    digest_chars: int = Field(default=2500, ge=300, le=20_000)
     test_command: list[str] = Field(default=["{python}", "-m", "pytest"], min_length=1)
     # {python} in test_command: "auto" = the repo's .venv/ or venv/, else the daemon's own
     # interpreter; or a path (absolute or repo-relative). See governance.test_env.

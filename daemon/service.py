@@ -31,7 +31,9 @@ from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
 from governance.approval import ApprovalBroker, QuestionBroker
 from governance.deps import CancelToken, PhaseDeps
+from governance.digest import Digest
 from governance.gitops import GitOps
+from governance.lessons import Lessons
 from governance.memory import Memory
 from governance.model_gate import ModelGate
 from governance.orchestrator import Orchestrator
@@ -143,7 +145,11 @@ class Daemon:
         await recover(self.ledger, self.git, self.state_dir)
         i = self.settings.intake
         if (g := self.settings.governance).memory:
-            self.memory = Memory(self.ledger, g.memory_ttl_h * 3600)
+            self.memory = Memory(
+                self.ledger, g.memory_ttl_h * 3600,
+                lessons=Lessons(self.session_id, g.lessons_max, g.lessons_check_interval)
+                if g.lessons else None,
+                digest=Digest(self.root, g.digest_chars) if g.digest else None)
             await self.memory.refresh()
         self.queue = IntakeQueue(self.ledger, i.queue_capacity, i.coalesce_window_s,
                                  i.file_lock_ttl_s)

@@ -2,8 +2,10 @@
 (read-only, no daemon needed): per-file reputation and regression prophecy, the trust table,
 the Brier score of stated confidence against what landed, and trust drift.
 
-The window is `governance.memory_ttl_h`, as CLASSIFY reads it. Session lessons live in the
-running daemon (they are per run): when it answers, `status --json` carries them.
+The window is `governance.memory_ttl_h`, as CLASSIFY reads it. Session lessons are per
+daemon run; each lesson and each convergence checkpoint is a thought in the ledger, and the
+newest run's buffer is rebuilt from those rows (governance.lessons.replay), whether or not
+that daemon still runs.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from daemon.errors import CliError
 from governance.import_graph import ImportGraph
+from governance.lessons import THOUGHT_CHECK, THOUGHT_LESSON, replay
 from governance.reputation import prophecy, reputations
 from governance.trust import brier, drift, table
 from ledger.verify import LedgerUnreadable, open_readonly
@@ -24,23 +27,39 @@ from ledger.verify import LedgerUnreadable, open_readonly
 TOP_FILES = 20
 
 
-def _records(db_path: Path, since: str) -> list[dict[str, Any]]:
+def _query(db_path: Path, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
     try:
         db = open_readonly(db_path)
     except LedgerUnreadable as exc:
         raise CliError(str(exc)) from None
     try:
         db.row_factory = sqlite3.Row
-        rows = db.execute("SELECT op_id, ts, files, source, route, provider, confidence, "
-                          "result, failure_class FROM outcomes WHERE ts >= ? ORDER BY id",
-                          (since,)).fetchall()
+        return db.execute(sql, params).fetchall()
     except sqlite3.Error as exc:  # a ledger from before migration 5: no outcomes yet
         if "no such table" in str(exc):
             return []
         raise CliError(f"{db_path}: {exc}") from None
     finally:
         db.close()
+
+
+def _records(db_path: Path, since: str) -> list[dict[str, Any]]:
+    rows = _query(db_path, "SELECT op_id, ts, files, source, route, provider, confidence, "
+                  "result, failure_class FROM outcomes WHERE ts >= ? ORDER BY id", (since,))
     return [{**dict(r), "files": json.loads(r["files"])} for r in rows]
+
+
+def _lessons(db_path: Path) -> dict[str, Any]:
+    """The newest daemon run's session lessons, rebuilt from its thoughts."""
+    rows = _query(db_path, "SELECT msg, data FROM thoughts WHERE msg IN (?, ?) ORDER BY id",
+                  (THOUGHT_LESSON, THOUGHT_CHECK))
+    decoded = []
+    for r in rows:
+        try:
+            decoded.append({"msg": r["msg"], "data": json.loads(r["data"])})
+        except ValueError:  # a garbled row is no lesson
+            continue
+    return replay(decoded)
 
 
 def _listed(repo: Path) -> list[str]:
@@ -67,6 +86,7 @@ def stats(repo: Path, db_path: Path, ttl_h: float) -> dict[str, Any]:
                    "trust": round(t.value, 4)} for k, t in sorted(table(records).items())],
         "brier": None if (b := brier(records)) is None else round(b, 4),
         "drift": None if (d := drift(records)) is None else round(d, 4),
+        "lessons": _lessons(db_path),
     }
 
 
@@ -84,7 +104,16 @@ def text(s: dict[str, Any]) -> str:
     lines.append("trust (provider / source / route):")
     lines += [f"  {t['trust']:.3f}  {t['provider']} / {t['source']} / {t['route']}  "
               f"({t['hits']} of {t['n']} landed)" for t in s["trust"]] or ["  (none yet)"]
-    return "\n".join(lines)
+    return "\n".join(lines + _lessons_text(s["lessons"]))
+
+
+def _lessons_text(ls: dict[str, Any]) -> list[str]:
+    if ls["session"] is None:
+        return ["session lessons: (none yet)"]
+    head = (f"session lessons ({len(ls['lessons'])}, daemon run {ls['session']}; "
+            f"cleared {ls['cleared']} time(s) as not helping):")
+    return [head, *(f"  {line}" for line in ls["lessons"])] if ls["lessons"] \
+        else [head, "  (none now)"]
 
 
 def cmd_stats(repo: Path, state: Path, ttl_h: float, as_json: bool) -> int:

@@ -5,6 +5,10 @@ Advisory by construction: `assess` can only say "escalate" (one tier up, never p
 APPROVAL_REQUIRED: memory never blocks) and hand the prompt cautions; it cannot lower a
 tier, skip a phase or change a gate. When reading the records fails, the op goes on without
 advice and a thought says so.
+
+It also carries the prompt's other grounding, as advisory as the rest: this run's session
+lessons (governance.lessons, fed here at each op's end) and the strategic digest
+(governance.digest), which GENERATE puts into its prompt.
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from governance.deps import Transition
+from governance.digest import Digest
 from governance.import_graph import ImportGraph
+from governance.lessons import THOUGHT_CHECK, THOUGHT_LESSON, Lessons, lesson
 from governance.phase import Phase
 from governance.reputation import Prophecy, prophecy, reputations
 from governance.retry import Budget
@@ -25,6 +33,8 @@ from governance.schemas import OperationContext
 from governance.trust import ANY_ROUTE, Trust, brier, calibrated, drift
 from governance.trust import table as trust_table
 from ledger import Ledger
+
+log = structlog.get_logger("governance")
 
 # The terminal phases whose outcome says nothing about the files (failure class = phase).
 NOT_ABOUT_THE_FILES = {Phase.CANCELLED: "cancelled", Phase.BLOCKED: "blocked"}
@@ -77,6 +87,8 @@ class Memory:
     ttl_s: float
     graph: ImportGraph = field(default_factory=ImportGraph)
     summary: dict[str, Any] = field(default_factory=dict)  # for status: no I/O to show it
+    lessons: Lessons | None = None  # this run's session lessons (governance.lessons)
+    digest: Digest | None = None  # the strategic digest, cached per HEAD (governance.digest)
 
     def _since(self) -> str:
         return (datetime.now(UTC) - timedelta(seconds=self.ttl_s)).isoformat()
@@ -88,6 +100,8 @@ class Memory:
         self.summary = {"outcomes": len(records),
                         "brier": None if b is None else round(b, 4),
                         "drift": None if d is None else round(d, 4)}
+        if self.lessons is not None:
+            self.summary["lessons"] = self.lessons.describe()
 
     async def record(self, ctx: OperationContext, t: Transition, provider: str) -> None:
         files = sorted({*ctx.envelope.target_files,
@@ -100,7 +114,38 @@ class Memory:
             failure_class=cls, evidence={"reason": t.reason[:500],
                                          "failures": dict(ctx.failures),
                                          "commit": ctx.commit_sha})
+        await self._learn(ctx, t, files, cls)
         await self.refresh()
+
+    async def _learn(self, ctx: OperationContext, t: Transition, files: list[str],
+                     cls: str) -> None:
+        """This op's session lesson, if it teaches one; the lesson and any convergence
+        checkpoint go to the ledger as thoughts (checkpoint first, as the buffer saw them)."""
+        if self.lessons is None:
+            return
+        line = lesson(ctx.envelope.goal, ctx.envelope.target_files or files, cls, t.reason,
+                      t.payload)
+        if line is None:  # infrastructure (R8): no lesson, not counted
+            return
+        check = self.lessons.observe(line, landed=cls == "", shown=bool(ctx.lessons))
+        base = {"session": self.lessons.session}
+        if check is not None:
+            await self.ledger.record_thought(ctx.op_id, t.to.value, THOUGHT_CHECK,
+                                             {**base, **check.describe()})
+        await self.ledger.record_thought(ctx.op_id, t.to.value, THOUGHT_LESSON,
+                                         {**base, "line": line, "cap": self.lessons.cap})
+
+    async def prompt_context(self, head: str | None) -> tuple[list[str], str]:
+        """(session lessons, strategic digest) for a generation prompt. Advisory: when the
+        digest cannot be built the prompt goes without it (logged), never the op."""
+        lessons = self.lessons.lines() if self.lessons is not None else []
+        if self.digest is None or not head:
+            return lessons, ""
+        try:
+            return lessons, await asyncio.to_thread(self.digest.for_head, head)
+        except Exception as exc:
+            log.warning("strategic digest unavailable", error=f"{exc}"[:300])
+            return lessons, ""
 
     async def assess(self, root: Path, targets: Sequence[str],
                      listed: Callable[[], Awaitable[Sequence[str]]], *, provider: str = "",

@@ -187,6 +187,8 @@ class OperationContext(BaseModel):
     verify_repaired: bool = False  # L2 already repaired a VERIFY failure: the next one ends
     regrounds: int = 0  # re-grounds after a collapsed reply (governance.reflex)
     cautions: list[str] = Field(default_factory=list)  # governance.memory's, for the prompt
+    lessons: list[str] = Field(default_factory=list)  # governance.lessons', at GENERATE
+    digest: str = ""  # governance.digest's strategic digest, at GENERATE
     base_head: str | None = None
     live_hashes: dict[str, str | None] = Field(default_factory=dict)
     diff_preview: str = ""  # GATE's redacted diff of the candidate, shown again at APPROVE
