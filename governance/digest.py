@@ -89,7 +89,8 @@ def momentum(root: Path, head: str) -> list[str]:
                       for p in touched})
 
     def top(c: Counter[str]) -> str:
-        return ", ".join(f"{one_line(k, 60)} ({n})" for k, n in c.most_common(TOP)) or "-"
+        ranked = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]  # ties: by name
+        return ", ".join(f"{one_line(k, 60)} ({n})" for k, n in ranked) or "-"
 
     lines = [f"Recent momentum (last {len(subjects)} commits):",
              f"- most touched areas: {top(areas)}", f"- most touched files: {top(files)}"]
