@@ -211,3 +211,27 @@ def test_unusable_tools_are_refused_in_the_apis_shape(scripted, case):
     error = response.json()["error"]
     assert isinstance(error, str if path == "/api/chat" else dict)
     assert stand_in.seen == []
+
+
+HOSTILE_SCHEMAS = {  # each still answered (constrained, loosened or unconstrained), never 500
+    "recursive ref": {"type": "object", "properties": {"a": {"$ref": "#"}}},
+    "dangling ref": {"type": "object", "properties": {"a": {"$ref": "#/$defs/nope"}}},
+    "catastrophic pattern": {"type": "object", "properties": {
+        "a": {"type": "string", "pattern": "(a+)+$"}}, "required": ["a"]},
+    "unsatisfiable": {"type": "object", "allOf": [{"required": ["a"]},
+                                                  {"properties": {"a": False}}]},
+    "30 required properties": {"type": "object", "required": [f"p{i}" for i in range(30)]},
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_SCHEMAS))
+def test_hostile_schemas_under_a_required_call(served, case):
+    url, _ = served
+    tool = {"type": "function", "function": {"name": "f", "parameters": HOSTILE_SCHEMAS[case]}}
+    response = httpx.post(f"{url}/v1/chat/completions", timeout=60, json={
+        "model": "ouroboros", "messages": ASK, "max_tokens": 16, "tools": [tool],
+        "tool_choice": "required"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["choices"][0]["finish_reason"] in ("tool_calls", "length", "stop")
+    assert body["ouroboros"]["grammar"]["outcome"] in ("complete", "cut", "error")
