@@ -6,6 +6,8 @@ Modules:
     queue          ModelQueue: one generation at a time, first come first served, bounded
     model          ServedModel: prompt checks against the context, sampling per request,
                    a Job that completes or streams, the kernel's telemetry
+    tools          a request's tools: what the kernel is told, the grammar of a required
+                   call, the generated text split into prose and native calls
     ollama_api     /api/chat, /api/generate, /api/tags, /api/show
     openai_api     /v1/chat/completions, /v1/models
     anthropic_api  /v1/messages
