@@ -112,6 +112,7 @@ class HttpProvider:
         self.config = config
         self.name = config.name or f"{config.kind}:{config.model}"
         self._key = _key(config, os.environ if environ is None else environ)
+        self.tools_refused = ""  # why the server refused native tools, once it did
         self._client = httpx.AsyncClient(
             base_url=config.base_url.rstrip("/"), headers=self.auth_headers(self._key),
             timeout=httpx.Timeout(None, connect=config.connect_timeout_s),
@@ -177,15 +178,10 @@ class HttpProvider:
             raise ProviderFailure("the generation deadline had already passed", "TIMEOUT")
         messages = [{"role": "system", "content": self.config.system_prompt}, *turns]
         max_tokens, temperature = self._steered(steer)
-        tools = tool_specs(shape.lines, secret=self._key) \
-            if shape is not None and self.config.native_tools else []
-        must_call = bool(tools) and shape is not None and shape.final is None \
-            and not shape.prose
         tally, start = Tally(), time.monotonic()
         try:
             async with asyncio.timeout(remaining):
-                await self._stream(self.body(messages, max_tokens, temperature, tools,
-                                             must_call), tally)
+                await self._request(messages, max_tokens, temperature, shape, tally)
         except TimeoutError:
             raise self._spent(ProviderFailure(
                 f"{self.name}: the deadline passed after {len(tally.text)} characters",
@@ -201,6 +197,25 @@ class HttpProvider:
         return self._reply(tally, (time.monotonic() - start) * 1000)
 
     # -- the parts ------------------------------------------------------------------------
+    async def _request(self, messages: list[dict[str, str]], max_tokens: int,
+                       temperature: float, shape: ReplyShape | None, tally: Tally) -> None:
+        """One streamed request; with native tools where the shape has tool lines. A
+        server that refuses tools (Ollama: "<model> does not support tools") is asked
+        again without, and from then on never sent them: calls ride in the text."""
+        tools = tool_specs(shape.lines, secret=self._key) \
+            if shape is not None and self.config.native_tools and not self.tools_refused \
+            else []
+        must_call = bool(tools) and shape is not None and shape.final is None \
+            and not shape.prose
+        try:
+            await self._stream(self.body(messages, max_tokens, temperature, tools, must_call),
+                               tally)
+        except ProviderFailure as exc:
+            if not (tools and exc.status == 400 and "tool" in str(exc).lower()):
+                raise
+            self.tools_refused = str(exc)[:300]
+            await self._stream(self.body(messages, max_tokens, temperature, [], False), tally)
+
     def _steered(self, steer: Steering | None) -> tuple[int, float]:
         c = self.config
         if steer is None:
@@ -250,6 +265,8 @@ class HttpProvider:
                            latency_ms=latency_ms)
         proximity = round(text_proximity(text).sustained, 4)
         native = {"native_tool_calls": len(tally.calls.calls)} if tally.calls.calls else {}
+        if self.tools_refused:
+            native["native_tools_refused"] = self.tools_refused
         return ModelReply(text=text, usage=usage,
                           telemetry={"finish_reason": tally.finish[:64], **native,
                                      **tally.extra},

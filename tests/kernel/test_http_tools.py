@@ -161,6 +161,9 @@ class StandInServer:
     def __init__(self):
         self.chunks: list[bytes] = []
         self.bodies: list[bytes] = []
+        self.refuse_tools = False  # answer a request with tools as Ollama does for a model
+        # without tool support
+
 
     def app(self) -> Starlette:
         paths = ("/api/chat", "/v1/chat/completions", "/v1/messages")
@@ -168,6 +171,9 @@ class StandInServer:
 
     async def answer(self, request: Request) -> Response:
         self.bodies.append(await request.body())
+        if self.refuse_tools and "tools" in json.loads(self.bodies[-1]):
+            return Response(json.dumps({"error": "registry.ollama.ai/library/gemma:2b does "
+                                                 "not support tools"}), 400)
         chunks = list(self.chunks)
 
         async def body():
@@ -311,3 +317,22 @@ async def test_tools_in_the_request_never_carry_the_key(stand_in, kind):
     assert names == ["echo", "get_weather"]
     choice = body.get("tool_choice")
     assert choice == {"ollama": None, "openai": "auto", "anthropic": {"type": "auto"}}[kind]
+
+
+async def test_a_server_that_refuses_tools_is_asked_again_without(stand_in):
+    server, url = stand_in
+    text = {"message": {"content": LINE}, "done": True, "done_reason": "stop",
+            "prompt_eval_count": 1, "eval_count": 1}
+    server.chunks, server.refuse_tools = [json.dumps(text).encode() + b"\n"], True
+    provider = _provider("ollama", url)
+    try:
+        before = len(server.bodies)
+        reply = await provider.generate("x", deadline=_deadline(), shape=MAY_CALL)
+        assert parse_tool_calls(reply.text)[0] == [ToolCall("get_weather", {"city": "Paris"})]
+        assert "does not support tools" in reply.telemetry["native_tools_refused"]
+        await provider.generate("x", deadline=_deadline(), shape=MAY_CALL)
+        sent = [json.loads(b) for b in server.bodies[before:]]
+        assert ["tools" in b for b in sent] == [True, False, False]  # asked once, then never
+    finally:
+        server.refuse_tools = False
+        await provider.aclose()
