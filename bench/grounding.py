@@ -9,9 +9,23 @@
    lower is better): calibration OFF = the stated 0.8; calibration ON = what CLASSIFY's risk
    rules would have seen, min(stated, trust) over the records before that op
    (governance.trust). Target: lower with calibration.
+3. Session lessons (governance.lessons): the same N ops again, on a fresh copy of the
+   repository, with the same seeded draws (the file of op i and its number u_i in [0, 1)),
+   and the landed-op rate with lessons off (step 1's run) and on (this one).
+
+What step 3 models, and all it models: the scripted model reads the real GENERATE prompt
+the real pipeline built. When that prompt's "## Session lessons" section holds a
+[FAIL:...] lesson naming the op's file, it avoids the file's failure mode half the time
+(AVOID = 0.5): op i breaks when u_i < rate * (1 - AVOID) instead of u_i < rate. An [OK]
+lesson, or a lesson about another file, changes nothing; lessons never make it worse. So
+the gain printed is not a measure of any real model: it is AVOID times how often the
+lesson that matters is in the prompt when it matters, which is what the daemon decides
+(which ops teach, the 20-lesson cap, the clear-if-worse checkpoint every 10 ops). With
+the same draws, an op that lands with lessons off also lands with them on.
 
 Run: .venv/bin/python bench/grounding.py [--ops 200] [--seed 7] [--log FILE]
-(`--log FILE` replays a log recorded earlier instead of recording one.)
+(`--log FILE` replays a log recorded earlier instead of recording one; that skips step 3,
+which needs the pipeline.)
 """
 
 from __future__ import annotations
@@ -30,11 +44,14 @@ import structlog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from governance.errors import ProviderError
+from governance.lessons import Lessons
 from governance.memory import Assessment, Memory
 from governance.orchestrator import Orchestrator
 from governance.pipeline import PHASES
 from governance.trust import brier, calibrated, table
 from governance.trust import key_of as trust_key
+from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from tests.helpers import (
     candidate_turn,
@@ -42,7 +59,6 @@ from tests.helpers import (
     no_retry_policy,
     op_context,
     pipeline_deps,
-    replay,
 )
 
 FAILURE_RATES = {"mods/m0.py": 0.1, "mods/m1.py": 0.3, "mods/m2.py": 0.5, "mods/m3.py": 0.7,
@@ -50,6 +66,8 @@ FAILURE_RATES = {"mods/m0.py": 0.1, "mods/m1.py": 0.3, "mods/m2.py": 0.5, "mods/
 STATED = 0.8
 MODULE = "def value():\n    return {n}\n"
 TEST = "from mods.m{i} import value\n\n\ndef test_value():\n    assert value() >= 0\n"
+AVOID = 0.5  # the modelled effect of a matching [FAIL:...] lesson (see the docstring)
+LESSONS_HEADING = "## Session lessons"
 
 
 def _repo(root: Path) -> Path:
@@ -72,27 +90,58 @@ def _text(rel: str, n: int) -> str:
     return json.loads(candidate_turn(rel, MODULE.format(n=n)))["text"]
 
 
-async def record(ops: int, seed: int, root: Path) -> list[dict]:
+def warned(prompt: str, rel: str) -> bool:
+    """True when the prompt's session lessons hold a [FAIL:...] lesson naming `rel`."""
+    _, found, rest = prompt.partition(LESSONS_HEADING)
+    section = rest.split("\n\n## ", 1)[0] if found else ""
+    return any(line.startswith("- [FAIL:") and line.endswith(f"({rel})")
+               for line in section.splitlines())
+
+
+class ScriptedFixer(ReplayProvider):
+    """The bench's scripted model (the replay stand-in, never a real model): one op on
+    `rel`, breaking its module when the seeded draw `u` falls under the file's failure
+    rate, scaled by (1 - AVOID) when the prompt warns about the file and `reads_lessons`."""
+
+    def __init__(self, rel: str, u: float, n: int, reads_lessons: bool):
+        super().__init__([])
+        self.rel, self.u, self.n, self.reads_lessons = rel, u, n, reads_lessons
+        self.was_warned = False
+
+    def _next(self, purpose: str, prompt: str) -> ReplayTurn:
+        if purpose != "generate":  # as the plain replay of step 1 answers a plan call
+            raise ProviderError(f"replay script has no {purpose} turn left")
+        self.was_warned = self.reads_lessons and warned(prompt, self.rel)
+        rate = FAILURE_RATES[self.rel] * ((1 - AVOID) if self.was_warned else 1)
+        breaks = self.u < rate  # a negative value fails the module's test
+        return ReplayTurn(purpose=purpose,
+                          text=_text(self.rel, -1 - self.n if breaks else self.n + 1))
+
+
+async def record(ops: int, seed: int, root: Path,
+                 lessons: Lessons | None = None) -> tuple[list[dict], int]:
+    """(the outcome log, how many ops' prompts warned about their file). With `lessons`,
+    the daemon keeps session lessons and the scripted model reads them."""
     rng = random.Random(seed)
     repo = _repo(root)
     ledger = await Ledger.open(root / "ledger.sqlite3")
-    memory = RecordOnly(ledger, ttl_s=10 * 24 * 3600)
+    memory = RecordOnly(ledger, ttl_s=10 * 24 * 3600, lessons=lessons)
     policy = no_retry_policy(l2_enabled=False)
-    start = time.perf_counter()
+    start, warnings = time.perf_counter(), 0
     try:
         for i in range(ops):
             rel = rng.choice(sorted(FAILURE_RATES))
-            breaks = rng.random() < FAILURE_RATES[rel]
-            text = _text(rel, -1 - i if breaks else i + 1)  # a negative value fails the test
+            fixer = ScriptedFixer(rel, rng.random(), i, reads_lessons=lessons is not None)
             ctx = op_context(rel, goal=f"bump {rel}", dedup_key=f"k{i}")
             ctx = ctx.model_copy(update={"envelope": ctx.envelope.model_copy(
                 update={"confidence": STATED})})
-            deps = pipeline_deps(repo, ledger, replay(text), policy=policy, memory=memory)
+            deps = pipeline_deps(repo, ledger, fixer, policy=policy, memory=memory)
             await Orchestrator(PHASES, deps).run(ctx)
+            warnings += fixer.was_warned
             if (i + 1) % 25 == 0:
                 print(f"  recorded {i + 1}/{ops} ops ({time.perf_counter() - start:.0f}s)",
                       flush=True)
-        return await ledger.outcomes_since("2000")
+        return await ledger.outcomes_since("2000"), warnings
     finally:
         await ledger.close()
 
@@ -106,6 +155,23 @@ def replay_scores(log: list[dict]) -> tuple[float, float]:
     return brier(log) or 0.0, brier(on) or 0.0
 
 
+def _landed(log: list[dict]) -> int:
+    return sum(r["result"] == "COMPLETE" for r in log)
+
+
+def lessons_run(ops: int, seed: int, off: list[dict]) -> None:
+    """Step 3: the same ops with session lessons on; prints both landed-op rates."""
+    lessons = Lessons("bench")
+    with tempfile.TemporaryDirectory(prefix="ob-grounding-lessons-") as tmp:
+        print(f"recording the same {ops} ops with session lessons on")
+        on, warnings = asyncio.run(record(ops, seed, Path(tmp), lessons))
+    a, b = _landed(off), _landed(on)
+    print(f"{'landed ops, lessons off':<46} {a}/{len(off)} ({a / len(off):.1%})")
+    print(f"{'landed ops, lessons on':<46} {b}/{len(on)} ({b / len(on):.1%})   "
+          f"{warnings} prompts warned about their file; buffer cleared {lessons.cleared} "
+          f"time(s) (modelled effect AVOID={AVOID}: see the docstring)")
+
+
 def main(args: argparse.Namespace) -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     if args.log:
@@ -114,16 +180,20 @@ def main(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory(prefix="ob-grounding-") as tmp:
             print(f"recording {args.ops} ops (seed {args.seed}), per-file failure rates "
                   f"{FAILURE_RATES}")
-            log = asyncio.run(record(args.ops, args.seed, Path(tmp)))
+            log, _ = asyncio.run(record(args.ops, args.seed, Path(tmp)))
         if args.save:
             Path(args.save).write_text(json.dumps(log))
-    landed = sum(r["result"] == "COMPLETE" for r in log)
+    landed = _landed(log)
     off, on = replay_scores(log)
     print(f"outcome log: {len(log)} ops, {landed} landed ({landed / len(log):.0%}); stated "
           f"confidence {STATED}")
     print(f"{'Brier, calibration off (stated confidence)':<46} {off:.4f}")
     print(f"{'Brier, calibration on (min(stated, trust))':<46} {on:.4f}   "
           f"target: lower -> {'met' if on < off else 'MISSED'} ({on / off:.2f}x)")
+    if args.log:
+        print("session lessons: not measured (a saved log; step 3 needs the pipeline)")
+    else:
+        lessons_run(args.ops, args.seed, log)
 
 
 if __name__ == "__main__":
