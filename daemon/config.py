@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from daemon.errors import ConfigError
+from kernel import defaults
 from kernel.precision import DEFAULT_PRECISION
 
 CONFIG_NAME = "ouroboros.toml"
@@ -67,11 +68,11 @@ class ProviderSection(_Section):
     # The in-process kernel: an Ouro or transformers directory or a .gguf file;
     # None = the embedded SmolLM2-135M-Instruct.
     model: str | None = None
-    mode: Literal["fast", "deep"] = "fast"
-    exit_policy: Literal["qexit", "converge", "accel", "fixed"] = "qexit"
-    q: float = Field(default=0.5, gt=0, le=1)
-    eps: float = Field(default=0.05, ge=0)
-    patience: int = Field(default=1, ge=1)
+    mode: Literal["fast", "deep"] = defaults.MODE
+    exit_policy: Literal["qexit", "converge", "accel", "fixed"] = defaults.EXIT_POLICY
+    q: float = Field(default=defaults.Q, gt=0, le=1)
+    eps: float = Field(default=defaults.EPS, ge=0)
+    patience: int = Field(default=defaults.PATIENCE, ge=1)
     depth: int | None = Field(default=None, ge=1)
     ut_steps: int | None = Field(default=None, ge=1)
     int8_kv: bool = False
@@ -82,16 +83,16 @@ class ProviderSection(_Section):
     # float32 for Ouro; int8: int8 for Ouro too; float32: the reference path everywhere.
     precision: Literal["auto", "int8", "float32"] = DEFAULT_PRECISION
     cache_dir: str | None = None  # dequantized GGUF cache; default ~/.cache/ouroboros/models
-    max_new_tokens: int = Field(default=1024, ge=1)
-    temperature: float = Field(default=0.0, ge=0)
-    top_p: float = Field(default=1.0, gt=0, le=1)
+    max_new_tokens: int = Field(default=defaults.MAX_NEW_TOKENS, ge=1)
+    temperature: float = Field(default=defaults.TEMPERATURE, ge=0)
+    top_p: float = Field(default=defaults.TOP_P, gt=0, le=1)
     seed: int | None = None
-    repetition_penalty: float = Field(default=1.3, ge=1)
-    no_repeat_ngram: int = Field(default=3, ge=0)
-    canary: Literal["off", "observe", "adapt"] = "observe"
-    canary_threshold: float = Field(default=0.7, gt=0, le=1)
-    canary_patience: int = Field(default=8, ge=1)
-    reprompt_loops: int = Field(default=4, ge=1, le=8)
+    repetition_penalty: float = Field(default=defaults.REPETITION_PENALTY, ge=1)
+    no_repeat_ngram: int = Field(default=defaults.NO_REPEAT_NGRAM, ge=0)
+    canary: Literal["off", "observe", "adapt"] = defaults.CANARY_MODE
+    canary_threshold: float = Field(default=defaults.CANARY_THRESHOLD, gt=0, le=1)
+    canary_patience: int = Field(default=defaults.CANARY_PATIENCE, ge=1)
+    reprompt_loops: int = Field(default=defaults.REPROMPT_LOOPS, ge=1, le=8)
     # What the in-process kernel charges per million tokens (prompt + reply), so the per-op
     # and daily cost ceilings bound local compute too. $0.10: a 200k-token op costs $0.02,
     # so the default daily $5 allows ~250 such ops a day.

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from kernel import defaults
+
 if TYPE_CHECKING:  # torch is imported where logits are read: text-only users never pay for it
     import torch
 
@@ -50,9 +52,9 @@ LEARN_Z = 2.5
 
 @dataclass(frozen=True)
 class CanaryConfig:
-    mode: str = "observe"  # off | observe | adapt
-    threshold: float = 0.7
-    patience: int = 8
+    mode: str = defaults.CANARY_MODE  # off | observe | adapt
+    threshold: float = defaults.CANARY_THRESHOLD
+    patience: int = defaults.CANARY_PATIENCE
     span: int = 8
     ngram: int = 3
     window: int = 32

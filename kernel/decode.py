@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from kernel import defaults
 from kernel.canary import CanaryConfig, DecodeCanary
 from kernel.errors import Cancelled
 from kernel.sampling import choose, process
@@ -31,12 +32,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class GenerationConfig:
-    max_new_tokens: int = 256
-    temperature: float = 0.0  # 0 = greedy
-    top_p: float = 1.0
+    max_new_tokens: int = defaults.MAX_NEW_TOKENS
+    temperature: float = defaults.TEMPERATURE  # 0 = greedy
+    top_p: float = defaults.TOP_P
     seed: int | None = None
-    repetition_penalty: float = 1.3
-    no_repeat_ngram: int = 3
+    repetition_penalty: float = defaults.REPETITION_PENALTY
+    no_repeat_ngram: int = defaults.NO_REPEAT_NGRAM
     stop_ids: tuple[int, ...] = (2, 0)  # <|im_end|>, <|endoftext|>
     stop_strings: tuple[str, ...] = ()
     canary: CanaryConfig = field(default_factory=CanaryConfig)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kernel import defaults
 from kernel.decode import Generation, GenerationConfig, generate
 from kernel.errors import ModelLoadError
 from kernel.exit_policy import make_policy
@@ -39,11 +40,11 @@ Progress = Callable[[int, int, str], None]
 @dataclass(frozen=True)
 class EngineConfig:
     model: str | None = None  # Ouro dir, transformers dir or .gguf; None = embedded
-    mode: str = "fast"  # fast | deep (deep needs an Ouro model)
-    exit_policy: str = "qexit"
-    q: float = 0.5
-    eps: float = 0.05
-    patience: int = 1
+    mode: str = defaults.MODE  # fast | deep (deep needs an Ouro model)
+    exit_policy: str = defaults.EXIT_POLICY
+    q: float = defaults.Q
+    eps: float = defaults.EPS
+    patience: int = defaults.PATIENCE
     depth: int | None = None
     ut_steps: int | None = None
     int8_kv: bool = False
@@ -52,7 +53,7 @@ class EngineConfig:
     load_in_4bit: bool = False
     precision: str = DEFAULT_PRECISION  # auto | int8 | float32 (kernel/precision.py)
     cache_dir: str | None = None
-    reprompt_loops: int = 1  # plain models: >1 enables the looped re-prompt approximation
+    reprompt_loops: int = defaults.REPROMPT_LOOPS  # plain models: >1 loops the re-prompt
     reuse_prefix: bool = True  # keep the cache between chats; a new prompt reuses its prefix
     prefill_chunk: int = PREFILL_CHUNK  # tokens per prefill pass; a cancel waits at most one
     idle_release_s: float = 300.0  # drop a kept cache unused this long (0: keep it)

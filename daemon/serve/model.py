@@ -178,7 +178,8 @@ class Job:
             constraint = None
             if p.shape is not None:  # compiled here: a hostile schema costs the worker
                 grammars = self.model.grammars
-                constraint = grammars.constraint(grammars.compile(p.shape))
+                constraint = grammars.constraint(grammars.compile(p.shape),
+                                                 p.config.max_new_tokens)
                 self.grammar = constraint.telemetry if constraint is not None else None
             gen = engine.chat(p.messages, p.config, self.ticket.cancel, on_token=on_token,
                               constraint=constraint)

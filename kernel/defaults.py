@@ -1,0 +1,26 @@
+"""The in-process kernel's defaults, in one place: the kernel's config dataclasses
+(GenerationConfig, CanaryConfig, EngineConfig) and the daemon's `[provider]` settings
+(daemon/config.py) both read them. Torch-free, so the CLI can import it.
+"""
+
+from __future__ import annotations
+
+# Decoding (kernel.decode.GenerationConfig)
+MAX_NEW_TOKENS = 1024
+TEMPERATURE = 0.0  # greedy
+TOP_P = 1.0
+REPETITION_PENALTY = 1.3
+NO_REPEAT_NGRAM = 3
+
+# The decode canary (kernel.canary.CanaryConfig)
+CANARY_MODE = "observe"  # off | observe | adapt
+CANARY_THRESHOLD = 0.7
+CANARY_PATIENCE = 8
+
+# The engine (kernel.engine.EngineConfig)
+MODE = "fast"  # fast | deep (deep needs an Ouro model)
+EXIT_POLICY = "qexit"
+Q = 0.5
+EPS = 0.05
+PATIENCE = 1
+REPROMPT_LOOPS = 4  # plain models: the looped re-prompt approximation (1 = a single pass)
