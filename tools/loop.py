@@ -262,8 +262,9 @@ class ToolLoopCoordinator:
         tool-call lines (unless nudged to answer), the candidate, or, once something may
         have edited the sandbox, the one-line summary tool_instructions() allows."""
         lines = () if nudge else (
-            *(call_schema(s.name, s.args.model_json_schema()) for s in MANIFEST),
-            *(call_schema(t.name, t.schema) for t in self.mcp_tools.values()))
+            *(call_schema(s.name, s.args.model_json_schema(), s.description)
+              for s in MANIFEST),
+            *(call_schema(t.name, t.schema, t.description) for t in self.mcp_tools.values()))
         edited = any(r.verdict == "ok" and r.tool in EDITING for r in self.records)
         return ReplyShape("tool round", final=CANDIDATE_JSON_SCHEMA, lines=lines, prose=edited)
 

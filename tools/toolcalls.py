@@ -57,11 +57,14 @@ def parse_tool_calls(text: str) -> tuple[list[ToolCall], list[MalformedCall]]:
     return calls, bad
 
 
-def call_schema(name: str, arguments: Any) -> dict[str, Any]:
+def call_schema(name: str, arguments: Any, description: str = "") -> dict[str, Any]:
     """The JSON Schema of one call line for tool `name` whose arguments follow the JSON
     Schema `arguments` (its $defs move to the root, where its references point); a
-    constrained decoder builds its tool-call grammar from these. Not a schema: any object."""
+    constrained decoder builds its tool-call grammar from these, an HTTP provider its
+    native tool definitions (with `description`). Not a schema: any object."""
     args = dict(arguments) if isinstance(arguments, dict) else {"type": "object"}
     root = {key: args.pop(key) for key in ("$defs", "definitions") if key in args}
+    about = {"description": description} if description else {}
     return {"type": "object", "properties": {"tool": {"const": name}, "arguments": args},
-            "required": ["tool", "arguments"], "additionalProperties": False, **root}
+            "required": ["tool", "arguments"], "additionalProperties": False, **about,
+            **root}

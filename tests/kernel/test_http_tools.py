@@ -336,3 +336,15 @@ async def test_a_server_that_refuses_tools_is_asked_again_without(stand_in):
     finally:
         server.refuse_tools = False
         await provider.aclose()
+
+
+def test_the_tool_rounds_native_tools_carry_each_tools_own_description():
+    from tests.helpers import loop_limits
+    from tools.builtin import MANIFEST
+    from tools.loop import ToolLoopCoordinator
+
+    shape = ToolLoopCoordinator(env=None, policy=None, limits=loop_limits())._shape(False)
+    specs = {s.name: s for s in tool_specs(shape.lines)}
+    assert set(specs) == {s.name for s in MANIFEST}
+    for tool in MANIFEST:
+        assert specs[tool.name].description == tool.description[:1024]
