@@ -52,10 +52,36 @@ class HttpProviderEntry(_Section):
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
     max_tokens: int = Field(default=1024, ge=1)
     temperature: float = Field(default=0.0, ge=0)
-    usd_per_mtok_in: float = Field(default=0.0, ge=0)  # $ per million prompt tokens
-    usd_per_mtok_out: float = Field(default=0.0, ge=0)
+    # $ per million prompt / completion tokens; unset: from provider.prices by model family
+    # ($0 for an ollama server or one on this machine)
+    usd_per_mtok_in: float | None = Field(default=None, ge=0)
+    usd_per_mtok_out: float | None = Field(default=None, ge=0)
     # Tool calls as the API's native `tools` (false: in the reply's text only, as the kernel).
     native_tools: bool = True
+
+
+class Price(_Section):
+    usd_per_mtok_in: float = Field(ge=0)
+    usd_per_mtok_out: float = Field(ge=0)
+
+
+# List prices ($ per million tokens, in / out) of known hosted model families, matched as the
+# longest prefix of an entry's model name. Prices change: a [provider.prices."<prefix>"]
+# table overrides one, and an entry's own usd_per_mtok_in/out override the table.
+PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1": (2.00, 8.00), "o4-mini": (1.10, 4.40),
+    "o3-mini": (1.10, 4.40), "o3": (2.00, 8.00), "gpt-5-nano": (0.05, 0.40),
+    "gpt-5-mini": (0.25, 2.00), "gpt-5": (1.25, 10.00),
+    "claude-3-haiku": (0.25, 1.25), "claude-3-5-haiku": (0.80, 4.00),
+    "claude-haiku-4": (1.00, 5.00), "claude-3-5-sonnet": (3.00, 15.00),
+    "claude-3-7-sonnet": (3.00, 15.00), "claude-sonnet-4": (3.00, 15.00),
+    "claude-opus-4": (15.00, 75.00), "claude-opus-4-5": (5.00, 25.00),
+}
+
+
+def _price_table() -> dict[str, Price]:
+    return {k: Price(usd_per_mtok_in=i, usd_per_mtok_out=o) for k, (i, o) in PRICES.items()}
 
 
 class ProviderSection(_Section):
@@ -64,6 +90,7 @@ class ProviderSection(_Section):
     # these first and the in-process one (`name`) last, or the other way with http_first off.
     http: list[HttpProviderEntry] = Field(default_factory=list, max_length=8)
     http_first: bool = True
+    prices: dict[str, Price] = Field(default_factory=_price_table)  # see PRICES
     replay_script: str | None = None
     # The in-process kernel: an Ouro or transformers directory or a .gguf file;
     # None = the embedded SmolLM2-135M-Instruct.
@@ -97,6 +124,16 @@ class ProviderSection(_Section):
     # and daily cost ceilings bound local compute too. $0.10: a 200k-token op costs $0.02,
     # so the default daily $5 allows ~250 such ops a day.
     usd_per_mtok: float = Field(default=0.10, ge=0)
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _over_the_known_prices(cls, value: Any) -> Any:
+        """A [provider.prices] table adds to and overrides PRICES, never erases it."""
+        if not isinstance(value, dict):
+            return value
+        known = {k: {"usd_per_mtok_in": i, "usd_per_mtok_out": o}
+                 for k, (i, o) in PRICES.items()}
+        return {**known, **value}
 
 
 class GovernanceSection(_Section):

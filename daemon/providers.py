@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import structlog
 
-from daemon.config import ProviderSection, Settings
+from daemon.config import HttpProviderEntry, Price, ProviderSection, Settings
 from governance.provider import CandidateProvider
 from governance.provider_chain import ProviderChain, Record
 from kernel.replay import ReplayProvider
 
 if TYPE_CHECKING:
     from kernel.engine import EngineConfig
+    from kernel.http_providers import HttpProviderConfig
 
 log = structlog.get_logger("daemon.providers")
+LOCAL_HOSTS = frozenset({"localhost", "::1", "[::1]", "0.0.0.0"})  # a server on this machine
 
 
 def _resolve(repo: Path, value: str | None) -> str | None:
@@ -57,11 +60,10 @@ async def build_provider(settings: Settings, repo: Path, *, record: Record | Non
     local, why = await _local_provider(settings, repo)
     if not settings.provider.http:
         return local, why
-    from kernel.http_providers import HttpProviderConfig
     from kernel.http_providers_apis import http_provider
 
     try:
-        remote = [http_provider(HttpProviderConfig(**e.model_dump()))
+        remote = [http_provider(http_config(e, settings.provider.prices))
                   for e in settings.provider.http]
     except ValueError as exc:  # an api_key_env that is not set
         return None, str(exc)
@@ -70,6 +72,36 @@ async def build_provider(settings: Settings, repo: Path, *, record: Record | Non
     brains = [*remote, *([local] if local else [])] if settings.provider.http_first \
         else [*([local] if local else []), *remote]
     return ProviderChain(brains, record=record, on_change=on_change), ""
+
+
+def price_of(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> tuple[float, float, str]:
+    """($ in, $ out per million tokens, where that came from) for one HTTP brain: its own
+    usd_per_mtok_in/out, else $0 for an ollama server or any server on this machine, else
+    the longest model-name prefix in `prices`, else $0 with a warning (the cost ceilings
+    cannot see that brain's spend)."""
+    if entry.usd_per_mtok_in is not None or entry.usd_per_mtok_out is not None:
+        return entry.usd_per_mtok_in or 0.0, entry.usd_per_mtok_out or 0.0, "configured"
+    host = (urlsplit(entry.base_url).hostname or "").lower()
+    if entry.kind == "ollama" or host in LOCAL_HOSTS or host.startswith("127."):
+        return 0.0, 0.0, "local"
+    model = entry.model.lower().rsplit("/", 1)[-1]  # "openai/gpt-4o" on a router: gpt-4o
+    family = max((k for k in prices if model.startswith(k.lower())), key=len, default=None)
+    if family is None:
+        log.warning("no price known for an HTTP brain: its spend counts as $0; set its "
+                    "usd_per_mtok_in / usd_per_mtok_out", model=entry.model)
+        return 0.0, 0.0, "unknown"
+    price = prices[family]
+    return price.usd_per_mtok_in, price.usd_per_mtok_out, f"prices.{family}"
+
+
+def http_config(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> HttpProviderConfig:
+    from kernel.http_providers import HttpProviderConfig
+
+    usd_in, usd_out, _ = price_of(entry, prices)
+    return HttpProviderConfig(kind=entry.kind, base_url=entry.base_url, model=entry.model,
+                              api_key_env=entry.api_key_env, max_tokens=entry.max_tokens,
+                              temperature=entry.temperature, usd_per_mtok_in=usd_in,
+                              usd_per_mtok_out=usd_out, native_tools=entry.native_tools)
 
 
 async def _local_provider(settings: Settings,

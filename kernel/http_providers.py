@@ -54,20 +54,23 @@ class ProviderFailure(ProviderError):
         self.status = status
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HttpProviderConfig:
+    """One HTTP brain, built from its [[provider.http]] entry (daemon.providers.http_config):
+    the knobs' defaults and the price table live in the settings alone."""
+
     kind: Literal["ollama", "openai", "anthropic"]
     base_url: str  # e.g. http://127.0.0.1:11434 (Ollama), https://api.openai.com/v1
     model: str
-    api_key_env: str | None = None  # the NAME of the environment variable holding the key
-    max_tokens: int = 1024
-    temperature: float = 0.0
-    usd_per_mtok_in: float = 0.0  # price per million prompt tokens ($0 for local servers)
-    usd_per_mtok_out: float = 0.0
-    connect_timeout_s: float = 10.0
-    system_prompt: str = SYSTEM
+    api_key_env: str | None  # the NAME of the environment variable holding the key
+    max_tokens: int
+    temperature: float
+    usd_per_mtok_in: float  # price per million prompt tokens ($0 for local servers)
+    usd_per_mtok_out: float
+    native_tools: bool  # send a shape's tool lines as the API's tools (kernel.http_tools)
+    connect_timeout_s: float = 10.0  # not a setting
+    system_prompt: str = SYSTEM  # not a setting: the kernel's
     name: str = ""  # in usage and the ledger; default "<kind>:<model>"
-    native_tools: bool = True  # send a shape's tool lines as the API's tools (kernel.http_tools)
 
 
 @dataclass

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon import phase_deps
-from daemon.config import Settings
+from daemon import phase_deps, providers
+from daemon.config import HttpProviderEntry, Settings
 from daemon.phase_deps import policy_from
 from daemon.service import Daemon
 from governance.approval import ApprovalBroker
@@ -25,6 +25,7 @@ from governance.phase import Phase
 from governance.pipeline import PHASES
 from governance.schemas import OperationContext, SignalEnvelope
 from governance.testrun import TestRunner
+from kernel.http_providers import HttpProviderConfig
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from tools.env import ToolEnv
@@ -135,6 +136,12 @@ def make_policy(**knobs: object) -> Policy:
     """The daemon's policy from the default settings (their one source of truth), with
     `knobs` changed."""
     return dataclasses.replace(policy_from(Settings()), **knobs)
+
+
+def http_config(**entry: object) -> HttpProviderConfig:
+    """An HTTP brain's config as the daemon builds it from a [[provider.http]] `entry`."""
+    return providers.http_config(HttpProviderEntry.model_validate(entry),
+                                 Settings().provider.prices)
 
 
 def jail_limits(**overrides: object) -> JailLimits:

@@ -24,10 +24,9 @@ from daemon.serve.queue import ModelQueue
 from governance.failback import ChainState, FailureMode
 from governance.phase import Phase
 from governance.provider_chain import ProviderChain
-from kernel.http_providers import HttpProviderConfig
 from kernel.http_providers_apis import http_provider
 from tests.daemon.serve_helpers import serving, tiny_chat_checkpoint, tiny_engine
-from tests.helpers import OPS_FIXED, candidate_turn, make_repo, replay, run_op
+from tests.helpers import OPS_FIXED, candidate_turn, http_config, make_repo, replay, run_op
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +39,8 @@ def _candidate() -> str:
 
 
 def _chain(url: str, events: list[str]) -> ProviderChain:
-    primary = http_provider(HttpProviderConfig(kind="ollama", base_url=url,
-                                               model="ouroboros", max_tokens=8))
+    primary = http_provider(http_config(kind="ollama", base_url=url, model="ouroboros",
+                                        max_tokens=8))
 
     async def record(msg: str, data: dict) -> None:
         events.append(msg)

@@ -21,6 +21,7 @@ from kernel.http_providers import HttpProviderConfig, ProviderFailure
 from kernel.http_providers_apis import http_provider
 from kernel.provider import SYSTEM
 from tests.daemon.serve_helpers import running, serving, tiny_chat_checkpoint, tiny_engine
+from tests.helpers import http_config
 
 KINDS = ["ollama", "openai", "anthropic"]
 FINISH = {"ollama": "length", "openai": "length", "anthropic": "max_tokens"}
@@ -30,8 +31,8 @@ KEY = "sk-test-0123456789abcdef"
 
 def _config(kind: str, url: str, **changes) -> HttpProviderConfig:
     base = f"{url}/v1" if kind == "openai" else url
-    return HttpProviderConfig(**{"kind": kind, "base_url": base, "model": "ouroboros",
-                                 "max_tokens": 8, **changes})
+    return http_config(**{"kind": kind, "base_url": base, "model": "ouroboros",
+                          "max_tokens": 8, **changes})
 
 
 def _deadline(seconds: float = 60) -> float:

@@ -19,12 +19,12 @@ from daemon.config import Settings
 from daemon.providers import build_provider
 from governance.gitops import GitOps
 from governance.provider import ReplyShape
-from kernel.http_providers import HttpProviderConfig, ProviderFailure
+from kernel.http_providers import ProviderFailure
 from kernel.http_providers_apis import http_provider
 from kernel.http_tools import MAX_TOOLS, tool_specs
 from tests.daemon.scripted_engine import ScriptedEngine
 from tests.daemon.serve_helpers import running, serving, tiny_chat_checkpoint, tiny_engine
-from tests.helpers import loop_limits, tool_env
+from tests.helpers import http_config, loop_limits, tool_env
 from tools.loop import ToolLoopCoordinator
 from tools.policy import PolicyContext
 from tools.toolcalls import ToolCall, call_schema, parse_tool_calls
@@ -41,9 +41,8 @@ KEY = "sk-test-0123456789abcdef"
 
 def _provider(kind: str, url: str, **changes):
     base = f"{url}/v1" if kind == "openai" else url
-    return http_provider(HttpProviderConfig(**{"kind": kind, "base_url": base,
-                                               "model": "ouroboros", "max_tokens": 64,
-                                               **changes}))
+    return http_provider(http_config(**{"kind": kind, "base_url": base,
+                                        "model": "ouroboros", "max_tokens": 64, **changes}))
 
 
 def _deadline() -> float:
@@ -306,7 +305,7 @@ async def test_tools_in_the_request_never_carry_the_key(stand_in, kind):
     leaky = ReplyShape("round", prose=True, lines=(
         call_schema("echo", {"type": "object", "description": f"key {KEY}"}),
         call_schema("get_weather", PARIS)))
-    provider = http_provider(HttpProviderConfig(
+    provider = http_provider(http_config(
         kind=kind, base_url=f"{url}/v1" if kind == "openai" else url, model="m",
         api_key_env="OURO_TEST_KEY"), environ={"OURO_TEST_KEY": KEY})
     await provider.generate("x", deadline=_deadline(), shape=leaky)
