@@ -20,8 +20,10 @@ the real pipeline built. When that prompt's "## Session lessons" section holds a
 lesson, or a lesson about another file, changes nothing; lessons never make it worse. So
 the gain printed is not a measure of any real model: it is AVOID times how often the
 lesson that matters is in the prompt when it matters, which is what the daemon decides
-(which ops teach, the 20-lesson cap, the clear-if-worse checkpoint every 10 ops). With
-the same draws, an op that lands with lessons off also lands with them on.
+(which ops teach, the 20-lesson cap, the one-in-5 hold-out that runs without lessons as
+the baseline, the clear-if-worse checkpoint every 10 ops). With the same draws, an op that
+lands with lessons off also lands with them on. Op ids come from the seed, so the hold-out
+is the same on every run.
 
 Run: .venv/bin/python bench/grounding.py [--ops 200] [--seed 7] [--log FILE]
 (`--log FILE` replays a log recorded earlier instead of recording one; that skips step 3,
@@ -133,8 +135,9 @@ async def record(ops: int, seed: int, root: Path,
             rel = rng.choice(sorted(FAILURE_RATES))
             fixer = ScriptedFixer(rel, rng.random(), i, reads_lessons=lessons is not None)
             ctx = op_context(rel, goal=f"bump {rel}", dedup_key=f"k{i}")
-            ctx = ctx.model_copy(update={"envelope": ctx.envelope.model_copy(
-                update={"confidence": STATED})})
+            ctx = ctx.model_copy(update={"op_id": f"op-{seed:04d}{i:012x}",
+                                         "envelope": ctx.envelope.model_copy(
+                                             update={"confidence": STATED})})
             deps = pipeline_deps(repo, ledger, fixer, policy=policy, memory=memory)
             await Orchestrator(PHASES, deps).run(ctx)
             warnings += fixer.was_warned

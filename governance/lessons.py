@@ -16,8 +16,13 @@ Rules (all here, as data and small pure functions):
   Every `interval` (10) ops run with lessons, the success rate of those ops is compared with
   the rate of the ops run without any; when it is lower, the lessons made things worse: the
   buffer is cleared and the with-lessons tally starts afresh (the new lessons get a fresh
-  trial; the baseline keeps growing). The first ops of a run are the baseline, so early on
-  it is small (one op, say): that is the seed's rule, kept as it is.
+  trial; the baseline keeps growing).
+- The baseline, and where this departs from the seed: the seed compares with the ops before
+  the first lesson, but the first op that ends teaches, so that baseline is one op, and a
+  bench run (bench/grounding.py) cleared the buffer at 19 of 19 checkpoints against it. So
+  one op in `holdout` (5, chosen by a hash of the op id, the same on every retry) runs
+  without lessons: a small, steady control group. A checkpoint clears only once that group
+  has MIN_BASELINE (5) ops; before, the lessons are kept and the checkpoint says why.
 - Goals, reasons and paths come from hostile repository files and model replies: a lesson is
   one line (control, format and line-separator characters become spaces), each part is
   capped, and the line is capped at MAX_LINE. Lessons are advisory: prompt text only; they
@@ -31,6 +36,7 @@ run's buffer from those rows (what `ouroboros stats` shows).
 from __future__ import annotations
 
 import unicodedata
+import zlib
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +57,7 @@ MAX_GOAL = 100
 MAX_WHY = 120
 MAX_FILE = 80
 MAX_LINE = 300
+MIN_BASELINE = 5
 THOUGHT_LESSON = "lesson"
 THOUGHT_CHECK = "lessons checkpoint"
 
@@ -104,6 +111,7 @@ class Checkpoint:
     without_hits: int
     without_n: int
     cleared: bool
+    why: str
 
     @property
     def rate_with(self) -> float:
@@ -118,7 +126,8 @@ class Checkpoint:
         return {"rate_with": round(self.rate_with, 4),
                 "rate_without": None if without is None else round(without, 4),
                 "with": [self.with_hits, self.with_n],
-                "without": [self.without_hits, self.without_n], "cleared": self.cleared}
+                "without": [self.without_hits, self.without_n], "cleared": self.cleared,
+                "why": self.why}
 
 
 @dataclass
@@ -128,20 +137,27 @@ class Lessons:
     session: str = ""
     cap: int = 20
     interval: int = 10
+    holdout: int = 5  # one op in this many goes without lessons (0: none does)
     _lines: deque[str] = field(init=False)
     with_tally: list[int] = field(default_factory=lambda: [0, 0])  # [hits, n]
     without_tally: list[int] = field(default_factory=lambda: [0, 0])
     cleared: int = 0  # how many times R18 cleared the buffer this run
 
     def __post_init__(self) -> None:
-        if self.cap < 1 or self.interval < 1:
-            raise ValueError(f"lessons need cap >= 1 and interval >= 1 (got {self.cap}, "
-                             f"{self.interval})")
+        if self.cap < 1 or self.interval < 1 or self.holdout < 0:
+            raise ValueError(f"lessons need cap >= 1, interval >= 1 and holdout >= 0 (got "
+                             f"{self.cap}, {self.interval}, {self.holdout})")
         self._lines = deque(maxlen=self.cap)
 
     def lines(self) -> list[str]:
-        """The lessons for the next prompt, oldest first."""
+        """The buffer, oldest first."""
         return list(self._lines)
+
+    def for_op(self, op_id: str) -> list[str]:
+        """The lessons for this op's prompt: none for a held-out op (the baseline)."""
+        if self.holdout and zlib.crc32(op_id.encode()) % self.holdout == 0:
+            return []
+        return self.lines()
 
     def observe(self, line: str, landed: bool, shown: bool) -> Checkpoint | None:
         """One teaching op ended: tally it (with lessons in its prompt or not), keep its
@@ -157,12 +173,15 @@ class Lessons:
 
     def _check(self) -> Checkpoint:
         (wh, wn), (oh, on) = self.with_tally, self.without_tally
-        worse = on > 0 and wh / wn < oh / on
-        if worse:
-            self._lines.clear()
-            self.with_tally = [0, 0]
-            self.cleared += 1
-        return Checkpoint(wh, wn, oh, on, worse)
+        if on < MIN_BASELINE:
+            return Checkpoint(wh, wn, oh, on, False,
+                              f"kept: only {on} ops without lessons to compare with")
+        if wh / wn >= oh / on:
+            return Checkpoint(wh, wn, oh, on, False, "kept: not worse than without")
+        self._lines.clear()
+        self.with_tally = [0, 0]
+        self.cleared += 1
+        return Checkpoint(wh, wn, oh, on, True, "cleared: ops with lessons landed less often")
 
     def describe(self) -> dict[str, Any]:
         return {"count": len(self._lines), "cap": self.cap, "cleared": self.cleared,
@@ -189,7 +208,8 @@ def replay(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             if isinstance(cap, int) and cap >= 1:
                 del lines[:-cap]
         elif r.get("msg") == THOUGHT_CHECK:
-            checks.append({k: data.get(k) for k in ("rate_with", "rate_without", "cleared")})
+            checks.append({k: data.get(k)
+                           for k in ("rate_with", "rate_without", "cleared", "why")})
             if data.get("cleared"):
                 lines.clear()
     return {"session": session, "lessons": list(lines),

@@ -135,10 +135,10 @@ class Memory:
         await self.ledger.record_thought(ctx.op_id, t.to.value, THOUGHT_LESSON,
                                          {**base, "line": line, "cap": self.lessons.cap})
 
-    async def prompt_context(self, head: str | None) -> tuple[list[str], str]:
-        """(session lessons, strategic digest) for a generation prompt. Advisory: when the
-        digest cannot be built the prompt goes without it (logged), never the op."""
-        lessons = self.lessons.lines() if self.lessons is not None else []
+    async def prompt_context(self, op_id: str, head: str | None) -> tuple[list[str], str]:
+        """(session lessons, strategic digest) for op `op_id`'s generation prompt. Advisory:
+        when the digest cannot be built the prompt goes without it (logged), never the op."""
+        lessons = self.lessons.for_op(op_id) if self.lessons is not None else []
         if self.digest is None or not head:
             return lessons, ""
         try:

@@ -221,7 +221,8 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     ctx.live_hashes = await d.in_thread(
         lambda: {f: live_sha256(d.root, f) for f in ctx.envelope.target_files})
     if d.memory is not None:  # advisory prompt text: lessons, the strategic digest
-        ctx.lessons, ctx.digest = await d.memory.prompt_context(ctx.base_head)
+        ctx.lessons, ctx.digest = await d.memory.prompt_context(ctx.op_id,
+                                                                 ctx.base_head)
     timeout = generate_timeout_s(ctx.route)
     await d.thought(ctx, phase, "generating candidate", provider=d.provider.name,
                     attempt=ctx.generate_attempts, tools=d.tools is not None)

@@ -33,7 +33,8 @@ async def test_stats_shows_the_newest_runs_lessons(tmp_path):
     assert "\x1b" not in proc.stdout and "old (a.py)" not in proc.stdout
     data = json.loads(_cli(repo, "--json").stdout)["lessons"]
     assert data["session"] == "s-new" and data["lessons"] == ["[OK] fix ## SYSTEM [2J (a.py)"]
-    assert data["checkpoints"] == [{"rate_with": 0.4, "rate_without": 0.6, "cleared": True}]
+    assert data["checkpoints"] == [{"rate_with": 0.4, "rate_without": 0.6, "cleared": True,
+                                    "why": None}]
 
 
 async def test_stats_with_no_lessons_says_so(tmp_path):
