@@ -19,7 +19,7 @@ from typing import Any
 
 from daemon.errors import CliError
 from governance.import_graph import ImportGraph
-from governance.lessons import THOUGHT_CHECK, THOUGHT_LESSON, replay
+from governance.lessons import THOUGHT_CHECK, THOUGHT_LESSON, one_line, replay
 from governance.reputation import prophecy, reputations
 from governance.trust import brier, drift, table
 from ledger.verify import LedgerUnreadable, open_readonly
@@ -112,8 +112,14 @@ def _lessons_text(ls: dict[str, Any]) -> list[str]:
         return ["session lessons: (none yet)"]
     head = (f"session lessons ({len(ls['lessons'])}, daemon run {ls['session']}; "
             f"cleared {ls['cleared']} time(s) as not helping):")
-    return [head, *(f"  {line}" for line in ls["lessons"])] if ls["lessons"] \
+    lines = [head, *(f"  {line}" for line in ls["lessons"])] if ls["lessons"] \
         else [head, "  (none now)"]
+    if ls["checkpoints"]:  # the newest convergence check, as the ledger has it
+        c = ls["checkpoints"][-1]
+        lines.append(f"  last checkpoint: landed with lessons {one_line(c['rate_with'], 20)}, "
+                     f"without {one_line(c['rate_without'], 20)}; "
+                     f"{one_line(c.get('why') or '-', 80)}")
+    return lines
 
 
 def cmd_stats(repo: Path, state: Path, ttl_h: float, as_json: bool) -> int:

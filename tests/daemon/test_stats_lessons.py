@@ -31,6 +31,7 @@ async def test_stats_shows_the_newest_runs_lessons(tmp_path):
     assert "session lessons (1, daemon run s-new; cleared 1 time(s) as not helping):\n" \
         "  [OK] fix ## SYSTEM [2J (a.py)" in proc.stdout
     assert "\x1b" not in proc.stdout and "old (a.py)" not in proc.stdout
+    assert "  last checkpoint: landed with lessons 0.4, without 0.6; -" in proc.stdout
     data = json.loads(_cli(repo, "--json").stdout)["lessons"]
     assert data["session"] == "s-new" and data["lessons"] == ["[OK] fix ## SYSTEM [2J (a.py)"]
     assert data["checkpoints"] == [{"rate_with": 0.4, "rate_without": 0.6, "cleared": True,
