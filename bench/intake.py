@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from daemon.client import ControlClient
 from governance.schemas import SignalEnvelope, Urgency
 from ledger import Ledger
-from sensors.queue import IntakeQueue
 from sensors.router import IntakeRouter
 from tests.helpers import (
     OPS_FIXED,
     candidate_turn,
+    intake_queue,
     make_repo,
     running_daemon,
     settings_for,
@@ -84,7 +84,7 @@ def heap_rate(envs: list[SignalEnvelope]) -> float:
 
 async def queue_rate(envs: list[SignalEnvelope], tmp: Path) -> float:
     ledger = await Ledger.open(tmp / "q.sqlite3")
-    q = IntakeQueue(ledger, capacity=16)
+    q = intake_queue(ledger, capacity=16)
     start = time.perf_counter()
     for i, env in enumerate(envs):
         await q.put(env)

@@ -151,8 +151,9 @@ class Daemon:
                 if g.lessons else None,
                 digest=Digest(self.root, g.digest_chars) if g.digest else None)
             await self.memory.refresh()
-        self.queue = IntakeQueue(self.ledger, i.queue_capacity, i.coalesce_window_s,
-                                 i.file_lock_ttl_s)
+        self.queue = IntakeQueue(self.ledger, capacity=i.queue_capacity,
+                                 coalesce_window_s=i.coalesce_window_s,
+                                 lock_ttl_s=i.file_lock_ttl_s)
         requeued = await self.queue.rehydrate(i.wal_ttl_s)
         if requeued:
             log.info("rehydrated queue from WAL", envelopes=requeued)

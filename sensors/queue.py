@@ -41,8 +41,9 @@ class _Failed:
 
 
 class IntakeQueue:
-    def __init__(self, ledger: Ledger, capacity: int = 16, coalesce_window_s: float = 30.0,
-                 lock_ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, ledger: Ledger, *, capacity: int, coalesce_window_s: float,
+                 lock_ttl_s: float, clock: Callable[[], float] = time.monotonic):
+        # The knobs come from `[intake]` (daemon.service; tests: tests.helpers.intake_queue).
         self.ledger = ledger
         self.router = IntakeRouter(capacity, coalesce_window_s, lock_ttl_s, clock)
         self.clock = clock

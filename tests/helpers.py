@@ -28,6 +28,7 @@ from governance.testrun import TestRunner
 from kernel.http_providers import HttpProviderConfig
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
+from sensors.queue import IntakeQueue
 from tools.env import ToolEnv
 from tools.jail import JailLimits
 from tools.loop import LoopLimits
@@ -142,6 +143,14 @@ def http_config(**entry: object) -> HttpProviderConfig:
     """An HTTP brain's config as the daemon builds it from a [[provider.http]] `entry`."""
     return providers.http_config(HttpProviderEntry.model_validate(entry),
                                  Settings().provider.prices)
+
+
+def intake_queue(ledger: Ledger, **overrides: object) -> IntakeQueue:
+    """The daemon's intake queue for default `[intake]` settings, with `overrides`."""
+    i = Settings().intake
+    knobs = {"capacity": i.queue_capacity, "coalesce_window_s": i.coalesce_window_s,
+             "lock_ttl_s": i.file_lock_ttl_s}
+    return IntakeQueue(ledger, **{**knobs, **overrides})  # type: ignore[arg-type]
 
 
 def jail_limits(**overrides: object) -> JailLimits:

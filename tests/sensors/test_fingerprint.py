@@ -13,7 +13,8 @@ import pytest
 from governance.schemas import SignalEnvelope, Urgency
 from ledger import Ledger
 from sensors.fingerprint import FingerprintWindow, fingerprint
-from sensors.queue import FINGERPRINT_WINDOW_S, IntakeQueue
+from sensors.queue import FINGERPRINT_WINDOW_S
+from tests.helpers import intake_queue
 
 
 class Clock:
@@ -81,7 +82,7 @@ async def _wal_rows(ledger: Ledger) -> int:
 async def test_a_storm_of_identical_signals_costs_one_wal_row(tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
     clock = Clock()
-    q = IntakeQueue(ledger, capacity=16, clock=clock)
+    q = intake_queue(ledger, capacity=16, clock=clock)
     results = [await q.put(_env()) for _ in range(500)]
     assert results.count(True) == 1
     assert await _wal_rows(ledger) == 1
@@ -94,7 +95,7 @@ async def test_a_storm_of_identical_signals_costs_one_wal_row(tmp_path: Path):
 
 async def test_an_evicted_envelope_is_forgotten_so_it_can_come_back(tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
-    q = IntakeQueue(ledger, capacity=1, clock=Clock())
+    q = intake_queue(ledger, capacity=1, clock=Clock())
     assert await q.put(_env("urgent", files=("b.py",), urgency=Urgency.HIGH))
     assert not await q.put(_env("low"))  # evicted at once: the queue is full of better work
     assert (await q.pop_ready()).goal == "urgent"
@@ -104,7 +105,7 @@ async def test_an_evicted_envelope_is_forgotten_so_it_can_come_back(tmp_path: Pa
 
 async def test_a_failed_wal_append_does_not_blacklist_the_retry(tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
-    q = IntakeQueue(ledger, capacity=4, clock=Clock())
+    q = intake_queue(ledger, capacity=4, clock=Clock())
     real = ledger.wal_append
 
     async def disk_full(*args, **kwargs):
@@ -121,9 +122,9 @@ async def test_a_failed_wal_append_does_not_blacklist_the_retry(tmp_path: Path):
 
 async def test_rehydration_bypasses_the_bus(tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
-    first = IntakeQueue(ledger, capacity=4, clock=Clock())
+    first = intake_queue(ledger, capacity=4, clock=Clock())
     assert await first.put(_env())
-    second = IntakeQueue(ledger, capacity=4, clock=Clock())
+    second = intake_queue(ledger, capacity=4, clock=Clock())
     second.bus.admit(_env())  # even a fingerprint already in the window
     assert await second.rehydrate(86400) == 1
     await ledger.close()
@@ -131,14 +132,14 @@ async def test_rehydration_bypasses_the_bus(tmp_path: Path):
 
 async def test_stale_wal_entries_are_dropped_at_start_not_replayed(tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
-    first = IntakeQueue(ledger, capacity=4, clock=Clock())
+    first = intake_queue(ledger, capacity=4, clock=Clock())
     now = datetime.now(UTC)
     assert await first.put(_env("old", when=now - timedelta(days=2)))
     assert await first.put(_env("fresh", files=("b.py",), when=now - timedelta(hours=1)))
-    second = IntakeQueue(ledger, capacity=4, clock=Clock())
+    second = intake_queue(ledger, capacity=4, clock=Clock())
     assert await second.rehydrate(86400, now=now) == 1
     assert [e["goal"] for e in second.snapshot()] == ["fresh"]
-    third = IntakeQueue(ledger, capacity=4, clock=Clock())
+    third = intake_queue(ledger, capacity=4, clock=Clock())
     assert await third.rehydrate(86400, now=now) == 1  # "old" stays dropped: not seen again
     [(note,)] = _query(ledger, "SELECT msg FROM thoughts")
     assert "1 WAL entries older than 86400s dropped" in note
@@ -150,7 +151,7 @@ async def test_a_lock_past_its_ttl_is_released_with_a_ledger_warning(tmp_path: P
     first expired lock raised out of pop_ready and stopped dispatching."""
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
     clock = Clock()
-    q = IntakeQueue(ledger, capacity=4, lock_ttl_s=300, clock=clock)
+    q = intake_queue(ledger, capacity=4, lock_ttl_s=300, clock=clock)
     assert await q.put(_env("first"))
     assert (await q.pop_ready()).goal == "first"  # holds a.py
     assert await q.put(_env("second"))  # waits behind the lock

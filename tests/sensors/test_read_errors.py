@@ -17,10 +17,9 @@ from structlog.testing import capture_logs
 
 from governance.gitops import GitOps
 from ledger import Ledger
-from sensors.queue import IntakeQueue
 from sensors.todo import SourceReadError, TodoSensor, read_source
 from sensors.watcher import RepoWatcher
-from tests.helpers import git, wait_for
+from tests.helpers import git, intake_queue, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TODO = "def f():\n    # TODO: make f useful\n    return 1\n"
@@ -258,7 +257,7 @@ async def test_a_failed_enqueue_keeps_the_todo_and_does_not_burn_its_dedup_key(r
     _commit_todo(repo)
     path = repo.parent / "ledger.sqlite3"
     ledger = await Ledger.open(path)
-    queue = IntakeQueue(ledger)
+    queue = intake_queue(ledger)
     gitops = GitOps(repo)
 
     async def dirty(paths):

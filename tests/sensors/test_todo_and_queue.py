@@ -7,10 +7,10 @@ import pytest
 from governance.gitops import GitOps
 from governance.schemas import SignalEnvelope, Urgency
 from ledger import Ledger
-from sensors.queue import RETRY_BACKOFF_S, IntakeQueue
+from sensors.queue import RETRY_BACKOFF_S
 from sensors.todo import TodoSensor, envelope_for, read_source, scan_text
 from sensors.watcher import RepoWatcher
-from tests.helpers import git
+from tests.helpers import git, intake_queue
 
 
 def test_scan_finds_markers_in_comments():
@@ -78,7 +78,7 @@ def _env(key: str, source="todo_scanner", urgency=Urgency.LOW, files=("a.py",)):
 
 async def test_queue_orders_dedups_evicts_and_rehydrates(tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
-    q = IntakeQueue(ledger, capacity=2)
+    q = intake_queue(ledger, capacity=2)
     assert await q.put(_env("low", files=("a.py",)))
     assert not await q.put(_env("low"))  # duplicate
     assert await q.put(_env("urgent", source="test_failure", urgency=Urgency.HIGH,
@@ -88,7 +88,7 @@ async def test_queue_orders_dedups_evicts_and_rehydrates(tmp_path: Path):
     assert [e["goal"] for e in q.snapshot()] == ["urgent", "mid"]
     first = await q.pop_ready()
     assert first is not None and first.goal == "urgent"
-    fresh = IntakeQueue(ledger, capacity=2)
+    fresh = intake_queue(ledger, capacity=2)
     assert await fresh.rehydrate(86400) == 1  # "low" was dropped, "urgent" dispatched
     assert [e["goal"] for e in fresh.snapshot()] == ["mid"]
     await ledger.close()
@@ -104,7 +104,7 @@ class _Clock:
 
 async def test_a_busy_file_holds_the_next_signal_until_done(tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
-    q = IntakeQueue(ledger)
+    q = intake_queue(ledger)
     await q.put(_env("A", files=("f.py",)))
     running = await q.pop_ready()
     assert running is not None and running.dedup_key == "A"
@@ -121,7 +121,7 @@ async def test_failed_work_backs_off_then_gives_up_and_completed_work_is_not_ret
         tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
     clock = _Clock()
-    q = IntakeQueue(ledger, clock=clock)
+    q = intake_queue(ledger, clock=clock)
     waits = []
     for _ in RETRY_BACKOFF_S:
         assert await q.put(_env("T"))
@@ -142,15 +142,15 @@ async def test_failed_work_backs_off_then_gives_up_and_completed_work_is_not_ret
 
 async def test_coalesced_signals_dispatch_together_and_survive_a_restart(tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
-    q = IntakeQueue(ledger)
+    q = intake_queue(ledger)
     assert await q.put(_env("t1", files=("f.py",)))
     assert await q.put(_env("t2", files=("f.py",)))  # same file, same session: merged
     assert len(q) == 1
-    again = IntakeQueue(ledger)  # a restart before dispatch: both come back, merged again
+    again = intake_queue(ledger)  # a restart before dispatch: both come back, merged again
     assert await again.rehydrate(86400) == 2 and len(again) == 1
     merged = await q.pop_ready()
     assert merged.evidence["goals"] == ["t1", "t2"]
-    assert await IntakeQueue(ledger).rehydrate(86400) == 0  # both keys were dispatched
+    assert await intake_queue(ledger).rehydrate(86400) == 0  # both keys were dispatched
     await ledger.close()
 
 
@@ -191,7 +191,7 @@ async def test_status_shows_what_waits_behind_a_running_op(tmp_path: Path):
     from daemon.render import status_text
 
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
-    q = IntakeQueue(ledger)
+    q = intake_queue(ledger)
     await q.put(_env("A", files=("f.py",)))
     await q.pop_ready()
     await q.put(_env("B", files=("f.py",)))
