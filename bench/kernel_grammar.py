@@ -35,10 +35,11 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 from daemon.config import ProviderSection, Settings  # noqa: E402
-from daemon.phase_deps import loop_limits  # noqa: E402
+from daemon.phase_deps import loop_limits, policy_from  # noqa: E402
 from governance.errors import CandidateParseError  # noqa: E402
 from governance.prompts import generation_prompt, with_exploration_protocol  # noqa: E402
 from governance.provider import ReplyShape  # noqa: E402
+from governance.reflex import Band  # noqa: E402
 from governance.schemas import OperationContext, SignalEnvelope, ToolRecord, parse_candidate  # noqa: E402
 from kernel.canary import CanaryConfig  # noqa: E402
 from kernel.decode import Generation, GenerationConfig  # noqa: E402
@@ -100,7 +101,8 @@ def cases(root: Path, limit: int) -> list[Case]:
         for where, chunks, nudge in (("first round", [], False), ("after read", read, False),
                                      ("nudged, after edit", read + edit, True)):
             loop = ToolLoopCoordinator(env=None, policy=None,  # composes and shapes only
-                                       limits=loop_limits(Settings()))
+                                       limits=loop_limits(Settings()),
+                                       band=Band.of(policy_from(Settings())))
             if nudge:
                 loop.records.append(ToolRecord(tool="edit_file", verdict="ok"))
             out.append(Case(loop._compose(prompt, chunks, nudge), loop._shape(nudge), where))

@@ -48,10 +48,11 @@ SPENT_BELOW = 0.1
 
 @dataclass(frozen=True)
 class Band:
-    """The reflex's two knobs: governance.reground_spook, provider.canary_threshold."""
+    """The reflex's two knobs: governance.reground_spook, provider.canary_threshold (their
+    defaults live in the settings alone; of() builds the band from the policy)."""
 
-    spook: float = 0.3  # for tests and tools used alone; the daemon builds it with of()
-    threshold: float = 0.7
+    spook: float
+    threshold: float
 
     def __post_init__(self) -> None:
         _checked(self.spook, "reground_spook")

@@ -23,6 +23,7 @@ from governance.gitops import GitOps
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES
+from governance.reflex import Band
 from governance.schemas import OperationContext, SignalEnvelope
 from governance.testrun import TestRunner
 from kernel.http_providers import HttpProviderConfig
@@ -31,7 +32,7 @@ from ledger import Ledger
 from sensors.queue import IntakeQueue
 from tools.env import ToolEnv
 from tools.jail import JailLimits
-from tools.loop import LoopLimits
+from tools.loop import LoopLimits, ToolLoopCoordinator
 from tools.venom import VenomConfig
 
 OPS_PY = '''"""Small arithmetic helpers."""
@@ -151,6 +152,15 @@ def intake_queue(ledger: Ledger, **overrides: object) -> IntakeQueue:
     knobs = {"capacity": i.queue_capacity, "coalesce_window_s": i.coalesce_window_s,
              "lock_ttl_s": i.file_lock_ttl_s}
     return IntakeQueue(ledger, **{**knobs, **overrides})  # type: ignore[arg-type]
+
+
+def tool_loop(*args: object, **fields: object) -> ToolLoopCoordinator:
+    """A ToolLoopCoordinator with the daemon's default loop limits and reflex band unless
+    given (positional arguments as the class takes them: env, policy, limits, ...)."""
+    fields.setdefault("band", Band.of(make_policy()))
+    if len(args) < 3:
+        fields.setdefault("limits", loop_limits())
+    return ToolLoopCoordinator(*args, **fields)  # type: ignore[arg-type]
 
 
 def jail_limits(**overrides: object) -> JailLimits:

@@ -195,7 +195,7 @@ class ToolLoopCoordinator:
     on_note: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
     mcp: McpHub | None = None
     exploration: ExplorationLedger = field(default_factory=ExplorationLedger)
-    band: reflex.Band = field(default_factory=reflex.Band)
+    band: reflex.Band = field(kw_only=True)  # reflex.Band.of(the op's policy)
 
     def __post_init__(self) -> None:
         self.mcp_tools: dict[str, McpTool] = {}

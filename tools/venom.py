@@ -146,7 +146,7 @@ class Venom:
         band = reflex.Band.of(d.policy)
         loop = ToolLoopCoordinator(env, policy, self.config.loop, on_reply, on_tool, on_note,
                                    self.mcp, ExplorationLedger(self.config.min_exploration_calls),
-                                   band)
+                                   band=band)
         targets = tuple(k for t in ctx.envelope.target_files if (k := path_key(t)))
         return VenomSession(workspace, loop, targets)
 

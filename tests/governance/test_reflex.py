@@ -73,9 +73,9 @@ def test_reground_steering_escalates_then_repeats_its_last_entry():
 @pytest.mark.parametrize("bad", [math.nan, -0.1, 1.5, "0.5", math.inf])
 def test_band_refuses_garbage(bad):
     with pytest.raises(ValueError):
-        Band(spook=bad)
+        Band(spook=bad, threshold=0.7)
     with pytest.raises(ValueError):
-        Band(threshold=bad)
+        Band(spook=0.3, threshold=bad)
     with pytest.raises(ValueError):
         reflex.deflation(bad, BAND)
 

@@ -19,8 +19,7 @@ from kernel.decode import GenerationConfig
 from kernel.engine import Engine, EngineConfig
 from kernel.provider import KernelProvider
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import loop_limits
-from tools.loop import ToolLoopCoordinator
+from tests.helpers import loop_limits, make_policy, tool_loop
 
 PROMPT = ("You are the code-generation step of a governed maintenance daemon.\n\n## Goal\n"
           "Fix the typo in greet(): it returns 'helo'.\n\n## Target files\n--- app.py\n"
@@ -67,17 +66,17 @@ def turns(n: int) -> list[ReplayTurn]:
 async def test_the_shape_reaches_only_providers_that_take_it():
     recording, old = Recording(turns(2)), Old(turns(1))
     assert shaped(old, CANDIDATE_SHAPE) == {} and shaped(recording, None) == {}
-    watched = _Watched(recording, None, Band(), ReflexStats())
+    watched = _Watched(recording, None, Band.of(make_policy()), ReflexStats())
     await watched.generate("p", deadline=math.inf, shape=CANDIDATE_SHAPE)
     await watched.plan("p", deadline=math.inf, shape=PLAN_SHAPE)
     assert recording.shapes == [CANDIDATE_SHAPE, PLAN_SHAPE]
-    reply = await _Watched(old, None, Band(), ReflexStats()).generate(
+    reply = await _Watched(old, None, Band.of(make_policy()), ReflexStats()).generate(
         "p", deadline=math.inf, shape=CANDIDATE_SHAPE)  # no TypeError: never handed one
     assert reply.text.startswith("{")
 
 
 def test_the_tool_loop_asks_for_its_rounds_forms():
-    loop = ToolLoopCoordinator(env=None, policy=None,  # _shape reads only records and MCP
+    loop = tool_loop(env=None, policy=None,  # _shape reads only records and MCP
                                limits=loop_limits())
     first = loop._shape(nudge=False)
     names = [s["properties"]["tool"]["const"] for s in first.lines]

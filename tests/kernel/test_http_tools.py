@@ -24,8 +24,7 @@ from kernel.http_providers_apis import http_provider
 from kernel.http_tools import MAX_TOOLS, tool_specs
 from tests.daemon.scripted_engine import ScriptedEngine
 from tests.daemon.serve_helpers import running, serving, tiny_chat_checkpoint, tiny_engine
-from tests.helpers import http_config, loop_limits, tool_env
-from tools.loop import ToolLoopCoordinator
+from tests.helpers import http_config, loop_limits, tool_env, tool_loop
 from tools.policy import PolicyContext
 from tools.toolcalls import ToolCall, call_schema, parse_tool_calls
 from tools.workspace import Workspace
@@ -110,7 +109,7 @@ async def test_the_tool_loop_runs_a_native_round_through_serve(scripted, repo, k
     async def on_tool(e):
         events.append(e)
 
-    loop = ToolLoopCoordinator(tool_env(workspace=ws, git=GitOps(repo),
+    loop = tool_loop(tool_env(workspace=ws, git=GitOps(repo),
                                         state_rel=".ouroboros", hidden=[]),
                                PolicyContext(ws.root, ".ouroboros"), loop_limits(),
                                on_tool=on_tool)
@@ -340,9 +339,8 @@ async def test_a_server_that_refuses_tools_is_asked_again_without(stand_in):
 def test_the_tool_rounds_native_tools_carry_each_tools_own_description():
     from tests.helpers import loop_limits
     from tools.builtin import MANIFEST
-    from tools.loop import ToolLoopCoordinator
 
-    shape = ToolLoopCoordinator(env=None, policy=None, limits=loop_limits())._shape(False)
+    shape = tool_loop(env=None, policy=None, limits=loop_limits())._shape(False)
     specs = {s.name: s for s in tool_specs(shape.lines)}
     assert set(specs) == {s.name for s in MANIFEST}
     for tool in MANIFEST:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from governance.gitops import GitOps
-from tests.helpers import jail_limits, loop_limits, tool_env
+from tests.helpers import jail_limits, loop_limits, tool_env, tool_loop
 from tools.builtin import ReadFile, ToolFailed, read_file
 from tools.jail import Jail, bwrap_available
 from tools.policy import PolicyContext, evaluate
@@ -377,7 +377,6 @@ async def test_tool_loop_turns_hostile_calls_into_results(ws, repo, line):
 
     from governance.reflex import Band
     from kernel.replay import ReplayProvider, ReplayTurn
-    from tools.loop import ToolLoopCoordinator
 
     env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
     events = []
@@ -390,7 +389,7 @@ async def test_tool_loop_turns_hostile_calls_into_results(ws, repo, line):
     # The parser and the policy are under test here, not the re-ground reflex, which would
     # discard the degenerate lines first (tests/tools/test_loop_reflex.py): a band that
     # never reads a collapse.
-    loop = ToolLoopCoordinator(env, _ctx(ws), loop_limits(), on_tool=on_tool,
+    loop = tool_loop(env, _ctx(ws), loop_limits(), on_tool=on_tool,
                                band=Band(spook=1.0, threshold=1.0))
     reply = await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert reply.text == "done"
@@ -403,7 +402,6 @@ async def test_undecodable_file_names_never_reach_the_prompt_raw(ws, repo):
     import time
 
     from kernel.replay import ReplayProvider, ReplayTurn
-    from tools.loop import ToolLoopCoordinator
 
     os.close(os.open(os.fsencode(ws.root / "calc") + b"/bad\xff\xfe.py", os.O_CREAT | os.O_WRONLY))
     env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])
@@ -411,7 +409,7 @@ async def test_undecodable_file_names_never_reach_the_prompt_raw(ws, repo):
                        '{"tool": "glob_files", "arguments": {"pattern": "calc/*"}}'])
     provider = ReplayProvider([ReplayTurn(purpose="generate", text=calls),
                                ReplayTurn(purpose="generate", text="done")])
-    loop = ToolLoopCoordinator(env, _ctx(ws), loop_limits())
+    loop = tool_loop(env, _ctx(ws), loop_limits())
     await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     provider.prompts[1].encode("utf-8")  # strict: raises on a lone surrogate
     assert provider.prompts[1].count("bad?") == 2

@@ -12,9 +12,8 @@ from daemon.client import ControlClient
 from governance.approval import QuestionBroker
 from governance.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import loop_limits, running_daemon, settings_for, tool_env, wait_for
+from tests.helpers import loop_limits, running_daemon, settings_for, tool_env, tool_loop, wait_for
 from tools.builtin import ToolFailed, WebFetch, web_fetch
-from tools.loop import ToolLoopCoordinator
 from tools.policy import PolicyContext
 from tools.workspace import Workspace
 
@@ -25,7 +24,7 @@ async def test_ask_human_reaches_the_operator_and_back(repo):
         env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
                       risk_tier="APPROVAL_REQUIRED",
                       ask_human=lambda q, t: daemon.questions.ask("op-1234", q, t))
-        loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros",
+        loop = tool_loop(env, PolicyContext(ws.root, ".ouroboros",
                                                       risk_tier="APPROVAL_REQUIRED"),
                                    loop_limits())
         provider = ReplayProvider([ReplayTurn(text=json.dumps(

@@ -10,7 +10,7 @@ import pytest
 
 from governance.errors import ProviderError
 from governance.gitops import GitOps
-from tests.helpers import loop_limits, replay, tool_call, tool_env
+from tests.helpers import loop_limits, replay, tool_call, tool_env, tool_loop
 from tools.exploration import ExplorationLedger
 from tools.loop import NUDGE, Chunk, ToolLoopCoordinator, cap, compact
 from tools.policy import PolicyContext
@@ -27,7 +27,7 @@ def _coordinator(repo: Path, **limits) -> tuple[ToolLoopCoordinator, list]:
         events.append(e)
 
     policy = PolicyContext(ws.root, ".ouroboros")
-    return ToolLoopCoordinator(env, policy, loop_limits(**limits), on_tool=on_tool), events
+    return tool_loop(env, policy, loop_limits(**limits), on_tool=on_tool), events
 
 
 async def test_rounds_until_an_answer_without_calls(repo):

@@ -14,7 +14,7 @@ from governance.errors import ModelCollapsed, ProviderError
 from governance.gitops import GitOps
 from governance.reflex import Band
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import loop_limits, tool_call, tool_env
+from tests.helpers import loop_limits, make_policy, tool_call, tool_env, tool_loop
 from tools.loop import ToolLoopCoordinator
 from tools.policy import PolicyContext
 from tools.workspace import Workspace
@@ -46,8 +46,8 @@ def _loop(repo: Path, band: Band | None = None, **limits) -> tuple[ToolLoopCoord
     async def on_note(msg, data):
         seen["notes"].append((msg, data))
 
-    loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros"), loop_limits(**limits),
-                               on_reply, on_tool, on_note, band=band or Band())
+    loop = tool_loop(env, PolicyContext(ws.root, ".ouroboros"), loop_limits(**limits),
+                               on_reply, on_tool, on_note, band=band or Band.of(make_policy()))
     return loop, seen
 
 

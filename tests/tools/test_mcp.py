@@ -12,8 +12,7 @@ import pytest
 from daemon.config import ConfigError
 from governance.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import loop_limits, running_daemon, settings_for, tool_call, tool_env
-from tools.loop import ToolLoopCoordinator
+from tests.helpers import loop_limits, running_daemon, settings_for, tool_call, tool_env, tool_loop
 from tools.mcp_hub import McpConfig, McpHub, check_arguments, exposed_name, load_mcp_config
 from tools.policy import PolicyContext
 from tools.workspace import Workspace
@@ -33,7 +32,7 @@ async def test_mcp_tools_are_discovered_policed_called_and_recorded(repo):
         async def on_tool(e):
             events.append(e)
 
-        loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros"), loop_limits(),
+        loop = tool_loop(env, PolicyContext(ws.root, ".ouroboros"), loop_limits(),
                                    on_tool=on_tool, mcp=hub)
         provider = ReplayProvider([ReplayTurn(text="\n".join([
             tool_call("mcp_demo_echo", text="hello"), tool_call("mcp_demo_add", a=2, b=40),

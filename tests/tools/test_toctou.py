@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from governance.gitops import GitOps
-from tests.helpers import loop_limits, replay, tool_call, tool_env
+from tests.helpers import loop_limits, replay, tool_call, tool_env, tool_loop
 from tests.swap import Swapper
 from tools.builtin import TOOLS, ToolFailed
 from tools.env import ToolEnv
 from tools.jail import bwrap_available
-from tools.loop import SharedOrExclusive, ToolLoopCoordinator
+from tools.loop import SharedOrExclusive
 from tools.policy import PolicyContext, evaluate
 from tools.workspace import Workspace
 
@@ -182,7 +182,7 @@ async def test_model_driven_swap_through_the_real_loop_and_jail(arena):
     async def on_tool(e):
         events.append(e)
 
-    loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros"),
+    loop = tool_loop(env, PolicyContext(ws.root, ".ouroboros"),
                                loop_limits(max_rounds=6, max_concurrent=3, tool_timeout_s=20),
                                on_tool=on_tool)
     await loop.run(provider, "goal", deadline=time.monotonic() + 120)
@@ -268,7 +268,7 @@ async def test_layouts_made_by_bash_in_the_jail_are_refused_cleanly(arena):
     async def on_tool(e):
         events.append(e)
 
-    loop = ToolLoopCoordinator(env, PolicyContext(ws.root, ".ouroboros"),
+    loop = tool_loop(env, PolicyContext(ws.root, ".ouroboros"),
                                loop_limits(max_rounds=4, tool_timeout_s=20), on_tool=on_tool)
     reply = await loop.run(provider, "goal", deadline=time.monotonic() + 60)
     assert reply.text == "done" and len(events) == len(calls)
