@@ -201,3 +201,16 @@ async def test_a_failed_ops_lesson_is_in_the_next_generate_prompt(tmp_path):
     assert memory.lessons.lines()[-1] == "[OK] clamp x (calc/ops.py)"
     assert memory.summary["lessons"]["count"] == 2
     assert memory.digest.builds == 1  # op 1 landed nothing: one HEAD, git asked once
+
+
+async def test_a_digest_that_fails_leaves_the_prompt_without_it(tmp_path):
+    ledger = await Ledger.open(tmp_path / "ledger.sqlite3")
+    lessons = Lessons("s", holdout=0)
+    lessons.observe("[OK] g (a.py)", landed=True, shown=False)
+    memory = Memory(ledger, ttl_s=3600, lessons=lessons, digest=Digest(tmp_path / "nowhere"))
+    try:
+        assert await memory.prompt_context("op-1", "--output=/tmp/x") == (["[OK] g (a.py)"], "")
+        assert await memory.prompt_context("op-1", None) == (["[OK] g (a.py)"], "")
+        assert memory.digest.builds == 0  # git was never asked
+    finally:
+        await ledger.close()
