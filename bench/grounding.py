@@ -46,6 +46,7 @@ import structlog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from daemon.config import Settings
 from governance.errors import ProviderError
 from governance.lessons import Lessons
 from governance.memory import Assessment, Memory
@@ -164,7 +165,8 @@ def _landed(log: list[dict]) -> int:
 
 def lessons_run(ops: int, seed: int, off: list[dict]) -> None:
     """Step 3: the same ops with session lessons on; prints both landed-op rates."""
-    lessons = Lessons("bench")
+    g = Settings().governance  # the daemon's defaults: 20 lessons, a check every 10 ops
+    lessons = Lessons("bench", g.lessons_max, g.lessons_check_interval)
     with tempfile.TemporaryDirectory(prefix="ob-grounding-lessons-") as tmp:
         print(f"recording the same {ops} ops with session lessons on")
         on, warnings = asyncio.run(record(ops, seed, Path(tmp), lessons))

@@ -137,7 +137,7 @@ class Digest:
     worker thread (it serializes its own builds)."""
 
     root: Path
-    chars: int = 2500
+    chars: int  # governance.digest_chars (the settings hold the default)
     builds: int = 0  # how many times git was asked (a test checks the cache)
     _head: str = ""
     _text: str = ""

@@ -58,6 +58,7 @@ MAX_WHY = 120
 MAX_FILE = 80
 MAX_LINE = 300
 MIN_BASELINE = 5
+HOLDOUT = 5
 THOUGHT_LESSON = "lesson"
 THOUGHT_CHECK = "lessons checkpoint"
 
@@ -134,10 +135,10 @@ class Checkpoint:
 class Lessons:
     """The buffer of one daemon run (the session) and its convergence tallies."""
 
-    session: str = ""
-    cap: int = 20
-    interval: int = 10
-    holdout: int = 5  # one op in this many goes without lessons (0: none does)
+    session: str
+    cap: int  # governance.lessons_max (the settings hold the defaults)
+    interval: int  # governance.lessons_check_interval
+    holdout: int = HOLDOUT  # one op in this many goes without lessons (0: none does)
     _lines: deque[str] = field(init=False)
     with_tally: list[int] = field(default_factory=lambda: [0, 0])  # [hits, n]
     without_tally: list[int] = field(default_factory=lambda: [0, 0])
