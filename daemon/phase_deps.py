@@ -15,8 +15,12 @@ import structlog
 
 from daemon.config import Settings
 from governance.deps import Policy
+from governance.digest import Digest
+from governance.lessons import Lessons
+from governance.memory import Memory
 from governance.test_env import detect as detect_test_env
 from governance.testrun import TestRunner
+from ledger import Ledger
 from tools.jail import JailExecutor, JailLimits, JailResult
 from tools.loop import LoopLimits
 from tools.mcp_hub import McpHub
@@ -100,6 +104,19 @@ def test_runners(settings: Settings, root: Path, state_dir: Path,
     (log.warning if found.problem else log.info)("test environment", env=found.describe())
     return (TestRunner(g.test_command, g.validate_timeout_s, executor, writable=True, **oracle),
             TestRunner(g.test_command, g.verify_timeout_s, executor, writable=False, **oracle))
+
+
+def memory_from(settings: Settings, ledger: Ledger, root: Path,
+                session_id: str) -> Memory | None:
+    """Grounding memory (advisory: outcomes, reputation, trust, lessons, the digest), or
+    None when `governance.memory` is off."""
+    g = settings.governance
+    if not g.memory:
+        return None
+    lessons = (Lessons(session_id, g.lessons_max, g.lessons_check_interval)
+               if g.lessons else None)
+    digest = Digest(root, g.digest_chars) if g.digest else None
+    return Memory(ledger, g.memory_ttl_h * 3600, lessons=lessons, digest=digest)
 
 
 def venom_from(settings: Settings, jail_reason: str | None, mcp: McpHub | None) -> Venom | None:

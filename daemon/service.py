@@ -25,15 +25,14 @@ from daemon.events import EventBus, ServiceChange
 from daemon.instance import InstanceLock, state_dir_problem
 from daemon.live import LiveLedger, snapshot_of
 from daemon.live_http import LiveServer
-from daemon.phase_deps import policy_from, test_runners, venom_from
+from daemon.phase_deps import memory_from, policy_from, test_runners, venom_from
 from daemon.providers import build_provider
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
+from daemon.status_view import status_of
 from governance.approval import ApprovalBroker, QuestionBroker
 from governance.deps import CancelToken, PhaseDeps
-from governance.digest import Digest
 from governance.gitops import GitOps
-from governance.lessons import Lessons
 from governance.memory import Memory
 from governance.model_gate import ModelGate
 from governance.orchestrator import Orchestrator
@@ -144,12 +143,8 @@ class Daemon:
             log.warning("auto-commits will not be signed", reason=self.signing.warning)
         await recover(self.ledger, self.git, self.state_dir)
         i = self.settings.intake
-        if (g := self.settings.governance).memory:
-            self.memory = Memory(
-                self.ledger, g.memory_ttl_h * 3600,
-                lessons=Lessons(self.session_id, g.lessons_max, g.lessons_check_interval)
-                if g.lessons else None,
-                digest=Digest(self.root, g.digest_chars) if g.digest else None)
+        self.memory = memory_from(self.settings, self.ledger, self.root, self.session_id)
+        if self.memory is not None:
             await self.memory.refresh()
         self.queue = IntakeQueue(self.ledger, capacity=i.queue_capacity,
                                  coalesce_window_s=i.coalesce_window_s,
@@ -409,42 +404,4 @@ class Daemon:
             self.queue.changed.set()
 
     async def status(self) -> dict[str, Any]:
-        now = time.monotonic()
-        cost_today = await self.cost_today()
-        return {
-            "state": self.state.value,
-            "degraded_reason": self.degraded_reason,
-            "paused": self.paused,
-            "repo": str(self.root),
-            "session_id": self.session_id,
-            "provider": getattr(self.provider, "name", None),
-            "failback": (self.provider.snapshot() if isinstance(self.provider, ProviderChain)
-                         else None),
-            "queue": self.queue.snapshot() if self.queue else [],
-            "sensor_problems": self.sensors.problems(),
-            "questions": self.questions.pending(),
-            "mcp": {"servers": sorted(self.mcp.sessions) if self.mcp else [],
-                    "problems": self.mcp_problems},
-            "in_flight": [{"op_id": op_id, "phase": h.phase.value,
-                           "goal": h.ctx.envelope.goal, "risk": h.ctx.risk_tier,
-                           "cost_usd": round(h.ctx.cost_usd, 6),
-                           "age_s": round(now - h.started, 1),
-                           "waiting_for_model_s": _rounded(self.model_gate.waited_s(op_id, now)),
-                           "awaiting_approval": op_id in self.approvals.awaiting(),
-                           "l2_iteration": (f"{h.ctx.l2_iteration} of "
-                                            f"{self.settings.governance.l2_max_iters}"
-                                            if h.phase is Phase.L2_REPAIR else None)}
-                          for op_id, h in self.ops.items()],
-            "model_turn": self.model_gate.holder,
-            "cost_today_usd": round(cost_today, 6),
-            "budget_exhausted": cost_today >= self.settings.cost.daily_usd,
-            "daily_budget_usd": self.settings.cost.daily_usd,
-            "reflex": self.reflex_stats.as_dict(),
-            "grounding": self.memory.summary if self.memory else None,
-            "commit_signing": self.signing.status(),
-            "live_view": self.live.url if self.live else None,  # daemon.live_port
-        }
-
-
-def _rounded(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds, 1)
+        return await status_of(self)
