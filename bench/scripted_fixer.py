@@ -65,7 +65,7 @@ class ScriptedFixer:
         self.turns: dict[str, int] = {}  # task id -> replies given
 
     def _recognise(self, prompt: str) -> Task:
-        goal = sections(prompt).get("Goal", "").strip()
+        goal = goal_of(prompt)
         task = self._tasks.get(goal)
         if task is None and not goal and len(self._tasks) == 1:
             task = next(iter(self._tasks.values()))  # a prompt without a goal section
@@ -108,7 +108,7 @@ class ScriptedFixer:
     async def plan(self, prompt: str, *, deadline: float,
                    steer: Steering | None = None) -> ModelReply:
         """A plan naming the target only (seeded goals are short: PLAN skips them anyway)."""
-        goal = sections(prompt).get("Goal", "").strip()
+        goal = goal_of(prompt)
         task = self._tasks.get(goal)
         if task is None:
             raise ProviderError(f"scripted-fixer: no seeded task has the goal {goal[:80]!r}")
@@ -120,3 +120,9 @@ class ScriptedFixer:
 
     async def health(self) -> ProviderHealth:
         return ProviderHealth(healthy=True, detail="scripted stand-in for the bench")
+
+
+def goal_of(prompt: str) -> str:
+    """The goal a prompt quotes line by line (governance.prompts.quoted_goal)."""
+    quoted = sections(prompt).get("Goal", "").strip().split("\n")
+    return "\n".join(line.removeprefix(">").removeprefix(" ") for line in quoted).strip()
