@@ -40,6 +40,9 @@ def status_text(s: dict[str, Any]) -> str:
         lines.insert(-1, f"memory:   {g['outcomes']} outcomes, Brier "
                          f"{'n/a' if g['brier'] is None else format(g['brier'], '.3f')}, drift "
                          f"{'n/a' if g['drift'] is None else format(g['drift'], '+.3f')}")
+        if ls := g.get("lessons"):  # governance.lessons: this run's buffer
+            lines.insert(-1, f"lessons:  {ls['count']} of {ls['cap']}, cleared "
+                             f"{_n(ls['cleared'], 'time')}")
     if (signing := s.get("commit_signing")) and signing.get("warning"):
         lines.insert(-1, f"signing:  {signing['warning']}")
     if s.get("live_view"):  # daemon.live_port: the page, token included

@@ -126,6 +126,11 @@ async def test_a_file_that_failed_twice_raises_the_next_op_s_tier_and_warns_the_
                         "cost_today_usd": 0, "daily_budget_usd": 5, "queue": [],
                         "in_flight": [], "grounding": memory.summary})
     assert "memory:   3 outcomes, Brier 0.667, drift n/a" in text
+    lessons = {"count": 2, "cap": 20, "cleared": 1, "with": [1, 2], "without": [0, 0]}
+    text = status_text({"state": "ACTIVE", "repo": "r", "provider": "replay", "paused": False,
+                        "cost_today_usd": 0, "daily_budget_usd": 5, "queue": [],
+                        "in_flight": [], "grounding": {**memory.summary, "lessons": lessons}})
+    assert "lessons:  2 of 20, cleared 1 time" in text
 
 
 async def test_memory_never_passes_approval_and_its_failure_is_no_advice(tmp_path):
