@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -21,3 +22,13 @@ def short_tmp() -> Iterator[Path]:
 @pytest.fixture
 def repo(short_tmp: Path) -> Path:
     return make_repo(short_tmp)
+
+
+@pytest.fixture(autouse=True)
+def _collector_unfrozen() -> Iterator[None]:
+    """A daemon freezes what exists once it has started (daemon.service); in this one test
+    process, thaw it after each test so dead daemons' cycles are still collected."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
+
