@@ -46,7 +46,9 @@ class GitOps:
             raise ValueError(f"{root} is a bare repository; ouroboros needs a working tree")
         self.root = Path(self.repo.working_tree_dir or root)
         # File names are data, never patterns: `[ab].py` or `:(exclude)x` must name one file.
-        self.repo.git.update_environment(GIT_LITERAL_PATHSPECS="1")
+        # Our read-only `git status` must not take .git/index.lock to refresh stat data: a
+        # human's `git commit` at that moment would fail on the lock.
+        self.repo.git.update_environment(GIT_LITERAL_PATHSPECS="1", GIT_OPTIONAL_LOCKS="0")
         self._commit_lock = threading.Lock()
 
     def head_sha(self) -> str | None:

@@ -80,3 +80,16 @@ def test_changed_entries_match_ls_tree(repo):
     root = git(repo, "rev-list", "--max-parents=0", "HEAD").strip()
     assert changed_entries(repo, None, root, ["a.py"]) == ({}, tree_entries(repo, root,
                                                                            ["a.py"]))
+
+
+def test_status_never_rewrites_the_index(repo):
+    """A stale stat entry makes `git status` refresh and rewrite .git/index under its lock
+    unless optional locks are off: ours never touch the human's index."""
+    index = repo / ".git/index"
+    before = index.stat()
+    os.utime(repo / "a.py", ns=(before.st_mtime_ns + 5_000_000_000,) * 2)  # same bytes
+    assert GitOps(repo).dirty(["a.py"]) == []
+    after = index.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    git(repo, "status", "--porcelain")  # the plain command does rewrite it: the test can fail
+    assert index.stat().st_mtime_ns != before.st_mtime_ns
