@@ -68,12 +68,13 @@ class GitOps:
         except git.GitCommandError:  # unborn branch
             return None
 
-    def dirty(self, paths: Sequence[str]) -> list[str]:
-        """Paths with staged or unstaged changes (untracked files count as dirty too)."""
+    def dirty(self, paths: Sequence[str], *, ignored: bool = False) -> list[str]:
+        """Paths with staged or unstaged changes (untracked files count as dirty too) and,
+        with `ignored`, untracked files that exist though git ignores them (`!!`)."""
         if not paths:
             return []
-        out = self.repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", "--",
-                                   *paths)
+        out = self.repo.git.status("--porcelain=v1", "-z", "--untracked-files=all",
+                                   *(["--ignored=matching"] if ignored else []), "--", *paths)
         dirty = []
         for entry in out.split("\0"):
             if len(entry) > 3:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import subprocess
 from pathlib import Path
 
 from governance import nofollow
@@ -201,21 +200,11 @@ def _own_writes(ctx: OperationContext, d: PhaseDeps) -> dict[str, str | None]:
 def _others_dirty(ctx: OperationContext, d: PhaseDeps, paths: list[str]) -> list[str]:
     """Paths with uncommitted changes that are not this op's own earlier write: the op's
     applied files are dirty by its own hand while L2 repairs a VERIFY failure. A git-ignored
-    file that exists is the human's local data (git status never lists it): theirs too."""
+    file that exists is the human's local data (plain git status never lists it): theirs
+    too, so one status lists both."""
     own = _own_writes(ctx, d)
-    theirs = dict.fromkeys([*d.git.dirty(paths), *_ignored_present(d, paths)])
+    theirs = dict.fromkeys(d.git.dirty(paths, ignored=True))
     return [p for p in theirs if p not in own or (live_sha256(d.root, p) or "") != own[p]]
-
-
-def _ignored_present(d: PhaseDeps, paths: list[str]) -> list[str]:
-    present = [p for p in paths if nofollow.lstat(d.root, p) is not None]
-    if not present:
-        return []
-    done = subprocess.run(["git", "check-ignore", "--stdin", "-z"], cwd=d.root,
-                          input="\0".join(present).encode(), capture_output=True, timeout=60)
-    if done.returncode not in (0, 1):  # 1: none of them is ignored
-        raise OSError(f"git check-ignore failed: {done.stderr.decode(errors='replace')}")
-    return [p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
 def _snapshot(ctx: OperationContext, d: PhaseDeps, paths: list[str],

@@ -3,6 +3,7 @@ says in every layout git writes; index_sync.changed_entries must match `git ls-t
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -93,3 +94,31 @@ def test_status_never_rewrites_the_index(repo):
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     git(repo, "status", "--porcelain")  # the plain command does rewrite it: the test can fail
     assert index.stat().st_mtime_ns != before.st_mtime_ns
+
+
+def test_dirty_with_ignored_lists_existing_ignored_files_only(repo):
+    (repo / ".gitignore").write_text("local.py\nmissing.py\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore")
+    (repo / "local.py").write_text("the human's local settings\n")
+    (repo / "a.py").write_text("edited\n")
+    ops = GitOps(repo)
+    paths = ["local.py", "missing.py", "a.py", "keep.py"]
+    assert sorted(ops.dirty(paths)) == ["a.py"]  # plain status: ignored files are invisible
+    assert sorted(ops.dirty(paths, ignored=True)) == ["a.py", "local.py"]
+
+
+async def test_apply_never_overwrites_an_ignored_local_file(tmp_path):
+    from governance.phase import Phase
+    from tests.helpers import candidate_turn, make_repo, run_op
+
+    repo = make_repo(tmp_path)
+    (repo / ".gitignore").write_text("calc/local.py\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore")
+    (repo / "calc/local.py").write_text("SECRET_SETTING = 1\n")
+    turn = json.loads(candidate_turn("calc/local.py", "SECRET_SETTING = 2\n"))["text"]
+    end, chain = await run_op(repo, tmp_path / "l.sqlite3", "calc/local.py", turn)
+    assert end is Phase.POSTMORTEM
+    assert (repo / "calc/local.py").read_text() == "SECRET_SETTING = 1\n"
+    assert "human edits appeared on calc/local.py" in chain["transitions"][-1]["reason"]
