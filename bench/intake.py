@@ -253,18 +253,20 @@ async def main(args: argparse.Namespace) -> None:
              True)
         lrate = await ledger_rate(args.transitions, root)
         line("ledger: transitions/s appended", f"{lrate:,.0f}", ">= 5,000/s", lrate >= 5_000)
-        p50, debounce = await save_latency(root / "save", args.saves)
-        line("file save -> envelope queued, p50", f"{p50 * 1000:.0f} ms",
-             f"<= {debounce * 1000 + 50:.0f} ms", p50 <= debounce + 0.05)
-        p99 = await status_under_storm(root / "storm", args.status_n)
-        line("status round trip under a storm, p99", f"{p99 * 1000:.1f} ms", "<= 20 ms",
-             p99 <= 0.02)
+        # Before the daemons and the storm below, whose after-effects (inotify, page cache)
+        # would be counted as the op's.
         wall, tests, model = await op_overhead(root / "op", args.ops)
         overhead = wall - tests - model
         line(f"governance overhead, median of {args.ops} ops", f"{overhead * 1000:.0f} ms",
              "<= 50 ms", overhead <= 0.05)
         print(f"{'  (op wall / its test runs / model)':<44} "
               f"{wall:.2f}s / {tests:.2f}s / {model:.3f}s")
+        p50, debounce = await save_latency(root / "save", args.saves)
+        line("file save -> envelope queued, p50", f"{p50 * 1000:.0f} ms",
+             f"<= {debounce * 1000 + 50:.0f} ms", p50 <= debounce + 0.05)
+        p99 = await status_under_storm(root / "storm", args.status_n)
+        line("status round trip under a storm, p99", f"{p99 * 1000:.1f} ms", "<= 20 ms",
+             p99 <= 0.02)
         idle = idle_cpu(root / "idle", args.idle_s)
         line(f"idle CPU of `ouroboros run` over {args.idle_s:g}s", f"{idle:.2f}% of a core",
              "<= 0.5%", idle <= 0.5)
@@ -277,7 +279,7 @@ if __name__ == "__main__":
     p.add_argument("--saves", type=int, default=15, help="under the queue capacity (16)")
     p.add_argument("--status-n", type=int, default=300)
     p.add_argument("--idle-s", type=float, default=60.0)
-    p.add_argument("--ops", type=int, default=7, help="replay ops timed for the overhead")
+    p.add_argument("--ops", type=int, default=9, help="replay ops timed for the overhead")
     p.add_argument("--quick", action="store_true", help="small counts, 10 s idle window")
     a = p.parse_args()
     if a.quick:
