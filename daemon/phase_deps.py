@@ -1,5 +1,6 @@
 """What the daemon builds from its settings for every op's phases: the governance Policy,
-the jail the VALIDATE and VERIFY test runs use, and Venom (the tool loop) when tools are on.
+the jail the VALIDATE and VERIFY test runs use, Venom (the tool loop) when tools are on, and
+grounding memory when it is on. Tests build the same parts through tests/helpers.py.
 
 Without bubblewrap the test runners refuse with the reason instead of running the repo's
 code unjailed, unless `tools.allow_unsandboxed_tests` says otherwise.
@@ -85,7 +86,7 @@ def refuse_unsandboxed(reason: str):
     return refuse
 
 
-def test_runners(settings: Settings, root: Path, state_dir: Path,
+def runners_from(settings: Settings, root: Path, state_dir: Path,
                  jail_reason: str | None) -> tuple[TestRunner, TestRunner]:
     """(VALIDATE's runner, writable sandbox; VERIFY's, read-only on the live tree)."""
     g, home = settings.governance, Path.home()

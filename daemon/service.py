@@ -26,7 +26,7 @@ from daemon.events import EventBus, ServiceChange
 from daemon.instance import InstanceLock, state_dir_problem
 from daemon.live import LiveLedger, snapshot_of
 from daemon.live_http import LiveServer
-from daemon.phase_deps import memory_from, policy_from, test_runners, venom_from
+from daemon.phase_deps import memory_from, policy_from, runners_from, venom_from
 from daemon.providers import build_provider
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
@@ -371,7 +371,7 @@ class Daemon:
         rel = ""
         with contextlib.suppress(ValueError):
             rel = self.state_dir.resolve().relative_to(self.root.resolve()).as_posix()
-        validate, verify = test_runners(self.settings, self.root, self.state_dir,
+        validate, verify = runners_from(self.settings, self.root, self.state_dir,
                                         self.jail_reason)
         return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
                          policy=policy_from(self.settings), provider=self.provider, git=self.git,
