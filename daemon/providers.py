@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from kernel.http_providers import HttpProviderConfig
 
 log = structlog.get_logger("daemon.providers")
-LOCAL_HOSTS = frozenset({"localhost", "::1", "[::1]", "0.0.0.0"})  # a server on this machine
 
 
 def _resolve(repo: Path, value: str | None) -> str | None:
@@ -81,8 +81,7 @@ def price_of(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> tuple[flo
     cannot see that brain's spend)."""
     if entry.usd_per_mtok_in is not None or entry.usd_per_mtok_out is not None:
         return entry.usd_per_mtok_in or 0.0, entry.usd_per_mtok_out or 0.0, "configured"
-    host = (urlsplit(entry.base_url).hostname or "").lower()
-    if entry.kind == "ollama" or host in LOCAL_HOSTS or host.startswith("127."):
+    if entry.kind == "ollama" or _on_this_machine(entry.base_url):
         return 0.0, 0.0, "local"
     model = entry.model.lower().rsplit("/", 1)[-1]  # "openai/gpt-4o" on a router: gpt-4o
     family = max((k for k in prices if model.startswith(k.lower())), key=len, default=None)
@@ -92,6 +91,17 @@ def price_of(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> tuple[flo
         return 0.0, 0.0, "unknown"
     price = prices[family]
     return price.usd_per_mtok_in, price.usd_per_mtok_out, f"prices.{family}"
+
+
+def _on_this_machine(url: str) -> bool:
+    """A loopback address or localhost (not a name that merely starts with "127.")."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def http_config(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> HttpProviderConfig:

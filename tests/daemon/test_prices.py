@@ -26,6 +26,8 @@ def entry(**kw) -> HttpProviderEntry:
     ({"kind": "ollama", "base_url": "http://gpu-box:11434"}, (0.0, 0.0, "local")),
     ({"base_url": "http://127.0.0.1:8000/v1"}, (0.0, 0.0, "local")),  # vLLM on this box
     ({"base_url": "http://localhost:8080/v1"}, (0.0, 0.0, "local")),
+    ({"base_url": "http://[::1]:8080/v1"}, (0.0, 0.0, "local")),
+    ({"base_url": "http://127.0.0.1.evil.example/v1"}, (2.50, 10.00, "prices.gpt-4o")),
     ({"model": "some-new-model"}, (0.0, 0.0, "unknown")),
 ])
 def test_price_rules(kw, expect):
