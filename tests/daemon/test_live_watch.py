@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 
@@ -18,6 +19,12 @@ from tests.daemon.test_live_stream import todo_script
 from tests.helpers import add_todo_and_commit, running_daemon, settings_for
 
 CLI = [sys.executable, "-m", "daemon.cli"]
+# A terminal's foreground job gets Ctrl-C. A suite started in the background (`make test &`,
+# some CI runners) has SIGINT ignored, and an ignored signal stays ignored across exec: the
+# watcher would never see the Ctrl-C this test sends. So it starts as a foreground job would.
+FOREGROUND = [sys.executable, "-c", "import runpy, signal, sys; "
+              "signal.signal(signal.SIGINT, signal.default_int_handler); "
+              "sys.argv[0] = 'ouroboros'; runpy.run_module('daemon.cli', run_name='__main__')"]
 
 
 async def read_until(stream: asyncio.StreamReader, want: str, timeout: float = 60.0) -> str:
@@ -35,8 +42,9 @@ async def test_watch_and_watch_json_follow_an_op_and_ctrl_c_exits_cleanly(repo, 
     settings = settings_for(todo_script(short_tmp / "s.jsonl"))
     async with running_daemon(repo, settings):
         procs = [await asyncio.create_subprocess_exec(
-            *CLI, "watch", *flags, "--repo", str(repo), stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE) for flags in ([], ["--json"])]
+            *FOREGROUND, "watch", *flags, "--repo", str(repo), stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+            for flags in ([], ["--json"])]
         human, raw = procs
         first = await read_until(human.stdout, "snapshot")
         add_todo_and_commit(repo)
@@ -44,7 +52,7 @@ async def test_watch_and_watch_json_follow_an_op_and_ctrl_c_exits_cleanly(repo, 
         lines = (await read_until(raw.stdout, '"kind": "commit"')).splitlines()
         for proc in procs:
             proc.send_signal(signal.SIGINT)
-        results = [await asyncio.wait_for(p.communicate(), 30) for p in procs]
+        results = [await _ended(p) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
     assert all(not err for _, err in results), results  # no traceback on Ctrl-C
     assert "\x1b[" not in text  # not a TTY: no colours
@@ -54,6 +62,23 @@ async def test_watch_and_watch_json_follow_an_op_and_ctrl_c_exits_cleanly(repo, 
         assert needed in text, (needed, text)
     events = [json.loads(line) for line in lines]
     assert events[0]["kind"] == "snapshot" and events[-1]["kind"] == "commit"
+
+
+async def _ended(proc: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
+    """What a watcher printed once Ctrl-C ended it; one still running after 30 s is a
+    failure that shows what it printed and where each of its threads was (SIGABRT makes
+    faulthandler print their stacks)."""
+    try:
+        return await asyncio.wait_for(proc.communicate(), 30)
+    except TimeoutError:
+        proc.send_signal(signal.SIGABRT)
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), 10)
+        except TimeoutError:
+            proc.kill()
+            out, err = await proc.communicate()
+        raise AssertionError(f"watch ignored Ctrl-C for 30 s; stdout tail {out[-2000:]!r}, "
+                             f"stderr {err[-4000:]!r}") from None
 
 
 async def test_watch_without_a_daemon_says_so_and_exits_3(repo):
