@@ -70,15 +70,23 @@ class GitOps:
 
     def dirty(self, paths: Sequence[str], *, ignored: bool = False) -> list[str]:
         """Paths with staged or unstaged changes (untracked files count as dirty too) and,
-        with `ignored`, untracked files that exist though git ignores them (`!!`)."""
+        with `ignored`, untracked files that exist though git ignores them (`!!`). With
+        `traditional` and all untracked files git names each file of an ignored directory;
+        should it still name a directory, every asked-for path under it counts."""
         if not paths:
             return []
         out = self.repo.git.status("--porcelain=v1", "-z", "--untracked-files=all",
-                                   *(["--ignored=matching"] if ignored else []), "--", *paths)
+                                   *(["--ignored=traditional"] if ignored else []), "--",
+                                   *paths)
         dirty = []
         for entry in out.split("\0"):
-            if len(entry) > 3:
-                dirty.append(entry[3:])
+            if len(entry) <= 3:
+                continue
+            name = entry[3:]
+            if name.endswith("/"):
+                dirty += [p for p in paths if p.startswith(name)]
+            else:
+                dirty.append(name)
         return dirty
 
     def tracked_under(self, rel: str) -> list[str]:

@@ -108,17 +108,35 @@ def test_dirty_with_ignored_lists_existing_ignored_files_only(repo):
     assert sorted(ops.dirty(paths, ignored=True)) == ["a.py", "local.py"]
 
 
-async def test_apply_never_overwrites_an_ignored_local_file(tmp_path):
+def test_files_inside_an_ignored_directory_are_named_one_by_one(repo):
+    """`--ignored=matching` would say `!! build/` for the whole directory, and a target
+    `build/out.py` would not be seen as the human's file."""
+    (repo / ".gitignore").write_text("build/\n*.log\n!keep.log\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore")
+    (repo / "build/sub").mkdir(parents=True)
+    for rel in ("build/out.py", "build/sub/deep.py", "build/we ird.py", "x.log", "keep.log"):
+        (repo / rel).write_text("local\n")
+    paths = ["build/out.py", "build/sub/deep.py", "build/we ird.py", "build/gone.py",
+             "x.log", "keep.log"]
+    assert sorted(GitOps(repo).dirty(paths, ignored=True)) == [
+        "build/out.py", "build/sub/deep.py", "build/we ird.py", "keep.log", "x.log"]
+
+
+@pytest.mark.parametrize("ignore,target", [("calc/local.py", "calc/local.py"),
+                                           ("calc/private/", "calc/private/local.py")])
+async def test_apply_never_overwrites_an_ignored_local_file(tmp_path, ignore, target):
     from governance.phase import Phase
     from tests.helpers import candidate_turn, make_repo, run_op
 
     repo = make_repo(tmp_path)
-    (repo / ".gitignore").write_text("calc/local.py\n")
+    (repo / ".gitignore").write_text(ignore + "\n")
     git(repo, "add", ".gitignore")
     git(repo, "commit", "-qm", "ignore")
-    (repo / "calc/local.py").write_text("SECRET_SETTING = 1\n")
-    turn = json.loads(candidate_turn("calc/local.py", "SECRET_SETTING = 2\n"))["text"]
-    end, chain = await run_op(repo, tmp_path / "l.sqlite3", "calc/local.py", turn)
+    (repo / target).parent.mkdir(parents=True, exist_ok=True)
+    (repo / target).write_text("SECRET_SETTING = 1\n")
+    turn = json.loads(candidate_turn(target, "SECRET_SETTING = 2\n"))["text"]
+    end, chain = await run_op(repo, tmp_path / "l.sqlite3", target, turn)
     assert end is Phase.POSTMORTEM
-    assert (repo / "calc/local.py").read_text() == "SECRET_SETTING = 1\n"
-    assert "human edits appeared on calc/local.py" in chain["transitions"][-1]["reason"]
+    assert (repo / target).read_text() == "SECRET_SETTING = 1\n"
+    assert f"human edits appeared on {target}" in chain["transitions"][-1]["reason"]
