@@ -50,6 +50,7 @@ class GitOps:
         # human's `git commit` at that moment would fail on the lock.
         self.repo.git.update_environment(GIT_LITERAL_PATHSPECS="1", GIT_OPTIONAL_LOCKS="0")
         self._commit_lock = threading.Lock()
+        self._known_commit = ""  # a sha git confirmed is a commit (objects never change)
 
     def head_sha(self) -> str | None:
         """HEAD's commit, or None on an unborn branch. Read from the ref files (HEAD, the
@@ -61,12 +62,17 @@ class GitOps:
             sha = SymbolicReference.dereference_recursive(self.repo, "HEAD")
         except (ValueError, OSError, TypeError):  # unborn branch, or a layout we do not read
             sha = None
-        if sha and len(sha) == 40 and all(c in "0123456789abcdef" for c in sha):
+        if sha and sha == self._known_commit:
             return sha
+        # A sha not yet confirmed may name no object, a tree or a tag (a damaged or
+        # hand-edited ref): what HEAD means is what git says, once per new sha.
         try:
-            return self.repo.git.rev_parse("--verify", "-q", "HEAD^{commit}")
-        except git.GitCommandError:  # unborn branch
+            commit = self.repo.git.rev_parse("--verify", "-q", "HEAD^{commit}")
+        except git.GitCommandError:  # unborn branch, or HEAD names no commit
             return None
+        if commit == sha:
+            self._known_commit = sha
+        return commit
 
     def dirty(self, paths: Sequence[str], *, ignored: bool = False) -> list[str]:
         """Paths with staged or unstaged changes (untracked files count as dirty too) and,
@@ -152,6 +158,7 @@ class GitOps:
                         continue  # moved again under us: check the new HEAD the same way
                     raise CommitError(f"could not move HEAD: {exc.stderr.strip()}") from exc
                 crashpoint("commit_after_update_ref")
+                self._known_commit = sha  # commit-tree made it: no rev-parse to confirm
                 # The commit now exists: nothing after this line may fail the op (that would
                 # roll back files that HEAD already contains).
                 try:
@@ -198,7 +205,7 @@ class GitOps:
             if head:
                 g.read_tree(head, env=env)
             for rel in paths:
-                if (self.root / rel).exists():
+                if os.path.lexists(self.root / rel):  # a dangling symlink is there too
                     g.update_index("--add", "--", rel, env=env)
                 else:
                     g.update_index("--force-remove", "--", rel, env=env)
