@@ -93,7 +93,15 @@ class GitOps:
                 dirty += [p for p in paths if p.startswith(name)]
             else:
                 dirty.append(name)
+        # git status does not look inside a nested repository (a clone the human keeps in
+        # the tree): a file that exists in one is theirs, though no status line names it.
+        dirty += [p for p in paths if p not in dirty and self._in_nested_repo(p)
+                  and os.path.lexists(self.root / p)]
         return dirty
+
+    def _in_nested_repo(self, rel: str) -> bool:
+        parents = Path(rel).parents
+        return any((self.root / d / ".git").exists() for d in list(parents)[:-1])
 
     def tracked_under(self, rel: str) -> list[str]:
         """Files git tracks at or under the repo-relative path `rel`."""

@@ -54,3 +54,16 @@ def test_a_file_turned_dangling_symlink_is_committed_as_the_link_not_deleted(rep
     assert _integrity(repo, result.sha) == result.integrity
     assert g.head_sha() == _rev_parse(repo) == result.sha
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_file_inside_a_nested_repository_is_the_humans(repo):
+    """git status stops at a nested clone's .git: its files were never named, so an op
+    could overwrite one. An absent one is free, a tracked clean file is not dirty."""
+    g = GitOps(repo)
+    nested = repo / "vendor" / "lib"
+    nested.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q"], cwd=nested, check=True)
+    (nested / "local.py").write_text("mine\n")
+    asked = ["vendor/lib/local.py", "vendor/lib/absent.py", "calc/ops.py"]
+    assert g.dirty(asked, ignored=True) == ["vendor/lib/local.py"]
+    assert g.dirty(asked) == ["vendor/lib/local.py"]
