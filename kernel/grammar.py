@@ -163,7 +163,7 @@ class Grammars:
     tokenizer: ChatTokenizer
     stop_ids: Sequence[int] = (2, 0)
     _llt: llg.LLTokenizer | None = None
-    _closers: np.ndarray | None = None  # bool[words]: tokens that close a string or a value
+    _closers: np.ndarray | None = None  # int8[words]: each token's closing rank (_closes)
     _cache: OrderedDict[str, Grammar] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)  # providers' worker threads
 
@@ -215,19 +215,26 @@ class Grammars:
         return GrammarConstraint(matcher, self.llt.vocab_size, closing)
 
     def closers(self) -> np.ndarray:
-        """bool[words]: tokens holding `"`, `}` or `]` and no backslash (an escaped quote
-        closes nothing), the ones a closing reply prefers."""
+        """int8[words]: each token's rank as a closer (`_closes`; 0 closes nothing)."""
         with self._lock:
             if self._closers is None:
                 tok = self.tokenizer.tok
                 words = tok.get_vocab_size()
                 self._closers = np.array(
-                    [_closes(tok.id_to_token(i) or "") for i in range(words)], dtype=np.bool_)
+                    [_closes(tok.id_to_token(i) or "") for i in range(words)], dtype=np.int8)
             return self._closers
 
 
-def _closes(piece: str) -> bool:
-    return "\\" not in piece and any(c in piece for c in CLOSERS)
+def _closes(piece: str) -> int:
+    """1: a token that starts with `"` (inside a string it ends the string; elsewhere it
+    can only open one); 2: one that starts with `}` or `]` (closes a value, unless inside
+    a string: there it is content, as in code's `])`); 3: any other holding a closer; 0:
+    none, or a backslash (an escaped quote closes nothing). Narrowing tries them in that
+    order, so a reply inside a string leaves it even when its model prefers brackets."""
+    if "\\" in piece or not any(c in piece for c in CLOSERS):
+        return 0
+    head = piece.lstrip(" \t\r\nĠĊĉ▁")[:1]
+    return 1 if head == '"' else 2 if head in ("}", "]") else 3
 
 
 @dataclass
@@ -245,7 +252,9 @@ class Closing:
     def narrow(self, allowed: np.ndarray) -> np.ndarray:
         if self.budget - self.used > min(CLOSING_RESERVE, self.budget // 4):
             return allowed
-        for prefer in (self._stops(allowed.shape[0]), self._closer_mask(allowed.shape[0])):
+        vocab = allowed.shape[0]
+        for prefer in (self._stops(vocab), self._rank(vocab, 1), self._rank(vocab, 2),
+                       self._rank(vocab, 3)):
             narrowed = allowed & prefer
             if narrowed.any():
                 self.chosen += 1
@@ -257,10 +266,10 @@ class Closing:
         out[[i for i in self.stop_ids if 0 <= i < vocab]] = True
         return out
 
-    def _closer_mask(self, vocab: int) -> np.ndarray:
+    def _rank(self, vocab: int, rank: int) -> np.ndarray:
         n = min(vocab, self.closers.shape[0])
         out = np.zeros(vocab, dtype=np.bool_)
-        out[:n] = self.closers[:n]
+        out[:n] = self.closers[:n] == rank
         return out
 
 
