@@ -46,7 +46,10 @@ def quoted_goal(goal: str) -> str:
     shown = [f"> {one_line(line, GOAL_LINE_CHARS)}".rstrip() for line in lines[:GOAL_LINES]]
     if len(lines) > GOAL_LINES:
         shown.append(f"> [... {len(lines) - GOAL_LINES} more lines]")
-    return "\n".join(shown)
+    # Redacted here, on its own: redact's rule for a cut-short private key eats letters,
+    # spaces and newlines, so a goal ending in a key header, redacted with the whole
+    # prompt, swallowed the newline before the next heading.
+    return redact("\n".join(shown))
 
 
 _LINE_BREAKS = {ord(c): "\n" for c in "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
