@@ -101,7 +101,8 @@ class GitOps:
 
     def _in_nested_repo(self, rel: str) -> bool:
         parents = Path(rel).parents
-        return any((self.root / d / ".git").exists() for d in list(parents)[:-1])
+        # lexists: False, never an error, for a name too long or otherwise impossible
+        return any(os.path.lexists(self.root / d / ".git") for d in list(parents)[:-1])
 
     def tracked_under(self, rel: str) -> list[str]:
         """Files git tracks at or under the repo-relative path `rel`."""

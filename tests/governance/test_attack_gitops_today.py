@@ -67,3 +67,9 @@ def test_a_file_inside_a_nested_repository_is_the_humans(repo):
     asked = ["vendor/lib/local.py", "vendor/lib/absent.py", "calc/ops.py"]
     assert g.dirty(asked, ignored=True) == ["vendor/lib/local.py"]
     assert g.dirty(asked) == ["vendor/lib/local.py"]
+
+
+def test_impossible_names_are_not_dirty_and_raise_nothing(repo):
+    g = GitOps(repo)
+    names = ["x" * 300 + "/a.py", "a/" + "y" * 5000 + "/b.py", "z" * 300, "q/\udcff/z.py"]
+    assert g.dirty(names, ignored=True) == [] and g.dirty(names) == []
