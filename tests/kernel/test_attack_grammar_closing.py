@@ -9,21 +9,13 @@ import torch
 
 from governance.provider import CANDIDATE_SHAPE
 from governance.schemas import parse_candidate
-from kernel.canary import CanaryConfig
-from kernel.decode import GenerationConfig, generate
-from kernel.grammar import Grammars
-from kernel.tokenizer import ChatTokenizer
-from tests.kernel.test_grammar import TOOL_ROUND, VOCAB, Rambler, valid_tool_reply
-
-
-@pytest.fixture(scope="module")
-def tokenizer(smollm2_dir) -> ChatTokenizer:
-    return ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
-
-
-@pytest.fixture(scope="module")
-def grammars(tokenizer) -> Grammars:
-    return Grammars(tokenizer)
+from tests.kernel.test_grammar import (
+    TOOL_ROUND,
+    VOCAB,
+    Rambler,
+    decode_under,
+    valid_tool_reply,
+)
 
 
 class CodeRambler(Rambler):
@@ -39,31 +31,26 @@ class CodeRambler(Rambler):
                 self.base[i] = 3.0
 
 
-def _gen(tokenizer, grammars, stepper, shape, budget, **config):
-    constraint = grammars.constraint(grammars.compile(shape), budget)
-    cfg = GenerationConfig(max_new_tokens=budget, canary=CanaryConfig(mode="off"),
-                           repetition_penalty=1.0, no_repeat_ngram=0, **config)
-    return generate(stepper, tokenizer, [1, 2, 3], cfg, constraint=constraint), constraint
-
-
 @pytest.mark.parametrize("budget", [64, 200])
 def test_code_brackets_inside_a_string_still_close(tokenizer, grammars, budget):
     want = '{"schema": "candidate.1", "file_path": "'
-    gen, c = _gen(tokenizer, grammars, CodeRambler(tokenizer, want), CANDIDATE_SHAPE, budget)
+    stepper = CodeRambler(tokenizer, want)
+    gen, c = decode_under(tokenizer, grammars, stepper, CANDIDATE_SHAPE, budget)
     assert c.outcome() == "complete", gen.text[-200:]
     assert parse_candidate(gen.text).file_path
 
 
 def test_code_brackets_inside_tool_arguments_still_close(tokenizer, grammars):
     want = '{"tool": "search_code", "arguments": {"pattern": "'
-    gen, c = _gen(tokenizer, grammars, CodeRambler(tokenizer, want), TOOL_ROUND, 160)
+    gen, c = decode_under(tokenizer, grammars, CodeRambler(tokenizer, want), TOOL_ROUND, 160)
     assert c.outcome() == "complete" and valid_tool_reply(gen.text), gen.text[-200:]
 
 
 @pytest.mark.parametrize("budget", [0, 1, 2, 3, 4, 5])
 def test_tiny_budgets_never_raise_and_stay_in_the_vocabulary(tokenizer, grammars, budget):
     want = '{"schema": "candidate.1", "file_path": "'
-    gen, c = _gen(tokenizer, grammars, CodeRambler(tokenizer, want), CANDIDATE_SHAPE, budget)
+    stepper = CodeRambler(tokenizer, want)
+    gen, c = decode_under(tokenizer, grammars, stepper, CANDIDATE_SHAPE, budget)
     assert len(gen.token_ids) <= budget and c.outcome() in ("cut", "complete")
     assert not c.error
 

@@ -16,7 +16,6 @@ from governance.provider import CANDIDATE_SHAPE, PLAN_SHAPE, ReplyShape
 from governance.schemas import CANDIDATE_JSON_SCHEMA, parse_candidate, parse_plan
 from kernel.canary import CanaryConfig
 from kernel.decode import GenerationConfig, generate
-from kernel.grammar import Grammars
 from kernel.tokenizer import ChatTokenizer
 from tools.builtin import MANIFEST, TOOLS
 from tools.toolcalls import call_schema, parse_tool_calls
@@ -25,16 +24,6 @@ VOCAB = 49152
 TOOL_ROUND = ReplyShape(
     "tool round", final=CANDIDATE_JSON_SCHEMA,
     lines=tuple(call_schema(s.name, s.args.model_json_schema()) for s in MANIFEST), prose=True)
-
-
-@pytest.fixture(scope="module")
-def tokenizer(smollm2_dir) -> ChatTokenizer:
-    return ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
-
-
-@pytest.fixture(scope="module")
-def grammars(tokenizer) -> Grammars:
-    return Grammars(tokenizer)
 
 
 class Wants:
@@ -253,12 +242,19 @@ class Rambler(Wants):
         return logits
 
 
-def ramble(tokenizer, grammars, shape, want, budget, give_budget=True):
-    stepper = Rambler(tokenizer, want)
+def decode_under(tokenizer, grammars, stepper, shape, budget, give_budget=True, **config):
+    """`stepper`'s reply under `shape`, no penalties unless `config` sets them; the
+    constraint knows the budget unless `give_budget` is off."""
     constraint = grammars.constraint(grammars.compile(shape), budget if give_budget else None)
-    config = GenerationConfig(max_new_tokens=budget, canary=CanaryConfig(mode="off"),
-                              repetition_penalty=1.0, no_repeat_ngram=0)
-    return generate(stepper, tokenizer, [1, 2, 3], config, constraint=constraint), constraint
+    settings = {"max_new_tokens": budget, "canary": CanaryConfig(mode="off"),
+                "repetition_penalty": 1.0, "no_repeat_ngram": 0, **config}
+    return (generate(stepper, tokenizer, [1, 2, 3], GenerationConfig(**settings),
+                     constraint=constraint), constraint)
+
+
+def ramble(tokenizer, grammars, shape, want, budget, give_budget=True):
+    return decode_under(tokenizer, grammars, Rambler(tokenizer, want), shape, budget,
+                        give_budget)
 
 
 @pytest.mark.parametrize("budget", [64, 200, 1024])
