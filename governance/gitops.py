@@ -53,11 +53,12 @@ class GitOps:
         self._known_commit = ""  # a sha git confirmed is a commit (objects never change)
 
     def head_sha(self) -> str | None:
-        """HEAD's commit, or None on an unborn branch. Read from the ref files (HEAD, the
-        branch's loose ref, packed-refs) without a process: ops ask this several times each.
-        Never GitPython's repo.head.commit: its shared cat-file process is not thread-safe,
-        and ops call this from worker threads. Anything the files cannot answer goes to
-        `git rev-parse`."""
+        """HEAD's commit, or None on an unborn branch or a HEAD that names no commit: what
+        `git rev-parse HEAD^{commit}` says. The ref files (HEAD, the branch's loose ref,
+        packed-refs) are read without a process, and their sha is trusted only once git
+        confirmed it (or we made it): ops ask this several times each. Never GitPython's
+        repo.head.commit: its shared cat-file process is not thread-safe, and ops call
+        this from worker threads."""
         try:
             sha = SymbolicReference.dereference_recursive(self.repo, "HEAD")
         except (ValueError, OSError, TypeError):  # unborn branch, or a layout we do not read

@@ -248,29 +248,29 @@ class Closing:
     stop_ids: tuple[int, ...]
     used: int = 0
     chosen: int = 0  # masks narrowed by closing
+    _masks: list[np.ndarray] | None = None
 
     def narrow(self, allowed: np.ndarray) -> np.ndarray:
         if self.budget - self.used > min(CLOSING_RESERVE, self.budget // 4):
             return allowed
-        vocab = allowed.shape[0]
-        for prefer in (self._stops(vocab), self._rank(vocab, 1), self._rank(vocab, 2),
-                       self._rank(vocab, 3)):
+        for prefer in self._preferences(allowed.shape[0]):
             narrowed = allowed & prefer
             if narrowed.any():
                 self.chosen += 1
                 return narrowed
         return allowed
 
-    def _stops(self, vocab: int) -> np.ndarray:
-        out = np.zeros(vocab, dtype=np.bool_)
-        out[[i for i in self.stop_ids if 0 <= i < vocab]] = True
-        return out
-
-    def _rank(self, vocab: int, rank: int) -> np.ndarray:
-        n = min(vocab, self.closers.shape[0])
-        out = np.zeros(vocab, dtype=np.bool_)
-        out[:n] = self.closers[:n] == rank
-        return out
+    def _preferences(self, vocab: int) -> list[np.ndarray]:
+        """bool[vocab] masks in the order tried: the end of the reply, then closer ranks
+        1, 2, 3; built once per generation (the reserve asks every token)."""
+        if self._masks is None or self._masks[0].shape[0] != vocab:
+            stops = np.zeros(vocab, dtype=np.bool_)
+            stops[[i for i in self.stop_ids if 0 <= i < vocab]] = True
+            ranks = np.zeros(vocab, dtype=np.int8)
+            n = min(vocab, self.closers.shape[0])
+            ranks[:n] = self.closers[:n]
+            self._masks = [stops, *(ranks == rank for rank in (1, 2, 3))]
+        return self._masks
 
 
 class GrammarConstraint:
