@@ -39,7 +39,6 @@ from bench.scripted_fixer import ScriptedFixer
 from bench.seeded_tasks import TASKS, Task
 from daemon.config import Settings
 from daemon.phase_deps import policy_from
-from governance.approval import ApprovalBroker
 from governance.deps import PhaseDeps, Policy
 from governance.gitops import GitOps
 from governance.orchestrator import Orchestrator
@@ -87,7 +86,7 @@ def deps_for(repo: Path, state: Path, ledger: Ledger, fixer: ScriptedFixer,
         root=repo, state_dir=state, state_rel="", policy=policy(l2), provider=fixer,
         git=GitOps(repo), validate_runner=TestRunner(PYTEST, TEST_TIMEOUT_S, executor),
         verify_runner=TestRunner(PYTEST, TEST_TIMEOUT_S, executor, writable=False),
-        approvals=ApprovalBroker(), ledger=ledger, tools=None)  # tool-less: one call a turn
+        ledger=ledger, tools=None)  # tool-less: one call a turn
 
 
 def l2_summary(chain: dict) -> tuple[int, str]:

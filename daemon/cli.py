@@ -137,6 +137,8 @@ def print_reply(verb: str, reply: dict, *, as_json: bool = False) -> int:
         print(f"error: {reply.get('error')}", file=sys.stderr)
     elif verb == "status":
         print(render.status_text(reply["data"]))
+    elif verb == "review":
+        print(render.review_text(reply["data"]))
     else:
         print(f"{verb}: " + ", ".join(f"{k}={v}" for k, v in reply["data"].items()))
     return 0 if reply.get("ok") else 1
@@ -252,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--json", action="store_true", help="print the raw JSON response")
         if spec.needs_op:
             sp.add_argument("op", help="op id or unique prefix")
+        elif spec.optional_op:
+            sp.add_argument("op", nargs="?", default=None,
+                            help="op id or unique prefix (default: all of them)")
         if spec.text is Text.REASON:
             sp.add_argument("reason", nargs="?", default="", help="why (recorded)")
         elif spec.text is Text.ANSWER:

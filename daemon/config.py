@@ -140,7 +140,6 @@ class GovernanceSection(_Section):
     max_generate_retries: int = Field(default=2, ge=0, le=10)
     max_validate_retries: int = Field(default=2, ge=0, le=10)
     notify_apply_delay_s: float = Field(default=5.0, ge=0)
-    approval_timeout_s: float = Field(default=600.0, gt=0)
     validate_timeout_s: float = Field(default=60.0, gt=0)
     verify_timeout_s: float = Field(default=60.0, gt=0)
     # How long an op may queue for its turn at the (single) model before a generation
@@ -192,6 +191,26 @@ class GovernanceSection(_Section):
     # Paths with non-ASCII characters (after NFKC) are refused unless this is on;
     # look-alike and invisible characters are refused either way.
     allow_non_ascii_paths: bool = False
+
+
+class ProofSection(_Section):
+    """What a change must show before it lands on the human's branch (governance.proof);
+    anything short of it is committed to a review branch instead (governance.review)."""
+
+    # The whole suite runs at VALIDATE and VERIFY when its last measured baseline took at
+    # most this long; above it, the affected scope (reverse-import closure plus the tests
+    # that executed a changed file at baseline).
+    full_suite_budget_s: float = Field(default=30.0, ge=0)
+    # New behaviour (TODO, backlog, a human's goal, an issue, a schedule) is the model's
+    # claim even with a fail-to-pass test: it waits for review unless this is on, and then
+    # lands only with a test that fails on the base, passes on the candidate, and every
+    # changed line covered.
+    autocommit_new_behaviour: bool = False
+    # New files a change may add beyond its targets before it counts as "more than asked".
+    max_new_files: int = Field(default=2, ge=0, le=100)
+    review_branch_prefix: str = Field(default="ouroboros/", min_length=1, max_length=64,
+                                      pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*/$")
+    review_max_age_days: float = Field(default=30.0, gt=0)  # older review branches are pruned
 
 
 class ToolsSection(_Section):
@@ -300,6 +319,7 @@ class Settings(_Section):
     daemon: DaemonSection = Field(default_factory=DaemonSection)
     provider: ProviderSection = Field(default_factory=ProviderSection)
     governance: GovernanceSection = Field(default_factory=GovernanceSection)
+    proof: ProofSection = Field(default_factory=ProofSection)
     tools: ToolsSection = Field(default_factory=ToolsSection)
     intake: IntakeSection = Field(default_factory=IntakeSection)
     commit: CommitSection = Field(default_factory=CommitSection)

@@ -43,6 +43,7 @@ from pydantic import (
     model_validator,
 )
 
+from daemon import reviews
 from daemon.instance import refuse_if_served
 from daemon.live_socket import stream_events
 from daemon.verbs import BY_NAME, FIELDS, URGENCIES
@@ -206,6 +207,8 @@ async def execute(daemon: Daemon, req: Request) -> dict[str, Any]:
     if req.cmd in ("pause", "resume"):
         daemon.set_paused(req.cmd == "pause")
         return {"ok": True, "data": {"paused": daemon.paused}}
+    if req.cmd in reviews.VERBS:  # changes on review branches, not ops in flight
+        return await reviews.execute(daemon, req)
     assert req.op is not None
     try:
         handle = daemon.find_op(req.op)
@@ -215,14 +218,10 @@ async def execute(daemon: Daemon, req: Request) -> dict[str, Any]:
     if req.cmd == "cancel":
         handle.cancel.cancel(f"cancelled by operator{': ' + req.reason if req.reason else ''}")
         return {"ok": True, "data": {"op_id": op_id, "phase": handle.phase.value}}
-    if req.cmd == "answer":
-        if not daemon.questions.answer(op_id, req.reason):
-            return _error(f"{op_id} has no open question")
-        return {"ok": True, "data": {"op_id": op_id, "answered": True}}
-    approved = req.cmd == "approve"
-    if not daemon.approvals.decide(op_id, approved, req.reason):
-        return _error(f"{op_id} is not awaiting approval (phase {handle.phase.value})")
-    return {"ok": True, "data": {"op_id": op_id, "approved": approved}}
+    assert req.cmd == "answer", req.cmd
+    if not daemon.questions.answer(op_id, req.reason):
+        return _error(f"{op_id} has no open question")
+    return {"ok": True, "data": {"op_id": op_id, "answered": True}}
 
 
 def peer_uid(writer: asyncio.StreamWriter) -> int | None:

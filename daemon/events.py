@@ -111,10 +111,13 @@ class NotifyCountdown(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ApprovalRequest(Event):
-    kind: ClassVar[str] = "approval"
-    diff: str = ""
-    approve: str = ""
+class ReviewWaiting(Event):
+    """An op ended PROPOSED: its change waits on a review branch (governance.review)."""
+
+    kind: ClassVar[str] = "review"
+    branch: str = ""
+    evidence: str = ""
+    accept: str = ""
     reject: str = ""
 
 

@@ -10,7 +10,8 @@ redacts it (governance.redact) and capped, so an event never carries more than t
 keeps, nor much of it.
 
 `snapshot_of(daemon)` is the picture a new watcher starts from: service state, in-flight
-ops, the queue. It is synchronous, so nothing happens between a subscription and it.
+ops, the queue, how many changes wait for review. It is synchronous, so nothing happens
+between a subscription and it.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from typing import TYPE_CHECKING, Any
 from daemon import events as ev
 from governance.redact import redact, redact_data
 from ledger import Ledger
+from ledger.store import TERMINAL_PHASES
 
 if TYPE_CHECKING:
     from daemon.service import Daemon
 
 ARGS_CAP = 300  # characters of a tool call's arguments, as one line
 QUEUE_CAP = 50  # queued envelopes listed in an event or a snapshot
-TERMINAL = ("COMPLETE", "POSTMORTEM", "CANCELLED", "BLOCKED", "FAILED_PERMANENT")
+TERMINAL = TERMINAL_PHASES
 
 
 def _text(value: Any, limit: int = ev.TEXT_CAP) -> str:
@@ -101,6 +103,11 @@ class LiveLedger(Ledger):
         if to == "COMPLETE" and payload.get("commit"):
             out.append(ev.Commit(op_id=op_id, sha=str(payload["commit"])[:64],
                                  goal=self._goals.get(op_id, "")))
+        elif to == "PROPOSED":
+            out.append(ev.ReviewWaiting(
+                op_id=op_id, branch=_text(payload.get("branch", ""), 200),
+                evidence=_text(payload.get("evidence", ""), 400),
+                accept=_text(payload.get("accept", "")), reject=_text(payload.get("reject", ""))))
         elif to == "POSTMORTEM":
             out.append(ev.Postmortem(op_id=op_id, phase=frm, reason=reason))
         return out
@@ -142,9 +149,6 @@ class LiveLedger(Ledger):
     def _thought(self, op_id: str | None, phase: str, msg: str,
                  data: dict[str, Any]) -> ev.Event:
         diff = _text(data.get("diff", ""), ev.DIFF_CAP)
-        if phase == "APPROVE" and "approve" in data:
-            return ev.ApprovalRequest(op_id=op_id, diff=diff, approve=_text(data["approve"]),
-                                      reject=_text(data.get("reject", "")))
         if phase == "APPROVE" and "cancel" in data:
             return ev.NotifyCountdown(op_id=op_id, delay_s=self.notify_delay_s,
                                       apply_at=round(time.time() + self.notify_delay_s, 3),
@@ -175,10 +179,11 @@ def snapshot_of(daemon: Daemon) -> dict[str, Any]:
         "in_flight": [{"op_id": op_id, "phase": h.phase.value,
                        "goal": _text(h.ctx.envelope.goal, 500),
                        "files": [_text(f, 200) for f in h.ctx.envelope.target_files[:8]],
-                       "source": h.ctx.envelope.source, "age_s": round(now - h.started, 1),
-                       "awaiting_approval": op_id in daemon.approvals.awaiting()}
+                       "source": h.ctx.envelope.source, "age_s": round(now - h.started, 1)}
                       for op_id, h in daemon.ops.items()],
         "queue": queue_list(daemon.queue.snapshot() if daemon.queue else []),
+        # governance.review's last count: git does not run here (this must not block)
+        "reviews": daemon.reviews.count or 0,
     }
 
 

@@ -3,6 +3,10 @@ framework). It reads /snapshot, then follows /events, and shows the in-flight op
 the last commits and a log of recent events. Every text from the daemon is set with
 textContent, never parsed as HTML: a goal or a diff cannot inject markup."""
 
+import json
+
+from ledger.store import TERMINAL_PHASES
+
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -27,7 +31,7 @@ overflow:auto;background:#fff;border:1px solid #ddd;padding:.5em}
 <h2>Events</h2><div id="log"></div>
 <script>
 "use strict";
-const TERMINAL = new Set(["COMPLETE","POSTMORTEM","CANCELLED","BLOCKED","FAILED_PERMANENT"]);
+const TERMINAL = new Set(@TERMINAL@);
 const view = {state: "?", ops: new Map(), queue: [], commits: [], snapSeq: 0, seen: 0,
               dropped: 0, connected: false};
 const LOG_MAX = 200;
@@ -50,7 +54,7 @@ function fromSnapshot(s) {
   view.snapSeq = s.seq || 0; view.state = s.state || "?"; view.ops = new Map();
   for (const o of s.in_flight || []) {
     const it = op(o.op_id); Object.assign(it, {phase: o.phase, goal: o.goal,
-      files: o.files || [], note: o.awaiting_approval ? "awaiting approval" : ""});
+      files: o.files || [], note: ""});
   }
   view.queue = s.queue || [];
   view.commits = (s.commits || []).slice().reverse();
@@ -70,7 +74,6 @@ function apply(e) {
     const it = op(e.op_id); it.tokens += (e.prompt_tokens || 0) + (e.completion_tokens || 0);
     if (e.proximity !== null && e.proximity !== undefined) it.proximity = e.proximity;
   } else if (k === "notify_apply" && view.ops.has(e.op_id)) op(e.op_id).apply_at = e.apply_at;
-  else if (k === "approval" && view.ops.has(e.op_id)) op(e.op_id).note = "awaiting approval";
   else if (k === "commit") {
     view.commits.unshift({sha: e.sha, goal: e.goal, op_id: e.op_id, ts: e.ts});
     view.commits = view.commits.slice(0, 10);
@@ -88,6 +91,7 @@ function logLine(e) {
     what += " " + e.phase + " " + (e.prompt_tokens + e.completion_tokens) + " tok";
   }
   else if (e.kind === "commit") what += " " + short(e.sha, 12);
+  else if (e.kind === "review") what += " on " + e.branch + ": " + e.evidence;
   else if (e.kind === "dropped") what += " " + e.count + " events (fell behind)";
   else if (e.kind === "queue") what += " " + e.change;
   const line = el("div", t + " " + (e.op_id || "-") + " " + what);
@@ -150,4 +154,4 @@ fetch("/snapshot" + TOKEN).then((r) => r.json()).then((s) => { fromSnapshot(s); 
 setInterval(render, 1000);
 </script>
 </body></html>
-"""
+""".replace("@TERMINAL@", json.dumps(list(TERMINAL_PHASES)))

@@ -31,12 +31,12 @@ log = structlog.get_logger("daemon")
 
 
 def policy_from(settings: Settings) -> Policy:
-    g, c = settings.governance, settings.commit
+    g, c, p = settings.governance, settings.commit, settings.proof
     return Policy(protected_globs=tuple(g.protected_globs), approval_globs=tuple(g.approval_globs),
                   notify_globs=tuple(g.notify_globs), max_generate_retries=g.max_generate_retries,
                   max_validate_retries=g.max_validate_retries,
                   notify_apply_delay_s=g.notify_apply_delay_s,
-                  approval_timeout_s=g.approval_timeout_s, context_expansion=g.context_expansion,
+                  context_expansion=g.context_expansion,
                   per_op_usd=settings.cost.per_op_usd,
                   allow_non_ascii_paths=g.allow_non_ascii_paths,
                   model_wait_timeout_s=g.model_wait_timeout_s, op_ceiling_s=g.op_ceiling_s,
@@ -45,7 +45,10 @@ def policy_from(settings: Settings) -> Policy:
                   l2_max_diff_lines=g.l2_max_diff_lines, l2_max_files=g.l2_max_files,
                   reground_budget=g.reground_budget, reground_spook=g.reground_spook,
                   collapse_threshold=settings.provider.canary_threshold,
-                  author_name=c.author_name, author_email=c.author_email)
+                  author_name=c.author_name, author_email=c.author_email,
+                  full_suite_budget_s=p.full_suite_budget_s,
+                  autocommit_new_behaviour=p.autocommit_new_behaviour,
+                  max_new_files=p.max_new_files, review_branch_prefix=p.review_branch_prefix)
 
 
 def jail_limits(settings: Settings, **overrides: float) -> JailLimits:

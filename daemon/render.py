@@ -47,25 +47,73 @@ def status_text(s: dict[str, Any]) -> str:
         lines.insert(-1, f"signing:  {signing['warning']}")
     if s.get("live_view"):  # daemon.live_port: the page, token included
         lines.insert(-1, f"live:     {s['live_view']}")
+    if waiting := (s.get("reviews") or {}).get("count"):
+        lines.insert(-1, f"review:   {waiting_line(waiting)}")
     lines += [f"  - [{q['priority'] if 'priority' in q else 'after ' + q['waiting_for']}] "
               f"{q['source']}: {q['goal'][:90]}" for q in s["queue"]]
     for op_id, question in s.get("questions", {}).items():
         lines.append(f"QUESTION from {op_id}: {question}\n      reply: ouroboros answer "
                      f"{op_id} \"...\"")
     lines.append(f"in flight: {len(s['in_flight'])}")
-    for op in s["in_flight"]:
-        flag = "  AWAITING APPROVAL" if op["awaiting_approval"] else ""
-        if op.get("waiting_for_model_s") is not None:
-            flag += f"  waiting for the model {op['waiting_for_model_s']}s"
-        if op.get("l2_iteration"):
-            flag += f"  L2 iteration {op['l2_iteration']}"
-        lines.append(f"  - {op['op_id']} {op['phase']} risk={op['risk']} "
-                     f"${op['cost_usd']:.4f} {op['age_s']}s{flag}\n      {op['goal'][:100]}")
+    lines += [_in_flight_line(op) for op in s["in_flight"]]
     return "\n".join(lines)
+
+
+def _in_flight_line(op: dict[str, Any]) -> str:
+    flag = ""
+    if op.get("waiting_for_model_s") is not None:
+        flag += f"  waiting for the model {op['waiting_for_model_s']}s"
+    if op.get("l2_iteration"):
+        flag += f"  L2 iteration {op['l2_iteration']}"
+    return (f"  - {op['op_id']} {op['phase']} risk={op['risk']} "
+            f"${op['cost_usd']:.4f} {op['age_s']}s{flag}\n      {op['goal'][:100]}")
 
 
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def waiting_line(count: int) -> str:
+    """What status and watch say while changes wait on review branches."""
+    return f"{count} change(s) wait for review: ouroboros review"
+
+
+def age_text(seconds: float) -> str:
+    """An age in the largest unit that fits: 45s, 12m, 5h, 3d."""
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{max(0, int(seconds))}s"
+
+
+def review_text(data: dict[str, Any]) -> str:
+    """`review`: the list of what waits, or one review with its evidence and diff."""
+    if "review" in data:
+        r = data["review"]
+        return "\n".join([_review_head(r), f"    base {r['base'][:12]} -> {r['sha'][:12]} "
+                          f"on branch {r['branch']}", "", r["diff"].rstrip("\n"), "",
+                          _review_hint(r["op_id"])])
+    items = data.get("reviews") or []
+    if not items:
+        return "nothing waits for review"
+    lines = [f"{_n(len(items), 'change')} wait for review (newest first):"]
+    lines += [_review_head(r) for r in items]
+    return "\n".join([*lines, "", _review_hint("OP")])
+
+
+def _review_head(r: dict[str, Any]) -> str:
+    files = ", ".join(r["files"][:8]) + (f" and {len(r['files']) - 8} more"
+                                          if len(r["files"]) > 8 else "")
+    return (f"  {r['op_id']}  {age_text(r['age_s'])} ago  +{r['insertions']} "
+            f"-{r['deletions']}  {_n(len(r['files']), 'file')}\n"
+            f"    goal:  {r['goal'][:100]}\n"
+            f"    why:   {r['evidence'] or '(no Evidence trailer)'}\n"
+            f"    files: {files}")
+
+
+def _review_hint(op: str) -> str:
+    return (f"accept: ouroboros accept {op} | reject: ouroboros reject {op} [reason] | "
+            f"diff: ouroboros review {op}")
 
 
 def op_list_text(ops: list[dict[str, Any]]) -> str:

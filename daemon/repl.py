@@ -78,7 +78,8 @@ def _handle(client: ControlClient, follower: Follower, line: str) -> str | None:
         fields, rest = _fields(spec, rest)
         if fields is None:
             return None
-    op, text = (rest[0], rest[1:]) if spec.needs_op else (None, rest)
+    named = spec.needs_op or (spec.optional_op and rest)  # `review` or `review OP`
+    op, text = (rest[0], rest[1:]) if named else (None, rest)
     try:
         print_reply(verb, client.request(verb, op, " ".join(text), fields))
     except DaemonNotRunning as exc:

@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 
-from daemon import sd_notify
+from daemon import reviews, sd_notify
 from daemon.config import ConfigError, Settings
 from daemon.control import ControlServer
 from daemon.events import EventBus, ServiceChange
@@ -31,7 +31,7 @@ from daemon.providers import build_provider
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
 from daemon.status_view import status_of
-from governance.approval import ApprovalBroker, QuestionBroker
+from governance.approval import QuestionBroker
 from governance.deps import CancelToken, PhaseDeps
 from governance.gitops import GitOps
 from governance.memory import Memory
@@ -42,6 +42,7 @@ from governance.pipeline import PHASES
 from governance.provider import CandidateProvider
 from governance.provider_chain import ProviderChain
 from governance.reflex import ReflexStats
+from governance.review import ReviewBranches
 from governance.schemas import OperationContext, SignalEnvelope
 from governance.signing import Signing, ensure_key
 from ledger import Ledger
@@ -90,7 +91,8 @@ class Daemon:
         self.degraded_reason = ""
         self.paused = False
         self.ops: dict[str, OpHandle] = {}
-        self.approvals = ApprovalBroker()
+        # Changes not proven wait on their own branches (governance.review), never in a worker.
+        self.reviews = ReviewBranches(self.git, settings.proof.review_branch_prefix)
         self.questions = QuestionBroker()
         self.model_gate = ModelGate()  # one model: ops take turns, each with its own deadline
         self.reflex_stats = ReflexStats()  # canary spooks, re-grounds, recoveries since start
@@ -190,7 +192,8 @@ class Daemon:
         """Serve until `stop` is set, then drain. Owns every task it starts."""
         async with asyncio.TaskGroup() as tg:
             background = [tg.create_task(self._dispatch_loop(tg), name="dispatcher"),
-                          tg.create_task(sd_notify.keepalive(self._sd_status), name="sd-notify")]
+                          tg.create_task(sd_notify.keepalive(self._sd_status), name="sd-notify"),
+                          tg.create_task(reviews.prune_forever(self), name="review-prune")]
             self.sensors = self._sensor_hub()
             if self.sensors.sensors:
                 background += [tg.create_task(self._watcher().run(), name="watcher"),
@@ -376,7 +379,7 @@ class Daemon:
         return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
                          policy=policy_from(self.settings), provider=self.provider, git=self.git,
                          validate_runner=validate, verify_runner=verify,
-                         approvals=self.approvals, ledger=self.ledger,
+                         reviews=self.reviews, ledger=self.ledger,
                          tools=venom_from(self.settings, self.jail_reason, self.mcp),
                          questions=self.questions, model_gate=self.model_gate,
                          reflex_stats=self.reflex_stats, memory=self.memory)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from daemon.reviews import status_entry
 from governance.phase import Phase
 from governance.provider_chain import ProviderChain
 
@@ -14,7 +15,8 @@ if TYPE_CHECKING:
 
 async def status_of(d: Daemon) -> dict[str, Any]:
     """What `status` answers (socket, CLI, REPL): the service, the queue, the ops in flight,
-    money, the reflex, grounding memory, signing and the live view."""
+    the changes waiting for review, money, the reflex, grounding memory, signing and the
+    live view."""
     now = time.monotonic()
     cost_today = await d.cost_today()
     return {
@@ -27,6 +29,7 @@ async def status_of(d: Daemon) -> dict[str, Any]:
         "failback": (d.provider.snapshot() if isinstance(d.provider, ProviderChain)
                      else None),
         "queue": d.queue.snapshot() if d.queue else [],
+        "reviews": await status_entry(d),  # changes waiting on review branches
         "sensor_problems": d.sensors.problems(),
         "questions": d.questions.pending(),
         "mcp": {"servers": sorted(d.mcp.sessions) if d.mcp else [],
@@ -36,7 +39,6 @@ async def status_of(d: Daemon) -> dict[str, Any]:
                        "cost_usd": round(h.ctx.cost_usd, 6),
                        "age_s": round(now - h.started, 1),
                        "waiting_for_model_s": _rounded(d.model_gate.waited_s(op_id, now)),
-                       "awaiting_approval": op_id in d.approvals.awaiting(),
                        "l2_iteration": (f"{h.ctx.l2_iteration} of "
                                         f"{d.settings.governance.l2_max_iters}"
                                         if h.phase is Phase.L2_REPAIR else None)}

@@ -1,6 +1,7 @@
 """The control verbs, one table: the socket (daemon.control), the CLI and the REPL all read it.
 
-`needs_op`: the verb acts on one op, named by id or unique prefix. `text`: what the words
+`needs_op`: the verb acts on one op, named by id or unique prefix (`optional_op`: it may
+name one, `review`). `text`: what the words
 after the op are: an optional reason that is recorded, a required answer, an optional
 sensor name, or nothing. On the socket the text travels in the request's `reason` field.
 `stream`: the connection then carries events, not one reply (`subscribe`).
@@ -52,6 +53,7 @@ class VerbSpec:
     help: str
     needs_op: bool = False
     text: Text = Text.NONE
+    optional_op: bool = False  # `review [op]`: one op, or all of them when left out
     fields: tuple[str, ...] = ()  # keys of FIELDS
     # The reply is a stream: one line of acknowledgement, then events until the client
     # leaves (daemon.events); the CLI's `watch` and the REPL read it.
@@ -59,7 +61,8 @@ class VerbSpec:
 
     @property
     def usage(self) -> str:
-        words = [self.name, *(["<op>"] if self.needs_op else [])]
+        words = [self.name, *(["<op>"] if self.needs_op else
+                              ["[op]"] if self.optional_op else [])]
         words += {Text.NONE: [], Text.REASON: ["[reason]"], Text.ANSWER: ["<text>"],
                   Text.SENSOR: ["[sensor]"]}[self.text]
         for name in self.fields:
@@ -70,12 +73,18 @@ class VerbSpec:
 
 
 VERBS: tuple[VerbSpec, ...] = (
-    VerbSpec("status", "service state, queue, in-flight ops, costs and reflex counters"),
+    VerbSpec("status", "service state, queue, in-flight ops, changes waiting for review, "
+             "costs and reflex counters"),
     VerbSpec("cancel", "cancel an in-flight op (id prefix)", True, Text.REASON),
     VerbSpec("pause", "stop dispatching new ops (in-flight ops continue)"),
     VerbSpec("resume", "resume dispatching"),
-    VerbSpec("approve", "approve an op awaiting approval", True, Text.REASON),
-    VerbSpec("reject", "reject an op awaiting approval", True, Text.REASON),
+    VerbSpec("review", "list the changes waiting for review on their own branches (op, "
+             "goal, why unproven, files, size, age), or show one's evidence and diff",
+             optional_op=True),
+    VerbSpec("accept", "land a change waiting for review: queue an op that applies, "
+             "verifies and commits exactly its review branch's files", True, Text.REASON),
+    VerbSpec("reject", "drop a change waiting for review: delete its review branch",
+             True, Text.REASON),
     VerbSpec("answer", "answer the question an op asked (ask_human)", True, Text.ANSWER),
     VerbSpec("scan", "run the sensors' scan now (all, or the one named)",
              False, Text.SENSOR),
@@ -86,3 +95,4 @@ VERBS: tuple[VerbSpec, ...] = (
 BY_NAME: dict[str, VerbSpec] = {v.name: v for v in VERBS}
 assert len(BY_NAME) == len(VERBS), "a verb is listed twice"
 assert all(f in FIELDS for v in VERBS for f in v.fields), "a verb names an unknown field"
+assert not any(v.needs_op and v.optional_op for v in VERBS), "an op is needed or optional"

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from daemon.errors import DaemonNotRunning
+from daemon.render import waiting_line
 
 SILENCE_S = 60.0  # no event and no heartbeat (every 15 s) for this long: the daemon is gone
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-COLOURS = {"commit": "32", "postmortem": "31", "approval": "33", "notify_apply": "33",
+COLOURS = {"commit": "32", "postmortem": "31", "review": "33", "notify_apply": "33",
            "dropped": "35", "phase": "36", "verify": "34", "service": "1", "closed": "31"}
 
 
@@ -108,9 +109,12 @@ def _model(e: dict) -> str:
 def _snapshot(e: dict) -> str:
     ops = ", ".join(f"{clean(o.get('op_id'), 20)} {clean(o.get('phase'), 20)}"
                     for o in e.get("in_flight", [])[:8]) or "none"
+    waiting = e.get("reviews")
     return (f"daemon {clean(e.get('state'))}{' (paused)' if e.get('paused') else ''}; "
             f"in flight: {ops}; queued: {len(e.get('queue') or [])}; "
-            f"recent commits: {len(e.get('commits') or [])}")
+            f"recent commits: {len(e.get('commits') or [])}"
+            + (f"; {waiting_line(waiting)}" if isinstance(waiting, int) and waiting > 0
+               else ""))
 
 
 def _verify(e: dict) -> str:
@@ -130,8 +134,9 @@ LINES: dict[str, Callable[[dict], str]] = {
                        f"{clean(e.get('arguments'), 80)} {clean(e.get('reason'), 60)}".rstrip()),
     "notify_apply": lambda e: (f"applies in {float(e.get('delay_s') or 0):g}s unless "
                                f"`{clean(e.get('cancel'), 60)}` ({_diffstat(e.get('diff', ''))})"),
-    "approval": lambda e: (f"awaiting approval: `{clean(e.get('approve'), 60)}` or "
-                           f"`{clean(e.get('reject'), 60)}` ({_diffstat(e.get('diff', ''))})"),
+    "review": lambda e: (f"waits for review on {clean(e.get('branch'), 60)}: "
+                         f"{clean(e.get('evidence'), 100)} (`{clean(e.get('accept'), 50)}` or "
+                         f"`{clean(e.get('reject'), 50)}`)"),
     "verify": _verify,
     "commit": lambda e: f"{clean(e.get('sha'), 64)[:12]} {clean(e.get('goal'), 100)}",
     "postmortem": lambda e: f"in {clean(e.get('phase'), 20)}: {clean(e.get('reason'), 140)}",

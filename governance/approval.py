@@ -1,10 +1,9 @@
-"""Waiting for people: approve/reject decisions for APPROVAL_REQUIRED ops (the APPROVE phase
-waits, the control socket answers) and answers to the questions a model asks with ask_human."""
+"""Waiting for people: answers to the questions a model asks with ask_human. (No op waits
+for an approval: what needs a human waits on a review branch, governance.review.)"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -36,28 +35,6 @@ class _Pending(Generic[T]):
 
     def waiting(self) -> dict[str, str]:
         return {op_id: about for op_id, (about, _) in self._waiting.items()}
-
-
-@dataclass(frozen=True)
-class Decision:
-    approved: bool
-    reason: str
-
-
-class ApprovalBroker:
-    def __init__(self) -> None:
-        self._pending: _Pending[Decision] = _Pending()
-
-    async def wait(self, op_id: str, timeout_s: float) -> Decision | None:
-        """The human's decision, or None when `timeout_s` passes first."""
-        return await self._pending.wait(op_id, timeout_s)
-
-    def decide(self, op_id: str, approved: bool, reason: str) -> bool:
-        """Deliver a decision; False if that op is not waiting for one."""
-        return self._pending.resolve(op_id, Decision(approved, reason))
-
-    def awaiting(self) -> list[str]:
-        return sorted(self._pending.waiting())
 
 
 class QuestionBroker:

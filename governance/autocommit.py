@@ -47,8 +47,9 @@ def _scope(files: list[str]) -> str:
 
 
 def commit_message(ctx: OperationContext, files: list[str], provider: str, author: str,
-                   ledger_head: str = "") -> str:
-    """The message; `{integrity}` is filled in by GitOps once the tree is known."""
+                   ledger_head: str = "", *, integrity: bool = True) -> str:
+    """The message; `{integrity}` is filled in by GitOps once the tree is known (a review
+    branch's commit has no Integrity trailer: the commit that lands it will)."""
     assert ctx.generation is not None
     env = ctx.envelope
     kind = COMMIT_TYPES.get(env.source, "chore")
@@ -66,7 +67,8 @@ def commit_message(ctx: OperationContext, files: list[str], provider: str, autho
         f"Risk: {ctx.risk_tier}",
         f"Provider: {provider}",
         f"Generated-By: {generated_by}",
-        "Integrity: sha256:{integrity}",
+        f"Evidence: {_clean(ctx.evidence).splitlines()[0] if _clean(ctx.evidence) else '-'}",
+        *(["Integrity: sha256:{integrity}"] if integrity else []),
         *([f"Ledger-Head: {ledger_head}"] if ledger_head else []),
         f"Signed-off-by: {author}",
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from governance.approval import ApprovalBroker, QuestionBroker
+from governance.approval import QuestionBroker
 from governance.errors import CostCeilingExceeded
 from governance.gitops import GitOps
 from governance.model_gate import ModelGate
@@ -18,6 +19,7 @@ from governance.oracle_run import OracleMemo
 from governance.phase import Phase
 from governance.provider import CandidateProvider, ModelReply, ToolSessions
 from governance.reflex import ReflexStats
+from governance.review import ReviewBranches
 from governance.schemas import OperationContext
 from governance.testrun import TestRunner
 from ledger import Ledger
@@ -48,7 +50,6 @@ class Policy:
     max_generate_retries: int
     max_validate_retries: int
     notify_apply_delay_s: float
-    approval_timeout_s: float
     context_expansion: bool
     per_op_usd: float
     author_name: str
@@ -66,6 +67,11 @@ class Policy:
     reground_budget: int
     reground_spook: float
     collapse_threshold: float  # provider.canary_threshold
+    # What a change must show to land on the human's branch (governance.proof, [proof]).
+    full_suite_budget_s: float
+    autocommit_new_behaviour: bool
+    max_new_files: int
+    review_branch_prefix: str
 
 
 @dataclass
@@ -78,14 +84,18 @@ class PhaseDeps:
     git: GitOps
     validate_runner: TestRunner
     verify_runner: TestRunner
-    approvals: ApprovalBroker
     ledger: Ledger
     tools: ToolSessions | None = None  # Venom; None = single-turn generation
     questions: QuestionBroker | None = None
+    reviews: ReviewBranches | None = None  # the daemon's (its count feeds `watch`)
     oracle: OracleMemo = field(default_factory=OracleMemo)  # VALIDATE's baseline and verdict
     model_gate: ModelGate = field(default_factory=ModelGate)  # shared by every op (daemon)
     reflex_stats: ReflexStats = field(default_factory=ReflexStats)  # the daemon's counters
     memory: Memory | None = None  # outcome records and what they advise (advisory only)
+
+    def for_op(self) -> PhaseDeps:
+        """These deps for one op: its own oracle memo, sharing the caches."""
+        return dataclasses.replace(self, oracle=self.oracle.for_op())
 
     async def record_reply(self, ctx: OperationContext, phase: Phase, reply: ModelReply) -> None:
         u = reply.usage

@@ -29,7 +29,8 @@ TRANSITIONS: Mapping[Phase, frozenset[Phase]] = {
     P.VALIDATE_RETRY: frozenset({P.VALIDATE, P.VALIDATE_RETRY, P.COMPLETE}) | _SINKS,
     P.L2_REPAIR: frozenset({P.GATE}) | _SINKS,
     P.GATE: frozenset({P.APPROVE, P.BLOCKED}) | _SINKS,
-    P.APPROVE: frozenset({P.APPLY}) | _SINKS,
+    # What is not proven (or needs a human) goes to a review branch instead of the disk.
+    P.APPROVE: frozenset({P.APPLY, P.PROPOSED}) | _SINKS,
     P.APPLY: frozenset({P.VERIFY}) | _SINKS,
     # A VERIFY failure gets one L2 repair, written through GATE, APPROVE and APPLY again.
     P.VERIFY: frozenset({P.COMPLETE, P.L2_REPAIR}) | _SINKS,

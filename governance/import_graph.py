@@ -1,5 +1,6 @@
 """Who imports a module: the repository's Python import graph, for regression prophecy's
-dependents count (governance.reputation).
+dependents count (governance.reputation) and for the oracle's affected scope: every file
+that imports a changed module, directly or through other modules (`reverse_closure`).
 
 Imports are read with a line pattern, not by executing or fully parsing anything:
 `import a.b`, `from a.b import c` (counted for a.b and a.b.c) and relative forms resolved
@@ -21,6 +22,10 @@ MAX_BYTES = 1 << 20
 MAX_FILES = 20_000  # a larger repository is sampled in listing order
 _FROM = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([^#\n)]*)", re.M)
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([^#\n;]+)", re.M)
+# Imports no line pattern can follow: a module named at run time may be any module, so an
+# import-graph scope that meets one cannot be trusted (the oracle runs the whole suite).
+_DYNAMIC = re.compile(r"\b(?:import_module|__import__|spec_from_file_location|"
+                      r"run_module|run_path|load_module|exec_module)\s*\(|\bentry_points\b")
 
 
 def module_names(rel: str) -> set[str]:
@@ -59,9 +64,20 @@ def imports_of(rel: str, text: str) -> set[str]:
     return out
 
 
+def with_packages(names: Iterable[str]) -> set[str]:
+    """Importing a.b.c runs a/__init__.py and a/b/__init__.py first: each name with its
+    parent packages."""
+    out = set()
+    for name in names:
+        parts = name.split(".")
+        out.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
+    return out
+
+
 class ImportGraph:
     def __init__(self) -> None:
         self._cache: dict[str, tuple[int, int, frozenset[str]]] = {}
+        self._dynamic: set[str] = set()  # cached files that import by a run-time name
 
     def dependents(self, root: Path, listed: Iterable[str],
                    targets: Iterable[str]) -> dict[str, int]:
@@ -79,10 +95,40 @@ class ImportGraph:
             del self._cache[gone]
         return counts
 
+    def reverse_closure(self, root: Path, listed: Iterable[str],
+                        changed: Iterable[str]) -> set[str]:
+        """Every listed .py file that imports a changed module, directly or through other
+        listed modules (a package's importers see its __init__ run), the changed files
+        not included."""
+        files = [f for f in listed if f.endswith(".py")][:MAX_FILES]
+        importers: dict[str, set[str]] = {}
+        for rel in files:
+            for name in with_packages(self._imports(root, rel)):
+                importers.setdefault(name, set()).add(rel)
+        start = {c for c in changed if c.endswith(".py")}
+        found, frontier = set(start), list(start)
+        while frontier:
+            for name in module_names(frontier.pop()):
+                for rel in importers.get(name, ()):
+                    if rel not in found:
+                        found.add(rel)
+                        frontier.append(rel)
+        return found - start
+
+    def dynamic_importers(self, root: Path, listed: Iterable[str]) -> list[str]:
+        """Listed .py files that import modules by a name computed at run time."""
+        return [rel for rel in [f for f in listed if f.endswith(".py")][:MAX_FILES]
+                if self._text_flags(root, rel)]
+
+    def _text_flags(self, root: Path, rel: str) -> bool:
+        self._imports(root, rel)  # fills the cache entry, flag included
+        return rel in self._dynamic
+
     def _imports(self, root: Path, rel: str) -> frozenset[str]:
         try:
             st = os.lstat(root / rel)
         except OSError:
+            self._dynamic.discard(rel)
             return frozenset()
         cached = self._cache.get(rel)
         if cached and cached[:2] == (st.st_mtime_ns, st.st_size):
@@ -93,4 +139,8 @@ class ImportGraph:
             return frozenset()
         found = frozenset(imports_of(rel, text))
         self._cache[rel] = (st.st_mtime_ns, st.st_size, found)
+        if _DYNAMIC.search(text):
+            self._dynamic.add(rel)
+        else:
+            self._dynamic.discard(rel)
         return found

@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +40,21 @@ SANE_EXIT = frozenset({0, 1, 5})  # all passed / some failed / none collected
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """What ran during one session (oracle_plugin): per watched file and line, the tests
+    during which it ran (None: outside any test, at import or collection), and per test
+    the repository files it entered (when the run profiled)."""
+
+    lines: dict[str, dict[int, frozenset[str | None]]] = field(default_factory=dict)
+    files: dict[str | None, frozenset[str]] = field(default_factory=dict)
+
+    def hits(self, rel: str, lines: Iterable[int]) -> set[str | None]:
+        """The tests (None: import time) during which any of `lines` of `rel` ran."""
+        per_line = self.lines.get(rel, {})
+        return {t for n in lines for t in per_line.get(n, ())}
+
+
+@dataclass(frozen=True)
 class Report:
     """One pytest session as our plugin saw it; `problem` says why there is none."""
 
@@ -48,6 +63,7 @@ class Report:
     tests: dict[str, str] = field(default_factory=dict)  # nodeid -> outcome
     collect_errors: tuple[str, ...] = ()
     problem: str | None = None
+    coverage: Coverage | None = None  # when the run asked for it
 
     @classmethod
     def empty(cls) -> Report:
@@ -81,7 +97,34 @@ def read_report(path: Path, nonce: str) -> Report:
     status = data.get("exitstatus")
     return Report(finished=data.get("finished") is True,
                   exitstatus=status if isinstance(status, int) else None,
-                  tests=clean, collect_errors=tuple(str(e) for e in errors))
+                  tests=clean, collect_errors=tuple(str(e) for e in errors),
+                  coverage=_coverage(data.get("coverage")))
+
+
+def _coverage(data: object) -> Coverage | None:
+    """The plugin's coverage section, or None when absent or malformed (a malformed one
+    proves nothing: every line then reads as not run)."""
+    if not isinstance(data, dict):
+        return None
+    order, lines, files = data.get("tests"), data.get("lines"), data.get("files")
+    if not (isinstance(order, list) and isinstance(lines, dict) and isinstance(files, dict)):
+        return None
+
+    def test(index: object) -> str | None:
+        if index == -1:
+            return None  # outside any test: import and collection
+        ok = isinstance(index, int) and 0 <= index < len(order)
+        return str(order[index]) if ok else "<no such test>"  # type: ignore[index]
+
+    def ints(raw: object) -> list[object]:
+        return raw if isinstance(raw, list) else []
+
+    return Coverage(
+        lines={str(rel): {int(n): frozenset(map(test, ints(hit)))
+                          for n, hit in per.items() if str(n).isdigit()}
+               for rel, per in lines.items() if isinstance(per, dict)},
+        files={test(int(i)) if str(i).lstrip("-").isdigit() else "<no such test>":
+               frozenset(str(f) for f in ints(names)) for i, names in files.items()})
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,98 @@ was imported, so a stray or forged report file is recognisably not ours.
 
 Everything it needs from the standard library is imported here, before the repository is
 put on sys.path, so repository files named `json` or `os` cannot stand in for them.
+
+Coverage (what proves a change's lines ran, governance.proof): the run's `oracle.json`
+beside this file names the files to watch line by line (`watch`) and whether to record
+which repository files each test entered (`profile`). A tracer installed before any
+conftest or test module is imported records, per watched line, the tests during which it
+ran (index -1: outside any test, i.e. at import or collection). Lines that ran only in
+a subprocess or in a thread started before tracing are not seen: they read as not
+covered, which can only make a change unproven, never proven.
 """
 
 import json
 import os
 import sys
+import threading
 
 import pytest
 
 _OUT_ENV = "OUROBOROS_ORACLE_OUT"
 _state = {"out": None, "nonce": None, "tests": {}, "collect_errors": [], "raised": set(),
           "called": set(), "functions": set()}
+_MAX_TESTS_PER_LINE = 64
+_cov = {"on": False, "root": "", "watch": frozenset(), "profile": False, "order": [],
+        "index": {}, "current": [-1], "lines": {}, "files": {}, "names": {}}
+
+
+def _config():
+    """The run's coverage request, written by the daemon beside this file (read-only)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oracle.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return frozenset(), False
+    watch = data.get("watch") if isinstance(data, dict) else None
+    files = frozenset(w for w in watch if isinstance(w, str)) if isinstance(watch, list) else ()
+    return frozenset(files), bool(isinstance(data, dict) and data.get("profile") is True)
+
+
+def _relative(filename):
+    """A code object's file relative to the tree under test, or None outside it (cached)."""
+    names = _cov["names"]
+    rel = names.get(filename, 0)
+    if rel == 0:  # '<frozen os>', '<string>': not files; a file's name here is absolute
+        real = os.path.realpath(filename) if os.path.isabs(filename) else ""
+        root = _cov["root"]
+        rel = real[len(root) + 1:].replace(os.sep, "/") if real.startswith(root + os.sep) \
+            else None
+        names[filename] = rel
+    return rel
+
+
+def _line_tracer(per_line, current):
+    def local(frame, event, arg):
+        if event == "line":
+            tests = per_line.setdefault(frame.f_lineno, set())
+            if len(tests) < _MAX_TESTS_PER_LINE:
+                tests.add(current[0])
+        return local
+    return local
+
+
+def _start_tracing():
+    watch, profile = _config()
+    if not watch and not profile:
+        return
+    _cov.update(on=True, root=os.path.realpath(os.getcwd()), watch=watch, profile=profile)
+    current, files, tracers = _cov["current"], _cov["files"], {}
+
+    def tracer(frame, event, arg):
+        rel = _relative(frame.f_code.co_filename)
+        if rel is None:
+            return None
+        if profile:
+            files.setdefault(current[0], set()).add(rel)
+        if rel not in watch:
+            return None
+        local = tracers.get(rel)
+        if local is None:
+            local = tracers[rel] = _line_tracer(_cov["lines"].setdefault(rel, {}), current)
+        return local(frame, event, arg)
+
+    threading.settrace(tracer)
+    sys.settrace(tracer)
+
+
+def _coverage_report():
+    if not _cov["on"]:
+        return None
+    return {"tests": _cov["order"],
+            "lines": {rel: {str(n): sorted(t) for n, t in lines.items()}
+                      for rel, lines in _cov["lines"].items()},
+            "files": {str(i): sorted(f) for i, f in _cov["files"].items()}}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -40,6 +121,8 @@ def pytest_load_initial_conftests(early_config, args, parser):
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
+    if not _cov["on"]:
+        _start_tracing()
 
 
 def _write(finished, exitstatus):
@@ -48,6 +131,8 @@ def _write(finished, exitstatus):
     report = {"schema": "ouroboros-oracle.1", "nonce": _state["nonce"], "finished": finished,
               "exitstatus": exitstatus, "tests": _state["tests"],
               "collect_errors": _state["collect_errors"], "pytest": pytest.__version__}
+    if finished:
+        report["coverage"] = _coverage_report()
     path = os.path.join(_state["out"], "report.json")
     tmp = path + ".tmp"
     try:
@@ -75,6 +160,20 @@ def pytest_collection_finish(session):
         if type(item) is pytest.Function:  # plain test functions run through pyfunc_call
             _state["functions"].add(item.nodeid)
     _write(False, None)  # an early report: a session that dies later reads as unfinished
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Lines that run from here to the test's teardown are the test's (setup included)."""
+    index = _cov["index"].get(item.nodeid)
+    if index is None:
+        index = _cov["index"][item.nodeid] = len(_cov["order"])
+        _cov["order"].append(item.nodeid)
+    _cov["current"][0] = index
+    try:
+        yield
+    finally:
+        _cov["current"][0] = -1
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)

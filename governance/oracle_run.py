@@ -1,17 +1,18 @@
-"""Running the oracle for one op: which tests, which trees, which sessions.
+"""Running the oracle for one op: which trees, which sessions.
 
-A candidate's changes split in two: code, and the test side (test modules, anything in a
-test directory, and whatever configures the test run: conftest.py, ini files, ...). They
-are judged apart, so that what the candidate writes on the test side can never sit in the
-session that judges its code:
+A candidate's code and test-side changes (governance.scope) are judged apart, so that what
+the candidate writes on the test side can never sit in the session that judges its code:
 
-- the ORIGINAL session runs the existing tests that exercise the changed code, in their
-  base form, on a tree holding the candidate's code changes only. It is compared with the
-  baseline (the same tests on the op's base): this is the promise that the repo's own suite
-  still passes. When no test is scoped, it is the whole original suite.
+- the ORIGINAL session runs the affected scope (governance.scope), in base form, on a tree
+  holding the candidate's code changes only, recording which tests ran each changed line
+  (coverage, for governance.proof). It is compared with the baseline (the same tests on
+  the op's base): this is the promise that the repo's own suite still passes.
 - the OWN session runs the test modules the candidate adds or changes (and those importing
-  changed test helpers), in the candidate's form, on the full candidate tree: all must pass.
-  Edits to existing tests are the human's call: GATE's weakening check (governance.weakening).
+  changed test helpers), in the candidate's form, on the full candidate tree: all must pass
+  (with a harness change: the whole suite, compared with the baseline). Edits to existing
+  tests are the human's call: GATE's weakening check (governance.weakening).
+- for new behaviour, the OWN-ON-BASE session runs the candidate's test modules on the base
+  code: a test that fails there and passes on the candidate is fail-to-pass evidence.
 
 VERIFY runs both sets in one session on the live tree, compared with the baseline minus the
 test files the candidate changed (those were vetted, and if needed approved, at GATE).
@@ -20,83 +21,21 @@ test files the candidate changed (those were vetted, and if needed approved, at 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance.oracle import BaselineCache, Report, Verdict, judge
-from governance.risk import harness_reason
-from governance.schemas import FileChange
-from governance.testrun import TestOutcome, TestRunner, scope_tests
-from governance.weakening import is_test_path
-
-
-@dataclass(frozen=True)
-class TestScope:
-    __test__ = False
-
-    code_changed: bool  # the ORIGINAL session runs only if code changed
-    original: tuple[str, ...]  # existing test files that exercise the changed code
-    full: bool  # nothing scoped for the code: the whole original suite
-    own: tuple[str, ...]  # test modules the candidate adds or changes, candidate form
-    test_paths: frozenset[str]  # every test path the candidate writes or deletes
-
-    @property
-    def key(self) -> tuple[str, ...] | None:
-        return None if self.full else self.original
-
-    def describe(self) -> list[str]:
-        original = ["<full suite>"] if self.full else list(self.original)
-        return [*(original if self.code_changed else []), *self.own]
-
-
-def _reader(base: Path, changes: Sequence[FileChange]) -> Callable[[str], str]:
-    """Read a file as `changes` would leave it (none: as in the base), writing nothing."""
-    written = {c.file_path: (c.full_content or "") for c in changes if c.action == "write"}
-    deleted = {c.file_path for c in changes if c.action == "delete"}
-
-    def read(rel: str) -> str:
-        if rel in written:
-            return written[rel]
-        if rel in deleted:
-            return ""
-        try:
-            return (base / rel).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-    return read
-
-
-def is_test_side(rel: str) -> bool:
-    """Tests, test data, and whatever configures the test run (conftest, ini files, ...)."""
-    return is_test_path(rel) or harness_reason(rel) is not None
-
-
-def split(changes: Sequence[FileChange]) -> tuple[list[FileChange], list[FileChange]]:
-    """(code changes, test-side changes)."""
-    code = [c for c in changes if not is_test_side(c.file_path)]
-    return code, [c for c in changes if is_test_side(c.file_path)]
-
-
-def plan_scope(changes: Sequence[FileChange], base: Path, base_files: Sequence[str]) -> TestScope:
-    code, tests = split(changes)
-    present = set(base_files)
-    written = {c.file_path for c in changes if c.action == "write"}
-    original = scope_tests([c.file_path for c in code], sorted(present), _reader(base, ()))
-    own = scope_tests([c.file_path for c in tests], sorted(present | written),
-                      _reader(base, changes))
-    deleted = {c.file_path for c in changes if c.action == "delete"}
-    return TestScope(code_changed=bool(code), original=tuple(original), full=not original,
-                     own=tuple(t for t in own if t not in deleted),
-                     test_paths=frozenset(c.file_path for c in tests))
+from governance.scope import SuiteKnowledge, TestScope
+from governance.testrun import CoverageRequest, TestOutcome, TestRunner
 
 
 async def run_side(runner: TestRunner, root: Path, tests: Sequence[str], full: bool,
-                   scratch: Path) -> TestOutcome:
+                   scratch: Path, coverage: CoverageRequest | None = None) -> TestOutcome:
     """One pytest session; a side with nothing to run is an empty report, not a full run."""
     if not tests and not full:
         return TestOutcome(True, None, report=Report.empty())
-    return await runner.run(root, list(tests), scratch=scratch)
+    return await runner.run(root, list(tests), scratch=scratch, coverage=coverage)
 
 
 @dataclass(frozen=True)
@@ -112,17 +51,23 @@ class Checked:
 
 async def check_original(runner: TestRunner, root: Path, scope: TestScope, baseline: Report,
                          scratch: Path) -> Checked:
-    """The existing tests, in base form, on the tree with the candidate's code changes."""
-    out = await run_side(runner, root, scope.original, scope.full, scratch)
+    """The existing tests, in base form, on the tree with the candidate's code changes,
+    recording which of them ran each line of the changed code files."""
+    out = await run_side(runner, root, scope.original, scope.full, scratch,
+                         CoverageRequest(scope.watch))
     return Checked(judge(out.report, baseline, scope.full), (out,))
 
 
-async def check_own(runner: TestRunner, root: Path, scope: TestScope,
-                    scratch: Path) -> Checked:
-    """The candidate's test modules on the full candidate tree: every one must pass."""
+async def check_own(runner: TestRunner, root: Path, scope: TestScope, scratch: Path,
+                    baseline: Report | None = None) -> Checked:
+    """The candidate's test modules on the full candidate tree: every one must pass. With
+    a harness change, the whole suite in the candidate's form, against `baseline`."""
+    if scope.everything:
+        out = await run_side(runner, root, (), True, scratch, CoverageRequest(scope.watch))
+        return Checked(judge(out.report, baseline or Report.empty(), True), (out,))
     if not scope.own:
         return Checked(Verdict(True, "no test module of the candidate's to run", evidence="own"))
-    out = await run_side(runner, root, scope.own, False, scratch)
+    out = await run_side(runner, root, scope.own, False, scratch, CoverageRequest(scope.watch))
     v = judge(out.report, Report.empty(), False)
     reason = v.reason if v.passed else f"the candidate's tests: {v.reason}"
     return Checked(Verdict(v.passed, reason, evidence="own", counts=v.counts,
@@ -152,9 +97,9 @@ async def check_live(runner: TestRunner, root: Path, scope: TestScope, baseline:
                      scratch: Path) -> Checked:
     """VERIFY: every scoped test on the live tree, in one session, against the baseline
     minus the test files the candidate changed."""
-    files = [] if scope.full and scope.code_changed else sorted(
-        {*(scope.original if scope.code_changed else ()), *scope.own})
-    full = scope.full and scope.code_changed
+    full = (scope.full and scope.code_changed) or scope.everything
+    files = [] if full else sorted({*(scope.original if scope.code_changed else ()),
+                                    *scope.own})
     if not files and not full:
         return Checked(Verdict(True, "no scoped test exists on the live tree"))
     out = await run_side(runner, root, files, full, scratch)
@@ -183,7 +128,21 @@ class OracleMemo:
     since its keys hold the base tree's digest."""
 
     cache: BaselineCache = field(default_factory=BaselineCache)
+    suite: SuiteKnowledge = field(default_factory=SuiteKnowledge)  # shared like the cache
     scope: TestScope | None = None
     baseline: Report | None = None
     verdict: Verdict | None = None
     failed: Validation | None = None  # the newest refusal, for L2 to classify
+    sessions: Sessions | None = None  # the passing verdict's reports, for governance.proof
+
+    def for_op(self) -> OracleMemo:
+        return OracleMemo(cache=self.cache, suite=self.suite)
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """The reports behind a passing verdict: what governance.proof reads."""
+
+    original: Report | None = None  # the affected scope on the candidate's code
+    own: Report | None = None  # the candidate's tests on the candidate tree
+    own_on_base: Report | None = None  # the candidate's tests on the base code

@@ -32,6 +32,7 @@ from governance.crashpoints import crashpoint
 from governance.deps import CancelToken, PhaseDeps, PhaseFn, Transition
 from governance.errors import IllegalTransition
 from governance.phase import INITIAL, Phase
+from governance.phases_review import retire_review
 from governance.rollback import RollbackSnapshot
 from governance.schemas import OperationContext
 
@@ -55,6 +56,9 @@ class Orchestrator:
         self.phases = phases
         self.deps = deps
         self.on_phase = on_phase or (lambda op_id, phase: None)
+        # Each op's own oracle memo (its scope, baseline and verdict, from VALIDATE to
+        # VERIFY); concurrent ops share only the caches inside it.
+        self._per_op: dict[str, PhaseDeps] = {}
 
     async def run(self, ctx: OperationContext, cancel: CancelToken | None = None) -> Phase:
         """Drive `ctx` to a terminal phase and return it."""
@@ -67,6 +71,14 @@ class Orchestrator:
         await ledger.append_transition(ctx.op_id, from_phase=None, to_phase=INITIAL.value,
                                        reason=f"signal from {env.source}")
         current = INITIAL
+        self._per_op[ctx.op_id] = self.deps.for_op()
+        try:
+            return await self._drive(ctx, cancel, current)
+        finally:
+            self._per_op.pop(ctx.op_id, None)
+
+    async def _drive(self, ctx: OperationContext, cancel: CancelToken,
+                     current: Phase) -> Phase:
         ceiling = self.deps.policy.op_ceiling_s
         until = None if ceiling is None else time.monotonic() + ceiling
         while not current.terminal:
@@ -129,7 +141,7 @@ class Orchestrator:
         left = None if until is None else until - time.monotonic()
         if left is not None and left <= 0:
             return self._reaped(phase, during=False)
-        work = self.phases[phase](ctx, self.deps)
+        work = self.phases[phase](ctx, self._per_op.get(ctx.op_id, self.deps))
         if phase in UNINTERRUPTIBLE:
             return await work
         task = asyncio.ensure_future(work)
@@ -179,12 +191,13 @@ class Orchestrator:
         """Terminal entry: commit on COMPLETE, restore the snapshot on anything else."""
         if t.to is Phase.COMPLETE and ctx.applied and ctx.commit_sha is None:
             try:
-                result = await auto_commit(ctx, self.deps)
+                result = await auto_commit(ctx, self._per_op.get(ctx.op_id, self.deps))
             except Exception as exc:
                 t = Transition(Phase.POSTMORTEM, f"auto-commit failed: {exc}", t.payload)
             else:
                 ctx.commit_sha = result.sha
-                extra = {"commit": result.sha, "integrity": result.integrity}
+                extra = {"commit": result.sha, "integrity": result.integrity,
+                         **await retire_review(ctx, self._per_op.get(ctx.op_id, self.deps))}
                 if result.parent != (ctx.base_head or ""):
                     extra["rebased_onto"] = result.parent
                 if result.index_note:

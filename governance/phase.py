@@ -20,6 +20,7 @@ class Phase(StrEnum):
     APPLY = "APPLY"
     VERIFY = "VERIFY"
     COMPLETE = "COMPLETE"
+    PROPOSED = "PROPOSED"  # not proven: committed to a review branch, the human's untouched
     POSTMORTEM = "POSTMORTEM"
     CANCELLED = "CANCELLED"
     BLOCKED = "BLOCKED"
@@ -31,6 +32,7 @@ class Phase(StrEnum):
 
 
 TERMINAL: frozenset[Phase] = frozenset(
-    {Phase.COMPLETE, Phase.POSTMORTEM, Phase.CANCELLED, Phase.BLOCKED, Phase.FAILED_PERMANENT}
+    {Phase.COMPLETE, Phase.PROPOSED, Phase.POSTMORTEM, Phase.CANCELLED, Phase.BLOCKED,
+     Phase.FAILED_PERMANENT}
 )
 INITIAL: Phase = Phase.CLASSIFY

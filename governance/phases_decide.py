@@ -15,6 +15,7 @@ from governance.phase import Phase
 from governance.prompts import plan_prompt
 from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.provider import PLAN_SHAPE, shaped
+from governance.review import REVIEW_SOURCE
 from governance.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.routing import ROUTES, Route, generate_timeout_s, route
 from governance.schemas import OperationContext, PlanResult, parse_plan
@@ -122,6 +123,8 @@ async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         return Transition(Phase.GENERATE, "skipped: trivial op (default approach)")
     if d.provider is None:
         return Transition(Phase.GENERATE, "skipped: no provider to plan with")
+    if ctx.envelope.source == REVIEW_SOURCE:
+        return Transition(Phase.GENERATE, "skipped: a human accepted a reviewed change")
     try:  # the plan queues for the model like generation; its deadline starts at its turn
         async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
             deadline = time.monotonic() + generate_timeout_s(ctx.route)

@@ -11,8 +11,12 @@ from governance.crashpoints import crashpoint
 from governance.deps import PhaseDeps, Transition
 from governance.oracle_run import Validation, check_live
 from governance.phase import Phase
+from governance.phases_propose import propose
+from governance.proof import Intent
+from governance.proof_gate import evidence_for
 from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.redact import MARKER, redact
+from governance.review import REVIEW_SOURCE
 from governance.risk import RiskInput, RiskTier, classify
 from governance.rollback import RollbackSnapshot, after_digest, exact_path, live_sha256
 from governance.schemas import OperationContext
@@ -73,20 +77,23 @@ async def gate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         f"candidate rule {verdict.rule}: {verdict.reason}" if verdict.tier > before
         else f"classified {before.name}")
     weak = await d.in_thread(_weakenings, d, changes)
-    evidence = _evidence_problem(d, changes)
-    payload: dict = {"files": list(files)}
+    evidence = await d.in_thread(evidence_for, ctx, d, changes)
+    payload: dict = {"files": list(files), "evidence": evidence.payload()}
     if weak:
         tier, why = RiskTier.APPROVAL_REQUIRED, f"weakens tests: {'; '.join(weak[:5])}"
         payload["weakening"] = weak
         await d.thought(ctx, Phase.GATE, "the candidate weakens existing tests", weakening=weak)
-    elif evidence and tier < RiskTier.APPROVAL_REQUIRED:
-        tier, why = RiskTier.APPROVAL_REQUIRED, evidence
     ctx.risk_tier = tier.name
+    ctx.evidence = evidence.trailer() if not weak else \
+        f"unproven: weakens tests: {'; '.join(weak[:3])}"[:400]
+    accepted = evidence.intent is Intent.ACCEPTED
+    ctx.to_review = not accepted and (tier >= RiskTier.APPROVAL_REQUIRED or not evidence.proven)
     # Read and diffed once, off the event loop; APPROVE shows this same preview (APPLY's
     # stale guard refuses if the live files change after it).
     ctx.diff_preview = await d.in_thread(_diff_preview, ctx, d)
-    return Transition(Phase.APPROVE, f"tier {tier.name} ({why})",
-                      {"tier": tier.name, **payload, "diff": ctx.diff_preview})
+    where = "a review branch" if ctx.to_review else "the working tree"
+    return Transition(Phase.APPROVE, f"tier {tier.name} ({why}); {evidence.summary[:300]}; "
+                      f"to {where}", {"tier": tier.name, **payload, "diff": ctx.diff_preview})
 
 
 TEST_FILE_READ_CAP = 4_000_000  # a larger test file is not compared: approval instead
@@ -114,40 +121,24 @@ def _weakenings(d: PhaseDeps, changes: list) -> list[str]:
     return found
 
 
-def _evidence_problem(d: PhaseDeps, changes: list) -> str | None:
-    """A change to anything but tests needs a pre-existing test that passed after it."""
-    v = d.oracle.verdict
-    if all(is_test_path(c.file_path) for c in changes):
-        return None  # adding or extending tests proves itself; weakening is checked above
-    if v is None:
-        return "no oracle verdict recorded for this candidate"
-    if v.evidence == "none":
-        return "the repository has no tests: nothing proves this change"
-    if v.evidence == "own":
-        return "only tests the candidate wrote cover this change"
-    return None
-
-
 async def approve_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """Proven changes go to APPLY (a NOTIFY_APPLY one after its cancel window); anything
+    else is committed to a review branch and the op ends PROPOSED: no worker waits for a
+    person, and the human's branch, index and working tree are not touched."""
     tier = RiskTier[ctx.risk_tier or "SAFE_AUTO"]
+    if ctx.envelope.source == REVIEW_SOURCE:
+        return Transition(Phase.APPLY, f"accepted by a human ({ctx.evidence[:200]})")
+    if ctx.to_review:
+        return await propose(ctx, d)
     if tier is RiskTier.SAFE_AUTO:
-        return Transition(Phase.APPLY, "auto-approved (SAFE_AUTO)")
+        return Transition(Phase.APPLY, "auto-approved (SAFE_AUTO, proven)")
     if tier is RiskTier.NOTIFY_APPLY:
         delay = d.policy.notify_apply_delay_s
         await d.thought(ctx, Phase.APPROVE, f"applying in {delay:g}s unless cancelled",
                         cancel=f"ouroboros cancel {ctx.op_id}", diff=ctx.diff_preview)
         await asyncio.sleep(delay)
         return Transition(Phase.APPLY, f"notify window of {delay:g}s passed without a cancel")
-    timeout = d.policy.approval_timeout_s
-    await d.thought(ctx, Phase.APPROVE, "awaiting human approval",
-                    approve=f"ouroboros approve {ctx.op_id}",
-                    reject=f"ouroboros reject {ctx.op_id}", diff=ctx.diff_preview)
-    decision = await d.approvals.wait(ctx.op_id, timeout)
-    if decision is None:
-        return Transition(Phase.CANCELLED, f"no approval within {timeout:g}s")
-    if not decision.approved:
-        return Transition(Phase.CANCELLED, f"rejected by human: {decision.reason or '-'}")
-    return Transition(Phase.APPLY, f"approved by human: {decision.reason or '-'}")
+    return await propose(ctx, d)  # unreachable by GATE's rule; never APPLY unproven
 
 
 def _apply_refusals(ctx: OperationContext, d: PhaseDeps) -> list[str]:
@@ -264,7 +255,8 @@ async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     payload = {"tests": memo.scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
                "regressions": list(v.regressions[:50]),
                "duration_s": round(sum(o.duration_s for o in checked.outcomes), 3)}
-    if not v.passed and d.policy.l2_enabled and not ctx.verify_repaired:
+    repairable = d.policy.l2_enabled and ctx.envelope.source != REVIEW_SOURCE
+    if not v.passed and repairable and not ctx.verify_repaired:
         d.oracle.failed = Validation(False, checked.detail(), payload, checked=checked,
                                      baseline=memo.baseline)
         return Transition(Phase.L2_REPAIR, f"verify failed on the live tree, L2 repairs it: "

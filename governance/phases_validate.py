@@ -15,22 +15,24 @@ from governance.deps import PhaseDeps, Transition
 from governance.oracle import Report, tree_digest
 from governance.oracle_run import (
     Checked,
-    TestScope,
+    Sessions,
     Validation,
     check_original,
     check_own,
     combine,
-    plan_scope,
     run_side,
-    split,
 )
 from governance.phase import Phase
 from governance.phases_generate import generate_in
+from governance.proof import new_behaviour
+from governance.proof_gate import refusals
 from governance.protected import PathEscape, normalize, protected_reason
+from governance.review import REVIEW_SOURCE
 from governance.rollback import RollbackSnapshot
 from governance.sandbox import Sandbox
 from governance.schemas import Candidate, OperationContext
-from governance.testrun import ORACLE_MARKERS, TestRunner
+from governance.scope import TestScope, plan_scope, split
+from governance.testrun import ORACLE_MARKERS, CoverageRequest, TestRunner
 
 MAX_CANDIDATE_BYTES = 1_000_000  # per file: a larger one is not a maintenance change
 
@@ -70,7 +72,8 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
     change: the copy gets the op's snapshot originals back first, so the repair is judged
     exactly as VALIDATE judges (the original tests alone, on the original test files).
     On a pass, the scope, baseline and verdict are what GATE and VERIFY will use."""
-    problems = static_problems(candidate, d)
+    problems = static_problems(candidate, d) or await d.in_thread(
+        refusals, ctx, d, candidate.changes())
     if problems:
         return Validation(False, "; ".join(problems), {"problems": problems}, problems)
     files = await d.in_thread(d.git.listed_files)
@@ -81,15 +84,20 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
         if on_live:  # one session on the live copy let a new test patch the code
             await d.in_thread(_before_op, ctx, d, base.root)
         present = [f for f in files if (base.root / f).is_file()]
-        scope = plan_scope(candidate.changes(), base.root, present)
-        baseline, checked, baseline_s = await _run_oracle(d, runner, candidate, boxes, base,
-                                                          present, scope)
+        scope = await d.in_thread(lambda: plan_scope(
+            candidate.changes(), base.root, present, suite=d.oracle.suite,
+            budget_s=d.policy.full_suite_budget_s))
+        run = _OracleRun(d, runner, candidate, boxes, base, present, new_behaviour(ctx))
+        baseline, checked, baseline_s = await run.run(scope)
+        scope = run.scope
     finally:
         await d.in_thread(Sandbox(boxes).destroy)  # however deep a test made them
     v = checked.verdict
     if v.passed:
         d.oracle.scope, d.oracle.baseline, d.oracle.verdict = scope, baseline, v
-    payload = {"tests": scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
+        d.oracle.sessions = run.sessions
+    payload = {"tests": scope.describe(), "scope": scope.why, "summary": v.reason[:2000],
+               "counts": v.counts,
                "evidence": v.evidence, "regressions": list(v.regressions[:50]),
                "baseline": _baseline_note(baseline),
                "duration_s": round(sum(o.duration_s for o in checked.outcomes), 3),
@@ -117,37 +125,85 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     return Transition(Phase.GATE, f"oracle passed: {result.detail[:300]}", result.payload)
 
 
-async def _run_oracle(d: PhaseDeps, runner: TestRunner, candidate: Candidate, boxes: Path,
-                      base: Sandbox, present: list[str],
-                      scope: TestScope) -> tuple[Report, Checked, float]:
-    """Baseline (cached), then ORIGINAL on base + code changes, OWN on base + everything;
-    with the seconds the baseline run took (0 when cached)."""
-    code, _ = split(candidate.changes())
-    scratch = d.state_dir / "oracle"
+class _OracleRun:
+    """One candidate's sessions in sandbox copies of the op's base: the baseline (cached;
+    the whole suite's is timed and profiled, and narrowed to the affected scope when it
+    does not finish in time), ORIGINAL on base + code changes, OWN on base + everything,
+    and for new behaviour OWN-ON-BASE on base + the test side only."""
 
-    async def copy(name: str) -> Sandbox:
-        return await d.in_thread(Sandbox.create, base.root, present, boxes / name,
-                                 d.state_rel, d.policy.protected_globs)
+    def __init__(self, d: PhaseDeps, runner: TestRunner, candidate: Candidate, boxes: Path,
+                 base: Sandbox, present: list[str], wants_fail_to_pass: bool):
+        self.d, self.runner, self.candidate = d, runner, candidate
+        self.boxes, self.base, self.present = boxes, base, present
+        self.wants_fail_to_pass = wants_fail_to_pass
+        self.scratch = d.state_dir / "oracle"
+        self.scope: TestScope | None = None
+        self.sessions = Sessions()
 
-    full_tree = await copy("candidate") if scope.own else None
-    baseline, baseline_s = Report.empty(), 0.0
-    original = None
-    if scope.code_changed:
-        key = (await d.in_thread(tree_digest, base.root, present), scope.key)
-        cached = d.oracle.cache.get(key)
-        if cached is None:  # in its own copy: a baseline run may write into its tree
-            pristine = await copy("baseline")
-            ran = await run_side(runner, pristine.root, scope.original, scope.full, scratch)
-            cached, baseline_s = ran.report, ran.duration_s
-            d.oracle.cache.put(key, cached)
-        baseline = cached
-        base.apply(code)
-        original = await check_original(runner, base.root, scope, baseline, scratch)
-    own = None
-    if full_tree is not None and (original is None or original.verdict.passed):
-        full_tree.apply(candidate.changes())
-        own = await check_own(runner, full_tree.root, scope, scratch)
-    return baseline, combine(original, own), baseline_s
+    async def copy(self, name: str) -> Sandbox:
+        return await self.d.in_thread(Sandbox.create, self.base.root, self.present,
+                                      self.boxes / name, self.d.state_rel,
+                                      self.d.policy.protected_globs)
+
+    async def run(self, scope: TestScope) -> tuple[Report, Checked, float]:
+        """(baseline, verdict, seconds the baseline run took: 0 when cached)."""
+        code, tests = split(self.candidate.changes())
+        full_tree = await self.copy("candidate") if scope.own or scope.everything else None
+        own_base = await self.copy("own-on-base") if self.wants_fail_to_pass and scope.own \
+            else None
+        baseline, baseline_s = Report.empty(), 0.0
+        if scope.needs_baseline:
+            baseline, baseline_s, scope = await self._baseline(scope)
+        self.scope = scope
+        original = None
+        if scope.code_changed:
+            self.base.apply(code)
+            original = await check_original(self.runner, self.base.root, scope, baseline,
+                                            self.scratch)
+            self.sessions = Sessions(original=_report(original))
+        own = None
+        if full_tree is not None and (original is None or original.verdict.passed):
+            full_tree.apply(self.candidate.changes())
+            own = await check_own(self.runner, full_tree.root, scope, self.scratch, baseline)
+            on_base = await self._own_on_base(own_base, tests, scope) if own.verdict.passed \
+                else None
+            self.sessions = Sessions(self.sessions.original, _report(own), on_base)
+        return baseline, combine(original, own), baseline_s
+
+    async def _baseline(self, scope: TestScope) -> tuple[Report, float, TestScope]:
+        """The scope's baseline (cached per base digest and scope). A full one is timed and
+        profiled for the suite's knowledge; one that does not finish in time narrows the
+        scope to the affected tests (unless none was found)."""
+        d = self.d
+        digest = await d.in_thread(tree_digest, self.base.root, self.present)
+        cached = d.oracle.cache.get((digest, scope.key))
+        if cached is not None:
+            return cached, 0.0, scope
+        pristine = await self.copy(f"baseline-{len(scope.key or ())}")
+        profile = CoverageRequest(profile=True) if scope.full else None
+        ran = await run_side(self.runner, pristine.root, scope.original, scope.full,
+                             self.scratch, profile)
+        if scope.full and ran.timed_out and scope.original:
+            d.oracle.suite.too_slow()
+            return await self._baseline(scope.narrowed())
+        if scope.full and not ran.report.problem:
+            cov = ran.report.coverage
+            d.oracle.suite.learn(ran.duration_s, cov.files if cov else None)
+        d.oracle.cache.put((digest, scope.key), ran.report)
+        return ran.report, ran.duration_s, scope
+
+    async def _own_on_base(self, box: Sandbox | None, tests: list,
+                           scope: TestScope) -> Report | None:
+        """The candidate's test modules on the base code: which fail there (fail-to-pass)."""
+        if box is None:
+            return None
+        box.apply(tests)
+        out = await run_side(self.runner, box.root, scope.own, False, self.scratch)
+        return out.report
+
+
+def _report(checked: Checked) -> Report | None:
+    return checked.outcomes[0].report if checked.outcomes else None
 
 
 def _baseline_note(baseline: Report) -> str:
@@ -163,6 +219,9 @@ def _validation_failed(ctx: OperationContext, d: PhaseDeps, detail: str,
     L2 self-repair takes over when enabled (once per op), else the op ends."""
     ctx.last_failure = detail
     headline = detail.splitlines()[0][:300] if detail else "-"
+    if ctx.envelope.source == REVIEW_SOURCE:  # no model to retry with: the human decides
+        return Transition(Phase.POSTMORTEM, f"the accepted change fails today's tests: "
+                          f"{headline}", payload)
     if retry.spend(ctx, d.policy, retry.Failure.VALIDATION_FAILED):
         return Transition(Phase.VALIDATE_RETRY, f"validation failed: {headline}", payload)
     attempts = retry.spent(ctx, retry.Budget.VALIDATE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from governance.deps import PhaseFn
+from governance.deps import PhaseDeps, PhaseFn, Transition
 from governance.phase import Phase
 from governance.phases_decide import (
     classify_phase,
@@ -15,14 +15,25 @@ from governance.phases_decide import (
 from governance.phases_generate import generate_phase, generate_retry_phase
 from governance.phases_land import apply_phase, approve_phase, gate_phase, verify_phase
 from governance.phases_repair import l2_repair_phase
+from governance.phases_review import review_generate
 from governance.phases_validate import validate_phase, validate_retry_phase
+from governance.review import REVIEW_SOURCE
+from governance.schemas import OperationContext
+
+
+async def _generate(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """An accept op's candidate is the review branch's commit, not a model's reply."""
+    if ctx.envelope.source == REVIEW_SOURCE:
+        return await review_generate(ctx, d)
+    return await generate_phase(ctx, d)
+
 
 PHASES: Mapping[Phase, PhaseFn] = {
     Phase.CLASSIFY: classify_phase,
     Phase.ROUTE: route_phase,
     Phase.CONTEXT_EXPANSION: context_expansion_phase,
     Phase.PLAN: plan_phase,
-    Phase.GENERATE: generate_phase,
+    Phase.GENERATE: _generate,
     Phase.GENERATE_RETRY: generate_retry_phase,
     Phase.VALIDATE: validate_phase,
     Phase.VALIDATE_RETRY: validate_retry_phase,

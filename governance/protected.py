@@ -6,8 +6,10 @@ every tool argument. Two kinds of check:
 - `normalize` and `protected_reason` are pure functions of the path text: no `..`
   component ever (a `..` after a symlinked directory means something else on disk than in
   the text), no control or look-alike characters (NFKC must not change the path; non-ASCII
-  is refused unless configured), and a table of protected names that is matched on the
-  lower-cased text *and* on its NFKC form, so `\\uFF0Eenv` counts as `.env`.
+  is refused unless configured), no component that starts with `~` or `-` (a shell reads
+  `~user` as a home directory, a command reads `-rf` as an option), and a table of
+  protected names that is matched on the lower-cased text *and* on its NFKC form, so
+  `\\uFF0Eenv` counts as `.env`.
 - `live_path_problem` looks at the disk: a path that is, or passes through, a symlink is
   refused, so the path that was checked is the path that gets written. The writes
   themselves go through governance.nofollow, which refuses symlinks again at write time.
@@ -22,6 +24,8 @@ import stat
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
+
+from governance.proof_static import hostile_path_component
 
 # (rule name, glob over the lower-cased basename). Credential files of the common tools.
 _NAME_RULES: tuple[tuple[str, str], ...] = (
@@ -157,10 +161,12 @@ def normalize(rel_path: str, *, allow_non_ascii: bool = False) -> str:
     """The canonical repo-relative POSIX form of a path a model or a signal named.
 
     Raises PathEscape for absolute, climbing (any `..`), empty, over-long, control- or
-    look-alike-character paths, and for non-ASCII ones unless `allow_non_ascii`."""
+    look-alike-character paths, for a component starting with `~` or `-`, and for
+    non-ASCII ones unless `allow_non_ascii`."""
     parts = _components(rel_path)
     problem = (_length_problem(rel_path, parts)
-               or character_problem(rel_path, allow_non_ascii=allow_non_ascii))
+               or character_problem(rel_path, allow_non_ascii=allow_non_ascii)
+               or hostile_path_component("/".join(parts)))
     if problem:
         raise PathEscape(problem)
     return "/".join(parts)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import json
 import os
 import posixpath
 import re
@@ -143,6 +144,15 @@ class Executor(Protocol):
 
 
 @dataclass(frozen=True)
+class CoverageRequest:
+    """What a run records besides outcomes (governance.oracle_plugin): the lines of `watch`
+    (repo-relative files) per test, and with `profile` the files each test entered."""
+
+    watch: frozenset[str] = frozenset()
+    profile: bool = False
+
+
+@dataclass(frozen=True)
 class _RunDir:
     """A private per-run directory: plugin/ (read-only in the jail) and out/ (the report)."""
 
@@ -150,7 +160,7 @@ class _RunDir:
     nonce: str
 
     @classmethod
-    def create(cls, scratch: Path | None) -> _RunDir:
+    def create(cls, scratch: Path | None, coverage: CoverageRequest | None = None) -> _RunDir:
         if scratch is not None:
             scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))  # 0700: host users stay out
@@ -158,6 +168,10 @@ class _RunDir:
         plugin.mkdir()
         out.mkdir()
         shutil.copyfile(PLUGIN_SOURCE, plugin / f"{PLUGIN_MODULE}.py")
+        if coverage is not None:
+            (plugin / "oracle.json").write_text(json.dumps(
+                {"watch": sorted(coverage.watch), "profile": coverage.profile}), "utf-8")
+            os.chmod(plugin / "oracle.json", 0o644)
         os.chmod(plugin, 0o755)
         os.chmod(plugin / f"{PLUGIN_MODULE}.py", 0o644)
         os.chmod(out, 0o777)  # the jail may map to another uid; the 0700 parent guards it
@@ -226,17 +240,17 @@ class TestRunner:
             env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         return env
 
-    async def run(self, root: Path, tests: Sequence[str], *,
-                  scratch: Path | None = None) -> TestOutcome:
+    async def run(self, root: Path, tests: Sequence[str], *, scratch: Path | None = None,
+                  coverage: CoverageRequest | None = None) -> TestOutcome:
         """Run `tests` (all of them when empty) in `root`; `scratch` holds the private run
-        dir (a fresh temp dir when None)."""
+        dir (a fresh temp dir when None); `coverage` asks the plugin to record what ran."""
         test_env = None
         if self.test_env is not None:
             test_env = await asyncio.to_thread(self.test_env)
             if test_env.problem:  # nothing runs: the refusal is the outcome
                 return _outcome(None, "", 0.0, tests, Report(problem=test_env.problem), False)
         argv = self.argv(tests, test_env)
-        run_dir = await asyncio.to_thread(_RunDir.create, scratch)
+        run_dir = await asyncio.to_thread(_RunDir.create, scratch, coverage)
         try:
             if self.executor is not None:
                 binds = [Bind(run_dir.path / "plugin", f"{JAIL_DIR}/plugin", False),

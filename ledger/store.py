@@ -32,7 +32,8 @@ from ledger.errors import MigrationError, UnknownOperation
 from ledger.migrations import MIGRATIONS, STEPS
 
 REPLY_TEXT_CAP = 16 * 1024  # characters of a model reply kept per call
-TERMINAL_PHASES = ("COMPLETE", "POSTMORTEM", "CANCELLED", "BLOCKED", "FAILED_PERMANENT")
+TERMINAL_PHASES = ("COMPLETE", "PROPOSED", "POSTMORTEM", "CANCELLED", "BLOCKED",
+                   "FAILED_PERMANENT")
 _HASH_COLUMNS = ("prev_hash", "row_hash")  # kept out of the read API's rows
 
 

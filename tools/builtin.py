@@ -281,13 +281,15 @@ async def edit_file(a: EditFile, env: ToolEnv) -> str:
     data = text.replace(a.old, a.new, 1).encode("utf-8", "replace")
     with _refusing(a.path):
         nofollow.write_bytes_atomic(env.workspace.root, a.path, data, make_parents=False)
+    env.workspace.wrote(a.path, data, edited=text.encode("utf-8", "replace"))
     return f"edited {a.path}"
 
 
 async def write_file(a: WriteFile, env: ToolEnv) -> str:
+    data = a.content.encode("utf-8", "replace")
     with _refusing(a.path):
-        nofollow.write_bytes_atomic(env.workspace.root, a.path,
-                                    a.content.encode("utf-8", "replace"))
+        nofollow.write_bytes_atomic(env.workspace.root, a.path, data)
+    env.workspace.wrote(a.path, data)
     return f"wrote {a.path} ({len(a.content.splitlines())} lines)"
 
 
@@ -298,6 +300,7 @@ async def delete_file(a: DeleteFile, env: ToolEnv) -> str:
             what = "no such file" if st is None else f"a {nofollow.kind_of(st.st_mode)}"
             raise ToolFailed(f"{a.path}: {what}, not a regular file")
         nofollow.remove(env.workspace.root, a.path)
+    env.workspace.wrote(a.path, None)
     return f"deleted {a.path}"
 
 
@@ -388,7 +391,8 @@ MANIFEST: tuple[ToolSpec, ...] = (
              path_kind="file"),
     ToolSpec("delete_file", DeleteFile, delete_file, "mutation", "delete a file", ("path",),
              path_kind="file"),
-    ToolSpec("bash", Bash, bash, "execution", "run a shell command in the sandbox",
+    ToolSpec("bash", Bash, bash, "execution", "run a shell command in the sandbox (files it "
+             "creates or changes are not part of your change; edit with the file tools)",
              rate_limit=20),
     ToolSpec("run_tests", RunTests, run_tests, "execution",
              "run pytest on test files in the sandbox", ("paths",), rate_limit=10),

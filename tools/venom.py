@@ -54,31 +54,39 @@ class VenomSession:
         return await self.loop.run(provider, prompt, deadline=deadline)
 
     def candidate(self, final_text: str) -> Candidate | None:
+        """What the file tools and the final answer wrote; files a jailed command made or
+        changed are left out (workspace.left_out says which, exploration() reports it)."""
         stated = _stated_candidate(final_text)
         by_tools = self._existing_changed()
         if stated is not None and stated.no_op:
             self.edited = sorted(by_tools)
-            return stated if self.workspace.candidate("") is None else None
+            found = self.workspace.candidate("", only_written=True)
+            return stated if found is None else None
         if stated is not None:
             self.workspace.apply(stated)
         self.edited = sorted(self._existing_changed())
         self.stated = sorted(set(self.edited) - by_tools)
         try:
-            found = self.workspace.candidate(stated.rationale if stated else final_text[:2000])
+            found = self.workspace.candidate(stated.rationale if stated else final_text[:2000],
+                                             only_written=True)
         except ValueError as exc:
             raise CandidateParseError(str(exc)) from None
         return found
 
     def _existing_changed(self) -> set[str]:
-        modified, _, deleted = self.workspace.changed()
+        modified, _, deleted = self.workspace.proposable()
         return {*modified, *deleted}
 
     def exploration(self, complexity: str) -> tuple[bool, str, dict[str, Any]]:
-        """The exploration gate, judged on what candidate() found (call it first)."""
+        """The exploration gate, judged on what candidate() found (call it first). The
+        summary (recorded as a thought) names the files the candidate left out."""
         present = [t for t in self.targets if t in self.workspace.base]
         ok, feedback = self.loop.exploration.verdict(complexity, present, self.edited,
                                                      self.stated)
-        return ok, feedback, {**self.loop.exploration.summary(), "complexity": complexity}
+        summary = {**self.loop.exploration.summary(), "complexity": complexity}
+        if self.workspace.left_out:
+            summary["left_out"] = self.workspace.left_out[:50]
+        return ok, feedback, summary
 
     def close(self) -> None:
         self.workspace.destroy()

@@ -2,6 +2,11 @@
 files, under the state dir. Mutating tools change only this tree; the candidate is its
 diff against the base it started from.
 
+A candidate holds only what a file tool (or the final answer) wrote: a file that a jailed
+command created or changed (`cat /etc/os-release > notes.txt` puts a host file in the
+tree) is left out, with a note, unless its content is again exactly what a file tool
+last wrote there. Deletions count whoever made them: they carry no content.
+
 A jailed command can rearrange this tree at will (swap a directory for a symlink, make
 FIFOs, hard links, loops), so every host-side access goes through governance.nofollow:
 nothing here ever follows a symlink. Symlinks committed at HEAD are materialised only when
@@ -51,6 +56,8 @@ class Workspace:
         self.root = root
         self.base = base  # repo-relative path -> sha256 at creation
         self.notes = notes or []  # what was left out of the tree, and why
+        self.written: dict[str, str | None] = {}  # path -> sha256 a file tool left (None: deleted)
+        self.left_out: list[str] = []  # changed files the last candidate left out, and why
 
     @classmethod
     def create(cls, repo_root: Path, dest: Path, targets: Sequence[str], state_rel: str,
@@ -85,17 +92,42 @@ class Workspace:
                 continue  # vanished or replaced since the listing: not a file now
         return out
 
+    def wrote(self, rel: str, data: bytes | None, *, edited: bytes | None = None) -> None:
+        """Record what a file tool (or the stated candidate) left at `rel`: these bytes, or
+        None for a deletion. Call it after the write succeeded. `edited`: for an edit, the
+        content it changed; an edit of what a command left does not make that content the
+        tool's (the file stays out)."""
+        key = "/".join(nofollow.split(rel))
+        if edited is not None and hashlib.sha256(edited).hexdigest() != self.written.get(
+                key, self.base.get(key)):
+            return
+        self.written[key] = None if data is None else hashlib.sha256(data).hexdigest()
+
     def changed(self) -> tuple[list[str], list[str], list[str]]:
         """(modified, added, deleted) relative to the base; regular files only."""
-        now = self._hashes(self.root)
+        return self._diff(self._hashes(self.root))
+
+    def _diff(self, now: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
         modified = sorted(p for p in now if p in self.base and now[p] != self.base[p])
         added = sorted(p for p in now if p not in self.base)
         deleted = sorted(p for p in self.base if p not in now)
         return modified, added, deleted
 
-    def candidate(self, rationale: str) -> Candidate | None:
-        """The sandbox's diff as a multi-file candidate, or None when nothing changed."""
-        modified, added, deleted = self.changed()
+    def proposable(self) -> tuple[list[str], list[str], list[str]]:
+        """changed(), less the files whose content is not what a file tool last wrote
+        there (a command made or changed them); `left_out` says which and why."""
+        now = self._hashes(self.root)
+        modified, added, deleted = self._diff(now)
+        out = [rel for rel in modified + added if self.written.get(rel) != now[rel]]
+        self.left_out = [f"{rel}: {'changed' if rel in self.base else 'created'} by a command, "
+                         "not written by a file tool; left out of the candidate" for rel in out]
+        keep = set(modified + added) - set(out)
+        return [r for r in modified if r in keep], [r for r in added if r in keep], deleted
+
+    def candidate(self, rationale: str, *, only_written: bool = False) -> Candidate | None:
+        """The sandbox's diff as a multi-file candidate, or None when nothing changed.
+        `only_written`: only what file tools wrote (proposable()), as Venom proposes."""
+        modified, added, deleted = self.proposable() if only_written else self.changed()
         files = []
         for rel in modified + added:
             try:
@@ -119,6 +151,9 @@ class Workspace:
             write_changes(self.root, candidate.changes())
         except (OSError, ValueError) as exc:  # PathEscape and UnicodeError are ValueErrors
             raise CandidateParseError(f"the stated candidate cannot be written: {exc}") from None
+        for c in candidate.changes():  # what write_changes wrote, byte for byte
+            self.wrote(c.file_path, None if c.action == "delete" else (
+                c.full_content or "").encode("utf-8"))
 
     def destroy(self) -> None:
         nofollow.remove_tree(self.root)  # however deep a jailed process made it

@@ -1,0 +1,132 @@
+"""The daemon's side of review branches (governance.review): the `review`, `accept` and
+`reject` verbs, the daily prune, and what `status` says about the reviews waiting.
+
+Nothing waits in a worker for a human: a change the daemon could not prove sits on its
+review branch. `accept` queues an accept op (the real pipeline lands exactly that commit's
+files); `reject` deletes the branch. Both leave a thought on the ORIGINAL op in the ledger,
+so its causal chain ends with what the human decided.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from governance.errors import CommitError
+from governance.redact import redact
+from governance.review import ReviewItem, accept_envelope
+
+if TYPE_CHECKING:
+    from daemon.control import Request
+    from daemon.service import Daemon
+
+log = structlog.get_logger("daemon")
+
+VERBS = ("review", "accept", "reject")
+PHASE = "REVIEW"  # the ledger phase of the thoughts recorded here
+PRUNE_INTERVAL_S = 86_400.0  # a prune at start, then once a day
+DIFF_CAP = 200_000  # characters of a diff in one reply
+
+
+def item_view(item: ReviewItem, now: float) -> dict[str, Any]:
+    """One review as the socket shows it."""
+    return {"op_id": item.op_id, "branch": item.branch, "sha": item.sha, "base": item.base,
+            "goal": item.goal, "source": item.source, "evidence": item.evidence,
+            "files": list(item.files), "insertions": item.insertions,
+            "deletions": item.deletions, "age_s": round(max(0.0, now - item.created), 1)}
+
+
+async def execute(daemon: Daemon, req: Request) -> dict[str, Any]:
+    """The reply to `review [op]`, `accept op [reason]` or `reject op [reason]`."""
+    try:
+        if req.cmd == "review":
+            return {"ok": True, "data": await _review(daemon, req.op)}
+        assert req.op is not None  # the socket refuses these without an op
+        item = await asyncio.to_thread(daemon.reviews.get, req.op)
+        if req.cmd == "accept":
+            return {"ok": True, "data": await _accept(daemon, item, req.reason)}
+        return {"ok": True, "data": await _reject(daemon, item, req.reason)}
+    except (LookupError, CommitError) as exc:
+        return {"ok": False, "error": str(exc)}
+
+
+async def _review(daemon: Daemon, op: str | None) -> dict[str, Any]:
+    now = time.time()
+    if op is None:
+        items = await asyncio.to_thread(daemon.reviews.list)
+        return {"reviews": [item_view(i, now) for i in items]}
+    item = await asyncio.to_thread(daemon.reviews.get, op)
+    diff = await asyncio.to_thread(daemon.reviews.diff, item)
+    shown = diff if len(diff) <= DIFF_CAP else (
+        diff[:DIFF_CAP] + f"\n[... {len(diff) - DIFF_CAP} more characters: git diff "
+        f"{item.base} {item.sha}]\n")
+    return {"review": {**item_view(item, now), "diff": redact(shown)}}
+
+
+async def _accept(daemon: Daemon, item: ReviewItem, reason: str) -> dict[str, Any]:
+    """Queue the accept op through the router, as `signal` does."""
+    env = accept_envelope(item, daemon.session_id)
+    queued = await daemon.submit(env)
+    out: dict[str, Any] = {"op_id": item.op_id, "queued": queued, "dedup_key": env.dedup_key}
+    if not queued:
+        out["why"] = ("this review was accepted already and its op is queued, running or "
+                      "backing off after a failure, or the queue is full")
+        return out
+    await _thought(daemon, item, "accepted by a human", reason, dedup_key=env.dedup_key)
+    return out
+
+
+async def _reject(daemon: Daemon, item: ReviewItem, reason: str) -> dict[str, Any]:
+    await asyncio.to_thread(daemon.reviews.delete, item)
+    await _thought(daemon, item, "rejected by a human", reason)
+    return {"op_id": item.op_id, "branch": item.branch, "deleted": True}
+
+
+async def _thought(daemon: Daemon, item: ReviewItem, msg: str, reason: str = "",
+                   **data: Any) -> None:
+    assert daemon.ledger is not None
+    await daemon.ledger.record_thought(item.op_id, PHASE, msg, {
+        "reason": reason, "branch": item.branch, "sha": item.sha, **data})
+
+
+async def prune_once(daemon: Daemon) -> list[ReviewItem]:
+    """Delete the review branches older than proof.review_max_age_days, each noted on its
+    op in the ledger."""
+    max_age_s = daemon.settings.proof.review_max_age_days * 86_400.0
+    now = time.time()
+    pruned = await asyncio.to_thread(daemon.reviews.prune, max_age_s, now)
+    for item in pruned:
+        await _thought(daemon, item, "review branch pruned (nobody accepted or rejected it)",
+                       age_days=round((now - item.created) / 86_400.0, 1),
+                       max_age_days=daemon.settings.proof.review_max_age_days)
+    if pruned:
+        log.info("review branches pruned", ops=[i.op_id for i in pruned])
+    return pruned
+
+
+async def prune_forever(daemon: Daemon) -> None:
+    """At start, then once a day; a failed prune waits for the next."""
+    while True:
+        try:
+            await prune_once(daemon)
+        except Exception:
+            log.exception("review prune failed")
+        await asyncio.sleep(PRUNE_INTERVAL_S)
+
+
+async def status_entry(daemon: Daemon) -> dict[str, Any]:
+    """`status`'s `reviews`: how many wait, and each one (never fails the status)."""
+    try:
+        items = await asyncio.to_thread(daemon.reviews.list)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        return {"count": daemon.reviews.count or 0, "items": [],
+                "error": f"review branches not read: {exc}"}
+    now = time.time()
+    return {"count": len(items),
+            "items": [{k: v for k, v in item_view(i, now).items()
+                       if k in ("op_id", "goal", "evidence", "files", "age_s")}
+                      for i in items]}

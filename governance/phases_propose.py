@@ -1,0 +1,45 @@
+"""APPROVE's other way out: a change that is not proven (or needs a human) is committed to
+its own review branch (governance.review) and the op ends PROPOSED. The commit is built
+from the op's base commit and the candidate alone, with the same trailers as an
+auto-commit plus its Evidence; the human's branch, index and working tree are untouched.
+`ouroboros review` lists it, `accept` lands it through the pipeline, `reject` deletes it."""
+
+from __future__ import annotations
+
+import git
+
+from governance.autocommit import commit_message
+from governance.deps import PhaseDeps, Transition
+from governance.errors import CommitError
+from governance.phase import Phase
+from governance.review import ReviewBranches
+from governance.schemas import OperationContext
+from governance.signing import commit_env
+
+
+async def propose(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    assert ctx.generation is not None
+    if not ctx.base_head:
+        return Transition(Phase.POSTMORTEM, "not proven, and there is no commit to base a "
+                          f"review branch on (unborn branch): {ctx.evidence[:300]}")
+    changes = ctx.generation.candidate.changes()
+    files = [c.file_path for c in changes]
+    p = d.policy
+    message = commit_message(ctx, files, ctx.generation.usage.provider,
+                             f"{p.author_name} <{p.author_email}>", d.ledger.anchor(),
+                             integrity=False)
+    reviews = d.reviews or ReviewBranches(d.git, p.review_branch_prefix)
+    sign_env = commit_env(d.state_dir)
+    try:
+        sha = await d.in_thread(lambda: reviews.propose(
+            ctx.op_id, ctx.base_head, changes, message, author_name=p.author_name,
+            author_email=p.author_email, sign_env=sign_env))
+    except (ValueError, OSError, git.GitCommandError, CommitError) as exc:
+        return Transition(Phase.POSTMORTEM, f"not proven, and its review branch could not be "
+                          f"made: {exc}"[:1500])
+    branch = f"{p.review_branch_prefix}{ctx.op_id}"
+    return Transition(Phase.PROPOSED, f"waits for review on {branch}: {ctx.evidence[:400]}",
+                      {"branch": branch, "commit": sha, "evidence": ctx.evidence,
+                       "files": files, "review": f"ouroboros review {ctx.op_id}",
+                       "accept": f"ouroboros accept {ctx.op_id}",
+                       "reject": f"ouroboros reject {ctx.op_id}"})

@@ -1,0 +1,257 @@
+"""Proof: does a candidate do what its op claims, and nothing else?
+
+GATE asks this of every candidate the oracle passed (governance.oracle_run's sessions).
+What an op claims is its intent, decided by the signal's source (INTENT_BY_SOURCE, data):
+
+- repair (a failing test): a test that failed at baseline now passes (the one the signal
+  named, when it named one), the affected scope still passes, changed lines ran;
+- preserve (complexity, docs, a slowdown): the affected scope passes and every changed
+  line ran under a test that passed before the change and still passes;
+- new behaviour (a TODO, a backlog item, a human's goal, an issue, a schedule): proven like
+  a repair when existing tests that failed before pass now (the human wrote down what is
+  wanted); otherwise the candidate must add a test that fails on the base and passes on the
+  candidate, and even then the behaviour is the model's claim, so it waits for review
+  unless `proof.autocommit_new_behaviour` is on;
+- a change to tests only changes no behaviour: proven by its own passing tests (GATE's
+  weakening check still applies).
+
+Whatever the intent, "nothing else": no changed existing file outside the op's targets,
+no more new files than `proof.max_new_files`, no change to another function than the one
+the op is about (when the signal names it: a TODO's enclosing function, a complex
+function), no removed, renamed or re-signatured public name ("breaking").
+
+A change that is not proven is never lost: it is committed to a review branch
+(governance.review) with its Evidence trailer. What proof does not promise: that the
+behaviour is what a human wanted (only tests say what is wanted), that code no test runs
+is right, or anything about effects outside the test process (files, network, time).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from governance.oracle import GOOD, Report
+from governance.oracle_run import Sessions
+from governance.proof_static import breaking_changes, changed_statements, symbol_changes
+from governance.schemas import OperationContext
+from governance.scope import is_test_side
+
+MAX_NAMED = 10  # uncovered lines, reasons: the ledger names this many, then counts
+
+
+class Intent(StrEnum):
+    REPAIR = "repair"
+    PRESERVE = "preserve"
+    NEW = "new behaviour"
+    TESTS = "tests only"
+    ACCEPTED = "accepted by a human"
+
+
+INTENT_BY_SOURCE: Mapping[str, Intent] = {
+    "test_failure": Intent.REPAIR,
+    "opportunity_miner": Intent.PRESERVE,
+    "doc_staleness": Intent.PRESERVE,
+    "perf_regression": Intent.PRESERVE,
+    "architecture": Intent.PRESERVE,
+}  # any other source (todo_scanner, backlog, human, github_issue, scheduled): NEW
+
+
+def intent_of(source: str) -> Intent:
+    return INTENT_BY_SOURCE.get(source, Intent.NEW)
+
+
+def new_behaviour(ctx: OperationContext) -> bool:
+    return intent_of(ctx.envelope.source) is Intent.NEW
+
+
+@dataclass(frozen=True)
+class FileText:
+    """One changed file: its text at the op's base (None: new) and in the candidate
+    (None: deleted)."""
+
+    path: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the op is about: its intent, target files, the functions it may change (None:
+    the signal does not say), the failing test it repairs, and the knobs of [proof]."""
+
+    intent: Intent
+    targets: frozenset[str]
+    symbols: frozenset[str] | None = None
+    failing_test: str | None = None
+    max_new_files: int = 2
+    autocommit_new_behaviour: bool = False
+
+
+@dataclass(frozen=True)
+class Evidence:
+    proven: bool
+    intent: Intent
+    summary: str
+    reasons: tuple[str, ...] = ()
+    breaking: tuple[str, ...] = ()
+    uncovered: tuple[str, ...] = ()  # file:line of changed statements no passing test ran
+    fail_to_pass: tuple[str, ...] = ()
+
+    def trailer(self) -> str:
+        """The commit's `Evidence:` trailer value: one line."""
+        text = "proven" if self.proven else f"unproven: {'; '.join(self.reasons)}"
+        text = f"{text} ({self.intent.value})"
+        return " ".join(text.split())[:400]
+
+    def payload(self) -> dict[str, Any]:
+        return {"proven": self.proven, "intent": self.intent.value, "summary": self.summary,
+                "reasons": list(self.reasons), "breaking": list(self.breaking),
+                "uncovered": list(self.uncovered), "fail_to_pass": list(self.fail_to_pass)}
+
+
+@dataclass
+class _Findings:
+    reasons: list[str] = field(default_factory=list)
+    breaking: list[str] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)
+    fail_to_pass: list[str] = field(default_factory=list)
+
+
+def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
+           baseline: Report | None) -> Evidence:
+    """The evidence for a candidate the oracle passed (pure: texts and reports in)."""
+    code = [f for f in files if not is_test_side(f.path)]
+    found = _Findings()
+    _nothing_else(claim, files, code, found)
+    if not code:
+        if not found.reasons:
+            return Evidence(True, Intent.TESTS, "changes tests only: its own tests pass")
+        return Evidence(False, Intent.TESTS, f"unproven: {found.reasons[0]}",
+                        tuple(found.reasons))
+    sessions, baseline = sessions or Sessions(), baseline or Report.empty()
+    f2p, by_human = _fail_to_pass(claim, sessions, baseline, found)
+    _coverage(claim, code, sessions, baseline, f2p, found)
+    if claim.intent is Intent.NEW and f2p and not by_human \
+            and not claim.autocommit_new_behaviour:
+        found.reasons.append("new behaviour waits for review (proof.autocommit_new_behaviour "
+                             "is off)")
+    proven = not found.reasons
+    summary = (f"proven ({claim.intent.value}): {len(code)} code file(s), changed lines run "
+               f"by passing tests" if proven else f"unproven: {found.reasons[0]}")
+    return Evidence(proven, claim.intent, summary, tuple(found.reasons[:MAX_NAMED]),
+                    tuple(found.breaking), tuple(found.uncovered), tuple(sorted(f2p)))
+
+
+def _nothing_else(claim: Claim, files: Sequence[FileText], code: Sequence[FileText],
+                  found: _Findings) -> None:
+    """Other files, too many new files, other functions, breaking changes."""
+    others = [f.path for f in code if f.path not in claim.targets
+              and (f.old is not None or not f.path.endswith(".py"))]
+    if others:
+        found.reasons.append(f"changes files it was not asked to: {', '.join(others[:5])}")
+    code_targets = {t for t in claim.targets if not is_test_side(t)}
+    if code_targets and not any(f.path in code_targets for f in files):
+        found.reasons.append("changes none of its targets "
+                             f"({', '.join(sorted(code_targets)[:3])})")
+    new = [f.path for f in files if f.old is None]
+    if len(new) > claim.max_new_files:
+        found.reasons.append(f"adds {len(new)} new files (more than proof.max_new_files = "
+                             f"{claim.max_new_files})")
+    for f in code:
+        if not f.path.endswith(".py"):
+            continue
+        for why in breaking_changes(f.old, f.new):
+            found.breaking.append(f"{f.path}: {why}")
+        if claim.symbols is not None and f.path in claim.targets:
+            found.reasons.extend(_collateral(f, claim.symbols))
+    if found.breaking:
+        found.reasons.append(f"breaking: {'; '.join(found.breaking[:3])}")
+
+
+def _collateral(f: FileText, allowed: frozenset[str]) -> list[str]:
+    """Changes to other functions of a target file than the op's own (added private
+    helpers and added imports are part of doing the work)."""
+    out = []
+    for change in symbol_changes(f.old, f.new):
+        name = change.name
+        if name == "<imports>" or (change.kind == "added" and not change.public):
+            continue
+        if any(name == s or name.startswith(f"{s}.") for s in allowed):
+            continue
+        out.append(f"{f.path}: {change.kind} {name}, not what the op is about")
+    return out
+
+
+def _fail_to_pass(claim: Claim, sessions: Sessions, baseline: Report,
+                  found: _Findings) -> tuple[set[str], bool]:
+    """The tests that show the claimed change, and whether the repository's own tests do:
+    existing tests that failed before and pass now (the human wrote what is wanted), else
+    for new behaviour the candidate's new tests that fail on the base (the model's claim)."""
+    after = sessions.original.tests if sessions.original else {}
+    fixed = {n for n, o in after.items() if o in GOOD
+             and baseline.with_outcome(n) in ("failed", "error")}
+    if claim.intent is Intent.REPAIR:
+        if claim.failing_test and claim.failing_test not in fixed:
+            found.reasons.append(f"the failing test {claim.failing_test} does not pass now")
+        elif not fixed:
+            found.reasons.append("no test that failed before the change passes now")
+        return fixed, True
+    if claim.intent is not Intent.NEW:
+        return set(), False
+    if fixed:
+        return fixed, True
+    own, base = (sessions.own.tests if sessions.own else {}), sessions.own_on_base
+    shown = {n for n, o in own.items() if o in GOOD
+             and base.with_outcome(n) not in GOOD} if base else set()
+    if not shown:
+        found.reasons.append("new behaviour without a test that fails on the base and "
+                             "passes with the change")
+    return shown, False
+
+
+def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseline: Report,
+              f2p: set[str], found: _Findings) -> None:
+    """Every changed statement of changed Python code ran (import time counts) under a test
+    that shows the claim: for a repair or new behaviour, a fail-to-pass test (a line no
+    such test runs is not part of the claimed change, whatever else runs it); otherwise a
+    test that passed before the change and passes now."""
+    original = sessions.original or Report()
+    good = f2p if claim.intent in (Intent.REPAIR, Intent.NEW) else {
+        n for n, o in original.tests.items()
+        if o in GOOD and baseline.with_outcome(n) in GOOD}
+    reports = [r for r in (sessions.original, sessions.own) if r and r.coverage]
+    for f in code:
+        if f.new is None or not f.path.endswith(".py"):
+            continue
+        for stmt in changed_statements(f.old, f.new):
+            hits = set().union(*(r.coverage.hits(f.path, stmt.lines) for r in reports
+                                 if r.coverage))
+            if None not in hits and not hits & good:
+                found.uncovered.append(f"{f.path}:{stmt.line}")
+    if found.uncovered:
+        named = ", ".join(found.uncovered[:MAX_NAMED])
+        more = len(found.uncovered) - MAX_NAMED
+        found.reasons.append(f"changed lines no test showing the change runs: {named}"
+                             + (f" and {more} more" if more > 0 else ""))
+
+
+def enclosing_symbol(text: str, line: int) -> str:
+    """The qualified name of the innermost function or class holding `line` ('<module>'
+    when none, or when the text does not parse)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return "<module>"
+    name, body, prefix = "<module>", tree.body, ""
+    while True:
+        inner = next((n for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef
+                                                      | ast.ClassDef)
+                      and n.lineno <= line <= (n.end_lineno or n.lineno)), None)
+        if inner is None:
+            return name
+        name = prefix + inner.name
+        prefix, body = name + ".", inner.body

@@ -1,0 +1,176 @@
+"""The AST helpers shared by the proof analyses (governance.proof_static and its parts).
+
+Parsing that never raises anything but Unanalysable, statement blocks, docstrings, string
+constants, and dotted names resolved through import aliases. Pure: text and trees in,
+data out.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+BLOCK_FIELDS = ("body", "orelse", "finalbody")
+DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+COMPOUND = (*DEFS, ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
+            getattr(ast, "TryStar", ast.Try), ast.Match)
+
+
+class Unanalysable(ValueError):
+    """Text that cannot be analysed; its message is the finding a caller reports."""
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines as Python numbers them: split at \\n, \\r\\n and \\r only (str.splitlines
+    also splits at form feeds and U+2028, and would shift every line after one)."""
+    lines = _NEWLINE.split(text)
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def parse(text: str, what: str) -> ast.Module:
+    try:
+        return ast.parse(text.removeprefix("\ufeff"))  # a BOM read as text is no syntax error
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise Unanalysable(f"the {what} could not be analysed "
+                           f"({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def guarded(work: Callable[[], T], on_failure: Callable[[str], T]) -> T:
+    """Run `work`; text too deep for the walks below is as unanalysable as bad syntax."""
+    try:
+        return work()
+    except Unanalysable as exc:
+        return on_failure(str(exc))
+    except (RecursionError, MemoryError) as exc:
+        return on_failure(f"the text could not be analysed ({type(exc).__name__})")
+
+
+def dump(node: object) -> str:
+    if isinstance(node, list):
+        return "[" + ", ".join(dump(n) for n in node) + "]"
+    return ast.dump(node) if isinstance(node, ast.AST) else repr(node)
+
+
+def is_docstring(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str))
+
+
+def docstrings(tree: ast.Module, stmts: list[ast.stmt] | None = None) -> dict[int, ast.stmt]:
+    """id -> docstring statement (the first bare string of a module, def or class);
+    `stmts`: statements(tree.body), when the caller has it already."""
+    found = stmts if stmts is not None else statements(tree.body)
+    owners = [tree, *(s for s in found if isinstance(s, DEFS))]
+    return {id(n.body[0]): n.body[0] for n in owners if n.body and is_docstring(n.body[0])}
+
+
+def blocks(node: ast.AST) -> list[list[ast.stmt]]:
+    """The statement lists a compound statement owns, in source order."""
+    if not isinstance(node, COMPOUND):
+        return []
+    found = [getattr(node, f) for f in BLOCK_FIELDS if getattr(node, f, None)]
+    found += [h.body for h in getattr(node, "handlers", ())]
+    found += [c.body for c in getattr(node, "cases", ())]
+    return sorted(found, key=lambda b: b[0].lineno)
+
+
+def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement of `body` and of the blocks under it, in source order, without
+    walking any expression (a walk of every node is what costs on a huge file)."""
+    todo = list(reversed(body))
+    while todo:
+        s = todo.pop()
+        yield s
+        for block in reversed(blocks(s)):
+            todo.extend(reversed(block))
+
+
+def own_nodes(stmt: ast.stmt) -> Iterator[ast.AST]:
+    """The nodes of one statement, not those of the statements nested in it."""
+    todo = [c for c in ast.iter_child_nodes(stmt) if not isinstance(c, ast.stmt)]
+    while todo:
+        node = todo.pop()
+        yield node
+        todo.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.stmt))
+
+
+def dedent(text: str) -> int:
+    return len(text) - len(text.lstrip())
+
+
+def const_str(node: ast.AST) -> str | None:
+    """A string constant, folding `"py" + "test"` and f-strings of constants."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = const_str(node.left), const_str(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.JoinedStr):
+        parts = [const_str(v) for v in node.values]
+        return None if None in parts else "".join(parts)
+    if isinstance(node, ast.FormattedValue) and node.conversion == -1 and not node.format_spec:
+        return const_str(node.value)  # the `{'test'}` of f"py{'test'}"
+    return None
+
+
+def qual(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    """The dotted name an expression refers to, through import aliases, `getattr(sys, "x")`,
+    `__import__("sys")`, `sys.__dict__["x"]` and `vars(sys)["x"]`."""
+    if isinstance(node, ast.Name):
+        return aliases.get(node.id, node.id)
+    if isinstance(node, ast.Attribute):
+        base = qual(node.value, aliases)
+        return base and f"{base}.{node.attr}"
+    if isinstance(node, ast.Call) and node.args:
+        func, first = qual(node.func, aliases), const_str(node.args[0])
+        if func in ("__import__", "importlib.import_module", "builtins.__import__"):
+            return first
+        if func in ("getattr", "hasattr", "builtins.getattr") and len(node.args) > 1:
+            base, attr = qual(node.args[0], aliases), const_str(node.args[1])
+            return base and attr and f"{base}.{attr}"
+    if isinstance(node, ast.Subscript) and (key := const_str(node.slice)):
+        v = node.value
+        if isinstance(v, ast.Attribute) and v.attr == "__dict__":
+            base = qual(v.value, aliases)
+            return base and f"{base}.{key}"
+        if isinstance(v, ast.Call) and qual(v.func, aliases) == "vars" and v.args:
+            base = qual(v.args[0], aliases)
+            return base and f"{base}.{key}"
+    return None
+
+
+def binding(n: ast.AST) -> tuple[ast.AST | None, ast.AST | None]:
+    if isinstance(n, ast.Assign) and len(n.targets) == 1:
+        return n.targets[0], n.value
+    if isinstance(n, ast.AnnAssign):
+        return n.target, n.value
+    if isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
+        return n.target, n.iter
+    return None, None
+
+
+def all_names(tree: ast.Module) -> set[str]:
+    """The string entries of `__all__` (assigned, augmented, extended or appended)."""
+    out = set()
+    for s in statements(tree.body):
+        n = s.value if isinstance(s, ast.Expr) else s
+        target, value = binding(n) if not isinstance(n, ast.AugAssign) else (n.target, n.value)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.args and \
+                n.func.attr in ("extend", "append") and qual(n.func.value, {}) == "__all__":
+            target, value = n.func.value, n.args[0]
+        if isinstance(target, ast.Name) and target.id == "__all__" and value is not None:
+            items = value.elts if isinstance(value, (ast.Tuple, ast.List, ast.Set)) else [value]
+            out.update(s for e in items if (s := const_str(e)) is not None)
+    return out
+
+
+def public_name(name: str, exported: set[str]) -> bool:
+    """Listed in `__all__`, or no part of the name is private (dunders are public)."""
+    return name in exported or all(
+        not p.startswith("_") or (p.startswith("__") and p.endswith("__"))
+        for p in name.split("."))

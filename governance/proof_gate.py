@@ -1,0 +1,112 @@
+"""The proof gates' inputs from an op: what it claims (governance.proof.Claim), the texts
+its candidate changes, and the refusals VALIDATE makes before anything runs.
+
+Refused at VALIDATE (the model gets the reason and may retry; an honest "could not
+resolve" beats a false one):
+- code that checks whether it runs under a test runner or a tracer (proof_static's
+  runner_sniffing): it could pass every test and be broken everywhere else;
+- a TODO, FIXME or HACK marker removed or reworded without an executable change in its
+  enclosing function, or with a body that only passes or raises NotImplementedError.
+
+Everything else that falls short of proof is not refused: GATE sends it to review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from governance import nofollow
+from governance.deps import PhaseDeps
+from governance.proof import Claim, Evidence, FileText, Intent, assess, enclosing_symbol, intent_of
+from governance.proof_static import runner_sniffing, todo_resolution_problems
+from governance.review import REVIEW_SOURCE
+from governance.schemas import FileChange, OperationContext
+from governance.scope import is_test_side
+
+READ_CAP = 4_000_000  # a larger file is not compared: its change cannot be proven
+TODO_SOURCE = "todo_scanner"  # sensors.todo.SOURCE (governance never imports sensors)
+
+
+def base_text(d: PhaseDeps, rel: str) -> str | None:
+    """A file's text at the op's base (the live tree before APPLY), None when absent;
+    never through a symlink."""
+    try:
+        data = nofollow.read_bytes(d.root, rel, limit=READ_CAP)
+    except FileNotFoundError:
+        return None
+    return data.decode("utf-8", "surrogateescape")
+
+
+def file_texts(d: PhaseDeps, changes: Sequence[FileChange]) -> list[FileText]:
+    return [FileText(c.file_path, base_text(d, c.file_path),
+                     None if c.action == "delete" else (c.full_content or ""))
+            for c in changes]
+
+
+def _marker_lines(ctx: OperationContext) -> list[int]:
+    markers = ctx.envelope.evidence.get("markers")
+    if not isinstance(markers, list):
+        return []
+    return [m["line"] for m in markers if isinstance(m, dict) and isinstance(m.get("line"), int)]
+
+
+def _symbols(ctx: OperationContext, d: PhaseDeps) -> frozenset[str] | None:
+    """The functions the op is about, when its signal says: a TODO's enclosing function,
+    or the complex function the opportunity miner named."""
+    env = ctx.envelope
+    if env.source == TODO_SOURCE and len(env.target_files) == 1:
+        text, lines = base_text(d, env.target_files[0]), _marker_lines(ctx)
+        if text is not None and lines:
+            return frozenset(enclosing_symbol(text, n) for n in lines)
+    function = env.evidence.get("function")
+    if isinstance(function, str) and function:
+        return frozenset({function})
+    return None
+
+
+def claim_of(ctx: OperationContext, d: PhaseDeps) -> Claim:
+    env, p = ctx.envelope, d.policy
+    failing = env.evidence.get("test_id")
+    return Claim(intent_of(env.source), frozenset(env.target_files), _symbols(ctx, d),
+                 failing if isinstance(failing, str) else None, p.max_new_files,
+                 p.autocommit_new_behaviour)
+
+
+def evidence_for(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChange]) -> Evidence:
+    """GATE's proof for the candidate (blocking: reads files). A gate that fails refuses:
+    any exception makes the change unproven, never a crash."""
+    if ctx.envelope.source == REVIEW_SOURCE:
+        was = str(ctx.envelope.evidence.get("review_evidence", "-"))[:300]
+        op = str(ctx.envelope.evidence.get("review_op", "?"))
+        return Evidence(True, Intent.ACCEPTED, f"accepted by a human (review of {op}; "
+                        f"it was {was})")
+    claim = claim_of(ctx, d)
+    if ctx.applied:
+        return Evidence(False, claim.intent, "unproven: repaired after VERIFY failed",
+                        ("repaired by L2 after VERIFY failed on the live tree",))
+    try:
+        memo = d.oracle
+        return assess(claim, file_texts(d, changes), memo.sessions, memo.baseline)
+    except Exception as exc:  # a gate that cannot decide refuses
+        why = f"the proof could not be checked ({type(exc).__name__}: {exc})"[:300]
+        return Evidence(False, claim.intent, f"unproven: {why}", (why,))
+
+
+def refusals(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChange]) -> list[str]:
+    """VALIDATE's static refusals (blocking: reads files)."""
+    if ctx.envelope.source == REVIEW_SOURCE:
+        return []
+    out: list[str] = []
+    for change in changes:
+        rel, new = change.file_path, change.full_content
+        if change.action == "write" and rel.endswith(".py") and not is_test_side(rel):
+            out += [f"{rel}: {why}; code must not behave differently under test"
+                    for why in runner_sniffing(new or "")]
+        # (once applied, the live file is the op's own earlier write, not the base)
+        if ctx.envelope.source == TODO_SOURCE and rel in ctx.envelope.target_files \
+                and not ctx.applied:
+            old = base_text(d, rel)
+            if old is not None:
+                out += [f"{rel}: {why}" for why in todo_resolution_problems(
+                    old, None if change.action == "delete" else new, _marker_lines(ctx))]
+    return out

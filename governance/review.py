@@ -1,0 +1,394 @@
+"""Review branches: where a change the daemon cannot prove waits for a human.
+
+Such a change never touches the human's working tree. It is committed (signed like an
+auto-commit, same trailers plus `Evidence:`) on the op's base commit, in a private index in
+a temporary directory (never the human's index, working tree or HEAD), and put on its own
+branch `<prefix><op-id>` by a create-only `update-ref`.
+
+A human then `accept`s it (an accept op: source REVIEW_SOURCE, which lands the very same
+files through the real pipeline, governance.phases_review) or `reject`s it (the branch is
+deleted). Branches older than `proof.review_max_age_days` are pruned.
+
+What counts as ours: a branch `<prefix>op-<16 hex>` whose commit has exactly one parent and
+an `Op-Id:` trailer naming that same op. Anything else under the prefix (a human's branch
+named like ours) is not listed, never deleted and never accepted.
+
+Everything here blocks (git processes): the daemon calls it in threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from governance.errors import CommitError
+from governance.gitops import GitOps
+from governance.rollback import exact_path
+from governance.schemas import FileChange, SignalEnvelope, Urgency
+
+log = structlog.get_logger("governance")
+
+REVIEW_SOURCE = "review"  # the signal source of an accept op
+OP_ID = re.compile(r"op-[0-9a-f]{16}")
+_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*/")  # as daemon.config's ProofSection
+REGULAR = ("100644", "100755")  # the only modes a review writes or reads back as a file
+_SIGNING_ERROR = re.compile(r"sign|key", re.IGNORECASE)  # as governance.autocommit's test
+_CONVENTIONAL = re.compile(r"^[a-z]+(\([^)]*\))?!?: ")  # "fix(calc): " before the goal
+_FIELDS = ("%(refname)", "%(objectname)", "%(parent)", "%(committerdate:unix)",
+           "%(subject)", "%(trailers:only,unfold)")
+# One trailers atom only: git 2.39's for-each-ref shares the options of several.
+_FORMAT = "".join(f + "%00" for f in _FIELDS)
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One change waiting for review, as its branch's commit says."""
+
+    op_id: str
+    branch: str  # without refs/heads/
+    sha: str  # the review commit
+    base: str  # its parent: the commit the op worked on
+    goal: str
+    source: str  # the original signal's source (Signal: trailer)
+    evidence: str  # the Evidence: trailer, "proven" or "unproven: why"
+    files: tuple[str, ...]
+    insertions: int
+    deletions: int
+    created: float  # commit time, epoch seconds
+
+
+class ReviewBranches:
+    """The review branches of one repository, under one prefix ("ouroboros/")."""
+
+    def __init__(self, git: GitOps, prefix: str):
+        if not _valid_prefix(prefix):
+            raise ValueError(f"review branch prefix {prefix!r} is not a safe ref prefix "
+                             "(letters, digits, '._-/', ending in '/')")
+        self.git, self.prefix = git, prefix
+        self.root = git.root
+        self._lock = threading.Lock()
+        # How many reviews wait, as list() last counted and propose/delete adjusted since:
+        # the live snapshot reads it without running git (None until first counted).
+        self.count: int | None = None
+
+    def ref(self, op_id: str) -> str:
+        """The full ref of `op_id`'s review branch; ValueError for anything not an op id."""
+        if not isinstance(op_id, str) or not OP_ID.fullmatch(op_id):
+            raise ValueError(f"{op_id!r} is not an op id (op- and 16 hex digits)")
+        return f"refs/heads/{self.prefix}{op_id}"
+
+    # -- making one ------------------------------------------------------------------
+
+    def propose(self, op_id: str, base_sha: str, changes: Sequence[FileChange], message: str,
+                *, author_name: str, author_email: str,
+                sign_env: dict[str, str] | None) -> str:
+        """Commit `changes` on `base_sha`'s tree and create the op's review branch on it;
+        return the commit. CommitError if the branch exists, the change is empty or git
+        fails; ValueError for a bad op id, base or path, or a path that is not a regular
+        file in the base (a symlink is never replaced or written through)."""
+        ref = self.ref(op_id)
+        paths = _checked_paths(changes)
+        base = self._commit_of(base_sha)
+        try:
+            tree = self._tree(base, changes, paths)
+            sha = self._signed_commit(tree, base, message, author_name, author_email,
+                                      sign_env)
+            # create-only (old value ""): an existing branch is refused, never moved
+            self._run("update-ref", "-m", "ouroboros: review", ref, sha, "")
+        except subprocess.CalledProcessError as exc:
+            raise CommitError(f"review branch {self.prefix}{op_id} not made: "
+                              f"{_stderr(exc)}", op_id=op_id) from exc
+        self._adjust(+1)
+        return sha
+
+    def _tree(self, base: str, changes: Sequence[FileChange], paths: list[str]) -> str:
+        """`base`'s tree plus `changes`, built in a private index in a temporary directory
+        (never the human's index)."""
+        entries = self._entries(base, paths)
+        self._refuse_non_files(base, paths, entries)
+        with tempfile.TemporaryDirectory(prefix="ouroboros-review.") as tmp:
+            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+            self._run("read-tree", base, env=env)
+            for change, path in zip(changes, paths, strict=True):
+                self._stage(change, path, entries, env)
+            tree = self._run("write-tree", env=env).decode().strip()
+        if tree == self._run("rev-parse", f"{base}^{{tree}}").decode().strip():
+            raise CommitError("the change is empty relative to its base")
+        return tree
+
+    def _stage(self, change: FileChange, path: str, entries: dict[str, tuple[str, str]],
+               env: dict[str, str]) -> None:
+        """One change into the private index; a written file keeps its base mode (100755)."""
+        if change.action == "delete":
+            self._run("update-index", "--force-remove", "--", path, env=env)
+            return
+        data = (change.full_content or "").encode("utf-8", "surrogateescape")
+        blob = self._run("hash-object", "-w", "--stdin", stdin=data).decode().strip()
+        mode = entries.get(path, ("100644", ""))[0]
+        self._run("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
+
+    def _refuse_non_files(self, base: str, paths: list[str],
+                          entries: dict[str, tuple[str, str]]) -> None:
+        for path in paths:
+            if path in entries and entries[path][0] not in REGULAR:
+                raise ValueError(f"{path} is not a regular file in {base[:12]} (mode "
+                                 f"{entries[path][0]}); a review never replaces it")
+        parents = sorted({"/".join(p.split("/")[:i]) for p in paths
+                          for i in range(1, p.count("/") + 1)})
+        for parent in parents:  # one at a time: ls-tree names a lone path's own entry
+            mode = self._entries(base, [parent]).get(parent, ("040000", ""))[0]
+            if mode != "040000":
+                raise ValueError(f"{parent} is not a directory in {base[:12]} (mode {mode})")
+
+    def _signed_commit(self, tree: str, base: str, message: str, author_name: str,
+                       author_email: str, sign_env: dict[str, str] | None) -> str:
+        """commit-tree as GitOps does it, the Integrity trailer filled in; signed through
+        `sign_env`, or unsigned when signing fails (as governance.autocommit falls back)."""
+        diff = self._run("diff-tree", "-p", "--no-color", "--full-index", "--binary",
+                         f"{base}^{{tree}}", tree)  # governance.provenance's integrity
+        message = message.replace("{integrity}", hashlib.sha256(diff).hexdigest())
+        ident = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
+                 "GIT_COMMITTER_NAME": author_name, "GIT_COMMITTER_EMAIL": author_email}
+        args = ("commit-tree", tree, "-p", base, "-m", message)
+        if sign_env:
+            try:
+                return self._run(*args, "-S", env={**ident, **sign_env}).decode().strip()
+            except subprocess.CalledProcessError as exc:
+                why = _stderr(exc)[:300]
+                if not _SIGNING_ERROR.search(why):
+                    raise
+                log.warning("review commit signing failed; committing unsigned", error=why)
+        return self._run(*args, env=ident).decode().strip()
+
+    # -- reading them ----------------------------------------------------------------
+
+    def list(self) -> list[ReviewItem]:
+        """Every review waiting, newest first."""
+        items = self._read(f"refs/heads/{self.prefix}")
+        with self._lock:
+            self.count = len(items)
+        return sorted(items, key=lambda i: (i.created, i.op_id), reverse=True)
+
+    def at(self, op_id: str) -> ReviewItem | None:
+        """The review of exactly `op_id`, or None when its branch is gone or not ours."""
+        found = self._read(self.ref(op_id))
+        return found[0] if found else None
+
+    def tip(self, op_id: str) -> str | None:
+        """The commit `op_id`'s branch points at, ours or not (None: no such branch)."""
+        out = self._run("for-each-ref", "--format=%(objectname)", self.ref(op_id))
+        return out.decode().strip() or None
+
+    def get(self, op_prefix: str) -> ReviewItem:
+        """The one review whose op id starts with `op_prefix` (with or without "op-");
+        LookupError saying how many matched otherwise."""
+        want = op_prefix if op_prefix.startswith("op-") or "op-".startswith(op_prefix) \
+            else f"op-{op_prefix}"
+        matches = [i for i in self.list() if i.op_id.startswith(want)]
+        if len(matches) != 1:
+            raise LookupError(f"{len(matches) or 'no'} review(s) match {op_prefix!r}")
+        return matches[0]
+
+    def diff(self, item: ReviewItem) -> str:
+        """The change as a patch (`git diff base sha`), without external diff drivers."""
+        out = self._run("diff", "--no-color", "--no-ext-diff", "--no-textconv",
+                        "--no-renames", item.base, item.sha, "--")
+        return out.decode("utf-8", "replace")
+
+    def changes(self, item: ReviewItem) -> list[FileChange]:
+        """The files as the review commit holds them: writes (full content, utf-8 with
+        surrogateescape) and deletes. ValueError for a path that is no regular file."""
+        entries = self._entries(item.sha, item.files)
+        blobs = self._blobs([oid for _, oid in entries.values()])
+        if odd := [p for p, (mode, _) in entries.items() if mode not in REGULAR]:
+            raise ValueError(f"{', '.join(odd)}: not a regular file in {item.sha[:12]}")
+        return [FileChange(file_path=p, full_content=blobs[entries[p][1]].decode(
+                    "utf-8", "surrogateescape")) if p in entries
+                else FileChange(file_path=p, action="delete") for p in item.files]
+
+    def base_contents(self, item: ReviewItem) -> dict[str, bytes | None]:
+        """Each file as it was at the review's base (None where it did not exist)."""
+        entries = self._entries(item.base, item.files)
+        if odd := [p for p, (mode, _) in entries.items() if mode not in REGULAR]:
+            raise ValueError(f"{', '.join(odd)}: not a regular file in {item.base[:12]}")
+        blobs = self._blobs([oid for _, oid in entries.values()])
+        return {p: blobs[entries[p][1]] if p in entries else None for p in item.files}
+
+    # -- ending them -----------------------------------------------------------------
+
+    def delete(self, item: ReviewItem) -> None:
+        """Delete the review branch, only while it still points at item.sha (CommitError
+        otherwise: someone moved or removed it)."""
+        try:
+            self._run("update-ref", "-m", "ouroboros: review closed", "-d",
+                      self.ref(item.op_id), item.sha)
+        except subprocess.CalledProcessError as exc:
+            raise CommitError(f"review branch {item.branch} was not deleted (moved or gone "
+                              f"since {item.sha[:12]}): {_stderr(exc)}",
+                              op_id=item.op_id) from exc
+        self._adjust(-1)
+
+    def prune(self, max_age_s: float, now: float) -> list[ReviewItem]:
+        """Delete the reviews older than `max_age_s`; return those deleted (one that moved
+        meanwhile is left alone)."""
+        pruned = []
+        for item in self.list():
+            if now - item.created <= max_age_s:
+                continue
+            try:
+                self.delete(item)
+            except CommitError as exc:
+                log.warning("review branch not pruned", op_id=item.op_id, error=str(exc))
+                continue
+            pruned.append(item)
+        return pruned
+
+    # -- git -------------------------------------------------------------------------
+
+    def _run(self, *args: str, stdin: bytes | None = None,
+             env: dict[str, str] | None = None) -> bytes:
+        """git in the repository; CalledProcessError on failure. File names are literal
+        and no command takes the human's index lock to refresh it."""
+        full = {**os.environ, "GIT_LITERAL_PATHSPECS": "1", "GIT_OPTIONAL_LOCKS": "0",
+                **(env or {})}
+        return subprocess.run(["git", *args], cwd=self.root, input=stdin, env=full,
+                              capture_output=True, check=True).stdout
+
+    def _commit_of(self, rev: str) -> str:
+        if not isinstance(rev, str) or not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", rev):
+            raise ValueError(f"base {rev!r} is not a full commit id")
+        try:
+            return self._run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}").decode().strip()
+        except subprocess.CalledProcessError:
+            raise ValueError(f"base {rev[:12]} is not a commit of this repository") from None
+
+    def _entries(self, rev: str, paths: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """{path: (mode, object id)} of `paths` in `rev`; absent paths are left out."""
+        if not paths:
+            return {}
+        out = self._run("ls-tree", "-z", "--full-tree", rev, "--", *paths)
+        wanted, entries = set(paths), {}
+        for record in out.decode("utf-8", "surrogateescape").split("\0"):
+            meta, _, path = record.partition("\t")
+            # ls-tree lists a directory's entries once another path needs it descended
+            if path in wanted:
+                mode, _kind, oid = meta.split()
+                entries[path] = (mode, oid)
+        return entries
+
+    def _blobs(self, oids: Sequence[str]) -> dict[str, bytes]:
+        """The content of each blob, through one `git cat-file --batch`."""
+        wanted = list(dict.fromkeys(oids))
+        if not wanted:
+            return {}
+        out = self._run("cat-file", "--batch", stdin="".join(o + "\n" for o in wanted).encode())
+        blobs, at = {}, 0
+        for oid in wanted:
+            end = out.index(b"\n", at)
+            size = int(out[at:end].split()[2])  # "<oid> blob <size>"
+            blobs[oid] = out[end + 1:end + 1 + size]
+            at = end + 1 + size + 1
+        return blobs
+
+    def _read(self, pattern: str) -> list[ReviewItem]:
+        out = self._run("for-each-ref", f"--format={_FORMAT}", pattern)
+        fields = out.decode("utf-8", "surrogateescape").split("\0")
+        n = len(_FIELDS)
+        items = []
+        for i in range(0, len(fields) - n + 1, n):
+            record = [fields[i].lstrip("\n"), *fields[i + 1:i + n]]
+            item = self._item(record)
+            if item is not None:
+                items.append(item)
+        return items
+
+    def _item(self, record: list[str]) -> ReviewItem | None:
+        """The review a for-each-ref record describes, or None when it is not ours."""
+        refname, sha, parents, when, subject, trailer_text = record
+        op_id = refname.removeprefix(f"refs/heads/{self.prefix}")
+        trailers = _trailers(trailer_text)
+        if (not OP_ID.fullmatch(op_id) or trailers.get("Op-Id") != [op_id]
+                or len(parents.split()) != 1):
+            return None
+        base = parents.strip()
+        files, plus, minus = self._numstat(base, sha)
+        return ReviewItem(
+            op_id=op_id, branch=f"{self.prefix}{op_id}", sha=sha, base=base,
+            goal=_CONVENTIONAL.sub("", subject, count=1) or subject,
+            source=(trailers.get("Signal") or [""])[0],
+            evidence=(trailers.get("Evidence") or [""])[0], files=files, insertions=plus,
+            deletions=minus, created=float(when or 0))
+
+    def _numstat(self, base: str, sha: str) -> tuple[tuple[str, ...], int, int]:
+        out = self._run("diff", "--numstat", "-z", "--no-renames", base, sha, "--")
+        files, plus, minus = [], 0, 0
+        for record in out.decode("utf-8", "surrogateescape").split("\0"):
+            if record:
+                added, deleted, path = record.split("\t", 2)
+                files.append(path)
+                plus += int(added) if added.isdigit() else 0  # "-" for a binary file
+                minus += int(deleted) if deleted.isdigit() else 0
+        return tuple(files), plus, minus
+
+    def _adjust(self, delta: int) -> None:
+        with self._lock:
+            if self.count is not None:
+                self.count = max(0, self.count + delta)
+
+
+def _valid_prefix(prefix: str) -> bool:
+    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix) or "//" in prefix:
+        return False
+    return all(not (part.startswith(".") or part.endswith(".lock") or ".." in part)
+               for part in prefix.rstrip("/").split("/"))
+
+
+def _checked_paths(changes: Sequence[FileChange]) -> list[str]:
+    """Each change's path, refused unless it is spelled exactly one way, stays out of
+    .git and is named once."""
+    if not changes:
+        raise ValueError("a review needs at least one changed file")
+    paths = []
+    for change in changes:
+        path = exact_path(change.file_path)  # UnsafePath (a ValueError) for `..`, `/x`, ...
+        if path != change.file_path or ".git" in (p.casefold() for p in path.split("/")):
+            raise ValueError(f"{change.file_path!r} is not a plain repository path")
+        if path in paths:
+            raise ValueError(f"{path} is named twice")
+        paths.append(path)
+    dirs = {"/".join(p.split("/")[:i]) for p in paths for i in range(1, p.count("/") + 1)}
+    if clash := sorted(dirs.intersection(paths)):
+        raise ValueError(f"{', '.join(clash)}: named as a file and as a directory")
+    return paths
+
+
+def _trailers(text: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            found.setdefault(key.strip(), []).append(value.strip())
+    return found
+
+
+def _stderr(exc: subprocess.CalledProcessError) -> str:
+    return (exc.stderr or b"").decode("utf-8", "replace").strip()
+
+
+def accept_envelope(item: ReviewItem, session_id: str) -> SignalEnvelope:
+    """The signal of an accept op: land exactly `item`'s commit through the pipeline."""
+    return SignalEnvelope(
+        source=REVIEW_SOURCE, target_files=item.files, urgency=Urgency.HIGH, confidence=1.0,
+        goal=f"accept the review of {item.op_id}: {item.goal}",
+        dedup_key=f"review:{item.sha}", session_id=session_id,
+        evidence={"review_op": item.op_id, "review_sha": item.sha,
+                  "review_branch": item.branch, "review_base": item.base,
+                  "review_evidence": item.evidence})
