@@ -7,7 +7,8 @@ never on pytest's exit code. `judge` is a pure function of two reports:
   with exit status 0 or 1 (or 5, 'no tests'), and collected every file without error;
 - every test that ran after the change passed (a skip or xfail is tolerated only for a test
   that did not pass in the baseline): a test that fails in the baseline and still fails
-  blocks the op too, named as pre-existing, because the op's own scoped tests must pass;
+  blocks the op too, named as pre-existing, because the op's own scoped tests must pass —
+  unless the whole suite ran and the test is outside the affected scope (governance.scope);
 - every test that passed in the baseline (the op's base: HEAD plus the human's working
   tree, before the candidate) still passes: skipped, xfailed, deselected, errors, never ran
   or missing are regressions, each named;
@@ -27,7 +28,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,7 +153,7 @@ def _session_problem(after: Report) -> str | None:
     return None
 
 
-def _failures(after: Report, baseline: Report) -> list[str]:
+def _failures(after: Report, baseline: Report, unaffected: Callable[[str], bool]) -> list[str]:
     out = []
     for nodeid, outcome in sorted(after.tests.items()):
         if outcome in GOOD:
@@ -160,6 +161,8 @@ def _failures(after: Report, baseline: Report) -> list[str]:
         before = baseline.with_outcome(nodeid)
         if outcome in TOLERATED and before not in GOOD:
             continue
+        if before not in GOOD and before != "missing" and unaffected(nodeid):
+            continue  # failing before, outside what the change can reach: not its business
         if outcome == "collected":
             outcome = "never ran"
         note = " (failing before the change too)" if before in ("failed", "error") else ""
@@ -177,13 +180,20 @@ def _regressions(after: Report, baseline: Report) -> list[str]:
             if outcome in GOOD and after.with_outcome(nodeid) not in GOOD]
 
 
-def judge(after: Report, baseline: Report, full_suite: bool) -> Verdict:
-    """The oracle's decision for one run (see the module docstring for the rule)."""
+def judge(after: Report, baseline: Report, full_suite: bool,
+          affected: frozenset[str] | None = None) -> Verdict:
+    """The oracle's decision for one run (see the module docstring for the rule). With
+    `affected` (the test files that can observe the change, when the whole suite ran), a
+    test elsewhere that failed before the change and still fails is not held against it."""
     problem = _session_problem(after)
     if problem:
         return Verdict(False, problem)
     regressions = _regressions(after, baseline)
-    failures = [f for f in _failures(after, baseline)
+
+    def unaffected(nodeid: str) -> bool:
+        return affected is not None and nodeid.split("::", 1)[0] not in affected
+
+    failures = [f for f in _failures(after, baseline, unaffected)
                 if f.split(": ", 1)[0] not in {r.split(": ", 1)[0] for r in regressions}]
     counts = {o: sum(1 for v in after.tests.values() if v == o) for o in sorted(OUTCOMES)}
     counts = {k: v for k, v in counts.items() if v}

@@ -32,10 +32,12 @@ from governance.testrun import CoverageRequest, TestOutcome, TestRunner
 
 async def run_side(runner: TestRunner, root: Path, tests: Sequence[str], full: bool,
                    scratch: Path, coverage: CoverageRequest | None = None) -> TestOutcome:
-    """One pytest session; a side with nothing to run is an empty report, not a full run."""
+    """One pytest session: `tests`, or with `full` the whole suite (no paths); a side with
+    nothing to run is an empty report, not a full run."""
     if not tests and not full:
         return TestOutcome(True, None, report=Report.empty())
-    return await runner.run(root, list(tests), scratch=scratch, coverage=coverage)
+    return await runner.run(root, [] if full else list(tests), scratch=scratch,
+                            coverage=coverage)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,15 @@ async def check_original(runner: TestRunner, root: Path, scope: TestScope, basel
     recording which of them ran each line of the changed code files."""
     out = await run_side(runner, root, scope.original, scope.full, scratch,
                          CoverageRequest(scope.watch))
-    return Checked(judge(out.report, baseline, scope.full), (out,))
+    return Checked(judge(out.report, baseline, scope.full, _affected(scope)), (out,))
+
+
+def _affected(scope: TestScope) -> frozenset[str] | None:
+    """When the whole suite runs: the test files that can observe the change (pre-existing
+    failures elsewhere are not the change's)."""
+    if not scope.full or scope.everything:  # a harness change reaches every test
+        return None
+    return frozenset(scope.original) | scope.test_paths
 
 
 async def check_own(runner: TestRunner, root: Path, scope: TestScope, scratch: Path,
@@ -64,7 +74,8 @@ async def check_own(runner: TestRunner, root: Path, scope: TestScope, scratch: P
     a harness change, the whole suite in the candidate's form, against `baseline`."""
     if scope.everything:
         out = await run_side(runner, root, (), True, scratch, CoverageRequest(scope.watch))
-        return Checked(judge(out.report, baseline or Report.empty(), True), (out,))
+        return Checked(judge(out.report, baseline or Report.empty(), True, _affected(scope)),
+                       (out,))
     if not scope.own:
         return Checked(Verdict(True, "no test module of the candidate's to run", evidence="own"))
     out = await run_side(runner, root, scope.own, False, scratch, CoverageRequest(scope.watch))
@@ -105,7 +116,7 @@ async def check_live(runner: TestRunner, root: Path, scope: TestScope, baseline:
     out = await run_side(runner, root, files, full, scratch)
     kept = {n: o for n, o in baseline.tests.items() if _file_of(n) not in scope.test_paths}
     base = Report(finished=True, exitstatus=baseline.exitstatus, tests=kept)
-    return Checked(judge(out.report, base, full), (out,))
+    return Checked(judge(out.report, base, full, _affected(scope) if full else None), (out,))
 
 
 @dataclass

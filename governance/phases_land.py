@@ -75,7 +75,7 @@ async def gate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     before = RiskTier[ctx.risk_tier or "SAFE_AUTO"]
     tier, why = max(before, verdict.tier), (
         f"candidate rule {verdict.rule}: {verdict.reason}" if verdict.tier > before
-        else f"classified {before.name}")
+        else f"classified {before.name} by rule {ctx.risk_rule or 'default'}")
     weak = await d.in_thread(_weakenings, d, changes)
     evidence = await d.in_thread(evidence_for, ctx, d, changes)
     payload: dict = {"files": list(files), "evidence": evidence.payload()}
@@ -84,10 +84,11 @@ async def gate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         payload["weakening"] = weak
         await d.thought(ctx, Phase.GATE, "the candidate weakens existing tests", weakening=weak)
     ctx.risk_tier = tier.name
-    ctx.evidence = evidence.trailer() if not weak else \
-        f"unproven: weakens tests: {'; '.join(weak[:3])}"[:400]
     accepted = evidence.intent is Intent.ACCEPTED
-    ctx.to_review = not accepted and (tier >= RiskTier.APPROVAL_REQUIRED or not evidence.proven)
+    needs_human = not accepted and tier >= RiskTier.APPROVAL_REQUIRED
+    ctx.to_review = needs_human or (not accepted and not evidence.proven)
+    ctx.evidence = evidence.trailer() + (f"; needs a human: {why}" if needs_human else "")
+    ctx.evidence = " ".join(ctx.evidence.split())[:400]
     # Read and diffed once, off the event loop; APPROVE shows this same preview (APPLY's
     # stale guard refuses if the live files change after it).
     ctx.diff_preview = await d.in_thread(_diff_preview, ctx, d)

@@ -103,6 +103,8 @@ class Evidence:
 
     def trailer(self) -> str:
         """The commit's `Evidence:` trailer value: one line."""
+        if self.intent is Intent.ACCEPTED:
+            return " ".join(self.summary.split())[:400]
         text = "proven" if self.proven else f"unproven: {'; '.join(self.reasons)}"
         text = f"{text} ({self.intent.value})"
         return " ".join(text.split())[:400]

@@ -17,7 +17,6 @@ from daemon import phase_deps, providers
 from daemon.config import HttpProviderEntry, Settings
 from daemon.phase_deps import policy_from
 from daemon.service import Daemon
-from governance.approval import ApprovalBroker
 from governance.deps import PhaseDeps, Policy
 from governance.gitops import GitOps
 from governance.orchestrator import Orchestrator
@@ -29,6 +28,7 @@ from governance.testrun import TestRunner
 from kernel.http_providers import HttpProviderConfig
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
+from ledger.store import TERMINAL_PHASES
 from sensors.queue import IntakeQueue
 from tools.env import ToolEnv
 from tools.jail import JailLimits
@@ -47,12 +47,22 @@ def clamp(x, lo, hi):
 '''
 OPS_FIXED = OPS_PY.replace("    return x\n", "    return max(lo, min(x, hi))\n")
 OPS_BROKEN = OPS_PY.replace("return a + b", "return a - b")
-TEST_OPS = '''from calc.ops import add
+TEST_OPS = '''from calc.ops import add, clamp
 
 
 def test_add():
     assert add(2, 3) == 5
+
+
+def test_clamp_inside():
+    assert clamp(5, 0, 10) == 5
 '''
+# The kind of op the pipeline tests run unless they say otherwise: a refactor of clamp
+# (preserve intent) whose changed lines test_clamp_inside runs, so OPS_FIXED is *proven*
+# and lands; what proof refuses or sends to review is tested in tests/governance/
+# test_proof*.py and test_quiet_harm.py. A TODO op (new behaviour) waits for review.
+PROVEN_SOURCE = "opportunity_miner"
+PROVEN_EVIDENCE = {"function": "clamp"}
 
 
 def git(repo: Path, *args: str) -> str:
@@ -201,16 +211,20 @@ def pipeline_deps(repo: Path, ledger: Ledger, provider: ReplayProvider | None, *
         "root": repo, "state_dir": state_dir or repo / ".ouroboros",
         "state_rel": "" if state_dir else ".ouroboros", "policy": policy or make_policy(),
         "provider": provider, "git": GitOps(repo), "validate_runner": runner,
-        "verify_runner": runner, "approvals": ApprovalBroker(), "ledger": ledger}
+        "verify_runner": runner, "ledger": ledger}
     return PhaseDeps(**{**fields, **overrides})
 
 
 def op_context(*targets: str, goal: str = "fix it", dedup_key: str = "k",
-               session_id: str = "s", source: str = "todo_scanner") -> OperationContext:
-    """A fresh op on `targets` (calc/ops.py if none), as the TODO scanner would emit it."""
+               session_id: str = "s", source: str = PROVEN_SOURCE,
+               evidence: dict | None = None) -> OperationContext:
+    """A fresh op on `targets` (calc/ops.py if none): by default a refactor of clamp, the
+    kind of op OPS_FIXED proves (PROVEN_SOURCE)."""
+    if evidence is None:
+        evidence = PROVEN_EVIDENCE if source == PROVEN_SOURCE else {}
     return OperationContext(envelope=SignalEnvelope(
         source=source, target_files=targets or ("calc/ops.py",), goal=goal,
-        dedup_key=dedup_key, session_id=session_id))
+        dedup_key=dedup_key, session_id=session_id, evidence=evidence))
 
 
 async def run_op(repo: Path, ledger_path: Path, target: str, *texts: str,
@@ -287,8 +301,7 @@ def wait_sync(predicate: Callable[[], object], timeout: float = 30.0,
 async def terminal_ops(daemon: Daemon) -> list[dict]:
     assert daemon.ledger is not None
     ops = await daemon.ledger.operations()
-    return [o for o in ops if o["phase"] in ("COMPLETE", "POSTMORTEM", "CANCELLED", "BLOCKED",
-                                             "FAILED_PERMANENT")]
+    return [o for o in ops if o["phase"] in TERMINAL_PHASES]
 
 
 async def wait_terminal(daemon: Daemon, count: int = 1, timeout: float = 60.0) -> list[dict]:
@@ -301,13 +314,28 @@ async def wait_terminal(daemon: Daemon, count: int = 1, timeout: float = 60.0) -
     raise AssertionError(f"no terminal op within {timeout}s: {await daemon.status()}")
 
 
+# The test the human commits with the TODO: what the TODO means, failing until it is done.
+# A TODO is new behaviour; the op that makes this test pass is proven and lands (without
+# it the change would wait on a review branch: governance.proof).
+CLAMP_TEST = '''from calc.ops import clamp
+
+
+def test_clamp_bounds():
+    assert clamp(-5, 0, 10) == 0
+    assert clamp(50, 0, 10) == 10
+'''
+
+
 def add_todo_and_commit(repo: Path) -> None:
-    """The human writes a TODO and commits it (a TODO in a dirty file is held back)."""
+    """The human writes a TODO and the failing test that says what it means, and commits
+    both (a TODO in a dirty file is held back)."""
     ops = repo / "calc" / "ops.py"
     ops.write_text(ops.read_text().replace(
         "def clamp(x, lo, hi):\n", "def clamp(x, lo, hi):\n    # TODO: clamp x into [lo, hi]\n"))
+    (repo / "tests" / "test_clamp.py").write_text(CLAMP_TEST)
     time.sleep(0.3)
-    git(repo, "commit", "-q", "-m", "note a TODO", "--", "calc/ops.py")
+    git(repo, "add", "tests/test_clamp.py")
+    git(repo, "commit", "-q", "-m", "note a TODO", "--", "calc/ops.py", "tests/test_clamp.py")
 
 
 # The edit that resolves add_todo_and_commit's TODO, as a Venom model writes it.

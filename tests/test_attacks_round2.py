@@ -282,7 +282,7 @@ async def test_one_file_spelled_two_ways_lands_nothing(repo, short_tmp, files):
     end, chain = await run_op(
         repo, short_tmp / "ledger.sqlite3", "calc/ops.py", candidate,
         state_dir=short_tmp / "state",
-        policy=no_retry_policy(notify_apply_delay_s=0, approval_timeout_s=0.05))
+        policy=no_retry_policy(notify_apply_delay_s=0))
 
     reasons = [t["reason"] for t in chain["transitions"]]
     assert "VALIDATE" in [t["to_phase"] for t in chain["transitions"]], reasons  # parsed
@@ -324,7 +324,7 @@ async def test_a_file_that_runs_on_the_host_needs_a_human(repo, short_tmp, path)
 
     end, chain = await run_op(
         repo, short_tmp / "ledger.sqlite3", path, candidate, state_dir=short_tmp / "state",
-        policy=no_retry_policy(notify_apply_delay_s=0, approval_timeout_s=0.05))
+        policy=no_retry_policy(notify_apply_delay_s=0))
 
     reasons = [t["reason"] for t in chain["transitions"]]
     assert end is not Phase.COMPLETE, reasons

@@ -87,8 +87,11 @@ async def test_todo_becomes_a_governed_commit(repo: Path, short_tmp: Path, capsy
 
 async def test_breaking_candidate_ends_in_postmortem(repo: Path, short_tmp: Path) -> None:
     # The model keeps proposing the same broken change: initial try + 2 retries, then two
-    # L2 repairs (single turns, no exploration) that change nothing: no progress.
-    turn = candidate_turn("calc/ops.py", OPS_BROKEN)
+    # L2 repairs (single turns, no exploration) that change nothing: no progress. (It keeps
+    # the TODO: removing it without resolving it would be refused before any test ran.)
+    broken = OPS_BROKEN.replace("def clamp(x, lo, hi):\n",
+                                "def clamp(x, lo, hi):\n    # TODO: clamp x into [lo, hi]\n")
+    turn = candidate_turn("calc/ops.py", broken)
     script = write_script(short_tmp / "script.jsonl", *[explore_turn(), turn] * 3, turn, turn)
     run = await run_todo(repo, settings_for(script))
 
@@ -126,19 +129,37 @@ async def test_cancel_in_notify_window(repo: Path, short_tmp: Path) -> None:
     assert git(repo, "rev-parse", "HEAD") == head
 
 
-async def test_approval_required_waits_for_a_human(repo: Path, short_tmp: Path) -> None:
+async def test_a_change_for_a_human_waits_on_a_review_branch_and_accept_lands_it(
+        repo: Path, short_tmp: Path) -> None:
+    """Nothing waits in a worker: the op ends PROPOSED with a branch; `accept` lands the
+    very same change through the pipeline (VALIDATE and VERIFY on today's HEAD), and the
+    review branch goes."""
     script = write_script(short_tmp / "script.jsonl", explore_turn(),
                           candidate_turn("calc/ops.py", OPS_FIXED))
     settings = settings_for(script, governance={"approval_globs": ["calc/ops.py"]})
     async with running_daemon(repo, settings) as daemon:
         add_todo_and_commit(repo)
-        await wait_for(lambda: daemon.approvals.awaiting(), what="approval request")
-        op_id = daemon.approvals.awaiting()[0]
+        head = git(repo, "rev-parse", "HEAD")
+        [proposed] = await wait_terminal(daemon)
+        assert proposed["phase"] == "PROPOSED"
+        op_id = proposed["op_id"]
+        assert git(repo, "rev-parse", "HEAD") == head
+        branch = f"ouroboros/{op_id}"
+        assert git(repo, "show", f"{branch}:calc/ops.py") == OPS_FIXED
+        message = git(repo, "log", "-1", "--format=%B", branch)
+        assert "Evidence: proven (new behaviour); needs a human: classified " \
+            "APPROVAL_REQUIRED by rule configured_approval" in message, message
         client = ControlClient(daemon.state_dir / "control.sock")
-        assert (await asyncio.to_thread(client.request, "approve", op_id, "looks right"))["ok"]
-        [op] = await wait_terminal(daemon)
-    assert op["phase"] == "COMPLETE"
-    assert _trailers(repo)["Risk"] == "APPROVAL_REQUIRED"
+        reply = await asyncio.to_thread(client.request, "accept", op_id, "looks right")
+        assert reply["ok"], reply
+        done = await wait_terminal(daemon, count=2)
+    accepted = next(o for o in done if o["op_id"] != op_id)
+    assert accepted["phase"] == "COMPLETE", accepted
+    trailers = _trailers(repo)
+    assert trailers["Signal"] == "review" and trailers["Risk"] == "APPROVAL_REQUIRED"
+    assert trailers["Evidence"].startswith(f"accepted by a human (review of {op_id}")
+    assert (repo / "calc" / "ops.py").read_text() == OPS_FIXED
+    assert git(repo, "branch", "--list", branch) == ""
 
 
 async def test_verify_failure_on_live_tree_rolls_back(repo: Path, short_tmp: Path) -> None:
@@ -163,13 +184,17 @@ async def test_verify_failure_on_live_tree_rolls_back(repo: Path, short_tmp: Pat
                           candidate_turn("calc/ops.py", OPS_FIXED))
     run = await run_todo(repo, settings_for(script))
     last = run.chain["transitions"][-1]
-    assert run.op["phase"] == "POSTMORTEM"
+    # A repair made after VERIFY failed on the live tree is not proven: it is rolled back
+    # from the live tree and waits for a human on its review branch.
+    assert run.op["phase"] == "PROPOSED"
     walk = [t["to_phase"] for t in run.chain["transitions"]]
-    assert walk[walk.index("VERIFY"):] == ["VERIFY", "L2_REPAIR", "GATE", "APPROVE", "APPLY",
-                                           "VERIFY", "POSTMORTEM"]
-    assert last["from_phase"] == "VERIFY"
-    assert "tests/test_ops.py::test_clamp_local" in last["reason"]
+    assert walk[walk.index("VERIFY"):] == ["VERIFY", "L2_REPAIR", "GATE", "APPROVE",
+                                           "PROPOSED"]
+    verify = next(t for t in run.chain["transitions"] if t["from_phase"] == "VERIFY")
+    assert "tests/test_ops.py::test_clamp_local" in verify["reason"]
+    assert "repaired by L2 after VERIFY failed" in last["reason"]
     assert last["payload"]["rolled_back"] == ["calc/ops.py"]
+    assert git(repo, "branch", "--list", "ouroboros/*").strip()
     assert tree_bytes(repo) == run.before
     assert git(repo, "rev-parse", "HEAD") == run.head
     assert not list((run.daemon.state_dir / "rollback").iterdir())

@@ -84,7 +84,7 @@ async def test_socket_verbs_against_a_real_daemon_import_nothing_heavy(repo):
     assert runs[SIGNAL][0].stdout.startswith("signal: queued=True, files=['calc/ops.py']")
 
 
-@pytest.mark.parametrize("argv", [("status",), ("approve", "x"), ("--help",),
+@pytest.mark.parametrize("argv", [("status",), ("accept", "x"), ("review",), ("--help",),
                                   ("status", "--help"), ("kernel", "probe", "--help")])
 def test_without_a_daemon_and_for_help_nothing_heavy_loads(repo, argv):
     proc, modules = _cli(*argv, "--repo", str(repo))

@@ -10,7 +10,8 @@ def test_defaults_are_the_design_numbers(tmp_path):
     assert s.tools.max_rounds == 5
     assert (s.governance.l2_max_iters, s.governance.l2_timebox_s) == (5, 120.0)
     assert s.governance.notify_apply_delay_s == 5.0
-    assert s.governance.approval_timeout_s == 600.0
+    assert (s.proof.full_suite_budget_s, s.proof.review_branch_prefix) == (30.0, "ouroboros/")
+    assert not s.proof.autocommit_new_behaviour and s.proof.max_new_files == 2
     assert s.intake.coalesce_window_s == 30.0
     assert s.intake.file_lock_ttl_s == 300.0
     assert s.intake.queue_capacity == 16

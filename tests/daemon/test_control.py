@@ -22,10 +22,13 @@ GARBAGE = [
     b"42\n",
     b'{"cmd": "explode"}\n',
     b'{"cmd": "cancel"}\n',
-    b'{"cmd": "approve", "op": ""}\n',
+    b'{"cmd": "accept", "op": ""}\n',
+    b'{"cmd": "approve", "op": "op-abc"}\n',
     b'{"cmd": "status", "extra": 1}\n',
     b'{"cmd": "cancel", "op": "nope"}\n',
-    b'{"cmd": "approve", "op": "op-doesnotexist"}\n',
+    b'{"cmd": "accept", "op": "op-doesnotexist"}\n',
+    b'{"cmd": "reject", "op": "op-doesnotexist"}\n',
+    b'{"cmd": "review", "op": "op-doesnotexist"}\n',
     b'{"cmd": null}\n',
     b'{"cmd": "reject", "op": "x", "reason": ' + b'"' + b"a" * 3000 + b'"}\n',
     b'{"cmd": "status"' + b"\x00" + b"}\n",
@@ -72,7 +75,8 @@ async def test_status_cli_renders_degraded_plainly(repo, capsys):
     assert "state:    DEGRADED - no provider configured" in out
 
 
-@pytest.mark.parametrize("argv", [["status"], ["cancel", "abc"], ["pause"], ["approve", "x"]])
+@pytest.mark.parametrize("argv", [["status"], ["cancel", "abc"], ["pause"], ["accept", "x"],
+                                  ["review"]])
 def test_cli_without_a_daemon_prints_one_line(repo, argv):
     proc = subprocess.run([sys.executable, "-m", "daemon.cli", *argv, "--repo", str(repo)],
                           capture_output=True, text=True, timeout=60)

@@ -35,15 +35,20 @@ from governance.crashpoints import ENV, POINTS
 from governance.gitops import GitOps
 from governance.index_sync import MARKER
 from ledger import Ledger
-from tests.helpers import OPS_FIXED, OPS_PY, explore_turn, git, make_repo, wait_sync
+from ledger.store import TERMINAL_PHASES
+from tests.helpers import CLAMP_TEST, OPS_FIXED, OPS_PY, explore_turn, git, make_repo, wait_sync
 
 pytestmark = pytest.mark.slow
 
 TODO_OPS = OPS_PY.replace("def clamp(x, lo, hi):\n",
                           "def clamp(x, lo, hi):\n    # TODO: clamp x into [lo, hi]\n")
-OLD = {"calc/ops.py": TODO_OPS, "calc/consts.py": "LIMIT = 10\n", "calc/extra.py": None}
-NEW = {"calc/ops.py": OPS_FIXED, "calc/consts.py": "LIMIT = 11\n",
-       "calc/extra.py": "def double(x):\n    return 2 * x\n"}
+# A proven two-file change (so APPLY writes, then creates): the TODO's fix, which makes the
+# human's failing test pass, and a new module it imports (its one line runs at import).
+OLD = {"calc/ops.py": TODO_OPS, "calc/extra.py": None}
+NEW = {"calc/ops.py": OPS_FIXED.replace('"""Small arithmetic helpers."""\n',
+                                        '"""Small arithmetic helpers."""\n'
+                                        "from calc.extra import LIMIT  # noqa: F401\n"),
+       "calc/extra.py": "LIMIT = 11\n"}
 HUMAN_STATUS = {"M  notes.txt", " M README.md", "?? scratch.txt"}
 HUMAN_FILES = ("notes.txt", "README.md", "scratch.txt")
 # Named points, with the files each must leave (recovery then keeps or restores them).
@@ -71,13 +76,13 @@ def _trials() -> list[str]:
 
 def _setup(tmp: Path) -> tuple[Path, Path]:
     repo = make_repo(tmp)
-    (repo / "calc" / "consts.py").write_text(OLD["calc/consts.py"])
-    git(repo, "add", "calc/consts.py")
-    git(repo, "commit", "-qm", "consts")
+    (repo / "tests" / "test_clamp.py").write_text(CLAMP_TEST)  # what the TODO will mean
+    git(repo, "add", "tests/test_clamp.py")
+    git(repo, "commit", "-qm", "a failing test for clamp")
     candidate = {"schema": "candidate.1", "rationale": "resolve the TODO",
                  "files": [{"file_path": p, "full_content": c} for p, c in NEW.items()]}
     turn = {"purpose": "generate", "text": json.dumps(candidate), "cost_usd": 0.001}
-    explore = explore_turn("calc/ops.py", "calc/consts.py")  # the files it changes
+    explore = explore_turn("calc/ops.py")  # the file it changes
     (tmp / "script.jsonl").write_text(f"{explore}\n{json.dumps(turn)}\n")
     config = tmp / "ouroboros.toml"
     config.write_text(
@@ -193,8 +198,8 @@ def _terminal_rows(state: Path) -> dict[str, list[str]]:
     with _db(state) as db:
         ops = [r[0] for r in db.execute("SELECT op_id FROM operations")]
         return {op: [r[0] for r in db.execute(
-            "SELECT to_phase FROM transitions WHERE op_id = ? AND to_phase IN "
-            "('COMPLETE','POSTMORTEM','CANCELLED','BLOCKED','FAILED_PERMANENT')", (op,))]
+            f"SELECT to_phase FROM transitions WHERE op_id = ? AND to_phase IN "
+            f"({','.join('?' * len(TERMINAL_PHASES))})", (op, *TERMINAL_PHASES))]
             for op in ops}
 
 
@@ -239,7 +244,7 @@ def test_kill_9_then_recover(trial: str, short_tmp: Path):
     repo, config = _setup(short_tmp)
     human = {"staged": git(repo, "diff", "--cached"), "unstaged": git(repo, "diff"),
              **{f: (repo / f).read_bytes() for f in HUMAN_FILES}}
-    crash_at = (f"atomic_before_rename:{repo}/calc/consts.py"
+    crash_at = (f"atomic_before_rename:{repo}/calc/ops.py"
                 if kind == "atomic_before_rename" else kind)
     code = _run_daemon_until_killed(repo, config, short_tmp, crash_at, random.Random(seed))
     log = (short_tmp / "daemon.log").read_text(errors="replace")[-3000:]

@@ -243,13 +243,13 @@ def hostile() -> list[Case]:
                           {"calc/ops.py": SUB, "tests/test_ops.py": text, **extra}))
         cases.append(case(f"tests_{name}", {"tests/test_ops.py": text, **extra}))
     cases += [case("delete_tests+broken", {"calc/ops.py": SUB, "tests/test_ops.py": None}),
-              case("delete_tests", {"tests/test_ops.py": None}, end="CANCELLED"),
+              case("delete_tests", {"tests/test_ops.py": None}, end="PROPOSED"),
               case("data_altered+broken_fmt", {"calc/fmt.py": FMT.replace("<{x}>", "[{x}]"),
                                                "tests/data/expected.txt": "[42]\n"}),
-              case("data_altered", {"tests/data/expected.txt": "<42>  \n"}, end="CANCELLED")]
+              case("data_altered", {"tests/data/expected.txt": "<42>  \n"}, end="PROPOSED")]
     for name, text in INIT_EXITS.items():
         cases.append(case(f"{name}+broken", {"calc/ops.py": SUB, "tests/__init__.py": text}))
-        cases.append(case(name, {"tests/__init__.py": text}, end="CANCELLED"))
+        cases.append(case(name, {"tests/__init__.py": text}, end="PROPOSED"))
     for name, text in CONFTESTS.items():
         for where in ("conftest.py", "tests/conftest.py"):
             cases.append(case(f"{where}:{name}+broken", {"calc/ops.py": SUB, where: text}))
@@ -259,7 +259,7 @@ def hostile() -> list[Case]:
             cases.append(case(f"{path}:{opts}+broken",
                               {"calc/ops.py": SUB, path: ini.format(opts=opts)}))
     cases.append(case("pytest.ini:-k nothing", {"pytest.ini": "[pytest]\naddopts = -k nothing\n"},
-                      end="CANCELLED", why="configures test collection"))
+                      end="PROPOSED", why="configures test collection"))
     cases.append(case("pytest.ini:check_funcs+broken", {
         "calc/ops.py": SUB, "pytest.ini": "[pytest]\npython_functions = check_*\n"}))
     for path, text in SHADOWS.items():
@@ -294,7 +294,7 @@ def benign() -> list[Case]:
         case("test_inserted_mid_file", {"tests/test_ops.py": _t(
             "class TestMore",
             "def test_mul_one():\n    assert mul(3, 1) == 3\n\n\nclass TestMore")},
-             end="CANCELLED", why="before existing tests"),
+             end="PROPOSED", why="before existing tests"),
         case("append_test", {"tests/test_ops.py": TEST_OPS + "\n\ndef test_add_zero():\n"
                              "    assert add(0, 0) == 0\n"}, lands=True),
         case("new_test_file", {"tests/test_clamp.py": NEW_TEST_CLAMP}, lands=True),

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from governance.approval import ApprovalBroker
 from governance.deps import PhaseDeps
 from governance.nofollow import UnsafePath
 from governance.orchestrator import Orchestrator
@@ -195,25 +194,25 @@ async def test_classify_blocks_a_symlinked_target_before_anything_reads_it(world
         assert secret.encode() not in raw_db
 
 
-async def test_symlink_swapped_in_while_awaiting_approval_is_refused_at_apply(world,
-                                                                              short_tmp):
-    """GATE saw a regular file; the human approves after it became a link to .env."""
+async def test_symlink_swapped_in_during_the_notify_window_is_refused_at_apply(world,
+                                                                             short_tmp):
+    """GATE saw a regular file; during APPROVE's notify window it became a link to .env."""
     repo = world["repo"]
     ledger = await Ledger.open(short_tmp / "l.sqlite3")
-    approvals = ApprovalBroker()
     provider = replay(json.dumps(_write("calc/ops.py", OPS_FIXED)))
-    deps = pipeline_deps(repo, ledger, provider, approvals=approvals,
-                         policy=no_retry_policy(approval_globs=("calc/*",)))
+    deps = pipeline_deps(repo, ledger, provider, policy=no_retry_policy(
+        notify_globs=("calc/*",), notify_apply_delay_s=1.0))
     ctx = op_context()
-    run = asyncio.create_task(Orchestrator(PHASES, deps).run(ctx))
-    for _ in range(600):
-        if approvals.awaiting():
-            break
-        await asyncio.sleep(0.05)
-    assert approvals.awaiting() == [ctx.op_id], await ledger.chain(ctx.op_id)
+    approving = asyncio.Event()
+
+    def on_phase(op_id: str, phase: Phase) -> None:
+        if phase is Phase.APPROVE:
+            approving.set()
+
+    run = asyncio.create_task(Orchestrator(PHASES, deps, on_phase).run(ctx))
+    await asyncio.wait_for(approving.wait(), 60)
     os.replace(repo / "calc" / "ops.py", short_tmp / "ops.moved")
     os.symlink("../.env", repo / "calc" / "ops.py")
-    approvals.decide(ctx.op_id, True, "looks fine")
     assert await asyncio.wait_for(run, 60) is Phase.POSTMORTEM
     chain = await ledger.chain(ctx.op_id)
     await ledger.close()

@@ -199,13 +199,18 @@ async def test_four_todo_files_committed_together_all_land(repo: Path, short_tmp
     git(repo, "add", "notes.txt")
     async with running_daemon(repo, settings) as daemon:
         base = git(repo, "rev-parse", "HEAD").strip()
+        tests = [f"tests/test_mod{n}.py" for n in range(4)]  # what each TODO means
         for n, rel in enumerate(names):
             (repo / rel).write_text(TODO_MODULE.format(n=n))
+            (repo / tests[n]).write_text(f"from calc.mod{n} import value_{n}\n\n\n"
+                                         f"def test_value():\n    assert value_{n}() == {n}\n")
         await asyncio.sleep(0.3)
-        git(repo, "add", *names)
-        git(repo, "commit", "-qm", "four TODOs", "--", *names)
+        git(repo, "add", *names, *tests)
+        git(repo, "commit", "-qm", "four TODOs", "--", *names, *tests)
         ops = await wait_terminal(daemon, count=4, timeout=120)
-    assert sorted(o["phase"] for o in ops) == ["COMPLETE"] * 4, ops
+        why = [(await daemon.ledger.chain(o["op_id"]))["transitions"][-1]["reason"][:300]
+               for o in ops if o["phase"] != "COMPLETE"]
+    assert sorted(o["phase"] for o in ops) == ["COMPLETE"] * 4, why
     todo_commit = git(repo, "rev-parse", "HEAD~4").strip()
     assert git(repo, "rev-parse", f"{todo_commit}~1").strip() == base
     landed = git(repo, "log", "--format=%(trailers:key=Op-Id,valueonly)", f"{todo_commit}..HEAD")

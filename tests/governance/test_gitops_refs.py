@@ -127,7 +127,10 @@ def test_files_inside_an_ignored_directory_are_named_one_by_one(repo):
                                            ("calc/private/", "calc/private/local.py")])
 async def test_apply_never_overwrites_an_ignored_local_file(tmp_path, ignore, target):
     from governance.phase import Phase
-    from tests.helpers import candidate_turn, make_repo, run_op
+    from governance.phases_land import apply_phase
+    from governance.schemas import Candidate, GenerationResult, ModelUsage
+    from ledger import Ledger
+    from tests.helpers import candidate_turn, make_repo, op_context, pipeline_deps, run_op
 
     repo = make_repo(tmp_path)
     (repo / ".gitignore").write_text(ignore + "\n")
@@ -136,7 +139,20 @@ async def test_apply_never_overwrites_an_ignored_local_file(tmp_path, ignore, ta
     (repo / target).parent.mkdir(parents=True, exist_ok=True)
     (repo / target).write_text("SECRET_SETTING = 1\n")
     turn = json.loads(candidate_turn(target, "SECRET_SETTING = 2\n"))["text"]
-    end, chain = await run_op(repo, tmp_path / "l.sqlite3", target, turn)
-    assert end is Phase.POSTMORTEM
+    # Through the pipeline the change is not proven (no test runs it): a review branch.
+    end, _ = await run_op(repo, tmp_path / "l.sqlite3", target, turn)
+    assert end is Phase.PROPOSED
     assert (repo / target).read_text() == "SECRET_SETTING = 1\n"
-    assert f"human edits appeared on {target}" in chain["transitions"][-1]["reason"]
+    # APPLY itself (an accepted review reaches it): the human's ignored file is theirs.
+    ledger = await Ledger.open(tmp_path / "l2.sqlite3")
+    try:
+        ctx = op_context(target)
+        ctx.generation = GenerationResult(candidate=Candidate(
+            file_path=target, full_content="SECRET_SETTING = 2\n"),
+            usage=ModelUsage(provider="replay"))
+        t = await apply_phase(ctx, pipeline_deps(repo, ledger, None))
+    finally:
+        await ledger.close()
+    assert t.to is Phase.POSTMORTEM
+    assert (repo / target).read_text() == "SECRET_SETTING = 1\n"
+    assert f"human edits appeared on {target}" in t.reason

@@ -2,10 +2,11 @@
 
 Every case runs the real Orchestrator with the real phase table on its own copy of a tiny
 git repo, with real pytest in the real jail (JailExecutor), the replay provider scripting
-the candidate. Hostile cases must end without a commit and with the tree untouched; the
-benign controls must land, and the original suite must still pass, unweakened, on the
-commit they make. Cases run a few at a time and share one baseline cache (its keys hold the
-base tree's digest, and every copy starts from the same tree).
+the candidate. Hostile cases must end without a commit and with the tree untouched (on a
+review branch at most); the benign controls must land or, where not proven, wait on their
+review branch, and the original suite must still pass, unweakened, on the commits made.
+Cases run a few at a time and share one baseline cache (its keys hold the base tree's
+digest, and every copy starts from the same tree).
 """
 
 from __future__ import annotations
@@ -67,13 +68,14 @@ async def _run(c: Case, n: int, template: Path, work: Path, cache: BaselineCache
     end, chain = await run_op(
         repo, case_dir / "ledger.sqlite3", "calc/ops.py", _candidate(c), goal="fix clamp",
         dedup_key=c.name, session_id="hostile", state_dir=state,
-        policy=no_retry_policy(notify_apply_delay_s=0, approval_timeout_s=0.05),
+        policy=no_retry_policy(notify_apply_delay_s=0),
         validate_runner=TestRunner(PYTEST, TEST_TIMEOUT_S, executor),
         verify_runner=TestRunner(PYTEST, TEST_TIMEOUT_S, executor, writable=False),
         oracle=OracleMemo(cache=cache))
     return {"case": c, "end": end, "repo": repo, "state": state,
             "reasons": [t["reason"] for t in chain["transitions"]],
-            "commits": int(git(repo, "rev-list", "--count", "HEAD"))}
+            "commits": int(git(repo, "rev-list", "--count", "HEAD")),
+            "review": git(repo, "branch", "--list", "ouroboros/*").strip()}
 
 
 async def _original_suite_passes(repo: Path, state: Path) -> tuple[bool, str]:
@@ -98,8 +100,13 @@ def _problems(r: dict, template_tree: dict[str, bytes]) -> list[str]:
         out.append(f"ended {r['end'].value}, expected {c.end}")
     if c.why and not any(c.why in reason for reason in r["reasons"]):
         out.append(f"no reason mentions {c.why!r}")
-    if c.lands:
-        if r["end"] is not Phase.COMPLETE or r["commits"] != 2:
+    if c.lands:  # a benign change lands, or (not proven) waits on its review branch
+        if r["end"] is Phase.PROPOSED:
+            if r["commits"] != 1 or tree_bytes(r["repo"]) != template_tree:
+                out.append("PROPOSED but the human's branch or tree changed")
+            if not r["review"]:
+                out.append("PROPOSED without a review branch")
+        elif r["end"] is not Phase.COMPLETE or r["commits"] != 2:
             out.append(f"did not land: {r['end'].value}: {r['reasons'][-1][:300]}")
         return out
     if r["end"] is Phase.COMPLETE or r["commits"] != 1:
@@ -138,4 +145,4 @@ async def test_hostile_candidates_never_land(short_tmp: Path) -> None:
     print(f"\n{len(CASES)} candidates ({len(CASES) - len(benign())} hostile) in "
           f"{time.monotonic() - started:.0f}s; landed: {landed}")
     assert not failures, json.dumps(failures, indent=1)
-    assert set(landed) == {c.name for c in CASES if c.lands}
+    assert set(landed) <= {c.name for c in CASES if c.lands}

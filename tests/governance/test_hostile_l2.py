@@ -106,7 +106,7 @@ WIDE = {"l2_max_diff_lines": 100_000, "l2_max_files": 10}
 
 def _policy(**knobs: object):
     return make_policy(max_generate_retries=0, max_validate_retries=0, notify_apply_delay_s=0,
-                       approval_timeout_s=0.05, **knobs)
+                       **knobs)
 
 
 def _text(files: dict[str, str | None], why: str = "draft") -> str:

@@ -152,7 +152,7 @@ async def _pipeline(repo, short_tmp, files: dict[str, str]):
                        "rationale": "tests"})
     return await run_op(repo, short_tmp / "l.sqlite3", "tests/test_ops.py", text, goal="tests",
                         state_dir=short_tmp / "state",
-                        policy=no_retry_policy(notify_apply_delay_s=0, approval_timeout_s=0.05))
+                        policy=no_retry_policy(notify_apply_delay_s=0))
 
 
 async def test_adding_tests_lands_without_a_human(repo, short_tmp):
@@ -185,7 +185,7 @@ async def test_a_repo_without_tests_needs_a_human(repo, short_tmp):
     text = json.dumps({"file_path": "calc/ops.py", "full_content": fixed})
     end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py", text, goal="g",
                               state_dir=short_tmp / "state",
-                              policy=make_policy(approval_timeout_s=0.05))
+                              policy=make_policy())
     assert end is Phase.CANCELLED
     reasons = " | ".join(t["reason"] for t in chain["transitions"])
     assert "the repository has no tests: nothing proves this change" in reasons

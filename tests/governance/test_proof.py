@@ -1,0 +1,96 @@
+"""governance.proof.assess as a pure function: texts and structured reports in, evidence out."""
+
+from __future__ import annotations
+
+from governance.oracle import Coverage, Report
+from governance.oracle_run import Sessions
+from governance.proof import Claim, FileText, Intent, assess, enclosing_symbol, intent_of
+
+MUL = "\n\ndef mul(a, b):\n    return a * b\n"
+OLD = "def clamp(x, lo, hi):\n    # TODO: clamp\n    return x\n" + MUL
+NEW = "def clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n" + MUL
+T = "tests/test_core.py::test_clamp"
+
+
+def _report(tests: dict[str, str], lines: dict[int, set] | None = None) -> Report:
+    cov = Coverage(lines={"calc/core.py": {n: frozenset(t) for n, t in (lines or {}).items()}})
+    return Report(finished=True, exitstatus=0, tests=tests, coverage=cov)
+
+
+def _claim(intent: Intent = Intent.PRESERVE, **kw: object) -> Claim:
+    return Claim(intent, frozenset({"calc/core.py"}), **kw)  # type: ignore[arg-type]
+
+
+def test_a_covered_preserving_change_is_proven() -> None:
+    sessions = Sessions(original=_report({T: "passed"}, {2: {T}}))
+    ev = assess(_claim(), [FileText("calc/core.py", OLD, NEW)], sessions,
+                _report({T: "passed"}))
+    assert ev.proven and ev.trailer() == "proven (preserve)"
+
+
+def test_a_line_run_only_by_a_test_that_failed_before_is_not_covered_for_preserve() -> None:
+    sessions = Sessions(original=_report({T: "passed"}, {2: {T}}))
+    ev = assess(_claim(), [FileText("calc/core.py", OLD, NEW)], sessions,
+                _report({T: "failed"}))
+    assert not ev.proven and ev.uncovered == ("calc/core.py:2",)
+    assert "calc/core.py:2" in ev.trailer()
+
+
+def test_a_repair_needs_the_named_failing_test_to_pass_now() -> None:
+    sessions = Sessions(original=_report({T: "passed"}, {2: {T}}))
+    fixed = assess(_claim(Intent.REPAIR, failing_test=T), [FileText("calc/core.py", OLD, NEW)],
+                   sessions, _report({T: "failed"}))
+    assert fixed.proven and fixed.fail_to_pass == (T,)
+    other = assess(_claim(Intent.REPAIR, failing_test="tests/x.py::t"),
+                   [FileText("calc/core.py", OLD, NEW)], sessions, _report({T: "failed"}))
+    assert not other.proven and "does not pass now" in other.reasons[0]
+
+
+def test_new_behaviour_needs_a_fail_to_pass_test_and_then_waits_unless_allowed() -> None:
+    new_test = "tests/test_new.py::t"
+    own = Report(finished=True, exitstatus=0, tests={new_test: "passed"},
+                 coverage=Coverage(lines={"calc/core.py": {2: frozenset({new_test})}}))
+    on_base = Report(finished=True, exitstatus=1, tests={"tests/test_new.py::t": "failed"})
+    files = [FileText("calc/core.py", OLD, NEW), FileText("tests/test_new.py", None, "x")]
+    none = assess(_claim(Intent.NEW), files, Sessions(own=own), Report.empty())
+    assert not none.proven and "fails on the base" in none.reasons[0]
+    waits = assess(_claim(Intent.NEW), files, Sessions(own=own, own_on_base=on_base),
+                   Report.empty())
+    assert not waits.proven and waits.reasons == (
+        "new behaviour waits for review (proof.autocommit_new_behaviour is off)",)
+    allowed = assess(_claim(Intent.NEW, autocommit_new_behaviour=True), files,
+                     Sessions(own=own, own_on_base=on_base), Report.empty())
+    assert allowed.proven and allowed.fail_to_pass == ("tests/test_new.py::t",)
+
+
+def test_other_files_other_functions_too_many_files_and_breaking_names() -> None:
+    sessions = Sessions(original=_report({T: "passed"}, {2: {T}, 7: {T}}))
+    changed_mul = NEW.replace("a * b", "a + b")
+    files = [FileText("calc/core.py", OLD, changed_mul.replace("def mul", "def times")),
+             FileText("calc/text.py", "x = 1\n", "x = 2\n"),
+             *(FileText(f"calc/n{i}.txt", None, "n") for i in range(3))]
+    ev = assess(_claim(symbols=frozenset({"clamp"})), files, sessions, _report({T: "passed"}))
+    text = " | ".join(ev.reasons)
+    assert "calc/text.py" in text and "adds 3 new files" in text
+    assert "removes public name mul" in text and "times, not what the op is about" in text
+    assert ev.breaking
+
+
+def test_tests_only_changes_are_proven_by_their_own_tests_unless_they_skip_the_work() -> None:
+    new_test = [FileText("tests/test_x.py", None, "def test(): pass\n")]
+    about_tests = Claim(Intent.NEW, frozenset({"tests/test_x.py"}))
+    ev = assess(about_tests, new_test, None, None)
+    assert ev.proven and ev.intent is Intent.TESTS
+    skipped = assess(_claim(Intent.NEW), new_test, None, None)
+    assert not skipped.proven and "changes none of its targets" in skipped.reasons[0]
+    many = [FileText(f"tests/test_{i}.py", None, "") for i in range(3)]
+    assert not assess(about_tests, many, None, None).proven
+
+
+def test_intents_and_enclosing_symbols() -> None:
+    assert intent_of("test_failure") is Intent.REPAIR
+    assert intent_of("todo_scanner") is Intent.NEW and intent_of("anything") is Intent.NEW
+    text = "class A:\n    def f(self):\n        # TODO\n        pass\n\n# TODO top\n"
+    assert enclosing_symbol(text, 3) == "A.f"
+    assert enclosing_symbol(text, 6) == "<module>"
+    assert enclosing_symbol("def (:\n", 1) == "<module>"
