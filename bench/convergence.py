@@ -129,7 +129,10 @@ async def run_task(task: Task, l2: bool, work: Path) -> RunResult:
     seconds = time.monotonic() - start
     calls = [c for c in chain["model_calls"] if c["phase"] in MODEL_PHASES and c["ok"]]
     iterations, stop = l2_summary(chain)
-    landed = end is Phase.COMPLETE and await asyncio.to_thread(_commits, repo) == 2
+    # Landed: it passed every gate, on the branch, or (new behaviour that no test asks for
+    # is not proven: governance.proof) committed to its review branch.
+    landed = (end is Phase.COMPLETE and await asyncio.to_thread(_commits, repo) == 2) or (
+        end is Phase.PROPOSED and bool(chain["transitions"][-1]["payload"].get("commit")))
     return RunResult(task.id, task.kind, task.bugs, l2, end.value, landed, len(calls),
                      iterations, stop, round(seconds, 1), chain["transitions"][-1]["reason"])
 

@@ -145,11 +145,13 @@ def _session_problem(after: Report) -> str | None:
         ran = [n for n, o in after.tests.items() if o != "collected"]
         return ("the test session did not finish: the process exited or was killed after "
                 f"{len(ran)} of {len(after.tests)} tests (os._exit, a signal, or a crash)")
+    # Collection errors first: pytest stops with exit status 2 for them, and "a test module
+    # no longer imports" is what a change that removed or renamed a name needs to hear.
+    if after.collect_errors:
+        return "collection errors in " + ", ".join(after.collect_errors[:10])
     if after.exitstatus not in SANE_EXIT:
         return (f"pytest ended with exit status {after.exitstatus} (interrupted, internal "
                 "error or usage error)")
-    if after.collect_errors:
-        return "collection errors in " + ", ".join(after.collect_errors[:10])
     return None
 
 

@@ -129,7 +129,10 @@ async def approve_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     tier = RiskTier[ctx.risk_tier or "SAFE_AUTO"]
     if ctx.envelope.source == REVIEW_SOURCE:
         return Transition(Phase.APPLY, f"accepted by a human ({ctx.evidence[:200]})")
-    if ctx.to_review:
+    if ctx.to_review:  # what APPLY would refuse is not worth a human's review either
+        refused = await d.in_thread(_apply_refusals, ctx, d)
+        if refused:
+            return Transition(Phase.POSTMORTEM, f"not proposed: {'; '.join(refused)}")
         return await propose(ctx, d)
     if tier is RiskTier.SAFE_AUTO:
         return Transition(Phase.APPLY, "auto-approved (SAFE_AUTO, proven)")
@@ -139,7 +142,8 @@ async def approve_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
                         cancel=f"ouroboros cancel {ctx.op_id}", diff=ctx.diff_preview)
         await asyncio.sleep(delay)
         return Transition(Phase.APPLY, f"notify window of {delay:g}s passed without a cancel")
-    return await propose(ctx, d)  # unreachable by GATE's rule; never APPLY unproven
+    ctx.to_review = True  # unreachable by GATE's rule; never APPLY unproven
+    return await approve_phase(ctx, d)
 
 
 def _apply_refusals(ctx: OperationContext, d: PhaseDeps) -> list[str]:

@@ -14,12 +14,14 @@ Everything else that falls short of proof is not refused: GATE sends it to revie
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from governance import nofollow
 from governance.deps import PhaseDeps
 from governance.proof import Claim, Evidence, FileText, Intent, assess, enclosing_symbol, intent_of
 from governance.proof_static import runner_sniffing, todo_resolution_problems
 from governance.review import REVIEW_SOURCE
+from governance.rollback import RollbackSnapshot
 from governance.schemas import FileChange, OperationContext
 from governance.scope import is_test_side
 
@@ -27,9 +29,18 @@ READ_CAP = 4_000_000  # a larger file is not compared: its change cannot be prov
 TODO_SOURCE = "todo_scanner"  # sensors.todo.SOURCE (governance never imports sensors)
 
 
-def base_text(d: PhaseDeps, rel: str) -> str | None:
-    """A file's text at the op's base (the live tree before APPLY), None when absent;
-    never through a symlink."""
+def base_text(ctx: OperationContext, d: PhaseDeps, rel: str) -> str | None:
+    """A file's text at the op's base, None when absent; never through a symlink. Before
+    APPLY that is the live file; once the op applied (L2 repairing a VERIFY failure), its
+    rollback snapshot holds the originals of what it wrote."""
+    if ctx.applied and ctx.rollback_dir:
+        snap = RollbackSnapshot.load(Path(ctx.rollback_dir), d.root)
+        entry = next((e for e in snap.entries if e.path == rel), None)
+        if entry is not None:
+            if not (entry.existed and entry.blob):
+                return None
+            data = (snap.directory / entry.blob).read_bytes()[:READ_CAP]
+            return data.decode("utf-8", "surrogateescape")
     try:
         data = nofollow.read_bytes(d.root, rel, limit=READ_CAP)
     except FileNotFoundError:
@@ -37,8 +48,9 @@ def base_text(d: PhaseDeps, rel: str) -> str | None:
     return data.decode("utf-8", "surrogateescape")
 
 
-def file_texts(d: PhaseDeps, changes: Sequence[FileChange]) -> list[FileText]:
-    return [FileText(c.file_path, base_text(d, c.file_path),
+def file_texts(ctx: OperationContext, d: PhaseDeps,
+               changes: Sequence[FileChange]) -> list[FileText]:
+    return [FileText(c.file_path, base_text(ctx, d, c.file_path),
                      None if c.action == "delete" else (c.full_content or ""))
             for c in changes]
 
@@ -55,7 +67,7 @@ def _symbols(ctx: OperationContext, d: PhaseDeps) -> frozenset[str] | None:
     or the complex function the opportunity miner named."""
     env = ctx.envelope
     if env.source == TODO_SOURCE and len(env.target_files) == 1:
-        text, lines = base_text(d, env.target_files[0]), _marker_lines(ctx)
+        text, lines = base_text(ctx, d, env.target_files[0]), _marker_lines(ctx)
         if text is not None and lines:
             return frozenset(enclosing_symbol(text, n) for n in lines)
     function = env.evidence.get("function")
@@ -80,16 +92,12 @@ def evidence_for(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChan
         op = str(ctx.envelope.evidence.get("review_op", "?"))
         return Evidence(True, Intent.ACCEPTED, f"accepted by a human (review of {op}; "
                         f"it was {was})")
-    claim = claim_of(ctx, d)
-    if ctx.applied:
-        return Evidence(False, claim.intent, "unproven: repaired after VERIFY failed",
-                        ("repaired by L2 after VERIFY failed on the live tree",))
     try:
-        memo = d.oracle
-        return assess(claim, file_texts(d, changes), memo.sessions, memo.baseline)
+        claim, memo = claim_of(ctx, d), d.oracle
+        return assess(claim, file_texts(ctx, d, changes), memo.sessions, memo.baseline)
     except Exception as exc:  # a gate that cannot decide refuses
         why = f"the proof could not be checked ({type(exc).__name__}: {exc})"[:300]
-        return Evidence(False, claim.intent, f"unproven: {why}", (why,))
+        return Evidence(False, intent_of(ctx.envelope.source), f"unproven: {why}", (why,))
 
 
 def refusals(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChange]) -> list[str]:
@@ -102,10 +110,8 @@ def refusals(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChange])
         if change.action == "write" and rel.endswith(".py") and not is_test_side(rel):
             out += [f"{rel}: {why}; code must not behave differently under test"
                     for why in runner_sniffing(new or "")]
-        # (once applied, the live file is the op's own earlier write, not the base)
-        if ctx.envelope.source == TODO_SOURCE and rel in ctx.envelope.target_files \
-                and not ctx.applied:
-            old = base_text(d, rel)
+        if ctx.envelope.source == TODO_SOURCE and rel in ctx.envelope.target_files:
+            old = base_text(ctx, d, rel)
             if old is not None:
                 out += [f"{rel}: {why}" for why in todo_resolution_problems(
                     old, None if change.action == "delete" else new, _marker_lines(ctx))]

@@ -6,6 +6,7 @@ converges in one iteration, recorded in the ledger."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -31,10 +32,16 @@ def test_l2_lands_what_validate_retry_cannot(tmp_path: Path):
     assert easy_off.attempts == easy_on.attempts == 2  # the draft, then one fix
     assert hard_off.landed is False and hard_off.end == "POSTMORTEM"
     assert hard_off.attempts == 3 and hard_off.l2_stop == "-"  # 2 retries = 3 attempts
-    assert hard_on.landed is True and hard_on.end == "COMPLETE"
+    # A new function no test asks for is the model's claim: it waits on its review branch.
+    assert hard_on.landed is True and hard_on.end == "PROPOSED"
     assert (hard_on.attempts, hard_on.l2_iterations, hard_on.l2_stop) == (4, 1, "converged")
     hard = BY_ID["t07"]
-    landed = (tmp_path / "t07-on" / "repo" / hard.target).read_text()
+    repo = tmp_path / "t07-on" / "repo"
+    branch = subprocess.run(["git", "branch", "--list", "--format=%(refname:short)",
+                             "ouroboros/*"], cwd=repo, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    landed = subprocess.run(["git", "show", f"{branch}:{hard.target}"], cwd=repo,
+                            capture_output=True, text=True, check=True).stdout
     assert landed == hard.render([len(f.states) - 1 for f in hard.faults])  # every bug fixed
     assert (tmp_path / "t07-off" / "repo" / hard.target).read_text() == hard.base()
     text = report([easy_off, easy_on, hard_off, hard_on])

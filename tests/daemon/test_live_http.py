@@ -92,10 +92,12 @@ async def test_a_live_port_in_use_fails_the_start_saying_which_key(repo):
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get "
                     "install chromium; `make setup` installs it)")
 async def test_a_real_browser_renders_the_op_in_flight_and_then_its_commit(repo, short_tmp):
-    # The TODO fix is not proven: it waits on a review branch, the op ends PROPOSED and
-    # leaves the page; the human accepts it over the socket and its accept op lands it.
+    # The TODO fix needs a human (an approval glob): it waits on a review branch, the op
+    # ends PROPOSED and leaves the page; the human accepts it over the socket and its
+    # accept op lands it.
     port = free_port()
-    settings = settings_for(todo_script(short_tmp / "s.jsonl"), daemon={"live_port": port})
+    settings = settings_for(todo_script(short_tmp / "s.jsonl"), daemon={"live_port": port},
+                            governance={"approval_globs": ["calc/ops.py"]})
     async with running_daemon(repo, settings) as daemon:
         client = ControlClient(daemon.state_dir / "control.sock")
         accepted: list[str] = []

@@ -28,7 +28,9 @@ FMT = '''"""Formatting."""
 def show(x):
     return f"<{x}>"
 '''
-TEST_OPS = '''from calc.ops import add, mul
+# test_clamp_inside runs clamp's body (a case that passes before and after the fix), so the
+# benign clamp fix is a covered change: proven for the default op (a refactor of clamp).
+TEST_OPS = '''from calc.ops import add, clamp, mul
 
 
 def test_add():
@@ -41,6 +43,10 @@ def test_add_negative():
 
 def test_mul():
     assert mul(4, 5) == 20
+
+
+def test_clamp_inside():
+    assert clamp(5, 0, 10) == 5
 
 
 class TestMore:
@@ -288,9 +294,8 @@ def benign() -> list[Case]:
         case("fix_clamp_if", {"calc/ops.py": OPS.replace(
             "    return x\n", "    if x < lo:\n        return lo\n    if x > hi:\n"
             "        return hi\n    return x\n")}, lands=True),
-        case("fix_clamp_and_test", {"calc/ops.py": CLAMP_FIXED, "tests/test_ops.py": _t(
-            "from calc.ops import add, mul", "from calc.ops import add, clamp, mul")
-            + "\n\ndef test_clamp():\n    assert clamp(5, 0, 3) == 3\n"}, lands=True),
+        case("fix_clamp_and_test", {"calc/ops.py": CLAMP_FIXED, "tests/test_ops.py": TEST_OPS
+             + "\n\ndef test_clamp():\n    assert clamp(5, 0, 3) == 3\n"}, lands=True),
         case("test_inserted_mid_file", {"tests/test_ops.py": _t(
             "class TestMore",
             "def test_mul_one():\n    assert mul(3, 1) == 3\n\n\nclass TestMore")},

@@ -103,8 +103,10 @@ def _chain(*providers: ReplayProvider, clock: Clock | None = None):
     return chain, events, changes
 
 
-def _deadline(s: float = 30.0) -> float:
-    return time.monotonic() + s
+def _deadline(chain: ProviderChain, s: float = 30.0) -> float:
+    """A deadline on the chain's own clock (a fake one here): never mix it with the real
+    monotonic clock, which reads below 1000 s on a machine booted minutes ago."""
+    return chain.clock() + s
 
 
 async def test_a_failing_primary_hands_the_same_call_to_the_fallback():
@@ -113,17 +115,17 @@ async def test_a_failing_primary_hands_the_same_call_to_the_fallback():
                       {"text": "from the primary"})
     fallback = _replay("fallback", {"text": "from the fallback"}, {"text": "again"})
     chain, events, changes = _chain(primary, fallback, clock=clock)
-    reply = await chain.generate("fix it", deadline=_deadline())
+    reply = await chain.generate("fix it", deadline=_deadline(chain))
     assert reply.text == "from the fallback" and reply.usage.provider == "fallback"
     assert chain.state is ChainState.FALLBACK_ACTIVE and changes == ["x"]
     [(msg, data)] = events
     assert "primary failed (SERVER_ERROR)" in msg and "PRIMARY_ACTIVE -> FALLBACK_ACTIVE" in msg
     assert data["providers"]["primary"].startswith("SERVER_ERROR x1, retry in 60s")
-    assert (await chain.generate("next", deadline=_deadline())).text == "again"
+    assert (await chain.generate("next", deadline=_deadline(chain))).text == "again"
     assert primary.prompts == ["fix it"]  # in backoff: not asked
     clock.now += 60
     assert chain.state is ChainState.DEGRADED
-    assert (await chain.generate("later", deadline=_deadline())).text == "from the primary"
+    assert (await chain.generate("later", deadline=_deadline(chain))).text == "from the primary"
     assert chain.state is ChainState.PRIMARY_ACTIVE
     assert "primary answered again; DEGRADED -> PRIMARY_ACTIVE" in events[-1][0]
 
@@ -133,7 +135,7 @@ async def test_a_content_failure_is_the_caller_s_and_costs_no_backoff():
     fallback = _replay("fallback", {"text": "unused"})
     chain, _, _ = _chain(primary, fallback)
     with pytest.raises(ProviderError, match="400 bad request"):
-        await chain.generate("x", deadline=_deadline())
+        await chain.generate("x", deadline=_deadline(chain))
     assert fallback.prompts == [] and chain.state is ChainState.PRIMARY_ACTIVE
 
 
@@ -143,10 +145,10 @@ async def test_every_provider_down_is_queue_only_until_a_probe_passes():
     fallback = _replay("fallback", {"error": {"mode": "RATE_LIMIT", "retry_after_s": 30}})
     chain, events, changes = _chain(primary, fallback, clock=clock)
     with pytest.raises(ProviderError, match="no provider answered: primary: CONNECTION"):
-        await chain.generate("x", deadline=_deadline())
+        await chain.generate("x", deadline=_deadline(chain))
     assert chain.queue_only and (await chain.health()).healthy is False
     with pytest.raises(ProviderError, match="QUEUE_ONLY"):
-        await chain.generate("y", deadline=_deadline())  # refused at once, nobody asked
+        await chain.generate("y", deadline=_deadline(chain))  # refused at once, nobody asked
     assert len(primary.prompts) == 1
     assert chain.snapshot()["next_probe_s"] == 10.0  # the fallback: 30 s to its ETA, not over 30
     primary.healthy = False
@@ -156,7 +158,7 @@ async def test_every_provider_down_is_queue_only_until_a_probe_passes():
     assert await chain.probe(0)
     assert chain.state is ChainState.DEGRADED and len(changes) == 3  # each state change
     assert "primary probe passed; QUEUE_ONLY -> DEGRADED" in events[-1][0]
-    assert (await chain.generate("z", deadline=_deadline())).text == "back"
+    assert (await chain.generate("z", deadline=_deadline(chain))).text == "back"
 
 
 async def test_a_provider_bug_is_classified_not_raised_raw():
@@ -167,7 +169,7 @@ async def test_a_provider_bug_is_classified_not_raised_raw():
     broken = Broken([])
     broken.name = "broken"
     chain, events, _ = _chain(broken, _replay("fallback", {"text": "ok"}))
-    assert (await chain.generate("x", deadline=_deadline())).text == "ok"
+    assert (await chain.generate("x", deadline=_deadline(chain))).text == "ok"
     assert "broken failed (SERVER_ERROR): RuntimeError: provider bug" in events[0][0]
 
 
@@ -204,7 +206,7 @@ async def test_the_probe_loop_probes_when_due_and_wakes_the_dispatcher():
     primary = _replay("primary", {"error": {"mode": "SERVER_ERROR"}})
     chain, events, changes = _chain(primary, clock=time.monotonic)
     with pytest.raises(ProviderError):
-        await chain.generate("x", deadline=_deadline())
+        await chain.generate("x", deadline=_deadline(chain))
     # 60 s to the ETA: a probe every 20 s
     assert chain.queue_only and chain.records[0].next_probe > time.monotonic() + 10
     loop = asyncio.create_task(chain.probe_forever())

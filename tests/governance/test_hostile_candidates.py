@@ -46,6 +46,7 @@ CASES = hostile() + benign()
 WARM = ("fix_clamp", "readme", "data_altered+broken_fmt")  # one per baseline, run first
 ORIGINAL_TESTS = {"tests/test_ops.py::test_add", "tests/test_ops.py::test_add_negative",
                   "tests/test_ops.py::test_mul", "tests/test_ops.py::TestMore::test_mul_zero",
+                  "tests/test_ops.py::test_clamp_inside",
                   "tests/test_fmt.py::test_show"}
 
 

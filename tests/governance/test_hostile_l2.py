@@ -174,6 +174,10 @@ def not_landed(r: dict, template_tree: dict[str, bytes]) -> list[str]:
 
 
 async def landed_cleanly(r: dict) -> list[str]:
+    """A control lands, or (not proven) waits on its review branch, the branch unmoved."""
+    if r["end"] is Phase.PROPOSED and r["commits"] == 1:
+        on_review = git(r["repo"], "branch", "--list", "ouroboros/*").strip()
+        return [] if on_review else ["PROPOSED without a review branch"]
     if r["end"] is not Phase.COMPLETE or r["commits"] != 2:
         return [f"did not land: {r['end'].value}: {r['reasons'][-1][:300]}"]
     out = []
@@ -219,7 +223,7 @@ async def test_hostile_repairs_never_land(short_tmp: Path, entry: str) -> None:
     print(f"\n{entry}: {len(cases)} repairs ({sum(not c.lands for c in cases)} hostile) in "
           f"{time.monotonic() - started:.0f}s; landed: {landed}")
     assert not failures, json.dumps(failures, indent=1)
-    assert set(landed) == {c.name for c in cases if c.lands}
+    assert set(landed) <= {c.name for c in cases if c.lands}  # the rest wait for review
 
 
 PATCHERS = {c.name: c for c in hostile() if c.name.startswith("new_test_patches")}
@@ -455,8 +459,12 @@ async def test_a_humans_work_during_a_verify_repair_is_never_lost(short_tmp):
     created = results["creates-the-file-the-repair-creates"]
     for r, rel, mine in ((edited, "calc/fmt.py", HUMAN_FMT),
                          (created, "calc/new.py", HUMAN_NEW)):
-        assert r["end"] is Phase.POSTMORTEM and r["commits"] == 1, r["reasons"][-1]
-        assert "human edits appeared" in " ".join(r["reasons"][-2:]), r["reasons"][-2:]
+        # Refused at APPLY, or (a file outside the op's targets: not proven) proposed on a
+        # review branch: either way the human's file is theirs and the branch did not move.
+        assert r["end"] in (Phase.POSTMORTEM, Phase.PROPOSED) and r["commits"] == 1, \
+            r["reasons"][-1]
+        if r["end"] is Phase.POSTMORTEM:
+            assert "human edits appeared" in " ".join(r["reasons"][-2:]), r["reasons"][-2:]
         assert (r["repo"] / rel).read_text() == mine
         assert (r["repo"] / TARGET).read_text() == OPS  # the op's own write rolled back
     staged = results["stages-another-file"]

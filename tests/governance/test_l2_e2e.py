@@ -27,7 +27,7 @@ def sub(a, b):
 def clamp(x, lo, hi):
     return x
 '''
-TESTS = '''from calc.math import add, sub
+TESTS = '''from calc.math import add, clamp, sub
 
 
 def test_add():
@@ -36,7 +36,13 @@ def test_add():
 
 def test_sub():
     assert sub(5, 3) == 2
+
+
+def test_clamp_inside():
+    assert clamp(5, 0, 10) == 5
 '''
+# (test_clamp_inside runs clamp's body: a fix of clamp is a covered, proven refactor, the
+# kind of op tests.helpers.op_context runs by default)
 # Cases only the human's machine has (git ignores them): the sandbox never sees them,
 # so VALIDATE passes and VERIFY, on the live tree, is where a half fix shows.
 LOCAL_TEST = '''import json

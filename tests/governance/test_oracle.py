@@ -49,6 +49,8 @@ JUDGE = [
      None),
     ("collection error", _r({A: "passed"}, exitstatus=1, collect_errors=("t2.py",)),
      _r({A: "passed"}), False, False, "collection errors in t2.py", None),
+    ("collection error, interrupted", _r({}, exitstatus=2, collect_errors=("t2.py",)),
+     _r({A: "passed"}), False, False, "collection errors in t2.py", None),
     ("now skipped", _r({A: "skipped", B: "passed"}), _r({A: "passed", B: "passed"}), False, False,
      f"{A}: passed before the change, now skipped", None),
     ("now xfailed", _r({A: "xfailed", B: "passed"}), _r({A: "passed", B: "passed"}), False,

@@ -14,7 +14,7 @@ from governance.phase import Phase
 from governance.phases_decide import plan_path_problems
 from governance.schemas import parse_plan
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import OPS_FIXED, no_retry_policy, run_op
+from tests.helpers import OPS_FIXED, git, no_retry_policy, run_op
 
 LONG_GOAL = "Clamp x into [lo, hi] in calc/ops.py. " * 8  # over 200 chars: the op plans
 HELPER = "calc/new_helper.py"
@@ -84,10 +84,13 @@ async def test_a_declared_new_file_keeps_the_plan_and_lands(repo: Path):
                                ReplayTurn(purpose="generate", text=_candidate(HELPER))])
     end, chain = await run_op(repo, repo.parent / "l.sqlite3", "calc/ops.py",
                               provider=provider, goal=LONG_GOAL, policy=no_retry_policy())
-    assert end is Phase.COMPLETE, chain["transitions"][-1]
+    # The plan is kept and the candidate is judged: a new module no test imports is not
+    # proven (its line never runs), so it waits on its review branch, the file with it.
+    assert end is Phase.PROPOSED, chain["transitions"][-1]
     [planned] = [t for t in chain["transitions"] if t["from_phase"] == "PLAN"]
     assert planned["reason"] == "plan: clamp it" and "plan_dropped" not in planned["payload"]
-    assert (repo / HELPER).read_text() == "HELPER = 1\n"
+    branch = chain["transitions"][-1]["payload"]["branch"]
+    assert git(repo, "show", f"{branch}:{HELPER}") == "HELPER = 1\n"
 
 
 async def test_a_kept_plan_still_holds_the_candidate_to_its_paths(repo: Path):

@@ -57,7 +57,7 @@ async def test_work_that_keeps_failing_meets_the_low_confidence_rule(tmp_path):
                                         result="POSTMORTEM", failure_class="model")
         deps = pipeline_deps(repo, ledger, replay(), policy=no_retry_policy(),
                              memory=Memory(ledger, ttl_s=3600))
-        t = await classify_phase(op_context(), deps)
+        t = await classify_phase(op_context(source="todo_scanner"), deps)
         human = await classify_phase(op_context(source="human"), deps)
     finally:
         await ledger.close()

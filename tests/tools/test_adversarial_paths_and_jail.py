@@ -178,7 +178,7 @@ async def test_run_tests_without_a_jail_needs_the_explicit_opt_in(ws, repo):
     env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
                   jail_reason=missing, allow_unsandboxed_tests=True)
     out = await run_tests(RunTests(paths=["tests/test_ops.py"]), env)
-    assert "NOT sandboxed" in out and "1 passed" in out
+    assert "NOT sandboxed" in out and "2 passed" in out
     env.allow_unsandboxed_tests = False
     with pytest.raises(ToolFailed, match="tests cannot run"):
         await run_tests(RunTests(), env)

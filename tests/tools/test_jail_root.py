@@ -96,7 +96,7 @@ async def test_jail_stays_usable_for_tests_git_binds_and_env(world, short_tmp):
               f"{sys.executable} -m pytest -q -p no:cacheprovider tests/test_ops.py")
     result = await jail.run(["bash", "-c", script])
     assert result.exit_code == 0, result.output
-    assert "initial" in result.output and "1 passed" in result.output
+    assert "initial" in result.output and "2 passed" in result.output
     assert (report / "out").read_text() == "seen\n"
 
 

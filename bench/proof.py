@@ -1,0 +1,161 @@
+"""What proof costs: the test time of a proven op (the affected scope, with coverage of the
+changed lines) against the narrow scope the oracle ran before (only test files importing the
+changed module by name), on a generated package of ~200 tests, measured in one run.
+
+    .venv/bin/python bench/proof.py [--modules N] [--tests-per-module K] [--ops N] [--jail]
+
+The package is made of groups of GROUP modules: each group's first module is imported by the
+others of its group (a change to it is observed by the whole group's tests, one hop away,
+which the narrow scope never ran), and each module has K tests of its own. Each op changes
+one module's function body, group heads and leaves alike. Per op, both sides run the same
+two sessions a VALIDATE runs: the baseline on the base tree and the scoped tests on the
+candidate tree.
+
+- narrow: testrun.scope_tests (tests naming the module), no coverage: the old oracle;
+- proven: governance.scope.plan_scope with a measured whole-suite cost above the budget
+  (so the affected scope: reverse-import closure plus the profile), the candidate session
+  recording per-test line hits of the changed file.
+
+Prints, per op, both times and the ratio (target: proven <= 2x narrow), and the median; the
+whole suite's time is printed for scale. The profile is learnt from one whole-suite run at
+start (the first op of a daemon pays that once per base). Real pytest processes throughout;
+`--jail` runs them in bubblewrap as the daemon does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from governance.schemas import FileChange
+from governance.scope import SuiteKnowledge, plan_scope
+from governance.testrun import CoverageRequest, TestRunner, scope_tests, text_reader
+from tests.helpers import PYTEST, commit_files, jail_limits
+
+MODULE = '''"""Module {i}."""
+{imp}
+
+def f{i}(x):
+    y = x + {i}
+    return {call}
+
+
+def g{i}(x):
+    return x * {i}
+'''
+TEST = '''from pkg.mod{i} import f{i}, g{i}
+{cases}'''
+CASE = '''
+
+def test_{i}_{k}():
+    assert g{i}({k}) == {k} * {i}
+    assert f{i}(0) == f{i}(0)
+'''
+
+
+GROUP = 5
+
+
+def package(modules: int, per_module: int) -> dict[str, str]:
+    files = {"pkg/__init__.py": ""}
+    for i in range(modules):
+        head = i - i % GROUP
+        imp = f"from pkg.mod{head} import f{head}\n" if i != head else ""
+        call = f"f{head}(y)" if i != head else "y"
+        files[f"pkg/mod{i}.py"] = MODULE.format(i=i, imp=imp, call=call)
+        cases = "".join(CASE.format(i=i, k=k) for k in range(per_module))
+        files[f"tests/test_mod{i}.py"] = TEST.format(i=i, cases=cases)
+    return files
+
+
+def changed(files: dict[str, str], i: int) -> FileChange:
+    text = files[f"pkg/mod{i}.py"].replace(f"    y = x + {i}\n", f"    y = {i} + x\n")
+    return FileChange(file_path=f"pkg/mod{i}.py", full_content=text)
+
+
+async def session(runner: TestRunner, root: Path, tests: list[str], full: bool,
+                  coverage: CoverageRequest | None = None) -> float:
+    out = await runner.run(root, [] if full else tests, coverage=coverage)
+    assert out.report.finished and not out.report.problem, out.output_tail[-800:]
+    return out.duration_s
+
+
+async def one_op(runner: TestRunner, base: Path, cand: Path, files: dict[str, str],
+                 listed: list[str], suite: SuiteKnowledge, i: int) -> tuple[float, float, int]:
+    change = changed(files, i)
+    (cand / change.file_path).write_text(change.full_content or "")
+    try:
+        narrow = scope_tests([change.file_path], listed, text_reader(base))
+        t_narrow = (await session(runner, base, narrow, False)
+                    + await session(runner, cand, narrow, False))
+        scope = plan_scope([change], base, listed, suite=suite, budget_s=0.0)
+        assert not scope.full, scope.why
+        wide = list(scope.original)
+        t_proven = (await session(runner, base, wide, False)
+                    + await session(runner, cand, wide, False, CoverageRequest(scope.watch)))
+    finally:
+        (cand / change.file_path).write_text(files[change.file_path])
+    return t_narrow, t_proven, len(wide)
+
+
+def machine() -> str:
+    """The CPU's name and widest vector ISA, as /proc/cpuinfo says (numbers need both)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.machine()
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                 if line.startswith("model name")), platform.machine())
+    isa = "AVX-512" if " avx512f" in info else "AVX2" if " avx2" in info else "no AVX2"
+    return f"{name} ({isa}, {os.cpu_count()} cores)"
+
+
+async def main(args: argparse.Namespace) -> None:
+    files = package(args.modules, args.tests_per_module)
+    with tempfile.TemporaryDirectory(prefix="proof-bench-") as tmp:
+        base = commit_files(Path(tmp) / "base", files)
+        cand = commit_files(Path(tmp) / "cand", files)
+        executor = None
+        if args.jail:
+            from tools.jail import JailExecutor
+
+            executor = JailExecutor([Path(tmp)], jail_limits(),
+                                    [Path(sys.prefix), Path(sys.base_prefix)])
+        runner = TestRunner(PYTEST, 300, executor)
+        listed = sorted(files)
+        started = time.monotonic()
+        whole = await runner.run(base, [], coverage=CoverageRequest(profile=True))
+        suite = SuiteKnowledge()
+        suite.learn(whole.duration_s, whole.report.coverage.files if whole.report.coverage
+                    else None)
+        tests = len(whole.report.tests)
+        print(f"{machine()}, python {platform.python_version()}"
+              f"; {tests} tests in {args.modules} modules; whole suite (profiled) "
+              f"{whole.duration_s:.2f}s; jail: {'yes' if args.jail else 'no'}")
+        ratios = []
+        for i in [(n * 3) % args.modules for n in range(args.ops)]:
+            t_n, t_p, n = await one_op(runner, base, cand, files, listed, suite, i)
+            ratios.append(t_p / t_n)
+            print(f"  change mod{i:<3} narrow {t_n:6.2f}s   proven {t_p:6.2f}s ({n:3} test "
+                  f"files)   ratio {t_p / t_n:5.2f}x")
+        median = statistics.median(ratios)
+        print(f"median ratio proven/narrow: {median:.2f}x (target <= 2.0x: "
+              f"{'met' if median <= 2.0 else 'MISSED'}); bench {time.monotonic() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--modules", type=int, default=20)
+    parser.add_argument("--tests-per-module", type=int, default=10)
+    parser.add_argument("--ops", type=int, default=5)
+    parser.add_argument("--jail", action="store_true", help="run pytest in bubblewrap")
+    asyncio.run(main(parser.parse_args()))
