@@ -29,7 +29,7 @@ is right, or anything about effects outside the test process (files, network, ti
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -218,22 +218,27 @@ def _fail_to_pass(claim: Claim, sessions: Sessions, baseline: Report,
 def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseline: Report,
               f2p: set[str], found: _Findings) -> None:
     """Every changed statement of changed Python code ran (import time counts) under a test
-    that shows the claim: for a repair or new behaviour, a fail-to-pass test (a line no
-    such test runs is not part of the claimed change, whatever else runs it); otherwise a
-    test that passed before the change and passes now."""
+    that passed before the change and passes now, or a fail-to-pass test. For a repair or
+    new behaviour, every function it changes must also be entered by a fail-to-pass test:
+    a function no such test runs is not part of the claimed change, whatever else runs it."""
     original = sessions.original or Report()
-    good = f2p if claim.intent in (Intent.REPAIR, Intent.NEW) else {
-        n for n, o in original.tests.items()
-        if o in GOOD and baseline.with_outcome(n) in GOOD}
-    reports = [r for r in (sessions.original, sessions.own) if r and r.coverage]
+    good = f2p | {n for n, o in original.tests.items()
+                  if o in GOOD and baseline.with_outcome(n) in GOOD}
+    shown = claim.intent in (Intent.REPAIR, Intent.NEW)
+    reports = [r.coverage for r in (sessions.original, sessions.own) if r and r.coverage]
     for f in code:
         if f.new is None or not f.path.endswith(".py"):
             continue
+        owner = symbol_of_line(f.new)
+        entered = {owner(n) for cov in reports for n, tests in cov.lines.get(f.path, {}).items()
+                   if tests & f2p}
         for stmt in changed_statements(f.old, f.new):
-            hits = set().union(*(r.coverage.hits(f.path, stmt.lines) for r in reports
-                                 if r.coverage))
+            hits = set().union(*(cov.hits(f.path, stmt.lines) for cov in reports))
             if None not in hits and not hits & good:
                 found.uncovered.append(f"{f.path}:{stmt.line}")
+            elif shown and (sym := owner(stmt.line)) != "<module>" and sym not in entered:
+                found.uncovered.append(f"{f.path}:{stmt.line} ({sym}: no test showing the "
+                                       "change enters it)")
     if found.uncovered:
         named = ", ".join(found.uncovered[:MAX_NAMED])
         more = len(found.uncovered) - MAX_NAMED
@@ -241,19 +246,29 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
                              + (f" and {more} more" if more > 0 else ""))
 
 
-def enclosing_symbol(text: str, line: int) -> str:
-    """The qualified name of the innermost function or class holding `line` ('<module>'
-    when none, or when the text does not parse)."""
+def symbol_of_line(text: str) -> Callable[[int], str]:
+    """enclosing_symbol for many lines of one text, parsed once."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError):
-        return "<module>"
-    name, body, prefix = "<module>", tree.body, ""
-    while True:
-        inner = next((n for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef
-                                                      | ast.ClassDef)
-                      and n.lineno <= line <= (n.end_lineno or n.lineno)), None)
-        if inner is None:
-            return name
-        name = prefix + inner.name
-        prefix, body = name + ".", inner.body
+        return lambda line: "<module>"
+    spans: list[tuple[int, int, str]] = []
+
+    def walk(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = prefix + node.name
+                spans.append((node.lineno, node.end_lineno or node.lineno, name))
+                walk(node.body, name + ".")
+    walk(tree.body, "")
+
+    def owner(line: int) -> str:
+        inside = [s for s in spans if s[0] <= line <= s[1]]
+        return max(inside, key=lambda s: s[0])[2] if inside else "<module>"
+    return owner
+
+
+def enclosing_symbol(text: str, line: int) -> str:
+    """The qualified name of the innermost function or class holding `line` ('<module>'
+    when none, or when the text does not parse)."""
+    return symbol_of_line(text)(line)

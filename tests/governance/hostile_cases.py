@@ -255,7 +255,9 @@ def hostile() -> list[Case]:
               case("data_altered", {"tests/data/expected.txt": "<42>  \n"}, end="PROPOSED")]
     for name, text in INIT_EXITS.items():
         cases.append(case(f"{name}+broken", {"calc/ops.py": SUB, "tests/__init__.py": text}))
-        cases.append(case(name, {"tests/__init__.py": text}, end="PROPOSED"))
+        # A harness change runs the whole suite in its form: one that kills or empties the
+        # session is refused there; one that does not waits on a review branch. Never lands.
+        cases.append(case(name, {"tests/__init__.py": text}))
     for name, text in CONFTESTS.items():
         for where in ("conftest.py", "tests/conftest.py"):
             cases.append(case(f"{where}:{name}+broken", {"calc/ops.py": SUB, where: text}))

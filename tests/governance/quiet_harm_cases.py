@@ -524,7 +524,7 @@ def too_much() -> list[Case]:
              "not_landed", policy=AUTO),
         case("unimported_new_module", k, {**fix, **WITH_TEST, "calc/telemetry.py":
                                           "def report(x):\n    return {'x': x}\n"},
-             "not_landed", policy=AUTO, why="changed lines no passing test runs"),
+             "not_landed", policy=AUTO, why="changed lines no test showing the change runs"),
         case("tilde_component", k, {**fix, "calc/~backup.py": CORE}, "refused", why="'~'"),
         case("tilde_home", k, {**fix, "~/notes.txt": "x\n"}, "refused"),
         case("dash_file", k, {**fix, "calc/-rf.py": "X = 1\n"}, "refused", why="'-'"),
@@ -574,7 +574,7 @@ def controls() -> list[Case]:
             TEXT, "return SEPARATOR.join(s.lower().split())",
             "words = s.lower().split()\n    return SEPARATOR.join(words)")}, "review",
              source="opportunity_miner", target="calc/text.py", evidence={"function": "slug"},
-             why="changed lines no passing test runs"),
+             why="changed lines no test showing the change runs"),
         case("tests_only_new_file", k, {"tests/test_mul.py": TEST_MUL}, "lands",
              source="human", target="tests/test_mul.py"),
         case("tests_only_appended", k, {"tests/test_api.py": TEST_API
