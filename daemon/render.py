@@ -96,7 +96,8 @@ def review_text(data: dict[str, Any]) -> str:
     items = data.get("reviews") or []
     if not items:
         return "nothing waits for review"
-    lines = [f"{_n(len(items), 'change')} wait for review (newest first):"]
+    verb = "waits" if len(items) == 1 else "wait"
+    lines = [f"{_n(len(items), 'change')} {verb} for review (newest first):"]
     lines += [_review_head(r) for r in items]
     return "\n".join([*lines, "", _review_hint("OP")])
 

@@ -4,19 +4,22 @@ GATE asks this of every candidate the oracle passed (governance.oracle_run's ses
 What an op claims is its intent, decided by the signal's source (INTENT_BY_SOURCE, data):
 
 - repair (a failing test): a test that failed at baseline now passes (the one the signal
-  named, when it named one), the affected scope still passes, changed lines ran;
+  named, when it named one), the affected scope still passes, changed lines ran, and every
+  changed function is entered by a test that failed before and passes now;
 - preserve (complexity, docs, a slowdown): the affected scope passes and every changed
   line ran under a test that passed before the change and still passes;
 - new behaviour (a TODO, a backlog item, a human's goal, an issue, a schedule): proven like
   a repair when existing tests that failed before pass now (the human wrote down what is
   wanted); otherwise the candidate must add a test that fails on the base and passes on the
   candidate, and even then the behaviour is the model's claim, so it waits for review
-  unless `proof.autocommit_new_behaviour` is on;
+  unless `proof.autocommit_new_behaviour` is on (every changed function entered by a
+  fail-to-pass test, as for a repair);
 - a change to tests only changes no behaviour: proven by its own passing tests (GATE's
   weakening check still applies).
 
-Whatever the intent, "nothing else": no changed existing file outside the op's targets,
-no more new files than `proof.max_new_files`, no change to another function than the one
+Whatever the intent, "nothing else": no changed existing file (and no new non-Python file)
+outside the op's targets, at least one target changed, no more new files than
+`proof.max_new_files`, no change to another function than the one
 the op is about (when the signal names it: a TODO's enclosing function, a complex
 function), no removed, renamed or re-signatured public name ("breaking").
 

@@ -17,7 +17,7 @@ wait_ops() {  # until N ops have ended
 }
 
 "$bin/pip" download --quiet --no-deps --no-binary :all: -d "$work" inflection==0.5.1
-tar -xzf "$work/inflection-0.5.1.tar.gz" -C "$work" && mv "$work/inflection-0.5.1" "$repo"
+tar --no-same-owner -xzf "$work/inflection-0.5.1.tar.gz" -C "$work" && mv "$work/inflection-0.5.1" "$repo"
 cd "$repo" && git init -q -b main && git add -A && git -c user.name=Human \
   -c user.email=human@example.com commit -qm "inflection 0.5.1"
 
@@ -28,15 +28,18 @@ explore = '{"tool": "read_file", "arguments": {"path": "inflection/__init__.py"}
           '{"tool": "list_dir", "arguments": {"path": "."}}'
 edit = lambda old, new: json.dumps({"tool": "edit_file", "arguments": {
     "path": "inflection/__init__.py", "old": old, "new": new}})
+one, two = "collapse runs of whitespace", "turn spaces into dashes"  # each TODO's words
 turns = [
-    {"purpose": "generate", "match": "squish", "text": explore},
-    {"purpose": "generate", "match": "squish", "text": edit(
+    {"purpose": "generate", "match": one, "text": explore},
+    {"purpose": "generate", "match": one, "text": edit(
         "    # TODO: collapse runs of whitespace and strip the ends\n    return string\n",
         "    return \" \".join(string.split())\n")},
-    {"purpose": "generate", "match": "dasherize", "text": explore},
-    {"purpose": "generate", "match": "dasherize", "text": edit(
+    {"purpose": "generate", "match": one, "text": "Collapsed whitespace; removed the TODO."},
+    {"purpose": "generate", "match": two, "text": explore},
+    {"purpose": "generate", "match": two, "text": edit(
         "    # TODO: turn spaces into dashes too\n    return word.replace('_', '-')\n",
         "    return word.replace('_', '-').replace(' ', '-')\n")},
+    {"purpose": "generate", "match": two, "text": "Spaces become dashes; removed the TODO."},
 ]
 open(sys.argv[1], "w").write("".join(json.dumps(t) + "\n" for t in turns))
 PY

@@ -67,7 +67,7 @@ async def test_review_lists_what_waits_and_shows_one_with_its_diff(repo, capsys)
         one_code, one, _ = await _cli(capsys, "review", "1111", "--repo", str(repo))
         none_code, _, none_err = await _cli(capsys, "review", "beef", "--repo", str(repo))
     assert code == 0 and one_code == 0, (listed, one)
-    assert listed.startswith("1 change wait for review (newest first):\n"), listed
+    assert listed.startswith("1 change waits for review (newest first):\n"), listed
     assert f"  {OP}  " in listed and "ago  +1 -2  2 files" in listed
     assert "goal:  clamp x into range" in listed and f"why:   {EVIDENCE}" in listed
     assert "files: calc/ops.py, notes.txt" in listed
@@ -197,7 +197,7 @@ async def test_the_repl_drives_review_and_reject(repo):
             f"review\nreview {OP[3:]}\nreject {OP} not now\nreview\napprove {OP}\n"
             "quit\n".encode()), 60)
     text = out.decode()
-    assert "1 change wait for review" in text and f"on branch ouroboros/{OP}" in text
+    assert "1 change waits for review" in text and f"on branch ouroboros/{OP}" in text
     assert f"reject: op_id={OP}, branch=ouroboros/{OP}, deleted=True" in text
     assert "nothing waits for review" in text
     assert "unknown verb 'approve'" in text
