@@ -29,6 +29,7 @@ from governance.phase import Phase
 from governance.phases_generate import ask_model
 from governance.phases_validate import validate_candidate
 from governance.prompts import MAX_FILE_CHARS, live_block, repair_prompt
+from governance.proof_diff import common_ends
 from governance.protected import normalize
 from governance.routing import generate_timeout_s
 from governance.schemas import Candidate, FileChange, OperationContext
@@ -101,12 +102,7 @@ def changed_lines(old: str, new: str) -> int:
     line changed) and this runs on the event loop: past MAX_DIFFED_LINES the region between
     the first and the last differing line counts whole (an upper bound, never fewer)."""
     a, b = old.splitlines(), new.splitlines()
-    head = 0
-    while head < min(len(a), len(b)) and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    head, tail = common_ends(a, b)
     a, b = a[head:len(a) - tail], b[head:len(b) - tail]
     if len(a) + len(b) > MAX_DIFFED_LINES:
         return len(a) + len(b)

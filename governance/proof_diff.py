@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
+from collections.abc import Sequence
 
 DIFF_BUDGET = 3_000_000  # line pairs one diff may compare; past it, a coarser diff
 Opcode = tuple[str, int, int, int, int]
@@ -58,16 +59,22 @@ def _keyed(a: list[str], b: list[str]) -> tuple[list[int], list[int]]:
     return run(a), run(b)
 
 
-def line_opcodes(a: list[str], b: list[str]) -> list[Opcode]:
-    """difflib's opcodes (autojunk off) for two texts' lines, the common head and tail cut
-    off first. A middle too costly to diff exactly is diffed by _keyed ids or, if that is
-    still too costly, not at all: then all of it counts as changed."""
+def common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
+    """How many leading and (then) trailing lines two texts share: diffs run on the rest."""
     head = 0
     while head < min(len(a), len(b)) and a[head] == b[head]:
         head += 1
     tail = 0
     while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
         tail += 1
+    return head, tail
+
+
+def line_opcodes(a: list[str], b: list[str]) -> list[Opcode]:
+    """difflib's opcodes (autojunk off) for two texts' lines, the common head and tail cut
+    off first. A middle too costly to diff exactly is diffed by _keyed ids or, if that is
+    still too costly, not at all: then all of it counts as changed."""
+    head, tail = common_ends(a, b)
     mid_a, mid_b = a[head:len(a) - tail], b[head:len(b) - tail]
     ops: list[Opcode] = [("equal", 0, head, 0, head)] if head else []
     middle = [("replace", 0, len(mid_a), 0, len(mid_b))] if mid_a or mid_b else []
