@@ -88,10 +88,10 @@ class Claim:
 
     intent: Intent
     targets: frozenset[str]
-    symbols: frozenset[str] | None = None
-    failing_test: str | None = None
-    max_new_files: int = 2
-    autocommit_new_behaviour: bool = False
+    symbols: frozenset[str] | None
+    failing_test: str | None
+    max_new_files: int  # [proof]'s knobs: their defaults live in daemon/config.py alone
+    autocommit_new_behaviour: bool
 
 
 @dataclass(frozen=True)

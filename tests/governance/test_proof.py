@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from daemon.config import Settings
 from governance.oracle import Coverage, Report
 from governance.oracle_run import Sessions
 from governance.proof import Claim, FileText, Intent, assess, enclosing_symbol, intent_of
@@ -18,7 +19,15 @@ def _report(tests: dict[str, str], lines: dict[int, set] | None = None) -> Repor
 
 
 def _claim(intent: Intent = Intent.PRESERVE, **kw: object) -> Claim:
-    return Claim(intent, frozenset({"calc/core.py"}), **kw)  # type: ignore[arg-type]
+    return _make(intent, {"calc/core.py"}, **kw)
+
+
+def _make(intent: Intent, targets: set[str], **kw: object) -> Claim:
+    """A claim with [proof]'s default knobs (daemon/config.py), `kw` changed."""
+    p = Settings().proof
+    fields = {"symbols": None, "failing_test": None, "max_new_files": p.max_new_files,
+              "autocommit_new_behaviour": p.autocommit_new_behaviour, **kw}
+    return Claim(intent, frozenset(targets), **fields)  # type: ignore[arg-type]
 
 
 def test_a_covered_preserving_change_is_proven() -> None:
@@ -78,7 +87,7 @@ def test_other_files_other_functions_too_many_files_and_breaking_names() -> None
 
 def test_tests_only_changes_are_proven_by_their_own_tests_unless_they_skip_the_work() -> None:
     new_test = [FileText("tests/test_x.py", None, "def test(): pass\n")]
-    about_tests = Claim(Intent.NEW, frozenset({"tests/test_x.py"}))
+    about_tests = _make(Intent.NEW, {"tests/test_x.py"})
     ev = assess(about_tests, new_test, None, None)
     assert ev.proven and ev.intent is Intent.TESTS
     skipped = assess(_claim(Intent.NEW), new_test, None, None)
