@@ -10,7 +10,8 @@ In order, each step idempotent (a kill during recovery is repaired by the next s
    restored from the snapshot. Either way the atomic-write temp files
    (`.<name>.<random>.tmp`) next to the snapshot's paths are removed; no other file is.
 3. Every op without a terminal row gets exactly one: COMPLETE iff its commit is in
-   history (with or without a snapshot), POSTMORTEM otherwise.
+   history (with or without a snapshot), PROPOSED iff its review branch exists (it was
+   killed between making the branch and writing the row), POSTMORTEM otherwise.
 4. Only then are the settled snapshots discarded; snapshot dirs without a manifest (a kill
    while capturing, before anything was written) and every sandbox dir go too: no op is
    running at start-up, so no sandbox is in use.
@@ -23,6 +24,7 @@ import asyncio
 import os
 import posixpath
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from daemon.instance import refuse_if_served
 from governance import nofollow
 from governance.gitops import GitOps
 from governance.index_sync import clear_stale_lock, parent_of, sync_op_paths
+from governance.review import ReviewBranches, ReviewItem
 from governance.rollback import RollbackSnapshot, pending_snapshots
 from ledger import Ledger
 
@@ -40,8 +43,10 @@ log = structlog.get_logger("daemon.recovery")
 SCRATCH_DIRS = ("sandboxes", "oracle")  # per-op scratch trees under the state dir
 
 
-async def recover(ledger: Ledger, git: GitOps, state_dir: Path) -> list[str]:
-    """Repair what a crashed run left (see the module docstring); return notes."""
+async def recover(ledger: Ledger, git: GitOps, state_dir: Path,
+                  reviews: ReviewBranches | None = None) -> list[str]:
+    """Repair what a crashed run left (see the module docstring); return notes. With
+    `reviews`, an op killed after its review branch was made ends PROPOSED."""
     refuse_if_served(state_dir / "control.sock")
     notes: list[str] = []
     lock_note = await asyncio.to_thread(clear_stale_lock, Path(git.repo.git_dir))
@@ -62,7 +67,7 @@ async def recover(ledger: Ledger, git: GitOps, state_dir: Path) -> list[str]:
                                           git.tracked_under)
         notes.extend(f"{op_id}: removed leftover temp file {r}" for r in removed)
         outcome[op_id] = await asyncio.to_thread(_settle, git, snapshot, committed, notes)
-    notes.extend(await _close_unfinished(ledger, committed, outcome))
+    notes.extend(await _close_unfinished(ledger, committed, outcome, reviews))
     for snapshot in snapshots:  # only after the rows: a kill before here redoes the above
         if outcome[snapshot.directory.name] != "restore failed":  # the next start retries
             snapshot.discard()
@@ -96,9 +101,19 @@ def _settle(git: GitOps, snapshot: RollbackSnapshot, committed: dict[str, str],
 
 
 async def _close_unfinished(ledger: Ledger, committed: dict[str, str],
-                            outcome: dict[str, str]) -> list[str]:
+                            outcome: dict[str, str],
+                            reviews: ReviewBranches | None) -> list[str]:
     notes = []
     for op_id, last in await ledger.unfinished_ops():
+        review = await _review_of(reviews, op_id) if op_id not in committed else None
+        if review is not None:
+            await ledger.append_transition(
+                op_id, from_phase=last or None, to_phase="PROPOSED",
+                reason=f"recovered after restart: review branch {review.branch} found",
+                payload={"branch": review.branch, "commit": review.sha,
+                         "evidence": review.evidence, "recovered": True})
+            notes.append(f"{op_id}: proposed on {review.branch}")
+            continue
         if op_id in committed:
             await ledger.append_transition(
                 op_id, from_phase=last or None, to_phase="COMPLETE",
@@ -117,6 +132,17 @@ async def _close_unfinished(ledger: Ledger, committed: dict[str, str],
             reason=f"daemon stopped during {last or 'start'}; {what}")
         notes.append(f"{op_id}: {outcome.get(op_id, 'closed')}")
     return notes
+
+
+async def _review_of(reviews: ReviewBranches | None, op_id: str) -> ReviewItem | None:
+    """The op's review branch, when the crash came after it was made (an op id that is
+    not one a branch can carry has none)."""
+    if reviews is None:
+        return None
+    try:
+        return await asyncio.to_thread(reviews.at, op_id)
+    except (ValueError, OSError, subprocess.CalledProcessError):
+        return None
 
 
 def remove_temp_files(root: Path, paths: list[str],

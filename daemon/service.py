@@ -144,7 +144,7 @@ class Daemon:
         self.signing = await asyncio.to_thread(ensure_key, self.state_dir)
         if self.signing.warning:  # unsigned commits, never a failed start
             log.warning("auto-commits will not be signed", reason=self.signing.warning)
-        await recover(self.ledger, self.git, self.state_dir)
+        await recover(self.ledger, self.git, self.state_dir, self.reviews)
         i = self.settings.intake
         self.memory = memory_from(self.settings, self.ledger, self.root, self.session_id)
         if self.memory is not None:

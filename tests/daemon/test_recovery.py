@@ -309,3 +309,30 @@ def test_a_socket_held_only_by_an_orphan_of_a_dead_daemon_does_not_block(repo, s
     finally:
         os.kill(orphan, signal.SIGKILL)
     assert not (state / "sandboxes" / "op-dead").exists()
+
+
+async def test_an_op_killed_after_its_review_branch_was_made_ends_proposed(repo, state):
+    """The branch exists, the PROPOSED row does not: recovery writes it, the tree as it was."""
+    from governance.review import ReviewBranches
+    from governance.schemas import FileChange
+
+    op = "op-0123456789abcdef"
+    ledger = await Ledger.open(state / "ledger.sqlite3")
+    await ledger.record_operation(op, source="todo_scanner", goal="g", session_id="old",
+                                  envelope={})
+    await ledger.append_transition(op, from_phase=None, to_phase="APPROVE", reason="r")
+    g = GitOps(repo)
+    reviews = ReviewBranches(g, "ouroboros/")
+    message = f"refactor(calc): g\n\nb\n\nOp-Id: {op}\nSignal: todo_scanner\nEvidence: unproven\n"
+    sha = reviews.propose(op, g.head_sha(), [FileChange(file_path="calc/ops.py",
+                                                        full_content="x = 3\n")],
+                          message, author_name="O", author_email="o@x", sign_env=None)
+    before = (repo / "calc" / "ops.py").read_text()
+    try:
+        notes = await recover(ledger, g, state, reviews)
+        rows = (await ledger.chain(op))["transitions"]
+    finally:
+        await ledger.close()
+    assert rows[-1]["to_phase"] == "PROPOSED" and rows[-1]["payload"]["commit"] == sha
+    assert notes == [f"{op}: proposed on ouroboros/{op}"]
+    assert (repo / "calc" / "ops.py").read_text() == before
