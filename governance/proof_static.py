@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from governance.proof_ast import (
@@ -301,15 +301,19 @@ def _moved_out(old: str, new: str | None, old_lines: list[str],
     if new is None or new_lines is None:
         return False
 
-    def owner(text: str, lines: list[str], line: int) -> str:
+    def owners(text: str, lines: list[str]) -> Callable[[int], str]:
         scopes: dict[str, list[ast.AST]] = {}
-        _scopes(parse(text, "text").body, "", scopes)
-        found = _enclosing(scopes, lines, line)
-        return f"{found[0]}#{found[1]}" if found else "<module>"
+        _scopes(parse(text, "text").body, "", scopes)  # once per text, not per line
+
+        def owner(line: int) -> str:
+            found = _enclosing(scopes, lines, line)
+            return f"{found[0]}#{found[1]}" if found else "<module>"
+        return owner
 
     def check() -> bool:
-        want, text = owner(old, old_lines, n), old_lines[n - 1].strip()
-        return not any(owner(new, new_lines, i) == want
+        want, text = owners(old, old_lines)(n), old_lines[n - 1].strip()
+        in_new = owners(new, new_lines)
+        return not any(in_new(i) == want
                        for i, line in enumerate(new_lines, 1) if line.strip() == text)
     return guarded(check, lambda why: False)
 
