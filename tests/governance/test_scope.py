@@ -157,3 +157,17 @@ async def test_a_full_side_runs_the_whole_suite_whatever_the_scope_found(tmp_pat
     assert set(out.report.tests) == {"tests/test_api.py::test_total",
                                      "tests/test_report.py::test_show",
                                      "tests/test_other.py::test_unrelated"}
+
+
+async def test_a_test_that_switches_tracing_off_leaves_lines_unrun_never_run(
+        tmp_path: Path) -> None:
+    """A hostile or careless test file that clears the tracer can only make a change look
+    less proven: the lines it then runs are recorded as not run, never as run."""
+    files = {**CALC, "tests/test_api.py": "import sys\nimport threading\n\n"
+             "sys.settrace(None)\nthreading.settrace(None)\n\n" + CALC["tests/test_api.py"]}
+    _tree(tmp_path, files)
+    out = await TestRunner(PYTEST, 60).run(tmp_path, ["tests/test_api.py"],
+                                           scratch=tmp_path / ".s",
+                                           coverage=CoverageRequest(frozenset({"calc/core.py"})))
+    assert out.passed and out.report.coverage is not None
+    assert "tests/test_api.py::test_total" not in out.report.coverage.hits("calc/core.py", [2])
