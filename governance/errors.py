@@ -3,6 +3,7 @@
     GovernanceError                 base; carries op_id and phase when known
     ├── IllegalTransition           a phase returned a transition the table forbids
     ├── ProviderError               a model provider failed or returned unusable output
+    │   ├── DeadlineMissed          the call's deadline passed before a reply was done
     │   ├── CandidateParseError     the model's text held no valid candidate JSON
     │   └── ModelCollapsed          a reply read as a degenerate loop (governance.reflex):
     │                               discarded, never a candidate; infrastructure, not code
@@ -27,16 +28,26 @@ class IllegalTransition(GovernanceError):
 class ProviderError(GovernanceError):
     """May carry what the failed call spent, for the ledger: tokens and partial text; and
     what kind of failure it was (`mode`, a governance.failback.FailureMode value, with the
-    server's Retry-After) for the failback state machine."""
+    server's Retry-After) for the failback state machine. `deadline_missed` says the
+    call ran out of its deadline (the tool loop then keeps the sandbox's edits so far)."""
 
     def __init__(self, message: str, *, prompt_tokens: int = 0, completion_tokens: int = 0,
                  partial_text: str = "", mode: str | None = None,
-                 retry_after_s: float | None = None, **where: str | None):
+                 retry_after_s: float | None = None, deadline_missed: bool = False,
+                 **where: str | None):
         super().__init__(message, **where)
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
         self.partial_text = partial_text
         self.mode, self.retry_after_s = mode, retry_after_s
+        self.deadline_missed = deadline_missed
+
+
+class DeadlineMissed(ProviderError):
+    """The deadline passed before the reply was done (a TIMEOUT to the failback chain)."""
+
+    def __init__(self, message: str, **spent: object):
+        super().__init__(message, mode="TIMEOUT", deadline_missed=True, **spent)  # type: ignore[arg-type]
 
 
 class CandidateParseError(ProviderError):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from governance.errors import ModelCollapsed, ProviderError
+from governance.errors import DeadlineMissed, ModelCollapsed
 from governance.provider import CollapseSignal, Steering
 
 if TYPE_CHECKING:  # deps.py imports this module
@@ -108,10 +108,10 @@ class RoundBudget:
         self.token_scale *= factor
 
     def check(self, rnd: int, now: float) -> None:
-        """Raise when no round may start: the caller's deadline passed (ProviderError), or
+        """Raise when no round may start: the caller's deadline passed (DeadlineMissed), or
         the deflated budget is spent (ModelCollapsed "deflated": re-ground, not starve)."""
         if now >= self.deadline:
-            raise ProviderError("the generation deadline passed during the tool loop")
+            raise DeadlineMissed("the generation deadline passed during the tool loop")
         if now >= self.soft or self.token_scale < SPENT_BELOW:
             raise ModelCollapsed(f"the reflex deflated the tool loop's budget to nothing by "
                                  f"round {rnd} (last proximity {self.last:.2f})",

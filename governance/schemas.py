@@ -154,6 +154,11 @@ class ModelUsage(BaseModel):
     completion_tokens: int = 0
     cost_usd: float = 0.0
     latency_ms: float = 0.0
+    # Where the time went, when the provider can tell (the kernel can; an HTTP API reports
+    # only the whole latency): the prompt tokens the prefill computed (less a reused
+    # prefix) and how long that took. The brain's measured speed (governance.throughput).
+    prefill_tokens: int | None = None
+    prefill_ms: float | None = None
 
 
 class GenerationResult(BaseModel):

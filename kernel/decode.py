@@ -23,7 +23,7 @@ from kernel import defaults
 from kernel.canary import CanaryConfig, DecodeCanary
 from kernel.errors import Cancelled
 from kernel.sampling import choose, process
-from kernel.steppers import Stepper
+from kernel.steppers import PrefillHook, Stepper
 from kernel.tokenizer import ChatTokenizer
 
 if TYPE_CHECKING:
@@ -53,6 +53,10 @@ class Generation:
     prompt_tokens: int
     seconds: float
     canary: DecodeCanary | None
+    # What the prefill computed (the prompt less the prefix the stepper kept) and how long
+    # it took: the brain's measured prompt throughput (governance.throughput).
+    prefill_tokens: int = 0
+    prefill_seconds: float = 0.0
 
     @property
     def mean_depth(self) -> float:
@@ -72,8 +76,10 @@ class Generation:
 def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequence[int],
              config: GenerationConfig, *, cancel: threading.Event | None = None,
              on_token: Callable[[int], None] | None = None,
-             constraint: Constraint | None = None) -> Generation:
-    """Decode up to max_new_tokens; a `constraint` (kernel.grammar) masks each token last."""
+             constraint: Constraint | None = None,
+             on_prefill: PrefillHook | None = None) -> Generation:
+    """Decode up to max_new_tokens; a `constraint` (kernel.grammar) masks each token last;
+    `on_prefill` hears how far a long prefill has come."""
     start = time.perf_counter()
     generator = torch.Generator().manual_seed(config.seed) if config.seed is not None else None
     canary = DecodeCanary(config.canary) if config.canary.mode != "off" else None
@@ -84,10 +90,12 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
     # Logits come back to the CPU in float32 once per token: sampling, the canary and the
     # caller's int() need them there anyway, and it keeps all of them device-agnostic.
     try:  # a cancel stops a long prefill between chunks, not only between tokens
-        logits = stepper.prefill(prompt_ids, cancel=cancel).float().cpu()
+        logits = stepper.prefill(prompt_ids, cancel=cancel, progress=on_prefill).float().cpu()
     except Cancelled:
         return Generation([], "", "cancelled", [], [], len(prompt_ids),
                           time.perf_counter() - start, canary)
+    prefilled = len(prompt_ids) - int(getattr(stepper, "reused", 0) or 0)
+    prefill_s = time.perf_counter() - start
     for _ in range(config.max_new_tokens):
         if cancel is not None and cancel.is_set():
             reason = "cancelled"
@@ -125,7 +133,7 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
         cut = min(text.find(s) for s in config.stop_strings if s in text)
         text = text[:cut]
     return Generation(out, text, reason, depths, logprobs, len(prompt_ids),
-                      time.perf_counter() - start, canary)
+                      time.perf_counter() - start, canary, prefilled, prefill_s)
 
 
 def _stop_after(token: int, logits: torch.Tensor, out: list[int], canary: DecodeCanary | None,

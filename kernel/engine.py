@@ -31,7 +31,7 @@ from kernel.plain import embedded_model_path, load_plain
 from kernel.precision import DEFAULT_PRECISION
 from kernel.quantize import cuda_four_bit, quantize_ouro
 from kernel.reprompt import LoopedAnswer, looped
-from kernel.steppers import PREFILL_CHUNK, OuroDeep, OuroFast, Stepper
+from kernel.steppers import PREFILL_CHUNK, OuroDeep, OuroFast, PrefillHook, Stepper
 from kernel.tokenizer import ChatTokenizer
 
 Progress = Callable[[int, int, str], None]
@@ -157,16 +157,18 @@ class Engine:
     def chat(self, messages: Sequence[dict[str, str]], config: GenerationConfig | None = None,
              cancel: threading.Event | None = None,
              on_token: Callable[[int], None] | None = None,
-             constraint: Constraint | None = None) -> Generation:
+             constraint: Constraint | None = None,
+             on_prefill: PrefillHook | None = None) -> Generation:
         """One reply; `on_token` sees each token as it is chosen (for streaming servers);
-        `constraint` (kernel.grammar) masks each token.
+        `constraint` (kernel.grammar) masks each token; `on_prefill` hears a prefill's chunks.
         The prompt's prefix already in the kept cache is not computed again."""
         config = config or self.config.generation
         with self._lock:
             try:
                 return generate(self._warm_stepper(), self.tokenizer,
                                 self.tokenizer.chat(messages), config, cancel=cancel,
-                                on_token=on_token, constraint=constraint)
+                                on_token=on_token, constraint=constraint,
+                                on_prefill=on_prefill)
             finally:
                 trim()  # the prefill's activations are freed: give their pages back
                 self._arm_idle_release()
@@ -189,11 +191,12 @@ class Engine:
                     config: GenerationConfig | None = None,
                     cancel: threading.Event | None = None,
                     constraints: Callable[[], Constraint | None] | None = None,
-                    ) -> LoopedAnswer | None:
+                    on_prefill: PrefillHook | None = None) -> LoopedAnswer | None:
         """The re-prompt loop for plain models (None when it does not apply); `constraints`
         makes a fresh constraint for each loop's answer."""
         if self.kind != "plain" or self.config.reprompt_loops <= 1:
             return None
         fresh = constraints or (lambda: None)
-        return looped(lambda m: self.chat(m, config, cancel, constraint=fresh()), messages,
-                      max_loops=self.config.reprompt_loops)
+        return looped(lambda m: self.chat(m, config, cancel, constraint=fresh(),
+                                          on_prefill=on_prefill),
+                      messages, max_loops=self.config.reprompt_loops)

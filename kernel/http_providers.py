@@ -178,7 +178,8 @@ class HttpProvider:
         calls that come back are tool lines in the reply's text."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise ProviderFailure("the generation deadline had already passed", "TIMEOUT")
+            raise ProviderFailure("the generation deadline had already passed", "TIMEOUT",
+                                  deadline_missed=True)
         messages = [{"role": "system", "content": self.config.system_prompt}, *turns]
         max_tokens, temperature = self._steered(steer)
         tally, start = Tally(), time.monotonic()
@@ -188,7 +189,7 @@ class HttpProvider:
         except TimeoutError:
             raise self._spent(ProviderFailure(
                 f"{self.name}: the deadline passed after {len(tally.text)} characters",
-                "TIMEOUT"), tally) from None
+                "TIMEOUT", deadline_missed=True), tally) from None
         except ProviderFailure as exc:
             raise self._spent(exc, tally) from None
         except httpx.HTTPError as exc:  # transport failures, and bodies that do not decode

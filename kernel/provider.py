@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from governance.errors import ProviderError
+import structlog
+
+from governance.errors import DeadlineMissed, ProviderError
 from governance.provider import CollapseSignal, ModelReply, ProviderHealth, ReplyShape, Steering
 from governance.schemas import ModelUsage
 from kernel.canary import text_proximity
@@ -28,6 +30,10 @@ from kernel.decode import Generation, GenerationConfig
 from kernel.engine import Engine
 from kernel.grammar import Grammar, GrammarConstraint, Grammars
 
+PROGRESS_EVERY_S = 10.0  # a long prefill says how far it has come this often
+log = structlog.get_logger("kernel.provider")
+MEASURE_PROMPT_TOKENS = 256  # the start-up measurement: ~3 s of prefill on a 2-core AVX2 box
+MEASURE_REPLY_TOKENS = 16
 SYSTEM = ("You are the code-writing model of a governed maintenance daemon. Follow the "
           "output contract in the user's message exactly.")
 
@@ -54,6 +60,28 @@ class KernelProvider:
         return await self.complete([{"role": "user", "content": prompt}], deadline=deadline,
                                    shape=shape)
 
+    def count_tokens(self, text: str) -> int:
+        """`text`'s length in this model's tokens (what a model step's deadline is sized to)."""
+        return len(self.engine.tokenizer.encode(text))
+
+    async def measure(self, prompt_tokens: int = MEASURE_PROMPT_TOKENS,
+                      reply_tokens: int = MEASURE_REPLY_TOKENS) -> ModelUsage:
+        """One short call of known size, for a first estimate of this brain's speed at
+        start (governance.throughput.measured): a prompt of about `prompt_tokens` prefilled
+        and exactly `reply_tokens` decoded (no stop token, no canary, greedy)."""
+        words = " ".join(["the"] * prompt_tokens)  # one token a word
+        config = replace(self.engine.config.generation, max_new_tokens=reply_tokens,
+                         stop_ids=(), stop_strings=(), temperature=0.0,
+                         canary=replace(self.engine.config.generation.canary, mode="off"))
+        start = time.monotonic()
+        gen = await asyncio.to_thread(self.engine.chat, [{"role": "user", "content": words}],
+                                      config)
+        return ModelUsage(provider=self.name, model=self.engine.name,
+                          prompt_tokens=gen.prompt_tokens, completion_tokens=len(gen.token_ids),
+                          latency_ms=(time.monotonic() - start) * 1000,
+                          prefill_tokens=gen.prefill_tokens,
+                          prefill_ms=gen.prefill_seconds * 1000)
+
     async def health(self) -> ProviderHealth:
         e = self.engine
         detail = f"{e.name} ({e.kind}, mode={e.config.mode}, steps={e.total_steps})"
@@ -66,7 +94,7 @@ class KernelProvider:
         `shape`'s grammar when given."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise ProviderError("the generation deadline had already passed")
+            raise DeadlineMissed("the generation deadline had already passed")
         messages = [{"role": "system", "content": self.system_prompt}, *turns]
         cancel = threading.Event()
         timer = asyncio.get_running_loop().call_later(remaining, cancel.set)
@@ -83,9 +111,9 @@ class KernelProvider:
         finally:
             timer.cancel()
         if gen.exit_reason == "cancelled":
-            raise ProviderError(f"generation missed its deadline after {len(gen.token_ids)} "
-                                "tokens", completion_tokens=len(gen.token_ids),
-                                partial_text=gen.text)
+            raise DeadlineMissed(f"generation missed its deadline after "
+                                 f"{len(gen.token_ids)} tokens", prompt_tokens=gen.prompt_tokens,
+                                 completion_tokens=len(gen.token_ids), partial_text=gen.text)
         return self._reply(gen, loops, (time.monotonic() - start) * 1000)
 
     def _run(self, messages: list[dict[str, str]], cancel: threading.Event,
@@ -101,12 +129,15 @@ class KernelProvider:
                 made.append(c)
             return c
 
-        looped = self.engine.looped_chat(messages, config, cancel=cancel, constraints=fresh)
+        progress = PrefillProgress(self.engine.name)
+        looped = self.engine.looped_chat(messages, config, cancel=cancel, constraints=fresh,
+                                         on_prefill=progress)
         if looped is not None:
             return looped.generation, {"loops": looped.loops, "loop_exit": looped.exit_reason,
                                        "loop_confidence": round(looped.confidence, 4),
                                        **grammar_telemetry(grammar, made)}
-        gen = self.engine.chat(messages, config, cancel=cancel, constraint=fresh())
+        gen = self.engine.chat(messages, config, cancel=cancel, constraint=fresh(),
+                               on_prefill=progress)
         return gen, grammar_telemetry(grammar, made)
 
     def _reply(self, gen: Generation, loops: dict[str, Any], latency_ms: float) -> ModelReply:
@@ -125,9 +156,27 @@ class KernelProvider:
                            completion_tokens=len(gen.token_ids),
                            cost_usd=(gen.prompt_tokens + len(gen.token_ids))
                            * self.usd_per_mtok / 1e6,
-                           latency_ms=latency_ms)
+                           latency_ms=latency_ms, prefill_tokens=gen.prefill_tokens,
+                           prefill_ms=gen.prefill_seconds * 1000)
         return ModelReply(text=gen.text, usage=usage, telemetry=telemetry,
                           collapse=collapse_signal(gen))
+
+
+class PrefillProgress:
+    """Says how far a long prefill has come, at most every PROGRESS_EVERY_S: on a slow CPU a
+    tool-loop prompt takes minutes before the first token, and a terminal user should see
+    it move (the log line's fields: tokens done and in all, seconds so far)."""
+
+    def __init__(self, model: str, clock: Callable[[], float] = time.monotonic):
+        self.model, self.clock = model, clock
+        self.start = self.last = clock()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if now - self.last >= PROGRESS_EVERY_S and done < total:
+            self.last = now
+            log.info("prefilling the prompt", model=self.model, done=done, total=total,
+                     seconds=round(now - self.start, 1))
 
 
 def grammar_telemetry(grammar: Grammar | None,

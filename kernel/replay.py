@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from governance.errors import ProviderError
+from governance.errors import DeadlineMissed, ProviderError
 from governance.provider import CollapseSignal, ModelReply, ProviderHealth, Steering
 from governance.schemas import ModelUsage
 from kernel.canary import text_proximity
@@ -129,8 +129,8 @@ class ReplayProvider:
         start = time.monotonic()
         if turn.delay_s:
             if start + turn.delay_s > deadline:
-                raise ProviderError("replay turn would miss the generation deadline",
-                                    prompt_tokens=turn.prompt_tokens or len(prompt) // 4)
+                raise DeadlineMissed("replay turn would miss the generation deadline",
+                                     prompt_tokens=turn.prompt_tokens or len(prompt) // 4)
             await asyncio.sleep(turn.delay_s)
         usage = ModelUsage(provider=self.name, model="replay-script",
                            prompt_tokens=turn.prompt_tokens or len(prompt) // 4,

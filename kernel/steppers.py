@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import torch
@@ -27,13 +27,16 @@ from kernel.errors import Cancelled
 from kernel.exit_policy import ExitPolicy
 from kernel.ouro_model import OuroForCausalLM
 
+PrefillHook = Callable[[int, int], None]  # (prompt tokens consumed, prompt tokens in all)
+
 
 class Stepper(Protocol):
     total_steps: int
 
-    def prefill(self, ids: Sequence[int],
-                cancel: threading.Event | None = None) -> torch.Tensor:
-        """Consume the prompt; return the logits [V] for the next token."""
+    def prefill(self, ids: Sequence[int], cancel: threading.Event | None = None,
+                progress: PrefillHook | None = None) -> torch.Tensor:
+        """Consume the prompt; return the logits [V] for the next token. `progress(done,
+        total)` hears of each chunk computed (prompt tokens)."""
         ...
 
     def advance(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
@@ -143,8 +146,8 @@ class CachedStepper:
         self.tokens, self.exact = [], 0
         self._reset()
 
-    def prefill(self, ids: Sequence[int],
-                cancel: threading.Event | None = None) -> torch.Tensor:
+    def prefill(self, ids: Sequence[int], cancel: threading.Event | None = None,
+                progress: PrefillHook | None = None) -> torch.Tensor:
         ids = list(ids)
         if not ids:
             raise ValueError("cannot prefill an empty prompt")
@@ -165,6 +168,8 @@ class CachedStepper:
                 self.exact = start + size
             start += size
             self.chunks += 1
+            if progress is not None:
+                progress(start, len(ids))
         assert logits is not None
         return logits
 
@@ -257,8 +262,8 @@ class OuroUncached:
                 break
         return out.logits[t][0, -1], t + 1
 
-    def prefill(self, ids: Sequence[int],
-                cancel: threading.Event | None = None) -> torch.Tensor:
+    def prefill(self, ids: Sequence[int], cancel: threading.Event | None = None,
+                progress: PrefillHook | None = None) -> torch.Tensor:
         if cancel is not None and cancel.is_set():
             raise Cancelled(0, len(ids))
         self.ids = list(ids)

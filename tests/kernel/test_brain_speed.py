@@ -1,0 +1,70 @@
+"""The embedded model says where its time goes (issue 20 §2): each reply's prefill (the
+tokens computed, less the prefix the cache kept, and how long that took), a short
+measured call at start, and its token count, which a model step's deadline is sized to."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from governance.throughput import measured
+from kernel.decode import GenerationConfig
+from kernel.engine import Engine, EngineConfig
+from kernel.provider import KernelProvider
+
+
+@pytest.fixture(scope="module")
+def provider(smollm2_dir) -> KernelProvider:
+    engine = Engine.load(EngineConfig(generation=GenerationConfig(max_new_tokens=8)))
+    return KernelProvider(engine, constrain=False)
+
+
+async def test_the_start_up_measurement_gives_both_rates(provider):
+    usage = await provider.measure(prompt_tokens=128, reply_tokens=16)
+    assert usage.completion_tokens == 16  # no stop token ends it early
+    assert usage.prefill_tokens and usage.prefill_tokens >= 128
+    speed = measured(usage, "measured at start")
+    assert speed is not None and speed.source == "measured at start"
+    assert speed.prompt_tps > 0 and speed.decode_tps > 0
+
+
+async def test_a_reply_reports_its_prefill_and_a_shared_prefix_is_not_counted(provider):
+    text = "Name three colours. " * 120  # ~600 tokens: the cache keeps whole 256-token chunks
+    first = await provider.generate(text, deadline=time.monotonic() + 120)
+    again = await provider.generate(text + "And two fruits.", deadline=time.monotonic() + 120)
+    assert 0 < first.usage.prefill_tokens <= first.usage.prompt_tokens
+    assert first.usage.prefill_ms is not None and first.usage.prefill_ms > 0
+    # the first prompt's whole chunks were kept: only the rest is computed
+    assert 0 < again.usage.prefill_tokens <= again.usage.prompt_tokens - 256
+
+
+def test_tokens_are_counted_in_the_models_own_tokens(provider):
+    text = "def clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n"
+    assert provider.count_tokens(text) == len(provider.engine.tokenizer.encode(text))
+    assert 0 < provider.count_tokens(text) < len(text)
+
+
+def test_a_long_prefill_reports_each_chunk(provider):
+    seen: list[tuple[int, int]] = []
+    words = " ".join(f"item{i}" for i in range(400))  # several 256-token chunks, not cached
+    provider.engine.chat([{"role": "user", "content": words}], on_prefill=lambda d, t:
+                         seen.append((d, t)))
+    assert len(seen) >= 2
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)  # it only moves forward
+    assert len({t for _, t in seen}) == 1 and seen[-1][0] == seen[-1][1]
+
+
+def test_prefill_progress_is_said_at_most_every_ten_seconds():
+    from structlog.testing import capture_logs
+
+    from kernel.provider import PrefillProgress
+
+    now = [0.0]
+    progress = PrefillProgress("m", clock=lambda: now[0])
+    with capture_logs() as logs:
+        for t, done in ((5, 256), (11, 512), (12, 768), (25, 1024), (40, 4096)):
+            now[0] = t
+            progress(done, 4096)
+    assert [(e["done"], e["seconds"]) for e in logs] == [(512, 11.0), (1024, 25.0)]
+    assert logs[0]["event"] == "prefilling the prompt" and logs[0]["total"] == 4096
