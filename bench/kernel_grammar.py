@@ -46,8 +46,9 @@ from kernel.decode import Generation, GenerationConfig  # noqa: E402
 from kernel.engine import Engine, EngineConfig  # noqa: E402
 from kernel.grammar import GrammarConstraint, Grammars  # noqa: E402
 from tools.builtin import TOOLS  # noqa: E402
-from tools.loop import Chunk, ToolLoopCoordinator  # noqa: E402
+from tools.loop import ToolLoopCoordinator  # noqa: E402
 from tools.toolcalls import parse_tool_calls  # noqa: E402
+from tools.transcript import Chunk  # noqa: E402
 
 DAEMON_TOKENS = ProviderSection().max_new_tokens  # the budget the daemon decodes under
 

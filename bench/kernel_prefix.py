@@ -38,7 +38,7 @@ sys.path[:] = [str(_HERE.parent), *(p for p in sys.path
 from kernel.canary import CanaryConfig  # noqa: E402
 from kernel.decode import GenerationConfig  # noqa: E402
 from kernel.engine import Engine, EngineConfig  # noqa: E402
-from tools.loop import tool_instructions  # noqa: E402
+from tools.transcript import tool_instructions  # noqa: E402
 
 GREEDY = GenerationConfig(max_new_tokens=16, stop_ids=(), canary=CanaryConfig(mode="off"))
 SYSTEM = {"role": "system", "content": "You are the code-writing model of a governed "

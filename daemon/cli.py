@@ -59,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from daemon.service import Daemon
 
     repo, settings = _settings(args)
-    logs.configure(settings.daemon.log_level)
+    logs.configure(settings.daemon.log_level, fmt=settings.daemon.log_format)
     try:
         daemon = Daemon(repo, settings)
     except ValueError as exc:
@@ -211,6 +211,20 @@ def cmd_hooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from daemon.init_config import init
+
+    return init(locate.repo_root(args.repo), Path(args.config) if args.config else None,
+                force=args.force, hosted=args.hosted)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from daemon.doctor import doctor
+
+    return doctor(locate.repo_root(args.repo), Path(args.config) if args.config else None,
+                  as_json=args.json)
+
+
 def cmd_kernel_probe(args: argparse.Namespace) -> int:
     from daemon.probe import probe
     from kernel.errors import KernelError
@@ -290,6 +304,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "(an existing hook is kept and chained)"),
                        ("uninstall-hooks", "remove that hook (the chained one is put back)")):
         sub.add_parser(name, parents=[common], help=what).set_defaults(func=cmd_hooks)
+    what = ("write a commented ouroboros.toml (or --config FILE) with the brains found here: "
+            "a local Ollama or OpenAI-compatible server, hosted API keys in the environment")
+    ini = sub.add_parser("init", parents=[common], help=what, description=what + (
+        ". Never overwrites a file without --force; the text is checked as the daemon reads "
+        "it before it is written."))
+    ini.add_argument("--force", action="store_true", help="replace an existing file")
+    ini.add_argument("--hosted", action="store_true", help="write the hosted APIs whose key "
+                     "is set as active brains (default: commented out, as they send the "
+                     "repository's code away and cost money)")
+    ini.set_defaults(func=cmd_init)
+    what = ("check what the daemon needs and finds (config, brains, bubblewrap and the jail, "
+            "the test environment, systemd): ok / missing / warn with how to fix; exit 1 when "
+            "something required is missing")
+    doc = sub.add_parser("doctor", parents=[common], help=what, description=what + (
+        ". Read-only: local model servers are asked for their model lists; hosted APIs are "
+        "not contacted and no key is sent."))
+    doc.add_argument("--json", action="store_true", help="machine-readable output")
+    doc.set_defaults(func=cmd_doctor)
     kernel = sub.add_parser("kernel", help="the in-process model")
     ksub = kernel.add_subparsers(dest="kernel_command", required=True, metavar="KCOMMAND")
     probe_p = ksub.add_parser("probe", help="load a model, answer a prompt, report tokens/s, "

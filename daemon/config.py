@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from daemon.config_base import Section
+from daemon.config_routes import RoutesSection
 from daemon.errors import ConfigError
 from kernel import defaults
 from kernel.precision import DEFAULT_PRECISION
@@ -23,8 +25,7 @@ CONFIG_NAME = "ouroboros.toml"
 ENV_PREFIX = "OUROBOROS_"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+_Section = Section
 
 
 class DaemonSection(_Section):
@@ -32,6 +33,11 @@ class DaemonSection(_Section):
     workers: int = Field(default=3, ge=1, le=16)
     shutdown_grace_s: float = Field(default=30.0, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # auto: short readable lines on a terminal, JSON lines otherwise (journald, pipes).
+    log_format: Literal["auto", "console", "json"] = "auto"
+    # A "still working" log line for an op that stays in one phase this long, and again
+    # every heartbeat_s while it stays; 0 = off.
+    heartbeat_s: float = Field(default=30.0, ge=0)
     # Control socket: at the cap the longest-idle connection is closed to make room, so
     # idle clients can never starve `status`; a line must arrive within the idle timeout.
     control_max_connections: int = Field(default=32, ge=1, le=1024)
@@ -46,6 +52,8 @@ class HttpProviderEntry(_Section):
     """One [[provider.http]] brain: an Ollama, OpenAI-compatible or Anthropic server."""
 
     kind: Literal["ollama", "openai", "anthropic"]
+    # What routes ([routes.*].brains) and the ledger call it; default "<kind>:<model>".
+    name: str | None = Field(default=None, min_length=1, max_length=100)
     base_url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
     model: str = Field(min_length=1, max_length=200)
     # The NAME of the environment variable holding the key; the key itself is never config.
@@ -146,9 +154,12 @@ class GovernanceSection(_Section):
     # attempt; its generation deadline (the route's) starts only once the turn comes.
     # Below op_ceiling_s, so a starved op ends with this reason rather than the ceiling's.
     model_wait_timeout_s: float = Field(default=300.0, gt=0)
-    # Wall-clock ceiling of one op from intake to its terminal row (seed: 360 s); past it
-    # the op is reaped to POSTMORTEM (rolled back if it had been applied).
-    op_ceiling_s: float = Field(default=360.0, gt=0)
+    # Wall-clock ceiling of one op from intake to its terminal row; past it the op is
+    # reaped to POSTMORTEM (rolled back if it had been applied). The seed's 360 s assumed
+    # a hosted API; each model step now has its own deadline sized to its brain ([routes]),
+    # and this only reaps a wedged op: it holds a COMPLEX route's budget plus PLAN,
+    # VALIDATE and VERIFY with room to spare.
+    op_ceiling_s: float = Field(default=1800.0, gt=0)
     # L2 self-repair (governance.l2): entered once the validate retries are spent, and
     # once after a VERIFY failure. Its timebox starts fresh when it starts.
     l2_enabled: bool = True
@@ -163,6 +174,9 @@ class GovernanceSection(_Section):
     reground_budget: int = Field(default=2, ge=0, le=10)
     reground_spook: float = Field(default=0.3, ge=0, lt=1)
     context_expansion: bool = True
+    # PLAN is skipped for a brain that produced no usable plan in this many tries (a small
+    # model's plan is noise that costs a prompt); 0 never plans.
+    plan_trials: int = Field(default=2, ge=0, le=100)
     # Grounding memory (governance.memory): outcome records of finished ops, read back at
     # CLASSIFY. Advisory: a fragile target raises the tier one step, never lowers it.
     memory: bool = True
@@ -315,15 +329,42 @@ class CostSection(_Section):
     daily_usd: float = Field(default=5.00, ge=0)
 
 
+class HealthSection(_Section):
+    """The daemon yields to its human (daemon.host_gate, docs/operations.md): heavy work (a
+    new op, a sensor's jailed test run or benchmark) waits while the load average, less the
+    daemon's own share, is above max_load_share x cores, on battery, or at max_temp_c; it
+    resumes below the resume marks (hysteresis). Unknown readings never hold it back."""
+
+    enabled: bool = True
+    max_load_share: float = Field(default=0.8, gt=0, le=16)
+    resume_load_share: float = Field(default=0.6, gt=0, le=16)
+    pause_on_battery: bool = True
+    max_temp_c: float = Field(default=90.0, gt=0, le=150)
+    resume_temp_c: float = Field(default=80.0, gt=0, le=150)
+    poll_s: float = Field(default=5.0, gt=0, le=300)  # the kernel updates the load every 5 s
+    # `ouroboros run` lowers its own CPU and I/O priority to the systemd unit's (Nice=10,
+    # best-effort I/O level 7): daemon.priority.
+    lower_priority: bool = True
+
+    @model_validator(mode="after")
+    def _resume_below_pause(self) -> HealthSection:
+        if self.resume_load_share > self.max_load_share or self.resume_temp_c > self.max_temp_c:
+            raise ValueError("health: resume_load_share and resume_temp_c must not exceed "
+                             "max_load_share and max_temp_c (the gate would flap)")
+        return self
+
+
 class Settings(_Section):
     daemon: DaemonSection = Field(default_factory=DaemonSection)
     provider: ProviderSection = Field(default_factory=ProviderSection)
     governance: GovernanceSection = Field(default_factory=GovernanceSection)
+    routes: RoutesSection = Field(default_factory=RoutesSection)
     proof: ProofSection = Field(default_factory=ProofSection)
     tools: ToolsSection = Field(default_factory=ToolsSection)
     intake: IntakeSection = Field(default_factory=IntakeSection)
     commit: CommitSection = Field(default_factory=CommitSection)
     cost: CostSection = Field(default_factory=CostSection)
+    health: HealthSection = Field(default_factory=HealthSection)
 
     @model_validator(mode="after")
     def _spook_below_threshold(self) -> Settings:

@@ -15,12 +15,15 @@ from pathlib import Path
 import structlog
 
 from daemon.config import Settings
+from governance.deadlines import CHARS_PER_TOKEN, WorkShape
 from governance.deps import Policy
 from governance.digest import Digest
 from governance.lessons import Lessons
 from governance.memory import Memory
+from governance.routing import Route, RouteSpec, RouteTable
 from governance.test_env import detect as detect_test_env
 from governance.testrun import TestRunner
+from governance.throughput import Speed
 from ledger import Ledger
 from tools.jail import JailExecutor, JailLimits, JailResult
 from tools.loop import LoopLimits
@@ -48,7 +51,28 @@ def policy_from(settings: Settings) -> Policy:
                   author_name=c.author_name, author_email=c.author_email,
                   full_suite_budget_s=p.full_suite_budget_s,
                   autocommit_new_behaviour=p.autocommit_new_behaviour,
-                  max_new_files=p.max_new_files, review_branch_prefix=p.review_branch_prefix)
+                  max_new_files=p.max_new_files, review_branch_prefix=p.review_branch_prefix,
+                  routes=route_table(settings), work=work_shape(settings),
+                  plan_trials=g.plan_trials)
+
+
+def route_table(settings: Settings) -> RouteTable:
+    """[routes] as governance reads it; a route's empty brain list stays empty here (every
+    brain) until the daemon resolves it against the brains it built (daemon.brains)."""
+    r = settings.routes
+    return RouteTable(
+        {route: RouteSpec(route, e.timeout_s, e.budget_s, tuple(e.brains))
+         for route, e in ((route, getattr(r, route.value.lower())) for route in Route)},
+        primary_share=r.primary_share, fallback_reserve_s=r.fallback_reserve_s,
+        margin=r.deadline_margin,
+        assumed=Speed(r.assumed_prompt_tps, r.assumed_decode_tps, "assumed"))
+
+
+def work_shape(settings: Settings) -> WorkShape:
+    t = settings.tools
+    return WorkShape(reply_tokens=settings.provider.max_new_tokens,
+                     tool_rounds=t.max_rounds if t.enabled else 1,
+                     round_tokens=t.output_cap_bytes // CHARS_PER_TOKEN)
 
 
 def jail_limits(settings: Settings, **overrides: float) -> JailLimits:

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import structlog
 
 from daemon.config import HttpProviderEntry, Price, ProviderSection, Settings
+from daemon.discover import on_this_machine
 from governance.provider import CandidateProvider
 from governance.provider_chain import ProviderChain, Record
 from kernel.replay import ReplayProvider
 
 if TYPE_CHECKING:
-    from kernel.engine import EngineConfig
+    from kernel.engine import Engine, EngineConfig
     from kernel.http_providers import HttpProviderConfig
 
 log = structlog.get_logger("daemon.providers")
+LOAD_NOTE_S = 5.0  # while the model loads, a "still loading" line this often
 
 
 def _resolve(repo: Path, value: str | None) -> str | None:
@@ -81,7 +82,7 @@ def price_of(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> tuple[flo
     cannot see that brain's spend)."""
     if entry.usd_per_mtok_in is not None or entry.usd_per_mtok_out is not None:
         return entry.usd_per_mtok_in or 0.0, entry.usd_per_mtok_out or 0.0, "configured"
-    if entry.kind == "ollama" or _on_this_machine(entry.base_url):
+    if entry.kind == "ollama" or on_this_machine(entry.base_url):
         return 0.0, 0.0, "local"
     model = entry.model.lower().rsplit("/", 1)[-1]  # "openai/gpt-4o" on a router: gpt-4o
     family = max((k for k in prices if model.startswith(k.lower())), key=len, default=None)
@@ -93,22 +94,12 @@ def price_of(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> tuple[flo
     return price.usd_per_mtok_in, price.usd_per_mtok_out, f"prices.{family}"
 
 
-def _on_this_machine(url: str) -> bool:
-    """A loopback address or localhost (not a name that merely starts with "127.")."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def http_config(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> HttpProviderConfig:
     from kernel.http_providers import HttpProviderConfig
 
     usd_in, usd_out, _ = price_of(entry, prices)
-    return HttpProviderConfig(kind=entry.kind, base_url=entry.base_url, model=entry.model,
+    return HttpProviderConfig(kind=entry.kind, name=entry.name or "", base_url=entry.base_url,
+                              model=entry.model,
                               api_key_env=entry.api_key_env, max_tokens=entry.max_tokens,
                               temperature=entry.temperature, usd_per_mtok_in=usd_in,
                               usd_per_mtok_out=usd_out, native_tools=entry.native_tools)
@@ -126,16 +117,37 @@ async def _local_provider(settings: Settings,
             return ReplayProvider.from_file(Path(_resolve(repo, cfg.replay_script) or "")), ""
         except ValueError as exc:
             return None, str(exc)
-    from kernel.engine import Engine
     from kernel.errors import KernelError
     from kernel.provider import KernelProvider
 
     config = engine_config(cfg, repo)
     log.info("loading model", model=config.model or "embedded SmolLM2-135M-Instruct",
              mode=config.mode)
+    started = time.monotonic()
     try:
-        engine = await asyncio.to_thread(Engine.load, config)
+        engine = await _load_engine(config, started)
     except (KernelError, OSError, ValueError) as exc:
         return None, f"kernel model could not be loaded: {exc}"
-    log.info("model loaded", model=engine.name, kind=engine.kind, steps=engine.total_steps)
+    log.info("model loaded", model=engine.name, kind=engine.kind, steps=engine.total_steps,
+             load_s=round(time.monotonic() - started, 1))
     return KernelProvider(engine, usd_per_mtok=cfg.usd_per_mtok), ""
+
+
+async def _load_engine(config: EngineConfig, started: float) -> Engine:
+    """Engine.load in a thread, saying how it goes: a line per checkpoint shard the loader
+    reports, and "still loading the model" every LOAD_NOTE_S (the embedded model's first
+    start dequantizes it, ~20 s, with no shards to report)."""
+    from kernel.engine import Engine
+
+    def shard(done: int, total: int, what: str) -> None:  # called in the loading thread
+        if total > 1 and done < total:
+            log.info("loading model", shard=f"{done + 1}/{total}", file=what)
+
+    load = asyncio.ensure_future(asyncio.to_thread(Engine.load, config, shard))
+    try:
+        while not (await asyncio.wait({load}, timeout=LOAD_NOTE_S))[0]:
+            log.info("still loading the model", for_s=round(time.monotonic() - started))
+    except asyncio.CancelledError:
+        load.cancel()  # the thread finishes on its own; nobody waits for it
+        raise
+    return load.result()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +20,19 @@ def _failback(f: dict[str, Any] | None) -> str:
     return f" ({f['state']}{probe}{'; ' if down else ''}{'; '.join(down)}){note}"
 
 
+def _dispatch(s: dict[str, Any]) -> str:
+    if s["paused"]:
+        return "PAUSED"
+    return "waiting for the host" if (s.get("host") or {}).get("waiting") else "running"
+
+
 def status_text(s: dict[str, Any]) -> str:
     lines = [f"state:    {s['state']}" + (f" - {s['degraded_reason']}"
                                            if s.get("degraded_reason") else ""),
              f"repo:     {s['repo']}",
              f"provider: {s['provider'] or 'none'}" + _failback(s.get("failback")),
-             f"dispatch: {'PAUSED' if s['paused'] else 'running'}",
+             *([f"brain:    {s['brain_note']}"] if s.get("brain_note") else []),
+             f"dispatch: {_dispatch(s)}",
              f"cost:     ${s['cost_today_usd']:.4f} today of ${s['daily_budget_usd']:.2f}"
              + (" - daily budget spent: ops wait for the next UTC day"
                 if s.get("budget_exhausted") else ""),
@@ -45,6 +53,8 @@ def status_text(s: dict[str, Any]) -> str:
                              f"{_n(ls['cleared'], 'time')}")
     if (signing := s.get("commit_signing")) and signing.get("warning"):
         lines.insert(-1, f"signing:  {signing['warning']}")
+    if (host := s.get("host") or {}).get("waiting"):  # daemon.host_gate
+        lines.insert(-1, f"host:     {host_line(host)}")
     if s.get("live_view"):  # daemon.live_port: the page, token included
         lines.insert(-1, f"live:     {s['live_view']}")
     if waiting := (s.get("reviews") or {}).get("count"):
@@ -57,6 +67,15 @@ def status_text(s: dict[str, Any]) -> str:
     lines.append(f"in flight: {len(s['in_flight'])}")
     lines += [_in_flight_line(op) for op in s["in_flight"]]
     return "\n".join(lines)
+
+
+def host_line(host: dict[str, Any]) -> str:
+    """Why heavy work waits for the machine, and since when (local time)."""
+    since = time.strftime("%H:%M:%S", time.localtime(host["since"])) if host.get("since") \
+        else "?"
+    waited = f" ({age_text(host['waited_s'])})" if host.get("waited_s") is not None else ""
+    return (f"heavy work waits for the host since {since}{waited}: "
+            + "; ".join(host.get("reasons") or ["?"]))
 
 
 def _in_flight_line(op: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from daemon.config import Settings
 from daemon.phase_deps import jail_limits
@@ -26,11 +27,13 @@ from sensors.hub import Sensor, SensorHub
 from sensors.opportunity import OpportunitySensor
 from sensors.perf_regression import Baseline, PerformanceRegressionSensor
 from sensors.scheduled import ScheduledSensor
-from sensors.test_failure import TestFailureSensor
+from sensors.test_failure import BranchTip, TestFailureSensor
 from sensors.todo import TodoSensor
 from tools.jail import JailExecutor
 
 Submit = Callable[..., Awaitable[bool]]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,6 +49,8 @@ class SensorSet:
     ledger: Ledger | None
     jail_reason: str | None  # why there is no jail (None: bubblewrap works)
     protected_globs: tuple[str, ...]  # the policy's: hidden inside the jail too
+    # The host gate (daemon.host_gate): a jailed run or benchmark starts once it returns.
+    host_clear: Callable[[], Awaitable[None]] | None = None
 
     def hub(self) -> SensorHub:
         i = self.settings.intake
@@ -81,6 +86,17 @@ class SensorSet:
                             [Path(sys.prefix), Path(sys.base_prefix)],
                             protected_globs=self.protected_globs)
 
+    def _after_host(self, run: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+        """`run`, waiting first for the host gate: heavy work yields to the human, and the
+        changes or commit that asked for it stay pending meanwhile."""
+        if (host_clear := self.host_clear) is None:
+            return run
+
+        async def after_host(*args: P.args, **kwargs: P.kwargs) -> T:
+            await host_clear()
+            return await run(*args, **kwargs)
+        return after_host
+
     def _test_env(self) -> functools.partial:
         g = self.settings.governance
         return functools.partial(detect_test_env, self.root, g.test_python, g.test_command,
@@ -94,12 +110,14 @@ class SensorSet:
             tests = TestRunner(g.test_command, g.verify_timeout_s, jail, writable=False,
                                plugin_autoload=g.pytest_plugin_autoload, plugins=g.pytest_plugins,
                                test_env=self._test_env())
-            runner = functools.partial(tests.run, self.root, scratch=self.state_dir / "oracle")
+            runner = self._after_host(functools.partial(tests.run, self.root,
+                                                        scratch=self.state_dir / "oracle"))
         ledger = self.ledger
         return TestFailureSensor(
             self.root, self.state_dir, self.session_id, self.submit, runner=runner,
             runner_problem=self.jail_reason,
             list_files=lambda: asyncio.to_thread(self.git.listed_files),
+            commits=functools.partial(asyncio.to_thread, BranchTip(self.git)),
             note=(lambda msg: ledger.record_thought(None, "INTAKE", msg)) if ledger else None,
             debounce_s=self.settings.intake.test_failure_debounce_s)
 
@@ -107,8 +125,8 @@ class SensorSet:
         i = self.settings.intake
         run = None
         if (jail := self._jail()) is not None:
-            run = JailedBench(self.root, i.perf_command, i.perf_timeout_s, jail,
-                              self._test_env(), self.state_dir / "bench")
+            run = self._after_host(JailedBench(self.root, i.perf_command, i.perf_timeout_s,
+                                               jail, self._test_env(), self.state_dir / "bench"))
         return PerformanceRegressionSensor(
             self.session_id, self.submit, run=run,
             head=lambda: asyncio.to_thread(self.git.head_sha),

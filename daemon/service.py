@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import time
 import uuid
@@ -19,20 +20,25 @@ from typing import Any
 
 import structlog
 
-from daemon import reviews, sd_notify
+from daemon import heartbeat, reviews, sd_notify
+from daemon.brains import Brains, know_brains
 from daemon.config import ConfigError, Settings
 from daemon.control import ControlServer
+from daemon.embedded_brain import brain_note
 from daemon.events import EventBus, ServiceChange
+from daemon.host_gate import host_gate_for
+from daemon.host_health import HostReader
 from daemon.instance import InstanceLock, state_dir_problem
 from daemon.live import LiveLedger, snapshot_of
 from daemon.live_http import LiveServer
 from daemon.phase_deps import memory_from, policy_from, runners_from, venom_from
+from daemon.priority import lower_own
 from daemon.providers import build_provider
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
 from daemon.status_view import status_of
 from governance.approval import QuestionBroker
-from governance.deps import CancelToken, PhaseDeps
+from governance.deps import CancelToken, PhaseDeps, Policy
 from governance.gitops import GitOps
 from governance.memory import Memory
 from governance.model_gate import ModelGate
@@ -45,6 +51,7 @@ from governance.reflex import ReflexStats
 from governance.review import ReviewBranches
 from governance.schemas import OperationContext, SignalEnvelope
 from governance.signing import Signing, ensure_key
+from governance.throughput import PlanRecord
 from ledger import Ledger
 from sensors import human
 from sensors.github_webhook import GitHubIssueSensor
@@ -76,11 +83,13 @@ class OpHandle:
     cancel: CancelToken = field(default_factory=CancelToken)
     phase: Phase = Phase.CLASSIFY
     started: float = field(default_factory=time.monotonic)
+    phase_started: float = field(default_factory=time.monotonic)  # daemon.heartbeat reads it
+    task: asyncio.Task[None] | None = None  # the worker running it, once dispatched
 
 
 class Daemon:
     def __init__(self, repo: Path, settings: Settings,
-                 provider: CandidateProvider | None = None):
+                 provider: CandidateProvider | None = None, host: HostReader | None = None):
         self.git = GitOps(repo)
         self.root = self.git.root
         self.settings = settings
@@ -96,6 +105,8 @@ class Daemon:
         self.questions = QuestionBroker()
         self.model_gate = ModelGate()  # one model: ops take turns, each with its own deadline
         self.reflex_stats = ReflexStats()  # canary spooks, re-grounds, recoveries since start
+        # Heavy work waits while the machine is its human's (busy, on battery, hot).
+        self.host = host_gate_for(settings.health, self._host_line, host)
         self.jail_reason: str | None = None
         self.mcp: McpHub | None = None
         self.mcp_problems: list[str] = []
@@ -103,6 +114,7 @@ class Daemon:
         self.provider: CandidateProvider | None = None
         self.ledger: Ledger | None = None
         self.memory: Memory | None = None  # outcome records and their advice (advisory)
+        self.brains: Brains | None = None  # the routes' brains, their speeds (daemon.brains)
         self.signing = Signing(None, None, warning="not started")  # governance.signing
         self.queue: IntakeQueue | None = None
         self.sensors = SensorHub({})
@@ -123,12 +135,14 @@ class Daemon:
 
     def _sd_status(self, why: str = "") -> str:
         """systemd's STATUS= line: state, queue length, in-flight ops and their phases."""
-        why = why or (self.degraded_reason if self.state is ServiceState.DEGRADED else "")
+        why = why or (self.degraded_reason if self.state is ServiceState.DEGRADED
+                      else "") or self.host.why()
         return sd_notify.status_line(self.state.value, why, len(self.queue or ()),
                                      [(i, h.phase.value) for i, h in self.ops.items()])
 
     async def startup(self) -> None:
         self._set_state(ServiceState.STARTING)
+        lower_own(self.settings.health.lower_priority)  # before the threads start: inherited
         problem = await asyncio.to_thread(state_dir_problem, self.root, self.state_dir,
                                           self.git.tracked_under)
         if problem:
@@ -151,7 +165,7 @@ class Daemon:
             await self.memory.refresh()
         self.queue = IntakeQueue(self.ledger, capacity=i.queue_capacity,
                                  coalesce_window_s=i.coalesce_window_s,
-                                 lock_ttl_s=i.file_lock_ttl_s)
+                                 lock_ttl_s=i.file_lock_ttl_s, alive=self._op_alive)
         requeued = await self.queue.rehydrate(i.wal_ttl_s)
         if requeued:
             log.info("rehydrated queue from WAL", envelopes=requeued)
@@ -165,7 +179,14 @@ class Daemon:
                                                         on_change=self._provider_changed))
         if self.provider is not None:
             health = await self.provider.health()
+            if getattr(self.provider, "name", None) == "kernel" and (
+                    note := brain_note(self.settings.provider)):
+                log.warning(note)  # the embedded model alone does no real work
             why = "" if health.healthy else f"provider {self.provider.name}: {health.detail}"
+        try:
+            self.brains = await know_brains(self.settings, self.provider, self.ledger)
+        except ConfigError as exc:  # a route naming a brain that does not exist
+            self.provider, why = None, str(exc)
         await self._start_mcp()
         self.jail_reason = await asyncio.to_thread(bwrap_available)
         if self.jail_reason is None and (unlimited := process_limit_reason(
@@ -180,6 +201,7 @@ class Daemon:
             self._set_state(ServiceState.DEGRADED, why)
         else:
             self._set_state(ServiceState.ACTIVE)
+        await self.host.sample()  # before the first dispatch: a busy host holds it back
         # What start-up made (modules, the model, settings) lives as long as the daemon: out
         # of the collector's sight, a full collection no longer walks its ~240k objects,
         # which stalled the event loop ~100 ms every few ops.
@@ -193,7 +215,11 @@ class Daemon:
         async with asyncio.TaskGroup() as tg:
             background = [tg.create_task(self._dispatch_loop(tg), name="dispatcher"),
                           tg.create_task(sd_notify.keepalive(self._sd_status), name="sd-notify"),
-                          tg.create_task(reviews.prune_forever(self), name="review-prune")]
+                          tg.create_task(reviews.prune_forever(self), name="review-prune"),
+                          tg.create_task(self.host.watch(), name="host-health")]
+            if every := self.settings.daemon.heartbeat_s:  # "still working" lines
+                background.append(tg.create_task(heartbeat.beat(lambda: heartbeat.in_phase(
+                    self), every), name="heartbeat"))
             self.sensors = self._sensor_hub()
             if self.sensors.sensors:
                 background += [tg.create_task(self._watcher().run(), name="watcher"),
@@ -275,7 +301,8 @@ class Daemon:
     def _sensor_hub(self) -> SensorHub:
         return SensorSet(self.settings, self.root, self.state_dir, self.session_id, self.submit,
                          self.git, self.ledger, self.jail_reason,
-                         tuple(policy_from(self.settings).protected_globs)).hub()
+                         tuple(policy_from(self.settings).protected_globs),
+                         host_clear=self.host.clear).hub()
 
     async def scan(self, only: str | None = None) -> dict[str, int]:
         """Every sensor's scan_once (or one's): the start-up scan, the poll, `ouroboros scan`."""
@@ -327,6 +354,14 @@ class Daemon:
         if self.ledger is not None:
             await self.ledger.record_thought(None, "PROVIDER", msg, data)
 
+    async def _host_line(self, msg: str, data: dict[str, Any]) -> None:
+        """The host gate began or ended a wait (daemon.host_gate): a ledger line (the live
+        view shows it), and once it ended, queued work may start."""
+        if self.ledger is not None:
+            await self.ledger.record_thought(None, "HOST", msg, data)
+        if self.queue is not None and not self.host.waiting:
+            self.queue.changed.set()
+
     def _provider_changed(self) -> None:
         """The failback chain changed state: a provider back means queued work can start."""
         if self.queue is not None:
@@ -338,7 +373,7 @@ class Daemon:
         while True:
             await self.queue.changed.wait()
             self.queue.changed.clear()
-            while (not self.paused and self.provider is not None
+            while (not self.paused and not self.host.waiting and self.provider is not None
                    and not getattr(self.provider, "queue_only", False)  # failback: all down
                    and len(self.ops) < self.settings.daemon.workers and await self.budget_left()):
                 env = await self.queue.pop_ready()  # the router holds its files until done
@@ -346,7 +381,14 @@ class Daemon:
                     break
                 handle = OpHandle(OperationContext(envelope=env))
                 self.ops[handle.ctx.op_id] = handle
-                tg.create_task(self._run_op(orchestrator, handle), name=handle.ctx.op_id)
+                handle.task = tg.create_task(self._run_op(orchestrator, handle),
+                                             name=handle.ctx.op_id)
+
+    def _op_alive(self, key: str) -> bool:
+        """Whether the op dispatched for dedup key `key` still runs: the router keeps its
+        files locked past the TTL while it does, and frees them once its task is gone."""
+        return any(h.ctx.envelope.dedup_key == key and h.task is not None
+                   and not h.task.done() for h in self.ops.values())
 
     async def _run_op(self, orchestrator: Orchestrator, handle: OpHandle) -> None:
         op_id = handle.ctx.op_id
@@ -366,8 +408,14 @@ class Daemon:
 
     def _on_phase(self, op_id: str, phase: Phase) -> None:
         if op_id in self.ops:
-            self.ops[op_id].phase = phase
+            self.ops[op_id].phase, self.ops[op_id].phase_started = phase, time.monotonic()
         log.info("phase", op_id=op_id, phase=phase.value)
+
+    def _policy(self) -> Policy:
+        """The settings' policy, with the routes' brains resolved at start."""
+        policy = policy_from(self.settings)
+        return policy if self.brains is None else \
+            dataclasses.replace(policy, routes=self.brains.routes)
 
     def _phase_deps(self) -> PhaseDeps:
         assert self.ledger is not None
@@ -377,12 +425,14 @@ class Daemon:
         validate, verify = runners_from(self.settings, self.root, self.state_dir,
                                         self.jail_reason)
         return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
-                         policy=policy_from(self.settings), provider=self.provider, git=self.git,
+                         policy=self._policy(), provider=self.provider, git=self.git,
                          validate_runner=validate, verify_runner=verify,
                          reviews=self.reviews, ledger=self.ledger,
                          tools=venom_from(self.settings, self.jail_reason, self.mcp),
                          questions=self.questions, model_gate=self.model_gate,
-                         reflex_stats=self.reflex_stats, memory=self.memory)
+                         reflex_stats=self.reflex_stats, memory=self.memory,
+                         speeds=self.brains.speeds if self.brains else None,
+                         plans=self.brains.plans if self.brains else PlanRecord())
 
     # -- control verbs ----------------------------------------------------------------
 

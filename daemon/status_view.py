@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from daemon.embedded_brain import brain_note
 from daemon.reviews import status_entry
 from governance.phase import Phase
 from governance.provider_chain import ProviderChain
@@ -23,11 +24,14 @@ async def status_of(d: Daemon) -> dict[str, Any]:
         "state": d.state.value,
         "degraded_reason": d.degraded_reason,
         "paused": d.paused,
+        "host": d.host.snapshot(),  # daemon.host_gate: whether heavy work waits, why, since
         "repo": str(d.root),
         "session_id": d.session_id,
         "provider": getattr(d.provider, "name", None),
         "failback": (d.provider.snapshot() if isinstance(d.provider, ProviderChain)
                      else None),
+        "brain_note": (brain_note(d.settings.provider)  # daemon.embedded_brain: what it can do
+                       if getattr(d.provider, "name", None) == "kernel" else None),
         "queue": d.queue.snapshot() if d.queue else [],
         "reviews": await status_entry(d),  # changes waiting on review branches
         "sensor_problems": d.sensors.problems(),

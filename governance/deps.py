@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from governance.approval import QuestionBroker
+from governance.deadlines import WorkShape
 from governance.errors import CostCeilingExceeded
 from governance.gitops import GitOps
 from governance.model_gate import ModelGate
@@ -20,8 +21,10 @@ from governance.phase import Phase
 from governance.provider import CandidateProvider, ModelReply, ToolSessions
 from governance.reflex import ReflexStats
 from governance.review import ReviewBranches
+from governance.routing import RouteTable
 from governance.schemas import OperationContext
 from governance.testrun import TestRunner
+from governance.throughput import BrainSpeeds, PlanRecord
 from ledger import Ledger
 
 if TYPE_CHECKING:  # governance.memory builds on this module's Transition
@@ -72,6 +75,10 @@ class Policy:
     autocommit_new_behaviour: bool
     max_new_files: int
     review_branch_prefix: str
+    # Which brains each route asks and how long a model step may take ([routes]).
+    routes: RouteTable
+    work: WorkShape  # the bounds of a model step that its deadline is sized to
+    plan_trials: int  # PLAN is skipped for a brain with this many tries and no usable plan
 
 
 @dataclass
@@ -92,6 +99,14 @@ class PhaseDeps:
     model_gate: ModelGate = field(default_factory=ModelGate)  # shared by every op (daemon)
     reflex_stats: ReflexStats = field(default_factory=ReflexStats)  # the daemon's counters
     memory: Memory | None = None  # outcome records and what they advise (advisory only)
+    # What has been measured of each brain: its speed, whether its plans are usable. The
+    # daemon's is shared by every op; None: a fresh one assuming the configured speed.
+    speeds: BrainSpeeds | None = None
+    plans: PlanRecord = field(default_factory=PlanRecord)
+
+    def __post_init__(self) -> None:
+        if self.speeds is None:
+            self.speeds = BrainSpeeds(self.policy.routes.assumed)
 
     def for_op(self) -> PhaseDeps:
         """These deps for one op: its own oracle memo, sharing the caches."""
@@ -100,11 +115,16 @@ class PhaseDeps:
     async def record_reply(self, ctx: OperationContext, phase: Phase, reply: ModelReply) -> None:
         u = reply.usage
         ctx.cost_usd += u.cost_usd
+        telemetry = reply.telemetry
+        if u.prefill_ms is not None:  # where the time went: the brain's speed, after a restart
+            telemetry = {**telemetry, "prefill": {"tokens": u.prefill_tokens, "ms": u.prefill_ms}}
         await self.ledger.record_model_call(
             ctx.op_id, phase=phase.value, provider=u.provider, model=u.model,
             prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens,
-            cost_usd=u.cost_usd, latency_ms=u.latency_ms, telemetry=reply.telemetry,
+            cost_usd=u.cost_usd, latency_ms=u.latency_ms, telemetry=telemetry,
             reply_text=reply.text)
+        assert self.speeds is not None
+        self.speeds.observe(u)
         for rec in reply.tool_records:
             await self.ledger.record_tool_call(
                 ctx.op_id, round=0, tool=rec.tool, arguments=rec.arguments,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance import l2, nofollow
+from governance.brains import for_route, model_grant
 from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.l2 import Decision, Failure, FailureClass, L2State, Progress, StopReason
@@ -31,7 +32,6 @@ from governance.phases_validate import validate_candidate
 from governance.prompts import MAX_FILE_CHARS, live_block, repair_prompt
 from governance.proof_diff import common_ends
 from governance.protected import normalize
-from governance.routing import generate_timeout_s
 from governance.schemas import Candidate, FileChange, OperationContext
 
 S = L2State
@@ -211,12 +211,14 @@ class L2Run:
         # Another op holding the model never keeps L2 waiting past its timebox.
         bound, left = d.policy.model_wait_timeout_s, max(self.left_s, 0.01)
         wait = left if bound is None else min(bound, left)
+        view = for_route(d.provider, ctx.route, d)
         async with d.model_gate.turn(ctx.op_id, wait):
-            route_end = time.monotonic() + generate_timeout_s(ctx.route)
+            g = await model_grant(ctx, d, Phase.L2_REPAIR, view, self._prompt(), tools=False)
+            route_end = time.monotonic() + g.seconds + d.policy.routes.spec(ctx.route).grace_s
             self.capped = self.deadline < route_end  # the timebox, not the route, binds
             deadline = min(self.deadline, route_end)
             answer = await ask_model(ctx, d, Phase.L2_REPAIR, self._prompt, deadline,
-                                     use_tools=False)
+                                     use_tools=False, view=view)
         return answer.candidate
 
     def _prompt(self) -> str:

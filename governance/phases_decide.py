@@ -1,24 +1,18 @@
-"""CLASSIFY, ROUTE, CONTEXT_EXPANSION and PLAN: deciding how (and whether) to do the work."""
+"""CLASSIFY, ROUTE and CONTEXT_EXPANSION: deciding how (and whether) to do the work; PLAN
+is governance.phases_plan."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable
 from pathlib import Path
 
-from governance import nofollow, reflex
+from governance.brains import for_route, ready_brains
 from governance.deps import PhaseDeps, Transition
-from governance.errors import CandidateParseError, ProviderError
 from governance.memory import Assessment
-from governance.model_gate import ModelWaitExpired
 from governance.phase import Phase
-from governance.prompts import plan_prompt
-from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
-from governance.provider import PLAN_SHAPE, shaped
-from governance.review import REVIEW_SOURCE
+from governance.protected import PathEscape, live_path_problem, normalize
 from governance.risk import RiskInput, RiskTier, classify, new_files_under
-from governance.routing import ROUTES, Route, generate_timeout_s, route
-from governance.schemas import OperationContext, PlanResult, parse_plan
+from governance.routing import route
+from governance.schemas import OperationContext
 from governance.testrun import scope_tests, text_reader
 
 TRIVIAL_GOAL_CHARS = 200
@@ -98,10 +92,19 @@ def _escalated(advice: Assessment, tier: RiskTier, rule: str,
 
 
 async def route_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
-    spec, why = route(ctx.envelope)
-    ctx.route = spec.route.value
-    return Transition(Phase.CONTEXT_EXPANSION, f"route {spec.route} ({why})",
-                      {"route": spec.route.value, "generate_timeout_s": spec.generate_timeout_s})
+    """The route, and the brains it asks: which, in what order, and why (seed §42)."""
+    chosen, why = route(ctx.envelope)
+    ctx.route = chosen.value
+    spec = d.policy.routes.spec(ctx.route)
+    payload = {"route": chosen.value, "timeout_s": spec.timeout_s, "budget_s": spec.budget_s,
+               "brains_why": spec.brains_why}
+    if d.provider is not None:
+        view = for_route(d.provider, ctx.route, d)
+        payload.update(brains=getattr(view, "brains", [view.name]),
+                       ready=ready_brains(view))
+    named = ", ".join(payload.get("brains", [])) or "no brain"
+    return Transition(Phase.CONTEXT_EXPANSION, f"route {chosen} ({why}); brains: {named}",
+                      payload)
 
 
 async def context_expansion_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
@@ -114,85 +117,3 @@ async def context_expansion_phase(ctx: OperationContext, d: PhaseDeps) -> Transi
                           text_reader(d.root))[:MAX_CONTEXT_FILES]
     ctx.context_files = related
     return Transition(Phase.PLAN, f"{len(related)} related files", {"files": related})
-
-
-async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
-    """Ask for a plan.1 on non-trivial ops; a failed plan falls through (soft failure)."""
-    spec = ROUTES[Route(ctx.route)] if ctx.route else None
-    if is_trivial(ctx) and not (spec and spec.plan_required):
-        return Transition(Phase.GENERATE, "skipped: trivial op (default approach)")
-    if d.provider is None:
-        return Transition(Phase.GENERATE, "skipped: no provider to plan with")
-    if ctx.envelope.source == REVIEW_SOURCE:
-        return Transition(Phase.GENERATE, "skipped: a human accepted a reviewed change")
-    try:  # the plan queues for the model like generation; its deadline starts at its turn
-        async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
-            deadline = time.monotonic() + generate_timeout_s(ctx.route)
-            reply = await d.provider.plan(plan_prompt(ctx), deadline=deadline,
-                                          **shaped(d.provider, PLAN_SHAPE))
-    except ModelWaitExpired as exc:
-        return Transition(Phase.GENERATE, f"plan skipped, default approach: {exc}")
-    except ProviderError as exc:
-        await d.record_failed_call(ctx, Phase.PLAN, exc)
-        return Transition(Phase.GENERATE, f"plan failed, default approach: {exc}")
-    await d.record_reply(ctx, Phase.PLAN, reply)
-    band = reflex.Band.of(d.policy)
-    if reflex.is_collapse(reply.collapse, band):  # never a plan; no re-ground: it is optional
-        d.reflex_stats.collapses += 1
-        return Transition(Phase.GENERATE, f"plan discarded, default approach: the model "
-                          f"collapsed (proximity {reply.collapse.proximity:.2f})",
-                          {"plan_collapsed": reply.collapse.model_dump()},
-                          cost_delta=reply.usage.cost_usd)
-    try:
-        plan = parse_plan(reply.text)
-    except CandidateParseError as exc:
-        return Transition(Phase.GENERATE, f"plan unusable, default approach: {exc}",
-                          cost_delta=reply.usage.cost_usd)
-    allow = d.policy.allow_non_ascii_paths
-    try:
-        problems = await d.in_thread(plan_path_problems, d.root, plan, d.state_rel,
-                                     d.policy.protected_globs, allow)
-    except Exception as exc:  # a gate that fails refuses: the plan, not the op
-        problems = [f"the plan's paths could not be checked ({type(exc).__name__}: {exc})"]
-    if problems:
-        return Transition(Phase.GENERATE, f"plan dropped, default approach: {problems[0]}",
-                          {"plan_dropped": problems, "plan": plan.model_dump()},
-                          cost_delta=reply.usage.cost_usd)
-    plan.ordered_changes = [c.model_copy(update={"file_path": normalize(
-        c.file_path, allow_non_ascii=allow)}) for c in plan.ordered_changes]
-    ctx.plan = plan  # its paths in canonical form, as candidates name them
-    return Transition(Phase.GENERATE, f"plan: {plan.approach[:120]}",
-                      {"plan": plan.model_dump()}, cost_delta=reply.usage.cost_usd)
-
-
-def plan_path_problems(root: Path, plan: PlanResult, state_rel: str,
-                       protected_globs: Iterable[str], allow_non_ascii: bool) -> list[str]:
-    """Why the plan's paths cannot be trusted, one line each; [] when every path is fine.
-
-    A path must stay inside the repository, be unprotected, pass no symlink (nothing is
-    followed) and name an existing regular file, unless the plan declares it new (its
-    change says `"new": true`). A plan that fails is dropped for the default
-    approach: its coverage check would otherwise drive the op into retries."""
-    out = []
-    for change in plan.ordered_changes:
-        raw = change.file_path
-        try:
-            rel = normalize(raw, allow_non_ascii=allow_non_ascii)
-            why = protected_reason(rel, state_rel, protected_globs)
-        except PathEscape as exc:
-            out.append(f"{raw!r} escapes the repository: {exc}")
-            continue
-        if why:
-            out.append(f"{rel} is protected ({why})")
-        elif problem := live_path_problem(root, rel, allow_non_ascii=allow_non_ascii):
-            out.append(f"{rel}: {problem}")
-        elif not change.new and _missing(root, rel):
-            out.append(f"{rel} does not exist and the plan does not declare it new")
-    return out
-
-
-def _missing(root: Path, rel: str) -> bool:
-    try:
-        return nofollow.lstat(root, rel) is None  # never follows a symlink
-    except (OSError, ValueError):  # an unsafe component: not an existing file to change
-        return True

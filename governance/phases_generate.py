@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from governance import ascii_gate, reflex, retry
+from governance.brains import for_route, model_grant
 from governance.deps import PhaseDeps, Transition
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.model_gate import ModelWaitExpired
@@ -28,7 +29,6 @@ from governance.provider import (
     shaped,
 )
 from governance.rollback import live_sha256
-from governance.routing import generate_timeout_s
 from governance.schemas import (
     Candidate,
     GenerationResult,
@@ -54,23 +54,24 @@ class Answer:
     text: str
     candidate: Candidate | None
     records: list[ToolRecord]
+    partial: bool = False  # the deadline ended the tool loop: the sandbox's edits so far
 
 
 async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                     build_prompt: Callable[[], str], deadline: float, *,
-                    use_tools: bool) -> Answer:
-    """One model answer under the reflex. The caller already holds its model-gate turn.
+                    use_tools: bool, view: CandidateProvider) -> Answer:
+    """One model answer from `view` (the route's brains, governance.brains) under the
+    reflex. The caller already holds its model-gate turn.
     build_prompt() makes the first prompt and is called again on each re-ground (it re-reads
     target files from disk and uses the newest evidence on ctx). Records every reply in the
     ledger. Raises CandidateParseError (unusable reply), ProviderError, and ModelCollapsed
     once the op's re-ground budget is spent (a collapsed text is never returned)."""
-    assert d.provider is not None
     band = reflex.Band.of(d.policy)
     steer: Steering | None = None
     before = 0.0  # the proximity of the turn a re-ground discarded
     while True:
         # A fresh tool session each time: re-grounding drops the compacted transcript.
-        watched = _Watched(d.provider, steer, band, d.reflex_stats)
+        watched = _Watched(view, steer, band, d.reflex_stats)
         collapsed: ModelCollapsed | None = None
         try:
             answer = await _ask_once(ctx, d, phase, watched, build_prompt(), deadline,
@@ -119,7 +120,8 @@ async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider:
         await d.thought(ctx, phase, "exploration scored", passed=ok, **summary)
         if not ok:
             raise ExplorationShort(feedback)
-        return Answer(reply.text, candidate, reply.tool_records)
+        return Answer(reply.text, candidate, reply.tool_records,
+                      partial=reply.telemetry.get("partial") is True)
     finally:
         await d.in_thread(session.close)
 
@@ -223,19 +225,13 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     if d.memory is not None:  # advisory prompt text: lessons, the strategic digest
         ctx.lessons, ctx.digest = await d.memory.prompt_context(ctx.op_id,
                                                                  ctx.base_head)
-    timeout = generate_timeout_s(ctx.route)
-    await d.thought(ctx, phase, "generating candidate", provider=d.provider.name,
+    view = for_route(d.provider, ctx.route, d)
+    await d.thought(ctx, phase, "generating candidate", provider=view.name,
                     attempt=ctx.generate_attempts, tools=d.tools is not None)
     cost_before = ctx.cost_usd
     try:
-        async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s) as waited:
-            if waited >= 0.5:
-                await d.thought(ctx, phase, "model turn after queueing",
-                                waited_s=round(waited, 2), deadline_s=timeout)
-            # The deadline counts from the start of this op's own turn at the model.
-            answer = await ask_model(ctx, d, phase, lambda: generation_prompt(ctx, d.root),
-                                     time.monotonic() + timeout, use_tools=True)
-        text, candidate, records = answer.text, answer.candidate, answer.records
+        answer = await _answer(ctx, d, phase, view)
+        candidate = answer.candidate
         if candidate is None:
             raise CandidateParseError("the model made no change and proposed no candidate")
         candidate, repairs, problems = _post_generation_gates(ctx, candidate, d)
@@ -256,8 +252,28 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     except ProviderError as exc:
         await d.record_failed_call(ctx, phase, exc)
         return Transition(Phase.POSTMORTEM, f"provider {d.provider.name} failed: {exc}")
-    return _accepted(ctx, d.provider.name, candidate, repairs, text, records,
+    return _accepted(ctx, view.name, candidate, repairs, answer,
                      ctx.cost_usd - cost_before)
+
+
+async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
+                  view: CandidateProvider) -> Answer:
+    """The model's answer, asked once this op's turn at the model comes; its deadline
+    counts from then, sized to the brain (governance.brains)."""
+    tools = d.tools is not None
+    async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s) as waited:
+        if waited >= 0.5:
+            await d.thought(ctx, phase, "model turn after queueing", waited_s=round(waited, 2))
+        prompt = generation_prompt(ctx, d.root)
+        sized = prompt + (d.tools.overhead() if d.tools is not None else "")
+        g = await model_grant(ctx, d, phase, view, sized, tools=tools)
+        deadline = time.monotonic() + g.seconds + d.policy.routes.spec(ctx.route).grace_s
+        answer = await ask_model(ctx, d, phase, lambda: generation_prompt(ctx, d.root),
+                                 deadline, use_tools=True, view=view)
+    if answer.partial:
+        await d.thought(ctx, phase, "deadline reached: judging the partial candidate",
+                        deadline_s=round(g.seconds, 1), brain=g.brain)
+    return answer
 
 
 def _collapsed(ctx: OperationContext, d: PhaseDeps, exc: ModelCollapsed, retry_phase: Phase,
@@ -275,11 +291,12 @@ def _collapsed(ctx: OperationContext, d: PhaseDeps, exc: ModelCollapsed, retry_p
 
 
 def _accepted(ctx: OperationContext, provider: str, candidate: Candidate, repairs: list[str],
-              text: str, records: list[ToolRecord], cost: float) -> Transition:
+              answer: Answer, cost: float) -> Transition:
     """Record a usable candidate on the op and move on: COMPLETE for no_op, else VALIDATE."""
     usage = ModelUsage(provider=provider, cost_usd=cost)
     ctx.generation = GenerationResult(candidate=candidate, rationale=candidate.rationale,
-                                      tool_records=records, usage=usage, raw_text=text[:20_000])
+                                      tool_records=answer.records, usage=usage,
+                                      raw_text=answer.text[:20_000])
     if candidate.no_op:
         return Transition(Phase.COMPLETE, f"no change needed: {candidate.rationale[:200]}",
                           {"no_op": True}, cost_delta=cost)
@@ -287,6 +304,8 @@ def _accepted(ctx: OperationContext, provider: str, candidate: Candidate, repair
     payload = {"files": files, "rationale": candidate.rationale[:500]}
     if repairs:
         payload["ascii_repairs"] = repairs
+    if answer.partial:
+        payload["partial"] = True  # the deadline ended the tool loop (the gates judge it)
     return Transition(Phase.VALIDATE, f"candidate touches {len(files)} file(s)", payload,
                       cost_delta=cost)
 

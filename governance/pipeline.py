@@ -6,14 +6,10 @@ from collections.abc import Mapping
 
 from governance.deps import PhaseDeps, PhaseFn, Transition
 from governance.phase import Phase
-from governance.phases_decide import (
-    classify_phase,
-    context_expansion_phase,
-    plan_phase,
-    route_phase,
-)
+from governance.phases_decide import classify_phase, context_expansion_phase, route_phase
 from governance.phases_generate import generate_phase, generate_retry_phase
 from governance.phases_land import apply_phase, approve_phase, gate_phase, verify_phase
+from governance.phases_plan import plan_phase
 from governance.phases_repair import l2_repair_phase
 from governance.phases_review import review_generate
 from governance.phases_validate import validate_phase, validate_retry_phase

@@ -152,3 +152,8 @@ class ToolSessions(Protocol):
     def open(self, ctx: OperationContext, phase: Phase, deps: PhaseDeps) -> ToolSession:
         """A session for one generation attempt of `ctx` in `phase`; closed by the caller."""
         ...
+
+    def overhead(self) -> str:
+        """What a session adds to the first prompt (its tool instructions): part of the
+        prompt a model step's deadline is sized to."""
+        ...

@@ -22,18 +22,38 @@ import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
-from governance.errors import ProviderError
+from governance.deadlines import CHARS_PER_TOKEN, first_share, reserve_s
+from governance.errors import DeadlineMissed, ProviderError
 from governance.failback import ChainState, FailureMode, Health, order, state_of
 from governance.provider import CandidateProvider, ModelReply, ProviderHealth, Steering, shaped
+from governance.routing import RouteTable
+from governance.throughput import BrainSpeeds
 
 log = structlog.get_logger("governance.provider_chain")
 
 Record = Callable[[str, dict[str, Any]], Awaitable[None]]
+Call = Callable[[CandidateProvider, float], Awaitable[ModelReply]]  # (brain, its deadline)
 PROBE_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Split:
+    """How a turn's time is shared between the brains a route asks (seed §42.6): the
+    route table's shares, the brains' speeds, and the most one reply may be."""
+
+    table: RouteTable
+    speeds: BrainSpeeds
+    reply_tokens: int
+
+    def reserve(self, brain: str, prompt: str) -> float:
+        need = self.speeds.get(brain).seconds(len(prompt) // CHARS_PER_TOKEN,
+                                              self.reply_tokens)
+        return reserve_s(self.table, need)
 
 
 def classify(exc: BaseException) -> FailureMode:
@@ -44,7 +64,7 @@ def classify(exc: BaseException) -> FailureMode:
         return FailureMode.TIMEOUT
     if isinstance(exc, OSError):
         return FailureMode.CONNECTION
-    if isinstance(exc, ProviderError) and "deadline" in str(exc):
+    if isinstance(exc, ProviderError) and exc.deadline_missed:
         return FailureMode.TIMEOUT
     return FailureMode.SERVER_ERROR
 
@@ -52,7 +72,7 @@ def classify(exc: BaseException) -> FailureMode:
 class ProviderChain:
     def __init__(self, providers: Sequence[CandidateProvider], *, record: Record | None = None,
                  on_change: Callable[[], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, split: Split | None = None):
         if not providers:
             raise ValueError("a provider chain needs at least one provider")
         self.providers = list(providers)
@@ -60,6 +80,7 @@ class ProviderChain:
         self.name = "+".join(p.name for p in self.providers)
         self.takes_shape = any(getattr(p, "takes_shape", False) is True for p in self.providers)
         self.record, self.on_change, self.clock = record, on_change, clock
+        self.split = split  # None: each brain may use the whole deadline
         self._wake = asyncio.Event()
 
     @property
@@ -77,30 +98,47 @@ class ProviderChain:
                 "providers": {h.name: h.describe(now) for h in self.records},
                 "next_probe_s": round(max(0.0, min(probes)), 1) if probes else None}
 
+    def routed(self, names: Sequence[str]) -> RoutedChain:
+        """This chain as a route sees it: only the brains `names`, in that order (every
+        brain, in chain order, when empty), sharing this chain's failback records."""
+        index = {p.name: i for i, p in enumerate(self.providers)}
+        unknown = [n for n in names if n not in index]
+        if unknown:
+            raise ValueError(f"no brain named {', '.join(unknown)} (brains: "
+                             f"{', '.join(index)})")
+        return RoutedChain(self, [index[n] for n in names] or list(index.values()))
+
+    def asked(self, indices: Sequence[int]) -> list[int]:
+        """`indices` in their order, less the brains in backoff now."""
+        ready = set(order(self.records, self.clock()))
+        return [i for i in indices if i in ready]
+
     async def generate(self, prompt: str, *, deadline: float, steer: Steering | None = None,
                        shape: Any = None) -> ModelReply:
-        return await self._ask(deadline, lambda p: p.generate(
-            prompt, deadline=deadline, steer=steer, **shaped(p, shape)))
+        return await self.routed(()).generate(prompt, deadline=deadline, steer=steer,
+                                              shape=shape)
 
     async def plan(self, prompt: str, *, deadline: float, shape: Any = None) -> ModelReply:
-        return await self._ask(deadline, lambda p: p.plan(prompt, deadline=deadline,
-                                                          **shaped(p, shape)))
+        return await self.routed(()).plan(prompt, deadline=deadline, shape=shape)
 
     async def health(self) -> ProviderHealth:
         snap = self.snapshot()
         detail = "; ".join(f"{n}: {d}" for n, d in snap["providers"].items())
         return ProviderHealth(healthy=not self.queue_only, detail=f"{snap['state']}: {detail}")
 
-    async def _ask(self, deadline: float,
-                   call: Callable[[CandidateProvider], Awaitable[ModelReply]]) -> ModelReply:
+    async def ask(self, indices: Sequence[int], prompt: str, deadline: float,
+                  call: Call) -> ModelReply:
+        """Ask the brains `indices` in turn until one answers; each gets its share of what
+        is left (Split), the last one all of it."""
         tried: list[str] = []
-        for i in order(self.records, self.clock()):
-            if self.clock() >= deadline:
-                tried.append("the deadline passed before the next provider was asked")
-                break
+        for k, i in enumerate(rest := self.asked(indices)):
+            left = deadline - self.clock()
+            if left <= 0:
+                raise DeadlineMissed("; ".join([*tried, "no provider answered: the deadline "
+                                                    "passed before the next provider was asked"]))
             provider, health = self.providers[i], self.records[i]
             try:
-                reply = await call(provider)
+                reply = await call(provider, self._share(rest[k + 1:], prompt, left, deadline))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a provider's bug is its failure, classified
@@ -115,6 +153,14 @@ class ProviderChain:
             return reply
         why = "; ".join(tried) or "every provider is in backoff (QUEUE_ONLY)"
         raise ProviderError(f"no provider answered: {why}"[:2000])
+
+    def _share(self, after: Sequence[int], prompt: str, left: float, deadline: float) -> float:
+        """The deadline of the brain asked now: all of it when none follows, else its share
+        with the next brain's reserve kept."""
+        if self.split is None or not after:
+            return deadline
+        keep = self.split.reserve(self.providers[after[0]].name, prompt)
+        return self.clock() + first_share(self.split.table, left, keep)
 
     async def _failed(self, i: int, mode: FailureMode, exc: BaseException) -> None:
         name = self.providers[i].name
@@ -172,3 +218,29 @@ class ProviderChain:
         else:
             health.probe_failed(self.clock())
         return ok
+
+
+class RoutedChain:
+    """A route's brains of a ProviderChain, as one CandidateProvider (governance.brains)."""
+
+    def __init__(self, chain: ProviderChain, indices: Sequence[int]):
+        self.chain, self.indices = chain, list(indices)
+        self.brains = [chain.providers[i].name for i in self.indices]
+        self.name = "+".join(self.brains)
+        self.takes_shape = chain.takes_shape
+
+    def ready(self) -> list[str]:
+        """The route's brains not in backoff now, in the order they will be asked."""
+        return [self.chain.providers[i].name for i in self.chain.asked(self.indices)]
+
+    async def generate(self, prompt: str, *, deadline: float, steer: Steering | None = None,
+                       shape: Any = None) -> ModelReply:
+        return await self.chain.ask(self.indices, prompt, deadline, lambda p, d: p.generate(
+            prompt, deadline=d, steer=steer, **shaped(p, shape)))
+
+    async def plan(self, prompt: str, *, deadline: float, shape: Any = None) -> ModelReply:
+        return await self.chain.ask(self.indices, prompt, deadline, lambda p, d: p.plan(
+            prompt, deadline=d, **shaped(p, shape)))
+
+    async def health(self) -> ProviderHealth:
+        return await self.chain.health()

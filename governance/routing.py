@@ -1,14 +1,18 @@
-"""ROUTE: a deterministic table from (source, urgency, file count) to a provider route.
+"""ROUTE: a deterministic table from (source, urgency, file count) to a provider route,
+and each route's contract: which brains it asks, in what order, and how long a model step
+may take (governance.deadlines sizes it to the brain within these bounds).
 
 No model is consulted, so replaying a signal always yields the same route.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from governance.schemas import SignalEnvelope, Urgency
+from governance.throughput import Speed
 
 
 class Route(StrEnum):
@@ -21,46 +25,58 @@ class Route(StrEnum):
 
 @dataclass(frozen=True)
 class RouteSpec:
+    """One route's contract, from the [routes] settings (daemon/config_routes.py)."""
+
     route: Route
-    generate_timeout_s: float
-    plan_required: bool
-    grace_s: float = 5.0  # on top of the timeout: a reply finishing at the bell still lands
+    timeout_s: float  # the seed's generation timeout: what any brain gets at least
+    budget_s: float  # the most a model step may be given, however slow its brain
+    brains: tuple[str, ...] = ()  # brain names in the order asked; () = every brain
+    brains_why: str = "every brain, in the chain's order"  # who chose them (the ledger says)
+    grace_s: float = 5.0  # on top of the deadline: a reply finishing at the bell still lands
+
+    @property
+    def plan_required(self) -> bool:
+        return self.route in PLAN_REQUIRED
 
 
-# The seed's route timeouts (004 §42.5). SPECULATIVE is "N/A (batch)" there; nothing here
-# runs batches, so it gets BACKGROUND's budget rather than none.
-ROUTES: dict[Route, RouteSpec] = {
-    Route.IMMEDIATE: RouteSpec(Route.IMMEDIATE, 60.0, False),
-    Route.STANDARD: RouteSpec(Route.STANDARD, 120.0, False),
-    Route.COMPLEX: RouteSpec(Route.COMPLEX, 180.0, True),
-    Route.BACKGROUND: RouteSpec(Route.BACKGROUND, 180.0, False),
-    Route.SPECULATIVE: RouteSpec(Route.SPECULATIVE, 180.0, False),
-}
+@dataclass(frozen=True)
+class RouteTable:
+    """Every route's contract and the deadline split between a route's brains (seed
+    §42.6): the first brain asked keeps at least `primary_share` of what is left, and at
+    least `fallback_reserve_s` (or what the next brain needs) stays for the next one."""
 
-# The seed's lookup sets (004 §42.2), with this tree's sensor names added.
-IMMEDIATE_SOURCES = frozenset({"test_failure", "voice_human", "runtime_health"})
-BACKGROUND_SOURCES = frozenset({"ai_miner", "opportunity_miner", "exploration", "backlog",
-                                "architecture", "todo_scanner", "doc_staleness"})
-SPECULATIVE_SOURCES = frozenset({"intent_discovery"})
+    routes: Mapping[Route, RouteSpec]
+    primary_share: float
+    fallback_reserve_s: float
+    margin: float  # a brain's estimated need times this is what it is given
+    assumed: Speed  # the speed of a brain never measured
+
+    def spec(self, route_name: str | None) -> RouteSpec:
+        """The op's route (STANDARD's when it has none yet)."""
+        return self.routes[Route(route_name) if route_name else Route.STANDARD]
+
+
+PLAN_REQUIRED = frozenset({Route.COMPLEX})  # the seed: COMPLEX ops plan before generating
+
+# The seed's lookup sets (004 §42.2), with this tree's sensor names added: a human's
+# `signal --urgency critical` is as urgent as a voice command, and the opportunity miner's
+# unasked-for refactors are the proactive exploration the seed calls speculative.
+IMMEDIATE_SOURCES = frozenset({"test_failure", "voice_human", "runtime_health", "human"})
+BACKGROUND_SOURCES = frozenset({"ai_miner", "exploration", "backlog", "architecture",
+                                "todo_scanner", "doc_staleness"})
+SPECULATIVE_SOURCES = frozenset({"intent_discovery", "opportunity_miner"})
 # The seed routes on a complexity label; none exists before PLAN, so the file count stands in.
 COMPLEX_FILE_COUNT = 3
 
 
-def route(envelope: SignalEnvelope) -> tuple[RouteSpec, str]:
+def route(envelope: SignalEnvelope) -> tuple[Route, str]:
     """The route for an envelope and the rule that chose it (the seed's order, 004 §42.3)."""
     if len(envelope.target_files) >= COMPLEX_FILE_COUNT:
-        return ROUTES[Route.COMPLEX], f"{len(envelope.target_files)} target files"
+        return Route.COMPLEX, f"{len(envelope.target_files)} target files"
     if envelope.source in SPECULATIVE_SOURCES:
-        return ROUTES[Route.SPECULATIVE], f"source={envelope.source}"
+        return Route.SPECULATIVE, f"source={envelope.source}"
     if envelope.source in BACKGROUND_SOURCES:
-        return ROUTES[Route.BACKGROUND], f"source={envelope.source}"
+        return Route.BACKGROUND, f"source={envelope.source}"
     if envelope.source in IMMEDIATE_SOURCES and envelope.urgency is Urgency.CRITICAL:
-        return ROUTES[Route.IMMEDIATE], f"source={envelope.source}, urgency=critical"
-    return ROUTES[Route.STANDARD], "default"
-
-
-def generate_timeout_s(route_name: str | None) -> float:
-    """A generation attempt's deadline: the route's timeout plus its grace (STANDARD's when
-    the op has no route yet)."""
-    spec = ROUTES[Route(route_name)] if route_name else ROUTES[Route.STANDARD]
-    return spec.generate_timeout_s + spec.grace_s
+        return Route.IMMEDIATE, f"source={envelope.source}, urgency=critical"
+    return Route.STANDARD, "default"

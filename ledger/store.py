@@ -224,6 +224,23 @@ class Ledger:
                             f"SELECT * FROM {key} WHERE op_id = ? ORDER BY {order}", (op_id,))]
         return out
 
+    async def recent_model_calls(self, per_provider: int = 50) -> list[dict[str, Any]]:
+        """The newest successful model calls of each provider, oldest first: what a
+        brain's measured speed starts from (governance.throughput)."""
+        sql = """SELECT provider, prompt_tokens, completion_tokens, latency_ms, telemetry
+                 FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY provider ORDER BY id DESC)
+                       AS n FROM model_calls WHERE ok = 1)
+                 WHERE n <= ? ORDER BY id"""
+        return [dict(r) for r in await self._rows(sql, (per_provider,))]
+
+    async def plan_outcomes(self) -> dict[str, tuple[int, int]]:
+        """brain -> (PLAN replies, usable ones), from the PLAN transitions' payloads."""
+        sql = """SELECT json_extract(payload, '$.brain') AS brain, COUNT(*),
+                        SUM(json_extract(payload, '$.plan_usable') = 1)
+                 FROM transitions WHERE from_phase = 'PLAN'
+                   AND json_extract(payload, '$.brain') IS NOT NULL GROUP BY brain"""
+        return {r[0]: (int(r[1]), int(r[2] or 0)) for r in await self._rows(sql)}
+
     async def cost_since(self, iso_ts: str) -> float:
         rows = await self._rows(
             "SELECT COALESCE(SUM(cost_usd), 0) FROM model_calls WHERE ts >= ?", (iso_ts,))

@@ -1,5 +1,7 @@
 """IntakeQueue: the intake router (sensors.router) on the event loop, with its write-ahead log
-and retry memory. The dispatcher sees `put`, `pop_ready`, `done` and `changed`.
+and retry memory. The dispatcher sees `put`, `pop_ready`, `done` and `changed`, and tells the
+queue through `alive` (an op's dedup key -> whether its task still runs) which file locks
+belong to live ops: only a gone op's lock is force-released past the TTL.
 
 WAL (the ledger's intake_wal): an envelope is `enqueued` before the router sees it, and
 `dispatched` (with every key merged into it) or `dropped` (evicted) afterwards; what is
@@ -42,9 +44,11 @@ class _Failed:
 
 class IntakeQueue:
     def __init__(self, ledger: Ledger, *, capacity: int, coalesce_window_s: float,
-                 lock_ttl_s: float, clock: Callable[[], float] = time.monotonic):
+                 lock_ttl_s: float, alive: Callable[[str], bool],
+                 clock: Callable[[], float] = time.monotonic):
         # The knobs come from `[intake]` (daemon.service; tests: tests.helpers.intake_queue).
         self.ledger = ledger
+        self.alive = alive  # the dispatcher's word on which ops still run
         self.router = IntakeRouter(capacity, coalesce_window_s, lock_ttl_s, clock)
         self.clock = clock
         self.failed: dict[str, _Failed] = {}
@@ -97,12 +101,12 @@ class IntakeQueue:
 
     async def pop_ready(self) -> SignalEnvelope | None:
         """The best envelope whose files are free (its files are then held until done())."""
-        for owner, waited in self.router.expire_locks():
+        for owner, waited in self.router.expire_locks(self.alive):
             again = [e.dedup_key for e in waited]
-            log.warning("file lock past its TTL force-released", op=owner, reoffered=again)
+            log.warning("file lock of a gone op force-released", op=owner, reoffered=again)
             await self.ledger.record_thought(
                 None, "INTAKE", f"file lock of {owner} held past its "
-                f"{self.router.lock_ttl_s:g}s TTL: force-released",
+                f"{self.router.lock_ttl_s:g}s TTL: force-released (its op is gone)",
                 {"dedup_key": owner, "reoffered": again})
         env = self.router.next_ready()
         if env is None:

@@ -8,8 +8,11 @@ Priority (seed §50, lower runs first):
 
 File locks (seed §46): a dispatched op holds its files; an envelope that needs any busy file
 waits behind that op (all of its files, even the free ones: it re-plans from the new state)
-and is offered again, with its priority recomputed, when the op is released. A lock older
-than the TTL (300 s) is force-released and reported, so a crashed op never starves the queue.
+and is offered again, with its priority recomputed, when the op is released. An op holds its
+files for as long as it lives, however long that is (a local model, an approval wait, an L2
+repair). A lock older than the TTL (300 s) whose op is gone (its task ended without a
+release: the caller's `alive` predicate says so) is force-released and reported, so a
+crashed op never starves the queue; the TTL only leaves the dispatcher time to start an op.
 
 Coalescing (seed §52.8): an envelope for the same files as a queued one from the same
 session, within the window (30 s), merges into it: one op with several goals. HIGH and
@@ -165,12 +168,14 @@ class IntakeRouter:
                 return lock.owner
         return None
 
-    def expire_locks(self) -> list[tuple[str, list[SignalEnvelope]]]:
-        """Force-release every op whose locks passed the TTL: [(op key, re-offered)]."""
+    def expire_locks(self, alive: Callable[[str], bool]
+                     ) -> list[tuple[str, list[SignalEnvelope]]]:
+        """Force-release every op whose locks passed the TTL and that `alive` (by op key)
+        says is gone: [(op key, re-offered)]. A live op's locks never expire."""
         now = self.clock()
         stale = {lock.owner for lock in self.locks.values()
                  if now - lock.since > self.lock_ttl_s}
-        return [(key, self.release(key)) for key in sorted(stale)]
+        return [(key, self.release(key)) for key in sorted(stale) if not alive(key)]
 
     def next_ready(self) -> SignalEnvelope | None:
         """The best queued envelope; its files are locked for it until release()."""

@@ -12,13 +12,22 @@ Two sources of runs feed one streak table, in the order they finish:
   runner (no bubblewrap) that half is off and `problem` says so; nothing runs unjailed.
 
 Streaks: a test that fails (or errors) in two consecutive runs that included it becomes one
-envelope (source test_failure, urgency high) targeting the test file and the module the
-failure points at (the crash location, else the import named like the test, else the first
-repository module it imports). A test that failed and then passed is flaky: logged, noted
-in the ledger when a `note` callable is given, listed in `flaky`, and not worked. The dedup
-key hashes the test id and the failure's signature (its message, digits folded, cut to 40
-characters so a pytest summary line's truncation does not make it new work): the same
-failure is not queued twice; a different failure of the same test is new work.
+envelope (source test_failure) targeting the test file and the module the failure points at
+(the crash location, else the import named like the test, else the first repository module
+it imports). A test that failed and then passed is flaky: logged, noted in the ledger when a
+`note` callable is given, listed in `flaky`, and not worked. The dedup key hashes the test id
+and the failure's signature (its message, digits folded, cut to 40 characters so a pytest
+summary line's truncation does not make it new work): the same failure is not queued twice;
+a different failure of the same test is new work.
+
+Urgency: each run is stamped with HEAD's commit as the sensor ingests it, read through the
+`commits` callable the daemon gives (BranchTip over its GitOps: HEAD and its first parent).
+A test whose streak completes and whose last passing run was stamped with the current HEAD
+or its first parent (the branch's last commit) passed there and fails now: a regression,
+urgency critical, and the goal and evidence say "regression: passed at <sha>". A test never
+seen passing (one just written), last seen passing on an older commit, or last seen passing
+with no HEAD known (no `commits`, an unborn branch), is urgency high. The last passes are
+bounded like the streak table (MAX_TRACKED; the least recently passed go first).
 """
 
 from __future__ import annotations
@@ -33,9 +42,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import structlog
+from git import GitCommandError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from governance.protected import normalize
@@ -43,6 +53,9 @@ from governance.schemas import SignalEnvelope, Urgency
 from governance.testrun import TestOutcome, is_test_file, scope_tests, text_reader
 from ouroboros_pytest import MAX_TESTS, MESSAGE_CAP, RESULTS_DIR, SCHEMA
 from sensors.errors import first_problem
+
+if TYPE_CHECKING:
+    from governance.gitops import GitOps
 
 log = structlog.get_logger("sensors.test_failure")
 
@@ -59,6 +72,7 @@ ORACLE_OUTCOMES: Mapping[str, str] = {"passed": "passed", "xpassed": "passed",
 _SUMMARY = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - (.*))?$", re.MULTILINE)
 
 Runner = Callable[[Sequence[str]], Awaitable[TestOutcome]]
+Commits = Callable[[], Awaitable[Sequence[str]]]  # HEAD, then its first parent; () if unborn
 
 
 class TestResult(BaseModel):
@@ -117,6 +131,7 @@ class Failure:
 
     test_id: str
     result: TestResult
+    passed_at: str | None = None  # HEAD at the test's last passing run (None: none known)
 
     @property
     def dedup_key(self) -> str:
@@ -126,28 +141,64 @@ class Failure:
 
 @dataclass
 class Streaks:
-    """Per test: how many runs in a row it failed. Pure; fed one run at a time."""
+    """Per test: how many runs in a row it failed, and the HEAD of its last passing run.
+    Pure; fed one run at a time."""
 
     fails: dict[str, int] = field(default_factory=dict)
     flaky: dict[str, str] = field(default_factory=dict)  # test id -> the failure it shed
+    passed: dict[str, str] = field(default_factory=dict)  # test id -> HEAD, least recent first
 
-    def observe(self, tests: Mapping[str, TestResult]) -> tuple[list[Failure], list[str]]:
-        """(failures that reached STREAK with this run, tests that turned out flaky)."""
+    def observe(self, tests: Mapping[str, TestResult],
+                head: str | None = None) -> tuple[list[Failure], list[str]]:
+        """(failures that reached STREAK with this run, tests that turned out flaky); `head`
+        is HEAD's commit when the run was ingested (None: not known)."""
         stable: list[Failure] = []
         flaky: list[str] = []
         for test_id, result in tests.items():
             if result.outcome in FAILING:
                 self.fails[test_id] = self.fails.get(test_id, 0) + 1
                 if self.fails[test_id] >= STREAK:
-                    stable.append(Failure(test_id, result))
-            elif result.outcome in ("passed", "xpassed") and self.fails.pop(test_id, 0) == 1:
-                flaky.append(test_id)  # one failure, then a pass: flaky (two or more: fixed)
-                self.flaky[test_id] = "failed once, then passed"
+                    stable.append(Failure(test_id, result, self.passed.get(test_id)))
+            elif result.outcome in ("passed", "xpassed"):
+                self._passed(test_id, head)
+                if self.fails.pop(test_id, 0) == 1:  # one failure, then a pass: flaky
+                    flaky.append(test_id)  # (two or more, then a pass: fixed)
+                    self.flaky[test_id] = "failed once, then passed"
             # skipped / xfailed: the run says nothing about the streak
-        for table in (self.fails, self.flaky):  # bounded whatever the results files hold
+        for table in (self.fails, self.flaky, self.passed):  # bounded whatever runs hold
             for old in list(table)[:max(0, len(table) - MAX_TRACKED)]:
                 del table[old]
         return stable, flaky
+
+    def _passed(self, test_id: str, head: str | None) -> None:
+        """The latest pass is the one remembered (re-inserted: the oldest passes go first);
+        a pass at an unknown HEAD forgets the earlier one, which is no longer the last."""
+        self.passed.pop(test_id, None)
+        if head is not None:
+            self.passed[test_id] = head
+
+
+class BranchTip:
+    """HEAD and its first parent, through the daemon's GitOps; blocking, so called in a
+    thread. HEAD comes from GitOps.head_sha (the ref files, confirmed by git once per sha);
+    git is asked for the parent once per new HEAD, since a commit's parents never change."""
+
+    def __init__(self, git: GitOps):
+        self.git = git
+        self._tip: tuple[str, ...] = ()
+
+    def __call__(self) -> tuple[str, ...]:
+        head = self.git.head_sha()
+        if head is None:
+            return ()  # an unborn branch: no commit to pass at
+        if self._tip[:1] != (head,):
+            try:  # `<sha> <parents...>`: the first parent comes first
+                line = self.git.repo.git.rev_list("--max-count=1", "--parents", head)
+            except GitCommandError as exc:  # said, not fatal: the parent is just unknown
+                log.warning("HEAD's parent not read", head=head, why=str(exc)[:200])
+                return (head,)
+            self._tip = (head, *line.split()[1:2])
+        return self._tip
 
 
 def from_outcome(outcome: TestOutcome) -> dict[str, TestResult]:
@@ -193,18 +244,27 @@ def targets(test_file: str, where: str, files: set[str], read: Callable[[str], s
     return found
 
 
-def envelope_for(failure: Failure, target_files: Sequence[str],
-                 session_id: str) -> SignalEnvelope:
-    """ValueError (PathEscape) if a target is not a plain repository path."""
+def envelope_for(failure: Failure, target_files: Sequence[str], session_id: str,
+                 tip: Sequence[str] = ()) -> SignalEnvelope:
+    """Urgency critical for a regression: the test last passed at a commit of `tip` (HEAD
+    and its first parent), high otherwise. ValueError (PathEscape) if a target is not a
+    plain repository path."""
     files = tuple(normalize(f, allow_non_ascii=True) for f in target_files)
     r = failure.result
     line = " ".join(r.message.split())[:300] or f"pytest outcome {r.outcome}"
     at = f" at {r.where}" if r.where else ""
     goal = f"Make the failing test {failure.test_id} pass: {line}{at}"
-    return SignalEnvelope(source=SOURCE, urgency=Urgency.HIGH, target_files=files, goal=goal,
+    evidence = {"test_id": failure.test_id, "outcome": r.outcome, "message": r.message,
+                "where": r.where}
+    urgency = Urgency.HIGH
+    if failure.passed_at is not None and failure.passed_at in tip[:2]:
+        urgency = Urgency.CRITICAL
+        evidence["regression"] = f"passed at {failure.passed_at[:12]}"
+        evidence["passed_at"] = failure.passed_at
+        goal += f" (regression: passed at {failure.passed_at[:12]})"
+    return SignalEnvelope(source=SOURCE, urgency=urgency, target_files=files, goal=goal,
                           confidence=0.9, dedup_key=failure.dedup_key, session_id=session_id,
-                          evidence={"test_id": failure.test_id, "outcome": r.outcome,
-                                    "message": r.message, "where": r.where})
+                          evidence=evidence)
 
 
 class TestFailureSensor:
@@ -215,12 +275,14 @@ class TestFailureSensor:
                  runner: Runner | None = None, runner_problem: str | None = None,
                  list_files: Callable[[], Awaitable[list[str]]] | None = None,
                  note: Callable[[str], Awaitable[None]] | None = None,
+                 commits: Commits | None = None,
                  debounce_s: float = 2.0, poll_s: float = 1.0):
         self.root = root.resolve()
         self.results = state_dir / RESULTS_DIR
         self.session_id, self.emit, self.note = session_id, emit, note
         self.runner = runner
         self.list_files = list_files
+        self.commits = commits  # without it no run has a HEAD: no failure is a regression
         self.debounce_s, self.poll_s = debounce_s, poll_s
         self.runner_problem = None if runner else runner_problem  # why it has none
         self.read_problem: str | None = None
@@ -330,17 +392,18 @@ class TestFailureSensor:
 
     async def _observe(self, tests: Mapping[str, TestResult], run: str) -> int:
         async with self._lock:
+            tip = tuple(await self.commits()) if self.commits is not None else ()
             self.runs += 1
-            stable, flaky = self.streaks.observe(tests)
+            stable, flaky = self.streaks.observe(tests, tip[0] if tip else None)
             for test_id in flaky:
                 log.info("flaky test recorded, not worked", test=test_id, run=run)
                 if self.note is not None:
                     with contextlib.suppress(Exception):
                         await self.note(f"flaky test (failed, then passed; not worked): "
                                         f"{test_id} ({run})")
-            return sum([await self._emit(f) for f in stable])
+            return sum([await self._emit(f, tip) for f in stable])
 
-    async def _emit(self, failure: Failure) -> bool:
+    async def _emit(self, failure: Failure, tip: Sequence[str]) -> bool:
         test_file = failure.test_id.split("::", 1)[0]
         if test_file not in self._files and self.list_files is not None:
             self._files = await self.list_files()  # a test file newer than the last scan
@@ -351,7 +414,7 @@ class TestFailureSensor:
                 raise ValueError(f"{test_file!r} is not a file of the repository")
             wanted = await asyncio.to_thread(targets, test_file, failure.result.where, files,
                                              read)
-            envelope = envelope_for(failure, wanted, self.session_id)
+            envelope = envelope_for(failure, wanted, self.session_id, tip)
         except ValueError as exc:
             log.warning("failing test not queued", test=ascii(failure.test_id), why=str(exc))
             return False

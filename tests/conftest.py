@@ -8,7 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import make_repo
+from tests.helpers import HEALTH_IN_TESTS, make_repo
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _host_health_off() -> Iterator[None]:
+    """Daemons started as subprocesses (`ouroboros run`) and load_settings() read
+    OUROBOROS_HEALTH__*: the same [health] as tests.helpers.settings_for."""
+    patch = pytest.MonkeyPatch()
+    for key, value in HEALTH_IN_TESTS.items():
+        patch.setenv(f"OUROBOROS_HEALTH__{key.upper()}", str(value).lower())
+    yield
+    patch.undo()
 
 
 @pytest.fixture

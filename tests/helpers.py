@@ -150,6 +150,13 @@ def make_policy(**knobs: object) -> Policy:
     return dataclasses.replace(policy_from(Settings()), **knobs)
 
 
+def with_routes(policy: Policy, **changes: object) -> Policy:
+    """`policy` with every route's RouteSpec changed (e.g. timeout_s, budget_s, grace_s)."""
+    table = policy.routes
+    routes = {r: dataclasses.replace(spec, **changes) for r, spec in table.routes.items()}
+    return dataclasses.replace(policy, routes=dataclasses.replace(table, routes=routes))
+
+
 def http_config(**entry: object) -> HttpProviderConfig:
     """An HTTP brain's config as the daemon builds it from a [[provider.http]] `entry`."""
     return providers.http_config(HttpProviderEntry.model_validate(entry),
@@ -157,10 +164,11 @@ def http_config(**entry: object) -> HttpProviderConfig:
 
 
 def intake_queue(ledger: Ledger, **overrides: object) -> IntakeQueue:
-    """The daemon's intake queue for default `[intake]` settings, with `overrides`."""
+    """The daemon's intake queue for default `[intake]` settings, with `overrides`. No op
+    is alive unless `alive` says so: a lock past the TTL is a crashed op's."""
     i = Settings().intake
     knobs = {"capacity": i.queue_capacity, "coalesce_window_s": i.coalesce_window_s,
-             "lock_ttl_s": i.file_lock_ttl_s}
+             "lock_ttl_s": i.file_lock_ttl_s, "alive": lambda _key: False}
     return IntakeQueue(ledger, **{**knobs, **overrides})  # type: ignore[arg-type]
 
 
@@ -184,9 +192,11 @@ def loop_limits(**overrides: object) -> LoopLimits:
 
 
 def tool_env(**fields: object) -> ToolEnv:
-    """A ToolEnv with the daemon's default limits and timeouts unless `fields` set them."""
+    """A ToolEnv with the daemon's default limits and timeouts unless `fields` set them; its
+    test runner has no jail (run_tests then runs only where `jail_reason` is set and
+    unsandboxed tests are allowed) unless `tests` gives one."""
     c = venom_config()
-    return ToolEnv(**{"limits": c.jail, "test_timeout_s": c.test_timeout_s,
+    return ToolEnv(**{"limits": c.jail, "tests": TestRunner(PYTEST, c.test_timeout_s),
                       "ask_timeout_s": c.ask_timeout_s, **fields})  # type: ignore[arg-type]
 
 
@@ -247,11 +257,18 @@ async def run_op(repo: Path, ledger_path: Path, target: str, *texts: str,
     return end, chain
 
 
+# The suite runs on busy machines, the test process hosts its daemons: they neither wait
+# for the host nor lower their priority (tests/daemon/test_host_gate.py turns both on; the
+# conftest sets the same for daemons started as subprocesses).
+HEALTH_IN_TESTS = {"enabled": False, "lower_priority": False}
+
+
 def settings_for(script: Path | None, **overrides: dict) -> Settings:
     data: dict = {"provider": {"name": "replay", "replay_script": str(script)} if script
                   else {"name": "none"},
                   "intake": {"debounce_s": 0.1},
-                  "daemon": {"shutdown_grace_s": 2.0}}
+                  "daemon": {"shutdown_grace_s": 2.0},
+                  "health": dict(HEALTH_IN_TESTS)}
     for section, values in overrides.items():
         data.setdefault(section, {}).update(values)
     return Settings.model_validate(data)

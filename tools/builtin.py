@@ -319,22 +319,24 @@ async def bash(a: Bash, env: ToolEnv) -> str:
 
 
 async def run_tests(a: RunTests, env: ToolEnv) -> str:
+    """pytest on `paths` (all tests when none) in the sandbox, exactly as VALIDATE runs them:
+    the oracle's runner, the project's interpreter and venv, the same jail."""
     for rel in a.paths:
         file = rel.split("::", 1)[0]
         with _refusing(file):
             if nofollow.lstat(env.workspace.root, file) is None:
                 raise FileNotFoundError(file)
-    if env.jail_reason is None:
-        argv = [env.python, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", *a.paths]
-        return _jailed_output(await env.jail(env.test_timeout_s).run(argv), "tests")
-    if not env.allow_unsandboxed_tests:
+    if env.jail_reason is not None and not env.allow_unsandboxed_tests:
         raise ToolFailed(f"tests cannot run: {env.jail_reason}")
-    from governance.testrun import TestRunner  # the operator opted in to unjailed tests
-
-    outcome = await TestRunner([env.python, "-m", "pytest"], env.test_timeout_s).run(
-        env.workspace.root, a.paths)
-    return (f"exit code {outcome.exit_code} (NOT sandboxed: {env.jail_reason})\n"
-            f"{outcome.output_tail}")
+    if env.jail_reason is None and env.tests.executor is None:  # never unjailed by mistake
+        raise ToolFailed("tests cannot run: the test runner has no jail")
+    outcome = await env.tests.run(env.workspace.root, a.paths, scratch=env.test_scratch)
+    if outcome.timed_out:
+        raise ToolFailed(f"tests timed out after {outcome.duration_s:.0f}s")
+    if outcome.exit_code is None:  # nothing ran: the test environment was refused
+        raise ToolFailed(f"tests cannot run: {outcome.report.problem or outcome.describe()}")
+    note = f" (NOT sandboxed: {env.jail_reason})" if env.jail_reason else ""
+    return f"exit code {outcome.exit_code}{note}\n{outcome.output_tail}"
 
 
 async def web_fetch(a: WebFetch, env: ToolEnv) -> str:

@@ -24,11 +24,10 @@ the policy raises becomes a refused or failed tool result in the ledger, never a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,62 +41,13 @@ from tools.env import ToolEnv
 from tools.exploration import CATEGORY_OF, ExplorationLedger
 from tools.mcp_hub import McpHub, McpTool
 from tools.policy import PolicyContext, evaluate
+from tools.rwlock import SharedOrExclusive
 from tools.toolcalls import call_schema, parse_tool_calls
+from tools.transcript import Chunk, cap, compact, safe_arguments, tool_instructions
 
 NUDGE = "You have enough context. Produce your final change now, without tool calls."
 JAILED = frozenset({"bash", "run_tests"})  # tools that run commands in the op's sandbox
 EDITING = frozenset({"bash", *(s.name for s in MANIFEST if s.category == "mutation")})
-
-
-class SharedOrExclusive:
-    """A readers-writer lock for one op: host-side tools share, jailed commands run alone.
-
-    Release is synchronous (no await), so a cancelled tool can never leave it held."""
-
-    def __init__(self) -> None:
-        self.shared_holders = 0
-        self.exclusive_held = False
-        self._waiters: list[asyncio.Future[None]] = []
-
-    async def _wait_until(self, ready: Callable[[], bool]) -> None:
-        while not ready():
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(fut)
-            await fut
-
-    def _wake(self) -> None:
-        waiters, self._waiters = self._waiters, []
-        for fut in waiters:
-            if not fut.done():
-                fut.set_result(None)
-
-    @contextlib.asynccontextmanager
-    async def hold(self, exclusive: bool) -> AsyncIterator[None]:
-        if exclusive:
-            await self._wait_until(lambda: not self.exclusive_held and not self.shared_holders)
-            self.exclusive_held = True
-        else:
-            await self._wait_until(lambda: not self.exclusive_held)
-            self.shared_holders += 1
-        try:
-            yield
-        finally:
-            if exclusive:
-                self.exclusive_held = False
-            else:
-                self.shared_holders -= 1
-            self._wake()
-
-
-def safe_arguments(raw: Any) -> dict[str, Any]:
-    """The call's arguments as plain JSON data fit for the ledger and the prompt; anything
-    that does not survive a JSON round trip (huge integers, deep nesting, odd types) is
-    kept only as a short repr."""
-    try:
-        data = json.loads(json.dumps(raw, default=str))
-    except (ValueError, TypeError, RecursionError):
-        return {"_raw": repr(raw)[:500]}
-    return data if isinstance(data, dict) else {"_raw": str(raw)[:500]}
 
 
 @dataclass(frozen=True)
@@ -115,10 +65,17 @@ class LoopLimits:
 
 
 @dataclass
-class Chunk:
-    kind: str  # "assistant" | "result" | "note"
-    text: str
-    tool: str = ""
+class _Rounds:
+    """What the rounds did so far: the usage summed, the newest reply kept."""
+
+    usage: ModelUsage
+    round: int = 0
+    reply: ModelReply | None = None
+    signals: list[CollapseSignal] = field(default_factory=list)
+
+    def collapse(self) -> CollapseSignal:
+        """The closest any kept reply came to a loop."""
+        return max(self.signals, key=lambda c: c.proximity, default=CollapseSignal())
 
 
 @dataclass
@@ -132,57 +89,6 @@ class ToolEvent:
     result_bytes: int = 0
     truncated: bool = False
     duration_ms: float = 0.0
-
-
-def cap(text: str, limit: int) -> tuple[str, bool]:
-    data = text.encode("utf-8", "replace")
-    if len(data) <= limit:
-        return text, False
-    head = data[:limit].decode("utf-8", "ignore")
-    return head + f"\n[TRUNCATED: {len(data)} bytes, showing the first {limit}]", True
-
-
-def compact(chunks: list[Chunk], budget: int, preserve: int) -> tuple[list[Chunk], int]:
-    """Replace all but the `preserve` newest tool results with a counted summary once the
-    transcript passes 75% of `budget`. Returns (chunks, how many were compacted)."""
-    if sum(len(c.text) for c in chunks) <= 0.75 * budget:
-        return chunks, 0
-    results = [i for i, c in enumerate(chunks) if c.kind == "result"]
-    old = set(results[:-preserve]) if len(results) > preserve else set()
-    if not old:
-        return chunks, 0
-    counts = Counter(chunks[i].tool for i in sorted(old))
-    chars = sum(len(chunks[i].text) for i in old)
-    listing = ", ".join(f"{n} {tool}" for tool, n in counts.most_common())
-    summary = Chunk("note", f"[CONTEXT COMPACTED]\nCompacted {len(old)} earlier tool results "
-                            f"({chars:,} chars): {listing}.\nRecent results preserved below.\n"
-                            "[END CONTEXT COMPACTED]")
-    out, placed = [], False
-    for i, c in enumerate(chunks):
-        if i in old:
-            if not placed:
-                out.append(summary)
-                placed = True
-            continue
-        out.append(c)
-    return out, len(old)
-
-
-def tool_instructions(mcp_tools: dict[str, McpTool] | None = None) -> str:
-    lines = ["## Tools",
-             "Before answering you may call tools. To call one, write a line holding exactly "
-             'one JSON object: {"tool": "<name>", "arguments": {...}}. Several calls may '
-             "follow each other. Paths are relative to the repository root.",
-             "Edits with edit_file/write_file/delete_file change your sandbox copy; when you "
-             "are done, reply without tool calls: either the candidate JSON described under "
-             "Output, or a one-line summary of the edits you made with tools."]
-    for spec in MANIFEST:
-        fields = ", ".join(spec.args.model_fields)
-        lines.append(f"- {spec.name}({fields}): {spec.description}")
-    for tool in (mcp_tools or {}).values():
-        fields = ", ".join(tool.schema.get("properties") or {})
-        lines.append(f"- {tool.name}({fields}): {tool.description[:200]} [MCP: {tool.server}]")
-    return "\n".join(lines)
 
 
 @dataclass
@@ -207,18 +113,40 @@ class ToolLoopCoordinator:
 
     async def run(self, provider: CandidateProvider, prompt: str, *,
                   deadline: float) -> ModelReply:
-        chunks: list[Chunk] = []
-        usage = ModelUsage(provider=provider.name)
+        """The loop's answer. A deadline that ends it after a tool may have edited the
+        sandbox ends it with those edits as the candidate (`partial` in the telemetry)."""
         if self.mcp is not None:  # discovered at prompt time: servers may change their tools
             self.mcp_tools = await self.mcp.tools()
         notes = getattr(self.env.workspace, "notes", None)
         if notes:
             await self._note("sandbox entries left out", {"entries": notes[:50]})
         budget = reflex.RoundBudget(deadline, deadline)
+        state = _Rounds(ModelUsage(provider=provider.name))
+        try:
+            await self._rounds(provider, prompt, budget, state)
+        except ProviderError as exc:
+            if not (exc.deadline_missed and self._edited()):
+                raise
+            await self._note("deadline reached: the sandbox's edits so far are the candidate",
+                             {"round": state.round, "error": str(exc)[:300]})
+            return self._partial(state, exc)
+        reply = state.reply
+        assert reply is not None
+        telemetry = {**reply.telemetry, "rounds": state.round, "compactions": self.compactions,
+                     "exploration": self.exploration.summary()}
+        if self.malformed:
+            telemetry["malformed_tool_calls"] = self.malformed[:20]
+        return ModelReply(text=reply.text, usage=state.usage, tool_records=self.records,
+                          telemetry=telemetry, collapse=state.collapse())
+
+    async def _rounds(self, provider: CandidateProvider, prompt: str,
+                      budget: reflex.RoundBudget, state: _Rounds) -> None:
+        """The rounds, until a reply without tool calls or the last round; `state` keeps
+        the newest reply, so a deadline that ends them leaves what they did."""
+        chunks: list[Chunk] = []
         looking_rounds = 0
-        reply: ModelReply | None = None
-        signals: list[CollapseSignal] = []
         for rnd in range(1, self.limits.max_rounds + 1):
+            state.round = rnd
             budget.check(rnd, time.monotonic())
             last = rnd == self.limits.max_rounds
             nudge = last or looking_rounds >= self.limits.max_exploration_rounds
@@ -228,11 +156,12 @@ class ToolLoopCoordinator:
                 await self._note("context compacted", {"round": rnd, "compacted": n})
             reply = await self._turn(provider, self._compose(prompt, chunks, nudge), budget, rnd,
                                      self._shape(nudge))
-            self._add_usage(usage, reply.usage)
+            self._add_usage(state.usage, reply.usage)
             if self.on_reply:
                 await self.on_reply(reply)
             await self._reflex(reply, budget, rnd)  # a collapsed reply ends here
-            signals.append(reply.collapse)
+            state.reply = reply
+            state.signals.append(reply.collapse)
             calls, malformed = self._calls(reply)
             if not calls and not malformed:
                 break
@@ -248,14 +177,21 @@ class ToolLoopCoordinator:
             chunks += results
             if calls and all(CATEGORY_OF.get(c[0]) for c in calls):
                 looking_rounds += 1
-        assert reply is not None
-        telemetry = {**reply.telemetry, "rounds": rnd, "compactions": self.compactions,
-                     "exploration": self.exploration.summary()}
-        if self.malformed:
-            telemetry["malformed_tool_calls"] = self.malformed[:20]
-        return ModelReply(text=reply.text, usage=usage, tool_records=self.records,
-                          telemetry=telemetry,
-                          collapse=max(signals, key=lambda c: c.proximity))
+
+    def _edited(self) -> bool:
+        """Whether a tool may have changed the sandbox (a file tool or a command ran)."""
+        return any(r.verdict == "ok" and r.tool in EDITING for r in self.records)
+
+    def _partial(self, state: _Rounds, exc: ProviderError) -> ModelReply:
+        """The reply standing for a loop its deadline ended: no text of its own (the
+        candidate is the sandbox's diff), the usage so far, marked partial."""
+        text = (f"The generation deadline ended the tool loop in round {state.round}; "
+                "the edits made with tools so far are the candidate.")
+        return ModelReply(text=text, usage=state.usage, tool_records=self.records,
+                          telemetry={"rounds": state.round, "partial": True,
+                                     "deadline": str(exc)[:300],
+                                     "exploration": self.exploration.summary()},
+                          collapse=state.collapse())
 
     def _shape(self, nudge: bool) -> ReplyShape:
         """What this round's reply may be (for a provider that decodes under a grammar):
@@ -265,8 +201,8 @@ class ToolLoopCoordinator:
             *(call_schema(s.name, s.args.model_json_schema(), s.description)
               for s in MANIFEST),
             *(call_schema(t.name, t.schema, t.description) for t in self.mcp_tools.values()))
-        edited = any(r.verdict == "ok" and r.tool in EDITING for r in self.records)
-        return ReplyShape("tool round", final=CANDIDATE_JSON_SCHEMA, lines=lines, prose=edited)
+        return ReplyShape("tool round", final=CANDIDATE_JSON_SCHEMA, lines=lines,
+                          prose=self._edited())
 
     @staticmethod
     async def _turn(provider: CandidateProvider, text: str, budget: reflex.RoundBudget,

@@ -22,6 +22,7 @@ from tools.jail import JailLimits
 from tools.loop import LoopLimits, ToolEvent, ToolLoopCoordinator
 from tools.mcp_hub import McpHub
 from tools.policy import PolicyContext
+from tools.transcript import tool_instructions
 from tools.workspace import Workspace
 
 
@@ -112,6 +113,9 @@ class Venom:
         self.home = home
         self.mcp = mcp
 
+    def overhead(self) -> str:
+        return tool_instructions()
+
     def open(self, ctx: OperationContext, phase: Phase, deps: PhaseDeps) -> VenomSession:
         d = deps
         dest = d.state_dir / "sandboxes" / f"{ctx.op_id}-gen"
@@ -131,7 +135,9 @@ class Venom:
                       hidden=[self.home, d.root, d.state_dir],
                       protected_globs=d.policy.protected_globs, jail_reason=self.jail_reason,
                       allow_unsandboxed_tests=self.config.allow_unsandboxed_tests,
-                      limits=self.config.jail, test_timeout_s=self.config.test_timeout_s,
+                      limits=self.config.jail,
+                      tests=d.validate_runner.with_timeout(self.config.test_timeout_s),
+                      test_scratch=d.state_dir / "oracle",
                       risk_tier=tier, ask_human=ask, ask_timeout_s=self.config.ask_timeout_s,
                       web_allowlist=self.config.web_allowlist)
         policy = PolicyContext(workspace.root, d.state_rel, d.policy.protected_globs, tier,

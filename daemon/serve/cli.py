@@ -145,7 +145,7 @@ def _run(sock: socket.socket, repo: Path, settings: Any, args: argparse.Namespac
     from daemon.serve.model import ServedModel
     from daemon.serve.queue import ModelQueue
 
-    logs.configure(settings.daemon.log_level)
+    logs.configure(settings.daemon.log_level, fmt=settings.daemon.log_format)
     engine = _load(settings, repo)
     queue = ModelQueue(args.queue)
     model = ServedModel(engine, args.model_name, queue)

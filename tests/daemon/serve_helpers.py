@@ -1,5 +1,5 @@
 """Shared by the serve tests: a tiny chat-capable Ouro checkpoint, and a real uvicorn
-server on an ephemeral loopback port in a thread of the test process."""
+server on an ephemeral loopback port in a thread of the test process (tests.local_http)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ import atexit
 import functools
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from daemon.serve.app import build_app
-from daemon.serve.cli import bind
 from daemon.serve.model import ServedModel
 from daemon.serve.queue import ModelQueue
 from kernel.canary import CanaryConfig
@@ -24,6 +20,7 @@ from kernel.decode import GenerationConfig
 from kernel.engine import Engine, EngineConfig
 from kernel.plain import default_cache_root, dequantized_dir, embedded_model_path
 from tests.kernel.tiny import tiny_checkpoint
+from tests.local_http import serving
 
 
 @functools.cache
@@ -41,25 +38,6 @@ def tiny_chat_checkpoint(**overrides: Any) -> Path:
 def tiny_engine(checkpoint: Path, max_new_tokens: int = 8, **config: Any) -> Engine:
     gen = GenerationConfig(max_new_tokens=max_new_tokens, canary=CanaryConfig(mode="observe"))
     return Engine.load(EngineConfig(model=str(checkpoint), generation=gen, **config))
-
-
-@contextmanager
-def serving(app: Any, port: int = 0) -> Iterator[str]:
-    """The base URL of `app` under a real uvicorn on loopback `port` (0: an ephemeral one),
-    in a thread of this process; stopped on exit, so the same port can be served again."""
-    sock = bind("127.0.0.1", port)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    # The socket already listens: requests made before the thread accepts wait in its backlog.
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
 
 
 @contextmanager

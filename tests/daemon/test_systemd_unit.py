@@ -162,3 +162,42 @@ def test_the_units_environment_is_the_daemons_config(tmp_path):
     assert one(unit, "CacheDirectory") == "ouroboros"
     assert env["XDG_CACHE_HOME"] == "/var/cache/ouroboros"  # torch and HF caches too
     assert settings.daemon.shutdown_grace_s == 30
+
+
+# -- the shipped drop-ins (systemd/dropins/, documented in systemd/README.md) ---------------
+
+DROPINS = UNIT.parent / "dropins"
+# What `systemd-analyze verify` must show once each drop-in is applied, and the exposure it
+# may cost (measured: 2.7, 2.8, 2.2; all three together 3.1).
+DROPIN_EFFECTS = {
+    "http-brains.conf": (["PrivateNetwork: no", "IPAddressAllow: 127.0.0.0/8",
+                          "IPAddressAllow: ::1/128", "PrivateDevices: yes"], 3.0),
+    "http-brains-hosted.conf": (["PrivateNetwork: no", "PrivateDevices: yes"], 3.0),
+    "gpu.conf": (["PrivateDevices: no", "DeviceAllow: char-nvidia* rw",
+                  "MemoryDenyWriteExecute: no", "PrivateNetwork: yes"], 2.5),
+}
+
+
+def test_every_shipped_drop_in_is_described_and_keeps_the_jail_possible():
+    assert sorted(p.name for p in DROPINS.glob("*.conf")) == sorted(DROPIN_EFFECTS)
+    for conf in DROPINS.glob("*.conf"):
+        text = conf.read_text()
+        assert text.lstrip().startswith("#") and "[Service]" in text  # says what it is for
+        assert {k for k, _ in directives(text)}.isdisjoint(BREAKS_BWRAP)
+        assert conf.name in (UNIT.parent / "README.md").read_text()
+
+
+@needs_systemd
+@pytest.mark.parametrize("name", sorted(DROPIN_EFFECTS))
+def test_the_unit_verifies_with_each_drop_in(tmp_path, name):
+    instance = render(tmp_path, PATHS[1])
+    (tmp_path / f"{UNIT.name}.d").mkdir()
+    shutil.copy(DROPINS / name, tmp_path / f"{UNIT.name}.d" / name)
+    out = analyze("verify", f"./{instance.name}", cwd=tmp_path, debug=True)
+    assert out.returncode == 0, out.stderr
+    assert not [line for line in out.stderr.splitlines() if f"{name}:" in line]
+    shown = {line.strip() for line in out.stdout.splitlines()}
+    wanted, worst = DROPIN_EFFECTS[name]
+    assert f"DropIn Path: {tmp_path / f'{UNIT.name}.d' / name}" in shown
+    assert set(wanted) <= shown, sorted(shown)
+    assert exposure(instance) <= worst

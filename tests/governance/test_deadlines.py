@@ -12,29 +12,36 @@ import pytest
 from daemon.config import Settings
 from daemon.render import status_text
 from daemon.service import Daemon, OpHandle
-from governance import routing
 from governance.deps import Transition
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES
 from governance.rollback import RollbackSnapshot
-from governance.routing import ROUTES, Route, RouteSpec, generate_timeout_s
+from governance.routing import Route
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
-from tests.helpers import make_policy, op_context, pipeline_deps, run_op, tree_bytes
+from tests.helpers import (
+    make_policy,
+    op_context,
+    pipeline_deps,
+    run_op,
+    tree_bytes,
+    with_routes,
+)
 
 NO_OP = json.dumps({"schema": "candidate.1", "no_op": True, "rationale": "already fine"})
 
 
 @pytest.mark.parametrize("route,seconds", [(Route.IMMEDIATE, 60), (Route.STANDARD, 120),
                                            (Route.COMPLEX, 180), (Route.BACKGROUND, 180)])
-def test_route_timeouts_are_the_seeds_plus_five_seconds_grace(route, seconds):
-    assert ROUTES[route].generate_timeout_s == seconds
-    assert generate_timeout_s(route.value) == seconds + 5
+def test_route_timeouts_are_the_seeds_with_five_seconds_grace(route, seconds):
+    spec = make_policy().routes.spec(route.value)
+    assert (spec.timeout_s, spec.grace_s) == (seconds, 5)
+    assert spec.budget_s >= seconds
 
 
-def test_an_op_without_a_route_gets_standards_deadline():
-    assert generate_timeout_s(None) == 125
+def test_an_op_without_a_route_gets_standards_contract():
+    assert make_policy().routes.spec(None).route is Route.STANDARD
 
 
 def _slow_model(turns: int, delay_s: float) -> ReplayProvider:
@@ -54,13 +61,12 @@ async def _run_together(short_tmp, repo, provider, policy, n: int):
     return ends, chains
 
 
-async def test_a_queued_op_still_gets_its_full_deadline(repo, short_tmp, monkeypatch):
+async def test_a_queued_op_still_gets_its_full_deadline(repo, short_tmp):
     """Three ops, one model whose every turn takes 0.4 s, a 0.6 s deadline: the third op
     queues 0.8 s (longer than its deadline) and still gets its whole 0.6 s."""
-    monkeypatch.setitem(routing.ROUTES, Route.BACKGROUND,
-                        RouteSpec(Route.BACKGROUND, 0.6, False, grace_s=0.0))
+    policy = with_routes(make_policy(), timeout_s=0.6, budget_s=0.6, grace_s=0.0)
     started = time.monotonic()
-    ends, chains = await _run_together(short_tmp, repo, _slow_model(3, 0.4), make_policy(), 3)
+    ends, chains = await _run_together(short_tmp, repo, _slow_model(3, 0.4), policy, 3)
     assert ends == [Phase.COMPLETE] * 3
     assert time.monotonic() - started >= 1.2  # the turns were taken one at a time
     waits = [th["data"]["waited_s"] for c in chains for th in c["thoughts"]
@@ -106,16 +112,42 @@ async def test_status_shows_how_long_an_op_has_waited_for_the_model(repo):
     assert (await daemon.status())["in_flight"][1]["waiting_for_model_s"] is None
 
 
-async def test_the_wall_clock_ceiling_reaps_an_op_before_apply(repo, short_tmp):
-    slow = _slow_model(1, 30.0)
+async def test_the_wall_clock_ceiling_reaps_a_wedged_op_before_apply(repo, short_tmp):
+    ledger = await Ledger.open(short_tmp / "l.db")
+
+    async def wedged(ctx, d):
+        await asyncio.sleep(30)
+        return Transition(Phase.GATE, "never")
+
+    async def generate(ctx, d):
+        return Transition(Phase.VALIDATE, "scripted")
+
+    phases = dict(PHASES)
+    phases.update({Phase.GENERATE: generate, Phase.VALIDATE: wedged})
+    deps = pipeline_deps(repo, ledger, _slow_model(1, 0.0), policy=make_policy(op_ceiling_s=0.5))
     started = time.monotonic()
-    end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py", provider=slow,
-                              policy=make_policy(op_ceiling_s=0.5))
+    try:
+        ctx = op_context()
+        end = await Orchestrator(phases, deps).run(ctx)
+        chain = await ledger.chain(ctx.op_id)
+    finally:
+        await ledger.close()
     assert end is Phase.POSTMORTEM
     assert time.monotonic() - started < 10
     last = chain["transitions"][-1]
-    assert "wall-clock ceiling of 0.5s passed (during GENERATE)" in last["reason"]
+    assert "wall-clock ceiling of 0.5s passed (during VALIDATE)" in last["reason"]
     assert last["payload"]["reaped"] is True
+
+
+async def test_a_model_step_is_never_given_more_than_the_ceiling(repo, short_tmp):
+    """A model slower than the whole ceiling: its step's deadline is the ceiling, so the
+    model call itself ends (and says so) instead of being reaped mid-call."""
+    end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py",
+                              provider=_slow_model(1, 30.0), policy=make_policy(op_ceiling_s=0.5))
+    assert end is Phase.POSTMORTEM
+    [grant] = [t["data"] for t in chain["thoughts"] if t["msg"] == "model deadline"]
+    assert (grant["deadline_s"], grant["rule"]) == (0.5, "op ceiling")
+    assert "deadline" in chain["transitions"][-1]["reason"]
 
 
 async def test_the_ceiling_after_apply_rolls_back_byte_identically(repo, short_tmp):
@@ -196,7 +228,7 @@ async def test_waiting_for_approval_is_off_the_ceilings_clock(repo, short_tmp):
 async def test_the_plan_queues_for_the_model_too(repo, short_tmp):
     """PLAN takes its turn at the model like GENERATE; a turn that never comes is a soft
     fall-through to the default approach, not a deadline spent while queueing."""
-    from governance.phases_decide import plan_phase
+    from governance.phases_plan import plan_phase
 
     ledger = await Ledger.open(short_tmp / "l.db")
     provider = ReplayProvider([ReplayTurn(purpose="plan", text="{}")])

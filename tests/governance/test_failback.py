@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from governance.errors import ProviderError
+from governance.errors import DeadlineMissed, ProviderError
 from governance.failback import (
     BACKOFF,
     ChainState,
@@ -182,7 +182,7 @@ async def test_no_fallback_is_tried_once_the_deadline_passed():
 
     async def slow_timeout(prompt, *, deadline, steer=None):
         clock.now += 10  # the primary used the whole budget before failing
-        raise ProviderError("generation missed its deadline after 12 tokens")
+        raise DeadlineMissed("generation missed its deadline after 12 tokens")
 
     primary.generate = slow_timeout
     with pytest.raises(ProviderError, match=r"primary: TIMEOUT.*deadline passed before"):
@@ -192,8 +192,11 @@ async def test_no_fallback_is_tried_once_the_deadline_passed():
 
 def test_classification_of_what_providers_raise():
     assert classify(ProviderError("x", mode="RATE_LIMIT")) is FailureMode.RATE_LIMIT
-    assert classify(ProviderError("generation missed its deadline after 3 tokens")) \
+    assert classify(DeadlineMissed("generation missed its deadline after 3 tokens")) \
         is FailureMode.TIMEOUT
+    # typed, never read from the words: a message that mentions a deadline is not one
+    assert classify(ProviderError("the deadline word in a server's error")) \
+        is FailureMode.SERVER_ERROR
     assert classify(TimeoutError()) is FailureMode.TIMEOUT
     assert classify(ConnectionRefusedError()) is FailureMode.CONNECTION
     assert classify(ProviderError("x", mode="bogus")) is FailureMode.SERVER_ERROR

@@ -98,9 +98,12 @@ def test_device_files_and_directories_are_refused(tmp_path):
     ("backlog", Urgency.NORMAL, ("a.py", "b.py", "c.py"), Route.COMPLEX),
     ("backlog", Urgency.NORMAL, ("a.py",), Route.BACKGROUND),
     ("manual", Urgency.NORMAL, ("a.py",), Route.STANDARD),
+    ("human", Urgency.CRITICAL, ("a.py",), Route.IMMEDIATE),  # signal --urgency critical
+    ("human", Urgency.HIGH, ("a.py",), Route.STANDARD),
+    ("opportunity_miner", Urgency.LOW, ("a.py",), Route.SPECULATIVE),
 ])
 def test_route_table(source, urgency, files, expected):
     env = SignalEnvelope(source=source, urgency=urgency, target_files=files, goal="g",
                          dedup_key="k", session_id="s")
-    assert route(env)[0].route is expected
+    assert route(env)[0] is expected
     assert route(env) == route(env)  # deterministic

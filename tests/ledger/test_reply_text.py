@@ -13,7 +13,7 @@ from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from ledger.migrations import MIGRATIONS
 from ledger.store import REPLY_TEXT_CAP
-from tests.helpers import make_policy, run_op
+from tests.helpers import make_policy, run_op, with_routes
 
 SECRET = "sk-" + "proj-abcDEF1234567890ghiJKL"  # split: no secret-shaped literal in the repo
 
@@ -75,13 +75,12 @@ async def test_no_change_is_investigable_from_the_ledger(repo, short_tmp):
     assert f"| {words}" in shown
 
 
-async def test_a_failed_call_keeps_the_tokens_it_spent(repo, short_tmp, monkeypatch):
-    from governance import routing
-    monkeypatch.setitem(routing.ROUTES, routing.Route.BACKGROUND,
-                        routing.RouteSpec(routing.Route.BACKGROUND, 0.1, False, grace_s=0.0))
+async def test_a_failed_call_keeps_the_tokens_it_spent(repo, short_tmp):
     slow = ReplayProvider([ReplayTurn(purpose="generate", text="late", delay_s=5,
                                       prompt_tokens=321)])
-    end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py", provider=slow)
+    policy = with_routes(make_policy(), timeout_s=0.1, budget_s=0.1, grace_s=0.0)
+    end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py", provider=slow,
+                              policy=policy)
     assert end is Phase.POSTMORTEM
     [call] = chain["model_calls"]
     assert (call["ok"], call["prompt_tokens"]) == (0, 321)

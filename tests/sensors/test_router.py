@@ -87,19 +87,42 @@ def test_a_signal_waits_behind_the_op_holding_its_file_and_is_reoffered_on_relea
     assert r.next_ready().dedup_key == "B" and r.locks["g.py"].owner == "B"
 
 
-def test_a_lock_past_its_ttl_is_force_released_and_what_waited_runs():
+def gone(_key: str) -> bool:
+    return False
+
+
+def test_a_gone_ops_lock_past_its_ttl_is_force_released_and_what_waited_runs():
     clock = Clock()
     r = router(clock=clock)
     r.offer(env("A", "f.py"))
     r.next_ready()  # A crashed without a release
     r.offer(env("B", "f.py"))
     clock.now += 299
-    assert r.expire_locks() == []
+    assert r.expire_locks(gone) == []  # within the TTL even a gone op keeps its files
     clock.now += 2
-    [(owner, waited)] = r.expire_locks()
+    [(owner, waited)] = r.expire_locks(gone)
     assert owner == "A" and [e.dedup_key for e in waited] == ["B"]
     assert "f.py" not in r.locks or r.locks["f.py"].owner != "A"
     assert r.next_ready().dedup_key == "B"
+
+
+def test_a_live_op_keeps_its_files_however_long_it_runs():
+    """Issue 20 §5: an op on a local model (an approval wait, an L2 repair) runs past the
+    TTL; its files stay locked and what needs them keeps waiting until it ends."""
+    clock = Clock()
+    r = router(clock=clock)
+    r.offer(env("A", "f.py", "g.py"))
+    r.next_ready()
+    r.offer(env("B", "f.py"))
+    live = {"A"}
+    clock.now += 3600
+    assert r.expire_locks(live.__contains__) == []
+    assert {f: lock.owner for f, lock in r.locks.items()} == {"f.py": "A", "g.py": "A"}
+    assert r.next_ready() is None and r.offer(env("C", "g.py")).outcome is Outcome.WAITING
+    live.clear()  # A's task ended without a release
+    [(owner, waited)] = r.expire_locks(live.__contains__)
+    assert owner == "A" and [e.dedup_key for e in waited] == ["B", "C"]
+    assert sorted(e.dedup_key for e in (r.next_ready(), r.next_ready())) == ["B", "C"]
 
 
 def test_same_file_same_session_within_the_window_coalesces_into_one_op():

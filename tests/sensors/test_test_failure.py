@@ -389,7 +389,10 @@ async def test_the_daemon_queues_a_failing_test_from_the_developers_runs(repo):
     from tests.helpers import running_daemon, settings_for, wait_for
 
     async with running_daemon(repo, settings_for(None)) as daemon:
-        assert isinstance(daemon.sensors.sensors["test_failure"], TestFailureSensor)
+        sensor = daemon.sensors.sensors["test_failure"]
+        assert isinstance(sensor, TestFailureSensor)
+        assert (await asyncio.to_thread(_pytest, repo)).returncode == 0  # passes at HEAD
+        await wait_for(lambda: sensor.runs >= 1, what="the passing run read")
         (repo / "calc" / "ops.py").write_text(OPS_BROKEN)
         for _ in range(STREAK):
             assert (await asyncio.to_thread(_pytest, repo)).returncode == 1
@@ -397,6 +400,8 @@ async def test_the_daemon_queues_a_failing_test_from_the_developers_runs(repo):
                                          if "tests/test_ops.py::test_add" in str(e)],
                                 what="the test_failure envelope")
         assert "calc/ops.py" in str(queued[0]) and "test_failure" in str(queued[0])
+        head = git(repo, "rev-parse", "HEAD").strip()  # the daemon reads HEAD: a regression
+        assert f"regression: passed at {head[:12]}" in queued[0]["goal"]
     off = settings_for(None, intake={"test_failure": False})
     async with running_daemon(repo, off) as daemon:
         assert "test_failure" not in daemon.sensors.sensors

@@ -12,8 +12,9 @@ from governance.errors import ProviderError
 from governance.gitops import GitOps
 from tests.helpers import loop_limits, replay, tool_call, tool_env, tool_loop
 from tools.exploration import ExplorationLedger
-from tools.loop import NUDGE, Chunk, ToolLoopCoordinator, cap, compact
+from tools.loop import NUDGE, ToolLoopCoordinator
 from tools.policy import PolicyContext
+from tools.transcript import Chunk, cap, compact
 from tools.workspace import Workspace
 
 

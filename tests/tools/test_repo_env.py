@@ -11,7 +11,6 @@ hostile layouts (symlinked venvs, a `bin/python` that is a script or points at a
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -24,12 +23,10 @@ from governance.oracle import Report, judge
 from governance.test_env import TestEnv, detect
 from governance.testrun import Bind, TestRunner, start_failure
 from tests.helpers import jail_limits
+from tests.tools.project_venv import BASE_PYTHON, make_venv
 from tools.errors import JailError
 from tools.jail import Jail, JailExecutor, bwrap_available
 
-BASE_PYTHON = "/usr/bin/python3.11" if os.path.exists("/usr/bin/python3.11") else \
-    getattr(sys, "_base_executable", sys.executable)
-PYTEST_DISTS = ("pytest", "pluggy", "iniconfig", "packaging", "pygments")
 PROBE = '''import sys
 
 import repo_marker
@@ -43,33 +40,12 @@ jailed = pytest.mark.skipif(bwrap_available() is not None,
                             reason=f"bubblewrap unusable here: {bwrap_available()}")
 
 
-def _install(dist: str, site: Path) -> None:
-    """Copy an installed distribution's files (an offline `pip install` of pure Python)."""
-    found = importlib.metadata.distribution(dist)
-    for rel in found.files or ():
-        src = Path(found.locate_file(rel))
-        if ".." in rel.parts or not src.is_file() or "__pycache__" in rel.parts:
-            continue
-        dest = site / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
-
-
-def _make_venv(path: Path, python: str) -> Path:
-    subprocess.run([python, "-m", "venv", "--without-pip", str(path)], check=True,
-                   timeout=60)
-    [site] = path.glob("lib/python3*/site-packages")
-    return site
-
-
 def _build_world(base: Path, python: str) -> dict[str, Path]:
     """repo/ with .venv (pytest + repo_marker) and a probe test; state/, home/, sandbox/."""
     repo, state, home = base / "repo", base / "state", base / "home"
     for d in (repo / "tests", state, home):
         d.mkdir(parents=True)
-    site = _make_venv(repo / ".venv", python)
-    for dist in PYTEST_DISTS:
-        _install(dist, site)
+    site = make_venv(repo / ".venv", python, with_pytest=True)
     (site / "repo_marker.py").write_text('WHERE = "the repo\'s venv"\n')
     (site / "_editable_pkg.pth").write_text(f"{repo / 'src'}\n")  # `pip install -e .`
     (repo / "src" / "pkg").mkdir(parents=True)

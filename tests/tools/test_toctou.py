@@ -24,8 +24,8 @@ from tests.swap import Swapper
 from tools.builtin import TOOLS, ToolFailed
 from tools.env import ToolEnv
 from tools.jail import bwrap_available
-from tools.loop import SharedOrExclusive
 from tools.policy import PolicyContext, evaluate
+from tools.rwlock import SharedOrExclusive
 from tools.workspace import Workspace
 
 needs_bwrap = pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")

@@ -1,0 +1,115 @@
+"""The terminal's log renderer: one short line per event, for a person to read.
+
+    12:31:53 service state ACTIVE
+    12:32:01 phase op-70271bf8ca5d41c9 GENERATE
+    12:32:31 still working op-70271bf8ca5d41c9 GENERATE for_s=30 waiting_for_model_s=12.5
+    12:32:40 WARN in-process provider left out of the chain why="kernel model could not ..."
+
+Local time to the second, the level only when it is not info, the event, the event's lead
+values bare (LEAD), then the other fields as key=value, each capped at VALUE_CAP characters,
+until the line reaches LINE_CAP (`…+3`: three more fields); empty fields are left out. JSON
+lines (daemon.logs) and the ledger (`ouroboros ledger OP`) keep every field in full.
+
+Text from outside (a TODO's goal, a model's reply, an exception) may hold control
+characters: ESC would let it drive the terminal, a newline would forge a log line. Such a
+value is written JSON-quoted (`"\\u001b[2J"`), never raw; an exception's own line breaks stay.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+VALUE_CAP = 120
+LINE_CAP = 200  # key=value fields stop here, with a count of those left out
+# Values shown bare right after the event name, in this order, for the events a terminal
+# user sees most; every other field follows as key=value.
+LEAD: dict[str, tuple[str, ...]] = {
+    "service state": ("to",),
+    "phase": ("op_id", "phase"),
+    "still working": ("op_id", "phase"),
+    "signal": ("source", "goal"),
+    "thought": ("op_id", "phase", "msg"),
+    "op finished": ("op_id", "terminal"),
+    "loading model": ("model",),
+    "model loaded": ("model",),
+}
+HIDDEN: dict[str, tuple[str, ...]] = {"service state": ("frm",)}  # said by the line before
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_PLAIN = re.compile(r"[^\s\"'=]+")
+
+DIM, BOLD, RESET = "\x1b[2m", "\x1b[1m", "\x1b[0m"
+LEVEL_STYLE = {"warning": ("WARN", "\x1b[33m"), "error": ("ERROR", "\x1b[31m"),
+               "critical": ("CRITICAL", "\x1b[31m"), "exception": ("ERROR", "\x1b[31m"),
+               "debug": ("debug", DIM)}
+KEY_STYLE = "\x1b[36m"
+
+
+class ConsoleLines:
+    """structlog renderer: the event dict as one short line (see the module docstring)."""
+
+    def __init__(self, colours: bool = False, value_cap: int = VALUE_CAP,
+                 line_cap: int = LINE_CAP):
+        self.colours, self.value_cap, self.line_cap = colours, value_cap, line_cap
+
+    def __call__(self, logger: object, method: str, event_dict: dict[str, Any]) -> str:
+        fields = dict(event_dict)
+        stamp = str(fields.pop("timestamp", "") or "")
+        level = str(fields.pop("level", method))
+        event = safe_text(str(fields.pop("event", "")))
+        exception = fields.pop("exception", None)
+        for key in HIDDEN.get(event, ()):
+            fields.pop(key, None)
+        words = [self._style(stamp, DIM)] if stamp else []
+        if level in LEVEL_STYLE:
+            label, style = LEVEL_STYLE[level]
+            words.append(self._style(label, style))
+        words.append(self._style(event, BOLD))
+        for key in LEAD.get(event, ()):
+            if _shown(value := fields.pop(key, None)):
+                words.append(self._value(value, bare=True))
+        width = sum(len(w) for w in words) + len(words) - 1  # styles add no width
+        rest = [(safe_text(str(k)), self._value(v)) for k, v in fields.items() if _shown(v)]
+        for i, (key, value) in enumerate(rest):
+            if width + len(key) + len(value) + 2 > self.line_cap and i:
+                words.append(f"…+{len(rest) - i}")  # the rest: JSON lines and the ledger
+                break
+            words.append(f"{self._style(key, KEY_STYLE)}={value}")
+            width += len(key) + len(value) + 2
+        line = " ".join(words)
+        if exception:
+            line += "\n" + self._style(_CONTROL_BUT_LINES.sub(_escape, str(exception)), DIM)
+        return line
+
+    def _style(self, text: str, style: str) -> str:
+        return f"{style}{text}{RESET}" if self.colours and text else text
+
+    def _value(self, value: Any, bare: bool = False) -> str:
+        if isinstance(value, str):
+            text = _capped(value, self.value_cap)
+            if _CONTROL.search(text) or not (bare or _PLAIN.fullmatch(text)):
+                return safe_text(json.dumps(text, ensure_ascii=False))
+            return text
+        if isinstance(value, (bool, int, float)):
+            return str(value)
+        text = json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+        return safe_text(_capped(text, self.value_cap))
+
+
+def _shown(value: Any) -> bool:
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def _capped(text: str, cap: int) -> str:
+    return text if len(text) <= cap else text[:cap - 1] + "…"
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match[0]):04x}"
+
+
+def safe_text(text: str) -> str:
+    """Control characters (line breaks included) as \\uXXXX escapes."""
+    return _CONTROL.sub(_escape, text)

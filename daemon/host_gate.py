@@ -1,0 +1,220 @@
+"""The host gate: the daemon's heavy work waits while the machine is its human's.
+
+Heavy work is what takes the machine's cores for seconds to minutes: an op (its model calls
+and jailed test runs), and the sensors' own jailed runs (affected tests, benchmarks). It
+waits while the host is busy (the 1-minute load average, less the daemon's own share, above
+`health.max_load_share` of the cores), on battery power, or too hot (`health.max_temp_c`),
+and resumes by itself. Where it waits:
+
+- at dispatch: the dispatcher takes no new op while the gate is closed (daemon.service).
+  An op already running finishes: it is bounded by its ceiling (governance.op_ceiling_s),
+  and pausing it halfway would spend that clock while it waits, or leave an applied change
+  unverified on the human's tree. Waiting before dispatch costs an op nothing: its clocks
+  start when it is dispatched.
+- before a sensor's jailed run or benchmark (daemon.sensor_set): the changes that asked for
+  it stay pending and run once the gate opens.
+
+Nothing is dropped: queued envelopes stay queued (and in the WAL) however long it waits.
+
+The daemon's own load. The load average counts the daemon's own threads and jailed runs
+too; judged as it is, the daemon's work would close the gate on itself. So the gate
+estimates the daemon's share the way the kernel computes the average: every sample counts
+the daemon's tasks in R or D (daemon.host_health.own_runnable) and folds the count into an
+exponential average with the same one-minute window, and that share is subtracted from the
+load before the comparison. The two are sampled at different instants, so the difference is
+noisy; hysteresis absorbs it: the gate closes above `max_load_share` x cores and opens only
+below `resume_load_share` x cores (likewise `max_temp_c` and `resume_temp_c`), so it does not
+flap at the line. The estimate starts at 0 (the daemon's start-up is counted as the human's):
+an error on the side of yielding.
+
+Every start and end of a wait is logged and recorded (the `note` callable: a ledger thought
+from phase HOST, which the live view shows); `snapshot()` is what `status` says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from daemon.config import HealthSection
+from daemon.host_health import HostReader, HostReading
+
+log = structlog.get_logger("daemon.host_gate")
+
+LOAD_WINDOW_S = 60.0  # the 1-minute load average's time constant (kernel: EXP_1)
+
+Note = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """[health], as the gate reads it (defaults: daemon.config.HealthSection)."""
+
+    enabled: bool
+    max_load_share: float
+    resume_load_share: float
+    pause_on_battery: bool
+    max_temp_c: float
+    resume_temp_c: float
+    poll_s: float
+
+    @classmethod
+    def of(cls, health: HealthSection) -> Limits:
+        return cls(enabled=health.enabled, max_load_share=health.max_load_share,
+                   resume_load_share=health.resume_load_share,
+                   pause_on_battery=health.pause_on_battery, max_temp_c=health.max_temp_c,
+                   resume_temp_c=health.resume_temp_c, poll_s=health.poll_s)
+
+
+def own_load(previous: float, runnable: int, elapsed_s: float) -> float:
+    """The daemon's share of the 1-minute load average after a sample of `runnable` tasks
+    `elapsed_s` after the last: the kernel's own update, load = load*e + n*(1 - e)."""
+    decay = math.exp(-max(elapsed_s, 0.0) / LOAD_WINDOW_S)
+    return previous * decay + runnable * (1.0 - decay)
+
+
+def _load_reason(r: HostReading, own: float, limits: Limits, held: bool) -> str | None:
+    if r.load1 is None:
+        return None
+    others = max(0.0, r.load1 - own)
+    share = limits.resume_load_share if held else limits.max_load_share
+    bar = share * r.cores
+    if (others < bar) if held else (others <= bar):
+        return None
+    shown = f"load {r.load1:.1f}" + (f" less the daemon's own {own:.1f} = {others:.1f}"
+                                      if own >= 0.05 else "")
+    scale = f"{share:g} x {r.cores} core{'s' if r.cores != 1 else ''}"
+    return (f"{shown}, resumes below {bar:.1f} = {scale}" if held
+            else f"{shown} > {bar:.1f} = {scale}")
+
+
+def _heat_reason(r: HostReading, limits: Limits, held: bool) -> str | None:
+    if r.temp_c is None:
+        return None
+    if held and r.temp_c >= limits.resume_temp_c:
+        return f"{r.hot_zone} at {r.temp_c:.0f} °C, resumes below {limits.resume_temp_c:g} °C"
+    if not held and r.temp_c >= limits.max_temp_c:
+        return f"{r.hot_zone} at {r.temp_c:.0f} °C >= {limits.max_temp_c:g} °C"
+    return None
+
+
+def judge(r: HostReading, own: float, limits: Limits,
+          held: Collection[str] = ()) -> dict[str, str]:
+    """Why heavy work must wait now, by cause ({} = it may run). `held`: the causes it
+    already waits for, which end only below their resume marks."""
+    found = {"load": _load_reason(r, own, limits, "load" in held),
+             "battery": "on battery power" if limits.pause_on_battery and r.on_battery
+             else None,
+             "heat": _heat_reason(r, limits, "heat" in held)}
+    return {cause: why for cause, why in found.items() if why}
+
+
+class HostGate:
+    """Heavy work awaits `clear()`; `watch()`, owned by the daemon's task group, samples
+    the host every poll_s and closes or opens the gate. Disabled, it is always open."""
+
+    def __init__(self, reader: HostReader, limits: Limits, note: Note | None = None, *,
+                 clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.reader, self.limits, self.note = reader, limits, note
+        self.clock, self.monotonic = clock, monotonic  # wall time for `since`; intervals
+        self.reasons: dict[str, str] = {}  # cause -> why, while waiting
+        self.since: float | None = None  # wall-clock time the current wait began
+        self.reading: HostReading | None = None
+        self.own_load = 0.0
+        self._sampled_at: float | None = None  # monotonic
+        self._open = asyncio.Event()
+        self._open.set()
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self.reasons)
+
+    async def clear(self) -> None:
+        """Return once the host is free for heavy work (at once when it is)."""
+        await self._open.wait()
+
+    async def watch(self) -> None:
+        """Sample the host until cancelled. The load average has no change notification:
+        the kernel itself updates it on a 5 s timer, so a timer is the honest reader."""
+        if not self.limits.enabled:
+            return
+        while True:
+            await asyncio.sleep(self.limits.poll_s)
+            await self.sample()
+
+    async def sample(self) -> None:
+        """One reading (in a thread: it walks the process table) and its verdict."""
+        if not self.limits.enabled:
+            return
+        try:
+            reading = await asyncio.to_thread(self.reader.read)
+        except Exception:  # a failed reading keeps the last verdict; the next one retries
+            log.exception("host reading failed")
+            return
+        await self.update(reading)
+
+    async def update(self, reading: HostReading) -> None:
+        """Fold one reading into the own-load estimate and the verdict; a wait that begins
+        or ends is logged and noted."""
+        now = self.monotonic()
+        if self._sampled_at is not None:
+            self.own_load = own_load(self.own_load, reading.own_runnable, now - self._sampled_at)
+        self._sampled_at, self.reading = now, reading
+        was = self.reasons
+        self.reasons = judge(reading, self.own_load, self.limits, was)
+        if self.reasons and not was:
+            await self._began()
+        elif was and not self.reasons:
+            await self._ended()
+
+    async def _began(self) -> None:
+        self.since = self.clock()
+        self._open.clear()
+        why = "; ".join(self.reasons.values())
+        log.info("heavy work waits for the host", why=why)
+        if self.note:
+            await self.note(f"heavy work waits for the host: {why}", self._data())
+
+    async def _ended(self) -> None:
+        waited = self.clock() - (self.since or self.clock())
+        self.since = None
+        self._open.set()
+        log.info("the host is free again: heavy work resumes", waited_s=round(waited, 1))
+        if self.note:
+            await self.note("the host is free again: heavy work resumes",
+                            {**self._data(), "waited_s": round(waited, 1)})
+
+    def _data(self) -> dict[str, Any]:
+        r = self.reading
+        return {"reasons": list(self.reasons.values()),
+                "load1": None if r is None else r.load1,
+                "own_load": round(self.own_load, 2),
+                "cores": None if r is None else r.cores,
+                "on_battery": None if r is None else r.on_battery,
+                "temp_c": None if r is None else r.temp_c,
+                "zone": None if r is None else r.hot_zone or None}
+
+    def why(self) -> str:
+        """One line for systemd's STATUS= ("" when not waiting)."""
+        return f"waiting for the host: {'; '.join(self.reasons.values())}" if self.reasons \
+            else ""
+
+    def snapshot(self) -> dict[str, Any]:
+        """What `status` says: whether heavy work waits, why and since when (epoch s)."""
+        now = self.clock()
+        return {"enabled": self.limits.enabled, "waiting": self.waiting, "since": self.since,
+                "waited_s": None if self.since is None else round(now - self.since, 1),
+                **self._data()}
+
+
+def host_gate_for(health: HealthSection, note: Note | None = None,
+                  reader: HostReader | None = None) -> HostGate:
+    """The daemon's gate from its [health] settings (`reader`: a test's fake tree)."""
+    return HostGate(reader or HostReader(), Limits.of(health), note)

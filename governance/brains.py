@@ -1,0 +1,64 @@
+"""The brains an op's route asks, and the time each model step is given (seed §42).
+
+The route's brain list (RouteSpec.brains, resolved by the daemon at start) picks a view of
+the provider chain; governance.deadlines sizes the step to the brain that will be asked
+first, by its measured speed (governance.throughput) and the prompt it is about to get,
+keeping the next brain's reserve. Every step's grant is a ledger thought ("model deadline")
+that names the brain, its speed, the prompt's size and the rule that bound the deadline.
+
+PLAN is advice, and a small model's plan is noise that costs a prompt: a brain that had
+`plan_trials` tries and produced no usable plan is not asked again (PlanRecord, counted
+from the PLAN transitions the ledger holds).
+"""
+
+from __future__ import annotations
+
+from governance.deadlines import CHARS_PER_TOKEN, Grant, grant, need_s
+from governance.deps import PhaseDeps
+from governance.phase import Phase
+from governance.provider import CandidateProvider
+from governance.provider_chain import ProviderChain, RoutedChain
+from governance.schemas import OperationContext
+
+
+def for_route(provider: CandidateProvider, route_name: str | None,
+              d: PhaseDeps) -> CandidateProvider:
+    """The provider as the op's route sees it: its brains, in its order."""
+    if isinstance(provider, ProviderChain):
+        return provider.routed(d.policy.routes.spec(route_name).brains)
+    return provider
+
+
+def ready_brains(view: CandidateProvider) -> list[str]:
+    """The brains the view will ask, in order (those in backoff left out)."""
+    return view.ready() if isinstance(view, RoutedChain) else [view.name]
+
+
+def count_tokens(view: CandidateProvider, text: str) -> int:
+    """`text`'s size in the first brain's tokens when it can count them, else estimated."""
+    first = view
+    if isinstance(view, RoutedChain) and view.indices:
+        first = view.chain.providers[view.indices[0]]
+    counter = getattr(first, "count_tokens", None)
+    if callable(counter):
+        try:
+            return int(counter(text))
+        except Exception:  # a tokenizer's trouble costs the estimate its precision only
+            pass
+    return len(text) // CHARS_PER_TOKEN
+
+
+async def model_grant(ctx: OperationContext, d: PhaseDeps, phase: Phase,
+                      view: CandidateProvider, prompt: str, *, tools: bool) -> Grant:
+    """The time this model step is given, recorded as a thought."""
+    spec = d.policy.routes.spec(ctx.route)
+    brains = ready_brains(view) or [view.name]
+    tokens = count_tokens(view, prompt)
+    shape = d.policy.work
+    later = (need_s(d.speeds.get(brains[1]), tokens, shape, tools=tools)
+             if len(brains) > 1 else None)
+    g = grant(d.policy.routes, spec, brains[0], d.speeds.get(brains[0]), tokens, shape,
+              tools=tools, next_need_s=later, ceiling_s=d.policy.op_ceiling_s)
+    await d.thought(ctx, phase, "model deadline", brains=brains, tools=tools,
+                    **g.payload(spec))
+    return g

@@ -1,0 +1,133 @@
+"""PLAN: ask the route's brain for a plan.1 before generating. Advice only: any failure
+falls through to GENERATE with the default approach (a soft failure), and a brain whose
+plans have never been usable is not asked (governance.brains, PlanRecord)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from governance import nofollow, reflex
+from governance.brains import for_route, model_grant, ready_brains
+from governance.deps import PhaseDeps, Transition
+from governance.errors import CandidateParseError, ProviderError
+from governance.model_gate import ModelWaitExpired
+from governance.phase import Phase
+from governance.phases_decide import is_trivial
+from governance.prompts import plan_prompt
+from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
+from governance.provider import PLAN_SHAPE, CandidateProvider, ModelReply, shaped
+from governance.review import REVIEW_SOURCE
+from governance.schemas import OperationContext, PlanResult, parse_plan
+
+
+def _not_asked(ctx: OperationContext, d: PhaseDeps) -> str | None:
+    """Why no plan is asked for, or None when one is."""
+    spec = d.policy.routes.spec(ctx.route)
+    if is_trivial(ctx) and not spec.plan_required:
+        return "skipped: trivial op (default approach)"
+    if d.provider is None:
+        return "skipped: no provider to plan with"
+    if ctx.envelope.source == REVIEW_SOURCE:
+        return "skipped: a human accepted a reviewed change"
+    return None
+
+
+async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
+    """Ask for a plan.1 on non-trivial ops; a failed plan falls through (soft failure)."""
+    why = _not_asked(ctx, d)
+    if why:
+        return Transition(Phase.GENERATE, why)
+    assert d.provider is not None
+    view = for_route(d.provider, ctx.route, d)
+    brain = (ready_brains(view) or [view.name])[0]
+    if why := d.plans.skip_reason(brain, d.policy.plan_trials):
+        return Transition(Phase.GENERATE, f"plan skipped, default approach: {why}",
+                          {"plan_skipped": why})
+    try:  # the plan queues for the model like generation; its deadline starts at its turn
+        reply = await _ask(ctx, d, view)
+    except ModelWaitExpired as exc:
+        return Transition(Phase.GENERATE, f"plan skipped, default approach: {exc}")
+    except ProviderError as exc:
+        await d.record_failed_call(ctx, Phase.PLAN, exc)
+        return Transition(Phase.GENERATE, f"plan failed, default approach: {exc}")
+    await d.record_reply(ctx, Phase.PLAN, reply)
+    t = await _judged(ctx, d, reply)
+    usable = ctx.plan is not None
+    d.plans.record(reply.usage.provider, usable)
+    return Transition(t.to, t.reason, {**t.payload, "brain": reply.usage.provider,
+                                       "plan_usable": usable}, t.cost_delta)
+
+
+async def _ask(ctx: OperationContext, d: PhaseDeps, view: CandidateProvider) -> ModelReply:
+    async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
+        prompt = plan_prompt(ctx)
+        g = await model_grant(ctx, d, Phase.PLAN, view, prompt, tools=False)
+        grace = d.policy.routes.spec(ctx.route).grace_s
+        return await view.plan(prompt, deadline=time.monotonic() + g.seconds + grace,
+                               **shaped(view, PLAN_SHAPE))
+
+
+async def _judged(ctx: OperationContext, d: PhaseDeps, reply: ModelReply) -> Transition:
+    """The reply as a plan: discarded (collapsed), unusable, dropped (its paths), or kept
+    on ctx.plan with its paths in canonical form."""
+    cost = reply.usage.cost_usd
+    if reflex.is_collapse(reply.collapse, reflex.Band.of(d.policy)):  # no re-ground: optional
+        d.reflex_stats.collapses += 1
+        return Transition(Phase.GENERATE, f"plan discarded, default approach: the model "
+                          f"collapsed (proximity {reply.collapse.proximity:.2f})",
+                          {"plan_collapsed": reply.collapse.model_dump()}, cost_delta=cost)
+    try:
+        plan = parse_plan(reply.text)
+    except CandidateParseError as exc:
+        return Transition(Phase.GENERATE, f"plan unusable, default approach: {exc}",
+                          cost_delta=cost)
+    allow = d.policy.allow_non_ascii_paths
+    try:
+        problems = await d.in_thread(plan_path_problems, d.root, plan, d.state_rel,
+                                     d.policy.protected_globs, allow)
+    except Exception as exc:  # a gate that fails refuses: the plan, not the op
+        problems = [f"the plan's paths could not be checked ({type(exc).__name__}: {exc})"]
+    if problems:
+        return Transition(Phase.GENERATE, f"plan dropped, default approach: {problems[0]}",
+                          {"plan_dropped": problems, "plan": plan.model_dump()},
+                          cost_delta=cost)
+    plan.ordered_changes = [c.model_copy(update={"file_path": normalize(
+        c.file_path, allow_non_ascii=allow)}) for c in plan.ordered_changes]
+    ctx.plan = plan  # its paths in canonical form, as candidates name them
+    return Transition(Phase.GENERATE, f"plan: {plan.approach[:120]}",
+                      {"plan": plan.model_dump()}, cost_delta=cost)
+
+
+def plan_path_problems(root: Path, plan: PlanResult, state_rel: str,
+                       protected_globs: Iterable[str], allow_non_ascii: bool) -> list[str]:
+    """Why the plan's paths cannot be trusted, one line each; [] when every path is fine.
+
+    A path must stay inside the repository, be unprotected, pass no symlink (nothing is
+    followed) and name an existing regular file, unless the plan declares it new (its
+    change says `"new": true`). A plan that fails is dropped for the default
+    approach: its coverage check would otherwise drive the op into retries."""
+    out = []
+    for change in plan.ordered_changes:
+        raw = change.file_path
+        try:
+            rel = normalize(raw, allow_non_ascii=allow_non_ascii)
+            why = protected_reason(rel, state_rel, protected_globs)
+        except PathEscape as exc:
+            out.append(f"{raw!r} escapes the repository: {exc}")
+            continue
+        if why:
+            out.append(f"{rel} is protected ({why})")
+        elif problem := live_path_problem(root, rel, allow_non_ascii=allow_non_ascii):
+            out.append(f"{rel}: {problem}")
+        elif not change.new and _missing(root, rel):
+            out.append(f"{rel} does not exist and the plan does not declare it new")
+    return out
+
+
+def _missing(root: Path, rel: str) -> bool:
+    try:
+        return nofollow.lstat(root, rel) is None  # never follows a symlink
+    except (OSError, ValueError):  # an unsafe component: not an existing file to change
+        return True

@@ -1,0 +1,246 @@
+"""Logs a person reads and logs a machine reads: the format chosen by the stream (a real
+PTY for `ouroboros run`, a pipe for journald), the console line's shape, colours only on a
+TTY and never with NO_COLOR, text from outside that cannot drive the terminal, secrets
+redacted in both formats, and the "still working" heartbeat of a long phase."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import structlog
+from structlog.testing import capture_logs
+
+from daemon import logs
+from daemon.console import LINE_CAP, ConsoleLines
+from daemon.heartbeat import Heartbeat, InPhase
+from tests.helpers import (
+    OPS_FIXED,
+    candidate_turn,
+    make_repo,
+    running_daemon,
+    settings_for,
+    wait_for,
+    write_script,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+KEY = "sk-ant-api03-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog():
+    yield
+    structlog.reset_defaults()
+
+
+@pytest.mark.parametrize(("setting", "tty", "chosen"), [
+    ("auto", True, "console"), ("auto", False, "json"),
+    ("console", False, "console"), ("json", True, "json"),
+])
+def test_the_format_follows_the_stream_unless_set(setting, tty, chosen):
+    assert logs.choose_format(setting, Tty() if tty else io.StringIO()) == chosen
+
+
+@pytest.mark.parametrize(("tty", "environ", "colours"), [
+    (True, {}, True), (False, {}, False), (True, {"NO_COLOR": "1"}, False),
+    (True, {"NO_COLOR": ""}, True),  # no-color.org: set AND not empty
+    (True, {"TERM": "dumb"}, False),
+])
+def test_colours_only_on_a_tty_and_never_with_no_color(tty, environ, colours):
+    assert logs.colours_wanted(Tty() if tty else io.StringIO(), environ) is colours
+
+
+def _line(**event: object) -> str:
+    return ConsoleLines()(None, "info", {"timestamp": "12:31:53", "level": "info", **event})
+
+
+@pytest.mark.parametrize(("event", "line"), [
+    ({"event": "phase", "op_id": "op-1", "phase": "GENERATE"}, "12:31:53 phase op-1 GENERATE"),
+    ({"event": "service state", "frm": "STARTING", "to": "ACTIVE", "why": ""},
+     "12:31:53 service state ACTIVE"),
+    ({"event": "signal", "source": "todo_scanner", "goal": "Resolve the TODO", "queued": True},
+     "12:31:53 signal todo_scanner Resolve the TODO queued=True"),
+    ({"event": "model loaded", "model": "m.gguf", "load_s": 0.8, "extra": None},
+     "12:31:53 model loaded m.gguf load_s=0.8"),
+    ({"event": "sensor scan", "found": {"todo": 1}, "why": "two words"},
+     '12:31:53 sensor scan found={"todo":1} why="two words"'),
+])
+def test_a_console_line_is_short_and_plain(event, line):
+    assert _line(**event) == line
+
+
+def test_text_from_outside_cannot_drive_the_terminal_or_forge_a_line():
+    hostile = "fix\x1b[2J\nINFO forged line\x9b31m"
+    line = _line(event="signal", source="todo", goal=hostile, note=hostile)
+    assert "\x1b" not in line and "\n" not in line and "\x9b" not in line
+    assert line.count("\\u001b") == 2 and line.count("\\u009b") == 2
+    event = ConsoleLines()(None, "error", {"event": "boom\x1b]0;x\x07", "exception":
+                                           "Traceback\n  line 1\x1b[31m"})
+    first, *rest = event.splitlines()
+    assert first == "ERROR boom\\u001b]0;x\\u0007" and rest == ["Traceback", "  line 1\\u001b[31m"]
+
+
+def test_long_values_are_capped_in_the_console_only():
+    out = Tty()
+    logs.configure("info", fmt="console", stream=out, environ={"NO_COLOR": "1"})
+    structlog.get_logger("t").info("thought", op_id="op-1", phase="PLAN", msg="x" * 500)
+    line = out.getvalue().strip()
+    assert len(line) < 160 and line.endswith("…")
+
+
+def test_a_busy_event_stops_at_the_line_cap_and_counts_the_rest():
+    fields = {f"k{i:02}": "v" * 20 for i in range(20)}
+    line = _line(event="thought", op_id="op-1", phase="GENERATE", msg="m", **fields)
+    shown = re.findall(r"k\d\d=", line)
+    assert line.endswith(f" …+{20 - len(shown)}") and 0 < len(shown) < 20
+    assert len(line) <= LINE_CAP
+    assert "k00=" in _line(event="e", k00="w" * 500, k01="x")  # the first field always shows
+
+
+def test_colours_are_ansi_on_a_tty_and_absent_with_no_color():
+    for environ, coloured in (({}, True), ({"NO_COLOR": "1"}, False)):
+        out = Tty()
+        logs.configure("info", stream=out, environ=environ)
+        structlog.get_logger("t").warning("provider failed", why="down")
+        text = out.getvalue()
+        assert bool(ANSI.search(text)) is coloured
+        assert re.fullmatch(r"\d\d:\d\d:\d\d WARN provider failed why=down\n", ANSI.sub("", text))
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_secrets_are_redacted_in_both_formats(fmt):
+    out = io.StringIO()
+    logs.configure("info", fmt=fmt, stream=out, environ={})
+    structlog.get_logger("t").warning("provider failed", error=ValueError(f"bad key {KEY}"))
+    text = out.getvalue()
+    assert "provider failed" in text and KEY not in text and "[REDACTED:" in text
+    if fmt == "json":
+        assert json.loads(text)["event"] == "provider failed"
+
+
+def test_json_keeps_every_field_in_full():
+    out = io.StringIO()
+    assert logs.configure("info", stream=out, environ={}) == "json"  # not a TTY
+    structlog.get_logger("t").info("thought", msg="y" * 500, why="")
+    record = json.loads(out.getvalue())
+    assert record["msg"] == "y" * 500 and record["why"] == "" and "T" in record["timestamp"]
+
+
+# -- `ouroboros run` on a real terminal and into a pipe ------------------------------------
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("OUROBOROS_") and k != "NO_COLOR"}
+    return {**env, "OUROBOROS_PROVIDER__NAME": "none", "TERM": "xterm", **extra}
+
+
+def _read_until(fd: int, needle: bytes, timeout_s: float = 60) -> bytes:
+    """What `fd` gives until `needle` shows (select waits on the stream, never a sleep)."""
+    seen, deadline = b"", time.monotonic() + timeout_s
+    while needle not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {needle!r} in {seen!r}"
+        if select.select([fd], [], [], left)[0]:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the PTY closed: the process is gone
+                chunk = b""
+            assert chunk, f"stream ended before {needle!r}: {seen!r}"
+            seen += chunk
+    return seen
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+
+
+def test_run_on_a_terminal_prints_short_coloured_lines(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    main, child = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", "--repo", str(repo)],
+                            stdin=subprocess.DEVNULL, stdout=child, stderr=child, cwd=ROOT,
+                            env=_env())
+    os.close(child)
+    try:
+        seen = _read_until(main, b"DEGRADED")
+    finally:
+        _stop(proc)
+        os.close(main)
+    text = ANSI.sub("", seen.decode()).replace("\r\n", "\n")
+    assert ANSI.search(seen.decode())  # coloured: stderr is a TTY
+    assert re.search(r"^\d\d:\d\d:\d\d service state STARTING$", text, re.MULTILINE), text
+    assert "{" not in text.split("service state STARTING")[0]  # no JSON on a terminal
+
+
+def test_run_into_a_pipe_writes_json_lines(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    proc = subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", "--repo", str(repo)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, cwd=ROOT, env=_env())
+    try:
+        seen = _read_until(proc.stderr.fileno(), b"DEGRADED")
+    finally:
+        _stop(proc)
+        proc.stderr.close()
+    records = [json.loads(line) for line in seen.decode().splitlines() if line.endswith("}")]
+    assert {"event": "service state", "to": "STARTING"}.items() <= records[0].items()
+    assert "\x1b" not in seen.decode()
+
+
+# -- the heartbeat -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("ages", "said"), [
+    ([9.9], []), ([10.0], [10.0]), ([10.0, 15.0], [10.0]), ([10.0, 20.5], [10.0, 20.5]),
+    ([25.0], [25.0]),  # a late wake-up says it once, not once per missed beat
+])
+def test_one_line_per_beat_while_an_op_stays_in_its_phase(ages, said):
+    heart = Heartbeat(10.0)
+    got = []
+    for age in ages:
+        got += [round(s, 1) for _, s in heart.due([InPhase("op-1", "GENERATE", 100.0)],
+                                                  100.0 + age)]
+    assert got == said
+
+
+def test_a_new_phase_starts_the_count_again_and_the_wait_is_exact():
+    heart = Heartbeat(10.0)
+    assert heart.due([InPhase("op-1", "GENERATE", 0.0)], 12.0)
+    assert heart.due([InPhase("op-1", "VALIDATE", 11.0)], 12.0) == []
+    assert heart.next_due([InPhase("op-1", "VALIDATE", 11.0)], 12.0) == pytest.approx(9.0)
+    assert heart.next_due([], 12.0) == 10.0
+    with pytest.raises(ValueError):
+        Heartbeat(0)
+
+
+async def test_a_long_model_call_logs_still_working(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    slow = {**json.loads(candidate_turn("calc/ops.py", OPS_FIXED)), "delay_s": 3}
+    script = write_script(tmp_path / "s.jsonl", json.dumps(slow))
+    settings = settings_for(script, daemon={"heartbeat_s": 0.2}, tools={"enabled": False})
+    with capture_logs() as seen:
+        async with running_daemon(repo, settings) as d:
+            await d.signal("clamp x into [lo, hi]", ["calc/ops.py"], "high")
+
+            def beats() -> list[dict]:
+                return [e for e in seen if e["event"] == "still working"]
+            await wait_for(beats, what="a still-working line")
+    beat = beats()[0]
+    assert beat["op_id"].startswith("op-") and beat["phase"] in ("PLAN", "GENERATE")
+    assert beat["for_s"] >= 0 and beat["log_level"] == "info"

@@ -1,0 +1,82 @@
+"""The tool loop's transcript: the chunks a prompt is composed of, the tool instructions,
+results capped to their budget, arguments made fit for the ledger, and the deterministic
+compaction of older tool results once the transcript passes 75% of its budget (seed §24)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from tools.builtin import MANIFEST
+from tools.mcp_hub import McpTool
+
+
+def safe_arguments(raw: Any) -> dict[str, Any]:
+    """The call's arguments as plain JSON data fit for the ledger and the prompt; anything
+    that does not survive a JSON round trip (huge integers, deep nesting, odd types) is
+    kept only as a short repr."""
+    try:
+        data = json.loads(json.dumps(raw, default=str))
+    except (ValueError, TypeError, RecursionError):
+        return {"_raw": repr(raw)[:500]}
+    return data if isinstance(data, dict) else {"_raw": str(raw)[:500]}
+
+
+@dataclass
+class Chunk:
+    kind: str  # "assistant" | "result" | "note"
+    text: str
+    tool: str = ""
+
+
+def cap(text: str, limit: int) -> tuple[str, bool]:
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return text, False
+    head = data[:limit].decode("utf-8", "ignore")
+    return head + f"\n[TRUNCATED: {len(data)} bytes, showing the first {limit}]", True
+
+
+def compact(chunks: list[Chunk], budget: int, preserve: int) -> tuple[list[Chunk], int]:
+    """Replace all but the `preserve` newest tool results with a counted summary once the
+    transcript passes 75% of `budget`. Returns (chunks, how many were compacted)."""
+    if sum(len(c.text) for c in chunks) <= 0.75 * budget:
+        return chunks, 0
+    results = [i for i, c in enumerate(chunks) if c.kind == "result"]
+    old = set(results[:-preserve]) if len(results) > preserve else set()
+    if not old:
+        return chunks, 0
+    counts = Counter(chunks[i].tool for i in sorted(old))
+    chars = sum(len(chunks[i].text) for i in old)
+    listing = ", ".join(f"{n} {tool}" for tool, n in counts.most_common())
+    summary = Chunk("note", f"[CONTEXT COMPACTED]\nCompacted {len(old)} earlier tool results "
+                            f"({chars:,} chars): {listing}.\nRecent results preserved below.\n"
+                            "[END CONTEXT COMPACTED]")
+    out, placed = [], False
+    for i, c in enumerate(chunks):
+        if i in old:
+            if not placed:
+                out.append(summary)
+                placed = True
+            continue
+        out.append(c)
+    return out, len(old)
+
+
+def tool_instructions(mcp_tools: dict[str, McpTool] | None = None) -> str:
+    lines = ["## Tools",
+             "Before answering you may call tools. To call one, write a line holding exactly "
+             'one JSON object: {"tool": "<name>", "arguments": {...}}. Several calls may '
+             "follow each other. Paths are relative to the repository root.",
+             "Edits with edit_file/write_file/delete_file change your sandbox copy; when you "
+             "are done, reply without tool calls: either the candidate JSON described under "
+             "Output, or a one-line summary of the edits you made with tools."]
+    for spec in MANIFEST:
+        fields = ", ".join(spec.args.model_fields)
+        lines.append(f"- {spec.name}({fields}): {spec.description}")
+    for tool in (mcp_tools or {}).values():
+        fields = ", ".join(tool.schema.get("properties") or {})
+        lines.append(f"- {tool.name}({fields}): {tool.description[:200]} [MCP: {tool.server}]")
+    return "\n".join(lines)
