@@ -16,19 +16,16 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from daemon.config_base import Section
+from daemon.config_health import HealthSection
+from daemon.config_provider import ProviderSection
 from daemon.config_routes import RoutesSection
 from daemon.errors import ConfigError
-from kernel import defaults
-from kernel.precision import DEFAULT_PRECISION
 
 CONFIG_NAME = "ouroboros.toml"
 ENV_PREFIX = "OUROBOROS_"
 
 
-_Section = Section
-
-
-class DaemonSection(_Section):
+class DaemonSection(Section):
     state_dir: str = ".ouroboros"  # relative to the repository root unless absolute
     workers: int = Field(default=3, ge=1, le=16)
     shutdown_grace_s: float = Field(default=30.0, ge=0)
@@ -48,103 +45,7 @@ class DaemonSection(_Section):
     live_port: int = Field(default=0, ge=0, le=65535)
 
 
-class HttpProviderEntry(_Section):
-    """One [[provider.http]] brain: an Ollama, OpenAI-compatible or Anthropic server."""
-
-    kind: Literal["ollama", "openai", "anthropic"]
-    # What routes ([routes.*].brains) and the ledger call it; default "<kind>:<model>".
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    base_url: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
-    model: str = Field(min_length=1, max_length=200)
-    # The NAME of the environment variable holding the key; the key itself is never config.
-    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-    max_tokens: int = Field(default=1024, ge=1)
-    temperature: float = Field(default=0.0, ge=0)
-    # $ per million prompt / completion tokens; unset: from provider.prices by model family
-    # ($0 for an ollama server or one on this machine)
-    usd_per_mtok_in: float | None = Field(default=None, ge=0)
-    usd_per_mtok_out: float | None = Field(default=None, ge=0)
-    # Tool calls as the API's native `tools` (false: in the reply's text only, as the kernel).
-    native_tools: bool = True
-
-
-class Price(_Section):
-    usd_per_mtok_in: float = Field(ge=0)
-    usd_per_mtok_out: float = Field(ge=0)
-
-
-# List prices ($ per million tokens, in / out) of known hosted model families, matched as the
-# longest prefix of an entry's model name. Prices change: a [provider.prices."<prefix>"]
-# table overrides one, and an entry's own usd_per_mtok_in/out override the table.
-PRICES: dict[str, tuple[float, float]] = {
-    "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1-nano": (0.10, 0.40),
-    "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1": (2.00, 8.00), "o4-mini": (1.10, 4.40),
-    "o3-mini": (1.10, 4.40), "o3": (2.00, 8.00), "gpt-5-nano": (0.05, 0.40),
-    "gpt-5-mini": (0.25, 2.00), "gpt-5": (1.25, 10.00),
-    "claude-3-haiku": (0.25, 1.25), "claude-3-5-haiku": (0.80, 4.00),
-    "claude-haiku-4": (1.00, 5.00), "claude-3-5-sonnet": (3.00, 15.00),
-    "claude-3-7-sonnet": (3.00, 15.00), "claude-sonnet-4": (3.00, 15.00),
-    "claude-opus-4": (15.00, 75.00), "claude-opus-4-5": (5.00, 25.00),
-}
-
-
-def _price_table() -> dict[str, Price]:
-    return {k: Price(usd_per_mtok_in=i, usd_per_mtok_out=o) for k, (i, o) in PRICES.items()}
-
-
-class ProviderSection(_Section):
-    name: Literal["kernel", "replay", "none"] = "kernel"
-    # HTTP brains, in order. With any, the brains form a failback chain (governance.failback):
-    # these first and the in-process one (`name`) last, or the other way with http_first off.
-    http: list[HttpProviderEntry] = Field(default_factory=list, max_length=8)
-    http_first: bool = True
-    prices: dict[str, Price] = Field(default_factory=_price_table)  # see PRICES
-    replay_script: str | None = None
-    # The in-process kernel: an Ouro or transformers directory or a .gguf file;
-    # None = the embedded SmolLM2-135M-Instruct.
-    model: str | None = None
-    mode: Literal["fast", "deep"] = defaults.MODE
-    exit_policy: Literal["qexit", "converge", "accel", "fixed"] = defaults.EXIT_POLICY
-    q: float = Field(default=defaults.Q, gt=0, le=1)
-    eps: float = Field(default=defaults.EPS, ge=0)
-    patience: int = Field(default=defaults.PATIENCE, ge=1)
-    depth: int | None = Field(default=None, ge=1)
-    ut_steps: int | None = Field(default=None, ge=1)
-    int8_kv: bool = False
-    lora: str | None = None
-    lora_merge: bool = True
-    load_in_4bit: bool = False
-    # auto: the lean int8 forward for plain Llama-family models (the embedded one included),
-    # float32 for Ouro; int8: int8 for Ouro too; float32: the reference path everywhere.
-    precision: Literal["auto", "int8", "float32"] = DEFAULT_PRECISION
-    cache_dir: str | None = None  # dequantized GGUF cache; default ~/.cache/ouroboros/models
-    max_new_tokens: int = Field(default=defaults.MAX_NEW_TOKENS, ge=1)
-    temperature: float = Field(default=defaults.TEMPERATURE, ge=0)
-    top_p: float = Field(default=defaults.TOP_P, gt=0, le=1)
-    seed: int | None = None
-    repetition_penalty: float = Field(default=defaults.REPETITION_PENALTY, ge=1)
-    no_repeat_ngram: int = Field(default=defaults.NO_REPEAT_NGRAM, ge=0)
-    canary: Literal["off", "observe", "adapt"] = defaults.CANARY_MODE
-    canary_threshold: float = Field(default=defaults.CANARY_THRESHOLD, gt=0, le=1)
-    canary_patience: int = Field(default=defaults.CANARY_PATIENCE, ge=1)
-    reprompt_loops: int = Field(default=defaults.REPROMPT_LOOPS, ge=1, le=8)
-    # What the in-process kernel charges per million tokens (prompt + reply), so the per-op
-    # and daily cost ceilings bound local compute too. $0.10: a 200k-token op costs $0.02,
-    # so the default daily $5 allows ~250 such ops a day.
-    usd_per_mtok: float = Field(default=0.10, ge=0)
-
-    @field_validator("prices", mode="before")
-    @classmethod
-    def _over_the_known_prices(cls, value: Any) -> Any:
-        """A [provider.prices] table adds to and overrides PRICES, never erases it."""
-        if not isinstance(value, dict):
-            return value
-        known = {k: {"usd_per_mtok_in": i, "usd_per_mtok_out": o}
-                 for k, (i, o) in PRICES.items()}
-        return {**known, **value}
-
-
-class GovernanceSection(_Section):
+class GovernanceSection(Section):
     max_generate_retries: int = Field(default=2, ge=0, le=10)
     max_validate_retries: int = Field(default=2, ge=0, le=10)
     notify_apply_delay_s: float = Field(default=5.0, ge=0)
@@ -207,7 +108,7 @@ class GovernanceSection(_Section):
     allow_non_ascii_paths: bool = False
 
 
-class ProofSection(_Section):
+class ProofSection(Section):
     """What a change must show before it lands on the human's branch (governance.proof);
     anything short of it is committed to a review branch instead (governance.review)."""
 
@@ -227,7 +128,7 @@ class ProofSection(_Section):
     review_max_age_days: float = Field(default=30.0, gt=0)  # older review branches are pruned
 
 
-class ToolsSection(_Section):
+class ToolsSection(Section):
     enabled: bool = True  # Venom's tool loop in GENERATE; false = single-turn generation
     allow_unsandboxed_tests: bool = False  # run tests without bubblewrap (explicit opt-in)
     disabled_tools: list[str] = Field(default=["web_fetch"])
@@ -248,7 +149,7 @@ class ToolsSection(_Section):
     compact_preserve_chunks: int = Field(default=6, ge=1)
 
 
-class ScheduleEntry(_Section):
+class ScheduleEntry(Section):
     """One [[intake.schedules]] entry: when `cron` comes due, `goal` on `files`."""
 
     cron: str = Field(min_length=1, max_length=200)  # five fields or @daily..., local time
@@ -272,7 +173,7 @@ class ScheduleEntry(_Section):
         return [normalize(f, allow_non_ascii=True) for f in value]
 
 
-class IntakeSection(_Section):
+class IntakeSection(Section):
     queue_capacity: int = Field(default=16, ge=1)
     debounce_s: float = Field(default=0.3, ge=0)
     coalesce_window_s: float = Field(default=30.0, ge=0)
@@ -319,42 +220,17 @@ class IntakeSection(_Section):
         return value
 
 
-class CommitSection(_Section):
+class CommitSection(Section):
     author_name: str = Field(default="Ouroboros", min_length=1)
     author_email: str = Field(default="ouroboros@localhost", pattern=r"^[^<>\s]+@[^<>\s]+$")
 
 
-class CostSection(_Section):
+class CostSection(Section):
     per_op_usd: float = Field(default=0.50, ge=0)
     daily_usd: float = Field(default=5.00, ge=0)
 
 
-class HealthSection(_Section):
-    """The daemon yields to its human (daemon.host_gate, docs/operations.md): heavy work (a
-    new op, a sensor's jailed test run or benchmark) waits while the load average, less the
-    daemon's own share, is above max_load_share x cores, on battery, or at max_temp_c; it
-    resumes below the resume marks (hysteresis). Unknown readings never hold it back."""
-
-    enabled: bool = True
-    max_load_share: float = Field(default=0.8, gt=0, le=16)
-    resume_load_share: float = Field(default=0.6, gt=0, le=16)
-    pause_on_battery: bool = True
-    max_temp_c: float = Field(default=90.0, gt=0, le=150)
-    resume_temp_c: float = Field(default=80.0, gt=0, le=150)
-    poll_s: float = Field(default=5.0, gt=0, le=300)  # the kernel updates the load every 5 s
-    # `ouroboros run` lowers its own CPU and I/O priority to the systemd unit's (Nice=10,
-    # best-effort I/O level 7): daemon.priority.
-    lower_priority: bool = True
-
-    @model_validator(mode="after")
-    def _resume_below_pause(self) -> HealthSection:
-        if self.resume_load_share > self.max_load_share or self.resume_temp_c > self.max_temp_c:
-            raise ValueError("health: resume_load_share and resume_temp_c must not exceed "
-                             "max_load_share and max_temp_c (the gate would flap)")
-        return self
-
-
-class Settings(_Section):
+class Settings(Section):
     daemon: DaemonSection = Field(default_factory=DaemonSection)
     provider: ProviderSection = Field(default_factory=ProviderSection)
     governance: GovernanceSection = Field(default_factory=GovernanceSection)

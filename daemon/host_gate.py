@@ -42,7 +42,7 @@ from typing import Any
 
 import structlog
 
-from daemon.config import HealthSection
+from daemon.config_health import HealthSection
 from daemon.host_health import HostReader, HostReading
 
 log = structlog.get_logger("daemon.host_gate")
@@ -54,7 +54,7 @@ Note = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Limits:
-    """[health], as the gate reads it (defaults: daemon.config.HealthSection)."""
+    """[health], as the gate reads it (defaults: daemon.config_health.HealthSection)."""
 
     enabled: bool
     max_load_share: float

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from daemon.config import HttpProviderEntry, Price, ProviderSection, Settings
+from daemon.config import Settings
+from daemon.config_provider import HttpProviderEntry, Price, ProviderSection
 from daemon.discover import on_this_machine
 from governance.provider import CandidateProvider
 from governance.provider_chain import ProviderChain, Record

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from daemon import phase_deps, providers
-from daemon.config import HttpProviderEntry, Settings
+from daemon.config import Settings
+from daemon.config_provider import HttpProviderEntry
 from daemon.phase_deps import policy_from
 from daemon.service import Daemon
 from governance.deps import PhaseDeps, Policy

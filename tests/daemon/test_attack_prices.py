@@ -7,7 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from daemon.config import HttpProviderEntry, Settings
+from daemon.config import Settings
+from daemon.config_provider import HttpProviderEntry
 from daemon.providers import price_of
 
 PRICED = (2.50, 10.00, "prices.gpt-4o")

@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from daemon.config import ConfigError, HealthSection, Settings, load_settings
+from daemon.config import ConfigError, Settings, load_settings
+from daemon.config_health import HealthSection
 from daemon.host_gate import HostGate, Limits, judge, own_load
 from daemon.host_health import HostReading
 from daemon.render import status_text

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.config import PRICES, HttpProviderEntry, Settings
+from daemon.config import Settings
+from daemon.config_provider import PRICES, HttpProviderEntry
 from daemon.providers import http_config, price_of
 
 REMOTE = "https://api.example.com/v1"

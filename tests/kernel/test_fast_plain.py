@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from daemon.config import ProviderSection, Settings
+from daemon.config import Settings
+from daemon.config_provider import ProviderSection
 from daemon.providers import engine_config
 from kernel.engine import Engine, EngineConfig
 from kernel.fast_plain import FastLlama, FastPlain, Linear, supports, with_precision

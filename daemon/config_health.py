@@ -1,0 +1,34 @@
+"""[health]: when the daemon yields the machine to its human (daemon.config assembles the
+sections)."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from daemon.config_base import Section
+
+
+class HealthSection(Section):
+    """The daemon yields to its human (daemon.host_gate, docs/operations.md): heavy work (a
+    new op, a sensor's jailed test run or benchmark) waits while the load average, less the
+    daemon's own share, is above max_load_share x cores, on battery, or at max_temp_c; it
+    resumes below the resume marks (hysteresis). Unknown readings never hold it back."""
+
+    enabled: bool = True
+    max_load_share: float = Field(default=0.8, gt=0, le=16)
+    resume_load_share: float = Field(default=0.6, gt=0, le=16)
+    pause_on_battery: bool = True
+    max_temp_c: float = Field(default=90.0, gt=0, le=150)
+    resume_temp_c: float = Field(default=80.0, gt=0, le=150)
+    poll_s: float = Field(default=5.0, gt=0, le=300)  # the kernel updates the load every 5 s
+    # `ouroboros run` lowers its own CPU and I/O priority to the systemd unit's (Nice=10,
+    # best-effort I/O level 7): daemon.priority.
+    lower_priority: bool = True
+
+    @model_validator(mode="after")
+    def _resume_below_pause(self) -> HealthSection:
+        if self.resume_load_share > self.max_load_share or self.resume_temp_c > self.max_temp_c:
+            raise ValueError("health: resume_load_share and resume_temp_c must not exceed "
+                             "max_load_share and max_temp_c (the gate would flap)")
+        return self
+
