@@ -21,10 +21,10 @@ from typing import Any
 import structlog
 
 from daemon import heartbeat, reviews, sd_notify
-from daemon.brains import Brains, know_brains
+from daemon.brain_start import start_brains
+from daemon.brains import Brains
 from daemon.config import ConfigError, Settings
 from daemon.control import ControlServer
-from daemon.embedded_brain import brain_note
 from daemon.events import EventBus, ServiceChange
 from daemon.host_gate import host_gate_for
 from daemon.host_health import HostReader
@@ -33,9 +33,9 @@ from daemon.live import LiveLedger, snapshot_of
 from daemon.live_http import LiveServer
 from daemon.phase_deps import memory_from, policy_from, runners_from, venom_from
 from daemon.priority import lower_own
-from daemon.providers import build_provider
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
+from daemon.sensor_tasks import git_changed, scan_forever, sensor_tasks
 from daemon.status_view import status_of
 from governance.approval import QuestionBroker
 from governance.deps import CancelToken, PhaseDeps, Policy
@@ -54,16 +54,10 @@ from governance.signing import Signing, ensure_key
 from governance.throughput import PlanRecord
 from ledger import Ledger
 from sensors import human
-from sensors.github_webhook import GitHubIssueSensor
 from sensors.hub import SensorHub
-from sensors.perf_regression import PerformanceRegressionSensor
 from sensors.queue import IntakeQueue
-from sensors.scheduled import ScheduledSensor
-from sensors.test_failure import TestFailureSensor
-from sensors.todo import TodoSensor
 from sensors.watcher import RepoWatcher
-from tools.jail import bwrap_available, process_limit_reason
-from tools.mcp_hub import McpHub, load_mcp_config
+from tools.mcp_hub import McpHub
 
 log = structlog.get_logger("daemon")
 
@@ -173,29 +167,8 @@ class Daemon:
         await control.start()  # before the model load, so `status` can say STARTING
         self.control = control
         self.live = await LiveServer.start_for(self)  # None when daemon.live_port is 0
-        self.provider, why = ((self._provider_override, "") if self._provider_override
-                              else await build_provider(self.settings, self.root,
-                                                        record=self._failback_line,
-                                                        on_change=self._provider_changed))
-        if self.provider is not None:
-            health = await self.provider.health()
-            if getattr(self.provider, "name", None) == "kernel" and (
-                    note := brain_note(self.settings.provider)):
-                log.warning(note)  # the embedded model alone does no real work
-            why = "" if health.healthy else f"provider {self.provider.name}: {health.detail}"
-        try:
-            self.brains = await know_brains(self.settings, self.provider, self.ledger)
-        except ConfigError as exc:  # a route naming a brain that does not exist
-            self.provider, why = None, str(exc)
-        await self._start_mcp()
-        self.jail_reason = await asyncio.to_thread(bwrap_available)
-        if self.jail_reason is None and (unlimited := process_limit_reason(
-                self.settings.tools.max_procs)):
-            log.warning("jail without a process limit", reason=unlimited)
-        if self.jail_reason and not why:
-            why = (f"{self.jail_reason}; bash is denied"
-                   + ("" if self.settings.tools.allow_unsandboxed_tests
-                      else " and tests cannot run (tools.allow_unsandboxed_tests is off)"))
+        why = await start_brains(self, ledger, self._provider_override,
+                                 record=self._failback_line, on_change=self._provider_changed)
         if why:
             self.degraded_reason = why
             self._set_state(ServiceState.DEGRADED, why)
@@ -221,20 +194,10 @@ class Daemon:
                 background.append(tg.create_task(heartbeat.beat(lambda: heartbeat.in_phase(
                     self), every), name="heartbeat"))
             self.sensors = self._sensor_hub()
-            if self.sensors.sensors:
-                background += [tg.create_task(self._watcher().run(), name="watcher"),
-                               tg.create_task(self._scan_loop(), name="sensor-scan")]
-                if isinstance(timer := self.sensors.sensors.get("scheduled"), ScheduledSensor):
-                    background.append(tg.create_task(timer.run(), name="scheduled-timer"))
-                if isinstance(perf := self.sensors.sensors.get("perf_regression"),
-                              PerformanceRegressionSensor):
-                    background.append(tg.create_task(perf.watch(), name="perf-regression"))
+            background += sensor_tasks(tg, self.sensors, self._watcher, lambda: scan_forever(
+                self.scan, self.settings.intake))
             if isinstance(self.provider, ProviderChain):
                 background.append(tg.create_task(self.provider.probe_forever(), name="probes"))
-            if isinstance(hook := self.sensors.sensors.get("github"), GitHubIssueSensor):
-                background.append(tg.create_task(hook.serve(), name="github-webhook"))
-            if isinstance(tests := self.sensors.sensors.get("test_failure"), TestFailureSensor):
-                background.append(tg.create_task(tests.watch(), name="test-failure"))
             await stop.wait()
             for task in background:
                 task.cancel()
@@ -252,23 +215,6 @@ class Daemon:
                     self._op_done.clear()
         for handle in list(self.ops.values()):
             handle.cancel.cancel(f"daemon shutting down (grace of {grace:g}s passed)")
-
-    async def _start_mcp(self) -> None:
-        """Connect configured MCP servers (a malformed config file fails the start)."""
-        path = self.settings.tools.mcp_config
-        if not path:
-            return
-        try:
-            config = await asyncio.to_thread(load_mcp_config, self._resolve(path))
-        except ValueError as exc:
-            raise ConfigError(f"tools.mcp_config: {exc}") from None
-        self.mcp = McpHub(config)
-        self.mcp_problems = await self.mcp.start()
-        log.info("mcp servers", connected=sorted(self.mcp.sessions), problems=self.mcp_problems)
-
-    def _resolve(self, value: str) -> Path:
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else self.root / path
 
     async def shutdown(self) -> None:
         if self.mcp:  # same task as startup: the stdio clients' scopes close where they opened
@@ -311,28 +257,9 @@ class Daemon:
         log.info("sensor scan", files=len(files), found=found)
         return found
 
-    async def _scan_loop(self) -> None:
-        """Scan at start (work that no file event will announce), then every
-        intake.scan_interval_s as the safety net for events the watcher missed."""
-        while True:
-            try:
-                await self.scan()
-            except Exception:  # a failed scan waits for the next one; events still work
-                log.exception("sensor scan failed")
-            await asyncio.sleep(self.settings.intake.scan_interval_s)
-
-    async def _on_git_change(self) -> None:
-        if isinstance(todo := self.sensors.sensors.get("todo"), TodoSensor):
-            await todo.on_git_change()  # a commit may have made held-back TODO files clean
-        if (docs := self.sensors.sensors.get("docs")) is not None:  # the hook's new line
-            await docs.scan_once(())
-        if isinstance(perf := self.sensors.sensors.get("perf_regression"),
-                      PerformanceRegressionSensor):
-            await perf.on_git_change()  # a new HEAD to measure
-
     def _watcher(self) -> RepoWatcher:
         return RepoWatcher(self.root, self.state_dir, self.settings.intake.debounce_s,
-                           self.sensors.on_paths, self._on_git_change)
+                           self.sensors.on_paths, lambda: git_changed(self.sensors))
 
     async def submit(self, envelope: SignalEnvelope) -> bool:
         """Entry point for every sensor: queue the envelope (dedup, WAL)."""

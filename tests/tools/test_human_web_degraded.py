@@ -58,9 +58,9 @@ async def test_web_fetch_refuses_hosts_off_the_allowlist(repo):
 
 
 async def test_daemon_degrades_without_bubblewrap(repo, monkeypatch):
-    import daemon.service as service
+    import daemon.brain_start as brain_start
 
-    monkeypatch.setattr(service, "bwrap_available",
+    monkeypatch.setattr(brain_start, "bwrap_available",
                         lambda: "bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
     script = repo.parent / "s.jsonl"
     script.write_text('{"text": "{}"}\n')
