@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -193,10 +193,19 @@ class Engine:
                     constraints: Callable[[], Constraint | None] | None = None,
                     on_prefill: PrefillHook | None = None) -> LoopedAnswer | None:
         """The re-prompt loop for plain models (None when it does not apply); `constraints`
-        makes a fresh constraint for each loop's answer."""
+        makes a fresh constraint for each loop's answer. The answer's prefill counts every
+        loop's (the first loop's prompt is most of it): what the brain's speed is read from."""
         if self.kind != "plain" or self.config.reprompt_loops <= 1:
             return None
         fresh = constraints or (lambda: None)
-        return looped(lambda m: self.chat(m, config, cancel, constraint=fresh(),
-                                          on_prefill=on_prefill),
-                      messages, max_loops=self.config.reprompt_loops)
+        gens: list[Generation] = []
+
+        def run(m: Sequence[dict[str, str]]) -> Generation:
+            gens.append(self.chat(m, config, cancel, constraint=fresh(), on_prefill=on_prefill))
+            return gens[-1]
+
+        answer = looped(run, messages, max_loops=self.config.reprompt_loops)
+        answer.generation = replace(answer.generation,
+                                    prefill_tokens=sum(g.prefill_tokens for g in gens),
+                                    prefill_seconds=sum(g.prefill_seconds for g in gens))
+        return answer

@@ -16,7 +16,8 @@ from kernel.provider import KernelProvider
 
 @pytest.fixture(scope="module")
 def provider(smollm2_dir) -> KernelProvider:
-    engine = Engine.load(EngineConfig(generation=GenerationConfig(max_new_tokens=8)))
+    engine = Engine.load(EngineConfig(generation=GenerationConfig(max_new_tokens=8),
+                                      reprompt_loops=1))  # one chat a reply: exact counts
     return KernelProvider(engine, constrain=False)
 
 
@@ -68,3 +69,19 @@ def test_prefill_progress_is_said_at_most_every_ten_seconds():
             progress(done, 4096)
     assert [(e["done"], e["seconds"]) for e in logs] == [(512, 11.0), (1024, 25.0)]
     assert logs[0]["event"] == "prefilling the prompt" and logs[0]["total"] == 4096
+
+
+def test_a_looped_answer_counts_every_loops_prefill(provider):
+    from dataclasses import replace
+
+    engine, kept = provider.engine, provider.engine.config
+    engine.config = replace(kept, reprompt_loops=3)
+    try:
+        answer = engine.looped_chat([{"role": "user", "content": "Say hi. " * 10}],
+                                    replace(kept.generation, temperature=0.0))
+    finally:
+        engine.config = kept
+    assert answer is not None and answer.loops >= 1
+    # the last loop's own prefill is only what its prompt added; the answer counts them all
+    assert answer.generation.prefill_tokens >= answer.generation.prompt_tokens - 256
+    assert answer.generation.prefill_seconds > 0
