@@ -22,12 +22,13 @@ from ledger import Ledger
 from sensors.backlog import BacklogSensor
 from sensors.bench_runner import JailedBench
 from sensors.doc_staleness import DocStalenessSensor
+from sensors.failure_streaks import BranchTip
 from sensors.github_webhook import GitHubIssueSensor
 from sensors.hub import Sensor, SensorHub
 from sensors.opportunity import OpportunitySensor
 from sensors.perf_regression import Baseline, PerformanceRegressionSensor
 from sensors.scheduled import ScheduledSensor
-from sensors.test_failure import BranchTip, TestFailureSensor
+from sensors.test_failure import TestFailureSensor
 from sensors.todo import TodoSensor
 from tools.jail import JailExecutor
 

@@ -28,190 +28,36 @@ urgency critical, and the goal and evidence say "regression: passed at <sha>". A
 seen passing (one just written), last seen passing on an older commit, or last seen passing
 with no HEAD known (no `commits`, an unborn branch), is urgency high. The last passes are
 bounded like the streak table (MAX_TRACKED; the least recently passed go first).
+
+The results files are read in sensors.run_results; the streak tables and BranchTip live in
+sensors.failure_streaks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
 import re
-import stat
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
 
 import structlog
-from git import GitCommandError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from governance.protected import normalize
 from governance.schemas import SignalEnvelope, Urgency
 from governance.testrun import TestOutcome, is_test_file, scope_tests, text_reader
-from ouroboros_pytest import MAX_TESTS, MESSAGE_CAP, RESULTS_DIR, SCHEMA
-from sensors.errors import first_problem
-
-if TYPE_CHECKING:
-    from governance.gitops import GitOps
+from ouroboros_pytest import RESULTS_DIR
+from sensors.failure_streaks import SOURCE, Failure, Streaks
+from sensors.run_results import ResultsFile, TestResult, from_outcome, read_results
 
 log = structlog.get_logger("sensors.test_failure")
 
-SOURCE = "test_failure"
-RESULTS_CAP = 4 << 20  # bytes; a larger results file is refused
-STREAK = 2  # consecutive failing runs before a failure is work
-MAX_TRACKED = 10_000  # test ids remembered per table; the oldest go first
 STALE_S = 3600.0  # results files older than this when first seen are skipped, not counted
-SIGNATURE_CHARS = 40
-FAILING = frozenset({"failed", "error"})
-# The oracle's outcomes (governance/oracle_plugin.py) as this sensor counts them.
-ORACLE_OUTCOMES: Mapping[str, str] = {"passed": "passed", "xpassed": "passed",
-                                      "failed": "failed", "forged": "failed", "error": "error"}
-_SUMMARY = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - (.*))?$", re.MULTILINE)
 
 Runner = Callable[[Sequence[str]], Awaitable[TestOutcome]]
 Commits = Callable[[], Awaitable[Sequence[str]]]  # HEAD, then its first parent; () if unborn
-
-
-class TestResult(BaseModel):
-    __test__ = False
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    outcome: Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
-    message: str = Field(default="", max_length=MESSAGE_CAP)
-    where: str = Field(default="", max_length=1000)
-
-
-class ResultsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    schema_version: Literal["ouroboros-test-results.1"] = Field(alias="schema")
-    run_id: str = Field(pattern=r"^[0-9A-Za-z-]{1,80}$")
-    time: str = Field(max_length=64)
-    rootdir: str = Field(max_length=4096)
-    exitstatus: int
-    truncated: bool = False
-    tests: dict[str, TestResult] = Field(max_length=MAX_TESTS)
-
-
-assert SCHEMA == "ouroboros-test-results.1"  # the plugin and the reader agree
-
-
-def read_results(path: Path) -> ResultsFile:
-    """One results file; ValueError saying why it is not usable (never follows a link)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        raise ValueError(f"not readable ({exc.strerror})") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise ValueError("not a regular file")
-    with os.fdopen(fd, "rb") as handle:
-        data = handle.read(RESULTS_CAP + 1)
-    if len(data) > RESULTS_CAP:
-        raise ValueError(f"larger than {RESULTS_CAP} bytes")
-    try:
-        return ResultsFile.model_validate_json(data)
-    except ValidationError as exc:
-        raise ValueError(first_problem(exc)) from None
-
-
-def signature(message: str) -> str:
-    """What makes two failures 'the same': the message's first line, digits folded,
-    whitespace collapsed, a truncation mark dropped, cut to SIGNATURE_CHARS."""
-    first = (message.strip().splitlines() or [""])[0].removesuffix("...")
-    return " ".join(re.sub(r"\d+", "#", first).split())[:SIGNATURE_CHARS]
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A failure that has become stable (STREAK runs in a row)."""
-
-    test_id: str
-    result: TestResult
-    passed_at: str | None = None  # HEAD at the test's last passing run (None: none known)
-
-    @property
-    def dedup_key(self) -> str:
-        digest = hashlib.sha256(f"{self.test_id}\0{signature(self.result.message)}".encode())
-        return f"{SOURCE}:{digest.hexdigest()[:24]}"
-
-
-@dataclass
-class Streaks:
-    """Per test: how many runs in a row it failed, and the HEAD of its last passing run.
-    Pure; fed one run at a time."""
-
-    fails: dict[str, int] = field(default_factory=dict)
-    flaky: dict[str, str] = field(default_factory=dict)  # test id -> the failure it shed
-    passed: dict[str, str] = field(default_factory=dict)  # test id -> HEAD, least recent first
-
-    def observe(self, tests: Mapping[str, TestResult],
-                head: str | None = None) -> tuple[list[Failure], list[str]]:
-        """(failures that reached STREAK with this run, tests that turned out flaky); `head`
-        is HEAD's commit when the run was ingested (None: not known)."""
-        stable: list[Failure] = []
-        flaky: list[str] = []
-        for test_id, result in tests.items():
-            if result.outcome in FAILING:
-                self.fails[test_id] = self.fails.get(test_id, 0) + 1
-                if self.fails[test_id] >= STREAK:
-                    stable.append(Failure(test_id, result, self.passed.get(test_id)))
-            elif result.outcome in ("passed", "xpassed"):
-                self._passed(test_id, head)
-                if self.fails.pop(test_id, 0) == 1:  # one failure, then a pass: flaky
-                    flaky.append(test_id)  # (two or more, then a pass: fixed)
-                    self.flaky[test_id] = "failed once, then passed"
-            # skipped / xfailed: the run says nothing about the streak
-        for table in (self.fails, self.flaky, self.passed):  # bounded whatever runs hold
-            for old in list(table)[:max(0, len(table) - MAX_TRACKED)]:
-                del table[old]
-        return stable, flaky
-
-    def _passed(self, test_id: str, head: str | None) -> None:
-        """The latest pass is the one remembered (re-inserted: the oldest passes go first);
-        a pass at an unknown HEAD forgets the earlier one, which is no longer the last."""
-        self.passed.pop(test_id, None)
-        if head is not None:
-            self.passed[test_id] = head
-
-
-class BranchTip:
-    """HEAD and its first parent, through the daemon's GitOps; blocking, so called in a
-    thread. HEAD comes from GitOps.head_sha (the ref files, confirmed by git once per sha);
-    git is asked for the parent once per new HEAD, since a commit's parents never change."""
-
-    def __init__(self, git: GitOps):
-        self.git = git
-        self._tip: tuple[str, ...] = ()
-
-    def __call__(self) -> tuple[str, ...]:
-        head = self.git.head_sha()
-        if head is None:
-            return ()  # an unborn branch: no commit to pass at
-        if self._tip[:1] != (head,):
-            try:  # `<sha> <parents...>`: the first parent comes first
-                line = self.git.repo.git.rev_list("--max-count=1", "--parents", head)
-            except GitCommandError as exc:  # said, not fatal: the parent is just unknown
-                log.warning("HEAD's parent not read", head=head, why=str(exc)[:200])
-                return (head,)
-            self._tip = (head, *line.split()[1:2])
-        return self._tip
-
-
-def from_outcome(outcome: TestOutcome) -> dict[str, TestResult]:
-    """A jailed run's oracle report as results; messages from pytest's -rfE summary."""
-    messages = {m.group(1): (m.group(2) or "") for m in _SUMMARY.finditer(outcome.output_tail)}
-    tests: dict[str, TestResult] = {}
-    for test_id, raw in outcome.report.tests.items():
-        kind = ORACLE_OUTCOMES.get(raw)
-        if kind is not None:
-            tests[test_id] = TestResult(outcome=kind, message=messages.get(test_id, "")[:500])
-    for test_id in outcome.report.collect_errors:
-        tests[test_id] = TestResult(outcome="error", message=messages.get(test_id, "")[:500])
-    return tests
 
 
 _IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.MULTILINE)

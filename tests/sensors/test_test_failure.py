@@ -19,14 +19,9 @@ import ouroboros_pytest as pytest_results
 from governance.schemas import SignalEnvelope, Urgency
 from governance.testrun import TestRunner
 from ouroboros_pytest import RESULTS_DIR
-from sensors.test_failure import (
-    STREAK,
-    Streaks,
-    TestFailureSensor,
-    TestResult,
-    read_results,
-    signature,
-)
+from sensors.failure_streaks import STREAK, Streaks, signature
+from sensors.run_results import TestResult, read_results
+from sensors.test_failure import TestFailureSensor
 from tests.helpers import OPS_BROKEN, PYTEST, commit_files, git, jail_limits, tree_bytes
 from tools.jail import JailExecutor, bwrap_available
 
@@ -204,7 +199,7 @@ def test_streaks(runs, stable_at, flaky):
 
 
 def test_the_streak_tables_stay_bounded(monkeypatch):
-    monkeypatch.setattr("sensors.test_failure.MAX_TRACKED", 3)
+    monkeypatch.setattr("sensors.failure_streaks.MAX_TRACKED", 3)
     streaks = Streaks()
     streaks.observe({f"t{n}": _r("failed") for n in range(10)})
     assert list(streaks.fails) == ["t7", "t8", "t9"]

@@ -13,7 +13,8 @@ import pytest
 
 from governance.gitops import GitOps
 from governance.schemas import Urgency
-from sensors.test_failure import BranchTip, Streaks, TestResult
+from sensors.failure_streaks import BranchTip, Streaks
+from sensors.run_results import TestResult
 from tests.helpers import git
 from tests.sensors.test_test_failure import CALC, TEST_CALC, _pytest, _repo, _sensor
 
@@ -109,7 +110,7 @@ def test_streaks_remember_the_head_of_the_last_pass_bounded(monkeypatch):
     streaks.observe({"t": _r("failed")})
     [failure], _ = streaks.observe({"t": _r("failed")})
     assert failure.passed_at is None
-    monkeypatch.setattr("sensors.test_failure.MAX_TRACKED", 3)
+    monkeypatch.setattr("sensors.failure_streaks.MAX_TRACKED", 3)
     streaks.observe({f"t{n}": _r("passed") for n in range(6)}, "d" * 40)
     streaks.observe({"t3": _r("passed")}, "e" * 40)  # passed again: the newest now
     assert list(streaks.passed) == ["t4", "t5", "t3"]
