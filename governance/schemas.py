@@ -159,6 +159,7 @@ class ModelUsage(BaseModel):
     # prefix) and how long that took. The brain's measured speed (governance.throughput).
     prefill_tokens: int | None = None
     prefill_ms: float | None = None
+    decode_tokens: int | None = None  # tokens decoded in all, when more than the reply's
 
 
 class GenerationResult(BaseModel):

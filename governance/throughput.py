@@ -49,6 +49,11 @@ class Speed:
                 "source": self.source, "samples": self.samples}
 
 
+def decoded_tokens(usage: ModelUsage) -> int:
+    """Every token the call decoded (a re-prompt loop decodes more than its reply)."""
+    return usage.completion_tokens if usage.decode_tokens is None else usage.decode_tokens
+
+
 def measured(usage: ModelUsage, source: str) -> Speed | None:
     """The speed one call that says where its time went measured, or None when it is too
     small to say (the start-up measurement of an in-process brain)."""
@@ -56,10 +61,10 @@ def measured(usage: ModelUsage, source: str) -> Speed | None:
         return None
     prefill_s, total_s = usage.prefill_ms / 1000, usage.latency_ms / 1000
     if (usage.prefill_tokens < MIN_PREFILL_TOKENS or prefill_s < MIN_SECONDS
-            or usage.completion_tokens < MIN_DECODE_TOKENS or total_s - prefill_s < MIN_SECONDS):
+            or decoded_tokens(usage) < MIN_DECODE_TOKENS or total_s - prefill_s < MIN_SECONDS):
         return None
     return Speed(_rate(usage.prefill_tokens, prefill_s),
-                 _rate(usage.completion_tokens, total_s - prefill_s), source, 1)
+                 _rate(decoded_tokens(usage), total_s - prefill_s), source, 1)
 
 
 def _rate(tokens: float, seconds: float) -> float:
@@ -79,9 +84,9 @@ def observed(speed: Speed, usage: ModelUsage) -> Speed:
         prefill_s = usage.prefill_ms / 1000
         if usage.prefill_tokens >= MIN_PREFILL_TOKENS and prefill_s >= MIN_SECONDS:
             prompt_tps = _blend(prompt_tps, _rate(usage.prefill_tokens, prefill_s))
-        decode_s = total_s - prefill_s
-        if usage.completion_tokens >= MIN_DECODE_TOKENS and decode_s >= MIN_SECONDS:
-            decode_tps = _blend(decode_tps, _rate(usage.completion_tokens, decode_s))
+        decode_s, decoded = total_s - prefill_s, decoded_tokens(usage)
+        if decoded >= MIN_DECODE_TOKENS and decode_s >= MIN_SECONDS:
+            decode_tps = _blend(decode_tps, _rate(decoded, decode_s))
     else:
         predicted = speed.seconds(usage.prompt_tokens, usage.completion_tokens)
         if total_s < MIN_SECONDS or predicted <= 0:
@@ -144,7 +149,8 @@ def usage_of_row(row: Mapping[str, Any]) -> ModelUsage | None:
         return ModelUsage(provider=str(row["provider"]), prompt_tokens=int(row["prompt_tokens"]),
                           completion_tokens=int(row["completion_tokens"]),
                           latency_ms=float(row["latency_ms"]),
-                          prefill_tokens=prefill.get("tokens"), prefill_ms=prefill.get("ms"))
+                          prefill_tokens=prefill.get("tokens"), prefill_ms=prefill.get("ms"),
+                          decode_tokens=prefill.get("decoded"))
     except (KeyError, TypeError, ValueError):
         return None
 

@@ -57,6 +57,7 @@ class Generation:
     # it took: the brain's measured prompt throughput (governance.throughput).
     prefill_tokens: int = 0
     prefill_seconds: float = 0.0
+    decoded_tokens: int | None = None  # every token decoded in `seconds` (None: token_ids)
 
     @property
     def mean_depth(self) -> float:
@@ -69,7 +70,8 @@ class Generation:
 
     @property
     def tokens_per_s(self) -> float:
-        return len(self.token_ids) / self.seconds if self.seconds > 0 else 0.0
+        decoded = len(self.token_ids) if self.decoded_tokens is None else self.decoded_tokens
+        return decoded / self.seconds if self.seconds > 0 else 0.0
 
 
 @torch.inference_mode()

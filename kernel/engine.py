@@ -193,8 +193,9 @@ class Engine:
                     constraints: Callable[[], Constraint | None] | None = None,
                     on_prefill: PrefillHook | None = None) -> LoopedAnswer | None:
         """The re-prompt loop for plain models (None when it does not apply); `constraints`
-        makes a fresh constraint for each loop's answer. The answer's prefill counts every
-        loop's (the first loop's prompt is most of it): what the brain's speed is read from."""
+        makes a fresh constraint for each loop's answer. The answer's timing counts every
+        loop's prefill and decode (the first loop's prompt is most of it): what the brain's
+        speed is read from."""
         if self.kind != "plain" or self.config.reprompt_loops <= 1:
             return None
         fresh = constraints or (lambda: None)
@@ -207,5 +208,7 @@ class Engine:
         answer = looped(run, messages, max_loops=self.config.reprompt_loops)
         answer.generation = replace(answer.generation,
                                     prefill_tokens=sum(g.prefill_tokens for g in gens),
-                                    prefill_seconds=sum(g.prefill_seconds for g in gens))
+                                    prefill_seconds=sum(g.prefill_seconds for g in gens),
+                                    decoded_tokens=sum(len(g.token_ids) for g in gens),
+                                    seconds=sum(g.seconds for g in gens))
         return answer

@@ -157,7 +157,8 @@ class KernelProvider:
                            cost_usd=(gen.prompt_tokens + len(gen.token_ids))
                            * self.usd_per_mtok / 1e6,
                            latency_ms=latency_ms, prefill_tokens=gen.prefill_tokens,
-                           prefill_ms=gen.prefill_seconds * 1000)
+                           prefill_ms=gen.prefill_seconds * 1000,
+                           decode_tokens=gen.decoded_tokens)
         return ModelReply(text=gen.text, usage=usage, telemetry=telemetry,
                           collapse=collapse_signal(gen))
 

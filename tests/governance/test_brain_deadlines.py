@@ -54,6 +54,17 @@ def test_a_reply_that_says_where_its_time_went_moves_each_rate_from_its_own_part
     assert after.decode_tps == pytest.approx(30, rel=0.01)
 
 
+def test_a_re_prompt_loop_counts_every_token_it_decoded():
+    """Three loops decoded 90 tokens for a 30-token reply: the reply speed is 90 over the
+    decode time, not 30 (which once drove the estimate to a tenth of the truth)."""
+    start = Speed(80.0, 30.0, "calls")
+    usage = ModelUsage(provider="kernel", prompt_tokens=4000, completion_tokens=30,
+                       latency_ms=53_000, prefill_tokens=4000, prefill_ms=50_000,
+                       decode_tokens=90)
+    assert observed(start, usage).decode_tps == pytest.approx(30.0)
+    assert measured(usage, "m").decode_tps == pytest.approx(30.0)
+
+
 def test_a_reply_with_only_its_latency_scales_both_rates_by_the_miss():
     start = Speed(1000.0, 40.0, "assumed")
     predicted = start.seconds(2000, 200)  # 2 s + 5 s

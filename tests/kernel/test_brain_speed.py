@@ -85,3 +85,4 @@ def test_a_looped_answer_counts_every_loops_prefill(provider):
     # the last loop's own prefill is only what its prompt added; the answer counts them all
     assert answer.generation.prefill_tokens >= answer.generation.prompt_tokens - 256
     assert answer.generation.prefill_seconds > 0
+    assert answer.generation.decoded_tokens >= len(answer.generation.token_ids)
