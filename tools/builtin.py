@@ -1,162 +1,53 @@
 """The built-in tools: schemas, categories and handlers, declared as one manifest.
 
-Handlers receive validated arguments and a ToolEnv and return text. Every path argument
-has already passed the policy (text, protection, kind) before a handler runs. The sandbox
-is shared with jailed commands that can rearrange it, so handlers touch it only through
-governance.nofollow: nothing is resolved, no symlink is followed, and every refusal (a
-symlink, a loop, a FIFO, an over-long name) comes back as ToolFailed, never as a crash.
+Handlers receive validated arguments (tools.args) and a ToolEnv and return text. Every path
+argument has already passed the policy (text, protection, kind) before a handler runs. The
+sandbox is shared with jailed commands that can rearrange it, so handlers touch it only
+through tools.sandbox_files (governance.nofollow underneath): nothing is resolved, no
+symlink is followed, and every refusal (a symlink, a loop, a FIFO, an over-long name) comes
+back as ToolFailed, never as a crash. The command tools (bash, run_tests) are in
+tools.commands.
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
 import fnmatch
 import re
 import stat
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from governance import nofollow
-from governance.protected import PathEscape, protected_reason
-from tools.command_policy import check_command
+from tools.args import (
+    Args,
+    AskHuman,
+    Bash,
+    DeleteFile,
+    EditFile,
+    GetCallers,
+    GitBlame,
+    GitDiff,
+    GitLog,
+    GlobFiles,
+    PathArg,
+    ReadFile,
+    RunTests,
+    SearchCode,
+    WebFetch,
+    WriteFile,
+)
+from tools.commands import bash, run_tests
 from tools.env import ToolEnv
 from tools.errors import ToolFailed
-
-MAX_FILE_BYTES = 1_000_000
-SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache"})
-
-
-class Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ReadFile(Args):
-    path: str
-    start_line: int = Field(default=1, ge=1)
-    max_lines: int = Field(default=400, ge=1, le=2000)
-
-
-class SearchCode(Args):
-    pattern: str = Field(min_length=1, max_length=200)
-    path: str = "."
-    regex: bool = False
-    max_results: int = Field(default=50, ge=1, le=500)
-
-
-class PathArg(Args):
-    path: str = "."
-
-
-class GlobFiles(Args):
-    pattern: str = Field(min_length=1, max_length=200)
-
-
-class GetCallers(Args):
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    path: str = "."
-
-
-class GitLog(Args):
-    path: str | None = None
-    max_count: int = Field(default=10, ge=1, le=100)
-
-
-class GitDiff(Args):
-    path: str | None = None
-
-
-class GitBlame(Args):
-    path: str
-    start_line: int = Field(default=1, ge=1)
-    end_line: int | None = Field(default=None, ge=1)
-
-
-class EditFile(Args):
-    path: str
-    old: str = Field(min_length=1)
-    new: str
-
-
-class WriteFile(Args):
-    path: str
-    content: str = Field(max_length=MAX_FILE_BYTES)
-
-
-class DeleteFile(Args):
-    path: str
-
-
-class Bash(Args):
-    command: str = Field(min_length=1, max_length=4096)
-
-
-class RunTests(Args):
-    paths: list[str] = Field(default_factory=list, max_length=50)
-
-
-class WebFetch(Args):
-    url: str = Field(pattern=r"^https://[^\s]+$", max_length=2000)
-
-
-class AskHuman(Args):
-    question: str = Field(min_length=1, max_length=2000)
-
+from tools.sandbox_files import SKIP_DIRS, files_under, protected, read_text, refusing
 
 Handler = Callable[[Any, ToolEnv], Awaitable[str]]
 
 
-@contextlib.contextmanager
-def _refusing(rel: str) -> Iterator[None]:
-    """Turn every file-system refusal into a ToolFailed that names the path and reason."""
-    try:
-        yield
-    except FileNotFoundError:
-        raise ToolFailed(f"{rel}: no such file or directory") from None
-    except nofollow.TooLarge:
-        raise ToolFailed(f"{rel}: larger than {MAX_FILE_BYTES} bytes, too large to read") from None
-    except PathEscape as exc:
-        raise ToolFailed(f"{rel}: refused: {exc}") from None
-    except OSError as exc:
-        raise ToolFailed(f"{rel}: {exc.strerror or exc}") from None
-
-
-def _protected(env: ToolEnv, rel: str) -> bool:
-    try:
-        return protected_reason(rel, env.state_rel, env.protected_globs) is not None
-    except PathEscape:
-        return True
-
-
-def _text(env: ToolEnv, rel: str) -> str:
-    with _refusing(rel):
-        data = nofollow.read_bytes(env.workspace.root, rel, MAX_FILE_BYTES)
-    if b"\x00" in data[:8192]:
-        raise ToolFailed(f"{rel}: binary file")
-    return data.decode("utf-8", "replace")
-
-
-def _files(env: ToolEnv, under: str) -> list[str]:
-    """Regular files at or beneath `under`, never through a symlink, protected ones left out."""
-    root = env.workspace.root
-    with _refusing(under):
-        st = nofollow.lstat(root, under)
-        if st is None:
-            raise FileNotFoundError(under)
-        if stat.S_ISREG(st.st_mode):
-            found = ["/".join(nofollow.split(under))]
-        elif stat.S_ISDIR(st.st_mode):
-            found = list(nofollow.walk(root, under, skip_dirs=SKIP_DIRS))
-        else:
-            raise ToolFailed(f"{under}: a {nofollow.kind_of(st.st_mode)}, not a file or directory")
-    return [rel for rel in found if not _protected(env, rel)]
-
-
 async def read_file(a: ReadFile, env: ToolEnv) -> str:
-    lines = _text(env, a.path).splitlines()
+    lines = read_text(env, a.path).splitlines()
     chunk = lines[a.start_line - 1 : a.start_line - 1 + a.max_lines]
     body = "\n".join(f"{a.start_line + i:5d}  {line}" for i, line in enumerate(chunk))
     more = len(lines) - (a.start_line - 1 + len(chunk))
@@ -169,9 +60,9 @@ async def search_code(a: SearchCode, env: ToolEnv) -> str:
     except re.error as exc:
         raise ToolFailed(f"bad regex: {exc}") from None
     hits = []
-    for rel in _files(env, a.path):
+    for rel in files_under(env, a.path):
         try:
-            text = _text(env, rel)
+            text = read_text(env, rel)
         except ToolFailed:
             continue
         for n, line in enumerate(text.splitlines(), 1):
@@ -184,7 +75,7 @@ async def search_code(a: SearchCode, env: ToolEnv) -> str:
 
 async def list_symbols(a: PathArg, env: ToolEnv) -> str:
     try:
-        tree = ast.parse(_text(env, a.path))
+        tree = ast.parse(read_text(env, a.path))
     except SyntaxError as exc:
         raise ToolFailed(f"{a.path} does not parse: {exc.msg} (line {exc.lineno})") from None
     except (RecursionError, MemoryError, ValueError):
@@ -206,7 +97,7 @@ async def list_symbols(a: PathArg, env: ToolEnv) -> str:
 async def glob_files(a: GlobFiles, env: ToolEnv) -> str:
     if a.pattern.startswith("/") or ".." in a.pattern.split("/"):
         raise ToolFailed("glob patterns are relative to the repository and cannot climb out")
-    hits = [f for f in _files(env, ".") if fnmatch.fnmatch(f, a.pattern)]
+    hits = [f for f in files_under(env, ".") if fnmatch.fnmatch(f, a.pattern)]
     return "\n".join(hits[:200]) + ("\n[... more]" if len(hits) > 200 else "") or "no files"
 
 
@@ -214,21 +105,21 @@ _SUFFIX = {"dir": "/", "symlink": "@ (symlink, not followed)", "other": " (speci
 
 
 async def list_dir(a: PathArg, env: ToolEnv) -> str:
-    with _refusing(a.path):
+    with refusing(a.path):
         entries = nofollow.listdir(env.workspace.root, a.path)
     prefix = "/".join(nofollow.split(a.path))
     shown = [name + _SUFFIX.get(kind, "") for name, kind in entries
-             if name not in SKIP_DIRS and not _protected(env, f"{prefix}/{name}".lstrip("/"))]
+             if name not in SKIP_DIRS and not protected(env, f"{prefix}/{name}".lstrip("/"))]
     return "\n".join(shown) or "(empty)"
 
 
 async def get_callers(a: GetCallers, env: ToolEnv) -> str:
     hits = []
-    for rel in _files(env, a.path):
+    for rel in files_under(env, a.path):
         if not rel.endswith(".py"):
             continue
         try:
-            tree = ast.parse(_text(env, rel))
+            tree = ast.parse(read_text(env, rel))
         except (SyntaxError, ToolFailed, RecursionError, MemoryError, ValueError):
             continue
         for node in ast.walk(tree):
@@ -257,7 +148,7 @@ async def git_diff(a: GitDiff, env: ToolEnv) -> str:
         if want and rel != want and not rel.startswith(want + "/"):
             continue
         before = env.git.repo.git.show(f"HEAD:{rel}") + "\n" if rel not in added else ""
-        after = "" if rel in deleted else _text(env, rel)
+        after = "" if rel in deleted else read_text(env, rel)
         out += difflib.unified_diff(before.splitlines(True), after.splitlines(True),
                                     f"a/{rel}", f"b/{rel}")
     return "".join(out) or "no changes yet"
@@ -270,7 +161,7 @@ async def git_blame(a: GitBlame, env: ToolEnv) -> str:
 
 
 async def edit_file(a: EditFile, env: ToolEnv) -> str:
-    text = _text(env, a.path)
+    text = read_text(env, a.path)
     count = text.count(a.old)
     if count == 0:
         raise ToolFailed(f"{a.path}: the text to replace was not found (match exactly, "
@@ -279,7 +170,7 @@ async def edit_file(a: EditFile, env: ToolEnv) -> str:
         raise ToolFailed(f"{a.path}: the text to replace occurs {count} times; include more "
                          "surrounding lines so it is unique")
     data = text.replace(a.old, a.new, 1).encode("utf-8", "replace")
-    with _refusing(a.path):
+    with refusing(a.path):
         nofollow.write_bytes_atomic(env.workspace.root, a.path, data, make_parents=False)
     env.workspace.wrote(a.path, data, edited=text.encode("utf-8", "replace"))
     return f"edited {a.path}"
@@ -287,14 +178,14 @@ async def edit_file(a: EditFile, env: ToolEnv) -> str:
 
 async def write_file(a: WriteFile, env: ToolEnv) -> str:
     data = a.content.encode("utf-8", "replace")
-    with _refusing(a.path):
+    with refusing(a.path):
         nofollow.write_bytes_atomic(env.workspace.root, a.path, data)
     env.workspace.wrote(a.path, data)
     return f"wrote {a.path} ({len(a.content.splitlines())} lines)"
 
 
 async def delete_file(a: DeleteFile, env: ToolEnv) -> str:
-    with _refusing(a.path):
+    with refusing(a.path):
         st = nofollow.lstat(env.workspace.root, a.path)
         if st is None or not stat.S_ISREG(st.st_mode):
             what = "no such file" if st is None else f"a {nofollow.kind_of(st.st_mode)}"
@@ -302,41 +193,6 @@ async def delete_file(a: DeleteFile, env: ToolEnv) -> str:
         nofollow.remove(env.workspace.root, a.path)
     env.workspace.wrote(a.path, None)
     return f"deleted {a.path}"
-
-
-def _jailed_output(result, what: str) -> str:
-    if result.timed_out:
-        raise ToolFailed(f"{what} timed out after {result.duration_s:.0f}s")
-    tail = "\n[output truncated]" if result.truncated else ""
-    return f"exit code {result.exit_code}\n{result.output}{tail}"
-
-
-async def bash(a: Bash, env: ToolEnv) -> str:
-    verdict = check_command(a.command, str(env.workspace.root.resolve()))
-    if not verdict.allowed:  # the policy already said so; this is the second lock
-        raise ToolFailed(f"denied: {verdict.reason}")
-    return _jailed_output(await env.jail().run(["bash", "-c", a.command]), "command")
-
-
-async def run_tests(a: RunTests, env: ToolEnv) -> str:
-    """pytest on `paths` (all tests when none) in the sandbox, exactly as VALIDATE runs them:
-    the oracle's runner, the project's interpreter and venv, the same jail."""
-    for rel in a.paths:
-        file = rel.split("::", 1)[0]
-        with _refusing(file):
-            if nofollow.lstat(env.workspace.root, file) is None:
-                raise FileNotFoundError(file)
-    if env.jail_reason is not None and not env.allow_unsandboxed_tests:
-        raise ToolFailed(f"tests cannot run: {env.jail_reason}")
-    if env.jail_reason is None and env.tests.executor is None:  # never unjailed by mistake
-        raise ToolFailed("tests cannot run: the test runner has no jail")
-    outcome = await env.tests.run(env.workspace.root, a.paths, scratch=env.test_scratch)
-    if outcome.timed_out:
-        raise ToolFailed(f"tests timed out after {outcome.duration_s:.0f}s")
-    if outcome.exit_code is None:  # nothing ran: the test environment was refused
-        raise ToolFailed(f"tests cannot run: {outcome.report.problem or outcome.describe()}")
-    note = f" (NOT sandboxed: {env.jail_reason})" if env.jail_reason else ""
-    return f"exit code {outcome.exit_code}{note}\n{outcome.output_tail}"
 
 
 async def web_fetch(a: WebFetch, env: ToolEnv) -> str:

@@ -30,7 +30,8 @@ from pydantic import ValidationError
 
 from governance import nofollow
 from governance.protected import PathEscape, normalize, protected_reason
-from tools.builtin import TOOLS, Args
+from tools.args import Args
+from tools.builtin import TOOLS
 from tools.command_policy import check_command
 from tools.mcp_hub import McpTool, check_arguments
 

@@ -10,7 +10,8 @@ import pytest
 
 from governance.gitops import GitOps
 from tests.helpers import jail_limits, loop_limits, tool_env, tool_loop
-from tools.builtin import ReadFile, ToolFailed, read_file
+from tools.args import ReadFile
+from tools.builtin import ToolFailed, read_file
 from tools.jail import Jail, bwrap_available
 from tools.policy import PolicyContext, evaluate
 from tools.workspace import Workspace
@@ -168,7 +169,8 @@ async def test_unicode_path_tricks_are_denied_or_contained(ws, repo, path):
 
 
 async def test_run_tests_without_a_jail_needs_the_explicit_opt_in(ws, repo):
-    from tools.builtin import RunTests, run_tests
+    from tools.args import RunTests
+    from tools.commands import run_tests
 
     missing = "bubblewrap (bwrap) is not installed"
     assert evaluate("run_tests", {}, _ctx(ws, jail_reason=missing), {}).rule == "sandbox"

@@ -13,7 +13,8 @@ from governance.approval import QuestionBroker
 from governance.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import loop_limits, running_daemon, settings_for, tool_env, tool_loop, wait_for
-from tools.builtin import ToolFailed, WebFetch, web_fetch
+from tools.args import WebFetch
+from tools.builtin import ToolFailed, web_fetch
 from tools.policy import PolicyContext
 from tools.workspace import Workspace
 
