@@ -21,7 +21,7 @@ from governance.redact import redact
 from governance.review import ReviewItem, accept_envelope
 
 if TYPE_CHECKING:
-    from daemon.control import Request
+    from daemon.control_request import Request
     from daemon.service import Daemon
 
 log = structlog.get_logger("daemon")

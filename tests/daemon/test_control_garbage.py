@@ -20,7 +20,8 @@ from structlog.testing import capture_logs
 
 from daemon.client import ControlClient
 from daemon.config import Settings
-from daemon.control import MAX_LINE, parse_request
+from daemon.control import MAX_LINE
+from daemon.control_request import parse_request
 from tests.helpers import (
     add_todo_and_commit,
     running_daemon,

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from daemon.client import ControlClient
-from daemon.control import Request, parse_request
+from daemon.control_request import Request, parse_request
 from daemon.verbs import BY_NAME, FIELDS, URGENCIES
 from governance.schemas import Urgency
 from sensors.human import envelope_for

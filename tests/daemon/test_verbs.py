@@ -7,7 +7,7 @@ import json
 import pytest
 
 from daemon.cli import build_parser
-from daemon.control import Request, parse_request
+from daemon.control_request import Request, parse_request
 from daemon.repl import HELP
 from daemon.verbs import BY_NAME, FIELDS, VERBS, Text
 
