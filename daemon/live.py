@@ -181,7 +181,7 @@ def snapshot_of(daemon: Daemon) -> dict[str, Any]:
                        "files": [_text(f, 200) for f in h.ctx.envelope.target_files[:8]],
                        "source": h.ctx.envelope.source, "age_s": round(now - h.started, 1)}
                       for op_id, h in daemon.ops.items()],
-        "queue": queue_list(daemon.queue.snapshot() if daemon.queue else []),
+        "queue": queue_list(daemon.queue.snapshot() if daemon.queue is not None else []),
         # governance.review's last count: git does not run here (this must not block)
         "reviews": daemon.reviews.count or 0,
     }

@@ -147,7 +147,8 @@ class Daemon:
             await asyncio.to_thread(self.git.exclude, f"/{rel}/")
         self.instance.acquire()  # before recovery: only the one live daemon repairs
         self.ledger = ledger = await LiveLedger.open(self.state_dir / "ledger.sqlite3")
-        ledger.attach(self.events, queue_view=lambda: self.queue.snapshot() if self.queue else [],
+        ledger.attach(self.events, queue_view=lambda: self.queue.snapshot()
+                      if self.queue is not None else [],
                       notify_delay_s=self.settings.governance.notify_apply_delay_s)
         self.signing = await asyncio.to_thread(ensure_key, self.state_dir)
         if self.signing.warning:  # unsigned commits, never a failed start

@@ -32,7 +32,7 @@ async def status_of(d: Daemon) -> dict[str, Any]:
                      else None),
         "brain_note": (brain_note(d.settings.provider)  # daemon.embedded_brain: what it can do
                        if getattr(d.provider, "name", None) == "kernel" else None),
-        "queue": d.queue.snapshot() if d.queue else [],
+        "queue": d.queue.snapshot() if d.queue is not None else [],
         "reviews": await status_entry(d),  # changes waiting on review branches
         "sensor_problems": d.sensors.problems(),
         "questions": d.questions.pending(),

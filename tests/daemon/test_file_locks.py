@@ -10,6 +10,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from daemon.render import status_text
 from daemon.service import Daemon
 from governance.schemas import SignalEnvelope
 from tests.helpers import OPS_FIXED, running_daemon, settings_for, wait_for, write_script
@@ -77,6 +78,11 @@ async def test_a_live_op_past_the_ttl_keeps_its_files_and_a_second_signal_waits(
         assert [env for after, env in pops if after] == [None]
         assert [h.ctx.envelope.dedup_key for h in daemon.ops.values()] == ["first"]
         assert [e.get("waiting_for") for e in daemon.queue.snapshot()] == ["first"]
+        # status shows it too: with nothing queued the IntakeQueue is empty (len 0), and a
+        # truthiness test once hid the envelope waiting behind the lock from `status`
+        shown = (await daemon.status())["queue"]
+        assert [e.get("waiting_for") for e in shown] == ["first"]
+        assert "after first" in status_text(await daemon.status())
         daemon.ops[op_id].cancel.cancel("the test ends the first op")
         await wait_for(lambda: _running(daemon, "second"), what="second dispatched")
         assert "first" not in [h.ctx.envelope.dedup_key for h in daemon.ops.values()]

@@ -45,7 +45,7 @@ class Wants:
             logits[self.want[self.n]] += 20.0  # what it would write, far above the rest
         return logits
 
-    def prefill(self, ids: Sequence[int], cancel=None) -> torch.Tensor:
+    def prefill(self, ids: Sequence[int], cancel=None, progress=None) -> torch.Tensor:
         return self._logits()
 
     def advance(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
