@@ -181,7 +181,7 @@ def _jail_fix(why: str) -> str:
                 "kernel.unprivileged_userns_clone=1`, or on Ubuntu 24.04+ "
                 "`kernel.apparmor_restrict_unprivileged_userns=0` (or an AppArmor profile "
                 "for bwrap)")
-    return "see README.md, \"Venom and the Iron Gate\""
+    return "see docs/safety.md, \"Venom and the Iron Gate\""
 
 
 def test_env_check(repo: Path, settings: Settings) -> Check:
@@ -190,8 +190,8 @@ def test_env_check(repo: Path, settings: Settings) -> Check:
     env = discover.test_env(repo, settings)
     if env.problem:
         return Check("tests", "missing", env.problem, "fix governance.test_python or the "
-                     "repository's environment (README.md, \"Pointing the daemon at a "
-                     "project's tests\")")
+                     "repository's environment (docs/configuration.md, \"Pointing the "
+                     "daemon at a project's tests\")")
     if "pytest" in " ".join(g.test_command) and _has_pytest(env.python) is False:
         return Check("tests", "missing", f"{env.describe()} has no pytest",
                      f"{env.python} -m pip install pytest")

@@ -127,7 +127,7 @@ def _test_env_lines(env: TestEnv) -> list[str]:
 
 HEADER = """\
 # Written by `ouroboros init` on {today}. Every key is optional: a commented key shows its
-# default. All of them: README.md, "Configuration"; any key can be overridden as
+# default. All of them: docs/configuration.md; any key can be overridden as
 # OUROBOROS_<SECTION>__<KEY>. Check what the daemon finds: `ouroboros doctor`.
 """
 PROVIDER = """\

@@ -57,7 +57,7 @@ async def test_the_model_loops_the_canary_fires_and_the_re_ground_recovers(tmp_p
         # the candidate parser (not the reflex) refuses it.
         with pytest.raises(CandidateParseError):
             await ask_model(ctx, d, Phase.GENERATE, lambda: PROMPT, start + 600,
-                            use_tools=False)
+                            use_tools=False, view=provider)
         chain = await ledger.chain(ctx.op_id)
     finally:
         await ledger.close()
