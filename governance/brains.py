@@ -35,10 +35,11 @@ def ready_brains(view: CandidateProvider) -> list[str]:
 
 
 def count_tokens(view: CandidateProvider, text: str) -> int:
-    """`text`'s size in the first brain's tokens when it can count them, else estimated."""
+    """`text`'s size in the tokens of the brain asked first when it can count them, else
+    estimated."""
     first = view
-    if isinstance(view, RoutedChain) and view.indices:
-        first = view.chain.providers[view.indices[0]]
+    if isinstance(view, RoutedChain) and (ready := view.chain.asked(view.indices)):
+        first = view.chain.providers[ready[0]]
     counter = getattr(first, "count_tokens", None)
     if callable(counter):
         try:

@@ -264,11 +264,12 @@ async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s) as waited:
         if waited >= 0.5:
             await d.thought(ctx, phase, "model turn after queueing", waited_s=round(waited, 2))
-        prompt = generation_prompt(ctx, d.root)
-        sized = prompt + (d.tools.overhead() if d.tools is not None else "")
+        first = [generation_prompt(ctx, d.root)]  # built once for the sizing and the ask
+        sized = first[0] + (d.tools.overhead() if d.tools is not None else "")
         g = await model_grant(ctx, d, phase, view, sized, tools=tools)
         deadline = time.monotonic() + g.seconds + d.policy.routes.spec(ctx.route).grace_s
-        answer = await ask_model(ctx, d, phase, lambda: generation_prompt(ctx, d.root),
+        answer = await ask_model(ctx, d, phase, lambda: first.pop() if first else
+                                 generation_prompt(ctx, d.root),  # a re-ground reads afresh
                                  deadline, use_tools=True, view=view)
     if answer.partial:
         await d.thought(ctx, phase, "deadline reached: judging the partial candidate",
