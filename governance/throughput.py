@@ -57,7 +57,7 @@ def decoded_tokens(usage: ModelUsage) -> int:
 def measured(usage: ModelUsage, source: str) -> Speed | None:
     """The speed one call that says where its time went measured, or None when it is too
     small to say (the start-up measurement of an in-process brain)."""
-    if usage.prefill_ms is None or usage.prefill_tokens is None:
+    if usage.prefill_ms is None or usage.prefill_tokens is None or not _sane(usage):
         return None
     prefill_s, total_s = usage.prefill_ms / 1000, usage.latency_ms / 1000
     if (usage.prefill_tokens < MIN_PREFILL_TOKENS or prefill_s < MIN_SECONDS
@@ -65,6 +65,12 @@ def measured(usage: ModelUsage, source: str) -> Speed | None:
         return None
     return Speed(_rate(usage.prefill_tokens, prefill_s),
                  _rate(decoded_tokens(usage), total_s - prefill_s), source, 1)
+
+
+def _sane(usage: ModelUsage) -> bool:
+    numbers = (usage.latency_ms, usage.prompt_tokens, usage.completion_tokens,
+               usage.prefill_ms, usage.prefill_tokens, usage.decode_tokens)
+    return all(math.isfinite(n) and n >= 0 for n in numbers if n is not None)
 
 
 def _rate(tokens: float, seconds: float) -> float:
@@ -77,7 +83,10 @@ def _blend(old: float, new: float) -> float:
 
 
 def observed(speed: Speed, usage: ModelUsage) -> Speed:
-    """`speed` moved toward what one reply measured (unchanged when it measured nothing)."""
+    """`speed` moved toward what one reply measured (unchanged when it measured nothing,
+    or something no clock gives: a NaN, infinite or negative time or count)."""
+    if not _sane(usage):
+        return speed
     total_s = usage.latency_ms / 1000
     prompt_tps, decode_tps = speed.prompt_tps, speed.decode_tps
     if usage.prefill_ms is not None and usage.prefill_tokens is not None:

@@ -256,3 +256,20 @@ def test_no_step_is_given_more_than_the_ops_ceiling():
     spec = table.spec(Route.COMPLEX.value)
     capped = grant(table, spec, "kernel", SLOW, 60_000, SHAPE, tools=True, ceiling_s=400.0)
     assert (capped.seconds, capped.rule) == (400.0, "op ceiling")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -5.0])
+def test_a_garbage_measurement_never_poisons_a_brains_speed(bad):
+    """A ledger row (or a provider) with a NaN, infinite or negative time or count: the
+    estimate stays what it was, so no deadline becomes NaN."""
+    start = Speed(80.0, 30.0, "calls")
+    rows = [ModelUsage(provider="k", prompt_tokens=4000, completion_tokens=60, latency_ms=bad),
+            ModelUsage(provider="k", prompt_tokens=4000, completion_tokens=60,
+                       latency_ms=50_000, prefill_tokens=4000, prefill_ms=bad),
+            ModelUsage(provider="k", prompt_tokens=4000, completion_tokens=60,
+                       latency_ms=50_000, prefill_tokens=4000, prefill_ms=40_000,
+                       decode_tokens=int(bad) if bad == -5.0 else None)]
+    for usage in rows:
+        after = observed(start, usage)
+        assert after.prompt_tps > 0 and after.decode_tps > 0
+        assert after.prompt_tps == after.prompt_tps and after.decode_tps < float("inf")
