@@ -97,6 +97,18 @@ class ProviderSection(Section):
     # so the default daily $5 allows ~250 such ops a day.
     usd_per_mtok: float = Field(default=0.10, ge=0)
 
+    @field_validator("http")
+    @classmethod
+    def _names_unique(cls, value: list[HttpProviderEntry]) -> list[HttpProviderEntry]:
+        """Routes and the ledger tell brains apart by name: two entries for the same
+        <kind>:<model> need their own `name`s, or one of them could never be asked."""
+        names = [e.name or f"{e.kind}:{e.model}" for e in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice or any(n in ("kernel", "replay") for n in names):
+            raise ValueError(f"two brains share a name ({', '.join(twice or names)}): give "
+                             "each [[provider.http]] entry its own `name`")
+        return value
+
     @field_validator("prices", mode="before")
     @classmethod
     def _over_the_known_prices(cls, value: Any) -> Any:

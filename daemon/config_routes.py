@@ -28,6 +28,8 @@ class RouteEntry(Section):
         if self.budget_s < self.timeout_s:
             raise ValueError(f"budget_s ({self.budget_s:g}) must be at least timeout_s "
                              f"({self.timeout_s:g})")
+        if len(set(self.brains)) != len(self.brains):
+            raise ValueError(f"brains names a brain twice: {self.brains}")
         return self
 
 

@@ -91,3 +91,16 @@ async def test_a_human_critical_signal_takes_the_immediate_route(repo, tmp_path)
     assert route["payload"]["brains"] == ["replay"]
     assert route["payload"]["brains_why"] == "default: every brain, in the chain's order"
     assert "source=human, urgency=critical" in route["reason"]
+
+
+def test_brain_names_are_unique_or_the_config_is_refused():
+    same = {"kind": "ollama", "base_url": "http://127.0.0.1:11434", "model": "qwen"}
+    with pytest.raises(ValueError, match="two brains share a name \\(ollama:qwen\\)"):
+        Settings.model_validate({"provider": {"http": [same, same]}})
+    with pytest.raises(ValueError, match="two brains share a name"):
+        Settings.model_validate({"provider": {"http": [{**same, "name": "kernel"}]}})
+    named = Settings.model_validate({"provider": {"http": [same, {**same, "name": "q2"}]}})
+    assert [e.name for e in named.provider.http] == [None, "q2"]
+    with pytest.raises(ValueError, match="brains names a brain twice"):
+        Settings.model_validate({"routes": {"standard": {
+            "timeout_s": 120, "budget_s": 600, "brains": ["kernel", "kernel"]}}})
