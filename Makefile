@@ -11,11 +11,14 @@ $(STAMP): pyproject.toml
 	# bubblewrap is the OS sandbox for every command the model causes to run; systemd
 	# provides systemd-analyze, which the tests run on the unit in systemd/; openssh-client's
 	# ssh-keygen signs the daemon's auto-commits (governance/signing.py); chromium renders
-	# the live view's page in its test (tests/daemon/test_live_http.py).
+	# the live view's page in its test (tests/daemon/test_live_http.py); gcc compiles the
+	# kernel's native decode step for this machine's CPU (kernel/native.py; without it the
+	# kernel falls back to torch's kernels, slower).
 	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	command -v ssh-keygen >/dev/null || missing="$$missing openssh-client"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v cc >/dev/null || missing="$$missing gcc"; \
 	[ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get install -y -q $$missing >/dev/null 2>&1 || \
