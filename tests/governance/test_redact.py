@@ -270,3 +270,28 @@ async def test_a_candidate_echoing_redaction_markers_is_not_applied(repo, short_
     assert A36 not in "".join(prompts)
     assert end is Phase.POSTMORTEM and "redaction marker" in why, why
     assert tree_bytes(repo) == before
+
+
+# -- text shaped to make a secret pattern backtrack -----------------------------------
+# A repo file, a tool result or a model reply can hold any text, and all of it is
+# redacted (prompts, ledger rows, logs). A run of `eyJ-` gives the JWT pattern a word
+# boundary every 4 characters, and each start scans to the end looking for the '.'.
+
+def test_jwt_shaped_runs_redact_in_linear_time():
+    blob = "eyJ-" * 50_000 + " eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4fw"
+    start = time.monotonic()
+    out = redact(blob)
+    assert time.monotonic() - start < 2.0
+    assert "SflKxwRJSMeKKF2QT4fw" not in out
+
+
+@pytest.mark.parametrize("blob", [
+    "eyJ_" * 50_000, ("eyJ" + "a" * 8 + ".") * 40_000, "sk-" * 60_000 + "!",
+    "glpat-" * 30_000 + "!", "xoxb-" * 40_000 + "!", "Basic a-" * 25_000,
+    "https://" + "a:" * 60_000, "ghp_" + "a" * 300 + "-" + "ghp_" * 40_000,
+], ids=["jwt underscores", "jwt dotted", "sk", "glpat", "slack", "basic", "url", "ghp"])
+def test_other_token_shaped_runs_redact_in_linear_time(blob):
+    start = time.monotonic()
+    redact(blob)
+    assert time.monotonic() - start < 2.0
+
