@@ -38,13 +38,14 @@ from daemon.sensor_set import SensorSet
 from daemon.sensor_tasks import git_changed, scan_forever, sensor_tasks
 from daemon.status_view import status_of
 from governance.approval import QuestionBroker
-from governance.deps import CancelToken, PhaseDeps, Policy
+from governance.deps import CancelToken, PhaseDeps
 from governance.gitops import GitOps
 from governance.memory import Memory
 from governance.model_gate import ModelGate
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES
+from governance.policy import Policy
 from governance.provider import CandidateProvider
 from governance.provider_chain import ProviderChain
 from governance.reflex import ReflexStats

@@ -1,4 +1,7 @@
-"""What every phase function receives and returns: PhaseDeps in, a Transition out."""
+"""What every phase function receives and returns: PhaseDeps in, a Transition out.
+
+The value types live lower down (governance.policy, governance.phase), so the modules
+PhaseDeps is built from (memory, retry, reflex, provider) never import this hub."""
 
 from __future__ import annotations
 
@@ -7,78 +10,27 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
 from governance.approval import QuestionBroker
-from governance.deadlines import WorkShape
 from governance.errors import CostCeilingExceeded
 from governance.gitops import GitOps
+from governance.memory import Memory
 from governance.model_gate import ModelGate
 from governance.oracle_run import OracleMemo
-from governance.phase import Phase
+from governance.phase import Phase, Transition
+from governance.policy import Policy
 from governance.provider import CandidateProvider, ModelReply, ToolSessions
 from governance.reflex import ReflexStats
 from governance.review import ReviewBranches
-from governance.routing import RouteTable
 from governance.schemas import OperationContext
 from governance.testrun import TestRunner
 from governance.throughput import BrainSpeeds, PlanRecord
 from ledger import Ledger
 
-if TYPE_CHECKING:  # governance.memory builds on this module's Transition
-    from governance.memory import Memory
-
 log = structlog.get_logger("governance")
-
-
-@dataclass(frozen=True)
-class Transition:
-    to: Phase
-    reason: str
-    payload: dict[str, Any] = field(default_factory=dict)
-    cost_delta: float = 0.0
-
-
-@dataclass(frozen=True)
-class Policy:
-    """Governance knobs. Their defaults live in daemon/config.py alone; the daemon builds
-    this from its settings (daemon.phase_deps.policy_from), and tests do the same."""
-
-    protected_globs: tuple[str, ...]
-    approval_globs: tuple[str, ...]
-    notify_globs: tuple[str, ...]
-    allow_non_ascii_paths: bool
-    max_generate_retries: int
-    max_validate_retries: int
-    notify_apply_delay_s: float
-    context_expansion: bool
-    per_op_usd: float
-    author_name: str
-    author_email: str
-    # Queueing for the model before a generation attempt, and the op's whole wall clock.
-    model_wait_timeout_s: float | None
-    op_ceiling_s: float | None
-    # L2 self-repair (governance.l2) and the re-ground reflex (governance.reflex).
-    l2_enabled: bool
-    l2_max_iters: int
-    l2_timebox_s: float
-    l2_iter_test_timeout_s: float
-    l2_max_diff_lines: int
-    l2_max_files: int
-    reground_budget: int
-    reground_spook: float
-    collapse_threshold: float  # provider.canary_threshold
-    # What a change must show to land on the human's branch (governance.proof, [proof]).
-    full_suite_budget_s: float
-    autocommit_new_behaviour: bool
-    max_new_files: int
-    review_branch_prefix: str
-    # Which brains each route asks and how long a model step may take ([routes]).
-    routes: RouteTable
-    work: WorkShape  # the bounds of a model step that its deadline is sized to
-    plan_trials: int  # PLAN is skipped for a brain with this many tries and no usable plan
 
 
 @dataclass

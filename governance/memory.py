@@ -22,11 +22,10 @@ from typing import Any
 
 import structlog
 
-from governance.deps import Transition
 from governance.digest import Digest
 from governance.import_graph import ImportGraph
 from governance.lessons import THOUGHT_CHECK, THOUGHT_LESSON, Lessons, lesson
-from governance.phase import Phase
+from governance.phase import Phase, Transition
 from governance.reputation import Prophecy, prophecy, reputations
 from governance.retry import Budget
 from governance.schemas import OperationContext

@@ -29,9 +29,9 @@ import structlog
 from governance import fsm
 from governance.autocommit import auto_commit
 from governance.crashpoints import crashpoint
-from governance.deps import CancelToken, PhaseDeps, PhaseFn, Transition
+from governance.deps import CancelToken, PhaseDeps, PhaseFn
 from governance.errors import IllegalTransition
-from governance.phase import INITIAL, Phase
+from governance.phase import INITIAL, Phase, Transition
 from governance.phases_review import retire_review
 from governance.rollback import RollbackSnapshot
 from governance.schemas import OperationContext

@@ -1,8 +1,10 @@
-"""The pipeline's phases and which of them are terminal."""
+"""The pipeline's phases, which of them are terminal, and a move from one to the next."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Phase(StrEnum):
@@ -36,3 +38,13 @@ TERMINAL: frozenset[Phase] = frozenset(
      Phase.FAILED_PERMANENT}
 )
 INITIAL: Phase = Phase.CLASSIFY
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What a phase function returns: the next phase, why, and what the ledger records."""
+
+    to: Phase
+    reason: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    cost_delta: float = 0.0

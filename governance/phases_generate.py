@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass
 
 from governance import ascii_gate, reflex, retry
 from governance.brains import for_route, model_grant
-from governance.deps import PhaseDeps, Transition
+from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.model_gate import ModelWaitExpired
-from governance.phase import Phase
+from governance.phase import Phase, Transition
 from governance.phases_decide import is_trivial
 from governance.prompts import generation_prompt, with_exploration_protocol
 from governance.provider import (

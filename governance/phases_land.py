@@ -8,9 +8,9 @@ from pathlib import Path
 
 from governance import nofollow
 from governance.crashpoints import crashpoint
-from governance.deps import PhaseDeps, Transition
+from governance.deps import PhaseDeps
 from governance.oracle_run import Validation, check_live
-from governance.phase import Phase
+from governance.phase import Phase, Transition
 from governance.phases_propose import propose
 from governance.proof import Intent
 from governance.proof_gate import evidence_for

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from governance import nofollow, reflex
 from governance.brains import for_route, model_grant, ready_brains
-from governance.deps import PhaseDeps, Transition
+from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError, ProviderError
 from governance.model_gate import ModelWaitExpired
-from governance.phase import Phase
+from governance.phase import Phase, Transition
 from governance.phases_decide import is_trivial
 from governance.prompts import plan_prompt
 from governance.protected import PathEscape, live_path_problem, normalize, protected_reason

@@ -9,9 +9,9 @@ from __future__ import annotations
 import git
 
 from governance.autocommit import commit_message
-from governance.deps import PhaseDeps, Transition
+from governance.deps import PhaseDeps
 from governance.errors import CommitError
-from governance.phase import Phase
+from governance.phase import Phase, Transition
 from governance.review import ReviewBranches
 from governance.schemas import OperationContext
 from governance.signing import commit_env

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from governance import nofollow
-from governance.deps import PhaseDeps, Transition
-from governance.phase import Phase
+from governance.deps import PhaseDeps
+from governance.phase import Phase, Transition
 from governance.review import REVIEW_SOURCE, ReviewBranches, ReviewItem
 from governance.schemas import (
     Candidate,

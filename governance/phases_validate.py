@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 from governance import retry
-from governance.deps import PhaseDeps, Transition
+from governance.deps import PhaseDeps
 from governance.oracle import Report, tree_digest
 from governance.oracle_run import (
     Checked,
@@ -22,7 +22,7 @@ from governance.oracle_run import (
     combine,
     run_side,
 )
-from governance.phase import Phase
+from governance.phase import Phase, Transition
 from governance.phases_generate import generate_in
 from governance.proof import new_behaviour
 from governance.proof_gate import refusals

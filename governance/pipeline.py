@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from governance.deps import PhaseDeps, PhaseFn, Transition
-from governance.phase import Phase
+from governance.deps import PhaseDeps, PhaseFn
+from governance.phase import Phase, Transition
 from governance.phases_decide import classify_phase, context_expansion_phase, route_phase
 from governance.phases_generate import generate_phase, generate_retry_phase
 from governance.phases_land import apply_phase, approve_phase, gate_phase, verify_phase

@@ -9,11 +9,13 @@ which is what the re-ground reflex (governance.reflex) asks of the turn after a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from governance.phase import Phase
+from governance.policy import Policy
 from governance.schemas import (
     CANDIDATE_JSON_SCHEMA,
     PLAN_JSON_SCHEMA,
@@ -23,8 +25,11 @@ from governance.schemas import (
     ToolRecord,
 )
 
-if TYPE_CHECKING:  # deps.py imports this module: the seam names PhaseDeps for checkers only
-    from governance.deps import PhaseDeps
+if TYPE_CHECKING:  # for checkers only: kernel/ imports this seam and needs no git or SQLite
+    from governance.approval import QuestionBroker
+    from governance.gitops import GitOps
+    from governance.testrun import TestRunner
+    from ledger import Ledger
 
 
 class CollapseSignal(BaseModel):
@@ -148,8 +153,27 @@ class ToolSession(Protocol):
     def close(self) -> None: ...
 
 
+class SessionDeps(Protocol):
+    """What a tool session reads of the op's deps (governance.deps.PhaseDeps honours it)."""
+
+    root: Path
+    state_dir: Path
+    state_rel: str
+    policy: Policy
+    git: GitOps
+    validate_runner: TestRunner
+    ledger: Ledger
+    questions: QuestionBroker | None
+
+    async def record_reply(self, ctx: OperationContext, phase: Phase,
+                           reply: ModelReply) -> None: ...
+
+    async def thought(self, ctx: OperationContext, phase: Phase, msg: str,
+                      **data: Any) -> None: ...
+
+
 class ToolSessions(Protocol):
-    def open(self, ctx: OperationContext, phase: Phase, deps: PhaseDeps) -> ToolSession:
+    def open(self, ctx: OperationContext, phase: Phase, deps: SessionDeps) -> ToolSession:
         """A session for one generation attempt of `ctx` in `phase`; closed by the caller."""
         ...
 

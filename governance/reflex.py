@@ -19,13 +19,10 @@ import itertools
 import math
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from governance.errors import DeadlineMissed, ModelCollapsed
+from governance.policy import Policy
 from governance.provider import CollapseSignal, Steering
-
-if TYPE_CHECKING:  # deps.py imports this module
-    from governance.deps import Policy
 
 # (share of the way from spook to threshold, factor on the remaining budget), interpolated
 # linearly. Even the first spook trims a little; at the brink a quarter is left, enough for

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from governance.deps import Policy
+from governance.policy import Policy
 from governance.schemas import OperationContext
 
 

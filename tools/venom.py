@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from governance import reflex
-from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError
 from governance.phase import Phase
-from governance.provider import CandidateProvider, ModelReply
+from governance.provider import CandidateProvider, ModelReply, SessionDeps
 from governance.schemas import Candidate, OperationContext, parse_candidate
 from tools.env import ToolEnv
 from tools.exploration import ExplorationLedger, path_key
@@ -116,7 +115,7 @@ class Venom:
     def overhead(self) -> str:
         return tool_instructions()
 
-    def open(self, ctx: OperationContext, phase: Phase, deps: PhaseDeps) -> VenomSession:
+    def open(self, ctx: OperationContext, phase: Phase, deps: SessionDeps) -> VenomSession:
         d = deps
         dest = d.state_dir / "sandboxes" / f"{ctx.op_id}-gen"
         workspace = Workspace.create(d.root, dest, ctx.envelope.target_files, d.state_rel,

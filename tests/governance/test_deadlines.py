@@ -12,9 +12,8 @@ import pytest
 from daemon.config import Settings
 from daemon.render import status_text
 from daemon.service import Daemon, OpHandle
-from governance.deps import Transition
 from governance.orchestrator import Orchestrator
-from governance.phase import Phase
+from governance.phase import Phase, Transition
 from governance.pipeline import PHASES
 from governance.rollback import RollbackSnapshot
 from governance.routing import Route
