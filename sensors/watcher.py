@@ -12,6 +12,10 @@ watchdog's thread (which would end event delivery for good); a directory that ca
 watched is logged. After `rescan_s` without events the watcher calls `on_git` anyway, so files
 a sensor keeps pending (held for a commit, or unreadable a moment ago) are looked at again
 even in a quiet repository, and a missed inotify event is not lost forever.
+
+`watching` is set once every watch is in place (watchdog's `Observer.start()` adds the
+inotify watches before it returns), and cleared when the watcher stops: a change made after
+it is set is seen. Tests and callers wait on it instead of sleeping.
 """
 
 from __future__ import annotations
@@ -98,6 +102,7 @@ class RepoWatcher:
         self.on_git = on_git
         self._inbox: _Inbox | None = None
         self._watched: set[Path] = set()
+        self.watching = asyncio.Event()  # every watch is in place; cleared when run() ends
 
     def classify(self, raw: str) -> str | None:
         """'git' for commit-ish git events, a repo-relative path, or None to ignore."""
@@ -150,7 +155,8 @@ class RepoWatcher:
         observer = Observer()
         handler = _Handler(self._inbox.push)
         self._schedule(observer, handler)
-        observer.start()
+        observer.start()  # returns once the inotify watches exist
+        self.watching.set()
         log.info("watching", root=str(self.root))
         try:
             while True:
@@ -164,6 +170,7 @@ class RepoWatcher:
                         self._watch_dir(observer, handler, path)
                 await self._deliver(batch)
         finally:
+            self.watching.clear()
             observer.stop()
             await asyncio.to_thread(observer.join, 5)
 

@@ -412,8 +412,8 @@ def test_fd_exhaustion_in_a_real_daemon_loses_no_committed_todo(repo, short_tmp)
     client = ControlClient(sock, timeout_s=5)
     socks: list[socket.socket] = []
     try:
+        # Logged once every inotify watch is in place (sensors/watcher.py).
         wait_sync(lambda: '"watching"' in log_path.read_text(), what="the watcher")
-        time.sleep(0.3)  # watchdog adds its inotify watches from its own threads
         socks = _connect_many(sock, 150)  # far more than the 96 descriptors it may hold
         add_todo_and_commit(repo)
         wait_sync(lambda: "kept pending" in log_path.read_text(),  # retries all failed

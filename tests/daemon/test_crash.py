@@ -133,7 +133,8 @@ def _run_daemon_until_killed(repo: Path, config: Path, tmp: Path, crash_at: str,
         wait_sync(lambda: READY.search(log_path.read_bytes()) or proc.poll() is not None, 30,
                   "the daemon to start", interval=0.02)
         assert proc.poll() is None, log_path.read_text()[-3000:]
-        time.sleep(0.2)  # the watcher starts right after ready
+        wait_sync(lambda: b'"watching"' in log_path.read_bytes(), 30,  # after ready
+                  "the watcher", interval=0.02)
         (repo / "calc" / "ops.py").write_text(TODO_OPS)
         time.sleep(0.3)
         git(repo, "commit", "-qm", "note a TODO", "--", "calc/ops.py")

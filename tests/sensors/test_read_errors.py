@@ -216,7 +216,7 @@ async def test_watcher_survives_a_failing_callback_and_an_undecodable_name(repo)
     watcher = RepoWatcher(repo, repo / ".ouroboros", 0.05, on_paths, sensor.on_git_change)
     task = asyncio.create_task(watcher.run())
     try:
-        await asyncio.sleep(0.3)
+        await asyncio.wait_for(watcher.watching.wait(), 10)
         (repo / "calc" / "first.py").write_text("x = 1\n")
         await wait_for(lambda: calls, 10, "the first batch")
         bad = os.path.join(os.fsencode(repo / "calc"), b"bad\xff.py")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from ledger import Ledger
 from sensors.queue import RETRY_BACKOFF_S
 from sensors.todo import TodoSensor, envelope_for, read_source, scan_text
 from sensors.watcher import RepoWatcher
-from tests.helpers import git, intake_queue
+from tests.helpers import git, intake_queue, wait_for
 
 
 def test_scan_finds_markers_in_comments():
@@ -170,21 +171,43 @@ async def test_watcher_sees_work_but_not_its_own_state_dir(repo):
     state.mkdir()
     watcher = RepoWatcher(repo, state, 0.05, on_paths, on_git)
     task = asyncio.create_task(watcher.run())
-    await asyncio.sleep(0.3)
+    await asyncio.wait_for(watcher.watching.wait(), 10)
     (state / "sandboxes" / "op-x" / "calc").mkdir(parents=True)
     (state / "sandboxes" / "op-x" / "calc" / "ops.py").write_text("# TODO: noise\n")
     (repo / "newpkg").mkdir()
-    await asyncio.sleep(0.3)
+    # The batch naming a new top-level directory is delivered after its watch is added.
+    await wait_for(lambda: any("newpkg" in b for b in batches), 10, "the new directory")
     (repo / "newpkg" / "mod.py").write_text("# TODO: real\n")
     (repo / "calc" / "ops.py").write_text("x = 1\n")
     git(repo, "add", "calc/ops.py")
-    await asyncio.sleep(0.5)
+    await wait_for(lambda: {"newpkg/mod.py", "calc/ops.py"} <= set().union(*batches)
+                   and git_events, 10, "the files and the staging")
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     seen = set().union(*batches)
     assert {"newpkg/mod.py", "calc/ops.py"} <= seen
     assert not any(p.startswith(".ouroboros") or p.startswith(".git") for p in seen)
     assert git_events
+
+
+async def test_watching_is_set_while_the_watcher_runs_and_a_change_after_it_is_seen(repo):
+    batches: list[set[str]] = []
+
+    async def on_paths(paths):
+        batches.append(paths)
+
+    async def on_git():
+        return None
+
+    watcher = RepoWatcher(repo, repo / ".ouroboros", 0.05, on_paths, on_git)
+    assert not watcher.watching.is_set()
+    task = asyncio.create_task(watcher.run())
+    await asyncio.wait_for(watcher.watching.wait(), 10)
+    (repo / "calc" / "ops.py").write_text("x = 2\n")  # no pause: the watch already exists
+    await wait_for(lambda: any("calc/ops.py" in b for b in batches), 10, "the change")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert not watcher.watching.is_set()  # a stopped watcher says so
 
 
 async def test_status_shows_what_waits_behind_a_running_op(tmp_path: Path):

@@ -47,7 +47,7 @@ async def test_a_storm_wakes_the_loop_per_batch_and_is_delivered_while_it_lasts(
     loop.call_soon_threadsafe = counting  # every wake-up from watchdog's thread goes here
     watcher = RepoWatcher(root, root / ".ouroboros", 0.3, on_paths, on_git)
     task = asyncio.create_task(watcher.run())
-    await asyncio.sleep(0.5)  # the observer is scheduled
+    await asyncio.wait_for(watcher.watching.wait(), 10)  # every watch is in place
     writer = threading.Thread(target=storm)
     writer.start()
     try:
