@@ -6,7 +6,7 @@ Everything governance decides already passes through the ledger's record methods
 (append_transition), model and tool calls, NOTIFY_APPLY countdowns and approval requests
 (the APPROVE phase's thoughts), and queue changes (the intake WAL). A record that raises
 publishes nothing; a publish never raises (daemon.events). Text is redacted as the ledger
-redacts it (governance.redact) and capped, so an event never carries more than the ledger
+redacts it (ledger.redact) and capped, so an event never carries more than the ledger
 keeps, nor much of it.
 
 `snapshot_of(daemon)` is the picture a new watcher starts from: service state, in-flight
@@ -23,8 +23,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from daemon import events as ev
-from governance.redact import redact, redact_data
 from ledger import Ledger
+from ledger.redact import redact, redact_data
 from ledger.store import TERMINAL_PHASES
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from typing import Literal, TextIO
 import structlog
 
 from daemon.console import ConsoleLines
-from governance.redact import redact, redact_data
+from ledger.redact import redact, redact_data
 
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR}

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from governance.errors import CommitError
-from governance.redact import redact
 from governance.review import ReviewItem, accept_envelope
+from ledger.redact import redact
 
 if TYPE_CHECKING:
     from daemon.control_request import Request

@@ -15,12 +15,12 @@ from governance.phases_propose import propose
 from governance.proof import Intent
 from governance.proof_gate import evidence_for
 from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
-from governance.redact import MARKER, redact
 from governance.review import REVIEW_SOURCE
 from governance.risk import RiskInput, RiskTier, classify
 from governance.rollback import RollbackSnapshot, after_digest, exact_path, live_sha256
 from governance.schemas import OperationContext
 from governance.weakening import is_test_path, weakenings
+from ledger.redact import MARKER, redact
 
 DIFF_PREVIEW_CHARS = 4000
 MAX_PREVIEW_READ = 4_000_000  # a live file larger than this is not diffed

@@ -1,7 +1,7 @@
 """Prompts for the model-facing phases, and the output contract the parser enforces.
 
 Files enter a prompt only through nofollow (a symlink is named, never followed), never
-when protected, and every prompt passes through governance.redact on its way out.
+when protected, and every prompt passes through ledger.redact on its way out.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 from governance import nofollow
 from governance.lessons import MAX_LINE, one_line
 from governance.protected import protected_reason
-from governance.redact import redact
 from governance.schemas import OperationContext
+from ledger.redact import redact
 
 MAX_FILE_CHARS = 24_000
 GOAL_LINES, GOAL_LINE_CHARS = 40, 300

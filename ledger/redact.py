@@ -12,6 +12,9 @@ like `password`, `token`, `secret`. It leaves ordinary code alone: identifiers, 
 placeholders (`${TOKEN}`, `<your-key>`), hex digests and lockfile integrity hashes.
 What it does NOT promise: a secret with no recognisable shape in a place with no telling
 name (a bare random string in a list) passes through.
+
+It lives in ledger/, the lowest package, because the ledger redacts every row it stores
+and imports nothing above itself; governance, tools and the daemon read it from here.
 """
 
 from __future__ import annotations

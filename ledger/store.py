@@ -10,7 +10,7 @@ Durability: WAL with synchronous=NORMAL: a committed event survives the daemon's
 kill; the last events before a power loss or OS crash may be lost (never half-written).
 
 Every text that is recorded (reasons, payloads, thoughts, tool arguments and results,
-model errors, envelopes) passes through governance.redact first: a secret-looking value
+model errors, envelopes) passes through ledger.redact first: a secret-looking value
 never reaches the database file.
 """
 
@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from governance.redact import redact, redact_data
 from ledger.anchor import format_anchor
 from ledger.chain import Head
 from ledger.db import Database, Tx
 from ledger.errors import MigrationError, UnknownOperation
 from ledger.migrations import MIGRATIONS, STEPS
+from ledger.redact import redact, redact_data
 
 REPLY_TEXT_CAP = 16 * 1024  # characters of a model reply kept per call
 TERMINAL_PHASES = ("COMPLETE", "PROPOSED", "POSTMORTEM", "CANCELLED", "BLOCKED",

@@ -34,8 +34,8 @@ from typing import Any
 from governance import reflex
 from governance.errors import ModelCollapsed, ProviderError
 from governance.provider import CandidateProvider, CollapseSignal, ModelReply, ReplyShape, shaped
-from governance.redact import redact
 from governance.schemas import CANDIDATE_JSON_SCHEMA, ModelUsage, ToolRecord
+from ledger.redact import redact
 from tools.builtin import MANIFEST, TOOLS, ToolFailed
 from tools.env import ToolEnv
 from tools.exploration import CATEGORY_OF, ExplorationLedger

@@ -14,7 +14,7 @@ import pytest
 from daemon.events import Commit, EventBus, OpIntent, PhaseChange, Thought
 from daemon.live import LiveLedger
 from daemon.watch import LINES, render
-from governance.redact import redact
+from ledger.redact import redact
 from tests.daemon.test_live_stream import todo_script
 from tests.helpers import add_todo_and_commit, running_daemon, settings_for
 

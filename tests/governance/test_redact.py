@@ -14,8 +14,8 @@ import structlog
 
 from governance.phase import Phase
 from governance.prompts import generation_prompt, plan_prompt
-from governance.redact import redact, redact_data
 from ledger import Ledger
+from ledger.redact import redact, redact_data
 from tests.helpers import (
     OPS_FIXED,
     OPS_PY,
