@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 ARGS_CAP = 300  # characters of a tool call's arguments, as one line
 QUEUE_CAP = 50  # queued envelopes listed in an event or a snapshot
-TERMINAL = TERMINAL_PHASES
 
 
 def _text(value: Any, limit: int = ev.TEXT_CAP) -> str:
@@ -84,7 +83,7 @@ class LiveLedger(Ledger):
     async def append_transition(self, op_id: str, **kw: Any) -> int:
         seq = await super().append_transition(op_id, **kw)
         self._emit(lambda: self._transition(op_id, kw), always=kw.get("to_phase") == "COMPLETE")
-        if self.bus is not None and kw.get("to_phase") in TERMINAL:
+        if self.bus is not None and kw.get("to_phase") in TERMINAL_PHASES:
             self._goals.pop(op_id, None)
         return seq
 

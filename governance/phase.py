@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ledger.store import TERMINAL_PHASES
+
 
 class Phase(StrEnum):
     CLASSIFY = "CLASSIFY"
@@ -33,10 +35,9 @@ class Phase(StrEnum):
         return self in TERMINAL
 
 
-TERMINAL: frozenset[Phase] = frozenset(
-    {Phase.COMPLETE, Phase.PROPOSED, Phase.POSTMORTEM, Phase.CANCELLED, Phase.BLOCKED,
-     Phase.FAILED_PERMANENT}
-)
+# The ledger's list is the one source (it may not import this module); Phase() refuses a
+# name that is no phase, so the two can never drift apart silently.
+TERMINAL: frozenset[Phase] = frozenset(Phase(name) for name in TERMINAL_PHASES)
 INITIAL: Phase = Phase.CLASSIFY
 
 

@@ -32,6 +32,8 @@ from ledger.migrations import MIGRATIONS, STEPS
 from ledger.redact import redact, redact_data
 
 REPLY_TEXT_CAP = 16 * 1024  # characters of a model reply kept per call
+# The phases an op ends in: the one list. The ledger finds unfinished ops by it and may
+# import nothing above itself, so it owns the fact; governance.phase builds TERMINAL from it.
 TERMINAL_PHASES = ("COMPLETE", "PROPOSED", "POSTMORTEM", "CANCELLED", "BLOCKED",
                    "FAILED_PERMANENT")
 _HASH_COLUMNS = ("prev_hash", "row_hash")  # kept out of the read API's rows
