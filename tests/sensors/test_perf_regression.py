@@ -26,7 +26,7 @@ from sensors.perf_regression import (
     PerformanceRegressionSensor,
     parse,
 )
-from tests.helpers import commit_files, git, jail_limits, tree_bytes
+from tests.helpers import commit_files, git, jail_limits, tree_bytes, wait_for
 from tools.jail import JailExecutor, bwrap_available
 
 needs_bwrap = pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap unusable")
@@ -200,11 +200,12 @@ async def test_without_a_jail_nothing_runs_and_status_says_why(tmp_path):
 
 
 async def test_scan_and_commits_wake_the_loop_which_never_runs_twice_at_once(tmp_path):
-    gate = asyncio.Event()
+    gate, entered = asyncio.Event(), asyncio.Event()
     heads = ["h1"]
 
     class Slow(Scripted):
         async def __call__(self):
+            entered.set()
             await gate.wait()
             return await super().__call__()
 
@@ -212,15 +213,16 @@ async def test_scan_and_commits_wake_the_loop_which_never_runs_twice_at_once(tmp
     sensor, _ = _sensor(tmp_path, run, heads)
     loop = asyncio.create_task(sensor.watch())
     assert await sensor.scan_once([]) == 0  # wakes; the result arrives as signals
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(entered.wait(), 10)  # the first run is under way
     await sensor.on_git_change()
     await sensor.scan_once([])
     gate.set()
-    await asyncio.sleep(0.05)
+    await wait_for(lambda: sensor.measured == "h1", 10, "the first run")
     assert run.calls == 1  # one HEAD, one run, however many wake-ups
     heads[0] = "h2"
     await sensor.on_git_change()
-    await asyncio.sleep(0.05)
+    # A second run for h1 would have taken h2's scripted result: h2 would never be measured.
+    await wait_for(lambda: sensor.measured == "h2", 10, "the second run")
     assert run.calls == 2
     loop.cancel()
 

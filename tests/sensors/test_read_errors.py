@@ -68,7 +68,10 @@ async def main():
         sensor = TodoSensor(repo, "s", emit, dirty, retry_delays_s=(0.3, 0.3, 0.3))
         held = exhaust()
         look = asyncio.create_task(sensor.on_paths({"pkg/todo.py"}))
-        await asyncio.sleep(0.15)  # first look failed; the sensor is backing off
+        for _ in range(3000):  # until the first look failed: the sensor is backing off
+            if "pkg/todo.py" in sensor.unreadable:
+                break
+            await asyncio.sleep(0.001)
         out["while_exhausted"] = {"emitted": list(emitted), "pending": sorted(sensor.pending),
                                   "unreadable": dict(sensor.unreadable)}
         release(held)
