@@ -24,6 +24,7 @@ False from `supports` and stay on transformers.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,6 +33,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from kernel.native import Cpu, Native, Step, load
 from kernel.precision import check
 from kernel.quantize import int8_matmul, int8_ouro, quantize_rows
 from kernel.steppers import PREFILL_CHUNK, CachedStepper, Plain
@@ -46,6 +48,7 @@ MIN_CAPACITY = 256  # first KV-cache allocation, in positions
 DECODE_THREADS = 1
 
 Getter = Callable[[str], torch.Tensor]
+log = logging.getLogger(__name__)
 
 
 def supports(config: dict[str, Any]) -> bool:
@@ -70,15 +73,18 @@ def _interleave_rows(w: torch.Tensor, heads: int, head_dim: int) -> torch.Tensor
 
 
 class Linear:
-    """y = x @ W.T with W float32, or int8 with a bfloat16 scale per output row."""
+    """y = x @ W.T with W float32, or int8 with a bfloat16 scale per output row (and the
+    same scales as float32, what the native step and the float32 prefill GEMM take)."""
 
-    __slots__ = ("q", "scale", "w")
+    __slots__ = ("q", "scale", "scale32", "w")
 
     def __init__(self, w: torch.Tensor, precision: str):
         if precision == "float32":
             self.w, self.q, self.scale = w.detach().float().contiguous(), None, None
+            self.scale32 = None
         else:
             (self.q, self.scale), self.w = quantize_rows(w), None
+            self.scale32 = self.scale.float()
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.q is None:
@@ -171,6 +177,33 @@ class FastLlama:
             Linear(get("lm_head.weight"), precision)
         self.theta = _rope_theta(config)
         self._freqs = torch.empty(0, self.head_dim // 2, dtype=torch.complex64)
+        self.cpu = Cpu.read()
+        # Prefill chunks: bf16 GEMM where the CPU has bf16 arithmetic; elsewhere torch
+        # emulates bf16 and float32 GEMM over rows dequantized per chunk is faster.
+        self.chunk_dtype = torch.bfloat16 if precision == "int8" and self.cpu.bf16 \
+            else torch.float32
+        self._scratch = torch.empty(0)  # the float32 rows of the matrix in use (prefill)
+        self.decode_threads = DECODE_THREADS
+        self.native: Native | None = None
+        self.kernels = self._choose_native()
+
+    def _choose_native(self) -> str:
+        """Load the native step if it applies; return which kernels decode uses (logged)."""
+        torch_path = "torch int8 (_weight_int8pack_mm, bf16)"
+        if self.precision != "int8":
+            return "torch float32"
+        if any(n % 32 for n in (self.hidden, self.inter, self.heads * self.head_dim)) or \
+                self.head_dim % 8:
+            reason = "a width is not a multiple of 32 (or head_dim of 8)"
+        else:
+            got = load(self.cpu)
+            if isinstance(got, Native):
+                self.native, self._step = got, Step(got, self)
+                log.info("lean forward: decode steps run %s (%s)", got.describe(), got.path)
+                return got.describe()
+            reason = got
+        log.info("lean forward: decode steps stay on torch: %s", reason)
+        return f"{torch_path}; native: {reason}"
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -237,6 +270,8 @@ class FastLlama:
         """Append `ids` after what `cache` holds; return the last position's logits [V]."""
         if len(ids) != 1:
             return self._forward(ids, cache)
+        if self.native is not None:
+            return self._native_step(ids[0], cache)
         threads = torch.get_num_threads()
         torch.set_num_threads(min(threads, DECODE_THREADS))
         try:
@@ -244,24 +279,58 @@ class FastLlama:
         finally:
             torch.set_num_threads(threads)
 
+    def _native_step(self, token: int, cache: Cache) -> torch.Tensor:
+        pos = cache.length
+        cache.reserve(pos + 1)
+        self._rope(pos, 1)
+        threads = max(1, min(self.decode_threads, torch.get_num_threads()))
+        logits = self._step(int(token), pos, torch.view_as_real(self._freqs[pos]), cache.k,
+                            cache.v, threads)
+        cache.length = pos + 1
+        return logits
+
+    def _mm(self, linear: Linear, x: torch.Tensor) -> torch.Tensor:
+        """linear(x); float32 rows of an int8 matrix go through a float32 GEMM over its
+        rows dequantized (into one reused buffer where the native library is loaded)."""
+        if x.dtype != torch.float32 or linear.q is None:
+            return linear(x)
+        if self.native is None:
+            return F.linear(x, linear.q.float()) * linear.scale32
+        if self._scratch.numel() < linear.q.numel():
+            self._scratch = torch.empty(linear.q.numel(), dtype=torch.float32)
+        rows = self.native.dequant(linear.q, linear.scale32, self._scratch,
+                                   torch.get_num_threads())
+        return F.linear(x, rows)
+
+    def _head(self, last: torch.Tensor) -> torch.Tensor:
+        """The logits [V] of one normed row."""
+        head = self.lm_head
+        if head.q is None:
+            return F.linear(last, head.w)[0]
+        if self.native is not None:
+            return self.native.gemv(head.q, head.scale32, last[0], self.decode_threads)
+        return head(last.to(torch.bfloat16))[0].float()
+
     @torch.inference_mode()
     def _forward(self, ids: Sequence[int], cache: Cache) -> torch.Tensor:
         t, start = len(ids), cache.length
         cache.reserve(start + t)
-        rope, dt, eps = self._rope(start, t), self.dtype, self.eps
+        rope, eps = self._rope(start, t), self.eps
+        dt = self.dtype if t == 1 else self.chunk_dtype
         mask = None
         if t > 1:  # causal over the new rows, everything cached before them visible
             mask = torch.ones(t, start + t, dtype=torch.bool).tril_(start)
         h = self.embed.rows(torch.tensor(list(ids), dtype=torch.long))  # [T, H] float32
         for i, layer in enumerate(self.layers):
             x = F.rms_norm(h, (self.hidden,), layer.norm_attn, eps).to(dt)
-            h = h + layer.o(self._attend(i, layer.qkv(x), rope, cache, start, mask))
+            qkv = self._mm(layer.qkv, x)
+            h = h + self._mm(layer.o, self._attend(i, qkv, rope, cache, start, mask))
             x = F.rms_norm(h, (self.hidden,), layer.norm_mlp, eps).to(dt)
-            gate_up = layer.gate_up(x)
-            h = h + layer.down(F.silu(gate_up[:, : self.inter]) * gate_up[:, self.inter :])
+            gate_up = self._mm(layer.gate_up, x)
+            act = F.silu(gate_up[:, : self.inter]) * gate_up[:, self.inter :]
+            h = h + self._mm(layer.down, act)
         cache.length = start + t
-        last = F.rms_norm(h[-1:], (self.hidden,), self.norm, eps).to(dt)
-        return self.lm_head(last)[0].float()
+        return self._head(F.rms_norm(h[-1:], (self.hidden,), self.norm, eps))
 
     def _attend(self, i: int, qkv: torch.Tensor, rope: torch.Tensor, cache: Cache, start: int,
                 mask: torch.Tensor | None) -> torch.Tensor:
@@ -270,10 +339,12 @@ class FastLlama:
         t, nh, nkv, d = qkv.shape[0], self.heads, self.kv_heads, self.head_dim
         end, width = start + t, (nh + nkv) * d
         qk = torch.view_as_complex(qkv[:, :width].float().view(t, nh + nkv, d // 2, 2))
-        qk = torch.view_as_real(qk * rope).view(t, nh + nkv, d).to(self.dtype)
+        qk = torch.view_as_real(qk * rope).view(t, nh + nkv, d).to(qkv.dtype)
         cache.k[i, :, start:end] = qk[:, nh:].transpose(0, 1)
         cache.v[i, :, start:end] = qkv[:, width:].view(t, nkv, d).transpose(0, 1)
         keys, values = cache.k[i : i + 1, :, :end], cache.v[i : i + 1, :, :end]
+        if keys.dtype != qk.dtype:  # float32 prefill over the bf16 cache
+            keys, values = keys.to(qk.dtype), values.to(qk.dtype)
         if t == 1:  # one query: each kv head's query heads act as rows, no mask needed
             q = qk[0, :nh].view(1, nkv, nh // nkv, d)
             return F.scaled_dot_product_attention(q, keys, values).view(1, nh * d)

@@ -1,0 +1,233 @@
+"""The native one-token step (kernel/native.c): what the CPU offers, building the library
+once per machine, loading it, and the calls kernel/fast_plain.py makes into it.
+
+`load()` returns a `Native` or the one-line reason there is none; it never raises, so any
+failure (no compiler, a failed build, a CPU without AVX2+FMA, `OUROBOROS_NATIVE=0`) leaves
+the lean forward on its torch path, which the caller logs once.
+
+The library is compiled with `-O3 -march=native -fopenmp` into
+`$XDG_CACHE_HOME/ouroboros/native/<hash>.so`, the hash covering the source, the compiler
+and its version, the flags and the CPU's feature flags: a changed source or a moved home
+directory on another CPU builds afresh. A build writes a temporary file and renames it into
+place, so a process never loads a half-written library (two racing builds both rename a
+whole one). A compiler without OpenMP gets a second try without it (one thread).
+
+Environment: `OUROBOROS_NATIVE=0` disables the native step (the fallback's tests use it),
+`OUROBOROS_NATIVE=scalar` builds the portable C without -march=native (its tests), and
+`OUROBOROS_CC` names the compiler (default `cc`, else `gcc`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+SOURCE = Path(__file__).with_name("native.c")
+ABI = 1  # native.c's OB_ABI: the signatures below
+FLAGS = ("-O3", "-shared", "-fPIC")
+BUILD_SECONDS = 120
+PER_LAYER = 10  # native.c's P_PER_LAYER pointers: qkv, o, gate_up, down (w, scale), 2 norms
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """The processor as /proc/cpuinfo describes it (empty on other systems)."""
+
+    model: str
+    flags: frozenset[str]
+
+    @classmethod
+    def read(cls, path: Path = Path("/proc/cpuinfo")) -> Cpu:
+        model, flags = "unknown CPU", frozenset[str]()
+        try:
+            text = path.read_text()
+        except OSError:
+            return cls(model, flags)
+        for line in text.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model == "unknown CPU":
+                model = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = frozenset(value.split())
+        return cls(model, flags)
+
+    @property
+    def simd(self) -> bool:
+        """What native.c's vector kernels need."""
+        return {"avx2", "fma"} <= self.flags
+
+    @property
+    def bf16(self) -> bool:
+        """Native bfloat16 arithmetic (else torch emulates it, slower than float32)."""
+        return bool({"avx512_bf16", "amx_bf16"} & self.flags)
+
+    def isa(self) -> str:
+        names = {"avx2": "AVX2", "fma": "FMA", "avx512f": "AVX-512", "avx512_vnni": "VNNI",
+                 "avx_vnni": "AVX-VNNI", "avx512_bf16": "BF16", "amx_bf16": "AMX"}
+        found = [label for flag, label in names.items() if flag in self.flags]
+        return " ".join(found) or "no AVX2"
+
+
+class Native:
+    """The loaded library. Pointers are tensors' data_ptr()s; the caller keeps them alive."""
+
+    def __init__(self, lib: ctypes.CDLL, path: Path):
+        self.lib, self.path = lib, path
+        ptr, i32 = ctypes.c_void_p, ctypes.c_int
+        lib.ob_token.argtypes = [ptr, ptr, ptr, ctypes.c_float, i32, i32, i32, ptr, ptr, ptr,
+                                 ptr, i32]
+        lib.ob_gemv.argtypes = [ptr, ptr, i32, i32, ptr, ptr, i32]
+        lib.ob_dequant.argtypes = [ptr, ptr, i32, i32, ptr, i32]
+        lib.ob_dequant.restype = None
+        self.simd, self.openmp = bool(lib.ob_simd()), bool(lib.ob_openmp())
+
+    def describe(self) -> str:
+        kind = "native C, AVX2+FMA" if self.simd else "native C, scalar"
+        return f"{kind}{'' if self.openmp else ', one thread (no OpenMP)'}"
+
+    def gemv(self, q: torch.Tensor, scale: torch.Tensor, x: torch.Tensor,
+             threads: int = 1) -> torch.Tensor:
+        """(q * scale[:, None]) @ x for float32 x [K], x quantized to int8 per 32."""
+        rows, cols = q.shape
+        y = torch.empty(rows, dtype=torch.float32)
+        x = x.contiguous().float()
+        if self.lib.ob_gemv(q.data_ptr(), scale.data_ptr(), rows, cols, x.data_ptr(),
+                            y.data_ptr(), threads):
+            raise MemoryError("native gemv: no scratch memory")
+        return y
+
+    def dequant(self, q: torch.Tensor, scale: torch.Tensor, out: torch.Tensor,
+                threads: int = 1) -> torch.Tensor:
+        """q * scale[:, None] as float32, written into the front of `out`."""
+        rows, cols = q.shape
+        view = out[: rows * cols].view(rows, cols)
+        self.lib.ob_dequant(q.data_ptr(), scale.data_ptr(), rows, cols, view.data_ptr(),
+                            threads)
+        return view
+
+
+class Step:
+    """A FastLlama's one-token step in native.c: its weights' addresses in native.c's order
+    (the model keeps the tensors alive), its sizes, and the call."""
+
+    def __init__(self, native: Native, model: Any):
+        self.native, self.eps = native, model.eps
+        rows: list[int] = []
+        for layer in model.layers:
+            for x in (layer.qkv, layer.o, layer.gate_up, layer.down):
+                rows += [x.q.data_ptr(), x.scale32.data_ptr()]
+            rows += [layer.norm_attn.data_ptr(), layer.norm_mlp.data_ptr()]
+        assert len(rows) == PER_LAYER * len(model.layers)
+        self.layers = torch.tensor(rows, dtype=torch.int64)
+        head, embed = model.lm_head, model.embed
+        self.globals = torch.tensor([embed.q.data_ptr(), embed.scale32.data_ptr(),
+                                     head.q.data_ptr(), head.scale32.data_ptr(),
+                                     model.norm.data_ptr()], dtype=torch.int64)
+        self.vocab = head.q.shape[0]
+        self.dims = torch.tensor([len(model.layers), model.hidden, model.heads,
+                                  model.kv_heads, model.head_dim, model.inter, self.vocab],
+                                 dtype=torch.int64)
+
+    def __call__(self, token: int, pos: int, rope: torch.Tensor, k: torch.Tensor,
+                 v: torch.Tensor, threads: int) -> torch.Tensor:
+        """Logits [V] after `token` at `pos`, whose keys/values go into the bf16 caches
+        k, v [layers, kv heads, capacity, head_dim]; rope [head_dim / 2, (cos, sin)]."""
+        assert k.dtype == v.dtype == torch.bfloat16 and k.is_contiguous() and pos < k.shape[2]
+        logits = torch.empty(self.vocab, dtype=torch.float32)
+        if self.native.lib.ob_token(self.dims.data_ptr(), self.layers.data_ptr(),
+                                    self.globals.data_ptr(), self.eps, token, pos, k.shape[2],
+                                    rope.data_ptr(), k.data_ptr(), v.data_ptr(),
+                                    logits.data_ptr(), threads):
+            raise MemoryError("native step: no scratch memory")
+        return logits
+
+
+def compiler() -> str | None:
+    named = os.environ.get("OUROBOROS_CC")
+    if named:
+        return shutil.which(named) or (named if Path(named).is_file() else None)
+    return shutil.which("cc") or shutil.which("gcc")
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ouroboros" / "native"
+
+
+def _version(cc: str) -> str:
+    try:
+        out = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return out.stdout.splitlines()[0] if out.stdout else "?"
+
+
+def _build(cc: str, flags: list[str], target: Path) -> str | None:
+    """Compile into `target` (atomically); None, or the compiler's complaint."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".so.tmp")
+    os.close(fd)
+    try:
+        out = subprocess.run([cc, *flags, "-o", tmp, str(SOURCE), "-lm"], capture_output=True,
+                             text=True, timeout=BUILD_SECONDS)
+        if out.returncode:
+            return (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1]
+        os.replace(tmp, target)
+        return None
+    except (OSError, subprocess.SubprocessError) as exc:
+        return str(exc)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def library(cc: str, cpu: Cpu, root: Path, portable: bool) -> Path | str:
+    """The built library's path (building it if this machine has none yet), or why not."""
+    arch = ["-march=x86-64"] if portable else ["-march=native"]
+    source, version = SOURCE.read_bytes(), _version(cc)
+    tries = [[*FLAGS, *arch, "-fopenmp"], [*FLAGS, *arch]]
+    complaint = ""
+    for flags in tries:
+        key = "\n".join([version, cc, " ".join(flags), " ".join(sorted(cpu.flags))])
+        digest = hashlib.sha256(source + key.encode()).hexdigest()[:20]
+        target = root / f"{digest}.so"
+        if target.is_file():
+            return target
+        complaint = _build(cc, flags, target) or ""
+        if not complaint:
+            return target
+    return f"the native build failed ({complaint})"
+
+
+def load(cpu: Cpu | None = None, root: Path | None = None) -> Native | str:
+    """The native library for this machine, or the one-line reason the torch path is used."""
+    mode = os.environ.get("OUROBOROS_NATIVE", "auto").strip().lower()
+    if mode in ("0", "off", "false", "no"):
+        return "disabled by OUROBOROS_NATIVE=0"
+    cpu = cpu or Cpu.read()
+    portable = mode == "scalar"
+    if not portable and not cpu.simd:
+        return f"the CPU lacks AVX2+FMA ({cpu.isa()}); native.c's scalar loops lose to torch"
+    cc = compiler()
+    if cc is None:
+        return "no C compiler (install gcc, or name one in OUROBOROS_CC)"
+    try:
+        built = library(cc, cpu, root or cache_dir(), portable)
+        if isinstance(built, str):
+            return built
+        native = Native(ctypes.CDLL(str(built)), built)
+        if native.lib.ob_abi() != ABI:
+            return f"{built} is not ABI {ABI}"
+    except (OSError, AttributeError) as exc:
+        return f"the native library did not load ({exc})"
+    if not portable and not native.simd:
+        return "the native build has no AVX2+FMA kernels; native.c's scalar loops lose to torch"
+    return native
