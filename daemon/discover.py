@@ -17,13 +17,11 @@ they are this daemon's own in-process model, not a new brain.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -176,17 +174,6 @@ def _rank_name(name: str) -> tuple[bool, bool]:
 
 def _rank_ollama(m: _OllamaModel) -> tuple[bool, bool, int]:
     return (*_rank_name(m.name), -m.size)  # then the biggest
-
-
-def on_this_machine(url: str) -> bool:
-    """A loopback address or localhost (not a name that merely starts with "127.")."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def hosted_keys(environ: Mapping[str, str]) -> list[Hosted]:

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from daemon import discover
+from daemon import discover, hosts
 from daemon.config import CONFIG_NAME, Settings, load_settings
 from daemon.console import safe_text
 from daemon.embedded_brain import EMBEDDED_ONLY, HOW_TO_GET_ONE, embedded_only
@@ -268,7 +268,7 @@ def _configured_local(settings: Settings,
     known = {c.base_url.rstrip("/") for c in where}
     return [discover.Candidate(e.kind, e.base_url.rstrip("/"), "configured")
             for e in settings.provider.http if e.kind != "anthropic"
-            and discover.on_this_machine(e.base_url) and e.base_url.rstrip("/") not in known]
+            and hosts.on_this_machine(e.base_url) and e.base_url.rstrip("/") not in known]
 
 
 def render(repo: Path, checks: Sequence[Check], columns: int = 100) -> str:

@@ -12,7 +12,7 @@ import structlog
 
 from daemon.config import Settings
 from daemon.config_provider import HttpProviderEntry, Price, ProviderSection
-from daemon.discover import on_this_machine
+from daemon.hosts import on_this_machine
 from governance.provider import CandidateProvider
 from governance.provider_chain import ProviderChain, Record
 from kernel.replay import ReplayProvider

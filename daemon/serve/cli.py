@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import signal
 import socket
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.errors import CliError
+from daemon.hosts import is_loopback
 
 DEFAULT_PORT = 11434  # Ollama's: tools that speak to a local Ollama find this one as is
 DEFAULT_NAME = "ouroboros"
@@ -73,17 +73,6 @@ def _count(text: str) -> int:
     if not 0 <= n <= 10_000:
         raise argparse.ArgumentTypeError(f"must be 0 to 10000, not {n}")
     return n
-
-
-def is_loopback(host: str) -> bool:
-    """`host` (a name or address, brackets allowed) names this machine's loopback."""
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind(host: str, port: int) -> socket.socket:
