@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from daemon.config_base import Section
 from kernel import defaults
-from kernel.precision import DEFAULT_PRECISION
+from kernel.precision import DEFAULT_DEVICE, DEFAULT_PRECISION
 
 
 class HttpProviderEntry(Section):
@@ -81,6 +81,9 @@ class ProviderSection(Section):
     # auto: the lean int8 forward for plain Llama-family models (the embedded one included),
     # float32 for Ouro; int8: int8 for Ouro too; float32: the reference path everywhere.
     precision: Literal["auto", "int8", "float32"] = DEFAULT_PRECISION
+    # auto: a CUDA device when torch sees one (bf16, CUDA graphs), else the CPU; cuda where
+    # torch sees none is a start-up error that says why.
+    device: Literal["auto", "cpu", "cuda"] = DEFAULT_DEVICE
     cache_dir: str | None = None  # dequantized GGUF cache; default ~/.cache/ouroboros/models
     max_new_tokens: int = Field(default=defaults.MAX_NEW_TOKENS, ge=1)
     temperature: float = Field(default=defaults.TEMPERATURE, ge=0)

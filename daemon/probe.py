@@ -7,6 +7,8 @@ import sys
 import time
 from typing import TextIO
 
+from kernel.precision import DEFAULT_DEVICE, DEVICES
+
 DEFAULT_PROMPT = "In one sentence: why do tests matter?"
 
 
@@ -44,6 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora", help="PEFT LoRA adapter directory")
     p.add_argument("--4bit", dest="load_in_4bit", action="store_true",
                    help="4-bit base weights through bitsandbytes (needs a CUDA GPU)")
+    p.add_argument("--device", choices=DEVICES, default=DEFAULT_DEVICE,
+                   help="where to compute: auto (a CUDA GPU when torch sees one), cpu, cuda")
     p.add_argument("--canary", choices=("off", "observe", "adapt"), default="observe")
     p.add_argument("--max-new-tokens", type=int, default=48)
     p.add_argument("--prompt", default=DEFAULT_PROMPT)
@@ -55,6 +59,7 @@ def probe(args: argparse.Namespace) -> int:
     from kernel.canary import CanaryConfig
     from kernel.decode import GenerationConfig
     from kernel.engine import Engine, EngineConfig
+    from kernel.gpu_model import GpuModel
     from kernel.quantize import count_4bit
 
     gen = GenerationConfig(max_new_tokens=args.max_new_tokens,
@@ -62,7 +67,8 @@ def probe(args: argparse.Namespace) -> int:
     config = EngineConfig(model=args.model, mode=args.mode, exit_policy=args.policy, q=args.q,
                           eps=args.eps, depth=args.depth, ut_steps=args.ut_steps,
                           int8_kv=args.int8_kv, lora=args.lora,
-                          load_in_4bit=args.load_in_4bit, generation=gen)
+                          load_in_4bit=args.load_in_4bit, device=args.device,
+                          generation=gen)
     started = time.monotonic()
     if not args.model:
         print("loading the embedded model (dequantized once, ~20 s, then cached)...",
@@ -74,6 +80,8 @@ def probe(args: argparse.Namespace) -> int:
     print(f"model:        {engine.name} ({engine.kind}, {engine.total_steps} loop step(s), "
           f"mode {args.mode})")
     print(f"load:         {loaded:.1f}s")
+    if isinstance(engine.model, GpuModel):
+        print(f"device:       {engine.model.device} (bf16, CUDA graphs)")
     if args.load_in_4bit:
         print(f"weights:      4-bit base, {count_4bit(engine.model)} layers packed "
               "by bitsandbytes")

@@ -49,7 +49,8 @@ def engine_config(cfg: ProviderSection, repo: Path) -> EngineConfig:
         model=_resolve(repo, cfg.model), mode=cfg.mode, exit_policy=cfg.exit_policy, q=cfg.q,
         eps=cfg.eps, patience=cfg.patience, depth=cfg.depth, ut_steps=cfg.ut_steps,
         int8_kv=cfg.int8_kv, lora=_resolve(repo, cfg.lora), lora_merge=cfg.lora_merge,
-        load_in_4bit=cfg.load_in_4bit, precision=cfg.precision, cache_dir=cfg.cache_dir,
+        load_in_4bit=cfg.load_in_4bit, precision=cfg.precision, device=cfg.device,
+        cache_dir=cfg.cache_dir,
         reprompt_loops=cfg.reprompt_loops, generation=gen)
 
 

@@ -18,17 +18,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from kernel import defaults
 from kernel.decode import Generation, GenerationConfig, generate
 from kernel.errors import ModelLoadError
 from kernel.exit_policy import make_policy
 from kernel.fast_plain import plain_stepper, with_precision
+from kernel.gpu_model import GpuModel
+from kernel.gpu_stepper import GpuStepper, gpu_model, resolve_device
 from kernel.grammar import Constraint
 from kernel.lora import apply_lora
 from kernel.memory import limit_arenas, trim
 from kernel.ouro_loader import is_ouro_dir, load_ouro
 from kernel.plain import embedded_model_path, load_plain
-from kernel.precision import DEFAULT_PRECISION
+from kernel.precision import DEFAULT_DEVICE, DEFAULT_PRECISION
 from kernel.quantize import cuda_four_bit, quantize_ouro
 from kernel.reprompt import LoopedAnswer, looped
 from kernel.steppers import PREFILL_CHUNK, OuroDeep, OuroFast, PrefillHook, Stepper
@@ -52,6 +56,7 @@ class EngineConfig:
     lora_merge: bool = True
     load_in_4bit: bool = False
     precision: str = DEFAULT_PRECISION  # auto | int8 | float32 (kernel/precision.py)
+    device: str = DEFAULT_DEVICE  # auto | cpu | cuda (kernel/gpu_stepper.py)
     cache_dir: str | None = None
     reprompt_loops: int = defaults.REPROMPT_LOOPS  # plain models: >1 loops the re-prompt
     reuse_prefix: bool = True  # keep the cache between chats; a new prompt reuses its prefix
@@ -78,8 +83,13 @@ class Engine:
         limit_arenas()  # before the big allocations: pool threads share two malloc arenas
         source = Path(config.model).expanduser() if config.model else embedded_model_path()
         four_bit = cuda_four_bit() if config.load_in_4bit else None
+        # The GPU path needs bf16 weights it can fuse: a 4-bit base and an unmerged adapter
+        # keep their own (bitsandbytes, PEFT) layers.
+        unmerged = bool(config.lora) and not config.lora_merge
+        on_gpu = resolve_device(config.device) == "cuda" and four_bit is None and not unmerged
         if source.is_dir() and is_ouro_dir(source):
-            model = load_ouro(source, ut_steps=config.ut_steps, progress=progress)
+            model = load_ouro(source, ut_steps=config.ut_steps, progress=progress,
+                              **({"dtype": torch.bfloat16, "device": "cuda"} if on_gpu else {}))
             if four_bit is not None:
                 model = quantize_ouro(model, four_bit)
             tokenizer = ChatTokenizer.from_file(source / "tokenizer.json")
@@ -88,16 +98,19 @@ class Engine:
             if progress:
                 progress(0, 1, source.name)
             cache = Path(config.cache_dir).expanduser() if config.cache_dir else None
-            model, model_dir = load_plain(source, cache, four_bit,
-                                          lean=config.precision != "float32" and not config.lora)
+            lean = config.precision != "float32" and not config.lora and not on_gpu
+            model, model_dir = load_plain(source, cache, four_bit, lean=lean)
             tokenizer = ChatTokenizer.from_file(model_dir / "tokenizer.json")
             kind = "plain"
             if progress:
                 progress(1, 1, "done")
         if config.lora:
             model = apply_lora(model, config.lora, merge=config.lora_merge)
-        model = with_precision(model, kind, config.precision, four_bit=four_bit is not None,
-                               unmerged_lora=bool(config.lora) and not config.lora_merge)
+        if on_gpu:
+            model = gpu_model(model, kind, "cuda")
+        else:
+            model = with_precision(model, kind, config.precision,
+                                   four_bit=four_bit is not None, unmerged_lora=unmerged)
         trim()  # the loader's temporary float32 copies are freed: give their pages back
         return cls(model, tokenizer, kind, source.name, config)
 
@@ -108,11 +121,13 @@ class Engine:
     def stepper(self) -> Stepper:
         """A fresh stepper (empty cache) for this engine's model and settings."""
         c = self.config
+        policy = make_policy(c.exit_policy, q=c.q, eps=c.eps, patience=c.patience,
+                             depth=c.depth) if c.mode == "deep" else None
+        if isinstance(self.model, GpuModel):
+            return GpuStepper(self.model, c.prefill_chunk, policy)
         if self.kind == "plain":
             return plain_stepper(self.model, c.prefill_chunk)
-        if c.mode == "deep":
-            policy = make_policy(c.exit_policy, q=c.q, eps=c.eps, patience=c.patience,
-                                 depth=c.depth)
+        if policy is not None:
             return OuroDeep(self.model, policy, c.int8_kv, chunk=c.prefill_chunk)
         return OuroFast(self.model, c.int8_kv, chunk=c.prefill_chunk)
 

@@ -6,6 +6,7 @@
 - int8: the lean/int8 path wherever it applies (plain Llama-family and Ouro, on the CPU).
 - float32: the float32 reference path everywhere (transformers, our Ouro module).
 A 4-bit base, an unmerged LoRA adapter or an unsupported architecture keeps its own path.
+On a CUDA device (`device`) every covered model runs in bfloat16 whatever `precision` says.
 """
 
 from __future__ import annotations
@@ -18,3 +19,15 @@ def check(precision: str) -> str:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     return precision
+
+
+# Where the in-process kernel computes (`provider.device`). auto: a CUDA device when torch
+# sees one (bf16 weights, CUDA graphs: kernel/gpu_stepper.py), else the CPU paths above.
+DEVICES = ("auto", "cpu", "cuda")
+DEFAULT_DEVICE = "auto"
+
+
+def check_device(device: str) -> str:
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    return device

@@ -1,0 +1,326 @@
+"""The lean forward on a GPU: bf16 weights resident on the device, a static KV cache, and
+every per-token quantity a tensor, so a decode step can be captured as a CUDA graph
+(kernel/gpu_stepper.py replays it).
+
+One forward covers both model families. A plain Llama-family model is a loop of one step;
+Ouro runs its weight-tied stack `total_ut_steps` times, with sandwich norms inside each layer
+and the shared final norm after every step (that normed state feeds the next step and is the
+step's output). The arithmetic follows kernel/ouro_model.py and transformers' Llama op for op
+(rotate-half RoPE, norms with float32 statistics, the same attention scale), so on the CPU in
+float32 this module reproduces both; the CPU tests check that, and the CUDA tests check the
+graph against the eager forward.
+
+What a CUDA graph needs, and how this module gives it:
+- fixed addresses: the cache is one preallocated tensor per K and V, [slots, kv heads,
+  capacity, head_dim], one slot per (loop step, layer); writing a position is an index_copy_
+  at a position *tensor*;
+- fixed shapes: attention reads a fixed `span` of the cache (a power-of-two bucket at least as
+  long as what is cached) and masks the positions past the query, so one graph serves every
+  position inside its bucket;
+- no host reads: RoPE angles come from a table indexed by the position tensor, and the mask is
+  computed from it on the device.
+Grouped-query attention runs each kv head's query heads as rows of one matrix (no copy of the
+keys per query head), for prefill chunks and single tokens alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+Getter = Callable[[str], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the forward needs to know of a model's configuration."""
+
+    layers: int
+    steps: int  # loop steps: 1 for a plain model
+    hidden: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    inter: int
+    vocab: int
+    eps: float
+    theta: float
+    max_positions: int
+    windows: tuple[int | None, ...]  # per layer: a sliding window, or None for full attention
+    sandwich: bool  # Ouro's extra norms after attention and after the MLP
+    gated: bool  # Ouro's early-exit gate
+
+    @property
+    def slots(self) -> int:
+        return self.steps * self.layers
+
+    @classmethod
+    def of_ouro(cls, cfg: Any) -> Shape:
+        return cls(cfg.num_hidden_layers, cfg.total_ut_steps, cfg.hidden_size,
+                   cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim,
+                   cfg.intermediate_size, cfg.vocab_size, float(cfg.rms_norm_eps),
+                   float(cfg.rope_theta), int(cfg.max_position_embeddings),
+                   tuple(cfg.window(i) for i in range(cfg.num_hidden_layers)), True, True)
+
+    @classmethod
+    def of_llama(cls, config: dict[str, Any]) -> Shape:
+        from kernel.fast_plain import _rope_theta
+
+        heads = config["num_attention_heads"]
+        return cls(config["num_hidden_layers"], 1, config["hidden_size"], heads,
+                   config["num_key_value_heads"],
+                   config.get("head_dim") or config["hidden_size"] // heads,
+                   config["intermediate_size"], config["vocab_size"],
+                   float(config["rms_norm_eps"]), _rope_theta(config),
+                   int(config.get("max_position_embeddings") or 8192),
+                   (None,) * config["num_hidden_layers"], False, False)
+
+
+@dataclass
+class LayerWeights:
+    qkv: torch.Tensor  # [(heads + 2 kv_heads) * head_dim, hidden]
+    o: torch.Tensor
+    gate_up: torch.Tensor  # [2 inter, hidden]
+    down: torch.Tensor
+    attn_in: torch.Tensor
+    mlp_in: torch.Tensor
+    attn_out: torch.Tensor | None  # sandwich norms (Ouro)
+    mlp_out: torch.Tensor | None
+
+
+def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """Statistics in float32 whatever the dtype, then the weight in the model's dtype: the
+    order transformers' Llama and kernel/ouro_model.py use."""
+    x32 = x.float()
+    x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)
+    return weight * x32.to(x.dtype)
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+class StaticCache:
+    """Keys and values of every (loop step, layer) slot, at fixed addresses; growing it makes
+    new tensors (and so invalidates any captured graph)."""
+
+    def __init__(self, shape: Shape, capacity: int, dtype: torch.dtype, device: torch.device):
+        size = (shape.slots, shape.kv_heads, capacity, shape.head_dim)
+        self.k = torch.zeros(size, dtype=dtype, device=device)
+        self.v = torch.zeros(size, dtype=dtype, device=device)
+
+    @property
+    def capacity(self) -> int:
+        return self.k.shape[2]
+
+    def grown(self, capacity: int, keep: int) -> StaticCache:
+        """A larger cache holding this one's first `keep` positions."""
+        new = StaticCache.__new__(StaticCache)
+        for name in ("k", "v"):
+            old = getattr(self, name)
+            buf = old.new_zeros((*old.shape[:2], capacity, old.shape[3]))
+            buf[:, :, :keep] = old[:, :, :keep]
+            setattr(new, name, buf)
+        return new
+
+    def share(self, sources: torch.Tensor, targets: torch.Tensor, position: int) -> None:
+        """Copy position `position` of slots `sources` into slots `targets` (deep mode's
+        last-available sharing: a token that exited early leaves its exit step's keys in the
+        deeper slots, where later tokens look for them)."""
+        for buf in (self.k, self.v):
+            buf[targets, :, position] = buf[sources, :, position]
+
+    def nbytes(self) -> int:
+        return 2 * self.k.numel() * self.k.element_size()
+
+
+class GpuModel:
+    """Weights on one device in one dtype, and the forward over a StaticCache."""
+
+    def __init__(self, shape: Shape, layers: list[LayerWeights], norm: torch.Tensor,
+                 embed: torch.Tensor, lm_head: torch.Tensor,
+                 gate: tuple[torch.Tensor, torch.Tensor] | None):
+        self.shape, self.layers, self.norm = shape, layers, norm
+        self.embed, self.lm_head, self.gate_weights = embed, lm_head, gate
+        self.dtype, self.device = embed.dtype, embed.device
+        self.config = shape  # the serve API and the engine read a model's context size
+        inv = 1.0 / (shape.theta ** (torch.arange(0, shape.head_dim, 2, dtype=torch.float32,
+                                                  device=self.device) / shape.head_dim))
+        angles = torch.arange(shape.max_positions, dtype=torch.float32,
+                              device=self.device)[:, None] * inv[None, :]
+        emb = torch.cat((angles, angles), dim=-1)
+        self.cos, self.sin = emb.cos().to(self.dtype), emb.sin().to(self.dtype)
+        self.key_index = torch.arange(shape.max_positions, device=self.device)
+
+    @property
+    def steps(self) -> int:
+        return self.shape.steps
+
+    @property
+    def max_position_embeddings(self) -> int:
+        return self.shape.max_positions
+
+    def nbytes(self) -> int:
+        tensors = [t for w in self.layers for t in vars(w).values() if t is not None]
+        tensors += [self.norm, self.embed] + ([] if self.lm_head is self.embed
+                                              else [self.lm_head])
+        return sum(t.numel() * t.element_size() for t in tensors)
+
+    def new_cache(self, capacity: int) -> StaticCache:
+        return StaticCache(self.shape, capacity, self.dtype, self.device)
+
+    # -- the forward -------------------------------------------------------------------
+    def embed_ids(self, ids: torch.Tensor) -> torch.Tensor:
+        """[T] token ids -> [T, H]."""
+        return self.embed.index_select(0, ids)
+
+    def step(self, h: torch.Tensor, t: int, positions: torch.Tensor, cache: StaticCache,
+             span: int) -> torch.Tensor:
+        """Loop step `t` over rows h [T, H] at `positions` [T]: every layer, then the final
+        norm. Keys and values go into the cache; attention reads its first `span` positions."""
+        s = self.shape
+        cos = self.cos.index_select(0, positions)[:, None, :]
+        sin = self.sin.index_select(0, positions)[:, None, :]
+        keys = self.key_index[:span]
+        causal = keys[None, :] <= positions[:, None]  # [T, span]
+        for i, w in enumerate(self.layers):
+            mask = causal
+            if s.windows[i] is not None:
+                mask = causal & (keys[None, :] > positions[:, None] - s.windows[i])
+            a = self._attend(rms_norm(h, w.attn_in, s.eps) @ w.qkv.T, t * s.layers + i, cos,
+                             sin, positions, cache, span, mask) @ w.o.T
+            h = h + (rms_norm(a, w.attn_out, s.eps) if w.attn_out is not None else a)
+            gate_up = rms_norm(h, w.mlp_in, s.eps) @ w.gate_up.T
+            m = (F.silu(gate_up[:, : s.inter]) * gate_up[:, s.inter :]) @ w.down.T
+            h = h + (rms_norm(m, w.mlp_out, s.eps) if w.mlp_out is not None else m)
+        return rms_norm(h, self.norm, s.eps)
+
+    def _attend(self, qkv: torch.Tensor, slot: int, cos: torch.Tensor, sin: torch.Tensor,
+                positions: torch.Tensor, cache: StaticCache, span: int,
+                mask: torch.Tensor) -> torch.Tensor:
+        """Attention of rows qkv [T, (nh + 2 nkv) d] -> [T, nh d]; their keys and values
+        are written at `positions` of `slot` first."""
+        s = self.shape
+        t, nh, nkv, d = qkv.shape[0], s.heads, s.kv_heads, s.head_dim
+        group = nh // nkv
+        q = qkv[:, : nh * d].view(t, nh, d)
+        k = qkv[:, nh * d : (nh + nkv) * d].view(t, nkv, d)
+        v = qkv[:, (nh + nkv) * d :].view(t, nkv, d)
+        q = q * cos + _rotate_half(q) * sin
+        k = k * cos + _rotate_half(k) * sin
+        cache.k[slot].index_copy_(1, positions, k.transpose(0, 1))
+        cache.v[slot].index_copy_(1, positions, v.transpose(0, 1))
+        # Query head j*group + g reads kv head j (transformers' repeat_interleave order): each
+        # kv head's group of query heads, over all T rows, is one [group*T, d] matrix.
+        rows = q.view(t, nkv, group, d).permute(1, 2, 0, 3).reshape(1, nkv, group * t, d)
+        out = F.scaled_dot_product_attention(
+            rows, cache.k[slot, :, :span][None], cache.v[slot, :, :span][None],
+            attn_mask=mask.repeat(group, 1), scale=d ** -0.5)
+        return out.view(nkv, group, t, d).permute(2, 0, 1, 3).reshape(t, nh * d)
+
+    def gate(self, h: torch.Tensor) -> torch.Tensor:
+        """λ for each row of h [T, H] (float32); a model without a gate never exits early."""
+        if self.gate_weights is None:
+            return torch.zeros(h.shape[0], device=h.device)
+        weight, bias = self.gate_weights
+        return torch.sigmoid((h @ weight.T + bias).squeeze(-1).float())
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        """The last row of h [T, H] -> logits [V] in float32."""
+        return (h[-1:] @ self.lm_head.T)[0].float()
+
+    def forward(self, ids: torch.Tensor, positions: torch.Tensor, cache: StaticCache,
+                span: int) -> torch.Tensor:
+        """Full depth over ids [T] at positions [T]; the last row's logits."""
+        h = self.embed_ids(ids)
+        for t in range(self.shape.steps):
+            h = self.step(h, t, positions, cache, span)
+        return self.logits(h)
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def from_state(cls, shape: Shape, get: Getter, device: torch.device | str,
+                   dtype: torch.dtype, tied: bool) -> GpuModel:
+        """From checkpoint-named tensors (Ouro's and Llama's names agree but for Ouro's
+        extra norms and gate); each is moved once, fused where the forward fuses."""
+        def put(*names: str) -> torch.Tensor:
+            parts = [get(n).to(device=device, dtype=dtype) for n in names]
+            return (parts[0] if len(parts) == 1 else torch.cat(parts)).contiguous()
+
+        layers = []
+        for i in range(shape.layers):
+            p = f"model.layers.{i}"
+            attn, mlp = f"{p}.self_attn", f"{p}.mlp"
+            layers.append(LayerWeights(
+                qkv=put(f"{attn}.q_proj.weight", f"{attn}.k_proj.weight",
+                        f"{attn}.v_proj.weight"),
+                o=put(f"{attn}.o_proj.weight"),
+                gate_up=put(f"{mlp}.gate_proj.weight", f"{mlp}.up_proj.weight"),
+                down=put(f"{mlp}.down_proj.weight"),
+                attn_in=put(f"{p}.input_layernorm.weight"),
+                mlp_in=put(f"{p}.post_attention_layernorm.weight"),
+                attn_out=put(f"{p}.input_layernorm_2.weight") if shape.sandwich else None,
+                mlp_out=put(f"{p}.post_attention_layernorm_2.weight") if shape.sandwich
+                else None))
+        embed = put("model.embed_tokens.weight")
+        gate = (put("model.early_exit_gate.weight"), put("model.early_exit_gate.bias")) \
+            if shape.gated else None
+        return cls(shape, layers, put("model.norm.weight"), embed,
+                   embed if tied else put("lm_head.weight"), gate)
+
+    @classmethod
+    def from_ouro(cls, model: Any, device: torch.device | str,
+                  dtype: torch.dtype = torch.bfloat16) -> GpuModel:
+        """From a loaded OuroForCausalLM (kernel/ouro_model.py)."""
+        state = model.state_dict()
+        return cls.from_state(Shape.of_ouro(model.config), state.__getitem__, device, dtype,
+                              bool(model.config.tie_word_embeddings))
+
+    @classmethod
+    def from_hf(cls, model: Any, device: torch.device | str,
+                dtype: torch.dtype = torch.bfloat16) -> GpuModel:
+        """From a loaded transformers Llama-family model (a merged LoRA included)."""
+        from kernel.fast_plain import supports
+
+        config = model.config.to_dict()
+        if not supports(config):
+            raise ValueError(f"the GPU forward does not cover {config.get('model_type')!r} "
+                             "models (biases, rope scaling or another architecture)")
+        state = model.state_dict()
+
+        def get(name: str) -> torch.Tensor:
+            # PEFT keeps a merged adapter's layer wrapped: its weight is the base_layer's.
+            return state[name] if name in state else state[name.replace(".weight",
+                                                                         ".base_layer.weight")]
+
+        tied = bool(config.get("tie_word_embeddings")) or "lm_head.weight" not in state
+        return cls.from_state(Shape.of_llama(config), get, device, dtype, tied)
+
+    @classmethod
+    def random(cls, shape: Shape, device: torch.device | str,
+               dtype: torch.dtype = torch.bfloat16, seed: int = 0,
+               tied: bool = False) -> GpuModel:
+        """Random weights of `shape`, made on the device: the bench's Ouro-1.4B-shaped
+        checkpoint (5.6 GB in float32) never passes through the CPU."""
+        gen = torch.Generator(device=device).manual_seed(seed)
+        h, d, inter = shape.hidden, shape.head_dim, shape.inter
+        sizes = {"q_proj": (shape.heads * d, h), "k_proj": (shape.kv_heads * d, h),
+                 "v_proj": (shape.kv_heads * d, h), "o_proj": (h, shape.heads * d),
+                 "gate_proj": (inter, h), "up_proj": (inter, h), "down_proj": (h, inter),
+                 "embed_tokens": (shape.vocab, h), "lm_head": (shape.vocab, h),
+                 "early_exit_gate": (1, h)}
+
+        def get(name: str) -> torch.Tensor:
+            if name.endswith("bias"):
+                return torch.zeros(1, device=device)
+            if "norm" in name:  # a norm's weight, near 1 so states keep their scale
+                return 1.0 + 0.1 * torch.rand(h, generator=gen, device=device)
+            size = sizes[name.split(".")[-2]]
+            return 0.02 * torch.randn(size, generator=gen, device=device)
+
+        return cls.from_state(shape, get, device, dtype, tied)

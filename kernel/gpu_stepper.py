@@ -1,0 +1,218 @@
+"""Decoding on a GPU: a CachedStepper over a GpuModel (kernel/gpu_model.py) whose one-token
+steps replay CUDA graphs, and the choice of device behind `provider.device`.
+
+A one-token step of a small model is hundreds of tiny kernels: launched one by one from
+Python, the GPU waits on the CPU. Captured once as a CUDA graph, the whole step is one launch.
+A graph fixes addresses and shapes, so:
+- the inputs (token, position, and deep mode's hidden state) are static tensors that are
+  filled before each replay, and the outputs are the graph's own tensors, copied out;
+- attention spans a power-of-two bucket of the cache (at least MIN_SPAN positions): a graph
+  serves every position in its bucket, and a new bucket is captured the first time a
+  position reaches it (a handful per conversation);
+- growing the cache makes new tensors, so every graph captured over the old ones is dropped.
+Fast mode is one graph per bucket (embedding, every loop step, the lm_head). Deep mode is one
+graph per (loop step, bucket): after each step the exit policy reads the gate on the host,
+as it must, and a token that exits early copies its exit step's keys into the skipped slots.
+Prefill chunks run eagerly (large matrix products, few launches).
+
+On the CPU (the tests) the same stepper runs the same forward eagerly, without graphs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from kernel.errors import ModelLoadError
+from kernel.exit_policy import ExitPolicy
+from kernel.gpu_model import GpuModel, StaticCache
+from kernel.precision import check_device
+from kernel.steppers import PREFILL_CHUNK, CachedStepper
+
+MIN_SPAN = 256  # the smallest attention bucket (and so the fewest graphs for short chats)
+MIN_CAPACITY = 1024  # first cache allocation, in positions; it grows by doubling
+WARMUPS = 2  # eager runs on a side stream before a capture (cuBLAS picks its kernels there)
+
+
+def resolve_device(device: str) -> str:
+    """"cpu" or "cuda" for a `provider.device` setting: auto takes CUDA when torch sees a
+    device; asking for cuda where there is none is an error that says why."""
+    if check_device(device) == "cpu":
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "cuda":
+        built = f"CUDA {torch.version.cuda}" if torch.version.cuda else "no CUDA (a CPU build)"
+        raise ModelLoadError(f'provider.device = "cuda", but torch {torch.__version__} '
+                             f"({built}) sees no CUDA device; use \"auto\" or \"cpu\"")
+    return "cpu"
+
+
+def span_for(length: int, capacity: int) -> int:
+    """The attention bucket for a cache holding `length` positions."""
+    span = MIN_SPAN
+    while span < length:
+        span *= 2
+    return min(span, capacity)
+
+
+class _Replays:
+    """One-token computations over one cache: captured as CUDA graphs and replayed, or (off
+    CUDA) simply run. Each computation must be idempotent in its inputs: the warm-up runs it
+    before the capture."""
+
+    def __init__(self, model: GpuModel, graphs: bool):
+        device, hidden = model.device, model.shape.hidden
+        self.token = torch.zeros(1, dtype=torch.long, device=device)
+        self.position = torch.zeros(1, dtype=torch.long, device=device)
+        self.hidden = torch.zeros(1, hidden, dtype=model.dtype, device=device)
+        self.graphs = graphs
+        self._captured: dict[tuple[Any, ...], tuple[torch.cuda.CUDAGraph, Any]] = {}
+        self._pool = torch.cuda.graph_pool_handle() if graphs else None
+
+    @property
+    def captured(self) -> int:
+        return len(self._captured)
+
+    def run(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
+        if not self.graphs:
+            return fn()
+        if key not in self._captured:
+            self._captured[key] = self._capture(fn)
+        graph, out = self._captured[key]
+        graph.replay()
+        return out
+
+    def _capture(self, fn: Callable[[], Any]) -> tuple[torch.cuda.CUDAGraph, Any]:
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(WARMUPS):
+                fn()
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph, pool=self._pool):
+            out = fn()
+        return graph, out
+
+
+class GpuStepper(CachedStepper):
+    """Fast mode (no policy) or deep mode (an exit policy) over a GpuModel."""
+
+    def __init__(self, model: GpuModel, chunk: int = PREFILL_CHUNK,
+                 policy: ExitPolicy | None = None, graphs: bool | None = None):
+        super().__init__(chunk)
+        self.model, self.policy = model, policy
+        self.total_steps = model.steps
+        self.use_graphs = model.device.type == "cuda" if graphs is None else graphs
+        self.cache: StaticCache | None = None
+        self.replays: _Replays | None = None
+        self.length = 0  # positions the cache holds
+
+    # -- CachedStepper's primitives -----------------------------------------------------
+    def _reset(self) -> None:
+        self.cache, self.replays, self.length = None, None, 0
+
+    def _truncate(self, n: int) -> None:
+        self.length = n  # masked from then on, and overwritten by the next writes
+
+    def _forward(self, ids: Sequence[int]) -> torch.Tensor:
+        if len(ids) == 1:
+            return self._one(ids[0], steps=None)[0]
+        start = self._reserve(len(ids))
+        m = self.model
+        with torch.inference_mode():
+            positions = torch.arange(start, start + len(ids), device=m.device)
+            tokens = torch.tensor(list(ids), dtype=torch.long, device=m.device)
+            logits = m.forward(tokens, positions, self.cache, span_for(self.length, self._cap))
+        return logits
+
+    def _step(self, token: int, pressure: float) -> tuple[torch.Tensor, int]:
+        if self.policy is None:
+            return self._one(token, steps=None)
+        # Adapt mode's depth pressure raises the floor the policy may exit at.
+        min_depth = 1 + round(pressure * (self.total_steps - 1))
+        return self._one(token, steps=self.policy.start(self.total_steps, min_depth))
+
+    # -- the cache ----------------------------------------------------------------------
+    @property
+    def _cap(self) -> int:
+        assert self.cache is not None
+        return self.cache.capacity
+
+    def _reserve(self, new: int) -> int:
+        """Room for `new` more positions; returns where they start (and counts them)."""
+        start, end = self.length, self.length + new
+        limit = self.model.max_position_embeddings
+        if end > limit:
+            raise ValueError(f"{end} positions exceed the model's context of {limit}")
+        if self.cache is None:
+            capacity = min(limit, max(MIN_CAPACITY, 1 << (end - 1).bit_length()))
+            self.cache = self.model.new_cache(capacity)
+            self.replays = _Replays(self.model, self.use_graphs)
+        elif end > self.cache.capacity:
+            capacity = min(limit, max(end, 2 * self.cache.capacity))
+            self.cache = self.cache.grown(capacity, start)
+            self.replays = _Replays(self.model, self.use_graphs)  # old graphs read old tensors
+        self.length = end
+        return start
+
+    # -- one token ------------------------------------------------------------------------
+    def _one(self, token: int, steps: Any) -> tuple[torch.Tensor, int]:
+        """Token `token` at the next position: full depth (steps None), or step by step
+        until `steps` (an exit tracker) says stop. Returns (logits, depth)."""
+        position = self._reserve(1)
+        r, m, cache = self.replays, self.model, self.cache
+        assert r is not None and cache is not None
+        span = span_for(self.length, cache.capacity)
+        with torch.inference_mode():
+            r.token.fill_(token)
+            r.position.fill_(position)
+            if steps is None:
+                logits = r.run(("fast", span),
+                               lambda: m.forward(r.token, r.position, cache, span))
+                return logits.clone(), self.total_steps
+            r.hidden.copy_(m.embed_ids(r.token))
+            for t in range(self.total_steps):
+                h, gate = r.run(("step", t, span), self._loop_step(t, span))
+                r.hidden.copy_(h)
+                if steps.should_exit(t, r.hidden[0].float().clone(), float(gate[0])):
+                    break
+            self._share(t, position)
+            return m.logits(r.hidden), t + 1
+
+    def _loop_step(self, t: int, span: int) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+        r, m, cache = self.replays, self.model, self.cache
+        assert r is not None and cache is not None
+
+        def run() -> tuple[torch.Tensor, torch.Tensor]:
+            h = m.step(r.hidden, t, r.position, cache, span)
+            return h, m.gate(h)
+        return run
+
+    def _share(self, exit_step: int, position: int) -> None:
+        """Fill the skipped deeper slots at `position` from the exit step's."""
+        layers, steps = self.model.shape.layers, self.total_steps
+        if exit_step + 1 >= steps:
+            return
+        assert self.cache is not None
+        device = self.model.device
+        skipped = torch.arange((exit_step + 1) * layers, steps * layers, device=device)
+        sources = exit_step * layers + torch.arange(layers, device=device).repeat(
+            steps - exit_step - 1)
+        self.cache.share(sources, skipped, position)
+
+
+def gpu_model(model: Any, kind: str, device: str) -> GpuModel:
+    """A loaded model (Ouro, or a transformers Llama-family one) as a GpuModel in bf16 on
+    `device`. A model the GPU forward does not cover is an error that says why."""
+    if isinstance(model, GpuModel):
+        return model
+    if kind == "ouro":
+        return GpuModel.from_ouro(model, device)
+    try:
+        return GpuModel.from_hf(model, device)
+    except (ValueError, KeyError, AttributeError) as exc:
+        raise ModelLoadError(f"cannot run this model on {device}: {exc}") from exc
