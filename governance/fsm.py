@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from governance import state_table
 from governance.errors import IllegalTransition
 from governance.phase import INITIAL, TERMINAL, Phase
 
@@ -45,24 +46,9 @@ def check(current: Phase, target: Phase) -> None:
 
 
 def validate_table(table: Mapping[Phase, frozenset[Phase]]) -> None:
-    """Structural checks: every phase listed, terminals are sinks, all reachable, no dead ends."""
-    missing = set(Phase) - set(table)
-    if missing:
-        raise ValueError(f"phases missing from the table: {sorted(missing)}")
-    for phase, targets in table.items():
-        if phase in TERMINAL and targets:
-            raise ValueError(f"terminal phase {phase} has exits: {sorted(targets)}")
-        if phase not in TERMINAL and not targets:
-            raise ValueError(f"non-terminal phase {phase} is a dead end")
-    seen, frontier = {INITIAL}, [INITIAL]
-    while frontier:
-        for nxt in table[frontier.pop()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                frontier.append(nxt)
-    unreachable = set(Phase) - seen
-    if unreachable:
-        raise ValueError(f"unreachable phases: {sorted(unreachable)}")
+    """Structural checks (governance.state_table): every phase listed, terminals are sinks,
+    all reachable, no dead ends."""
+    state_table.validate(table, name="phase", states=Phase, initial=INITIAL, terminal=TERMINAL)
 
 
 validate_table(TRANSITIONS)

@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from governance import state_table
+
 
 class L2State(StrEnum):
     L2_INIT = "L2_INIT"
@@ -64,23 +66,10 @@ def check(current: L2State, target: L2State) -> None:
 
 def validate_table(table: Mapping[L2State, frozenset[L2State]]) -> None:
     """Every state listed, terminals (and only they) are sinks, all reachable from L2_INIT,
-    and every other state can stop."""
-    if set(table) != set(L2State):
-        raise ValueError(f"L2 states missing from the table: {sorted(set(L2State) - set(table))}")
-    for state, targets in table.items():
-        if (state in L2_TERMINAL) != (not targets):
-            raise ValueError(f"L2 state {state}: terminal states, and only they, have no exits")
-    seen, frontier = {S.L2_INIT}, [S.L2_INIT]
-    while frontier:
-        for nxt in table[frontier.pop()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                frontier.append(nxt)
-    if seen != set(L2State):
-        raise ValueError(f"unreachable L2 states: {sorted(set(L2State) - seen)}")
-    for state in table:  # the timebox and a failed provider can end L2 anywhere
-        if state not in L2_TERMINAL and S.STOPPED not in table[state]:
-            raise ValueError(f"L2 state {state} cannot stop")
+    and every other state can stop: the timebox and a failed provider end L2 anywhere
+    (governance.state_table)."""
+    state_table.validate(table, name="L2", states=L2State, initial=S.L2_INIT,
+                         terminal=L2_TERMINAL, sink=S.STOPPED)
 
 
 validate_table(L2_TRANSITIONS)
