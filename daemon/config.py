@@ -19,6 +19,7 @@ from daemon.config_base import Section
 from daemon.config_health import HealthSection
 from daemon.config_provider import ProviderSection
 from daemon.config_routes import RoutesSection
+from daemon.config_serve import ServeSection
 from daemon.errors import ConfigError
 
 CONFIG_NAME = "ouroboros.toml"
@@ -241,6 +242,7 @@ class Settings(Section):
     commit: CommitSection = Field(default_factory=CommitSection)
     cost: CostSection = Field(default_factory=CostSection)
     health: HealthSection = Field(default_factory=HealthSection)
+    serve: ServeSection = Field(default_factory=ServeSection)
 
     @model_validator(mode="after")
     def _spook_below_threshold(self) -> Settings:

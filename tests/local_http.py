@@ -14,12 +14,13 @@ from daemon.serve.cli import bind
 
 
 @contextmanager
-def serving(app: Any, port: int = 0) -> Iterator[str]:
+def serving(app: Any, port: int = 0, config: uvicorn.Config | None = None) -> Iterator[str]:
     """The base URL of `app` under a real uvicorn on loopback `port` (0: an ephemeral one),
-    in a thread of this process; stopped on exit, so the same port can be served again."""
+    in a thread of this process; stopped on exit, so the same port can be served again.
+    `config` (for `app`) replaces the plain one: `ouroboros serve`'s own, for instance."""
     sock = bind("127.0.0.1", port)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=2)
+    config = config or uvicorn.Config(app, log_level="warning", access_log=False,
+                                      lifespan="off", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     # The socket already listens: requests made before the thread accepts wait in its backlog.
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from starlette.requests import Request
@@ -28,6 +28,8 @@ from starlette.routing import Route
 
 from daemon.serve.common import (
     CLIENT_GONE,
+    MAX_MESSAGES,
+    MAX_TOOLS,
     ApiError,
     JobStream,
     Kind,
@@ -40,28 +42,14 @@ from daemon.serve.common import (
     unsupported,
     validate,
 )
+from daemon.serve.errors import Api, error_body
 from daemon.serve.model import Finished, Sampling, ServedModel
 from daemon.serve.tools import Splitter, Tools, call_line, result_text, split, tools
 from tools.toolcalls import ToolCall
 
-STATUS = {Kind.BAD_REQUEST: 400, Kind.NOT_FOUND: 404, Kind.NO_ROUTE: 404, Kind.TOO_LARGE: 413,
-          Kind.FORBIDDEN: 403, Kind.CONTEXT: 400, Kind.OVERLOADED: 529, Kind.INTERNAL: 500}
-TYPE = {Kind.BAD_REQUEST: "invalid_request_error", Kind.NOT_FOUND: "not_found_error",
-        Kind.NO_ROUTE: "not_found_error",
-        Kind.TOO_LARGE: "request_too_large", Kind.FORBIDDEN: "permission_error",
-        Kind.CONTEXT: "invalid_request_error", Kind.OVERLOADED: "overloaded_error",
-        Kind.INTERNAL: "api_error"}
 STOP_REASON = {"stop": "end_turn", "stop_string": "stop_sequence", "length": "max_tokens",
-               "collapse": "end_turn", "cancelled": "end_turn"}
-
-
-def error_body(err: ApiError) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": TYPE[err.kind], "message": err.message}}
-
-
-def error_response(err: ApiError) -> Response:
-    headers = {"Retry-After": "1"} if err.kind is Kind.OVERLOADED else None
-    return JSONResponse(error_body(err), STATUS[err.kind], headers=headers)
+               "collapse": "end_turn", "cancelled": "end_turn",
+               "preempted": "max_tokens"}
 
 
 class Inner(Strict):
@@ -76,7 +64,7 @@ class Block(Strict):
     name: str = Field("", max_length=200)
     input: dict[str, Any] | None = None
     tool_use_id: str = Field("", max_length=200)  # tool_result
-    content: str | list[Inner] | None = None
+    content: str | Annotated[list[Inner], Field(max_length=MAX_MESSAGES)] | None = None
     is_error: bool = False
 
 
@@ -93,7 +81,7 @@ class Choice(Strict):
 
 class Message(Strict):
     role: Literal["user", "assistant"]
-    content: str | list[Block]
+    content: str | Annotated[list[Block], Field(max_length=MAX_MESSAGES)]
 
 
 class Thinking(Strict):
@@ -103,13 +91,13 @@ class Thinking(Strict):
 class MessagesBody(Strict):
     model: str = Field(max_length=1024)
     max_tokens: int = Field(ge=1)
-    messages: list[Message] = Field(min_length=1)
-    system: str | list[Block] | None = None
+    messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
+    system: str | Annotated[list[Block], Field(max_length=MAX_MESSAGES)] | None = None
     stream: bool = False
     temperature: float | None = Field(None, ge=0, le=1)
     top_p: float | None = Field(None, ge=0, le=1)
     stop_sequences: list[str] | None = None
-    tools: list[ToolDef] | None = None
+    tools: list[ToolDef] | None = Field(None, max_length=MAX_TOOLS)
     tool_choice: Choice | None = None
     thinking: Thinking | None = None
 
@@ -178,7 +166,7 @@ class AnthropicApi:
         self.model = model
 
     def routes(self) -> list[Route]:
-        return [Route("/v1/messages", endpoint(error_response)(self.messages),
+        return [Route("/v1/messages", endpoint(Api.ANTHROPIC)(self.messages),
                       methods=["POST"])]
 
     async def messages(self, request: Request) -> Response:
@@ -240,7 +228,8 @@ class AnthropicApi:
                         "ouroboros": done.telemetry})
                     + _event("message_stop", {"type": "message_stop"}))
 
-        return frames(job, start, piece, final, lambda e: _event("error", error_body(e)))
+        return frames(job, start, piece, final,
+                      lambda e: _event("error", error_body(Api.ANTHROPIC, e)))
 
 
 def _tool_use_events(index: int, use: dict[str, Any]) -> bytes:

@@ -1,4 +1,6 @@
-"""The Starlette app: the three APIs' routes behind a loopback guard and a request log.
+"""The Starlette app: the three APIs' routes behind a loopback guard and a request log, and
+the uvicorn config that serves it under the shared hostile-client rules (sensors.http_limits:
+LIMITS; their refusals in the shape of the API the path speaks).
 
 The guard answers 403 (in the API's shape) to a request whose Host is not a loopback name
 (a DNS-rebinding page) unless remote clients were allowed, and to any request from a
@@ -11,10 +13,10 @@ other /v1/* OpenAI's.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import structlog
+import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -24,9 +26,16 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daemon.serve import anthropic_api, ollama_api, openai_api
-from daemon.serve.cli import is_loopback
-from daemon.serve.common import ApiError, Kind
+from daemon.serve.cli import MAX_CONNECTIONS, is_loopback
+from daemon.serve.common import MAX_BODY_BYTES
+from daemon.serve.errors import ApiError, Kind, api_of, error_response, render_refusal
 from daemon.serve.model import ServedModel
+from sensors.http_limits import Limits, uvicorn_config
+
+# A whole request (head and body) must arrive within 30 s: 4 MiB at ~1 Mbit/s. A reader
+# that takes nothing of a stream for 60 s is closed; the generation then stops.
+LIMITS = Limits(max_head=16 * 1024, max_body=MAX_BODY_BYTES, request_timeout_s=30.0,
+                stall_s=60.0, max_connections=MAX_CONNECTIONS)
 
 log = structlog.get_logger("daemon.serve")
 
@@ -34,15 +43,6 @@ log = structlog.get_logger("daemon.serve")
 def _hostname(authority: str) -> str:
     """The host of a Host header or an Origin's netloc, without its port."""
     return urlsplit(f"//{authority}").hostname or ""
-
-
-def renderer(path: str, headers: Headers) -> Callable[[ApiError], Response]:
-    """The error shape a client of `path` expects."""
-    if path.startswith("/api/"):
-        return ollama_api.error_response
-    if path.startswith("/v1/") and ("anthropic-version" in headers or path == "/v1/messages"):
-        return anthropic_api.error_response
-    return openai_api.error_response
 
 
 class Guard:
@@ -56,8 +56,9 @@ class Guard:
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         if why := self._refusal(headers):
-            render = renderer(scope["path"], headers)
-            return await render(ApiError(Kind.FORBIDDEN, why))(scope, receive, send)
+            response = error_response(api_of(scope["path"], headers),
+                                      ApiError(Kind.FORBIDDEN, why))
+            return await response(scope, receive, send)
         started, status = time.monotonic(), 0
 
         async def send_logged(message: Message) -> None:
@@ -90,8 +91,8 @@ def build_app(model: ServedModel, *, allow_remote: bool = False) -> Starlette:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         kind = Kind.NO_ROUTE if exc.status_code == 404 else Kind.BAD_REQUEST
-        response = renderer(request.url.path, request.headers)(
-            ApiError(kind, f"{request.method} {request.url.path[:200]}: {exc.detail}"))
+        response = error_response(api_of(request.url.path, request.headers), ApiError(
+            kind, f"{request.method} {request.url.path[:200]}: {exc.detail}"))
         response.status_code = exc.status_code
         return response
 
@@ -103,3 +104,14 @@ def build_app(model: ServedModel, *, allow_remote: bool = False) -> Starlette:
                     exception_handlers={HTTPException: http_error})
     app.add_middleware(Guard, allow_remote=allow_remote)
     return app
+
+
+def _refused(status: int, why: str, peer: object) -> None:
+    log.info("request refused", status=status, why=why, peer=peer)
+
+
+def serving_config(app: Starlette, limits: Limits = LIMITS, **options: object
+                   ) -> uvicorn.Config:
+    """uvicorn's config for `app` under `limits` (options: uvicorn's, e.g. the CLI's
+    logging and graceful shutdown)."""
+    return uvicorn_config(app, limits, render=render_refusal, on_refused=_refused, **options)

@@ -28,7 +28,7 @@ DEFAULT_PORT = 11434  # Ollama's: tools that speak to a local Ollama find this o
 DEFAULT_NAME = "ouroboros"
 DEFAULT_QUEUE = 16
 GRACEFUL_S = 5
-# Open connections at once; past it uvicorn answers a plain 503. Far above any queue.
+# Open connections at once; past it one more is answered 503 and closed. Far above any queue.
 MAX_CONNECTIONS = 256
 
 
@@ -130,18 +130,18 @@ def _run(sock: socket.socket, repo: Path, settings: Any, args: argparse.Namespac
     import uvicorn
 
     from daemon import logs
-    from daemon.serve.app import build_app
+    from daemon.serve.app import build_app, serving_config
     from daemon.serve.model import ServedModel
     from daemon.serve.queue import ModelQueue
 
     logs.configure(settings.daemon.log_level, fmt=settings.daemon.log_format)
     engine = _load(settings, repo)
     queue = ModelQueue(args.queue)
-    model = ServedModel(engine, args.model_name, queue)
+    model = ServedModel(engine, args.model_name, queue, max_tokens=settings.serve.max_tokens,
+                        max_share_s=settings.serve.max_share_s)
     app = build_app(model, allow_remote=args.allow_remote)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=GRACEFUL_S, server_header=False,
-                            limit_concurrency=MAX_CONNECTIONS)
+    config = serving_config(app, log_level="warning", log_config=uvicorn.config.LOGGING_CONFIG,
+                            timeout_graceful_shutdown=GRACEFUL_S)
     host, port = sock.getsockname()[:2]
     where = f"[{host}]" if ":" in host else host
     print(f"ouroboros serve: {args.model_name} = {engine.name} ({engine.kind}, "

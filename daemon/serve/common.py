@@ -1,9 +1,11 @@
-"""What the three APIs share: errors by kind, strict JSON bodies under a cap, validation.
+"""What the three APIs share: strict JSON bodies, validation, list caps, guarded handlers.
 
-Every failure a client can cause is an ApiError of one Kind; each API module renders it in
-its own error shape and status code (its STATUS table), so no request ever sees a
-traceback. Bodies are read with a byte cap (a Content-Length over it is refused before a
-byte is read), must be one JSON object, and may not hold NaN or Infinity.
+Every failure a client can cause is an ApiError of one Kind (daemon.serve.errors), answered
+in the API's own shape by the one `error_response`, so no request ever sees a traceback.
+The body's size is the shared HTTP limits' (sensors.http_limits: a declared body over
+MAX_BODY_BYTES is refused before a byte is read, a streamed one as it crosses it); here a
+body must be one JSON object without NaN or Infinity, and a request's messages and tools
+are capped (MAX_MESSAGES, MAX_TOOLS: a 400 naming the limit, before any is looked at).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
@@ -20,33 +21,18 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from daemon.serve.errors import Api, ApiError, Kind, error_response
+
 if TYPE_CHECKING:
     from daemon.serve.model import Finished, Job
 
 log = structlog.get_logger("daemon.serve")
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # ~1M tokens of text: far past any model's context
+MAX_MESSAGES = 4096  # messages (or content blocks) in one request
+MAX_TOOLS = 128  # tools offered in one request (OpenAI's own limit)
 MAX_STOPS = 16
 MAX_STOP_CHARS = 64  # the decode loop looks for stop strings in its last 32 tokens
-
-
-class Kind(StrEnum):
-    BAD_REQUEST = "bad_request"
-    NOT_FOUND = "not_found"  # the model
-    NO_ROUTE = "no_route"  # the path
-    TOO_LARGE = "too_large"
-    FORBIDDEN = "forbidden"
-    CONTEXT = "context_overflow"
-    OVERLOADED = "overloaded"
-    INTERNAL = "internal"
-
-
-class ApiError(Exception):
-    """A failure with its kind; `param` names the offending field where there is one."""
-
-    def __init__(self, kind: Kind, message: str, param: str | None = None):
-        super().__init__(message)
-        self.kind, self.message, self.param = kind, message, param
 
 
 class Strict(BaseModel):
@@ -63,21 +49,14 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-async def read_json(request: Request, cap: int = MAX_BODY_BYTES) -> dict[str, Any]:
-    """The request's body as a JSON object, or ApiError."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap:
-        raise ApiError(Kind.TOO_LARGE, f"request body of {int(declared)} bytes is over the "
-                       f"{cap}-byte limit")
-    body = bytearray()
+async def read_json(request: Request) -> dict[str, Any]:
+    """The request's body as a JSON object, or ApiError (its size is capped before it
+    gets here: sensors.http_limits)."""
     try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > cap:
-                raise ApiError(Kind.TOO_LARGE, f"request body is over the {cap}-byte limit")
+        body = await request.body()
     except ClientDisconnect:
         raise ApiError(Kind.BAD_REQUEST, "the client went away while sending") from None
-    return parse_json(bytes(body))
+    return parse_json(body)
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
@@ -130,7 +109,7 @@ def unsupported(present: bool, what: str, param: str) -> None:
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def endpoint(render: Callable[[ApiError], Response]) -> Callable[[Endpoint], Endpoint]:
+def endpoint(api: Api) -> Callable[[Endpoint], Endpoint]:
     """A handler whose failures reach the client in its API's error shape: an ApiError as
     itself, anything unexpected as an internal error (logged here, never a traceback)."""
 
@@ -139,10 +118,10 @@ def endpoint(render: Callable[[ApiError], Response]) -> Callable[[Endpoint], End
             try:
                 return await handler(request)
             except ApiError as err:
-                return render(err)
+                return error_response(api, err)
             except Exception as exc:
                 log.exception("request failed", path=request.url.path)
-                return render(internal(exc))
+                return error_response(api, internal(exc))
 
         return guarded
 

@@ -2,12 +2,17 @@
 
 The APIs hand over chat messages and Sampling; this module checks the prompt against the
 model's context (an overflow is refused, never truncated; the token budget is clamped to the
-room left), turns Sampling into the kernel's GenerationConfig (what a request leaves unset
-is the configured [provider] value), and runs the generation through the ModelQueue, whole
-or streamed. Streamed text is the final text's prefix: it holds back a possible stop
-string's beginning and a half-decoded character. A request that must call a tool is
-decoded under the grammar of its tool lines (a ReplyShape, kernel.grammar, as
-KernelProvider decodes). Only the Engine's public API is used.
+room left and to the per-request cap, serve.max_tokens), turns Sampling into the kernel's
+GenerationConfig (what a request leaves unset is the configured [provider] value), and runs
+the generation through the ModelQueue, whole or streamed. Streamed text is the final text's
+prefix: it holds back a possible stop string's beginning and a half-decoded character. A
+request that must call a tool is decoded under the grammar of its tool lines (a ReplyShape,
+kernel.grammar, as KernelProvider decodes). Only the Engine's public API is used.
+
+Fairness (the generation slot's lease): a generation that has held the model for
+serve.max_share_s while another request waits for it is stopped at its next token (or
+prefill chunk) through its cancel event, and reports exit reason "preempted" (each API's
+"length" finish); the waiting request then runs. Alone, a generation runs to its budget.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
 
+from daemon.config_serve import ServeSection
 from daemon.serve.common import ApiError, Kind
 from daemon.serve.queue import ModelQueue, QueueFull, Ticket
 from governance.provider import ReplyShape
@@ -33,6 +39,9 @@ from kernel.provider import collapse_signal
 log = structlog.get_logger("daemon.serve")
 
 ROLES = frozenset({"system", "user", "assistant", "tool"})
+# daemon.config_serve's defaults, for a ServedModel built without settings (tests).
+MAX_TOKENS = ServeSection.model_fields["max_tokens"].default
+MAX_SHARE_S = ServeSection.model_fields["max_share_s"].default
 INLINE_TOKENIZE_CHARS = 16_384
 GREEDY_BELOW = 1e-4
 
@@ -72,8 +81,13 @@ class Finished:
 
 
 class ServedModel:
-    def __init__(self, engine: Engine, name: str, queue: ModelQueue):
+    def __init__(self, engine: Engine, name: str, queue: ModelQueue, *,
+                 max_tokens: int = MAX_TOKENS, max_share_s: float = MAX_SHARE_S):
+        if max_tokens < 1 or not max_share_s > 0:
+            raise ValueError(f"max_tokens ({max_tokens}) and max_share_s ({max_share_s}) "
+                             "must be positive")
         self.engine, self.name, self.queue = engine, name, queue
+        self.max_tokens, self.max_share_s = max_tokens, max_share_s
         self.created = int(time.time())
         self.outcomes: Counter[str] = Counter()  # generations run, by exit reason
         config = getattr(engine.model, "config", None)
@@ -123,9 +137,9 @@ class ServedModel:
         # APIs treat it (below ~1e-38 float32 sampling would divide into inf and NaN).
         if temperature < GREEDY_BELOW or (s.top_p is not None and s.top_p < GREEDY_BELOW):
             temperature = 0.0
+        asked = base.max_new_tokens if s.max_tokens is None else s.max_tokens
         return replace(
-            base, max_new_tokens=min(base.max_new_tokens if s.max_tokens is None
-                                     else s.max_tokens, room),
+            base, max_new_tokens=min(asked, room, self.max_tokens),
             temperature=temperature, top_p=s.top_p or base.top_p,
             seed=base.seed if s.seed is None else s.seed,
             repetition_penalty=s.repetition_penalty or base.repetition_penalty,
@@ -166,6 +180,7 @@ class Job:
         self.admitted = time.monotonic()
         self.started: float | None = None
         self.grammar: Any = None  # the constraint's telemetry(), once it ran
+        self.preempted = False  # stopped by the lease: another request waited its turn
 
     def withdraw(self) -> None:
         self.ticket.withdraw()
@@ -181,8 +196,11 @@ class Job:
                 constraint = grammars.constraint(grammars.compile(p.shape),
                                                  p.config.max_new_tokens)
                 self.grammar = constraint.telemetry if constraint is not None else None
-            gen = engine.chat(p.messages, p.config, self.ticket.cancel, on_token=on_token,
-                              constraint=constraint)
+            gen = engine.chat(p.messages, p.config, self.ticket.cancel,
+                              on_token=self._leased(on_token), constraint=constraint,
+                              on_prefill=lambda done, total: self._lease())
+            if self.preempted and gen.exit_reason == "cancelled":
+                gen.exit_reason = "preempted"
             self.model.outcomes[gen.exit_reason] += 1  # only this thread writes it
             log.info("generation", exit=gen.exit_reason, prompt_tokens=p.prompt_tokens,
                      tokens=len(gen.token_ids), seconds=round(gen.seconds, 3))
@@ -192,6 +210,25 @@ class Job:
             return self.ticket.submit(work)
         except QueueFull as exc:
             raise ApiError(Kind.OVERLOADED, str(exc)) from None
+
+    def _leased(self, on_token: Callable[[int], None] | None) -> Callable[[int], None]:
+        def each(token: int) -> None:
+            self._lease()
+            if on_token is not None:
+                on_token(token)
+
+        return each
+
+    def _lease(self) -> None:
+        """On the worker, per token and prefill chunk: past max_share_s with a request
+        waiting, cancel this generation (decode stops before its next token)."""
+        if (not self.preempted and self.started is not None
+                and time.monotonic() - self.started >= self.model.max_share_s
+                and self.model.queue.depth > 1):
+            self.preempted = True
+            self.ticket.cancel.set()
+            log.info("generation preempted", share_s=self.model.max_share_s,
+                     waiting=self.model.queue.depth - 1)
 
     async def result(self) -> Finished:
         gen = await self._submit()

@@ -27,9 +27,9 @@ from starlette.routing import Route
 
 from daemon.serve.common import (
     CLIENT_GONE,
-    ApiError,
+    MAX_MESSAGES,
+    MAX_TOOLS,
     JobStream,
-    Kind,
     Strict,
     complete,
     endpoint,
@@ -39,21 +39,15 @@ from daemon.serve.common import (
     unsupported,
     validate,
 )
+from daemon.serve.errors import Api
 from daemon.serve.model import Finished, Sampling, ServedModel
 from daemon.serve.tools import Splitter, Tools, call_line, result_text, split, tools
 from tools.toolcalls import ToolCall
 
-STATUS = {Kind.BAD_REQUEST: 400, Kind.NOT_FOUND: 404, Kind.NO_ROUTE: 404, Kind.TOO_LARGE: 413,
-          Kind.FORBIDDEN: 403, Kind.CONTEXT: 400, Kind.OVERLOADED: 503, Kind.INTERNAL: 500}
 DONE_REASON = {"stop": "stop", "stop_string": "stop", "length": "length", "collapse": "stop",
-               "cancelled": "stop"}
+               "cancelled": "stop", "preempted": "length"}
 CHATML = ("{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n"
           "{{ end }}<|im_start|>assistant\n")
-
-
-def error_response(err: ApiError) -> Response:
-    headers = {"Retry-After": "1"} if err.kind is Kind.OVERLOADED else None
-    return JSONResponse({"error": err.message}, STATUS[err.kind], headers=headers)
 
 
 class Options(Strict):
@@ -85,7 +79,7 @@ class Message(Strict):
     role: str = Field(max_length=64)
     content: str = ""
     images: list[Any] | None = None
-    tool_calls: list[CallIn] | None = None
+    tool_calls: list[CallIn] | None = Field(None, max_length=MAX_TOOLS)
     tool_name: str | None = Field(None, max_length=200)
 
 
@@ -99,8 +93,8 @@ class _Request(Strict):
 
 
 class ChatBody(_Request):
-    messages: list[Message] = Field(default_factory=list)
-    tools: list[ToolDef] | None = None
+    messages: list[Message] = Field(default_factory=list, max_length=MAX_MESSAGES)
+    tools: list[ToolDef] | None = Field(None, max_length=MAX_TOOLS)
 
 
 class GenerateBody(_Request):
@@ -168,7 +162,7 @@ class OllamaApi:
         self.model = model
 
     def routes(self) -> list[Route]:
-        guard = endpoint(error_response)
+        guard = endpoint(Api.OLLAMA)
         return [Route("/api/chat", guard(self.chat), methods=["POST"]),
                 Route("/api/generate", guard(self.generate), methods=["POST"]),
                 Route("/api/tags", guard(self.tags), methods=["GET"]),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from starlette.requests import Request
@@ -29,9 +29,9 @@ from starlette.routing import Route
 
 from daemon.serve.common import (
     CLIENT_GONE,
-    ApiError,
+    MAX_MESSAGES,
+    MAX_TOOLS,
     JobStream,
-    Kind,
     Strict,
     complete,
     endpoint,
@@ -41,31 +41,13 @@ from daemon.serve.common import (
     unsupported,
     validate,
 )
+from daemon.serve.errors import Api, error_body
 from daemon.serve.model import Finished, Sampling, ServedModel
 from daemon.serve.tools import Splitter, Tools, call_line, result_text, split, tools
 from tools.toolcalls import ToolCall
 
-STATUS = {Kind.BAD_REQUEST: 400, Kind.NOT_FOUND: 404, Kind.NO_ROUTE: 404, Kind.TOO_LARGE: 413,
-          Kind.FORBIDDEN: 403, Kind.CONTEXT: 400, Kind.OVERLOADED: 503, Kind.INTERNAL: 500}
-TYPE = {Kind.BAD_REQUEST: "invalid_request_error", Kind.NOT_FOUND: "invalid_request_error",
-        Kind.NO_ROUTE: "invalid_request_error",
-        Kind.TOO_LARGE: "invalid_request_error", Kind.FORBIDDEN: "permission_error",
-        Kind.CONTEXT: "invalid_request_error", Kind.OVERLOADED: "server_error",
-        Kind.INTERNAL: "server_error"}
-CODE = {Kind.NOT_FOUND: "model_not_found", Kind.CONTEXT: "context_length_exceeded",
-        Kind.TOO_LARGE: "request_too_large", Kind.OVERLOADED: "queue_full"}
 FINISH = {"stop": "stop", "stop_string": "stop", "length": "length", "collapse": "stop",
-          "cancelled": "stop"}
-
-
-def error_body(err: ApiError) -> dict[str, Any]:
-    return {"error": {"message": err.message, "type": TYPE[err.kind], "param": err.param,
-                      "code": CODE.get(err.kind)}}
-
-
-def error_response(err: ApiError) -> Response:
-    headers = {"Retry-After": "1"} if err.kind is Kind.OVERLOADED else None
-    return JSONResponse(error_body(err), STATUS[err.kind], headers=headers)
+          "cancelled": "stop", "preempted": "length"}
 
 
 class Part(Strict):
@@ -98,8 +80,8 @@ class Named(Strict):
 
 class Message(Strict):
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[Part] | None = None
-    tool_calls: list[CallIn] | None = None
+    content: str | Annotated[list[Part], Field(max_length=MAX_MESSAGES)] | None = None
+    tool_calls: list[CallIn] | None = Field(None, max_length=MAX_TOOLS)
     tool_call_id: str | None = Field(None, max_length=200)
 
 
@@ -113,7 +95,7 @@ class ResponseFormat(Strict):
 
 class ChatBody(Strict):
     model: str = Field(max_length=1024)
-    messages: list[Message] = Field(min_length=1)
+    messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(None, ge=1)
@@ -123,7 +105,7 @@ class ChatBody(Strict):
     seed: int | None = Field(None, ge=0, lt=2**63)
     stop: str | list[str] | None = None
     n: int = Field(1, ge=1)
-    tools: list[ToolDef] | None = None
+    tools: list[ToolDef] | None = Field(None, max_length=MAX_TOOLS)
     tool_choice: Literal["auto", "none", "required"] | Named | None = None
     logprobs: bool | None = None
     response_format: ResponseFormat | None = None
@@ -198,7 +180,7 @@ class OpenAiApi:
         self.model = model
 
     def routes(self) -> list[Route]:
-        guard = endpoint(error_response)
+        guard = endpoint(Api.OPENAI)
         return [Route("/v1/chat/completions", guard(self.chat), methods=["POST"]),
                 Route("/v1/models", guard(self.models), methods=["GET"]),
                 Route("/v1/models/{model:path}", guard(self.one_model), methods=["GET"])]
@@ -257,7 +239,7 @@ class OpenAiApi:
             return out + _sse("[DONE]")
 
         return frames(job, _sse(chunk({"role": "assistant", "content": ""})), piece, final,
-                      lambda e: _sse(error_body(e)))
+                      lambda e: _sse(error_body(Api.OPENAI, e)))
 
     async def models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [self._card()]})

@@ -35,7 +35,7 @@ class ScriptedEngine:
     def chat(self, messages: Sequence[dict[str, str]], config: GenerationConfig | None = None,
              cancel: threading.Event | None = None,
              on_token: Callable[[int], None] | None = None,
-             constraint: Any = None) -> Generation:
+             constraint: Any = None, on_prefill: Any = None) -> Generation:
         with self.lock:
             self.seen.append([dict(m) for m in messages])
             text = self.replies.pop(0) if self.replies else "(script exhausted)"

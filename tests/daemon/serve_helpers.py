@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from daemon.serve.app import build_app
+from daemon.serve.app import LIMITS, build_app, serving_config
 from daemon.serve.model import ServedModel
 from daemon.serve.queue import ModelQueue
 from kernel.canary import CanaryConfig
 from kernel.decode import GenerationConfig
 from kernel.engine import Engine, EngineConfig
 from kernel.plain import default_cache_root, dequantized_dir, embedded_model_path
+from sensors.http_limits import Limits
 from tests.kernel.tiny import tiny_checkpoint
 from tests.local_http import serving
 
@@ -42,11 +43,16 @@ def tiny_engine(checkpoint: Path, max_new_tokens: int = 8, **config: Any) -> Eng
 
 @contextmanager
 def running(engine: Engine, *, name: str = "ouroboros", max_waiting: int = 4,
-            allow_remote: bool = False) -> Iterator[tuple[str, ServedModel]]:
-    """(base URL, the served model) of a live `serve` app; stopped and drained on exit."""
-    model = ServedModel(engine, name, ModelQueue(max_waiting))
+            allow_remote: bool = False, limits: Limits = LIMITS,
+            **model_options: Any) -> Iterator[tuple[str, ServedModel]]:
+    """(base URL, the served model) of a live `serve` app under `serve`'s own uvicorn
+    config (the shared HTTP limits); stopped and drained on exit. `model_options`:
+    ServedModel's (max_tokens, max_share_s)."""
+    model = ServedModel(engine, name, ModelQueue(max_waiting), **model_options)
+    app = build_app(model, allow_remote=allow_remote)
+    config = serving_config(app, limits, timeout_graceful_shutdown=2)
     try:
-        with serving(build_app(model, allow_remote=allow_remote)) as url:
+        with serving(app, config=config) as url:
             yield url, model
     finally:
         model.queue.close()
