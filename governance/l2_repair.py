@@ -25,6 +25,7 @@ from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.l2 import Decision, Failure, FailureClass, L2State, Progress, StopReason
 from governance.model_gate import ModelWaitExpired
+from governance.oracle import FailureKind
 from governance.oracle_run import Validation
 from governance.phase import Phase
 from governance.phases_generate import ask_model
@@ -42,8 +43,8 @@ _MISSING = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 # The next repair builds on an attempt that failed in these ways (the feedback names its
 # lines and tests); a refused or unusable patch is dropped and the previous one kept.
 ADOPTED = frozenset({FailureClass.SYNTAX, FailureClass.TEST, FailureClass.FLAKY})
-_SESSION_ENV = ("no test report was written", "does not carry this run's nonce",
-                "the test report is", "pytest ended with exit status")
+# Sessions that say nothing of the code: no usable report, or pytest itself gave up.
+_SESSION_ENV = frozenset({FailureKind.NO_REPORT, FailureKind.PYTEST_ABORTED})
 
 
 def classify(v: Validation, candidate: Candidate) -> Failure:
@@ -65,7 +66,7 @@ def classify(v: Validation, candidate: Candidate) -> Failure:
     tails = "\n".join(o.output_tail for o in checked.outcomes)
     code = "\n".join(c.full_content or "" for c in candidate.changes())
     missing = [m for m in _MISSING.findall(tails) if not _imports(code, m)]
-    if missing or any(s in verdict.reason for s in _SESSION_ENV):
+    if missing or verdict.kind in _SESSION_ENV:
         why = f"missing module {missing[0]!r}" if missing else verdict.reason
         return Failure(FailureClass.ENVIRONMENT, frozenset(), (why[:300],), v.detail)
     timed_out = any(o.timed_out for o in checked.outcomes)

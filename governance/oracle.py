@@ -30,6 +30,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 REPORT_CAP = 16 << 20
@@ -38,6 +39,21 @@ OUTCOMES = frozenset({"passed", "failed", "error", "skipped", "xfailed", "xpasse
 GOOD = frozenset({"passed", "xpassed"})
 TOLERATED = frozenset({"skipped", "xfailed", "deselected"})  # only for tests not passing before
 SANE_EXIT = frozenset({0, 1, 5})  # all passed / some failed / none collected
+
+
+class FailureKind(StrEnum):
+    """Why a session or a verdict failed, set where its message is written: the message is
+    for humans, the kind for code (L2 classifies on it, governance.l2_repair)."""
+
+    NONE = "none"  # no failure of the session itself: judged test by test (or passed)
+    NO_REPORT = "no_report"  # the plugin's report: missing, too big, unreadable, forged, malformed
+    PYTEST_ABORTED = "pytest_aborted"  # exit status: interrupted, internal or usage error
+    TIMED_OUT = "timed_out"  # the test process ran past its timeout
+    ENV_REFUSED = "env_refused"  # the repository's test environment is refused: nothing ran
+    UNFINISHED = "unfinished"  # the session never reached its end (exited, killed, crashed)
+    COLLECTION_ERRORS = "collection_errors"  # a test module no longer imports
+    FAILING = "failing"  # regressions or failing tests, each named in `failing`
+    NOTHING_RAN = "nothing_ran"  # no test ran and passed where tests were expected
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,7 @@ class Report:
     collect_errors: tuple[str, ...] = ()
     problem: str | None = None
     coverage: Coverage | None = None  # when the run asked for it
+    problem_kind: FailureKind = FailureKind.NONE  # what `problem` is, for code
 
     @classmethod
     def empty(cls) -> Report:
@@ -79,27 +96,31 @@ def read_report(path: Path, nonce: str) -> Report:
     """Parse the plugin's report; anything odd is a Report with a `problem`, never a raise."""
     try:
         if path.is_symlink() or not path.is_file():
-            return Report(problem="no test report was written (the test process exited "
-                          "before pytest started, or pytest never loaded the oracle plugin)")
+            return _no_report("no test report was written (the test process exited "
+                              "before pytest started, or pytest never loaded the oracle plugin)")
         if path.stat().st_size > REPORT_CAP:
-            return Report(problem=f"the test report is larger than {REPORT_CAP} bytes")
+            return _no_report(f"the test report is larger than {REPORT_CAP} bytes")
         data = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
-        return Report(problem=f"the test report is unreadable: {exc}")
+        return _no_report(f"the test report is unreadable: {exc}")
     if not isinstance(data, dict) or not hmac.compare_digest(
             str(data.get("nonce")).encode(), nonce.encode()):
-        return Report(problem="the test report does not carry this run's nonce (forged, or "
-                      "written by something other than the oracle plugin)")
+        return _no_report("the test report does not carry this run's nonce (forged, or "
+                          "written by something other than the oracle plugin)")
     tests = data.get("tests")
     errors = data.get("collect_errors")
     if not isinstance(tests, dict) or not isinstance(errors, list):
-        return Report(problem="the test report is malformed")
+        return _no_report("the test report is malformed")
     clean = {str(k): (v if v in OUTCOMES else "error") for k, v in tests.items()}
     status = data.get("exitstatus")
     return Report(finished=data.get("finished") is True,
                   exitstatus=status if isinstance(status, int) else None,
                   tests=clean, collect_errors=tuple(str(e) for e in errors),
                   coverage=_coverage(data.get("coverage")))
+
+
+def _no_report(problem: str) -> Report:
+    return Report(problem=problem, problem_kind=FailureKind.NO_REPORT)
 
 
 def _coverage(data: object) -> Coverage | None:
@@ -136,22 +157,27 @@ class Verdict:
     evidence: str = "none"  # 'baseline' | 'own' | 'none'
     counts: dict[str, int] = field(default_factory=dict)
     failing: tuple[str, ...] = ()  # node ids of the regressions and failures, sorted
+    kind: FailureKind = FailureKind.NONE  # why it failed, for code; `reason` is for humans
 
 
-def _session_problem(after: Report) -> str | None:
+def _session_problem(after: Report) -> Verdict | None:
+    """The failed verdict of a session that cannot be judged test by test, or None."""
     if after.problem:
-        return after.problem
+        return Verdict(False, after.problem, kind=after.problem_kind)
     if not after.finished:
         ran = [n for n, o in after.tests.items() if o != "collected"]
-        return ("the test session did not finish: the process exited or was killed after "
-                f"{len(ran)} of {len(after.tests)} tests (os._exit, a signal, or a crash)")
+        return Verdict(False, "the test session did not finish: the process exited or was "
+                       f"killed after {len(ran)} of {len(after.tests)} tests (os._exit, a "
+                       "signal, or a crash)", kind=FailureKind.UNFINISHED)
     # Collection errors first: pytest stops with exit status 2 for them, and "a test module
     # no longer imports" is what a change that removed or renamed a name needs to hear.
     if after.collect_errors:
-        return "collection errors in " + ", ".join(after.collect_errors[:10])
+        return Verdict(False, "collection errors in " + ", ".join(after.collect_errors[:10]),
+                       kind=FailureKind.COLLECTION_ERRORS)
     if after.exitstatus not in SANE_EXIT:
-        return (f"pytest ended with exit status {after.exitstatus} (interrupted, internal "
-                "error or usage error)")
+        return Verdict(False, f"pytest ended with exit status {after.exitstatus} "
+                       "(interrupted, internal error or usage error)",
+                       kind=FailureKind.PYTEST_ABORTED)
     return None
 
 
@@ -187,9 +213,9 @@ def judge(after: Report, baseline: Report, full_suite: bool,
     """The oracle's decision for one run (see the module docstring for the rule). With
     `affected` (the test files that can observe the change, when the whole suite ran), a
     test elsewhere that failed before the change and still fails is not held against it."""
-    problem = _session_problem(after)
-    if problem:
-        return Verdict(False, problem)
+    unjudged = _session_problem(after)
+    if unjudged is not None:
+        return unjudged
     regressions = _regressions(after, baseline)
 
     def unaffected(nodeid: str) -> bool:
@@ -205,14 +231,14 @@ def judge(after: Report, baseline: Report, full_suite: bool,
                                          else "")
         ids = tuple(sorted({n.split(": ", 1)[0] for n in named}))
         return Verdict(False, f"regressions: {head}" if regressions else f"failing: {head}",
-                       tuple(regressions), counts=counts, failing=ids)
+                       tuple(regressions), counts=counts, failing=ids, kind=FailureKind.FAILING)
     good = [n for n, o in after.tests.items() if o in GOOD]
     if not good:
         if full_suite and not after.tests and not baseline.tests:
             return Verdict(True, "the repository has no tests: nothing proves this change",
                            evidence="none", counts=counts)
         return Verdict(False, "no test ran and passed where tests were expected",
-                       counts=counts)
+                       counts=counts, kind=FailureKind.NOTHING_RAN)
     evidence = "baseline" if any(n in baseline.tests for n in good) else "own"
     return Verdict(True, f"{len(good)} passed" + _summary(counts), evidence=evidence,
                    counts=counts)

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Protocol
 
 from governance import nofollow
-from governance.oracle import Report, judge, read_report
+from governance.oracle import FailureKind, Report, judge, read_report
 from governance.test_env import PYTHON, TestEnv
 
 _FAILED_LINE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
@@ -248,7 +248,8 @@ class TestRunner:
         if self.test_env is not None:
             test_env = await asyncio.to_thread(self.test_env)
             if test_env.problem:  # nothing runs: the refusal is the outcome
-                return _outcome(None, "", 0.0, tests, Report(problem=test_env.problem), False)
+                refused = Report(problem=test_env.problem, problem_kind=FailureKind.ENV_REFUSED)
+                return _outcome(None, "", 0.0, tests, refused, False)
         argv = self.argv(tests, test_env)
         run_dir = await asyncio.to_thread(_RunDir.create, scratch, coverage)
         try:
@@ -268,9 +269,11 @@ class TestRunner:
         finally:
             await asyncio.to_thread(run_dir.remove)
         if timed_out:
-            report = Report(problem=f"tests timed out after {duration:.0f}s")
+            report = Report(problem=f"tests timed out after {duration:.0f}s",
+                            problem_kind=FailureKind.TIMED_OUT)
         elif report.problem and not report.tests and (cause := start_failure(text)):
-            report = Report(problem=f"{report.problem}; exit code {code}: {cause}")
+            report = Report(problem=f"{report.problem}; exit code {code}: {cause}",
+                            problem_kind=report.problem_kind)
         return _outcome(code, text, duration, tests, report, timed_out)
 
     async def _local(self, root: Path, argv: Sequence[str],

@@ -8,7 +8,7 @@ import pytest
 from governance import l2
 from governance.l2 import Failure, FailureClass, L2State, Progress, StopReason, decide
 from governance.l2_repair import changed_lines, classify, merge
-from governance.oracle import Report, Verdict
+from governance.oracle import FailureKind, Report, Verdict
 from governance.oracle_run import Checked, Validation
 from governance.protected import PathEscape
 from governance.schemas import Candidate, FileChange
@@ -111,8 +111,15 @@ CAND = Candidate(file_path="calc/m.py", full_content="import json\n")
     (Validation(False, "x", {}, checked=_checked(Verdict(False, "regressions: ...",
                                                          failing=("t.py::a",))),
                 baseline=Report(finished=True, exitstatus=0)), FailureClass.TEST),
-    (Validation(False, "x", {}, checked=_checked(Verdict(False, "no test report was written")),
+    (Validation(False, "x", {}, checked=_checked(Verdict(False, "no test report was written",
+                                                         kind=FailureKind.NO_REPORT)),
                 baseline=Report()), FailureClass.ENVIRONMENT),
+    (Validation(False, "x", {}, checked=_checked(Verdict(False, "pytest ended with exit status 3",
+                                                         kind=FailureKind.PYTEST_ABORTED))),
+     FailureClass.ENVIRONMENT),
+    # The message is for humans: a reason that only reads like a missing report is a test failure.
+    (Validation(False, "x", {}, checked=_checked(Verdict(False, "t.py: no test report was written"))
+                ), FailureClass.TEST),
     (Validation(False, "x", {}, checked=_checked(Verdict(False, "p")),
                 baseline=Report(problem="no test report was written")),
      FailureClass.ENVIRONMENT),
@@ -124,7 +131,8 @@ CAND = Candidate(file_path="calc/m.py", full_content="import json\n")
         "E   ModuleNotFoundError: No module named 'json'")), FailureClass.TEST),
     (Validation(False, "x", {}, checked=_checked(
         Verdict(False, "the test session did not finish"), timed_out=True)), FailureClass.TEST),
-], ids=["syntax", "refused", "test", "no-report", "baseline-unusable", "missing-module",
+], ids=["syntax", "refused", "test", "no-report", "pytest-aborted", "reads-like-no-report",
+        "baseline-unusable", "missing-module",
         "module-the-candidate-imports", "timeout"])
 def test_failure_classes(v, cls):
     assert classify(v, CAND).cls is cls

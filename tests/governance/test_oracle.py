@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.oracle import Report, judge, read_report
+from governance.oracle import FailureKind, Report, judge, read_report
 from governance.phase import Phase
 from governance.testrun import TestRunner
 from tests.helpers import (
@@ -39,8 +39,8 @@ def _r(tests: dict[str, str], **kw) -> Report:
 JUDGE = [
     ("all pass", _r({A: "passed", B: "passed"}), _r({A: "passed", B: "passed"}), False, True,
      "2 passed", "baseline"),
-    ("no report", Report(problem="no test report was written"), _r({A: "passed"}), False, False,
-     "no test report", None),
+    ("no report", Report(problem="no test report was written", problem_kind=FailureKind.NO_REPORT),
+     _r({A: "passed"}), False, False, "no test report", None),
     ("unfinished", _r({A: "passed", B: "collected"}, finished=False), _r({A: "passed"}), False,
      False, "did not finish", None),
     ("interrupted", _r({A: "passed"}, exitstatus=2), _r({A: "passed"}), False, False,
@@ -84,6 +84,13 @@ JUDGE = [
      "the repository has no tests", "none"),
     ("only new tests passed", _r({C: "passed"}), Report.empty(), False, True, "1 passed", "own"),
 ]
+# The verdict's kind, for code (L2 classifies on it); a row not named here: NONE when the
+# verdict passes, FAILING when it names failing tests.
+K = FailureKind
+KINDS = {"no report": K.NO_REPORT, "unfinished": K.UNFINISHED, "interrupted": K.PYTEST_ABORTED,
+         "internal error": K.PYTEST_ABORTED, "collection error": K.COLLECTION_ERRORS,
+         "collection error, interrupted": K.COLLECTION_ERRORS, "nothing passed": K.NOTHING_RAN,
+         "no tests where expected": K.NOTHING_RAN}
 
 
 @pytest.mark.parametrize(("name", "after", "baseline", "full", "passes", "phrase", "evidence"),
@@ -92,6 +99,7 @@ def test_judge(name, after, baseline, full, passes, phrase, evidence):
     verdict = judge(after, baseline, full)
     assert verdict.passed is passes, verdict
     assert phrase in verdict.reason
+    assert verdict.kind is KINDS.get(name, K.NONE if passes else K.FAILING), verdict
     if evidence:
         assert verdict.evidence == evidence
 
@@ -116,7 +124,9 @@ def _report(path: Path, nonce="n1", **over) -> Path:
 def test_read_report_refuses_anything_not_ours(tmp_path, make, phrase):
     report = read_report(make(tmp_path / "report.json"), "n1")
     assert report.problem and phrase in report.problem
-    assert not judge(report, Report.empty(), False).passed
+    assert report.problem_kind is FailureKind.NO_REPORT
+    verdict = judge(report, Report.empty(), False)
+    assert not verdict.passed and verdict.kind is FailureKind.NO_REPORT
 
 
 def test_read_report_maps_unknown_outcomes_to_error(tmp_path):
