@@ -179,6 +179,9 @@ HOSTILE = [  # (request, status): {port} and {t} (the token) are filled in
     ("DELETE / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n", 405),
     (get("/", extra="Content-Length: 5\r\n"), 413),
     (get("/", extra="X-Big: " + "a" * 10000 + "\r\n"), 431),
+    ("GET / HTTP/1.1\r\nX-Big: " + "a" * 20000, 431),  # a head that outgrows the buffer
+    (get("/?t={t}", extra="Content-Length: 10000000\r\n") + "x" * 100_000, 413),  # the cap
+    (get("/?t={t}", extra="Transfer-Encoding: chunked\r\n") + "5\r\nhello\r\n0\r\n\r\n", 413),
     ("GARBAGE\r\n\r\n", 400),
     ("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400),  # a TLS hello
     ("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n", 408),  # the head never ends
