@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,18 +34,19 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from kernel.native import Cpu, Native, Step, load
+from kernel.native import Cpu, Native, Step, Threads, load
 from kernel.precision import check
 from kernel.quantize import int8_matmul, int8_ouro, quantize_rows
 from kernel.steppers import PREFILL_CHUNK, CachedStepper, Plain
 
 WEIGHTS = ("int8", "float32")  # what a FastLlama holds
 MIN_CAPACITY = 256  # first KV-cache allocation, in positions
-# A one-token step is ~120 matmuls of 10-30 us each. On this project's 2-core machines a
-# second OpenMP thread saves little there, and whenever anything else runs (a test suite,
+# A torch one-token step is ~120 matmuls of 10-30 us each. On this project's 2-core machines
+# a second OpenMP thread saves little there, and whenever anything else runs (a test suite,
 # a build) every one of those barriers waits for a preempted thread: measured under a load
 # average of 9, 1 thread gave 20 tokens/s and 2 threads 1.1. Prefill chunks (large GEMMs,
-# few barriers) keep torch's thread count.
+# few barriers) keep torch's thread count. The native step times its thread counts instead
+# (kernel/native.py Threads).
 DECODE_THREADS = 1
 
 Getter = Callable[[str], torch.Tensor]
@@ -183,7 +185,9 @@ class FastLlama:
         self.chunk_dtype = torch.bfloat16 if precision == "int8" and self.cpu.bf16 \
             else torch.float32
         self._scratch = torch.empty(0)  # the float32 rows of the matrix in use (prefill)
-        self.decode_threads = DECODE_THREADS
+        # Native decode threads: None picks 1 or 2 by timing them (Threads); a number fixes it.
+        self.decode_threads: int | None = None
+        self.threads = Threads(min(2, torch.get_num_threads()))
         self.native: Native | None = None
         self.kernels = self._choose_native()
 
@@ -283,9 +287,12 @@ class FastLlama:
         pos = cache.length
         cache.reserve(pos + 1)
         self._rope(pos, 1)
-        threads = max(1, min(self.decode_threads, torch.get_num_threads()))
+        threads = self.decode_threads or self.threads.pick()
+        began = time.perf_counter()
         logits = self._step(int(token), pos, torch.view_as_real(self._freqs[pos]), cache.k,
                             cache.v, threads)
+        if self.decode_threads is None:
+            self.threads.record(threads, time.perf_counter() - began)
         cache.length = pos + 1
         return logits
 
@@ -308,7 +315,7 @@ class FastLlama:
         if head.q is None:
             return F.linear(last, head.w)[0]
         if self.native is not None:
-            return self.native.gemv(head.q, head.scale32, last[0], self.decode_threads)
+            return self.native.gemv(head.q, head.scale32, last[0], torch.get_num_threads())
         return head(last.to(torch.bfloat16))[0].float()
 
     @torch.inference_mode()

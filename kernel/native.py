@@ -151,6 +151,42 @@ class Step:
         return logits
 
 
+class Threads:
+    """How many threads the next decode step gets, chosen by timing them.
+
+    A second thread roughly halves a step on an idle 2-core machine, but a step is ~250
+    OpenMP barriers, and under load each waits for whichever thread was preempted (a test
+    suite beside the daemon made the torch equivalent 18x slower). So the steps keep a
+    moving average of the current count's seconds per token, and now and then try the
+    other count for one step: a faster try switches; a slower one doubles the wait before
+    the next try (up to MAX_WAIT steps, so a lost try costs little)."""
+
+    MIN_WAIT, MAX_WAIT = 8, 512
+
+    def __init__(self, most: int):
+        self.most = max(1, most)
+        self.current = self.most
+        self.average: float | None = None  # seconds per step at `current` threads
+        self.wait = self.countdown = self.MIN_WAIT
+
+    def pick(self) -> int:
+        if self.most == 1:
+            return 1
+        self.countdown -= 1
+        return self.current if self.countdown > 0 else self.most + 1 - self.current
+
+    def record(self, threads: int, seconds: float) -> None:
+        if threads == self.current:
+            self.average = seconds if self.average is None else \
+                0.8 * self.average + 0.2 * seconds
+            return
+        if self.average is None or seconds < self.average:  # the try won
+            self.current, self.average, self.wait = threads, seconds, self.MIN_WAIT
+        else:
+            self.wait = min(2 * self.wait, self.MAX_WAIT)
+        self.countdown = self.wait
+
+
 def compiler() -> str | None:
     named = os.environ.get("OUROBOROS_CC")
     if named:

@@ -10,7 +10,7 @@ import torch
 
 from kernel import native
 from kernel.fast_plain import FastLlama, FastPlain
-from kernel.native import Cpu, Native
+from kernel.native import Cpu, Native, Threads
 
 PROMPT = [5, 17, 201, 33, 9, 140, 77, 2, 250, 61, 12]
 STEPS = 8
@@ -147,3 +147,18 @@ def test_prefix_reuse_after_native_steps_gives_the_cold_logits(hf):
         assert kept.reused > 0 and torch.equal(warm_logits, cold_logits)
         token = int(warm_logits.argmax())
         assert torch.equal(kept.advance(token, 0.0)[0], cold.advance(token, 0.0)[0])
+
+
+def test_threads_follow_the_timings():
+    threads = Threads(2)
+    picks = []
+    for _ in range(200):  # an idle machine: 2 threads take half the time
+        picks.append(threads.pick())
+        threads.record(picks[-1], 0.005 if picks[-1] == 2 else 0.010)
+    assert picks[0] == 2 and picks.count(1) <= 5 and threads.current == 2
+    for _ in range(2000):  # load arrives: every 2-thread step waits on a preempted thread
+        picks.append(threads.pick())
+        threads.record(picks[-1], 0.100 if picks[-1] == 2 else 0.012)
+    late = picks[-1000:]
+    assert threads.current == 1 and late.count(2) <= 3  # tries back off to one per 512
+    assert Threads(1).pick() == 1
