@@ -1,8 +1,9 @@
 """GitHubIssueSensor: GitHub issue events, delivered to a localhost webhook endpoint.
 
 The endpoint binds 127.0.0.1 only (a tunnel or reverse proxy forwards GitHub's deliveries to
-it) on `intake.webhook_port` (0, the default, is no endpoint). It speaks HTTP/1.1 through
-h11, one request per connection, and answers before it closes. What a client cannot do:
+it) on `intake.webhook_port` (0, the default, is no endpoint). It is an ASGI app under
+uvicorn's HTTP/1.1, one request per connection, and answers before it closes. What a client
+cannot do:
 
 - reach the queue unsigned or wrongly signed: sensors.webhook_auth checks GitHub's
   X-Hub-Signature-256 or a Standard Webhooks signature with the secret read from
@@ -12,10 +13,11 @@ h11, one request per connection, and answers before it closes. What a client can
 - replay: a delivery id or a signature already seen in the last 5 minutes is a 409; a
   Standard Webhooks timestamp, or a GitHub issue's signed `updated_at`, more than 5
   minutes from now is a 401;
-- exhaust the daemon: bodies over 1 MiB are a 413 (told by Content-Length before reading,
-  or counted while reading), headers are capped at 16 KiB, the whole request must arrive
-  within the request timeout (a slow-loris is answered 408 and closed), at most
-  MAX_CONNECTIONS are served at once (more are closed at once).
+- exhaust the daemon: the shared hostile-client rules (sensors.http_limits, the same as
+  `serve` and the live view): bodies over 1 MiB are a 413 (told by Content-Length before
+  reading, or counted while reading), a head over 16 KiB a 431, malformed HTTP a 400, the
+  whole request must arrive within the request timeout (a slow-loris is answered 408 and
+  closed), at most MAX_CONNECTIONS are served at once (one more is answered 503 and closed).
 
 An `issues` event whose action is `opened` (with the configured label, default
 "ouroboros") or `labeled` (with that label) becomes one envelope: source github_issue,
@@ -39,11 +41,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import h11
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
 
 from governance.schemas import SignalEnvelope, Urgency
+from sensors.http_limits import Limits, Listener
 from sensors.repo_files import PathRefused, repo_file
 from sensors.webhook_auth import (
     REPLAY_WINDOW_S,
@@ -128,7 +132,12 @@ class GitHubIssueSensor:
         self.address: tuple[str, int] | None = None
         self.refused = 0  # requests refused (any 4xx/5xx), for tests and status
         self._secret = b""
-        self._conns: set[asyncio.Task] = set()
+        self._listener: Listener | None = None
+
+    @property
+    def connections(self) -> int:
+        """Connections open and served now."""
+        return self._listener.connections if self._listener is not None else 0
 
     async def on_paths(self, paths: Iterable[str]) -> None:
         return None  # issues arrive over HTTP, not as file events
@@ -139,28 +148,26 @@ class GitHubIssueSensor:
     async def serve(self) -> None:
         """Listen until cancelled (the daemon's task group owns this). A bad secret file or
         a port in use is the sensor's problem, never an exception out of here."""
+        limits = Limits(max_head=MAX_HEADER_BYTES, max_body=self.max_body,
+                        request_timeout_s=self.request_timeout_s,
+                        stall_s=self.request_timeout_s, max_connections=MAX_CONNECTIONS)
+        listener = Listener(self._app, limits, on_refused=self._refused)
         try:
             self._secret = await asyncio.to_thread(self._load_secret)
-            server = await asyncio.start_server(self._client, HOST, self.port,
-                                                limit=MAX_HEADER_BYTES)
+            self.address = await listener.start(HOST, self.port)
         except (SecretProblem, OSError) as exc:
             self.problem = (str(exc) if isinstance(exc, SecretProblem) else
                             f"cannot listen on {HOST}:{self.port}: {exc.strerror or exc}")
             log.error("webhook endpoint not started", why=self.problem)
             return
-        self.address = server.sockets[0].getsockname()[:2]
-        self.port = self.address[1]
-        self.problem = None
+        self._listener, self.port, self.problem = listener, self.address[1], None
         self.listening.set()
         log.info("webhook endpoint listening", host=HOST, port=self.port)
         try:
             await asyncio.Future()  # until cancelled
         finally:
-            server.close()
-            for task in list(self._conns):
-                task.cancel()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.wait_closed(), 2)
+            await listener.stop()
+            self._listener = None
 
     def _load_secret(self) -> bytes:
         if not self.secret_file:
@@ -178,92 +185,31 @@ class GitHubIssueSensor:
 
     # -- HTTP ----------------------------------------------------------------------------
 
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is None or len(self._conns) >= MAX_CONNECTIONS:
-            writer.transport.abort()
-            return
-        self._conns.add(task)
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
+    async def _app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """One request (its size and time are capped before it gets here)."""
+        request = Request(scope, receive)
         try:
-            try:
-                async with asyncio.timeout(self.request_timeout_s):
-                    status, reply = await self._handle(conn, reader, writer)
-            except TimeoutError:
-                status, reply = 408, {"error": f"no complete request within "
-                                               f"{self.request_timeout_s:g}s"}
-            except Exception as exc:  # a bug here must be an answer, not a hung client
-                log.exception("webhook request failed")
-                status, reply = 500, {"error": f"internal error: {type(exc).__name__}"}
-            if status >= 400:
-                self.refused += 1
-                log.warning("webhook request refused", status=status, why=reply.get("error"),
-                            peer=writer.get_extra_info("peername"))
-            async with asyncio.timeout(self.request_timeout_s):
-                await self._respond(conn, reader, writer, status, reply)
-        except Exception as exc:  # a vanished client; never a traceback for garbage
-            log.debug("webhook connection ended", error=f"{type(exc).__name__}: {exc}")
-        finally:
-            self._conns.discard(task)
-            writer.transport.abort()  # a no-op after a clean close
-
-    async def _handle(self, conn: h11.Connection, reader: asyncio.StreamReader,
-                      writer: asyncio.StreamWriter) -> tuple[int, dict[str, Any]]:
-        try:
-            request, body = await self._read(conn, reader, writer)
+            if request.method != "POST":
+                status, reply = 405, {"error": "only POST is served"}
+            else:
+                body = await request.body()
+                headers = {k.lower(): v for k, v in request.headers.items()}
+                status, reply = await self._delivery(headers, body)
         except Refused as exc:
-            return exc.status, {"error": exc.why}
-        except h11.RemoteProtocolError as exc:
-            return 400, {"error": f"malformed HTTP: {exc}"}
-        if request.method != b"POST":
-            return 405, {"error": "only POST is served"}
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in request.headers}
-        try:
-            return await self._delivery(headers, body)
-        except Refused as exc:
-            return exc.status, {"error": exc.why}
+            status, reply = exc.status, {"error": exc.why}
+        except ClientDisconnect:
+            raise  # gone, or answered already by the limits: nobody to answer
+        except Exception as exc:  # a bug here must be an answer, not a hung client
+            log.exception("webhook request failed")
+            status, reply = 500, {"error": f"internal error: {type(exc).__name__}"}
+        if status >= 400:
+            self._refused(status, reply["error"], scope.get("client"))
+        await JSONResponse(reply, status, headers={"connection": "close"})(scope, receive,
+                                                                           send)
 
-    async def _read(self, conn: h11.Connection, reader: asyncio.StreamReader,
-                    writer: asyncio.StreamWriter) -> tuple[h11.Request, bytes]:
-        request: h11.Request | None = None
-        body = bytearray()
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                data = await reader.read(65536)
-                conn.receive_data(data)  # b"": end of input; h11 then raises if incomplete
-                continue
-            if isinstance(event, h11.Request):
-                request = event
-                length = dict(event.headers).get(b"content-length")
-                if length is not None and int(length) > self.max_body:
-                    raise Refused(413, f"body over {self.max_body} bytes")
-                if conn.they_are_waiting_for_100_continue:
-                    writer.write(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
-            elif isinstance(event, h11.Data):
-                body += event.data
-                if len(body) > self.max_body:
-                    raise Refused(413, f"body over {self.max_body} bytes")
-            elif isinstance(event, h11.EndOfMessage) and request is not None:
-                return request, bytes(body)
-            elif isinstance(event, h11.ConnectionClosed):
-                raise Refused(400, "connection closed before the request was complete")
-
-    async def _respond(self, conn: h11.Connection, reader: asyncio.StreamReader,
-                       writer: asyncio.StreamWriter, status: int, reply: dict[str, Any]) -> None:
-        payload = json.dumps(reply).encode()
-        headers = [("content-type", "application/json"), ("content-length", str(len(payload))),
-                   ("connection", "close")]
-        try:
-            data = (conn.send(h11.Response(status_code=status, headers=headers))
-                    + conn.send(h11.Data(data=payload)) + conn.send(h11.EndOfMessage()))
-        except h11.LocalProtocolError:  # no complete request head to answer: answer raw
-            data = (f"HTTP/1.1 {status} \r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
-                    + "\r\n").encode() + payload
-        writer.write(data)
-        await writer.drain()
-        await _close(reader, writer)
+    def _refused(self, status: int, why: str, peer: Any) -> None:
+        self.refused += 1
+        log.warning("webhook request refused", status=status, why=why, peer=peer)
 
     # -- the delivery --------------------------------------------------------------------
 
@@ -332,16 +278,3 @@ class GitHubIssueSensor:
                               dedup_key=f"github_issue:{issue.number}:{digest[:16]}",
                               session_id=self.session_id,
                               evidence={"issue": issue.number, "action": ev.action})
-
-
-async def _close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Half-close, then read and drop what the client still sends (bounded), then close:
-    closing a TCP socket with unread input resets it, and the client could lose the
-    reply that says why (a 413 to a client still sending its body)."""
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(1.0):
-            if writer.can_write_eof():
-                writer.write_eof()
-            dropped = 0
-            while dropped < 2 * MAX_BODY and (chunk := await reader.read(65536)):
-                dropped += len(chunk)
