@@ -31,6 +31,8 @@ import stat
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
 from governance import atomic, nofollow
 from governance.nofollow import UnsafePath
 
@@ -102,25 +104,82 @@ _BLOB = re.compile(r"[0-9]+\.orig")
 _SHA = re.compile(r"[0-9a-f]{64}|")
 
 
-def _entry(raw: object) -> SnapshotEntry:
-    """One manifest entry, checked field by field against what capture() writes."""
-    if not isinstance(raw, dict) or set(raw) - set(SnapshotEntry.__dataclass_fields__):
-        raise ValueError(f"malformed snapshot entry: {str(raw)[:200]}")
-    path, dirs = raw.get("path"), raw.get("new_dirs", [])
-    existed, mode, blob = raw.get("existed"), raw.get("mode"), raw.get("blob")
-    after, earlier = raw.get("after_sha256"), raw.get("earlier_after", [])
-    ok = (isinstance(path, str) and isinstance(existed, bool)
-          and (mode is None or (type(mode) is int and 0 <= mode <= 0o7777))
-          and (blob is None if not existed else isinstance(blob, str) and _BLOB.fullmatch(blob))
-          and isinstance(dirs, list) and all(isinstance(d, str) for d in dirs)
-          and (after is None or (isinstance(after, str) and _SHA.fullmatch(after)))
-          and isinstance(earlier, list) and len(earlier) <= 16
-          and all(isinstance(h, str) and _SHA.fullmatch(h) for h in earlier))
-    if not ok:
-        raise ValueError(f"malformed snapshot entry: {str(raw)[:200]}")
-    if exact_path(path) != path or any(exact_path(d) != d for d in dirs):
-        raise ValueError(f"snapshot entry path is not in canonical form: {path!r}")
-    return SnapshotEntry(path, existed, mode, blob, tuple(dirs), after, tuple(earlier))
+class ManifestEntry(BaseModel):
+    """One manifest entry as capture() writes it; anything else is refused, by field."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    path: str
+    existed: bool
+    mode: int | None = Field(default=None, ge=0, le=0o7777)
+    blob: str | None = Field(default=None, validate_default=True)
+    new_dirs: list[str] = Field(default_factory=list)
+    after_sha256: str | None = None
+    earlier_after: list[str] = Field(default_factory=list, max_length=16)
+
+    @field_validator("path")
+    @classmethod
+    def _canonical_path(cls, path: str) -> str:
+        if exact_path(path) != path:  # UnsafePath (a ValueError) for `..`, absolute, NUL
+            raise ValueError(f"snapshot entry path is not in canonical form: {path!r}")
+        return path
+
+    @field_validator("new_dirs")
+    @classmethod
+    def _canonical_dirs(cls, dirs: list[str]) -> list[str]:
+        for d in dirs:
+            if exact_path(d) != d:
+                raise ValueError(f"snapshot entry directory is not in canonical form: {d!r}")
+        return dirs
+
+    @field_validator("blob")
+    @classmethod
+    def _blob_of_an_original(cls, blob: str | None, info: ValidationInfo) -> str | None:
+        existed = info.data.get("existed")
+        if existed is False and blob is not None:
+            raise ValueError("a file that did not exist has no saved original")
+        if existed and (blob is None or not _BLOB.fullmatch(blob)):
+            raise ValueError("the saved original must be named <n>.orig")
+        return blob
+
+    @field_validator("after_sha256")
+    @classmethod
+    def _after_digest(cls, after: str | None) -> str | None:
+        if after is not None and not _SHA.fullmatch(after):
+            raise ValueError("not a sha256 hex digest nor ''")
+        return after
+
+    @field_validator("earlier_after")
+    @classmethod
+    def _earlier_digests(cls, earlier: list[str]) -> list[str]:
+        if not all(_SHA.fullmatch(h) for h in earlier):
+            raise ValueError("not a list of sha256 hex digests")
+        return earlier
+
+    def entry(self) -> SnapshotEntry:
+        return SnapshotEntry(self.path, self.existed, self.mode, self.blob,
+                             tuple(self.new_dirs), self.after_sha256, tuple(self.earlier_after))
+
+
+class Manifest(BaseModel):
+    """`manifest.json`: the boundary where a snapshot on disk becomes entries again."""
+
+    entries: list[ManifestEntry]
+
+
+def _entries(raw: object) -> list[SnapshotEntry]:
+    """The entries of a manifest capture() could have written; ValueError naming the first
+    field that it could not have (the entry's number, the field, why)."""
+    try:
+        return [e.entry() for e in Manifest.model_validate(raw).entries]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc, why = err["loc"], err["msg"]
+        if len(loc) >= 2 and loc[0] == "entries" and isinstance(loc[1], int):
+            field = ".".join(map(str, loc[2:])) or "the entry itself"
+            raise ValueError(f"malformed snapshot entry {loc[1]}, field {field}: {why}") from None
+        field = ".".join(map(str, loc)) or "the manifest itself"
+        raise ValueError(f"malformed rollback manifest, field {field}: {why}") from None
 
 
 class RollbackSnapshot:
@@ -184,9 +243,7 @@ class RollbackSnapshot:
         """Read a manifest written by capture(); ValueError for anything capture() would not
         have written (recovery reports it and touches nothing)."""
         manifest = json.loads((directory / "manifest.json").read_text())
-        if not isinstance(manifest, dict) or not isinstance(manifest.get("entries"), list):
-            raise ValueError("manifest has no list of entries")
-        return cls(directory, repo_root, [_entry(e) for e in manifest["entries"]])
+        return cls(directory, repo_root, _entries(manifest))
 
     def restore(self) -> list[str]:
         """Put every file back as it was (new files removed); return the restored paths.
