@@ -105,6 +105,38 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
+def layer_forward(h: torch.Tensor, qkv_w: torch.Tensor, o_w: torch.Tensor,
+                  gate_up_w: torch.Tensor, down_w: torch.Tensor, attn_in: torch.Tensor,
+                  attn_out: torch.Tensor | None, mlp_in: torch.Tensor,
+                  mlp_out: torch.Tensor | None, cos: torch.Tensor, sin: torch.Tensor,
+                  positions: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
+                  mask: torch.Tensor, dims: tuple[int, int, int, int, float]) -> torch.Tensor:
+    """One decoder layer over rows h [T, H]; its keys and values are written into k_cache and
+    v_cache ([kv heads, span, d], views of the layer's cache slot) at `positions`. A pure
+    function of tensors and ints, so torch.compile can fuse it once for every layer."""
+    heads, kv_heads, d, inter, eps = dims
+    t, group = h.shape[0], heads // kv_heads
+    qkv = rms_norm(h, attn_in, eps) @ qkv_w.T
+    # q and k rotate together: one set of elementwise ops for both.
+    qk = qkv[:, : (heads + kv_heads) * d].view(t, heads + kv_heads, d)
+    qk = qk * cos + _rotate_half(qk) * sin
+    q, k = qk[:, :heads], qk[:, heads:]
+    v = qkv[:, (heads + kv_heads) * d :].view(t, kv_heads, d)
+    k_cache.index_copy_(1, positions, k.transpose(0, 1))
+    v_cache.index_copy_(1, positions, v.transpose(0, 1))
+    # Query head j*group + g reads kv head j (transformers' repeat_interleave order): each kv
+    # head's group of query heads, over all T rows, is one [group*T, d] matrix.
+    rows = q.reshape(t, kv_heads, group, d).permute(1, 2, 0, 3).reshape(1, kv_heads,
+                                                                        group * t, d)
+    out = F.scaled_dot_product_attention(rows, k_cache[None], v_cache[None],
+                                         attn_mask=mask.repeat(group, 1), scale=d ** -0.5)
+    a = out.view(kv_heads, group, t, d).permute(2, 0, 1, 3).reshape(t, heads * d) @ o_w.T
+    h = h + (rms_norm(a, attn_out, eps) if attn_out is not None else a)
+    gate_up = rms_norm(h, mlp_in, eps) @ gate_up_w.T
+    m = (F.silu(gate_up[:, :inter]) * gate_up[:, inter:]) @ down_w.T
+    return h + (rms_norm(m, mlp_out, eps) if mlp_out is not None else m)
+
+
 class StaticCache:
     """Keys and values of every (loop step, layer) slot, at fixed addresses; growing it makes
     new tensors (and so invalidates any captured graph)."""
@@ -156,6 +188,39 @@ class GpuModel:
         emb = torch.cat((angles, angles), dim=-1)
         self.cos, self.sin = emb.cos().to(self.dtype), emb.sin().to(self.dtype)
         self.key_index = torch.arange(shape.max_positions, device=self.device)
+        self.fused: Callable[..., torch.Tensor] | None = None  # see fuse()
+        self.fused_why = "eager: not asked to fuse"
+
+    def fuse(self) -> str:
+        """Compile the one-token layer with torch.compile (inductor fuses each layer's ~50
+        small kernels into a few: a one-token step is bound by kernel count, not bytes).
+        Returns what was done, or why not; the eager layer stays the fallback."""
+        if self.device.type != "cuda":
+            self.fused_why = "eager: torch.compile is used on CUDA only"
+            return self.fused_why
+        try:
+            import torch._dynamo as dynamo
+
+            # One compile per attention bucket and layer kind; the default limit of 8
+            # recompiles would silently send later buckets back to eager.
+            dynamo.config.recompile_limit = max(dynamo.config.recompile_limit, 64)
+            self.fused = torch.compile(layer_forward, fullgraph=True, dynamic=False)
+            self.fused_why = "fused: torch.compile (inductor)"
+        except Exception as exc:  # no triton, no compiler: the eager layer is correct
+            self.fused_why = f"eager: torch.compile unavailable ({type(exc).__name__}: {exc})"
+        return self.fused_why
+
+    def _fused_layer(self, *args: Any) -> torch.Tensor:
+        """The compiled layer; a compile that fails (it runs at the first call, outside any
+        graph capture: the stepper warms up first) leaves the eager layer for good."""
+        assert self.fused is not None
+        try:
+            return self.fused(*args)
+        except Exception as exc:
+            if torch.cuda.is_current_stream_capturing():
+                raise
+            self.fused, self.fused_why = None, f"eager: torch.compile failed ({exc})"[:300]
+            return layer_forward(*args)
 
     @property
     def steps(self) -> int:
@@ -188,40 +253,20 @@ class GpuModel:
         sin = self.sin.index_select(0, positions)[:, None, :]
         keys = self.key_index[:span]
         causal = keys[None, :] <= positions[:, None]  # [T, span]
+        # One-token steps take the fused (compiled) layer when there is one; prefill chunks
+        # change shape from chunk to chunk and stay eager.
+        layer = self._fused_layer if self.fused is not None and h.shape[0] == 1 \
+            else layer_forward
+        dims = (s.heads, s.kv_heads, s.head_dim, s.inter, s.eps)
         for i, w in enumerate(self.layers):
             mask = causal
             if s.windows[i] is not None:
                 mask = causal & (keys[None, :] > positions[:, None] - s.windows[i])
-            a = self._attend(rms_norm(h, w.attn_in, s.eps) @ w.qkv.T, t * s.layers + i, cos,
-                             sin, positions, cache, span, mask) @ w.o.T
-            h = h + (rms_norm(a, w.attn_out, s.eps) if w.attn_out is not None else a)
-            gate_up = rms_norm(h, w.mlp_in, s.eps) @ w.gate_up.T
-            m = (F.silu(gate_up[:, : s.inter]) * gate_up[:, s.inter :]) @ w.down.T
-            h = h + (rms_norm(m, w.mlp_out, s.eps) if w.mlp_out is not None else m)
+            slot = t * s.layers + i
+            h = layer(h, w.qkv, w.o, w.gate_up, w.down, w.attn_in, w.attn_out, w.mlp_in,
+                      w.mlp_out, cos, sin, positions, cache.k[slot, :, :span],
+                      cache.v[slot, :, :span], mask, dims)
         return rms_norm(h, self.norm, s.eps)
-
-    def _attend(self, qkv: torch.Tensor, slot: int, cos: torch.Tensor, sin: torch.Tensor,
-                positions: torch.Tensor, cache: StaticCache, span: int,
-                mask: torch.Tensor) -> torch.Tensor:
-        """Attention of rows qkv [T, (nh + 2 nkv) d] -> [T, nh d]; their keys and values
-        are written at `positions` of `slot` first."""
-        s = self.shape
-        t, nh, nkv, d = qkv.shape[0], s.heads, s.kv_heads, s.head_dim
-        group = nh // nkv
-        q = qkv[:, : nh * d].view(t, nh, d)
-        k = qkv[:, nh * d : (nh + nkv) * d].view(t, nkv, d)
-        v = qkv[:, (nh + nkv) * d :].view(t, nkv, d)
-        q = q * cos + _rotate_half(q) * sin
-        k = k * cos + _rotate_half(k) * sin
-        cache.k[slot].index_copy_(1, positions, k.transpose(0, 1))
-        cache.v[slot].index_copy_(1, positions, v.transpose(0, 1))
-        # Query head j*group + g reads kv head j (transformers' repeat_interleave order): each
-        # kv head's group of query heads, over all T rows, is one [group*T, d] matrix.
-        rows = q.view(t, nkv, group, d).permute(1, 2, 0, 3).reshape(1, nkv, group * t, d)
-        out = F.scaled_dot_product_attention(
-            rows, cache.k[slot, :, :span][None], cache.v[slot, :, :span][None],
-            attn_mask=mask.repeat(group, 1), scale=d ** -0.5)
-        return out.view(nkv, group, t, d).permute(2, 0, 1, 3).reshape(t, nh * d)
 
     def gate(self, h: torch.Tensor) -> torch.Tensor:
         """λ for each row of h [T, H] (float32); a model without a gate never exits early."""

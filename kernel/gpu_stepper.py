@@ -207,12 +207,14 @@ class GpuStepper(CachedStepper):
 
 def gpu_model(model: Any, kind: str, device: str) -> GpuModel:
     """A loaded model (Ouro, or a transformers Llama-family one) as a GpuModel in bf16 on
-    `device`. A model the GPU forward does not cover is an error that says why."""
+    `device`, its one-token layer compiled. A model the GPU forward does not cover is an
+    error that says why."""
     if isinstance(model, GpuModel):
         return model
-    if kind == "ouro":
-        return GpuModel.from_ouro(model, device)
     try:
-        return GpuModel.from_hf(model, device)
+        gpu = GpuModel.from_ouro(model, device) if kind == "ouro" else \
+            GpuModel.from_hf(model, device)
     except (ValueError, KeyError, AttributeError) as exc:
         raise ModelLoadError(f"cannot run this model on {device}: {exc}") from exc
+    gpu.fuse()
+    return gpu

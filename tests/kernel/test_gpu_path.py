@@ -156,6 +156,18 @@ def test_graphs_replay_what_the_eager_forward_computes(policy):
 
 
 @cuda_only
+def test_the_fused_layer_computes_what_the_eager_layer_computes():
+    model = tiny_model(seed=2, max_position_embeddings=2048)
+    eager = run(GpuStepper(GpuModel.from_ouro(model, "cuda"), policy=QExit(0.5)))
+    fused_model = GpuModel.from_ouro(model, "cuda")
+    assert fused_model.fuse().startswith("fused")
+    got = run(GpuStepper(fused_model, policy=QExit(0.5)))
+    assert fused_model.fused is not None, fused_model.fused_why  # it did not fall back
+    for (g, gd), (w, wd) in zip(got, eager, strict=True):  # bf16 rounds differently fused
+        assert gd == wd and (g - w).abs().max() < 0.02 * (w.max() - w.min())
+
+
+@cuda_only
 def test_bf16_on_cuda_stays_close_to_float32_on_the_cpu():
     model = tiny_model(max_position_embeddings=2048)
     cpu = run(OuroFast(model))
