@@ -19,17 +19,17 @@ import structlog
 
 from governance.deps import PhaseDeps
 from governance.gitops import CommitResult
-from governance.schemas import OperationContext
+from governance.schemas import OperationContext, Source
 from governance.signing import commit_env
 
 log = structlog.get_logger("governance")
 
 COMMIT_TYPES: dict[str, str] = {
-    "test_failure": "fix",
-    "todo_scanner": "refactor",
-    "doc_staleness": "docs",
-    "opportunity_miner": "refactor",
-    "backlog": "feat",
+    Source.TEST_FAILURE: "fix",
+    Source.TODO: "refactor",
+    Source.DOC_STALENESS: "docs",
+    Source.OPPORTUNITY: "refactor",
+    Source.BACKLOG: "feat",
 }
 SUBJECT_MAX = 72
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -15,10 +15,9 @@ from governance.phases_propose import propose
 from governance.proof import Intent
 from governance.proof_gate import evidence_for
 from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
-from governance.review import REVIEW_SOURCE
 from governance.risk import RiskInput, RiskTier, classify
 from governance.rollback import RollbackSnapshot, after_digest, exact_path, live_sha256
-from governance.schemas import OperationContext
+from governance.schemas import OperationContext, Source
 from governance.weakening import is_test_path, weakenings
 from ledger.redact import MARKER, redact
 
@@ -127,7 +126,7 @@ async def approve_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     else is committed to a review branch and the op ends PROPOSED: no worker waits for a
     person, and the human's branch, index and working tree are not touched."""
     tier = RiskTier[ctx.risk_tier or "SAFE_AUTO"]
-    if ctx.envelope.source == REVIEW_SOURCE:
+    if ctx.envelope.source == Source.REVIEW:
         return Transition(Phase.APPLY, f"accepted by a human ({ctx.evidence[:200]})")
     if ctx.to_review:  # what APPLY would refuse is not worth a human's review either
         refused = await d.in_thread(_apply_refusals, ctx, d)
@@ -260,7 +259,7 @@ async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     payload = {"tests": memo.scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
                "regressions": list(v.regressions[:50]),
                "duration_s": round(sum(o.duration_s for o in checked.outcomes), 3)}
-    repairable = d.policy.l2_enabled and ctx.envelope.source != REVIEW_SOURCE
+    repairable = d.policy.l2_enabled and ctx.envelope.source != Source.REVIEW
     if not v.passed and repairable and not ctx.verify_repaired:
         d.oracle.failed = Validation(False, checked.detail(), payload, checked=checked,
                                      baseline=memo.baseline)

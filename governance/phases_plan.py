@@ -18,8 +18,7 @@ from governance.phases_decide import is_trivial
 from governance.prompts import plan_prompt
 from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.provider import PLAN_SHAPE, CandidateProvider, ModelReply, shaped
-from governance.review import REVIEW_SOURCE
-from governance.schemas import OperationContext, PlanResult, parse_plan
+from governance.schemas import OperationContext, PlanResult, Source, parse_plan
 
 
 def _not_asked(ctx: OperationContext, d: PhaseDeps) -> str | None:
@@ -29,7 +28,7 @@ def _not_asked(ctx: OperationContext, d: PhaseDeps) -> str | None:
         return "skipped: trivial op (default approach)"
     if d.provider is None:
         return "skipped: no provider to plan with"
-    if ctx.envelope.source == REVIEW_SOURCE:
+    if ctx.envelope.source == Source.REVIEW:
         return "skipped: a human accepted a reviewed change"
     return None
 

@@ -1,4 +1,4 @@
-"""GENERATE for an accept op (source governance.review.REVIEW_SOURCE): no model.
+"""GENERATE for an accept op (source governance.schemas.Source.REVIEW): no model.
 
 The candidate is exactly what the review branch's commit holds, loaded by the sha the
 human accepted: a branch that is gone, or moved to another commit since, ends the op. The
@@ -19,13 +19,14 @@ from typing import Any
 from governance import nofollow
 from governance.deps import PhaseDeps
 from governance.phase import Phase, Transition
-from governance.review import REVIEW_SOURCE, ReviewBranches, ReviewItem
+from governance.review import ReviewBranches, ReviewItem
 from governance.schemas import (
     Candidate,
     FileChange,
     GenerationResult,
     ModelUsage,
     OperationContext,
+    Source,
 )
 
 
@@ -125,7 +126,7 @@ async def retire_review(ctx: OperationContext, d: PhaseDeps) -> dict[str, Any]:
     """Once an accept op's commit exists, its review branch has done its work: delete it
     (only if it still points at the accepted commit). Best effort: a branch left behind
     is listed by `review` and pruned by age, never a reason to undo the commit."""
-    if ctx.envelope.source != REVIEW_SOURCE:
+    if ctx.envelope.source != Source.REVIEW:
         return {}
     ev = ctx.envelope.evidence
     op, sha = str(ev.get("review_op", "")), str(ev.get("review_sha", ""))

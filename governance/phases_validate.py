@@ -27,10 +27,9 @@ from governance.phases_generate import generate_in
 from governance.proof import new_behaviour
 from governance.proof_gate import refusals
 from governance.protected import PathEscape, normalize, protected_reason
-from governance.review import REVIEW_SOURCE
 from governance.rollback import RollbackSnapshot
 from governance.sandbox import Sandbox
-from governance.schemas import Candidate, OperationContext
+from governance.schemas import Candidate, OperationContext, Source
 from governance.scope import TestScope, plan_scope, split
 from governance.testrun import ORACLE_MARKERS, CoverageRequest, TestRunner
 
@@ -219,7 +218,7 @@ def _validation_failed(ctx: OperationContext, d: PhaseDeps, detail: str,
     L2 self-repair takes over when enabled (once per op), else the op ends."""
     ctx.last_failure = detail
     headline = detail.splitlines()[0][:300] if detail else "-"
-    if ctx.envelope.source == REVIEW_SOURCE:  # no model to retry with: the human decides
+    if ctx.envelope.source == Source.REVIEW:  # no model to retry with: the human decides
         return Transition(Phase.POSTMORTEM, f"the accepted change fails today's tests: "
                           f"{headline}", payload)
     if retry.spend(ctx, d.policy, retry.Failure.VALIDATION_FAILED):

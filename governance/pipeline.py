@@ -13,13 +13,12 @@ from governance.phases_plan import plan_phase
 from governance.phases_repair import l2_repair_phase
 from governance.phases_review import review_generate
 from governance.phases_validate import validate_phase, validate_retry_phase
-from governance.review import REVIEW_SOURCE
-from governance.schemas import OperationContext
+from governance.schemas import OperationContext, Source
 
 
 async def _generate(ctx: OperationContext, d: PhaseDeps) -> Transition:
     """An accept op's candidate is the review branch's commit, not a model's reply."""
-    if ctx.envelope.source == REVIEW_SOURCE:
+    if ctx.envelope.source == Source.REVIEW:
         return await review_generate(ctx, d)
     return await generate_phase(ctx, d)
 

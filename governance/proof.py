@@ -40,7 +40,7 @@ from typing import Any
 from governance.oracle import GOOD, Report
 from governance.oracle_run import Sessions
 from governance.proof_static import breaking_changes, changed_statements, symbol_changes
-from governance.schemas import OperationContext
+from governance.schemas import OperationContext, Source
 from governance.scope import is_test_side
 
 MAX_NAMED = 10  # uncovered lines, reasons: the ledger names this many, then counts
@@ -55,11 +55,11 @@ class Intent(StrEnum):
 
 
 INTENT_BY_SOURCE: Mapping[str, Intent] = {
-    "test_failure": Intent.REPAIR,
-    "opportunity_miner": Intent.PRESERVE,
-    "doc_staleness": Intent.PRESERVE,
-    "perf_regression": Intent.PRESERVE,
-    "architecture": Intent.PRESERVE,
+    Source.TEST_FAILURE: Intent.REPAIR,
+    Source.OPPORTUNITY: Intent.PRESERVE,
+    Source.DOC_STALENESS: Intent.PRESERVE,
+    Source.PERF_REGRESSION: Intent.PRESERVE,
+    Source.ARCHITECTURE: Intent.PRESERVE,
 }  # any other source (todo_scanner, backlog, human, github_issue, scheduled): NEW
 
 

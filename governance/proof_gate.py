@@ -20,13 +20,11 @@ from governance import nofollow
 from governance.deps import PhaseDeps
 from governance.proof import Claim, Evidence, FileText, Intent, assess, enclosing_symbol, intent_of
 from governance.proof_static import runner_sniffing, todo_resolution_problems
-from governance.review import REVIEW_SOURCE
 from governance.rollback import RollbackSnapshot
-from governance.schemas import FileChange, OperationContext
+from governance.schemas import FileChange, OperationContext, Source
 from governance.scope import is_test_side
 
 READ_CAP = 4_000_000  # a larger file is not compared: its change cannot be proven
-TODO_SOURCE = "todo_scanner"  # sensors.todo.SOURCE (governance never imports sensors)
 
 
 def base_text(ctx: OperationContext, d: PhaseDeps, rel: str) -> str | None:
@@ -66,7 +64,7 @@ def _symbols(ctx: OperationContext, d: PhaseDeps) -> frozenset[str] | None:
     """The functions the op is about, when its signal says: a TODO's enclosing function,
     or the complex function the opportunity miner named."""
     env = ctx.envelope
-    if env.source == TODO_SOURCE and len(env.target_files) == 1:
+    if env.source == Source.TODO and len(env.target_files) == 1:
         text, lines = base_text(ctx, d, env.target_files[0]), _marker_lines(ctx)
         if text is not None and lines:
             return frozenset(enclosing_symbol(text, n) for n in lines)
@@ -87,7 +85,7 @@ def claim_of(ctx: OperationContext, d: PhaseDeps) -> Claim:
 def evidence_for(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChange]) -> Evidence:
     """GATE's proof for the candidate (blocking: reads files). A gate that fails refuses:
     any exception makes the change unproven, never a crash."""
-    if ctx.envelope.source == REVIEW_SOURCE:
+    if ctx.envelope.source == Source.REVIEW:
         was = str(ctx.envelope.evidence.get("review_evidence", "-"))[:300]
         op = str(ctx.envelope.evidence.get("review_op", "?"))
         return Evidence(True, Intent.ACCEPTED, f"accepted by a human (review of {op}; "
@@ -102,7 +100,7 @@ def evidence_for(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChan
 
 def refusals(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChange]) -> list[str]:
     """VALIDATE's static refusals (blocking: reads files)."""
-    if ctx.envelope.source == REVIEW_SOURCE:
+    if ctx.envelope.source == Source.REVIEW:
         return []
     out: list[str] = []
     for change in changes:
@@ -110,7 +108,7 @@ def refusals(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChange])
         if change.action == "write" and rel.endswith(".py") and not is_test_side(rel):
             out += [f"{rel}: {why}; code must not behave differently under test"
                     for why in runner_sniffing(new or "")]
-        if ctx.envelope.source == TODO_SOURCE and rel in ctx.envelope.target_files:
+        if ctx.envelope.source == Source.TODO and rel in ctx.envelope.target_files:
             old = base_text(ctx, d, rel)
             if old is not None:
                 out += [f"{rel}: {why}" for why in todo_resolution_problems(

@@ -5,7 +5,7 @@ auto-commit, same trailers plus `Evidence:`) on the op's base commit, in a priva
 a temporary directory (never the human's index, working tree or HEAD), and put on its own
 branch `<prefix><op-id>` by a create-only `update-ref`.
 
-A human then `accept`s it (an accept op: source REVIEW_SOURCE, which lands the very same
+A human then `accept`s it (an accept op: source Source.REVIEW, which lands the very same
 files through the real pipeline, governance.phases_review) or `reject`s it (the branch is
 deleted). Branches older than `proof.review_max_age_days` are pruned.
 
@@ -32,11 +32,10 @@ import structlog
 from governance.errors import CommitError
 from governance.gitops import GitOps
 from governance.rollback import exact_path
-from governance.schemas import FileChange, SignalEnvelope, Urgency
+from governance.schemas import FileChange, SignalEnvelope, Source, Urgency
 
 log = structlog.get_logger("governance")
 
-REVIEW_SOURCE = "review"  # the signal source of an accept op
 OP_ID = re.compile(r"op-[0-9a-f]{16}")
 _PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*/")  # as daemon.config's ProofSection
 REGULAR = ("100644", "100755")  # the only modes a review writes or reads back as a file
@@ -386,7 +385,7 @@ def _stderr(exc: subprocess.CalledProcessError) -> str:
 def accept_envelope(item: ReviewItem, session_id: str) -> SignalEnvelope:
     """The signal of an accept op: land exactly `item`'s commit through the pipeline."""
     return SignalEnvelope(
-        source=REVIEW_SOURCE, target_files=item.files, urgency=Urgency.HIGH, confidence=1.0,
+        source=Source.REVIEW, target_files=item.files, urgency=Urgency.HIGH, confidence=1.0,
         goal=f"accept the review of {item.op_id}: {item.goal}",
         dedup_key=f"review:{item.sha}", session_id=session_id,
         evidence={"review_op": item.op_id, "review_sha": item.sha,

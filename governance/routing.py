@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from governance.schemas import SignalEnvelope, Urgency
+from governance.schemas import SignalEnvelope, Source, Urgency
 from governance.throughput import Speed
 
 
@@ -61,10 +61,11 @@ PLAN_REQUIRED = frozenset({Route.COMPLEX})  # the seed: COMPLEX ops plan before 
 # The seed's lookup sets (004 §42.2), with this tree's sensor names added: a human's
 # `signal --urgency critical` is as urgent as a voice command, and the opportunity miner's
 # unasked-for refactors are the proactive exploration the seed calls speculative.
-IMMEDIATE_SOURCES = frozenset({"test_failure", "voice_human", "runtime_health", "human"})
-BACKGROUND_SOURCES = frozenset({"ai_miner", "exploration", "backlog", "architecture",
-                                "todo_scanner", "doc_staleness"})
-SPECULATIVE_SOURCES = frozenset({"intent_discovery", "opportunity_miner"})
+IMMEDIATE_SOURCES = frozenset({Source.TEST_FAILURE, Source.VOICE_HUMAN, Source.RUNTIME_HEALTH,
+                               Source.HUMAN})
+BACKGROUND_SOURCES = frozenset({Source.AI_MINER, Source.EXPLORATION, Source.BACKLOG,
+                                Source.ARCHITECTURE, Source.TODO, Source.DOC_STALENESS})
+SPECULATIVE_SOURCES = frozenset({Source.INTENT_DISCOVERY, Source.OPPORTUNITY})
 # The seed routes on a complexity label; none exists before PLAN, so the file count stands in.
 COMPLEX_FILE_COUNT = 3
 

@@ -26,6 +26,30 @@ class Urgency(StrEnum):
     CRITICAL = "critical"
 
 
+class Source(StrEnum):
+    """Who noticed the work: an envelope's `source`. A StrEnum, so the ledger's rows, the
+    intake WAL and JSON keep the same text; the envelope itself holds a plain str (a source
+    from an older WAL or another tool still parses, and tables fall back for it)."""
+
+    TODO = "todo_scanner"  # sensors.todo
+    TEST_FAILURE = "test_failure"  # sensors.test_failure
+    BACKLOG = "backlog"  # sensors.backlog
+    PERF_REGRESSION = "perf_regression"  # sensors.perf_regression
+    OPPORTUNITY = "opportunity_miner"  # sensors.opportunity
+    DOC_STALENESS = "doc_staleness"  # sensors.doc_staleness
+    SCHEDULED = "scheduled"  # sensors.scheduled
+    GITHUB_ISSUE = "github_issue"  # sensors.github_webhook
+    HUMAN = "human"  # sensors.human: `ouroboros signal`
+    REVIEW = "review"  # governance.review: an accept op
+    # The seed's other names (routing and proof tables read them); no sensor here emits them.
+    VOICE_HUMAN = "voice_human"
+    RUNTIME_HEALTH = "runtime_health"
+    AI_MINER = "ai_miner"
+    EXPLORATION = "exploration"
+    ARCHITECTURE = "architecture"
+    INTENT_DISCOVERY = "intent_discovery"
+
+
 def new_op_id() -> str:
     return f"op-{uuid.uuid4().hex[:16]}"
 

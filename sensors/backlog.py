@@ -31,13 +31,13 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from governance.protected import normalize
-from governance.schemas import SignalEnvelope, Urgency
+from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.errors import SourceReadError, first_problem
 from sensors.todo import read_source
 
 log = structlog.get_logger("sensors.backlog")
 
-SOURCE = "backlog"
+SOURCE = Source.BACKLOG
 FILE = "backlog.json"
 MAX_ITEMS = 200  # a longer backlog is refused as a whole: fix it, nothing is half-read
 

@@ -36,14 +36,14 @@ from pathlib import Path, PurePosixPath
 import structlog
 
 from governance.protected import normalize
-from governance.schemas import SignalEnvelope, Urgency
+from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.errors import SourceReadError
 from sensors.hooks import EVENTS
 from sensors.todo import is_source_path, read_source
 
 log = structlog.get_logger("sensors.doc_staleness")
 
-SOURCE = "doc_staleness"
+SOURCE = Source.DOC_STALENESS
 OFFSET = "git_events.offset"
 MAX_LINE_BYTES = 1_000_000
 MAX_READ_BYTES = 8_000_000  # per look; the rest is read on the next one

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import structlog
 from git import GitCommandError
 
+from governance.schemas import Source
 from sensors.run_results import TestResult
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("sensors.test_failure")
 
-SOURCE = "test_failure"
+SOURCE = Source.TEST_FAILURE
 STREAK = 2  # consecutive failing runs before a failure is work
 MAX_TRACKED = 10_000  # test ids remembered per table; the oldest go first
 SIGNATURE_CHARS = 40

@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
-from governance.schemas import SignalEnvelope, Urgency
+from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.http_limits import Limits, Listener
 from sensors.repo_files import PathRefused, repo_file
 from sensors.webhook_auth import (
@@ -61,7 +61,7 @@ from sensors.webhook_auth import (
 
 log = structlog.get_logger("sensors.github_webhook")
 
-SOURCE = "github_issue"
+SOURCE = Source.GITHUB_ISSUE
 HOST = "127.0.0.1"
 MAX_BODY = 1 << 20
 MAX_HEADER_BYTES = 16 * 1024

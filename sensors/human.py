@@ -13,10 +13,10 @@ import hashlib
 import json
 from pathlib import Path
 
-from governance.schemas import SignalEnvelope, Urgency
+from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.repo_files import repo_files
 
-SOURCE = "human"
+SOURCE = Source.HUMAN
 
 
 def envelope_for(root: Path, session_id: str, goal: str, files: list[str],

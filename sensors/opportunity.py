@@ -35,13 +35,13 @@ from pathlib import Path
 import mccabe
 import structlog
 
-from governance.schemas import SignalEnvelope, Urgency
+from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.errors import SourceReadError
 from sensors.todo import is_source_path, read_source
 
 log = structlog.get_logger("sensors.opportunity")
 
-SOURCE = "opportunity_miner"
+SOURCE = Source.OPPORTUNITY
 CONFIDENCE = 0.7  # the number is exact; whether a refactor pays is a judgement
 
 

@@ -40,12 +40,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from governance import atomic
 from governance.protected import normalize
-from governance.schemas import SignalEnvelope, Urgency
+from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.errors import first_problem
 
 log = structlog.get_logger("sensors.perf_regression")
 
-SOURCE = "perf_regression"
+SOURCE = Source.PERF_REGRESSION
 RESULTS_CAP = 8 << 20  # bytes of benchmark JSON read at most
 MAX_BENCHMARKS = 5000
 HIGH_AT = 2.0  # a benchmark at twice its baseline is urgent

@@ -32,11 +32,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from governance.schemas import SignalEnvelope, Urgency
+from governance.schemas import SignalEnvelope, Source, Urgency
 
 BASE: Mapping[str, int] = {  # seed §50.2 gives test_failure, opportunity_miner, doc_staleness
-    "human": 1, "test_failure": 2, "github_issue": 3, "perf_regression": 3, "backlog": 4,
-    "scheduled": 4, "opportunity_miner": 5, "todo_scanner": 5, "doc_staleness": 6}
+    Source.HUMAN: 1, Source.TEST_FAILURE: 2, Source.GITHUB_ISSUE: 3, Source.PERF_REGRESSION: 3,
+    Source.BACKLOG: 4, Source.SCHEDULED: 4, Source.OPPORTUNITY: 5, Source.TODO: 5,
+    Source.DOC_STALENESS: 6}
 UNKNOWN_BASE = 99
 URGENCY: Mapping[Urgency, int] = {Urgency.CRITICAL: 3, Urgency.HIGH: 1}
 BYPASS_COALESCING = frozenset({Urgency.HIGH, Urgency.CRITICAL})

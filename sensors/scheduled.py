@@ -34,11 +34,11 @@ import structlog
 from croniter import CroniterBadDateError, croniter
 from dateutil import tz
 
-from governance.schemas import SignalEnvelope, Urgency
+from governance.schemas import SignalEnvelope, Source, Urgency
 
 log = structlog.get_logger("sensors.scheduled")
 
-SOURCE = "scheduled"
+SOURCE = Source.SCHEDULED
 MAX_SLEEP_S = 60.0  # the timer re-reads the clock at least this often
 MACROS = frozenset({"@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly",
                     "@annually"})

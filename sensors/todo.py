@@ -25,13 +25,13 @@ from pathlib import Path
 
 import structlog
 
-from governance.schemas import SignalEnvelope, Urgency
+from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.errors import SourceReadError
 
 MARKER = re.compile(r"#\s*(TODO|FIXME|HACK)\b[:\s]*(.*)$")
 URGENCY = {"FIXME": Urgency.NORMAL, "TODO": Urgency.LOW, "HACK": Urgency.LOW}
 MAX_SCAN_BYTES = 1_000_000
-SOURCE = "todo_scanner"
+SOURCE = Source.TODO
 RETRY_DELAYS_S = (0.1, 0.5, 2.0)  # after a failed look, within one batch; then "pending"
 # open() errors that mean "there is no readable source here", not "could not read it now"
 NOT_A_SOURCE = {errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENXIO, errno.ENAMETOOLONG}

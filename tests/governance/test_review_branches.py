@@ -15,8 +15,8 @@ import pytest
 
 from governance.errors import CommitError
 from governance.gitops import GitOps
-from governance.review import REVIEW_SOURCE, ReviewBranches, ReviewItem, accept_envelope
-from governance.schemas import FileChange, Urgency
+from governance.review import ReviewBranches, ReviewItem, accept_envelope
+from governance.schemas import FileChange, Source, Urgency
 from governance.signing import ALLOWED_NAME, commit_env, ensure_key
 from tests.helpers import commit_files, git
 
@@ -333,7 +333,7 @@ def test_accept_envelope(repo, reviews):
     _propose(reviews, CHANGES[:1])
     item = reviews.get(OP)
     env = accept_envelope(item, "s-1")
-    assert env.source == REVIEW_SOURCE == "review"
+    assert env.source == Source.REVIEW == "review"
     assert env.target_files == ("calc/ops.py",) and env.urgency is Urgency.HIGH
     assert env.goal == f"accept the review of {OP}: clamp x into range"
     assert env.confidence == 1.0 and env.dedup_key == f"review:{item.sha}"
