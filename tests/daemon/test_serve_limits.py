@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from dataclasses import replace
 
+import anthropic
 import httpx
 import openai
 import pytest
@@ -156,30 +157,50 @@ def test_a_huge_token_budget_is_capped(served, api, budget):
     assert data["ouroboros"]["exit_reason"] in ("length", "stop")
 
 
-def test_a_long_generation_yields_the_model_to_a_waiting_request(engine):
-    with running(engine, max_share_s=1.0) as (url, model):
+def _long(api: str, url: str):
+    """A LONG-token request (OpenAI streamed, Anthropic through the official clients): its
+    finish as the API reports it, and the kernel's exit reason."""
+    if api == "openai":
         client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
-        stream = client.chat.completions.create(model="ouroboros", messages=PROMPT,
-                                                stream=True, max_tokens=LONG)
-        chunks = iter(stream)
-        first = next(c for c in chunks if c.choices and c.choices[0].delta.content)
+        last = list(client.chat.completions.create(model="ouroboros", messages=PROMPT,
+                                                   stream=True, max_tokens=LONG))[-1]
+        return last.choices[0].finish_reason, last.model_extra["ouroboros"]["exit_reason"]
+    if api == "anthropic":
+        client = anthropic.Anthropic(base_url=url, api_key="unused", max_retries=0)
+        message = client.messages.create(model="ouroboros", max_tokens=LONG, messages=PROMPT)
+        return message.stop_reason, message.model_extra["ouroboros"]["exit_reason"]
+    reply = httpx.post(f"{url}/api/chat", timeout=120, json={  # raw: the telemetry too
+        "model": "ouroboros", "messages": PROMPT, "stream": False,
+        "options": {"num_predict": LONG}}).json()
+    return reply["done_reason"], reply["ouroboros"]["exit_reason"]
+
+
+CUT = {"openai": "length", "anthropic": "max_tokens", "ollama": "length"}
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_long_generation_yields_the_model_to_a_waiting_request(engine, api):
+    share = 1.0
+    with running(engine, max_share_s=share) as (url, model):
+        long, got = _in_thread(lambda: _long(api, url))
+        _until(lambda: model.outcomes.total() == 0 and model.queue.depth == 1,
+               "the long request to hold the model")
         asked = time.monotonic()
         short, out = _in_thread(lambda: httpx.post(f"{url}/api/chat", timeout=60, json={
             "model": "ouroboros", "messages": PROMPT, "stream": False}))
-        rest = list(chunks)  # the long one runs until its share is spent, then is cut
         short.join(timeout=60)
-        last = rest[-1]
-        assert last.choices[0].finish_reason == "length"
-        assert last.model_extra["ouroboros"]["exit_reason"] == "preempted"
-        assert out["response"].status_code == 200
+        long.join(timeout=60)
+        assert got["response"] == (CUT[api], "preempted"), got
         assert out["response"].json()["ouroboros"]["exit_reason"] == "length"
         waited = out["at"] - asked
-        assert waited < 1.0 + 5.0, waited  # the share, plus the short one's own answer
+        assert waited < share + 5.0, waited  # the share, plus the short one's own answer
         _until(lambda: model.queue.depth == 0, "the queue to empty")
         assert dict(model.outcomes) == {"preempted": 1, "length": 1}
-        assert first.choices[0].delta.content
-    print(f"\nfairness: the short request was answered {waited:.2f}s after it was asked "
-          f"(max_share_s 1.0); the long one was cut after {len(rest)} more chunks")
+    cut = got["at"] - asked
+    assert cut < share + 2.0, cut  # at most the share, plus a token or a prefill chunk
+    print(f"\nfairness ({api}, max_share_s {share}): the long one was cut {cut:.2f}s after "
+          f"the short one was asked, and reported {got['response']}; the short one was "
+          f"answered {waited:.2f}s after it was asked")
 
 
 def test_alone_a_long_generation_is_not_cut(engine):
