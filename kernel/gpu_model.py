@@ -137,6 +137,15 @@ def layer_forward(h: torch.Tensor, qkv_w: torch.Tensor, o_w: torch.Tensor,
     return h + (rms_norm(m, mlp_out, eps) if mlp_out is not None else m)
 
 
+def _getter(state: dict[str, torch.Tensor]) -> Getter:
+    """Checkpoint names over a loaded model's state: PEFT keeps a merged adapter's layer
+    wrapped, and its weight (base plus the merged delta) is the base_layer's."""
+    def get(name: str) -> torch.Tensor:
+        return state[name] if name in state else state[name.replace(".weight",
+                                                                     ".base_layer.weight")]
+    return get
+
+
 class StaticCache:
     """Keys and values of every (loop step, layer) slot, at fixed addresses; growing it makes
     new tensors (and so invalidates any captured graph)."""
@@ -322,9 +331,8 @@ class GpuModel:
     def from_ouro(cls, model: Any, device: torch.device | str,
                   dtype: torch.dtype = torch.bfloat16) -> GpuModel:
         """From a loaded OuroForCausalLM (kernel/ouro_model.py)."""
-        state = model.state_dict()
-        return cls.from_state(Shape.of_ouro(model.config), state.__getitem__, device, dtype,
-                              bool(model.config.tie_word_embeddings))
+        return cls.from_state(Shape.of_ouro(model.config), _getter(model.state_dict()), device,
+                              dtype, bool(model.config.tie_word_embeddings))
 
     @classmethod
     def from_hf(cls, model: Any, device: torch.device | str,
@@ -337,14 +345,8 @@ class GpuModel:
             raise ValueError(f"the GPU forward does not cover {config.get('model_type')!r} "
                              "models (biases, rope scaling or another architecture)")
         state = model.state_dict()
-
-        def get(name: str) -> torch.Tensor:
-            # PEFT keeps a merged adapter's layer wrapped: its weight is the base_layer's.
-            return state[name] if name in state else state[name.replace(".weight",
-                                                                         ".base_layer.weight")]
-
         tied = bool(config.get("tie_word_embeddings")) or "lm_head.weight" not in state
-        return cls.from_state(Shape.of_llama(config), get, device, dtype, tied)
+        return cls.from_state(Shape.of_llama(config), _getter(state), device, dtype, tied)
 
     @classmethod
     def random(cls, shape: Shape, device: torch.device | str,

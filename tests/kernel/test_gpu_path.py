@@ -21,7 +21,7 @@ from kernel.ouro_model import OuroConfig
 from kernel.plain import load_plain
 from kernel.steppers import OuroDeep, OuroFast
 from kernel.tokenizer import ChatTokenizer
-from tests.kernel.tiny import tiny_checkpoint, tiny_model
+from tests.kernel.tiny import tiny_adapter, tiny_checkpoint, tiny_model
 
 CUDA = torch.cuda.is_available()
 PROMPT = [5, 17, 99, 3, 42, 7, 8, 120, 64, 1, 2, 250]
@@ -67,6 +67,17 @@ def test_deep_mode_exits_where_the_ouro_module_exits(q):
         assert depths == [model.steps] * len(FOLLOW)
     else:
         assert min(depths) < model.steps  # the policy really did stop early somewhere
+
+
+def test_a_merged_lora_is_in_the_weights(tmp_path):
+    from kernel.lora import apply_lora
+
+    model = apply_lora(tiny_model(), tiny_adapter(tmp_path / "adapter"), merge=True)
+    gpu = GpuModel.from_ouro(model, "cpu", torch.float32)
+    assert_same(run(GpuStepper(gpu, graphs=False)), run(OuroFast(model)))
+    assert not torch.equal(run(GpuStepper(GpuModel.from_ouro(tiny_model(), "cpu",
+                                                             torch.float32), graphs=False))[0][0],
+                           run(OuroFast(model))[0][0])  # the adapter did change the answer
 
 
 def test_prefix_reuse_truncation_and_growth_give_cold_logits(monkeypatch):
