@@ -19,7 +19,7 @@ from kernel.replay import ReplayProvider
 
 if TYPE_CHECKING:
     from kernel.engine import Engine, EngineConfig
-    from kernel.http_providers import HttpProviderConfig
+    from kernel.http.providers import HttpProviderConfig
 
 log = structlog.get_logger("daemon.providers")
 LOAD_NOTE_S = 5.0  # while the model loads, a "still loading" line this often
@@ -63,7 +63,7 @@ async def build_provider(settings: Settings, repo: Path, *, record: Record | Non
     local, why = await _local_provider(settings, repo)
     if not settings.provider.http:
         return local, why
-    from kernel.http_providers_apis import http_provider
+    from kernel.http.apis import http_provider
 
     try:
         remote = [http_provider(http_config(e, settings.provider.prices))
@@ -97,7 +97,7 @@ def price_of(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> tuple[flo
 
 
 def http_config(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> HttpProviderConfig:
-    from kernel.http_providers import HttpProviderConfig
+    from kernel.http.providers import HttpProviderConfig
 
     usd_in, usd_out, _ = price_of(entry, prices)
     return HttpProviderConfig(kind=entry.kind, name=entry.name or "", base_url=entry.base_url,

@@ -118,6 +118,7 @@ class Daemon:
         self.events.state_of = lambda: snapshot_of(self)
         self.live: LiveServer | None = None  # daemon.live_port's SSE endpoint and page
         self.ready = asyncio.Event()
+        self.watching = asyncio.Event()  # the file watcher's watches are in place (run())
         self._op_done = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -261,7 +262,8 @@ class Daemon:
 
     def _watcher(self) -> RepoWatcher:
         return RepoWatcher(self.root, self.state_dir, self.settings.intake.debounce_s,
-                           self.sensors.on_paths, lambda: git_changed(self.sensors))
+                           self.sensors.on_paths, lambda: git_changed(self.sensors),
+                           watching=self.watching)
 
     async def submit(self, envelope: SignalEnvelope) -> bool:
         """Entry point for every sensor: queue the envelope (dedup, WAL)."""

@@ -25,7 +25,7 @@ from enum import StrEnum
 
 
 class FailureMode(StrEnum):
-    """As kernel.http_providers.ProviderFailure.mode spells them."""
+    """As kernel.http.providers.ProviderFailure.mode spells them."""
 
     RATE_LIMIT = "RATE_LIMIT"  # HTTP 429
     TIMEOUT = "TIMEOUT"  # the request or the generation ran out of time

@@ -93,7 +93,8 @@ class RepoWatcher:
 
     def __init__(self, root: Path, state_dir: Path, debounce_s: float,
                  on_paths: Callable[[set[str]], Awaitable[None]],
-                 on_git: Callable[[], Awaitable[None]], *, rescan_s: float = RESCAN_S):
+                 on_git: Callable[[], Awaitable[None]], *, rescan_s: float = RESCAN_S,
+                 watching: asyncio.Event | None = None):
         self.root = root.resolve()
         self.rescan_s = rescan_s
         self.state_dir = state_dir.resolve()
@@ -102,7 +103,8 @@ class RepoWatcher:
         self.on_git = on_git
         self._inbox: _Inbox | None = None
         self._watched: set[Path] = set()
-        self.watching = asyncio.Event()  # every watch is in place; cleared when run() ends
+        # Every watch is in place; cleared when run() ends. An owner may pass its own.
+        self.watching = watching if watching is not None else asyncio.Event()
 
     def classify(self, raw: str) -> str | None:
         """'git' for commit-ish git events, a repo-relative path, or None to ignore."""

@@ -27,7 +27,7 @@ from governance.policy import Policy
 from governance.reflex import Band
 from governance.schemas import OperationContext, SignalEnvelope
 from governance.testrun import TestRunner
-from kernel.http_providers import HttpProviderConfig
+from kernel.http.providers import HttpProviderConfig
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from ledger.store import TERMINAL_PHASES
@@ -352,7 +352,6 @@ def add_todo_and_commit(repo: Path) -> None:
     ops.write_text(ops.read_text().replace(
         "def clamp(x, lo, hi):\n", "def clamp(x, lo, hi):\n    # TODO: clamp x into [lo, hi]\n"))
     (repo / "tests" / "test_clamp.py").write_text(CLAMP_TEST)
-    time.sleep(0.3)
     git(repo, "add", "tests/test_clamp.py")
     git(repo, "commit", "-q", "-m", "note a TODO", "--", "calc/ops.py", "tests/test_clamp.py")
 

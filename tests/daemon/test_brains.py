@@ -14,7 +14,7 @@ from daemon.phase_deps import route_table
 from daemon.providers import http_config
 from governance.provider_chain import ProviderChain
 from governance.routing import Route
-from kernel.http_providers_apis import http_provider
+from kernel.http.apis import http_provider
 from kernel.replay import ReplayProvider
 
 PAID = Brain("openai:gpt-4o", free=False)

@@ -24,7 +24,7 @@ from daemon.serve.queue import ModelQueue
 from governance.failback import ChainState, FailureMode
 from governance.phase import Phase
 from governance.provider_chain import ProviderChain
-from kernel.http_providers_apis import http_provider
+from kernel.http.apis import http_provider
 from tests.daemon.serve_helpers import serving, tiny_chat_checkpoint, tiny_engine
 from tests.helpers import OPS_FIXED, candidate_turn, http_config, make_repo, replay, run_op
 

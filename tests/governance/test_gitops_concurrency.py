@@ -19,6 +19,7 @@ from tests.helpers import (
     git,
     running_daemon,
     settings_for,
+    wait_for,
     wait_terminal,
     write_script,
 )
@@ -200,11 +201,13 @@ async def test_four_todo_files_committed_together_all_land(repo: Path, short_tmp
     async with running_daemon(repo, settings) as daemon:
         base = git(repo, "rev-parse", "HEAD").strip()
         tests = [f"tests/test_mod{n}.py" for n in range(4)]  # what each TODO means
+        await asyncio.wait_for(daemon.watching.wait(), 30)
         for n, rel in enumerate(names):
             (repo / rel).write_text(TODO_MODULE.format(n=n))
             (repo / tests[n]).write_text(f"from calc.mod{n} import value_{n}\n\n\n"
                                          f"def test_value():\n    assert value_{n}() == {n}\n")
-        await asyncio.sleep(0.3)
+        todo = daemon.sensors.sensors["todo"]  # seen, and held back until committed
+        await wait_for(lambda: set(names) <= todo.pending, 30, "the TODOs held back")
         git(repo, "add", *names, *tests)
         git(repo, "commit", "-qm", "four TODOs", "--", *names, *tests)
         ops = await wait_terminal(daemon, count=4, timeout=120)

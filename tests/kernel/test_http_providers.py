@@ -17,8 +17,8 @@ from starlette.routing import Route
 from governance.failback import FailureMode
 from governance.provider import CandidateProvider, Steering
 from governance.provider_chain import classify
-from kernel.http_providers import HttpProviderConfig, ProviderFailure
-from kernel.http_providers_apis import http_provider
+from kernel.http.apis import http_provider
+from kernel.http.providers import HttpProviderConfig, ProviderFailure
 from kernel.provider import SYSTEM
 from tests.daemon.serve_helpers import running, serving, tiny_chat_checkpoint, tiny_engine
 from tests.helpers import http_config

@@ -19,9 +19,9 @@ from daemon.config import Settings
 from daemon.providers import build_provider
 from governance.gitops import GitOps
 from governance.provider import ReplyShape
-from kernel.http_providers import ProviderFailure
-from kernel.http_providers_apis import http_provider
-from kernel.http_tools import MAX_TOOLS, tool_specs
+from kernel.http.apis import http_provider
+from kernel.http.providers import ProviderFailure
+from kernel.http.tools import MAX_TOOLS, tool_specs
 from tests.daemon.scripted_engine import ScriptedEngine
 from tests.daemon.serve_helpers import running, serving, tiny_chat_checkpoint, tiny_engine
 from tests.helpers import http_config, loop_limits, tool_env, tool_loop

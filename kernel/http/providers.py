@@ -6,7 +6,7 @@ and the text-only collapse proximity (kernel.canary's text detector; an `ourobor
 behind the URL also hands over its kernel telemetry, kept under `telemetry["ouroboros"]`).
 Given a reply shape with tool lines (the tool loop's), a provider sends them as the API's
 native tools and writes the calls it gets back into the text as tool lines
-(kernel.http_tools): the tool loop alone parses them, as it parses the kernel's.
+(kernel.http.tools): the tool loop alone parses them, as it parses the kernel's.
 Every failure is a ProviderFailure whose `mode` says what kind it was, for a failback
 policy to act on (the modes of the design's failback FSM; this module has no FSM):
 
@@ -38,7 +38,7 @@ from governance.errors import ProviderError
 from governance.provider import CollapseSignal, ModelReply, ProviderHealth, ReplyShape, Steering
 from governance.schemas import ModelUsage
 from kernel.canary import text_proximity
-from kernel.http_tools import NativeCalls, ToolCallError, ToolSpec, tool_specs
+from kernel.http.tools import NativeCalls, ToolCallError, ToolSpec, tool_specs
 from kernel.provider import SYSTEM
 
 MAX_LINE_CHARS = 1 << 20  # one NDJSON line or SSE field
@@ -67,7 +67,7 @@ class HttpProviderConfig:
     temperature: float
     usd_per_mtok_in: float  # price per million prompt tokens ($0 for local servers)
     usd_per_mtok_out: float
-    native_tools: bool  # send a shape's tool lines as the API's tools (kernel.http_tools)
+    native_tools: bool  # send a shape's tool lines as the API's tools (kernel.http.tools)
     connect_timeout_s: float = 10.0  # not a setting
     system_prompt: str = SYSTEM  # not a setting: the kernel's
     name: str = ""  # in usage and the ledger; default "<kind>:<model>"

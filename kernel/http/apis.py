@@ -1,9 +1,9 @@
-"""The three wire formats behind kernel.http_providers: what each API's request body, auth
+"""The three wire formats behind kernel.http.providers: what each API's request body, auth
 header, streamed frames and model listing look like. Base URLs follow each official
 client: Ollama's root (http://127.0.0.1:11434), OpenAI's with /v1
 (https://api.openai.com/v1), Anthropic's root (https://api.anthropic.com).
 
-Tool calls: a shape's tool lines go as each API's native `tools` (kernel.http_tools), and
+Tool calls: a shape's tool lines go as each API's native `tools` (kernel.http.tools), and
 the calls that come back (Ollama's whole `message.tool_calls`, OpenAI's indexed
 `delta.tool_calls` fragments, Anthropic's `tool_use` blocks with `input_json_delta`
 fragments) are written into the reply's text as tool lines: the tool loop alone parses
@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from kernel.http_providers import (
+from kernel.http.providers import (
     HttpProvider,
     HttpProviderConfig,
     ProviderFailure,
@@ -26,7 +26,7 @@ from kernel.http_providers import (
     lines,
     sse,
 )
-from kernel.http_tools import MAX_CALLS, ToolCallError, ToolSpec, anthropic_tools, function_tools
+from kernel.http.tools import MAX_CALLS, ToolCallError, ToolSpec, anthropic_tools, function_tools
 
 ANTHROPIC_VERSION = "2023-06-01"
 MAX_TELEMETRY_CHARS = 4096
