@@ -21,6 +21,8 @@ from daemon.config_provider import ProviderSection
 from daemon.config_routes import RoutesSection
 from daemon.config_serve import ServeSection
 from daemon.errors import ConfigError
+from sensors.defaults import TEST_FAILURE_DEBOUNCE_S
+from tools.exploration import MIN_EXPLORATION_CALLS
 
 CONFIG_NAME = "ouroboros.toml"
 ENV_PREFIX = "OUROBOROS_"
@@ -142,7 +144,7 @@ class ToolsSection(Section):
     mcp_config: str | None = None  # {"mcpServers": {...}} JSON; relative to the repo
     max_rounds: int = Field(default=5, ge=1)
     max_exploration_rounds: int = Field(default=5, ge=1)
-    min_exploration_calls: int = Field(default=2, ge=0)
+    min_exploration_calls: int = Field(default=MIN_EXPLORATION_CALLS, ge=0)
     timeout_s: float = Field(default=30.0, gt=0)
     max_concurrent: int = Field(default=2, ge=1)
     output_cap_bytes: int = Field(default=4096, ge=256)
@@ -200,7 +202,7 @@ class IntakeSection(Section):
     # TestFailure: every pytest run's results (the ouroboros_results plugin) and, this long
     # after the last .py change, a jailed run of the tests that exercise the changed files.
     test_failure: bool = True
-    test_failure_debounce_s: float = Field(default=2.0, ge=0)
+    test_failure_debounce_s: float = Field(default=TEST_FAILURE_DEBOUNCE_S, ge=0)
     # PerformanceRegression: this command (run jailed, once per new HEAD) writes
     # pytest-benchmark JSON to {json}; empty: the sensor is off. A benchmark whose median
     # exceeds its stored baseline by more than perf_threshold (0.25 = 25% slower: above the

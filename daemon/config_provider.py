@@ -98,7 +98,7 @@ class ProviderSection(Section):
     # What the in-process kernel charges per million tokens (prompt + reply), so the per-op
     # and daily cost ceilings bound local compute too. $0.10: a 200k-token op costs $0.02,
     # so the default daily $5 allows ~250 such ops a day.
-    usd_per_mtok: float = Field(default=0.10, ge=0)
+    usd_per_mtok: float = Field(default=defaults.USD_PER_MTOK, ge=0)
 
     @field_validator("http")
     @classmethod

@@ -7,6 +7,7 @@ import sys
 import time
 from typing import TextIO
 
+from kernel import defaults
 from kernel.precision import DEFAULT_DEVICE, DEVICES
 
 DEFAULT_PROMPT = "In one sentence: why do tests matter?"
@@ -38,8 +39,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=("fast", "deep"), default="fast")
     p.add_argument("--policy", choices=("qexit", "converge", "accel", "fixed"),
                    default="qexit", help="deep-mode exit policy (default qexit)")
-    p.add_argument("--q", type=float, default=0.5, help="Q-exit threshold (default 0.5)")
-    p.add_argument("--eps", type=float, default=0.05, help="converge/accel epsilon (0.05)")
+    p.add_argument("--q", type=float, default=defaults.Q,
+                   help=f"Q-exit threshold (default {defaults.Q})")
+    p.add_argument("--eps", type=float, default=defaults.EPS,
+                   help=f"converge/accel epsilon ({defaults.EPS})")
     p.add_argument("--depth", type=int, help="depth for --policy fixed")
     p.add_argument("--ut-steps", type=int, help="override the loop step count")
     p.add_argument("--int8-kv", action="store_true", help="store the KV cache as int8")

@@ -24,3 +24,7 @@ Q = 0.5
 EPS = 0.05
 PATIENCE = 1
 REPROMPT_LOOPS = 4  # plain models: the looped re-prompt approximation (1 = a single pass)
+
+# What the in-process kernel charges per million tokens, prompt and reply
+# (kernel.provider.KernelProvider; the daemon's provider.usd_per_mtok).
+USD_PER_MTOK = 0.10

@@ -13,6 +13,8 @@ from typing import Protocol
 
 import torch
 
+from kernel import defaults
+
 
 class ExitTracker(Protocol):
     def should_exit(self, t: int, h: torch.Tensor, gate: float) -> bool: ...
@@ -91,7 +93,7 @@ class _FixedTracker(_Base):
 class QExit:
     """First step whose cumulative exit probability reaches q (the learned gate)."""
 
-    q: float = 0.5
+    q: float = defaults.Q
     name: str = "qexit"
 
     def start(self, total_steps: int, min_depth: int = 1) -> ExitTracker:
@@ -102,7 +104,7 @@ class QExit:
 class Converge:
     """First-order fixed point: ||h_t - h_{t-1}|| / ||h_{t-1}|| < eps."""
 
-    eps: float = 0.05
+    eps: float = defaults.EPS
     name: str = "converge"
 
     def start(self, total_steps: int, min_depth: int = 1) -> ExitTracker:
@@ -114,8 +116,8 @@ class Accel:
     """Second-order: ||D_t - D_{t-1}|| / ||h_{t-1}|| < eps held for `patience` steps
     (robust to the spiral dynamics on which first-order convergence exits falsely)."""
 
-    eps: float = 0.05
-    patience: int = 1
+    eps: float = defaults.EPS
+    patience: int = defaults.PATIENCE
     name: str = "accel"
 
     def start(self, total_steps: int, min_depth: int = 1) -> ExitTracker:
@@ -131,8 +133,8 @@ class FixedDepth:
         return _FixedTracker(total_steps, min_depth, self.depth)
 
 
-def make_policy(name: str, *, q: float = 0.5, eps: float = 0.05, patience: int = 1,
-                depth: int | None = None) -> ExitPolicy:
+def make_policy(name: str, *, q: float = defaults.Q, eps: float = defaults.EPS,
+                patience: int = defaults.PATIENCE, depth: int | None = None) -> ExitPolicy:
     if name == "qexit":
         return QExit(q)
     if name == "converge":

@@ -25,6 +25,7 @@ import structlog
 from governance.errors import DeadlineMissed, ProviderError
 from governance.provider import CollapseSignal, ModelReply, ProviderHealth, ReplyShape, Steering
 from governance.schemas import ModelUsage
+from kernel import defaults
 from kernel.canary import text_proximity
 from kernel.decode import Generation, GenerationConfig
 from kernel.engine import Engine
@@ -43,7 +44,7 @@ class KernelProvider:
     takes_shape = True  # governance hands it the reply's shape (governance.provider.shaped)
 
     def __init__(self, engine: Engine, system_prompt: str = SYSTEM, *, constrain: bool = True,
-                 usd_per_mtok: float = 0.0):
+                 usd_per_mtok: float = defaults.USD_PER_MTOK):
         self.engine = engine
         self.usd_per_mtok = usd_per_mtok  # the charge per million tokens (prompt + reply)
         self.system_prompt = system_prompt

@@ -49,6 +49,7 @@ from governance.protected import normalize
 from governance.schemas import SignalEnvelope, Urgency
 from governance.testrun import TestOutcome, is_test_file, scope_tests, text_reader
 from ouroboros_pytest import RESULTS_DIR
+from sensors.defaults import TEST_FAILURE_DEBOUNCE_S
 from sensors.failure_streaks import SOURCE, Failure, Streaks
 from sensors.run_results import ResultsFile, TestResult, from_outcome, read_results
 
@@ -122,7 +123,7 @@ class TestFailureSensor:
                  list_files: Callable[[], Awaitable[list[str]]] | None = None,
                  note: Callable[[str], Awaitable[None]] | None = None,
                  commits: Commits | None = None,
-                 debounce_s: float = 2.0, poll_s: float = 1.0):
+                 debounce_s: float = TEST_FAILURE_DEBOUNCE_S, poll_s: float = 1.0):
         self.root = root.resolve()
         self.results = state_dir / RESULTS_DIR
         self.session_id, self.emit, self.note = session_id, emit, note

@@ -62,9 +62,14 @@ def path_key(raw: Any) -> str | None:
     return "/".join(parts)
 
 
+# Exploration calls every op that uses tools makes, besides the floors (the daemon's
+# tools.min_exploration_calls reads this default).
+MIN_EXPLORATION_CALLS = 2
+
+
 @dataclass
 class ExplorationLedger:
-    min_calls: int = 2  # exploration calls every op that uses tools makes, besides the floors
+    min_calls: int = MIN_EXPLORATION_CALLS
     score: float = 0.0
     categories: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
