@@ -1,0 +1,249 @@
+"""The packages import each other downwards only (docs/architecture.md, "Layers").
+
+Every module of the daemon's packages is parsed with `ast`; no module is imported. The rule:
+
+- An import at module level, one under `if TYPE_CHECKING:` included (a checker follows it,
+  and it is a dependency of the design all the same), goes to a package in a lower layer
+  of LAYERS: never up, never sideways. So the package graph has no cycle, and CYCLES says
+  so on its own too, for when the table changes.
+- An import inside a function (deferred: to keep torch off the CLI's path, say) obeys the
+  same table, unless the comment right above it (or on its line) says `# layering: <why>`;
+  such imports are listed apart, by `deferred_exceptions`.
+- NEVER holds pairs that no import may join, deferred or not, whatever its comment says.
+
+Imports inside one package, relative imports and third-party packages are not judged;
+neither is `importlib.import_module` with a computed name.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Lower number, lower layer: a package imports only packages of a lower layer.
+LAYERS: Mapping[str, int] = {
+    "ouroboros_pytest": 0,  # the pytest plugin: stdlib only
+    "ledger": 0,  # SQLite, redaction, the terminal phases' names
+    "governance": 1,  # the pipeline: phases, gates, the oracle, the provider seam
+    "kernel": 2,  # the models behind governance's CandidateProvider
+    "sensors": 2,  # what notices work, as governance's SignalEnvelope
+    "tools": 2,  # Venom, behind governance's ToolSessions
+    "daemon": 3,  # the composition root: builds and runs all of the above
+}
+NEVER: Mapping[tuple[str, str], str] = {
+    ("governance", "kernel"): "governance reaches models only through CandidateProvider",
+    ("governance", "tools"): "governance reaches Venom only through ToolSessions",
+}
+MARK = "layering:"
+
+
+@dataclass(frozen=True)
+class Import:
+    path: str  # the importing module, relative to the root
+    line: int
+    source: str  # the importing package
+    target: str  # the imported package
+    deferred: bool  # inside a function
+    type_only: bool  # under `if TYPE_CHECKING:`
+    reason: str  # the text after `# layering:` next to it; '' when none
+
+    def __str__(self) -> str:
+        where = " (deferred)" if self.deferred else " (TYPE_CHECKING)" if self.type_only else ""
+        return f"{self.path}:{self.line}: {self.source} imports {self.target}{where}"
+
+
+def _targets(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [a.name.split(".")[0] for a in node.names]
+    return [node.module.split(".")[0]] if node.module and node.level == 0 else []
+
+
+def _type_checking(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _reason(lines: list[str], lineno: int) -> str:
+    """The `# layering:` text on the import's line or in the comment just above it (a run of
+    import lines in between is one group under one comment)."""
+    at = lineno - 1
+    if MARK in lines[at].partition("#")[2]:
+        return lines[at].split(MARK, 1)[1].strip()
+    at -= 1
+    while at >= 0 and lines[at].strip().startswith(("import ", "from ")):
+        at -= 1
+    text = lines[at].strip() if at >= 0 else ""
+    return text.split(MARK, 1)[1].strip() if text.startswith("#") and MARK in text else ""
+
+
+def module_imports(path: Path, root: Path, packages: Iterable[str]) -> list[Import]:
+    """Every import in `path` of another package among `packages`."""
+    rel = path.relative_to(root).as_posix()
+    source, known = rel.split("/", 1)[0], set(packages)
+    text = path.read_text(encoding="utf-8")
+    lines, found = text.splitlines(), []
+
+    def visit(node: ast.AST, deferred: bool, type_only: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                found.extend(Import(rel, child.lineno, source, t, deferred, type_only,
+                                    _reason(lines, child.lineno) if deferred else "")
+                             for t in _targets(child) if t in known and t != source)
+            inner = isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+            visit(child, deferred or inner, type_only or _type_checking(child))
+
+    visit(ast.parse(text, filename=rel), False, False)
+    return found
+
+
+def all_imports(root: Path, packages: Iterable[str]) -> list[Import]:
+    packages = list(packages)
+    return [imp for pkg in packages if (root / pkg).is_dir()
+            for path in sorted((root / pkg).rglob("*.py"))
+            for imp in module_imports(path, root, packages)]
+
+
+def package_graph(imports: Iterable[Import]) -> dict[str, set[str]]:
+    """Package -> the packages its modules import at module level (TYPE_CHECKING too)."""
+    graph: dict[str, set[str]] = {}
+    for imp in imports:
+        if not imp.deferred:
+            graph.setdefault(imp.source, set()).add(imp.target)
+    return graph
+
+
+def cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """Each cycle of the graph once, as the packages along it, smallest name first."""
+    found: set[tuple[str, ...]] = set()
+
+    def walk(path: list[str]) -> None:
+        for nxt in sorted(graph.get(path[-1], ())):
+            if nxt == path[0]:
+                found.add(tuple(path))
+            elif nxt not in path and nxt > path[0]:
+                walk([*path, nxt])
+
+    for start in sorted(graph):
+        walk([start])
+    return [list(c) for c in sorted(found)]
+
+
+def violations(imports: Iterable[Import], layers: Mapping[str, int],
+               never: Mapping[tuple[str, str], str]) -> list[str]:
+    """What breaks the rule (see the module docstring), one line each."""
+    out = []
+    for imp in imports:
+        if (imp.source, imp.target) in never:
+            out.append(f"{imp}: never ({never[imp.source, imp.target]})")
+        elif layers[imp.target] >= layers[imp.source] and not (imp.deferred and imp.reason):
+            way = "up" if layers[imp.target] > layers[imp.source] else "sideways"
+            out.append(f"{imp}: {way} (layer {layers[imp.source]} -> {layers[imp.target]})")
+    return out
+
+
+def deferred_exceptions(imports: Iterable[Import], layers: Mapping[str, int]) -> list[str]:
+    """Deferred imports against the table that their `# layering:` comment excuses."""
+    return [f"{imp}: {imp.reason}" for imp in imports
+            if imp.deferred and imp.reason and layers[imp.target] >= layers[imp.source]]
+
+
+# -- this repository ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def repo_imports() -> list[Import]:
+    imports = all_imports(ROOT, LAYERS)
+    assert imports, "no import between packages found: is ROOT right?"
+    return imports
+
+
+def test_every_package_is_in_the_table():
+    ours = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()} - {"tests"}
+    assert ours <= set(LAYERS), f"place these packages in LAYERS: {sorted(ours - set(LAYERS))}"
+
+
+def test_the_packages_import_downwards_only(repo_imports):
+    assert violations(repo_imports, LAYERS, NEVER) == []
+
+
+def test_the_package_graph_has_no_cycle(repo_imports):
+    assert cycles(package_graph(repo_imports)) == []
+
+
+def test_deferred_exceptions_are_listed(repo_imports):
+    """Each one is a debt, kept visible: none today."""
+    assert deferred_exceptions(repo_imports, LAYERS) == []
+
+
+# -- the checker itself, on a small package tree -------------------------------------
+
+TOY_LAYERS = {"low": 0, "mid": 1, "side": 1, "top": 2}
+TOY_NEVER = {("top", "side"): "top talks to side through mid"}
+
+
+def _tree(tmp_path: Path, files: Mapping[str, str]) -> Path:
+    for pkg in TOY_LAYERS:
+        (tmp_path / pkg).mkdir()
+        (tmp_path / pkg / "__init__.py").write_text("")
+    for rel, text in files.items():
+        (tmp_path / rel).write_text(text)
+    return tmp_path
+
+
+CLEAN = {"mid/a.py": "import os\nfrom low import x\nfrom . import b\n",
+         "top/c.py": "from mid.a import y\ndef f():\n    import low.z\n"}
+
+
+def _check(tmp_path: Path, extra: Mapping[str, str]) -> list[str]:
+    root = _tree(tmp_path, {**CLEAN, **extra})
+    return violations(all_imports(root, TOY_LAYERS), TOY_LAYERS, TOY_NEVER)
+
+
+def test_a_clean_tree_passes(tmp_path):
+    root = _tree(tmp_path, CLEAN)
+    imports = all_imports(root, TOY_LAYERS)
+    assert [(i.source, i.target, i.deferred) for i in imports] == [
+        ("mid", "low", False), ("top", "mid", False), ("top", "low", True)]
+    assert violations(imports, TOY_LAYERS, TOY_NEVER) == []
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ({"low/bad.py": "import mid\n"}, "low/bad.py:1: low imports mid: up (layer 0 -> 1)"),
+    ({"low/bad.py": "from top.c import f\n"}, "low/bad.py:1: low imports top: up"),
+    ({"mid/bad.py": "from side import s\n"}, "mid imports side: sideways (layer 1 -> 1)"),
+    ({"low/bad.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                    "    from mid import M\n"}, "low imports mid (TYPE_CHECKING): up"),
+    ({"low/bad.py": "def f():\n    import mid\n"}, "low imports mid (deferred): up"),
+    ({"low/bad.py": "def f():\n    # only to be quick\n    import mid\n"}, "(deferred): up"),
+    ({"top/bad.py": "def f():\n    # layering: it must\n    import side\n"},
+     "top imports side (deferred): never (top talks to side through mid)"),
+], ids=["up", "up two", "sideways", "type-checking", "deferred", "deferred, other comment",
+        "never, whatever the reason"])
+def test_a_violation_is_caught_and_named(tmp_path, extra, expected):
+    found = _check(tmp_path, extra)
+    assert len(found) == 1 and expected in found[0], found
+
+
+def test_a_deferred_import_with_a_reason_is_allowed_and_listed(tmp_path):
+    root = _tree(tmp_path, {**CLEAN, "low/lazy.py": (
+        "def f():\n    # layering: the plugin registers itself on first use\n"
+        "    import os\n    import mid.hooks\n")})
+    imports = all_imports(root, TOY_LAYERS)
+    assert violations(imports, TOY_LAYERS, TOY_NEVER) == []
+    assert deferred_exceptions(imports, TOY_LAYERS) == [
+        "low/lazy.py:4: low imports mid (deferred): the plugin registers itself on first use"]
+
+
+def test_cycles_are_found_in_the_package_graph(tmp_path):
+    root = _tree(tmp_path, {**CLEAN, "low/back.py": "import top\n",
+                            "side/s.py": "def f():\n    import mid\n"})
+    graph = package_graph(all_imports(root, TOY_LAYERS))
+    assert graph == {"mid": {"low"}, "top": {"mid"}, "low": {"top"}}  # deferred: not edges
+    assert cycles(graph) == [["low", "top", "mid"]]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
