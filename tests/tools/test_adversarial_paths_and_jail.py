@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from governance.gitops import GitOps
-from tests.helpers import jail_limits, loop_limits, tool_env, tool_loop
+from tests.helpers import jail_limits, loop_limits, make_repo, tool_env, tool_loop
 from tools.args import ReadFile
 from tools.builtin import ToolFailed, read_file
 from tools.jail import Jail, bwrap_available
@@ -19,11 +19,21 @@ from tools.workspace import Workspace
 needs_bwrap = pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
 
 
-@pytest.fixture
-def ws(repo: Path) -> Workspace:
+def _workspace(repo: Path) -> Workspace:
     (repo / ".env").write_text("SECRET=hunter2\n")
     return Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "op-test", ["calc/ops.py"],
                             ".ouroboros")
+
+
+@pytest.fixture
+def ws(repo: Path) -> Workspace:
+    return _workspace(repo)
+
+
+@pytest.fixture(scope="module")
+def policy_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One workspace for the policy tables: evaluate() only reads it."""
+    return _workspace(make_repo(tmp_path_factory.mktemp("policy")))
 
 
 def _ctx(ws: Workspace, **kw) -> PolicyContext:
@@ -60,8 +70,8 @@ PATH_ATTACKS = [
 
 
 @pytest.mark.parametrize("tool,args", PATH_ATTACKS)
-def test_policy_denies_path_and_schema_attacks(ws, tool, args):
-    decision = evaluate(tool, args, _ctx(ws), {})
+def test_policy_denies_path_and_schema_attacks(policy_ws, tool, args):
+    decision = evaluate(tool, args, _ctx(policy_ws), {})
     assert not decision.allowed, (tool, args)
     assert decision.rule and decision.reason
 
@@ -242,8 +252,8 @@ MORE_PATH_ATTACKS = [
 
 @pytest.mark.parametrize(("tool", "args"), MORE_PATH_ATTACKS,
                          ids=[f"{t}-{i}" for i, (t, _) in enumerate(MORE_PATH_ATTACKS)])
-def test_policy_refuses_path_games(ws, tool, args):
-    decision = evaluate(tool, args, _ctx(ws), {})
+def test_policy_refuses_path_games(policy_ws, tool, args):
+    decision = evaluate(tool, args, _ctx(policy_ws), {})
     assert not decision.allowed, (tool, args)
     assert decision.rule == "paths", decision
     assert decision.reason
