@@ -137,7 +137,7 @@ def _run_daemon_until_killed(repo: Path, config: Path, tmp: Path, crash_at: str,
         wait_sync(lambda: b'"watching"' in log_path.read_bytes(), 30,  # after ready
                   "the watcher", interval=0.02)
         (repo / "calc" / "ops.py").write_text(TODO_OPS)
-        time.sleep(0.3)
+        time.sleep(0.3)  # the human's pause: the watcher sees the TODO held, the commit frees it
         git(repo, "commit", "-qm", "note a TODO", "--", "calc/ops.py")
         _wait_for_op(proc, repo)
         if crash_at == "random":  # the daemon alone (kill -9 PID) or its whole group

@@ -143,7 +143,7 @@ async def test_spent_daily_budget_keeps_ops_queued(repo, short_tmp):
         add_todo_and_commit(repo)
         await wait_for(lambda: len(daemon.queue), what="a queued envelope")
         status = await daemon.status()
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # a window in which an op would have started: the check
         assert daemon.ops == {} and len(daemon.queue) == 1
     assert status["budget_exhausted"] is True
     from daemon.render import status_text

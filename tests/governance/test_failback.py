@@ -213,7 +213,7 @@ async def test_the_probe_loop_probes_when_due_and_wakes_the_dispatcher():
     # 60 s to the ETA: a probe every 20 s
     assert chain.queue_only and chain.records[0].next_probe > time.monotonic() + 10
     loop = asyncio.create_task(chain.probe_forever())
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # a window in which an early probe would have run: the check
     assert chain.queue_only  # not due yet: nothing probed
     chain.records[0].next_probe = time.monotonic() + 0.05  # as if the time had come
     chain._wake.set()

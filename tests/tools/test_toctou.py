@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from governance.gitops import GitOps
-from tests.helpers import loop_limits, replay, tool_call, tool_env, tool_loop
+from tests.helpers import loop_limits, replay, tool_call, tool_env, tool_loop, wait_for
 from tests.swap import Swapper
 from tools.builtin import TOOLS, ToolFailed
 from tools.env import ToolEnv
@@ -124,7 +124,7 @@ async def test_shared_or_exclusive_lock_orders_tools():
             depth -= 1
             exclusive_open = False
     task = asyncio.create_task(user("cancelled", True, 10))
-    await asyncio.sleep(0.01)
+    await wait_for(lambda: lock.exclusive_held, 10, "the lock taken")  # cancelled holding it
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert not lock.exclusive_held and lock.shared_holders == 0  # a cancel never leaks it
@@ -201,7 +201,7 @@ async def test_model_driven_swap_through_the_real_loop_and_jail(arena):
         (e.tool, e.duration_ms) for e in waited]  # they waited for the jailed command
     assert _swappers_alive(ws.root) == []  # nothing the jail started outlives it
     inode = os.lstat(ws.root / "calc").st_ino
-    time.sleep(0.2)
+    time.sleep(0.2)  # a window in which a surviving swapper would have swapped: the check
     assert os.lstat(ws.root / "calc").st_ino == inode  # nobody is swapping any more
     assert sys.platform == "linux"
 
@@ -231,7 +231,7 @@ async def test_jailed_command_leaves_no_process_behind(arena, ending):
     assert _swappers_alive(ws.root) == []  # ... and is gone the moment run() returns
     listing = await _attempt(ws, env, "list_dir", {"path": "."})
     inode = os.lstat(ws.root / "calc").st_ino
-    time.sleep(0.1)
+    time.sleep(0.1)  # a window in which a surviving swapper would have swapped: the check
     assert os.lstat(ws.root / "calc").st_ino == inode
     assert "calc/" in listing and "decoy/" in listing
 
