@@ -21,6 +21,7 @@ pytestmark = pytest.mark.skipif(bwrap_available() is not None,
 BY_ID = {t.id: t for t in TASKS}
 
 
+@pytest.mark.slow
 def test_l2_lands_what_validate_retry_cannot(tmp_path: Path):
     async def runs():
         return [await run_task(BY_ID[tid], l2, tmp_path)

@@ -162,6 +162,7 @@ def test_fixer_refuses_a_prompt_for_no_task_of_its_own():
         ScriptedFixer([TASKS[0], TASKS[0]])
 
 
+@pytest.mark.slow
 def test_fixer_replies_carry_the_text_detectors_signal_far_from_a_spook():
     """The bench measures L2, not the reflex: no seeded draft looks like a collapse."""
     fixer = ScriptedFixer(TASKS)

@@ -104,6 +104,7 @@ async def test_the_hub_fans_events_out_and_scans_one_sensor_on_demand(tmp_path):
     assert list(hub.problems()) == ["backlog"]
 
 
+@pytest.mark.slow
 async def test_status_shows_a_malformed_backlog(repo: Path):
     from tests.helpers import running_daemon, wait_for
 
@@ -116,6 +117,7 @@ async def test_status_shows_a_malformed_backlog(repo: Path):
         assert "sensor:   backlog: backlog.json: not JSON" in status_text(await daemon.status())
 
 
+@pytest.mark.slow
 async def test_ouroboros_scan_runs_the_sensors_on_demand(repo: Path):
     import asyncio
 

@@ -68,6 +68,7 @@ def test_undocumented_names_only_the_public_ones():
                                           "a_test.py")] == [True, True] + [False] * 6
 
 
+@pytest.mark.slow
 async def test_a_real_commit_fires_the_hook_and_the_sensor_emits_once(repo, capsys):
     assert cli(["install-hooks", "--repo", str(repo)]) == 0
     assert "installed" in capsys.readouterr().out
@@ -92,6 +93,7 @@ async def test_a_real_commit_fires_the_hook_and_the_sensor_emits_once(repo, caps
     assert await sensor.scan_once() == 0 and len(got) == 1
 
 
+@pytest.mark.slow
 async def test_existing_hook_is_chained_and_restored_exactly(repo, capsys):
     theirs = "#!/bin/sh\necho ran >> \"$(git rev-parse --git-dir)/theirs.log\"\nexit 3\n"
     hook = repo / ".git" / "hooks" / "post-commit"
@@ -150,6 +152,7 @@ async def test_crash_between_park_and_install_is_finished_by_either_command(repo
     assert hooks._is_ours(hooks_dir / "post-commit") and (hooks_dir / hooks.CHAINED).exists()
 
 
+@pytest.mark.slow
 async def test_hook_never_imports_the_work_tree_and_hostile_lines_queue_nothing(repo):
     assert cli(["install-hooks", "--repo", str(repo)]) == 0
     pwned = repo.parent / "pwned"
@@ -189,6 +192,7 @@ async def test_hook_never_imports_the_work_tree_and_hostile_lines_queue_nothing(
     assert await sensor.scan_once() == 0 and "git_events.jsonl" in sensor.problem
 
 
+@pytest.mark.slow
 async def test_a_running_daemon_queues_the_commit_the_hook_recorded(tmp_path, capsys):
     repo = make_repo(tmp_path)
     assert cli(["install-hooks", "--repo", str(repo)]) == 0

@@ -82,6 +82,7 @@ def _sensor(tmp_path: Path, run, heads: list[str], threshold: float = 0.25):
     return sensor, got
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_a_committed_slowdown_becomes_one_envelope_from_real_jailed_runs(tmp_path):
     root = commit_files(tmp_path / "repo", {"benches/test_speed.py": BENCH.format(delay=0.002)})

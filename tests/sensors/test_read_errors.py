@@ -116,6 +116,7 @@ def _sensor(repo: Path, delays=(0.01,)) -> tuple[TodoSensor, list[str]]:
     return TodoSensor(repo, "s", emit, dirty, retry_delays_s=delays), emitted
 
 
+@pytest.mark.slow
 def test_fd_exhaustion_keeps_the_todo_and_it_lands_once_the_error_clears(repo):
     _commit_todo(repo)
     proc = subprocess.run([sys.executable, "-c", FD_EXHAUSTION, str(repo)], cwd=ROOT,
@@ -206,6 +207,7 @@ def test_a_name_too_long_is_not_a_source(tmp_path):
     assert read_source(tmp_path / ("x" * 300 + ".py")) is None
 
 
+@pytest.mark.slow
 async def test_watcher_survives_a_failing_callback_and_an_undecodable_name(repo):
     sensor, emitted = _sensor(repo)
     calls: list[set[str]] = []

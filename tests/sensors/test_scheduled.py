@@ -111,6 +111,7 @@ async def test_the_timer_fires_without_a_scan():
     assert got[0].evidence["due"] == fire.isoformat(timespec="minutes")
 
 
+@pytest.mark.slow
 async def test_daemon_owns_the_timer_task(tmp_path):
     repo = make_repo(tmp_path / "repo")
     settings = settings_for(None, intake={"schedules": [

@@ -99,6 +99,7 @@ def _sensor(root: Path, **kw) -> tuple[TestFailureSensor, list[SignalEnvelope], 
 # -- the plugin, in real pytest runs -------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_pytest_run_leaves_its_results_in_the_state_dir(tmp_path):
     root = _repo(tmp_path, {"tests/test_mixed.py": MIXED,
                             "tests/test_broken_import.py": "import no_such_module\n",
@@ -123,6 +124,7 @@ def test_a_pytest_run_leaves_its_results_in_the_state_dir(tmp_path):
     assert read_results(next((root / ".ouroboros" / RESULTS_DIR).glob("*.json"))).exitstatus == 1
 
 
+@pytest.mark.slow
 def test_the_plugin_is_inert_without_a_state_dir_or_when_switched_off(tmp_path):
     root = _repo(tmp_path, {"tests/test_a.py": "def test_a():\n    pass\n"}, state=False)
     assert _pytest(root).returncode == 0
@@ -144,6 +146,7 @@ def test_the_plugin_is_inert_without_a_state_dir_or_when_switched_off(tmp_path):
     assert len(_results(named)) == 1 and _results(root / ".ouroboros") == []
 
 
+@pytest.mark.slow
 def test_a_state_dir_it_cannot_write_never_fails_the_users_run(tmp_path):
     root = _repo(tmp_path, {"tests/test_a.py": "def test_a():\n    pass\n"})
     (root / ".ouroboros" / RESULTS_DIR).write_text("a file where the directory should be")
@@ -152,6 +155,7 @@ def test_a_state_dir_it_cannot_write_never_fails_the_users_run(tmp_path):
     assert "1 passed" in proc.stdout
 
 
+@pytest.mark.slow
 async def test_the_daemons_oracle_runs_leave_no_results(tmp_path):
     """The oracle switches entry-point autoload off; with autoload configured on, the oracle
     plugin's presence still keeps this plugin out of its runs."""
@@ -215,6 +219,7 @@ def test_a_signature_survives_pytest_truncation_and_changing_numbers():
 # -- the sensor reading results files --------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_two_failing_runs_make_one_envelope_and_a_flaky_test_is_noted(tmp_path):
     root = _repo(tmp_path, {"calc.py": CALC, "tests/test_calc.py": TEST_CALC})
     sensor, got, notes = _sensor(root)
@@ -246,6 +251,7 @@ async def test_two_failing_runs_make_one_envelope_and_a_flaky_test_is_noted(tmp_
     assert await sensor.scan_once(files) == 0  # each file is read once
 
 
+@pytest.mark.slow
 async def test_the_poller_reads_a_new_run_without_a_scan(tmp_path):
     root = _repo(tmp_path, {"tests/test_a.py": "def test_a():\n    assert False\n"})
     got = asyncio.Queue()
@@ -326,6 +332,7 @@ async def test_hostile_results_files_are_refused(tmp_path):
 needs_bwrap = pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap unusable")
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_a_py_change_runs_the_affected_tests_jailed_after_the_debounce(tmp_path):
     root = _repo(tmp_path, {"calc/__init__.py": "", "calc/ops.py": OPS_BROKEN,
@@ -380,6 +387,7 @@ async def test_concurrent_passes_read_each_run_once(tmp_path):
     assert sensor.runs == STREAK + 1 and sum(found) == len(got) == 2
 
 
+@pytest.mark.slow
 async def test_the_daemon_queues_a_failing_test_from_the_developers_runs(repo):
     from tests.helpers import running_daemon, settings_for, wait_for
 

@@ -33,6 +33,7 @@ def _step(root: Path, step: str, n: int) -> None:
         git(root, "commit", "-qam", f"step {n}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("steps", "test", "urgency", "passed_at"), [
     (["run", "break", "run", "run"], "test_add", Urgency.CRITICAL, 0),
     (["run", "break", "commit", "run", "run"], "test_add", Urgency.CRITICAL, 0),
@@ -68,6 +69,7 @@ async def test_a_regression_on_the_branchs_last_commit_is_critical(
         assert f"(regression: passed at {sha[:12]})" in env.goal
 
 
+@pytest.mark.slow
 def test_branch_tip_is_head_and_its_first_parent(tmp_path):
     root = tmp_path / "repo"
     root.mkdir()

@@ -8,9 +8,12 @@ import asyncio
 import threading
 from pathlib import Path
 
+import pytest
+
 from sensors.watcher import RepoWatcher
 
 
+@pytest.mark.slow
 async def test_a_storm_wakes_the_loop_per_batch_and_is_delivered_while_it_lasts(tmp_path: Path):
     root = tmp_path.resolve()
     (root / "storm").mkdir()
