@@ -22,7 +22,8 @@ async def bash(a: Bash, env: ToolEnv) -> str:
     verdict = check_command(a.command, str(env.workspace.root.resolve()))
     if not verdict.allowed:  # the policy already said so; this is the second lock
         raise ToolFailed(f"denied: {verdict.reason}")
-    return _jailed_output(await env.jail().run(["bash", "-c", a.command]), "command")
+    jail = env.jail(project=await env.project())  # the project's python and pytest first
+    return _jailed_output(await jail.run(["bash", "-c", a.command]), "command")
 
 
 async def run_tests(a: RunTests, env: ToolEnv) -> str:

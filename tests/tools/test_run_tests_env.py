@@ -57,9 +57,10 @@ def project(repo: Path, venv_template: Path) -> Path:
     return repo
 
 
-async def _run_tests_result(repo: Path, jail_reason: str | None, **tools: object) -> str:
-    """What the model reads after its one run_tests call, in a session the daemon's
-    composition root built (VALIDATE's runner, Venom from the same settings)."""
+async def _run_tests_result(repo: Path, jail_reason: str | None, *, tool: str = "run_tests",
+                            call: dict | None = None, **tools: object) -> str:
+    """What the model reads after its one `tool` call (run_tests by default), in a session
+    the daemon's composition root built (VALIDATE's runner, Venom from the same settings)."""
     settings = Settings.model_validate({"tools": tools})
     validate, _ = runners_from(settings, repo, repo / ".ouroboros", jail_reason)
     ledger = await Ledger.open(repo.parent / "ledger.sqlite3")
@@ -69,14 +70,15 @@ async def _run_tests_result(repo: Path, jail_reason: str | None, **tools: object
         assert venom is not None
         session = venom.open(op_context(), Phase.GENERATE, deps)
         try:
-            model = replay(tool_call("run_tests", paths=["tests/test_projdep.py"]), "done")
+            model = replay(tool_call(tool, **(call or {"paths": ["tests/test_projdep.py"]})),
+                           "done")
             await session.run(model, "run the tests", deadline=time.monotonic() + 300)
         finally:
             session.close()
     finally:
         await ledger.close()
     assert not (session.workspace.root / ".venv" / "pyvenv.cfg").exists()  # never copied
-    return model.prompts[1].split("## Tool result (run_tests)", 1)[1]
+    return model.prompts[1].split(f"## Tool result ({tool})", 1)[1]
 
 
 @jailed
@@ -84,6 +86,17 @@ async def test_the_models_test_run_uses_the_projects_venv_in_the_jail(project):
     seen = await _run_tests_result(project, None)
     assert "exit code 0" in seen and "1 passed" in seen, seen
     assert "No module named" not in seen and "NOT sandboxed" not in seen
+
+
+@jailed
+async def test_the_models_commands_find_the_projects_python_and_pytest(project):
+    """`bash` in the jail: `python` and `pytest` are the project's venv's, as run_tests's
+    are; they once were the system's, without the project's packages or pytest."""
+    command = ('python -c "import projdep, sys; print(projdep.WHERE, sys.prefix)" && '
+               "python -m pytest -q tests/test_projdep.py")
+    seen = await _run_tests_result(project, None, tool="bash", call={"command": command})
+    assert f"the project's venv {project / '.venv'}" in seen, seen
+    assert "exit code 0" in seen and "1 passed" in seen, seen
 
 
 async def test_the_models_unsandboxed_test_run_uses_the_projects_venv_too(project):
