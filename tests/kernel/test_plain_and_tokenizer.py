@@ -22,6 +22,13 @@ GREEDY = GenerationConfig(max_new_tokens=24, repetition_penalty=1.0, no_repeat_n
                           canary=CanaryConfig(mode="observe"))
 
 
+@pytest.fixture(scope="module")
+def plain(smollm2_dir) -> tuple[torch.nn.Module, ChatTokenizer]:
+    """The embedded model and its tokenizer, loaded once: decoding only reads them."""
+    model, _ = load_plain(smollm2_dir)
+    return model, ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
+
+
 def test_chatml_matches_the_models_own_template(smollm2_dir):
     ours = ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
     hf = AutoTokenizer.from_pretrained(str(smollm2_dir))
@@ -49,9 +56,8 @@ def test_embedded_model_answers_a_short_prompt(smollm2_dir):
     assert gen.canary is not None and gen.canary.max_proximity < 0.7
 
 
-def test_decode_loop_matches_transformers_generate(smollm2_dir):
-    model, _ = load_plain(smollm2_dir)
-    tok = ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
+def test_decode_loop_matches_transformers_generate(plain):
+    model, tok = plain
     prompt = tok.chat(MESSAGES)
     ours = generate(Plain(model), tok, prompt, GenerationConfig(
         max_new_tokens=40, repetition_penalty=1.0, no_repeat_ngram=0, stop_ids=(2,),
@@ -64,9 +70,8 @@ def test_decode_loop_matches_transformers_generate(smollm2_dir):
     assert len(ours.token_ids) > 3 and ours.token_ids == ref
 
 
-def test_stream_stop_strings_and_plain_deep_mode(smollm2_dir):
-    model, _ = load_plain(smollm2_dir)
-    tok = ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
+def test_stream_stop_strings_and_plain_deep_mode(plain):
+    model, tok = plain
     prompt = tok.chat(MESSAGES)
     full = generate(Plain(model), tok, prompt, GREEDY)
 
