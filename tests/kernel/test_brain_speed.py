@@ -21,6 +21,7 @@ def provider(smollm2_dir) -> KernelProvider:
     return KernelProvider(engine, constrain=False)
 
 
+@pytest.mark.slow
 async def test_the_start_up_measurement_gives_both_rates(provider):
     usage = await provider.measure(prompt_tokens=128, reply_tokens=16)
     assert usage.completion_tokens == 16  # no stop token ends it early
@@ -30,6 +31,7 @@ async def test_the_start_up_measurement_gives_both_rates(provider):
     assert speed.prompt_tps > 0 and speed.decode_tps > 0
 
 
+@pytest.mark.slow
 async def test_a_reply_reports_its_prefill_and_a_shared_prefix_is_not_counted(provider):
     text = "Name three colours. " * 120  # ~600 tokens: the cache keeps whole 256-token chunks
     first = await provider.generate(text, deadline=time.monotonic() + 120)
@@ -40,12 +42,14 @@ async def test_a_reply_reports_its_prefill_and_a_shared_prefix_is_not_counted(pr
     assert 0 < again.usage.prefill_tokens <= again.usage.prompt_tokens - 256
 
 
+@pytest.mark.slow
 def test_tokens_are_counted_in_the_models_own_tokens(provider):
     text = "def clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n"
     assert provider.count_tokens(text) == len(provider.engine.tokenizer.encode(text))
     assert 0 < provider.count_tokens(text) < len(text)
 
 
+@pytest.mark.slow
 def test_a_long_prefill_reports_each_chunk(provider):
     seen: list[tuple[int, int]] = []
     words = " ".join(f"item{i}" for i in range(400))  # several 256-token chunks, not cached
@@ -71,6 +75,7 @@ def test_prefill_progress_is_said_at_most_every_ten_seconds():
     assert logs[0]["event"] == "prefilling the prompt" and logs[0]["total"] == 4096
 
 
+@pytest.mark.slow
 def test_a_looped_answer_counts_every_loops_prefill(provider):
     from dataclasses import replace
 

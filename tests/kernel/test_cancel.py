@@ -81,6 +81,7 @@ def long_messages(engine: Engine) -> tuple[list[dict[str, str]], int]:
     return messages, len(engine.stepper().chunk_sizes(0, n))
 
 
+@pytest.mark.slow
 def test_cancelling_a_provider_call_stops_a_long_real_prefill(embedded):
     """The daemon's SIGTERM drain cancels the op's task; the provider sets the event."""
     messages, total = long_messages(embedded)
@@ -107,6 +108,7 @@ def test_cancelling_a_provider_call_stops_a_long_real_prefill(embedded):
     assert stopped_at <= total // 4, f"ran {stopped_at} of {total} chunks after the cancel"
 
 
+@pytest.mark.slow
 def test_a_missed_deadline_stops_a_long_real_prefill(embedded):
     messages, total = long_messages(embedded)
     provider = KernelProvider(embedded)

@@ -90,6 +90,7 @@ def test_the_tool_loop_asks_for_its_rounds_forms():
     assert loop._shape(nudge=True).prose  # now a one-line summary of the edits is allowed
 
 
+@pytest.mark.slow
 async def test_kernel_provider_decodes_the_embedded_model_under_the_shape(engine):
     provider = KernelProvider(engine)
     reply = await provider.generate(PROMPT, deadline=math.inf, shape=CANDIDATE_SHAPE)
@@ -111,6 +112,7 @@ async def test_kernel_provider_decodes_the_embedded_model_under_the_shape(engine
         parse_plan(plan.text)
 
 
+@pytest.mark.slow
 async def test_a_rejected_schema_decodes_unconstrained_and_says_so(engine):
     odd = ReplyShape("odd", final={"type": "object", "properties": {
         "a": {"type": "string", "format": "no-such-format"}}})
@@ -119,6 +121,7 @@ async def test_a_rejected_schema_decodes_unconstrained_and_says_so(engine):
     assert reply.usage.completion_tokens > 0
 
 
+@pytest.mark.slow
 async def test_constrain_off_and_no_shape_decode_as_before(engine):
     off = await KernelProvider(engine, constrain=False).generate(
         "Say hi.", deadline=math.inf, shape=CANDIDATE_SHAPE)
@@ -127,6 +130,7 @@ async def test_constrain_off_and_no_shape_decode_as_before(engine):
     assert off.text == plain.text  # greedy: the same reply either way
 
 
+@pytest.mark.slow
 async def test_the_re_prompt_loop_decodes_each_answer_under_a_fresh_grammar(engine):
     config = replace(engine.config, reprompt_loops=2,
                      generation=replace(engine.config.generation, max_new_tokens=24))

@@ -29,6 +29,7 @@ def plain(smollm2_dir) -> tuple[torch.nn.Module, ChatTokenizer]:
     return model, ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
 
 
+@pytest.mark.slow
 def test_chatml_matches_the_models_own_template(smollm2_dir):
     ours = ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
     hf = AutoTokenizer.from_pretrained(str(smollm2_dir))
@@ -48,6 +49,7 @@ def test_tokenizer_with_wrong_specials_is_refused(tmp_path):
         ChatTokenizer.from_file(tmp_path / "tokenizer.json")
 
 
+@pytest.mark.slow
 def test_embedded_model_answers_a_short_prompt(smollm2_dir):
     engine = Engine.load(EngineConfig(generation=GREEDY))
     gen = engine.chat(MESSAGES)
@@ -56,6 +58,7 @@ def test_embedded_model_answers_a_short_prompt(smollm2_dir):
     assert gen.canary is not None and gen.canary.max_proximity < 0.7
 
 
+@pytest.mark.slow
 def test_decode_loop_matches_transformers_generate(plain):
     model, tok = plain
     prompt = tok.chat(MESSAGES)
@@ -70,6 +73,7 @@ def test_decode_loop_matches_transformers_generate(plain):
     assert len(ours.token_ids) > 3 and ours.token_ids == ref
 
 
+@pytest.mark.slow
 def test_stream_stop_strings_and_plain_deep_mode(plain):
     model, tok = plain
     prompt = tok.chat(MESSAGES)
@@ -87,6 +91,7 @@ def test_stream_stop_strings_and_plain_deep_mode(plain):
         Engine(model, tok, "plain", "smol", EngineConfig(mode="deep"))
 
 
+@pytest.mark.slow
 def test_reprompt_loop_reports_loops_and_confidence(smollm2_dir):
     engine = Engine.load(EngineConfig(reprompt_loops=4, generation=GREEDY))
     answer = engine.looped_chat(MESSAGES)
@@ -95,6 +100,7 @@ def test_reprompt_loop_reports_loops_and_confidence(smollm2_dir):
     assert len(answer.history) == answer.loops and 0 < answer.confidence <= 1
 
 
+@pytest.mark.slow
 def test_plain_model_loads_via_automodel_too(smollm2_dir):
     model = AutoModelForCausalLM.from_pretrained(str(smollm2_dir), local_files_only=True)
     assert model.config.vocab_size == 49152

@@ -21,6 +21,7 @@ def mapped(name: str) -> list[str]:
             if line.endswith(name)]
 
 
+@pytest.mark.slow
 def test_the_embedded_model_load_keeps_no_mapping_of_its_weights_file(smollm2_dir):
     engine = Engine.load(EngineConfig())
     # This file only: other tests' tiny Ouro checkpoints are mapped too, legitimately.

@@ -137,6 +137,7 @@ def test_lora_over_a_4bit_base_stays_unmerged_and_adds_its_delta(tmp_path, devic
     assert _relative_error(logits, reference) < 0.1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("device", DEVICES)
 def test_plain_model_loads_with_a_4bit_base_and_still_answers(smollm2_dir, device):
     from kernel.tokenizer import ChatTokenizer

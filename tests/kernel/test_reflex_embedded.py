@@ -38,6 +38,7 @@ def test_steering_maps_onto_the_decode_settings():
     assert steered(LOOPY, None) is LOOPY
 
 
+@pytest.mark.slow
 async def test_the_model_loops_the_canary_fires_and_the_re_ground_recovers(tmp_path,
                                                                            smollm2_dir):
     # The float32 reference path, unconstrained: which prompts loop is a property of the
