@@ -178,6 +178,7 @@ def _long(api: str, url: str):
 CUT = {"openai": "length", "anthropic": "max_tokens", "ollama": "length"}
 
 
+@pytest.mark.slow  # the share itself is a second
 @pytest.mark.parametrize("api", APIS)
 def test_a_long_generation_yields_the_model_to_a_waiting_request(engine, api):
     share = 1.0
@@ -203,6 +204,7 @@ def test_a_long_generation_yields_the_model_to_a_waiting_request(engine, api):
           f"answered {waited:.2f}s after it was asked")
 
 
+@pytest.mark.slow
 def test_alone_a_long_generation_is_not_cut(engine):
     with running(engine, max_share_s=0.2) as (url, _):
         response = httpx.post(f"{url}/v1/chat/completions", timeout=120, json={
