@@ -76,11 +76,13 @@ def test_policy_denies_path_and_schema_attacks(policy_ws, tool, args):
     assert decision.rule and decision.reason
 
 
+@pytest.mark.slow
 def test_protected_files_are_never_materialized_in_the_sandbox(ws):
     assert not (ws.root / ".env").exists()
     assert (ws.root / "calc" / "ops.py").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", ["/etc/passwd", "/root", "..", "../../.."])
 async def test_symlink_made_in_the_sandbox_cannot_be_read_out(ws, repo, target):
     os.symlink(target, ws.root / "leak")
@@ -90,6 +92,7 @@ async def test_symlink_made_in_the_sandbox_cannot_be_read_out(ws, repo, target):
         await read_file(ReadFile(path="leak"), env)
 
 
+@pytest.mark.slow
 def test_rate_limits_and_human_tier(ws):
     assert not evaluate("bash", {"command": "ls"}, _ctx(ws), {"bash": 20}).allowed
     assert evaluate("bash", {"command": "ls"}, _ctx(ws), {"bash": 19}).allowed
@@ -105,6 +108,7 @@ def _jail(ws: Workspace, repo: Path, timeout: float = 20.0) -> Jail:
                 extra_ro=[Path(sys.prefix), Path(sys.base_prefix)])
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_jail_hides_secrets_and_refuses_writes_outside(ws, repo):
     home_before = sorted(p.name for p in Path.home().iterdir())
@@ -119,6 +123,7 @@ async def test_jail_hides_secrets_and_refuses_writes_outside(ws, repo):
     assert sorted(p.name for p in Path.home().iterdir()) == home_before
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_jail_has_no_network_and_enforces_limits(ws, repo):
     net = await _jail(ws, repo).run([sys.executable, "-c", (
@@ -133,6 +138,7 @@ async def test_jail_has_no_network_and_enforces_limits(ws, repo):
     assert int(pid.output.split()[1]) < 10  # its own PID namespace
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_hostile_conftest_in_validate_is_contained(repo, short_tmp):
     """A repo test that tries to write outside its sandbox and reach the network."""
@@ -178,6 +184,7 @@ async def test_unicode_path_tricks_are_denied_or_contained(ws, repo, path):
         await read_file(ReadFile(path=path), env)
 
 
+@pytest.mark.slow
 async def test_run_tests_without_a_jail_needs_the_explicit_opt_in(ws, repo):
     from tools.args import RunTests
     from tools.commands import run_tests
@@ -295,6 +302,7 @@ def test_non_ascii_paths_only_when_configured(ws):
     assert not evaluate("read_file", lookalike, _ctx(ws, allow_non_ascii=True), {}).allowed
 
 
+@pytest.mark.slow
 def test_policy_that_cannot_judge_refuses(ws):
     decision = evaluate("read_file", {"path": "calc/ops.py"}, _ctx(ws), None)  # type: ignore[arg-type]
     assert not decision.allowed and decision.rule == "internal"
@@ -323,6 +331,7 @@ def _commit_links(repo: Path) -> None:
     git(repo, "commit", "-q", "-m", "links")
 
 
+@pytest.mark.slow
 def test_committed_symlinks_never_break_the_workspace(repo):
     _commit_links(repo)
     ws = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "links", ["calc/ops.py"],
@@ -338,6 +347,7 @@ def test_committed_symlinks_never_break_the_workspace(repo):
     assert ws.changed() == ([], [], [])
 
 
+@pytest.mark.slow
 def test_committed_symlinks_in_the_validate_sandbox(repo, short_tmp):
     from governance.gitops import GitOps as Ops
     from governance.sandbox import Sandbox
@@ -353,6 +363,7 @@ def test_committed_symlinks_in_the_validate_sandbox(repo, short_tmp):
     assert (sandbox.root / "calc" / "ops.py").read_text() == (repo / "calc/ops.py").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["cfg/app.cfg", "tools/hook", "calc/alias.py", "docs_link/x.py"])
 def test_candidate_never_writes_through_a_sandbox_symlink(repo, short_tmp, path):
     from governance.sandbox import Sandbox
@@ -383,6 +394,7 @@ HOSTILE_CALL_LINES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("line", HOSTILE_CALL_LINES, ids=range(len(HOSTILE_CALL_LINES)))
 async def test_tool_loop_turns_hostile_calls_into_results(ws, repo, line):
     import time
@@ -410,6 +422,7 @@ async def test_tool_loop_turns_hostile_calls_into_results(ws, repo, line):
     assert (repo / "calc" / "ops.py").read_text() == (ws.root / "calc" / "ops.py").read_text()
 
 
+@pytest.mark.slow
 async def test_undecodable_file_names_never_reach_the_prompt_raw(ws, repo):
     import time
 

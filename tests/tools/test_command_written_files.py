@@ -61,6 +61,7 @@ def _command_writes(ws: Workspace, rel: str, text: str) -> None:
     (ws.root / rel).write_text(text)
 
 
+@pytest.mark.slow
 async def test_a_file_only_a_command_created_is_left_out(sandbox):
     ws, env = sandbox
     await _tool(env, "write_file", path="calc/util.py", content="X = 1\n")
@@ -70,6 +71,7 @@ async def test_a_file_only_a_command_created_is_left_out(sandbox):
                            "tool; left out of the candidate"]
 
 
+@pytest.mark.slow
 async def test_an_existing_file_only_a_command_changed_is_left_out(sandbox):
     ws, _ = sandbox
     _command_writes(ws, "calc/ops.py", FIXED)
@@ -79,6 +81,7 @@ async def test_an_existing_file_only_a_command_changed_is_left_out(sandbox):
     assert "changed by a command" in ws.left_out[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool", ["write_file", "edit_file"])
 async def test_file_tool_writes_are_kept(sandbox, tool):
     ws, env = sandbox
@@ -92,6 +95,7 @@ async def test_file_tool_writes_are_kept(sandbox, tool):
     assert ws.left_out == []
 
 
+@pytest.mark.slow
 async def test_a_command_changing_a_tool_written_file_leaves_it_out(sandbox):
     ws, env = sandbox
     await _tool(env, "write_file", path="calc/ops.py", content=FIXED)
@@ -100,6 +104,7 @@ async def test_a_command_changing_a_tool_written_file_leaves_it_out(sandbox):
     assert "calc/ops.py: changed by a command" in ws.left_out[0]
 
 
+@pytest.mark.slow
 async def test_a_command_that_reverts_its_change_leaves_the_tool_write_in(sandbox):
     ws, env = sandbox
     await _tool(env, "write_file", path="calc/ops.py", content=FIXED)
@@ -108,6 +113,7 @@ async def test_a_command_that_reverts_its_change_leaves_the_tool_write_in(sandbo
     assert _paths(ws) == {"calc/ops.py": "write"} and ws.left_out == []
 
 
+@pytest.mark.slow
 async def test_a_whole_file_write_takes_a_command_change_back_in(sandbox):
     ws, env = sandbox
     _command_writes(ws, "calc/ops.py", "garbage\n")
@@ -134,6 +140,7 @@ async def test_deletions_are_kept_whoever_made_them(sandbox):
     assert _paths(ws) == {"calc/ops.py": "delete", "tests/test_ops.py": "delete"}
 
 
+@pytest.mark.slow
 async def test_a_file_a_tool_deleted_and_a_command_recreated_is_left_out(sandbox):
     ws, env = sandbox
     await _tool(env, "delete_file", path="calc/ops.py")
@@ -142,6 +149,7 @@ async def test_a_file_a_tool_deleted_and_a_command_recreated_is_left_out(sandbox
     assert ws.left_out[0].startswith("calc/ops.py: changed by a command")
 
 
+@pytest.mark.slow
 async def test_tool_paths_are_recorded_in_their_canonical_form(sandbox):
     ws, env = sandbox
     await _tool(env, "write_file", path="./calc//new.py", content="Y = 1\n")
@@ -176,6 +184,7 @@ async def test_a_stated_candidate_counts_as_written(sandbox):
     assert [n.split(":")[0] for n in summary["left_out"]] == ["calc/host_info.txt"]
 
 
+@pytest.mark.slow
 async def test_no_left_out_key_when_nothing_was_left_out(sandbox):
     ws, env = sandbox
     session = _session(ws, env)
@@ -184,6 +193,7 @@ async def test_no_left_out_key_when_nothing_was_left_out(sandbox):
     assert "left_out" not in session.exploration("trivial")[2]
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_host_content_from_a_jailed_command_is_left_out_of_the_session(sandbox):
     """Through the real tool loop and jail: the model edits with a file tool, copies a host
@@ -213,6 +223,7 @@ async def test_host_content_from_a_jailed_command_is_left_out_of_the_session(san
     assert session.edited == ["calc/ops.py"]
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_a_target_edited_only_by_sed_is_no_candidate(sandbox):
     ws, env = sandbox
@@ -227,6 +238,7 @@ async def test_a_target_edited_only_by_sed_is_no_candidate(sandbox):
         "left_out"][0]
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_through_the_pipeline_the_host_file_never_lands_and_the_ledger_says_why(
         repo: Path):

@@ -61,6 +61,7 @@ def _phases(chain: dict) -> list[str]:
     return [t["to_phase"] for t in chain["transitions"]]
 
 
+@pytest.mark.slow
 async def test_zero_tool_calls_retries_with_the_missing_reads_and_never_completes(repo):
     end, chain, prompts = await _op(repo, BARE, BARE, BARE, BARE, retries=True)
     assert end is Phase.POSTMORTEM and "COMPLETE" not in _phases(chain)
@@ -73,6 +74,7 @@ async def test_zero_tool_calls_retries_with_the_missing_reads_and_never_complete
     assert f"read {TARGET} (read_file) before changing it" in prompts[1]  # the feedback
 
 
+@pytest.mark.slow
 async def test_a_first_draft_without_reading_then_a_read_and_edit_lands(repo):
     end, chain, prompts = await _op(repo, BARE, explore_calls(TARGET), FIX, "clamped",
                                     retries=True)
@@ -85,6 +87,7 @@ async def test_a_first_draft_without_reading_then_a_read_and_edit_lands(repo):
     assert f"read_file first: {TARGET}" in prompts[0]
 
 
+@pytest.mark.slow
 async def test_reading_the_target_then_editing_lands_on_a_trivial_op(repo):
     end, chain, _ = await _op(repo, "\n".join([READ, LOOK]), FIX, "clamped")
     assert end is Phase.COMPLETE, chain["transitions"][-1]
@@ -94,6 +97,7 @@ async def test_reading_the_target_then_editing_lands_on_a_trivial_op(repo):
     assert scored["read"] == [TARGET]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("turns,missing", [
     # Edits the target without ever reading it (two other exploration calls).
     ([LOOK + "\n" + tool_call("search_code", pattern="clamp"), FIX, "done"],
@@ -122,12 +126,14 @@ async def test_an_edit_without_reading_first_retries_with_feedback(repo, turns, 
     assert not (repo / "tests" / "test_ops.py").read_text().startswith("def test_x")
 
 
+@pytest.mark.slow
 async def test_a_no_op_after_reading_the_target_completes_without_change(repo):
     end, chain, _ = await _op(repo, "\n".join([READ, LOOK]), NO_OP)
     assert end is Phase.COMPLETE and "VALIDATE" not in _phases(chain)
     assert (repo / TARGET).read_text() == OPS_PY
 
 
+@pytest.mark.slow
 async def test_tools_off_generation_is_the_operators_choice_and_is_not_gated(repo):
     """Single-turn generation cannot call tools: the prompt shows the targets instead,
     carries no exploration protocol, and the gate does not apply."""

@@ -203,6 +203,7 @@ async def _handler(a: Arena, tool: str, args) -> tuple[bool, str]:
         return True, f"failed: {exc}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("layout", "tool", "args", "refused"), ROWS,
                          ids=[f"{r[0]}|{r[1]}|{i}" for i, r in enumerate(ROWS)])
 async def test_hostile_layout(repo, short_tmp, layout, tool, args, refused):

@@ -19,6 +19,7 @@ from tools.policy import PolicyContext
 from tools.workspace import Workspace
 
 
+@pytest.mark.slow
 async def test_ask_human_reaches_the_operator_and_back(repo):
     async with running_daemon(repo, settings_for(None)) as daemon:
         ws = Workspace.create(repo, daemon.state_dir / "sandboxes" / "q", [], ".ouroboros")
@@ -48,6 +49,7 @@ async def test_question_broker_times_out():
     assert not broker.answer("op-1", "late")
 
 
+@pytest.mark.slow
 async def test_web_fetch_refuses_hosts_off_the_allowlist(repo):
     ws = Workspace.create(repo, repo / ".ouroboros" / "sandboxes" / "w", [], ".ouroboros")
     env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[],
@@ -58,6 +60,7 @@ async def test_web_fetch_refuses_hosts_off_the_allowlist(repo):
             await web_fetch(WebFetch(url=url), env)
 
 
+@pytest.mark.slow
 async def test_daemon_degrades_without_bubblewrap(repo, monkeypatch):
     import daemon.brain_start as brain_start
 

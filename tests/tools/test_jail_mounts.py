@@ -25,6 +25,7 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_protected_masks_cover_files_dirs_hidden_and_odd_names(short_tmp):
     root = _tree(short_tmp / "t", {
         ".env": "s", "app/.env.local": "s", "deploy/site.pem": "s", "deep/a/b/id_rsa": "s",
@@ -97,6 +98,7 @@ def test_missing_bwrap_is_a_clear_reason(monkeypatch):
     assert "apt-get install bubblewrap" in bwrap_available()
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_thousands_of_protected_files_still_make_a_quick_working_jail(short_tmp):
     """1,500 keys in one directory: that directory is masked whole (one mount, not 1,500)."""
@@ -111,6 +113,7 @@ async def test_thousands_of_protected_files_still_make_a_quick_working_jail(shor
     assert result.duration_s < 5
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_too_many_scattered_secrets_refuse_the_run_instead_of_exposing_them(short_tmp):
     files = {f"d{i}/k.pem": "SECRET" for i in range(jail_mod.MAX_MASKS + 1)}
@@ -120,6 +123,7 @@ async def test_too_many_scattered_secrets_refuse_the_run_instead_of_exposing_the
     assert "jail not started" in result.output and "at most 512" in result.output
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_an_older_bubblewrap_without_disable_userns_or_size_still_holds(short_tmp,
                                                                                monkeypatch):
@@ -160,6 +164,7 @@ def test_an_architecture_without_a_syscall_table_is_a_clear_reason(monkeypatch):
     assert "no seccomp syscall table for architecture 'riscv64'" in bwrap_available()
 
 
+@pytest.mark.slow
 def test_a_tree_deeper_than_the_recursion_limit_is_scanned(short_tmp):
     (short_tmp / "r").mkdir()
     (short_tmp / "r" / "ok.py").write_text("")

@@ -55,6 +55,7 @@ def _host_unharmed(world: dict) -> list[str]:
     return harm
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 async def test_attack_is_contained_as_root(world, attack):
     result = await run_attack(world, attack)
@@ -62,6 +63,7 @@ async def test_attack_is_contained_as_root(world, attack):
     assert not _host_unharmed(world)
 
 
+@pytest.mark.slow
 async def test_fork_bomb_leaves_the_host_able_to_fork_and_no_cgroup_behind(world):
     result = await run_attack(world, "fork-bomb")
     assert "EAGAIN" in result.output, result.output
@@ -73,6 +75,7 @@ async def test_fork_bomb_leaves_the_host_able_to_fork_and_no_cgroup_behind(world
         assert mine == []
 
 
+@pytest.mark.slow
 async def test_a_verify_run_of_a_test_that_prints_env_prints_no_secret(world):
     """VERIFY runs the repo's tests on the live tree, read-only: .env is in that tree."""
     repo = Path(world["repo"])
@@ -84,6 +87,7 @@ async def test_a_verify_run_of_a_test_that_prints_env_prints_no_secret(world):
     assert "ENV:" in result.output and SECRET not in result.output
 
 
+@pytest.mark.slow
 async def test_jail_stays_usable_for_tests_git_binds_and_env(world, short_tmp):
     report = short_tmp / "report"
     report.mkdir()
@@ -131,6 +135,7 @@ print("killed", sum(os.WIFSIGNALED(c) and os.WTERMSIG(c) == signal.SIGKILL for c
 '''
 
 
+@pytest.mark.slow
 async def test_the_memory_of_a_whole_run_is_capped_not_only_each_process(world):
     limits = jail_limits(timeout_s=30, memory_bytes=256 << 20, max_procs=48)
     if proclimit.limiter(limits.max_procs, limits.memory_bytes).memory_reason:

@@ -80,6 +80,7 @@ def report():
     return out
 
 
+@pytest.mark.slow
 def test_the_driver_really_ran_unprivileged_with_a_process_limit(report):
     assert report["uid"] == NOBODY
     assert report["limit"] in ("rlimit", "v1", "v2")

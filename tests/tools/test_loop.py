@@ -31,6 +31,7 @@ def _coordinator(repo: Path, **limits) -> tuple[ToolLoopCoordinator, list]:
     return tool_loop(env, policy, loop_limits(**limits), on_tool=on_tool), events
 
 
+@pytest.mark.slow
 async def test_rounds_until_an_answer_without_calls(repo):
     loop, events = _coordinator(repo)
     provider = replay(tool_call("read_file", path="calc/ops.py") + "\n" +
@@ -52,6 +53,7 @@ async def test_max_rounds_with_the_nudge_and_ignored_late_calls(repo):
     assert len(events) == 2  # the third round's call came after the last round: not run
 
 
+@pytest.mark.slow
 async def test_exploration_only_rounds_bring_the_nudge(repo):
     loop, _ = _coordinator(repo, max_rounds=5, max_exploration_rounds=2)
     provider = replay(tool_call("list_dir", path="."), tool_call("glob_files", pattern="*"),
@@ -60,6 +62,7 @@ async def test_exploration_only_rounds_bring_the_nudge(repo):
     assert NUDGE not in provider.prompts[1] and NUDGE in provider.prompts[2]
 
 
+@pytest.mark.slow
 async def test_malformed_calls_get_precise_errors(repo):
     loop, events = _coordinator(repo)
     provider = replay('{"tool": "read_file", "arguments": {"path": ', "ok")
@@ -68,6 +71,7 @@ async def test_malformed_calls_get_precise_errors(repo):
     assert events == []
 
 
+@pytest.mark.slow
 async def test_edit_file_needs_one_exact_match(repo):
     loop, events = _coordinator(repo)
     provider = replay(tool_call("edit_file", path="calc/ops.py", old="return", new="yield"),
@@ -79,6 +83,7 @@ async def test_edit_file_needs_one_exact_match(repo):
     assert [e.verdict for e in events] == ["failed", "failed"]
 
 
+@pytest.mark.slow
 async def test_results_are_capped_with_a_marker(repo):
     (repo / "big.txt").write_text("x" * 20000)
     import subprocess
@@ -91,6 +96,7 @@ async def test_results_are_capped_with_a_marker(repo):
     assert events[0].truncated and "[TRUNCATED:" in provider.prompts[1]
 
 
+@pytest.mark.slow
 async def test_concurrency_is_bounded(repo, monkeypatch):
     import tools.builtin as builtin
 
@@ -114,6 +120,7 @@ async def test_concurrency_is_bounded(repo, monkeypatch):
     assert peak == 2 and len(events) == 5
 
 
+@pytest.mark.slow
 async def test_per_tool_timeout_and_deadline(repo, monkeypatch):
     import tools.builtin as builtin
 
@@ -192,6 +199,7 @@ def test_minimum_exploration_calls_is_enforced_when_configured_high():
     assert not ok and feedback.startswith("4 exploration call(s) < 6")
 
 
+@pytest.mark.slow
 async def test_a_secret_a_tool_reads_never_reaches_the_next_prompt(repo):
     """A token in an unprotected file (no telling name) is redacted in the tool result."""
     token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"

@@ -133,6 +133,7 @@ async def test_malformed_tool_calls_are_the_loops_telemetry(repo):
     assert bad.startswith("invalid JSON")
 
 
+@pytest.mark.slow
 async def test_a_degenerate_hostile_call_is_discarded_before_it_is_parsed(repo):
     loop, seen = _loop(repo)
     line = '{"tool": "read_file", "arguments": {"path": "' + "a/" * 3000 + '"}}'
@@ -142,6 +143,7 @@ async def test_a_degenerate_hostile_call_is_discarded_before_it_is_parsed(repo):
     assert seen["tools"] == [] and len(provider.prompts) == 1
 
 
+@pytest.mark.slow
 async def test_a_bracket_bomb_is_no_loop_but_still_never_a_tool_call(repo):
     """A run of one punctuation character is one token to the detector (a banner is not a
     loop): the parser refuses the call instead, and nothing runs."""

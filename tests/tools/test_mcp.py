@@ -21,6 +21,7 @@ SERVER = str(Path(__file__).with_name("mcp_demo_server.py"))
 CONFIG = {"mcpServers": {"demo": {"command": sys.executable, "args": [SERVER]}}}
 
 
+@pytest.mark.slow
 async def test_mcp_tools_are_discovered_policed_called_and_recorded(repo):
     hub = McpHub(McpConfig.model_validate(CONFIG))
     try:
@@ -78,6 +79,7 @@ def test_names_and_config_errors(tmp_path):
         load_mcp_config(tmp_path / "worse.json")
 
 
+@pytest.mark.slow
 async def test_daemon_connects_mcp_servers_and_reports_them(repo, short_tmp):
     (short_tmp / "mcp.json").write_text(json.dumps({"mcpServers": {
         **CONFIG["mcpServers"], "dead": {"command": "/nonexistent/server"}}}))

@@ -82,6 +82,7 @@ def _runner(w: dict[str, Path], writable: bool, **kw) -> TestRunner:
 
 # -- detection -----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_auto_finds_the_repos_venv_and_binds_it_and_nothing_of_the_system(world):
     env = _detect(world)
     assert env.problem is None
@@ -219,6 +220,7 @@ def test_a_python_pointing_at_a_secret_binds_only_the_venv(tmp_path):
 
 # -- through the real jail -----------------------------------------------------------------
 
+@pytest.mark.slow
 @jailed
 async def test_validate_shape_runs_the_repos_tests_with_the_repos_venv(world):
     """A sandbox copy (no venv in it, live repo hidden): the venv is shown read-only."""
@@ -229,6 +231,7 @@ async def test_validate_shape_runs_the_repos_tests_with_the_repos_venv(world):
                                     "passed"}
 
 
+@pytest.mark.slow
 @jailed
 async def test_an_editable_install_imports_the_candidates_code_in_a_sandbox(world):
     """`pip install -e .` puts the live tree's src/ on sys.path (a .pth file): in a sandbox
@@ -241,6 +244,7 @@ async def test_an_editable_install_imports_the_candidates_code_in_a_sandbox(worl
     assert not (world["repo"] / "src" / "pkg" / "written").exists()  # the live tree did not
 
 
+@pytest.mark.slow
 @jailed
 async def test_verify_shape_runs_on_the_live_tree_whose_venv_is_masked(world):
     """`.venv` is a protected directory, masked in the live tree; the bind shows it again."""
@@ -261,6 +265,7 @@ def _other_python() -> str | None:
     return None
 
 
+@pytest.mark.slow
 @jailed
 async def test_a_venv_of_another_python_binds_that_pythons_prefix(tmp_path):
     """The venv's Python lives under a home directory (pyenv): its prefix is bound too, and
@@ -339,6 +344,7 @@ async def test_a_venv_python_that_is_a_script_runs_only_inside_the_jail(world, t
     assert "hostile python ran as 65534" in outcome.report.problem
 
 
+@pytest.mark.slow
 @jailed
 async def test_the_daemon_runs_a_repos_tests_with_its_venv(world, repo):
     """The composition root: the daemon's own runners find and bind the repository's venv."""

@@ -81,6 +81,7 @@ async def _run_tests_result(repo: Path, jail_reason: str | None, *, tool: str = 
     return model.prompts[1].split(f"## Tool result ({tool})", 1)[1]
 
 
+@pytest.mark.slow
 @jailed
 async def test_the_models_test_run_uses_the_projects_venv_in_the_jail(project):
     seen = await _run_tests_result(project, None)
@@ -99,6 +100,7 @@ async def test_the_models_commands_find_the_projects_python_and_pytest(project):
     assert "exit code 0" in seen and "1 passed" in seen, seen
 
 
+@pytest.mark.slow
 async def test_the_models_unsandboxed_test_run_uses_the_projects_venv_too(project):
     """Without bubblewrap, where the operator allowed unsandboxed tests: the same runner,
     the project's interpreter, run on the host."""
@@ -107,6 +109,7 @@ async def test_the_models_unsandboxed_test_run_uses_the_projects_venv_too(projec
     assert "1 passed" in seen and "No module named" not in seen
 
 
+@pytest.mark.slow
 async def test_a_refused_project_venv_is_the_models_answer_and_nothing_runs(
         repo, venv_template):
     """A symlinked .venv is refused for VALIDATE; the model's test run is refused alike."""

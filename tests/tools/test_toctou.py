@@ -83,6 +83,7 @@ RACED_CALLS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("tool", "args"), RACED_CALLS,
                          ids=[f"{t}-{i}" for i, (t, _) in enumerate(RACED_CALLS)])
 async def test_file_tools_under_a_rename_exchange_race(arena, tool, args):
@@ -154,6 +155,7 @@ def _swappers_alive(root: Path) -> list[int]:
     return alive
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_model_driven_swap_through_the_real_loop_and_jail(arena):
     """The model writes a swapper, links `decoy` to HOME from inside the jail, races its
@@ -206,6 +208,7 @@ async def test_model_driven_swap_through_the_real_loop_and_jail(arena):
     assert sys.platform == "linux"
 
 
+@pytest.mark.slow
 @needs_bwrap
 @pytest.mark.parametrize("ending", ["exits", "times out", "is cancelled"])
 async def test_jailed_command_leaves_no_process_behind(arena, ending):
@@ -236,6 +239,7 @@ async def test_jailed_command_leaves_no_process_behind(arena, ending):
     assert "calc/" in listing and "decoy/" in listing
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_layouts_made_by_bash_in_the_jail_are_refused_cleanly(arena):
     """Loops, FIFOs, absolute links, hard links and near-PATH_MAX trees made from inside the
@@ -287,6 +291,7 @@ async def test_layouts_made_by_bash_in_the_jail_are_refused_cleanly(arena):
     assert (ws.root / "ln.err").read_text().count("ln: ") == 3  # every outside link failed
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_a_tree_deeper_than_python_recursion_made_in_the_jail(arena):
     """2,000 nested directories from a jailed loop: tools, the candidate and the cleanup
