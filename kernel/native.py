@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 SOURCE = Path(__file__).with_name("native.c")
-ABI = 1  # native.c's OB_ABI: the signatures below
+ABI = 2  # native.c's OB_ABI: the signatures below
 FLAGS = ("-O3", "-shared", "-fPIC")
 BUILD_SECONDS = 120
 PER_LAYER = 10  # native.c's P_PER_LAYER pointers: qkv, o, gate_up, down (w, scale), 2 norms
