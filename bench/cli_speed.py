@@ -1,7 +1,8 @@
 """How fast the `ouroboros` CLI answers: the median wall time of N runs of each command.
 
 Starts a real daemon (provider "none") on a fresh git repository in a temp dir, then times
-`ouroboros status` against it, `--help`, `status --help`, and `python -c pass` as the
+`ouroboros status` against it (the text, which reads the answer with pydantic, and
+`--json`, which does not), `--help`, `status --help`, and `python -c pass` as the
 baseline measured in the same run (the ratio says what the CLI adds to bare start-up, so
 numbers from a loaded machine still compare). Target: socket verbs well under 0.3 s.
 
@@ -66,6 +67,8 @@ def main() -> int:
             rows = {
                 "python -c pass": median_s([sys.executable, "-c", "pass"], args.runs),
                 "ouroboros status": median_s([*cli, "status", "--repo", tmp], args.runs),
+                "ouroboros status --json": median_s([*cli, "status", "--json", "--repo", tmp],
+                                                    args.runs),
                 "ouroboros --help": median_s([*cli, "--help"], args.runs),
                 "ouroboros status --help": median_s([*cli, "status", "--help"], args.runs),
             }

@@ -1,12 +1,14 @@
 """`ouroboros`: run the daemon, talk to it, read its ledger.
 
 Exit codes: 0 success, 1 the daemon refused the request, 2 usage error,
-3 daemon not running / configuration or repository problem, 141 the reader of the
-output went away (`ouroboros status | head -1`): quiet, as a tool killed by SIGPIPE.
+3 daemon not running (or its `status` answer unreadable) / configuration or repository
+problem, 141 the reader of the output went away (`ouroboros status | head -1`): quiet, as
+a tool killed by SIGPIPE.
 
 Only what a command needs is imported: the socket verbs load neither torch, GitPython,
 pydantic nor asyncio (see daemon/locate.py), so they answer in tens of milliseconds;
-`run`, `ledger` and `kernel probe` import their machinery inside their functions.
+`status` alone loads pydantic, to read the answer as daemon.status_model.Status; `run`,
+`ledger` and `kernel probe` import their machinery inside their functions.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from daemon.verbs import FIELDS, VERBS, Text, VerbSpec
 
 if TYPE_CHECKING:
     from daemon.config import Settings
+    from daemon.status_model import Status
 
 EXIT_PIPE_CLOSED = 128 + 13  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
 
@@ -136,12 +139,31 @@ def print_reply(verb: str, reply: dict, *, as_json: bool = False) -> int:
     elif not reply.get("ok"):
         print(f"error: {reply.get('error')}", file=sys.stderr)
     elif verb == "status":
-        print(render.status_text(reply["data"]))
+        print(render.status_text(read_status(reply["data"])))
     elif verb == "review":
         print(render.review_text(reply["data"]))
     else:
         print(f"{verb}: " + ", ".join(f"{k}={v}" for k, v in reply["data"].items()))
     return 0 if reply.get("ok") else 1
+
+
+def read_status(data: object) -> Status:
+    """The daemon's `status` answer as a daemon.status_model.Status; CliError (exit 3, one
+    line naming the first field that does not fit) for an answer this client cannot read,
+    such as an older daemon's."""
+    # here, not at the top: `status` alone pays for pydantic; the other verbs stay light
+    from pydantic import ValidationError
+
+    from daemon.status_model import Status
+
+    try:
+        return Status.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(the whole answer)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise CliError(f"the daemon's status answer does not fit this client (a daemon of "
+                       f"another version?): {where}: {first['msg']}{more}") from None
 
 
 def cmd_repl(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from daemon import reviews
 from daemon.control_request import Request, error_reply, parse_request
 from daemon.instance import refuse_if_served
 from daemon.live_socket import stream_events
+from daemon.status_model import wire
 from daemon.verbs import BY_NAME
 from sensors.hub import UnknownSensor
 
@@ -54,7 +55,7 @@ MAX_DISCARD = 1024 * 1024  # input read and dropped while closing, at most
 
 async def execute(daemon: Daemon, req: Request) -> dict[str, Any]:
     if req.cmd == "status":
-        return {"ok": True, "data": await daemon.status()}
+        return {"ok": True, "data": wire(await daemon.status())}
     if req.cmd == "scan":
         try:
             return {"ok": True, "data": await daemon.scan(req.reason or None)}

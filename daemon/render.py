@@ -1,4 +1,8 @@
-"""Text rendering for the CLI: status, op lists and an op's causal chain."""
+"""Text rendering for the CLI: status, op lists and an op's causal chain.
+
+`status_text` reads a daemon.status_model.Status; the model is imported only for its types,
+so the other verbs' light path never loads pydantic (the CLI imports it for `status`).
+"""
 
 from __future__ import annotations
 
@@ -6,86 +10,93 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from daemon.status_model import Failback, HostSnapshot, InFlight, Status
 
 
-def _failback(f: dict[str, Any] | None) -> str:
-    if not f:
+def _failback(f: Failback | None) -> str:
+    if f is None:
         return ""
-    down = [f"{name}: {what}" for name, what in f["providers"].items() if what != "healthy"]
-    probe = f", next probe in {f['next_probe_s']:g}s" if f.get("next_probe_s") is not None \
-        else ""
+    down = [f"{name}: {what}" for name, what in f.providers.items() if what != "healthy"]
+    probe = f", next probe in {f.next_probe_s:g}s" if f.next_probe_s is not None else ""
     note = " - ops wait in the queue until a provider answers a probe" \
-        if f["state"] == "QUEUE_ONLY" else ""
-    return f" ({f['state']}{probe}{'; ' if down else ''}{'; '.join(down)}){note}"
+        if f.state == "QUEUE_ONLY" else ""
+    return f" ({f.state}{probe}{'; ' if down else ''}{'; '.join(down)}){note}"
 
 
-def _dispatch(s: dict[str, Any]) -> str:
-    if s["paused"]:
+def _dispatch(s: Status) -> str:
+    if s.paused:
         return "PAUSED"
-    return "waiting for the host" if (s.get("host") or {}).get("waiting") else "running"
+    return "waiting for the host" if s.host.waiting else "running"
 
 
-def status_text(s: dict[str, Any]) -> str:
-    lines = [f"state:    {s['state']}" + (f" - {s['degraded_reason']}"
-                                           if s.get("degraded_reason") else ""),
-             f"repo:     {s['repo']}",
-             f"provider: {s['provider'] or 'none'}" + _failback(s.get("failback")),
-             *([f"brain:    {s['brain_note']}"] if s.get("brain_note") else []),
+def status_text(s: Status) -> str:
+    """`ouroboros status`: one line per part, then the queue, the questions and the ops."""
+    from daemon.status_model import Queued  # loaded already: `s` is one of its models
+
+    lines = [f"state:    {s.state}" + (f" - {s.degraded_reason}" if s.degraded_reason else ""),
+             f"repo:     {s.repo}",
+             f"provider: {s.provider or 'none'}" + _failback(s.failback),
+             *([f"brain:    {s.brain_note}"] if s.brain_note else []),
              f"dispatch: {_dispatch(s)}",
-             f"cost:     ${s['cost_today_usd']:.4f} today of ${s['daily_budget_usd']:.2f}"
+             f"cost:     ${s.cost_today_usd:.4f} today of ${s.daily_budget_usd:.2f}"
              + (" - daily budget spent: ops wait for the next UTC day"
-                if s.get("budget_exhausted") else ""),
-             f"queue:    {len(s['queue'])} waiting"]
-    if "reflex" in s:  # counters since the daemon started; the ledger keeps each event
-        r = s["reflex"]
-        lines.insert(-1, f"reflex:   {_n(r['spooks'], 'canary spook')}, "
-                         f"{_n(r['collapses'], 'collapse')}, {_n(r['regrounds'], 're-ground')}"
-                         f", {r['recoveries']} recovered (since the daemon started)")
-    lines[-1:-1] = [f"sensor:   {name}: {why}"
-                    for name, why in s.get("sensor_problems", {}).items()]
-    if g := s.get("grounding"):  # the outcome records' calibration (ouroboros stats: more)
-        lines.insert(-1, f"memory:   {g['outcomes']} outcomes, Brier "
-                         f"{'n/a' if g['brier'] is None else format(g['brier'], '.3f')}, drift "
-                         f"{'n/a' if g['drift'] is None else format(g['drift'], '+.3f')}")
-        if ls := g.get("lessons"):  # governance.lessons: this run's buffer
-            lines.insert(-1, f"lessons:  {ls['count']} of {ls['cap']}, cleared "
-                             f"{_n(ls['cleared'], 'time')}")
-    if (signing := s.get("commit_signing")) and signing.get("warning"):
-        lines.insert(-1, f"signing:  {signing['warning']}")
-    if (host := s.get("host") or {}).get("waiting"):  # daemon.host_gate
-        lines.insert(-1, f"host:     {host_line(host)}")
-    if s.get("live_view"):  # daemon.live_port: the page, token included
-        lines.insert(-1, f"live:     {s['live_view']}")
-    if waiting := (s.get("reviews") or {}).get("count"):
-        lines.insert(-1, f"review:   {waiting_line(waiting)}")
-    lines += [f"  - [{q['priority'] if 'priority' in q else 'after ' + q['waiting_for']}] "
-              f"{q['source']}: {q['goal'][:90]}" for q in s["queue"]]
-    for op_id, question in s.get("questions", {}).items():
+                if s.budget_exhausted else ""),
+             *_middle_lines(s),
+             f"queue:    {len(s.queue)} waiting"]
+    lines += [f"  - [{q.priority if isinstance(q, Queued) else 'after ' + q.waiting_for}] "
+              f"{q.source}: {q.goal[:90]}" for q in s.queue]
+    for op_id, question in s.questions.items():
         lines.append(f"QUESTION from {op_id}: {question}\n      reply: ouroboros answer "
                      f"{op_id} \"...\"")
-    lines.append(f"in flight: {len(s['in_flight'])}")
-    lines += [_in_flight_line(op) for op in s["in_flight"]]
+    lines.append(f"in flight: {len(s.in_flight)}")
+    lines += [_in_flight_line(op) for op in s.in_flight]
     return "\n".join(lines)
 
 
-def host_line(host: dict[str, Any]) -> str:
+def _middle_lines(s: Status) -> list[str]:
+    """The lines between cost and queue: reflex, sensors, memory, signing, host, live,
+    review; each only when it has something to say (the reflex always does)."""
+    r = s.reflex  # counters since the daemon started; the ledger keeps each event
+    lines = [f"reflex:   {_n(r.spooks, 'canary spook')}, {_n(r.collapses, 'collapse')}, "
+             f"{_n(r.regrounds, 're-ground')}, {r.recoveries} recovered (since the daemon "
+             "started)"]
+    lines += [f"sensor:   {name}: {why}" for name, why in s.sensor_problems.items()]
+    if g := s.grounding:  # the outcome records' calibration (ouroboros stats: more)
+        lines.append(f"memory:   {g.outcomes} outcomes, Brier "
+                     f"{'n/a' if g.brier is None else format(g.brier, '.3f')}, drift "
+                     f"{'n/a' if g.drift is None else format(g.drift, '+.3f')}")
+        if ls := g.lessons:  # governance.lessons: this run's buffer
+            lines.append(f"lessons:  {ls.count} of {ls.cap}, cleared {_n(ls.cleared, 'time')}")
+    if s.commit_signing.warning:
+        lines.append(f"signing:  {s.commit_signing.warning}")
+    if s.host.waiting:  # daemon.host_gate
+        lines.append(f"host:     {host_line(s.host)}")
+    if s.live_view:  # daemon.live_port: the page, token included
+        lines.append(f"live:     {s.live_view}")
+    if s.reviews.count:
+        lines.append(f"review:   {waiting_line(s.reviews.count)}")
+    return lines
+
+
+def host_line(host: HostSnapshot) -> str:
     """Why heavy work waits for the machine, and since when (local time)."""
-    since = time.strftime("%H:%M:%S", time.localtime(host["since"])) if host.get("since") \
-        else "?"
-    waited = f" ({age_text(host['waited_s'])})" if host.get("waited_s") is not None else ""
+    since = time.strftime("%H:%M:%S", time.localtime(host.since)) if host.since else "?"
+    waited = f" ({age_text(host.waited_s)})" if host.waited_s is not None else ""
     return (f"heavy work waits for the host since {since}{waited}: "
-            + "; ".join(host.get("reasons") or ["?"]))
+            + "; ".join(host.reasons or ["?"]))
 
 
-def _in_flight_line(op: dict[str, Any]) -> str:
+def _in_flight_line(op: InFlight) -> str:
     flag = ""
-    if op.get("waiting_for_model_s") is not None:
-        flag += f"  waiting for the model {op['waiting_for_model_s']}s"
-    if op.get("l2_iteration"):
-        flag += f"  L2 iteration {op['l2_iteration']}"
-    return (f"  - {op['op_id']} {op['phase']} risk={op['risk']} "
-            f"${op['cost_usd']:.4f} {op['age_s']}s{flag}\n      {op['goal'][:100]}")
+    if op.waiting_for_model_s is not None:
+        flag += f"  waiting for the model {op.waiting_for_model_s}s"
+    if op.l2_iteration:
+        flag += f"  L2 iteration {op.l2_iteration}"
+    return (f"  - {op.op_id} {op.phase} risk={op.risk} "
+            f"${op.cost_usd:.4f} {op.age_s}s{flag}\n      {op.goal[:100]}")
 
 
 def _n(count: int, noun: str) -> str:

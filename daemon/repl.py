@@ -7,7 +7,8 @@ import shlex
 import sys
 
 from daemon.cli import add_field_options, print_reply, verb_fields
-from daemon.client import ControlClient, DaemonNotRunning
+from daemon.client import ControlClient
+from daemon.errors import CliError, DaemonNotRunning
 from daemon.verbs import BY_NAME, VERBS, Text
 from daemon.watch import Follower
 
@@ -82,7 +83,7 @@ def _handle(client: ControlClient, follower: Follower, line: str) -> str | None:
     op, text = (rest[0], rest[1:]) if named else (None, rest)
     try:
         print_reply(verb, client.request(verb, op, " ".join(text), fields))
-    except DaemonNotRunning as exc:
+    except (DaemonNotRunning, CliError) as exc:  # CliError: a status this client cannot read
         print(f"error: {exc}")
     return None
 

@@ -12,17 +12,19 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
 from governance.errors import CommitError
-from governance.review import ReviewItem, accept_envelope
+from governance.review import ReviewBranches, ReviewItem, accept_envelope
 from ledger.redact import redact
 
 if TYPE_CHECKING:
+    from daemon.config import Settings
     from daemon.control_request import Request
-    from daemon.service import Daemon
+    from governance.schemas import SignalEnvelope
+    from ledger import Ledger
 
 log = structlog.get_logger("daemon")
 
@@ -30,6 +32,17 @@ VERBS = ("review", "accept", "reject")
 PHASE = "REVIEW"  # the ledger phase of the thoughts recorded here
 PRUNE_INTERVAL_S = 86_400.0  # a prune at start, then once a day
 DIFF_CAP = 200_000  # characters of a diff in one reply
+
+
+class ReviewHost(Protocol):
+    """What the verbs and the prune use of the daemon (daemon.service.Daemon honours it)."""
+
+    reviews: ReviewBranches
+    session_id: str
+    settings: Settings  # proof.review_max_age_days
+    ledger: Ledger | None  # set once started; the verbs and the prune run after that
+
+    async def submit(self, envelope: SignalEnvelope) -> bool: ...
 
 
 def item_view(item: ReviewItem, now: float) -> dict[str, Any]:
@@ -40,7 +53,7 @@ def item_view(item: ReviewItem, now: float) -> dict[str, Any]:
             "deletions": item.deletions, "age_s": round(max(0.0, now - item.created), 1)}
 
 
-async def execute(daemon: Daemon, req: Request) -> dict[str, Any]:
+async def execute(daemon: ReviewHost, req: Request) -> dict[str, Any]:
     """The reply to `review [op]`, `accept op [reason]` or `reject op [reason]`."""
     try:
         if req.cmd == "review":
@@ -54,7 +67,7 @@ async def execute(daemon: Daemon, req: Request) -> dict[str, Any]:
         return {"ok": False, "error": str(exc)}
 
 
-async def _review(daemon: Daemon, op: str | None) -> dict[str, Any]:
+async def _review(daemon: ReviewHost, op: str | None) -> dict[str, Any]:
     now = time.time()
     if op is None:
         items = await asyncio.to_thread(daemon.reviews.list)
@@ -67,7 +80,7 @@ async def _review(daemon: Daemon, op: str | None) -> dict[str, Any]:
     return {"review": {**item_view(item, now), "diff": redact(shown)}}
 
 
-async def _accept(daemon: Daemon, item: ReviewItem, reason: str) -> dict[str, Any]:
+async def _accept(daemon: ReviewHost, item: ReviewItem, reason: str) -> dict[str, Any]:
     """Queue the accept op through the router, as `signal` does."""
     env = accept_envelope(item, daemon.session_id)
     queued = await daemon.submit(env)
@@ -80,20 +93,20 @@ async def _accept(daemon: Daemon, item: ReviewItem, reason: str) -> dict[str, An
     return out
 
 
-async def _reject(daemon: Daemon, item: ReviewItem, reason: str) -> dict[str, Any]:
+async def _reject(daemon: ReviewHost, item: ReviewItem, reason: str) -> dict[str, Any]:
     await asyncio.to_thread(daemon.reviews.delete, item)
     await _thought(daemon, item, "rejected by a human", reason)
     return {"op_id": item.op_id, "branch": item.branch, "deleted": True}
 
 
-async def _thought(daemon: Daemon, item: ReviewItem, msg: str, reason: str = "",
+async def _thought(daemon: ReviewHost, item: ReviewItem, msg: str, reason: str = "",
                    **data: Any) -> None:
     assert daemon.ledger is not None
     await daemon.ledger.record_thought(item.op_id, PHASE, msg, {
         "reason": reason, "branch": item.branch, "sha": item.sha, **data})
 
 
-async def prune_once(daemon: Daemon) -> list[ReviewItem]:
+async def prune_once(daemon: ReviewHost) -> list[ReviewItem]:
     """Delete the review branches older than proof.review_max_age_days, each noted on its
     op in the ledger."""
     max_age_s = daemon.settings.proof.review_max_age_days * 86_400.0
@@ -108,7 +121,7 @@ async def prune_once(daemon: Daemon) -> list[ReviewItem]:
     return pruned
 
 
-async def prune_forever(daemon: Daemon) -> None:
+async def prune_forever(daemon: ReviewHost) -> None:
     """At start, then once a day; a failed prune waits for the next."""
     while True:
         try:
@@ -118,12 +131,12 @@ async def prune_forever(daemon: Daemon) -> None:
         await asyncio.sleep(PRUNE_INTERVAL_S)
 
 
-async def status_entry(daemon: Daemon) -> dict[str, Any]:
+async def status_entry(reviews: ReviewBranches) -> dict[str, Any]:
     """`status`'s `reviews`: how many wait, and each one (never fails the status)."""
     try:
-        items = await asyncio.to_thread(daemon.reviews.list)
+        items = await asyncio.to_thread(reviews.list)
     except (subprocess.CalledProcessError, OSError) as exc:
-        return {"count": daemon.reviews.count or 0, "items": [],
+        return {"count": reviews.count or 0, "items": [],
                 "error": f"review branches not read: {exc}"}
     now = time.time()
     return {"count": len(items),

@@ -36,6 +36,7 @@ from daemon.priority import lower_own
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
 from daemon.sensor_tasks import git_changed, scan_forever, sensor_tasks
+from daemon.status_model import Status
 from daemon.status_view import status_of
 from governance.approval import QuestionBroker
 from governance.deps import CancelToken, PhaseDeps
@@ -393,5 +394,5 @@ class Daemon:
         if not paused and self.queue is not None:
             self.queue.changed.set()
 
-    async def status(self) -> dict[str, Any]:
+    async def status(self) -> Status:
         return await status_of(self)

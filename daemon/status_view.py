@@ -1,61 +1,112 @@
-"""The daemon's `status` answer, built from its live parts (daemon.service.Daemon)."""
+"""The daemon's `status` answer (daemon.status_model.Status), built from the parts of the
+daemon that `StatusSource` names."""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from daemon.embedded_brain import brain_note
 from daemon.reviews import status_entry
+from daemon.status_model import InFlight, Status
 from governance.phase import Phase
 from governance.provider_chain import ProviderChain
 
 if TYPE_CHECKING:
-    from daemon.service import Daemon
+    from daemon.config import Settings
+    from daemon.host_gate import HostGate
+    from daemon.live_http import LiveServer
+    from daemon.service import OpHandle
+    from governance.approval import QuestionBroker
+    from governance.memory import Memory
+    from governance.model_gate import ModelGate
+    from governance.provider import CandidateProvider
+    from governance.reflex import ReflexStats
+    from governance.review import ReviewBranches
+    from governance.signing import Signing
+    from sensors.hub import SensorHub
+    from sensors.queue import IntakeQueue
+    from tools.mcp_hub import McpHub
 
 
-async def status_of(d: Daemon) -> dict[str, Any]:
+class StatusSource(Protocol):
+    """What `status` reads: the daemon (daemon.service.Daemon) honours it, as a whole; a
+    test can hand in anything else that does. Every member is read, none is written."""
+
+    state: Enum  # daemon.service.ServiceState
+    degraded_reason: str
+    paused: bool
+    host: HostGate
+    root: Path
+    session_id: str
+    settings: Settings  # provider, governance.l2_max_iters, cost.daily_usd
+    provider: CandidateProvider | None
+    queue: IntakeQueue | None
+    reviews: ReviewBranches
+    sensors: SensorHub
+    questions: QuestionBroker
+    mcp: McpHub | None
+    mcp_problems: list[str]
+    ops: Mapping[str, OpHandle]
+    model_gate: ModelGate
+    reflex_stats: ReflexStats
+    memory: Memory | None
+    signing: Signing
+    live: LiveServer | None
+
+    async def cost_today(self) -> float: ...
+
+
+async def status_of(d: StatusSource) -> Status:
     """What `status` answers (socket, CLI, REPL): the service, the queue, the ops in flight,
     the changes waiting for review, money, the reflex, grounding memory, signing and the
-    live view."""
-    now = time.monotonic()
+    live view. Built through the model, so a part whose shape drifts fails here, in the
+    daemon's tests, not in a client."""
     cost_today = await d.cost_today()
-    return {
+    name = getattr(d.provider, "name", None)
+    return Status.model_validate({
         "state": d.state.value,
         "degraded_reason": d.degraded_reason,
         "paused": d.paused,
         "host": d.host.snapshot(),  # daemon.host_gate: whether heavy work waits, why, since
         "repo": str(d.root),
         "session_id": d.session_id,
-        "provider": getattr(d.provider, "name", None),
-        "failback": (d.provider.snapshot() if isinstance(d.provider, ProviderChain)
-                     else None),
-        "brain_note": (brain_note(d.settings.provider)  # daemon.embedded_brain: what it can do
-                       if getattr(d.provider, "name", None) == "kernel" else None),
+        "provider": name,
+        "failback": d.provider.snapshot() if isinstance(d.provider, ProviderChain) else None,
+        # daemon.embedded_brain: what the embedded model can do
+        "brain_note": brain_note(d.settings.provider) if name == "kernel" else None,
         "queue": d.queue.snapshot() if d.queue is not None else [],
-        "reviews": await status_entry(d),  # changes waiting on review branches
+        "reviews": await status_entry(d.reviews),  # changes waiting on review branches
         "sensor_problems": d.sensors.problems(),
         "questions": d.questions.pending(),
         "mcp": {"servers": sorted(d.mcp.sessions) if d.mcp else [],
                 "problems": d.mcp_problems},
-        "in_flight": [{"op_id": op_id, "phase": h.phase.value,
-                       "goal": h.ctx.envelope.goal, "risk": h.ctx.risk_tier,
-                       "cost_usd": round(h.ctx.cost_usd, 6),
-                       "age_s": round(now - h.started, 1),
-                       "waiting_for_model_s": _rounded(d.model_gate.waited_s(op_id, now)),
-                       "l2_iteration": (f"{h.ctx.l2_iteration} of "
-                                        f"{d.settings.governance.l2_max_iters}"
-                                        if h.phase is Phase.L2_REPAIR else None)}
-                      for op_id, h in d.ops.items()],
+        "in_flight": in_flight(d, time.monotonic()),
         "model_turn": d.model_gate.holder,
         "cost_today_usd": round(cost_today, 6),
         "budget_exhausted": cost_today >= d.settings.cost.daily_usd,
         "daily_budget_usd": d.settings.cost.daily_usd,
         "reflex": d.reflex_stats.as_dict(),
-        "grounding": d.memory.summary if d.memory else None,
+        # before the first refresh the summary is empty: nothing to show yet
+        "grounding": (d.memory.summary or None) if d.memory else None,
         "commit_signing": d.signing.status(),
         "live_view": d.live.url if d.live else None,  # daemon.live_port
-    }
+    })
+
+
+def in_flight(d: StatusSource, now: float) -> list[InFlight]:
+    """Each op in flight: its phase, risk, cost, age, its wait for the model, L2's count."""
+    max_iters = d.settings.governance.l2_max_iters
+    return [InFlight(op_id=op_id, phase=h.phase.value, goal=h.ctx.envelope.goal,
+                     risk=h.ctx.risk_tier, cost_usd=round(h.ctx.cost_usd, 6),
+                     age_s=round(now - h.started, 1),
+                     waiting_for_model_s=_rounded(d.model_gate.waited_s(op_id, now)),
+                     l2_iteration=(f"{h.ctx.l2_iteration} of {max_iters}"
+                                   if h.phase is Phase.L2_REPAIR else None))
+            for op_id, h in d.ops.items()]
 
 
 def _rounded(seconds: float | None) -> float | None:

@@ -13,6 +13,7 @@ import pytest
 
 from daemon.cli import main as cli_main
 from daemon.client import ControlClient
+from daemon.status_model import Status, wire
 from tests.helpers import running_daemon, settings_for
 
 GARBAGE = [
@@ -61,6 +62,7 @@ async def test_garbage_gets_errors_and_the_daemon_keeps_answering(repo):
         status = await asyncio.to_thread(client.request, "status")
         assert status["ok"] and status["data"]["state"] == "DEGRADED"
         assert "provider.name = 'none'" in status["data"]["degraded_reason"]
+        assert wire(Status.model_validate(status["data"])) == status["data"]
         paused = await asyncio.to_thread(client.request, "pause")
         assert paused["data"]["paused"] is True and daemon.paused
         await asyncio.to_thread(client.request, "resume")

@@ -80,8 +80,8 @@ async def test_a_live_op_past_the_ttl_keeps_its_files_and_a_second_signal_waits(
         assert [e.get("waiting_for") for e in daemon.queue.snapshot()] == ["first"]
         # status shows it too: with nothing queued the IntakeQueue is empty (len 0), and a
         # truthiness test once hid the envelope waiting behind the lock from `status`
-        shown = (await daemon.status())["queue"]
-        assert [e.get("waiting_for") for e in shown] == ["first"]
+        shown = (await daemon.status()).queue
+        assert [getattr(e, "waiting_for", None) for e in shown] == ["first"]
         assert "after first" in status_text(await daemon.status())
         daemon.ops[op_id].cancel.cancel("the test ends the first op")
         await wait_for(lambda: _running(daemon, "second"), what="second dispatched")

@@ -29,6 +29,7 @@ from tests.helpers import (
     wait_for,
     wait_terminal,
 )
+from tests.status_sample import sample_status
 
 LIMITS = Limits.of(HealthSection())  # the defaults: 0.8 / 0.6 of the cores, 90 / 80 °C
 
@@ -242,9 +243,9 @@ async def test_a_queued_op_waits_while_the_host_is_busy_and_runs_once_it_is_idle
                        what="the TODO queued and the dispatcher past it")
         assert d.ops == {} and await d.ledger.operations() == []
         status = await d.status()
-        assert status["host"]["waiting"] and status["host"]["load1"] == 3.9
+        assert status.host.waiting and status.host.load1 == 3.9
         text = status_text(status)
-        since = time.strftime("%H:%M:%S", time.localtime(status["host"]["since"]))
+        since = time.strftime("%H:%M:%S", time.localtime(status.host.since))
         assert f"host:     heavy work waits for the host since {since}" in text
         assert "load 3.9, resumes below 1.2 = 0.6 x 2 cores" in text  # held since start
         assert "dispatch: waiting for the host" in text
@@ -270,13 +271,10 @@ def test_the_health_settings_and_their_checks(tmp_path):
 
 
 def test_status_text_says_nothing_of_an_idle_host():
-    base = {"state": "ACTIVE", "repo": "r", "provider": "replay", "paused": False,
-            "cost_today_usd": 0.0, "daily_budget_usd": 5.0, "queue": [], "in_flight": []}
     idle = {"enabled": True, "waiting": False, "since": None, "reasons": []}
-    assert "host:" not in status_text({**base, "host": idle})
-    assert "host:" not in status_text(base)  # an older daemon's answer
+    assert "host:" not in status_text(sample_status(host=idle))
     busy = {**idle, "waiting": True, "since": 1_700_000_000.0, "waited_s": 200.0,
             "reasons": ["on battery power"]}
     since = time.strftime("%H:%M:%S", time.localtime(1_700_000_000.0))
     assert (f"host:     heavy work waits for the host since {since} (3m): on battery power"
-            in status_text({**base, "host": busy}))
+            in status_text(sample_status(host=busy)))

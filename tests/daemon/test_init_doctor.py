@@ -272,11 +272,11 @@ async def test_start_and_status_say_it_when_the_embedded_model_is_the_only_brain
     with capture_logs() as seen:
         async with running_daemon(repo, settings, _daemon(repo, settings)) as d:
             status = await d.status()
-    assert status["brain_note"] == brain_note(settings.provider)
-    assert next(e for e in seen if e["event"] == status["brain_note"])["log_level"] == "warning"
+    assert status.brain_note == brain_note(settings.provider)
+    assert next(e for e in seen if e["event"] == status.brain_note)["log_level"] == "warning"
     text = render.status_text(status)
     assert f"brain:    {EMBEDDED_ONLY}" in text and "ouroboros init" in text
-    assert "brain:" not in render.status_text({**status, "brain_note": None})
+    assert "brain:" not in render.status_text(status.model_copy(update={"brain_note": None}))
 
 
 def _daemon(repo: Path, settings: Settings):

@@ -25,9 +25,9 @@ async def test_the_daemon_wires_lessons_and_digest(tmp_path, knobs, lessons_on, 
         assert memory.lessons.session == daemon.session_id
         assert (memory.lessons.cap, memory.lessons.interval) == \
             (knobs.get("lessons_max", 20), knobs.get("lessons_check_interval", 10))
-        assert status["grounding"]["lessons"]["count"] == 0
+        assert status.grounding.lessons.count == 0
     else:
-        assert "lessons" not in status["grounding"]
+        assert status.grounding.lessons is None
     if digest_on:
         assert memory.digest.chars == knobs.get("digest_chars", 2500)
         assert memory.digest.root == repo

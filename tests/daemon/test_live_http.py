@@ -57,7 +57,7 @@ async def test_the_sse_endpoint_streams_a_real_op_to_its_commit(repo, short_tmp)
     settings = settings_for(todo_script(short_tmp / "s.jsonl"), daemon={"live_port": port})
     async with running_daemon(repo, settings) as daemon:
         status = await daemon.status()
-        assert status["live_view"] == daemon.live.url
+        assert status.live_view == daemon.live.url
         assert f"live:     {daemon.live.url}" in status_text(status)
         assert daemon.live.url.startswith(f"http://127.0.0.1:{port}/?t=")
         reader, writer, head = await open_events(port, daemon.live.token)

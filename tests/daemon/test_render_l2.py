@@ -16,6 +16,7 @@ from governance.phase import Phase
 from governance.reflex import ReflexStats
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import OPS_BROKEN, OPS_FIXED, make_policy, run_op
+from tests.status_sample import sample_status
 
 TARGET = "calc/ops.py"
 NO_RETRY = make_policy(max_generate_retries=0, max_validate_retries=0)
@@ -157,9 +158,7 @@ def _transition(seq: int, frm: str, to: str, ts: str) -> dict:
 
 def _status(**reflex: int) -> str:
     counts = {"spooks": 0, "collapses": 0, "regrounds": 0, "recoveries": 0, **reflex}
-    return status_text({"state": "ACTIVE", "repo": "/r", "provider": "kernel",
-                        "paused": False, "cost_today_usd": 0.0, "daily_budget_usd": 1.0,
-                        "queue": [], "in_flight": [], "reflex": counts})
+    return status_text(sample_status(reflex=counts))
 
 
 def test_the_reflex_status_line_counts_in_words_since_the_daemon_started():
@@ -197,15 +196,15 @@ async def test_status_shows_the_l2_iteration_of_an_op_in_repair(repo, short_tmp)
     async with running_daemon(repo, settings) as daemon:
         add_todo_and_commit(repo)
 
-        seen: list[dict] = []
+        seen: list = []
 
         async def repairing() -> bool:  # the repair turn takes 3 s: status polls meanwhile
             s = await daemon.status()
-            seen.extend(op for op in s["in_flight"] if op["l2_iteration"] == "1 of 5")
+            seen.extend(op for op in s.in_flight if op.l2_iteration == "1 of 5")
             return bool(seen) and "L2 iteration 1 of 5" in status_text(s)
 
         deadline = asyncio.get_running_loop().time() + 30
         while not await repairing():
             assert asyncio.get_running_loop().time() < deadline, "never saw L2 in status"
             await asyncio.sleep(0.05)
-        assert seen[0]["phase"] == "L2_REPAIR"
+        assert seen[0].phase == "L2_REPAIR"

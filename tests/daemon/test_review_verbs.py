@@ -14,6 +14,7 @@ import pytest
 from daemon.cli import main as cli_main
 from daemon.client import ControlClient
 from daemon.render import age_text, status_text
+from daemon.status_model import Status, wire
 from daemon.watch import events, render
 from governance.gitops import GitOps
 from governance.review import ReviewBranches
@@ -152,7 +153,9 @@ async def test_status_and_watch_say_how_many_wait(repo, capsys):
     assert item["op_id"] == OP and item["goal"] == "clamp x into range"
     assert item["evidence"] == EVIDENCE and item["files"] == ["calc/ops.py", "notes.txt"]
     assert 0 <= item["age_s"] < 600
-    assert "review:   1 change(s) wait for review: ouroboros review" in status_text(status)
+    assert wire(Status.model_validate(status)) == status  # the model keeps every key
+    assert ("review:   1 change(s) wait for review: ouroboros review"
+            in status_text(Status.model_validate(status)))
     assert first["kind"] == "snapshot" and first["reviews"] == 1
     assert render(first).endswith("; 1 change(s) wait for review: ouroboros review")
 

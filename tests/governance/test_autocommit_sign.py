@@ -22,6 +22,7 @@ from governance.phase import Phase
 from governance.signing import ALLOWED_NAME, KEY_NAME, commit_env, ensure_key
 from ledger.anchor import parse_anchor
 from tests.helpers import OPS_FIXED, candidate_turn, git, make_repo, run_op
+from tests.status_sample import sample_status
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
                                 reason="ssh-keygen (openssh-client) is not installed")
@@ -181,9 +182,7 @@ def test_without_ssh_keygen_commits_are_unsigned_with_a_warning(short_tmp, monke
     signing = ensure_key(repo / STATE)
     assert signing.key is None and "ssh-keygen not found" in signing.warning
     assert commit_env(repo / STATE) is None
-    shown = status_text({"state": "ACTIVE", "repo": "r", "provider": None, "paused": False,
-                         "cost_today_usd": 0, "daily_budget_usd": 1, "queue": [],
-                         "in_flight": [], "commit_signing": signing.status()})
+    shown = status_text(sample_status(commit_signing=signing.status()))
     assert "signing:  commit signing off: ssh-keygen not found" in shown
     end, _ = asyncio.run(run_op(repo, repo / STATE / "ledger.sqlite3", "calc/ops.py",
                                 CANDIDATE))

@@ -101,14 +101,14 @@ async def test_status_shows_how_long_an_op_has_waited_for_the_model(repo):
     tasks.append(asyncio.create_task(queue()))
     await asyncio.sleep(0.2)
     status = await daemon.status()
-    rows = {r["op_id"]: r for r in status["in_flight"]}
-    assert rows[holder.ctx.op_id]["waiting_for_model_s"] is None
-    assert rows[waiter.ctx.op_id]["waiting_for_model_s"] >= 0.2
-    assert status["model_turn"] == holder.ctx.op_id
+    rows = {r.op_id: r for r in status.in_flight}
+    assert rows[holder.ctx.op_id].waiting_for_model_s is None
+    assert rows[waiter.ctx.op_id].waiting_for_model_s >= 0.2
+    assert status.model_turn == holder.ctx.op_id
     assert "waiting for the model" in status_text(status)
     release.set()
     await asyncio.gather(*tasks)
-    assert (await daemon.status())["in_flight"][1]["waiting_for_model_s"] is None
+    assert (await daemon.status()).in_flight[1].waiting_for_model_s is None
 
 
 async def test_the_wall_clock_ceiling_reaps_a_wedged_op_before_apply(repo, short_tmp):

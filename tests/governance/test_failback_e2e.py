@@ -27,6 +27,7 @@ from governance.provider_chain import ProviderChain
 from kernel.http.apis import http_provider
 from tests.daemon.serve_helpers import serving, tiny_chat_checkpoint, tiny_engine
 from tests.helpers import OPS_FIXED, candidate_turn, http_config, make_repo, replay, run_op
+from tests.status_sample import sample_status
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +107,6 @@ async def test_the_daemon_builds_the_chain_and_status_shows_it(tmp_path, monkeyp
     assert [p.name for p in (await build_provider(flipped, tmp_path))[0].providers] == \
         ["replay", "openai:m"]
     chain.records[0].failed(FailureMode.CONNECTION, time.monotonic())
-    text = status_text({"state": "RUNNING", "repo": "r", "provider": chain.name,
-                        "failback": chain.snapshot(), "paused": False, "cost_today_usd": 0,
-                        "daily_budget_usd": 5, "queue": [], "in_flight": []})
+    text = status_text(sample_status(provider=chain.name, failback=chain.snapshot()))
     assert "provider: openai:m+replay (FALLBACK_ACTIVE, next probe in" in text
     assert "openai:m: CONNECTION x1" in text and "sk-secret" not in text

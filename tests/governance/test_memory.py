@@ -28,6 +28,7 @@ from tests.helpers import (
     pipeline_deps,
     replay,
 )
+from tests.status_sample import sample_status
 
 
 @pytest.mark.parametrize("success, fragility, dependents, risk, level", [
@@ -122,14 +123,10 @@ async def test_a_file_that_failed_twice_raises_the_next_op_s_tier_and_warns_the_
     assert outcomes[-1]["result"] == "COMPLETE" and outcomes[-1]["files"] == ["calc/ops.py"]
     # stated confidence 1.0 twice failed, once landed: Brier (1 + 1 + 0) / 3
     assert memory.summary == {"outcomes": 3, "brier": 0.6667, "drift": None}
-    text = status_text({"state": "ACTIVE", "repo": "r", "provider": "replay", "paused": False,
-                        "cost_today_usd": 0, "daily_budget_usd": 5, "queue": [],
-                        "in_flight": [], "grounding": memory.summary})
+    text = status_text(sample_status(grounding=memory.summary))
     assert "memory:   3 outcomes, Brier 0.667, drift n/a" in text
     lessons = {"count": 2, "cap": 20, "cleared": 1, "with": [1, 2], "without": [0, 0]}
-    text = status_text({"state": "ACTIVE", "repo": "r", "provider": "replay", "paused": False,
-                        "cost_today_usd": 0, "daily_budget_usd": 5, "queue": [],
-                        "in_flight": [], "grounding": {**memory.summary, "lessons": lessons}})
+    text = status_text(sample_status(grounding={**memory.summary, "lessons": lessons}))
     assert "lessons:  2 of 20, cleared 1 time" in text
 
 

@@ -25,6 +25,7 @@ from tests.helpers import (
     tool_call,
     venom_config,
 )
+from tests.status_sample import sample_status
 from tools.venom import Venom
 
 TARGET = "calc/ops.py"
@@ -133,9 +134,7 @@ async def test_inside_venoms_tool_loop_a_collapsed_edit_never_lands(repo):
     [grounded] = _thoughts(chain, "canary collapse: re-grounding")
     assert grounded["round"] == 2
     assert stats.regrounds == 1 and stats.recoveries == 1
-    text = status_text({"state": "ACTIVE", "repo": str(repo), "provider": "replay",
-                        "paused": False, "cost_today_usd": 0.0, "daily_budget_usd": 1.0,
-                        "queue": [], "in_flight": [], "reflex": stats.as_dict()})
+    text = status_text(sample_status(reflex=stats.as_dict()))
     assert ("reflex:   0 canary spooks, 1 collapse, 1 re-ground, 1 recovered (since the "
             "daemon started)") in text
 

@@ -487,5 +487,5 @@ async def test_a_daemon_with_a_world_readable_secret_says_why_in_status(repo, se
     async with running_daemon(repo, settings) as daemon:
         await wait_for(lambda: daemon.sensors.problems().get("github"), 10, "the problem")
         status = await daemon.status()
-    assert "mode 0644" in status["sensor_problems"]["github"]
-    assert status["state"] == "DEGRADED"  # no provider: the daemon itself still runs
+    assert "mode 0644" in status.sensor_problems["github"]
+    assert status.state == "DEGRADED"  # no provider: the daemon itself still runs

@@ -12,6 +12,7 @@ from sensors.queue import RETRY_BACKOFF_S
 from sensors.todo import TodoSensor, envelope_for, read_source, scan_text
 from sensors.watcher import RepoWatcher
 from tests.helpers import git, intake_queue, wait_for
+from tests.status_sample import sample_status
 
 
 def test_scan_finds_markers_in_comments():
@@ -219,9 +220,7 @@ async def test_status_shows_what_waits_behind_a_running_op(tmp_path: Path):
     await q.pop_ready()
     await q.put(_env("B", files=("f.py",)))
     await q.put(_env("C", files=("g.py",), source="backlog"))
-    text = status_text({"state": "ACTIVE", "repo": "/r", "provider": "replay",
-                        "paused": False, "cost_today_usd": 0.0, "daily_budget_usd": 5.0,
-                        "queue": q.snapshot(), "in_flight": []})
+    text = status_text(sample_status(queue=q.snapshot()))
     assert "queue:    2 waiting" in text
     assert "  - [3] backlog: C" in text and "  - [after A] todo_scanner: B" in text
     await ledger.close()

@@ -1,0 +1,181 @@
+"""The `status` answer as a typed contract: what the daemon builds (daemon.status_view), what
+the control socket sends (`Status.model_dump(mode="json")`) and what the CLI and the REPL
+read back (`Status.model_validate`) before daemon.render shows it.
+
+The wire keeps the keys the daemon has always sent: a key that was only present sometimes
+(`reviews.error`, `grounding.lessons`) is left out when it is None, and a queue entry is
+either a queued envelope (with its `priority`) or one waiting behind a running op's file
+lock (with `waiting_for`), never a mix.
+
+Unknown keys are ignored, so a newer daemon that adds a field still reads; a missing or
+mistyped one is refused (`ValidationError` names it). tests/daemon/test_status_model.py
+checks that what a real daemon answers survives the round trip unchanged.
+
+Only pydantic is imported here: the CLI loads this module for `status` and nothing else
+of the daemon's.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# daemon.service.ServiceState's values (a test keeps the two equal): the service module
+# itself is far too heavy for the CLI to import.
+ServiceStateName = Literal["INACTIVE", "STARTING", "ACTIVE", "DEGRADED", "STOPPING", "FAILED"]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+def _none(value: object) -> bool:
+    return value is None
+
+
+class HostSnapshot(_Part):
+    """daemon.host_gate.HostGate.snapshot: whether heavy work waits for the machine."""
+
+    enabled: bool
+    waiting: bool
+    since: float | None  # epoch seconds the wait began
+    waited_s: float | None
+    reasons: list[str]
+    load1: float | None
+    own_load: float
+    cores: int | None
+    on_battery: bool | None
+    temp_c: float | None
+    zone: str | None  # the hottest thermal zone's type
+
+
+class Failback(_Part):
+    """governance.provider_chain.ProviderChain.snapshot: the chain's state."""
+
+    state: str  # governance.failback.ChainState (PRIMARY_ACTIVE, ..., QUEUE_ONLY)
+    # brain name -> "healthy" or why it is down: the names are the configured brains
+    providers: dict[str, str]
+    next_probe_s: float | None
+
+
+class Queued(_Part):
+    """An envelope in the intake queue, in dispatch order (sensors.queue.snapshot)."""
+
+    goal: str
+    source: str
+    files: list[str]
+    priority: int
+
+
+class BehindLock(_Part):
+    """An envelope waiting for a running op to free one of its files."""
+
+    goal: str
+    source: str
+    files: list[str]
+    waiting_for: str  # the dedup key of the op holding the file
+
+
+class ReviewItem(_Part):
+    op_id: str
+    goal: str
+    evidence: str
+    files: list[str]
+    age_s: float
+
+
+class Reviews(_Part):
+    """daemon.reviews.status_entry: changes waiting on review branches."""
+
+    count: int
+    items: list[ReviewItem]
+    error: str | None = Field(default=None, exclude_if=_none)  # git could not list them
+
+
+class Mcp(_Part):
+    servers: list[str]
+    problems: list[str]
+
+
+class InFlight(_Part):
+    op_id: str
+    phase: str  # governance.phase.Phase's value (governance is not imported here)
+    goal: str
+    risk: str | None  # None until CLASSIFY decided
+    cost_usd: float
+    age_s: float
+    waiting_for_model_s: float | None  # queueing for its turn at the model, or None
+    l2_iteration: str | None  # "2 of 5" while in L2_REPAIR
+
+
+class Reflex(_Part):
+    """governance.reflex.ReflexStats: counters since the daemon started."""
+
+    spooks: int
+    collapses: int
+    regrounds: int
+    recoveries: int
+
+
+class Lessons(_Part):
+    """governance.lessons.Lessons.describe: this run's buffer."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    count: int
+    cap: int
+    cleared: int
+    with_: list[int] = Field(alias="with")  # [hits, n] of ops that were shown lessons
+    without: list[int]
+
+
+class Grounding(_Part):
+    """governance.memory.Memory.summary: the outcome records' calibration."""
+
+    outcomes: int
+    brier: float | None
+    drift: float | None
+    lessons: Lessons | None = Field(default=None, exclude_if=_none)  # lessons switched on
+
+
+class Signing(_Part):
+    """governance.signing.Signing.status."""
+
+    signed: bool
+    fingerprint: str
+    allowed_signers: str
+    warning: str  # "" when commits are signed
+
+
+class Status(_Part):
+    """The daemon's whole `status` answer."""
+
+    state: ServiceStateName
+    degraded_reason: str
+    paused: bool
+    host: HostSnapshot
+    repo: str
+    session_id: str
+    provider: str | None
+    failback: Failback | None  # only with a failback chain
+    brain_note: str | None  # daemon.embedded_brain: the embedded model is the only brain
+    queue: list[Queued | BehindLock]
+    reviews: Reviews
+    sensor_problems: dict[str, str]  # sensor name -> its standing problem (configured set)
+    questions: dict[str, str]  # op id -> its open ask_human question
+    mcp: Mcp
+    in_flight: list[InFlight]
+    model_turn: str | None  # the op holding the model
+    cost_today_usd: float
+    budget_exhausted: bool
+    daily_budget_usd: float
+    reflex: Reflex
+    grounding: Grounding | None  # None when grounding memory is off
+    commit_signing: Signing
+    live_view: str | None  # daemon.live_port's page, token included
+
+
+def wire(status: Status) -> dict:
+    """What the control socket sends: the JSON object clients have always read."""
+    return status.model_dump(mode="json", by_alias=True)

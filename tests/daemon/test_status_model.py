@@ -1,0 +1,166 @@
+"""The `status` contract (daemon.status_model): what a real daemon answers survives
+`Status.model_validate` and `wire` unchanged, an answer that does not fit is one line naming
+the field (the CLI and the REPL), and the text renders from the model."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from daemon import repl
+from daemon.cli import main as cli_main
+from daemon.client import ControlClient
+from daemon.render import status_text
+from daemon.service import OpHandle, ServiceState
+from daemon.status_model import BehindLock, Queued, ServiceStateName, Status, wire
+from governance.phase import Phase
+from tests.helpers import add_todo_and_commit, op_context, running_daemon, settings_for
+from tests.status_sample import QUIET, sample_status
+
+
+def test_the_model_names_every_service_state():
+    assert set(ServiceStateName.__args__) == {s.value for s in ServiceState}
+
+
+async def test_what_a_real_daemon_answers_round_trips_through_the_model(repo):
+    """No provider, so the TODO stays queued; an op in L2 and an open question are put in
+    by hand: every part of the answer has something in it."""
+    async with running_daemon(repo, settings_for(None)) as daemon:
+        add_todo_and_commit(repo)
+        await _until(lambda: len(daemon.queue) == 1)
+        handle = OpHandle(op_context(goal="repair it"), phase=Phase.L2_REPAIR)
+        handle.ctx.l2_iteration = 2
+        daemon.ops[handle.ctx.op_id] = handle
+        asking = asyncio.create_task(daemon.questions.ask(handle.ctx.op_id, "which?", 30))
+        await _until(lambda: daemon.questions.pending())
+        try:
+            reply = await asyncio.to_thread(
+                ControlClient(daemon.state_dir / "control.sock").request, "status")
+        finally:
+            asking.cancel()
+            daemon.ops.clear()
+    data = reply["data"]
+    status = Status.model_validate(data)
+    assert wire(status) == data  # every key and value, nested ones included
+    assert status.state == "DEGRADED" and status.failback is None
+    [queued] = status.queue
+    assert isinstance(queued, Queued) and queued.files == ["calc/ops.py"]
+    [op] = status.in_flight
+    assert (op.phase, op.l2_iteration, op.goal) == ("L2_REPAIR", "2 of 5", "repair it")
+    assert status.questions == {handle.ctx.op_id: "which?"}
+    assert status.grounding is not None and status.grounding.lessons is not None
+    assert "with" in data["grounding"]["lessons"]  # the wire keeps the ledger's key
+    assert "error" not in data["reviews"]  # said only when git could not list them
+
+
+async def _until(predicate) -> None:
+    for _ in range(600):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_optional_keys_stay_off_the_wire_until_they_say_something():
+    quiet = wire(sample_status(grounding={"outcomes": 1, "brier": None, "drift": None}))
+    assert quiet["grounding"] == {"outcomes": 1, "brier": None, "drift": None}
+    assert quiet["reviews"] == {"count": 0, "items": []}
+    failed = sample_status(reviews={"count": 2, "items": [], "error": "git broke"})
+    assert wire(failed)["reviews"]["error"] == "git broke"
+
+
+def test_a_queue_entry_is_queued_or_behind_a_lock():
+    status = sample_status(queue=[
+        {"goal": "a", "source": "todo_scanner", "files": ["x.py"], "priority": 3},
+        {"goal": "b", "source": "human", "files": ["x.py"], "waiting_for": "todo:1"}])
+    assert [type(q) for q in status.queue] == [Queued, BehindLock]
+    assert wire(status)["queue"][1] == {"goal": "b", "source": "human", "files": ["x.py"],
+                                        "waiting_for": "todo:1"}
+
+
+def _without(key: str) -> dict:
+    return {k: v for k, v in QUIET.items() if k != key}
+
+
+MALFORMED = [
+    (_without("reflex"), "reflex: Field required"),  # a daemon from before the reflex
+    ({**QUIET, "state": "RUNNING"}, "state: Input should be 'INACTIVE'"),
+    ({**QUIET, "in_flight": [{"op_id": "op-1"}]}, "in_flight.0.phase: Field required"),
+    ({**QUIET, "host": {**QUIET["host"], "cores": "many"}}, "host.cores: Input should be"),
+    ([], "(the whole answer): Input should be a valid dictionary"),
+]
+
+
+@contextlib.contextmanager
+def _fake_daemon(sock_path: Path, data: object):
+    """A socket that answers one request as an older (or broken) daemon would."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(sock_path))
+    server.listen(1)
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(json_line({"ok": True, "data": data}))
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join(10)
+        server.close()
+
+
+def json_line(obj: object) -> bytes:
+    return json.dumps(obj).encode() + b"\n"
+
+
+@pytest.mark.parametrize(("data", "said"), MALFORMED, ids=[m[1][:20] for m in MALFORMED])
+def test_a_status_answer_that_does_not_fit_is_one_line_naming_the_field(repo, capsys,
+                                                                        data, said):
+    (repo / ".ouroboros").mkdir(mode=0o700)
+    with _fake_daemon(repo / ".ouroboros" / "control.sock", data):
+        code = cli_main(["status", "--repo", str(repo)])
+    out, err = capsys.readouterr()
+    assert code == 3 and out == ""
+    [line] = err.strip().splitlines()
+    assert line.startswith("ouroboros: the daemon's status answer does not fit this client")
+    assert said in line
+
+
+class _Client:
+    def __init__(self, data: object):
+        self.data = data
+
+    def request(self, *args, **kwargs) -> dict:
+        return {"ok": True, "data": self.data}
+
+
+def test_the_repl_says_it_and_keeps_going(capsys):
+    follower = type("F", (), {"alive": True})()
+    assert repl._handle(_Client(_without("reflex")), follower, "status") is None
+    assert "error: the daemon's status answer does not fit" in capsys.readouterr().out
+    assert repl._handle(_Client(QUIET), follower, "status") is None
+    assert "state:    ACTIVE" in capsys.readouterr().out
+
+
+def test_the_text_renders_from_the_model():
+    status = sample_status(paused=True, queue=[
+        {"goal": "g", "source": "human", "files": [], "waiting_for": "todo:1"}],
+        in_flight=[{"op_id": "op-1", "phase": "GENERATE", "goal": "fix", "risk": "SAFE_AUTO",
+                    "cost_usd": 0.01, "age_s": 3.0, "waiting_for_model_s": 1.5,
+                    "l2_iteration": None}],
+        commit_signing={"signed": False, "warning": "not signed"})
+    text = status_text(status)
+    assert text.splitlines()[:2] == ["state:    ACTIVE", "repo:     /r"]
+    assert "dispatch: PAUSED" in text and "signing:  not signed" in text
+    assert "  - [after todo:1] human: g" in text
+    assert "  - op-1 GENERATE risk=SAFE_AUTO $0.0100 3.0s  waiting for the model 1.5s" in text

@@ -1,0 +1,34 @@
+"""A whole, valid `status` answer for render tests, changed where a test needs it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from daemon.status_model import Status
+
+IDLE_HOST = {"enabled": False, "waiting": False, "since": None, "waited_s": None,
+             "reasons": [], "load1": None, "own_load": 0.0, "cores": None,
+             "on_battery": None, "temp_c": None, "zone": None}
+QUIET = {
+    "state": "ACTIVE", "degraded_reason": "", "paused": False, "host": IDLE_HOST,
+    "repo": "/r", "session_id": "s-test", "provider": "replay", "failback": None,
+    "brain_note": None, "queue": [], "reviews": {"count": 0, "items": []},
+    "sensor_problems": {}, "questions": {}, "mcp": {"servers": [], "problems": []},
+    "in_flight": [], "model_turn": None, "cost_today_usd": 0.0, "budget_exhausted": False,
+    "daily_budget_usd": 5.0,
+    "reflex": {"spooks": 0, "collapses": 0, "regrounds": 0, "recoveries": 0},
+    "grounding": None,
+    "commit_signing": {"signed": True, "fingerprint": "SHA256:x", "allowed_signers": "",
+                       "warning": ""},
+    "live_view": None,
+}
+
+
+def sample_status(**changes: Any) -> Status:
+    """QUIET with `changes`; a dict for a part whose default is a dict updates that part."""
+    data = dict(QUIET)
+    for key, value in changes.items():
+        base = QUIET.get(key)
+        data[key] = {**base, **value} if isinstance(base, dict) and isinstance(value, dict) \
+            else value
+    return Status.model_validate(data)
