@@ -10,8 +10,8 @@ redacts it (ledger.redact) and capped, so an event never carries more than the l
 keeps, nor much of it.
 
 `snapshot_of(daemon)` is the picture a new watcher starts from: service state, in-flight
-ops, the queue, how many changes wait for review. It is synchronous, so nothing happens
-between a subscription and it.
+ops, the queue, how many changes wait for review (`Watched` names what it reads). It is
+synchronous, so nothing happens between a subscription and it.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
 
 from daemon import events as ev
 from ledger import Ledger
@@ -28,7 +29,9 @@ from ledger.redact import redact, redact_data
 from ledger.store import TERMINAL_PHASES
 
 if TYPE_CHECKING:
-    from daemon.service import Daemon
+    from daemon.service import OpHandle
+    from governance.review import ReviewBranches
+    from sensors.queue import IntakeQueue
 
 ARGS_CAP = 300  # characters of a tool call's arguments, as one line
 QUEUE_CAP = 50  # queued envelopes listed in an event or a snapshot
@@ -170,7 +173,17 @@ class LiveLedger(Ledger):
                 change=c, dedup_key=_text(k, 200), queue=listed))
 
 
-def snapshot_of(daemon: Daemon) -> dict[str, Any]:
+class Watched(Protocol):
+    """What a snapshot reads of the daemon (daemon.service.Daemon honours it)."""
+
+    state: Enum  # daemon.service.ServiceState
+    paused: bool
+    ops: Mapping[str, OpHandle]
+    queue: IntakeQueue | None
+    reviews: ReviewBranches  # only its last count: git does not run here
+
+
+def snapshot_of(daemon: Watched) -> dict[str, Any]:
     """The picture a new watcher starts from (synchronous: nothing happens in between)."""
     now = time.monotonic()
     return {
