@@ -117,6 +117,7 @@ HOSTILE_WRITES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("files,why", HOSTILE_WRITES,
                          ids=[f"w{i}" for i in range(len(HOSTILE_WRITES))])
 async def test_candidate_cannot_write_through_a_committed_symlink(world, short_tmp, files, why):
@@ -163,6 +164,7 @@ async def test_apply_alone_writes_nothing_through_a_symlink(world, short_tmp, fi
     assert _state(world) == before
 
 
+@pytest.mark.slow
 async def test_benign_candidate_still_lands_next_to_the_links(world, short_tmp):
     """The control: the same repo, an ordinary change, lands and touches only its file."""
     repo = world["repo"]
@@ -194,6 +196,7 @@ async def test_classify_blocks_a_symlinked_target_before_anything_reads_it(world
         assert secret.encode() not in raw_db
 
 
+@pytest.mark.slow
 async def test_symlink_swapped_in_during_the_notify_window_is_refused_at_apply(world,
                                                                              short_tmp):
     """GATE saw a regular file; during APPROVE's notify window it became a link to .env."""

@@ -71,6 +71,7 @@ def _tamper(repo: Path, *sql: str) -> None:
             db.execute(statement)
 
 
+@pytest.mark.slow
 def test_the_key_is_private_and_the_commit_verifies_with_plain_git(repo, capsys):
     key = repo / STATE / KEY_NAME
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
@@ -111,6 +112,7 @@ def test_a_forged_commit_with_copied_trailers_is_refused(repo, capsys):
     assert "FAIL op:" in out  # the ledger's COMPLETE row names the real commit, not this one
 
 
+@pytest.mark.slow
 def test_a_commit_signed_by_another_key_is_refused_even_if_allowed(repo, tmp_path, capsys):
     other = tmp_path / "attacker"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)],
@@ -131,6 +133,7 @@ def test_a_commit_signed_by_another_key_is_refused_even_if_allowed(repo, tmp_pat
     assert code == 1 and "signed by a key that is not the daemon's" in out
 
 
+@pytest.mark.slow
 def test_an_edited_ledger_fails_verify_and_ledger_verify(repo, capsys):
     _tamper(repo, "UPDATE transitions SET payload = '{}' WHERE to_phase = 'COMPLETE'")
     code, out, _ = _cli(capsys, "verify", "HEAD", "--repo", str(repo))
@@ -140,6 +143,7 @@ def test_an_edited_ledger_fails_verify_and_ledger_verify(repo, capsys):
     assert code == 1 and "transitions row" in out and "NOT VERIFIED" in out
 
 
+@pytest.mark.slow
 def test_a_cut_tail_is_found_through_the_signed_anchor(repo, capsys):
     anchored = parse_anchor(git(repo, "log", "-1",
                                 "--format=%(trailers:key=Ledger-Head,valueonly)").strip())[0]
@@ -152,6 +156,7 @@ def test_a_cut_tail_is_found_through_the_signed_anchor(repo, capsys):
     assert code == 1 and "FAIL anchor:" in out
 
 
+@pytest.mark.slow
 def test_garbage_commit_names_are_refused_cleanly(repo, capsys, tmp_path):
     for bad in ("no-such-ref", f"--output={tmp_path / 'x'}", "HEAD\nHEAD", ""):
         code, _, err = _cli(capsys, "verify", "--repo", str(repo), "--", bad)
@@ -174,6 +179,7 @@ def _path_without_ssh_keygen(tmp_path: Path) -> str:
     return str(bin_dir)
 
 
+@pytest.mark.slow
 def test_without_ssh_keygen_commits_are_unsigned_with_a_warning(short_tmp, monkeypatch,
                                                                  tmp_path):
     monkeypatch.setenv("PATH", _path_without_ssh_keygen(tmp_path))
@@ -190,6 +196,7 @@ def test_without_ssh_keygen_commits_are_unsigned_with_a_warning(short_tmp, monke
     assert git(repo, "log", "-1", "--format=%G?").strip() == "N"
 
 
+@pytest.mark.slow
 def test_a_key_that_fails_at_commit_time_still_lands_the_op_unsigned(short_tmp):
     repo = make_repo(short_tmp)
     assert ensure_key(repo / STATE).key is not None

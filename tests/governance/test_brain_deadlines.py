@@ -175,6 +175,7 @@ FIX = tool_call("edit_file", path=TARGET, old="    return x\n",
                 new="    return max(lo, min(x, hi))\n")
 
 
+@pytest.mark.slow
 async def test_a_deadline_inside_the_tool_loop_hands_the_edits_to_the_gates(repo, short_tmp):
     """The model explores, fixes clamp with a tool, and its next turn would miss the
     deadline: the edits so far are the candidate, judged like any other, and land."""

@@ -31,6 +31,7 @@ def _call_sites() -> list[str]:
     return names
 
 
+@pytest.mark.slow
 def test_every_point_has_a_call_site_and_every_call_site_a_point():
     sites = _call_sites()
     assert set(sites) == set(POINTS)

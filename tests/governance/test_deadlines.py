@@ -60,6 +60,7 @@ async def _run_together(short_tmp, repo, provider, policy, n: int):
     return ends, chains
 
 
+@pytest.mark.slow
 async def test_a_queued_op_still_gets_its_full_deadline(repo, short_tmp):
     """Three ops, one model whose every turn takes 0.4 s, a 0.6 s deadline: the third op
     queues 0.8 s (longer than its deadline) and still gets its whole 0.6 s."""
@@ -73,6 +74,7 @@ async def test_a_queued_op_still_gets_its_full_deadline(repo, short_tmp):
     assert waits and max(waits) > 0.6
 
 
+@pytest.mark.slow
 async def test_waiting_for_the_model_is_bounded_separately(repo, short_tmp):
     ends, chains = await _run_together(short_tmp, repo, _slow_model(2, 1.0),
                                        make_policy(model_wait_timeout_s=0.3), 2)
@@ -111,6 +113,7 @@ async def test_status_shows_how_long_an_op_has_waited_for_the_model(repo):
     assert (await daemon.status()).in_flight[1].waiting_for_model_s is None
 
 
+@pytest.mark.slow
 async def test_the_wall_clock_ceiling_reaps_a_wedged_op_before_apply(repo, short_tmp):
     ledger = await Ledger.open(short_tmp / "l.db")
 
@@ -149,6 +152,7 @@ async def test_a_model_step_is_never_given_more_than_the_ceiling(repo, short_tmp
     assert "deadline" in chain["transitions"][-1]["reason"]
 
 
+@pytest.mark.slow
 async def test_the_ceiling_after_apply_rolls_back_byte_identically(repo, short_tmp):
     before = tree_bytes(repo)
     ledger = await Ledger.open(short_tmp / "l.db")
@@ -201,6 +205,7 @@ async def _skip_to_apply(phases, deps, ctx, keep: Phase | None = None):
     return await Orchestrator(phases, deps).run(ctx)
 
 
+@pytest.mark.slow
 async def test_waiting_for_approval_is_off_the_ceilings_clock(repo, short_tmp):
     ledger = await Ledger.open(short_tmp / "l.db")
 
@@ -224,6 +229,7 @@ async def test_waiting_for_approval_is_off_the_ceilings_clock(repo, short_tmp):
         await ledger.close()
 
 
+@pytest.mark.slow
 async def test_the_plan_queues_for_the_model_too(repo, short_tmp):
     """PLAN takes its turn at the model like GENERATE; a turn that never comes is a soft
     fall-through to the default approach, not a deadline spent while queueing."""

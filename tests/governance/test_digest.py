@@ -41,6 +41,7 @@ def history(tmp_path_factory) -> tuple[Path, str]:
     return repo, head
 
 
+@pytest.mark.slow
 def test_momentum_counts_the_last_50_commits(history):
     repo, head = history
     text = Digest(repo, 2500).for_head(head)

@@ -49,6 +49,7 @@ def _chain(url: str, events: list[str]) -> ProviderChain:
     return ProviderChain([primary, replay(_candidate())], record=record)
 
 
+@pytest.mark.slow
 async def test_a_stopped_server_fails_over_and_a_probe_brings_it_back(engine, tmp_path):
     model = ServedModel(engine, "ouroboros", ModelQueue(4))
     with serving(build_app(model), 0) as url:
@@ -73,6 +74,7 @@ async def test_a_stopped_server_fails_over_and_a_probe_brings_it_back(engine, tm
     assert "ollama:ouroboros answered again; DEGRADED -> PRIMARY_ACTIVE" in events[-1]
 
 
+@pytest.mark.slow
 async def test_a_server_answering_500_is_handed_over_within_the_op(tmp_path):
     async def broken(request):
         return JSONResponse({"error": "model runner crashed"}, status_code=500)

@@ -113,6 +113,7 @@ def test_moved_head(repo, move, lands, why):
     assert git(repo, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 def test_head_moving_during_the_commit_is_retried_on_the_newest_head(repo, monkeypatch):
     g = GitOps(repo)
     base = g.head_sha()
@@ -130,6 +131,7 @@ def test_head_moving_during_the_commit_is_retried_on_the_newest_head(repo, monke
     assert git(repo, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 def test_head_that_keeps_moving_is_refused_after_bounded_tries(repo, monkeypatch):
     g = GitOps(repo)
     base = g.head_sha()
@@ -141,6 +143,7 @@ def test_head_that_keeps_moving_is_refused_after_bounded_tries(repo, monkeypatch
     assert "Op-Id" not in git(repo, "log", "--format=%B")
 
 
+@pytest.mark.slow
 def test_threads_on_disjoint_files_all_land(repo):
     """Ops of one daemon commit from worker threads with the same base: all land."""
     g = GitOps(repo)

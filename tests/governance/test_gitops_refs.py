@@ -123,6 +123,7 @@ def test_files_inside_an_ignored_directory_are_named_one_by_one(repo):
         "build/out.py", "build/sub/deep.py", "build/we ird.py", "keep.log", "x.log"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ignore,target", [("calc/local.py", "calc/local.py"),
                                            ("calc/private/", "calc/private/local.py")])
 async def test_apply_never_overwrites_an_ignored_local_file(tmp_path, ignore, target):

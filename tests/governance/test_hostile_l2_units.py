@@ -24,6 +24,7 @@ def _failure(rng: random.Random) -> Failure:
                    frozenset(), tuple(f"problem {rng.random()}" for _ in range(rng.randrange(3))))
 
 
+@pytest.mark.slow
 def test_no_sequence_of_failures_outlives_the_iteration_cap():
     """Random failure shapes (never repeating, growing, shrinking, huge failing sets): every
     run stops by the cap, and only shrinking failing sets ever reach it."""

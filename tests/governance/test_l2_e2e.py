@@ -95,6 +95,7 @@ def _path(chain: dict) -> list[str]:
 NO_RETRY = make_policy(max_generate_retries=0, max_validate_retries=0)
 
 
+@pytest.mark.slow
 async def test_a_failing_first_draft_is_repaired_by_l2_and_lands(l2_repo, short_tmp):
     provider = ReplayProvider([_turn(ADD_BROKEN), _repair(1, FIXED_CLAMP)])
     end, chain = await run_op(l2_repo, short_tmp / "l.db", TARGET, provider=provider,
@@ -121,6 +122,7 @@ async def test_a_failing_first_draft_is_repaired_by_l2_and_lands(l2_repo, short_
     assert "return a - b" in prompt  # the current files are the model's own last attempt
 
 
+@pytest.mark.slow
 async def test_an_oscillating_repair_stops_l2_and_nothing_lands(l2_repo, short_tmp):
     before = tree_bytes(l2_repo)
     head = git(l2_repo, "rev-parse", "HEAD")
@@ -144,6 +146,7 @@ async def test_an_oscillating_repair_stops_l2_and_nothing_lands(l2_repo, short_t
     assert tree_bytes(l2_repo) == before and git(l2_repo, "rev-parse", "HEAD") == head
 
 
+@pytest.mark.slow
 async def test_a_repair_that_makes_no_progress_stops_l2(l2_repo, short_tmp):
     same = ADD_BROKEN.replace('"""Two helpers."""', '"""Two helpers (v2)."""')
     provider = ReplayProvider([_turn(ADD_BROKEN), _repair(1, same), _repair(2, same),
@@ -157,6 +160,7 @@ async def test_a_repair_that_makes_no_progress_stops_l2(l2_repo, short_tmp):
     assert len(provider.prompts) == 3  # the fix scripted for iteration 3 was never asked for
 
 
+@pytest.mark.slow
 async def test_l2_off_ends_the_op_when_validation_fails(l2_repo, short_tmp):
     provider = ReplayProvider([_turn(ADD_BROKEN), _repair(1, FIXED_CLAMP)])
     end, chain = await run_op(l2_repo, short_tmp / "l.db", TARGET, provider=provider,
@@ -166,6 +170,7 @@ async def test_l2_off_ends_the_op_when_validation_fails(l2_repo, short_tmp):
     assert "no retry left" in chain["transitions"][-1]["reason"]
 
 
+@pytest.mark.slow
 async def test_a_repair_patch_over_the_limits_is_refused_and_retried(l2_repo, short_tmp):
     big = FIXED_CLAMP.replace("return a + b", "return a + b  # x") + "".join(
         f"\n\ndef f{i}():\n    return {i}\n" for i in range(60))
@@ -186,6 +191,7 @@ def _verify_repo(short_tmp):
     return repo
 
 
+@pytest.mark.slow
 async def test_a_verify_failure_repaired_by_l2_lands_through_apply(short_tmp):
     repo = _verify_repo(short_tmp)
     provider = ReplayProvider([_turn(HALF_CLAMP), _repair(1, FIXED_CLAMP)])
@@ -205,6 +211,7 @@ async def test_a_verify_failure_repaired_by_l2_lands_through_apply(short_tmp):
         (repo / ".ouroboros/rollback").iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("repair", [HALF_CLAMP.replace("min(x, hi)", "min(hi, x)"),
                                     "def clamp(:\n"], ids=["verify-fails-again", "l2-stops"])
 async def test_a_verify_failure_l2_cannot_repair_rolls_back_byte_identically(short_tmp,
@@ -222,6 +229,7 @@ async def test_a_verify_failure_l2_cannot_repair_rolls_back_byte_identically(sho
     assert git(repo, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 async def test_the_l2_timebox_ends_a_repair_the_model_cannot_finish_in_time(l2_repo,
                                                                           short_tmp):
     slow = _repair(1, FIXED_CLAMP).model_copy(update={"delay_s": 5.0})
@@ -248,6 +256,7 @@ class HumanTypesDuringRepair(ReplayProvider):
         return await super().generate(prompt, deadline=deadline, steer=steer)
 
 
+@pytest.mark.slow
 async def test_a_human_edit_during_a_verify_repair_is_never_overwritten(short_tmp):
     repo = _verify_repo(short_tmp)
     mine = FIXED_CLAMP + "\n# the human's own line\n"
@@ -261,6 +270,7 @@ async def test_a_human_edit_during_a_verify_repair_is_never_overwritten(short_tm
     assert chain["transitions"][-1]["payload"].get("kept") == [TARGET]
 
 
+@pytest.mark.slow
 async def test_an_environment_failure_stops_l2_before_any_model_turn(short_tmp):
     repo = commit_files(short_tmp / "repo", {
         "calc/__init__.py": "", TARGET: MATH, "tests/test_math.py": TESTS,

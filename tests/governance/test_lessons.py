@@ -173,6 +173,7 @@ def _candidate(content: str) -> str:
     return json.loads(candidate_turn("calc/ops.py", content))["text"]
 
 
+@pytest.mark.slow
 async def test_a_failed_ops_lesson_is_in_the_next_generate_prompt(tmp_path):
     repo = make_repo(tmp_path)
     ledger = await Ledger.open(tmp_path / "ledger.sqlite3")

@@ -91,6 +91,7 @@ def _candidate(content: str) -> str:
     return json.loads(candidate_turn("calc/ops.py", content))["text"]
 
 
+@pytest.mark.slow
 async def test_a_file_that_failed_twice_raises_the_next_op_s_tier_and_warns_the_prompt(tmp_path):
     repo = make_repo(tmp_path)
     ledger = await Ledger.open(tmp_path / "ledger.sqlite3")

@@ -247,6 +247,7 @@ def _race_layout(tree):
     return root, outside
 
 
+@pytest.mark.slow
 def test_read_under_rename_exchange_race_never_returns_outside_content(tree):
     root, _ = _race_layout(tree)
     seen = set()
@@ -262,6 +263,7 @@ def test_read_under_rename_exchange_race_never_returns_outside_content(tree):
     assert b"inside\n" in seen and b"refused" in seen
 
 
+@pytest.mark.slow
 def test_write_under_rename_exchange_race_never_lands_outside(tree):
     root, outside = _race_layout(tree)
     deadline = time.monotonic() + 0.8
@@ -298,6 +300,7 @@ def deep_tree(tree):
     nofollow.remove_tree(root)
 
 
+@pytest.mark.slow
 def test_walk_survives_a_tree_deeper_than_recursion_and_path_max(deep_tree):
     root = deep_tree
     start = time.monotonic()

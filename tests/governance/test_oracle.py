@@ -164,6 +164,7 @@ async def _run(root: Path, tmp: Path, **kw):
     return await runner.run(root, ["tests/test_t.py"], scratch=tmp / "oracle")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ini", sorted(INI))
 async def test_ini_addopts_are_neutralised(tmp_path, ini):
     root = _tree(tmp_path / "repo", {ini: INI[ini].format("-k nothing")})
@@ -173,6 +174,7 @@ async def test_ini_addopts_are_neutralised(tmp_path, ini):
     assert sorted(outcome.report.tests.values()) == ["passed", "passed"]
 
 
+@pytest.mark.slow
 async def test_pytest_addopts_from_the_environment_are_ignored(tmp_path, monkeypatch):
     root = _tree(tmp_path / "repo", {})
     monkeypatch.setenv("PYTEST_ADDOPTS", "-k nothing")
@@ -181,6 +183,7 @@ async def test_pytest_addopts_from_the_environment_are_ignored(tmp_path, monkeyp
     assert outcome.passed and len(outcome.report.tests) == 2, outcome.output_tail
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shadow", ["pytest.py", "pytest/__init__.py", "_pytest/__init__.py"])
 async def test_a_repo_file_named_pytest_does_not_shadow_it(tmp_path, shadow):
     root = _tree(tmp_path / "repo", {shadow: "import os\nos._exit(0)\n"})
@@ -201,6 +204,7 @@ def _entry_point_plugin(site: Path) -> None:
     (meta / "entry_points.txt").write_text("[pytest11]\nskipall = skipall\n")
 
 
+@pytest.mark.slow
 async def test_entry_point_plugins_load_only_when_configured(tmp_path, monkeypatch):
     root = _tree(tmp_path / "repo", {})
     _entry_point_plugin(tmp_path / "site")
@@ -215,6 +219,7 @@ async def test_entry_point_plugins_load_only_when_configured(tmp_path, monkeypat
     assert set(named.report.tests.values()) == {"skipped"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("body", "phrase"), [
     ("import os\nos._exit(0)\n", "no test report was written"),
     ("def test_z():\n    import os\n    os._exit(0)\n", "did not finish"),
@@ -241,6 +246,7 @@ def test_the_oracle_is_out_of_reach():
 '''
 
 
+@pytest.mark.slow
 @needs_bwrap
 async def test_jailed_run_on_a_read_only_tree_reports_outside_it(tmp_path):
     root = _tree(tmp_path / "repo", {"tests/test_snoop.py": SNOOP})
@@ -269,6 +275,7 @@ class _CountingRunner(TestRunner):
         return await super().run(root, tests, scratch=scratch, coverage=coverage)
 
 
+@pytest.mark.slow
 async def test_the_baseline_runs_once_per_op_and_retries_reuse_it(repo, short_tmp):
     texts = [json.dumps({"file_path": "calc/ops.py", "full_content": text})
              for text in (OPS_BROKEN, OPS_FIXED)]

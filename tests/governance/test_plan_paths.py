@@ -63,6 +63,7 @@ def test_each_hostile_plan_path_is_named_with_its_reason(repo: Path, path, new, 
 
 
 # One of each kind through the whole pipeline (each lands, so each runs the real oracle).
+@pytest.mark.slow
 @pytest.mark.parametrize("path,new,why", [HOSTILE[0], HOSTILE[3], HOSTILE[6], HOSTILE[-1]])
 async def test_a_hostile_plan_path_drops_the_plan_not_the_op(repo: Path, path, new, why):
     _links(repo)
@@ -79,6 +80,7 @@ async def test_a_hostile_plan_path_drops_the_plan_not_the_op(repo: Path, path, n
     assert os.readlink(repo / "calc" / "link.py") == "ops.py"  # nothing followed a link
 
 
+@pytest.mark.slow
 async def test_a_declared_new_file_keeps_the_plan_and_lands(repo: Path):
     provider = ReplayProvider([ReplayTurn(purpose="plan", text=_plan(HELPER, new=True)),
                                ReplayTurn(purpose="generate", text=_candidate(HELPER))])
@@ -120,6 +122,7 @@ def test_plan_path_problems_table(repo: Path, path, new, fine):
     assert (problems == []) is fine, problems
 
 
+@pytest.mark.slow
 async def test_a_collapsed_plan_is_discarded_for_the_default_approach(repo: Path):
     """A plan reply that reads as collapsed is never a plan (it would have demanded its
     paths of the candidate); the op goes on with the default approach."""

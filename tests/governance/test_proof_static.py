@@ -195,6 +195,7 @@ def test_an_unanalysable_candidate_is_never_covered(new):
     assert 0 in UNANALYSABLE.lines  # line 0 never runs
 
 
+@pytest.mark.slow
 def test_a_huge_file_is_mapped_quickly():
     funcs = [f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(5000)]
     old = "".join(funcs)
@@ -396,6 +397,7 @@ def test_a_marker_in_a_decorated_def_and_a_match():
         old, old.replace("# TODO: really go", "# gone"), [5])[0]
 
 
+@pytest.mark.slow
 def test_todo_on_a_huge_file():
     old = "".join(f"def f{i}(x):\n    return x\n\n\n" for i in range(3000))
     old = old.replace("def f1500(x):\n", "def f1500(x):\n    # TODO: double it\n")

@@ -270,6 +270,7 @@ async def _pipeline(repo, short_tmp, candidate: dict):
     return end, last, (short_tmp / "l.sqlite3").read_bytes(), provider.prompts
 
 
+@pytest.mark.slow
 async def test_a_secret_the_model_writes_is_redacted_in_the_diff_preview(repo, short_tmp):
     new = OPS_FIXED + f'\nSERVICE_TOKEN = "{GH}"\n'
     end, _, raw, _ = await _pipeline(repo, short_tmp, {"file_path": "calc/ops.py",
@@ -279,6 +280,7 @@ async def test_a_secret_the_model_writes_is_redacted_in_the_diff_preview(repo, s
     assert b"[REDACTED:github-token]" in raw
 
 
+@pytest.mark.slow
 async def test_a_candidate_echoing_redaction_markers_is_not_applied(repo, short_tmp):
     """The model saw `[REDACTED:...]` in place of a value and wrote the marker back."""
     secret_line = f'API_KEY = "{GH}"\n'

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from daemon.render import status_text
 from governance.phase import Phase
 from governance.reflex import ReflexStats, reground_steering
@@ -64,6 +66,7 @@ def _phases(chain: dict) -> list[str]:
     return [t["to_phase"] for t in chain["transitions"]]
 
 
+@pytest.mark.slow
 async def test_a_collapsed_candidate_is_discarded_and_the_re_grounded_answer_lands(repo):
     # The collapsed reply states a candidate that would break `add`: it must never land.
     end, chain, provider, stats = await _op(
@@ -86,6 +89,7 @@ async def test_a_collapsed_candidate_is_discarded_and_the_re_grounded_answer_lan
     assert [c["telemetry"]["collapse"]["exit_reason"] for c in calls] == ["collapse", ""]
 
 
+@pytest.mark.slow
 async def test_the_text_detector_alone_catches_a_looping_reply(repo):
     looping = _candidate(OPS_FIXED, rationale="I clamp x into range now. " * 25)
     end, chain, _, stats = await _op(repo, _turn(looping), _turn(_candidate(OPS_FIXED)))
@@ -118,6 +122,7 @@ async def test_a_spent_re_ground_budget_is_a_collapse_retry_then_postmortem(repo
     assert stats.as_dict() == {"spooks": 0, "collapses": 3, "regrounds": 1, "recoveries": 0}
 
 
+@pytest.mark.slow
 async def test_inside_venoms_tool_loop_a_collapsed_edit_never_lands(repo):
     """Tools on: the collapsed round asks to wipe the target; the re-ground opens a fresh
     sandbox and transcript, explores again and lands the real fix."""
@@ -139,6 +144,7 @@ async def test_inside_venoms_tool_loop_a_collapsed_edit_never_lands(repo):
             "daemon started)") in text
 
 
+@pytest.mark.slow
 async def test_a_spook_is_a_ledger_event_and_a_counter(repo):
     end, chain, _, stats = await _op(
         repo, _turn(_candidate(OPS_FIXED), {"collapse_proximity": 0.5}))

@@ -94,6 +94,7 @@ def _human_state(repo: Path) -> dict[str, object]:
     return state
 
 
+@pytest.mark.slow
 def test_propose_leaves_the_human_s_state_byte_identical(repo, reviews):
     (repo / "calc" / "ops.py").write_text("# the human's unsaved work\n")  # dirty, unstaged
     (repo / "calc" / "__init__.py").write_text("STAGED = 1\n")
@@ -109,6 +110,7 @@ def test_propose_leaves_the_human_s_state_byte_identical(repo, reviews):
     assert git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/human-topic"
 
 
+@pytest.mark.slow
 def test_the_review_commit_holds_the_change_on_its_base(repo, reviews):
     base = _head(repo)
     sha = _propose(reviews, CHANGES)
@@ -130,6 +132,7 @@ def test_the_review_commit_holds_the_change_on_its_base(repo, reviews):
     assert integrity.strip() == f"sha256:{hashlib.sha256(diff).hexdigest()}"
 
 
+@pytest.mark.slow
 def test_list_get_diff_changes_and_base_contents_read_it_back(repo, reviews):
     base = _head(repo)
     sha = _propose(reviews, CHANGES)
@@ -170,6 +173,7 @@ def test_an_executable_keeps_its_mode_and_a_new_file_is_plain(repo, reviews):
     assert modes["tool.sh"] == "100755" and modes["fresh.sh"] == "100644"
 
 
+@pytest.mark.slow
 def test_newest_first_and_get_needs_a_unique_prefix(repo, reviews, monkeypatch):
     monkeypatch.setenv("GIT_COMMITTER_DATE", "2020-01-01T00:00:00Z")
     _propose(reviews, CHANGES[:1])
@@ -182,6 +186,7 @@ def test_newest_first_and_get_needs_a_unique_prefix(repo, reviews, monkeypatch):
             reviews.get(prefix)
 
 
+@pytest.mark.slow
 def test_an_existing_branch_is_refused_and_left_as_it_was(repo, reviews):
     sha = _propose(reviews, CHANGES[:1])
     with pytest.raises(CommitError, match="already exists"):
@@ -252,6 +257,7 @@ def test_an_older_base_is_the_parent_not_head(repo, reviews):
     assert item.base == base and item.sha == sha and item.files == ("calc/ops.py",)
 
 
+@pytest.mark.slow
 def test_branches_under_the_prefix_that_are_not_ours_are_ignored(repo, reviews):
     _propose(reviews, CHANGES[:1])
     git(repo, "branch", f"ouroboros/{OP2}")  # a human's: no Op-Id trailer
@@ -279,6 +285,7 @@ def test_branches_under_the_prefix_that_are_not_ours_are_ignored(repo, reviews):
                                            "ouroboros/op-3333333333333333"])
 
 
+@pytest.mark.slow
 def test_delete_only_while_the_branch_is_where_the_review_left_it(repo, reviews):
     _propose(reviews, CHANGES[:1])
     item = reviews.get(OP)
@@ -293,6 +300,7 @@ def test_delete_only_while_the_branch_is_where_the_review_left_it(repo, reviews)
         reviews.delete(item)  # gone
 
 
+@pytest.mark.slow
 def test_prune_deletes_only_the_old(repo, reviews, monkeypatch):
     monkeypatch.setenv("GIT_COMMITTER_DATE", "@1000000000 +0000")
     _propose(reviews, CHANGES[:1])
@@ -305,6 +313,7 @@ def test_prune_deletes_only_the_old(repo, reviews, monkeypatch):
     assert reviews.prune(30 * 86400, now) == []
 
 
+@pytest.mark.slow
 def test_count_follows_list_propose_and_delete(reviews):
     assert reviews.count is None
     assert reviews.list() == [] and reviews.count == 0
@@ -321,6 +330,7 @@ def test_an_unsafe_prefix_is_refused(repo, prefix):
         ReviewBranches(GitOps(repo), prefix)
 
 
+@pytest.mark.slow
 def test_another_prefix_keeps_its_own_branches(repo, reviews):
     _propose(reviews, CHANGES[:1])
     mine = ReviewBranches(GitOps(repo), "bots/review/")
@@ -347,6 +357,7 @@ needs_keygen = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
                                   reason="ssh-keygen (openssh-client) is not installed")
 
 
+@pytest.mark.slow
 @needs_keygen
 def test_signed_like_an_auto_commit(repo, reviews, tmp_path):
     state = tmp_path / "state"
@@ -358,6 +369,7 @@ def test_signed_like_an_auto_commit(repo, reviews, tmp_path):
     assert "ouroboros-daemon" in check.stderr
 
 
+@pytest.mark.slow
 @needs_keygen
 def test_a_signing_failure_falls_back_to_unsigned(repo, reviews, tmp_path):
     state = tmp_path / "state"

@@ -54,6 +54,7 @@ async def _generate(deps: PhaseDeps, item: ReviewItem, **evidence: object):
     return ctx, await review_generate(ctx, deps)
 
 
+@pytest.mark.slow
 async def test_a_fresh_review_becomes_the_candidate(repo, deps, item):
     ctx, t = await _generate(deps, item)
     assert t.to is Phase.VALIDATE
@@ -71,6 +72,7 @@ async def test_a_fresh_review_becomes_the_candidate(repo, deps, item):
     assert thought["data"]["review_op"] == OP and thought["data"]["sha"] == item.sha
 
 
+@pytest.mark.slow
 async def test_head_moving_on_elsewhere_is_not_stale(repo, deps, item):
     (repo / "README.md").write_text("# later\n")
     git(repo, "commit", "-q", "-am", "the human moves on")
@@ -78,6 +80,7 @@ async def test_head_moving_on_elsewhere_is_not_stale(repo, deps, item):
     assert t.to is Phase.VALIDATE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["edited", "committed", "deleted", "created", "symlinked"])
 async def test_stale_work_is_refused(repo, deps, item, how):
     ops = repo / "calc" / "ops.py"
@@ -102,6 +105,7 @@ async def test_stale_work_is_refused(repo, deps, item, how):
     assert ctx.generation is None
 
 
+@pytest.mark.slow
 async def test_a_branch_gone_or_moved_ends_the_op(repo, deps, item):
     ref = f"refs/heads/ouroboros/{OP}"
     git(repo, "update-ref", ref, item.base)
@@ -114,6 +118,7 @@ async def test_a_branch_gone_or_moved_ends_the_op(repo, deps, item):
     assert gone.reason == f"the review branch ouroboros/{OP} no longer exists"
 
 
+@pytest.mark.slow
 async def test_a_branch_moved_to_another_review_commit_ends_the_op(repo, deps, item):
     # Someone amended the review (trailers kept): still ours, but not what was accepted.
     amended = git(repo, "commit-tree", f"{item.sha}^{{tree}}", "-p", item.base, "-m",
@@ -125,6 +130,7 @@ async def test_a_branch_moved_to_another_review_commit_ends_the_op(repo, deps, i
                         f"{amended[:12]})")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("evidence", [{"review_op": "op-../../x"},
                                       {"review_branch": "main"},
                                       {"review_branch": f"bad prefix/{OP}"},
@@ -135,6 +141,7 @@ async def test_an_accept_signal_that_names_no_review(deps, item, evidence):
     assert ctx.generation is None
 
 
+@pytest.mark.slow
 async def test_an_accept_signal_without_review_evidence(deps, item):
     env = accept_envelope(item, "s").model_copy(update={"evidence": {}})
     t = await review_generate(OperationContext(envelope=env), deps)

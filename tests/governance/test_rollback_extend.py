@@ -81,6 +81,7 @@ def test_a_tampered_earlier_list_is_refused_on_load(short_tmp, earlier):
         RollbackSnapshot.load(path.parent, repo)
 
 
+@pytest.mark.slow
 async def test_start_up_recovery_restores_an_op_killed_mid_repair(short_tmp):
     repo, state, _, before = _applied(short_tmp)
     _write(repo, C2)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from governance.import_graph import ImportGraph
 from governance.schemas import FileChange
 from governance.scope import SuiteKnowledge, plan_scope
@@ -124,6 +126,7 @@ def test_a_whole_suite_too_slow_to_finish_narrows_to_the_affected_scope(tmp_path
     assert not again.full
 
 
+@pytest.mark.slow
 async def test_the_plugin_records_which_test_ran_each_watched_line(tmp_path: Path) -> None:
     files = {**CALC, "tests/test_api.py": CALC["tests/test_api.py"]
              + "\n\ndef test_broken():\n    assert total([1], 1) == 2\n"}
@@ -141,6 +144,7 @@ async def test_the_plugin_records_which_test_ran_each_watched_line(tmp_path: Pat
     assert all(not f.startswith("<") for files in cov.files.values() for f in files)
 
 
+@pytest.mark.slow
 async def test_without_a_request_the_report_has_no_coverage(tmp_path: Path) -> None:
     _tree(tmp_path)
     out = await TestRunner(PYTEST, 60).run(tmp_path, ["tests/test_api.py"],
@@ -148,6 +152,7 @@ async def test_without_a_request_the_report_has_no_coverage(tmp_path: Path) -> N
     assert out.passed and out.report.coverage is None
 
 
+@pytest.mark.slow
 async def test_a_full_side_runs_the_whole_suite_whatever_the_scope_found(tmp_path: Path) -> None:
     from governance.oracle_run import run_side
 
@@ -159,6 +164,7 @@ async def test_a_full_side_runs_the_whole_suite_whatever_the_scope_found(tmp_pat
                                      "tests/test_other.py::test_unrelated"}
 
 
+@pytest.mark.slow
 async def test_a_test_that_switches_tracing_off_leaves_lines_unrun_never_run(
         tmp_path: Path) -> None:
     """A hostile or careless test file that clears the tracer can only make a change look

@@ -155,6 +155,7 @@ async def _pipeline(repo, short_tmp, files: dict[str, str]):
                         policy=no_retry_policy(notify_apply_delay_s=0))
 
 
+@pytest.mark.slow
 async def test_adding_tests_lands_without_a_human(repo, short_tmp):
     head = git(repo, "rev-parse", "HEAD")
     more = TEST_OPS + "\n\ndef test_add_zero():\n    assert add(0, 0) == 0\n"
@@ -164,6 +165,7 @@ async def test_adding_tests_lands_without_a_human(repo, short_tmp):
     assert (repo / "tests" / "test_ops.py").read_text() == more
 
 
+@pytest.mark.slow
 async def test_weakening_waits_for_a_human_and_says_what(repo, short_tmp):
     head = git(repo, "rev-parse", "HEAD")
     weak = TEST_OPS.replace("assert add(2, 3) == 5", "assert True")
@@ -177,6 +179,7 @@ async def test_weakening_waits_for_a_human_and_says_what(repo, short_tmp):
     assert git(repo, "rev-parse", "HEAD") == head
 
 
+@pytest.mark.slow
 async def test_a_repo_without_tests_needs_a_human(repo, short_tmp):
     git(repo, "rm", "-q", "-r", "tests")
     git(repo, "commit", "-q", "-m", "no tests")
