@@ -164,3 +164,30 @@ def test_the_text_renders_from_the_model():
     assert "dispatch: PAUSED" in text and "signing:  not signed" in text
     assert "  - [after todo:1] human: g" in text
     assert "  - op-1 GENERATE risk=SAFE_AUTO $0.0100 3.0s  waiting for the model 1.5s" in text
+
+
+async def test_status_of_reads_only_what_its_protocol_names():
+    """A plain object with StatusSource's members (and nothing else) is enough: status_of
+    never reaches past the Protocol into the rest of the daemon."""
+    from types import SimpleNamespace as NS
+
+    from daemon.config import Settings
+    from daemon.status_view import StatusSource, status_of
+    from tests.status_sample import IDLE_HOST
+
+    async def cost_today() -> float:
+        return 0.25
+
+    parts = dict(
+        state=ServiceState.ACTIVE, degraded_reason="", paused=False,
+        host=NS(snapshot=lambda: IDLE_HOST), root=Path("/r"), session_id="s-1",
+        settings=Settings(), provider=None, queue=None,
+        reviews=NS(list=lambda: [], count=0), sensors=NS(problems=lambda: {"todo": "x"}),
+        questions=NS(pending=lambda: {}), mcp=None, mcp_problems=[], ops={},
+        model_gate=NS(holder=None), reflex_stats=NS(as_dict=lambda: QUIET["reflex"]),
+        memory=None, signing=NS(status=lambda: QUIET["commit_signing"]), live=None,
+        cost_today=cost_today)
+    protocol = {n for n in StatusSource.__annotations__} | {"cost_today"}
+    assert set(parts) == protocol  # the fake has exactly the Protocol's members
+    status = await status_of(NS(**parts))
+    assert (status.cost_today_usd, status.sensor_problems) == (0.25, {"todo": "x"})
