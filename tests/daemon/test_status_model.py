@@ -84,6 +84,11 @@ def test_a_queue_entry_is_queued_or_behind_a_lock():
                                         "waiting_for": "todo:1"}
 
 
+def test_a_newer_daemons_extra_keys_are_ignored():
+    newer = {**QUIET, "a_later_part": {"x": 1}, "reflex": {**QUIET["reflex"], "more": 2}}
+    assert wire(Status.model_validate(newer)) == QUIET
+
+
 def _without(key: str) -> dict:
     return {k: v for k, v in QUIET.items() if k != key}
 
