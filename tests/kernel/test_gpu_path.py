@@ -80,6 +80,7 @@ def test_a_merged_lora_is_in_the_weights(tmp_path):
                            run(OuroFast(model))[0][0])  # the adapter did change the answer
 
 
+@pytest.mark.slow  # seconds to tens of seconds on two busy cores
 def test_prefix_reuse_truncation_and_growth_give_cold_logits(monkeypatch):
     monkeypatch.setattr(gpu_stepper, "MIN_CAPACITY", 8)  # grow (and re-bucket) early
     gpu = GpuModel.from_ouro(tiny_model(), "cpu", torch.float32)
@@ -97,6 +98,7 @@ def test_the_context_limit_is_a_clear_error():
         GpuStepper(gpu, graphs=False).prefill(list(range(17)))
 
 
+@pytest.mark.slow  # seconds to tens of seconds on two busy cores
 def test_embedded_llama_matches_transformers(smollm2_dir):
     hf, _ = load_plain(smollm2_dir)
     gpu = GpuModel.from_hf(hf, "cpu", torch.float32)
@@ -124,6 +126,7 @@ def test_device_setting_without_cuda():
         resolve_device("gpu")
 
 
+@pytest.mark.slow  # seconds to tens of seconds on two busy cores
 @pytest.mark.parametrize("mode", ["fast", "deep"])
 def test_an_engine_over_a_gpu_model_chats_like_the_cpu_engine(chat_ouro, mode):
     """The whole decode loop (prefix reuse across two chats, the canary, stop rules) over the
