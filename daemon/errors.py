@@ -1,5 +1,5 @@
 """Daemon exceptions. Each ends the command or the start-up with a message for the person
-who has to act on it, and an exit code (daemon/cli.py):
+who has to act on it, and an exit code (daemon/cli/commands.py):
 
     Exception
     ├── CliError            a command cannot proceed; carries its exit code (default 3)

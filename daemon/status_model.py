@@ -1,6 +1,6 @@
 """The `status` answer as a typed contract: what the daemon builds (daemon.status_view), what
 the control socket sends (`Status.model_dump(mode="json")`) and what the CLI and the REPL
-read back (`Status.model_validate`) before daemon.render shows it.
+read back (`Status.model_validate`) before daemon.cli.render shows it.
 
 The wire keeps the keys the daemon has always sent: a key that was only present sometimes
 (`reviews.error`, `grounding.lessons`) is left out when it is None, and a queue entry is

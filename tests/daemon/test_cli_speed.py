@@ -22,7 +22,8 @@ from pathlib import Path
 import git
 import pytest
 
-from daemon import cli, locate
+from daemon import locate
+from daemon.cli import commands as cli
 from daemon.config import CONFIG_NAME, ENV_PREFIX, DaemonSection, load_settings
 from daemon.errors import CliError, ConfigError
 from tests.helpers import git as run_git
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # answer as a daemon.status_model.Status (`status --json` prints it as it came).
 HEAVY = ("torch", "transformers", "numpy", "kernel", "git", "pydantic", "structlog", "rich",
          "asyncio", "aiosqlite", "governance", "ledger", "sensors", "tools", "daemon.service",
-         "daemon.config", "daemon.logs", "daemon.control", "daemon.repl")
+         "daemon.config", "daemon.logs", "daemon.control", "daemon.cli.repl")
 LIGHT = ("daemon.cli", "daemon.client", "daemon.locate", "daemon.verbs", "argparse")
 # What the `ouroboros` console script runs (`-m daemon.cli` would hide daemon.cli itself
 # from the import trace: it runs as __main__).

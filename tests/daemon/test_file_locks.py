@@ -10,7 +10,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from daemon.render import status_text
+from daemon.cli.render import status_text
 from daemon.service import Daemon
 from governance.schemas import SignalEnvelope
 from tests.helpers import OPS_FIXED, running_daemon, settings_for, wait_for, write_script

@@ -13,11 +13,11 @@ import time
 
 import pytest
 
+from daemon.cli.render import status_text
 from daemon.config import ConfigError, Settings, load_settings
 from daemon.config_health import HealthSection
 from daemon.host_gate import HostGate, Limits, judge, own_load
 from daemon.host_health import HostReading
-from daemon.render import status_text
 from daemon.sensor_set import SensorSet
 from daemon.service import Daemon
 from tests.daemon.host_tree import DAEMON_PID, idle_laptop

@@ -16,7 +16,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from structlog.testing import capture_logs
 
-from daemon import cli, discover, render
+from daemon import cli, discover
+from daemon.cli import render
 from daemon.config import CONFIG_NAME, Settings, load_settings
 from daemon.doctor import doctor
 from daemon.embedded_brain import EMBEDDED_ONLY, brain_note

@@ -9,11 +9,11 @@ import socket
 
 import pytest
 
+from daemon.cli.render import status_text
 from daemon.client import ControlClient
 from daemon.errors import ConfigError
 from daemon.events import BUFFER, Commit, EventBus, Thought
 from daemon.live_http import LiveServer
-from daemon.render import status_text
 from tests.daemon.chromium import CHROMIUM, rendered_dom
 from tests.daemon.test_live_stream import todo_script
 from tests.helpers import add_todo_and_commit, running_daemon, settings_for, wait_for, wait_terminal

@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
+from daemon.cli.watch import LINES, render
 from daemon.events import Commit, EventBus, OpIntent, PhaseChange, Thought
 from daemon.live import LiveLedger
-from daemon.watch import LINES, render
 from ledger.redact import redact
 from tests.daemon.test_live_stream import todo_script
 from tests.helpers import add_todo_and_commit, running_daemon, settings_for

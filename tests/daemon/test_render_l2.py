@@ -1,6 +1,6 @@
 """What `ouroboros ledger OP` and `ouroboros status` print about L2 self-repair and the
 re-ground reflex: real ops (a real git repo, the real pipeline and jailed pytest, the model
-played by the replay provider) rendered by daemon.render, as a user reads them; and the
+played by the replay provider) rendered by daemon.cli.render, as a user reads them; and the
 ledger verb's --limit."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import pytest
 
 from daemon.cli import main
-from daemon.render import chain_text, status_text
+from daemon.cli.render import chain_text, status_text
 from governance.phase import Phase
 from governance.reflex import ReflexStats
 from kernel.replay import ReplayProvider, ReplayTurn

@@ -12,10 +12,10 @@ import sys
 import pytest
 
 from daemon.cli import main as cli_main
+from daemon.cli.render import age_text, status_text
+from daemon.cli.watch import events, render
 from daemon.client import ControlClient
-from daemon.render import age_text, status_text
 from daemon.status_model import Status, wire
-from daemon.watch import events, render
 from governance.gitops import GitOps
 from governance.review import ReviewBranches
 from governance.schemas import FileChange

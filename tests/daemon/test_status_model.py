@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from daemon import repl
 from daemon.cli import main as cli_main
+from daemon.cli import repl
+from daemon.cli.render import status_text
 from daemon.client import ControlClient
-from daemon.render import status_text
 from daemon.service import OpHandle, ServiceState
 from daemon.status_model import BehindLock, Queued, ServiceStateName, Status, wire
 from governance.phase import Phase

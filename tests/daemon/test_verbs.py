@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from daemon.cli import build_parser
+from daemon.cli.commands import build_parser
+from daemon.cli.repl import HELP
 from daemon.control_request import Request, parse_request
-from daemon.repl import HELP
 from daemon.verbs import BY_NAME, FIELDS, VERBS, Text
 
 

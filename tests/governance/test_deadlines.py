@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from daemon.cli.render import status_text
 from daemon.config import Settings
-from daemon.render import status_text
 from daemon.service import Daemon, OpHandle
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase, Transition

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from daemon.render import chain_text
+from daemon.cli.render import chain_text
 from governance.phase import Phase
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import commit_files, git, make_policy, run_op, tree_bytes

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from daemon.render import status_text
+from daemon.cli.render import status_text
 from governance.import_graph import ImportGraph, imports_of, module_names
 from governance.memory import Memory
 from governance.orchestrator import Orchestrator

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.render import status_text
+from daemon.cli.render import status_text
 from governance.phase import Phase
 from governance.reflex import ReflexStats, reground_steering
 from kernel.replay import ReplayProvider, ReplayTurn

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from daemon.render import chain_text
+from daemon.cli.render import chain_text
 from governance.phase import Phase
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger

@@ -6,11 +6,11 @@ import argparse
 import shlex
 import sys
 
-from daemon.cli import add_field_options, print_reply, verb_fields
+from daemon.cli.commands import add_field_options, print_reply, verb_fields
+from daemon.cli.watch import Follower
 from daemon.client import ControlClient
 from daemon.errors import CliError, DaemonNotRunning
 from daemon.verbs import BY_NAME, VERBS, Text
-from daemon.watch import Follower
 
 HELP = "verbs: " + " | ".join([*(v.usage for v in VERBS), "help", "quit"])
 PROMPT = "ouroboros> "

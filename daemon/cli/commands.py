@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemon import locate, render
+from daemon import locate
+from daemon.cli import render
 from daemon.client import ControlClient
 from daemon.errors import CliError, ConfigError, DaemonNotRunning
 from daemon.verbs import FIELDS, VERBS, Text, VerbSpec
@@ -112,7 +113,7 @@ def cmd_verb(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from daemon.watch import watch
+    from daemon.cli.watch import watch
 
     _, state = _state_dir(args)
     return watch(state / locate.SOCKET_NAME, as_json=args.json)
@@ -167,7 +168,7 @@ def read_status(data: object) -> Status:
 
 
 def cmd_repl(args: argparse.Namespace) -> int:
-    from daemon.repl import repl
+    from daemon.cli.repl import repl
 
     return repl(_client(args))
 
@@ -181,8 +182,8 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     db = state / "ledger.sqlite3"
     if not db.exists():
         raise CliError(f"no ledger at {db} (has the daemon run on this repository?)")
-    if args.verify:  # read-only; daemon/verify_cli.py
-        from daemon.verify_cli import cmd_ledger_verify
+    if args.verify:  # read-only; daemon/cli/verify.py
+        from daemon.cli.verify import cmd_ledger_verify
 
         return cmd_ledger_verify(repo, state, args.json)
 
@@ -205,14 +206,14 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from daemon.verify_cli import cmd_verify as verify
+    from daemon.cli.verify import cmd_verify as verify
 
     repo, state = _state_dir(args)
     return verify(repo, state, args.commit, args.json)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from daemon.stats_cli import cmd_stats as stats
+    from daemon.cli.stats import cmd_stats as stats
 
     repo, settings = _settings(args)
     state = locate.state_dir(repo, Path(args.config) if args.config else None)
