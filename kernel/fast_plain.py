@@ -3,11 +3,13 @@
 transformers' eager Llama spends most of a one-token step in Python and in float32 weight
 traffic: 540 MB of weights read per token for a 135M model. Here:
 
-- weights are int8, one scale per output row, and the matmuls take bfloat16 activations
-  through `torch.ops.aten._weight_int8pack_mm` (AVX-512 VNNI/BF16 kernels): a quarter of
-  the bytes per token. The tied 49152x576 lm_head is a fifth of them, so it is int8 too.
-  Prefill chunks dequantize one layer at a time to bfloat16 and use oneDNN's bf16 GEMM,
-  which beats the int8 kernel once a chunk has more than a few rows.
+- weights are int8, one scale per output row: a quarter of the bytes per token. The tied
+  49152x576 lm_head is a fifth of them, so it is int8 too.
+- a one-token step is one call into kernel/native.c where the CPU has AVX2+FMA and a C
+  compiler is found (kernel/native.py says why not, otherwise); else it takes bfloat16
+  activations through `torch.ops.aten._weight_int8pack_mm` (tuned on AVX-512 VNNI/BF16).
+- prefill chunks dequantize one matrix at a time and run a GEMM: in bfloat16 where the CPU
+  has bf16 arithmetic, else in float32 (torch emulates bf16 on AVX2, slower than float32).
 - q/k/v and gate/up are each one fused matrix, so a layer is three matmuls plus the output
   projection; RoPE is one complex multiply over q and k together (their rows are permuted
   at load time from rotate-half to interleaved pairs; q.k is unchanged by permuting both).

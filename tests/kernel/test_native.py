@@ -162,3 +162,13 @@ def test_threads_follow_the_timings():
     late = picks[-1000:]
     assert threads.current == 1 and late.count(2) <= 3  # tries back off to one per 512
     assert Threads(1).pick() == 1
+
+
+def test_prefill_chunks_compute_in_what_the_cpu_does_natively(hf):
+    lean = FastLlama.from_hf(hf)
+    assert lean.chunk_dtype == (torch.bfloat16 if lean.cpu.bf16 else torch.float32)
+    float_chunks = FastPlain(lean, chunk=4).prefill(PROMPT)
+    lean.chunk_dtype = torch.bfloat16  # an AVX-512 BF16 / AMX machine's choice
+    bf16_chunks = FastPlain(lean, chunk=4).prefill(PROMPT)
+    spread = float(float_chunks.max() - float_chunks.min())
+    assert float((bf16_chunks - float_chunks).abs().max()) < 0.04 * spread
