@@ -72,6 +72,7 @@ def test_which_brains_are_free():
     assert brains_of(settings, None) == []
 
 
+@pytest.mark.slow
 async def test_a_human_critical_signal_takes_the_immediate_route(repo, tmp_path):
     """Through the real daemon: `signal --urgency critical` is IMMEDIATE, and the op's
     ledger names the route's brains and why."""

@@ -73,6 +73,7 @@ def _assert_light(modules: set[str], *needed: str, allowed: tuple[str, ...] = ()
 SIGNAL = ("signal", "--goal", "clamp must clamp", "--file", "calc/ops.py", "--urgency", "high")
 
 
+@pytest.mark.slow
 async def test_socket_verbs_against_a_real_daemon_import_nothing_heavy(repo):
     async with running_daemon(repo, settings_for(None)) as daemon:
         runs = {argv: await asyncio.to_thread(_cli, *argv, "--repo", str(repo))
@@ -93,6 +94,7 @@ async def test_socket_verbs_against_a_real_daemon_import_nothing_heavy(repo):
     assert runs[SIGNAL][0].stdout.startswith("signal: queued=True, files=['calc/ops.py']")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [("status",), ("accept", "x"), ("review",), ("--help",),
                                   ("status", "--help"), ("kernel", "probe", "--help")])
 def test_without_a_daemon_and_for_help_nothing_heavy_loads(repo, argv):
@@ -104,6 +106,7 @@ def test_without_a_daemon_and_for_help_nothing_heavy_loads(repo, argv):
         assert proc.returncode == 3 and "daemon is not running" in proc.stderr
 
 
+@pytest.mark.slow
 async def test_ledger_loads_the_ledger_and_still_no_kernel(repo):
     async with running_daemon(repo, settings_for(None)):
         pass  # leaves a ledger behind
@@ -125,6 +128,7 @@ def _closed_pipe_run(*argv: str) -> subprocess.CompletedProcess:
         os.close(write)
 
 
+@pytest.mark.slow
 async def test_a_closed_pipe_exits_141_quietly(repo):
     async with running_daemon(repo, settings_for(None)):
         runs = [await asyncio.to_thread(_closed_pipe_run, *argv, "--repo", str(repo))
@@ -142,6 +146,7 @@ async def test_a_closed_pipe_exits_141_quietly(repo):
     assert proc.returncode == cli.EXIT_PIPE_CLOSED
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("redirect", [">&-", "2>&-", ">&- 2>&-"])
 def test_closed_stdout_or_stderr_is_not_a_traceback(repo, redirect):
     """`ouroboros status >&-`: Python starts with sys.stdout None; the exit code stays."""
@@ -152,6 +157,7 @@ def test_closed_stdout_or_stderr_is_not_a_traceback(repo, redirect):
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 async def test_status_piped_into_head_as_a_user_types_it(repo):
     script = ('"$0" -m daemon.cli status --repo "$1" | head -1; '
               'echo "exit=${PIPESTATUS[0]}"; '
@@ -317,6 +323,7 @@ def test_make_run_quotes_the_repo_path(short_tmp):
     assert argv[-3:] == ["run", "--repo", path]
 
 
+@pytest.mark.slow
 def test_make_run_reaches_the_repository_with_spaces(short_tmp):
     venv = Path(sys.prefix)
     if not (venv / "bin" / "ouroboros").exists():
@@ -396,6 +403,7 @@ HOSTILE = [  # (name, set-up(repo) -> extra argv, expected stderr fragment)
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("setup,fragment", [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
 def test_hostile_input_is_one_line_and_exit_3(repo, setup, fragment):
     extra = setup(repo)
@@ -407,6 +415,7 @@ def test_hostile_input_is_one_line_and_exit_3(repo, setup, fragment):
     assert fragment in lines[0]
 
 
+@pytest.mark.slow
 def test_run_with_an_unreadable_config_is_one_line(repo):
     proc = subprocess.run([sys.executable, "-c", ENTRY, "run", "--repo", str(repo),
                            "--config", "/proc/self/mem"],

@@ -76,6 +76,7 @@ def test_the_configuration_doc_sample_is_valid_and_shows_the_defaults(tmp_path):
     assert from_doc == defaults
 
 
+@pytest.mark.slow
 async def test_jail_limits_come_from_the_settings(repo):
     """One source of truth: [tools] reaches the executor the daemon's test runs use."""
     from tests.helpers import running_daemon, settings_for

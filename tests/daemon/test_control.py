@@ -48,6 +48,7 @@ def _raw(path, data: bytes) -> bytes:
     return out
 
 
+@pytest.mark.slow
 async def test_garbage_gets_errors_and_the_daemon_keeps_answering(repo):
     async with running_daemon(repo, settings_for(None)) as daemon:
         sock = daemon.state_dir / "control.sock"
@@ -69,6 +70,7 @@ async def test_garbage_gets_errors_and_the_daemon_keeps_answering(repo):
         assert not daemon.paused
 
 
+@pytest.mark.slow
 async def test_status_cli_renders_degraded_plainly(repo, capsys):
     async with running_daemon(repo, settings_for(None)):
         code = await asyncio.to_thread(cli_main, ["status", "--repo", str(repo)])
@@ -77,6 +79,7 @@ async def test_status_cli_renders_degraded_plainly(repo, capsys):
     assert "state:    DEGRADED - no provider configured" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["status"], ["cancel", "abc"], ["pause"], ["accept", "x"],
                                   ["review"]])
 def test_cli_without_a_daemon_prints_one_line(repo, argv):
@@ -89,6 +92,7 @@ def test_cli_without_a_daemon_prints_one_line(repo, argv):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_cli_reports_config_errors_without_traceback(repo):
     (repo / "ouroboros.toml").write_text("[daemon]\nworkers = -1\n")
     proc = subprocess.run([sys.executable, "-m", "daemon.cli", "run", "--repo", str(repo)],
@@ -102,6 +106,7 @@ def test_ledger_cli_without_a_ledger(repo, capsys):
     assert "no ledger at" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 async def test_repl_drives_the_same_verbs(repo):
     async with running_daemon(repo, settings_for(None)) as daemon:
         proc = await asyncio.create_subprocess_exec(
@@ -118,6 +123,7 @@ async def test_repl_drives_the_same_verbs(repo):
     assert "cancel needs an op id" in text
 
 
+@pytest.mark.slow
 async def test_a_second_daemon_on_the_same_repo_is_refused(repo):
     from daemon.service import Daemon, ServiceState
 

@@ -183,6 +183,7 @@ def test_table_is_big_enough():
     assert len(GARBAGE) >= 50 and len({name for name, _, _ in GARBAGE}) == len(GARBAGE)
 
 
+@pytest.mark.slow
 async def test_every_garbage_line_gets_an_error_and_status_still_answers(repo, caplog):
     caplog.set_level(logging.ERROR)
     async with running_daemon(repo, settings_for(None)) as daemon:
@@ -199,6 +200,7 @@ async def test_every_garbage_line_gets_an_error_and_status_still_answers(repo, c
         _no_tracebacks(events, caplog.records)
 
 
+@pytest.mark.slow
 async def test_pipelined_requests_are_answered_in_order_on_one_connection(repo):
     # Every garbage line that does not end the connection, each followed by a status, twice.
     garbage = [line for _, line, fragment in GARBAGE if fragment != "longer than"]
@@ -211,6 +213,7 @@ async def test_pipelined_requests_are_answered_in_order_on_one_connection(repo):
         await _status_ok(sock)
 
 
+@pytest.mark.slow
 async def test_truncated_requests_are_never_executed(repo, caplog):
     caplog.set_level(logging.ERROR)
     async with running_daemon(repo, settings_for(None)) as daemon:
@@ -229,6 +232,7 @@ async def test_truncated_requests_are_never_executed(repo, caplog):
         _no_tracebacks(events, caplog.records)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [10**5, 10**6])
 def test_parser_is_total_on_depths_no_socket_allows(depth):
     for text in (b"[" * depth + b"]" * depth, b'{"a":' * depth + b"0" + b"}" * depth,
@@ -267,6 +271,7 @@ def _drain_reply(s: socket.socket) -> bytes:
     return out
 
 
+@pytest.mark.slow
 async def test_hundreds_of_idle_connections_cannot_starve_status(repo):
     cap, idle_clients = 32, 300
     async with running_daemon(repo, _limits(cap, 30.0, 5.0)) as daemon:
@@ -311,6 +316,7 @@ def _slow_loris(path, interval: float, limit: float) -> tuple[bytes, float]:
     return b"", time.monotonic() - started
 
 
+@pytest.mark.slow
 async def test_slow_loris_and_silent_clients_are_closed(repo):
     async with running_daemon(repo, _limits(32, 1.0, 5.0)) as daemon:
         sock = daemon.state_dir / "control.sock"
@@ -338,6 +344,7 @@ def _flood_without_reading(path, n: int) -> list[socket.socket]:
     return socks
 
 
+@pytest.mark.slow
 async def test_full_slots_refuse_newcomers_and_stuck_readers_are_dropped(repo):
     cap = 4
     async with running_daemon(repo, _limits(cap, 30.0, 1.5)) as daemon:
@@ -360,6 +367,7 @@ async def test_full_slots_refuse_newcomers_and_stuck_readers_are_dropped(repo):
                 s.close()
 
 
+@pytest.mark.slow
 async def test_the_daemon_stops_promptly_with_clients_still_connected(repo):
     async with running_daemon(repo, _limits(8, 30.0, 5.0)) as daemon:
         socks = await asyncio.to_thread(_connect_many, daemon.state_dir / "control.sock", 6)

@@ -10,6 +10,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from daemon.cli.render import status_text
 from daemon.service import Daemon
 from governance.schemas import SignalEnvelope
@@ -66,6 +68,7 @@ def _record_pops(daemon: Daemon) -> list[tuple[bool, SignalEnvelope | None]]:
     return pops
 
 
+@pytest.mark.slow
 async def test_a_live_op_past_the_ttl_keeps_its_files_and_a_second_signal_waits(
         repo, short_tmp):
     async with running_daemon(repo, _settings(short_tmp)) as daemon:
@@ -89,6 +92,7 @@ async def test_a_live_op_past_the_ttl_keeps_its_files_and_a_second_signal_waits(
     assert _intake_notes(daemon) == []
 
 
+@pytest.mark.slow
 async def test_an_op_gone_without_a_release_has_its_files_force_released(repo, short_tmp):
     async with running_daemon(repo, _settings(short_tmp)) as daemon:
         queue, skipped = daemon.queue, []

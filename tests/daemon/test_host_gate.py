@@ -187,6 +187,7 @@ async def test_a_disabled_gate_never_reads_nor_waits(tmp_path):
     await asyncio.wait_for(gate.clear(), 5)
 
 
+@pytest.mark.slow
 async def test_a_failed_reading_keeps_the_last_verdict(tmp_path):
     tree = idle_laptop(tmp_path).load(3.9)
     gate = HostGate(tree.reader(), LIMITS)
@@ -228,6 +229,7 @@ def _host_notes(daemon: Daemon) -> list[tuple[str, str]]:
                           "ORDER BY rowid").fetchall()
 
 
+@pytest.mark.slow
 async def test_a_queued_op_waits_while_the_host_is_busy_and_runs_once_it_is_idle(repo,
                                                                                  short_tmp):
     """As found on a busy machine: the signal is queued, not dispatched, `status` and

@@ -117,6 +117,7 @@ def test_the_real_machine_reads_without_asserting_its_load():
     assert r.temp_c is None or 0 < r.temp_c < 150
 
 
+@pytest.mark.slow
 def test_a_busy_child_is_the_daemon_s_own_load_on_the_real_proc():
     """A CPU-bound child is in state R whether it runs or waits for a core, so it counts
     however busy this machine is; a sleeping one never does."""

@@ -83,6 +83,7 @@ def doctor_json(capsys, repo: Path, **kw) -> tuple[int, dict[str, dict]]:
 
 # -- discovery -----------------------------------------------------------------------------
 
+@pytest.mark.slow
 async def test_discovery_reads_real_servers_and_ranks_coding_models(ollama_url):
     with serving(openai([{"id": "local-model", "owned_by": "me"}])) as lm, \
             serving(openai([{"id": "ouroboros", "owned_by": "ouroboros"}])) as own, \
@@ -110,6 +111,7 @@ def test_ollama_host_moves_the_ollama_candidate(value, url):
 
 # -- init ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_init_writes_the_found_server_first_and_the_file_loads(repo, ollama_url, capsys):
     where = [here(ollama_url), here(dead_port(), "openai", "LM Studio")]
     assert init(repo, where=where, environ={}) == 0
@@ -126,6 +128,7 @@ def test_init_writes_the_found_server_first_and_the_file_loads(repo, ollama_url,
     assert "# workers = 3" in text and EMBEDDED_ONLY not in text
 
 
+@pytest.mark.slow
 def test_init_never_overwrites_without_force(repo, ollama_url, capsys):
     (repo / CONFIG_NAME).write_text("[daemon]\nworkers = 2\n")
     with pytest.raises(CliError, match="--force") as err:
@@ -136,6 +139,7 @@ def test_init_never_overwrites_without_force(repo, ollama_url, capsys):
     assert list(repo.glob(f".{CONFIG_NAME}.*")) == []  # no temp file left behind
 
 
+@pytest.mark.slow
 def test_with_nothing_found_init_says_what_the_embedded_model_is(repo, capsys):
     assert init(repo, where=[here(dead_port())], environ={}) == 0
     out = capsys.readouterr().out
@@ -172,6 +176,7 @@ def test_text_from_outside_stays_inside_its_comment(tmp_path):
                for line in text.splitlines())
 
 
+@pytest.mark.slow
 def test_the_init_command_line(repo, capsys):
     code = cli.main(["init", "--repo", str(repo / "calc")])  # any path inside the repo
     out = capsys.readouterr().out
@@ -183,6 +188,7 @@ def test_the_init_command_line(repo, capsys):
 
 # -- doctor --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_doctor_reports_the_configured_brain_and_the_found_server(repo, ollama_url, capsys):
     init(repo, where=[here(ollama_url)], environ={})
     capsys.readouterr()
@@ -196,6 +202,7 @@ def test_doctor_reports_the_configured_brain_and_the_found_server(repo, ollama_u
     assert (code == 0) is jail_ok  # here only the jail could be missing
 
 
+@pytest.mark.slow
 def test_doctor_explains_each_problem_with_a_fix(repo, ollama_url, capsys):
     (repo / CONFIG_NAME).write_text(
         f'[[provider.http]]\nkind = "ollama"\nbase_url = "{ollama_url}"\nmodel = "gone:1b"\n\n'
@@ -232,6 +239,7 @@ def test_doctor_names_a_broken_config(repo, capsys):
     assert "daemon.workers = -1" in checks["config"]["detail"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("systemctl") is None or shutil.which("systemd-analyze") is None,
                     reason="systemd is not installed (`make setup` installs it)")
 def test_doctor_wants_the_network_drop_in_for_http_brains_under_systemd(repo, ollama_url,
@@ -268,6 +276,7 @@ def test_the_note_is_for_the_embedded_model_alone(provider, said):
     assert (note is not None) is said and (not note or note.startswith(EMBEDDED_ONLY))
 
 
+@pytest.mark.slow
 async def test_start_and_status_say_it_when_the_embedded_model_is_the_only_brain(repo):
     settings = settings_for(None, provider={"name": "kernel"})
     with capture_logs() as seen:

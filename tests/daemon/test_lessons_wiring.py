@@ -9,6 +9,7 @@ import pytest
 from tests.helpers import make_repo, running_daemon, settings_for
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("knobs, lessons_on, digest_on", [
     ({}, True, True),
     ({"lessons_max": 3, "lessons_check_interval": 4, "digest_chars": 900}, True, True),

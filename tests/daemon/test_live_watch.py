@@ -81,6 +81,7 @@ async def _ended(proc: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
                              f"stderr {err[-4000:]!r}") from None
 
 
+@pytest.mark.slow
 async def test_watch_without_a_daemon_says_so_and_exits_3(repo):
     proc = await asyncio.create_subprocess_exec(
         *CLI, "watch", "--repo", str(repo), stdout=asyncio.subprocess.PIPE,
@@ -133,6 +134,7 @@ async def test_a_full_buffer_drops_the_oldest_then_says_so_and_resyncs():
     assert [e["seq"] for e in got[3:]] == [3, 4, 5]  # the newest kept, in order
 
 
+@pytest.mark.slow
 async def test_publishing_never_raises_and_a_broken_snapshot_still_streams():
     bus = EventBus(max_subscribers=1)
     bus.state_of = lambda: 1 / 0

@@ -171,6 +171,7 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=60)
 
 
+@pytest.mark.slow
 def test_run_on_a_terminal_prints_short_coloured_lines(tmp_path):
     repo = make_repo(tmp_path / "repo")
     main, child = os.openpty()
@@ -189,6 +190,7 @@ def test_run_on_a_terminal_prints_short_coloured_lines(tmp_path):
     assert "{" not in text.split("service state STARTING")[0]  # no JSON on a terminal
 
 
+@pytest.mark.slow
 def test_run_into_a_pipe_writes_json_lines(tmp_path):
     repo = make_repo(tmp_path / "repo")
     proc = subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", "--repo", str(repo)],
@@ -229,6 +231,7 @@ def test_a_new_phase_starts_the_count_again_and_the_wait_is_exact():
         Heartbeat(0)
 
 
+@pytest.mark.slow
 async def test_a_long_model_call_logs_still_working(tmp_path):
     repo = make_repo(tmp_path / "repo")
     slow = {**json.loads(candidate_turn("calc/ops.py", OPS_FIXED)), "delay_s": 3}

@@ -46,6 +46,7 @@ def _report(before: str = "") -> dict:
     return json.loads(out.stdout)
 
 
+@pytest.mark.slow
 @needs_ioprio
 def test_every_thread_is_lowered_and_a_new_one_inherits_it():
     r = _report()
@@ -54,6 +55,7 @@ def test_every_thread_is_lowered_and_a_new_one_inherits_it():
     assert r["io"] == [[IO_CLASS_BEST_EFFORT, IO_LEVEL]] * 3
 
 
+@pytest.mark.slow
 @needs_ioprio
 def test_a_lower_priority_already_set_is_kept():
     """`nice -n 15` and `ionice -c 3` before the run: both stay."""
@@ -87,6 +89,7 @@ def _nice_of_every_thread(pid: int) -> set[int]:
     return nice
 
 
+@pytest.mark.slow
 def test_ouroboros_run_in_a_terminal_runs_at_the_unit_s_nice(repo):
     (repo / "ouroboros.toml").write_text('[provider]\nname = "none"\n')
     env = {**os.environ, "OUROBOROS_HEALTH__LOWER_PRIORITY": "true"}  # the conftest's off

@@ -82,6 +82,7 @@ def _terminal(rows: list[dict]) -> list[str]:
     return [r["to_phase"] for r in rows if r["to_phase"] in ("COMPLETE", "POSTMORTEM")]
 
 
+@pytest.mark.slow
 async def test_commit_made_index_stale_becomes_complete_and_index_follows_head(
         repo, state, monkeypatch):
     staged, unstaged = _human_work(repo)
@@ -99,6 +100,7 @@ async def test_commit_made_index_stale_becomes_complete_and_index_follows_head(
     assert any("committed" in n for n in notes)
 
 
+@pytest.mark.slow
 async def test_commit_found_under_a_later_human_commit(repo, state, monkeypatch):
     await _ledger_op(state)
     _apply(repo, state)
@@ -111,6 +113,7 @@ async def test_commit_found_under_a_later_human_commit(repo, state, monkeypatch)
     assert git(repo, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 async def test_uncommitted_op_is_restored_and_only_our_temp_files_go(repo, state):
     staged, unstaged = _human_work(repo)
     before = (repo / "calc" / "ops.py").read_bytes()
@@ -133,6 +136,7 @@ async def test_uncommitted_op_is_restored_and_only_our_temp_files_go(repo, state
     assert sum("temp file" in n for n in notes) == 2
 
 
+@pytest.mark.slow
 async def test_a_file_the_human_edited_while_the_daemon_was_down_is_never_overwritten(
         repo, state):
     """Restore puts back only what APPLY wrote; a file changed since is the human's now."""
@@ -169,6 +173,7 @@ def test_restore_is_idempotent_and_leaves_an_unapplied_entry_alone(repo, state):
             for rel in PATHS} == before
 
 
+@pytest.mark.slow
 async def test_terminal_row_written_snapshot_left_is_settled_without_a_second_row(
         repo, state, monkeypatch):
     await _ledger_op(state)
@@ -184,6 +189,7 @@ async def test_terminal_row_written_snapshot_left_is_settled_without_a_second_ro
     assert git(repo, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 async def test_sandboxes_scratch_and_half_captured_snapshots_are_removed(repo, state, short_tmp):
     outside = short_tmp / "outside"
     (outside / "keep").mkdir(parents=True)
@@ -202,6 +208,7 @@ async def test_sandboxes_scratch_and_half_captured_snapshots_are_removed(repo, s
     assert len([n for n in notes if n.startswith("removed leftover")]) == 5
 
 
+@pytest.mark.slow
 async def test_a_tree_deeper_than_pythons_recursion_limit_does_not_stop_the_start(repo, state):
     """A jailed process can leave a sandbox thousands of levels deep (and read-only) before
     a crash; shutil.rmtree raises RecursionError there, which must not fail recovery."""
@@ -274,6 +281,7 @@ async def test_refuses_while_another_daemon_serves_the_state_dir(repo, state):
     assert (state / "sandboxes" / "op-live").is_dir()
 
 
+@pytest.mark.slow
 async def test_a_refused_restore_keeps_the_snapshot_and_still_closes_the_op(repo, state):
     await _ledger_op(state, last="APPLY")
     _apply(repo, state)
@@ -288,6 +296,7 @@ async def test_a_refused_restore_keeps_the_snapshot_and_still_closes_the_op(repo
     assert _terminal(again) == ["POSTMORTEM"]
 
 
+@pytest.mark.slow
 def test_a_socket_held_only_by_an_orphan_of_a_dead_daemon_does_not_block(repo, state,
                                                                          short_tmp):
     """A child forked by the killed daemon may hold the listening socket until its exec."""
@@ -311,6 +320,7 @@ def test_a_socket_held_only_by_an_orphan_of_a_dead_daemon_does_not_block(repo, s
     assert not (state / "sandboxes" / "op-dead").exists()
 
 
+@pytest.mark.slow
 async def test_an_op_killed_after_its_review_branch_was_made_ends_proposed(repo, state):
     """The branch exists, the PROPOSED row does not: recovery writes it, the tree as it was."""
     from governance.review import ReviewBranches

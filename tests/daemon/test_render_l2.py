@@ -41,6 +41,7 @@ def _detail(shown: str, msg: str) -> dict:
     return json.loads(lines[at + 1])
 
 
+@pytest.mark.slow
 async def test_a_refused_repair_says_why_and_both_l2_clocks_are_shown(repo, short_tmp):
     padded = OPS_FIXED + "".join(f"# padding {i}\n" for i in range(200))
     provider = ReplayProvider([_turn(OPS_BROKEN), _repair(1, padded), _repair(2, OPS_FIXED)])
@@ -69,6 +70,7 @@ async def test_a_refused_repair_says_why_and_both_l2_clocks_are_shown(repo, shor
     assert order == sorted(order)
 
 
+@pytest.mark.slow
 async def test_a_reground_shows_its_budget_and_each_reply_its_proximity(repo, short_tmp):
     provider = ReplayProvider([_turn(OPS_BROKEN, telemetry=COLLAPSED), _turn(OPS_FIXED)])
     end, chain = await run_op(repo, short_tmp / "l.db", TARGET, provider=provider,
@@ -88,6 +90,7 @@ async def test_a_reground_shows_its_budget_and_each_reply_its_proximity(repo, sh
     assert shown.index("re-ground recovered") < shown.index("GENERATE -> VALIDATE")
 
 
+@pytest.mark.slow
 async def test_a_spent_reground_budget_is_shown_with_the_count(repo, short_tmp):
     provider = ReplayProvider([_turn(OPS_BROKEN, telemetry=COLLAPSED)] * 2)
     end, chain = await run_op(repo, short_tmp / "l.db", TARGET, provider=provider,
@@ -178,6 +181,7 @@ def test_ledger_limit_below_one_is_a_usage_error(limit, why, capsys):
     assert why in capsys.readouterr().err
 
 
+@pytest.mark.slow
 async def test_status_shows_the_l2_iteration_of_an_op_in_repair(repo, short_tmp):
     from tests.helpers import (
         add_todo_and_commit,

@@ -61,6 +61,7 @@ def _branches(repo) -> list[str]:
     return out.split()
 
 
+@pytest.mark.slow
 async def test_review_lists_what_waits_and_shows_one_with_its_diff(repo, capsys):
     sha = _propose(repo)
     async with running_daemon(repo, settings_for(None)):
@@ -79,6 +80,7 @@ async def test_review_lists_what_waits_and_shows_one_with_its_diff(repo, capsys)
     assert none_code == 1 and "no review(s) match 'beef'" in none_err
 
 
+@pytest.mark.slow
 async def test_review_with_nothing_waiting(repo, capsys):
     async with running_daemon(repo, settings_for(None)):
         code, out, _ = await _cli(capsys, "review", "--repo", str(repo))
@@ -88,6 +90,7 @@ async def test_review_with_nothing_waiting(repo, capsys):
     assert reply == {"ok": True, "data": {"reviews": []}}
 
 
+@pytest.mark.slow
 async def test_reject_deletes_the_branch_and_notes_it_on_the_original_op(repo, capsys):
     sha = _propose(repo)
     async with running_daemon(repo, settings_for(None)) as daemon:
@@ -106,6 +109,7 @@ async def test_reject_deletes_the_branch_and_notes_it_on_the_original_op(repo, c
                                "sha": sha}
 
 
+@pytest.mark.slow
 async def test_reject_leaves_a_branch_someone_moved(repo):
     _propose(repo)
     async with running_daemon(repo, settings_for(None)) as daemon:
@@ -117,6 +121,7 @@ async def test_reject_leaves_a_branch_someone_moved(repo):
     assert _branches(repo) == [f"ouroboros/{OP}"]
 
 
+@pytest.mark.slow
 async def test_accept_queues_an_accept_op_and_notes_it_on_the_original_op(repo, capsys):
     sha = _propose(repo)
     async with running_daemon(repo, settings_for(None)) as daemon:
@@ -140,6 +145,7 @@ async def test_accept_queues_an_accept_op_and_notes_it_on_the_original_op(repo, 
                                "sha": sha, "dedup_key": f"review:{sha}"}
 
 
+@pytest.mark.slow
 async def test_status_and_watch_say_how_many_wait(repo, capsys):
     async with running_daemon(repo, settings_for(None)) as daemon:
         await asyncio.to_thread(daemon.reviews.list)  # counted once (the start-up prune)
@@ -160,6 +166,7 @@ async def test_status_and_watch_say_how_many_wait(repo, capsys):
     assert render(first).endswith("; 1 change(s) wait for review: ouroboros review")
 
 
+@pytest.mark.slow
 async def test_an_old_review_is_pruned_at_start_and_noted_on_its_op(repo, monkeypatch):
     monkeypatch.setenv("GIT_COMMITTER_DATE", "@1000000000 +0000")  # 2001
     old_sha = _propose(repo, OLD, "an old idea")
@@ -189,6 +196,7 @@ def test_ages_in_human_units(seconds, text):
     assert age_text(seconds) == text
 
 
+@pytest.mark.slow
 async def test_the_repl_drives_review_and_reject(repo):
     _propose(repo)
     async with running_daemon(repo, settings_for(None)):

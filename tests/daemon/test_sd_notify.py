@@ -187,6 +187,7 @@ async def test_a_failing_status_does_not_stop_the_watchdog(receiver):
     assert not task.done() or task.cancelled()
 
 
+@pytest.mark.slow
 async def test_status_is_sent_only_when_it_changes(receiver, monkeypatch):
     monkeypatch.setattr(sd_notify, "STATUS_PERIOD_S", 0.05)
     env = {"NOTIFY_SOCKET": str(receiver.path)}  # no watchdog: status only

@@ -44,6 +44,7 @@ def test_the_urgency_choices_are_the_schema_s():
     assert all(f in Request.model_fields for f in FIELDS)
 
 
+@pytest.mark.slow
 async def test_the_cli_files_a_human_envelope_the_router_queues(repo):
     async with running_daemon(repo, settings_for(None)) as daemon:
         first = await asyncio.to_thread(_cli, repo, "signal", "--goal", "clamp must clamp",
@@ -74,6 +75,7 @@ REFUSED = [  # (files, what the error says)
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("files,fragment", REFUSED, ids=[r[0][-1] for r in REFUSED])
 async def test_paths_that_are_not_repository_files_are_refused(repo, files, fragment):
     (repo / "link.py").symlink_to("/etc/passwd")
@@ -112,6 +114,7 @@ def test_malformed_signal_requests_are_refused_by_the_parser(payload, fragment):
     assert fragment in refused["error"], refused
 
 
+@pytest.mark.slow
 async def test_a_blank_goal_is_refused_by_the_daemon(repo):
     async with running_daemon(repo, settings_for(None)) as daemon:
         client = ControlClient(daemon.state_dir / "control.sock")
@@ -132,6 +135,7 @@ def test_the_dedup_key_is_the_goal_and_the_set_of_files(repo):
         envelope_for(repo, "s-1", "fix", ["calc/ops.py", "gone.py"])
 
 
+@pytest.mark.slow
 async def test_the_repl_takes_the_cli_s_options(repo):
     async with running_daemon(repo, settings_for(None)) as daemon:
         proc = await asyncio.to_thread(_repl, repo, [
@@ -153,6 +157,7 @@ async def test_the_repl_takes_the_cli_s_options(repo):
     assert [q["goal"] for q in queue] == ["add a docstring to clamp"]
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_a_signal_without_its_options(repo):
     proc = _cli(repo, "signal", "--goal", "x")
     assert proc.returncode == 2 and "--file" in proc.stderr

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from ledger import Ledger
 from tests.helpers import commit_files
 
@@ -20,6 +22,7 @@ def _cli(repo, *argv: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, env=env, timeout=60)
 
 
+@pytest.mark.slow
 async def test_stats_reads_reputation_trust_and_brier_from_the_ledger(tmp_path):
     repo = commit_files(tmp_path / "repo", {"pkg/__init__.py": "", "pkg/core.py": "X = 1\n",
                                             "pkg/a.py": "from pkg.core import X\n",

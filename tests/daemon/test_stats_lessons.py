@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ledger import Ledger
 from tests.daemon.test_stats import _cli
 from tests.helpers import commit_files
 
 
+@pytest.mark.slow
 async def test_stats_shows_the_newest_runs_lessons(tmp_path):
     repo = commit_files(tmp_path / "repo", {"a.py": "X = 1\n"})
     ledger = await Ledger.open(repo / ".ouroboros" / "ledger.sqlite3")
@@ -38,6 +41,7 @@ async def test_stats_shows_the_newest_runs_lessons(tmp_path):
                                     "why": None}]
 
 
+@pytest.mark.slow
 async def test_stats_with_no_lessons_says_so(tmp_path):
     repo = commit_files(tmp_path / "repo", {"a.py": "X = 1\n"})
     ledger = await Ledger.open(repo / ".ouroboros" / "ledger.sqlite3")

@@ -62,6 +62,7 @@ def test_a_symlinked_unit_dir_is_not_used(tmp_path):
     assert locate.state_dir(repo, environ=environ) == repo / ".ouroboros"
 
 
+@pytest.mark.slow
 def test_a_developer_pytest_run_is_recorded_in_the_unit_s_state_dir(tmp_path):
     repo = commit_files(tmp_path / "repo", {"tests/test_a.py": "def test_a():\n    pass\n"})
     unit, environ = _unit_dir(tmp_path, repo)
@@ -75,6 +76,7 @@ def test_a_developer_pytest_run_is_recorded_in_the_unit_s_state_dir(tmp_path):
     assert not (repo / ".ouroboros").exists()
 
 
+@pytest.mark.slow
 async def test_status_reaches_a_daemon_whose_state_is_in_the_unit_dir(short_tmp):
     repo = commit_files(short_tmp / "r", {"a.py": "x = 1\n"})  # a socket path is <= 107 bytes
     unit, environ = _unit_dir(short_tmp, repo)
