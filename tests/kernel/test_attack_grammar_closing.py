@@ -31,6 +31,7 @@ class CodeRambler(Rambler):
                 self.base[i] = 3.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("budget", [64, 200])
 def test_code_brackets_inside_a_string_still_close(tokenizer, grammars, budget):
     want = '{"schema": "candidate.1", "file_path": "'
@@ -40,12 +41,14 @@ def test_code_brackets_inside_a_string_still_close(tokenizer, grammars, budget):
     assert parse_candidate(gen.text).file_path
 
 
+@pytest.mark.slow
 def test_code_brackets_inside_tool_arguments_still_close(tokenizer, grammars):
     want = '{"tool": "search_code", "arguments": {"pattern": "'
     gen, c = decode_under(tokenizer, grammars, CodeRambler(tokenizer, want), TOOL_ROUND, 160)
     assert c.outcome() == "complete" and valid_tool_reply(gen.text), gen.text[-200:]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("budget", [0, 1, 2, 3, 4, 5])
 def test_tiny_budgets_never_raise_and_stay_in_the_vocabulary(tokenizer, grammars, budget):
     want = '{"schema": "candidate.1", "file_path": "'

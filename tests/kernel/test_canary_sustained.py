@@ -58,6 +58,7 @@ def test_one_odd_token_is_not_a_sustained_reading():
     assert canary.sustained < 0.3
 
 
+@pytest.mark.slow
 def test_the_text_detector_reads_only_the_tail_of_a_huge_reply():
     loop = "again and again " * 50
     varied = " ".join(f"w{i}" for i in range(canary_module.TEXT_TAIL_WORDS))

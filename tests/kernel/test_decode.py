@@ -29,6 +29,7 @@ def _gated(bias: float):
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_deep_mode_with_q_one_equals_fast_mode(seed):
     model = tiny_model(seed)
@@ -40,6 +41,7 @@ def test_deep_mode_with_q_one_equals_fast_mode(seed):
     assert uncached.token_ids == fast.token_ids
 
 
+@pytest.mark.slow
 def test_sampling_is_reproducible_with_a_seed():
     model = tiny_model()
     cfg = GenerationConfig(max_new_tokens=16, stop_ids=(), temperature=0.9, top_p=0.9, seed=7)
@@ -50,6 +52,7 @@ def test_sampling_is_reproducible_with_a_seed():
     assert c.token_ids != a.token_ids
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bias,q,depth", [(20.0, 0.5, 1), (-20.0, 0.5, 4), (0.0, 0.5, 1),
                                           (0.0, 0.7, 2), (0.0, 0.9, 4)])
 def test_deep_mode_exits_where_the_gates_say(bias, q, depth):
@@ -58,6 +61,7 @@ def test_deep_mode_exits_where_the_gates_say(bias, q, depth):
     assert gen.mean_depth == depth
 
 
+@pytest.mark.slow
 def test_early_exits_keep_the_cache_complete():
     model = _gated(20.0)  # every token exits after step 0
     stepper = OuroDeep(model, QExit(0.5))
@@ -66,6 +70,7 @@ def test_early_exits_keep_the_cache_complete():
     assert lengths == {len(PROMPT) + 23}  # deeper slots filled by sharing
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("policy,depth", [(Converge(eps=1e9), 2), (Converge(eps=0.0), 4),
                                           (Accel(eps=1e9, patience=1), 3),
                                           (Accel(eps=1e9, patience=2), 4),
@@ -91,6 +96,7 @@ def test_make_policy_rejects_unknown_names():
         make_policy("vibes")
 
 
+@pytest.mark.slow
 def test_cancel_stops_between_tokens():
     cancel = threading.Event()
     seen: list[int] = []

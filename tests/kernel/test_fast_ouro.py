@@ -49,6 +49,7 @@ def forced_agreement(make_stepper, model8, model32, reference):
     return same / len(reference), near / len(reference), worst
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["fast", "deep"])
 def test_int8_ouro_agrees_with_float32(pair, mode):
     full, packed = pair
@@ -82,6 +83,7 @@ def test_int8_ouro_replaces_projections_and_head_only(pair):
         Int8Linear(biased)
 
 
+@pytest.mark.slow
 def test_logits_for_last_is_the_final_step_of_all(pair):
     full, _ = pair
     ids = torch.tensor([PROMPT])
@@ -91,6 +93,7 @@ def test_logits_for_last_is_the_final_step_of_all(pair):
     torch.testing.assert_close(last[0][:, -1], every[-1][:, -1])
 
 
+@pytest.mark.slow
 def test_engine_takes_int8_for_ouro_only_when_asked(chat_ouro):
     auto = Engine.load(EngineConfig(model=str(chat_ouro)))
     assert not any(isinstance(m, Int8Linear) for m in auto.model.modules())

@@ -85,6 +85,7 @@ def valid_tool_reply(text: str) -> bool:
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("want", [
     "Sure! Here is the change you asked for:",
     "{'schema': 'candidate.1', 'file_path': 'a.py'}",
@@ -99,6 +100,7 @@ def test_candidate_decodes_valid_whatever_the_model_wants(tokenizer, grammars, w
     parse_candidate(gen.text)  # raises CandidateParseError when it does not validate
 
 
+@pytest.mark.slow
 def test_plan_decodes_valid(tokenizer, grammars):
     gen, constraint = run(tokenizer, grammars, PLAN_SHAPE, "Plan: first I will read.")
     assert constraint.outcome() == "complete", gen.text
@@ -106,6 +108,7 @@ def test_plan_decodes_valid(tokenizer, grammars):
     assert plan.complexity in ("trivial", "simple", "moderate", "complex", "architectural")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("want", [
     '{"tool": "read_file", "arguments": {"path": "a.py", "limit": 5}}',
     '{"tool": "read", "arguments": "a.py"}',
@@ -120,6 +123,7 @@ def test_tool_round_yields_calls_that_validate_or_a_candidate(tokenizer, grammar
         parse_candidate(gen.text)
 
 
+@pytest.mark.slow
 def test_tool_round_prose_only_when_the_shape_allows_it(tokenizer, grammars):
     with_prose, _ = run(tokenizer, grammars, TOOL_ROUND, "Done editing a.py")
     assert with_prose.text.startswith("Done editing a.py") and "{" not in with_prose.text
@@ -128,6 +132,7 @@ def test_tool_round_prose_only_when_the_shape_allows_it(tokenizer, grammars):
     assert gen.text.startswith("{") and constraint.outcome() == "complete"
 
 
+@pytest.mark.slow
 def test_penalties_and_sampling_keep_the_reply_valid(tokenizer, grammars):
     """Hot top-p sampling under a harsh penalty and a no-repeat-2-gram ban (JSON repeats
     '", "'): every complete reply validates; a cut one was cut by the token budget."""
@@ -157,6 +162,7 @@ def test_the_mask_comes_after_the_penalties(grammars):
     assert torch.equal(out[allowed], raw[allowed])
 
 
+@pytest.mark.slow
 def test_canary_and_logprobs_read_the_raw_logits(tokenizer, grammars):
     """The model wanted prose; the grammar forced '{': the chosen token's logprob is the
     raw model's (low), and the canary watched the whole decode."""
@@ -212,6 +218,7 @@ def test_compiled_grammars_are_cached(grammars):
     assert grammars.compile(ReplyShape("again", final=CANDIDATE_JSON_SCHEMA)) is a
 
 
+@pytest.mark.slow
 def test_logits_longer_than_the_tokenizer_never_pick_past_it(tokenizer, grammars):
     stepper = Wants(tokenizer, "x", vocab=VOCAB + 64)
     stepper.base[VOCAB:] = 100.0  # the padded rows a model may carry, very likely
@@ -257,6 +264,7 @@ def ramble(tokenizer, grammars, shape, want, budget, give_budget=True):
                         give_budget)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("budget", [64, 200, 1024])
 def test_a_reply_rambling_inside_a_string_closes_within_its_budget(tokenizer, grammars,
                                                                    budget):
@@ -270,12 +278,14 @@ def test_a_reply_rambling_inside_a_string_closes_within_its_budget(tokenizer, gr
     assert candidate.file_path and len(candidate.file_path) > 20  # its words, kept
 
 
+@pytest.mark.slow
 def test_rambling_tool_arguments_close_as_a_call_that_validates(tokenizer, grammars):
     want = '{"tool": "search_code", "arguments": {"pattern": "'
     gen, c = ramble(tokenizer, grammars, TOOL_ROUND, want, 160)
     assert c.outcome() == "complete" and valid_tool_reply(gen.text), gen.text[-200:]
 
 
+@pytest.mark.slow
 def test_a_reply_that_ends_early_is_never_narrowed(tokenizer, grammars):
     stepper = Wants(tokenizer, '{"schema": "candidate.1", "no_op": true}')
     constraint = grammars.constraint(grammars.compile(CANDIDATE_SHAPE), 1024)

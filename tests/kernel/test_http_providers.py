@@ -57,6 +57,7 @@ def direct(engine):
                         {"role": "user", "content": PROMPT}])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_reply_through_serve(served, direct, kind):
     url, _ = served
@@ -83,6 +84,7 @@ async def test_a_reply_through_serve(served, direct, kind):
         await provider.aclose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 async def test_failures_are_classified(served, kind):
     url, model = served
@@ -107,6 +109,7 @@ async def test_failures_are_classified(served, kind):
     await slow.aclose()
 
 
+@pytest.mark.slow
 async def test_a_full_queue_and_a_dead_server(served):
     url, model = served
     holder = http_provider(_config("ollama", url, max_tokens=400))
@@ -221,6 +224,7 @@ async def test_broken_streams_are_server_errors(stand_in, case):
     await provider.aclose()
 
 
+@pytest.mark.slow
 async def test_a_hostile_final_frame_cannot_flood_the_ledger(stand_in):
     server, url = stand_in
     huge = {"junk": "x" * 100_000}

@@ -67,6 +67,7 @@ def scripted():
         yield url, stand_in
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["openai", "anthropic"])
 async def test_a_required_call_from_the_real_kernel(served, kind):
     provider = _provider(kind, served)
@@ -80,6 +81,7 @@ async def test_a_required_call_from_the_real_kernel(served, kind):
                                                 else "tool_use")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 async def test_native_calls_come_back_as_tool_lines(scripted, kind):
     url, stand_in = scripted
@@ -97,6 +99,7 @@ async def test_native_calls_come_back_as_tool_lines(scripted, kind):
     await off.aclose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 async def test_the_tool_loop_runs_a_native_round_through_serve(scripted, repo, kind):
     url, stand_in = scripted
@@ -283,6 +286,7 @@ HOSTILE = {  # (kind, frames, why): each must end in a clean SERVER_ERROR saying
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(HOSTILE))
 async def test_hostile_tool_call_frames_are_server_errors(stand_in, case):
     server, url = stand_in
@@ -336,6 +340,7 @@ async def test_a_server_that_refuses_tools_is_asked_again_without(stand_in):
         await provider.aclose()
 
 
+@pytest.mark.slow
 def test_the_tool_rounds_native_tools_carry_each_tools_own_description():
     from tests.helpers import loop_limits
     from tools.builtin import MANIFEST

@@ -15,6 +15,7 @@ from tests.kernel.tiny import tiny_checkpoint, tiny_model
 IDS = torch.tensor([[5, 17, 99, 3, 42, 7, 250, 11, 64, 128]])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("int8", [False, True])
 def test_cached_incremental_decoding_equals_the_uncached_forward(int8):
     model = tiny_model()
@@ -35,6 +36,7 @@ def test_cached_incremental_decoding_equals_the_uncached_forward(int8):
     assert cache.length(model.slot(model.steps - 1, 1)) == IDS.shape[1]
 
 
+@pytest.mark.slow
 def test_chunked_prefill_equals_one_shot():
     model = tiny_model()
     full = model(IDS)
@@ -45,6 +47,7 @@ def test_chunked_prefill_equals_one_shot():
                                atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_sliding_window_layers_only_see_the_window():
     model = tiny_model(layer_types=["sliding_attention", "full_attention"], sliding_window=3)
     full = model(IDS)
@@ -68,6 +71,7 @@ def test_exit_distribution_follows_the_formula():
         0, 0, 1, 1, 2, 3, 3]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bias,q,expected", [(20.0, 0.5, 0), (-20.0, 0.5, 3), (0.0, 0.5, 0),
                                              (0.0, 0.7, 1), (0.0, 0.9, 3)])
 def test_hand_set_gate_bias_forces_the_exit_step(bias, q, expected):
@@ -80,6 +84,7 @@ def test_hand_set_gate_bias_forces_the_exit_step(bias, q, expected):
     assert torch.all(qexit_steps(gates, q) == expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shards", [1, 3])
 def test_loader_round_trips_single_and_sharded(tmp_path, shards):
     ckpt = tiny_checkpoint(tmp_path / "ouro", shards=shards)

@@ -53,6 +53,7 @@ def engine(path: Path, **knobs) -> Engine:
                                     **{"prefill_chunk": 16, **knobs}))
 
 
+@pytest.mark.slow
 def test_a_tool_conversation_reuses_each_previous_prompt_with_the_cold_tokens(chat_ouro):
     warm, cold = engine(chat_ouro), engine(chat_ouro, reuse_prefix=False)
     previous: list[int] = []
@@ -67,6 +68,7 @@ def test_a_tool_conversation_reuses_each_previous_prompt_with_the_cold_tokens(ch
     assert cold._kept is None  # reuse off keeps nothing
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", [
     {"mode": "deep"}, {"int8_kv": True}, {"prefill_chunk": 7}, {"q": 0.9, "mode": "deep"}])
 def test_another_mode_or_cache_setting_starts_cold(chat_ouro, change):
@@ -82,6 +84,7 @@ def test_another_mode_or_cache_setting_starts_cold(chat_ouro, change):
         rounds[1]).token_ids
 
 
+@pytest.mark.slow
 def test_another_model_starts_cold(chat_ouro):
     e = engine(chat_ouro)
     rounds = tool_rounds(2)
@@ -94,6 +97,7 @@ def test_another_model_starts_cold(chat_ouro):
     assert got.token_ids == fresh.chat(rounds[1]).token_ids
 
 
+@pytest.mark.slow
 def test_forgetting_and_idle_release_drop_the_cache(chat_ouro):
     e = engine(chat_ouro)
     rounds = tool_rounds(3)
@@ -109,6 +113,7 @@ def test_forgetting_and_idle_release_drop_the_cache(chat_ouro):
     assert e._kept.reused == 0
 
 
+@pytest.mark.slow
 def test_the_chat_template_keeps_earlier_prompts_as_prefixes(smollm2_dir):
     tok = ChatTokenizer.from_file(smollm2_dir / "tokenizer.json")
     prompts = [tok.chat(m) for m in tool_rounds(6)]
@@ -121,6 +126,7 @@ def test_the_chat_template_keeps_earlier_prompts_as_prefixes(smollm2_dir):
     assert common_prefix(tok.chat(first), again) >= len(tok.chat(first)) - 2
 
 
+@pytest.mark.slow
 def test_an_unused_kept_cache_is_dropped_after_the_idle_time(chat_ouro):
     e = engine(chat_ouro, idle_release_s=0.2)
     e.chat(tool_rounds(1)[0])

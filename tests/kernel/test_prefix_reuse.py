@@ -76,6 +76,7 @@ def expected_reuse(stepper: CachedStepper, held: list[int], exact: int,
     return stepper.grid_floor(min(common_prefix(held, prompt), exact, len(prompt) - 1))
 
 
+@pytest.mark.slow
 def test_a_conversation_with_reuse_gives_the_cold_tokens_and_prefills_only_new_ones(make):
     kept: CachedStepper = make()
     convo = turns([5, 17, 99, 3, 42, 7, 11, 13])
@@ -132,6 +133,7 @@ def test_reuse_runs_the_very_chunks_a_cold_prefill_runs_so_rounding_cannot_diffe
     assert kept.reused > 0
 
 
+@pytest.mark.slow
 def test_deep_mode_never_reuses_decoded_positions():
     model = _gated(0.0)
     stepper = OuroDeep(model, QExit(0.5), chunk=CHUNK)
@@ -155,6 +157,7 @@ EDITS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("edit", sorted(EDITS))
 def test_a_prompt_that_departs_reuses_the_common_prefix_and_matches_a_cold_run(make, edit):
     first = [5, 17, 99, 3, 42, 7, 11, 13, 21, 34, 55, 89, 144]
@@ -167,6 +170,7 @@ def test_a_prompt_that_departs_reuses_the_common_prefix_and_matches_a_cold_run(m
     assert kept.reused == expected_reuse(kept, held, exact, prompt)
 
 
+@pytest.mark.slow
 def test_a_failed_forward_empties_the_cache_and_the_next_prompt_starts_cold():
     model = tiny_model()
     stepper = OuroFast(model, chunk=CHUNK)
@@ -198,6 +202,7 @@ def test_an_empty_prompt_and_a_zero_chunk_are_refused():
         OuroFast(tiny_model(), chunk=0)
 
 
+@pytest.mark.slow
 def test_plain_that_cannot_crop_starts_cold_with_the_same_tokens():
     model = tiny_llama()
     stepper = Plain(model, chunk=CHUNK)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from daemon.cli import main as cli_main
 from daemon.client import ControlClient
 from tests.helpers import make_repo, running_daemon, settings_for
 
 
+@pytest.mark.slow
 def test_probe_reports_speed_depth_and_canary(chat_ouro, capsys):
     code = cli_main(["kernel", "probe", "--model", str(chat_ouro), "--mode", "deep",
                      "--q", "0.5", "--max-new-tokens", "8"])
@@ -38,6 +41,7 @@ def test_probe_4bit_packs_on_cuda_and_is_refused_plainly_elsewhere(chat_ouro, ca
         assert code == 3 and "needs a CUDA GPU" in out.err and "Traceback" not in out.err
 
 
+@pytest.mark.slow
 async def test_daemon_runs_on_the_kernel_provider(chat_ouro, short_tmp):
     repo = make_repo(short_tmp)
     settings = settings_for(None, provider={"name": "kernel", "model": str(chat_ouro),
@@ -48,6 +52,7 @@ async def test_daemon_runs_on_the_kernel_provider(chat_ouro, short_tmp):
     assert status["state"] == "ACTIVE" and status["provider"] == "kernel"
 
 
+@pytest.mark.slow
 async def test_daemon_degrades_when_the_model_cannot_load(short_tmp):
     repo = make_repo(short_tmp)
     settings = settings_for(None, provider={"name": "kernel", "model": "missing-dir"})
@@ -56,6 +61,7 @@ async def test_daemon_degrades_when_the_model_cannot_load(short_tmp):
         assert "kernel model could not be loaded" in daemon.degraded_reason
 
 
+@pytest.mark.slow
 async def test_a_real_kernel_model_that_writes_garbage_ends_in_postmortem(chat_ouro, short_tmp):
     """The whole pipeline on the in-process kernel: a tiny random model cannot produce a
     candidate, so the op fails honestly and nothing is touched."""

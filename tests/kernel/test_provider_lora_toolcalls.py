@@ -21,6 +21,7 @@ from tools.toolcalls import parse_tool_calls
 IDS = torch.tensor([[5, 17, 99, 3, 42, 7]])
 
 
+@pytest.mark.slow
 def test_lora_merged_equals_unmerged_and_changes_the_output(tmp_path):
     adapter = tiny_adapter(tmp_path / "adapter")
     base = tiny_model()(IDS).logits[-1]
@@ -61,6 +62,7 @@ def test_stated_confidence(text, value):
     assert stated_confidence(text) == value
 
 
+@pytest.mark.slow
 async def test_kernel_provider_on_a_tiny_ouro_checkpoint(chat_ouro):
     gen = GenerationConfig(max_new_tokens=12, stop_ids=(), canary=CanaryConfig(mode="observe"))
     engine = Engine.load(EngineConfig(model=str(chat_ouro), mode="deep", q=0.5, generation=gen))
@@ -80,6 +82,7 @@ async def test_kernel_provider_on_a_tiny_ouro_checkpoint(chat_ouro):
         await provider.generate("x", deadline=time.monotonic() - 1)
 
 
+@pytest.mark.slow
 async def test_kernel_provider_misses_a_deadline_cleanly(tmp_path, chat_ouro):
     gen = GenerationConfig(max_new_tokens=100_000, stop_ids=(), canary=CanaryConfig(mode="off"))
     provider = KernelProvider(Engine.load(EngineConfig(model=str(chat_ouro), generation=gen)))
@@ -87,6 +90,7 @@ async def test_kernel_provider_misses_a_deadline_cleanly(tmp_path, chat_ouro):
         await provider.generate("x", deadline=time.monotonic() + 0.5)
 
 
+@pytest.mark.slow
 def test_engine_rejects_deep_mode_on_a_sharded_ut_override(tmp_path, smollm2_dir):
     import shutil
 

@@ -60,6 +60,7 @@ def _relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
 COMPUTE_TOLERANCE = 2e-2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("device", DEVICES)
 def test_ouro_4bit_packs_every_decoder_projection_and_nothing_else(device):
     model = quantize_ouro(_model(), _spec(device))
@@ -73,6 +74,7 @@ def test_ouro_4bit_packs_every_decoder_projection_and_nothing_else(device):
     assert not model.training and not any(p.requires_grad for p in model.parameters())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("device", DEVICES)
 def test_ouro_4bit_layers_compute_with_their_rounded_weights(device):
     """Each packed layer computes x @ dequant(W)^T, where dequant(W) is W rounded to 4 bits:
@@ -97,6 +99,7 @@ def test_ouro_4bit_layers_compute_with_their_rounded_weights(device):
     assert similarity > 0.85, f"4-bit logits drifted from the float model: cos {similarity}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("device", DEVICES)
 def test_ouro_4bit_cached_decoding_and_deep_mode(device, dtype):
@@ -121,6 +124,7 @@ def test_ouro_4bit_cached_decoding_and_deep_mode(device, dtype):
     assert set(shallow.depths) == {2}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("device", DEVICES)
 def test_lora_over_a_4bit_base_stays_unmerged_and_adds_its_delta(tmp_path, device):
     adapter = tiny_adapter(tmp_path / "adapter", intermediate_size=128)
