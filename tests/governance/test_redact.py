@@ -193,6 +193,7 @@ def assert_linear(blob: str) -> str:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("blob", SLOW_SHAPES, ids=[f"slow{i}" for i in range(len(SLOW_SHAPES))])
 def test_hostile_shapes_are_redacted_in_linear_time(blob):
     assert "Zx81kQpLm0wN7tYb" not in assert_linear(blob)
