@@ -19,7 +19,9 @@ SLOW_ELSEWHERE: dict[str, frozenset[str] | None] = {
         "test_a_fresh_cache_builds_once_then_loads",
         "test_native_step_matches_the_torch_int8_forward",
         "test_prefix_reuse_after_native_steps_gives_the_cold_logits",
-        "test_portable_scalar_build_matches_the_simd_one"}),
+        "test_portable_scalar_build_matches_the_simd_one",
+        "test_threads_split_rows_without_changing_a_bit",
+        "test_prefill_chunks_compute_in_what_the_cpu_does_natively"}),
     "tests/daemon/test_serve_cli.py": None,  # `ouroboros serve` loads a model per module
     "tests/daemon/test_serve_clients.py": None,
     "tests/daemon/test_serve_errors.py": None,

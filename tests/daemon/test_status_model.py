@@ -28,6 +28,7 @@ def test_the_model_names_every_service_state():
     assert set(ServiceStateName.__args__) == {s.value for s in ServiceState}
 
 
+@pytest.mark.slow
 async def test_what_a_real_daemon_answers_round_trips_through_the_model(repo):
     """No provider, so the TODO stays queued; an op in L2 and an open question are put in
     by hand: every part of the answer has something in it."""

@@ -12,6 +12,8 @@ import pytest
 from governance.phase import Phase
 from tests.helpers import OPS_FIXED, TEST_OPS, git, no_retry_policy, run_op, tree_bytes
 
+pytestmark = pytest.mark.slow  # each case runs the pipeline with real pytest
+
 # -- one file named two ways in one candidate: write it, and delete it -----------------
 # The schema's duplicate check compares the text, so these parse. Today the sandbox's
 # tests refuse the first two, the third (delete then write) passes the oracle and asks a

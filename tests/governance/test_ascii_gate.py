@@ -172,6 +172,7 @@ def test_a_failing_base_reader_refuses_instead_of_raising():
     assert problems == ["m.py: the ASCII gate could not check it (RuntimeError: disk on fire)"]
 
 
+@pytest.mark.slow
 def test_a_big_file_with_one_change_is_fast():
     base = "".join(f"v{i} = 'caf\u00e9 {i}'\n" for i in range(20_000))
     new = _edit(base, "v10000 = 'caf\u00e9 10000'\n", "v10000 = 'cafe 10000'\n")

@@ -104,6 +104,7 @@ def _forge(repo: Path, env: dict[str, str] | None = None) -> str:
     return done.stdout.strip()
 
 
+@pytest.mark.slow
 def test_a_forged_commit_with_copied_trailers_is_refused(repo, capsys):
     forged = _forge(repo)
     code, out, _ = _cli(capsys, "verify", forged, "--repo", str(repo))

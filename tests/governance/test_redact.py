@@ -301,12 +301,14 @@ async def test_a_candidate_echoing_redaction_markers_is_not_applied(repo, short_
 # redacted (prompts, ledger rows, logs). A run of `eyJ-` gives the JWT pattern a word
 # boundary every 4 characters, and each start scans to the end looking for the '.'.
 
+@pytest.mark.slow
 def test_jwt_shaped_runs_redact_in_linear_time():
     blob = "eyJ-" * 50_000 + " eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4fw"
     assert_linear("eyJ-" * 50_000)
     assert "SflKxwRJSMeKKF2QT4fw" not in redact(blob)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("blob", [
     "eyJ_" * 50_000, ("eyJ" + "a" * 8 + ".") * 40_000, "sk-" * 60_000 + "!",
     "glpat-" * 30_000 + "!", "xoxb-" * 40_000 + "!", "Basic a-" * 25_000,

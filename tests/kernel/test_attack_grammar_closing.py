@@ -58,6 +58,7 @@ def test_tiny_budgets_never_raise_and_stay_in_the_vocabulary(tokenizer, grammars
     assert not c.error
 
 
+@pytest.mark.slow
 def test_penalties_banning_every_narrowed_token_leave_a_finite_allowed_row(tokenizer,
                                                                            grammars):
     """In the reserve, scores that are -inf everywhere (a penalty banned them all) fall

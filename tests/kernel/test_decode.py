@@ -81,6 +81,7 @@ def test_converge_accel_and_fixed_exits(policy, depth):
     assert set(gen.depths) == {depth}
 
 
+@pytest.mark.slow
 def test_adapt_mode_deepens_the_loop_under_pressure():
     model = _gated(20.0)  # would exit at step 0 everywhere
     stepper = OuroDeep(model, QExit(0.5))

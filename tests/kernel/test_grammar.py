@@ -172,6 +172,7 @@ def test_canary_and_logprobs_read_the_raw_logits(tokenizer, grammars):
     assert gen.canary is not None and gen.canary.summary()["tokens"] == len(gen.token_ids)
 
 
+@pytest.mark.slow
 def test_max_new_tokens_cut_mid_json_is_reported_as_cut(tokenizer, grammars):
     gen, constraint = run(tokenizer, grammars, CANDIDATE_SHAPE, "x", max_new_tokens=5)
     assert gen.exit_reason == "length" and constraint.outcome() == "cut"

@@ -86,6 +86,7 @@ def test_the_driver_really_ran_unprivileged_with_a_process_limit(report):
     assert report["limit"] in ("rlimit", "v1", "v2")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_attack_is_contained_as_an_unprivileged_user(report, attack):
     r = report["results"][attack]

@@ -89,6 +89,7 @@ async def test_the_models_test_run_uses_the_projects_venv_in_the_jail(project):
     assert "No module named" not in seen and "NOT sandboxed" not in seen
 
 
+@pytest.mark.slow
 @jailed
 async def test_the_models_commands_find_the_projects_python_and_pytest(project):
     """`bash` in the jail: `python` and `pytest` are the project's venv's, as run_tests's
