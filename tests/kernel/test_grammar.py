@@ -205,6 +205,7 @@ def test_odd_schemas_degrade_and_say_so(grammars, final, lines, expect):
         assert grammars.constraint(grammar) is not None
 
 
+@pytest.mark.slow
 def test_a_loosened_tool_still_takes_any_object(tokenizer, grammars):
     odd = call_schema("mcp_x_y", {"type": "object", "properties": {
         "x": {"type": "string", "pattern": "(?<=a)b"}}})

@@ -95,6 +95,7 @@ def test_attack_is_contained_as_an_unprivileged_user(report, attack):
     assert not problems(result), (problems(result), result.output)
 
 
+@pytest.mark.slow
 def test_the_fork_bomb_left_no_process_behind(report):
     """No cgroup to empty on this path: the PID namespace dying with bwrap must do it."""
     assert "EAGAIN" in report["results"]["fork-bomb"]["output"]
