@@ -1,7 +1,10 @@
 """Kernel benchmarks. Every result is a ratio of two timings taken in this same run.
 
 1. The decode loop vs transformers `generate()` on the embedded SmolLM2 (greedy, same
-   prompt, same token count): target >= 1.0.
+   prompt, same token count): target >= 1.0. With llama-cpp-python installed, the lean
+   forward's decode and its prefill of ~4,000 tokens vs llama.cpp on the same GGUF with the
+   same two threads: target >= 1.0 each. The CPU, its vector ISA and the kernels the lean
+   forward chose are printed first.
 2. On a small random Ouro model: deep mode (cached, adaptive) vs fast mode (full depth)
    vs the uncached adaptive loop of the design documents. Target: deep's time per token
    within 15% of fast x (mean depth / total steps); the uncached loop far behind.
@@ -22,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 # Run as a script, this file's directory comes first on sys.path and the file itself would
 # shadow the `kernel` package it benchmarks.
@@ -32,7 +36,8 @@ import torch  # noqa: E402
 from kernel.canary import CanaryConfig  # noqa: E402
 from kernel.decode import GenerationConfig, generate  # noqa: E402
 from kernel.exit_policy import QExit  # noqa: E402
-from kernel.fast_plain import DECODE_THREADS, FastLlama, FastPlain  # noqa: E402
+from kernel.fast_plain import FastLlama, FastPlain  # noqa: E402
+from kernel.native import Cpu  # noqa: E402
 from kernel.ouro_model import OuroConfig, OuroForCausalLM  # noqa: E402
 from kernel.plain import default_cache_root, dequantized_dir, embedded_model_path, load_plain  # noqa: E402
 from kernel.quantize import FourBit, int8_ouro, quantize_ouro  # noqa: E402
@@ -51,26 +56,90 @@ def best_of(repeats: int, fn) -> float:
     return statistics.median(times)
 
 
-def llama_cpp_runner(gguf: Path, tokens: int) -> Callable[[list[int]], None] | str:
-    """A function decoding `tokens` greedy tokens with llama.cpp (2 threads, the same GGUF),
-    or the plain reason why there is none."""
+PREFILL_TOKENS = 4000  # the long-prompt comparison with llama.cpp
+
+
+def llama_cpp(gguf: Path) -> Any:
+    """llama.cpp on the same GGUF with 2 threads (a Llama), or the reason there is none."""
     try:
         from llama_cpp import Llama
     except ImportError:
         return ("llama-cpp-python is not installed (optional: CMAKE_ARGS=\"-DGGML_NATIVE=ON\" "
                 ".venv/bin/pip install '.[bench]')")
     try:
-        llm = Llama(model_path=str(gguf), n_threads=2, n_threads_batch=2, n_ctx=1024,
-                    verbose=False)
+        return Llama(model_path=str(gguf), n_threads=2, n_threads_batch=2,
+                     n_ctx=PREFILL_TOKENS + 256, verbose=False)
     except Exception as exc:  # a build without this CPU's features, a bad file, ...
         return f"llama.cpp could not load {gguf.name}: {exc}"
 
+
+def llama_cpp_decode(llm: Any, tokens: int) -> Callable[[list[int]], None]:
+    """Decoding `tokens` greedy tokens after a prompt (prefilled each time, as ours is)."""
     def run(prompt: list[int]) -> None:
         for i, _ in enumerate(llm.generate(prompt, top_k=1, temp=0.0, reset=True)):
             if i + 1 >= tokens:
                 break
 
     return run
+
+
+def fixed_threads(lean: FastLlama, n: int, fn: Callable[[], object]) -> None:
+    lean.decode_threads = n
+    try:
+        fn()
+    finally:
+        lean.decode_threads = None
+
+
+def decode_threads(lean: FastLlama) -> str:
+    if lean.native is None:
+        return "1 thread"
+    if lean.decode_threads:
+        return f"{lean.decode_threads} thread(s), fixed"
+    return f"1 or {lean.threads.most} threads by timing, {lean.threads.current} at the end"
+
+
+def cpu_line(lean: FastLlama) -> str:
+    cpu = Cpu.read()
+    return (f"CPU: {cpu.model}, {os.cpu_count()} cores, {cpu.isa()}; lean decode steps: "
+            f"{lean.kernels}; prefill chunks: {str(lean.chunk_dtype).removeprefix('torch.')} "
+            "GEMM")
+
+
+def bench_prefill(lean: FastLlama, tok: ChatTokenizer, llm: Any, repeats: int) -> None:
+    """A cold prefill of ~PREFILL_TOKENS prompt tokens, ours (default chunk grid, so the
+    cancel checks stay) vs llama.cpp's eval (its default batch), taking turns after a short
+    warm-up each."""
+    text = Path(__file__).with_name("kernel.py").read_text()
+    ids = tok.encode(text)
+    while len(ids) < PREFILL_TOKENS:
+        ids += ids
+    ids = ids[:PREFILL_TOKENS]
+    stepper = FastPlain(lean)
+
+    def ours() -> None:
+        stepper.release()
+        stepper.prefill(ids)
+
+    def theirs() -> None:
+        llm.reset()
+        llm.eval(ids)
+
+    FastPlain(lean).prefill(ids[:256])  # warm-ups: a whole extra round would cost minutes
+    llm.reset()
+    llm.eval(ids[:256])
+    times: dict[str, list[float]] = {"ours": [], "llama.cpp": []}
+    for _ in range(repeats):
+        for name, fn in (("ours", ours), ("llama.cpp", theirs)):
+            began = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - began)
+    t = {name: statistics.median(values) for name, values in times.items()}
+    longest = max(stepper.chunk_seconds)
+    print(f"  prefill of {len(ids)} tokens: lean {len(ids) / t['ours']:6.1f} tokens/s, llama.cpp "
+          f"{len(ids) / t['llama.cpp']:6.1f} tokens/s: lean = {t['llama.cpp'] / t['ours']:.2f}x "
+          f"llama.cpp (target >= 1.00); {stepper.chunks} chunks, the longest "
+          f"{longest:.2f} s (a cancel waits at most one)", flush=True)
 
 
 def bench_plain(tokens: int, repeats: int) -> None:
@@ -111,14 +180,20 @@ def bench_plain(tokens: int, repeats: int) -> None:
         "lean": lambda: generate(FastPlain(lean), tok, prompt, plain),
         "lean+canary": lambda: generate(FastPlain(lean), tok, prompt, watched),
     }
-    cpp = llama_cpp_runner(gguf, tokens)
-    if not isinstance(cpp, str):
+    if lean.native is not None:  # what the timing choice picks between
+        for n in (1, 2):
+            runs[f"lean{n}"] = lambda n=n: fixed_threads(lean, n, lambda: generate(
+                FastPlain(lean), tok, prompt, plain))
+    llm = llama_cpp(gguf)
+    if not isinstance(llm, str):
+        cpp = llama_cpp_decode(llm, tokens)
         runs["llama.cpp"] = lambda: cpp(prompt)
+    print(cpu_line(lean), flush=True)
     t = interleaved(repeats, runs)
     rate = {name: tokens / seconds for name, seconds in t.items()}
     print(f"SmolLM2-135M, {tokens} greedy tokens after a {len(prompt)}-token prompt, torch "
-          f"threads {torch.get_num_threads()} (lean decode steps: {DECODE_THREADS}), median of "
-          f"{repeats} interleaved runs, load average before {os.getloadavg()[0]:.1f}:")
+          f"threads {torch.get_num_threads()} (lean decode steps: {decode_threads(lean)}), "
+          f"median of {repeats} interleaved runs, load average before {os.getloadavg()[0]:.1f}:")
     print(f"  transformers generate() float32: {rate['hf']:7.1f} tokens/s")
     print(f"  generate() with 1 torch thread:  {rate['hf1']:7.1f} tokens/s  "
           f"{t['hf'] / t['hf1']:.2f}x generate()")
@@ -128,11 +203,15 @@ def bench_plain(tokens: int, repeats: int) -> None:
           f"{t['hf'] / t['lean']:.2f}x generate()  (target >= 1.50)")
     print(f"  lean int8 + canary:              {rate['lean+canary']:7.1f} tokens/s  "
           f"{t['hf'] / t['lean+canary']:.2f}x generate()")
-    if isinstance(cpp, str):
-        print(f"  llama.cpp: not measured: {cpp}")
+    if lean.native is not None:
+        print(f"  lean native, fixed 1 / 2 threads: {rate['lean1']:6.1f} / {rate['lean2']:.1f} "
+              "tokens/s")
+    if isinstance(llm, str):
+        print(f"  llama.cpp: not measured: {llm}")
     else:
         print(f"  llama.cpp Q4_1, 2 threads:       {rate['llama.cpp']:7.1f} tokens/s  "
-              f"lean int8 = {t['llama.cpp'] / t['lean']:.2f}x llama.cpp  (target >= 0.50)")
+              f"lean int8 = {t['llama.cpp'] / t['lean']:.2f}x llama.cpp  (target >= 1.00)")
+        bench_prefill(lean, tok, llm, 1)
     print(f"  weights: lean int8 {lean.nbytes() / 2**20:.0f} MiB, float32 "
           f"{weight_bytes(model) / 2**20:.0f} MiB", flush=True)
     agreement(model, lean, tok, tokens)
