@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 REPO ?= .
 
-.PHONY: setup bench-setup run test lint clean
+.PHONY: setup bench-setup run test test-fast lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found (Python 3.11 is required)"; exit 1; }
@@ -47,6 +47,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	./.ci/pytest.sh
+
+# The lane to run while working: every test but those marked slow (a real daemon, the jail
+# suites, trials, the embedded model's decodes); CI's `make test` runs them all.
+test-fast: $(STAMP)
+	./.ci/pytest.sh -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
