@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from kernel.engine import Engine, EngineConfig
 from kernel.grammar import Grammars
 from kernel.plain import default_cache_root, dequantized_dir, embedded_model_path
 from kernel.tokenizer import ChatTokenizer
@@ -37,3 +38,21 @@ def grammars(tokenizer: ChatTokenizer) -> Grammars:
     """One grammar compiler for the session: its llguidance tokenizer view takes ~0.7 s."""
     return Grammars(tokenizer)
 
+
+
+@pytest.fixture(scope="session")
+def embedded_lean(smollm2_dir: Path) -> Engine:
+    """The embedded model on its default (lean int8) path, loaded once for the session:
+    its weights are only read, and a load costs 10-25 s on two cores."""
+    return Engine.load(EngineConfig())
+
+
+@pytest.fixture(scope="session")
+def embedded_engine(embedded_lean: Engine):
+    """`embedded_engine(config)`: a fresh Engine (its own lock and kept cache) over the
+    session's embedded model, for any EngineConfig that keeps the default weights."""
+    def make(config: EngineConfig) -> Engine:
+        assert config.model is None and config.precision == "auto" and not config.lora
+        return Engine(embedded_lean.model, embedded_lean.tokenizer, "plain",
+                      embedded_lean.name, config)
+    return make

@@ -10,14 +10,14 @@ import pytest
 
 from governance.throughput import measured
 from kernel.decode import GenerationConfig
-from kernel.engine import Engine, EngineConfig
+from kernel.engine import EngineConfig
 from kernel.provider import KernelProvider
 
 
 @pytest.fixture(scope="module")
-def provider(smollm2_dir) -> KernelProvider:
-    engine = Engine.load(EngineConfig(generation=GenerationConfig(max_new_tokens=8),
-                                      reprompt_loops=1))  # one chat a reply: exact counts
+def provider(embedded_engine) -> KernelProvider:
+    engine = embedded_engine(EngineConfig(generation=GenerationConfig(max_new_tokens=8),
+                                          reprompt_loops=1))  # one chat a reply: exact counts
     return KernelProvider(engine, constrain=False)
 
 

@@ -67,8 +67,8 @@ def test_a_cancel_set_before_the_call_runs_no_forward_pass_at_all():
 
 
 @pytest.fixture(scope="module")
-def embedded() -> Engine:
-    return Engine.load(EngineConfig(generation=GREEDY))
+def embedded(embedded_engine) -> Engine:
+    return embedded_engine(EngineConfig(generation=GREEDY))
 
 
 def long_messages(engine: Engine) -> tuple[list[dict[str, str]], int]:

@@ -132,13 +132,13 @@ def test_parameter_count_and_config_read_like_transformers(models):
     assert lean8.config.max_position_embeddings == hf.config.max_position_embeddings
 
 
-def test_engine_defaults_to_lean_and_the_knob_forces_float32(smollm2_dir):
+def test_engine_defaults_to_lean_and_the_knob_forces_float32(smollm2_dir, embedded_lean):
     settings = Settings()
     assert settings.provider.precision == "auto"
     assert engine_config(settings.provider, smollm2_dir).precision == "auto"
     with pytest.raises(ValueError):
         ProviderSection(precision="bf16")
-    lean = Engine.load(EngineConfig())
+    lean = embedded_lean  # Engine.load(EngineConfig()), once per session
     assert isinstance(lean.model, FastLlama) and isinstance(lean.stepper(), FastPlain)
     reference = Engine.load(EngineConfig(precision="float32"))
     assert not isinstance(reference.model, FastLlama)

@@ -29,9 +29,9 @@ PROMPT = ("You are the code-generation step of a governed maintenance daemon.\n\
 
 
 @pytest.fixture(scope="module")
-def engine(smollm2_dir) -> Engine:
+def engine(embedded_engine) -> Engine:
     config = GenerationConfig(max_new_tokens=40, canary=CanaryConfig(mode="observe"))
-    return Engine.load(EngineConfig(generation=config))
+    return embedded_engine(EngineConfig(generation=config))
 
 
 class Recording(ReplayProvider):

@@ -50,8 +50,8 @@ def test_tokenizer_with_wrong_specials_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_embedded_model_answers_a_short_prompt(smollm2_dir):
-    engine = Engine.load(EngineConfig(generation=GREEDY))
+def test_embedded_model_answers_a_short_prompt(embedded_engine):
+    engine = embedded_engine(EngineConfig(generation=GREEDY))
     gen = engine.chat(MESSAGES)
     assert engine.kind == "plain" and gen.exit_reason in ("stop", "length")
     assert "Paris" in gen.text
@@ -92,8 +92,8 @@ def test_stream_stop_strings_and_plain_deep_mode(plain):
 
 
 @pytest.mark.slow
-def test_reprompt_loop_reports_loops_and_confidence(smollm2_dir):
-    engine = Engine.load(EngineConfig(reprompt_loops=4, generation=GREEDY))
+def test_reprompt_loop_reports_loops_and_confidence(embedded_engine):
+    engine = embedded_engine(EngineConfig(reprompt_loops=4, generation=GREEDY))
     answer = engine.looped_chat(MESSAGES)
     assert answer is not None and 1 <= answer.loops <= 4
     assert answer.exit_reason in ("threshold_met", "converged", "max_loops")
