@@ -169,7 +169,7 @@ def section(args: argparse.Namespace) -> None:
           f"prefilled, {reused} reused)  ratio {cold / warm:.1f}x  (target >= 5x); "
           "same 16 greedy tokens: yes")
     print(f"  cancel during a cold prefill:     {latency:7.2f} s to stop (chunk of "
-          f"{engine.config.prefill_chunk} tokens; stopped after {stops[-1][1]} of "
+          f"{engine.prefill_chunk} tokens; stopped after {stops[-1][1]} of "
           f"{stops[-1][2]} chunks; target <= 1 s)")
     print(f"  slowest chunk of a cold prefill:  {statistics.median(slowest):7.2f} s  (a cancel "
           "anywhere in the prompt waits at most this; target <= 1 s)")

@@ -60,7 +60,9 @@ class EngineConfig:
     cache_dir: str | None = None
     reprompt_loops: int = defaults.REPROMPT_LOOPS  # plain models: >1 loops the re-prompt
     reuse_prefix: bool = True  # keep the cache between chats; a new prompt reuses its prefix
-    prefill_chunk: int = PREFILL_CHUNK  # tokens per prefill pass; a cancel waits at most one
+    # Tokens per prefill pass (a cancel waits at most one); None: the model's own choice
+    # (the lean forward's FastLlama.prefill_chunk), else PREFILL_CHUNK.
+    prefill_chunk: int | None = None
     idle_release_s: float = 300.0  # drop a kept cache unused this long (0: keep it)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
 
@@ -115,6 +117,11 @@ class Engine:
         return cls(model, tokenizer, kind, source.name, config)
 
     @property
+    def prefill_chunk(self) -> int:
+        """Tokens per prefill pass: the setting, else what the model's forward prefers."""
+        return self.config.prefill_chunk or getattr(self.model, "prefill_chunk", PREFILL_CHUNK)
+
+    @property
     def total_steps(self) -> int:
         return self.model.steps if self.kind == "ouro" else 1
 
@@ -124,19 +131,19 @@ class Engine:
         policy = make_policy(c.exit_policy, q=c.q, eps=c.eps, patience=c.patience,
                              depth=c.depth) if c.mode == "deep" else None
         if isinstance(self.model, GpuModel):
-            return GpuStepper(self.model, c.prefill_chunk, policy)
+            return GpuStepper(self.model, self.prefill_chunk, policy)
         if self.kind == "plain":
-            return plain_stepper(self.model, c.prefill_chunk)
+            return plain_stepper(self.model, self.prefill_chunk)
         if policy is not None:
-            return OuroDeep(self.model, policy, c.int8_kv, chunk=c.prefill_chunk)
-        return OuroFast(self.model, c.int8_kv, chunk=c.prefill_chunk)
+            return OuroDeep(self.model, policy, c.int8_kv, chunk=self.prefill_chunk)
+        return OuroFast(self.model, c.int8_kv, chunk=self.prefill_chunk)
 
     def _cache_key(self) -> tuple[Any, ...]:
         """Everything that decides what a cached position holds: another model (a new
         LoRA merge is a new object), mode, policy, KV precision or chunking starts cold."""
         c = self.config
         return (id(self.model), self.kind, c.mode, c.exit_policy, c.q, c.eps, c.patience,
-                c.depth, c.int8_kv, c.prefill_chunk)
+                c.depth, c.int8_kv, self.prefill_chunk)
 
     def _warm_stepper(self) -> Stepper:
         """The kept stepper when its cache is still valid for this engine, else a new one.

@@ -143,3 +143,13 @@ def test_engine_defaults_to_lean_and_the_knob_forces_float32(smollm2_dir, embedd
     reference = Engine.load(EngineConfig(precision="float32"))
     assert not isinstance(reference.model, FastLlama)
     assert type(reference.stepper()) is Plain
+
+
+def test_the_prefill_pass_follows_what_the_cpu_computes_it_in(embedded_lean, embedded_engine):
+    """Dequantized float32 passes (no bf16 arithmetic) are slower per token: their chunk is
+    halved so a cancel still waits about a second; a setting overrides the model's choice."""
+    model = embedded_lean.model
+    want = 256 if model.chunk_dtype is torch.bfloat16 else 128
+    assert model.prefill_chunk == want and embedded_lean.prefill_chunk == want
+    assert embedded_lean.stepper().chunk == want
+    assert embedded_engine(EngineConfig(prefill_chunk=64)).stepper().chunk == 64
