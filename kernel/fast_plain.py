@@ -36,13 +36,13 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from kernel.kv_cache import LeanCache
 from kernel.native import Cpu, Native, Step, Threads, load
 from kernel.precision import check
 from kernel.quantize import int8_matmul, int8_ouro, quantize_rows
 from kernel.steppers import PREFILL_CHUNK, CachedStepper, Plain
 
 WEIGHTS = ("int8", "float32")  # what a FastLlama holds
-MIN_CAPACITY = 256  # first KV-cache allocation, in positions
 FP32_PREFILL_CHUNK = 128  # prefill pass on CPUs without bf16 arithmetic (see FastLlama)
 # A torch one-token step is ~120 matmuls of 10-30 us each. On this project's 2-core machines
 # a second OpenMP thread saves little there, and whenever anything else runs (a test suite,
@@ -105,38 +105,6 @@ class Linear:
     def nbytes(self) -> int:
         parts = (self.w,) if self.q is None else (self.q, self.scale)
         return sum(t.numel() * t.element_size() for t in parts)
-
-
-class Cache:
-    """Keys and values of every layer, preallocated; positions [0, length) are valid."""
-
-    def __init__(self, layers: int, kv_heads: int, head_dim: int, dtype: torch.dtype):
-        self.shape = (layers, kv_heads, 0, head_dim)
-        self.dtype = dtype
-        self.k = torch.empty(self.shape, dtype=dtype)
-        self.v = torch.empty(self.shape, dtype=dtype)
-        self.length = 0
-
-    def reserve(self, need: int) -> None:
-        capacity = self.k.shape[2]
-        if need <= capacity:
-            return
-        capacity = max(need, MIN_CAPACITY, 2 * capacity)
-        layers, heads, _, dim = self.shape
-        for name in ("k", "v"):
-            old = getattr(self, name)
-            new = torch.empty((layers, heads, capacity, dim), dtype=self.dtype)
-            new[:, :, : self.length] = old[:, :, : self.length]
-            setattr(self, name, new)
-
-    def clear(self) -> None:
-        """Empty, and give the memory back."""
-        self.length = 0
-        self.k = torch.empty(self.shape, dtype=self.dtype)
-        self.v = torch.empty(self.shape, dtype=self.dtype)
-
-    def nbytes(self) -> int:
-        return 2 * self.k.numel() * self.k.element_size()
 
 
 class Layer:
@@ -264,8 +232,8 @@ class FastLlama:
         heads = [self.embed] + ([] if self.lm_head is self.embed else [self.lm_head])
         return sum(x.nbytes() for x in linears + heads)
 
-    def new_cache(self) -> Cache:
-        return Cache(len(self.layers), self.kv_heads, self.head_dim, self.dtype)
+    def new_cache(self) -> LeanCache:
+        return LeanCache(len(self.layers), self.kv_heads, self.head_dim, self.dtype)
 
     # -- the forward -------------------------------------------------------------------
     def _rope(self, start: int, length: int) -> torch.Tensor:
@@ -278,7 +246,7 @@ class FastLlama:
             self._freqs = torch.polar(torch.ones_like(angles), angles)
         return self._freqs[start : start + length, None, :]
 
-    def forward(self, ids: Sequence[int], cache: Cache) -> torch.Tensor:
+    def forward(self, ids: Sequence[int], cache: LeanCache) -> torch.Tensor:
         """Append `ids` after what `cache` holds; return the last position's logits [V]."""
         if len(ids) != 1:
             return self._forward(ids, cache)
@@ -291,7 +259,7 @@ class FastLlama:
         finally:
             torch.set_num_threads(threads)
 
-    def _native_step(self, token: int, cache: Cache) -> torch.Tensor:
+    def _native_step(self, token: int, cache: LeanCache) -> torch.Tensor:
         pos = cache.length
         cache.reserve(pos + 1)
         self._rope(pos, 1)
@@ -327,7 +295,7 @@ class FastLlama:
         return head(last.to(torch.bfloat16))[0].float()
 
     @torch.inference_mode()
-    def _forward(self, ids: Sequence[int], cache: Cache) -> torch.Tensor:
+    def _forward(self, ids: Sequence[int], cache: LeanCache) -> torch.Tensor:
         t, start = len(ids), cache.length
         cache.reserve(start + t)
         rope, eps = self._rope(start, t), self.eps
@@ -347,7 +315,7 @@ class FastLlama:
         cache.length = start + t
         return self._head(F.rms_norm(h[-1:], (self.hidden,), self.norm, eps))
 
-    def _attend(self, i: int, qkv: torch.Tensor, rope: torch.Tensor, cache: Cache, start: int,
+    def _attend(self, i: int, qkv: torch.Tensor, rope: torch.Tensor, cache: LeanCache, start: int,
                 mask: torch.Tensor | None) -> torch.Tensor:
         """Layer i's attention for rows qkv [T, (nh + 2 nkv) d] at positions start.. ->
         [T, nh d]; their keys and values go into the cache."""

@@ -1,4 +1,5 @@
-"""A KV cache with one slot per (loop step, layer), optionally stored as int8.
+"""KV caches. KVCache: one slot per (loop step, layer), optionally stored as int8 (our Ouro
+module). LeanCache: the lean forward's two preallocated tensors.
 
 Buffers grow by doubling, so appending a token is a copy into preallocated space rather
 than a concatenation of the whole history.
@@ -97,3 +98,40 @@ class KVCache:
             grown[:, :, n : n + 1] = last
             setattr(d, name, grown)
         d.length = n + 1
+
+
+LEAN_MIN_CAPACITY = 256  # LeanCache's first allocation, in positions
+
+
+class LeanCache:
+    """The lean forward's cache (kernel/fast_plain.py and its native step): keys and values
+    of every layer in two preallocated tensors [layers, kv heads, capacity, head_dim];
+    positions [0, length) are valid, and truncating is setting `length`."""
+
+    def __init__(self, layers: int, kv_heads: int, head_dim: int, dtype: torch.dtype):
+        self.shape = (layers, kv_heads, 0, head_dim)
+        self.dtype = dtype
+        self.k = torch.empty(self.shape, dtype=dtype)
+        self.v = torch.empty(self.shape, dtype=dtype)
+        self.length = 0
+
+    def reserve(self, need: int) -> None:
+        capacity = self.k.shape[2]
+        if need <= capacity:
+            return
+        capacity = max(need, LEAN_MIN_CAPACITY, 2 * capacity)
+        layers, heads, _, dim = self.shape
+        for name in ("k", "v"):
+            old = getattr(self, name)
+            new = torch.empty((layers, heads, capacity, dim), dtype=self.dtype)
+            new[:, :, : self.length] = old[:, :, : self.length]
+            setattr(self, name, new)
+
+    def clear(self) -> None:
+        """Empty, and give the memory back."""
+        self.length = 0
+        self.k = torch.empty(self.shape, dtype=self.dtype)
+        self.v = torch.empty(self.shape, dtype=self.dtype)
+
+    def nbytes(self) -> int:
+        return 2 * self.k.numel() * self.k.element_size()
