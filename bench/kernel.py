@@ -107,15 +107,15 @@ def cpu_line(lean: FastLlama) -> str:
 
 
 def bench_prefill(lean: FastLlama, tok: ChatTokenizer, llm: Any, repeats: int) -> None:
-    """A cold prefill of ~PREFILL_TOKENS prompt tokens, ours (default chunk grid, so the
-    cancel checks stay) vs llama.cpp's eval (its default batch), taking turns after a short
-    warm-up each."""
+    """A cold prefill of ~PREFILL_TOKENS prompt tokens, ours (the engine's chunk grid for this
+    model and CPU, so the cancel checks stay) vs llama.cpp's eval (its default batch), taking
+    turns after a short warm-up each."""
     text = Path(__file__).with_name("kernel.py").read_text()
     ids = tok.encode(text)
     while len(ids) < PREFILL_TOKENS:
         ids += ids
     ids = ids[:PREFILL_TOKENS]
-    stepper = FastPlain(lean)
+    stepper = FastPlain(lean, lean.prefill_chunk)
 
     def ours() -> None:
         stepper.release()
