@@ -15,10 +15,14 @@ PRECISIONS = ("auto", "int8", "float32")
 DEFAULT_PRECISION = "auto"
 
 
+def _one_of(what: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
+    return value
+
+
 def check(precision: str) -> str:
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    return precision
+    return _one_of("precision", precision, PRECISIONS)
 
 
 # Where the in-process kernel computes (`provider.device`). auto: a CUDA device when torch
@@ -28,6 +32,4 @@ DEFAULT_DEVICE = "auto"
 
 
 def check_device(device: str) -> str:
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
-    return device
+    return _one_of("device", device, DEVICES)
