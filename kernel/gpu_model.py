@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 Getter = Callable[[str], torch.Tensor]
+MAX_TABLE = 1 << 17  # positions a GpuModel serves at most (Ouro-1.4B declares 65,536)
 
 
 @dataclass(frozen=True)
@@ -192,11 +193,14 @@ class GpuModel:
         self.config = shape  # the serve API and the engine read a model's context size
         inv = 1.0 / (shape.theta ** (torch.arange(0, shape.head_dim, 2, dtype=torch.float32,
                                                   device=self.device) / shape.head_dim))
-        angles = torch.arange(shape.max_positions, dtype=torch.float32,
+        # The RoPE table and key index cover the context, capped: a checkpoint's config.json
+        # is a file anyone could write, and 10^9 positions would be allocated at load.
+        self.positions = min(shape.max_positions, MAX_TABLE)
+        angles = torch.arange(self.positions, dtype=torch.float32,
                               device=self.device)[:, None] * inv[None, :]
         emb = torch.cat((angles, angles), dim=-1)
         self.cos, self.sin = emb.cos().to(self.dtype), emb.sin().to(self.dtype)
-        self.key_index = torch.arange(shape.max_positions, device=self.device)
+        self.key_index = torch.arange(self.positions, device=self.device)
         self.fused: Callable[..., torch.Tensor] | None = None  # see fuse()
         self.fused_why = "eager: not asked to fuse"
 
@@ -237,7 +241,7 @@ class GpuModel:
 
     @property
     def max_position_embeddings(self) -> int:
-        return self.shape.max_positions
+        return self.positions
 
     def nbytes(self) -> int:
         tensors = [t for w in self.layers for t in vars(w).values() if t is not None]

@@ -92,6 +92,14 @@ def test_prefix_reuse_truncation_and_growth_give_cold_logits(monkeypatch):
     assert_same(got, run(GpuStepper(gpu, chunk=4, graphs=False), longer, FOLLOW))
 
 
+def test_a_config_declaring_a_huge_context_allocates_a_capped_table():
+    """config.json is a file anyone could write: 10^9 positions must not be allocated."""
+    gpu = GpuModel.from_ouro(tiny_model(max_position_embeddings=10**9), "cpu", torch.float32)
+    assert gpu.max_position_embeddings == 1 << 17 and gpu.cos.shape[0] == 1 << 17
+    assert_same(run(GpuStepper(gpu, graphs=False)),
+                run(OuroFast(tiny_model(max_position_embeddings=10**9))))
+
+
 def test_the_context_limit_is_a_clear_error():
     gpu = GpuModel.from_ouro(tiny_model(max_position_embeddings=16), "cpu", torch.float32)
     with pytest.raises(ValueError, match="exceed the model's context of 16"):
