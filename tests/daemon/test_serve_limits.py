@@ -22,6 +22,7 @@ from daemon.serve.common import MAX_BODY_BYTES, MAX_MESSAGES, MAX_TOOLS
 from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
 from tests.daemon.test_serve_errors import VALID, _shape
 from tests.daemon.test_serve_queue import LONG, PROMPT, _in_thread, _until
+from tests.sensors.test_http_limits import exchange
 
 APIS = list(VALID)
 QUICK = replace(LIMITS, request_timeout_s=0.5, max_connections=4)
@@ -41,13 +42,7 @@ def served(engine):
 def raw(url: str, data: bytes) -> bytes:
     """Send bytes (the server may answer and stop reading before the end), then read the
     reply until the server closes; a reset instead of a reply fails the test."""
-    port = int(url.rsplit(":", 1)[1])
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(data)
-        reply = b""
-        while chunk := sock.recv(65536):
-            reply += chunk
-    return reply
+    return exchange(int(url.rsplit(":", 1)[1]), data)
 
 
 def post_head(path: str, extra: str = "", length: int | None = None) -> bytes:
