@@ -171,7 +171,7 @@ class ScheduleEntry(Section):
     @field_validator("files")
     @classmethod
     def _files(cls, value: list[str]) -> list[str]:
-        from governance.protected import normalize  # PathEscape is a ValueError
+        from governance.fs.protected import normalize  # PathEscape is a ValueError
 
         return [normalize(f, allow_non_ascii=True) for f in value]
 

@@ -31,11 +31,11 @@ from pathlib import Path
 import structlog
 
 from daemon.instance import refuse_if_served
-from governance import nofollow
+from governance.fs import nofollow_write
+from governance.fs.rollback import RollbackSnapshot, pending_snapshots
 from governance.gitops import GitOps
 from governance.index_sync import clear_stale_lock, parent_of, sync_op_paths
 from governance.review import ReviewBranches, ReviewItem
-from governance.rollback import RollbackSnapshot, pending_snapshots
 from ledger import Ledger
 
 log = structlog.get_logger("daemon.recovery")
@@ -147,7 +147,7 @@ async def _review_of(reviews: ReviewBranches | None, op_id: str) -> ReviewItem |
 
 def remove_temp_files(root: Path, paths: list[str],
                       tracked: Callable[[str], list[str]]) -> list[str]:
-    """Remove the temp files nofollow.write_bytes_atomic leaves (`.<name>.<12 hex>.tmp`)
+    """Remove the temp files nofollow_write.write_bytes_atomic leaves (`.<name>.<12 hex>.tmp`)
     beside each of `paths`, never a file git tracks; a directory reached through a symlink
     is skipped (it is not the path that was written)."""
     removed = []
@@ -159,7 +159,7 @@ def remove_temp_files(root: Path, paths: list[str],
         if directory != os.path.normpath(expected):
             continue
         try:
-            candidates = [n for n in os.listdir(directory) if nofollow.is_temp_name(n, name)
+            candidates = [n for n in os.listdir(directory) if nofollow_write.is_temp_name(n, name)
                           and not tracked(posixpath.join(parent_rel, n))]
         except OSError:
             continue
@@ -200,6 +200,6 @@ def _remove(path: Path) -> None:
     if path.is_symlink() or not path.is_dir():
         path.unlink(missing_ok=True)
         return
-    nofollow.remove_tree(path)
+    nofollow_write.remove_tree(path)
     if os.path.lexists(path):
         raise OSError(f"{path} could not be removed completely")

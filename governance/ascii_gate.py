@@ -24,8 +24,8 @@ import difflib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from governance import nofollow
-from governance.protected import PathEscape
+from governance.fs import nofollow
+from governance.fs.protected import PathEscape
 from governance.schemas import Candidate, FileChange
 
 CONFUSABLES: dict[str, str] = {

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from governance import nofollow
+from governance.fs import nofollow
 
 MAX_BYTES = 1 << 20
 MAX_FILES = 20_000  # a larger repository is sampled in listing order

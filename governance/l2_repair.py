@@ -19,10 +19,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance import l2, nofollow
+from governance import l2
 from governance.brains import for_route, model_grant
 from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
+from governance.fs import nofollow
+from governance.fs.protected import normalize
 from governance.l2 import Decision, Failure, FailureClass, L2State, Progress, StopReason
 from governance.model_gate import ModelWaitExpired
 from governance.oracle import FailureKind
@@ -32,7 +34,6 @@ from governance.phases_generate import ask_model
 from governance.phases_validate import validate_candidate
 from governance.prompts import MAX_FILE_CHARS, live_block, repair_prompt
 from governance.proof_diff import common_ends
-from governance.protected import normalize
 from governance.schemas import Candidate, FileChange, OperationContext
 
 S = L2State

@@ -31,9 +31,9 @@ from governance.autocommit import auto_commit
 from governance.crashpoints import crashpoint
 from governance.deps import CancelToken, PhaseDeps, PhaseFn
 from governance.errors import IllegalTransition
+from governance.fs.rollback import RollbackSnapshot
 from governance.phase import INITIAL, Phase, Transition
 from governance.phases_review import retire_review
-from governance.rollback import RollbackSnapshot
 from governance.schemas import OperationContext
 
 log = structlog.get_logger("governance.orchestrator")

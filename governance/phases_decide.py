@@ -7,9 +7,9 @@ from pathlib import Path
 
 from governance.brains import for_route, ready_brains
 from governance.deps import PhaseDeps
+from governance.fs.protected import PathEscape, live_path_problem, normalize
 from governance.memory import Assessment
 from governance.phase import Phase, Transition
-from governance.protected import PathEscape, live_path_problem, normalize
 from governance.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.routing import route
 from governance.schemas import OperationContext

@@ -14,6 +14,7 @@ from governance import ascii_gate, reflex, retry
 from governance.brains import for_route, model_grant
 from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
+from governance.fs.rollback import live_sha256
 from governance.model_gate import ModelWaitExpired
 from governance.phase import Phase, Transition
 from governance.phases_decide import is_trivial
@@ -28,7 +29,6 @@ from governance.provider import (
     Steering,
     shaped,
 )
-from governance.rollback import live_sha256
 from governance.schemas import (
     Candidate,
     GenerationResult,

@@ -6,17 +6,17 @@ import asyncio
 import difflib
 from pathlib import Path
 
-from governance import nofollow
 from governance.crashpoints import crashpoint
 from governance.deps import PhaseDeps
+from governance.fs import nofollow, nofollow_write
+from governance.fs.protected import PathEscape, live_path_problem, normalize, protected_reason
+from governance.fs.rollback import RollbackSnapshot, after_digest, exact_path, live_sha256
 from governance.oracle_run import Validation, check_live
 from governance.phase import Phase, Transition
 from governance.phases_propose import propose
 from governance.proof import Intent
 from governance.proof_gate import evidence_for
-from governance.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.risk import RiskInput, RiskTier, classify
-from governance.rollback import RollbackSnapshot, after_digest, exact_path, live_sha256
 from governance.schemas import OperationContext, Source
 from governance.weakening import is_test_path, weakenings
 from ledger.redact import MARKER, redact
@@ -178,9 +178,9 @@ def _write_all(ctx: OperationContext, d: PhaseDeps, paths: list[str]) -> dict[st
         if n == 1:
             crashpoint("apply_between_files")
         if change.action == "delete":
-            nofollow.remove(d.root, path)
+            nofollow_write.remove(d.root, path)
         else:
-            nofollow.write_bytes_atomic(d.root, path, (change.full_content or "").encode())
+            nofollow_write.write_bytes_atomic(d.root, path, (change.full_content or "").encode())
     return {p: live_sha256(d.root, p) for p in paths}
 
 

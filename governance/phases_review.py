@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from governance import nofollow
 from governance.deps import PhaseDeps
+from governance.fs import nofollow
 from governance.phase import Phase, Transition
 from governance.review import ReviewBranches, ReviewItem
 from governance.schemas import (

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from governance import retry
 from governance.deps import PhaseDeps
+from governance.fs.protected import PathEscape, normalize, protected_reason
+from governance.fs.rollback import RollbackSnapshot
 from governance.oracle import Report, tree_digest
 from governance.oracle_run import (
     Checked,
@@ -26,8 +28,6 @@ from governance.phase import Phase, Transition
 from governance.phases_generate import generate_in
 from governance.proof import new_behaviour
 from governance.proof_gate import refusals
-from governance.protected import PathEscape, normalize, protected_reason
-from governance.rollback import RollbackSnapshot
 from governance.sandbox import Sandbox
 from governance.schemas import Candidate, OperationContext, Source
 from governance.scope import TestScope, plan_scope, split

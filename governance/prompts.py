@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from governance import nofollow
+from governance.fs import nofollow
+from governance.fs.protected import protected_reason
 from governance.lessons import MAX_LINE, one_line
-from governance.protected import protected_reason
 from governance.schemas import OperationContext
 from ledger.redact import redact
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from governance import nofollow
 from governance.deps import PhaseDeps
+from governance.fs import nofollow
+from governance.fs.rollback import RollbackSnapshot
 from governance.proof import Claim, Evidence, FileText, Intent, assess, enclosing_symbol, intent_of
 from governance.proof_static import runner_sniffing, todo_resolution_problems
-from governance.rollback import RollbackSnapshot
 from governance.schemas import FileChange, OperationContext, Source
 from governance.scope import is_test_side
 

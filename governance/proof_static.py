@@ -13,7 +13,6 @@ read as "unproven".
   runner or a tracer.
 - symbol_changes, breaking_changes (governance.proof_names): which names changed, and
   which public ones broke.
-- hostile_path_component: path components that a shell or a command line misreads.
 """
 
 from __future__ import annotations
@@ -44,8 +43,8 @@ from governance.proof_names import SymbolChange, breaking_changes, symbol_change
 from governance.proof_sniff import runner_sniffing
 
 __all__ = ["UNANALYSABLE", "Statement", "SymbolChange", "Unanalysable", "breaking_changes",
-           "changed_statements", "hostile_path_component", "line_opcodes", "runner_sniffing",
-           "symbol_changes", "todo_resolution_problems"]
+           "changed_statements", "line_opcodes", "runner_sniffing", "symbol_changes",
+           "todo_resolution_problems"]
 MARKER = re.compile(r"#\s*(TODO|FIXME|HACK)\b")  # the same rule as sensors/todo.py
 
 
@@ -375,20 +374,3 @@ def _unresolved(scope: tuple[str, int, ast.AST] | None, old_tree: ast.Module,
         return f"{name}'s code did not change"
     stub = _stub_kind(twins[i])
     return f"{name} is now a stub ({stub})" if stub else None
-
-
-# -- 6. path components a shell or a command line misreads ------------------------------
-
-
-def hostile_path_component(rel: str) -> str | None:
-    """Why a component of the repo-relative POSIX path `rel` would be misread, or None: one
-    starting with `~` (`~` and `~user` are a home directory to a shell) or with `-` (an
-    option to the command it is passed to)."""
-    for part in rel.split("/"):
-        if part.startswith("~"):
-            return (f"path component {part!r} of {rel!r} starts with '~', which a shell "
-                    "expands to a home directory")
-        if part.startswith("-"):
-            return (f"path component {part!r} of {rel!r} starts with '-', which a command "
-                    "reads as an option")
-    return None

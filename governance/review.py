@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import structlog
 
 from governance.errors import CommitError
+from governance.fs.rollback import exact_path
 from governance.gitops import GitOps
-from governance.rollback import exact_path
 from governance.schemas import FileChange, SignalEnvelope, Source, Urgency
 
 log = structlog.get_logger("governance")

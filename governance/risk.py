@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 
-from governance.protected import protected_reason
+from governance.fs.protected import protected_reason
 from governance.weakening import in_test_dir
 
 

@@ -5,7 +5,7 @@ working tree (so the human's uncommitted state is what gets tested), minus the s
 and protected files, with the candidate written over it.
 
 Every read of the live tree and every write into the sandbox goes through
-governance.nofollow, so no symlink is ever followed on the host. A symlink of the live
+governance.fs.nofollow, so no symlink is ever followed on the host. A symlink of the live
 tree is copied only when it is relative and can only resolve inside the tree
 (nofollow.link_stays_inside); any other is left out (recorded in `skipped`), so a test
 that needs it fails honestly instead of reaching outside through it.
@@ -17,8 +17,8 @@ import os
 import stat
 from pathlib import Path
 
-from governance import nofollow
-from governance.protected import PathEscape, protected_reason
+from governance.fs import nofollow, nofollow_write
+from governance.fs.protected import PathEscape, protected_reason
 from governance.schemas import FileChange
 
 
@@ -32,7 +32,7 @@ class Sandbox:
                skip_prefix: str, protected_globs: tuple[str, ...] = ()) -> Sandbox:
         """Copy `files` (never protected ones: no secret reaches a test run)."""
         if os.path.lexists(dest):
-            nofollow.remove_tree(dest)
+            nofollow_write.remove_tree(dest)
         dest.mkdir(parents=True)
         skipped = []
         for rel in files:
@@ -50,7 +50,7 @@ class Sandbox:
         write_changes(self.root, changes)
 
     def destroy(self) -> None:
-        nofollow.remove_tree(self.root)  # however deep a jailed process made it
+        nofollow_write.remove_tree(self.root)  # however deep a jailed process made it
 
 
 def copy_link(dest: Path, rel: str, target: str) -> str | None:
@@ -113,7 +113,7 @@ def write_changes(root: Path, changes: list[FileChange]) -> None:
             raise nofollow.UnsafePath(f"{change.file_path!r} is a directory")
     for change in changes:
         if change.action == "delete":
-            nofollow.remove(root, change.file_path)
+            nofollow_write.remove(root, change.file_path)
         else:
             data = (change.full_content or "").encode("utf-8")
-            nofollow.write_bytes_atomic(root, change.file_path, data)
+            nofollow_write.write_bytes_atomic(root, change.file_path, data)

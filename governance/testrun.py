@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from governance import nofollow
+from governance.fs import nofollow_write
 from governance.oracle import FailureKind, Report, judge, read_report
 from governance.test_env import PYTHON, TestEnv
 
@@ -184,7 +184,8 @@ class _RunDir:
         return read_report(self.path / "out" / "report.json", self.nonce)
 
     def remove(self) -> None:
-        nofollow.remove_tree(self.path)  # out/ was writable by the tests: any shape, any depth
+        # out/ was writable by the tests: any shape, any depth
+        nofollow_write.remove_tree(self.path)
 
 
 class TestRunner:

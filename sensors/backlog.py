@@ -30,7 +30,7 @@ from typing import Literal
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from governance.protected import normalize
+from governance.fs.protected import normalize
 from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.errors import SourceReadError, first_problem
 from sensors.todo import read_source

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from governance import nofollow
+from governance.fs import nofollow_write
 from governance.test_env import PYTHON, TestEnv
 from governance.testrun import Bind, Executor
 from sensors.perf_regression import RESULTS_CAP, BenchRun
@@ -74,7 +74,7 @@ class JailedBench:
                                       f"wrote no readable JSON to {JSON}: {tail}")
             return BenchRun(text)
         finally:
-            await asyncio.to_thread(nofollow.remove_tree, run_dir)
+            await asyncio.to_thread(nofollow_write.remove_tree, run_dir)
 
     def _run_dir(self) -> Path:
         self.scratch.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -35,7 +35,7 @@ from pathlib import Path, PurePosixPath
 
 import structlog
 
-from governance.protected import normalize
+from governance.fs.protected import normalize
 from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.errors import SourceReadError
 from sensors.hooks import EVENTS

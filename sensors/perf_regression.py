@@ -38,8 +38,8 @@ from pathlib import Path
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from governance import atomic
-from governance.protected import normalize
+from governance.fs import atomic
+from governance.fs.protected import normalize
 from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.errors import first_problem
 

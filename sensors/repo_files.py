@@ -1,7 +1,7 @@
 """Which named paths are files of the repository: the check every sensor that takes paths
 from outside (a person's `ouroboros signal`, a GitHub issue's body) runs before queueing.
 
-A path is accepted when governance.protected.normalize accepts it (relative, no `..`, no
+A path is accepted when governance.fs.protected.normalize accepts it (relative, no `..`, no
 control or look-alike characters), it is not inside `.git`, no component of it is a
 symbolic link (a link could lead out of the repository), and it names an existing regular
 file. Everything else is a PathRefused with the reason.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from governance.protected import normalize
+from governance.fs.protected import normalize
 
 
 class PathRefused(ValueError):

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import structlog
 
-from governance.protected import normalize
+from governance.fs.protected import normalize
 from governance.schemas import SignalEnvelope, Urgency
 from governance.testrun import TestOutcome, is_test_file, scope_tests, text_reader
 from ouroboros_pytest import RESULTS_DIR

@@ -3,7 +3,7 @@
 Handlers receive validated arguments (tools.args) and a ToolEnv and return text. Every path
 argument has already passed the policy (text, protection, kind) before a handler runs. The
 sandbox is shared with jailed commands that can rearrange it, so handlers touch it only
-through tools.sandbox_files (governance.nofollow underneath): nothing is resolved, no
+through tools.sandbox_files (governance.fs.nofollow underneath): nothing is resolved, no
 symlink is followed, and every refusal (a symlink, a loop, a FIFO, an over-long name) comes
 back as ToolFailed, never as a crash. The command tools (bash, run_tests) are in
 tools.commands.
@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from governance import nofollow
+from governance.fs import nofollow, nofollow_write
 from tools.args import (
     Args,
     AskHuman,
@@ -171,7 +171,7 @@ async def edit_file(a: EditFile, env: ToolEnv) -> str:
                          "surrounding lines so it is unique")
     data = text.replace(a.old, a.new, 1).encode("utf-8", "replace")
     with refusing(a.path):
-        nofollow.write_bytes_atomic(env.workspace.root, a.path, data, make_parents=False)
+        nofollow_write.write_bytes_atomic(env.workspace.root, a.path, data, make_parents=False)
     env.workspace.wrote(a.path, data, edited=text.encode("utf-8", "replace"))
     return f"edited {a.path}"
 
@@ -179,7 +179,7 @@ async def edit_file(a: EditFile, env: ToolEnv) -> str:
 async def write_file(a: WriteFile, env: ToolEnv) -> str:
     data = a.content.encode("utf-8", "replace")
     with refusing(a.path):
-        nofollow.write_bytes_atomic(env.workspace.root, a.path, data)
+        nofollow_write.write_bytes_atomic(env.workspace.root, a.path, data)
     env.workspace.wrote(a.path, data)
     return f"wrote {a.path} ({len(a.content.splitlines())} lines)"
 
@@ -190,7 +190,7 @@ async def delete_file(a: DeleteFile, env: ToolEnv) -> str:
         if st is None or not stat.S_ISREG(st.st_mode):
             what = "no such file" if st is None else f"a {nofollow.kind_of(st.st_mode)}"
             raise ToolFailed(f"{a.path}: {what}, not a regular file")
-        nofollow.remove(env.workspace.root, a.path)
+        nofollow_write.remove(env.workspace.root, a.path)
     env.workspace.wrote(a.path, None)
     return f"deleted {a.path}"
 

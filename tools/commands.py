@@ -3,7 +3,7 @@ that cannot be jailed is refused unless the settings opt out for tests."""
 
 from __future__ import annotations
 
-from governance import nofollow
+from governance.fs import nofollow
 from tools.args import Bash, RunTests
 from tools.command_policy import check_command
 from tools.env import ToolEnv

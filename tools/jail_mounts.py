@@ -4,7 +4,7 @@ The jail's root is an empty read-only tmpfs. Into it go, read-only, only the sys
 directories a test run needs (SYSTEM_DIRS, with /etc's secrets masked), the interpreter's
 prefixes, and the work tree (writable for a sandbox, read-only for the live tree). Inside
 the work tree, every directory the daemon hides (its state dir) and every file or directory
-that `governance.protected.protected_reason` calls protected is masked: a file by an empty
+that `governance.fs.protected.protected_reason` calls protected is masked: a file by an empty
 read-only bind, a directory by an empty read-only tmpfs. `.git` is bound read-only with its
 `config` replaced by a copy that keeps only the `core.*` and `extensions.*` settings git
 needs to read the repository: remote URLs (which can carry tokens), credential helpers
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance.protected import protected_reason
+from governance.fs.protected import protected_reason
 from tools.errors import MountPlanError
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")

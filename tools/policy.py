@@ -5,7 +5,7 @@
   2 enabled       the tool is switched on (web_fetch is off by default)
   3 sandbox       bash / run_tests need a working bubblewrap
   4 human         ask_human only for NOTIFY_APPLY / APPROVAL_REQUIRED ops
-  5 paths         every path argument is clean text (governance.protected.normalize: no
+  5 paths         every path argument is clean text (governance.fs.protected.normalize: no
                   `..`, no look-alike or non-ASCII characters unless configured), is not
                   protected, passes through no symlink in the sandbox, and names the kind
                   of entry the tool works on (a file for file tools, a directory for
@@ -14,7 +14,7 @@
   7 rate          per-tool call budget per op
 Every decision (allowed or not) is recorded with its rule and reason. The policy is a
 check at one instant; the handlers re-check at the moment of use through
-governance.nofollow, so a jailed process racing the two gains nothing.
+governance.fs.nofollow, so a jailed process racing the two gains nothing.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from governance import nofollow
-from governance.protected import PathEscape, normalize, protected_reason
+from governance.fs import nofollow
+from governance.fs.protected import PathEscape, normalize, protected_reason
 from tools.args import Args
 from tools.builtin import TOOLS
 from tools.command_policy import check_command

@@ -1,5 +1,5 @@
 """The sandbox as the built-in handlers touch it. The sandbox is shared with jailed commands
-that can rearrange it, so every access goes through governance.nofollow: nothing is resolved,
+that can rearrange it, so every access goes through governance.fs.nofollow: nothing is resolved,
 no symlink is followed, and every refusal (a symlink, a loop, a FIFO, an over-long name)
 comes back as ToolFailed naming the path, never as a crash.
 """
@@ -10,8 +10,8 @@ import contextlib
 import stat
 from collections.abc import Iterator
 
-from governance import nofollow
-from governance.protected import PathEscape, protected_reason
+from governance.fs import nofollow
+from governance.fs.protected import PathEscape, protected_reason
 from tools.env import ToolEnv
 from tools.errors import ToolFailed
 

@@ -8,7 +8,7 @@ tree) is left out, with a note, unless its content is again exactly what a file 
 last wrote there. Deletions count whoever made them: they carry no content.
 
 A jailed command can rearrange this tree at will (swap a directory for a symlink, make
-FIFOs, hard links, loops), so every host-side access goes through governance.nofollow:
+FIFOs, hard links, loops), so every host-side access goes through governance.fs.nofollow:
 nothing here ever follows a symlink. Symlinks committed at HEAD are materialised only when
 they are relative and cannot resolve outside the tree (nofollow.link_stays_inside); any
 other is left out with a note, never a failure of the whole op.
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import git
 
-from governance import nofollow
 from governance.errors import CandidateParseError
-from governance.protected import PathEscape, protected_reason
+from governance.fs import nofollow, nofollow_write
+from governance.fs.protected import PathEscape, protected_reason
 from governance.sandbox import copy_link, write_changes
 from governance.schemas import Candidate, FileChange
 
@@ -63,7 +63,7 @@ class Workspace:
     def create(cls, repo_root: Path, dest: Path, targets: Sequence[str], state_rel: str,
                protected_globs: Sequence[str] = ()) -> Workspace:
         if os.path.lexists(dest):
-            nofollow.remove_tree(dest)
+            nofollow_write.remove_tree(dest)
         dest.mkdir(parents=True)
         notes: list[str] = []
         repo = git.Repo(repo_root)
@@ -156,7 +156,7 @@ class Workspace:
                 c.full_content or "").encode("utf-8"))
 
     def destroy(self) -> None:
-        nofollow.remove_tree(self.root)  # however deep a jailed process made it
+        nofollow_write.remove_tree(self.root)  # however deep a jailed process made it
 
 
 def _materialize(tar: tarfile.TarFile, m: tarfile.TarInfo, dest: Path, state_rel: str,
@@ -177,7 +177,7 @@ def _materialize(tar: tarfile.TarFile, m: tarfile.TarInfo, dest: Path, state_rel
             src = tar.extractfile(m)
             data = src.read() if src is not None else b""
             mode = 0o755 if m.mode & 0o111 else 0o644
-            nofollow.write_bytes_atomic(dest, m.name, data, mode)
+            nofollow_write.write_bytes_atomic(dest, m.name, data, mode)
             return None
     except (OSError, PathEscape) as exc:
         return f"not materialised ({exc})"
@@ -193,9 +193,9 @@ def _copy_live(repo_root: Path, rel: str, dest: Path, state_rel: str,
         st = nofollow.lstat(repo_root, rel)
         if st is not None and stat.S_ISREG(st.st_mode):
             data = nofollow.read_bytes(repo_root, rel, allow_hardlinks=True)
-            nofollow.write_bytes_atomic(dest, rel, data, stat.S_IMODE(st.st_mode))
+            nofollow_write.write_bytes_atomic(dest, rel, data, stat.S_IMODE(st.st_mode))
         elif st is None:
-            nofollow.remove(dest, rel)
+            nofollow_write.remove(dest, rel)
         else:
             return f"live {nofollow.kind_of(st.st_mode)} left as it is at HEAD"
     except (OSError, PathEscape) as exc:

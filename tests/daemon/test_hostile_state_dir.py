@@ -19,8 +19,8 @@ import pytest
 
 from daemon.config import ConfigError
 from daemon.recovery import recover
+from governance.fs.rollback import RollbackSnapshot, after_digest
 from governance.gitops import GitOps
-from governance.rollback import RollbackSnapshot, after_digest
 from ledger import Ledger
 from tests.helpers import (
     OPS_FIXED,

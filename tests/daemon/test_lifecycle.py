@@ -12,7 +12,7 @@ import time
 import pytest
 
 from daemon.client import ControlClient
-from governance.rollback import RollbackSnapshot
+from governance.fs.rollback import RollbackSnapshot
 from ledger import Ledger
 from tests.helpers import (
     OPS_FIXED,

@@ -16,9 +16,9 @@ import pytest
 
 import governance.gitops as gitops_module
 from daemon.recovery import recover
+from governance.fs.rollback import RollbackSnapshot, after_digest
 from governance.gitops import GitOps
 from governance.index_sync import MARKER
-from governance.rollback import RollbackSnapshot, after_digest
 from ledger import Ledger
 from tests.helpers import git
 

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from governance.deps import PhaseDeps
-from governance.nofollow import UnsafePath
+from governance.fs.nofollow import UnsafePath
+from governance.fs.rollback import RollbackIncomplete, RollbackSnapshot
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.phases_land import apply_phase, gate_phase
 from governance.pipeline import PHASES
-from governance.rollback import RollbackIncomplete, RollbackSnapshot
 from governance.schemas import (
     Candidate,
     GenerationResult,

@@ -12,10 +12,10 @@ import pytest
 from daemon.cli.render import status_text
 from daemon.config import Settings
 from daemon.service import Daemon, OpHandle
+from governance.fs.rollback import RollbackSnapshot
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase, Transition
 from governance.pipeline import PHASES
-from governance.rollback import RollbackSnapshot
 from governance.routing import Route
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger

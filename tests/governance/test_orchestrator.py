@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from governance.deps import CancelToken, PhaseDeps
+from governance.fs.rollback import RollbackSnapshot
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase, Transition
-from governance.rollback import RollbackSnapshot
 from governance.schemas import OperationContext
 from governance.testrun import TestRunner
 from ledger import Ledger

@@ -13,7 +13,6 @@ from governance.proof_static import (
     SymbolChange,
     breaking_changes,
     changed_statements,
-    hostile_path_component,
     line_opcodes,
     runner_sniffing,
     symbol_changes,
@@ -757,24 +756,6 @@ def test_a_deleted_file_removes_every_public_name_and_a_new_one_nothing():
 def test_unanalysable_breaking(bad):
     [why] = breaking_changes(API, bad)
     assert "could not be analysed" in why
-
-
-# -- hostile_path_component --------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("rel", "bad"), [
-    ("~", "~"), ("~root/.ssh/x", "~root"), ("calc/~/x.py", "~"), ("a/~user", "~user"),
-    ("-rf", "-rf"), ("calc/--help.py", "--help.py"), ("-", "-"),
-])
-def test_hostile_path_components(rel, bad):
-    why = hostile_path_component(rel)
-    assert why is not None and repr(bad) in why
-
-
-@pytest.mark.parametrize("rel", ["calc/ops.py", "a~b/c.py", "backup.py~", "a-b/c-d.py",
-                                 "x/y/z"])
-def test_ordinary_path_components(rel):
-    assert hostile_path_component(rel) is None
 
 
 @pytest.mark.parametrize("moved", [

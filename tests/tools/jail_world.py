@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from governance.protected import protected_reason
+from governance.fs.protected import protected_reason
 from tests.helpers import git, make_repo
 from tests.tools.jail_attacks import SECRET
 from tools.workspace import Workspace

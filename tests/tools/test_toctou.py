@@ -314,6 +314,6 @@ async def test_a_tree_deeper_than_python_recursion_made_in_the_jail(arena):
         ws.destroy()
         assert not os.path.lexists(ws.root)
     finally:
-        from governance.nofollow import remove_tree
+        from governance.fs.nofollow_write import remove_tree
 
         remove_tree(ws.root)

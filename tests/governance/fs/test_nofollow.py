@@ -1,4 +1,4 @@
-"""governance.nofollow: no operation beneath a root ever follows a symlink.
+"""governance.fs.nofollow: no operation beneath a root ever follows a symlink.
 
 Every hostile layout is built for real on disk (symlinks, loops, FIFOs, sockets, hard
 links) and a racing thread swaps a directory for a symlink while reads and writes run.
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from governance import nofollow
-from governance.nofollow import TooLarge, UnsafePath
-from governance.protected import PathEscape
+from governance.fs import nofollow, nofollow_write
+from governance.fs.nofollow import TooLarge, UnsafePath
+from governance.fs.protected import PathEscape
 from tests.swap import Swapper
 
 
@@ -77,7 +77,7 @@ def test_writes_never_follow_symlinks(tree, rel):
     _link(root, "leaf", outside / "mod.py")
     before = sorted(p.name for p in outside.iterdir())
     with pytest.raises(UnsafePath):
-        nofollow.write_bytes_atomic(root, rel, b"pwned")
+        nofollow_write.write_bytes_atomic(root, rel, b"pwned")
     assert sorted(p.name for p in outside.iterdir()) == before
     assert (outside / "mod.py").read_text() == "SECRET\n"
 
@@ -98,19 +98,19 @@ BAD_TEXT = [
 @pytest.mark.parametrize(("case", "rel"), BAD_TEXT, ids=[c[0] for c in BAD_TEXT])
 def test_bad_path_text_is_refused(tree, case, rel):
     root, _ = tree
-    for op in (nofollow.read_bytes, nofollow.lstat, nofollow.remove):
+    for op in (nofollow.read_bytes, nofollow.lstat, nofollow_write.remove):
         with pytest.raises(UnsafePath):
             op(root, rel)
     with pytest.raises(UnsafePath):
-        nofollow.write_bytes_atomic(root, rel, b"x")
+        nofollow_write.write_bytes_atomic(root, rel, b"x")
 
 
 def test_long_component_is_unsafe_not_oserror(tree):
     root, _ = tree
     rel = "pkg/" + "a" * 300 + ".py"
     for call in (lambda: nofollow.read_bytes(root, rel), lambda: nofollow.lstat(root, rel),
-                 lambda: nofollow.write_bytes_atomic(root, rel, b"x"),
-                 lambda: nofollow.remove(root, rel), lambda: nofollow.listdir(root, rel)):
+                 lambda: nofollow_write.write_bytes_atomic(root, rel, b"x"),
+                 lambda: nofollow_write.remove(root, rel), lambda: nofollow.listdir(root, rel)):
         with pytest.raises(UnsafePath, match="too long"):
             call()
 
@@ -118,7 +118,7 @@ def test_long_component_is_unsafe_not_oserror(tree):
 def test_deep_path_under_path_max_works(tree):
     root, _ = tree
     rel = "/".join(["d" * 200] * 19) + "/f.txt"  # ~3.8 KB, deeper than many tools allow
-    nofollow.write_bytes_atomic(root, rel, b"deep")
+    nofollow_write.write_bytes_atomic(root, rel, b"deep")
     assert nofollow.read_bytes(root, rel) == b"deep"
     assert rel in list(nofollow.walk(root))
 
@@ -144,7 +144,7 @@ def test_non_regular_leaf_is_refused_without_blocking(tree, kind):
     with pytest.raises(UnsafePath, match="not a regular file"):
         nofollow.read_bytes(root, "special")
     with pytest.raises(UnsafePath):
-        nofollow.write_bytes_atomic(root, "special", b"x")
+        nofollow_write.write_bytes_atomic(root, "special", b"x")
     assert time.monotonic() - start < 2
     assert nofollow.lstat(root, "special") is not None
 
@@ -155,13 +155,13 @@ def test_hardlink_refused_unless_allowed(tree):
     with pytest.raises(UnsafePath, match="hard links"):
         nofollow.read_bytes(root, "alias")
     assert nofollow.read_bytes(root, "alias", allow_hardlinks=True) == b"API_KEY=SECRET\n"
-    nofollow.write_bytes_atomic(root, "alias", b"replaced")  # a fresh inode, not a write-through
+    nofollow_write.write_bytes_atomic(root, "alias", b"replaced")  # a fresh inode, no write-through
     assert (outside / ".env").read_text() == "API_KEY=SECRET\n"
 
 
 def test_missing_is_file_not_found(tree):
     root, _ = tree
-    for op in (nofollow.lstat, nofollow.remove, nofollow.read_bytes):
+    for op in (nofollow.lstat, nofollow_write.remove, nofollow.read_bytes):
         with pytest.raises(UnsafePath, match="root"):  # a missing root is no missing file
             op(root / "gone", "x.py")
     with pytest.raises(FileNotFoundError):
@@ -169,14 +169,14 @@ def test_missing_is_file_not_found(tree):
     with pytest.raises(FileNotFoundError):
         nofollow.read_bytes(root, "nodir/nope.py")
     assert nofollow.lstat(root, "nodir/nope.py") is None
-    assert nofollow.remove(root, "nodir/nope.py") is False
+    assert nofollow_write.remove(root, "nodir/nope.py") is False
     with pytest.raises(UnsafePath, match="not a directory"):
         nofollow.read_bytes(root, "top.txt/x")
 
 
 def test_limit(tree):
     root, _ = tree
-    nofollow.write_bytes_atomic(root, "big.bin", b"x" * 1000)
+    nofollow_write.write_bytes_atomic(root, "big.bin", b"x" * 1000)
     assert len(nofollow.read_bytes(root, "big.bin", limit=1000)) == 1000
     with pytest.raises(TooLarge):
         nofollow.read_bytes(root, "big.bin", limit=999)
@@ -184,17 +184,17 @@ def test_limit(tree):
 
 def test_write_atomic_makes_parents_keeps_mode_and_leaves_no_temp(tree):
     root, _ = tree
-    nofollow.write_bytes_atomic(root, "a/b/c.sh", b"#!/bin/sh\n", 0o755)
+    nofollow_write.write_bytes_atomic(root, "a/b/c.sh", b"#!/bin/sh\n", 0o755)
     assert (root / "a/b/c.sh").stat().st_mode & 0o777 == 0o755
-    nofollow.write_bytes_atomic(root, "a/b/c.sh", b"echo\n")
+    nofollow_write.write_bytes_atomic(root, "a/b/c.sh", b"echo\n")
     assert (root / "a/b/c.sh").stat().st_mode & 0o777 == 0o755
     assert (root / "a/b/c.sh").read_bytes() == b"echo\n"
     assert [p.name for p in (root / "a/b").iterdir()] == ["c.sh"]
     with pytest.raises(FileNotFoundError):
-        nofollow.write_bytes_atomic(root, "x/y.txt", b"", make_parents=False)
+        nofollow_write.write_bytes_atomic(root, "x/y.txt", b"", make_parents=False)
     os.chmod(root / "a/b/c.sh", 0o6755)  # setuid + setgid left by someone else
-    nofollow.write_bytes_atomic(root, "a/b/c.sh", b"echo\n")
-    nofollow.write_bytes_atomic(root, "a/b/d.sh", b"echo\n", 0o4777)
+    nofollow_write.write_bytes_atomic(root, "a/b/c.sh", b"echo\n")
+    nofollow_write.write_bytes_atomic(root, "a/b/d.sh", b"echo\n", 0o4777)
     assert (root / "a/b/c.sh").stat().st_mode & 0o7777 == 0o755
     assert (root / "a/b/d.sh").stat().st_mode & 0o7777 == 0o777
 
@@ -203,22 +203,22 @@ def test_mkdir_never_through_symlink(tree):
     root, outside = tree
     _link(root, "a", outside)
     with pytest.raises(UnsafePath):
-        nofollow.write_bytes_atomic(root, "a/new/file.txt", b"x")
+        nofollow_write.write_bytes_atomic(root, "a/new/file.txt", b"x")
     assert not (outside / "new").exists()
 
 
 def test_remove_leaf_symlink_itself_not_target(tree):
     root, outside = tree
     _link(root, "leaf", outside / ".env")
-    assert nofollow.remove(root, "leaf") is True
+    assert nofollow_write.remove(root, "leaf") is True
     assert not os.path.lexists(root / "leaf")
     assert (outside / ".env").exists()
     _link(root, "lnk", outside)
     with pytest.raises(UnsafePath):
-        nofollow.remove(root, "lnk/.env")
+        nofollow_write.remove(root, "lnk/.env")
     assert (outside / ".env").exists()
     with pytest.raises(UnsafePath, match="directory"):
-        nofollow.remove(root, "pkg")
+        nofollow_write.remove(root, "pkg")
 
 
 def test_listdir_and_walk(tree):
@@ -271,7 +271,7 @@ def test_write_under_rename_exchange_race_never_lands_outside(tree):
     with Swapper(root / "d", root / "s"):
         while time.monotonic() < deadline:
             try:
-                nofollow.write_bytes_atomic(root, f"d/new{writes % 5}.py", b"x")
+                nofollow_write.write_bytes_atomic(root, f"d/new{writes % 5}.py", b"x")
                 writes += 1
             except (UnsafePath, FileNotFoundError):
                 pass
@@ -297,7 +297,7 @@ def deep_tree(tree):
     finally:
         os.close(fd)
     yield root
-    nofollow.remove_tree(root)
+    nofollow_write.remove_tree(root)
 
 
 @pytest.mark.slow
@@ -313,6 +313,6 @@ def test_walk_survives_a_tree_deeper_than_recursion_and_path_max(deep_tree):
                                          + "/y.py", "pkg/mod.py", "top.txt"]
     with pytest.raises(RecursionError):  # why remove_tree exists (Python 3.11's rmtree)
         shutil.rmtree(root / "a")
-    nofollow.remove_tree(root)
+    nofollow_write.remove_tree(root)
     assert not root.exists()
-    nofollow.remove_tree(root)  # already gone: fine
+    nofollow_write.remove_tree(root)  # already gone: fine

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from daemon.recovery import recover
+from governance.fs.rollback import RollbackSnapshot, after_digest
 from governance.gitops import GitOps
-from governance.rollback import RollbackSnapshot, after_digest
 from ledger import Ledger
 from tests.helpers import commit_files, tree_bytes
 

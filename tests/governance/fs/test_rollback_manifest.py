@@ -1,4 +1,4 @@
-"""The rollback manifest's boundary (governance.rollback.Manifest): what capture() writes
+"""The rollback manifest's boundary (governance.fs.rollback.Manifest): what capture() writes
 loads back as the same entries, and anything it could not have written is refused with
 the entry and the field that are wrong."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.rollback import RollbackSnapshot, after_digest
+from governance.fs.rollback import RollbackSnapshot, after_digest
 
 
 def _captured(tmp_path: Path) -> tuple[RollbackSnapshot, Path, Path]:

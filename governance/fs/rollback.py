@@ -5,7 +5,7 @@ first live write) and one `<n>.orig` per file that existed. Each entry names the
 repo-relative path APPLY writes (no `..`, no symlink on the way: both refused), the
 original bytes and mode, and the directories APPLY had to create for it.
 
-Every live-tree access goes through governance.nofollow: capture reads without following
+Every live-tree access goes through governance.fs.nofollow: capture reads without following
 a symlink, restore writes the original bytes back at exactly that path, removes a file
 APPLY created (and the directories it created, when empty), and refuses an entry whose
 path now passes through a symlink. Restoring is idempotent, so a crash during restore is
@@ -33,8 +33,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from governance import atomic, nofollow
-from governance.nofollow import UnsafePath
+from governance.fs import atomic, nofollow, nofollow_write
+from governance.fs.nofollow import UnsafePath
 
 
 class RollbackIncomplete(UnsafePath):
@@ -265,9 +265,9 @@ class RollbackSnapshot:
             return
         if entry.existed and entry.blob:
             data = (self.directory / entry.blob).read_bytes()
-            nofollow.write_bytes_atomic(self.repo_root, path, data, entry.mode)
+            nofollow_write.write_bytes_atomic(self.repo_root, path, data, entry.mode)
             return
-        nofollow.remove(self.repo_root, path)
+        nofollow_write.remove(self.repo_root, path)
         for rel in entry.new_dirs:
             _rmdir_if_empty(self.repo_root, rel)
 

@@ -12,7 +12,7 @@ every tool argument. Two kinds of check:
   `\\uFF0Eenv` counts as `.env`.
 - `live_path_problem` looks at the disk: a path that is, or passes through, a symlink is
   refused, so the path that was checked is the path that gets written. The writes
-  themselves go through governance.nofollow, which refuses symlinks again at write time.
+  themselves go through governance.fs.nofollow, which refuses symlinks again at write time.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ import stat
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
-
-from governance.proof_static import hostile_path_component
 
 # (rule name, glob over the lower-cased basename). Credential files of the common tools.
 _NAME_RULES: tuple[tuple[str, str], ...] = (
@@ -157,6 +155,20 @@ def character_problem(rel_path: str, *, allow_non_ascii: bool = False) -> str | 
     return None
 
 
+def hostile_path_component(rel: str) -> str | None:
+    """Why a component of the repo-relative POSIX path `rel` would be misread, or None: one
+    starting with `~` (`~` and `~user` are a home directory to a shell) or with `-` (an
+    option to the command it is passed to)."""
+    for part in rel.split("/"):
+        if part.startswith("~"):
+            return (f"path component {part!r} of {rel!r} starts with '~', which a shell "
+                    "expands to a home directory")
+        if part.startswith("-"):
+            return (f"path component {part!r} of {rel!r} starts with '-', which a command "
+                    "reads as an option")
+    return None
+
+
 def normalize(rel_path: str, *, allow_non_ascii: bool = False) -> str:
     """The canonical repo-relative POSIX form of a path a model or a signal named.
 
@@ -217,7 +229,7 @@ def live_path_problem(root: Path, rel_path: str, *, allow_non_ascii: bool = Fals
     Every existing component is lstat'ed: a symlink anywhere on the way (the target itself
     included) is refused, as is a parent that is not a directory or a target that is not a
     regular file. What is checked here is exactly the path a write will use; the write
-    goes through governance.nofollow, which re-checks at the moment of writing."""
+    goes through governance.fs.nofollow, which re-checks at the moment of writing."""
     try:
         parts = normalize(rel_path, allow_non_ascii=allow_non_ascii).split("/")
     except PathEscape as exc:

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from governance.fs.protected import PathEscape, hostile_path_component, live_path_problem, normalize
 from governance.phase import Phase
-from governance.proof_static import hostile_path_component
-from governance.protected import PathEscape, live_path_problem, normalize
 from tests.helpers import git, no_retry_policy, run_op, tree_bytes
 from tools.policy import PolicyContext, evaluate
 
@@ -78,3 +77,21 @@ async def test_a_candidate_naming_them_never_lands(repo: Path, short_tmp: Path, 
     assert any("home directory" in t["reason"] or "as an option" in t["reason"]
                for t in chain["transitions"]), chain["transitions"]
     assert tree_bytes(repo) == before and git(repo, "rev-parse", "HEAD") == head
+
+
+# -- hostile_path_component --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("rel", "bad"), [
+    ("~", "~"), ("~root/.ssh/x", "~root"), ("calc/~/x.py", "~"), ("a/~user", "~user"),
+    ("-rf", "-rf"), ("calc/--help.py", "--help.py"), ("-", "-"),
+])
+def test_hostile_path_components(rel, bad):
+    why = hostile_path_component(rel)
+    assert why is not None and repr(bad) in why
+
+
+@pytest.mark.parametrize("rel", ["calc/ops.py", "a~b/c.py", "backup.py~", "a-b/c-d.py",
+                                 "x/y/z"])
+def test_ordinary_path_components(rel):
+    assert hostile_path_component(rel) is None

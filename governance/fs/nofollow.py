@@ -1,4 +1,5 @@
-"""File operations beneath a root that never follow a symlink.
+"""Resolving and reading beneath a root without ever following a symlink; the writes and
+removals built on it are governance.fs.nofollow_write.
 
 Every path is resolved one component at a time from a directory file descriptor:
 each parent is opened with ``O_DIRECTORY | O_NOFOLLOW`` relative to the previous one and
@@ -8,7 +9,7 @@ for a symlink between a check and a use cannot redirect the use: the use is the 
 Once a directory fd is held, renaming that directory elsewhere cannot move the operation
 outside the tree the jailed process can see.
 
-Path text rules (mechanism, not policy; protection is governance.protected's job):
+Path text rules (mechanism, not policy; protection is governance.fs.protected's job):
 relative POSIX text, no NUL, no backslash, no ``..`` component (no "dir_link/../x"
 games: a path names exactly the file it will touch), at most PATH_MAX bytes in all.
 
@@ -19,7 +20,7 @@ callers that already refuse PathEscape refuse these too.
 
 Hard links: a regular file with more than one link may share its inode with a file
 outside the tree; read_bytes refuses it unless ``allow_hardlinks=True``. Writes never
-write through a link of any kind: they replace the name with a fresh inode.
+write through a link of any kind (governance.fs.nofollow_write).
 """
 
 from __future__ import annotations
@@ -27,23 +28,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
-import secrets
-import shutil
 import stat
-import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from governance.crashpoints import crashpoint
-from governance.protected import PathEscape
+from governance.fs.protected import PathEscape
 
 PATH_MAX = 4096
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ_FLAGS = (os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
                | getattr(os, "O_NOCTTY", 0))
-_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-_DEFAULT_MODE = 0o644
 _KINDS = ((stat.S_ISREG, "file"), (stat.S_ISDIR, "dir"), (stat.S_ISLNK, "symlink"))
 
 
@@ -85,7 +79,7 @@ def kind_of(mode: int) -> str:
     return "other"
 
 
-def _fail(exc: OSError, rel: str, component: str, what: str) -> Exception:
+def os_failure(exc: OSError, rel: str, component: str, what: str) -> Exception:
     """Translate an OSError on `component` into FileNotFoundError or UnsafePath."""
     if exc.errno == errno.ENOENT:
         return FileNotFoundError(errno.ENOENT, f"{rel!r}: {component!r} does not exist")
@@ -99,13 +93,13 @@ def _fail(exc: OSError, rel: str, component: str, what: str) -> Exception:
     return UnsafePath(f"{rel!r}: {component!r} {why} ({what})")
 
 
-def _lstat_at(dir_fd: int, name: str, rel: str) -> os.stat_result | None:
+def lstat_at(dir_fd: int, name: str, rel: str) -> os.stat_result | None:
     try:
         return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise _fail(exc, rel, name, "lstat") from None
+        raise os_failure(exc, rel, name, "lstat") from None
 
 
 def _open_root(root: Path) -> int:
@@ -131,7 +125,7 @@ def _step(fd: int, name: str, rel: str, create: bool) -> int:
     except FileExistsError:
         pass  # made concurrently; the open below refuses it if it is not a real directory
     except OSError as exc:
-        raise _fail(exc, rel, name, "mkdir") from None
+        raise os_failure(exc, rel, name, "mkdir") from None
     try:
         return os.open(name, _DIR_FLAGS, dir_fd=fd)
     except OSError as exc:
@@ -140,12 +134,12 @@ def _step(fd: int, name: str, rel: str, create: bool) -> int:
 
 def _classify(exc: OSError, fd: int, name: str, rel: str) -> Exception:
     """Name the reason a directory open failed, looking at what the component is."""
-    st = _lstat_at(fd, name, rel) if exc.errno in (errno.ELOOP, errno.ENOTDIR) else None
+    st = lstat_at(fd, name, rel) if exc.errno in (errno.ELOOP, errno.ENOTDIR) else None
     if st is not None and stat.S_ISLNK(st.st_mode):
         return UnsafePath(f"{rel!r}: {name!r} is a symlink (not followed)")
     if st is not None and not stat.S_ISDIR(st.st_mode):
         return UnsafePath(f"{rel!r}: {name!r} is a {kind_of(st.st_mode)}, not a directory")
-    return _fail(exc, rel, name, "open directory")
+    return os_failure(exc, rel, name, "open directory")
 
 
 def _open_parts(root: Path, parts: list[str], rel: str, create: bool = False) -> int:
@@ -172,7 +166,7 @@ def open_dir(root: Path, rel: str = ".", *, create: bool = False) -> Iterator[in
 
 
 @contextlib.contextmanager
-def _parent(root: Path, rel: str, create: bool = False) -> Iterator[tuple[int, str]]:
+def open_parent(root: Path, rel: str, create: bool = False) -> Iterator[tuple[int, str]]:
     parts = split(rel)
     if not parts:
         raise UnsafePath(f"{rel!r}: names the root, not a file")
@@ -190,8 +184,8 @@ def lstat(root: Path, rel: str) -> os.stat_result | None:
         with open_dir(root) as fd:
             return os.fstat(fd)
     try:
-        with _parent(root, rel) as (fd, name):
-            return _lstat_at(fd, name, rel)
+        with open_parent(root, rel) as (fd, name):
+            return lstat_at(fd, name, rel)
     except FileNotFoundError:
         return None
 
@@ -199,15 +193,15 @@ def lstat(root: Path, rel: str) -> os.stat_result | None:
 @contextlib.contextmanager
 def open_read(root: Path, rel: str, *, allow_hardlinks: bool = False) -> Iterator[int]:
     """A blocking read fd on regular file `rel`, opened without following anything."""
-    with _parent(root, rel) as (dfd, name):
-        st = _lstat_at(dfd, name, rel)
+    with open_parent(root, rel) as (dfd, name):
+        st = lstat_at(dfd, name, rel)
         if st is None:
             raise FileNotFoundError(errno.ENOENT, f"{rel!r}: {name!r} does not exist")
         _require_file(st, rel, name, allow_hardlinks)
         try:  # O_NONBLOCK: a FIFO swapped in after the lstat cannot block the open
             fd = os.open(name, _READ_FLAGS, dir_fd=dfd)
         except OSError as exc:
-            raise _fail(exc, rel, name, "open") from None
+            raise os_failure(exc, rel, name, "open") from None
     try:
         st2 = os.fstat(fd)
         if (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino):
@@ -228,7 +222,7 @@ def read_bytes(root: Path, rel: str, limit: int | None = None, *,
 
 def readlink(root: Path, rel: str) -> str:
     """The target text of symlink `rel` (never followed); UnsafePath if it is no symlink."""
-    with _parent(root, rel) as (dfd, name):
+    with open_parent(root, rel) as (dfd, name):
         try:
             return os.readlink(name, dir_fd=dfd)
         except FileNotFoundError:
@@ -236,7 +230,7 @@ def readlink(root: Path, rel: str) -> str:
         except OSError as exc:
             if exc.errno == errno.EINVAL:
                 raise UnsafePath(f"{rel!r}: {name!r} is not a symlink") from None
-            raise _fail(exc, rel, name, "readlink") from None
+            raise os_failure(exc, rel, name, "readlink") from None
 
 
 def link_stays_inside(rel: str, target: str) -> bool:
@@ -275,7 +269,7 @@ def _read_fd(fd: int, rel: str, limit: int | None) -> bytes:
         try:
             chunk = os.read(fd, 1 << 16)
         except OSError as exc:
-            raise _fail(exc, rel, rel, "read") from None
+            raise os_failure(exc, rel, rel, "read") from None
         if not chunk:
             return b"".join(chunks)
         total += len(chunk)
@@ -289,92 +283,6 @@ def read_text(root: Path, rel: str, limit: int | None = None) -> str:
     return read_bytes(root, rel, limit).decode("utf-8", "replace")
 
 
-def write_bytes_atomic(root: Path, rel: str, data: bytes, mode: int | None = None, *,
-                       make_parents: bool = True) -> None:
-    """Replace `rel` with `data` atomically: temp file, fsync, rename, fsync the directory.
-
-    The temp file is `.<basename>.<random>.tmp` in the same directory (crash recovery
-    looks for that pattern). A symlink or non-regular leaf is refused, never written
-    through; `mode` defaults to the existing file's permission bits, else 0o644, and is
-    masked to 0o777 (a host-side write never makes a setuid file).
-    """
-    with _parent(root, rel, create=make_parents) as (dfd, name):
-        st = _lstat_at(dfd, name, rel)
-        if st is not None and not stat.S_ISREG(st.st_mode):
-            raise UnsafePath(f"{rel!r}: {name!r} is a {kind_of(st.st_mode)}, not a regular file")
-        if mode is None:
-            mode = stat.S_IMODE(st.st_mode) if st is not None else _DEFAULT_MODE
-        tmp = _write_temp(dfd, name, rel, data, mode)
-        crashpoint("atomic_before_rename", str(root / rel))
-        try:
-            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-        except OSError as exc:
-            _unlink_quiet(dfd, tmp)
-            raise _fail(exc, rel, name, "rename") from None
-        _fsync_dir(dfd)
-
-
-def is_temp_name(entry: str, name: str) -> bool:
-    """Whether `entry` is a temp file write_bytes_atomic makes for `name` (crash leftovers)."""
-    if len(os.fsencode(f".{name}.{'0' * 12}.tmp")) > 255:
-        return re.fullmatch(r"\.[0-9a-f]{16}\.tmp", entry) is not None
-    return re.fullmatch(rf"\.{re.escape(name)}\.[0-9a-f]{{12}}\.tmp", entry) is not None
-
-
-def _write_temp(dfd: int, name: str, rel: str, data: bytes, mode: int) -> str:
-    tmp = f".{name}.{secrets.token_hex(6)}.tmp"  # is_temp_name() recognises exactly these
-    if len(tmp.encode("utf-8", "surrogateescape")) > 255:
-        tmp = f".{secrets.token_hex(8)}.tmp"
-    try:
-        fd = os.open(tmp, _TMP_FLAGS, 0o600, dir_fd=dfd)
-    except OSError as exc:
-        raise _fail(exc, rel, name, "create temp file") from None
-    try:
-        os.fchmod(fd, mode & 0o777)  # never setuid, setgid or sticky, whatever was there
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    except OSError as exc:
-        os.close(fd)
-        _unlink_quiet(dfd, tmp)
-        raise _fail(exc, rel, name, "write temp file") from None
-    os.close(fd)
-    return tmp
-
-
-def _unlink_quiet(dfd: int, name: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(name, dir_fd=dfd)
-
-
-def _fsync_dir(dfd: int) -> None:
-    with contextlib.suppress(OSError):  # some filesystems refuse fsync on directories
-        os.fsync(dfd)
-
-
-def remove(root: Path, rel: str) -> bool:
-    """Unlink `rel`; False if it was missing. A leaf symlink is removed itself (unlink
-    does not follow); a symlinked parent is refused; a directory leaf is refused."""
-    try:
-        with _parent(root, rel) as (dfd, name):
-            st = _lstat_at(dfd, name, rel)
-            if st is None:
-                return False
-            if stat.S_ISDIR(st.st_mode):
-                raise UnsafePath(f"{rel!r}: {name!r} is a directory")
-            try:
-                os.unlink(name, dir_fd=dfd)
-            except FileNotFoundError:
-                return False
-            except OSError as exc:
-                raise _fail(exc, rel, name, "unlink") from None
-            _fsync_dir(dfd)
-            return True
-    except FileNotFoundError:
-        return False
-
-
 def listdir(root: Path, rel: str = ".") -> list[tuple[str, str]]:
     """Sorted (name, kind) entries of directory `rel`; kind as kind_of()."""
     with open_dir(root, rel) as fd:
@@ -385,9 +293,9 @@ def _entries(fd: int, rel: str) -> Iterator[tuple[str, str]]:
     try:
         names = os.listdir(fd)
     except OSError as exc:
-        raise _fail(exc, rel, rel, "list directory") from None
+        raise os_failure(exc, rel, rel, "list directory") from None
     for name in names:
-        st = _lstat_at(fd, name, rel)
+        st = lstat_at(fd, name, rel)
         if st is not None:
             yield name, kind_of(st.st_mode)
 
@@ -432,26 +340,3 @@ def walk(root: Path, rel: str = ".", *, skip_dirs: Iterable[str] = ()) -> Iterat
     finally:
         for fd, _, _ in stack:
             os.close(fd)
-
-
-def remove_tree(path: Path) -> None:
-    """Delete a scratch tree without following symlinks, however deep (and however
-    read-only) a jailed process made it; whatever cannot be removed is left in place.
-    shutil.rmtree (fd-based, never follows links) recurses once per level and raises
-    RecursionError past ~1,000; GNU rm walks with fts and has no such limit."""
-    try:
-        shutil.rmtree(path)
-        return
-    except FileNotFoundError:
-        return
-    except (OSError, RecursionError):
-        pass
-    target = os.fspath(path)
-    # A jailed test may leave read-only directories: make the tree's own directories
-    # writable (chmod -R never follows the symlinks it meets) and remove again.
-    for argv in (["rm", "-rf", "--one-file-system", "--", target],
-                 ["chmod", "-R", "u+rwx", "--", target],
-                 ["rm", "-rf", "--one-file-system", "--", target]):
-        if not os.path.lexists(target):
-            return
-        subprocess.run(argv, capture_output=True, timeout=300, check=False)

@@ -11,14 +11,14 @@ import pytest
 
 from daemon.config import load_settings
 from daemon.phase_deps import policy_from
-from governance.phase import Phase
-from governance.protected import (
+from governance.fs.protected import (
     PathEscape,
     character_problem,
     live_path_problem,
     normalize,
     protected_reason,
 )
+from governance.phase import Phase
 from tests.helpers import git, no_retry_policy, run_op, tree_bytes
 
 CREDENTIAL_FILES = [

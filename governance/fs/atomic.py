@@ -1,7 +1,7 @@
 """Atomic file writes: temp file in the same directory, fsync, rename, fsync the directory.
 
 For the daemon's own files (rollback snapshots and manifests) at paths it chose. The live
-tree is never written through here: APPLY and rollback use governance.nofollow, which
+tree is never written through here: APPLY and rollback use governance.fs.nofollow, which
 refuses a symlink anywhere on the way. Temp files are `.<name>.<random>.tmp` in both, the
 pattern crash recovery removes.
 """
