@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found (Python 3.11 is required)"; exit 1; }
 	# bubblewrap is the OS sandbox for every command the model causes to run; systemd
 	# provides systemd-analyze, which the tests run on the unit in systemd/; openssh-client's
-	# ssh-keygen signs the daemon's auto-commits (governance/signing.py); chromium renders
+	# ssh-keygen signs the daemon's auto-commits (governance/git/signing.py); chromium renders
 	# the live view's page in its test (tests/daemon/test_live_http.py); gcc compiles the
 	# kernel's native decode step for this machine's CPU (kernel/native.py; without it the
 	# kernel falls back to torch's kernels, slower).

@@ -40,7 +40,7 @@ from bench.seeded_tasks import TASKS, Task
 from daemon.config import Settings
 from daemon.phase_deps import policy_from
 from governance.deps import PhaseDeps
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES

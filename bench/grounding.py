@@ -8,8 +8,8 @@
 2. Replay the log in order and score each op's confidence against what happened (Brier,
    lower is better): calibration OFF = the stated 0.8; calibration ON = what CLASSIFY's risk
    rules would have seen, min(stated, trust) over the records before that op
-   (governance.trust). Target: lower with calibration.
-3. Session lessons (governance.lessons): the same N ops again, on a fresh copy of the
+   (governance.memory.trust). Target: lower with calibration.
+3. Session lessons (governance.memory.lessons): the same N ops again, on a fresh copy of the
    repository, with the same seeded draws (the file of op i and its number u_i in [0, 1)),
    and the landed-op rate with lessons off (step 1's run) and on (this one).
 
@@ -48,12 +48,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from daemon.config import Settings
 from governance.errors import ProviderError
-from governance.lessons import Lessons
-from governance.memory import Assessment, Memory
+from governance.memory.lessons import Lessons
+from governance.memory.memory import Assessment, Memory
+from governance.memory.trust import brier, calibrated, table
+from governance.memory.trust import key_of as trust_key
 from governance.orchestrator import Orchestrator
 from governance.pipeline import PHASES
-from governance.trust import brier, calibrated, table
-from governance.trust import key_of as trust_key
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from tests.helpers import (

@@ -81,14 +81,14 @@ class GovernanceSection(Section):
     # PLAN is skipped for a brain that produced no usable plan in this many tries (a small
     # model's plan is noise that costs a prompt); 0 never plans.
     plan_trials: int = Field(default=2, ge=0, le=100)
-    # Grounding memory (governance.memory): outcome records of finished ops, read back at
+    # Grounding memory (governance.memory.memory): outcome records of finished ops, read back at
     # CLASSIFY. Advisory: a fragile target raises the tier one step, never lowers it.
     memory: bool = True
     memory_ttl_h: float = Field(default=168.0, gt=0)  # seed §27: a week, then records decay
-    # Session lessons (governance.lessons, seed §49): one line per finished op of this run
+    # Session lessons (governance.memory.lessons, seed §49): one line per finished op of this run
     # in the generation prompt, at most lessons_max; cleared when the ops run with them land
     # less often than those without (checked every lessons_check_interval such ops).
-    # The strategic digest (governance.digest, §37): README and the last 50 commits'
+    # The strategic digest (governance.memory.digest, §37): README and the last 50 commits'
     # momentum, at most digest_chars. Both ride on memory (off when it is off); advisory.
     lessons: bool = True
     lessons_max: int = Field(default=20, ge=1, le=200)
@@ -113,7 +113,7 @@ class GovernanceSection(Section):
 
 class ProofSection(Section):
     """What a change must show before it lands on the human's branch (governance.proof);
-    anything short of it is committed to a review branch instead (governance.review)."""
+    anything short of it is committed to a review branch instead (governance.git.review)."""
 
     # The whole suite runs at VALIDATE and VERIFY when its last measured baseline took at
     # most this long; above it, the affected scope (reverse-import closure plus the tests

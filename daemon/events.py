@@ -112,7 +112,7 @@ class NotifyCountdown(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class ReviewWaiting(Event):
-    """An op ended PROPOSED: its change waits on a review branch (governance.review)."""
+    """An op ended PROPOSED: its change waits on a review branch (governance.git.review)."""
 
     kind: ClassVar[str] = "review"
     branch: str = ""

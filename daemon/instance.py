@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from daemon.errors import AlreadyRunning
-from governance.index_sync import process_alive
+from governance.git.index_sync import process_alive
 
 
 class InstanceLock:

@@ -30,7 +30,7 @@ from ledger.store import TERMINAL_PHASES
 
 if TYPE_CHECKING:
     from daemon.service import OpHandle
-    from governance.review import ReviewBranches
+    from governance.git.review import ReviewBranches
     from sensors.queue import IntakeQueue
 
 ARGS_CAP = 300  # characters of a tool call's arguments, as one line
@@ -194,7 +194,7 @@ def snapshot_of(daemon: Watched) -> dict[str, Any]:
                        "source": h.ctx.envelope.source, "age_s": round(now - h.started, 1)}
                       for op_id, h in daemon.ops.items()],
         "queue": queue_list(daemon.queue.snapshot() if daemon.queue is not None else []),
-        # governance.review's last count: git does not run here (this must not block)
+        # governance.git.review's last count: git does not run here (this must not block)
         "reviews": daemon.reviews.count or 0,
     }
 

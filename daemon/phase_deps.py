@@ -16,9 +16,9 @@ import structlog
 
 from daemon.config import Settings
 from governance.deadlines import CHARS_PER_TOKEN, WorkShape
-from governance.digest import Digest
-from governance.lessons import Lessons
-from governance.memory import Memory
+from governance.memory.digest import Digest
+from governance.memory.lessons import Lessons
+from governance.memory.memory import Memory
 from governance.policy import Policy
 from governance.routing import Route, RouteSpec, RouteTable
 from governance.test_env import detect as detect_test_env

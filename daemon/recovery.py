@@ -2,7 +2,7 @@
 
 In order, each step idempotent (a kill during recovery is repaired by the next start):
 1. `.git/index.lock` left by a killed index update of ours is removed (the rule, and why a
-   human's lock is never touched, is in governance/index_sync.py).
+   human's lock is never touched, is in governance/git/index_sync.py).
 2. Every pending rollback snapshot (an op that applied and never finished) is settled:
    if the op's commit is in HEAD's recent history (its Op-Id trailer, searched over the
    last HISTORY_LIMIT commits, so a human commit on top does not hide it) the change
@@ -33,9 +33,9 @@ import structlog
 from daemon.instance import refuse_if_served
 from governance.fs import nofollow_write
 from governance.fs.rollback import RollbackSnapshot, pending_snapshots
-from governance.gitops import GitOps
-from governance.index_sync import clear_stale_lock, parent_of, sync_op_paths
-from governance.review import ReviewBranches, ReviewItem
+from governance.git.gitops import GitOps
+from governance.git.index_sync import clear_stale_lock, parent_of, sync_op_paths
+from governance.git.review import ReviewBranches, ReviewItem
 from ledger import Ledger
 
 log = structlog.get_logger("daemon.recovery")

@@ -1,4 +1,4 @@
-"""The daemon's side of review branches (governance.review): the `review`, `accept` and
+"""The daemon's side of review branches (governance.git.review): the `review`, `accept` and
 `reject` verbs, the daily prune, and what `status` says about the reviews waiting.
 
 Nothing waits in a worker for a human: a change the daemon could not prove sits on its
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import structlog
 
 from governance.errors import CommitError
-from governance.review import ReviewBranches, ReviewItem, accept_envelope
+from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
 from ledger.redact import redact
 
 if TYPE_CHECKING:

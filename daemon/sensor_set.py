@@ -15,7 +15,7 @@ from typing import ParamSpec, TypeVar
 
 from daemon.config import Settings
 from daemon.phase_deps import jail_limits
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from governance.test_env import detect as detect_test_env
 from governance.testrun import TestRunner
 from ledger import Ledger

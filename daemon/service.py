@@ -40,8 +40,10 @@ from daemon.status_model import Status
 from daemon.status_view import status_of
 from governance.approval import QuestionBroker
 from governance.deps import CancelToken, PhaseDeps
-from governance.gitops import GitOps
-from governance.memory import Memory
+from governance.git.gitops import GitOps
+from governance.git.review import ReviewBranches
+from governance.git.signing import Signing, ensure_key
+from governance.memory.memory import Memory
 from governance.model_gate import ModelGate
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
@@ -50,9 +52,7 @@ from governance.policy import Policy
 from governance.provider import CandidateProvider
 from governance.provider_chain import ProviderChain
 from governance.reflex import ReflexStats
-from governance.review import ReviewBranches
 from governance.schemas import OperationContext, SignalEnvelope
-from governance.signing import Signing, ensure_key
 from governance.throughput import PlanRecord
 from ledger import Ledger
 from sensors import human
@@ -96,7 +96,7 @@ class Daemon:
         self.degraded_reason = ""
         self.paused = False
         self.ops: dict[str, OpHandle] = {}
-        # Changes not proven wait on their own branches (governance.review), never in a worker.
+        # Changes not proven wait on their own branches (governance.git.review), never in a worker.
         self.reviews = ReviewBranches(self.git, settings.proof.review_branch_prefix)
         self.questions = QuestionBroker()
         self.model_gate = ModelGate()  # one model: ops take turns, each with its own deadline
@@ -111,7 +111,7 @@ class Daemon:
         self.ledger: Ledger | None = None
         self.memory: Memory | None = None  # outcome records and their advice (advisory)
         self.brains: Brains | None = None  # the routes' brains, their speeds (daemon.brains)
-        self.signing = Signing(None, None, warning="not started")  # governance.signing
+        self.signing = Signing(None, None, warning="not started")  # governance.git.signing
         self.queue: IntakeQueue | None = None
         self.sensors = SensorHub({})
         self.control: ControlServer | None = None

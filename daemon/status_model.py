@@ -119,7 +119,7 @@ class Reflex(_Part):
 
 
 class Lessons(_Part):
-    """governance.lessons.Lessons.describe: this run's buffer."""
+    """governance.memory.lessons.Lessons.describe: this run's buffer."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
@@ -131,7 +131,7 @@ class Lessons(_Part):
 
 
 class Grounding(_Part):
-    """governance.memory.Memory.summary: the outcome records' calibration."""
+    """governance.memory.memory.Memory.summary: the outcome records' calibration."""
 
     outcomes: int
     brier: float | None
@@ -140,7 +140,7 @@ class Grounding(_Part):
 
 
 class Signing(_Part):
-    """governance.signing.Signing.status."""
+    """governance.git.signing.Signing.status."""
 
     signed: bool
     fingerprint: str

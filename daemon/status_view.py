@@ -21,12 +21,12 @@ if TYPE_CHECKING:
     from daemon.live_http import LiveServer
     from daemon.service import OpHandle
     from governance.approval import QuestionBroker
-    from governance.memory import Memory
+    from governance.git.review import ReviewBranches
+    from governance.git.signing import Signing
+    from governance.memory.memory import Memory
     from governance.model_gate import ModelGate
     from governance.provider import CandidateProvider
     from governance.reflex import ReflexStats
-    from governance.review import ReviewBranches
-    from governance.signing import Signing
     from sensors.hub import SensorHub
     from sensors.queue import IntakeQueue
     from tools.mcp_hub import McpHub

@@ -1,5 +1,5 @@
 """Waiting for people: answers to the questions a model asks with ask_human. (No op waits
-for an approval: what needs a human waits on a review branch, governance.review.)"""
+for an approval: what needs a human waits on a review branch, governance.git.review.)"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """COMPLETE's auto-commit: a Conventional-Commit message with parseable trailers, committed
 through GitOps so only the op's files are included, signed with the daemon's own SSH key
-(governance.signing) when it has one.
+(governance.git.signing) when it has one.
 
 Trailers: Op-Id, Integrity (sha256 of the applied diff) and Ledger-Head (the heads of the
 ledger's hash chains just before the commit: a signed anchor, ledger.anchor) are what
@@ -18,9 +18,9 @@ import git
 import structlog
 
 from governance.deps import PhaseDeps
-from governance.gitops import CommitResult
+from governance.git.gitops import CommitResult
+from governance.git.signing import commit_env
 from governance.schemas import OperationContext, Source
-from governance.signing import commit_env
 
 log = structlog.get_logger("governance")
 

@@ -1,5 +1,5 @@
 """Who imports a module: the repository's Python import graph, for regression prophecy's
-dependents count (governance.reputation) and for the oracle's affected scope: every file
+dependents count (governance.memory.reputation) and for the oracle's affected scope: every file
 that imports a changed module, directly or through other modules (`reverse_closure`).
 
 Imports are read with a line pattern, not by executing or fully parsing anything:

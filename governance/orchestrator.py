@@ -178,7 +178,7 @@ class Orchestrator:
         return t.to
 
     async def _remember(self, ctx: OperationContext, t: Transition) -> None:
-        """The outcome record (governance.memory): after the terminal row, so a crash
+        """The outcome record (governance.memory.memory): after the terminal row, so a crash
         between them loses advice, never the op's own record."""
         if self.deps.memory is None:
             return

@@ -8,7 +8,7 @@ from pathlib import Path
 from governance.brains import for_route, ready_brains
 from governance.deps import PhaseDeps
 from governance.fs.protected import PathEscape, live_path_problem, normalize
-from governance.memory import Assessment
+from governance.memory.memory import Assessment
 from governance.phase import Phase, Transition
 from governance.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.routing import route
@@ -67,7 +67,7 @@ async def classify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
 
 async def _advice(ctx: OperationContext, d: PhaseDeps,
                   targets: tuple[str, ...]) -> Assessment | None:
-    """What the outcome records advise (governance.memory), or None: no memory, or memory
+    """What the outcome records advise (governance.memory.memory), or None: no memory, or memory
     that cannot be read — then the op goes on as the rules rank it."""
     if d.memory is None:
         return None

@@ -1,5 +1,5 @@
 """APPROVE's other way out: a change that is not proven (or needs a human) is committed to
-its own review branch (governance.review) and the op ends PROPOSED. The commit is built
+its own review branch (governance.git.review) and the op ends PROPOSED. The commit is built
 from the op's base commit and the candidate alone, with the same trailers as an
 auto-commit plus its Evidence; the human's branch, index and working tree are untouched.
 `ouroboros review` lists it, `accept` lands it through the pipeline, `reject` deletes it."""
@@ -11,10 +11,10 @@ import git
 from governance.autocommit import commit_message
 from governance.deps import PhaseDeps
 from governance.errors import CommitError
+from governance.git.review import ReviewBranches
+from governance.git.signing import commit_env
 from governance.phase import Phase, Transition
-from governance.review import ReviewBranches
 from governance.schemas import OperationContext
-from governance.signing import commit_env
 
 
 async def propose(ctx: OperationContext, d: PhaseDeps) -> Transition:

@@ -18,8 +18,8 @@ from typing import Any
 
 from governance.deps import PhaseDeps
 from governance.fs import nofollow
+from governance.git.review import ReviewBranches, ReviewItem
 from governance.phase import Phase, Transition
-from governance.review import ReviewBranches, ReviewItem
 from governance.schemas import (
     Candidate,
     FileChange,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from governance.fs import nofollow
 from governance.fs.protected import protected_reason
-from governance.lessons import MAX_LINE, one_line
+from governance.memory.lessons import MAX_LINE, one_line
 from governance.schemas import OperationContext
 from ledger.redact import redact
 
@@ -84,7 +84,7 @@ def generation_prompt(ctx: OperationContext, root: Path) -> str:
         f"## Goal\n{quoted_goal(env.goal)}",
         f"## Signal\nsource={env.source} urgency={env.urgency} confidence={env.confidence}",
     ]
-    if ctx.digest:  # governance.digest: quoted, capped, under a heading of its own
+    if ctx.digest:  # governance.memory.digest: quoted, capped, under a heading of its own
         parts.append(ctx.digest)
     parts.append("## Target files\n" + "\n\n".join(_file_block(root, f)
                                                   for f in env.target_files))
@@ -97,7 +97,7 @@ def generation_prompt(ctx: OperationContext, root: Path) -> str:
     if ctx.cautions:
         parts.append("## Caution: what happened to these files before\n"
                      + "\n".join(f"- {c}" for c in ctx.cautions))
-    if ctx.lessons:  # governance.lessons: one sanitized line each
+    if ctx.lessons:  # governance.memory.lessons: one sanitized line each
         parts.append(LESSONS_HEADING + "\n".join(f"- {one_line(x, MAX_LINE)}"
                                                  for x in ctx.lessons))
     if ctx.last_failure:

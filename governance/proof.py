@@ -24,7 +24,7 @@ the op is about (when the signal names it: a TODO's enclosing function, a comple
 function), no removed, renamed or re-signatured public name ("breaking").
 
 A change that is not proven is never lost: it is committed to a review branch
-(governance.review) with its Evidence trailer. What proof does not promise: that the
+(governance.git.review) with its Evidence trailer. What proof does not promise: that the
 behaviour is what a human wanted (only tests say what is wanted), that code no test runs
 is right, or anything about effects outside the test process (files, network, time).
 """

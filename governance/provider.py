@@ -27,7 +27,7 @@ from governance.schemas import (
 
 if TYPE_CHECKING:  # for checkers only: kernel/ imports this seam and needs no git or SQLite
     from governance.approval import QuestionBroker
-    from governance.gitops import GitOps
+    from governance.git.gitops import GitOps
     from governance.testrun import TestRunner
     from ledger import Ledger
 

@@ -40,7 +40,7 @@ class Source(StrEnum):
     SCHEDULED = "scheduled"  # sensors.scheduled
     GITHUB_ISSUE = "github_issue"  # sensors.github_webhook
     HUMAN = "human"  # sensors.human: `ouroboros signal`
-    REVIEW = "review"  # governance.review: an accept op
+    REVIEW = "review"  # governance.git.review: an accept op
     # The seed's other names (routing and proof tables read them); no sensor here emits them.
     VOICE_HUMAN = "voice_human"
     RUNTIME_HEALTH = "runtime_health"
@@ -216,9 +216,9 @@ class OperationContext(BaseModel):
     l2_iteration: int = 0  # the iteration the current L2 run is in (status shows it)
     verify_repaired: bool = False  # L2 already repaired a VERIFY failure: the next one ends
     regrounds: int = 0  # re-grounds after a collapsed reply (governance.reflex)
-    cautions: list[str] = Field(default_factory=list)  # governance.memory's, for the prompt
-    lessons: list[str] = Field(default_factory=list)  # governance.lessons', at GENERATE
-    digest: str = ""  # governance.digest's strategic digest, at GENERATE
+    cautions: list[str] = Field(default_factory=list)  # governance.memory.memory's, for the prompt
+    lessons: list[str] = Field(default_factory=list)  # governance.memory.lessons', at GENERATE
+    digest: str = ""  # governance.memory.digest's strategic digest, at GENERATE
     base_head: str | None = None
     live_hashes: dict[str, str | None] = Field(default_factory=dict)
     diff_preview: str = ""  # GATE's redacted diff of the candidate, shown again at APPROVE

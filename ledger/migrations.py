@@ -120,7 +120,7 @@ def _chain_and_relock(db: sqlite3.Connection) -> None:
             db.execute(statement + "END;")
 
 
-# One row per finished op (governance.memory): what it touched, how it was routed and
+# One row per finished op (governance.memory.memory): what it touched, how it was routed and
 # generated, what it predicted and what happened. Born hash-chained and append-only.
 _V5_OUTCOMES = """
 CREATE TABLE outcomes (

@@ -146,7 +146,7 @@ class Ledger:
                              provider: str, confidence: float | None, result: str,
                              failure_class: str = "",
                              evidence: dict[str, Any] | None = None) -> None:
-        """What one finished op did and how it ended (governance.memory reads them back)."""
+        """What one finished op did and how it ended (governance.memory.memory reads them back)."""
         row = {"op_id": op_id, "ts": _now(), "files": _dump(sorted(files)), "source": source,
                "route": route, "provider": provider, "confidence": confidence,
                "result": result, "failure_class": failure_class,

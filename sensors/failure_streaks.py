@@ -18,7 +18,7 @@ from governance.schemas import Source
 from sensors.run_results import TestResult
 
 if TYPE_CHECKING:
-    from governance.gitops import GitOps
+    from governance.git.gitops import GitOps
 
 log = structlog.get_logger("sensors.test_failure")
 

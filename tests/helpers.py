@@ -19,7 +19,7 @@ from daemon.config_provider import HttpProviderEntry
 from daemon.phase_deps import policy_from
 from daemon.service import Daemon
 from governance.deps import PhaseDeps
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from governance.test_env import TestEnv
 from governance.testrun import TestRunner
 from tools.jail import SAFE_PATH, Bind, Jail, JailLimits

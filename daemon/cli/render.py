@@ -68,7 +68,7 @@ def _middle_lines(s: Status) -> list[str]:
         lines.append(f"memory:   {g.outcomes} outcomes, Brier "
                      f"{'n/a' if g.brier is None else format(g.brier, '.3f')}, drift "
                      f"{'n/a' if g.drift is None else format(g.drift, '+.3f')}")
-        if ls := g.lessons:  # governance.lessons: this run's buffer
+        if ls := g.lessons:  # governance.memory.lessons: this run's buffer
             lines.append(f"lessons:  {ls.count} of {ls.cap}, cleared {_n(ls.cleared, 'time')}")
     if s.commit_signing.warning:
         lines.append(f"signing:  {s.commit_signing.warning}")

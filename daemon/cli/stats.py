@@ -4,7 +4,7 @@ the Brier score of stated confidence against what landed, and trust drift.
 
 The window is `governance.memory_ttl_h`, as CLASSIFY reads it. Session lessons are per
 daemon run; each lesson and each convergence checkpoint is a thought in the ledger, and the
-newest run's buffer is rebuilt from those rows (governance.lessons.replay), whether or not
+newest run's buffer is rebuilt from those rows (governance.memory.lessons.replay), whether or not
 that daemon still runs.
 """
 
@@ -19,9 +19,9 @@ from typing import Any
 
 from daemon.errors import CliError
 from governance.import_graph import ImportGraph
-from governance.lessons import THOUGHT_CHECK, THOUGHT_LESSON, one_line, replay
-from governance.reputation import prophecy, reputations
-from governance.trust import brier, drift, table
+from governance.memory.lessons import THOUGHT_CHECK, THOUGHT_LESSON, one_line, replay
+from governance.memory.reputation import prophecy, reputations
+from governance.memory.trust import brier, drift, table
 from ledger.verify import LedgerUnreadable, open_readonly
 
 TOP_FILES = 20

@@ -11,7 +11,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from governance.provenance import VerifyError, verify_commit, verify_ledger
+from governance.git.provenance import VerifyError, verify_commit, verify_ledger
 from ledger.verify import LedgerUnreadable
 
 NOTE = ("(read-only: {db} read directly and git; the daemon need not be running, and "

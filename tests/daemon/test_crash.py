@@ -33,8 +33,8 @@ import pytest
 
 from daemon.recovery import recover
 from governance.crashpoints import ENV, POINTS
-from governance.gitops import GitOps
-from governance.index_sync import MARKER
+from governance.git.gitops import GitOps
+from governance.git.index_sync import MARKER
 from ledger import Ledger
 from ledger.store import TERMINAL_PHASES
 from tests.helpers import CLAMP_TEST, OPS_FIXED, OPS_PY, explore_turn, git, make_repo, wait_sync

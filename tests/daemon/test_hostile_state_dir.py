@@ -20,7 +20,7 @@ import pytest
 from daemon.config import ConfigError
 from daemon.recovery import recover
 from governance.fs.rollback import RollbackSnapshot, after_digest
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from ledger import Ledger
 from tests.helpers import (
     OPS_FIXED,

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-import governance.gitops as gitops_module
+import governance.git.gitops as gitops_module
 from daemon.recovery import recover
 from governance.fs.rollback import RollbackSnapshot, after_digest
-from governance.gitops import GitOps
-from governance.index_sync import MARKER
+from governance.git.gitops import GitOps
+from governance.git.index_sync import MARKER
 from ledger import Ledger
 from tests.helpers import git
 
@@ -323,7 +323,7 @@ def test_a_socket_held_only_by_an_orphan_of_a_dead_daemon_does_not_block(repo, s
 @pytest.mark.slow
 async def test_an_op_killed_after_its_review_branch_was_made_ends_proposed(repo, state):
     """The branch exists, the PROPOSED row does not: recovery writes it, the tree as it was."""
-    from governance.review import ReviewBranches
+    from governance.git.review import ReviewBranches
     from governance.schemas import FileChange
 
     op = "op-0123456789abcdef"

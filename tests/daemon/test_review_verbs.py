@@ -16,8 +16,8 @@ from daemon.cli.render import age_text, status_text
 from daemon.cli.watch import events, render
 from daemon.client import ControlClient
 from daemon.status_model import Status, wire
-from governance.gitops import GitOps
-from governance.review import ReviewBranches
+from governance.git.gitops import GitOps
+from governance.git.review import ReviewBranches
 from governance.schemas import FileChange
 from tests.helpers import OPS_FIXED, git, running_daemon, settings_for, wait_for
 

@@ -11,10 +11,10 @@ import pytest
 
 from governance.deps import PhaseDeps
 from governance.fs.rollback import live_sha256
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
+from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
 from governance.phase import Phase
 from governance.phases_review import review_generate
-from governance.review import ReviewBranches, ReviewItem, accept_envelope
 from governance.schemas import FileChange, OperationContext
 from ledger import Ledger
 from tests.helpers import OPS_FIXED, git, pipeline_deps

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from daemon.config import Settings
 from daemon.providers import build_provider
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from governance.provider import ReplyShape
 from kernel.http.apis import http_provider
 from kernel.http.providers import ProviderFailure

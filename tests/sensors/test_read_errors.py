@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from ledger import Ledger
 from sensors.todo import SourceReadError, TodoSensor, read_source
 from sensors.watcher import RepoWatcher
@@ -30,7 +30,7 @@ FD_EXHAUSTION = r'''
 import asyncio, errno, json, os, resource, sys
 from pathlib import Path
 from structlog.testing import capture_logs
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from sensors.todo import TodoSensor
 
 repo = Path(sys.argv[1])

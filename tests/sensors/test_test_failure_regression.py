@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from governance.schemas import Urgency
 from sensors.failure_streaks import BranchTip, Streaks
 from sensors.run_results import TestResult

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from governance.schemas import SignalEnvelope, Urgency
 from ledger import Ledger
 from sensors.queue import RETRY_BACKOFF_S

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from tests.helpers import jail_limits, loop_limits, make_repo, tool_env, tool_loop
 from tools.args import ReadFile
 from tools.builtin import ToolFailed, read_file
@@ -349,7 +349,7 @@ def test_committed_symlinks_never_break_the_workspace(repo):
 
 @pytest.mark.slow
 def test_committed_symlinks_in_the_validate_sandbox(repo, short_tmp):
-    from governance.gitops import GitOps as Ops
+    from governance.git.gitops import GitOps as Ops
     from governance.sandbox import Sandbox
 
     _commit_links(repo)

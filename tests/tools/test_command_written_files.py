@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from tests.helpers import (
     OPS_PY,
     git,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from tests.helpers import tool_env
 from tools.builtin import TOOLS, ToolFailed
 from tools.policy import PolicyContext, evaluate

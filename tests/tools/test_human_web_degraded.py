@@ -10,7 +10,7 @@ import pytest
 
 from daemon.client import ControlClient
 from governance.approval import QuestionBroker
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import loop_limits, running_daemon, settings_for, tool_env, tool_loop, wait_for
 from tools.args import WebFetch

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from governance.errors import ProviderError
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from tests.helpers import loop_limits, replay, tool_call, tool_env, tool_loop
 from tools.exploration import ExplorationLedger
 from tools.loop import NUDGE, ToolLoopCoordinator

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from governance.errors import ModelCollapsed, ProviderError
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from governance.reflex import Band
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import loop_limits, make_policy, tool_call, tool_env, tool_loop

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from daemon.config import ConfigError
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import loop_limits, running_daemon, settings_for, tool_call, tool_env, tool_loop
 from tools.mcp_hub import McpConfig, McpHub, check_arguments, exposed_name, load_mcp_config

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from tests.helpers import loop_limits, replay, tool_call, tool_env, tool_loop, wait_for
 from tests.swap import Swapper
 from tools.builtin import TOOLS, ToolFailed

@@ -11,7 +11,7 @@ import pytest
 
 from daemon.recovery import recover
 from governance.fs.rollback import RollbackSnapshot, after_digest
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from ledger import Ledger
 from tests.helpers import commit_files, tree_bytes
 

@@ -3,7 +3,7 @@
 Blocking (GitPython shells out to git): callers run these in a thread. The commit is
 built on a temporary index seeded from HEAD, so the human's real index and working tree
 are never swept into it; only the op's own paths are then refreshed in the real index
-(governance/index_sync.py). HEAD moving during an op is fine when it moved forward
+(governance/git/index_sync.py). HEAD moving during an op is fine when it moved forward
 through commits that leave the op's paths alone: the commit goes on the new HEAD.
 """
 
@@ -22,7 +22,7 @@ from git.refs.symbolic import SymbolicReference
 
 from governance.crashpoints import crashpoint
 from governance.errors import CommitError
-from governance.index_sync import EMPTY_TREE, sync_op_paths
+from governance.git.index_sync import EMPTY_TREE, sync_op_paths
 
 COMMIT_TRIES = 5  # compare-and-swap attempts when HEAD keeps moving under the commit
 HISTORY_LIMIT = 1000  # commits searched for an op's Op-Id trailer at recovery
@@ -238,7 +238,7 @@ class GitOps:
         ident = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
                  "GIT_COMMITTER_NAME": author_name, "GIT_COMMITTER_EMAIL": author_email}
         parents = ["-p", head] if head else []
-        # sign_env (governance.signing): git settings for this one command, never a config.
+        # sign_env (governance.git.signing): git settings for this one command, never a config.
         sign = ["-S"] if sign_env else []
         sha = g.commit_tree(tree, *parents, *sign, "-m", message,
                             env={**ident, **(sign_env or {})})

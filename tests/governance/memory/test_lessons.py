@@ -1,4 +1,4 @@
-"""Session lessons (governance.lessons): the line format, infrastructure left out, the cap,
+"""Session lessons (governance.memory.lessons): the line format, infrastructure left out, the cap,
 the convergence checkpoint with numbers, hostile text kept to one line, the buffer rebuilt
 from ledger rows; and end to end through the real pipeline: a failed op's lesson is in the
 next op's GENERATE prompt, next to the strategic digest."""
@@ -10,9 +10,9 @@ import json
 import pytest
 
 from daemon.config import Settings
-from governance.digest import Digest
-from governance.lessons import MAX_LINE, Lessons, lesson, one_line, replay
-from governance.memory import Memory
+from governance.memory.digest import Digest
+from governance.memory.lessons import MAX_LINE, Lessons, lesson, one_line, replay
+from governance.memory.memory import Memory
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from governance.gitops import GitOps
-from governance.index_sync import changed_entries, tree_entries
+from governance.git.gitops import GitOps
+from governance.git.index_sync import changed_entries, tree_entries
 from tests.helpers import commit_files, git
 
 

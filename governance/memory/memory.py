@@ -1,5 +1,5 @@
 """Grounding memory: every finished op leaves an outcome record in the ledger, and CLASSIFY
-asks what those records say about the files the next op will change (governance.reputation).
+asks what those records say about the files the next op will change (governance.memory.reputation).
 
 Advisory by construction: `assess` can only say "escalate" (one tier up, never past
 APPROVAL_REQUIRED: memory never blocks) and hand the prompt cautions; it cannot lower a
@@ -7,8 +7,8 @@ tier, skip a phase or change a gate. When reading the records fails, the op goes
 advice and a thought says so.
 
 It also carries the prompt's other grounding, as advisory as the rest: this run's session
-lessons (governance.lessons, fed here at each op's end) and the strategic digest
-(governance.digest), which GENERATE puts into its prompt.
+lessons (governance.memory.lessons, fed here at each op's end) and the strategic digest
+(governance.memory.digest), which GENERATE puts into its prompt.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from typing import Any
 
 import structlog
 
-from governance.digest import Digest
 from governance.import_graph import ImportGraph
-from governance.lessons import THOUGHT_CHECK, THOUGHT_LESSON, Lessons, lesson
+from governance.memory.digest import Digest
+from governance.memory.lessons import THOUGHT_CHECK, THOUGHT_LESSON, Lessons, lesson
+from governance.memory.reputation import Prophecy, prophecy, reputations
+from governance.memory.trust import ANY_ROUTE, Trust, brier, calibrated, drift
+from governance.memory.trust import table as trust_table
 from governance.phase import Phase, Transition
-from governance.reputation import Prophecy, prophecy, reputations
 from governance.retry import Budget
 from governance.schemas import OperationContext
-from governance.trust import ANY_ROUTE, Trust, brier, calibrated, drift
-from governance.trust import table as trust_table
 from ledger import Ledger
 
 log = structlog.get_logger("governance")
@@ -42,7 +42,7 @@ BUDGET_CLASS = {Budget.VALIDATE.value: "validation_failed", Budget.GENERATE.valu
 
 
 def failure_class(ctx: OperationContext, t: Transition) -> str:
-    """How the op ended, in the classes governance.reputation counts ('' = success)."""
+    """How the op ended, in the classes governance.memory.reputation counts ('' = success)."""
     if t.to is Phase.COMPLETE:
         return ""
     if t.to in NOT_ABOUT_THE_FILES:
@@ -58,7 +58,7 @@ def failure_class(ctx: OperationContext, t: Transition) -> str:
 
 @dataclass(frozen=True)
 class Assessment:
-    confidence: float  # the stated confidence, calibrated down by trust (governance.trust)
+    confidence: float  # the stated confidence, calibrated down by trust (governance.memory.trust)
     trust: Trust | None = None  # of this provider x source, over every route
     prophecies: tuple[Prophecy, ...] = ()
     cautions: tuple[str, ...] = ()
@@ -86,8 +86,8 @@ class Memory:
     ttl_s: float
     graph: ImportGraph = field(default_factory=ImportGraph)
     summary: dict[str, Any] = field(default_factory=dict)  # for status: no I/O to show it
-    lessons: Lessons | None = None  # this run's session lessons (governance.lessons)
-    digest: Digest | None = None  # the strategic digest, cached per HEAD (governance.digest)
+    lessons: Lessons | None = None  # this run's session lessons (governance.memory.lessons)
+    digest: Digest | None = None  # the strategic digest, cached per HEAD (governance.memory.digest)
 
     def _since(self) -> str:
         return (datetime.now(UTC) - timedelta(seconds=self.ttl_s)).isoformat()

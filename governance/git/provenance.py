@@ -27,7 +27,7 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from governance.signing import ALLOWED_NAME, KEY_NAME
+from governance.git.signing import ALLOWED_NAME, KEY_NAME
 from ledger.anchor import TRAILER, check_anchor
 from ledger.verify import LedgerUnreadable, open_readonly, report_text, verify_db
 

@@ -11,12 +11,12 @@ import pytest
 
 from daemon.cli.render import status_text
 from governance.import_graph import ImportGraph, imports_of, module_names
-from governance.memory import Memory
+from governance.memory.memory import Memory
+from governance.memory.reputation import FileReputation, level_of, prophecy, reputations
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.phases_decide import classify_phase
 from governance.pipeline import PHASES
-from governance.reputation import FileReputation, level_of, prophecy, reputations
 from ledger import Ledger
 from tests.helpers import (
     OPS_BROKEN,

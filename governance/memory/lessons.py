@@ -6,7 +6,7 @@ success:
     [FAIL:<class>] <goal> — <why> (<file>)
 
 Rules (all here, as data and small pure functions):
-- The class is governance.memory's failure class. Only ops whose outcome is about the code
+- The class is governance.memory.memory's failure class. Only ops whose outcome is about the code
   teach (LESSON_CLASSES): a landed op, a candidate VALIDATE refused, one that was rolled back
   after its tests broke, an unusable reply. Infrastructure teaches nothing (R8): a timeout, a
   cancel, a block, a provider failure, a collapse, an environment failure, a daemon error
@@ -28,7 +28,7 @@ Rules (all here, as data and small pure functions):
   capped, and the line is capped at MAX_LINE. Lessons are advisory: prompt text only; they
   never change a tier, a gate or a check.
 
-The buffer lives in the daemon (one per run, not persisted as a buffer). governance.memory
+The buffer lives in the daemon (one per run, not persisted as a buffer). governance.memory.memory
 writes each lesson and each checkpoint to the ledger as a thought, and `replay` rebuilds a
 run's buffer from those rows (what `ouroboros stats` shows).
 """

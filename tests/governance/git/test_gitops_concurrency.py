@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from governance.errors import CommitError
-from governance.gitops import COMMIT_TRIES, GitOps
+from governance.git.gitops import COMMIT_TRIES, GitOps
 from tests.helpers import (
     explore_turn,
     git,

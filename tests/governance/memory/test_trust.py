@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from governance.memory import Memory
+from governance.memory.memory import Memory
+from governance.memory.trust import MIN_EVIDENCE, Trust, brier, calibrated, drift, table
 from governance.phase import Phase
 from governance.phases_decide import classify_phase
-from governance.trust import MIN_EVIDENCE, Trust, brier, calibrated, drift, table
 from ledger import Ledger
 from tests.helpers import make_repo, no_retry_policy, op_context, pipeline_deps, replay
 

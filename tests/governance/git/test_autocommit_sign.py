@@ -18,8 +18,8 @@ import pytest
 
 from daemon.cli import main
 from daemon.cli.render import status_text
+from governance.git.signing import ALLOWED_NAME, KEY_NAME, commit_env, ensure_key
 from governance.phase import Phase
-from governance.signing import ALLOWED_NAME, KEY_NAME, commit_env, ensure_key
 from ledger.anchor import parse_anchor
 from tests.helpers import OPS_FIXED, candidate_turn, git, make_repo, run_op
 from tests.status_sample import sample_status

@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance.lessons import one_line
+from governance.memory.lessons import one_line
 
 README_NAMES = ("README.md", "README.rst", "README.txt", "README")
 MAX_README_BYTES = 1_000_000

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 from governance.errors import CommitError
-from governance.gitops import GitOps
-from governance.provenance import _integrity
+from governance.git.gitops import GitOps
+from governance.git.provenance import _integrity
 from tests.helpers import git
 
 MSG = "fix: x\n\nIntegrity: sha256:{integrity}\n"

@@ -31,7 +31,7 @@ import structlog
 
 from governance.errors import CommitError
 from governance.fs.rollback import exact_path
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from governance.schemas import FileChange, SignalEnvelope, Source, Urgency
 
 log = structlog.get_logger("governance")
@@ -152,7 +152,7 @@ class ReviewBranches:
         """commit-tree as GitOps does it, the Integrity trailer filled in; signed through
         `sign_env`, or unsigned when signing fails (as governance.autocommit falls back)."""
         diff = self._run("diff-tree", "-p", "--no-color", "--full-index", "--binary",
-                         f"{base}^{{tree}}", tree)  # governance.provenance's integrity
+                         f"{base}^{{tree}}", tree)  # governance.git.provenance's integrity
         message = message.replace("{integrity}", hashlib.sha256(diff).hexdigest())
         ident = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
                  "GIT_COMMITTER_NAME": author_name, "GIT_COMMITTER_EMAIL": author_email}

@@ -1,4 +1,4 @@
-"""The strategic digest (governance.digest) from a real git repository of 60 commits: the
+"""The strategic digest (governance.memory.digest) from a real git repository of 60 commits: the
 momentum counts, the cap, the cache per HEAD, and READMEs that are symlinks, huge, binary,
 missing or hostile."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from daemon.config import Settings
-from governance.digest import HEADING, MAX_README_BYTES, Digest
+from governance.memory.digest import HEADING, MAX_README_BYTES, Digest
 from tests.helpers import commit_files, git
 
 

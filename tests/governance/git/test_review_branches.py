@@ -1,4 +1,4 @@
-"""Review branches (governance.review) on real git repositories: what propose commits, that
+"""Review branches (governance.git.review) on real git repositories: what propose commits, that
 the human's HEAD, index, working tree and branch stay byte-identical, what list/get/diff/
 changes/base_contents read back, and what is refused or left alone."""
 
@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from governance.errors import CommitError
-from governance.gitops import GitOps
-from governance.review import ReviewBranches, ReviewItem, accept_envelope
+from governance.git.gitops import GitOps
+from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
+from governance.git.signing import ALLOWED_NAME, commit_env, ensure_key
 from governance.schemas import FileChange, Source, Urgency
-from governance.signing import ALLOWED_NAME, commit_env, ensure_key
 from tests.helpers import commit_files, git
 
 OP = "op-0123456789abcdef"

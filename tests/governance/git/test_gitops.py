@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from governance.errors import CommitError
-from governance.gitops import GitOps
+from governance.git.gitops import GitOps
 from tests.helpers import git
 
 MSG = "fix(calc): x\n\nbody\n\nIntegrity: sha256:{integrity}\n"
