@@ -41,12 +41,12 @@ from daemon.config import Settings
 from daemon.phase_deps import policy_from
 from governance.deps import PhaseDeps
 from governance.git.gitops import GitOps
+from governance.oracle.testrun import TestRunner
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES
 from governance.policy import Policy
 from governance.schemas import OperationContext, SignalEnvelope
-from governance.testrun import TestRunner
 from ledger import Ledger
 from tests.helpers import jail_limits
 from tools.jail import JailExecutor, bwrap_available
@@ -131,7 +131,7 @@ async def run_task(task: Task, l2: bool, work: Path) -> RunResult:
     calls = [c for c in chain["model_calls"] if c["phase"] in MODEL_PHASES and c["ok"]]
     iterations, stop = l2_summary(chain)
     # Landed: it passed every gate, on the branch, or (new behaviour that no test asks for
-    # is not proven: governance.proof) committed to its review branch.
+    # is not proven: governance.proof.rules) committed to its review branch.
     landed = (end is Phase.COMPLETE and await asyncio.to_thread(_commits, repo) == 2) or (
         end is Phase.PROPOSED and bool(chain["transitions"][-1]["payload"].get("commit")))
     return RunResult(task.id, task.kind, task.bugs, l2, end.value, landed, len(calls),

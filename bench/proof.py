@@ -12,7 +12,7 @@ two sessions a VALIDATE runs: the baseline on the base tree and the scoped tests
 candidate tree.
 
 - narrow: testrun.scope_tests (tests naming the module), no coverage: the old oracle;
-- proven: governance.scope.plan_scope with a measured whole-suite cost above the budget
+- proven: governance.oracle.scope.plan_scope with a measured whole-suite cost above the budget
   (so the affected scope: reverse-import closure plus the profile), the candidate session
   recording per-test line hits of the changed file.
 
@@ -36,9 +36,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from governance.oracle.scope import SuiteKnowledge, plan_scope
+from governance.oracle.testrun import CoverageRequest, TestRunner, scope_tests, text_reader
 from governance.schemas import FileChange
-from governance.scope import SuiteKnowledge, plan_scope
-from governance.testrun import CoverageRequest, TestRunner, scope_tests, text_reader
 from tests.helpers import PYTEST, commit_files, jail_limits
 
 MODULE = '''"""Module {i}."""

@@ -97,7 +97,7 @@ class GovernanceSection(Section):
     digest_chars: int = Field(default=2500, ge=300, le=20_000)
     test_command: list[str] = Field(default=["{python}", "-m", "pytest"], min_length=1)
     # {python} in test_command: "auto" = the repo's .venv/ or venv/, else the daemon's own
-    # interpreter; or a path (absolute or repo-relative). See governance.test_env.
+    # interpreter; or a path (absolute or repo-relative). See governance.oracle.test_env.
     test_python: str = Field(default="auto", min_length=1)
     # The oracle's test process: entry-point plugins stay off unless this is true; plugins
     # the repo's tests need (e.g. "pytest_asyncio.plugin") are safer named here instead.
@@ -112,7 +112,7 @@ class GovernanceSection(Section):
 
 
 class ProofSection(Section):
-    """What a change must show before it lands on the human's branch (governance.proof);
+    """What a change must show before it lands on the human's branch (governance.proof.rules);
     anything short of it is committed to a review branch instead (governance.git.review)."""
 
     # The whole suite runs at VALIDATE and VERIFY when its last measured baseline took at

@@ -5,7 +5,7 @@ runs, with less: an optional part, or advice). In order: the configuration; the 
 in-process model, the configured [[provider.http]] entries, local servers and API keys
 found by daemon.discover, and daemon.embedded_brain's word when the embedded model is all
 there is); bubblewrap and the jail as this user (tools.jail's own start-up probe); the
-repository's test environment (governance.test_env, as the daemon resolves it); systemd,
+repository's test environment (governance.oracle.test_env, as the daemon resolves it); systemd,
 the installed unit and the drop-in HTTP brains need under it.
 
 Read-only: nothing is written, no API key is sent anywhere (hosted APIs are not contacted),

@@ -19,10 +19,10 @@ from governance.deadlines import CHARS_PER_TOKEN, WorkShape
 from governance.memory.digest import Digest
 from governance.memory.lessons import Lessons
 from governance.memory.memory import Memory
+from governance.oracle.test_env import detect as detect_test_env
+from governance.oracle.testrun import TestRunner
 from governance.policy import Policy
 from governance.routing import Route, RouteSpec, RouteTable
-from governance.test_env import detect as detect_test_env
-from governance.testrun import TestRunner
 from governance.throughput import Speed
 from ledger import Ledger
 from tools.jail import JailExecutor, JailLimits, JailResult

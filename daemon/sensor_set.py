@@ -16,8 +16,8 @@ from typing import ParamSpec, TypeVar
 from daemon.config import Settings
 from daemon.phase_deps import jail_limits
 from governance.git.gitops import GitOps
-from governance.test_env import detect as detect_test_env
-from governance.testrun import TestRunner
+from governance.oracle.test_env import detect as detect_test_env
+from governance.oracle.testrun import TestRunner
 from ledger import Ledger
 from sensors.backlog import BacklogSensor
 from sensors.bench_runner import JailedBench

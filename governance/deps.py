@@ -20,13 +20,13 @@ from governance.git.gitops import GitOps
 from governance.git.review import ReviewBranches
 from governance.memory.memory import Memory
 from governance.model_gate import ModelGate
-from governance.oracle_run import OracleMemo
+from governance.oracle.oracle_run import OracleMemo
+from governance.oracle.testrun import TestRunner
 from governance.phase import Phase, Transition
 from governance.policy import Policy
 from governance.provider import CandidateProvider, ModelReply, ToolSessions
 from governance.reflex import ReflexStats
 from governance.schemas import OperationContext
-from governance.testrun import TestRunner
 from governance.throughput import BrainSpeeds, PlanRecord
 from ledger import Ledger
 

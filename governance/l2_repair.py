@@ -27,13 +27,13 @@ from governance.fs import nofollow
 from governance.fs.protected import normalize
 from governance.l2 import Decision, Failure, FailureClass, L2State, Progress, StopReason
 from governance.model_gate import ModelWaitExpired
-from governance.oracle import FailureKind
-from governance.oracle_run import Validation
+from governance.oracle.oracle import FailureKind
+from governance.oracle.oracle_run import Validation
 from governance.phase import Phase
 from governance.phases_generate import ask_model
 from governance.phases_validate import validate_candidate
 from governance.prompts import MAX_FILE_CHARS, live_block, repair_prompt
-from governance.proof_diff import common_ends
+from governance.proof.diff import common_ends
 from governance.schemas import Candidate, FileChange, OperationContext
 
 S = L2State

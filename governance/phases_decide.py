@@ -8,12 +8,12 @@ from pathlib import Path
 from governance.brains import for_route, ready_brains
 from governance.deps import PhaseDeps
 from governance.fs.protected import PathEscape, live_path_problem, normalize
+from governance.gates.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.memory.memory import Assessment
+from governance.oracle.testrun import scope_tests, text_reader
 from governance.phase import Phase, Transition
-from governance.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.routing import route
 from governance.schemas import OperationContext
-from governance.testrun import scope_tests, text_reader
 
 TRIVIAL_GOAL_CHARS = 200
 MAX_CONTEXT_FILES = 5

@@ -10,11 +10,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from governance import ascii_gate, reflex, retry
+from governance import reflex, retry
 from governance.brains import for_route, model_grant
 from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs.rollback import live_sha256
+from governance.gates import ascii_gate
 from governance.model_gate import ModelWaitExpired
 from governance.phase import Phase, Transition
 from governance.phases_decide import is_trivial

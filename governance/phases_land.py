@@ -11,14 +11,14 @@ from governance.deps import PhaseDeps
 from governance.fs import nofollow, nofollow_write
 from governance.fs.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.fs.rollback import RollbackSnapshot, after_digest, exact_path, live_sha256
-from governance.oracle_run import Validation, check_live
+from governance.gates.risk import RiskInput, RiskTier, classify
+from governance.gates.weakening import is_test_path, weakenings
+from governance.oracle.oracle_run import Validation, check_live
 from governance.phase import Phase, Transition
 from governance.phases_propose import propose
-from governance.proof import Intent
+from governance.proof.rules import Intent
 from governance.proof_gate import evidence_for
-from governance.risk import RiskInput, RiskTier, classify
 from governance.schemas import OperationContext, Source
-from governance.weakening import is_test_path, weakenings
 from ledger.redact import MARKER, redact
 
 DIFF_PREVIEW_CHARS = 4000

@@ -16,7 +16,7 @@ from governance.deps import PhaseDeps
 from governance.fs.rollback import live_sha256
 from governance.l2 import Failure, FailureClass
 from governance.l2_repair import L2Run, classify
-from governance.oracle import GOOD, Report
+from governance.oracle.oracle import GOOD, Report
 from governance.phase import Phase, Transition
 from governance.schemas import OperationContext
 

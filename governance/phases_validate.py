@@ -14,8 +14,8 @@ from governance import retry
 from governance.deps import PhaseDeps
 from governance.fs.protected import PathEscape, normalize, protected_reason
 from governance.fs.rollback import RollbackSnapshot
-from governance.oracle import Report, tree_digest
-from governance.oracle_run import (
+from governance.oracle.oracle import Report, tree_digest
+from governance.oracle.oracle_run import (
     Checked,
     Sessions,
     Validation,
@@ -24,14 +24,14 @@ from governance.oracle_run import (
     combine,
     run_side,
 )
+from governance.oracle.sandbox import Sandbox
+from governance.oracle.scope import TestScope, plan_scope, split
+from governance.oracle.testrun import ORACLE_MARKERS, CoverageRequest, TestRunner
 from governance.phase import Phase, Transition
 from governance.phases_generate import generate_in
-from governance.proof import new_behaviour
+from governance.proof.rules import new_behaviour
 from governance.proof_gate import refusals
-from governance.sandbox import Sandbox
 from governance.schemas import Candidate, OperationContext, Source
-from governance.scope import TestScope, plan_scope, split
-from governance.testrun import ORACLE_MARKERS, CoverageRequest, TestRunner
 
 MAX_CANDIDATE_BYTES = 1_000_000  # per file: a larger one is not a maintenance change
 

@@ -37,7 +37,7 @@ class Policy:
     reground_budget: int
     reground_spook: float
     collapse_threshold: float  # provider.canary_threshold
-    # What a change must show to land on the human's branch (governance.proof, [proof]).
+    # What a change must show to land on the human's branch (governance.proof.rules, [proof]).
     full_suite_budget_s: float
     autocommit_new_behaviour: bool
     max_new_files: int

@@ -1,4 +1,4 @@
-"""The proof gates' inputs from an op: what it claims (governance.proof.Claim), the texts
+"""The proof gates' inputs from an op: what it claims (governance.proof.rules.Claim), the texts
 its candidate changes, and the refusals VALIDATE makes before anything runs.
 
 Refused at VALIDATE (the model gets the reason and may retry; an honest "could not
@@ -19,10 +19,18 @@ from pathlib import Path
 from governance.deps import PhaseDeps
 from governance.fs import nofollow
 from governance.fs.rollback import RollbackSnapshot
-from governance.proof import Claim, Evidence, FileText, Intent, assess, enclosing_symbol, intent_of
-from governance.proof_static import runner_sniffing, todo_resolution_problems
+from governance.oracle.scope import is_test_side
+from governance.proof.rules import (
+    Claim,
+    Evidence,
+    FileText,
+    Intent,
+    assess,
+    enclosing_symbol,
+    intent_of,
+)
+from governance.proof.static import runner_sniffing, todo_resolution_problems
 from governance.schemas import FileChange, OperationContext, Source
-from governance.scope import is_test_side
 
 READ_CAP = 4_000_000  # a larger file is not compared: its change cannot be proven
 

@@ -28,7 +28,7 @@ from governance.schemas import (
 if TYPE_CHECKING:  # for checkers only: kernel/ imports this seam and needs no git or SQLite
     from governance.approval import QuestionBroker
     from governance.git.gitops import GitOps
-    from governance.testrun import TestRunner
+    from governance.oracle.testrun import TestRunner
     from ledger import Ledger
 
 

@@ -222,7 +222,7 @@ class OperationContext(BaseModel):
     base_head: str | None = None
     live_hashes: dict[str, str | None] = Field(default_factory=dict)
     diff_preview: str = ""  # GATE's redacted diff of the candidate, shown again at APPROVE
-    evidence: str = ""  # GATE's proof (governance.proof): the commit's Evidence trailer
+    evidence: str = ""  # GATE's proof (governance.proof.rules): the commit's Evidence trailer
     to_review: bool = False  # GATE: not proven, or needs a human: a review branch, not APPLY
     rollback_dir: str | None = None
     applied: bool = False

@@ -14,12 +14,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from governance.testrun import TestOutcome
+from governance.oracle.testrun import TestOutcome
 from ouroboros_pytest import MAX_TESTS, MESSAGE_CAP, SCHEMA
 from sensors.errors import first_problem
 
 RESULTS_CAP = 4 << 20  # bytes; a larger results file is refused
-# The oracle's outcomes (governance/oracle_plugin.py) as this sensor counts them.
+# The oracle's outcomes (governance/oracle/oracle_plugin.py) as this sensor counts them.
 ORACLE_OUTCOMES: Mapping[str, str] = {"passed": "passed", "xpassed": "passed",
                                       "failed": "failed", "forged": "failed", "error": "error"}
 _SUMMARY = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - (.*))?$", re.MULTILINE)

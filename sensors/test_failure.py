@@ -6,7 +6,7 @@ Two sources of runs feed one streak table, in the order they finish:
   watched (the watcher leaves it out), so the sensor looks at that directory itself: one
   stat every `poll_s` in `watch()`, which the daemon runs in its task group, and at every
   scan_once;
-- a jailed run of the tests that exercise changed `.py` files (governance.testrun
+- a jailed run of the tests that exercise changed `.py` files (governance.oracle.testrun
   scope_tests), `debounce_s` (2 s) after the last change, through the runner the daemon
   gives (a TestRunner over its bubblewrap executor, read-only on the live tree). Without a
   runner (no bubblewrap) that half is off and `problem` says so; nothing runs unjailed.
@@ -46,8 +46,8 @@ from pathlib import Path
 import structlog
 
 from governance.fs.protected import normalize
+from governance.oracle.testrun import TestOutcome, is_test_file, scope_tests, text_reader
 from governance.schemas import SignalEnvelope, Urgency
-from governance.testrun import TestOutcome, is_test_file, scope_tests, text_reader
 from ouroboros_pytest import RESULTS_DIR
 from sensors.defaults import TEST_FAILURE_DEBOUNCE_S
 from sensors.failure_streaks import SOURCE, Failure, Streaks

@@ -20,13 +20,13 @@ from daemon.phase_deps import policy_from
 from daemon.service import Daemon
 from governance.deps import PhaseDeps
 from governance.git.gitops import GitOps
+from governance.oracle.testrun import TestRunner
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES
 from governance.policy import Policy
 from governance.reflex import Band
 from governance.schemas import OperationContext, SignalEnvelope
-from governance.testrun import TestRunner
 from kernel.http.providers import HttpProviderConfig
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
@@ -335,7 +335,7 @@ async def wait_terminal(daemon: Daemon, count: int = 1, timeout: float = 60.0) -
 
 # The test the human commits with the TODO: what the TODO means, failing until it is done.
 # A TODO is new behaviour; the op that makes this test pass is proven and lands (without
-# it the change would wait on a review branch: governance.proof).
+# it the change would wait on a review branch: governance.proof.rules).
 CLAMP_TEST = '''from calc.ops import clamp
 
 

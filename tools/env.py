@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from governance.git.gitops import GitOps
-from governance.test_env import TestEnv
-from governance.testrun import TestRunner
+from governance.oracle.test_env import TestEnv
+from governance.oracle.testrun import TestRunner
 from tools.jail import SAFE_PATH, Bind, Jail, JailLimits
 from tools.workspace import Workspace
 
@@ -27,8 +27,8 @@ class ToolEnv:
     state_rel: str
     hidden: list[Path]  # directories the jail hides (home, live repo, state dir)
     limits: JailLimits
-    # run_tests: VALIDATE's own runner (governance.testrun): the same test command, the
-    # project's interpreter and venv (governance.test_env), jail and plugins as the oracle.
+    # run_tests: VALIDATE's own runner (governance.oracle.testrun): the same test command, the
+    # project's interpreter and venv (governance.oracle.test_env), jail and plugins as the oracle.
     tests: TestRunner
     test_scratch: Path | None = None  # its private run dirs (None: a fresh temp dir)
     ask_timeout_s: float

@@ -29,7 +29,7 @@ import git
 from governance.errors import CandidateParseError
 from governance.fs import nofollow, nofollow_write
 from governance.fs.protected import PathEscape, protected_reason
-from governance.sandbox import copy_link, write_changes
+from governance.oracle.sandbox import copy_link, write_changes
 from governance.schemas import Candidate, FileChange
 
 SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache"})

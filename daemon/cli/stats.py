@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from daemon.errors import CliError
-from governance.import_graph import ImportGraph
 from governance.memory.lessons import THOUGHT_CHECK, THOUGHT_LESSON, one_line, replay
 from governance.memory.reputation import prophecy, reputations
 from governance.memory.trust import brier, drift, table
+from governance.oracle.import_graph import ImportGraph
 from ledger.verify import LedgerUnreadable, open_readonly
 
 TOP_FILES = 20

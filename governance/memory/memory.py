@@ -22,12 +22,12 @@ from typing import Any
 
 import structlog
 
-from governance.import_graph import ImportGraph
 from governance.memory.digest import Digest
 from governance.memory.lessons import THOUGHT_CHECK, THOUGHT_LESSON, Lessons, lesson
 from governance.memory.reputation import Prophecy, prophecy, reputations
 from governance.memory.trust import ANY_ROUTE, Trust, brier, calibrated, drift
 from governance.memory.trust import table as trust_table
+from governance.oracle.import_graph import ImportGraph
 from governance.phase import Phase, Transition
 from governance.retry import Budget
 from governance.schemas import OperationContext

@@ -48,7 +48,7 @@ async def test_one_file_spelled_two_ways_lands_nothing(repo, short_tmp, files):
 # The daemon commits with commit-tree (no hooks), but the human's next `git commit` runs
 # pre-commit/husky hooks from the tree, `make` reads any Makefile, VS Code runs
 # folder-open tasks, CI runs its config with the repository's secrets. `.github/*`,
-# `Makefile` and `setup.py` at the root already need a human (governance/risk.py
+# `Makefile` and `setup.py` at the root already need a human (governance/gates/risk.py
 # BUILD_GLOBS); these do not, and land with no one asked.
 
 HOST_RUNNERS = {

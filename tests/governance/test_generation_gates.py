@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance import ascii_gate
+from governance.gates import ascii_gate
 from governance.schemas import Candidate, FileChange
 
 HOSTILE_TEXT = [

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from governance.oracle import BaselineCache
-from governance.oracle_run import OracleMemo
+from governance.gates.weakening import weakenings
+from governance.oracle.oracle import BaselineCache
+from governance.oracle.oracle_run import OracleMemo
+from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
-from governance.testrun import TestRunner
-from governance.weakening import weakenings
 from tests.governance.hostile_cases import TEMPLATE, Case, benign, hostile
 from tests.helpers import (
     PYTEST,

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from governance.gates.weakening import weakenings
 from governance.model_gate import ModelGate
-from governance.oracle import BaselineCache
-from governance.oracle_run import OracleMemo
+from governance.oracle.oracle import BaselineCache
+from governance.oracle.oracle_run import OracleMemo
+from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
-from governance.testrun import TestRunner
-from governance.weakening import weakenings
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.governance.hostile_cases import (
     CLAMP_FIXED,

@@ -9,10 +9,10 @@ from governance import l2
 from governance.fs.protected import PathEscape
 from governance.l2 import Failure, FailureClass, L2State, Progress, StopReason, decide
 from governance.l2_repair import changed_lines, classify, merge
-from governance.oracle import FailureKind, Report, Verdict
-from governance.oracle_run import Checked, Validation
+from governance.oracle.oracle import FailureKind, Report, Verdict
+from governance.oracle.oracle_run import Checked, Validation
+from governance.oracle.testrun import TestOutcome
 from governance.schemas import Candidate, FileChange
-from governance.testrun import TestOutcome
 
 S = L2State
 T = FailureClass.TEST

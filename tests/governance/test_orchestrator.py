@@ -9,10 +9,10 @@ import pytest
 
 from governance.deps import CancelToken, PhaseDeps
 from governance.fs.rollback import RollbackSnapshot
+from governance.oracle.testrun import TestRunner
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase, Transition
 from governance.schemas import OperationContext
-from governance.testrun import TestRunner
 from ledger import Ledger
 from tests.helpers import PYTEST, op_context, pipeline_deps
 

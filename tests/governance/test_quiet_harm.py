@@ -30,15 +30,15 @@ from pathlib import Path
 
 import pytest
 
-from governance.oracle import BaselineCache
-from governance.oracle_run import OracleMemo
+from governance.gates.weakening import weakenings
+from governance.oracle.oracle import BaselineCache
+from governance.oracle.oracle_run import OracleMemo
+from governance.oracle.scope import SuiteKnowledge
+from governance.oracle.testrun import TestRunner
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.pipeline import PHASES
 from governance.schemas import OperationContext, SignalEnvelope
-from governance.scope import SuiteKnowledge
-from governance.testrun import TestRunner
-from governance.weakening import weakenings
 from ledger import Ledger
 from tests.governance.quiet_harm_cases import (
     CORE,
@@ -113,7 +113,7 @@ class Result:
     repo: Path
     state: Path
     reasons: list[str]
-    scopes: list[str]  # the test scope each oracle run judged with (governance.scope)
+    scopes: list[str]  # the test scope each oracle run judged with (governance.oracle.scope)
     seen: dict
     seconds: float = 0.0
 

@@ -16,8 +16,8 @@ import pytest
 from daemon.config import IntakeSection, Settings
 from daemon.sensor_set import SensorSet
 from governance.git.gitops import GitOps
+from governance.oracle.test_env import detect as detect_test_env
 from governance.schemas import SignalEnvelope, Urgency
-from governance.test_env import detect as detect_test_env
 from sensors.bench_runner import JailedBench, read_capped
 from sensors.perf_regression import (
     RESULTS_CAP,

@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-from governance import autocommit, proof, routing
+from governance import autocommit, routing
+from governance.proof import rules
 from governance.schemas import Source
 from sensors import router
 
@@ -23,7 +24,7 @@ def test_each_sensor_emits_its_source(module, source):
     assert importlib.import_module(module).SOURCE is source
 
 
-@pytest.mark.parametrize("table", [router.BASE, proof.INTENT_BY_SOURCE, autocommit.COMMIT_TYPES,
+@pytest.mark.parametrize("table", [router.BASE, rules.INTENT_BY_SOURCE, autocommit.COMMIT_TYPES,
                                    routing.IMMEDIATE_SOURCES, routing.BACKGROUND_SOURCES,
                                    routing.SPECULATIVE_SOURCES])
 def test_source_tables_name_only_sources(table):
@@ -33,4 +34,4 @@ def test_source_tables_name_only_sources(table):
 def test_a_plain_string_finds_its_row():
     """The envelope holds a plain str (the ledger's and the WAL's text): tables still match."""
     assert router.BASE["todo_scanner"] == router.BASE[Source.TODO]
-    assert proof.intent_of("test_failure") is proof.Intent.REPAIR
+    assert rules.intent_of("test_failure") is rules.Intent.REPAIR

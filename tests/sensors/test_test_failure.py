@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import ouroboros_pytest as pytest_results
+from governance.oracle.testrun import TestRunner
 from governance.schemas import SignalEnvelope, Urgency
-from governance.testrun import TestRunner
 from ouroboros_pytest import RESULTS_DIR
 from sensors.failure_streaks import STREAK, Streaks, signature
 from sensors.run_results import TestResult, read_results

@@ -142,7 +142,7 @@ async def test_jail_has_no_network_and_enforces_limits(ws, repo):
 @needs_bwrap
 async def test_hostile_conftest_in_validate_is_contained(repo, short_tmp):
     """A repo test that tries to write outside its sandbox and reach the network."""
-    from governance.testrun import TestRunner
+    from governance.oracle.testrun import TestRunner
     from tools.jail import JailExecutor
 
     (repo / "tests" / "conftest.py").write_text(
@@ -350,7 +350,7 @@ def test_committed_symlinks_never_break_the_workspace(repo):
 @pytest.mark.slow
 def test_committed_symlinks_in_the_validate_sandbox(repo, short_tmp):
     from governance.git.gitops import GitOps as Ops
-    from governance.sandbox import Sandbox
+    from governance.oracle.sandbox import Sandbox
 
     _commit_links(repo)
     (repo / "loose_link").symlink_to(short_tmp)  # the human's untracked absolute link
@@ -366,7 +366,7 @@ def test_committed_symlinks_in_the_validate_sandbox(repo, short_tmp):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", ["cfg/app.cfg", "tools/hook", "calc/alias.py", "docs_link/x.py"])
 def test_candidate_never_writes_through_a_sandbox_symlink(repo, short_tmp, path):
-    from governance.sandbox import Sandbox
+    from governance.oracle.sandbox import Sandbox
     from governance.schemas import FileChange
 
     _commit_links(repo)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.testrun import Bind
+from governance.oracle.testrun import Bind
 from tests.helpers import jail_limits
 from tests.tools.jail_attacks import ATTACKS, FAKE_KEY_NAME, SECRET, problems, run_attack
 from tests.tools.jail_world import build_world

@@ -1,5 +1,5 @@
 """Venom's run_tests runs a project's tests as VALIDATE does (issue 20 §5): the oracle's own
-runner, so the project's interpreter and venv (governance.test_env), the same jail, the same
+runner, so the project's interpreter and venv (governance.oracle.test_env), the same jail, the same
 command. A project whose tests import a package installed only in its own venv: the
 model's test run passes through the real jail, and without it where the operator opted in;
 it used to run the daemon's interpreter and report an ImportError. The parts come from the

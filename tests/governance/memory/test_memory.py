@@ -10,9 +10,9 @@ import json
 import pytest
 
 from daemon.cli.render import status_text
-from governance.import_graph import ImportGraph, imports_of, module_names
 from governance.memory.memory import Memory
 from governance.memory.reputation import FileReputation, level_of, prophecy, reputations
+from governance.oracle.import_graph import ImportGraph, imports_of, module_names
 from governance.orchestrator import Orchestrator
 from governance.phase import Phase
 from governance.phases_decide import classify_phase

@@ -8,7 +8,7 @@ never on pytest's exit code. `judge` is a pure function of two reports:
 - every test that ran after the change passed (a skip or xfail is tolerated only for a test
   that did not pass in the baseline): a test that fails in the baseline and still fails
   blocks the op too, named as pre-existing, because the op's own scoped tests must pass —
-  unless the whole suite ran and the test is outside the affected scope (governance.scope);
+  unless the whole suite ran and the test is outside the affected scope (governance.oracle.scope);
 - every test that passed in the baseline (the op's base: HEAD plus the human's working
   tree, before the candidate) still passes: skipped, xfailed, deselected, errors, never ran
   or missing are regressions, each named;

@@ -13,7 +13,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from governance.fs.protected import protected_reason
-from governance.weakening import in_test_dir
+from governance.gates.weakening import in_test_dir
 
 
 class RiskTier(IntEnum):

@@ -11,7 +11,7 @@ was imported, so a stray or forged report file is recognisably not ours.
 Everything it needs from the standard library is imported here, before the repository is
 put on sys.path, so repository files named `json` or `os` cannot stand in for them.
 
-Coverage (what proves a change's lines ran, governance.proof): the run's `oracle.json`
+Coverage (what proves a change's lines ran, governance.proof.rules): the run's `oracle.json`
 beside this file names the files to watch line by line (`watch`) and whether to record
 which repository files each test entered (`profile`). A tracer installed before any
 conftest or test module is imported records, per watched line, the tests during which it

@@ -9,7 +9,7 @@ PYTEST_ADDOPTS / PYTEST_PLUGINS never reach it. The plugin and the report direct
 a private host directory (under the daemon's state dir) bound into the jail under /tmp, so
 the report is never written into the tree under test (VERIFY runs on the live tree).
 
-The interpreter is the repository's own where `governance.test_env` finds one (its venv and
+The interpreter is the repository's own where `governance.oracle.test_env` finds one (its venv and
 that venv's Python shown read-only in the jail), checked again before every run. A test
 process that never got as far as the oracle plugin (the jail could not exec the interpreter,
 pytest is not installed, ...) fails with what it printed, bubblewrap's own errors first.
@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Protocol
 
 from governance.fs import nofollow_write
-from governance.oracle import FailureKind, Report, judge, read_report
-from governance.test_env import PYTHON, TestEnv
+from governance.oracle.oracle import FailureKind, Report, judge, read_report
+from governance.oracle.test_env import PYTHON, TestEnv
 
 _FAILED_LINE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
 _SUMMARY_LINE = re.compile(r"^=*\s*(.*\b(?:passed|failed|error|errors|no tests ran)\b.*?)\s*=*$",
@@ -145,7 +145,7 @@ class Executor(Protocol):
 
 @dataclass(frozen=True)
 class CoverageRequest:
-    """What a run records besides outcomes (governance.oracle_plugin): the lines of `watch`
+    """What a run records besides outcomes (governance.oracle.oracle_plugin): the lines of `watch`
     (repo-relative files) per test, and with `profile` the files each test entered."""
 
     watch: frozenset[str] = frozenset()

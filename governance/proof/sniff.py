@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import ast
 
-from governance.proof_ast import binding, const_str, guarded, own_nodes, parse, qual, statements
+from governance.proof.ast_helpers import (
+    binding,
+    const_str,
+    guarded,
+    own_nodes,
+    parse,
+    qual,
+    statements,
+)
 
 RUNNER_STRINGS = frozenset({
     "pytest", "_pytest", "py.test", "unittest", "PYTEST_CURRENT_TEST", "PYTEST_VERSION",

@@ -1,6 +1,6 @@
 """Proof: does a candidate do what its op claims, and nothing else?
 
-GATE asks this of every candidate the oracle passed (governance.oracle_run's sessions).
+GATE asks this of every candidate the oracle passed (governance.oracle.oracle_run's sessions).
 What an op claims is its intent, decided by the signal's source (INTENT_BY_SOURCE, data):
 
 - repair (a failing test): a test that failed at baseline now passes (the one the signal
@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from governance.oracle import GOOD, Report
-from governance.oracle_run import Sessions
-from governance.proof_static import breaking_changes, changed_statements, symbol_changes
+from governance.oracle.oracle import GOOD, Report
+from governance.oracle.oracle_run import Sessions
+from governance.oracle.scope import is_test_side
+from governance.proof.static import breaking_changes, changed_statements, symbol_changes
 from governance.schemas import OperationContext, Source
-from governance.scope import is_test_side
 
 MAX_NAMED = 10  # uncovered lines, reasons: the ledger names this many, then counts
 

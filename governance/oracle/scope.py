@@ -3,11 +3,11 @@
 A candidate's changes split in two: code, and the test side (test modules, anything in a
 test directory, and whatever configures the test run: conftest.py, ini files, ...).
 
-The ORIGINAL session (governance.oracle_run) runs, in base form, every existing test that
+The ORIGINAL session (governance.oracle.oracle_run) runs, in base form, every existing test that
 can observe a changed module:
 - tests named after a changed module, or importing it by name (testrun.scope_tests);
 - every test in the transitive reverse-import closure of the changed modules
-  (governance.import_graph): `tests/test_api.py` imports `calc.api`, which imports
+  (governance.oracle.import_graph): `tests/test_api.py` imports `calc.api`, which imports
   `calc.core`, so a change to `calc/core.py` runs it;
 - every test file that entered a changed file during the last profiled full-suite run
   (the testmon idea: what a test executed at baseline, whatever it imported).
@@ -29,11 +29,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance.import_graph import ImportGraph
-from governance.risk import harness_reason
+from governance.gates.risk import harness_reason
+from governance.gates.weakening import is_test_path
+from governance.oracle.import_graph import ImportGraph
+from governance.oracle.testrun import is_test_file, scope_tests
 from governance.schemas import FileChange
-from governance.testrun import is_test_file, scope_tests
-from governance.weakening import is_test_path
 
 
 @dataclass

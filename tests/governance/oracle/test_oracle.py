@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from governance.oracle import FailureKind, Report, judge, read_report
+from governance.oracle.oracle import FailureKind, Report, judge, read_report
+from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
-from governance.testrun import TestRunner
 from tests.helpers import (
     OPS_BROKEN,
     OPS_FIXED,

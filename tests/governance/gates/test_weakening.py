@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from governance.gates.risk import RiskInput, RiskTier, classify, harness_reason
+from governance.gates.weakening import is_test_path, weakenings
 from governance.phase import Phase
-from governance.risk import RiskInput, RiskTier, classify, harness_reason
-from governance.weakening import is_test_path, weakenings
 from tests.helpers import TEST_OPS, git, make_policy, no_retry_policy, run_op
 
 OLD = '''import pytest

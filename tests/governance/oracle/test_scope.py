@@ -1,4 +1,4 @@
-"""The affected scope (governance.scope): the reverse-import closure, the profile, and when
+"""The affected scope (governance.oracle.scope): the reverse-import closure, the profile, and when
 the whole suite runs instead; and the oracle plugin's coverage in a real pytest run."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from governance.import_graph import ImportGraph
+from governance.oracle.import_graph import ImportGraph
+from governance.oracle.scope import SuiteKnowledge, plan_scope
+from governance.oracle.testrun import CoverageRequest, TestRunner
 from governance.schemas import FileChange
-from governance.scope import SuiteKnowledge, plan_scope
-from governance.testrun import CoverageRequest, TestRunner
 from tests.helpers import PYTEST
 
 CALC = {
@@ -154,7 +154,7 @@ async def test_without_a_request_the_report_has_no_coverage(tmp_path: Path) -> N
 
 @pytest.mark.slow
 async def test_a_full_side_runs_the_whole_suite_whatever_the_scope_found(tmp_path: Path) -> None:
-    from governance.oracle_run import run_side
+    from governance.oracle.oracle_run import run_side
 
     _tree(tmp_path)
     out = await run_side(TestRunner(PYTEST, 60), tmp_path, ["tests/test_api.py"], True,

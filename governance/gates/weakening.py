@@ -18,7 +18,7 @@ how the old tests behave. Concretely a change weakens when it
   tests).
 What this cannot see: code in an added test body runs at test time and can change shared
 state for tests that run after it. The op itself is judged without it (the ORIGINAL session
-in governance.oracle_run runs the old test files in their base form); what lands is then
+in governance.oracle.oracle_run runs the old test files in their base form); what lands is then
 the human's concern only where this module flags it.
 Deleting a test file, or changing or deleting a non-Python file in a test directory (expected
 outputs), weakens as well. Each finding is one short line for the approval request.

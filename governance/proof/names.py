@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from governance.proof_ast import (
+from governance.proof.ast_helpers import (
     BLOCK_FIELDS,
     DEFS,
     FUNCS,

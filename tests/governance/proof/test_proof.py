@@ -1,11 +1,11 @@
-"""governance.proof.assess as a pure function: texts and structured reports in, evidence out."""
+"""governance.proof.rules.assess, pure: texts and structured reports in, evidence out."""
 
 from __future__ import annotations
 
 from daemon.config import Settings
-from governance.oracle import Coverage, Report
-from governance.oracle_run import Sessions
-from governance.proof import Claim, FileText, Intent, assess, enclosing_symbol, intent_of
+from governance.oracle.oracle import Coverage, Report
+from governance.oracle.oracle_run import Sessions
+from governance.proof.rules import Claim, FileText, Intent, assess, enclosing_symbol, intent_of
 
 MUL = "\n\ndef mul(a, b):\n    return a * b\n"
 OLD = "def clamp(x, lo, hi):\n    # TODO: clamp\n    return x\n" + MUL

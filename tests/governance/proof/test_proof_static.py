@@ -1,4 +1,4 @@
-"""The pure static analyses of governance.proof_static, on ordinary and hostile texts."""
+"""The pure static analyses of governance.proof.static, on ordinary and hostile texts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from governance.proof_static import (
+from governance.proof.static import (
     UNANALYSABLE,
     Statement,
     SymbolChange,

@@ -1,16 +1,16 @@
 """Running the oracle for one op: which trees, which sessions.
 
-A candidate's code and test-side changes (governance.scope) are judged apart, so that what
+A candidate's code and test-side changes (governance.oracle.scope) are judged apart, so that what
 the candidate writes on the test side can never sit in the session that judges its code:
 
-- the ORIGINAL session runs the affected scope (governance.scope), in base form, on a tree
+- the ORIGINAL session runs the affected scope (governance.oracle.scope), in base form, on a tree
   holding the candidate's code changes only, recording which tests ran each changed line
-  (coverage, for governance.proof). It is compared with the baseline (the same tests on
+  (coverage, for governance.proof.rules). It is compared with the baseline (the same tests on
   the op's base): this is the promise that the repo's own suite still passes.
 - the OWN session runs the test modules the candidate adds or changes (and those importing
   changed test helpers), in the candidate's form, on the full candidate tree: all must pass
   (with a harness change: the whole suite, compared with the baseline). Edits to existing
-  tests are the human's call: GATE's weakening check (governance.weakening).
+  tests are the human's call: GATE's weakening check (governance.gates.weakening).
 - for new behaviour, the OWN-ON-BASE session runs the candidate's test modules on the base
   code: a test that fails there and passes on the candidate is fail-to-pass evidence.
 
@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance.oracle import BaselineCache, Report, Verdict, judge
-from governance.scope import SuiteKnowledge, TestScope
-from governance.testrun import CoverageRequest, TestOutcome, TestRunner
+from governance.oracle.oracle import BaselineCache, Report, Verdict, judge
+from governance.oracle.scope import SuiteKnowledge, TestScope
+from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 
 
 async def run_side(runner: TestRunner, root: Path, tests: Sequence[str], full: bool,
@@ -144,7 +144,7 @@ class OracleMemo:
     baseline: Report | None = None
     verdict: Verdict | None = None
     failed: Validation | None = None  # the newest refusal, for L2 to classify
-    sessions: Sessions | None = None  # the passing verdict's reports, for governance.proof
+    sessions: Sessions | None = None  # the passing verdict's reports, for governance.proof.rules
 
     def for_op(self) -> OracleMemo:
         return OracleMemo(cache=self.cache, suite=self.suite)
@@ -152,7 +152,7 @@ class OracleMemo:
 
 @dataclass(frozen=True)
 class Sessions:
-    """The reports behind a passing verdict: what governance.proof reads."""
+    """The reports behind a passing verdict: what governance.proof.rules reads."""
 
     original: Report | None = None  # the affected scope on the candidate's code
     own: Report | None = None  # the candidate's tests on the candidate tree

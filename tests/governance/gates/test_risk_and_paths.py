@@ -7,7 +7,7 @@ import os
 import pytest
 
 from governance.fs.protected import PathEscape, live_path_problem, normalize, protected_reason
-from governance.risk import RiskInput, RiskTier, classify
+from governance.gates.risk import RiskInput, RiskTier, classify
 from governance.routing import Route, route
 from governance.schemas import SignalEnvelope, Urgency
 

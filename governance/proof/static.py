@@ -7,11 +7,11 @@ parser) never raises out of here: it comes back as a finding that says so, which
 read as "unproven".
 
 - changed_statements: the executable statements a candidate added or changed (the line
-  diff under it: governance.proof_diff).
+  diff under it: governance.proof.diff).
 - todo_resolution_problems: a TODO marker is resolved only by code, never by rewording it.
-- runner_sniffing (governance.proof_sniff): code that asks whether it runs under a test
+- runner_sniffing (governance.proof.sniff): code that asks whether it runs under a test
   runner or a tracer.
-- symbol_changes, breaking_changes (governance.proof_names): which names changed, and
+- symbol_changes, breaking_changes (governance.proof.names): which names changed, and
   which public ones broke.
 """
 
@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from governance.proof_ast import (
+from governance.proof.ast_helpers import (
     DEFS,
     FUNCS,
     Unanalysable,
@@ -38,9 +38,9 @@ from governance.proof_ast import (
     source_lines,
     statements,
 )
-from governance.proof_diff import line_opcodes
-from governance.proof_names import SymbolChange, breaking_changes, symbol_changes
-from governance.proof_sniff import runner_sniffing
+from governance.proof.diff import line_opcodes
+from governance.proof.names import SymbolChange, breaking_changes, symbol_changes
+from governance.proof.sniff import runner_sniffing
 
 __all__ = ["UNANALYSABLE", "Statement", "SymbolChange", "Unanalysable", "breaking_changes",
            "changed_statements", "line_opcodes", "runner_sniffing", "symbol_changes",

@@ -1,4 +1,4 @@
-"""The AST helpers shared by the proof analyses (governance.proof_static and its parts).
+"""The AST helpers shared by the proof analyses (governance.proof.static and its parts).
 
 Parsing that never raises anything but Unanalysable, statement blocks, docstrings, string
 constants, and dotted names resolved through import aliases. Pure: text and trees in,
