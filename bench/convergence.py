@@ -39,12 +39,12 @@ from bench.scripted_fixer import ScriptedFixer
 from bench.seeded_tasks import TASKS, Task
 from daemon.config import Settings
 from daemon.phase_deps import policy_from
-from governance.deps import PhaseDeps
 from governance.git.gitops import GitOps
 from governance.oracle.testrun import TestRunner
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase
-from governance.pipeline import PHASES
+from governance.phases.deps import PhaseDeps
+from governance.phases.orchestrator import Orchestrator
+from governance.phases.pipeline import PHASES
 from governance.policy import Policy
 from governance.schemas import OperationContext, SignalEnvelope
 from ledger import Ledger

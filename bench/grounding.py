@@ -52,8 +52,8 @@ from governance.memory.lessons import Lessons
 from governance.memory.memory import Assessment, Memory
 from governance.memory.trust import brier, calibrated, table
 from governance.memory.trust import key_of as trust_key
-from governance.orchestrator import Orchestrator
-from governance.pipeline import PHASES
+from governance.phases.orchestrator import Orchestrator
+from governance.phases.pipeline import PHASES
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from tests.helpers import (

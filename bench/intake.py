@@ -179,8 +179,8 @@ async def op_overhead(root: Path, ops: int) -> tuple[float, float, float]:
     ledger rows. As in the daemon, the ledger is open and the repo's GitOps built before the
     clock starts, and start-up's objects are frozen out of the collector's sight: the time
     is the Orchestrator's run of the op, start to COMPLETE."""
-    from governance.orchestrator import Orchestrator
-    from governance.pipeline import PHASES
+    from governance.phases.orchestrator import Orchestrator
+    from governance.phases.pipeline import PHASES
     from tests.helpers import op_context, pipeline_deps, replay
 
     turn = json.loads(candidate_turn("calc/ops.py", OPS_FIXED))["text"]

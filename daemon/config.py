@@ -64,7 +64,7 @@ class GovernanceSection(Section):
     # and this only reaps a wedged op: it holds a COMPLEX route's budget plus PLAN,
     # VALIDATE and VERIFY with room to spare.
     op_ceiling_s: float = Field(default=1800.0, gt=0)
-    # L2 self-repair (governance.l2): entered once the validate retries are spent, and
+    # L2 self-repair (governance.phases.l2): entered once the validate retries are spent, and
     # once after a VERIFY failure. Its timebox starts fresh when it starts.
     l2_enabled: bool = True
     l2_max_iters: int = Field(default=5, ge=1, le=50)

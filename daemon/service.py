@@ -39,15 +39,15 @@ from daemon.sensor_tasks import git_changed, scan_forever, sensor_tasks
 from daemon.status_model import Status
 from daemon.status_view import status_of
 from governance.approval import QuestionBroker
-from governance.deps import CancelToken, PhaseDeps
 from governance.git.gitops import GitOps
 from governance.git.review import ReviewBranches
 from governance.git.signing import Signing, ensure_key
 from governance.memory.memory import Memory
 from governance.model_gate import ModelGate
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase
-from governance.pipeline import PHASES
+from governance.phases.deps import CancelToken, PhaseDeps
+from governance.phases.orchestrator import Orchestrator
+from governance.phases.pipeline import PHASES
 from governance.policy import Policy
 from governance.provider import CandidateProvider
 from governance.provider_chain import ProviderChain

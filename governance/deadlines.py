@@ -1,5 +1,6 @@
 """How long a model step may take: sized to the brain that will answer it, within its
-route's bounds. Pure arithmetic; governance.brains gathers the inputs and records the result.
+route's bounds. Pure arithmetic; governance.phases.route_brains gathers the inputs and
+records the result.
 
 A step's need on a brain is that brain's measured speed (governance.throughput) times the
 work it is about to get: the first prompt prefilled and a reply decoded, and in the tool

@@ -18,7 +18,7 @@ class Phase(StrEnum):
     GENERATE_RETRY = "GENERATE_RETRY"
     VALIDATE = "VALIDATE"
     VALIDATE_RETRY = "VALIDATE_RETRY"
-    L2_REPAIR = "L2_REPAIR"  # self-repair: its own small FSM (governance.l2)
+    L2_REPAIR = "L2_REPAIR"  # self-repair: its own small FSM (governance.phases.l2)
     GATE = "GATE"
     APPROVE = "APPROVE"
     APPLY = "APPLY"

@@ -154,7 +154,7 @@ class ToolSession(Protocol):
 
 
 class SessionDeps(Protocol):
-    """What a tool session reads of the op's deps (governance.deps.PhaseDeps honours it)."""
+    """What a tool session reads of the op's deps (governance.phases.deps.PhaseDeps honours it)."""
 
     root: Path
     state_dir: Path

@@ -221,7 +221,8 @@ class ProviderChain:
 
 
 class RoutedChain:
-    """A route's brains of a ProviderChain, as one CandidateProvider (governance.brains)."""
+    """A route's brains of a ProviderChain, as one CandidateProvider
+    (governance.phases.route_brains)."""
 
     def __init__(self, chain: ProviderChain, indices: Sequence[int]):
         self.chain, self.indices = chain, list(indices)

@@ -9,7 +9,7 @@ small values they work on (Band, RoundBudget, ReflexStats); no I/O here.
 
 `spook` is governance.reground_spook, `threshold` is provider.canary_threshold. A recovery
 is a re-ground whose next reply stays below the threshold. The side effects (the ledger,
-the counters, asking again) live in governance.phases_generate and tools.loop; a tool loop
+the counters, asking again) live in governance.phases.generate and tools.loop; a tool loop
 keeps its deflating budget in a RoundBudget.
 """
 

@@ -11,7 +11,7 @@ its own part; one that reports only the whole latency (an HTTP API) scales both 
 far the estimate missed it.
 
 PlanRecord is the other thing learnt of a brain: whether its plans are worth asking for
-(governance.brains).
+(governance.phases.route_brains).
 """
 
 from __future__ import annotations

@@ -18,12 +18,12 @@ from daemon.config import Settings
 from daemon.config_provider import HttpProviderEntry
 from daemon.phase_deps import policy_from
 from daemon.service import Daemon
-from governance.deps import PhaseDeps
 from governance.git.gitops import GitOps
 from governance.oracle.testrun import TestRunner
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase
-from governance.pipeline import PHASES
+from governance.phases.deps import PhaseDeps
+from governance.phases.orchestrator import Orchestrator
+from governance.phases.pipeline import PHASES
 from governance.policy import Policy
 from governance.reflex import Band
 from governance.schemas import OperationContext, SignalEnvelope

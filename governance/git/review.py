@@ -6,7 +6,7 @@ a temporary directory (never the human's index, working tree or HEAD), and put o
 branch `<prefix><op-id>` by a create-only `update-ref`.
 
 A human then `accept`s it (an accept op: source Source.REVIEW, which lands the very same
-files through the real pipeline, governance.phases_review) or `reject`s it (the branch is
+files through the real pipeline, governance.phases.review) or `reject`s it (the branch is
 deleted). Branches older than `proof.review_max_age_days` are pruned.
 
 What counts as ours: a branch `<prefix>op-<16 hex>` whose commit has exactly one parent and
@@ -39,7 +39,7 @@ log = structlog.get_logger("governance")
 OP_ID = re.compile(r"op-[0-9a-f]{16}")
 _PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*/")  # as daemon.config's ProofSection
 REGULAR = ("100644", "100755")  # the only modes a review writes or reads back as a file
-_SIGNING_ERROR = re.compile(r"sign|key", re.IGNORECASE)  # as governance.autocommit's test
+_SIGNING_ERROR = re.compile(r"sign|key", re.IGNORECASE)  # as governance.phases.autocommit's test
 _CONVENTIONAL = re.compile(r"^[a-z]+(\([^)]*\))?!?: ")  # "fix(calc): " before the goal
 _FIELDS = ("%(refname)", "%(objectname)", "%(parent)", "%(committerdate:unix)",
            "%(subject)", "%(trailers:only,unfold)")
@@ -150,7 +150,7 @@ class ReviewBranches:
     def _signed_commit(self, tree: str, base: str, message: str, author_name: str,
                        author_email: str, sign_env: dict[str, str] | None) -> str:
         """commit-tree as GitOps does it, the Integrity trailer filled in; signed through
-        `sign_env`, or unsigned when signing fails (as governance.autocommit falls back)."""
+        `sign_env`, or unsigned when signing fails (as governance.phases.autocommit falls back)."""
         diff = self._run("diff-tree", "-p", "--no-color", "--full-index", "--binary",
                          f"{base}^{{tree}}", tree)  # governance.git.provenance's integrity
         message = message.replace("{integrity}", hashlib.sha256(diff).hexdigest())

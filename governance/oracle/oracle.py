@@ -43,7 +43,7 @@ SANE_EXIT = frozenset({0, 1, 5})  # all passed / some failed / none collected
 
 class FailureKind(StrEnum):
     """Why a session or a verdict failed, set where its message is written: the message is
-    for humans, the kind for code (L2 classifies on it, governance.l2_repair)."""
+    for humans, the kind for code (L2 classifies on it, governance.phases.l2_repair)."""
 
     NONE = "none"  # no failure of the session itself: judged test by test (or passed)
     NO_REPORT = "no_report"  # the plugin's report: missing, too big, unreadable, forged, malformed

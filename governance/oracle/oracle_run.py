@@ -121,8 +121,8 @@ async def check_live(runner: TestRunner, root: Path, scope: TestScope, baseline:
 
 @dataclass
 class Validation:
-    """One candidate judged (governance.phases_validate): static problems, or the oracle's
-    verdict in sandboxes; L2 classifies a failed one (governance.l2_repair)."""
+    """One candidate judged (governance.phases.validate): static problems, or the oracle's
+    verdict in sandboxes; L2 classifies a failed one (governance.phases.l2_repair)."""
 
     passed: bool
     detail: str  # for the model and the human: the verdict plus pytest's output tail

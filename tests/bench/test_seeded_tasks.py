@@ -17,7 +17,7 @@ from bench.scripted_fixer import ScriptedFixer, feedback
 from bench.seeded_repos import FAMILIES
 from bench.seeded_tasks import TASKS, Task
 from governance.errors import ProviderError
-from governance.phases_decide import TRIVIAL_GOAL_CHARS
+from governance.phases.decide import TRIVIAL_GOAL_CHARS
 from tests.helpers import make_policy
 
 

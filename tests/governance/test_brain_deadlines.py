@@ -224,7 +224,7 @@ async def test_every_model_step_records_its_deadline_and_why(repo, short_tmp):
 # -- PLAN only for brains whose plans were ever usable ------------------------------------
 
 async def test_a_brain_whose_plans_are_noise_is_not_asked_again(repo, short_tmp):
-    from governance.phases_plan import plan_phase
+    from governance.phases.plan import plan_phase
 
     ledger = await Ledger.open(short_tmp / "l.db")
     provider = ReplayProvider([ReplayTurn(purpose="plan", text="I think we should fix it")

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _call_sites() -> list[str]:
     names = []
-    for path in ROOT.glob("*/*.py"):
-        if path.parts[-2] in ("tests", ".venv") or path.name == "crashpoints.py":
+    for path in [*ROOT.glob("*/*.py"), *ROOT.glob("*/*/*.py")]:  # packages and their rooms
+        if path.relative_to(ROOT).parts[0] in ("tests", ".venv") or path.name == "crashpoints.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "crashpoint"):

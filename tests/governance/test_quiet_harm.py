@@ -35,9 +35,9 @@ from governance.oracle.oracle import BaselineCache
 from governance.oracle.oracle_run import OracleMemo
 from governance.oracle.scope import SuiteKnowledge
 from governance.oracle.testrun import TestRunner
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase
-from governance.pipeline import PHASES
+from governance.phases.orchestrator import Orchestrator
+from governance.phases.pipeline import PHASES
 from governance.schemas import OperationContext, SignalEnvelope
 from ledger import Ledger
 from tests.governance.quiet_harm_cases import (

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from governance.errors import CandidateParseError
-from governance.phases_generate import _Watched
+from governance.phases.generate import _Watched
 from governance.provider import CANDIDATE_SHAPE, PLAN_SHAPE, ReplyShape, shaped
 from governance.reflex import Band, ReflexStats
 from governance.schemas import ToolRecord, parse_candidate, parse_plan

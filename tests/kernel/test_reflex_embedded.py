@@ -15,7 +15,7 @@ import pytest
 
 from governance.errors import CandidateParseError
 from governance.phase import Phase
-from governance.phases_generate import ask_model
+from governance.phases.generate import ask_model
 from governance.reflex import ReflexStats, reground_steering
 from kernel.canary import CanaryConfig
 from kernel.decode import GenerationConfig

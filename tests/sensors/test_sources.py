@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-from governance import autocommit, routing
+from governance import routing
+from governance.phases import autocommit
 from governance.proof import rules
 from governance.schemas import Source
 from sensors import router

@@ -12,7 +12,7 @@ import pytest
 
 from governance.gates import ascii_gate
 from governance.gates.ascii_gate import CONFUSABLES, changed_lines, check, live_reader, split_lines
-from governance.phases_generate import _post_generation_gates
+from governance.phases.generate import _post_generation_gates
 from governance.schemas import Candidate, FileChange
 from tests.helpers import make_policy, op_context
 

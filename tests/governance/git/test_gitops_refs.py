@@ -128,7 +128,7 @@ def test_files_inside_an_ignored_directory_are_named_one_by_one(repo):
                                            ("calc/private/", "calc/private/local.py")])
 async def test_apply_never_overwrites_an_ignored_local_file(tmp_path, ignore, target):
     from governance.phase import Phase
-    from governance.phases_land import apply_phase
+    from governance.phases.land import apply_phase
     from governance.schemas import Candidate, GenerationResult, ModelUsage
     from ledger import Ledger
     from tests.helpers import candidate_turn, make_repo, op_context, pipeline_deps, run_op

@@ -13,9 +13,9 @@ from daemon.config import Settings
 from governance.memory.digest import Digest
 from governance.memory.lessons import MAX_LINE, Lessons, lesson, one_line, replay
 from governance.memory.memory import Memory
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase
-from governance.pipeline import PHASES
+from governance.phases.orchestrator import Orchestrator
+from governance.phases.pipeline import PHASES
 from governance.prompts import generation_prompt
 from ledger import Ledger
 from tests.helpers import (

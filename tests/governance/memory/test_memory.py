@@ -13,10 +13,10 @@ from daemon.cli.render import status_text
 from governance.memory.memory import Memory
 from governance.memory.reputation import FileReputation, level_of, prophecy, reputations
 from governance.oracle.import_graph import ImportGraph, imports_of, module_names
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase
-from governance.phases_decide import classify_phase
-from governance.pipeline import PHASES
+from governance.phases.decide import classify_phase
+from governance.phases.orchestrator import Orchestrator
+from governance.phases.pipeline import PHASES
 from ledger import Ledger
 from tests.helpers import (
     OPS_BROKEN,

@@ -9,7 +9,7 @@ import pytest
 from governance.memory.memory import Memory
 from governance.memory.trust import MIN_EVIDENCE, Trust, brier, calibrated, drift, table
 from governance.phase import Phase
-from governance.phases_decide import classify_phase
+from governance.phases.decide import classify_phase
 from ledger import Ledger
 from tests.helpers import make_repo, no_retry_policy, op_context, pipeline_deps, replay
 

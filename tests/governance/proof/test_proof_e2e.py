@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase
-from governance.pipeline import PHASES
+from governance.phases.orchestrator import Orchestrator
+from governance.phases.pipeline import PHASES
 from governance.schemas import OperationContext, SignalEnvelope
 from ledger import Ledger
 from tests.helpers import commit_files, git, no_retry_policy, pipeline_deps, replay, tree_bytes

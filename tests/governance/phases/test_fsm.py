@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from governance import fsm
 from governance.errors import IllegalTransition
 from governance.phase import TERMINAL, Phase
+from governance.phases import fsm
 
 P = Phase
 

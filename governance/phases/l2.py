@@ -1,6 +1,6 @@
 """L2 self-repair: its state table, its failure classes, and its kill conditions, as data.
 
-The L2 engine (governance.l2_repair) walks this table; the table is validated when this
+The L2 engine (governance.phases.l2_repair) walks this table; the table is validated when this
 module is imported, like the phase table:
 
     L2_INIT -> GENERATE_PATCH -> RUN_VALIDATION -> CLASSIFY_FAILURE -> DECIDE_RETRY
@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from governance import state_table
+from governance.phases import state_table
 
 
 class L2State(StrEnum):
@@ -67,7 +67,7 @@ def check(current: L2State, target: L2State) -> None:
 def validate_table(table: Mapping[L2State, frozenset[L2State]]) -> None:
     """Every state listed, terminals (and only they) are sinks, all reachable from L2_INIT,
     and every other state can stop: the timebox and a failed provider end L2 anywhere
-    (governance.state_table)."""
+    (governance.phases.state_table)."""
     state_table.validate(table, name="L2", states=L2State, initial=S.L2_INIT,
                          terminal=L2_TERMINAL, sink=S.STOPPED)
 

@@ -17,9 +17,9 @@ import textwrap
 import git
 import structlog
 
-from governance.deps import PhaseDeps
 from governance.git.gitops import CommitResult
 from governance.git.signing import commit_env
+from governance.phases.deps import PhaseDeps
 from governance.schemas import OperationContext, Source
 
 log = structlog.get_logger("governance")

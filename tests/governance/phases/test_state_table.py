@@ -1,4 +1,4 @@
-"""governance.state_table: the checks both state machines' tables pass at import, on a
+"""governance.phases.state_table: the checks both state machines' tables pass at import, on a
 small machine of its own (the shipped tables are tested in test_fsm.py and test_l2.py)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import pytest
 
-from governance import state_table
+from governance.phases import state_table
 
 
 class T(StrEnum):

@@ -7,7 +7,6 @@ import difflib
 from pathlib import Path
 
 from governance.crashpoints import crashpoint
-from governance.deps import PhaseDeps
 from governance.fs import nofollow, nofollow_write
 from governance.fs.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.fs.rollback import RollbackSnapshot, after_digest, exact_path, live_sha256
@@ -15,9 +14,10 @@ from governance.gates.risk import RiskInput, RiskTier, classify
 from governance.gates.weakening import is_test_path, weakenings
 from governance.oracle.oracle_run import Validation, check_live
 from governance.phase import Phase, Transition
-from governance.phases_propose import propose
+from governance.phases.deps import PhaseDeps
+from governance.phases.proof_gate import evidence_for
+from governance.phases.propose import propose
 from governance.proof.rules import Intent
-from governance.proof_gate import evidence_for
 from governance.schemas import OperationContext, Source
 from ledger.redact import MARKER, redact
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from governance.fs.rollback import RollbackSnapshot, after_digest
-from governance.l2 import CLASS_RULES, Failure, FailureClass, Progress, StopReason, decide
+from governance.phases.l2 import CLASS_RULES, Failure, FailureClass, Progress, StopReason, decide
 from tests.helpers import commit_files, tree_bytes
 
 # -- kill conditions: a hostile model choosing its failures can never keep L2 going --------

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import time
 
-from governance.deps import PhaseDeps
 from governance.fs.rollback import live_sha256
-from governance.l2 import Failure, FailureClass
-from governance.l2_repair import L2Run, classify
 from governance.oracle.oracle import GOOD, Report
 from governance.phase import Phase, Transition
+from governance.phases.deps import PhaseDeps
+from governance.phases.l2 import Failure, FailureClass
+from governance.phases.l2_repair import L2Run, classify
 from governance.schemas import OperationContext
 
 

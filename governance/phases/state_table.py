@@ -1,7 +1,7 @@
 """The checks every state table in governance passes when its module is imported.
 
 Two machines are tables of `state -> the states it may enter` (the phase table,
-governance.fsm; L2 self-repair's, governance.l2). Both are refused at import unless:
+governance.phases.fsm; L2 self-repair's, governance.phases.l2). Both are refused at import unless:
 every state is listed and every exit names a listed state; terminal states, and only they,
 have no exits (no non-terminal dead end); every state is reachable from the initial one;
 and, where a machine names a `sink` (L2: the timebox can stop it anywhere), every running

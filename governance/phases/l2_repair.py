@@ -1,4 +1,4 @@
-"""The L2 engine: one self-repair run, walking governance.l2's state table.
+"""The L2 engine: one self-repair run, walking governance.phases.l2's state table.
 
 A run starts from a refused candidate (VALIDATE's retries spent) or from an applied one
 that VERIFY refused. Each iteration asks the model for a repair patch (one turn, under
@@ -19,19 +19,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance import l2
-from governance.brains import for_route, model_grant
-from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs import nofollow
 from governance.fs.protected import normalize
-from governance.l2 import Decision, Failure, FailureClass, L2State, Progress, StopReason
 from governance.model_gate import ModelWaitExpired
 from governance.oracle.oracle import FailureKind
 from governance.oracle.oracle_run import Validation
 from governance.phase import Phase
-from governance.phases_generate import ask_model
-from governance.phases_validate import validate_candidate
+from governance.phases import l2
+from governance.phases.deps import PhaseDeps
+from governance.phases.generate import ask_model
+from governance.phases.l2 import Decision, Failure, FailureClass, L2State, Progress, StopReason
+from governance.phases.route_brains import for_route, model_grant
+from governance.phases.validate import validate_candidate
 from governance.prompts import MAX_FILE_CHARS, live_block, repair_prompt
 from governance.proof.diff import common_ends
 from governance.schemas import Candidate, FileChange, OperationContext

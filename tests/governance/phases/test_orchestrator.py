@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from governance.deps import CancelToken, PhaseDeps
 from governance.fs.rollback import RollbackSnapshot
 from governance.oracle.testrun import TestRunner
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase, Transition
+from governance.phases.deps import CancelToken, PhaseDeps
+from governance.phases.orchestrator import Orchestrator
 from governance.schemas import OperationContext
 from ledger import Ledger
 from tests.helpers import PYTEST, op_context, pipeline_deps

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from governance.deps import PhaseDeps
 from governance.fs.nofollow import UnsafePath
 from governance.fs.rollback import RollbackIncomplete, RollbackSnapshot
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase
-from governance.phases_land import apply_phase, gate_phase
-from governance.pipeline import PHASES
+from governance.phases.deps import PhaseDeps
+from governance.phases.land import apply_phase, gate_phase
+from governance.phases.orchestrator import Orchestrator
+from governance.phases.pipeline import PHASES
 from governance.schemas import (
     Candidate,
     GenerationResult,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from governance.deps import PhaseDeps, PhaseFn
 from governance.phase import Phase, Transition
-from governance.phases_decide import classify_phase, context_expansion_phase, route_phase
-from governance.phases_generate import generate_phase, generate_retry_phase
-from governance.phases_land import apply_phase, approve_phase, gate_phase, verify_phase
-from governance.phases_plan import plan_phase
-from governance.phases_repair import l2_repair_phase
-from governance.phases_review import review_generate
-from governance.phases_validate import validate_phase, validate_retry_phase
+from governance.phases.decide import classify_phase, context_expansion_phase, route_phase
+from governance.phases.deps import PhaseDeps, PhaseFn
+from governance.phases.generate import generate_phase, generate_retry_phase
+from governance.phases.land import apply_phase, approve_phase, gate_phase, verify_phase
+from governance.phases.plan import plan_phase
+from governance.phases.repair import l2_repair_phase
+from governance.phases.review import review_generate
+from governance.phases.validate import validate_phase, validate_retry_phase
 from governance.schemas import OperationContext, Source
 
 

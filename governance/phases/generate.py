@@ -1,6 +1,6 @@
 """GENERATE and GENERATE_RETRY: asking the model for a candidate and judging its reply.
 
-VALIDATE and VALIDATE_RETRY are in governance.phases_validate; VALIDATE_RETRY asks again
+VALIDATE and VALIDATE_RETRY are in governance.phases.validate; VALIDATE_RETRY asks again
 through `generate_in` here.
 """
 
@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from governance import reflex, retry
-from governance.brains import for_route, model_grant
-from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs.rollback import live_sha256
 from governance.gates import ascii_gate
 from governance.model_gate import ModelWaitExpired
 from governance.phase import Phase, Transition
-from governance.phases_decide import is_trivial
+from governance.phases.decide import is_trivial
+from governance.phases.deps import PhaseDeps
+from governance.phases.route_brains import for_route, model_grant
 from governance.prompts import generation_prompt, with_exploration_protocol
 from governance.provider import (
     CANDIDATE_SHAPE,
@@ -61,7 +61,7 @@ class Answer:
 async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                     build_prompt: Callable[[], str], deadline: float, *,
                     use_tools: bool, view: CandidateProvider) -> Answer:
-    """One model answer from `view` (the route's brains, governance.brains) under the
+    """One model answer from `view` (the route's brains, governance.phases.route_brains) under the
     reflex. The caller already holds its model-gate turn.
     build_prompt() makes the first prompt and is called again on each re-ground (it re-reads
     target files from disk and uses the newest evidence on ctx). Records every reply in the
@@ -260,7 +260,7 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
 async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                   view: CandidateProvider) -> Answer:
     """The model's answer, asked once this op's turn at the model comes; its deadline
-    counts from then, sized to the brain (governance.brains)."""
+    counts from then, sized to the brain (governance.phases.route_brains)."""
     tools = d.tools is not None
     async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s) as waited:
         if waited >= 0.5:

@@ -14,8 +14,8 @@ from the PLAN transitions the ledger holds).
 from __future__ import annotations
 
 from governance.deadlines import CHARS_PER_TOKEN, Grant, grant, need_s
-from governance.deps import PhaseDeps
 from governance.phase import Phase
+from governance.phases.deps import PhaseDeps
 from governance.provider import CandidateProvider
 from governance.provider_chain import ProviderChain, RoutedChain
 from governance.schemas import OperationContext

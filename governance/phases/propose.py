@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import git
 
-from governance.autocommit import commit_message
-from governance.deps import PhaseDeps
 from governance.errors import CommitError
 from governance.git.review import ReviewBranches
 from governance.git.signing import commit_env
 from governance.phase import Phase, Transition
+from governance.phases.autocommit import commit_message
+from governance.phases.deps import PhaseDeps
 from governance.schemas import OperationContext
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from governance import l2
 from governance.fs.protected import PathEscape
-from governance.l2 import Failure, FailureClass, L2State, Progress, StopReason, decide
-from governance.l2_repair import changed_lines, classify, merge
 from governance.oracle.oracle import FailureKind, Report, Verdict
 from governance.oracle.oracle_run import Checked, Validation
 from governance.oracle.testrun import TestOutcome
+from governance.phases import l2
+from governance.phases.l2 import Failure, FailureClass, L2State, Progress, StopReason, decide
+from governance.phases.l2_repair import changed_lines, classify, merge
 from governance.schemas import Candidate, FileChange
 
 S = L2State

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from governance.deps import PhaseDeps
 from governance.fs import nofollow
 from governance.fs.rollback import RollbackSnapshot
 from governance.oracle.scope import is_test_side
+from governance.phases.deps import PhaseDeps
 from governance.proof.rules import (
     Claim,
     Evidence,

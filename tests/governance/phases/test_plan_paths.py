@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from governance.phase import Phase
-from governance.phases_plan import plan_path_problems
+from governance.phases.plan import plan_path_problems
 from governance.schemas import parse_plan
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import OPS_FIXED, git, no_retry_policy, run_op

@@ -1,17 +1,17 @@
 """CLASSIFY, ROUTE and CONTEXT_EXPANSION: deciding how (and whether) to do the work; PLAN
-is governance.phases_plan."""
+is governance.phases.plan."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from governance.brains import for_route, ready_brains
-from governance.deps import PhaseDeps
 from governance.fs.protected import PathEscape, live_path_problem, normalize
 from governance.gates.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.memory.memory import Assessment
 from governance.oracle.testrun import scope_tests, text_reader
 from governance.phase import Phase, Transition
+from governance.phases.deps import PhaseDeps
+from governance.phases.route_brains import for_route, ready_brains
 from governance.routing import route
 from governance.schemas import OperationContext
 

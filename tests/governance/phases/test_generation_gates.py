@@ -41,7 +41,7 @@ def test_non_python_text_may_carry_utf8():
 def test_plan_coverage_names_missing_files():
     from types import SimpleNamespace
 
-    from governance.phases_generate import _post_generation_gates
+    from governance.phases.generate import _post_generation_gates
     from governance.schemas import PlanResult
     from tests.helpers import make_policy, op_context
 

@@ -13,9 +13,9 @@ from daemon.cli.render import status_text
 from daemon.config import Settings
 from daemon.service import Daemon, OpHandle
 from governance.fs.rollback import RollbackSnapshot
-from governance.orchestrator import Orchestrator
 from governance.phase import Phase, Transition
-from governance.pipeline import PHASES
+from governance.phases.orchestrator import Orchestrator
+from governance.phases.pipeline import PHASES
 from governance.routing import Route
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
@@ -233,7 +233,7 @@ async def test_waiting_for_approval_is_off_the_ceilings_clock(repo, short_tmp):
 async def test_the_plan_queues_for_the_model_too(repo, short_tmp):
     """PLAN takes its turn at the model like GENERATE; a turn that never comes is a soft
     fall-through to the default approach, not a deadline spent while queueing."""
-    from governance.phases_plan import plan_phase
+    from governance.phases.plan import plan_phase
 
     ledger = await Ledger.open(short_tmp / "l.db")
     provider = ReplayProvider([ReplayTurn(purpose="plan", text="{}")])

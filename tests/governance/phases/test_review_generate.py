@@ -1,4 +1,4 @@
-"""GENERATE of an accept op (governance.phases_review): the accepted review branch's commit
+"""GENERATE of an accept op (governance.phases.review): the accepted review branch's commit
 becomes the candidate, unless the branch is gone or moved or the work went stale."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from governance.deps import PhaseDeps
 from governance.fs.rollback import live_sha256
 from governance.git.gitops import GitOps
 from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
 from governance.phase import Phase
-from governance.phases_review import review_generate
+from governance.phases.deps import PhaseDeps
+from governance.phases.review import review_generate
 from governance.schemas import FileChange, OperationContext
 from ledger import Ledger
 from tests.helpers import OPS_FIXED, git, pipeline_deps

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from governance.deps import PhaseDeps
 from governance.fs import nofollow
 from governance.git.review import ReviewBranches, ReviewItem
 from governance.phase import Phase, Transition
+from governance.phases.deps import PhaseDeps
 from governance.schemas import (
     Candidate,
     FileChange,

@@ -2,7 +2,7 @@
 
 Validation happens in sandbox copies of the repository; the live tree is not touched.
 A refused candidate spends the validate budget (governance.retry); once it is spent the op
-goes to L2 self-repair (governance.l2) when that is enabled, else to POSTMORTEM.
+goes to L2 self-repair (governance.phases.l2) when that is enabled, else to POSTMORTEM.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import ast
 from pathlib import Path
 
 from governance import retry
-from governance.deps import PhaseDeps
 from governance.fs.protected import PathEscape, normalize, protected_reason
 from governance.fs.rollback import RollbackSnapshot
 from governance.oracle.oracle import Report, tree_digest
@@ -28,9 +27,10 @@ from governance.oracle.sandbox import Sandbox
 from governance.oracle.scope import TestScope, plan_scope, split
 from governance.oracle.testrun import ORACLE_MARKERS, CoverageRequest, TestRunner
 from governance.phase import Phase, Transition
-from governance.phases_generate import generate_in
+from governance.phases.deps import PhaseDeps
+from governance.phases.generate import generate_in
+from governance.phases.proof_gate import refusals
 from governance.proof.rules import new_behaviour
-from governance.proof_gate import refusals
 from governance.schemas import Candidate, OperationContext, Source
 
 MAX_CANDIDATE_BYTES = 1_000_000  # per file: a larger one is not a maintenance change

@@ -1,6 +1,6 @@
 """PLAN: ask the route's brain for a plan.1 before generating. Advice only: any failure
 falls through to GENERATE with the default approach (a soft failure), and a brain whose
-plans have never been usable is not asked (governance.brains, PlanRecord)."""
+plans have never been usable is not asked (governance.phases.route_brains, PlanRecord)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from governance import reflex
-from governance.brains import for_route, model_grant, ready_brains
-from governance.deps import PhaseDeps
 from governance.errors import CandidateParseError, ProviderError
 from governance.fs import nofollow
 from governance.fs.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.model_gate import ModelWaitExpired
 from governance.phase import Phase, Transition
-from governance.phases_decide import is_trivial
+from governance.phases.decide import is_trivial
+from governance.phases.deps import PhaseDeps
+from governance.phases.route_brains import for_route, model_grant, ready_brains
 from governance.prompts import plan_prompt
 from governance.provider import PLAN_SHAPE, CandidateProvider, ModelReply, shaped
 from governance.schemas import OperationContext, PlanResult, Source, parse_plan

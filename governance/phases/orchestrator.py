@@ -8,7 +8,7 @@ table, writes the ledger row, and only then enters the next phase. Guarantees:
 - an op that outlives its wall-clock ceiling (Policy.op_ceiling_s) is reaped to POSTMORTEM
   at once, except inside APPLY, which finishes first (the ceiling is checked again after
   it); time in APPROVE, waiting for a person, is off the clock; entering L2_REPAIR widens
-  the ceiling to hold L2's own fresh timebox (governance.l2_repair);
+  the ceiling to hold L2's own fresh timebox (governance.phases.l2_repair);
 - any ending other than COMPLETE after APPLY restores the rollback snapshot, and COMPLETE
   is entered only once the auto-commit exists;
 - the rollback snapshot of a committed op is discarded only after the COMPLETE row is
@@ -26,17 +26,17 @@ from pathlib import Path
 
 import structlog
 
-from governance import fsm
-from governance.autocommit import auto_commit
 from governance.crashpoints import crashpoint
-from governance.deps import CancelToken, PhaseDeps, PhaseFn
 from governance.errors import IllegalTransition
 from governance.fs.rollback import RollbackSnapshot
 from governance.phase import INITIAL, Phase, Transition
-from governance.phases_review import retire_review
+from governance.phases import fsm
+from governance.phases.autocommit import auto_commit
+from governance.phases.deps import CancelToken, PhaseDeps, PhaseFn
+from governance.phases.review import retire_review
 from governance.schemas import OperationContext
 
-log = structlog.get_logger("governance.orchestrator")
+log = structlog.get_logger("governance.phases.orchestrator")
 
 UNINTERRUPTIBLE = frozenset({Phase.APPLY})
 # Time spent waiting for a person (approval has its own timeout) does not count against

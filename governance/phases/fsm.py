@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from governance import state_table
 from governance.errors import IllegalTransition
 from governance.phase import INITIAL, TERMINAL, Phase
+from governance.phases import state_table
 
 P = Phase
 # Failure sinks every running phase may take: an unexpected error, a human cancel, or
@@ -46,7 +46,7 @@ def check(current: Phase, target: Phase) -> None:
 
 
 def validate_table(table: Mapping[Phase, frozenset[Phase]]) -> None:
-    """Structural checks (governance.state_table): every phase listed, terminals are sinks,
+    """Structural checks (governance.phases.state_table): every phase listed, terminals are sinks,
     all reachable, no dead ends."""
     state_table.validate(table, name="phase", states=Phase, initial=INITIAL, terminal=TERMINAL)
 
