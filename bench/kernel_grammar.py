@@ -1,6 +1,6 @@
 """Grammar-constrained output on the embedded model (issue 11, "Well-formed output").
 
-A fixed set of tool-loop prompts, built by the real prompt code (governance.prompts'
+A fixed set of tool-loop prompts, built by the real prompt code (governance.brains.prompts'
 generation prompt and exploration protocol, the tool loop's instructions, transcript and
 nudge) for ten small maintenance tasks, each at three points of a tool loop: the first
 round, the round after a read_file result, and the nudged last round after an edit_file.
@@ -37,10 +37,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from daemon.config import Settings  # noqa: E402
 from daemon.config_provider import ProviderSection  # noqa: E402
 from daemon.phase_deps import loop_limits, policy_from  # noqa: E402
+from governance.brains.prompts import generation_prompt, with_exploration_protocol  # noqa: E402
+from governance.brains.provider import ReplyShape  # noqa: E402
+from governance.brains.reflex import Band  # noqa: E402
 from governance.errors import CandidateParseError  # noqa: E402
-from governance.prompts import generation_prompt, with_exploration_protocol  # noqa: E402
-from governance.provider import ReplyShape  # noqa: E402
-from governance.reflex import Band  # noqa: E402
 from governance.schemas import OperationContext, SignalEnvelope, ToolRecord, parse_candidate  # noqa: E402
 from kernel.canary import CanaryConfig  # noqa: E402
 from kernel.decode import Generation, GenerationConfig  # noqa: E402

@@ -33,7 +33,7 @@ sys.path[:] = [str(_HERE.parent), *(p for p in sys.path
                                     if Path(p or ".").resolve() not in (_HERE, _HERE.parent))]
 
 from daemon.service import Daemon  # noqa: E402
-from governance.provider import ModelReply, ProviderHealth, Steering  # noqa: E402
+from governance.brains.provider import ModelReply, ProviderHealth, Steering  # noqa: E402
 from kernel.replay import ReplayProvider, ReplayTurn  # noqa: E402
 from tests.helpers import (  # noqa: E402
     OPS_PY,

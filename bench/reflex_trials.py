@@ -3,7 +3,7 @@ wherever torch puts it): how many collapses does one re-ground recover?
 
 Each trial asks the model, through KernelProvider, a prompt that provokes a loop under
 loop-prone settings (greedy, no repetition penalty, no n-gram ban). A first reply the
-reflex reads as collapsed (governance.reflex.is_collapse: the canary stopped the decode, or
+reflex reads as collapsed (governance.brains.reflex.is_collapse: the canary stopped the decode, or
 its sustained proximity reached the threshold) is an incident. The trial then asks again
 exactly as the reflex's first re-ground does (same prompt, steered by
 reflex.reground_steering(1): canary to adapt, firmer penalty, cooler sampling); the
@@ -29,7 +29,7 @@ if __name__ == "__main__":
     _HERE = Path(__file__).parent.resolve()
     sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
 
-from governance import reflex
+from governance.brains import reflex
 from kernel.canary import CanaryConfig
 from kernel.decode import GenerationConfig
 from kernel.engine import Engine, EngineConfig

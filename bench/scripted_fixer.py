@@ -17,8 +17,8 @@ import re
 import time
 
 from bench.seeded_tasks import Fault, Task
+from governance.brains.provider import ModelReply, ProviderHealth, Steering
 from governance.errors import ProviderError
-from governance.provider import ModelReply, ProviderHealth, Steering
 from governance.schemas import ModelUsage
 from kernel.replay import collapse_of
 
@@ -123,6 +123,6 @@ class ScriptedFixer:
 
 
 def goal_of(prompt: str) -> str:
-    """The goal a prompt quotes line by line (governance.prompts.quoted_goal)."""
+    """The goal a prompt quotes line by line (governance.brains.prompts.quoted_goal)."""
     quoted = sections(prompt).get("Goal", "").strip().split("\n")
     return "\n".join(line.removeprefix(">").removeprefix(" ") for line in quoted).strip()

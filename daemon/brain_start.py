@@ -19,8 +19,8 @@ from daemon.brains import Brains, know_brains
 from daemon.config import ConfigError, Settings
 from daemon.embedded_brain import brain_note
 from daemon.providers import build_provider
-from governance.provider import CandidateProvider
-from governance.provider_chain import Record
+from governance.brains.provider import CandidateProvider
+from governance.brains.provider_chain import Record
 from ledger import Ledger
 from tools.jail import bwrap_available, process_limit_reason
 from tools.mcp_hub import McpHub, load_mcp_config

@@ -23,10 +23,10 @@ from daemon.config import Settings
 from daemon.errors import ConfigError
 from daemon.phase_deps import route_table
 from daemon.providers import price_of
-from governance.provider import CandidateProvider
-from governance.provider_chain import ProviderChain, Split
-from governance.routing import Route, RouteSpec, RouteTable
-from governance.throughput import BrainSpeeds, PlanRecord, measured
+from governance.brains.provider import CandidateProvider
+from governance.brains.provider_chain import ProviderChain, Split
+from governance.routes.routing import Route, RouteSpec, RouteTable
+from governance.routes.throughput import BrainSpeeds, PlanRecord, measured
 from ledger import Ledger
 
 log = structlog.get_logger("daemon.brains")

@@ -72,7 +72,7 @@ class GovernanceSection(Section):
     l2_iter_test_timeout_s: float = Field(default=60.0, gt=0)
     l2_max_diff_lines: int = Field(default=150, ge=1)
     l2_max_files: int = Field(default=3, ge=1)
-    # The re-ground reflex (governance.reflex): a reply whose collapse proximity reaches
+    # The re-ground reflex (governance.brains.reflex): a reply whose collapse proximity reaches
     # provider.canary_threshold is discarded and the op re-grounds, at most this many
     # times per op; from reground_spook on, proximity deflates the remaining budget.
     reground_budget: int = Field(default=2, ge=0, le=10)

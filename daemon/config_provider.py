@@ -58,8 +58,9 @@ def _price_table() -> dict[str, Price]:
 
 class ProviderSection(Section):
     name: Literal["kernel", "replay", "none"] = "kernel"
-    # HTTP brains, in order. With any, the brains form a failback chain (governance.failback):
-    # these first and the in-process one (`name`) last, or the other way with http_first off.
+    # HTTP brains, in order. With any, the brains form a failback chain
+    # (governance.brains.failback): these first and the in-process one (`name`) last, or
+    # the other way with http_first off.
     http: list[HttpProviderEntry] = Field(default_factory=list, max_length=8)
     http_first: bool = True
     prices: dict[str, Price] = Field(default_factory=_price_table)  # see PRICES

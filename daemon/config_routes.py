@@ -1,6 +1,6 @@
 """[routes]: which brains each route asks, and how long a model step may take there.
 
-A model step's deadline is sized to the brain that will answer it (governance.deadlines):
+A model step's deadline is sized to the brain that will answer it (governance.routes.deadlines):
 its measured speed times the prompt it is about to get, at least the route's `timeout_s`
 (the seed's numbers, 004 §42.5, enough for a hosted API) and at most its `budget_s` (what a
 slow local brain may be given). The budgets are ours: on a 2-core AVX2 machine the embedded

@@ -15,15 +15,15 @@ from pathlib import Path
 import structlog
 
 from daemon.config import Settings
-from governance.deadlines import CHARS_PER_TOKEN, WorkShape
 from governance.memory.digest import Digest
 from governance.memory.lessons import Lessons
 from governance.memory.memory import Memory
 from governance.oracle.test_env import detect as detect_test_env
 from governance.oracle.testrun import TestRunner
 from governance.policy import Policy
-from governance.routing import Route, RouteSpec, RouteTable
-from governance.throughput import Speed
+from governance.routes.deadlines import CHARS_PER_TOKEN, WorkShape
+from governance.routes.routing import Route, RouteSpec, RouteTable
+from governance.routes.throughput import Speed
 from ledger import Ledger
 from tools.jail import JailExecutor, JailLimits, JailResult
 from tools.loop import LoopLimits

@@ -13,8 +13,8 @@ import structlog
 from daemon.config import Settings
 from daemon.config_provider import HttpProviderEntry, Price, ProviderSection
 from daemon.hosts import on_this_machine
-from governance.provider import CandidateProvider
-from governance.provider_chain import ProviderChain, Record
+from governance.brains.provider import CandidateProvider
+from governance.brains.provider_chain import ProviderChain, Record
 from kernel.replay import ReplayProvider
 
 if TYPE_CHECKING:

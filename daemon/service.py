@@ -38,22 +38,22 @@ from daemon.sensor_set import SensorSet
 from daemon.sensor_tasks import git_changed, scan_forever, sensor_tasks
 from daemon.status_model import Status
 from daemon.status_view import status_of
-from governance.approval import QuestionBroker
+from governance.brains.approval import QuestionBroker
+from governance.brains.model_gate import ModelGate
+from governance.brains.provider import CandidateProvider
+from governance.brains.provider_chain import ProviderChain
+from governance.brains.reflex import ReflexStats
 from governance.git.gitops import GitOps
 from governance.git.review import ReviewBranches
 from governance.git.signing import Signing, ensure_key
 from governance.memory.memory import Memory
-from governance.model_gate import ModelGate
 from governance.phase import Phase
 from governance.phases.deps import CancelToken, PhaseDeps
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
 from governance.policy import Policy
-from governance.provider import CandidateProvider
-from governance.provider_chain import ProviderChain
-from governance.reflex import ReflexStats
+from governance.routes.throughput import PlanRecord
 from governance.schemas import OperationContext, SignalEnvelope
-from governance.throughput import PlanRecord
 from ledger import Ledger
 from sensors import human
 from sensors.hub import SensorHub

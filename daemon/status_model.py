@@ -51,9 +51,9 @@ class HostSnapshot(_Part):
 
 
 class Failback(_Part):
-    """governance.provider_chain.ProviderChain.snapshot: the chain's state."""
+    """governance.brains.provider_chain.ProviderChain.snapshot: the chain's state."""
 
-    state: str  # governance.failback.ChainState (PRIMARY_ACTIVE, ..., QUEUE_ONLY)
+    state: str  # governance.brains.failback.ChainState (PRIMARY_ACTIVE, ..., QUEUE_ONLY)
     # brain name -> "healthy" or why it is down: the names are the configured brains
     providers: dict[str, str]
     next_probe_s: float | None
@@ -110,7 +110,7 @@ class InFlight(_Part):
 
 
 class Reflex(_Part):
-    """governance.reflex.ReflexStats: counters since the daemon started."""
+    """governance.brains.reflex.ReflexStats: counters since the daemon started."""
 
     spooks: int
     collapses: int

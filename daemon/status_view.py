@@ -12,21 +12,21 @@ from typing import TYPE_CHECKING, Protocol
 from daemon.embedded_brain import brain_note
 from daemon.reviews import status_entry
 from daemon.status_model import InFlight, Status
+from governance.brains.provider_chain import ProviderChain
 from governance.phase import Phase
-from governance.provider_chain import ProviderChain
 
 if TYPE_CHECKING:
     from daemon.config import Settings
     from daemon.host_gate import HostGate
     from daemon.live_http import LiveServer
     from daemon.service import OpHandle
-    from governance.approval import QuestionBroker
+    from governance.brains.approval import QuestionBroker
+    from governance.brains.model_gate import ModelGate
+    from governance.brains.provider import CandidateProvider
+    from governance.brains.reflex import ReflexStats
     from governance.git.review import ReviewBranches
     from governance.git.signing import Signing
     from governance.memory.memory import Memory
-    from governance.model_gate import ModelGate
-    from governance.provider import CandidateProvider
-    from governance.reflex import ReflexStats
     from sensors.hub import SensorHub
     from sensors.queue import IntakeQueue
     from tools.mcp_hub import McpHub

@@ -5,7 +5,7 @@
     ├── ProviderError               a model provider failed or returned unusable output
     │   ├── DeadlineMissed          the call's deadline passed before a reply was done
     │   ├── CandidateParseError     the model's text held no valid candidate JSON
-    │   └── ModelCollapsed          a reply read as a degenerate loop (governance.reflex):
+    │   └── ModelCollapsed          a reply read as a degenerate loop (governance.brains.reflex):
     │                               discarded, never a candidate; infrastructure, not code
     ├── CommitError                 the auto-commit could not be made
     └── CostCeilingExceeded         the op spent more than its per-op budget
@@ -27,7 +27,7 @@ class IllegalTransition(GovernanceError):
 
 class ProviderError(GovernanceError):
     """May carry what the failed call spent, for the ledger: tokens and partial text; and
-    what kind of failure it was (`mode`, a governance.failback.FailureMode value, with the
+    what kind of failure it was (`mode`, a governance.brains.failback.FailureMode value, with the
     server's Retry-After) for the failback state machine. `deadline_missed` says the
     call ran out of its deadline (the tool loop then keeps the sandbox's edits so far)."""
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from governance.deadlines import WorkShape
-from governance.routing import RouteTable
+from governance.routes.deadlines import WorkShape
+from governance.routes.routing import RouteTable
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Policy:
     # Queueing for the model before a generation attempt, and the op's whole wall clock.
     model_wait_timeout_s: float | None
     op_ceiling_s: float | None
-    # L2 self-repair (governance.phases.l2) and the re-ground reflex (governance.reflex).
+    # L2 self-repair (governance.phases.l2) and the re-ground reflex (governance.brains.reflex).
     l2_enabled: bool
     l2_max_iters: int
     l2_timebox_s: float

@@ -8,7 +8,7 @@ Which budget a failure spends is decided here and nowhere else (FAILURE_BUDGET):
   feedback) and leaves the validate budget alone;
 - a candidate that VALIDATE refuses (static problems or the test oracle) spends the
   VALIDATE budget;
-- a collapse (the model looped, governance.reflex) that outlived the op's re-ground budget
+- a collapse (the model looped, governance.brains.reflex) that outlived the op's re-ground budget
   spends the GENERATE budget too. It is an infrastructure failure, not a lesson: nothing of
   the collapsed text reaches ctx.last_failure. It still spends an attempt because a model
   that loops on this prompt may loop again, and the GENERATE budget is the one bound on

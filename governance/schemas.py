@@ -180,7 +180,7 @@ class ModelUsage(BaseModel):
     latency_ms: float = 0.0
     # Where the time went, when the provider can tell (the kernel can; an HTTP API reports
     # only the whole latency): the prompt tokens the prefill computed (less a reused
-    # prefix) and how long that took. The brain's measured speed (governance.throughput).
+    # prefix) and how long that took. The brain's measured speed (governance.routes.throughput).
     prefill_tokens: int | None = None
     prefill_ms: float | None = None
     decode_tokens: int | None = None  # tokens decoded in all, when more than the reply's
@@ -215,7 +215,7 @@ class OperationContext(BaseModel):
     l2_runs: int = 0  # L2 self-repair runs so far (one after VALIDATE, one after VERIFY)
     l2_iteration: int = 0  # the iteration the current L2 run is in (status shows it)
     verify_repaired: bool = False  # L2 already repaired a VERIFY failure: the next one ends
-    regrounds: int = 0  # re-grounds after a collapsed reply (governance.reflex)
+    regrounds: int = 0  # re-grounds after a collapsed reply (governance.brains.reflex)
     cautions: list[str] = Field(default_factory=list)  # governance.memory.memory's, for the prompt
     lessons: list[str] = Field(default_factory=list)  # governance.memory.lessons', at GENERATE
     digest: str = ""  # governance.memory.digest's strategic digest, at GENERATE
@@ -274,7 +274,7 @@ def parse_plan(text: str) -> PlanResult:
     return parse_model_json(text, PlanResult, "plan.1")
 
 
-# The reply contracts as JSON Schemas (governance.prompts states them to the model): data a
+# The reply contracts as JSON Schemas (governance.brains.prompts states them to the model): data a
 # provider may decode under (ReplyShape). They allow only what the models above accept,
 # except what a schema cannot say: two entries of `files` naming the same path.
 _PATH = {"type": "string", "minLength": 1}

@@ -54,7 +54,7 @@ class Generation:
     seconds: float
     canary: DecodeCanary | None
     # What the prefill computed (the prompt less the prefix the stepper kept) and how long
-    # it took: the brain's measured prompt throughput (governance.throughput).
+    # it took: the brain's measured prompt throughput (governance.routes.throughput).
     prefill_tokens: int = 0
     prefill_seconds: float = 0.0
     decoded_tokens: int | None = None  # every token decoded in `seconds` (None: token_ids)

@@ -1,4 +1,4 @@
-"""Grammar-constrained decoding: a reply's shape (governance.provider.ReplyShape: JSON
+"""Grammar-constrained decoding: a reply's shape (governance.brains.provider.ReplyShape: JSON
 Schemas as data) becomes an llguidance grammar, applied by the decode loop as a token mask.
 
 llguidance, not xgrammar or outlines-core: its PyPI wheel is one abi3 file with no
@@ -43,7 +43,7 @@ import torch
 from kernel.tokenizer import ChatTokenizer
 
 if TYPE_CHECKING:  # a shape is data (name, final, lines, prose); the kernel reads it only
-    from governance.provider import ReplyShape
+    from governance.brains.provider import ReplyShape
 
 # One line, the separators the prompts show; no other whitespace (a newline ends a call).
 JSON_OPTIONS = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}

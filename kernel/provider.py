@@ -22,8 +22,14 @@ from typing import Any
 
 import structlog
 
+from governance.brains.provider import (
+    CollapseSignal,
+    ModelReply,
+    ProviderHealth,
+    ReplyShape,
+    Steering,
+)
 from governance.errors import DeadlineMissed, ProviderError
-from governance.provider import CollapseSignal, ModelReply, ProviderHealth, ReplyShape, Steering
 from governance.schemas import ModelUsage
 from kernel import defaults
 from kernel.canary import text_proximity
@@ -41,7 +47,7 @@ SYSTEM = ("You are the code-writing model of a governed maintenance daemon. Foll
 
 class KernelProvider:
     name = "kernel"
-    takes_shape = True  # governance hands it the reply's shape (governance.provider.shaped)
+    takes_shape = True  # governance hands it the reply's shape (governance.brains.provider.shaped)
 
     def __init__(self, engine: Engine, system_prompt: str = SYSTEM, *, constrain: bool = True,
                  usd_per_mtok: float = defaults.USD_PER_MTOK):
@@ -68,7 +74,7 @@ class KernelProvider:
     async def measure(self, prompt_tokens: int = MEASURE_PROMPT_TOKENS,
                       reply_tokens: int = MEASURE_REPLY_TOKENS) -> ModelUsage:
         """One short call of known size, for a first estimate of this brain's speed at
-        start (governance.throughput.measured): a prompt of about `prompt_tokens` prefilled
+        start (governance.routes.throughput.measured): a prompt of about `prompt_tokens` prefilled
         and exactly `reply_tokens` decoded (no stop token, no canary, greedy)."""
         words = " ".join(["the"] * prompt_tokens)  # one token a word
         config = replace(self.engine.config.generation, max_new_tokens=reply_tokens,

@@ -34,8 +34,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from governance.brains.provider import CollapseSignal, ModelReply, ProviderHealth, Steering
 from governance.errors import DeadlineMissed, ProviderError
-from governance.provider import CollapseSignal, ModelReply, ProviderHealth, Steering
 from governance.schemas import ModelUsage
 from kernel.canary import text_proximity
 

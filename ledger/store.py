@@ -228,7 +228,7 @@ class Ledger:
 
     async def recent_model_calls(self, per_provider: int = 50) -> list[dict[str, Any]]:
         """The newest successful model calls of each provider, oldest first: what a
-        brain's measured speed starts from (governance.throughput)."""
+        brain's measured speed starts from (governance.routes.throughput)."""
         sql = """SELECT provider, prompt_tokens, completion_tokens, latency_ms, telemetry
                  FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY provider ORDER BY id DESC)
                        AS n FROM model_calls WHERE ok = 1)

@@ -18,6 +18,7 @@ from daemon.config import Settings
 from daemon.config_provider import HttpProviderEntry
 from daemon.phase_deps import policy_from
 from daemon.service import Daemon
+from governance.brains.reflex import Band
 from governance.git.gitops import GitOps
 from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
@@ -25,7 +26,6 @@ from governance.phases.deps import PhaseDeps
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
 from governance.policy import Policy
-from governance.reflex import Band
 from governance.schemas import OperationContext, SignalEnvelope
 from kernel.http.providers import HttpProviderConfig
 from kernel.replay import ReplayProvider, ReplayTurn

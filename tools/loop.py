@@ -9,7 +9,7 @@ nudge, which also comes after `max_exploration_rounds` rounds of looking only) a
 generation deadline. Older tool results are compacted deterministically when the prompt
 passes 75% of its budget.
 
-The re-ground reflex (governance.reflex) reads every reply's collapse signal: a spook
+The re-ground reflex (governance.brains.reflex) reads every reply's collapse signal: a spook
 deflates what is left of the round budget (time, and the tokens the next turns may use)
 and is noted; a collapsed reply is recorded, then discarded: its tool calls never run, it is
 never the final answer, and the loop raises ModelCollapsed for the caller to re-ground.
@@ -31,9 +31,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from governance import reflex
+from governance.brains import reflex
+from governance.brains.provider import (
+    CandidateProvider,
+    CollapseSignal,
+    ModelReply,
+    ReplyShape,
+    shaped,
+)
 from governance.errors import ModelCollapsed, ProviderError
-from governance.provider import CandidateProvider, CollapseSignal, ModelReply, ReplyShape, shaped
 from governance.schemas import CANDIDATE_JSON_SCHEMA, ModelUsage, ToolRecord
 from ledger.redact import redact
 from tools.builtin import MANIFEST, TOOLS, ToolFailed

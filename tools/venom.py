@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from governance import reflex
+from governance.brains import reflex
+from governance.brains.provider import CandidateProvider, ModelReply, SessionDeps
 from governance.errors import CandidateParseError
 from governance.phase import Phase
-from governance.provider import CandidateProvider, ModelReply, SessionDeps
 from governance.schemas import Candidate, OperationContext, parse_candidate
 from tools.env import ToolEnv
 from tools.exploration import ExplorationLedger, path_key

@@ -30,7 +30,7 @@ import structlog
 from daemon.config_serve import ServeSection
 from daemon.serve.common import ApiError, Kind
 from daemon.serve.queue import ModelQueue, QueueFull, Ticket
-from governance.provider import ReplyShape
+from governance.brains.provider import ReplyShape
 from kernel.decode import Generation, GenerationConfig
 from kernel.engine import Engine
 from kernel.grammar import Grammars

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from daemon.serve.common import ApiError, Kind
-from governance.provider import ReplyShape
+from governance.brains.provider import ReplyShape
 from tools.toolcalls import ToolCall, call_schema, parse_tool_calls
 
 MAX_TOOLS = 64

@@ -12,7 +12,7 @@ from governance.oracle.testrun import scope_tests, text_reader
 from governance.phase import Phase, Transition
 from governance.phases.deps import PhaseDeps
 from governance.phases.route_brains import for_route, ready_brains
-from governance.routing import route
+from governance.routes.routing import route
 from governance.schemas import OperationContext
 
 TRIVIAL_GOAL_CHARS = 200

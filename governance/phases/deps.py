@@ -14,20 +14,20 @@ from typing import Any
 
 import structlog
 
-from governance.approval import QuestionBroker
+from governance.brains.approval import QuestionBroker
+from governance.brains.model_gate import ModelGate
+from governance.brains.provider import CandidateProvider, ModelReply, ToolSessions
+from governance.brains.reflex import ReflexStats
 from governance.errors import CostCeilingExceeded
 from governance.git.gitops import GitOps
 from governance.git.review import ReviewBranches
 from governance.memory.memory import Memory
-from governance.model_gate import ModelGate
 from governance.oracle.oracle_run import OracleMemo
 from governance.oracle.testrun import TestRunner
 from governance.phase import Phase, Transition
 from governance.policy import Policy
-from governance.provider import CandidateProvider, ModelReply, ToolSessions
-from governance.reflex import ReflexStats
+from governance.routes.throughput import BrainSpeeds, PlanRecord
 from governance.schemas import OperationContext
-from governance.throughput import BrainSpeeds, PlanRecord
 from ledger import Ledger
 
 log = structlog.get_logger("governance")

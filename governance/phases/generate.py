@@ -10,17 +10,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from governance import reflex, retry
-from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
-from governance.fs.rollback import live_sha256
-from governance.gates import ascii_gate
-from governance.model_gate import ModelWaitExpired
-from governance.phase import Phase, Transition
-from governance.phases.decide import is_trivial
-from governance.phases.deps import PhaseDeps
-from governance.phases.route_brains import for_route, model_grant
-from governance.prompts import generation_prompt, with_exploration_protocol
-from governance.provider import (
+from governance import retry
+from governance.brains import reflex
+from governance.brains.model_gate import ModelWaitExpired
+from governance.brains.prompts import generation_prompt, with_exploration_protocol
+from governance.brains.provider import (
     CANDIDATE_SHAPE,
     CandidateProvider,
     CollapseSignal,
@@ -30,6 +24,13 @@ from governance.provider import (
     Steering,
     shaped,
 )
+from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
+from governance.fs.rollback import live_sha256
+from governance.gates import ascii_gate
+from governance.phase import Phase, Transition
+from governance.phases.decide import is_trivial
+from governance.phases.deps import PhaseDeps
+from governance.phases.route_brains import for_route, model_grant
 from governance.schemas import (
     Candidate,
     GenerationResult,

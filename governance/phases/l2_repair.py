@@ -19,10 +19,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from governance.brains.model_gate import ModelWaitExpired
+from governance.brains.prompts import MAX_FILE_CHARS, live_block, repair_prompt
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs import nofollow
 from governance.fs.protected import normalize
-from governance.model_gate import ModelWaitExpired
 from governance.oracle.oracle import FailureKind
 from governance.oracle.oracle_run import Validation
 from governance.phase import Phase
@@ -32,7 +33,6 @@ from governance.phases.generate import ask_model
 from governance.phases.l2 import Decision, Failure, FailureClass, L2State, Progress, StopReason
 from governance.phases.route_brains import for_route, model_grant
 from governance.phases.validate import validate_candidate
-from governance.prompts import MAX_FILE_CHARS, live_block, repair_prompt
 from governance.proof.diff import common_ends
 from governance.schemas import Candidate, FileChange, OperationContext
 

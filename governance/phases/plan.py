@@ -8,17 +8,17 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from governance import reflex
+from governance.brains import reflex
+from governance.brains.model_gate import ModelWaitExpired
+from governance.brains.prompts import plan_prompt
+from governance.brains.provider import PLAN_SHAPE, CandidateProvider, ModelReply, shaped
 from governance.errors import CandidateParseError, ProviderError
 from governance.fs import nofollow
 from governance.fs.protected import PathEscape, live_path_problem, normalize, protected_reason
-from governance.model_gate import ModelWaitExpired
 from governance.phase import Phase, Transition
 from governance.phases.decide import is_trivial
 from governance.phases.deps import PhaseDeps
 from governance.phases.route_brains import for_route, model_grant, ready_brains
-from governance.prompts import plan_prompt
-from governance.provider import PLAN_SHAPE, CandidateProvider, ModelReply, shaped
 from governance.schemas import OperationContext, PlanResult, Source, parse_plan
 
 

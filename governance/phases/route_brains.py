@@ -1,8 +1,8 @@
 """The brains an op's route asks, and the time each model step is given (seed §42).
 
 The route's brain list (RouteSpec.brains, resolved by the daemon at start) picks a view of
-the provider chain; governance.deadlines sizes the step to the brain that will be asked
-first, by its measured speed (governance.throughput) and the prompt it is about to get,
+the provider chain; governance.routes.deadlines sizes the step to the brain that will be asked
+first, by its measured speed (governance.routes.throughput) and the prompt it is about to get,
 keeping the next brain's reserve. Every step's grant is a ledger thought ("model deadline")
 that names the brain, its speed, the prompt's size and the rule that bound the deadline.
 
@@ -13,11 +13,11 @@ from the PLAN transitions the ledger holds).
 
 from __future__ import annotations
 
-from governance.deadlines import CHARS_PER_TOKEN, Grant, grant, need_s
+from governance.brains.provider import CandidateProvider
+from governance.brains.provider_chain import ProviderChain, RoutedChain
 from governance.phase import Phase
 from governance.phases.deps import PhaseDeps
-from governance.provider import CandidateProvider
-from governance.provider_chain import ProviderChain, RoutedChain
+from governance.routes.deadlines import CHARS_PER_TOKEN, Grant, grant, need_s
 from governance.schemas import OperationContext
 
 

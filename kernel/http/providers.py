@@ -34,8 +34,14 @@ from typing import Any, Literal
 
 import httpx
 
+from governance.brains.provider import (
+    CollapseSignal,
+    ModelReply,
+    ProviderHealth,
+    ReplyShape,
+    Steering,
+)
 from governance.errors import ProviderError
-from governance.provider import CollapseSignal, ModelReply, ProviderHealth, ReplyShape, Steering
 from governance.schemas import ModelUsage
 from kernel.canary import text_proximity
 from kernel.http.tools import NativeCalls, ToolCallError, ToolSpec, tool_specs
@@ -107,7 +113,8 @@ class HttpProvider:
     kind = ""
     chat_path = ""
     health_path = ""
-    takes_shape = True  # a shape's tool lines become native tools (governance.provider.shaped)
+    # a shape's tool lines become native tools (governance.brains.provider.shaped)
+    takes_shape = True
 
     def __init__(self, config: HttpProviderConfig, *,
                  environ: Mapping[str, str] | None = None,

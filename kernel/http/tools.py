@@ -1,6 +1,6 @@
 """Native tool calling for the HTTP providers, as data both ways.
 
-Out: a reply's shape (governance.provider.ReplyShape) whose `lines` are tool-call schemas
+Out: a reply's shape (governance.brains.provider.ReplyShape) whose `lines` are tool-call schemas
 (tools.toolcalls.call_schema: `tool` a const name, `arguments` a JSON Schema) becomes the
 API's own tool definitions (Ollama and OpenAI `{"type": "function", "function": {...}}`,
 Anthropic `{"name", "description", "input_schema"}`). A tool whose name the APIs would

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from bench.grounding import AVOID, FAILURE_RATES, ScriptedFixer, warned
+from governance.brains.prompts import generation_prompt
 from governance.errors import ProviderError
-from governance.prompts import generation_prompt
 from tests.helpers import op_context
 
 

@@ -12,8 +12,8 @@ from daemon.config import Settings
 from daemon.errors import ConfigError
 from daemon.phase_deps import route_table
 from daemon.providers import http_config
-from governance.provider_chain import ProviderChain
-from governance.routing import Route
+from governance.brains.provider_chain import ProviderChain
+from governance.routes.routing import Route
 from kernel.http.apis import http_provider
 from kernel.replay import ReplayProvider
 

@@ -12,8 +12,8 @@ import pytest
 
 from daemon.cli import main
 from daemon.cli.render import chain_text, status_text
+from governance.brains.reflex import ReflexStats
 from governance.phase import Phase
-from governance.reflex import ReflexStats
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import OPS_BROKEN, OPS_FIXED, make_policy, run_op
 from tests.status_sample import sample_status

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from governance.brains.model_gate import ModelGate
 from governance.gates.weakening import weakenings
-from governance.model_gate import ModelGate
 from governance.oracle.oracle import BaselineCache
 from governance.oracle.oracle_run import OracleMemo
 from governance.oracle.testrun import TestRunner

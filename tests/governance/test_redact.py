@@ -12,8 +12,8 @@ import time
 import pytest
 import structlog
 
+from governance.brains.prompts import generation_prompt, plan_prompt
 from governance.phase import Phase
-from governance.prompts import generation_prompt, plan_prompt
 from ledger import Ledger
 from ledger.redact import redact, redact_data
 from tests.helpers import (

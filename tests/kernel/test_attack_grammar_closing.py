@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from governance.provider import CANDIDATE_SHAPE
+from governance.brains.provider import CANDIDATE_SHAPE
 from governance.schemas import parse_candidate
 from tests.kernel.test_grammar import (
     TOOL_ROUND,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from governance.throughput import measured
+from governance.routes.throughput import measured
 from kernel.decode import GenerationConfig
 from kernel.engine import EngineConfig
 from kernel.provider import KernelProvider

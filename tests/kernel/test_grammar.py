@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pytest
 import torch
 
-from governance.provider import CANDIDATE_SHAPE, PLAN_SHAPE, ReplyShape
+from governance.brains.provider import CANDIDATE_SHAPE, PLAN_SHAPE, ReplyShape
 from governance.schemas import CANDIDATE_JSON_SCHEMA, parse_candidate, parse_plan
 from kernel.canary import CanaryConfig
 from kernel.decode import GenerationConfig, generate

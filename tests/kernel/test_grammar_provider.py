@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 
+from governance.brains.provider import CANDIDATE_SHAPE, PLAN_SHAPE, ReplyShape, shaped
+from governance.brains.reflex import Band, ReflexStats
 from governance.errors import CandidateParseError
 from governance.phases.generate import _Watched
-from governance.provider import CANDIDATE_SHAPE, PLAN_SHAPE, ReplyShape, shaped
-from governance.reflex import Band, ReflexStats
 from governance.schemas import ToolRecord, parse_candidate, parse_plan
 from kernel.canary import CanaryConfig
 from kernel.decode import GenerationConfig

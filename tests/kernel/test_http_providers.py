@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from governance.failback import FailureMode
-from governance.provider import CandidateProvider, Steering
-from governance.provider_chain import classify
+from governance.brains.failback import FailureMode
+from governance.brains.provider import CandidateProvider, Steering
+from governance.brains.provider_chain import classify
 from kernel.http.apis import http_provider
 from kernel.http.providers import HttpProviderConfig, ProviderFailure
 from kernel.provider import SYSTEM

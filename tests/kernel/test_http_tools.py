@@ -17,8 +17,8 @@ from starlette.routing import Route
 
 from daemon.config import Settings
 from daemon.providers import build_provider
+from governance.brains.provider import ReplyShape
 from governance.git.gitops import GitOps
-from governance.provider import ReplyShape
 from kernel.http.apis import http_provider
 from kernel.http.providers import ProviderFailure
 from kernel.http.tools import MAX_TOOLS, tool_specs

@@ -13,10 +13,10 @@ import time
 
 import pytest
 
+from governance.brains.reflex import ReflexStats, reground_steering
 from governance.errors import CandidateParseError
 from governance.phase import Phase
 from governance.phases.generate import ask_model
-from governance.reflex import ReflexStats, reground_steering
 from kernel.canary import CanaryConfig
 from kernel.decode import GenerationConfig
 from kernel.engine import Engine, EngineConfig

@@ -7,9 +7,9 @@ import importlib
 
 import pytest
 
-from governance import routing
 from governance.phases import autocommit
 from governance.proof import rules
+from governance.routes import routing
 from governance.schemas import Source
 from sensors import router
 

@@ -399,7 +399,7 @@ HOSTILE_CALL_LINES = [
 async def test_tool_loop_turns_hostile_calls_into_results(ws, repo, line):
     import time
 
-    from governance.reflex import Band
+    from governance.brains.reflex import Band
     from kernel.replay import ReplayProvider, ReplayTurn
 
     env = tool_env(workspace=ws, git=GitOps(repo), state_rel=".ouroboros", hidden=[])

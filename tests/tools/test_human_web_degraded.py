@@ -9,7 +9,7 @@ import time
 import pytest
 
 from daemon.client import ControlClient
-from governance.approval import QuestionBroker
+from governance.brains.approval import QuestionBroker
 from governance.git.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import loop_limits, running_daemon, settings_for, tool_env, tool_loop, wait_for

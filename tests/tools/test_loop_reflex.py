@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from governance.brains.reflex import Band
 from governance.errors import ModelCollapsed, ProviderError
 from governance.git.gitops import GitOps
-from governance.reflex import Band
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import loop_limits, make_policy, tool_call, tool_env, tool_loop
 from tools.loop import ToolLoopCoordinator

@@ -8,7 +8,7 @@ import pytest
 
 from governance.fs.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.gates.risk import RiskInput, RiskTier, classify
-from governance.routing import Route, route
+from governance.routes.routing import Route, route
 from governance.schemas import SignalEnvelope, Urgency
 
 

@@ -10,13 +10,13 @@ import json
 import pytest
 
 from daemon.config import Settings
+from governance.brains.prompts import generation_prompt
 from governance.memory.digest import Digest
 from governance.memory.lessons import MAX_LINE, Lessons, lesson, one_line, replay
 from governance.memory.memory import Memory
 from governance.phase import Phase
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
-from governance.prompts import generation_prompt
 from ledger import Ledger
 from tests.helpers import (
     OPS_BROKEN,

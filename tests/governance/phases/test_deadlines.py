@@ -16,7 +16,7 @@ from governance.fs.rollback import RollbackSnapshot
 from governance.phase import Phase, Transition
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
-from governance.routing import Route
+from governance.routes.routing import Route
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from tests.helpers import (

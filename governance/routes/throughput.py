@@ -1,6 +1,6 @@
 """How fast each brain is: prompt tokens per second (prefill) and reply tokens per second
 (decode), kept up to date from the brain's own calls, so an op's deadline is sized to the
-brain that will answer it (governance.deadlines).
+brain that will answer it (governance.routes.deadlines).
 
 A first estimate comes from the start (`seed`: the brain's recent ledgered calls, a short
 measured call, or the configured assumption for a brain never seen); every reply recorded

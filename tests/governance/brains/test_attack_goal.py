@@ -1,4 +1,4 @@
-"""Attacks on the quoted goal (governance.prompts.quoted_goal): every line-break-ish
+"""Attacks on the quoted goal (governance.brains.prompts.quoted_goal): every line-break-ish
 character, and redaction after quoting. A goal may neither open a section nor close one:
 redact's cut-short private-key rule eats letters, spaces and newlines, so a goal ending in
 a key header used to swallow the newline before the next real heading."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.prompts import generation_prompt, plan_prompt, repair_prompt
+from governance.brains.prompts import generation_prompt, plan_prompt, repair_prompt
 from tests.helpers import make_repo, op_context
 
 BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029\x00\t\u200b\u202e\ufeff"

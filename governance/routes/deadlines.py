@@ -2,7 +2,7 @@
 route's bounds. Pure arithmetic; governance.phases.route_brains gathers the inputs and
 records the result.
 
-A step's need on a brain is that brain's measured speed (governance.throughput) times the
+A step's need on a brain is that brain's measured speed (governance.routes.throughput) times the
 work it is about to get: the first prompt prefilled and a reply decoded, and in the tool
 loop each later round's tool results prefilled and another reply decoded (at most every
 round, each reply at most its token cap: a deadline is a bound, not a forecast). What the
@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from governance.routing import RouteSpec, RouteTable
-from governance.throughput import Speed
+from governance.routes.routing import RouteSpec, RouteTable
+from governance.routes.throughput import Speed
 
 CHARS_PER_TOKEN = 4  # a prompt's size in tokens when its brain cannot count them
 

@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from governance.errors import DeadlineMissed, ProviderError
-from governance.failback import (
+from governance.brains.failback import (
     BACKOFF,
     ChainState,
     FailureMode,
@@ -19,7 +18,8 @@ from governance.failback import (
     recovery_eta_s,
     state_of,
 )
-from governance.provider_chain import ProviderChain, classify
+from governance.brains.provider_chain import ProviderChain, classify
+from governance.errors import DeadlineMissed, ProviderError
 from kernel.replay import ReplayProvider, ReplayTurn
 
 

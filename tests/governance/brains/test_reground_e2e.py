@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from daemon.cli.render import status_text
+from governance.brains.reflex import ReflexStats, reground_steering
 from governance.phase import Phase
-from governance.reflex import ReflexStats, reground_steering
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import (
     OPS_BROKEN,

@@ -1,5 +1,5 @@
 """ProviderChain: an ordered chain of providers behind the one CandidateProvider face that
-governance knows, routed by the failback state machine (governance.failback).
+governance knows, routed by the failback state machine (governance.brains.failback).
 
 A call goes to the first provider not in backoff. When it fails with an infrastructure
 failure (rate limit, timeout, server error, connection), that is recorded (a backoff for
@@ -27,14 +27,20 @@ from typing import Any
 
 import structlog
 
-from governance.deadlines import CHARS_PER_TOKEN, first_share, reserve_s
+from governance.brains.failback import ChainState, FailureMode, Health, order, state_of
+from governance.brains.provider import (
+    CandidateProvider,
+    ModelReply,
+    ProviderHealth,
+    Steering,
+    shaped,
+)
 from governance.errors import DeadlineMissed, ProviderError
-from governance.failback import ChainState, FailureMode, Health, order, state_of
-from governance.provider import CandidateProvider, ModelReply, ProviderHealth, Steering, shaped
-from governance.routing import RouteTable
-from governance.throughput import BrainSpeeds
+from governance.routes.deadlines import CHARS_PER_TOKEN, first_share, reserve_s
+from governance.routes.routing import RouteTable
+from governance.routes.throughput import BrainSpeeds
 
-log = structlog.get_logger("governance.provider_chain")
+log = structlog.get_logger("governance.brains.provider_chain")
 
 Record = Callable[[str, dict[str, Any]], Awaitable[None]]
 Call = Callable[[CandidateProvider, float], Awaitable[ModelReply]]  # (brain, its deadline)

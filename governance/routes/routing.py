@@ -1,6 +1,6 @@
 """ROUTE: a deterministic table from (source, urgency, file count) to a provider route,
 and each route's contract: which brains it asks, in what order, and how long a model step
-may take (governance.deadlines sizes it to the brain within these bounds).
+may take (governance.routes.deadlines sizes it to the brain within these bounds).
 
 No model is consulted, so replaying a signal always yields the same route.
 """
@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from governance.routes.throughput import Speed
 from governance.schemas import SignalEnvelope, Source, Urgency
-from governance.throughput import Speed
 
 
 class Route(StrEnum):

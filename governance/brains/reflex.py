@@ -20,9 +20,9 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+from governance.brains.provider import CollapseSignal, Steering
 from governance.errors import DeadlineMissed, ModelCollapsed
 from governance.policy import Policy
-from governance.provider import CollapseSignal, Steering
 
 # (share of the way from spook to threshold, factor on the remaining budget), interpolated
 # linearly. Even the first spook trims a little; at the brink a quarter is left, enough for

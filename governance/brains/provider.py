@@ -3,7 +3,7 @@
 Providers return the model's text and usage; governance parses and judges it, so a
 provider can never decide what is applied. Every reply also says how close the model came
 to a degenerate loop (CollapseSignal); a turn can be steered away from one (Steering),
-which is what the re-ground reflex (governance.reflex) asks of the turn after a collapse.
+which is what the re-ground reflex (governance.brains.reflex) asks of the turn after a collapse.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from governance.schemas import (
 )
 
 if TYPE_CHECKING:  # for checkers only: kernel/ imports this seam and needs no git or SQLite
-    from governance.approval import QuestionBroker
+    from governance.brains.approval import QuestionBroker
     from governance.git.gitops import GitOps
     from governance.oracle.testrun import TestRunner
     from ledger import Ledger

@@ -10,13 +10,13 @@ import time
 
 import pytest
 
-from governance.deadlines import WorkShape, first_share, grant, need_s, reserve_s
+from governance.brains.provider_chain import ProviderChain, Split
 from governance.errors import DeadlineMissed
 from governance.phase import Phase
-from governance.provider_chain import ProviderChain, Split
-from governance.routing import Route
+from governance.routes.deadlines import WorkShape, first_share, grant, need_s, reserve_s
+from governance.routes.routing import Route
+from governance.routes.throughput import BrainSpeeds, Speed, measured, observed
 from governance.schemas import ModelUsage
-from governance.throughput import BrainSpeeds, Speed, measured, observed
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from tests.helpers import (

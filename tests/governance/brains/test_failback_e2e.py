@@ -21,9 +21,9 @@ from daemon.providers import build_provider
 from daemon.serve.app import build_app
 from daemon.serve.model import ServedModel
 from daemon.serve.queue import ModelQueue
-from governance.failback import ChainState, FailureMode
+from governance.brains.failback import ChainState, FailureMode
+from governance.brains.provider_chain import ProviderChain
 from governance.phase import Phase
-from governance.provider_chain import ProviderChain
 from kernel.http.apis import http_provider
 from tests.daemon.serve_helpers import serving, tiny_chat_checkpoint, tiny_engine
 from tests.helpers import OPS_FIXED, candidate_turn, http_config, make_repo, replay, run_op

@@ -1,4 +1,4 @@
-"""governance.reflex as tables: deflation, readings, re-ground steering; the collapse signal
+"""governance.brains.reflex as tables: deflation, readings, re-ground steering; the collapse signal
 a replay reply carries (script-stated, or the text detector's)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import math
 
 import pytest
 
-from governance import reflex
-from governance.provider import CollapseSignal, Steering
-from governance.reflex import Band, Reading
+from governance.brains import reflex
+from governance.brains.provider import CollapseSignal, Steering
+from governance.brains.reflex import Band, Reading
 from kernel.replay import ReplayProvider, ReplayTurn, collapse_of, load_script
 from tests.helpers import OPS_FIXED, OPS_PY, TEST_OPS, candidate_turn, explore_calls, tool_call
 

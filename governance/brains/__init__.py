@@ -1,0 +1,1 @@
+"""governance.brains: TODO map."""
