@@ -181,6 +181,65 @@ def test_deferred_exceptions_are_listed(repo_imports):
     assert deferred_exceptions(repo_imports, LAYERS) == []
 
 
+
+# -- inside governance: its rooms -------------------------------------------------------
+
+def _room(root: Path, module: str) -> str:
+    """The room a governance module lives in ('governance.fs.nofollow' -> 'fs'); a module at
+    the top of governance is a node of its own ('governance.phase' -> 'phase.py')."""
+    name = module.split(".")[1]
+    return name if (root / "governance" / name).is_dir() else f"{name}.py"
+
+
+def room_graph(root: Path) -> dict[str, set[str]]:
+    """governance's rooms (and top-level modules) -> those they import at module level,
+    TYPE_CHECKING included: the same edges as package_graph, one level down."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted((root / "governance").rglob("*.py")):
+        source = _room(root, ".".join(path.relative_to(root).with_suffix("").parts))
+        if path.parent.name == "governance" and path.name == "__init__.py":
+            continue
+
+        def visit(node: ast.AST, source: str = source) -> None:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                    continue  # deferred: not an edge
+                if isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
+                    names = ([f"governance.{a.name}" for a in child.names]
+                             if child.module == "governance" else [child.module])
+                elif isinstance(child, ast.Import):
+                    names = [a.name for a in child.names]
+                else:
+                    visit(child)
+                    continue
+                for name in names:
+                    if name.startswith("governance.") and (target := _room(root, name)) != source:
+                        graph.setdefault(source, set()).add(target)
+
+        visit(ast.parse(path.read_text(encoding="utf-8")))
+    return graph
+
+
+def test_governance_rooms_form_no_cycle():
+    """governance/'s rooms (fs, git, phases, ...; governance/__init__.py maps them) import
+    each other one way only, so each can be read knowing only the rooms below it."""
+    graph = room_graph(ROOT)
+    assert graph, "no import between governance's rooms found: is ROOT right?"
+    assert cycles(graph) == []
+
+
+def test_a_cycle_between_rooms_is_found(tmp_path):
+    for rel, text in {"governance/__init__.py": "", "governance/values.py": "",
+                      "governance/a/__init__.py": "", "governance/b/__init__.py": "",
+                      "governance/a/x.py": "from governance.b import y\nimport governance.values\n",
+                      "governance/b/y.py": "from governance import values\n"
+                                           "def f():\n    from governance.a import x\n"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert room_graph(tmp_path) == {"a": {"b", "values.py"}, "b": {"values.py"}}
+    (tmp_path / "governance/b/z.py").write_text("from governance.a.x import y\n")
+    assert cycles(room_graph(tmp_path)) == [["a", "b"]]
+
 # -- the checker itself, on a small package tree -------------------------------------
 
 TOY_LAYERS = {"low": 0, "mid": 1, "side": 1, "top": 2}
