@@ -51,6 +51,9 @@ FP32_PREFILL_CHUNK = 128  # prefill pass on CPUs without bf16 arithmetic (see Fa
 # few barriers) keep torch's thread count. The native step times its thread counts instead
 # (kernel/native.py Threads).
 DECODE_THREADS = 1
+# Prefill chunks up to this many tokens run in the native call too: it reads each int8 row
+# once for all of them, where the float32 GEMM path first dequantizes every matrix.
+NATIVE_ROWS = 32
 
 Getter = Callable[[str], torch.Tensor]
 log = logging.getLogger(__name__)
@@ -248,10 +251,10 @@ class FastLlama:
 
     def forward(self, ids: Sequence[int], cache: LeanCache) -> torch.Tensor:
         """Append `ids` after what `cache` holds; return the last position's logits [V]."""
+        if self.native is not None and len(ids) <= NATIVE_ROWS:
+            return self._native_rows(ids, cache)
         if len(ids) != 1:
             return self._forward(ids, cache)
-        if self.native is not None:
-            return self._native_step(ids[0], cache)
         threads = torch.get_num_threads()
         torch.set_num_threads(min(threads, DECODE_THREADS))
         try:
@@ -259,17 +262,20 @@ class FastLlama:
         finally:
             torch.set_num_threads(threads)
 
-    def _native_step(self, token: int, cache: LeanCache) -> torch.Tensor:
-        pos = cache.length
-        cache.reserve(pos + 1)
-        self._rope(pos, 1)
-        threads = self.decode_threads or self.threads.pick()
+    def _native_rows(self, ids: Sequence[int], cache: LeanCache) -> torch.Tensor:
+        """One decode step, or a short prefill chunk, in one native call. Decode steps time
+        their thread count (Threads); a chunk takes the count the steps chose."""
+        pos, count = cache.length, len(ids)
+        cache.reserve(pos + count)
+        self._rope(pos, count)
+        timed = count == 1 and self.decode_threads is None
+        threads = self.decode_threads or (self.threads.pick() if timed else self.threads.current)
         began = time.perf_counter()
-        logits = self._step(int(token), pos, torch.view_as_real(self._freqs[pos]), cache.k,
-                            cache.v, threads)
-        if self.decode_threads is None:
+        logits = self._step(ids, pos, torch.view_as_real(self._freqs[pos : pos + count]),
+                            cache.k, cache.v, threads)
+        if timed:
             self.threads.record(threads, time.perf_counter() - began)
-        cache.length = pos + 1
+        cache.length = pos + count
         return logits
 
     def _mm(self, linear: Linear, x: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from typing import Any
 import torch
 
 SOURCE = Path(__file__).with_name("native.c")
-ABI = 2  # native.c's OB_ABI: the signatures below
+ABI = 3  # native.c's OB_ABI: the signatures below
 FLAGS = ("-O3", "-shared", "-fPIC")
 BUILD_SECONDS = 120
 PER_LAYER = 10  # native.c's P_PER_LAYER pointers: qkv, o, gate_up, down (w, scale), 2 norms
@@ -83,8 +84,8 @@ class Native:
     def __init__(self, lib: ctypes.CDLL, path: Path):
         self.lib, self.path = lib, path
         ptr, i32 = ctypes.c_void_p, ctypes.c_int
-        lib.ob_token.argtypes = [ptr, ptr, ptr, ctypes.c_float, i32, i32, i32, ptr, ptr, ptr,
-                                 ptr, i32]
+        lib.ob_tokens.argtypes = [ptr, ptr, ptr, ctypes.c_float, ptr, i32, i32, i32, ptr, ptr,
+                                  ptr, ptr, i32]
         lib.ob_gemv.argtypes = [ptr, ptr, i32, i32, ptr, ptr, i32]
         lib.ob_dequant.argtypes = [ptr, ptr, i32, i32, ptr, i32]
         lib.ob_dequant.restype = None
@@ -137,16 +138,21 @@ class Step:
                                   model.kv_heads, model.head_dim, model.inter, self.vocab],
                                  dtype=torch.int64)
 
-    def __call__(self, token: int, pos: int, rope: torch.Tensor, k: torch.Tensor,
+    def __call__(self, tokens: Sequence[int], pos: int, rope: torch.Tensor, k: torch.Tensor,
                  v: torch.Tensor, threads: int) -> torch.Tensor:
-        """Logits [V] after `token` at `pos`, whose keys/values go into the bf16 caches
-        k, v [layers, kv heads, capacity, head_dim]; rope [head_dim / 2, (cos, sin)]."""
-        assert k.dtype == v.dtype == torch.bfloat16 and k.is_contiguous() and pos < k.shape[2]
+        """Logits [V] after `tokens` at positions pos.. (one token when decoding, a short
+        prefill chunk otherwise), whose keys/values go into the bf16 caches k, v [layers,
+        kv heads, capacity, head_dim]; rope [len(tokens), head_dim / 2, (cos, sin)]."""
+        count = len(tokens)
+        assert k.dtype == v.dtype == torch.bfloat16 and k.is_contiguous()
+        assert count > 0 and pos + count <= k.shape[2] and rope.shape[0] == count
+        ids = torch.tensor(list(tokens), dtype=torch.int32)
+        rope = rope.contiguous()
         logits = torch.empty(self.vocab, dtype=torch.float32)
-        if self.native.lib.ob_token(self.dims.data_ptr(), self.layers.data_ptr(),
-                                    self.globals.data_ptr(), self.eps, token, pos, k.shape[2],
-                                    rope.data_ptr(), k.data_ptr(), v.data_ptr(),
-                                    logits.data_ptr(), threads):
+        if self.native.lib.ob_tokens(self.dims.data_ptr(), self.layers.data_ptr(),
+                                     self.globals.data_ptr(), self.eps, ids.data_ptr(), count,
+                                     pos, k.shape[2], rope.data_ptr(), k.data_ptr(),
+                                     v.data_ptr(), logits.data_ptr(), threads):
             raise MemoryError("native step: no scratch memory")
         return logits
 
