@@ -5,12 +5,8 @@
    forward's decode and its prefill of ~4,000 tokens vs llama.cpp on the same GGUF with the
    same two threads: target >= 1.0 each. The CPU, its vector ISA and the kernels the lean
    forward chose are printed first.
-2. On a small random Ouro model: deep mode (cached, adaptive) vs fast mode (full depth)
-   vs the uncached adaptive loop of the design documents. Target: deep's time per token
-   within 15% of fast x (mean depth / total steps); the uncached loop far behind.
-3. The same random Ouro model with a 4-bit base (bitsandbytes NF4) vs its full weights:
-   time per token and weight bytes, on CUDA when present, else on the CPU (for reference:
-   the daemon enables 4-bit on CUDA only). Skipped without bitsandbytes.
+2. The Ouro sections of bench/kernel_ouro.py (deep vs fast mode, int8, a 4-bit base), then
+   bench/kernel_grammar.py, bench/kernel_prefix.py and bench/kernel_memory.py.
 
 Run: .venv/bin/python bench/kernel.py [--tokens 64] [--repeats 3]
 """
@@ -18,7 +14,6 @@ Run: .venv/bin/python bench/kernel.py [--tokens 64] [--repeats 3]
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import statistics
 import sys
@@ -29,32 +24,20 @@ from typing import Any
 
 # Run as a script, this file's directory comes first on sys.path and the file itself would
 # shadow the `kernel` package it benchmarks.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(_HERE.parent), *(p for p in sys.path
+                                    if Path(p or ".").resolve() not in (_HERE, _HERE.parent))]
 
 import torch  # noqa: E402
 
+from bench.timing import interleaved, weight_bytes  # noqa: E402
 from kernel.canary import CanaryConfig  # noqa: E402
 from kernel.decode import GenerationConfig, generate  # noqa: E402
-from kernel.exit_policy import QExit  # noqa: E402
 from kernel.fast_plain import FastLlama, FastPlain  # noqa: E402
 from kernel.native import Cpu  # noqa: E402
-from kernel.ouro_model import OuroConfig, OuroForCausalLM  # noqa: E402
 from kernel.plain import default_cache_root, dequantized_dir, embedded_model_path, load_plain  # noqa: E402
-from kernel.quantize import FourBit, int8_ouro, quantize_ouro  # noqa: E402
-from kernel.steppers import OuroDeep, OuroFast, OuroUncached, Plain  # noqa: E402
+from kernel.steppers import Plain  # noqa: E402
 from kernel.tokenizer import ChatTokenizer  # noqa: E402
-
-
-def best_of(repeats: int, fn) -> float:
-    """Median wall time of `fn` over `repeats` runs (after one warm-up)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
 
 PREFILL_TOKENS = 4000  # the long-prompt comparison with llama.cpp
 
@@ -250,127 +233,19 @@ def agreement(model: object, lean: FastLlama, tok: ChatTokenizer, tokens: int) -
           f"{parted} ({tokens} = never)", flush=True)
 
 
-def interleaved(repeats: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
-    """Median wall time of each run, the runs taking turns so that load from other
-    processes falls on all of them alike (one warm-up round first)."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for round_ in range(repeats + 1):
-        for name, fn in runs.items():
-            t = time.perf_counter()
-            fn()
-            if round_:
-                times[name].append(time.perf_counter() - t)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
-def small_ouro() -> OuroForCausalLM:
-    cfg = OuroConfig.from_dict(dict(
-        model_type="ouro", vocab_size=8192, hidden_size=512, intermediate_size=1408,
-        num_hidden_layers=6, num_attention_heads=8, num_key_value_heads=8, head_dim=64,
-        total_ut_steps=4, rope_theta=10000.0, rms_norm_eps=1e-6))
-    torch.manual_seed(0)
-    model = OuroForCausalLM(cfg)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() == 2:
-                p.normal_(0, 0.04)
-        # Gates that vary by token, so Q-exit depth is genuinely mixed.
-        model.model.early_exit_gate.weight.normal_(0, 0.3)
-        model.model.early_exit_gate.bias.fill_(-0.3)
-    return model.eval().requires_grad_(False)
-
-
-def bench_ouro(tokens: int, repeats: int, q: float) -> None:
-    model = small_ouro()
-    prompt = list(range(3, 67))
-    cfg = GenerationConfig(max_new_tokens=tokens, repetition_penalty=1.0, no_repeat_ngram=0,
-                           stop_ids=(), canary=CanaryConfig(mode="off"))
-    per_token = tokens - 1  # advances after the first (prefill) token
-    produced = len(generate(OuroFast(model), None, prompt, cfg).token_ids)
-    assert produced == tokens, f"expected {tokens} tokens, got {produced}"
-    torch.set_num_threads(torch.get_num_threads())
-    deep_run = generate(OuroDeep(model, QExit(q)), None, prompt, cfg)
-    mean_depth = deep_run.mean_depth
-    t_fast = best_of(repeats, lambda: generate(OuroFast(model), None, prompt, cfg))
-    t_deep = best_of(repeats, lambda: generate(OuroDeep(model, QExit(q)), None, prompt, cfg))
-    t_unc = best_of(1, lambda: generate(OuroUncached(model, QExit(q)), None, prompt, cfg))
-    expected = t_fast * mean_depth / model.steps
-    print(f"random Ouro (hidden 512, 6 layers x {model.steps} steps), {tokens} tokens, "
-          f"q={q}, mean depth {mean_depth:.2f}/{model.steps}:")
-    print(f"  fast (full depth, cached):  {1000 * t_fast / per_token:7.2f} ms/token")
-    print(f"  deep (adaptive, cached):    {1000 * t_deep / per_token:7.2f} ms/token  "
-          f"= {t_deep / expected:.2f}x fast*(depth/steps)  (target <= 1.15)")
-    print(f"  uncached adaptive loop:     {1000 * t_unc / per_token:7.2f} ms/token  "
-          f"= {t_unc / t_deep:.1f}x slower than deep", flush=True)
-    bench_ouro_int8(model, prompt, cfg, repeats, q)
-
-
-def bench_ouro_int8(model: OuroForCausalLM, prompt: list[int], cfg: GenerationConfig,
-                    repeats: int, q: float) -> None:
-    """The same model with int8 weights (kernel/quantize.py int8_ouro), fast and deep."""
-    packed = int8_ouro(copy.deepcopy(model))
-    t = interleaved(repeats, {
-        "fast": lambda: generate(OuroFast(model), None, prompt, cfg),
-        "fast8": lambda: generate(OuroFast(packed), None, prompt, cfg),
-        "deep": lambda: generate(OuroDeep(model, QExit(q)), None, prompt, cfg),
-        "deep8": lambda: generate(OuroDeep(packed, QExit(q)), None, prompt, cfg),
-    })
-    ref = generate(OuroFast(model), None, prompt, cfg).token_ids
-    mine = generate(OuroFast(packed), None, prompt, cfg).token_ids
-    same = next((i for i, (a, b) in enumerate(zip(ref, mine, strict=True)) if a != b), len(ref))
-    per_token = cfg.max_new_tokens - 1
-    print(f"  int8 weights, fast:         {1000 * t['fast8'] / per_token:7.2f} ms/token  "
-          f"= {t['fast'] / t['fast8']:.2f}x float32 fast (same run)")
-    print(f"  int8 weights, deep:         {1000 * t['deep8'] / per_token:7.2f} ms/token  "
-          f"= {t['deep'] / t['deep8']:.2f}x float32 deep; weights "
-          f"{weight_bytes(packed) / weight_bytes(model):.2f}x the bytes; greedy fast-mode "
-          f"tokens identical to float32 for the first {same} of {len(ref)} (random weights)",
-          flush=True)
-
-
-def weight_bytes(model: torch.nn.Module) -> int:
-    """Parameters and buffers (int8 weights are buffers: they take no gradient)."""
-    tensors = [*model.parameters(), *model.buffers()]
-    return sum(p.numel() * p.element_size() for p in tensors)
-
-
-def bench_four_bit(tokens: int, repeats: int) -> None:
-    try:
-        import bitsandbytes  # noqa: F401
-    except ImportError:
-        print("4-bit: skipped (bitsandbytes is not installed)")
-        return
-    cuda = torch.cuda.is_available()
-    device = torch.device("cuda" if cuda else "cpu")
-    dtype = torch.bfloat16 if cuda else torch.float32
-    full = small_ouro().to(device, dtype)
-    packed = quantize_ouro(small_ouro(), FourBit(device, dtype))
-    prompt = list(range(3, 67))
-    cfg = GenerationConfig(max_new_tokens=tokens, repetition_penalty=1.0, no_repeat_ngram=0,
-                           stop_ids=(), canary=CanaryConfig(mode="off"))
-    t_full = best_of(repeats, lambda: generate(OuroFast(full), None, prompt, cfg))
-    t_packed = best_of(repeats, lambda: generate(OuroFast(packed), None, prompt, cfg))
-    per_token = tokens - 1
-    print(f"random Ouro, fast mode, {tokens} tokens on {device.type} ({dtype}):")
-    print(f"  full weights:   {1000 * t_full / per_token:7.2f} ms/token  "
-          f"{weight_bytes(full) / 2**20:6.1f} MiB")
-    print(f"  4-bit base:     {1000 * t_packed / per_token:7.2f} ms/token  "
-          f"{weight_bytes(packed) / 2**20:6.1f} MiB  "
-          f"= {t_packed / t_full:.2f}x the time, {weight_bytes(packed) / weight_bytes(full):.2f}x "
-          "the bytes")
-
-
 def plain_section(args: argparse.Namespace) -> None:
     if not args.skip_plain:
         bench_plain(args.tokens, args.repeats)
 
 
-def ouro_section(args: argparse.Namespace) -> None:
-    bench_ouro(args.tokens, args.repeats, args.q)
+def _by_path(file: str, name: str) -> Callable[[argparse.Namespace], None]:
+    """A section of another bench module, loaded by path when it runs (each of those
+    modules also runs on its own)."""
+    def section(args: argparse.Namespace) -> None:
+        __import__("runpy").run_path(str(Path(__file__).with_name(file)))[name](args)
 
-
-def four_bit_section(args: argparse.Namespace) -> None:
-    bench_four_bit(args.tokens, args.repeats)
+    section.__name__ = name if name != "section" else file.removesuffix(".py") + "_section"
+    return section
 
 
 def memory_section(args: argparse.Namespace) -> None:
@@ -387,12 +262,10 @@ def memory_section(args: argparse.Namespace) -> None:
 # `bench.kernel_prefix.section`; their modules must also run on their own.
 SECTIONS: list[Callable[[argparse.Namespace], None]] = [
     plain_section,
-    ouro_section,
-    four_bit_section,
-    lambda args: __import__("runpy").run_path(  # bench/kernel_grammar.py, loaded by path
-        str(Path(__file__).with_name("kernel_grammar.py")))["section"](args),
-    lambda args: __import__("runpy").run_path(  # bench/kernel_prefix.py, loaded by path
-        str(Path(__file__).with_name("kernel_prefix.py")))["section"](args),
+    _by_path("kernel_ouro.py", "ouro_section"),
+    _by_path("kernel_ouro.py", "four_bit_section"),
+    _by_path("kernel_grammar.py", "section"),
+    _by_path("kernel_prefix.py", "section"),
     memory_section,
 ]
 
