@@ -10,40 +10,6 @@ import pytest
 
 from tests.helpers import HEALTH_IN_TESTS, git, make_repo
 
-# Slow tests in files whose owners were changing them when the fast lane was drawn: marked
-# here (a whole file, or the named tests) until the mark can move into the file itself.
-SLOW_ELSEWHERE: dict[str, frozenset[str] | None] = {
-    "tests/kernel/test_fast_plain.py": None,  # decodes the embedded model, float and int8
-    "tests/kernel/test_gpu_path.py": None,  # the GPU path's parity runs on the CPU too
-    "tests/kernel/test_native.py": frozenset({  # compile and run the native decode step
-        "test_a_fresh_cache_builds_once_then_loads",
-        "test_native_step_matches_the_torch_int8_forward",
-        "test_prefix_reuse_after_native_steps_gives_the_cold_logits",
-        "test_portable_scalar_build_matches_the_simd_one",
-        "test_threads_split_rows_without_changing_a_bit",
-        "test_prefill_chunks_compute_in_what_the_cpu_does_natively"}),
-    "tests/daemon/test_serve_cli.py": None,  # `ouroboros serve` loads a model per module
-    "tests/daemon/test_serve_clients.py": None,
-    "tests/daemon/test_serve_errors.py": None,
-    "tests/daemon/test_serve_limits.py": None,
-    "tests/daemon/test_serve_queue.py": None,
-    "tests/daemon/test_serve_tools.py": None,
-    "tests/sensors/test_github_webhook.py": frozenset({  # a real daemon each
-        "test_the_daemon_serves_the_endpoint_for_its_lifetime",
-        "test_a_daemon_with_a_world_readable_secret_says_why_in_status",
-        "test_a_slow_loris_is_answered_408_and_closed"}),
-}
-
-
-@pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        path, _, rest = item.nodeid.partition("::")
-        if path in SLOW_ELSEWHERE:
-            names = SLOW_ELSEWHERE[path]
-            if names is None or rest.split("[")[0].split("::")[-1] in names:
-                item.add_marker(pytest.mark.slow)
-
 
 @pytest.fixture(autouse=True, scope="session")
 def _host_health_off() -> Iterator[None]:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # `ouroboros serve` loads a model per module
+
 ROOT = Path(__file__).parents[2]
 
 

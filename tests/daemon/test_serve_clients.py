@@ -24,6 +24,8 @@ import pytest
 
 from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
 
+pytestmark = pytest.mark.slow  # a served model per module
+
 PROMPT = [{"role": "user", "content": "Name one prime number."}]
 
 

@@ -12,6 +12,8 @@ import pytest
 from daemon.serve.common import MAX_BODY_BYTES
 from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
 
+pytestmark = pytest.mark.slow  # a served model per module
+
 HI = [{"role": "user", "content": "hi"}]
 VALID = {
     "ollama": ("/api/chat", {"model": "ouroboros", "messages": HI, "stream": False}),

@@ -24,6 +24,8 @@ from tests.daemon.test_serve_errors import VALID, _shape
 from tests.daemon.test_serve_queue import LONG, PROMPT, _in_thread, _until
 from tests.sensors.test_http_limits import exchange
 
+pytestmark = pytest.mark.slow  # a served model per module
+
 APIS = list(VALID)
 QUICK = replace(LIMITS, request_timeout_s=0.5, max_connections=4)
 

@@ -15,6 +15,8 @@ import pytest
 
 from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
 
+pytestmark = pytest.mark.slow  # a served model per module
+
 PROMPT = [{"role": "user", "content": "Count to a thousand."}]
 # A generation the tests interrupt must outlast their 1-1.5 s client timeouts on any machine:
 # 4,000 tokens (a context of 8,192) is several seconds even on a quiet box, where 400 once

@@ -22,6 +22,8 @@ import pytest
 from tests.daemon.scripted_engine import ScriptedEngine
 from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
 
+pytestmark = pytest.mark.slow  # a served model per module
+
 PARIS = {"type": "object", "properties": {"city": {"enum": ["Paris"]}}, "required": ["city"],
          "additionalProperties": False}
 OPENAI_TOOL = {"type": "function", "function": {"name": "get_weather",

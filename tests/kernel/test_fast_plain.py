@@ -16,6 +16,8 @@ from kernel.plain import load_plain
 from kernel.steppers import Plain
 from kernel.tokenizer import ChatTokenizer
 
+pytestmark = pytest.mark.slow  # decodes the embedded model, float and int8
+
 PROMPTS = ("Write a short poem about git.", "List three uses of the Linux command grep.")
 TOKENS = 64
 

@@ -23,6 +23,8 @@ from kernel.steppers import OuroDeep, OuroFast
 from kernel.tokenizer import ChatTokenizer
 from tests.kernel.tiny import tiny_adapter, tiny_checkpoint, tiny_model
 
+pytestmark = pytest.mark.slow  # the GPU path's parity runs on the CPU too
+
 CUDA = torch.cuda.is_available()
 PROMPT = [5, 17, 99, 3, 42, 7, 8, 120, 64, 1, 2, 250]
 FOLLOW = [11, 200, 33, 4, 91, 12]

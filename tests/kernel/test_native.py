@@ -66,6 +66,7 @@ def teacher_forced(model: FastLlama, tokens: list[int]) -> list[torch.Tensor]:
     return logits
 
 
+@pytest.mark.slow  # compiles and runs the native step
 def test_native_step_matches_the_torch_int8_forward(hf):
     lean = native_model(hf)
     got = decode(lean)
@@ -83,6 +84,7 @@ def test_native_step_matches_the_torch_int8_forward(hf):
         assert float((mine - exact).abs().max()) < 0.08 * spread
 
 
+@pytest.mark.slow  # compiles and runs the native step
 def test_short_chunks_run_natively_and_any_chunking_gives_the_same_bits(hf):
     """A prefill chunk of up to NATIVE_ROWS tokens is one native call whose rows are computed
     independently: token by token, in chunks of 4 or all at once, the logits and the cache
@@ -103,12 +105,14 @@ def test_short_chunks_run_natively_and_any_chunking_gives_the_same_bits(hf):
     assert calls == [NATIVE_ROWS, len(long) - NATIVE_ROWS]  # only the second stepper's chunks
 
 
+@pytest.mark.slow  # compiles and runs the native step
 def test_threads_split_rows_without_changing_a_bit(hf):
     lean = native_model(hf)
     one, two = decode(lean, threads=1), decode(lean, threads=2)
     assert all(torch.equal(a, b) for a, b in zip(one, two, strict=True))
 
 
+@pytest.mark.slow  # compiles and runs the native step
 def test_portable_scalar_build_matches_the_simd_one(hf, monkeypatch):
     simd = decode(native_model(hf))
     monkeypatch.setenv("OUROBOROS_NATIVE", "scalar")
@@ -143,6 +147,7 @@ def test_a_cpu_without_avx2_or_a_failed_build_is_a_reason_not_a_crash(tmp_path, 
     assert list(tmp_path.glob("*.so*")) == []  # no half-written library left behind
 
 
+@pytest.mark.slow  # compiles and runs the native step
 def test_a_fresh_cache_builds_once_then_loads(tmp_path):
     cpu = Cpu.read()
     first = native.load(cpu, tmp_path)
@@ -156,6 +161,7 @@ def test_a_fresh_cache_builds_once_then_loads(tmp_path):
     assert first.path.stat().st_mtime_ns == stamp
 
 
+@pytest.mark.slow  # compiles and runs the native step
 def test_prefix_reuse_after_native_steps_gives_the_cold_logits(hf):
     lean = native_model(hf)
     kept = FastPlain(lean, chunk=4)
@@ -186,6 +192,7 @@ def test_threads_follow_the_timings():
     assert Threads(1).pick() == 1
 
 
+@pytest.mark.slow  # compiles and runs the native step
 def test_prefill_chunks_compute_in_what_the_cpu_does_natively(hf):
     lean = FastLlama.from_hf(hf)
     assert lean.chunk_dtype == (torch.bfloat16 if lean.cpu.bf16 else torch.float32)

@@ -275,6 +275,7 @@ async def test_a_body_over_the_cap_is_refused_before_and_while_reading(endpoint)
     assert endpoint.got == [] and endpoint.sensor.refused == 2
 
 
+@pytest.mark.slow  # a real daemon each
 async def test_a_slow_loris_is_answered_408_and_closed(repo, secret_file):
     async with serving(repo, secret_file, 0.3) as endpoint:
         await _slow_loris(endpoint)
@@ -459,6 +460,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # a real daemon each
 async def test_the_daemon_serves_the_endpoint_for_its_lifetime(repo, secret_file):
     port = _free_port()
     settings = settings_for(None, intake={"webhook_port": port,
@@ -480,6 +482,7 @@ async def test_the_daemon_serves_the_endpoint_for_its_lifetime(repo, secret_file
         pass  # the task group closed it with the daemon
 
 
+@pytest.mark.slow  # a real daemon each
 async def test_a_daemon_with_a_world_readable_secret_says_why_in_status(repo, secret_file):
     secret_file.chmod(0o644)
     settings = settings_for(None, intake={"webhook_port": _free_port(),
