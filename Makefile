@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	# bubblewrap is the OS sandbox for every command the model causes to run; systemd
 	# provides systemd-analyze, which the tests run on the unit in systemd/; openssh-client's
 	# ssh-keygen signs the daemon's auto-commits (governance/git/signing.py); chromium renders
-	# the live view's page in its test (tests/daemon/test_live_http.py); gcc compiles the
+	# the live view's page in its test (tests/daemon/live/test_http.py); gcc compiles the
 	# kernel's native decode step for this machine's CPU (kernel/native.py; without it the
 	# kernel falls back to torch's kernels, slower).
 	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; \

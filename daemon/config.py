@@ -43,7 +43,7 @@ class DaemonSection(Section):
     control_max_connections: int = Field(default=32, ge=1, le=1024)
     control_idle_timeout_s: float = Field(default=30.0, gt=0)
     control_request_timeout_s: float = Field(default=30.0, gt=0)
-    # The live view over HTTP (daemon.live_http): Server-Sent Events and a page, bound to
+    # The live view over HTTP (daemon.live.http): Server-Sent Events and a page, bound to
     # 127.0.0.1 only; 0 = off.
     live_port: int = Field(default=0, ge=0, le=65535)
 

@@ -15,7 +15,7 @@ What a client cannot do, whatever it sends:
   `control_request_timeout_s`;
 - have a truncated request executed: a line must end with a newline to run.
 
-`subscribe` turns the connection into an event stream (daemon.live_socket): no idle
+`subscribe` turns the connection into an event stream (daemon.live.socket_stream): no idle
 timeout while it waits for events, and it counts as idle for the cap's eviction.
 """
 
@@ -37,7 +37,7 @@ import structlog
 from daemon import reviews
 from daemon.control_request import Request, error_reply, parse_request
 from daemon.instance import refuse_if_served
-from daemon.live_socket import stream_events
+from daemon.live.socket_stream import stream_events
 from daemon.status_model import wire
 from daemon.verbs import BY_NAME
 from sensors.hub import UnknownSensor

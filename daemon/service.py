@@ -25,12 +25,12 @@ from daemon.brain_start import start_brains
 from daemon.brains import Brains
 from daemon.config import ConfigError, Settings
 from daemon.control import ControlServer
-from daemon.events import EventBus, ServiceChange
 from daemon.host_gate import host_gate_for
 from daemon.host_health import HostReader
 from daemon.instance import InstanceLock, state_dir_problem
-from daemon.live import LiveLedger, snapshot_of
-from daemon.live_http import LiveServer
+from daemon.live.events import EventBus, ServiceChange
+from daemon.live.http import LiveServer
+from daemon.live.sources import LiveLedger, snapshot_of
 from daemon.phase_deps import memory_from, policy_from, runners_from, venom_from
 from daemon.priority import lower_own
 from daemon.recovery import recover
@@ -115,7 +115,7 @@ class Daemon:
         self.queue: IntakeQueue | None = None
         self.sensors = SensorHub({})
         self.control: ControlServer | None = None
-        self.events = EventBus()  # the live view (daemon.events); fed by LiveLedger
+        self.events = EventBus()  # the live view (daemon.live.events); fed by LiveLedger
         self.events.state_of = lambda: snapshot_of(self)
         self.live: LiveServer | None = None  # daemon.live_port's SSE endpoint and page
         self.ready = asyncio.Event()

@@ -18,7 +18,7 @@ from governance.phase import Phase
 if TYPE_CHECKING:
     from daemon.config import Settings
     from daemon.host_gate import HostGate
-    from daemon.live_http import LiveServer
+    from daemon.live.http import LiveServer
     from daemon.service import OpHandle
     from governance.brains.approval import QuestionBroker
     from governance.brains.model_gate import ModelGate

@@ -56,7 +56,7 @@ class VerbSpec:
     optional_op: bool = False  # `review [op]`: one op, or all of them when left out
     fields: tuple[str, ...] = ()  # keys of FIELDS
     # The reply is a stream: one line of acknowledgement, then events until the client
-    # leaves (daemon.events); the CLI's `watch` and the REPL read it.
+    # leaves (daemon.live.events); the CLI's `watch` and the REPL read it.
     stream: bool = False
 
     @property

@@ -1,7 +1,7 @@
 """The hostile-client rules every HTTP endpoint of ouroboros shares, on starlette + uvicorn.
 
 Three endpoints face the network: `ouroboros serve` (daemon/serve), the live view
-(daemon/live_http) and the GitHub webhook (sensors/github_webhook). Each is an ASGI app
+(daemon/live/http.py) and the GitHub webhook (sensors/github_webhook). Each is an ASGI app
 served by uvicorn's HTTP/1.1 protocol (h11) under one set of rules, `Limits`:
 
 | a client that...                               | gets                                     |

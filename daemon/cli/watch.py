@@ -1,6 +1,6 @@
 """`ouroboros watch`: the daemon's events, one line each, as they happen (the REPL shows the
 same lines). Blocking and light: only the standard library, so it starts as fast as the
-other socket verbs. `--json` prints the raw objects (daemon.events), one a line.
+other socket verbs. `--json` prints the raw objects (daemon.live.events), one a line.
 
 Every text from the daemon is stripped of control characters before it reaches the
 terminal: a goal or a tool argument cannot move the cursor or recolour the screen.

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from daemon.events import Thought
+from daemon.live.events import Thought
 from tests.helpers import (
     FIX_TODO_EDIT,
     add_todo_and_commit,

@@ -12,10 +12,10 @@ import pytest
 from daemon.cli.render import status_text
 from daemon.client import ControlClient
 from daemon.errors import ConfigError
-from daemon.events import BUFFER, Commit, EventBus, Thought
-from daemon.live_http import LiveServer
-from tests.daemon.chromium import CHROMIUM, rendered_dom
-from tests.daemon.test_live_stream import todo_script
+from daemon.live.events import BUFFER, Commit, EventBus, Thought
+from daemon.live.http import LiveServer
+from tests.daemon.live.chromium import CHROMIUM, rendered_dom
+from tests.daemon.live.test_stream import todo_script
 from tests.helpers import add_todo_and_commit, running_daemon, settings_for, wait_for, wait_terminal
 
 

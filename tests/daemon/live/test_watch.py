@@ -12,10 +12,10 @@ import sys
 import pytest
 
 from daemon.cli.watch import LINES, render
-from daemon.events import Commit, EventBus, OpIntent, PhaseChange, Thought
-from daemon.live import LiveLedger
+from daemon.live.events import Commit, EventBus, OpIntent, PhaseChange, Thought
+from daemon.live.sources import LiveLedger
 from ledger.redact import redact
-from tests.daemon.test_live_stream import todo_script
+from tests.daemon.live.test_stream import todo_script
 from tests.helpers import add_todo_and_commit, running_daemon, settings_for
 
 CLI = [sys.executable, "-m", "daemon.cli"]

@@ -1,6 +1,6 @@
 """The live event bus: what the daemon is doing, as typed events, to whoever watches.
 
-Publishers (daemon.live's ledger, the service's state changes) call `EventBus.publish`, a
+Publishers (daemon.live.sources' ledger, the service's state changes) call `EventBus.publish`, a
 plain function: it never awaits, never raises into its caller (a failure is counted in
 `errors` and logged) and costs one JSON encoding per event whatever the number of watchers;
 the encoded line is shared by every subscriber.
@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import structlog
 
-log = structlog.get_logger("daemon.events")
+log = structlog.get_logger("daemon.live.events")
 
 BUFFER = 256  # events held per subscriber before the oldest is dropped
 MAX_SUBSCRIBERS = 64  # across the control socket and the HTTP endpoint together

@@ -4,7 +4,7 @@ Bound to 127.0.0.1 on `daemon.live_port` (0, the default, serves nothing). An AS
 uvicorn's HTTP/1.1 and the shared hostile-client rules (sensors.http_limits), one request
 per connection:
 
-- `GET /` the page (daemon.live_page: self-contained, no external assets);
+- `GET /` the page (daemon.live.page: self-contained, no external assets);
 - `GET /events` the stream: `text/event-stream`, one `data:` line of JSON per event (the
   same objects as `ouroboros watch --json`), `id:` the event's seq, a comment line as the
   heartbeat; it starts with a snapshot;
@@ -15,7 +15,7 @@ which only the daemon's user can ask, shows the whole URL): 127.0.0.1 is reachab
 local user, and the stream holds goals and diffs.
 
 What a client cannot do: make the daemon wait (events are buffered per client and the
-oldest dropped, daemon.events); hold more than MAX_CLIENTS connections (more are answered
+oldest dropped, daemon.live.events); hold more than MAX_CLIENTS connections (more are answered
 503 at once); hold a slot without sending a request (REQUEST_TIMEOUT_S, then 408) or by not
 reading its stream (a write that cannot proceed for STALL_S closes it; EventSource
 reconnects); send a request head over MAX_HEAD bytes (431) or a body (413), send malformed
@@ -40,14 +40,14 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from daemon.errors import ConfigError
-from daemon.events import HEARTBEAT_S, BusFull, EventBus, Frame
-from daemon.live_page import PAGE
+from daemon.live.events import HEARTBEAT_S, BusFull, EventBus, Frame
+from daemon.live.page import PAGE
 from sensors.http_limits import Limits, Listener
 
 if TYPE_CHECKING:
     from daemon.service import Daemon
 
-log = structlog.get_logger("daemon.live_http")
+log = structlog.get_logger("daemon.live.http")
 
 HOST = "127.0.0.1"
 MAX_CLIENTS = 16

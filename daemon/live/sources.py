@@ -5,7 +5,7 @@ Everything governance decides already passes through the ledger's record methods
 (record_operation), phase changes, commits, verify results and postmortems
 (append_transition), model and tool calls, NOTIFY_APPLY countdowns and approval requests
 (the APPROVE phase's thoughts), and queue changes (the intake WAL). A record that raises
-publishes nothing; a publish never raises (daemon.events). Text is redacted as the ledger
+publishes nothing; a publish never raises (daemon.live.events). Text is redacted as the ledger
 redacts it (ledger.redact) and capped, so an event never carries more than the ledger
 keeps, nor much of it.
 
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from daemon import events as ev
+from daemon.live import events as ev
 from ledger import Ledger
 from ledger.redact import redact, redact_data
 from ledger.store import TERMINAL_PHASES

@@ -1,7 +1,7 @@
 """`subscribe` on the control socket: the connection becomes a stream of events.
 
 After {"cmd": "subscribe"} the daemon answers one line, {"ok": true, "data": {...}}, then
-writes one JSON object per line (daemon.events) until the client closes the connection or
+writes one JSON object per line (daemon.live.events) until the client closes the connection or
 is evicted. While subscribed:
 - there is no idle timeout: the client is waiting for events, not failing to send a
   request; a dead client is noticed by end of input or a failed write (heartbeats every
@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from daemon.events import BUFFER, HEARTBEAT_S, BusFull, EventBus
+from daemon.live.events import BUFFER, HEARTBEAT_S, BusFull, EventBus
 
 
 class _Conn(Protocol):
