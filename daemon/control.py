@@ -30,7 +30,7 @@ import struct
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
@@ -44,7 +44,10 @@ from sensors.hub import UnknownSensor
 
 if TYPE_CHECKING:
     from daemon.config import DaemonSection
-    from daemon.service import Daemon
+    from daemon.live.events import EventBus
+    from daemon.service import OpHandle
+    from daemon.status_model import Status
+    from governance.brains.approval import QuestionBroker
 
 log = structlog.get_logger("daemon.control")
 MAX_LINE = 64 * 1024  # bytes per request line, newline included
@@ -53,7 +56,30 @@ CLOSE_WAIT_S = 1.0  # how long a closing connection may take to flush its last l
 MAX_DISCARD = 1024 * 1024  # input read and dropped while closing, at most
 
 
-async def execute(daemon: Daemon, req: Request) -> dict[str, Any]:
+class ControlHost(reviews.ReviewHost, Protocol):
+    """What the socket uses of the daemon (daemon.service.Daemon honours it): the verbs'
+    methods, the pause flag, the open questions and the bus that `subscribe` streams, with
+    what the review verbs use (daemon.reviews.ReviewHost; its `settings` also sizes the
+    socket)."""
+
+    paused: bool
+    questions: QuestionBroker  # `answer`
+    events: EventBus  # `subscribe`
+
+    async def status(self) -> Status: ...
+
+    async def scan(self, only: str | None = None) -> dict[str, int]: ...
+
+    async def signal(self, goal: str, files: list[str], urgency: str) -> dict[str, Any]: ...
+
+    def set_paused(self, paused: bool) -> None: ...
+
+    def find_op(self, prefix: str) -> OpHandle: ...
+
+
+async def execute(daemon: ControlHost, req: Request) -> dict[str, Any]:
+    """The one reply to `req`; a verb that streams is refused here (ControlServer._serve
+    streams it)."""
     if req.cmd == "status":
         return {"ok": True, "data": wire(await daemon.status())}
     if req.cmd == "scan":
@@ -120,7 +146,7 @@ class _Conn:
 
 
 class ControlServer:
-    def __init__(self, daemon: Daemon, path: Path, limits: ControlLimits | None = None):
+    def __init__(self, daemon: ControlHost, path: Path, limits: ControlLimits | None = None):
         self.daemon = daemon
         self.path = path
         self.limits = limits or ControlLimits.from_section(daemon.settings.daemon)

@@ -15,14 +15,15 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
 if TYPE_CHECKING:
-    from daemon.service import Daemon
+    from daemon.service import OpHandle
+    from governance.brains.model_gate import ModelGate
 
 log = structlog.get_logger("daemon")
 
@@ -78,7 +79,14 @@ async def beat(ops: Callable[[], list[InPhase]], every_s: float,
                      waiting_for_model_s=op.waiting_for_model_s)
 
 
-def in_phase(d: Daemon) -> list[InPhase]:
+class Working(Protocol):
+    """What the heartbeat reads of the daemon (daemon.service.Daemon honours it)."""
+
+    ops: Mapping[str, OpHandle]
+    model_gate: ModelGate
+
+
+def in_phase(d: Working) -> list[InPhase]:
     """The daemon's in-flight ops, with how long each has queued for the model, if it is."""
     now = time.monotonic()
     out = []

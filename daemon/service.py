@@ -170,7 +170,7 @@ class Daemon:
         control = ControlServer(self, self.state_dir / "control.sock")
         await control.start()  # before the model load, so `status` can say STARTING
         self.control = control
-        self.live = await LiveServer.start_for(self)  # None when daemon.live_port is 0
+        self.live = await LiveServer.start_for(self.events, self.settings.daemon.live_port)
         why = await start_brains(self, ledger, self._provider_override,
                                  record=self._failback_line, on_change=self._provider_changed)
         if why:

@@ -31,7 +31,7 @@ import hmac
 import json
 import secrets
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 import structlog
@@ -43,9 +43,6 @@ from daemon.errors import ConfigError
 from daemon.live.events import HEARTBEAT_S, BusFull, EventBus, Frame
 from daemon.live.page import PAGE
 from sensors.http_limits import Limits, Listener
-
-if TYPE_CHECKING:
-    from daemon.service import Daemon
 
 log = structlog.get_logger("daemon.live.http")
 
@@ -84,11 +81,12 @@ class LiveServer:
         self._listener: Listener | None = None
 
     @classmethod
-    async def start_for(cls, daemon: Daemon) -> LiveServer | None:
-        port = daemon.settings.daemon.live_port
+    async def start_for(cls, bus: EventBus, port: int) -> LiveServer | None:
+        """The endpoint started on `port` (daemon.live_port; 0: none); ConfigError when it
+        cannot listen there."""
         if not port:
             return None
-        server = cls(daemon.events, port)
+        server = cls(bus, port)
         try:
             await server.start()
         except OSError as exc:

@@ -136,3 +136,56 @@ async def test_a_second_daemon_on_the_same_repo_is_refused(repo):
         status = await asyncio.to_thread(
             ControlClient(repo / ".ouroboros" / "control.sock").request, "status")
         assert status["ok"]
+
+
+async def test_the_verbs_read_only_what_control_host_names():
+    """A plain object with ControlHost's members (ReviewHost's included) and nothing else
+    answers every one-reply verb: execute never reaches past the Protocol into the daemon."""
+    from types import SimpleNamespace as NS
+
+    from daemon.control import ControlHost, execute
+    from daemon.control_request import parse_request
+    from daemon.reviews import ReviewHost
+    from tests.status_sample import sample_status
+
+    async def status():
+        return sample_status()
+
+    async def scan(only=None):
+        return {only or "todo": 1}
+
+    async def signal(goal, files, urgency):
+        return {"queued": True, "files": files, "urgency": urgency}
+
+    def find_op(prefix):
+        if prefix != "op-1":
+            raise LookupError(f"no in-flight op(s) match {prefix!r}")
+        return handle
+
+    handle = NS(ctx=NS(op_id="op-1"), cancel=NS(cancel=lambda why: None),
+                phase=NS(value="GENERATE"))
+    host = NS(paused=False, questions=NS(answer=lambda op, text: text == "yes"),
+              events=None, status=status, scan=scan, signal=signal, find_op=find_op,
+              set_paused=lambda paused: setattr(host, "paused", paused),
+              reviews=NS(list=lambda: []), session_id="s-1", settings=None, ledger=None,
+              submit=None)
+    protocol = {*ControlHost.__annotations__, *ReviewHost.__annotations__, "submit",
+                "status", "scan", "signal", "set_paused", "find_op"}
+    assert set(vars(host)) == protocol  # the fake has exactly the Protocol's members
+
+    async def ask(line: str) -> dict:
+        return await execute(host, parse_request(line.encode() + b"\n"))
+
+    assert (await ask('{"cmd": "status"}'))["data"]["state"] == "ACTIVE"
+    assert (await ask('{"cmd": "scan", "reason": "todo"}'))["data"] == {"todo": 1}
+    assert (await ask('{"cmd": "signal", "goal": "g", "files": ["a.py"]}'))["data"][
+        "urgency"] == "normal"
+    assert (await ask('{"cmd": "pause"}'))["data"] == {"paused": True} and host.paused
+    assert (await ask('{"cmd": "review"}'))["data"] == {"reviews": []}
+    assert (await ask('{"cmd": "cancel", "op": "op-1"}'))["data"] == {
+        "op_id": "op-1", "phase": "GENERATE"}
+    assert (await ask('{"cmd": "answer", "op": "op-1", "reason": "yes"}'))["ok"]
+    assert "no open question" in (await ask('{"cmd": "answer", "op": "op-1", "reason": "no"}'))[
+        "error"]
+    assert "no in-flight op" in (await ask('{"cmd": "cancel", "op": "op-2"}'))["error"]
+    assert "streams events" in (await ask('{"cmd": "subscribe"}'))["error"]
