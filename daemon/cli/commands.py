@@ -1,4 +1,7 @@
-"""`ouroboros`: run the daemon, talk to it, read its ledger.
+"""`ouroboros`: the parser, `main`, and the commands that need no running daemon (`run`,
+`serve`, `ledger`, `verify`, `stats`, the hooks, `init`, `doctor`, `kernel probe`); the
+verbs, `watch` and `repl`, which talk to one over its socket, are in
+daemon/cli/socket_commands.py.
 
 Exit codes: 0 success, 1 the daemon refused the request, 2 usage error,
 3 daemon not running (or its `status` answer unreadable) / configuration or repository
@@ -23,13 +26,12 @@ from typing import TYPE_CHECKING
 
 from daemon import locate
 from daemon.cli import render
-from daemon.client import ControlClient
+from daemon.cli.socket_commands import add_field_options, cmd_repl, cmd_verb, cmd_watch
 from daemon.errors import CliError, ConfigError, DaemonNotRunning
-from daemon.verbs import FIELDS, VERBS, Text, VerbSpec
+from daemon.verbs import VERBS, Text
 
 if TYPE_CHECKING:
     from daemon.config import Settings
-    from daemon.status_model import Status
 
 EXIT_PIPE_CLOSED = 128 + 13  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
 
@@ -49,11 +51,6 @@ def _settings(args: argparse.Namespace) -> tuple[Path, Settings]:
         raise CliError(str(exc)) from None
     except OSError as exc:  # unreadable: load_settings explains only what it could read
         raise CliError(f"cannot read the configuration: {exc}") from None
-
-
-def _client(args: argparse.Namespace) -> ControlClient:
-    _, state = _state_dir(args)
-    return ControlClient(state / locate.SOCKET_NAME)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -104,73 +101,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from daemon.serve.cli import serve
 
     return serve(args)
-
-
-def cmd_verb(args: argparse.Namespace) -> int:
-    reply = _client(args).request(args.verb, getattr(args, "op", None),
-                                  getattr(args, "reason", "") or "", verb_fields(args))
-    return print_reply(args.verb, reply, as_json=args.json)
-
-
-def cmd_watch(args: argparse.Namespace) -> int:
-    from daemon.cli.watch import watch
-
-    _, state = _state_dir(args)
-    return watch(state / locate.SOCKET_NAME, as_json=args.json)
-
-
-def add_field_options(parser: argparse.ArgumentParser, spec: VerbSpec) -> None:
-    """The verb's own fields as options (`signal --goal ... --file ...`), from daemon.verbs."""
-    for name in spec.fields:
-        f = FIELDS[name]
-        parser.add_argument(f.flag, dest=f"field_{name}", required=f.required, help=f.help,
-                            action="append" if f.repeat else "store",
-                            choices=f.choices or None, default=f.default,
-                            metavar=None if f.choices else f.flag.lstrip("-").upper())
-
-
-def verb_fields(args: argparse.Namespace) -> dict:
-    return {key[len("field_"):]: value for key, value in vars(args).items()
-            if key.startswith("field_") and value is not None}
-
-
-def print_reply(verb: str, reply: dict, *, as_json: bool = False) -> int:
-    if as_json:
-        print(json.dumps(reply, indent=2))
-    elif not reply.get("ok"):
-        print(f"error: {reply.get('error')}", file=sys.stderr)
-    elif verb == "status":
-        print(render.status_text(read_status(reply["data"])))
-    elif verb == "review":
-        print(render.review_text(reply["data"]))
-    else:
-        print(f"{verb}: " + ", ".join(f"{k}={v}" for k, v in reply["data"].items()))
-    return 0 if reply.get("ok") else 1
-
-
-def read_status(data: object) -> Status:
-    """The daemon's `status` answer as a daemon.status_model.Status; CliError (exit 3, one
-    line naming the first field that does not fit) for an answer this client cannot read,
-    such as an older daemon's."""
-    # here, not at the top: `status` alone pays for pydantic; the other verbs stay light
-    from pydantic import ValidationError
-
-    from daemon.status_model import Status
-
-    try:
-        return Status.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(the whole answer)"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise CliError(f"the daemon's status answer does not fit this client (a daemon of "
-                       f"another version?): {where}: {first['msg']}{more}") from None
-
-
-def cmd_repl(args: argparse.Namespace) -> int:
-    from daemon.cli.repl import repl
-
-    return repl(_client(args))
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:

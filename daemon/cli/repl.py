@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from daemon.cli.commands import add_field_options, print_reply, verb_fields
+from daemon.cli.socket_commands import add_field_options, print_reply, verb_fields
 from daemon.cli.watch import Follower
 from daemon.client import ControlClient
 from daemon.errors import CliError, DaemonNotRunning

@@ -1,0 +1,97 @@
+"""The commands that talk to a running daemon over its control socket: each verb of
+daemon.verbs (`status`, `pause`, `signal`, ...), `watch` and `repl`, and what the REPL
+shares with them: a verb's own options and how its reply is printed.
+
+This is the light path (daemon/cli/commands.py says what it keeps out): `status` alone
+loads pydantic, inside read_status; `watch` and `repl` import their modules when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from daemon import locate
+from daemon.cli import render
+from daemon.client import ControlClient
+from daemon.errors import CliError
+from daemon.verbs import FIELDS, VerbSpec
+
+if TYPE_CHECKING:
+    from daemon.status_model import Status
+
+
+def _socket(args: argparse.Namespace) -> Path:
+    """The control socket of the repository `--repo` names (`--config` may move it)."""
+    return locate.control_socket(locate.repo_root(args.repo),
+                                 Path(args.config) if args.config else None)
+
+
+def cmd_verb(args: argparse.Namespace) -> int:
+    reply = ControlClient(_socket(args)).request(
+        args.verb, getattr(args, "op", None), getattr(args, "reason", "") or "",
+        verb_fields(args))
+    return print_reply(args.verb, reply, as_json=args.json)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from daemon.cli.watch import watch
+
+    return watch(_socket(args), as_json=args.json)
+
+
+def cmd_repl(args: argparse.Namespace) -> int:
+    from daemon.cli.repl import repl
+
+    return repl(ControlClient(_socket(args)))
+
+
+def add_field_options(parser: argparse.ArgumentParser, spec: VerbSpec) -> None:
+    """The verb's own fields as options (`signal --goal ... --file ...`), from daemon.verbs."""
+    for name in spec.fields:
+        f = FIELDS[name]
+        parser.add_argument(f.flag, dest=f"field_{name}", required=f.required, help=f.help,
+                            action="append" if f.repeat else "store",
+                            choices=f.choices or None, default=f.default,
+                            metavar=None if f.choices else f.flag.lstrip("-").upper())
+
+
+def verb_fields(args: argparse.Namespace) -> dict:
+    return {key[len("field_"):]: value for key, value in vars(args).items()
+            if key.startswith("field_") and value is not None}
+
+
+def print_reply(verb: str, reply: dict, *, as_json: bool = False) -> int:
+    if as_json:
+        print(json.dumps(reply, indent=2))
+    elif not reply.get("ok"):
+        print(f"error: {reply.get('error')}", file=sys.stderr)
+    elif verb == "status":
+        print(render.status_text(read_status(reply["data"])))
+    elif verb == "review":
+        print(render.review_text(reply["data"]))
+    else:
+        print(f"{verb}: " + ", ".join(f"{k}={v}" for k, v in reply["data"].items()))
+    return 0 if reply.get("ok") else 1
+
+
+def read_status(data: object) -> Status:
+    """The daemon's `status` answer as a daemon.status_model.Status; CliError (exit 3, one
+    line naming the first field that does not fit) for an answer this client cannot read,
+    such as an older daemon's."""
+    # here, not at the top: `status` alone pays for pydantic; the other verbs stay light
+    from pydantic import ValidationError
+
+    from daemon.status_model import Status
+
+    try:
+        return Status.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(the whole answer)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise CliError(f"the daemon's status answer does not fit this client (a daemon of "
+                       f"another version?): {where}: {first['msg']}{more}") from None
