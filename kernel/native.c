@@ -285,11 +285,54 @@ static float dot_bf16(const float *q, const uint16_t *k, int d)
     return hsum(a);
 }
 
-static void axpy_bf16(float p, const uint16_t *v, float *out, int d)
+/* scores[t] = q . k[t] * scale for t < n. Four positions at a time share each load of q,
+ * and their four sums come out of one tree of horizontal adds. */
+static void scores_bf16(const float *q, const uint16_t *k, int n, int d, float scale,
+                        float *scores)
 {
-    __m256 w = _mm256_set1_ps(p);
-    for (int i = 0; i < d; i += 8)
-        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(w, load_bf16(v + i), _mm256_loadu_ps(out + i)));
+    int t = 0;
+    for (; t + 4 <= n; t += 4) {
+        const uint16_t *k0 = k + (size_t)t * d;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < d; i += 8) {
+            __m256 x = _mm256_loadu_ps(q + i);
+            a0 = _mm256_fmadd_ps(x, load_bf16(k0 + i), a0);
+            a1 = _mm256_fmadd_ps(x, load_bf16(k0 + d + i), a1);
+            a2 = _mm256_fmadd_ps(x, load_bf16(k0 + 2 * d + i), a2);
+            a3 = _mm256_fmadd_ps(x, load_bf16(k0 + 3 * d + i), a3);
+        }
+        __m256 sums = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+        __m128 four = _mm_add_ps(_mm256_castps256_ps128(sums), _mm256_extractf128_ps(sums, 1));
+        _mm_storeu_ps(scores + t, _mm_mul_ps(four, _mm_set1_ps(scale)));
+    }
+    for (; t < n; t++)
+        scores[t] = dot_bf16(q, k + (size_t)t * d, d) * scale;
+}
+
+/* out[i] = sum over t < n of p[t] v[t][i]. Each block of up to 32 dims is summed in
+ * registers over every position (a row-by-row axpy loaded and stored `out` per position). */
+static void mix_bf16(const float *p, const uint16_t *v, int n, int d, float *out)
+{
+    int b = 0;
+    for (; b + 32 <= d; b += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < n; t++) {
+            __m256 w = _mm256_set1_ps(p[t]);
+            const uint16_t *vt = v + (size_t)t * d + b;
+            a0 = _mm256_fmadd_ps(w, load_bf16(vt), a0);
+            a1 = _mm256_fmadd_ps(w, load_bf16(vt + 8), a1);
+            a2 = _mm256_fmadd_ps(w, load_bf16(vt + 16), a2);
+            a3 = _mm256_fmadd_ps(w, load_bf16(vt + 24), a3);
+        }
+        _mm256_storeu_ps(out + b, a0), _mm256_storeu_ps(out + b + 8, a1);
+        _mm256_storeu_ps(out + b + 16, a2), _mm256_storeu_ps(out + b + 24, a3);
+    }
+    for (; b < d; b += 8) {  /* d is a multiple of 8 */
+        __m256 a = _mm256_setzero_ps();
+        for (int t = 0; t < n; t++)
+            a = _mm256_fmadd_ps(_mm256_set1_ps(p[t]), load_bf16(v + (size_t)t * d + b), a);
+        _mm256_storeu_ps(out + b, a);
+    }
 }
 
 /* scores[t] = e^(scores[t] - top); returns their sum. */
@@ -331,10 +374,20 @@ static float dot_bf16(const float *q, const uint16_t *k, int d)
     return acc;
 }
 
-static void axpy_bf16(float p, const uint16_t *v, float *out, int d)
+static void scores_bf16(const float *q, const uint16_t *k, int n, int d, float scale,
+                        float *scores)
+{
+    for (int t = 0; t < n; t++)
+        scores[t] = dot_bf16(q, k + (size_t)t * d, d) * scale;
+}
+
+static void mix_bf16(const float *p, const uint16_t *v, int n, int d, float *out)
 {
     for (int i = 0; i < d; i++)
-        out[i] += p * bf16_to_f32(v[i]);
+        out[i] = 0.0f;
+    for (int t = 0; t < n; t++)
+        for (int i = 0; i < d; i++)
+            out[i] += p[t] * bf16_to_f32(v[(size_t)t * d + i]);
 }
 
 static float exp_sum(float *scores, int n, float top)
@@ -357,16 +410,12 @@ static void silu_mul(const float *gu, int n, float *out)
 static void attend_head(const float *q, const uint16_t *k, const uint16_t *v, int n, int d,
                         float *scores, float *out)
 {
-    float scale = 1.0f / sqrtf((float)d), top = -INFINITY;
-    for (int t = 0; t < n; t++) {
-        scores[t] = dot_bf16(q, k + (size_t)t * d, d) * scale;
-        top = fmaxf(top, scores[t]);
-    }
-    float total = exp_sum(scores, n, top);
-    for (int i = 0; i < d; i++)
-        out[i] = 0.0f;
+    float top = -INFINITY;
+    scores_bf16(q, k, n, d, 1.0f / sqrtf((float)d), scores);
     for (int t = 0; t < n; t++)
-        axpy_bf16(scores[t], v + (size_t)t * d, out, d);
+        top = fmaxf(top, scores[t]);
+    float total = exp_sum(scores, n, top);
+    mix_bf16(scores, v, n, d, out);
     for (int i = 0; i < d; i++)
         out[i] /= total;
 }

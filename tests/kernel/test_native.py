@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from kernel import native
+from kernel import fast_plain, native
 from kernel.fast_plain import NATIVE_ROWS, FastLlama, FastPlain
 from kernel.native import Cpu, Native, Threads
 
@@ -85,10 +85,11 @@ def test_native_step_matches_the_torch_int8_forward(hf):
 
 
 @pytest.mark.slow  # compiles and runs the native step
-def test_short_chunks_run_natively_and_any_chunking_gives_the_same_bits(hf):
+def test_short_chunks_run_natively_and_any_chunking_gives_the_same_bits(hf, monkeypatch):
     """A prefill chunk of up to NATIVE_ROWS tokens is one native call whose rows are computed
     independently: token by token, in chunks of 4 or all at once, the logits and the cache
-    are bit for bit the same; a longer chunk takes the float32 GEMM path."""
+    are bit for bit the same; a longer chunk, or one attending to more than NATIVE_SPAN
+    positions over its rows, takes the float32 GEMM path."""
     lean = native_model(hf)
     runs = [FastPlain(lean, chunk=n) for n in (1, 4, len(PROMPT))]
     logits = [stepper.prefill(PROMPT) for stepper in runs]
@@ -103,6 +104,10 @@ def test_short_chunks_run_natively_and_any_chunking_gives_the_same_bits(hf):
     FastPlain(lean, chunk=len(long)).prefill(long)
     FastPlain(lean, chunk=NATIVE_ROWS).prefill(long)
     assert calls == [NATIVE_ROWS, len(long) - NATIVE_ROWS]  # only the second stepper's chunks
+    calls.clear()
+    monkeypatch.setattr(fast_plain, "NATIVE_SPAN", 200)  # rows x positions: 11 x 11, 11 x 22
+    FastPlain(lean, chunk=len(PROMPT)).prefill(long)
+    assert calls == [len(PROMPT)]  # the later chunks see more positions: the GEMM path
 
 
 @pytest.mark.slow  # compiles and runs the native step
