@@ -5,10 +5,11 @@ traffic: 540 MB of weights read per token for a 135M model. Here:
 
 - weights are int8, one scale per output row: a quarter of the bytes per token. The tied
   49152x576 lm_head is a fifth of them, so it is int8 too.
-- a one-token step is one call into kernel/native.c where the CPU has AVX2+FMA and a C
-  compiler is found (kernel/native.py says why not, otherwise); else it takes bfloat16
-  activations through `torch.ops.aten._weight_int8pack_mm` (tuned on AVX-512 VNNI/BF16).
-- prefill chunks dequantize one matrix at a time and run a GEMM: in bfloat16 where the CPU
+- a one-token step, and a prefill chunk of up to NATIVE_ROWS tokens, is one call into
+  kernel/native.c where the CPU has AVX2+FMA and a C compiler is found (kernel/native.py
+  says why not, otherwise); else a step takes bfloat16 activations through
+  `torch.ops.aten._weight_int8pack_mm` (tuned on AVX-512 VNNI/BF16).
+- longer prefill chunks dequantize one matrix at a time and run a GEMM: in bfloat16 where the CPU
   has bf16 arithmetic, else in float32 (torch emulates bf16 on AVX2, slower than float32).
 - q/k/v and gate/up are each one fused matrix, so a layer is three matmuls plus the output
   projection; RoPE is one complex multiply over q and k together (their rows are permuted

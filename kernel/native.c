@@ -1,5 +1,5 @@
-/* The one-token step of kernel/fast_plain.py's lean Llama forward, in C (kernel/native.py
- * builds and loads it).
+/* The decode step of kernel/fast_plain.py's lean Llama forward, and its short prefill
+ * chunks, in C (kernel/native.py builds and loads it).
  *
  * Why C: on a CPU without native bfloat16 (AVX2 machines) torch's int8 matmul converts every
  * weight to emulated bf16, and a step is ~200 torch ops whose dispatch alone costs more than
@@ -26,7 +26,7 @@
  *
  * Layouts (row-major, what fast_plain.py holds): weights int8 [rows, cols] with float32
  * scales [rows]; the KV cache bfloat16 [layers, kv heads, capacity, head_dim]; RoPE as
- * (cos, sin) float pairs for the position, applied to interleaved pairs of q and k.
+ * (cos, sin) float pairs per position, applied to interleaved pairs of q and k.
  */
 #include <math.h>
 #include <stdint.h>

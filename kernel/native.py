@@ -1,5 +1,6 @@
-"""The native one-token step (kernel/native.c): what the CPU offers, building the library
-once per machine, loading it, and the calls kernel/fast_plain.py makes into it.
+"""The native step (kernel/native.c: decode steps and short prefill chunks): what the CPU
+offers, building the library once per machine, loading it, and the calls
+kernel/fast_plain.py makes into it.
 
 `load()` returns a `Native` or the one-line reason there is none; it never raises, so any
 failure (no compiler, a failed build, a CPU without AVX2+FMA, `OUROBOROS_NATIVE=0`) leaves
@@ -117,8 +118,9 @@ class Native:
 
 
 class Step:
-    """A FastLlama's one-token step in native.c: its weights' addresses in native.c's order
-    (the model keeps the tensors alive), its sizes, and the call."""
+    """A FastLlama's native step (one token, or a short chunk of them) in native.c: its
+    weights' addresses in native.c's order (the model keeps the tensors alive), its sizes,
+    and the call."""
 
     def __init__(self, native: Native, model: Any):
         self.native, self.eps = native, model.eps
