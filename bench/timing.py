@@ -30,8 +30,8 @@ def interleaved(repeats: int, runs: dict[str, Callable[[], object]]) -> dict[str
             t = time.perf_counter()
             took = fn()
             if round_:
-                own = took if isinstance(took, float) else None
-                times[name].append(own if own is not None else time.perf_counter() - t)
+                wall = time.perf_counter() - t
+                times[name].append(took if isinstance(took, float) else wall)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
