@@ -136,6 +136,7 @@ class Step:
                                      head.q.data_ptr(), head.scale32.data_ptr(),
                                      model.norm.data_ptr()], dtype=torch.int64)
         self.vocab = head.q.shape[0]
+        self.embedded = embed.q.shape[0]  # rows native.c may look a token up in
         self.dims = torch.tensor([len(model.layers), model.hidden, model.heads,
                                   model.kv_heads, model.head_dim, model.inter, self.vocab],
                                  dtype=torch.int64)
@@ -148,7 +149,12 @@ class Step:
         count = len(tokens)
         assert k.dtype == v.dtype == torch.bfloat16 and k.is_contiguous()
         assert count > 0 and pos + count <= k.shape[2] and rope.shape[0] == count
-        ids = torch.tensor(list(tokens), dtype=torch.int32)
+        ids = torch.tensor(list(tokens), dtype=torch.int64)
+        # native.c indexes the embedding with these unchecked: an id past its rows would read
+        # other memory, where torch's lookup raises. Refuse it here the same way.
+        if int(ids.min()) < 0 or int(ids.max()) >= self.embedded:
+            raise IndexError(f"token id out of range [0, {self.embedded}): {tokens!r}"[:200])
+        ids = ids.to(torch.int32)
         rope = rope.contiguous()
         logits = torch.empty(self.vocab, dtype=torch.float32)
         if self.native.lib.ob_tokens(self.dims.data_ptr(), self.layers.data_ptr(),

@@ -111,6 +111,23 @@ def test_short_chunks_run_natively_and_any_chunking_gives_the_same_bits(hf, monk
 
 
 @pytest.mark.slow  # compiles and runs the native step
+@pytest.mark.parametrize("bad", [256, 10**9, -1])  # the tiny model has 256 rows
+def test_a_token_id_past_the_embedding_is_refused_before_native_code_reads_it(hf, bad):
+    """C looks tokens up unchecked: an id from a hostile client or a mismatched tokenizer
+    must raise as torch's lookup does, in a prompt chunk and in a decode step alike, and the
+    stepper must still answer correctly afterwards."""
+    lean = native_model(hf)
+    cold = FastPlain(lean, chunk=4).prefill(PROMPT)
+    stepper = FastPlain(lean, chunk=4)
+    with pytest.raises(IndexError):
+        stepper.prefill([5, bad, 7])
+    assert torch.equal(stepper.prefill(PROMPT), cold)
+    with pytest.raises(IndexError):
+        stepper.advance(bad, 0.0)
+    assert torch.equal(stepper.prefill(PROMPT), cold)
+
+
+@pytest.mark.slow  # compiles and runs the native step
 def test_threads_split_rows_without_changing_a_bit(hf):
     lean = native_model(hf)
     one, two = decode(lean, threads=1), decode(lean, threads=2)
