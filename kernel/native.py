@@ -14,8 +14,9 @@ place, so a process never loads a half-written library (two racing builds both r
 whole one). A compiler without OpenMP gets a second try without it (one thread).
 
 Environment: `OUROBOROS_NATIVE=0` disables the native step (the fallback's tests use it),
-`OUROBOROS_NATIVE=scalar` builds the portable C without -march=native (its tests), and
-`OUROBOROS_CC` names the compiler (default `cc`, else `gcc`).
+`OUROBOROS_NATIVE=scalar` builds the portable C without -march=native (its tests),
+`OUROBOROS_NATIVE=avx2` builds without AVX-512 (the AVX2 kernels on a CPU that has more: their
+tests), and `OUROBOROS_CC` names the compiler (default `cc`, else `gcc`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ SOURCE = Path(__file__).with_name("native.c")
 ABI = 3  # native.c's OB_ABI: the signatures below
 FLAGS = ("-O3", "-shared", "-fPIC")
 BUILD_SECONDS = 120
+# What native.c's ob_simd() reports it was compiled with: the weight products' kernels.
+KERNELS = {0: "scalar", 1: "AVX2+FMA", 2: "AVX2+FMA, AVX-VNNI", 3: "AVX2+FMA, AVX-512 VNNI"}
+# The compiler's target per OUROBOROS_NATIVE mode: auto takes what this CPU has; the others
+# hold back features, so each kernel can be tested (against auto's bits) on a CPU with more.
+MODES = {"auto": ["-march=native"], "scalar": ["-march=x86-64"],
+         "avx2": ["-march=native", "-mno-avx512f", "-mno-avxvnni"],
+         "avxvnni": ["-march=native", "-mno-avx512f"]}
 PER_LAYER = 10  # native.c's P_PER_LAYER pointers: qkv, o, gate_up, down (w, scale), 2 norms
 
 
@@ -90,10 +98,11 @@ class Native:
         lib.ob_gemv.argtypes = [ptr, ptr, i32, i32, ptr, ptr, i32]
         lib.ob_dequant.argtypes = [ptr, ptr, i32, i32, ptr, i32]
         lib.ob_dequant.restype = None
-        self.simd, self.openmp = bool(lib.ob_simd()), bool(lib.ob_openmp())
+        self.level, self.openmp = int(lib.ob_simd()), bool(lib.ob_openmp())
+        self.simd = self.level > 0
 
     def describe(self) -> str:
-        kind = "native C, AVX2+FMA" if self.simd else "native C, scalar"
+        kind = f"native C, {KERNELS.get(self.level, f'level {self.level}')}"
         return f"{kind}{'' if self.openmp else ', one thread (no OpenMP)'}"
 
     def gemv(self, q: torch.Tensor, scale: torch.Tensor, x: torch.Tensor,
@@ -243,9 +252,9 @@ def _build(cc: str, flags: list[str], target: Path) -> str | None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def library(cc: str, cpu: Cpu, root: Path, portable: bool) -> Path | str:
+def library(cc: str, cpu: Cpu, root: Path, mode: str = "auto") -> Path | str:
     """The built library's path (building it if this machine has none yet), or why not."""
-    arch = ["-march=x86-64"] if portable else ["-march=native"]
+    arch = MODES[mode]
     source, version = SOURCE.read_bytes(), _version(cc)
     tries = [[*FLAGS, *arch, "-fopenmp"], [*FLAGS, *arch]]
     complaint = ""
@@ -266,6 +275,8 @@ def load(cpu: Cpu | None = None, root: Path | None = None) -> Native | str:
     mode = os.environ.get("OUROBOROS_NATIVE", "auto").strip().lower()
     if mode in ("0", "off", "false", "no"):
         return "disabled by OUROBOROS_NATIVE=0"
+    if mode not in MODES:
+        return f"OUROBOROS_NATIVE={mode!r} is none of 0, {', '.join(MODES)}"
     cpu = cpu or Cpu.read()
     portable = mode == "scalar"
     if not portable and not cpu.simd:
@@ -274,7 +285,7 @@ def load(cpu: Cpu | None = None, root: Path | None = None) -> Native | str:
     if cc is None:
         return "no C compiler (install gcc, or name one in OUROBOROS_CC)"
     try:
-        built = library(cc, cpu, root or cache_dir(), portable)
+        built = library(cc, cpu, root or cache_dir(), mode)
         if isinstance(built, str):
             return built
         native = Native(ctypes.CDLL(str(built)), built)

@@ -144,9 +144,27 @@ def test_portable_scalar_build_matches_the_simd_one(hf, monkeypatch):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)  # summation order only
 
 
+@pytest.mark.slow  # compiles and runs the native step
+@pytest.mark.parametrize(("mode", "level"), [("avx2", 1), ("avxvnni", 2)])
+def test_each_kernel_this_cpu_can_run_gives_the_same_bits(hf, monkeypatch, mode, level):
+    """The VNNI products (one vpdpbusd where AVX2 takes maddubs + madd) form the same int32
+    sums, so a build held back to fewer features decodes bit for bit as the full one; the
+    library says which kernels it was compiled with."""
+    full = native_model(hf)
+    if full.native.level <= level:
+        pytest.skip(f"this CPU's build is already {full.kernels}: nothing to hold back")
+    monkeypatch.setenv("OUROBOROS_NATIVE", mode)
+    held = FastLlama.from_hf(hf)
+    assert held.native is not None and held.native.level == level
+    assert held.kernels == f"native C, {native.KERNELS[level]}"
+    for a, b in zip(decode(full), decode(held), strict=True):
+        assert torch.equal(a, b)
+
+
 @pytest.mark.parametrize(("env", "value", "reason"), [
     ("OUROBOROS_NATIVE", "0", "disabled by OUROBOROS_NATIVE=0"),
     ("OUROBOROS_CC", "/nonexistent/cc", "no C compiler"),
+    ("OUROBOROS_NATIVE", "avx9", "OUROBOROS_NATIVE='avx9' is none of 0, auto, scalar"),
 ])
 def test_fallback_states_its_reason_and_decodes_on_torch(hf, monkeypatch, env, value, reason):
     monkeypatch.setenv(env, value)
