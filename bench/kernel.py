@@ -206,6 +206,19 @@ AGREEMENT_PROMPTS = (
     "Fix the bug: def add(a, b): return a - b",
     "Summarize: The quick brown fox jumps over the lazy dog.",
     "Write a JSON object with keys name and age.", "How do I reverse a list in Python?",
+    # 24 more: over 8 prompts the share moved by 2 points between builds a rounding apart.
+    "Explain the difference between a list and a tuple.", "Write a haiku about testing.",
+    "What does git rebase do?", "Give an example of a SQL join.",
+    "How do I read a file in Python?", "What is a race condition?",
+    "Describe the HTTP GET method.", "Write a function that returns the maximum of a list.",
+    "What is recursion? Give an example.", "Explain big O notation briefly.",
+    "What is a Docker container?", "How do I create a virtual environment?",
+    "What is the purpose of a README file?", "Name three sorting algorithms.",
+    "What is a hash table?", "Explain what a mutex is.", "How does garbage collection work?",
+    "Write a shell loop that prints 1 to 5.", "What is the difference between TCP and UDP?",
+    "What is a pull request?", "Explain what JSON is.",
+    "Rename the variable x to count in: x = 0", "What is a segmentation fault?",
+    "Why write documentation?",
 )
 
 
@@ -229,8 +242,9 @@ def agreement(model: object, lean: FastLlama, tok: ChatTokenizer, tokens: int) -
         parted.append(agree.index(False) if False in agree else len(agree))
     print(f"  agreement with float32 over {len(AGREEMENT_PROMPTS)} prompts x {tokens} tokens: "
           f"{same / total:.1%} of int8's greedy tokens are float32's choice given the same "
-          f"prefix (target >= 95%); a free-running float32 decode first differs at token "
-          f"{parted} ({tokens} = never)", flush=True)
+          f"prefix (target >= 95%); a free-running float32 decode would part from it at "
+          f"token {statistics.median(parted):.0f} (median), never in {parted.count(tokens)} "
+          f"of {len(parted)}", flush=True)
 
 
 def plain_section(args: argparse.Namespace) -> None:

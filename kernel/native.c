@@ -14,10 +14,11 @@
  * xor where taking |w| and moving its sign onto x cost two sign ops per 32 weights (measured
  * 35% faster on Zen 1, whose vector multiplies all queue on one pipe). The pair sums must fit
  * int16: 2 * 255 * 64 < 32768, so x is quantized to [-64, 64] (7 bits and a sign); a scale
- * per 8 values rather than per 32 wins back the precision (greedy agreement with float32 on
- * the embedded model, 8 prompts x 64: 97.5% with 8-bit x per 32, 94.5% with 7-bit per 32,
- * 96.1% with 7-bit per 8; the torch bf16 path 95.5%). The scale costs nothing extra: the
- * vector kernel loads one per int32 lane instead of broadcasting one per 32.
+ * per 4 values rather than per 32 wins back the precision (greedy agreement with float32 on
+ * the embedded model, 8 prompts x 64, Zen 1: 97.5% with 8-bit x per 32, 94.5% with 7-bit per
+ * 32, 96.1% with 7-bit per 8. Over 32 prompts on Zen 5: 94.9% per 8, 96.5% per 4, the torch
+ * bf16 path 97.1%). The scale costs nothing extra: the vector kernel loads one per int32
+ * lane, each the sum of 4 products.
  *
  * The AVX2+FMA kernels are compiled only where the compiler targets them (-march=native on
  * such a CPU); the portable scalar loops below them always build. OpenMP splits the output
@@ -40,10 +41,12 @@
 #define OB_SIMD 0
 #endif
 /* With VNNI, one vpdpbusd does what maddubs + madd do in two, with the same int32 sums (no
- * pair sum saturates: see above), so all three builds give the same bits. It stays 256 bits
- * wide on AVX-512: a 512-bit rows4 ran 16-token chunks 1.25x faster on Zen 5 but decode
- * steps 10% slower (279 against 310 tokens/s on one thread), and a wider sum would change
- * the bits between a decode step and a chunk. */
+ * pair sum saturates: see above), so every build gives the same bits. It stays 256 bits wide
+ * on AVX-512: a 512-bit rows4 ran 16-token chunks 1.25x faster on Zen 5 but decode steps 10%
+ * slower (279 against 310 tokens/s on one thread), and a wider sum would change the bits
+ * between a decode step and a chunk. Nor does x take 8 bits where VNNI lifts the int16 bound:
+ * with a scale per 4 values, greedy agreement with float32 (32 prompts x 64 tokens, Zen 5)
+ * was 96.2% with 8-bit x against 96.5% with 7-bit, within the metric's noise. */
 #if OB_SIMD && defined(__AVX512VNNI__) && defined(__AVX512VL__)
 #define OB_VNNI 2       /* AVX-512 VNNI, its 256-bit form */
 #elif OB_SIMD && defined(__AVXVNNI__)
@@ -53,7 +56,7 @@
 #endif
 
 #define QK 32           /* bytes per vector of products */
-#define XB 8            /* values per activation scale: a multiple of 4, dividing QK */
+#define XB 4            /* values per activation scale: one per int32 lane of products */
 #define QX 64           /* activation levels each side of 0 (the int16 bound above) */
 #define LANES 8         /* int32 sums per vector, each over 4 consecutive products */
 #define PREFETCH 8192   /* bytes ahead of the weight rows being read (rows4) */
@@ -99,26 +102,28 @@ static inline uint16_t f32_to_bf16(float f)
  * 128 * sum(q * s), what the offset weights add to every row's dot. The vector version
  * rounds as lrintf does (to nearest even), so both builds quantize alike. */
 #if OB_SIMD
-_Static_assert(XB == 8, "the vector quantize_x takes one vector per scale");
+_Static_assert(XB == 4, "the vector quantize_x takes one 128-bit lane per scale");
 static float quantize_x(const float *x, int n, int8_t *q, float *s)
 {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256 sign = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps();
     float offset = 0.0f;
-    for (int b = 0; b < n / XB; b++) {  /* XB == 8: one vector per scale */
-        __m256 v = _mm256_loadu_ps(x + b * XB), a = _mm256_andnot_ps(sign, v);
-        __m128 m = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-        m = _mm_max_ss(m, _mm_movehdup_ps(m));
-        float d = _mm_cvtss_f32(m) / QX, id = d > 0.0f ? 1.0f / d : 0.0f;
-        __m256i qi = _mm256_cvtps_epi32(_mm256_mul_ps(v, _mm256_set1_ps(id)));
+    for (int b = 0; b < n / 8; b++) {  /* two scales per vector, one per 128-bit lane */
+        __m256 v = _mm256_loadu_ps(x + b * 8), m = _mm256_andnot_ps(sign, v);
+        m = _mm256_max_ps(m, _mm256_permute_ps(m, 0x4e));
+        m = _mm256_max_ps(m, _mm256_permute_ps(m, 0xb1));  /* each lane's max, in all 4 */
+        __m256 d = _mm256_div_ps(m, _mm256_set1_ps(QX));
+        __m256 id = _mm256_and_ps(_mm256_cmp_ps(d, zero, _CMP_GT_OQ),
+                                  _mm256_div_ps(_mm256_set1_ps(1.0f), d));
+        __m256i qi = _mm256_cvtps_epi32(_mm256_mul_ps(v, id));
         __m128i lo = _mm256_castsi256_si128(qi), hi = _mm256_extracti128_si256(qi, 1);
         __m128i words = _mm_packs_epi32(lo, hi);
-        _mm_storel_epi64((__m128i *)(q + b * XB), _mm_packs_epi16(words, words));
-        __m128i t = _mm_add_epi32(lo, hi);
-        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
-        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
-        s[b * 2] = s[b * 2 + 1] = d;
-        offset += 128.0f * (float)_mm_cvtsi128_si32(t) * d;
+        _mm_storel_epi64((__m128i *)(q + b * 8), _mm_packs_epi16(words, words));
+        __m128i t = _mm_hadd_epi32(lo, hi);
+        t = _mm_hadd_epi32(t, t);  /* the two lanes' sums of q */
+        float d0 = _mm256_cvtss_f32(d), d1 = _mm_cvtss_f32(_mm256_extractf128_ps(d, 1));
+        s[b * 2] = d0, s[b * 2 + 1] = d1;
+        offset += 128.0f * (float)_mm_cvtsi128_si32(t) * d0;  /* in the scalar loop's order */
+        offset += 128.0f * (float)_mm_extract_epi32(t, 1) * d1;
     }
     return offset;
 }

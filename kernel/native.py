@@ -14,9 +14,9 @@ place, so a process never loads a half-written library (two racing builds both r
 whole one). A compiler without OpenMP gets a second try without it (one thread).
 
 Environment: `OUROBOROS_NATIVE=0` disables the native step (the fallback's tests use it),
-`OUROBOROS_NATIVE=scalar` builds the portable C without -march=native (its tests),
-`OUROBOROS_NATIVE=avx2` builds without AVX-512 (the AVX2 kernels on a CPU that has more: their
-tests), and `OUROBOROS_CC` names the compiler (default `cc`, else `gcc`).
+`OUROBOROS_NATIVE=scalar` builds the portable C without -march=native, `avx2` and `avxvnni`
+hold back the CPU's newer features (so each kernel can be tested on a CPU that has more; all
+three are for tests), and `OUROBOROS_CC` names the compiler (default `cc`, else `gcc`).
 """
 
 from __future__ import annotations
