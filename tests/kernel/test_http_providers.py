@@ -26,6 +26,7 @@ from tests.helpers import http_config
 KINDS = ["ollama", "openai", "anthropic"]
 FINISH = {"ollama": "length", "openai": "length", "anthropic": "max_tokens"}
 PROMPT = "Name one prime number."
+LONG = 3500  # tokens: a reply that is still running when it is given up (see engine)
 KEY = "sk-test-0123456789abcdef"
 
 
@@ -41,7 +42,9 @@ def _deadline(seconds: float = 60) -> float:
 
 @pytest.fixture(scope="module")
 def engine():
-    return tiny_engine(tiny_chat_checkpoint())
+    # 4,096 positions: a reply of LONG tokens outlasts a 1 s deadline however fast the CPU
+    # (400 of the default 512 took 0.74 s on a Zen 5 EPYC, inside it).
+    return tiny_engine(tiny_chat_checkpoint(max_position_embeddings=4096))
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +99,7 @@ async def test_failures_are_classified(served, kind):
     assert not health.healthy and "does not list" in health.detail
     await unknown.aclose()
 
-    slow = http_provider(_config(kind, url, max_tokens=400))
+    slow = http_provider(_config(kind, url, max_tokens=LONG))
     cancelled = model.outcomes["cancelled"]
     with pytest.raises(ProviderFailure) as err:
         await slow.generate(PROMPT, deadline=_deadline(1.0))
@@ -112,7 +115,7 @@ async def test_failures_are_classified(served, kind):
 @pytest.mark.slow
 async def test_a_full_queue_and_a_dead_server(served):
     url, model = served
-    holder = http_provider(_config("ollama", url, max_tokens=400))
+    holder = http_provider(_config("ollama", url, max_tokens=LONG))
     running_op = asyncio.ensure_future(holder.generate(PROMPT, deadline=_deadline(30)))
     async with asyncio.timeout(20):
         while model.queue.depth == 0:  # noqa: ASYNC110  (serve's thread: no event to await)
