@@ -47,8 +47,7 @@ def llama_cpp(gguf: Path) -> Any:
     try:
         from llama_cpp import Llama
     except ImportError:
-        return ("llama-cpp-python is not installed (optional: CMAKE_ARGS=\"-DGGML_NATIVE=ON\" "
-                ".venv/bin/pip install '.[bench]')")
+        return "llama-cpp-python is not installed (optional: `make bench-setup`, ~10 min)"
     try:
         return Llama(model_path=str(gguf), n_threads=2, n_threads_batch=2,
                      n_ctx=PREFILL_TOKENS + 256, verbose=False)
