@@ -58,6 +58,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+MAX_FOCUS_LINES = 64
+
+
 class SignalEnvelope(BaseModel):
     """A unit of noticed work, as a sensor emits it."""
 
@@ -71,7 +74,17 @@ class SignalEnvelope(BaseModel):
     dedup_key: str = Field(min_length=1)
     session_id: str = Field(min_length=1)
     evidence: dict[str, Any] = Field(default_factory=dict)
+    # Lines (1-based) of target_files[0] the work is about: a prompt with no room for the
+    # whole file shows these (governance.brains.prompts.excerpt).
+    focus_lines: tuple[int, ...] = Field(default=(), max_length=MAX_FOCUS_LINES)
     created_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("focus_lines")
+    @classmethod
+    def _positive(cls, lines: tuple[int, ...]) -> tuple[int, ...]:
+        if any(n < 1 for n in lines):
+            raise ValueError(f"focus lines are 1-based line numbers: {lines!r}"[:200])
+        return lines
 
     @field_validator("target_files")
     @classmethod

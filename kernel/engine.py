@@ -39,6 +39,7 @@ from kernel.steppers import PREFILL_CHUNK, OuroDeep, OuroFast, PrefillHook, Step
 from kernel.tokenizer import ChatTokenizer
 
 Progress = Callable[[int, int, str], None]
+DEFAULT_CONTEXT = 2048  # a model whose config names no trained context length
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,14 @@ class Engine:
     def prefill_chunk(self) -> int:
         """Tokens per prefill pass: the setting, else what the model's forward prefers."""
         return self.config.prefill_chunk or getattr(self.model, "prefill_chunk", PREFILL_CHUNK)
+
+    @property
+    def context_tokens(self) -> int:
+        """The positions the model was trained on (its config's max_position_embeddings; 2048
+        where it names none): the serve API's context size, and the window governance fits
+        its prompts to (KernelProvider.context_tokens)."""
+        value = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
+        return value if isinstance(value, int) and value > 0 else DEFAULT_CONTEXT
 
     @property
     def total_steps(self) -> int:

@@ -71,6 +71,7 @@ def envelope_for(rel: str, c: Complexity, threshold: int, session_id: str) -> Si
               f"is {c.complexity}, over the threshold of {threshold}; split it into smaller "
               "functions without changing behaviour"),
         confidence=CONFIDENCE, dedup_key=f"opportunity:{key}", session_id=session_id,
+        focus_lines=(c.line,),
         evidence={"function": c.function, "line": c.line, "complexity": c.complexity,
                   "threshold": threshold})
 

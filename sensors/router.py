@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from governance.schemas import SignalEnvelope, Source, Urgency
+from governance.schemas import MAX_FOCUS_LINES, SignalEnvelope, Source, Urgency
 
 BASE: Mapping[str, int] = {  # seed §50.2 gives test_failure, opportunity_miner, doc_staleness
     Source.HUMAN: 1, Source.TEST_FAILURE: 2, Source.GITHUB_ISSUE: 3, Source.PERF_REGRESSION: 3,
@@ -211,6 +211,10 @@ def merge(first: SignalEnvelope, later: SignalEnvelope) -> SignalEnvelope:
     merged_keys = [*first.evidence.get("merged_keys", []), later.dedup_key]
     urgency = max(first.urgency, later.urgency, key=list(Urgency).index)
     goal = "\n".join(f"- {g}" for g in goals)
+    focus = first.focus_lines
+    if later.target_files[0] == first.target_files[0]:  # both name lines of the same file
+        focus = tuple(sorted({*focus, *later.focus_lines}))[:MAX_FOCUS_LINES]
     return first.model_copy(update={
         "goal": goal, "urgency": urgency, "confidence": min(first.confidence, later.confidence),
+        "focus_lines": focus,
         "evidence": {**first.evidence, "goals": goals, "merged_keys": merged_keys}})

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import structlog
 
-from governance.schemas import SignalEnvelope, Source, Urgency
+from governance.schemas import MAX_FOCUS_LINES, SignalEnvelope, Source, Urgency
 from sensors.errors import SourceReadError
 
 MARKER = re.compile(r"#\s*(TODO|FIXME|HACK)\b[:\s]*(.*)$")
@@ -121,6 +121,7 @@ def envelope_for(rel: str, hits: list[TodoHit], session_id: str) -> SignalEnvelo
         source=SOURCE, urgency=urgency, target_files=(rel,),
         goal=f"Resolve the {'/'.join(sorted({h.marker for h in hits}))} in {rel} ({listed})",
         confidence=0.8, dedup_key=f"todo:{key}", session_id=session_id,
+        focus_lines=tuple(h.line for h in hits[:MAX_FOCUS_LINES]),
         evidence={"markers": [h.__dict__ for h in hits]})
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.brains import reflex
+from governance.brains import window as window_fit
 from governance.brains.provider import (
     CandidateProvider,
     CollapseSignal,
@@ -151,12 +152,13 @@ class ToolLoopCoordinator:
         the newest reply, so a deadline that ends them leaves what they did."""
         chunks: list[Chunk] = []
         looking_rounds = 0
+        transcript = self._transcript_budget(provider, prompt)
         for rnd in range(1, self.limits.max_rounds + 1):
             state.round = rnd
             budget.check(rnd, time.monotonic())
             last = rnd == self.limits.max_rounds
             nudge = last or looking_rounds >= self.limits.max_exploration_rounds
-            chunks, n = compact(chunks, self.limits.budget_chars, self.limits.preserve_chunks)
+            chunks, n = compact(chunks, transcript, self.limits.preserve_chunks)
             if n:
                 self.compactions += 1
                 await self._note("context compacted", {"round": rnd, "compacted": n})
@@ -256,6 +258,16 @@ class ToolLoopCoordinator:
             return [], [f"unparseable tool calls ({type(exc).__name__})"]
         return ([(c.name, c.arguments) for c in calls],
                 [f"{m.reason}: {m.text[:120]}" for m in malformed])
+
+    def _transcript_budget(self, provider: CandidateProvider, prompt: str) -> int:
+        """What the rounds' transcript may grow to before compaction: the setting, or less
+        where the provider declares a context window (`context_tokens`) the transcript must
+        share with the prompt and the reply (governance.brains.window)."""
+        window = getattr(provider, "context_tokens", None)
+        if not isinstance(window, int) or window <= 0:
+            return self.limits.budget_chars
+        fitted = window_fit.transcript_chars(window, len(self._compose(prompt, [], False)))
+        return min(self.limits.budget_chars, fitted)
 
     def _compose(self, prompt: str, chunks: list[Chunk], nudge: bool) -> str:
         parts = [prompt, tool_instructions(self.mcp_tools)]

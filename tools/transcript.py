@@ -41,11 +41,15 @@ def cap(text: str, limit: int) -> tuple[str, bool]:
 
 def compact(chunks: list[Chunk], budget: int, preserve: int) -> tuple[list[Chunk], int]:
     """Replace all but the `preserve` newest tool results with a counted summary once the
-    transcript passes 75% of `budget`. Returns (chunks, how many were compacted)."""
+    transcript passes 75% of `budget`; fewer are kept (never none) while they alone pass the
+    whole budget (a small context window). Returns (chunks, how many were compacted)."""
     if sum(len(c.text) for c in chunks) <= 0.75 * budget:
         return chunks, 0
     results = [i for i, c in enumerate(chunks) if c.kind == "result"]
-    old = set(results[:-preserve]) if len(results) > preserve else set()
+    keep = min(preserve, len(results))
+    while keep > 1 and sum(len(chunks[i].text) for i in results[-keep:]) > budget:
+        keep -= 1
+    old = set(results[:len(results) - keep])
     if not old:
         return chunks, 0
     counts = Counter(chunks[i].tool for i in sorted(old))

@@ -90,8 +90,7 @@ class ServedModel:
         self.max_tokens, self.max_share_s = max_tokens, max_share_s
         self.created = int(time.time())
         self.outcomes: Counter[str] = Counter()  # generations run, by exit reason
-        config = getattr(engine.model, "config", None)
-        self.context = int(getattr(config, "max_position_embeddings", 0) or 2048)
+        self.context = engine.context_tokens
         self.longest_token = _longest_token(engine.tokenizer)
         self.grammars = Grammars(engine.tokenizer, engine.config.generation.stop_ids)
 

@@ -6,6 +6,7 @@ when protected, and every prompt passes through ledger.redact on its way out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from governance.fs import nofollow
@@ -55,42 +56,102 @@ def quoted_goal(goal: str) -> str:
 _LINE_BREAKS = {ord(c): "\n" for c in "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
-def _file_block(root: Path, rel: str) -> str:
-    """One file for the prompt, read without following any symlink; a protected file, a
-    symlink or anything else unsafe is named, never shown."""
+def _read(root: Path, rel: str) -> tuple[str | None, str]:
+    """(the file's text, "") read without following any symlink; or (None, the line that
+    names it instead) for a protected file, a symlink or anything else unsafe."""
     try:
         why = protected_reason(rel, "")
         if why:
-            return f"--- {rel} (protected: {why}; not shown)"
+            return None, f"--- {rel} (protected: {why}; not shown)"
         data = nofollow.read_bytes(root, rel, limit=MAX_FILE_BYTES)
     except FileNotFoundError:
-        return f"--- {rel} (does not exist yet)"
+        return None, f"--- {rel} (does not exist yet)"
     except nofollow.TooLarge:
-        return f"--- {rel} (larger than {MAX_FILE_BYTES} bytes, not shown)"
+        return None, f"--- {rel} (larger than {MAX_FILE_BYTES} bytes, not shown)"
     except (OSError, ValueError) as exc:  # UnsafePath / PathEscape: a symlink, a bad name
-        return f"--- {rel} (not shown: {exc})"
+        return None, f"--- {rel} (not shown: {exc})"
     if b"\x00" in data[:8192]:
-        return f"--- {rel} (binary file, {len(data)} bytes, not shown)"
-    text = data.decode("utf-8", "replace")
-    if len(text) > MAX_FILE_CHARS:
-        text = text[:MAX_FILE_CHARS] + f"\n[... truncated, {len(text)} chars in all]"
-    return f"--- {rel}\n{text}"
+        return None, f"--- {rel} (binary file, {len(data)} bytes, not shown)"
+    return data.decode("utf-8", "replace"), ""
 
 
-def generation_prompt(ctx: OperationContext, root: Path) -> str:
+def excerpt(text: str, limit: int, focus: Sequence[int] = ()) -> tuple[str, int, int]:
+    """Whole lines of `text` within `limit` characters: from the first line, or with focus
+    lines (1-based) from a quarter of the room before the first of them. Returns the
+    excerpt and its first and last line numbers (last < first: nothing fitted)."""
+    lines = text.splitlines(keepends=True)
+    first = min((n for n in focus if 1 <= n <= len(lines)), default=1) - 1
+    before = limit // 4 if first else 0
+    while first > 0 and len(lines[first - 1]) <= before:
+        first, before = first - 1, before - len(lines[first - 1])
+    last, used = first, 0
+    while last < len(lines) and used + len(lines[last]) <= limit:
+        used, last = used + len(lines[last]), last + 1
+    return "".join(lines[first:last]), first + 1, last
+
+
+def text_block(rel: str, text: str, limit: int = MAX_FILE_CHARS,
+               focus: Sequence[int] = ()) -> str:
+    """A file's text for a prompt: whole when it fits `limit` characters, else the lines
+    around `focus` (or its head) under a header naming the range; named only when not one
+    line fits."""
+    if len(text) <= limit:
+        return f"--- {rel}\n{text}"
+    shown, first, last = excerpt(text, limit, focus)
+    total = len(text.splitlines())
+    if last < first:
+        return (f"--- {rel} ({total} lines, {len(text)} chars: not shown, no room in this "
+                "brain's context; read_file reads any lines)")
+    return f"--- {rel} (lines {first}-{last} of {total} shown; read_file reads the rest)\n{shown}"
+
+
+def _file_block(root: Path, rel: str, limit: int = MAX_FILE_CHARS,
+                focus: Sequence[int] = ()) -> str:
+    text, refused = _read(root, rel)
+    return refused if text is None else text_block(rel, text, limit, focus)
+
+
+def _file_blocks(root: Path, files: Sequence[str], budget: int | None,
+                 focus: dict[str, Sequence[int]]) -> list[str]:
+    """`files` in order, each given an equal share of what the ones before it left of
+    `budget` characters (MAX_FILE_CHARS at most each; no budget: MAX_FILE_CHARS each)."""
+    blocks: list[str] = []
+    for i, rel in enumerate(files):
+        share = MAX_FILE_CHARS if budget is None else \
+            min(MAX_FILE_CHARS, max(0, budget) // (len(files) - i))
+        blocks.append(_file_block(root, rel, share, focus.get(rel, ())))
+        if budget is not None:
+            budget -= len(blocks[-1])
+    return blocks
+
+
+def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = None) -> str:
+    """The candidate prompt. With a `budget` (characters, from the brain's context window:
+    governance.brains.window), the files share what the other sections leave of it, the
+    targets first; a file cut short shows the lines the signal names."""
     env = ctx.envelope
-    parts = [
+    head = [
         "You are the code-generation step of a governed maintenance daemon.",
         f"## Goal\n{quoted_goal(env.goal)}",
         f"## Signal\nsource={env.source} urgency={env.urgency} confidence={env.confidence}",
     ]
     if ctx.digest:  # governance.memory.digest: quoted, capped, under a heading of its own
-        parts.append(ctx.digest)
-    parts.append("## Target files\n" + "\n\n".join(_file_block(root, f)
-                                                  for f in env.target_files))
+        head.append(ctx.digest)
+    tail = _after_files(ctx)
+    if budget is not None:
+        budget -= len("\n\n".join([*head, *tail])) + 64  # the headings and separators
     extra = [f for f in ctx.context_files if f not in env.target_files]
+    blocks = _file_blocks(root, [*env.target_files, *extra], budget,
+                          {env.target_files[0]: env.focus_lines})
+    files = ["## Target files\n" + "\n\n".join(blocks[:len(env.target_files)])]
     if extra:
-        parts.append("## Related files\n" + "\n\n".join(_file_block(root, f) for f in extra))
+        files.append("## Related files\n" + "\n\n".join(blocks[len(env.target_files):]))
+    return redact("\n\n".join([*head, *files, *tail]))
+
+
+def _after_files(ctx: OperationContext) -> list[str]:
+    """The sections after the files: plan, cautions, lessons, the last failure, output."""
+    parts = []
     if ctx.plan is not None:
         steps = "\n".join(f"- {c.file_path}: {c.change}" for c in ctx.plan.ordered_changes)
         parts.append(f"## Implementation Plan\n{ctx.plan.approach}\n{steps}")
@@ -103,7 +164,7 @@ def generation_prompt(ctx: OperationContext, root: Path) -> str:
     if ctx.last_failure:
         parts.append(f"## The previous attempt failed\n{ctx.last_failure}\nFix that.")
     parts.append(f"## Output\n{CANDIDATE_CONTRACT}")
-    return redact("\n\n".join(parts))
+    return parts
 
 
 def exploration_protocol(ctx: OperationContext, min_calls: int) -> str:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from governance import retry
 from governance.brains import reflex
+from governance.brains import window as fit
 from governance.brains.model_gate import ModelWaitExpired
 from governance.brains.prompts import generation_prompt, with_exploration_protocol
 from governance.brains.provider import (
@@ -30,7 +31,7 @@ from governance.gates import ascii_gate
 from governance.phase import Phase, Transition
 from governance.phases.decide import is_trivial
 from governance.phases.deps import PhaseDeps
-from governance.phases.route_brains import for_route, model_grant
+from governance.phases.route_brains import context_window, count_tokens, for_route, model_grant
 from governance.schemas import (
     Candidate,
     GenerationResult,
@@ -169,6 +170,7 @@ class _Watched:
         self.inner, self.steer, self.band, self.stats = inner, steer, band, stats
         self.name = inner.name
         self.takes_shape = True  # passed on to the inner provider only if it takes one
+        self.context_tokens = context_window(inner)  # the tool loop's compaction reads it
         self.signals: list[CollapseSignal] = []
 
     async def generate(self, prompt: str, *, deadline: float, steer: Steering | None = None,
@@ -191,6 +193,7 @@ class _Watched:
         return await self.inner.health()
 
 
+REFITS = 3  # times a fitted prompt is cut again when its brain counts it over the room
 ASCII_STRICT_SUFFIXES = (".py", ".pyi")  # files whose changed lines must be ASCII
 
 
@@ -266,17 +269,42 @@ async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s) as waited:
         if waited >= 0.5:
             await d.thought(ctx, phase, "model turn after queueing", waited_s=round(waited, 2))
-        first = [generation_prompt(ctx, d.root)]  # built once for the sizing and the ask
-        sized = first[0] + (d.tools.overhead() if d.tools is not None else "")
-        g = await model_grant(ctx, d, phase, view, sized, tools=tools)
+        overhead = d.tools.overhead() if d.tools is not None else ""
+        prompt, budget = await _fitted(ctx, d, phase, view, overhead, tools)
+        first = [prompt]  # built once for the sizing and the ask
+        g = await model_grant(ctx, d, phase, view, prompt + overhead, tools=tools)
         deadline = time.monotonic() + g.seconds + d.policy.routes.spec(ctx.route).grace_s
         answer = await ask_model(ctx, d, phase, lambda: first.pop() if first else
-                                 generation_prompt(ctx, d.root),  # a re-ground reads afresh
+                                 generation_prompt(ctx, d.root, budget),  # read afresh
                                  deadline, use_tools=True, view=view)
     if answer.partial:
         await d.thought(ctx, phase, "deadline reached: judging the partial candidate",
                         deadline_s=round(g.seconds, 1), brain=g.brain)
     return answer
+
+
+async def _fitted(ctx: OperationContext, d: PhaseDeps, phase: Phase, view: CandidateProvider,
+                  overhead: str, tools: bool) -> tuple[str, int | None]:
+    """The generation prompt fitted to the brains' context window (governance.brains.window)
+    with its character budget; unfitted (None) where no brain declares a window. Counted
+    with the brain's tokenizer once built, and cut again (REFITS times at most) while the
+    text is denser than estimated."""
+    window = context_window(view)
+    if window is None:
+        return generation_prompt(ctx, d.root), None
+    room = fit.prompt_tokens(window, d.policy.work.reply_tokens, tools=tools)
+    budget = room * fit.FIT_CHARS_PER_TOKEN - len(overhead)
+    prompt = generation_prompt(ctx, d.root, budget)
+    used = count_tokens(view, prompt + overhead)
+    for _ in range(REFITS):  # denser than estimated (C runs 2.4 characters a token)
+        if used <= room:
+            break
+        budget = int((budget + len(overhead)) * room / used * 0.95) - len(overhead)
+        prompt = generation_prompt(ctx, d.root, budget)
+        used = count_tokens(view, prompt + overhead)
+    await d.thought(ctx, phase, "prompt fitted to the context window", window=window,
+                    room_tokens=room, prompt_tokens=used, budget_chars=budget)
+    return prompt, budget
 
 
 def _collapsed(ctx: OperationContext, d: PhaseDeps, exc: ModelCollapsed, retry_phase: Phase,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance.brains.model_gate import ModelWaitExpired
-from governance.brains.prompts import MAX_FILE_CHARS, live_block, repair_prompt
+from governance.brains.prompts import live_block, repair_prompt, text_block
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs import nofollow
 from governance.fs.protected import normalize
@@ -120,9 +120,7 @@ def _shown(rel: str, c: FileChange, n: int) -> str:
     text = c.full_content or ""
     if n >= MAX_SHOWN_FILES:
         return f"--- {rel} (written by your change, {len(text)} chars; not shown)"
-    if len(text) > MAX_FILE_CHARS:
-        text = text[:MAX_FILE_CHARS] + f"\n[... truncated, {len(text)} chars in all]"
-    return f"--- {rel}\n{text}"
+    return text_block(rel, text)
 
 
 @dataclass

@@ -49,6 +49,19 @@ def count_tokens(view: CandidateProvider, text: str) -> int:
     return len(text) // CHARS_PER_TOKEN
 
 
+def context_window(view: CandidateProvider) -> int | None:
+    """The smallest context window, in tokens, among the brains the view will ask that
+    declare one (`context_tokens`: the in-process kernel does; an HTTP brain's server decides
+    its own), or None: a prompt fitted to it fits whichever of them answers."""
+    brains = [view]
+    if isinstance(view, RoutedChain):
+        ready = view.chain.asked(view.indices) or list(view.indices)
+        brains = [view.chain.providers[i] for i in ready]
+    windows = [w for b in brains
+               if isinstance(w := getattr(b, "context_tokens", None), int) and w > 0]
+    return min(windows, default=None)
+
+
 async def model_grant(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                       view: CandidateProvider, prompt: str, *, tools: bool) -> Grant:
     """The time this model step is given, recorded as a thought."""

@@ -48,6 +48,7 @@ async def test_complex_function_is_reported_once_until_it_grows(tmp_path):
     assert env.target_files == ("mod.py",)
     assert "tangled" in env.goal and "12" in env.goal and "threshold of 10" in env.goal
     assert env.evidence == {"function": "tangled", "line": 1, "complexity": 12, "threshold": 10}
+    assert env.focus_lines == (1,)  # the function's first line
     # Saved again unchanged, scanned again: not re-emitted.
     await sensor.on_paths(["mod.py"])
     assert await sensor.scan_once(["mod.py"]) == 0 and len(got) == 1

@@ -18,10 +18,11 @@ class Clock:
 
 
 def env(key: str, *files: str, source: str = "todo_scanner", urgency: Urgency = Urgency.NORMAL,
-        confidence: float = 0.8, session: str = "s", goal: str | None = None) -> SignalEnvelope:
+        confidence: float = 0.8, session: str = "s", goal: str | None = None,
+        focus: tuple[int, ...] = ()) -> SignalEnvelope:
     return SignalEnvelope(source=source, urgency=urgency, target_files=files or ("a.py",),
                           goal=goal or f"goal {key}", confidence=confidence, dedup_key=key,
-                          session_id=session)
+                          session_id=session, focus_lines=focus)
 
 
 def router(capacity: int = 16, clock: Clock | None = None) -> IntakeRouter:
@@ -128,14 +129,15 @@ def test_a_live_op_keeps_its_files_however_long_it_runs():
 def test_same_file_same_session_within_the_window_coalesces_into_one_op():
     clock = Clock()
     r = router(clock=clock)
-    r.offer(env("t1", "f.py", goal="resolve TODO 1"))
+    r.offer(env("t1", "f.py", goal="resolve TODO 1", focus=(40,)))
     clock.now += 29
-    offer = r.offer(env("t2", "f.py", goal="resolve TODO 2", confidence=0.6))
+    offer = r.offer(env("t2", "f.py", goal="resolve TODO 2", confidence=0.6, focus=(7, 40)))
     assert offer.outcome is Outcome.COALESCED and offer.key == "t1"
     [merged] = [q.env for q in r.queued.values()]
     assert merged.evidence["goals"] == ["resolve TODO 1", "resolve TODO 2"]
     assert merged.evidence["merged_keys"] == ["t2"] and merged.confidence == 0.6
     assert "resolve TODO 1" in merged.goal and "resolve TODO 2" in merged.goal
+    assert merged.focus_lines == (7, 40)  # both goals' lines of the file
     assert r.offer(env("t2", "f.py")).outcome is Outcome.DUPLICATE  # merged keys are known
 
 

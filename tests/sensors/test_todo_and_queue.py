@@ -27,6 +27,7 @@ def test_envelope_is_stable_and_urgent_for_fixme():
     assert env.urgency is Urgency.NORMAL and env.target_files == ("pkg/m.py",)
     assert env.dedup_key == envelope_for("pkg/m.py", hits, "s2").dedup_key
     assert "line 1: FIXME a" in env.goal and "line 2: TODO b" in env.goal
+    assert env.focus_lines == (1, 2)  # what a prompt shows of a file too long to show whole
 
 
 @pytest.mark.parametrize("data", [b"\x00\x01binary", b"\xff\xfe not utf8", b"x" * 1_000_001])

@@ -10,7 +10,7 @@ import pytest
 
 from governance.errors import ProviderError
 from governance.git.gitops import GitOps
-from tests.helpers import loop_limits, replay, tool_call, tool_env, tool_loop
+from tests.helpers import git, loop_limits, replay, tool_call, tool_env, tool_loop
 from tools.exploration import ExplorationLedger
 from tools.loop import NUDGE, ToolLoopCoordinator
 from tools.policy import PolicyContext
@@ -210,3 +210,23 @@ async def test_a_secret_a_tool_reads_never_reaches_the_next_prompt(repo):
     await loop.run(provider, "goal", deadline=time.monotonic() + 30)
     assert events[0].verdict == "ok"
     assert token not in provider.prompts[1] and "[REDACTED:" in provider.prompts[1]
+
+
+@pytest.mark.parametrize("window", [None, 1024])
+async def test_a_declared_context_window_compacts_the_transcript_sooner(repo, window):
+    """Four reads of a 1,600-char file: under the default budget (98,304 chars) nothing is
+    compacted; a provider declaring a 1,024-token window leaves the transcript ~1,500 chars
+    (governance.brains.window.transcript_chars), so all but the newest result are."""
+    (repo / "calc" / "wide.py").write_text("".join(f"X{i} = {i}\n" for i in range(200)))
+    git(repo, "add", "calc/wide.py")
+    git(repo, "commit", "-qm", "a wide module")
+    loop, _ = _coordinator(repo)
+    reads = [tool_call("read_file", path="calc/wide.py", start_line=n) for n in range(1, 5)]
+    provider = replay(*reads, "final answer")
+    if window is not None:
+        provider.context_tokens = window
+    reply = await loop.run(provider, "goal", deadline=time.monotonic() + 30)
+    assert reply.text == "final answer"
+    assert (reply.telemetry["compactions"] > 0) is (window is not None)
+    last = provider.prompts[-1]
+    assert ("Compacted" in last) is (window is not None)

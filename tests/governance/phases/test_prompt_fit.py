@@ -1,0 +1,38 @@
+"""GENERATE fits its prompt to the context window its brain declares (the in-process kernel
+does; the replay stand-in here declares one), and leaves it as before where none does."""
+
+from __future__ import annotations
+
+import json
+
+from governance.brains import window
+from governance.brains.prompts import MAX_FILE_CHARS
+from governance.phase import Phase
+from tests.helpers import commit_files, replay, run_op
+
+LONG = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(3000))  # ~80 KB
+NO_OP = json.dumps({"schema": "candidate.1", "no_op": True, "rationale": "nothing to do"})
+FITTED = "prompt fitted to the context window"
+
+
+async def _op(tmp_path, declared: int | None):
+    repo = commit_files(tmp_path / "r", {"pkg/__init__.py": "", "pkg/big.py": LONG})
+    provider = replay(NO_OP)
+    if declared is not None:
+        provider.context_tokens = declared
+    end, chain = await run_op(repo, tmp_path / "l.db", "pkg/big.py", provider=provider)
+    fits = [t["data"] for t in chain["thoughts"] if t["msg"] == FITTED]
+    return end, fits, provider.prompts[-1]
+
+
+async def test_a_declared_window_bounds_the_prompt(tmp_path):
+    end, [fit], prompt = await _op(tmp_path, 2048)
+    assert end is not Phase.APPLY and fit["window"] == 2048
+    assert fit["prompt_tokens"] <= fit["room_tokens"] < 2048
+    assert len(prompt) <= fit["room_tokens"] * window.FIT_CHARS_PER_TOKEN + 100  # headings
+    assert "--- pkg/big.py (lines 1-" in prompt and "read_file reads the rest" in prompt
+
+
+async def test_no_declared_window_leaves_the_prompt_as_before(tmp_path):
+    _, fits, prompt = await _op(tmp_path, None)
+    assert fits == [] and len(prompt) > MAX_FILE_CHARS
