@@ -132,7 +132,9 @@ async def test_a_watcher_that_never_reads_slows_no_op_and_is_told_what_it_droppe
         live_writer.close()
         stuck.close()
     notice = after[first(after, "dropped")]
-    assert notice["count"] == dropped
+    # An event the daemon published between reading the count and the drain (a heartbeat,
+    # a late thought) was dropped too: seen as 2,467 against 2,466 once.
+    assert dropped <= notice["count"] <= subs[-1].dropped_total
     assert after[first(after, "dropped") + 1]["kind"] == "snapshot"
 
 
