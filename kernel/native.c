@@ -160,13 +160,12 @@ static inline float hsum(__m256 v)
 /* 32 products (w + 128) x summed in fours to 8 int32, as floats (see the top). */
 static inline __m256 dot32(__m256i w, __m256i x)
 {
-    __m256i u = _mm256_xor_si256(w, _mm256_set1_epi8((char)0x80)), zero = _mm256_setzero_si256();
+    __m256i u = _mm256_xor_si256(w, _mm256_set1_epi8((char)0x80));
 #if OB_VNNI == 2
-    return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(zero, u, x));
+    return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u, x));
 #elif OB_VNNI == 1
-    return _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(zero, u, x));
+    return _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, x));
 #else
-    (void)zero;
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(u, x),
                                                 _mm256_set1_epi16(1)));
 #endif
