@@ -8,9 +8,9 @@ import json
 from governance.brains import window
 from governance.brains.prompts import MAX_FILE_CHARS
 from governance.phase import Phase
+from tests.governance.brains.test_prompt_window import LONG
 from tests.helpers import commit_files, replay, run_op
 
-LONG = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(3000))  # ~80 KB
 NO_OP = json.dumps({"schema": "candidate.1", "no_op": True, "rationale": "nothing to do"})
 FITTED = "prompt fitted to the context window"
 
