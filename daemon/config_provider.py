@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from daemon.config_base import Section
 from kernel import defaults
 from kernel.precision import DEFAULT_DEVICE, DEFAULT_PRECISION
+
+OLLAMA_CONTEXT = 8192  # num_ctx asked of an ollama server unless its entry says otherwise
 
 
 class HttpProviderEntry(Section):
@@ -30,6 +32,17 @@ class HttpProviderEntry(Section):
     usd_per_mtok_out: float | None = Field(default=None, ge=0)
     # Tool calls as the API's native `tools` (false: in the reply's text only, as the kernel).
     native_tools: bool = True
+    # The model's context window in tokens: prompts are fitted to it (governance/brains/
+    # window.py), and an ollama server is asked for it (`options.num_ctx`). Unset, an ollama
+    # entry takes OLLAMA_CONTEXT: Ollama's own default (2,048-4,096 by version) silently drops
+    # the front of a longer prompt. Unset for openai / anthropic: prompts as they are.
+    context_tokens: int | None = Field(default=None, ge=512, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _ollama_window(self) -> HttpProviderEntry:
+        if self.kind == "ollama" and self.context_tokens is None:
+            self.context_tokens = OLLAMA_CONTEXT
+        return self
 
 
 class Price(Section):

@@ -29,6 +29,7 @@ from typing import Any
 
 from daemon import discover
 from daemon.config import CONFIG_NAME, Settings
+from daemon.config_provider import OLLAMA_CONTEXT
 from daemon.console import safe_text
 from daemon.embedded_brain import EMBEDDED_ONLY, HOW_TO_GET_ONE
 from daemon.errors import CliError
@@ -77,7 +78,11 @@ def _entry(kind: str, base_url: str, model: str, key_env: str | None = None,
              f"model = {toml(model)}"]
     if key_env:
         lines.append(f"api_key_env = {toml(key_env)}  # the variable's name; never the key")
-    return [_c(line) for line in lines] if commented else lines
+    out = [_c(line) for line in lines] if commented else lines
+    if kind == "ollama":  # a knob worth knowing: the server's own default window is small
+        out.append(_c(f"context_tokens = {OLLAMA_CONTEXT}  # the window asked of the server "
+                      "(num_ctx) and fitted to"))
+    return out
 
 
 def _server_block(found: discover.Found) -> list[str]:

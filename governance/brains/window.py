@@ -1,11 +1,13 @@
 """Fitting text to a brain's context window: how much of it the first prompt of a model step
 may take, and how much the tool rounds' transcript may grow to after it.
 
-A brain that declares `context_tokens` (the in-process kernel: its model's trained context)
-gets prompts fitted to it (governance.phases.route_brains.context_window picks the smallest
-among the brains a step may ask); one that does not (an HTTP server decides its own window)
-gets the prompts as before. A prompt past its model's window is not merely slow: the
-positions beyond it were never trained, and on a real repository a 15,700-token first prompt
+A brain that declares `context_tokens` (the in-process kernel: its model's trained context;
+an HTTP brain: its entry's, 8,192 for an ollama one) gets prompts fitted to it
+(governance.phases.route_brains.context_window picks the smallest among the brains a step may
+ask); one that does not (a hosted API whose entry sets none) gets the prompts as before.
+
+A prompt past its model's window is not merely slow: the positions beyond it were never
+trained (and Ollama drops the front of it). On a real repository a 15,700-token first prompt
 to the embedded model (8,192 positions) spent the whole 180 s deadline in prefill.
 """
 

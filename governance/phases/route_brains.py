@@ -51,8 +51,8 @@ def count_tokens(view: CandidateProvider, text: str) -> int:
 
 def context_window(view: CandidateProvider) -> int | None:
     """The smallest context window, in tokens, among the brains the view will ask that
-    declare one (`context_tokens`: the in-process kernel does; an HTTP brain's server decides
-    its own), or None: a prompt fitted to it fits whichever of them answers."""
+    declare one (`context_tokens`: the in-process kernel, an ollama brain, an HTTP brain whose
+    entry sets it), or None: a prompt fitted to it fits whichever of them answers."""
     brains = [view]
     if isinstance(view, RoutedChain):
         ready = view.chain.asked(view.indices) or list(view.indices)

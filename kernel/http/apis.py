@@ -39,8 +39,11 @@ class OllamaProvider(HttpProvider):
 
     def body(self, messages: list[dict[str, str]], max_tokens: int, temperature: float,
              tools: list[ToolSpec], must_call: bool) -> dict[str, Any]:
+        options: dict[str, Any] = {"num_predict": max_tokens, "temperature": temperature}
+        if self.config.context_tokens:  # the window the prompts were fitted to
+            options["num_ctx"] = self.config.context_tokens
         body = {"model": self.config.model, "messages": messages, "stream": True,
-                "options": {"num_predict": max_tokens, "temperature": temperature}}
+                "options": options}
         return {**body, "tools": function_tools(tools)} if tools else body  # no tool_choice
 
     async def read(self, response: httpx.Response, tally: Tally) -> None:

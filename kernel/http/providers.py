@@ -74,6 +74,7 @@ class HttpProviderConfig:
     usd_per_mtok_in: float  # price per million prompt tokens ($0 for local servers)
     usd_per_mtok_out: float
     native_tools: bool  # send a shape's tool lines as the API's tools (kernel.http.tools)
+    context_tokens: int | None = None  # the model's window: prompts are fitted to it
     connect_timeout_s: float = 10.0  # not a setting
     system_prompt: str = SYSTEM  # not a setting: the kernel's
     name: str = ""  # in usage and the ledger; default "<kind>:<model>"
@@ -121,6 +122,7 @@ class HttpProvider:
                  transport: httpx.AsyncBaseTransport | None = None):
         self.config = config
         self.name = config.name or f"{config.kind}:{config.model}"
+        self.context_tokens = config.context_tokens  # read by governance's prompt fitting
         self._key = _key(config, os.environ if environ is None else environ)
         self.tools_refused = ""  # why the server refused native tools, once it did
         self._client = httpx.AsyncClient(

@@ -14,9 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from daemon.config_provider import OLLAMA_CONTEXT
 from governance.brains.failback import FailureMode
 from governance.brains.provider import CandidateProvider, Steering
 from governance.brains.provider_chain import classify
+from governance.phases.route_brains import context_window
 from kernel.http.apis import http_provider
 from kernel.http.providers import HttpProviderConfig, ProviderFailure
 from kernel.provider import SYSTEM
@@ -241,3 +243,29 @@ async def test_a_hostile_final_frame_cannot_flood_the_ledger(stand_in):
     assert "ouroboros" not in reply.telemetry
     assert len(reply.telemetry["finish_reason"]) == 64
     await provider.aclose()
+
+
+@pytest.mark.slow
+async def test_an_ollama_brain_asks_for_the_window_its_prompts_are_fitted_to(served):
+    """Ollama's own default window (2,048-4,096 by version) drops the front of a longer
+    prompt: an ollama entry declares OLLAMA_CONTEXT unless it says otherwise, asks the
+    server for it as num_ctx, and governance fits its prompts to it. A hosted API's entry
+    declares none unless set."""
+    url, _ = served
+    ollama = http_provider(http_config(kind="ollama", base_url=url, model="ouroboros",
+                                       max_tokens=8))
+    try:
+        assert ollama.context_tokens == OLLAMA_CONTEXT == context_window(ollama)
+        body = ollama.body([{"role": "user", "content": PROMPT}], 8, 0.0, [], False)
+        assert body["options"]["num_ctx"] == OLLAMA_CONTEXT
+        reply = await ollama.generate(PROMPT, deadline=_deadline())  # serve ignores num_ctx
+        assert reply.usage.completion_tokens == 8
+    finally:
+        await ollama.aclose()
+    wide = http_provider(http_config(kind="ollama", base_url=url, model="m",
+                                     context_tokens=32768))
+    assert wide.body([], 8, 0.0, [], False)["options"]["num_ctx"] == 32768
+    await wide.aclose()
+    hosted = http_provider(http_config(kind="openai", base_url=f"{url}/v1", model="m"))
+    assert hosted.context_tokens is None and context_window(hosted) is None
+    await hosted.aclose()
