@@ -362,6 +362,13 @@ FIX_TODO_EDIT = tool_call("edit_file", path="calc/ops.py",
                           new="    return max(lo, min(x, hi))\n")
 
 
+def todo_script(path: Path) -> Path:
+    """A replay script resolving add_todo_and_commit's TODO: explore (read_file, list_dir),
+    then the edit, then the summary."""
+    return write_script(path, explore_turn(), script_turn(FIX_TODO_EDIT),
+                        script_turn("Clamped x into [lo, hi]; removed the TODO."))
+
+
 @dataclass
 class TodoRun:
     """One TODO op a daemon ran to its end, and the tree as it was once the TODO landed."""

@@ -21,11 +21,11 @@ from daemon.host_health import HostReading
 from daemon.sensor_set import SensorSet
 from daemon.service import Daemon
 from tests.daemon.host_tree import DAEMON_PID, idle_laptop
-from tests.daemon.live.test_stream import todo_script
 from tests.helpers import (
     add_todo_and_commit,
     running_daemon,
     settings_for,
+    todo_script,
     wait_for,
     wait_terminal,
 )

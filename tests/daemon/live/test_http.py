@@ -15,8 +15,14 @@ from daemon.errors import ConfigError
 from daemon.live.events import BUFFER, Commit, EventBus, Thought
 from daemon.live.http import LiveServer
 from tests.daemon.live.chromium import CHROMIUM, rendered_dom
-from tests.daemon.live.test_stream import todo_script
-from tests.helpers import add_todo_and_commit, running_daemon, settings_for, wait_for, wait_terminal
+from tests.helpers import (
+    add_todo_and_commit,
+    running_daemon,
+    settings_for,
+    todo_script,
+    wait_for,
+    wait_terminal,
+)
 
 
 def free_port() -> int:

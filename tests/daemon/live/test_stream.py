@@ -10,25 +10,16 @@ import pytest
 
 from daemon.live.events import Thought
 from tests.helpers import (
-    FIX_TODO_EDIT,
     add_todo_and_commit,
-    explore_turn,
     running_daemon,
-    script_turn,
     settings_for,
+    todo_script,
     wait_for,
     wait_terminal,
-    write_script,
 )
 
 pytestmark = pytest.mark.slow
 TERMINAL = {"COMPLETE", "POSTMORTEM", "CANCELLED", "BLOCKED", "FAILED_PERMANENT"}
-
-
-def todo_script(path):
-    """Explore (read_file, list_dir), then the edit that resolves the TODO."""
-    return write_script(path, explore_turn(), script_turn(FIX_TODO_EDIT),
-                        script_turn("Clamped x into [lo, hi]; removed the TODO."))
 
 
 async def subscribe(daemon) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, dict]:

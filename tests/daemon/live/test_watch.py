@@ -15,8 +15,7 @@ from daemon.cli.watch import LINES, render
 from daemon.live.events import Commit, EventBus, OpIntent, PhaseChange, Thought
 from daemon.live.sources import LiveLedger
 from ledger.redact import redact
-from tests.daemon.live.test_stream import todo_script
-from tests.helpers import add_todo_and_commit, running_daemon, settings_for
+from tests.helpers import add_todo_and_commit, running_daemon, settings_for, todo_script
 
 CLI = [sys.executable, "-m", "daemon.cli"]
 # A terminal's foreground job gets Ctrl-C. A suite started in the background (`make test &`,
