@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import stat
+import threading
 import time
 from pathlib import Path
 
@@ -140,12 +141,20 @@ def test_non_regular_leaf_is_refused_without_blocking(tree, kind):
             pytest.skip("mknod needs CAP_MKNOD")
     else:
         path.mkdir()
-    start = time.monotonic()
-    with pytest.raises(UnsafePath, match="not a regular file"):
-        nofollow.read_bytes(root, "special")
-    with pytest.raises(UnsafePath):
-        nofollow_write.write_bytes_atomic(root, "special", b"x")
-    assert time.monotonic() - start < 2
+    refusals: list[str] = []
+
+    def both() -> None:  # an open that blocked (a FIFO without a writer) would never return
+        for call in (lambda: nofollow.read_bytes(root, "special"),
+                     lambda: nofollow_write.write_bytes_atomic(root, "special", b"x")):
+            with pytest.raises(UnsafePath) as err:
+                call()
+            refusals.append(str(err.value))
+
+    worker = threading.Thread(target=both, daemon=True)  # a hung one cannot hold the run
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "a non-regular file blocked the open"
+    assert len(refusals) == 2 and "not a regular file" in refusals[0]
     assert nofollow.lstat(root, "special") is not None
 
 
@@ -301,11 +310,16 @@ def deep_tree(tree):
 
 
 @pytest.mark.slow
-def test_walk_survives_a_tree_deeper_than_recursion_and_path_max(deep_tree):
+def test_walk_survives_a_tree_deeper_than_recursion_and_path_max(deep_tree, monkeypatch):
     root = deep_tree
-    start = time.monotonic()
+    opens: list[object] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda *a, **k: opens.append(a[0]) or real_open(*a, **k))
     found = list(nofollow.walk(root))
-    assert time.monotonic() - start < 2  # linear, not quadratic, in the depth
+    monkeypatch.undo()
+    # Linear, not quadratic, in the depth: one open a directory, each from its parent's fd
+    # (opening every level from the root again would take ~MAX_WALK_DEPTH**2 / 2).
+    assert len(opens) <= nofollow.MAX_WALK_DEPTH + 4, len(opens)
     assert found == ["pkg/mod.py", "top.txt"]  # x.py lies below MAX_WALK_DEPTH: not descended
     for depth in (nofollow.MAX_WALK_DEPTH - 1, nofollow.MAX_WALK_DEPTH):
         (root / Path(*["a"] * depth) / "y.py").write_text("")
