@@ -111,7 +111,15 @@ def envelope_for(failure: Failure, target_files: Sequence[str], session_id: str,
         goal += f" (regression: passed at {failure.passed_at[:12]})"
     return SignalEnvelope(source=SOURCE, urgency=urgency, target_files=files, goal=goal,
                           confidence=0.9, dedup_key=failure.dedup_key, session_id=session_id,
-                          evidence=evidence)
+                          evidence=evidence, focus_lines=crash_focus(r.where, files[0]))
+
+
+def crash_focus(where: str, test_file: str) -> tuple[int, ...]:
+    """The crash's line when it is in the test file (the first target: what a prompt with
+    no room for the whole file shows), else none."""
+    path, _, line = where.rpartition(":")
+    ok = path == test_file and line.isascii() and line.isdigit() and int(line) > 0
+    return (int(line),) if ok else ()  # isascii: "²".isdigit() holds, int("²") raises
 
 
 class TestFailureSensor:

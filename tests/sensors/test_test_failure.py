@@ -21,7 +21,7 @@ from governance.schemas import SignalEnvelope, Urgency
 from ouroboros_pytest import RESULTS_DIR
 from sensors.failure_streaks import STREAK, Streaks, signature
 from sensors.run_results import TestResult, read_results
-from sensors.test_failure import TestFailureSensor
+from sensors.test_failure import TestFailureSensor, crash_focus
 from tests.helpers import OPS_BROKEN, PYTEST, commit_files, git, jail_limits, tree_bytes
 from tools.jail import JailExecutor, bwrap_available
 
@@ -264,6 +264,7 @@ async def test_the_poller_reads_a_new_run_without_a_scan(tmp_path):
     async with asyncio.timeout(30):
         env = await got.get()
     assert env.evidence["test_id"] == "tests/test_a.py::test_a"
+    assert env.focus_lines == (2,)  # the crash's line in the test file
     watch.cancel()
 
 
@@ -408,3 +409,12 @@ async def test_the_daemon_queues_a_failing_test_from_the_developers_runs(repo):
     off = settings_for(None, intake={"test_failure": False})
     async with running_daemon(repo, off) as daemon:
         assert "test_failure" not in daemon.sensors.sensors
+
+
+@pytest.mark.parametrize(("where", "focus"), [
+    ("tests/test_a.py:14", (14,)), ("calc/ops.py:3", ()), ("tests/test_a.py:\u00b2", ()),
+    ("tests/test_a.py:0", ()), ("tests/test_a.py:-2", ()), ("", ()), ("tests/test_a.py", ())])
+def test_the_crash_line_is_a_focus_only_in_the_test_file(where, focus):
+    """A results file is written by code the repository runs: its `where` is parsed, never
+    trusted ("\u00b2" passes str.isdigit and fails int)."""
+    assert crash_focus(where, "tests/test_a.py") == focus
