@@ -70,6 +70,8 @@ def test_a_budget_is_shared_targets_first_and_a_file_without_room_is_named(tmp_p
     starved = generation_prompt(ctx, repo, 700)  # the sections leave the files ~100
     assert "--- tests/test_big.py (9000 lines" in starved and "not shown" in starved
     assert "## Output" in starved and "## Goal" in starved  # the sections are never cut
+    overdrawn = generation_prompt(ctx, repo, -5000)  # sections alone past the budget
+    assert "--- pkg/big.py (9000 lines" in overdrawn and "## Output" in overdrawn
 
 
 def test_window_arithmetic_leaves_the_tool_rounds_and_the_reply_their_room():

@@ -36,3 +36,15 @@ async def test_a_declared_window_bounds_the_prompt(tmp_path):
 async def test_no_declared_window_leaves_the_prompt_as_before(tmp_path):
     _, fits, prompt = await _op(tmp_path, None)
     assert fits == [] and len(prompt) > MAX_FILE_CHARS
+
+
+async def test_a_window_too_small_for_anything_still_asks_with_every_section(tmp_path):
+    """A hostile checkpoint's config may declare 1 position: the prompt gets the floor
+    (MIN_PROMPT_TOKENS), the file what the sections leave of it, the goal and the output
+    contract stay, and the op goes on to an answer rather than an exception."""
+    end, [fit], prompt = await _op(tmp_path, 1)
+    assert fit["room_tokens"] == window.MIN_PROMPT_TOKENS
+    assert len(prompt) <= window.MIN_PROMPT_TOKENS * window.FIT_CHARS_PER_TOKEN + 100
+    assert "--- pkg/big.py (lines 1-" in prompt
+    assert "## Goal" in prompt and "## Output" in prompt
+    assert end is not Phase.APPLY
