@@ -6,7 +6,7 @@ when protected, and every prompt passes through ledger.redact on its way out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from governance.fs import nofollow
@@ -56,7 +56,11 @@ def quoted_goal(goal: str) -> str:
 _LINE_BREAKS = {ord(c): "\n" for c in "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
-def _read(root: Path, rel: str) -> tuple[str | None, str]:
+# (text or None, the line naming a file not shown): read_for_prompt, or a cached one
+Reader = Callable[[Path, str], tuple[str | None, str]]
+
+
+def read_for_prompt(root: Path, rel: str) -> tuple[str | None, str]:
     """(the file's text, "") read without following any symlink; or (None, the line that
     names it instead) for a protected file, a symlink or anything else unsafe."""
     try:
@@ -106,29 +110,31 @@ def text_block(rel: str, text: str, limit: int = MAX_FILE_CHARS,
 
 
 def _file_block(root: Path, rel: str, limit: int = MAX_FILE_CHARS,
-                focus: Sequence[int] = ()) -> str:
-    text, refused = _read(root, rel)
+                focus: Sequence[int] = (), read: Reader | None = None) -> str:
+    text, refused = (read or read_for_prompt)(root, rel)
     return refused if text is None else text_block(rel, text, limit, focus)
 
 
 def _file_blocks(root: Path, files: Sequence[str], budget: int | None,
-                 focus: dict[str, Sequence[int]]) -> list[str]:
+                 focus: dict[str, Sequence[int]], read: Reader | None) -> list[str]:
     """`files` in order, each given an equal share of what the ones before it left of
     `budget` characters (MAX_FILE_CHARS at most each; no budget: MAX_FILE_CHARS each)."""
     blocks: list[str] = []
     for i, rel in enumerate(files):
         share = MAX_FILE_CHARS if budget is None else \
             min(MAX_FILE_CHARS, max(0, budget) // (len(files) - i))
-        blocks.append(_file_block(root, rel, share, focus.get(rel, ())))
+        blocks.append(_file_block(root, rel, share, focus.get(rel, ()), read))
         if budget is not None:
             budget -= len(blocks[-1])
     return blocks
 
 
-def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = None) -> str:
+def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = None,
+                      read: Reader | None = None) -> str:
     """The candidate prompt. With a `budget` (characters, from the brain's context window:
     governance.brains.window), the files share what the other sections leave of it, the
-    targets first; a file cut short shows the lines the signal names."""
+    targets first; a file cut short shows the lines the signal names. `read` (default
+    read_for_prompt) lets a caller that builds it again reuse what it read."""
     env = ctx.envelope
     head = [
         "You are the code-generation step of a governed maintenance daemon.",
@@ -142,7 +148,7 @@ def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = No
         budget -= len("\n\n".join([*head, *tail])) + 64  # the headings and separators
     extra = [f for f in ctx.context_files if f not in env.target_files]
     blocks = _file_blocks(root, [*env.target_files, *extra], budget,
-                          {env.target_files[0]: env.focus_lines})
+                          {env.target_files[0]: env.focus_lines}, read)
     files = ["## Target files\n" + "\n\n".join(blocks[:len(env.target_files)])]
     if extra:
         files.append("## Related files\n" + "\n\n".join(blocks[len(env.target_files):]))

@@ -6,6 +6,7 @@ through `generate_in` here.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -14,7 +15,11 @@ from governance import retry
 from governance.brains import reflex
 from governance.brains import window as fit
 from governance.brains.model_gate import ModelWaitExpired
-from governance.brains.prompts import generation_prompt, with_exploration_protocol
+from governance.brains.prompts import (
+    generation_prompt,
+    read_for_prompt,
+    with_exploration_protocol,
+)
 from governance.brains.provider import (
     CANDIDATE_SHAPE,
     CandidateProvider,
@@ -294,13 +299,14 @@ async def _fitted(ctx: OperationContext, d: PhaseDeps, phase: Phase, view: Candi
         return generation_prompt(ctx, d.root), None
     room = fit.prompt_tokens(window, d.policy.work.reply_tokens, tools=tools)
     budget = room * fit.FIT_CHARS_PER_TOKEN - len(overhead)
-    prompt = generation_prompt(ctx, d.root, budget)
+    read = functools.cache(read_for_prompt)  # a refit cuts again what was read once
+    prompt = generation_prompt(ctx, d.root, budget, read)
     used = count_tokens(view, prompt + overhead)
     for _ in range(REFITS):  # denser than estimated (C runs 2.4 characters a token)
         if used <= room:
             break
         budget = int((budget + len(overhead)) * room / used * 0.95) - len(overhead)
-        prompt = generation_prompt(ctx, d.root, budget)
+        prompt = generation_prompt(ctx, d.root, budget, read)
         used = count_tokens(view, prompt + overhead)
     await d.thought(ctx, phase, "prompt fitted to the context window", window=window,
                     room_tokens=room, prompt_tokens=used, budget_chars=budget)
