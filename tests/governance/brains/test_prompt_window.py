@@ -11,6 +11,7 @@ from governance.brains import window
 from governance.brains.prompts import MAX_FILE_CHARS, excerpt, generation_prompt, text_block
 from governance.brains.provider_chain import ProviderChain
 from governance.phases.route_brains import context_window
+from governance.proof.names import breaking_changes
 from governance.schemas import MAX_FOCUS_LINES, OperationContext, SignalEnvelope
 from kernel.replay import ReplayProvider
 from tests.helpers import commit_files
@@ -106,3 +107,12 @@ def test_the_window_is_the_smallest_the_asked_brains_declare():
     assert context_window(chain.routed(["remote"])) is None
     assert context_window(_named("kernel", 4096)) == 4096
     assert context_window(_named("odd", 0)) is None  # nothing usable declared
+
+
+def test_a_reply_that_copies_only_the_excerpt_is_a_breaking_change():
+    """The careless model: shown ~60 lines around line 6,001 of a module, it writes them back as the
+    whole file. The proof's breaking-change rule (governance.proof.names) sees every public
+    function the excerpt left out as removed, so such a candidate never auto-commits."""
+    shown, _, _ = excerpt(LONG, 2000, focus=(6001,))
+    broken = breaking_changes(LONG, shown)
+    assert "f0" in " ".join(broken) and len(broken) >= 2900
