@@ -2,7 +2,9 @@
 
 In order, each step idempotent (a kill during recovery is repaired by the next start):
 1. `.git/index.lock` left by a killed index update of ours is removed (the rule, and why a
-   human's lock is never touched, is in governance/git/index_sync.py).
+   human's lock is never touched, is in governance/git/index_sync.py), and so are the
+   auto-commit's temporary indexes (`.git/ouroboros-index.<pid>.*`, with git's `.lock` of
+   one) whose process is dead.
 2. Every pending rollback snapshot (an op that applied and never finished) is settled:
    if the op's commit is in HEAD's recent history (its Op-Id trailer, searched over the
    last HISTORY_LIMIT commits, so a human commit on top does not hide it) the change
@@ -34,7 +36,12 @@ from daemon.instance import refuse_if_served
 from governance.fs import nofollow_write
 from governance.fs.rollback import RollbackSnapshot, pending_snapshots
 from governance.git.gitops import GitOps
-from governance.git.index_sync import clear_stale_lock, parent_of, sync_op_paths
+from governance.git.index_sync import (
+    clear_stale_lock,
+    clear_temp_indexes,
+    parent_of,
+    sync_op_paths,
+)
 from governance.git.review import ReviewBranches, ReviewItem
 from ledger import Ledger
 
@@ -52,6 +59,7 @@ async def recover(ledger: Ledger, git: GitOps, state_dir: Path,
     lock_note = await asyncio.to_thread(clear_stale_lock, Path(git.repo.git_dir))
     if lock_note:
         notes.append(lock_note)
+    notes.extend(await asyncio.to_thread(clear_temp_indexes, Path(git.repo.git_dir)))
     committed = await asyncio.to_thread(git.op_commits)
     snapshots = []
     for directory in pending_snapshots(state_dir):

@@ -22,6 +22,7 @@ POINTS: dict[str, str] = {
     "apply_after_snapshot": "APPLY: snapshot on disk, nothing written yet",
     "atomic_before_rename": "atomic write: temp file complete, not yet renamed over the target",
     "apply_between_files": "APPLY: the first file written, the others not",
+    "commit_temp_index": "the commit's own temporary index written in .git, no tree yet",
     "commit_before_update_ref": "commit object made, HEAD not moved",
     "commit_after_update_ref": "HEAD moved, the real index not yet refreshed",
     "index_sync_locked": "git holds .git/index.lock while our index update is in flight",

@@ -22,7 +22,7 @@ from git.refs.symbolic import SymbolicReference
 
 from governance.crashpoints import crashpoint
 from governance.errors import CommitError
-from governance.git.index_sync import EMPTY_TREE, sync_op_paths
+from governance.git.index_sync import EMPTY_TREE, TEMP_INDEX_PREFIX, sync_op_paths
 
 COMMIT_TRIES = 5  # compare-and-swap attempts when HEAD keeps moving under the commit
 HISTORY_LIMIT = 1000  # commits searched for an op's Op-Id trailer at recovery
@@ -207,7 +207,10 @@ class GitOps:
         """(sha, integrity, raw diff records) of a new commit object: `head`'s tree plus the
         working-tree state of `paths`."""
         g = self.repo.git
-        fd, tmp_index = tempfile.mkstemp(prefix="ouroboros-index.", dir=self.repo.git_dir)
+        # The pid in the name lets start-up recovery (index_sync.clear_temp_indexes) tell a
+        # killed run's leftover from a live daemon's index.
+        fd, tmp_index = tempfile.mkstemp(prefix=f"{TEMP_INDEX_PREFIX}{os.getpid()}.",
+                                         dir=self.repo.git_dir)
         os.close(fd)
         os.unlink(tmp_index)  # git wants to create the index itself
         env = {"GIT_INDEX_FILE": tmp_index}
@@ -219,6 +222,7 @@ class GitOps:
                     g.update_index("--add", "--", rel, env=env)
                 else:
                     g.update_index("--force-remove", "--", rel, env=env)
+            crashpoint("commit_temp_index")
             tree = g.write_tree(env=env)
         finally:
             if os.path.exists(tmp_index):

@@ -30,6 +30,9 @@ from pathlib import Path
 from governance.crashpoints import crashpoint
 
 MARKER = "ouroboros-index-sync"
+# The auto-commit's own index (gitops._make_commit): `<prefix><pid>.<random>` in the git dir,
+# and git's `<that>.lock` while it writes it.
+TEMP_INDEX_PREFIX = "ouroboros-index."
 LOCK_WINDOW_S = 10.0
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 ZERO = "0" * 40
@@ -218,6 +221,32 @@ def clear_stale_lock(git_dir: Path) -> str:
                     "no git command is running)")
     marker.unlink(missing_ok=True)
     return note
+
+
+def clear_temp_indexes(git_dir: Path) -> list[str]:
+    """Remove the auto-commit's temporary indexes (and their `.lock`) that a killed run
+    left in the git dir; return what was removed. One whose writer still lives, or that a
+    live process holds open, is left; a name with no pid (an older daemon's) counts as dead.
+    """
+    removed = []
+    try:
+        names = sorted(n for n in os.listdir(git_dir) if n.startswith(TEMP_INDEX_PREFIX))
+    except OSError:
+        return removed
+    for name in names:
+        path = git_dir / name
+        pid_part = name[len(TEMP_INDEX_PREFIX):].split(".", 1)[0]
+        pid = int(pid_part) if pid_part.isdigit() else 0
+        if pid and (pid == os.getpid() or process_alive(pid)):
+            continue
+        try:
+            if not stat.S_ISREG(path.lstat().st_mode) or _held_open(path):
+                continue
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(f"removed {path} left by a killed auto-commit")
+    return removed
 
 
 def process_alive(pid: int) -> bool:

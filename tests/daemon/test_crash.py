@@ -34,7 +34,7 @@ import pytest
 from daemon.recovery import recover
 from governance.crashpoints import ENV, POINTS
 from governance.git.gitops import GitOps
-from governance.git.index_sync import MARKER
+from governance.git.index_sync import MARKER, TEMP_INDEX_PREFIX
 from ledger import Ledger
 from ledger.store import TERMINAL_PHASES
 from tests.helpers import CLAMP_TEST, OPS_FIXED, OPS_PY, explore_turn, git, make_repo, wait_sync
@@ -54,7 +54,8 @@ HUMAN_STATUS = {"M  notes.txt", " M README.md", "?? scratch.txt"}
 HUMAN_FILES = ("notes.txt", "README.md", "scratch.txt")
 # Named points, with the files each must leave (recovery then keeps or restores them).
 LANDS = {"apply_after_snapshot": False, "atomic_before_rename": False,
-         "apply_between_files": False, "commit_before_update_ref": False,
+         "apply_between_files": False, "commit_temp_index": False,
+         "commit_before_update_ref": False,
          "commit_after_update_ref": True, "index_sync_locked": True,
          "before_terminal_row": True, "after_terminal_row": True}
 RANDOM_KILLS = 2  # in the default run; more with OUROBOROS_CRASH_TRIALS
@@ -186,6 +187,8 @@ def _evidence(repo: Path, point: str) -> None:
         assert "MM calc/ops.py" in status.splitlines(), status
     if point == "index_sync_locked":
         assert (repo / ".git" / "index.lock").exists() and (repo / ".git" / MARKER).exists()
+    if point == "commit_temp_index":
+        assert list((repo / ".git").glob(f"{TEMP_INDEX_PREFIX}*")), status
 
 
 async def _recover(repo: Path) -> list[str]:
@@ -232,6 +235,7 @@ def _check(repo: Path, human: dict, todo_head: str) -> dict[str, str]:
             **{f: (repo / f).read_bytes() for f in HUMAN_FILES}} == human
     assert not (repo / ".git" / "index.lock").exists()
     assert not (repo / ".git" / MARKER).exists()
+    assert not list((repo / ".git").glob(f"{TEMP_INDEX_PREFIX}*"))
     temps = [p for p in repo.rglob("*") if TEMP.fullmatch(p.name) and ".git" not in p.parts]
     assert temps == []
     for scratch in ("sandboxes", "oracle", "rollback"):

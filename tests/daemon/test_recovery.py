@@ -18,7 +18,7 @@ import governance.git.gitops as gitops_module
 from daemon.recovery import recover
 from governance.fs.rollback import RollbackSnapshot, after_digest
 from governance.git.gitops import GitOps
-from governance.git.index_sync import MARKER
+from governance.git.index_sync import MARKER, TEMP_INDEX_PREFIX
 from ledger import Ledger
 from tests.helpers import git
 
@@ -268,6 +268,27 @@ def test_index_lock_rule(repo, state, who, lag, held, removed):
     assert (repo / ".git" / MARKER).exists() is (who == "live")
     if who != "none":
         assert notes and ("removed" in notes[0]) is removed
+
+
+def test_temp_indexes_of_dead_commits_go_a_live_ones_stays(repo, state):
+    """A kill during the auto-commit leaves `.git/ouroboros-index.<pid>.<random>` (and git's
+    `.lock` of it when the process group died mid-write); only a dead writer's go."""
+    dot_git = repo / ".git"
+    sleeper = subprocess.Popen(["sleep", "30"])
+    dead = _dead_pid()
+    left = {f"{TEMP_INDEX_PREFIX}{dead}.abc123": b"DIRC", f"{TEMP_INDEX_PREFIX}{dead}.x.lock": b"",
+            f"{TEMP_INDEX_PREFIX}k2j4h5": b"DIRC"}  # an older daemon's name: no pid
+    live = f"{TEMP_INDEX_PREFIX}{sleeper.pid}.zz9"
+    try:
+        for name, data in {**left, live: b"DIRC"}.items():
+            (dot_git / name).write_bytes(data)
+        notes, _ = asyncio.run(_recover(repo, state))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert sorted(p.name for p in dot_git.glob(f"{TEMP_INDEX_PREFIX}*")) == [live]
+    assert sum("left by a killed auto-commit" in n for n in notes) == len(left)
+    assert (dot_git / "index").exists()  # the real index is never a candidate
 
 
 async def test_refuses_while_another_daemon_serves_the_state_dir(repo, state):
