@@ -6,6 +6,7 @@ Environment keys name a section and a knob joined by a double underscore, e.g.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tomllib
@@ -213,6 +214,25 @@ class IntakeSection(Section):
     # A WAL entry older than this at start is dropped, not replayed (seed §56.2): after a
     # day its file has likely changed, and the start-up scan finds whatever is still real.
     wal_ttl_s: float = Field(default=86400.0, gt=0)
+    # Work whose op failed waits this long before the same brain tries it again on the same
+    # code with the same settings (sensors.work_memory), across restarts: the n-th failure
+    # in a row waits the n-th step, and every later one the last step (the cap). A change
+    # of code, brain or settings lets it be tried at once.
+    retry_backoff_s: list[float] = Field(
+        default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0, 28800.0, 86400.0],
+        min_length=1, max_length=32)
+    # A brain that finished at least this many ops of one source and never gave a usable
+    # candidate (one that landed or waits for review) gets no more of that source's work;
+    # 0: never held back so.
+    futile_after: int = Field(default=5, ge=0)
+
+    @field_validator("retry_backoff_s")
+    @classmethod
+    def _growing(cls, value: list[float]) -> list[float]:
+        if any(not 0 < v <= 31_536_000 for v in value) or value != sorted(value):
+            raise ValueError("retry_backoff_s must be growing steps of seconds, each above "
+                             "0 and at most a year, e.g. [60, 300, 1800, 86400]")
+        return value
 
     @field_validator("perf_command")
     @classmethod
@@ -254,6 +274,14 @@ class Settings(Section):
                              f"provider.canary_threshold ({threshold:g}): at or above it no "
                              "reply is ever a spook, so nothing deflates before a collapse")
         return self
+
+    def work_digest(self) -> str:
+        """A digest of the settings that shape what an op does (a change lets failed work
+        be tried again: sensors.work_memory); the daemon's, intake's, host's and serve's
+        own knobs are not among them."""
+        shaping = self.model_dump(mode="json", include={
+            "provider", "governance", "routes", "proof", "tools", "commit", "cost"})
+        return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:24]
 
     def state_path(self, repo: Path) -> Path:
         p = Path(self.daemon.state_dir).expanduser()

@@ -44,6 +44,8 @@ class ReviewHost(Protocol):
 
     async def submit(self, envelope: SignalEnvelope) -> bool: ...
 
+    async def review_rejected(self, op_id: str, reason: str) -> None: ...
+
 
 def item_view(item: ReviewItem, now: float) -> dict[str, Any]:
     """One review as the socket shows it."""
@@ -96,6 +98,7 @@ async def _accept(daemon: ReviewHost, item: ReviewItem, reason: str) -> dict[str
 async def _reject(daemon: ReviewHost, item: ReviewItem, reason: str) -> dict[str, Any]:
     await asyncio.to_thread(daemon.reviews.delete, item)
     await _thought(daemon, item, "rejected by a human", reason)
+    await daemon.review_rejected(item.op_id, reason)  # its work backs off like a failure
     return {"op_id": item.op_id, "branch": item.branch, "deleted": True}
 
 

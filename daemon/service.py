@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ from sensors import human
 from sensors.hub import SensorHub
 from sensors.queue import IntakeQueue
 from sensors.watcher import RepoWatcher
+from sensors.work_memory import WorkMemory
 from tools.mcp_hub import McpHub
 
 log = structlog.get_logger("daemon")
@@ -161,18 +163,25 @@ class Daemon:
         self.memory = memory_from(self.settings, self.ledger, self.root, self.session_id)
         if self.memory is not None:
             await self.memory.refresh()
+        work = WorkMemory(self.ledger, self.root, settings=self.settings.work_digest(),
+                          brain=lambda: getattr(self.provider, "name", ""),
+                          backoff_s=i.retry_backoff_s, futile_after=i.futile_after,
+                          review_open=self._review_open)
         self.queue = IntakeQueue(self.ledger, capacity=i.queue_capacity,
                                  coalesce_window_s=i.coalesce_window_s,
-                                 lock_ttl_s=i.file_lock_ttl_s, alive=self._op_alive)
-        requeued = await self.queue.rehydrate(i.wal_ttl_s)
-        if requeued:
-            log.info("rehydrated queue from WAL", envelopes=requeued)
+                                 lock_ttl_s=i.file_lock_ttl_s, alive=self._op_alive, work=work)
         control = ControlServer(self, self.state_dir / "control.sock")
         await control.start()  # before the model load, so `status` can say STARTING
         self.control = control
         self.live = await LiveServer.start_for(self.events, self.settings.daemon.live_port)
         why = await start_brains(self, ledger, self._provider_override,
                                  record=self._failback_line, on_change=self._provider_changed)
+        # The work records judge what the WAL offers again, so they load once the brain's
+        # name (part of a record's context) is known.
+        await work.load()
+        requeued = await self.queue.rehydrate(i.wal_ttl_s)
+        if requeued:
+            log.info("rehydrated queue from WAL", envelopes=requeued)
         if why:
             self.degraded_reason = why
             self._set_state(ServiceState.DEGRADED, why)
@@ -324,19 +333,42 @@ class Daemon:
 
     async def _run_op(self, orchestrator: Orchestrator, handle: OpHandle) -> None:
         op_id = handle.ctx.op_id
-        ok = False
+        terminal: str | None = Phase.POSTMORTEM.value  # what a crash outside it counts as
         try:
-            terminal = await orchestrator.run(handle.ctx, handle.cancel)
-            ok = terminal is Phase.COMPLETE
-            log.info("op finished", op_id=op_id, terminal=terminal.value,
+            phase = await orchestrator.run(handle.ctx, handle.cancel)
+            # An op the daemon's own shutdown cut short says nothing about its work.
+            stopping = phase is Phase.CANCELLED and self.state is ServiceState.STOPPING
+            terminal = None if stopping else phase.value
+            log.info("op finished", op_id=op_id, terminal=phase.value,
                      cost_usd=round(handle.ctx.cost_usd, 6), commit=handle.ctx.commit_sha)
         except Exception:
             log.exception("op crashed outside the orchestrator", op_id=op_id)
         finally:
             self.ops.pop(op_id, None)
             self._op_done.set()
-            if self.queue is not None:  # frees its files; a failure backs off before a retry
-                self.queue.done(handle.ctx.envelope.dedup_key, ok)
+            if self.queue is not None:  # its work record, then its files are freed
+                await self._finished(handle, terminal)
+
+    async def _finished(self, handle: OpHandle, terminal: str | None) -> None:
+        assert self.queue is not None
+        try:
+            await self.queue.finished(handle.ctx.envelope, handle.ctx.op_id, terminal,
+                                      handle.ctx.last_failure or "")
+        except Exception:  # the files are released all the same (queue.finished)
+            log.exception("work record not written", op_id=handle.ctx.op_id)
+
+    async def _review_open(self, op_id: str) -> bool:
+        """Whether op `op_id`'s review branch still exists (unreadable: taken as open, so
+        a git hiccup holds a review's work back rather than proposing it twice)."""
+        try:
+            return await asyncio.to_thread(self.reviews.at, op_id) is not None
+        except (ValueError, OSError, subprocess.CalledProcessError):
+            return True
+
+    async def review_rejected(self, op_id: str, reason: str) -> None:
+        """`reject`: the op's work backs off as a failure would (daemon.reviews)."""
+        if self.queue is not None:
+            await self.queue.work.rejected(op_id, reason or "rejected by a human")
 
     def _on_phase(self, op_id: str, phase: Phase) -> None:
         if op_id in self.ops:

@@ -77,6 +77,18 @@ class BehindLock(_Part):
     waiting_for: str  # the dedup key of the op holding the file
 
 
+class HeldBack(_Part):
+    """sensors.work_memory.WorkMemory.snapshot: work not taken again before `until` (or a
+    change of its code, the brain or the settings), or a source the brain is futile for."""
+
+    key: str  # the dedup key ("*": every envelope of `source`)
+    op_id: str  # its last op
+    event: str  # failed, rejected or futile
+    source: str
+    until: str | None  # ISO time; None: until the brain changes
+    reason: str
+
+
 class ReviewItem(_Part):
     op_id: str
     goal: str
@@ -161,6 +173,7 @@ class Status(_Part):
     failback: Failback | None  # only with a failback chain
     brain_note: str | None  # daemon.embedded_brain: the embedded model is the only brain
     queue: list[Queued | BehindLock]
+    held_back: list[HeldBack] = Field(default_factory=list)  # an older daemon sends none
     reviews: Reviews
     sensor_problems: dict[str, str]  # sensor name -> its standing problem (configured set)
     questions: dict[str, str]  # op id -> its open ask_human question

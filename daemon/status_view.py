@@ -79,6 +79,7 @@ async def status_of(d: StatusSource) -> Status:
         # daemon.embedded_brain: what the embedded model can do
         "brain_note": brain_note(d.settings.provider) if name == "kernel" else None,
         "queue": d.queue.snapshot() if d.queue is not None else [],
+        "held_back": d.queue.work.snapshot() if d.queue is not None else [],
         "reviews": await status_entry(d.reviews),  # changes waiting on review branches
         "sensor_problems": d.sensors.problems(),
         "questions": d.questions.pending(),

@@ -50,6 +50,9 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "outcomes": (("op_id", "t"), ("ts", "t"), ("files", "t"), ("source", "t"), ("route", "t"),
                  ("provider", "t"), ("confidence", "r?"), ("result", "t"),
                  ("failure_class", "t"), ("evidence", "t")),
+    "work_records": (("ts", "t"), ("dedup_key", "t"), ("op_id", "t"), ("event", "t"),
+                     ("source", "t"), ("context", "t"), ("count", "i"), ("not_before", "t"),
+                     ("reason", "t")),
 }
 TABLES = tuple(COLUMNS)
 _CAST = {"t": str, "i": int, "r": float}

@@ -141,6 +141,27 @@ CREATE TABLE outcomes (
 CREATE INDEX outcomes_ts ON outcomes (ts);
 """ + _append_only("outcomes")
 
+# One row each time a piece of work (a dedup key) ends, across restarts (sensors.work_memory):
+# failed, proposed, completed or rejected, in what context (code, brain, settings) and until
+# when it is held back. Born hash-chained and append-only.
+_V6_WORK = """
+CREATE TABLE work_records (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts          TEXT NOT NULL,
+    dedup_key   TEXT NOT NULL,
+    op_id       TEXT NOT NULL DEFAULT '',
+    event       TEXT NOT NULL CHECK (event IN ('failed', 'proposed', 'completed', 'rejected')),
+    source      TEXT NOT NULL DEFAULT '',
+    context     TEXT NOT NULL DEFAULT '{}',
+    count       INTEGER NOT NULL DEFAULT 1,
+    not_before  TEXT NOT NULL DEFAULT '',
+    reason      TEXT NOT NULL DEFAULT '',
+    prev_hash   TEXT NOT NULL DEFAULT '',
+    row_hash    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX work_records_key ON work_records (dedup_key, id);
+""" + _append_only("work_records")
+
 # (version, name, sql). Append only; never edit a migration that has shipped.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", _V1),
@@ -150,6 +171,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
      "ALTER TABLE model_calls ADD COLUMN reply_text TEXT NOT NULL DEFAULT '';"),
     (4, "hash chain (prev_hash, row_hash; existing rows chained now)", _hash_columns()),
     (5, "outcome records (grounding memory)", _V5_OUTCOMES),
+    (6, "work records (what failed or waits for review, across restarts)", _V6_WORK),
 )
 # Python steps run after a migration's SQL, in its transaction.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: _chain_and_relock}

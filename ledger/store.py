@@ -153,7 +153,33 @@ class Ledger:
                "evidence": _dump(evidence or {})}
         await self._db.write(lambda tx: tx.insert("outcomes", row))
 
+    async def record_work(self, dedup_key: str, *, op_id: str, event: str, source: str,
+                          context: dict[str, Any], count: int, not_before: str,
+                          reason: str) -> None:
+        """How one piece of work ended and until when it is held back (sensors.work_memory)."""
+        row = {"ts": _now(), "dedup_key": dedup_key, "op_id": op_id, "event": event,
+               "source": source, "context": _dump(context), "count": count,
+               "not_before": not_before, "reason": redact(reason)}
+        await self._db.write(lambda tx: tx.insert("work_records", row))
+
     # -- reads --------------------------------------------------------------------------
+
+    async def latest_work(self) -> list[dict[str, Any]]:
+        """The newest work record of every dedup key, oldest first."""
+        rows = await self._rows(
+            "SELECT ts, dedup_key, op_id, event, source, context, count, not_before, reason "
+            "FROM work_records w WHERE id = (SELECT MAX(id) FROM work_records "
+            "WHERE dedup_key = w.dedup_key) ORDER BY id")
+        return [_decoded(r, ("context",)) for r in rows]
+
+    async def outcome_tally(self, provider: str) -> dict[str, tuple[int, int]]:
+        """source -> (finished ops, ones whose candidate was usable: landed or proposed) of
+        one brain, over the records about the work (a cancel or a block is not counted)."""
+        rows = await self._rows(
+            "SELECT source, COUNT(*), SUM(result IN ('COMPLETE', 'PROPOSED')) FROM outcomes "
+            "WHERE provider = ? AND failure_class NOT IN ('cancelled', 'blocked') "
+            "GROUP BY source", (provider,))
+        return {r[0]: (int(r[1]), int(r[2] or 0)) for r in rows}
 
     async def outcomes_since(self, iso_ts: str, limit: int = 10_000) -> list[dict[str, Any]]:
         """Outcome records at or after `iso_ts`, oldest first (at most the newest `limit`)."""

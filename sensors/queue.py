@@ -7,11 +7,10 @@ WAL (the ledger's intake_wal): an envelope is `enqueued` before the router sees 
 `dispatched` (with every key merged into it) or `dropped` (evicted) afterwards; what is
 neither is offered again at the next start, where it coalesces and waits exactly as before.
 
-Retries: a key whose op failed may come back (a sensor fires again) only after a backoff,
-and after `len(RETRY_BACKOFF_S)` failures not at all for this run; a changed file makes a new
-key (the TODO sensor's keys hash the markers), so new work is never held back. A key whose
-op completed is not taken again in this run (a no-op leaves its TODO in place: it must not
-loop).
+Retries: what became of each key's last op, across restarts, is sensors.work_memory's:
+work that failed backs off (or waits for a change of code, brain or settings), work that
+waits for review or completed is not taken again while its code is unchanged. A changed
+file makes a new key anyway (the TODO sensor's keys hash the markers).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -28,58 +26,39 @@ from governance.schemas import SignalEnvelope
 from ledger import Ledger
 from sensors.fingerprint import FingerprintWindow
 from sensors.router import IntakeRouter, Outcome
+from sensors.work_memory import WorkMemory
 
 log = structlog.get_logger("sensors.queue")
 
-RETRY_BACKOFF_S = (60.0, 300.0, 1800.0)  # after the 1st, 2nd, 3rd failure; then never
 FINGERPRINT_WINDOW_S = 60.0  # seed §55.2: the event bus's SHA-256 fingerprint dedup
 FINGERPRINT_LRU = 4096
 
 
-@dataclass
-class _Failed:
-    count: int
-    not_before: float
-
-
 class IntakeQueue:
     def __init__(self, ledger: Ledger, *, capacity: int, coalesce_window_s: float,
-                 lock_ttl_s: float, alive: Callable[[str], bool],
+                 lock_ttl_s: float, alive: Callable[[str], bool], work: WorkMemory,
                  clock: Callable[[], float] = time.monotonic):
         # The knobs come from `[intake]` (daemon.service; tests: tests.helpers.intake_queue).
         self.ledger = ledger
         self.alive = alive  # the dispatcher's word on which ops still run
         self.router = IntakeRouter(capacity, coalesce_window_s, lock_ttl_s, clock)
         self.clock = clock
-        self.failed: dict[str, _Failed] = {}
-        self.completed: set[str] = set()
+        self.work = work  # what became of each key's last op, across restarts
         self.changed = asyncio.Event()
         self.bus = FingerprintWindow(FINGERPRINT_WINDOW_S, FINGERPRINT_LRU, clock)
 
     def __len__(self) -> int:
         return len(self.router.queued)
 
-    def held_back(self, key: str) -> str | None:
-        """Why a key is not taken now (done, backing off, or given up), else None."""
-        if key in self.completed:
-            return "its op completed in this run"
-        f = self.failed.get(key)
-        if f is None:
-            return None
-        if f.count >= len(RETRY_BACKOFF_S):
-            return f"failed {f.count} times: not retried in this run"
-        wait = f.not_before - self.clock()
-        return f"failed {f.count} time(s): retried in {wait:.0f}s" if wait > 0 else None
-
     async def put(self, env: SignalEnvelope, *, from_wal: bool = False) -> bool:
         """Offer `env` to the router; False when it is a repeat within the fingerprint
         window, a duplicate, held back or evicted."""
         if not from_wal and not self.bus.admit(env):
             return False  # a storm's repeats: not even a WAL row
-        why = self.held_back(env.dedup_key)
-        if why or self.router.known(env.dedup_key):
-            if why:
-                log.info("signal held back", dedup_key=env.dedup_key, why=why)
+        if self.router.known(env.dedup_key):
+            return False
+        if why := await self.work.held_back(env):
+            log.info("signal held back", dedup_key=env.dedup_key, why=why)
             return False
         if not from_wal:  # a failed append raises before the router sees it: a retry can queue
             try:
@@ -114,20 +93,25 @@ class IntakeQueue:
         for key in [env.dedup_key, *env.evidence.get("merged_keys", [])]:
             await self.ledger.wal_append("dispatched", dedup_key=key,
                                          session_id=env.session_id)
+        await self.work.began(env)
         return env
 
-    def done(self, key: str, ok: bool) -> None:
-        """The op for `key` ended: release its files (what waited is offered again) and
-        remember a failure for the backoff."""
+    def done(self, key: str) -> None:
+        """The op for `key` ended: release its files (what waited is offered again)."""
         self.router.release(key)
-        if ok:
-            self.failed.pop(key, None)
-            self.completed.add(key)
-        else:
-            count = self.failed[key].count + 1 if key in self.failed else 1
-            wait = RETRY_BACKOFF_S[min(count, len(RETRY_BACKOFF_S)) - 1]
-            self.failed[key] = _Failed(count, self.clock() + wait)
         self.changed.set()
+
+    async def finished(self, env: SignalEnvelope, op_id: str, terminal: str | None,
+                       reason: str) -> None:
+        """`env`'s op ended in `terminal` (None: cut short by the daemon's shutdown, nothing
+        to remember): its work record first, so a sensor firing in between cannot take
+        the same work again, then its files are released."""
+        try:
+            if terminal is not None:
+                await self.work.ended(env, op_id, terminal, reason)
+                await self.work.refresh_futile()
+        finally:
+            self.done(env.dedup_key)
 
     async def rehydrate(self, ttl_s: float, now: datetime | None = None) -> int:
         """Offer again what a previous run enqueued but never dispatched or dropped, unless

@@ -32,6 +32,7 @@ from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from ledger.store import TERMINAL_PHASES
 from sensors.queue import IntakeQueue
+from sensors.work_memory import WorkMemory
 from tools.env import ToolEnv
 from tools.jail import JailLimits
 from tools.loop import LoopLimits, ToolLoopCoordinator
@@ -165,12 +166,28 @@ def http_config(**entry: object) -> HttpProviderConfig:
                                  Settings().provider.prices)
 
 
+def work_memory(ledger: Ledger, root: Path | None = None, **overrides: object) -> WorkMemory:
+    """The daemon's work memory for default `[intake]` settings, with `overrides`: the
+    brain is "replay", every review branch is open, the files live beside the ledger."""
+    i = Settings().intake
+
+    async def review_open(_op_id: str) -> bool:
+        return True
+
+    knobs = {"settings": Settings().work_digest(), "brain": lambda: "replay",
+             "backoff_s": i.retry_backoff_s, "futile_after": i.futile_after,
+             "review_open": review_open}
+    return WorkMemory(ledger, root or ledger.path.parent,
+                      **{**knobs, **overrides})  # type: ignore[arg-type]
+
+
 def intake_queue(ledger: Ledger, **overrides: object) -> IntakeQueue:
     """The daemon's intake queue for default `[intake]` settings, with `overrides`. No op
     is alive unless `alive` says so: a lock past the TTL is a crashed op's."""
     i = Settings().intake
     knobs = {"capacity": i.queue_capacity, "coalesce_window_s": i.coalesce_window_s,
-             "lock_ttl_s": i.file_lock_ttl_s, "alive": lambda _key: False}
+             "lock_ttl_s": i.file_lock_ttl_s, "alive": lambda _key: False,
+             "work": work_memory(ledger)}
     return IntakeQueue(ledger, **{**knobs, **overrides})  # type: ignore[arg-type]
 
 

@@ -12,7 +12,7 @@ IDLE_HOST = {"enabled": False, "waiting": False, "since": None, "waited_s": None
 QUIET = {
     "state": "ACTIVE", "degraded_reason": "", "paused": False, "host": IDLE_HOST,
     "repo": "/r", "session_id": "s-test", "provider": "replay", "failback": None,
-    "brain_note": None, "queue": [], "reviews": {"count": 0, "items": []},
+    "brain_note": None, "queue": [], "held_back": [], "reviews": {"count": 0, "items": []},
     "sensor_problems": {}, "questions": {}, "mcp": {"servers": [], "problems": []},
     "in_flight": [], "model_turn": None, "cost_today_usd": 0.0, "budget_exhausted": False,
     "daily_budget_usd": 5.0,

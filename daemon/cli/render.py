@@ -48,6 +48,11 @@ def status_text(s: Status) -> str:
              f"queue:    {len(s.queue)} waiting"]
     lines += [f"  - [{q.priority if isinstance(q, Queued) else 'after ' + q.waiting_for}] "
               f"{q.source}: {q.goal[:90]}" for q in s.queue]
+    if s.held_back:
+        lines.append(f"held back: {len(s.held_back)} (failed work waits for its backoff or "
+                     "a change of code, brain or settings)")
+        lines += [f"  - {h.source} {h.event}" + (f" until {h.until[:19]}" if h.until else "")
+                  + f": {(h.reason or h.op_id)[:90]}" for h in s.held_back]
     for op_id, question in s.questions.items():
         lines.append(f"QUESTION from {op_id}: {question}\n      reply: ouroboros answer "
                      f"{op_id} \"...\"")

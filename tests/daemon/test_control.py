@@ -168,8 +168,9 @@ async def test_the_verbs_read_only_what_control_host_names():
               events=None, status=status, scan=scan, signal=signal, find_op=find_op,
               set_paused=lambda paused: setattr(host, "paused", paused),
               reviews=NS(list=lambda: []), session_id="s-1", settings=None, ledger=None,
-              submit=None)
+              submit=None, review_rejected=None)
     protocol = {*ControlHost.__annotations__, *ReviewHost.__annotations__, "submit",
+                "review_rejected",
                 "status", "scan", "signal", "set_paused", "find_op"}
     assert set(vars(host)) == protocol  # the fake has exactly the Protocol's members
 

@@ -98,11 +98,11 @@ async def test_an_op_gone_without_a_release_has_its_files_force_released(repo, s
         queue, skipped = daemon.queue, []
         real_done = queue.done
 
-        def done_but_not_the_first(key: str, ok: bool) -> None:
+        def done_but_not_the_first(key: str) -> None:
             if key == "first":  # the worker died before it released: the lock stays
                 skipped.append(key)
                 return
-            real_done(key, ok)
+            real_done(key)
 
         queue.done = done_but_not_the_first
         await daemon.submit(_envelope("first"))

@@ -8,7 +8,6 @@ import pytest
 from governance.git.gitops import GitOps
 from governance.schemas import SignalEnvelope, Urgency
 from ledger import Ledger
-from sensors.queue import RETRY_BACKOFF_S
 from sensors.todo import TodoSensor, envelope_for, read_source, scan_text
 from sensors.watcher import RepoWatcher
 from tests.helpers import git, intake_queue, wait_for
@@ -97,14 +96,6 @@ async def test_queue_orders_dedups_evicts_and_rehydrates(tmp_path: Path):
     await ledger.close()
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_a_busy_file_holds_the_next_signal_until_done(tmp_path: Path):
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
     q = intake_queue(ledger)
@@ -114,32 +105,9 @@ async def test_a_busy_file_holds_the_next_signal_until_done(tmp_path: Path):
     assert await q.put(_env("B", files=("f.py", "g.py"), urgency=Urgency.HIGH))
     assert await q.pop_ready() is None  # B waits for A's f.py
     assert q.snapshot()[0]["waiting_for"] == "A"
-    q.done("A", ok=True)
+    await q.finished(running, "op-a", "COMPLETE", "")
     nxt = await q.pop_ready()
     assert nxt is not None and nxt.dedup_key == "B"
-    await ledger.close()
-
-
-async def test_failed_work_backs_off_then_gives_up_and_completed_work_is_not_retaken(
-        tmp_path: Path):
-    ledger = await Ledger.open(tmp_path / "l.sqlite3")
-    clock = _Clock()
-    q = intake_queue(ledger, clock=clock)
-    waits = []
-    for _ in RETRY_BACKOFF_S:
-        assert await q.put(_env("T"))
-        assert (await q.pop_ready()).dedup_key == "T"
-        q.done("T", ok=False)
-        assert not await q.put(_env("T"))  # backing off
-        waits.append(q.held_back("T"))
-        clock.now += 1801
-    assert all("retried in" in w for w in waits[:-1])
-    assert "not retried in this run" in waits[-1]
-    assert not await q.put(_env("T"))  # given up after three failures
-    assert await q.put(_env("U"))
-    assert (await q.pop_ready()).dedup_key == "U"
-    q.done("U", ok=True)
-    assert not await q.put(_env("U")) and "completed" in q.held_back("U")
     await ledger.close()
 
 

@@ -1,0 +1,273 @@
+"""Work memory: what became of each piece of work (a dedup key), kept across restarts.
+
+The start-up scan finds the same TODO, the same tangled function, the same failing test at
+every start, and a sensor finds it again after every event. Without a memory that outlives
+the process, every reboot, upgrade or crash spends a full attempt again on work that already
+failed, and proposes again a change that already waits on a review branch. The ledger's
+`work_records` table keeps, per dedup key, how its last op ended and in what context; what
+a record holds back (`WorkMemory.held_back`):
+
+- **completed**: while the target files hold what they held when its op began or ended (an
+  op that landed and left its marker in place must not loop, and a `git revert` of its
+  commit must not be undone by the same op again).
+- **proposed**: while its review branch is still open and the target files are unchanged:
+  one open review per piece of work, until the human accepts, rejects or edits the code.
+- **failed**, **rejected** (the human rejected its review): until a backoff has passed,
+  growing with each failure in the same context and capped at the schedule's last step
+  (`[intake] retry_backoff_s`), or sooner once the context changed: the code (the target
+  files' bytes), the brain (its name) or the settings that shape an op.
+- **futile**: a brain whose finished ops of one source (`[intake] futile_after` of them at
+  least) never gave a usable candidate (landed or proposed) gets no more of that source's
+  work, and a ledger thought says so once a run.
+
+An op cut short by the daemon's own shutdown leaves no record (it says nothing about the
+work); one BLOCKED on a dirty file backs off in this process only, as the file's commit is
+what it waits for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from governance.schemas import SignalEnvelope
+from ledger import Ledger
+
+log = structlog.get_logger("sensors.work_memory")
+
+READ_CAP = 8 << 20  # bytes of one target file hashed; past it the size stands for the rest
+
+
+class Event(StrEnum):
+    FAILED = "failed"
+    PROPOSED = "proposed"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+
+
+# An op's terminal phase -> what its work became. Absent: nothing to remember across
+# restarts (BLOCKED backs off in-process; a shutdown's CANCELLED is not recorded at all).
+ENDS: dict[str, Event] = {"COMPLETE": Event.COMPLETED, "PROPOSED": Event.PROPOSED,
+                          "POSTMORTEM": Event.FAILED, "FAILED_PERMANENT": Event.FAILED,
+                          "CANCELLED": Event.FAILED}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an attempt ran against: a change in any part makes a retry worth its cost."""
+
+    code: str  # digest of the target files' bytes when the op began
+    brain: str  # the brain's name (an HTTP brain's names its model)
+    settings: str  # digest of the settings that shape an op
+    after: str = ""  # the same digest when the op ended (what a landed change left)
+
+    def changed(self, other: Context) -> list[str]:
+        return [part for part in ("code", "brain", "settings")
+                if getattr(self, part) != getattr(other, part)]
+
+
+@dataclass(frozen=True)
+class WorkRecord:
+    key: str
+    op_id: str
+    event: Event
+    source: str
+    context: Context
+    count: int  # failures in a row in this context
+    not_before: datetime | None
+    reason: str
+
+
+def code_digest(root: Path, files: Sequence[str]) -> str:
+    """SHA-256 over each target file's path and bytes (never through a symlink: a link is
+    hashed as its target text)."""
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+        h.update(_read(root / rel))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _read(path: Path) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP: the path is a symlink
+            try:
+                return b"link:" + os.readlink(path).encode("utf-8", "surrogateescape")
+            except OSError:
+                return b"unreadable"
+        return b"absent"
+    try:
+        st = os.fstat(fd)
+        data = os.read(fd, READ_CAP) if st.st_size and os.path.isfile(path) else b""
+        return data + (f"\0size={st.st_size}".encode() if st.st_size > READ_CAP else b"")
+    except OSError:
+        return b"unreadable"
+    finally:
+        os.close(fd)
+
+
+def backoff(schedule: Sequence[float], count: int) -> float:
+    """The wait after the `count`-th failure in a row: the schedule's step, its last one
+    once the schedule is spent (the cap)."""
+    return float(schedule[min(count, len(schedule)) - 1])
+
+
+class WorkMemory:
+    def __init__(self, ledger: Ledger, root: Path, *, settings: str,
+                 brain: Callable[[], str], backoff_s: Sequence[float], futile_after: int,
+                 review_open: Callable[[str], Awaitable[bool]],
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.ledger, self.root = ledger, root
+        self.settings, self.brain = settings, brain
+        self.backoff_s, self.futile_after = tuple(backoff_s), futile_after
+        self.review_open = review_open  # op id -> whether its review branch still exists
+        self.now = now
+        self.records: dict[str, WorkRecord] = {}
+        self.local: dict[str, tuple[int, datetime]] = {}  # BLOCKED: (count, not before)
+        self.begun: dict[str, Context] = {}  # dispatched keys: the context they began in
+        self.futile: dict[str, str] = {}  # source -> why this brain gets none of it
+        self._futile_said: set[str] = set()
+
+    async def load(self) -> None:
+        """The newest record of every key, and this brain's futile sources."""
+        for row in await self.ledger.latest_work():
+            try:
+                self.records[row["dedup_key"]] = _record(row)
+            except (KeyError, TypeError, ValueError):
+                log.warning("unreadable work record skipped", key=row.get("dedup_key"))
+        await self.refresh_futile()
+
+    async def context(self, files: Sequence[str]) -> Context:
+        code = await asyncio.to_thread(code_digest, self.root, files)
+        return Context(code, self.brain(), self.settings)
+
+    async def held_back(self, env: SignalEnvelope) -> str | None:
+        """Why `env`'s work is not taken now, else None."""
+        if why := self.futile.get(env.source):
+            return why
+        now = self.now()
+        if (local := self.local.get(env.dedup_key)) and local[1] > now:
+            return f"blocked {local[0]} time(s): retried after {_at(local[1])}"
+        rec = self.records.get(env.dedup_key)
+        if rec is None:
+            return None
+        ctx = await self.context(env.target_files)
+        same_code = ctx.code in (rec.context.code, rec.context.after)
+        if rec.event is Event.COMPLETED:
+            return f"completed by {rec.op_id}; the code is unchanged" if same_code else None
+        if rec.event is Event.PROPOSED:
+            if same_code and await self.review_open(rec.op_id):
+                return f"waits for review ({rec.op_id}); the code is unchanged"
+            return None
+        if rec.context.changed(ctx) or rec.not_before is None or rec.not_before <= now:
+            return None
+        return (f"{rec.event.value} {rec.count} time(s) in this context (last: {rec.op_id}): "
+                f"retried after {_at(rec.not_before)}, or sooner once the code, the brain or "
+                "the settings change")
+
+    async def began(self, env: SignalEnvelope) -> None:
+        """`env` was dispatched: the context its op starts from."""
+        self.begun[env.dedup_key] = await self.context(env.target_files)
+
+    async def ended(self, env: SignalEnvelope, op_id: str, terminal: str,
+                    reason: str) -> WorkRecord | None:
+        """Remember how `env`'s op ended (the ledger row first, then this process)."""
+        key = env.dedup_key
+        before = self.begun.pop(key, None)
+        if terminal == "BLOCKED":
+            count = self.local[key][0] + 1 if key in self.local else 1
+            self.local[key] = (count, self.now() + timedelta(
+                seconds=backoff(self.backoff_s, count)))
+            return None
+        self.local.pop(key, None)
+        event = ENDS.get(terminal)
+        if event is None:
+            return None
+        now = await self.context(env.target_files)
+        ctx = replace(before or now, after=now.code)
+        return await self._write(env.dedup_key, env.source, op_id, event, reason, ctx)
+
+    async def rejected(self, op_id: str, reason: str) -> WorkRecord | None:
+        """The human rejected op `op_id`'s review: its work backs off like a failure."""
+        for rec in list(self.records.values()):
+            if rec.op_id == op_id and rec.event is Event.PROPOSED:
+                return await self._write(rec.key, rec.source, op_id, Event.REJECTED,
+                                         reason, rec.context)
+        return None
+
+    async def _write(self, key: str, source: str, op_id: str, event: Event, reason: str,
+                     ctx: Context) -> WorkRecord:
+        prev = self.records.get(key)
+        failure = event in (Event.FAILED, Event.REJECTED)
+        count = 1
+        if failure and prev is not None and prev.event in (Event.FAILED, Event.REJECTED) \
+                and not prev.context.changed(ctx):
+            count = prev.count + 1
+        not_before = self.now() + timedelta(seconds=backoff(self.backoff_s, count)) \
+            if failure else None
+        rec = WorkRecord(key, op_id, event, source, ctx, count, not_before, reason[:500])
+        await self.ledger.record_work(
+            key, op_id=op_id, event=event.value, source=source, context=ctx.__dict__,
+            count=count, not_before=not_before.isoformat() if not_before else "",
+            reason=rec.reason)
+        self.records[key] = rec
+        return rec
+
+    async def refresh_futile(self) -> list[str]:
+        """Recompute which sources this brain never gave a usable candidate for; return the
+        ones newly held back (a ledger thought names each once a run)."""
+        brain = self.brain()
+        if self.futile_after <= 0 or not brain:
+            self.futile = {}
+            return []
+        tally = await self.ledger.outcome_tally(brain)
+        self.futile = {
+            source: (f"brain {brain} gave no usable candidate in {n} finished {source} ops: "
+                     "it gets no more of this work (a new brain, or [intake] futile_after, "
+                     "changes that)")
+            for source, (n, usable) in tally.items() if n >= self.futile_after and not usable}
+        new = sorted(set(self.futile) - self._futile_said)
+        for source in new:
+            self._futile_said.add(source)
+            await self.ledger.record_thought(None, "INTAKE", self.futile[source],
+                                             {"source": source, "brain": brain,
+                                              "finished": tally[source][0]})
+        return new
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """What `status` shows: the work backing off now, with why and until when, and the
+        futile sources (one waiting for review is in status' reviews)."""
+        now = self.now()
+        out = [{"key": k, "op_id": r.op_id, "event": r.event.value, "source": r.source,
+                "until": r.not_before.isoformat(), "reason": r.reason[:200]}
+               for k, r in self.records.items()
+               if r.not_before is not None and r.not_before > now]
+        out += [{"key": "*", "op_id": "", "event": "futile", "source": s, "until": None,
+                 "reason": why} for s, why in sorted(self.futile.items())]
+        return out[-50:]
+
+
+def _record(row: dict[str, Any]) -> WorkRecord:
+    ctx = row["context"]
+    nb = row["not_before"]
+    return WorkRecord(row["dedup_key"], row["op_id"], Event(row["event"]), row["source"],
+                      Context(str(ctx["code"]), str(ctx["brain"]), str(ctx["settings"]),
+                              str(ctx.get("after", ""))),
+                      int(row["count"]), datetime.fromisoformat(nb) if nb else None,
+                      row["reason"])
+
+
+def _at(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")

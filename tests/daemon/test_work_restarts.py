@@ -1,0 +1,84 @@
+"""No work done twice across restarts, with a real daemon restarted on a real repo: a TODO
+whose change waits for review is not proposed again at the next starts, and a TODO whose op
+failed is not tried again by the same brain on the same code until its backoff passes;
+`status` says what is held back and until when."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from daemon.cli.render import status_text
+from tests.helpers import (
+    OPS_BROKEN,
+    OPS_FIXED,
+    add_todo_and_commit,
+    candidate_turn,
+    explore_turn,
+    git,
+    running_daemon,
+    settings_for,
+    terminal_ops,
+    wait_terminal,
+    write_script,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _branches(repo: Path) -> list[str]:
+    return git(repo, "for-each-ref", "--format=%(refname:short)",
+               "refs/heads/ouroboros/").split()
+
+
+async def _restart_and_scan(repo: Path, settings) -> tuple[list[dict], str]:
+    """One more start: the start-up scan runs (and again here, awaited), nothing new runs."""
+    async with running_daemon(repo, settings) as daemon:
+        found = await daemon.scan("todo")
+        assert found.get("todo", 0) >= 1, found  # the TODO is still there to be found
+        assert not daemon.ops and len(daemon.queue) == 0
+        ops = await terminal_ops(daemon)
+        text = status_text(await daemon.status())
+    return ops, text
+
+
+async def test_a_waiting_review_is_proposed_once_across_three_starts(repo, short_tmp):
+    add_todo_and_commit(repo)  # found by the start-up scan, not by a file event
+    turns = [explore_turn(), candidate_turn("calc/ops.py", OPS_FIXED)] * 3
+    settings = settings_for(write_script(short_tmp / "s.jsonl", *turns),
+                            governance={"approval_globs": ["calc/ops.py"]})
+    async with running_daemon(repo, settings) as daemon:
+        [op] = await wait_terminal(daemon)
+    assert op["phase"] == "PROPOSED" and _branches(repo) == [f"ouroboros/{op['op_id']}"]
+    for _ in range(2):
+        ops, _ = await _restart_and_scan(repo, settings)
+        assert [o["op_id"] for o in ops] == [op["op_id"]]
+    assert _branches(repo) == [f"ouroboros/{op['op_id']}"]
+
+
+async def test_failed_work_is_not_retried_after_a_restart_until_the_code_changes(
+        repo, short_tmp):
+    add_todo_and_commit(repo)
+    broken = OPS_BROKEN.replace("def clamp(x, lo, hi):\n",
+                                "def clamp(x, lo, hi):\n    # TODO: clamp x into [lo, hi]\n")
+    turn = candidate_turn("calc/ops.py", broken)
+    script = write_script(short_tmp / "s.jsonl", *[explore_turn(), turn] * 3, turn, turn)
+    settings = settings_for(script)
+    async with running_daemon(repo, settings) as daemon:
+        [op] = await wait_terminal(daemon)
+    assert op["phase"] == "POSTMORTEM"
+    ops, text = await _restart_and_scan(repo, settings)
+    assert [o["op_id"] for o in ops] == [op["op_id"]]  # not tried again
+    assert "held back: 1" in text and "todo_scanner failed until" in text, text
+    # The human changes the code: the same TODO is worth a new attempt at once.
+    tidy = ('"""Small arithmetic helpers."""', '"""Small arithmetic helpers, tidied."""')
+    ops_py = repo / "calc" / "ops.py"
+    ops_py.write_text(ops_py.read_text().replace(*tidy))
+    git(repo, "commit", "-q", "-am", "tidy the docstring")
+    # The same brain and settings (the script's path is unchanged), now with a right answer.
+    write_script(script, explore_turn(), candidate_turn("calc/ops.py",
+                                                        OPS_FIXED.replace(*tidy)))
+    async with running_daemon(repo, settings) as daemon:
+        done = await wait_terminal(daemon, count=2)
+    assert sorted(o["phase"] for o in done) == ["COMPLETE", "POSTMORTEM"]
