@@ -125,6 +125,12 @@ class ProofSection(Section):
     # lands only with a test that fails on the base, passes on the candidate, and every
     # changed line covered.
     autocommit_new_behaviour: bool = False
+    # A behaviour-preserving change (a refactor, a doc or speed fix) lands only when this
+    # is on, on the old, weaker evidence: its changed lines ran under passing tests. Off:
+    # a line that ran is not a line a test checked (a refactor that moves a boundary
+    # passes a suite that runs it loosely), so such a change waits for review until the
+    # differential and mutation checks show its behaviour unchanged (issue 30).
+    preserve_on_coverage: bool = False
     # New files a change may add beyond its targets before it counts as "more than asked".
     max_new_files: int = Field(default=2, ge=0, le=100)
     review_branch_prefix: str = Field(default="ouroboros/", min_length=1, max_length=64,

@@ -45,6 +45,7 @@ KNOBS: tuple[tuple[str, str, str], ...] = (
     ("governance", "test_command", "{python} is the interpreter above"),
     ("governance", "protected_globs", "paths the daemon never touches"),
     ("proof", "autocommit_new_behaviour", "false: new behaviour waits for review"),
+    ("proof", "preserve_on_coverage", "false: a refactor waits for review (ran is not checked)"),
     ("cost", "per_op_usd", "an op stops at this spend"),
     ("cost", "daily_usd", "no new op starts past this spend per UTC day"),
 )

@@ -51,6 +51,7 @@ def policy_from(settings: Settings) -> Policy:
                   author_name=c.author_name, author_email=c.author_email,
                   full_suite_budget_s=p.full_suite_budget_s,
                   autocommit_new_behaviour=p.autocommit_new_behaviour,
+                  preserve_on_coverage=p.preserve_on_coverage,
                   max_new_files=p.max_new_files, review_branch_prefix=p.review_branch_prefix,
                   routes=route_table(settings), work=work_shape(settings),
                   plan_trials=g.plan_trials)

@@ -40,6 +40,7 @@ class Policy:
     # What a change must show to land on the human's branch (governance.proof.rules, [proof]).
     full_suite_budget_s: float
     autocommit_new_behaviour: bool
+    preserve_on_coverage: bool
     max_new_files: int
     review_branch_prefix: str
     # Which brains each route asks and how long a model step may take ([routes]).

@@ -87,7 +87,7 @@ def claim_of(ctx: OperationContext, d: PhaseDeps) -> Claim:
     failing = env.evidence.get("test_id")
     return Claim(intent_of(env.source), frozenset(env.target_files), _symbols(ctx, d),
                  failing if isinstance(failing, str) else None, p.max_new_files,
-                 p.autocommit_new_behaviour)
+                 p.autocommit_new_behaviour, p.preserve_on_coverage)
 
 
 def evidence_for(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChange]) -> Evidence:

@@ -7,7 +7,9 @@ What an op claims is its intent, decided by the signal's source (INTENT_BY_SOURC
   named, when it named one), the affected scope still passes, changed lines ran, and every
   changed function is entered by a test that failed before and passes now;
 - preserve (complexity, docs, a slowdown): the affected scope passes and every changed
-  line ran under a test that passed before the change and still passes;
+  line ran under a test that passed before the change and still passes; and even then it
+  waits for review unless `proof.preserve_on_coverage` is on, since a line that ran is not
+  a line a test checked;
 - new behaviour (a TODO, a backlog item, a human's goal, an issue, a schedule): proven like
   a repair when existing tests that failed before pass now (the human wrote down what is
   wanted); otherwise the candidate must add a test that fails on the base and passes on the
@@ -44,6 +46,11 @@ from governance.proof.static import breaking_changes, changed_statements, symbol
 from governance.schemas import OperationContext, Source
 
 MAX_NAMED = 10  # uncovered lines, reasons: the ledger names this many, then counts
+# Why a preserve change waits for review by default: tests that ran its lines need not have
+# checked them (a moved boundary, a changed rounding), so "ran" is not "unchanged".
+PRESERVE_UNCHECKED = ("behaviour preserved is not shown: its changed lines ran under "
+                      "passing tests, which need not check them (proof.preserve_on_coverage "
+                      "is off)")
 
 
 class Intent(StrEnum):
@@ -92,6 +99,7 @@ class Claim:
     failing_test: str | None
     max_new_files: int  # [proof]'s knobs: their defaults live in daemon/config.py alone
     autocommit_new_behaviour: bool
+    preserve_on_coverage: bool
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,8 @@ def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
             and not claim.autocommit_new_behaviour:
         found.reasons.append("new behaviour waits for review (proof.autocommit_new_behaviour "
                              "is off)")
+    if claim.intent is Intent.PRESERVE and not claim.preserve_on_coverage:
+        found.reasons.append(PRESERVE_UNCHECKED)
     proven = not found.reasons
     summary = (f"proven ({claim.intent.value}): {len(code)} code file(s), changed lines run "
                f"by passing tests" if proven else f"unproven: {found.reasons[0]}")

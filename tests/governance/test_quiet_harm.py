@@ -51,6 +51,7 @@ from tests.governance.quiet_harm_cases import (
     all_cases,
 )
 from tests.helpers import (
+    DEFAULT_PROOF,
     PYTEST,
     commit_files,
     git,
@@ -130,7 +131,7 @@ async def _run(c: Case, n: int, shared: Shared, work: Path) -> Result:
     try:
         deps = pipeline_deps(
             repo, ledger, replay(_candidate(c)), state_dir=state,
-            policy=no_retry_policy(notify_apply_delay_s=0, **dict(c.policy)),
+            policy=no_retry_policy(notify_apply_delay_s=0, **DEFAULT_PROOF, **dict(c.policy)),
             validate_runner=TestRunner(PYTEST, TEST_TIMEOUT_S, executor),
             verify_runner=TestRunner(PYTEST, TEST_TIMEOUT_S, executor, writable=False),
             oracle=OracleMemo(cache=shared.cache, suite=shared.suite))

@@ -5,7 +5,15 @@ from __future__ import annotations
 from daemon.config import Settings
 from governance.oracle.oracle import Coverage, Report
 from governance.oracle.oracle_run import Sessions
-from governance.proof.rules import Claim, FileText, Intent, assess, enclosing_symbol, intent_of
+from governance.proof.rules import (
+    PRESERVE_UNCHECKED,
+    Claim,
+    FileText,
+    Intent,
+    assess,
+    enclosing_symbol,
+    intent_of,
+)
 
 MUL = "\n\ndef mul(a, b):\n    return a * b\n"
 OLD = "def clamp(x, lo, hi):\n    # TODO: clamp\n    return x\n" + MUL
@@ -19,14 +27,18 @@ def _report(tests: dict[str, str], lines: dict[int, set] | None = None) -> Repor
 
 
 def _claim(intent: Intent = Intent.PRESERVE, **kw: object) -> Claim:
-    return _make(intent, {"calc/core.py"}, **kw)
+    """A claim on calc/core.py. The coverage rules are tested with proof.preserve_on_coverage
+    on (what a preserve change must show before it may land on that evidence at all); the
+    default keeps every preserve change for review (test_a_preserve_change_waits_...)."""
+    return _make(intent, {"calc/core.py"}, **{"preserve_on_coverage": True, **kw})
 
 
 def _make(intent: Intent, targets: set[str], **kw: object) -> Claim:
     """A claim with [proof]'s default knobs (daemon/config.py), `kw` changed."""
     p = Settings().proof
     fields = {"symbols": None, "failing_test": None, "max_new_files": p.max_new_files,
-              "autocommit_new_behaviour": p.autocommit_new_behaviour, **kw}
+              "autocommit_new_behaviour": p.autocommit_new_behaviour,
+              "preserve_on_coverage": p.preserve_on_coverage, **kw}
     return Claim(intent, frozenset(targets), **fields)  # type: ignore[arg-type]
 
 
@@ -35,6 +47,14 @@ def test_a_covered_preserving_change_is_proven() -> None:
     ev = assess(_claim(), [FileText("calc/core.py", OLD, NEW)], sessions,
                 _report({T: "passed"}))
     assert ev.proven and ev.trailer() == "proven (preserve)"
+
+
+def test_a_preserve_change_waits_for_review_by_default_however_well_covered() -> None:
+    sessions = Sessions(original=_report({T: "passed"}, {2: {T}}))
+    ev = assess(_make(Intent.PRESERVE, {"calc/core.py"}), [FileText("calc/core.py", OLD, NEW)],
+                sessions, _report({T: "passed"}))
+    assert not ev.proven and ev.reasons == (PRESERVE_UNCHECKED,)
+    assert ev.trailer().startswith("unproven: behaviour preserved is not shown")
 
 
 def test_a_line_run_only_by_a_test_that_failed_before_is_not_covered_for_preserve() -> None:

@@ -15,9 +15,18 @@ import pytest
 from governance.phase import Phase
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
+from governance.proof.rules import PRESERVE_UNCHECKED
 from governance.schemas import OperationContext, SignalEnvelope
 from ledger import Ledger
-from tests.helpers import commit_files, git, no_retry_policy, pipeline_deps, replay, tree_bytes
+from tests.helpers import (
+    DEFAULT_PROOF,
+    commit_files,
+    git,
+    no_retry_policy,
+    pipeline_deps,
+    replay,
+    tree_bytes,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +93,8 @@ async def _op(tmp_path: Path, files: dict[str, str | None], *, source: str = "to
         evidence=TODO_EVIDENCE if evidence is None else evidence))
     try:
         deps = pipeline_deps(repo, ledger, replay(_turn(files)),
-                             policy=no_retry_policy(notify_apply_delay_s=0, **policy))
+                             policy=no_retry_policy(notify_apply_delay_s=0,
+                                                    **{**DEFAULT_PROOF, **policy}))
         end = await Orchestrator(PHASES, deps).run(ctx)
         chain = await ledger.chain(ctx.op_id)
     finally:
@@ -193,11 +203,16 @@ async def test_a_repair_that_makes_the_failing_test_pass_lands(tmp_path: Path) -
     assert "Evidence: proven (repair)" in git(r["repo"], "log", "-1", "--format=%B")
 
 
-async def test_a_covered_refactor_lands_and_an_uncovered_one_waits(tmp_path: Path) -> None:
+async def test_a_covered_refactor_waits_unless_opted_in_and_an_uncovered_one_waits(
+        tmp_path: Path) -> None:
     covered = API.replace("return sum(scale(x, k) for x in xs)",
                           "out = 0\n    for x in xs:\n        out += scale(x, k)\n    return out")
     r = await _op(tmp_path / "a", {"calc/api.py": covered}, source="opportunity_miner",
                   target="calc/api.py", evidence={"function": "total"})
+    assert r["end"] is Phase.PROPOSED and PRESERVE_UNCHECKED in r["reasons"][-1]
+    r = await _op(tmp_path / "a2", {"calc/api.py": covered}, source="opportunity_miner",
+                  target="calc/api.py", evidence={"function": "total"},
+                  preserve_on_coverage=True)  # the old, weaker rule, opted into
     assert r["end"] is Phase.COMPLETE, r["reasons"]
     uncovered = TEXT.replace('return s.upper() + "!"', 'loud = s.upper()\n    return loud + "!"')
     r = await _op(tmp_path / "b", {"calc/text.py": uncovered}, source="opportunity_miner",
