@@ -19,6 +19,7 @@ from governance.proof.ast_helpers import (
     blocks,
     dump,
     guarded,
+    is_docstring,
     parse,
     public_name,
 )
@@ -223,6 +224,8 @@ def _incompatible(old_fn: ast.AST, new_fn: ast.AST) -> str | None:
 def _signature_changes(name: str, old: ast.AST, new: ast.AST) -> list[str]:
     """A changed signature of a function, or of the public methods of a class."""
     if isinstance(old, FUNCS) and isinstance(new, FUNCS):
+        if is_stub(old):
+            return []  # nothing worked through it: filling it in breaks no caller
         why = _incompatible(old, new)
         return [f"changes the signature of {_render(name, old)} -> {_render(name, new)} "
                 f"({why})"] if why else []
@@ -237,6 +240,26 @@ def _signature_changes(name: str, old: ast.AST, new: ast.AST) -> list[str]:
         else:
             out += _signature_changes(f"{name}.{n}", method, members[n])
     return out
+
+
+def is_stub(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A body that does nothing a caller could rely on: only a docstring, `pass`, `...`,
+    or `raise NotImplementedError` (with or without a message)."""
+    body = [s for s in func.body if not is_docstring(s)]
+    if not body:
+        return True
+    if len(body) != 1:
+        return False
+    s = body[0]
+    if isinstance(s, ast.Pass):
+        return True
+    if isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) \
+            and s.value.value is Ellipsis:
+        return True
+    if isinstance(s, ast.Raise) and s.exc is not None:
+        exc = s.exc.func if isinstance(s.exc, ast.Call) else s.exc
+        return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+    return False
 
 
 def breaking_changes(old: str | None, new: str | None) -> list[str]:

@@ -138,15 +138,20 @@ def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
            baseline: Report | None) -> Evidence:
     """The evidence for a candidate the oracle passed (pure: texts and reports in)."""
     code = [f for f in files if not is_test_side(f.path)]
-    found = _Findings()
-    _nothing_else(claim, files, code, found)
+    found, shown = _Findings(), _Findings()
+    sessions, baseline = sessions or Sessions(), baseline or Report.empty()
+    f2p, by_human = _fail_to_pass(claim, sessions, baseline, shown) if code else (set(), False)
+    # The failing test's own run says where the fix lives (a helper's assert, a re-export):
+    # a file outside the targets whose changed lines a failing-then-passing test of the
+    # repository's own ran is part of the work; the function-level rule below still holds.
+    reached = _reached(code, sessions, f2p) if by_human else frozenset()
+    _nothing_else(claim, files, code, found, reached)
+    found.reasons += shown.reasons
     if not code:
         if not found.reasons:
             return Evidence(True, Intent.TESTS, "changes tests only: its own tests pass")
         return Evidence(False, Intent.TESTS, f"unproven: {found.reasons[0]}",
                         tuple(found.reasons))
-    sessions, baseline = sessions or Sessions(), baseline or Report.empty()
-    f2p, by_human = _fail_to_pass(claim, sessions, baseline, found)
     _coverage(claim, code, sessions, baseline, f2p, found)
     if claim.intent is Intent.NEW and f2p and not by_human \
             and not claim.autocommit_new_behaviour:
@@ -161,15 +166,25 @@ def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
                     tuple(found.breaking), tuple(found.uncovered), tuple(sorted(f2p)))
 
 
+def _reached(code: Sequence[FileText], sessions: Sessions, f2p: set[str]) -> frozenset[str]:
+    """The changed files some of whose changed statements a fail-to-pass test ran."""
+    cov = sessions.original.coverage if sessions.original else None
+    if cov is None or not f2p:
+        return frozenset()
+    return frozenset(f.path for f in code if f.new is not None and f.path.endswith(".py")
+                     and any(cov.hits(f.path, s.lines) & f2p
+                             for s in changed_statements(f.old, f.new)))
+
+
 def _nothing_else(claim: Claim, files: Sequence[FileText], code: Sequence[FileText],
-                  found: _Findings) -> None:
+                  found: _Findings, reached: frozenset[str] = frozenset()) -> None:
     """Other files, too many new files, other functions, breaking changes."""
-    others = [f.path for f in code if f.path not in claim.targets
+    others = [f.path for f in code if f.path not in claim.targets and f.path not in reached
               and (f.old is not None or not f.path.endswith(".py"))]
     if others:
         found.reasons.append(f"changes files it was not asked to: {', '.join(others[:5])}")
     code_targets = {t for t in claim.targets if not is_test_side(t)}
-    if code_targets and not any(f.path in code_targets for f in files):
+    if code_targets and not any(f.path in code_targets | reached for f in files):
         found.reasons.append("changes none of its targets "
                              f"({', '.join(sorted(code_targets)[:3])})")
     new = [f.path for f in files if f.old is None]
@@ -207,10 +222,16 @@ def _fail_to_pass(claim: Claim, sessions: Sessions, baseline: Report,
     existing tests that failed before and pass now (the human wrote what is wanted), else
     for new behaviour the candidate's new tests that fail on the base (the model's claim)."""
     after = sessions.original.tests if sessions.original else {}
+    # A test module that could not even be collected at base (it imports the new name the
+    # fix adds) failed as a whole: each of its tests that passes now was not passing then.
+    broken = {e.split("::", 1)[0] for e in baseline.collect_errors}
     fixed = {n for n, o in after.items() if o in GOOD
-             and baseline.with_outcome(n) in ("failed", "error")}
+             and (baseline.with_outcome(n) in ("failed", "error")
+                  or (baseline.with_outcome(n) == "missing" and n.split("::", 1)[0] in broken))}
     if claim.intent is Intent.REPAIR:
-        if claim.failing_test and claim.failing_test not in fixed:
+        named = {n for n in fixed if n == claim.failing_test
+                 or n.split("::", 1)[0] == claim.failing_test}  # a module that failed whole
+        if claim.failing_test and not named:
             found.reasons.append(f"the failing test {claim.failing_test} does not pass now")
         elif not fixed:
             found.reasons.append("no test that failed before the change passes now")

@@ -123,3 +123,50 @@ def test_intents_and_enclosing_symbols() -> None:
     assert enclosing_symbol(text, 3) == "A.f"
     assert enclosing_symbol(text, 6) == "<module>"
     assert enclosing_symbol("def (:\n", 1) == "<module>"
+
+
+# -- where a real fix lives: the failing test's own run says ---------------------------------
+
+HELPER_OLD = "def mode(xs):\n    return max(xs)\n"
+HELPER_NEW = "def mode(xs):\n    return max(set(xs), key=xs.count)\n"
+RIDER = "def other():\n    return 2\n"
+
+
+def _repair_reports(ran: dict[str, dict[int, set]], *, before: str = "failed",
+                    collect_errors: tuple[str, ...] = ()) -> tuple[Sessions, Report]:
+    cov = Coverage(lines={p: {n: frozenset(t) for n, t in lines.items()}
+                          for p, lines in ran.items()})
+    after = Report(finished=True, exitstatus=0, tests={T: "passed"}, coverage=cov)
+    base = Report(finished=True, exitstatus=1, collect_errors=collect_errors,
+                  tests={} if before == "missing" else {T: before})
+    return Sessions(original=after), base
+
+
+def test_a_fix_where_the_failing_tests_run_leads_is_part_of_the_work() -> None:
+    """The failing test's target was its helper or a package's re-export; the maintainer's
+    fix is in the module that defines the function, which the failing test runs."""
+    sessions, base = _repair_reports({"pkg/stats.py": {2: {T}}})
+    claim = _make(Intent.REPAIR, {"tests/test_core.py", "pkg/__init__.py"}, failing_test=T)
+    ev = assess(claim, [FileText("pkg/stats.py", HELPER_OLD, HELPER_NEW)], sessions, base)
+    assert ev.proven, ev.reasons
+
+
+def test_a_rider_in_a_file_the_failing_test_never_runs_is_still_refused() -> None:
+    sessions, base = _repair_reports({"pkg/stats.py": {2: {T}}, "pkg/other.py": {2: {None}}})
+    claim = _make(Intent.REPAIR, {"tests/test_core.py", "pkg/__init__.py"}, failing_test=T)
+    files = [FileText("pkg/stats.py", HELPER_OLD, HELPER_NEW),
+             FileText("pkg/other.py", RIDER, RIDER.replace("2", "3"))]
+    ev = assess(claim, files, sessions, base)
+    assert not ev.proven and "changes files it was not asked to: pkg/other.py" in ev.reasons[0]
+
+
+def test_a_test_module_that_did_not_import_at_base_is_resolved_to_its_tests() -> None:
+    """`from pkg.stats import mode` fails at collection on the base: the module's tests that
+    pass now are the fail-to-pass evidence for the file the signal named."""
+    sessions, base = _repair_reports({"pkg/stats.py": {1: {None}, 2: {T}}}, before="missing",
+                                     collect_errors=("tests/test_core.py",))
+    claim = _make(Intent.REPAIR, {"tests/test_core.py", "pkg/stats.py"},
+                  failing_test="tests/test_core.py")
+    ev = assess(claim, [FileText("pkg/stats.py", None, HELPER_NEW)], sessions, base)
+    assert ev.proven, ev.reasons
+    assert ev.fail_to_pass == (T,)

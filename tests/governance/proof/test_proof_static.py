@@ -711,13 +711,13 @@ def test_compatible_changes(old_part, new_part):
 
 
 @pytest.mark.parametrize(("old", "new", "why"), [
-    ("def f(*args): pass\n", "def f(): pass\n", "*args was removed"),
-    ("def f(**kw): pass\n", "def f(): pass\n", "**kw was removed"),
-    ("def f(a, *args): pass\n", "def f(a, b=1, *args): pass\n",
+    ("def f(*args): return 1\n", "def f(): return 1\n", "*args was removed"),
+    ("def f(**kw): return 1\n", "def f(): return 1\n", "**kw was removed"),
+    ("def f(a, *args): return 1\n", "def f(a, b=1, *args): return 1\n",
      "new parameter b takes what *args took"),
-    ("def f(*, a=1): pass\n", "def f(*, a): pass\n", "a lost its default"),
-    ("def f(*, a): pass\n", "def f(a, /): pass\n", "a became positional-only"),
-    ("def f(*, a): pass\n", "def f(*, b): pass\n", "a was removed or renamed"),
+    ("def f(*, a=1): return 1\n", "def f(*, a): return 1\n", "a lost its default"),
+    ("def f(*, a): return 1\n", "def f(a, /): return 1\n", "a became positional-only"),
+    ("def f(*, a): return 1\n", "def f(*, b): return 1\n", "a was removed or renamed"),
 ])
 def test_star_and_keyword_only_parameters(old, new, why):
     [found] = breaking_changes(old, new)
@@ -766,3 +766,20 @@ def test_a_marker_moved_out_of_its_function_is_gone_from_it(moved: str) -> None:
     old = "def a():\n    return 1\n\n\ndef clamp(x, lo, hi):\n    # TODO: clamp x\n    return x\n"
     [why] = todo_resolution_problems(old, moved, [6])
     assert "clamp's code did not change" in why
+
+
+STUBS = ["    pass\n", "    ...\n", '    """Soon."""\n', "    raise NotImplementedError\n",
+         '    """Soon."""\n    raise NotImplementedError("later")\n']
+
+
+@pytest.mark.parametrize("body", STUBS)
+def test_filling_in_a_stub_breaks_no_caller(body):
+    old = f"def mode():\n{body}"
+    new = "def mode(word, *, strict):\n    return word.lower() if strict else word\n"
+    assert breaking_changes(old, new) == []
+
+
+def test_a_body_that_does_something_is_no_stub():
+    old = "def mode():\n    log()\n    raise NotImplementedError\n"
+    new = "def mode(word):\n    return word\n"
+    assert breaking_changes(old, new) != []
