@@ -11,9 +11,10 @@ float32 this module reproduces both; the CPU tests check that, and the CUDA test
 graph against the eager forward.
 
 What a CUDA graph needs, and how this module gives it:
-- fixed addresses: the cache is one preallocated tensor per K and V, [slots, kv heads,
-  capacity, head_dim], one slot per (loop step, layer); writing a position is an index_copy_
-  at a position *tensor*;
+- fixed addresses: the cache is one preallocated tensor, [slots, batch, 2 (K, V), kv heads,
+  capacity, head_dim], one slot per (loop step, layer) and one row per sequence (batch 1
+  but for best-of-N's batched decode); writing a position is an index_copy_ at a position
+  *tensor*;
 - fixed shapes: attention reads a fixed `span` of the cache (a power-of-two bucket at least as
   long as what is cached) and masks the positions past the query, so one graph serves every
   position inside its bucket;
@@ -21,6 +22,11 @@ What a CUDA graph needs, and how this module gives it:
   computed from it on the device.
 Grouped-query attention runs each kv head's query heads as rows of one matrix (no copy of the
 keys per query head), for prefill chunks and single tokens alike.
+
+Prefill chunks (T positions of one sequence) run `layer_forward`; decode steps (one token
+for each of B sequences, all at one position) run `decode_layer`, which GpuModel.fuse()
+compiles. Its attention is written as two matrix products around a float32 softmax
+("matmul"), or is torch's fused kernel ("sdpa"); GpuModel.attention picks.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import torch.nn.functional as F
 
 Getter = Callable[[str], torch.Tensor]
 MAX_TABLE = 1 << 17  # positions a GpuModel serves at most (Ouro-1.4B declares 65,536)
+ATTENTION = "sdpa"  # decode attention: "sdpa" (torch's fused kernel) or "matmul"
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,65 @@ def layer_forward(h: torch.Tensor, qkv_w: torch.Tensor, o_w: torch.Tensor,
     return h + (rms_norm(m, mlp_out, eps) if mlp_out is not None else m)
 
 
+def decode_layer_parts(h: torch.Tensor, qkv_w: torch.Tensor, o_w: torch.Tensor,
+                       gate_up_w: torch.Tensor, down_w: torch.Tensor, attn_in: torch.Tensor,
+                       attn_out: torch.Tensor | None, mlp_in: torch.Tensor,
+                       mlp_out: torch.Tensor | None, cos: torch.Tensor, sin: torch.Tensor,
+                       position: torch.Tensor, kv_cache: torch.Tensor, mask: torch.Tensor,
+                       dims: tuple[int, int, int, int, float, str]
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One decoder layer for B sequences, one token each, all at `position` [1]: h [B, H];
+    kv_cache [B, 2, kv heads, span, d] (a view of the layer's slot: keys, then values); cos
+    and sin [1, 1, d] (the position's); mask [1, span], additive (0 or -inf). The same
+    arithmetic as layer_forward on one row, so a batch-1 decode gives what the prefill path
+    gives. Returns the new h and the inputs of three matrix products (the normed states and
+    the MLP's activation): compiled, returning them makes inductor store each once instead
+    of recomputing it inside every block of the product that reads it (decode_layer drops
+    them)."""
+    heads, kv_heads, d, inter, eps, attention = dims
+    b, group = h.shape[0], heads // kv_heads
+    x = rms_norm(h, attn_in, eps)
+    qkv = x @ qkv_w.T
+    qk = qkv[:, : (heads + kv_heads) * d].view(b, heads + kv_heads, d)
+    qk = qk * cos + _rotate_half(qk) * sin
+    kv = torch.stack((qk[:, heads:], qkv[:, (heads + kv_heads) * d :].view(b, kv_heads, d)), 1)
+    kv_cache.index_copy_(3, position, kv[:, :, :, None])  # keys and values: one write
+    k_cache, v_cache = kv_cache[:, 0], kv_cache[:, 1]
+    # Query head j*group + g reads kv head j: each kv head's queries are `group` rows.
+    q = qk[:, :heads].reshape(b, kv_heads, group, d)
+    if attention == "sdpa":
+        out = F.scaled_dot_product_attention(q, k_cache, v_cache, attn_mask=mask,
+                                             scale=d ** -0.5)
+    else:
+        # Two matrix-vector products per head, softmax in float32 (transformers' eager
+        # attention); compiled with coordinate-descent tuning, each becomes a fused
+        # reduction.
+        scores = (q @ k_cache.transpose(-1, -2)).float() * d ** -0.5 + mask.float()
+        out = torch.softmax(scores, dim=-1).to(v_cache.dtype) @ v_cache
+    a = out.reshape(b, heads * d) @ o_w.T
+    h = h + (rms_norm(a, attn_out, eps) if attn_out is not None else a)
+    xm = rms_norm(h, mlp_in, eps)
+    gate_up = xm @ gate_up_w.T
+    act = F.silu(gate_up[:, :inter]) * gate_up[:, inter:]
+    m = act @ down_w.T
+    return h + (rms_norm(m, mlp_out, eps) if mlp_out is not None else m), x, xm, act
+
+
+def decode_layer(*args: Any) -> torch.Tensor:
+    """decode_layer_parts' new h alone."""
+    return decode_layer_parts(*args)[0]
+
+
+def decode_mask(keys: torch.Tensor, position: torch.Tensor, window: int | None,
+                dtype: torch.dtype) -> torch.Tensor:
+    """The additive mask [1, span] of a decode step at `position` over cached `keys`."""
+    seen = keys <= position
+    if window is not None:
+        seen = seen & (keys > position - window)
+    return torch.zeros(1, keys.shape[0], dtype=dtype, device=keys.device).masked_fill(
+        ~seen[None, :], float("-inf"))
+
+
 def _getter(state: dict[str, torch.Tensor]) -> Getter:
     """Checkpoint names over a loaded model's state: PEFT keeps a merged adapter's layer
     wrapped, and its weight (base plus the merged delta) is the base_layer's."""
@@ -148,37 +214,54 @@ def _getter(state: dict[str, torch.Tensor]) -> Getter:
 
 
 class StaticCache:
-    """Keys and values of every (loop step, layer) slot, at fixed addresses; growing it makes
-    new tensors (and so invalidates any captured graph)."""
+    """Keys and values of every (loop step, layer) slot for `batch` sequences, one tensor
+    [slots, batch, 2 (keys, values), kv heads, capacity, d] at a fixed address (a decode
+    step writes a position's keys and values in one go); growing it makes a new tensor (and
+    so invalidates any captured graph)."""
 
-    def __init__(self, shape: Shape, capacity: int, dtype: torch.dtype, device: torch.device):
-        size = (shape.slots, shape.kv_heads, capacity, shape.head_dim)
-        self.k = torch.zeros(size, dtype=dtype, device=device)
-        self.v = torch.zeros(size, dtype=dtype, device=device)
+    def __init__(self, shape: Shape, capacity: int, dtype: torch.dtype, device: torch.device,
+                 batch: int = 1):
+        size = (shape.slots, batch, 2, shape.kv_heads, capacity, shape.head_dim)
+        self.kv = torch.zeros(size, dtype=dtype, device=device)
+
+    @property
+    def k(self) -> torch.Tensor:
+        """[slots, batch, kv heads, capacity, d], a view."""
+        return self.kv[:, :, 0]
+
+    @property
+    def v(self) -> torch.Tensor:
+        return self.kv[:, :, 1]
 
     @property
     def capacity(self) -> int:
-        return self.k.shape[2]
+        return self.kv.shape[4]
 
-    def grown(self, capacity: int, keep: int) -> StaticCache:
-        """A larger cache holding this one's first `keep` positions."""
+    @property
+    def batch(self) -> int:
+        return self.kv.shape[1]
+
+    def grown(self, capacity: int, keep: int, batch: int | None = None) -> StaticCache:
+        """A cache of `capacity` positions holding this one's first `keep`; with `batch`, a
+        batch-1 cache's sequence copied into each of `batch` rows (best-of-N's start)."""
         new = StaticCache.__new__(StaticCache)
-        for name in ("k", "v"):
-            old = getattr(self, name)
-            buf = old.new_zeros((*old.shape[:2], capacity, old.shape[3]))
-            buf[:, :, :keep] = old[:, :, :keep]
-            setattr(new, name, buf)
+        old = self.kv
+        rows = old.shape[1] if batch is None else batch
+        new.kv = old.new_zeros((old.shape[0], rows, *old.shape[2:4], capacity, old.shape[5]))
+        new.kv[..., :keep, :] = old[..., :keep, :]  # broadcasts one row to `batch`
         return new
 
-    def share(self, sources: torch.Tensor, targets: torch.Tensor, position: int) -> None:
-        """Copy position `position` of slots `sources` into slots `targets` (deep mode's
-        last-available sharing: a token that exited early leaves its exit step's keys in the
-        deeper slots, where later tokens look for them)."""
-        for buf in (self.k, self.v):
-            buf[targets, :, position] = buf[sources, :, position]
+    def share(self, sources: torch.Tensor, targets: torch.Tensor,
+              position: torch.Tensor) -> None:
+        """Copy position `position` ([1], a tensor: graph-capturable) of slots `sources` into
+        slots `targets` (deep mode's last-available sharing: a token that exited early
+        leaves its exit step's keys in the deeper slots, where later tokens look for
+        them)."""
+        by_position = self.kv.movedim(4, 1)  # a view: [slots, capacity, batch, 2, kv, d]
+        by_position[targets, position] = by_position[sources, position]
 
     def nbytes(self) -> int:
-        return 2 * self.k.numel() * self.k.element_size()
+        return self.kv.numel() * self.kv.element_size()
 
 
 class GpuModel:
@@ -203,10 +286,19 @@ class GpuModel:
         self.key_index = torch.arange(self.positions, device=self.device)
         self.fused: Callable[..., torch.Tensor] | None = None  # see fuse()
         self.fused_why = "eager: not asked to fuse"
+        self.fused_parts = False
+        self.attention = ATTENTION  # decode_layer's attention: "matmul" or "sdpa"
 
-    def fuse(self) -> str:
-        """Compile the one-token layer with torch.compile (inductor fuses each layer's ~50
-        small kernels into a few: a one-token step is bound by kernel count, not bytes).
+    def fuse(self, tuned: bool = True, parts: bool = True) -> str:
+        """Compile the decode layer with torch.compile (inductor fuses each layer's ~50
+        small kernels into a few: a one-token step is bound by kernel count and by how near
+        its matrix-vector products come to the memory bandwidth). `tuned` turns on
+        inductor's coordinate-descent tuning, which also makes each one-row product a
+        fused, tuned reduction instead of a cuBLAS call (longer compiles, faster steps);
+        `parts` compiles decode_layer_parts (each product's input stored once). The span
+        of cache attention reads is a symbolic size (decode_step marks it dynamic: the scatter
+        and the attention do not depend on it), so one compile per batch size and layer kind
+        serves every span bucket, and buckets can be fine without a compile per bucket.
         Returns what was done, or why not; the eager layer stays the fallback."""
         if self.device.type != "cuda":
             self.fused_why = "eager: torch.compile is used on CUDA only"
@@ -214,11 +306,16 @@ class GpuModel:
         try:
             import torch._dynamo as dynamo
 
-            # One compile per attention bucket and layer kind; the default limit of 8
+            # One compile per (attention bucket, batch, layer kind); the default limit of 8
             # recompiles would silently send later buckets back to eager.
             dynamo.config.recompile_limit = max(dynamo.config.recompile_limit, 64)
-            self.fused = torch.compile(layer_forward, fullgraph=True, dynamic=False)
-            self.fused_why = "fused: torch.compile (inductor)"
+            self.fused = torch.compile(decode_layer_parts if parts else decode_layer,
+                                       fullgraph=True, dynamic=False,
+                                       options={"coordinate_descent_tuning": tuned})
+            self.fused_parts = parts
+            self.fused_why = "fused: torch.compile (inductor" + (
+                ", coordinate-descent tuning" if tuned else "") + (
+                ", product inputs stored)" if parts else ")")
         except Exception as exc:  # no triton, no compiler: the eager layer is correct
             self.fused_why = f"eager: torch.compile unavailable ({type(exc).__name__}: {exc})"
         return self.fused_why
@@ -228,12 +325,13 @@ class GpuModel:
         graph capture: the stepper warms up first) leaves the eager layer for good."""
         assert self.fused is not None
         try:
-            return self.fused(*args)
+            out = self.fused(*args)
+            return out[0] if self.fused_parts else out
         except Exception as exc:
             if torch.cuda.is_current_stream_capturing():
                 raise
             self.fused, self.fused_why = None, f"eager: torch.compile failed ({exc})"[:300]
-            return layer_forward(*args)
+            return decode_layer(*args)
 
     @property
     def steps(self) -> int:
@@ -249,8 +347,8 @@ class GpuModel:
                                               else [self.lm_head])
         return sum(t.numel() * t.element_size() for t in tensors)
 
-    def new_cache(self, capacity: int) -> StaticCache:
-        return StaticCache(self.shape, capacity, self.dtype, self.device)
+    def new_cache(self, capacity: int, batch: int = 1) -> StaticCache:
+        return StaticCache(self.shape, capacity, self.dtype, self.device, batch)
 
     # -- the forward -------------------------------------------------------------------
     def embed_ids(self, ids: torch.Tensor) -> torch.Tensor:
@@ -259,26 +357,47 @@ class GpuModel:
 
     def step(self, h: torch.Tensor, t: int, positions: torch.Tensor, cache: StaticCache,
              span: int) -> torch.Tensor:
-        """Loop step `t` over rows h [T, H] at `positions` [T]: every layer, then the final
-        norm. Keys and values go into the cache; attention reads its first `span` positions."""
+        """Loop step `t` over rows h [T, H] of the cache's first sequence at `positions` [T]
+        (a prefill chunk): every layer, then the final norm. Keys and values go into the
+        cache; attention reads its first `span` positions."""
         s = self.shape
         cos = self.cos.index_select(0, positions)[:, None, :]
         sin = self.sin.index_select(0, positions)[:, None, :]
         keys = self.key_index[:span]
         causal = keys[None, :] <= positions[:, None]  # [T, span]
-        # One-token steps take the fused (compiled) layer when there is one; prefill chunks
-        # change shape from chunk to chunk and stay eager.
-        layer = self._fused_layer if self.fused is not None and h.shape[0] == 1 \
-            else layer_forward
         dims = (s.heads, s.kv_heads, s.head_dim, s.inter, s.eps)
         for i, w in enumerate(self.layers):
             mask = causal
             if s.windows[i] is not None:
                 mask = causal & (keys[None, :] > positions[:, None] - s.windows[i])
             slot = t * s.layers + i
+            h = layer_forward(h, w.qkv, w.o, w.gate_up, w.down, w.attn_in, w.attn_out,
+                              w.mlp_in, w.mlp_out, cos, sin, positions,
+                              cache.k[slot, 0, :, :span], cache.v[slot, 0, :, :span], mask,
+                              dims)
+        return rms_norm(h, self.norm, s.eps)
+
+    def decode_step(self, h: torch.Tensor, t: int, position: torch.Tensor,
+                    cache: StaticCache, span: int) -> torch.Tensor:
+        """Loop step `t` for one token of each of the cache's sequences, h [B, H], all at
+        `position` [1]: every layer (the fused one when there is one), then the final norm."""
+        s = self.shape
+        cos = self.cos.index_select(0, position)[:, None, :]  # [1, 1, d]
+        sin = self.sin.index_select(0, position)[:, None, :]
+        keys = self.key_index[:span]
+        masks = {w: decode_mask(keys, position, w, self.dtype) for w in set(s.windows)}
+        layer = self._fused_layer if self.fused is not None else decode_layer
+        dims = (s.heads, s.kv_heads, s.head_dim, s.inter, s.eps, self.attention)
+        if self.fused is not None:  # one compile serves every span (see fuse())
+            for mask in masks.values():
+                torch._dynamo.maybe_mark_dynamic(mask, 1)
+        for i, w in enumerate(self.layers):
+            slot = t * s.layers + i
+            kv = cache.kv[slot, :, :, :, :span]
+            if self.fused is not None:
+                torch._dynamo.maybe_mark_dynamic(kv, 3)
             h = layer(h, w.qkv, w.o, w.gate_up, w.down, w.attn_in, w.attn_out, w.mlp_in,
-                      w.mlp_out, cos, sin, positions, cache.k[slot, :, :span],
-                      cache.v[slot, :, :span], mask, dims)
+                      w.mlp_out, cos, sin, position, kv, masks[s.windows[i]], dims)
         return rms_norm(h, self.norm, s.eps)
 
     def gate(self, h: torch.Tensor) -> torch.Tensor:
@@ -292,13 +411,27 @@ class GpuModel:
         """The last row of h [T, H] -> logits [V] in float32."""
         return (h[-1:] @ self.lm_head.T)[0].float()
 
+    def row_logits(self, h: torch.Tensor) -> torch.Tensor:
+        """Every row of h [B, H] -> logits [B, V] in float32."""
+        return (h @ self.lm_head.T).float()
+
     def forward(self, ids: torch.Tensor, positions: torch.Tensor, cache: StaticCache,
                 span: int) -> torch.Tensor:
-        """Full depth over ids [T] at positions [T]; the last row's logits."""
+        """Full depth over ids [T] at positions [T] (a prefill chunk); the last row's
+        logits."""
         h = self.embed_ids(ids)
         for t in range(self.shape.steps):
             h = self.step(h, t, positions, cache, span)
         return self.logits(h)
+
+    def decode(self, tokens: torch.Tensor, position: torch.Tensor, cache: StaticCache,
+               span: int) -> torch.Tensor:
+        """Full depth for one token of each of the cache's sequences, tokens [B], all at
+        `position` [1]; logits [B, V]."""
+        h = self.embed_ids(tokens)
+        for t in range(self.shape.steps):
+            h = self.decode_step(h, t, position, cache, span)
+        return self.row_logits(h)
 
     # -- construction ------------------------------------------------------------------
     @classmethod

@@ -46,13 +46,15 @@ def assert_same(got, want, atol=1e-4):
         assert gd == wd or gd is None or wd is None
 
 
+@pytest.mark.parametrize("attention", ["matmul", "sdpa"])
 @pytest.mark.parametrize("overrides", [{}, {"num_key_value_heads": 4},
                                        {"layer_types": ["sliding_attention", "full_attention"],
                                         "sliding_window": 4},
                                        {"tie_word_embeddings": True}])
-def test_fast_mode_matches_the_ouro_module(overrides):
+def test_fast_mode_matches_the_ouro_module(overrides, attention):
     model = tiny_model(**overrides)
     gpu = GpuModel.from_ouro(model, "cpu", torch.float32)
+    gpu.attention = attention
     assert_same(run(GpuStepper(gpu, chunk=5, graphs=False)), run(OuroFast(model, chunk=5)))
 
 
@@ -122,9 +124,12 @@ def test_embedded_llama_matches_transformers(smollm2_dir):
                                    atol=1e-3, rtol=1e-3)
 
 
-def test_spans_are_power_of_two_buckets_within_capacity():
-    assert [span_for(n, 4096) for n in (1, 256, 257, 1000, 3000)] == [256, 256, 512, 1024, 4096]
-    assert span_for(300, 300) == 300
+def test_spans_are_buckets_little_over_the_length_within_capacity():
+    lengths = (1, 256, 257, 600, 1000, 1025, 3000, 20000)
+    assert [span_for(n, 1 << 17) for n in lengths] == [256, 256, 512, 768, 1024, 1280, 3072,
+                                                        20480]
+    assert all(n <= span_for(n, 1 << 17) < n + max(256, n / 4) for n in range(1, 70000, 7))
+    assert span_for(300, 300) == 300 and span_for(100, 64) == 64
 
 
 @pytest.mark.skipif(CUDA, reason="checks the answers on a machine without CUDA")
@@ -180,11 +185,14 @@ def test_graphs_replay_what_the_eager_forward_computes(policy):
 
 
 @cuda_only
-def test_the_fused_layer_computes_what_the_eager_layer_computes():
+@pytest.mark.parametrize(("attention", "tuned"), [("matmul", True), ("sdpa", True),
+                                                  ("sdpa", False)])
+def test_the_fused_layer_computes_what_the_eager_layer_computes(attention, tuned):
     model = tiny_model(seed=2, max_position_embeddings=2048)
     eager = run(GpuStepper(GpuModel.from_ouro(model, "cuda"), policy=QExit(0.5)))
     fused_model = GpuModel.from_ouro(model, "cuda")
-    assert fused_model.fuse().startswith("fused")
+    fused_model.attention = attention
+    assert fused_model.fuse(tuned=tuned).startswith("fused")
     got = run(GpuStepper(fused_model, policy=QExit(0.5)))
     assert fused_model.fused is not None, fused_model.fused_why  # it did not fall back
     for (g, gd), (w, wd) in zip(got, eager, strict=True):  # bf16 rounds differently fused
