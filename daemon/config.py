@@ -110,6 +110,10 @@ class GovernanceSection(Section):
     # Paths with non-ASCII characters (after NFKC) are refused unless this is on;
     # look-alike and invisible characters are refused either way.
     allow_non_ascii_paths: bool = False
+    # The ASCII gate (governance.gates.ascii_gate) takes a string literal's or a comment's
+    # printable non-ASCII on a changed Python line as content, as written; true refuses
+    # it there too. Invisible and bidirectional control characters are refused either way.
+    ascii_literals: bool = False
 
 
 class ProofSection(Section):

@@ -42,6 +42,7 @@ def policy_from(settings: Settings) -> Policy:
                   context_expansion=g.context_expansion,
                   per_op_usd=settings.cost.per_op_usd,
                   allow_non_ascii_paths=g.allow_non_ascii_paths,
+                  ascii_literals=g.ascii_literals,
                   model_wait_timeout_s=g.model_wait_timeout_s, op_ceiling_s=g.op_ceiling_s,
                   l2_enabled=g.l2_enabled, l2_max_iters=g.l2_max_iters,
                   l2_timebox_s=g.l2_timebox_s, l2_iter_test_timeout_s=g.l2_iter_test_timeout_s,

@@ -17,6 +17,7 @@ class Policy:
     approval_globs: tuple[str, ...]
     notify_globs: tuple[str, ...]
     allow_non_ascii_paths: bool
+    ascii_literals: bool  # the ASCII gate refuses non-ASCII in literals and comments too
     max_generate_retries: int
     max_validate_retries: int
     notify_apply_delay_s: float

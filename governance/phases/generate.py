@@ -206,12 +206,13 @@ class ExplorationShort(CandidateParseError):
     """The model changed code without exploring enough (the exploration-first gate)."""
 
 
-def _post_generation_gates(ctx: OperationContext, candidate: Candidate,
-                           d: PhaseDeps) -> tuple[Candidate, list[str], list[str]]:
+def _post_generation_gates(ctx: OperationContext, candidate: Candidate, d: PhaseDeps
+                           ) -> tuple[Candidate, list[ascii_gate.Repair], list[str]]:
     """ASCII strictness and plan coverage: (candidate, repairs, problems)."""
     candidate, repairs, problems = ascii_gate.check(  # judges only the lines it changes
         candidate, ASCII_STRICT_SUFFIXES,
-        base=lambda rel: ascii_gate.live_reader(d.root)(rel))  # read only when non-ASCII
+        base=lambda rel: ascii_gate.live_reader(d.root)(rel),  # read only when non-ASCII
+        ascii_literals=d.policy.ascii_literals)
     if ctx.plan is not None and not candidate.no_op:
         declared = {c.file_path for c in ctx.plan.ordered_changes}
         present = {c.file_path for c in candidate.changes()}
@@ -327,8 +328,8 @@ def _collapsed(ctx: OperationContext, d: PhaseDeps, exc: ModelCollapsed, retry_p
                       f"{ctx.regrounds} re-grounds): {exc}", payload, cost_delta=cost)
 
 
-def _accepted(ctx: OperationContext, provider: str, candidate: Candidate, repairs: list[str],
-              answer: Answer, cost: float) -> Transition:
+def _accepted(ctx: OperationContext, provider: str, candidate: Candidate,
+              repairs: list[ascii_gate.Repair], answer: Answer, cost: float) -> Transition:
     """Record a usable candidate on the op and move on: COMPLETE for no_op, else VALIDATE."""
     usage = ModelUsage(provider=provider, cost_usd=cost)
     ctx.generation = GenerationResult(candidate=candidate, rationale=candidate.rationale,
@@ -339,8 +340,9 @@ def _accepted(ctx: OperationContext, provider: str, candidate: Candidate, repair
                           {"no_op": True}, cost_delta=cost)
     files = [c.file_path for c in candidate.changes()]
     payload = {"files": files, "rationale": candidate.rationale[:500]}
-    if repairs:
-        payload["ascii_repairs"] = repairs
+    if repairs:  # what the gate changed in the candidate: file, line, before and after
+        payload["ascii_repairs"] = ascii_gate.records(repairs)
+        payload["ascii_repaired_lines"] = len(repairs)
     if answer.partial:
         payload["partial"] = True  # the deadline ended the tool loop (the gates judge it)
     return Transition(Phase.VALIDATE, f"candidate touches {len(files)} file(s)", payload,
