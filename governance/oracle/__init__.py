@@ -6,6 +6,7 @@
 - testrun.py: a killable pytest subprocess, read from the plugin's report.
 - oracle_plugin.py: our pytest plugin, copied beside each run: what ran, per test.
 - oracle.py: reading that report, and judging a change against its baseline.
+- failure_text.py: what a failing test said (message, traceback and output tails).
 - sandbox.py: sandbox copies of the repository, where candidates are tested.
 - test_env.py: which interpreter runs a repository's tests, and what it must see.
 """

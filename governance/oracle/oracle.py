@@ -20,6 +20,9 @@ change passed after it, 'own' when only tests the candidate wrote passed, 'none'
 repository has no tests. GATE raises a change to code to APPROVAL_REQUIRED unless the
 evidence is 'baseline' (a candidate must not grade its own homework). Where no existing
 test imports the changed code, the whole original suite is what must still pass.
+
+A failed verdict carries what the tests it names said (`failures`, governance.oracle.
+failure_text): the phases put them in the ledger as the refusal's evidence.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+from governance.oracle.failure_text import FailureText, parse, texts_of
 
 REPORT_CAP = 16 << 20
 OUTCOMES = frozenset({"passed", "failed", "error", "skipped", "xfailed", "xpassed",
@@ -82,6 +87,8 @@ class Report:
     problem: str | None = None
     coverage: Coverage | None = None  # when the run asked for it
     problem_kind: FailureKind = FailureKind.NONE  # what `problem` is, for code
+    # What the first failed tests and collection errors said (governance.oracle.failure_text)
+    failures: dict[str, FailureText] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> Report:
@@ -116,7 +123,8 @@ def read_report(path: Path, nonce: str) -> Report:
     return Report(finished=data.get("finished") is True,
                   exitstatus=status if isinstance(status, int) else None,
                   tests=clean, collect_errors=tuple(str(e) for e in errors),
-                  coverage=_coverage(data.get("coverage")))
+                  coverage=_coverage(data.get("coverage")),
+                  failures=parse(data.get("failures")))
 
 
 def _no_report(problem: str) -> Report:
@@ -158,6 +166,7 @@ class Verdict:
     counts: dict[str, int] = field(default_factory=dict)
     failing: tuple[str, ...] = ()  # node ids of the regressions and failures, sorted
     kind: FailureKind = FailureKind.NONE  # why it failed, for code; `reason` is for humans
+    failures: tuple[FailureText, ...] = ()  # what the failing tests (or modules) said
 
 
 def _session_problem(after: Report) -> Verdict | None:
@@ -173,7 +182,8 @@ def _session_problem(after: Report) -> Verdict | None:
     # no longer imports" is what a change that removed or renamed a name needs to hear.
     if after.collect_errors:
         return Verdict(False, "collection errors in " + ", ".join(after.collect_errors[:10]),
-                       kind=FailureKind.COLLECTION_ERRORS)
+                       kind=FailureKind.COLLECTION_ERRORS,
+                       failures=texts_of(after.failures, after.collect_errors))
     if after.exitstatus not in SANE_EXIT:
         return Verdict(False, f"pytest ended with exit status {after.exitstatus} "
                        "(interrupted, internal error or usage error)",
@@ -231,7 +241,8 @@ def judge(after: Report, baseline: Report, full_suite: bool,
                                          else "")
         ids = tuple(sorted({n.split(": ", 1)[0] for n in named}))
         return Verdict(False, f"regressions: {head}" if regressions else f"failing: {head}",
-                       tuple(regressions), counts=counts, failing=ids, kind=FailureKind.FAILING)
+                       tuple(regressions), counts=counts, failing=ids, kind=FailureKind.FAILING,
+                       failures=texts_of(after.failures, ids))
     good = [n for n, o in after.tests.items() if o in GOOD]
     if not good:
         if full_suite and not after.tests and not baseline.tests:

@@ -18,6 +18,12 @@ conftest or test module is imported records, per watched line, the tests during 
 ran (index -1: outside any test, i.e. at import or collection). Lines that ran only in
 a subprocess or in a thread started before tracing are not seen: they read as not
 covered, which can only make a change unproven, never proven.
+
+Failure texts (what the ledger keeps of a refusal, governance.oracle.failure_text): for the
+first `_MAX_FAILURES` failed or errored tests and collection errors, the exception's type
+and message (pytest's reprcrash: 'assert 1 == 5'), the end of pytest's traceback text and
+the ends of the captured output sections, each capped here, so a test that prints or
+raises megabytes costs the report a few kilobytes.
 """
 
 import json
@@ -29,8 +35,13 @@ import pytest
 
 _OUT_ENV = "OUROBOROS_ORACLE_OUT"
 _state = {"out": None, "nonce": None, "tests": {}, "collect_errors": [], "raised": set(),
-          "called": set(), "functions": set()}
+          "called": set(), "functions": set(), "failures": {}}
 _MAX_TESTS_PER_LINE = 64
+# Failure texts: how many, and how much of each (the daemon caps them again when reading).
+_MAX_FAILURES = 20
+_MESSAGE_CAP = 500  # the exception's type and message
+_TAIL_LINES, _TAIL_CAP = 20, 2000  # the end of pytest's traceback text
+_SECTIONS, _SECTION_CAP = 4, 800  # captured stdout, stderr, log: the end of each
 _cov = {"on": False, "root": "", "watch": frozenset(), "profile": False, "order": [],
         "index": {}, "current": [-1], "lines": {}, "files": {}, "names": {}}
 
@@ -130,7 +141,8 @@ def _write(finished, exitstatus):
         return
     report = {"schema": "ouroboros-oracle.1", "nonce": _state["nonce"], "finished": finished,
               "exitstatus": exitstatus, "tests": _state["tests"],
-              "collect_errors": _state["collect_errors"], "pytest": pytest.__version__}
+              "collect_errors": _state["collect_errors"], "failures": _state["failures"],
+              "pytest": pytest.__version__}
     if finished:
         report["coverage"] = _coverage_report()
     path = os.path.join(_state["out"], "report.json")
@@ -143,9 +155,49 @@ def _write(finished, exitstatus):
         pass
 
 
+def _end(text, cap):
+    """The last `cap` characters of `text`, marked when cut."""
+    return text if len(text) <= cap else "[...]" + text[-cap:]
+
+
+def _tail(text):
+    """The last lines of a traceback text; only its end is split (it may be megabytes)."""
+    lines = text[-_TAIL_CAP * 2:].splitlines()[-_TAIL_LINES:]
+    return _end("\n".join(lines), _TAIL_CAP)
+
+
+def _failure_text(report):
+    """What a failed phase or collection said, capped; None when its report resists."""
+    try:
+        tail = _tail(report.longreprtext)
+        message = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)
+        if not isinstance(message, str):  # a collection error, a plain-text longrepr
+            said = [line for line in tail.splitlines() if line.startswith("E ")]
+            message = said[-1][1:].strip() if said else (tail.splitlines() or [""])[-1]
+        sections = [f"{title}\n{_end(content, _SECTION_CAP)}"
+                    for title, content in report.sections
+                    if isinstance(title, str) and isinstance(content, str) and content]
+        return {"message": message[:_MESSAGE_CAP], "tail": tail,
+                "output": "\n".join(sections[-_SECTIONS:])}
+    except Exception:  # a hostile longrepr: the outcome stands without its text
+        return None
+
+
+def _note_failure(nodeid, report):
+    """Keep the first failure text of a test, for at most _MAX_FAILURES tests."""
+    failures = _state["failures"]
+    if nodeid in failures or len(failures) >= _MAX_FAILURES:
+        return
+    text = _failure_text(report)
+    if text is not None:
+        failures[nodeid] = text
+
+
 def pytest_collectreport(report):
     if report.failed:
-        _state["collect_errors"].append(report.nodeid or "<session>")
+        nodeid = report.nodeid or "<session>"
+        _state["collect_errors"].append(nodeid)
+        _note_failure(nodeid, report)
 
 
 def pytest_deselected(items):
@@ -214,6 +266,8 @@ def pytest_runtest_logreport(report):
     outcome = _phase_outcome(report)
     if outcome is None:
         return
+    if outcome in ("failed", "error"):
+        _note_failure(report.nodeid, report)
     before = _state["tests"].get(report.nodeid, "collected")
     if _RANK.get(outcome, 0) >= _RANK.get(before, 0) or before == "deselected":
         _state["tests"][report.nodeid] = outcome

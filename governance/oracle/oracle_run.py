@@ -82,7 +82,7 @@ async def check_own(runner: TestRunner, root: Path, scope: TestScope, scratch: P
     v = judge(out.report, Report.empty(), False)
     reason = v.reason if v.passed else f"the candidate's tests: {v.reason}"
     return Checked(Verdict(v.passed, reason, evidence="own", counts=v.counts,
-                           failing=v.failing, kind=v.kind), (out,))
+                           failing=v.failing, kind=v.kind, failures=v.failures), (out,))
 
 
 def combine(original: Checked | None, own: Checked | None) -> Checked:
