@@ -154,7 +154,8 @@ def decode_layer_parts(h: torch.Tensor, qkv_w: torch.Tensor, o_w: torch.Tensor,
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """One decoder layer for B sequences, one token each, all at `position` [1]: h [B, H];
     kv_cache [B, 2, kv heads, span, d] (a view of the layer's slot: keys, then values); cos
-    and sin [1, 1, d] (the position's); mask [1, span], additive (0 or -inf). The same
+    and sin [1, 2, d], the position's for queries and keys, then 1 and 0 (values do not
+    rotate); mask [1, span], additive (0 or -inf). The same
     arithmetic as layer_forward on one row, so a batch-1 decode gives what the prefill path
     gives. Returns the new h and the inputs of three matrix products (the normed states and
     the MLP's activation): compiled, returning them makes inductor store each once instead
@@ -164,13 +165,16 @@ def decode_layer_parts(h: torch.Tensor, qkv_w: torch.Tensor, o_w: torch.Tensor,
     b, group = h.shape[0], heads // kv_heads
     x = rms_norm(h, attn_in, eps)
     qkv = x @ qkv_w.T
-    qk = qkv[:, : (heads + kv_heads) * d].view(b, heads + kv_heads, d)
-    qk = qk * cos + _rotate_half(qk) * sin
-    kv = torch.stack((qk[:, heads:], qkv[:, (heads + kv_heads) * d :].view(b, kv_heads, d)), 1)
-    kv_cache.index_copy_(3, position, kv[:, :, :, None])  # keys and values: one write
+    q = qkv[:, : heads * d].view(b, heads, d)
+    q = q * cos[0, :1] + _rotate_half(q) * sin[0, :1]
+    # Keys and values rotate as one block (the values by 0: cos 1, sin 0), so one kernel
+    # rotates and writes both into the cache.
+    kv = qkv[:, heads * d :].view(b, 2, kv_heads, d)
+    kv = kv * cos[:, :, None] + _rotate_half(kv) * sin[:, :, None]
+    kv_cache.index_copy_(3, position, kv[:, :, :, None])
     k_cache, v_cache = kv_cache[:, 0], kv_cache[:, 1]
     # Query head j*group + g reads kv head j: each kv head's queries are `group` rows.
-    q = qk[:, :heads].reshape(b, kv_heads, group, d)
+    q = q.reshape(b, kv_heads, group, d)
     if attention == "sdpa":
         out = F.scaled_dot_product_attention(q, k_cache, v_cache, attn_mask=mask,
                                              scale=d ** -0.5)
@@ -382,8 +386,10 @@ class GpuModel:
         """Loop step `t` for one token of each of the cache's sequences, h [B, H], all at
         `position` [1]: every layer (the fused one when there is one), then the final norm."""
         s = self.shape
-        cos = self.cos.index_select(0, position)[:, None, :]  # [1, 1, d]
-        sin = self.sin.index_select(0, position)[:, None, :]
+        cos = self.cos.index_select(0, position)  # [1, d]
+        sin = self.sin.index_select(0, position)
+        cos = torch.stack((cos, torch.ones_like(cos)), 1)  # [1, 2, d]: keys', then values'
+        sin = torch.stack((sin, torch.zeros_like(sin)), 1)
         keys = self.key_index[:span]
         masks = {w: decode_mask(keys, position, w, self.dtype) for w in set(s.windows)}
         layer = self._fused_layer if self.fused is not None else decode_layer
