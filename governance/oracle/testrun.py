@@ -20,23 +20,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import json
 import os
 import posixpath
 import re
-import secrets
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from governance.fs import nofollow_write
-from governance.oracle.oracle import FailureKind, Report, judge, read_report
+from governance.oracle.oracle import FailureKind, Report, judge
+from governance.oracle.run_dir import (
+    CAPTURE_MODULE,
+    CAPTURED_CAP,
+    JAIL_DIR,
+    PLUGIN_MODULE,
+    SCRIPT_MODULE,
+    SCRIPT_RESULT_CAP,
+    CaptureRequest,
+    RunDir,
+    private_copy,
+    private_json,
+)
 from governance.oracle.test_env import PYTHON, TestEnv
 
 _FAILED_LINE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
@@ -44,12 +51,10 @@ _SUMMARY_LINE = re.compile(r"^=*\s*(.*\b(?:passed|failed|error|errors|no tests r
                            re.MULTILINE)
 OUTPUT_CAP = 64 * 1024
 _PLUGIN_NAME = re.compile(r"[A-Za-z_][\w.]*")
-PLUGIN_SOURCE = Path(__file__).with_name("oracle_plugin.py")
-PLUGIN_MODULE = "_ouroboros_oracle"
-JAIL_DIR = "/tmp/.ouroboros-oracle"  # inside the jail's private tmpfs
 # Names no repository has a use for: a candidate that spells one out is reaching for the
 # oracle itself (VALIDATE refuses it; an obfuscated spelling is beyond a text check).
-ORACLE_MARKERS = (PLUGIN_MODULE, "ouroboros-oracle", "OUROBOROS_ORACLE")
+ORACLE_MARKERS = (PLUGIN_MODULE, CAPTURE_MODULE, SCRIPT_MODULE, "ouroboros-oracle",
+                  "OUROBOROS_ORACLE")
 # Variables that would steer pytest or the interpreter from outside our argv.
 STRIPPED_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
                 "PYTHONSTARTUP", "PYTHONINSPECT", "PYTHONSAFEPATH", "OUROBOROS_ORACLE_OUT")
@@ -109,6 +114,7 @@ class TestOutcome:
     timed_out: bool = False
     tests: list[str] = field(default_factory=list)
     report: Report = field(default_factory=Report)
+    captured: dict | None = None  # the capture plugin's calls.json, when asked for
 
     def describe(self) -> str:
         if self.timed_out:
@@ -152,42 +158,6 @@ class CoverageRequest:
     profile: bool = False
 
 
-@dataclass(frozen=True)
-class _RunDir:
-    """A private per-run directory: plugin/ (read-only in the jail) and out/ (the report)."""
-
-    path: Path
-    nonce: str
-
-    @classmethod
-    def create(cls, scratch: Path | None, coverage: CoverageRequest | None = None) -> _RunDir:
-        if scratch is not None:
-            scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))  # 0700: host users stay out
-        plugin, out = path / "plugin", path / "out"
-        plugin.mkdir()
-        out.mkdir()
-        shutil.copyfile(PLUGIN_SOURCE, plugin / f"{PLUGIN_MODULE}.py")
-        if coverage is not None:
-            (plugin / "oracle.json").write_text(json.dumps(
-                {"watch": sorted(coverage.watch), "profile": coverage.profile}), "utf-8")
-            os.chmod(plugin / "oracle.json", 0o644)
-        os.chmod(plugin, 0o755)
-        os.chmod(plugin / f"{PLUGIN_MODULE}.py", 0o644)
-        os.chmod(out, 0o777)  # the jail may map to another uid; the 0700 parent guards it
-        nonce = secrets.token_hex(16)
-        (out / "nonce").write_text(nonce, encoding="ascii")
-        os.chmod(out / "nonce", 0o644)
-        return cls(path, nonce)
-
-    def report(self) -> Report:
-        return read_report(self.path / "out" / "report.json", self.nonce)
-
-    def remove(self) -> None:
-        # out/ was writable by the tests: any shape, any depth
-        nofollow_write.remove_tree(self.path)
-
-
 class TestRunner:
     """Runs the scoped tests in `root` through the sandbox executor when one is given, else
     (explicit opt-in only) as a local process group that timeouts and cancellation kill
@@ -217,17 +187,24 @@ class TestRunner:
         other.timeout_s = timeout_s
         return other
 
-    def argv(self, tests: Sequence[str], env: TestEnv | None = None) -> list[str]:
-        """The command line: safe path, our plugin, no cache, no ini addopts, explicit paths;
-        `{python}` is `env`'s interpreter when given."""
+    def _command(self, env: TestEnv | None) -> list[str]:
         cmd = list(self.command)
         if env is not None:
             cmd = [env.python if c == PYTHON else c for c in self.template]
             if env.source == "test_command":  # test_command[0] named it: its checked form
                 cmd[0] = env.python
+        return cmd
+
+    def argv(self, tests: Sequence[str], env: TestEnv | None = None,
+             capture: bool = False) -> list[str]:
+        """The command line: safe path, our plugin, no cache, no ini addopts, explicit paths;
+        `{python}` is `env`'s interpreter when given."""
+        cmd = self._command(env)
         if len(cmd) >= 3 and cmd[1:3] == ["-m", "pytest"]:
             cmd.insert(1, "-P")
         extra = [a for name in self.plugins for a in ("-p", name)]
+        if capture:
+            extra += ["-p", CAPTURE_MODULE]
         # './' keeps a file named like an option ('-o_test.py') a path.
         paths = [t if t.startswith("/") else f"./{t}" for t in tests]
         # rootdir and confcutdir pinned to the tree: nodeids match between the base and the
@@ -242,31 +219,26 @@ class TestRunner:
         return env
 
     async def run(self, root: Path, tests: Sequence[str], *, scratch: Path | None = None,
-                  coverage: CoverageRequest | None = None) -> TestOutcome:
+                  coverage: CoverageRequest | None = None,
+                  capture: CaptureRequest | None = None) -> TestOutcome:
         """Run `tests` (all of them when empty) in `root`; `scratch` holds the private run
-        dir (a fresh temp dir when None); `coverage` asks the plugin to record what ran."""
+        dir (a fresh temp dir when None); `coverage` asks the plugin to record what ran,
+        `capture` the capture plugin to pickle the calls of some functions."""
         test_env = None
         if self.test_env is not None:
             test_env = await asyncio.to_thread(self.test_env)
             if test_env.problem:  # nothing runs: the refusal is the outcome
                 refused = Report(problem=test_env.problem, problem_kind=FailureKind.ENV_REFUSED)
                 return _outcome(None, "", 0.0, tests, refused, False)
-        argv = self.argv(tests, test_env)
-        run_dir = await asyncio.to_thread(_RunDir.create, scratch, coverage)
+        argv = self.argv(tests, test_env, capture is not None)
+        run_dir = await asyncio.to_thread(RunDir.create, scratch, coverage, capture)
+        captured = None
         try:
-            if self.executor is not None:
-                binds = [Bind(run_dir.path / "plugin", f"{JAIL_DIR}/plugin", False),
-                         Bind(run_dir.path / "out", f"{JAIL_DIR}/out", True),
-                         *(Bind(p, str(p)) for p in (test_env.ro_paths if test_env else ()))]
-                env = self.env(f"{JAIL_DIR}/plugin", f"{JAIL_DIR}/out")
-                result = await self.executor(root, argv, self.timeout_s, self.writable,
-                                             binds=binds, env=env)
-                code, text, timed_out, duration = (result.exit_code, result.output,
-                                                   result.timed_out, result.duration_s)
-            else:
-                env = self.env(str(run_dir.path / "plugin"), str(run_dir.path / "out"))
-                code, text, timed_out, duration = await self._local(root, argv, env)
+            code, text, timed_out, duration = await self._execute(root, argv, run_dir,
+                                                                  test_env, self.timeout_s)
             report = await asyncio.to_thread(run_dir.report)
+            if capture is not None:
+                captured = await asyncio.to_thread(run_dir.result, "calls.json", CAPTURED_CAP)
         finally:
             await asyncio.to_thread(run_dir.remove)
         if timed_out:
@@ -275,10 +247,52 @@ class TestRunner:
         elif report.problem and not report.tests and (cause := start_failure(text)):
             report = Report(problem=f"{report.problem}; exit code {code}: {cause}",
                             problem_kind=report.problem_kind)
-        return _outcome(code, text, duration, tests, report, timed_out)
+        outcome = _outcome(code, text, duration, tests, report, timed_out)
+        outcome.captured = captured
+        return outcome
 
-    async def _local(self, root: Path, argv: Sequence[str],
-                     extra: Mapping[str, str]) -> tuple[int | None, str, bool, float]:
+    async def _execute(self, root: Path, argv: Sequence[str], run_dir: RunDir,
+                       test_env: TestEnv | None,
+                       timeout_s: float) -> tuple[int | None, str, bool, float]:
+        """argv in `root`, jailed when there is an executor, with the run dir bound."""
+        if self.executor is None:
+            env = self.env(str(run_dir.path / "plugin"), str(run_dir.path / "out"))
+            return await self._local(root, argv, env, timeout_s)
+        binds = [Bind(run_dir.path / "plugin", f"{JAIL_DIR}/plugin", False),
+                 Bind(run_dir.path / "out", f"{JAIL_DIR}/out", True),
+                 *(Bind(p, str(p)) for p in (test_env.ro_paths if test_env else ()))]
+        env = self.env(f"{JAIL_DIR}/plugin", f"{JAIL_DIR}/out")
+        result = await self.executor(root, argv, timeout_s, self.writable, binds=binds,
+                                     env=env)
+        return result.exit_code, result.output, result.timed_out, result.duration_s
+
+    async def run_script(self, root: Path, source: Path, job: dict, *,
+                         scratch: Path | None = None) -> dict | str:
+        """Run the stdlib-only script `source` with the test environment's Python in `root`,
+        jailed like the tests: `python -P SCRIPT JOB OUT`; its result object, or why none."""
+        test_env = await asyncio.to_thread(self.test_env) if self.test_env else None
+        if test_env is not None and test_env.problem:
+            return test_env.problem
+        run_dir = await asyncio.to_thread(RunDir.create, scratch)
+        try:
+            script = f"{SCRIPT_MODULE}.py"  # its own name is no clue for the code it runs
+            await asyncio.to_thread(private_copy, source, run_dir.path / "plugin" / script)
+            await asyncio.to_thread(private_json, run_dir.path / "plugin" / "job.json", job)
+            where = f"{JAIL_DIR}" if self.executor is not None else str(run_dir.path)
+            argv = [self._command(test_env)[0], "-P", f"{where}/plugin/{script}",
+                    f"{where}/plugin/job.json", f"{where}/out/result.json"]
+            code, text, timed_out, _ = await self._execute(root, argv, run_dir, test_env,
+                                                           self.timeout_s)
+            result = await asyncio.to_thread(run_dir.result, "result.json", SCRIPT_RESULT_CAP)
+        finally:
+            await asyncio.to_thread(run_dir.remove)
+        if result is None:
+            return "timed out" if timed_out else \
+                f"no result (exit code {code}): {start_failure(text)}"[:600]
+        return result
+
+    async def _local(self, root: Path, argv: Sequence[str], extra: Mapping[str, str],
+                     timeout_s: float) -> tuple[int | None, str, bool, float]:
         env = {k: v for k, v in os.environ.items() if k not in STRIPPED_ENV}
         env.update(extra, PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
         host_path = os.environ.get("PYTHONPATH")
@@ -290,7 +304,7 @@ class TestRunner:
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             start_new_session=True)
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout(timeout_s):
                 out, _ = await proc.communicate()
         except TimeoutError:
             _kill_group(proc)

@@ -294,3 +294,29 @@ def _breaking(old: str, new: str | None) -> list[str]:
         elif name in old_defs:
             out += _signature_changes(name, old_defs[name], new_defs[name])
     return out
+
+
+def private_additions_only(old: str, new: str) -> bool:
+    """Whether the module-level statements `new` has and `old` has not are all assignments
+    of new private names (a table or constant a refactor adds for its own use), and none
+    of `old`'s is gone or changed."""
+    def level(text: str) -> list[ast.stmt]:
+        return [s for s in _module_level(parse(text, "text").body)
+                if not isinstance(s, (*DEFS, ast.Import, ast.ImportFrom))]
+
+    def check() -> bool:
+        before, after = level(old), level(new)
+        seen = [ast.dump(s) for s in before]
+        left = list(seen)
+        added = []
+        for s in after:
+            text = ast.dump(s)
+            if text in left:
+                left.remove(text)
+            else:
+                added.append(s)
+        old_names = {n for s in before for n in _bound_names(s)}
+        return not left and all(
+            isinstance(s, (ast.Assign, ast.AnnAssign)) and (names := list(_bound_names(s)))
+            and all(n.startswith("_") and n not in old_names for n in names) for s in added)
+    return guarded(check, lambda _why: False)

@@ -1,0 +1,151 @@
+"""The differential check's capture plugin: the calls the tests make to the functions a change
+touches, pickled at entry, for replay on the base and on the candidate (governance.oracle.
+differential).
+
+Copied into the run's private plugin directory and loaded with `-p _ouroboros_capture`
+beside the oracle plugin; it imports nothing of ours, and everything it needs from the
+standard library is imported here, before any repository code is on sys.path. The functions
+come from `capture.json` beside this file: a repository-relative file and a qualified name
+each. A profile hook (sys.setprofile, threading.setprofile) sees every Python call; a call
+of a watched function has its arguments pickled as it starts (a generator or coroutine's
+call starts later than its creation and is skipped), each distinct call once, at most
+`max_calls` a function and `max_bytes` in all. What cannot be pickled is counted, not kept.
+
+The daemon never unpickles what this writes: the pickles go back, opaque, to the replay
+runner in the jail. `calls.json` in the report directory holds, per function, base64 pickles
+and a short repr of each call for people.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import pickle
+import reprlib
+import sys
+import threading
+
+# The report directory is the plugin directory's sibling, `out/` (governance.oracle.testrun's
+# run dir, in the jail and out of it); the oracle plugin takes the variable that names it
+# out of the environment before the tests run, so it is not read here.
+_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "out")
+_FLAGS_SKIPPED = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coro, async gen
+_VARARGS, _VARKEYWORDS = 0x04, 0x08
+_repr = reprlib.Repr()
+_repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 60, 60, 8, 8
+_state = {"targets": [], "root": "", "codes": {}, "calls": [], "seen": set(), "bytes": 0,
+          "max_calls": 100, "max_bytes": 8 << 20, "skipped": [], "out": None, "busy": False}
+
+
+def _config():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "capture.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("targets"), list) else None
+
+
+def _target_of(code):
+    """The index of the watched function whose code this is, or None (cached per code)."""
+    found = _state["codes"].get(code, 0)
+    if found != 0:
+        return found
+    found = None
+    real = os.path.realpath(code.co_filename) if os.path.isabs(code.co_filename) else ""
+    root = _state["root"]
+    if real.startswith(root + os.sep):
+        rel = real[len(root) + 1:].replace(os.sep, "/")
+        qualname = getattr(code, "co_qualname", code.co_name)
+        for index, (file, name) in enumerate(_state["targets"]):
+            if file == rel and name == qualname:
+                found = index
+                break
+    _state["codes"][code] = found
+    return found
+
+
+def _arguments(frame):
+    """(positional, varargs, keyword-only and **kwargs) of a call, from its frame at entry."""
+    code, local = frame.f_code, frame.f_locals
+    names = code.co_varnames
+    n_pos, n_kw = code.co_argcount, code.co_kwonlyargcount
+    pos = [local[n] for n in names[:n_pos]]
+    kw = {n: local[n] for n in names[n_pos:n_pos + n_kw]}
+    at = n_pos + n_kw
+    extra = ()
+    if code.co_flags & _VARARGS:
+        extra = tuple(local[names[at]])
+        at += 1
+    if code.co_flags & _VARKEYWORDS:
+        kw.update(local[names[at]])
+    return pos, extra, kw
+
+
+def _record(index, frame):
+    calls = _state["calls"][index]
+    if len(calls) >= _state["max_calls"] or _state["bytes"] >= _state["max_bytes"]:
+        return
+    try:
+        pos, extra, kw = _arguments(frame)
+        blob = pickle.dumps((list(pos) + list(extra), kw), protocol=4)
+    except Exception as exc:  # unpicklable (a lock, a file, a lambda): not evidence
+        _state["skipped"][index] += 1
+        _state["last_skip"] = type(exc).__name__
+        return
+    digest = hashlib.sha256(blob).digest()
+    if digest in _state["seen"]:
+        return
+    _state["seen"].add(digest)
+    _state["bytes"] += len(blob)
+    shown = ", ".join([_repr.repr(a) for a in list(pos) + list(extra)]
+                      + [f"{k}={_repr.repr(v)}" for k, v in kw.items()])
+    calls.append({"pickle": base64.b64encode(blob).decode("ascii"), "repr": shown[:300]})
+
+
+def _profile(frame, event, arg):
+    if event != "call" or _state["busy"]:
+        return
+    code = frame.f_code
+    if code.co_flags & _FLAGS_SKIPPED:
+        return
+    index = _target_of(code)
+    if index is None:
+        return
+    _state["busy"] = True  # pickling may call Python code (__reduce__): not a target call
+    try:
+        _record(index, frame)
+    finally:
+        _state["busy"] = False
+
+
+def pytest_configure(config):
+    data = _config()
+    out = _OUT if os.path.isdir(_OUT) else None
+    if data is None or not out:
+        return
+    targets = [(str(t.get("file")), str(t.get("qualname"))) for t in data["targets"]
+               if isinstance(t, dict)]
+    _state.update(targets=targets, root=os.path.realpath(os.getcwd()), out=out,
+                  calls=[[] for _ in targets], skipped=[0 for _ in targets])
+    for key in ("max_calls", "max_bytes"):
+        if isinstance(data.get(key), int) and data[key] > 0:
+            _state[key] = data[key]
+    threading.setprofile(_profile)
+    sys.setprofile(_profile)
+
+
+def pytest_unconfigure(config):
+    sys.setprofile(None)
+    threading.setprofile(None)
+    if not _state["out"]:
+        return
+    # zip(strict=) needs Python 3.10; the repository's interpreter may be older.
+    rows = zip(_state["targets"], _state["calls"], _state["skipped"])  # noqa: B905
+    out = {"functions": [{"file": f, "qualname": q, "calls": c, "unpicklable": s}
+                         for (f, q), c, s in rows]}
+    path = os.path.join(_state["out"], "calls.json")
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump(out, handle)
+    os.replace(path + ".tmp", path)

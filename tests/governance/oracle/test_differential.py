@@ -1,0 +1,99 @@
+"""The differential check (governance.oracle.differential) in the real jail: calls captured
+from a loose test suite on the base, replayed with generated inputs on base and candidate;
+careless refactors that the suite cannot see are caught, a preserving one is shown unchanged."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance.oracle.differential import check_behaviour, covering_tests, touched_functions
+from governance.oracle.testrun import CoverageRequest, TestRunner
+from tests.helpers import commit_files, jail_limits
+from tools.jail import JailExecutor, bwrap_available
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
+
+PRICE = '''"""Prices."""
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def price(unit, qty, member=False):
+    """The total for qty units."""
+    if unit < 0:
+        raise ValueError("negative price")
+    total = Decimal(str(unit)) * qty
+    if qty >= 100:
+        total = total * Decimal("0.9")
+    if member:
+        total = total - Decimal("1")
+    return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def label(p):
+    return f"${p}"
+'''
+# Every branch runs; nothing checks the bulk boundary, the rounding or the member discount.
+TESTS = '''from shop.prices import label, price
+
+
+def test_price_runs():
+    assert price(2.5, 150) > 0
+    assert price(1, 3, member=True) > 0
+    assert price(3, 1) == price(3, 1)
+
+
+def test_label():
+    assert label(price(1, 2)).startswith("$")
+'''
+CARELESS = {
+    "boundary": ("if qty >= 100:", "if qty > 100:"),
+    "rounding": ("rounding=ROUND_HALF_UP", "rounding=ROUND_HALF_EVEN"),
+    "twice": ("total = total - Decimal(\"1\")", "total = total - Decimal(\"2\")"),
+    "clamp": ('raise ValueError("negative price")', "unit = 0"),
+    "swap": ("Decimal(str(unit)) * qty", "Decimal(str(qty)) * unit"),
+}
+PRESERVING = PRICE.replace('''    if qty >= 100:
+        total = total * Decimal("0.9")''', '''    total = _bulk(total, qty)''') + '''
+
+def _bulk(total, qty):
+    return total * Decimal("0.9") if qty >= 100 else total
+'''
+
+
+async def _check(tmp_path: Path, new: str):
+    base = commit_files(tmp_path / "base", {"shop/__init__.py": "", "shop/prices.py": PRICE,
+                                            "tests/test_prices.py": TESTS})
+    cand = commit_files(tmp_path / "cand", {"shop/__init__.py": "", "shop/prices.py": new,
+                                            "tests/test_prices.py": TESTS})
+    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
+                            [Path(sys.prefix), Path(sys.base_prefix)])
+    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
+    scratch = tmp_path / "state" / "oracle"
+    ran = await runner.run(cand, [], scratch=scratch,
+                           coverage=CoverageRequest(frozenset({"shop/prices.py"})))
+    targets, problems = touched_functions(PRICE, new, "shop/prices.py")
+    tests = covering_tests(targets, ran.report.coverage)
+    return await check_behaviour(runner, base, cand, targets, tests, scratch), problems
+
+
+@pytest.mark.parametrize("name", sorted(CARELESS))
+async def test_a_careless_refactor_the_suite_cannot_see_is_caught(tmp_path, name):
+    old, new = CARELESS[name]
+    report, problems = await _check(tmp_path, PRICE.replace(old, new))
+    assert problems == []
+    [check] = report.checks
+    assert check.function == "shop/prices.py::price" and check.captured >= 3
+    assert check.counterexamples, report.payload()
+    assert report.reasons()[0].startswith("behaviour changed: shop/prices.py::price(")
+
+
+async def test_a_preserving_refactor_with_a_private_helper_is_shown_unchanged(tmp_path):
+    report, problems = await _check(tmp_path, PRESERVING)
+    assert problems == []
+    [check] = report.checks
+    assert check.shown_unchanged and check.compared > 20, report.payload()
+    assert report.reasons() == []
