@@ -100,6 +100,12 @@ async def test_breaking_candidate_ends_in_postmortem(repo: Path, short_tmp: Path
     assert "tests/test_ops.py::test_add" in last["reason"]
     assert last["from_phase"] == "L2_REPAIR" and last["payload"]["stop"] == "no_progress"
     assert [t["to_phase"] for t in run.chain["transitions"]].count("VALIDATE_RETRY") == 2
+    # Every refusal keeps what the failing test said: no re-run by hand to see why.
+    retry = next(t for t in run.chain["transitions"] if t["to_phase"] == "VALIDATE_RETRY")
+    for said in (retry["payload"]["failures"], last["payload"]["failures"]):
+        add = next(f for f in said if f["test"] == "tests/test_ops.py::test_add")
+        assert add["message"].startswith("assert -1 == 5"), said
+        assert "tests/test_ops.py:5: AssertionError" in add["tail"]
     assert tree_bytes(repo) == run.before
     assert git(repo, "rev-parse", "HEAD") == run.head
 

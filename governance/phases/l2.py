@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from governance.oracle.failure_text import FailureText
 from governance.phases import state_table
 
 
@@ -124,6 +125,7 @@ class Failure:
     failing: frozenset[str]  # failing test ids (test / flaky classes)
     problems: tuple[str, ...] = ()  # what else went wrong, one line each
     detail: str = ""  # for the repair prompt
+    texts: tuple[FailureText, ...] = ()  # what the failing tests said: the ledger's evidence
 
     @property
     def signature(self) -> str:

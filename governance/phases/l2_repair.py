@@ -24,6 +24,7 @@ from governance.brains.prompts import live_block, repair_prompt, text_block
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs import nofollow
 from governance.fs.protected import normalize
+from governance.oracle.failure_text import as_payload
 from governance.oracle.oracle import FailureKind
 from governance.oracle.oracle_run import Validation
 from governance.phase import Phase
@@ -40,6 +41,7 @@ S = L2State
 MAX_LIVE_READ = 4_000_000  # a larger live file is not diffed for the patch-size limit
 MAX_DIFFED_LINES = 3_000  # a larger changed region is counted whole, not diffed
 MAX_SHOWN_FILES = 12  # candidate files shown in a repair prompt; the rest are named
+THOUGHT_FAILURES = 3  # failure texts an iteration's thought keeps
 _MISSING = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 # The next repair builds on an attempt that failed in these ways (the feedback names its
 # lines and tests); a refused or unusable patch is dropped and the previous one kept.
@@ -62,17 +64,18 @@ def classify(v: Validation, candidate: Candidate) -> Failure:
     verdict = checked.verdict if checked else None
     if verdict is None:
         return Failure(FailureClass.ENVIRONMENT, frozenset(), ("nothing was judged",), v.detail)
+    texts = verdict.failures
     if verdict.failing:
-        return Failure(FailureClass.TEST, frozenset(verdict.failing), (), v.detail)
+        return Failure(FailureClass.TEST, frozenset(verdict.failing), (), v.detail, texts)
     tails = "\n".join(o.output_tail for o in checked.outcomes)
     code = "\n".join(c.full_content or "" for c in candidate.changes())
     missing = [m for m in _MISSING.findall(tails) if not _imports(code, m)]
     if missing or verdict.kind in _SESSION_ENV:
         why = f"missing module {missing[0]!r}" if missing else verdict.reason
-        return Failure(FailureClass.ENVIRONMENT, frozenset(), (why[:300],), v.detail)
+        return Failure(FailureClass.ENVIRONMENT, frozenset(), (why[:300],), v.detail, texts)
     timed_out = any(o.timed_out for o in checked.outcomes)
     problem = "the test run timed out" if timed_out else verdict.reason[:300]
-    return Failure(FailureClass.TEST, frozenset(), (problem,), v.detail)
+    return Failure(FailureClass.TEST, frozenset(), (problem,), v.detail, texts)
 
 
 def _imports(code: str, module: str) -> bool:
@@ -267,7 +270,7 @@ class L2Run:
         if v.passed:
             if self.rerun:  # failed, then passed at once: not proof enough to land
                 self.failure = Failure(FailureClass.FLAKY, self.failure.failing, (),
-                                       self.failure.detail)
+                                       self.failure.detail, self.failure.texts)
                 return S.CLASSIFY_FAILURE
             self.candidate = self.pending
             self.reason = f"converged in iteration {self.iteration}: {v.detail[:300]}"
@@ -311,6 +314,8 @@ class L2Run:
             data.update(failure_class=f.cls.value, failing=sorted(f.failing)[:50],
                         signature=f.signature, problems=list(f.problems)[:5],
                         stop=decision.stop.value if decision.stop else None)
+            if f.texts:  # the iteration's evidence; a few, as every iteration keeps its own
+                data["failures"] = as_payload(f.texts, THOUGHT_FAILURES)
         await self.d.thought(self.ctx, Phase.L2_REPAIR,
                              f"L2 iteration {self.iteration}: {data['decision']}", **data)
 

@@ -12,6 +12,7 @@ from governance.fs.protected import PathEscape, live_path_problem, normalize, pr
 from governance.fs.rollback import RollbackSnapshot, after_digest, exact_path, live_sha256
 from governance.gates.risk import RiskInput, RiskTier, classify
 from governance.gates.weakening import is_test_path, weakenings
+from governance.oracle.failure_text import as_payload
 from governance.oracle.oracle_run import Validation, check_live
 from governance.phase import Phase, Transition
 from governance.phases.deps import PhaseDeps
@@ -259,6 +260,8 @@ async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     payload = {"tests": memo.scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
                "regressions": list(v.regressions[:50]),
                "duration_s": round(sum(o.duration_s for o in checked.outcomes), 3)}
+    if v.failures:  # what the failing tests said: the refusal's evidence in the ledger
+        payload["failures"] = as_payload(v.failures)
     repairable = d.policy.l2_enabled and ctx.envelope.source != Source.REVIEW
     if not v.passed and repairable and not ctx.verify_repaired:
         d.oracle.failed = Validation(False, checked.detail(), payload, checked=checked,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 from governance.fs.rollback import live_sha256
+from governance.oracle.failure_text import as_payload
 from governance.oracle.oracle import GOOD, Report
 from governance.phase import Phase, Transition
 from governance.phases.deps import PhaseDeps
@@ -49,6 +50,8 @@ async def l2_repair_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         named = sorted(last.failing)[:5] or list(last.problems[:2])
         payload.update(stop=run.stop.value, last_class=last.cls.value,
                        failing=sorted(last.failing)[:50])
+        if last.texts:
+            payload["failures"] = as_payload(last.texts)
         return Transition(Phase.POSTMORTEM, f"L2 stopped after {run.iteration} iteration(s) "
                           f"[{run.stop.value}]: {run.reason}; last failure ({last.cls.value}): "
                           f"{'; '.join(named)[:600]}", payload)

@@ -13,6 +13,7 @@ from pathlib import Path
 from governance import retry
 from governance.fs.protected import PathEscape, normalize, protected_reason
 from governance.fs.rollback import RollbackSnapshot
+from governance.oracle.failure_text import as_payload
 from governance.oracle.oracle import Report, tree_digest
 from governance.oracle.oracle_run import (
     Checked,
@@ -101,6 +102,8 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
                "baseline": _baseline_note(baseline),
                "duration_s": round(sum(o.duration_s for o in checked.outcomes), 3),
                "baseline_duration_s": round(baseline_s, 3)}  # 0 when the cache had it
+    if v.failures:  # what the failing tests said: the refusal's evidence in the ledger
+        payload["failures"] = as_payload(v.failures)
     return Validation(v.passed, checked.detail() if not v.passed else v.reason, payload,
                       checked=checked, baseline=baseline)
 
