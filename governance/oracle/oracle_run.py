@@ -27,6 +27,7 @@ from pathlib import Path
 
 from governance.oracle.oracle import BaselineCache, Report, Verdict, judge
 from governance.oracle.scope import SuiteKnowledge, TestScope
+from governance.oracle.differential import DiffReport
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 
 
@@ -157,3 +158,5 @@ class Sessions:
     original: Report | None = None  # the affected scope on the candidate's code
     own: Report | None = None  # the candidate's tests on the candidate tree
     own_on_base: Report | None = None  # the candidate's tests on the base code
+    # the differential check of a preserve change (governance.oracle.differential)
+    differential: DiffReport | None = None

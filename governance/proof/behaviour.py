@@ -1,0 +1,95 @@
+"""Which functions of a changed file the differential check judges, and the tests that
+enter them (governance.oracle.differential says what the check is).
+
+Pure: texts and coverage in. A changed def or method is a target; so is one that reads a
+name a changed import binds (`from math import floor` becoming `ceil as floor` changes it
+without touching its text). What cannot be judged call by call is named instead: a changed
+class body, a changed or removed module-level statement (new private names a refactor adds
+for its own use are allowed), a removed function.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+from governance.oracle.differential import MAX_CONSTANTS, Target
+from governance.oracle.oracle import Coverage
+from governance.proof.ast_helpers import FUNCS
+from governance.proof.names import private_additions_only, symbol_changes
+
+
+def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list[str]]:
+    """The functions of one changed file to check, and what cannot be checked at all."""
+    changes = symbol_changes(old, new)
+    defs = _functions(new)
+    old_defs = _functions(old)
+    rebound = _rebound_names(old, new) if any(c.name == "<imports>" for c in changes) else set()
+    names, problems = set(), []
+    for c in changes:
+        if c.name == "<imports>" or (c.kind == "added" and not c.public):
+            continue
+        if c.name == "<module>":
+            if not private_additions_only(old, new):
+                problems.append(f"{path}: module-level statements changed")
+        elif c.kind == "changed" and c.name in defs and c.name in old_defs:
+            names.add(c.name)
+        elif c.kind != "added":
+            problems.append(f"{path}: {c.name} {c.kind} (a class body, or not a function)")
+    names |= {n for n, node in defs.items() if n in old_defs and _reads(node, rebound)}
+    targets = []
+    for name in sorted(names):
+        node = defs[name]
+        span = frozenset(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        consts = _constants(node) + _constants(old_defs[name])
+        targets.append(Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS]))
+    return targets, problems
+
+
+def _functions(text: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """qualname -> def, for module-level functions and methods of (nested) classes."""
+    out: dict = {}
+
+    def walk(body: list[ast.stmt], prefix: str) -> None:
+        for s in body:
+            if isinstance(s, FUNCS):
+                out[prefix + s.name] = s
+            elif isinstance(s, ast.ClassDef):
+                walk(s.body, f"{prefix}{s.name}.")
+    try:
+        walk(ast.parse(text).body, "")
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    return out
+
+
+def _rebound_names(old: str, new: str) -> set[str]:
+    def bound(text: str) -> set[tuple[str, str]]:
+        return {(a.asname or a.name.split(".")[0], ast.dump(s)) for s in ast.parse(text).body
+                if isinstance(s, (ast.Import, ast.ImportFrom)) for a in s.names}
+    return {name for name, _ in bound(old) ^ bound(new)}
+
+
+def _reads(node: ast.AST, names: set[str]) -> bool:
+    return bool(names) and any(isinstance(n, ast.Name) and n.id in names
+                               for n in ast.walk(node))
+
+
+def _constants(node: ast.AST) -> list[object]:
+    body = getattr(node, "body", [])
+    doc = body[0].value if body and isinstance(body[0], ast.Expr) else None
+    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and n is not doc
+            and isinstance(n.value, (int, float, str)) and not isinstance(n.value, bool)
+            and not (isinstance(n.value, str) and len(n.value) > 40)]
+
+
+def covering_tests(targets: Sequence[Target], coverage: Coverage | None) -> list[str]:
+    """The tests that entered a target (a line of its def ran during them: import time,
+    None, is no test): every call they made is evidence, not only those that reached the
+    changed lines, and inputs generated from them reach further."""
+    if coverage is None:
+        return []
+    return sorted({t for target in targets for t in coverage.hits(target.file, target.lines)
+                   if t is not None})
+
+
