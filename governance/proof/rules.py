@@ -6,10 +6,11 @@ What an op claims is its intent, decided by the signal's source (INTENT_BY_SOURC
 - repair (a failing test): a test that failed at baseline now passes (the one the signal
   named, when it named one), the affected scope still passes, changed lines ran, and every
   changed function is entered by a test that failed before and passes now;
-- preserve (complexity, docs, a slowdown): the affected scope passes and every changed
-  line ran under a test that passed before the change and still passes; and even then it
-  waits for review unless `proof.preserve_on_coverage` is on, since a line that ran is not
-  a line a test checked;
+- preserve (complexity, docs, a slowdown): the affected scope passes, every changed line
+  ran under a test that passed before the change and still passes, and the differential
+  check (governance.oracle.differential) shows every function it touches answering as the
+  base did on every call the tests made and on inputs generated from them; a line that ran
+  is not a line a test checked. `proof.preserve_on_coverage` drops the differential part;
 - new behaviour (a TODO, a backlog item, a human's goal, an issue, a schedule): proven like
   a repair when existing tests that failed before pass now (the human wrote down what is
   wanted); otherwise the candidate must add a test that fails on the base and passes on the
@@ -42,15 +43,16 @@ from typing import Any
 from governance.oracle.oracle import GOOD, Report
 from governance.oracle.oracle_run import Sessions
 from governance.oracle.scope import is_test_side
+from governance.proof.names import private_additions_only
 from governance.proof.static import breaking_changes, changed_statements, symbol_changes
 from governance.schemas import OperationContext, Source
 
 MAX_NAMED = 10  # uncovered lines, reasons: the ledger names this many, then counts
-# Why a preserve change waits for review by default: tests that ran its lines need not have
-# checked them (a moved boundary, a changed rounding), so "ran" is not "unchanged".
-PRESERVE_UNCHECKED = ("behaviour preserved is not shown: its changed lines ran under "
-                      "passing tests, which need not check them (proof.preserve_on_coverage "
-                      "is off)")
+# Why a preserve change without a differential check waits for review: tests that ran its
+# lines need not have checked them (a moved boundary, a changed rounding).
+PRESERVE_UNCHECKED = ("behaviour preserved is not shown: no differential check ran, and its "
+                      "changed lines running under passing tests does not show it "
+                      "(proof.preserve_on_coverage is off)")
 
 
 class Intent(StrEnum):
@@ -158,7 +160,8 @@ def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
         found.reasons.append("new behaviour waits for review (proof.autocommit_new_behaviour "
                              "is off)")
     if claim.intent is Intent.PRESERVE and not claim.preserve_on_coverage:
-        found.reasons.append(PRESERVE_UNCHECKED)
+        diff = sessions.differential  # governance.oracle.differential
+        found.reasons += [PRESERVE_UNCHECKED] if diff is None else diff.reasons()
     proven = not found.reasons
     summary = (f"proven ({claim.intent.value}): {len(code)} code file(s), changed lines run "
                f"by passing tests" if proven else f"unproven: {found.reasons[0]}")
@@ -210,6 +213,9 @@ def _collateral(f: FileText, allowed: frozenset[str]) -> list[str]:
         name = change.name
         if name == "<imports>" or (change.kind == "added" and not change.public):
             continue
+        if name == "<module>" and f.old is not None and f.new is not None \
+                and private_additions_only(f.old, f.new):
+            continue  # a private table or constant the work adds for its own use
         if any(name == s or name.startswith(f"{s}.") for s in allowed):
             continue
         out.append(f"{f.path}: {change.kind} {name}, not what the op is about")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from daemon.config import Settings
+from governance.oracle.differential import Counterexample, DiffReport, FunctionCheck
 from governance.oracle.oracle import Coverage, Report
 from governance.oracle.oracle_run import Sessions
 from governance.proof.rules import (
     PRESERVE_UNCHECKED,
     Claim,
+    Evidence,
     FileText,
     Intent,
     assess,
@@ -170,3 +172,43 @@ def test_a_test_module_that_did_not_import_at_base_is_resolved_to_its_tests() ->
     ev = assess(claim, [FileText("pkg/stats.py", None, HELPER_NEW)], sessions, base)
     assert ev.proven, ev.reasons
     assert ev.fail_to_pass == (T,)
+
+
+# -- preserve: the differential check decides ------------------------------------------------
+
+def _preserve(diff: DiffReport | None) -> Evidence:
+    sessions = Sessions(original=_report({T: "passed"}, {2: {T}}), differential=diff)
+    return assess(_make(Intent.PRESERVE, {"calc/core.py"}),
+                  [FileText("calc/core.py", OLD, NEW)], sessions, _report({T: "passed"}))
+
+
+def test_a_preserve_change_shown_unchanged_by_the_differential_check_is_proven() -> None:
+    ev = _preserve(DiffReport((FunctionCheck("calc/core.py::clamp", 3, 40, 43),)))
+    assert ev.proven and ev.trailer() == "proven (preserve)"
+
+
+def test_a_counterexample_or_no_evidence_keeps_a_preserve_change_for_review() -> None:
+    seen = Counterexample("calc/core.py::clamp", "20, 0, 10", "20", "10")
+    ev = _preserve(DiffReport((FunctionCheck("calc/core.py::clamp", 3, 40, 43, (seen,)),)))
+    assert ev.reasons == ("behaviour changed: calc/core.py::clamp(20, 0, 10): base 20, "
+                          "candidate 10",)
+    ev = _preserve(DiffReport((FunctionCheck("calc/core.py::clamp", problem="no test "
+                                             "calls it"),)))
+    assert ev.reasons == ("behaviour not shown unchanged: calc/core.py::clamp: no test calls it",)
+    assert _preserve(DiffReport(problem="replay failed: timed out")).reasons == (
+        "behaviour not checked: replay failed: timed out",)
+    assert _preserve(None).reasons == (PRESERVE_UNCHECKED,)
+
+
+def test_a_private_table_a_refactor_adds_is_part_of_the_work() -> None:
+    old = "def tier(n):\n    if n > 10:\n        return 'b'\n    return 'a'\n"
+    new = "_TIERS = ((10, 'b'),)\n\n\ndef tier(n):\n    return next((t for m, t in _TIERS " \
+          "if n > m), 'a')\n"
+    claim = _make(Intent.PRESERVE, {"calc/core.py"}, symbols=frozenset({"tier"}))
+    sessions = Sessions(original=_report({T: "passed"}, {n: {T} for n in range(1, 6)}),
+                        differential=DiffReport((FunctionCheck("calc/core.py::tier", 2, 9, 11),)))
+    ev = assess(claim, [FileText("calc/core.py", old, new)], sessions, _report({T: "passed"}))
+    assert ev.proven, ev.reasons
+    public = new.replace("_TIERS", "TIERS")  # a new public name is API, not the work's own
+    ev = assess(claim, [FileText("calc/core.py", old, public)], sessions, _report({T: "passed"}))
+    assert not ev.proven
