@@ -18,6 +18,7 @@ import structlog
 
 from governance.errors import CommitError
 from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
+from ledger.errors import LedgerError
 from ledger.redact import redact
 
 if TYPE_CHECKING:
@@ -79,7 +80,27 @@ async def _review(daemon: ReviewHost, op: str | None) -> dict[str, Any]:
     shown = diff if len(diff) <= DIFF_CAP else (
         diff[:DIFF_CAP] + f"\n[... {len(diff) - DIFF_CAP} more characters: git diff "
         f"{item.base} {item.sha}]\n")
-    return {"review": {**item_view(item, now), "diff": redact(shown)}}
+    failed = await _last_failing_attempt(daemon, item.op_id)
+    return {"review": {**item_view(item, now), "diff": redact(shown),
+                       **({"failed": failed} if failed else {})}}
+
+
+async def _last_failing_attempt(daemon: ReviewHost, op_id: str) -> dict[str, Any] | None:
+    """The op's newest ledger transition that kept failure texts (a refused attempt before
+    the one on the branch): what its failing tests said. None when there is none, or the
+    ledger does not know the op (it was pruned, or made by another state dir)."""
+    if daemon.ledger is None:
+        return None
+    try:
+        chain = await daemon.ledger.chain(op_id)
+    except LedgerError:
+        return None
+    for t in reversed(chain["transitions"]):
+        failures = (t.get("payload") or {}).get("failures")
+        if failures:
+            return {"seq": t["seq"], "from_phase": t["from_phase"], "to_phase": t["to_phase"],
+                    "failures": failures}
+    return None
 
 
 async def _accept(daemon: ReviewHost, item: ReviewItem, reason: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main as cli_main
+from daemon.cli.render import chain_text
 from daemon.client import ControlClient
 from tests.helpers import (
     OPS_BROKEN,
@@ -106,6 +107,7 @@ async def test_breaking_candidate_ends_in_postmortem(repo: Path, short_tmp: Path
         add = next(f for f in said if f["test"] == "tests/test_ops.py::test_add")
         assert add["message"].startswith("assert -1 == 5"), said
         assert "tests/test_ops.py:5: AssertionError" in add["tail"]
+    assert "FAILED tests/test_ops.py::test_add: assert -1 == 5" in chain_text(run.chain)
     assert tree_bytes(repo) == run.before
     assert git(repo, "rev-parse", "HEAD") == run.head
 

@@ -24,6 +24,8 @@ from tests.helpers import OPS_FIXED, git, running_daemon, settings_for, wait_for
 OP = "op-1111111111111111"
 OLD = "op-2222222222222222"
 EVIDENCE = "unproven: no test covers clamp"
+FAILED = {"test": "tests/test_ops.py::test_add", "message": "assert -1 == 5",
+          "tail": "tests/test_ops.py:5: AssertionError"}
 
 
 def _propose(repo, op_id: str = OP, goal: str = "clamp x into range",
@@ -64,8 +66,12 @@ def _branches(repo) -> list[str]:
 @pytest.mark.slow
 async def test_review_lists_what_waits_and_shows_one_with_its_diff(repo, capsys):
     sha = _propose(repo)
-    async with running_daemon(repo, settings_for(None)):
+    async with running_daemon(repo, settings_for(None)) as daemon:
         code, listed, _ = await _cli(capsys, "review", "--repo", str(repo))
+        await _record_op(daemon)  # a refused attempt before the one on the branch
+        await daemon.ledger.append_transition(OP, from_phase="VALIDATE", to_phase="VALIDATE_RETRY",
+                                              reason="validation failed", payload={
+                                                  "failures": [FAILED]})
         one_code, one, _ = await _cli(capsys, "review", "1111", "--repo", str(repo))
         none_code, _, none_err = await _cli(capsys, "review", "beef", "--repo", str(repo))
     assert code == 0 and one_code == 0, (listed, one)
@@ -77,6 +83,9 @@ async def test_review_lists_what_waits_and_shows_one_with_its_diff(repo, capsys)
     assert f"why:   {EVIDENCE}" in one and f"-> {sha[:12]} on branch ouroboros/{OP}" in one
     assert "+    return max(lo, min(x, hi))" in one and "deleted file mode 100644" in one
     assert f"ouroboros accept {OP}" in one
+    assert "failing attempt (ledger #0 VALIDATE -> VALIDATE_RETRY):" in one
+    assert "FAILED tests/test_ops.py::test_add: assert -1 == 5" in one
+    assert "failing attempt" not in listed
     assert none_code == 1 and "no review(s) match 'beef'" in none_err
 
 
