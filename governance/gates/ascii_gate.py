@@ -61,7 +61,7 @@ CONFUSABLES: dict[str, str] = {
     "\u2026": "...", "\u00d7": "*", "\u2044": "/", "\u2215": "/", "\uff08": "(", "\uff09": ")",
 }
 # Confusable quotes: one character for one, so repairing them first moves no column.
-QUOTES = {ch: ascii for ch, ascii in CONFUSABLES.items() if ascii in ("'", '"')}
+QUOTES = {ch: to for ch, to in CONFUSABLES.items() if to in ("'", '"')}
 STRICT_SUFFIXES = (".py", ".pyi")
 MAX_BASE_BYTES = 4_000_000
 MAX_PROBLEM_LINES = 5  # per file, so the model sees more than the first offender
