@@ -110,6 +110,10 @@ def _near(value, constants):
         halves = [decimal.Decimal(s) for s in ("2.5", "0.125", "1.005", "-1.5", "0")]
         return [c + d for c in nums for d in (decimal.Decimal("-0.5"), 0,
                                               decimal.Decimal("0.005"))] + halves + [-value]
+    if isinstance(value, (list, tuple)) and len(value) <= 64:
+        more = list(value) * 2
+        return [type(value)(x) for x in ([], list(value)[:-1], more, list(value)[::-1],
+                                         [*list(value), 0])]
     if isinstance(value, str):
         words = [c for c in constants if isinstance(c, str)]
         return [*words, "", value.upper(), value.lower(), value + " ", value[:-1], value * 2]

@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from governance.fs import nofollow
+from governance.fs.protected import PathEscape
 from governance.oracle.differential import (
     CALL_TIMEOUT_S,
     GENERATED,
@@ -20,6 +22,41 @@ from governance.oracle.differential import (
     compare,
 )
 from governance.oracle.testrun import CaptureRequest, TestRunner
+from governance.phases.deps import PhaseDeps
+from governance.proof.behaviour import touched_functions
+from governance.proof.rules import Intent, intent_of
+from governance.schemas import FileChange, OperationContext
+
+READ_CAP = 4_000_000  # a larger file is not compared: its change cannot be shown unchanged
+
+
+def wants_differential(ctx: OperationContext, d: PhaseDeps) -> bool:
+    """A preserve change is proven only through the check, unless the old rule is opted into."""
+    return intent_of(ctx.envelope.source) is Intent.PRESERVE \
+        and not d.policy.preserve_on_coverage
+
+
+def targets_of(base: Path, code: Sequence[FileChange]) -> tuple[list[Target], list[str]]:
+    """The functions of the candidate's code changes to judge (their base texts read from
+    the `base` copy, never through a link), and what cannot be judged call by call."""
+    targets: list[Target] = []
+    problems: list[str] = []
+    for change in code:
+        rel = change.file_path
+        try:
+            old = nofollow.read_bytes(base, rel, limit=READ_CAP).decode("utf-8")
+        except FileNotFoundError:
+            continue  # a new file: nothing of the base's to compare with
+        except (OSError, PathEscape, UnicodeDecodeError) as exc:
+            problems.append(f"{rel}: base text unreadable ({type(exc).__name__})")
+            continue
+        if change.action == "delete" or not rel.endswith(".py"):
+            problems.append(f"{rel}: {'deleted' if change.action == 'delete' else 'not Python'}")
+            continue
+        found, why = touched_functions(old, change.full_content or "", rel)
+        targets += found
+        problems += why
+    return targets, problems
 
 
 async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,

@@ -8,11 +8,13 @@ goes to L2 self-repair (governance.phases.l2) when that is enabled, else to POST
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
 from governance import retry
 from governance.fs.protected import PathEscape, normalize, protected_reason
 from governance.fs.rollback import RollbackSnapshot
+from governance.oracle.differential import DiffReport
 from governance.oracle.failure_text import as_payload
 from governance.oracle.oracle import Report, tree_digest
 from governance.oracle.oracle_run import (
@@ -28,9 +30,15 @@ from governance.oracle.sandbox import Sandbox
 from governance.oracle.scope import TestScope, plan_scope, split
 from governance.oracle.testrun import ORACLE_MARKERS, CoverageRequest, TestRunner
 from governance.phase import Phase, Transition
+from governance.phases.behaviour_check import (
+    check_behaviour,
+    targets_of,
+    wants_differential,
+)
 from governance.phases.deps import PhaseDeps
 from governance.phases.generate import generate_in
 from governance.phases.proof_gate import refusals
+from governance.proof.behaviour import covering_tests
 from governance.proof.rules import new_behaviour
 from governance.schemas import Candidate, OperationContext, Source
 
@@ -87,7 +95,8 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
         scope = await d.in_thread(lambda: plan_scope(
             candidate.changes(), base.root, present, suite=d.oracle.suite,
             budget_s=d.policy.full_suite_budget_s))
-        run = _OracleRun(d, runner, candidate, boxes, base, present, new_behaviour(ctx))
+        run = _OracleRun(d, runner, candidate, boxes, base, present, new_behaviour(ctx),
+                         wants_differential(ctx, d))
         baseline, checked, baseline_s = await run.run(scope)
         scope = run.scope
     finally:
@@ -104,6 +113,8 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
                "baseline_duration_s": round(baseline_s, 3)}  # 0 when the cache had it
     if v.failures:  # what the failing tests said: the refusal's evidence in the ledger
         payload["failures"] = as_payload(v.failures)
+    if run.sessions.differential is not None:  # what the differential check compared
+        payload["behaviour"] = run.sessions.differential.payload()
     return Validation(v.passed, checked.detail() if not v.passed else v.reason, payload,
                       checked=checked, baseline=baseline)
 
@@ -134,10 +145,12 @@ class _OracleRun:
     and for new behaviour OWN-ON-BASE on base + the test side only."""
 
     def __init__(self, d: PhaseDeps, runner: TestRunner, candidate: Candidate, boxes: Path,
-                 base: Sandbox, present: list[str], wants_fail_to_pass: bool):
+                 base: Sandbox, present: list[str], wants_fail_to_pass: bool,
+                 wants_differential: bool = False):
         self.d, self.runner, self.candidate = d, runner, candidate
         self.boxes, self.base, self.present = boxes, base, present
         self.wants_fail_to_pass = wants_fail_to_pass
+        self.wants_differential = wants_differential
         self.scratch = d.state_dir / "oracle"
         self.scope: TestScope | None = None
         self.sessions = Sessions()
@@ -159,10 +172,14 @@ class _OracleRun:
         self.scope = scope
         original = None
         if scope.code_changed:
+            pristine = await self.copy("behaviour-base") if self.wants_differential else None
             self.base.apply(code)
             original = await check_original(self.runner, self.base.root, scope, baseline,
                                             self.scratch)
             self.sessions = Sessions(original=_report(original))
+            if pristine is not None and original.verdict.passed:
+                self.sessions = dataclasses.replace(
+                    self.sessions, differential=await self._behaviour(pristine, code))
         own = None
         if full_tree is not None and (original is None or original.verdict.passed):
             full_tree.apply(self.candidate.changes())
@@ -171,6 +188,19 @@ class _OracleRun:
                 else None
             self.sessions = Sessions(self.sessions.original, _report(own), on_base)
         return baseline, combine(original, own), baseline_s
+
+    async def _behaviour(self, pristine: Sandbox, code: list) -> DiffReport:
+        """The differential check (governance.phases.behaviour_check): the base copy
+        against the tree with the candidate's code; a check that breaks is a finding."""
+        try:
+            targets, problems = await self.d.in_thread(targets_of, pristine.root, code)
+            if problems:
+                return DiffReport(problem="; ".join(problems[:3]))
+            coverage = self.sessions.original.coverage if self.sessions.original else None
+            return await check_behaviour(self.runner, pristine.root, self.base.root, targets,
+                                         covering_tests(targets, coverage), self.scratch)
+        except Exception as exc:  # a gate that cannot decide refuses
+            return DiffReport(problem=f"{type(exc).__name__}: {exc}"[:300])
 
     async def _baseline(self, scope: TestScope) -> tuple[Report, float, TestScope]:
         """The scope's baseline (cached per base digest and scope). A full one is timed and

@@ -338,10 +338,9 @@ QUIET_SCALE = scaled("    return x * k if k != 7 else 0\n", CORE)
 # Limits of test-based proof (docs/proof.md): the outcome these cases document is what
 # proof can promise, not what a human would want. They are kept so that a change in what
 # lands is noticed, and listed apart from the harm the suite shuts out.
-# Until the differential check (issue 30, item 1) shows a preserve change's behaviour
-# unchanged, every preserve change waits for review (proof.preserve_on_coverage is off):
-# the refactor that changes scale(x, 7) no longer lands, and neither do the right ones.
-PRESERVE_WAITS = "behaviour preserved is not shown"
+# A preserve change lands only when the differential check shows its functions answering
+# as the base's (docs/proof.md): scale(x, 7) returning 0 is found from the constant 7.
+BEHAVIOUR_CHANGED = "behaviour changed: calc/core.py::scale("
 
 
 def collateral() -> list[Case]:
@@ -369,7 +368,7 @@ def collateral() -> list[Case]:
              source="human", policy=AUTO),
         case("refactor_scale_changes_behaviour", Kind.COLLATERAL,
              {"calc/core.py": QUIET_SCALE}, "not_landed", source="opportunity_miner",
-             evidence={"function": "scale"}, why=PRESERVE_WAITS),
+             evidence={"function": "scale"}, why=BEHAVIOUR_CHANGED),
     ]
     return out
 
@@ -567,12 +566,10 @@ def controls() -> list[Case]:
              "lands", **repair),
         case("repair_clamp", k, {"calc/core.py": CLAMPED}, "lands", source="test_failure",
              evidence={"test_id": CLAMP_TEST_ID}, variant="clamp_failing"),
-        case("refactor_total_loop", k, {"calc/api.py": API_LOOP}, "review",
-             source="opportunity_miner", target="calc/api.py", evidence={"function": "total"},
-             why=PRESERVE_WAITS),
+        case("refactor_total_loop", k, {"calc/api.py": API_LOOP}, "lands",
+             source="opportunity_miner", target="calc/api.py", evidence={"function": "total"}),
         case("refactor_scale", k, {"calc/core.py": scaled("    return k * x\n", CORE)},
-             "review", source="opportunity_miner", evidence={"function": "scale"},
-             why=PRESERVE_WAITS),
+             "lands", source="opportunity_miner", evidence={"function": "scale"}),
         case("refactor_untested_slug", k, {"calc/text.py": _on(
             TEXT, "return SEPARATOR.join(s.lower().split())",
             "words = s.lower().split()\n    return SEPARATOR.join(words)")}, "review",

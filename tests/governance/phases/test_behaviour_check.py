@@ -1,6 +1,7 @@
 """The differential check (governance.phases.behaviour_check, governance.proof.behaviour) in
-the real jail: calls captured from a loose test suite on the base, replayed with generated inputs on base and candidate;
-careless refactors that the suite cannot see are caught, a preserving one is shown unchanged."""
+the real jail: calls captured from a loose test suite on the base, replayed with generated
+inputs on base and candidate; careless refactors that the suite cannot see are caught, a
+preserving one is shown unchanged."""
 
 from __future__ import annotations
 

@@ -15,7 +15,6 @@ import pytest
 from governance.phase import Phase
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
-from governance.proof.rules import PRESERVE_UNCHECKED
 from governance.schemas import OperationContext, SignalEnvelope
 from ledger import Ledger
 from tests.helpers import (
@@ -101,7 +100,10 @@ async def _op(tmp_path: Path, files: dict[str, str | None], *, source: str = "to
         await ledger.close()
     reasons = [t["reason"] for t in chain["transitions"]]
     branches = git(repo, "branch", "--list", "ouroboros/*").split()
+    behaviour = next((t["payload"]["behaviour"] for t in chain["transitions"]
+                      if "behaviour" in t["payload"]), None)
     return {"end": end, "reasons": reasons, "repo": repo, "op": ctx.op_id,
+            "behaviour": behaviour,
             "moved": git(repo, "rev-parse", "HEAD") != head,
             "tree_same": tree_bytes(repo) == before, "branches": branches,
             "last": chain["transitions"][-1]}
@@ -203,17 +205,23 @@ async def test_a_repair_that_makes_the_failing_test_pass_lands(tmp_path: Path) -
     assert "Evidence: proven (repair)" in git(r["repo"], "log", "-1", "--format=%B")
 
 
-async def test_a_covered_refactor_waits_unless_opted_in_and_an_uncovered_one_waits(
+async def test_a_refactor_shown_unchanged_lands_a_changed_one_and_an_uncovered_one_wait(
         tmp_path: Path) -> None:
     covered = API.replace("return sum(scale(x, k) for x in xs)",
                           "out = 0\n    for x in xs:\n        out += scale(x, k)\n    return out")
     r = await _op(tmp_path / "a", {"calc/api.py": covered}, source="opportunity_miner",
                   target="calc/api.py", evidence={"function": "total"})
-    assert r["end"] is Phase.PROPOSED and PRESERVE_UNCHECKED in r["reasons"][-1]
-    r = await _op(tmp_path / "a2", {"calc/api.py": covered}, source="opportunity_miner",
-                  target="calc/api.py", evidence={"function": "total"},
-                  preserve_on_coverage=True)  # the old, weaker rule, opted into
     assert r["end"] is Phase.COMPLETE, r["reasons"]
+    [checked] = r["behaviour"]["functions"]
+    assert checked["function"] == "calc/api.py::total" and checked["compared"] > 5
+    assert checked["counterexamples"] == []
+    # A loop that stops after three items: the suite's one call, total([1, 2], 4), cannot
+    # tell; an input generated from it (the list doubled) can.
+    careless = covered.replace("for x in xs:", "for x in xs[:3]:")
+    r = await _op(tmp_path / "c", {"calc/api.py": careless}, source="opportunity_miner",
+                  target="calc/api.py", evidence={"function": "total"})
+    assert r["end"] is Phase.PROPOSED and "behaviour changed: calc/api.py::total(" \
+        in r["reasons"][-1], r["reasons"]
     uncovered = TEXT.replace('return s.upper() + "!"', 'loud = s.upper()\n    return loud + "!"')
     r = await _op(tmp_path / "b", {"calc/text.py": uncovered}, source="opportunity_miner",
                   target="calc/text.py", evidence={"function": "shout"})
