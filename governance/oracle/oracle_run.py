@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from governance.oracle.differential import DiffReport
 from governance.oracle.oracle import BaselineCache, Report, Verdict, judge
 from governance.oracle.scope import SuiteKnowledge, TestScope
-from governance.oracle.differential import DiffReport
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 
 
