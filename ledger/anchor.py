@@ -17,6 +17,7 @@ import re
 import sqlite3
 
 from ledger.chain import GENESIS, TABLES, Head
+from ledger.segments import SegmentError, archived_hash
 
 TRAILER = "Ledger-Head"
 _PART = re.compile(r"([a-z_]+):(\d{1,19})")
@@ -50,8 +51,9 @@ def parse_anchor(text: str) -> tuple[dict[str, int], str]:
 
 
 def check_anchor(db: sqlite3.Connection, text: str) -> list[str]:
-    """What is wrong between the ledger and an anchor (empty: every anchored row is there
-    with the hash it had). Meaningful on a chain that verifies (ledger.verify)."""
+    """What is wrong between the ledger and an anchor (empty: every anchored row is there,
+    in its table or its archive segment, with the hash it had). Meaningful on a chain that
+    verifies (ledger.verify)."""
     try:
         rowids, digest = parse_anchor(text)
     except ValueError as exc:
@@ -60,7 +62,13 @@ def check_anchor(db: sqlite3.Connection, text: str) -> list[str]:
     for table, rowid in rowids.items():
         found = db.execute(f"SELECT row_hash FROM {table} WHERE rowid = ?",
                            (rowid,)).fetchone() if rowid else (GENESIS,)
-        if found is None:
+        if found is None:  # retention may have moved it to a segment (ledger.retention)
+            try:
+                found = (archived_hash(db, table, rowid),)
+            except SegmentError as exc:
+                problems.append(f"{table}: row {rowid} named by the anchor: {exc}")
+                found = ("",)
+        if found[0] is None:
             problems.append(f"{table}: row {rowid} named by the anchor is gone (the chain "
                             "was cut back past it)")
             found = ("",)

@@ -53,6 +53,9 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "work_records": (("ts", "t"), ("dedup_key", "t"), ("op_id", "t"), ("event", "t"),
                      ("source", "t"), ("context", "t"), ("count", "i"), ("not_before", "t"),
                      ("reason", "t")),
+    # One row per archive segment (ledger.segments): old rows moved into a compressed file.
+    "archives": (("ts", "t"), ("name", "t"), ("sha256", "t"), ("bytes", "i"), ("rows", "i"),
+                 ("ranges", "t"), ("ops", "t")),
 }
 TABLES = tuple(COLUMNS)
 _CAST = {"t": str, "i": int, "r": float}

@@ -162,6 +162,40 @@ CREATE TABLE work_records (
 CREATE INDEX work_records_key ON work_records (dedup_key, id);
 """ + _append_only("work_records")
 
+# Retention (ledger.retention): whole old rows of the v1 tables move into compressed segment
+# files (ledger.segments), one chained `archives` row per segment naming the rowids it holds.
+# Their delete triggers now let a row go only when the newest segment holds it, so nothing
+# leaves the table that an archive does not keep; updates stay refused. outcomes and
+# work_records are never archived (the grounding and work memories read them whole).
+ARCHIVED_TABLES = _APPEND_ONLY_TABLES
+
+
+def _archivable(table: str) -> str:
+    return f"""
+    DROP TRIGGER {table}_no_delete;
+    CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+      WHEN NOT EXISTS (SELECT 1 FROM archives a WHERE a.id = (SELECT MAX(id) FROM archives)
+        AND OLD.rowid BETWEEN json_extract(a.ranges, '$.{table}[0]')
+                          AND json_extract(a.ranges, '$.{table}[1]'))
+      BEGIN SELECT RAISE(ABORT, '{table} is append-only: only archived rows may leave'); END;
+    """
+
+
+_V7_ARCHIVES = """
+CREATE TABLE archives (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts          TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    rows        INTEGER NOT NULL,
+    ranges      TEXT NOT NULL,
+    ops         TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL DEFAULT '',
+    row_hash    TEXT NOT NULL DEFAULT ''
+);
+""" + _append_only("archives") + "".join(_archivable(t) for t in ARCHIVED_TABLES)
+
 # (version, name, sql). Append only; never edit a migration that has shipped.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", _V1),
@@ -172,6 +206,8 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (4, "hash chain (prev_hash, row_hash; existing rows chained now)", _hash_columns()),
     (5, "outcome records (grounding memory)", _V5_OUTCOMES),
     (6, "work records (what failed or waits for review, across restarts)", _V6_WORK),
+    (7, "archive segments (retention: old rows in compressed, hash-anchored files)",
+     _V7_ARCHIVES),
 )
 # Python steps run after a migration's SQL, in its transaction.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: _chain_and_relock}

@@ -19,10 +19,10 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.anchor import format_anchor
 from ledger.chain import Head
@@ -30,6 +30,10 @@ from ledger.db import Database, Tx
 from ledger.errors import MigrationError, UnknownOperation
 from ledger.migrations import MIGRATIONS, STEPS
 from ledger.redact import redact, redact_data
+from ledger.segments import Crash, op_rows, ops_matching
+
+if TYPE_CHECKING:
+    from ledger.retention import Prepared
 
 REPLY_TEXT_CAP = 16 * 1024  # characters of a model reply kept per call
 # The phases an op ends in: the one list. The ledger finds unfinished ops by it and may
@@ -81,6 +85,16 @@ class Ledger:
     def anchor(self) -> str:
         """A `Ledger-Head` trailer value naming every chain's committed head."""
         return format_anchor(self._db.heads())
+
+    def on_write_error(self, listener: Callable[[BaseException], None]) -> None:
+        """`listener(exc)` is called on the event loop for every write that fails."""
+        self._db.on_error = listener
+
+    async def commit_segment(self, prepared: Prepared, crash: Crash | None = None) -> int:
+        """Name a written segment and delete its rows, in one transaction; its number."""
+        from ledger.retention import commit  # retention imports this module's names
+
+        return await self._db.write(lambda tx: commit(tx, prepared, crash or (lambda _: None)))
 
     # -- writes -------------------------------------------------------------------------
 
@@ -214,7 +228,8 @@ class Ledger:
         rows = await self._rows(
             "SELECT op_id FROM operations WHERE op_id LIKE ? ESCAPE '\\' LIMIT 6",
             (_like_prefix(like),))
-        matches = [r[0] for r in rows]
+        archived = await self._db.call(lambda db: ops_matching(db, _like_prefix(like)))
+        matches = list(dict.fromkeys([r[0] for r in rows] + archived))[:6]
         if len(matches) != 1:
             raise UnknownOperation(prefix, matches)
         return matches[0]
@@ -240,16 +255,20 @@ class Ledger:
         return [(r[0], r[1] or "") for r in await self._rows(sql, TERMINAL_PHASES)]
 
     async def chain(self, op_id: str) -> dict[str, Any]:
-        """Everything recorded about one op, in order: the causal chain."""
+        """Everything recorded about one op, in order: the causal chain (read from its
+        archive segment once retention moved it there: an op is wholly in one place)."""
         rows = await self._rows("SELECT * FROM operations WHERE op_id = ?", (op_id,))
+        archived = {} if rows else await self._db.call(lambda db: op_rows(db, op_id))
+        rows = rows or archived.get("operations", [])
         if not rows:
             raise UnknownOperation(op_id, [])
         out: dict[str, Any] = {"operation": _decoded(rows[0], ("envelope",))}
         for key, order in (("transitions", "seq"), ("model_calls", "id"), ("tool_calls", "id"),
                            ("thoughts", "id")):
+            found = archived.get(key, []) if archived else await self._rows(
+                f"SELECT * FROM {key} WHERE op_id = ? ORDER BY {order}", (op_id,))
             out[key] = [_decoded(r, ("payload", "arguments", "data", "telemetry"))
-                        for r in await self._rows(
-                            f"SELECT * FROM {key} WHERE op_id = ? ORDER BY {order}", (op_id,))]
+                        for r in found]
         return out
 
     async def recent_model_calls(self, per_provider: int = 50) -> list[dict[str, Any]]:

@@ -21,8 +21,18 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ledger.chain import GENESIS, TABLES, Head, row_hash, rows
+from ledger.segments import (
+    Range,
+    SegmentError,
+    archive_dir,
+    archived_rows,
+    db_file,
+    read_segment,
+    segments,
+)
 
 CHAINED_SINCE = 4  # the schema version that added the hash columns
+TABLE_SINCE = {"outcomes": 5, "work_records": 6, "archives": 7}  # born chained, later
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,8 @@ class Report:
     rows: dict[str, int] = field(default_factory=dict)
     heads: dict[str, Head] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    archived: dict[str, int] = field(default_factory=dict)  # rows read from segments
+    segments: int = 0
 
     @property
     def ok(self) -> bool:
@@ -72,11 +84,20 @@ def verify_db(db: sqlite3.Connection) -> Report:
     report = Report(version)
     if version < CHAINED_SINCE:
         return report  # predates the chain: the daemon's next start migrates and chains it
+    walks = {table: _Walk(table, report) for table in TABLES}
+    try:  # archived rows first: each table's chain starts in its oldest segment
+        _archived(db, walks, report)
+    except (sqlite3.Error, SegmentError) as exc:
+        report.problems.append(Problem("archives", 0, f"unreadable: {exc}"))
     for table in TABLES:
+        if version < TABLE_SINCE.get(table, 0):
+            continue  # the migration that adds it has not run yet
         try:
-            _walk(db, table, report)
+            for rowid, *values, prev, stored in rows(db, table):
+                walks[table].row(rowid, tuple(values), prev, stored)
         except sqlite3.Error as exc:  # a dropped table or column is tampering too
             report.problems.append(Problem(table, 0, f"unreadable: {exc}"))
+        walks[table].close()
     return report
 
 
@@ -88,26 +109,87 @@ def verify_file(path: Path) -> Report:
         db.close()
 
 
-def _walk(db: sqlite3.Connection, table: str, report: Report) -> None:
-    expected, before, count = GENESIS, 0, 0
-    last_seq: dict[str, int] = {}
-    for rowid, *values, prev, stored in rows(db, table):
-        count += 1
-        if prev != expected:
-            report.problems.append(Problem(table, rowid, _broken_link(before, rowid)))
-        if row_hash(table, rowid, prev, tuple(values)) != stored:
-            report.problems.append(Problem(table, rowid, "content does not match its hash "
-                                           "(edited in place)"))
-        if table == "transitions":
+def transitions_of(db: sqlite3.Connection, op_id: str) -> list[tuple[int, str, str]]:
+    """(rowid, to_phase, payload) of one op's transitions, from its table or, once
+    retention moved the op, its archive segment (SegmentError if that cannot be read)."""
+    found = db.execute("SELECT rowid, to_phase, payload FROM transitions WHERE op_id = ? "
+                       "ORDER BY seq", (op_id,)).fetchall()
+    if found:
+        return found
+    return [(rowid, row["to_phase"], row["payload"])
+            for table, rowid, row in archived_rows(db, op_id) if table == "transitions"]
+
+
+class _Walk:
+    """One table's chain, row by row: archived rows (hashed again from their values),
+    then the table's own."""
+
+    def __init__(self, table: str, report: Report):
+        self.table, self.report = table, report
+        self.expected, self.before, self.count = GENESIS, 0, 0
+        self.last_seq: dict[str, int] = {}
+
+    def problem(self, rowid: int, what: str) -> None:
+        self.report.problems.append(Problem(self.table, rowid, what))
+
+    def row(self, rowid: int, values: tuple, prev: str, stored: str) -> None:
+        self.count += 1
+        if prev != self.expected:
+            self.problem(rowid, _broken_link(self.before, rowid))
+        if row_hash(self.table, rowid, prev, values) != stored:
+            self.problem(rowid, "content does not match its hash (edited in place)")
+        if self.table == "transitions":
             op_id, seq = values[0], values[1]
-            if seq != last_seq.get(op_id, -1) + 1:
-                report.problems.append(Problem(table, rowid, f"{op_id} seq {seq} follows seq "
-                                               f"{last_seq.get(op_id)} (out of order or a "
-                                               "transition is missing)"))
-            last_seq[op_id] = seq
-        expected, before = stored, rowid
-    report.rows[table] = count
-    report.heads[table] = Head(before, expected)
+            if seq != self.last_seq.get(op_id, -1) + 1:
+                self.problem(rowid, f"{op_id} seq {seq} follows seq "
+                             f"{self.last_seq.get(op_id)} (out of order or a transition "
+                             "is missing)")
+            self.last_seq[op_id] = seq
+        self.expected, self.before = stored, rowid
+
+    def archived(self, rowid: int, values: tuple) -> None:
+        """An archived row: its hash is what its values give, linked to the row before."""
+        if rowid != self.before + 1:
+            self.problem(rowid, f"archived after row {self.before}: rows are missing from "
+                         "its segment")
+        self.row(rowid, values, self.expected, row_hash(self.table, rowid, self.expected,
+                                                         values))
+        self.report.archived[self.table] = self.report.archived.get(self.table, 0) + 1
+
+    def skip(self, span: Range) -> None:
+        """A segment that cannot be read: its declared head stands in for its rows."""
+        self.expected, self.before = span.head, span.last
+
+    def close(self) -> None:
+        self.report.rows[self.table] = self.count
+        self.report.heads[self.table] = Head(self.before, self.expected)
+
+
+def _archived(db: sqlite3.Connection, walks: dict[str, _Walk], report: Report) -> None:
+    """Every segment: its file against its archives row, its rows into the walks, and
+    each table's rows ending at the head the segment declares."""
+    directory = archive_dir(db_file(db)) if (found := segments(db)) else None
+    for seg in found:
+        report.segments += 1
+        try:
+            for table, span in seg.ranges.items():
+                if walks[table].expected != span.prev:  # then checked from where it says
+                    walks[table].problem(span.first, f"segment {seg.name} does not start "
+                                         f"where row {walks[table].before} ends")
+                    walks[table].expected = span.prev
+            for table, rowid, values in read_segment(directory, seg):
+                walks[table].archived(rowid, values)
+        except SegmentError as exc:
+            report.problems.append(Problem("archives", seg.rowid, str(exc)))
+            for table, span in seg.ranges.items():
+                walks[table].skip(span)
+            continue
+        for table, span in seg.ranges.items():
+            w = walks[table]
+            if (w.before, w.expected) != (span.last, span.head):
+                w.problem(span.last, f"the rows of segment {seg.name} do not hash to the "
+                          "head it declares (the segment was altered)")
+                w.skip(span)
 
 
 def _broken_link(before: int, rowid: int) -> str:
@@ -133,6 +215,11 @@ def report_text(report: Report) -> str:
     for table in TABLES:
         if table in report.heads:
             h = report.heads[table]
+            moved = report.archived.get(table)
             lines.append(f"  {table:<12} {report.rows[table]:>7} rows  head row {h.rowid} "
-                         f"{h.hash[:16]}")
+                         f"{h.hash[:16]}" + (f"  ({moved} in archive segments)" if moved
+                                             else ""))
+    if report.segments:
+        lines.append(f"  {report.segments} archive segment(s): each file matches its hash, "
+                     "its rows their chain")
     return "\n".join(lines)
