@@ -25,8 +25,8 @@ from pathlib import Path
 
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
 MAX_CALLS = 100  # captured per function
-GENERATED = 200  # generated inputs per function
-MAX_CONSTANTS = 30
+GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
+MAX_CONSTANTS = 60
 CALL_TIMEOUT_S = 1.0
 MAX_COUNTEREXAMPLES = 3  # per function, in the ledger
 NO_EVIDENCE = ("no call of it could be replayed (none captured, or each timed out or was "

@@ -1,0 +1,135 @@
+"""The replay runner's inputs and answers (governance.oracle.replay_runner), in-process: the
+generated calls are deterministic, bounded and reach the inputs careless refactors differ
+on (defaults, numbers inside text, pairs of arguments, an object's attributes); the
+canonical form keeps what a caller can observe. One run as the jail runs it, as a script."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import pickle
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from governance.oracle import replay_runner as rr
+
+
+class Box:
+    """An instance whose state the canonical form reads by attribute."""
+
+    def __init__(self, **state: object) -> None:
+        self.__dict__.update(state)
+
+
+def _calls(*calls: tuple[list, dict]) -> list[bytes]:
+    return [pickle.dumps(c, protocol=4) for c in calls]
+
+
+def _inputs(calls: list[bytes], constants: list[object], limit: int = 3000) -> list[tuple]:
+    return [pickle.loads(b) for b in rr.generated(calls, constants, limit)]
+
+
+def _firsts(calls: list[bytes], constants: list[object]) -> list[object]:
+    """The first argument of each generated call that has one."""
+    return [a[0] for a, _ in _inputs(calls, constants) if a]
+
+
+def test_generation_is_deterministic_bounded_and_new() -> None:
+    calls = _calls(([10, 2, "retail"], {"coupon": None}), ([3.5, 5, "trade"], {"coupon": "x"}))
+    first = rr.generated(calls, [50, "HALF", "0.95"], 200)
+    assert first == rr.generated(calls, [50, "HALF", "0.95"], 200)
+    assert len(first) == 200 and len(set(first)) == 200
+    assert not set(first) & set(calls)
+    every = rr.generated(calls, [50, "HALF", "0.95"], 10**6)  # the stages end on their own
+    assert every[:200] == first and len(every) < 1000
+
+
+def test_defaults_come_first_trailing_arguments_left_out() -> None:
+    calls = _calls((["a long title", "-", 40], {"keep": True}))
+    assert _inputs(calls, [])[:4] == [
+        (["a long title", "-"], {"keep": True}), (["a long title"], {"keep": True}),
+        ([], {"keep": True}), (["a long title", "-", 40], {})]
+
+
+def test_numbers_inside_text_move_towards_the_constants() -> None:
+    made = set(_firsts(_calls((["9:30 pm"], {})), [12, 59]))
+    assert {"13:30 pm", "9:60 pm", "0:30 pm", "9:29 pm"} <= made
+    iso = set(_firsts(_calls((["2024-05-01"], {})), [12]))
+    assert {"2024-13-01", "2024-05-00", "2024-05-02"} <= iso  # the width is kept
+
+
+def test_a_number_written_as_text_is_varied_as_a_number() -> None:
+    made = set(_firsts(_calls((["0.20"], {})), ["0.95"]))
+    assert {"0", "0.21", "0.19", "0.95"} <= made
+
+
+def test_two_arguments_move_together_from_their_nearest_values() -> None:
+    made = _inputs(_calls(([19.99, 60, "0.20"], {})), [])
+    assert ([0.125, 60, "0"], {}) in made  # a half cent, untaxed: a rounding tie
+
+
+def test_integers_move_to_their_siblings_and_small_values() -> None:
+    account = Box(balance=620, overdraft=0, entries=[1, 2])
+    made = _inputs(_calls(([account, 70], {})), [])
+    amounts = {a[1] for a, _ in made
+               if len(a) == 2 and isinstance(a[0], Box) and vars(a[0]) == vars(account)}
+    assert {620, 619, 621, 0, 1, 2, 3, -70, 69, 71} <= amounts
+
+
+def test_an_objects_attributes_move_one_at_a_time() -> None:
+    job = Box(state="failed", retries=0)
+    made = _firsts(_calls(([job, "retry"], {})), ["queued", "start"])
+    states = {vars(j)["state"] for j in made if isinstance(j, Box) and vars(j)["retries"] == 0}
+    assert {"queued", "start", "FAILED"} <= states
+
+
+def test_containers_change_shape_order_and_elements() -> None:
+    made = _firsts(_calls(([{"ann": 3, "bob": 5}], {})), [])
+    assert {"bob": 5, "ann": 3} in made and {} in made and {"ann": 3} in made
+    assert any(list(d) == ["bob", "ann"] for d in made)  # the same dict, the other order
+    lists = _firsts(_calls(([[3, 1, 2]], {})), [])
+    assert [2, 1, 3] in lists and [3, 1, 2, 3, 1, 2] in lists and [4, 1, 2] in lists
+
+
+def test_dates_move_to_month_ends_leap_days_and_each_weekday() -> None:
+    day = datetime.date(2024, 3, 13)
+    made = {d for d in _firsts(_calls(([day], {})), []) if d is not None}
+    assert {datetime.date(2024, 3, 31), datetime.date(2024, 2, 29),
+            datetime.date(2024, 12, 31)} <= made
+    assert {(day + datetime.timedelta(days=n)).weekday() for n in range(7)} == {
+        d.weekday() for d in made}
+
+
+def test_canonical_form_keeps_types_dict_order_and_iterated_items() -> None:
+    assert rr.canon(1) != rr.canon(1.0) != rr.canon(True)
+    assert rr.canon(Decimal("1.10")) != rr.canon(Decimal("1.1"))
+    assert rr.canon({"a": 1, "b": 2}) != rr.canon({"b": 2, "a": 1})
+    assert rr.canon({1, 2}) == rr.canon({2, 1})
+    assert rr.canon(Box(a=1, b=2)) == rr.canon(Box(b=2, a=1))  # attributes by name
+    assert rr.canon(iter([1, 2])) != rr.canon(iter([1, 3]))
+    assert rr.canon(x for x in [1]) == rr.canon(x for x in [1])
+
+
+def test_the_runner_as_a_script_under_a_fixed_hash_seed(tmp_path: Path) -> None:
+    """Two processes order a set of strings alike, so a function that answers in set order
+    answers the same on both trees; the inputs shown name an object's attributes."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "m.py").write_text(
+        "def tags(words):\n    return list(set(words))\n")
+    calls = [{"pickle": base64.b64encode(pickle.dumps(([["x", "y", "z", "w"]], {}))).decode(),
+              "repr": ""}]
+    job = {"functions": [{"file": "pkg/m.py", "qualname": "tags", "calls": calls,
+                          "constants": [], "generate": 20}]}
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    answers = []
+    for n in range(2):
+        out = tmp_path / f"out{n}.json"
+        subprocess.run([sys.executable, "-P", rr.__file__, str(tmp_path / "job.json"),
+                        str(out)], cwd=tmp_path, check=True, timeout=60)
+        answers.append([r["answer"] for r in json.loads(out.read_text())["functions"][0]
+                        ["results"]])
+    assert answers[0] == answers[1] and len(answers[0]) == 21
