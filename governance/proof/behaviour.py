@@ -3,14 +3,17 @@ enter them (governance.oracle.differential says what the check is).
 
 Pure: texts and coverage in. A changed def or method is a target; so is one that reads a
 name a changed import binds (`from math import floor` becoming `ceil as floor` changes it
-without touching its text). What cannot be judged call by call is named instead: a changed
-class body, a changed or removed module-level statement (new private names a refactor adds
-for its own use are allowed), a removed function.
+without touching its text). The constants a target's inputs are generated near are its own
+literals, then those of the tables and functions it reads by name. What cannot be judged
+call by call is named instead: a changed class body, a changed or removed module-level
+statement (new private names a refactor adds for its own use are allowed), a removed
+function.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 from collections.abc import Sequence
 
 from governance.oracle.differential import MAX_CONSTANTS, Target
@@ -38,10 +41,12 @@ def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list
             problems.append(f"{path}: {c.name} {c.kind} (a class body, or not a function)")
     names |= {n for n, node in defs.items() if n in old_defs and _reads(node, rebound)}
     targets = []
+    scopes = (_Scope(new), _Scope(old))
     for name in sorted(names):
         node = defs[name]
         span = frozenset(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-        consts = _constants(node) + _constants(old_defs[name])
+        consts = _literals(node) + _literals(old_defs[name]) + scopes[0].around(node) \
+            + scopes[1].around(old_defs[name])
         targets.append(Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS]))
     return targets, problems
 
@@ -75,12 +80,60 @@ def _reads(node: ast.AST, names: set[str]) -> bool:
                                for n in ast.walk(node))
 
 
-def _constants(node: ast.AST) -> list[object]:
+def _literals(node: ast.AST) -> list[object]:
+    """The numbers and short strings a piece of code compares and computes with: constants
+    (a negated number as written), not docstrings or the text around an f-string's fields."""
     body = getattr(node, "body", [])
-    doc = body[0].value if body and isinstance(body[0], ast.Expr) else None
-    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and n is not doc
-            and isinstance(n.value, (int, float, str)) and not isinstance(n.value, bool)
-            and not (isinstance(n.value, str) and len(n.value) > 40)]
+    doc = body[0].value if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+        else None
+    skip = {id(doc)} | {id(v) for n in ast.walk(node) if isinstance(n, ast.JoinedStr)
+                        for v in n.values}
+    out: list[object] = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) \
+                and isinstance(n.operand, ast.Constant) and _usable(n.operand.value) \
+                and not isinstance(n.operand.value, str):
+            out.append(-n.operand.value)
+        elif isinstance(n, ast.Constant) and id(n) not in skip and _usable(n.value):
+            out.append(n.value)
+    return out
+
+
+def _usable(value: object) -> bool:
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool) \
+        and not (isinstance(value, str) and len(value) > 40)
+
+
+class _Scope:
+    """What a function's code reaches by name in its module: the literals of the tables
+    and constants it reads (module level or its class's), and of the functions and
+    methods it calls by name (one level), after its own."""
+
+    def __init__(self, text: str):
+        self.values: dict[str, list[ast.AST]] = {}
+        self.defs: dict[str, list[ast.AST]] = {}
+        with contextlib.suppress(SyntaxError, ValueError, RecursionError):
+            self._walk(ast.parse(text).body)
+
+    def _walk(self, body: list[ast.stmt]) -> None:
+        for s in body:
+            if isinstance(s, FUNCS):
+                self.defs.setdefault(s.name, []).append(s)
+            elif isinstance(s, ast.ClassDef):
+                self._walk(s.body)
+            elif isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None:
+                targets = s.targets if isinstance(s, ast.Assign) else [s.target]
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        self.values.setdefault(t.id, []).append(s.value)
+
+    def around(self, node: ast.AST) -> list[object]:
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+            n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
+        tables = [c for n in sorted(names) for v in self.values.get(n, []) for c in _literals(v)]
+        called = [c for n in sorted(names) for d in self.defs.get(n, []) if d is not node
+                  for c in _literals(d)]
+        return tables + called
 
 
 def covering_tests(targets: Sequence[Target], coverage: Coverage | None) -> list[str]:
