@@ -1,6 +1,7 @@
-"""What proof costs: the test time of a proven op (the affected scope, with coverage of the
-changed lines) against the narrow scope the oracle ran before (only test files importing the
-changed module by name), on a generated package of ~200 tests, measured in one run.
+"""What proof costs: the VALIDATE time of a proven op (the affected scope, with coverage of
+the changed lines, then the differential check) against the narrow scope the oracle ran
+before (only test files importing the changed module by name), on a generated package of
+~200 tests, measured in one run.
 
     .venv/bin/python bench/proof.py [--modules N] [--tests-per-module K] [--ops N] [--jail]
 
@@ -14,12 +15,15 @@ candidate tree.
 - narrow: testrun.scope_tests (tests naming the module), no coverage: the old oracle;
 - proven: governance.oracle.scope.plan_scope with a measured whole-suite cost above the budget
   (so the affected scope: reverse-import closure plus the profile), the candidate session
-  recording per-test line hits of the changed file.
+  recording per-test line hits of the changed file;
+- checked: proven, then the differential check a preserve change gets at VALIDATE
+  (governance.phases.behaviour_check: the tests that entered the changed function rerun on
+  the base with the capture plugin, then the replay runner on both trees at once).
 
-Prints, per op, both times and the ratio (target: proven <= 2x narrow), and the median; the
-whole suite's time is printed for scale. The profile is learnt from one whole-suite run at
-start (the first op of a daemon pays that once per base). Real pytest processes throughout;
-`--jail` runs them in bubblewrap as the daemon does.
+Prints, per op, the times and the ratios (targets: proven <= 2x narrow, checked <= 3x), and
+their medians; the whole suite's time is printed for scale. The profile is learnt from one
+whole-suite run at start (the first op of a daemon pays that once per base). Real pytest
+processes throughout; `--jail` runs them in bubblewrap as the daemon does.
 """
 
 from __future__ import annotations
@@ -32,12 +36,21 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from governance.oracle.scope import SuiteKnowledge, plan_scope
-from governance.oracle.testrun import CoverageRequest, TestRunner, scope_tests, text_reader
+from governance.oracle.testrun import (
+    CoverageRequest,
+    TestOutcome,
+    TestRunner,
+    scope_tests,
+    text_reader,
+)
+from governance.phases.behaviour_check import check_behaviour
+from governance.proof.behaviour import covering_tests, touched_functions
 from governance.schemas import FileChange
 from tests.helpers import PYTEST, commit_files, jail_limits
 
@@ -83,28 +96,59 @@ def changed(files: dict[str, str], i: int) -> FileChange:
 
 
 async def session(runner: TestRunner, root: Path, tests: list[str], full: bool,
-                  coverage: CoverageRequest | None = None) -> float:
+                  coverage: CoverageRequest | None = None) -> TestOutcome:
     out = await runner.run(root, [] if full else tests, coverage=coverage)
     assert out.report.finished and not out.report.problem, out.output_tail[-800:]
-    return out.duration_s
+    return out
+
+
+@dataclass(frozen=True)
+class Op:
+    """One op's seconds: the narrow scope's two sessions, the affected scope's two, and the
+    differential check (wall: its capture session, then both replays at once)."""
+
+    narrow: float
+    proven: float
+    check: float
+    files: int  # test files in the affected scope
+    compared: int  # calls the check compared
+
+    @property
+    def checked(self) -> float:
+        return self.proven + self.check
+
+
+async def differential(runner: TestRunner, base: Path, cand: Path, path: str, old: str,
+                       new: str, ran: TestOutcome, scratch: Path) -> tuple[float, int]:
+    """The check VALIDATE runs for a preserve change: (its seconds, calls compared)."""
+    started = time.monotonic()
+    targets, problems = touched_functions(old, new, path)
+    assert targets and not problems, problems
+    report = await check_behaviour(runner, base, cand, targets,
+                                   covering_tests(targets, ran.report.coverage), scratch)
+    assert not report.reasons(), report.reasons()  # the bench's change preserves behaviour
+    return time.monotonic() - started, sum(f.compared for f in report.checks)
 
 
 async def one_op(runner: TestRunner, base: Path, cand: Path, files: dict[str, str],
-                 listed: list[str], suite: SuiteKnowledge, i: int) -> tuple[float, float, int]:
+                 listed: list[str], suite: SuiteKnowledge, i: int) -> Op:
     change = changed(files, i)
-    (cand / change.file_path).write_text(change.full_content or "")
+    path, new = change.file_path, change.full_content or ""
+    (cand / path).write_text(new)
     try:
-        narrow = scope_tests([change.file_path], listed, text_reader(base))
-        t_narrow = (await session(runner, base, narrow, False)
-                    + await session(runner, cand, narrow, False))
+        narrow = scope_tests([path], listed, text_reader(base))
+        t_narrow = sum([(await session(runner, base, narrow, False)).duration_s,
+                        (await session(runner, cand, narrow, False)).duration_s])
         scope = plan_scope([change], base, listed, suite=suite, budget_s=0.0)
         assert not scope.full, scope.why
         wide = list(scope.original)
-        t_proven = (await session(runner, base, wide, False)
-                    + await session(runner, cand, wide, False, CoverageRequest(scope.watch)))
+        before = await session(runner, base, wide, False)
+        after = await session(runner, cand, wide, False, CoverageRequest(scope.watch))
+        t_check, compared = await differential(runner, base, cand, path, files[path], new,
+                                               after, cand.parent / "scratch")
     finally:
-        (cand / change.file_path).write_text(files[change.file_path])
-    return t_narrow, t_proven, len(wide)
+        (cand / path).write_text(files[path])
+    return Op(t_narrow, before.duration_s + after.duration_s, t_check, len(wide), compared)
 
 
 def machine() -> str:
@@ -141,15 +185,22 @@ async def main(args: argparse.Namespace) -> None:
         print(f"{machine()}, python {platform.python_version()}"
               f"; {tests} tests in {args.modules} modules; whole suite (profiled) "
               f"{whole.duration_s:.2f}s; jail: {'yes' if args.jail else 'no'}")
-        ratios = []
+        ops = []
         for i in [(n * 3) % args.modules for n in range(args.ops)]:
-            t_n, t_p, n = await one_op(runner, base, cand, files, listed, suite, i)
-            ratios.append(t_p / t_n)
-            print(f"  change mod{i:<3} narrow {t_n:6.2f}s   proven {t_p:6.2f}s ({n:3} test "
-                  f"files)   ratio {t_p / t_n:5.2f}x")
-        median = statistics.median(ratios)
-        print(f"median ratio proven/narrow: {median:.2f}x (target <= 2.0x: "
-              f"{'met' if median <= 2.0 else 'MISSED'}); bench {time.monotonic() - started:.0f}s")
+            op = await one_op(runner, base, cand, files, listed, suite, i)
+            ops.append(op)
+            print(f"  change mod{i:<3} narrow {op.narrow:5.2f}s  proven {op.proven:5.2f}s "
+                  f"({op.files:2} test files) {op.proven / op.narrow:4.2f}x  + check "
+                  f"{op.check:5.2f}s ({op.compared:3} calls) = {op.checked:5.2f}s "
+                  f"{op.checked / op.narrow:4.2f}x")
+        for what, seconds, target in (("proven", lambda o: o.proven, 2.0),
+                                      ("checked (with the differential check)",
+                                       lambda o: o.checked, 3.0)):
+            median = statistics.median(seconds(o) / o.narrow for o in ops)
+            print(f"median ratio {what}/narrow: {median:.2f}x (target <= {target}x: "
+                  f"{'met' if median <= target else 'MISSED'})")
+        print(f"median differential check {statistics.median(o.check for o in ops):.2f}s; "
+              f"bench {time.monotonic() - started:.0f}s")
 
 
 if __name__ == "__main__":
