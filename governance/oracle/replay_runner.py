@@ -50,6 +50,7 @@ _DEPTH, _ITEMS = 8, 200
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # generated calls of one function, per tree
 _NEAR_MAX, _PAIR_FIRST, _SINGLE_FIRST = 48, 4, 6
+_LONG_TEXT, _MAX_BYTES = 4096, 64 << 20  # a text too long to vary finely; all variants' bytes
 _HALVES = ("0.5", "2.5", "0.125", "1.005", "0.005", "0.015", "-1.5")
 # Text where case and normalisation rules part ways: sharp s, dotted I, a ligature, a
 # title-case digraph, a combining accent.
@@ -170,6 +171,8 @@ def _near_decimal(v, ctx):
 
 
 def _near_str(v, ctx):
+    if len(v) > _LONG_TEXT:
+        return ["", v[:-1], v[1:], v.strip(), v[:len(v) // 2]]
     if _NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
         number = decimal.Decimal(v.strip())
         near = _near_int(int(number), ctx) if "." not in v else _near_decimal(number, ctx)
@@ -240,7 +243,10 @@ def _near_dict(v, ctx):
 
 
 def _near_set(v, ctx):
-    items = sorted(v, key=repr)[:4]  # by text: the same elements on both trees
+    shown = [repr(x) for x in v]
+    if any(_ADDRESS.search(t) for t in shown):  # ordered by address: not alike on both trees
+        return [type(v)()]
+    items = [x for _, x in sorted(zip(shown, v), key=lambda p: p[0])][:4]  # noqa: B905
     return [type(v)()] + [type(v)(x for x in v if x is not drop) for drop in items]
 
 
@@ -422,7 +428,8 @@ _STAGES = (lambda p: p.defaults(), lambda p: p.singles(0, _SINGLE_FIRST),
 
 
 def generated(calls, constants, limit):
-    """Deterministic variants of the captured calls (the module docstring), at most `limit`."""
+    """Deterministic variants of the captured calls (the module docstring), at most `limit`
+    and _MAX_BYTES of pickles."""
     decoded = []
     for blob in calls:
         with contextlib.suppress(Exception):
@@ -430,14 +437,15 @@ def generated(calls, constants, limit):
             decoded.append((list(args), dict(kwargs)))
     pools = _pools(decoded)
     plans = [_Plan(a, k, constants, pools) for a, k in decoded]
-    out, seen = [], set(calls)
+    out, seen, size = [], set(calls), 0
     for stage in _STAGES:
         for args, kwargs in _round_robin([stage(p) for p in plans]):
             blob = _blob((args, kwargs))
             if blob is not None and blob not in seen:
                 seen.add(blob)
                 out.append(blob)
-                if len(out) >= limit:
+                size += len(blob)
+                if len(out) >= limit or size > _MAX_BYTES:
                     return out
     return out
 
