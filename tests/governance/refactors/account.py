@@ -122,7 +122,7 @@ CARELESS = {
     "interest_round_half_even": ("Account.add_interest", "rounding", edits(
         ("interest = (self.balance * annual_rate_bp + 60000) // 120000",
          "interest = round(self.balance * annual_rate_bp / 120000)"))),
-    "interest_on_debt": ("Account.add_interest", "None/zero handling", edits(
+    "interest_on_debt": ("Account.add_interest", "guard dropped", edits(
         ('''        if self.balance <= 0:
             return 0
         interest''', '''        interest'''))),

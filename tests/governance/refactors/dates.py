@@ -143,7 +143,7 @@ CARELESS = {
     except ValueError:
         raise KeyError(word) from None
 '''))),
-    "month_clamped_to_28": ("add_months", "clamp", edits(
+    "month_clamped_to_28": ("add_months", "hard-coded constant", edits(
         ("return dt.date(year, month + 1, min(day.day, last))",
          "return dt.date(year, month + 1, min(day.day, 28 if month == 1 else last))"))),
     "duration_findall": ("duration", "lenient parsing", edits(
