@@ -211,7 +211,9 @@ def _near_seq(v, ctx):
         shapes += _interleave([[[*items[:i], new, *items[i + 1:]]
                                 for new in _near(items[i], ctx.deeper())[:6]]
                                for i in range(min(len(items), 4))])
-    return [x for x in (_rebuilt(v, s) for s in shapes) if x is not None]
+    out = [x for x in (_rebuilt(v, s) for s in shapes) if x is not None]
+    other = tuple(items) if isinstance(v, list) else items  # the other kind of sequence
+    return [*out[:4], other, *out[4:]]
 
 
 def _rebuilt(v, items):
