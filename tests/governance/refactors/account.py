@@ -144,6 +144,16 @@ CARELESS = {
     "overdraft_default": ("Account.__init__", "default changed", edits(
         ("def __init__(self, owner, balance=0, overdraft=0):",
          "def __init__(self, owner, balance=0, overdraft=100):"))),
+    "zero_withdrawal": ("Account.withdraw", "boundary", edits(
+        ("if cents <= 0:\n            raise ValueError(\"a withdrawal must be positive\")",
+         "if cents < 0:\n            raise ValueError(\"a withdrawal must be positive\")"))),
+    "statement_one_space": ("Account.statement", "string formatting", edits(
+        ('f"{kind:<8}{cents:>8}  {memo}"', 'f"{kind:<8}{cents:>8} {memo}"'))),
+    "interest_truncated": ("Account.add_interest", "rounding", edits(
+        ("interest = (self.balance * annual_rate_bp + 60000) // 120000",
+         "interest = self.balance * annual_rate_bp // 120000"))),
+    "transfer_balances_swapped": ("Account.transfer", "swapped arguments", edits(
+        ("return self.balance, other.balance", "return other.balance, self.balance"))),
 }
 
 CONTROLS = {
@@ -181,6 +191,9 @@ CONTROLS = {
     def _log(self, kind, cents, memo):
         self.entries.append((kind, cents, memo.strip()))
 '''))),
+    "statement_conditional": ("Account.statement", "guard clauses", edits(
+        ("entries = self.entries if last is None else self.entries[-last:]",
+         "entries = self.entries[-last:] if last is not None else self.entries"))),
 }
 
 MODULE = Module("account", "bank/account.py", SOURCE, TESTS, CARELESS, CONTROLS)

@@ -149,6 +149,12 @@ CARELESS = {
         ("for i in range(len(values) - width + 1)]", "for i in range(len(values) - width)]"))),
     "mean_floor": ("mean", "integer division", edits(
         ("return sum(values) / len(values)", "return sum(values) // len(values)"))),
+    "chunks_keep_type": ("chunks", "type kept", edits(
+        ("return [list(items[i:i + size]) for i in range(0, len(items), size)]",
+         "return [items[i:i + size] for i in range(0, len(items), size)]"))),
+    "merge_without_base_check": ("deep_merge", "type check narrowed", edits(
+        ("if isinstance(value, dict) and isinstance(out.get(key), dict):",
+         "if isinstance(value, dict):"))),
 }
 
 CONTROLS = {
@@ -208,6 +214,7 @@ CONTROLS = {
             continue
         out.extend(flatten(item, depth - 1))
 '''))),
+
 }
 
 MODULE = Module("colls", "colls/utils.py", SOURCE, TESTS, CARELESS, CONTROLS)

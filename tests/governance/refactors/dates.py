@@ -158,6 +158,11 @@ CARELESS = {
     per_unit = {"h": 3600, "m": 60, "s": 1}
     return sum(int(n) * per_unit[unit] for n, unit in parts)
 '''))),
+    "in_days_prefix": ("parse_day", "lenient parsing", edits(
+        ('m = re.fullmatch(r"in (\\d+) days?", word)', 'm = re.match(r"in (\\d+) days?", word)'))),
+    "twelve_am": ("parse_time", "off by one", edits(
+        ('hour = hour % 12 + (12 if half == "pm" else 0)',
+         'hour = hour + (12 if half == "pm" and hour != 12 else 0)'))),
 }
 
 CONTROLS = {
@@ -202,6 +207,9 @@ CONTROLS = {
          "    for group, unit in zip(m.groups(), (3600, 60, 1)):\n"
          "        total += int(group or 0) * unit\n"
          "    return total\n"))),
+    "clamp_conditional": ("add_months", "merged conditions", edits(
+        ("return dt.date(year, month + 1, min(day.day, last))",
+         "return dt.date(year, month + 1, day.day if day.day <= last else last)"))),
 }
 
 MODULE = Module("dates", "when/parse.py", SOURCE, TESTS, CARELESS, CONTROLS)

@@ -117,6 +117,13 @@ CARELESS = {
     "cents_floor_divided": ("split_payment", "integer division", edits(
         ("return [Decimal(share + (1 if i < extra else 0)) / 100 for i in range(parts)]",
          "return [Decimal((share + (1 if i < extra else 0)) // 100) for i in range(parts)]"))),
+    "tenoff_below_zero": ("quote", "guard dropped", edits(
+        ('subtotal = max(subtotal - Decimal("10"), Decimal("0"))',
+         'subtotal = subtotal - Decimal("10")'))),
+    "odd_cent_off_by_one": ("split_payment", "boundary", edits(
+        ("Decimal(share + (1 if i < extra else 0))", "Decimal(share + (1 if i <= extra else 0))"))),
+    "float_decimal": ("unit_price", "int for Decimal", edits(
+        ("price = Decimal(str(base))", "price = Decimal(base)"))),
 }
 
 CONTROLS = {
@@ -173,6 +180,7 @@ def split_payment('''))),
         out.append(Decimal(share + odd_cent) / 100)
     return out
 '''))),
+
 }
 
 MODULE = Module("pricing", "shop/pricing.py", SOURCE, TESTS, CARELESS, CONTROLS)

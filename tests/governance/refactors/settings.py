@@ -214,6 +214,26 @@ CARELESS = {
         if nxt is None:
             raise ValueError(f"can't {event} when {self.state}")
 '''))),
+    "key_not_stripped": ("parse", "case/strip", edits(
+        ("out.setdefault(section, {})[key.strip().lower()] = parse_value(raw)",
+         "out.setdefault(section, {})[key.lower()] = parse_value(raw)"))),
+    "floats_before_ints": ("parse_value", "evaluation order", edits(
+        ('''    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+''', '''    try:
+        return float(text)
+    except ValueError:
+        return text
+'''))),
+    "run_skips_refused": ("Job.run", "early return skips a side effect", edits(
+        ("            except (ValueError, RuntimeError):\n                break\n",
+         "            except (ValueError, RuntimeError):\n                continue\n"))),
 }
 
 CONTROLS = {
@@ -262,6 +282,18 @@ CONTROLS = {
             reached.append(state)
         return reached
 '''))),
+    "fire_lookup_raises": ("Job.fire", "guard clauses", edits(
+        ('''        nxt = TRANSITIONS.get((self.state, event))
+        if nxt is None:
+            raise ValueError(f"can't {event} when {self.state}")
+''', '''        try:
+            nxt = TRANSITIONS[(self.state, event)]
+        except KeyError:
+            raise ValueError(f"can't {event} when {self.state}") from None
+'''))),
+    "quote_check_reordered": ("parse_value", "merged conditions", edits(
+        ("if len(text) >= 2 and text[0] == text[-1] and text[0] in \"'\\\"\":",
+         "if len(text) >= 2 and text[0] in \"'\\\"\" and text[-1] == text[0]:"))),
 }
 
 MODULE = Module("settings", "conf/settings.py", SOURCE, TESTS, CARELESS, CONTROLS)

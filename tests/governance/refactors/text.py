@@ -142,6 +142,13 @@ CARELESS = {
     "search_key_lower": ("search_key", "case/strip", edits(
         ("if not unicodedata.combining(c)).casefold()",
          "if not unicodedata.combining(c)).lower()"))),
+    "title_capitalize": ("title_case", "case/strip", edits(
+        ("out.append(word[:1].upper() + word[1:])", "out.append(word.capitalize())"))),
+    "slug_letters_only": ("slugify", "pattern narrowed", edits(
+        ('words = re.findall(r"[a-z0-9]+", ascii_text.lower())',
+         'words = re.findall(r"[a-z]+", ascii_text.lower())'))),
+    "squash_regex": ("squash", "exception type", edits(
+        ('return " ".join(text.split())', 'return re.sub(r"\\s+", " ", text).strip()'))),
 }
 
 CONTROLS = {
