@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance.oracle.differential import DiffReport
+from governance.oracle.mutants import MutationReport
 from governance.oracle.oracle import BaselineCache, Report, Verdict, judge
 from governance.oracle.scope import SuiteKnowledge, TestScope
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
@@ -160,3 +161,5 @@ class Sessions:
     own_on_base: Report | None = None  # the candidate's tests on the base code
     # the differential check of a preserve change (governance.oracle.differential)
     differential: DiffReport | None = None
+    # the mutation check of a repair or new behaviour (governance.oracle.mutants)
+    mutation: MutationReport | None = None

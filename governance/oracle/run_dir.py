@@ -26,19 +26,39 @@ JAIL_DIR = "/tmp/.ouroboros-oracle"  # inside the jail's private tmpfs
 
 
 @dataclass(frozen=True)
-class CaptureRequest:
-    """The functions whose calls a run pickles (governance.oracle.capture_plugin), as
-    (repo-relative file, qualified name) pairs, at most `max_calls` each."""
+class ExtraPlugin:
+    """A second plugin of ours for one run: its source, the module name it loads under,
+    its settings (`<settings_name>` beside it) and the JSON object it writes into out/."""
 
-    targets: tuple[tuple[str, str], ...]
-    max_calls: int = 100
+    source: Path
+    module: str
+    settings_name: str
+    settings: dict
+    result_name: str
+    result_cap: int = 32 << 20  # bytes read back
 
 
-CAPTURE_SOURCE = Path(__file__).with_name("capture_plugin.py")
 CAPTURE_MODULE = "_ouroboros_capture"
+MUTATION_MODULE = "_ouroboros_mutation"
 SCRIPT_MODULE = "_ouroboros_script"  # the name a jailed script (the replay runner) runs under
-CAPTURED_CAP = 32 << 20  # bytes of calls.json read back
 SCRIPT_RESULT_CAP = 16 << 20  # bytes of a jailed script's result read back
+
+
+def capture_request(targets: tuple[tuple[str, str], ...], max_calls: int) -> ExtraPlugin:
+    """Pickle the calls of `targets` ((repo-relative file, qualified name) pairs), at most
+    `max_calls` each (governance.oracle.capture_plugin)."""
+    return ExtraPlugin(Path(__file__).with_name("capture_plugin.py"), CAPTURE_MODULE,
+                       "capture.json", {"targets": [{"file": f, "qualname": q}
+                                                    for f, q in targets],
+                                        "max_calls": max_calls}, "calls.json")
+
+
+def mutation_request(mutants: list[dict], timeout_s: float) -> ExtraPlugin:
+    """Judge each mutant ({"id", "tests"}) in a forked child (governance.oracle.
+    mutation_plugin)."""
+    return ExtraPlugin(Path(__file__).with_name("mutation_plugin.py"), MUTATION_MODULE,
+                       "mutation.json", {"mutants": mutants, "timeout_s": timeout_s},
+                       "mutation.json", 4 << 20)
 
 
 @dataclass(frozen=True)
@@ -50,7 +70,7 @@ class RunDir:
 
     @classmethod
     def create(cls, scratch: Path | None, coverage: CoverageRequest | None = None,
-               capture: CaptureRequest | None = None) -> RunDir:
+               extra: ExtraPlugin | None = None) -> RunDir:
         if scratch is not None:
             scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))  # 0700: host users stay out
@@ -62,11 +82,9 @@ class RunDir:
             (plugin / "oracle.json").write_text(json.dumps(
                 {"watch": sorted(coverage.watch), "profile": coverage.profile}), "utf-8")
             os.chmod(plugin / "oracle.json", 0o644)
-        if capture is not None:
-            private_copy(CAPTURE_SOURCE, plugin / f"{CAPTURE_MODULE}.py")
-            private_json(plugin / "capture.json", {
-                "targets": [{"file": f, "qualname": q} for f, q in capture.targets],
-                "max_calls": capture.max_calls})
+        if extra is not None:
+            private_copy(extra.source, plugin / f"{extra.module}.py")
+            private_json(plugin / extra.settings_name, extra.settings)
         os.chmod(plugin, 0o755)
         os.chmod(plugin / f"{PLUGIN_MODULE}.py", 0o644)
         os.chmod(out, 0o777)  # the jail may map to another uid; the 0700 parent guards it

@@ -34,12 +34,12 @@ from typing import Protocol
 from governance.oracle.oracle import FailureKind, Report, judge
 from governance.oracle.run_dir import (
     CAPTURE_MODULE,
-    CAPTURED_CAP,
     JAIL_DIR,
+    MUTATION_MODULE,
     PLUGIN_MODULE,
     SCRIPT_MODULE,
     SCRIPT_RESULT_CAP,
-    CaptureRequest,
+    ExtraPlugin,
     RunDir,
     private_copy,
     private_json,
@@ -53,8 +53,8 @@ OUTPUT_CAP = 64 * 1024
 _PLUGIN_NAME = re.compile(r"[A-Za-z_][\w.]*")
 # Names no repository has a use for: a candidate that spells one out is reaching for the
 # oracle itself (VALIDATE refuses it; an obfuscated spelling is beyond a text check).
-ORACLE_MARKERS = (PLUGIN_MODULE, CAPTURE_MODULE, SCRIPT_MODULE, "ouroboros-oracle",
-                  "OUROBOROS_ORACLE")
+ORACLE_MARKERS = (PLUGIN_MODULE, CAPTURE_MODULE, MUTATION_MODULE, SCRIPT_MODULE,
+                  "ouroboros-oracle", "OUROBOROS_ORACLE", "_ouroboros_mutant")
 # Variables that would steer pytest or the interpreter from outside our argv.
 STRIPPED_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
                 "PYTHONSTARTUP", "PYTHONINSPECT", "PYTHONSAFEPATH", "OUROBOROS_ORACLE_OUT")
@@ -114,7 +114,7 @@ class TestOutcome:
     timed_out: bool = False
     tests: list[str] = field(default_factory=list)
     report: Report = field(default_factory=Report)
-    captured: dict | None = None  # the capture plugin's calls.json, when asked for
+    extra: dict | None = None  # what an extra plugin of ours wrote (calls.json, ...)
 
     def describe(self) -> str:
         if self.timed_out:
@@ -196,15 +196,15 @@ class TestRunner:
         return cmd
 
     def argv(self, tests: Sequence[str], env: TestEnv | None = None,
-             capture: bool = False) -> list[str]:
+             extra_plugin: str | None = None) -> list[str]:
         """The command line: safe path, our plugin, no cache, no ini addopts, explicit paths;
         `{python}` is `env`'s interpreter when given."""
         cmd = self._command(env)
         if len(cmd) >= 3 and cmd[1:3] == ["-m", "pytest"]:
             cmd.insert(1, "-P")
         extra = [a for name in self.plugins for a in ("-p", name)]
-        if capture:
-            extra += ["-p", CAPTURE_MODULE]
+        if extra_plugin:
+            extra += ["-p", extra_plugin]
         # './' keeps a file named like an option ('-o_test.py') a path.
         paths = [t if t.startswith("/") else f"./{t}" for t in tests]
         # rootdir and confcutdir pinned to the tree: nodeids match between the base and the
@@ -220,25 +220,26 @@ class TestRunner:
 
     async def run(self, root: Path, tests: Sequence[str], *, scratch: Path | None = None,
                   coverage: CoverageRequest | None = None,
-                  capture: CaptureRequest | None = None) -> TestOutcome:
+                  extra: ExtraPlugin | None = None) -> TestOutcome:
         """Run `tests` (all of them when empty) in `root`; `scratch` holds the private run
-        dir (a fresh temp dir when None); `coverage` asks the plugin to record what ran,
-        `capture` the capture plugin to pickle the calls of some functions."""
+        dir (a fresh temp dir when None); `coverage` asks the plugin to record what ran;
+        `extra` loads another plugin of ours (the capture or the mutation plugin)."""
         test_env = None
         if self.test_env is not None:
             test_env = await asyncio.to_thread(self.test_env)
             if test_env.problem:  # nothing runs: the refusal is the outcome
                 refused = Report(problem=test_env.problem, problem_kind=FailureKind.ENV_REFUSED)
                 return _outcome(None, "", 0.0, tests, refused, False)
-        argv = self.argv(tests, test_env, capture is not None)
-        run_dir = await asyncio.to_thread(RunDir.create, scratch, coverage, capture)
-        captured = None
+        argv = self.argv(tests, test_env, extra.module if extra else None)
+        run_dir = await asyncio.to_thread(RunDir.create, scratch, coverage, extra)
+        found = None
         try:
             code, text, timed_out, duration = await self._execute(root, argv, run_dir,
                                                                   test_env, self.timeout_s)
             report = await asyncio.to_thread(run_dir.report)
-            if capture is not None:
-                captured = await asyncio.to_thread(run_dir.result, "calls.json", CAPTURED_CAP)
+            if extra is not None:
+                found = await asyncio.to_thread(run_dir.result, extra.result_name,
+                                                extra.result_cap)
         finally:
             await asyncio.to_thread(run_dir.remove)
         if timed_out:
@@ -248,7 +249,7 @@ class TestRunner:
             report = Report(problem=f"{report.problem}; exit code {code}: {cause}",
                             problem_kind=report.problem_kind)
         outcome = _outcome(code, text, duration, tests, report, timed_out)
-        outcome.captured = captured
+        outcome.extra = found
         return outcome
 
     async def _execute(self, root: Path, argv: Sequence[str], run_dir: RunDir,

@@ -21,7 +21,8 @@ from governance.oracle.differential import (
     calls_of,
     compare,
 )
-from governance.oracle.testrun import CaptureRequest, TestRunner
+from governance.oracle.run_dir import capture_request
+from governance.oracle.testrun import TestRunner
 from governance.phases.deps import PhaseDeps
 from governance.proof.behaviour import touched_functions
 from governance.proof.rules import Intent, intent_of
@@ -69,9 +70,9 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     if not tests:
         return DiffReport(tuple(FunctionCheck(f"{t.file}::{t.qualname}", problem="no test "
                                               "calls it") for t in targets))
-    request = CaptureRequest(tuple((t.file, t.qualname) for t in targets), MAX_CALLS)
-    ran = await runner.run(base, list(tests), scratch=scratch, capture=request)
-    captured = ran.captured
+    request = capture_request(tuple((t.file, t.qualname) for t in targets), MAX_CALLS)
+    ran = await runner.run(base, list(tests), scratch=scratch, extra=request)
+    captured = ran.extra
     if not isinstance(captured, dict) or not isinstance(captured.get("functions"), list) \
             or len(captured["functions"]) != len(targets):
         why = ran.report.problem or "the capture run wrote no calls"

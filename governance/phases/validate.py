@@ -12,10 +12,12 @@ import dataclasses
 from pathlib import Path
 
 from governance import retry
+from governance.fs import nofollow
 from governance.fs.protected import PathEscape, normalize, protected_reason
 from governance.fs.rollback import RollbackSnapshot
 from governance.oracle.differential import DiffReport
 from governance.oracle.failure_text import as_payload
+from governance.oracle.mutants import MutationReport
 from governance.oracle.oracle import Report, tree_digest
 from governance.oracle.oracle_run import (
     Checked,
@@ -37,9 +39,10 @@ from governance.phases.behaviour_check import (
 )
 from governance.phases.deps import PhaseDeps
 from governance.phases.generate import generate_in
+from governance.phases.mutation_check import check_mutants, wants_mutation
 from governance.phases.proof_gate import refusals
 from governance.proof.behaviour import covering_tests
-from governance.proof.rules import new_behaviour
+from governance.proof.rules import FileText, new_behaviour
 from governance.schemas import Candidate, OperationContext, Source
 
 MAX_CANDIDATE_BYTES = 1_000_000  # per file: a larger one is not a maintenance change
@@ -96,7 +99,7 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
             candidate.changes(), base.root, present, suite=d.oracle.suite,
             budget_s=d.policy.full_suite_budget_s))
         run = _OracleRun(d, runner, candidate, boxes, base, present, new_behaviour(ctx),
-                         wants_differential(ctx, d))
+                         wants_differential(ctx, d), wants_mutation(ctx))
         baseline, checked, baseline_s = await run.run(scope)
         scope = run.scope
     finally:
@@ -115,8 +118,22 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
         payload["failures"] = as_payload(v.failures)
     if run.sessions.differential is not None:  # what the differential check compared
         payload["behaviour"] = run.sessions.differential.payload()
+    if run.sessions.mutation is not None:  # which changed lines a test would notice
+        payload["mutants"] = run.sessions.mutation.payload()
     return Validation(v.passed, checked.detail() if not v.passed else v.reason, payload,
                       checked=checked, baseline=baseline)
+
+
+def _texts(root: Path, changes: list) -> dict[str, str | None]:
+    """The base copy's texts of the changed files (None: absent, unreadable, not UTF-8)."""
+    out: dict[str, str | None] = {}
+    for c in changes:
+        try:
+            out[c.file_path] = nofollow.read_bytes(root, c.file_path,
+                                                   limit=MAX_CANDIDATE_BYTES * 4).decode()
+        except (OSError, PathEscape, UnicodeDecodeError):
+            out[c.file_path] = None
+    return out
 
 
 def _before_op(ctx: OperationContext, d: PhaseDeps, copy: Path) -> None:
@@ -146,11 +163,13 @@ class _OracleRun:
 
     def __init__(self, d: PhaseDeps, runner: TestRunner, candidate: Candidate, boxes: Path,
                  base: Sandbox, present: list[str], wants_fail_to_pass: bool,
-                 wants_differential: bool = False):
+                 wants_differential: bool = False, wants_mutation: bool = False):
         self.d, self.runner, self.candidate = d, runner, candidate
         self.boxes, self.base, self.present = boxes, base, present
         self.wants_fail_to_pass = wants_fail_to_pass
         self.wants_differential = wants_differential
+        self.wants_mutation = wants_mutation
+        self.old_texts: dict[str, str | None] = {}
         self.scratch = d.state_dir / "oracle"
         self.scope: TestScope | None = None
         self.sessions = Sessions()
@@ -170,24 +189,50 @@ class _OracleRun:
         if scope.needs_baseline:
             baseline, baseline_s, scope = await self._baseline(scope)
         self.scope = scope
-        original = None
-        if scope.code_changed:
-            pristine = await self.copy("behaviour-base") if self.wants_differential else None
-            self.base.apply(code)
-            original = await check_original(self.runner, self.base.root, scope, baseline,
-                                            self.scratch)
-            self.sessions = Sessions(original=_report(original))
-            if pristine is not None and original.verdict.passed:
-                self.sessions = dataclasses.replace(
-                    self.sessions, differential=await self._behaviour(pristine, code))
+        original = await self._original(scope, baseline, code) if scope.code_changed else None
         own = None
         if full_tree is not None and (original is None or original.verdict.passed):
             full_tree.apply(self.candidate.changes())
             own = await check_own(self.runner, full_tree.root, scope, self.scratch, baseline)
             on_base = await self._own_on_base(own_base, tests, scope) if own.verdict.passed \
                 else None
-            self.sessions = Sessions(self.sessions.original, _report(own), on_base)
-        return baseline, combine(original, own), baseline_s
+            self.sessions = dataclasses.replace(self.sessions, own=_report(own),
+                                                own_on_base=on_base)
+        checked = combine(original, own)
+        if checked.verdict.passed and self.wants_mutation and scope.code_changed:
+            self.sessions = dataclasses.replace(self.sessions,
+                                                mutation=await self._mutants(code))
+        return baseline, checked, baseline_s
+
+    async def _original(self, scope: TestScope, baseline: Report, code: list) -> Checked:
+        """ORIGINAL on the base copy with the code changes (its base texts kept for the
+        mutation check), and for a preserve change the differential check after it."""
+        pristine = await self.copy("behaviour-base") if self.wants_differential else None
+        self.old_texts = await self.d.in_thread(_texts, self.base.root, code)
+        self.base.apply(code)
+        original = await check_original(self.runner, self.base.root, scope, baseline,
+                                        self.scratch)
+        self.sessions = Sessions(original=_report(original))
+        if pristine is not None and original.verdict.passed:
+            self.sessions = dataclasses.replace(
+                self.sessions, differential=await self._behaviour(pristine, code))
+        return original
+
+    async def _mutants(self, code: list) -> MutationReport:
+        """The mutation check (governance.phases.mutation_check) in a copy of the whole
+        candidate; a check that breaks is a finding."""
+        try:
+            box = await self.copy("mutants")  # the base copy holds the code changes now
+            await self.d.in_thread(box.apply, [c for c in self.candidate.changes()
+                                                if c not in code])
+            files = [FileText(c.file_path, self.old_texts.get(c.file_path),
+                              None if c.action == "delete" else (c.full_content or ""))
+                     for c in code]
+            coverage = [r.coverage for r in (self.sessions.original, self.sessions.own)
+                        if r is not None and r.coverage is not None]
+            return await check_mutants(self.runner, box.root, files, coverage, self.scratch)
+        except Exception as exc:  # a gate that cannot decide refuses
+            return MutationReport(problem=f"{type(exc).__name__}: {exc}"[:300])
 
     async def _behaviour(self, pristine: Sandbox, code: list) -> DiffReport:
         """The differential check (governance.phases.behaviour_check): the base copy

@@ -4,7 +4,8 @@ GATE asks this of every candidate the oracle passed (governance.oracle.oracle_ru
 What an op claims is its intent, decided by the signal's source (INTENT_BY_SOURCE, data):
 
 - repair (a failing test): a test that failed at baseline now passes (the one the signal
-  named, when it named one), the affected scope still passes, changed lines ran, and every
+  named, when it named one), the affected scope still passes, changed lines ran and a test
+  notices when each changes (its mutant is killed: governance.oracle.mutants), and every
   changed function is entered by a test that failed before and passes now;
 - preserve (complexity, docs, a slowdown): the affected scope passes, every changed line
   ran under a test that passed before the change and still passes, and the differential
@@ -155,6 +156,7 @@ def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
         return Evidence(False, Intent.TESTS, f"unproven: {found.reasons[0]}",
                         tuple(found.reasons))
     _coverage(claim, code, sessions, baseline, f2p, found)
+    _checked(claim, sessions, found)
     if claim.intent is Intent.NEW and f2p and not by_human \
             and not claim.autocommit_new_behaviour:
         found.reasons.append("new behaviour waits for review (proof.autocommit_new_behaviour "
@@ -284,6 +286,25 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
         more = len(found.uncovered) - MAX_NAMED
         found.reasons.append(f"changed lines no test showing the change runs: {named}"
                              + (f" and {more} more" if more > 0 else ""))
+
+
+def _checked(claim: Claim, sessions: Sessions, found: _Findings) -> None:
+    """A repair's or new behaviour's changed lines must be ones a test notices: a mutant
+    (governance.oracle.mutants) that every test running its line survives marks the line
+    covered but unchecked."""
+    report = sessions.mutation
+    if report is None or claim.intent not in (Intent.REPAIR, Intent.NEW):
+        return
+    if report.problem:
+        found.reasons.append(f"changed lines not checked: {report.problem}")
+        return
+    left = report.survivors()
+    if left:
+        named = ", ".join(f"{r.file}:{r.line} ({r.what})" for r in left[:MAX_NAMED])
+        found.reasons.append("changed lines covered but unchecked (no test notices when "
+                             f"they change): {named}"
+                             + (f" and {len(left) - MAX_NAMED} more" if len(left) > MAX_NAMED
+                                else ""))
 
 
 def symbol_of_line(text: str) -> Callable[[int], str]:

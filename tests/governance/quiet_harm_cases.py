@@ -553,8 +553,11 @@ def controls() -> list[Case]:
              why="autocommit_new_behaviour is off"),
         case("right_fix+test", k, {"calc/core.py": CLAMPED, **WITH_TEST}, "lands",
              policy=AUTO),
+        # The bounds' reordering is new behaviour that no test asks for or checks (removing
+        # the line fails no test): covered but unchecked, it waits for review.
         case("right_fix_with_helper+test", k, {"calc/core.py": fixed(
-            "    lo, hi = _ordered(lo, hi)\n" + RIGHT), **WITH_TEST}, "lands", policy=AUTO),
+            "    lo, hi = _ordered(lo, hi)\n" + RIGHT), **WITH_TEST}, "review", policy=AUTO,
+             why="covered but unchecked"),
         case("right_fix_new_private_helper+test", k, {"calc/core.py": fixed(
             "    return _between(x, lo, hi)\n") + "\n\ndef _between(x, lo, hi):\n"
             "    return lo if x < lo else hi if x > hi else x\n", **WITH_TEST}, "lands",

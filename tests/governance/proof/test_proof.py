@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from daemon.config import Settings
 from governance.oracle.differential import Counterexample, DiffReport, FunctionCheck
+from governance.oracle.mutants import MutantResult, MutationReport
 from governance.oracle.oracle import Coverage, Report
 from governance.oracle.oracle_run import Sessions
 from governance.proof.rules import (
@@ -212,3 +215,16 @@ def test_a_private_table_a_refactor_adds_is_part_of_the_work() -> None:
     public = new.replace("_TIERS", "TIERS")  # a new public name is API, not the work's own
     ev = assess(claim, [FileText("calc/core.py", old, public)], sessions, _report({T: "passed"}))
     assert not ev.proven
+
+
+def test_a_repair_line_no_test_notices_is_covered_but_unchecked() -> None:
+    sessions, base = _repair_reports({"pkg/stats.py": {2: {T}}})
+    claim = _make(Intent.REPAIR, {"tests/test_core.py", "pkg/stats.py"}, failing_test=T)
+    files = [FileText("pkg/stats.py", HELPER_OLD, HELPER_NEW)]
+    killed = MutationReport((MutantResult("pkg/stats.py", 2, "returns None", "killed"),))
+    ev = assess(claim, files, dataclasses.replace(sessions, mutation=killed), base)
+    assert ev.proven, ev.reasons
+    survived = MutationReport((MutantResult("pkg/stats.py", 2, "returns None", "survived"),))
+    ev = assess(claim, files, dataclasses.replace(sessions, mutation=survived), base)
+    assert ev.reasons == ("changed lines covered but unchecked (no test notices when they "
+                          "change): pkg/stats.py:2 (returns None)",)

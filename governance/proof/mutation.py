@@ -1,0 +1,263 @@
+"""Changed lines checked, not just run (issue 30, item 2): one mutant per changed statement,
+all of a module's mutants compiled into one text behind a switch.
+
+Pure: texts in, texts out. `plan` picks, for each executable statement a candidate adds or
+changes (governance.proof.static.changed_statements), one mutation, in the order a
+reviewer's eye would: a comparison's operator (`>=` to `>`, `==` to `!=`), a boolean
+operator (`and` to `or`), a `not` dropped, an arithmetic operator (`+` to `-`, `*` to `/`),
+a constant (a number + 1, a bool flipped, a string changed), the returned value (None), and
+last the statement removed. Statements that only log or print are skipped, as Google's
+review-time mutants skip them; so are docstrings, `pass`, imports, `global`, definitions'
+headers. A boundary shift (`<` to `<=`) can be an equivalent mutant (`lo if x < lo else x`
+returns the same at x == lo either way), so such a line gets a second, the comparison
+negated; the line counts as unchecked only when both survive.
+
+`switched` rewrites the candidate's text so every mutant sits behind a switch read at run
+time: an expression E becomes `(E' if <switch> == K else E)` and a removed statement S
+becomes `if <switch> != K: S` (mutmut 3's trampolines, without its imports). The switch is
+an attribute of the `builtins` module that the mutation plugin sets in each forked child
+(governance.oracle.mutation_plugin); absent, every expression is the candidate's own.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import dataclass
+
+from governance.proof.ast_helpers import own_nodes, parse, statements
+from governance.proof.static import changed_statements
+
+SWITCH = "_ouroboros_mutant"  # the builtins attribute each forked child sets
+MAX_MUTANTS = 40  # per file: a larger change is checked on its first statements only
+_FLIP_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
+             ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+             ast.In: ast.NotIn, ast.NotIn: ast.In}
+_NEGATE = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt}
+_FLIP_BIN = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
+             ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult}
+_LOGGERS = {"log", "logger", "logging", "LOG", "LOGGER", "warnings", "structlog"}
+_SKIPPED = (ast.Pass, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal,
+            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: int  # 1-based within the op: the switch's value
+    file: str
+    line: int
+    lines: frozenset[int]  # the statement's own lines (what coverage says ran it)
+    what: str  # "`>=` to `>`", "statement removed", ...
+
+
+def plan(old: str | None, new: str, path: str, first_id: int = 1) -> list[Mutant]:
+    """The mutants of each mutable changed statement of `new`, numbered from `first_id`:
+    one, and a coarser second where the first may be equivalent (module docstring)."""
+    tree = parse(new, "candidate")
+    changed = {s.line: s.lines for s in changed_statements(old, new)}
+    out: list[Mutant] = []
+    for stmt in statements(tree.body):
+        if stmt.lineno not in changed or _skipped(stmt) or len(out) >= MAX_MUTANTS:
+            continue
+        out += [Mutant(first_id + len(out) + i, path, stmt.lineno,
+                       frozenset(changed[stmt.lineno]), what)
+                for i, (_, _, what) in enumerate(_mutations(stmt))]
+    return out
+
+
+def switched(new: str, mutants: list[Mutant]) -> str:
+    """`new` with each mutant behind the switch (the mutants must come from plan(.., new))."""
+    tree = parse(new, "candidate")
+    ids: dict[int, list[int]] = {}
+    for m in mutants:
+        ids.setdefault(m.line, []).append(m.id)
+    for stmt in list(statements(tree.body)):
+        if stmt.lineno not in ids or _skipped(stmt):
+            continue
+        found = _mutations(stmt)
+        for (node, mutated, _), k in reversed(list(zip(found, ids[stmt.lineno],
+                                                       strict=False))):
+            if node is stmt:
+                _guard_statement(tree, stmt, k)
+            else:  # the second mutant of a node wraps the first: (M2 if .. else (M1 if ..))
+                current = _current(stmt, node)
+                _replace(stmt, current, _ifexp(mutated, current, k))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _current(stmt: ast.stmt, node: ast.AST) -> ast.AST:
+    """`node`, or the switch expression an earlier mutant of the same line put around it."""
+    for candidate in own_nodes(stmt):
+        if isinstance(candidate, ast.IfExp) and candidate.orelse is node:
+            return _current(stmt, candidate)
+    return node
+
+
+def _skipped(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, _SKIPPED):
+        return True
+    if isinstance(stmt, ast.Expr):
+        value = stmt.value
+        if isinstance(value, ast.Constant):  # a docstring or a bare literal
+            return True
+        return isinstance(value, ast.Call) and _logs(value.func)
+    return False
+
+
+def _logs(func: ast.expr) -> bool:
+    """print(...), log.info(...), logging.warning(...), warnings.warn(...), ..."""
+    if isinstance(func, ast.Name):
+        return func.id == "print"
+    while isinstance(func, ast.Attribute):
+        func = func.value
+    return isinstance(func, ast.Name) and func.id in _LOGGERS
+
+
+def _mutations(stmt: ast.stmt) -> list[tuple[ast.AST, ast.AST, str]]:
+    """The statement's mutant, and after a boundary shift (which can be equivalent: `x < lo`
+    and `x <= lo` agree when the branches agree at x == lo) the comparison negated."""
+    first = _first_mutation(stmt)
+    if first is None:
+        return []
+    node = first[0]
+    if isinstance(node, ast.Compare) and type(node.ops[0]) in _NEGATE:
+        negated = copy.deepcopy(node)
+        negated.ops[0] = _NEGATE[type(node.ops[0])]()
+        return [first, (node, negated, f"`{_op(node.ops[0])}` to `{_op(negated.ops[0])}`")]
+    return [first]
+
+
+def _first_mutation(stmt: ast.stmt) -> tuple[ast.AST, ast.AST, str] | None:
+    """(node, its mutant, what) for the first mutation in priority order, or None."""
+    banned = _unmutable(stmt)
+    nodes = [n for n in own_nodes(stmt) if id(n) not in banned]
+    nodes.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+    for finder in (_compare, _boolop, _not, _binop, _constant):
+        for node in nodes:
+            found = finder(node)
+            if found is not None:
+                return node, *found
+    if isinstance(stmt, ast.Return) and stmt.value is not None \
+            and not (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
+        return stmt.value, ast.Constant(None), "returns None"
+    if isinstance(stmt, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Raise,
+                         ast.Delete, ast.Assert)):
+        return stmt, stmt, "statement removed"
+    return None
+
+
+def _unmutable(stmt: ast.stmt) -> set[int]:
+    """Nodes no expression may replace: an f-string's literal parts, match patterns, and
+    annotations (types, not behaviour)."""
+    out: set[int] = set()
+    for node in [stmt, *own_nodes(stmt)]:
+        if isinstance(node, ast.JoinedStr):
+            out.update(id(v) for v in node.values if isinstance(v, ast.Constant))
+        if isinstance(node, ast.pattern):
+            out.update(id(n) for n in ast.walk(node))
+        for field in ("annotation", "returns"):
+            sub_tree = getattr(node, field, None)
+            if isinstance(sub_tree, ast.AST):
+                out.update(id(n) for n in ast.walk(sub_tree))
+    return out
+
+
+def _compare(node: ast.AST) -> tuple[ast.AST, str] | None:
+    if not isinstance(node, ast.Compare) or type(node.ops[0]) not in _FLIP_CMP:
+        return None
+    mutated = copy.deepcopy(node)
+    mutated.ops[0] = _FLIP_CMP[type(node.ops[0])]()
+    return mutated, f"`{_op(node.ops[0])}` to `{_op(mutated.ops[0])}`"
+
+
+def _boolop(node: ast.AST) -> tuple[ast.AST, str] | None:
+    if not isinstance(node, ast.BoolOp):
+        return None
+    mutated = copy.deepcopy(node)
+    mutated.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+    return mutated, "`and` to `or`" if isinstance(node.op, ast.And) else "`or` to `and`"
+
+
+def _not(node: ast.AST) -> tuple[ast.AST, str] | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return copy.deepcopy(node.operand), "`not` dropped"
+    return None
+
+
+def _binop(node: ast.AST) -> tuple[ast.AST, str] | None:
+    if not isinstance(node, ast.BinOp) or type(node.op) not in _FLIP_BIN:
+        return None
+    mutated = copy.deepcopy(node)
+    mutated.op = _FLIP_BIN[type(node.op)]()
+    return mutated, f"`{_op(node.op)}` to `{_op(mutated.op)}`"
+
+
+def _constant(node: ast.AST) -> tuple[ast.AST, str] | None:
+    if not isinstance(node, ast.Constant):
+        return None
+    v = node.value
+    if isinstance(v, bool):
+        return ast.Constant(not v), f"`{v}` to `{not v}`"
+    if isinstance(v, (int, float)):
+        return ast.Constant(v + 1), f"`{v!r}` to `{v + 1!r}`"
+    if isinstance(v, str) and v:
+        return ast.Constant(v + "X"), "a string constant changed"
+    return None
+
+
+def _op(op: ast.AST) -> str:
+    names = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
+             ast.NotEq: "!=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in",
+             ast.NotIn: "not in", ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/",
+             ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**"}
+    return names.get(type(op), type(op).__name__)
+
+
+def _switch() -> ast.expr:
+    """getattr(__import__('builtins'), SWITCH, 0): needs no name in the module."""
+    builtins = ast.Call(ast.Name("__import__", ast.Load()), [ast.Constant("builtins")], [])
+    return ast.Call(ast.Name("getattr", ast.Load()),
+                    [builtins, ast.Constant(SWITCH), ast.Constant(0)], [])
+
+
+def _ifexp(mutated: ast.AST, original: ast.AST, k: int) -> ast.expr:
+    test = ast.Compare(_switch(), [ast.Eq()], [ast.Constant(k)])
+    return ast.IfExp(test, mutated, original)  # type: ignore[arg-type]
+
+
+def _replace(stmt: ast.stmt, old: ast.AST, new: ast.AST) -> None:
+    """Put `new` where `old` is, among `stmt`'s own nodes (never in a nested statement)."""
+    for parent in [stmt, *own_nodes(stmt)]:
+        for field, value in ast.iter_fields(parent):
+            if value is old:
+                setattr(parent, field, new)
+                return
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if item is old:
+                        value[i] = new
+                        return
+    raise ValueError("the mutated node is not in its statement")
+
+
+def _guard_statement(tree: ast.Module, stmt: ast.stmt, k: int) -> None:
+    """Wrap `stmt` in `if <switch> != k:` where it stands in its block."""
+    guard = ast.If(ast.Compare(_switch(), [ast.NotEq()], [ast.Constant(k)]), [stmt], [])
+    for block in _blocks_of(tree):
+        for i, item in enumerate(block):
+            if item is stmt:
+                block[i] = guard
+                return
+    raise ValueError("the statement is in no block")
+
+
+def _blocks_of(tree: ast.Module) -> list[list[ast.stmt]]:
+    out = [tree.body]
+    for s in statements(tree.body):
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(s, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                out.append(value)
+        out += [h.body for h in getattr(s, "handlers", ())]
+        out += [c.body for c in getattr(s, "cases", ())]
+    return out
