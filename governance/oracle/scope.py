@@ -25,12 +25,14 @@ The whole suite runs instead when the scope cannot be trusted or is not worth co
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance.gates.risk import harness_reason
 from governance.gates.weakening import is_test_path
+from governance.oracle import profile_store
 from governance.oracle.import_graph import ImportGraph
 from governance.oracle.testrun import is_test_file, scope_tests
 from governance.schemas import FileChange
@@ -40,25 +42,72 @@ from governance.schemas import FileChange
 class SuiteKnowledge:
     """What the oracle has learnt about a repository's suite, shared by every op: the
     import graph (cached per file), the seconds the last full baseline took (inf: it did
-    not finish in time), and which code files each test file entered then."""
+    not finish in time), and which code files each test file entered then. The background
+    profile (daemon.suite_profile, kept in the state dir) is adopted when it is newer than
+    what VALIDATE learnt itself; `origin` and `missing` say where the profile came from or
+    why there is none, for the ledger."""
 
     graph: ImportGraph = field(default_factory=ImportGraph)
     suite_s: float | None = None
     profile: dict[str, frozenset[str]] = field(default_factory=dict)
+    learnt_at: float = 0.0  # epoch seconds `suite_s` and `profile` were learnt
+    origin: str = ""  # where `profile` came from
+    missing: str = "no whole-suite run has finished yet"  # why there is no profile
+    _seen: tuple[int, int] | None = None  # the store file last adopted (mtime, size)
 
     def learn(self, seconds: float, entered: dict[str | None, frozenset[str]] | None) -> None:
         self.suite_s = seconds
         if entered is None:
             return
-        profile: dict[str, set[str]] = {}
-        for nodeid, files in entered.items():
-            if nodeid:
-                code = {f for f in files if f.endswith(".py") and not is_test_side(f)}
-                profile.setdefault(nodeid.split("::", 1)[0], set()).update(code)
-        self.profile = {test: frozenset(files) for test, files in profile.items()}
+        self.profile = code_entered(entered)
+        self.learnt_at, self.origin = time.time(), "a whole-suite baseline at VALIDATE"
 
-    def too_slow(self) -> None:
+    def too_slow(self, limit_s: float | None = None) -> None:
         self.suite_s = math.inf
+        if not self.profile:
+            limit = f" {limit_s:g}s" if limit_s is not None else ""
+            self.missing = (f"the whole suite ran past VALIDATE's{limit} time limit; its "
+                            "profile is learnt in the background")
+
+    def adopt(self, path: Path) -> None:
+        """Take the stored profile (profile_store) when it changed and is newer than ours.
+        A run that timed out is remembered: the suite is known to be slow."""
+        try:
+            st = path.stat()
+        except OSError:
+            return
+        if (st.st_mtime_ns, st.st_size) == self._seen:
+            return
+        self._seen = (st.st_mtime_ns, st.st_size)
+        stored = profile_store.load(path)
+        p, out = stored.profile, stored.timed_out
+        if p is not None and p.at >= self.learnt_at:
+            self.suite_s, self.profile, self.learnt_at = p.suite_s, dict(p.tests), p.at
+            self.origin = f"the suite profile of tree {p.tree[:12]}"
+        elif out is not None and not self.profile:
+            self.suite_s = math.inf
+            self.missing = (f"the background profile run timed out after {out.limit_s:g}s "
+                            f"on tree {out.tree[:12]}")
+        elif stored.learning is not None and not self.profile:
+            self.missing = "the suite profile is being learnt in the background"
+
+
+def code_entered(entered: dict[str | None, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """Per test file, the code files (not the test side) its tests entered."""
+    profile: dict[str, set[str]] = {}
+    for nodeid, files in entered.items():
+        if nodeid:
+            code = {f for f in files if f.endswith(".py") and not is_test_side(f)}
+            profile.setdefault(nodeid.split("::", 1)[0], set()).update(code)
+    return {test: frozenset(files) for test, files in profile.items()}
+
+
+def scope_note(suite: SuiteKnowledge, found: int) -> str:
+    """The ledger's words for a narrow scope: with the profile, or the closure only."""
+    if suite.profile:
+        return f"the affected scope: {found} test file(s), by imports and {suite.origin}"
+    return (f"closure only: the affected scope by imports alone, {found} test file(s); no "
+            f"suite profile ({suite.missing})")
 
 
 @dataclass(frozen=True)
@@ -87,11 +136,11 @@ class TestScope:
         own = ["<full suite, candidate form>"] if self.everything else list(self.own)
         return [*(original if self.code_changed else []), *own]
 
-    def narrowed(self) -> TestScope:
+    def narrowed(self, why: str = "") -> TestScope:
         """The scoped form of a full scope whose baseline did not finish in time."""
         return TestScope(self.code_changed, self.original, not self.original, self.own,
                          self.test_paths, self.everything, "the whole suite is too slow; "
-                         + ("the affected scope" if self.original else "no scope found"),
+                         + (why or "the affected scope" if self.original else "no scope found"),
                          self.watch)
 
 
@@ -163,7 +212,7 @@ def plan_scope(changes: Sequence[FileChange], base: Path, base_files: Sequence[s
     own = scope_tests([c.file_path for c in tests], sorted(set(present) | written),
                       _reader(base, changes))
     deleted = {c.file_path for c in changes if c.action == "delete"}
-    why = why_full or f"the affected scope: {len(original)} test file(s)"
+    why = why_full or scope_note(suite, len(original))
     return TestScope(code_changed=bool(code), original=tuple(sorted(original)),
                      full=why_full is not None, own=tuple(t for t in own if t not in deleted),
                      test_paths=frozenset(c.file_path for c in tests),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import math
 from pathlib import Path
 
 from governance import retry
@@ -28,8 +29,15 @@ from governance.oracle.oracle_run import (
     combine,
     run_side,
 )
+from governance.oracle.profile_store import PROFILE_FILE
 from governance.oracle.sandbox import Sandbox
-from governance.oracle.scope import TestScope, plan_scope, split
+from governance.oracle.scope import (
+    SuiteKnowledge,
+    TestScope,
+    plan_scope,
+    scope_note,
+    split,
+)
 from governance.oracle.testrun import ORACLE_MARKERS, CoverageRequest, TestRunner
 from governance.phase import Phase, Transition
 from governance.phases.behaviour_check import (
@@ -96,7 +104,7 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
             await d.in_thread(_before_op, ctx, d, base.root)
         present = [f for f in files if (base.root / f).is_file()]
         scope = await d.in_thread(lambda: plan_scope(
-            candidate.changes(), base.root, present, suite=d.oracle.suite,
+            candidate.changes(), base.root, present, suite=_suite(d),
             budget_s=d.policy.full_suite_budget_s))
         run = _OracleRun(d, runner, candidate, boxes, base, present, new_behaviour(ctx),
                          wants_differential(ctx, d), wants_mutation(ctx))
@@ -250,8 +258,11 @@ class _OracleRun:
     async def _baseline(self, scope: TestScope) -> tuple[Report, float, TestScope]:
         """The scope's baseline (cached per base digest and scope). A full one is timed and
         profiled for the suite's knowledge; one that does not finish in time narrows the
-        scope to the affected tests (unless none was found)."""
-        d = self.d
+        scope to the affected tests (unless none was found), and so does one the suite's
+        knowledge already says cannot finish in time: it is not tried again per op."""
+        d, suite, limit = self.d, self.d.oracle.suite, self.runner.timeout_s
+        if scope.full and scope.original and (suite.suite_s or 0.0) > limit:
+            return await self._baseline(scope.narrowed(_too_slow(suite, scope, limit)))
         digest = await d.in_thread(tree_digest, self.base.root, self.present)
         cached = d.oracle.cache.get((digest, scope.key))
         if cached is not None:
@@ -261,11 +272,11 @@ class _OracleRun:
         ran = await run_side(self.runner, pristine.root, scope.original, scope.full,
                              self.scratch, profile)
         if scope.full and ran.timed_out and scope.original:
-            d.oracle.suite.too_slow()
-            return await self._baseline(scope.narrowed())
+            suite.too_slow(limit)
+            return await self._baseline(scope.narrowed(_too_slow(suite, scope, limit)))
         if scope.full and not ran.report.problem:
             cov = ran.report.coverage
-            d.oracle.suite.learn(ran.duration_s, cov.files if cov else None)
+            suite.learn(ran.duration_s, cov.files if cov else None)
         d.oracle.cache.put((digest, scope.key), ran.report)
         return ran.report, ran.duration_s, scope
 
@@ -277,6 +288,21 @@ class _OracleRun:
         box.apply(tests)
         out = await run_side(self.runner, box.root, scope.own, False, self.scratch)
         return out.report
+
+
+def _suite(d: PhaseDeps) -> SuiteKnowledge:
+    """The shared suite knowledge, with the background profile (daemon.suite_profile) taken
+    from the state dir when it changed: every op, and every restart, reuses it."""
+    d.oracle.suite.adopt(d.state_dir / PROFILE_FILE)
+    return d.oracle.suite
+
+
+def _too_slow(suite: SuiteKnowledge, scope: TestScope, limit_s: float) -> str:
+    """Why a whole-suite baseline gave way to the affected scope, for the ledger."""
+    took = "did not finish" if math.isinf(suite.suite_s or 0.0) else \
+        f"took {suite.suite_s:.1f}s"
+    return (f"it {took}, over VALIDATE's {limit_s:g}s limit: "
+            + scope_note(suite, len(scope.original)))
 
 
 def _report(checked: Checked) -> Report | None:
