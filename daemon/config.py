@@ -124,6 +124,11 @@ class ProofSection(Section):
     # most this long; above it, the affected scope (reverse-import closure plus the tests
     # that executed a changed file at baseline).
     full_suite_budget_s: float = Field(default=30.0, ge=0)
+    # The whole-suite baseline and per-test profile that pick the affected scope are learnt
+    # in the background (daemon.suite_profile) whenever HEAD moves, under this time limit
+    # rather than VALIDATE's; a run that passes it is remembered for that tree, not retried.
+    profile_timeout_s: float = Field(default=1800.0, gt=0)
+    profile_poll_s: float = Field(default=30.0, gt=0)  # how often HEAD is checked for a move
     # New behaviour (TODO, backlog, a human's goal, an issue, a schedule) is the model's
     # claim even with a fail-to-pass test: it waits for review unless this is on, and then
     # lands only with a test that fails on the base, passes on the candidate, and every

@@ -39,6 +39,7 @@ from daemon.sensor_set import SensorSet
 from daemon.sensor_tasks import git_changed, scan_forever, sensor_tasks
 from daemon.status_model import Status
 from daemon.status_view import status_of
+from daemon.suite_profile import learn_forever
 from governance.brains.approval import QuestionBroker
 from governance.brains.model_gate import ModelGate
 from governance.brains.provider import CandidateProvider
@@ -206,6 +207,7 @@ class Daemon:
             if every := self.settings.daemon.heartbeat_s:  # "still working" lines
                 background.append(tg.create_task(heartbeat.beat(lambda: heartbeat.in_phase(
                     self), every), name="heartbeat"))
+            background.append(tg.create_task(learn_forever(self), name="suite-profile"))
             self.sensors = self._sensor_hub()
             background += sensor_tasks(tg, self.sensors, self._watcher, lambda: scan_forever(
                 self.scan, self.settings.intake))

@@ -50,6 +50,31 @@ class HostSnapshot(_Part):
     zone: str | None  # the hottest thermal zone's type
 
 
+class ProfileTimedOut(_Part):
+    """A background profile run that ran past `proof.profile_timeout_s` (not retried at
+    that HEAD)."""
+
+    tree: str
+    head: str
+    at: float  # epoch seconds it gave up
+    limit_s: float
+
+
+class SuiteProfileStatus(_Part):
+    """governance.oracle.profile_store.describe: the suite profile daemon.suite_profile
+    learns in the background, which picks every op's affected scope."""
+
+    tree: str | None  # the tree digest it is for (12 characters); None: no profile yet
+    head: str | None
+    age_s: float | None
+    suite_s: float | None  # the last whole-suite run's seconds
+    tests: int  # test files profiled
+    files: int  # code files they entered
+    rerun: int | None  # test files the last incremental refresh reran (None: a whole run)
+    learning_since: float | None  # epoch seconds a run under way began
+    timed_out: ProfileTimedOut | None
+
+
 class Failback(_Part):
     """governance.brains.provider_chain.ProviderChain.snapshot: the chain's state."""
 
@@ -167,6 +192,8 @@ class Status(_Part):
     degraded_reason: str
     paused: bool
     host: HostSnapshot
+    # daemon.suite_profile; an older daemon sends none
+    suite_profile: SuiteProfileStatus | None = Field(default=None, exclude_if=_none)
     repo: str
     session_id: str
     provider: str | None

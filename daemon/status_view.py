@@ -3,6 +3,7 @@ daemon that `StatusSource` names."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from enum import Enum
@@ -13,6 +14,7 @@ from daemon.embedded_brain import brain_note
 from daemon.reviews import status_entry
 from daemon.status_model import InFlight, Status
 from governance.brains.provider_chain import ProviderChain
+from governance.oracle import profile_store
 from governance.phase import Phase
 
 if TYPE_CHECKING:
@@ -72,6 +74,8 @@ async def status_of(d: StatusSource) -> Status:
         "degraded_reason": d.degraded_reason,
         "paused": d.paused,
         "host": d.host.snapshot(),  # daemon.host_gate: whether heavy work waits, why, since
+        # daemon.suite_profile: what picks the affected scope, from the state dir
+        "suite_profile": await asyncio.to_thread(_suite_profile, d),
         "repo": str(d.root),
         "session_id": d.session_id,
         "provider": name,
@@ -108,6 +112,11 @@ def in_flight(d: StatusSource, now: float) -> list[InFlight]:
                      l2_iteration=(f"{h.ctx.l2_iteration} of {max_iters}"
                                    if h.phase is Phase.L2_REPAIR else None))
             for op_id, h in d.ops.items()]
+
+
+def _suite_profile(d: StatusSource) -> dict:
+    path = d.settings.state_path(d.root) / profile_store.PROFILE_FILE
+    return profile_store.describe(profile_store.load(path))
 
 
 def _rounded(seconds: float | None) -> float | None:

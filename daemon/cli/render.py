@@ -76,6 +76,8 @@ def _middle_lines(s: Status) -> list[str]:
                      f"{'n/a' if g.drift is None else format(g.drift, '+.3f')}")
         if ls := g.lessons:  # governance.memory.lessons: this run's buffer
             lines.append(f"lessons:  {ls.count} of {ls.cap}, cleared {_n(ls.cleared, 'time')}")
+    if s.suite_profile is not None:  # daemon.suite_profile: what picks the affected scope
+        lines.append(f"profile:  {profile_line(s)}")
     if s.commit_signing.warning:
         lines.append(f"signing:  {s.commit_signing.warning}")
     if s.host.waiting:  # daemon.host_gate
@@ -85,6 +87,25 @@ def _middle_lines(s: Status) -> list[str]:
     if s.reviews.count:
         lines.append(f"review:   {waiting_line(s.reviews.count)}")
     return lines
+
+
+def profile_line(s: Status) -> str:
+    """The suite profile: its tree, age and coverage, or that it is learnt or timed out."""
+    p = s.suite_profile
+    assert p is not None
+    parts = []
+    if p.tree is not None:
+        refreshed = f", {p.rerun} rerun at the last refresh" if p.rerun is not None else ""
+        parts.append(f"tree {p.tree} (HEAD {p.head}), {_n(p.tests, 'test file')} over "
+                     f"{_n(p.files, 'code file')}, learnt {age_text(p.age_s or 0.0)} ago, "
+                     f"suite {p.suite_s or 0.0:.1f}s{refreshed}")
+    if p.learning_since is not None:
+        since = time.strftime("%H:%M:%S", time.localtime(p.learning_since))
+        parts.append(f"being learnt since {since}")
+    if p.timed_out is not None:
+        parts.append(f"the run at HEAD {p.timed_out.head} timed out after "
+                     f"{p.timed_out.limit_s:g}s (not retried until HEAD moves)")
+    return "; ".join(parts) or "none yet: ops' scopes are the import closure only"
 
 
 def host_line(host: HostSnapshot) -> str:

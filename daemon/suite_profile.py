@@ -1,0 +1,230 @@
+"""The suite profile, learnt in the background: the whole suite's time and which code files
+each test file entered (governance.oracle.profile_store), for every op's affected scope.
+
+VALIDATE cannot learn it on a real suite: its runs are bounded by `validate_timeout_s`, and
+a whole suite that takes longer narrows to the import closure without a profile. So the
+daemon's task group owns this learner: whenever HEAD moves (checked every
+`proof.profile_poll_s`; a commit is a cheap ref read), once the host gate allows, it profiles
+a sandbox copy of the live tree through the same jailed TestRunner as VALIDATE's (coverage
+with `profile=True`), under `proof.profile_timeout_s`, from a thread at the lowest CPU
+priority (the jailed run inherits it). Where a profile exists it reruns only the test files
+that changed or entered a changed file (governance.oracle.profile_refresh).
+
+What it learns is stored in the state dir keyed by the copy's tree digest (the baseline
+cache's key) and HEAD: a restart reuses it; a run that timed out is remembered for that
+HEAD and not tried again until HEAD moves; one that failed otherwise is retried only when
+HEAD moves too. The file is advisory (a corrupt one reads as no profile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import structlog
+
+from governance.oracle import profile_refresh as refresh
+from governance.oracle import profile_store as store
+from governance.oracle.oracle import Coverage, tree_digest
+from governance.oracle.oracle_run import run_side
+from governance.oracle.sandbox import Sandbox
+from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
+
+if TYPE_CHECKING:
+    from daemon.service import Daemon
+    from governance.git.gitops import GitOps
+
+log = structlog.get_logger("daemon.suite_profile")
+T = TypeVar("T")
+LOW_NICE = 19
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The copy being profiled."""
+
+    box: Sandbox
+    head: str
+    digest: str
+    hashes: dict[str, str]
+
+
+class ProfileLearner:
+    """Profiles the suite whenever HEAD moves; `once()` is one look (the tests call it)."""
+
+    def __init__(self, root: Path, state_dir: Path, state_rel: str, git: GitOps,
+                 runner: TestRunner, protected_globs: tuple[str, ...],
+                 host_clear: Callable[[], Awaitable[None]], poll_s: float):
+        self.root, self.state_dir, self.state_rel, self.git = root, state_dir, state_rel, git
+        self.runner, self.protected_globs = runner, protected_globs
+        self.host_clear, self.poll_s = host_clear, poll_s
+        self.path = state_dir / store.PROFILE_FILE
+        self.runs = 0  # jailed runs started (a restart that reuses the profile starts none)
+        self._failed_head: str | None = None  # a run that broke: not retried at this HEAD
+
+    async def forever(self) -> None:
+        """Look after every poll (the first too: start-up and its scan come first); owned
+        by the daemon's task group."""
+        while True:
+            await asyncio.sleep(self.poll_s)  # HEAD has no change notification here
+            await self.host_clear()  # heavy work waits while the machine is its human's
+            try:
+                await self.once()
+            except Exception:  # advisory: a broken look never stops the daemon; the next retries
+                log.exception("suite profile not learnt")
+
+    async def once(self) -> str:
+        """Profile the tree if HEAD moved since the stored profile; what it did."""
+        head = await asyncio.to_thread(self.git.head_sha)
+        if head is None:
+            return "no commit yet"
+        stored = await asyncio.to_thread(store.load, self.path)
+        if stored.profile is not None and stored.profile.head == head:
+            return "current"
+        if (stored.timed_out is not None and stored.timed_out.head == head) \
+                or self._failed_head == head:
+            return "not retried at this HEAD"
+        tree = await asyncio.to_thread(self._copy, head)
+        try:
+            return await self._learn(stored, tree)
+        finally:
+            await asyncio.to_thread(tree.box.destroy)
+
+    def _copy(self, head: str) -> Tree:
+        files = self.git.listed_files()
+        box = Sandbox.create(self.root, files, self.state_dir / "sandboxes" / "suite-profile",
+                             self.state_rel, self.protected_globs)
+        present = [f for f in files if (box.root / f).is_file()]
+        return Tree(box, head, tree_digest(box.root, present),
+                    refresh.file_hashes(box.root, present))
+
+    async def _learn(self, stored: store.Stored, tree: Tree) -> str:
+        old = stored.profile
+        if old is not None and old.tree == tree.digest:  # HEAD moved, the files did not
+            await self._save(replace(stored, profile=replace(old, head=tree.head)))
+            return "same tree"
+        rerun = refresh.to_rerun(old, tree.hashes)
+        if old is not None and rerun == []:
+            await self._save(replace(stored, profile=refresh.merged(
+                old, tree=tree.digest, head=tree.head, hashes=tree.hashes, rerun=[],
+                entered={})))
+            return "nothing to rerun"
+        began = store.Attempt(tree.digest, tree.head, time.time(), self.runner.timeout_s,
+                              os.getpid())
+        await self._save(replace(stored, learning=began))
+        try:
+            ran = await self._run(tree.box.root, rerun)
+        except BaseException:
+            with contextlib.suppress(OSError):  # cancelled: the marker goes, the rest stays
+                await asyncio.shield(self._save(stored))
+            raise
+        return await self._record(stored, tree, rerun, ran)
+
+    async def _run(self, root: Path, rerun: list[str] | None) -> TestOutcome:
+        self.runs += 1
+        log.info("learning the suite profile", tests=len(rerun) if rerun is not None
+                 else "all", limit_s=self.runner.timeout_s)
+        return await in_low_thread(lambda: run_side(
+            self.runner, root, rerun or [], rerun is None,
+            self.state_dir / "oracle", CoverageRequest(profile=True)))
+
+    async def _record(self, stored: store.Stored, tree: Tree, rerun: list[str] | None,
+                      ran: TestOutcome) -> str:
+        if ran.timed_out:
+            out = store.Attempt(tree.digest, tree.head, time.time(), self.runner.timeout_s)
+            await self._save(store.Stored(stored.profile, timed_out=out))
+            log.warning("the suite profile run timed out", limit_s=self.runner.timeout_s)
+            return "timed out"
+        cov = ran.report.coverage
+        if ran.report.problem or cov is None:
+            self._failed_head = tree.head
+            await self._save(replace(stored, learning=None))
+            log.warning("the suite profile run failed", problem=ran.report.problem)
+            return f"failed: {ran.report.problem or 'no coverage'}"
+        profile = _profile(stored.profile, tree, rerun, ran.duration_s, cov)
+        await self._save(store.Stored(profile))
+        log.info("suite profile learnt", tests=len(profile.tests), rerun=profile.rerun,
+                 suite_s=round(profile.suite_s, 2))
+        return "learnt"
+
+    async def _save(self, stored: store.Stored) -> None:
+        await asyncio.to_thread(store.save, self.path, stored)
+
+
+def _profile(old: store.SuiteProfile | None, tree: Tree, rerun: list[str] | None,
+             seconds: float, cov: Coverage) -> store.SuiteProfile:
+    if old is None or rerun is None:
+        return refresh.whole(tree=tree.digest, head=tree.head, hashes=tree.hashes,
+                             seconds=seconds, entered=cov.files)
+    return refresh.merged(old, tree=tree.digest, head=tree.head, hashes=tree.hashes,
+                          rerun=rerun, entered=cov.files)
+
+
+async def in_low_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run `work` on its own event loop in a fresh thread at nice 19: Linux keeps the nice
+    value per thread and a child inherits its creator's, so the jailed run it starts is
+    low priority while the daemon's loop and pool threads keep theirs. Cancelled, the
+    inner run is cancelled too (its runner kills the test process group) before this
+    returns."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+    inner: dict[str, Any] = {}
+    started = threading.Event()
+
+    def settle(fn: Callable[[], object]) -> None:
+        with contextlib.suppress(RuntimeError):  # the outer loop already closed
+            loop.call_soon_threadsafe(lambda: None if done.done() else fn())
+
+    async def main() -> None:
+        inner["task"], inner["loop"] = asyncio.current_task(), asyncio.get_running_loop()
+        started.set()
+        try:
+            result = await work()
+        except BaseException as exc:  # handed to the owner, cancellation included
+            failed = exc  # `exc` itself is unbound once the handler ends
+            settle(lambda: done.cancel() if isinstance(failed, asyncio.CancelledError)
+                   else done.set_exception(failed))
+            return
+        settle(lambda: done.set_result(result))
+
+    def body() -> None:
+        with contextlib.suppress(OSError):  # not allowed to lower: run at the daemon's own
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOW_NICE)
+        asyncio.run(main())
+
+    thread = threading.Thread(target=body, name="suite-profile", daemon=True)
+    thread.start()
+    try:
+        return await asyncio.shield(done)
+    except asyncio.CancelledError:
+        await asyncio.to_thread(started.wait)
+        inner["loop"].call_soon_threadsafe(inner["task"].cancel)
+        await asyncio.to_thread(thread.join)
+        raise
+
+
+def learner_for(d: Daemon) -> ProfileLearner:
+    """The daemon's learner: VALIDATE's jailed runner under the profile's own limit."""
+    from daemon.phase_deps import policy_from, runners_from  # the service's own imports
+
+    p = d.settings.proof
+    rel = ""
+    with contextlib.suppress(ValueError):
+        rel = d.state_dir.resolve().relative_to(d.root.resolve()).as_posix()
+    validate, _ = runners_from(d.settings, d.root, d.state_dir, d.jail_reason)
+    return ProfileLearner(d.root, d.state_dir, rel, d.git,
+                          validate.with_timeout(p.profile_timeout_s),
+                          tuple(policy_from(d.settings).protected_globs), d.host.clear,
+                          p.profile_poll_s)
+
+
+async def learn_forever(d: Daemon) -> None:
+    """The daemon's background task (daemon.service.run)."""
+    await learner_for(d).forever()
