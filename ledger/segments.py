@@ -111,8 +111,11 @@ def write_segment(directory: Path, name: str, rows: Iterable[tuple[str, int, tup
     directory); return the file's SHA-256 and size. A kill leaves at most an unnamed
     temp file or a complete file no `archives` row names: retention.sweep removes both."""
     directory.mkdir(mode=0o700, exist_ok=True)
+    if directory.is_symlink():  # the state dir is the daemon's own: nothing in it points out
+        raise SegmentError(f"{directory} is a symlink: no segment is written through it")
     final, temp = directory / name, directory / f".{name}.tmp"
-    with open(temp, "wb") as raw:
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as raw:
         # mtime=0: the same rows give the same bytes
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:
             out.write(_line({"format": FORMAT, "segment": name}))

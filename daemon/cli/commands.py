@@ -106,7 +106,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_ledger(args: argparse.Namespace) -> int:
     import asyncio
 
-    from ledger import Ledger, UnknownOperation
+    from ledger import Ledger, LedgerError
 
     repo, state = _state_dir(args)
     db = state / "ledger.sqlite3"
@@ -130,7 +130,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
     try:
         print(asyncio.run(read()))
-    except UnknownOperation as exc:
+    except LedgerError as exc:  # no such op, or its archive segment unreadable or altered
         raise CliError(str(exc), code=1) from None
     return 0
 
