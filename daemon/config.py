@@ -21,6 +21,7 @@ from daemon.config_health import HealthSection
 from daemon.config_provider import ProviderSection
 from daemon.config_routes import RoutesSection
 from daemon.config_serve import ServeSection
+from daemon.config_state import LedgerSection, StorageSection
 from daemon.errors import ConfigError
 from sensors.defaults import TEST_FAILURE_DEBOUNCE_S
 from tools.exploration import MIN_EXPLORATION_CALLS
@@ -280,6 +281,8 @@ class Settings(Section):
     cost: CostSection = Field(default_factory=CostSection)
     health: HealthSection = Field(default_factory=HealthSection)
     serve: ServeSection = Field(default_factory=ServeSection)
+    ledger: LedgerSection = Field(default_factory=LedgerSection)
+    storage: StorageSection = Field(default_factory=StorageSection)
 
     @model_validator(mode="after")
     def _spook_below_threshold(self) -> Settings:
