@@ -55,6 +55,15 @@ async def recover(ledger: Ledger, git: GitOps, state_dir: Path,
     """Repair what a crashed run left (see the module docstring); return notes. With
     `reviews`, an op killed after its review branch was made ends PROPOSED."""
     refuse_if_served(state_dir / "control.sock")
+    return await repair(ledger, git, state_dir, reviews)
+
+
+async def repair(ledger: Ledger, git: GitOps, state_dir: Path,
+                 reviews: ReviewBranches | None = None, *,
+                 cause: str = "daemon stopped") -> list[str]:
+    """recover's steps, for a caller that knows no op runs: start-up, or the running
+    daemon once a full state dir has room again and its ops in flight have ended
+    (daemon.state_gate); `cause` says why the ops it closes ended."""
     notes: list[str] = []
     lock_note = await asyncio.to_thread(clear_stale_lock, Path(git.repo.git_dir))
     if lock_note:
@@ -75,7 +84,7 @@ async def recover(ledger: Ledger, git: GitOps, state_dir: Path,
                                           git.tracked_under)
         notes.extend(f"{op_id}: removed leftover temp file {r}" for r in removed)
         outcome[op_id] = await asyncio.to_thread(_settle, git, snapshot, committed, notes)
-    notes.extend(await _close_unfinished(ledger, committed, outcome, reviews))
+    notes.extend(await _close_unfinished(ledger, committed, outcome, reviews, cause))
     for snapshot in snapshots:  # only after the rows: a kill before here redoes the above
         if outcome[snapshot.directory.name] != "restore failed":  # the next start retries
             snapshot.discard()
@@ -110,7 +119,7 @@ def _settle(git: GitOps, snapshot: RollbackSnapshot, committed: dict[str, str],
 
 async def _close_unfinished(ledger: Ledger, committed: dict[str, str],
                             outcome: dict[str, str],
-                            reviews: ReviewBranches | None) -> list[str]:
+                            reviews: ReviewBranches | None, cause: str) -> list[str]:
     notes = []
     for op_id, last in await ledger.unfinished_ops():
         review = await _review_of(reviews, op_id) if op_id not in committed else None
@@ -137,7 +146,7 @@ async def _close_unfinished(ledger: Ledger, committed: dict[str, str],
             what = "applied files " + outcome[op_id]
         await ledger.append_transition(
             op_id, from_phase=last or None, to_phase="POSTMORTEM",
-            reason=f"daemon stopped during {last or 'start'}; {what}")
+            reason=f"{cause} during {last or 'start'}; {what}")
         notes.append(f"{op_id}: {outcome.get(op_id, 'closed')}")
     return notes
 

@@ -29,6 +29,7 @@ from daemon.control import ControlServer
 from daemon.host_gate import host_gate_for
 from daemon.host_health import HostReader
 from daemon.instance import InstanceLock, state_dir_problem
+from daemon.ledger_archiver import archive_forever
 from daemon.live.events import EventBus, ServiceChange
 from daemon.live.http import LiveServer
 from daemon.live.sources import LiveLedger, snapshot_of
@@ -37,6 +38,7 @@ from daemon.priority import lower_own
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
 from daemon.sensor_tasks import git_changed, scan_forever, sensor_tasks
+from daemon.state_gate import gate_for
 from daemon.status_model import Status
 from daemon.status_view import status_of
 from daemon.suite_profile import learn_forever
@@ -106,6 +108,7 @@ class Daemon:
         self.reflex_stats = ReflexStats()  # canary spooks, re-grounds, recoveries since start
         # Heavy work waits while the machine is its human's (busy, on battery, hot).
         self.host = host_gate_for(settings.health, self._host_line, host)
+        self.storage = gate_for(self)  # new ops wait while the state dir has no room
         self.jail_reason: str | None = None
         self.mcp: McpHub | None = None
         self.mcp_problems: list[str] = []
@@ -136,7 +139,7 @@ class Daemon:
     def _sd_status(self, why: str = "") -> str:
         """systemd's STATUS= line: state, queue length, in-flight ops and their phases."""
         why = why or (self.degraded_reason if self.state is ServiceState.DEGRADED
-                      else "") or self.host.why()
+                      else "") or self.host.why() or self.storage.why()
         return sd_notify.status_line(self.state.value, why, len(self.queue or ()),
                                      [(i, h.phase.value) for i, h in self.ops.items()])
 
@@ -153,6 +156,7 @@ class Daemon:
             await asyncio.to_thread(self.git.exclude, f"/{rel}/")
         self.instance.acquire()  # before recovery: only the one live daemon repairs
         self.ledger = ledger = await LiveLedger.open(self.state_dir / "ledger.sqlite3")
+        ledger.on_write_error(self.storage.failed)
         ledger.attach(self.events, queue_view=lambda: self.queue.snapshot()
                       if self.queue is not None else [],
                       notify_delay_s=self.settings.governance.notify_apply_delay_s)
@@ -189,6 +193,7 @@ class Daemon:
         else:
             self._set_state(ServiceState.ACTIVE)
         await self.host.sample()  # before the first dispatch: a busy host holds it back
+        await self.storage.sample()
         # What start-up made (modules, the model, settings) lives as long as the daemon: out
         # of the collector's sight, a full collection no longer walks its ~240k objects,
         # which stalled the event loop ~100 ms every few ops.
@@ -203,7 +208,10 @@ class Daemon:
             background = [tg.create_task(self._dispatch_loop(tg), name="dispatcher"),
                           tg.create_task(sd_notify.keepalive(self._sd_status), name="sd-notify"),
                           tg.create_task(reviews.prune_forever(self), name="review-prune"),
-                          tg.create_task(self.host.watch(), name="host-health")]
+                          tg.create_task(self.host.watch(), name="host-health"),
+                          tg.create_task(self.storage.watch(), name="state-dir"),
+                          tg.create_task(archive_forever(self.ledger, self.settings.ledger,
+                                         lambda: self.storage.waiting), name="ledger-archive")]
             if every := self.settings.daemon.heartbeat_s:  # "still working" lines
                 background.append(tg.create_task(heartbeat.beat(lambda: heartbeat.in_phase(
                     self), every), name="heartbeat"))
@@ -316,7 +324,8 @@ class Daemon:
         while True:
             await self.queue.changed.wait()
             self.queue.changed.clear()
-            while (not self.paused and not self.host.waiting and self.provider is not None
+            while (not self.paused and not self.host.waiting and not self.storage.waiting
+                   and self.provider is not None
                    and not getattr(self.provider, "queue_only", False)  # failback: all down
                    and len(self.ops) < self.settings.daemon.workers and await self.budget_left()):
                 env = await self.queue.pop_ready()  # the router holds its files until done

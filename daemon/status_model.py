@@ -50,6 +50,18 @@ class HostSnapshot(_Part):
     zone: str | None  # the hottest thermal zone's type
 
 
+class StorageSnapshot(_Part):
+    """daemon.state_gate.StateGate.snapshot: whether new ops wait for room in the state dir."""
+
+    waiting: bool
+    reason: str  # "" when they do not wait
+    since: float | None  # epoch seconds the wait began
+    waited_s: float | None
+    free_mb: float | None  # at the last look (None before the first)
+    min_free_mb: float
+    path: str
+
+
 class ProfileTimedOut(_Part):
     """A background profile run that ran past `proof.profile_timeout_s` (not retried at
     that HEAD)."""
@@ -194,6 +206,8 @@ class Status(_Part):
     host: HostSnapshot
     # daemon.suite_profile; an older daemon sends none
     suite_profile: SuiteProfileStatus | None = Field(default=None, exclude_if=_none)
+    # daemon.state_gate; an older daemon sends none, and none is sent on
+    storage: StorageSnapshot | None = Field(default=None, exclude_if=_none)
     repo: str
     session_id: str
     provider: str | None

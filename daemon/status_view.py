@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from daemon.host_gate import HostGate
     from daemon.live.http import LiveServer
     from daemon.service import OpHandle
+    from daemon.state_gate import StateGate
     from governance.brains.approval import QuestionBroker
     from governance.brains.model_gate import ModelGate
     from governance.brains.provider import CandidateProvider
@@ -42,6 +43,7 @@ class StatusSource(Protocol):
     degraded_reason: str
     paused: bool
     host: HostGate
+    storage: StateGate
     root: Path
     session_id: str
     settings: Settings  # provider, governance.l2_max_iters, cost.daily_usd
@@ -76,6 +78,7 @@ async def status_of(d: StatusSource) -> Status:
         "host": d.host.snapshot(),  # daemon.host_gate: whether heavy work waits, why, since
         # daemon.suite_profile: what picks the affected scope, from the state dir
         "suite_profile": await asyncio.to_thread(_suite_profile, d),
+        "storage": d.storage.snapshot(),  # daemon.state_gate: whether the state dir has room
         "repo": str(d.root),
         "session_id": d.session_id,
         "provider": name,

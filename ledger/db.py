@@ -64,6 +64,9 @@ class Database:
         self._idle = asyncio.Event()
         self._idle.set()
         self._closed = False
+        # Told of every write that failed (on the event loop): the daemon's state gate
+        # watches for a full or read-only state dir (daemon.state_gate).
+        self.on_error: Callable[[BaseException], None] | None = None
 
     async def open(self, setup: Callable[[sqlite3.Connection], None]) -> None:
         loop = asyncio.get_running_loop()
@@ -140,6 +143,9 @@ class Database:
         except Exception as exc:  # the transaction itself failed: nothing in it stands
             results = [(False, exc)] * len(batch)
         for (_, done), (ok, value) in zip(batch, results, strict=True):
+            if not ok and self.on_error is not None:
+                with contextlib.suppress(Exception):  # a listener never fails a write's caller
+                    self.on_error(value)
             if done.done():  # its caller was cancelled; the rows stand all the same
                 continue
             if ok:

@@ -9,6 +9,8 @@ from daemon.status_model import Status
 IDLE_HOST = {"enabled": False, "waiting": False, "since": None, "waited_s": None,
              "reasons": [], "load1": None, "own_load": 0.0, "cores": None,
              "on_battery": None, "temp_c": None, "zone": None}
+IDLE_STORAGE = {"waiting": False, "reason": "", "since": None, "waited_s": None,
+                "free_mb": 5120.0, "min_free_mb": 64.0, "path": "/r/.ouroboros"}
 QUIET = {
     "state": "ACTIVE", "degraded_reason": "", "paused": False, "host": IDLE_HOST,
     "repo": "/r", "session_id": "s-test", "provider": "replay", "failback": None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from daemon.status_model import Failback, HostSnapshot, InFlight, Status
+    from daemon.status_model import Failback, HostSnapshot, InFlight, Status, StorageSnapshot
 
 
 def _failback(f: Failback | None) -> str:
@@ -30,6 +30,8 @@ def _failback(f: Failback | None) -> str:
 def _dispatch(s: Status) -> str:
     if s.paused:
         return "PAUSED"
+    if s.storage is not None and s.storage.waiting:
+        return "waiting for room in the state dir"
     return "waiting for the host" if s.host.waiting else "running"
 
 
@@ -82,6 +84,8 @@ def _middle_lines(s: Status) -> list[str]:
         lines.append(f"signing:  {s.commit_signing.warning}")
     if s.host.waiting:  # daemon.host_gate
         lines.append(f"host:     {host_line(s.host)}")
+    if s.storage is not None and s.storage.waiting:  # daemon.state_gate
+        lines.append(f"storage:  {storage_line(s.storage)}")
     if s.live_view:  # daemon.live_port: the page, token included
         lines.append(f"live:     {s.live_view}")
     if s.reviews.count:
@@ -114,6 +118,13 @@ def host_line(host: HostSnapshot) -> str:
     waited = f" ({age_text(host.waited_s)})" if host.waited_s is not None else ""
     return (f"heavy work waits for the host since {since}{waited}: "
             + "; ".join(host.reasons or ["?"]))
+
+
+def storage_line(storage: StorageSnapshot) -> str:
+    """Why new ops wait for room in the state dir, and since when (local time)."""
+    since = time.strftime("%H:%M:%S", time.localtime(storage.since)) if storage.since else "?"
+    waited = f" ({age_text(storage.waited_s)})" if storage.waited_s is not None else ""
+    return f"new ops wait since {since}{waited}: {storage.reason}"
 
 
 def _in_flight_line(op: InFlight) -> str:

@@ -179,14 +179,15 @@ async def test_status_of_reads_only_what_its_protocol_names():
 
     from daemon.config import Settings
     from daemon.status_view import StatusSource, status_of
-    from tests.status_sample import IDLE_HOST
+    from tests.status_sample import IDLE_HOST, IDLE_STORAGE
 
     async def cost_today() -> float:
         return 0.25
 
     parts = dict(
         state=ServiceState.ACTIVE, degraded_reason="", paused=False,
-        host=NS(snapshot=lambda: IDLE_HOST), root=Path("/r"), session_id="s-1",
+        host=NS(snapshot=lambda: IDLE_HOST), storage=NS(snapshot=lambda: IDLE_STORAGE),
+        root=Path("/r"), session_id="s-1",
         settings=Settings(), provider=None, queue=None,
         reviews=NS(list=lambda: [], count=0), sensors=NS(problems=lambda: {"todo": "x"}),
         questions=NS(pending=lambda: {}), mcp=None, mcp_problems=[], ops={},
