@@ -533,8 +533,10 @@ def _on_alarm(signum, frame):
 
 
 def _seeded(argv):
-    """Re-execute under a fixed hash seed, once (both trees then agree on set order)."""
-    if os.environ.get(_SEEDED) or sys.flags.ignore_environment:
+    """Re-execute under a fixed hash seed, once (both trees then agree on set order); not
+    when the caller fixed one already (a Python start saved)."""
+    if os.environ.get(_SEEDED) or sys.flags.ignore_environment \
+            or not sys.flags.hash_randomization:
         return
     env = dict(os.environ, PYTHONHASHSEED="0", **{_SEEDED: "1"})
     flags = ["-P"] if getattr(sys.flags, "safe_path", False) else []
