@@ -206,7 +206,7 @@ class Status(_Part):
     host: HostSnapshot
     # daemon.suite_profile; an older daemon sends none
     suite_profile: SuiteProfileStatus | None = Field(default=None, exclude_if=_none)
-    # daemon.state_gate; an older daemon sends none, and none is sent on
+    # daemon.state_gate; None from an older daemon (and then left off the wire)
     storage: StorageSnapshot | None = Field(default=None, exclude_if=_none)
     repo: str
     session_id: str
