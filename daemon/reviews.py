@@ -155,6 +155,15 @@ async def prune_forever(daemon: ReviewHost) -> None:
         await asyncio.sleep(PRUNE_INTERVAL_S)
 
 
+async def branch_open(reviews: ReviewBranches, op_id: str) -> bool:
+    """Whether op `op_id`'s review branch still exists (unreadable: taken as open, so a git
+    hiccup holds a review's work back rather than proposing it twice: sensors.work_memory)."""
+    try:
+        return await asyncio.to_thread(reviews.at, op_id) is not None
+    except (ValueError, OSError, subprocess.CalledProcessError):
+        return True
+
+
 async def status_entry(reviews: ReviewBranches) -> dict[str, Any]:
     """`status`'s `reviews`: how many wait, and each one (never fails the status)."""
     try:

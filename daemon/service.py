@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import gc
-import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -171,7 +171,7 @@ class Daemon:
         work = WorkMemory(self.ledger, self.root, settings=self.settings.work_digest(),
                           brain=lambda: getattr(self.provider, "name", ""),
                           backoff_s=i.retry_backoff_s, futile_after=i.futile_after,
-                          review_open=self._review_open)
+                          review_open=functools.partial(reviews.branch_open, self.reviews))
         self.queue = IntakeQueue(self.ledger, capacity=i.queue_capacity,
                                  coalesce_window_s=i.coalesce_window_s,
                                  lock_ttl_s=i.file_lock_ttl_s, alive=self._op_alive, work=work)
@@ -358,23 +358,8 @@ class Daemon:
             self.ops.pop(op_id, None)
             self._op_done.set()
             if self.queue is not None:  # its work record, then its files are freed
-                await self._finished(handle, terminal)
-
-    async def _finished(self, handle: OpHandle, terminal: str | None) -> None:
-        assert self.queue is not None
-        try:
-            await self.queue.finished(handle.ctx.envelope, handle.ctx.op_id, terminal,
-                                      handle.ctx.last_failure or "")
-        except Exception:  # the files are released all the same (queue.finished)
-            log.exception("work record not written", op_id=handle.ctx.op_id)
-
-    async def _review_open(self, op_id: str) -> bool:
-        """Whether op `op_id`'s review branch still exists (unreadable: taken as open, so
-        a git hiccup holds a review's work back rather than proposing it twice)."""
-        try:
-            return await asyncio.to_thread(self.reviews.at, op_id) is not None
-        except (ValueError, OSError, subprocess.CalledProcessError):
-            return True
+                await self.queue.finished(handle.ctx.envelope, op_id, terminal,
+                                          handle.ctx.last_failure or "")
 
     async def review_rejected(self, op_id: str, reason: str) -> None:
         """`reject`: the op's work backs off as a failure would (daemon.reviews)."""

@@ -110,6 +110,8 @@ class IntakeQueue:
             if terminal is not None:
                 await self.work.ended(env, op_id, terminal, reason)
                 await self.work.refresh_futile()
+        except Exception:  # the files are released all the same; the op's own rows stand
+            log.exception("work record not written", op_id=op_id)
         finally:
             self.done(env.dedup_key)
 
