@@ -4,7 +4,8 @@ in another public function, the kind of "while I was there" edit a careless mode
 The rider mutates one statement of a public function (module level, or a public method of
 a public class) that the fix leaves alone and that the failing tests never enter (traced
 on the fixed tree), so nothing the signal asked for covers it: in a file the fix changes
-when one has such a function, else in another code file of the library. Mutations, in order: a
+when one has such a function, else in another code file of the library (and when the
+failing tests enter every public function, in one they enter). Mutations, in order: a
 negated comparison (== / !=, is / is not, in / not in), a moved boundary (< / <=, > / >=),
 and / or swapped, an integer constant plus one. The first mutant the library's own suite
 does not notice is taken ("quiet": only the daemon's proof can stop it); when every one
@@ -158,17 +159,20 @@ def _cut(raw: bytes, start: int, end: int, middle: str | None = None) -> str:
 
 
 def candidates(files: dict[str, str], fix: dict[str, str | None], base: dict[str, str],
-               seen: set[tuple[str, int]], code: list[str]) -> Iterator[Mutant]:
-    """Mutants of public functions the fix leaves alone and the failing tests never enter:
-    in the fix's own files first, then in the library's other code files."""
+               seen: set[tuple[str, int]], code: list[str],
+               entered_too: bool = False) -> Iterator[Mutant]:
+    """Mutants of public functions the fix leaves alone and the failing tests never enter
+    (`entered_too`: or do enter): in the fix's own files first, then in the library's other
+    code files."""
     own = sorted(p for p, t in fix.items() if t is not None and p.endswith(".py"))
     for path in [*own, *sorted(set(code) - set(own))]:
         text = files[path]
         old = base.get(path, "")
         for name, fn in public_functions(ast.parse(text)):
-            if (path, _first_line(fn)) in seen or _segment(text, fn) not in old:
+            if _segment(text, fn) not in old:
                 continue
-            yield from mutants(path, text, name, fn)
+            if entered_too or (path, _first_line(fn)) not in seen:
+                yield from mutants(path, text, name, fn)
 
 
 def choose_rider(files: dict[str, str], fix: dict[str, str | None], base: dict[str, str],
@@ -176,8 +180,12 @@ def choose_rider(files: dict[str, str], fix: dict[str, str | None], base: dict[s
     """The rider for a case whose fixed tree is `files` (`code`: the library's code files);
     None when no public function qualifies."""
     seen = entered(files, sorted(failing), work / "trace")
+    # When the failing tests enter every such function (a test module that failed whole
+    # ran all its tests), the rider goes into one they enter: proof's hardest twin.
+    found = list(candidates(files, fix, base, seen, code)) or list(
+        candidates(files, fix, base, seen, code, entered_too=True))
     first: tuple[Mutant, str] | None = None
-    for n, mutant in enumerate(candidates(files, fix, base, seen, code)):
+    for n, mutant in enumerate(found):
         if n >= MAX_TRIES:
             break
         run = run_suite({**files, mutant.path: mutant.text}, work / f"m{n}")
