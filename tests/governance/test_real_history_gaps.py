@@ -1,0 +1,157 @@
+"""The classes of correct real fixes the daemon refuses for its own reasons, each reduced to
+a few lines and run the way tests/governance/test_real_history.py runs a real case (the
+human commits the failing test, the sensor and router make the op, the replay stand-in
+answers with the fix, the daemon's parts judge it in the jail).
+
+Each test states today's refusal: it passes while the daemon refuses the fix for the named
+reason, and fails once the fix lands (then make it expect LANDED: the gap is closed) or is
+refused for another reason. The real cases of each class are named beside it and in
+docs/proof.md ("Real maintainers' fixes").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.governance import real_history as rh
+from tools.jail import bwrap_available
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
+
+INI = "[pytest]\ntestpaths = tests\n"
+
+
+@dataclass(frozen=True)
+class Gap:
+    name: str
+    base: dict[str, str]
+    tests: dict[str, str]  # the human's test change
+    fix: dict[str, str]  # the maintainer's fix
+    refused: str  # the ledger's words today
+    seen_in: str  # real cases of this class
+
+
+def _case(gap: Gap) -> rh.Case:
+    return rh.Case(id=gap.name, library="synthetic", repo="-", sha="0" * 40, license="-",
+                   subject=gap.name.replace("_", " "), base={"pytest.ini": INI, **gap.base},
+                   binary={}, tests=dict(gap.tests), fix=dict(gap.fix), rider=None)
+
+
+# A mutant that removes a block's first statement, then another mutant in the same file:
+# the mutation check's own AST walk meets the guard it inserted (no line number) and fails.
+SORT = Gap(
+    "mutation_check_crash",
+    {"pkg/__init__.py": "", "pkg/order.py": "def ordered(xs):\n    return xs\n"},
+    {"tests/test_order.py": "from pkg.order import ordered\n\n\n"
+     "def test_ordered():\n    assert ordered([3, 1, 2]) == [1, 2, 3]\n"},
+    {"pkg/order.py": "def ordered(xs):\n    out = list(xs)\n    out.sort()\n    return out\n"},
+    "changed lines not checked: AttributeError: 'If' object has no attribute 'lineno'",
+    "semver-61f4521fbd8e, cachetools-6ddbca188419, pyflakes-87051d20e2f5")
+
+# A line more than 64 tests run keeps only the first 64 (the oracle plugin's per-line cap):
+# the failing test, collected after them, is not recorded on the fixed line, so the module
+# it reached through the package's re-export is "not asked to".
+_HOT = ("def shout(word):\n    word = word.strip()\n    return word.upper() + '!'\n")
+CAP = Gap(
+    "per_line_test_cap",
+    {"pkg/__init__.py": "from pkg.text import shout\n", "pkg/text.py": _HOT,
+     "tests/test_a_many.py": "import pytest\n\nfrom pkg import shout\n\n\n"
+     "@pytest.mark.parametrize('n', range(70))\ndef test_many(n):\n"
+     "    assert shout(f' w{n} ') == f'W{n}!'\n"},
+    {"tests/test_b_bug.py": "from pkg import shout\n\n\n"
+     "def test_empty():\n    assert shout('  ') == ''\n"},
+    {"pkg/text.py": _HOT.replace("    return word.upper() + '!'\n",
+                                 "    return word.upper() + '!' if word else ''\n")},
+    "changes files it was not asked to: pkg/text.py",
+    "sqlparse-111b35cffcfe")
+
+# Code that runs when a module is imported (a class attribute, a module-level table): no
+# test "enters" it, so the rule that a fail-to-pass test enters every changed function (or
+# reaches every changed file) cannot be met.
+CLASS_ATTRIBUTE = Gap(
+    "class_body_runs_at_import",
+    {"pkg/__init__.py": "", "pkg/version.py": "import re\n\n\nclass Version:\n"
+     "    PATTERN = r'\\d+\\.\\d+'\n\n    def valid(self, text):\n"
+     "        return re.fullmatch(self.PATTERN, text) is not None\n"},
+    {"tests/test_version.py": "from pkg.version import Version\n\n\n"
+     "def test_three_parts():\n    assert Version().valid('1.2.3')\n"},
+    {"pkg/version.py": "import re\n\n\nclass Version:\n"
+     "    PATTERN = r'\\d+(\\.\\d+)+'\n\n    def valid(self, text):\n"
+     "        return re.fullmatch(self.PATTERN, text) is not None\n"},
+    "Version: no test showing the change enters it",
+    "semver-2aeb61b667f1, pyflakes-5d192ce187d8, pyflakes-e02336c3d47c")
+TABLE = Gap(
+    "module_table_runs_at_import",
+    {"pkg/__init__.py": "from pkg.lexer import kind\n",
+     "pkg/keywords.py": "KEYWORDS = {'SELECT': 'keyword', 'FROM': 'keyword'}\n",
+     "pkg/lexer.py": "from pkg.keywords import KEYWORDS\n\n\ndef kind(word):\n"
+     "    return KEYWORDS.get(word.upper(), 'name')\n"},
+    {"tests/test_lexer.py": "from pkg import kind\n\n\n"
+     "def test_materialized():\n    assert kind('materialized') == 'keyword'\n"},
+    {"pkg/keywords.py": "KEYWORDS = {'SELECT': 'keyword', 'FROM': 'keyword',\n"
+     "            'MATERIALIZED': 'keyword'}\n"},
+    "changes files it was not asked to: pkg/keywords.py",
+    "sqlparse-26d7d6522187, sqlparse-a194d3187b04, sqlparse-ac3b9e0b2562")
+
+# warnings.warn(...) is skipped as logging; the same call through `from warnings import
+# warn` is mutated, and its message (which no test reads) makes the line "unchecked".
+WARN = Gap(
+    "warn_by_name_is_mutated",
+    {"pkg/__init__.py": "", "pkg/api.py": "def old(x):\n    return x\n"},
+    {"tests/test_api.py": "import pytest\n\nfrom pkg.api import old\n\n\n"
+     "def test_old_warns():\n    with pytest.warns(DeprecationWarning):\n"
+     "        assert old(1) == 1\n"},
+    {"pkg/api.py": "def old(x):\n    from warnings import warn\n\n"
+     "    warn('old is deprecated', DeprecationWarning, stacklevel=2)\n    return x\n"},
+    "(a string constant changed)",
+    "cachetools-43596b233710, cachetools-d3598664ca92")
+
+# A fix that also corrects a comment on another function's def line (pyflakes: a type
+# comment's `ast.Ast` made `ast.AST`): the def line counts as a changed statement of a
+# function no failing test enters.
+_UTIL = ("def is_name(node, name):  # type: (ast.Ast, str) -> bool\n    return node == name\n"
+         "\n\ndef first(xs):\n    return xs[1]\n")
+COMMENT = Gap(
+    "comment_on_a_def_line",
+    {"pkg/__init__.py": "", "pkg/util.py": _UTIL},
+    {"tests/test_util.py": "from pkg.util import first\n\n\n"
+     "def test_first():\n    assert first([1, 2]) == 1\n"},
+    {"pkg/util.py": _UTIL.replace("ast.Ast", "ast.AST").replace("xs[1]", "xs[0]")},
+    "(is_name: no test showing the change enters it)",
+    "pyflakes-84da8cdaad57")
+
+# The candidate's session traces every line of the changed files (the oracle plugin's
+# sys.settrace), so their code runs several times slower than in the baseline's session: a
+# test that times it (sqlparse's DoS tests: a parse in under a second; here, against the
+# same loop in the test module, which is not traced) fails only there.
+_SUM = ("def checksum(n):\n    total = 0\n    for i in range(n):\n"
+        "        total += i % 7\n    return total\n")
+_SPEED = ("import time\n\nfrom pkg.work import checksum\n\n\n"
+          + _SUM.replace("checksum", "reference") + "\n\n"
+          "def timed(f):\n    best = float('inf')\n    for _ in range(3):\n"
+          "        started = time.perf_counter()\n        f(100_000)\n"
+          "        best = min(best, time.perf_counter() - started)\n    return best\n\n\n"
+          "def test_as_fast_as_the_reference():\n"
+          "    assert timed(checksum) < 3 * timed(reference)\n")
+TIMING = Gap(
+    "tracer_slows_timed_tests",
+    {"pkg/__init__.py": "", "pkg/work.py": _SUM.replace("return total", "return total + 1"),
+     "tests/test_speed.py": _SPEED},
+    {"tests/test_work.py": "from pkg.work import checksum\n\n\n"
+     "def test_small():\n    assert checksum(8) == 21\n"},
+    {"pkg/work.py": _SUM},
+    "tests/test_speed.py::test_as_fast_as_the_reference: passed before the change, now failed",
+    "sqlparse-5ca50a2ee9b3, sqlparse-e92a032c81d5")
+
+GAPS = [SORT, CAP, CLASS_ATTRIBUTE, TABLE, WARN, COMMENT, TIMING]
+
+
+@pytest.mark.parametrize("gap", GAPS, ids=[g.name for g in GAPS])
+async def test_a_correct_fix_the_daemon_refuses_today(gap: Gap, short_tmp: Path) -> None:
+    [fix] = [o for o in await rh.run_case(_case(gap), short_tmp, rh.Shared()) if not o.twin]
+    assert fix.got != rh.LANDED, f"{gap.name} lands now: make this test expect LANDED"
+    assert gap.refused in fix.reason, f"refused for another reason: {fix.got}: {fix.reason}"
