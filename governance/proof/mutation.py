@@ -222,7 +222,7 @@ def _switch() -> ast.expr:
 
 def _ifexp(mutated: ast.AST, original: ast.AST, k: int) -> ast.expr:
     test = ast.Compare(_switch(), [ast.Eq()], [ast.Constant(k)])
-    return ast.IfExp(test, mutated, original)  # type: ignore[arg-type]
+    return ast.copy_location(ast.IfExp(test, mutated, original), original)  # type: ignore
 
 
 def _replace(stmt: ast.stmt, old: ast.AST, new: ast.AST) -> None:
@@ -242,7 +242,9 @@ def _replace(stmt: ast.stmt, old: ast.AST, new: ast.AST) -> None:
 
 def _guard_statement(tree: ast.Module, stmt: ast.stmt, k: int) -> None:
     """Wrap `stmt` in `if <switch> != k:` where it stands in its block."""
-    guard = ast.If(ast.Compare(_switch(), [ast.NotEq()], [ast.Constant(k)]), [stmt], [])
+    # The statement's position: later walks of the tree order blocks by line number.
+    guard = ast.copy_location(
+        ast.If(ast.Compare(_switch(), [ast.NotEq()], [ast.Constant(k)]), [stmt], []), stmt)
     for block in _blocks_of(tree):
         for i, item in enumerate(block):
             if item is stmt:
