@@ -60,8 +60,6 @@ LANDED, REVIEW, POSTMORTEM = "landed", "review", "postmortem"
 # few lines in test_real_history_gaps.py); a fair one is the fix's own shape, for which
 # review is the right answer.
 CLASSES = {
-    "crash": "daemon: the mutation check fails (AttributeError: 'If' object has no "
-             "attribute 'lineno'), so no changed line counts as checked",
     "cap": "daemon: a line more than 64 tests run records only the first 64, so the "
            "failing test is not seen on the fix's lines (the file is 'not asked to', its "
            "function 'entered by no test')",
@@ -72,7 +70,9 @@ CLASSES = {
     "comment": "daemon: a comment on a def line counts as a changed statement",
     "untested": "fair: the fix changes code no failing test runs (sibling variants, a "
                 "CLI, untested branches, code for another Python)",
-    "unchecked": "fair: a mutant of a fix line that no test of the library notices",
+    "unchecked": "fair: a mutant of a fix line that no test of the library notices (a "
+                 "raise no test reaches, an argument both of whose values exit, a call whose "
+                 "removal the whole suite passes)",
     "breaking": "fair: the fix removes a public name",
 }
 # case -> (its classes, the ledger's words that show it). A case refused for a daemon
@@ -81,25 +81,22 @@ REFUSED: dict[str, tuple[tuple[str, ...], str]] = {
     "cachetools-18e5930ced2c": (("untested",), "_locked_info.Descriptor.Wrapper.__call__: "
                                 "no test showing the change enters it"),
     "cachetools-43596b233710": (("warn",), "__init__.py:246 (a string constant changed)"),
-    "cachetools-6ddbca188419": (("crash",), "'If' object has no attribute 'lineno'"),
     "cachetools-902dce4b450e": (("untested",), "_cached_locked.wrapper: no test showing"),
     "cachetools-d3598664ca92": (("warn",), "func.py:87 (a string constant changed)"),
     "cachetools-da5819a86379": (("import",), "(cachedmethod: no test showing the change "
                                 "enters it)"),
     "pyflakes-13cad915e6b1": (("untested",), "runs: pyflakes/checker.py:731"),
     "pyflakes-5d192ce187d8": (("import",), "FunctionScope: no test showing the change"),
-    "pyflakes-84da8cdaad57": (("comment", "crash"), "(_is_name_or_attr: no test showing"),
-    "pyflakes-87051d20e2f5": (("crash",), "'If' object has no attribute 'lineno'"),
-    "pyflakes-9228d609b3fc": (("breaking", "import", "untested", "crash"),
+    "pyflakes-84da8cdaad57": (("comment", "unchecked"), "(_is_name_or_attr: no test showing"),
+    "pyflakes-9228d609b3fc": (("breaking", "import", "untested", "unchecked"),
                               "removes public name FunctionScope.unused_indirect_assignments"),
     "pyflakes-cadcd60a70c1": (("untested", "import"), "(Checker.handleNodeDelete: no test "
                               "showing the change enters it)"),
     "pyflakes-e02336c3d47c": (("import", "unchecked"), "(NamedExprAssignment: no test "
                               "showing the change enters it)"),
     "pyflakes-e5d4ba166d3b": (("untested",), "(Checker.TEMPLATESTR: no test showing"),
-    "semver-2aeb61b667f1": (("import", "crash"), "(Version: no test showing the change"),
-    "semver-61f4521fbd8e": (("crash",), "'If' object has no attribute 'lineno'"),
-    "semver-8ee92b498db0": (("crash",), "'If' object has no attribute 'lineno'"),
+    "semver-2aeb61b667f1": (("import",), "(Version: no test showing the change"),
+    "semver-61f4521fbd8e": (("unchecked",), "semver.py:705 (a string constant changed)"),
     "semver-f2c23f638220": (("untested",), "(main: no test showing the change enters it)"),
     "semver-f8a182f5ec52": (("untested",), "(Version.bump_build: no test showing"),
     "sqlparse-111b35cffcfe": (("cap", "unchecked"), "changes files it was not asked to: "
@@ -111,7 +108,7 @@ REFUSED: dict[str, tuple[tuple[str, ...], str]] = {
                               "asked to: sqlparse/engine/statement_splitter.py"),
     "sqlparse-a194d3187b04": (("import",), "not asked to: sqlparse/keywords.py"),
     "sqlparse-ac3b9e0b2562": (("import",), "not asked to: sqlparse/keywords.py"),
-    "sqlparse-da67ac16b8fa": (("untested", "crash"), "runs: sqlparse/engine/grouping.py:488"),
+    "sqlparse-da67ac16b8fa": (("untested", "unchecked"), "runs: sqlparse/engine/grouping.py:488"),
     "sqlparse-e92a032c81d5": (("import",), "not asked to: sqlparse/keywords.py"),
 }
 
