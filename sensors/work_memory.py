@@ -28,6 +28,7 @@ what it waits for.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 from collections.abc import Awaitable, Callable, Sequence
@@ -102,7 +103,7 @@ def _read(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
-        if exc.errno == 40:  # ELOOP: the path is a symlink
+        if exc.errno == errno.ELOOP:  # the path is a symlink
             try:
                 return b"link:" + os.readlink(path).encode("utf-8", "surrogateescape")
             except OSError:
