@@ -6,11 +6,13 @@ changes (governance.proof.static.changed_statements), one mutation, in the order
 reviewer's eye would: a comparison's operator (`>=` to `>`, `==` to `!=`), a boolean
 operator (`and` to `or`), a `not` dropped, an arithmetic operator (`+` to `-`, `*` to `/`),
 a constant (a number + 1, a bool flipped, a string changed), the returned value (None), and
-last the statement removed. Statements that only log or print are skipped, as Google's
-review-time mutants skip them; so are docstrings, `pass`, imports, `global`, definitions'
-headers. A boundary shift (`<` to `<=`) can be an equivalent mutant (`lo if x < lo else x`
-returns the same at x == lo either way), so such a line gets a second, the comparison
-negated; the line counts as unchecked only when both survive.
+last the statement removed. Statements that only log, warn or print are skipped, as
+Google's review-time mutants skip them (a `warn` or `info` imported by name counts when the
+module binds that name only by importing it from `warnings` or `logging`); so are
+docstrings, `pass`, imports, `global`, definitions' headers. A boundary shift (`<` to
+`<=`) can be an equivalent mutant (`lo if x < lo else x` returns the same at x == lo
+either way), so such a line gets a second, the comparison negated; the line counts as
+unchecked only when both survive.
 
 `switched` rewrites the candidate's text so every mutant sits behind a switch read at run
 time: an expression E becomes `(E' if <switch> == K else E)` and a removed statement S
@@ -22,10 +24,11 @@ an attribute of the `builtins` module that the mutation plugin sets in each fork
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 from dataclasses import dataclass
 
-from governance.proof.ast_helpers import own_nodes, parse, statements
+from governance.proof.ast_helpers import DEFS, own_nodes, parse, qual, statements
 from governance.proof.static import changed_statements
 
 SWITCH = "_ouroboros_mutant"  # the builtins attribute each forked child sets
@@ -37,6 +40,11 @@ _NEGATE = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt}
 _FLIP_BIN = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
              ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult}
 _LOGGERS = {"log", "logger", "logging", "LOG", "LOGGER", "warnings", "structlog"}
+# The functions of these modules that only warn or log, resolved through the module's imports.
+_QUIET = {"warnings": frozenset({"warn", "warn_explicit"}),
+          "logging": frozenset({"debug", "info", "warning", "warn", "error", "exception",
+                                "critical", "log"})}
+_BUILTINS = frozenset(dir(builtins))
 _SKIPPED = (ast.Pass, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal,
             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -54,10 +62,11 @@ def plan(old: str | None, new: str, path: str, first_id: int = 1) -> list[Mutant
     """The mutants of each mutable changed statement of `new`, numbered from `first_id`:
     one, and a coarser second where the first may be equivalent (module docstring)."""
     tree = parse(new, "candidate")
+    quiet = _quiet_names(tree)
     changed = {s.line: s.lines for s in changed_statements(old, new)}
     out: list[Mutant] = []
     for stmt in statements(tree.body):
-        if stmt.lineno not in changed or _skipped(stmt) or len(out) >= MAX_MUTANTS:
+        if stmt.lineno not in changed or _skipped(stmt, quiet) or len(out) >= MAX_MUTANTS:
             continue
         out += [Mutant(first_id + len(out) + i, path, stmt.lineno,
                        frozenset(changed[stmt.lineno]), what)
@@ -68,11 +77,12 @@ def plan(old: str | None, new: str, path: str, first_id: int = 1) -> list[Mutant
 def switched(new: str, mutants: list[Mutant]) -> str:
     """`new` with each mutant behind the switch (the mutants must come from plan(.., new))."""
     tree = parse(new, "candidate")
+    quiet = _quiet_names(tree)  # before the guards change the tree: what plan() saw
     ids: dict[int, list[int]] = {}
     for m in mutants:
         ids.setdefault(m.line, []).append(m.id)
     for stmt in list(statements(tree.body)):
-        if stmt.lineno not in ids or _skipped(stmt):
+        if stmt.lineno not in ids or _skipped(stmt, quiet):
             continue
         found = _mutations(stmt)
         for (node, mutated, _), k in reversed(list(zip(found, ids[stmt.lineno],
@@ -93,24 +103,67 @@ def _current(stmt: ast.stmt, node: ast.AST) -> ast.AST:
     return node
 
 
-def _skipped(stmt: ast.stmt) -> bool:
+def _skipped(stmt: ast.stmt, quiet: dict[str, str]) -> bool:
     if isinstance(stmt, _SKIPPED):
         return True
     if isinstance(stmt, ast.Expr):
         value = stmt.value
         if isinstance(value, ast.Constant):  # a docstring or a bare literal
             return True
-        return isinstance(value, ast.Call) and _logs(value.func)
+        return isinstance(value, ast.Call) and _logs(value.func, quiet)
     return False
 
 
-def _logs(func: ast.expr) -> bool:
-    """print(...), log.info(...), logging.warning(...), warnings.warn(...), ..."""
+def _logs(func: ast.expr, quiet: dict[str, str]) -> bool:
+    """print(...), log.info(...), logging.warning(...), warnings.warn(...), and through
+    the module's imports (`quiet`: _quiet_names) warn(...), w.warn(...), info(...)."""
+    module, _, name = (qual(func, quiet) or "").rpartition(".")
+    if name in _QUIET.get(module, ()):
+        return True
     if isinstance(func, ast.Name):
         return func.id == "print"
     while isinstance(func, ast.Attribute):
         func = func.value
     return isinstance(func, ast.Name) and func.id in _LOGGERS
+
+
+def _quiet_names(tree: ast.Module) -> dict[str, str]:
+    """Name -> what it stands for (`warnings`, `warnings.warn`), for each name the module
+    binds only by importing it from `warnings` or `logging` (at module level or in any
+    function), the same thing everywhere, and that is no builtin: whichever scope a call
+    through it is in, it warns or logs. Any other binding of the name (a parameter, an
+    assignment, a def, another import) leaves it out; a star import, every name."""
+    bound: dict[str, set[str | None]] = {}
+    for node in ast.walk(tree):
+        for name, what in _bindings(node):
+            if name == "*":
+                return {}
+            bound.setdefault(name, set()).add(what)
+    out = {}
+    for name, whats in bound.items():
+        what = next(iter(whats))
+        if len(whats) == 1 and what is not None and name not in _BUILTINS:
+            out[name] = what
+    return out
+
+
+def _bindings(node: ast.AST) -> list[tuple[str, str | None]]:
+    """The names `node` binds, each with the module path an import from a _QUIET module
+    gives it (None: any other binding)."""
+    if isinstance(node, ast.Import):
+        found = [(a.asname or a.name.split(".")[0], a.name if a.asname else
+                  a.name.split(".")[0]) for a in node.names]
+        return [(n, what if what in _QUIET else None) for n, what in found]
+    if isinstance(node, ast.ImportFrom):
+        module = node.module if not node.level else None
+        return [(a.asname or a.name, f"{module}.{a.name}" if module in _QUIET else None)
+                for a in node.names]
+    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+        return [(node.id, None)]
+    names = [getattr(node, f, None) for f in ("arg", "name", "rest")
+             if isinstance(node, (ast.arg, *DEFS, ast.ExceptHandler, ast.MatchAs,
+                                  ast.MatchStar, ast.MatchMapping))]
+    return [(n, None) for n in names if isinstance(n, str)]
 
 
 def _mutations(stmt: ast.stmt) -> list[tuple[ast.AST, ast.AST, str]]:
