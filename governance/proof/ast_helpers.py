@@ -1,19 +1,23 @@
 """The AST helpers shared by the proof analyses (governance.proof.static and its parts).
 
 Parsing that never raises anything but Unanalysable, statement blocks, docstrings, string
-constants, and dotted names resolved through import aliases. Pure: text and trees in,
-data out.
+constants, dotted names resolved through import aliases, and which hunks of a line diff
+change only comments or layout. Pure: text and trees in, data out.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_COMMENT_OR_SPACE = re.compile(r"#.*|\s+")
+_LAYOUT = (tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE)  # their text is layout
 BLOCK_FIELDS = ("body", "orelse", "finalbody")
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -174,3 +178,69 @@ def public_name(name: str, exported: set[str]) -> bool:
     return name in exported or all(
         not p.startswith("_") or (p.startswith("__") and p.endswith("__"))
         for p in name.split("."))
+
+
+def layout_only(old: str, new: str,
+                opcodes: list[tuple[str, int, int, int, int]]) -> set[int]:
+    """The indices of a line diff's opcodes (old's lines to new's) that change only comments
+    and layout: a `# type:` or `# noqa` comment, a line re-wrapped. Each such hunk has the
+    same code tokens on both sides, and all of them together change no AST, either applied
+    to the old text or taken back out of the new one (the AST, not the text, is what runs).
+    Empty when any of that cannot be shown."""
+    a, b = source_lines(old), source_lines(new)
+    maybe = [k for k, (tag, i1, i2, j1, j2) in enumerate(opcodes) if tag == "replace"
+             and _COMMENT_OR_SPACE.sub("", "".join(a[i1:i2]))
+             == _COMMENT_OR_SPACE.sub("", "".join(b[j1:j2]))]
+    if not maybe:
+        return set()  # the common case: no tokenizing, no parsing
+    old_tokens, new_tokens = _code_tokens(old), _code_tokens(new)
+    if old_tokens is None or new_tokens is None:
+        return set()
+    keep = {k for k in maybe if _tokens_in(old_tokens, *opcodes[k][1:3])
+            == _tokens_in(new_tokens, *opcodes[k][3:5])}
+
+    def mixed(base: list[str], other: list[str], swap: bool) -> str:
+        out: list[str] = []
+        for k, (_, i1, i2, j1, j2) in enumerate(opcodes):
+            ours, theirs = ((j1, j2), (i1, i2)) if swap else ((i1, i2), (j1, j2))
+            out += other[slice(*theirs)] if k in keep else base[slice(*ours)]
+        return "\n".join(out) + "\n"
+
+    try:
+        same = keep and _dump(mixed(a, b, False)) == _dump(old) \
+            and _dump(mixed(b, a, True)) == _dump(new)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return keep if same else set()
+
+
+def _dump(text: str) -> str:
+    return ast.dump(ast.parse(text.removeprefix("\ufeff")))
+
+
+Tokens = tuple[list[tuple[int, str]], dict[int, list[int]]]
+
+
+def _code_tokens(text: str) -> Tokens | None:
+    """The text's tokens (type, text) without comments, blank lines or layout's characters,
+    and line -> the indices of the tokens on it (a multi-line string is on each of its
+    lines); None when the text cannot be tokenized."""
+    tokens: list[tuple[int, str]] = []
+    on_line: dict[int, list[int]] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text.removeprefix("\ufeff")).readline):
+            if tok.type in (tokenize.COMMENT, tokenize.NL):
+                continue
+            for n in range(tok.start[0], tok.end[0] + 1):
+                on_line.setdefault(n, []).append(len(tokens))
+            tokens.append((tok.type, "" if tok.type in _LAYOUT else tok.string))
+    except (tokenize.TokenError, SyntaxError, RecursionError, MemoryError):
+        return None
+    return tokens, on_line
+
+
+def _tokens_in(found: Tokens, i1: int, i2: int) -> list[tuple[int, str]]:
+    """The tokens on lines i1+1..i2 (a diff's 0-based half-open range), in order."""
+    tokens, on_line = found
+    return [tokens[k] for k in sorted({k for n in range(i1 + 1, i2 + 1)
+                                       for k in on_line.get(n, ())})]

@@ -33,6 +33,7 @@ from governance.proof.ast_helpers import (
     dump,
     guarded,
     is_docstring,
+    layout_only,
     own_nodes,
     parse,
     source_lines,
@@ -180,8 +181,10 @@ def changed_statements(old: str | None, new: str) -> list[Statement]:
     Lines are diffed; each added or replaced code line maps to the statement whose own span
     holds it (a compound statement's own span is its header). Code deleted without a
     replacement counts as a change of the statement that follows it in its block, else of
-    the block's header (in a function body: of the statement before it). [UNANALYSABLE]
-    when `new` cannot be parsed: its line 0 never runs, so it is never covered."""
+    the block's header (in a function body: of the statement before it). A hunk that
+    changes only comments or layout (a `# type:` comment on a def line, a call re-wrapped:
+    the same AST, ast_helpers.layout_only) changes no statement. [UNANALYSABLE] when `new`
+    cannot be parsed: its line 0 never runs, so it is never covered."""
     return guarded(lambda: _changed(old, new), lambda _why: [UNANALYSABLE])
 
 
@@ -196,8 +199,10 @@ def _changed(old: str | None, new: str) -> list[Statement]:
             old_code = _code_lines(old_lines, ast.parse(old.removeprefix("\ufeff")))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             old_code = _code_lines(old_lines, None)
-        for tag, i1, i2, j1, j2 in line_opcodes(old_lines, cand.lines):
-            if tag == "equal":
+        ops = line_opcodes(old_lines, cand.lines)
+        layout = layout_only(old, new, ops)  # a comment or a re-wrap: no statement changed
+        for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+            if tag == "equal" or k in layout:
                 continue
             found.update(s for n in range(j1 + 1, j2 + 1) if n in cand.code
                          for s in cand.owners.get(n, ()))

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from governance.proof.ast_helpers import layout_only
 from governance.proof.static import (
     UNANALYSABLE,
     Statement,
@@ -138,6 +139,50 @@ def test_a_multi_line_statement_spans_all_its_lines():
 def test_a_comment_inside_a_multi_line_statement_is_not_code():
     old = "x = f(\n    # why\n    1,\n)\n"
     assert changed_statements(old, old.replace("# why", "# because")) == []
+
+
+_TYPED = "def is_name(node, name):  # type: (ast.Ast, str) -> bool\n    return node == name\n"
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    # pyflakes-84da8cdaad57: a type comment corrected (no runtime effect on Python 3)
+    (_TYPED, _TYPED.replace("ast.Ast", "ast.AST")),
+    # a pragma added, a comment dropped
+    ("import os\nx = os.sep\n", "import os\nx = os.sep  # noqa: F401\n"),
+    ("x = 1  # pragma: no cover\n", "x = 1\n"),
+    # whitespace inside a statement, a call re-wrapped
+    ("x=f(a,b)\n", "x = f(a, b)\n"),
+    ("x = f(a,\n      b)\ny = 2\n", "x = f(a, b)\ny = 2\n"),
+    # a block re-indented as a whole
+    ("if a:\n    x = 1\n", "if a:\n  x = 1\n"),
+])
+def test_a_change_of_only_comments_or_layout_changes_no_statement(old, new):
+    assert changed_statements(old, new) == []
+
+
+@pytest.mark.parametrize(("old", "new", "want"), [
+    # beside a real change elsewhere in the file, only the real one counts
+    (_TYPED + "\n\ndef first(xs):\n    return xs[1]\n",
+     _TYPED.replace("ast.Ast", "ast.AST") + "\n\ndef first(xs):\n    return xs[0]\n", [6]),
+    # a line moved into a block is indented, not re-wrapped: it changed
+    ("if a:\n    x = 1\ny = 2\n", "if a:\n    x = 1\n    y = 2\n", [3]),
+    # a `#` inside a string is no comment
+    ("x = '#a'\n", "x = '#b'\n", [1]),
+    ("s = f(\"\"\"a\n# b\"\"\")\n", "s = f(\"\"\"a\n# c\"\"\")\n", [1]),
+    # code commented out is code deleted
+    ("x = 1\ny = 2\nz = 3\n", "x = 1\n# y = 2\nz = 3\n", [3]),
+])
+def test_a_change_of_code_beside_comments_still_counts(old, new, want):
+    assert _lines(changed_statements(old, new)) == want
+
+
+def test_alike_tokens_are_not_enough_the_ast_decides():
+    """Hunks whose tokens match one by one, but which together reorder the code: applied
+    to the old text they give the old AST, taken out of the new one they do not."""
+    old, new = "x = 1\ny = 2\n", "y = 2\nx = 1\n"
+    crossed = [("replace", 0, 1, 1, 2), ("replace", 1, 2, 0, 1)]
+    assert layout_only(old, new, crossed) == set()
+    assert layout_only("x=1\n", "x = 1  # why\n", [("replace", 0, 1, 0, 1)]) == {0}
 
 
 def test_a_hash_line_inside_a_string_literal_is_code():
