@@ -65,9 +65,6 @@ CLASSES = {
            "function 'entered by no test')",
     "import": "daemon: code that runs at import (a class attribute, a module-level table, "
               "a decorator the test module applies) is entered by no test",
-    "warn": "daemon: warn(...) imported by name is mutated like code (warnings.warn(...) "
-            "is skipped as logging)",
-    "comment": "daemon: a comment on a def line counts as a changed statement",
     "untested": "fair: the fix changes code no failing test runs (sibling variants, a "
                 "CLI, untested branches, code for another Python)",
     "unchecked": "fair: a mutant of a fix line that no test of the library notices (a "
@@ -80,14 +77,12 @@ CLASSES = {
 REFUSED: dict[str, tuple[tuple[str, ...], str]] = {
     "cachetools-18e5930ced2c": (("untested",), "_locked_info.Descriptor.Wrapper.__call__: "
                                 "no test showing the change enters it"),
-    "cachetools-43596b233710": (("warn",), "__init__.py:246 (a string constant changed)"),
     "cachetools-902dce4b450e": (("untested",), "_cached_locked.wrapper: no test showing"),
-    "cachetools-d3598664ca92": (("warn",), "func.py:87 (a string constant changed)"),
     "cachetools-da5819a86379": (("import",), "(cachedmethod: no test showing the change "
                                 "enters it)"),
     "pyflakes-13cad915e6b1": (("untested",), "runs: pyflakes/checker.py:731"),
     "pyflakes-5d192ce187d8": (("import",), "FunctionScope: no test showing the change"),
-    "pyflakes-84da8cdaad57": (("comment", "unchecked"), "(_is_name_or_attr: no test showing"),
+    "pyflakes-84da8cdaad57": (("unchecked",), "checker.py:2390 (statement removed)"),
     "pyflakes-9228d609b3fc": (("breaking", "import", "untested", "unchecked"),
                               "removes public name FunctionScope.unused_indirect_assignments"),
     "pyflakes-cadcd60a70c1": (("untested", "import"), "(Checker.handleNodeDelete: no test "

@@ -97,8 +97,9 @@ TABLE = Gap(
     "changes files it was not asked to: pkg/keywords.py",
     "sqlparse-26d7d6522187, sqlparse-a194d3187b04, sqlparse-ac3b9e0b2562")
 
-# warnings.warn(...) is skipped as logging; the same call through `from warnings import
-# warn` is mutated, and its message (which no test reads) makes the line "unchecked".
+# warnings.warn(...) was skipped as logging, but the same call through `from warnings
+# import warn` was mutated, and its message (which no test reads) made the line
+# "unchecked". Now a name the module binds only by that import is logging too.
 WARN = Gap(
     "warn_by_name_is_mutated",
     {"pkg/__init__.py": "", "pkg/api.py": "def old(x):\n    return x\n"},
@@ -111,8 +112,8 @@ WARN = Gap(
     "cachetools-43596b233710, cachetools-d3598664ca92")
 
 # A fix that also corrects a comment on another function's def line (pyflakes: a type
-# comment's `ast.Ast` made `ast.AST`): the def line counts as a changed statement of a
-# function no failing test enters.
+# comment's `ast.Ast` made `ast.AST`): the def line counted as a changed statement of a
+# function no failing test enters. Now a hunk that leaves the AST alone changes nothing.
 _UTIL = ("def is_name(node, name):  # type: (ast.Ast, str) -> bool\n    return node == name\n"
          "\n\ndef first(xs):\n    return xs[1]\n")
 COMMENT = Gap(
@@ -147,8 +148,8 @@ TIMING = Gap(
     "tests/test_speed.py::test_as_fast_as_the_reference: passed before the change, now failed",
     "sqlparse-5ca50a2ee9b3, sqlparse-e92a032c81d5")
 
-GAPS = [CAP, CLASS_ATTRIBUTE, TABLE, WARN, COMMENT, TIMING]
-CLOSED = [SORT]  # refused once for the daemon's reason named in it; they land now
+GAPS = [CAP, CLASS_ATTRIBUTE, TABLE, TIMING]
+CLOSED = [SORT, WARN, COMMENT]  # refused once for the daemon's reason named in it; they land now
 
 
 @pytest.mark.parametrize("gap", GAPS, ids=[g.name for g in GAPS])
