@@ -10,6 +10,11 @@ switch (an attribute of `builtins`) and runs that mutant's tests: the mutant is 
 when one of them fails or errors, when the child crashes, or when it outlives its time (an
 infinite loop is a change a test noticed). Otherwise it *survived*: no test checks that
 line. `mutation.json` in the report directory holds the outcome of each.
+
+A job with `at_import` (one mutant's id) instead sets the switch when pytest loads this
+plugin, before any conftest, test module or library module is imported, and lets pytest
+run its tests as usual: a line that runs only at import is mutated that way (the oracle
+plugin's report says which tests then fail).
 """
 
 import builtins
@@ -37,7 +42,17 @@ def _config():
 
 
 def pytest_configure(config):
-    _state["job"] = _config()
+    job = _config()
+    _state["job"] = None if job is None or "at_import" in job else job
+
+
+def _switch_at_import():
+    job = _config()
+    if job is not None and isinstance(job.get("at_import"), int):
+        setattr(builtins, SWITCH, job["at_import"])
+
+
+_switch_at_import()  # `-p` imports this module before conftests and test modules
 
 
 def _child(items):

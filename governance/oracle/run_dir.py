@@ -61,6 +61,14 @@ def mutation_request(mutants: list[dict], timeout_s: float) -> ExtraPlugin:
                        "mutation.json", 4 << 20)
 
 
+def import_mutation_request(mutant_id: int) -> ExtraPlugin:
+    """Run the session with mutant `mutant_id` switched on from the start (governance.
+    oracle.mutation_plugin): for a line that runs only at import."""
+    return ExtraPlugin(Path(__file__).with_name("mutation_plugin.py"), MUTATION_MODULE,
+                       "mutation.json", {"mutants": [], "at_import": mutant_id},
+                       "mutation.json", 1 << 10)
+
+
 @dataclass(frozen=True)
 class RunDir:
     """A private per-run directory: plugin/ (read-only in the jail) and out/ (the report)."""

@@ -1,7 +1,9 @@
 """Running the mutation check for one candidate (governance.oracle.mutants says what it
 finds): one mutant per changed statement, all of a file's behind one switch, judged in one
 collected pytest session that forks a child per mutant and runs only the tests that ran
-that line (their coverage in the sessions just made)."""
+that line (their coverage in the sessions just made). A mutant of a line that ran only at
+import is judged in a fresh session of the fail-to-pass tests with the switch on from the
+start (governance.oracle.mutants), at most MAX_AT_IMPORT of them an op."""
 
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from governance.oracle.mutants import MUTANT_TIMEOUT_S, MutantResult, MutationReport
-from governance.oracle.oracle import Coverage
-from governance.oracle.run_dir import mutation_request
+from governance.oracle.oracle import GOOD, Coverage
+from governance.oracle.run_dir import import_mutation_request, mutation_request
 from governance.oracle.sandbox import write_changes
 from governance.oracle.testrun import TestRunner
 from governance.proof.mutation import Mutant, plan, switched
 from governance.proof.rules import FileText, Intent, intent_of
+from governance.proof.static import changed_statements
 from governance.schemas import FileChange, OperationContext
 
 
@@ -35,24 +38,41 @@ def mutants_of(files: Sequence[FileText]) -> tuple[list[Mutant], list[FileChange
         found = plan(f.old, f.new, f.path, len(mutants) + 1)
         if found:
             mutants += found
-            texts.append(FileChange(file_path=f.path, full_content=switched(f.new, found)))
+            texts.append(FileChange(file_path=f.path,
+                                     full_content=switched(f.new, found, f.old)))
     return mutants, texts
+
+
+MAX_AT_IMPORT = 8  # fresh sessions an op spends on lines that ran only at import
+MAX_REVERTS = 3  # ... and on files whose change ran only at import, each put back
 
 
 def _tests_of(m: Mutant, coverage: Sequence[Coverage]) -> list[str]:
     return sorted({t for cov in coverage for t in cov.hits(m.file, m.lines) if t is not None})
 
 
+def _at_import(m: Mutant, coverage: Sequence[Coverage]) -> bool:
+    """The line ran, and only outside any test (at import or collection)."""
+    return {t for cov in coverage for t in cov.hits(m.file, m.lines)} == {None}
+
+
 async def check_mutants(runner: TestRunner, tree: Path, files: Sequence[FileText],
-                        coverage: Sequence[Coverage], scratch: Path) -> MutationReport:
+                        coverage: Sequence[Coverage], scratch: Path,
+                        fail_to_pass: Sequence[str] = ()) -> MutationReport:
     """Write the switched texts into `tree` (a scratch copy of the candidate) and judge
-    every mutant by the tests that ran its line."""
+    every mutant by the tests that ran its line; a line that ran only at import, and a
+    file whose change ran only there, by the fail-to-pass tests in sessions of their own."""
     start = time.monotonic()
     mutants, texts = mutants_of(files)
-    if not mutants:
-        return MutationReport()
-    tests = {m.id: _tests_of(m, coverage) for m in mutants}
     write_changes(tree, texts)
+    f2p = sorted(fail_to_pass)
+    early = [m for m in mutants if _at_import(m, coverage)][:MAX_AT_IMPORT] if f2p else []
+    shown = {m.id: MutantResult(m.file, m.line, m.what,
+                                await _judge(runner, tree, f2p, scratch, m.id), True)
+             for m in early}
+    reverts = await _reverts(runner, tree, files, texts, coverage, f2p, scratch,
+                             {r.file for r in shown.values() if r.outcome == "killed"})
+    tests = {m.id: _tests_of(m, coverage) for m in mutants}
     every = sorted({t for found in tests.values() for t in found})
     results: dict[str, str] = {}
     if every:
@@ -65,6 +85,42 @@ async def check_mutants(runner: TestRunner, tree: Path, files: Sequence[FileText
             return MutationReport(problem=f"mutants not judged: {why}"[:400],
                                   seconds=time.monotonic() - start)
         results = {str(k): str(v) for k, v in found.items()}
-    return MutationReport(tuple(MutantResult(m.file, m.line, m.what,
-                                             results.get(str(m.id), "untested"))
-                                for m in mutants), seconds=time.monotonic() - start)
+    return MutationReport(tuple(shown.get(m.id) or MutantResult(
+        m.file, m.line, m.what, results.get(str(m.id), "untested")) for m in mutants)
+        + tuple(reverts), seconds=time.monotonic() - start)
+
+
+async def _judge(runner: TestRunner, tree: Path, tests: list[str], scratch: Path,
+                 at_import: int | None) -> str:
+    """One fresh session of `tests` (mutant `at_import` switched on before anything
+    imports, when given): killed when one of them does not pass; a session that left no
+    report is no evidence (untested)."""
+    extra = import_mutation_request(at_import) if at_import is not None else None
+    report = (await runner.run(tree, tests, scratch=scratch, extra=extra)).report
+    if report.problem and not report.tests and not report.collect_errors:
+        return "untested"
+    return "killed" if any(report.with_outcome(t) not in GOOD for t in tests) else "survived"
+
+
+async def _reverts(runner: TestRunner, tree: Path, files: Sequence[FileText],
+                   texts: Sequence[FileChange], coverage: Sequence[Coverage],
+                   tests: list[str], scratch: Path, shown: set[str]) -> list[MutantResult]:
+    """An existing file no changed line of which a fail-to-pass test ran (its change runs
+    at import: a pattern in a table) and no at-import mutant showed them depending on: its
+    base text put back, the fail-to-pass tests failing again show the fix needs it."""
+    switched_text = {t.file_path: t.full_content for t in texts}
+    out: list[MutantResult] = []
+    for f in files:
+        if not tests or len(out) >= MAX_REVERTS or f.path in shown or f.old is None \
+                or f.new is None or not f.path.endswith(".py") \
+                or any(cov.hits(f.path, s.lines) & set(tests) for cov in coverage
+                       for s in changed_statements(f.old, f.new)):
+            continue
+        write_changes(tree, [FileChange(file_path=f.path, full_content=f.old)])
+        try:
+            outcome = await _judge(runner, tree, tests, scratch, None)
+        finally:
+            write_changes(tree, [FileChange(file_path=f.path, full_content=switched_text.get(
+                f.path, f.new))])
+        out.append(MutantResult(f.path, 0, "its change reverted", outcome, at_import=True))
+    return out

@@ -50,7 +50,7 @@ from governance.phases.generate import generate_in
 from governance.phases.mutation_check import check_mutants, wants_mutation
 from governance.phases.proof_gate import refusals
 from governance.proof.behaviour import covering_tests
-from governance.proof.rules import FileText, new_behaviour
+from governance.proof.rules import FileText, fixed_tests, new_behaviour
 from governance.schemas import Candidate, OperationContext, Source
 
 MAX_CANDIDATE_BYTES = 1_000_000  # per file: a larger one is not a maintenance change
@@ -209,7 +209,7 @@ class _OracleRun:
         checked = combine(original, own)
         if checked.verdict.passed and self.wants_mutation and scope.code_changed:
             self.sessions = dataclasses.replace(self.sessions,
-                                                mutation=await self._mutants(code))
+                                                mutation=await self._mutants(code, baseline))
         return baseline, checked, baseline_s
 
     async def _original(self, scope: TestScope, baseline: Report, code: list) -> Checked:
@@ -226,7 +226,7 @@ class _OracleRun:
                 self.sessions, differential=await self._behaviour(pristine, code))
         return original
 
-    async def _mutants(self, code: list) -> MutationReport:
+    async def _mutants(self, code: list, baseline: Report) -> MutationReport:
         """The mutation check (governance.phases.mutation_check) in a copy of the whole
         candidate; a check that breaks is a finding."""
         try:
@@ -238,7 +238,10 @@ class _OracleRun:
                      for c in code]
             coverage = [r.coverage for r in (self.sessions.original, self.sessions.own)
                         if r is not None and r.coverage is not None]
-            return await check_mutants(self.runner, box.root, files, coverage, self.scratch)
+            original = self.sessions.original
+            fixed = fixed_tests(original.tests, baseline) if original else set()
+            return await check_mutants(self.runner, box.root, files, coverage, self.scratch,
+                                       sorted(fixed))
         except Exception as exc:  # a gate that cannot decide refuses
             return MutationReport(problem=f"{type(exc).__name__}: {exc}"[:300])
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from governance.proof.ast_helpers import DEFS, own_nodes, parse, qual, statements
@@ -64,19 +65,22 @@ def plan(old: str | None, new: str, path: str, first_id: int = 1) -> list[Mutant
     tree = parse(new, "candidate")
     quiet = _quiet_names(tree)
     changed = {s.line: s.lines for s in changed_statements(old, new)}
+    novel = _novel(old)
     out: list[Mutant] = []
     for stmt in statements(tree.body):
         if stmt.lineno not in changed or _skipped(stmt, quiet) or len(out) >= MAX_MUTANTS:
             continue
         out += [Mutant(first_id + len(out) + i, path, stmt.lineno,
                        frozenset(changed[stmt.lineno]), what)
-                for i, (_, _, what) in enumerate(_mutations(stmt))]
+                for i, (_, _, what) in enumerate(_mutations(stmt, novel))]
     return out
 
 
-def switched(new: str, mutants: list[Mutant]) -> str:
-    """`new` with each mutant behind the switch (the mutants must come from plan(.., new))."""
+def switched(new: str, mutants: list[Mutant], old: str | None = None) -> str:
+    """`new` with each mutant behind the switch (the mutants must come from
+    plan(old, new))."""
     tree = parse(new, "candidate")
+    novel = _novel(old)
     quiet = _quiet_names(tree)  # before the guards change the tree: what plan() saw
     ids: dict[int, list[int]] = {}
     for m in mutants:
@@ -84,7 +88,7 @@ def switched(new: str, mutants: list[Mutant]) -> str:
     for stmt in list(statements(tree.body)):
         if stmt.lineno not in ids or _skipped(stmt, quiet):
             continue
-        found = _mutations(stmt)
+        found = _mutations(stmt, novel)
         for (node, mutated, _), k in reversed(list(zip(found, ids[stmt.lineno],
                                                        strict=False))):
             if node is stmt:
@@ -166,10 +170,23 @@ def _bindings(node: ast.AST) -> list[tuple[str, str | None]]:
     return [(n, None) for n in names if isinstance(n, str)]
 
 
-def _mutations(stmt: ast.stmt) -> list[tuple[ast.AST, ast.AST, str]]:
+def _novel(old: str | None) -> Callable[[ast.AST], bool]:
+    """Whether a candidate's expression is new: none like it (same dump, locations aside)
+    is in the base text. A statement that changed in one place (a key added to a long
+    table, one comparison of a condition) is mutated there first, where the change is."""
+    try:
+        seen = {ast.dump(n) for n in ast.walk(ast.parse(old))
+                if isinstance(n, ast.expr)} if old else set()
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        seen = set()
+    return lambda node: isinstance(node, ast.expr) and ast.dump(node) not in seen
+
+
+def _mutations(stmt: ast.stmt, novel: Callable[[ast.AST], bool] = lambda _n: True
+               ) -> list[tuple[ast.AST, ast.AST, str]]:
     """The statement's mutant, and after a boundary shift (which can be equivalent: `x < lo`
     and `x <= lo` agree when the branches agree at x == lo) the comparison negated."""
-    first = _first_mutation(stmt)
+    first = _first_mutation(stmt, novel)
     if first is None:
         return []
     node = first[0]
@@ -180,16 +197,19 @@ def _mutations(stmt: ast.stmt) -> list[tuple[ast.AST, ast.AST, str]]:
     return [first]
 
 
-def _first_mutation(stmt: ast.stmt) -> tuple[ast.AST, ast.AST, str] | None:
-    """(node, its mutant, what) for the first mutation in priority order, or None."""
+def _first_mutation(stmt: ast.stmt, novel: Callable[[ast.AST], bool]
+                    ) -> tuple[ast.AST, ast.AST, str] | None:
+    """(node, its mutant, what) for the first mutation in priority order (new
+    expressions before the ones the base had), or None."""
     banned = _unmutable(stmt)
     nodes = [n for n in own_nodes(stmt) if id(n) not in banned]
     nodes.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
-    for finder in (_compare, _boolop, _not, _binop, _constant):
-        for node in nodes:
-            found = finder(node)
-            if found is not None:
-                return node, *found
+    for group in ([n for n in nodes if novel(n)], [n for n in nodes if not novel(n)]):
+        for finder in (_compare, _boolop, _not, _binop, _constant):
+            for node in group:
+                found = finder(node)
+                if found is not None:
+                    return node, *found
     if isinstance(stmt, ast.Return) and stmt.value is not None \
             and not (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
         return stmt.value, ast.Constant(None), "returns None"

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from governance.oracle.mutants import MutantResult
 from governance.oracle.oracle import GOOD, Report
 from governance.oracle.oracle_run import Sessions
 from governance.oracle.scope import is_test_side
@@ -172,13 +173,20 @@ def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
 
 
 def _reached(code: Sequence[FileText], sessions: Sessions, f2p: set[str]) -> frozenset[str]:
-    """The changed files some of whose changed statements a fail-to-pass test ran."""
+    """The changed files some of whose changed statements a fail-to-pass test ran, or was
+    shown to depend on where the statement ran only at import (a keyword table)."""
     cov = sessions.original.coverage if sessions.original else None
     if cov is None or not f2p:
         return frozenset()
+    at_import = {r.file for r in _shown_at_import(sessions)}
     return frozenset(f.path for f in code if f.new is not None and f.path.endswith(".py")
-                     and any(cov.hits(f.path, s.lines) & f2p
-                             for s in changed_statements(f.old, f.new)))
+                     and (f.path in at_import
+                          or any(cov.hits(f.path, s.lines) & f2p
+                                 for s in changed_statements(f.old, f.new))))
+
+
+def _shown_at_import(sessions: Sessions) -> list[MutantResult]:
+    return sessions.mutation.shown_at_import() if sessions.mutation else []
 
 
 def _nothing_else(claim: Claim, files: Sequence[FileText], code: Sequence[FileText],
@@ -229,13 +237,7 @@ def _fail_to_pass(claim: Claim, sessions: Sessions, baseline: Report,
     """The tests that show the claimed change, and whether the repository's own tests do:
     existing tests that failed before and pass now (the human wrote what is wanted), else
     for new behaviour the candidate's new tests that fail on the base (the model's claim)."""
-    after = sessions.original.tests if sessions.original else {}
-    # A test module that could not even be collected at base (it imports the new name the
-    # fix adds) failed as a whole: each of its tests that passes now was not passing then.
-    broken = {e.split("::", 1)[0] for e in baseline.collect_errors}
-    fixed = {n for n, o in after.items() if o in GOOD
-             and (baseline.with_outcome(n) in ("failed", "error")
-                  or (baseline.with_outcome(n) == "missing" and n.split("::", 1)[0] in broken))}
+    fixed = fixed_tests(sessions.original.tests if sessions.original else {}, baseline)
     if claim.intent is Intent.REPAIR:
         named = {n for n in fixed if n == claim.failing_test
                  or n.split("::", 1)[0] == claim.failing_test}  # a module that failed whole
@@ -257,6 +259,16 @@ def _fail_to_pass(claim: Claim, sessions: Sessions, baseline: Report,
     return shown, False
 
 
+def fixed_tests(after: Mapping[str, str], baseline: Report) -> set[str]:
+    """The existing tests that failed at baseline and pass in `after` (a session's outcomes).
+    A test module that could not even be collected at base (it imports the new name the
+    fix adds) failed as a whole: each of its tests that passes now was not passing then."""
+    broken = {e.split("::", 1)[0] for e in baseline.collect_errors}
+    return {n for n, o in after.items() if o in GOOD
+            and (baseline.with_outcome(n) in ("failed", "error")
+                 or (baseline.with_outcome(n) == "missing" and n.split("::", 1)[0] in broken))}
+
+
 def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseline: Report,
               f2p: set[str], found: _Findings) -> None:
     """Every changed statement of changed Python code ran (import time counts) under a test
@@ -271,14 +283,19 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
     for f in code:
         if f.new is None or not f.path.endswith(".py"):
             continue
-        owner = symbol_of_line(f.new)
+        owner, inert = symbol_of_line(f.new), inert_lines(f.old, f.new)
         entered = {owner(n) for cov in reports for n, tests in cov.lines.get(f.path, {}).items()
                    if tests & f2p}
+        # A class body or a decorator ran at import: a fail-to-pass test that depends on
+        # one of its changed lines enters it, and what encloses it.
+        entered |= {sym for r in _shown_at_import(sessions) if r.file == f.path
+                    for sym in _enclosing(owner(r.line))}
         for stmt in changed_statements(f.old, f.new):
             hits = set().union(*(cov.hits(f.path, stmt.lines) for cov in reports))
             if None not in hits and not hits & good:
                 found.uncovered.append(f"{f.path}:{stmt.line}")
-            elif shown and (sym := owner(stmt.line)) != "<module>" and sym not in entered:
+            elif shown and (sym := owner(stmt.line)) != "<module>" and sym not in entered \
+                    and stmt.line not in inert:
                 found.uncovered.append(f"{f.path}:{stmt.line} ({sym}: no test showing the "
                                        "change enters it)")
     if found.uncovered:
@@ -305,6 +322,32 @@ def _checked(claim: Claim, sessions: Sessions, found: _Findings) -> None:
                              f"they change): {named}"
                              + (f" and {len(left) - MAX_NAMED} more" if len(left) > MAX_NAMED
                                 else ""))
+
+
+def inert_lines(old: str | None, new: str) -> frozenset[int]:
+    """The lines of `new`'s statements that do nothing: docstrings, bare literals, `pass`,
+    `...`, and the header of a class the candidate adds whose body is only those (a marker
+    subclass has nothing for a test to enter; code that uses it is judged where it is)."""
+    try:
+        tree = ast.parse(new)
+        before = {n.name for n in ast.walk(ast.parse(old or ""))
+                  if isinstance(n, ast.ClassDef)}
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+
+    def inert(n: ast.AST) -> bool:
+        return isinstance(n, ast.Pass) or (isinstance(n, ast.Expr)
+                                           and isinstance(n.value, ast.Constant))
+    marker = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)
+              and n.name not in before and not n.decorator_list and all(map(inert, n.body))]
+    return frozenset([n.lineno for n in ast.walk(tree) if inert(n)]
+                     + [line for n in marker for line in range(n.lineno, n.body[0].lineno)])
+
+
+def _enclosing(symbol: str) -> list[str]:
+    """'A.b.c' -> ['A', 'A.b', 'A.b.c']."""
+    parts = symbol.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
 def symbol_of_line(text: str) -> Callable[[int], str]:

@@ -71,7 +71,9 @@ CAP = Gap(
 
 # Code that runs when a module is imported (a class attribute, a module-level table): no
 # test "enters" it, so the rule that a fail-to-pass test enters every changed function (or
-# reaches every changed file) cannot be met.
+# reaches every changed file) could not be met. Closed: such a line's mutant is switched on
+# before anything imports, and a file whose change ran only there is put back to its base
+# text, each in a session of the fail-to-pass tests (governance.phases.mutation_check).
 CLASS_ATTRIBUTE = Gap(
     "class_body_runs_at_import",
     {"pkg/__init__.py": "", "pkg/version.py": "import re\n\n\nclass Version:\n"
@@ -148,8 +150,9 @@ TIMING = Gap(
     "tests/test_speed.py::test_as_fast_as_the_reference: passed before the change, now failed",
     "sqlparse-5ca50a2ee9b3, sqlparse-e92a032c81d5")
 
-GAPS = [CAP, CLASS_ATTRIBUTE, TABLE, TIMING]
-CLOSED = [SORT, WARN, COMMENT]  # refused once for the daemon's reason named in it; they land now
+GAPS = [CAP, TIMING]
+# refused once for the daemon's reason named in it; they land now
+CLOSED = [SORT, WARN, COMMENT, CLASS_ATTRIBUTE, TABLE]
 
 
 @pytest.mark.parametrize("gap", GAPS, ids=[g.name for g in GAPS])

@@ -64,3 +64,26 @@ def test_statements_removed_one_after_another_in_one_block(body):
     mutants = plan("def f(xs):\n    return xs\n", new, "m.py")
     assert len(mutants) >= 2
     compile(switched(new, mutants), "m.py", "exec")
+
+
+def test_a_statement_is_mutated_where_it_changed():
+    """A key added to a long table, a bound changed beside a comparison the base had: the
+    mutant goes where the candidate differs from the base."""
+    table_old = "KEYWORDS = {'SELECT': 1, 'FROM': 2}\n"
+    table_new = "KEYWORDS = {'SELECT': 1, 'FROM': 2,\n            'MATERIALIZED': 3}\n"
+    [m] = plan(table_old, table_new, "kw.py")
+    assert m.what == "a string constant changed"
+    scope: dict = {}
+    setattr(builtins, SWITCH, m.id)
+    try:
+        exec(compile(switched(table_new, [m], table_old), "kw.py", "exec"), scope)
+    finally:
+        delattr(builtins, SWITCH)
+    assert scope["KEYWORDS"] == {"SELECT": 1, "FROM": 2, "MATERIALIZEDX": 3}
+    cond_old = "def f(x, y):\n    return x > 100 and y\n"
+    cond_new = cond_old.replace("and y", "and y > 5")
+    mutants = plan(cond_old, cond_new, "m.py")
+    assert [m.what for m in mutants] == ["`>` to `>=`", "`>` to `<=`"]
+    text = switched(cond_new, mutants, cond_old)
+    assert [_run(text.replace("def f(x, y)", "def f(x, y=5)"), m.id, 101) for m in mutants] \
+        == [True, True]  # the new `y > 5` mutated, at y == 5; the base's `x > 100` kept

@@ -228,3 +228,53 @@ def test_a_repair_line_no_test_notices_is_covered_but_unchecked() -> None:
     ev = assess(claim, files, dataclasses.replace(sessions, mutation=survived), base)
     assert ev.reasons == ("changed lines covered but unchecked (no test notices when they "
                           "change): pkg/stats.py:2 (returns None)",)
+
+
+# -- lines that ran only at import: evidence from the at-import mutants ----------------------
+
+TABLE_OLD = "KEYWORDS = {'SELECT': 1}\n"
+TABLE_NEW = "KEYWORDS = {'SELECT': 1, 'MATERIALIZED': 1}\n"
+CLASS_OLD = ("class V:\n    PATTERN = 'a'\n\n    def ok(self, t):\n"
+             "        return t == self.PATTERN\n")
+CLASS_NEW = CLASS_OLD.replace("'a'", "'b'")
+
+
+def _at_import(outcome: str, *where: tuple[str, int]) -> MutationReport:
+    return MutationReport(tuple(MutantResult(f, n, "a string constant changed", outcome,
+                                             at_import=True) for f, n in where))
+
+
+def test_a_table_the_failing_test_depends_on_at_import_is_part_of_the_work() -> None:
+    """The fix is a key added to a module-level table in another file: the table ran at
+    import, under no test; the failing test failing again with the key's mutant shows it."""
+    sessions, base = _repair_reports({"pkg/keywords.py": {1: {None}}})
+    claim = _make(Intent.REPAIR, {"tests/test_core.py", "pkg/__init__.py"}, failing_test=T)
+    files = [FileText("pkg/keywords.py", TABLE_OLD, TABLE_NEW)]
+    shown = dataclasses.replace(sessions, mutation=_at_import("killed", ("pkg/keywords.py", 1)))
+    assert assess(claim, files, shown, base).proven
+    # survived: no evidence either way, and no finding of its own (never required checked)
+    quiet = dataclasses.replace(sessions, mutation=_at_import("survived", ("pkg/keywords.py", 1)))
+    ev = assess(claim, files, quiet, base)
+    assert ev.reasons == ("changes files it was not asked to: pkg/keywords.py",
+                          "changes none of its targets (pkg/__init__.py)")
+
+
+def test_a_class_attribute_the_failing_test_depends_on_is_entered() -> None:
+    sessions, base = _repair_reports({"pkg/v.py": {2: {None}, 4: {None}, 5: {T}}})
+    claim = _make(Intent.REPAIR, {"tests/test_core.py", "pkg/v.py"}, failing_test=T)
+    files = [FileText("pkg/v.py", CLASS_OLD, CLASS_NEW)]
+    assert not assess(claim, files, sessions, base).proven  # V: entered by no test
+    shown = dataclasses.replace(sessions, mutation=_at_import("killed", ("pkg/v.py", 2)))
+    ev = assess(claim, files, shown, base)
+    assert ev.proven, ev.reasons
+
+
+def test_a_new_class_whose_body_is_its_docstring_has_nothing_to_enter() -> None:
+    old = "class Assignment:\n    pass\n"
+    new = old + "\n\nclass NamedExprAssignment(Assignment):\n    \"\"\"A walrus.\"\"\"\n"
+    sessions, base = _repair_reports({"pkg/b.py": {1: {None}, 5: {None}, 6: {None}}})
+    claim = _make(Intent.REPAIR, {"tests/test_core.py", "pkg/b.py"}, failing_test=T)
+    assert assess(claim, [FileText("pkg/b.py", old, new)], sessions, base).proven
+    busy = new.replace('"""A walrus."""', "KIND = 'walrus'")
+    ev = assess(claim, [FileText("pkg/b.py", old, busy)], sessions, base)
+    assert "NamedExprAssignment: no test showing the change enters it" in ev.reasons[0]
