@@ -26,10 +26,10 @@ from governance.proof.rules import (
     FileText,
     Intent,
     assess,
-    enclosing_symbol,
     intent_of,
 )
 from governance.proof.static import runner_sniffing, todo_resolution_problems
+from governance.proof.symbols import enclosing_symbol
 from governance.schemas import FileChange, OperationContext, Source
 
 READ_CAP = 4_000_000  # a larger file is not compared: its change cannot be proven

@@ -220,9 +220,18 @@ def _first_mutation(stmt: ast.stmt, novel: Callable[[ast.AST], bool]
 
 
 def _unmutable(stmt: ast.stmt) -> set[int]:
-    """Nodes no expression may replace: an f-string's literal parts, match patterns, and
-    annotations (types, not behaviour)."""
+    """Nodes no expression may replace: an f-string's literal parts, match patterns,
+    annotations (types, not behaviour), and the message of a raised exception or an
+    assert (words for a human: `'%s' % x` made `'%s' // x` raises a TypeError all the same,
+    so a test of the exception's type survives it; the raise is checked by removing it)."""
     out: set[int] = set()
+    message = stmt.exc if isinstance(stmt, ast.Raise) else \
+        stmt.msg if isinstance(stmt, ast.Assert) else None
+    if isinstance(message, ast.Call):
+        out.update(id(n) for arg in [*message.args, *message.keywords]
+                   for n in ast.walk(arg))
+    elif message is not None and not isinstance(stmt, ast.Raise):
+        out.update(id(n) for n in ast.walk(message))
     for node in [stmt, *own_nodes(stmt)]:
         if isinstance(node, ast.JoinedStr):
             out.update(id(v) for v in node.values if isinstance(v, ast.Constant))

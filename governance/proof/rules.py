@@ -35,8 +35,7 @@ is right, or anything about effects outside the test process (files, network, ti
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -47,6 +46,12 @@ from governance.oracle.oracle_run import Sessions
 from governance.oracle.scope import is_test_side
 from governance.proof.names import private_additions_only
 from governance.proof.static import breaking_changes, changed_statements, symbol_changes
+from governance.proof.symbols import (
+    added_classes,
+    enclosing,
+    inert_lines,
+    symbol_of_line,
+)
 from governance.schemas import OperationContext, Source
 
 MAX_NAMED = 10  # uncovered lines, reasons: the ledger names this many, then counts
@@ -289,7 +294,11 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
         # A class body or a decorator ran at import: a fail-to-pass test that depends on
         # one of its changed lines enters it, and what encloses it.
         entered |= {sym for r in _shown_at_import(sessions) if r.file == f.path
-                    for sym in _enclosing(owner(r.line))}
+                    for sym in enclosing(owner(r.line))}
+        # A class the candidate adds had no behaviour to keep: a fail-to-pass test that
+        # enters one of its methods enters its header and attributes too.
+        entered |= {c for c in added_classes(f.old, f.new)
+                    if any(e.startswith(f"{c}.") for e in entered)}
         for stmt in changed_statements(f.old, f.new):
             hits = set().union(*(cov.hits(f.path, stmt.lines) for cov in reports))
             if None not in hits and not hits & good:
@@ -322,57 +331,3 @@ def _checked(claim: Claim, sessions: Sessions, found: _Findings) -> None:
                              f"they change): {named}"
                              + (f" and {len(left) - MAX_NAMED} more" if len(left) > MAX_NAMED
                                 else ""))
-
-
-def inert_lines(old: str | None, new: str) -> frozenset[int]:
-    """The lines of `new`'s statements that do nothing: docstrings, bare literals, `pass`,
-    `...`, and the header of a class the candidate adds whose body is only those (a marker
-    subclass has nothing for a test to enter; code that uses it is judged where it is)."""
-    try:
-        tree = ast.parse(new)
-        before = {n.name for n in ast.walk(ast.parse(old or ""))
-                  if isinstance(n, ast.ClassDef)}
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return frozenset()
-
-    def inert(n: ast.AST) -> bool:
-        return isinstance(n, ast.Pass) or (isinstance(n, ast.Expr)
-                                           and isinstance(n.value, ast.Constant))
-    marker = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)
-              and n.name not in before and not n.decorator_list and all(map(inert, n.body))]
-    return frozenset([n.lineno for n in ast.walk(tree) if inert(n)]
-                     + [line for n in marker for line in range(n.lineno, n.body[0].lineno)])
-
-
-def _enclosing(symbol: str) -> list[str]:
-    """'A.b.c' -> ['A', 'A.b', 'A.b.c']."""
-    parts = symbol.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
-
-
-def symbol_of_line(text: str) -> Callable[[int], str]:
-    """enclosing_symbol for many lines of one text, parsed once."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
-        return lambda line: "<module>"
-    spans: list[tuple[int, int, str]] = []
-
-    def walk(body: list[ast.stmt], prefix: str) -> None:
-        for node in body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                name = prefix + node.name
-                spans.append((node.lineno, node.end_lineno or node.lineno, name))
-                walk(node.body, name + ".")
-    walk(tree.body, "")
-
-    def owner(line: int) -> str:
-        inside = [s for s in spans if s[0] <= line <= s[1]]
-        return max(inside, key=lambda s: s[0])[2] if inside else "<module>"
-    return owner
-
-
-def enclosing_symbol(text: str, line: int) -> str:
-    """The qualified name of the innermost function or class holding `line` ('<module>'
-    when none, or when the text does not parse)."""
-    return symbol_of_line(text)(line)

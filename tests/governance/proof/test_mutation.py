@@ -87,3 +87,14 @@ def test_a_statement_is_mutated_where_it_changed():
     text = switched(cond_new, mutants, cond_old)
     assert [_run(text.replace("def f(x, y)", "def f(x, y=5)"), m.id, 101) for m in mutants] \
         == [True, True]  # the new `y > 5` mutated, at y == 5; the base's `x > 100` kept
+
+
+def test_a_raised_exception_or_an_assert_keeps_its_message():
+    """`'bad %s' % v` made `'bad %s' // v` raises a TypeError all the same: a test of the
+    exception's type survives it. The raise is checked by removing it; an assert by its
+    condition."""
+    new = ("def f(v):\n    if v < 0:\n        raise TypeError('bad %s' % v)\n"
+           "    assert v != 3, 'no %d' % v\n    raise ValueError\n")
+    assert [(m.line, m.what) for m in plan(None, new, "m.py")] == [
+        (2, "`<` to `<=`"), (2, "`<` to `>=`"), (3, "statement removed"),
+        (4, "`!=` to `==`"), (5, "statement removed")]

@@ -16,9 +16,9 @@ from governance.proof.rules import (
     FileText,
     Intent,
     assess,
-    enclosing_symbol,
     intent_of,
 )
+from governance.proof.symbols import enclosing_symbol
 
 MUL = "\n\ndef mul(a, b):\n    return a * b\n"
 OLD = "def clamp(x, lo, hi):\n    # TODO: clamp\n    return x\n" + MUL
@@ -278,3 +278,18 @@ def test_a_new_class_whose_body_is_its_docstring_has_nothing_to_enter() -> None:
     busy = new.replace('"""A walrus."""', "KIND = 'walrus'")
     ev = assess(claim, [FileText("pkg/b.py", old, busy)], sessions, base)
     assert "NamedExprAssignment: no test showing the change enters it" in ev.reasons[0]
+
+
+def test_a_class_the_fix_adds_is_entered_through_its_methods() -> None:
+    """A new message class: its template and header ran at import; the failing test that
+    reports it enters its __init__. An existing class's attribute is not entered so."""
+    old = "class Message:\n    pass\n"
+    new = old + ("\n\nclass Unused(Message):\n    message = '%s is unused'\n\n"
+                 "    def __init__(self, name):\n        self.args = (name,)\n")
+    sessions, base = _repair_reports({"pkg/m.py": {5: {None}, 6: {None}, 8: {None}, 9: {T}}})
+    claim = _make(Intent.REPAIR, {"tests/test_core.py", "pkg/m.py"}, failing_test=T)
+    ev = assess(claim, [FileText("pkg/m.py", old, new)], sessions, base)
+    assert ev.proven, ev.reasons
+    changed = new.replace("%s is unused", "%s is never used")
+    ev = assess(claim, [FileText("pkg/m.py", new, changed)], sessions, base)
+    assert "(Unused: no test showing the change enters it)" in ev.reasons[0]
