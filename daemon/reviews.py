@@ -80,27 +80,34 @@ async def _review(daemon: ReviewHost, op: str | None) -> dict[str, Any]:
     shown = diff if len(diff) <= DIFF_CAP else (
         diff[:DIFF_CAP] + f"\n[... {len(diff) - DIFF_CAP} more characters: git diff "
         f"{item.base} {item.sha}]\n")
-    failed = await _last_failing_attempt(daemon, item.op_id)
     return {"review": {**item_view(item, now), "diff": redact(shown),
-                       **({"failed": failed} if failed else {})}}
+                       **await _evidence(daemon, item.op_id)}}
 
 
-async def _last_failing_attempt(daemon: ReviewHost, op_id: str) -> dict[str, Any] | None:
-    """The op's newest ledger transition that kept failure texts (a refused attempt before
-    the one on the branch): what its failing tests said. None when there is none, or the
-    ledger does not know the op (it was pruned, or made by another state dir)."""
+async def _evidence(daemon: ReviewHost, op_id: str) -> dict[str, Any]:
+    """From the op's ledger chain: `failed`, its newest transition that kept failure texts
+    (a refused attempt before the one on the branch), and `ascii_repairs`, the lines the
+    ASCII gate changed in the candidate on the branch (its newest GENERATE). Empty when
+    there are none, or the ledger does not know the op (pruned, or another state dir's)."""
     if daemon.ledger is None:
-        return None
+        return {}
     try:
         chain = await daemon.ledger.chain(op_id)
     except LedgerError:
-        return None
+        return {}
+    out: dict[str, Any] = {}
     for t in reversed(chain["transitions"]):
-        failures = (t.get("payload") or {}).get("failures")
-        if failures:
-            return {"seq": t["seq"], "from_phase": t["from_phase"], "to_phase": t["to_phase"],
-                    "failures": failures}
-    return None
+        payload = t.get("payload") or {}
+        if payload.get("failures") and "failed" not in out:
+            out["failed"] = {"seq": t["seq"], "from_phase": t["from_phase"],
+                             "to_phase": t["to_phase"], "failures": payload["failures"]}
+        if str(t["from_phase"]).startswith("GENERATE") and t["to_phase"] == "VALIDATE" \
+                and "generated" not in out:
+            out["generated"] = True  # the branch holds this candidate: older ones are not
+            if payload.get("ascii_repairs"):
+                out["ascii_repairs"] = payload["ascii_repairs"]
+    out.pop("generated", None)
+    return out
 
 
 async def _accept(daemon: ReviewHost, item: ReviewItem, reason: str) -> dict[str, Any]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from daemon.cli.evidence_text import failure_block, repairs_block
 
 if TYPE_CHECKING:
     from daemon.status_model import Failback, HostSnapshot, InFlight, Status, StorageSnapshot
@@ -159,7 +160,8 @@ def review_text(data: dict[str, Any]) -> str:
     if "review" in data:
         r = data["review"]
         return "\n".join([_review_head(r), f"    base {r['base'][:12]} -> {r['sha'][:12]} "
-                          f"on branch {r['branch']}", *_review_failures(r.get("failed")), "",
+                          f"on branch {r['branch']}", *_review_failures(r.get("failed")),
+                          *_review_repairs(r.get("ascii_repairs")), "",
                           r["diff"].rstrip("\n"), "", _review_hint(r["op_id"])])
     items = data.get("reviews") or []
     if not items:
@@ -183,12 +185,18 @@ def _review_head(r: dict[str, Any]) -> str:
 def _review_failures(failed: Any) -> list[str]:
     """A review's evidence of its op's failing attempts: the newest ledger transition that
     kept failure texts (daemon.reviews), shown as `ledger OP` shows it."""
-    block = _failure_block(failed.get("failures"), "    ") if isinstance(failed, dict) else ""
+    block = failure_block(failed.get("failures"), "    ") if isinstance(failed, dict) else ""
     if not block:
         return []
     head = (f"    failing attempt (ledger #{failed.get('seq')} {failed.get('from_phase')} -> "
             f"{failed.get('to_phase')}):")
     return [head, block.lstrip("\n")]
+
+
+def _review_repairs(repairs: Any) -> list[str]:
+    """What the ASCII gate changed in the candidate on the branch (daemon.reviews)."""
+    block = repairs_block(repairs, "    ")
+    return [block.lstrip("\n")] if block else []
 
 
 def _review_hint(op: str) -> str:
@@ -212,7 +220,8 @@ def chain_text(chain: dict[str, Any]) -> str:
     for t in chain["transitions"]:
         arrow = f"{t['from_phase'] or '-'} -> {t['to_phase']}"
         cost = f"  (+${t['cost_delta']:.4f})" if t["cost_delta"] else ""
-        detail = _payload_line(t["payload"]) + _failure_block(t["payload"].get("failures"))
+        detail = _payload_line(t["payload"]) + failure_block(t["payload"].get("failures")) \
+            + repairs_block(t["payload"].get("ascii_repairs"))
         events.append(Event("transition", t["ts"], f"#{t['seq']:<3} {arrow}: {t['reason']}"
                             f"{cost}{detail}", t["to_phase"], t["from_phase"]))
     for m in chain["model_calls"]:
@@ -224,7 +233,7 @@ def chain_text(chain: dict[str, Any]) -> str:
     for th in chain["thoughts"]:
         data = th.get("data") or {}
         events.append(Event("thought", th["ts"], f"     think  {th['phase']}: {th['msg']}"
-                            + _thought_detail(data) + _failure_block(data.get("failures")),
+                            + _thought_detail(data) + failure_block(data.get("failures")),
                             th["phase"]))
     lines += [e.text for e in in_time_order(events)]
     return "\n".join(lines)
@@ -334,44 +343,3 @@ def _payload_line(payload: dict[str, Any]) -> str:
     keep = {k: v for k, v in payload.items() if k in ("tier", "route", "files", "failed",
                                                       "summary", "commit", "rolled_back")}
     return f"\n       {json.dumps(keep)}" if keep else ""
-
-
-# Failure texts (governance.oracle.failure_text) under a transition or thought: each
-# failing test's message and the end of its traceback and output; --json shows them whole.
-FAILURES_SHOWN = 5
-MESSAGE_SHOWN_LINES, TAIL_SHOWN_LINES, OUTPUT_SHOWN_LINES = 4, 6, 3
-FAILURE_LINE_CHARS = 200
-# What a test printed reaches the human's terminal: no escape sequences, no bidi controls.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e"
-                      r"\u2066-\u2069]")
-
-
-def _failure_block(failures: Any, indent: str = "       ") -> str:
-    """The lines of a payload's `failures`, or '' (anything not in their form is skipped:
-    the ledger holds what older or other versions wrote)."""
-    if not isinstance(failures, list):
-        return ""
-    entries = [f for f in failures if isinstance(f, dict) and isinstance(f.get("test"), str)]
-    lines: list[str] = []
-    for f in entries[:FAILURES_SHOWN]:
-        message = _shown_lines(f.get("message"), MESSAGE_SHOWN_LINES, head=True)
-        test = _CONTROL.sub("?", f["test"])[:FAILURE_LINE_CHARS]
-        lines.append(f"{indent}FAILED {test}: " + (message[0] if message else "?"))
-        lines += [f"{indent}    {line}" for line in message[1:]]
-        lines += [f"{indent}  | {line}" for line in _shown_lines(f.get("tail"),
-                                                                 TAIL_SHOWN_LINES)]
-        lines += [f"{indent}  > {line}" for line in _shown_lines(f.get("output"),
-                                                                 OUTPUT_SHOWN_LINES)]
-    if len(entries) > FAILURES_SHOWN:
-        lines.append(f"{indent}... {len(entries) - FAILURES_SHOWN} more failing tests "
-                     "(ouroboros ledger OP --json shows all)")
-    return "".join(f"\n{line}" for line in lines)
-
-
-def _shown_lines(text: Any, count: int, head: bool = False) -> list[str]:
-    """The first (head) or last `count` non-blank lines of `text`, each cut to a width."""
-    if not isinstance(text, str):
-        return []
-    text = _CONTROL.sub("?", text.replace("\r\n", "\n").expandtabs(4))
-    lines = [line[:FAILURE_LINE_CHARS] for line in text.split("\n") if line.strip()]
-    return lines[:count] if head else lines[-count:]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.cli.render import FAILURES_SHOWN, chain_text, review_text
+from daemon.cli.evidence_text import FAILURES_SHOWN
+from daemon.cli.render import chain_text, review_text
 
 ADD = {"test": "tests/test_ops.py::test_add",
        "message": "assert -1 == 5\n +  where -1 = add(2, 3)",
@@ -90,3 +91,26 @@ def test_a_review_shows_the_last_failing_attempt_before_its_diff():
     assert lines.index("+x") > at
     assert "failing attempt" not in review_text(_review())
     assert "failing attempt" not in review_text(_review(failed={"failures": ["junk"]}))
+
+
+ELLIPSIS = {"file": "pkg/text.py", "line": 3, "characters": ["U+2026"],
+            "before": "    note = f\u2026(x)  # \u202eevil", "after": "    note = f...(x)  # evil"}
+
+
+def test_the_lines_a_gate_changed_are_shown_as_escapes_under_generate_and_in_a_review():
+    chain = _chain({})
+    chain["transitions"].insert(0, {"seq": 3, "ts": "t0", "from_phase": "GENERATE",
+                                    "to_phase": "VALIDATE", "cost_delta": 0.0,
+                                    "reason": "candidate touches 1 file(s)",
+                                    "payload": {"files": ["pkg/text.py"],
+                                                "ascii_repairs": [ELLIPSIS, "junk"]}})
+    lines = chain_text(chain).splitlines()
+    at = lines.index("       the ASCII gate changed 1 line(s) of the candidate:")
+    assert lines[at - 2].startswith("#3   GENERATE -> VALIDATE")
+    assert lines[at + 1:at + 4] == ["         pkg/text.py:3",
+                                    "           - note = f\\u2026(x)  # \\u202eevil",
+                                    "           + note = f...(x)  # evil"]
+    shown = review_text(_review(ascii_repairs=[ELLIPSIS]))
+    assert "    the ASCII gate changed 1 line(s) of the candidate:" in shown.splitlines()
+    assert "\u202e" not in shown and "\u2026" not in shown
+    assert "ASCII gate" not in review_text(_review(ascii_repairs=[{"line": 3}]))

@@ -72,6 +72,10 @@ async def test_review_lists_what_waits_and_shows_one_with_its_diff(repo, capsys)
         await daemon.ledger.append_transition(OP, from_phase="VALIDATE", to_phase="VALIDATE_RETRY",
                                               reason="validation failed", payload={
                                                   "failures": [FAILED]})
+        await daemon.ledger.append_transition(  # the candidate on the branch, gate-repaired
+            OP, from_phase="GENERATE_RETRY", to_phase="VALIDATE", reason="candidate",
+            payload={"ascii_repairs": [{"file": "calc/ops.py", "line": 2,
+                                        "before": "x \u2212 1", "after": "x - 1"}]})
         one_code, one, _ = await _cli(capsys, "review", "1111", "--repo", str(repo))
         none_code, _, none_err = await _cli(capsys, "review", "beef", "--repo", str(repo))
     assert code == 0 and one_code == 0, (listed, one)
@@ -86,6 +90,8 @@ async def test_review_lists_what_waits_and_shows_one_with_its_diff(repo, capsys)
     assert "failing attempt (ledger #0 VALIDATE -> VALIDATE_RETRY):" in one
     assert "FAILED tests/test_ops.py::test_add: assert -1 == 5" in one
     assert "failing attempt" not in listed
+    assert "the ASCII gate changed 1 line(s) of the candidate:\n      calc/ops.py:2\n" \
+        "        - x \\u2212 1\n        + x - 1" in one
     assert none_code == 1 and "no review(s) match 'beef'" in none_err
 
 
