@@ -119,13 +119,16 @@ def _skipped(stmt: ast.stmt, quiet: dict[str, str]) -> bool:
 
 
 def _logs(func: ast.expr, quiet: dict[str, str]) -> bool:
-    """print(...), log.info(...), logging.warning(...), warnings.warn(...), and through
-    the module's imports (`quiet`: _quiet_names) warn(...), w.warn(...), info(...)."""
+    """print(...), x.print_help(...), log.info(...), logging.warning(...), warnings.warn(...),
+    and through the module's imports (`quiet`: _quiet_names) warn(...), w.warn(...),
+    info(...)."""
     module, _, name = (qual(func, quiet) or "").rpartition(".")
     if name in _QUIET.get(module, ()):
         return True
     if isinstance(func, ast.Name):
         return func.id == "print"
+    if isinstance(func, ast.Attribute) and func.attr.startswith("print_"):
+        return True  # parser.print_help(), traceback.print_exc(): output for a human
     while isinstance(func, ast.Attribute):
         func = func.value
     return isinstance(func, ast.Name) and func.id in _LOGGERS

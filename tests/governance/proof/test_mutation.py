@@ -98,3 +98,10 @@ def test_a_raised_exception_or_an_assert_keeps_its_message():
     assert [(m.line, m.what) for m in plan(None, new, "m.py")] == [
         (2, "`<` to `<=`"), (2, "`<` to `>=`"), (3, "statement removed"),
         (4, "`!=` to `==`"), (5, "statement removed")]
+
+
+def test_printing_help_or_a_traceback_only_prints():
+    new = ("def main(args):\n    if not args.which:\n        args.parser.print_help()\n"
+           "        traceback.print_exc()\n        raise SystemExit()\n")
+    assert [(m.line, m.what) for m in plan(None, new, "m.py")] == [
+        (2, "`not` dropped"), (5, "statement removed")]
