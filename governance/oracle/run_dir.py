@@ -42,6 +42,10 @@ CAPTURE_MODULE = "_ouroboros_capture"
 MUTATION_MODULE = "_ouroboros_mutation"
 SCRIPT_MODULE = "_ouroboros_script"  # the name a jailed script (the replay runner) runs under
 SCRIPT_RESULT_CAP = 16 << 20  # bytes of a jailed script's result read back
+# JSON values a result read back may hold. Parsed, a small value costs some 70 bytes: 30 MB
+# of `{},{},...` would take 700 MB. A real result has at most some 100,000 a function (the
+# replay runner's rows), and one near its byte cap some 3 million: a fair bound on memory.
+MAX_VALUES = 2 << 20
 
 
 def capture_request(targets: tuple[tuple[str, str], ...], max_calls: int) -> ExtraPlugin:
@@ -105,13 +109,20 @@ class RunDir:
         return read_report(self.path / "out" / "report.json", self.nonce)
 
     def result(self, name: str, cap: int) -> dict | None:
-        """A JSON object a jailed process wrote into out/ (never through a link), or None."""
+        """A JSON object a jailed process wrote into out/ (never through a link), or None:
+        also for one over `cap` bytes, of more than MAX_VALUES values, or nested deeper
+        than the parser goes (what the tests in the jail wrote there is anyone's)."""
         path = self.path / "out" / name
         try:
             if path.is_symlink() or not path.is_file() or path.stat().st_size > cap:
                 return None
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError):
+            raw = path.read_bytes()
+            # Each value but a container's first follows a separator: this counts them,
+            # and those inside strings too (more, never fewer).
+            values = sum(raw.count(c) for c in (b",", b":")) + 2 * (
+                raw.count(b"[") + raw.count(b"{"))
+            data = json.loads(raw) if values <= MAX_VALUES else None
+        except (OSError, ValueError, RecursionError):
             return None
         return data if isinstance(data, dict) else None
 

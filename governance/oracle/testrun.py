@@ -56,6 +56,9 @@ _PLUGIN_NAME = re.compile(r"[A-Za-z_][\w.]*")
 ORACLE_MARKERS = (PLUGIN_MODULE, CAPTURE_MODULE, MUTATION_MODULE, SCRIPT_MODULE,
                   "ouroboros-oracle", "OUROBOROS_ORACLE", "_ouroboros_mutant")
 # Variables that would steer pytest or the interpreter from outside our argv.
+# A jailed script's own: the replay runner re-executes itself under this seed when it is
+# not set (governance.oracle.replay_runner), one interpreter start more, on both trees.
+SCRIPT_ENV = {"PYTHONHASHSEED": "0"}
 STRIPPED_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
                 "PYTHONSTARTUP", "PYTHONINSPECT", "PYTHONSAFEPATH", "OUROBOROS_ORACLE_OUT")
 
@@ -253,16 +256,19 @@ class TestRunner:
         return outcome
 
     async def _execute(self, root: Path, argv: Sequence[str], run_dir: RunDir,
-                       test_env: TestEnv | None,
-                       timeout_s: float) -> tuple[int | None, str, bool, float]:
-        """argv in `root`, jailed when there is an executor, with the run dir bound."""
+                       test_env: TestEnv | None, timeout_s: float,
+                       more_env: Mapping[str, str] | None = None,
+                       ) -> tuple[int | None, str, bool, float]:
+        """argv in `root`, jailed when there is an executor, with the run dir bound;
+        `more_env` is set besides the runner's own variables."""
         if self.executor is None:
-            env = self.env(str(run_dir.path / "plugin"), str(run_dir.path / "out"))
+            env = {**self.env(str(run_dir.path / "plugin"), str(run_dir.path / "out")),
+                   **(more_env or {})}
             return await self._local(root, argv, env, timeout_s)
         binds = [Bind(run_dir.path / "plugin", f"{JAIL_DIR}/plugin", False),
                  Bind(run_dir.path / "out", f"{JAIL_DIR}/out", True),
                  *(Bind(p, str(p)) for p in (test_env.ro_paths if test_env else ()))]
-        env = self.env(f"{JAIL_DIR}/plugin", f"{JAIL_DIR}/out")
+        env = {**self.env(f"{JAIL_DIR}/plugin", f"{JAIL_DIR}/out"), **(more_env or {})}
         result = await self.executor(root, argv, timeout_s, self.writable, binds=binds,
                                      env=env)
         return result.exit_code, result.output, result.timed_out, result.duration_s
@@ -270,7 +276,9 @@ class TestRunner:
     async def run_script(self, root: Path, source: Path, job: dict, *,
                          scratch: Path | None = None) -> dict | str:
         """Run the stdlib-only script `source` with the test environment's Python in `root`,
-        jailed like the tests: `python -P SCRIPT JOB OUT`; its result object, or why none."""
+        jailed like the tests: `python -P SCRIPT JOB OUT`; its result object, or why none.
+        The hash seed is fixed (PYTHONHASHSEED=0): two trees' runs iterate a set of strings
+        alike, so an answer that depends on that order compares the same way each time."""
         test_env = await asyncio.to_thread(self.test_env) if self.test_env else None
         if test_env is not None and test_env.problem:
             return test_env.problem
@@ -283,7 +291,7 @@ class TestRunner:
             argv = [self._command(test_env)[0], "-P", f"{where}/plugin/{script}",
                     f"{where}/plugin/job.json", f"{where}/out/result.json"]
             code, text, timed_out, _ = await self._execute(root, argv, run_dir, test_env,
-                                                           self.timeout_s)
+                                                           self.timeout_s, SCRIPT_ENV)
             result = await asyncio.to_thread(run_dir.result, "result.json", SCRIPT_RESULT_CAP)
         finally:
             await asyncio.to_thread(run_dir.remove)

@@ -1,7 +1,8 @@
 """The replay runner's inputs and answers (governance.oracle.replay_runner), in-process: the
 generated calls are deterministic, bounded and reach the inputs careless refactors differ
 on (defaults, numbers inside text, pairs of arguments, an object's attributes); the
-canonical form keeps what a caller can observe. One run as the jail runs it, as a script."""
+canonical form keeps what a caller can observe. One run as the jail runs it, as a script;
+run_script fixes the hash seed; what a script leaves for the daemon is read back bounded."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from governance.oracle import replay_runner as rr
+from governance.oracle.run_dir import SCRIPT_RESULT_CAP, RunDir
+from governance.oracle.testrun import TestRunner
+from tests.helpers import jail_limits
+from tools.jail import JailExecutor, bwrap_available
 
 
 class Box:
@@ -133,3 +140,45 @@ def test_the_runner_as_a_script_under_a_fixed_hash_seed(tmp_path: Path) -> None:
         answers.append([r["answer"] for r in json.loads(out.read_text())["functions"][0]
                         ["results"]])
     assert answers[0] == answers[1] and len(answers[0]) == 21
+
+
+_SEED_SCRIPT = '''import json, os, sys
+with open(sys.argv[2], "w") as out:
+    json.dump({"seed": os.environ.get("PYTHONHASHSEED"),
+               "randomized": sys.flags.hash_randomization}, out)
+'''
+
+
+@pytest.mark.parametrize("jailed", [False, True])
+async def test_a_jailed_script_runs_under_a_fixed_hash_seed(tmp_path: Path, jailed) -> None:
+    """run_script sets PYTHONHASHSEED=0 itself: the replay runner then needs no second
+    interpreter start to fix it, and a script that does not fix it is fixed all the same."""
+    if jailed and bwrap_available() is not None:
+        pytest.skip("bubblewrap missing")
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "seed.py").write_text(_SEED_SCRIPT)
+    executor = JailExecutor([Path.home(), tmp_path / "tree", tmp_path / "state"],
+                            jail_limits(), [Path(sys.prefix), Path(sys.base_prefix)]) \
+        if jailed else None
+    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
+    found = await runner.run_script(tmp_path / "tree", tmp_path / "seed.py", {},
+                                    scratch=tmp_path / "state" / "oracle")
+    assert found == {"seed": "0", "randomized": 0}
+
+
+@pytest.mark.parametrize(("text", "read"), [
+    ('{"functions": [' + ",".join(['{"key": "g1", "shown": "[1, 2]"}'] * 1000) + "]}", True),
+    ('{"functions": [' + ",".join(["{}"] * 3_000_000) + "]}", False),  # 9 MB, 200 MB parsed
+    ('{"functions": [' + ",".join(['"ab"'] * 3_000_000) + "]}", False),
+    ("[" * 100_000 + "]" * 100_000, False),  # deeper than the parser goes: no raise
+])
+def test_a_result_read_back_is_bounded_in_values_not_only_bytes(tmp_path: Path, text, read):
+    """What a jailed process leaves in out/ is anyone's (a test's, the code's under test):
+    read back, it is parsed only when it holds no more values than a real result."""
+    run_dir = RunDir.create(tmp_path)
+    try:
+        (run_dir.path / "out" / "result.json").write_text(text)
+        found = run_dir.result("result.json", SCRIPT_RESULT_CAP)
+    finally:
+        run_dir.remove()
+    assert (found is not None) is read

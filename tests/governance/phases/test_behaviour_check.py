@@ -6,6 +6,7 @@ preserving one is shown unchanged."""
 from __future__ import annotations
 
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,93 @@ async def test_a_preserving_refactor_with_a_private_helper_is_shown_unchanged(tm
     [check] = report.checks
     assert check.shown_unchanged and check.compared > 20, report.payload()
     assert report.reasons() == []
+
+
+# -- tests that tell the check from a test run ----------------------------------------------
+# The capture session runs the base's own tests (the human's; the candidate's test changes
+# never reach the base copy). One that finds the capture plugin by a computed name (no
+# oracle marker in its text) can hide its calls or bloat what the plugin writes: the
+# outcome must be a refusal, and what the daemon reads back must stay small.
+_FIND_CAPTURE = '''import atexit
+import sys
+import tracemalloc
+
+from shop.prices import label, price
+
+_WORD = "".join(chr(c) for c in (99, 97, 112, 116, 117, 114, 101))
+
+
+def _capture_out():
+    for name, module in list(sys.modules.items()):
+        if name.startswith("_") and name.endswith(_WORD) and hasattr(module, "_OUT"):
+            return module._OUT
+    return None
+'''
+_HIDE = _FIND_CAPTURE + '''
+
+def test_price_runs():
+    if _capture_out():
+        return  # nothing to capture: no call is evidence
+    assert price(2.5, 150) > 0
+    assert price(1, 3, member=True) > 0
+'''
+_BLOAT = _FIND_CAPTURE + '''
+TEXT = {text}
+BIG = {big}
+
+
+def _bloat(out):
+    with open(out + "/calls.json", "w") as handle:
+        handle.write(TEXT)
+
+
+def test_price_runs():
+    out = _capture_out()
+    if out and TEXT is not None:
+        atexit.register(_bloat, out)  # after the plugin has written its own
+    if out and BIG:
+        try:
+            price("9" * BIG, 1)  # one argument, pickled whole
+        except TypeError:
+            pass
+    assert price(2.5, 150) > 0
+'''
+BLOATS = {  # what the repository's test leaves as calls.json, and how
+    "over the cap": ("None", 30_000_000),  # the plugin's own file, one 30 MB argument
+    "tiny values under the cap": ("'{\"functions\": [' + ','.join(['{}'] * 9_000_000) "
+                                  "+ ']}'", 0),  # 27 MB that would parse into 700 MB
+    "nested": ("'[' * 1_000_000 + ']' * 1_000_000", 0),  # deeper than the parser goes
+}
+
+
+async def _check_tests(tmp_path: Path, tests: str, new: str):
+    base = commit_files(tmp_path / "base", {"shop/__init__.py": "", "shop/prices.py": PRICE,
+                                            "tests/test_prices.py": tests})
+    cand = commit_files(tmp_path / "cand", {"shop/__init__.py": "", "shop/prices.py": new,
+                                            "tests/test_prices.py": tests})
+    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
+                            [Path(sys.prefix), Path(sys.base_prefix)])
+    runner = TestRunner(["{python}", "-m", "pytest"], 120, executor)
+    targets, _ = touched_functions(PRICE, new, "shop/prices.py")
+    return await check_behaviour(runner, base, cand, targets, ["tests/test_prices.py"],
+                                 tmp_path / "state" / "oracle")
+
+
+async def test_a_repository_test_that_hides_its_calls_from_the_capture_is_refused(tmp_path):
+    report = await _check_tests(tmp_path, _HIDE, PRICE.replace(*CARELESS["boundary"]))
+    assert report.reasons() and all(r.startswith("behaviour not shown unchanged")
+                                    for r in report.reasons()), report.payload()
+
+
+@pytest.mark.parametrize("name", sorted(BLOATS))
+async def test_a_bloated_calls_json_is_a_refusal_read_in_bounded_memory(tmp_path, name):
+    text, big = BLOATS[name]
+    tests = _BLOAT.replace("{text}", text).replace("{big}", str(big))
+    tracemalloc.start()
+    try:
+        report = await _check_tests(tmp_path, tests, PRESERVING)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.problem and report.problem.startswith("calls not captured"), report.payload()
+    assert peak < 100 << 20, f"{peak >> 20} MiB"
