@@ -117,6 +117,14 @@ class GovernanceSection(Section):
     ascii_literals: bool = False
 
 
+class GenerateSection(Section):
+    """How GENERATE asks the brain for a candidate (governance.phases.samples)."""
+
+    # Best of N: this many candidates per generation attempt, judged by VALIDATE and the
+    # proof in turn, smallest change first; the first proven goes on. 1: one candidate.
+    samples: int = Field(default=1, ge=1, le=8)
+
+
 class ProofSection(Section):
     """What a change must show before it lands on the human's branch (governance.proof.rules);
     anything short of it is committed to a review branch instead (governance.git.review)."""
@@ -274,6 +282,7 @@ class Settings(Section):
     provider: ProviderSection = Field(default_factory=ProviderSection)
     governance: GovernanceSection = Field(default_factory=GovernanceSection)
     routes: RoutesSection = Field(default_factory=RoutesSection)
+    generate: GenerateSection = Field(default_factory=GenerateSection)
     proof: ProofSection = Field(default_factory=ProofSection)
     tools: ToolsSection = Field(default_factory=ToolsSection)
     intake: IntakeSection = Field(default_factory=IntakeSection)
@@ -298,7 +307,8 @@ class Settings(Section):
         be tried again: sensors.work_memory); the daemon's, intake's, host's and serve's
         own knobs are not among them."""
         shaping = self.model_dump(mode="json", include={
-            "provider", "governance", "routes", "proof", "tools", "commit", "cost"})
+            "provider", "governance", "routes", "generate", "proof", "tools", "commit",
+            "cost"})
         return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:24]
 
     def state_path(self, repo: Path) -> Path:

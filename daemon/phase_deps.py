@@ -55,7 +55,7 @@ def policy_from(settings: Settings) -> Policy:
                   preserve_on_coverage=p.preserve_on_coverage,
                   max_new_files=p.max_new_files, review_branch_prefix=p.review_branch_prefix,
                   routes=route_table(settings), work=work_shape(settings),
-                  plan_trials=g.plan_trials)
+                  plan_trials=g.plan_trials, samples=settings.generate.samples)
 
 
 def route_table(settings: Settings) -> RouteTable:

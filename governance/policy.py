@@ -48,3 +48,4 @@ class Policy:
     routes: RouteTable
     work: WorkShape  # the bounds of a model step that its deadline is sized to
     plan_trials: int  # PLAN is skipped for a brain with this many tries and no usable plan
+    samples: int = 1  # candidates per generation attempt (best of N: governance.phases.samples)

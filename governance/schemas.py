@@ -222,6 +222,9 @@ class OperationContext(BaseModel):
     context_files: list[str] = Field(default_factory=list)
     plan: PlanResult | None = None
     generation: GenerationResult | None = None
+    # Best of N: this attempt's other usable samples, judged after `generation` at VALIDATE
+    # (governance.phases.samples); not serialized (GENERATE's payload names them).
+    alternates: list[GenerationResult] = Field(default_factory=list, exclude=True)
     generate_attempts: int = 0
     failures: dict[str, int] = Field(default_factory=dict)  # per budget: governance.retry
     last_failure: str | None = None

@@ -34,6 +34,7 @@ from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs.rollback import live_sha256
 from governance.gates import ascii_gate
 from governance.phase import Phase, Transition
+from governance.phases import samples
 from governance.phases.decide import is_trivial
 from governance.phases.deps import PhaseDeps
 from governance.phases.route_brains import context_window, count_tokens, for_route, model_grant
@@ -240,14 +241,17 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     await d.thought(ctx, phase, "generating candidate", provider=view.name,
                     attempt=ctx.generate_attempts, tools=d.tools is not None)
     cost_before = ctx.cost_usd
-    try:
+
+    async def ask() -> tuple[Answer, Candidate, list[ascii_gate.Repair]]:
         answer = await _answer(ctx, d, phase, view)
-        candidate = answer.candidate
-        if candidate is None:
+        if answer.candidate is None:
             raise CandidateParseError("the model made no change and proposed no candidate")
-        candidate, repairs, problems = _post_generation_gates(ctx, candidate, d)
+        candidate, repairs, problems = _post_generation_gates(ctx, answer.candidate, d)
         if problems:
             raise CandidateParseError("; ".join(problems))
+        return answer, candidate, repairs
+    try:
+        usable = await samples.usable_samples(ctx, d, phase, ask)
     except ModelCollapsed as exc:
         return _collapsed(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
     except CandidateParseError as exc:
@@ -263,8 +267,36 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     except ProviderError as exc:
         await d.record_failed_call(ctx, phase, exc)
         return Transition(Phase.POSTMORTEM, f"provider {d.provider.name} failed: {exc}")
-    return _accepted(ctx, view.name, candidate, repairs, answer,
-                     ctx.cost_usd - cost_before)
+    return await _chosen(ctx, d, view.name, usable, ctx.cost_usd - cost_before)
+
+
+async def _chosen(ctx: OperationContext, d: PhaseDeps, provider: str, usable: list,
+                  cost: float) -> Transition:
+    """The smallest usable sample becomes the candidate, the others its alternates
+    (governance.phases.samples); one sample is simply the candidate. A sample that says
+    no change is needed loses to any that changes something: only a change can be proven."""
+    changing = [u for u in usable if not u[1].no_op]
+    usable = changing or usable[:1]
+    if len(usable) == 1:
+        answer, candidate, repairs = usable[0]
+        return _accepted(ctx, provider, candidate, repairs, answer, cost)
+    sizes = [await d.in_thread(samples.change_size, ctx, d, c) for _, c, _ in usable]
+    order = sorted(range(len(usable)), key=lambda i: sizes[i])
+    (answer, candidate, repairs), rest = usable[order[0]], [usable[i] for i in order[1:]]
+    done = _accepted(ctx, provider, candidate, repairs, answer, cost)
+    ctx.alternates = [_generation(provider, c, a, 0.0) for a, c, _ in rest]
+    done.payload["samples"] = [{"files": [f.file_path for f in usable[i][1].changes()],
+                                "changed_lines": sizes[i],
+                                "ascii_repaired_lines": len(usable[i][2])} for i in order]
+    return done
+
+
+def _generation(provider: str, candidate: Candidate, answer: Answer,
+                cost: float) -> GenerationResult:
+    return GenerationResult(candidate=candidate, rationale=candidate.rationale,
+                            tool_records=answer.records,
+                            usage=ModelUsage(provider=provider, cost_usd=cost),
+                            raw_text=answer.text[:20_000])
 
 
 async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
@@ -331,10 +363,7 @@ def _collapsed(ctx: OperationContext, d: PhaseDeps, exc: ModelCollapsed, retry_p
 def _accepted(ctx: OperationContext, provider: str, candidate: Candidate,
               repairs: list[ascii_gate.Repair], answer: Answer, cost: float) -> Transition:
     """Record a usable candidate on the op and move on: COMPLETE for no_op, else VALIDATE."""
-    usage = ModelUsage(provider=provider, cost_usd=cost)
-    ctx.generation = GenerationResult(candidate=candidate, rationale=candidate.rationale,
-                                      tool_records=answer.records, usage=usage,
-                                      raw_text=answer.text[:20_000])
+    ctx.generation, ctx.alternates = _generation(provider, candidate, answer, cost), []
     if candidate.no_op:
         return Transition(Phase.COMPLETE, f"no change needed: {candidate.rationale[:200]}",
                           {"no_op": True}, cost_delta=cost)

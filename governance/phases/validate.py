@@ -49,6 +49,7 @@ from governance.phases.deps import PhaseDeps
 from governance.phases.generate import generate_in
 from governance.phases.mutation_check import check_mutants, wants_mutation
 from governance.phases.proof_gate import refusals
+from governance.phases.samples import judge_samples
 from governance.proof.behaviour import covering_tests
 from governance.proof.rules import FileText, fixed_tests, new_behaviour
 from governance.schemas import Candidate, OperationContext, Source
@@ -156,7 +157,10 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     """The oracle in sandboxes (validate_candidate); a refusal spends the validate budget."""
     assert ctx.generation is not None
     d.oracle.verdict = None
-    result = await validate_candidate(ctx, d, ctx.generation.candidate, d.validate_runner)
+    if ctx.alternates:  # best of N: the first proven sample goes on
+        result = await judge_samples(ctx, d, d.validate_runner, validate_candidate)
+    else:
+        result = await validate_candidate(ctx, d, ctx.generation.candidate, d.validate_runner)
     if not result.passed:
         d.oracle.failed = result
         return _validation_failed(ctx, d, result.detail, result.payload)
@@ -227,19 +231,25 @@ class _OracleRun:
         return original
 
     async def _mutants(self, code: list, baseline: Report) -> MutationReport:
-        """The mutation check (governance.phases.mutation_check) in a copy of the whole
-        candidate; a check that breaks is a finding."""
+        """The mutation check (governance.phases.mutation_check) in a copy of the
+        candidate's code with the tests ORIGINAL ran, in their base form, when they show
+        the change; with the candidate's own tests only when they alone do (the model's
+        claim). A test the candidate adds or appends to could tell the check's child from
+        a test run and fail only there: every mutant would look killed. A check that
+        breaks is a finding."""
         try:
+            original = self.sessions.original
+            fixed = fixed_tests(original.tests, baseline) if original else set()
+            by_model = not fixed
             box = await self.copy("mutants")  # the base copy holds the code changes now
-            await self.d.in_thread(box.apply, [c for c in self.candidate.changes()
-                                                if c not in code])
+            if by_model:
+                await self.d.in_thread(box.apply, [c for c in self.candidate.changes()
+                                                    if c not in code])
             files = [FileText(c.file_path, self.old_texts.get(c.file_path),
                               None if c.action == "delete" else (c.full_content or ""))
                      for c in code]
-            coverage = [r.coverage for r in (self.sessions.original, self.sessions.own)
-                        if r is not None and r.coverage is not None]
-            original = self.sessions.original
-            fixed = fixed_tests(original.tests, baseline) if original else set()
+            judges = (original, self.sessions.own) if by_model else (original,)
+            coverage = [r.coverage for r in judges if r is not None and r.coverage is not None]
             return await check_mutants(self.runner, box.root, files, coverage, self.scratch,
                                        sorted(fixed))
         except Exception as exc:  # a gate that cannot decide refuses

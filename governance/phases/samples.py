@@ -1,0 +1,132 @@
+"""Best of N (issue 32, item 5): one generation attempt's samples, judged in turn.
+
+GENERATE asks the route's brain for `generate.samples` answers (governance.phases.generate);
+the usable ones are ordered smallest change first (ties: the order they came in), the first
+becomes the op's candidate and the rest wait on the op (`OperationContext.alternates`).
+VALIDATE then judges each in that order with the oracle and the proof (GATE's own
+`evidence_for`), and the first proven goes on to GATE. With none proven, the first that
+passed the oracle goes on (GATE sends it to review with its reasons); with none passing,
+the first one's failure is the attempt's, and the validate budget is spent once, as for a
+single candidate. Every sample's verdict is a ledger thought; the candidates themselves are
+in GENERATE's payload (their files and sizes) and, judged, in VALIDATE's thoughts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Awaitable, Callable, Sequence
+
+from governance.errors import CandidateParseError, ModelCollapsed
+from governance.oracle.oracle_run import OracleMemo, Validation
+from governance.oracle.testrun import TestRunner
+from governance.phase import Phase
+from governance.phases.deps import PhaseDeps
+from governance.phases.proof_gate import base_text, evidence_for
+from governance.schemas import Candidate, GenerationResult, OperationContext
+
+_KEPT = ("scope", "baseline", "verdict", "failed", "sessions")  # what VALIDATE leaves GATE
+Validate = Callable[[OperationContext, PhaseDeps, Candidate, TestRunner], Awaitable[Validation]]
+
+
+def change_size(ctx: OperationContext, d: PhaseDeps, candidate: Candidate) -> int:
+    """Lines the candidate adds, removes or replaces against the op's base (blocking)."""
+    size = 0
+    for c in candidate.changes():
+        old = (base_text(ctx, d, c.file_path) or "").splitlines()
+        new = [] if c.action == "delete" else (c.full_content or "").splitlines()
+        size += sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in
+                    difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+                    if tag != "equal")
+    return size
+
+
+def smallest_first(sized: Sequence[tuple[int, GenerationResult]]) -> list[GenerationResult]:
+    """The samples by their change size; a stable sort keeps arrival order on ties."""
+    return [g for _, g in sorted(sized, key=lambda pair: pair[0])]
+
+
+@dataclasses.dataclass
+class _Judged:
+    generation: GenerationResult
+    result: Validation
+    memo: dict  # the oracle's hand-over to GATE for this sample
+
+
+async def judge_samples(ctx: OperationContext, d: PhaseDeps, runner: TestRunner,
+                        validate: Validate) -> Validation:
+    """VALIDATE over the op's candidate and its alternates (the module docstring); leaves
+    `ctx.generation` and the oracle's hand-over at the sample that goes on."""
+    samples = [ctx.generation, *ctx.alternates]
+    ctx.alternates = []
+    passed: _Judged | None = None
+    failed: _Judged | None = None
+    for k, generation in enumerate(samples, 1):
+        assert generation is not None
+        ctx.generation, d.oracle.verdict = generation, None
+        result = await validate(ctx, d, generation.candidate, runner)
+        judged = _Judged(generation, result, _memo(d.oracle))
+        if not result.passed:
+            failed = failed or judged
+            await _note(ctx, d, k, len(samples), generation, "refused by the oracle",
+                        result.detail)
+            continue
+        evidence = await d.in_thread(evidence_for, ctx, d, generation.candidate.changes())
+        await _note(ctx, d, k, len(samples), generation,
+                    "proven" if evidence.proven else "passed, unproven", evidence.summary)
+        if evidence.proven:
+            return result
+        passed = passed or judged
+    chosen = passed or failed
+    assert chosen is not None
+    ctx.generation = chosen.generation
+    for name, value in chosen.memo.items():
+        setattr(d.oracle, name, value)
+    return chosen.result
+
+
+def _memo(memo: OracleMemo) -> dict:
+    return {name: getattr(memo, name) for name in _KEPT}
+
+
+async def _note(ctx: OperationContext, d: PhaseDeps, k: int, n: int,
+                generation: GenerationResult, verdict: str, why: str) -> None:
+    files = [c.file_path for c in generation.candidate.changes()]
+    await d.thought(ctx, Phase.VALIDATE, f"sample {k} of {n}: {verdict}", files=files,
+                    why=why[:400])
+
+
+Ask = Callable[[], Awaitable[tuple[object, Candidate, list]]]
+
+
+async def usable_samples(ctx: OperationContext, d: PhaseDeps, phase: Phase,
+                         ask: Ask) -> list[tuple[object, Candidate, list]]:
+    """`d.policy.samples` answers from `ask` (one model answer through its gates: answer,
+    candidate, repairs), the unusable ones noted and dropped, a repeat of an earlier
+    candidate dropped too (a greedy brain says the same thing each time); asked one after
+    another while the op's cost ceiling allows. With one sample, or none usable, the first
+    failure is raised as GENERATE raises it for a single candidate."""
+    n = max(1, d.policy.samples)
+    out: list[tuple[object, Candidate, list]] = []
+    first_error: Exception | None = None
+    for k in range(1, n + 1):
+        if k > 1 and ctx.cost_usd >= d.policy.per_op_usd:
+            await d.thought(ctx, phase, f"best of {n}: the op's cost ceiling stops sampling "
+                            f"at {k - 1}", cost_usd=round(ctx.cost_usd, 4))
+            break
+        try:
+            got = await ask()
+        except (CandidateParseError, ModelCollapsed) as exc:
+            if n == 1:
+                raise
+            first_error = first_error or exc
+            await d.thought(ctx, phase, f"sample {k} of {n} unusable: {exc}"[:400])
+            continue
+        if any(same.changes() == got[1].changes() for _, same, _ in out):
+            await d.thought(ctx, phase, f"sample {k} of {n} repeats an earlier one")
+            continue
+        out.append(got)
+    if not out:
+        assert first_error is not None
+        raise first_error
+    return out

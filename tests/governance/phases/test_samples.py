@@ -1,0 +1,67 @@
+"""Best of N (governance.phases.samples) through the real orchestrator and phase table, the
+model scripted by the replay provider: the samples of one attempt are judged smallest
+first, the first proven goes on, every verdict is in the ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from governance.phase import Phase
+from tests.helpers import OPS_FIXED, OPS_PY, git, make_policy, run_op
+
+
+def _candidate(content: str) -> str:
+    return json.dumps({"schema": "candidate.1", "file_path": "calc/ops.py",
+                       "full_content": content, "rationale": "clamp into range"})
+
+
+WRONG = _candidate(OPS_PY.replace("    return x\n", "    return lo\n"))
+RIGHT = _candidate(OPS_FIXED)
+# right about clamp, and add changed too: what the op is not about (unproven, review)
+RIDER = _candidate(OPS_FIXED.replace("return a + b", "return b + a"))
+
+
+def _policy(samples: int):
+    return make_policy(samples=samples, l2_enabled=False, max_validate_retries=0,
+                       max_generate_retries=0)
+
+
+def _thoughts(chain: dict) -> list[str]:
+    return [t["msg"] for t in chain["thoughts"] if t["msg"].startswith(("sample", "best of"))]
+
+
+async def test_the_first_proven_sample_goes_on_smallest_first(repo: Path, short_tmp: Path):
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py",
+                              RIDER, WRONG, RIGHT, policy=_policy(3))
+    assert end is Phase.COMPLETE, chain["transitions"][-1]["reason"]
+    assert (repo / "calc" / "ops.py").read_text() == OPS_FIXED
+    # WRONG and RIGHT change one line each (arrival order), RIDER two: RIDER is never run
+    assert _thoughts(chain) == ["sample 1 of 3: refused by the oracle",
+                                "sample 2 of 3: proven"]
+    [generated] = [t for t in chain["transitions"] if t["to_phase"] == "VALIDATE"]
+    assert [s["changed_lines"] for s in generated["payload"]["samples"]] == [1, 1, 2]
+
+
+async def test_with_none_proven_the_first_that_passed_waits_for_review(repo: Path,
+                                                                      short_tmp: Path):
+    head = git(repo, "rev-parse", "HEAD")
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py",
+                              RIDER, WRONG, policy=_policy(2))
+    assert _thoughts(chain) == ["sample 1 of 2: refused by the oracle",
+                                "sample 2 of 2: passed, unproven"]
+    assert end is Phase.PROPOSED, chain["transitions"][-1]["reason"]
+    assert git(repo, "rev-parse", "HEAD") == head  # the human's branch is untouched
+    gate = next(t for t in chain["transitions"] if t["from_phase"] == "GATE")
+    assert "calc/ops.py: changed add, not what the op is about" in gate["reason"], gate
+
+
+async def test_a_repeated_sample_is_judged_once_and_one_sample_is_the_old_path(
+        repo: Path, short_tmp: Path):
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py",
+                              RIGHT, RIGHT, policy=_policy(2))
+    assert end is Phase.COMPLETE
+    assert _thoughts(chain) == ["sample 2 of 2 repeats an earlier one"]
+    one_end, one = await run_op(repo, short_tmp / "m.sqlite3", "calc/ops.py", WRONG,
+                                policy=_policy(1))
+    assert one_end is Phase.POSTMORTEM and _thoughts(one) == []
