@@ -56,6 +56,9 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     # One row per archive segment (ledger.segments): old rows moved into a compressed file.
     "archives": (("ts", "t"), ("name", "t"), ("sha256", "t"), ("bytes", "i"), ("rows", "i"),
                  ("ranges", "t"), ("ops", "t")),
+    # `ouroboros eval` (daemon.eval.records): a run started, a task judged, a report card.
+    "eval_records": (("ts", "t"), ("run_id", "t"), ("kind", "t"), ("brain", "t"),
+                     ("task_id", "t"), ("data", "t")),
 }
 TABLES = tuple(COLUMNS)
 _CAST = {"t": str, "i": int, "r": float}

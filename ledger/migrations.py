@@ -196,6 +196,24 @@ CREATE TABLE archives (
 );
 """ + _append_only("archives") + "".join(_archivable(t) for t in ARCHIVED_TABLES)
 
+# `ouroboros eval` (daemon.eval): one row per run started, per task judged and per report
+# card, in the eval ledger (<state>/eval/ledger.sqlite3, apart from the daemon's). Born
+# hash-chained and append-only; never archived (`eval report` compares runs over time).
+_V8_EVAL = """
+CREATE TABLE eval_records (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts          TEXT NOT NULL,
+    run_id      TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('run', 'task', 'card')),
+    brain       TEXT NOT NULL DEFAULT '',
+    task_id     TEXT NOT NULL DEFAULT '',
+    data        TEXT NOT NULL DEFAULT '{}',
+    prev_hash   TEXT NOT NULL DEFAULT '',
+    row_hash    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX eval_records_run ON eval_records (run_id, id);
+""" + _append_only("eval_records")
+
 # (version, name, sql). Append only; never edit a migration that has shipped.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", _V1),
@@ -208,6 +226,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (6, "work records (what failed or waits for review, across restarts)", _V6_WORK),
     (7, "archive segments (retention: old rows in compressed, hash-anchored files)",
      _V7_ARCHIVES),
+    (8, "eval records (ouroboros eval: runs, judged tasks, report cards)", _V8_EVAL),
 )
 # Python steps run after a migration's SQL, in its transaction.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: _chain_and_relock}

@@ -176,7 +176,21 @@ class Ledger:
                "not_before": not_before, "reason": redact(reason)}
         await self._db.write(lambda tx: tx.insert("work_records", row))
 
+    async def record_eval(self, run_id: str, kind: str, *, brain: str = "", task_id: str = "",
+                          data: dict[str, Any] | None = None) -> None:
+        """One `ouroboros eval` record (daemon.eval.records): kind 'run', 'task' or 'card'."""
+        row = {"ts": _now(), "run_id": run_id, "kind": kind, "brain": brain,
+               "task_id": task_id, "data": _dump(data or {})}
+        await self._db.write(lambda tx: tx.insert("eval_records", row))
+
     # -- reads --------------------------------------------------------------------------
+
+    async def eval_records(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Every eval record (of one run when given), oldest first, `data` decoded."""
+        where, params = ("WHERE run_id = ?", (run_id,)) if run_id else ("", ())
+        rows = await self._rows(f"SELECT id, ts, run_id, kind, brain, task_id, data "
+                                f"FROM eval_records {where} ORDER BY id", params)
+        return [_decoded(r, ("data",)) for r in rows]
 
     async def latest_work(self) -> list[dict[str, Any]]:
         """The newest work record of every dedup key, oldest first."""

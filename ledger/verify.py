@@ -32,7 +32,8 @@ from ledger.segments import (
 )
 
 CHAINED_SINCE = 4  # the schema version that added the hash columns
-TABLE_SINCE = {"outcomes": 5, "work_records": 6, "archives": 7}  # born chained, later
+# Tables born chained, after CHAINED_SINCE: the schema version that added each.
+TABLE_SINCE = {"outcomes": 5, "work_records": 6, "archives": 7, "eval_records": 8}
 
 
 @dataclass(frozen=True)
