@@ -7,10 +7,12 @@ waits while the host is busy (the 1-minute load average, less the daemon's own s
 and resumes by itself. Where it waits:
 
 - at dispatch: the dispatcher takes no new op while the gate is closed (daemon.service).
-  An op already running finishes: it is bounded by its ceiling (governance.op_ceiling_s),
-  and pausing it halfway would spend that clock while it waits, or leave an applied change
-  unverified on the human's tree. Waiting before dispatch costs an op nothing: its clocks
-  start when it is dispatched.
+  Waiting before dispatch costs an op nothing: its clocks start when it is dispatched.
+- in an op already running, at its next model call (PLAN, GENERATE) or jailed test run
+  (VALIDATE, VERIFY, the differential and mutation checks) (daemon.host_yield): the wait
+  is off the op's clock (its ceiling is extended by it, a step's deadline starts after
+  it), and `status` names the op and what it waits for. A call or run already under way
+  finishes; APPLY never waits halfway, and neither does L2 inside its own timebox.
 - before a sensor's jailed run or benchmark (daemon.sensor_set): the changes that asked for
   it stay pending and run once the gate opens.
 

@@ -28,6 +28,7 @@ from daemon.config import ConfigError, Settings
 from daemon.control import ControlServer
 from daemon.host_gate import host_gate_for
 from daemon.host_health import HostReader
+from daemon.host_yield import host_yield
 from daemon.instance import InstanceLock, state_dir_problem
 from daemon.ledger_archiver import archive_forever
 from daemon.live.events import EventBus, ServiceChange
@@ -86,6 +87,7 @@ class OpHandle:
     started: float = field(default_factory=time.monotonic)
     phase_started: float = field(default_factory=time.monotonic)  # daemon.heartbeat reads it
     task: asyncio.Task[None] | None = None  # the worker running it, once dispatched
+    waits: str | None = None  # waiting for the host before a model call or test run, and why
 
 
 class Daemon:
@@ -313,6 +315,10 @@ class Daemon:
         if self.queue is not None and not self.host.waiting:
             self.queue.changed.set()
 
+    async def _op_host_line(self, op_id: str, msg: str, data: dict[str, Any]) -> None:
+        if self.ledger is not None:  # daemon.host_yield: a running op waits for the host
+            await self.ledger.record_thought(op_id, "HOST", msg, data)
+
     def _provider_changed(self) -> None:
         """The failback chain changed state: a provider back means queued work can start."""
         if self.queue is not None:
@@ -392,7 +398,8 @@ class Daemon:
                          questions=self.questions, model_gate=self.model_gate,
                          reflex_stats=self.reflex_stats, memory=self.memory,
                          speeds=self.brains.speeds if self.brains else None,
-                         plans=self.brains.plans if self.brains else PlanRecord())
+                         plans=self.brains.plans if self.brains else PlanRecord(),
+                         host_yield=host_yield(self.host, self.ops, self._op_host_line))
 
     # -- control verbs ----------------------------------------------------------------
 

@@ -156,6 +156,8 @@ class InFlight(_Part):
     age_s: float
     waiting_for_model_s: float | None  # queueing for its turn at the model, or None
     l2_iteration: str | None  # "2 of 5" while in L2_REPAIR
+    # yielding to the host before a model call or test run, and why (daemon.host_yield)
+    waiting_for_host: str | None = Field(default=None, exclude_if=_none)
 
 
 class Reflex(_Part):

@@ -112,6 +112,7 @@ def in_flight(d: StatusSource, now: float) -> list[InFlight]:
                      risk=h.ctx.risk_tier, cost_usd=round(h.ctx.cost_usd, 6),
                      age_s=round(now - h.started, 1),
                      waiting_for_model_s=_rounded(d.model_gate.waited_s(op_id, now)),
+                     waiting_for_host=h.waits,
                      l2_iteration=(f"{h.ctx.l2_iteration} of {max_iters}"
                                    if h.phase is Phase.L2_REPAIR else None))
             for op_id, h in d.ops.items()]

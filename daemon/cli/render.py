@@ -132,6 +132,8 @@ def _in_flight_line(op: InFlight) -> str:
     flag = ""
     if op.waiting_for_model_s is not None:
         flag += f"  waiting for the model {op.waiting_for_model_s}s"
+    if op.waiting_for_host:
+        flag += f"  waits for the host before {op.waiting_for_host}"
     if op.l2_iteration:
         flag += f"  L2 iteration {op.l2_iteration}"
     return (f"  - {op.op_id} {op.phase} risk={op.risk} "

@@ -26,7 +26,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -183,6 +183,14 @@ class TestRunner:
         if bad:
             raise ValueError(f"pytest plugin names must be module names, not {bad}")
         self.plugins = tuple(plugins)
+        self.before: Callable[[], Awaitable[None]] | None = None  # awaited before each run
+
+    def gated(self, before: Callable[[], Awaitable[None]] | None) -> TestRunner:
+        """The same runner awaiting `before` ahead of each run or script (one op's wait for
+        its host: governance.phases.deps.PhaseDeps.yield_to_host)."""
+        other = copy.copy(self)
+        other.before = before
+        return other
 
     def with_timeout(self, timeout_s: float) -> TestRunner:
         """The same runner with another time limit (L2's per-iteration test runs)."""
@@ -227,6 +235,8 @@ class TestRunner:
         """Run `tests` (all of them when empty) in `root`; `scratch` holds the private run
         dir (a fresh temp dir when None); `coverage` asks the plugin to record what ran;
         `extra` loads another plugin of ours (the capture or the mutation plugin)."""
+        if self.before is not None:
+            await self.before()
         test_env = None
         if self.test_env is not None:
             test_env = await asyncio.to_thread(self.test_env)
@@ -279,6 +289,8 @@ class TestRunner:
         jailed like the tests: `python -P SCRIPT JOB OUT`; its result object, or why none.
         The hash seed is fixed (PYTHONHASHSEED=0): two trees' runs iterate a set of strings
         alike, so an answer that depends on that order compares the same way each time."""
+        if self.before is not None:
+            await self.before()
         test_env = await asyncio.to_thread(self.test_env) if self.test_env else None
         if test_env is not None and test_env.problem:
             return test_env.problem

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,23 @@ from ledger import Ledger
 
 log = structlog.get_logger("governance")
 
+# The daemon's wait for its host (daemon.host_gate): returns once heavy work may run,
+# saying which op waits and for what (a model call, a test run) while it does.
+HostYield = Callable[[str, str], Awaitable[None]]
+
+
+@dataclass
+class OpClock:
+    """The time one op spent waiting for its host: off the op's ceiling, as APPROVE's
+    wait for a human is (governance.phases.orchestrator extends the ceiling by it)."""
+
+    paused_s: float = 0.0
+    waiting_since: float | None = None  # monotonic, while a wait is on
+
+    def paused(self, now: float) -> float:
+        """Seconds paused so far, the wait still on included."""
+        return self.paused_s + (now - self.waiting_since if self.waiting_since else 0.0)
+
 
 @dataclass
 class PhaseDeps:
@@ -55,14 +73,35 @@ class PhaseDeps:
     # daemon's is shared by every op; None: a fresh one assuming the configured speed.
     speeds: BrainSpeeds | None = None
     plans: PlanRecord = field(default_factory=PlanRecord)
+    host_yield: HostYield | None = None  # None: nothing to yield to (tests, `eval`)
+    clock: OpClock = field(default_factory=OpClock)
 
     def __post_init__(self) -> None:
         if self.speeds is None:
             self.speeds = BrainSpeeds(self.policy.routes.assumed)
 
-    def for_op(self) -> PhaseDeps:
-        """These deps for one op: its own oracle memo, sharing the caches."""
-        return dataclasses.replace(self, oracle=self.oracle.for_op())
+    def for_op(self, op_id: str = "") -> PhaseDeps:
+        """These deps for one op: its own oracle memo (sharing the caches) and clock, its
+        test runs waiting for the host first."""
+        mine = dataclasses.replace(self, oracle=self.oracle.for_op(), clock=OpClock())
+        if self.host_yield is not None:
+            async def before_run() -> None:
+                await mine.yield_to_host(op_id, "a test run")
+            mine.validate_runner = self.validate_runner.gated(before_run)
+            mine.verify_runner = self.verify_runner.gated(before_run)
+        return mine
+
+    async def yield_to_host(self, op_id: str, what: str) -> None:
+        """Heavy work (a model call, a jailed test run) waits here while the machine is its
+        human's; the wait is off the op's clock and its step deadlines start after it."""
+        if self.host_yield is None:
+            return
+        self.clock.waiting_since = time.monotonic()
+        try:
+            await self.host_yield(op_id, what)
+        finally:
+            self.clock.paused_s += time.monotonic() - self.clock.waiting_since
+            self.clock.waiting_since = None
 
     async def record_reply(self, ctx: OperationContext, phase: Phase, reply: ModelReply) -> None:
         u = reply.usage

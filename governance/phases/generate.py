@@ -304,6 +304,7 @@ async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     """The model's answer, asked once this op's turn at the model comes; its deadline
     counts from then, sized to the brain (governance.phases.route_brains)."""
     tools = d.tools is not None
+    await d.yield_to_host(ctx.op_id, "a model call (GENERATE)")  # before its deadline starts
     async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s) as waited:
         if waited >= 0.5:
             await d.thought(ctx, phase, "model turn after queueing", waited_s=round(waited, 2))

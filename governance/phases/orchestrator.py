@@ -71,7 +71,7 @@ class Orchestrator:
         await ledger.append_transition(ctx.op_id, from_phase=None, to_phase=INITIAL.value,
                                        reason=f"signal from {env.source}")
         current = INITIAL
-        self._per_op[ctx.op_id] = self.deps.for_op()
+        self._per_op[ctx.op_id] = self.deps.for_op(ctx.op_id)
         try:
             return await self._drive(ctx, cancel, current)
         finally:
@@ -81,18 +81,19 @@ class Orchestrator:
                      current: Phase) -> Phase:
         ceiling = self.deps.policy.op_ceiling_s
         until = None if ceiling is None else time.monotonic() + ceiling
+        clock = self._per_op[ctx.op_id].clock  # waits for the host: off the op's clock
         while not current.terminal:
             self.on_phase(ctx.op_id, current)
             off_clock = current in OFF_THE_CLOCK
-            began = time.monotonic()
+            began, paused = time.monotonic(), clock.paused_s
             try:
                 t = await self._step(current, ctx, cancel, None if off_clock else until)
             except asyncio.CancelledError:
                 await asyncio.shield(self._record(ctx, current, Transition(
                     Phase.CANCELLED, "daemon cancelled the op task")))
                 raise
-            if off_clock and until is not None:
-                until += time.monotonic() - began
+            if until is not None:
+                until += time.monotonic() - began if off_clock else clock.paused_s - paused
             current = await self._record(ctx, current, t)
             if current is Phase.L2_REPAIR:
                 until = await self._reconcile_l2(ctx, until)
@@ -147,8 +148,7 @@ class Orchestrator:
         task = asyncio.ensure_future(work)
         waiter = asyncio.ensure_future(cancel.wait())
         try:
-            done, _ = await asyncio.wait({task, waiter}, timeout=left,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done = await self._until_done(task, waiter, left, self._per_op.get(ctx.op_id))
         finally:
             waiter.cancel()
             if not task.done():
@@ -160,6 +160,20 @@ class Orchestrator:
         if task.cancelled():
             return Transition(Phase.CANCELLED, f"{cancel.reason} (during {phase})")
         return task.result()
+
+    @staticmethod
+    async def _until_done(task: asyncio.Future, waiter: asyncio.Future, left: float | None,
+                          deps: PhaseDeps | None) -> set:
+        """Wait for the phase or a cancel, at most `left` seconds plus whatever the op
+        spends waiting for its host meanwhile (a wait still on keeps extending it)."""
+        credited = deps.clock.paused(time.monotonic()) if deps else 0.0
+        while True:
+            done, _ = await asyncio.wait({task, waiter}, timeout=left,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            extra = deps.clock.paused(time.monotonic()) - credited if deps else 0.0
+            if done or left is None or extra <= 0:
+                return done
+            credited, left = credited + extra, extra
 
     async def _record(self, ctx: OperationContext, current: Phase, t: Transition) -> Phase:
         if t.to.terminal:

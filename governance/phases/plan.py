@@ -61,6 +61,7 @@ async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
 
 
 async def _ask(ctx: OperationContext, d: PhaseDeps, view: CandidateProvider) -> ModelReply:
+    await d.yield_to_host(ctx.op_id, "a model call (PLAN)")  # before its deadline starts
     async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
         prompt = plan_prompt(ctx)
         g = await model_grant(ctx, d, Phase.PLAN, view, prompt, tools=False)

@@ -18,6 +18,7 @@ from daemon.config import ConfigError, Settings, load_settings
 from daemon.config_health import HealthSection
 from daemon.host_gate import HostGate, Limits, judge, own_load
 from daemon.host_health import HostReading
+from daemon.host_yield import host_yield
 from daemon.sensor_set import SensorSet
 from daemon.service import Daemon
 from tests.daemon.host_tree import DAEMON_PID, idle_laptop
@@ -280,3 +281,37 @@ def test_status_text_says_nothing_of_an_idle_host():
     since = time.strftime("%H:%M:%S", time.localtime(1_700_000_000.0))
     assert (f"host:     heavy work waits for the host since {since} (3m): on battery power"
             in status_text(sample_status(host=busy)))
+
+
+def test_status_names_a_running_op_that_waits_for_the_host():
+    op = {"op_id": "op-1", "phase": "VALIDATE", "goal": "fix clamp", "risk": "LOW",
+          "cost_usd": 0.0, "age_s": 12.0, "waiting_for_model_s": None, "l2_iteration": None,
+          "waiting_for_host": "a test run: load 3.9 > 1.6 = 0.8 x 2 cores"}
+    text = status_text(sample_status(in_flight=[op]))
+    assert "op-1 VALIDATE risk=LOW $0.0000 12.0s  waits for the host before a test run: " \
+           "load 3.9 > 1.6 = 0.8 x 2 cores" in text
+    quiet = status_text(sample_status(in_flight=[{**op, "waiting_for_host": None}]))
+    assert "waits for the host" not in quiet
+
+
+async def test_a_running_op_s_wait_is_named_on_its_handle_and_in_the_ledger(tmp_path):
+    tree = idle_laptop(tmp_path).load(3.9)
+    gate = HostGate(tree.reader(), LIMITS)
+    await gate.sample()
+    handle = type("Handle", (), {"waits": None})()
+    notes: list[tuple[str, str]] = []
+
+    async def note(op_id: str, msg: str, data: dict) -> None:
+        notes.append((op_id, msg))
+
+    wait = asyncio.create_task(host_yield(gate, {"op-1": handle}, note)("op-1", "a test run"))
+    await wait_for(lambda: notes, what="the wait noted")
+    assert handle.waits == "a test run: load 3.9 > 1.6 = 0.8 x 2 cores" and not wait.done()
+    tree.load(0.2)
+    await gate.sample()
+    await asyncio.wait_for(wait, 5)
+    assert handle.waits is None
+    assert notes == [("op-1", "waits for the host before a test run"),
+                     ("op-1", "the host is free: a test run goes ahead")]
+    await asyncio.wait_for(host_yield(gate, {}, note)("op-2", "a model call"), 5)
+    assert len(notes) == 2  # a free host: no wait, nothing noted

@@ -247,3 +247,36 @@ async def test_the_plan_queues_for_the_model_too(repo, short_tmp):
         await ledger.close()
     assert t.to is Phase.GENERATE and t.reason.startswith("plan skipped, default approach")
     assert "waited 0.2s for the model" in t.reason and provider.prompts == []
+
+
+async def test_waiting_for_the_host_is_off_the_op_s_clock(repo, short_tmp):
+    """A busy host holds the op at its next test run for longer than its whole ceiling:
+    the op goes on afterwards, as APPROVE's wait for a human would; the same time spent
+    working is reaped (the test above)."""
+    ledger = await Ledger.open(short_tmp / "l.db")
+    waits: list[tuple[str, str]] = []
+
+    async def busy_host(op_id: str, what: str) -> None:
+        waits.append((op_id, what))
+        await asyncio.sleep(0.8)  # the human's machine stays busy past the 0.5 s ceiling
+
+    async def validate(ctx, d):
+        await d.validate_runner.before()  # where a jailed run starts: it waits first
+        return Transition(Phase.POSTMORTEM, "validated after the wait")
+
+    async def generate(ctx, d):
+        return Transition(Phase.VALIDATE, "scripted")
+
+    phases = dict(PHASES)
+    phases.update({Phase.GENERATE: generate, Phase.VALIDATE: validate})
+    deps = pipeline_deps(repo, ledger, _slow_model(1, 0.0), policy=make_policy(
+        op_ceiling_s=0.5), host_yield=busy_host)
+    try:
+        ctx = op_context()
+        end = await Orchestrator(phases, deps).run(ctx)
+        chain = await ledger.chain(ctx.op_id)
+    finally:
+        await ledger.close()
+    assert end is Phase.POSTMORTEM
+    assert chain["transitions"][-1]["reason"] == "validated after the wait"
+    assert waits == [(ctx.op_id, "a test run")]
