@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from daemon.config_base import Section
+from daemon.config_eval import EvalSection
 from daemon.config_health import HealthSection
 from daemon.config_provider import ProviderSection
 from daemon.config_routes import RoutesSection
@@ -292,6 +293,7 @@ class Settings(Section):
     serve: ServeSection = Field(default_factory=ServeSection)
     ledger: LedgerSection = Field(default_factory=LedgerSection)
     storage: StorageSection = Field(default_factory=StorageSection)
+    eval: EvalSection = Field(default_factory=EvalSection)  # `ouroboros eval` (docs/eval.md)
 
     @model_validator(mode="after")
     def _spook_below_threshold(self) -> Settings:

@@ -1,5 +1,6 @@
 """`ouroboros`: the parser, `main`, and the commands that need no running daemon (`run`,
-`serve`, `ledger`, `verify`, `stats`, the hooks, `init`, `doctor`, `kernel probe`); the
+`serve`, `ledger`, `verify`, `stats`, the hooks, `init`, `doctor`, `eval` (its parser and
+commands in daemon/cli/eval_cli.py), `kernel probe`); the
 verbs, `watch` and `repl`, which talk to one over its socket, are in
 daemon/cli/socket_commands.py.
 
@@ -275,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
         "not contacted and no key is sent."))
     doc.add_argument("--json", action="store_true", help="machine-readable output")
     doc.set_defaults(func=cmd_doctor)
+    from daemon.cli.eval_cli import add_parser as eval_parser  # argparse only
+
+    eval_parser(sub, common)
     kernel = sub.add_parser("kernel", help="the in-process model")
     ksub = kernel.add_subparsers(dest="kernel_command", required=True, metavar="KCOMMAND")
     probe_p = ksub.add_parser("probe", help="load a model, answer a prompt, report tokens/s, "

@@ -1,0 +1,159 @@
+"""The `eval` commands behind daemon/cli/eval_cli.py: settings and paths resolved once,
+then daemon.eval's parts. Progress goes to stderr, the card to stdout."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from daemon import locate
+from daemon.config import ConfigError, Settings, load_settings
+from daemon.errors import CliError
+from daemon.eval import records, render
+from daemon.eval import settings as eval_settings
+from daemon.eval.card import Card
+from daemon.eval.mine import MineSpec, mine
+from daemon.eval.runner import EvalError, RunOptions, out_dir, run
+from daemon.eval.suite import Suite
+from daemon.eval.task import Kind, Task, TaskCache
+from tools.jail import bwrap_available
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _setup(args: argparse.Namespace) -> tuple[Path, Path, Settings]:
+    from daemon import logs
+
+    repo = locate.repo_root(args.repo)
+    config = Path(args.config) if args.config else None
+    try:
+        settings = load_settings(repo, config)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    logs.configure("warning")  # the ops' thoughts go to the eval ledger, not the terminal
+    return repo, locate.state_dir(repo, config), settings
+
+
+def _jail(settings: Settings) -> str | None:
+    """Why tests cannot run jailed (None: they can); CliError when they cannot run at all."""
+    reason = bwrap_available()
+    if reason and not settings.tools.allow_unsandboxed_tests:
+        raise CliError(f"the repository's tests cannot run: {reason} (eval runs them in the "
+                       "jail, as the daemon does; tools.allow_unsandboxed_tests = true runs "
+                       "them without it)")
+    return reason
+
+
+def cmd_mine(args: argparse.Namespace) -> int:
+    repo, state, settings = _setup(args)
+    cache = TaskCache(state)
+    if args.list:
+        return _list(cache.tasks(), args.json)
+    e = settings.eval
+    spec = MineSpec(since=args.since or e.since, max_tasks=args.max_tasks or e.max_tasks,
+                    max_commits=args.max_commits or e.max_commits,
+                    max_code_lines=e.max_code_lines, max_code_files=e.max_code_files,
+                    reruns=e.reruns, rider_tries=e.rider_tries)
+    jail = _jail(settings)
+    python = eval_settings.test_python(repo, settings, state)
+    s = eval_settings.for_brain(settings, eval_settings.STAND_INS[0], python)
+    with tempfile.TemporaryDirectory(prefix="ob-eval-") as work:
+        suite = Suite(s, Path(work) / "state", jail, e.suite_timeout_s)
+        found = asyncio.run(mine(repo, cache, suite, spec, Path(work), _say))
+    every = cache.tasks()
+    if args.json:
+        print(json.dumps({"new": [t.id for t in found.new], "skipped": found.skipped,
+                          "tasks": [t.id for t in every]}, indent=1))
+    else:
+        print(f"{len(found.new)} new task(s), {len(found.skipped)} commit(s) skipped; "
+              f"{len(every)} task(s) cached in {cache.dir}")
+    return 0
+
+
+def _list(tasks: list[Task], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps([{"id": t.id, "date": t.date, "subject": t.subject,
+                           "fail_to_pass": len(t.fail_to_pass),
+                           "pass_to_pass": len(t.pass_to_pass), "flaky": t.flaky,
+                           "rider": bool(t.rider)} for t in tasks], indent=1))
+        return 0
+    for t in tasks:
+        print(f"{t.id}  {t.date}  f2p {len(t.fail_to_pass):>3}  p2p {len(t.pass_to_pass):>5}  "
+              f"flaky {len(t.flaky)}  {t.subject[:70]}")
+    print(f"{len(tasks)} task(s)")
+    return 0
+
+
+def chosen_tasks(every: list[Task], ids: list[str], newest: int | None) -> list[Task]:
+    picked = [t for t in every if not ids or any(t.id.startswith(p) for p in ids)]
+    return picked[:newest] if newest else picked
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    repo, state, settings = _setup(args)
+    if args.brain not in eval_settings.brain_names(settings):
+        raise CliError(f"no brain named {args.brain!r} (the brains: "
+                       f"{', '.join(eval_settings.brain_names(settings))})")
+    tasks = chosen_tasks(TaskCache(state).tasks(), args.task, args.tasks)
+    if not tasks:
+        raise CliError("no task to run: `ouroboros eval mine` first (or no cached task "
+                       "matches --task)", code=1)
+    python = eval_settings.test_python(repo, settings, state)
+    s = eval_settings.for_brain(settings, args.brain, python)
+    kinds = (Kind.REPAIR, Kind.NEW) if args.kind == "both" else (Kind(args.kind),)
+    if args.brain == "replay:careless" and (bare := [t.id for t in tasks if not t.rider]):
+        _say(f"{len(bare)} task(s) without a rider are left out: {', '.join(bare[:5])}")
+        tasks = [t for t in tasks if t.rider]
+    with tempfile.TemporaryDirectory(prefix="ob-eval-") as work:
+        opts = RunOptions(repo, state, s, args.brain, kinds, tuple(tasks), Path(work),
+                          _jail(settings), fresh=args.fresh)
+        try:
+            card = asyncio.run(run(opts, _say))
+        except EvalError as exc:
+            raise CliError(str(exc), code=1) from None
+    print(card.model_dump_json(indent=1) if args.json else render.card_text(card))
+    _say(f"card: {out_dir(state, card.run_id) / 'card.html'}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    _, state, _ = _setup(args)
+    if not records.ledger_path(state).exists():
+        raise CliError("no eval run yet: `ouroboros eval run --brain NAME`", code=1)
+
+    async def read() -> list[records.Run]:
+        ledger = await records.open_ledger(state)
+        try:
+            return await records.runs(ledger)
+        finally:
+            await ledger.close()
+
+    every = asyncio.run(read())
+    finished = [r for r in every if r.card is not None]
+    pick = [r for r in finished if r.run_id == args.run] if args.run else finished[-1:]
+    if not pick:
+        raise CliError(f"no finished run {args.run or ''}".strip(), code=1)
+    card = Card.model_validate(pick[0].card)
+    if args.html:
+        from daemon.eval.page import write_page
+
+        write_page(Path(args.html), card, finished)
+    if args.json:
+        print(card.model_dump_json(indent=1))
+        return 0
+    print(render.card_text(card))
+    if args.tasks:
+        print("\n" + render.tasks_text(card))
+    print("\n" + render.history_text(every))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "mine": cmd_mine, "run": cmd_run, "report": cmd_report}

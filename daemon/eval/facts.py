@@ -1,0 +1,38 @@
+"""What was true when a run started, kept on its card: the repository's tree, the machine,
+and the settings that shape an op (so two cards can be told apart honestly)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from daemon.config import Settings
+
+
+def machine() -> str:
+    """The CPU model and its widest vector ISA, the cores, Python, and the load."""
+    model, flags = platform.processor() or "unknown CPU", ""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+        model, flags = fields.get("Model name", model).strip(), fields.get("Flags", "")
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{model}, {isa}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"load {load} at the start")
+
+
+def tree(repo: Path) -> str:
+    done = subprocess.run(["git", "-C", str(repo), "describe", "--always", "--dirty"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
+def facts_of(repo: Path, settings: Settings) -> dict[str, Any]:
+    return {"tree": tree(repo), "machine": machine(), "settings": settings.work_digest(),
+            "proof": settings.proof.model_dump(mode="json")}

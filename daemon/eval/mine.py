@@ -1,0 +1,216 @@
+"""`ouroboros eval mine`: tasks from the repository's own history, each validated by its
+tests in the jail, cached in the state dir (daemon.eval.task).
+
+For each candidate commit (daemon.eval.history), newest first, in one scratch repository
+(daemon.eval.scratch) with the repository's tests run as the daemon runs them
+(daemon.eval.suite):
+
+1. *no change fails*: the parent with the commit's test change: some tests fail (a test
+   module that no longer collects counts as failing);
+2. *the maintainer's fix passes*: the commit's code change on top: those tests pass, and
+   every test that passed before still passes (else the commit is not a clean fix);
+3. *flaky tests*: both sides run `reruns` more times; a test whose outcome changes between
+   runs of the same tree is quarantined (named in the task, judged by neither list);
+4. the careless rider (daemon.eval.rider): the first mutant of a function the
+   fail-to-pass tests never enter that some pass-to-pass test notices.
+
+Every commit looked at is recorded with its verdict, so a second `mine` goes on where the
+first stopped (an interrupted one too), and a task is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from daemon.eval import history, scratch
+from daemon.eval.rider import ordered
+from daemon.eval.suite import Suite, SuiteRun
+from daemon.eval.task import Rider, Task, TaskCache
+from governance.oracle.testrun import CoverageRequest
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class MineSpec:
+    since: str = ""
+    max_tasks: int = 20
+    max_commits: int = 200
+    max_code_lines: int = 80
+    max_code_files: int = 2
+    reruns: int = 1
+    rider_tries: int = 3
+
+
+@dataclass
+class Mined:
+    new: list[Task] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # sha -> why not a task
+    cached: int = 0  # valid tasks already in the cache
+
+
+class Rejected(Exception):
+    """This commit is not a task; the message says why."""
+
+
+async def mine(repo: Path, cache: TaskCache, suite: Suite, spec: MineSpec, work: Path,
+               say: Say) -> Mined:
+    """Judge candidate commits until the cache holds `max_tasks` tasks or `max_commits`
+    candidates were judged in this call."""
+    out = Mined(cached=len(cache.tasks()))
+    judged = cache.judged()
+    commits = [c for c in history.candidates(
+        repo, since=spec.since, max_code_files=spec.max_code_files,
+        max_code_lines=spec.max_code_lines) if c.sha not in judged]
+    say(f"{len(commits)} candidate commits not judged yet; {out.cached} tasks cached")
+    root: Path | None = None
+    try:
+        for n, commit in enumerate(commits[:spec.max_commits]):
+            if out.cached + len(out.new) >= spec.max_tasks:
+                break
+            if root is None:
+                root = scratch.clone(repo, work / "mine", commit.parent)
+            try:
+                task = await judge(repo, root, commit, suite, spec)
+            except Rejected as why:
+                out.skipped[commit.sha] = str(why)
+                cache.judge(commit.sha, str(why))
+                say(f"[{n + 1}/{len(commits)}] {commit.sha[:12]} skip: {why}")
+                continue
+            cache.put(task)
+            out.new.append(task)
+            say(f"[{n + 1}/{len(commits)}] {commit.sha[:12]} task: {len(task.fail_to_pass)} "
+                f"fail-to-pass, {len(task.pass_to_pass)} pass-to-pass, "
+                f"{len(task.flaky)} flaky: {commit.subject[:60]}")
+    finally:
+        if root is not None:
+            scratch.remove(root)
+    return out
+
+
+async def judge(repo: Path, root: Path, commit: history.Commit, suite: Suite,
+                spec: MineSpec) -> Task:
+    """The commit as a validated task, or Rejected."""
+    tests = history.after(repo, commit, commit.tests)
+    fix = history.after(repo, commit, commit.code)
+    if any(v is None for v in fix.values()):
+        raise Rejected("a file of the fix is not UTF-8 text")
+    if any(tests[p] is None for p, st in commit.tests.items() if st != "D"):
+        raise Rejected("a test file is not UTF-8 text")
+    runs: list[Sides] = []
+    for n in range(1 + spec.reruns):
+        runs.append(await _sides(root, commit, tests, fix, suite, first=n == 0))
+    f2p, p2p, flaky = split(runs)
+    before = {p: history.text_at(repo, commit.parent, p) or "" for p in fix}
+    rider = await choose_rider(root, commit, tests, fix, before, f2p, p2p, suite,
+                               spec.rider_tries)
+    message = history.message(repo, commit.sha)
+    return Task(id=commit.sha[:12], sha=commit.sha, parent=commit.parent, date=commit.date,
+                subject=commit.subject, message=message or commit.subject, tests=tests,
+                fix=fix, fail_to_pass=sorted(f2p), pass_to_pass=sorted(p2p),
+                flaky=sorted(flaky), runs=len(runs), suite_s=round(runs[0].green.seconds, 2),
+                rider=rider)
+
+
+@dataclass(frozen=True)
+class Sides:
+    """One run of each tree: the parent as it was (base), with the commit's test change
+    (red), and with its code change too (green: the commit)."""
+
+    base: SuiteRun
+    red: SuiteRun
+    green: SuiteRun
+
+
+async def _sides(root: Path, commit: history.Commit, tests: dict[str, str | None],
+                 fix: dict[str, str | None], suite: Suite, first: bool) -> Sides:
+    """One run of each side. The first time, Rejected as soon as the commit cannot be a
+    task: red and green run first, the cheap refusals before the base's run."""
+    scratch.reset(root, commit.parent)
+    scratch.write(root, tests)
+    red = await suite.run(root)
+    if red.problem and not red.tests and not red.collect_errors:
+        raise Rejected(f"the suite did not run on the parent: {red.problem[:200]}")
+    scratch.write(root, fix)
+    green = await suite.run(root)
+    if green.problem and not green.tests:
+        raise Rejected(f"the suite did not run on the commit: {green.problem[:200]}")
+    if first and not any(red.failed(t) for t in green.passing):
+        raise Rejected("no test fails with the test change alone and passes with the fix")
+    scratch.reset(root, commit.parent)
+    return Sides(await suite.run(root), red, green)
+
+
+def split(runs: list[Sides]) -> tuple[set[str], set[str], set[str]]:
+    """(fail-to-pass, pass-to-pass, flaky) over every run of each side; Rejected when the
+    fix breaks a test that passed before, or when every fail-to-pass test is flaky.
+
+    Fail-to-pass: failed with the test change alone (its module not collecting counts),
+    passed on the commit, every time. Pass-to-pass: passed on the commit and before it
+    (on the parent as it was; a test the change adds, with the change alone), every
+    time. Flaky: its outcome changed between runs of one tree."""
+    base, red, green = ([getattr(r, side) for r in runs] for side in ("base", "red", "green"))
+    names = set().union(*(r.tests for r in [*base, *red, *green]))
+    flaky = {t for t in names if _changes(base, t) or _changes(red, t) or _changes(green, t)}
+    steady = names - flaky
+
+    def before(t: str) -> bool:
+        ran = base if t in base[0].tests else red
+        return all(r.passed(t) for r in ran)
+
+    f2p = {t for t in steady if all(r.failed(t) for r in red) and all(g.passed(t) for g in green)}
+    p2p = {t for t in steady - f2p if all(g.passed(t) for g in green) and before(t)}
+    broken = sorted(t for t in steady if t in base[0].tests and before(t)
+                    and all(not g.passed(t) for g in green))
+    if broken:
+        raise Rejected(f"the fix breaks {len(broken)} test(s) that passed before it: "
+                       f"{', '.join(broken[:3])}")
+    if not f2p:
+        raise Rejected(f"every fail-to-pass test is flaky: {', '.join(sorted(flaky)[:3])}")
+    return f2p, p2p, flaky
+
+
+def _changes(runs: list[SuiteRun], test: str) -> bool:
+    """The test's outcome differs between runs of one tree (a test missing from a run whose
+    module collected is an outcome of its own)."""
+    return len({"passed" if r.passed(test) else "failed" if r.failed(test) else "other"
+                for r in runs}) > 1
+
+
+async def choose_rider(root: Path, commit: history.Commit, tests: dict[str, str | None],
+                       fix: dict[str, str | None], before: dict[str, str], f2p: set[str],
+                       p2p: set[str], suite: Suite, tries: int) -> Rider | None:
+    """The careless rider: the first mutant (daemon.eval.rider's order) that a
+    pass-to-pass test notices, else the first one tried; None when none qualifies.
+    `before`: the fix's files at the parent."""
+    if tries == 0:
+        return None
+    scratch.reset(root, commit.parent)
+    scratch.write(root, {**tests, **fix})
+    code = [p for p in scratch.git(root, "ls-files").splitlines()
+            if history.kind_of(p) == "code"]
+    files = {p: (root / p).read_text(encoding="utf-8", errors="replace") for p in code}
+    base = {**files, **before}  # the other code files are the same on both sides
+    traced = await suite.run(root, sorted(f2p), CoverageRequest(watch=frozenset(code)))
+    lines = traced.outcome.report.coverage if traced.outcome else None
+
+    def entered(path: str, fn: ast.FunctionDef) -> bool:
+        hits = lines.hits(path, range(fn.lineno, (fn.end_lineno or fn.lineno) + 1)) \
+            if lines else set()
+        return bool(hits - {None})
+
+    first: Rider | None = None
+    for mutant in ordered(files, fix, base, entered, code)[:tries]:
+        scratch.write(root, {mutant.path: mutant.text})
+        run = await suite.run(root)
+        scratch.write(root, {mutant.path: files[mutant.path]})
+        noticed = sorted(t for t in p2p if not run.passed(t))
+        rider = Rider(path=mutant.path, function=mutant.function, line=mutant.line,
+                      mutation=mutant.mutation, noticed=noticed, text=mutant.text)
+        if noticed:
+            return rider
+        first = first or rider
+    return first

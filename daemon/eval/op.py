@@ -1,0 +1,212 @@
+"""One task through the daemon's real pipeline, in a scratch repository, judged by its
+hidden tests.
+
+1. A scratch (daemon.eval.scratch) at the task's base: the commit's parent.
+2. The signal, as the daemon would make it. *Repair*: the human commits the test change;
+   the daemon's TestFailureSensor runs the changed test files in the jail, twice (a test
+   becomes work once it fails twice in a row), and the IntakeRouter picks the op from its
+   envelopes. *New behaviour*: the goal (the commit message) filed as `ouroboros signal`
+   does, on the fix's files that exist at the base.
+3. The op runs through the real Orchestrator and phase table, with the parts the daemon
+   builds from its settings (daemon.phase_deps: the policy, the jailed VALIDATE and VERIFY
+   runners, Venom's tool loop), the routes resolved against the brain (daemon.brains:
+   its deadlines, its measured speed), the model shared by every op of the run (one
+   ModelGate), and the eval ledger.
+4. The verdict (daemon.eval.result): what landed on the scratch's branch, or the review
+   branch's tree, is run with the commit's own test files in place, and every hidden test
+   must pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from daemon.config import Settings
+from daemon.eval import scratch, standins
+from daemon.eval.result import TaskResult, Verdict, reason_class, spend
+from daemon.eval.settings import STAND_INS
+from daemon.eval.suite import Suite
+from daemon.eval.task import Kind, Task
+from daemon.phase_deps import policy_from, runners_from, venom_from
+from governance.brains.model_gate import ModelGate
+from governance.brains.provider import CandidateProvider
+from governance.git.gitops import GitOps
+from governance.oracle.oracle import BaselineCache
+from governance.oracle.oracle_run import OracleMemo
+from governance.phase import Phase
+from governance.phases.deps import PhaseDeps
+from governance.phases.orchestrator import Orchestrator
+from governance.phases.pipeline import PHASES
+from governance.routes.throughput import BrainSpeeds, PlanRecord
+from governance.schemas import OperationContext, SignalEnvelope
+from ledger import Ledger
+from sensors import human
+from sensors.failure_streaks import BranchTip
+from sensors.router import IntakeRouter
+from sensors.test_failure import TestFailureSensor
+
+SESSION = "eval"
+SENSOR_RUNS = 2  # a failing test becomes work once it fails twice in a row (the sensor)
+GOAL_CAP = 2000  # what `ouroboros signal` takes
+
+
+@dataclass
+class Parts:
+    """What every task of one run shares."""
+
+    repo: Path  # the user's repository: only ever cloned from
+    settings: Settings  # daemon.eval.settings.for_brain
+    brain: str
+    provider: CandidateProvider | None  # a configured brain; None for a stand-in
+    ledger: Ledger  # the eval ledger
+    work: Path  # where the scratches go
+    jail_reason: str | None
+    speeds: BrainSpeeds | None = None
+    plans: PlanRecord = field(default_factory=PlanRecord)
+    routes: object | None = None  # the routes resolved against the brain (daemon.brains)
+    model_gate: ModelGate = field(default_factory=ModelGate)
+    cache: BaselineCache = field(default_factory=lambda: BaselineCache(capacity=64))
+
+
+async def run_task(parts: Parts, task: Task, kind: Kind) -> TaskResult:
+    """The task run once by the run's brain; its scratch is gone afterwards."""
+    work = parts.work / f"{task.id}-{kind.value}"
+    scratch.remove(work)
+    started = time.monotonic()
+    try:
+        root = await asyncio.to_thread(scratch.clone, parts.repo, work / "repo", task.parent)
+        state = work / "state"
+        envelope = await signal(parts, task, kind, root, state)
+        if envelope is None:
+            return TaskResult(task=task.id, kind=kind.value, date=task.date,
+                              verdict=Verdict.NO_SIGNAL, reason=_no_signal(kind),
+                              reason_class="no signal", wall_s=time.monotonic() - started)
+        head = await asyncio.to_thread(scratch.head, root)
+        end, op_id = await run_op(parts, task, envelope, root, state)
+        chain = await parts.ledger.chain(op_id)
+        result = await judge(parts, task, kind, root, work, head, end, chain)
+    finally:
+        await asyncio.to_thread(scratch.remove, work)
+    return result.model_copy(update={"wall_s": round(time.monotonic() - started, 2)})
+
+
+def _no_signal(kind: Kind) -> str:
+    return ("the test change fails no test twice in the jail: the sensor makes no work of it"
+            if kind is Kind.REPAIR else "none of the fix's files exists at the base: a "
+            "signal has no file to name")
+
+
+async def signal(parts: Parts, task: Task, kind: Kind, root: Path,
+                 state: Path) -> SignalEnvelope | None:
+    """The envelope the daemon would queue first, or None."""
+    if kind is Kind.NEW:
+        files = [p for p, t in task.fix.items() if t is not None and (root / p).is_file()]
+        if not files:
+            return None
+        return human.envelope_for(root, SESSION, task.message[:GOAL_CAP], files, "normal")
+    await asyncio.to_thread(scratch.commit, root, task.tests,
+                            f"tests from {task.sha[:12]}: {task.subject}"[:200])
+    return await sensed(parts, task, root, state)
+
+
+async def sensed(parts: Parts, task: Task, root: Path, state: Path) -> SignalEnvelope | None:
+    """The daemon's TestFailureSensor on the changed test files, run twice in the jail
+    (VERIFY's runner: read-only on the tree), its envelopes through the router."""
+    emitted: list[SignalEnvelope] = []
+
+    async def emit(env: SignalEnvelope) -> bool:
+        emitted.append(env)
+        return True
+
+    gitops = GitOps(root)
+    _, verify = runners_from(parts.settings, root, state, parts.jail_reason)
+    sensor = TestFailureSensor(
+        root, state, SESSION, emit,
+        runner=functools.partial(verify.run, root, scratch=state / "oracle"),
+        runner_problem=parts.jail_reason,
+        list_files=lambda: asyncio.to_thread(gitops.listed_files),
+        commits=functools.partial(asyncio.to_thread, BranchTip(gitops)))
+    for _ in range(SENSOR_RUNS):
+        await sensor.on_paths(task.test_files)
+        await sensor.run_affected()
+    intake = parts.settings.intake
+    router = IntakeRouter(intake.queue_capacity, intake.coalesce_window_s,
+                          intake.file_lock_ttl_s)
+    for env in emitted:
+        router.offer(env)
+    return router.next_ready()
+
+
+def deps(parts: Parts, provider: CandidateProvider | None, root: Path,
+         state: Path) -> PhaseDeps:
+    """The op's phase dependencies, as daemon.service builds them for its own ops."""
+    s = parts.settings
+    policy = policy_from(s)
+    if parts.routes is not None:
+        policy = dataclasses.replace(policy, routes=parts.routes)
+    validate, verify = runners_from(s, root, state, parts.jail_reason)
+    return PhaseDeps(root=root, state_dir=state, state_rel="", policy=policy,
+                     provider=provider, git=GitOps(root), validate_runner=validate,
+                     verify_runner=verify, ledger=parts.ledger,
+                     tools=venom_from(s, parts.jail_reason, None),
+                     oracle=OracleMemo(cache=parts.cache), model_gate=parts.model_gate,
+                     speeds=parts.speeds, plans=parts.plans)
+
+
+async def run_op(parts: Parts, task: Task, envelope: SignalEnvelope, root: Path,
+                 state: Path) -> tuple[Phase, str]:
+    """(the end phase, the op's id)."""
+    provider = parts.provider
+    if parts.brain in STAND_INS:
+        provider = standins.for_task(parts.brain, task, envelope, root)
+    ctx = OperationContext(envelope=envelope)
+    end = await Orchestrator(PHASES, deps(parts, provider, root, state)).run(ctx)
+    return end, ctx.op_id
+
+
+async def judge(parts: Parts, task: Task, kind: Kind, root: Path, work: Path, head: str,
+                end: Phase, chain: dict) -> TaskResult:
+    """The verdict: where the change went, and whether the hidden tests pass there."""
+    transitions = chain["transitions"]
+    last = transitions[-1] if transitions else {}
+    payload = last.get("payload") or {}
+    now = await asyncio.to_thread(scratch.head, root)
+    base = {"task": task.id, "kind": kind.value, "date": task.date, "end": end.value,
+            "reason": str(last.get("reason", ""))[:600], "op_id": chain["operation"]["op_id"],
+            **spend(chain)}
+    if now != head:  # the branch moved: landed (proven or not, it is on the branch)
+        message = await asyncio.to_thread(scratch.git, root, "log", "-1", "--format=%B")
+        evidence = next((ln.removeprefix("Evidence: ") for ln in message.splitlines()
+                         if ln.startswith("Evidence: ")), "")
+        failing = await hidden_failing(parts, task, root, work)
+        verdict = Verdict.FALSE_PROVEN if failing or end is not Phase.COMPLETE \
+            else Verdict.RESOLVED
+        return TaskResult(**base, verdict=verdict, evidence=evidence, hidden_failing=failing)
+    if end is Phase.PROPOSED and isinstance(payload.get("branch"), str):
+        tree = await asyncio.to_thread(scratch.checkout_copy, root, payload["branch"],
+                                       work / "review")
+        failing = await hidden_failing(parts, task, tree, work)
+        verdict = Verdict.PROPOSED_WRONG if failing else Verdict.PROPOSED_CORRECT
+        return TaskResult(**base, verdict=verdict, hidden_failing=failing)
+    if end is Phase.COMPLETE:
+        return TaskResult(**base, verdict=Verdict.NO_CHANGE, reason_class="no change")
+    return TaskResult(**base, verdict=Verdict.POSTMORTEM,
+                      reason_class=reason_class(str(last.get("from_phase") or ""),
+                                                base["reason"]))
+
+
+async def hidden_failing(parts: Parts, task: Task, tree: Path, work: Path) -> list[str]:
+    """The hidden tests that do not pass on `tree` with the commit's test files in place
+    (the first 20); the whole suite runs, in the jail."""
+    await asyncio.to_thread(scratch.write, tree, task.tests)
+    suite = Suite(parts.settings, work / "judge-state", parts.jail_reason,
+                  parts.settings.eval.suite_timeout_s)
+    run = await suite.run(tree)
+    if run.problem and not run.tests:
+        return [f"(the suite did not run: {run.problem[:200]})"]
+    return [t for t in task.hidden if not run.passed(t)][:20]

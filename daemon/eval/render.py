@@ -1,0 +1,110 @@
+"""The card as text (`eval run`, `eval report`) and the table that compares runs.
+
+ROWS is the card's table as data: each verdict's label and what it means, in the order
+printed; the HTML page (daemon.eval.page) reads the same rows.
+"""
+
+from __future__ import annotations
+
+from daemon.eval.card import Card, Spend
+from daemon.eval.records import Run
+from daemon.eval.result import Verdict
+
+ROWS: tuple[tuple[Verdict, str, str], ...] = (
+    (Verdict.RESOLVED, "resolved", "landed proven; the hidden tests pass"),
+    (Verdict.FALSE_PROVEN, "false-proven", "landed; a hidden test fails (target 0)"),
+    (Verdict.PROPOSED_CORRECT, "proposed-correct", "on a review branch; hidden tests pass"),
+    (Verdict.PROPOSED_WRONG, "proposed-wrong", "on a review branch; a hidden test fails"),
+    (Verdict.NO_CHANGE, "no change", "the brain said nothing needs changing"),
+    (Verdict.POSTMORTEM, "postmortem", "ended with nothing changed"),
+    (Verdict.NO_SIGNAL, "no signal", "the daemon's sensor made no work of it"),
+)
+
+
+def duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, s = divmod(seconds, 60)
+    return f"{minutes}m{s:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def spend_text(s: Spend) -> str:
+    return f"${s.cost_usd:.4f}, {s.tokens:,} tokens, {duration(s.wall_s)} wall"
+
+
+def _share(n: int, of: int) -> str:
+    return f"{n / of:4.0%}" if of else "   -"
+
+
+def friction_line(card: Card) -> str:
+    f = card.friction
+    if f is None:
+        return ("friction            not measured yet: `ouroboros eval run --brain replay:fix` "
+                "plays the maintainers' own fixes")
+    return (f"friction            {len(f.refused)} of {f.tasks} ({f.share:.0%}): the "
+            f"maintainer's own fix is not resolved (replay:fix, {f.run_id})")
+
+
+def card_text(card: Card) -> str:
+    """The card, as printed at the end of `eval run` and by `eval report`."""
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(card.kinds.items()))
+    facts = card.facts
+    lines = [f"ouroboros eval: brain {card.brain}, run {card.run_id}, {card.tasks} tasks "
+             f"({kinds or 'none'}), samples {card.samples}",
+             f"  tree {facts.get('tree', '?')}, {facts.get('machine', '?')}", ""]
+    for verdict, label, meaning in ROWS:
+        n = card.count(verdict)
+        extra = ""
+        if verdict is Verdict.POSTMORTEM and card.postmortem_reasons:
+            extra = ": " + ", ".join(f"{k} {v}" for k, v in card.postmortem_reasons.items())
+        lines.append(f"{label:<19}{n:>4} {_share(n, card.tasks)}  {meaning}{extra}")
+    lines += [f"{'deadline misses':<19}{card.deadline_misses:>4}       model calls cut off "
+              "by their deadline", friction_line(card)]
+    if card.friction:
+        lines += [f"  - {r['task']}: {r['verdict']}: {r['why'][:110]}"
+                  for r in card.friction.refused]
+    per = card.per_correct
+    lines.append(f"{'per correct change':<19}" + (
+        f"{spend_text(per)} ({card.correct} correct)" if per else "no correct change"))
+    lines.append(f"{'in all':<19}{spend_text(card.total)}")
+    if card.by_date:
+        lines.append(f"{'by task date':<19}" + "; ".join(
+            f"{side} {card.cutoff}: {d.get('resolved', 0)} of {d.get('tasks', 0)} resolved"
+            for side, d in card.by_date.items()))
+    if card.false_proven:
+        lines.append(f"false-proven tasks: {', '.join(card.false_proven)}")
+    return "\n".join(lines)
+
+
+def tasks_text(card: Card, width: int = 110) -> str:
+    """One row per task: id, kind, date, verdict, seconds, and why."""
+    rows = [f"{'task':<20}{'date':<12}{'verdict':<18}{'s':>7}  why", "-" * width]
+    for r in card.results:
+        why = r.evidence if r.verdict is Verdict.RESOLVED else (
+            r.reason_class + (": " if r.reason_class else "") + " ".join(r.reason.split()))
+        rows.append(f"{r.instance:<20}{r.date:<12}{r.verdict.value:<18}{r.wall_s:>7.1f}  "
+                    f"{why[:width - 60]}")
+    return "\n".join(rows)
+
+
+def history_text(runs: list[Run]) -> str:
+    """Every finished run, oldest first: the numbers to compare over time."""
+    head = (f"{'run':<26}{'brain':<18}{'tasks':>6}{'resolved':>10}{'false-pr.':>10}"
+            f"{'prop.ok':>8}{'prop.bad':>9}{'friction':>9}{'$/correct':>11}{'wall/corr.':>11}")
+    rows = [head, "-" * len(head)]
+    for run in runs:
+        if run.card is None:
+            rows.append(f"{run.run_id:<26}{run.spec.brain:<18}{len(run.results):>6}  "
+                        "(unfinished: `eval run` with the same brain resumes it)")
+            continue
+        c = Card.model_validate(run.card)
+        per = c.per_correct
+        fr = f"{len(c.friction.refused)}/{c.friction.tasks}" if c.friction else "-"
+        rows.append(f"{c.run_id:<26}{c.brain[:17]:<18}{c.tasks:>6}"
+                    f"{c.count(Verdict.RESOLVED):>10}{c.count(Verdict.FALSE_PROVEN):>10}"
+                    f"{c.count(Verdict.PROPOSED_CORRECT):>8}"
+                    f"{c.count(Verdict.PROPOSED_WRONG):>9}{fr:>9}"
+                    f"{(f'${per.cost_usd:.4f}' if per else '-'):>11}"
+                    f"{(duration(per.wall_s) if per else '-'):>11}")
+    return "\n".join(rows)

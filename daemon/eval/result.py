@@ -1,0 +1,108 @@
+"""What one task's run came to: its verdict, why, and what it cost, read from the ledger.
+
+The verdicts (docs/eval.md says how each is measured):
+
+| verdict | the op | the hidden tests (fail-to-pass and pass-to-pass) |
+|---|---|---|
+| resolved | landed on the branch, proven | all pass |
+| false_proven | landed on the branch | one fails: the trust number, target 0 |
+| proposed_correct | waits on a review branch | all pass on that branch |
+| proposed_wrong | waits on a review branch | one fails there |
+| no_change | ended with nothing changed (the brain said no change is needed) | - |
+| postmortem | ended without a change: POSTMORTEM, BLOCKED, CANCELLED, ... | - |
+| no_signal | the daemon never made work of it (repair: the sensor saw no failure) | - |
+
+A postmortem's reason class comes from REASONS, a table: the first row whose phases hold
+the phase the op left for its end, and whose words appear in the reason, names it.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Verdict(StrEnum):
+    RESOLVED = "resolved"
+    FALSE_PROVEN = "false_proven"
+    PROPOSED_CORRECT = "proposed_correct"
+    PROPOSED_WRONG = "proposed_wrong"
+    NO_CHANGE = "no_change"
+    POSTMORTEM = "postmortem"
+    NO_SIGNAL = "no_signal"
+
+
+CORRECT = frozenset({Verdict.RESOLVED, Verdict.PROPOSED_CORRECT})
+LANDED = frozenset({Verdict.RESOLVED, Verdict.FALSE_PROVEN})
+
+# (class, the phases the op left for its end (empty: any), words in the reason): first
+# match wins.
+REASONS: tuple[tuple[str, frozenset[str], str], ...] = (
+    ("deadline missed", frozenset(), r"deadline"),
+    ("cost ceiling", frozenset(), r"ceiling|exceeds the per-op"),
+    ("the brain gave no answer", frozenset(), r"script ran out|no provider answered|"
+                                             r"provider \w+ (?:failed|unhealthy)"),
+    ("blocked before work", frozenset({"CLASSIFY", "ROUTE"}), r""),
+    ("no usable candidate", frozenset({"PLAN", "CONTEXT_EXPANSION", "GENERATE",
+                                       "GENERATE_RETRY"}), r""),
+    ("tests failed", frozenset({"VALIDATE", "VALIDATE_RETRY", "L2_REPAIR"}), r""),
+    ("refused at the gate", frozenset({"GATE", "APPROVE"}), r""),
+    ("failed to apply or verify", frozenset({"APPLY", "VERIFY"}), r""),
+)
+
+
+def reason_class(from_phase: str, reason: str) -> str:
+    for name, phases, words in REASONS:
+        if (not phases or from_phase in phases) and re.search(words, reason, re.IGNORECASE):
+            return name
+    return f"other ({from_phase or 'no phase'})"
+
+
+class TaskResult(BaseModel):
+    """One task run by one brain: what the eval ledger keeps (kind 'task') and reads back."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    task: str
+    kind: str
+    date: str
+    verdict: Verdict
+    end: str = ""  # the op's end phase
+    reason: str = ""  # its last transition's reason
+    reason_class: str = ""  # for a postmortem (REASONS)
+    evidence: str = ""  # the commit's Evidence trailer, when it landed
+    hidden_failing: list[str] = Field(default_factory=list)  # the first few
+    op_id: str = ""
+    cost_usd: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_calls: int = 0
+    deadline_misses: int = 0  # model calls cut off by their deadline
+    wall_s: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict in CORRECT
+
+    @property
+    def instance(self) -> str:
+        """The task as run: its id and kind."""
+        return f"{self.task}:{self.kind}"
+
+
+def spend(chain: dict[str, Any]) -> dict[str, Any]:
+    """What an op's model calls cost, from its ledger chain."""
+    calls = chain.get("model_calls", [])
+    return {"cost_usd": round(sum(c.get("cost_usd") or 0.0 for c in calls), 6),
+            "prompt_tokens": sum(c.get("prompt_tokens") or 0 for c in calls),
+            "completion_tokens": sum(c.get("completion_tokens") or 0 for c in calls),
+            "model_calls": len(calls),
+            "deadline_misses": sum(str(c.get("error") or "").startswith("DeadlineMissed")
+                                   for c in calls)}

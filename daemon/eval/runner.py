@@ -1,0 +1,176 @@
+"""`ouroboros eval run`: a brain on every cached task, resumable, yielding to the host.
+
+The run's order of business:
+1. the spec (brain, kinds, tasks, samples, the settings' digest); an unfinished run of the
+   same spec in the eval ledger is resumed: only the tasks it has no result for run;
+2. the brain: a configured one built once (daemon.providers) and its routes and speed
+   resolved (daemon.brains), or a replay stand-in built per task (daemon.eval.standins);
+3. the tasks, `workers` at a time, each after the host gate clears (daemon.host_gate: the
+   machine is its human's first), each result recorded the moment it is judged;
+4. the card (daemon.eval.card), recorded, and written as JSON and HTML beside the ledger.
+
+An interruption (Ctrl-C, a crash) loses at most the tasks in flight: their scratches are
+removed and the next `eval run` does them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from daemon.brains import know_brains
+from daemon.config import Settings
+from daemon.eval import card as cards
+from daemon.eval import records
+from daemon.eval.facts import facts_of
+from daemon.eval.op import Parts, run_task
+from daemon.eval.page import write_page
+from daemon.eval.progress import Progress
+from daemon.eval.records import Run, RunSpec
+from daemon.eval.settings import STAND_INS
+from daemon.eval.task import Kind, Task
+from daemon.host_gate import host_gate_for
+from daemon.providers import build_provider
+from ledger import Ledger
+
+log = structlog.get_logger("daemon.eval")
+Say = Callable[[str], None]
+
+
+class EvalError(Exception):
+    """A run that could not go on, or tasks that failed for reasons not the brain's."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    repo: Path
+    state_dir: Path
+    settings: Settings  # daemon.eval.settings.for_brain's
+    brain: str
+    kinds: tuple[Kind, ...]
+    tasks: tuple[Task, ...]
+    work: Path  # scratches
+    jail_reason: str | None
+    fresh: bool = False  # start anew even when an unfinished run of this spec exists
+
+
+async def run(opts: RunOptions, say: Say) -> cards.Card:
+    ledger = await records.open_ledger(opts.state_dir)
+    try:
+        spec = RunSpec(brain=opts.brain, kinds=[k.value for k in opts.kinds],
+                       tasks=[t.id for t in opts.tasks],
+                       samples=opts.settings.generate.samples,
+                       settings=opts.settings.work_digest())
+        current = None if opts.fresh else await records.unfinished(ledger, spec)
+        if current is None:
+            current = await records.start(ledger, spec, facts_of(opts.repo, opts.settings))
+        else:
+            say(f"resuming run {current.run_id}: {len(current.results)} task(s) done before")
+        await _run_tasks(opts, ledger, current, say)
+        return await finish(opts, ledger, current)
+    finally:
+        await ledger.close()
+
+
+async def _run_tasks(opts: RunOptions, ledger: Ledger, current: Run, say: Say) -> None:
+    todo = [(t, k) for t in opts.tasks for k in opts.kinds
+            if f"{t.id}:{k.value}" not in current.done]
+    total = len(opts.tasks) * len(opts.kinds)
+    progress = Progress(total, total - len(todo), say)
+    say(f"run {current.run_id}: brain {opts.brain}, {len(todo)} of {total} task(s) to run")
+    if not todo:
+        return
+    parts = await _parts(opts, ledger)
+    gate = host_gate_for(opts.settings.health, _host_note(say))
+    await gate.sample()  # before the first task: a busy host holds it back
+    failures: list[str] = []
+    slots = asyncio.Semaphore(opts.settings.eval.workers)
+
+    async def one(task: Task, kind: Kind) -> None:
+        async with slots:
+            await gate.clear()
+            try:
+                result = await run_task(parts, task, kind)
+            except Exception as exc:  # not the brain's doing: the task stays to be run
+                log.exception("eval task failed", task=task.id, kind=kind.value)
+                failures.append(f"{task.id}:{kind.value}: {type(exc).__name__}: {exc}")
+                return
+            await records.record_task(ledger, current, result)
+            progress.tick(result)
+
+    try:
+        async with asyncio.TaskGroup() as tg:
+            watcher = tg.create_task(gate.watch(), name="eval-host-gate")
+            async with asyncio.TaskGroup() as work:
+                for task, kind in todo:
+                    work.create_task(one(task, kind))
+            watcher.cancel()
+    finally:
+        await _close(parts.provider)
+    if failures:
+        raise EvalError(f"{len(failures)} task(s) could not be run (the run stays unfinished; "
+                        "`eval run` again resumes it): " + "; ".join(failures[:5]))
+
+
+def _host_note(say: Say) -> Callable[[str, dict[str, Any]], Any]:
+    async def note(msg: str, data: dict[str, Any]) -> None:
+        say(msg)
+
+    return note
+
+
+async def _parts(opts: RunOptions, ledger: Ledger) -> Parts:
+    """The brain (a configured one built now; a stand-in per task) and what it shares."""
+    provider = None
+    if opts.brain not in STAND_INS:
+        provider, why = await build_provider(opts.settings, opts.repo)
+        if provider is None:
+            raise EvalError(f"brain {opts.brain}: {why}")
+        health = await provider.health()
+        if not health.healthy:
+            await _close(provider)
+            raise EvalError(f"brain {opts.brain} is not healthy: {health.detail}")
+    brains = await know_brains(opts.settings, provider, ledger)
+    return Parts(repo=opts.repo, settings=opts.settings, brain=opts.brain, provider=provider,
+                 ledger=ledger, work=opts.work, jail_reason=opts.jail_reason,
+                 speeds=brains.speeds, plans=brains.plans, routes=brains.routes)
+
+
+async def _close(provider: object) -> None:
+    """Close the HTTP brains' clients (the chain's members too); a close that fails is
+    nothing to the run's results."""
+    for member in [*getattr(provider, "providers", []), provider]:
+        if (close := getattr(member, "aclose", None)) is not None:
+            with contextlib.suppress(Exception):
+                await close()
+
+
+async def finish(opts: RunOptions, ledger: Ledger, current: Run) -> cards.Card:
+    """The card of a run whose every task has a result: recorded, and written out."""
+    every = await records.runs(ledger)
+    fix_runs = [r for r in every if r.spec.brain == cards.FIX_BRAIN and r.card is not None]
+    cutoff = opts.settings.eval.cutoffs.get(opts.brain, "")
+    card = cards.build(current, fix_runs, cutoff)
+    await records.record_card(ledger, current, card.model_dump(mode="json"))
+    finished = [r for r in await records.runs(ledger) if r.card is not None]
+    write_outputs(opts.state_dir, card, finished)
+    return card
+
+
+def out_dir(state_dir: Path, run_id: str) -> Path:
+    return state_dir / "eval" / "runs" / run_id
+
+
+def write_outputs(state_dir: Path, card: cards.Card, history: list[Run]) -> Path:
+    """card.json and card.html in the run's directory; the directory."""
+    where = out_dir(state_dir, card.run_id)
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "card.json").write_text(card.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    write_page(where / "card.html", card, history)
+    return where

@@ -1,0 +1,62 @@
+"""The settings an eval runs under: the user's own, with what a scratch repository and a
+single brain need changed, each change for a stated reason.
+
+- the repository's test interpreter is found in the user's repository (its `.venv` is
+  untracked, so a scratch clone has none) and named explicitly;
+- only the brain asked for: `--brain kernel` drops the HTTP brains, `--brain NAME` keeps
+  that one HTTP brain alone; the routes ask it whatever `[routes.*].brains` says;
+- no notify window (no human watches a scratch to cancel in it) and no grounding memory
+  (each task is judged on its own; memory learnt from one task would steer the next);
+- the replay stand-ins get one attempt and no L2: asked again they would answer the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from daemon.config import Settings
+from daemon.errors import CliError
+from governance.oracle.test_env import detect
+
+STAND_INS = ("replay:fix", "replay:none", "replay:careless")  # daemon.eval.standins
+
+
+def brain_names(settings: Settings) -> list[str]:
+    """The brains `--brain` may name: the in-process one, each HTTP brain, the stand-ins."""
+    http = [e.name or f"{e.kind}:{e.model}" for e in settings.provider.http]
+    return ["kernel", *http, *STAND_INS]
+
+
+def test_python(repo: Path, settings: Settings, state_dir: Path) -> str | None:
+    """The user's repository's own interpreter (its `.venv` or `venv`, or the configured
+    one) as an absolute path, for a scratch that has none; None: the daemon's."""
+    g = settings.governance
+    found = detect(repo, g.test_python, g.test_command, state_dir=state_dir, home=Path.home())
+    return None if found.problem or found.source == "daemon" else found.python
+
+
+def for_brain(user: Settings, brain: str, python: str | None, samples: int = 1) -> Settings:
+    """The eval's settings for `brain` (one of brain_names). `samples` is the best-of-N
+    hook ([generate] samples), recorded on the card."""
+    data = user.model_dump(mode="json")
+    g, p = data["governance"], data["provider"]
+    g.update(notify_apply_delay_s=0.0, memory=False)
+    if python:
+        g["test_python"] = python
+    for route in data["routes"].values():
+        if isinstance(route, dict) and "brains" in route:
+            route["brains"] = []
+    data["generate"]["samples"] = samples
+    if brain in STAND_INS:
+        p.update(name="replay", http=[], replay_script=None)
+        g.update(max_generate_retries=0, max_validate_retries=0, l2_enabled=False)
+    elif brain == "kernel":
+        p["http"] = []
+    else:
+        chosen = [e for e in p["http"] if (e.get("name") or f"{e['kind']}:{e['model']}")
+                  == brain]
+        if not chosen:
+            raise CliError(f"no brain named {brain!r} (the brains: "
+                           f"{', '.join(brain_names(user))})")
+        p.update(name="none", http=chosen)
+    return Settings.model_validate(data)

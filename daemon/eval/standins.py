@@ -1,0 +1,82 @@
+"""The replay stand-ins eval runs as brains: scripted answers, never a model.
+
+Each is the replay provider (kernel/replay.py) with a script written for one task, named
+`replay` in the ledger like every replay turn. They are how the harness proves itself
+(docs/eval.md): the maintainer's own fix must land on every task the daemon's gates allow
+(the tasks where it does not are the daemon's friction), no change must resolve nothing,
+and the fix plus a careless rider must never land as proven.
+
+- `replay:fix`: a plan naming the fix's files, an exploration turn (a read of every target
+  and every file the fix changes, a list_dir and a glob: the exploration gate asks for it),
+  then the maintainer's fix as whole files;
+- `replay:none`: the same exploration, then "no change is needed" (a `no_op` candidate);
+- `replay:careless`: as `replay:fix`, with the task's rider's file in place of the fix's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from daemon.eval.task import Task
+from governance.schemas import SignalEnvelope
+from kernel.replay import ReplayProvider, ReplayTurn
+
+COST_USD = 0.0005  # what each scripted turn says it cost, so the cost columns are exercised
+
+
+def tool_call(tool: str, **arguments: object) -> str:
+    """One tool call as a Venom model writes it: a JSON line."""
+    return json.dumps({"tool": tool, "arguments": arguments})
+
+
+def _turn(text: str, purpose: str = "generate") -> ReplayTurn:
+    return ReplayTurn(purpose=purpose, text=text, cost_usd=COST_USD)
+
+
+def exploration(envelope: SignalEnvelope, files: dict[str, str | None], root: Path) -> str:
+    seen = [*envelope.target_files, *(p for p in files if (root / p).is_file())]
+    reads = [tool_call("read_file", path=p) for p in dict.fromkeys(seen)]
+    return "\n".join([*reads, tool_call("list_dir", path="."),
+                      tool_call("glob_files", pattern="**/*.py")])
+
+
+def fix_script(subject: str, envelope: SignalEnvelope, files: dict[str, str | None],
+               root: Path) -> ReplayProvider:
+    """A plan naming `files`, the exploration, then `files` (None: deleted) as the
+    candidate, whole."""
+    changes = [{"file_path": p, "change": "the maintainer's change",
+                "new": not (root / p).is_file()} for p in files]
+    plan = {"schema": "plan.1", "approach": subject, "complexity": "simple",
+            "ordered_changes": changes, "test_strategy": "the failing tests pass"}
+    candidate = {"schema": "candidate.1", "rationale": subject, "files": [
+        {"file_path": p, "action": "delete"} if t is None else {"file_path": p,
+                                                                "full_content": t}
+        for p, t in files.items()]}
+    return ReplayProvider([_turn(json.dumps(plan), "plan"),
+                           _turn(exploration(envelope, files, root)),
+                           _turn(json.dumps(candidate))])
+
+
+def none_script(subject: str, envelope: SignalEnvelope, root: Path) -> ReplayProvider:
+    """The exploration, then no change (any plan asked for names no file)."""
+    plan = {"schema": "plan.1", "approach": "nothing to change", "complexity": "simple",
+            "ordered_changes": [], "test_strategy": "none"}
+    no_op = {"schema": "candidate.1", "no_op": True,
+             "rationale": f"no change is needed for: {subject}"}
+    return ReplayProvider([_turn(json.dumps(plan), "plan"),
+                           _turn(exploration(envelope, {}, root)),
+                           _turn(json.dumps(no_op))])
+
+
+def for_task(brain: str, task: Task, envelope: SignalEnvelope, root: Path) -> ReplayProvider:
+    """The stand-in `brain` (one of daemon.eval.settings.STAND_INS) for `task`."""
+    if brain == "replay:none":
+        return none_script(task.subject, envelope, root)
+    files = dict(task.fix)
+    if brain == "replay:careless":
+        if task.rider is None:
+            raise ValueError(f"task {task.id} has no careless rider (mined with "
+                             "rider_tries = 0, or no public function qualified)")
+        files[task.rider.path] = task.rider.text
+    return fix_script(task.subject, envelope, files, root)
