@@ -152,6 +152,12 @@ class ProofSection(Section):
     preserve_on_coverage: bool = False
     # New files a change may add beyond its targets before it counts as "more than asked".
     max_new_files: int = Field(default=2, ge=0, le=100)
+    # The repository's own linters and type checkers (ruff, flake8, pylint, mypy, pyright),
+    # where it configures them and its test environment has them, run on the changed files
+    # for the base and the candidate: a finding the candidate adds refuses it
+    # (governance.oracle.linters). Each tool's run in the jail is limited to lint_timeout_s.
+    lint: bool = True
+    lint_timeout_s: float = Field(default=120.0, gt=0)
     review_branch_prefix: str = Field(default="ouroboros/", min_length=1, max_length=64,
                                       pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*/$")
     review_max_age_days: float = Field(default=30.0, gt=0)  # older review branches are pruned

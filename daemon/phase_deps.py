@@ -55,7 +55,8 @@ def policy_from(settings: Settings) -> Policy:
                   preserve_on_coverage=p.preserve_on_coverage,
                   max_new_files=p.max_new_files, review_branch_prefix=p.review_branch_prefix,
                   routes=route_table(settings), work=work_shape(settings),
-                  plan_trials=g.plan_trials, samples=settings.generate.samples)
+                  plan_trials=g.plan_trials, samples=settings.generate.samples,
+                  lint=p.lint, lint_timeout_s=p.lint_timeout_s)
 
 
 def route_table(settings: Settings) -> RouteTable:

@@ -48,4 +48,7 @@ class Policy:
     routes: RouteTable
     work: WorkShape  # the bounds of a model step that its deadline is sized to
     plan_trials: int  # PLAN is skipped for a brain with this many tries and no usable plan
-    samples: int = 1  # candidates per generation attempt (best of N: governance.phases.samples)
+    samples: int  # candidates per generation attempt (best of N: governance.phases.samples)
+    # The repository's own linters as a gate (governance.oracle.linters, [proof]).
+    lint: bool
+    lint_timeout_s: float

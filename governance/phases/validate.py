@@ -47,8 +47,9 @@ from governance.phases.behaviour_check import (
 )
 from governance.phases.deps import PhaseDeps
 from governance.phases.generate import generate_in
+from governance.phases.lint_check import LintReport, check_lint, linters_of
 from governance.phases.mutation_check import check_mutants, wants_mutation
-from governance.phases.proof_gate import refusals
+from governance.phases.proof_gate import base_text, refusals
 from governance.phases.samples import judge_samples
 from governance.proof.behaviour import covering_tests
 from governance.proof.rules import FileText, fixed_tests, new_behaviour
@@ -111,6 +112,9 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
                          wants_differential(ctx, d), wants_mutation(ctx))
         baseline, checked, baseline_s = await run.run(scope)
         scope = run.scope
+        linters = await d.in_thread(linters_of, d.root) if d.policy.lint and not on_live \
+            else []  # the base's configuration, never what the candidate made of it
+        lint = await run.lint(ctx, linters) if checked.verdict.passed and linters else None
     finally:
         await d.in_thread(Sandbox(boxes).destroy)  # however deep a test made them
     v = checked.verdict
@@ -129,6 +133,11 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
         payload["behaviour"] = run.sessions.differential.payload()
     if run.sessions.mutation is not None:  # which changed lines a test would notice
         payload["mutants"] = run.sessions.mutation.payload()
+    if lint is not None:  # the repository's own linters (governance.oracle.linters)
+        payload["lint"] = lint.payload()
+        if lint.reasons():
+            return Validation(False, lint.reasons()[0], {**payload, "problems": lint.reasons()},
+                              lint.reasons())
     return Validation(v.passed, checked.detail() if not v.passed else v.reason, payload,
                       checked=checked, baseline=baseline)
 
@@ -254,6 +263,18 @@ class _OracleRun:
                                        sorted(fixed))
         except Exception as exc:  # a gate that cannot decide refuses
             return MutationReport(problem=f"{type(exc).__name__}: {exc}"[:300])
+
+    async def lint(self, ctx: OperationContext, linters: list) -> LintReport:
+        """The lint gate (governance.phases.lint_check) in a copy holding the whole
+        candidate; a gate that cannot run refuses."""
+        try:
+            box = await self.copy("lint")
+            await self.d.in_thread(box.apply, self.candidate.changes())
+            return await check_lint(self.runner, box.root, linters, self.candidate.changes(),
+                                    lambda rel: base_text(ctx, self.d, rel), self.scratch,
+                                    self.d.policy.lint_timeout_s)
+        except Exception as exc:  # a gate that cannot decide refuses
+            return LintReport(problem=f"{type(exc).__name__}: {exc}"[:300])
 
     async def _behaviour(self, pristine: Sandbox, code: list) -> DiffReport:
         """The differential check (governance.phases.behaviour_check): the base copy
