@@ -198,7 +198,9 @@ class L2Run:
             why = StopReason.TIMEBOX if self.left_s <= 0 else StopReason.NO_MODEL
             return self._stopped(why, f"no turn at the model: {exc}")
         except (ProviderError, TimeoutError) as exc:
-            if self.capped and "deadline" in str(exc).lower():
+            missed = isinstance(exc, TimeoutError) or (isinstance(exc, ProviderError)
+                                                       and exc.deadline_missed)
+            if self.capped and missed:  # the timebox bound the model's deadline
                 return self._stopped(StopReason.TIMEBOX, f"the model missed the end of the "
                                      f"L2 timebox: {exc}")
             return self._stopped(StopReason.PROVIDER, f"the model failed: {exc}")
