@@ -82,21 +82,28 @@ def test_materialized():
 '''
 
 
-async def test_a_line_that_ran_only_at_import_is_judged_by_the_fail_to_pass_tests(tmp_path):
-    """The table and the limit ran at import, under no test: each mutant is switched on
-    before anything imports, in a session of the fail-to-pass test, which depends on the
-    table's new key and not on the limit."""
-    tree = commit_files(tmp_path / "repo", {"kw.py": KW_NEW, "tests/test_kw.py": KW_TEST})
+async def _at_import(tmp_path: Path, changed: FileText, tests: str, fail_to_pass: str):
+    """The mutation check of `changed` (its candidate text committed with `tests`), the
+    coverage from one jailed session, `fail_to_pass` the test that shows the change."""
+    test_file = fail_to_pass.split("::")[0]
+    tree = commit_files(tmp_path / "repo", {changed.path: changed.new or "", test_file: tests})
     executor = JailExecutor([Path.home(), tree, tmp_path / "state"], jail_limits(),
                             [Path(sys.prefix), Path(sys.base_prefix)])
     runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
     scratch = tmp_path / "state" / "oracle"
     ran = await runner.run(tree, [], scratch=scratch,
-                           coverage=CoverageRequest(frozenset({"kw.py"})))
+                           coverage=CoverageRequest(frozenset({changed.path})))
     assert ran.passed, ran.output_tail
-    report = await check_mutants(runner, tree, [FileText("kw.py", KW_OLD, KW_NEW)],
-                                 [ran.report.coverage], scratch,
-                                 ["tests/test_kw.py::test_materialized"])
+    return await check_mutants(runner, tree, [changed], [ran.report.coverage], scratch,
+                               [fail_to_pass]), tree
+
+
+async def test_a_line_that_ran_only_at_import_is_judged_by_the_fail_to_pass_tests(tmp_path):
+    """The table and the limit ran at import, under no test: each mutant is switched on
+    before anything imports, in a session of the fail-to-pass test, which depends on the
+    table's new key and not on the limit."""
+    report, _ = await _at_import(tmp_path, FileText("kw.py", KW_OLD, KW_NEW), KW_TEST,
+                                 "tests/test_kw.py::test_materialized")
     outcomes = {(r.line, r.outcome, r.at_import) for r in report.results}
     assert outcomes == {(1, "killed", True), (2, "survived", True)}, report.payload()
     assert [(r.file, r.line) for r in report.shown_at_import()] == [("kw.py", 1)]
@@ -122,18 +129,9 @@ async def test_a_file_whose_change_ran_at_import_is_put_back_to_show_the_fix_nee
         tmp_path):
     """A lookahead added to a pattern in a table: its mutant (the pattern never matches)
     passes the fail-to-pass test too; the file's base text put back fails it."""
-    tree = commit_files(tmp_path / "repo", {"rules.py": RULES_NEW,
-                                            "tests/test_rules.py": RULES_TEST})
-    executor = JailExecutor([Path.home(), tree, tmp_path / "state"], jail_limits(),
-                            [Path(sys.prefix), Path(sys.base_prefix)])
-    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
-    scratch = tmp_path / "state" / "oracle"
-    ran = await runner.run(tree, [], scratch=scratch,
-                           coverage=CoverageRequest(frozenset({"rules.py"})))
-    assert ran.passed, ran.output_tail
-    report = await check_mutants(runner, tree, [FileText("rules.py", RULES_OLD, RULES_NEW)],
-                                 [ran.report.coverage], scratch,
-                                 ["tests/test_rules.py::test_a_float_is_no_member_access"])
+    report, tree = await _at_import(
+        tmp_path, FileText("rules.py", RULES_OLD, RULES_NEW), RULES_TEST,
+        "tests/test_rules.py::test_a_float_is_no_member_access")
     assert {(r.line, r.what, r.outcome) for r in report.results} == {
         (3, "a string constant changed", "survived"), (0, "its change reverted", "killed")}
     assert (tree / "rules.py").read_text() != RULES_OLD  # the candidate's text is back
