@@ -82,7 +82,7 @@ class SuiteProfileStatus(_Part):
     suite_s: float | None  # the last whole-suite run's seconds
     tests: int  # test files profiled
     files: int  # code files they entered
-    rerun: int | None  # test files the last incremental refresh reran (None: a whole run)
+    rerun: int | None  # tests the last incremental refresh reran (None: a whole run)
     learning_since: float | None  # epoch seconds a run under way began
     timed_out: ProfileTimedOut | None
 

@@ -5,15 +5,18 @@ VALIDATE cannot learn it on a real suite: its runs are bounded by `validate_time
 a whole suite that takes longer narrows to the import closure without a profile. So the
 daemon's task group owns this learner: whenever HEAD moves (checked every
 `proof.profile_poll_s`; a commit is a cheap ref read), once the host gate allows, it profiles
-a sandbox copy of the live tree through the same jailed TestRunner as VALIDATE's (coverage
-with `profile=True`), under `proof.profile_timeout_s`, from a thread at the lowest CPU
-priority (the jailed run inherits it). Where a profile exists it reruns only the test files
-that changed or entered a changed file (governance.oracle.profile_refresh).
+a sandbox copy of the live tree through the same jailed TestRunner as VALIDATE's (with the
+profile plugin, governance.oracle.profile_plugin: per test, the functions it entered),
+under `proof.profile_timeout_s`, from a thread at the lowest CPU priority (the jailed run
+inherits it). Where a profile exists it reruns only the tests that entered a function that
+changed, and the test files that changed (governance.oracle.profile_refresh); a refresh
+that breaks (a test named alone not found) gives way to the whole suite at once.
 
 What it learns is stored in the state dir keyed by the copy's tree digest (the baseline
-cache's key) and HEAD: a restart reuses it; a run that timed out is remembered for that
-HEAD and not tried again until HEAD moves; one that failed otherwise is retried only when
-HEAD moves too. The file is advisory (a corrupt one reads as no profile).
+cache's key) and HEAD, the per-test detail beside it (governance.oracle.profile_detail),
+each file written whole and atomically: a restart reuses it; a run that timed out is
+remembered for that HEAD and not tried again until HEAD moves; one that failed otherwise
+is retried only when HEAD moves too. The files are advisory (a corrupt one reads as none).
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
+from governance.oracle import profile_blocks as blocks
+from governance.oracle import profile_detail as detail_store
 from governance.oracle import profile_refresh as refresh
 from governance.oracle import profile_store as store
-from governance.oracle.oracle import Coverage, tree_digest
-from governance.oracle.oracle_run import run_side
+from governance.oracle.oracle import SANE_EXIT, tree_digest
 from governance.oracle.sandbox import Sandbox
-from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
+from governance.oracle.testrun import TestOutcome, TestRunner
 
 if TYPE_CHECKING:
     from daemon.service import Daemon
@@ -55,6 +59,9 @@ class Tree:
     digest: str
     hashes: dict[str, str]
 
+    def read(self, rel: str) -> str | None:
+        return refresh.reader(self.box.root)(rel)
+
 
 class ProfileLearner:
     """Profiles the suite whenever HEAD moves; `once()` is one look (the tests call it)."""
@@ -66,6 +73,7 @@ class ProfileLearner:
         self.runner, self.protected_globs = runner, protected_globs
         self.host_clear, self.poll_s = host_clear, poll_s
         self.path = state_dir / store.PROFILE_FILE
+        self.detail_path = state_dir / detail_store.DETAIL_FILE
         self.runs = 0  # jailed runs started (a restart that reuses the profile starts none)
         self._failed_head: str | None = None  # a run that broke: not retried at this HEAD
 
@@ -105,66 +113,94 @@ class ProfileLearner:
         return Tree(box, head, tree_digest(box.root, present),
                     refresh.file_hashes(box.root, present))
 
+    def _plan(self, old: store.SuiteProfile | None, tree: Tree) -> refresh.Rerun | None:
+        detail = detail_store.load(self.detail_path, old.tree) if old else None
+        return refresh.plan(old, detail, tree.hashes, tree.read)
+
     async def _learn(self, stored: store.Stored, tree: Tree) -> str:
         old = stored.profile
         if old is not None and old.tree == tree.digest:  # HEAD moved, the files did not
             await self._save(replace(stored, profile=replace(old, head=tree.head)))
             return "same tree"
-        rerun = refresh.to_rerun(old, tree.hashes)
-        if old is not None and rerun == []:
-            await self._save(replace(stored, profile=refresh.merged(
-                old, tree=tree.digest, head=tree.head, hashes=tree.hashes, rerun=[],
-                entered={})))
+        rerun = await asyncio.to_thread(self._plan, old, tree)
+        if rerun is not None and not rerun.files and not rerun.nodes:
+            await self._keep(stored, tree, rerun, {}, {})
             return "nothing to rerun"
         began = store.Attempt(tree.digest, tree.head, time.time(), self.runner.timeout_s,
                               os.getpid())
         await self._save(replace(stored, learning=began))
         try:
             ran = await self._run(tree.box.root, rerun)
+            if rerun is not None and _broken(ran):  # a test named alone not found, ...
+                log.warning("the incremental refresh failed; the whole suite reruns",
+                            problem=ran.report.problem)
+                rerun, ran = None, await self._run(tree.box.root, None)
         except BaseException:
             with contextlib.suppress(OSError):  # cancelled: the marker goes, the rest stays
                 await asyncio.shield(self._save(stored))
             raise
         return await self._record(stored, tree, rerun, ran)
 
-    async def _run(self, root: Path, rerun: list[str] | None) -> TestOutcome:
+    async def _run(self, root: Path, rerun: refresh.Rerun | None) -> TestOutcome:
         self.runs += 1
-        log.info("learning the suite profile", tests=len(rerun) if rerun is not None
+        tests = rerun.args() if rerun is not None else []
+        log.info("learning the suite profile", tests=len(tests) if rerun is not None
                  else "all", limit_s=self.runner.timeout_s)
-        return await in_low_thread(lambda: run_side(
-            self.runner, root, rerun or [], rerun is None,
-            self.state_dir / "oracle", CoverageRequest(profile=True)))
+        return await in_low_thread(lambda: self.runner.run(
+            root, tests, scratch=self.state_dir / "oracle", extra=blocks.profile_request()))
 
-    async def _record(self, stored: store.Stored, tree: Tree, rerun: list[str] | None,
+    async def _record(self, stored: store.Stored, tree: Tree, rerun: refresh.Rerun | None,
                       ran: TestOutcome) -> str:
         if ran.timed_out:
             out = store.Attempt(tree.digest, tree.head, time.time(), self.runner.timeout_s)
             await self._save(store.Stored(stored.profile, timed_out=out))
             log.warning("the suite profile run timed out", limit_s=self.runner.timeout_s)
             return "timed out"
-        cov = ran.report.coverage
-        if ran.report.problem or cov is None:
+        found = None if _broken(ran) else await asyncio.to_thread(
+            blocks.entries_of, ran.extra, tree.read)
+        if found is None:
             self._failed_head = tree.head
             await self._save(replace(stored, learning=None))
-            log.warning("the suite profile run failed", problem=ran.report.problem)
-            return f"failed: {ran.report.problem or 'no coverage'}"
-        profile = _profile(stored.profile, tree, rerun, ran.duration_s, cov)
-        await self._save(store.Stored(profile))
-        log.info("suite profile learnt", tests=len(profile.tests), rerun=profile.rerun,
-                 suite_s=round(profile.suite_s, 2))
+            problem = ran.report.problem or "no profile report"
+            log.warning("the suite profile run failed", problem=problem)
+            return f"failed: {problem}"
+        if rerun is None:
+            await self._write(*await asyncio.to_thread(lambda: refresh.whole(
+                tree=tree.digest, head=tree.head, hashes=tree.hashes,
+                seconds=ran.duration_s, found=found[0], prints=found[1], read=tree.read)))
+        else:
+            await self._keep(stored, tree, rerun, *found)
         return "learnt"
+
+    async def _keep(self, stored: store.Stored, tree: Tree, rerun: refresh.Rerun,
+                    found: dict, prints: dict) -> None:
+        """Merge what the rerun tests entered into the profile of the old tree."""
+        old = stored.profile
+        assert old is not None
+        detail = await asyncio.to_thread(detail_store.load, self.detail_path, old.tree)
+        assert detail is not None  # refresh.plan needs it
+        await self._write(*await asyncio.to_thread(lambda: refresh.merged(
+            old, detail, rerun, tree=tree.digest, head=tree.head, hashes=tree.hashes,
+            found=found, prints=prints, read=tree.read)))
+
+    async def _write(self, profile: store.SuiteProfile, detail: detail_store.Detail) -> None:
+        """The detail first, then the profile that names its tree: a crash between the two
+        leaves a detail of another tree, read as none."""
+        await asyncio.to_thread(detail_store.save, self.detail_path, detail)
+        await self._save(store.Stored(profile))
+        log.info("suite profile learnt", tests=len(detail.nodes), rerun=profile.rerun,
+                 suite_s=round(profile.suite_s, 2))
 
     async def _save(self, stored: store.Stored) -> None:
         await asyncio.to_thread(store.save, self.path, stored)
 
 
-def _profile(old: store.SuiteProfile | None, tree: Tree, rerun: list[str] | None,
-             seconds: float, cov: Coverage) -> store.SuiteProfile:
-    if old is None or rerun is None:
-        return refresh.whole(tree=tree.digest, head=tree.head, hashes=tree.hashes,
-                             seconds=seconds, entered=cov.files)
-    return refresh.merged(old, tree=tree.digest, head=tree.head, hashes=tree.hashes,
-                          rerun=rerun, entered=cov.files)
+def _broken(ran: TestOutcome) -> bool:
+    """A run that says nothing sure about the tests: no report, a session that did not end,
+    or one pytest aborted (a usage error: a test named alone that is not found)."""
+    r = ran.report
+    return bool(r.problem) or not r.finished or r.exitstatus not in SANE_EXIT \
+        or ran.extra is None
 
 
 async def in_low_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:

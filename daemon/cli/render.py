@@ -100,7 +100,8 @@ def profile_line(s: Status) -> str:
     assert p is not None
     parts = []
     if p.tree is not None:
-        refreshed = f", {p.rerun} rerun at the last refresh" if p.rerun is not None else ""
+        refreshed = f", {_n(p.rerun, 'test')} rerun at the last refresh" \
+            if p.rerun is not None else ""
         parts.append(f"tree {p.tree} (HEAD {p.head}), {_n(p.tests, 'test file')} over "
                      f"{_n(p.files, 'code file')}, learnt {age_text(p.age_s or 0.0)} ago, "
                      f"suite {p.suite_s or 0.0:.1f}s{refreshed}")

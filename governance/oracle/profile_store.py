@@ -37,7 +37,7 @@ class SuiteProfile:
     suite_s: float  # how long the last whole-suite run took
     tests: dict[str, frozenset[str]]  # test file -> code files it entered
     hashes: dict[str, str] = field(default_factory=dict)  # file -> sha256, at `tree`
-    rerun: int | None = None  # test files the last refresh reran (None: a whole-suite run)
+    rerun: int | None = None  # tests the last refresh reran (None: a whole-suite run)
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,11 @@ def save(path: Path, stored: Stored) -> None:
                 "hashes": dict(sorted(p.hashes.items())), "rerun": p.rerun},
             "timed_out": _dump_attempt(stored.timed_out),
             "learning": _dump_attempt(stored.learning)}
+    write_whole(path, data)
+
+
+def write_whole(path: Path, data: object) -> None:
+    """`data` as JSON in `path`: a temporary file, flushed, then renamed over the old one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as f:

@@ -89,13 +89,13 @@ async def test_a_slow_suite_is_profiled_reused_after_a_restart_and_refreshed_in_
     git(suite_repo, "commit", "-qam", "core")
     assert await restarted.once() == "learnt" and restarted.runs == 1
     refreshed = store.load(state / store.PROFILE_FILE).profile
-    assert refreshed is not None and refreshed.rerun == 1  # test_core alone, not test_slow
+    assert refreshed is not None and refreshed.rerun == 1  # test_add alone, not test_slow
     assert refreshed.tests == profile.tests and refreshed.suite_s == profile.suite_s
 
     shown = status_text(sample_status(suite_profile=store.describe(
         store.load(state / store.PROFILE_FILE))))
     assert f"profile:  tree {refreshed.tree[:12]}" in shown
-    assert "3 test files over 2 code files" in shown and "1 rerun" in shown
+    assert "3 test files over 2 code files" in shown and "1 test rerun" in shown
 
 
 @pytest.mark.slow
