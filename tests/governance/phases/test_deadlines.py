@@ -115,25 +115,12 @@ async def test_status_shows_how_long_an_op_has_waited_for_the_model(repo):
 
 @pytest.mark.slow
 async def test_the_wall_clock_ceiling_reaps_a_wedged_op_before_apply(repo, short_tmp):
-    ledger = await Ledger.open(short_tmp / "l.db")
-
     async def wedged(ctx, d):
         await asyncio.sleep(30)
         return Transition(Phase.GATE, "never")
 
-    async def generate(ctx, d):
-        return Transition(Phase.VALIDATE, "scripted")
-
-    phases = dict(PHASES)
-    phases.update({Phase.GENERATE: generate, Phase.VALIDATE: wedged})
-    deps = pipeline_deps(repo, ledger, _slow_model(1, 0.0), policy=make_policy(op_ceiling_s=0.5))
     started = time.monotonic()
-    try:
-        ctx = op_context()
-        end = await Orchestrator(phases, deps).run(ctx)
-        chain = await ledger.chain(ctx.op_id)
-    finally:
-        await ledger.close()
+    end, chain, _ = await _validate_only(repo, short_tmp, wedged)
     assert end is Phase.POSTMORTEM
     assert time.monotonic() - started < 10
     last = chain["transitions"][-1]
@@ -253,7 +240,6 @@ async def test_waiting_for_the_host_is_off_the_op_s_clock(repo, short_tmp):
     """A busy host holds the op at its next test run for longer than its whole ceiling:
     the op goes on afterwards, as APPROVE's wait for a human would; the same time spent
     working is reaped (the test above)."""
-    ledger = await Ledger.open(short_tmp / "l.db")
     waits: list[tuple[str, str]] = []
 
     async def busy_host(op_id: str, what: str) -> None:
@@ -264,19 +250,27 @@ async def test_waiting_for_the_host_is_off_the_op_s_clock(repo, short_tmp):
         await d.validate_runner.before()  # where a jailed run starts: it waits first
         return Transition(Phase.POSTMORTEM, "validated after the wait")
 
+    end, chain, op_id = await _validate_only(repo, short_tmp, validate, host_yield=busy_host)
+    assert end is Phase.POSTMORTEM
+    assert chain["transitions"][-1]["reason"] == "validated after the wait"
+    assert waits == [(op_id, "a test run")]
+
+
+async def _validate_only(repo, short_tmp, validate, **deps):
+    """An op whose GENERATE is scripted and whose VALIDATE is `validate`, under a 0.5 s
+    ceiling: (its end, its ledger chain, its id)."""
+    ledger = await Ledger.open(short_tmp / "l.db")
+
     async def generate(ctx, d):
         return Transition(Phase.VALIDATE, "scripted")
 
     phases = dict(PHASES)
     phases.update({Phase.GENERATE: generate, Phase.VALIDATE: validate})
-    deps = pipeline_deps(repo, ledger, _slow_model(1, 0.0), policy=make_policy(
-        op_ceiling_s=0.5), host_yield=busy_host)
+    made = pipeline_deps(repo, ledger, _slow_model(1, 0.0), policy=make_policy(
+        op_ceiling_s=0.5), **deps)
     try:
         ctx = op_context()
-        end = await Orchestrator(phases, deps).run(ctx)
-        chain = await ledger.chain(ctx.op_id)
+        end = await Orchestrator(phases, made).run(ctx)
+        return end, await ledger.chain(ctx.op_id), ctx.op_id
     finally:
         await ledger.close()
-    assert end is Phase.POSTMORTEM
-    assert chain["transitions"][-1]["reason"] == "validated after the wait"
-    assert waits == [(ctx.op_id, "a test run")]
