@@ -4,6 +4,7 @@ before (only test files importing the changed module by name), on a generated pa
 ~200 tests, measured in one run.
 
     .venv/bin/python bench/proof.py [--modules N] [--tests-per-module K] [--ops N] [--jail]
+    .venv/bin/python bench/proof.py --real [--no-whole]  (a real library: bench/proof_real.py)
 
 The package is made of groups of GROUP modules: each group's first module is imported by the
 others of its group (a change to it is observed by the whole group's tests, one hop away,
@@ -209,4 +210,9 @@ if __name__ == "__main__":
     parser.add_argument("--tests-per-module", type=int, default=10)
     parser.add_argument("--ops", type=int, default=5)
     parser.add_argument("--jail", action="store_true", help="run pytest in bubblewrap")
-    asyncio.run(main(parser.parse_args()))
+    if "--real" in sys.argv[1:]:  # a real library instead: bench/proof_real.py
+        from bench.proof_real import main as real
+
+        real([a for a in sys.argv[1:] if a != "--real"])
+    else:
+        asyncio.run(main(parser.parse_args()))
