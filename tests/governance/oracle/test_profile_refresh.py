@@ -16,6 +16,7 @@ from governance.git.gitops import GitOps
 from governance.oracle import profile_detail as detail_store
 from governance.oracle import profile_store as store
 from governance.oracle.profile_blocks import MODULE, blocks_of, changed_entries
+from governance.oracle.profile_refresh import MAX_NODES, Rerun
 from governance.oracle.testrun import TestRunner
 from tests.helpers import PYTEST, commit_files, git
 
@@ -274,3 +275,12 @@ def test_a_detail_round_trips_and_counts_only_for_its_tree(tmp_path: Path) -> No
     path.write_text('{"version": 1, "tree": "t", "entries": [["a.py", ""]], "sets": [[5]],'
                     ' "nodes": {}, "prints": {}}')
     assert detail_store.load(path, "t") is None  # an index out of range is no detail
+
+
+def test_too_many_single_tests_give_way_to_their_files() -> None:
+    few = Rerun(("tests/test_new.py",), ("tests/test_a.py::test_1", "tests/test_b.py::test_2"))
+    assert few.args() == ["tests/test_new.py", "tests/test_a.py::test_1",
+                          "tests/test_b.py::test_2"]
+    many = Rerun((), tuple(f"tests/test_{n % 3}.py::test_{n}" for n in range(MAX_NODES + 1)))
+    assert many.args() == ["tests/test_0.py", "tests/test_1.py", "tests/test_2.py"]
+    assert many.covers("tests/test_1.py::test_1") and not few.covers("tests/test_c.py::t")
