@@ -39,9 +39,10 @@ from governance.git.gitops import GitOps
 from governance.oracle.oracle import BaselineCache
 from governance.oracle.oracle_run import OracleMemo
 from governance.phase import Phase
-from governance.phases.deps import PhaseDeps
+from governance.phases.deps import HostYield, PhaseDeps
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
+from governance.routes.routing import RouteTable
 from governance.routes.throughput import BrainSpeeds, PlanRecord
 from governance.schemas import OperationContext, SignalEnvelope
 from ledger import Ledger
@@ -68,7 +69,8 @@ class Parts:
     jail_reason: str | None
     speeds: BrainSpeeds | None = None
     plans: PlanRecord = field(default_factory=PlanRecord)
-    routes: object | None = None  # the routes resolved against the brain (daemon.brains)
+    routes: RouteTable | None = None  # resolved against the brain (daemon.brains)
+    host_yield: HostYield | None = None  # a running op waits for the host (daemon.host_yield)
     model_gate: ModelGate = field(default_factory=ModelGate)
     cache: BaselineCache = field(default_factory=lambda: BaselineCache(capacity=64))
 
@@ -155,7 +157,7 @@ def deps(parts: Parts, provider: CandidateProvider | None, root: Path,
                      verify_runner=verify, ledger=parts.ledger,
                      tools=venom_from(s, parts.jail_reason, None),
                      oracle=OracleMemo(cache=parts.cache), model_gate=parts.model_gate,
-                     speeds=parts.speeds, plans=parts.plans)
+                     speeds=parts.speeds, plans=parts.plans, host_yield=parts.host_yield)
 
 
 async def run_op(parts: Parts, task: Task, envelope: SignalEnvelope, root: Path,

@@ -33,6 +33,9 @@ def spend_text(s: Spend) -> str:
     return f"${s.cost_usd:.4f}, {s.tokens:,} tokens, {duration(s.wall_s)} wall"
 
 
+W = 20  # the label column
+
+
 def _share(n: int, of: int) -> str:
     return f"{n / of:4.0%}" if of else "   -"
 
@@ -40,9 +43,9 @@ def _share(n: int, of: int) -> str:
 def friction_line(card: Card) -> str:
     f = card.friction
     if f is None:
-        return ("friction            not measured yet: `ouroboros eval run --brain replay:fix` "
+        return (f"{'friction':<{W}}not measured yet: `ouroboros eval run --brain replay:fix` "
                 "plays the maintainers' own fixes")
-    return (f"friction            {len(f.refused)} of {f.tasks} ({f.share:.0%}): the "
+    return (f"{'friction':<{W}}{len(f.refused)} of {f.tasks} ({f.share:.0%}): the "
             f"maintainer's own fix is not resolved (replay:fix, {f.run_id})")
 
 
@@ -58,18 +61,18 @@ def card_text(card: Card) -> str:
         extra = ""
         if verdict is Verdict.POSTMORTEM and card.postmortem_reasons:
             extra = ": " + ", ".join(f"{k} {v}" for k, v in card.postmortem_reasons.items())
-        lines.append(f"{label:<19}{n:>4} {_share(n, card.tasks)}  {meaning}{extra}")
-    lines += [f"{'deadline misses':<19}{card.deadline_misses:>4}       model calls cut off "
+        lines.append(f"{label:<{W}}{n:>3} {_share(n, card.tasks)}  {meaning}{extra}")
+    lines += [f"{'deadline misses':<{W}}{card.deadline_misses:>3}       model calls cut off "
               "by their deadline", friction_line(card)]
     if card.friction:
         lines += [f"  - {r['task']}: {r['verdict']}: {r['why'][:110]}"
                   for r in card.friction.refused]
     per = card.per_correct
-    lines.append(f"{'per correct change':<19}" + (
+    lines.append(f"{'per correct change':<{W}}" + (
         f"{spend_text(per)} ({card.correct} correct)" if per else "no correct change"))
-    lines.append(f"{'in all':<19}{spend_text(card.total)}")
+    lines.append(f"{'in all':<{W}}{spend_text(card.total)}")
     if card.by_date:
-        lines.append(f"{'by task date':<19}" + "; ".join(
+        lines.append(f"{'by task date':<{W}}" + "; ".join(
             f"{side} {card.cutoff}: {d.get('resolved', 0)} of {d.get('tasks', 0)} resolved"
             for side, d in card.by_date.items()))
     if card.false_proven:

@@ -35,7 +35,9 @@ from daemon.eval.progress import Progress
 from daemon.eval.records import Run, RunSpec
 from daemon.eval.settings import STAND_INS
 from daemon.eval.task import Kind, Task
-from daemon.host_gate import host_gate_for
+from daemon.host_gate import HostGate, host_gate_for
+from daemon.host_health import HostReader
+from daemon.host_yield import host_yield
 from daemon.providers import build_provider
 from ledger import Ledger
 
@@ -58,15 +60,19 @@ class RunOptions:
     work: Path  # scratches
     jail_reason: str | None
     fresh: bool = False  # start anew even when an unfinished run of this spec exists
+    host: HostReader | None = None  # the host gate's reader (tests: a fake tree)
+
+
+def spec_of(opts: RunOptions) -> RunSpec:
+    return RunSpec(brain=opts.brain, kinds=[k.value for k in opts.kinds],
+                   tasks=[t.id for t in opts.tasks], samples=opts.settings.generate.samples,
+                   settings=opts.settings.work_digest())
 
 
 async def run(opts: RunOptions, say: Say) -> cards.Card:
     ledger = await records.open_ledger(opts.state_dir)
     try:
-        spec = RunSpec(brain=opts.brain, kinds=[k.value for k in opts.kinds],
-                       tasks=[t.id for t in opts.tasks],
-                       samples=opts.settings.generate.samples,
-                       settings=opts.settings.work_digest())
+        spec = spec_of(opts)
         current = None if opts.fresh else await records.unfinished(ledger, spec)
         if current is None:
             current = await records.start(ledger, spec, facts_of(opts.repo, opts.settings))
@@ -86,8 +92,8 @@ async def _run_tasks(opts: RunOptions, ledger: Ledger, current: Run, say: Say) -
     say(f"run {current.run_id}: brain {opts.brain}, {len(todo)} of {total} task(s) to run")
     if not todo:
         return
-    parts = await _parts(opts, ledger)
-    gate = host_gate_for(opts.settings.health, _host_note(say))
+    gate = host_gate_for(opts.settings.health, _host_note(say), opts.host)
+    parts = await _parts(opts, ledger, gate)
     await gate.sample()  # before the first task: a busy host holds it back
     failures: list[str] = []
     slots = asyncio.Semaphore(opts.settings.eval.workers)
@@ -125,8 +131,9 @@ def _host_note(say: Say) -> Callable[[str, dict[str, Any]], Any]:
     return note
 
 
-async def _parts(opts: RunOptions, ledger: Ledger) -> Parts:
-    """The brain (a configured one built now; a stand-in per task) and what it shares."""
+async def _parts(opts: RunOptions, ledger: Ledger, gate: HostGate) -> Parts:
+    """The brain (a configured one built now; a stand-in per task) and what it shares:
+    its routes and speed, and the host gate a running op yields to (daemon.host_yield)."""
     provider = None
     if opts.brain not in STAND_INS:
         provider, why = await build_provider(opts.settings, opts.repo)
@@ -139,7 +146,15 @@ async def _parts(opts: RunOptions, ledger: Ledger) -> Parts:
     brains = await know_brains(opts.settings, provider, ledger)
     return Parts(repo=opts.repo, settings=opts.settings, brain=opts.brain, provider=provider,
                  ledger=ledger, work=opts.work, jail_reason=opts.jail_reason,
-                 speeds=brains.speeds, plans=brains.plans, routes=brains.routes)
+                 speeds=brains.speeds, plans=brains.plans, routes=brains.routes,
+                 host_yield=host_yield(gate, {}, _op_note(ledger)))
+
+
+def _op_note(ledger: Ledger) -> Callable[[str, str, dict[str, Any]], Any]:
+    async def note(op_id: str, msg: str, data: dict[str, Any]) -> None:
+        await ledger.record_thought(op_id, "HOST", msg, data)
+
+    return note
 
 
 async def _close(provider: object) -> None:

@@ -29,7 +29,7 @@ def clone(repo: Path, where: Path, rev: str) -> Path:
     where.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(repo), str(where)],
                    check=True, capture_output=True)
-    git(where, "checkout", "-q", "-b", BRANCH, rev)
+    git(where, "checkout", "-q", "-B", BRANCH, rev)  # -B: a clone of a scratch has one
     git(where, "config", "user.name", HUMAN[0])
     git(where, "config", "user.email", HUMAN[1])
     git(where, "config", "commit.gpgsign", "false")
@@ -67,8 +67,9 @@ def head(root: Path) -> str:
 
 
 def checkout_copy(root: Path, rev: str, where: Path) -> Path:
-    """`rev`'s tree written out at `where` as its own scratch (a review branch's tree)."""
-    clone(root, where, rev)
+    """`rev` of the scratch `root` (a review branch) checked out at `where`, a scratch of
+    its own (a clone names `root`'s branches origin/..., so the commit is named)."""
+    clone(root, where, git(root, "rev-parse", "--verify", f"{rev}^{{commit}}").strip())
     return where
 
 

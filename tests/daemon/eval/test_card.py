@@ -1,0 +1,92 @@
+"""daemon.eval.card, render and page: the card's numbers from task results, friction from
+the newest replay:fix run on the same tasks, the date split, and what is printed."""
+
+from __future__ import annotations
+
+from daemon.eval import card as cards
+from daemon.eval.page import page
+from daemon.eval.records import Run, RunSpec
+from daemon.eval.render import card_text, history_text, tasks_text
+from daemon.eval.result import TaskResult, Verdict, reason_class
+
+
+def result(task: str, verdict: Verdict, date: str = "2024-01-01", **extra: object) -> TaskResult:
+    return TaskResult(task=task, kind="repair", date=date, verdict=verdict, **extra)
+
+
+def a_run(brain: str, results: list[TaskResult], run_id: str = "ev-1") -> Run:
+    return Run(run_id, "2026-01-01T00:00:00", RunSpec(brain=brain, kinds=["repair"]),
+               {"tree": "abc1234", "machine": "a CPU"}, results)
+
+
+BRAIN = [result("a", Verdict.RESOLVED, cost_usd=0.02, prompt_tokens=900,
+                completion_tokens=100, wall_s=30.0),
+         result("b", Verdict.FALSE_PROVEN, "2025-02-01", cost_usd=0.01, wall_s=20.0),
+         result("c", Verdict.PROPOSED_CORRECT, "2025-03-01", cost_usd=0.02,
+                prompt_tokens=1000, wall_s=50.0),
+         result("d", Verdict.POSTMORTEM, reason_class="tests failed", deadline_misses=2,
+                wall_s=10.0),
+         result("e", Verdict.POSTMORTEM, reason_class="tests failed", wall_s=10.0)]
+FIX = [result(t, Verdict.RESOLVED) for t in "abce"] + [
+    result("d", Verdict.PROPOSED_CORRECT, reason="waits for review")]
+
+
+def test_the_card_sums_the_results() -> None:
+    fix_run = a_run(cards.FIX_BRAIN, FIX, "ev-fix")
+    card = cards.build(a_run("kernel", BRAIN), [fix_run], cutoff="2025-01-01")
+    assert card.tasks == 5 and card.correct == 2
+    assert card.verdicts == {"resolved": 1, "false_proven": 1, "proposed_correct": 1,
+                             "postmortem": 2}
+    assert card.postmortem_reasons == {"tests failed": 2}
+    assert card.deadline_misses == 2 and card.false_proven == ["b:repair"]
+    assert card.total.cost_usd == 0.05 and card.total.tokens == 2000
+    assert card.per_correct is not None
+    assert (card.per_correct.cost_usd, card.per_correct.tokens,
+            card.per_correct.wall_s) == (0.025, 1000, 60.0)
+    assert card.friction is not None and card.friction.run_id == "ev-fix"
+    assert card.friction.refused == [{"task": "d:repair", "verdict": "proposed_correct",
+                                      "why": "waits for review"}]
+    assert card.by_date == {"before": {"tasks": 3, "resolved": 1, "postmortem": 2},
+                            "after": {"tasks": 2, "false_proven": 1, "proposed_correct": 1}}
+
+
+def test_friction_needs_a_fix_run_over_the_same_tasks() -> None:
+    partial = a_run(cards.FIX_BRAIN, FIX[:2], "ev-fix")
+    assert cards.build(a_run("kernel", BRAIN), [partial]).friction is None
+    own = cards.build(a_run(cards.FIX_BRAIN, FIX, "ev-fix"), [])
+    assert own.friction is not None and own.friction.run_id == "ev-fix"
+    assert len(own.friction.refused) == 1 and own.friction.share == 0.2
+
+
+def test_what_is_printed() -> None:
+    card = cards.build(a_run("kernel", BRAIN), [a_run(cards.FIX_BRAIN, FIX, "ev-fix")],
+                       cutoff="2025-01-01")
+    text = card_text(card)
+    for line in ("resolved              1  20%", "false-proven          1  20%",
+                 "postmortem            2  40%  ended with nothing changed: tests failed 2",
+                 "deadline misses       2", "friction            1 of 5 (20%)",
+                 "  - d:repair: proposed_correct: waits for review",
+                 "per correct change  $0.0250, 1,000 tokens, 1m00s wall (2 correct)",
+                 "by task date        before 2025-01-01: 1 of 3 resolved; after 2025-01-01: 0 of 2",
+                 "false-proven tasks: b:repair"):
+        assert line in text, (line, text)
+    assert "b:repair" in tasks_text(card)
+    runs = [a_run("kernel", BRAIN, "ev-1"), a_run("kernel", BRAIN[:1], "ev-2")]
+    runs[0].card = card.model_dump(mode="json")
+    table = history_text(runs)
+    assert "ev-1" in table and "(unfinished" in table
+    html = page(card, runs)
+    assert html.count("<svg") == 4 and 'id="by-date"' in html and "b:repair" in html
+
+
+def test_no_friction_yet_is_said() -> None:
+    text = card_text(cards.build(a_run("kernel", BRAIN), []))
+    assert "friction            not measured yet" in text
+
+
+def test_postmortem_reasons_are_a_table() -> None:
+    assert reason_class("GENERATE", "model deadline passed") == "deadline missed"
+    assert reason_class("VALIDATE_RETRY", "failing: tests/test_x.py::t") == "tests failed"
+    assert reason_class("GATE", "not proven") == "refused at the gate"
+    assert reason_class("GENERATE", "replay script ran out") == "the brain gave no answer"
+    assert reason_class("", "odd") == "other (no phase)"
