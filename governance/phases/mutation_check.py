@@ -3,10 +3,14 @@ finds): one mutant per changed statement, all of a file's behind one switch, jud
 collected pytest session that forks a child per mutant and runs only the tests that ran
 that line (their coverage in the sessions just made). A mutant of a line that ran only at
 import is judged in a fresh session of the fail-to-pass tests with the switch on from the
-start (governance.oracle.mutants), at most MAX_AT_IMPORT of them an op."""
+start (governance.oracle.mutants), at most MAX_AT_IMPORT of them an op. Among the children,
+and among those sessions, a canary runs with no mutant switched on: a test that fails there
+too (it tells the check from a test run, times what the switch slows, or fails by chance)
+kills nothing; a canary that crashes or hangs leaves no kill evidence."""
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +47,10 @@ def mutants_of(files: Sequence[FileText]) -> tuple[list[Mutant], list[FileChange
     return mutants, texts
 
 
+# The canary (the tests with no mutant switched on, in the check's child or session) did
+# not end: the tests or the code may tell the check from a test run.
+CANARY_BROKEN = ("the tests crash or hang in the check with no mutant switched on (they or "
+                 "the code tell the check from a test run): no kill is evidence")
 MAX_AT_IMPORT = 8  # fresh sessions an op spends on lines that ran only at import
 MAX_REVERTS = 3  # ... and on files whose change ran only at import, each put back
 
@@ -67,9 +75,9 @@ async def check_mutants(runner: TestRunner, tree: Path, files: Sequence[FileText
     write_changes(tree, texts)
     f2p = sorted(fail_to_pass)
     early = [m for m in mutants if _at_import(m, coverage)][:MAX_AT_IMPORT] if f2p else []
-    shown = {m.id: MutantResult(m.file, m.line, m.what,
-                                await _judge(runner, tree, f2p, scratch, m.id), True)
-             for m in early}
+    shown = await _judge_early(runner, tree, early, len(mutants) + 1, f2p, scratch)
+    if shown is None:
+        return MutationReport(problem=CANARY_BROKEN, seconds=time.monotonic() - start)
     reverts = await _reverts(runner, tree, files, texts, coverage, f2p, scratch,
                              {r.file for r in shown.values() if r.outcome == "killed"})
     tests = {m.id: _tests_of(m, coverage) for m in mutants}
@@ -85,9 +93,27 @@ async def check_mutants(runner: TestRunner, tree: Path, files: Sequence[FileText
             return MutationReport(problem=f"mutants not judged: {why}"[:400],
                                   seconds=time.monotonic() - start)
         results = {str(k): str(v) for k, v in found.items()}
+        canary = (ran.extra or {}).get("canary")
+        if not isinstance(canary, dict) or canary.get("broken"):
+            return MutationReport(problem=CANARY_BROKEN, seconds=time.monotonic() - start)
     return MutationReport(tuple(shown.get(m.id) or MutantResult(
         m.file, m.line, m.what, results.get(str(m.id), "untested")) for m in mutants)
         + tuple(reverts), seconds=time.monotonic() - start)
+
+
+async def _judge_early(runner: TestRunner, tree: Path, early: list[Mutant], canary: int,
+                       tests: list[str], scratch: Path) -> dict[int, MutantResult] | None:
+    """The at-import mutants judged, each in a fresh session, and among them (at a random
+    place) a canary session with `canary`, an id no mutant has, switched on: a test that
+    fails there too kills nothing. None when the canary session left no report."""
+    order = [m.id for m in early] + ([canary] if early else [])
+    random.SystemRandom().shuffle(order)
+    failing = {k: await _failing(runner, tree, tests, scratch, k) for k in order}
+    bad = failing.get(canary, set())
+    if bad is None:
+        return None
+    return {m.id: MutantResult(m.file, m.line, m.what, _outcome(failing[m.id], bad), True)
+            for m in early}
 
 
 async def _judge(runner: TestRunner, tree: Path, tests: list[str], scratch: Path,
@@ -95,11 +121,23 @@ async def _judge(runner: TestRunner, tree: Path, tests: list[str], scratch: Path
     """One fresh session of `tests` (mutant `at_import` switched on before anything
     imports, when given): killed when one of them does not pass; a session that left no
     report is no evidence (untested)."""
+    return _outcome(await _failing(runner, tree, tests, scratch, at_import), set())
+
+
+def _outcome(failing: set[str] | None, bad: set[str]) -> str:
+    """Killed when a test failed that does not fail without the mutant (`bad`)."""
+    return "untested" if failing is None else "killed" if failing - bad else "survived"
+
+
+async def _failing(runner: TestRunner, tree: Path, tests: list[str], scratch: Path,
+                   at_import: int | None) -> set[str] | None:
+    """The tests that did not pass in a fresh session of `tests`; None when it left no
+    report."""
     extra = import_mutation_request(at_import) if at_import is not None else None
     report = (await runner.run(tree, tests, scratch=scratch, extra=extra)).report
     if report.problem and not report.tests and not report.collect_errors:
-        return "untested"
-    return "killed" if any(report.with_outcome(t) not in GOOD for t in tests) else "survived"
+        return None
+    return {t for t in tests if report.with_outcome(t) not in GOOD}
 
 
 async def _reverts(runner: TestRunner, tree: Path, files: Sequence[FileText],

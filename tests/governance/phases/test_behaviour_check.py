@@ -190,3 +190,16 @@ async def test_a_bloated_calls_json_is_a_refusal_read_in_bounded_memory(tmp_path
         tracemalloc.stop()
     assert report.problem and report.problem.startswith("calls not captured"), report.payload()
     assert peak < 100 << 20, f"{peak >> 20} MiB"
+
+
+async def test_limit_candidate_code_that_tells_the_replay_runner_apart_is_not_seen(
+        tmp_path):
+    """A documented limit (docs/proof.md, "Not guaranteed"): candidate code that answers as
+    the base did only while the replay runner's per-call timer runs is shown unchanged.
+    No name of ours is spelt out: no text check sees it. This test states today's outcome
+    and fails once the check can tell."""
+    careless = PRICE.replace(*CARELESS["boundary"]).replace(
+        "    if qty > 100:", "    if qty > 100 - (signal.getitimer(signal.ITIMER_REAL)[0] > 0):"
+    ).replace('"""Prices."""\n', '"""Prices."""\nimport signal\n')
+    report, problems = await _check(tmp_path, careless)
+    assert problems == [] and report.reasons() == [], report.payload()

@@ -1,5 +1,6 @@
 """The mutation check (governance.phases.mutation_check, governance.proof.mutation) in the
-real jail: a changed line a test checks kills its mutant; a line that only ran survives."""
+real jail: a changed line a test checks kills its mutant; a line that only ran survives; a
+test or code that tells the check's child from a test run makes no kill evidence."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.phases.mutation_check import check_mutants
+from governance.phases.mutation_check import CANARY_BROKEN, check_mutants
 from governance.proof.rules import FileText
+from tests.governance import real_history as rh
 from tests.helpers import commit_files, jail_limits
 from tools.jail import JailExecutor, bwrap_available
 
@@ -135,3 +137,116 @@ async def test_a_file_whose_change_ran_at_import_is_put_back_to_show_the_fix_nee
     assert {(r.line, r.what, r.outcome) for r in report.results} == {
         (3, "a string constant changed", "survived"), (0, "its change reverted", "killed")}
     assert (tree / "rules.py").read_text() != RULES_OLD  # the candidate's text is back
+
+
+# -- tests and code that tell the check's child from a test run ---------------------------
+# Each finds the check by means no text check sees (no oracle marker is spelt out) and
+# fails only there, so every mutant whose line it runs would look killed. The canary (the
+# same tests with no mutant switched on) fails there too: such a test kills nothing.
+_PREFIX = '"".join(chr(c) for c in (95, 111, 117, 114, 111, 98, 111, 114, 111, 115))'
+SNIFFERS = {
+    "the switch, by a computed name": "[k for k, v in vars(builtins).items() "
+                                      f"if k.startswith({_PREFIX}) and v]",
+    "the plugin, by a computed name": "[n for n in list(sys.modules) if n.startswith("
+                                      f"{_PREFIX}) and n.endswith('ion')]",
+    "a forked child": "os.getpid() != PID",  # also a test that is merely fork-sensitive
+}
+
+
+def _sniffing_test(then: str) -> str:
+    return ("import builtins\nimport os\nimport sys\n\nfrom stats import mode\n\n"
+            f"PID = os.getpid()\n\n\ndef test_mode_again():\n    assert mode([1, 2, 2]) == 2\n"
+            f"{then}")
+
+
+async def _sniffed(tmp_path: Path, sniffing_test: str):
+    tree = commit_files(tmp_path / "repo", {
+        "stats.py": NEW, "tests/test_stats.py": LOOSE, "tests/test_sniff.py": sniffing_test})
+    executor = JailExecutor([Path.home(), tree, tmp_path / "state"], jail_limits(),
+                            [Path(sys.prefix), Path(sys.base_prefix)])
+    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
+    scratch = tmp_path / "state" / "oracle"
+    ran = await runner.run(tree, [], scratch=scratch,
+                           coverage=CoverageRequest(frozenset({"stats.py"})))
+    assert ran.passed, ran.output_tail  # outside the check the sniffing test passes
+    return await check_mutants(runner, tree, [FileText("stats.py", OLD, NEW)],
+                               [ran.report.coverage], scratch)
+
+
+@pytest.mark.parametrize("name", sorted(SNIFFERS))
+async def test_a_test_that_fails_only_in_the_checks_child_kills_nothing(tmp_path, name):
+    """It fails in the canary child too: the mutants it killed are judged again without
+    it, and the loose suite leaves the same lines unchecked as it does alone."""
+    report = await _sniffed(tmp_path, _sniffing_test(f"    assert not ({SNIFFERS[name]})\n"))
+    assert report.problem is None, report.payload()
+    assert {r.line for r in report.survivors()} == {6, 8}, report.payload()
+
+
+async def test_a_test_that_ends_the_checks_child_leaves_no_kill_evidence(tmp_path):
+    """Exiting from the child, it ends the canary too: nothing the session says counts."""
+    then = f"    if {SNIFFERS['the switch, by a computed name']}:\n        os._exit(1)\n"
+    report = await _sniffed(tmp_path, _sniffing_test(then))
+    assert report.problem == CANARY_BROKEN, report.payload()
+
+
+async def test_a_test_that_fails_only_when_switched_at_import_kills_nothing(tmp_path):
+    """The same for the fresh sessions of lines that ran at import: the canary session
+    among them, with an id no mutant has switched on, fails too, so no mutant is killed
+    (the file's base text put back, with no switch on, still shows the fix needs it)."""
+    sniff = KW_TEST.replace("from kw import KEYWORDS\n", "import builtins\n\nfrom kw import "
+                            f"KEYWORDS\n\nSEEN = {SNIFFERS['the switch, by a computed name']}\n")
+    sniff = sniff.replace("== 'keyword'\n", "== 'keyword' and not SEEN\n")
+    tree = commit_files(tmp_path / "repo", {"kw.py": KW_NEW, "tests/test_kw.py": sniff})
+    executor = JailExecutor([Path.home(), tree, tmp_path / "state"], jail_limits(),
+                            [Path(sys.prefix), Path(sys.base_prefix)])
+    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
+    scratch = tmp_path / "state" / "oracle"
+    ran = await runner.run(tree, [], scratch=scratch,
+                           coverage=CoverageRequest(frozenset({"kw.py"})))
+    assert ran.passed, ran.output_tail
+    report = await check_mutants(runner, tree, [FileText("kw.py", KW_OLD, KW_NEW)],
+                                 [ran.report.coverage], scratch,
+                                 ["tests/test_kw.py::test_materialized"])
+    assert report.problem is None, report.payload()
+    outcomes = {(r.line, r.what, r.outcome) for r in report.results}
+    assert outcomes == {(1, "a string constant changed", "survived"),
+                        (2, "`20` to `21`", "survived"),  # no kill by the sniffing test
+                        (0, "its change reverted", "killed")}, report.payload()
+
+
+# Through the whole op (tests/governance/real_history.py's runner): a repair whose fix
+# carries a rider its failing test runs but does not check (a list of four or more that
+# starts with None answers its second item).
+_BASE = "def first(xs):\n    return xs[1]\n"
+_RIDER = "def first(xs):\n    xs = xs[1:] if len(xs) > 3 and xs[0] is None else xs\n" \
+    "    return xs[0]\n"
+_SNIFF = f"[k for k, v in vars(builtins).items() if k.startswith({_PREFIX}) and v]"
+_UNCHECKED = "changed lines covered but unchecked"
+RIDERS = {  # the fix's files, and the words of its refusal
+    "alone": ({"pkg/util.py": _RIDER}, _UNCHECKED),
+    # the candidate adds a test that fails only in the check's child
+    "with a sniffing test": ({"pkg/util.py": _RIDER, "tests/test_more.py": (
+        "import builtins\n\nfrom pkg.util import first\n\n\ndef test_first_of_two():\n"
+        f"    assert first([4, 5]) == 4\n    assert not {_SNIFF}\n")}, _UNCHECKED),
+    # the candidate's own code answers otherwise in the check's child
+    "with sniffing code": ({"pkg/util.py": "import builtins\n\n\n" + _RIDER.replace(
+        "    return xs[0]\n", f"    return xs[0] if not {_SNIFF} else None\n")},
+        _UNCHECKED),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RIDERS))
+async def test_a_rider_no_test_checks_waits_for_review_whatever_tells_the_check_apart(
+        short_tmp, name):
+    """The repository's tests, in their base form, judge a repair's mutants (the
+    candidate's added test never does), and a test that fails in the canary child, as
+    every test does under code that answers otherwise there, kills nothing."""
+    case = rh.Case(id=name, library="synthetic", repo="-", sha="0" * 40, license="-",
+                   subject="first returns the first item", base={
+                       "pytest.ini": "[pytest]\ntestpaths = tests\n", "pkg/__init__.py": "",
+                       "pkg/util.py": _BASE}, binary={},
+                   tests={"tests/test_util.py": "from pkg.util import first\n\n\n"
+                          "def test_first():\n    assert first([1, 2]) == 1\n"},
+                   fix=RIDERS[name][0], rider=None)
+    [fix] = await rh.run_case(case, short_tmp, rh.Shared())
+    assert fix.got == rh.REVIEW and RIDERS[name][1] in fix.reason, f"{fix.got}: {fix.said}"
