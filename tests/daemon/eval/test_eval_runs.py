@@ -19,13 +19,14 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main
-from daemon.config import load_settings
+from daemon.config import Settings, load_settings
 from daemon.eval import records
 from daemon.eval import settings as eval_settings
 from daemon.eval.result import TaskResult, Verdict
-from daemon.eval.runner import RunOptions, spec_of
-from daemon.eval.task import Kind, TaskCache
-from tests.daemon.eval.histories import git, real, toy
+from daemon.eval.runner import RunOptions, run, spec_of
+from daemon.eval.task import Kind, Task, TaskCache
+from tests.daemon.eval.histories import CLAMP_FIXED, CLAMP_TEST, git, real, toy
+from tests.daemon.host_tree import idle_laptop
 from tests.daemon.live.chromium import CHROMIUM, rendered_dom
 from tools.jail import bwrap_available
 
@@ -152,3 +153,36 @@ def test_a_real_library_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert careless["verdicts"].get("false_proven", 0) == 0
     assert careless["verdicts"].get("resolved", 0) == 0, careless["results"]
     assert snapshot(repo) == before
+
+
+async def test_a_run_waits_while_the_host_is_busy(tmp_path: Path) -> None:
+    """The host gate holds the first task back while the machine is its human's; it runs
+    once the load drops, by itself."""
+    shas = toy(tmp_path / "repo")
+    repo, state = tmp_path / "repo", tmp_path / "repo" / ".ouroboros"
+    task = Task(id=shas["clamp"][:12], sha=shas["clamp"], parent=shas["initial"],
+                date="2024-03-05", subject="clamp", message="clamp: a value above hi is hi",
+                tests={"tests/test_ops.py": CLAMP_TEST}, fix={"calc/ops.py": CLAMP_FIXED},
+                fail_to_pass=["tests/test_ops.py::test_clamp_high"], pass_to_pass=[],
+                runs=1, suite_s=0.5)
+    tree = idle_laptop(tmp_path / "host").load(3.9)
+    settings = Settings.model_validate({"health": {"enabled": True, "poll_s": 0.05}})
+    opts = RunOptions(repo, state, eval_settings.for_brain(settings, "replay:none", None),
+                      "replay:none", (Kind.REPAIR,), (task,), tmp_path / "work", None,
+                      host=tree.reader())
+    said: list[str] = []
+    waiting = asyncio.Event()
+
+    def say(line: str) -> None:
+        said.append(line)
+        if "waits for the host" in line:
+            waiting.set()
+
+    running = asyncio.create_task(run(opts, say))
+    await asyncio.wait_for(waiting.wait(), 60)
+    assert not any(line.startswith("[") for line in said)  # no task has run
+    tree.load(0.3)
+    card = await asyncio.wait_for(running, 300)
+    assert card.verdicts == {"no_change": 1}
+    free = next(i for i, line in enumerate(said) if "the host is free again" in line)
+    assert free < next(i for i, line in enumerate(said) if line.startswith("["))
