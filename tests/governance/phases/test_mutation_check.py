@@ -196,17 +196,8 @@ async def test_a_test_that_fails_only_when_switched_at_import_kills_nothing(tmp_
     sniff = KW_TEST.replace("from kw import KEYWORDS\n", "import builtins\n\nfrom kw import "
                             f"KEYWORDS\n\nSEEN = {SNIFFERS['the switch, by a computed name']}\n")
     sniff = sniff.replace("== 'keyword'\n", "== 'keyword' and not SEEN\n")
-    tree = commit_files(tmp_path / "repo", {"kw.py": KW_NEW, "tests/test_kw.py": sniff})
-    executor = JailExecutor([Path.home(), tree, tmp_path / "state"], jail_limits(),
-                            [Path(sys.prefix), Path(sys.base_prefix)])
-    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
-    scratch = tmp_path / "state" / "oracle"
-    ran = await runner.run(tree, [], scratch=scratch,
-                           coverage=CoverageRequest(frozenset({"kw.py"})))
-    assert ran.passed, ran.output_tail
-    report = await check_mutants(runner, tree, [FileText("kw.py", KW_OLD, KW_NEW)],
-                                 [ran.report.coverage], scratch,
-                                 ["tests/test_kw.py::test_materialized"])
+    report, _ = await _at_import(tmp_path, FileText("kw.py", KW_OLD, KW_NEW), sniff,
+                                 "tests/test_kw.py::test_materialized")
     assert report.problem is None, report.payload()
     outcomes = {(r.line, r.what, r.outcome) for r in report.results}
     assert outcomes == {(1, "a string constant changed", "survived"),
