@@ -49,3 +49,6 @@ class Transition:
     reason: str
     payload: dict[str, Any] = field(default_factory=dict)
     cost_delta: float = 0.0
+    # The op ends for a reason that is not about the code (a provider, the model's turn,
+    # a collapse, the daemon itself): it teaches no lesson (governance.memory.lessons).
+    infra: bool = False

@@ -9,8 +9,10 @@ Rules (all here, as data and small pure functions):
 - The class is governance.memory.memory's failure class. Only ops whose outcome is about the code
   teach (LESSON_CLASSES): a landed op, a candidate VALIDATE refused, one that was rolled back
   after its tests broke, an unusable reply. Infrastructure teaches nothing (R8): a timeout, a
-  cancel, a block, a provider failure, a collapse, an environment failure, a daemon error
-  (INFRA_REASONS, INFRA_PAYLOAD); such an op leaves no lesson and is not counted below.
+  cancel, a block, and whatever terminal transition says it ended for a reason not about the
+  code (its `infra`: a provider failure, no turn at the model, a collapse, L2 stopped by its
+  provider or an environment failure, a daemon error); such an op leaves no lesson and is
+  not counted below.
 - At most `cap` (20) lessons; the oldest goes first.
 - Convergence (R18): the ops that teach are tallied by whether lessons were in their prompt.
   Every `interval` (10) ops run with lessons, the success rate of those ops is compared with
@@ -43,16 +45,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LESSON_CLASSES = frozenset({"", "validation_failed", "rolled_back", "model"})
-# Terminal reasons the daemon itself writes when the trouble is not the code (the prefix is
-# ours; whatever follows it may be hostile, and is never what decides).
-INFRA_REASONS = ("provider ", "no model provider", "no turn at the model", "collapse:",
-                 "op wall-clock ceiling", "bug:", "auto-commit failed", "not applied:",
-                 "apply refused", "verify: no baseline")
-INFRA_PAYLOAD: Mapping[str, frozenset[Any]] = {  # payload key -> values that mean infra
-    "failure": frozenset({"collapse"}),
-    "reaped": frozenset({True}),
-    "last_class": frozenset({"environment", "collapse"}),
-}
 MAX_GOAL = 100
 MAX_WHY = 120
 MAX_FILE = 80
@@ -73,23 +65,12 @@ def one_line(text: object, cap: int) -> str:
     return out if len(out) <= cap else out[: cap - 1] + "…"
 
 
-def is_infra(failure_class: str, reason: str, payload: Mapping[str, Any]) -> bool:
-    """True when the op ended for a reason that is not about the code (R8)."""
-    if failure_class not in LESSON_CLASSES:
-        return True
-    if reason.startswith(INFRA_REASONS) or "traceback" in payload:
-        return True
-    return any(_hashable(payload.get(k)) in v for k, v in INFRA_PAYLOAD.items())
-
-
-def _hashable(value: Any) -> Any:
-    return value if isinstance(value, (str, int, float, bool, type(None))) else None
-
-
 def lesson(goal: str, files: Iterable[str], failure_class: str, reason: str,
-           payload: Mapping[str, Any] | None = None) -> str | None:
-    """The lesson one finished op teaches, or None when it teaches nothing (infra)."""
-    if is_infra(failure_class, reason, payload or {}):
+           infra: bool = False) -> str | None:
+    """The lesson one finished op teaches, or None when it teaches nothing: its failure
+    class is not one that teaches, or its terminal transition says it ended for a reason
+    not about the code (R8: governance.phase.Transition.infra)."""
+    if infra or failure_class not in LESSON_CLASSES:
         return None
     names = list(dict.fromkeys(files))  # the first target first
     where = one_line(names[0], MAX_FILE) if names else "no file"

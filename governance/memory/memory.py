@@ -123,7 +123,7 @@ class Memory:
         if self.lessons is None:
             return
         line = lesson(ctx.envelope.goal, ctx.envelope.target_files or files, cls, t.reason,
-                      t.payload)
+                      t.infra)
         if line is None:  # infrastructure (R8): no lesson, not counted
             return
         check = self.lessons.observe(line, landed=cls == "", shown=bool(ctx.lessons))

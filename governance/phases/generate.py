@@ -229,7 +229,7 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     """One generation attempt; an unusable reply spends the generate budget
     (governance.retry) and retries in `retry_phase` while that budget lasts."""
     if d.provider is None:
-        return Transition(Phase.POSTMORTEM, "no model provider is available")
+        return Transition(Phase.POSTMORTEM, "no model provider is available", infra=True)
     ctx.generate_attempts += 1
     # The stale guard's "before": hashed the way APPLY compares, never through a symlink.
     ctx.live_hashes = await d.in_thread(
@@ -263,10 +263,11 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                           f"{retry.spent(ctx, retry.Budget.GENERATE)} unusable replies: {exc}",
                           cost_delta=cost)
     except ModelWaitExpired as exc:
-        return Transition(Phase.POSTMORTEM, f"no turn at the model: {exc}")
+        return Transition(Phase.POSTMORTEM, f"no turn at the model: {exc}", infra=True)
     except ProviderError as exc:
         await d.record_failed_call(ctx, phase, exc)
-        return Transition(Phase.POSTMORTEM, f"provider {d.provider.name} failed: {exc}")
+        return Transition(Phase.POSTMORTEM, f"provider {d.provider.name} failed: {exc}",
+                          infra=True)
     return await _chosen(ctx, d, view.name, usable, ctx.cost_usd - cost_before)
 
 
@@ -358,7 +359,7 @@ def _collapsed(ctx: OperationContext, d: PhaseDeps, exc: ModelCollapsed, retry_p
         return Transition(retry_phase, f"collapse: {exc}", payload, cost_delta=cost)
     return Transition(Phase.POSTMORTEM, f"collapse: the model kept collapsing "
                       f"({retry.spent(ctx, retry.Budget.GENERATE)} failed generations, "
-                      f"{ctx.regrounds} re-grounds): {exc}", payload, cost_delta=cost)
+                      f"{ctx.regrounds} re-grounds): {exc}", payload, cost_delta=cost, infra=True)
 
 
 def _accepted(ctx: OperationContext, provider: str, candidate: Candidate,

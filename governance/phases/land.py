@@ -221,7 +221,8 @@ async def apply_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     assert ctx.generation is not None
     refused = await d.in_thread(_apply_refusals, ctx, d)
     if refused:
-        return Transition(Phase.POSTMORTEM, f"not applied: {'; '.join(refused)}")
+        return Transition(Phase.POSTMORTEM, f"not applied: {'; '.join(refused)}",
+                          infra=True)
     paths = [exact_path(c.file_path) for c in ctx.generation.candidate.changes()]
     try:
         stale = [f for f, h in ctx.live_hashes.items() if live_sha256(d.root, f) != h]
@@ -236,14 +237,14 @@ async def apply_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
                  for c in ctx.generation.candidate.changes()]
         snapshot = await d.in_thread(_snapshot, ctx, d, paths, after)
     except (OSError, ValueError) as exc:  # UnsafePath: a symlink appeared since the check
-        return Transition(Phase.POSTMORTEM, f"not applied: {exc}")
+        return Transition(Phase.POSTMORTEM, f"not applied: {exc}", infra=True)
     ctx.rollback_dir = str(snapshot.directory)
     ctx.applied = True  # from here on, any non-COMPLETE ending restores the snapshot
     crashpoint("apply_after_snapshot")
     try:
         post = await d.in_thread(_write_all, ctx, d, paths)
     except (OSError, ValueError) as exc:  # the snapshot restores what was written
-        return Transition(Phase.POSTMORTEM, f"apply refused mid-batch: {exc}")
+        return Transition(Phase.POSTMORTEM, f"apply refused mid-batch: {exc}", infra=True)
     return Transition(Phase.VERIFY, f"applied {len(paths)} file(s)",
                       {"files": paths, "post_sha256": post, "rollback": ctx.rollback_dir})
 
@@ -253,7 +254,8 @@ async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     assert ctx.generation is not None
     memo = d.oracle
     if memo.scope is None or memo.baseline is None:
-        return Transition(Phase.POSTMORTEM, "verify: no baseline was recorded by VALIDATE")
+        return Transition(Phase.POSTMORTEM, "verify: no baseline was recorded by VALIDATE",
+                          infra=True)
     checked = await check_live(d.verify_runner, d.root, memo.scope, memo.baseline,
                                d.state_dir / "oracle")
     v = checked.verdict

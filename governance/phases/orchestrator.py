@@ -107,10 +107,10 @@ class Orchestrator:
             fsm.check(current, t.to)
             return t
         except IllegalTransition as exc:
-            return Transition(Phase.POSTMORTEM, f"bug: {exc}")
+            return Transition(Phase.POSTMORTEM, f"bug: {exc}", infra=True)
         except Exception as exc:
             return Transition(Phase.POSTMORTEM, f"{type(exc).__name__} in {current}: {exc}",
-                              {"traceback": traceback.format_exc(limit=8)})
+                              {"traceback": traceback.format_exc(limit=8)}, infra=True)
 
     async def _reconcile_l2(self, ctx: OperationContext, until: float | None) -> float | None:
         """L2's timebox starts fresh when L2 starts, whatever the op's clock has left (a
@@ -133,7 +133,7 @@ class Orchestrator:
         return Transition(Phase.POSTMORTEM, f"op wall-clock ceiling of "
                           f"{self.deps.policy.op_ceiling_s:g}s passed "
                           f"({'during' if during else 'before'} {phase}); reaped",
-                          {"reaped": True})
+                          {"reaped": True}, infra=True)
 
     async def _run_phase(self, phase: Phase, ctx: OperationContext,
                          cancel: CancelToken, until: float | None = None) -> Transition:
@@ -207,7 +207,8 @@ class Orchestrator:
             try:
                 result = await auto_commit(ctx, self._per_op.get(ctx.op_id, self.deps))
             except Exception as exc:
-                t = Transition(Phase.POSTMORTEM, f"auto-commit failed: {exc}", t.payload)
+                t = Transition(Phase.POSTMORTEM, f"auto-commit failed: {exc}", t.payload,
+                               infra=True)
             else:
                 ctx.commit_sha = result.sha
                 extra = {"commit": result.sha, "integrity": result.integrity,

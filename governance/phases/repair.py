@@ -17,9 +17,13 @@ from governance.oracle.failure_text import as_payload
 from governance.oracle.oracle import GOOD, Report
 from governance.phase import Phase, Transition
 from governance.phases.deps import PhaseDeps
-from governance.phases.l2 import Failure, FailureClass
+from governance.phases.l2 import Failure, FailureClass, StopReason
 from governance.phases.l2_repair import L2Run, classify
 from governance.schemas import OperationContext
+
+# An L2 run that stopped for these says nothing about the code: no lesson (R8).
+INFRA_STOPS = frozenset({StopReason.PROVIDER, StopReason.NO_MODEL})
+INFRA_CLASSES = frozenset({FailureClass.ENVIRONMENT, FailureClass.COLLAPSE})
 
 
 async def l2_repair_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
@@ -54,7 +58,8 @@ async def l2_repair_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
             payload["failures"] = as_payload(last.texts)
         return Transition(Phase.POSTMORTEM, f"L2 stopped after {run.iteration} iteration(s) "
                           f"[{run.stop.value}]: {run.reason}; last failure ({last.cls.value}): "
-                          f"{'; '.join(named)[:600]}", payload)
+                          f"{'; '.join(named)[:600]}", payload,
+                          infra=run.stop in INFRA_STOPS or last.cls in INFRA_CLASSES)
     ctx.generation = ctx.generation.model_copy(update={"candidate": run.candidate})
     files = [c.file_path for c in run.candidate.changes()]
     unseen = _unseen(failure, d.oracle.baseline) if on_live else []
