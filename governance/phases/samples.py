@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 from governance.errors import CandidateParseError, ModelCollapsed
 from governance.oracle.oracle_run import OracleMemo, Validation
@@ -39,11 +39,6 @@ def change_size(ctx: OperationContext, d: PhaseDeps, candidate: Candidate) -> in
                     difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
                     if tag != "equal")
     return size
-
-
-def smallest_first(sized: Sequence[tuple[int, GenerationResult]]) -> list[GenerationResult]:
-    """The samples by their change size; a stable sort keeps arrival order on ties."""
-    return [g for _, g in sorted(sized, key=lambda pair: pair[0])]
 
 
 @dataclasses.dataclass
