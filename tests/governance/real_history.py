@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from daemon.config import Settings
+from daemon.eval.standins import fix_script
 from daemon.phase_deps import policy_from, runners_from, venom_from
 from governance.oracle.oracle import BaselineCache
 from governance.oracle.oracle_run import OracleMemo
@@ -42,11 +43,11 @@ from governance.phase import Phase
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
 from governance.schemas import OperationContext, SignalEnvelope
-from kernel.replay import ReplayProvider, ReplayTurn
+from kernel.replay import ReplayProvider
 from ledger import Ledger
 from sensors.router import IntakeRouter
 from sensors.test_failure import TestFailureSensor
-from tests.helpers import HEALTH_IN_TESTS, commit_files, git, pipeline_deps, tool_call
+from tests.helpers import HEALTH_IN_TESTS, commit_files, git, pipeline_deps
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "real_history"
 HUMAN_RUNS = 2  # a failing test becomes work once it fails twice in a row (the sensor)
@@ -192,27 +193,11 @@ async def signal(case: Case, repo: Path, state: Path) -> SignalEnvelope | None:
 # -- the stand-in model's answers --------------------------------------------------------
 
 
-def _turn(text: str, purpose: str = "generate") -> ReplayTurn:
-    return ReplayTurn(purpose=purpose, text=text, cost_usd=0.0005)
-
-
 def answers(case: Case, envelope: SignalEnvelope, files: dict[str, str | None],
             repo: Path) -> ReplayProvider:
-    """A plan naming `files`, the exploration, then `files` as the candidate."""
-    changes = [{"file_path": p, "change": "the maintainer's change", "new": not (repo / p)
-                .is_file()} for p in files]
-    plan = {"schema": "plan.1", "approach": case.subject, "complexity": "simple",
-            "ordered_changes": changes, "test_strategy": "the failing tests pass"}
-    seen = [*envelope.target_files, *(p for p in files if (repo / p).is_file())]
-    reads = [tool_call("read_file", path=p) for p in dict.fromkeys(seen)]
-    explore = "\n".join([*reads, tool_call("list_dir", path="."),
-                         tool_call("glob_files", pattern="**/*.py")])
-    candidate = {"schema": "candidate.1", "rationale": case.subject, "files": [
-        {"file_path": p, "action": "delete"} if t is None else {"file_path": p,
-                                                                "full_content": t}
-        for p, t in files.items()]}
-    return ReplayProvider([_turn(json.dumps(plan), "plan"), _turn(explore),
-                           _turn(json.dumps(candidate))])
+    """A plan naming `files`, the exploration, then `files` as the candidate: eval's
+    `replay:fix` stand-in (daemon.eval.standins), the one script both play."""
+    return fix_script(case.subject, envelope, files, repo)
 
 
 # -- one op through the pipeline -------------------------------------------------------
