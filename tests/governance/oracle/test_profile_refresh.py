@@ -15,7 +15,7 @@ from daemon.suite_profile import ProfileLearner
 from governance.git.gitops import GitOps
 from governance.oracle import profile_detail as detail_store
 from governance.oracle import profile_store as store
-from governance.oracle.profile_blocks import MODULE, blocks_of, changed_entries
+from governance.oracle.profile_blocks import MODULE, blocks_of, changed_entries, entries_of
 from governance.oracle.profile_refresh import MAX_NODES, Rerun
 from governance.oracle.testrun import TestRunner
 from tests.helpers import PYTEST, commit_files, git
@@ -284,3 +284,24 @@ def test_too_many_single_tests_give_way_to_their_files() -> None:
     many = Rerun((), tuple(f"tests/test_{n % 3}.py::test_{n}" for n in range(MAX_NODES + 1)))
     assert many.args() == ["tests/test_0.py", "tests/test_1.py", "tests/test_2.py"]
     assert many.covers("tests/test_1.py::test_1") and not few.covers("tests/test_c.py::t")
+
+
+@pytest.mark.parametrize("report", [
+    None, [], {"codes": [], "sets": []}, {"codes": [["m.py"]], "sets": [], "tests": {}},
+    {"codes": [["m.py", "1"]], "sets": [], "tests": {}},
+    {"codes": [["m.py", 1]], "sets": [[1]], "tests": {}},  # no such code
+    {"codes": [["m.py", 1]], "sets": [[0]], "tests": {"t.py::t": 1}},  # no such set
+])
+def test_a_report_not_of_the_plugin_s_shape_is_none(report: object) -> None:
+    assert entries_of(report, lambda rel: SOURCE) is None
+
+
+def test_a_report_maps_each_test_to_the_blocks_it_entered() -> None:
+    report = {"codes": [["m.py", _line(SOURCE, "def double")], ["m.py", 1], ["data.txt", 3]],
+              "sets": [[0, 1], [2]], "tests": {"t.py::a": 0, "t.py::b": 1}}
+    found = entries_of(report, lambda rel: SOURCE)
+    assert found is not None
+    nodes, prints = found
+    assert nodes == {"t.py::a": {("m.py", "double"), ("m.py", MODULE)},
+                     "t.py::b": {("data.txt", MODULE)}}
+    assert prints["data.txt"] == {} and "double" in prints["m.py"]
