@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from daemon.eval.records import Run
-from daemon.eval.result import CORRECT, TaskResult, Verdict
+from daemon.eval.result import CORRECT, TaskResult, Verdict, short_reason
 
 FIX_BRAIN = "replay:fix"
 
@@ -112,7 +112,7 @@ def friction(run: Run, fix_runs: list[Run]) -> Friction | None:
         return None
     mine = [r for r in source.results if r.instance in wanted]
     refused = [{"task": r.instance, "verdict": r.verdict.value,
-                "why": r.reason_class or r.reason[:200]}
+                "why": r.reason_class or short_reason(r.reason)[:200]}
                for r in mine if r.verdict is not Verdict.RESOLVED]
     return Friction(run_id=source.run_id, tasks=len(mine), refused=refused)
 

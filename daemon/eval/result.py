@@ -48,10 +48,21 @@ REASONS: tuple[tuple[str, frozenset[str], str], ...] = (
     ("blocked before work", frozenset({"CLASSIFY", "ROUTE"}), r""),
     ("no usable candidate", frozenset({"PLAN", "CONTEXT_EXPANSION", "GENERATE",
                                        "GENERATE_RETRY"}), r""),
+    # The oracle names a test that failed on the base too: the op's scope must pass whole.
+    ("a test fails before the change too", frozenset({"VALIDATE", "VALIDATE_RETRY",
+                                                     "L2_REPAIR"}), r"failing before the"),
     ("tests failed", frozenset({"VALIDATE", "VALIDATE_RETRY", "L2_REPAIR"}), r""),
     ("refused at the gate", frozenset({"GATE", "APPROVE"}), r""),
     ("failed to apply or verify", frozenset({"APPLY", "VERIFY"}), r""),
 )
+
+
+_REVIEW = re.compile(r"^waits for review on \S+: ")
+
+
+def short_reason(reason: str) -> str:
+    """A reason without what every one of its kind says (a review branch's name)."""
+    return _REVIEW.sub("review: ", reason)
 
 
 def reason_class(from_phase: str, reason: str) -> str:

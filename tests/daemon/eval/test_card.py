@@ -90,3 +90,11 @@ def test_postmortem_reasons_are_a_table() -> None:
     assert reason_class("GATE", "not proven") == "refused at the gate"
     assert reason_class("GENERATE", "replay script ran out") == "the brain gave no answer"
     assert reason_class("", "odd") == "other (no phase)"
+
+
+def test_a_review_reason_loses_its_branch_name() -> None:
+    from daemon.eval.result import short_reason
+
+    assert short_reason("waits for review on ouroboros/op-1: unproven: x") == "review: unproven: x"
+    assert reason_class("VALIDATE", "failing: t: failed (failing before the change too)") == \
+        "a test fails before the change too"
