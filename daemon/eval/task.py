@@ -22,7 +22,9 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from governance.fs.protected import normalize
 
 SCHEMA = "eval-task.1"
 TASKS_DIR = "eval/tasks"  # under the state dir
@@ -47,6 +49,11 @@ class Rider(BaseModel):
     noticed: list[str] = Field(default_factory=list)
     text: str  # the whole file, fix and mutation applied
 
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        return _repo_path(value)
+
 
 class Task(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -67,6 +74,12 @@ class Task(BaseModel):
     suite_s: float  # the whole suite's time on the commit
     rider: Rider | None = None
 
+    @field_validator("tests", "fix")
+    @classmethod
+    def _paths_inside(cls, value: dict[str, str | None]) -> dict[str, str | None]:
+        """Every path a task writes stays inside the scratch it is written into."""
+        return {_repo_path(p): t for p, t in value.items()}
+
     @property
     def hidden(self) -> list[str]:
         """The tests that judge a brain's change: fail-to-pass, then pass-to-pass."""
@@ -78,6 +91,14 @@ class Task(BaseModel):
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(by_alias=True), sort_keys=True, indent=1) + "\n"
+
+
+def _repo_path(value: str) -> str:
+    """A plain repository-relative path (PathEscape, a ValueError, when it climbs out, is
+    absolute or hostile): the cache is read back like any input."""
+    if normalize(value, allow_non_ascii=True) != value:
+        raise ValueError(f"not a plain repository path: {value!r}")
+    return value
 
 
 class TaskCache:

@@ -98,3 +98,19 @@ def test_a_review_reason_loses_its_branch_name() -> None:
     assert short_reason("waits for review on ouroboros/op-1: unproven: x") == "review: unproven: x"
     assert reason_class("VALIDATE", "failing: t: failed (failing before the change too)") == \
         "a test fails before the change too"
+
+
+def test_a_cached_task_never_names_a_path_outside_the_scratch() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from daemon.eval.task import Task
+
+    good = {"id": "0" * 12, "sha": "0" * 40, "parent": "1" * 40, "date": "2024-01-01",
+            "subject": "s", "message": "m", "tests": {"tests/test_a.py": "x"},
+            "fix": {"a.py": "y"}, "fail_to_pass": ["tests/test_a.py::t"], "pass_to_pass": [],
+            "runs": 2, "suite_s": 1.0}
+    assert Task.model_validate(good).test_files == ["tests/test_a.py"]
+    for bad in ("../a.py", "/etc/passwd", "a/../../b.py", "./a.py"):
+        with pytest.raises(ValidationError):
+            Task.model_validate({**good, "fix": {bad: "y"}})
