@@ -1,0 +1,24 @@
+"""bench/eval.py's checks of the stand-ins (issue 32, item 4), on cards made up here."""
+
+from __future__ import annotations
+
+from bench.eval import checks
+from daemon.eval.card import Card, Friction
+
+
+def card(brain: str, friction: int = 0, **verdicts: int) -> Card:
+    tasks = sum(verdicts.values())
+    return Card(run_id="ev", brain=brain, started="t", tasks=tasks, verdicts=verdicts,
+                friction=Friction(run_id="ev", tasks=tasks,
+                                  refused=[{"task": str(n)} for n in range(friction)]))
+
+
+def test_the_checks_hold_and_fail() -> None:
+    good = {"replay:fix": card("replay:fix", 1, resolved=3, proposed_correct=1),
+            "replay:none": card("replay:none", no_change=4),
+            "replay:careless": card("replay:careless", postmortem=4)}
+    assert all(ok for _, ok in checks(good))
+    bad = {"replay:fix": card("replay:fix", 0, resolved=3, proposed_correct=1),
+           "replay:none": card("replay:none", resolved=1, no_change=3),
+           "replay:careless": card("replay:careless", false_proven=1, postmortem=3)}
+    assert [ok for _, ok in checks(bad)] == [False, False, False, False]
