@@ -15,7 +15,7 @@ from pathlib import Path
 from daemon.eval.card import Card
 from daemon.eval.records import Run
 from daemon.eval.render import ROWS, duration, friction_line, spend_text
-from daemon.eval.result import Verdict
+from daemon.eval.result import Verdict, short_reason
 
 COLOURS = {Verdict.RESOLVED: "#2e7d32", Verdict.FALSE_PROVEN: "#c62828",
            Verdict.PROPOSED_CORRECT: "#81c784", Verdict.PROPOSED_WRONG: "#ef6c00",
@@ -26,7 +26,8 @@ BAR_H, GAP, LEFT, WIDTH = 22, 8, 230, 520  # pixels
 HISTORY_MAX = 20  # runs in the comparison plot
 STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:960px;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{padding:2px 10px;text-align:left;
-border-bottom:1px solid #eee}td.n{text-align:right}h1{font-size:1.4em}h2{font-size:1.1em;
+border-bottom:1px solid #eee;white-space:nowrap}td.why{white-space:normal}
+td.n{text-align:right}h1{font-size:1.4em}h2{font-size:1.1em;
 margin-top:1.6em}.legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;
 width:11px;height:11px;margin-right:4px;vertical-align:middle}svg text{font:12px system-ui,
 sans-serif}.dim{color:#666}"""
@@ -101,7 +102,8 @@ def numbers(card: Card) -> str:
         extra.append((f"by task date (cutoff {card.cutoff})", "; ".join(
             f"{side}: {d.get('resolved', 0)} of {d.get('tasks', 0)} resolved"
             for side, d in card.by_date.items())))
-    rows += [f'<tr><th>{esc(k)}</th><td colspan="3">{esc(v)}</td></tr>' for k, v in extra]
+    rows += [f'<tr><th>{esc(k)}</th><td class="why" colspan="3">{esc(v)}</td></tr>'
+             for k, v in extra]
     return "<table id=\"card\">" + "".join(rows) + "</table>"
 
 
@@ -110,7 +112,8 @@ def task_table(card: Card) -> str:
             "<th>tokens</th><th>wall</th></tr>")
     rows = [f'<tr class="task {r.verdict.value}"><td>{esc(r.instance)}</td>'
             f"<td>{esc(r.date)}</td><td>{esc(LABELS[r.verdict])}</td>"
-            f"<td>{esc((r.evidence or r.reason_class or r.reason)[:160])}</td>"
+            f'<td class="why">{esc((r.evidence or r.reason_class or short_reason(r.reason))[:160])}'
+            "</td>"
             f'<td class="n">{r.cost_usd:.4f}</td><td class="n">{r.tokens:,}</td>'
             f'<td class="n">{esc(duration(r.wall_s))}</td></tr>' for r in card.results]
     return f'<table id="tasks">{head}{"".join(rows)}</table>'

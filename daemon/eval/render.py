@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from daemon.eval.card import Card, Spend
 from daemon.eval.records import Run
-from daemon.eval.result import Verdict
+from daemon.eval.result import Verdict, short_reason
 
 ROWS: tuple[tuple[Verdict, str, str], ...] = (
     (Verdict.RESOLVED, "resolved", "landed proven; the hidden tests pass"),
@@ -85,7 +85,8 @@ def tasks_text(card: Card, width: int = 110) -> str:
     rows = [f"{'task':<20}{'date':<12}{'verdict':<18}{'s':>7}  why", "-" * width]
     for r in card.results:
         why = r.evidence if r.verdict is Verdict.RESOLVED else (
-            r.reason_class + (": " if r.reason_class else "") + " ".join(r.reason.split()))
+            r.reason_class + (": " if r.reason_class else "")
+            + " ".join(short_reason(r.reason).split()))
         rows.append(f"{r.instance:<20}{r.date:<12}{r.verdict.value:<18}{r.wall_s:>7.1f}  "
                     f"{why[:width - 60]}")
     return "\n".join(rows)
