@@ -49,6 +49,8 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     rep.add_argument("--tasks", action="store_true", help="one row per task too")
     rep.add_argument("--json", action="store_true", help="print the card as JSON")
     rep.add_argument("--html", metavar="PATH", help="write the card's HTML page here")
+    rep.add_argument("--op", help="print one eval op's causal chain instead (an op id or "
+                     "unique prefix, as the card's JSON names it), as `ledger OP` does")
     rep.set_defaults(func=cmd_eval)
 
 

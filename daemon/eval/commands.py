@@ -135,6 +135,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         finally:
             await ledger.close()
 
+    if args.op:
+        return _op_chain(state, args.op, args.json)
     every = asyncio.run(read())
     finished = [r for r in every if r.card is not None]
     pick = [r for r in finished if r.run_id == args.run] if args.run else finished[-1:]
@@ -152,6 +154,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.tasks:
         print("\n" + render.tasks_text(card))
     print("\n" + render.history_text(every))
+    return 0
+
+
+def _op_chain(state: Path, op: str, as_json: bool) -> int:
+    """One eval op's chain from the eval ledger, printed as `ouroboros ledger OP` prints
+    the daemon's."""
+    from daemon.cli.render import chain_text
+    from ledger import LedgerError
+
+    async def read() -> dict:
+        ledger = await records.open_ledger(state)
+        try:
+            return await ledger.chain(await ledger.resolve_op(op))
+        finally:
+            await ledger.close()
+
+    try:
+        chain = asyncio.run(read())
+    except LedgerError as exc:
+        raise CliError(str(exc), code=1) from None
+    print(json.dumps(chain, indent=2) if as_json else chain_text(chain))
     return 0
 
 
