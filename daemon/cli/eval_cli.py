@@ -17,14 +17,24 @@ REPORT = ("print a run's report card (default: the newest) and every run compare
           "as JSON or HTML")
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {n}")
+    return n
+
+
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     ev = sub.add_parser("eval", help="how good is a brain on this repository: tasks from its "
                         "history, run through the real pipeline, a report card")
     esub = ev.add_subparsers(dest="eval_command", required=True, metavar="ECOMMAND")
     mine = esub.add_parser("mine", parents=[common], help=MINE, description=MINE + ".")
-    mine.add_argument("--max-tasks", type=int, help="stop at this many cached tasks "
+    mine.add_argument("--max-tasks", type=_positive, help="stop at this many cached tasks "
                       "(default: [eval] max_tasks, 20)")
-    mine.add_argument("--max-commits", type=int, help="judge at most this many candidate "
+    mine.add_argument("--max-commits", type=_positive, help="judge at most this many candidate "
                       "commits now (default: [eval] max_commits, 200)")
     mine.add_argument("--since", help="only commits from this date on (YYYY-MM-DD)")
     mine.add_argument("--list", action="store_true", help="list the cached tasks, mine none")
@@ -37,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     run.add_argument("--kind", choices=KINDS, default="repair", help="repair: the test "
                      "change is committed first and the brain fixes the failure; new: the "
                      "brain gets the goal only, the tests stay hidden (default repair)")
-    run.add_argument("--tasks", type=int, help="only the newest N cached tasks")
+    run.add_argument("--tasks", type=_positive, help="only the newest N cached tasks")
     run.add_argument("--task", action="append", default=[], help="only this task (an id "
                      "prefix; repeatable)")
     run.add_argument("--fresh", action="store_true", help="start a new run even when an "
