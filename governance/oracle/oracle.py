@@ -32,11 +32,13 @@ import hmac
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 from governance.oracle.failure_text import FailureText, parse, texts_of
+from governance.oracle.line_tests import line_tests
 
 REPORT_CAP = 16 << 20
 OUTCOMES = frozenset({"passed", "failed", "error", "skipped", "xfailed", "xpassed",
@@ -63,11 +65,12 @@ class FailureKind(StrEnum):
 
 @dataclass(frozen=True)
 class Coverage:
-    """What ran during one session (oracle_plugin): per watched file and line, the tests
-    during which it ran (None: outside any test, at import or collection), and per test
-    the repository files it entered (when the run profiled)."""
+    """What ran during one session (oracle_plugin): per watched file and line, every test
+    during which it ran (None: outside any test, at import or collection; lines that ran
+    under the same tests share one set, governance.oracle.line_tests), and per test the
+    repository files it entered (when the run profiled)."""
 
-    lines: dict[str, dict[int, frozenset[str | None]]] = field(default_factory=dict)
+    lines: dict[str, dict[int, AbstractSet[str | None]]] = field(default_factory=dict)
     files: dict[str | None, frozenset[str]] = field(default_factory=dict)
 
     def hits(self, rel: str, lines: Iterable[int]) -> set[str | None]:
@@ -132,13 +135,16 @@ def _no_report(problem: str) -> Report:
 
 
 def _coverage(data: object) -> Coverage | None:
-    """The plugin's coverage section, or None when absent or malformed (a malformed one
-    proves nothing: every line then reads as not run)."""
+    """The plugin's coverage section, or None when absent or malformed (coverage that is
+    not read proves nothing: every line reads as not run)."""
     if not isinstance(data, dict):
         return None
-    order, lines, files = data.get("tests"), data.get("lines"), data.get("files")
-    if not (isinstance(order, list) and isinstance(lines, dict) and isinstance(files, dict)):
+    order, sets, lines, files = (data.get(k) for k in ("tests", "sets", "lines", "files"))
+    if not (isinstance(order, list) and isinstance(sets, list) and isinstance(lines, dict)
+            and isinstance(files, dict)):
         return None
+    members = line_tests(sets, [str(t) for t in order])
+    nobody: frozenset[str | None] = frozenset()
 
     def test(index: object) -> str | None:
         if index == -1:
@@ -146,12 +152,15 @@ def _coverage(data: object) -> Coverage | None:
         ok = isinstance(index, int) and 0 <= index < len(order)
         return str(order[index]) if ok else "<no such test>"  # type: ignore[index]
 
+    def of(number: object) -> AbstractSet[str | None]:
+        ok = isinstance(number, int) and 0 <= number < len(members)
+        return members[number] if ok else nobody  # type: ignore[index]
+
     def ints(raw: object) -> list[object]:
         return raw if isinstance(raw, list) else []
 
     return Coverage(
-        lines={str(rel): {int(n): frozenset(map(test, ints(hit)))
-                          for n, hit in per.items() if str(n).isdigit()}
+        lines={str(rel): {int(n): of(k) for n, k in per.items() if str(n).isdigit()}
                for rel, per in lines.items() if isinstance(per, dict)},
         files={test(int(i)) if str(i).lstrip("-").isdigit() else "<no such test>":
                frozenset(str(f) for f in ints(names)) for i, names in files.items()})

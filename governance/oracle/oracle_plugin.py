@@ -14,10 +14,14 @@ put on sys.path, so repository files named `json` or `os` cannot stand in for th
 Coverage (what proves a change's lines ran, governance.proof.rules): the run's `oracle.json`
 beside this file names the files to watch line by line (`watch`) and whether to record
 which repository files each test entered (`profile`). A tracer installed before any
-conftest or test module is imported records, per watched line, the tests during which it
-ran (index -1: outside any test, i.e. at import or collection). Lines that ran only in
-a subprocess or in a thread started before tracing are not seen: they read as not
-covered, which can only make a change unproven, never proven.
+conftest or test module is imported records, per watched line, every test during which
+it ran (index -1: outside any test, i.e. at import or collection); the report writes each
+distinct set of tests once, as ranges of test indexes, and names a line's set by number.
+Lines that ran only in a subprocess, in a thread started before tracing, or in a test
+after the tracer was cleared (it is set again when the next test starts) are not seen:
+they read as not covered, which can only make a change unproven, never proven. Tracing
+slows the process several times over (governance.oracle.oracle_run judges a test that
+fails only here by an untraced run).
 
 Failure texts (what the ledger keeps of a refusal, governance.oracle.failure_text): for the
 first `_MAX_FAILURES` failed or errored tests and collection errors, the exception's type
@@ -36,14 +40,17 @@ import pytest
 _OUT_ENV = "OUROBOROS_ORACLE_OUT"
 _state = {"out": None, "nonce": None, "tests": {}, "collect_errors": [], "raised": set(),
           "called": set(), "functions": set(), "failures": {}}
-_MAX_TESTS_PER_LINE = 64
 # Failure texts: how many, and how much of each (the daemon caps them again when reading).
 _MAX_FAILURES = 20
 _MESSAGE_CAP = 500  # the exception's type and message
 _TAIL_LINES, _TAIL_CAP = 20, 2000  # the end of pytest's traceback text
 _SECTIONS, _SECTION_CAP = 4, 800  # captured stdout, stderr, log: the end of each
+# seen: per watched file, the lines run since the last test switch; lines: per watched
+# file, line -> runs of test indexes (_flush); current: [the running test's index (-1:
+# none), the files it entered (with a profile)]; names: a file name -> its relative path.
 _cov = {"on": False, "root": "", "watch": frozenset(), "profile": False, "order": [],
-        "index": {}, "current": [-1], "lines": {}, "files": {}, "names": {}}
+        "index": {}, "current": [-1, set()], "seen": {}, "lines": {}, "files": {},
+        "names": {}, "tracer": None}
 
 
 def _config():
@@ -72,12 +79,15 @@ def _relative(filename):
     return rel
 
 
-def _line_tracer(per_line, current):
+def _line_tracer(seen):
+    """The local tracer of one watched file: the lines it ran since the last test switch.
+    Only 'line' events count: a generator closed in a later test raises at its yield's
+    line without running it again."""
+    add = seen.add
+
     def local(frame, event, arg):
         if event == "line":
-            tests = per_line.setdefault(frame.f_lineno, set())
-            if len(tests) < _MAX_TESTS_PER_LINE:
-                tests.add(current[0])
+            add(frame.f_lineno)  # the whole hot path: a call per line is what tracing costs
         return local
     return local
 
@@ -87,32 +97,96 @@ def _start_tracing():
     if not watch and not profile:
         return
     _cov.update(on=True, root=os.path.realpath(os.getcwd()), watch=watch, profile=profile)
-    current, files, tracers = _cov["current"], _cov["files"], {}
+    current, names, tracers = _cov["current"], _cov["names"], {}
+    for rel in watch:
+        _cov["lines"].setdefault(rel, {})
+        tracers[rel] = _line_tracer(_cov["seen"].setdefault(rel, set()))
+    if profile:
+        current[1] = _cov["files"].setdefault(-1, set())
 
     def tracer(frame, event, arg):
-        rel = _relative(frame.f_code.co_filename)
+        # Called on every Python call and generator resumption: kept lean.
+        filename = frame.f_code.co_filename
+        rel = names.get(filename, 0)
+        if rel == 0:
+            rel = _relative(filename)
         if rel is None:
             return None
         if profile:
-            files.setdefault(current[0], set()).add(rel)
-        if rel not in watch:
-            return None
-        local = tracers.get(rel)
-        if local is None:
-            local = tracers[rel] = _line_tracer(_cov["lines"].setdefault(rel, {}), current)
-        return local(frame, event, arg)
+            current[1].add(rel)
+        return tracers.get(rel)
 
+    _cov["tracer"] = tracer
     threading.settrace(tracer)
     sys.settrace(tracer)
 
 
+def _flush():
+    """Record the lines each watched file ran since the last switch as the running test's:
+    each line keeps runs of test indexes, [first, last, first, last, ...], the newest last
+    (tests run in index order, so a line most tests run is one run)."""
+    test = _cov["current"][0]
+    for rel, seen in _cov["seen"].items():
+        ran = seen.copy()
+        seen.difference_update(ran)  # what another thread adds meanwhile goes to the next
+        per_line = _cov["lines"][rel]
+        for n in ran:
+            runs = per_line.get(n)
+            if runs is None:
+                per_line[n] = [test, test]
+            elif runs[-1] == test - 1:
+                runs[-1] = test
+            elif runs[-1] != test:
+                runs += (test, test)
+
+
+def _switch_test(index):
+    """The test now running (-1: none), and with a profile the set of files it enters. A
+    tracer cleared since the last switch is set again: CPython clears it when it raises
+    (a RecursionError at a test's lowered recursion limit), and so does a test's own
+    settrace(None); only what ran while it was gone reads as not run."""
+    if not _cov["on"]:
+        return
+    _flush()
+    current = _cov["current"]
+    current[0] = index
+    if _cov["profile"]:
+        current[1] = _cov["files"].setdefault(index, set())
+    if sys.gettrace() is None:
+        sys.settrace(_cov["tracer"])
+    if threading.gettrace() is None:
+        threading.settrace(_cov["tracer"])
+
+
+def _ranges(runs):
+    """Runs of test indexes, merged and sorted: flat inclusive [first, last, ...] pairs."""
+    pairs = sorted(zip(runs[::2], runs[1::2], strict=True))
+    out = [pairs[0][0], pairs[0][1]]
+    for first, last in pairs[1:]:
+        if first <= out[-1] + 1:
+            out[-1] = max(out[-1], last)
+        else:
+            out += (first, last)
+    return tuple(out)
+
+
 def _coverage_report():
+    """Every test that ran each watched line, compactly: each distinct set of tests once
+    (`sets`, as index ranges), and per line the number of its set."""
     if not _cov["on"]:
         return None
-    return {"tests": _cov["order"],
-            "lines": {rel: {str(n): sorted(t) for n, t in lines.items()}
-                      for rel, lines in _cov["lines"].items()},
-            "files": {str(i): sorted(f) for i, f in _cov["files"].items()}}
+    _flush()  # what ran after the last test (index -1)
+    sets, ids, lines = [], {}, {}
+    for rel, per_line in _cov["lines"].items():
+        numbered = lines[rel] = {}
+        for n, runs in per_line.items():
+            key = _ranges(runs)
+            if key not in ids:
+                ids[key] = len(sets)
+                sets.append(list(key))
+            numbered[str(n)] = ids[key]
+    return {"tests": _cov["order"], "sets": sets, "lines": lines,
+            "files": {str(i): sorted(f) for i, f in _cov["files"].items() if f}}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -221,11 +295,11 @@ def pytest_runtest_protocol(item, nextitem):
     if index is None:
         index = _cov["index"][item.nodeid] = len(_cov["order"])
         _cov["order"].append(item.nodeid)
-    _cov["current"][0] = index
+    _switch_test(index)
     try:
         yield
     finally:
-        _cov["current"][0] = -1
+        _switch_test(-1)
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)

@@ -20,6 +20,7 @@ test files the candidate changed (those were vetted, and if needed approved, at 
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,9 +28,21 @@ from pathlib import Path
 
 from governance.oracle.differential import DiffReport
 from governance.oracle.mutants import MutationReport
-from governance.oracle.oracle import BaselineCache, Report, Verdict, judge
+from governance.oracle.oracle import (
+    GOOD,
+    BaselineCache,
+    FailureKind,
+    Report,
+    Verdict,
+    judge,
+)
 from governance.oracle.scope import SuiteKnowledge, TestScope
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
+
+# Tests a traced session may fail only because the tracer slowed them (a time budget): more
+# failures than this are not the tracer's doing, and are not run again untraced.
+UNTRACED_MAX = 10
+_JUDGED_TEST_BY_TEST = frozenset({FailureKind.NONE, FailureKind.FAILING})
 
 
 async def run_side(runner: TestRunner, root: Path, tests: Sequence[str], full: bool,
@@ -57,9 +70,68 @@ async def check_original(runner: TestRunner, root: Path, scope: TestScope, basel
                          scratch: Path) -> Checked:
     """The existing tests, in base form, on the tree with the candidate's code changes,
     recording which of them ran each line of the changed code files."""
-    out = await run_side(runner, root, scope.original, scope.full, scratch,
-                         CoverageRequest(scope.watch))
-    return Checked(judge(out.report, baseline, scope.full, _affected(scope)), (out,))
+    return await traced_session(runner, root, scope.original, scope.full, scratch,
+                                CoverageRequest(scope.watch), baseline, _affected(scope))
+
+
+async def traced_session(runner: TestRunner, root: Path, tests: Sequence[str], full: bool,
+                         scratch: Path, coverage: CoverageRequest, baseline: Report,
+                         affected: frozenset[str] | None) -> Checked:
+    """A session that records coverage, judged against `baseline`. The tracer slows the
+    watched code several times over, so a test with a time budget can fail only here:
+    when every test held against the change passed at baseline and failed here (at most
+    UNTRACED_MAX of them), the same session runs again untraced, in the same order, and
+    those tests take their outcome from it; coverage stays the traced run's. A test that
+    fails untraced too, or never runs there, is a regression all the same."""
+    out = await run_side(runner, root, tests, full, scratch, coverage)
+    verdict = judge(out.report, baseline, full, affected)
+    slowed = _failed_when_traced(out.report, baseline, verdict)
+    if not slowed or not (coverage.watch or coverage.profile):
+        return Checked(verdict, (out,))
+    # No coverage, so no tracer; and stopping at the first failure: once a test fails
+    # untraced too, the verdict stands, and a broken candidate costs little more.
+    again = await run_side(runner.stopping_early(), root, tests, full, scratch)
+    if judge(again.report, baseline, full, affected).kind not in _JUDGED_TEST_BY_TEST:
+        return Checked(verdict, (out, again))  # the rerun itself broke: the verdict stands
+    outcomes = {n: o for n in slowed if (o := again.report.with_outcome(n)) in GOOD}
+    merged = dataclasses.replace(out, report=dataclasses.replace(
+        out.report, tests={**out.report.tests, **outcomes}))
+    verdict = judge(merged.report, baseline, full, affected)
+    if verdict.passed:
+        verdict = dataclasses.replace(verdict, reason=f"{verdict.reason}; judged untraced "
+                                      f"(failed only under the tracer): {', '.join(slowed)}")
+    return Checked(verdict, (merged, again))
+
+
+async def untraced_baseline(runner: TestRunner, root: Path, tests: Sequence[str],
+                            full: bool, scratch: Path, report: Report) -> Report:
+    """A traced (profiled) baseline's failed tests, judged untraced: run alone first (the
+    human's failing test fails there too, and that is the end of it); when some pass
+    alone, the same session runs again untraced, in the same order, and those that pass
+    there passed before the change (the tracer slowed them). Only ever more tests read as
+    passing before, which the change must then keep passing."""
+    failed = tuple(sorted(n for n, o in report.tests.items() if o in ("failed", "error")))
+    if not failed or len(failed) > UNTRACED_MAX:
+        return report
+    alone = await run_side(runner, root, failed, False, scratch)
+    if not any(alone.report.with_outcome(n) in GOOD for n in failed):
+        return report
+    again = (await run_side(runner, root, tests, full, scratch)).report
+    if judge(again, Report.empty(), full).kind not in _JUDGED_TEST_BY_TEST:
+        return report
+    passed = {n: o for n in failed if (o := again.with_outcome(n)) in GOOD}
+    return dataclasses.replace(report, tests={**report.tests, **passed})
+
+
+def _failed_when_traced(after: Report, baseline: Report, verdict: Verdict) -> tuple[str, ...]:
+    """The tests a failed verdict holds against the change when every one of them passed
+    at baseline and failed or errored here (at most UNTRACED_MAX); else none."""
+    if verdict.passed or verdict.kind is not FailureKind.FAILING:
+        return ()
+    ids = verdict.failing
+    slowed = all(baseline.with_outcome(n) in GOOD and after.with_outcome(n) in ("failed", "error")
+                 for n in ids)
+    return ids if slowed and len(ids) <= UNTRACED_MAX else ()
 
 
 def _affected(scope: TestScope) -> frozenset[str] | None:
@@ -75,9 +147,9 @@ async def check_own(runner: TestRunner, root: Path, scope: TestScope, scratch: P
     """The candidate's test modules on the full candidate tree: every one must pass. With
     a harness change, the whole suite in the candidate's form, against `baseline`."""
     if scope.everything:
-        out = await run_side(runner, root, (), True, scratch, CoverageRequest(scope.watch))
-        return Checked(judge(out.report, baseline or Report.empty(), True, _affected(scope)),
-                       (out,))
+        return await traced_session(runner, root, (), True, scratch,
+                                    CoverageRequest(scope.watch), baseline or Report.empty(),
+                                    _affected(scope))
     if not scope.own:
         return Checked(Verdict(True, "no test module of the candidate's to run", evidence="own"))
     out = await run_side(runner, root, scope.own, False, scratch, CoverageRequest(scope.watch))

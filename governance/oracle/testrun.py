@@ -183,6 +183,7 @@ class TestRunner:
         if bad:
             raise ValueError(f"pytest plugin names must be module names, not {bad}")
         self.plugins = tuple(plugins)
+        self.stop_early = False  # `-x`: the session ends at its first failing test
         self.before: Callable[[], Awaitable[None]] | None = None  # awaited before each run
 
     def gated(self, before: Callable[[], Awaitable[None]] | None) -> TestRunner:
@@ -196,6 +197,13 @@ class TestRunner:
         """The same runner with another time limit (L2's per-iteration test runs)."""
         other = copy.copy(self)
         other.timeout_s = timeout_s
+        return other
+
+    def stopping_early(self) -> TestRunner:
+        """The same runner, its sessions ending at the first failing test (the tests after
+        it read as never run)."""
+        other = copy.copy(self)
+        other.stop_early = True
         return other
 
     def _command(self, env: TestEnv | None) -> list[str]:
@@ -220,8 +228,9 @@ class TestRunner:
         paths = [t if t.startswith("/") else f"./{t}" for t in tests]
         # rootdir and confcutdir pinned to the tree: nodeids match between the base and the
         # candidate's copy, and no conftest above the tree is picked up.
+        stop = ["-x"] if self.stop_early else []
         return [*cmd, "-p", PLUGIN_MODULE, *extra, "-p", "no:cacheprovider", "-o", "addopts=",
-                "--rootdir=.", "--confcutdir=.", "-q", "-rfE", *paths]
+                "--rootdir=.", "--confcutdir=.", "-q", "-rfE", *stop, *paths]
 
     def env(self, plugin_dir: str, out_dir: str) -> dict[str, str]:
         env = {"PYTHONPATH": plugin_dir, "OUROBOROS_ORACLE_OUT": out_dir}

@@ -28,6 +28,7 @@ from governance.oracle.oracle_run import (
     check_own,
     combine,
     run_side,
+    untraced_baseline,
 )
 from governance.oracle.profile_store import PROFILE_FILE
 from governance.oracle.sandbox import Sandbox
@@ -308,11 +309,14 @@ class _OracleRun:
         if scope.full and ran.timed_out and scope.original:
             suite.too_slow(limit)
             return await self._baseline(scope.narrowed(_too_slow(suite, scope, limit)))
-        if scope.full and not ran.report.problem:
-            cov = ran.report.coverage
+        report = ran.report
+        if scope.full and not report.problem:
+            cov = report.coverage
             suite.learn(ran.duration_s, cov.files if cov else None)
-        d.oracle.cache.put((digest, scope.key), ran.report)
-        return ran.report, ran.duration_s, scope
+            report = await untraced_baseline(self.runner, pristine.root, scope.original,
+                                             scope.full, self.scratch, report)
+        d.oracle.cache.put((digest, scope.key), report)
+        return report, ran.duration_s, scope
 
     async def _own_on_base(self, box: Sandbox | None, tests: list,
                            scope: TestScope) -> Report | None:

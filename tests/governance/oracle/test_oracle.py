@@ -284,8 +284,9 @@ async def test_the_baseline_runs_once_per_op_and_retries_reuse_it(repo, short_tm
                               state_dir=short_tmp / "state", runner=runner,
                               policy=make_policy(max_validate_retries=1))
     assert end is Phase.COMPLETE
-    # baseline once; the broken and the fixed candidate each once; VERIFY on the live tree
-    # (the whole suite's baseline: its cost is not measured yet)
-    assert runner.trees == ["baseline-0", "base", "base", repo.name]
+    # baseline once; the broken candidate twice (its regression is run again untraced,
+    # stopping at the first failure: it fails there too), the fixed one once; VERIFY on the
+    # live tree (the whole suite's baseline: its cost is not measured yet)
+    assert runner.trees == ["baseline-0", "base", "base", "base", repo.name]
     retry = next(t for t in chain["transitions"] if t["to_phase"] == "VALIDATE_RETRY")
     assert "tests/test_ops.py::test_add: passed before the change, now failed" in retry["reason"]

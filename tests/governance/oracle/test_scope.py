@@ -167,13 +167,16 @@ async def test_a_full_side_runs_the_whole_suite_whatever_the_scope_found(tmp_pat
 @pytest.mark.slow
 async def test_a_test_that_switches_tracing_off_leaves_lines_unrun_never_run(
         tmp_path: Path) -> None:
-    """A hostile or careless test file that clears the tracer can only make a change look
-    less proven: the lines it then runs are recorded as not run, never as run."""
+    """A hostile or careless test that clears the tracer can only make a change look less
+    proven: the lines it then runs are recorded as not run, never as run. The next test
+    is traced again."""
     files = {**CALC, "tests/test_api.py": "import sys\nimport threading\n\n"
-             "sys.settrace(None)\nthreading.settrace(None)\n\n" + CALC["tests/test_api.py"]}
+             "from calc.api import total\n\n\ndef test_total():\n    sys.settrace(None)\n"
+             "    threading.settrace(None)\n    assert total([1, 2], 3) == 9\n\n\n"
+             "def test_again():\n    assert total([1], 1) == 1\n"}
     _tree(tmp_path, files)
     out = await TestRunner(PYTEST, 60).run(tmp_path, ["tests/test_api.py"],
                                            scratch=tmp_path / ".s",
                                            coverage=CoverageRequest(frozenset({"calc/core.py"})))
     assert out.passed and out.report.coverage is not None
-    assert "tests/test_api.py::test_total" not in out.report.coverage.hits("calc/core.py", [2])
+    assert out.report.coverage.hits("calc/core.py", [2]) == {"tests/test_api.py::test_again"}
