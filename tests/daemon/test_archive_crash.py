@@ -15,7 +15,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from governance.crashpoints import ENV, LEDGER_POINTS
 from ledger import Ledger
 from ledger.segments import ARCHIVE_DIR
 from ledger.verify import report_text, verify_file
+from tests.daemon_process import start
 from tests.helpers import make_repo, wait_sync
 from tests.ledger.test_retention import one_op
 
@@ -55,11 +55,7 @@ def _setup(tmp: Path) -> tuple[Path, Path, dict]:
 
 
 def _daemon(repo: Path, config: Path, log: Path, crash_at: str) -> subprocess.Popen:
-    env = {**os.environ, ENV: crash_at}
-    with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", "--repo",
-                                 str(repo), "--config", str(config)], env=env, stdout=out,
-                                stderr=out, start_new_session=True)
+    return start(repo, config, log, {ENV: crash_at})
 
 
 def _segments(state: Path) -> int:

@@ -25,7 +25,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from governance.crashpoints import ENV, POINTS
 from governance.git.gitops import GitOps
 from governance.git.index_sync import MARKER, TEMP_INDEX_PREFIX
 from ledger import Ledger
-from ledger.store import TERMINAL_PHASES
+from tests.daemon_process import ledger_ro, start, terminal_rows, wait_ready
 from tests.helpers import CLAMP_TEST, OPS_FIXED, OPS_PY, explore_turn, git, make_repo, wait_sync
 
 pytestmark = pytest.mark.slow
@@ -61,7 +60,6 @@ LANDS = {"apply_after_snapshot": False, "atomic_before_rename": False,
 RANDOM_KILLS = 2  # in the default run; more with OUROBOROS_CRASH_TRIALS
 OP_WINDOW_S = 1.5  # random kills fall within this long after the op's first ledger row
 TEMP = re.compile(r"\..+\.tmp")
-READY = re.compile(rb'"to": "(ACTIVE|DEGRADED)"')
 
 
 def _trials() -> list[str]:
@@ -99,15 +97,10 @@ def _setup(tmp: Path) -> tuple[Path, Path]:
     return repo, config
 
 
-def _db(state: Path) -> sqlite3.Connection:
-    """Read-only: never create the ledger before the daemon does."""
-    return sqlite3.connect(f"file:{state / 'ledger.sqlite3'}?mode=ro", uri=True, timeout=2)
-
-
 def _last_reasons(state: Path) -> list[tuple[str, str, str]]:
     """The newest transitions, for a failure message (why an op ended early)."""
     try:
-        with _db(state) as db:
+        with ledger_ro(state) as db:
             return db.execute("SELECT from_phase, to_phase, reason FROM transitions "
                               "ORDER BY seq DESC LIMIT 3").fetchall()
     except sqlite3.Error as exc:
@@ -116,7 +109,7 @@ def _last_reasons(state: Path) -> list[tuple[str, str, str]]:
 
 def _ops(state: Path) -> int:
     try:
-        with _db(state) as db:
+        with ledger_ro(state) as db:
             return db.execute("SELECT COUNT(*) FROM operations").fetchone()[0]
     except sqlite3.Error:
         return 0
@@ -125,18 +118,10 @@ def _ops(state: Path) -> int:
 def _run_daemon_until_killed(repo: Path, config: Path, tmp: Path, crash_at: str,
                              rng: random.Random) -> int:
     """Start the daemon, start the op, and return the daemon's exit status (-9 = killed)."""
-    env = {**os.environ, ENV: crash_at if crash_at != "random" else ""}
     log_path = tmp / "daemon.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", "--repo",
-                                 str(repo), "--config", str(config)], env=env, stdout=log,
-                                stderr=log, start_new_session=True)
+    proc = start(repo, config, log_path, {ENV: crash_at if crash_at != "random" else ""})
     try:
-        wait_sync(lambda: READY.search(log_path.read_bytes()) or proc.poll() is not None, 30,
-                  "the daemon to start", interval=0.02)
-        assert proc.poll() is None, log_path.read_text()[-3000:]
-        wait_sync(lambda: b'"watching"' in log_path.read_bytes(), 30,  # after ready
-                  "the watcher", interval=0.02)
+        wait_ready(proc, log_path, 30)  # recovered, serving, the watcher in place
         (repo / "calc" / "ops.py").write_text(TODO_OPS)
         time.sleep(0.3)  # the human's pause: the watcher sees the TODO held, the commit frees it
         git(repo, "commit", "-qm", "note a TODO", "--", "calc/ops.py")
@@ -172,7 +157,7 @@ def _wait_for_op(proc: subprocess.Popen, repo: Path) -> None:
 
 def _finished(repo: Path) -> bool:
     try:
-        rows = _terminal_rows(repo / ".ouroboros")
+        rows = terminal_rows(repo / ".ouroboros")
     except sqlite3.Error:
         return False
     return bool(rows) and all(rows.values())
@@ -199,15 +184,6 @@ async def _recover(repo: Path) -> list[str]:
         await ledger.close()
 
 
-def _terminal_rows(state: Path) -> dict[str, list[str]]:
-    with _db(state) as db:
-        ops = [r[0] for r in db.execute("SELECT op_id FROM operations")]
-        return {op: [r[0] for r in db.execute(
-            f"SELECT to_phase FROM transitions WHERE op_id = ? AND to_phase IN "
-            f"({','.join('?' * len(TERMINAL_PHASES))})", (op, *TERMINAL_PHASES))]
-            for op in ops}
-
-
 def _files(repo: Path) -> dict[str, str | None]:
     return {rel: (repo / rel).read_text() if (repo / rel).exists() else None for rel in NEW}
 
@@ -217,7 +193,7 @@ def _check(repo: Path, human: dict, todo_head: str) -> dict[str, str]:
     state = repo / ".ouroboros"
     files = _files(repo)
     assert files in (OLD, NEW), f"files neither all-old nor all-new: {files}"
-    rows = _terminal_rows(state)
+    rows = terminal_rows(state)
     assert all(len(r) == 1 for r in rows.values()), f"terminal rows per op: {rows}"
     committed = GitOps(repo).op_commits()
     for op_id, [phase] in rows.items():
@@ -274,7 +250,7 @@ def test_kill_9_then_recover(trial: str, short_tmp: Path):
 def _last_phases(state: Path) -> list[str]:
     if not (state / "ledger.sqlite3").exists():
         return []
-    with _db(state) as db:
+    with ledger_ro(state) as db:
         return [r[0] for r in db.execute(
             "SELECT (SELECT to_phase FROM transitions t WHERE t.op_id = o.op_id "
             "ORDER BY seq DESC LIMIT 1) FROM operations o")]
