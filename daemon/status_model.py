@@ -230,6 +230,9 @@ class Status(_Part):
     grounding: Grounding | None  # None when grounding memory is off
     commit_signing: Signing
     live_view: str | None  # daemon.live_port's page, token included
+    # asyncio tasks alive in the daemon (a count that grows without bound is a leak:
+    # bench/soak.py watches it); an older daemon sends none
+    tasks: int | None = Field(default=None, exclude_if=_none)
 
 
 def wire(status: Status) -> dict:

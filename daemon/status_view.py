@@ -102,6 +102,7 @@ async def status_of(d: StatusSource) -> Status:
         "grounding": (d.memory.summary or None) if d.memory else None,
         "commit_signing": d.signing.status(),
         "live_view": d.live.url if d.live else None,  # daemon.live_port
+        "tasks": len(asyncio.all_tasks()),
     })
 
 
