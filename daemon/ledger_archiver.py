@@ -37,9 +37,10 @@ BETWEEN_SEGMENTS_S = 1.0  # a backlog yields the writer between its segments
 LOWEST_NICE = 19
 
 
-def retention_of(section: LedgerSection) -> Retention:
+def retention_of(section: LedgerSection, outcome_days: float = 0.0) -> Retention:
+    """`outcome_days`: the grounding memory's window, which keeps outcome rows inline."""
     return Retention(keep_days=section.keep_days, keep_ops=section.keep_ops,
-                     min_rows=section.segment_min_rows)
+                     min_rows=section.segment_min_rows, outcome_days=outcome_days)
 
 
 def _lowest_priority() -> None:
@@ -69,11 +70,12 @@ async def archive_once(ledger: Ledger, retention: Retention, pool: ThreadPoolExe
 
 
 async def archive_forever(ledger: Ledger, section: LedgerSection,
-                          paused: Callable[[], bool] = lambda: False) -> None:
+                          paused: Callable[[], bool] = lambda: False,
+                          outcome_days: float = 0.0) -> None:
     """Passes until cancelled (the daemon's task group owns it)."""
     if not section.retention:
         return
-    retention = retention_of(section)
+    retention = retention_of(section, outcome_days)
     pool = ThreadPoolExecutor(1, thread_name_prefix="ledger-archive",
                               initializer=_lowest_priority)
     try:

@@ -212,8 +212,9 @@ class Daemon:
                           tg.create_task(reviews.prune_forever(self), name="review-prune"),
                           tg.create_task(self.host.watch(), name="host-health"),
                           tg.create_task(self.storage.watch(), name="state-dir"),
-                          tg.create_task(archive_forever(self.ledger, self.settings.ledger,
-                                         lambda: self.storage.waiting), name="ledger-archive")]
+                          tg.create_task(archive_forever(
+                              self.ledger, self.settings.ledger, lambda: self.storage.waiting,
+                              self._memory_days()), name="ledger-archive")]
             if every := self.settings.daemon.heartbeat_s:  # "still working" lines
                 background.append(tg.create_task(heartbeat.beat(lambda: heartbeat.in_phase(
                     self), every), name="heartbeat"))
@@ -227,6 +228,11 @@ class Daemon:
             for task in background:
                 task.cancel()
             await self.drain()
+
+    def _memory_days(self) -> float:
+        """The grounding memory's window, in days: retention keeps its outcome rows."""
+        g = self.settings.governance
+        return g.memory_ttl_h / 24 if g.memory else 0.0
 
     async def drain(self) -> None:
         """Give in-flight ops the grace period, then cancel the rest cooperatively."""

@@ -59,6 +59,9 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     # `ouroboros eval` (daemon.eval.records): a run started, a task judged, a report card.
     "eval_records": (("ts", "t"), ("run_id", "t"), ("kind", "t"), ("brain", "t"),
                      ("task_id", "t"), ("data", "t")),
+    # Per archive segment, the counts of the outcome rows it took (ledger.compaction).
+    "outcome_tallies": (("ts", "t"), ("segment", "t"), ("provider", "t"), ("source", "t"),
+                        ("finished", "i"), ("usable", "i")),
 }
 TABLES = tuple(COLUMNS)
 _CAST = {"t": str, "i": int, "r": float}

@@ -165,9 +165,9 @@ CREATE INDEX work_records_key ON work_records (dedup_key, id);
 # Retention (ledger.retention): whole old rows of the v1 tables move into compressed segment
 # files (ledger.segments), one chained `archives` row per segment naming the rowids it holds.
 # Their delete triggers now let a row go only when the newest segment holds it, so nothing
-# leaves the table that an archive does not keep; updates stay refused. outcomes and
-# work_records are never archived (the grounding and work memories read them whole).
-ARCHIVED_TABLES = _APPEND_ONLY_TABLES
+# leaves the table that an archive does not keep; updates stay refused. (v7's list, frozen:
+# v9 makes outcomes and work_records archivable too.)
+_V7_ARCHIVED = _APPEND_ONLY_TABLES
 
 
 def _archivable(table: str) -> str:
@@ -194,7 +194,7 @@ CREATE TABLE archives (
     prev_hash   TEXT NOT NULL DEFAULT '',
     row_hash    TEXT NOT NULL DEFAULT ''
 );
-""" + _append_only("archives") + "".join(_archivable(t) for t in ARCHIVED_TABLES)
+""" + _append_only("archives") + "".join(_archivable(t) for t in _V7_ARCHIVED)
 
 # `ouroboros eval` (daemon.eval): one row per run started, per task judged and per report
 # card, in the eval ledger (<state>/eval/ledger.sqlite3, apart from the daemon's). Born
@@ -214,6 +214,26 @@ CREATE TABLE eval_records (
 CREATE INDEX eval_records_run ON eval_records (run_id, id);
 """ + _append_only("eval_records")
 
+# Retention of the memories' tables (ledger.compaction): outcome rows leave with their op
+# once older than the grounding memory's window, and superseded work records go (the ones
+# in force are written again first). `outcome_tallies` keeps, per segment, the counts of
+# the outcome rows it took, for what reads them all (Ledger.outcome_tally).
+_V9_COMPACTION = """
+CREATE TABLE outcome_tallies (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts          TEXT NOT NULL,
+    segment     TEXT NOT NULL,
+    provider    TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    finished    INTEGER NOT NULL,
+    usable      INTEGER NOT NULL,
+    prev_hash   TEXT NOT NULL DEFAULT '',
+    row_hash    TEXT NOT NULL DEFAULT ''
+);
+""" + _append_only("outcome_tallies") + "".join(
+    _archivable(t) for t in ("outcomes", "work_records"))
+ARCHIVED_TABLES = (*_V7_ARCHIVED, "outcomes", "work_records")
+
 # (version, name, sql). Append only; never edit a migration that has shipped.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", _V1),
@@ -227,6 +247,8 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (7, "archive segments (retention: old rows in compressed, hash-anchored files)",
      _V7_ARCHIVES),
     (8, "eval records (ouroboros eval: runs, judged tasks, report cards)", _V8_EVAL),
+    (9, "retention of outcomes and work records (superseded rows archived, tallies kept)",
+     _V9_COMPACTION),
 )
 # Python steps run after a migration's SQL, in its transaction.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: _chain_and_relock}

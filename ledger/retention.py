@@ -7,8 +7,11 @@ older of `keep_days` ago and the oldest op kept), and a WAL envelope still pendi
 whatever its age. What may go is the longest prefix, in rowid order, of each archived
 table (ledger.migrations.ARCHIVED_TABLES) made of other rows, narrowed until every op is
 either wholly archived or wholly inline: its operations row, transitions, calls and
-thoughts together, so a reader finds an op in one place and no inline row refers to an
-archived op. A table's last row always stays: it is the head new rows link to.
+thoughts together, so a reader finds an op in one place. The two memories' tables follow
+(ledger.compaction): an outcome row goes once its op has gone and the grounding memory's
+window (`outcome_days`) no longer holds it; a work record goes once superseded, the ones
+still in force in the prefix written again. A table's last row always stays: it is the
+head new rows link to.
 
 A pass is `sweep`, `prepare`, then `commit`:
 1. sweep: temp files, and segment files no `archives` row names, are removed (a pass
@@ -18,8 +21,9 @@ A pass is `sweep`, `prepare`, then `commit`:
    (a broken chain stays in place, for `ledger --verify` to show); write the segment
    durably (ledger.segments.write_segment);
 3. commit (the ledger's writer, one transaction): check each prefix is still the table's
-   first rows with the same head, insert the `archives` row, delete the rows (the
-   triggers let go only rows the newest segment holds).
+   first rows with the same head, insert the `archives` row, write again the work records
+   of the prefix still in force and the counts of its outcome rows (`outcome_tallies`),
+   delete the rows (the triggers let go only rows the newest segment holds).
 A kill anywhere before 3's COMMIT leaves the database as it was (and perhaps a file for
 the next sweep); after it, the rows are in the file and named by a chained row. Either
 way every check of ledger.verify passes.
@@ -34,7 +38,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ledger import compaction
 from ledger.chain import COLUMNS, row_hash
+from ledger.compaction import Tally
 from ledger.db import Tx
 from ledger.errors import LedgerError
 from ledger.migrations import ARCHIVED_TABLES
@@ -56,8 +62,11 @@ MAX_OPS = 200
 MAX_ROWS = 100_000  # rows per table per segment (a long-idle daemon's own thoughts)
 OP_TABLES = ("transitions", "tool_calls", "model_calls", "thoughts")  # rows with an op_id
 _NEVER = 2**63 - 1
-# Where each table keeps its op id among its values (ledger.chain.COLUMNS).
-_OP_AT = {t: i for t in COLUMNS for i, (name, _) in enumerate(COLUMNS[t]) if name == "op_id"}
+# Where each table of an op's own rows keeps its op id among its values (ledger.chain.
+# COLUMNS): a segment's `ops`. (An outcome or a work record names an op, but the memories'
+# rows are not read as part of it, and may leave later than its own.)
+_OP_AT = {t: i for t in ("operations", *OP_TABLES)
+          for i, (name, _) in enumerate(COLUMNS[t]) if name == "op_id"}
 
 
 def _no_crash(_point: str) -> None:
@@ -71,6 +80,7 @@ class Retention:
     keep_days: float  # an op stays inline this long after it ended
     keep_ops: int  # the newest ops stay inline however old
     min_rows: int  # fewer archivable rows than this wait for the next pass
+    outcome_days: float = 0.0  # an outcome row (and its op) stays while this young
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,7 @@ class Prepared:
     bytes: int
     ranges: dict[str, Range]
     ops: tuple[str, ...]
+    tallies: tuple[Tally, ...] = ()  # the counts of its outcome rows (ledger.compaction)
 
     @property
     def rows(self) -> int:
@@ -119,7 +130,9 @@ def prepare(path: Path, retention: Retention, now: datetime | None = None,
         ops: dict[str, None] = {}  # every op id of its rows, in order (ledger.segments.op_rows)
         digest, size = write_segment(archive_dir(path), name_of(number),
                                      _checked_rows(db, spans[0], ranges, ops), crash)
-        return Prepared(number, name_of(number), digest, size, ranges, tuple(ops))
+        outcomes = spans[0].get("outcomes")
+        tallies = compaction.tallies(db, *outcomes) if outcomes else ()
+        return Prepared(number, name_of(number), digest, size, ranges, tuple(ops), tallies)
     finally:
         db.close()
 
@@ -146,6 +159,9 @@ def _plan(db: sqlite3.Connection, r: Retention,
             break
         ops = ops[:cut]
     ends["intake_wal"] = _wal_end(db, horizon)
+    window = (now - timedelta(days=r.outcome_days)).isoformat(timespec="milliseconds")
+    ends["outcomes"] = _prefix_end(db, "outcomes", set(ops), known, window)
+    ends["work_records"] = compaction.work_prefix_end(db, horizon, MAX_ROWS)
     ends["operations"] = db.execute("SELECT rowid FROM operations WHERE op_id = ?",
                                     (ops[-1],)).fetchone()[0] if ops else 0
     bounds = {}
@@ -176,12 +192,15 @@ def _ended_ops(db: sqlite3.Connection, kept_from: int, cutoff: str) -> list[str]
 def _prefix_end(db: sqlite3.Connection, table: str, ops: set[str], known: set[str],
                 horizon: str) -> int:
     """The last rowid of the longest prefix of rows of archived ops, or tied to no op
-    (an op_id not inline counts as none) and older than the horizon; 0 when none."""
+    (an op_id not inline counts as none) and older than the horizon; 0 when none. An
+    outcome row also stays while the horizon (the memory's window) holds it."""
     head = db.execute(f"SELECT MAX(rowid) FROM {table}").fetchone()[0] or 0
     last = 0
     for rowid, op_id, ts in db.execute(f"SELECT rowid, op_id, ts FROM {table} "
                                        "ORDER BY rowid LIMIT ?", (MAX_ROWS,)):
         goes = op_id in ops if op_id in known else ts < horizon
+        if table == "outcomes":
+            goes = goes and ts < horizon
         if rowid >= head or not goes:
             break
         last = rowid
@@ -240,6 +259,9 @@ def commit(tx: Tx, p: Prepared, crash: Crash = _no_crash) -> int:
         "ranges": json.dumps(ranges, sort_keys=True), "ops": json.dumps(list(p.ops))})
     if number != p.number:
         raise LedgerError(f"segment {p.name} would be archives row {number}, not {p.number}")
+    if "work_records" in p.ranges:  # the records in force stay readable inline
+        compaction.carry(tx, p.ranges["work_records"].first, p.ranges["work_records"].last)
+    compaction.record_tallies(tx, p.name, p.tallies)
     for table in reversed(ARCHIVED_TABLES):  # operations last: transitions refer to it
         if table in p.ranges:
             tx.db.execute(f"DELETE FROM {table} WHERE rowid BETWEEN ? AND ?",

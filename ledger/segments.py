@@ -34,7 +34,8 @@ ARCHIVE_DIR = "ledger-archive"
 FORMAT = "ouroboros-ledger-segment-1"
 # Tables whose rowid is spelled `id` (INTEGER PRIMARY KEY): `SELECT *` shows it, so an
 # archived row read back shows it too. operations and transitions have a hidden rowid.
-ID_TABLES = frozenset({"tool_calls", "model_calls", "thoughts", "intake_wal"})
+ID_TABLES = frozenset({"tool_calls", "model_calls", "thoughts", "intake_wal", "outcomes",
+                       "work_records"})
 Crash = Callable[[str], None]  # governance.crashpoints.crashpoint, or nothing
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.anchor import format_anchor
 from ledger.chain import Head
+from ledger.compaction import COUNTED, USABLE
 from ledger.db import Database, Tx
 from ledger.errors import MigrationError, UnknownOperation
 from ledger.migrations import MIGRATIONS, STEPS
@@ -202,11 +203,13 @@ class Ledger:
 
     async def outcome_tally(self, provider: str) -> dict[str, tuple[int, int]]:
         """source -> (finished ops, ones whose candidate was usable: landed or proposed) of
-        one brain, over the records about the work (a cancel or a block is not counted)."""
+        one brain, over the records about the work (a cancel or a block is not counted),
+        the archived ones included (their counts: ledger.compaction)."""
         rows = await self._rows(
-            "SELECT source, COUNT(*), SUM(result IN ('COMPLETE', 'PROPOSED')) FROM outcomes "
-            "WHERE provider = ? AND failure_class NOT IN ('cancelled', 'blocked') "
-            "GROUP BY source", (provider,))
+            f"SELECT source, SUM(n), SUM(u) FROM (SELECT source, COUNT(*) AS n, SUM({USABLE}) "
+            f"AS u FROM outcomes WHERE provider = ? AND {COUNTED} GROUP BY source "
+            "UNION ALL SELECT source, SUM(finished), SUM(usable) FROM outcome_tallies "
+            "WHERE provider = ? GROUP BY source) GROUP BY source", (provider, provider))
         return {r[0]: (int(r[1]), int(r[2] or 0)) for r in rows}
 
     async def outcomes_since(self, iso_ts: str, limit: int = 10_000) -> list[dict[str, Any]]:

@@ -33,7 +33,8 @@ from ledger.segments import (
 
 CHAINED_SINCE = 4  # the schema version that added the hash columns
 # Tables born chained, after CHAINED_SINCE: the schema version that added each.
-TABLE_SINCE = {"outcomes": 5, "work_records": 6, "archives": 7, "eval_records": 8}
+TABLE_SINCE = {"outcomes": 5, "work_records": 6, "archives": 7, "eval_records": 8,
+               "outcome_tallies": 9}
 
 
 @dataclass(frozen=True)

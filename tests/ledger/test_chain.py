@@ -69,7 +69,7 @@ async def test_an_untouched_ledger_verifies_and_verification_writes_nothing(tmp_
     assert report.rows == {"operations": 1, "transitions": 5, "tool_calls": 1,
                            "model_calls": 1, "thoughts": 1, "intake_wal": 1,
                            "outcomes": 0, "work_records": 0, "archives": 0,
-                           "eval_records": 0}
+                           "eval_records": 0, "outcome_tallies": 0}
     assert "hash chains intact" in report_text(report)
     assert path.read_bytes() == before  # (SQLite may add its -shm/-wal side files)
 
