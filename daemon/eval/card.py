@@ -96,6 +96,18 @@ def build(run: Run, fix_runs: list[Run], cutoff: str = "") -> Card:
                 results=results)
 
 
+def rebuilt(runs: list[Run], cutoffs: dict[str, str]) -> list[Run]:
+    """The finished runs, each card built again from its results (what `eval report`
+    shows): the friction from the newest replay:fix run, the cutoffs as configured now.
+    The card recorded when a run ended stays in the ledger as it was."""
+    done = [r for r in runs if r.card is not None]
+    fix_runs = [r for r in done if r.spec.brain == FIX_BRAIN]
+    for run in done:
+        card = build(run, fix_runs, cutoffs.get(run.spec.brain, ""))
+        run.card = card.model_dump(mode="json")
+    return done
+
+
 def _spend(results: list[TaskResult]) -> Spend:
     return Spend(cost_usd=round(sum(r.cost_usd for r in results), 6),
                  tokens=sum(r.tokens for r in results),

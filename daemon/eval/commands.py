@@ -14,6 +14,7 @@ from pathlib import Path
 from daemon import locate
 from daemon.config import ConfigError, Settings, load_settings
 from daemon.errors import CliError
+from daemon.eval import card as cards
 from daemon.eval import records, render
 from daemon.eval import settings as eval_settings
 from daemon.eval.card import Card
@@ -124,9 +125,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    _, state, _ = _setup(args)
+    _, state, settings = _setup(args)
     if not records.ledger_path(state).exists():
         raise CliError("no eval run yet: `ouroboros eval run --brain NAME`", code=1)
+    if args.op:
+        return _op_chain(state, args.op, args.json)
 
     async def read() -> list[records.Run]:
         ledger = await records.open_ledger(state)
@@ -135,10 +138,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         finally:
             await ledger.close()
 
-    if args.op:
-        return _op_chain(state, args.op, args.json)
     every = asyncio.run(read())
-    finished = [r for r in every if r.card is not None]
+    finished = cards.rebuilt(every, settings.eval.cutoffs)
     pick = [r for r in finished if r.run_id == args.run] if args.run else finished[-1:]
     if not pick:
         raise CliError(f"no finished run {args.run or ''}".strip(), code=1)

@@ -114,3 +114,17 @@ def test_a_cached_task_never_names_a_path_outside_the_scratch() -> None:
     for bad in ("../a.py", "/etc/passwd", "a/../../b.py", "./a.py"):
         with pytest.raises(ValidationError):
             Task.model_validate({**good, "fix": {bad: "y"}})
+
+
+def test_a_report_rebuilds_each_card_with_the_newest_friction() -> None:
+    old_fix = a_run(cards.FIX_BRAIN, [result(t, Verdict.POSTMORTEM) for t in "abcde"], "ev-0")
+    brain = a_run("kernel", BRAIN, "ev-1")
+    new_fix = a_run(cards.FIX_BRAIN, FIX, "ev-2")
+    for run in (old_fix, brain, new_fix):
+        run.card = cards.build(run, [old_fix]).model_dump(mode="json")
+    unfinished = a_run("kernel", BRAIN[:1], "ev-3")
+    done = cards.rebuilt([old_fix, brain, new_fix, unfinished], {"kernel": "2025-01-01"})
+    assert [r.run_id for r in done] == ["ev-0", "ev-1", "ev-2"]
+    card = cards.Card.model_validate(done[1].card)
+    assert card.friction is not None and card.friction.run_id == "ev-2"
+    assert card.cutoff == "2025-01-01" and card.by_date
