@@ -61,9 +61,6 @@ LANDED, REVIEW, POSTMORTEM = "landed", "review", "postmortem"
 # few lines in test_real_history_gaps.py); a fair one is the fix's own shape, for which
 # review is the right answer.
 CLASSES = {
-    "cap": "daemon: a line more than 64 tests run records only the first 64, so the "
-           "failing test is not seen on the fix's lines (the file is 'not asked to', its "
-           "function 'entered by no test')",
     "import": "daemon: code that runs at import (a class attribute, a module-level table, "
               "a decorator the test module applies) is entered by no test",
     "untested": "fair: the fix changes code no failing test runs (sibling variants, a "
@@ -91,14 +88,9 @@ REFUSED: dict[str, tuple[tuple[str, ...], str]] = {
     "semver-61f4521fbd8e": (("unchecked",), "semver.py:705 (a string constant changed)"),
     "semver-f2c23f638220": (("untested",), "(main: no test showing the change enters it)"),
     "semver-f8a182f5ec52": (("untested",), "(Version.bump_build: no test showing"),
-    "sqlparse-111b35cffcfe": (("cap", "unchecked"), "changes files it was not asked to: "
-                              "sqlparse/engine/grouping.py"),
-    "sqlparse-1a3bfbd50b82": (("cap",), "changes files it was not asked to: "
-                              "sqlparse/engine/statement_splitter.py"),
-    "sqlparse-5ca50a2ee9b3": (("cap", "untested", "unchecked"), "changes files it was not "
-                              "asked to: sqlparse/engine/statement_splitter.py"),
+    "sqlparse-1a3bfbd50b82": (("unchecked",), "statement_splitter.py:23 (`False` to `True`)"),
+    "sqlparse-5ca50a2ee9b3": (("unchecked",), "statement_splitter.py:72 (`False` to `True`)"),
     "sqlparse-da67ac16b8fa": (("untested", "unchecked"), "runs: sqlparse/engine/grouping.py:488"),
-    "sqlparse-e92a032c81d5": (("import",), "not asked to: sqlparse/keywords.py"),
 }
 
 

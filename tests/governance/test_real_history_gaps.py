@@ -52,9 +52,10 @@ SORT = Gap(
     "changed lines not checked: AttributeError: 'If' object has no attribute 'lineno'",
     "semver-61f4521fbd8e, cachetools-6ddbca188419, pyflakes-87051d20e2f5")
 
-# A line more than 64 tests run keeps only the first 64 (the oracle plugin's per-line cap):
-# the failing test, collected after them, is not recorded on the fixed line, so the module
-# it reached through the package's re-export is "not asked to".
+# A line more than 64 tests ran kept only the first 64 (the oracle plugin's per-line cap):
+# the failing test, collected after them, was not recorded on the fixed line, so the module
+# it reached through the package's re-export was "not asked to". Now a line names every
+# test that ran it.
 _HOT = ("def shout(word):\n    word = word.strip()\n    return word.upper() + '!'\n")
 CAP = Gap(
     "per_line_test_cap",
@@ -130,7 +131,8 @@ COMMENT = Gap(
 # The candidate's session traces every line of the changed files (the oracle plugin's
 # sys.settrace), so their code runs several times slower than in the baseline's session: a
 # test that times it (sqlparse's DoS tests: a parse in under a second; here, against the
-# same loop in the test module, which is not traced) fails only there.
+# same loop in the test module, which is not traced) fails only there. Now such a test is
+# judged by the same session run again untraced.
 _SUM = ("def checksum(n):\n    total = 0\n    for i in range(n):\n"
         "        total += i % 7\n    return total\n")
 _SPEED = ("import time\n\nfrom pkg.work import checksum\n\n\n"
@@ -139,7 +141,7 @@ _SPEED = ("import time\n\nfrom pkg.work import checksum\n\n\n"
           "        started = time.perf_counter()\n        f(100_000)\n"
           "        best = min(best, time.perf_counter() - started)\n    return best\n\n\n"
           "def test_as_fast_as_the_reference():\n"
-          "    assert timed(checksum) < 3 * timed(reference)\n")
+          "    assert timed(checksum) < 2 * timed(reference)\n")
 TIMING = Gap(
     "tracer_slows_timed_tests",
     {"pkg/__init__.py": "", "pkg/work.py": _SUM.replace("return total", "return total + 1"),
@@ -150,9 +152,9 @@ TIMING = Gap(
     "tests/test_speed.py::test_as_fast_as_the_reference: passed before the change, now failed",
     "sqlparse-5ca50a2ee9b3, sqlparse-e92a032c81d5")
 
-GAPS = [CAP, TIMING]
+GAPS: list[Gap] = []
 # refused once for the daemon's reason named in it; they land now
-CLOSED = [SORT, WARN, COMMENT, CLASS_ATTRIBUTE, TABLE]
+CLOSED = [SORT, WARN, COMMENT, CLASS_ATTRIBUTE, TABLE, CAP, TIMING]
 
 
 @pytest.mark.parametrize("gap", GAPS, ids=[g.name for g in GAPS])
