@@ -55,8 +55,16 @@ MAX_AT_IMPORT = 8  # fresh sessions an op spends on lines that ran only at impor
 MAX_REVERTS = 3  # ... and on files whose change ran only at import, each put back
 
 
-def _tests_of(m: Mutant, coverage: Sequence[Coverage]) -> list[str]:
-    return sorted({t for cov in coverage for t in cov.hits(m.file, m.lines) if t is not None})
+# Tests a mutant is judged by, at most: the fail-to-pass ones first, then the rest in
+# order. A mutant's child has MUTANT_TIMEOUT_S, and running out of it counts as killed (a
+# hang is a change a test noticed): hundreds of slow tests on a hot line must not run out
+# of it merely by being many (the oracle now names every test that ran a line).
+MAX_TESTS_PER_MUTANT = 64
+
+
+def _tests_of(m: Mutant, coverage: Sequence[Coverage], first: frozenset[str]) -> list[str]:
+    ran = sorted({t for cov in coverage for t in cov.hits(m.file, m.lines) if t is not None})
+    return sorted(ran, key=lambda t: t not in first)[:MAX_TESTS_PER_MUTANT]
 
 
 def _at_import(m: Mutant, coverage: Sequence[Coverage]) -> bool:
@@ -80,7 +88,7 @@ async def check_mutants(runner: TestRunner, tree: Path, files: Sequence[FileText
         return MutationReport(problem=CANARY_BROKEN, seconds=time.monotonic() - start)
     reverts = await _reverts(runner, tree, files, texts, coverage, f2p, scratch,
                              {r.file for r in shown.values() if r.outcome == "killed"})
-    tests = {m.id: _tests_of(m, coverage) for m in mutants}
+    tests = {m.id: _tests_of(m, coverage, frozenset(f2p)) for m in mutants}
     every = sorted({t for found in tests.values() for t in found})
     results: dict[str, str] = {}
     if every:

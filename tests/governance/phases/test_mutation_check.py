@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from governance.oracle.oracle import Coverage
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.phases.mutation_check import CANARY_BROKEN, check_mutants
+from governance.phases.mutation_check import (
+    CANARY_BROKEN,
+    MAX_TESTS_PER_MUTANT,
+    _tests_of,
+    check_mutants,
+)
+from governance.proof.mutation import Mutant
 from governance.proof.rules import FileText
 from tests.governance import real_history as rh
 from tests.helpers import commit_files, jail_limits
@@ -241,3 +248,15 @@ async def test_a_rider_no_test_checks_waits_for_review_whatever_tells_the_check_
                    fix=RIDERS[name][0], rider=None)
     [fix] = await rh.run_case(case, short_tmp, rh.Shared())
     assert fix.got == rh.REVIEW and RIDERS[name][1] in fix.reason, f"{fix.got}: {fix.said}"
+
+
+def test_a_hot_line_s_mutant_is_judged_by_its_fail_to_pass_tests_first_and_a_bounded_few():
+    """The oracle names every test that ran a line; a mutant's child still runs at most
+    MAX_TESTS_PER_MUTANT of them, the fail-to-pass ones first, so a hot line's mutant does
+    not run out of its time (counted killed) merely by having many tests."""
+    many = [f"tests/test_a.py::test_{i:03d}" for i in range(200)]
+    cov = Coverage(lines={"pkg/a.py": {3: frozenset([*many, None])}})
+    m = Mutant(1, "pkg/a.py", 3, frozenset({3}), "`+` to `-`")
+    chosen = _tests_of(m, [cov], frozenset({many[150]}))
+    assert len(chosen) == MAX_TESTS_PER_MUTANT and chosen[0] == many[150]
+    assert chosen[1:] == many[:MAX_TESTS_PER_MUTANT - 1]
