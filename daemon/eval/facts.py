@@ -12,8 +12,8 @@ from typing import Any
 from daemon.config import Settings
 
 
-def machine() -> str:
-    """The CPU model and its widest vector ISA, the cores, Python, and the load."""
+def machine(when: str = "at the start") -> str:
+    """The CPU model and its widest vector ISA, the cores, Python, and the load `when`."""
     model, flags = platform.processor() or "unknown CPU", ""
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
@@ -24,7 +24,7 @@ def machine() -> str:
     isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (f"{model}, {isa}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"load {load} at the start")
+            f"load {load} {when}")
 
 
 def tree(repo: Path) -> str:
