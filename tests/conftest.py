@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from tests.helpers import HEALTH_IN_TESTS, git, make_repo
 
@@ -20,6 +21,15 @@ def _host_health_off() -> Iterator[None]:
         patch.setenv(f"OUROBOROS_HEALTH__{key.upper()}", str(value).lower())
     yield
     patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> Iterator[None]:
+    """A test that runs a CLI verb in-process (`eval`, `run`) points structlog at the
+    stderr pytest captured for it, which is closed once the test ends: every later test's
+    log line would then fail ('I/O operation on closed file')."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture
