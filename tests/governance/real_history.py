@@ -61,8 +61,6 @@ LANDED, REVIEW, POSTMORTEM = "landed", "review", "postmortem"
 # few lines in test_real_history_gaps.py); a fair one is the fix's own shape, for which
 # review is the right answer.
 CLASSES = {
-    "import": "daemon: code that runs at import (a class attribute, a module-level table, "
-              "a decorator the test module applies) is entered by no test",
     "untested": "fair: the fix changes code no failing test runs (sibling variants, a "
                 "CLI, untested branches, code for another Python)",
     "unchecked": "fair: a mutant of a fix line that no test of the library notices (a "
