@@ -22,7 +22,7 @@ import torch
 from kernel import defaults
 from kernel.canary import CanaryConfig, DecodeCanary
 from kernel.errors import Cancelled
-from kernel.sampling import choose, process
+from kernel.sampling import choose, one_thread, process
 from kernel.steppers import PrefillHook, Stepper
 from kernel.tokenizer import ChatTokenizer
 
@@ -58,6 +58,7 @@ class Generation:
     prefill_tokens: int = 0
     prefill_seconds: float = 0.0
     decoded_tokens: int | None = None  # every token decoded in `seconds` (None: token_ids)
+    seed: int | None = None  # the sampling RNG's seed (None: torch's global generator)
 
     @property
     def mean_depth(self) -> float:
@@ -74,7 +75,69 @@ class Generation:
         return decoded / self.seconds if self.seconds > 0 else 0.0
 
 
-@torch.inference_mode()
+class Track:
+    """One sequence's decoding state: its sampling RNG (seeded by `seed`), canary, grammar
+    constraint, stops and chosen tokens. `generate` runs one Track; kernel.samples runs N
+    side by side through this same code, so a sample is token for token the single decode
+    with its seed."""
+
+    def __init__(self, config: GenerationConfig, tokenizer: ChatTokenizer | None,
+                 seed: int | None, constraint: Constraint | None = None,
+                 on_token: Callable[[int], None] | None = None):
+        self.config, self.tokenizer, self.seed = config, tokenizer, seed
+        self.constraint, self.on_token = constraint, on_token
+        self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        self.canary = DecodeCanary(config.canary) if config.canary.mode != "off" else None
+        self.out: list[int] = []
+        self.depths: list[int] = []
+        self.logprobs: list[float] = []
+        self.pressure = 0.0  # the canary's depth pressure for the step after the last choice
+        # Why it ended (see Generation.exit_reason); None while it goes on.
+        self.reason: str | None = None if config.max_new_tokens > 0 else "length"
+
+    def choose(self, logits: torch.Tensor) -> int | None:
+        """The next token after `logits` [V] (float32, on the CPU); None when the sequence
+        ended instead (`reason` says why). The caller feeds the token back to the model
+        with `pressure`, unless it ended the sequence: no pass for logits nobody reads."""
+        c, constraint = self.config, self.constraint
+        self.pressure, boost = self.canary.knobs() if self.canary else (0.0, 0.0)
+        scores = process(logits, self.out, repetition_penalty=c.repetition_penalty + boost,
+                         no_repeat_ngram=c.no_repeat_ngram)
+        if constraint is not None:  # last, so no penalty re-enables a token it forbids
+            scores = constraint.mask(scores, logits)
+        token = choose(scores, temperature=c.temperature, top_p=c.top_p,
+                       generator=self.generator)
+        if constraint is not None:
+            constraint.advance(token)
+        if token in c.stop_ids:
+            return self._end("stop")
+        self.out.append(token)
+        self.logprobs.append(float(torch.log_softmax(logits, -1)[token]))
+        if self.on_token:
+            self.on_token(token)
+        stop = _stop_after(token, logits, self.out, self.canary, c, self.tokenizer)
+        if stop:
+            return self._end(stop)
+        if constraint is not None and constraint.done:
+            return self._end("grammar")  # nothing but the end may follow
+        if len(self.out) >= c.max_new_tokens:
+            return self._end("length")
+        return token
+
+    def _end(self, reason: str) -> None:
+        self.reason = reason
+
+    def result(self, prompt_tokens: int, seconds: float, prefilled: int = 0,
+               prefill_s: float = 0.0) -> Generation:
+        text = self.tokenizer.decode(self.out) if self.tokenizer is not None else ""
+        if self.reason == "stop_string":
+            cut = min(text.find(s) for s in self.config.stop_strings if s in text)
+            text = text[:cut]
+        return Generation(self.out, text, self.reason or "length", self.depths, self.logprobs,
+                          prompt_tokens, seconds, self.canary, prefilled, prefill_s,
+                          seed=self.seed)
+
+
 def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequence[int],
              config: GenerationConfig, *, cancel: threading.Event | None = None,
              on_token: Callable[[int], None] | None = None,
@@ -82,60 +145,43 @@ def generate(stepper: Stepper, tokenizer: ChatTokenizer | None, prompt_ids: Sequ
              on_prefill: PrefillHook | None = None) -> Generation:
     """Decode up to max_new_tokens; a `constraint` (kernel.grammar) masks each token last;
     `on_prefill` hears how far a long prefill has come."""
+    track = Track(config, tokenizer, config.seed, constraint, on_token)
+    return decode(stepper, track, prompt_ids, cancel=cancel, on_prefill=on_prefill)
+
+
+@torch.inference_mode()
+def decode(stepper: Stepper, track: Track, prompt_ids: Sequence[int], *,
+           cancel: threading.Event | None = None,
+           on_prefill: PrefillHook | None = None) -> Generation:
+    """Prefill `prompt_ids`, then run `track` to its end: its Generation."""
     start = time.perf_counter()
-    generator = torch.Generator().manual_seed(config.seed) if config.seed is not None else None
-    canary = DecodeCanary(config.canary) if config.canary.mode != "off" else None
-    out: list[int] = []
-    depths: list[int] = []
-    logprobs: list[float] = []
-    reason = "length"
     # Logits come back to the CPU in float32 once per token: sampling, the canary and the
     # caller's int() need them there anyway, and it keeps all of them device-agnostic.
     try:  # a cancel stops a long prefill between chunks, not only between tokens
         logits = stepper.prefill(prompt_ids, cancel=cancel, progress=on_prefill).float().cpu()
     except Cancelled:
-        return Generation([], "", "cancelled", [], [], len(prompt_ids),
-                          time.perf_counter() - start, canary)
+        track.reason = "cancelled"
+        return track.result(len(prompt_ids), time.perf_counter() - start)
     prefilled = len(prompt_ids) - int(getattr(stepper, "reused", 0) or 0)
     prefill_s = time.perf_counter() - start
-    for _ in range(config.max_new_tokens):
+    run_track(stepper, track, logits, cancel)
+    return track.result(len(prompt_ids), time.perf_counter() - start, prefilled, prefill_s)
+
+
+def run_track(stepper: Stepper, track: Track, logits: torch.Tensor,
+              cancel: threading.Event | None) -> None:
+    """The token loop: choose from `logits`, advance the stepper, until the track ends."""
+    while track.reason is None:
         if cancel is not None and cancel.is_set():
-            reason = "cancelled"
+            track.reason = "cancelled"
             break
-        pressure, boost = canary.knobs() if canary else (0.0, 0.0)
-        scores = process(logits, out, repetition_penalty=config.repetition_penalty + boost,
-                         no_repeat_ngram=config.no_repeat_ngram)
-        if constraint is not None:  # last, so no penalty re-enables a token it forbids
-            scores = constraint.mask(scores, logits)
-        token = choose(scores, temperature=config.temperature, top_p=config.top_p,
-                       generator=generator)
-        if constraint is not None:
-            constraint.advance(token)
-        if token in config.stop_ids:
-            reason = "stop"
+        with one_thread():
+            token = track.choose(logits)
+        if token is None:
             break
-        out.append(token)
-        logprobs.append(float(torch.log_softmax(logits, -1)[token]))
-        if on_token:
-            on_token(token)
-        stop = _stop_after(token, logits, out, canary, config, tokenizer)
-        if stop:
-            reason = stop
-            break
-        if constraint is not None and constraint.done:
-            reason = "grammar"  # nothing but the end may follow
-            break
-        if len(out) >= config.max_new_tokens:
-            break  # no forward pass for logits nobody will read
-        logits, depth = stepper.advance(token, pressure)
+        logits, depth = stepper.advance(token, track.pressure)
         logits = logits.float().cpu()
-        depths.append(depth)
-    text = tokenizer.decode(out) if tokenizer is not None else ""
-    if reason == "stop_string":
-        cut = min(text.find(s) for s in config.stop_strings if s in text)
-        text = text[:cut]
-    return Generation(out, text, reason, depths, logprobs, len(prompt_ids),
-                      time.perf_counter() - start, canary, prefilled, prefill_s)
+        track.depths.append(depth)
 
 
 def _stop_after(token: int, logits: torch.Tensor, out: list[int], canary: DecodeCanary | None,

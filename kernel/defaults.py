@@ -11,6 +11,10 @@ TEMPERATURE = 0.0  # greedy
 TOP_P = 1.0
 REPETITION_PENALTY = 1.3
 NO_REPEAT_NGRAM = 3
+# Best-of-N samples (kernel.provider.KernelProvider.complete_samples) under a greedy
+# configuration: N greedy samples would be one reply N times.
+SAMPLE_TEMPERATURE = 0.8
+SAMPLE_TOP_P = 0.95
 
 # The decode canary (kernel.canary.CanaryConfig)
 CANARY_MODE = "observe"  # off | observe | adapt

@@ -35,6 +35,7 @@ from kernel.plain import embedded_model_path, load_plain
 from kernel.precision import DEFAULT_DEVICE, DEFAULT_PRECISION
 from kernel.quantize import cuda_four_bit, quantize_ouro
 from kernel.reprompt import LoopedAnswer, looped
+from kernel.samples import generate_samples, sample_seeds
 from kernel.steppers import PREFILL_CHUNK, OuroDeep, OuroFast, PrefillHook, Stepper
 from kernel.tokenizer import ChatTokenizer
 
@@ -202,6 +203,31 @@ class Engine:
                                 on_prefill=on_prefill)
             finally:
                 trim()  # the prefill's activations are freed: give their pages back
+                self._arm_idle_release()
+
+    def chat_samples(self, messages: Sequence[dict[str, str]], n: int,
+                     config: GenerationConfig | None = None,
+                     cancel: threading.Event | None = None,
+                     constraints: Callable[[], Constraint | None] | None = None,
+                     on_prefill: PrefillHook | None = None,
+                     seeds: Sequence[int] | None = None) -> list[Generation]:
+        """`n` replies to one prompt, decoded together (kernel.samples): the prompt is
+        prefilled once, and sample i is the reply `chat` gives with seed seeds[i] (by
+        default config.seed + i, or fresh random seeds; each Generation names its seed),
+        with its own canary, its own constraint from `constraints` and its own exit reason.
+        The re-prompt loop does not run: the N samples, judged by governance, replace it."""
+        config = config or self.config.generation
+        seeds = list(seeds) if seeds is not None else sample_seeds(config, n)
+        if len(seeds) != n or n < 1:
+            raise ValueError(f"{n} samples need {n} seeds, got {len(seeds)}")
+        with self._lock:
+            try:
+                return generate_samples(self._warm_stepper(), self.tokenizer,
+                                        self.tokenizer.chat(messages), config, seeds,
+                                        cancel=cancel, constraints=constraints,
+                                        on_prefill=on_prefill)
+            finally:
+                trim()
                 self._arm_idle_release()
 
     def _arm_idle_release(self) -> None:

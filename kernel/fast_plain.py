@@ -37,7 +37,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from kernel.kv_cache import LeanCache
+from kernel.kv_cache import LeanCache, LeanTails
 from kernel.native import Cpu, Native, Step, Threads, load
 from kernel.precision import check
 from kernel.quantize import int8_matmul, int8_ouro, quantize_rows
@@ -274,16 +274,32 @@ class FastLlama:
         their thread count (Threads); a chunk takes the count the steps chose."""
         pos, count = cache.length, len(ids)
         cache.reserve(pos + count)
-        self._rope(pos, count)
         timed = count == 1 and self.decode_threads is None
         threads = self.decode_threads or (self.threads.pick() if timed else self.threads.current)
         began = time.perf_counter()
-        logits = self._step(ids, pos, torch.view_as_real(self._freqs[pos : pos + count]),
-                            cache.k, cache.v, threads)
+        logits = self._step(ids, pos, self._rope_pairs(pos, count), cache.k, cache.v, threads)
         if timed:
             self.threads.record(threads, time.perf_counter() - began)
         cache.length = pos + count
         return logits
+
+    def batch_step(self, tokens: Sequence[int], rows: Sequence[int], cache: LeanCache,
+                   tails: LeanTails, threads: int) -> torch.Tensor:
+        """One native decode step of the samples `rows` (kernel/samples.py), which share the
+        prompt in `cache` and keep their own positions in `tails`: logits [len(rows), V],
+        each row's the bits its own one-token step would give."""
+        assert self.native is not None, "batched steps need the native library"
+        pos = cache.length + tails.length
+        tails.reserve(tails.length + 1)
+        logits = self._step.batch(tokens, pos, cache.length, self._rope_pairs(pos, 1), cache.k,
+                                  cache.v, tails.k, tails.v, rows, threads)
+        tails.length += 1
+        return logits
+
+    def _rope_pairs(self, pos: int, count: int) -> torch.Tensor:
+        """Positions [pos, pos + count) as native.c takes them: [count, D/2, (cos, sin)]."""
+        self._rope(pos, count)
+        return torch.view_as_real(self._freqs[pos : pos + count])
 
     def _mm(self, linear: Linear, x: torch.Tensor) -> torch.Tensor:
         """linear(x); float32 rows of an int8 matrix go through a float32 GEMM over its

@@ -1,5 +1,6 @@
 """KV caches. KVCache: one slot per (loop step, layer), optionally stored as int8 (our Ouro
-module). LeanCache: the lean forward's two preallocated tensors.
+module). LeanCache: the lean forward's two preallocated tensors. LeanTails: best-of-N
+samples' own positions after the prompt they share in a LeanCache.
 
 Buffers grow by doubling, so appending a token is a copy into preallocated space rather
 than a concatenation of the whole history.
@@ -132,6 +133,36 @@ class LeanCache:
         self.length = 0
         self.k = torch.empty(self.shape, dtype=self.dtype)
         self.v = torch.empty(self.shape, dtype=self.dtype)
+
+    def nbytes(self) -> int:
+        return 2 * self.k.numel() * self.k.element_size()
+
+
+class LeanTails:
+    """The positions each of `n` samples decodes after a prompt they share (kernel/samples.py):
+    k and v [n, layers, kv heads, capacity, head_dim], positions [0, length) valid, position
+    j of a sample being position shared + j of its sequence. The prompt stays in its
+    LeanCache, read by every sample and copied for none."""
+
+    def __init__(self, n: int, like: LeanCache):
+        layers, heads, _, dim = like.shape
+        self.shape = (n, layers, heads, 0, dim)
+        self.dtype = like.dtype
+        self.k = torch.empty(self.shape, dtype=self.dtype)
+        self.v = torch.empty(self.shape, dtype=self.dtype)
+        self.length = 0
+
+    def reserve(self, need: int) -> None:
+        capacity = self.k.shape[3]
+        if need <= capacity:
+            return
+        n, layers, heads, _, dim = self.shape
+        capacity = max(need, LEAN_MIN_CAPACITY, 2 * capacity)
+        for name in ("k", "v"):
+            old = getattr(self, name)
+            new = torch.empty((n, layers, heads, capacity, dim), dtype=self.dtype)
+            new[:, :, :, : self.length] = old[:, :, :, : self.length]
+            setattr(self, name, new)
 
     def nbytes(self) -> int:
         return 2 * self.k.numel() * self.k.element_size()

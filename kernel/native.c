@@ -25,6 +25,14 @@
  * rows of each product (and the attention heads) over `threads`; without -fopenmp the
  * pragmas are ignored and it runs on one thread.
  *
+ * Best-of-N samples (kernel/samples.py) step together in one call (ob_batch): one row per
+ * sample, each weight row read from memory once for all of them. A row's products,
+ * attention and logits are computed exactly as a one-sequence step computes them, so each
+ * sample's logits are the bits its own decode would give. The products are bound by the
+ * vector pipes there, not by memory: on the 2-core Zen 3 EPYC, with the weights in L2, a
+ * row-block of 32 products takes ~0.7 ns (maddubs, madd, a conversion and an FMA per lane
+ * scale), ~45 GB/s of weights a row per core, where one row alone streams them from memory.
+ *
  * Layouts (row-major, what fast_plain.py holds): weights int8 [rows, cols] with float32
  * scales [rows]; the KV cache bfloat16 [layers, kv heads, capacity, head_dim]; RoPE as
  * (cos, sin) float pairs per position, applied to interleaved pairs of q and k.
@@ -60,7 +68,7 @@
 #define QX 64           /* activation levels each side of 0 (the int16 bound above) */
 #define LANES 8         /* int32 sums per vector, each over 4 consecutive products */
 #define PREFETCH 8192   /* bytes ahead of the weight rows being read (rows4) */
-#define OB_ABI 3        /* bumped whenever a signature below changes */
+#define OB_ABI 4        /* bumped whenever a signature below changes */
 
 enum { D_LAYERS, D_HIDDEN, D_HEADS, D_KV_HEADS, D_HEAD_DIM, D_INTER, D_VOCAB, D_COUNT };
 enum { P_QKV_W, P_QKV_S, P_O_W, P_O_S, P_GU_W, P_GU_S, P_DOWN_W, P_DOWN_S, P_NORM_ATTN,
@@ -157,10 +165,10 @@ static inline float hsum(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/* 32 products (w + 128) x summed in fours to 8 int32, as floats (see the top). */
-static inline __m256 dot32(__m256i w, __m256i x)
+/* 32 products u x of offset weights u = w + 128 (see the top), summed in fours to 8 int32,
+ * as floats. */
+static inline __m256 dotu(__m256i u, __m256i x)
 {
-    __m256i u = _mm256_xor_si256(w, _mm256_set1_epi8((char)0x80));
 #if OB_VNNI == 2
     return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u, x));
 #elif OB_VNNI == 1
@@ -169,6 +177,12 @@ static inline __m256 dot32(__m256i w, __m256i x)
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(u, x),
                                                 _mm256_set1_epi16(1)));
 #endif
+}
+
+/* 32 products (w + 128) x summed in fours to 8 int32, as floats. */
+static inline __m256 dot32(__m256i w, __m256i x)
+{
+    return dotu(_mm256_xor_si256(w, _mm256_set1_epi8((char)0x80)), x);
 }
 
 /* Four rows at a time: each x block is loaded once for all four. Every other block (one
@@ -194,6 +208,34 @@ static void rows4(const int8_t *w, int cols, const int8_t *xq, const float *xs, 
                              a3);
     }
     out[0] = hsum(a0), out[1] = hsum(a1), out[2] = hsum(a2), out[3] = hsum(a3);
+}
+
+/* rows4 for two x at once, each product as rows4 computes it (the same bits): the offset
+ * weights are loaded and xored once for both. */
+static void rows4x2(const int8_t *w, int cols, const int8_t *xq0, const float *xs0,
+                    const int8_t *xq1, const float *xs1, float *out0, float *out1)
+{
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+    __m256 a[4], b[4];
+    for (int r = 0; r < 4; r++)
+        a[r] = b[r] = _mm256_setzero_ps();
+    for (int k = 0; k < cols / QK; k++) {
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq0 + k * QK));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *)(xq1 + k * QK));
+        __m256 d0 = _mm256_loadu_ps(xs0 + k * LANES), d1 = _mm256_loadu_ps(xs1 + k * LANES);
+        const int8_t *p = w + k * QK;
+        if (!(k & 1))
+            for (int r = 0; r < 4; r++)
+                _mm_prefetch((const char *)(p + r * cols + PREFETCH), _MM_HINT_T0);
+        for (int r = 0; r < 4; r++) {
+            __m256i u = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p + r * cols)),
+                                         flip);
+            a[r] = _mm256_fmadd_ps(dotu(u, x0), d0, a[r]);
+            b[r] = _mm256_fmadd_ps(dotu(u, x1), d1, b[r]);
+        }
+    }
+    for (int r = 0; r < 4; r++)
+        out0[r] = hsum(a[r]), out1[r] = hsum(b[r]);
 }
 
 static float row1(const int8_t *w, int cols, const int8_t *xq, const float *xs)
@@ -224,6 +266,13 @@ static void rows4(const int8_t *w, int cols, const int8_t *xq, const float *xs, 
     for (int r = 0; r < 4; r++)
         out[r] = row1(w + (size_t)r * cols, cols, xq, xs);
 }
+
+static void rows4x2(const int8_t *w, int cols, const int8_t *xq0, const float *xs0,
+                    const int8_t *xq1, const float *xs1, float *out0, float *out1)
+{
+    rows4(w, cols, xq0, xs0, out0);
+    rows4(w, cols, xq1, xs1, out1);
+}
 #endif
 
 /* Rows quantized by quantize_x, `count` of them, `stride` bytes apart (their scales
@@ -233,6 +282,16 @@ typedef struct {
     const float *s, *offset;
     int count, stride;
 } Rows;
+
+/* y[r] (+)= (dot[r] - offset) * scale[r] for 4 rows: the offset weights' correction. */
+static inline void put4(const float *dot, float offset, const float *scale, float *y,
+                        int accumulate)
+{
+    for (int r = 0; r < 4; r++) {
+        float v = (dot[r] - offset) * scale[r];
+        y[r] = accumulate ? y[r] + v : v;
+    }
+}
 
 /* y[t][r] (+)= scale[r] * (w[r] . x[t]) for each quantized row x[t] (y's rows `ystride`
  * floats apart). An orphaned `omp for`: inside a parallel region the weight rows are split
@@ -244,16 +303,24 @@ static void gemv(const int8_t *w, const float *scale, int rows, int cols, Rows x
 {
     int groups = rows / 4;
 #pragma omp for schedule(static)
-    for (int g = 0; g < groups; g++)
-        for (int t = 0; t < x.count; t++) {
-            float out[4], *yt = y + (size_t)t * ystride + g * 4;
-            rows4(w + (size_t)g * 4 * cols, cols, x.q + (size_t)t * x.stride,
-                  x.s + (size_t)t * (x.stride / 4), out);
-            for (int r = 0; r < 4; r++) {
-                float v = (out[r] - x.offset[t]) * scale[g * 4 + r];
-                yt[r] = accumulate ? yt[r] + v : v;
-            }
+    for (int g = 0; g < groups; g++) {
+        const int8_t *wg = w + (size_t)g * 4 * cols;
+        int t = 0;
+        for (; t + 2 <= x.count; t += 2) {
+            float out[8];
+            rows4x2(wg, cols, x.q + (size_t)t * x.stride, x.s + (size_t)t * (x.stride / 4),
+                    x.q + (size_t)(t + 1) * x.stride, x.s + (size_t)(t + 1) * (x.stride / 4),
+                    out, out + 4);
+            put4(out, x.offset[t], scale + g * 4, y + (size_t)t * ystride + g * 4, accumulate);
+            put4(out + 4, x.offset[t + 1], scale + g * 4,
+                 y + (size_t)(t + 1) * ystride + g * 4, accumulate);
         }
+        for (; t < x.count; t++) {
+            float out[4];
+            rows4(wg, cols, x.q + (size_t)t * x.stride, x.s + (size_t)t * (x.stride / 4), out);
+            put4(out, x.offset[t], scale + g * 4, y + (size_t)t * ystride + g * 4, accumulate);
+        }
+    }
     if (groups * 4 < rows)  /* every thread takes the same branch, as `single` needs */
 #pragma omp single
     for (int r = groups * 4; r < rows; r++)
@@ -273,6 +340,20 @@ static void rms_norm(const float *x, const float *weight, int n, float eps, floa
     float r = 1.0f / sqrtf((float)(ss / n) + eps);
     for (int i = 0; i < n; i++)
         out[i] = x[i] * r * weight[i];
+}
+
+/* One kv head's keys (or values) over positions [0, n): those before `split` at a (a row of
+ * head_dim values each), the rest at b. A sequence of its own is one segment (split past
+ * its end); a sample of a batch reads the prompt it shares from a and its own tokens from b.
+ * Both are read in position order, so the sums are those over one array. */
+typedef struct {
+    const uint16_t *a, *b;
+    int split;
+} Span;
+
+static inline const uint16_t *row_at(Span s, int t, int d)
+{
+    return t < s.split ? s.a + (size_t)t * d : s.b + (size_t)(t - s.split) * d;
 }
 
 #if OB_SIMD
@@ -312,50 +393,61 @@ static float dot_bf16(const float *q, const uint16_t *k, int d)
 
 /* scores[t] = q . k[t] * scale for t < n. Four positions at a time share each load of q,
  * and their four sums come out of one tree of horizontal adds. */
-static void scores_bf16(const float *q, const uint16_t *k, int n, int d, float scale,
-                        float *scores)
+static void scores_bf16(const float *q, Span k, int n, int d, float scale, float *scores)
 {
     int t = 0;
     for (; t + 4 <= n; t += 4) {
-        const uint16_t *k0 = k + (size_t)t * d;
+        const uint16_t *k0 = row_at(k, t, d), *k1 = row_at(k, t + 1, d);
+        const uint16_t *k2 = row_at(k, t + 2, d), *k3 = row_at(k, t + 3, d);
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (int i = 0; i < d; i += 8) {
             __m256 x = _mm256_loadu_ps(q + i);
             a0 = _mm256_fmadd_ps(x, load_bf16(k0 + i), a0);
-            a1 = _mm256_fmadd_ps(x, load_bf16(k0 + d + i), a1);
-            a2 = _mm256_fmadd_ps(x, load_bf16(k0 + 2 * d + i), a2);
-            a3 = _mm256_fmadd_ps(x, load_bf16(k0 + 3 * d + i), a3);
+            a1 = _mm256_fmadd_ps(x, load_bf16(k1 + i), a1);
+            a2 = _mm256_fmadd_ps(x, load_bf16(k2 + i), a2);
+            a3 = _mm256_fmadd_ps(x, load_bf16(k3 + i), a3);
         }
         __m256 sums = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
         __m128 four = _mm_add_ps(_mm256_castps256_ps128(sums), _mm256_extractf128_ps(sums, 1));
         _mm_storeu_ps(scores + t, _mm_mul_ps(four, _mm_set1_ps(scale)));
     }
     for (; t < n; t++)
-        scores[t] = dot_bf16(q, k + (size_t)t * d, d) * scale;
+        scores[t] = dot_bf16(q, row_at(k, t, d), d) * scale;
+}
+
+/* a[0..4) += sum over t in [from, to) of p[t] v[t][b..b+32): one segment of a span. */
+static inline void mix_block(const float *p, const uint16_t *v, int from, int to, int d,
+                             __m256 *a)
+{
+    for (int t = from; t < to; t++) {
+        __m256 w = _mm256_set1_ps(p[t]);
+        const uint16_t *vt = v + (size_t)(t - from) * d;
+        a[0] = _mm256_fmadd_ps(w, load_bf16(vt), a[0]);
+        a[1] = _mm256_fmadd_ps(w, load_bf16(vt + 8), a[1]);
+        a[2] = _mm256_fmadd_ps(w, load_bf16(vt + 16), a[2]);
+        a[3] = _mm256_fmadd_ps(w, load_bf16(vt + 24), a[3]);
+    }
 }
 
 /* out[i] = sum over t < n of p[t] v[t][i]. Each block of up to 32 dims is summed in
- * registers over every position (a row-by-row axpy loaded and stored `out` per position). */
-static void mix_bf16(const float *p, const uint16_t *v, int n, int d, float *out)
+ * registers over every position (a row-by-row axpy loaded and stored `out` per position),
+ * the span's two segments in turn: the same sums in the same order as one array. */
+static void mix_bf16(const float *p, Span v, int n, int d, float *out)
 {
-    int b = 0;
+    int cut = n < v.split ? n : v.split, b = 0;
     for (; b + 32 <= d; b += 32) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int t = 0; t < n; t++) {
-            __m256 w = _mm256_set1_ps(p[t]);
-            const uint16_t *vt = v + (size_t)t * d + b;
-            a0 = _mm256_fmadd_ps(w, load_bf16(vt), a0);
-            a1 = _mm256_fmadd_ps(w, load_bf16(vt + 8), a1);
-            a2 = _mm256_fmadd_ps(w, load_bf16(vt + 16), a2);
-            a3 = _mm256_fmadd_ps(w, load_bf16(vt + 24), a3);
-        }
-        _mm256_storeu_ps(out + b, a0), _mm256_storeu_ps(out + b + 8, a1);
-        _mm256_storeu_ps(out + b + 16, a2), _mm256_storeu_ps(out + b + 24, a3);
+        __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                       _mm256_setzero_ps()};
+        mix_block(p, v.a + b, 0, cut, d, a);
+        if (cut < n)
+            mix_block(p, v.b + b, cut, n, d, a);
+        _mm256_storeu_ps(out + b, a[0]), _mm256_storeu_ps(out + b + 8, a[1]);
+        _mm256_storeu_ps(out + b + 16, a[2]), _mm256_storeu_ps(out + b + 24, a[3]);
     }
     for (; b < d; b += 8) {  /* d is a multiple of 8 */
         __m256 a = _mm256_setzero_ps();
         for (int t = 0; t < n; t++)
-            a = _mm256_fmadd_ps(_mm256_set1_ps(p[t]), load_bf16(v + (size_t)t * d + b), a);
+            a = _mm256_fmadd_ps(_mm256_set1_ps(p[t]), load_bf16(row_at(v, t, d) + b), a);
         _mm256_storeu_ps(out + b, a);
     }
 }
@@ -399,20 +491,21 @@ static float dot_bf16(const float *q, const uint16_t *k, int d)
     return acc;
 }
 
-static void scores_bf16(const float *q, const uint16_t *k, int n, int d, float scale,
-                        float *scores)
+static void scores_bf16(const float *q, Span k, int n, int d, float scale, float *scores)
 {
     for (int t = 0; t < n; t++)
-        scores[t] = dot_bf16(q, k + (size_t)t * d, d) * scale;
+        scores[t] = dot_bf16(q, row_at(k, t, d), d) * scale;
 }
 
-static void mix_bf16(const float *p, const uint16_t *v, int n, int d, float *out)
+static void mix_bf16(const float *p, Span v, int n, int d, float *out)
 {
     for (int i = 0; i < d; i++)
         out[i] = 0.0f;
-    for (int t = 0; t < n; t++)
+    for (int t = 0; t < n; t++) {
+        const uint16_t *vt = row_at(v, t, d);
         for (int i = 0; i < d; i++)
-            out[i] += p[t] * bf16_to_f32(v[(size_t)t * d + i]);
+            out[i] += p[t] * bf16_to_f32(vt[i]);
+    }
 }
 
 static float exp_sum(float *scores, int n, float top)
@@ -432,8 +525,8 @@ static void silu_mul(const float *gu, int n, float *out)
 
 /* One query head over positions [0, n) of its kv head: out = softmax(q.K / sqrt(d)) V.
  * d is a multiple of 8 (fast_plain.py checks). */
-static void attend_head(const float *q, const uint16_t *k, const uint16_t *v, int n, int d,
-                        float *scores, float *out)
+static void attend_head(const float *q, Span k, Span v, int n, int d, float *scores,
+                        float *out)
 {
     float top = -INFINITY;
     scores_bf16(q, k, n, d, 1.0f / sqrtf((float)d), scores);
@@ -455,13 +548,25 @@ static void rope(float *x, const float *cs, int d)
     }
 }
 
-/* Scratch of one call over `count` rows (tokens), each array [count, its width]; every
- * field is shared by the threads of the parallel region. */
+/* Scratch of one call over `count` rows, each array [count, its width]; every field is
+ * shared by the threads of the parallel region. */
 typedef struct {
     int count, wide, ctx;  /* rows; the widest activation; the positions a row may see */
     float *h, *x, *qkv, *gu, *scores, *xs, *offset;
     int8_t *xq;
 } Work;
+
+/* Where a call's rows keep their keys and values. One sequence (batch 0): the rows are its
+ * consecutive tokens at positions pos.., all in k/v [layers, kv heads, capacity, head_dim].
+ * A batch (best-of-N samples): the rows are sequences, all at position pos, that share
+ * positions [0, shared) in k/v (the prompt, prefilled once and only read here) and keep
+ * the rest in tails of their own: tk[t], tv[t] [layers, kv heads, tail, head_dim] hold row
+ * t's positions shared.. . A sample so reads the same keys as a decode of its own would. */
+typedef struct {
+    uint16_t *k, *v;
+    int capacity, shared, batch, tail;
+    uint16_t *const *tk, *const *tv;
+} Kv;
 
 static Rows quantized(const Work *w, int first, int count)
 {
@@ -487,46 +592,60 @@ static void norm_rows(Work *w, const float *weight, int hidden, float eps)
     quantize_rows(w, hidden);
 }
 
-/* Rows at positions pos.. : rotate q and k, write k and v into the cache, then each row's
- * query heads attend causally (row t sees positions up to pos + t), into w->x. */
-static void attention(const int64_t *dims, int layer, int pos, int capacity, const float *cs,
-                      uint16_t *kc, uint16_t *vc, Work *w)
+/* Row t's keys (values: `values`) of kv head g in one layer, as a Span. */
+static Span span_of(const Kv *kv, int values, int layer, int nkv, int g, int t, int d)
+{
+    size_t head = (size_t)layer * nkv + g;
+    const uint16_t *base = values ? kv->v : kv->k;
+    Span s = {base + head * kv->capacity * d, NULL, kv->capacity};
+    if (kv->batch) {
+        s.b = (values ? kv->tv[t] : kv->tk[t]) + head * kv->tail * d;
+        s.split = kv->shared;
+    }
+    return s;
+}
+
+/* Rows at their positions (pos + t for one sequence, pos for each sample of a batch): rotate
+ * q and k, write k and v into the cache, then each row's query heads attend causally over
+ * its positions up to its own, into w->x. */
+static void attention(const int64_t *dims, int layer, int pos, const float *cs, const Kv *kv,
+                      Work *w)
 {
     int nh = (int)dims[D_HEADS], nkv = (int)dims[D_KV_HEADS], d = (int)dims[D_HEAD_DIM];
-    int width = (nh + 2 * nkv) * d;
-    size_t plane = (size_t)capacity * d;
-    uint16_t *kl = kc + (size_t)layer * nkv * plane, *vl = vc + (size_t)layer * nkv * plane;
+    int width = (nh + 2 * nkv) * d, step = kv->batch ? 0 : 1;
 #pragma omp for schedule(static)
     for (int t = 0; t < w->count; t++) {
         float *qkv = w->qkv + (size_t)t * width;
+        int at = pos + step * t;
         for (int h = 0; h < nh + nkv; h++)  /* q heads then k heads: all rotated */
-            rope(qkv + h * d, cs + (size_t)t * d, d);
-        for (int g = 0; g < nkv; g++)
+            rope(qkv + h * d, cs + (size_t)step * t * d, d);
+        for (int g = 0; g < nkv; g++) {
+            uint16_t *kr = (uint16_t *)row_at(span_of(kv, 0, layer, nkv, g, t, d), at, d);
+            uint16_t *vr = (uint16_t *)row_at(span_of(kv, 1, layer, nkv, g, t, d), at, d);
             for (int i = 0; i < d; i++) {
-                size_t at = g * plane + (size_t)(pos + t) * d + i;
-                kl[at] = f32_to_bf16(qkv[(nh + g) * d + i]);
-                vl[at] = f32_to_bf16(qkv[(nh + nkv + g) * d + i]);
+                kr[i] = f32_to_bf16(qkv[(nh + g) * d + i]);
+                vr[i] = f32_to_bf16(qkv[(nh + nkv + g) * d + i]);
             }
+        }
     }
 #pragma omp for schedule(static)
     for (int j = 0; j < w->count * nh; j++) {
         int t = j / nh, h = j % nh, g = h / (nh / nkv);
-        attend_head(w->qkv + (size_t)t * width + h * d, kl + g * plane, vl + g * plane,
-                    pos + t + 1, d, w->scores + (size_t)j * w->ctx,
-                    w->x + (size_t)t * w->wide + h * d);
+        attend_head(w->qkv + (size_t)t * width + h * d, span_of(kv, 0, layer, nkv, g, t, d),
+                    span_of(kv, 1, layer, nkv, g, t, d), pos + step * t + 1, d,
+                    w->scores + (size_t)j * w->ctx, w->x + (size_t)t * w->wide + h * d);
     }
 }
 
 static void layer_step(const int64_t *dims, const void *const *p, float eps, int layer,
-                       int pos, int capacity, const float *cs, uint16_t *kc, uint16_t *vc,
-                       Work *w)
+                       int pos, const float *cs, const Kv *kv, Work *w)
 {
     int hidden = (int)dims[D_HIDDEN], inter = (int)dims[D_INTER];
     int nh = (int)dims[D_HEADS], nkv = (int)dims[D_KV_HEADS], d = (int)dims[D_HEAD_DIM];
     int width = (nh + 2 * nkv) * d;
     norm_rows(w, p[P_NORM_ATTN], hidden, eps);
     gemv(p[P_QKV_W], p[P_QKV_S], width, hidden, quantized(w, 0, w->count), w->qkv, width, 0);
-    attention(dims, layer, pos, capacity, cs, kc, vc, w);
+    attention(dims, layer, pos, cs, kv, w);
     quantize_rows(w, nh * d);
     gemv(p[P_O_W], p[P_O_S], hidden, nh * d, quantized(w, 0, w->count), w->h, hidden, 1);
     norm_rows(w, p[P_NORM_MLP], hidden, eps);
@@ -539,20 +658,20 @@ static void layer_step(const int64_t *dims, const void *const *p, float eps, int
     gemv(p[P_DOWN_W], p[P_DOWN_S], hidden, inter, quantized(w, 0, w->count), w->h, hidden, 1);
 }
 
-/* Scratch for `count` rows at positions pos..: one allocation (NULL when none could be had),
- * its arrays laid out in w. */
-static float *work_alloc(const int64_t *dims, int count, int pos, Work *w)
+/* Scratch for `count` rows that see at most `ctx` positions: one allocation (NULL when none
+ * could be had), its arrays laid out in w. */
+static float *work_alloc(const int64_t *dims, int count, int ctx, Work *w)
 {
     int hidden = (int)dims[D_HIDDEN], inter = (int)dims[D_INTER];
     int nh = (int)dims[D_HEADS], nkv = (int)dims[D_KV_HEADS], d = (int)dims[D_HEAD_DIM];
     int wide = inter > hidden ? inter : hidden;
     wide = wide > nh * d ? wide : nh * d;
     size_t per_row = (size_t)hidden + wide + (nh + 2 * nkv) * d + 2 * inter +
-                     (size_t)nh * (pos + count) + wide / 4 + 1;
+                     (size_t)nh * ctx + wide / 4 + 1;
     float *mem = malloc(per_row * count * sizeof(float) + (size_t)wide * count);
     if (!mem)
         return NULL;
-    *w = (Work){.count = count, .wide = wide, .ctx = pos + count, .h = mem};
+    *w = (Work){.count = count, .wide = wide, .ctx = ctx, .h = mem};
     w->x = w->h + (size_t)count * hidden;
     w->qkv = w->x + (size_t)count * wide;
     w->gu = w->qkv + (size_t)count * (nh + 2 * nkv) * d;
@@ -561,6 +680,39 @@ static float *work_alloc(const int64_t *dims, int count, int pos, Work *w)
     w->offset = w->xs + (size_t)count * (wide / 4);
     w->xq = (int8_t *)(w->offset + count);
     return mem;
+}
+
+/* Every layer over w's rows, then the logits of rows [first, count) into logits [count -
+ * first, vocab]. w->h holds the rows' embeddings on entry. */
+static void forward(const int64_t *dims, const void *const *layers, const void *const *globals,
+                    float eps, int pos, const float *cs, const Kv *kv, Work *w, int first,
+                    float *logits, int threads)
+{
+    int hidden = (int)dims[D_HIDDEN], vocab = (int)dims[D_VOCAB];
+#pragma omp parallel num_threads(threads)
+    {
+        for (int l = 0; l < (int)dims[D_LAYERS]; l++)
+            layer_step(dims, layers + (size_t)l * P_PER_LAYER, eps, l, pos, cs, kv, w);
+#pragma omp for schedule(static)
+        for (int t = first; t < w->count; t++) {
+            rms_norm(w->h + (size_t)t * hidden, globals[G_NORM], hidden, eps,
+                     w->x + (size_t)t * w->wide);
+            w->offset[t] = quantize_x(w->x + (size_t)t * w->wide, hidden,
+                                      w->xq + (size_t)t * w->wide,
+                                      w->xs + (size_t)t * (w->wide / 4));
+        }
+        gemv(globals[G_HEAD_W], globals[G_HEAD_S], vocab, hidden,
+             quantized(w, first, w->count - first), logits, vocab, 0);
+    }
+}
+
+static void embed(const void *const *globals, int hidden, const int32_t *tokens, Work *w)
+{
+    const int8_t *ew = globals[G_EMBED_W];
+    const float *es = globals[G_EMBED_S];
+    for (int t = 0; t < w->count; t++)
+        for (int i = 0; i < hidden; i++)
+            w->h[(size_t)t * hidden + i] = ew[(size_t)tokens[t] * hidden + i] * es[tokens[t]];
 }
 
 /* Tokens tokens[0..count) at positions pos..pos+count: writes their keys/values into the
@@ -572,34 +724,70 @@ int ob_tokens(const int64_t *dims, const void *const *layers, const void *const 
               float eps, const int32_t *tokens, int count, int pos, int capacity,
               const float *cs, uint16_t *kc, uint16_t *vc, float *logits, int threads)
 {
-    int hidden = (int)dims[D_HIDDEN], vocab = (int)dims[D_VOCAB];
     Work w;
-    float *mem = work_alloc(dims, count, pos, &w);
+    float *mem = work_alloc(dims, count, pos + count, &w);
     if (!mem)
         return -1;
-    const int8_t *ew = globals[G_EMBED_W];
-    const float *es = globals[G_EMBED_S];
-    for (int t = 0; t < count; t++)
-        for (int i = 0; i < hidden; i++)
-            w.h[(size_t)t * hidden + i] = ew[(size_t)tokens[t] * hidden + i] * es[tokens[t]];
+    Kv kv = {kc, vc, capacity, capacity, 0, 0, NULL, NULL};
+    embed(globals, (int)dims[D_HIDDEN], tokens, &w);
+    forward(dims, layers, globals, eps, pos, cs, &kv, &w, count - 1, logits, threads);
+    free(mem);
+    return 0;
+}
+
+/* One decode step of `count` samples that share the prompt in kc/vc (positions [0, shared))
+ * and are each at position pos (>= shared): row t's token is tokens[t], its own keys and
+ * values go to tails tk[t], tv[t] (`tail` positions each, see Kv), and its next-token
+ * logits to logits [count, vocab]. cs holds position pos's (cos, sin) pairs. Each weight
+ * row is read once for all samples (gemv), and every product, attention sum and logit of a
+ * row is computed as a one-sequence step computes it: the same bits. Returns 0, or -1
+ * when scratch memory could not be had. */
+int ob_batch(const int64_t *dims, const void *const *layers, const void *const *globals,
+             float eps, const int32_t *tokens, int count, int pos, int shared, int capacity,
+             const float *cs, uint16_t *kc, uint16_t *vc, uint16_t *const *tk,
+             uint16_t *const *tv, int tail, float *logits, int threads)
+{
+    Work w;
+    float *mem = work_alloc(dims, count, pos + 1, &w);
+    if (!mem)
+        return -1;
+    Kv kv = {kc, vc, capacity, shared, 1, tail, tk, tv};
+    embed(globals, (int)dims[D_HIDDEN], tokens, &w);
+    forward(dims, layers, globals, eps, pos, cs, &kv, &w, 0, logits, threads);
+    free(mem);
+    return 0;
+}
+
+/* The weight products of one step over `count` rows, and nothing else (the bench's
+ * breakdown of a step: products against the rest). The activations are zeros. */
+int ob_products(const int64_t *dims, const void *const *layers, const void *const *globals,
+                int count, int threads)
+{
+    int hidden = (int)dims[D_HIDDEN], inter = (int)dims[D_INTER], vocab = (int)dims[D_VOCAB];
+    int width = ((int)dims[D_HEADS] + 2 * (int)dims[D_KV_HEADS]) * (int)dims[D_HEAD_DIM];
+    int wide = inter > hidden ? inter : hidden, most = vocab > 2 * inter ? vocab : 2 * inter;
+    wide = wide > width ? wide : width;
+    float *y = malloc(sizeof(float) * (size_t)count * (most > wide ? most : wide));
+    float *xs = calloc((size_t)count * (wide / 4 + 1), sizeof(float));
+    int8_t *xq = calloc((size_t)count, (size_t)wide);
+    if (!y || !xs || !xq) {
+        free(y), free(xs), free(xq);
+        return -1;
+    }
+    Rows x = {xq, xs, xs + (size_t)count * (wide / 4), count, wide};
 #pragma omp parallel num_threads(threads)
     {
-        for (int l = 0; l < (int)dims[D_LAYERS]; l++)
-            layer_step(dims, layers + (size_t)l * P_PER_LAYER, eps, l, pos, capacity, cs, kc,
-                       vc, &w);
-#pragma omp single
-        {
-            int last = count - 1;
-            rms_norm(w.h + (size_t)last * hidden, globals[G_NORM], hidden, eps,
-                     w.x + (size_t)last * w.wide);
-            w.offset[last] = quantize_x(w.x + (size_t)last * w.wide, hidden,
-                                        w.xq + (size_t)last * w.wide,
-                                        w.xs + (size_t)last * (w.wide / 4));
+        for (int l = 0; l < (int)dims[D_LAYERS]; l++) {
+            const void *const *p = layers + (size_t)l * P_PER_LAYER;
+            gemv(p[P_QKV_W], p[P_QKV_S], width, hidden, x, y, width, 0);
+            gemv(p[P_O_W], p[P_O_S], hidden, (int)(dims[D_HEADS] * dims[D_HEAD_DIM]), x, y,
+                 hidden, 0);
+            gemv(p[P_GU_W], p[P_GU_S], 2 * inter, hidden, x, y, 2 * inter, 0);
+            gemv(p[P_DOWN_W], p[P_DOWN_S], hidden, inter, x, y, hidden, 0);
         }
-        gemv(globals[G_HEAD_W], globals[G_HEAD_S], vocab, hidden, quantized(&w, count - 1, 1),
-             logits, 0, 0);
+        gemv(globals[G_HEAD_W], globals[G_HEAD_S], vocab, hidden, x, y, vocab, 0);
     }
-    free(mem);
+    free(y), free(xs), free(xq);
     return 0;
 }
 

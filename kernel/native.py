@@ -35,7 +35,7 @@ from typing import Any
 import torch
 
 SOURCE = Path(__file__).with_name("native.c")
-ABI = 3  # native.c's OB_ABI: the signatures below
+ABI = 4  # native.c's OB_ABI: the signatures below
 FLAGS = ("-O3", "-shared", "-fPIC")
 BUILD_SECONDS = 120
 # What native.c's ob_simd() reports it was compiled with: the weight products' kernels.
@@ -95,6 +95,8 @@ class Native:
         ptr, i32 = ctypes.c_void_p, ctypes.c_int
         lib.ob_tokens.argtypes = [ptr, ptr, ptr, ctypes.c_float, ptr, i32, i32, i32, ptr, ptr,
                                   ptr, ptr, i32]
+        lib.ob_batch.argtypes = [ptr, ptr, ptr, ctypes.c_float, ptr, i32, i32, i32, i32, ptr,
+                                 ptr, ptr, ptr, ptr, i32, ptr, i32]
         lib.ob_gemv.argtypes = [ptr, ptr, i32, i32, ptr, ptr, i32]
         lib.ob_dequant.argtypes = [ptr, ptr, i32, i32, ptr, i32]
         lib.ob_dequant.restype = None
@@ -158,12 +160,7 @@ class Step:
         count = len(tokens)
         assert k.dtype == v.dtype == torch.bfloat16 and k.is_contiguous()
         assert count > 0 and pos + count <= k.shape[2] and rope.shape[0] == count
-        ids = torch.tensor(list(tokens), dtype=torch.int64)
-        # native.c indexes the embedding with these unchecked: an id past its rows would read
-        # other memory, where torch's lookup raises. Refuse it here the same way.
-        if int(ids.min()) < 0 or int(ids.max()) >= self.embedded:
-            raise IndexError(f"token id out of range [0, {self.embedded}): {tokens!r}"[:200])
-        ids = ids.to(torch.int32)
+        ids = self._ids(tokens)
         rope = rope.contiguous()
         logits = torch.empty(self.vocab, dtype=torch.float32)
         if self.native.lib.ob_tokens(self.dims.data_ptr(), self.layers.data_ptr(),
@@ -172,6 +169,44 @@ class Step:
                                      v.data_ptr(), logits.data_ptr(), threads):
             raise MemoryError("native step: no scratch memory")
         return logits
+
+    def batch(self, tokens: Sequence[int], pos: int, shared: int, rope: torch.Tensor,
+              k: torch.Tensor, v: torch.Tensor, tk: torch.Tensor, tv: torch.Tensor,
+              rows: Sequence[int], threads: int) -> torch.Tensor:
+        """Logits [len(rows), V]: one decode step of the samples `rows` (indices into the
+        tails), each at position `pos` after its own token. They share the prompt's keys and
+        values in k, v (positions [0, shared)); sample r's own positions shared.. are in
+        tk[r], tv[r] [layers, kv heads, tail, head_dim], where this step writes its key and
+        value. rope [1, head_dim / 2, (cos, sin)] is position pos's."""
+        count = len(tokens)
+        assert count == len(rows) > 0 and tk.dtype == tv.dtype == k.dtype == torch.bfloat16
+        assert tk.is_contiguous() and tv.is_contiguous() and tk.shape == tv.shape
+        assert shared <= pos < shared + tk.shape[3] and shared <= k.shape[2]
+        # Each row's tail is written through a pointer native.c does not check: one out of
+        # range, or two rows on one tail, would write where it must not.
+        if len(set(rows)) != count or min(rows) < 0 or max(rows) >= tk.shape[0]:
+            raise IndexError(f"rows must be distinct samples in [0, {tk.shape[0]}): {rows!r}")
+        ids, rope = self._ids(tokens), rope.contiguous()
+        step = tk.stride(0) * tk.element_size()
+        tails = torch.tensor([[t.data_ptr() + r * step for r in rows] for t in (tk, tv)],
+                             dtype=torch.int64)
+        logits = torch.empty(count, self.vocab, dtype=torch.float32)
+        if self.native.lib.ob_batch(self.dims.data_ptr(), self.layers.data_ptr(),
+                                    self.globals.data_ptr(), self.eps, ids.data_ptr(), count,
+                                    pos, shared, k.shape[2], rope.data_ptr(),
+                                    k.data_ptr(), v.data_ptr(), tails[0].data_ptr(),
+                                    tails[1].data_ptr(), tk.shape[3], logits.data_ptr(),
+                                    threads):
+            raise MemoryError("native batch step: no scratch memory")
+        return logits
+
+    def _ids(self, tokens: Sequence[int]) -> torch.Tensor:
+        ids = torch.tensor(list(tokens), dtype=torch.int64)
+        # native.c indexes the embedding with these unchecked: an id past its rows would read
+        # other memory, where torch's lookup raises. Refuse it here the same way.
+        if int(ids.min()) < 0 or int(ids.max()) >= self.embedded:
+            raise IndexError(f"token id out of range [0, {self.embedded}): {tokens!r}"[:200])
+        return ids.to(torch.int32)
 
 
 class Threads:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -36,7 +36,9 @@ from kernel.canary import text_proximity
 from kernel.decode import Generation, GenerationConfig
 from kernel.engine import Engine
 from kernel.grammar import Grammar, GrammarConstraint, Grammars
+from kernel.sampling import GREEDY_BELOW
 
+_T = TypeVar("_T")
 PROGRESS_EVERY_S = 10.0  # a long prefill says how far it has come this often
 log = structlog.get_logger("kernel.provider")
 MEASURE_PROMPT_TOKENS = 256  # the start-up measurement: ~3 s of prefill on a 2-core AVX2 box
@@ -105,17 +107,61 @@ class KernelProvider:
                        shape: ReplyShape | None = None) -> ModelReply:
         """One reply to `turns` (system prompt prepended), within `deadline`, decoded under
         `shape`'s grammar when given."""
+        messages = [{"role": "system", "content": self.system_prompt}, *turns]
+        config = steered(self.engine.config.generation, steer)
+        shape = shape if self.constrain else None
+        (gen, loops), latency_ms = await self._within(
+            deadline, lambda cancel: self._run(messages, cancel, config, shape))
+        if gen.exit_reason == "cancelled":
+            raise DeadlineMissed(f"generation missed its deadline after "
+                                 f"{len(gen.token_ids)} tokens", prompt_tokens=gen.prompt_tokens,
+                                 completion_tokens=len(gen.token_ids), partial_text=gen.text)
+        return self._reply(gen, loops, latency_ms)
+
+    async def complete_samples(self, turns: Sequence[dict[str, str]], n: int, *,
+                               deadline: float, steer: Steering | None = None,
+                               shape: ReplyShape | None = None) -> list[ModelReply]:
+        """`n` replies to `turns` for best-of-N, decoded as one batch (Engine.chat_samples:
+        the prompt prefilled once, each sample the single decode with its seed). Each reply
+        has its own text, canary collapse signal and grammar outcome; its telemetry names
+        `sample` (its index), `samples` (n) and `seed`. A greedy configuration samples at
+        defaults.SAMPLE_TEMPERATURE / SAMPLE_TOP_P (n greedy replies would be one reply n
+        times), and the re-prompt loop does not run. Usage: the first reply carries the
+        call (the prompt's cost, the prefill, the latency, every token the batch decoded);
+        each later one its own completion's cost, with no latency of its own. Samples cut by
+        the deadline are left out; with none finished the deadline is missed."""
+        messages = [{"role": "system", "content": self.system_prompt}, *turns]
+        config = sampling(steered(self.engine.config.generation, steer))
+        shape = shape if self.constrain else None
+        (gens, telemetry), latency_ms = await self._within(
+            deadline, lambda cancel: self._run_samples(messages, n, cancel, config, shape))
+        done = [i for i, gen in enumerate(gens) if gen.exit_reason != "cancelled"]
+        if not done:
+            raise DeadlineMissed(f"{n} samples missed their deadline", partial_text=gens[0].text,
+                                 prompt_tokens=gens[0].prompt_tokens,
+                                 completion_tokens=sum(len(g.token_ids) for g in gens))
+        first = replace(gens[done[0]], prefill_tokens=gens[0].prefill_tokens,
+                        prefill_seconds=gens[0].prefill_seconds,
+                        decoded_tokens=sum(len(g.token_ids) for g in gens))
+        replies = [self._reply(first, telemetry[done[0]], latency_ms)]
+        for i in done[1:]:
+            reply = self._reply(gens[i], telemetry[i], 0.0, charge_prompt=False)
+            reply.usage.prefill_tokens = reply.usage.prefill_ms = reply.usage.decode_tokens = None
+            replies.append(reply)
+        return replies
+
+    async def _within(self, deadline: float, work: Callable[[threading.Event], _T]
+                      ) -> tuple[_T, float]:
+        """`work(cancel)` on a worker thread, `cancel` set when the deadline passes or the
+        caller is cancelled; its result and the milliseconds it took."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise DeadlineMissed("the generation deadline had already passed")
-        messages = [{"role": "system", "content": self.system_prompt}, *turns]
         cancel = threading.Event()
         timer = asyncio.get_running_loop().call_later(remaining, cancel.set)
         start = time.monotonic()
         try:
-            gen, loops = await asyncio.to_thread(self._run, messages, cancel,
-                                                 steered(self.engine.config.generation, steer),
-                                                 shape if self.constrain else None)
+            out = await asyncio.to_thread(work, cancel)
         except asyncio.CancelledError:
             cancel.set()  # the worker stops at the next token
             raise
@@ -123,11 +169,7 @@ class KernelProvider:
             raise ProviderError(f"kernel generation failed: {type(exc).__name__}: {exc}") from exc
         finally:
             timer.cancel()
-        if gen.exit_reason == "cancelled":
-            raise DeadlineMissed(f"generation missed its deadline after "
-                                 f"{len(gen.token_ids)} tokens", prompt_tokens=gen.prompt_tokens,
-                                 completion_tokens=len(gen.token_ids), partial_text=gen.text)
-        return self._reply(gen, loops, (time.monotonic() - start) * 1000)
+        return out, (time.monotonic() - start) * 1000
 
     def _run(self, messages: list[dict[str, str]], cancel: threading.Event,
              config: GenerationConfig,
@@ -153,7 +195,25 @@ class KernelProvider:
                                on_prefill=progress)
         return gen, grammar_telemetry(grammar, made)
 
-    def _reply(self, gen: Generation, loops: dict[str, Any], latency_ms: float) -> ModelReply:
+    def _run_samples(self, messages: list[dict[str, str]], n: int, cancel: threading.Event,
+                     config: GenerationConfig, shape: ReplyShape | None
+                     ) -> tuple[list[Generation], list[dict[str, Any]]]:
+        grammar = self.grammars.compile(shape) if shape is not None else None
+        made: list[GrammarConstraint | None] = []
+
+        def fresh() -> GrammarConstraint | None:  # one per sample
+            made.append(self.grammars.constraint(grammar, config.max_new_tokens)
+                        if grammar is not None else None)
+            return made[-1]
+
+        gens = self.engine.chat_samples(messages, n, config, cancel=cancel, constraints=fresh,
+                                        on_prefill=PrefillProgress(self.engine.name))
+        return gens, [{"sample": i, "samples": n, "seed": gen.seed,
+                       **grammar_telemetry(grammar, [c for c in made[i : i + 1] if c])}
+                      for i, gen in enumerate(gens)]
+
+    def _reply(self, gen: Generation, loops: dict[str, Any], latency_ms: float, *,
+               charge_prompt: bool = True) -> ModelReply:
         telemetry: dict[str, Any] = {
             "exit_reason": gen.exit_reason, "mean_depth": round(gen.mean_depth, 3),
             "total_steps": self.engine.total_steps, "tokens_per_s": round(gen.tokens_per_s, 2),
@@ -164,11 +224,11 @@ class KernelProvider:
             telemetry["canary_alarms"] = summary["alarms"]
             telemetry["canary_collapsed"] = summary["collapsed"]
             telemetry["canary_mode"] = gen.canary.config.mode
+        charged = (gen.prompt_tokens if charge_prompt else 0) + len(gen.token_ids)
         usage = ModelUsage(provider=self.name, model=self.engine.name,
                            prompt_tokens=gen.prompt_tokens,
                            completion_tokens=len(gen.token_ids),
-                           cost_usd=(gen.prompt_tokens + len(gen.token_ids))
-                           * self.usd_per_mtok / 1e6,
+                           cost_usd=charged * self.usd_per_mtok / 1e6,
                            latency_ms=latency_ms, prefill_tokens=gen.prefill_tokens,
                            prefill_ms=gen.prefill_seconds * 1000,
                            decode_tokens=gen.decoded_tokens)
@@ -209,6 +269,14 @@ def collapse_signal(gen: Generation) -> CollapseSignal:
     return CollapseSignal(proximity=round(gen.canary.sustained, 4),
                           collapsed=gen.exit_reason == "collapse", exit_reason=gen.exit_reason,
                           source="canary")
+
+
+def sampling(config: GenerationConfig) -> GenerationConfig:
+    """Best-of-N's settings: a greedy configuration samples at the defaults' temperature and
+    top-p; a sampling one is kept as it is."""
+    if config.temperature >= GREEDY_BELOW:
+        return config
+    return replace(config, temperature=defaults.SAMPLE_TEMPERATURE, top_p=defaults.SAMPLE_TOP_P)
 
 
 def steered(config: GenerationConfig, steer: Steering | None) -> GenerationConfig:
