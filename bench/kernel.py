@@ -6,7 +6,9 @@
    same two threads: target >= 1.0 each. The CPU, its vector ISA and the kernels the lean
    forward chose are printed first.
 2. The Ouro sections of bench/kernel_ouro.py (deep vs fast mode, int8, a 4-bit base), then
-   bench/kernel_grammar.py, bench/kernel_prefix.py and bench/kernel_memory.py.
+   bench/kernel_grammar.py, bench/kernel_samples.py (best-of-4 decoded as one batch against
+   4 sequential decodes: target >= 2.5x the tokens per second), bench/kernel_prefix.py and
+   bench/kernel_memory.py.
 
 Run: .venv/bin/python bench/kernel.py [--tokens 64] [--repeats 3]
 """
@@ -27,6 +29,7 @@ from typing import Any
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(_HERE.parent), *(p for p in sys.path
                                     if Path(p or ".").resolve() not in (_HERE, _HERE.parent))]
+import kernel  # noqa: E402, F401, I001  (its OpenMP default must precede torch: kernel/__init__.py)
 
 import torch  # noqa: E402
 
@@ -278,6 +281,7 @@ SECTIONS: list[Callable[[argparse.Namespace], None]] = [
     _by_path("kernel_ouro.py", "ouro_section"),
     _by_path("kernel_ouro.py", "four_bit_section"),
     _by_path("kernel_grammar.py", "section"),
+    _by_path("kernel_samples.py", "section"),
     _by_path("kernel_prefix.py", "section"),
     memory_section,
 ]

@@ -172,6 +172,9 @@ class FastLlama:
         # Native decode threads: None picks 1 or 2 by timing them (Threads); a number fixes it.
         self.decode_threads: int | None = None
         self.threads = Threads(min(2, torch.get_num_threads()))
+        # Batched steps (kernel/samples.py) time their own: a batch is compute-bound, one
+        # sequence memory-bound, and under load a batch's barriers cost more.
+        self.batch_threads = Threads(self.threads.most)
         self.native: Native | None = None
         self.kernels = self._choose_native()
 

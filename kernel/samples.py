@@ -34,7 +34,6 @@ from kernel.errors import Cancelled
 from kernel.fast_plain import FastLlama, FastPlain
 from kernel.gpu_stepper import BatchDecode, GpuStepper
 from kernel.kv_cache import LeanTails
-from kernel.native import Threads
 from kernel.sampling import one_thread
 from kernel.steppers import PrefillHook, Stepper
 from kernel.tokenizer import ChatTokenizer
@@ -55,15 +54,16 @@ class Batch(Protocol):
 
 
 class LeanBatch:
-    """Native batched steps over a FastPlain's prompt (see the module docstring). Its thread
-    count is timed like single steps' (kernel.native.Threads), on its own: a batched step
-    takes longer, and under load its barriers wait like any other."""
+    """Native batched steps over a FastPlain's prompt (see the module docstring). Their
+    thread count is timed like single steps' (kernel.native.Threads), apart from them and
+    across batches (FastLlama.batch_threads): a fresh count would start at 2 threads, and
+    under load a batch's first 2-thread steps took 20x a quiet one's."""
 
     def __init__(self, stepper: FastPlain, n: int):
         self.model: FastLlama = stepper.model
         self.cache = stepper.cache  # the prompt: read, never written
         self.tails = LeanTails(n, self.cache)
-        self.threads = Threads(self.model.threads.most)
+        self.threads = self.model.batch_threads
 
     def advance(self, rows: Sequence[int], tokens: Sequence[int]) -> torch.Tensor:
         fixed = self.model.decode_threads
