@@ -50,6 +50,7 @@ SYSTEM = ("You are the code-writing model of a governed maintenance daemon. Foll
 class KernelProvider:
     name = "kernel"
     takes_shape = True  # governance hands it the reply's shape (governance.brains.provider.shaped)
+    takes_samples = True  # best-of-N's samples decoded as one batch (generate_samples)
 
     def __init__(self, engine: Engine, system_prompt: str = SYSTEM, *, constrain: bool = True,
                  usd_per_mtok: float = defaults.USD_PER_MTOK):
@@ -63,6 +64,13 @@ class KernelProvider:
                        shape: ReplyShape | None = None) -> ModelReply:
         return await self.complete([{"role": "user", "content": prompt}], deadline=deadline,
                                    steer=steer, shape=shape)
+
+    async def generate_samples(self, prompt: str, n: int, *, deadline: float,
+                               steer: Steering | None = None,
+                               shape: ReplyShape | None = None) -> list[ModelReply]:
+        """Best-of-N's `n` replies to one prompt in one call (complete_samples)."""
+        return await self.complete_samples([{"role": "user", "content": prompt}], n,
+                                           deadline=deadline, steer=steer, shape=shape)
 
     async def plan(self, prompt: str, *, deadline: float,
                    shape: ReplyShape | None = None) -> ModelReply:

@@ -104,7 +104,11 @@ def load_script(path: Path) -> list[ReplayTurn]:
 class ReplayProvider:
     name = "replay"
 
-    def __init__(self, turns: list[ReplayTurn]):
+    def __init__(self, turns: list[ReplayTurn], *, samples_together: bool = False):
+        # samples_together: best-of-N's samples come as the kernel gives them, N scripted
+        # turns from one call (generate_samples); else one call per sample.
+        self.takes_samples = samples_together
+        self.sample_calls: list[int] = []  # n of each generate_samples call
         self.healthy = True
         self._turns = list(turns)
         self.prompts: list[str] = []
@@ -145,6 +149,14 @@ class ReplayProvider:
                        steer: Steering | None = None) -> ModelReply:
         self.steers.append(steer)
         return await self._reply("generate", prompt, deadline)
+
+    async def generate_samples(self, prompt: str, n: int, *, deadline: float,
+                               steer: Steering | None = None) -> list[ModelReply]:
+        """The next `n` generate turns as one call's samples (a scripted error fails the
+        call, as a batch's failure would)."""
+        self.steers.append(steer)
+        self.sample_calls.append(n)
+        return [await self._reply("generate", prompt, deadline) for _ in range(n)]
 
     async def plan(self, prompt: str, *, deadline: float) -> ModelReply:
         return await self._reply("plan", prompt, deadline)

@@ -105,6 +105,26 @@ def shaped(provider: object, shape: ReplyShape | None) -> dict[str, Any]:
     return {"shape": shape}
 
 
+def batches(provider: object) -> bool:
+    """Whether `provider` decodes best-of-N's samples together: one declaring
+    `takes_samples = True` has `generate_samples(prompt, n, *, deadline, steer[, shape])
+    -> list[ModelReply]` (the in-process kernel: one prefill, one batched decode; fewer than
+    n replies where samples were cut by the deadline)."""
+    return getattr(provider, "takes_samples", False) is True
+
+
+async def samples_of(provider: CandidateProvider, prompt: str, n: int, *, deadline: float,
+                     steer: Steering | None = None,
+                     shape: ReplyShape | None = None) -> list[ModelReply]:
+    """`n` replies from one call where `provider` batches them, else its one reply (a
+    failover brain that does not batch answers for the whole call)."""
+    if batches(provider):
+        return list(await provider.generate_samples(  # type: ignore[attr-defined]
+            prompt, n, deadline=deadline, steer=steer, **shaped(provider, shape)))
+    return [await provider.generate(prompt, deadline=deadline, steer=steer,
+                                    **shaped(provider, shape))]
+
+
 class ProviderHealth(BaseModel):
     healthy: bool
     detail: str = ""

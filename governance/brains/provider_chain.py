@@ -33,6 +33,8 @@ from governance.brains.provider import (
     ModelReply,
     ProviderHealth,
     Steering,
+    batches,
+    samples_of,
     shaped,
 )
 from governance.errors import DeadlineMissed, ProviderError
@@ -244,6 +246,20 @@ class RoutedChain:
                        shape: Any = None) -> ModelReply:
         return await self.chain.ask(self.indices, prompt, deadline, lambda p, d: p.generate(
             prompt, deadline=d, steer=steer, **shaped(p, shape)))
+
+    @property
+    def takes_samples(self) -> bool:
+        """Whether the brain asked first now decodes best-of-N's samples together."""
+        ready = self.chain.asked(self.indices)
+        return bool(ready) and batches(self.chain.providers[ready[0]])
+
+    async def generate_samples(self, prompt: str, n: int, *, deadline: float,
+                               steer: Steering | None = None,
+                               shape: Any = None) -> list[ModelReply]:
+        """`n` samples from the first brain that answers (governance.brains.provider
+        .samples_of), failing over as generate does."""
+        return await self.chain.ask(self.indices, prompt, deadline, lambda p, d: samples_of(
+            p, prompt, n, deadline=d, steer=steer, shape=shape))
 
     async def plan(self, prompt: str, *, deadline: float, shape: Any = None) -> ModelReply:
         return await self.chain.ask(self.indices, prompt, deadline, lambda p, d: p.plan(

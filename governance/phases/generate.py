@@ -6,18 +6,15 @@ through `generate_in` here.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from governance import retry
 from governance.brains import reflex
-from governance.brains import window as fit
 from governance.brains.model_gate import ModelWaitExpired
 from governance.brains.prompts import (
     generation_prompt,
-    read_for_prompt,
     with_exploration_protocol,
 )
 from governance.brains.provider import (
@@ -28,6 +25,7 @@ from governance.brains.provider import (
     ProviderHealth,
     ReplyShape,
     Steering,
+    batches,
     shaped,
 )
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
@@ -37,7 +35,7 @@ from governance.phase import Phase, Transition
 from governance.phases import samples
 from governance.phases.decide import is_trivial
 from governance.phases.deps import PhaseDeps
-from governance.phases.route_brains import context_window, count_tokens, for_route, model_grant
+from governance.phases.route_brains import context_window, fitted_prompt, for_route, model_grant
 from governance.schemas import (
     Candidate,
     GenerationResult,
@@ -107,18 +105,7 @@ async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider:
     each of its rounds itself)."""
     if not use_tools:
         reply = await provider.generate(prompt, deadline=deadline, shape=CANDIDATE_SHAPE)
-        await d.record_reply(ctx, phase, reply)
-        j = reflex.judge(reply.collapse, band)
-        if j.reading is reflex.Reading.COLLAPSE:
-            raise ModelCollapsed(f"the model collapsed (proximity {j.proximity:.2f}, exit "
-                                 f"{j.exit_reason or '-'}); reply discarded",
-                                 proximity=j.proximity, exit_reason=j.exit_reason,
-                                 source=reply.collapse.source)
-        if j.reading is reflex.Reading.SPOOK:
-            await d.thought(ctx, phase, "canary spook", proximity_before=round(before, 4),
-                            proximity_after=round(j.proximity, 4),
-                            source=reply.collapse.source)
-        return Answer(reply.text, parse_candidate(reply.text), reply.tool_records)
+        return await _one_turn(ctx, d, phase, reply, band, before)
     assert d.tools is not None
     session = d.tools.open(ctx, phase, d)
     try:
@@ -167,6 +154,22 @@ async def _reground_outcome(ctx: OperationContext, d: PhaseDeps, phase: Phase, b
                     regrounds=ctx.regrounds)
 
 
+async def _one_turn(ctx: OperationContext, d: PhaseDeps, phase: Phase, reply: ModelReply,
+                    band: reflex.Band, before: float) -> Answer:
+    """A single turn's reply, recorded and read by the reflex: its answer, or ModelCollapsed."""
+    await d.record_reply(ctx, phase, reply)
+    j = reflex.judge(reply.collapse, band)
+    if j.reading is reflex.Reading.COLLAPSE:
+        raise ModelCollapsed(f"the model collapsed (proximity {j.proximity:.2f}, exit "
+                             f"{j.exit_reason or '-'}); reply discarded",
+                             proximity=j.proximity, exit_reason=j.exit_reason,
+                             source=reply.collapse.source)
+    if j.reading is reflex.Reading.SPOOK:
+        await d.thought(ctx, phase, "canary spook", proximity_before=round(before, 4),
+                        proximity_after=round(j.proximity, 4), source=reply.collapse.source)
+    return Answer(reply.text, parse_candidate(reply.text), reply.tool_records)
+
+
 class _Watched:
     """The provider as the reflex sees it: each turn steered as the re-ground asks, its
     collapse signal kept (and put in the ledger's telemetry), the daemon's counters fed."""
@@ -199,7 +202,6 @@ class _Watched:
         return await self.inner.health()
 
 
-REFITS = 3  # times a fitted prompt is cut again when its brain counts it over the room
 ASCII_STRICT_SUFFIXES = (".py", ".pyi")  # files whose changed lines must be ASCII
 
 
@@ -242,8 +244,15 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                     attempt=ctx.generate_attempts, tools=d.tools is not None)
     cost_before = ctx.cost_usd
 
+    together: list[ModelReply] | None = None  # best-of-N's samples from one batched call
+
     async def ask() -> tuple[Answer, Candidate, list[ascii_gate.Repair]]:
-        answer = await _answer(ctx, d, phase, view)
+        if together is None:
+            answer = await _answer(ctx, d, phase, view)
+        elif together:
+            answer = await _sample(ctx, d, phase, together.pop(0))
+        else:
+            raise CandidateParseError("the deadline cut this sample before it ended")
         if answer.candidate is None:
             raise CandidateParseError("the model made no change and proposed no candidate")
         candidate, repairs, problems = _post_generation_gates(ctx, answer.candidate, d)
@@ -251,7 +260,8 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
             raise CandidateParseError("; ".join(problems))
         return answer, candidate, repairs
     try:
-        usable = await samples.usable_samples(ctx, d, phase, ask)
+        together = await _together(ctx, d, phase, view)
+        usable = await samples.usable_samples(ctx, d, phase, ask, paid=together is not None)
     except ModelCollapsed as exc:
         return _collapsed(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
     except CandidateParseError as exc:
@@ -310,7 +320,7 @@ async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         if waited >= 0.5:
             await d.thought(ctx, phase, "model turn after queueing", waited_s=round(waited, 2))
         overhead = d.tools.overhead() if d.tools is not None else ""
-        prompt, budget = await _fitted(ctx, d, phase, view, overhead, tools)
+        prompt, budget = await fitted_prompt(ctx, d, phase, view, overhead, tools)
         first = [prompt]  # built once for the sizing and the ask
         g = await model_grant(ctx, d, phase, view, prompt + overhead, tools=tools)
         deadline = time.monotonic() + g.seconds + d.policy.routes.spec(ctx.route).grace_s
@@ -323,29 +333,39 @@ async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     return answer
 
 
-async def _fitted(ctx: OperationContext, d: PhaseDeps, phase: Phase, view: CandidateProvider,
-                  overhead: str, tools: bool) -> tuple[str, int | None]:
-    """The generation prompt fitted to the brains' context window (governance.brains.window)
-    with its character budget; unfitted (None) where no brain declares a window. Counted
-    with the brain's tokenizer once built, and cut again (REFITS times at most) while the
-    text is denser than estimated."""
-    window = context_window(view)
-    if window is None:
-        return generation_prompt(ctx, d.root), None
-    room = fit.prompt_tokens(window, d.policy.work.reply_tokens, tools=tools)
-    budget = room * fit.FIT_CHARS_PER_TOKEN - len(overhead)
-    read = functools.cache(read_for_prompt)  # a refit cuts again what was read once
-    prompt = generation_prompt(ctx, d.root, budget, read)
-    used = count_tokens(view, prompt + overhead)
-    for _ in range(REFITS):  # denser than estimated (C runs 2.4 characters a token)
-        if used <= room:
-            break
-        budget = int((budget + len(overhead)) * room / used * 0.95) - len(overhead)
-        prompt = generation_prompt(ctx, d.root, budget, read)
-        used = count_tokens(view, prompt + overhead)
-    await d.thought(ctx, phase, "prompt fitted to the context window", window=window,
-                    room_tokens=room, prompt_tokens=used, budget_chars=budget)
-    return prompt, budget
+async def _together(ctx: OperationContext, d: PhaseDeps, phase: Phase,
+                    view: CandidateProvider) -> list[ModelReply] | None:
+    """Best-of-N's samples from one call where no tools run and the brain asked first decodes
+    them together (the in-process kernel: one prefill, one batched decode); None where they
+    are asked one by one. The batch's time is the single reply's grant times
+    samples.batch_share(n)."""
+    n = d.policy.samples
+    if n < 2 or d.tools is not None or not batches(view):
+        return None
+    await d.yield_to_host(ctx.op_id, "a model call (GENERATE)")
+    async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
+        prompt, _ = await fitted_prompt(ctx, d, phase, view, "", tools=False)
+        g = await model_grant(ctx, d, phase, view, prompt, tools=False)
+        seconds = g.seconds * samples.batch_share(n)
+        deadline = time.monotonic() + seconds + d.policy.routes.spec(ctx.route).grace_s
+        replies = await view.generate_samples(  # type: ignore[attr-defined]
+            prompt, n, deadline=deadline, **shaped(view, CANDIDATE_SHAPE))
+    await d.thought(ctx, phase, f"best of {n}: {len(replies)} samples decoded together",
+                    deadline_s=round(seconds, 1), brain=g.brain)
+    return list(replies)
+
+
+async def _sample(ctx: OperationContext, d: PhaseDeps, phase: Phase,
+                  reply: ModelReply) -> Answer:
+    """One of the samples decoded together, read as a single turn (its collapse signal in
+    the ledger's telemetry, the reflex's counters fed as _Watched feeds them)."""
+    band = reflex.Band.of(d.policy)
+    reading = reflex.judge(reply.collapse, band).reading
+    d.reflex_stats.spooks += reading is reflex.Reading.SPOOK
+    d.reflex_stats.collapses += reading is reflex.Reading.COLLAPSE
+    reply = reply.model_copy(update={"telemetry": {**reply.telemetry,
+                                                   "collapse": reply.collapse.model_dump()}})
+    return await _one_turn(ctx, d, phase, reply, band, 0.0)
 
 
 def _collapsed(ctx: OperationContext, d: PhaseDeps, exc: ModelCollapsed, retry_phase: Phase,

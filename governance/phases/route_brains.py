@@ -3,7 +3,8 @@
 The route's brain list (RouteSpec.brains, resolved by the daemon at start) picks a view of
 the provider chain; governance.routes.deadlines sizes the step to the brain that will be asked
 first, by its measured speed (governance.routes.throughput) and the prompt it is about to get,
-keeping the next brain's reserve. Every step's grant is a ledger thought ("model deadline")
+keeping the next brain's reserve. The prompt is fitted to the brains' context window
+(fitted_prompt). Every step's grant is a ledger thought ("model deadline")
 that names the brain, its speed, the prompt's size and the rule that bound the deadline.
 
 PLAN is advice, and a small model's plan is noise that costs a prompt: a brain that had
@@ -13,6 +14,10 @@ from the PLAN transitions the ledger holds).
 
 from __future__ import annotations
 
+import functools
+
+from governance.brains import window as fit
+from governance.brains.prompts import generation_prompt, read_for_prompt
 from governance.brains.provider import CandidateProvider
 from governance.brains.provider_chain import ProviderChain, RoutedChain
 from governance.phase import Phase
@@ -76,3 +81,31 @@ async def model_grant(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     await d.thought(ctx, phase, "model deadline", brains=brains, tools=tools,
                     **g.payload(spec))
     return g
+
+
+REFITS = 3  # times a fitted prompt is cut again when its brain counts it over the room
+
+
+async def fitted_prompt(ctx: OperationContext, d: PhaseDeps, phase: Phase, view: CandidateProvider,
+                  overhead: str, tools: bool) -> tuple[str, int | None]:
+    """The generation prompt fitted to the brains' context window (governance.brains.window)
+    with its character budget; unfitted (None) where no brain declares a window. Counted
+    with the brain's tokenizer once built, and cut again (REFITS times at most) while the
+    text is denser than estimated."""
+    window = context_window(view)
+    if window is None:
+        return generation_prompt(ctx, d.root), None
+    room = fit.prompt_tokens(window, d.policy.work.reply_tokens, tools=tools)
+    budget = room * fit.FIT_CHARS_PER_TOKEN - len(overhead)
+    read = functools.cache(read_for_prompt)  # a refit cuts again what was read once
+    prompt = generation_prompt(ctx, d.root, budget, read)
+    used = count_tokens(view, prompt + overhead)
+    for _ in range(REFITS):  # denser than estimated (C runs 2.4 characters a token)
+        if used <= room:
+            break
+        budget = int((budget + len(overhead)) * room / used * 0.95) - len(overhead)
+        prompt = generation_prompt(ctx, d.root, budget, read)
+        used = count_tokens(view, prompt + overhead)
+    await d.thought(ctx, phase, "prompt fitted to the context window", window=window,
+                    room_tokens=room, prompt_tokens=used, budget_chars=budget)
+    return prompt, budget

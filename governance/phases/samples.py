@@ -1,6 +1,8 @@
 """Best of N (issue 32, item 5): one generation attempt's samples, judged in turn.
 
-GENERATE asks the route's brain for `generate.samples` answers (governance.phases.generate);
+GENERATE asks the route's brain for `generate.samples` answers (governance.phases.generate):
+in one call where no tools run and the brain decodes samples together (the in-process
+kernel's batch, governance.brains.provider.batches), else one after another;
 the usable ones are ordered smallest change first (ties: the order they came in), the first
 becomes the op's candidate and the rest wait on the op (`OperationContext.alternates`).
 VALIDATE then judges each in that order with the oracle and the proof (GATE's own
@@ -94,18 +96,30 @@ async def _note(ctx: OperationContext, d: PhaseDeps, k: int, n: int,
 Ask = Callable[[], Awaitable[tuple[object, Candidate, list]]]
 
 
+def batch_share(n: int) -> float:
+    """How many single replies' time `n` samples decoded together are given: the kernel's
+    batch of 4 decodes 2.5x or more the tokens a second of 4 decodes one after another
+    (bench/kernel_samples.py), so n / BATCH_SPEEDUP, never below one reply's."""
+    return max(1.0, n / BATCH_SPEEDUP)
+
+
+BATCH_SPEEDUP = 2.0  # below the 2.5x measured: a loaded box's batch is slower
+
+
 async def usable_samples(ctx: OperationContext, d: PhaseDeps, phase: Phase,
-                         ask: Ask) -> list[tuple[object, Candidate, list]]:
+                         ask: Ask, *, paid: bool = False
+                         ) -> list[tuple[object, Candidate, list]]:
     """`d.policy.samples` answers from `ask` (one model answer through its gates: answer,
     candidate, repairs), the unusable ones noted and dropped, a repeat of an earlier
     candidate dropped too (a greedy brain says the same thing each time); asked one after
-    another while the op's cost ceiling allows. With one sample, or none usable, the first
-    failure is raised as GENERATE raises it for a single candidate."""
+    another while the op's cost ceiling allows (`paid`: all asked together, all charged).
+    With one sample, or none usable, the first failure is raised as GENERATE raises it for
+    a single candidate."""
     n = max(1, d.policy.samples)
     out: list[tuple[object, Candidate, list]] = []
     first_error: Exception | None = None
     for k in range(1, n + 1):
-        if k > 1 and ctx.cost_usd >= d.policy.per_op_usd:
+        if k > 1 and not paid and ctx.cost_usd >= d.policy.per_op_usd:
             await d.thought(ctx, phase, f"best of {n}: the op's cost ceiling stops sampling "
                             f"at {k - 1}", cost_usd=round(ctx.cost_usd, 4))
             break

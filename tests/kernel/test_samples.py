@@ -14,6 +14,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from governance.brains.provider import batches
 from kernel.canary import CanaryConfig
 from kernel.decode import GenerationConfig, generate
 from kernel.engine import EngineConfig
@@ -208,6 +209,13 @@ def test_the_engine_and_the_provider_give_n_replies(embedded_engine):
     total = sum(r.usage.cost_usd for r in replies)
     charged = first.usage.prompt_tokens + first.usage.decode_tokens
     assert total == pytest.approx(charged * provider.usd_per_mtok / 1e6)
+    # governance's face of it: one prompt, the samples of one batch (random seeds here)
+    assert batches(provider)
+    again = asyncio.run(provider.generate_samples("Name a fruit.", 3,
+                                                  deadline=time.monotonic() + 300))
+    assert [(r.telemetry["sample"], r.telemetry["samples"]) for r in again] == [
+        (0, 3), (1, 3), (2, 3)]
+    assert len({r.telemetry["seed"] for r in again}) == 3
 
 
 @pytest.mark.slow  # the GPU path's forward, here on the CPU in float32

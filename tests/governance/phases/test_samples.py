@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from governance.phase import Phase
+from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import OPS_FIXED, OPS_PY, git, make_policy, run_op
 
 
@@ -65,3 +66,24 @@ async def test_a_repeated_sample_is_judged_once_and_one_sample_is_the_old_path(
     one_end, one = await run_op(repo, short_tmp / "m.sqlite3", "calc/ops.py", WRONG,
                                 policy=_policy(1))
     assert one_end is Phase.POSTMORTEM and _thoughts(one) == []
+
+
+async def test_samples_a_brain_decodes_together_come_from_one_call(repo: Path, short_tmp: Path):
+    """A brain that batches (the kernel; here the stand-in replaying as it would) is asked
+    once for all N; each sample is then read and judged as one asked alone would be, a
+    collapsed one dropped as unusable."""
+    collapsed = ReplayTurn(purpose="generate", text="the the the " * 40,
+                           telemetry={"collapse_proximity": 0.99, "exit_reason": "collapse"})
+    provider = ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in (RIDER, WRONG)]
+                              + [collapsed, ReplayTurn(purpose="generate", text=RIGHT)],
+                              samples_together=True)
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py",
+                              provider=provider, policy=_policy(4))
+    assert end is Phase.COMPLETE, chain["transitions"][-1]["reason"]
+    assert (repo / "calc" / "ops.py").read_text() == OPS_FIXED
+    assert provider.sample_calls == [4]  # one call, no sample asked alone
+    said = _thoughts(chain)
+    assert said[0] == "best of 4: 4 samples decoded together", said
+    assert said[1].startswith("sample 3 of 4 unusable: the model collapsed"), said
+    assert said[2:] == ["sample 1 of 3: refused by the oracle", "sample 2 of 3: proven"]
+    assert len([c for c in chain["model_calls"] if c["phase"] == "GENERATE"]) == 4
