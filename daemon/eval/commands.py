@@ -107,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError("no task to run: `ouroboros eval mine` first (or no cached task "
                        "matches --task)", code=1)
     python = eval_settings.test_python(repo, settings, state)
-    s = eval_settings.for_brain(settings, args.brain, python)
+    s = eval_settings.for_brain(settings, args.brain, python, args.samples)
     kinds = (Kind.REPAIR, Kind.NEW) if args.kind == "both" else (Kind(args.kind),)
     if args.brain == "replay:careless" and (bare := [t.id for t in tasks if not t.rider]):
         _say(f"{len(bare)} task(s) without a rider are left out: {', '.join(bare[:5])}")

@@ -165,7 +165,8 @@ async def run_op(parts: Parts, task: Task, envelope: SignalEnvelope, root: Path,
     """(the end phase, the op's id)."""
     provider = parts.provider
     if parts.brain in STAND_INS:
-        provider = standins.for_task(parts.brain, task, envelope, root)
+        provider = standins.for_task(parts.brain, task, envelope, root,
+                                     parts.settings.generate.samples)
     ctx = OperationContext(envelope=envelope)
     end = await Orchestrator(PHASES, deps(parts, provider, root, state)).run(ctx)
     return end, ctx.op_id

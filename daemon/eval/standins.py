@@ -42,9 +42,10 @@ def exploration(envelope: SignalEnvelope, files: dict[str, str | None], root: Pa
 
 
 def fix_script(subject: str, envelope: SignalEnvelope, files: dict[str, str | None],
-               root: Path) -> ReplayProvider:
+               root: Path, samples: int = 1) -> ReplayProvider:
     """A plan naming `files`, the exploration, then `files` (None: deleted) as the
-    candidate, whole."""
+    candidate, whole; the exploration and candidate once for each of best-of-N's
+    `samples` (the same answer each time: a stand-in has one)."""
     changes = [{"file_path": p, "change": "the maintainer's change",
                 "new": not (root / p).is_file()} for p in files]
     plan = {"schema": "plan.1", "approach": subject, "complexity": "simple",
@@ -53,30 +54,31 @@ def fix_script(subject: str, envelope: SignalEnvelope, files: dict[str, str | No
         {"file_path": p, "action": "delete"} if t is None else {"file_path": p,
                                                                 "full_content": t}
         for p, t in files.items()]}
-    return ReplayProvider([_turn(json.dumps(plan), "plan"),
-                           _turn(exploration(envelope, files, root)),
-                           _turn(json.dumps(candidate))])
+    answer = [_turn(exploration(envelope, files, root)), _turn(json.dumps(candidate))]
+    return ReplayProvider([_turn(json.dumps(plan), "plan"), *answer * samples])
 
 
-def none_script(subject: str, envelope: SignalEnvelope, root: Path) -> ReplayProvider:
+def none_script(subject: str, envelope: SignalEnvelope, root: Path,
+                samples: int = 1) -> ReplayProvider:
     """The exploration, then no change (any plan asked for names no file)."""
     plan = {"schema": "plan.1", "approach": "nothing to change", "complexity": "simple",
             "ordered_changes": [], "test_strategy": "none"}
     no_op = {"schema": "candidate.1", "no_op": True,
              "rationale": f"no change is needed for: {subject}"}
-    return ReplayProvider([_turn(json.dumps(plan), "plan"),
-                           _turn(exploration(envelope, {}, root)),
-                           _turn(json.dumps(no_op))])
+    answer = [_turn(exploration(envelope, {}, root)), _turn(json.dumps(no_op))]
+    return ReplayProvider([_turn(json.dumps(plan), "plan"), *answer * samples])
 
 
-def for_task(brain: str, task: Task, envelope: SignalEnvelope, root: Path) -> ReplayProvider:
-    """The stand-in `brain` (one of daemon.eval.settings.STAND_INS) for `task`."""
+def for_task(brain: str, task: Task, envelope: SignalEnvelope, root: Path,
+             samples: int = 1) -> ReplayProvider:
+    """The stand-in `brain` (one of daemon.eval.settings.STAND_INS) for `task`, answering
+    each of `samples` samples."""
     if brain == "replay:none":
-        return none_script(task.subject, envelope, root)
+        return none_script(task.subject, envelope, root, samples)
     files = dict(task.fix)
     if brain == "replay:careless":
         if task.rider is None:
             raise ValueError(f"task {task.id} has no careless rider (mined with "
                              "rider_tries = 0, or no public function qualified)")
         files[task.rider.path] = task.rider.text
-    return fix_script(task.subject, envelope, files, root)
+    return fix_script(task.subject, envelope, files, root, samples)

@@ -87,6 +87,9 @@ def test_mine_run_resume_and_the_page(tmp_path: Path, capsys: pytest.CaptureFixt
     new = [r for r in fix["results"] if r["kind"] == "new"]
     assert all(r["reason"].startswith("waits for review") for r in new)  # policy: no autoland
     assert snapshot(repo) == before
+    # best-of-2: a stand-in has one answer, so its second sample repeats the first
+    two = card_json(capsys, repo, "replay:fix", "--samples", "2", "--task", clamp.id)
+    assert two["samples"] == 2 and two["verdicts"] == {"resolved": 1}, two["results"]
 
     _resume(repo, capsys)
     code, out, err = eval_cli(capsys, repo, "report", "--tasks", "--html",
