@@ -14,7 +14,9 @@ The phase functions:
 - review.py: GENERATE for an accept op (the accepted review branch is the candidate).
 - validate.py: VALIDATE, VALIDATE_RETRY.
 - repair.py: L2_REPAIR; l2.py its state table, l2_repair.py its engine.
-- land.py: GATE, APPROVE, APPLY, VERIFY.
+- land.py: GATE, APPROVE, APPLY.
+- verify.py: VERIFY on the live tree; a failure the human's concurrent work causes is not the op's.
+- samples.py: best of N, the samples of one attempt judged in turn.
 - propose.py: APPROVE's other way out, the review branch (PROPOSED).
 
 What the phases read of an op (PhaseDeps) to reach the other rooms:

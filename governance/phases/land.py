@@ -1,4 +1,4 @@
-"""GATE, APPROVE, APPLY and VERIFY: the chokepoint, the human, the disk, the proof."""
+"""GATE, APPROVE and APPLY: the chokepoint, the human, the disk (VERIFY: verify.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from governance.fs.protected import PathEscape, live_path_problem, normalize, pr
 from governance.fs.rollback import RollbackSnapshot, after_digest, exact_path, live_sha256
 from governance.gates.risk import RiskInput, RiskTier, classify
 from governance.gates.weakening import is_test_path, weakenings
-from governance.oracle.failure_text import as_payload
-from governance.oracle.oracle_run import Validation, check_live
 from governance.phase import Phase, Transition
 from governance.phases.deps import PhaseDeps
 from governance.phases.proof_gate import evidence_for
@@ -247,30 +245,3 @@ async def apply_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         return Transition(Phase.POSTMORTEM, f"apply refused mid-batch: {exc}", infra=True)
     return Transition(Phase.VERIFY, f"applied {len(paths)} file(s)",
                       {"files": paths, "post_sha256": post, "rollback": ctx.rollback_dir})
-
-
-async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
-    """The same oracle on the live tree (read-only), against VALIDATE's baseline."""
-    assert ctx.generation is not None
-    memo = d.oracle
-    if memo.scope is None or memo.baseline is None:
-        return Transition(Phase.POSTMORTEM, "verify: no baseline was recorded by VALIDATE",
-                          infra=True)
-    checked = await check_live(d.verify_runner, d.root, memo.scope, memo.baseline,
-                               d.state_dir / "oracle")
-    v = checked.verdict
-    payload = {"tests": memo.scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
-               "regressions": list(v.regressions[:50]),
-               "duration_s": round(sum(o.duration_s for o in checked.outcomes), 3)}
-    if v.failures:  # what the failing tests said: the refusal's evidence in the ledger
-        payload["failures"] = as_payload(v.failures)
-    repairable = d.policy.l2_enabled and ctx.envelope.source != Source.REVIEW
-    if not v.passed and repairable and not ctx.verify_repaired:
-        d.oracle.failed = Validation(False, checked.detail(), payload, checked=checked,
-                                     baseline=memo.baseline)
-        return Transition(Phase.L2_REPAIR, f"verify failed on the live tree, L2 repairs it: "
-                          f"{v.reason[:1500]}", payload)
-    if not v.passed:
-        return Transition(Phase.POSTMORTEM, f"verify failed on the live tree: {v.reason[:1500]}",
-                          payload)
-    return Transition(Phase.COMPLETE, f"verified ({v.reason[:300]})", payload)

@@ -8,11 +8,12 @@ from governance.phase import Phase, Transition
 from governance.phases.decide import classify_phase, context_expansion_phase, route_phase
 from governance.phases.deps import PhaseDeps, PhaseFn
 from governance.phases.generate import generate_phase, generate_retry_phase
-from governance.phases.land import apply_phase, approve_phase, gate_phase, verify_phase
+from governance.phases.land import apply_phase, approve_phase, gate_phase
 from governance.phases.plan import plan_phase
 from governance.phases.repair import l2_repair_phase
 from governance.phases.review import review_generate
 from governance.phases.validate import validate_phase, validate_retry_phase
+from governance.phases.verify import verify_phase
 from governance.schemas import OperationContext, Source
 
 

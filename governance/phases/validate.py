@@ -104,7 +104,7 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
         base = await d.in_thread(Sandbox.create, d.root, files, boxes / "base", d.state_rel,
                                  d.policy.protected_globs)
         if on_live:  # one session on the live copy let a new test patch the code
-            await d.in_thread(_before_op, ctx, d, base.root)
+            await d.in_thread(before_op, ctx, d, base.root)
         present = [f for f in files if (base.root / f).is_file()]
         scope = await d.in_thread(lambda: plan_scope(
             candidate.changes(), base.root, present, suite=_suite(d),
@@ -155,8 +155,9 @@ def _texts(root: Path, changes: list) -> dict[str, str | None]:
     return out
 
 
-def _before_op(ctx: OperationContext, d: PhaseDeps, copy: Path) -> None:
-    """Undo, in a sandbox copy of the live tree, what this op applied (its snapshot)."""
+def before_op(ctx: OperationContext, d: PhaseDeps, copy: Path) -> None:
+    """Undo, in a sandbox copy of the live tree, what this op applied (its snapshot):
+    the live tree without this op (L2 on a VERIFY failure, and VERIFY itself)."""
     if not ctx.rollback_dir:
         raise ValueError("an applied op without a rollback snapshot")
     snap = RollbackSnapshot.load(Path(ctx.rollback_dir), d.root)
