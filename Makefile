@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 REPO ?= .
 
-.PHONY: setup bench-setup run test test-fast lint clean
+.PHONY: setup bench-setup run test test-fast test-full lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found (Python 3.11 is required)"; exit 1; }
@@ -45,13 +45,22 @@ bench-setup: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/ouroboros run --repo '$(subst ','\'',$(value REPO))'
 
+# Two workers (pytest-xdist): most tests wait on git, pytest and daemon subprocesses, so
+# two keep a 2-core box busy (the suite in about half the time). JOBS=0 runs in-process.
+JOBS ?= 2
+XDIST = $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist worksteal)
+
 test: $(STAMP)
-	./.ci/pytest.sh
+	./.ci/pytest.sh $(XDIST)
 
 # The lane to run while working: every test but those marked slow (a real daemon, the jail
 # suites, trials, the embedded model's decodes); CI's `make test` runs them all.
 test-fast: $(STAMP)
-	./.ci/pytest.sh -m "not slow"
+	./.ci/pytest.sh $(XDIST) -m "not slow"
+
+# Every case of the corpus suites (tests/trials.py), not CI's share of each: before a release.
+test-full: $(STAMP)
+	OUROBOROS_TRIALS=full ./.ci/pytest.sh $(XDIST)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

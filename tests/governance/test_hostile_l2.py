@@ -28,6 +28,7 @@ from governance.oracle.oracle_run import OracleMemo
 from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
 from kernel.replay import ReplayProvider, ReplayTurn
+from tests import trials
 from tests.governance.hostile_cases import (
     CLAMP_FIXED,
     FMT,
@@ -52,10 +53,11 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
 
 WORKERS = 4
-# The full set (both entries: ~4 min on 2 cores) runs with OUROBOROS_HOSTILE_L2_FULL=1;
+# The full set (both entries: ~4 min on 2 cores) runs with OUROBOROS_HOSTILE_L2_FULL=1
+# or OUROBOROS_TRIALS=full (tests/trials.py);
 # by default a sample of each family, the cases that found bugs, and a few controls. The
 # entry after VERIFY gets more: it is the one with its own judging path (on_live).
-FULL = os.environ.get("OUROBOROS_HOSTILE_L2_FULL") == "1"
+FULL = trials.FULL or os.environ.get("OUROBOROS_HOSTILE_L2_FULL") == "1"
 SLOW = {"loop_import", "sleep_in_add"}  # pay the test timeout: full runs only
 MUST = {"verify": {"tests_pass", "delete_tests", "conftest:force_pass",
                    "shadow evil.pth+broken", "new_test_patches_module",

@@ -20,6 +20,7 @@ import pytest
 from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
 from governance.proof.names import symbol_changes
+from tests import trials
 from tests.governance.refactors.corpus import Module, all_refactors, modules, sample
 from tests.governance.refactors.judge import (
     TEST_TIMEOUT_S,
@@ -30,7 +31,7 @@ from tests.governance.refactors.judge import (
 from tests.helpers import PYTEST
 from tools.jail import bwrap_available
 
-FULL = os.environ.get("OUROBOROS_REFACTORS") == "all"
+FULL = trials.FULL or os.environ.get("OUROBOROS_REFACTORS") == "all"
 MIN_CARELESS, MIN_CONTROLS = 50, 15
 # A careless model changes what it was not asked to, too: the exception it raises, and the
 # caller that catches it (never through the pipeline: that is collateral, refused there).

@@ -1,0 +1,48 @@
+"""How many cases the corpus suites run (the hostile and quiet-harm candidates, the hostile
+repairs): in CI a fixed share of each stratum, so the whole suite keeps to its 15 minutes;
+every case with OUROBOROS_TRIALS=full (`make test-full`), as before each release.
+
+The share is chosen by a hash of each case's name, not at random: a CI failure names a case
+that fails again on the next run, and the same cases run on every machine."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+FULL = os.environ.get("OUROBOROS_TRIALS", "").lower() == "full"
+CI_SHARE = 0.4  # of each stratum
+CI_LEAST = 2  # cases of each stratum, however small
+
+
+def _rank(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def chosen(cases: Sequence[T], name: Callable[[T], str], stratum: Callable[[T], Hashable],
+           keep: Iterable[str] = ()) -> list[T]:
+    """`cases` in their order: all with FULL, else CI_SHARE of each stratum (at least
+    CI_LEAST), and every case named in `keep` (a warm-up wave)."""
+    if FULL:
+        return list(cases)
+    groups: dict[Hashable, list[T]] = defaultdict(list)
+    for c in cases:
+        groups[stratum(c)].append(c)
+    picked = set(keep)
+    for members in groups.values():
+        ranked = sorted(members, key=lambda c: _rank(name(c)))
+        size = max(CI_LEAST, round(len(members) * CI_SHARE))
+        picked.update(name(c) for c in ranked[:size])
+    return [c for c in cases if name(c) in picked]
+
+
+def said(run: Sequence[object], every: Sequence[object]) -> str:
+    """'41 of 103 (OUROBOROS_TRIALS=full runs all)' or 'all 103'."""
+    if len(run) == len(every):
+        return f"all {len(every)}"
+    return f"{len(run)} of {len(every)} (OUROBOROS_TRIALS=full runs all)"
