@@ -45,7 +45,7 @@ from sensors.hub import UnknownSensor
 if TYPE_CHECKING:
     from daemon.config import DaemonSection
     from daemon.live.events import EventBus
-    from daemon.service import OpHandle
+    from daemon.op_handle import OpHandle
     from daemon.status_model import Status
     from governance.brains.approval import QuestionBroker
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 import structlog
 
 if TYPE_CHECKING:
-    from daemon.service import OpHandle
+    from daemon.op_handle import OpHandle
     from governance.brains.model_gate import ModelGate
 
 log = structlog.get_logger("daemon")

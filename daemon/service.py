@@ -13,9 +13,7 @@ import functools
 import gc
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from daemon.ledger_archiver import archive_forever
 from daemon.live.events import EventBus, ServiceChange
 from daemon.live.http import LiveServer
 from daemon.live.sources import LiveLedger, snapshot_of
+from daemon.op_handle import OpHandle, ServiceState
 from daemon.phase_deps import memory_from, policy_from, runners_from, venom_from
 from daemon.priority import lower_own
 from daemon.recovery import recover
@@ -53,7 +52,7 @@ from governance.git.review import ReviewBranches
 from governance.git.signing import Signing, ensure_key
 from governance.memory.memory import Memory
 from governance.phase import Phase
-from governance.phases.deps import CancelToken, PhaseDeps
+from governance.phases.deps import PhaseDeps
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
 from governance.policy import Policy
@@ -68,26 +67,6 @@ from sensors.work_memory import WorkMemory
 from tools.mcp_hub import McpHub
 
 log = structlog.get_logger("daemon")
-
-
-class ServiceState(StrEnum):
-    INACTIVE = "INACTIVE"
-    STARTING = "STARTING"
-    ACTIVE = "ACTIVE"
-    DEGRADED = "DEGRADED"
-    STOPPING = "STOPPING"
-    FAILED = "FAILED"
-
-
-@dataclass
-class OpHandle:
-    ctx: OperationContext
-    cancel: CancelToken = field(default_factory=CancelToken)
-    phase: Phase = Phase.CLASSIFY
-    started: float = field(default_factory=time.monotonic)
-    phase_started: float = field(default_factory=time.monotonic)  # daemon.heartbeat reads it
-    task: asyncio.Task[None] | None = None  # the worker running it, once dispatched
-    waits: str | None = None  # waiting for the host before a model call or test run, and why
 
 
 class Daemon:

@@ -230,7 +230,7 @@ class GateSource(Protocol):
     reviews: ReviewBranches
     ledger: Ledger | None
     queue: IntakeQueue | None
-    ops: Mapping[str, Any]  # op id -> daemon.service.OpHandle (its `task`)
+    ops: Mapping[str, Any]  # op id -> daemon.op_handle.OpHandle (its `task`)
 
     async def scan(self, only: str | None = None) -> dict[str, int]: ...
 

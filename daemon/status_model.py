@@ -21,8 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# daemon.service.ServiceState's values (a test keeps the two equal): the service module
-# itself is far too heavy for the CLI to import.
+# daemon.op_handle.ServiceState's values (a test keeps the two equal): that module imports
+# governance, far too heavy for the CLI.
 ServiceStateName = Literal["INACTIVE", "STARTING", "ACTIVE", "DEGRADED", "STOPPING", "FAILED"]
 
 

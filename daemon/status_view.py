@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from daemon.config import Settings
     from daemon.host_gate import HostGate
     from daemon.live.http import LiveServer
-    from daemon.service import OpHandle
+    from daemon.op_handle import OpHandle
     from daemon.state_gate import StateGate
     from governance.brains.approval import QuestionBroker
     from governance.brains.model_gate import ModelGate
@@ -39,7 +39,7 @@ class StatusSource(Protocol):
     """What `status` reads: the daemon (daemon.service.Daemon) honours it, as a whole; a
     test can hand in anything else that does. Every member is read, none is written."""
 
-    state: Enum  # daemon.service.ServiceState
+    state: Enum  # daemon.op_handle.ServiceState
     degraded_reason: str
     paused: bool
     host: HostGate

@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import structlog
 
@@ -42,7 +42,7 @@ from governance.oracle.sandbox import Sandbox
 from governance.oracle.testrun import TestOutcome, TestRunner
 
 if TYPE_CHECKING:
-    from daemon.service import Daemon
+    from daemon.config import Settings
     from governance.git.gitops import GitOps
 
 log = structlog.get_logger("daemon.suite_profile")
@@ -246,7 +246,18 @@ async def in_low_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
         raise
 
 
-def learner_for(d: Daemon) -> ProfileLearner:
+class Owner(Protocol):
+    """What the learner reads of the daemon (daemon.service.Daemon honours it)."""
+
+    settings: Settings
+    root: Path
+    state_dir: Path
+    git: GitOps
+    jail_reason: str | None
+    host: Any  # daemon.host_gate's gate: its `clear` says the host is free
+
+
+def learner_for(d: Owner) -> ProfileLearner:
     """The daemon's learner: VALIDATE's jailed runner under the profile's own limit."""
     from daemon.phase_deps import policy_from, runners_from  # the service's own imports
 
@@ -261,6 +272,6 @@ def learner_for(d: Daemon) -> ProfileLearner:
                           p.profile_poll_s)
 
 
-async def learn_forever(d: Daemon) -> None:
+async def learn_forever(d: Owner) -> None:
     """The daemon's background task (daemon.service.run)."""
     await learner_for(d).forever()

@@ -185,19 +185,19 @@ def test_deferred_exceptions_are_listed(repo_imports):
 # -- inside governance: its rooms -------------------------------------------------------
 
 def _room(root: Path, module: str) -> str:
-    """The room a governance module lives in ('governance.fs.nofollow' -> 'fs'); a module at
-    the top of governance is a node of its own ('governance.phase' -> 'phase.py')."""
-    name = module.split(".")[1]
-    return name if (root / "governance" / name).is_dir() else f"{name}.py"
+    """The room a module lives in ('governance.fs.nofollow' -> 'fs'); a module at the top
+    of its package is a node of its own ('governance.phase' -> 'phase.py')."""
+    package, name = module.split(".")[:2]
+    return name if (root / package / name).is_dir() else f"{name}.py"
 
 
-def room_graph(root: Path) -> dict[str, set[str]]:
-    """governance's rooms (and top-level modules) -> those they import at module level,
+def room_graph(root: Path, package: str = "governance") -> dict[str, set[str]]:
+    """`package`'s rooms (and top-level modules) -> those they import at module level,
     TYPE_CHECKING included: the same edges as package_graph, one level down."""
     graph: dict[str, set[str]] = {}
-    for path in sorted((root / "governance").rglob("*.py")):
+    for path in sorted((root / package).rglob("*.py")):
         source = _room(root, ".".join(path.relative_to(root).with_suffix("").parts))
-        if path.parent.name == "governance" and path.name == "__init__.py":
+        if path.parent.name == package and path.name == "__init__.py":
             continue
 
         def visit(node: ast.AST, source: str = source) -> None:
@@ -205,15 +205,15 @@ def room_graph(root: Path) -> dict[str, set[str]]:
                 if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
                     continue  # deferred: not an edge
                 if isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
-                    names = ([f"governance.{a.name}" for a in child.names]
-                             if child.module == "governance" else [child.module])
+                    names = ([f"{package}.{a.name}" for a in child.names]
+                             if child.module == package else [child.module])
                 elif isinstance(child, ast.Import):
                     names = [a.name for a in child.names]
                 else:
                     visit(child)
                     continue
                 for name in names:
-                    if name.startswith("governance.") and (target := _room(root, name)) != source:
+                    if name.startswith(f"{package}.") and (target := _room(root, name)) != source:
                         graph.setdefault(source, set()).add(target)
 
         visit(ast.parse(path.read_text(encoding="utf-8")))
@@ -225,6 +225,16 @@ def test_governance_rooms_form_no_cycle():
     each other one way only, so each can be read knowing only the rooms below it."""
     graph = room_graph(ROOT)
     assert graph, "no import between governance's rooms found: is ROOT right?"
+    assert cycles(graph) == []
+
+
+def test_daemon_rooms_form_no_cycle():
+    """daemon/'s rooms (cli, eval, live, serve) and top-level modules import each other one
+    way only: status, control, the heartbeat and the live view read the op handles from a
+    leaf (daemon.op_handle), and what they read of the daemon as Protocols, never
+    daemon.service, which builds them."""
+    graph = room_graph(ROOT, "daemon")
+    assert "service.py" in graph, "no import between daemon's modules found: is ROOT right?"
     assert cycles(graph) == []
 
 

@@ -29,7 +29,7 @@ from ledger.redact import redact, redact_data
 from ledger.store import TERMINAL_PHASES
 
 if TYPE_CHECKING:
-    from daemon.service import OpHandle
+    from daemon.op_handle import OpHandle
     from governance.git.review import ReviewBranches
     from sensors.queue import IntakeQueue
 
@@ -176,7 +176,7 @@ class LiveLedger(Ledger):
 class Watched(Protocol):
     """What a snapshot reads of the daemon (daemon.service.Daemon honours it)."""
 
-    state: Enum  # daemon.service.ServiceState
+    state: Enum  # daemon.op_handle.ServiceState
     paused: bool
     ops: Mapping[str, OpHandle]
     queue: IntakeQueue | None

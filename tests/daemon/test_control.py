@@ -125,7 +125,8 @@ async def test_repl_drives_the_same_verbs(repo):
 
 @pytest.mark.slow
 async def test_a_second_daemon_on_the_same_repo_is_refused(repo):
-    from daemon.service import Daemon, ServiceState
+    from daemon.op_handle import ServiceState
+    from daemon.service import Daemon
 
     async with running_daemon(repo, settings_for(None)):
         second = Daemon(repo, settings_for(None))

@@ -17,7 +17,7 @@ from daemon.cli import main as cli_main
 from daemon.cli import repl
 from daemon.cli.render import status_text
 from daemon.client import ControlClient
-from daemon.service import OpHandle, ServiceState
+from daemon.op_handle import OpHandle, ServiceState
 from daemon.status_model import BehindLock, Queued, ServiceStateName, Status, wire
 from governance.phase import Phase
 from tests.helpers import add_todo_and_commit, op_context, running_daemon, settings_for

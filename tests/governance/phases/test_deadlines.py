@@ -11,7 +11,8 @@ import pytest
 
 from daemon.cli.render import status_text
 from daemon.config import Settings
-from daemon.service import Daemon, OpHandle
+from daemon.op_handle import OpHandle
+from daemon.service import Daemon
 from governance.fs.rollback import RollbackSnapshot
 from governance.phase import Phase, Transition
 from governance.phases.orchestrator import Orchestrator
