@@ -43,7 +43,8 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     run = esub.add_parser("run", parents=[common], help=RUN, description=RUN + ".")
     run.add_argument("--brain", required=True, help="kernel, an HTTP brain's name, or a "
                      "stand-in: replay:fix (the maintainer's own fix), replay:none (no "
-                     "change), replay:careless (the fix plus a careless rider)")
+                     "change), replay:careless (the fix plus a careless rider), replay:mixed (the "
+                     "careless answer and the fix in turn, one a sample)")
     run.add_argument("--kind", choices=KINDS, default="repair", help="repair: the test "
                      "change is committed first and the brain fixes the failure; new: the "
                      "brain gets the goal only, the tests stay hidden (default repair)")

@@ -12,7 +12,8 @@ Listed from the bottom up (a module imports only those above it in this list):
   the brains `--brain` may name.
 - suite.py: the repository's tests in the jail, each test's outcome.
 - mine.py: `eval mine`: candidates judged by their tests; flaky tests quarantined.
-- standins.py: the replay stand-ins (`replay:fix`, `replay:none`, `replay:careless`);
+- standins.py: the replay stand-ins (`replay:fix`, `replay:none`, `replay:careless`,
+  `replay:mixed`);
   tests/governance/real_history.py plays its cases with them too.
 - result.py: a task's verdict, its postmortem reason class (a table), what it cost.
 - op.py: one task through the real pipeline in a scratch, and its verdict.

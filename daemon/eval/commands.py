@@ -109,7 +109,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     python = eval_settings.test_python(repo, settings, state)
     s = eval_settings.for_brain(settings, args.brain, python, args.samples)
     kinds = (Kind.REPAIR, Kind.NEW) if args.kind == "both" else (Kind(args.kind),)
-    if args.brain == "replay:careless" and (bare := [t.id for t in tasks if not t.rider]):
+    if args.brain in ("replay:careless", "replay:mixed") and (
+            bare := [t.id for t in tasks if not t.rider]):
         _say(f"{len(bare)} task(s) without a rider are left out: {', '.join(bare[:5])}")
         tasks = [t for t in tasks if t.rider]
     with tempfile.TemporaryDirectory(prefix="ob-eval-") as work:

@@ -18,7 +18,7 @@ from daemon.config import Settings
 from daemon.errors import CliError
 from governance.oracle.test_env import detect
 
-STAND_INS = ("replay:fix", "replay:none", "replay:careless")  # daemon.eval.standins
+STAND_INS = ("replay:fix", "replay:none", "replay:careless", "replay:mixed")  # daemon.eval.standins
 
 
 def brain_names(settings: Settings) -> list[str]:

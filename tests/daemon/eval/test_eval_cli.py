@@ -12,7 +12,7 @@ from tests.daemon.eval.histories import new_repo
 
 @pytest.mark.parametrize(("argv", "code", "said"), [
     (["run", "--brain", "gpt-9"], 3, "no brain named 'gpt-9' (the brains: kernel, "
-                                     "replay:fix, replay:none, replay:careless)"),
+                                     "replay:fix, replay:none, replay:careless, replay:mixed)"),
     (["run", "--brain", "replay:fix"], 1, "no task to run: `ouroboros eval mine` first"),
     (["report"], 1, "no eval run yet"),
     (["run", "--brain", "kernel", "--tasks", "0"], 2, "must be 1 or more, not 0"),

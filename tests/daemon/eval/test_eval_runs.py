@@ -90,6 +90,11 @@ def test_mine_run_resume_and_the_page(tmp_path: Path, capsys: pytest.CaptureFixt
     # best-of-2: a stand-in has one answer, so its second sample repeats the first
     two = card_json(capsys, repo, "replay:fix", "--samples", "2", "--task", clamp.id)
     assert two["samples"] == 2 and two["verdicts"] == {"resolved": 1}, two["results"]
+    # pass@1 against best-of-2 with a stand-in whose first answer is careless, its second the fix
+    one = card_json(capsys, repo, "replay:mixed", "--task", clamp.id)
+    assert "resolved" not in one["verdicts"] and not one["false_proven"], one["results"]
+    best = card_json(capsys, repo, "replay:mixed", "--samples", "2", "--task", clamp.id)
+    assert best["verdicts"] == {"resolved": 1}, best["results"]
 
     _resume(repo, capsys)
     code, out, err = eval_cli(capsys, repo, "report", "--tasks", "--html",

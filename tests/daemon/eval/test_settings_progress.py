@@ -22,7 +22,7 @@ USER = Settings.model_validate({
 
 def test_the_brains_a_run_may_name() -> None:
     assert brain_names(USER) == ["kernel", "local", "openai:gpt-4o", "replay:fix",
-                                 "replay:none", "replay:careless"]
+                                 "replay:none", "replay:careless", "replay:mixed"]
 
 
 @pytest.mark.parametrize(("brain", "name", "http"), [
