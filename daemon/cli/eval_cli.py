@@ -55,7 +55,8 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
                      "unfinished one with the same brain and tasks exists")
     run.add_argument("--samples", type=_positive, default=1, help="best-of-N: N "
                      "candidates an attempt, each judged by the proof, the first proven "
-                     "going on (the kernel decodes them as one batch; default 1)")
+                     "going on (the kernel decodes them as one batch where no tools run; "
+                     "default 1)")
     run.add_argument("--json", action="store_true", help="print the card as JSON")
     run.set_defaults(func=cmd_eval)
     rep = esub.add_parser("report", parents=[common], help=REPORT, description=REPORT + ".")
