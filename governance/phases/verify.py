@@ -12,6 +12,8 @@ errors) are judged as before: they say nothing test by test.
 
 from __future__ import annotations
 
+import re
+
 from governance.oracle.failure_text import as_payload
 from governance.oracle.oracle import FailureKind, Report, Verdict
 from governance.oracle.oracle_run import Checked, Validation, check_live, run_side
@@ -79,12 +81,29 @@ async def _theirs(ctx: OperationContext, d: PhaseDeps, checked: Checked) -> list
 
 def _fails_alike(nodeid: str, live: Report, without: Report) -> bool:
     """Whether `nodeid` ends the same way without the op's change: failed, or errored, both
-    times; or gone both times (its file or the test removed). A test skipped in the copy
-    is not: a git-ignored file the copy lacks (local settings) may be what it reads."""
+    times with the same exception type; or gone both times (its file or the test removed).
+    A test skipped in the copy is not: a git-ignored file the copy lacks (local settings)
+    may be what it reads. The type is compared so that a flaky test failing in the copy
+    by chance does not excuse the op's own, different, failure."""
     now = live.with_outcome(nodeid)
     if now in ("missing", "collected"):
         return without.with_outcome(nodeid) == "missing"
-    return now in ("failed", "error") and without.with_outcome(nodeid) == now
+    return (now in ("failed", "error") and without.with_outcome(nodeid) == now
+            and _raised(live, nodeid) == _raised(without, nodeid))
+
+
+def _raised(report: Report, nodeid: str) -> str:
+    """The exception type a failed test raised, or '' where none is said. pytest writes a
+    rewritten assert without its type ('assert 10 == 11'): that is an AssertionError, whatever
+    the values (the same test may fail on other values with and without the op)."""
+    said = report.failures.get(nodeid)
+    if said is None:
+        return ""
+    named = _TYPE.match(said.message)
+    return named.group(1) if named else "AssertionError"
+
+
+_TYPE = re.compile(r"([A-Za-z_][\w.]*):")  # 'TypeError: ...', 'pkg.errors.Bad: ...'
 
 
 def _ours(v: Verdict, theirs: list[str]) -> Verdict:

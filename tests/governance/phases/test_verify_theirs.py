@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from governance.oracle.failure_text import FailureText
+from governance.oracle.oracle import Report
+from governance.phases.verify import _fails_alike
 from tests.helpers import (
     FIX_TODO_EDIT,
     TEST_OPS,
@@ -58,3 +61,24 @@ async def test_the_humans_failing_and_removed_tests_are_not_the_ops(repo: Path,
                                            "tests/test_ops.py::test_add"], verify["payload"]
     assert "2 failing test(s) fail without this op's change too" in verify["reason"]
     assert not git(repo, "log", "-1", "--format=%s").startswith("human: ")  # the op landed
+
+
+def _report(outcome: str, message: str | None = None) -> Report:
+    test = "tests/test_x.py::test_y"
+    said = {test: FailureText(test, message)} if message is not None else {}
+    return Report(finished=True, exitstatus=1, tests={test: outcome} if outcome else {},
+                  failures=said)
+
+
+@pytest.mark.parametrize(("live", "without", "theirs"), [
+    (("failed", "assert 10 == 11"), ("failed", "assert 50 == 11"), True),  # other values
+    (("failed", "TypeError: bad step"), ("failed", "TypeError: bad step"), True),
+    (("", None), ("", None), True),  # removed both times
+    # a flaky test failing in the copy by chance does not excuse the op's own failure
+    (("failed", "ZeroDivisionError: division by zero"), ("failed", "assert 1 == 2"), False),
+    (("failed", "assert 1 == 2"), ("skipped", None), False),  # the copy lacks ignored files
+    (("error", "OSError: x"), ("failed", "OSError: x"), False),
+    (("", None), ("passed", None), False),  # the op removed it
+])
+def test_what_fails_alike_without_the_op(live, without, theirs):
+    assert _fails_alike("tests/test_x.py::test_y", _report(*live), _report(*without)) is theirs
