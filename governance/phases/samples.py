@@ -96,14 +96,14 @@ async def _note(ctx: OperationContext, d: PhaseDeps, k: int, n: int,
 Ask = Callable[[], Awaitable[tuple[object, Candidate, list]]]
 
 
+BATCH_SPEEDUP = 2.0  # below the 2.5x measured: a loaded box's batch is slower
+
+
 def batch_share(n: int) -> float:
     """How many single replies' time `n` samples decoded together are given: the kernel's
     batch of 4 decodes 2.5x or more the tokens a second of 4 decodes one after another
-    (bench/kernel_samples.py), so n / BATCH_SPEEDUP, never below one reply's."""
+    (bench/kernel_samples.py: 2.97x), so n / BATCH_SPEEDUP, never below one reply's."""
     return max(1.0, n / BATCH_SPEEDUP)
-
-
-BATCH_SPEEDUP = 2.0  # below the 2.5x measured: a loaded box's batch is slower
 
 
 async def usable_samples(ctx: OperationContext, d: PhaseDeps, phase: Phase,
