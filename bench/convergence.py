@@ -37,7 +37,7 @@ import structlog
 
 from bench.scripted_fixer import ScriptedFixer
 from bench.seeded_tasks import TASKS, Task
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from daemon.phase_deps import policy_from
 from governance.git.gitops import GitOps
 from governance.oracle.testrun import TestRunner

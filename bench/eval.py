@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from daemon import locate
 from daemon.cli import main as cli
+from daemon.config import locate
 from daemon.eval import records
 from daemon.eval.card import Card
 from daemon.eval.facts import machine

@@ -46,7 +46,7 @@ import structlog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from governance.errors import ProviderError
 from governance.memory.lessons import Lessons
 from governance.memory.memory import Assessment, Memory

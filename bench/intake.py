@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from daemon.client import ControlClient
+from daemon.control.client import ControlClient
 from governance.schemas import SignalEnvelope, Urgency
 from ledger import Ledger
 from sensors.router import IntakeRouter

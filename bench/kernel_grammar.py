@@ -34,8 +34,8 @@ from pathlib import Path
 # shadow the `kernel` package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from daemon.config import Settings  # noqa: E402
-from daemon.config_provider import ProviderSection  # noqa: E402
+from daemon.config.provider import ProviderSection  # noqa: E402
+from daemon.config.settings import Settings  # noqa: E402
 from daemon.phase_deps import loop_limits, policy_from  # noqa: E402
 from governance.brains.prompts import generation_prompt, with_exploration_protocol  # noqa: E402
 from governance.brains.provider import ReplyShape  # noqa: E402

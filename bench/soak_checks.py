@@ -38,7 +38,7 @@ from tests.daemon_process import ledger_ro
 ITEM = re.compile(r"\(item (\d+)\)")
 REVIEW_PREFIX = "ouroboros/"
 LOCK_GRACE_S = 2.0  # an index.lock older than this is no refresh of the daemon's
-# daemon.recovery's reasons for the ops it closes (its `cause`s, daemon.state_gate's too)
+# daemon.recovery's reasons for the ops it closes (its `cause`s, daemon.host.state_gate's too)
 CUT_SHORT = ("daemon stopped during", "the state dir had no room during")
 
 

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.client import ControlClient
+from daemon.control.client import ControlClient
 from daemon.errors import DaemonNotRunning
 from ledger.segments import ARCHIVE_DIR
 from tests.daemon_process import ledger_ro

@@ -3,7 +3,7 @@
 Each check is ok, missing (the daemon cannot do its work without it: exit 1) or warn (it
 runs, with less: an optional part, or advice). In order: the configuration; the brains (the
 in-process model, the configured [[provider.http]] entries, local servers and API keys
-found by daemon.discover, and daemon.embedded_brain's word when the embedded model is all
+found by daemon.brains.discover, and daemon.brains.embedded's word when the embedded model is all
 there is); bubblewrap and the jail as this user (tools.jail's own start-up probe); the
 repository's test environment (governance.oracle.test_env, as the daemon resolves it); systemd,
 the installed unit and the drop-in HTTP brains need under it.
@@ -26,11 +26,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from daemon import discover, hosts
-from daemon.config import CONFIG_NAME, Settings, load_settings
+from daemon.brains import discover
+from daemon.brains.embedded import EMBEDDED_ONLY, HOW_TO_GET_ONE, embedded_only
+from daemon.config.settings import CONFIG_NAME, Settings, load_settings
 from daemon.console import safe_text
-from daemon.embedded_brain import EMBEDDED_ONLY, HOW_TO_GET_ONE, embedded_only
 from daemon.errors import ConfigError
+from daemon.host import loopback
 
 Status = Literal["ok", "missing", "warn"]
 UNIT = "ouroboros@.service"
@@ -91,7 +92,7 @@ def kernel_check(settings: Settings, repo: Path) -> Check:
 
 
 def brain_check(settings: Settings) -> Check:
-    """daemon.embedded_brain's word when the embedded model is the only brain."""
+    """daemon.brains.embedded's word when the embedded model is the only brain."""
     if embedded_only(settings.provider):
         return Check("brain", "warn", EMBEDDED_ONLY, HOW_TO_GET_ONE)
     http = settings.provider.http
@@ -128,7 +129,7 @@ def http_checks(settings: Settings, found: Sequence[discover.Found],
 
 def found_checks(settings: Settings, found: Sequence[discover.Found],
                  keys: Sequence[discover.Hosted]) -> list[Check]:
-    """What daemon.discover found that ouroboros.toml does not use yet."""
+    """What daemon.brains.discover found that ouroboros.toml does not use yet."""
     used = {e.base_url.rstrip("/") for e in settings.provider.http}
     alone = embedded_only(settings.provider)
     out = []
@@ -268,7 +269,7 @@ def _configured_local(settings: Settings,
     known = {c.base_url.rstrip("/") for c in where}
     return [discover.Candidate(e.kind, e.base_url.rstrip("/"), "configured")
             for e in settings.provider.http if e.kind != "anthropic"
-            and hosts.on_this_machine(e.base_url) and e.base_url.rstrip("/") not in known]
+            and loopback.on_this_machine(e.base_url) and e.base_url.rstrip("/") not in known]
 
 
 def render(repo: Path, checks: Sequence[Check], columns: int = 100) -> str:

@@ -1,6 +1,6 @@
 """`ouroboros init`: a commented ouroboros.toml for one repository, from what is found.
 
-What goes in (daemon.discover answers the questions, governance.oracle.test_env the last):
+What goes in (daemon.brains.discover answers the questions, governance.oracle.test_env the last):
 - a local Ollama or OpenAI-compatible server that lists models: a [[provider.http]] entry,
   active, with its best-ranked model (the others named in a comment); the free local
   brains come first in the failback chain, the embedded model stays the last resort;
@@ -9,7 +9,7 @@ What goes in (daemon.discover answers the questions, governance.oracle.test_env 
   repository's code to that company and costs money (bounded by [cost]);
 - what was looked for and not found, as commented entries to fill in;
 - the test environment the daemon will use, and the knobs a user tunes first, commented,
-  with their defaults read from daemon.config (the one place they are set).
+  with their defaults read from daemon.config.settings (the one place they are set).
 
 The text is validated as the daemon would read it before anything is written; an existing
 file is replaced only with `--force`, and atomically.
@@ -27,11 +27,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from daemon import discover
-from daemon.config import CONFIG_NAME, Settings
-from daemon.config_provider import OLLAMA_CONTEXT
+from daemon.brains import discover
+from daemon.brains.embedded import EMBEDDED_ONLY, HOW_TO_GET_ONE
+from daemon.config.provider import OLLAMA_CONTEXT
+from daemon.config.settings import CONFIG_NAME, Settings
 from daemon.console import safe_text
-from daemon.embedded_brain import EMBEDDED_ONLY, HOW_TO_GET_ONE
 from daemon.errors import CliError
 from governance.oracle.test_env import TestEnv
 
@@ -171,7 +171,7 @@ def render(repo: Path, found: Sequence[discover.Found], keys: Sequence[discover.
 
 def check(text: str, repo: Path) -> Settings:
     """The text as the daemon reads it (ConfigError names what is wrong)."""
-    from daemon.config import load_settings
+    from daemon.config.settings import load_settings
 
     with tempfile.TemporaryDirectory(prefix="ob-init-") as tmp:
         path = Path(tmp) / CONFIG_NAME

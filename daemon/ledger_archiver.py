@@ -7,7 +7,7 @@ the event loop; the one short transaction that names the segment and deletes its
 goes through the ledger's writer like any other event. A backlog (a first start after an
 upgrade) is worked off a segment at a time, each pass after the one before.
 
-A pass is skipped while the state dir is full (daemon.state_gate): a segment needs room
+A pass is skipped while the state dir is full (daemon.host.state_gate): a segment needs room
 to be written. Whatever a pass raises is logged and tried again at the next interval; a
 kill at any point loses nothing (ledger.retention).
 """
@@ -25,7 +25,7 @@ from datetime import datetime
 
 import structlog
 
-from daemon.config_state import LedgerSection
+from daemon.config.state import LedgerSection
 from governance.crashpoints import crashpoint
 from ledger import Ledger
 from ledger.retention import Retention, prepare

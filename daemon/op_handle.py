@@ -29,6 +29,6 @@ class OpHandle:
     cancel: CancelToken = field(default_factory=CancelToken)
     phase: Phase = Phase.CLASSIFY
     started: float = field(default_factory=time.monotonic)
-    phase_started: float = field(default_factory=time.monotonic)  # daemon.heartbeat reads it
+    phase_started: float = field(default_factory=time.monotonic)  # daemon.status.heartbeat reads it
     task: asyncio.Task[None] | None = None  # the worker running it, once dispatched
     waits: str | None = None  # waiting for the host before a model call or test run, and why

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import structlog
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from governance.memory.digest import Digest
 from governance.memory.lessons import Lessons
 from governance.memory.memory import Memory
@@ -61,7 +61,7 @@ def policy_from(settings: Settings) -> Policy:
 
 def route_table(settings: Settings) -> RouteTable:
     """[routes] as governance reads it; a route's empty brain list stays empty here (every
-    brain) until the daemon resolves it against the brains it built (daemon.brains)."""
+    brain) until the daemon resolves it against the brains it built (daemon.brains.routes)."""
     r = settings.routes
     return RouteTable(
         {route: RouteSpec(route, e.timeout_s, e.budget_s, tuple(e.brains))

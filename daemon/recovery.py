@@ -63,7 +63,7 @@ async def repair(ledger: Ledger, git: GitOps, state_dir: Path,
                  cause: str = "daemon stopped") -> list[str]:
     """recover's steps, for a caller that knows no op runs: start-up, or the running
     daemon once a full state dir has room again and its ops in flight have ended
-    (daemon.state_gate); `cause` says why the ops it closes ended."""
+    (daemon.host.state_gate); `cause` says why the ops it closes ended."""
     notes: list[str] = []
     lock_note = await asyncio.to_thread(clear_stale_lock, Path(git.repo.git_dir))
     if lock_note:

@@ -22,8 +22,7 @@ from ledger.errors import LedgerError
 from ledger.redact import redact
 
 if TYPE_CHECKING:
-    from daemon.config import Settings
-    from daemon.control_request import Request
+    from daemon.config.settings import Settings
     from governance.schemas import SignalEnvelope
     from ledger import Ledger
 
@@ -56,16 +55,18 @@ def item_view(item: ReviewItem, now: float) -> dict[str, Any]:
             "deletions": item.deletions, "age_s": round(max(0.0, now - item.created), 1)}
 
 
-async def execute(daemon: ReviewHost, req: Request) -> dict[str, Any]:
-    """The reply to `review [op]`, `accept op [reason]` or `reject op [reason]`."""
+async def execute(daemon: ReviewHost, cmd: str, op: str | None,
+                  reason: str | None) -> dict[str, Any]:
+    """The reply to `review [op]`, `accept op [reason]` or `reject op [reason]` (the socket's
+    request read into its fields, so this module does not import the control room)."""
     try:
-        if req.cmd == "review":
-            return {"ok": True, "data": await _review(daemon, req.op)}
-        assert req.op is not None  # the socket refuses these without an op
-        item = await asyncio.to_thread(daemon.reviews.get, req.op)
-        if req.cmd == "accept":
-            return {"ok": True, "data": await _accept(daemon, item, req.reason)}
-        return {"ok": True, "data": await _reject(daemon, item, req.reason)}
+        if cmd == "review":
+            return {"ok": True, "data": await _review(daemon, op)}
+        assert op is not None  # the socket refuses these without an op
+        item = await asyncio.to_thread(daemon.reviews.get, op)
+        if cmd == "accept":
+            return {"ok": True, "data": await _accept(daemon, item, reason)}
+        return {"ok": True, "data": await _reject(daemon, item, reason)}
     except (LookupError, CommitError) as exc:
         return {"ok": False, "error": str(exc)}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from daemon.phase_deps import jail_limits
 from governance.git.gitops import GitOps
 from governance.oracle.test_env import detect as detect_test_env
@@ -50,7 +50,7 @@ class SensorSet:
     ledger: Ledger | None
     jail_reason: str | None  # why there is no jail (None: bubblewrap works)
     protected_globs: tuple[str, ...]  # the policy's: hidden inside the jail too
-    # The host gate (daemon.host_gate): a jailed run or benchmark starts once it returns.
+    # The host gate (daemon.host.gate): a jailed run or benchmark starts once it returns.
     host_clear: Callable[[], Awaitable[None]] | None = None
 
     def hub(self) -> SensorHub:

@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 
-from daemon.config import IntakeSection
+from daemon.config.settings import IntakeSection
 from sensors.github_webhook import GitHubIssueSensor
 from sensors.hub import SensorHub
 from sensors.perf_regression import PerformanceRegressionSensor

@@ -19,14 +19,16 @@ from typing import Any
 
 import structlog
 
-from daemon import heartbeat, reviews, sd_notify
-from daemon.brain_start import start_brains
-from daemon.brains import Brains
-from daemon.config import ConfigError, Settings
-from daemon.control import ControlServer
-from daemon.host_gate import host_gate_for
-from daemon.host_health import HostReader
-from daemon.host_yield import host_yield
+from daemon import reviews
+from daemon.brains.routes import Brains
+from daemon.brains.start import start_brains
+from daemon.config.settings import ConfigError, Settings
+from daemon.control.server import ControlServer
+from daemon.host.gate import host_gate_for
+from daemon.host.health import HostReader
+from daemon.host.pause import host_yield
+from daemon.host.priority import lower_own
+from daemon.host.state_gate import gate_for
 from daemon.instance import InstanceLock, state_dir_problem
 from daemon.ledger_archiver import archive_forever
 from daemon.live.events import EventBus, ServiceChange
@@ -34,13 +36,12 @@ from daemon.live.http import LiveServer
 from daemon.live.sources import LiveLedger, snapshot_of
 from daemon.op_handle import OpHandle, ServiceState
 from daemon.phase_deps import memory_from, policy_from, runners_from, venom_from
-from daemon.priority import lower_own
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
 from daemon.sensor_tasks import git_changed, scan_forever, sensor_tasks
-from daemon.state_gate import gate_for
-from daemon.status_model import Status
-from daemon.status_view import status_of
+from daemon.status import heartbeat, sd_notify
+from daemon.status.model import Status
+from daemon.status.view import status_of
 from daemon.suite_profile import learn_forever
 from governance.brains.approval import QuestionBroker
 from governance.brains.model_gate import ModelGate
@@ -97,7 +98,7 @@ class Daemon:
         self.provider: CandidateProvider | None = None
         self.ledger: Ledger | None = None
         self.memory: Memory | None = None  # outcome records and their advice (advisory)
-        self.brains: Brains | None = None  # the routes' brains, their speeds (daemon.brains)
+        self.brains: Brains | None = None  # the routes' brains, their speeds (daemon.brains.routes)
         self.signing = Signing(None, None, warning="not started")  # governance.git.signing
         self.queue: IntakeQueue | None = None
         self.sensors = SensorHub({})
@@ -293,7 +294,7 @@ class Daemon:
             await self.ledger.record_thought(None, "PROVIDER", msg, data)
 
     async def _host_line(self, msg: str, data: dict[str, Any]) -> None:
-        """The host gate began or ended a wait (daemon.host_gate): a ledger line (the live
+        """The host gate began or ended a wait (daemon.host.gate): a ledger line (the live
         view shows it), and once it ended, queued work may start."""
         if self.ledger is not None:
             await self.ledger.record_thought(None, "HOST", msg, data)
@@ -301,7 +302,7 @@ class Daemon:
             self.queue.changed.set()
 
     async def _op_host_line(self, op_id: str, msg: str, data: dict[str, Any]) -> None:
-        if self.ledger is not None:  # daemon.host_yield: a running op waits for the host
+        if self.ledger is not None:  # daemon.host.pause: a running op waits for the host
             await self.ledger.record_thought(op_id, "HOST", msg, data)
 
     def _provider_changed(self) -> None:

@@ -42,7 +42,7 @@ from governance.oracle.sandbox import Sandbox
 from governance.oracle.testrun import TestOutcome, TestRunner
 
 if TYPE_CHECKING:
-    from daemon.config import Settings
+    from daemon.config.settings import Settings
     from governance.git.gitops import GitOps
 
 log = structlog.get_logger("daemon.suite_profile")
@@ -254,7 +254,7 @@ class Owner(Protocol):
     state_dir: Path
     git: GitOps
     jail_reason: str | None
-    host: Any  # daemon.host_gate's gate: its `clear` says the host is free
+    host: Any  # daemon.host.gate's gate: its `clear` says the host is free
 
 
 def learner_for(d: Owner) -> ProfileLearner:

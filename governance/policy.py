@@ -10,7 +10,7 @@ from governance.routes.routing import RouteTable
 
 @dataclass(frozen=True)
 class Policy:
-    """Governance knobs. Their defaults live in daemon/config.py alone; the daemon builds
+    """Governance knobs. Their defaults live in daemon/config/settings.py alone; the daemon builds
     this from its settings (daemon.phase_deps.policy_from), and tests do the same."""
 
     protected_globs: tuple[str, ...]

@@ -1,6 +1,6 @@
 """The in-process kernel's defaults, in one place: the kernel's config dataclasses
 (GenerationConfig, CanaryConfig, EngineConfig) and the daemon's `[provider]` settings
-(daemon/config.py) both read them. Torch-free, so the CLI can import it.
+(daemon/config/settings.py) both read them. Torch-free, so the CLI can import it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Which weights the in-process kernel computes with. Torch-free: daemon/config.py reads it.
+"""Which weights the in-process kernel computes with. Torch-free: daemon/config/settings.py
+reads it.
 
 - auto: plain Llama-family models (the embedded SmolLM2 included) run the lean int8 forward
   of kernel/fast_plain.py; Ouro models and everything else keep float32 (the int8 Ouro path

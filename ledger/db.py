@@ -65,7 +65,7 @@ class Database:
         self._idle.set()
         self._closed = False
         # Told of every write that failed (on the event loop): the daemon's state gate
-        # watches for a full or read-only state dir (daemon.state_gate).
+        # watches for a full or read-only state dir (daemon.host.state_gate).
         self.on_error: Callable[[BaseException], None] | None = None
 
     async def open(self, setup: Callable[[sqlite3.Connection], None]) -> None:

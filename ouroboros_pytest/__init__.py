@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # annotations only: daemon/locate.py imports this module without pytest
+if TYPE_CHECKING:  # annotations only: daemon/config/locate.py imports this module without pytest
     import pytest
 
 STATE_ENV = "OUROBOROS_STATE_DIR"

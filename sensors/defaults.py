@@ -1,4 +1,4 @@
-"""The sensors' defaults that the daemon's settings (daemon/config.py) read: stdlib only,
+"""The sensors' defaults that the daemon's settings (daemon/config/settings.py) read: stdlib only,
 so the settings, which every CLI verb loads, import none of the sensors' machinery."""
 
 from __future__ import annotations

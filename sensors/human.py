@@ -1,6 +1,6 @@
 """The human-filed envelope: `ouroboros signal --goal TEXT --file PATH [--urgency U]`.
 
-Sent over the control socket (daemon.control, verb `signal`); the daemon checks the files
+Sent over the control socket (daemon.control.server, verb `signal`); the daemon checks the files
 (sensors.repo_files: existing regular files of the repository, no links, nothing in .git)
 and submits the envelope through the router like any sensor's. The dedup key hashes the
 goal and the files, so filing the same request twice while it is queued or running is one

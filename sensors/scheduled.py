@@ -45,7 +45,7 @@ MACROS = frozenset({"@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@y
 _PROBE_BASE = datetime(2000, 1, 1, tzinfo=tz.UTC)
 
 
-class Schedule(Protocol):  # daemon.config.ScheduleEntry
+class Schedule(Protocol):  # daemon.config.settings.ScheduleEntry
     cron: str
     goal: str
     files: list[str]

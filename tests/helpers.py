@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon import phase_deps, providers
-from daemon.config import Settings
-from daemon.config_provider import HttpProviderEntry
+from daemon import phase_deps
+from daemon.brains import providers
+from daemon.config.provider import HttpProviderEntry
+from daemon.config.settings import Settings
 from daemon.phase_deps import policy_from
 from daemon.service import Daemon
 from governance.brains.reflex import Band

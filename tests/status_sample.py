@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from daemon.status_model import Status
+from daemon.status.model import Status
 
 IDLE_HOST = {"enabled": False, "waiting": False, "since": None, "waited_s": None,
              "reasons": [], "load1": None, "own_load": 0.0, "cores": None,

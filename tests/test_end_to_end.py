@@ -11,7 +11,7 @@ import pytest
 
 from daemon.cli import main as cli_main
 from daemon.cli.render import chain_text
-from daemon.client import ControlClient
+from daemon.control.client import ControlClient
 from tests.helpers import (
     OPS_BROKEN,
     OPS_FIXED,

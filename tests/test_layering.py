@@ -229,10 +229,10 @@ def test_governance_rooms_form_no_cycle():
 
 
 def test_daemon_rooms_form_no_cycle():
-    """daemon/'s rooms (cli, eval, live, serve) and top-level modules import each other one
-    way only: status, control, the heartbeat and the live view read the op handles from a
-    leaf (daemon.op_handle), and what they read of the daemon as Protocols, never
-    daemon.service, which builds them."""
+    """daemon/'s rooms (config, host, brains, control, status, live, cli, serve, eval) and
+    top-level modules import each other one way only: status, control, the heartbeat and the
+    live view read the op handles from a leaf (daemon.op_handle), and what they read of the
+    daemon as Protocols, never daemon.service, which builds them."""
     graph = room_graph(ROOT, "daemon")
     assert "service.py" in graph, "no import between daemon's modules found: is ROOT right?"
     assert cycles(graph) == []

@@ -10,8 +10,8 @@ problem, 141 the reader of the output went away (`ouroboros status | head -1`): 
 a tool killed by SIGPIPE.
 
 Only what a command needs is imported: the socket verbs load neither torch, GitPython,
-pydantic nor asyncio (see daemon/locate.py), so they answer in tens of milliseconds;
-`status` alone loads pydantic, to read the answer as daemon.status_model.Status; `run`,
+pydantic nor asyncio (see daemon/config/locate.py), so they answer in tens of milliseconds;
+`status` alone loads pydantic, to read the answer as daemon.status.model.Status; `run`,
 `ledger` and `kernel probe` import their machinery inside their functions.
 """
 
@@ -25,14 +25,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemon import locate
 from daemon.cli import render
 from daemon.cli.socket_commands import add_field_options, cmd_repl, cmd_verb, cmd_watch
+from daemon.config import locate
+from daemon.control.verbs import VERBS, Text
 from daemon.errors import CliError, ConfigError, DaemonNotRunning
-from daemon.verbs import VERBS, Text
 
 if TYPE_CHECKING:
-    from daemon.config import Settings
+    from daemon.config.settings import Settings
 
 EXIT_PIPE_CLOSED = 128 + 13  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
 
@@ -43,7 +43,7 @@ def _state_dir(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def _settings(args: argparse.Namespace) -> tuple[Path, Settings]:
-    from daemon.config import load_settings
+    from daemon.config.settings import load_settings
 
     repo = locate.repo_root(args.repo)
     try:
@@ -180,7 +180,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_kernel_probe(args: argparse.Namespace) -> int:
-    from daemon.probe import probe
+    from daemon.brains.probe import probe
     from kernel.errors import KernelError
 
     try:
@@ -283,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     ksub = kernel.add_subparsers(dest="kernel_command", required=True, metavar="KCOMMAND")
     probe_p = ksub.add_parser("probe", help="load a model, answer a prompt, report tokens/s, "
                               "mean depth and canary maximum")
-    from daemon.probe import add_arguments  # argparse only: the kernel loads in probe()
+    from daemon.brains.probe import add_arguments  # argparse only: the kernel loads in probe()
 
     add_arguments(probe_p)
     probe_p.set_defaults(func=cmd_kernel_probe)

@@ -1,6 +1,6 @@
 """Text rendering for the CLI: status, op lists and an op's causal chain.
 
-`status_text` reads a daemon.status_model.Status; the model is imported only for its types,
+`status_text` reads a daemon.status.model.Status; the model is imported only for its types,
 so the other verbs' light path never loads pydantic (the CLI imports it for `status`).
 """
 
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from daemon.cli.evidence_text import failure_block, repairs_block
 
 if TYPE_CHECKING:
-    from daemon.status_model import Failback, HostSnapshot, InFlight, Status, StorageSnapshot
+    from daemon.status.model import Failback, HostSnapshot, InFlight, Status, StorageSnapshot
 
 
 def _failback(f: Failback | None) -> str:
@@ -38,7 +38,7 @@ def _dispatch(s: Status) -> str:
 
 def status_text(s: Status) -> str:
     """`ouroboros status`: one line per part, then the queue, the questions and the ops."""
-    from daemon.status_model import Queued  # loaded already: `s` is one of its models
+    from daemon.status.model import Queued  # loaded already: `s` is one of its models
 
     lines = [f"state:    {s.state}" + (f" - {s.degraded_reason}" if s.degraded_reason else ""),
              f"repo:     {s.repo}",
@@ -83,9 +83,9 @@ def _middle_lines(s: Status) -> list[str]:
         lines.append(f"profile:  {profile_line(s)}")
     if s.commit_signing.warning:
         lines.append(f"signing:  {s.commit_signing.warning}")
-    if s.host.waiting:  # daemon.host_gate
+    if s.host.waiting:  # daemon.host.gate
         lines.append(f"host:     {host_line(s.host)}")
-    if s.storage is not None and s.storage.waiting:  # daemon.state_gate
+    if s.storage is not None and s.storage.waiting:  # daemon.host.state_gate
         lines.append(f"storage:  {storage_line(s.storage)}")
     if s.live_view:  # daemon.live_port: the page, token included
         lines.append(f"live:     {s.live_view}")

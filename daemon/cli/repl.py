@@ -8,9 +8,9 @@ import sys
 
 from daemon.cli.socket_commands import add_field_options, print_reply, verb_fields
 from daemon.cli.watch import Follower
-from daemon.client import ControlClient
+from daemon.control.client import ControlClient
+from daemon.control.verbs import BY_NAME, VERBS, Text
 from daemon.errors import CliError, DaemonNotRunning
-from daemon.verbs import BY_NAME, VERBS, Text
 
 HELP = "verbs: " + " | ".join([*(v.usage for v in VERBS), "help", "quit"])
 PROMPT = "ouroboros> "

@@ -1,5 +1,5 @@
 """The commands that talk to a running daemon over its control socket: each verb of
-daemon.verbs (`status`, `pause`, `signal`, ...), `watch` and `repl`, and what the REPL
+daemon.control.verbs (`status`, `pause`, `signal`, ...), `watch` and `repl`, and what the REPL
 shares with them: a verb's own options and how its reply is printed.
 
 This is the light path (daemon/cli/commands.py says what it keeps out): `status` alone
@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemon import locate
 from daemon.cli import render
-from daemon.client import ControlClient
+from daemon.config import locate
+from daemon.control.client import ControlClient
+from daemon.control.verbs import FIELDS, VerbSpec
 from daemon.errors import CliError
-from daemon.verbs import FIELDS, VerbSpec
 
 if TYPE_CHECKING:
-    from daemon.status_model import Status
+    from daemon.status.model import Status
 
 
 def _socket(args: argparse.Namespace) -> Path:
@@ -50,7 +50,8 @@ def cmd_repl(args: argparse.Namespace) -> int:
 
 
 def add_field_options(parser: argparse.ArgumentParser, spec: VerbSpec) -> None:
-    """The verb's own fields as options (`signal --goal ... --file ...`), from daemon.verbs."""
+    """The verb's own fields as options (`signal --goal ... --file ...`), from
+    daemon.control.verbs."""
     for name in spec.fields:
         f = FIELDS[name]
         parser.add_argument(f.flag, dest=f"field_{name}", required=f.required, help=f.help,
@@ -79,13 +80,13 @@ def print_reply(verb: str, reply: dict, *, as_json: bool = False) -> int:
 
 
 def read_status(data: object) -> Status:
-    """The daemon's `status` answer as a daemon.status_model.Status; CliError (exit 3, one
+    """The daemon's `status` answer as a daemon.status.model.Status; CliError (exit 3, one
     line naming the first field that does not fit) for an answer this client cannot read,
     such as an older daemon's."""
     # here, not at the top: `status` alone pays for pydantic; the other verbs stay light
     from pydantic import ValidationError
 
-    from daemon.status_model import Status
+    from daemon.status.model import Status
 
     try:
         return Status.model_validate(data)

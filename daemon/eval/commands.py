@@ -11,8 +11,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from daemon import locate
-from daemon.config import ConfigError, Settings, load_settings
+from daemon.config import locate
+from daemon.config.settings import ConfigError, Settings, load_settings
 from daemon.errors import CliError
 from daemon.eval import card as cards
 from daemon.eval import records, render

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 
 
 def machine(when: str = "at the start") -> str:

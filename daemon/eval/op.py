@@ -9,7 +9,7 @@ hidden tests.
    does, on the fix's files that exist at the base.
 3. The op runs through the real Orchestrator and phase table, with the parts the daemon
    builds from its settings (daemon.phase_deps: the policy, the jailed VALIDATE and VERIFY
-   runners, Venom's tool loop), the routes resolved against the brain (daemon.brains:
+   runners, Venom's tool loop), the routes resolved against the brain (daemon.brains.routes:
    its deadlines, its measured speed), the model shared by every op of the run (one
    ModelGate), and the eval ledger.
 4. The verdict (daemon.eval.result): what landed on the scratch's branch, or the review
@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from daemon.eval import scratch, standins
 from daemon.eval.result import TaskResult, Verdict, reason_class, spend
 from daemon.eval.settings import STAND_INS
@@ -69,8 +69,8 @@ class Parts:
     jail_reason: str | None
     speeds: BrainSpeeds | None = None
     plans: PlanRecord = field(default_factory=PlanRecord)
-    routes: RouteTable | None = None  # resolved against the brain (daemon.brains)
-    host_yield: HostYield | None = None  # a running op waits for the host (daemon.host_yield)
+    routes: RouteTable | None = None  # resolved against the brain (daemon.brains.routes)
+    host_yield: HostYield | None = None  # a running op waits for the host (daemon.host.pause)
     model_gate: ModelGate = field(default_factory=ModelGate)
     cache: BaselineCache = field(default_factory=lambda: BaselineCache(capacity=64))
 

@@ -3,9 +3,9 @@
 The run's order of business:
 1. the spec (brain, kinds, tasks, samples, the settings' digest); an unfinished run of the
    same spec in the eval ledger is resumed: only the tasks it has no result for run;
-2. the brain: a configured one built once (daemon.providers) and its routes and speed
-   resolved (daemon.brains), or a replay stand-in built per task (daemon.eval.standins);
-3. the tasks, `workers` at a time, each after the host gate clears (daemon.host_gate: the
+2. the brain: a configured one built once (daemon.brains.providers) and its routes and speed
+   resolved (daemon.brains.routes), or a replay stand-in built per task (daemon.eval.standins);
+3. the tasks, `workers` at a time, each after the host gate clears (daemon.host.gate: the
    machine is its human's first), each result recorded the moment it is judged;
 4. the card (daemon.eval.card), recorded, and written as JSON and HTML beside the ledger.
 
@@ -24,8 +24,9 @@ from typing import Any
 
 import structlog
 
-from daemon.brains import know_brains
-from daemon.config import Settings
+from daemon.brains.providers import build_provider
+from daemon.brains.routes import know_brains
+from daemon.config.settings import Settings
 from daemon.eval import card as cards
 from daemon.eval import records
 from daemon.eval.facts import facts_of
@@ -35,10 +36,9 @@ from daemon.eval.progress import Progress
 from daemon.eval.records import Run, RunSpec
 from daemon.eval.settings import STAND_INS
 from daemon.eval.task import Kind, Task
-from daemon.host_gate import HostGate, host_gate_for
-from daemon.host_health import HostReader
-from daemon.host_yield import host_yield
-from daemon.providers import build_provider
+from daemon.host.gate import HostGate, host_gate_for
+from daemon.host.health import HostReader
+from daemon.host.pause import host_yield
 from ledger import Ledger
 
 log = structlog.get_logger("daemon.eval")
@@ -133,7 +133,7 @@ def _host_note(say: Say) -> Callable[[str, dict[str, Any]], Any]:
 
 async def _parts(opts: RunOptions, ledger: Ledger, gate: HostGate) -> Parts:
     """The brain (a configured one built now; a stand-in per task) and what it shares:
-    its routes and speed, and the host gate a running op yields to (daemon.host_yield)."""
+    its routes and speed, and the host gate a running op yields to (daemon.host.pause)."""
     provider = None
     if opts.brain not in STAND_INS:
         provider, why = await build_provider(opts.settings, opts.repo)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from daemon.errors import CliError
 from governance.oracle.test_env import detect
 

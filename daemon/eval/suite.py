@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from daemon.phase_deps import runners_from
 from governance.oracle.oracle import GOOD
 from governance.oracle.testrun import CoverageRequest, TestOutcome

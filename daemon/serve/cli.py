@@ -2,7 +2,7 @@
 SIGINT/SIGTERM.
 
 The model is the one `ouroboros run` would load: the [provider] section of the config (and
-its OUROBOROS_PROVIDER__* overrides) through daemon.providers.engine_config, whatever
+its OUROBOROS_PROVIDER__* overrides) through daemon.brains.providers.engine_config, whatever
 provider.name says. The port is bound before the model loads, so a port already in use
 fails in a second, not after the load; connections made during the load wait in the
 listen backlog and are answered once the model is ready. Importing this module is cheap
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.errors import CliError
-from daemon.hosts import is_loopback
+from daemon.host.loopback import is_loopback
 
 DEFAULT_PORT = 11434  # Ollama's: tools that speak to a local Ollama find this one as is
 DEFAULT_NAME = "ouroboros"
@@ -97,8 +97,8 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def _settings(args: argparse.Namespace) -> tuple[Path, Any]:
-    from daemon import locate
-    from daemon.config import load_settings
+    from daemon.config import locate
+    from daemon.config.settings import load_settings
     from daemon.errors import ConfigError
 
     try:
@@ -156,8 +156,8 @@ def _run(sock: socket.socket, repo: Path, settings: Any, args: argparse.Namespac
 
 
 def _load(settings: Any, repo: Path) -> Any:
-    from daemon.probe import ProgressBar
-    from daemon.providers import engine_config
+    from daemon.brains.probe import ProgressBar
+    from daemon.brains.providers import engine_config
     from kernel.engine import Engine
     from kernel.errors import KernelError
 

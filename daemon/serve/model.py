@@ -27,7 +27,7 @@ from typing import Any
 
 import structlog
 
-from daemon.config_serve import ServeSection
+from daemon.config.serve import ServeSection
 from daemon.serve.common import ApiError, Kind
 from daemon.serve.queue import ModelQueue, QueueFull, Ticket
 from governance.brains.provider import ReplyShape
@@ -39,7 +39,7 @@ from kernel.provider import collapse_signal
 log = structlog.get_logger("daemon.serve")
 
 ROLES = frozenset({"system", "user", "assistant", "tool"})
-# daemon.config_serve's defaults, for a ServedModel built without settings (tests).
+# daemon.config.serve's defaults, for a ServedModel built without settings (tests).
 MAX_TOKENS = ServeSection.model_fields["max_tokens"].default
 MAX_SHARE_S = ServeSection.model_fields["max_share_s"].default
 INLINE_TOKENIZE_CHARS = 16_384

@@ -37,7 +37,7 @@ from governance.schemas import FileChange, SignalEnvelope, Source, Urgency
 log = structlog.get_logger("governance")
 
 OP_ID = re.compile(r"op-[0-9a-f]{16}")
-_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*/")  # as daemon.config's ProofSection
+_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*/")  # as daemon.config.settings's ProofSection
 REGULAR = ("100644", "100755")  # the only modes a review writes or reads back as a file
 _SIGNING_ERROR = re.compile(r"sign|key", re.IGNORECASE)  # as governance.phases.autocommit's test
 _CONVENTIONAL = re.compile(r"^[a-z]+(\([^)]*\))?!?: ")  # "fix(calc): " before the goal

@@ -162,7 +162,7 @@ def write_whole(path: Path, data: object) -> None:
 
 
 def describe(stored: Stored, now: float | None = None) -> dict[str, Any]:
-    """What `status` shows (daemon.status_model.SuiteProfileStatus)."""
+    """What `status` shows (daemon.status.model.SuiteProfileStatus)."""
     now = time.time() if now is None else now
     p, t, lr = stored.profile, stored.timed_out, stored.learning
     return {

@@ -33,7 +33,7 @@ from ledger import Ledger
 
 log = structlog.get_logger("governance")
 
-# The daemon's wait for its host (daemon.host_gate): returns once heavy work may run,
+# The daemon's wait for its host (daemon.host.gate): returns once heavy work may run,
 # saying which op waits and for what (a model call, a test run) while it does.
 HostYield = Callable[[str, str], Awaitable[None]]
 

@@ -106,7 +106,7 @@ class Claim:
     targets: frozenset[str]
     symbols: frozenset[str] | None
     failing_test: str | None
-    max_new_files: int  # [proof]'s knobs: their defaults live in daemon/config.py alone
+    max_new_files: int  # [proof]'s knobs: their defaults live in daemon/config/settings.py alone
     autocommit_new_behaviour: bool
     preserve_on_coverage: bool
 

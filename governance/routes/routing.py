@@ -25,7 +25,7 @@ class Route(StrEnum):
 
 @dataclass(frozen=True)
 class RouteSpec:
-    """One route's contract, from the [routes] settings (daemon/config_routes.py)."""
+    """One route's contract, from the [routes] settings (daemon/config/routes.py)."""
 
     route: Route
     timeout_s: float  # the seed's generation timeout: what any brain gets at least

@@ -62,7 +62,7 @@ class ProviderFailure(ProviderError):
 
 @dataclass(frozen=True, kw_only=True)
 class HttpProviderConfig:
-    """One HTTP brain, built from its [[provider.http]] entry (daemon.providers.http_config):
+    """One HTTP brain, built from its [[provider.http]] entry (daemon.brains.providers.http_config):
     the knobs' defaults and the price table live in the settings alone."""
 
     kind: Literal["ollama", "openai", "anthropic"]

@@ -1,4 +1,4 @@
-"""A fake /proc and /sys for daemon.host_health, laid out as Linux lays them out: the seam
+"""A fake /proc and /sys for daemon.host.health, laid out as Linux lays them out: the seam
 the host-health tests (and the daemon test of the host gate) read through."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.host_health import HostReader
+from daemon.host.health import HostReader
 
 DAEMON_PID = 100
 

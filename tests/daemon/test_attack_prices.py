@@ -1,4 +1,4 @@
-"""Attacks on "a server on this machine is free" (daemon.providers.price_of): odd and
+"""Attacks on "a server on this machine is free" (daemon.brains.providers.price_of): odd and
 hostile base_url values. Free exactly when the host the HTTP client (httpx) would connect
 to is a loopback address or localhost; a remote host is never free."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from daemon.config import Settings
-from daemon.config_provider import HttpProviderEntry
-from daemon.providers import price_of
+from daemon.brains.providers import price_of
+from daemon.config.provider import HttpProviderEntry
+from daemon.config.settings import Settings
 
 PRICED = (2.50, 10.00, "prices.gpt-4o")
 FREE = (0.0, 0.0, "local")

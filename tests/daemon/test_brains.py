@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.brains import Brain, brains_of, resolve
-from daemon.config import Settings
+from daemon.brains.providers import http_config
+from daemon.brains.routes import Brain, brains_of, resolve
+from daemon.config.settings import Settings
 from daemon.errors import ConfigError
 from daemon.phase_deps import route_table
-from daemon.providers import http_config
 from governance.brains.provider_chain import ProviderChain
 from governance.routes.routing import Route
 from kernel.http.apis import http_provider

@@ -22,9 +22,9 @@ from pathlib import Path
 import git
 import pytest
 
-from daemon import locate
 from daemon.cli import commands as cli
-from daemon.config import CONFIG_NAME, ENV_PREFIX, DaemonSection, load_settings
+from daemon.config import locate
+from daemon.config.settings import CONFIG_NAME, ENV_PREFIX, DaemonSection, load_settings
 from daemon.errors import CliError, ConfigError
 from tests.helpers import git as run_git
 from tests.helpers import running_daemon, settings_for
@@ -32,14 +32,15 @@ from tests.helpers import running_daemon, settings_for
 ROOT = Path(__file__).resolve().parents[2]
 # What no socket verb may load: each costs from tens of milliseconds (asyncio, pydantic,
 # GitPython, structlog) to two seconds (torch). `status` alone loads pydantic, to read the
-# answer as a daemon.status_model.Status (`status --json` prints it as it came).
+# answer as a daemon.status.model.Status (`status --json` prints it as it came).
 HEAVY = ("torch", "transformers", "numpy", "kernel", "git", "pydantic", "structlog", "rich",
          "asyncio", "aiosqlite", "governance", "ledger", "sensors", "tools", "daemon.service",
-         "daemon.config", "daemon.logs", "daemon.control", "daemon.cli.repl")
+         "daemon.config.settings", "daemon.logs", "daemon.control.server", "daemon.cli.repl")
 # The kernel's settings defaults and precision/device names: no imports of their own, so the
 # parser's choices read the one source (what they imported would still show up above).
 TORCH_FREE = ("kernel", "kernel.defaults", "kernel.precision")
-LIGHT = ("daemon.cli", "daemon.client", "daemon.locate", "daemon.verbs", "argparse")
+LIGHT = ("daemon.cli", "daemon.control.client", "daemon.config.locate", "daemon.control.verbs",
+         "argparse")
 # What the `ouroboros` console script runs (`-m daemon.cli` would hide daemon.cli itself
 # from the import trace: it runs as __main__).
 ENTRY = "import sys; from daemon.cli import main; sys.exit(main())"
@@ -82,8 +83,8 @@ async def test_socket_verbs_against_a_real_daemon_import_nothing_heavy(repo):
                              SIGNAL]}
         assert not daemon.paused
     for argv, (proc, modules) in runs.items():
-        if argv == ("status",):  # the text is rendered from daemon.status_model.Status
-            _assert_light(modules, "daemon.status_model", allowed=("pydantic",))
+        if argv == ("status",):  # the text is rendered from daemon.status.model.Status
+            _assert_light(modules, "daemon.status.model", allowed=("pydantic",))
         else:
             _assert_light(modules)
         assert "Traceback" not in proc.stderr, argv
@@ -112,7 +113,7 @@ async def test_ledger_loads_the_ledger_and_still_no_kernel(repo):
         pass  # leaves a ledger behind
     proc, modules = await asyncio.to_thread(_cli, "ledger", "--list", "--repo", str(repo))
     assert proc.returncode == 0 and proc.stdout.strip() == "no operations recorded yet"
-    assert "ledger" in modules and "daemon.locate" in modules
+    assert "ledger" in modules and "daemon.config.locate" in modules
     assert not {m for m in modules if m.split(".")[0] in ("torch", "transformers", "kernel",
                                                            "pydantic", "git")} - {*TORCH_FREE}
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.config import ConfigError, load_settings
+from daemon.config.settings import ConfigError, load_settings
 
 
 def test_defaults_are_the_design_numbers(tmp_path):

@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from daemon.cli import main as cli_main
-from daemon.client import ControlClient
-from daemon.status_model import Status, wire
+from daemon.control.client import ControlClient
+from daemon.status.model import Status, wire
 from tests.helpers import running_daemon, settings_for
 
 GARBAGE = [
@@ -144,8 +144,8 @@ async def test_the_verbs_read_only_what_control_host_names():
     answers every one-reply verb: execute never reaches past the Protocol into the daemon."""
     from types import SimpleNamespace as NS
 
-    from daemon.control import ControlHost, execute
-    from daemon.control_request import parse_request
+    from daemon.control.request import parse_request
+    from daemon.control.server import ControlHost, execute
     from daemon.reviews import ReviewHost
     from tests.status_sample import sample_status
 

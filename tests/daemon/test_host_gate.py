@@ -1,4 +1,4 @@
-"""daemon.host_gate: heavy work waits while the machine is its human's (busy, on battery,
+"""daemon.host.gate: heavy work waits while the machine is its human's (busy, on battery,
 hot) and resumes by itself; the daemon's own load is not held against it; a queued op is not
 dispatched while the host reads busy, and `status` says why and since when."""
 
@@ -14,11 +14,11 @@ import time
 import pytest
 
 from daemon.cli.render import status_text
-from daemon.config import ConfigError, Settings, load_settings
-from daemon.config_health import HealthSection
-from daemon.host_gate import HostGate, Limits, judge, own_load
-from daemon.host_health import HostReading
-from daemon.host_yield import host_yield
+from daemon.config.health import HealthSection
+from daemon.config.settings import ConfigError, Settings, load_settings
+from daemon.host.gate import HostGate, Limits, judge, own_load
+from daemon.host.health import HostReading
+from daemon.host.pause import host_yield
 from daemon.sensor_set import SensorSet
 from daemon.service import Daemon
 from tests.daemon.host_tree import DAEMON_PID, idle_laptop

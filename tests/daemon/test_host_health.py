@@ -1,4 +1,4 @@
-"""daemon.host_health: the load, the power supply, the heat and the daemon's own tasks, read
+"""daemon.host.health: the load, the power supply, the heat and the daemon's own tasks, read
 from a fake /proc and /sys (busy, idle, on battery, hot, missing), and from the real ones."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.host_health import (
+from daemon.host.health import (
     HostReader,
     descendants,
     hottest_zone,

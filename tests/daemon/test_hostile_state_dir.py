@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import ConfigError
+from daemon.config.settings import ConfigError
 from daemon.recovery import recover
 from governance.fs.rollback import RollbackSnapshot, after_digest
 from governance.git.gitops import GitOps

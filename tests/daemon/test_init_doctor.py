@@ -1,7 +1,7 @@
 """`ouroboros init` and `ouroboros doctor` against real HTTP servers on loopback (an Ollama
 and an OpenAI-compatible stand-in under uvicorn): what init writes loads as the daemon's
 settings, doctor reports what the daemon needs and finds, and the embedded model's limits
-are said at start, in `status` and in doctor, from one sentence (daemon.embedded_brain)."""
+are said at start, in `status` and in doctor, from one sentence (daemon.brains.embedded)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from structlog.testing import capture_logs
 
-from daemon import cli, discover
+from daemon import cli
+from daemon.brains import discover
+from daemon.brains.embedded import EMBEDDED_ONLY, brain_note
 from daemon.cli import render
-from daemon.config import CONFIG_NAME, Settings, load_settings
-from daemon.config_provider import OLLAMA_CONTEXT
+from daemon.config.provider import OLLAMA_CONTEXT
+from daemon.config.settings import CONFIG_NAME, Settings, load_settings
 from daemon.doctor import doctor
-from daemon.embedded_brain import EMBEDDED_ONLY, brain_note
 from daemon.errors import CliError
 from daemon.init_config import check, init
 from kernel.replay import ReplayProvider

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from daemon.client import ControlClient
+from daemon.control.client import ControlClient
 from governance.fs.rollback import RollbackSnapshot
 from ledger import Ledger
 from tests.helpers import (

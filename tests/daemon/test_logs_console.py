@@ -22,7 +22,7 @@ from structlog.testing import capture_logs
 
 from daemon import logs
 from daemon.console import LINE_CAP, ConsoleLines
-from daemon.heartbeat import Heartbeat, InPhase
+from daemon.status.heartbeat import Heartbeat, InPhase
 from tests.helpers import (
     OPS_FIXED,
     candidate_turn,

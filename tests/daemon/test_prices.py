@@ -1,13 +1,13 @@
-"""What an HTTP brain costs per million tokens (daemon.providers.price_of): the entry's own
+"""What an HTTP brain costs per million tokens (daemon.brains.providers.price_of): the entry's own
 price, $0 for local servers, else the longest known model-family prefix in provider.prices."""
 
 from __future__ import annotations
 
 import pytest
 
-from daemon.config import Settings
-from daemon.config_provider import PRICES, HttpProviderEntry
-from daemon.providers import http_config, price_of
+from daemon.brains.providers import http_config, price_of
+from daemon.config.provider import PRICES, HttpProviderEntry
+from daemon.config.settings import Settings
 
 REMOTE = "https://api.example.com/v1"
 

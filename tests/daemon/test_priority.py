@@ -1,4 +1,4 @@
-"""daemon.priority: the terminal run takes the unit's CPU and I/O priority, on every thread,
+"""daemon.host.priority: the terminal run takes the unit's CPU and I/O priority, on every thread,
 only ever lowering it. Run in child processes: a lowered nice value cannot be raised back,
 and the test process must keep its own."""
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.client import ControlClient
-from daemon.priority import IO_CLASS_BEST_EFFORT, IO_LEVEL, IOPRIO_SYSCALLS, NICE
+from daemon.control.client import ControlClient
+from daemon.host.priority import IO_CLASS_BEST_EFFORT, IO_LEVEL, IOPRIO_SYSCALLS, NICE
 from tests.daemon.test_systemd_unit import UNIT, directives, one
 from tests.helpers import wait_sync
 
@@ -26,7 +26,7 @@ needs_ioprio = pytest.mark.skipif(platform.machine() not in IOPRIO_SYSCALLS,
 # A thread started before lower() and one after; then every thread's nice and I/O priority.
 REPORT = """
 import json, os, threading
-from daemon.priority import io_priority, lower, threads
+from daemon.host.priority import io_priority, lower, threads
 {before}
 stop = threading.Event()
 early = threading.Thread(target=stop.wait); early.start()
@@ -59,7 +59,7 @@ def test_every_thread_is_lowered_and_a_new_one_inherits_it():
 @needs_ioprio
 def test_a_lower_priority_already_set_is_kept():
     """`nice -n 15` and `ionice -c 3` before the run: both stay."""
-    r = _report("os.nice(15)\nfrom daemon.priority import _syscall, IOPRIO_SYSCALLS\n"
+    r = _report("os.nice(15)\nfrom daemon.host.priority import _syscall, IOPRIO_SYSCALLS\n"
                 "import platform\n"
                 "_syscall(IOPRIO_SYSCALLS[platform.machine()][0], 1, 0, 3 << 13)")
     assert r["problems"] == []

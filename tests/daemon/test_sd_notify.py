@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon import sd_notify
+from daemon.status import sd_notify
 from governance.schemas import SignalEnvelope
 from tests.helpers import OPS_FIXED, running_daemon, settings_for, wait_for, write_script
 

@@ -50,7 +50,7 @@ def test_a_bad_config_is_reported(tmp_path):
 
 def test_a_model_that_cannot_load_is_reported(tmp_path, capsys):
     """In-process (a subprocess would spend seconds importing torch only to fail)."""
-    from daemon.config import load_settings
+    from daemon.config.settings import load_settings
     from daemon.errors import CliError
     from daemon.serve.cli import _load
 

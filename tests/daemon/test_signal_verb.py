@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from daemon.client import ControlClient
-from daemon.control_request import Request, parse_request
-from daemon.verbs import BY_NAME, FIELDS, URGENCIES
+from daemon.control.client import ControlClient
+from daemon.control.request import Request, parse_request
+from daemon.control.verbs import BY_NAME, FIELDS, URGENCIES
 from governance.schemas import Urgency
 from sensors.human import envelope_for
 from sensors.repo_files import PathRefused

@@ -1,5 +1,5 @@
 """A full or read-only state dir, for real: a small tmpfs holds the state dir, a file fills
-it to the brim, and is removed again (daemon.state_gate).
+it to the brim, and is removed again (daemon.host.state_gate).
 
 New ops wait while it is full and `status` says why; an op whose ledger rows could not be
 written is closed once there is room (and its work offered again); everything resumes by

@@ -1,4 +1,4 @@
-"""The `status` contract (daemon.status_model): what a real daemon answers survives
+"""The `status` contract (daemon.status.model): what a real daemon answers survives
 `Status.model_validate` and `wire` unchanged, an answer that does not fit is one line naming
 the field (the CLI and the REPL), and the text renders from the model."""
 
@@ -16,9 +16,9 @@ import pytest
 from daemon.cli import main as cli_main
 from daemon.cli import repl
 from daemon.cli.render import status_text
-from daemon.client import ControlClient
+from daemon.control.client import ControlClient
 from daemon.op_handle import OpHandle, ServiceState
-from daemon.status_model import BehindLock, Queued, ServiceStateName, Status, wire
+from daemon.status.model import BehindLock, Queued, ServiceStateName, Status, wire
 from governance.phase import Phase
 from tests.helpers import add_todo_and_commit, op_context, running_daemon, settings_for
 from tests.status_sample import QUIET, sample_status
@@ -177,8 +177,8 @@ async def test_status_of_reads_only_what_its_protocol_names():
     never reaches past the Protocol into the rest of the daemon."""
     from types import SimpleNamespace as NS
 
-    from daemon.config import Settings
-    from daemon.status_view import StatusSource, status_of
+    from daemon.config.settings import Settings
+    from daemon.status.view import StatusSource, status_of
     from tests.status_sample import IDLE_HOST, IDLE_STORAGE
 
     async def cost_today() -> float:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon import locate
+from daemon.config import locate
 from ouroboros_pytest import RESULTS_DIR, find_state_dir, systemd_instance, systemd_state_dir
 from tests.helpers import commit_files, running_daemon, settings_for
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import load_settings
+from daemon.config.settings import load_settings
 
 UNIT = Path(__file__).resolve().parents[2] / "systemd" / "ouroboros@.service"
 ANALYZE, ESCAPE = shutil.which("systemd-analyze"), shutil.which("systemd-escape")

@@ -8,8 +8,8 @@ import pytest
 
 from daemon.cli.commands import build_parser
 from daemon.cli.repl import HELP
-from daemon.control_request import Request, parse_request
-from daemon.verbs import BY_NAME, FIELDS, VERBS, Text
+from daemon.control.request import Request, parse_request
+from daemon.control.verbs import BY_NAME, FIELDS, VERBS, Text
 
 
 @pytest.mark.parametrize("spec", VERBS, ids=[v.name for v in VERBS])

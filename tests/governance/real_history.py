@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from daemon.eval.standins import fix_script
 from daemon.phase_deps import policy_from, runners_from, venom_from
 from governance.oracle.oracle import BaselineCache

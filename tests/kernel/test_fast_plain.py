@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from daemon.config import Settings
-from daemon.config_provider import ProviderSection
-from daemon.providers import engine_config
+from daemon.brains.providers import engine_config
+from daemon.config.provider import ProviderSection
+from daemon.config.settings import Settings
 from kernel.engine import Engine, EngineConfig
 from kernel.fast_plain import FastLlama, FastPlain, Linear, supports, with_precision
 from kernel.plain import load_plain

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from daemon.config_provider import OLLAMA_CONTEXT
+from daemon.config.provider import OLLAMA_CONTEXT
 from governance.brains.failback import FailureMode
 from governance.brains.provider import CandidateProvider, Steering
 from governance.brains.provider_chain import classify

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from daemon.config import Settings
-from daemon.providers import build_provider
+from daemon.brains.providers import build_provider
+from daemon.config.settings import Settings
 from governance.brains.provider import ReplyShape
 from governance.git.gitops import GitOps
 from kernel.http.apis import http_provider

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from daemon.cli import main as cli_main
-from daemon.client import ControlClient
+from daemon.control.client import ControlClient
 from tests.helpers import make_repo, running_daemon, settings_for
 
 

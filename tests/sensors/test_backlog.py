@@ -121,7 +121,7 @@ async def test_status_shows_a_malformed_backlog(repo: Path):
 async def test_ouroboros_scan_runs_the_sensors_on_demand(repo: Path):
     import asyncio
 
-    from daemon.client import ControlClient
+    from daemon.control.client import ControlClient
     from tests.helpers import running_daemon
 
     async with running_daemon(repo, settings_for(None)) as daemon:

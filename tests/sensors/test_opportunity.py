@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import ConfigError, load_settings
+from daemon.config.settings import ConfigError, load_settings
 from governance.schemas import SignalEnvelope, Urgency
 from sensors.hub import SensorHub
 from sensors.opportunity import OpportunitySensor, measure

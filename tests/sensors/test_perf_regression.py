@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import IntakeSection, Settings
+from daemon.config.settings import IntakeSection, Settings
 from daemon.sensor_set import SensorSet
 from governance.git.gitops import GitOps
 from governance.oracle.test_env import detect as detect_test_env

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from daemon.config import ConfigError, ScheduleEntry, load_settings
+from daemon.config.settings import ConfigError, ScheduleEntry, load_settings
 from governance.schemas import SignalEnvelope
 from sensors.scheduled import ScheduledSensor, local_now
 from tests.helpers import make_repo, running_daemon, settings_for

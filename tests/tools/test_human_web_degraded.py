@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from daemon.client import ControlClient
+from daemon.control.client import ControlClient
 from governance.brains.approval import QuestionBroker
 from governance.git.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
@@ -62,7 +62,7 @@ async def test_web_fetch_refuses_hosts_off_the_allowlist(repo):
 
 @pytest.mark.slow
 async def test_daemon_degrades_without_bubblewrap(repo, monkeypatch):
-    import daemon.brain_start as brain_start
+    import daemon.brains.start as brain_start
 
     monkeypatch.setattr(brain_start, "bwrap_available",
                         lambda: "bubblewrap (bwrap) is not installed: apt-get install bubblewrap")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import ConfigError
+from daemon.config.settings import ConfigError
 from governance.git.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import loop_limits, running_daemon, settings_for, tool_call, tool_env, tool_loop

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from daemon.phase_deps import runners_from, venom_from
 from governance.phase import Phase
 from ledger import Ledger

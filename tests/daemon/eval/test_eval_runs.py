@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main
-from daemon.config import Settings, load_settings
+from daemon.config.settings import Settings, load_settings
 from daemon.eval import records
 from daemon.eval import settings as eval_settings
 from daemon.eval.result import TaskResult, Verdict

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from daemon.errors import CliError
 from daemon.eval.progress import Progress
 from daemon.eval.result import TaskResult, Verdict

@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from daemon.cli.render import status_text
-from daemon.client import ControlClient
+from daemon.control.client import ControlClient
 from daemon.errors import ConfigError
 from daemon.live.events import BUFFER, Commit, EventBus, Thought
 from daemon.live.http import LiveServer

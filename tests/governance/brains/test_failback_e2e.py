@@ -15,9 +15,9 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from daemon.brains.providers import build_provider
 from daemon.cli.render import status_text
-from daemon.config import Settings
-from daemon.providers import build_provider
+from daemon.config.settings import Settings
 from daemon.serve.app import build_app
 from daemon.serve.model import ServedModel
 from daemon.serve.queue import ModelQueue

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import load_settings
+from daemon.config.settings import load_settings
 from daemon.phase_deps import policy_from
 from governance.fs.protected import (
     PathEscape,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.config import load_settings
+from daemon.config.settings import load_settings
 from daemon.phase_deps import policy_from
 from governance.gates.ascii_gate import Repair, check, records
 from governance.schemas import Candidate

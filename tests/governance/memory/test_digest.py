@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from governance.memory.digest import HEADING, MAX_README_BYTES, Digest
 from tests.helpers import commit_files, git
 

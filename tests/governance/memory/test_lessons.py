@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from governance.brains.prompts import generation_prompt
 from governance.memory.digest import Digest
 from governance.memory.lessons import LESSON_CLASSES, MAX_LINE, Lessons, lesson, one_line, replay

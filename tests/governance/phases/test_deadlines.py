@@ -10,7 +10,7 @@ import time
 import pytest
 
 from daemon.cli.render import status_text
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from daemon.op_handle import OpHandle
 from daemon.service import Daemon
 from governance.fs.rollback import RollbackSnapshot

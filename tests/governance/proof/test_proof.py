@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from daemon.config import Settings
+from daemon.config.settings import Settings
 from governance.oracle.differential import Counterexample, DiffReport, FunctionCheck
 from governance.oracle.mutants import MutantResult, MutationReport
 from governance.oracle.oracle import Coverage, Report
@@ -39,7 +39,7 @@ def _claim(intent: Intent = Intent.PRESERVE, **kw: object) -> Claim:
 
 
 def _make(intent: Intent, targets: set[str], **kw: object) -> Claim:
-    """A claim with [proof]'s default knobs (daemon/config.py), `kw` changed."""
+    """A claim with [proof]'s default knobs (daemon/config/settings.py), `kw` changed."""
     p = Settings().proof
     fields = {"symbols": None, "failing_test": None, "max_new_files": p.max_new_files,
               "autocommit_new_behaviour": p.autocommit_new_behaviour,

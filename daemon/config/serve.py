@@ -1,11 +1,11 @@
-"""[serve]: what one client of `ouroboros serve` may ask of the model (daemon.config
+"""[serve]: what one client of `ouroboros serve` may ask of the model (daemon.config.settings
 assembles the sections; docs/serve.md explains them)."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from daemon.config_base import Section
+from daemon.config.base import Section
 
 
 class ServeSection(Section):

@@ -27,7 +27,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 if TYPE_CHECKING:
-    from daemon.config import Settings
+    from daemon.config.settings import Settings
     from governance.oracle.test_env import TestEnv
 
 Kind = Literal["ollama", "openai", "anthropic"]

@@ -1,5 +1,5 @@
 """[provider]: the in-process kernel's knobs, the HTTP brains ([[provider.http]]) and the
-list prices of known hosted model families (daemon.config assembles the sections)."""
+list prices of known hosted model families (daemon.config.settings assembles the sections)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from daemon.config_base import Section
+from daemon.config.base import Section
 from kernel import defaults
 from kernel.precision import DEFAULT_DEVICE, DEFAULT_PRECISION
 

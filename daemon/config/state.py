@@ -1,11 +1,11 @@
 """[ledger] and [storage]: how the state dir stays bounded and what happens when it is full
-(daemon.config assembles the sections)."""
+(daemon.config.settings assembles the sections)."""
 
 from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from daemon.config_base import Section
+from daemon.config.base import Section
 
 
 class LedgerSection(Section):
@@ -24,7 +24,7 @@ class LedgerSection(Section):
 
 
 class StorageSection(Section):
-    """The state dir's free space (daemon.state_gate, docs/operations.md#a-full-or-read-only-
+    """The state dir's free space (daemon.host.state_gate, docs/operations.md#a-full-or-read-only-
     state-dir): below min_free_mb, or read-only, or a write refused for space, new ops wait
     at dispatch; they resume at resume_free_mb with a write that succeeds."""
 

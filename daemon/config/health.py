@@ -1,15 +1,15 @@
-"""[health]: when the daemon yields the machine to its human (daemon.config assembles the
+"""[health]: when the daemon yields the machine to its human (daemon.config.settings assembles the
 sections)."""
 
 from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from daemon.config_base import Section
+from daemon.config.base import Section
 
 
 class HealthSection(Section):
-    """The daemon yields to its human (daemon.host_gate, docs/operations.md): heavy work (a
+    """The daemon yields to its human (daemon.host.gate, docs/operations.md): heavy work (a
     new op, a sensor's jailed test run or benchmark) waits while the load average, less the
     daemon's own share, is above max_load_share x cores, on battery, or at max_temp_c; it
     resumes below the resume marks (hysteresis). Unknown readings never hold it back."""
@@ -22,7 +22,7 @@ class HealthSection(Section):
     resume_temp_c: float = Field(default=80.0, gt=0, le=150)
     poll_s: float = Field(default=5.0, gt=0, le=300)  # the kernel updates the load every 5 s
     # `ouroboros run` lowers its own CPU and I/O priority to the systemd unit's (Nice=10,
-    # best-effort I/O level 7): daemon.priority.
+    # best-effort I/O level 7): daemon.host.priority.
     lower_priority: bool = True
 
     @model_validator(mode="after")

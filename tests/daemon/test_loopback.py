@@ -1,4 +1,4 @@
-"""daemon.hosts: "is this host this machine?" as one table, both answers per host.
+"""daemon.host.loopback: "is this host this machine?" as one table, both answers per host.
 
 is_loopback judges the host as a peer sent it; on_this_machine judges http://HOST:80/ as
 the HTTP client would connect (stricter about names: see the module's docstring)."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.hosts import is_loopback, on_this_machine
+from daemon.host.loopback import is_loopback, on_this_machine
 
 # host, is_loopback(host), on_this_machine(f"http://{host}:80/")
 HOSTS = [

@@ -1,5 +1,5 @@
 """[eval]: how `ouroboros eval` mines tasks from the repository's history and runs a brain on
-them (daemon.eval; docs/eval.md). daemon.config assembles the sections."""
+them (daemon.eval; docs/eval.md). daemon.config.settings assembles the sections."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 
 from pydantic import Field, field_validator
 
-from daemon.config_base import Section
+from daemon.config.base import Section
 
 
 class EvalSection(Section):

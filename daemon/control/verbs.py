@@ -1,4 +1,5 @@
-"""The control verbs, one table: the socket (daemon.control), the CLI and the REPL all read it.
+"""The control verbs, one table: the socket (daemon.control.server), the CLI and the REPL all
+read it.
 
 `needs_op`: the verb acts on one op, named by id or unique prefix (`optional_op`: it may
 name one, `review`). `text`: what the words

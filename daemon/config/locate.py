@@ -26,7 +26,7 @@ from typing import Any
 
 from daemon.errors import CliError, ConfigError
 
-# Both as in daemon/config.py (not imported from there: that module loads pydantic).
+# Both as in daemon/config/settings.py (not imported from there: that module loads pydantic).
 CONFIG_NAME = "ouroboros.toml"
 ENV_PREFIX = "OUROBOROS_"
 DEFAULT_STATE_DIR = ".ouroboros"
@@ -127,7 +127,7 @@ def _state_dir_setting(repo: Path, config: Path | None,
 
 def _validated_state_dir(repo: Path, config: Path | None,
                          environ: Mapping[str, str]) -> Path:
-    from daemon.config import load_settings  # pydantic: only to explain what is wrong
+    from daemon.config.settings import load_settings  # pydantic: only to explain what is wrong
 
     try:
         return load_settings(repo, config, environ).state_path(repo)

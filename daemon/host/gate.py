@@ -9,7 +9,7 @@ and resumes by itself. Where it waits:
 - at dispatch: the dispatcher takes no new op while the gate is closed (daemon.service).
   Waiting before dispatch costs an op nothing: its clocks start when it is dispatched.
 - in an op already running, at its next model call (PLAN, GENERATE) or jailed test run
-  (VALIDATE, VERIFY, the differential and mutation checks) (daemon.host_yield): the wait
+  (VALIDATE, VERIFY, the differential and mutation checks) (daemon.host.pause): the wait
   is off the op's clock (its ceiling is extended by it, a step's deadline starts after
   it), and `status` names the op and what it waits for. A call or run already under way
   finishes; APPLY never waits halfway, and neither does L2 inside its own timebox.
@@ -21,7 +21,7 @@ Nothing is dropped: queued envelopes stay queued (and in the WAL) however long i
 The daemon's own load. The load average counts the daemon's own threads and jailed runs
 too; judged as it is, the daemon's work would close the gate on itself. So the gate
 estimates the daemon's share the way the kernel computes the average: every sample counts
-the daemon's tasks in R or D (daemon.host_health.own_runnable) and folds the count into an
+the daemon's tasks in R or D (daemon.host.health.own_runnable) and folds the count into an
 exponential average with the same one-minute window, and that share is subtracted from the
 load before the comparison. The two are sampled at different instants, so the difference is
 noisy; hysteresis absorbs it: the gate closes above `max_load_share` x cores and opens only
@@ -44,10 +44,10 @@ from typing import Any
 
 import structlog
 
-from daemon.config_health import HealthSection
-from daemon.host_health import HostReader, HostReading
+from daemon.config.health import HealthSection
+from daemon.host.health import HostReader, HostReading
 
-log = structlog.get_logger("daemon.host_gate")
+log = structlog.get_logger("daemon.host.gate")
 
 LOAD_WINDOW_S = 60.0  # the 1-minute load average's time constant (kernel: EXP_1)
 
@@ -56,7 +56,7 @@ Note = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Limits:
-    """[health], as the gate reads it (defaults: daemon.config_health.HealthSection)."""
+    """[health], as the gate reads it (defaults: daemon.config.health.HealthSection)."""
 
     enabled: bool
     max_load_share: float

@@ -16,13 +16,13 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from daemon.config_base import Section
-from daemon.config_eval import EvalSection
-from daemon.config_health import HealthSection
-from daemon.config_provider import ProviderSection
-from daemon.config_routes import RoutesSection
-from daemon.config_serve import ServeSection
-from daemon.config_state import LedgerSection, StorageSection
+from daemon.config.base import Section
+from daemon.config.eval import EvalSection
+from daemon.config.health import HealthSection
+from daemon.config.provider import ProviderSection
+from daemon.config.routes import RoutesSection
+from daemon.config.serve import ServeSection
+from daemon.config.state import LedgerSection, StorageSection
 from daemon.errors import ConfigError
 from sensors.defaults import TEST_FAILURE_DEBOUNCE_S
 from tools.exploration import MIN_EXPLORATION_CALLS

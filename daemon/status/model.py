@@ -1,4 +1,4 @@
-"""The `status` answer as a typed contract: what the daemon builds (daemon.status_view), what
+"""The `status` answer as a typed contract: what the daemon builds (daemon.status.view), what
 the control socket sends (`Status.model_dump(mode="json")`) and what the CLI and the REPL
 read back (`Status.model_validate`) before daemon.cli.render shows it.
 
@@ -35,7 +35,7 @@ def _none(value: object) -> bool:
 
 
 class HostSnapshot(_Part):
-    """daemon.host_gate.HostGate.snapshot: whether heavy work waits for the machine."""
+    """daemon.host.gate.HostGate.snapshot: whether heavy work waits for the machine."""
 
     enabled: bool
     waiting: bool
@@ -51,7 +51,7 @@ class HostSnapshot(_Part):
 
 
 class StorageSnapshot(_Part):
-    """daemon.state_gate.StateGate.snapshot: whether new ops wait for room in the state dir."""
+    """daemon.host.state_gate.StateGate.snapshot: whether new ops wait for room in the state dir."""
 
     waiting: bool
     reason: str  # "" when they do not wait
@@ -156,7 +156,7 @@ class InFlight(_Part):
     age_s: float
     waiting_for_model_s: float | None  # queueing for its turn at the model, or None
     l2_iteration: str | None  # "2 of 5" while in L2_REPAIR
-    # yielding to the host before a model call or test run, and why (daemon.host_yield)
+    # yielding to the host before a model call or test run, and why (daemon.host.pause)
     waiting_for_host: str | None = Field(default=None, exclude_if=_none)
 
 
@@ -208,13 +208,13 @@ class Status(_Part):
     host: HostSnapshot
     # daemon.suite_profile; an older daemon sends none
     suite_profile: SuiteProfileStatus | None = Field(default=None, exclude_if=_none)
-    # daemon.state_gate; None from an older daemon (and then left off the wire)
+    # daemon.host.state_gate; None from an older daemon (and then left off the wire)
     storage: StorageSnapshot | None = Field(default=None, exclude_if=_none)
     repo: str
     session_id: str
     provider: str | None
     failback: Failback | None  # only with a failback chain
-    brain_note: str | None  # daemon.embedded_brain: the embedded model is the only brain
+    brain_note: str | None  # daemon.brains.embedded: the embedded model is the only brain
     queue: list[Queued | BehindLock]
     held_back: list[HeldBack] = Field(default_factory=list)  # an older daemon sends none
     reviews: Reviews

@@ -1,4 +1,4 @@
-"""A running op yields to its host (daemon.host_gate) at its next model call or jailed test
+"""A running op yields to its host (daemon.host.gate) at its next model call or jailed test
 run: while the machine is its human's (busy, on battery, hot), the op waits there rather
 than making the call or the run. The wait is off the op's clock: its ceiling is extended by
 it and a step's deadline starts after it (governance.phases.deps.PhaseDeps.yield_to_host,
@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-from daemon.host_gate import HostGate
+from daemon.host.gate import HostGate
 from governance.phases.deps import HostYield
 
 Note = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # op_id, message, data

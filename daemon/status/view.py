@@ -1,4 +1,4 @@
-"""The daemon's `status` answer (daemon.status_model.Status), built from the parts of the
+"""The daemon's `status` answer (daemon.status.model.Status), built from the parts of the
 daemon that `StatusSource` names."""
 
 from __future__ import annotations
@@ -10,19 +10,19 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from daemon.embedded_brain import brain_note
+from daemon.brains.embedded import brain_note
 from daemon.reviews import status_entry
-from daemon.status_model import InFlight, Status
+from daemon.status.model import InFlight, Status
 from governance.brains.provider_chain import ProviderChain
 from governance.oracle import profile_store
 from governance.phase import Phase
 
 if TYPE_CHECKING:
-    from daemon.config import Settings
-    from daemon.host_gate import HostGate
+    from daemon.config.settings import Settings
+    from daemon.host.gate import HostGate
+    from daemon.host.state_gate import StateGate
     from daemon.live.http import LiveServer
     from daemon.op_handle import OpHandle
-    from daemon.state_gate import StateGate
     from governance.brains.approval import QuestionBroker
     from governance.brains.model_gate import ModelGate
     from governance.brains.provider import CandidateProvider
@@ -75,15 +75,15 @@ async def status_of(d: StatusSource) -> Status:
         "state": d.state.value,
         "degraded_reason": d.degraded_reason,
         "paused": d.paused,
-        "host": d.host.snapshot(),  # daemon.host_gate: whether heavy work waits, why, since
+        "host": d.host.snapshot(),  # daemon.host.gate: whether heavy work waits, why, since
         # daemon.suite_profile: what picks the affected scope, from the state dir
         "suite_profile": await asyncio.to_thread(_suite_profile, d),
-        "storage": d.storage.snapshot(),  # daemon.state_gate: whether the state dir has room
+        "storage": d.storage.snapshot(),  # daemon.host.state_gate: whether the state dir has room
         "repo": str(d.root),
         "session_id": d.session_id,
         "provider": name,
         "failback": d.provider.snapshot() if isinstance(d.provider, ProviderChain) else None,
-        # daemon.embedded_brain: what the embedded model can do
+        # daemon.brains.embedded: what the embedded model can do
         "brain_note": brain_note(d.settings.provider) if name == "kernel" else None,
         "queue": d.queue.snapshot() if d.queue is not None else [],
         "held_back": d.queue.work.snapshot() if d.queue is not None else [],

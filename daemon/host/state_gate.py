@@ -3,7 +3,7 @@
 Everything an op writes outside the repository goes to the state dir: the ledger, the
 rollback snapshots, the sandboxes. When that file system is full (ENOSPC), over quota
 (EDQUOT) or read-only (EROFS), an op started now would fail halfway, so dispatch pauses,
-like the host gate's (daemon.host_gate), with one line that says why:
+like the host gate's (daemon.host.gate), with one line that says why:
 
     state dir full: 0.4 MB free, needs 64 MB (/home/me/repo/.ouroboros)
 
@@ -40,18 +40,18 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
-from daemon.config_state import StorageSection
+from daemon.config.state import StorageSection
 from daemon.recovery import repair
 from governance.schemas import SignalEnvelope
 
 if TYPE_CHECKING:
-    from daemon.config import Settings
+    from daemon.config.settings import Settings
     from governance.git.gitops import GitOps
     from governance.git.review import ReviewBranches
     from ledger import Ledger
     from sensors.queue import IntakeQueue
 
-log = structlog.get_logger("daemon.state_gate")
+log = structlog.get_logger("daemon.host.state_gate")
 
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 # SQLite's primary result codes for a write the file system refused (SQLITE_IOERR covers

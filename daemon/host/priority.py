@@ -22,7 +22,7 @@ from pathlib import Path
 
 import structlog
 
-log = structlog.get_logger("daemon.priority")
+log = structlog.get_logger("daemon.host.priority")
 
 NICE = 10  # the unit's Nice=
 IO_CLASS_BEST_EFFORT = 2  # IOPRIO_CLASS_BE; the unit's IOSchedulingClass=best-effort

@@ -1,5 +1,5 @@
 """The base of every configuration section: unknown keys are errors, assignments are
-validated (daemon.config assembles the sections)."""
+validated (daemon.config.settings assembles the sections)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ checked). Every request line gets exactly one response line; garbage gets an err
 and never reaches the daemon's state.
 
 What a client cannot do, whatever it sends:
-- crash the connection handler: parsing is total (daemon.control_request: nesting depth
+- crash the connection handler: parsing is total (daemon.control.request: nesting depth
   is measured without recursion before `json.loads`, numbers are length-checked before
   conversion, NaN and duplicate keys are refused) and a failing verb becomes an error line,
   never a traceback;
@@ -35,21 +35,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 import structlog
 
 from daemon import reviews
-from daemon.control_request import Request, error_reply, parse_request
+from daemon.control.request import Request, error_reply, parse_request
+from daemon.control.verbs import BY_NAME
 from daemon.instance import refuse_if_served
 from daemon.live.socket_stream import stream_events
-from daemon.status_model import wire
-from daemon.verbs import BY_NAME
+from daemon.status.model import wire
 from sensors.hub import UnknownSensor
 
 if TYPE_CHECKING:
-    from daemon.config import DaemonSection
+    from daemon.config.settings import DaemonSection
     from daemon.live.events import EventBus
     from daemon.op_handle import OpHandle
-    from daemon.status_model import Status
+    from daemon.status.model import Status
     from governance.brains.approval import QuestionBroker
 
-log = structlog.get_logger("daemon.control")
+log = structlog.get_logger("daemon.control.server")
 MAX_LINE = 64 * 1024  # bytes per request line, newline included
 MAX_UNIX_PATH = 107
 CLOSE_WAIT_S = 1.0  # how long a closing connection may take to flush its last line
@@ -100,7 +100,7 @@ async def execute(daemon: ControlHost, req: Request) -> dict[str, Any]:
         daemon.set_paused(req.cmd == "pause")
         return {"ok": True, "data": {"paused": daemon.paused}}
     if req.cmd in reviews.VERBS:  # changes on review branches, not ops in flight
-        return await reviews.execute(daemon, req)
+        return await reviews.execute(daemon, req.cmd, req.op, req.reason)
     assert req.op is not None
     try:
         handle = daemon.find_op(req.op)
@@ -126,7 +126,7 @@ def peer_uid(writer: asyncio.StreamWriter) -> int | None:
 
 @dataclass(frozen=True)
 class ControlLimits:
-    """The socket's bounds; defaults live in daemon.config.DaemonSection."""
+    """The socket's bounds; defaults live in daemon.config.settings.DaemonSection."""
 
     max_connections: int
     idle_timeout_s: float

@@ -19,17 +19,17 @@ from dataclasses import dataclass
 
 import structlog
 
-from daemon.config import Settings
+from daemon.brains.providers import price_of
+from daemon.config.settings import Settings
 from daemon.errors import ConfigError
 from daemon.phase_deps import route_table
-from daemon.providers import price_of
 from governance.brains.provider import CandidateProvider
 from governance.brains.provider_chain import ProviderChain, Split
 from governance.routes.routing import Route, RouteSpec, RouteTable
 from governance.routes.throughput import BrainSpeeds, PlanRecord, measured
 from ledger import Ledger
 
-log = structlog.get_logger("daemon.brains")
+log = structlog.get_logger("daemon.brains.routes")
 
 FREE_ONLY = frozenset({Route.BACKGROUND, Route.SPECULATIVE})
 STRONG_FIRST = frozenset({Route.IMMEDIATE, Route.COMPLEX})

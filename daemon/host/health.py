@@ -8,7 +8,7 @@ now are the daemon's own.
 unreadable or garbled is unknown, None in the reading, and never a reason to wait: a
 machine without batteries or thermal zones, or a container hiding them, simply does not
 say. Each read is a few hundred small files at most (the process table, for the daemon's
-descendants), so callers on the event loop run it in a thread (daemon.host_gate does).
+descendants), so callers on the event loop run it in a thread (daemon.host.gate does).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A control-socket request (daemon.control): the Request model and its parser, which is
+"""A control-socket request (daemon.control.server): the Request model and its parser, which is
 total. Nesting depth is measured without recursion before `json.loads`, numbers are
 length-checked before conversion, NaN and duplicate keys are refused, and whatever a line
 holds comes back as a valid Request or as the error reply to send; nothing raises.
@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from daemon.verbs import BY_NAME, FIELDS, URGENCIES
+from daemon.control.verbs import BY_NAME, FIELDS, URGENCIES
 
 MAX_DEPTH = 4  # a request is a flat object; anything nested deeper is garbage
 MAX_NUMBER_CHARS = 32  # no field is a number; long ones are refused before int()/float()
@@ -34,7 +34,7 @@ class Request(BaseModel):
     cmd: str = Field(max_length=32)
     op: str | None = Field(default=None, pattern=OP_PATTERN)
     reason: str = Field(default="", max_length=2000)
-    # Fields of one verb only (daemon.verbs FIELDS; `signal`): refused on any other verb.
+    # Fields of one verb only (daemon.control.verbs FIELDS; `signal`): refused on any other verb.
     goal: str | None = Field(default=None, min_length=1, max_length=2000)
     files: list[Annotated[str, Field(min_length=1, max_length=1024)]] | None = Field(
         default=None, min_length=1, max_length=16)
@@ -59,7 +59,7 @@ class Request(BaseModel):
 
     @model_validator(mode="after")
     def _verb_fields(self) -> Request:
-        """Each verb's own fields (daemon.verbs): required ones present, no one else's."""
+        """Each verb's own fields (daemon.control.verbs): required ones present, no one else's."""
         spec = BY_NAME[self.cmd]
         stray = sorted(f for f in FIELDS if f in self.model_fields_set and f not in spec.fields)
         if stray:

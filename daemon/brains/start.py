@@ -15,10 +15,10 @@ from typing import Protocol
 
 import structlog
 
-from daemon.brains import Brains, know_brains
-from daemon.config import ConfigError, Settings
-from daemon.embedded_brain import brain_note
-from daemon.providers import build_provider
+from daemon.brains.embedded import brain_note
+from daemon.brains.providers import build_provider
+from daemon.brains.routes import Brains, know_brains
+from daemon.config.settings import ConfigError, Settings
 from governance.brains.provider import CandidateProvider
 from governance.brains.provider_chain import Record
 from ledger import Ledger

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from daemon.config_base import Section
+from daemon.config.base import Section
 
 
 class RouteEntry(Section):
     timeout_s: float = Field(gt=0)
     budget_s: float = Field(gt=0)
     # Brain names in the order asked ("kernel", "replay", or an HTTP brain's name: its
-    # `name`, else "<kind>:<model>"). Empty: the route's default (daemon.providers).
+    # `name`, else "<kind>:<model>"). Empty: the route's default (daemon.brains.providers).
     brains: list[str] = Field(default_factory=list, max_length=16)
 
     @model_validator(mode="after")

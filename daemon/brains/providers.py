@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from daemon.config import Settings
-from daemon.config_provider import HttpProviderEntry, Price, ProviderSection
-from daemon.hosts import on_this_machine
+from daemon.config.provider import HttpProviderEntry, Price, ProviderSection
+from daemon.config.settings import Settings
+from daemon.host.loopback import on_this_machine
 from governance.brains.provider import CandidateProvider
 from governance.brains.provider_chain import ProviderChain, Record
 from kernel.replay import ReplayProvider
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from kernel.engine import Engine, EngineConfig
     from kernel.http.providers import HttpProviderConfig
 
-log = structlog.get_logger("daemon.providers")
+log = structlog.get_logger("daemon.brains.providers")
 LOAD_NOTE_S = 5.0  # while the model loads, a "still loading" line this often
 
 

@@ -17,7 +17,7 @@ class ControlClient:
 
     def request(self, cmd: str, op: str | None = None, reason: str = "",
                 fields: dict[str, Any] | None = None) -> dict[str, Any]:
-        """`fields`: the verb's own request fields (daemon.verbs FIELDS), sent as given."""
+        """`fields`: the verb's own request fields (daemon.control.verbs FIELDS), sent as given."""
         payload: dict[str, Any] = {"cmd": cmd, **(fields or {})}
         if op is not None:
             payload["op"] = op

@@ -1,0 +1,10 @@
+"""The host room: the daemon shares a developer's machine and behaves like a guest on it.
+
+- health.py: what Linux says (the load average, the battery, the temperatures).
+- gate.py: the host gate: new ops and sensor runs wait while the machine is its human's.
+- pause.py: a running op waits at its next model call or jailed test run, its deadline
+  paused, not spent.
+- priority.py: nice and the I/O class, as the systemd unit gives the service.
+- state_gate.py: new ops wait while the state dir is full or read-only.
+- loopback.py: is a host this machine (a brain's price, `serve`'s peers).
+"""
