@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 
 from kernel.decode import GenerationConfig
-from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
+from tests.daemon.serve.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
 
 MESSAGES = [{"role": "user", "content": "Name one prime number."}]
 REQUESTS = {

@@ -285,7 +285,7 @@ async def run_op(repo: Path, ledger_path: Path, target: str, *texts: str,
 
 
 # The suite runs on busy machines, the test process hosts its daemons: they neither wait
-# for the host nor lower their priority (tests/daemon/test_host_gate.py turns both on; the
+# for the host nor lower their priority (tests/daemon/host/test_host_gate.py turns both on; the
 # conftest sets the same for daemons started as subprocesses).
 HEALTH_IN_TESTS = {"enabled": False, "lower_priority": False}
 

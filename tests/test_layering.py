@@ -238,6 +238,50 @@ def test_daemon_rooms_form_no_cycle():
     assert cycles(graph) == []
 
 
+def module_graph(root: Path, room: str) -> dict[str, set[str]]:
+    """The modules of one room (a dotted package, 'daemon.cli') -> the room's modules they
+    import anywhere, deferred imports and TYPE_CHECKING included: within a room a deferred
+    import is no excuse for a cycle (it only hides one from the interpreter)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted((root / Path(*room.split("."))).glob("*.py")):
+        source = f"{room}.{path.stem}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = ([f"{room}.{a.name}" for a in node.names] if node.module == room
+                         else [node.module])
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                target = ".".join(name.split(".")[:room.count(".") + 2])
+                if name.startswith(f"{room}.") and target != source \
+                        and not target.endswith(".__init__"):
+                    graph.setdefault(source, set()).add(target)
+    return graph
+
+
+@pytest.mark.parametrize("room", sorted(
+    f"daemon.{p.parent.name}" for p in (ROOT / "daemon").glob("*/__init__.py")))
+def test_modules_in_a_daemon_room_form_no_cycle(room):
+    """Inside each of daemon's rooms, modules import each other one way only, deferred
+    imports included (cli's repl built on its verbs and not the other way; serve's app
+    reads its limits from common, not from the command that starts it)."""
+    graph = module_graph(ROOT, room)
+    assert cycles(graph) == []
+
+
+def test_a_deferred_cycle_inside_a_room_is_found(tmp_path):
+    for rel, text in {"daemon/__init__.py": "", "daemon/r/__init__.py": "",
+                      "daemon/r/a.py": "from daemon.r.b import f\n",
+                      "daemon/r/b.py": "def f():\n    from daemon.r import a\n"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert module_graph(tmp_path, "daemon.r") == {"daemon.r.a": {"daemon.r.b"},
+                                                  "daemon.r.b": {"daemon.r.a"}}
+    assert cycles(module_graph(tmp_path, "daemon.r")) == [["daemon.r.a", "daemon.r.b"]]
+
+
 def test_a_cycle_between_rooms_is_found(tmp_path):
     for rel, text in {"governance/__init__.py": "", "governance/values.py": "",
                       "governance/a/__init__.py": "", "governance/b/__init__.py": "",

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemon.cli import render
-from daemon.cli.socket_commands import add_field_options, cmd_repl, cmd_verb, cmd_watch
+from daemon.cli.socket_commands import add_field_options, cmd_verb, cmd_watch, socket_path
 from daemon.config import locate
+from daemon.control.client import ControlClient
 from daemon.control.verbs import VERBS, Text
 from daemon.errors import CliError, ConfigError, DaemonNotRunning
 
@@ -134,6 +135,12 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     except LedgerError as exc:  # no such op, or its archive segment unreadable or altered
         raise CliError(str(exc), code=1) from None
     return 0
+
+
+def cmd_repl(args: argparse.Namespace) -> int:
+    from daemon.cli.repl import repl  # here, not beside the verbs: repl builds on them
+
+    return repl(ControlClient(socket_path(args)))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

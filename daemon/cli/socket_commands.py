@@ -24,14 +24,14 @@ if TYPE_CHECKING:
     from daemon.status.model import Status
 
 
-def _socket(args: argparse.Namespace) -> Path:
+def socket_path(args: argparse.Namespace) -> Path:
     """The control socket of the repository `--repo` names (`--config` may move it)."""
     return locate.control_socket(locate.repo_root(args.repo),
                                  Path(args.config) if args.config else None)
 
 
 def cmd_verb(args: argparse.Namespace) -> int:
-    reply = ControlClient(_socket(args)).request(
+    reply = ControlClient(socket_path(args)).request(
         args.verb, getattr(args, "op", None), getattr(args, "reason", "") or "",
         verb_fields(args))
     return print_reply(args.verb, reply, as_json=args.json)
@@ -40,13 +40,7 @@ def cmd_verb(args: argparse.Namespace) -> int:
 def cmd_watch(args: argparse.Namespace) -> int:
     from daemon.cli.watch import watch
 
-    return watch(_socket(args), as_json=args.json)
-
-
-def cmd_repl(args: argparse.Namespace) -> int:
-    from daemon.cli.repl import repl
-
-    return repl(ControlClient(_socket(args)))
+    return watch(socket_path(args), as_json=args.json)
 
 
 def add_field_options(parser: argparse.ArgumentParser, spec: VerbSpec) -> None:

@@ -25,9 +25,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from daemon.host.loopback import is_loopback
 from daemon.serve import anthropic_api, ollama_api, openai_api
-from daemon.serve.cli import MAX_CONNECTIONS, is_loopback
-from daemon.serve.common import MAX_BODY_BYTES
+from daemon.serve.common import MAX_BODY_BYTES, MAX_CONNECTIONS
 from daemon.serve.errors import ApiError, Kind, api_of, error_response, render_refusal
 from daemon.serve.model import ServedModel
 from sensors.http_limits import Limits, uvicorn_config

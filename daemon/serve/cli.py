@@ -28,8 +28,6 @@ DEFAULT_PORT = 11434  # Ollama's: tools that speak to a local Ollama find this o
 DEFAULT_NAME = "ouroboros"
 DEFAULT_QUEUE = 16
 GRACEFUL_S = 5
-# Open connections at once; past it one more is answered 503 and closed. Far above any queue.
-MAX_CONNECTIONS = 256
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

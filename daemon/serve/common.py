@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("daemon.serve")
 
+# Open connections at once; past it one more is answered 503 and closed. Far above any queue.
+MAX_CONNECTIONS = 256
 MAX_BODY_BYTES = 4 * 1024 * 1024  # ~1M tokens of text: far past any model's context
 MAX_MESSAGES = 4096  # messages (or content blocks) in one request
 MAX_TOOLS = 128  # tools offered in one request (OpenAI's own limit)

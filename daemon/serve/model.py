@@ -28,7 +28,7 @@ from typing import Any
 import structlog
 
 from daemon.config.serve import ServeSection
-from daemon.serve.common import ApiError, Kind
+from daemon.serve.errors import ApiError, Kind
 from daemon.serve.queue import ModelQueue, QueueFull, Ticket
 from governance.brains.provider import ReplyShape
 from kernel.decode import Generation, GenerationConfig

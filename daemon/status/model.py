@@ -8,7 +8,7 @@ either a queued envelope (with its `priority`) or one waiting behind a running o
 lock (with `waiting_for`), never a mix.
 
 Unknown keys are ignored, so a newer daemon that adds a field still reads; a missing or
-mistyped one is refused (`ValidationError` names it). tests/daemon/test_status_model.py
+mistyped one is refused (`ValidationError` names it). tests/daemon/status/test_status_model.py
 checks that what a real daemon answers survives the round trip unchanged.
 
 Only pydantic is imported here: the CLI loads this module for `status` and nothing else

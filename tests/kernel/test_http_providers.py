@@ -22,7 +22,7 @@ from governance.phases.route_brains import context_window
 from kernel.http.apis import http_provider
 from kernel.http.providers import HttpProviderConfig, ProviderFailure
 from kernel.provider import SYSTEM
-from tests.daemon.serve_helpers import running, serving, tiny_chat_checkpoint, tiny_engine
+from tests.daemon.serve.serve_helpers import running, serving, tiny_chat_checkpoint, tiny_engine
 from tests.helpers import http_config
 
 KINDS = ["ollama", "openai", "anthropic"]

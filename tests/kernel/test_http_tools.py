@@ -23,7 +23,7 @@ from kernel.http.apis import http_provider
 from kernel.http.providers import ProviderFailure
 from kernel.http.tools import MAX_TOOLS, tool_specs
 from tests.daemon.scripted_engine import ScriptedEngine
-from tests.daemon.serve_helpers import running, serving, tiny_chat_checkpoint, tiny_engine
+from tests.daemon.serve.serve_helpers import running, serving, tiny_chat_checkpoint, tiny_engine
 from tests.helpers import http_config, loop_limits, tool_env, tool_loop
 from tools.policy import PolicyContext
 from tools.toolcalls import ToolCall, call_schema, parse_tool_calls

@@ -26,7 +26,7 @@ from daemon.eval.result import TaskResult, Verdict
 from daemon.eval.runner import RunOptions, run, spec_of
 from daemon.eval.task import Kind, Task, TaskCache
 from tests.daemon.eval.histories import CLAMP_FIXED, CLAMP_TEST, git, real, toy
-from tests.daemon.host_tree import idle_laptop
+from tests.daemon.host.host_tree import idle_laptop
 from tests.daemon.live.chromium import CHROMIUM, rendered_dom
 from tools.jail import bwrap_available
 

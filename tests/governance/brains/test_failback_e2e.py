@@ -25,7 +25,7 @@ from governance.brains.failback import ChainState, FailureMode
 from governance.brains.provider_chain import ProviderChain
 from governance.phase import Phase
 from kernel.http.apis import http_provider
-from tests.daemon.serve_helpers import serving, tiny_chat_checkpoint, tiny_engine
+from tests.daemon.serve.serve_helpers import serving, tiny_chat_checkpoint, tiny_engine
 from tests.helpers import OPS_FIXED, candidate_turn, http_config, make_repo, replay, run_op
 from tests.status_sample import sample_status
 

@@ -64,7 +64,7 @@ def test_the_configuration_doc_sample_is_valid_and_shows_the_defaults(tmp_path):
     import re
     from pathlib import Path
 
-    doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    doc = (Path(__file__).parents[3] / "docs" / "configuration.md").read_text()
     [block] = re.findall(r"```toml\n(.*?)```", doc, re.DOTALL)
     (tmp_path / "ouroboros.toml").write_text(block)
     from_doc = load_settings(tmp_path, environ={})

@@ -18,7 +18,7 @@ from daemon.host.health import (
     on_battery,
     own_runnable,
 )
-from tests.daemon.host_tree import DAEMON_PID, HostTree, idle_laptop
+from tests.daemon.host.host_tree import DAEMON_PID, HostTree, idle_laptop
 from tests.helpers import wait_sync
 
 

@@ -20,7 +20,7 @@ import openai
 import pytest
 
 from tests.daemon.scripted_engine import ScriptedEngine
-from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
+from tests.daemon.serve.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
 
 pytestmark = pytest.mark.slow  # a served model per module
 

@@ -21,7 +21,7 @@ from daemon.host.health import HostReading
 from daemon.host.pause import host_yield
 from daemon.sensor_set import SensorSet
 from daemon.service import Daemon
-from tests.daemon.host_tree import DAEMON_PID, idle_laptop
+from tests.daemon.host.host_tree import DAEMON_PID, idle_laptop
 from tests.helpers import (
     add_todo_and_commit,
     running_daemon,

@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.slow  # `ouroboros serve` loads a model per module
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 
 
 def _serve(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess, float]:

@@ -19,7 +19,7 @@ from daemon.host.priority import IO_CLASS_BEST_EFFORT, IO_LEVEL, IOPRIO_SYSCALLS
 from tests.daemon.test_systemd_unit import UNIT, directives, one
 from tests.helpers import wait_sync
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 needs_ioprio = pytest.mark.skipif(platform.machine() not in IOPRIO_SYSCALLS,
                                   reason=f"no ioprio syscall numbers for {platform.machine()}")
 

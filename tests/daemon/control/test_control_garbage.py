@@ -275,7 +275,7 @@ def _drain_reply(s: socket.socket) -> bytes:
 async def test_hundreds_of_idle_connections_cannot_starve_status(repo):
     cap, idle_clients = 32, 300
     async with running_daemon(repo, _limits(cap, 30.0, 5.0)) as daemon:
-        sock, control = daemon.state_dir / "control.sock", daemon.control.server
+        sock, control = daemon.state_dir / "control.sock", daemon.control
         socks = await asyncio.to_thread(_connect_many, sock, idle_clients)
         try:
             await wait_for(lambda: control.evictions >= idle_clients - cap, 20, "evictions")
@@ -328,7 +328,7 @@ async def test_slow_loris_and_silent_clients_are_closed(repo):
         assert "no complete request line" in _one_reply(raw)["error"]
         silent[0].close()
         await _status_ok(sock)
-        assert daemon.control.server.connections == 0
+        assert daemon.control.connections == 0
 
 
 def _flood_without_reading(path, n: int) -> list[socket.socket]:
@@ -348,7 +348,7 @@ def _flood_without_reading(path, n: int) -> list[socket.socket]:
 async def test_full_slots_refuse_newcomers_and_stuck_readers_are_dropped(repo):
     cap = 4
     async with running_daemon(repo, _limits(cap, 30.0, 1.5)) as daemon:
-        sock, control = daemon.state_dir / "control.sock", daemon.control.server
+        sock, control = daemon.state_dir / "control.sock", daemon.control
         flood = await asyncio.to_thread(_flood_without_reading, sock, cap)
         try:
             refused = None
@@ -371,7 +371,7 @@ async def test_full_slots_refuse_newcomers_and_stuck_readers_are_dropped(repo):
 async def test_the_daemon_stops_promptly_with_clients_still_connected(repo):
     async with running_daemon(repo, _limits(8, 30.0, 5.0)) as daemon:
         socks = await asyncio.to_thread(_connect_many, daemon.state_dir / "control.sock", 6)
-        await wait_for(lambda: daemon.control.server.connections == 6, 10, "connections")
+        await wait_for(lambda: daemon.control.connections == 6, 10, "connections")
         started = time.monotonic()
     try:
         assert time.monotonic() - started < 5.0

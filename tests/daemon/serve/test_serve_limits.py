@@ -19,9 +19,9 @@ import pytest
 
 from daemon.serve.app import LIMITS
 from daemon.serve.common import MAX_BODY_BYTES, MAX_MESSAGES, MAX_TOOLS
-from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
-from tests.daemon.test_serve_errors import VALID, _shape
-from tests.daemon.test_serve_queue import LONG, PROMPT, _in_thread, _until
+from tests.daemon.serve.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
+from tests.daemon.serve.test_serve_errors import VALID, _shape
+from tests.daemon.serve.test_serve_queue import LONG, PROMPT, _in_thread, _until
 from tests.sensors.test_http_limits import exchange
 
 pytestmark = pytest.mark.slow  # a served model per module

@@ -22,7 +22,7 @@ import ollama
 import openai
 import pytest
 
-from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
+from tests.daemon.serve.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
 
 pytestmark = pytest.mark.slow  # a served model per module
 
@@ -183,7 +183,7 @@ def test_cli_serves_the_embedded_model(tmp_path):
     env = {**os.environ, "OUROBOROS_PROVIDER__MAX_NEW_TOKENS": "6"}
     proc = subprocess.Popen([sys.executable, "-m", "daemon.cli", "serve", "--repo",
                              str(tmp_path), "--port", "0"], stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=Path(__file__).parents[2])
+                            env=env, cwd=Path(__file__).parents[3])
     try:
         url, banner = _wait_ready(proc)
         assert "loading the embedded SmolLM2" in banner and "plain" in banner

@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
+from tests.daemon.serve.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
 
 pytestmark = pytest.mark.slow  # a served model per module
 

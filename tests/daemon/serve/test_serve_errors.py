@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from daemon.serve.common import MAX_BODY_BYTES
-from tests.daemon.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
+from tests.daemon.serve.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
 
 pytestmark = pytest.mark.slow  # a served model per module
 
