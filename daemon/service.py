@@ -104,7 +104,7 @@ class Daemon:
         self.sensors = SensorHub({})
         self.control: ControlServer | None = None
         self.events = EventBus()  # the live view (daemon.live.events); fed by LiveLedger
-        self.events.state_of = lambda: snapshot_of(self)
+        self.events.state_of = lambda: snapshot_of(self).model_dump(mode="json")
         self.live: LiveServer | None = None  # daemon.live_port's SSE endpoint and page
         self.ready = asyncio.Event()
         self.watching = asyncio.Event()  # the file watcher's watches are in place (run())

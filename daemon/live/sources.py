@@ -24,6 +24,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from daemon.live import events as ev
+from daemon.status.model import LiveSnapshot
 from ledger import Ledger
 from ledger.redact import redact, redact_data
 from ledger.store import TERMINAL_PHASES
@@ -183,10 +184,11 @@ class Watched(Protocol):
     reviews: ReviewBranches  # only its last count: git does not run here
 
 
-def snapshot_of(daemon: Watched) -> dict[str, Any]:
-    """The picture a new watcher starts from (synchronous: nothing happens in between)."""
+def snapshot_of(daemon: Watched) -> LiveSnapshot:
+    """The picture a new watcher starts from (synchronous: nothing happens in between), typed
+    as daemon.status.model.LiveSnapshot: a part whose shape drifts fails here, not in the page."""
     now = time.monotonic()
-    return {
+    return LiveSnapshot.model_validate({
         "state": daemon.state.value, "paused": daemon.paused,
         "in_flight": [{"op_id": op_id, "phase": h.phase.value,
                        "goal": _text(h.ctx.envelope.goal, 500),
@@ -196,7 +198,7 @@ def snapshot_of(daemon: Watched) -> dict[str, Any]:
         "queue": queue_list(daemon.queue.snapshot() if daemon.queue is not None else []),
         # governance.git.review's last count: git does not run here (this must not block)
         "reviews": daemon.reviews.count or 0,
-    }
+    })
 
 
 def queue_list(queued: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -235,6 +235,29 @@ class Status(_Part):
     tasks: int | None = Field(default=None, exclude_if=_none)
 
 
+class LiveOp(_Part):
+    """An op in flight as the live view shows it (InFlight's fields that need no wait)."""
+
+    op_id: str
+    phase: str
+    goal: str
+    files: list[str]  # its first target files
+    source: str
+    age_s: float
+
+
+class LiveSnapshot(_Part):
+    """The picture a live watcher starts from (daemon.live.sources.snapshot_of): the part of
+    `status` the daemon knows without waiting (no git, no ledger, so it is taken between two
+    events), under Status's names and with its types."""
+
+    state: ServiceStateName
+    paused: bool
+    in_flight: list[LiveOp]
+    queue: list[Queued | BehindLock]
+    reviews: int  # Reviews.count as last listed
+
+
 def wire(status: Status) -> dict:
     """What the control socket sends: the JSON object clients have always read."""
     return status.model_dump(mode="json", by_alias=True)

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from daemon.config.settings import Settings
     from daemon.host.gate import HostGate
     from daemon.host.state_gate import StateGate
-    from daemon.live.http import LiveServer
     from daemon.op_handle import OpHandle
     from governance.brains.approval import QuestionBroker
     from governance.brains.model_gate import ModelGate
@@ -33,6 +32,13 @@ if TYPE_CHECKING:
     from sensors.hub import SensorHub
     from sensors.queue import IntakeQueue
     from tools.mcp_hub import McpHub
+
+
+class Served(Protocol):
+    """What status reads of the live view's server (daemon.live.http.LiveServer): its page."""
+
+    @property
+    def url(self) -> str: ...
 
 
 class StatusSource(Protocol):
@@ -59,7 +65,7 @@ class StatusSource(Protocol):
     reflex_stats: ReflexStats
     memory: Memory | None
     signing: Signing
-    live: LiveServer | None
+    live: Served | None
 
     async def cost_today(self) -> float: ...
 

@@ -12,13 +12,23 @@ import threading
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from daemon.cli import main as cli_main
 from daemon.cli import repl
 from daemon.cli.render import status_text
 from daemon.control.client import ControlClient
 from daemon.op_handle import OpHandle, ServiceState
-from daemon.status.model import BehindLock, Queued, ServiceStateName, Status, wire
+from daemon.status.model import (
+    BehindLock,
+    InFlight,
+    LiveSnapshot,
+    Queued,
+    Reviews,
+    ServiceStateName,
+    Status,
+    wire,
+)
 from governance.phase import Phase
 from tests.helpers import add_todo_and_commit, op_context, running_daemon, settings_for
 from tests.status_sample import QUIET, sample_status
@@ -198,3 +208,19 @@ async def test_status_of_reads_only_what_its_protocol_names():
     assert set(parts) == protocol  # the fake has exactly the Protocol's members
     status = await status_of(NS(**parts))
     assert (status.cost_today_usd, status.sensor_problems) == (0.25, {"todo": "x"})
+
+
+def test_the_live_snapshot_shares_status_names_and_types():
+    """The live page's first picture is typed like `status`: each of its fields is Status's
+    field of the same name with the same type (reviews: the count Reviews carries)."""
+    for name, field in LiveSnapshot.model_fields.items():
+        if name == "in_flight":
+            assert set(field.annotation.__args__[0].model_fields) - {"files", "source"} \
+                <= set(InFlight.model_fields)
+        elif name == "reviews":
+            assert field.annotation is Reviews.model_fields["count"].annotation
+        else:
+            assert field.annotation == Status.model_fields[name].annotation, name
+    with pytest.raises(ValidationError):
+        LiveSnapshot.model_validate({"state": "NAPPING", "paused": False, "in_flight": [],
+                                     "queue": [], "reviews": 0})
