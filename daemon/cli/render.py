@@ -1,161 +1,15 @@
-"""Text rendering for the CLI: status, op lists and an op's causal chain.
-
-`status_text` reads a daemon.status.model.Status; the model is imported only for its types,
-so the other verbs' light path never loads pydantic (the CLI imports it for `status`).
-"""
+"""Text rendering for the CLI: reviews, op lists and an op's causal chain (`status` is
+daemon/status/text.py: the daemon renders it)."""
 
 from __future__ import annotations
 
 import itertools
 import json
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from daemon.cli.evidence_text import failure_block, repairs_block
-
-if TYPE_CHECKING:
-    from daemon.status.model import Failback, HostSnapshot, InFlight, Status, StorageSnapshot
-
-
-def _failback(f: Failback | None) -> str:
-    if f is None:
-        return ""
-    down = [f"{name}: {what}" for name, what in f.providers.items() if what != "healthy"]
-    probe = f", next probe in {f.next_probe_s:g}s" if f.next_probe_s is not None else ""
-    note = " - ops wait in the queue until a provider answers a probe" \
-        if f.state == "QUEUE_ONLY" else ""
-    return f" ({f.state}{probe}{'; ' if down else ''}{'; '.join(down)}){note}"
-
-
-def _dispatch(s: Status) -> str:
-    if s.paused:
-        return "PAUSED"
-    if s.storage is not None and s.storage.waiting:
-        return "waiting for room in the state dir"
-    return "waiting for the host" if s.host.waiting else "running"
-
-
-def status_text(s: Status) -> str:
-    """`ouroboros status`: one line per part, then the queue, the questions and the ops."""
-    from daemon.status.model import Queued  # loaded already: `s` is one of its models
-
-    lines = [f"state:    {s.state}" + (f" - {s.degraded_reason}" if s.degraded_reason else ""),
-             f"repo:     {s.repo}",
-             f"provider: {s.provider or 'none'}" + _failback(s.failback),
-             *([f"brain:    {s.brain_note}"] if s.brain_note else []),
-             f"dispatch: {_dispatch(s)}",
-             f"cost:     ${s.cost_today_usd:.4f} today of ${s.daily_budget_usd:.2f}"
-             + (" - daily budget spent: ops wait for the next UTC day"
-                if s.budget_exhausted else ""),
-             *_middle_lines(s),
-             f"queue:    {len(s.queue)} waiting"]
-    lines += [f"  - [{q.priority if isinstance(q, Queued) else 'after ' + q.waiting_for}] "
-              f"{q.source}: {q.goal[:90]}" for q in s.queue]
-    if s.held_back:
-        lines.append(f"held back: {len(s.held_back)} (failed work waits for its backoff or "
-                     "a change of code, brain or settings)")
-        lines += [f"  - {h.source} {h.event}" + (f" until {h.until[:19]}" if h.until else "")
-                  + f": {(h.reason or h.op_id)[:90]}" for h in s.held_back]
-    for op_id, question in s.questions.items():
-        lines.append(f"QUESTION from {op_id}: {question}\n      reply: ouroboros answer "
-                     f"{op_id} \"...\"")
-    lines.append(f"in flight: {len(s.in_flight)}")
-    lines += [_in_flight_line(op) for op in s.in_flight]
-    return "\n".join(lines)
-
-
-def _middle_lines(s: Status) -> list[str]:
-    """The lines between cost and queue: reflex, sensors, memory, signing, host, live,
-    review; each only when it has something to say (the reflex always does)."""
-    r = s.reflex  # counters since the daemon started; the ledger keeps each event
-    lines = [f"reflex:   {_n(r.spooks, 'canary spook')}, {_n(r.collapses, 'collapse')}, "
-             f"{_n(r.regrounds, 're-ground')}, {r.recoveries} recovered (since the daemon "
-             "started)"]
-    lines += [f"sensor:   {name}: {why}" for name, why in s.sensor_problems.items()]
-    if g := s.grounding:  # the outcome records' calibration (ouroboros stats: more)
-        lines.append(f"memory:   {g.outcomes} outcomes, Brier "
-                     f"{'n/a' if g.brier is None else format(g.brier, '.3f')}, drift "
-                     f"{'n/a' if g.drift is None else format(g.drift, '+.3f')}")
-        if ls := g.lessons:  # governance.memory.lessons: this run's buffer
-            lines.append(f"lessons:  {ls.count} of {ls.cap}, cleared {_n(ls.cleared, 'time')}")
-    if s.suite_profile is not None:  # daemon.suite_profile: what picks the affected scope
-        lines.append(f"profile:  {profile_line(s)}")
-    if s.commit_signing.warning:
-        lines.append(f"signing:  {s.commit_signing.warning}")
-    if s.host.waiting:  # daemon.host.gate
-        lines.append(f"host:     {host_line(s.host)}")
-    if s.storage is not None and s.storage.waiting:  # daemon.host.state_gate
-        lines.append(f"storage:  {storage_line(s.storage)}")
-    if s.live_view:  # daemon.live_port: the page, token included
-        lines.append(f"live:     {s.live_view}")
-    if s.reviews.count:
-        lines.append(f"review:   {waiting_line(s.reviews.count)}")
-    return lines
-
-
-def profile_line(s: Status) -> str:
-    """The suite profile: its tree, age and coverage, or that it is learnt or timed out."""
-    p = s.suite_profile
-    assert p is not None
-    parts = []
-    if p.tree is not None:
-        refreshed = f", {_n(p.rerun, 'test')} rerun at the last refresh" \
-            if p.rerun is not None else ""
-        parts.append(f"tree {p.tree} (HEAD {p.head}), {_n(p.tests, 'test file')} over "
-                     f"{_n(p.files, 'code file')}, learnt {age_text(p.age_s or 0.0)} ago, "
-                     f"suite {p.suite_s or 0.0:.1f}s{refreshed}")
-    if p.learning_since is not None:
-        since = time.strftime("%H:%M:%S", time.localtime(p.learning_since))
-        parts.append(f"being learnt since {since}")
-    if p.timed_out is not None:
-        parts.append(f"the run at HEAD {p.timed_out.head} timed out after "
-                     f"{p.timed_out.limit_s:g}s (not retried until HEAD moves)")
-    return "; ".join(parts) or "none yet: ops' scopes are the import closure only"
-
-
-def host_line(host: HostSnapshot) -> str:
-    """Why heavy work waits for the machine, and since when (local time)."""
-    since = time.strftime("%H:%M:%S", time.localtime(host.since)) if host.since else "?"
-    waited = f" ({age_text(host.waited_s)})" if host.waited_s is not None else ""
-    return (f"heavy work waits for the host since {since}{waited}: "
-            + "; ".join(host.reasons or ["?"]))
-
-
-def storage_line(storage: StorageSnapshot) -> str:
-    """Why new ops wait for room in the state dir, and since when (local time)."""
-    since = time.strftime("%H:%M:%S", time.localtime(storage.since)) if storage.since else "?"
-    waited = f" ({age_text(storage.waited_s)})" if storage.waited_s is not None else ""
-    return f"new ops wait since {since}{waited}: {storage.reason}"
-
-
-def _in_flight_line(op: InFlight) -> str:
-    flag = ""
-    if op.waiting_for_model_s is not None:
-        flag += f"  waiting for the model {op.waiting_for_model_s}s"
-    if op.waiting_for_host:
-        flag += f"  waits for the host before {op.waiting_for_host}"
-    if op.l2_iteration:
-        flag += f"  L2 iteration {op.l2_iteration}"
-    return (f"  - {op.op_id} {op.phase} risk={op.risk} "
-            f"${op.cost_usd:.4f} {op.age_s}s{flag}\n      {op.goal[:100]}")
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
-def waiting_line(count: int) -> str:
-    """What status and watch say while changes wait on review branches."""
-    return f"{count} change(s) wait for review: ouroboros review"
-
-
-def age_text(seconds: float) -> str:
-    """An age in the largest unit that fits: 45s, 12m, 5h, 3d."""
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{max(0, int(seconds))}s"
+from daemon.status.text import age_text, n_of
 
 
 def review_text(data: dict[str, Any]) -> str:
@@ -170,7 +24,7 @@ def review_text(data: dict[str, Any]) -> str:
     if not items:
         return "nothing waits for review"
     verb = "waits" if len(items) == 1 else "wait"
-    lines = [f"{_n(len(items), 'change')} {verb} for review (newest first):"]
+    lines = [f"{n_of(len(items), 'change')} {verb} for review (newest first):"]
     lines += [_review_head(r) for r in items]
     return "\n".join([*lines, "", _review_hint("OP")])
 
@@ -179,7 +33,7 @@ def _review_head(r: dict[str, Any]) -> str:
     files = ", ".join(r["files"][:8]) + (f" and {len(r['files']) - 8} more"
                                           if len(r["files"]) > 8 else "")
     return (f"  {r['op_id']}  {age_text(r['age_s'])} ago  +{r['insertions']} "
-            f"-{r['deletions']}  {_n(len(r['files']), 'file')}\n"
+            f"-{r['deletions']}  {n_of(len(r['files']), 'file')}\n"
             f"    goal:  {r['goal'][:100]}\n"
             f"    why:   {r['evidence'] or '(no Evidence trailer)'}\n"
             f"    files: {files}")

@@ -2,8 +2,9 @@
 daemon.control.verbs (`status`, `pause`, `signal`, ...), `watch` and `repl`, and what the REPL
 shares with them: a verb's own options and how its reply is printed.
 
-This is the light path (daemon/cli/commands.py says what it keeps out): `status` alone
-loads pydantic, inside read_status; `watch` and `repl` import their modules when they run.
+This is the light path (daemon/cli/commands.py says what it keeps out): `status` prints the
+text the daemon rendered; only a reply without one (an older daemon's) loads pydantic, inside
+read_status. `watch` and `repl` import their modules when they run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from daemon.config import locate
 from daemon.control.client import ControlClient
 from daemon.control.verbs import FIELDS, VerbSpec
 from daemon.errors import CliError
+from daemon.status.text import status_text
 
 if TYPE_CHECKING:
     from daemon.status.model import Status
@@ -64,8 +66,9 @@ def print_reply(verb: str, reply: dict, *, as_json: bool = False) -> int:
         print(json.dumps(reply, indent=2))
     elif not reply.get("ok"):
         print(f"error: {reply.get('error')}", file=sys.stderr)
-    elif verb == "status":
-        print(render.status_text(read_status(reply["data"])))
+    elif verb == "status":  # the daemon's text; an older daemon sends none: read its data
+        print(reply["text"] if isinstance(reply.get("text"), str)
+              else status_text(read_status(reply["data"])))
     elif verb == "review":
         print(render.review_text(reply["data"]))
     else:

@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from daemon.cli.render import waiting_line
 from daemon.errors import DaemonNotRunning
+from daemon.status.text import waiting_line
 
 SILENCE_S = 60.0  # no event and no heartbeat (every 15 s) for this long: the daemon is gone
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -40,6 +40,7 @@ from daemon.control.verbs import BY_NAME
 from daemon.instance import refuse_if_served
 from daemon.live.socket_stream import stream_events
 from daemon.status.model import wire
+from daemon.status.text import status_text
 from sensors.hub import UnknownSensor
 
 if TYPE_CHECKING:
@@ -81,7 +82,9 @@ async def execute(daemon: ControlHost, req: Request) -> dict[str, Any]:
     """The one reply to `req`; a verb that streams is refused here (ControlServer._serve
     streams it)."""
     if req.cmd == "status":
-        return {"ok": True, "data": wire(await daemon.status())}
+        # the text beside the data: the CLI prints it without loading pydantic to read it
+        status = await daemon.status()
+        return {"ok": True, "data": wire(status), "text": status_text(status)}
     if req.cmd == "scan":
         try:
             return {"ok": True, "data": await daemon.scan(req.reason or None)}

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli.render import status_text
 from daemon.service import Daemon
+from daemon.status.text import status_text
 from governance.schemas import SignalEnvelope
 from tests.helpers import OPS_FIXED, running_daemon, settings_for, wait_for, write_script
 

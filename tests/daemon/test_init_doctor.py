@@ -19,12 +19,12 @@ from structlog.testing import capture_logs
 from daemon import cli
 from daemon.brains import discover
 from daemon.brains.embedded import EMBEDDED_ONLY, brain_note
-from daemon.cli import render
 from daemon.config.provider import OLLAMA_CONTEXT
 from daemon.config.settings import CONFIG_NAME, Settings, load_settings
 from daemon.doctor import doctor
 from daemon.errors import CliError
 from daemon.init_config import check, init
+from daemon.status.text import status_text
 from kernel.replay import ReplayProvider
 from tests.helpers import make_repo, running_daemon, settings_for
 from tests.local_http import serving
@@ -287,9 +287,9 @@ async def test_start_and_status_say_it_when_the_embedded_model_is_the_only_brain
             status = await d.status()
     assert status.brain_note == brain_note(settings.provider)
     assert next(e for e in seen if e["event"] == status.brain_note)["log_level"] == "warning"
-    text = render.status_text(status)
+    text = status_text(status)
     assert f"brain:    {EMBEDDED_ONLY}" in text and "ouroboros init" in text
-    assert "brain:" not in render.status_text(status.model_copy(update={"brain_note": None}))
+    assert "brain:" not in status_text(status.model_copy(update={"brain_note": None}))
 
 
 def _daemon(repo: Path, settings: Settings):

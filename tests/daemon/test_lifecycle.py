@@ -146,7 +146,7 @@ async def test_spent_daily_budget_keeps_ops_queued(repo, short_tmp):
         await asyncio.sleep(0.5)  # a window in which an op would have started: the check
         assert daemon.ops == {} and len(daemon.queue) == 1
     assert status.budget_exhausted is True
-    from daemon.cli.render import status_text
+    from daemon.status.text import status_text
 
     assert "daily budget spent" in status_text(status)
 

@@ -11,7 +11,8 @@ import json
 import pytest
 
 from daemon.cli import main
-from daemon.cli.render import chain_text, status_text
+from daemon.cli.render import chain_text
+from daemon.status.text import status_text
 from governance.brains.reflex import ReflexStats
 from governance.phase import Phase
 from kernel.replay import ReplayProvider, ReplayTurn

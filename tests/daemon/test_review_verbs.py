@@ -12,10 +12,10 @@ import sys
 import pytest
 
 from daemon.cli import main as cli_main
-from daemon.cli.render import age_text, status_text
 from daemon.cli.watch import events, render
 from daemon.control.client import ControlClient
 from daemon.status.model import Status, wire
+from daemon.status.text import age_text, status_text
 from governance.git.gitops import GitOps
 from governance.git.review import ReviewBranches
 from governance.schemas import FileChange

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli.render import status_text
+from daemon.status.text import status_text
 from daemon.suite_profile import ProfileLearner
 from governance.git.gitops import GitOps
 from governance.oracle import profile_store as store

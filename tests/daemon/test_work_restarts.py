@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli.render import status_text
+from daemon.status.text import status_text
 from tests.helpers import (
     OPS_BROKEN,
     OPS_FIXED,

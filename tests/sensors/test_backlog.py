@@ -112,7 +112,7 @@ async def test_status_shows_a_malformed_backlog(repo: Path):
     async with running_daemon(repo, settings_for(None)) as daemon:
         status = await wait_for(lambda: daemon.sensors.problems(), what="the scan")
         assert "backlog.json: not JSON" in status["backlog"]
-        from daemon.cli.render import status_text
+        from daemon.status.text import status_text
 
         assert "sensor:   backlog: backlog.json: not JSON" in status_text(await daemon.status())
 

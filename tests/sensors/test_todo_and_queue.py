@@ -181,7 +181,7 @@ async def test_watching_is_set_while_the_watcher_runs_and_a_change_after_it_is_s
 
 
 async def test_status_shows_what_waits_behind_a_running_op(tmp_path: Path):
-    from daemon.cli.render import status_text
+    from daemon.status.text import status_text
 
     ledger = await Ledger.open(tmp_path / "l.sqlite3")
     q = intake_queue(ledger)

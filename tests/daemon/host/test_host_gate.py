@@ -13,7 +13,6 @@ import time
 
 import pytest
 
-from daemon.cli.render import status_text
 from daemon.config.health import HealthSection
 from daemon.config.settings import ConfigError, Settings, load_settings
 from daemon.host.gate import HostGate, Limits, judge, own_load
@@ -21,6 +20,7 @@ from daemon.host.health import HostReading
 from daemon.host.pause import host_yield
 from daemon.sensor_set import SensorSet
 from daemon.service import Daemon
+from daemon.status.text import status_text
 from tests.daemon.host.host_tree import DAEMON_PID, idle_laptop
 from tests.helpers import (
     add_todo_and_commit,

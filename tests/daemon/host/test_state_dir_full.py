@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli.render import status_text
+from daemon.status.text import status_text
 from ledger.store import TERMINAL_PHASES
 from ledger.verify import report_text, verify_file
 from tests.helpers import (

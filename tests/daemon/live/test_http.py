@@ -9,11 +9,11 @@ import socket
 
 import pytest
 
-from daemon.cli.render import status_text
 from daemon.control.client import ControlClient
 from daemon.errors import ConfigError
 from daemon.live.events import BUFFER, Commit, EventBus, Thought
 from daemon.live.http import LiveServer
+from daemon.status.text import status_text
 from tests.daemon.live.chromium import CHROMIUM, rendered_dom
 from tests.helpers import (
     add_todo_and_commit,

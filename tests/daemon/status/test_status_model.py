@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from daemon.cli import main as cli_main
 from daemon.cli import repl
-from daemon.cli.render import status_text
 from daemon.control.client import ControlClient
+from daemon.errors import CliError
 from daemon.op_handle import OpHandle, ServiceState
 from daemon.status.model import (
     BehindLock,
@@ -29,6 +29,7 @@ from daemon.status.model import (
     Status,
     wire,
 )
+from daemon.status.text import status_text
 from governance.phase import Phase
 from tests.helpers import add_todo_and_commit, op_context, running_daemon, settings_for
 from tests.status_sample import QUIET, sample_status
@@ -224,3 +225,19 @@ def test_the_live_snapshot_shares_status_names_and_types():
     with pytest.raises(ValidationError):
         LiveSnapshot.model_validate({"state": "NAPPING", "paused": False, "in_flight": [],
                                      "queue": [], "reviews": 0})
+
+
+def test_status_prints_the_daemons_text_and_reads_an_older_daemons_data(capsys):
+    """The daemon sends `status` rendered beside its data, and the CLI prints that text; a
+    reply without one (an older daemon's) is read through the model and rendered here, the
+    same text; a reply that fits neither is refused in one line."""
+    from daemon.cli.socket_commands import print_reply
+
+    status = sample_status(queue=[{"goal": "g", "source": "todo", "files": [], "priority": 2}])
+    text = status_text(status)
+    assert print_reply("status", {"ok": True, "data": wire(status), "text": text}) == 0
+    from_daemon = capsys.readouterr().out
+    assert print_reply("status", {"ok": True, "data": wire(status)}) == 0
+    assert capsys.readouterr().out == from_daemon == text + "\n"
+    with pytest.raises(CliError, match="does not fit this client"):
+        print_reply("status", {"ok": True, "data": {**wire(status), "paused": "maybe"}})

@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from daemon.brains.providers import build_provider
-from daemon.cli.render import status_text
 from daemon.config.settings import Settings
 from daemon.serve.app import build_app
 from daemon.serve.model import ServedModel
 from daemon.serve.queue import ModelQueue
+from daemon.status.text import status_text
 from governance.brains.failback import ChainState, FailureMode
 from governance.brains.provider_chain import ProviderChain
 from governance.phase import Phase

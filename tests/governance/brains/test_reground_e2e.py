@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli.render import status_text
+from daemon.status.text import status_text
 from governance.brains.reflex import ReflexStats, reground_steering
 from governance.phase import Phase
 from kernel.replay import ReplayProvider, ReplayTurn

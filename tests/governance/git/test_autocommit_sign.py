@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main
-from daemon.cli.render import status_text
+from daemon.status.text import status_text
 from governance.git.signing import ALLOWED_NAME, KEY_NAME, commit_env, ensure_key
 from governance.phase import Phase
 from ledger.anchor import parse_anchor

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from daemon.cli.render import status_text
+from daemon.status.text import status_text
 from governance.memory.memory import Memory
 from governance.memory.reputation import FileReputation, level_of, prophecy, reputations
 from governance.oracle.import_graph import ImportGraph, imports_of, module_names

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from daemon.cli.render import status_text
 from daemon.config.settings import Settings
 from daemon.op_handle import OpHandle
 from daemon.service import Daemon
+from daemon.status.text import status_text
 from governance.fs.rollback import RollbackSnapshot
 from governance.phase import Phase, Transition
 from governance.phases.orchestrator import Orchestrator
