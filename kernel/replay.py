@@ -104,10 +104,14 @@ def load_script(path: Path) -> list[ReplayTurn]:
 class ReplayProvider:
     name = "replay"
 
-    def __init__(self, turns: list[ReplayTurn], *, samples_together: bool = False):
+    def __init__(self, turns: list[ReplayTurn], *, samples_together: bool = False,
+                 samples_parallel: bool = False):
         # samples_together: best-of-N's samples come as the kernel gives them, N scripted
-        # turns from one call (generate_samples); else one call per sample.
+        # turns from one call (generate_samples); samples_parallel: as a hosted HTTP brain
+        # takes them, calls at once; else one call per sample, in turn.
         self.takes_samples = samples_together
+        self.parallel_samples = samples_parallel
+        self.in_flight = self.most_in_flight = 0  # generate calls at once, and the most seen
         self.sample_calls: list[int] = []  # n of each generate_samples call
         self.healthy = True
         self._turns = list(turns)
@@ -148,7 +152,12 @@ class ReplayProvider:
     async def generate(self, prompt: str, *, deadline: float,
                        steer: Steering | None = None) -> ModelReply:
         self.steers.append(steer)
-        return await self._reply("generate", prompt, deadline)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return await self._reply("generate", prompt, deadline)
+        finally:
+            self.in_flight -= 1
 
     async def generate_samples(self, prompt: str, n: int, *, deadline: float,
                                steer: Steering | None = None) -> list[ModelReply]:

@@ -113,6 +113,13 @@ def batches(provider: object) -> bool:
     return getattr(provider, "takes_samples", False) is True
 
 
+def asks_in_parallel(provider: object) -> bool:
+    """Whether best-of-N's samples are asked of `provider` at once, as separate calls: one
+    declaring `parallel_samples = True` (a hosted HTTP brain, whose server answers calls side
+    by side; a local server shares this machine's cores, so it is asked in turn)."""
+    return getattr(provider, "parallel_samples", False) is True
+
+
 async def samples_of(provider: CandidateProvider, prompt: str, n: int, *, deadline: float,
                      steer: Steering | None = None,
                      shape: ReplyShape | None = None) -> list[ModelReply]:

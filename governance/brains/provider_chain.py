@@ -33,6 +33,7 @@ from governance.brains.provider import (
     ModelReply,
     ProviderHealth,
     Steering,
+    asks_in_parallel,
     batches,
     samples_of,
     shaped,
@@ -252,6 +253,12 @@ class RoutedChain:
         """Whether the brain asked first now decodes best-of-N's samples together."""
         ready = self.chain.asked(self.indices)
         return bool(ready) and batches(self.chain.providers[ready[0]])
+
+    @property
+    def parallel_samples(self) -> bool:
+        """Whether the brain asked first now takes best-of-N's samples as calls at once."""
+        ready = self.chain.asked(self.indices)
+        return bool(ready) and asks_in_parallel(self.chain.providers[ready[0]])
 
     async def generate_samples(self, prompt: str, n: int, *, deadline: float,
                                steer: Steering | None = None,

@@ -25,7 +25,6 @@ from governance.brains.provider import (
     ProviderHealth,
     ReplyShape,
     Steering,
-    batches,
     shaped,
 )
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
@@ -260,7 +259,7 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
             raise CandidateParseError("; ".join(problems))
         return answer, candidate, repairs
     try:
-        together = await _together(ctx, d, phase, view)
+        together = await samples.asked_together(ctx, d, phase, view)
         usable = await samples.usable_samples(ctx, d, phase, ask, paid=together is not None)
     except ModelCollapsed as exc:
         return _collapsed(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
@@ -331,28 +330,6 @@ async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         await d.thought(ctx, phase, "deadline reached: judging the partial candidate",
                         deadline_s=round(g.seconds, 1), brain=g.brain)
     return answer
-
-
-async def _together(ctx: OperationContext, d: PhaseDeps, phase: Phase,
-                    view: CandidateProvider) -> list[ModelReply] | None:
-    """Best-of-N's samples from one call where no tools run and the brain asked first decodes
-    them together (the in-process kernel: one prefill, one batched decode); None where they
-    are asked one by one. The batch's time is the single reply's grant times
-    samples.batch_share(n)."""
-    n = d.policy.samples
-    if n < 2 or d.tools is not None or not batches(view):
-        return None
-    await d.yield_to_host(ctx.op_id, "a model call (GENERATE)")
-    async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
-        prompt, _ = await fitted_prompt(ctx, d, phase, view, "", tools=False)
-        g = await model_grant(ctx, d, phase, view, prompt, tools=False)
-        seconds = g.seconds * samples.batch_share(n)
-        deadline = time.monotonic() + seconds + d.policy.routes.spec(ctx.route).grace_s
-        replies = await view.generate_samples(  # type: ignore[attr-defined]
-            prompt, n, deadline=deadline, **shaped(view, CANDIDATE_SHAPE))
-    await d.thought(ctx, phase, f"best of {n}: {len(replies)} samples decoded together",
-                    deadline_s=round(seconds, 1), brain=g.brain)
-    return list(replies)
 
 
 async def _sample(ctx: OperationContext, d: PhaseDeps, phase: Phase,

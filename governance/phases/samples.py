@@ -2,7 +2,9 @@
 
 GENERATE asks the route's brain for `generate.samples` answers (governance.phases.generate):
 in one call where no tools run and the brain decodes samples together (the in-process
-kernel's batch, governance.brains.provider.batches), else one after another;
+kernel's batch, governance.brains.provider.batches), as calls at once where it answers
+them so (a hosted HTTP brain, asks_in_parallel: the first alone, which prices a sample,
+then as many more as the op's cost ceiling leaves room for), else one after another;
 the usable ones are ordered smallest change first (ties: the order they came in), the first
 becomes the op's candidate and the rest wait on the op (`OperationContext.alternates`).
 VALIDATE then judges each in that order with the oracle and the proof (GATE's own
@@ -15,16 +17,27 @@ in GENERATE's payload (their files and sizes) and, judged, in VALIDATE's thought
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import difflib
+import time
 from collections.abc import Awaitable, Callable
 
-from governance.errors import CandidateParseError, ModelCollapsed
+from governance.brains.provider import (
+    CANDIDATE_SHAPE,
+    CandidateProvider,
+    ModelReply,
+    asks_in_parallel,
+    batches,
+    shaped,
+)
+from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.oracle.oracle_run import OracleMemo, Validation
 from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
 from governance.phases.deps import PhaseDeps
 from governance.phases.proof_gate import base_text, evidence_for
+from governance.phases.route_brains import fitted_prompt, model_grant
 from governance.schemas import Candidate, GenerationResult, OperationContext
 
 _KEPT = ("scope", "baseline", "verdict", "failed", "sessions")  # what VALIDATE leaves GATE
@@ -106,6 +119,14 @@ def batch_share(n: int) -> float:
     return max(1.0, n / BATCH_SPEEDUP)
 
 
+def affordable(wanted: int, price: float, spent: float, ceiling: float) -> int:
+    """How many of `wanted` more samples at `price` each fit under the op's cost `ceiling`
+    once `spent` and one sample at that price are paid (a free brain: all of them)."""
+    if price <= 0:
+        return wanted
+    return max(0, min(wanted, int((ceiling - spent - price) // price)))
+
+
 async def usable_samples(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                          ask: Ask, *, paid: bool = False
                          ) -> list[tuple[object, Candidate, list]]:
@@ -139,3 +160,53 @@ async def usable_samples(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         assert first_error is not None
         raise first_error
     return out
+
+
+async def asked_together(ctx: OperationContext, d: PhaseDeps, phase: Phase,
+                    view: CandidateProvider) -> list[ModelReply] | None:
+    """Best-of-N's samples asked at once where no tools run: from one call where the brain
+    asked first decodes them together (the in-process kernel: one prefill, one batched
+    decode; its time the single reply's grant times batch_share(n)), or as calls side
+    by side where it answers them so (a hosted HTTP brain: _in_parallel). None where they are
+    asked one by one."""
+    n = d.policy.samples
+    parallel = asks_in_parallel(view)
+    if n < 2 or d.tools is not None or not (batches(view) or parallel):
+        return None
+    await d.yield_to_host(ctx.op_id, "a model call (GENERATE)")
+    async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
+        prompt, _ = await fitted_prompt(ctx, d, phase, view, "", tools=False)
+        g = await model_grant(ctx, d, phase, view, prompt, tools=False)
+        seconds = g.seconds * (1.0 if parallel else batch_share(n))
+        deadline = time.monotonic() + seconds + d.policy.routes.spec(ctx.route).grace_s
+        if parallel:
+            replies = await _in_parallel(ctx, d, phase, view, prompt, deadline)
+        else:
+            replies = await view.generate_samples(  # type: ignore[attr-defined]
+                prompt, n, deadline=deadline, **shaped(view, CANDIDATE_SHAPE))
+    await d.thought(ctx, phase, f"best of {n}: {len(replies)} samples "
+                    + ("asked at once" if parallel else "decoded together"),
+                    deadline_s=round(seconds, 1), brain=g.brain)
+    return list(replies)
+
+
+async def _in_parallel(ctx: OperationContext, d: PhaseDeps, phase: Phase,
+                       view: CandidateProvider, prompt: str, deadline: float
+                       ) -> list[ModelReply]:
+    """The first sample alone, which prices one; then as many more at once as the op's cost
+    ceiling leaves room for at that price (affordable). A sample whose call fails is
+    dropped (noted); the first one's failure is the attempt's, as for a single reply."""
+    n, shape = d.policy.samples, shaped(view, CANDIDATE_SHAPE)
+    first = await view.generate(prompt, deadline=deadline, **shape)
+    more = affordable(n - 1, first.usage.cost_usd, ctx.cost_usd, d.policy.per_op_usd)
+    if more < n - 1:
+        await d.thought(ctx, phase, f"best of {n}: the op's cost ceiling allows {more + 1}",
+                        cost_usd=round(ctx.cost_usd + first.usage.cost_usd, 4))
+    rest = await asyncio.gather(*(view.generate(prompt, deadline=deadline, **shape)
+                                  for _ in range(more)), return_exceptions=True)
+    for k, failed in enumerate(rest, 2):
+        if isinstance(failed, ProviderError):
+            await d.thought(ctx, phase, f"sample {k} of {n}: the call failed: {failed}"[:400])
+        elif isinstance(failed, BaseException):
+            raise failed
+    return [first, *(r for r in rest if isinstance(r, ModelReply))]

@@ -125,6 +125,9 @@ class HttpProvider:
         self.context_tokens = config.context_tokens  # read by governance's prompt fitting
         self._key = _key(config, os.environ if environ is None else environ)
         self.tools_refused = ""  # why the server refused native tools, once it did
+        # best-of-N's samples at once (governance.brains.provider.asks_in_parallel): a
+        # priced brain is a hosted one; a free one is a local server on this machine's cores
+        self.parallel_samples = config.usd_per_mtok_in > 0 or config.usd_per_mtok_out > 0
         self._client = httpx.AsyncClient(
             base_url=config.base_url.rstrip("/"), headers=self.auth_headers(self._key),
             timeout=httpx.Timeout(None, connect=config.connect_timeout_s),

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from daemon.config.provider import OLLAMA_CONTEXT
 from governance.brains.failback import FailureMode
-from governance.brains.provider import CandidateProvider, Steering
+from governance.brains.provider import CandidateProvider, Steering, asks_in_parallel
 from governance.brains.provider_chain import classify
 from governance.phases.route_brains import context_window
 from kernel.http.apis import http_provider
@@ -269,3 +269,12 @@ async def test_an_ollama_brain_asks_for_the_window_its_prompts_are_fitted_to(ser
     hosted = http_provider(http_config(kind="openai", base_url=f"{url}/v1", model="m"))
     assert hosted.context_tokens is None and context_window(hosted) is None
     await hosted.aclose()
+
+
+def test_a_priced_brain_takes_samples_at_once_and_a_free_one_in_turn():
+    """Best-of-N asks a hosted brain (it has a price) for its samples side by side; a free
+    one is a local server sharing this machine's cores, asked one sample after another."""
+    hosted = http_provider(_config("openai", "https://api.example.com", usd_per_mtok_in=0.15,
+                                   usd_per_mtok_out=0.6, api_key_env=None))
+    local = http_provider(_config("ollama", "http://127.0.0.1:11434"))
+    assert asks_in_parallel(hosted) and not asks_in_parallel(local)

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from governance.phase import Phase
+from governance.phases.samples import affordable
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import OPS_FIXED, OPS_PY, git, make_policy, run_op
 
@@ -87,3 +88,49 @@ async def test_samples_a_brain_decodes_together_come_from_one_call(repo: Path, s
     assert said[1].startswith("sample 3 of 4 unusable: the model collapsed"), said
     assert said[2:] == ["sample 1 of 3: refused by the oracle", "sample 2 of 3: proven"]
     assert len([c for c in chain["model_calls"] if c["phase"] == "GENERATE"]) == 4
+
+
+def _slow(text: str, cost: float = 0.0) -> ReplayTurn:
+    # long enough that calls made at once overlap, well inside any deadline
+    return ReplayTurn(purpose="generate", text=text, delay_s=0.3, cost_usd=cost)
+
+
+async def test_a_hosted_brain_is_asked_for_the_samples_at_once(repo: Path, short_tmp: Path):
+    """A brain that takes samples as calls side by side (a hosted HTTP brain; here the
+    stand-in replaying as one would) is asked for the first alone, then for the rest at
+    once; each is read and judged as one asked alone would be."""
+    provider = ReplayProvider([_slow(t) for t in (RIDER, WRONG, RIGHT)], samples_parallel=True)
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py",
+                              provider=provider, policy=_policy(3))
+    assert end is Phase.COMPLETE, chain["transitions"][-1]["reason"]
+    assert provider.most_in_flight == 2 and provider.sample_calls == []
+    said = _thoughts(chain)
+    assert said == ["best of 3: 3 samples asked at once", "sample 1 of 3: refused by the oracle",
+                    "sample 2 of 3: proven"], said
+    assert len([c for c in chain["model_calls"] if c["phase"] == "GENERATE"]) == 3
+
+
+async def test_samples_asked_at_once_stay_within_the_ops_cost_ceiling(repo: Path,
+                                                                      short_tmp: Path):
+    """The first sample prices the rest: at $0.40 a sample under a $1 ceiling, one more is
+    asked, not three, and the op pays for two."""
+    provider = ReplayProvider([_slow(t, 0.4) for t in (RIDER, RIGHT, WRONG, WRONG)],
+                              samples_parallel=True)
+    policy = make_policy(samples=4, l2_enabled=False, max_validate_retries=0,
+                         max_generate_retries=0, per_op_usd=1.0)
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py",
+                              provider=provider, policy=policy)
+    assert end is Phase.COMPLETE, chain["transitions"][-1]["reason"]
+    said = _thoughts(chain)
+    assert said[:2] == ["best of 4: the op's cost ceiling allows 2",
+                        "best of 4: 2 samples asked at once"], said
+    calls = [c for c in chain["model_calls"] if c["phase"] == "GENERATE"]
+    assert len(calls) == 2 and sum(c["cost_usd"] for c in calls) == 0.8
+
+
+def test_affordable_samples():
+    assert affordable(3, 0.0, 5.0, 1.0) == 3  # a free brain: all, whatever was spent
+    assert affordable(3, 0.4, 0.0, 1.0) == 1  # 0.4 for the first, room for one more
+    assert affordable(3, 0.1, 0.0, 1.0) == 3
+    assert affordable(3, 0.6, 0.0, 1.0) == 0
+    assert affordable(3, 0.5, 0.9, 1.0) == 0  # already over: never negative
