@@ -1,6 +1,7 @@
 """`ouroboros eval` end to end, through the CLI, the jail and the daemon's real pipeline:
-tasks mined from a history, the replay stand-ins scored, runs resumed, the host waited for,
-the user's repository never touched, and the card rendered by a real browser.
+tasks mined from a history, the replay stand-ins scored, an HTTP brain (`ouroboros serve`
+over real HTTP) asked, runs resumed, the host waited for, the user's repository never
+touched, and the card rendered by a real browser.
 
 The real library's check (issue 32, item 4) runs on one real commit of cachetools's history
 (tests/daemon/eval/histories.real): the maintainer's fix is resolved, no change resolves
@@ -95,6 +96,8 @@ def test_mine_run_resume_and_the_page(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "resolved" not in one["verdicts"] and not one["false_proven"], one["results"]
     best = card_json(capsys, repo, "replay:mixed", "--samples", "2", "--task", clamp.id)
     assert best["verdicts"] == {"resolved": 1}, best["results"]
+    _http_brain(tmp_path, repo, capsys, clamp.id)
+    assert snapshot(repo) == before
 
     _resume(repo, capsys)
     code, out, err = eval_cli(capsys, repo, "report", "--tasks", "--html",
@@ -194,3 +197,26 @@ async def test_a_run_waits_while_the_host_is_busy(tmp_path: Path) -> None:
     assert card.verdicts == {"no_change": 1}
     free = next(i for i, line in enumerate(said) if "the host is free again" in line)
     assert free < next(i for i, line in enumerate(said) if line.startswith("["))
+
+
+
+def _http_brain(tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str],
+                task: str) -> None:
+    """`eval run --brain NAME` with NAME an HTTP brain of the config: here `ouroboros serve`
+    (a tiny random model behind the Ollama API, over real HTTP). The task's op asks it
+    through the real pipeline and the card counts its tokens; a model that cannot fix
+    anything resolves nothing and claims nothing."""
+    from tests.daemon.serve.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
+
+    config = tmp_path / "ouroboros.toml"
+    engine = tiny_engine(tiny_chat_checkpoint(max_position_embeddings=4096), max_new_tokens=16)
+    with running(engine) as (url, _):
+        config.write_text(f'[[provider.http]]\nkind = "ollama"\nbase_url = "{url}"\n'
+                          'model = "ouroboros"\nname = "served"\ncontext_tokens = 4096\n'
+                          'max_tokens = 16\n')  # a random model's 16 tokens: no fix in them
+        card = card_json(capsys, repo, "served", "--task", task, "--config", str(config))
+    assert card["brain"] == "served" and card["tasks"] == 1, card
+    assert "resolved" not in card["verdicts"] and not card["false_proven"], card["results"]
+    [result] = card["results"]
+    assert result["model_calls"] >= 1 and result["completion_tokens"] > 0, result
+    assert result["reason_class"] != "the brain gave no answer", result
