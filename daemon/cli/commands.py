@@ -10,8 +10,8 @@ problem, 141 the reader of the output went away (`ouroboros status | head -1`): 
 a tool killed by SIGPIPE.
 
 Only what a command needs is imported: the socket verbs load neither torch, GitPython,
-pydantic nor asyncio (see daemon/config/locate.py), so they answer in tens of milliseconds;
-`status` alone loads pydantic, to read the answer as daemon.status.model.Status; `run`,
+pydantic nor asyncio (see daemon/config/locate.py), so they answer in tens of milliseconds
+(`status` prints the text the daemon rendered from its typed answer); `run`,
 `ledger` and `kernel probe` import their machinery inside their functions.
 """
 

@@ -80,7 +80,7 @@ def read_status(data: object) -> Status:
     """The daemon's `status` answer as a daemon.status.model.Status; CliError (exit 3, one
     line naming the first field that does not fit) for an answer this client cannot read,
     such as an older daemon's."""
-    # here, not at the top: `status` alone pays for pydantic; the other verbs stay light
+    # here, not at the top: only an older daemon's reply pays for pydantic
     from pydantic import ValidationError
 
     from daemon.status.model import Status

@@ -163,7 +163,7 @@ async def usable_samples(ctx: OperationContext, d: PhaseDeps, phase: Phase,
 
 
 async def asked_together(ctx: OperationContext, d: PhaseDeps, phase: Phase,
-                    view: CandidateProvider) -> list[ModelReply] | None:
+                         view: CandidateProvider) -> list[ModelReply] | None:
     """Best-of-N's samples asked at once where no tools run: from one call where the brain
     asked first decodes them together (the in-process kernel: one prefill, one batched
     decode; its time the single reply's grant times batch_share(n)), or as calls side
