@@ -40,6 +40,7 @@ from pathlib import Path
 
 from governance.oracle.testrun import Bind
 from tools import jail_mounts as mounts
+from tools import proctree
 from tools.errors import JailError
 from tools.proclimit import RunLimit, limiter
 from tools.seccomp import SeccompUnsupported, filter_bytes
@@ -283,10 +284,12 @@ class Jail:
             timed_out = True
         finally:
             if proc.returncode is None:
+                tree = proctree.pin(proctree.descendants(proc.pid))
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 with contextlib.suppress(Exception):
                     await asyncio.shield(proc.wait())
+                await asyncio.shield(asyncio.to_thread(proctree.reap, tree))
         return JailResult(None if timed_out else proc.returncode,
                           b"".join(chunks).decode("utf-8", "replace"), truncated, timed_out,
                           time.monotonic() - start)

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -140,8 +141,13 @@ SWAP_PY = ("import ctypes, sys, time\n"
            "print(f'swaps={n}', flush=True)\n")
 
 
-def _swappers_alive(root: Path) -> list[int]:
-    """Pids of processes whose command line runs our swap script (any namespace)."""
+def _swap_script() -> str:
+    """A swap script's name of this test's own: another worker's swappers are not ours."""
+    return f"swap_{uuid.uuid4().hex[:12]}.py"
+
+
+def _swappers_alive(script: str) -> list[int]:
+    """Pids of processes whose command line runs this swap script (any namespace)."""
     alive = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -150,7 +156,7 @@ def _swappers_alive(root: Path) -> list[int]:
             cmd = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if b"swap_dirs.py" in cmd and int(entry.name) != os.getpid():
+        if script.encode() in cmd and int(entry.name) != os.getpid():
             alive.append(int(entry.name))
     return alive
 
@@ -163,14 +169,15 @@ async def test_model_driven_swap_through_the_real_loop_and_jail(arena):
     ws, env, home = arena
     os.unlink(ws.root / "decoy")  # this time the jailed process makes the link itself
     before = _home_state(home)
+    script = _swap_script()
     turns = [
-        tool_call("write_file", path="swap_dirs.py", content=SWAP_PY) + "\n"
+        tool_call("write_file", path=script, content=SWAP_PY) + "\n"
         + tool_call("bash", command=f"ln -s {home} decoy && ls -la decoy"),
-        tool_call("bash", command="python3 swap_dirs.py 1.0; echo swapped") + "\n"
+        tool_call("bash", command=f"python3 {script} 1.0; echo swapped") + "\n"
         + tool_call("read_file", path="calc/ops.py") + "\n"
         + tool_call("search_code", pattern="TOKEN=", path="."),
-        tool_call("bash", command="(setsid nohup python3 swap_dirs.py 30 >swap1.log 2>&1 &); "
-                                  "nohup python3 swap_dirs.py 30 >swap2.log 2>&1 & "
+        tool_call("bash", command=f"(setsid nohup python3 {script} 30 >swap1.log 2>&1 &); "
+                                  f"nohup python3 {script} 30 >swap2.log 2>&1 & "
                                   "sleep 0.5; echo left"),
         tool_call("read_file", path="calc/ops.py") + "\n"
         + tool_call("list_dir", path="calc") + "\n"
@@ -201,7 +208,7 @@ async def test_model_driven_swap_through_the_real_loop_and_jail(arena):
     waited = [e for e in events if e.round == 2 and e.tool != "bash"]
     assert waited and all(e.duration_ms >= 900 for e in waited), [
         (e.tool, e.duration_ms) for e in waited]  # they waited for the jailed command
-    assert _swappers_alive(ws.root) == []  # nothing the jail started outlives it
+    assert _swappers_alive(script) == []  # nothing the jail started outlives it
     inode = os.lstat(ws.root / "calc").st_ino
     time.sleep(0.2)  # a window in which a surviving swapper would have swapped: the check
     assert os.lstat(ws.root / "calc").st_ino == inode  # nobody is swapping any more
@@ -218,10 +225,11 @@ async def test_jailed_command_leaves_no_process_behind(arena, ending):
     ws, env, _ = arena
     os.unlink(ws.root / "decoy")
     (ws.root / "decoy").mkdir()
-    (ws.root / "swap_dirs.py").write_text(SWAP_PY)
+    script = _swap_script()
+    (ws.root / script).write_text(SWAP_PY)
     tail = "sleep 0.5" if ending == "exits" else "sleep 30"
-    command = ["bash", "-c", "nohup python3 swap_dirs.py 30 >s1.log 2>&1 & "
-               f"(setsid python3 swap_dirs.py 30 >s2.log 2>&1 &); {tail}"]
+    command = ["bash", "-c", f"nohup python3 {script} 30 >s1.log 2>&1 & "
+               f"(setsid python3 {script} 30 >s2.log 2>&1 &); {tail}"]
     jail = env.jail(1.0 if ending == "times out" else 30.0)
     if ending == "is cancelled":
         with pytest.raises(TimeoutError):
@@ -231,7 +239,7 @@ async def test_jailed_command_leaves_no_process_behind(arena, ending):
         result = await jail.run(command)
         assert result.timed_out == (ending == "times out")
     assert (ws.root / "s1.log").read_text().startswith("started")  # it was running ...
-    assert _swappers_alive(ws.root) == []  # ... and is gone the moment run() returns
+    assert _swappers_alive(script) == []  # ... and is gone the moment run() returns
     listing = await _attempt(ws, env, "list_dir", {"path": "."})
     inode = os.lstat(ws.root / "calc").st_ino
     time.sleep(0.1)  # a window in which a surviving swapper would have swapped: the check
