@@ -3,7 +3,8 @@
 Starts a real daemon (provider "none") on a fresh git repository in a temp dir, then times
 `ouroboros status` against it (the text, which the daemon renders, and `--json`), `--help`,
 `status --help`, and `python -c pass` as the baseline measured in the same run (the ratio
-says what the CLI adds to bare start-up, so numbers from a loaded machine still compare). Target: `status` at most 0.2 s on a 2-core box.
+says what the CLI adds to bare start-up, so numbers from a loaded machine still compare).
+Target: `status` at most 0.2 s on a 2-core box.
 
     .venv/bin/python bench/cli_speed.py [--runs N]
 """

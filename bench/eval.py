@@ -2,7 +2,8 @@
 compared, and the harness's own checks (issue 32, item 4) against their targets.
 
     .venv/bin/python bench/eval.py (--repo PATH | --clone SRC) [--brains B ...]
-        [--max-tasks N] [--since DATE] [--kind repair|new|both] [--host-gate]
+        [--max-tasks N] [--since DATE] [--kind repair|new|both] [--samples N ...]
+        [--host-gate]
 
 --clone copies SRC (a path or URL git can clone) into a temporary directory first, so the
 bench never writes into a repository of yours; --repo uses one as it is (eval itself only
@@ -14,6 +15,10 @@ reads it, and keeps its tasks and runs in its state dir). The host gate is off u
 - replay:careless lands nothing as proven whose hidden tests fail (false-proven: target 0),
   and lands nothing at all (every careless change carries a rider no failing test asks
   for).
+
+With --samples 1 4 each brain runs twice, one sample an attempt and best of four, and a
+table sets pass@1 against best-of-N (`replay:mixed` answers carelessly first and with the
+fix second: it shows what best-of-N is for without a model).
 """
 
 from __future__ import annotations
@@ -61,7 +66,23 @@ def checks(cards: dict[str, Card]) -> list[tuple[str, bool]]:
     return out
 
 
-def newest_cards(state: Path, brains: list[str]) -> dict[str, Card]:
+def pass_at_n(cards: dict[tuple[str, int], Card]) -> list[str]:
+    """Per brain run at more than one sample count: resolved, correct, false-proven and
+    what each run spent, one row per count."""
+    rows = ["brain                 samples  resolved  correct  false-proven  tokens    wall"]
+    for brain in sorted({b for b, _ in cards}):
+        counts = sorted(n for b, n in cards if b == brain)
+        if len(counts) < 2:
+            continue
+        for n in counts:
+            c = cards[(brain, n)]
+            rows.append(f"{brain:<21} {n:>7}  {c.count(Verdict.RESOLVED):>3} of {c.tasks:<3}"
+                        f" {c.correct:>7}  {c.count(Verdict.FALSE_PROVEN):>12}  "
+                        f"{c.total.tokens:>6}  {c.total.wall_s:>6.0f} s")
+    return rows if len(rows) > 1 else []
+
+
+def newest_cards(state: Path, brains: list[str]) -> dict[tuple[str, int], Card]:
     async def read() -> list[records.Run]:
         ledger = await records.open_ledger(state)
         try:
@@ -71,9 +92,9 @@ def newest_cards(state: Path, brains: list[str]) -> dict[str, Card]:
 
     finished = [r for r in asyncio.run(read()) if r.card is not None]
     out = {}
-    for run in finished:  # oldest first: the newest of each brain wins
+    for run in finished:  # oldest first: the newest of each brain and sample count wins
         if run.spec.brain in brains:
-            out[run.spec.brain] = Card.model_validate(run.card)
+            out[(run.spec.brain, run.spec.samples)] = Card.model_validate(run.card)
     print("\n" + history_text(finished))
     return out
 
@@ -86,11 +107,16 @@ def bench(repo: Path, args: argparse.Namespace) -> int:
     if cli(mine) != 0:
         return 1
     for brain in args.brains:
-        print(f"\n== {brain}", flush=True)
-        cli(["eval", "run", "--repo", str(repo), "--brain", brain, "--kind", args.kind])
+        for n in args.samples:
+            print(f"\n== {brain}, {n} sample(s) an attempt", flush=True)
+            cli(["eval", "run", "--repo", str(repo), "--brain", brain, "--kind", args.kind,
+                 "--samples", str(n)])
     cards = newest_cards(locate.state_dir(repo), args.brains)
     print()
-    held = checks(cards)
+    for row in pass_at_n(cards):
+        print(row)
+    fewest = min(args.samples)
+    held = checks({b: c for (b, n), c in cards.items() if n == fewest})
     for what, ok in held:
         print(f"{'ok  ' if ok else 'FAIL'} {what}")
     print(f"\n{time.monotonic() - started:.0f} s wall; {machine('at the end')}")
@@ -106,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-tasks", type=int, default=8)
     ap.add_argument("--since", default="")
     ap.add_argument("--kind", choices=("repair", "new", "both"), default="repair")
+    ap.add_argument("--samples", type=int, nargs="+", default=[1],
+                    help="run each brain at each of these sample counts (e.g. 1 4)")
     ap.add_argument("--host-gate", action="store_true", help="wait for the host as the "
                     "daemon does (off by default: a shared machine holds every task back)")
     args = ap.parse_args(argv)

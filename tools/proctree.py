@@ -4,10 +4,10 @@ Killing bubblewrap's process group kills the outer bubblewrap and the PID namesp
 the kernel then kills the rest of the namespace, but after the outer process is reaped, so
 `proc.wait()` can return while a command's double-forked, `setsid` children still run for a
 moment. Where a pids cgroup holds the run, its drain waits for it to empty; without one
-(a root daemon in a container that delegates no controller), nothing did. So before the kill the tree
-is found through /proc (`task/*/children`), each process pinned by a pidfd (so a reused pid
-is never signalled), and after the kill the pidfds are waited on: when `reap` returns,
-every process of the tree has exited.
+(a root daemon in a container that delegates no controller), nothing did. So before the
+kill the tree is found through /proc (`task/*/children`), each process pinned by a pidfd
+(so a reused pid is never signalled), and after the kill the pidfds are waited on: when
+`reap` returns, every process of the tree has exited.
 """
 
 from __future__ import annotations
