@@ -105,7 +105,8 @@ def http_config(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> HttpPr
                               api_key_env=entry.api_key_env, max_tokens=entry.max_tokens,
                               temperature=entry.temperature, usd_per_mtok_in=usd_in,
                               usd_per_mtok_out=usd_out, native_tools=entry.native_tools,
-                              context_tokens=entry.context_tokens)
+                              context_tokens=entry.window,
+                              window_from_server=entry.context_tokens is None)
 
 
 async def _local_provider(settings: Settings,

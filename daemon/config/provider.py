@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from daemon.config.base import Section
 from kernel import defaults
@@ -33,16 +33,20 @@ class HttpProviderEntry(Section):
     # Tool calls as the API's native `tools` (false: in the reply's text only, as the kernel).
     native_tools: bool = True
     # The model's context window in tokens: prompts are fitted to it (governance/brains/
-    # window.py), and an ollama server is asked for it (`options.num_ctx`). Unset, an ollama
-    # entry takes OLLAMA_CONTEXT: Ollama's own default (2,048-4,096 by version) silently drops
-    # the front of a longer prompt. Unset for openai / anthropic: prompts as they are.
+    # window.py), and an ollama server is asked for it (`options.num_ctx`). Unset, the
+    # server is asked for the model's own window at start (kernel.http: Ollama's /api/show,
+    # an OpenAI-compatible server's model card), and an ollama entry takes at most
+    # OLLAMA_CONTEXT: Ollama's own default (2,048-4,096 by version) silently drops the
+    # front of a longer prompt. Unset, and the server says none: prompts as they are.
     context_tokens: int | None = Field(default=None, ge=512, le=10_000_000)
 
-    @model_validator(mode="after")
-    def _ollama_window(self) -> HttpProviderEntry:
-        if self.kind == "ollama" and self.context_tokens is None:
-            self.context_tokens = OLLAMA_CONTEXT
-        return self
+    @property
+    def window(self) -> int | None:
+        """The window before the server is asked: the entry's, else an ollama entry's
+        OLLAMA_CONTEXT."""
+        if self.context_tokens is None and self.kind == "ollama":
+            return OLLAMA_CONTEXT
+        return self.context_tokens
 
 
 class Price(Section):

@@ -250,4 +250,4 @@ class OpenAiApi:
 
     def _card(self) -> dict[str, Any]:
         return {"id": self.model.name, "object": "model", "created": self.model.created,
-                "owned_by": "ouroboros"}
+                "owned_by": "ouroboros", "max_model_len": self.model.context}  # as vLLM's

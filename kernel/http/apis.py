@@ -40,8 +40,8 @@ class OllamaProvider(HttpProvider):
     def body(self, messages: list[dict[str, str]], max_tokens: int, temperature: float,
              tools: list[ToolSpec], must_call: bool) -> dict[str, Any]:
         options: dict[str, Any] = {"num_predict": max_tokens, "temperature": temperature}
-        if self.config.context_tokens:  # the window the prompts were fitted to
-            options["num_ctx"] = self.config.context_tokens
+        if self.context_tokens:  # the window the prompts were fitted to
+            options["num_ctx"] = self.context_tokens
         body = {"model": self.config.model, "messages": messages, "stream": True,
                 "options": options}
         return {**body, "tools": function_tools(tools)} if tools else body  # no tool_choice
@@ -73,6 +73,14 @@ class OllamaProvider(HttpProvider):
     def listed(self, data: Any) -> bool:
         names = {m.get(k) for m in data.get("models", []) for k in ("name", "model")}
         return self.config.model in names or f"{self.config.model}:latest" in names
+
+    async def served_window(self) -> int | None:
+        """/api/show's `model_info["<architecture>.context_length"]`: what the model was
+        trained on (Ollama itself then runs it at num_ctx)."""
+        response = await self._client.post("/api/show", json={"model": self.config.model})
+        info = response.json().get("model_info") if response.status_code == 200 else None
+        found = [v for k, v in (info or {}).items() if k.endswith(".context_length")]
+        return _window(found[0] if found else None)
 
 
 class OpenAiProvider(HttpProvider):
@@ -111,6 +119,17 @@ class OpenAiProvider(HttpProvider):
 
     def listed(self, data: Any) -> bool:
         return any(m.get("id") == self.config.model for m in data.get("data", []))
+
+    async def served_window(self) -> int | None:
+        """The model card's window, in the field the server uses for it: vLLM's (and
+        `ouroboros serve`'s) `max_model_len`, `context_length` (OpenRouter, LM Studio),
+        `context_window` (Groq), llama.cpp's `meta.n_ctx_train`. OpenAI's own card has none."""
+        response = await self._client.get(f"/models/{self.config.model}")
+        card = response.json() if response.status_code == 200 else {}
+        meta = card.get("meta") if isinstance(card.get("meta"), dict) else {}
+        return _window(next((v for v in (card.get("max_model_len"), card.get("context_length"),
+                                         card.get("context_window"), meta.get("n_ctx_train"))
+                             if v is not None), None))
 
 
 class AnthropicProvider(HttpProvider):
@@ -164,6 +183,17 @@ class AnthropicProvider(HttpProvider):
     def listed(self, data: Any) -> bool:
         return any(m.get("id") == self.config.model for m in data.get("data", []))
 
+    async def served_window(self) -> int | None:
+        """The model card's window, in the field the server uses for it: vLLM's (and
+        `ouroboros serve`'s) `max_model_len`, `context_length` (OpenRouter, LM Studio),
+        `context_window` (Groq), llama.cpp's `meta.n_ctx_train`. OpenAI's own card has none."""
+        response = await self._client.get(f"/models/{self.config.model}")
+        card = response.json() if response.status_code == 200 else {}
+        meta = card.get("meta") if isinstance(card.get("meta"), dict) else {}
+        return _window(next((v for v in (card.get("max_model_len"), card.get("context_length"),
+                                         card.get("context_window"), meta.get("n_ctx_train"))
+                             if v is not None), None))
+
 
 def _openai_calls(items: Any, tally: Tally) -> None:
     """One chunk's `delta.tool_calls`: the first item of an index names the call, every
@@ -192,3 +222,10 @@ PROVIDERS: dict[str, type[HttpProvider]] = {
 def http_provider(config: HttpProviderConfig, **options: Any) -> HttpProvider:
     """The provider for `config.kind`; ValueError when its key's variable is unset."""
     return PROVIDERS[config.kind](config, **options)
+
+
+def _window(value: Any) -> int | None:
+    """A server's window, if it is a plausible one (what a config entry may set)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 512 <= value <= 10_000_000 else None

@@ -75,6 +75,9 @@ class HttpProviderConfig:
     usd_per_mtok_out: float
     native_tools: bool  # send a shape's tool lines as the API's tools (kernel.http.tools)
     context_tokens: int | None = None  # the model's window: prompts are fitted to it
+    # The entry set no window: the first healthy health() asks the server for the model's
+    # (served_window) and takes it where it is smaller than context_tokens, or there is none.
+    window_from_server: bool = False
     connect_timeout_s: float = 10.0  # not a setting
     system_prompt: str = SYSTEM  # not a setting: the kernel's
     name: str = ""  # in usage and the ledger; default "<kind>:<model>"
@@ -123,6 +126,10 @@ class HttpProvider:
         self.config = config
         self.name = config.name or f"{config.kind}:{config.model}"
         self.context_tokens = config.context_tokens  # read by governance's prompt fitting
+        # where the window came from: "set" (the entry), "server" (learnt), "default" (an
+        # ollama entry's, the server's being larger or untold); "" not asked yet, or none
+        self.window_from = "" if config.window_from_server else "set"
+        self._window_asked = not config.window_from_server
         self._key = _key(config, os.environ if environ is None else environ)
         self.tools_refused = ""  # why the server refused native tools, once it did
         # best-of-N's samples at once (governance.brains.provider.asks_in_parallel): a
@@ -153,6 +160,10 @@ class HttpProvider:
         """Whether the health endpoint's answer lists the configured model."""
         raise NotImplementedError
 
+    async def served_window(self) -> int | None:
+        """The model's context window as the server tells it; None where it tells none."""
+        return None
+
     # -- CandidateProvider ----------------------------------------------------------------
     async def generate(self, prompt: str, *, deadline: float, steer: Steering | None = None,
                        shape: ReplyShape | None = None) -> ModelReply:
@@ -177,7 +188,28 @@ class HttpProvider:
         except (httpx.HTTPError, TimeoutError, ValueError, AttributeError, TypeError) as exc:
             return ProviderHealth(healthy=False, detail=self._scrub(
                 f"{self.name}: {type(exc).__name__}: {exc}"))
-        return ProviderHealth(healthy=True, detail=f"{self.name} at {self.config.base_url}")
+        await self._learn_window()
+        window = (f", a {self.context_tokens:,}-token window ({self.window_from})"
+                  if self.context_tokens else "")
+        return ProviderHealth(healthy=True,
+                              detail=f"{self.name} at {self.config.base_url}{window}")
+
+    async def _learn_window(self) -> None:
+        """Once, where the entry set no window: the server's, where it is smaller than an
+        ollama entry's default or the only one. A server that tells none, or cannot be
+        asked, leaves the window as it was."""
+        if self._window_asked:
+            return
+        self._window_asked = True
+        try:
+            async with asyncio.timeout(self.config.connect_timeout_s):
+                served = await self.served_window()
+        except (httpx.HTTPError, TimeoutError, ValueError, AttributeError, TypeError):
+            served = None
+        if served and (self.context_tokens is None or served < self.context_tokens):
+            self.context_tokens, self.window_from = served, "server"
+        elif self.context_tokens:
+            self.window_from = "default"
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -123,7 +123,7 @@ def test_init_writes_the_found_server_first_and_the_file_loads(repo, ollama_url,
     settings = load_settings(repo, environ={})
     [entry] = settings.provider.http
     assert (entry.kind, entry.base_url, entry.model) == ("ollama", ollama_url, "qwen2.5-coder:7b")
-    assert entry.context_tokens == OLLAMA_CONTEXT and "# context_tokens = 8192" in text
+    assert entry.window == OLLAMA_CONTEXT and "# context_tokens = 8192" in text
     assert settings.provider.name == "kernel"  # the hostile model name injected nothing
     assert "evil" not in text and '"llama3.2:3b"' in text
     assert "LM Studio" in text and "nothing listens there" in text

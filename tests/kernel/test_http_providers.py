@@ -271,6 +271,34 @@ async def test_an_ollama_brain_asks_for_the_window_its_prompts_are_fitted_to(ser
     await hosted.aclose()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["ollama", "openai"])
+async def test_an_entry_without_a_window_takes_the_servers(served, kind):
+    """A prompt past the server's window is refused (400) and the op has no answer: an
+    entry that sets no window learns the model's from the server at its first healthy
+    health check (Ollama's /api/show, the OpenAI model card's `max_model_len`), where it is
+    smaller than an ollama entry's default, and says where the window came from. One the
+    entry sets is kept as set; a server that tells none leaves it as it was."""
+    url, model = served
+    learnt = http_provider(_config(kind, url))
+    try:
+        assert learnt.context_tokens == (OLLAMA_CONTEXT if kind == "ollama" else None)
+        health = await learnt.health()
+        assert health.healthy and learnt.context_tokens == model.context == 4096
+        assert "a 4,096-token window (server)" in health.detail
+        assert context_window(learnt) == 4096
+        if kind == "ollama":
+            assert learnt.body([], 8, 0.0, [], False)["options"]["num_ctx"] == 4096
+    finally:
+        await learnt.aclose()
+    kept = http_provider(_config(kind, url, context_tokens=2048))
+    try:
+        health = await kept.health()
+        assert kept.context_tokens == 2048 and "(set)" in health.detail
+    finally:
+        await kept.aclose()
+
+
 def test_a_priced_brain_takes_samples_at_once_and_a_free_one_in_turn():
     """Best-of-N asks a hosted brain (it has a price) for its samples side by side; a free
     one is a local server sharing this machine's cores, asked one sample after another."""

@@ -88,14 +88,11 @@ def test_mine_run_resume_and_the_page(tmp_path: Path, capsys: pytest.CaptureFixt
     new = [r for r in fix["results"] if r["kind"] == "new"]
     assert all(r["reason"].startswith("waits for review") for r in new)  # policy: no autoland
     assert snapshot(repo) == before
-    # best-of-2: a stand-in has one answer, so its second sample repeats the first
-    two = card_json(capsys, repo, "replay:fix", "--samples", "2", "--task", clamp.id)
-    assert two["samples"] == 2 and two["verdicts"] == {"resolved": 1}, two["results"]
     # pass@1 against best-of-2 with a stand-in whose first answer is careless, its second the fix
     one = card_json(capsys, repo, "replay:mixed", "--task", clamp.id)
     assert "resolved" not in one["verdicts"] and not one["false_proven"], one["results"]
     best = card_json(capsys, repo, "replay:mixed", "--samples", "2", "--task", clamp.id)
-    assert best["verdicts"] == {"resolved": 1}, best["results"]
+    assert best["samples"] == 2 and best["verdicts"] == {"resolved": 1}, best["results"]
     _http_brain(tmp_path, repo, capsys, clamp.id)
     assert snapshot(repo) == before
 
@@ -211,8 +208,9 @@ def _http_brain(tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str],
     config = tmp_path / "ouroboros.toml"
     engine = tiny_engine(tiny_chat_checkpoint(max_position_embeddings=4096), max_new_tokens=16)
     with running(engine) as (url, _):
+        # no context_tokens: the 4,096-token window is learnt from the server (/api/show)
         config.write_text(f'[[provider.http]]\nkind = "ollama"\nbase_url = "{url}"\n'
-                          'model = "ouroboros"\nname = "served"\ncontext_tokens = 4096\n'
+                          'model = "ouroboros"\nname = "served"\n'
                           'max_tokens = 16\n')  # a random model's 16 tokens: no fix in them
         card = card_json(capsys, repo, "served", "--task", task, "--config", str(config))
     assert card["brain"] == "served" and card["tasks"] == 1, card
