@@ -70,6 +70,9 @@ async def build_provider(settings: Settings, repo: Path, *, record: Record | Non
                   for e in settings.provider.http]
     except ValueError as exc:  # an api_key_env that is not set
         return None, str(exc)
+    await asyncio.gather(*(p.learn_window() for p in remote))  # where an entry set none
+    for p in remote:
+        log.info("HTTP brain", name=p.name, window=p.window_text.lstrip(", ") or "none")
     if local is None and why and settings.provider.name != "none":
         log.warning("in-process provider left out of the chain", why=why)
     brains = [*remote, *([local] if local else [])] if settings.provider.http_first \

@@ -64,8 +64,6 @@ async def _open_provider(d: Starting, override: CandidateProvider | None, record
         if getattr(d.provider, "name", None) == "kernel" and (
                 note := brain_note(d.settings.provider)):
             log.warning(note)  # the embedded model alone does no real work
-        if health.healthy:
-            log.info("provider", detail=health.detail)  # e.g. an HTTP brain's window, learnt
         why = "" if health.healthy else f"provider {d.provider.name}: {health.detail}"
     return why
 

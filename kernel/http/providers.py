@@ -188,24 +188,30 @@ class HttpProvider:
         except (httpx.HTTPError, TimeoutError, ValueError, AttributeError, TypeError) as exc:
             return ProviderHealth(healthy=False, detail=self._scrub(
                 f"{self.name}: {type(exc).__name__}: {exc}"))
-        await self._learn_window()
-        window = (f", a {self.context_tokens:,}-token window ({self.window_from})"
-                  if self.context_tokens else "")
+        await self.learn_window()
         return ProviderHealth(healthy=True,
-                              detail=f"{self.name} at {self.config.base_url}{window}")
+                              detail=f"{self.name} at {self.config.base_url}{self.window_text}")
 
-    async def _learn_window(self) -> None:
-        """Once, where the entry set no window: the server's, where it is smaller than an
-        ollama entry's default or the only one. A server that tells none, or cannot be
-        asked, leaves the window as it was."""
+    @property
+    def window_text(self) -> str:
+        """', a 4,096-token window (server)', or '' without one."""
+        return (f", a {self.context_tokens:,}-token window ({self.window_from})"
+                if self.context_tokens else "")
+
+    async def learn_window(self) -> None:
+        """Where the entry set no window: the server's, where it is smaller than an ollama
+        entry's default or the only one. Asked once it answers (daemon start-up, else the
+        first healthy health check); a server that tells none leaves the window as it was."""
         if self._window_asked:
             return
-        self._window_asked = True
         try:
             async with asyncio.timeout(self.config.connect_timeout_s):
                 served = await self.served_window()
-        except (httpx.HTTPError, TimeoutError, ValueError, AttributeError, TypeError):
+        except (httpx.TransportError, TimeoutError):
+            return  # nothing answered: asked again at the next health check
+        except (httpx.HTTPError, ValueError, AttributeError, TypeError):
             served = None
+        self._window_asked = True
         if served and (self.context_tokens is None or served < self.context_tokens):
             self.context_tokens, self.window_from = served, "server"
         elif self.context_tokens:

@@ -299,6 +299,26 @@ async def test_an_entry_without_a_window_takes_the_servers(served, kind):
         await kept.aclose()
 
 
+@pytest.mark.slow
+async def test_the_daemons_http_brains_know_their_window_before_the_first_op(served, tmp_path):
+    """The daemon's brains form a failback chain, whose health never asks each brain:
+    build_provider asks each entry without a window for the server's, up front."""
+    from daemon.brains.providers import build_provider
+    from daemon.config.settings import Settings
+
+    url, _ = served
+    settings = Settings.model_validate({"provider": {"name": "none", "http": [
+        {"kind": "ollama", "base_url": url, "model": "ouroboros"},
+        {"kind": "openai", "base_url": f"{url}/v1", "model": "ouroboros", "name": "oai"}]}})
+    chain, why = await build_provider(settings, tmp_path)
+    try:
+        assert why == "" and [p.context_tokens for p in chain.providers] == [4096, 4096]
+        assert {p.window_from for p in chain.providers} == {"server"}
+    finally:
+        for p in chain.providers:
+            await p.aclose()
+
+
 def test_a_priced_brain_takes_samples_at_once_and_a_free_one_in_turn():
     """Best-of-N asks a hosted brain (it has a price) for its samples side by side; a free
     one is a local server sharing this machine's cores, asked one sample after another."""
