@@ -23,7 +23,7 @@ GONE_WAIT_S = 5.0  # a SIGKILLed process exits in milliseconds; this bounds a st
 
 
 def descendants(pid: int) -> list[int]:
-    """Every live descendant of `pid`, breadth first (empty where /proc cannot tell)."""
+    """Every live descendant of `pid` (empty where /proc cannot tell)."""
     found: list[int] = []
     frontier = [pid]
     while frontier:

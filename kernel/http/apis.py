@@ -183,17 +183,6 @@ class AnthropicProvider(HttpProvider):
     def listed(self, data: Any) -> bool:
         return any(m.get("id") == self.config.model for m in data.get("data", []))
 
-    async def served_window(self) -> int | None:
-        """The model card's window, in the field the server uses for it: vLLM's (and
-        `ouroboros serve`'s) `max_model_len`, `context_length` (OpenRouter, LM Studio),
-        `context_window` (Groq), llama.cpp's `meta.n_ctx_train`. OpenAI's own card has none."""
-        response = await self._client.get(f"/models/{self.config.model}")
-        card = response.json() if response.status_code == 200 else {}
-        meta = card.get("meta") if isinstance(card.get("meta"), dict) else {}
-        return _window(next((v for v in (card.get("max_model_len"), card.get("context_length"),
-                                         card.get("context_window"), meta.get("n_ctx_train"))
-                             if v is not None), None))
-
 
 def _openai_calls(items: Any, tally: Tally) -> None:
     """One chunk's `delta.tool_calls`: the first item of an index names the call, every

@@ -75,8 +75,8 @@ class HttpProviderConfig:
     usd_per_mtok_out: float
     native_tools: bool  # send a shape's tool lines as the API's tools (kernel.http.tools)
     context_tokens: int | None = None  # the model's window: prompts are fitted to it
-    # The entry set no window: the first healthy health() asks the server for the model's
-    # (served_window) and takes it where it is smaller than context_tokens, or there is none.
+    # The entry set no window: learn_window asks the server for the model's (served_window)
+    # and takes it where it is smaller than context_tokens, or where there is none.
     window_from_server: bool = False
     connect_timeout_s: float = 10.0  # not a setting
     system_prompt: str = SYSTEM  # not a setting: the kernel's
