@@ -326,3 +326,12 @@ def test_a_priced_brain_takes_samples_at_once_and_a_free_one_in_turn():
                                    usd_per_mtok_out=0.6, api_key_env=None))
     local = http_provider(_config("ollama", "http://127.0.0.1:11434"))
     assert asks_in_parallel(hosted) and not asks_in_parallel(local)
+
+
+def test_a_hostile_servers_window_is_taken_only_when_plausible():
+    """A server's window is a number it chooses: a bool, a string, a negative or an absurd
+    one is no window (the entry's default stands), as a config entry could not set it."""
+    from kernel.http.apis import _window
+
+    assert [_window(v) for v in (True, "4096", -1, 0, 511, 10**12, 4.5e3, None)] == [None] * 8
+    assert _window(4096) == 4096 and _window(512) == 512
