@@ -45,6 +45,7 @@ _FIELDS = ("%(refname)", "%(objectname)", "%(parent)", "%(committerdate:unix)",
            "%(subject)", "%(trailers:only,unfold)")
 # One trailers atom only: git 2.39's for-each-ref shares the options of several.
 _FORMAT = "".join(f + "%00" for f in _FIELDS)
+MAX_STATS = 4096  # reviews whose file list is remembered (ReviewBranches._numstat)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ class ReviewBranches:
         # How many reviews wait, as list() last counted and propose/delete adjusted since:
         # the live snapshot reads it without running git (None until first counted).
         self.count: int | None = None
+        # (base, sha) -> what `git diff --numstat` says: two commit ids fix the answer for
+        # good, so listing N reviews runs git twice, not N + 1 times, once each was seen
+        self._stats: dict[tuple[str, str], tuple[tuple[str, ...], int, int]] = {}
 
     def ref(self, op_id: str) -> str:
         """The full ref of `op_id`'s review branch; ValueError for anything not an op id."""
@@ -327,6 +331,17 @@ class ReviewBranches:
             deletions=minus, created=float(when or 0))
 
     def _numstat(self, base: str, sha: str) -> tuple[tuple[str, ...], int, int]:
+        with self._lock:
+            known = self._stats.get((base, sha))
+        if known is None:
+            known = self._numstat_git(base, sha)
+            with self._lock:
+                if len(self._stats) >= MAX_STATS:  # the oldest seen goes first
+                    del self._stats[next(iter(self._stats))]
+                self._stats[(base, sha)] = known
+        return known
+
+    def _numstat_git(self, base: str, sha: str) -> tuple[tuple[str, ...], int, int]:
         out = self._run("diff", "--numstat", "-z", "--no-renames", base, sha, "--")
         files, plus, minus = [], 0, 0
         for record in out.decode("utf-8", "surrogateescape").split("\0"):

@@ -381,3 +381,22 @@ def test_a_signing_failure_falls_back_to_unsigned(repo, reviews, tmp_path):
     sha = _propose(reviews, CHANGES[:1], sign_env=env)
     assert "gpgsig" not in git(repo, "cat-file", "commit", sha)
     assert reviews.get(OP).sha == sha
+
+
+def test_listing_again_runs_git_once_however_many_wait(repo, reviews, monkeypatch):
+    """`status` lists every review: a diff per review each time made it slow with hundreds
+    waiting. Two commit ids fix a review's files, so each is diffed once."""
+    for n in range(3):
+        _propose(reviews, [_write("calc/ops.py", f"X = {n}\n")], op_id=f"op-{n:016x}")
+    first = reviews.list()
+    calls = []
+    real = ReviewBranches._run
+    monkeypatch.setattr(ReviewBranches, "_run",
+                        lambda self, *a, **kw: calls.append(a[0]) or real(self, *a, **kw))
+    again = reviews.list()
+    assert again == first and [i.files for i in again] == [("calc/ops.py",)] * 3
+    assert calls == ["for-each-ref"]
+    # a fourth, and only the fourth, is diffed
+    _propose(reviews, [_write("notes.txt", "new\n")], op_id=OP2)
+    calls.clear()
+    assert len(reviews.list()) == 4 and calls == ["for-each-ref", "diff"]
