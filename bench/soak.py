@@ -50,7 +50,7 @@ SHORT = Plan(ops=16, seed=10, hours=0.1, kills=1, stops=1, disks=1, storms=1, sw
              storm_saves=300, slots=8, outstanding=6, journal_every=3, sample_s=1.0,
              suspend_s=1.0, full_s=1.0, give_up_s=90.0, drain_s=60.0, disk_mb=48,
              notify_s=0.5, keep_ops=8, memory_ttl_h=0.01, segment_min_rows=60,
-             archive_interval_s=2.0)
+             archive_interval_s=2.0, quiet_every_ops=4)
 
 
 def cpu() -> str:

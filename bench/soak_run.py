@@ -63,6 +63,7 @@ class Plan:
     memory_ttl_h: float = 0.25  # the grounding memory's window, which keeps outcome rows
     segment_min_rows: int = 500
     archive_interval_s: float = 30.0
+    quiet_every_ops: int = 50  # [ledger]: retention's places to cut (daemon.quiet_point)
 
 
 def config_text(p: Plan, script: Path, state: Path) -> str:
@@ -78,6 +79,7 @@ def config_text(p: Plan, script: Path, state: Path) -> str:
              "[ledger]", "keep_days = 0", f"keep_ops = {p.keep_ops}",
              f"segment_min_rows = {p.segment_min_rows}",
              f"archive_interval_s = {p.archive_interval_s}",
+             f"quiet_every_ops = {p.quiet_every_ops}",
              "[storage]", "min_free_mb = 2", "resume_free_mb = 4", "poll_s = 0.5",
              "[governance]", f"memory_ttl_h = {p.memory_ttl_h}"]
     if p.notify_s is not None:
@@ -274,10 +276,11 @@ class Soak:
 
     def _policy_problems(self) -> list[str]:
         """Retention keeps up: once the daemon is idle, its next passes leave the newest
-        keep_ops inline and at most what a segment's least would hold (about ten rows an
-        op)."""
+        keep_ops inline, the ops since the quiet point before them (at most one in every
+        quiet_every_ops: retention cuts there) and at most what a segment's least would
+        hold (about ten rows an op)."""
         p = self.plan
-        bound = p.keep_ops + p.segment_min_rows // 10
+        bound = p.keep_ops + p.quiet_every_ops + p.segment_min_rows // 10
 
         def inline() -> int:
             with soak_checks.ledger_ro(self.state) as db:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -32,3 +33,14 @@ class OpHandle:
     phase_started: float = field(default_factory=time.monotonic)  # daemon.status.heartbeat reads it
     task: asyncio.Task[None] | None = None  # the worker running it, once dispatched
     waits: str | None = None  # waiting for the host before a model call or test run, and why
+
+
+def find_op(ops: Mapping[str, OpHandle], prefix: str) -> OpHandle:
+    """The one op in flight whose id starts with `prefix` (with or without "op-");
+    LookupError saying how many matched otherwise."""
+    want = prefix if prefix.startswith("op-") else f"op-{prefix}"
+    matches = [h for op_id, h in ops.items() if op_id.startswith(want)]
+    if len(matches) != 1:
+        raise LookupError(f"{'no' if not matches else len(matches)} in-flight op(s) "
+                          f"match {prefix!r}")
+    return matches[0]

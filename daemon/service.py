@@ -36,6 +36,7 @@ from daemon.live.http import LiveServer
 from daemon.live.sources import LiveLedger, snapshot_of
 from daemon.op_handle import OpHandle, ServiceState
 from daemon.phase_deps import memory_from, policy_from, runners_from, venom_from
+from daemon.quiet_point import QuietPoints
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
 from daemon.sensor_tasks import git_changed, scan_forever, sensor_tasks
@@ -83,6 +84,9 @@ class Daemon:
         self.degraded_reason = ""
         self.paused = False
         self.ops: dict[str, OpHandle] = {}
+        # now and then every op ends before the next starts: retention's place to cut
+        self.quiet = QuietPoints(settings.ledger.quiet_every_ops if settings.ledger.retention
+                                 else 0, settings.ledger.quiet_wait_s)
         # Changes not proven wait on their own branches (governance.git.review), never in a worker.
         self.reviews = ReviewBranches(self.git, settings.proof.review_branch_prefix)
         self.questions = QuestionBroker()
@@ -313,16 +317,18 @@ class Daemon:
     async def _dispatch_loop(self, tg: asyncio.TaskGroup) -> None:
         assert self.queue is not None
         orchestrator = Orchestrator(PHASES, self._phase_deps(), self._on_phase)
+        loop = asyncio.get_running_loop()
         while True:
-            await self.queue.changed.wait()
-            self.queue.changed.clear()
+            await self.quiet.wait(self.queue.changed, loop.time())
             while (not self.paused and not self.host.waiting and not self.storage.waiting
                    and self.provider is not None
                    and not getattr(self.provider, "queue_only", False)  # failback: all down
-                   and len(self.ops) < self.settings.daemon.workers and await self.budget_left()):
+                   and len(self.ops) < self.settings.daemon.workers
+                   and not self.quiet.holds(loop.time()) and await self.budget_left()):
                 env = await self.queue.pop_ready()  # the router holds its files until done
                 if env is None:
                     break
+                self.quiet.began()
                 handle = OpHandle(OperationContext(envelope=env))
                 self.ops[handle.ctx.op_id] = handle
                 handle.task = tg.create_task(self._run_op(orchestrator, handle),
@@ -349,9 +355,12 @@ class Daemon:
         finally:
             self.ops.pop(op_id, None)
             self._op_done.set()
-            if self.queue is not None:  # its work record, then its files are freed
-                await self.queue.finished(handle.ctx.envelope, op_id, terminal,
-                                          handle.ctx.last_failure or "")
+            try:
+                if self.queue is not None:  # its work record, then its files are freed
+                    await self.queue.finished(handle.ctx.envelope, op_id, terminal,
+                                              handle.ctx.last_failure or "")
+            finally:
+                self.quiet.ended()  # its last row is written: a quiet point may follow
 
     async def review_rejected(self, op_id: str, reason: str) -> None:
         """`reject`: the op's work backs off as a failure would (daemon.reviews)."""
@@ -389,25 +398,12 @@ class Daemon:
 
     # -- control verbs ----------------------------------------------------------------
 
-    def find_op(self, prefix: str) -> OpHandle:
-        want = prefix if prefix.startswith("op-") else f"op-{prefix}"
-        matches = [h for op_id, h in self.ops.items() if op_id.startswith(want)]
-        if len(matches) != 1:
-            raise LookupError(f"{'no' if not matches else len(matches)} in-flight op(s) "
-                              f"match {prefix!r}")
-        return matches[0]
-
     async def signal(self, goal: str, files: list[str], urgency: str) -> dict[str, Any]:
         """`ouroboros signal`: a human-filed envelope through the router. ValueError says
         why nothing was filed (a path that is not a file of the repository, ...)."""
         env = await asyncio.to_thread(human.envelope_for, self.root, self.session_id, goal,
                                       files, urgency)
-        queued = await self.submit(env)
-        return {"queued": queued, "files": list(env.target_files), "urgency": env.urgency.value,
-                "dedup_key": env.dedup_key, **({} if queued else {"why": (
-                    "the same signal was filed in the last minute, or the same goal and "
-                    "files are already queued, running or backing off after a failure, or "
-                    "the queue is full")})}
+        return human.reply(env, await self.submit(env))
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.repo_files import repo_files
@@ -30,3 +31,12 @@ def envelope_for(root: Path, session_id: str, goal: str, files: list[str],
     return SignalEnvelope(source=SOURCE, urgency=Urgency(urgency), target_files=targets,
                           goal=goal, confidence=1.0, dedup_key=f"human:{digest[:24]}",
                           session_id=session_id, evidence={"filed_by": "ouroboros signal"})
+
+
+def reply(env: SignalEnvelope, queued: bool) -> dict[str, Any]:
+    """What `ouroboros signal` answers once the envelope was offered to the queue."""
+    return {"queued": queued, "files": list(env.target_files), "urgency": env.urgency.value,
+            "dedup_key": env.dedup_key, **({} if queued else {"why": (
+                "the same signal was filed in the last minute, or the same goal and files "
+                "are already queued, running or backing off after a failure, or the queue "
+                "is full")})}

@@ -21,6 +21,10 @@ class LedgerSection(Section):
     archive_interval_s: float = Field(default=3600.0, ge=1)  # how often it looks
     # The fewest rows worth a segment (~33 rows per op): fewer wait for a later look.
     segment_min_rows: int = Field(default=2000, ge=1)
+    # Retention cuts only where no op was in flight: after this many ops, dispatch lets
+    # the ones in flight end first (daemon.quiet_point), waiting at most quiet_wait_s.
+    quiet_every_ops: int = Field(default=50, ge=0)  # 0: never
+    quiet_wait_s: float = Field(default=300.0, gt=0)
 
 
 class StorageSection(Section):

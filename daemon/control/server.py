@@ -39,11 +39,14 @@ from daemon.control.request import Request, error_reply, parse_request
 from daemon.control.verbs import BY_NAME
 from daemon.instance import refuse_if_served
 from daemon.live.socket_stream import stream_events
+from daemon.op_handle import find_op
 from daemon.status.model import wire
 from daemon.status.text import status_text
 from sensors.hub import UnknownSensor
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from daemon.config.settings import DaemonSection
     from daemon.live.events import EventBus
     from daemon.op_handle import OpHandle
@@ -66,6 +69,7 @@ class ControlHost(reviews.ReviewHost, Protocol):
     paused: bool
     questions: QuestionBroker  # `answer`
     events: EventBus  # `subscribe`
+    ops: Mapping[str, OpHandle]  # `cancel`, `answer`: the ops in flight
 
     async def status(self) -> Status: ...
 
@@ -75,7 +79,6 @@ class ControlHost(reviews.ReviewHost, Protocol):
 
     def set_paused(self, paused: bool) -> None: ...
 
-    def find_op(self, prefix: str) -> OpHandle: ...
 
 
 async def execute(daemon: ControlHost, req: Request) -> dict[str, Any]:
@@ -106,7 +109,7 @@ async def execute(daemon: ControlHost, req: Request) -> dict[str, Any]:
         return await reviews.execute(daemon, req.cmd, req.op, req.reason)
     assert req.op is not None
     try:
-        handle = daemon.find_op(req.op)
+        handle = find_op(daemon.ops, req.op)
     except LookupError as exc:
         return error_reply(str(exc))
     op_id = handle.ctx.op_id

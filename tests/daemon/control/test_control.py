@@ -158,21 +158,16 @@ async def test_the_verbs_read_only_what_control_host_names():
     async def signal(goal, files, urgency):
         return {"queued": True, "files": files, "urgency": urgency}
 
-    def find_op(prefix):
-        if prefix != "op-1":
-            raise LookupError(f"no in-flight op(s) match {prefix!r}")
-        return handle
-
     handle = NS(ctx=NS(op_id="op-1"), cancel=NS(cancel=lambda why: None),
                 phase=NS(value="GENERATE"))
     host = NS(paused=False, questions=NS(answer=lambda op, text: text == "yes"),
-              events=None, status=status, scan=scan, signal=signal, find_op=find_op,
+              events=None, status=status, scan=scan, signal=signal, ops={"op-1": handle},
               set_paused=lambda paused: setattr(host, "paused", paused),
               reviews=NS(list=lambda: []), session_id="s-1", settings=None, ledger=None,
               submit=None, review_rejected=None)
     protocol = {*ControlHost.__annotations__, *ReviewHost.__annotations__, "submit",
                 "review_rejected",
-                "status", "scan", "signal", "set_paused", "find_op"}
+                "status", "scan", "signal", "set_paused"}
     assert set(vars(host)) == protocol  # the fake has exactly the Protocol's members
 
     async def ask(line: str) -> dict:
