@@ -32,3 +32,8 @@ REPROMPT_LOOPS = 4  # plain models: the looped re-prompt approximation (1 = a si
 # What the in-process kernel charges per million tokens, prompt and reply
 # (kernel.provider.KernelProvider; the daemon's provider.usd_per_mtok).
 USD_PER_MTOK = 0.10
+
+# An HTTP brain's context window, in tokens: what a config entry may set and what a
+# server's answer is believed (kernel.http.apis)
+MIN_WINDOW = 512
+MAX_WINDOW = 10_000_000

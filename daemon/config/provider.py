@@ -38,7 +38,8 @@ class HttpProviderEntry(Section):
     # an OpenAI-compatible server's model card), and an ollama entry takes at most
     # OLLAMA_CONTEXT: Ollama's own default (2,048-4,096 by version) silently drops the
     # front of a longer prompt. Unset, and the server says none: prompts as they are.
-    context_tokens: int | None = Field(default=None, ge=512, le=10_000_000)
+    context_tokens: int | None = Field(default=None, ge=defaults.MIN_WINDOW,
+                                        le=defaults.MAX_WINDOW)
 
     @property
     def window(self) -> int | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from kernel import defaults
 from kernel.http.providers import (
     HttpProvider,
     HttpProviderConfig,
@@ -217,4 +218,4 @@ def _window(value: Any) -> int | None:
     """A server's window, if it is a plausible one (what a config entry may set)."""
     if isinstance(value, bool) or not isinstance(value, int):
         return None
-    return value if 512 <= value <= 10_000_000 else None
+    return value if defaults.MIN_WINDOW <= value <= defaults.MAX_WINDOW else None
