@@ -172,6 +172,9 @@ async def branch_open(reviews: ReviewBranches, op_id: str) -> bool:
         return True
 
 
+STATUS_ITEMS = 50  # reviews that `status` shows one by one
+
+
 async def status_entry(reviews: ReviewBranches) -> dict[str, Any]:
     """`status`'s `reviews`: how many wait, and each one (never fails the status)."""
     try:
@@ -180,7 +183,7 @@ async def status_entry(reviews: ReviewBranches) -> dict[str, Any]:
         return {"count": reviews.count or 0, "items": [],
                 "error": f"review branches not read: {exc}"}
     now = time.time()
-    return {"count": len(items),
+    return {"count": len(items),  # the newest STATUS_ITEMS: `ouroboros review` lists all
             "items": [{k: v for k, v in item_view(i, now).items()
                        if k in ("op_id", "goal", "evidence", "files", "age_s")}
-                      for i in items]}
+                      for i in items[:STATUS_ITEMS]]}

@@ -138,7 +138,7 @@ class Reviews(_Part):
     """daemon.reviews.status_entry: changes waiting on review branches."""
 
     count: int
-    items: list[ReviewItem]
+    items: list[ReviewItem]  # the newest 50 (daemon.reviews.STATUS_ITEMS), newest first
     error: str | None = Field(default=None, exclude_if=_none)  # git could not list them
 
 

@@ -228,3 +228,18 @@ async def test_the_repl_drives_review_and_reject(repo):
     assert "nothing waits for review" in text
     assert "unknown verb 'approve'" in text
     assert _branches(repo) == []
+
+
+async def test_status_shows_the_newest_reviews_and_counts_them_all(repo, monkeypatch):
+    """Hundreds may wait after months: `status` counts them all and shows the newest few
+    (`ouroboros review` lists every one)."""
+    from daemon import reviews as verbs
+
+    monkeypatch.setattr(verbs, "STATUS_ITEMS", 2)
+    branches = ReviewBranches(GitOps(repo), "ouroboros/")
+    for n in range(3):
+        _propose(repo, f"op-{n:016x}", f"goal {n}", branches)
+    entry = await verbs.status_entry(branches)
+    assert entry["count"] == 3
+    newest = [i.op_id for i in branches.list()][:2]
+    assert [i["op_id"] for i in entry["items"]] == newest
