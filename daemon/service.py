@@ -132,6 +132,38 @@ class Daemon:
     async def startup(self) -> None:
         self._set_state(ServiceState.STARTING)
         lower_own(self.settings.health.lower_priority)  # before the threads start: inherited
+        ledger = await self._open_state()
+        work = await self._open_intake(ledger)
+        control = ControlServer(self, self.state_dir / "control.sock")
+        await control.start()  # before the model load, so `status` can say STARTING
+        self.control = control
+        self.live = await LiveServer.start_for(self.events, self.settings.daemon.live_port)
+        why = await start_brains(self, ledger, self._provider_override,
+                                 record=self._failback_line, on_change=self._provider_changed)
+        # The work records judge what the WAL offers again, so they load once the brain's
+        # name (part of a record's context) is known.
+        await work.load()
+        requeued = await self.queue.rehydrate(self.settings.intake.wal_ttl_s)
+        if requeued:
+            log.info("rehydrated queue from WAL", envelopes=requeued)
+        if why:
+            self.degraded_reason = why
+            self._set_state(ServiceState.DEGRADED, why)
+        else:
+            self._set_state(ServiceState.ACTIVE)
+        await self.host.sample()  # before the first dispatch: a busy host holds it back
+        await self.storage.sample()
+        # What start-up made (modules, the model, settings) lives as long as the daemon: out
+        # of the collector's sight, a full collection no longer walks its ~240k objects,
+        # which stalled the event loop ~100 ms every few ops.
+        gc.collect()
+        gc.freeze()
+        sd_notify.notify("READY=1")
+        self.ready.set()
+
+    async def _open_state(self) -> LiveLedger:
+        """The state dir checked and made, this daemon its one owner, the ledger open, the
+        signing key, and what a killed daemon left repaired."""
         problem = await asyncio.to_thread(state_dir_problem, self.root, self.state_dir,
                                           self.git.tracked_under)
         if problem:
@@ -149,44 +181,24 @@ class Daemon:
         self.signing = await asyncio.to_thread(ensure_key, self.state_dir)
         if self.signing.warning:  # unsigned commits, never a failed start
             log.warning("auto-commits will not be signed", reason=self.signing.warning)
-        await recover(self.ledger, self.git, self.state_dir, self.reviews)
+        await recover(ledger, self.git, self.state_dir, self.reviews)
+        return ledger
+
+    async def _open_intake(self, ledger: LiveLedger) -> WorkMemory:
+        """The grounding memory, the work records and the queue; the records are loaded
+        later, once the brain is known."""
         i = self.settings.intake
-        self.memory = memory_from(self.settings, self.ledger, self.root, self.session_id)
+        self.memory = memory_from(self.settings, ledger, self.root, self.session_id)
         if self.memory is not None:
             await self.memory.refresh()
-        work = WorkMemory(self.ledger, self.root, settings=self.settings.work_digest(),
+        work = WorkMemory(ledger, self.root, settings=self.settings.work_digest(),
                           brain=lambda: getattr(self.provider, "name", ""),
                           backoff_s=i.retry_backoff_s, futile_after=i.futile_after,
                           review_open=functools.partial(reviews.branch_open, self.reviews))
-        self.queue = IntakeQueue(self.ledger, capacity=i.queue_capacity,
+        self.queue = IntakeQueue(ledger, capacity=i.queue_capacity,
                                  coalesce_window_s=i.coalesce_window_s,
                                  lock_ttl_s=i.file_lock_ttl_s, alive=self._op_alive, work=work)
-        control = ControlServer(self, self.state_dir / "control.sock")
-        await control.start()  # before the model load, so `status` can say STARTING
-        self.control = control
-        self.live = await LiveServer.start_for(self.events, self.settings.daemon.live_port)
-        why = await start_brains(self, ledger, self._provider_override,
-                                 record=self._failback_line, on_change=self._provider_changed)
-        # The work records judge what the WAL offers again, so they load once the brain's
-        # name (part of a record's context) is known.
-        await work.load()
-        requeued = await self.queue.rehydrate(i.wal_ttl_s)
-        if requeued:
-            log.info("rehydrated queue from WAL", envelopes=requeued)
-        if why:
-            self.degraded_reason = why
-            self._set_state(ServiceState.DEGRADED, why)
-        else:
-            self._set_state(ServiceState.ACTIVE)
-        await self.host.sample()  # before the first dispatch: a busy host holds it back
-        await self.storage.sample()
-        # What start-up made (modules, the model, settings) lives as long as the daemon: out
-        # of the collector's sight, a full collection no longer walks its ~240k objects,
-        # which stalled the event loop ~100 ms every few ops.
-        gc.collect()
-        gc.freeze()
-        sd_notify.notify("READY=1")
-        self.ready.set()
+        return work
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set, then drain. Owns every task it starts."""
