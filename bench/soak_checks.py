@@ -70,6 +70,9 @@ def read_ops(state: Path, archived: bool = False) -> dict[str, Op]:
     """Every op in the ledger (and, with `archived`, in its segments) with its ends."""
     ops: dict[str, Op] = {}
     with ledger_ro(state) as db:
+        # One snapshot: a segment committed between the two SELECTs would leave its ops
+        # read without their ends (and the soak once counted 50 such "unfinished" ops).
+        db.execute("BEGIN")
         rows: list[tuple[str, tuple]] = []
         if archived:
             directory = archive_dir(state / "ledger.sqlite3")

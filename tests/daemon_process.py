@@ -74,6 +74,7 @@ def terminal_rows(state: Path) -> dict[str, list[str]]:
     """op id -> the terminal phases its transitions record (one, once it has ended)."""
     marks = ",".join("?" * len(TERMINAL_PHASES))
     with ledger_ro(state) as db:
+        db.execute("BEGIN")  # one snapshot of both tables
         found: dict[str, list[str]] = {r[0]: [] for r in db.execute(
             "SELECT op_id FROM operations")}
         for op_id, phase in db.execute(f"SELECT op_id, to_phase FROM transitions WHERE "
