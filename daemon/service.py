@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 
-from daemon import reviews
+from daemon import heap, reviews
 from daemon.brains.routes import Brains
 from daemon.brains.start import start_brains
 from daemon.config.settings import ConfigError, Settings
@@ -373,6 +373,7 @@ class Daemon:
                                               handle.ctx.last_failure or "")
             finally:
                 self.quiet.ended()  # its last row is written: a quiet point may follow
+            await asyncio.to_thread(heap.give_back)  # the op's freed buffers, to the system
 
     async def review_rejected(self, op_id: str, reason: str) -> None:
         """`reject`: the op's work backs off as a failure would (daemon.reviews)."""
