@@ -119,6 +119,7 @@ def results(soak: Soak) -> dict:
                      "median_s": statistics.median([k["recovery_s"] for k in kills])
                      if kills else None},
         "events": soak.events, "metrics": soak_metrics.summary(soak.samples),
+        "samples": [dataclasses.asdict(x) for x in soak.samples],  # every one, for a plot
         "ledger": ledger_figures(soak) if (soak.state / "ledger.sqlite3").exists() else {},
         "verify_failed": verify_failures(soak.state)
         if (soak.state / "ledger.sqlite3").exists() else None,
