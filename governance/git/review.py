@@ -79,7 +79,7 @@ class ReviewBranches:
         # the live snapshot reads it without running git (None until first counted).
         self.count: int | None = None
         # (base, sha) -> what `git diff --numstat` says: two commit ids fix the answer for
-        # good, so listing N reviews runs git twice, not N + 1 times, once each was seen
+        # good, so listing N reviews runs git once, not N + 1 times, once each was seen
         self._stats: dict[tuple[str, str], tuple[tuple[str, ...], int, int]] = {}
 
     def ref(self, op_id: str) -> str:
