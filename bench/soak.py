@@ -142,8 +142,8 @@ def report(r: dict, soak: Soak) -> str:
             lines.append(f"  {e['event']}: " + ", ".join(f"{k}={v}" for k, v in e.items()
                                                         if k != "event"))
     for name, unit in (("rss_mb", "MB"), ("fds", ""), ("threads", ""), ("tasks", ""),
-                       ("status_ms", "ms"), ("ledger_mb", "MB"), ("wal_mb", "MB"),
-                       ("archive_mb", "MB"), ("inline_ops", "")):
+                       ("status_ms", "ms"), ("status_floor_ms", "ms"), ("ledger_mb", "MB"),
+                       ("wal_mb", "MB"), ("archive_mb", "MB"), ("inline_ops", "")):
         s = m.get(name, {})
         g = s.get("growth")
         lines.append(f"  {name:<10} first {s.get('first')} last {s.get('last')} max "

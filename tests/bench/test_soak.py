@@ -36,6 +36,8 @@ def test_a_short_soak_keeps_every_invariant(short_tmp: Path):
     m, led = r["metrics"], r["ledger"]
     assert m["fds"]["max"] < 100 and m["threads"]["max"] < 64 and m["tasks"]["max"] < 64, m
     assert m["status_ms"]["p50"] is not None
+    assert all(s.status_floor_ms <= s.status_ms for s in soak.samples
+               if s.status_ms is not None), "the floor is the fastest of three calls"
     # Retention kept up: the newest keep_ops stay, the rest moved to segments.
     assert led["archived_ops"] > 0, led
     assert led["inline_ops"] <= (SHORT.keep_ops + SHORT.quiet_every_ops
