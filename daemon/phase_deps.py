@@ -8,22 +8,27 @@ code unjailed, unless `tools.allow_unsandboxed_tests` says otherwise.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import sys
 from pathlib import Path
+from typing import Any, Protocol
 
 import structlog
 
 from daemon.config.settings import Settings
+from daemon.host.pause import host_yield
 from governance.memory.digest import Digest
 from governance.memory.lessons import Lessons
 from governance.memory.memory import Memory
 from governance.oracle.test_env import detect as detect_test_env
 from governance.oracle.testrun import TestRunner
+from governance.phases.deps import PhaseDeps
 from governance.policy import Policy
 from governance.routes.deadlines import CHARS_PER_TOKEN, WorkShape
 from governance.routes.routing import Route, RouteSpec, RouteTable
-from governance.routes.throughput import Speed
+from governance.routes.throughput import PlanRecord, Speed
 from ledger import Ledger
 from tools.jail import JailExecutor, JailLimits, JailResult
 from tools.loop import LoopLimits
@@ -31,6 +36,59 @@ from tools.mcp_hub import McpHub
 from tools.venom import Venom, VenomConfig
 
 log = structlog.get_logger("daemon")
+
+
+class Dispatching(Protocol):
+    """What the phases' parts are built from (daemon.service.Daemon honours it)."""
+
+    settings: Settings
+    root: Path
+    state_dir: Path
+    jail_reason: str | None
+    mcp: McpHub | None
+    ledger: Ledger | None
+    memory: Memory | None
+    brains: Any  # daemon.brains.routes.Brains: its routes, speeds and plans
+    provider: Any  # governance.brains.provider.CandidateProvider
+    git: Any
+    reviews: Any
+    questions: Any
+    model_gate: Any
+    reflex_stats: Any
+    host: Any  # daemon.host.gate's gate
+    ops: Any  # op id -> daemon.op_handle.OpHandle
+
+    async def op_host_line(self, op_id: str, msg: str, data: dict[str, Any]) -> None: ...
+
+
+def state_rel(root: Path, state_dir: Path) -> str:
+    """The state dir relative to the repository ("" when it lies outside)."""
+    with contextlib.suppress(ValueError):
+        return state_dir.resolve().relative_to(root.resolve()).as_posix()
+    return ""
+
+
+def deps_for(daemon: Dispatching) -> PhaseDeps:
+    """What every op's phases use, built once when the dispatcher starts: the policy with
+    the routes' brains resolved at start, the jailed runners, Venom, the daemon's shared
+    parts (model gate, questions, reviews, memory) and the host's yield."""
+    assert daemon.ledger is not None
+    settings, brains = daemon.settings, daemon.brains
+    policy = policy_from(settings)
+    if brains is not None:
+        policy = dataclasses.replace(policy, routes=brains.routes)
+    validate, verify = runners_from(settings, daemon.root, daemon.state_dir, daemon.jail_reason)
+    return PhaseDeps(root=daemon.root, state_dir=daemon.state_dir,
+                     state_rel=state_rel(daemon.root, daemon.state_dir),
+                     policy=policy, provider=daemon.provider, git=daemon.git,
+                     validate_runner=validate, verify_runner=verify,
+                     reviews=daemon.reviews, ledger=daemon.ledger,
+                     tools=venom_from(settings, daemon.jail_reason, daemon.mcp),
+                     questions=daemon.questions, model_gate=daemon.model_gate,
+                     reflex_stats=daemon.reflex_stats, memory=daemon.memory,
+                     speeds=brains.speeds if brains else None,
+                     plans=brains.plans if brains else PlanRecord(),
+                     host_yield=host_yield(daemon.host, daemon.ops, daemon.op_host_line))
 
 
 def policy_from(settings: Settings) -> Policy:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import functools
 import gc
 import time
@@ -26,7 +25,6 @@ from daemon.config.settings import ConfigError, Settings
 from daemon.control.server import ControlServer
 from daemon.host.gate import host_gate_for
 from daemon.host.health import HostReader
-from daemon.host.pause import host_yield
 from daemon.host.priority import lower_own
 from daemon.host.state_gate import gate_for
 from daemon.instance import InstanceLock, state_dir_problem
@@ -35,7 +33,7 @@ from daemon.live.events import EventBus, ServiceChange
 from daemon.live.http import LiveServer
 from daemon.live.sources import LiveLedger, snapshot_of
 from daemon.op_handle import OpHandle, ServiceState
-from daemon.phase_deps import memory_from, policy_from, runners_from, venom_from
+from daemon.phase_deps import deps_for, memory_from, policy_from, state_rel
 from daemon.quiet_point import QuietPoints
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
@@ -54,11 +52,8 @@ from governance.git.review import ReviewBranches
 from governance.git.signing import Signing, ensure_key
 from governance.memory.memory import Memory
 from governance.phase import Phase
-from governance.phases.deps import PhaseDeps
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
-from governance.policy import Policy
-from governance.routes.throughput import PlanRecord
 from governance.schemas import OperationContext, SignalEnvelope
 from ledger import Ledger
 from sensors import human
@@ -169,8 +164,7 @@ class Daemon:
         if problem:
             raise ConfigError(problem)
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with contextlib.suppress(ValueError):
-            rel = self.state_dir.resolve().relative_to(self.root.resolve()).as_posix()
+        if rel := state_rel(self.root, self.state_dir):  # inside the repo: git ignores it
             await asyncio.to_thread(self.git.exclude, f"/{rel}/")
         self.instance.acquire()  # before recovery: only the one live daemon repairs
         self.ledger = ledger = await LiveLedger.open(self.state_dir / "ledger.sqlite3")
@@ -317,7 +311,7 @@ class Daemon:
         if self.queue is not None and not self.host.waiting:
             self.queue.changed.set()
 
-    async def _op_host_line(self, op_id: str, msg: str, data: dict[str, Any]) -> None:
+    async def op_host_line(self, op_id: str, msg: str, data: dict[str, Any]) -> None:
         if self.ledger is not None:  # daemon.host.pause: a running op waits for the host
             await self.ledger.record_thought(op_id, "HOST", msg, data)
 
@@ -328,7 +322,7 @@ class Daemon:
 
     async def _dispatch_loop(self, tg: asyncio.TaskGroup) -> None:
         assert self.queue is not None
-        orchestrator = Orchestrator(PHASES, self._phase_deps(), self._on_phase)
+        orchestrator = Orchestrator(PHASES, deps_for(self), self._on_phase)
         loop = asyncio.get_running_loop()
         while True:
             await self.quiet.wait(self.queue.changed, loop.time())
@@ -384,30 +378,6 @@ class Daemon:
         if op_id in self.ops:
             self.ops[op_id].phase, self.ops[op_id].phase_started = phase, time.monotonic()
         log.info("phase", op_id=op_id, phase=phase.value)
-
-    def _policy(self) -> Policy:
-        """The settings' policy, with the routes' brains resolved at start."""
-        policy = policy_from(self.settings)
-        return policy if self.brains is None else \
-            dataclasses.replace(policy, routes=self.brains.routes)
-
-    def _phase_deps(self) -> PhaseDeps:
-        assert self.ledger is not None
-        rel = ""
-        with contextlib.suppress(ValueError):
-            rel = self.state_dir.resolve().relative_to(self.root.resolve()).as_posix()
-        validate, verify = runners_from(self.settings, self.root, self.state_dir,
-                                        self.jail_reason)
-        return PhaseDeps(root=self.root, state_dir=self.state_dir, state_rel=rel,
-                         policy=self._policy(), provider=self.provider, git=self.git,
-                         validate_runner=validate, verify_runner=verify,
-                         reviews=self.reviews, ledger=self.ledger,
-                         tools=venom_from(self.settings, self.jail_reason, self.mcp),
-                         questions=self.questions, model_gate=self.model_gate,
-                         reflex_stats=self.reflex_stats, memory=self.memory,
-                         speeds=self.brains.speeds if self.brains else None,
-                         plans=self.brains.plans if self.brains else PlanRecord(),
-                         host_yield=host_yield(self.host, self.ops, self._op_host_line))
 
     # -- control verbs ----------------------------------------------------------------
 

@@ -259,14 +259,15 @@ class Owner(Protocol):
 
 def learner_for(d: Owner) -> ProfileLearner:
     """The daemon's learner: VALIDATE's jailed runner under the profile's own limit."""
-    from daemon.phase_deps import policy_from, runners_from  # the service's own imports
+    from daemon.phase_deps import (  # the service's own imports
+        policy_from,
+        runners_from,
+        state_rel,
+    )
 
     p = d.settings.proof
-    rel = ""
-    with contextlib.suppress(ValueError):
-        rel = d.state_dir.resolve().relative_to(d.root.resolve()).as_posix()
     validate, _ = runners_from(d.settings, d.root, d.state_dir, d.jail_reason)
-    return ProfileLearner(d.root, d.state_dir, rel, d.git,
+    return ProfileLearner(d.root, d.state_dir, state_rel(d.root, d.state_dir), d.git,
                           validate.with_timeout(p.profile_timeout_s),
                           tuple(policy_from(d.settings).protected_globs), d.host.clear,
                           p.profile_poll_s)
