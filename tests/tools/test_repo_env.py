@@ -348,12 +348,13 @@ async def test_a_venv_python_that_is_a_script_runs_only_inside_the_jail(world, t
 @jailed
 async def test_the_daemon_runs_a_repos_tests_with_its_venv(world, repo):
     """The composition root: the daemon's own runners find and bind the repository's venv."""
+    from daemon.phase_deps import deps_for
     from tests.helpers import running_daemon, settings_for
 
     shutil.copytree(world["repo"] / ".venv", repo / ".venv", symlinks=True)
     (repo / "tests" / "test_probe.py").write_text(PROBE.format(venv=str(repo / ".venv")))
     async with running_daemon(repo, settings_for(None)) as daemon:
-        deps = daemon._phase_deps()
+        deps = deps_for(daemon)
         env = await asyncio.to_thread(deps.validate_runner.test_env)
         outcome = await deps.verify_runner.run(repo, ["tests/test_probe.py"],
                                                scratch=daemon.state_dir / "oracle")

@@ -79,9 +79,10 @@ def test_the_configuration_doc_sample_is_valid_and_shows_the_defaults(tmp_path):
 @pytest.mark.slow
 async def test_jail_limits_come_from_the_settings(repo):
     """One source of truth: [tools] reaches the executor the daemon's test runs use."""
+    from daemon.phase_deps import deps_for
     from tests.helpers import running_daemon, settings_for
 
     settings = settings_for(None, tools={"max_procs": 32, "file_mb": 8, "cpu_s": 7})
     async with running_daemon(repo, settings) as daemon:
-        limits = daemon._phase_deps().validate_runner.executor.limits
+        limits = deps_for(daemon).validate_runner.executor.limits
     assert (limits.max_procs, limits.file_bytes, limits.cpu_s) == (32, 8 << 20, 7)
