@@ -45,7 +45,8 @@ _FIELDS = ("%(refname)", "%(objectname)", "%(parent)", "%(committerdate:unix)",
            "%(subject)", "%(trailers:only,unfold)")
 # One trailers atom only: git 2.39's for-each-ref shares the options of several.
 _FORMAT = "".join(f + "%00" for f in _FIELDS)
-MAX_STATS = 4096  # reviews whose file list is remembered (ReviewBranches._numstat)
+MAX_KNOWN = 4096  # (branch, commit) pairs whose review is remembered (ReviewBranches._read)
+_CHUNK = 256  # refs a full read names at once
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,11 @@ class ReviewBranches:
         # How many reviews wait, as list() last counted and propose/delete adjusted since:
         # the live snapshot reads it without running git (None until first counted).
         self.count: int | None = None
-        # (base, sha) -> what `git diff --numstat` says: two commit ids fix the answer for
-        # good, so listing N reviews runs git once, not N + 1 times, once each was seen
-        self._stats: dict[tuple[str, str], tuple[tuple[str, ...], int, int]] = {}
+        # (refname, commit) -> its review (None: not ours). A commit fixes everything a review
+        # shows (goal, trailers, files), so each is parsed and diffed once: listing hundreds
+        # again lists only the refs (~10 us a branch against ~40 us to parse a commit, and a
+        # diff each before that).
+        self._known: dict[tuple[str, str], ReviewItem | None] = {}
 
     def ref(self, op_id: str) -> str:
         """The full ref of `op_id`'s review branch; ValueError for anything not an op id."""
@@ -302,16 +305,30 @@ class ReviewBranches:
         return blobs
 
     def _read(self, pattern: str) -> list[ReviewItem]:
-        out = self._run("for-each-ref", f"--format={_FORMAT}", pattern)
+        """The reviews under `pattern`: the refs listed, and only those at a commit not seen
+        before read in full."""
+        listed = self._run("for-each-ref", "--format=%(refname) %(objectname)", pattern)
+        pairs = [tuple(line.split(" ", 1)) for line in
+                 listed.decode("utf-8", "surrogateescape").splitlines()]
+        with self._lock:
+            new = [ref for ref, sha in pairs if (ref, sha) not in self._known]
+        for at in range(0, len(new), _CHUNK):
+            self._read_full(new[at:at + _CHUNK])
+        with self._lock:  # a ref moved or gone since it was listed is left out this time
+            found = [self._known.get((ref, sha)) for ref, sha in pairs]
+        return [item for item in found if item is not None]
+
+    def _read_full(self, refs: list[str]) -> None:
+        out = self._run("for-each-ref", f"--format={_FORMAT}", *refs)
         fields = out.decode("utf-8", "surrogateescape").split("\0")
         n = len(_FIELDS)
-        items = []
         for i in range(0, len(fields) - n + 1, n):
             record = [fields[i].lstrip("\n"), *fields[i + 1:i + n]]
             item = self._item(record)
-            if item is not None:
-                items.append(item)
-        return items
+            with self._lock:
+                if len(self._known) >= MAX_KNOWN:  # the oldest seen goes first
+                    del self._known[next(iter(self._known))]
+                self._known[(record[0], record[1])] = item
 
     def _item(self, record: list[str]) -> ReviewItem | None:
         """The review a for-each-ref record describes, or None when it is not ours."""
@@ -331,17 +348,6 @@ class ReviewBranches:
             deletions=minus, created=float(when or 0))
 
     def _numstat(self, base: str, sha: str) -> tuple[tuple[str, ...], int, int]:
-        with self._lock:
-            known = self._stats.get((base, sha))
-        if known is None:
-            known = self._numstat_git(base, sha)
-            with self._lock:
-                if len(self._stats) >= MAX_STATS:  # the oldest seen goes first
-                    del self._stats[next(iter(self._stats))]
-                self._stats[(base, sha)] = known
-        return known
-
-    def _numstat_git(self, base: str, sha: str) -> tuple[tuple[str, ...], int, int]:
         out = self._run("diff", "--numstat", "-z", "--no-renames", base, sha, "--")
         files, plus, minus = [], 0, 0
         for record in out.decode("utf-8", "surrogateescape").split("\0"):
