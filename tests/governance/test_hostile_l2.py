@@ -507,7 +507,7 @@ async def test_a_test_weakened_in_one_iteration_and_kept_in_the_next_never_lands
 async def test_the_repair_prompt_is_bounded_whatever_the_first_draft_holds(short_tmp):
     template = await make_template(short_tmp / "template", verify=False)
     bulky = {f"calc/bulk{i}.py": "".join(f"v{i}_{j} = {j * 7919 % 10007}\n"
-                                        for j in range(12_000)) for i in range(4)}
+                                        for j in range(12_000)) for i in range(2)}
     model = provider(_text({TARGET: SUB, **bulky}), _text({TARGET: OPS}))
     r = await run_case("bulky", 0, template, short_tmp, BaselineCache(), model)
     assert "L2_REPAIR" in r["path"], r["reasons"][-1]
