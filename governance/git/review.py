@@ -311,24 +311,25 @@ class ReviewBranches:
         pairs = [tuple(line.split(" ", 1)) for line in
                  listed.decode("utf-8", "surrogateescape").splitlines()]
         with self._lock:
-            new = [ref for ref, sha in pairs if (ref, sha) not in self._known]
-        for at in range(0, len(new), _CHUNK):
-            self._read_full(new[at:at + _CHUNK])
-        with self._lock:  # a ref moved or gone since it was listed is left out this time
-            found = [self._known.get((ref, sha)) for ref, sha in pairs]
-        return [item for item in found if item is not None]
+            by_ref = {p[0]: self._known[p] for p in pairs if p in self._known}
+        new = [p[0] for p in pairs if p[0] not in by_ref]
+        for at in range(0, len(new), _CHUNK):  # a ref gone since it was listed is left out
+            by_ref.update(self._read_full(new[at:at + _CHUNK]))
+        return [item for p in pairs if (item := by_ref.get(p[0])) is not None]
 
-    def _read_full(self, refs: list[str]) -> None:
+    def _read_full(self, refs: list[str]) -> dict[str, ReviewItem | None]:
+        """Each of `refs` still there, read and remembered at the commit it is at now."""
         out = self._run("for-each-ref", f"--format={_FORMAT}", *refs)
         fields = out.decode("utf-8", "surrogateescape").split("\0")
-        n = len(_FIELDS)
+        n, read = len(_FIELDS), {}
         for i in range(0, len(fields) - n + 1, n):
             record = [fields[i].lstrip("\n"), *fields[i + 1:i + n]]
-            item = self._item(record)
+            read[record[0]] = item = self._item(record)
             with self._lock:
                 if len(self._known) >= MAX_KNOWN:  # the oldest seen goes first
                     del self._known[next(iter(self._known))]
                 self._known[(record[0], record[1])] = item
+        return read
 
     def _item(self, record: list[str]) -> ReviewItem | None:
         """The review a for-each-ref record describes, or None when it is not ours."""

@@ -408,3 +408,7 @@ def test_listing_again_runs_git_once_however_many_wait(repo, reviews, monkeypatc
     git(repo, "update-ref", reviews.ref(OP2), other)
     [moved] = [i for i in reviews.list() if i.op_id == OP2]
     assert (moved.sha, moved.files) == (other, ("calc/ops.py",)), moved
+    # more waiting than it remembers: each listing still shows them all
+    monkeypatch.setattr("governance.git.review.MAX_KNOWN", 2)
+    fresh = ReviewBranches(reviews.git, reviews.prefix)
+    assert len(fresh.list()) == 4 and len(fresh.list()) == 4 and len(fresh._known) == 2
