@@ -16,6 +16,7 @@ never reaches the database file.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import sqlite3
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
     from ledger.retention import Prepared
 
 REPLY_TEXT_CAP = 16 * 1024  # characters of a model reply kept per call
+# Text longer than this is redacted on a worker thread: the patterns take ~1 ms a KB, so a
+# 110 KB reply stood the event loop still 126 ms (more on a loaded box); off the loop, it
+# runs between the patterns' passes (each holds the GIL alone, the longest ~28 ms).
+OFF_LOOP_CHARS = 8 * 1024
 # The phases an op ends in: the one list. The ledger finds unfinished ops by it and may
 # import nothing above itself, so it owns the fact; governance.phase builds TERMINAL from it.
 TERMINAL_PHASES = ("COMPLETE", "PROPOSED", "POSTMORTEM", "CANCELLED", "BLOCKED",
@@ -132,7 +137,8 @@ class Ledger:
                "model": model, "prompt_tokens": prompt_tokens,
                "completion_tokens": completion_tokens, "cost_usd": cost_usd,
                "latency_ms": latency_ms, "ok": int(ok), "error": redact(error),
-               "telemetry": _dump(telemetry or {}), "reply_text": _capped(redact(reply_text))}
+               "telemetry": _dump(telemetry or {}),
+               "reply_text": _capped(await _redacted(reply_text))}
         await self._db.write(lambda tx: tx.insert("model_calls", row))
 
     async def record_tool_call(self, op_id: str, *, round: int, tool: str,
@@ -319,6 +325,12 @@ def _decoded(found: sqlite3.Row, json_cols: Iterable[str]) -> dict[str, Any]:
         if col in row and isinstance(row[col], str):
             row[col] = json.loads(row[col])
     return row
+
+
+async def _redacted(text: str) -> str:
+    if len(text) <= OFF_LOOP_CHARS:
+        return redact(text)
+    return await asyncio.to_thread(redact, text)
 
 
 def _capped(text: str) -> str:

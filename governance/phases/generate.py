@@ -80,7 +80,9 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         watched = _Watched(view, steer, band, d.reflex_stats)
         collapsed: ModelCollapsed | None = None
         try:
-            answer = await _ask_once(ctx, d, phase, watched, build_prompt(), deadline,
+            # off the loop: it reads files and redacts (~1 ms a KB of prompt)
+            prompt = await d.in_thread(build_prompt)
+            answer = await _ask_once(ctx, d, phase, watched, prompt, deadline,
                                      use_tools and d.tools is not None, band, before)
         except ModelCollapsed as exc:
             exc.op_id, exc.phase = ctx.op_id, phase.value

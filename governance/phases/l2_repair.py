@@ -218,12 +218,14 @@ class L2Run:
         wait = left if bound is None else min(bound, left)
         view = for_route(d.provider, ctx.route, d)
         async with d.model_gate.turn(ctx.op_id, wait):
-            g = await model_grant(ctx, d, Phase.L2_REPAIR, view, self._prompt(), tools=False)
+            first = [await d.in_thread(self._prompt)]  # built once for the sizing and the ask
+            g = await model_grant(ctx, d, Phase.L2_REPAIR, view, first[0], tools=False)
             route_end = time.monotonic() + g.seconds + d.policy.routes.spec(ctx.route).grace_s
             self.capped = self.deadline < route_end  # the timebox, not the route, binds
             deadline = min(self.deadline, route_end)
-            answer = await ask_model(ctx, d, Phase.L2_REPAIR, self._prompt, deadline,
-                                     use_tools=False, view=view)
+            answer = await ask_model(ctx, d, Phase.L2_REPAIR,
+                                     lambda: first.pop() if first else self._prompt(),
+                                     deadline, use_tools=False, view=view)
         return answer.candidate
 
     def _prompt(self) -> str:
