@@ -358,6 +358,8 @@ class Daemon:
                      cost_usd=round(handle.ctx.cost_usd, 6), commit=handle.ctx.commit_sha)
         except Exception:
             log.exception("op crashed outside the orchestrator", op_id=op_id)
+            if self.storage.waiting:  # its rows could not be written: not the work's failure
+                terminal = None
         finally:
             self.ops.pop(op_id, None)
             self._op_done.set()
