@@ -53,6 +53,21 @@ class Sandbox:
         nofollow_write.remove_tree(self.root)  # however deep a jailed process made it
 
 
+def left_out_links(live_root: Path, files: list[str]) -> list[str]:
+    """The listed symlinks of the live tree that a sandbox leaves out (copy_link): what
+    the live tree has and no sandbox's test run ever saw."""
+    out = []
+    for rel in files:
+        try:
+            st = nofollow.lstat(live_root, rel)
+            if st is not None and stat.S_ISLNK(st.st_mode) and \
+                    not nofollow.link_stays_inside(rel, nofollow.readlink(live_root, rel)):
+                out.append(rel)
+        except (OSError, PathEscape):
+            continue  # beneath a link or gone: not collected through on its own
+    return out
+
+
 def copy_link(dest: Path, rel: str, target: str) -> str | None:
     """Recreate the symlink `rel -> target` under `dest` if it can only resolve inside the
     tree (relative, never climbing above its own directory); else why it was left out."""

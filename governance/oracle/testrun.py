@@ -184,6 +184,7 @@ class TestRunner:
             raise ValueError(f"pytest plugin names must be module names, not {bad}")
         self.plugins = tuple(plugins)
         self.stop_early = False  # `-x`: the session ends at its first failing test
+        self.ignored: tuple[str, ...] = ()  # paths collection never enters (`--ignore`)
         self.before: Callable[[], Awaitable[None]] | None = None  # awaited before each run
 
     def gated(self, before: Callable[[], Awaitable[None]] | None) -> TestRunner:
@@ -204,6 +205,14 @@ class TestRunner:
         it read as never run)."""
         other = copy.copy(self)
         other.stop_early = True
+        return other
+
+    def ignoring(self, paths: Sequence[str]) -> TestRunner:
+        """The same runner, its sessions never collecting beneath `paths` (relative to the
+        tree): VERIFY's live tree keeps the links a sandbox leaves out (a link climbing out
+        of the tree makes pytest collect the suite again through it, dozens deep)."""
+        other = copy.copy(self)
+        other.ignored = tuple(paths)
         return other
 
     def _command(self, env: TestEnv | None) -> list[str]:
@@ -229,6 +238,7 @@ class TestRunner:
         # rootdir and confcutdir pinned to the tree: nodeids match between the base and the
         # candidate's copy, and no conftest above the tree is picked up.
         stop = ["-x"] if self.stop_early else []
+        stop += [f"--ignore=./{p}" for p in self.ignored]
         return [*cmd, "-p", PLUGIN_MODULE, *extra, "-p", "no:cacheprovider", "-o", "addopts=",
                 "--rootdir=.", "--confcutdir=.", "-q", "-rfE", *stop, *paths]
 

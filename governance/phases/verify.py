@@ -17,7 +17,7 @@ import re
 from governance.oracle.failure_text import as_payload
 from governance.oracle.oracle import FailureKind, Report, Verdict
 from governance.oracle.oracle_run import Checked, Validation, check_live, run_side
-from governance.oracle.sandbox import Sandbox
+from governance.oracle.sandbox import Sandbox, left_out_links
 from governance.phase import Phase, Transition
 from governance.phases.deps import PhaseDeps
 from governance.phases.validate import before_op
@@ -30,11 +30,15 @@ async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     if memo.scope is None or memo.baseline is None:
         return Transition(Phase.POSTMORTEM, "verify: no baseline was recorded by VALIDATE",
                           infra=True)
-    checked = await check_live(d.verify_runner, d.root, memo.scope, memo.baseline,
-                               d.state_dir / "oracle")
+    # VALIDATE's baseline ran in sandboxes, which leave out links that reach outside the
+    # tree: the live session skips them too, or it judges a tree the baseline never saw
+    files = await d.in_thread(d.git.listed_files)
+    left_out = await d.in_thread(left_out_links, d.root, files)
+    checked = await check_live(d.verify_runner.ignoring(left_out), d.root, memo.scope,
+                               memo.baseline, d.state_dir / "oracle")
     theirs: list[str] = []
     if not checked.verdict.passed and checked.verdict.kind is FailureKind.FAILING:
-        theirs = await _theirs(ctx, d, checked)
+        theirs = await _theirs(ctx, d, checked, files)
     v = _ours(checked.verdict, theirs)
     payload = {"tests": memo.scope.describe(), "summary": v.reason[:2000], "counts": v.counts,
                "regressions": list(v.regressions[:50]),
@@ -55,13 +59,13 @@ async def verify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     return Transition(Phase.COMPLETE, f"verified ({v.reason[:300]})", payload)
 
 
-async def _theirs(ctx: OperationContext, d: PhaseDeps, checked: Checked) -> list[str]:
+async def _theirs(ctx: OperationContext, d: PhaseDeps, checked: Checked,
+                  files: list[str]) -> list[str]:
     """The failing tests of `checked` that fail the same way on the live tree without this
     op's change (one session in a sandbox copy); none when that run cannot be judged."""
     v, live = checked.verdict, checked.outcomes[0].report
     if live is None:
         return []
-    files = await d.in_thread(d.git.listed_files)
     boxes = d.state_dir / "sandboxes" / f"{ctx.op_id}-verify"
     try:
         box = await d.in_thread(Sandbox.create, d.root, files, boxes / "live", d.state_rel,

@@ -5,6 +5,7 @@ named pytest, entry-point plugins) and that the report never lands in the tree."
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from governance.oracle.oracle import FailureKind, Report, judge, read_report
+from governance.oracle.sandbox import left_out_links
 from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
 from tests.helpers import (
@@ -190,6 +192,25 @@ async def test_a_repo_file_named_pytest_does_not_shadow_it(tmp_path, shadow):
     assert "passed" not in _plain_pytest(root)  # without -P the repo's 'pytest' wins
     outcome = await _run(root, tmp_path)
     assert outcome.passed and len(outcome.report.tests) == 2, outcome.output_tail
+
+
+@pytest.mark.slow
+async def test_a_full_session_never_collects_beneath_the_links_a_sandbox_leaves_out(tmp_path):
+    """A committed link climbing out of the tree (here back into it) makes pytest collect
+    the suite again through it, dozens deep; VERIFY's live session ignores the links no
+    sandbox holds (governance.oracle.sandbox.left_out_links), so it runs what the baseline
+    ran. A link that stays inside is kept."""
+    root = _tree(tmp_path / "repo", {"pkg/__init__.py": ""})
+    os.symlink("../..", root / "pkg" / "up")
+    os.symlink("/etc", root / "etc")
+    os.symlink("test_t.py", root / "tests" / "alias.py")
+    files = ["etc", "pkg/__init__.py", "pkg/up", "tests/alias.py", "tests/test_t.py"]
+    left_out = left_out_links(root, files)
+    assert left_out == ["etc", "pkg/up"]
+    runner = TestRunner(["{python}", "-m", "pytest"], 60).ignoring(left_out)
+    outcome = await runner.run(root, [], scratch=tmp_path / "oracle")
+    assert outcome.passed, outcome.output_tail
+    assert set(outcome.report.tests) == {"tests/test_t.py::test_a", "tests/test_t.py::test_b"}
 
 
 def _entry_point_plugin(site: Path) -> None:
