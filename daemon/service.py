@@ -26,7 +26,7 @@ from daemon.control.server import ControlServer
 from daemon.host.gate import host_gate_for
 from daemon.host.health import HostReader
 from daemon.host.priority import lower_own
-from daemon.host.state_gate import gate_for
+from daemon.host.state_gate import gate_for, storage_error
 from daemon.instance import InstanceLock, state_dir_problem
 from daemon.ledger_archiver import archive_forever
 from daemon.live.events import EventBus, ServiceChange
@@ -356,9 +356,11 @@ class Daemon:
             terminal = None if stopping else phase.value
             log.info("op finished", op_id=op_id, terminal=phase.value,
                      cost_usd=round(handle.ctx.cost_usd, 6), commit=handle.ctx.commit_sha)
-        except Exception:
+        except Exception as exc:
             log.exception("op crashed outside the orchestrator", op_id=op_id)
-            if self.storage.waiting:  # its rows could not be written: not the work's failure
+            # Its rows could not be written: that says nothing about its work. The exception
+            # says so at once; the gate's look (in a thread) may come after this line.
+            if self.storage.waiting or storage_error(exc):
                 terminal = None
         finally:
             self.ops.pop(op_id, None)

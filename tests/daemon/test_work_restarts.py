@@ -5,11 +5,15 @@ failed is not tried again by the same brain on the same code until its backoff p
 
 from __future__ import annotations
 
+import asyncio
+import errno
 from pathlib import Path
 
 import pytest
 
 from daemon.status.text import status_text
+from governance.phases.orchestrator import Orchestrator
+from sensors.queue import IntakeQueue
 from tests.helpers import (
     OPS_BROKEN,
     OPS_FIXED,
@@ -82,3 +86,33 @@ async def test_failed_work_is_not_retried_after_a_restart_until_the_code_changes
     async with running_daemon(repo, settings) as daemon:
         done = await wait_terminal(daemon, count=2)
     assert sorted(o["phase"] for o in done) == ["COMPLETE", "POSTMORTEM"]
+
+
+async def test_an_op_cut_by_a_refused_write_leaves_no_work_record(repo, short_tmp, monkeypatch):
+    """The order a loaded full suite found: an op's write fails for want of room and the op
+    is gone before the state-dir gate has looked (not waiting yet). Its rows could not be
+    written, which says nothing about its work: no failure is remembered, nothing held back
+    (else the work waited out a backoff once room came back)."""
+    cut: list = []
+    finished = asyncio.Event()
+
+    async def refused(self, ctx, cancel):
+        cut.append(ctx.envelope)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    real_finished = IntakeQueue.finished
+
+    async def noted(self, *args, **kwargs):
+        await real_finished(self, *args, **kwargs)
+        finished.set()
+
+    monkeypatch.setattr(Orchestrator, "run", refused)
+    monkeypatch.setattr(IntakeQueue, "finished", noted)
+    add_todo_and_commit(repo)
+    settings = settings_for(write_script(short_tmp / "s.jsonl", explore_turn()))
+    async with running_daemon(repo, settings) as daemon:
+        await asyncio.wait_for(finished.wait(), 60)
+        assert not daemon.storage.waiting  # the gate had not looked: the exception said it
+        assert daemon.queue is not None
+        assert await daemon.queue.work.held_back(cut[0]) is None
+        assert daemon.queue.work.snapshot() == []
