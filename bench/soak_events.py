@@ -106,17 +106,31 @@ def _disk(soak: Soak) -> dict:
 
 def _storage_until(soak: Soak, waiting: bool, timeout_s: float = 60.0) -> float | None:
     """When `status` first says new ops wait (or no longer wait); None if it never did."""
+    last: dict = {}
+
     def says() -> float | None:
         _, answer = soak_metrics.status(soak.state / "control.sock")
-        storage = (answer or {}).get("storage") or {}
+        last["answer"] = answer or {}
+        storage = last["answer"].get("storage") or {}
         return time.monotonic() if storage.get("waiting") == waiting else None
 
     try:
         return wait_sync(says, timeout_s, "the storage gate", interval=0.1)  # type: ignore
     except AssertionError:
         soak.problems.append(f"status never said storage waiting={waiting} "
-                             f"within {timeout_s:g} s")
+                             f"within {timeout_s:g} s; {doing(last.get('answer') or {})}")
         return None
+
+
+def doing(answer: dict) -> str:
+    """What a `status --json` answer says the daemon was doing: the storage gate's
+    reason, the ops in flight with their phase and age, the queue's length."""
+    gate = answer.get("storage") or {}
+    storage = f"{gate.get('reason') or '-'} (free {gate.get('free_mb')} MB)"
+    ops = [f"{o.get('op_id')} in {o.get('phase')} for {o.get('age_s', 0):.0f} s"
+           for o in answer.get("in_flight") or []]
+    return (f"storage: {storage}; in flight: {', '.join(ops) or 'none'}; "
+            f"queued: {len(answer.get('queue') or [])}")
 
 
 def _storm(soak: Soak) -> dict:
@@ -132,14 +146,18 @@ def _switch(soak: Soak) -> dict:
 
 def wait_idle(soak: Soak, timeout_s: float) -> None:
     """Until nothing is queued or in flight (the end of the soak)."""
+    last: dict = {}
+
     def idle() -> bool:
         _, answer = soak_metrics.status(soak.state / "control.sock")
+        last["answer"] = answer or {}
         return bool(answer) and not answer["queue"] and not answer["in_flight"]
 
     try:
         wait_sync(idle, timeout_s, "the daemon to be idle", interval=0.5)
     except AssertionError:
-        soak.problems.append(f"the daemon was not idle {timeout_s:g} s after the feed ended")
+        soak.problems.append(f"the daemon was not idle {timeout_s:g} s after the feed "
+                             f"ended; {doing(last.get('answer') or {})}")
 
 
 def mount_tmpfs(where: Path, size_mb: int) -> Path | None:

@@ -18,9 +18,20 @@ pytestmark = [pytest.mark.slow,
                                  reason="bubblewrap is unusable: the daemon jails its tests")]
 
 
+def _warnings(where: Path, last: int = 40) -> str:
+    """The daemons' warnings and errors, newest last: what a failed run leaves to read
+    (its directory goes with the test)."""
+    lines = [line for log in sorted(where.glob("daemon-*.log"))
+             for line in log.read_text(errors="replace").splitlines()
+             if '"level": "warning"' in line or '"level": "error"' in line]
+    return "\n".join(line[:600] for line in lines[-last:])
+
+
 def test_a_short_soak_keeps_every_invariant(short_tmp: Path):
     r, soak = run(SHORT, short_tmp)
     print(report(r, soak))
+    if r["problems"]:
+        print(_warnings(short_tmp))
     assert r["problems"] == []
     assert r["items_given"] == SHORT.ops or r["ops"] >= SHORT.ops, r["items_given"]
     assert sum(r["items_settled"].values()) == r["items_given"]
