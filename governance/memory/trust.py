@@ -7,10 +7,16 @@ confidence it was stated with. The grounding log is the ledger's outcome records
     drift      = trust over the newest DRIFT_WINDOW records - trust over all of them
 
 A record counts when its class is about the work (COUNTED_OUT excludes a cancel or a
-block); a hit is a COMPLETE op. Trust is consulted at CLASSIFY only once a key has
-MIN_EVIDENCE records, and only downwards: the confidence the risk rules see is
-min(stated, trust), so a kind of work that keeps failing reaches the low-confidence rule
-sooner; trust never makes an op look safer than its sensor said.
+block) and its op was decided: a hit is a COMPLETE op, a miss one that ended otherwise. An
+op waiting on a review branch (PROPOSED) is neither yet; its human decides. Counting it a
+miss would feed on itself: once trust dips under the low-confidence line, the risk rules
+send the next proven changes to review, each review lowers trust again, and nothing lands
+any more (a two-hour soak went there at trust 0.49: 185 of 961 proven items proposed).
+
+Trust is consulted at CLASSIFY only once a key has MIN_EVIDENCE records, and only
+downwards: the confidence the risk rules see is min(stated, trust), so a kind of work that
+keeps failing reaches the low-confidence rule sooner; trust never makes an op look safer
+than its sensor said.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 COUNTED_OUT = frozenset({"cancelled", "blocked"})
+UNDECIDED = frozenset({"PROPOSED"})  # the human's to decide: neither a hit nor a miss
 MIN_EVIDENCE = 5
 DRIFT_WINDOW = 20
 ANY_ROUTE = "*"
@@ -36,7 +43,8 @@ class Trust:
 
 
 def _counted(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return [r for r in records if str(r.get("failure_class", "")) not in COUNTED_OUT]
+    return [r for r in records if str(r.get("failure_class", "")) not in COUNTED_OUT
+            and r.get("result") not in UNDECIDED]
 
 
 def _landed(rec: Mapping[str, Any]) -> bool:

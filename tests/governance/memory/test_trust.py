@@ -40,6 +40,15 @@ def test_table_brier_and_drift():
     assert drift(history) == pytest.approx(Trust(0, 20).value - Trust(20, 40).value)
 
 
+def test_a_waiting_review_is_neither_a_hit_nor_a_miss():
+    """Else trust feeds on itself: under the low-confidence line the next proven changes
+    go to review, and each review counted a miss lowers trust again."""
+    decided = [_rec("COMPLETE")] * 6 + [_rec("POSTMORTEM", cls="validation_failed")] * 4
+    waiting = [_rec("PROPOSED", cls="other")] * 30
+    assert table(decided + waiting)[("kernel", "todo", "*")] == Trust(6, 10)
+    assert brier(decided + waiting) == brier(decided)
+
+
 def test_calibration_only_lowers_and_needs_evidence():
     assert calibrated(0.9, None) == 0.9
     assert calibrated(0.9, Trust(0, MIN_EVIDENCE - 1)) == 0.9  # not enough evidence yet
