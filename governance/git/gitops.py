@@ -75,6 +75,15 @@ class GitOps:
             self._known_commit = sha
         return commit
 
+    def branch(self) -> str | None:
+        """The branch HEAD names (`refs/heads/...`, born or not), or None when detached:
+        read from the ref files, no process."""
+        try:
+            head = SymbolicReference(self.repo, "HEAD")
+            return None if head.is_detached else head.reference.path
+        except (ValueError, OSError, TypeError):
+            return None
+
     def dirty(self, paths: Sequence[str], *, ignored: bool = False) -> list[str]:
         """Paths with staged or unstaged changes (untracked files count as dirty too) and,
         with `ignored`, untracked files that exist though git ignores them (`!!`). With
@@ -144,7 +153,8 @@ class GitOps:
 
     def commit_paths(self, paths: Sequence[str], message: str, *, author_name: str,
                      author_email: str, expected_head: str | None,
-                     sign_env: dict[str, str] | None = None) -> CommitResult:
+                     sign_env: dict[str, str] | None = None,
+                     branch: str | None = None) -> CommitResult:
         """Commit the working-tree state of exactly `paths` on top of HEAD.
 
         HEAD may have moved since `expected_head` (another op landed, the human committed):
@@ -152,17 +162,21 @@ class GitOps:
         `expected_head`, the commit is built on the new HEAD; otherwise it is refused. One
         commit at a time per GitOps (ops of one daemon never race each other), and the
         update of HEAD is a compare-and-swap, retried if someone else moved it meanwhile.
+        `branch` (the ref HEAD named when the op began; None: detached) is the only one
+        that may move: with another checked out the commit is refused, and the update
+        names the branch, so a checkout racing it cannot carry the commit elsewhere.
         """
         with self._commit_lock:
             for _ in range(COMMIT_TRIES):
+                self._check_branch(branch)
                 head = self.head_sha()
                 self._check_moved(expected_head, head, paths)
                 sha, integrity, raw = self._make_commit(head, paths, message, author_name,
                                                         author_email, sign_env)
                 crashpoint("commit_before_update_ref")
                 try:
-                    self.repo.git.update_ref("-m", "ouroboros: auto-commit", "HEAD", sha,
-                                             head or "0" * 40)
+                    self.repo.git.update_ref("-m", "ouroboros: auto-commit", branch or "HEAD",
+                                             sha, head or "0" * 40)
                 except git.GitCommandError as exc:
                     if self.head_sha() != head:
                         continue  # moved again under us: check the new HEAD the same way
@@ -172,14 +186,28 @@ class GitOps:
                 # The commit now exists: nothing after this line may fail the op (that would
                 # roll back files that HEAD already contains).
                 try:
-                    note = sync_op_paths(self.root, Path(self.repo.git_dir), sha, paths,
-                                         parent=head, head=self.head_sha(), raw=raw)
+                    note = "" if branch is None or self.branch() == branch else (
+                        f"HEAD left {branch} during the commit: the index is the other "
+                        "checkout's and was left alone")
+                    note = note or sync_op_paths(self.root, Path(self.repo.git_dir), sha,
+                                                 paths, parent=head, head=self.head_sha(),
+                                                 raw=raw)
                 except Exception as exc:  # a bug here must not undo a made commit
                     note = (f"index not refreshed ({type(exc).__name__}: {exc}); "
                             f"run `git reset -q -- {' '.join(paths)}`")
                 return CommitResult(sha=sha, integrity=integrity, index_note=note,
                                     parent=head or "")
             raise CommitError(f"HEAD kept moving during the commit ({COMMIT_TRIES} tries)")
+
+    def _check_branch(self, branch: str | None) -> None:
+        """Refuse unless HEAD still names `branch` (the human checked out another: the op's
+        change was made and judged on `branch`'s files, and is theirs to carry over)."""
+        if branch is None:
+            return
+        now = self.branch()
+        if now != branch:
+            raise CommitError(f"the op's branch {branch} is no longer checked out (HEAD: "
+                              f"{now or 'detached'}): nothing committed")
 
     def _check_moved(self, expected: str | None, head: str | None,
                      paths: Sequence[str]) -> None:

@@ -86,7 +86,8 @@ async def auto_commit(ctx: OperationContext, d: PhaseDeps) -> CommitResult:
     def commit(env: dict[str, str] | None) -> CommitResult:
         return d.git.commit_paths(files, message, author_name=d.policy.author_name,
                                   author_email=d.policy.author_email,
-                                  expected_head=ctx.base_head, sign_env=env)
+                                  expected_head=ctx.base_head, sign_env=env,
+                                  branch=ctx.base_branch)
 
     if sign_env is None:
         return await d.in_thread(lambda: commit(None))

@@ -62,6 +62,7 @@ async def classify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     ctx.risk_tier, ctx.risk_rule = tier.name, rule
     ctx.cautions = list(advice.cautions) if advice else []
     ctx.base_head = await d.in_thread(d.git.head_sha)
+    ctx.base_branch = await d.in_thread(d.git.branch)
     return Transition(Phase.ROUTE, f"risk {tier.name} by rule {rule}", payload)
 
 

@@ -114,3 +114,59 @@ def test_file_names_are_never_pathspec_patterns(repo, name):
     ops = GitOps(repo)
     assert ops.dirty([name]) == []
     assert ops.dirty(["a.py"]) == ["a.py"]
+
+
+def _on_branch(g: GitOps, paths, expected, branch):
+    return g.commit_paths(paths, MSG, author_name="Ouroboros",
+                          author_email="ouroboros@localhost", expected_head=expected,
+                          branch=branch)
+
+
+def test_a_commit_never_lands_on_a_branch_the_human_checked_out_meanwhile(repo):
+    """The fourth soak's find: the human switched to a side branch (a descendant that
+    leaves the op's file alone) while the op ran; the commit went onto it, and the main
+    checkout was left with the change staged. Now it is refused, and nothing moves."""
+    g = GitOps(repo)
+    base, branch = g.head_sha(), g.branch()
+    assert branch is not None and branch.startswith("refs/heads/")
+    git(repo, "checkout", "-q", "-b", "side")
+    (repo / "notes.txt").write_text("the human's side work\n")
+    git(repo, "add", "notes.txt")
+    git(repo, "commit", "-qm", "side work")
+    side = g.head_sha()
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    with pytest.raises(CommitError, match="no longer checked out"):
+        _on_branch(g, ["calc/ops.py"], base, branch)
+    assert git(repo, "rev-parse", branch).strip() == base and g.head_sha() == side
+    assert git(repo, "status", "--porcelain") == " M calc/ops.py\n"  # nothing staged
+
+
+def test_a_checkout_racing_the_commit_cannot_carry_it_to_another_branch(repo, monkeypatch):
+    """HEAD names the op's branch when the commit begins, another by the time the ref
+    moves: the update names the branch, so the commit lands there, and the other
+    checkout's index is left alone."""
+    g = GitOps(repo)
+    base, branch = g.head_sha(), g.branch()
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    made = g._make_commit
+
+    def switching(*args, **kwargs):
+        out = made(*args, **kwargs)
+        git(repo, "checkout", "-q", "-b", "side")  # the same commit: the change comes along
+        return out
+
+    monkeypatch.setattr(g, "_make_commit", switching)
+    result = _on_branch(g, ["calc/ops.py"], base, branch)
+    assert git(repo, "rev-parse", branch).strip() == result.sha
+    assert git(repo, "rev-parse", "refs/heads/side").strip() == base
+    assert "HEAD left" in result.index_note
+    assert git(repo, "status", "--porcelain") == " M calc/ops.py\n"  # not staged on side
+
+
+def test_a_commit_on_the_branch_the_op_began_on_lands_as_before(repo):
+    g = GitOps(repo)
+    base, branch = g.head_sha(), g.branch()
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    result = _on_branch(g, ["calc/ops.py"], base, branch)
+    assert git(repo, "rev-parse", "HEAD").strip() == result.sha and result.index_note == ""
+    assert git(repo, "status", "--porcelain") == ""
