@@ -331,7 +331,13 @@ class Daemon:
                    and not getattr(self.provider, "queue_only", False)  # failback: all down
                    and len(self.ops) < self.settings.daemon.workers
                    and not self.quiet.holds(loop.time()) and await self.budget_left()):
-                env = await self.queue.pop_ready()  # the router holds its files until done
+                try:  # the router holds its files until done
+                    env = await self.queue.pop_ready()
+                except Exception as exc:  # its WAL row refused: it stays queued
+                    if not storage_error(exc):
+                        raise
+                    await self.storage.next_look()  # which closes the gate, or finds room
+                    env = None
                 if env is None:
                     break
                 self.quiet.began()
@@ -358,8 +364,7 @@ class Daemon:
                      cost_usd=round(handle.ctx.cost_usd, 6), commit=handle.ctx.commit_sha)
         except Exception as exc:
             log.exception("op crashed outside the orchestrator", op_id=op_id)
-            # Its rows could not be written: that says nothing about its work. The exception
-            # says so at once; the gate's look (in a thread) may come after this line.
+            # its rows could not be written: that says nothing about its work
             if self.storage.waiting or storage_error(exc):
                 terminal = None
         finally:

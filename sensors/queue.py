@@ -90,9 +90,15 @@ class IntakeQueue:
         env = self.router.next_ready()
         if env is None:
             return None
-        for key in [env.dedup_key, *env.evidence.get("merged_keys", [])]:
-            await self.ledger.wal_append("dispatched", dedup_key=key,
-                                         session_id=env.session_id)
+        try:
+            for key in [env.dedup_key, *env.evidence.get("merged_keys", [])]:
+                await self.ledger.wal_append("dispatched", dedup_key=key,
+                                             session_id=env.session_id)
+        except BaseException:  # not dispatched (a full disk, a cancel): queued as it was
+            self.router.release(env.dedup_key)
+            self.router.offer(env)
+            self.changed.set()  # the dispatcher tries again once it may
+            raise
         await self.work.began(env)
         return env
 

@@ -139,6 +139,7 @@ class StateGate:
         self.room: Room | None = None
         self._suspect = ""  # a refused write seen since the last look
         self._look = asyncio.Event()
+        self._looked = asyncio.Event()  # set after every look
 
     @property
     def waiting(self) -> bool:
@@ -159,8 +160,22 @@ class StateGate:
             self._look.clear()
             await self.sample()
 
+    async def next_look(self) -> None:
+        """Until the gate has looked again (at once after a refused write), at most two
+        polls: a dispatcher whose write was refused waits for the verdict, not in a loop."""
+        self._looked.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2 * self.limits.poll_s):
+                await self._looked.wait()
+
     async def sample(self) -> None:
         """One look (in a thread: statvfs, and a probe write when in doubt)."""
+        try:
+            await self._sample()
+        finally:
+            self._looked.set()
+
+    async def _sample(self) -> None:
         suspect, self._suspect = self._suspect, ""
         try:
             room = await asyncio.to_thread(read_room, self.state_dir,

@@ -13,8 +13,10 @@ import pytest
 
 from daemon.status.text import status_text
 from governance.phases.orchestrator import Orchestrator
+from ledger import Ledger
 from sensors.queue import IntakeQueue
 from tests.helpers import (
+    FIX_TODO_EDIT,
     OPS_BROKEN,
     OPS_FIXED,
     add_todo_and_commit,
@@ -22,6 +24,7 @@ from tests.helpers import (
     explore_turn,
     git,
     running_daemon,
+    script_turn,
     settings_for,
     terminal_ops,
     wait_terminal,
@@ -116,3 +119,29 @@ async def test_an_op_cut_by_a_refused_write_leaves_no_work_record(repo, short_tm
         assert daemon.queue is not None
         assert await daemon.queue.work.held_back(cut[0]) is None
         assert daemon.queue.work.snapshot() == []
+
+
+async def test_a_dispatch_whose_wal_row_is_refused_leaves_the_work_queued(repo, short_tmp,
+                                                                         monkeypatch):
+    """A short soak's find: the state dir filled as the dispatcher wrote an envelope's
+    'dispatched' row; the error went up the dispatch loop and the daemon stopped (exit 1),
+    its ops never closed. Now the envelope stays queued, the dispatcher waits for the
+    state-dir gate's next look, and the work runs once the row can be written."""
+    real = Ledger.wal_append
+    refused: list[str] = []
+
+    async def full_once(self, event, **kw):
+        if event == "dispatched" and not refused:
+            refused.append(kw["dedup_key"])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return await real(self, event, **kw)
+
+    monkeypatch.setattr(Ledger, "wal_append", full_once)
+    add_todo_and_commit(repo)
+    script = write_script(short_tmp / "s.jsonl", explore_turn(), script_turn(FIX_TODO_EDIT),
+                          script_turn("Clamped x; removed the TODO."))
+    settings = settings_for(script, storage={"poll_s": 0.2})
+    async with running_daemon(repo, settings) as daemon:
+        [op] = await wait_terminal(daemon, timeout=120)
+    assert refused, "the refusal never happened: nothing was tested"
+    assert op["phase"] == "COMPLETE", op
