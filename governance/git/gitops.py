@@ -186,12 +186,12 @@ class GitOps:
                 # The commit now exists: nothing after this line may fail the op (that would
                 # roll back files that HEAD already contains).
                 try:
-                    note = "" if branch is None or self.branch() == branch else (
-                        f"HEAD left {branch} during the commit: the index is the other "
-                        "checkout's and was left alone")
-                    note = note or sync_op_paths(self.root, Path(self.repo.git_dir), sha,
-                                                 paths, parent=head, head=self.head_sha(),
-                                                 raw=raw)
+                    if branch is not None and self.branch() != branch:
+                        note = (f"HEAD left {branch} during the commit: the index is the "
+                                "other checkout's and was left alone")
+                    else:
+                        note = sync_op_paths(self.root, Path(self.repo.git_dir), sha, paths,
+                                             parent=head, head=self.head_sha(), raw=raw)
                 except Exception as exc:  # a bug here must not undo a made commit
                     note = (f"index not refreshed ({type(exc).__name__}: {exc}); "
                             f"run `git reset -q -- {' '.join(paths)}`")
