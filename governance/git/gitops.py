@@ -183,21 +183,25 @@ class GitOps:
                     raise CommitError(f"could not move HEAD: {exc.stderr.strip()}") from exc
                 crashpoint("commit_after_update_ref")
                 self._known_commit = sha  # commit-tree made it: no rev-parse to confirm
-                # The commit now exists: nothing after this line may fail the op (that would
-                # roll back files that HEAD already contains).
-                try:
-                    if branch is not None and self.branch() != branch:
-                        note = (f"HEAD left {branch} during the commit: the index is the "
-                                "other checkout's and was left alone")
-                    else:
-                        note = sync_op_paths(self.root, Path(self.repo.git_dir), sha, paths,
-                                             parent=head, head=self.head_sha(), raw=raw)
-                except Exception as exc:  # a bug here must not undo a made commit
-                    note = (f"index not refreshed ({type(exc).__name__}: {exc}); "
-                            f"run `git reset -q -- {' '.join(paths)}`")
+                note = self._refresh_index(sha, head, paths, raw, branch)
                 return CommitResult(sha=sha, integrity=integrity, index_note=note,
                                     parent=head or "")
             raise CommitError(f"HEAD kept moving during the commit ({COMMIT_TRIES} tries)")
+
+    def _refresh_index(self, sha: str, parent: str | None, paths: Sequence[str], raw: bytes,
+                       branch: str | None) -> str:
+        """Bring the human's index up to the made commit for `paths`; the note says what
+        was not done. The commit already exists, so nothing here may fail the op (that
+        would roll back files that HEAD already contains)."""
+        try:
+            if branch is not None and self.branch() != branch:
+                return (f"HEAD left {branch} during the commit: the index is the other "
+                        "checkout's and was left alone")
+            return sync_op_paths(self.root, Path(self.repo.git_dir), sha, paths,
+                                 parent=parent, head=self.head_sha(), raw=raw)
+        except Exception as exc:  # a bug here must not undo a made commit
+            return (f"index not refreshed ({type(exc).__name__}: {exc}); "
+                    f"run `git reset -q -- {' '.join(paths)}`")
 
     def _check_branch(self, branch: str | None) -> None:
         """Refuse unless HEAD still names `branch` (the human checked out another: the op's
