@@ -236,7 +236,7 @@ class OperationContext(BaseModel):
     lessons: list[str] = Field(default_factory=list)  # governance.memory.lessons', at GENERATE
     digest: str = ""  # governance.memory.digest's strategic digest, at GENERATE
     base_head: str | None = None
-    base_branch: str | None = None  # the ref HEAD named at CLASSIFY; None: detached
+    base_branch: str | None = None  # GitOps.branch() at CLASSIFY ("HEAD": detached)
     live_hashes: dict[str, str | None] = Field(default_factory=dict)
     diff_preview: str = ""  # GATE's redacted diff of the candidate, shown again at APPROVE
     evidence: str = ""  # GATE's proof (governance.proof.rules): the commit's Evidence trailer

@@ -22,10 +22,12 @@ from git.refs.symbolic import SymbolicReference
 
 from governance.crashpoints import crashpoint
 from governance.errors import CommitError
+from governance.git.in_progress import operation_in_progress
 from governance.git.index_sync import EMPTY_TREE, TEMP_INDEX_PREFIX, sync_op_paths
 
 COMMIT_TRIES = 5  # compare-and-swap attempts when HEAD keeps moving under the commit
 HISTORY_LIMIT = 1000  # commits searched for an op's Op-Id trailer at recovery
+DETACHED = "HEAD"  # what branch() says of a detached HEAD: git's own name for it
 
 
 @dataclass(frozen=True)
@@ -76,13 +78,17 @@ class GitOps:
         return commit
 
     def branch(self) -> str | None:
-        """The branch HEAD names (`refs/heads/...`, born or not), or None when detached:
-        read from the ref files, no process."""
+        """The branch HEAD names (`refs/heads/...`, born or not), DETACHED, or None when
+        HEAD cannot be read: from the ref files, no process."""
         try:
             head = SymbolicReference(self.repo, "HEAD")
-            return None if head.is_detached else head.reference.path
+            return DETACHED if head.is_detached else head.reference.path
         except (ValueError, OSError, TypeError):
             return None
+
+    def operation_in_progress(self) -> str | None:
+        """The human's unfinished rebase, merge, bisect, ... ("a rebase"), or None."""
+        return operation_in_progress(Path(self.repo.git_dir))
 
     def dirty(self, paths: Sequence[str], *, ignored: bool = False) -> list[str]:
         """Paths with staged or unstaged changes (untracked files count as dirty too) and,
@@ -162,9 +168,10 @@ class GitOps:
         `expected_head`, the commit is built on the new HEAD; otherwise it is refused. One
         commit at a time per GitOps (ops of one daemon never race each other), and the
         update of HEAD is a compare-and-swap, retried if someone else moved it meanwhile.
-        `branch` (the ref HEAD named when the op began; None: detached) is the only one
-        that may move: with another checked out the commit is refused, and the update
-        names the branch, so a checkout racing it cannot carry the commit elsewhere.
+        `branch` (what branch() said when the op began; None: not checked) is the only
+        one that may move: with another checked out the commit is refused, and the update
+        names the branch, so a checkout racing it cannot carry the commit elsewhere. While
+        a rebase, merge, bisect, ... of the human's is unfinished nothing is committed.
         """
         with self._commit_lock:
             for _ in range(COMMIT_TRIES):
@@ -175,8 +182,8 @@ class GitOps:
                                                         author_email, sign_env)
                 crashpoint("commit_before_update_ref")
                 try:
-                    self.repo.git.update_ref("-m", "ouroboros: auto-commit", branch or "HEAD",
-                                             sha, head or "0" * 40)
+                    self.repo.git.update_ref("-m", "ouroboros: auto-commit",
+                                             branch or DETACHED, sha, head or "0" * 40)
                 except git.GitCommandError as exc:
                     if self.head_sha() != head:
                         continue  # moved again under us: check the new HEAD the same way
@@ -204,14 +211,19 @@ class GitOps:
                     f"run `git reset -q -- {' '.join(paths)}`")
 
     def _check_branch(self, branch: str | None) -> None:
-        """Refuse unless HEAD still names `branch` (the human checked out another: the op's
-        change was made and judged on `branch`'s files, and is theirs to carry over)."""
+        """Refuse while a git command of the human's is unfinished, or unless HEAD still
+        names `branch` (the human checked out another: the op's change was made and judged
+        on `branch`'s files, and is theirs to carry over)."""
+        busy = self.operation_in_progress()
+        if busy:
+            raise CommitError(f"{busy} is in progress in the repository: nothing committed")
         if branch is None:
             return
         now = self.branch()
         if now != branch:
+            said = {DETACHED: "detached", None: "unreadable"}.get(now, now)
             raise CommitError(f"the op's branch {branch} is no longer checked out (HEAD: "
-                              f"{now or 'detached'}): nothing committed")
+                              f"{said}): nothing committed")
 
     def _check_moved(self, expected: str | None, head: str | None,
                      paths: Sequence[str]) -> None:

@@ -30,6 +30,15 @@ def _unsafe_targets(root: Path, targets: tuple[str, ...], allow_non_ascii: bool)
             if (why := live_path_problem(root, t, allow_non_ascii=allow_non_ascii))]
 
 
+def _human_at_work(d: PhaseDeps, targets: tuple[str, ...]) -> str | None:
+    """Why the human's work in progress keeps the op's hands off, or None."""
+    busy = d.git.operation_in_progress()
+    if busy:  # their rebase, merge, bisect, ...: applied or committed now, it lands inside it
+        return f"{busy} is in progress in the repository: the daemon waits until it ends"
+    dirty = d.git.dirty(list(targets))
+    return f"target files have uncommitted human edits: {', '.join(dirty)}" if dirty else None
+
+
 async def classify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     """Rank the risk of the envelope's targets. A target that is or passes through a
     symlink (wherever it points), or is not a regular file, is BLOCKED before anything
@@ -52,11 +61,9 @@ async def classify_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     payload = {"tier": verdict.tier.name, "rule": verdict.rule, "why": verdict.reason}
     if verdict.tier is RiskTier.BLOCKED:
         return Transition(Phase.BLOCKED, f"protected path: {verdict.reason}", payload)
-    dirty = await d.in_thread(d.git.dirty, list(targets))
-    if dirty:
-        return Transition(Phase.BLOCKED,
-                          f"target files have uncommitted human edits: {', '.join(dirty)}",
-                          payload)
+    busy = await d.in_thread(_human_at_work, d, targets)
+    if busy:
+        return Transition(Phase.BLOCKED, busy, payload)
     tier, rule = _escalated(advice, verdict.tier, verdict.rule, payload) if advice \
         else (verdict.tier, verdict.rule)
     ctx.risk_tier, ctx.risk_rule = tier.name, rule
