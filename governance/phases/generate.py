@@ -233,16 +233,7 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     (governance.retry) and retries in `retry_phase` while that budget lasts."""
     if d.provider is None:
         return Transition(Phase.POSTMORTEM, "no model provider is available", infra=True)
-    ctx.generate_attempts += 1
-    # The stale guard's "before": hashed the way APPLY compares, never through a symlink.
-    ctx.live_hashes = await d.in_thread(
-        lambda: {f: live_sha256(d.root, f) for f in ctx.envelope.target_files})
-    if d.memory is not None:  # advisory prompt text: lessons, the strategic digest
-        ctx.lessons, ctx.digest = await d.memory.prompt_context(ctx.op_id,
-                                                                 ctx.base_head)
-    view = for_route(d.provider, ctx.route, d)
-    await d.thought(ctx, phase, "generating candidate", provider=view.name,
-                    attempt=ctx.generate_attempts, tools=d.tools is not None)
+    view = await _attempt_begins(ctx, d, phase, d.provider)
     cost_before = ctx.cost_usd
 
     together: list[ModelReply] | None = None  # best-of-N's samples from one batched call
@@ -266,13 +257,7 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     except ModelCollapsed as exc:
         return _collapsed(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
     except CandidateParseError as exc:
-        ctx.last_failure = str(exc)
-        cost = ctx.cost_usd - cost_before
-        if retry.spend(ctx, d.policy, retry.Failure.UNUSABLE_REPLY):
-            return Transition(retry_phase, str(exc), cost_delta=cost)
-        return Transition(Phase.POSTMORTEM, f"no usable candidate after "
-                          f"{retry.spent(ctx, retry.Budget.GENERATE)} unusable replies: {exc}",
-                          cost_delta=cost)
+        return _unusable(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
     except ModelWaitExpired as exc:
         return Transition(Phase.POSTMORTEM, f"no turn at the model: {exc}", infra=True)
     except ProviderError as exc:
@@ -280,6 +265,33 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         return Transition(Phase.POSTMORTEM, f"provider {d.provider.name} failed: {exc}",
                           infra=True)
     return await _chosen(ctx, d, view.name, usable, ctx.cost_usd - cost_before)
+
+
+async def _attempt_begins(ctx: OperationContext, d: PhaseDeps, phase: Phase,
+                          provider: CandidateProvider) -> CandidateProvider:
+    """Count the attempt, hash the targets for the stale guard, load the advisory prompt
+    text, and say so in the ledger: the provider as the op's route sees it."""
+    ctx.generate_attempts += 1
+    # The stale guard's "before": hashed the way APPLY compares, never through a symlink.
+    ctx.live_hashes = await d.in_thread(
+        lambda: {f: live_sha256(d.root, f) for f in ctx.envelope.target_files})
+    if d.memory is not None:  # advisory prompt text: lessons, the strategic digest
+        ctx.lessons, ctx.digest = await d.memory.prompt_context(ctx.op_id, ctx.base_head)
+    view = for_route(provider, ctx.route, d)
+    await d.thought(ctx, phase, "generating candidate", provider=view.name,
+                    attempt=ctx.generate_attempts, tools=d.tools is not None)
+    return view
+
+
+def _unusable(ctx: OperationContext, d: PhaseDeps, exc: CandidateParseError,
+              retry_phase: Phase, cost: float) -> Transition:
+    """An unusable reply spends the generate budget: retry while it lasts."""
+    ctx.last_failure = str(exc)
+    if retry.spend(ctx, d.policy, retry.Failure.UNUSABLE_REPLY):
+        return Transition(retry_phase, str(exc), cost_delta=cost)
+    return Transition(Phase.POSTMORTEM, f"no usable candidate after "
+                      f"{retry.spent(ctx, retry.Budget.GENERATE)} unusable replies: {exc}",
+                      cost_delta=cost)
 
 
 async def _chosen(ctx: OperationContext, d: PhaseDeps, provider: str, usable: list,

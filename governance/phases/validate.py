@@ -123,6 +123,18 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
     if v.passed:
         d.oracle.scope, d.oracle.baseline, d.oracle.verdict = scope, baseline, v
         d.oracle.sessions = run.sessions
+    payload = _payload(scope, checked, baseline, baseline_s, run.sessions, lint)
+    if lint is not None and lint.reasons():
+        return Validation(False, lint.reasons()[0], {**payload, "problems": lint.reasons()},
+                          lint.reasons())
+    return Validation(v.passed, checked.detail() if not v.passed else v.reason, payload,
+                      checked=checked, baseline=baseline)
+
+
+def _payload(scope: TestScope, checked: Checked, baseline: Report, baseline_s: float,
+             sessions: Sessions, lint: LintReport | None) -> dict:
+    """VALIDATE's ledger payload: what ran, what it said, and each check's evidence."""
+    v = checked.verdict
     payload = {"tests": scope.describe(), "scope": scope.why, "summary": v.reason[:2000],
                "counts": v.counts,
                "evidence": v.evidence, "regressions": list(v.regressions[:50]),
@@ -131,17 +143,13 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
                "baseline_duration_s": round(baseline_s, 3)}  # 0 when the cache had it
     if v.failures:  # what the failing tests said: the refusal's evidence in the ledger
         payload["failures"] = as_payload(v.failures)
-    if run.sessions.differential is not None:  # what the differential check compared
-        payload["behaviour"] = run.sessions.differential.payload()
-    if run.sessions.mutation is not None:  # which changed lines a test would notice
-        payload["mutants"] = run.sessions.mutation.payload()
+    if sessions.differential is not None:  # what the differential check compared
+        payload["behaviour"] = sessions.differential.payload()
+    if sessions.mutation is not None:  # which changed lines a test would notice
+        payload["mutants"] = sessions.mutation.payload()
     if lint is not None:  # the repository's own linters (governance.oracle.linters)
         payload["lint"] = lint.payload()
-        if lint.reasons():
-            return Validation(False, lint.reasons()[0], {**payload, "problems": lint.reasons()},
-                              lint.reasons())
-    return Validation(v.passed, checked.detail() if not v.passed else v.reason, payload,
-                      checked=checked, baseline=baseline)
+    return payload
 
 
 def _texts(root: Path, changes: list) -> dict[str, str | None]:
