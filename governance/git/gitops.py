@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,7 +114,14 @@ class GitOps:
         # the tree): a file that exists in one is theirs, though no status line names it.
         dirty += [p for p in paths if p not in dirty and self._in_nested_repo(p)
                   and os.path.lexists(self.root / p)]
-        return dirty
+        return dirty + [p for p in self._hidden(paths) if p not in dirty]
+
+    def _hidden(self, paths: Sequence[str]) -> list[str]:
+        """Tracked paths git status is told not to look at: `--skip-worktree` (a sparse
+        checkout's too) or `--assume-unchanged`, the idiom for local edits kept out of
+        commits. Their content is the human's whatever status says."""
+        out = self.repo.git.ls_files("-v", "-z", "--", *paths)
+        return [e[2:] for e in out.split("\0") if len(e) > 2 and (e[0] == "S" or e[0].islower())]
 
     def _in_nested_repo(self, rel: str) -> bool:
         parents = Path(rel).parents
@@ -160,7 +168,8 @@ class GitOps:
     def commit_paths(self, paths: Sequence[str], message: str, *, author_name: str,
                      author_email: str, expected_head: str | None,
                      sign_env: dict[str, str] | None = None,
-                     branch: str | None = None) -> CommitResult:
+                     branch: str | None = None,
+                     expected: Mapping[str, bytes | None] | None = None) -> CommitResult:
         """Commit the working-tree state of exactly `paths` on top of HEAD.
 
         HEAD may have moved since `expected_head` (another op landed, the human committed):
@@ -172,6 +181,8 @@ class GitOps:
         one that may move: with another checked out the commit is refused, and the update
         names the branch, so a checkout racing it cannot carry the commit elsewhere. While
         a rebase, merge, bisect, ... of the human's is unfinished nothing is committed.
+        `expected` (path -> the bytes the op applied and proved, None: deleted) makes the
+        commit hold exactly those: a file the human edited since APPLY refuses it.
         """
         with self._commit_lock:
             for _ in range(COMMIT_TRIES):
@@ -179,7 +190,7 @@ class GitOps:
                 head = self.head_sha()
                 self._check_moved(expected_head, head, paths)
                 sha, integrity, raw = self._make_commit(head, paths, message, author_name,
-                                                        author_email, sign_env)
+                                                        author_email, sign_env, expected)
                 crashpoint("commit_before_update_ref")
                 try:
                     self.repo.git.update_ref("-m", "ouroboros: auto-commit",
@@ -209,6 +220,26 @@ class GitOps:
         except Exception as exc:  # a bug here must not undo a made commit
             return (f"index not refreshed ({type(exc).__name__}: {exc}); "
                     f"run `git reset -q -- {' '.join(paths)}`")
+
+    def _check_content(self, paths: Sequence[str], expected: Mapping[str, bytes | None],
+                       env: dict[str, str]) -> None:
+        """Refuse unless the temporary index holds, for each path, the blob git makes of the
+        bytes the op applied (its clean filters and attributes applied alike), or no entry
+        for a deleted one: what is committed is what was proven, not what the working tree
+        holds by now (the human's edit since APPLY stays theirs: the op rolls back)."""
+        out = self.repo.git.ls_files("-s", "-z", "--", *paths, env=env)
+        staged = {e.split("\t", 1)[1]: e.split()[1] for e in out.split("\0") if "\t" in e}
+        for rel in paths:
+            want = expected.get(rel)
+            if want is None:
+                ok = rel not in staged
+            else:
+                made = subprocess.run(["git", "hash-object", "--stdin", f"--path={rel}"],
+                                      cwd=self.root, input=want, capture_output=True)
+                ok = made.returncode == 0 and staged.get(rel) == made.stdout.decode().strip()
+            if not ok:
+                raise CommitError(f"{rel} is not what the op applied and proved (changed "
+                                  "since APPLY): nothing committed")
 
     def _check_branch(self, branch: str | None) -> None:
         """Refuse while a git command of the human's is unfinished, or unless HEAD still
@@ -247,9 +278,11 @@ class GitOps:
 
     def _make_commit(self, head: str | None, paths: Sequence[str], message: str,
                      author_name: str, author_email: str,
-                     sign_env: dict[str, str] | None = None) -> tuple[str, str, bytes]:
+                     sign_env: dict[str, str] | None = None,
+                     expected: Mapping[str, bytes | None] | None = None
+                     ) -> tuple[str, str, bytes]:
         """(sha, integrity, raw diff records) of a new commit object: `head`'s tree plus the
-        working-tree state of `paths`."""
+        working-tree state of `paths`, checked against `expected` when given."""
         g = self.repo.git
         # The pid in the name lets start-up recovery (index_sync.clear_temp_indexes) tell a
         # killed run's leftover from a live daemon's index.
@@ -267,6 +300,8 @@ class GitOps:
                 else:
                     g.update_index("--force-remove", "--", rel, env=env)
             crashpoint("commit_temp_index")
+            if expected is not None:
+                self._check_content(paths, expected, env)
             tree = g.write_tree(env=env)
         finally:
             if os.path.exists(tmp_index):

@@ -77,7 +77,10 @@ def commit_message(ctx: OperationContext, files: list[str], provider: str, autho
 
 async def auto_commit(ctx: OperationContext, d: PhaseDeps) -> CommitResult:
     assert ctx.generation is not None
-    files = [c.file_path for c in ctx.generation.candidate.changes()]
+    changes = ctx.generation.candidate.changes()
+    files = [c.file_path for c in changes]
+    applied = {c.file_path: None if c.action == "delete" else (c.full_content or "").encode()
+               for c in changes}  # exactly what APPLY wrote (land._write_all)
     provider = ctx.generation.usage.provider
     author = f"{d.policy.author_name} <{d.policy.author_email}>"
     message = commit_message(ctx, files, provider, author, d.ledger.anchor())
@@ -87,7 +90,7 @@ async def auto_commit(ctx: OperationContext, d: PhaseDeps) -> CommitResult:
         return d.git.commit_paths(files, message, author_name=d.policy.author_name,
                                   author_email=d.policy.author_email,
                                   expected_head=ctx.base_head, sign_env=env,
-                                  branch=ctx.base_branch)
+                                  branch=ctx.base_branch, expected=applied)
 
     if sign_env is None:
         return await d.in_thread(lambda: commit(None))
