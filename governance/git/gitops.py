@@ -23,7 +23,7 @@ from git.refs.symbolic import SymbolicReference
 
 from governance.crashpoints import crashpoint
 from governance.errors import CommitError
-from governance.git.in_progress import operation_in_progress
+from governance.git.in_progress import index_held, operation_in_progress
 from governance.git.index_sync import EMPTY_TREE, TEMP_INDEX_PREFIX, sync_op_paths
 
 COMMIT_TRIES = 5  # compare-and-swap attempts when HEAD keeps moving under the commit
@@ -80,16 +80,27 @@ class GitOps:
 
     def branch(self) -> str | None:
         """The branch HEAD names (`refs/heads/...`, born or not), DETACHED, or None when
-        HEAD cannot be read: from the ref files, no process."""
+        HEAD cannot be read. From the ref files, no process, unless they do not say it
+        plainly: a HEAD that is a symlink (core.preferSymlinkRefs) reads as a sha through
+        the link, and an odd spelling (`ref:refs/heads/x`) does not parse; git says then."""
         try:
-            head = SymbolicReference(self.repo, "HEAD")
-            return DETACHED if head.is_detached else head.reference.path
+            if not os.path.islink(Path(self.repo.git_dir, "HEAD")):
+                head = SymbolicReference(self.repo, "HEAD")
+                return DETACHED if head.is_detached else head.reference.path
         except (ValueError, OSError, TypeError):
-            return None
+            pass
+        try:
+            return self.repo.git.symbolic_ref("-q", "HEAD") or None
+        except git.GitCommandError as exc:
+            return DETACHED if exc.status == 1 else None  # 1: HEAD is not symbolic
 
     def operation_in_progress(self) -> str | None:
-        """The human's unfinished rebase, merge, bisect, ... ("a rebase"), or None."""
-        return operation_in_progress(Path(self.repo.git_dir))
+        """The human's unfinished rebase, merge, bisect, ... ("a rebase"), or None. Unmerged
+        paths count too: a conflicted `merge --squash` or `stash pop` leaves no marker."""
+        busy = operation_in_progress(Path(self.repo.git_dir))
+        if busy is None and self.repo.git.ls_files("-u", "-z"):
+            return "a conflict resolution (the index holds unmerged paths)"
+        return busy
 
     def dirty(self, paths: Sequence[str], *, ignored: bool = False) -> list[str]:
         """Paths with staged or unstaged changes (untracked files count as dirty too) and,
@@ -186,15 +197,18 @@ class GitOps:
         """
         with self._commit_lock:
             for _ in range(COMMIT_TRIES):
-                self._check_branch(branch)
+                self._check_at_rest(branch)
                 head = self.head_sha()
                 self._check_moved(expected_head, head, paths)
                 sha, integrity, raw = self._make_commit(head, paths, message, author_name,
                                                         author_email, sign_env, expected)
                 crashpoint("commit_before_update_ref")
+                self._check_at_rest(branch)  # again: making the commit took milliseconds
+                # A detached start moves HEAD itself, never a branch checked out since.
+                ref = ["--no-deref", DETACHED] if branch == DETACHED else [branch or DETACHED]
                 try:
-                    self.repo.git.update_ref("-m", "ouroboros: auto-commit",
-                                             branch or DETACHED, sha, head or "0" * 40)
+                    self.repo.git.update_ref("-m", "ouroboros: auto-commit", *ref, sha,
+                                             head or "0" * 40)
                 except git.GitCommandError as exc:
                     if self.head_sha() != head:
                         continue  # moved again under us: check the new HEAD the same way
@@ -241,10 +255,13 @@ class GitOps:
                 raise CommitError(f"{rel} is not what the op applied and proved (changed "
                                   "since APPLY): nothing committed")
 
-    def _check_branch(self, branch: str | None) -> None:
-        """Refuse while a git command of the human's is unfinished, or unless HEAD still
-        names `branch` (the human checked out another: the op's change was made and judged
-        on `branch`'s files, and is theirs to carry over)."""
+    def _check_at_rest(self, branch: str | None) -> None:
+        """Refuse while a git command of the human's holds the index or is unfinished, or
+        unless HEAD still names `branch` (the human checked out another: the op's change
+        was made and judged on `branch`'s files, and is theirs to carry over)."""
+        if index_held(Path(self.repo.git_dir)):
+            raise CommitError("the index is locked (index.lock) by a git command of yours: "
+                              "nothing committed")
         busy = self.operation_in_progress()
         if busy:
             raise CommitError(f"{busy} is in progress in the repository: nothing committed")

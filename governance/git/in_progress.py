@@ -8,7 +8,14 @@ their `--abort`. Each marker lives in the checkout's own git dir (a linked workt
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
+
+# How long a commit waits for the human's git to release .git/index.lock: `git status` or
+# `git add` hold it for milliseconds; a `git commit -- FILE` in its editor holds it for as
+# long as the editor is open, and the op then rolls back rather than race it.
+INDEX_LOCK_WAIT_S = 2.0
 
 # (what git leaves while the command is unfinished, what to call the command): the
 # files and folders `git status` reads to say "You are currently ..." (wt-status.c).
@@ -35,3 +42,15 @@ def operation_in_progress(git_dir: Path) -> str | None:
             return f"{what} (its marker {name} cannot be read)"
         return what
     return None
+
+
+def index_held(git_dir: Path, wait_s: float = INDEX_LOCK_WAIT_S) -> bool:
+    """True if `index.lock` is still there after `wait_s`. Polled: git announces nothing,
+    and the commit runs in a worker thread, never on the event loop."""
+    lock = git_dir / "index.lock"
+    deadline = time.monotonic() + wait_s
+    while os.path.lexists(lock):
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.05)
+    return False

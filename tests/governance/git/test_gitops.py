@@ -52,11 +52,29 @@ def test_an_empty_change_is_refused(repo):
         _commit(g, ["calc/ops.py"], g.head_sha())
 
 
-def test_a_locked_index_does_not_undo_the_commit(repo):
+def test_an_index_the_humans_git_holds_refuses_the_commit(repo):
+    """Their `git commit -- FILE` in its editor holds index.lock: had the daemon committed,
+    its index refresh would fail and their index would stage a revert of the op."""
     g = GitOps(repo)
     head = g.head_sha()
     (repo / "calc" / "ops.py").write_text("x = 2\n")
     (repo / ".git" / "index.lock").write_text("")
+    with pytest.raises(CommitError, match="the index is locked"):
+        _commit(g, ["calc/ops.py"], head)
+    assert g.head_sha() == head
+
+
+def test_a_lock_taken_after_the_ref_moved_does_not_undo_the_commit(repo, monkeypatch):
+    g = GitOps(repo)
+    head = g.head_sha()
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    refresh = g._refresh_index
+
+    def locked_first(*args):
+        (repo / ".git" / "index.lock").write_text("")
+        return refresh(*args)
+
+    monkeypatch.setattr(g, "_refresh_index", locked_first)
     result = _commit(g, ["calc/ops.py"], head)
     assert g.head_sha() == result.sha != head
     assert "index not refreshed" in result.index_note
@@ -148,14 +166,15 @@ def test_a_checkout_racing_the_commit_cannot_carry_it_to_another_branch(repo, mo
     g = GitOps(repo)
     base, branch = g.head_sha(), g.branch()
     (repo / "calc" / "ops.py").write_text("x = 2\n")
-    made = g._make_commit
+    check, looks = g._check_at_rest, []
 
-    def switching(*args, **kwargs):
-        out = made(*args, **kwargs)
-        git(repo, "checkout", "-q", "-b", "side")  # the same commit: the change comes along
-        return out
+    def switching_after_the_last_look(*args):
+        check(*args)
+        looks.append(1)
+        if len(looks) == 2:  # the look just before the ref moves
+            git(repo, "checkout", "-q", "-b", "side")  # same commit: the change comes along
 
-    monkeypatch.setattr(g, "_make_commit", switching)
+    monkeypatch.setattr(g, "_check_at_rest", switching_after_the_last_look)
     result = _on_branch(g, ["calc/ops.py"], base, branch)
     assert git(repo, "rev-parse", branch).strip() == result.sha
     assert git(repo, "rev-parse", "refs/heads/side").strip() == base

@@ -58,6 +58,8 @@ UNFINISHED = {
     "cherry-pick": (lambda r, side: _git_may_fail(r, "cherry-pick", side), "a cherry-pick"),
     "revert": (lambda r, side: _revert_under_a_later_change(r), "a revert"),
     "bisect": (lambda r, side: git(r, "bisect", "start", "HEAD", "HEAD~2"), "a bisect"),
+    "merge --squash": (lambda r, side: _git_may_fail(r, "merge", "--squash", side),
+                       "a conflict resolution (the index holds unmerged paths)"),
 }
 
 
@@ -194,3 +196,39 @@ async def test_an_edit_after_verify_is_neither_committed_nor_lost(repo, short_tm
     assert "not what the op applied and proved" in chain["transitions"][-1]["reason"]
     assert git(repo, "rev-parse", "HEAD") == head
     assert "HUMAN_WIP = 'half-done'" in (repo / "calc" / "ops.py").read_text()
+
+
+def test_a_switch_after_the_last_look_never_carries_a_detached_commit(repo, monkeypatch):
+    """The few milliseconds between the last look and the ref update: begun detached, the
+    update moves HEAD itself (--no-deref), never main, which the human just checked out."""
+    git(repo, "checkout", "-q", "--detach", "HEAD")
+    g = GitOps(repo)
+    base, start = g.head_sha(), g.branch()
+    (repo / "calc" / "ops.py").write_text("x = 2\n")
+    check, looks = g._check_at_rest, []
+
+    def switching_after_the_last_look(*args):
+        check(*args)
+        looks.append(1)
+        if len(looks) == 2:
+            git(repo, "checkout", "-q", "main")
+
+    monkeypatch.setattr(g, "_check_at_rest", switching_after_the_last_look)
+    result = _commit(g, base, start)
+    assert git(repo, "rev-parse", "main").strip() == base  # main never moves
+    assert g.branch() == DETACHED and g.head_sha() == result.sha  # HEAD itself moved
+
+
+def test_the_branch_is_read_as_git_reads_it_when_the_ref_files_do_not_say_it(repo):
+    """A HEAD symlink (core.preferSymlinkRefs) read as a detached sha, and a hand-written
+    `ref:refs/heads/main` did not parse: either way the branch check was off."""
+    g = GitOps(repo)
+    head_file = repo / ".git" / "HEAD"
+    head_file.write_text("ref:refs/heads/main\n")
+    assert git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    assert g.branch() == "refs/heads/main"
+    head_file.unlink()
+    head_file.symlink_to("refs/heads/main")
+    assert g.branch() == "refs/heads/main"
+    git(repo, "checkout", "-q", "--detach", "HEAD")
+    assert g.branch() == DETACHED
