@@ -59,8 +59,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
     from daemon import logs
+    from daemon.host.malloc import compact_malloc
     from daemon.service import Daemon
 
+    compact_malloc()  # before any thread starts: RSS flat over months (daemon/host/malloc.py)
     repo, settings = _settings(args)
     logs.configure(settings.daemon.log_level, fmt=settings.daemon.log_format)
     try:
