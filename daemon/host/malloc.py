@@ -4,9 +4,8 @@ glibc gives each thread that allocates an arena of its own, up to eight per core
 with eight threads here), and memory freed in one arena serves only that arena: the
 daemon's worker threads (`asyncio.to_thread`, the ledger's, the archiver's) each kept their
 own. Two arenas, set before any thread starts (what MALLOC_ARENA_MAX=2 does from the
-environment), cut the daemon's memory at the same point of a soak by ~16 MB (68.8 against
-85.3 MB 30 s in, 84.8 against ~98 MB 250 ops in; docs/operations.md). It does not stop the
-~60 KB an op that each process still gains (issue 31).
+environment), start the daemon ~16 MB lower (68.8 against 85.3 MB 30 s into a soak;
+docs/operations.md).
 """
 
 from __future__ import annotations
