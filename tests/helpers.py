@@ -81,6 +81,20 @@ def git(repo: Path, *args: str) -> str:
                           text=True).stdout
 
 
+def checkout_after_the_last_look(monkeypatch, ops, repo: Path, *checkout: str) -> None:
+    """Make the human run `git checkout *checkout` right after GitOps.commit_paths' second
+    look (the one just before the ref moves): the race a real checkout cannot time."""
+    check, looks = ops._check_at_rest, []
+
+    def looking(*args):
+        check(*args)
+        looks.append(1)
+        if len(looks) == 2:
+            git(repo, "checkout", "-q", *checkout)
+
+    monkeypatch.setattr(ops, "_check_at_rest", looking)
+
+
 def commit_files(repo: Path, files: dict[str, str]) -> Path:
     """A new git repository at `repo` holding `files` (relative path -> text), committed."""
     for rel, text in files.items():

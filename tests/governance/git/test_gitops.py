@@ -8,7 +8,7 @@ import pytest
 
 from governance.errors import CommitError
 from governance.git.gitops import GitOps
-from tests.helpers import git
+from tests.helpers import checkout_after_the_last_look, git
 
 MSG = "fix(calc): x\n\nbody\n\nIntegrity: sha256:{integrity}\n"
 
@@ -166,15 +166,8 @@ def test_a_checkout_racing_the_commit_cannot_carry_it_to_another_branch(repo, mo
     g = GitOps(repo)
     base, branch = g.head_sha(), g.branch()
     (repo / "calc" / "ops.py").write_text("x = 2\n")
-    check, looks = g._check_at_rest, []
-
-    def switching_after_the_last_look(*args):
-        check(*args)
-        looks.append(1)
-        if len(looks) == 2:  # the look just before the ref moves
-            git(repo, "checkout", "-q", "-b", "side")  # same commit: the change comes along
-
-    monkeypatch.setattr(g, "_check_at_rest", switching_after_the_last_look)
+    # the same commit: the change comes along
+    checkout_after_the_last_look(monkeypatch, g, repo, "-b", "side")
     result = _on_branch(g, ["calc/ops.py"], base, branch)
     assert git(repo, "rev-parse", branch).strip() == result.sha
     assert git(repo, "rev-parse", "refs/heads/side").strip() == base

@@ -15,7 +15,7 @@ from governance.errors import CommitError
 from governance.git.gitops import DETACHED, GitOps
 from governance.phase import Phase
 from tests.governance.phases.test_phases import _run
-from tests.helpers import OPS_FIXED, git, no_retry_policy, run_op
+from tests.helpers import OPS_FIXED, checkout_after_the_last_look, git, no_retry_policy, run_op
 
 MSG = "fix(calc): x\n\nbody\n\nIntegrity: sha256:{integrity}\n"
 
@@ -205,15 +205,7 @@ def test_a_switch_after_the_last_look_never_carries_a_detached_commit(repo, monk
     g = GitOps(repo)
     base, start = g.head_sha(), g.branch()
     (repo / "calc" / "ops.py").write_text("x = 2\n")
-    check, looks = g._check_at_rest, []
-
-    def switching_after_the_last_look(*args):
-        check(*args)
-        looks.append(1)
-        if len(looks) == 2:
-            git(repo, "checkout", "-q", "main")
-
-    monkeypatch.setattr(g, "_check_at_rest", switching_after_the_last_look)
+    checkout_after_the_last_look(monkeypatch, g, repo, "main")
     result = _commit(g, base, start)
     assert git(repo, "rev-parse", "main").strip() == base  # main never moves
     assert g.branch() == DETACHED and g.head_sha() == result.sha  # HEAD itself moved
