@@ -224,3 +224,18 @@ def test_the_branch_is_read_as_git_reads_it_when_the_ref_files_do_not_say_it(rep
     assert g.branch() == "refs/heads/main"
     git(repo, "checkout", "-q", "--detach", "HEAD")
     assert g.branch() == DETACHED
+
+
+def test_a_symlink_swapped_in_after_apply_is_not_committed(repo):
+    """The file replaced by a link to a copy of the proved bytes: git would store the
+    link (its target's name), not the bytes: refused."""
+    g = GitOps(repo)
+    base, branch = g.head_sha(), g.branch()
+    proved = b"x = 2\n"
+    (repo / "copy.py").write_bytes(proved)
+    (repo / "calc" / "ops.py").unlink()
+    (repo / "calc" / "ops.py").symlink_to("../copy.py")
+    with pytest.raises(CommitError, match="changed since APPLY"):
+        g.commit_paths(["calc/ops.py"], MSG, author_name="O", author_email="o@x",
+                       expected_head=base, branch=branch, expected={"calc/ops.py": proved})
+    assert g.head_sha() == base
