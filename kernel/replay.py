@@ -112,20 +112,39 @@ class ReplayProvider:
         self.takes_samples = samples_together
         self.parallel_samples = samples_parallel
         self.in_flight = self.most_in_flight = 0  # generate calls at once, and the most seen
-        self.sample_calls: list[int] = []  # n of each generate_samples call
         self.healthy = True
         self._turns = list(turns)
         # What a test asks of the calls (each prompt, steer, batch size); `record` off, the
         # stand-in keeps none: a daemon runs it for hours, and each op's prompts (~43 KB)
         # held to the end were the fifth soak's memory growth.
         self.record = record
-        self.prompts: list[str] = []
-        self.steers: list[Steering | None] = []  # per generate call, what the reflex asked
+        self._prompts: list[str] = []
+        self._steers: list[Steering | None] = []  # per generate call, what the reflex asked
+        self._sample_calls: list[int] = []  # n of each generate_samples call
+
+    def _recorded(self, what: list) -> list:
+        # Not recording, a question about what was asked fails loudly: an empty list
+        # would pass a test's "never shown X" vacuously.
+        if not self.record:
+            raise RuntimeError("this replay provider keeps no record (record=False)")
+        return what
+
+    @property
+    def prompts(self) -> list[str]:
+        return self._recorded(self._prompts)
+
+    @property
+    def steers(self) -> list[Steering | None]:
+        return self._recorded(self._steers)
+
+    @property
+    def sample_calls(self) -> list[int]:
+        return self._recorded(self._sample_calls)
 
     @classmethod
-    def from_file(cls, path: Path) -> ReplayProvider:
-        """The daemon's stand-in, from its config: it records nothing."""
-        return cls(load_script(path), record=False)
+    def from_file(cls, path: Path, *, record: bool = False) -> ReplayProvider:
+        """The daemon's stand-in, from its config: it records nothing unless asked."""
+        return cls(load_script(path), record=record)
 
     def _next(self, purpose: str, prompt: str) -> ReplayTurn:
         for i, turn in enumerate(self._turns):
@@ -135,7 +154,7 @@ class ReplayProvider:
 
     async def _reply(self, purpose: str, prompt: str, deadline: float) -> ModelReply:
         if self.record:
-            self.prompts.append(prompt)
+            self._prompts.append(prompt)
         turn = self._next(purpose, prompt)
         if (e := turn.error) is not None:
             raise ProviderError(f"{self.name}: {e.message}", mode=e.mode,
@@ -158,7 +177,7 @@ class ReplayProvider:
     async def generate(self, prompt: str, *, deadline: float,
                        steer: Steering | None = None) -> ModelReply:
         if self.record:
-            self.steers.append(steer)
+            self._steers.append(steer)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
@@ -171,8 +190,8 @@ class ReplayProvider:
         """The next `n` generate turns as one call's samples (a scripted error fails the
         call, as a batch's failure would)."""
         if self.record:
-            self.steers.append(steer)
-            self.sample_calls.append(n)
+            self._steers.append(steer)
+            self._sample_calls.append(n)
         return [await self._reply("generate", prompt, deadline) for _ in range(n)]
 
     async def plan(self, prompt: str, *, deadline: float) -> ModelReply:

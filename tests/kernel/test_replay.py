@@ -6,6 +6,8 @@ import asyncio
 import json
 import time
 
+import pytest
+
 from kernel.replay import ReplayProvider, load_script
 
 
@@ -17,7 +19,9 @@ def test_the_daemons_stand_in_keeps_no_record_of_what_it_was_asked(tmp_path):
                                 for i in range(3)) + "\n")
     daemons = ReplayProvider.from_file(script)
     asyncio.run(daemons.generate("a long prompt " * 1000, deadline=time.monotonic() + 5))
-    assert (daemons.prompts, daemons.steers) == ([], [])
+    assert not daemons._prompts and not daemons._steers
+    with pytest.raises(RuntimeError, match="keeps no record"):
+        daemons.prompts  # noqa: B018 - asking is the test: no vacuous "never shown X"
     tests = ReplayProvider(load_script(script))
     asyncio.run(tests.generate("p", deadline=time.monotonic() + 5))
     assert (tests.prompts, tests.steers) == (["p"], [None])

@@ -86,7 +86,7 @@ async def test_injected_instructions_are_followed_into_walls(repo: Path, short_t
     from daemon.service import Daemon
     from kernel.replay import ReplayProvider
 
-    provider = ReplayProvider.from_file(script)
+    provider = ReplayProvider.from_file(script, record=True)
     settings = settings_for(script, governance={"max_generate_retries": 0})
     run = await run_todo(repo, settings, daemon=Daemon(repo, settings, provider=provider))
     op, chain, before, head = run.op, run.chain, run.before, run.head
