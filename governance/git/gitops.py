@@ -29,6 +29,7 @@ from governance.git.index_sync import EMPTY_TREE, TEMP_INDEX_PREFIX, sync_op_pat
 COMMIT_TRIES = 5  # compare-and-swap attempts when HEAD keeps moving under the commit
 HISTORY_LIMIT = 1000  # commits searched for an op's Op-Id trailer at recovery
 DETACHED = "HEAD"  # what branch() says of a detached HEAD: git's own name for it
+NEW_FILE_MODE = "100644"  # what APPLY creates (nofollow_write: 0o644); it never changes a mode
 
 
 @dataclass(frozen=True)
@@ -235,14 +236,19 @@ class GitOps:
             return (f"index not refreshed ({type(exc).__name__}: {exc}); "
                     f"run `git reset -q -- {' '.join(paths)}`")
 
-    def _check_content(self, paths: Sequence[str], expected: Mapping[str, bytes | None],
-                       env: dict[str, str]) -> None:
-        """Refuse unless the temporary index holds, for each path, the blob git makes of the
-        bytes the op applied (its clean filters and attributes applied alike), or no entry
-        for a deleted one: what is committed is what was proven, not what the working tree
-        holds by now (the human's edit since APPLY stays theirs: the op rolls back)."""
+    def _entries(self, paths: Sequence[str], env: dict[str, str]) -> dict[str, tuple[str, str]]:
+        """{path: (mode, blob)} of `paths` in the index `env` names."""
         out = self.repo.git.ls_files("-s", "-z", "--", *paths, env=env)
-        staged = {e.split("\t", 1)[1]: e.split()[1] for e in out.split("\0") if "\t" in e}
+        return {e.split("\t", 1)[1]: tuple(e.split()[:2]) for e in out.split("\0") if "\t" in e}
+
+    def _check_content(self, paths: Sequence[str], expected: Mapping[str, bytes | None],
+                       modes: Mapping[str, tuple[str, str]], env: dict[str, str]) -> None:
+        """Refuse unless the temporary index holds, for each path, the blob git makes of the
+        bytes the op applied (its clean filters and attributes applied alike) with the mode
+        it had at `head` (`modes`; a new file's is 100644: APPLY never changes a mode), or no
+        entry for a deleted one: what is committed is what was proven, not what the working
+        tree holds by now (the human's edit since APPLY stays theirs: the op rolls back)."""
+        staged = self._entries(paths, env)
         for rel in paths:
             want = expected.get(rel)
             if want is None:
@@ -250,7 +256,9 @@ class GitOps:
             else:
                 made = subprocess.run(["git", "hash-object", "--stdin", f"--path={rel}"],
                                       cwd=self.root, input=want, capture_output=True)
-                ok = made.returncode == 0 and staged.get(rel) == made.stdout.decode().strip()
+                mode = modes.get(rel, (NEW_FILE_MODE, ""))[0]
+                ok = (made.returncode == 0
+                      and staged.get(rel) == (mode, made.stdout.decode().strip()))
             if not ok:
                 raise CommitError(f"{rel} is not what the op applied and proved (changed "
                                   "since APPLY): nothing committed")
@@ -311,6 +319,7 @@ class GitOps:
         try:
             if head:
                 g.read_tree(head, env=env)
+            modes = self._entries(paths, env) if expected is not None else {}
             for rel in paths:
                 if os.path.lexists(self.root / rel):  # a dangling symlink is there too
                     g.update_index("--add", "--", rel, env=env)
@@ -318,7 +327,7 @@ class GitOps:
                     g.update_index("--force-remove", "--", rel, env=env)
             crashpoint("commit_temp_index")
             if expected is not None:
-                self._check_content(paths, expected, env)
+                self._check_content(paths, expected, modes, env)
             tree = g.write_tree(env=env)
         finally:
             if os.path.exists(tmp_index):

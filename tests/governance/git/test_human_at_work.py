@@ -239,3 +239,45 @@ def test_a_symlink_swapped_in_after_apply_is_not_committed(repo):
         g.commit_paths(["calc/ops.py"], MSG, author_name="O", author_email="o@x",
                        expected_head=base, branch=branch, expected={"calc/ops.py": proved})
     assert g.head_sha() == base
+
+
+def _mode_at(repo: Path, rev: str, rel: str) -> str:
+    return git(repo, "ls-tree", rev, "--", rel).split()[0]
+
+
+def test_a_mode_changed_after_apply_is_not_committed(repo):
+    """`chmod +x` on an op file after APPLY: the proved bytes, but git would commit the
+    human's executable bit under the daemon's name: refused. A file that was executable
+    at HEAD keeps its mode through the op's commit."""
+    g = GitOps(repo)
+    base, branch = g.head_sha(), g.branch()
+    proved = b"x = 2\n"
+    ops = repo / "calc" / "ops.py"
+    ops.write_bytes(proved)
+    ops.chmod(0o755)
+    with pytest.raises(CommitError, match="changed since APPLY"):
+        g.commit_paths(["calc/ops.py"], MSG, author_name="O", author_email="o@x",
+                       expected_head=base, branch=branch, expected={"calc/ops.py": proved})
+    assert g.head_sha() == base
+    git(repo, "commit", "-qam", "the human makes it a script")
+    script = g.head_sha()
+    ops.write_bytes(b"x = 3\n")
+    made = g.commit_paths(["calc/ops.py"], MSG, author_name="O", author_email="o@x",
+                          expected_head=script, branch=branch,
+                          expected={"calc/ops.py": b"x = 3\n"})
+    assert _mode_at(repo, made.sha, "calc/ops.py") == "100755"
+
+
+def test_a_new_file_made_executable_after_apply_is_not_committed(repo):
+    g = GitOps(repo)
+    base, branch = g.head_sha(), g.branch()
+    new = repo / "calc" / "new.py"
+    new.write_bytes(b"y = 1\n")
+    new.chmod(0o755)
+    with pytest.raises(CommitError, match="changed since APPLY"):
+        g.commit_paths(["calc/new.py"], MSG, author_name="O", author_email="o@x",
+                       expected_head=base, branch=branch, expected={"calc/new.py": b"y = 1\n"})
+    new.chmod(0o644)
+    made = g.commit_paths(["calc/new.py"], MSG, author_name="O", author_email="o@x",
+                          expected_head=base, branch=branch, expected={"calc/new.py": b"y = 1\n"})
+    assert _mode_at(repo, made.sha, "calc/new.py") == "100644"
