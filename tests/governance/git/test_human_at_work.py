@@ -281,3 +281,17 @@ def test_a_new_file_made_executable_after_apply_is_not_committed(repo):
     made = g.commit_paths(["calc/new.py"], MSG, author_name="O", author_email="o@x",
                           expected_head=base, branch=branch, expected={"calc/new.py": b"y = 1\n"})
     assert _mode_at(repo, made.sha, "calc/new.py") == "100644"
+
+
+def test_with_core_filemode_off_the_executable_bit_is_neither_committed_nor_refused(repo):
+    """git told to ignore modes (core.fileMode=false, as on some mounts): the human's chmod
+    is not part of the change git would commit, so the proved bytes commit as 100644."""
+    git(repo, "config", "core.fileMode", "false")
+    g = GitOps(repo)
+    base, branch = g.head_sha(), g.branch()
+    ops = repo / "calc" / "ops.py"
+    ops.write_bytes(b"x = 2\n")
+    ops.chmod(0o755)
+    made = g.commit_paths(["calc/ops.py"], MSG, author_name="O", author_email="o@x",
+                          expected_head=base, branch=branch, expected={"calc/ops.py": b"x = 2\n"})
+    assert _mode_at(repo, made.sha, "calc/ops.py") == "100644"
