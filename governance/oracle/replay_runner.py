@@ -41,12 +41,14 @@ import reprlib
 import signal
 import sys
 import time
-import types
 
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+try:  # in the jail: beside this script, in the run's plugin directory
+    from _ouroboros_canon import ADDRESS, canon, show, state_of
+except ImportError:  # imported by the daemon's own tests
+    from governance.oracle.canon import ADDRESS, canon, show, state_of
+
 _DIGITS = re.compile(r"\d+")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
-_DEPTH, _ITEMS = 8, 200
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # generated calls of one function, per tree
 _NEAR_MAX, _PAIR_FIRST, _SINGLE_FIRST = 48, 4, 6
@@ -61,68 +63,6 @@ _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
 
 class _Timeout(BaseException):
     """A call ran past its time: raised from the timer's signal, through any except."""
-
-
-# -- the canonical form of an answer ------------------------------------------------------
-
-
-def canon(obj, depth=0, stack=()):
-    """A JSON-able form of `obj` that equal observable states share."""
-    if depth > _DEPTH:
-        return "<deep>"
-    if obj is None or isinstance(obj, (bool, int, str)):
-        return [type(obj).__name__, obj]
-    if isinstance(obj, float):
-        return ["float", repr(obj)]
-    if isinstance(obj, (bytes, bytearray)):
-        return [type(obj).__name__, bytes(obj[:4096]).hex()]
-    if id(obj) in stack:
-        return "<cycle>"
-    inner = (*stack, id(obj))
-    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
-    if isinstance(obj, (list, tuple)):
-        return [kind, [canon(x, depth + 1, inner) for x in list(obj)[:_ITEMS]], len(obj)]
-    if isinstance(obj, dict):  # insertion order is observable (iteration, repr, json)
-        return [kind, [[canon(k, depth + 1, inner), canon(v, depth + 1, inner)]
-                       for k, v in list(obj.items())[:_ITEMS]], len(obj)]
-    if isinstance(obj, (set, frozenset)):
-        return [kind, sorted((canon(x, depth + 1, inner) for x in list(obj)[:_ITEMS]),
-                             key=json.dumps), len(obj)]
-    if isinstance(obj, BaseException):
-        return [kind, canon(obj.args, depth + 1, inner)]
-    if _lazy(obj):  # a generator, map, zip...: what it yields is the answer
-        return [kind, [canon(x, depth + 1, inner) for x in itertools.islice(obj, _ITEMS)]]
-    state = _state(obj)
-    if state is not None:  # attributes by name: the order they were set in is no behaviour
-        return [kind, [[name, canon(v, depth + 1, inner)] for name, v in state]]
-    return [kind, _ADDRESS.sub("", repr(obj))[:2000]]
-
-
-def _lazy(obj):
-    return isinstance(obj, types.GeneratorType) or (
-        type(obj).__module__ in ("builtins", "itertools") and hasattr(type(obj), "__next__"))
-
-
-def _state(obj):
-    """(name, value) of an instance's attributes, sorted; None for what has none."""
-    if inspect.isroutine(obj) or inspect.isclass(obj) or inspect.ismodule(obj):
-        return None
-    found = dict(getattr(obj, "__dict__", None) or {})
-    slots = [s for c in type(obj).__mro__ for s in getattr(c, "__slots__", ())
-             if isinstance(s, str) and s not in ("__dict__", "__weakref__")]
-    found.update((s, getattr(obj, s)) for s in slots if hasattr(obj, s))
-    if not found and not hasattr(obj, "__dict__"):
-        return None
-    return sorted(found.items(), key=lambda kv: str(kv[0]))
-
-
-def _show(value):
-    """A short text of an input: an object by its attributes, not its address."""
-    state = _state(value) if type(value).__repr__ is object.__repr__ else None
-    if state is not None:
-        inner = ", ".join(f"{k}={_repr.repr(v)}" for k, v in state[:6])
-        return f"{type(value).__name__}({inner})"
-    return _repr.repr(value)
 
 
 # -- generated inputs: values near a value ------------------------------------------------
@@ -246,7 +186,7 @@ def _near_dict(v, ctx):
 
 def _near_set(v, ctx):
     shown = [repr(x) for x in v]
-    if any(_ADDRESS.search(t) for t in shown):  # ordered by address: not alike on both trees
+    if any(ADDRESS.search(t) for t in shown):  # ordered by address: not alike on both trees
         return [type(v)()]
     items = [x for _, x in sorted(zip(shown, v), key=lambda p: p[0])][:4]  # noqa: B905
     return [type(v)()] + [type(v)(x for x in v if x is not drop) for drop in items]
@@ -276,7 +216,7 @@ def _near_timedelta(v, ctx):
 
 def _near_object(v, ctx):
     """An instance with one attribute moved (attributes by name, a few values each)."""
-    state = _state(v)
+    state = state_of(v)
     if state is None or ctx.depth >= 2 or not hasattr(v, "__dict__"):
         return []
 
@@ -394,7 +334,7 @@ def _numbers_in(value):
         return [value]
     if isinstance(value, (str, list, tuple, dict, set, frozenset)):
         return [len(value)]
-    state = _state(value) if hasattr(value, "__dict__") else None
+    state = state_of(value) if hasattr(value, "__dict__") else None
     return [n for _, v in (state or [])[:8] if not hasattr(v, "__dict__")
             for n in _numbers_in(v)]
 
@@ -505,7 +445,7 @@ def _one(fn, key, blob, timeout_s):
         args, kwargs = pickle.loads(blob)
     except Exception as exc:
         return {"key": key, "problem": type(exc).__name__}
-    text = ", ".join([_show(a) for a in args] + [f"{k}={_show(v)}" for k, v in kwargs.items()])
+    text = ", ".join([show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()])
     digest = hashlib.sha256(json.dumps(first, sort_keys=True).encode()).hexdigest()
     return {"key": key, "input": text[:300], "answer": digest, "shown": shown,
             "kind": first["kind"], "deterministic": first == second}

@@ -12,17 +12,27 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from governance.fs import nofollow_write
 from governance.oracle.oracle import Report, read_report
 
-if TYPE_CHECKING:
-    from governance.oracle.testrun import CoverageRequest
-
 PLUGIN_SOURCE = Path(__file__).with_name("oracle_plugin.py")
 PLUGIN_MODULE = "_ouroboros_oracle"
 JAIL_DIR = "/tmp/.ouroboros-oracle"  # inside the jail's private tmpfs
+
+
+# Stdlib-only modules of ours a jailed plugin or script imports, by the name they load
+# under in the run's plugin directory (on the jailed process's PYTHONPATH).
+HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py")}
+
+
+@dataclass(frozen=True)
+class CoverageRequest:
+    """What a run records besides outcomes (governance.oracle.oracle_plugin): the lines of `watch`
+    (repo-relative files) per test, and with `profile` the files each test entered."""
+
+    watch: frozenset[str] = frozenset()
+    profile: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,7 @@ class ExtraPlugin:
     settings: dict
     result_name: str
     result_cap: int = 32 << 20  # bytes read back
+    helpers: tuple[str, ...] = ()  # names in HELPERS it imports
 
 
 CAPTURE_MODULE = "_ouroboros_capture"
@@ -82,7 +93,7 @@ class RunDir:
 
     @classmethod
     def create(cls, scratch: Path | None, coverage: CoverageRequest | None = None,
-               extra: ExtraPlugin | None = None) -> RunDir:
+               extra: ExtraPlugin | None = None, helpers: tuple[str, ...] = ()) -> RunDir:
         if scratch is not None:
             scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))  # 0700: host users stay out
@@ -97,6 +108,8 @@ class RunDir:
         if extra is not None:
             private_copy(extra.source, plugin / f"{extra.module}.py")
             private_json(plugin / extra.settings_name, extra.settings)
+        for name in (*(extra.helpers if extra else ()), *helpers):
+            private_copy(HELPERS[name], plugin / f"{name}.py")
         os.chmod(plugin, 0o755)
         os.chmod(plugin / f"{PLUGIN_MODULE}.py", 0o644)
         os.chmod(out, 0o777)  # the jail may map to another uid; the 0700 parent guards it

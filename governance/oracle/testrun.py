@@ -34,11 +34,13 @@ from typing import Protocol
 from governance.oracle.oracle import FailureKind, Report, judge
 from governance.oracle.run_dir import (
     CAPTURE_MODULE,
+    HELPERS,
     JAIL_DIR,
     MUTATION_MODULE,
     PLUGIN_MODULE,
     SCRIPT_MODULE,
     SCRIPT_RESULT_CAP,
+    CoverageRequest,
     ExtraPlugin,
     RunDir,
     private_copy,
@@ -53,7 +55,7 @@ OUTPUT_CAP = 64 * 1024
 _PLUGIN_NAME = re.compile(r"[A-Za-z_][\w.]*")
 # Names no repository has a use for: a candidate that spells one out is reaching for the
 # oracle itself (VALIDATE refuses it; an obfuscated spelling is beyond a text check).
-ORACLE_MARKERS = (PLUGIN_MODULE, CAPTURE_MODULE, MUTATION_MODULE, SCRIPT_MODULE,
+ORACLE_MARKERS = (PLUGIN_MODULE, CAPTURE_MODULE, MUTATION_MODULE, SCRIPT_MODULE, *HELPERS,
                   "ouroboros-oracle", "OUROBOROS_ORACLE", "_ouroboros_mutant")
 # Variables that would steer pytest or the interpreter from outside our argv.
 # A jailed script's own: the replay runner re-executes itself under this seed when it is
@@ -150,15 +152,6 @@ class Executor(Protocol):
     async def __call__(self, root: Path, argv: Sequence[str], timeout_s: float,
                        writable: bool, *, binds: Sequence[Bind] = (),
                        env: Mapping[str, str] | None = None) -> ExecResult: ...
-
-
-@dataclass(frozen=True)
-class CoverageRequest:
-    """What a run records besides outcomes (governance.oracle.oracle_plugin): the lines of `watch`
-    (repo-relative files) per test, and with `profile` the files each test entered."""
-
-    watch: frozenset[str] = frozenset()
-    profile: bool = False
 
 
 class TestRunner:
@@ -303,7 +296,8 @@ class TestRunner:
         return result.exit_code, result.output, result.timed_out, result.duration_s
 
     async def run_script(self, root: Path, source: Path, job: dict, *,
-                         scratch: Path | None = None) -> dict | str:
+                         scratch: Path | None = None,
+                         helpers: tuple[str, ...] = ()) -> dict | str:
         """Run the stdlib-only script `source` with the test environment's Python in `root`,
         jailed like the tests: `python -P SCRIPT JOB OUT`; its result object, or why none.
         The hash seed is fixed (PYTHONHASHSEED=0): two trees' runs iterate a set of strings
@@ -313,7 +307,7 @@ class TestRunner:
         test_env = await asyncio.to_thread(self.test_env) if self.test_env else None
         if test_env is not None and test_env.problem:
             return test_env.problem
-        run_dir = await asyncio.to_thread(RunDir.create, scratch)
+        run_dir = await asyncio.to_thread(RunDir.create, scratch, None, None, helpers)
         try:
             script = f"{SCRIPT_MODULE}.py"  # its own name is no clue for the code it runs
             await asyncio.to_thread(private_copy, source, run_dir.path / "plugin" / script)

@@ -14,6 +14,7 @@ from governance.oracle.differential import (
     CALL_TIMEOUT_S,
     GENERATED,
     MAX_CALLS,
+    REPLAY_HELPERS,
     REPLAY_SOURCE,
     DiffReport,
     FunctionCheck,
@@ -83,8 +84,9 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
          "constants": list(t.constants), "generate": GENERATED}
         for t, f in zip(targets, captured["functions"], strict=True)]}
     answers = await asyncio.gather(
-        runner.run_script(base, REPLAY_SOURCE, job, scratch=scratch),
-        runner.run_script(candidate, REPLAY_SOURCE, job, scratch=scratch))
+        runner.run_script(base, REPLAY_SOURCE, job, scratch=scratch, helpers=REPLAY_HELPERS),
+        runner.run_script(candidate, REPLAY_SOURCE, job, scratch=scratch,
+                          helpers=REPLAY_HELPERS))
     problem = next((a for a in answers if isinstance(a, str)), None)
     if problem is not None:
         return DiffReport(problem=f"replay failed: {problem}"[:400],

@@ -1,0 +1,87 @@
+"""The canonical form of a value a caller can observe, shared by the jailed parts of the
+differential check: the replay runner's answers (governance.oracle.replay_runner) and the
+call probe of the capture plugin (governance.oracle.capture_plugin).
+
+Copied into a run's private plugin directory as `_ouroboros_canon` (governance.oracle.run_dir)
+and imported there before any repository code is on sys.path: it imports only the standard
+library and runs on Python 3.9 and later, like the repository's own interpreter may.
+
+`canon(obj)` is a JSON-able form that equal observable states share: types kept (1 is not
+1.0, Decimal('1.10') is not Decimal('1.1')), a dict's order kept (iteration order is
+observable), a set sorted, an object read by its attributes by name (not the order they
+were set in), anything else by its repr without addresses. A lazy value (a generator, a map)
+is read for what it yields when `consume` is true (the replay runner owns the value); the
+probe inside a live test passes false: the test still needs its items.
+"""
+
+import inspect
+import itertools
+import json
+import re
+import reprlib
+import types
+
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_DEPTH, _ITEMS = 8, 200
+_repr = reprlib.Repr()
+_repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
+
+
+def canon(obj, depth=0, stack=(), consume=True):
+    """A JSON-able form of `obj` that equal observable states share."""
+    if depth > _DEPTH:
+        return "<deep>"
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return [type(obj).__name__, obj]
+    if isinstance(obj, float):
+        return ["float", repr(obj)]
+    if isinstance(obj, (bytes, bytearray)):
+        return [type(obj).__name__, bytes(obj[:4096]).hex()]
+    if id(obj) in stack:
+        return "<cycle>"
+    inner = (*stack, id(obj))
+    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+    def each(items):
+        return [canon(x, depth + 1, inner, consume) for x in items]
+    if isinstance(obj, (list, tuple)):
+        return [kind, each(list(obj)[:_ITEMS]), len(obj)]
+    if isinstance(obj, dict):  # insertion order is observable (iteration, repr, json)
+        return [kind, [each(pair) for pair in list(obj.items())[:_ITEMS]], len(obj)]
+    if isinstance(obj, (set, frozenset)):
+        return [kind, sorted(each(list(obj)[:_ITEMS]), key=json.dumps), len(obj)]
+    if isinstance(obj, BaseException):
+        return [kind, canon(obj.args, depth + 1, inner, consume)]
+    if lazy(obj):  # a generator, map, zip...: what it yields is the answer
+        return [kind, each(itertools.islice(obj, _ITEMS))] if consume else [kind, "<lazy>"]
+    state = state_of(obj)
+    if state is not None:  # attributes by name: the order they were set in is no behaviour
+        return [kind, [[name, canon(v, depth + 1, inner, consume)] for name, v in state]]
+    return [kind, ADDRESS.sub("", repr(obj))[:2000]]
+
+
+def lazy(obj):
+    return isinstance(obj, types.GeneratorType) or (
+        type(obj).__module__ in ("builtins", "itertools") and hasattr(type(obj), "__next__"))
+
+
+def state_of(obj):
+    """(name, value) of an instance's attributes, sorted; None for what has none."""
+    if inspect.isroutine(obj) or inspect.isclass(obj) or inspect.ismodule(obj):
+        return None
+    found = dict(getattr(obj, "__dict__", None) or {})
+    slots = [s for c in type(obj).__mro__ for s in getattr(c, "__slots__", ())
+             if isinstance(s, str) and s not in ("__dict__", "__weakref__")]
+    found.update((s, getattr(obj, s)) for s in slots if hasattr(obj, s))
+    if not found and not hasattr(obj, "__dict__"):
+        return None
+    return sorted(found.items(), key=lambda kv: str(kv[0]))
+
+
+def show(value):
+    """A short text of a value: an object by its attributes, not its address."""
+    state = state_of(value) if type(value).__repr__ is object.__repr__ else None
+    if state is not None:
+        inner = ", ".join(f"{k}={_repr.repr(v)}" for k, v in state[:6])
+        return f"{type(value).__name__}({inner})"
+    return ADDRESS.sub("", _repr.repr(value))
