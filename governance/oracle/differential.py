@@ -37,12 +37,15 @@ NO_EVIDENCE = ("no call of it could be replayed (none captured, or each timed ou
 @dataclass(frozen=True)
 class Target:
     """A function to check: its file, qualified name, the lines of its def in the
-    candidate's text, and the constants of its code (base and candidate) to generate near."""
+    candidate's text, the constants of its code (base and candidate) to generate near, and
+    its boundaries: per parameter whose value reaches a comparison, the values at and beside
+    it to try first (governance.proof.boundaries)."""
 
     file: str
     qualname: str
     lines: frozenset[int]
     constants: tuple[object, ...]
+    boundaries: tuple[tuple[str, tuple[object, ...]], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
                           seconds=time.monotonic() - start)
     job = {"call_timeout_s": CALL_TIMEOUT_S, "functions": [
         {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
-         "constants": list(t.constants), "generate": GENERATED}
+         "constants": list(t.constants), "generate": GENERATED,
+         "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
         for t, f in zip(targets, captured["functions"], strict=True)]}
     answers = await asyncio.gather(
         runner.run_script(base, REPLAY_SOURCE, job, scratch=scratch, helpers=REPLAY_HELPERS),
