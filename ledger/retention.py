@@ -44,6 +44,7 @@ from ledger.compaction import Tally
 from ledger.db import Tx
 from ledger.errors import LedgerError
 from ledger.migrations import ARCHIVED_TABLES
+from ledger.phases import TERMINAL_PHASES
 from ledger.segments import (
     Crash,
     Range,
@@ -53,7 +54,6 @@ from ledger.segments import (
     segments,
     write_segment,
 )
-from ledger.store import TERMINAL_PHASES
 from ledger.verify import open_readonly
 
 # Ops per segment: a pass's memory and its one write transaction stay small (~7,000 rows of

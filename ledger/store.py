@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger.anchor import format_anchor
 from ledger.chain import Head
@@ -31,21 +31,16 @@ from ledger.compaction import COUNTED, USABLE
 from ledger.db import Database, Tx
 from ledger.errors import MigrationError, UnknownOperation
 from ledger.migrations import MIGRATIONS, STEPS
+from ledger.phases import TERMINAL_PHASES
 from ledger.redact import redact, redact_data
+from ledger.retention import Prepared, commit
 from ledger.segments import Crash, op_rows, ops_matching
-
-if TYPE_CHECKING:
-    from ledger.retention import Prepared
 
 REPLY_TEXT_CAP = 16 * 1024  # characters of a model reply kept per call
 # Text longer than this is redacted on a worker thread: the patterns take ~1 ms a KB, so a
 # 110 KB reply stood the event loop still 126 ms (more on a loaded box); off the loop, it
 # runs between the patterns' passes (each holds the GIL alone, the longest ~28 ms).
 OFF_LOOP_CHARS = 8 * 1024
-# The phases an op ends in: the one list. The ledger finds unfinished ops by it and may
-# import nothing above itself, so it owns the fact; governance.phase builds TERMINAL from it.
-TERMINAL_PHASES = ("COMPLETE", "PROPOSED", "POSTMORTEM", "CANCELLED", "BLOCKED",
-                   "FAILED_PERMANENT")
 _HASH_COLUMNS = ("prev_hash", "row_hash")  # kept out of the read API's rows
 
 
@@ -98,8 +93,6 @@ class Ledger:
 
     async def commit_segment(self, prepared: Prepared, crash: Crash | None = None) -> int:
         """Name a written segment and delete its rows, in one transaction; its number."""
-        from ledger.retention import commit  # retention imports this module's names
-
         return await self._db.write(lambda tx: commit(tx, prepared, crash or (lambda _: None)))
 
     # -- writes -------------------------------------------------------------------------
