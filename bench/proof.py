@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import platform
 import statistics
 import sys
@@ -42,6 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.host import machine
 from governance.oracle.scope import SuiteKnowledge, plan_scope
 from governance.oracle.testrun import (
     CoverageRequest,
@@ -150,18 +150,6 @@ async def one_op(runner: TestRunner, base: Path, cand: Path, files: dict[str, st
     finally:
         (cand / path).write_text(files[path])
     return Op(t_narrow, before.duration_s + after.duration_s, t_check, len(wide), compared)
-
-
-def machine() -> str:
-    """The CPU's name and widest vector ISA, as /proc/cpuinfo says (numbers need both)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.machine()
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                 if line.startswith("model name")), platform.machine())
-    isa = "AVX-512" if " avx512f" in info else "AVX2" if " avx2" in info else "no AVX2"
-    return f"{name} ({isa}, {os.cpu_count()} cores)"
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -50,7 +50,7 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.proof import machine
+from bench.host import machine
 from daemon.config.settings import Settings
 from daemon.phase_deps import policy_from, runners_from
 from daemon.suite_profile import ProfileLearner
