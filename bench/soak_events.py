@@ -5,6 +5,9 @@ what it did and what it measured; the checks that follow a kill are made here.
 The shocks are spread over the run (`schedule`): each kind evenly over progress 0.1-0.9,
 each point moved by up to a third of its spacing, so they interleave and land at
 different moments of the ops in flight.
+
+A shock acts on the running soak through `Running`, what it needs of bench/soak_run.py's
+Soak, so this module imports nothing of the loop that drives it.
 """
 
 from __future__ import annotations
@@ -14,21 +17,50 @@ import errno
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
 from random import Random
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bench import soak_checks, soak_metrics
+from bench.soak_checks import Op
+from bench.soak_human import Human
+from bench.soak_plan import Plan
 from tests.daemon_process import kill
 from tests.helpers import wait_sync
 
-if TYPE_CHECKING:
-    from bench.soak_run import Plan, Soak
-
 KINDS = ("kill", "stop", "disk", "storm", "switch")
 FILLER = "filler-"
+
+
+class Running(Protocol):
+    """The running soak as the shocks see it (bench/soak_run.py's Soak is one)."""
+
+    plan: Plan
+    where: Path  # the soak's scratch dir; the state dir's tmpfs is `where / "fs"`
+    rng: Random
+    repo: Path
+    state: Path
+    human: Human
+    proc: subprocess.Popen | None  # the daemon; None while it is down
+    lives: int  # daemons started so far
+    seen: dict[str, Op]
+    problems: list[str]
+    hold: threading.Lock  # held: no sample is taken meanwhile
+
+    def read(self) -> dict[str, Op]:
+        """The ledger's ops now, merged into `seen`."""
+        ...
+
+    def launch(self) -> float:
+        """Start the daemon; seconds until it serves."""
+        ...
+
+    def elapsed(self) -> float:
+        """Seconds since the soak began."""
+        ...
 
 
 def schedule(plan: Plan, rng: Random) -> list[tuple[float, str]]:
@@ -43,7 +75,7 @@ def schedule(plan: Plan, rng: Random) -> list[tuple[float, str]]:
     return sorted(points)
 
 
-def fire(soak: Soak, kind: str) -> dict:
+def fire(soak: Running, kind: str) -> dict:
     began = time.monotonic()
     record = {"kill": _kill, "stop": _stop, "disk": _disk, "storm": _storm,
               "switch": _switch}[kind](soak)
@@ -51,7 +83,7 @@ def fire(soak: Soak, kind: str) -> dict:
             "took_s": round(time.monotonic() - began, 2), **record}
 
 
-def _kill(soak: Soak) -> dict:
+def _kill(soak: Running) -> dict:
     """SIGKILL at a random moment of the ops in flight, check what it left, restart, and
     check what start-up recovery made of it."""
     time.sleep(soak.rng.uniform(0, 2.0))  # a random moment, not the tick's
@@ -74,7 +106,7 @@ def _kill(soak: Soak) -> dict:
             "problems": len(found)}
 
 
-def _stop(soak: Soak) -> dict:
+def _stop(soak: Running) -> dict:
     """A suspend: the whole process group stopped, then continued; the first `status`
     after it answers."""
     with soak.hold:
@@ -87,7 +119,7 @@ def _stop(soak: Soak) -> dict:
             "status_ms_after": None if took is None else round(took, 1)}
 
 
-def _disk(soak: Soak) -> dict:
+def _disk(soak: Running) -> dict:
     """The state dir's file system filled to the last byte: new ops must wait, say so,
     and resume by themselves once the filler is gone."""
     fs = soak.where / "fs"
@@ -104,7 +136,7 @@ def _disk(soak: Soak) -> dict:
             "resumed_after_s": resumed and round(resumed - freed, 2)}
 
 
-def _storage_until(soak: Soak, waiting: bool, timeout_s: float = 60.0) -> float | None:
+def _storage_until(soak: Running, waiting: bool, timeout_s: float = 60.0) -> float | None:
     """When `status` first says new ops wait (or no longer wait); None if it never did."""
     last: dict = {}
 
@@ -133,18 +165,18 @@ def doing(answer: dict) -> str:
             f"queued: {len(answer.get('queue') or [])}")
 
 
-def _storm(soak: Soak) -> dict:
+def _storm(soak: Running) -> dict:
     took = soak.human.save_storm(soak.plan.storm_saves)
     after, _ = soak_metrics.status(soak.state / "control.sock")
     return {"saves": soak.plan.storm_saves, "saves_s": round(took, 2),
             "status_ms_after": None if after is None else round(after, 1)}
 
 
-def _switch(soak: Soak) -> dict:
+def _switch(soak: Running) -> dict:
     return {"on_branch_s": round(soak.human.switch_branches(hold_s=1.0), 2)}
 
 
-def wait_idle(soak: Soak, timeout_s: float) -> None:
+def wait_idle(soak: Running, timeout_s: float) -> None:
     """Until nothing is queued or in flight (the end of the soak)."""
     last: dict = {}
 

@@ -1,6 +1,7 @@
-"""The soak's loop: a real `ouroboros run` on a real repository, fed by the human, shaken by
-the events of bench/soak_events.py, sampled by bench/soak_metrics.py and checked by
-bench/soak_checks.py (bench/soak.py is the command and prints the report).
+"""The soak's loop: a real `ouroboros run` on a real repository, sized by bench/soak_plan.py,
+fed by the human, shaken by the events of bench/soak_events.py, sampled by
+bench/soak_metrics.py and checked by bench/soak_checks.py (bench/soak.py is the command and
+prints the report).
 
 The loop reads the ledger (read-only) a few times a second. An item is settled once an op
 of it ended on its own (not cut short by a kill or a full disk: that work is offered
@@ -27,43 +28,12 @@ from pathlib import Path
 from bench import soak_checks, soak_events, soak_metrics
 from bench.soak_checks import Op
 from bench.soak_human import Human
+from bench.soak_plan import Plan
 from bench.soak_world import Item, build_repo, plan, write_script
 from tests.daemon_process import start, terminate, wait_ready
 from tests.helpers import wait_sync
 
 TICK_S = 0.2  # how often the loop reads the ledger
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One soak's size and shocks (bench/soak.py's flags)."""
-
-    ops: int = 2000  # ended ops to reach (items given, retries and recoveries counted)
-    hours: float = 2.0  # or stop feeding after this long
-    kills: int = 10  # SIGKILL (of the daemon, or of its process group) and a restart
-    stops: int = 5  # SIGSTOP of the process group, then SIGCONT (a laptop's suspend)
-    disks: int = 2  # the state dir's file system filled to the brim, then freed
-    storms: int = 6  # bursts of editor saves
-    switches: int = 3  # checkouts of a branch that renames a directory, and back
-    storm_saves: int = 2000
-    slots: int = 40  # modules the work cycles through
-    outstanding: int = 6  # items given and not yet settled, at most
-    workers: int = 3
-    journal_every: int = 4  # a human journal commit after every so many items given
-    seed: int = 1
-    sample_s: float = 10.0
-    suspend_s: float = 5.0  # how long a SIGSTOP lasts
-    full_s: float = 5.0  # how long the disk stays full
-    give_up_s: float = 300.0
-    drain_s: float = 600.0
-    disk_mb: int = 128  # the state dir's tmpfs
-    scan_interval_s: float = 60.0  # the daemon's safety-net scan (retries after backoff)
-    notify_s: float | None = None  # the notify window; None: the daemon's default (5 s)
-    keep_ops: int = 100  # [ledger] retention for the soak: it must act within hours
-    memory_ttl_h: float = 0.25  # the grounding memory's window, which keeps outcome rows
-    segment_min_rows: int = 500
-    archive_interval_s: float = 30.0
-    quiet_every_ops: int = 50  # [ledger]: retention's places to cut (daemon.quiet_point)
 
 
 def config_text(p: Plan, script: Path, state: Path) -> str:
