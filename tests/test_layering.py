@@ -294,6 +294,115 @@ def test_a_cycle_between_rooms_is_found(tmp_path):
     (tmp_path / "governance/b/z.py").write_text("from governance.a.x import y\n")
     assert cycles(room_graph(tmp_path)) == [["a", "b"]]
 
+# -- the whole tree: no module imports itself back ---------------------------------------
+
+TREE = (*LAYERS, "bench")  # bench: the benchmarks, a namespace package of scripts
+
+
+def module_names(root: Path, packages: Iterable[str]) -> dict[str, Path]:
+    """Each module's dotted name ('ledger.store'; a package's __init__ is 'ledger') -> its
+    file."""
+    names: dict[str, Path] = {}
+    for pkg in packages:
+        for path in sorted((root / pkg).rglob("*.py")) if (root / pkg).is_dir() else ():
+            parts = path.relative_to(root).with_suffix("").parts
+            names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return names
+
+
+def imported(node: ast.Import | ast.ImportFrom, package: str,
+             known: Mapping[str, Path]) -> set[str]:
+    """The modules among `known` an import statement in `package` names: `from p import m`
+    is p.m where that is a module, else p (the __init__ that holds the name). The parents
+    loaded on the way are no edge: every module's package is loaded before it."""
+    def owner(name: str) -> str:  # the longest known module `name` is or lies in
+        while name and name not in known:
+            name = name.rpartition(".")[0]
+        return name
+
+    if isinstance(node, ast.Import):
+        return {m for a in node.names if (m := owner(a.name))}
+    base = node.module or ""
+    if node.level:
+        anchor = package.split(".")[:package.count(".") + 2 - node.level]
+        base = ".".join([*anchor, base] if base else anchor)
+    return {m for a in node.names
+            if (m := f"{base}.{a.name}" if f"{base}.{a.name}" in known else owner(base))}
+
+
+def tree_graph(root: Path, packages: Iterable[str]) -> dict[str, set[str]]:
+    """Every module of `packages` -> the modules among them it imports anywhere: at module
+    level, under TYPE_CHECKING or inside a function (a deferred import hides a circle from
+    the interpreter, not from the reader)."""
+    known = module_names(root, packages)
+    graph: dict[str, set[str]] = {}
+    for name, path in known.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                graph.setdefault(name, set()).update(imported(node, package, known) - {name})
+    return graph
+
+
+def circles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """Each largest set of nodes that all reach one another (a strongly connected component
+    of more than one node, by Tarjan's walk), sorted. Linear in the edges: listing every
+    simple cycle, as `cycles` does, can take exponential time on a graph this size."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            at = stack.index(node)
+            component, stack[at:] = stack[at:], []
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_no_module_of_the_tree_imports_itself_back():
+    """No circle of imports among the modules of the daemon's packages and the benches,
+    deferred and TYPE_CHECKING imports included: a fact both sides need lives in a module
+    both import (ledger.phases, bench.host, bench.soak_plan), and a seam is a Protocol
+    (bench.soak_events.Running)."""
+    graph = tree_graph(ROOT, TREE)
+    assert "ledger.store" in graph, "no import between the tree's modules found: is ROOT right?"
+    assert circles(graph) == []
+
+
+def test_a_circle_between_modules_is_found_however_it_is_hidden(tmp_path):
+    for rel, text in {
+            "low/__init__.py": "from low.a import A\n",
+            "low/a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                        "    from low.b import B\n",
+            "low/b.py": "def f():\n    from . import a\n",
+            "low/sub/__init__.py": "", "low/sub/x.py": "from .. import a\n",
+            "mid/__init__.py": "", "mid/c.py": "from low import A\nfrom mid import d\n",
+            "mid/d.py": "import mid.c\n", "top/e.py": "from low import a\n"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    graph = tree_graph(tmp_path, ["low", "mid", "top"])
+    assert {k: v for k, v in graph.items() if v} == {
+        "low": {"low.a"}, "low.a": {"low.b"}, "low.b": {"low.a"}, "low.sub.x": {"low.a"},
+        "mid.c": {"low", "mid.d"}, "mid.d": {"mid.c"}, "top.e": {"low.a"}}
+    assert circles(graph) == [["low.a", "low.b"], ["mid.c", "mid.d"]]
+    assert circles({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+
+
 # -- the checker itself, on a small package tree -------------------------------------
 
 TOY_LAYERS = {"low": 0, "mid": 1, "side": 1, "top": 2}
