@@ -1,15 +1,20 @@
 """The differential check's capture plugin: the calls the tests make to the functions a change
-touches, pickled at entry, for replay on the base and on the candidate (governance.oracle.
+touches, pickled at entry, for replay on the base and on the candidate; with `trace`, every
+call recorded in order by the call probe (governance.oracle.call_probe), for comparing two
+runs of the tests call by call; with `stacks`, the repository's functions on the stack of
+each call, so the check can lift to a caller whose calls can be replayed (governance.oracle.
 differential).
 
 Copied into the run's private plugin directory and loaded with `-p _ouroboros_capture`
-beside the oracle plugin; it imports nothing of ours, and everything it needs from the
-standard library is imported here, before any repository code is on sys.path. The functions
-come from `capture.json` beside this file: a repository-relative file and a qualified name
-each. A profile hook (sys.setprofile, threading.setprofile) sees every Python call; a call
-of a watched function has its arguments pickled as it starts (a generator or coroutine's
-call starts later than its creation and is skipped), each distinct call once, at most
-`max_calls` a function and `max_bytes` in all. What cannot be pickled is counted, not kept.
+beside the oracle plugin; it imports nothing of ours but its stdlib-only helpers copied
+beside it, and everything it needs from the standard library is imported here, before any
+repository code is on sys.path. The functions come from `capture.json` beside this file: a
+repository-relative file and a qualified name each. A trace hook (sys.settrace,
+threading.settrace) sees every Python call; a call of a watched function has its arguments
+pickled as it starts (a generator or coroutine's call starts later than its creation and is
+skipped), each distinct call once, at most `max_calls` a function and `max_bytes` in all.
+What cannot be pickled is counted, not kept. A test that sets its own tracer loses ours
+until the next test starts.
 
 The daemon never unpickles what this writes: the pickles go back, opaque, to the replay
 runner in the jail. `calls.json` in the report directory holds, per function, base64 pickles
@@ -25,6 +30,8 @@ import reprlib
 import sys
 import threading
 
+from _ouroboros_probe import Probe
+
 # The report directory is the plugin directory's sibling, `out/` (governance.oracle.testrun's
 # run dir, in the jail and out of it); the oracle plugin takes the variable that names it
 # out of the environment before the tests run, so it is not read here.
@@ -33,8 +40,10 @@ _FLAGS_SKIPPED = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable c
 _VARARGS, _VARKEYWORDS = 0x04, 0x08
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 60, 60, 8, 8
+_STACK_DEPTH = 16  # frames looked at above a watched call for the repository's callers
 _state = {"targets": [], "root": "", "codes": {}, "calls": [], "seen": set(), "bytes": 0,
-          "max_calls": 100, "max_bytes": 8 << 20, "skipped": [], "out": None, "busy": False}
+          "max_calls": 100, "max_bytes": 8 << 20, "skipped": [], "out": None, "busy": False,
+          "pickle": True, "probe": None, "stacks": None, "rels": {}}
 
 
 def _config():
@@ -47,16 +56,24 @@ def _config():
     return data if isinstance(data, dict) and isinstance(data.get("targets"), list) else None
 
 
+def _rel_of(code):
+    """The repository-relative file of a code object, or None (cached per code)."""
+    rels = _state["rels"]
+    if code not in rels:
+        real = os.path.realpath(code.co_filename) if os.path.isabs(code.co_filename) else ""
+        root = _state["root"]
+        rels[code] = real[len(root) + 1:].replace(os.sep, "/") \
+            if real.startswith(root + os.sep) else None
+    return rels[code]
+
+
 def _target_of(code):
     """The index of the watched function whose code this is, or None (cached per code)."""
     found = _state["codes"].get(code, 0)
     if found != 0:
         return found
-    found = None
-    real = os.path.realpath(code.co_filename) if os.path.isabs(code.co_filename) else ""
-    root = _state["root"]
-    if real.startswith(root + os.sep):
-        rel = real[len(root) + 1:].replace(os.sep, "/")
+    found, rel = None, _rel_of(code)
+    if rel is not None:
         qualname = getattr(code, "co_qualname", code.co_name)
         for index, (file, name) in enumerate(_state["targets"]):
             if file == rel and name == qualname:
@@ -83,12 +100,11 @@ def _arguments(frame):
     return pos, extra, kw
 
 
-def _record(index, frame):
+def _record(index, pos, extra, kw):
     calls = _state["calls"][index]
     if len(calls) >= _state["max_calls"] or _state["bytes"] >= _state["max_bytes"]:
         return
     try:
-        pos, extra, kw = _arguments(frame)
         blob = pickle.dumps((list(pos) + list(extra), kw), protocol=4)
     except Exception as exc:  # unpicklable (a lock, a file, a lambda): not evidence
         _state["skipped"][index] += 1
@@ -104,20 +120,59 @@ def _record(index, frame):
     calls.append({"pickle": base64.b64encode(blob).decode("ascii"), "repr": shown[:300]})
 
 
-def _profile(frame, event, arg):
+def _is_test_file(rel):
+    name = rel.rsplit("/", 1)[-1]
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+
+
+def _callers(index, frame):
+    """Count the repository's functions (not tests) on the stack above a watched call."""
+    seen, up = set(), frame.f_back
+    for _ in range(_STACK_DEPTH):
+        if up is None:
+            break
+        code = up.f_code
+        rel = _rel_of(code)
+        if rel is not None and not _is_test_file(rel) and code.co_name != "<module>":
+            key = (rel, getattr(code, "co_qualname", code.co_name))
+            if key not in seen:
+                seen.add(key)
+                counts = _state["stacks"][index]
+                counts[key] = counts.get(key, 0) + 1
+        up = up.f_back
+
+
+def _tracer(frame, event, arg):
+    """The global trace function: a watched call is pickled, its callers counted, and with
+    the probe its frame gets a local tracer that sees it leave."""
     if event != "call" or _state["busy"]:
-        return
+        return None
     code = frame.f_code
     if code.co_flags & _FLAGS_SKIPPED:
-        return
+        return None
     index = _target_of(code)
     if index is None:
-        return
+        return None
     _state["busy"] = True  # pickling may call Python code (__reduce__): not a target call
     try:
-        _record(index, frame)
+        pos, extra, kw = _arguments(frame)
+        if _state["pickle"]:
+            _record(index, pos, extra, kw)
+        if _state["stacks"] is not None:
+            _callers(index, frame)
+        probe = _state["probe"]
+        call = probe.enter(index, (list(pos) + list(extra), kw)) if probe else None
     finally:
         _state["busy"] = False
+    if call is None:
+        return None
+    frame.f_trace_lines = False
+    return call.seen
+
+
+def _hook(on):
+    threading.settrace(_tracer if on else None)
+    sys.settrace(_tracer if on else None)
 
 
 def pytest_configure(config):
@@ -128,23 +183,45 @@ def pytest_configure(config):
     targets = [(str(t.get("file")), str(t.get("qualname"))) for t in data["targets"]
                if isinstance(t, dict)]
     _state.update(targets=targets, root=os.path.realpath(os.getcwd()), out=out,
-                  calls=[[] for _ in targets], skipped=[0 for _ in targets])
+                  calls=[[] for _ in targets], skipped=[0 for _ in targets],
+                  pickle=data.get("pickle", True) is not False)
     for key in ("max_calls", "max_bytes"):
         if isinstance(data.get(key), int) and data[key] > 0:
             _state[key] = data[key]
-    threading.setprofile(_profile)
-    sys.setprofile(_profile)
+    if data.get("trace") is True:
+        _state["probe"] = Probe(len(targets), int(data.get("max_records") or 5000))
+    if data.get("stacks") is True:
+        _state["stacks"] = [{} for _ in targets]
+    _hook(True)
+
+
+def pytest_runtest_logstart(nodeid, location):
+    if _state["out"] and sys.gettrace() is not _tracer:  # a test before set its own
+        _hook(True)
+    if _state["probe"] is not None:
+        _state["probe"].start_test(nodeid)
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    if _state["probe"] is not None:
+        _state["probe"].end_test()
 
 
 def pytest_unconfigure(config):
-    sys.setprofile(None)
-    threading.setprofile(None)
+    _hook(False)
     if not _state["out"]:
         return
-    # zip(strict=) needs Python 3.10; the repository's interpreter may be older.
-    rows = zip(_state["targets"], _state["calls"], _state["skipped"])  # noqa: B905
-    out = {"functions": [{"file": f, "qualname": q, "calls": c, "unpicklable": s}
-                         for (f, q), c, s in rows]}
+    probe, stacks = _state["probe"], _state["stacks"]
+    out = {"functions": [], "tests": probe.tests if probe else []}
+    for index, (file, qualname) in enumerate(_state["targets"]):
+        row = {"file": file, "qualname": qualname, "calls": _state["calls"][index],
+               "unpicklable": _state["skipped"][index]}
+        if probe is not None:
+            row["trace"] = probe.result(index)
+        if stacks is not None:
+            row["callers"] = sorted(([f, q, n] for (f, q), n in stacks[index].items()),
+                                    key=lambda c: (-c[2], c[0], c[1]))[:20]
+        out["functions"].append(row)
     path = os.path.join(_state["out"], "calls.json")
     with open(path + ".tmp", "w", encoding="utf-8") as handle:
         json.dump(out, handle)

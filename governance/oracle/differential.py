@@ -54,24 +54,40 @@ class Counterexample:
     input: str
     base: str
     candidate: str
+    context: str = ""  # where the call was made: " as <test> calls it", " (reaches f)"
 
     def line(self) -> str:
-        return (f"{self.function}({self.input}): base {self.base}, candidate "
+        return (f"{self.function}({self.input}){self.context}: base {self.base}, candidate "
                 f"{self.candidate}")[:600]
 
 
 @dataclass(frozen=True)
 class FunctionCheck:
+    """What the check found for one function. `compared` counts the replayed calls (captured
+    and generated) both trees answered, at the function itself or, when `via` names one, at
+    a caller that reaches it; `traced` the calls the tests made that both runs reached with
+    the same arguments; `tried` says, per method that gave no evidence, why."""
+
     function: str  # "file::qualname"
     captured: int = 0
     generated: int = 0
     compared: int = 0
     counterexamples: tuple[Counterexample, ...] = ()
     problem: str | None = None  # why there is no evidence
+    traced: int = 0
+    via: str | None = None  # the caller the replayed calls were made at
+    tried: tuple[str, ...] = ()
 
     @property
     def shown_unchanged(self) -> bool:
+        """Answers as the base did on replayed inputs, generated ones included: the calls
+        the tests make alone are no evidence beyond what the tests already assert."""
         return self.problem is None and self.compared > 0 and not self.counterexamples
+
+    def why_not(self) -> str:
+        """Why no evidence was found: each method tried, and why it did not apply."""
+        return "; ".join((*([self.problem] if self.problem else []), *self.tried)) \
+            or NO_EVIDENCE
 
 
 @dataclass(frozen=True)
@@ -86,7 +102,7 @@ class DiffReport:
             return [f"behaviour not checked: {self.problem}"]
         out = [f"behaviour changed: {c.line()}" for f in self.checks
                for c in f.counterexamples[:1]]
-        out += [f"behaviour not shown unchanged: {f.function}: {f.problem or NO_EVIDENCE}"
+        out += [f"behaviour not shown unchanged: {f.function}: {f.why_not()}"
                 for f in self.checks if not f.counterexamples and not f.shown_unchanged]
         return out
 
@@ -94,6 +110,7 @@ class DiffReport:
         return {"seconds": round(self.seconds, 3), "problem": self.problem,
                 "functions": [{"function": f.function, "captured": f.captured,
                                "generated": f.generated, "compared": f.compared,
+                               "traced": f.traced, "via": f.via, "tried": list(f.tried),
                                "problem": f.problem,
                                "counterexamples": [c.line() for c in f.counterexamples]}
                               for f in self.checks]}
@@ -130,3 +147,56 @@ def compare(t: Target, captured: int, base: dict, cand: dict) -> FunctionCheck:
     generated = sum(1 for r in base.get("results", []) if str(r.get("key", "")).startswith("g"))
     return FunctionCheck(name, captured, generated, compared,
                          tuple(found[:MAX_COUNTEREXAMPLES]))
+
+
+def trace_of(run: object, index: int) -> dict[tuple[str, str, int], str] | None:
+    """One function's trace from a capture run's result (governance.oracle.call_probe):
+    (test, entry digest, occurrence) -> answer digest; None when the run recorded none.
+    The k-th call with the same arguments in the same test is the same call in both runs,
+    whatever else either run called in between."""
+    functions = run.get("functions") if isinstance(run, dict) else None
+    tests = run.get("tests") if isinstance(run, dict) else None
+    if not isinstance(functions, list) or index >= len(functions) \
+            or not isinstance(tests, list) or not isinstance(functions[index], dict):
+        return None
+    trace = functions[index].get("trace")
+    rows = trace.get("records") if isinstance(trace, dict) else None
+    if not isinstance(rows, list):
+        return None
+    out: dict[tuple[str, str, int], str] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 3 and isinstance(row[0], int)
+                and all(isinstance(x, str) for x in row[1:])):
+            continue
+        test = str(tests[row[0]]) if 0 <= row[0] < len(tests) else ""
+        k = seen[(test, row[1])] = seen.get((test, row[1]), -1) + 1
+        out[(test, row[1], k)] = row[2]
+    return out
+
+
+def trace_texts(run: object, index: int) -> dict[str, str]:
+    try:
+        texts = run["functions"][index]["trace"]["texts"]  # type: ignore[index]
+    except (KeyError, IndexError, TypeError):
+        return {}
+    return {str(k): str(v) for k, v in texts.items()} if isinstance(texts, dict) else {}
+
+
+def compare_traces(name: str, base: dict, cand: dict, texts: dict[str, str],
+                   again: dict | None = None) -> tuple[int, list[Counterexample]]:
+    """(calls both runs reached alike, counterexamples): a call whose answer differs, unless
+    a second base run (`again`) answered it otherwise too (time, randomness: no evidence)."""
+    found = []
+    same = [key for key in base if key in cand]
+    for key in same:
+        if base[key] == cand[key] or (again is not None and again.get(key) != base[key]):
+            continue
+        test, entry, _ = key
+        shown = (texts.get(base[key], "?"), texts.get(cand[key], "?"))
+        if shown[0] == shown[1]:
+            shown = (f"{shown[0]}, arguments left one way",
+                     f"{shown[1]}, arguments left another way")
+        where = f" as {test} calls it" if test else " at import"
+        found.append(Counterexample(name, texts.get(entry, "?"), *shown, context=where))
+    return len(same), found

@@ -23,7 +23,8 @@ JAIL_DIR = "/tmp/.ouroboros-oracle"  # inside the jail's private tmpfs
 
 # Stdlib-only modules of ours a jailed plugin or script imports, by the name they load
 # under in the run's plugin directory (on the jailed process's PYTHONPATH).
-HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py")}
+HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py"),
+           "_ouroboros_probe": Path(__file__).with_name("call_probe.py")}
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,18 @@ SCRIPT_RESULT_CAP = 16 << 20  # bytes of a jailed script's result read back
 MAX_VALUES = 2 << 20
 
 
-def capture_request(targets: tuple[tuple[str, str], ...], max_calls: int) -> ExtraPlugin:
+def capture_request(targets: tuple[tuple[str, str], ...], max_calls: int, *,
+                    pickle: bool = True, trace: bool = False,
+                    stacks: bool = False) -> ExtraPlugin:
     """Pickle the calls of `targets` ((repo-relative file, qualified name) pairs), at most
-    `max_calls` each (governance.oracle.capture_plugin)."""
+    `max_calls` each; with `trace`, record every call's entry and answer digests in order;
+    with `stacks`, count the repository's callers of each (governance.oracle.
+    capture_plugin)."""
+    settings = {"targets": [{"file": f, "qualname": q} for f, q in targets],
+                "max_calls": max_calls, "pickle": pickle, "trace": trace, "stacks": stacks}
     return ExtraPlugin(Path(__file__).with_name("capture_plugin.py"), CAPTURE_MODULE,
-                       "capture.json", {"targets": [{"file": f, "qualname": q}
-                                                    for f, q in targets],
-                                        "max_calls": max_calls}, "calls.json")
+                       "capture.json", settings, "calls.json",
+                       helpers=("_ouroboros_canon", "_ouroboros_probe"))
 
 
 def mutation_request(mutants: list[dict], timeout_s: float) -> ExtraPlugin:

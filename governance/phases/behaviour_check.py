@@ -1,11 +1,26 @@
-"""Running the differential check for one candidate: capture on the base, replay on both
-trees, compare (governance.oracle.differential)."""
+"""Running the differential check for one candidate (governance.oracle.differential says what
+it finds), as a pipeline of evidence producers over one record:
+
+1. the tests that enter the touched functions run on the base with the capture plugin:
+   their calls pickled, every call traced (entry and answer digests, in order) and the
+   repository's callers on their stacks counted;
+2. the same tests run traced on the candidate, while the replay runner answers the captured
+   calls and inputs generated from them on both trees: a call both test runs reached with
+   the same arguments but answered otherwise is a counterexample (confirmed by a second
+   base run: an answer that moves between two base runs is no evidence), and so is a
+   replayed input the trees answer otherwise;
+3. a function whose own calls could not be replayed is judged at its callers: their calls
+   are captured and replayed with generated inputs in the same way.
+Each function's check says which methods gave no evidence, and why.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance.fs import nofollow
@@ -14,18 +29,24 @@ from governance.oracle.differential import (
     CALL_TIMEOUT_S,
     GENERATED,
     MAX_CALLS,
+    MAX_COUNTEREXAMPLES,
     REPLAY_HELPERS,
     REPLAY_SOURCE,
+    Counterexample,
     DiffReport,
     FunctionCheck,
     Target,
     calls_of,
     compare,
+    compare_traces,
+    trace_of,
+    trace_texts,
 )
 from governance.oracle.run_dir import capture_request
 from governance.oracle.testrun import TestRunner
 from governance.phases.deps import PhaseDeps
 from governance.proof.behaviour import touched_functions
+from governance.proof.callers import MAX_CALLERS, caller_target
 from governance.proof.rules import Intent, intent_of
 from governance.schemas import FileChange, OperationContext
 
@@ -46,7 +67,7 @@ def targets_of(base: Path, code: Sequence[FileChange]) -> tuple[list[Target], li
     for change in code:
         rel = change.file_path
         try:
-            old = nofollow.read_bytes(base, rel, limit=READ_CAP).decode("utf-8")
+            old = _read(base, rel)
         except FileNotFoundError:
             continue  # a new file: nothing of the base's to compare with
         except (OSError, PathEscape, UnicodeDecodeError) as exc:
@@ -61,40 +82,197 @@ def targets_of(base: Path, code: Sequence[FileChange]) -> tuple[list[Target], li
     return targets, problems
 
 
+def _read(root: Path, rel: str) -> str:
+    return nofollow.read_bytes(root, rel, limit=READ_CAP).decode("utf-8")
+
+
+@dataclass
+class _Record:
+    """One check's runs and what each producer found so far."""
+
+    runner: TestRunner
+    base: Path
+    candidate: Path
+    targets: Sequence[Target]
+    tests: Sequence[str]
+    scratch: Path
+    checks: list[FunctionCheck] = field(default_factory=list)
+    captured: dict = field(default_factory=dict)  # the base's capture run
+
+    def name(self, t: Target) -> str:
+        return f"{t.file}::{t.qualname}"
+
+    async def traced(self, tree: Path, **how: bool) -> dict | str:
+        """A run of the tests on `tree` with the capture plugin: its result, or why none."""
+        request = capture_request(tuple((t.file, t.qualname) for t in self.targets),
+                                  MAX_CALLS, **how)
+        ran = await self.runner.run(tree, list(self.tests), scratch=self.scratch,
+                                    extra=request)
+        found = ran.extra
+        if not isinstance(found, dict) or not isinstance(found.get("functions"), list) \
+                or len(found["functions"]) != len(self.targets):
+            return ran.report.problem or "the capture run wrote no calls"
+        return found
+
+    async def replay(self, targets: Sequence[Target], captured: Sequence[object]) \
+            -> list[FunctionCheck] | str:
+        """Both trees' answers to the captured calls and inputs generated from them."""
+        job = {"call_timeout_s": CALL_TIMEOUT_S, "functions": [
+            {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
+             "constants": list(t.constants), "generate": GENERATED,
+             "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
+            for t, f in zip(targets, captured, strict=True)]}
+        answers = await asyncio.gather(*(
+            self.runner.run_script(tree, REPLAY_SOURCE, job, scratch=self.scratch,
+                                   helpers=REPLAY_HELPERS)
+            for tree in (self.base, self.candidate)))
+        problem = next((a for a in answers if isinstance(a, str)), None)
+        if problem is not None:
+            return f"replay failed: {problem}"[:400]
+        return [compare(t, len(spec["calls"]), b, c) for t, spec, b, c in zip(
+            targets, job["functions"], answers[0]["functions"], answers[1]["functions"],
+            strict=True)]
+
+
 async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
                           targets: Sequence[Target], tests: Sequence[str],
                           scratch: Path) -> DiffReport:
-    """Capture on `base`, replay on both trees, compare (the module docstring)."""
+    """Capture and trace on `base`, trace on `candidate`, replay on both, lift to callers
+    where needed (the module docstring)."""
     start = time.monotonic()
     if not targets:
         return DiffReport()
     if not tests:
         return DiffReport(tuple(FunctionCheck(f"{t.file}::{t.qualname}", problem="no test "
                                               "calls it") for t in targets))
-    request = capture_request(tuple((t.file, t.qualname) for t in targets), MAX_CALLS)
-    ran = await runner.run(base, list(tests), scratch=scratch, extra=request)
-    captured = ran.extra
-    if not isinstance(captured, dict) or not isinstance(captured.get("functions"), list) \
-            or len(captured["functions"]) != len(targets):
-        why = ran.report.problem or "the capture run wrote no calls"
-        return DiffReport(problem=f"calls not captured: {why}"[:400],
+    record = _Record(runner, base, candidate, targets, tests, scratch)
+    first = await record.traced(base, trace=True, stacks=True)
+    if isinstance(first, str):
+        return DiffReport(problem=f"calls not captured: {first}"[:400],
                           seconds=time.monotonic() - start)
-    job = {"call_timeout_s": CALL_TIMEOUT_S, "functions": [
-        {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
-         "constants": list(t.constants), "generate": GENERATED,
-         "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
-        for t, f in zip(targets, captured["functions"], strict=True)]}
-    answers = await asyncio.gather(
-        runner.run_script(base, REPLAY_SOURCE, job, scratch=scratch, helpers=REPLAY_HELPERS),
-        runner.run_script(candidate, REPLAY_SOURCE, job, scratch=scratch,
-                          helpers=REPLAY_HELPERS))
-    problem = next((a for a in answers if isinstance(a, str)), None)
-    if problem is not None:
-        return DiffReport(problem=f"replay failed: {problem}"[:400],
-                          seconds=time.monotonic() - start)
-    checks = tuple(compare(t, len(spec["calls"]), b, c) for t, spec, b, c in zip(
-        targets, job["functions"], answers[0]["functions"], answers[1]["functions"],
-        strict=True))
-    return DiffReport(checks, seconds=time.monotonic() - start)
+    record.captured = first
+    problem = await _replayed_and_traced(record)
+    if problem is None:
+        await _lifted(record)
+    return DiffReport(tuple(record.checks), problem=problem, seconds=time.monotonic() - start)
 
 
+async def _replayed_and_traced(record: _Record) -> str | None:
+    """Steps 1 and 2 of the module docstring; the checks go into `record`."""
+    captured = record.captured["functions"]
+    checks, cand = await asyncio.gather(record.replay(record.targets, captured),
+                                        record.traced(record.candidate, pickle=False,
+                                                      trace=True))
+    if isinstance(checks, str):
+        return checks
+    found = _trace_findings(record, cand, None)
+    if any(f for _, f in found):  # confirmed only where a second base run answers alike
+        found = _trace_findings(record, cand, await record.traced(
+            record.base, pickle=False, trace=True))
+    record.checks = [_with_trace(c, f, n, captured[i], cand)
+                     for i, (c, (n, f)) in enumerate(zip(checks, found, strict=True))]
+    return None
+
+
+def _trace_findings(record: _Record, cand: dict | str, again: dict | str | None) \
+        -> list[tuple[int, list[Counterexample]]]:
+    out = []
+    for i, t in enumerate(record.targets):
+        base, theirs = trace_of(record.captured, i), trace_of(cand, i)
+        if base is None or theirs is None:
+            out.append((0, []))
+            continue
+        texts = {**trace_texts(cand, i), **trace_texts(record.captured, i)}
+        other = trace_of(again, i) if again is not None else None
+        if again is not None and other is None:
+            out.append((0, []))  # no second base run to confirm against: no evidence
+            continue
+        out.append(compare_traces(record.name(t), base, theirs, texts, other))
+    return out
+
+
+def _with_trace(check: FunctionCheck, found: list[Counterexample], traced: int,
+                captured: dict, cand: dict | str) -> FunctionCheck:
+    """A replay check with the trace's findings and, where neither gave evidence, why."""
+    tried = []
+    if check.compared == 0 and not check.counterexamples:
+        skipped = captured.get("unpicklable", 0) if isinstance(captured, dict) else 0
+        tried.append(f"replay: {skipped} call(s) of it could not be pickled" if skipped
+                     else "replay: no call of it was captured or answered alike twice")
+    if isinstance(cand, str):
+        tried.append(f"the tests' calls: the candidate's traced run failed: {cand}"[:200])
+    elif traced and not found:
+        tried.append(f"the tests' calls: {traced} answered as the base's (no input beyond "
+                     "them)")
+    elif not found:
+        tried.append("the tests' calls: none reached alike by both runs")
+    return dataclasses.replace(check, traced=traced, tried=tuple(tried),
+                               counterexamples=(*check.counterexamples, *found)
+                               [:MAX_COUNTEREXAMPLES])
+
+
+async def _lifted(record: _Record) -> None:
+    """Step 3: a function with no replayed evidence and no counterexample is judged at the
+    callers on its captured stacks."""
+    waiting = [i for i, c in enumerate(record.checks)
+               if c.compared == 0 and not c.counterexamples]
+    plans = {i: _callers_of(record, i) for i in waiting}
+    callers = list({(t.file, t.qualname): t for ts in plans.values() for t in ts}.values())
+    if not callers:
+        for i in waiting:
+            _note(record, i, "callers: none on its stacks can be called by name")
+        return
+    lifted = dataclasses.replace(record, targets=callers)
+    captured = await lifted.traced(record.base)
+    checks = await lifted.replay(callers, captured["functions"]) \
+        if not isinstance(captured, str) else captured
+    if isinstance(checks, str):
+        for i in waiting:
+            _note(record, i, f"callers: {checks}"[:200])
+        return
+    by_name = {c.function: c for c in checks}
+    for i in waiting:
+        _take_caller(record, i, [by_name[lifted.name(t)] for t in plans[i]])
+
+
+def _callers_of(record: _Record, index: int) -> list[Target]:
+    """The callers on most of a function's captured stacks, with its constants carried."""
+    rows = record.captured["functions"][index].get("callers") or []
+    own = {(t.file, t.qualname) for t in record.targets}
+    out: list[Target] = []
+    for row in rows:
+        if len(out) >= MAX_CALLERS:
+            break
+        if not (isinstance(row, list) and len(row) == 3) or tuple(row[:2]) in own:
+            continue
+        try:
+            text = _read(record.base, str(row[0]))
+        except (OSError, PathEscape, UnicodeDecodeError):
+            continue
+        found = caller_target(text, str(row[0]), str(row[1]),
+                              record.targets[index].constants)
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _take_caller(record: _Record, index: int, checks: list[FunctionCheck]) -> None:
+    """The first caller with a counterexample, else the first with evidence."""
+    name = record.name(record.targets[index])
+    best = next((c for c in checks if c.counterexamples), None) \
+        or next((c for c in checks if c.shown_unchanged), None)
+    if best is None:
+        why = "; ".join(f"{c.function}: {c.problem or 'no call of it could be replayed'}"
+                        for c in checks) or "none on its stacks can be called by name"
+        _note(record, index, f"callers: {why}"[:300])
+        return
+    reaching = tuple(dataclasses.replace(c, context=f" (reaches {name})")
+                     for c in best.counterexamples)
+    record.checks[index] = dataclasses.replace(
+        record.checks[index], via=best.function, captured=best.captured,
+        generated=best.generated, compared=best.compared, counterexamples=reaching)
+
+
+def _note(record: _Record, index: int, why: str) -> None:
+    check = record.checks[index]
+    record.checks[index] = dataclasses.replace(check, tried=(*check.tried, why))

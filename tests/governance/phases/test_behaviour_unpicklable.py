@@ -1,0 +1,161 @@
+"""The differential check where real code lives (issue 42, items 2 to 4): a function whose
+argument is a `re.Match` (it cannot be pickled, so none of its calls can be replayed) is
+judged by comparing, call by call, what the tests' own calls answer on the base and on the
+candidate, and by generating inputs at a caller that can be replayed (`parse(text)`). In
+the real jail, with real pytest runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance.oracle.testrun import CoverageRequest, TestRunner
+from governance.phases.behaviour_check import check_behaviour
+from governance.proof.behaviour import covering_tests, touched_functions
+from tests.helpers import commit_files, jail_limits
+from tools.jail import JailExecutor, bwrap_available
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
+
+CLOCK = '''"""Times of day."""
+import re
+
+_TIME = re.compile(r"(\\d{1,2}):(\\d{2})\\s*(am|pm)?", re.I)
+
+
+def to_minutes(m):
+    """Minutes since midnight for a match of _TIME."""
+    hour, minute, half = int(m.group(1)), int(m.group(2)), m.group(3)
+    if minute > 59:
+        raise ValueError("minute")
+    if half:
+        if hour > 12:
+            raise ValueError("hour")
+        if half.lower() == "pm" and hour != 12:
+            hour += 12
+        if half.lower() == "am" and hour == 12:
+            hour = 0
+    return hour * 60 + minute
+
+
+def parse(text):
+    m = _TIME.fullmatch(text.strip())
+    if m is None:
+        return None
+    return to_minutes(m)
+'''
+# Every line runs; nothing checks an hour over 12, the case of 'PM' or the exact minutes.
+TESTS = '''from clock.times import parse
+
+
+def test_parse():
+    assert parse("9:30 pm") > parse("9:30 am")
+    assert parse("12:00 am") < parse("12:00 pm")
+    assert parse("x") is None
+    for bad in ("9:75", "15:00 pm"):
+        try:
+            parse(bad)
+        except ValueError:
+            pass
+'''
+# The same function called by the test itself with a match: no caller of the library's.
+DIRECT_TESTS = '''from clock.times import _TIME, to_minutes
+
+
+def test_direct():
+    assert to_minutes(_TIME.fullmatch("9:30 pm")) > 0
+    assert to_minutes(_TIME.fullmatch("12:00 am")) >= 0
+    try:
+        to_minutes(_TIME.fullmatch("9:75"))
+    except ValueError:
+        pass
+'''
+CARELESS = {
+    "hour_13": ("if hour > 12:", "if hour > 13:"),  # '13:30 pm' accepted
+    "case": ('half.lower() == "pm"', 'half == "pm"'),  # '9:30 PM' read as morning
+}
+# Seen on the tests' own calls already: no need to lift.
+MINUTES = ("return hour * 60 + minute", "return hour * 60 + minute + 1")
+CONTROL = CLOCK.replace('''        if half.lower() == "pm" and hour != 12:
+            hour += 12
+        if half.lower() == "am" and hour == 12:
+            hour = 0''', '''        hour = _on_clock(hour, half.lower())''') + '''
+
+def _on_clock(hour, half):
+    if half == "pm":
+        return hour if hour == 12 else hour + 12
+    return 0 if hour == 12 else hour
+'''
+
+
+async def _check(tmp_path: Path, new: str, tests: str):
+    files = {"clock/__init__.py": "", "tests/test_times.py": tests}
+    base = commit_files(tmp_path / "base", {**files, "clock/times.py": CLOCK})
+    cand = commit_files(tmp_path / "cand", {**files, "clock/times.py": new})
+    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
+                            [Path(sys.prefix), Path(sys.base_prefix)])
+    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
+    scratch = tmp_path / "state" / "oracle"
+    ran = await runner.run(cand, [], scratch=scratch,
+                           coverage=CoverageRequest(frozenset({"clock/times.py"})))
+    assert ran.passed, ran.describe()  # the premise: the suite cannot see the change
+    targets, problems = touched_functions(CLOCK, new, "clock/times.py")
+    assert problems == []
+    report = await check_behaviour(runner, base, cand, targets,
+                                   covering_tests(targets, ran.report.coverage), scratch)
+    return report, {c.function: c for c in report.checks}
+
+
+@pytest.mark.parametrize("name", sorted(CARELESS))
+async def test_a_careless_change_behind_a_match_is_caught_at_its_caller(tmp_path, name):
+    old, new = CARELESS[name]
+    report, checks = await _check(tmp_path, CLOCK.replace(old, new), TESTS)
+    check = checks["clock/times.py::to_minutes"]
+    assert check.counterexamples, report.payload()
+    reason = report.reasons()[0]
+    assert reason.startswith("behaviour changed: clock/times.py::parse("), reason
+    assert "(reaches clock/times.py::to_minutes)" in reason and check.via is not None
+
+
+async def test_a_difference_on_the_tests_own_calls_needs_no_caller(tmp_path):
+    report, checks = await _check(tmp_path, CLOCK.replace(*MINUTES), TESTS)
+    check = checks["clock/times.py::to_minutes"]
+    assert check.via is None and check.counterexamples, report.payload()
+    assert report.reasons()[0].startswith(
+        "behaviour changed: clock/times.py::to_minutes(<re.Match object; span=(0, 7), "
+        "match='9:30 pm'>) as tests/test_times.py::test_parse calls it: base returns 1290, "
+        "candidate returns 1291"), report.reasons()
+
+
+async def test_a_preserving_change_behind_a_match_is_shown_unchanged_at_its_caller(tmp_path):
+    report, checks = await _check(tmp_path, CONTROL, TESTS)
+    check = checks["clock/times.py::to_minutes"]
+    assert check.via == "clock/times.py::parse" and check.compared > 50, report.payload()
+    assert check.traced >= 4, report.payload()
+    assert report.reasons() == [], report.payload()
+
+
+async def test_the_tests_own_calls_are_compared_without_pickling_anything(tmp_path):
+    """No caller of the library's to lift to: the traced calls name the counterexample and
+    the test that made the call."""
+    report, checks = await _check(tmp_path, CLOCK.replace(*MINUTES), DIRECT_TESTS)
+    check = checks["clock/times.py::to_minutes"]
+    assert check.compared == 0 and check.counterexamples, report.payload()
+    line = check.counterexamples[0].line()
+    assert "as tests/test_times.py::test_direct calls it" in line, line
+    assert "base returns 1290, candidate returns 1291" in line, line
+
+
+async def test_what_was_tried_is_said_when_nothing_gives_evidence(tmp_path):
+    """A preserving change the tests call only with matches, from the test itself: no
+    replay, no caller, the traced calls alike. It waits, and the reason says why."""
+    report, checks = await _check(tmp_path, CONTROL, DIRECT_TESTS)
+    check = checks["clock/times.py::to_minutes"]
+    assert not check.shown_unchanged and not check.counterexamples
+    [reason] = report.reasons()
+    assert "replay: 3 call(s) of it could not be pickled" in reason, reason
+    assert "the tests' calls: 3 answered as the base's" in reason, reason
+    assert "callers: none on its stacks can be called by name" in reason, reason
