@@ -24,12 +24,12 @@ an attribute of the `builtins` module that the mutation plugin sets in each fork
 from __future__ import annotations
 
 import ast
-import builtins
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from governance.proof.ast_helpers import DEFS, own_nodes, parse, qual, statements
+from governance.proof.ast_helpers import own_nodes, parse, statements
+from governance.proof.quiet_calls import logs, quiet_names
 from governance.proof.static import changed_statements
 
 SWITCH = "_ouroboros_mutant"  # the builtins attribute each forked child sets
@@ -40,12 +40,6 @@ _FLIP_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
 _NEGATE = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt}
 _FLIP_BIN = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
              ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult}
-_LOGGERS = {"log", "logger", "logging", "LOG", "LOGGER", "warnings", "structlog"}
-# The functions of these modules that only warn or log, resolved through the module's imports.
-_QUIET = {"warnings": frozenset({"warn", "warn_explicit"}),
-          "logging": frozenset({"debug", "info", "warning", "warn", "error", "exception",
-                                "critical", "log"})}
-_BUILTINS = frozenset(dir(builtins))
 _SKIPPED = (ast.Pass, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal,
             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -63,7 +57,7 @@ def plan(old: str | None, new: str, path: str, first_id: int = 1) -> list[Mutant
     """The mutants of each mutable changed statement of `new`, numbered from `first_id`:
     one, and a coarser second where the first may be equivalent (module docstring)."""
     tree = parse(new, "candidate")
-    quiet = _quiet_names(tree)
+    quiet = quiet_names(tree)
     changed = {s.line: s.lines for s in changed_statements(old, new)}
     novel = _novel(old)
     out: list[Mutant] = []
@@ -81,7 +75,7 @@ def switched(new: str, mutants: list[Mutant], old: str | None = None) -> str:
     plan(old, new))."""
     tree = parse(new, "candidate")
     novel = _novel(old)
-    quiet = _quiet_names(tree)  # before the guards change the tree: what plan() saw
+    quiet = quiet_names(tree)  # before the guards change the tree: what plan() saw
     ids: dict[int, list[int]] = {}
     for m in mutants:
         ids.setdefault(m.line, []).append(m.id)
@@ -114,63 +108,8 @@ def _skipped(stmt: ast.stmt, quiet: dict[str, str]) -> bool:
         value = stmt.value
         if isinstance(value, ast.Constant):  # a docstring or a bare literal
             return True
-        return isinstance(value, ast.Call) and _logs(value.func, quiet)
+        return isinstance(value, ast.Call) and logs(value.func, quiet)
     return False
-
-
-def _logs(func: ast.expr, quiet: dict[str, str]) -> bool:
-    """print(...), x.print_help(...), log.info(...), logging.warning(...), warnings.warn(...),
-    and through the module's imports (`quiet`: _quiet_names) warn(...), w.warn(...),
-    info(...)."""
-    module, _, name = (qual(func, quiet) or "").rpartition(".")
-    if name in _QUIET.get(module, ()):
-        return True
-    if isinstance(func, ast.Name):
-        return func.id == "print"
-    if isinstance(func, ast.Attribute) and func.attr.startswith("print_"):
-        return True  # parser.print_help(), traceback.print_exc(): output for a human
-    while isinstance(func, ast.Attribute):
-        func = func.value
-    return isinstance(func, ast.Name) and func.id in _LOGGERS
-
-
-def _quiet_names(tree: ast.Module) -> dict[str, str]:
-    """Name -> what it stands for (`warnings`, `warnings.warn`), for each name the module
-    binds only by importing it from `warnings` or `logging` (at module level or in any
-    function), the same thing everywhere, and that is no builtin: whichever scope a call
-    through it is in, it warns or logs. Any other binding of the name (a parameter, an
-    assignment, a def, another import) leaves it out; a star import, every name."""
-    bound: dict[str, set[str | None]] = {}
-    for node in ast.walk(tree):
-        for name, what in _bindings(node):
-            if name == "*":
-                return {}
-            bound.setdefault(name, set()).add(what)
-    out = {}
-    for name, whats in bound.items():
-        what = next(iter(whats))
-        if len(whats) == 1 and what is not None and name not in _BUILTINS:
-            out[name] = what
-    return out
-
-
-def _bindings(node: ast.AST) -> list[tuple[str, str | None]]:
-    """The names `node` binds, each with the module path an import from a _QUIET module
-    gives it (None: any other binding)."""
-    if isinstance(node, ast.Import):
-        found = [(a.asname or a.name.split(".")[0], a.name if a.asname else
-                  a.name.split(".")[0]) for a in node.names]
-        return [(n, what if what in _QUIET else None) for n, what in found]
-    if isinstance(node, ast.ImportFrom):
-        module = node.module if not node.level else None
-        return [(a.asname or a.name, f"{module}.{a.name}" if module in _QUIET else None)
-                for a in node.names]
-    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-        return [(node.id, None)]
-    names = [getattr(node, f, None) for f in ("arg", "name", "rest")
-             if isinstance(node, (ast.arg, *DEFS, ast.ExceptHandler, ast.MatchAs,
-                                  ast.MatchStar, ast.MatchMapping))]
-    return [(n, None) for n in names if isinstance(n, str)]
 
 
 def _novel(old: str | None) -> Callable[[ast.AST], bool]:
