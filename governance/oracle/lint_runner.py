@@ -10,7 +10,9 @@ evidence either way.
 
 JOB: {"files": [...], "timeout_s": N, "tools": [{"name", "module", "argv", "format"}]};
 each argv is run as `python -m MODULE ARGV... FILES...`. OUT: {"tools": {name: {"findings":
-[[path, line, code, message], ...]} or {"problem": why}}}.
+[[path, line, code, message], ...]} or {"problem": why}}}; ruff's findings carry a fifth
+item, whether ruff offers a safe fix. A fixer (governance.oracle.lint_fix) runs the same
+way with the format "fix": it rewrites the files and reports no findings.
 """
 
 import importlib.util
@@ -37,7 +39,8 @@ def _ruff(text, files):
         rel = _rel(item.get("filename", ""), files)
         if rel is not None:
             row = (item.get("location") or {}).get("row", 0)
-            out.append([rel, row, item.get("code") or "syntax", item.get("message", "")])
+            safe = (item.get("fix") or {}).get("applicability") == "safe"
+            out.append([rel, row, item.get("code") or "syntax", item.get("message", ""), safe])
     return out
 
 
@@ -80,8 +83,13 @@ def _pyright(text, files):
     return out
 
 
+def _fix(text, files):
+    """A fixer's output: what it changed is in the files themselves."""
+    return []
+
+
 PARSERS = {"ruff": _ruff, "pylint": _pylint, "flake8": _flake8, "mypy": _mypy,
-           "pyright": _pyright}
+           "pyright": _pyright, "fix": _fix}
 
 
 def run_tool(tool, files, timeout_s):

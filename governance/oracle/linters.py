@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 LINT_SOURCE = Path(__file__).with_name("lint_runner.py")
@@ -94,6 +94,9 @@ class Finding:
     line: int
     code: str
     message: str
+    # the tool offers a safe fix for it (ruff: applicability "safe"): governance.oracle.
+    # lint_fix may apply it. Not part of what the finding is.
+    fixable: bool = field(default=False, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -114,11 +117,18 @@ def findings_of(answer: Mapping) -> tuple[dict[str, list[Finding]], dict[str, st
             if "problem" in result:
                 problems[str(name)] = str(result["problem"])[:300]
                 continue
-            found[str(name)] = [Finding(str(name), str(p), int(n), str(c), str(m))
-                                for p, n, c, m in result["findings"]]
+            found[str(name)] = [_finding(str(name), item) for item in result["findings"]]
         except (TypeError, ValueError, KeyError):
             problems[str(name)] = "its answer was not in the runner's form"
     return found, problems
+
+
+def _finding(tool: str, item: Sequence) -> Finding:
+    """[path, line, code, message] or, from a tool that says so, [..., safe fix: bool]."""
+    if len(item) not in (4, 5):
+        raise ValueError("not a finding")
+    p, n, c, m = item[:4]
+    return Finding(tool, str(p), int(n), str(c), str(m), len(item) == 5 and item[4] is True)
 
 
 def new_findings(base: Sequence[Finding], candidate: Sequence[Finding]) -> list[Finding]:

@@ -57,6 +57,9 @@ def test_a_runner_answer_not_in_its_form_is_that_tool_s_problem():
         "mypy": {"problem": "not installed in the test environment"},
         "pylint": {"findings": [["a.py", "two", "C0114"]]}, "flake8": "junk"}})
     assert found == {"ruff": [Finding("ruff", "a.py", 2, "F401", "x")]}
+    fixable, _ = findings_of({"tools": {"ruff": {"findings": [["a.py", 2, "F401", "x", True],
+                                                              ["a.py", 3, "F841", "y", 1]]}}})
+    assert [f.fixable for f in fixable["ruff"]] == [True, False]  # only a real True
     assert problems == {"mypy": "not installed in the test environment",
                         "pylint": "its answer was not in the runner's form",
                         "flake8": "its answer was not in the runner's form"}
@@ -91,8 +94,9 @@ async def test_ruff_in_the_jail_refuses_what_the_candidate_adds_and_only_that(tm
     assert report.judged == ("ruff",) and report.skipped == {}, report.payload()
     assert [(f.path, f.code, f.message) for f in report.new] == [
         ("pkg/io.py", "F401", "`sys` imported but unused")]
-    assert report.reasons() == ["the repository's linters find 1 new finding(s): ruff: "
-                                "pkg/io.py:3: F401 `sys` imported but unused"]
+    assert report.reasons() == ["the repository's linters find 1 new finding(s) nothing "
+                                "fixes: ruff: pkg/io.py:3: F401 `sys` imported but unused"]
+    assert report.new[0].fixable and report.texts == {}  # safely fixable, not asked to fix
     clean = await check_lint(runner, tree, [ruff], changes[:1], {"pkg/io.py": old}.get,
                              tmp_path / "scratch", 60)  # the base text again: nothing new
     assert clean.new == () and clean.judged == ("ruff",)
