@@ -87,8 +87,9 @@ async def _review(daemon: ReviewHost, op: str | None) -> dict[str, Any]:
 
 async def _evidence(daemon: ReviewHost, op_id: str) -> dict[str, Any]:
     """From the op's ledger chain: `failed`, its newest transition that kept failure texts
-    (a refused attempt before the one on the branch), and `ascii_repairs`, the lines the
-    ASCII gate changed in the candidate on the branch (its newest GENERATE). Empty when
+    (a refused attempt before the one on the branch), `ascii_repairs`, the lines the
+    ASCII gate changed in the candidate on the branch (its newest GENERATE), and
+    `lint_fixes`, the lines the repository's linter fixed in it (its VALIDATE). Empty when
     there are none, or the ledger does not know the op (pruned, or another state dir's)."""
     if daemon.ledger is None:
         return {}
@@ -107,7 +108,13 @@ async def _evidence(daemon: ReviewHost, op_id: str) -> dict[str, Any]:
             out["generated"] = True  # the branch holds this candidate: older ones are not
             if payload.get("ascii_repairs"):
                 out["ascii_repairs"] = payload["ascii_repairs"]
+        if t["to_phase"] == "GATE" and "judged" not in out:  # the branch's candidate
+            out["judged"] = True
+            lint = payload.get("lint") if t["from_phase"] == "VALIDATE" else None
+            if isinstance(lint, dict) and lint.get("rewritten"):
+                out["lint_fixes"] = lint["rewritten"]
     out.pop("generated", None)
+    out.pop("judged", None)
     return out
 
 

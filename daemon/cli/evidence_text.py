@@ -52,20 +52,22 @@ def _shown_lines(text: Any, count: int, head: bool = False) -> list[str]:
 REPAIRS_SHOWN = 5
 
 
-def repairs_block(repairs: Any, indent: str = "       ") -> str:
-    """The lines the ASCII gate repaired in a candidate (GENERATE's `ascii_repairs`):
-    each file:line with its text before and after, or ''."""
+def repairs_block(repairs: Any, indent: str = "       ", by: str = "the ASCII gate") -> str:
+    """The lines a gate changed in a candidate (GENERATE's `ascii_repairs`; `by` the
+    repository's linter: VALIDATE's `lint.rewritten`): each file:line with its text
+    before and after (a side that is null: the line was added, or removed), or ''."""
     if not isinstance(repairs, list):
         return ""
     entries = [r for r in repairs if isinstance(r, dict) and isinstance(r.get("file"), str)]
     if not entries:
         return ""
-    lines = [f"{indent}the ASCII gate changed {len(entries)} line(s) of the candidate:"]
+    lines = [f"{indent}{by} changed {len(entries)} line(s) of the candidate:"]
     for r in entries[:REPAIRS_SHOWN]:
         where = _CONTROL.sub("?", f"{r['file']}:{r.get('line', '?')}")[:FAILURE_LINE_CHARS]
         lines.append(f"{indent}  {where}")
         lines += [f"{indent}    {label} {_ascii(r.get(key))}"
-                  for label, key in (("-", "before"), ("+", "after"))]
+                  for label, key in (("-", "before"), ("+", "after"))
+                  if key not in r or r[key] is not None]
     if len(entries) > REPAIRS_SHOWN:
         lines.append(f"{indent}  ... {len(entries) - REPAIRS_SHOWN} more (ledger OP --json)")
     return "".join(f"\n{line}" for line in lines)

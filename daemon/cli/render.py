@@ -11,6 +11,8 @@ from typing import Any
 from daemon.cli.evidence_text import failure_block, repairs_block
 from daemon.status.text import age_text, n_of
 
+LINT_FIXER = "the repository's linter"  # its safe fixes (governance.oracle.lint_fix)
+
 
 def review_text(data: dict[str, Any]) -> str:
     """`review`: the list of what waits, or one review with its evidence and diff."""
@@ -18,7 +20,8 @@ def review_text(data: dict[str, Any]) -> str:
         r = data["review"]
         return "\n".join([_review_head(r), f"    base {r['base'][:12]} -> {r['sha'][:12]} "
                           f"on branch {r['branch']}", *_review_failures(r.get("failed")),
-                          *_review_repairs(r.get("ascii_repairs")), "",
+                          *_review_repairs(r.get("ascii_repairs")),
+                          *_review_repairs(r.get("lint_fixes"), LINT_FIXER), "",
                           r["diff"].rstrip("\n"), "", _review_hint(r["op_id"])])
     items = data.get("reviews") or []
     if not items:
@@ -50,9 +53,10 @@ def _review_failures(failed: Any) -> list[str]:
     return [head, block.lstrip("\n")]
 
 
-def _review_repairs(repairs: Any) -> list[str]:
-    """What the ASCII gate changed in the candidate on the branch (daemon.reviews)."""
-    block = repairs_block(repairs, "    ")
+def _review_repairs(repairs: Any, by: str = "the ASCII gate") -> list[str]:
+    """What the ASCII gate, or the repository's linter, changed in the candidate on the
+    branch (daemon.reviews)."""
+    block = repairs_block(repairs, "    ", by)
     return [block.lstrip("\n")] if block else []
 
 
@@ -77,8 +81,11 @@ def chain_text(chain: dict[str, Any]) -> str:
     for t in chain["transitions"]:
         arrow = f"{t['from_phase'] or '-'} -> {t['to_phase']}"
         cost = f"  (+${t['cost_delta']:.4f})" if t["cost_delta"] else ""
+        lint = t["payload"].get("lint")
         detail = _payload_line(t["payload"]) + failure_block(t["payload"].get("failures")) \
-            + repairs_block(t["payload"].get("ascii_repairs"))
+            + repairs_block(t["payload"].get("ascii_repairs")) \
+            + repairs_block(lint.get("rewritten") if isinstance(lint, dict) else None,
+                            by=LINT_FIXER)
         events.append(Event("transition", t["ts"], f"#{t['seq']:<3} {arrow}: {t['reason']}"
                             f"{cost}{detail}", t["to_phase"], t["from_phase"]))
     for m in chain["model_calls"]:

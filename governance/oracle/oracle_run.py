@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance.oracle.differential import DiffReport
+from governance.oracle.lint_report import LintReport
 from governance.oracle.mutants import MutationReport
 from governance.oracle.oracle import (
     GOOD,
@@ -235,3 +236,5 @@ class Sessions:
     differential: DiffReport | None = None
     # the mutation check of a repair or new behaviour (governance.oracle.mutants)
     mutation: MutationReport | None = None
+    # the repository's own linters on the candidate (governance.oracle.lint_report)
+    lint: LintReport | None = None

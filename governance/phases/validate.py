@@ -48,7 +48,7 @@ from governance.phases.behaviour_check import (
 )
 from governance.phases.deps import PhaseDeps
 from governance.phases.generate import generate_in
-from governance.phases.lint_check import LintReport, check_lint, linters_of
+from governance.phases.lint_check import LintReport, adopt, check_lint, linters_of
 from governance.phases.mutation_check import check_mutants, wants_mutation
 from governance.phases.proof_gate import base_text, refusals
 from governance.phases.samples import judge_samples
@@ -107,16 +107,18 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
         if on_live:  # one session on the live copy let a new test patch the code
             await d.in_thread(before_op, ctx, d, base.root)
         present = [f for f in files if (base.root / f).is_file()]
+        run = _OracleRun(d, runner, candidate, boxes, base, present, new_behaviour(ctx),
+                         wants_differential(ctx, d), wants_mutation(ctx))
+        linters = await d.in_thread(linters_of, d.root) if d.policy.lint and not on_live \
+            else []  # the base's configuration, never what the candidate made of it
+        # before any test: what the linter fixes is fixed in the candidate the tests judge
+        lint = await run.lint(ctx, linters) if linters else None
         scope = await d.in_thread(lambda: plan_scope(
             candidate.changes(), base.root, present, suite=_suite(d),
             budget_s=d.policy.full_suite_budget_s))
-        run = _OracleRun(d, runner, candidate, boxes, base, present, new_behaviour(ctx),
-                         wants_differential(ctx, d), wants_mutation(ctx))
         baseline, checked, baseline_s = await run.run(scope)
         scope = run.scope
-        linters = await d.in_thread(linters_of, d.root) if d.policy.lint and not on_live \
-            else []  # the base's configuration, never what the candidate made of it
-        lint = await run.lint(ctx, linters) if checked.verdict.passed and linters else None
+        run.sessions = dataclasses.replace(run.sessions, lint=lint)  # read at GATE
     finally:
         await d.in_thread(Sandbox(boxes).destroy)  # however deep a test made them
     v = checked.verdict
@@ -124,9 +126,6 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
         d.oracle.scope, d.oracle.baseline, d.oracle.verdict = scope, baseline, v
         d.oracle.sessions = run.sessions
     payload = _payload(scope, checked, baseline, baseline_s, run.sessions, lint)
-    if lint is not None and lint.reasons():
-        return Validation(False, lint.reasons()[0], {**payload, "problems": lint.reasons()},
-                          lint.reasons())
     return Validation(v.passed, checked.detail() if not v.passed else v.reason, payload,
                       checked=checked, baseline=baseline)
 
@@ -277,15 +276,21 @@ class _OracleRun:
 
     async def lint(self, ctx: OperationContext, linters: list) -> LintReport:
         """The lint gate (governance.phases.lint_check) in a copy holding the whole
-        candidate; a gate that cannot run refuses."""
+        candidate. What the repository's fixer fixed is adopted in the candidate itself
+        (not in a human's accepted change: that is what they accepted); a finding left,
+        or a gate that cannot run, leaves the change unproven."""
         try:
             box = await self.copy("lint")
             await self.d.in_thread(box.apply, self.candidate.changes())
-            return await check_lint(self.runner, box.root, linters, self.candidate.changes(),
-                                    lambda rel: base_text(ctx, self.d, rel), self.scratch,
-                                    self.d.policy.lint_timeout_s)
+            report = await check_lint(self.runner, box.root, linters,
+                                      self.candidate.changes(),
+                                      lambda rel: base_text(ctx, self.d, rel), self.scratch,
+                                      self.d.policy.lint_timeout_s,
+                                      fix=ctx.envelope.source != Source.REVIEW)
         except Exception as exc:  # a gate that cannot decide refuses
             return LintReport(problem=f"{type(exc).__name__}: {exc}"[:300])
+        adopt(self.candidate, report.texts)
+        return report
 
     async def _behaviour(self, pristine: Sandbox, code: list) -> DiffReport:
         """The differential check (governance.phases.behaviour_check): the base copy

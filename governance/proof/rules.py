@@ -156,6 +156,8 @@ def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
     reached = _reached(code, sessions, f2p) if by_human else frozenset()
     _nothing_else(claim, files, code, found, reached)
     found.reasons += shown.reasons
+    if sessions.lint is not None:  # a new finding nothing fixed (governance.oracle.lint_report)
+        found.reasons += sessions.lint.reasons()
     if not code:
         if not found.reasons:
             return Evidence(True, Intent.TESTS, "changes tests only: its own tests pass")
