@@ -112,25 +112,29 @@ async def _check(tmp_path: Path, base: dict[str, str], texts: dict[str, str]):
 @pytest.mark.slow
 @pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
 async def test_ruff_fixes_in_the_jail_the_candidate_s_new_findings_and_nothing_else(tmp_path):
-    """The candidate adds an unused import out of order to one file and a new file with
-    an unused local (F841: ruff's fix is unsafe); another file holds the base's own I001.
-    The import is dropped, the block sorted; F841 stands; the other file is untouched."""
+    """The candidate adds an unused import out of order to one file, and a new module
+    with its imports out of order and an unused local (F841: ruff's fix is unsafe);
+    another file holds the base's own I001. The import is dropped and the blocks sorted;
+    F841 stands; the other file is untouched."""
     cand = "import sys\nimport os\nimport json\n\n\ndef size(path):\n" \
            "    return os.path.getsize(path), json.dumps(1)\n"
-    fresh = "def f():\n    x = 1\n    return 2\n"
+    fresh = "import sys\nimport os\n\n\ndef f():\n    x = 1\n    return os.sep, sys.prefix\n"
     tree, report = await _check(tmp_path, {"pkg/io.py": OLD, "pkg/other.py": OTHER},
                                 {"pkg/io.py": cand, "pkg/fresh.py": fresh})
     assert report.judged == ("ruff",) and report.not_fixed == {}, report.payload()
     fixed = "import json\nimport os\n\n\ndef size(path):\n" \
             "    return os.path.getsize(path), json.dumps(1)\n"
-    assert report.texts == {"pkg/io.py": fixed}
-    assert sorted(f.code for f in report.fixed) == ["F401", "I001"]
+    assert report.texts == {"pkg/io.py": fixed, "pkg/fresh.py": fresh.replace(
+        "import sys\nimport os\n", "import os\nimport sys\n")}
+    assert sorted((f.path, f.code) for f in report.fixed) == [
+        ("pkg/fresh.py", "I001"), ("pkg/io.py", "F401"), ("pkg/io.py", "I001")]
     assert [(f.path, f.code) for f in report.new] == [("pkg/fresh.py", "F841")]
     assert [r.record() for r in report.rewritten] == [
+        {"file": "pkg/fresh.py", "line": 1, "before": None, "after": "import os"},
+        {"file": "pkg/fresh.py", "line": 2, "before": "import os", "after": None},
         {"file": "pkg/io.py", "line": 1, "before": "import sys", "after": "import json"},
         {"file": "pkg/io.py", "line": 3, "before": "import json", "after": None}]
     assert (tree / "pkg/other.py").read_text() == OTHER
-    assert (tree / "pkg/fresh.py").read_text() == fresh
 
 
 @pytest.mark.slow
