@@ -1,0 +1,237 @@
+"""Values near a value, for the replay runner's generated inputs (governance.oracle.
+replay_inputs): `near` varies a captured argument towards the function's constants, its
+edges and its siblings.
+
+Copied into a run's private plugin directory as `_ouroboros_values` (governance.oracle.
+run_dir) beside the runner, and imported there before the tree under test is on sys.path:
+it imports only the standard library and runs on Python 3.9 and later.
+"""
+
+import contextlib
+import copy
+import datetime
+import decimal
+import itertools
+import pickle
+import re
+
+try:  # in the jail: beside the runner, in the run's plugin directory
+    from _ouroboros_canon import ADDRESS, state_of
+except ImportError:  # imported by the daemon's own code and tests
+    from governance.oracle.canon import ADDRESS, state_of
+
+_DIGITS = re.compile(r"\d+")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+NEAR_MAX = 48  # values near one value
+_LONG_TEXT = 4096  # a text too long to vary finely
+_HALVES = ("0.5", "2.5", "0.125", "1.005", "0.005", "0.015", "-1.5")
+# Text where case and normalisation rules part ways: sharp s, dotted I, a ligature, a
+# title-case digraph, a combining accent.
+_PROBES = (" Stra\u00dfe", " \u0130", " \ufb01", " \u01c5", " e\u0301")
+
+
+# -- values near a value ------------------------------------------------------------------
+
+
+class Context:
+    """What a value is varied towards: the function's constants, and the integers and
+    lengths of the call's other arguments."""
+
+    def __init__(self, constants, siblings=(), depth=0):
+        self.numbers = []
+        for c in constants:
+            if isinstance(c, str) and _NUMBER.fullmatch(c.strip()):
+                c = decimal.Decimal(c.strip())
+            if isinstance(c, (int, float, decimal.Decimal)) and not isinstance(c, bool):
+                with contextlib.suppress(ArithmeticError, ValueError):
+                    self.numbers.append(decimal.Decimal(str(c)))
+        self.ints = [int(d) for d in self.numbers if d == d.to_integral_value()]
+        self.words = [c for c in constants if isinstance(c, str)]
+        self.constants, self.siblings, self.depth = constants, list(siblings), depth
+
+    def deeper(self):
+        return Context(self.constants, self.siblings, self.depth + 1)
+
+
+def _near_int(v, ctx):
+    out = [v - 1, v + 1, 0]
+    for n in (*ctx.ints, *ctx.siblings):
+        out += [n - 1, n, n + 1]
+    return [*out, -v, -1, 1, 2, 3, v - 2, v + 2, v - 3, v + 3, 2 * v + 1]
+
+
+def _near_float(v, ctx):
+    out = [0.0, v + 0.005, 0.125, v - 0.5, v + 0.5, -v]
+    for d in ctx.numbers:
+        out += [float(d), float(d) - 0.5, float(d) + 0.005, float(d) + 0.5]
+    return out + [float(s) for s in ctx.siblings] + [float(h) for h in _HALVES] + [v * 2]
+
+
+def _near_decimal(v, ctx):
+    step, half = decimal.Decimal("0.01"), decimal.Decimal("0.005")
+    out = [decimal.Decimal(0), v + half, decimal.Decimal("0.125"), v - step, v + step, -v]
+    for d in ctx.numbers:
+        out += [d, d - decimal.Decimal("0.5"), d + half, d + step]
+    return out + [decimal.Decimal(h) for h in _HALVES] + [v * 2]
+
+
+def _near_str(v, ctx):
+    if len(v) > _LONG_TEXT:
+        return ["", v[:-1], v[1:], v.strip(), v[:len(v) // 2]]
+    if _NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
+        number = decimal.Decimal(v.strip())
+        near = _near_int(int(number), ctx) if "." not in v else _near_decimal(number, ctx)
+        numeric = [str(n) for n in near]
+    else:
+        numeric = []
+    words = ctx.words[:12]  # what the code compares with first: states, codes, units
+    out = [*numeric, "", *words[:6], " " + v, v + " ", v.upper(), v.lower(), v[:-1], v[1:],
+           v[:1], v[:2], v[-1:], v.strip()[:1], v * 2, v + " " + v, v.title(), v.swapcase(),
+           "\t" + v + "\n", " ".join(reversed(v.split(" "))), v.replace(" ", "  ")]
+    out += _digit_variants(v, ctx.ints) + words[6:] + [f"{v} {w}" for w in words[:6]]
+    out += [v.replace(w, other) for w in words if len(w) > 1 and w in v
+            for other in words[:6] if other != w]
+    return out + [v + p for p in _PROBES]
+
+
+def _digit_variants(v, ints):
+    """`v` with one of its first numbers moved: by one, to zero, near a constant."""
+    out = []
+    for m in list(_DIGITS.finditer(v))[:3]:
+        n, width = int(m.group()), len(m.group())
+        for new in [n - 1, n + 1, 0, *[c + d for c in ints[:10] if 0 <= c < 10 ** 6
+                                       for d in (-1, 0, 1)]]:
+            if new >= 0:
+                out.append(v[:m.start()] + str(new).zfill(width) + v[m.end():])
+    return out
+
+
+def _near_seq(v, ctx):
+    if len(v) > 64:
+        return []
+    items = list(v)
+    shapes = [[], items[:-1], items[1:], items[::-1], items * 2, items + items[-1:],
+              items[:1]]
+    if ctx.depth < 2:
+        shapes += interleave([[[*items[:i], new, *items[i + 1:]]
+                                for new in near(items[i], ctx.deeper())[:6]]
+                               for i in range(min(len(items), 4))])
+    out = [x for x in (_rebuilt(v, s) for s in shapes) if x is not None]
+    other = tuple(items) if isinstance(v, list) else items  # the other kind of sequence
+    return [*out[:4], other, *out[4:]]
+
+
+def _rebuilt(v, items):
+    """A list or tuple of `v`'s type holding `items` (a named tuple only at its length)."""
+    with contextlib.suppress(Exception):
+        return type(v)(items)
+    with contextlib.suppress(Exception):
+        return type(v)(*items)
+    return None
+
+
+def _near_dict(v, ctx):
+    if len(v) > 64:
+        return []
+    pairs = list(v.items())
+    shapes = [[], pairs[::-1]] + [pairs[:i] + pairs[i + 1:] for i in range(min(len(v), 6))]
+    if ctx.depth < 2:
+        shapes += interleave([[[*pairs[:i], (k, new), *pairs[i + 1:]]
+                                for new in near(val, ctx.deeper())[:6]]
+                               for i, (k, val) in enumerate(pairs[:6])])
+    out = []
+    for shape in shapes:
+        with contextlib.suppress(Exception):
+            clone = copy.copy(v)
+            clone.clear()
+            clone.update(shape)
+            out.append(clone)
+    return out
+
+
+def _near_set(v, ctx):
+    shown = [repr(x) for x in v]
+    if any(ADDRESS.search(t) for t in shown):  # ordered by address: not alike on both trees
+        return [type(v)()]
+    items = [x for _, x in sorted(zip(shown, v), key=lambda p: p[0])][:4]  # noqa: B905
+    return [type(v)()] + [type(v)(x for x in v if x is not drop) for drop in items]
+
+
+def _near_date(v, ctx):
+    day = datetime.timedelta(days=1)
+    month_end = (v.replace(day=28) + 4 * day).replace(day=1) - day
+    out = [v + day, v - day, v.replace(day=1), month_end, month_end + day]
+    out += [v + n * day for n in (2, 3, 4, 5, 6, 7, -2, -3, -4, -5, -6, -7)]
+    for year, month, d in ((v.year, 12, 31), (v.year + 1, 1, 1), (2024, 2, 29), (2023, 2, 28),
+                           (v.year - 1, v.month, min(v.day, 28))):
+        with contextlib.suppress(ValueError, OverflowError):
+            out.append(v.replace(year=year, month=month, day=d))
+    if isinstance(v, datetime.datetime):
+        out += [v.replace(hour=0, minute=0, second=0, microsecond=0), v.replace(hour=12),
+                v.replace(hour=23, minute=59, second=59, microsecond=999999),
+                v.replace(microsecond=500000)]
+    return out
+
+
+def _near_timedelta(v, ctx):
+    second = datetime.timedelta(seconds=1)
+    return [datetime.timedelta(0), v + second, v - second, -v, v * 2,
+            datetime.timedelta(days=1)]
+
+
+def _near_object(v, ctx):
+    """An instance with one attribute moved (attributes by name, a few values each)."""
+    state = state_of(v)
+    if state is None or ctx.depth >= 2 or not hasattr(v, "__dict__"):
+        return []
+
+    def moved(name, new):
+        clone = copy.copy(v)
+        vars(clone)[name] = new
+        return clone
+    with contextlib.suppress(Exception):
+        return interleave([[moved(name, new) for new in near(value, ctx.deeper())[:12]]
+                            for name, value in state[:8] if name in vars(v)])
+    return []
+
+
+# Which values a value is varied to, by its type (bool before int, datetime before date).
+_NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
+         (decimal.Decimal, _near_decimal), (str, _near_str), ((list, tuple), _near_seq),
+         (dict, _near_dict), ((set, frozenset), _near_set), (datetime.date, _near_date),
+         (datetime.timedelta, _near_timedelta))
+
+
+def near(value, ctx):
+    """Values near `value`, nearest first, without repeats or `value` itself."""
+    try:
+        maker = next((f for kinds, f in _NEAR if isinstance(value, kinds)), _near_object)
+        return unique(maker(value, ctx), value)[:NEAR_MAX]
+    except Exception:  # an odd value (a NaN Decimal, a date at its limits): no neighbours
+        return []
+
+
+def unique(values, value):
+    out, seen = [], {blob(value)}
+    for v in values:
+        key = blob(v)
+        if key is not None and key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def blob(value):
+    try:
+        return pickle.dumps(value, protocol=4)
+    except Exception:
+        return None
+
+
+_GAP = object()
+
+
+def interleave(lists):
+    """The first of each list, then the second of each..."""
+    return [x for row in itertools.zip_longest(*lists, fillvalue=_GAP) for x in row
+            if x is not _GAP]
