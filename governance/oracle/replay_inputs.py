@@ -1,13 +1,16 @@
 """The replay runner's generated inputs (governance.oracle.replay_runner): deterministic
-variants of a function's captured calls.
+variants of a function's captured calls, boundaries first.
 
 Copied into a run's private plugin directory as `_ouroboros_inputs` (governance.oracle.
 run_dir) beside the runner, with `_ouroboros_values` (governance.oracle.replay_values), and
 imported there before the tree under test is on sys.path: it imports only the standard
 library and runs on Python 3.9 and later.
 
-`generated` makes them in stages, so that every call and every argument gets a share of
-the budget: each argument left to its default
+`generated` makes them in stages. First the boundaries (governance.proof.boundaries: per
+parameter whose value reaches a comparison, the values at and beside its constant): each
+(parameter, value) once, on the captured call whose value there is nearest the boundary,
+then a parameter's first values with each other parameter's first values. Then, so that
+every call and every argument gets a share of the budget: each argument left to its default
 in turn; one argument at a time replaced by the values nearest it (`near`: a neighbour, a
 constant of the function's code, an edge, a value another call passed there); two arguments
 at once, from the nearest few of each; then the rest of the one-at-a-time values. Both trees
@@ -15,6 +18,7 @@ get the same inputs.
 """
 
 import contextlib
+import inspect
 import itertools
 import pickle
 
@@ -124,6 +128,83 @@ def _round_robin(iterables):
                 live.remove(it)
 
 
+# -- boundaries first ---------------------------------------------------------------------
+
+_BOUND_FIRST, _BOUND_OTHERS = 3, 8  # a parameter's values paired with another's first ones
+
+
+def parameters(fn):
+    """Parameter name -> (its position or None, passable by name): the slots a captured
+    call fills (every positional one by position, `self` first; keyword-only ones by name)."""
+    try:
+        found = inspect.signature(fn, follow_wrapped=False).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    out, at = {}, 0
+    for p in found:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            out[p.name] = (at, p.kind is not p.POSITIONAL_ONLY)
+            at += 1
+        elif p.kind is p.KEYWORD_ONLY:
+            out[p.name] = (None, True)
+    return out
+
+
+def _slot(call, name, where):
+    """Where a call holds parameter `name`: by position when it passed it so, else by name."""
+    at, by_name = where
+    if at is not None and at < len(call[0]):
+        return ("a", at)
+    return ("k", name) if by_name else None
+
+
+def _value_at(call, slot):
+    return call[0][slot[1]] if slot[0] == "a" else call[1].get(slot[1])
+
+
+def _nearest(decoded, name, where, value):
+    """(call index, slot, the value as that call's kind) on the captured call whose value
+    there is nearest `value` and can hold it; None where none can."""
+    gaps = []
+    for i, call in enumerate(decoded):
+        slot = _slot(call, name, where)
+        if slot is not None:
+            gaps.append((vals.distance(value, _value_at(call, slot)), i, slot))
+    for _, i, slot in sorted(gaps, key=lambda g: g[:2]):
+        new = vals.applied(value, _value_at(decoded[i], slot))
+        if new is not vals.SKIP:
+            return i, slot, new
+    return None
+
+
+def _boundary_inputs(decoded, boundaries, params, most):
+    """Each (parameter, value) once, on the captured call nearest it (`_nearest`); then a
+    parameter's first values with each other parameter's first values, on that same call
+    (a discount that needs a tier). At most `most`."""
+    rows = []  # per parameter: its name, and (raw value, _nearest's answer) each
+    for entry in boundaries if isinstance(boundaries, (list, tuple)) else []:
+        name = entry.get("param") if isinstance(entry, dict) else None
+        if name in params and isinstance(entry.get("values"), list):
+            placed = [(v, _nearest(decoded, name, params[name], v)) for v in entry["values"]]
+            rows.append((name, [(v, at) for v, at in placed if at is not None]))
+    out = [_changed(*decoded[i], [(slot, new)])
+           for _, (i, slot, new) in vals.interleave([row for _, row in rows])]
+    depths = sorted((a + b, a, p, q, b) for p, (_, mine) in enumerate(rows)
+                    for q, (_, theirs) in enumerate(rows) if p != q
+                    for a in range(min(_BOUND_FIRST, len(mine)))
+                    for b in range(min(_BOUND_OTHERS, len(theirs))))
+    for _, a, p, q, b in depths:
+        if len(out) >= most:
+            break
+        i, slot, new = rows[p][1][a][1]
+        other, raw = rows[q][0], rows[q][1][b][0]
+        there = _slot(decoded[i], other, params[other])
+        value = vals.applied(raw, _value_at(decoded[i], there)) if there else vals.SKIP
+        if value is not vals.SKIP:
+            out.append(_changed(*decoded[i], [(slot, new), (there, value)]))
+    return out[:most]
+
+
 # The stages, in order: every call's defaults, its nearest single changes, nearest pairs,
 # the other single changes, the other pairs.
 _STAGES = (lambda p: p.defaults(), lambda p: p.singles(0, _SINGLE_FIRST),
@@ -131,9 +212,10 @@ _STAGES = (lambda p: p.defaults(), lambda p: p.singles(0, _SINGLE_FIRST),
            lambda p: p.pairs(3, 2 * _PAIR_FIRST - 2))
 
 
-def generated(calls, constants, limit):
+def generated(calls, constants, limit, boundaries=(), fn=None):
     """Deterministic variants of the captured calls (the module docstring), at most `limit`
-    and _MAX_BYTES of pickles."""
+    and _MAX_BYTES of pickles; the boundary values (a job's `boundaries`: {"param",
+    "values"} each) first, in at most half of them, placed by `fn`'s parameters."""
     decoded = []
     for raw in calls:
         with contextlib.suppress(Exception):
@@ -141,7 +223,8 @@ def generated(calls, constants, limit):
             decoded.append((list(args), dict(kwargs)))
     pools = _pools(decoded)
     plans = [_Plan(a, k, constants, pools) for a, k in decoded]
-    stages = [_round_robin([stage(p) for p in plans]) for stage in _STAGES]
+    first = _boundary_inputs(decoded, boundaries, parameters(fn) if fn else {}, limit // 2)
+    stages = [first] + [_round_robin([stage(p) for p in plans]) for stage in _STAGES]
     out, seen, size = [], set(calls), 0
     for args, kwargs in itertools.chain.from_iterable(stages):
         data = vals.blob((args, kwargs))

@@ -8,10 +8,11 @@ and later. It re-executes itself once with a fixed hash seed, so that both trees
 sets of strings in the same order (and generate the same inputs).
 
 For each function: the captured calls (pickles the capture plugin wrote), then inputs
-generated from them (governance.oracle.replay_inputs, beside it as `_ouroboros_inputs`),
-in stages so that every call and every argument gets a share of the budget. The generation
-is deterministic, so both trees answer the same inputs; the generated calls of a function
-stop after its time budget (only the inputs both trees answered are compared).
+generated from them (governance.oracle.replay_inputs, beside it as `_ouroboros_inputs`):
+the function's boundaries first, then stages so that every call and every argument gets a
+share of the budget. The generation is deterministic, so both trees answer the same inputs;
+the generated calls of a function stop after its time budget (only the inputs both trees
+answered are compared).
 
 An answer is what a caller can observe: the returned value (an iterator's items), or the
 type of the exception raised, and the arguments as the call left them (a mutated list is a
@@ -119,7 +120,8 @@ def _run_function(root, spec, timeout_s, budget_s):
     blobs = [base64.b64decode(c["pickle"]) for c in spec["calls"]]
     results = [_one(fn, f"c{i}", b, timeout_s) for i, b in enumerate(blobs)]
     deadline = time.monotonic() + budget_s
-    made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)))
+    made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)),
+                     spec.get("boundaries") or [], fn)
     for i, blob in enumerate(made):
         if time.monotonic() > deadline:
             break

@@ -1,6 +1,7 @@
 """Values near a value, for the replay runner's generated inputs (governance.oracle.
 replay_inputs): `near` varies a captured argument towards the function's constants, its
-edges and its siblings.
+edges and its siblings; `applied` builds a boundary value (governance.proof.boundaries) on a
+captured argument, as the kind of value the call passed there.
 
 Copied into a run's private plugin directory as `_ouroboros_values` (governance.oracle.
 run_dir) beside the runner, and imported there before the tree under test is on sys.path:
@@ -12,6 +13,7 @@ import copy
 import datetime
 import decimal
 import itertools
+import math
 import pickle
 import re
 
@@ -28,6 +30,7 @@ _HALVES = ("0.5", "2.5", "0.125", "1.005", "0.005", "0.015", "-1.5")
 # Text where case and normalisation rules part ways: sharp s, dotted I, a ligature, a
 # title-case digraph, a combining accent.
 _PROBES = (" Stra\u00dfe", " \u0130", " \ufb01", " \u01c5", " e\u0301")
+SKIP = object()  # a boundary value the captured call's kind of value cannot hold
 
 
 # -- values near a value ------------------------------------------------------------------
@@ -235,3 +238,127 @@ def interleave(lists):
     """The first of each list, then the second of each..."""
     return [x for row in itertools.zip_longest(*lists, fillvalue=_GAP) for x in row
             if x is not _GAP]
+
+
+# -- boundary values built on a captured value ---------------------------------------------
+# A boundary value is a number, a word, or tagged with the way from the parameter to it:
+# ["num", "99.99"], ["len", n], ["attr", name, v], ["item", key, v] (JSON turned the
+# daemon's tuples into lists).
+
+
+def _tagged(value):
+    return isinstance(value, (list, tuple)) and len(value) >= 2 and value[0] in _BUILT
+
+
+def distance(value, old):
+    """How far a captured value is from a boundary value: the nearest call gets it."""
+    try:
+        if _tagged(value):
+            tag = value[0]
+            if tag == "num":
+                return _gap(decimal.Decimal(value[1]), old)
+            if tag == "len":
+                return abs(len(old) - value[1])
+            inner = vars(old)[value[1]] if tag == "attr" else old[value[1]]
+            return distance(value[-1], inner)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _gap(decimal.Decimal(value), old)
+        if isinstance(value, str) and isinstance(old, str):  # one holding the word first
+            held = value.strip().lower() in old.lower()
+            return (0 if held else _LONG_TEXT) + abs(len(old) - len(value))
+    except Exception:
+        pass
+    return math.inf
+
+
+def _gap(d, old):
+    if isinstance(old, str) and _NUMBER.fullmatch(old.strip()):
+        old = decimal.Decimal(old.strip())
+    if isinstance(old, bool) or not isinstance(old, (int, float, decimal.Decimal)):
+        return math.inf
+    gap = float(abs(decimal.Decimal(old) - d))
+    return gap if gap == gap else math.inf  # a NaN is no nearer than anything
+
+
+def applied(value, old):
+    """The boundary value as the kind of value the captured call passed (`old`), built on
+    it: an int, float or Decimal as `old` is, a length by trimming or repeating `old`, an
+    attribute or item of a copy of `old`; SKIP where `old` cannot hold it."""
+    try:
+        if _tagged(value):
+            return _BUILT[value[0]](value, old)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _as_number(decimal.Decimal(value), old)
+        return value
+    except Exception:  # an odd captured value (a NaN, a class, a frozen object)
+        return SKIP
+
+
+def _as_number(d, old):
+    whole = d == d.to_integral_value()
+    if isinstance(old, bool):
+        return SKIP
+    if isinstance(old, float):
+        return float(d)
+    if isinstance(old, decimal.Decimal):
+        return d
+    if isinstance(old, str) and _NUMBER.fullmatch(old.strip()):  # a number written out
+        return str(int(d)) if whole and "." not in old else str(d)
+    if whole:
+        return int(d)
+    return SKIP if isinstance(old, int) else float(d)
+
+
+def _resized(old, n):
+    """`old` trimmed to length n, or repeated up to it."""
+    if not isinstance(n, int) or not 0 <= n <= _LONG_TEXT:
+        return SKIP
+    if isinstance(old, str):
+        return (old * (n // max(len(old), 1) + 1))[:n] if old else "x" * n
+    if isinstance(old, (list, tuple)) and (old or not n):
+        built = _rebuilt(old, (list(old) * (n // max(len(old), 1) + 1))[:n])
+        return SKIP if built is None else built
+    if isinstance(old, dict) and n <= len(old):
+        clone = copy.copy(old)
+        clone.clear()
+        clone.update(list(old.items())[:n])
+        return clone
+    return SKIP
+
+
+def _with_item(old, key, inner):
+    """A copy of `old` with one item the boundary value (one character of a text)."""
+    if isinstance(old, (str, list, tuple)):
+        if not isinstance(key, int) or not -len(old) <= key < len(old):
+            return SKIP
+        at = key % len(old)
+        new = applied(inner, old[at])
+        if isinstance(old, str):
+            return old[:at] + new + old[at + 1:] if isinstance(new, str) else SKIP
+        built = None if new is SKIP else _rebuilt(old, [*old[:at], new, *old[at + 1:]])
+        return SKIP if built is None else built
+    new = applied(inner, old.get(key)) if isinstance(old, dict) else SKIP
+    if new is SKIP:
+        return SKIP
+    clone = copy.copy(old)
+    clone[key] = new
+    return clone
+
+
+def _with_attr(value, old):
+    """A copy of `old` with one attribute the boundary value (as _near_object: in its
+    __dict__, so that no setter runs)."""
+    name, inner = value[1], value[2]
+    new = applied(inner, vars(old)[name]) if name in vars(old) else SKIP
+    if new is SKIP:
+        return SKIP
+    clone = copy.copy(old)
+    vars(clone)[name] = new
+    return clone
+
+
+# How a tagged boundary value is built on the captured value `old`.
+_BUILT = {"num": lambda v, old: _as_number(decimal.Decimal(v[1]), old),
+          "len": lambda v, old: _resized(old, v[1]),
+          "attr": _with_attr,
+          "item": lambda v, old: _with_item(old, v[1], v[2])}

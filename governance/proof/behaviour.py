@@ -4,10 +4,11 @@ enter them (governance.oracle.differential says what the check is).
 Pure: texts and coverage in. A changed def or method is a target; so is one that reads a
 name a changed import binds (`from math import floor` becoming `ceil as floor` changes it
 without touching its text). The constants a target's inputs are generated near are its own
-literals, then those of the tables and functions it reads by name. What cannot be judged
-call by call is named instead: a changed class body, a changed or removed module-level
-statement (new private names a refactor adds for its own use are allowed), a removed
-function.
+literals, then those of the tables and functions it reads by name; its boundaries (the
+values at and beside what its base and candidate code compare a parameter with) are tried
+first (governance.proof.boundaries). What cannot be judged call by call is named instead:
+a changed class body, a changed or removed module-level statement (new private names a
+refactor adds for its own use are allowed), a removed function.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from governance.oracle.differential import MAX_CONSTANTS, Target
 from governance.oracle.oracle import Coverage
 from governance.proof.ast_helpers import FUNCS
+from governance.proof.boundaries import boundaries, module_tables
 from governance.proof.names import private_additions_only, symbol_changes
 
 
@@ -42,12 +44,14 @@ def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list
     names |= {n for n, node in defs.items() if n in old_defs and _reads(node, rebound)}
     targets = []
     scopes = (_Scope(new), _Scope(old))
+    tables = {**module_tables(old), **module_tables(new)}
     for name in sorted(names):
         node = defs[name]
         span = frozenset(range(node.lineno, (node.end_lineno or node.lineno) + 1))
         consts = _literals(node) + _literals(old_defs[name]) + scopes[0].around(node) \
             + scopes[1].around(old_defs[name])
-        targets.append(Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS]))
+        targets.append(Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
+                              boundaries((node, old_defs[name]), tables)))
     return targets, problems
 
 

@@ -1,7 +1,8 @@
 """The replay runner's inputs and answers (governance.oracle.replay_runner), in-process: the
 generated calls are deterministic, bounded and reach the inputs careless refactors differ
-on (defaults, numbers inside text, pairs of arguments, an object's attributes); the
-canonical form keeps what a caller can observe. One run as the jail runs it, as a script;
+on (boundaries first, once each on the nearest call and as the kind it passed; defaults,
+numbers inside text, pairs of arguments, an object's attributes); the canonical form keeps
+what a caller can observe. One run as the jail runs it, as a script;
 run_script fixes the hash seed; what a script leaves for the daemon is read back bounded."""
 
 from __future__ import annotations
@@ -108,6 +109,90 @@ def test_dates_move_to_month_ends_leap_days_and_each_weekday() -> None:
             datetime.date(2024, 12, 31)} <= made
     assert {(day + datetime.timedelta(days=n)).weekday() for n in range(7)} == {
         d.weekday() for d in made}
+
+
+# -- boundaries first (governance.proof.boundaries's values, as the job carries them) -------
+
+
+def price(amount, tier="silver"):
+    """The function the boundary stage places values for (by its parameters' names)."""
+    return amount
+
+
+def _bounded(calls: list[bytes], boundaries: dict[str, list], fn=price,
+             limit: int = 1500) -> list[tuple]:
+    job = json.loads(json.dumps([{"param": p, "values": v} for p, v in boundaries.items()]))
+    return [pickle.loads(b) for b in rr.generated(calls, [], limit, job, fn)]
+
+
+def test_boundary_inputs_come_first_once_per_value_on_the_nearest_call() -> None:
+    """However many calls were captured, each (parameter, value) is tried once, on the call
+    whose value there is nearest the boundary, before any other generated input."""
+    calls = _calls(*[([Decimal(n), "silver"], {}) for n in range(300, 400)],
+                   ([Decimal("60"), "silver"], {}), ([Decimal("1"), "gold"], {}))
+    made = _bounded(calls, {"amount": [100, 99, ["num", "99.99"]]})
+    assert made[:3] == [([Decimal(100), "silver"], {}), ([Decimal(99), "silver"], {}),
+                        ([Decimal("99.99"), "silver"], {})]
+    assert sum(1 for a, _ in made if a and a[0] == Decimal(100)) == 1
+    assert len(made) > 100 and made[3:] == _inputs(calls, [])[:len(made) - 3]
+
+
+def test_a_value_then_each_other_parameters_first_values_on_the_same_call() -> None:
+    """A discount that applies only with a tier: 100 with 'gold' is tried, on the call
+    nearest 100, though no captured call is either."""
+    calls = _calls(([Decimal("7.25"), "silver"], {}), ([Decimal("450"), "bronze"], {}))
+    made = _bounded(calls, {"amount": [100, 99], "tier": ["gold", "GOLD"]})
+    assert made[:4] == [([Decimal(100), "silver"], {}), ([Decimal("7.25"), "gold"], {}),
+                        ([Decimal(99), "silver"], {}), ([Decimal("7.25"), "GOLD"], {})]
+    assert made[4:8] == [([Decimal(100), "gold"], {}), ([Decimal(100), "GOLD"], {}),
+                         ([Decimal(99), "gold"], {}), ([Decimal(99), "GOLD"], {})]
+
+
+@pytest.mark.parametrize(("captured", "values", "made"), [
+    (7, [100, ["num", "99.99"]], [100]),  # an int holds no cents
+    (7.5, [100, ["num", "99.99"]], [100.0, 99.99]),
+    (Decimal("7.50"), [100, ["num", "99.99"]], [Decimal(100), Decimal("99.99")]),
+    ("7", [100], ["100"]),  # a number written out stays text
+    ("abcdef", [["len", 2], ["len", 8]], ["ab", "abcdefab"]),
+    ([1, 2, 3], [["len", 0], ["len", 4]], [[], [1, 2, 3, 1]]),
+    ("#x", [["item", 0, "!"]], ["!x"]),
+])
+def test_a_boundary_value_takes_the_kind_the_call_passed(captured, values, made) -> None:
+    """The boundary stage has half the limit: here exactly the values that apply."""
+    found = [a[0] if a else None for a, _ in _bounded(
+        _calls(([captured, "silver"], {})), {"amount": values}, limit=2 * len(made))]
+    assert found[:len(made)] == made
+    assert [type(f) for f in found[:len(made)]] == [type(m) for m in made]
+
+
+def test_a_flag_is_no_number() -> None:
+    made = _bounded(_calls(([True, "silver"], {})), {"amount": [1, 0, ["num", "0.5"]]})
+    assert {type(a[0]) for a, _ in made if a} == {bool, type(None)}
+
+
+def test_the_nearest_call_by_length_word_and_attribute() -> None:
+    def name_of(text, account=None):
+        return text
+    calls = _calls((["a much longer name", Box(balance=900)], {}),
+                   (["abc", Box(balance=30)], {}), (["see the gold", Box(balance=5)], {}))
+    made = _bounded(calls, {"text": [["len", 4], "gold"],
+                            "account": [["attr", "balance", 0]]}, fn=name_of, limit=6)
+    assert [a[0] for a, _ in made[:3]] == ["abca", "see the gold", "gold"]
+    assert vars(made[0][0][1]) == {"balance": 30}  # the call of length 3, as it was
+    assert vars(made[1][0][1]) == {"balance": 0}  # the call holding 5, moved to 0
+    assert vars(made[2][0][1]) == {"balance": 5}  # the call holding the word
+
+
+def test_keyword_only_and_self_are_placed_by_the_signature() -> None:
+    class Shop:
+        def price(self, amount, *, tier):
+            return amount
+    shop = Box(state="open")
+    calls = _calls(([shop, 5], {"tier": "silver"}))
+    made = _bounded(calls, {"tier": ["gold"], "self": [["attr", "state", "closed"]],
+                            "nobody": [1]}, fn=Shop.price, limit=4)
+    assert made[0][0][1:] == [5] and made[0][1] == {"tier": "gold"}
+    assert vars(made[1][0][0]) == {"state": "closed"} and made[1][1] == {"tier": "silver"}
 
 
 def test_canonical_form_keeps_types_dict_order_and_iterated_items() -> None:

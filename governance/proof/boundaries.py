@@ -1,0 +1,281 @@
+"""Where a function's behaviour turns: the comparisons in its code, and for each parameter
+whose value reaches one, the values at and beside it, which the differential check's replay
+runner tries before any other generated input (issue 42, item 1).
+
+A refactor that moves a boundary (`amount >= 100` becoming `amount > 100`) differs only at
+the boundary; inputs spread over the captured calls rarely land on it. So, from the base's
+and the candidate's text of one function: each comparison of a parameter (`<`, `<=`, `>`,
+`>=`, `==`, `!=`, `in`, `not in`, `.startswith`, `.endswith`, a slice bound, `range(n)`)
+with a constant (a literal, `Decimal("0.5")`, a module-level table or constant read by
+name), where the parameter reaches the comparison directly, through `len()`, an attribute,
+an item, a conversion (`int`, `str`, `Decimal`...), a text method (`strip`, `upper`...),
+or through locals assigned from such expressions, in source order (so chains of them).
+
+The values (`Boundary`): a number: the constant, one either side, a cent either side (the
+runner keeps a captured int's type and drops what an int cannot hold); a word: the word,
+its other cases, a prefix of it, the word with a space either side; a length: n-1, n, n+1.
+A value reached through an attribute, item or length is tagged with the way there, so the
+runner builds it on a captured value (governance.oracle.replay_inputs):
+`("attr", name, v)`, `("item", key, v)`, `("len", n)`, `("num", "99.99")` (a number that is
+no int, as text). Everything is JSON-able: the job carries it to the jail.
+
+Pure: trees in, values out.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from itertools import zip_longest
+
+Boundary = tuple[str, tuple[object, ...]]  # (parameter, values nearest first)
+Step = tuple[object, ...]  # ("attr", name) | ("item", key) | ("len",)
+Source = tuple[str, tuple[Step, ...]]  # a parameter, and the way from it to a value
+
+MAX_PARAMS, MAX_VALUES = 8, 24
+_CONVERSIONS = frozenset({"int", "float", "str", "Decimal", "abs", "round", "list", "tuple",
+                          "sorted", "set", "frozenset"})
+_TEXT_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "title",
+                           "capitalize"})
+_ORDERS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
+
+
+def boundaries(defs: Sequence[ast.AST], tables: Mapping[str, object] | None = None
+               ) -> tuple[Boundary, ...]:
+    """The boundaries of one function from its defs (the candidate's, then the base's),
+    `tables` naming the module's literal constants: per parameter, in the order the code
+    first compares it, at most MAX_VALUES values, nearest first."""
+    groups: dict[str, list[list[object]]] = {}
+    for node in defs:
+        flow = _Flow(node)
+        for (param, path), leaves in _comparisons(node, flow, tables or {}):
+            groups.setdefault(param, []).append([_wrapped(path, v) for v in leaves
+                                                 if _fits(path, v)])
+    out = []
+    for param, lists in list(groups.items())[:MAX_PARAMS]:
+        values = _distinct(x for row in zip_longest(*lists) for x in row if x is not None)
+        if values:
+            out.append((param, tuple(values[:MAX_VALUES])))
+    return tuple(out)
+
+
+def module_tables(text: str) -> dict[str, object]:
+    """Module-level names bound once to a literal (`TIERS = ("retail", "trade")`,
+    `BULK = 50`), and class-level ones, by name: what a comparison reads by name."""
+    found: dict[str, list[object]] = {}
+    with contextlib.suppress(SyntaxError, ValueError, RecursionError):
+        for s in ast.walk(ast.parse(text)):
+            if isinstance(s, ast.Module | ast.ClassDef):
+                for a in s.body:
+                    if isinstance(a, ast.Assign) and len(a.targets) == 1 \
+                            and isinstance(a.targets[0], ast.Name):
+                        found.setdefault(a.targets[0].id, []).append(_literal(a.value))
+    return {name: vs[0] for name, vs in found.items() if len(vs) == 1 and vs[0] is not None}
+
+
+def _literal(node: ast.AST) -> object:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id in ("frozenset", "set", "tuple") and len(node.args) == 1:
+        node = node.args[0]
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return None
+
+
+class _Flow:
+    """Which parameter an expression's value comes from, and the way there: the def's
+    parameters, and the locals assigned (or looped over) from them, in source order."""
+
+    def __init__(self, node: ast.AST):
+        a = node.args  # type: ignore[attr-defined]
+        self.params = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
+        self.locals: dict[str, Source] = {}
+        binds = [n for n in ast.walk(node) if isinstance(n, ast.Assign | ast.AnnAssign
+                                                         | ast.NamedExpr | ast.For
+                                                         | ast.comprehension)]
+        for n in sorted(binds, key=_position):
+            target = n.targets[0] if isinstance(n, ast.Assign) else n.target
+            found = self.source(n.iter if isinstance(n, ast.For | ast.comprehension)
+                                else n.value)
+            if found and isinstance(n, ast.For | ast.comprehension):
+                found = (found[0], (*found[1], ("item", 0)))  # the first item stands for all
+            if found and isinstance(target, ast.Name) and target.id not in self.params:
+                self.locals.setdefault(target.id, found)
+
+    def source(self, e: ast.AST | None) -> Source | None:
+        if isinstance(e, ast.Name):
+            return (e.id, ()) if e.id in self.params else self.locals.get(e.id)
+        if isinstance(e, ast.Attribute):
+            inner = self.source(e.value)
+            return inner and (inner[0], (*inner[1], ("attr", e.attr)))
+        if isinstance(e, ast.Subscript):
+            inner = self.source(e.value)
+            if inner and isinstance(e.slice, ast.Slice):
+                return inner  # a slice of it: near enough to what it holds
+            key = _constant(e.slice, {})
+            return inner and isinstance(key, int | str) and (inner[0], (*inner[1],
+                                                                          ("item", key)))
+        return self._through_call(e) if isinstance(e, ast.Call) else None
+
+    def _through_call(self, e: ast.Call) -> Source | None:
+        name = e.func.id if isinstance(e.func, ast.Name) else \
+            e.func.attr if isinstance(e.func, ast.Attribute) else None
+        if name == "len" and isinstance(e.func, ast.Name) and e.args:
+            inner = self.source(e.args[0])
+            return inner and (inner[0], (*inner[1], ("len",)))
+        if name in _CONVERSIONS and e.args:
+            return self.source(e.args[0])
+        if isinstance(e.func, ast.Attribute) and name in _TEXT_METHODS:
+            return self.source(e.func.value)
+        if isinstance(e.func, ast.Attribute) and name == "get" and e.args:
+            inner, key = self.source(e.func.value), _constant(e.args[0], {})
+            return inner and isinstance(key, int | str) and (inner[0], (*inner[1],
+                                                                          ("item", key)))
+        return None
+
+
+def _position(n: ast.AST) -> tuple[int, int]:
+    at = n if hasattr(n, "lineno") else n.target  # a comprehension has no position
+    return at.lineno, at.col_offset
+
+
+def _comparisons(node: ast.AST, flow: _Flow, tables: Mapping[str, object]
+                 ) -> Iterable[tuple[Source, list[object]]]:
+    """(where a parameter's value is compared, the leaf values at and beside the constant),
+    in source order."""
+    found = []
+    for n in ast.walk(node):
+        for source, leaves in _compared(n, flow, tables):
+            if source and leaves:
+                found.append((_position(n), source, leaves))
+    found.sort(key=lambda f: f[0])
+    return [(source, leaves) for _, source, leaves in found]
+
+
+def _compared(n: ast.AST, flow: _Flow, tables: Mapping[str, object]
+              ) -> list[tuple[Source | None, list[object]]]:
+    if isinstance(n, ast.Compare):
+        operands = [n.left, *n.comparators]
+        return [pair for op, a, b in zip(n.ops, operands, operands[1:], strict=False)
+                for pair in _pair(op, a, b, flow, tables)]
+    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.args \
+            and n.func.attr in ("startswith", "endswith"):
+        words = _constant(n.args[0], tables)
+        words = words if isinstance(words, tuple) else (words,)
+        return [(flow.source(n.func.value), _words([w for w in words if isinstance(w, str)]))]
+    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "range" \
+            and len(n.args) == 1:
+        return [(flow.source(n.args[0]), [0, 1, -1, 2])]
+    if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice):
+        bounds = [_constant(b, tables) for b in (n.slice.lower, n.slice.upper)]
+        lengths = [abs(b) for b in bounds if isinstance(b, int) and not isinstance(b, bool)]
+        source = flow.source(n.value)
+        return [(source and (source[0], (*source[1], ("len",))), _numbers(lengths))]
+    return []
+
+
+def _pair(op: ast.cmpop, a: ast.AST, b: ast.AST, flow: _Flow,
+          tables: Mapping[str, object]) -> list[tuple[Source | None, list[object]]]:
+    if isinstance(op, ast.In | ast.NotIn):
+        held = _constant(b, tables)
+        if isinstance(held, str):  # `c in "'\""`: each character; a long text as itself
+            held = tuple(held) if len(held) <= 8 else (held,)
+        if isinstance(held, tuple | list | set | frozenset | dict):
+            return [(flow.source(a), _leaves(_sorted(held)))]
+        word = _constant(a, tables)  # `"@" in email`
+        return [(flow.source(b), _words([word]))] if isinstance(word, str) else []
+    if not isinstance(op, _ORDERS):
+        return []
+    for subject, other in ((a, b), (b, a)):
+        value = _constant(other, tables)
+        if value is not None:
+            return [(flow.source(subject), _leaves([value]))]
+    return []
+
+
+def _sorted(held: Iterable[object]) -> list[object]:
+    """A table's values in a fixed order (a set's is no order; a tuple's is the code's)."""
+    items = list(held)
+    return items if isinstance(held, tuple | list | dict) else sorted(items, key=repr)
+
+
+def _constant(e: ast.AST | None, tables: Mapping[str, object]) -> object:
+    """The value of a constant expression: a literal, `-n`, `Decimal("0.5")` (as a Decimal),
+    a name the module binds to a literal; None for anything else."""
+    if isinstance(e, ast.Name):
+        return tables.get(e.id)
+    if isinstance(e, ast.Attribute) and e.attr.isupper():  # `self.LIMIT`: a class's table
+        return tables.get(e.attr)
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name | ast.Attribute) \
+            and getattr(e.func, "id", getattr(e.func, "attr", "")) == "Decimal" \
+            and len(e.args) == 1 and isinstance(e.args[0], ast.Constant):
+        with contextlib.suppress(InvalidOperation, TypeError, ValueError):
+            return Decimal(str(e.args[0].value))
+        return None
+    if e is None or (isinstance(e, ast.Constant) and (e.value is None
+                                                     or isinstance(e.value, bool))):
+        return None
+    value = _literal(e)
+    return None if isinstance(value, bool) else value
+
+
+def _leaves(values: Iterable[object]) -> list[object]:
+    """The leaf values at and beside each constant: the constants first, then their
+    neighbours (a table of words: each word before any word's variants)."""
+    rows = [_numbers([v]) if isinstance(v, int | float | Decimal) else _words([v])
+            for v in values if not isinstance(v, bool)]
+    return _distinct(x for row in zip_longest(*rows) for x in row if x is not None)
+
+
+def _numbers(values: Iterable[object]) -> list[object]:
+    out: list[object] = []
+    for v in values:
+        try:
+            d = Decimal(repr(v)) if isinstance(v, float) else Decimal(v)  # type: ignore[arg-type]
+        except (InvalidOperation, TypeError, ValueError):
+            continue
+        if not d.is_finite():
+            continue
+        step = Decimal(1).scaleb(min(d.as_tuple().exponent, -2))  # type: ignore[arg-type]
+        near = [d, d - 1, d + 1] if d == d.to_integral_value() else [d]
+        out += [_number(x) for x in (*near, d - step, d + step)]
+    return out
+
+
+def _number(d: Decimal) -> object:
+    """An int as itself; another number as ("num", its text), so JSON keeps it exact."""
+    return int(d) if d == d.to_integral_value() else ("num", str(d.normalize()))
+
+
+def _words(words: Iterable[object]) -> list[object]:
+    out: list[object] = []
+    for w in words:
+        if isinstance(w, str) and len(w) <= 200:
+            out += [w, w.upper(), w.lower(), w.title(), w[:-1], f"{w} ", f" {w}"]
+    return out
+
+
+def _fits(path: tuple[Step, ...], leaf: object) -> bool:
+    """A length is a whole number not below zero."""
+    return not path or path[-1] != ("len",) or (isinstance(leaf, int) and leaf >= 0)
+
+
+def _wrapped(path: tuple[Step, ...], leaf: object) -> object:
+    """The leaf value tagged with the way from the parameter to it (the module docstring)."""
+    value = leaf
+    for step in reversed(path):
+        value = ("len", value) if step == ("len",) else (*step, value)
+    return value
+
+
+def _distinct(values: Iterable[object]) -> list[object]:
+    """In order, without repeats (1 and "1" and ("num", "1") are three)."""
+    seen, out = set(), []
+    for v in values:
+        if repr(v) not in seen:
+            seen.add(repr(v))
+            out.append(v)
+    return out

@@ -1,0 +1,175 @@
+"""Boundaries first (governance.proof.boundaries, governance.oracle.replay_inputs; issue 42,
+item 1): which parameters reach which comparisons, the values at and beside each, and, in
+the real jail, a moved boundary refused with a counterexample AT the boundary however many
+calls the tests made far from it."""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance.oracle.testrun import CoverageRequest, TestRunner
+from governance.phases.behaviour_check import check_behaviour
+from governance.proof.behaviour import covering_tests, touched_functions
+from governance.proof.boundaries import boundaries, module_tables
+from tests.helpers import commit_files, jail_limits
+from tools.jail import JailExecutor, bwrap_available
+
+WORD = ("TENOFF", "tenoff", "Tenoff", "TENOF", "TENOFF ", " TENOFF")
+
+
+def _found(code: str, *more: str, tables: str = "") -> dict[str, tuple[object, ...]]:
+    defs = [ast.parse(text).body[0] for text in (code, *more)]
+    return dict(boundaries(defs, module_tables(tables)))
+
+
+# (code, the parameter, the values it gets, first ones first)
+CASES = {
+    "a number, an int either side, a cent either side": (
+        "def f(amount):\n    if amount >= 100:\n        return 1\n",
+        "amount", (100, 99, 101, ("num", "99.99"), ("num", "100.01"))),
+    "the constant on the left": (
+        "def f(qty):\n    return 0 < qty\n", "qty", (0, -1, 1, ("num", "-0.01"),
+                                                    ("num", "0.01"))),
+    "a Decimal constant, a step either side": (
+        "def f(total):\n    return total > Decimal('0.50')\n",
+        "total", (("num", "0.5"), ("num", "0.49"), ("num", "0.51"))),
+    "a word through a local and text methods": (
+        "def f(coupon):\n    code = coupon.strip().upper()\n    if code == 'TENOFF':\n"
+        "        return 10\n", "coupon", WORD),
+    "two levels of locals, startswith": (
+        "def f(url):\n    a = url.strip()\n    b = a.lower()\n    return b.startswith('http')\n",
+        "url", ("http", "HTTP", "Http", "htt", "http ", " http")),
+    "a length bound": (
+        "def f(name):\n    if len(name) > 3:\n        return name\n",
+        "name", (("len", 3), ("len", 2), ("len", 4))),
+    "a length through a local": (
+        "def f(items):\n    n = len(items)\n    return n <= 0\n",
+        "items", (("len", 0), ("len", 1))),
+    "a slice bound": (
+        "def f(text):\n    return text[:5]\n", "text", (("len", 5), ("len", 4), ("len", 6))),
+    "an attribute of self": (
+        "def fire(self, event):\n    if self.state == 'done':\n        raise RuntimeError\n",
+        "self", tuple(("attr", "state", w) for w in ("done", "DONE", "Done", "don", "done ",
+                                                      " done"))),
+    "an item": (
+        "def f(row):\n    return row[0] == '#'\n", "row",
+        (("item", 0, "#"), ("item", 0, ""), ("item", 0, "# "), ("item", 0, " #"))),
+    "a word the parameter contains": (
+        "def f(email):\n    return '@' in email\n", "email", ("@", "", "@ ", " @")),
+    "range(n)": ("def f(n):\n    return [i for i in range(n)]\n", "n", (0, 1, -1, 2)),
+    "a keyword-only parameter": (
+        "def f(*, limit=3):\n    return limit != 7\n", "limit",
+        (7, 6, 8, ("num", "6.99"), ("num", "7.01"))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_values_at_and_beside_each_comparison(name: str) -> None:
+    code, param, values = CASES[name]
+    assert _found(code)[param] == values
+
+
+def test_a_module_table_read_by_name_gives_each_word_before_any_variant() -> None:
+    code = "def f(tier):\n    if tier not in TIERS:\n        raise KeyError(tier)\n"
+    found = _found(code, tables="TIERS = ('retail', 'trade')\nBULK = 50\n")
+    assert found["tier"][:4] == ("retail", "trade", "RETAIL", "TRADE")
+    assert _found("def f(q):\n    return q >= BULK\n", tables="BULK = 50\n")["q"][:3] == (
+        50, 49, 51)
+
+
+def test_base_and_candidate_both_count_comparisons_first_then_neighbours() -> None:
+    """`>=` became `>`: one boundary; the candidate's new comparison is read too. Across
+    comparisons the constants come before their neighbours, in source order."""
+    base = "def f(qty, tier):\n    if qty >= 50 and tier == 'retail':\n        return 1\n"
+    cand = "def f(qty, tier):\n    if qty <= 0:\n        return 0\n" \
+           "    if qty > 50 and tier == 'retail':\n        return 1\n"
+    found = _found(cand, base)
+    assert list(found) == ["qty", "tier"]
+    assert found["qty"][:6] == (0, 50, -1, 49, 1, 51)
+    assert found["tier"][0] == "retail"
+
+
+@pytest.mark.parametrize("code", [
+    "def f(p, q):\n    return p < q\n",  # no constant: the sibling stage's work
+    "def f(p):\n    x = p * 2\n    return x > 10\n",  # arithmetic: not followed
+    "def f(p):\n    return p is None\n",
+    "def f(p):\n    return p == True\n",
+])
+def test_what_is_not_a_boundary(code: str) -> None:
+    assert _found(code) == {}
+
+
+def test_boundaries_are_json_and_bounded() -> None:
+    words = ", ".join(f"'w{i}'" for i in range(40))
+    code = f"def f(a, b):\n    return a in ({words}) or b > 1.5 or len(a.x) > 2\n"
+    found = _found(code)
+    assert json.loads(json.dumps(list(found.items()))) == json.loads(json.dumps(
+        [[p, list(v)] for p, v in found.items()]))
+    assert all(len(v) <= 24 for v in found.values())
+    assert found["b"][:3] == (("num", "1.5"), ("num", "1.49"), ("num", "1.51"))
+    assert ("attr", "x", ("len", 2)) in found["a"]
+
+
+def test_touched_functions_fills_the_targets_boundaries() -> None:
+    old = "def price(amount, tier):\n    if amount >= 100 and tier == 'gold':\n" \
+          "        return amount * 0.9\n    return amount\n"
+    [target], problems = touched_functions(old, old.replace(">=", ">"), "shop/p.py")
+    assert problems == [] and [p for p, _ in target.boundaries] == ["amount", "tier"]
+    assert target.boundaries[0][1][0] == 100 and target.boundaries[1][1][0] == "gold"
+
+
+# -- in the real jail ------------------------------------------------------------------------
+
+PRICE = '''from decimal import Decimal
+
+
+def price(amount, tier):
+    """The price of an order: gold orders of 100 or more get 10% off."""
+    if amount >= 100 and tier == "gold":
+        return amount * Decimal("0.9")
+    return amount
+'''
+# The changed line runs; no call is near 100, none is gold: the moved boundary is invisible
+# to them, and to inputs spread over them (none of 1,500 generated from 100 calls is
+# (100, 'gold') without the boundaries).
+TESTS = '''from decimal import Decimal
+
+from shop.prices import price
+
+TIERS = ("silver", "bronze", "tin")
+
+
+def test_prices():
+    for i in range({n}):
+        amount = Decimal(f"{i % 40 + 1}.25") if i % 2 else Decimal(f"{300 + i}.75")
+        assert price(amount, TIERS[i % 3]) > 0
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+@pytest.mark.parametrize("calls", [3, 100])
+async def test_a_moved_boundary_is_refused_at_the_boundary(tmp_path: Path, calls: int):
+    new = PRICE.replace("amount >= 100", "amount > 100")
+    tests = TESTS.replace("{n}", str(calls))
+    base = commit_files(tmp_path / "base", {"shop/__init__.py": "", "shop/prices.py": PRICE,
+                                            "tests/test_prices.py": tests})
+    cand = commit_files(tmp_path / "cand", {"shop/__init__.py": "", "shop/prices.py": new,
+                                            "tests/test_prices.py": tests})
+    runner = TestRunner(["{python}", "-m", "pytest"], 60, JailExecutor(
+        [Path.home(), base, cand, tmp_path / "state"], jail_limits(),
+        [Path(sys.prefix), Path(sys.base_prefix)]))
+    scratch = tmp_path / "state" / "oracle"
+    ran = await runner.run(cand, [], scratch=scratch,
+                           coverage=CoverageRequest(frozenset({"shop/prices.py"})))
+    targets, _ = touched_functions(PRICE, new, "shop/prices.py")
+    report = await check_behaviour(runner, base, cand, targets,
+                                   covering_tests(targets, ran.report.coverage), scratch)
+    [check] = report.checks
+    assert check.captured == calls and check.counterexamples, report.payload()
+    assert check.counterexamples[0].input == "Decimal('100'), 'gold'", report.payload()
