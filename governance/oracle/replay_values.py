@@ -282,14 +282,16 @@ def _gap(d, old):
 
 def applied(value, old):
     """The boundary value as the kind of value the captured call passed (`old`), built on
-    it: an int, float or Decimal as `old` is, a length by trimming or repeating `old`, an
-    attribute or item of a copy of `old`; SKIP where `old` cannot hold it."""
+    it: an int, float or Decimal as `old` is, a word for a text, a length by trimming or
+    repeating `old`, an attribute or item of a copy of `old`; SKIP where `old` cannot hold
+    it (a word for a dict the code looks the word up in). None holds anything."""
     try:
         if _tagged(value):
             return _BUILT[value[0]](value, old)
         if isinstance(value, int) and not isinstance(value, bool):
             return _as_number(decimal.Decimal(value), old)
-        return value
+        return value if old is None or isinstance(value, str) == isinstance(old, str) \
+            else SKIP
     except Exception:  # an odd captured value (a NaN, a class, a frozen object)
         return SKIP
 
@@ -304,9 +306,11 @@ def _as_number(d, old):
         return d
     if isinstance(old, str) and _NUMBER.fullmatch(old.strip()):  # a number written out
         return str(int(d)) if whole and "." not in old else str(d)
+    if old is not None and not isinstance(old, int):  # a list, a text: no number
+        return SKIP
     if whole:
         return int(d)
-    return SKIP if isinstance(old, int) else float(d)
+    return float(d) if old is None else SKIP  # an int holds no cents
 
 
 def _resized(old, n):

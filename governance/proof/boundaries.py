@@ -48,11 +48,14 @@ def boundaries(defs: Sequence[ast.AST], tables: Mapping[str, object] | None = No
     `tables` naming the module's literal constants: per parameter, in the order the code
     first compares it, at most MAX_VALUES values, nearest first."""
     groups: dict[str, list[list[object]]] = {}
-    for node in defs:
-        flow = _Flow(node)
-        for (param, path), leaves in _comparisons(node, flow, tables or {}):
-            groups.setdefault(param, []).append([_wrapped(path, v) for v in leaves
-                                                 if _fits(path, v)])
+    try:
+        for node in defs:
+            flow = _Flow(node)
+            for (param, path), leaves in _comparisons(node, flow, tables or {}):
+                groups.setdefault(param, []).append([_wrapped(path, v) for v in leaves
+                                                     if _fits(path, v)])
+    except RecursionError:  # an expression nested past what we follow: no boundaries
+        return ()
     out = []
     for param, lists in list(groups.items())[:MAX_PARAMS]:
         values = _distinct(x for row in zip_longest(*lists) for x in row if x is not None)
@@ -109,32 +112,34 @@ class _Flow:
         if isinstance(e, ast.Name):
             return (e.id, ()) if e.id in self.params else self.locals.get(e.id)
         if isinstance(e, ast.Attribute):
-            inner = self.source(e.value)
-            return inner and (inner[0], (*inner[1], ("attr", e.attr)))
+            return _then(self.source(e.value), ("attr", e.attr))
         if isinstance(e, ast.Subscript):
-            inner = self.source(e.value)
-            if inner and isinstance(e.slice, ast.Slice):
-                return inner  # a slice of it: near enough to what it holds
-            key = _constant(e.slice, {})
-            return inner and isinstance(key, int | str) and (inner[0], (*inner[1],
-                                                                          ("item", key)))
+            if isinstance(e.slice, ast.Slice):
+                return self.source(e.value)  # a slice of it: near enough to what it holds
+            return _then(self.source(e.value), _item(_constant(e.slice, {})))
         return self._through_call(e) if isinstance(e, ast.Call) else None
 
     def _through_call(self, e: ast.Call) -> Source | None:
         name = e.func.id if isinstance(e.func, ast.Name) else \
             e.func.attr if isinstance(e.func, ast.Attribute) else None
         if name == "len" and isinstance(e.func, ast.Name) and e.args:
-            inner = self.source(e.args[0])
-            return inner and (inner[0], (*inner[1], ("len",)))
+            return _then(self.source(e.args[0]), ("len",))
         if name in _CONVERSIONS and e.args:
             return self.source(e.args[0])
         if isinstance(e.func, ast.Attribute) and name in _TEXT_METHODS:
             return self.source(e.func.value)
         if isinstance(e.func, ast.Attribute) and name == "get" and e.args:
-            inner, key = self.source(e.func.value), _constant(e.args[0], {})
-            return inner and isinstance(key, int | str) and (inner[0], (*inner[1],
-                                                                          ("item", key)))
+            return _then(self.source(e.func.value), _item(_constant(e.args[0], {})))
         return None
+
+
+def _then(inner: Source | None, step: Step | None) -> Source | None:
+    """The way to `inner`, one step further."""
+    return None if inner is None or step is None else (inner[0], (*inner[1], step))
+
+
+def _item(key: object) -> Step | None:
+    return ("item", key) if isinstance(key, int | str) and not isinstance(key, bool) else None
 
 
 def _position(n: ast.AST) -> tuple[int, int]:

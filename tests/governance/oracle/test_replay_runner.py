@@ -165,9 +165,15 @@ def test_a_boundary_value_takes_the_kind_the_call_passed(captured, values, made)
     assert [type(f) for f in found[:len(made)]] == [type(m) for m in made]
 
 
-def test_a_flag_is_no_number() -> None:
-    made = _bounded(_calls(([True, "silver"], {})), {"amount": [1, 0, ["num", "0.5"]]})
-    assert {type(a[0]) for a, _ in made if a} == {bool, type(None)}
+@pytest.mark.parametrize(("captured", "kinds"), [
+    (True, {bool}),  # a flag is no number
+    ({"gold": 1}, {dict}),  # `"gold" in table`: the table stays a table
+    ([1, 2], {list, tuple}),
+])
+def test_what_the_captured_kind_cannot_hold_is_not_tried(captured, kinds) -> None:
+    made = _bounded(_calls(([captured, "silver"], {})),
+                    {"amount": [1, 0, ["num", "0.5"], "gold"]})
+    assert {type(a[0]) for a, _ in made if a} == {*kinds, type(None)}
 
 
 def test_the_nearest_call_by_length_word_and_attribute() -> None:
