@@ -1,10 +1,11 @@
 """Running the mutation check for one candidate (governance.oracle.mutants says what it
 finds): one mutant per changed statement, all of a file's behind one switch, judged in one
 collected pytest session that forks a child per mutant and runs only the tests that ran
-that line (their coverage in the sessions just made). A mutant of a line that ran only at
-import is judged in a fresh session of the fail-to-pass tests with the switch on from the
-start (governance.oracle.mutants), at most MAX_AT_IMPORT of them an op. Among the children,
-and among those sessions, a canary runs with no mutant switched on: a test that fails there
+that line (their coverage in the sessions just made). A line that ran only at import is
+judged by its coarsest mutant (its last: the comparison negated, the binding removed) in a
+fresh session of the fail-to-pass tests with the switch on from the start
+(governance.oracle.mutants), at most MAX_AT_IMPORT of them an op. Among the children, and
+among those sessions, a canary runs with no mutant switched on: a test that fails there
 too (it tells the check from a test run, times what the switch slows, or fails by chance)
 kills nothing; a canary that crashes or hangs leaves no kill evidence."""
 
@@ -72,6 +73,12 @@ def _at_import(m: Mutant, coverage: Sequence[Coverage]) -> bool:
     return {t for cov in coverage for t in cov.hits(m.file, m.lines)} == {None}
 
 
+def _coarsest(mutants: Sequence[Mutant]) -> list[Mutant]:
+    """The last mutant of each line (the comparison negated, the binding removed): a test
+    that depends on the line at all notices it most surely; one session a line."""
+    return list({(m.file, m.line): m for m in mutants}.values())
+
+
 async def check_mutants(runner: TestRunner, tree: Path, files: Sequence[FileText],
                         coverage: Sequence[Coverage], scratch: Path,
                         fail_to_pass: Sequence[str] = ()) -> MutationReport:
@@ -82,31 +89,41 @@ async def check_mutants(runner: TestRunner, tree: Path, files: Sequence[FileText
     mutants, texts = mutants_of(files)
     write_changes(tree, texts)
     f2p = sorted(fail_to_pass)
-    early = [m for m in mutants if _at_import(m, coverage)][:MAX_AT_IMPORT] if f2p else []
+    early = _coarsest([m for m in mutants if _at_import(m, coverage)])[:MAX_AT_IMPORT] \
+        if f2p else []
     shown = await _judge_early(runner, tree, early, len(mutants) + 1, f2p, scratch)
     if shown is None:
         return MutationReport(problem=CANARY_BROKEN, seconds=time.monotonic() - start)
     reverts = await _reverts(runner, tree, files, texts, coverage, f2p, scratch,
                              {r.file for r in shown.values() if r.outcome == "killed"})
-    tests = {m.id: _tests_of(m, coverage, frozenset(f2p)) for m in mutants}
-    every = sorted({t for found in tests.values() for t in found})
-    results: dict[str, str] = {}
-    if every:
-        request = mutation_request([{"id": m.id, "tests": tests[m.id]} for m in mutants],
-                                   MUTANT_TIMEOUT_S)
-        ran = await runner.run(tree, every, scratch=scratch, extra=request)
-        found = (ran.extra or {}).get("results")
-        if not isinstance(found, dict):
-            why = ran.report.problem or "the mutation run wrote no results"
-            return MutationReport(problem=f"mutants not judged: {why}"[:400],
-                                  seconds=time.monotonic() - start)
-        results = {str(k): str(v) for k, v in found.items()}
-        canary = (ran.extra or {}).get("canary")
-        if not isinstance(canary, dict) or canary.get("broken"):
-            return MutationReport(problem=CANARY_BROKEN, seconds=time.monotonic() - start)
+    results = await _judge_in_tests(runner, tree, mutants, coverage, f2p, scratch)
+    if isinstance(results, str):
+        return MutationReport(problem=results, seconds=time.monotonic() - start)
     return MutationReport(tuple(shown.get(m.id) or MutantResult(
         m.file, m.line, m.what, results.get(str(m.id), "untested")) for m in mutants)
         + tuple(reverts), seconds=time.monotonic() - start)
+
+
+async def _judge_in_tests(runner: TestRunner, tree: Path, mutants: Sequence[Mutant],
+                          coverage: Sequence[Coverage], f2p: list[str],
+                          scratch: Path) -> dict[str, str] | str:
+    """Each mutant's outcome by the tests that ran its line, in forked children of one
+    session (governance.oracle.mutation_plugin); why not, when the session could not say."""
+    tests = {m.id: _tests_of(m, coverage, frozenset(f2p)) for m in mutants}
+    every = sorted({t for found in tests.values() for t in found})
+    if not every:
+        return {}
+    request = mutation_request([{"id": m.id, "tests": tests[m.id]} for m in mutants],
+                               MUTANT_TIMEOUT_S)
+    ran = await runner.run(tree, every, scratch=scratch, extra=request)
+    found = (ran.extra or {}).get("results")
+    if not isinstance(found, dict):
+        why = ran.report.problem or "the mutation run wrote no results"
+        return f"mutants not judged: {why}"[:400]
+    canary = (ran.extra or {}).get("canary")
+    if not isinstance(canary, dict) or canary.get("broken"):
+        return CANARY_BROKEN
+    return {str(k): str(v) for k, v in found.items()}
 
 
 async def _judge_early(runner: TestRunner, tree: Path, early: list[Mutant], canary: int,

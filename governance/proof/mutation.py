@@ -12,7 +12,9 @@ module binds that name only by importing it from `warnings` or `logging`); so ar
 docstrings, `pass`, imports, `global`, definitions' headers. A boundary shift (`<` to
 `<=`) can be an equivalent mutant (`lo if x < lo else x` returns the same at x == lo
 either way), so such a line gets a second, the comparison negated; the line counts as
-unchecked only when both survive.
+unchecked only when both survive. An assignment that runs at import and binds what the base
+did not (a class attribute, a table entry: governance.proof.added_bindings) gets a second
+too, the binding removed: a test that reaches the name at all notices that.
 
 `switched` rewrites the candidate's text so every mutant sits behind a switch read at run
 time: an expression E becomes `(E' if <switch> == K else E)` and a removed statement S
@@ -28,12 +30,14 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from governance.proof.added_bindings import added_bindings
 from governance.proof.ast_helpers import own_nodes, parse, statements
 from governance.proof.quiet_calls import logs, quiet_names
 from governance.proof.static import changed_statements
 
 SWITCH = "_ouroboros_mutant"  # the builtins attribute each forked child sets
 MAX_MUTANTS = 40  # per file: a larger change is checked on its first statements only
+BINDING_REMOVED = "binding removed"  # the second mutant of an added import-time binding
 _FLIP_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
              ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
              ast.In: ast.NotIn, ast.NotIn: ast.In}
@@ -57,7 +61,7 @@ def plan(old: str | None, new: str, path: str, first_id: int = 1) -> list[Mutant
     """The mutants of each mutable changed statement of `new`, numbered from `first_id`:
     one, and a coarser second where the first may be equivalent (module docstring)."""
     tree = parse(new, "candidate")
-    quiet = quiet_names(tree)
+    quiet, added = quiet_names(tree), added_bindings(old, tree)
     changed = {s.line: s.lines for s in changed_statements(old, new)}
     novel = _novel(old)
     out: list[Mutant] = []
@@ -66,7 +70,7 @@ def plan(old: str | None, new: str, path: str, first_id: int = 1) -> list[Mutant
             continue
         out += [Mutant(first_id + len(out) + i, path, stmt.lineno,
                        frozenset(changed[stmt.lineno]), what)
-                for i, (_, _, what) in enumerate(_mutations(stmt, novel))]
+                for i, (_, _, what) in enumerate(_mutations(stmt, novel, id(stmt) in added))]
     return out
 
 
@@ -75,18 +79,19 @@ def switched(new: str, mutants: list[Mutant], old: str | None = None) -> str:
     plan(old, new))."""
     tree = parse(new, "candidate")
     novel = _novel(old)
-    quiet = quiet_names(tree)  # before the guards change the tree: what plan() saw
+    # before the guards change the tree: what plan() saw
+    quiet, added = quiet_names(tree), added_bindings(old, tree)
     ids: dict[int, list[int]] = {}
     for m in mutants:
         ids.setdefault(m.line, []).append(m.id)
     for stmt in list(statements(tree.body)):
         if stmt.lineno not in ids or _skipped(stmt, quiet):
             continue
-        found = _mutations(stmt, novel)
+        found = _mutations(stmt, novel, id(stmt) in added)
         for (node, mutated, _), k in reversed(list(zip(found, ids[stmt.lineno],
                                                        strict=False))):
             if node is stmt:
-                _guard_statement(tree, stmt, k)
+                _put(tree, stmt, _guarded(stmt, k))
             else:  # the second mutant of a node wraps the first: (M2 if .. else (M1 if ..))
                 current = _current(stmt, node)
                 _replace(stmt, current, _ifexp(mutated, current, k))
@@ -124,10 +129,11 @@ def _novel(old: str | None) -> Callable[[ast.AST], bool]:
     return lambda node: isinstance(node, ast.expr) and ast.dump(node) not in seen
 
 
-def _mutations(stmt: ast.stmt, novel: Callable[[ast.AST], bool] = lambda _n: True
-               ) -> list[tuple[ast.AST, ast.AST, str]]:
+def _mutations(stmt: ast.stmt, novel: Callable[[ast.AST], bool] = lambda _n: True,
+               added: bool = False) -> list[tuple[ast.AST, ast.AST, str]]:
     """The statement's mutant, and after a boundary shift (which can be equivalent: `x < lo`
-    and `x <= lo` agree when the branches agree at x == lo) the comparison negated."""
+    and `x <= lo` agree when the branches agree at x == lo) the comparison negated; after
+    the first mutant of an `added` import-time binding, the binding removed."""
     first = _first_mutation(stmt, novel)
     if first is None:
         return []
@@ -136,6 +142,8 @@ def _mutations(stmt: ast.stmt, novel: Callable[[ast.AST], bool] = lambda _n: Tru
         negated = copy.deepcopy(node)
         negated.ops[0] = _NEGATE[type(node.ops[0])]()
         return [first, (node, negated, f"`{_op(node.ops[0])}` to `{_op(negated.ops[0])}`")]
+    if added and node is not stmt:
+        return [first, (stmt, stmt, BINDING_REMOVED)]
     return [first]
 
 
@@ -264,15 +272,19 @@ def _replace(stmt: ast.stmt, old: ast.AST, new: ast.AST) -> None:
     raise ValueError("the mutated node is not in its statement")
 
 
-def _guard_statement(tree: ast.Module, stmt: ast.stmt, k: int) -> None:
-    """Wrap `stmt` in `if <switch> != k:` where it stands in its block."""
-    # The statement's position: later walks of the tree order blocks by line number.
-    guard = ast.copy_location(
+def _guarded(stmt: ast.stmt, k: int) -> ast.stmt:
+    """`if <switch> != k: stmt`, at the statement's position (later walks of the tree
+    order blocks by line number)."""
+    return ast.copy_location(
         ast.If(ast.Compare(_switch(), [ast.NotEq()], [ast.Constant(k)]), [stmt], []), stmt)
+
+
+def _put(tree: ast.Module, stmt: ast.stmt, new: ast.stmt) -> None:
+    """Put `new` where `stmt` stands in its block."""
     for block in _blocks_of(tree):
         for i, item in enumerate(block):
             if item is stmt:
-                block[i] = guard
+                block[i] = new
                 return
     raise ValueError("the statement is in no block")
 

@@ -152,9 +152,40 @@ TIMING = Gap(
     "tests/test_speed.py::test_as_fast_as_the_reference: passed before the change, now failed",
     "sqlparse-5ca50a2ee9b3, sqlparse-e92a032c81d5")
 
+# A class attribute the fix adds, reached through a descriptor (`Stats(...).top`): its
+# first mutant, the name's string changed, passes the failing test, so the class was
+# "entered by no test". Now an import-time binding the base did not have also gets the
+# binding removed as a mutant, judged at import: the failing test reaches the name.
+_STATS = ("class _StatsProperty:\n    def __init__(self, name, calc):\n"
+          "        self.name = name\n        self.calc = calc\n\n"
+          "    def __get__(self, obj, owner=None):\n        return self.calc(obj.data)\n\n\n"
+          "def _calc_mean(data):\n    return sum(data) / len(data)\n\n\n"
+          "class Stats:\n    mean = _StatsProperty('mean', _calc_mean)\n\n"
+          "    def __init__(self, data):\n        self.data = list(data)\n")
+_MEAN_TEST = ("from pkg.stats import Stats\n\n\n"
+              "def test_mean():\n    assert Stats([1, 2, 3]).mean == 2\n")
+
+
+def _with_property(name: str, calc: str) -> str:
+    """_STATS with a module-level `calc` and a Stats attribute `name` computed by it."""
+    return _STATS.replace("class Stats:\n", f"{calc}\n\n\nclass Stats:\n").replace(
+        "    mean = _StatsProperty('mean', _calc_mean)\n",
+        f"    mean = _StatsProperty('mean', _calc_mean)\n"
+        f"    {name} = _StatsProperty('{name}', _calc_{name})\n")
+
+
+ATTRIBUTE_REACHED = Gap(
+    "class_attribute_reached_by_name",
+    {"pkg/__init__.py": "", "pkg/stats.py": _STATS, "tests/test_stats.py": _MEAN_TEST},
+    {"tests/test_top.py": "from pkg.stats import Stats\n\n\n"
+     "def test_top():\n    assert Stats([1, 3, 2]).top == 3\n"},
+    {"pkg/stats.py": _with_property("top", "def _calc_top(data):\n    return max(data)")},
+    "(Stats: no test showing the change enters it)",
+    "issue 42, item 6 (`mode = _StatsProperty('mode', _calc_mode)`)")
+
 GAPS: list[Gap] = []
 # refused once for the daemon's reason named in it; they land now
-CLOSED = [SORT, WARN, COMMENT, CLASS_ATTRIBUTE, TABLE, CAP, TIMING]
+CLOSED = [SORT, WARN, COMMENT, CLASS_ATTRIBUTE, TABLE, CAP, TIMING, ATTRIBUTE_REACHED]
 
 
 @pytest.mark.parametrize("gap", GAPS, ids=[g.name for g in GAPS])

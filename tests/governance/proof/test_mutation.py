@@ -105,3 +105,26 @@ def test_printing_help_or_a_traceback_only_prints():
            "        traceback.print_exc()\n        raise SystemExit()\n")
     assert [(m.line, m.what) for m in plan(None, new, "m.py")] == [
         (2, "`not` dropped"), (5, "statement removed")]
+
+
+ATTRS_OLD = "T = {}\n\n\nclass Stats:\n    mean = prop('mean')\n    limit = 10\n"
+
+
+@pytest.mark.parametrize(("new", "removed"), [
+    # a class attribute and a table entry the candidate adds: the binding removed too
+    (ATTRS_OLD + "    mode = prop('mode')\n", {7}),
+    (ATTRS_OLD + "T['mode'] = 'mode'\n", {7}),
+    # a binding the base had (changed, not added), and a new local in a function: not
+    (ATTRS_OLD.replace("limit = 10", "limit = 11"), set()),
+    (ATTRS_OLD + "\n\ndef f():\n    mode = prop('mode')\n    return mode\n", set()),
+    # the base bound the name in that scope another way (a method)
+    (ATTRS_OLD.replace("    limit = 10\n", "    def mode(self):\n        return 1\n"
+                       ).replace("return 1", "return 2") + "    mode = prop('mode')\n",
+     set()),
+])
+def test_an_added_import_time_binding_also_gets_the_binding_removed(new, removed):
+    old = ATTRS_OLD.replace("    limit = 10\n", "    def mode(self):\n        return 1\n") \
+        if "def mode" in new else ATTRS_OLD
+    found = plan(old, new, "m.py")
+    assert {m.line for m in found if m.what == "binding removed"} == removed, found
+    compile(switched(new, found, old), "m.py", "exec")
