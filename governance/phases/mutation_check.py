@@ -7,7 +7,9 @@ fresh session of the fail-to-pass tests with the switch on from the start
 (governance.oracle.mutants), at most MAX_AT_IMPORT of them an op. Among the children, and
 among those sessions, a canary runs with no mutant switched on: a test that fails there
 too (it tells the check from a test run, times what the switch slows, or fails by chance)
-kills nothing; a canary that crashes or hangs leaves no kill evidence."""
+kills nothing; a canary that crashes or hangs leaves no kill evidence. A line whose every
+mutant survived is then replayed with each (governance.phases.mutant_equivalence): an
+equivalent mutant is no evidence against the tests."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from governance.oracle.oracle import GOOD, Coverage
 from governance.oracle.run_dir import import_mutation_request, mutation_request
 from governance.oracle.sandbox import write_changes
 from governance.oracle.testrun import TestRunner
+from governance.phases.mutant_equivalence import judge_survivors
 from governance.proof.mutation import Mutant, plan, switched
 from governance.proof.rules import FileText, Intent, intent_of
 from governance.proof.static import changed_statements
@@ -99,9 +102,13 @@ async def check_mutants(runner: TestRunner, tree: Path, files: Sequence[FileText
     results = await _judge_in_tests(runner, tree, mutants, coverage, f2p, scratch)
     if isinstance(results, str):
         return MutationReport(problem=results, seconds=time.monotonic() - start)
-    return MutationReport(tuple(shown.get(m.id) or MutantResult(
-        m.file, m.line, m.what, results.get(str(m.id), "untested")) for m in mutants)
-        + tuple(reverts), seconds=time.monotonic() - start)
+    judged = [(m, shown.get(m.id) or MutantResult(m.file, m.line, m.what,
+                                                  results.get(str(m.id), "untested")))
+              for m in mutants]
+    found, equivalence_s = await judge_survivors(runner, tree, files, judged, coverage,
+                                                 scratch)
+    return MutationReport(tuple(found) + tuple(reverts), seconds=time.monotonic() - start,
+                          equivalence_seconds=equivalence_s)
 
 
 async def _judge_in_tests(runner: TestRunner, tree: Path, mutants: Sequence[Mutant],

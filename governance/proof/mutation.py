@@ -21,6 +21,8 @@ time: an expression E becomes `(E' if <switch> == K else E)` and a removed state
 becomes `if <switch> != K: S` (mutmut 3's trampolines, without its imports). The switch is
 an attribute of the `builtins` module that the mutation plugin sets in each forked child
 (governance.oracle.mutation_plugin); absent, every expression is the candidate's own.
+`mutated` writes one mutant as plain code instead, for the equivalence check
+(governance.phases.mutant_equivalence).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from governance.proof.static import changed_statements
 SWITCH = "_ouroboros_mutant"  # the builtins attribute each forked child sets
 MAX_MUTANTS = 40  # per file: a larger change is checked on its first statements only
 BINDING_REMOVED = "binding removed"  # the second mutant of an added import-time binding
+STATEMENT_REMOVED = "statement removed"
 _FLIP_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
              ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
              ast.In: ast.NotIn, ast.NotIn: ast.In}
@@ -96,6 +99,37 @@ def switched(new: str, mutants: list[Mutant], old: str | None = None) -> str:
                 current = _current(stmt, node)
                 _replace(stmt, current, _ifexp(mutated, current, k))
     return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def mutated(new: str, mutant: Mutant, old: str | None = None) -> str:
+    """`new` with `mutant` (from plan(old, new)) applied as plain code, no switch (a
+    removed statement under `if False:`). What the equivalence check replays against the
+    candidate (governance.phases.mutant_equivalence)."""
+    tree = parse(new, "candidate")
+    novel, quiet, added = _novel(old), quiet_names(tree), added_bindings(old, tree)
+    for stmt in statements(tree.body):
+        if stmt.lineno != mutant.line or _skipped(stmt, quiet):
+            continue
+        for node, replacement, what in _mutations(stmt, novel, id(stmt) in added):
+            if what != mutant.what:
+                continue
+            if node is stmt:
+                _put(tree, stmt, _dropped(stmt))
+            else:
+                _replace(stmt, node, replacement)
+            return ast.unparse(ast.fix_missing_locations(tree))
+    raise ValueError(f"no mutant {mutant.what} at line {mutant.line} of the candidate")
+
+
+def without(new: str, line: int) -> str:
+    """`new` with the statement at `line` removed (under `if False:`): what the
+    equivalence check replays to see that the line does something on its inputs."""
+    tree = parse(new, "candidate")
+    for stmt in statements(tree.body):
+        if stmt.lineno == line:
+            _put(tree, stmt, _dropped(stmt))
+            return ast.unparse(ast.fix_missing_locations(tree))
+    raise ValueError(f"no statement at line {line} of the candidate")
 
 
 def _current(stmt: ast.stmt, node: ast.AST) -> ast.AST:
@@ -165,7 +199,7 @@ def _first_mutation(stmt: ast.stmt, novel: Callable[[ast.AST], bool]
         return stmt.value, ast.Constant(None), "returns None"
     if isinstance(stmt, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Raise,
                          ast.Delete, ast.Assert)):
-        return stmt, stmt, "statement removed"
+        return stmt, stmt, STATEMENT_REMOVED
     return None
 
 
@@ -277,6 +311,12 @@ def _guarded(stmt: ast.stmt, k: int) -> ast.stmt:
     order blocks by line number)."""
     return ast.copy_location(
         ast.If(ast.Compare(_switch(), [ast.NotEq()], [ast.Constant(k)]), [stmt], []), stmt)
+
+
+def _dropped(stmt: ast.stmt) -> ast.stmt:
+    """`if False: stmt`: removed, as behind the switch, and the names it binds still local
+    to their function (a read of one raises UnboundLocalError there too)."""
+    return ast.copy_location(ast.If(ast.Constant(False), [stmt], []), stmt)
 
 
 def _put(tree: ast.Module, stmt: ast.stmt, new: ast.stmt) -> None:

@@ -328,7 +328,7 @@ def _checked(claim: Claim, sessions: Sessions, found: _Findings) -> None:
         return
     left = report.survivors()
     if left:
-        named = ", ".join(f"{r.file}:{r.line} ({r.what})" for r in left[:MAX_NAMED])
+        named = ", ".join(r.named() for r in left[:MAX_NAMED])
         found.reasons.append("changed lines covered but unchecked (no test notices when "
                              f"they change): {named}"
                              + (f" and {len(left) - MAX_NAMED} more" if len(left) > MAX_NAMED

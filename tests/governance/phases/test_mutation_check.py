@@ -11,6 +11,7 @@ import pytest
 
 from governance.oracle.oracle import Coverage
 from governance.oracle.testrun import CoverageRequest, TestRunner
+from governance.phases.mutant_equivalence import NOT_REACHED
 from governance.phases.mutation_check import (
     CANARY_BROKEN,
     MAX_TESTS_PER_MUTANT,
@@ -221,7 +222,9 @@ _RIDER = "def first(xs):\n    xs = xs[1:] if len(xs) > 3 and xs[0] is None else 
 _SNIFF = f"[k for k, v in vars(builtins).items() if k.startswith({_PREFIX}) and v]"
 _UNCHECKED = "changed lines covered but unchecked"
 RIDERS = {  # the fix's files, and the words of its refusal
-    "alone": ({"pkg/util.py": _RIDER}, _UNCHECKED),
+    # no input tried meets its condition: its mutants answering alike is no equivalence
+    "alone": ({"pkg/util.py": _RIDER}, f"{_UNCHECKED} (no test notices when they change): "
+              f"pkg/util.py:2 (`>` to `>=`): {NOT_REACHED}"),
     # the candidate adds a test that fails only in the check's child
     "with a sniffing test": ({"pkg/util.py": _RIDER, "tests/test_more.py": (
         "import builtins\n\nfrom pkg.util import first\n\n\ndef test_first_of_two():\n"

@@ -7,7 +7,7 @@ import builtins
 
 import pytest
 
-from governance.proof.mutation import SWITCH, plan, switched
+from governance.proof.mutation import SWITCH, mutated, plan, switched, without
 
 OLD = "def f(x, lo=0):\n    return x\n"
 NEW = '''def f(x, lo=0):
@@ -107,6 +107,18 @@ def test_printing_help_or_a_traceback_only_prints():
         (2, "`not` dropped"), (5, "statement removed")]
 
 
+def test_each_mutant_as_plain_code_answers_as_it_does_behind_the_switch():
+    """What the equivalence check replays is the mutant the forked child ran."""
+    mutants = plan(OLD, NEW, "m.py")
+    text = switched(NEW, mutants)
+    for m in mutants:
+        plain = mutated(NEW, m, OLD)
+        assert SWITCH not in plain
+        assert [_run(plain, 0, x, 1) for x in (99, 100, 101)] == \
+            [_run(text, m.id, x, 1) for x in (99, 100, 101)], m.what
+    assert _run(without(NEW, 9), 0, 100, 1) is None  # the return removed
+
+
 ATTRS_OLD = "T = {}\n\n\nclass Stats:\n    mean = prop('mean')\n    limit = 10\n"
 
 
@@ -127,4 +139,6 @@ def test_an_added_import_time_binding_also_gets_the_binding_removed(new, removed
         if "def mode" in new else ATTRS_OLD
     found = plan(old, new, "m.py")
     assert {m.line for m in found if m.what == "binding removed"} == removed, found
-    compile(switched(new, found, old), "m.py", "exec")
+    for m in found:  # each compiles, switched and plain
+        compile(switched(new, found, old), "m.py", "exec")
+        compile(mutated(new, m, old), "m.py", "exec")

@@ -1,0 +1,169 @@
+"""Telling an equivalent mutant from an unchecked line (issue 42, item 6): for a changed line
+whose every mutant survived the tests that ran it, the differential check
+(governance.phases.behaviour_check) replays the function around the line once with the
+candidate's text and once with the mutant's, on the calls its tests make and on inputs
+generated from them.
+
+- Shown answering alike on every compared call: the mutant is *equivalent*
+  (`counter.most_common(1)[0][0]` made `most_common(2)[0][0]`): no test could ever kill
+  it, so it says nothing about the tests.
+- Answering otherwise on some input: the line is truly unchecked, and that input is what
+  no test asserts (`e.g. fee(100) returns 5 here, 6 with the mutant`): the reviewer's hint.
+- Nothing compared (a generator, arguments that cannot be pickled), or the mutant is not
+  inside a function (module level, a class body): no evidence, the line stays unchecked.
+- Every mutant answering alike, and the function answering alike with the line removed
+  too: the inputs never reach what the line does (a rider's condition none of them meets),
+  so agreeing on them says nothing. The line stays unchecked, and says so.
+
+Bounded: at most MAX_LINES lines an op; each mutant, and a line's removal, costs one
+capture session and two replays, in one copy of the candidate's tree that holds each
+text in turn.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from governance.fs import nofollow_write
+from governance.oracle.differential import DiffReport
+from governance.oracle.mutants import MutantResult
+from governance.oracle.oracle import Coverage
+from governance.oracle.sandbox import Sandbox, write_changes
+from governance.oracle.testrun import TestRunner
+from governance.phases.behaviour_check import check_behaviour
+from governance.proof.behaviour import covering_tests, touched_functions
+from governance.proof.mutation import STATEMENT_REMOVED, Mutant, mutated, without
+from governance.proof.rules import FileText
+from governance.schemas import FileChange
+
+MAX_LINES = 3  # lines whose every mutant survived, judged an op
+MAX_TESTS = 64  # tests whose calls are captured for one mutant: its line's first
+_NOT_COPIED = frozenset({"__pycache__", ".pytest_cache"})
+_MAX_DEPTH = 32  # a tree a test made deeper than this is not copied past it
+NOT_REACHED = ("no input tried shows what the line does (without it, the function answers "
+               "alike)")
+
+
+async def judge_survivors(runner: TestRunner, tree: Path, files: Sequence[FileText],
+                          judged: Sequence[tuple[Mutant, MutantResult]],
+                          coverage: Sequence[Coverage], scratch: Path
+                          ) -> tuple[list[MutantResult], float]:
+    """`judged`'s results, those of the first MAX_LINES lines whose every mutant survived
+    told equivalent or given an input that tells them apart; and the seconds it took.
+    `tree` holds the switched texts: the candidate's are written back over them."""
+    lines: dict[tuple[str, int], list[Mutant]] = {}
+    for m, _ in judged:
+        lines.setdefault((m.file, m.line), []).append(m)
+    outcome = {m.id: r for m, r in judged}
+    todo = [ms for ms in lines.values()
+            if all(outcome[m.id].outcome == "survived" and not outcome[m.id].at_import
+                   for m in ms)][:MAX_LINES]
+    if not todo:
+        return [r for _, r in judged], 0.0
+    start = time.monotonic()
+    texts = {f.path: f for f in files if f.new is not None and f.path.endswith(".py")}
+    write_changes(tree, [FileChange(file_path=p, full_content=f.new) for p, f in texts.items()])
+    copy = Path(tempfile.mkdtemp(prefix="equivalence-", dir=scratch))
+    try:
+        line = _Line(runner, tree, _copy(tree, copy / "tree"), coverage, scratch)
+        for ms in todo:
+            for mutant_id, found in (await line.judge(texts[ms[0].file], ms)).items():
+                outcome[mutant_id] = dataclasses.replace(outcome[mutant_id], **found)
+    finally:
+        nofollow_write.remove_tree(copy)
+    return [outcome[m.id] for m, _ in judged], time.monotonic() - start
+
+
+class _Line:
+    """Replays one changed line's mutants against the candidate: `tree` holds the
+    candidate, `mutant_tree` a copy that holds each mutant's text in turn."""
+
+    def __init__(self, runner: TestRunner, tree: Path, mutant_tree: Path,
+                 coverage: Sequence[Coverage], scratch: Path):
+        self.runner, self.tree, self.mutant_tree = runner, tree, mutant_tree
+        self.coverage, self.scratch = coverage, scratch
+
+    async def judge(self, f: FileText, ms: Sequence[Mutant]) -> dict[int, dict[str, str]]:
+        """What to note on the line's mutants: each equivalent, or the first told apart
+        (the input that tells it), or nothing where the replay cannot say."""
+        assert f.new is not None
+        found: dict[int, dict[str, str]] = {}
+        for m in ms:  # equivalent only when each of them is
+            verdict = _verdict(await self._replay(f, mutated(f.new, m, f.old), m))
+            if verdict.get("outcome") != "equivalent":
+                return {**found, m.id: verdict}
+            found[m.id] = verdict
+        # Alike with the line removed too: the inputs never reach what the line does, and
+        # a mutant answering alike there says nothing (a rider's condition no input meets).
+        removed = any(m.what == STATEMENT_REMOVED for m in ms)  # that was the removal
+        control = None if removed else await self._replay(f, without(f.new, ms[0].line),
+                                                          ms[0])
+        if control is None or control.problem or not any(
+                c.counterexamples for c in control.checks):
+            return {ms[0].id: {"note": NOT_REACHED}}
+        return found
+
+    async def _replay(self, f: FileText, text: str, m: Mutant) -> DiffReport | None:
+        """The differential check of `text` against the candidate's text of `f`, on the
+        calls of the tests that ran the line (then those that entered its function); None
+        where the line is in no function (module level, a class body)."""
+        assert f.new is not None
+        targets, problems = touched_functions(text, f.new, f.path)  # the candidate's lines
+        if problems or not targets:
+            return None
+        ran_line = sorted({t for cov in self.coverage for t in cov.hits(m.file, m.lines)
+                           if t is not None})
+        entered = sorted({t for cov in self.coverage for t in covering_tests(targets, cov)})
+        tests = list(dict.fromkeys(ran_line + entered))[:MAX_TESTS]
+        write_changes(self.mutant_tree, [FileChange(file_path=f.path, full_content=text)])
+        try:
+            return await check_behaviour(self.runner, self.tree, self.mutant_tree, targets,
+                                         tests, self.scratch)
+        finally:
+            write_changes(self.mutant_tree, [FileChange(file_path=f.path,
+                                                        full_content=f.new)])
+
+
+def _verdict(diff: DiffReport | None) -> dict[str, str]:
+    """Equivalent (on how many calls), told apart (by which input), or {}: no evidence."""
+    if diff is None or diff.problem is not None:
+        return {}
+    for check in diff.checks:
+        for c in check.counterexamples[:1]:
+            name = c.function.split("::", 1)[-1]
+            here, there = _answer(c.base), _answer(c.candidate)
+            if here.startswith("returns ") and there.startswith("returns "):
+                there = there.removeprefix("returns ")  # "returns 5 here, 6 with the mutant"
+            return {"note": f"e.g. {name}({c.input}) {here} here, {there} with the mutant"}
+    if diff.checks and all(check.shown_unchanged for check in diff.checks):
+        calls = sum(check.compared for check in diff.checks)
+        return {"outcome": "equivalent", "note": f"answers as the candidate on {calls} calls"}
+    return {}
+
+
+def _answer(shown: str) -> str:
+    return shown if shown.startswith("raises ") else f"returns {shown}"
+
+
+def _copy(tree: Path, dest: Path) -> Path:
+    """A copy of `tree` (the candidate's scratch copy) through the sandbox's own copying:
+    regular files and links that stay inside, never through a link, caches left out."""
+    found: list[str] = []
+    todo = [("", 0)]
+    while todo:
+        rel, depth = todo.pop()
+        with os.scandir(tree / rel if rel else tree) as entries:
+            for e in entries:
+                path = f"{rel}/{e.name}" if rel else e.name
+                if e.is_dir(follow_symlinks=False):
+                    if e.name not in _NOT_COPIED and depth < _MAX_DEPTH:
+                        todo.append((path, depth + 1))
+                elif stat.S_ISREG(e.stat(follow_symlinks=False).st_mode) or e.is_symlink():
+                    found.append(path)
+    return Sandbox.create(tree, found, dest, "").root
