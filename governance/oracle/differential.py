@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
-REPLAY_HELPERS = ("_ouroboros_canon",)  # governance.oracle.run_dir.HELPERS
+REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values")  # run_dir
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60

@@ -24,7 +24,9 @@ JAIL_DIR = "/tmp/.ouroboros-oracle"  # inside the jail's private tmpfs
 # Stdlib-only modules of ours a jailed plugin or script imports, by the name they load
 # under in the run's plugin directory (on the jailed process's PYTHONPATH).
 HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py"),
-           "_ouroboros_probe": Path(__file__).with_name("call_probe.py")}
+           "_ouroboros_probe": Path(__file__).with_name("call_probe.py"),
+           "_ouroboros_inputs": Path(__file__).with_name("replay_inputs.py"),
+           "_ouroboros_values": Path(__file__).with_name("replay_values.py")}
 
 
 @dataclass(frozen=True)
