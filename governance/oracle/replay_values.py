@@ -242,8 +242,8 @@ def interleave(lists):
 
 # -- boundary values built on a captured value ---------------------------------------------
 # A boundary value is a number, a word, or tagged with the way from the parameter to it:
-# ["num", "99.99"], ["len", n], ["attr", name, v], ["item", key, v] (JSON turned the
-# daemon's tuples into lists).
+# ["num", "99.99"], ["len", n], ["digits", n], ["attr", name, v], ["item", key, v] (JSON
+# turned the daemon's tuples into lists).
 
 
 def _tagged(value):
@@ -259,6 +259,8 @@ def distance(value, old):
                 return _gap(decimal.Decimal(value[1]), old)
             if tag == "len":
                 return abs(len(old) - value[1])
+            if tag == "digits":
+                return min(abs(int(m.group()) - value[1]) for m in _numbers_of(old))
             inner = vars(old)[value[1]] if tag == "attr" else old[value[1]]
             return distance(value[-1], inner)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -361,8 +363,26 @@ def _with_attr(value, old):
     return clone
 
 
+def _with_digits(old, n):
+    """`old` with the number written in it nearest n written as n (its width kept)."""
+    if not isinstance(n, int) or n < 0:
+        return SKIP
+    m = min(_numbers_of(old), key=lambda m: abs(int(m.group()) - n))
+    return old[:m.start()] + str(n).zfill(len(m.group())) + old[m.end():]
+
+
+def _numbers_of(text):
+    """The first numbers written in a text (ValueError for none: no distance, nothing
+    built)."""
+    found = list(itertools.islice(_DIGITS.finditer(text), 3)) if isinstance(text, str) else []
+    if not found:
+        raise ValueError("no number in it")
+    return found
+
+
 # How a tagged boundary value is built on the captured value `old`.
 _BUILT = {"num": lambda v, old: _as_number(decimal.Decimal(v[1]), old),
           "len": lambda v, old: _resized(old, v[1]),
+          "digits": lambda v, old: _with_digits(old, v[1]),
           "attr": _with_attr,
           "item": lambda v, old: _with_item(old, v[1], v[2])}

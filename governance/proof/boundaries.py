@@ -8,16 +8,18 @@ and the candidate's text of one function: each comparison of a parameter (`<`, `
 `>=`, `==`, `!=`, `in`, `not in`, `.startswith`, `.endswith`, a slice bound, `range(n)`)
 with a constant (a literal, `Decimal("0.5")`, a module-level table or constant read by
 name), where the parameter reaches the comparison directly, through `len()`, an attribute,
-an item, a conversion (`int`, `str`, `Decimal`...), a text method (`strip`, `upper`...),
+an item, a conversion (`int`, `str`, `Decimal`...), a text method (`strip`, `upper`...), a
+regular expression's group (a number written inside the text: `int(m.group(1)) > 12`),
 or through locals assigned from such expressions, in source order (so chains of them).
 
 The values (`Boundary`): a number: the constant, one either side, a cent either side (the
 runner keeps a captured int's type and drops what an int cannot hold); a word: the word,
 its other cases, a prefix of it, the word with a space either side; a length: n-1, n, n+1.
-A value reached through an attribute, item or length is tagged with the way there, so the
-runner builds it on a captured value (governance.oracle.replay_inputs):
-`("attr", name, v)`, `("item", key, v)`, `("len", n)`, `("num", "99.99")` (a number that is
-no int, as text). Everything is JSON-able: the job carries it to the jail.
+A value reached through an attribute, item, length or text is tagged with the way there,
+so the runner builds it on a captured value (governance.oracle.replay_values):
+`("attr", name, v)`, `("item", key, v)`, `("len", n)`, `("digits", n)` (the number in the
+text nearest n, written as n), `("num", "99.99")` (a number that is no int, as text).
+Everything is JSON-able: the job carries it to the jail.
 
 Pure: trees in, values out.
 """
@@ -31,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import zip_longest
 
 Boundary = tuple[str, tuple[object, ...]]  # (parameter, values nearest first)
-Step = tuple[object, ...]  # ("attr", name) | ("item", key) | ("len",)
+Step = tuple[object, ...]  # ("attr", name) | ("item", key) | ("len",) | ("digits",)
 Source = tuple[str, tuple[Step, ...]]  # a parameter, and the way from it to a value
 
 MAX_PARAMS, MAX_VALUES = 8, 24
@@ -39,6 +41,7 @@ _CONVERSIONS = frozenset({"int", "float", "str", "Decimal", "abs", "round", "lis
                           "sorted", "set", "frozenset"})
 _TEXT_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "title",
                            "capitalize"})
+_MATCHES = frozenset({"match", "fullmatch", "search"})
 _ORDERS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 
 
@@ -101,12 +104,16 @@ class _Flow:
                                                          | ast.comprehension)]
         for n in sorted(binds, key=_position):
             target = n.targets[0] if isinstance(n, ast.Assign) else n.target
-            found = self.source(n.iter if isinstance(n, ast.For | ast.comprehension)
-                                else n.value)
-            if found and isinstance(n, ast.For | ast.comprehension):
-                found = (found[0], (*found[1], ("item", 0)))  # the first item stands for all
-            if found and isinstance(target, ast.Name) and target.id not in self.params:
-                self.locals.setdefault(target.id, found)
+            value = n.iter if isinstance(n, ast.For | ast.comprehension) else n.value
+            pairs = zip(target.elts, value.elts, strict=True) if isinstance(target, ast.Tuple) \
+                and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) \
+                else [(target, value)]  # `hour, minute = int(a), int(b)`: each its own
+            for name, expr in pairs:
+                found = self.source(expr)
+                if found and isinstance(n, ast.For | ast.comprehension):
+                    found = _then(found, ("item", 0))  # the first item stands for all
+                if found and isinstance(name, ast.Name) and name.id not in self.params:
+                    self.locals.setdefault(name.id, found)
 
     def source(self, e: ast.AST | None) -> Source | None:
         if isinstance(e, ast.Name):
@@ -117,6 +124,8 @@ class _Flow:
             if isinstance(e.slice, ast.Slice):
                 return self.source(e.value)  # a slice of it: near enough to what it holds
             return _then(self.source(e.value), _item(_constant(e.slice, {})))
+        if isinstance(e, ast.BoolOp) and isinstance(e.op, ast.Or):  # `m.group(2) or 0`
+            return next(filter(None, map(self.source, e.values)), None)
         return self._through_call(e) if isinstance(e, ast.Call) else None
 
     def _through_call(self, e: ast.Call) -> Source | None:
@@ -130,6 +139,14 @@ class _Flow:
             return self.source(e.func.value)
         if isinstance(e.func, ast.Attribute) and name == "get" and e.args:
             return _then(self.source(e.func.value), _item(_constant(e.args[0], {})))
+        if isinstance(e.func, ast.Attribute) and name in _MATCHES and e.args:
+            # `PATTERN.match(text)` or `re.match(pattern, text)`: what its groups read
+            # (`int(m.group(1))`) is a number inside the text
+            text = e.args[1] if len(e.args) > 1 and isinstance(e.func.value, ast.Name) \
+                and e.func.value.id == "re" else e.args[0]
+            return _then(self.source(text), ("digits",))
+        if isinstance(e.func, ast.Attribute) and name == "group":
+            return self.source(e.func.value)
         return None
 
 
@@ -264,15 +281,16 @@ def _words(words: Iterable[object]) -> list[object]:
 
 
 def _fits(path: tuple[Step, ...], leaf: object) -> bool:
-    """A length is a whole number not below zero."""
-    return not path or path[-1] != ("len",) or (isinstance(leaf, int) and leaf >= 0)
+    """A length, or a number written inside a text, is a whole number not below zero."""
+    return not path or path[-1] not in (("len",), ("digits",)) \
+        or (isinstance(leaf, int) and leaf >= 0)
 
 
 def _wrapped(path: tuple[Step, ...], leaf: object) -> object:
     """The leaf value tagged with the way from the parameter to it (the module docstring)."""
     value = leaf
     for step in reversed(path):
-        value = ("len", value) if step == ("len",) else (*step, value)
+        value = (*step, value)
     return value
 
 

@@ -156,6 +156,8 @@ def test_a_value_then_each_other_parameters_first_values_on_the_same_call() -> N
     ("abcdef", [["len", 2], ["len", 8]], ["ab", "abcdefab"]),
     ([1, 2, 3], [["len", 0], ["len", 4]], [[], [1, 2, 3, 1]]),
     ("#x", [["item", 0, "!"]], ["!x"]),
+    ("9:30 pm", [["digits", 13], ["digits", 60]], ["13:30 pm", "9:60 pm"]),  # the nearest
+    ("21:05", [["digits", 7]], ["21:07"]),  # its width kept
 ])
 def test_a_boundary_value_takes_the_kind_the_call_passed(captured, values, made) -> None:
     """The boundary stage has half the limit: here exactly the values that apply."""

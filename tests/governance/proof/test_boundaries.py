@@ -61,6 +61,11 @@ CASES = {
         (("item", 0, "#"), ("item", 0, ""), ("item", 0, "# "), ("item", 0, " #"))),
     "a word the parameter contains": (
         "def f(email):\n    return '@' in email\n", "email", ("@", "", "@ ", " @")),
+    "a number inside the text, through a regular expression's groups": (
+        "def f(text):\n    m = _TIME.match(text.strip())\n"
+        "    hour, minute = int(m.group(1)), int(m.group(2) or 0)\n"
+        "    if minute > 59:\n        raise ValueError\n",
+        "text", (("digits", 59), ("digits", 58), ("digits", 60))),
     "range(n)": ("def f(n):\n    return [i for i in range(n)]\n", "n", (0, 1, -1, 2)),
     "a keyword-only parameter": (
         "def f(*, limit=3):\n    return limit != 7\n", "limit",
