@@ -1,0 +1,125 @@
+"""The real-library refactor corpus, whole: does the differential check let the controls of
+mistune, isodate and xmltodict land and hold back every careless refactor their own suites
+cannot see?
+
+    .venv/bin/python bench/refactors_real.py [--workers N] [--only PREFIX...] [--table]
+
+Every refactor of tests/governance/refactors_real/ is judged as VALIDATE judges a preserve
+change (the library's whole suite with coverage on the candidate, then the differential
+check: governance.phases.behaviour_check.check_behaviour), in the real jail. Prints the
+machine (lscpu's model name and its AVX2/AVX-512 flags) and Python; per library, controls
+landed and careless refactors landed, refused with a counterexample and not shown; every
+premise failure and every outcome that differs from the expectation table (expected.py);
+the reasons of the refused-not-shown ones, grouped; and the median seconds a refactor.
+`--table` also prints today's outcomes as expected.py's table. The CI test
+(tests/governance/test_refactor_corpus_real.py) runs a sample of the same corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import structlog
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.host import machine
+from tests.governance.refactors_real.corpus import LIBRARIES, all_refactors, counts
+from tests.governance.refactors_real.expected import allowed
+from tests.governance.refactors_real.judge import Verdict, judge_all
+
+
+def cpu() -> str:
+    """lscpu's model name and which of AVX2 and AVX-512 its flags name."""
+    try:
+        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return machine()
+    name = next((line.split(":", 1)[1].strip() for line in text.splitlines()
+                 if line.startswith("Model name")), platform.machine())
+    flags = set(re.findall(r"\b(avx2|avx512f)\b", text))
+    isa = ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in ("avx2", "avx512f"))
+    return f"{name} ({isa})"
+
+
+def table(verdicts: list[Verdict]) -> list[str]:
+    out = [f"{'library':<11}{'controls':>9}{'landed':>7}{'careless':>9}{'landed':>7}"
+           f"{'counterex.':>11}{'not shown':>10}{'s/each':>8}"]
+    for lib in (*LIBRARIES, "all"):
+        mine = [v for v in verdicts if lib in ("all", v.refactor.library.name)]
+        ctl = [v for v in mine if v.refactor.preserving]
+        bad = [v for v in mine if not v.refactor.preserving]
+        got = Counter(v.outcome for v in bad)
+        seconds = statistics.median(v.seconds for v in mine) if mine else 0.0
+        out.append(f"{lib:<11}{len(ctl):>9}{sum(v.lands for v in ctl):>7}{len(bad):>9}"
+                   f"{got['lands']:>7}{got['counterexample']:>11}{got['not shown']:>10}"
+                   f"{seconds:>8.1f}")
+    return out
+
+
+def not_shown(verdicts: list[Verdict]) -> list[str]:
+    """Why the refused-not-shown ones were refused, the function and reason's gist."""
+    out = []
+    for v in verdicts:
+        if v.outcome == "not shown":
+            gist = "; ".join(v.reasons)[:260]
+            out.append(f"  {v.refactor.kind:<8} {v.refactor.name}: {gist}")
+    return out
+
+
+def summary(verdicts: list[Verdict], wall: float) -> str:
+    ctl = [v for v in verdicts if v.refactor.preserving]
+    bad = [v for v in verdicts if not v.refactor.preserving]
+    refused = sum(v.outcome == "counterexample" for v in bad)
+    return (f"controls landed {sum(v.lands for v in ctl)}/{len(ctl)}; careless landed "
+            f"{sum(v.lands for v in bad)}/{len(bad)} (must be 0); careless refused with a "
+            f"counterexample {refused}/{len(bad)}; median "
+            f"{statistics.median(v.seconds for v in verdicts):.1f} s a refactor; wall "
+            f"{wall:.0f} s")
+
+
+async def main(args: argparse.Namespace) -> None:
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    chosen = [r for r in all_refactors()
+              if not args.only or any(r.name.startswith(p) for p in args.only)]
+    print(f"{cpu()}, {machine()}; Python {platform.python_version()}; {len(chosen)} "
+          f"refactors, {args.workers} at a time, in bubblewrap")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="refactors-real-", dir="/tmp") as tmp:
+        verdicts = await judge_all(chosen, Path(tmp), args.workers)
+    wall = time.monotonic() - started
+    print("\n".join(table(verdicts)))
+    for kind, n in counts([v.refactor for v in verdicts]).items():
+        print(f"{kind}: " + ", ".join(f"{k} {c}" for k, c in n.most_common()))
+    print()
+    for v in verdicts:
+        if v.premise:
+            print(f"PREMISE {v.describe()}")
+        if v.outcome not in allowed(v.refactor.name):
+            print(f"UNEXPECTED (table: {' or '.join(allowed(v.refactor.name))}) {v.describe()}")
+    print("refused, not shown:\n" + "\n".join(not_shown(verdicts)))
+    if args.table:
+        print("\nEXPECTED = {")
+        for v in verdicts:
+            print(f'    "{v.refactor.name}": "{v.outcome}",')
+        print("}")
+    print(summary(verdicts, wall))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--only", nargs="*", help="refactor name prefixes (mistune, isodate.)")
+    parser.add_argument("--table", action="store_true", help="print expected.py's table")
+    asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,87 @@
+"""What today's differential check makes of each refactor of the real-library corpus: "lands"
+(shown unchanged), "counterexample" (refused: "behaviour changed: ..."), or "not shown"
+(refused for another reason). The table records the check as it is, not as it should be:
+a careless refactor that lands here is a miss to fix, a control not shown a limit to lift.
+Whoever improves the check updates the rows it moves (bench/refactors_real.py --table
+prints today's).
+"""
+
+from __future__ import annotations
+
+EXPECTED: dict[str, str | tuple[str, ...]] = {
+    # mistune
+    "mistune.abbr_regex_helper": "lands",
+    "mistune.abbr_hole_inline": "lands",
+    "mistune.footnote_guard_clause": "not shown",
+    "mistune.thead_align_table": "lands",
+    "mistune.thead_headers_loop": "lands",
+    "mistune.link_href_early_returns": "lands",
+    "mistune.codespan_guard_clause": "lands",
+    "mistune.codespan_conditions_merged": "lands",
+    "mistune.md_link_autolink_merged": "lands",
+    "mistune.fenced_marker_comprehension": "lands",
+    "mistune.fenced_marker_early": "lands",
+    "mistune.abbr_keys_sorted": "counterexample",
+    "mistune.abbr_tail_merged": "counterexample",
+    "mistune.footnote_key_upper": "not shown",
+    "mistune.footnote_first_index": "not shown",
+    "mistune.table_cells_tabs": "counterexample",
+    "mistune.table_row_widths_unchecked": "counterexample",
+    "mistune.ref_footnote_last_wins": "not shown",
+    "mistune.codespan_blank_tab": "lands",
+    "mistune.md_link_close_paren": "lands",
+    "mistune.md_link_autolink_title": "lands",
+    "mistune.fenced_marker_waves_length": "counterexample",
+    # isodate
+    "isodate.duration_alternative_helper": "lands",
+    "isodate.duration_groups_comprehension": "lands",
+    "isodate.duration_sign_table": "lands",
+    "isodate.date_sign_conditional": "not shown",
+    "isodate.date_week_days_inline": "not shown",
+    "isodate.date_day_default_get": "not shown",
+    "isodate.strf_hours_minutes_loop": "lands",
+    "isodate.strf_directive_local": "lands",
+    "isodate.add_newday_min": "lands",
+    "isodate.add_whole_helper": "lands",
+    "isodate.time_groups_comprehension": "lands",
+    "isodate.tz_sign_conditional": "lands",
+    "isodate.duration_comma_dropped": "lands",
+    "isodate.duration_timedelta_forced": "counterexample",
+    "isodate.date_century_default_month": "not shown",
+    "isodate.strf_weeks_abs_first": "counterexample",
+    "isodate.strf_usecs_unpadded": "lands",
+    "isodate.strf_usecs_guard": "lands",
+    "isodate.add_months_fraction_unchecked": "counterexample",
+    "isodate.time_hour_fraction_truncated": "lands",
+    "isodate.tz_name_falsy": "lands",
+    "isodate.tz_sign_not_plus": "counterexample",
+    "isodate.tz_z_ignores_dst": "lands",
+    # xmltodict
+    "xmltodict.namespace_early_return": "lands",
+    "xmltodict.namespace_fstring": "lands",
+    "xmltodict.push_data_force_list_inline": "not shown",
+    "xmltodict.end_element_joined_helper": "not shown",
+    "xmltodict.build_name_conditional": "not shown",
+    "xmltodict.start_element_entry_inline": "not shown",
+    "xmltodict.emit_bool_conditional": "lands",
+    "xmltodict.emit_wrap_isinstance": "lands",
+    "xmltodict.parse_separator_inline": "not shown",
+    "xmltodict.unparse_handler_bool": "lands",
+    "xmltodict.comments_conditional": "not shown",
+    "xmltodict.force_list_true_dropped": "not shown",
+    "xmltodict.build_name_rpartition": "not shown",
+    "xmltodict.namespace_prefix_first_char": "counterexample",
+    "xmltodict.emit_xmlns_none_key": "lands",
+    "xmltodict.emit_newline_constant": "lands",
+    "xmltodict.emit_xmlns_string": "lands",
+    "xmltodict.parse_str_utf8": "not shown",
+    "xmltodict.start_element_xmlns_always": "not shown",
+    "xmltodict.comments_always_stripped": "not shown",
+    "xmltodict.push_data_parent_path": "not shown",
+}
+
+
+def allowed(name: str) -> tuple[str, ...]:
+    """The outcomes the table accepts for one refactor (none for a name it lacks)."""
+    want = EXPECTED.get(name, ())
+    return (want,) if isinstance(want, str) else want
