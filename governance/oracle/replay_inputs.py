@@ -162,22 +162,26 @@ def _value_at(call, slot):
     return call[0][slot[1]] if slot[0] == "a" else call[1].get(slot[1])
 
 
-def _nearest(decoded, name, where, value):
-    """(call index, slot, the value as that call's kind) on the captured call whose value
-    there is nearest `value` and can hold it; None where none can."""
+def _nearest(decoded, name, where, value, spread=1):
+    """[(call index, slot, the value as that call's kind)] on the `spread` captured calls
+    whose value there is nearest `value` and can hold it (one, but for a caller's text:
+    several, as which of its calls reach the comparison is not known)."""
     gaps = []
     for i, call in enumerate(decoded):
         slot = _slot(call, name, where)
         if slot is not None:
             gaps.append((vals.distance(value, _value_at(call, slot)), i, slot))
+    out = []
     for _, i, slot in sorted(gaps, key=lambda g: g[:2]):
         new = vals.applied(value, _value_at(decoded[i], slot))
         if new is not vals.SKIP:
-            return i, slot, new
-    return None
+            out.append((i, slot, new))
+            if len(out) >= spread:
+                break
+    return out
 
 
-def _boundary_inputs(decoded, boundaries, params, most):
+def _boundary_inputs(decoded, boundaries, params, most, spread=1):
     """Each (parameter, value) once, on the captured call nearest it (`_nearest`); then a
     parameter's first values with each other parameter's first values, on that same call
     (a discount that needs a tier). At most `most`."""
@@ -185,8 +189,8 @@ def _boundary_inputs(decoded, boundaries, params, most):
     for entry in boundaries if isinstance(boundaries, (list, tuple)) else []:
         name = entry.get("param") if isinstance(entry, dict) else None
         if name in params and isinstance(entry.get("values"), list):
-            placed = [(v, _nearest(decoded, name, params[name], v)) for v in entry["values"]]
-            rows.append((name, [(v, at) for v, at in placed if at is not None]))
+            rows.append((name, [(v, at) for v in entry["values"]
+                                for at in _nearest(decoded, name, params[name], v, spread)]))
     out = [_changed(*decoded[i], [(slot, new)])
            for _, (i, slot, new) in vals.interleave([row for _, row in rows])]
     depths = sorted((a + b, a, p, q, b) for p, (_, mine) in enumerate(rows)
@@ -212,7 +216,7 @@ _STAGES = (lambda p: p.defaults(), lambda p: p.singles(0, _SINGLE_FIRST),
            lambda p: p.pairs(3, 2 * _PAIR_FIRST - 2))
 
 
-def generated(calls, constants, limit, boundaries=(), fn=None):
+def generated(calls, constants, limit, boundaries=(), fn=None, spread=1):
     """Deterministic variants of the captured calls (the module docstring), at most `limit`
     and _MAX_BYTES of pickles; the boundary values (a job's `boundaries`: {"param",
     "values"} each) first, in at most half of them, placed by `fn`'s parameters."""
@@ -223,7 +227,8 @@ def generated(calls, constants, limit, boundaries=(), fn=None):
             decoded.append((list(args), dict(kwargs)))
     pools = _pools(decoded)
     plans = [_Plan(a, k, constants, pools) for a, k in decoded]
-    first = _boundary_inputs(decoded, boundaries, parameters(fn) if fn else {}, limit // 2)
+    first = _boundary_inputs(decoded, boundaries, parameters(fn) if fn else {}, limit // 2,
+                             spread)
     stages = [first] + [_round_robin([stage(p) for p in plans]) for stage in _STAGES]
     out, seen, size = [], set(calls), 0
     for args, kwargs in itertools.chain.from_iterable(stages):

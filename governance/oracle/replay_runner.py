@@ -121,7 +121,7 @@ def _run_function(root, spec, timeout_s, budget_s):
     results = [_one(fn, f"c{i}", b, timeout_s) for i, b in enumerate(blobs)]
     deadline = time.monotonic() + budget_s
     made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)),
-                     spec.get("boundaries") or [], fn)
+                     spec.get("boundaries") or [], fn, int(spec.get("spread") or 1))
     for i, blob in enumerate(made):
         if time.monotonic() > deadline:
             break

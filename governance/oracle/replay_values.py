@@ -243,7 +243,8 @@ def interleave(lists):
 # -- boundary values built on a captured value ---------------------------------------------
 # A boundary value is a number, a word, or tagged with the way from the parameter to it:
 # ["num", "99.99"], ["len", n], ["digits", n], ["attr", name, v], ["item", key, v] (JSON
-# turned the daemon's tuples into lists).
+# turned the daemon's tuples into lists); ["within", word, written] is a word inside a
+# text written another way (a caller's text carrying what a function it reaches compares).
 
 
 def _tagged(value):
@@ -261,6 +262,9 @@ def distance(value, old):
                 return abs(len(old) - value[1])
             if tag == "digits":
                 return min(abs(int(m.group()) - value[1]) for m in _numbers_of(old))
+            if tag == "within":
+                return abs(len(old) - len(value[1])) if _within(value, old) is not SKIP \
+                    else math.inf
             inner = vars(old)[value[1]] if tag == "attr" else old[value[1]]
             return distance(value[-1], inner)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -371,10 +375,19 @@ def _with_digits(old, n):
     return old[:m.start()] + str(n).zfill(len(m.group())) + old[m.end():]
 
 
+def _within(value, old):
+    """`old` with the first occurrence of a word (in any case) written as `value[2]`."""
+    word, written = value[1], value[2]
+    at = old.lower().find(word.lower()) if isinstance(old, str) and word else -1
+    if at < 0 or old[at:at + len(word)] == written:
+        return SKIP
+    return old[:at] + written + old[at + len(word):]
+
+
 def _numbers_of(text):
     """The first numbers written in a text (ValueError for none: no distance, nothing
-    built)."""
-    found = list(itertools.islice(_DIGITS.finditer(text), 3)) if isinstance(text, str) else []
+    built): six, so that a time after a date ('1/2/2011 12:45 PM') is reached."""
+    found = list(itertools.islice(_DIGITS.finditer(text), 6)) if isinstance(text, str) else []
     if not found:
         raise ValueError("no number in it")
     return found
@@ -384,5 +397,6 @@ def _numbers_of(text):
 _BUILT = {"num": lambda v, old: _as_number(decimal.Decimal(v[1]), old),
           "len": lambda v, old: _resized(old, v[1]),
           "digits": lambda v, old: _with_digits(old, v[1]),
+          "within": _within,
           "attr": _with_attr,
           "item": lambda v, old: _with_item(old, v[1], v[2])}

@@ -46,7 +46,7 @@ from governance.oracle.run_dir import capture_request
 from governance.oracle.testrun import TestRunner
 from governance.phases.deps import PhaseDeps
 from governance.proof.behaviour import touched_functions
-from governance.proof.callers import MAX_CALLERS, caller_target
+from governance.proof.callers import CALLER_SPREAD, MAX_CALLERS, caller_target
 from governance.proof.rules import Intent, intent_of
 from governance.schemas import FileChange, OperationContext
 
@@ -114,12 +114,13 @@ class _Record:
             return ran.report.problem or "the capture run wrote no calls"
         return found
 
-    async def replay(self, targets: Sequence[Target], captured: Sequence[object]) \
-            -> list[FunctionCheck] | str:
-        """Both trees' answers to the captured calls and inputs generated from them."""
+    async def replay(self, targets: Sequence[Target], captured: Sequence[object],
+                     spread: int = 1) -> list[FunctionCheck] | str:
+        """Both trees' answers to the captured calls and inputs generated from them, each
+        boundary value on the `spread` captured calls nearest it."""
         job = {"call_timeout_s": CALL_TIMEOUT_S, "functions": [
             {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
-             "constants": list(t.constants), "generate": GENERATED,
+             "constants": list(t.constants), "generate": GENERATED, "spread": spread,
              "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
             for t, f in zip(targets, captured, strict=True)]}
         answers = await asyncio.gather(*(
@@ -224,7 +225,7 @@ async def _lifted(record: _Record) -> None:
         return
     lifted = dataclasses.replace(record, targets=callers)
     captured = await lifted.traced(record.base)
-    checks = await lifted.replay(callers, captured["functions"]) \
+    checks = await lifted.replay(callers, captured["functions"], CALLER_SPREAD) \
         if not isinstance(captured, str) else captured
     if isinstance(checks, str):
         for i in waiting:
@@ -249,8 +250,7 @@ def _callers_of(record: _Record, index: int) -> list[Target]:
             text = _read(record.base, str(row[0]))
         except (OSError, PathEscape, UnicodeDecodeError):
             continue
-        found = caller_target(text, str(row[0]), str(row[1]),
-                              record.targets[index].constants)
+        found = caller_target(text, str(row[0]), str(row[1]), record.targets[index])
         if found is not None:
             out.append(found)
     return out
