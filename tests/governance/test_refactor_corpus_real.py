@@ -3,13 +3,13 @@ isodate and xmltodict, judged by the differential check as VALIDATE judges a pre
 
 What is asserted of every refactor: the corpus is well formed; each careless refactor's
 probe shows its change on a public call (base and careless answers as recorded); each
-refactor passes the library's own tests that run its file, with every changed statement
-run (the premise: only the differential check can tell a careless refactor from a
-control). What is asserted of the CI sample (corpus.CI_SAMPLE, every library, both kinds;
-`OUROBOROS_REFACTORS_REAL=all`: every refactor): its outcome is the expectation table's
-(expected.py), which records what today's check does, misses included, so that an
-improvement to the check shows here as a row to update. `bench/refactors_real.py` prints
-the whole table.
+refactor passes the library's own tests that entered its function on the base, with every
+changed statement run (the premise: only the differential check can tell a careless
+refactor from a control). What is asserted of the CI sample (corpus.CI_SAMPLE, every
+library, both kinds; `OUROBOROS_REFACTORS_REAL=all`: every refactor): its outcome is the
+expectation table's (expected.py), which records what today's check does, misses
+included, so that an improvement to the check shows here as a row to update.
+`bench/refactors_real.py` prints the whole table.
 """
 
 from __future__ import annotations

@@ -108,6 +108,7 @@ class Refactor:
 
 
 def apply(source: str, changes: tuple[Edit, ...], where: str) -> str:
+    """`source` with each edit made; an edit's text must occur exactly once."""
     for old, new in changes:
         if source.count(old) != 1:
             raise ValueError(f"{where}: {old!r} occurs {source.count(old)} times")

@@ -55,6 +55,7 @@ class Verdict:
 
     @property
     def outcome(self) -> str:
+        """One of corpus.OUTCOMES (the module docstring)."""
         if not self.reasons:
             return "lands"
         if any(r.startswith(CHANGED) for r in self.reasons):
@@ -73,6 +74,7 @@ class Verdict:
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """`files` (path -> text) written under `root`."""
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
