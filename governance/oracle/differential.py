@@ -149,11 +149,13 @@ def compare(t: Target, captured: int, base: dict, cand: dict) -> FunctionCheck:
                          tuple(found[:MAX_COUNTEREXAMPLES]))
 
 
-def trace_of(run: object, index: int) -> dict[tuple[str, str, int], str] | None:
+def trace_of(run: object, index: int, by_test: bool = True) \
+        -> dict[tuple[str, str, int], str] | None:
     """One function's trace from a capture run's result (governance.oracle.call_probe):
     (test, entry digest, occurrence) -> answer digest; None when the run recorded none.
     The k-th call with the same arguments in the same test is the same call in both runs,
-    whatever else either run called in between."""
+    whatever else either run called in between; without `by_test` (the runs' test ids
+    differ: made from a set's order, a time), the k-th in the whole session."""
     functions = run.get("functions") if isinstance(run, dict) else None
     tests = run.get("tests") if isinstance(run, dict) else None
     if not isinstance(functions, list) or index >= len(functions) \
@@ -169,7 +171,7 @@ def trace_of(run: object, index: int) -> dict[tuple[str, str, int], str] | None:
         if not (isinstance(row, list) and len(row) == 3 and isinstance(row[0], int)
                 and all(isinstance(x, str) for x in row[1:])):
             continue
-        test = str(tests[row[0]]) if 0 <= row[0] < len(tests) else ""
+        test = str(tests[row[0]]) if by_test and 0 <= row[0] < len(tests) else ""
         k = seen[(test, row[1])] = seen.get((test, row[1]), -1) + 1
         out[(test, row[1], k)] = row[2]
     return out
@@ -197,6 +199,13 @@ def compare_traces(name: str, base: dict, cand: dict, texts: dict[str, str],
         if shown[0] == shown[1]:
             shown = (f"{shown[0]}, arguments left one way",
                      f"{shown[1]}, arguments left another way")
-        where = f" as {test} calls it" if test else " at import"
+        where = f" as {test} calls it" if test else " as the tests call it"
         found.append(Counterexample(name, texts.get(entry, "?"), *shown, context=where))
     return len(same), found
+
+
+def same_tests(*runs: object) -> bool:
+    """Whether capture runs ran the same test ids (their traces align test by test)."""
+    ids = [sorted(map(str, r.get("tests") or [])) if isinstance(r, dict) else None
+           for r in runs]
+    return all(i is not None and i == ids[0] for i in ids)

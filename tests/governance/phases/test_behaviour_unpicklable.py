@@ -159,3 +159,28 @@ async def test_what_was_tried_is_said_when_nothing_gives_evidence(tmp_path):
     assert "replay: 3 call(s) of it could not be pickled" in reason, reason
     assert "the tests' calls: 3 answered as the base's" in reason, reason
     assert "callers: none on its stacks can be called by name" in reason, reason
+
+
+# Test ids that are others in each process (made from a set's order, a time, chance): the
+# ids the coverage session saw are not found by the capture session.
+PID_TESTS = '''import os
+
+import pytest
+
+from clock.times import parse
+
+
+@pytest.mark.parametrize("text", ["9:30 pm", "12:00 am"],
+                         ids=lambda t: f"{t}-{os.urandom(4).hex()}")
+def test_parse(text):
+    assert parse(text) >= 0
+'''
+
+
+async def test_test_ids_that_change_between_processes_fall_back_to_their_files(tmp_path):
+    report, checks = await _check(tmp_path, CLOCK.replace(*MINUTES), PID_TESTS)
+    check = checks["clock/times.py::to_minutes"]
+    assert check.counterexamples, report.payload()  # none without the fallback: no test ran
+    line = check.counterexamples[0].line()  # the calls aligned in session order
+    assert "to_minutes(<re.Match object; span=(0, 7), match='9:30 pm'>) as the tests call " \
+        "it: base returns 1290, candidate returns 1291" in line, line
