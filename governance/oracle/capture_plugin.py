@@ -22,6 +22,7 @@ and a short repr of each call for people.
 """
 
 import base64
+import gc
 import hashlib
 import json
 import os
@@ -29,6 +30,7 @@ import pickle
 import reprlib
 import sys
 import threading
+import types
 
 from _ouroboros_probe import Probe
 
@@ -43,7 +45,7 @@ _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 60, 60, 8, 8
 _STACK_DEPTH = 16  # frames looked at above a watched call for the repository's callers
 _state = {"targets": [], "root": "", "codes": {}, "calls": [], "seen": set(), "bytes": 0,
           "max_calls": 100, "max_bytes": 8 << 20, "skipped": [], "out": None, "busy": False,
-          "pickle": True, "probe": None, "stacks": None, "rels": {}}
+          "pickle": True, "probe": None, "stacks": None, "rels": {}, "defaults": {}}
 
 
 def _config():
@@ -100,12 +102,48 @@ def _arguments(frame):
     return pos, extra, kw
 
 
-def _record(index, pos, extra, kw):
+def _defaults(code):
+    """{parameter: default object} of the function whose code this is (cached per code)."""
+    found = _state["defaults"].get(code)
+    if found is None:
+        found = {}
+        for f in gc.get_referrers(code):
+            if isinstance(f, types.FunctionType) and f.__code__ is code:
+                names = code.co_varnames[:code.co_argcount]
+                given = f.__defaults__ or ()
+                found = dict(zip(names[len(names) - len(given):], given))  # noqa: B905
+                found.update(f.__kwdefaults__ or {})
+                break
+        _state["defaults"][code] = found
+    return found
+
+
+def _without_defaults(code, pos, kw):
+    """The call with the arguments it left to their defaults left out again: a default
+    that cannot be pickled (a module, a lock: `parse(xml, parser=expat)`) is the callee's
+    own on each tree, not the call's."""
+    defaults, names = _defaults(code), code.co_varnames[:code.co_argcount]
+    pos = list(pos)
+    while pos and names[len(pos) - 1] in defaults and pos[-1] is defaults[names[len(pos) - 1]]:
+        pos.pop()
+    return pos, {k: v for k, v in kw.items() if not (k in defaults and v is defaults[k])}
+
+
+def _pickled(code, pos, extra, kw):
+    try:
+        return pickle.dumps((list(pos) + list(extra), kw), protocol=4)
+    except Exception:
+        if extra:
+            raise
+        return pickle.dumps(_without_defaults(code, pos, kw), protocol=4)
+
+
+def _record(index, code, pos, extra, kw):
     calls = _state["calls"][index]
     if len(calls) >= _state["max_calls"] or _state["bytes"] >= _state["max_bytes"]:
         return
     try:
-        blob = pickle.dumps((list(pos) + list(extra), kw), protocol=4)
+        blob = _pickled(code, pos, extra, kw)
     except Exception as exc:  # unpicklable (a lock, a file, a lambda): not evidence
         _state["skipped"][index] += 1
         _state["last_skip"] = type(exc).__name__
@@ -157,7 +195,7 @@ def _tracer(frame, event, arg):
     try:
         pos, extra, kw = _arguments(frame)
         if _state["pickle"]:
-            _record(index, pos, extra, kw)
+            _record(index, code, pos, extra, kw)
         if _state["stacks"] is not None:
             _callers(index, frame)
         probe = _state["probe"]

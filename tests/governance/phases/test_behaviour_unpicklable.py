@@ -184,3 +184,43 @@ async def test_test_ids_that_change_between_processes_fall_back_to_their_files(t
     line = check.counterexamples[0].line()  # the calls aligned in session order
     assert "to_minutes(<re.Match object; span=(0, 7), match='9:30 pm'>) as the tests call " \
         "it: base returns 1290, candidate returns 1291" in line, line
+
+
+# A default that cannot be pickled (a lock, a module: xmltodict's parse(xml, parser=expat)):
+# a call that left it to its default is captured without it, and replayed.
+LOCKED = '''"""Times of day, read under a lock."""
+import threading
+
+_GUARD = threading.Lock()
+
+
+def minutes(text, guard=_GUARD):
+    with guard:
+        hour, minute = text.split(":")
+        if int(hour) > 23:
+            raise ValueError("hour")
+        return int(hour) * 60 + int(minute)
+'''
+LOCKED_TESTS = '''from clock.times import minutes
+
+
+def test_minutes():
+    assert minutes("9:30") > minutes("9:29")
+'''
+
+
+async def test_a_default_that_cannot_be_pickled_is_left_to_the_callee(tmp_path):
+    files = {"clock/__init__.py": "", "tests/test_times.py": LOCKED_TESTS}
+    base = commit_files(tmp_path / "base", {**files, "clock/times.py": LOCKED})
+    new = LOCKED.replace("> 23:", "> 24:")
+    cand = commit_files(tmp_path / "cand", {**files, "clock/times.py": new})
+    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
+                            [Path(sys.prefix), Path(sys.base_prefix)])
+    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
+    targets, _ = touched_functions(LOCKED, new, "clock/times.py")
+    report = await check_behaviour(runner, base, cand, targets, ["tests/test_times.py"],
+                                   tmp_path / "state" / "oracle")
+    [check] = report.checks
+    assert check.captured >= 1 and check.counterexamples, report.payload()
+    assert report.reasons()[0].startswith("behaviour changed: clock/times.py::minutes('24:"), \
+        report.reasons()
