@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
-REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values")  # run_dir
+REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
+                  "_ouroboros_mutants")  # governance.oracle.run_dir.HELPERS
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60
@@ -95,6 +96,10 @@ class DiffReport:
     checks: tuple[FunctionCheck, ...] = ()
     problem: str | None = None  # the check itself could not run
     seconds: float = 0.0
+    # Changed lines no replayed input told from a mutant of them (governance.proof.noticed):
+    # "file:line (side: what)", and how many mutants were judged.
+    unnoticed: tuple[str, ...] = ()
+    mutants: int = 0
 
     def reasons(self) -> list[str]:
         """Why the change's behaviour is not shown the base's ([] when it is)."""
@@ -104,10 +109,17 @@ class DiffReport:
                for c in f.counterexamples[:1]]
         out += [f"behaviour not shown unchanged: {f.function}: {f.why_not()}"
                 for f in self.checks if not f.counterexamples and not f.shown_unchanged]
+        if self.unnoticed and not any(f.counterexamples for f in self.checks):
+            more = len(self.unnoticed) - MAX_COUNTEREXAMPLES
+            out.append("behaviour not shown unchanged: no input tried tells a change at "
+                       "these lines from the code as it is: "
+                       + "; ".join(self.unnoticed[:MAX_COUNTEREXAMPLES])
+                       + (f" and {more} more" if more > 0 else ""))
         return out
 
     def payload(self) -> dict:
         return {"seconds": round(self.seconds, 3), "problem": self.problem,
+                "mutants": self.mutants, "unnoticed": list(self.unnoticed),
                 "functions": [{"function": f.function, "captured": f.captured,
                                "generated": f.generated, "compared": f.compared,
                                "traced": f.traced, "via": f.via, "tried": list(f.tried),

@@ -38,12 +38,15 @@ import time
 try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import canon, show
     from _ouroboros_inputs import generated
+    from _ouroboros_mutants import install, judge
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import canon, show
     from governance.oracle.replay_inputs import generated
+    from governance.oracle.replay_mutants import install, judge
 
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # generated calls of one function, per tree
+_MUTANT_BUDGET_S = 3.0  # the mutants' answers to one function's inputs, per tree
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
 
@@ -97,6 +100,10 @@ def _function(root, file, qualname):
     return inspect.unwrap(raw)
 
 
+def _digest(answer):
+    return hashlib.sha256(json.dumps(answer, sort_keys=True).encode()).hexdigest()
+
+
 def _one(fn, key, blob, timeout_s):
     """One input's result row: its answer's digest, both runs alike or not."""
     try:
@@ -106,18 +113,21 @@ def _one(fn, key, blob, timeout_s):
     except Exception as exc:
         return {"key": key, "problem": type(exc).__name__}
     text = ", ".join([show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()])
-    digest = hashlib.sha256(json.dumps(first, sort_keys=True).encode()).hexdigest()
+    digest = _digest(first)
     return {"key": key, "input": text[:300], "answer": digest, "shown": shown,
             "kind": first["kind"], "deterministic": first == second}
 
 
-def _run_function(root, spec, timeout_s, budget_s):
+def _run_function(root, spec, timeout_s, budget_s, mutants):
+    """One function's answers; then, with `mutants` ((ids, killed so far)), the mutants
+    its inputs tell apart (governance.oracle.replay_mutants)."""
     try:
         fn = _function(root, spec["file"], spec["qualname"])
     except Exception as exc:
         return {"problem": f"not callable here: {type(exc).__name__}: {exc}"[:300],
                 "results": []}
     blobs = [base64.b64decode(c["pickle"]) for c in spec["calls"]]
+    inputs = list(blobs)
     results = [_one(fn, f"c{i}", b, timeout_s) for i, b in enumerate(blobs)]
     deadline = time.monotonic() + budget_s
     made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)),
@@ -125,8 +135,15 @@ def _run_function(root, spec, timeout_s, budget_s):
     for i, blob in enumerate(made):
         if time.monotonic() > deadline:
             break
+        inputs.append(blob)
         results.append(_one(fn, f"g{i}", blob, timeout_s))
-    return {"problem": None, "results": results}
+    ids, killed = mutants
+    if ids:
+        rows = [(b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
+                if r.get("deterministic") and r.get("kind") != "timeout"]
+        judge(lambda b: _digest(_answer(fn, b, timeout_s)[0]), rows, ids, killed,
+              time.monotonic() + _MUTANT_BUDGET_S)
+    return {"problem": None, "results": results, "killed": sorted(killed)}
 
 
 def _on_alarm(signum, frame):
@@ -157,7 +174,9 @@ def main(argv):
     signal.signal(signal.SIGALRM, _on_alarm)
     timeout_s = float(job.get("call_timeout_s", 1.0))
     budget_s = float(job.get("budget_s", _BUDGET_S))
-    out = {"functions": [_run_function(root, spec, timeout_s, budget_s)
+    install(root, job.get("sources") or {})
+    mutants = ([int(k) for k in job.get("mutants") or []], set())
+    out = {"functions": [_run_function(root, spec, timeout_s, budget_s, mutants)
                          for spec in job["functions"]]}
     with open(argv[2] + ".tmp", "w", encoding="utf-8") as handle:
         json.dump(out, handle)

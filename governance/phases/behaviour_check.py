@@ -10,7 +10,10 @@ it finds), as a pipeline of evidence producers over one record:
    base run: an answer that moves between two base runs is no evidence), and so is a
    replayed input the trees answer otherwise;
 3. a function whose own calls could not be replayed is judged at its callers: their calls
-   are captured and replayed with generated inputs in the same way.
+   are captured and replayed with generated inputs in the same way;
+4. each tree's changed lines carry mutants the replay switches on in turn: a line none of
+   whose mutants any replayed input tells apart is one the inputs never looked at
+   (governance.proof.noticed), and agreeing on them shows nothing about it.
 Each function's check says which methods gave no evidence, and why.
 """
 
@@ -48,6 +51,7 @@ from governance.oracle.testrun import TestRunner
 from governance.phases.deps import PhaseDeps
 from governance.proof.behaviour import touched_functions
 from governance.proof.callers import CALLER_SPREAD, MAX_CALLERS, caller_target
+from governance.proof.noticed import Side, sides, unnoticed
 from governance.proof.rules import Intent, intent_of
 from governance.schemas import FileChange, OperationContext
 
@@ -100,6 +104,8 @@ class _Record:
     checks: list[FunctionCheck] = field(default_factory=list)
     captured: dict = field(default_factory=dict)  # the base's capture run
     lost: bool = False  # a test id asked for was not found (it is another in each process)
+    sides: tuple[Side, Side] = (Side("base"), Side("candidate"))  # mutants per tree
+    killed: tuple[set[int], set[int]] = field(default_factory=lambda: (set(), set()))
 
     def name(self, t: Target) -> str:
         return f"{t.file}::{t.qualname}"
@@ -127,12 +133,16 @@ class _Record:
              "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
             for t, f in zip(targets, captured, strict=True)]}
         answers = await asyncio.gather(*(
-            self.runner.run_script(tree, REPLAY_SOURCE, job, scratch=self.scratch,
-                                   helpers=REPLAY_HELPERS)
-            for tree in (self.base, self.candidate)))
+            self.runner.run_script(tree, REPLAY_SOURCE, {**job, "sources": side.sources,
+                                                         "mutants": side.ids},
+                                   scratch=self.scratch, helpers=REPLAY_HELPERS)
+            for tree, side in zip((self.base, self.candidate), self.sides, strict=True)))
         problem = next((a for a in answers if isinstance(a, str)), None)
         if problem is not None:
             return f"replay failed: {problem}"[:400]
+        for killed, answer in zip(self.killed, answers, strict=True):
+            killed.update(k for f in answer["functions"] if isinstance(f, dict)
+                          for k in f.get("killed") or [] if isinstance(k, int))
         return [compare(t, len(spec["calls"]), b, c) for t, spec, b, c in zip(
             targets, job["functions"], answers[0]["functions"], answers[1]["functions"],
             strict=True)]
@@ -140,9 +150,10 @@ class _Record:
 
 async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
                           targets: Sequence[Target], tests: Sequence[str],
-                          scratch: Path) -> DiffReport:
+                          scratch: Path, *, noticed: bool = True) -> DiffReport:
     """Capture and trace on `base`, trace on `candidate`, replay on both, lift to callers
-    where needed (the module docstring)."""
+    where needed (the module docstring); with `noticed`, each changed line's mutants must
+    be told apart by the replayed inputs (governance.proof.noticed)."""
     start = time.monotonic()
     if not targets:
         return DiffReport()
@@ -150,6 +161,8 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
         return DiffReport(tuple(FunctionCheck(f"{t.file}::{t.qualname}", problem="no test "
                                               "calls it") for t in targets))
     record = _Record(runner, base, candidate, targets, tests, scratch)
+    if noticed:
+        record.sides = await asyncio.to_thread(_sides, base, candidate, targets)
     first = await record.traced(base, trace=True, stacks=True)
     if record.lost:  # ids parametrized from a set's order, a time: their files, whole
         record.tests = sorted({t.split("::", 1)[0] for t in tests})
@@ -161,7 +174,17 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     problem = await _replayed_and_traced(record)
     if problem is None:
         await _lifted(record)
-    return DiffReport(tuple(record.checks), problem=problem, seconds=time.monotonic() - start)
+    missed = [line for side, killed in zip(record.sides, record.killed, strict=True)
+              for line in unnoticed(side, killed)]
+    return DiffReport(tuple(record.checks), problem=problem, seconds=time.monotonic() - start,
+                      unnoticed=tuple(missed),
+                      mutants=sum(len(side.mutants) for side in record.sides))
+
+
+def _sides(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[Side, Side]:
+    """The mutants of both trees' changed lines in the targets' files."""
+    files = sorted({t.file for t in targets})
+    return sides((f, _read(base, f), _read(candidate, f)) for f in files)
 
 
 async def _replayed_and_traced(record: _Record) -> str | None:

@@ -155,10 +155,13 @@ async def test_what_was_tried_is_said_when_nothing_gives_evidence(tmp_path):
     report, checks = await _check(tmp_path, CONTROL, DIRECT_TESTS)
     check = checks["clock/times.py::to_minutes"]
     assert not check.shown_unchanged and not check.counterexamples
-    [reason] = report.reasons()
+    reason, unnoticed = report.reasons()  # no input replayed: no line noticed either
     assert "replay: 3 call(s) of it could not be pickled" in reason, reason
     assert "the tests' calls: 3 answered as the base's" in reason, reason
     assert "callers: none on its stacks can be called by name" in reason, reason
+    assert unnoticed.startswith("behaviour not shown unchanged: no input tried tells a "
+                                "change at these lines from the code as it is: "
+                                "clock/times.py:"), unnoticed
 
 
 # Test ids that are others in each process (made from a set's order, a time, chance): the

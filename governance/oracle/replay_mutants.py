@@ -1,0 +1,82 @@
+"""Whether the differential check's inputs notice each changed line: the replay runner's
+mutants (governance.oracle.replay_runner; the daemon's side is governance.phases.
+behaviour_check).
+
+A change is shown to preserve behaviour only by inputs that would have told a change at
+its lines apart: a careless refactor that drops the handling of a decimal comma answers as
+the base on every input without one. So each tree's changed statements carry mutants behind
+a switch (governance.proof.mutation: `(E' if <switch> == K else E)`), the tree's file is
+loaded with that text instead of its own (`install`; with the switch off it is the tree's
+code), and after a function's inputs are answered, each mutant not yet killed answers them
+again until one answer differs (`judge`). A line none of whose mutants any input notices
+is a line the check did not look at.
+
+Copied beside the replay runner as `_ouroboros_mutants`; standard library only, Python 3.9
+and later.
+"""
+
+import builtins
+import importlib.machinery
+import os
+import sys
+import time
+
+SWITCH = "_ouroboros_mutant"  # governance.proof.mutation.SWITCH
+_texts = {}  # real path -> the text its module is loaded from (one jailed process's)
+
+
+class _Loader(importlib.machinery.SourceFileLoader):
+    """A source loader that reads the texts given to `install` for their files."""
+
+    def _text(self, path):
+        return _texts.get(os.path.realpath(path))
+
+    def get_data(self, path):
+        text = self._text(path)
+        return super().get_data(path) if text is None else text.encode("utf-8")
+
+    def get_code(self, fullname):
+        path = self.get_filename(fullname)
+        text = self._text(path)
+        if text is None:
+            return super().get_code(fullname)
+        return compile(text, path, "exec", dont_inherit=True)  # never a cached .pyc
+
+
+def install(root, sources):
+    """Load each repository-relative file of `sources` from its text, for the tree at `root`
+    (an import hook for the tree's own directories only)."""
+    if not sources:
+        return
+    _texts.update((os.path.realpath(os.path.join(root, rel)), text)
+                  for rel, text in sources.items())
+    finder = importlib.machinery.FileFinder.path_hook(
+        (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES),
+        (_Loader, importlib.machinery.SOURCE_SUFFIXES),
+        (importlib.machinery.SourcelessFileLoader, importlib.machinery.BYTECODE_SUFFIXES))
+
+    def hook(path):
+        real = os.path.realpath(path or ".")
+        if real != root and not real.startswith(root + os.sep):
+            raise ImportError("not the tree's")
+        return finder(path)
+    sys.path_hooks.insert(0, hook)
+    sys.path_importer_cache.clear()
+
+
+def judge(answer, rows, ids, killed, deadline):
+    """Add to `killed` each mutant of `ids` whose answer (`answer(blob)`, a digest) differs
+    from the unmutated one on one of `rows` ((blob, digest), deterministic inputs only)."""
+    for k in ids:
+        if k in killed:
+            continue
+        setattr(builtins, SWITCH, k)
+        try:
+            for blob, digest in rows:
+                if time.monotonic() > deadline:
+                    return
+                if answer(blob) != digest:
+                    killed.add(k)
+                    break
+        finally:
+            setattr(builtins, SWITCH, 0)

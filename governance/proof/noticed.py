@@ -1,0 +1,86 @@
+"""Which changed lines the differential check's inputs notice (issue 42: a careless
+refactor must not land because no input went where it differs).
+
+Pure: texts in, data out. Each side of a change (the base's statements the change alters or
+removes, the candidate's it alters or adds) gets the mutation check's mutants
+(governance.proof.mutation), all behind its switch in one text per file, which the replay
+runner loads instead of the tree's own (governance.oracle.replay_mutants) and answers the
+same inputs with each mutant switched on. A line is noticed when one of its mutants answers
+otherwise on one input; a line none of whose mutants does is one the inputs never looked
+at, so agreeing on them says nothing about it: `a decimal comma dropped` answers as the
+base on every input without a comma, and so does its mutant. Only lines inside functions
+are judged: a module-level or class-body line runs at import, before any switch.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from governance.proof.ast_helpers import FUNCS
+from governance.proof.mutation import Mutant, plan, switched
+
+BASE_FIRST_ID = 100_001  # the base side's mutant ids (the candidate's count from 1)
+MAX_NAMED = 3
+
+
+@dataclass(frozen=True)
+class Side:
+    """One tree's mutants and the texts that carry them."""
+
+    name: str  # "base" or "candidate"
+    mutants: tuple[Mutant, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)  # file -> switched text
+
+    @property
+    def ids(self) -> list[int]:
+        return [m.id for m in self.mutants]
+
+
+def sides(texts: Iterable[tuple[str, str, str]]) -> tuple[Side, Side]:
+    """(base side, candidate side) for the changed files' (path, base text, candidate text)."""
+    base: list[Mutant] = []
+    cand: list[Mutant] = []
+    base_src: dict[str, str] = {}
+    cand_src: dict[str, str] = {}
+    for path, old, new in texts:
+        mine = _in_functions(new, plan(old, new, path, 1 + max((m.id for m in cand),
+                                                                default=0)))
+        theirs = _in_functions(old, plan(new, old, path, 1 + max(
+            (m.id for m in base), default=BASE_FIRST_ID - 1)))
+        if mine:
+            cand += mine
+            cand_src[path] = switched(new, mine, old)
+        if theirs:
+            base += theirs
+            base_src[path] = switched(old, theirs, new)
+    return (Side("base", tuple(base), base_src), Side("candidate", tuple(cand), cand_src))
+
+
+def unnoticed(side: Side, killed: set[int]) -> list[str]:
+    """`file:line (side: what)` for each line of `side` none of whose mutants was killed."""
+    lines: dict[tuple[str, int], list[Mutant]] = {}
+    for m in side.mutants:
+        lines.setdefault((m.file, m.line), []).append(m)
+    return [f"{file}:{line} ({side.name}: {', '.join(m.what for m in ms)})"
+            for (file, line), ms in sorted(lines.items())
+            if not any(m.id in killed for m in ms)]
+
+
+def reason(found: Sequence[str]) -> str:
+    """The review's sentence for lines no input noticed."""
+    named = "; ".join(found[:MAX_NAMED]) + (f" and {len(found) - MAX_NAMED} more"
+                                            if len(found) > MAX_NAMED else "")
+    return f"no input tried tells a change at these lines from the code as it is: {named}"
+
+
+def _in_functions(text: str, mutants: list[Mutant]) -> list[Mutant]:
+    """The mutants on lines inside a function's body (the switch is read as it runs)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    bodies = [range(n.body[0].lineno, (n.end_lineno or n.lineno) + 1)
+              for n in ast.walk(tree) if isinstance(n, FUNCS) and n.body]
+    return [m for m in mutants if any(m.line in body for body in bodies)]

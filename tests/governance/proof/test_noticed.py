@@ -1,0 +1,68 @@
+"""Which changed lines the differential check's inputs notice (governance.proof.noticed),
+and the replay runner's side of it (governance.oracle.replay_mutants): each tree's changed
+lines carry the mutation check's mutants behind the switch, loaded in place of the file, and
+a mutant is killed by the first input it answers otherwise."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+from governance.oracle import replay_runner as rr
+from governance.proof.noticed import BASE_FIRST_ID, sides, unnoticed
+
+OLD = '''TABLE = {"a": 1}
+
+
+def read(text):
+    text = text.replace(",", ".")
+    return float(text)
+'''
+# The careless side: the comma no longer read.
+NEW = '''TABLE = {"a": 2}
+
+
+def read(text):
+    return float(text)
+'''
+
+
+def test_each_side_gets_the_mutants_of_its_own_changed_lines_inside_functions() -> None:
+    base, cand = sides([("m.py", OLD, NEW)])
+    assert {m.line for m in base.mutants} == {5}  # the table's line runs at import: none
+    assert all(m.id >= BASE_FIRST_ID for m in base.mutants)
+    assert {m.line for m in cand.mutants} == {5}
+    assert all(m.id < BASE_FIRST_ID for m in cand.mutants)
+    assert "_ouroboros_mutant" in base.sources["m.py"]
+    assert "_ouroboros_mutant" in cand.sources["m.py"]
+    assert unnoticed(base, set()) == [
+        f"m.py:5 (base: {', '.join(m.what for m in base.mutants)})"]
+    assert unnoticed(base, {base.mutants[-1].id}) == []  # any mutant of the line will do
+
+
+def _replay(tmp_path: Path, text: str, side, inputs: list[str]) -> set[int]:
+    (tmp_path / "m.py").write_text(text)
+    calls = [{"pickle": base64.b64encode(pickle.dumps(([t], {}))).decode(), "repr": t}
+             for t in inputs]
+    job = {"functions": [{"file": "m.py", "qualname": "read", "calls": calls,
+                          "constants": [], "generate": 0}],
+           "sources": side.sources, "mutants": side.ids}
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    out = tmp_path / "out.json"
+    subprocess.run([sys.executable, "-P", rr.__file__, str(tmp_path / "job.json"), str(out)],
+                   cwd=tmp_path, check=True, timeout=60)
+    return set(json.loads(out.read_text())["functions"][0]["killed"])
+
+
+def test_a_line_is_noticed_only_by_inputs_that_go_where_it_acts(tmp_path: Path) -> None:
+    base, _ = sides([("m.py", OLD, NEW)])
+    without_comma = _replay(tmp_path, OLD, base, ["1.5", "2"])
+    with_comma = _replay(tmp_path, OLD, base, ["1.5", "1,5"])
+    assert {m.what for m in base.mutants if m.id in with_comma} >= {"a string constant changed"}
+    assert not {m.id for m in base.mutants if m.what == "a string constant changed"} \
+        & without_comma
+    assert (tmp_path / "m.py").read_text() == OLD  # the tree's file is never written
