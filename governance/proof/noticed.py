@@ -19,13 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from governance.proof.ast_helpers import FUNCS
-from governance.proof.mutation import (
-    BINDING_REMOVED,
-    STATEMENT_REMOVED,
-    Mutant,
-    plan,
-    switched,
-)
+from governance.proof.mutation import Mutant, plan, switched
 
 BASE_FIRST_ID = 100_001  # the base side's mutant ids (the candidate's count from 1)
 MAX_NAMED = 3
@@ -65,22 +59,13 @@ def sides(texts: Iterable[tuple[str, str, str]]) -> tuple[Side, Side]:
 
 
 def unnoticed(side: Side, killed: set[int]) -> list[str]:
-    """`file:line (side: what)` for each line of `side` none of whose fine mutants was
-    killed. The statement removed is the coarse one: an input that runs the line notices
-    it, whether or not it goes where the change is (a `.replace(",", ".")` dropped answers
-    alike on every input without a comma, and its constant's mutant too, while removing the
-    whole assignment shows on any); it counts only where it is the line's one mutant."""
+    """`file:line (side: what)` for each line of `side` none of whose mutants was killed."""
     lines: dict[tuple[str, int], list[Mutant]] = {}
     for m in side.mutants:
         lines.setdefault((m.file, m.line), []).append(m)
     return [f"{file}:{line} ({side.name}: {', '.join(m.what for m in ms)})"
             for (file, line), ms in sorted(lines.items())
-            if not any(m.id in killed for m in _fine(ms))]
-
-
-def _fine(mutants: list[Mutant]) -> list[Mutant]:
-    fine = [m for m in mutants if m.what not in (STATEMENT_REMOVED, BINDING_REMOVED)]
-    return fine or mutants
+            if not any(m.id in killed for m in ms)]
 
 
 def reason(found: Sequence[str]) -> str:
