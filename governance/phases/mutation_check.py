@@ -24,7 +24,7 @@ from governance.oracle.run_dir import import_mutation_request, mutation_request
 from governance.oracle.sandbox import write_changes
 from governance.oracle.testrun import TestRunner
 from governance.phases.mutant_equivalence import judge_survivors
-from governance.proof.mutation import Mutant, plan, switched
+from governance.proof.mutation import BINDING_REMOVED, Mutant, plan, switched
 from governance.proof.rules import FileText, Intent, intent_of
 from governance.proof.static import changed_statements
 from governance.schemas import FileChange, OperationContext
@@ -99,6 +99,9 @@ async def check_mutants(runner: TestRunner, tree: Path, files: Sequence[FileText
         return MutationReport(problem=CANARY_BROKEN, seconds=time.monotonic() - start)
     reverts = await _reverts(runner, tree, files, texts, coverage, f2p, scratch,
                              {r.file for r in shown.values() if r.outcome == "killed"})
+    # A binding removed says something only at import: a test's forked child has the
+    # module imported already, so there it would survive whatever the tests read.
+    mutants = [m for m in mutants if m.id in shown or m.what != BINDING_REMOVED]
     results = await _judge_in_tests(runner, tree, mutants, coverage, f2p, scratch)
     if isinstance(results, str):
         return MutationReport(problem=results, seconds=time.monotonic() - start)
@@ -141,11 +144,11 @@ async def _judge_early(runner: TestRunner, tree: Path, early: list[Mutant], cana
     order = [m.id for m in early] + ([canary] if early else [])
     random.SystemRandom().shuffle(order)
     failing = {k: await _failing(runner, tree, tests, scratch, k) for k in order}
-    bad = failing.get(canary, set())
+    bad = failing.get(canary, {})
     if bad is None:
         return None
-    return {m.id: MutantResult(m.file, m.line, m.what, _outcome(failing[m.id], bad), True)
-            for m in early}
+    return {m.id: MutantResult(m.file, m.line, m.what, _outcome(
+        failing[m.id], bad, ran=m.what == BINDING_REMOVED), True) for m in early}
 
 
 async def _judge(runner: TestRunner, tree: Path, tests: list[str], scratch: Path,
@@ -153,23 +156,29 @@ async def _judge(runner: TestRunner, tree: Path, tests: list[str], scratch: Path
     """One fresh session of `tests` (mutant `at_import` switched on before anything
     imports, when given): killed when one of them does not pass; a session that left no
     report is no evidence (untested)."""
-    return _outcome(await _failing(runner, tree, tests, scratch, at_import), set())
+    return _outcome(await _failing(runner, tree, tests, scratch, at_import), {})
 
 
-def _outcome(failing: set[str] | None, bad: set[str]) -> str:
-    """Killed when a test failed that does not fail without the mutant (`bad`)."""
-    return "untested" if failing is None else "killed" if failing - bad else "survived"
+def _outcome(failing: dict[str, str] | None, bad: dict[str, str], ran: bool = False) -> str:
+    """Killed when a test failed that does not fail without the mutant (`bad`). For a
+    binding removed (`ran`), one that ran and failed: a module that no longer imports
+    shows only that other import-time code reads the name, not that the test reaches it."""
+    if failing is None:
+        return "untested"
+    new = [t for t, outcome in failing.items()
+           if t not in bad and (not ran or outcome == "failed")]
+    return "killed" if new else "survived"
 
 
 async def _failing(runner: TestRunner, tree: Path, tests: list[str], scratch: Path,
-                   at_import: int | None) -> set[str] | None:
-    """The tests that did not pass in a fresh session of `tests`; None when it left no
-    report."""
+                   at_import: int | None) -> dict[str, str] | None:
+    """The tests that did not pass in a fresh session of `tests`, with their outcomes
+    (`missing`: its module did not import); None when it left no report."""
     extra = import_mutation_request(at_import) if at_import is not None else None
     report = (await runner.run(tree, tests, scratch=scratch, extra=extra)).report
     if report.problem and not report.tests and not report.collect_errors:
         return None
-    return {t for t in tests if report.with_outcome(t) not in GOOD}
+    return {t: report.with_outcome(t) for t in tests if report.with_outcome(t) not in GOOD}
 
 
 async def _reverts(runner: TestRunner, tree: Path, files: Sequence[FileText],

@@ -11,7 +11,6 @@ import pytest
 
 from governance.oracle.oracle import Coverage
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.phases.mutant_equivalence import NOT_REACHED
 from governance.phases.mutation_check import (
     CANARY_BROKEN,
     MAX_TESTS_PER_MUTANT,
@@ -120,6 +119,28 @@ async def test_a_line_that_ran_only_at_import_is_judged_by_the_fail_to_pass_test
     assert report.survivors() == []  # at import: evidence when killed, never a finding
 
 
+BIND_OLD = "def mean(xs):\n    return sum(xs) / len(xs)\n"
+BIND_NEW = "from functools import partial\n\n\n" + BIND_OLD + (
+    "\n\n_LIMIT = 5\nLIMITS = [_LIMIT]\n\n\n"
+    "class Stats:\n    top = staticmethod(partial(max, default=0))\n")
+BIND_TEST = "from bind import Stats\n\n\ndef test_top():\n    assert Stats.top([1, 3]) == 3\n"
+
+
+async def test_an_added_binding_at_import_is_reached_when_removing_it_fails_the_test(
+        tmp_path):
+    """Each line that ran at import is judged by its coarsest mutant: for a binding the
+    base did not have, the binding removed. The class attribute the test reads: killed.
+    `_LIMIT`, which only the next line reads at import: the module no longer imports, the
+    test never runs, so it shows nothing of the test reaching the name."""
+    report, _ = await _at_import(tmp_path, FileText("bind.py", BIND_OLD, BIND_NEW),
+                                 BIND_TEST, "tests/test_bind.py::test_top")
+    at_import = {(r.line, r.what, r.outcome) for r in report.results if r.at_import}
+    assert at_import == {(8, "binding removed", "survived"),
+                         (9, "statement removed", "survived"),
+                         (13, "binding removed", "killed")}, report.payload()
+    assert [(r.file, r.line) for r in report.shown_at_import()] == [("bind.py", 13)]
+
+
 RULES_OLD = "import re\n\nRULES = [(r'[a-z]+(?=\\.)', 'name')]\n\n\n" \
     "def kind(text):\n    return next((k for p, k in RULES if re.match(p, text)), 'other')\n"
 RULES_NEW = RULES_OLD.replace("(?=\\.)", "(?=\\.(?!\\d))")
@@ -222,9 +243,9 @@ _RIDER = "def first(xs):\n    xs = xs[1:] if len(xs) > 3 and xs[0] is None else 
 _SNIFF = f"[k for k, v in vars(builtins).items() if k.startswith({_PREFIX}) and v]"
 _UNCHECKED = "changed lines covered but unchecked"
 RIDERS = {  # the fix's files, and the words of its refusal
-    # no input tried meets its condition: its mutants answering alike is no equivalence
+    # its mutants are not equivalent: an input tells them apart, or none reaches the line
     "alone": ({"pkg/util.py": _RIDER}, f"{_UNCHECKED} (no test notices when they change): "
-              f"pkg/util.py:2 (`>` to `>=`): {NOT_REACHED}"),
+              "pkg/util.py:2 (`>` to "),
     # the candidate adds a test that fails only in the check's child
     "with a sniffing test": ({"pkg/util.py": _RIDER, "tests/test_more.py": (
         "import builtins\n\nfrom pkg.util import first\n\n\ndef test_first_of_two():\n"
