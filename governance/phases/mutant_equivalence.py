@@ -9,19 +9,21 @@ generated from them.
   it, so it says nothing about the tests.
 - Answering otherwise on some input: the line is truly unchecked, and that input is what
   no test asserts (`e.g. fee(100) returns 5 here, 6 with the mutant`): the reviewer's hint.
-- Nothing compared (a generator, arguments that cannot be pickled), or the mutant is not
-  inside a function (module level, a class body): no evidence, the line stays unchecked.
+- Nothing compared (arguments that cannot be pickled), or the mutant is not inside a
+  function the capture replays (module level, a class body, a generator or coroutine,
+  whose calls are not captured: not tried at all): no evidence, the line stays unchecked.
 - Every mutant answering alike, and the function answering alike with the line removed
   too: the inputs never reach what the line does (a rider's condition none of them meets),
   so agreeing on them says nothing. The line stays unchecked, and says so.
 
-Bounded: at most MAX_LINES lines an op; each mutant, and a line's removal, costs one
-capture session and two replays, in one copy of the candidate's tree that holds each
-text in turn.
+Bounded: at most MAX_LINES lines an op, none started after BUDGET_S; each mutant, and a
+line's removal, costs one capture session and two replays, in one copy of the candidate's
+tree that holds each text in turn.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
 import stat
@@ -31,19 +33,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from governance.fs import nofollow_write
-from governance.oracle.differential import DiffReport
+from governance.oracle.differential import Counterexample, DiffReport
 from governance.oracle.mutants import MutantResult
 from governance.oracle.oracle import Coverage
 from governance.oracle.sandbox import Sandbox, write_changes
 from governance.oracle.testrun import TestRunner
 from governance.phases.behaviour_check import check_behaviour
+from governance.proof.ast_helpers import FUNCS
 from governance.proof.behaviour import covering_tests, touched_functions
 from governance.proof.mutation import STATEMENT_REMOVED, Mutant, mutated, without
 from governance.proof.rules import FileText
 from governance.schemas import FileChange
 
 MAX_LINES = 3  # lines whose every mutant survived, judged an op
-MAX_TESTS = 64  # tests whose calls are captured for one mutant: its line's first
+BUDGET_S = 30.0  # no line is started after this long (a real suite's capture takes seconds)
+MAX_TESTS = 16  # tests whose calls are captured for one mutant: its line's first
 _NOT_COPIED = frozenset({"__pycache__", ".pytest_cache"})
 _MAX_DEPTH = 32  # a tree a test made deeper than this is not copied past it
 NOT_REACHED = ("no input tried shows what the line does (without it, the function answers "
@@ -73,6 +77,8 @@ async def judge_survivors(runner: TestRunner, tree: Path, files: Sequence[FileTe
     try:
         line = _Line(runner, tree, _copy(tree, copy / "tree"), coverage, scratch)
         for ms in todo:
+            if time.monotonic() - start > BUDGET_S:
+                break
             for mutant_id, found in (await line.judge(texts[ms[0].file], ms)).items():
                 outcome[mutant_id] = dataclasses.replace(outcome[mutant_id], **found)
     finally:
@@ -115,7 +121,7 @@ class _Line:
         where the line is in no function (module level, a class body)."""
         assert f.new is not None
         targets, problems = touched_functions(text, f.new, f.path)  # the candidate's lines
-        if problems or not targets:
+        if problems or not targets or not all(_replayable(f.new, t.qualname) for t in targets):
             return None
         ran_line = sorted({t for cov in self.coverage for t in cov.hits(m.file, m.lines)
                            if t is not None})
@@ -123,8 +129,10 @@ class _Line:
         tests = list(dict.fromkeys(ran_line + entered))[:MAX_TESTS]
         write_changes(self.mutant_tree, [FileChange(file_path=f.path, full_content=text)])
         try:
+            # noticed=False: the mutant's own line is what is asked about; its mutants
+            # (most_common(2) made most_common(3)) are as equivalent as it is.
             return await check_behaviour(self.runner, self.tree, self.mutant_tree, targets,
-                                         tests, self.scratch)
+                                         tests, self.scratch, noticed=False)
         finally:
             write_changes(self.mutant_tree, [FileChange(file_path=f.path,
                                                         full_content=f.new)])
@@ -136,19 +144,57 @@ def _verdict(diff: DiffReport | None) -> dict[str, str]:
         return {}
     for check in diff.checks:
         for c in check.counterexamples[:1]:
-            name = c.function.split("::", 1)[-1]
-            here, there = _answer(c.base), _answer(c.candidate)
-            if here.startswith("returns ") and there.startswith("returns "):
-                there = there.removeprefix("returns ")  # "returns 5 here, 6 with the mutant"
-            return {"note": f"e.g. {name}({c.input}) {here} here, {there} with the mutant"}
+            return {"note": _told_apart(c)}
     if diff.checks and all(check.shown_unchanged for check in diff.checks):
         calls = sum(check.compared for check in diff.checks)
         return {"outcome": "equivalent", "note": f"answers as the candidate on {calls} calls"}
     return {}
 
 
+def _told_apart(c: Counterexample) -> str:
+    """`e.g. fee(100) returns 5 here, 6 with the mutant`, short enough for a reason."""
+    call = f"{c.function.split('::', 1)[-1]}({_cut(c.input, 100)})"
+    here, there = c.base.removesuffix(_ONE_WAY), c.candidate.removesuffix(_OTHER_WAY)
+    if here == there:  # the same value: the arguments were left otherwise
+        return f"e.g. {call} leaves its arguments otherwise with the mutant"
+    here, there = _answer(_cut(here, 60)), _answer(_cut(there, 60))
+    if here.startswith("returns ") and there.startswith("returns "):
+        there = there.removeprefix("returns ")
+    return f"e.g. {call} {here} here, {there} with the mutant"
+
+
+_ONE_WAY, _OTHER_WAY = ", arguments left one way", ", arguments left another way"
+
+
 def _answer(shown: str) -> str:
     return shown if shown.startswith("raises ") else f"returns {shown}"
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[:most - 3] + "..."
+
+
+def _replayable(text: str, qualname: str) -> bool:
+    """Whether the capture can replay the function: not a generator or a coroutine (their
+    calls are not captured, so no call of them would be evidence)."""
+    scope: list[ast.stmt] = ast.parse(text).body
+    node: ast.AST | None = None
+    for part in qualname.split("."):
+        node = next((s for s in scope if isinstance(s, (*FUNCS, ast.ClassDef))
+                     and s.name == part), None)
+        if node is None:
+            return False
+        scope = node.body
+    if not isinstance(node, ast.FunctionDef):
+        return False
+    todo = list(ast.iter_child_nodes(node))
+    while todo:  # its own yields, not a nested function's
+        n = todo.pop()
+        if isinstance(n, (ast.Yield, ast.YieldFrom)):
+            return False
+        if not isinstance(n, (*FUNCS, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(n))
+    return True
 
 
 def _copy(tree: Path, dest: Path) -> Path:
