@@ -15,11 +15,12 @@ the generated calls of a function stop after its time budget (only the inputs bo
 answered are compared).
 
 An answer is what a caller can observe: the returned value (an iterator's items), or the
-type of the exception raised, and the arguments as the call left them (a mutated list is a
-difference), in a canonical form (`canon`: types kept, 1 is not 1.0, Decimal('1.10') is not
-Decimal('1.1'); a dict's order kept, an object's attributes by name). Each call runs twice;
-answers that differ between the two runs are nondeterministic (time, randomness) and are
-not evidence, nor is a call that times out, or that cannot be unpickled here.
+type of the exception raised (a SystemExit's status too), and the arguments as the call
+left them (a mutated list is a difference), in a canonical form (`canon`: types kept, 1 is
+not 1.0, Decimal('1.10') is not Decimal('1.1'); a dict's order kept, an object's attributes
+by name). Each call runs twice; answers that differ between the two runs are
+nondeterministic (time, randomness) and are not evidence, nor is a call that times out, or
+that cannot be unpickled here.
 """
 
 import base64
@@ -70,6 +71,9 @@ def _answer(fn, blob, timeout_s):
         shown = _repr.repr(value)
     except _Timeout:
         return {"kind": "timeout"}, "timed out"
+    except SystemExit as exc:  # a CLI's main: its exit status is what its caller sees
+        out = {"kind": "raise", "type": "builtins.SystemExit", "code": canon(exc.code)}
+        shown = f"exits with {_repr.repr(exc.code)}"
     except Exception as exc:
         out = {"kind": "raise", "type": f"{type(exc).__module__}.{type(exc).__qualname__}"}
         shown = f"raises {type(exc).__name__}: {_repr.repr(str(exc))}"

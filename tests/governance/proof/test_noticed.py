@@ -66,3 +66,27 @@ def test_a_line_is_noticed_only_by_inputs_that_go_where_it_acts(tmp_path: Path) 
     assert not {m.id for m in base.mutants if m.what == "a string constant changed"} \
         & without_comma
     assert (tmp_path / "m.py").read_text() == OLD  # the tree's file is never written
+
+
+def test_an_exit_status_is_part_of_the_answer(tmp_path: Path) -> None:
+    """A CLI's `-h` exits 0 and a wrong option exits 2: SystemExit alone would say alike."""
+    text = '''import sys
+
+
+def main(argv):
+    if argv == ["-h"]:
+        sys.exit(0)
+    sys.exit(2)
+'''
+    (tmp_path / "m.py").write_text(text)
+    calls = [{"pickle": base64.b64encode(pickle.dumps(([a], {}))).decode(), "repr": ""}
+             for a in (["-h"], ["-x"])]
+    job = {"functions": [{"file": "m.py", "qualname": "main", "calls": calls,
+                          "constants": [], "generate": 0}]}
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    out = tmp_path / "out.json"
+    subprocess.run([sys.executable, "-P", rr.__file__, str(tmp_path / "job.json"), str(out)],
+                   cwd=tmp_path, check=True, timeout=60)
+    first, second = json.loads(out.read_text())["functions"][0]["results"][:2]  # c0, c1
+    assert first["answer"] != second["answer"]
+    assert (first["shown"], second["shown"]) == ("exits with 0", "exits with 2")
