@@ -1,12 +1,13 @@
 """`ouroboros doctor`: what the daemon needs and what it finds here, each with how to fix.
 
 Each check is ok, missing (the daemon cannot do its work without it: exit 1) or warn (it
-runs, with less: an optional part, or advice). In order: the configuration; the brains (the
-in-process model, the configured [[provider.http]] entries, local servers and API keys
-found by daemon.brains.discover, and daemon.brains.embedded's word when the embedded model is all
-there is); bubblewrap and the jail as this user (tools.jail's own start-up probe); the
-repository's test environment (governance.oracle.test_env, as the daemon resolves it); systemd,
-the installed unit and the drop-in HTTP brains need under it.
+runs, with less: an optional part, or advice). In order: the repository (git refuses one
+another user owns, and with it every git command of the daemon); the configuration; the
+brains (the in-process model, the configured [[provider.http]] entries, local servers and
+API keys found by daemon.brains.discover, and daemon.brains.embedded's word when the
+embedded model is all there is); bubblewrap and the jail as this user (tools.jail's own
+start-up probe); the repository's test environment (governance.oracle.test_env, as the
+daemon resolves it); systemd, the installed unit and the drop-in HTTP brains need under it.
 
 Read-only: nothing is written, no API key is sent anywhere (hosted APIs are not contacted),
 local servers are only asked for their model lists.
@@ -28,6 +29,7 @@ from typing import Literal
 
 from daemon.brains import discover
 from daemon.brains.embedded import EMBEDDED_ONLY, HOW_TO_GET_ONE, embedded_only
+from daemon.config import locate
 from daemon.config.settings import CONFIG_NAME, Settings, load_settings
 from daemon.console import safe_text
 from daemon.errors import ConfigError
@@ -45,13 +47,23 @@ class Check:
     fix: str = ""
 
 
+def repo_check(repo: Path) -> Check:
+    """Whether git works in the repository: another user's tree is refused by git (its
+    "dubious ownership"), and every git command of the daemon with it."""
+    if refused := locate.git_refuses(repo):
+        return Check("repository", "missing", refused.reason, refused.fix)
+    return Check("repository", "ok", "git works here")
+
+
 def config_check(repo: Path, path: Path | None,
                  environ: Mapping[str, str]) -> tuple[Check, Settings]:
     """The settings as the daemon would read them (the defaults when they do not load)."""
     where = path or repo / CONFIG_NAME
     try:
         settings = load_settings(repo, path, environ)
-    except (ConfigError, OSError) as exc:
+    except ConfigError as exc:  # it says where the fix goes: the environment, the file
+        return Check("config", "missing", str(exc), exc.fix() or f"correct {where}"), Settings()
+    except OSError as exc:
         return Check("config", "missing", str(exc), f"correct {where}"), Settings()
     if not where.is_file():
         return Check("config", "warn", f"no {where.name}: every setting is its default",
@@ -253,7 +265,8 @@ async def run_checks(repo: Path, path: Path | None, environ: Mapping[str, str],
     found = await discover.probe_all(probe)
     keys = discover.hosted_keys(environ)
     model, jail, tests = await asyncio.to_thread(_on_this_host, settings, repo)
-    return [first, brain_check(settings), model, *http_checks(settings, found, environ),
+    return [repo_check(repo), first, brain_check(settings), model,
+            *http_checks(settings, found, environ),
             *found_checks(settings, found[:len(where)], keys), *jail, tests,
             *systemd_checks(settings, repo, home)]
 
@@ -290,9 +303,17 @@ def render(repo: Path, checks: Sequence[Check], columns: int = 100) -> str:
 
 
 def _wrapped(text: str, head: str, columns: int) -> list[str]:
-    return textwrap.wrap(safe_text(text), max(columns, len(head) + 30), initial_indent=head,
-                         subsequent_indent=" " * len(head), break_long_words=False,
-                         break_on_hyphens=False)
+    """`text` under `head`, each of its own lines wrapped to `columns` and indented as one
+    paragraph (an example's indentation kept); other control characters escaped."""
+    indent = " " * len(head)
+    out: list[str] = []
+    for line in text.splitlines() or [""]:
+        body = safe_text(line)
+        lead = indent + " " * (len(body) - len(body.lstrip(" ")))
+        out += textwrap.wrap(body.strip(" "), max(columns, len(head) + 30),
+                             initial_indent=lead if out else head, subsequent_indent=lead,
+                             break_long_words=False, break_on_hyphens=False) or [lead]
+    return out
 
 
 def doctor(repo: Path, path: Path | None = None, *, as_json: bool = False,

@@ -56,6 +56,7 @@ def _settings(args: argparse.Namespace) -> tuple[Path, Settings]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    repo, settings = _settings(args)  # first: a wrong path or config is said in a moment
     import asyncio
 
     from daemon import logs
@@ -63,7 +64,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from daemon.service import Daemon
 
     compact_malloc()  # before any thread starts: RSS flat over months (daemon/host/malloc.py)
-    repo, settings = _settings(args)
     logs.configure(settings.daemon.log_level, fmt=settings.daemon.log_format)
     try:
         daemon = Daemon(repo, settings)
@@ -184,7 +184,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from daemon.doctor import doctor
 
-    return doctor(locate.repo_root(args.repo), Path(args.config) if args.config else None,
+    # work_tree, not repo_root: a tree git refuses is one of the checks, not the end
+    return doctor(locate.work_tree(args.repo), Path(args.config) if args.config else None,
                   as_json=args.json)
 
 
@@ -277,9 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "is set as active brains (default: commented out, as they send the "
                      "repository's code away and cost money)")
     ini.set_defaults(func=cmd_init)
-    what = ("check what the daemon needs and finds (config, brains, bubblewrap and the jail, "
-            "the test environment, systemd): ok / missing / warn with how to fix; exit 1 when "
-            "something required is missing")
+    what = ("check what the daemon needs and finds (git's trust in the repository, config, "
+            "brains, bubblewrap and the jail, the test environment, systemd): ok / missing / "
+            "warn with how to fix; exit 1 when something required is missing")
     doc = sub.add_parser("doctor", parents=[common], help=what, description=what + (
         ". Read-only: local model servers are asked for their model lists; hosted APIs are "
         "not contacted and no key is sent."))

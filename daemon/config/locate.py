@@ -6,7 +6,9 @@ the whole round-trip to the daemon, so this module reads exactly what decides th
 
 - the working tree: the nearest directory, from the given path upwards, holding a `.git`
   directory with a HEAD or a `.git` file naming the git dir (worktree, submodule), as
-  GitPython's `Repo(path, search_parent_directories=True)` finds it;
+  GitPython's `Repo(path, search_parent_directories=True)` finds it, and one git works in
+  (a tree another user owns is refused with git's `safe.directory` fix, before any command
+  of the daemon's fails on it: `git_refuses`);
 - the state dir: `[daemon] state_dir` from the config file, then its `OUROBOROS_` override,
   as `load_settings(...).state_path(repo)` places it; when that is the default and the repo
   has no `.ouroboros/`, the systemd unit's StateDirectory if it exists (a daemon run as
@@ -24,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from daemon.errors import CliError, ConfigError
+from daemon.errors import CliError, ConfigError, UnsafeRepository
 
 # Both as in daemon/config/settings.py (not imported from there: that module loads pydantic).
 CONFIG_NAME = "ouroboros.toml"
@@ -34,17 +36,65 @@ SOCKET_NAME = "control.sock"
 
 
 def repo_root(path: str) -> Path:
-    """The working tree holding `path` (`~` expanded); CliError when there is none."""
+    """The working tree holding `path` (`~` expanded), one git will work in; CliError when
+    there is none (UnsafeRepository when git refuses it for its owner)."""
+    root = work_tree(path)
+    if refused := git_refuses(root):
+        raise refused
+    return root
+
+
+def work_tree(path: str) -> Path:
+    """The working tree holding `path` (`~` expanded), whoever owns it; CliError when the
+    path does not exist or no repository holds it."""
     start = Path(os.path.abspath(os.path.expanduser(path)))
     try:
-        if start.exists():
-            for cur in (start, *start.parents):
-                dotgit = cur / ".git"
-                if (dotgit / "HEAD").is_file() or _is_gitfile(dotgit):
-                    return cur
+        if not start.exists():
+            raise CliError(f"{_short(path)} does not exist")
+        for cur in (start, *start.parents):
+            dotgit = cur / ".git"
+            if (dotgit / "HEAD").is_file() or _is_gitfile(dotgit):
+                return cur
     except OSError as exc:  # a name too long, a directory we may not search
         raise CliError(f"{_short(path)}: {exc.strerror or exc}") from None
     raise CliError(f"{_short(path)} is not inside a git repository")
+
+
+def git_refuses(root: Path) -> UnsafeRepository | None:
+    """Whether git refuses to work in `root` because another user owns it (git's
+    safe.directory check), which every git command the daemon runs would then fail on.
+
+    Owned by this user, as almost always, it costs two stats. Otherwise git is asked:
+    `rev-parse` failing as is and passing with the path named in `-c safe.directory` is
+    git's ownership refusal and nothing else (git honours that setting from the command
+    line, never from the repository), so no message text is read. None: git works here, or
+    fails for a reason of its own that the command's own error will name."""
+    dotgit = root / ".git"
+    try:
+        owners = [(p, p.stat().st_uid) for p in (root, dotgit)]
+    except OSError:
+        return None
+    strangers = [(p, uid) for p, uid in owners if uid != os.geteuid()]
+    if not strangers or _git_works(root):
+        return None  # sudo (git trusts SUDO_UID's files) or an existing safe.directory
+    for path, _ in owners:  # git names the work tree even when only .git is another's
+        real = Path(os.path.realpath(path))  # git compares the path it found: symlinks resolved
+        if _git_works(root, f"safe.directory={real}"):
+            return UnsafeRepository(root, real, *strangers[0])
+    return None
+
+
+def _git_works(root: Path, *config: str) -> bool:
+    import subprocess  # only for a repository another user owns
+
+    options = [arg for c in config for arg in ("-c", c)]
+    try:
+        done = subprocess.run(["git", *options, "-C", str(root), "rev-parse", "--git-dir"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return True  # no git to ask: the command that needs it says so
+    return done.returncode == 0
 
 
 def _short(path: str | Path, keep: int = 200) -> str:

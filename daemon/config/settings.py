@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from daemon.config.base import Section
 from daemon.config.eval import EvalSection
+from daemon.config.explain import Key, refused
 from daemon.config.health import HealthSection
 from daemon.config.provider import ProviderSection
 from daemon.config.routes import RoutesSection
@@ -334,28 +335,20 @@ def _env_value(raw: str) -> Any:
     return raw
 
 
-def _overlay_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+def _overlay_env(data: dict[str, Any], environ: Mapping[str, str]) -> dict[Key, str]:
+    """Each OUROBOROS_SECTION__KNOB over the file's data; where each landed -> its name (the
+    name is what an error about its value says)."""
+    landed: dict[Key, str] = {}
     for key, raw in environ.items():
         if not key.startswith(ENV_PREFIX) or "__" not in key[len(ENV_PREFIX):]:
             continue
         section, _, knob = key[len(ENV_PREFIX):].lower().partition("__")
         target = data.setdefault(section, {})
         if not isinstance(target, dict):
-            raise ConfigError(f"{key}: [{section}] is not a section")
+            raise ConfigError(f"{key}: [{section}] is not a section", env=(key,))
         target[knob] = _env_value(raw)
-
-
-def _describe(exc: ValidationError, origin: str) -> str:
-    lines = [f"invalid configuration ({origin}):"]
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"])
-        if not key:  # a rule across keys: its message names them
-            lines.append(f"  {err['msg'].removeprefix('Value error, ')}")
-        elif err["type"] == "extra_forbidden":
-            lines.append(f"  {key}: unknown key (value {err['input']!r})")
-        else:
-            lines.append(f"  {key} = {err['input']!r}: {err['msg']}")
-    return "\n".join(lines)
+        landed[(section, knob)] = key
+    return landed
 
 
 def load_settings(repo: Path, config_path: Path | None = None,
@@ -367,17 +360,16 @@ def load_settings(repo: Path, config_path: Path | None = None,
     path = config_path or repo / CONFIG_NAME
     data: dict[str, Any] = {}
     if config_path is not None and not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"config file not found: {path}", file=path)
     if path.is_file():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError as exc:
-            raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+            raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})", file=path) from exc
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    _overlay_env(data, environ)
-    origin = f"{path} + environment" if path.is_file() else "defaults + environment"
+            raise ConfigError(f"{path}: invalid TOML: {exc}", file=path) from exc
+    from_env = _overlay_env(data, environ)
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, origin)) from None
+        raise refused(exc, path if path.is_file() else None, from_env) from None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import socket
 import sys
@@ -99,10 +100,12 @@ def _settings(args: argparse.Namespace) -> tuple[Path, Any]:
     from daemon.config.settings import load_settings
     from daemon.errors import ConfigError
 
-    try:
-        repo = locate.repo_root(args.repo)
+    if not os.path.exists(os.path.expanduser(args.repo)):  # `~nosuchuser` stays as it is
+        raise CliError(f"{args.repo} does not exist")
+    try:  # the work tree whoever owns it: serving runs no git
+        repo = locate.work_tree(args.repo)
     except CliError:  # serving needs no repository: the directory itself holds the config
-        repo = Path(args.repo).expanduser().resolve()
+        repo = Path(os.path.expanduser(args.repo)).resolve()
     try:
         return repo, load_settings(repo, Path(args.config) if args.config else None)
     except ConfigError as exc:

@@ -236,7 +236,7 @@ def test_repo_root_matches_gitpython(short_tmp):
     assert run_git(fifo, "rev-parse", "--show-toplevel").strip() == str(short_tmp / "main")
 
 
-@pytest.mark.parametrize("path", ["/", "/nonexistent/x", "~/../../nonexistent"])
+@pytest.mark.parametrize("path", ["/", "/proc"])
 def test_repo_root_outside_any_repository(path):
     with pytest.raises(CliError, match="is not inside a git repository"):
         locate.repo_root(path)
