@@ -11,7 +11,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from governance.git.provenance import VerifyError, verify_commit, verify_ledger
+from governance.git.provenance import NotDaemonCommit, VerifyError, verify_commit, verify_ledger
 from ledger.verify import LedgerUnreadable
 
 NOTE = ("(read-only: {db} read directly and git; the daemon need not be running, and "
@@ -23,16 +23,23 @@ def _note(state: Path) -> None:
 
 
 def cmd_verify(repo: Path, state: Path, commit: str, as_json: bool) -> int:
-    """0: every check passed; 1: one failed (each says what); 3: nothing to check."""
+    """0: every check passed; 1: one failed (each says what); 3: nothing to check (no
+    such commit, no ledger, or not a daemon commit: a human's is not a failed one)."""
     _note(state)
     try:
         checks = verify_commit(repo, state, commit)
+    except NotDaemonCommit as exc:  # the answer, on stdout: nothing failed
+        print(json.dumps({"ok": False, "daemon_commit": False, "commit": exc.sha,
+                          "detail": str(exc), "signature": asdict(exc.signature)}, indent=2)
+              if as_json else str(exc))
+        return 3
     except (VerifyError, LedgerUnreadable) as exc:
         print(f"ouroboros: {exc}", file=sys.stderr)
         return 3
     ok = all(c.ok for c in checks)
     if as_json:
-        print(json.dumps({"ok": ok, "checks": [asdict(c) for c in checks]}, indent=2))
+        print(json.dumps({"ok": ok, "daemon_commit": True,
+                          "checks": [asdict(c) for c in checks]}, indent=2))
     else:
         for c in checks:
             lead = f"{'ok  ' if c.ok else 'FAIL'} {c.name + ':':<11}"

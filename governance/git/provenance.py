@@ -12,6 +12,9 @@ daemon need not run, and nothing is written. `verify_commit` passes only when al
 5. anchor: the Ledger-Head trailer's rows are still in the ledger with the same hashes
    (a commit from before the trailer existed passes this check with a note).
 
+A commit with none of those trailers and no signature by the daemon's key is no daemon
+commit at all (a human's): NotDaemonCommit, nothing to verify, rather than five failures.
+
 What it cannot show: anyone holding the state dir (root, the daemon's user) holds the key
 and the ledger, and can forge a new, consistent history from scratch. Commits that left the
 machine (pushed) anchor what came before them; keep a copy of the public key elsewhere.
@@ -56,6 +59,17 @@ class Check:
 
 class VerifyError(Exception):
     """Nothing to check: no such commit, no git, no ledger."""
+
+
+class NotDaemonCommit(VerifyError):
+    """Nothing to check: `sha` claims nothing of the daemon's (no Op-Id, Integrity or
+    Ledger-Head trailer) and bears no signature by its key: a human's or another tool's
+    commit, not a failed verification."""
+
+    def __init__(self, sha: str, signature: Check):
+        self.sha, self.signature = sha, signature
+        super().__init__(f"{sha[:12]} is not a daemon commit (it has no Op-Id or Integrity "
+                         "trailer and no signature by the daemon's key): nothing to verify")
 
 
 def _git(repo: Path, *args: str, allowed: Path | None = None) -> bytes:
@@ -141,8 +155,11 @@ def _op_check(db: sqlite3.Connection, op_id: str, sha: str, integrity: str) -> C
 def verify_commit(repo: Path, state_dir: Path, rev: str) -> list[Check]:
     sha = _git(repo, "rev-parse", "--verify", "--end-of-options",
                f"{rev}^{{commit}}").decode().strip()
-    checks = [signature_check(repo, state_dir, sha)]
-    trailers = _trailers(repo, sha) or {"Op-Id": [], "Integrity": [], TRAILER: []}
+    signature, trailers = signature_check(repo, state_dir, sha), _trailers(repo, sha)
+    if trailers is not None and not any(trailers.values()) and not signature.ok:
+        raise NotDaemonCommit(sha, signature)
+    checks = [signature]
+    trailers = trailers or {"Op-Id": [], "Integrity": [], TRAILER: []}
     op_ids, integrity = trailers["Op-Id"], trailers["Integrity"]
     if len(op_ids) != 1 or len(integrity) != 1 or not integrity[0].startswith("sha256:"):
         checks.append(Check("trailers", False, f"needs one Op-Id and one Integrity trailer, "
@@ -205,4 +222,5 @@ def _newest_anchor(repo: Path) -> tuple[str, str] | None:
     return None
 
 
-__all__ = ["Check", "LedgerUnreadable", "VerifyError", "verify_commit", "verify_ledger"]
+__all__ = ["Check", "LedgerUnreadable", "NotDaemonCommit", "VerifyError", "verify_commit",
+           "verify_ledger"]
