@@ -19,6 +19,7 @@ import structlog
 from governance.errors import CommitError
 from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
 from ledger.errors import LedgerError
+from ledger.phases import TERMINAL_PHASES
 from ledger.redact import redact
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ VERBS = ("review", "accept", "reject")
 PHASE = "REVIEW"  # the ledger phase of the thoughts recorded here
 PRUNE_INTERVAL_S = 86_400.0  # a prune at start, then once a day
 DIFF_CAP = 200_000  # characters of a diff in one reply
+REASON_CHARS = 200  # of an op's last transition reason, when `review OP` finds no review
 
 
 class ReviewHost(Protocol):
@@ -61,9 +63,9 @@ async def execute(daemon: ReviewHost, cmd: str, op: str | None,
     request read into its fields, so this module does not import the control room)."""
     try:
         if cmd == "review":
-            return {"ok": True, "data": await _review(daemon, op)}
+            return {"ok": True, "data": await review_data(daemon.reviews, daemon.ledger, op)}
         assert op is not None  # the socket refuses these without an op
-        item = await asyncio.to_thread(daemon.reviews.get, op)
+        item = await _get(daemon.reviews, daemon.ledger, op)
         if cmd == "accept":
             return {"ok": True, "data": await _accept(daemon, item, reason)}
         return {"ok": True, "data": await _reject(daemon, item, reason)}
@@ -71,30 +73,63 @@ async def execute(daemon: ReviewHost, cmd: str, op: str | None,
         return {"ok": False, "error": str(exc)}
 
 
-async def _review(daemon: ReviewHost, op: str | None) -> dict[str, Any]:
+async def review_data(reviews: ReviewBranches, ledger: Ledger | None,
+                      op: str | None) -> dict[str, Any]:
+    """The data of `review [op]`: every review waiting, or `op`'s with its diff and evidence
+    (LookupError when none matches, saying how the op ended if the ledger knows it). Reads
+    git and the ledger only, so the CLI answers it without a daemon too."""
     now = time.time()
     if op is None:
-        items = await asyncio.to_thread(daemon.reviews.list)
+        items = await asyncio.to_thread(reviews.list)
         return {"reviews": [item_view(i, now) for i in items]}
-    item = await asyncio.to_thread(daemon.reviews.get, op)
-    diff = await asyncio.to_thread(daemon.reviews.diff, item)
+    item = await _get(reviews, ledger, op)
+    diff = await asyncio.to_thread(reviews.diff, item)
     shown = diff if len(diff) <= DIFF_CAP else (
         diff[:DIFF_CAP] + f"\n[... {len(diff) - DIFF_CAP} more characters: git diff "
         f"{item.base} {item.sha}]\n")
     return {"review": {**item_view(item, now), "diff": redact(shown),
-                       **await _evidence(daemon, item.op_id)}}
+                       **await _evidence(ledger, item.op_id)}}
 
 
-async def _evidence(daemon: ReviewHost, op_id: str) -> dict[str, Any]:
+async def _get(reviews: ReviewBranches, ledger: Ledger | None, op: str) -> ReviewItem:
+    """The one review `op` names; LookupError otherwise, with how the op ended when no
+    review matches and the ledger knows exactly one op by that prefix."""
+    try:
+        return await asyncio.to_thread(reviews.get, op)
+    except LookupError as exc:
+        ended = await _how_it_ended(ledger, op) if ledger is not None else None
+        raise LookupError(f"{exc}: {ended}" if ended else str(exc)) from None
+
+
+async def _how_it_ended(ledger: Ledger, op: str) -> str | None:
+    """`op`'s last phase and its reason, the newest word of the review verbs on it, and where
+    to read the rest; None when the ledger knows no single op by that prefix."""
+    try:
+        chain = await ledger.chain(await ledger.resolve_op(op))
+    except LedgerError:
+        return None
+    op_id = chain["operation"]["op_id"]
+    last = chain["transitions"][-1] if chain["transitions"] else None
+    phase = last["to_phase"] if last else "no phase yet"
+    why = " ".join(str(last["reason"] if last else "").split())
+    why = f" ({why[:REASON_CHARS]}{'...' if len(why) > REASON_CHARS else ''})" if why else ""
+    state = f"ended in {phase}" if phase in TERMINAL_PHASES else f"is in {phase}, not ended"
+    said = [t["msg"] for t in chain["thoughts"] if t["phase"] == PHASE]
+    review = f"; its review: {said[-1]}" if said else ""
+    return (f"{op_id} {state}{why}, with no review waiting{review}; "
+            f"`ouroboros ledger {op_id}` shows its whole chain")
+
+
+async def _evidence(ledger: Ledger | None, op_id: str) -> dict[str, Any]:
     """From the op's ledger chain: `failed`, its newest transition that kept failure texts
     (a refused attempt before the one on the branch), `ascii_repairs`, the lines the
     ASCII gate changed in the candidate on the branch (its newest GENERATE), and
     `lint_fixes`, the lines the repository's linter fixed in it (its VALIDATE). Empty when
     there are none, or the ledger does not know the op (pruned, or another state dir's)."""
-    if daemon.ledger is None:
+    if ledger is None:
         return {}
     try:
-        chain = await daemon.ledger.chain(op_id)
+        chain = await ledger.chain(op_id)
     except LedgerError:
         return {}
     out: dict[str, Any] = {}

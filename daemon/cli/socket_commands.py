@@ -4,7 +4,8 @@ shares with them: a verb's own options and how its reply is printed.
 
 This is the light path (daemon/cli/commands.py says what it keeps out): `status` prints the
 text the daemon rendered; only a reply without one (an older daemon's) loads pydantic, inside
-read_status. `watch` and `repl` import their modules when they run.
+read_status, and only `review` with no daemon running loads git and the ledger
+(daemon/cli/review_offline.py). `watch` and `repl` import their modules when they run.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from daemon.cli import render
 from daemon.config import locate
 from daemon.control.client import ControlClient
 from daemon.control.verbs import FIELDS, VerbSpec
-from daemon.errors import CliError
+from daemon.errors import CliError, DaemonNotRunning
 from daemon.status.text import status_text
 
 if TYPE_CHECKING:
@@ -33,9 +34,17 @@ def socket_path(args: argparse.Namespace) -> Path:
 
 
 def cmd_verb(args: argparse.Namespace) -> int:
-    reply = ControlClient(socket_path(args)).request(
-        args.verb, getattr(args, "op", None), getattr(args, "reason", "") or "",
-        verb_fields(args))
+    try:
+        reply = ControlClient(socket_path(args)).request(
+            args.verb, getattr(args, "op", None), getattr(args, "reason", "") or "",
+            verb_fields(args))
+    except DaemonNotRunning:
+        if args.verb != "review":
+            raise
+        from daemon.cli.review_offline import review_offline  # git and the ledger, read here
+
+        reply = review_offline(locate.repo_root(args.repo),
+                               Path(args.config) if args.config else None, args.op)
     return print_reply(args.verb, reply, as_json=args.json)
 
 

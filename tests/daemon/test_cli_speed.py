@@ -94,9 +94,11 @@ async def test_socket_verbs_against_a_real_daemon_import_nothing_heavy(repo):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("argv", [("status",), ("accept", "x"), ("review",), ("--help",),
+@pytest.mark.parametrize("argv", [("status",), ("accept", "x"), ("--help",),
                                   ("status", "--help"), ("kernel", "probe", "--help")])
 def test_without_a_daemon_and_for_help_nothing_heavy_loads(repo, argv):
+    # `review` is not here: with no daemon it reads git and the ledger itself
+    # (daemon/cli/review_offline.py, tests/daemon/test_cli_wording.py)
     proc, modules = _cli(*argv, "--repo", str(repo))
     _assert_light(modules)
     if "--help" in argv:
