@@ -86,8 +86,9 @@ def chain_text(chain: dict[str, Any]) -> str:
             + repairs_block(t["payload"].get("ascii_repairs")) \
             + repairs_block(lint.get("rewritten") if isinstance(lint, dict) else None,
                             by=LINT_FIXER)
-        events.append(Event("transition", t["ts"], f"#{t['seq']:<3} {arrow}: {t['reason']}"
-                            f"{cost}{detail}", t["to_phase"], t["from_phase"]))
+        events.append(Event("transition", t["ts"], f"#{t['seq']:<3} {arrow}: "
+                            f"{_capped(t['reason'])}{cost}{detail}", t["to_phase"],
+                            t["from_phase"]))
     for m in chain["model_calls"]:
         events.append(Event("model", m["ts"], _model_line(m), m["phase"]))
     for c in chain["tool_calls"]:  # no phase column: a tool call follows its model reply
@@ -190,6 +191,14 @@ def _telemetry_words(tele: dict[str, Any]) -> str:
 
 
 REPLY_SHOWN_CHARS = 600  # the ledger keeps up to 16 KiB; the chain shows the head
+MORE = "... {n} more chars (ouroboros ledger OP --json shows all)"
+
+
+def _capped(reason: str) -> str:
+    """A transition's reason, its head only: an unusable reply's whole text can be in it."""
+    if len(reason) <= REPLY_SHOWN_CHARS:
+        return reason
+    return reason[:REPLY_SHOWN_CHARS] + MORE.format(n=len(reason) - REPLY_SHOWN_CHARS)
 
 
 def _reply_lines(text: str) -> str:
@@ -197,8 +206,8 @@ def _reply_lines(text: str) -> str:
     if not text:
         return ""
     shown = text[:REPLY_SHOWN_CHARS]
-    more = (f"\n       ... {len(text) - REPLY_SHOWN_CHARS} more chars (ouroboros ledger OP "
-            "--json shows all)") if len(text) > REPLY_SHOWN_CHARS else ""
+    more = ("\n       " + MORE.format(n=len(text) - REPLY_SHOWN_CHARS)
+            if len(text) > REPLY_SHOWN_CHARS else "")
     body = "\n".join(f"       | {line}" for line in shown.splitlines())
     return f"\n{body}{more}"
 

@@ -1,6 +1,7 @@
 """What the CLI says where a user looks (issue 43, item 4's wording): `verify` on a human's
-commit, `review OP` on an op that did not end in a review. Real git repositories, a real
-signing key and ledger, the CLI's own `main`."""
+commit, `review` with no daemon running, `review OP` on an op that did not end in a review,
+`ledger OP` on a reason that quotes a whole model reply. Real git repositories, a real
+signing key and ledger, a real daemon where one answers, the CLI's own `main`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main
+from daemon.cli.render import chain_text
 from governance.git.gitops import GitOps
 from governance.git.review import ReviewBranches
 from governance.git.signing import ensure_key
@@ -141,3 +143,17 @@ async def test_a_running_daemon_says_how_the_op_ended_and_what_became_of_its_rev
         f"error: no review(s) match '{REVIEWED}': {REVIEWED} ended in PROPOSED (waits for "
         "review), with no review waiting; its review: rejected by a human; "
         f"`ouroboros ledger {REVIEWED}` shows its whole chain")
+
+
+def test_ledger_op_shows_the_head_of_a_long_reason_and_where_the_rest_is():
+    reply = "I think the fix is " + "x" * 2000  # an unusable reply, quoted whole in the reason
+    chain = {"operation": {"op_id": "op-1", "source": "s", "session_id": "x", "goal": "g"},
+             "transitions": [{"seq": 3, "ts": "t", "from_phase": "GENERATE",
+                              "to_phase": "POSTMORTEM", "cost_delta": 0.0, "payload": {},
+                              "reason": f"no usable candidate after 3 unusable replies: {reply}"}],
+             "model_calls": [], "tool_calls": [], "thoughts": []}
+    [line] = [ln for ln in chain_text(chain).splitlines() if ln.startswith("#3")]
+    assert line.startswith("#3   GENERATE -> POSTMORTEM: no usable candidate after 3 unusable")
+    assert len(line) < 700 and line.endswith(
+        f"... {len(chain['transitions'][0]['reason']) - 600} more chars (ouroboros ledger OP "
+        "--json shows all)")
