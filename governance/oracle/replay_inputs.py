@@ -7,14 +7,18 @@ imported there before the tree under test is on sys.path: it imports only the st
 library and runs on Python 3.9 and later.
 
 `generated` makes them in stages. First the boundaries (governance.proof.boundaries: per
-parameter whose value reaches a comparison, the values at and beside its constant): each
-(parameter, value) once, on the captured call whose value there is nearest the boundary,
-then a parameter's first values with each other parameter's first values. Then, so that
-every call and every argument gets a share of the budget: each argument left to its default
-in turn; one argument at a time replaced by the values nearest it (`near`: a neighbour, a
-constant of the function's code, an edge, a value another call passed there); two arguments
-at once, from the nearest few of each; then the rest of the one-at-a-time values. Both trees
-get the same inputs.
+parameter whose value reaches a comparison or a truth test, the values at and beside its
+constant): each (parameter, value) once, on the captured call whose value there is nearest
+the boundary, then on the nearest call of each other shape there (a labelled token returns
+before its URL is compared); then a parameter's first values with each other parameter's
+first values. Then, so that every call and every argument gets a share of the budget: each
+argument left to its default in turn, where that changes the call; each argument moved to
+the value nearest it (`near`: a neighbour, a constant of the function's code, an edge, a
+value another call passed there), a parameter the call left to a plain default included
+(a flag no test sets); the next nearest values of each argument no earlier call passed
+alike (a renderer or a flag every call passes takes one call's share); two arguments at
+once, from the nearest few of each, taking turns with the further values; then the
+further values of the arguments passed alike. Both trees get the same inputs.
 """
 
 import contextlib
@@ -37,12 +41,17 @@ _MAX_BYTES = 64 << 20  # all variants' pickles
 
 
 class _Plan:
-    """One captured call's variants: `near[i]` the values its slot i may take."""
+    """One captured call's variants: `near[i]` the values its slot i may take; `fresh[i]`
+    whether no earlier call held its value there (set by `generated`)."""
 
-    def __init__(self, args, kwargs, constants, pools):
+    def __init__(self, args, kwargs, constants, pools, params=None):
         self.args, self.kwargs = list(args), dict(kwargs)
         self.slots = [("a", i) for i in range(len(args))] + [("k", k) for k in sorted(kwargs)]
+        self.defaulted = _defaults(params)  # slot -> its parameter's default; None: unknown
+        self.left = _left(params or {}, args, kwargs)  # name -> the default the call left
+        self.slots += [("k", name) for name in self.left]
         values = [self.get(s) for s in self.slots]
+        self.fresh = [True] * len(values)
         siblings = [n for v in values for n in _numbers_in(v)]
         ctx = vals.Context(constants, siblings)
         self.near = []
@@ -52,22 +61,37 @@ class _Plan:
             self.near.append(vals.unique(own[:3] + others + own[3:] + [None], value))
 
     def get(self, slot):
-        return self.args[slot[1]] if slot[0] == "a" else self.kwargs[slot[1]]
+        if slot[0] == "a":
+            return self.args[slot[1]]
+        return self.kwargs[slot[1]] if slot[1] in self.kwargs else self.left[slot[1]]
 
     def with_(self, *changes):
         return _changed(self.args, self.kwargs, changes)
 
     def defaults(self):
-        """Each trailing positional argument, then each keyword one, left to its default."""
+        """Each trailing positional argument, then each keyword one, left to its default:
+        where it has one (else both trees raise TypeError) and the call passed another
+        (else it is the same call)."""
         for n in range(len(self.args) - 1, -1, -1):
-            yield self.args[:n], dict(self.kwargs)
+            if self._other_than_default(("a", n)):
+                yield self.args[:n], dict(self.kwargs)
         for k in sorted(self.kwargs):
-            yield list(self.args), {n: v for n, v in self.kwargs.items() if n != k}
+            if self._other_than_default(("k", k)):
+                yield list(self.args), {n: v for n, v in self.kwargs.items() if n != k}
 
-    def singles(self, lo, hi):
+    def _other_than_default(self, slot):
+        if self.defaulted is None or slot not in self.defaulted:
+            return True
+        default = self.defaulted[slot]
+        return default is not inspect.Parameter.empty \
+            and vals.blob(default) != vals.blob(self.get(slot))
+
+    def singles(self, lo, hi, fresh=None):
+        """Each slot moved to its depth-th nearest value, depth by depth: the slots whose
+        value is `fresh` (no earlier call held it there), the others, or (None) all."""
         for depth in range(lo, hi):
-            for slot, near in zip(self.slots, self.near):  # noqa: B905 (Python 3.9)
-                if depth < len(near):
+            for slot, near, new in zip(self.slots, self.near, self.fresh):  # noqa: B905
+                if depth < len(near) and fresh in (None, new):
                     yield self.with_((slot, near[depth]))
 
     def pairs(self, lo, hi):
@@ -92,6 +116,36 @@ def _numbers_in(value):
     state = state_of(value) if hasattr(value, "__dict__") else None
     return [n for _, v in (state or [])[:8] if not hasattr(v, "__dict__")
             for n in _numbers_in(v)]
+
+
+def _defaults(params):
+    """Slot -> its parameter's default (inspect.Parameter.empty for none), by `parameters`;
+    None where there is no signature to read."""
+    if not params:
+        return None
+    out = {("k", name): d for name, (_, by_name, d) in params.items() if by_name}
+    out.update({("a", at): d for at, _, d in params.values() if at is not None})
+    return out
+
+
+def _left(params, args, kwargs):
+    """The parameters a call left to a plain default (a flag, a number, a short text), by
+    name: each is given its default's nearest values too (a flag no test sets, set)."""
+    return {name: d for name, (at, by_name, d) in params.items()
+            if by_name and name not in kwargs and (at is None or at >= len(args))
+            and type(d) in (bool, int, float, str) and len(str(d)) <= 40}
+
+
+def _mark_fresh(plans):
+    """A slot's value is fresh on the first call that holds it there: varied there first,
+    on every other call holding it only once the fresh ones have had their turn (a
+    renderer or a flag every call passes alike would otherwise take each call's share)."""
+    seen = set()
+    for plan in plans:
+        for i, slot in enumerate(plan.slots):
+            key = (slot, vals.blob(plan.get(slot)))
+            plan.fresh[i] = key not in seen
+            seen.add(key)
 
 
 def _pools(decoded):
@@ -131,11 +185,13 @@ def _round_robin(iterables):
 # -- boundaries first ---------------------------------------------------------------------
 
 _BOUND_FIRST, _BOUND_OTHERS = 3, 8  # a parameter's values paired with another's first ones
+_SHAPES = 4  # captured calls of distinct shapes a boundary value is placed on
 
 
 def parameters(fn):
-    """Parameter name -> (its position or None, passable by name): the slots a captured
-    call fills (every positional one by position, `self` first; keyword-only ones by name)."""
+    """Parameter name -> (its position or None, passable by name, its default or
+    inspect.Parameter.empty): the slots a captured call fills (every positional one by
+    position, `self` first; keyword-only ones by name)."""
     try:
         found = inspect.signature(fn, follow_wrapped=False).parameters.values()
     except (TypeError, ValueError):
@@ -143,16 +199,16 @@ def parameters(fn):
     out, at = {}, 0
     for p in found:
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            out[p.name] = (at, p.kind is not p.POSITIONAL_ONLY)
+            out[p.name] = (at, p.kind is not p.POSITIONAL_ONLY, p.default)
             at += 1
         elif p.kind is p.KEYWORD_ONLY:
-            out[p.name] = (None, True)
+            out[p.name] = (None, True, p.default)
     return out
 
 
 def _slot(call, name, where):
     """Where a call holds parameter `name`: by position when it passed it so, else by name."""
-    at, by_name = where
+    at, by_name = where[:2]
     if at is not None and at < len(call[0]):
         return ("a", at)
     return ("k", name) if by_name else None
@@ -162,37 +218,67 @@ def _value_at(call, slot):
     return call[0][slot[1]] if slot[0] == "a" else call[1].get(slot[1])
 
 
-def _nearest(decoded, name, where, value, spread=1):
-    """[(call index, slot, the value as that call's kind)] on the `spread` captured calls
-    whose value there is nearest `value` and can hold it (one, but for a caller's text:
-    several, as which of its calls reach the comparison is not known)."""
+def _placements(decoded, name, where, value, spread=1):
+    """[(call index, slot, the value as that call's kind)]: first on the `spread` captured
+    calls whose value there is nearest `value` and can hold it (one, but for a caller's
+    text: several, as which of its calls reach the comparison is not known); then on the
+    nearest call of each other shape there, up to _SHAPES in all (a token with a label
+    returns before the comparison its URL reaches; one without does not)."""
     gaps = []
     for i, call in enumerate(decoded):
         slot = _slot(call, name, where)
         if slot is not None:
             gaps.append((vals.distance(value, _value_at(call, slot)), i, slot))
-    out = []
+    out, shapes = [], set()
     for _, i, slot in sorted(gaps, key=lambda g: g[:2]):
+        shape = _shape(_value_at(decoded[i], slot))
+        if len(out) >= spread and (shape in shapes or len(shapes) >= _SHAPES):
+            continue
         new = vals.applied(value, _value_at(decoded[i], slot))
         if new is not vals.SKIP:
             out.append((i, slot, new))
-            if len(out) >= spread:
-                break
+            shapes.add(shape)
     return out
 
 
+def _truth_value(value):
+    """Whether a boundary value is a truth test's (["value", v], maybe inside an item or
+    attribute), not a comparison's."""
+    while isinstance(value, (list, tuple)) and len(value) == 3 and value[0] in ("attr", "item"):
+        value = value[2]
+    return isinstance(value, (list, tuple)) and len(value) == 2 and value[0] == "value"
+
+
+def _shape(value, depth=0):
+    """Which keys and attributes a value has, and which of them are true, two levels down:
+    the branches a call takes before it reaches a comparison, as far as its kind tells."""
+    if isinstance(value, dict) and depth < 2:
+        return ("dict", tuple((repr(k)[:40], _shape(v, depth + 1))
+                              for k, v in list(value.items())[:12]))
+    state = state_of(value) if depth < 2 and hasattr(value, "__dict__") else None
+    if state:
+        return (type(value).__name__, tuple((k, _shape(v, depth + 1)) for k, v in state[:12]))
+    try:
+        return (type(value).__name__, bool(value))
+    except Exception:  # an object whose truth raises: its kind alone
+        return (type(value).__name__,)
+
+
 def _boundary_inputs(decoded, boundaries, params, most, spread=1):
-    """Each (parameter, value) once, on the captured call nearest it (`_nearest`); then a
-    parameter's first values with each other parameter's first values, on that same call
-    (a discount that needs a tier). At most `most`."""
-    rows = []  # per parameter: its name, and (raw value, _nearest's answer) each
+    """Each (parameter, value) once, on the captured call nearest it, then on the nearest
+    call of each other shape (`_placements`); then a parameter's first values with each
+    other parameter's first values, on that nearest call (a discount that needs a tier).
+    At most `most`."""
+    rows, later = [], []  # per parameter: its name, and (raw value, a placement) each
     for entry in boundaries if isinstance(boundaries, (list, tuple)) else []:
         name = entry.get("param") if isinstance(entry, dict) else None
         if name in params and isinstance(entry.get("values"), list):
-            rows.append((name, [(v, at) for v in entry["values"]
-                                for at in _nearest(decoded, name, params[name], v, spread)]))
-    out = [_changed(*decoded[i], [(slot, new)])
-           for _, (i, slot, new) in vals.interleave([row for _, row in rows])]
+            placed = [(v, _placements(decoded, name, params[name], v, spread))
+                      for v in entry["values"]]
+            rows.append((name, [(v, at) for v, found in placed for at in found[:spread]]))
+            later.append([(v, at) for v, found in placed for at in found[spread:]])
+    out = [_changed(*decoded[i], [(slot, new)]) for _, (i, slot, new) in
+           vals.interleave([row for _, row in rows]) + vals.interleave(later)]
     depths = sorted((a + b, a, p, q, b) for p, (_, mine) in enumerate(rows)
                     for q, (_, theirs) in enumerate(rows) if p != q
                     for a in range(min(_BOUND_FIRST, len(mine)))
@@ -202,6 +288,8 @@ def _boundary_inputs(decoded, boundaries, params, most, spread=1):
             break
         i, slot, new = rows[p][1][a][1]
         other, raw = rows[q][0], rows[q][1][b][0]
+        if _truth_value(rows[p][1][a][0]) and _truth_value(raw):
+            continue  # two truth tests' values: a flag with a flag, no threshold met
         there = _slot(decoded[i], other, params[other])
         value = vals.applied(raw, _value_at(decoded[i], there)) if there else vals.SKIP
         if value is not vals.SKIP:
@@ -209,10 +297,16 @@ def _boundary_inputs(decoded, boundaries, params, most, spread=1):
     return out[:most]
 
 
-# The stages, in order: every call's defaults, its nearest single changes, nearest pairs,
-# the other single changes, the other pairs.
-_STAGES = (lambda p: p.defaults(), lambda p: p.singles(0, _SINGLE_FIRST),
-           lambda p: p.pairs(0, 2), lambda p: p.singles(_SINGLE_FIRST, vals.NEAR_MAX + 8),
+# The stages, in order: every call's defaults; each argument's nearest value (a flag every
+# call passes alike is flipped on each: which call it matters on is not known); the fresh
+# values' next nearest; nearest pairs taking turns with the fresh values' other single
+# changes (a function of fourteen arguments has 91 pairs a depth: they would take all that
+# is left); the repeated values' other single changes; the other pairs.
+_STAGES = (lambda p: p.defaults(), lambda p: p.singles(0, 1),
+           lambda p: p.singles(1, _SINGLE_FIRST, True),
+           lambda p: _round_robin([p.pairs(0, 2),
+                                   p.singles(_SINGLE_FIRST, vals.NEAR_MAX + 8, True)]),
+           lambda p: p.singles(1, vals.NEAR_MAX + 8, False),
            lambda p: p.pairs(3, 2 * _PAIR_FIRST - 2))
 
 
@@ -226,9 +320,10 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1):
             args, kwargs = pickle.loads(raw)
             decoded.append((list(args), dict(kwargs)))
     pools = _pools(decoded)
-    plans = [_Plan(a, k, constants, pools) for a, k in decoded]
-    first = _boundary_inputs(decoded, boundaries, parameters(fn) if fn else {}, limit // 2,
-                             spread)
+    params = parameters(fn) if fn else {}
+    plans = [_Plan(a, k, constants, pools, params) for a, k in decoded]
+    _mark_fresh(plans)
+    first = _boundary_inputs(decoded, boundaries, params, limit // 2, spread)
     stages = [first] + [_round_robin([stage(p) for p in plans]) for stage in _STAGES]
     out, seen, size = [], set(calls), 0
     for args, kwargs in itertools.chain.from_iterable(stages):

@@ -1,7 +1,11 @@
 """Values near a value, for the replay runner's generated inputs (governance.oracle.
 replay_inputs): `near` varies a captured argument towards the function's constants, its
-edges and its siblings; `applied` builds a boundary value (governance.proof.boundaries) on a
-captured argument, as the kind of value the call passed there.
+edges and its siblings, and by the rules a test designer applies to its kind (a text: the
+code's punctuation swapped in, a fraction at its precision edges, white space that `strip()`
+and `strip(' ')` tell apart; a timedelta: parts of a second; a datetime: other zones; a
+dict: a value or key of another kind, a key the code names); `applied` builds a boundary
+value (governance.proof.boundaries) on a captured argument, as the kind of value the call
+passed there.
 
 Copied into a run's private plugin directory as `_ouroboros_values` (governance.oracle.
 run_dir) beside the runner, and imported there before the tree under test is on sys.path:
@@ -24,12 +28,18 @@ except ImportError:  # imported by the daemon's own code and tests
 
 _DIGITS = re.compile(r"\d+")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+_FRACTION = re.compile(r"\d[.,](\d+)")  # a number written with decimals: its fraction
+_WORD = re.compile(r"[^\W_]+")  # a run of letters or digits
 NEAR_MAX = 48  # values near one value
 _LONG_TEXT = 4096  # a text too long to vary finely
 _HALVES = ("0.5", "2.5", "0.125", "1.005", "0.005", "0.015", "-1.5")
 # Text where case and normalisation rules part ways: sharp s, dotted I, a ligature, a
 # title-case digraph, a combining accent.
 _PROBES = (" Stra\u00dfe", " \u0130", " \ufb01", " \u01c5", " e\u0301")
+# A datetime's other zones: the stdlib's own UTC (its dst() is None), none, east, west.
+_ZONES = (datetime.timezone.utc, None,  # noqa: UP017 (Python 3.9)
+          datetime.timezone(datetime.timedelta(hours=1)),
+          datetime.timezone(-datetime.timedelta(hours=5, minutes=30)))
 SKIP = object()  # a boundary value the captured call's kind of value cannot hold
 
 
@@ -50,6 +60,9 @@ class Context:
                     self.numbers.append(decimal.Decimal(str(c)))
         self.ints = [int(d) for d in self.numbers if d == d.to_integral_value()]
         self.words = [c for c in constants if isinstance(c, str)]
+        # the punctuation the code compares, splits or replaces by (',', '.', ')')
+        self.marks = list(dict.fromkeys(c for c in self.words if len(c) == 1
+                                        and not c.isalnum() and not c.isspace()))
         self.constants, self.siblings, self.depth = constants, list(siblings), depth
 
     def deeper(self):
@@ -88,13 +101,46 @@ def _near_str(v, ctx):
     else:
         numeric = []
     words = ctx.words[:12]  # what the code compares with first: states, codes, units
-    out = [*numeric, "", *words[:6], " " + v, v + " ", v.upper(), v.lower(), v[:-1], v[1:],
+    out = [*numeric, "", *words[:6], *_punctuated(v, ctx.marks)[:6], *_precise(v),
+           " " + v, v + " ", v.upper(), v.lower(), *_blanked(v), v[:-1], v[1:],
            v[:1], v[:2], v[-1:], v.strip()[:1], v * 2, v + " " + v, v.title(), v.swapcase(),
            "\t" + v + "\n", " ".join(reversed(v.split(" "))), v.replace(" ", "  ")]
     out += _digit_variants(v, ctx.ints) + words[6:] + [f"{v} {w}" for w in words[:6]]
     out += [v.replace(w, other) for w in words if len(w) > 1 and w in v
             for other in words[:6] if other != w]
     return out + [v + p for p in _PROBES]
+
+
+def _punctuated(v, marks):
+    """`v` with one of the code's punctuation marks written for another it holds (a decimal
+    comma for a point, ')' for '('), then with each one it lacks appended."""
+    held = [m for m in marks if m in v][:4]
+    swapped = [v.replace(m, other, 1) for m in held for other in marks if other != m]
+    return swapped + [v + m for m in marks if m not in v]
+
+
+def _precise(v):
+    """Precision edges of the first number written with decimals: a 7 at the 7th decimal
+    (past a microsecond) and at the 10th, and nines to the 10th (a rounding carry), where
+    rounding and truncating part ways."""
+    m = _FRACTION.search(v)
+    if m is None:
+        return []
+    digits = m.group(1)
+    return [v[:m.start(1)] + new + v[m.end(1):]
+            for new in (digits.ljust(6, "0") + "7", digits.ljust(9, "0") + "7",
+                        digits.ljust(10, "9"))]
+
+
+def _blanked(v):
+    """White space where the code strips or splits: the first space a tab, then a line
+    break; each of the first two words written as white space that `strip()` removes and
+    `strip(' ')` does not (a space, a tab, a line break, a space), then with a space either
+    side (a code span's padding)."""
+    out = [v.replace(" ", "\t", 1), v.replace(" ", "\n", 1)] if " " in v else []
+    words = list(_WORD.finditer(v))[:2]
+    return out + [v[:m.start()] + new + v[m.end():] for m in words
+                  for new in (" \t\n ", f" {m.group()} ")]
 
 
 def _digit_variants(v, ints):
@@ -137,7 +183,8 @@ def _near_dict(v, ctx):
     if len(v) > 64:
         return []
     pairs = list(v.items())
-    shapes = [[], pairs[::-1]] + [pairs[:i] + pairs[i + 1:] for i in range(min(len(v), 6))]
+    dropped = [pairs[:i] + pairs[i + 1:] for i in range(min(len(v), 6))]
+    shapes = [[], pairs[::-1], *interleave([dropped, *_rekeyed(pairs, ctx)])]
     if ctx.depth < 2:
         shapes += interleave([[[*pairs[:i], (k, new), *pairs[i + 1:]]
                                 for new in near(val, ctx.deeper())[:6]]
@@ -150,6 +197,22 @@ def _near_dict(v, ctx):
             clone.update(shape)
             out.append(clone)
     return out
+
+
+def _rekeyed(pairs, ctx):
+    """A dict's keys and values changed in kind: a value of another kind (a dict or list
+    as its first item, anything else in a list); each key the code names that it lacks
+    (its longer string constants), holding its first value; its first key None."""
+    first = pairs[0][1] if pairs else None
+    retyped = []
+    for i, (k, val) in enumerate(pairs[:4]):
+        inner = list(val.values() if isinstance(val, dict) else val) \
+            if isinstance(val, (dict, list, tuple)) else None
+        other = (inner[0] if inner else None) if inner is not None else [val]
+        retyped.append([*pairs[:i], (k, other), *pairs[i + 1:]])
+    named = [w for w in ctx.words if len(w) > 1 and w not in dict(pairs)][:3]
+    return [retyped, [[*pairs, (w, first)] for w in named],
+            [[(None, first), *pairs[1:]]] if pairs else []]
 
 
 def _near_set(v, ctx):
@@ -169,7 +232,10 @@ def _near_date(v, ctx):
                            (v.year - 1, v.month, min(v.day, 28))):
         with contextlib.suppress(ValueError, OverflowError):
             out.append(v.replace(year=year, month=month, day=d))
-    if isinstance(v, datetime.datetime):
+    if isinstance(v, datetime.datetime):  # other zones early: the stdlib's own (UTC, whose
+        # dst() is None), none, an hour east, five and a half hours west
+        out[2:2] = [v.replace(tzinfo=z) for z in _ZONES if z is not v.tzinfo][:2]
+        out += [v.replace(tzinfo=z) for z in _ZONES if z is not v.tzinfo][2:]
         out += [v.replace(hour=0, minute=0, second=0, microsecond=0), v.replace(hour=12),
                 v.replace(hour=23, minute=59, second=59, microsecond=999999),
                 v.replace(microsecond=500000)]
@@ -177,9 +243,15 @@ def _near_date(v, ctx):
 
 
 def _near_timedelta(v, ctx):
-    second = datetime.timedelta(seconds=1)
-    return [datetime.timedelta(0), v + second, v - second, -v, v * 2,
-            datetime.timedelta(days=1)]
+    """Whole seconds either side, then the parts of a second (a microsecond more, the
+    microseconds alone, a twentieth of a second more: a fraction written with leading
+    zeros), then sign, scale and the code's numbers as seconds."""
+    second, micro = datetime.timedelta(seconds=1), datetime.timedelta(microseconds=1)
+    out = [datetime.timedelta(0), v + second, v - second, v + micro,
+           datetime.timedelta(microseconds=v.microseconds or 5),
+           v + datetime.timedelta(milliseconds=50), -v, v * 2, datetime.timedelta(days=1),
+           v - micro]
+    return out + [datetime.timedelta(seconds=n) for n in ctx.ints[:4]]
 
 
 def _near_object(v, ctx):
@@ -244,7 +316,9 @@ def interleave(lists):
 # A boundary value is a number, a word, or tagged with the way from the parameter to it:
 # ["num", "99.99"], ["len", n], ["digits", n], ["attr", name, v], ["item", key, v] (JSON
 # turned the daemon's tuples into lists); ["within", word, written] is a word inside a
-# text written another way (a caller's text carrying what a function it reaches compares).
+# text written another way (a caller's text carrying what a function it reaches compares);
+# ["value", v] is v as it is (a truth test's 0 for a text); ["with", w] and ["without", w]
+# the captured text, list or dict with w added (a key, holding None) or w taken out.
 
 
 def _tagged(value):
@@ -265,6 +339,11 @@ def distance(value, old):
             if tag == "within":
                 return abs(len(old) - len(value[1])) if _within(value, old) is not SKIP \
                     else math.inf
+            if tag in ("value", "with", "without"):  # nearest: where it changes the answer
+                # to the test (a false value where a true one was, a word where none was)
+                changes = bool(value[1]) != bool(old) if tag == "value" else \
+                    (value[1] in old) == (tag == "without")
+                return 0 if changes else 1
             inner = vars(old)[value[1]] if tag == "attr" else old[value[1]]
             return distance(value[-1], inner)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -393,8 +472,41 @@ def _numbers_of(text):
     return found
 
 
+def _with(old, word):
+    """`old` with `word` added: at a text's or list's end, as a dict's key (None)."""
+    if isinstance(old, str):
+        return old + word if word not in old else SKIP
+    if isinstance(old, (list, tuple)):
+        built = _rebuilt(old, [*old, word])
+        return SKIP if built is None else built
+    if isinstance(old, dict) and word not in old:
+        clone = copy.copy(old)
+        clone[word] = None
+        return clone
+    return SKIP
+
+
+def _without(old, word):
+    """`old` with `word` taken out: its first place in a text or list, a dict's key."""
+    if isinstance(old, str):
+        return old.replace(word, "", 1) if word in old else SKIP
+    if isinstance(old, (list, tuple, dict)) and word in old:
+        if isinstance(old, dict):
+            clone = copy.copy(old)
+            del clone[word]
+            return clone
+        items = list(old)
+        items.remove(word)
+        built = _rebuilt(old, items)
+        return SKIP if built is None else built
+    return SKIP
+
+
 # How a tagged boundary value is built on the captured value `old`.
-_BUILT = {"num": lambda v, old: _as_number(decimal.Decimal(v[1]), old),
+_BUILT = {"value": lambda v, old: v[1],
+          "with": lambda v, old: _with(old, v[1]),
+          "without": lambda v, old: _without(old, v[1]),
+          "num": lambda v, old: _as_number(decimal.Decimal(v[1]), old),
           "len": lambda v, old: _resized(old, v[1]),
           "digits": lambda v, old: _with_digits(old, v[1]),
           "within": _within,

@@ -102,6 +102,93 @@ def test_containers_change_shape_order_and_elements() -> None:
     assert [2, 1, 3] in lists and [3, 1, 2, 3, 1, 2] in lists and [4, 1, 2] in lists
 
 
+def test_the_codes_punctuation_swapped_in_and_appended() -> None:
+    """A decimal comma where the text has a point, ')' where it has none: what the code
+    compares or replaces one character by."""
+    made = _firsts(_calls((["PT2.3H"], {}), (["/foo"], {})), ["P", ",", ".", ")"])
+    assert {"PT2,3H", "PT2)3H", "/foo)", "/foo,"} <= set(made)
+    assert made.index("PT2,3H") < 16  # early: a call's nearest values are tried first
+
+
+def test_a_written_fraction_at_its_precision_edges() -> None:
+    """Past a microsecond and past a float's tenth decimal, and nines to a carry: where
+    rounding and truncating part ways."""
+    made = set(_firsts(_calls((["23,3"], {}), (["10:15:25.5Z"], {})), []))
+    assert {"23,3000007", "23,3000000007", "23,3999999999"} <= made
+    assert "10:15:25.5000000007Z" in made
+
+
+def test_white_space_that_strip_and_strip_space_tell_apart() -> None:
+    made = set(_firsts(_calls((["H1 `C`"], {})), []))
+    assert {"H1\t`C`", "H1\n`C`", " \t\n  `C`", "H1 ` \t\n `", "H1 ` C `"} <= made
+
+
+def test_a_timedelta_moves_by_parts_of_a_second() -> None:
+    day = datetime.timedelta(days=23, seconds=82800)
+    made = set(_firsts(_calls(([day, "P%P"], {})), [60, 24]))
+    us = datetime.timedelta(microseconds=1)
+    assert {day + us, datetime.timedelta(microseconds=5), day - us,
+            day + datetime.timedelta(milliseconds=50), datetime.timedelta(seconds=60),
+            datetime.timedelta(seconds=24)} <= made
+    held = datetime.timedelta(seconds=22, microseconds=220000)
+    assert datetime.timedelta(microseconds=220000) in _firsts(_calls(([held], {})), [])
+
+
+def test_a_datetime_in_other_zones() -> None:
+    """The stdlib's own UTC (whose dst() is None), no zone, east and west."""
+    when = datetime.datetime(1985, 4, 12, 10, 15)
+    made = _firsts(_calls(([when], {})), [])
+    zones = [d.tzinfo for d in made if isinstance(d, datetime.datetime) and d.tzinfo]
+    assert datetime.UTC in zones[:1] and len(set(zones)) == 3
+    aware = when.replace(tzinfo=datetime.UTC)
+    assert when in _firsts(_calls(([aware], {})), [])[:4]
+
+
+def test_a_dicts_keys_and_values_change_kind() -> None:
+    """A value of another kind (a dict as its first value, a text in a list), a key the code
+    names added, the first key None."""
+    token = {"@xmlns": {"": "u", "a": "v"}, "#text": "y"}
+    made = _firsts(_calls(([token], {})), ["title", "#text", "a"])
+    assert {"@xmlns": "u", "#text": "y"} in made and {"@xmlns": token["@xmlns"],
+                                                       "#text": ["y"]} in made
+    assert {**token, "title": token["@xmlns"]} in made
+    assert {None: token["@xmlns"], "#text": "y"} in made
+    assert made.index({"@xmlns": "u", "#text": "y"}) < 6
+
+
+def test_defaults_only_where_they_change_the_call() -> None:
+    """Leaving out what the call passed as the default is the same call; leaving out what
+    has no default is TypeError on both trees."""
+    def emit(key, value, prefix="@", pretty=False):
+        return key
+    calls = _calls((["a", 1, "@", True], {}))
+    made = [pickle.loads(b) for b in rr.generated(calls, [], 50, [], emit)]
+    assert made[0] == (["a", 1, "@"], {})  # pretty left to False
+    assert (["a", 1], {}) not in made and (["a"], {}) not in made and ([], {}) not in made
+
+
+def test_a_flag_the_call_left_to_its_default_is_set() -> None:
+    """A parameter no test passes is given its default's nearest values, by name (an object
+    or None default is not: nothing near it is known)."""
+    def parse(text, encoding=None, namespaces=False, separator=":", *, depth=0):
+        return text
+    made = [pickle.loads(b) for b in rr.generated(_calls((["<a/>"], {})), [], 500, [], parse)]
+    assert (["<a/>"], {"namespaces": True}) in made[:8]
+    assert {"separator", "depth", "namespaces"} == {k for _, kw in made for k in kw}
+
+
+def test_a_value_every_call_passes_alike_is_varied_once_first() -> None:
+    """A renderer or flag every call passes takes one call's share, not each call's, beyond
+    its nearest value, until the values only one call passes have had their turn."""
+    texts = [f"text {i}" for i in range(20)]
+    calls = _calls(*[([t, "same"], {}) for t in texts])
+    made = _inputs(calls, [], limit=40 + 6 * 21)  # defaults, then the fresh values first
+    moved = [a for a, _ in made if len(a) == 2 and a[0] in texts and a[1] != "same"]
+    nearest = {a[1] for a in moved if a[0] != "text 0"}
+    assert len(nearest) == 1 and {a[0] for a in moved} == set(texts)  # flipped on each
+    assert len([a for a in moved if a[0] == "text 0"]) >= 6
+
+
 def test_dates_move_to_month_ends_leap_days_and_each_weekday() -> None:
     day = datetime.date(2024, 3, 13)
     made = {d for d in _firsts(_calls(([day], {})), []) if d is not None}
@@ -134,7 +221,8 @@ def test_boundary_inputs_come_first_once_per_value_on_the_nearest_call() -> None
     assert made[:3] == [([Decimal(100), "silver"], {}), ([Decimal(99), "silver"], {}),
                         ([Decimal("99.99"), "silver"], {})]
     assert sum(1 for a, _ in made if a and a[0] == Decimal(100)) == 1
-    assert len(made) > 100 and made[3:] == _inputs(calls, [])[:len(made) - 3]
+    rest = [pickle.loads(b) for b in rr.generated(calls, [], 1500, [], price)]
+    assert len(made) > 100 and made[3:] == rest[:len(made) - 3]
 
 
 def test_a_value_then_each_other_parameters_first_values_on_the_same_call() -> None:
@@ -148,6 +236,20 @@ def test_a_value_then_each_other_parameters_first_values_on_the_same_call() -> N
                          ([Decimal(99), "gold"], {}), ([Decimal(99), "GOLD"], {})]
 
 
+def test_a_value_on_the_nearest_call_then_on_the_nearest_of_each_other_shape() -> None:
+    """A labelled token returns before its URL is compared: the URL's value goes on the
+    nearest call, then on the nearest call of each other shape (no label), however many
+    labelled ones are nearer."""
+    def link(token):
+        return token
+    labelled = [({"label": "x", "attrs": {"url": f"/u{i}"}},) for i in range(5)]
+    plain = ({"attrs": {"url": "https://a.example/long"}},)
+    calls = _calls(*[(list(c), {}) for c in [*labelled, plain]])
+    value = ["item", "attrs", ["item", "url", ["with", ")"]]]
+    made = _bounded(calls, {"token": [value]}, fn=link, limit=4)
+    assert [a[0]["attrs"]["url"] for a, _ in made[:2]] == ["/u0)", "https://a.example/long)"]
+
+
 @pytest.mark.parametrize(("captured", "values", "made"), [
     (7, [100, ["num", "99.99"]], [100]),  # an int holds no cents
     (7.5, [100, ["num", "99.99"]], [100.0, 99.99]),
@@ -158,6 +260,9 @@ def test_a_value_then_each_other_parameters_first_values_on_the_same_call() -> N
     ("#x", [["item", 0, "!"]], ["!x"]),
     ("9:30 pm", [["digits", 13], ["digits", 60]], ["13:30 pm", "9:60 pm"]),  # the nearest
     ("21:05", [["digits", 7]], ["21:07"]),  # its width kept
+    ("Z", [["value", 0], ["value", []], ["value", None]], [0, [], None]),  # as it is
+    ("/foo", [["with", ")"], ["without", "/"]], ["/foo)", "foo"]),
+    ({"day": 1}, [["without", "day"], ["with", "month"]], [{}, {"day": 1, "month": None}]),
 ])
 def test_a_boundary_value_takes_the_kind_the_call_passed(captured, values, made) -> None:
     """The boundary stage has half the limit: here exactly the values that apply."""
