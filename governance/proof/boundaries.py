@@ -5,21 +5,27 @@ runner tries before any other generated input (issue 42, item 1).
 A refactor that moves a boundary (`amount >= 100` becoming `amount > 100`) differs only at
 the boundary; inputs spread over the captured calls rarely land on it. So, from the base's
 and the candidate's text of one function: each comparison of a parameter (`<`, `<=`, `>`,
-`>=`, `==`, `!=`, `in`, `not in`, `.startswith`, `.endswith`, a slice bound, `range(n)`)
-with a constant (a literal, `Decimal("0.5")`, a module-level table or constant read by
-name), where the parameter reaches the comparison directly, through `len()`, an attribute,
-an item, a conversion (`int`, `str`, `Decimal`...), a text method (`strip`, `upper`...), a
-regular expression's group (a number written inside the text: `int(m.group(1)) > 12`),
-or through locals assigned from such expressions, in source order (so chains of them).
+`>=`, `==`, `!=`, `in`, `not in`, `is None`, `.startswith`, `.endswith`, a slice bound,
+`range(n)`) with a constant (a literal, `Decimal("0.5")`, a module-level table or constant
+read by name), each truth test of one (`if x:`, `not x`, `x and y`, `isinstance(x, T)`),
+each codec it names (`s.encode(x)`, `encoding=x`), and `if not x: x = 'utf-8'` (x stands
+for the constant), where the parameter reaches it directly, through `len()`, an attribute,
+an item (`.get(k)` too), a conversion (`int`, `str`, `Decimal`...), a text method (`strip`,
+`upper`...), a regular expression's group (a number written inside the text:
+`int(m.group(1)) > 12`), or through locals assigned from such expressions, in source order
+(so chains of them).
 
 The values (`Boundary`): a number: the constant, one either side, a cent either side (the
 runner keeps a captured int's type and drops what an int cannot hold); a word: the word,
-its other cases, a prefix of it, the word with a space either side; a length: n-1, n, n+1.
-A value reached through an attribute, item, length or text is tagged with the way there,
-so the runner builds it on a captured value (governance.oracle.replay_values):
-`("attr", name, v)`, `("item", key, v)`, `("len", n)`, `("digits", n)` (the number in the
-text nearest n, written as n), `("num", "99.99")` (a number that is no int, as text).
-Everything is JSON-able: the job carries it to the jail.
+its other cases, a prefix of it, the word with a space either side, and for `w in x` the
+captured value with w added and taken out; a length: n-1, n, n+1; a truth test: TRUTH
+(None, each kind's false value, a true text and number, as they are: 0 is not None, '' is
+no dict); a codec: CODECS. A value reached through an attribute, item, length or text is
+tagged with the way there, so the runner builds it on a captured value
+(governance.oracle.replay_values): `("attr", name, v)`, `("item", key, v)`, `("len", n)`,
+`("digits", n)` (the number in the text nearest n, written as n), `("num", "99.99")` (a
+number that is no int, as text), `("value", v)` (v whatever the call passed),
+`("with", w)`, `("without", w)`. Everything is JSON-able: the job carries it to the jail.
 
 Pure: trees in, values out.
 """
@@ -43,6 +49,14 @@ _TEXT_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casef
                            "capitalize"})
 _MATCHES = frozenset({"match", "fullmatch", "search"})
 _ORDERS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
+# What a truth test (`if x:`, `not x`, `x or y`), `x is None` or `isinstance(x, T)` tells
+# apart: None, the false value of each other kind (0 is not None, '' is no dict), and a true
+# text and number; each placed as it is, whatever the captured call passed there.
+TRUTH: tuple[object, ...] = tuple(("value", v) for v in (None, 0, "", [], {}, "x", 1))
+# A parameter the code encodes or decodes text by (`s.encode(encoding)`, `open(p,
+# encoding=encoding)`) names a codec: one for all text, one for eight bits, one of two
+# bytes a character, one for seven bits.
+CODECS: tuple[str, ...] = ("utf-8", "latin-1", "utf-16", "ascii")
 
 
 def boundaries(defs: Sequence[ast.AST], tables: Mapping[str, object] | None = None
@@ -167,18 +181,24 @@ def _position(n: ast.AST) -> tuple[int, int]:
 def _comparisons(node: ast.AST, flow: _Flow, tables: Mapping[str, object]
                  ) -> Iterable[tuple[Source, list[object]]]:
     """(where a parameter's value is compared, the leaf values at and beside the constant),
-    in source order."""
+    in source order; a truth test's values after a comparison's at the same place."""
     found = []
     for n in ast.walk(node):
         for source, leaves in _compared(n, flow, tables):
             if source and leaves:
                 found.append((_position(n), source, leaves))
+        for e in _tested(n):
+            source = flow.source(e)
+            if source and _truth(source):
+                found.append((_position(e), source, _truth(source)))
     found.sort(key=lambda f: f[0])
     return [(source, leaves) for _, source, leaves in found]
 
 
 def _compared(n: ast.AST, flow: _Flow, tables: Mapping[str, object]
               ) -> list[tuple[Source | None, list[object]]]:
+    if isinstance(n, ast.If) and (fallback := _fallback(n, tables)) is not None:
+        return [(flow.source(fallback[0]), _leaves([fallback[1]]))]
     if isinstance(n, ast.Compare):
         operands = [n.left, *n.comparators]
         return [pair for op, a, b in zip(n.ops, operands, operands[1:], strict=False)
@@ -191,12 +211,63 @@ def _compared(n: ast.AST, flow: _Flow, tables: Mapping[str, object]
     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "range" \
             and len(n.args) == 1:
         return [(flow.source(n.args[0]), [0, 1, -1, 2])]
+    if isinstance(n, ast.Call) and (codec := _codec(n)) is not None:
+        return [(flow.source(codec), list(CODECS))]
+    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
+            and n.func.id == "isinstance" and n.args:
+        return [(flow.source(n.args[0]), list(TRUTH))]  # a value of each other kind
     if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice):
         bounds = [_constant(b, tables) for b in (n.slice.lower, n.slice.upper)]
         lengths = [abs(b) for b in bounds if isinstance(b, int) and not isinstance(b, bool)]
         source = flow.source(n.value)
         return [(source and (source[0], (*source[1], ("len",))), _numbers(lengths))]
     return []
+
+
+def _fallback(n: ast.If, tables: Mapping[str, object]) -> tuple[ast.Name, object] | None:
+    """`if not p: p = 'utf-8'` (or `if p is None:`): the parameter stands for the constant
+    when false, so the constant and its near misses ('utf-' for 'utf-8') are its values."""
+    test = n.test
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    elif isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.Is) \
+            and isinstance(test.comparators[0], ast.Constant) \
+            and test.comparators[0].value is None:
+        test = test.left
+    first = n.body[0]
+    if not isinstance(test, ast.Name) or not isinstance(first, ast.Assign) \
+            or [getattr(t, "id", None) for t in first.targets] != [test.id]:
+        return None
+    value = _constant(first.value, tables)
+    return (test, value) if value is not None else None
+
+
+def _codec(n: ast.Call) -> ast.AST | None:
+    """The codec name a call is given: `.encode(x)`, `.decode(x)`, or `encoding=x`."""
+    named = next((k.value for k in n.keywords if k.arg == "encoding"), None)
+    if named is None and isinstance(n.func, ast.Attribute) and n.args \
+            and n.func.attr in ("encode", "decode"):
+        return n.args[0]
+    return named
+
+
+def _tested(n: ast.AST) -> list[ast.AST]:
+    """The expressions whose truth `n` tests: an if's, a while's, an assert's or a
+    conditional expression's test, each operand of `and`/`or`, what `not` negates."""
+    if isinstance(n, ast.If | ast.While | ast.IfExp | ast.Assert):
+        return [n.test]
+    if isinstance(n, ast.BoolOp):
+        return list(n.values)
+    if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.Not):
+        return [n.operand]
+    return []
+
+
+def _truth(source: Source) -> list[object]:
+    """A truth test's values: through a length, empty and not; through a regular
+    expression's group (`m.group(2) or 0`: whether it matched), none; otherwise TRUTH."""
+    last = source[1][-1] if source[1] else None
+    return [0, 1] if last == ("len",) else [] if last == ("digits",) else list(TRUTH)
 
 
 def _pair(op: ast.cmpop, a: ast.AST, b: ast.AST, flow: _Flow,
@@ -207,8 +278,13 @@ def _pair(op: ast.cmpop, a: ast.AST, b: ast.AST, flow: _Flow,
             held = tuple(held) if len(held) <= 8 else (held,)
         if isinstance(held, tuple | list | set | frozenset | dict):
             return [(flow.source(a), _leaves(_sorted(held)))]
-        word = _constant(a, tables)  # `"@" in email`
-        return [(flow.source(b), _words([word]))] if isinstance(word, str) else []
+        word = _constant(a, tables)  # `"@" in email`, `"day" in groups`: the word alone,
+        # and the captured text or dict with it added and without it
+        return [(flow.source(b), _held(word))] if isinstance(word, str) else []
+    if isinstance(op, ast.Is | ast.IsNot) and any(
+            isinstance(x, ast.Constant) and x.value is None for x in (a, b)):
+        subject = b if isinstance(a, ast.Constant) and a.value is None else a
+        return [(flow.source(subject), list(TRUTH))]
     if not isinstance(op, _ORDERS):
         return []
     for subject, other in ((a, b), (b, a)):
@@ -278,6 +354,12 @@ def _words(words: Iterable[object]) -> list[object]:
         if isinstance(w, str) and len(w) <= 200:
             out += [w, w.upper(), w.lower(), w.title(), w[:-1], f"{w} ", f" {w}"]
     return out
+
+
+def _held(word: str) -> list[object]:
+    """`word in x`: the word, the captured value with it and without it, then its forms."""
+    forms = _words([word])
+    return [*forms[:1], ("with", word), ("without", word), *forms[1:]]
 
 
 def _fits(path: tuple[Step, ...], leaf: object) -> bool:

@@ -15,7 +15,7 @@ import pytest
 from governance.oracle.testrun import CoverageRequest, TestRunner
 from governance.phases.behaviour_check import check_behaviour
 from governance.proof.behaviour import covering_tests, touched_functions
-from governance.proof.boundaries import boundaries, module_tables
+from governance.proof.boundaries import CODECS, TRUTH, boundaries, module_tables
 from tests.helpers import commit_files, jail_limits
 from tools.jail import JailExecutor, bwrap_available
 
@@ -59,14 +59,38 @@ CASES = {
     "an item": (
         "def f(row):\n    return row[0] == '#'\n", "row",
         (("item", 0, "#"), ("item", 0, ""), ("item", 0, "# "), ("item", 0, " #"))),
-    "a word the parameter contains": (
-        "def f(email):\n    return '@' in email\n", "email", ("@", "", "@ ", " @")),
+    "a word the parameter contains: the word, the text with it and without it": (
+        "def f(email):\n    return '@' in email\n", "email",
+        ("@", ("with", "@"), ("without", "@"), "", "@ ", " @")),
+    "a key a dict holds or not": (
+        "def f(groups):\n    return 'day' in groups\n", "groups",
+        ("day", ("with", "day"), ("without", "day"), "DAY", "Day", "da", "day ", " day")),
     "a number inside the text, through a regular expression's groups": (
         "def f(text):\n    m = _TIME.match(text.strip())\n"
         "    hour, minute = int(m.group(1)), int(m.group(2) or 0)\n"
         "    if minute > 59:\n        raise ValueError\n",
         "text", (("digits", 59), ("digits", 58), ("digits", 60))),
     "range(n)": ("def f(n):\n    return [i for i in range(n)]\n", "n", (0, 1, -1, 2)),
+    "a truth test: None, each kind's false value, a true text and number": (
+        "def f(name):\n    if not name:\n        return None\n", "name", TRUTH),
+    "is None, and == '' (a false name that is neither: 0)": (
+        "def f(name):\n    if name is None or name == '':\n        return None\n", "name",
+        (("value", None), "", ("value", 0), " ", ("value", ""), ("value", []),
+         ("value", {}), ("value", "x"), ("value", 1))),
+    "isinstance: a value of each other kind": (
+        "def f(v):\n    return isinstance(v, dict)\n", "v", TRUTH),
+    "a truth test through .get on an item": (
+        "def f(token):\n    label = token.get('label')\n    return 1 if label else 2\n",
+        "token", tuple(("item", "label", v) for v in TRUTH)),
+    "a truth test through a length: empty or not": (
+        "def f(code):\n    if len(code.strip()):\n        return code\n", "code",
+        (("len", 0), ("len", 1))),
+    "a parameter false stands for a constant: the constant and its near misses": (
+        "def f(xml, encoding=None):\n    if not encoding:\n        encoding = 'utf-8'\n",
+        "encoding", ("utf-8", *TRUTH[:1], "UTF-8", *TRUTH[1:2], "Utf-8", *TRUTH[2:3], "utf-",
+                     *TRUTH[3:4], "utf-8 ", *TRUTH[4:5], " utf-8", *TRUTH[5:])),
+    "a codec's name: other codecs": (
+        "def f(data, enc):\n    return data.decode(enc)\n", "enc", CODECS),
     "a keyword-only parameter": (
         "def f(*, limit=3):\n    return limit != 7\n", "limit",
         (7, 6, 8, ("num", "6.99"), ("num", "7.01"))),
@@ -102,8 +126,8 @@ def test_base_and_candidate_both_count_comparisons_first_then_neighbours() -> No
 @pytest.mark.parametrize("code", [
     "def f(p, q):\n    return p < q\n",  # no constant: the sibling stage's work
     "def f(p):\n    x = p * 2\n    return x > 10\n",  # arithmetic: not followed
-    "def f(p):\n    return p is None\n",
     "def f(p):\n    return p == True\n",
+    "def f(p):\n    x = p * 2\n    return x or 1\n",
 ])
 def test_what_is_not_a_boundary(code: str) -> None:
     assert _found(code) == {}
