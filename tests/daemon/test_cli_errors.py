@@ -1,7 +1,8 @@
 """Errors that name the fix (issue 43, item 5): a path that does not exist, a repository git
 refuses for its owner ("dubious ownership"), a wrong environment variable, a server's name in
-provider.name; doctor's report of each; and every CLI verb on the bad paths: one line, a
-non-zero exit, never a traceback.
+provider.name; doctor's report of each; and every CLI verb on the bad paths (one line, exit
+3) and the bad configurations (the key or variable named where the verb reads the
+settings), never a traceback.
 
 Real parts: real git repositories in temporary directories, chown-ed to another user for
 git's ownership check (so those tests need root, as git's own would), and the real
@@ -162,8 +163,8 @@ def test_the_table_names_every_command():
     assert {f"eval {n}" for n in evals} == {n for n in ARGV if n.startswith("eval ")}
 
 
-def _cli(*argv: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+def _cli(*argv: str, **environ: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)} | environ
     return subprocess.run([sys.executable, "-m", "daemon.cli", *argv], capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, env=env, timeout=120,
                           cwd=Path(__file__).resolve().parents[2])
@@ -202,3 +203,26 @@ def test_a_git_that_is_missing_is_not_taken_for_a_refusal(repo, monkeypatch):
     assert shutil.which("git") is None
     monkeypatch.setattr(os, "geteuid", lambda: NOBODY + 1)  # as if the tree were another's
     assert locate.git_refuses(repo) is None
+
+
+BAD_CONFIG = {  # (the config file's text or None, the environment) -> the key said
+    "a wrong environment variable": (None, {"OUROBOROS_DAEMON__WORKERS": "abc"},
+                                     "OUROBOROS_DAEMON__WORKERS"),
+    "a server's name in provider.name": ('[provider]\nname = "ollama"\n', {},
+                                         "[[provider.http]]"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(BAD_CONFIG))
+@pytest.mark.parametrize("command", list(ARGV))
+def test_every_verb_on_a_bad_configuration(repo, command, case):
+    text, environ, said = BAD_CONFIG[case]
+    if text is not None:
+        (repo / CONFIG_NAME).write_text(text)
+    proc = _cli(*command.split(), *ARGV[command], "--repo", str(repo), **environ)
+    out = proc.stdout + proc.stderr
+    assert "Traceback" not in out, out
+    # A verb that validates the settings stops, naming the fix; the socket verbs and the
+    # hooks read only where the state dir is, and answer as they would (no daemon, installed)
+    assert proc.returncode in (0, 1, 3) and (said in out or "invalid configuration" not in out)
