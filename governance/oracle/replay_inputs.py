@@ -22,8 +22,10 @@ further values of the arguments passed alike. Both trees get the same inputs.
 """
 
 import contextlib
+import decimal
 import inspect
 import itertools
+import math
 import pickle
 
 try:  # in the jail: beside the runner, in the run's plugin directory
@@ -228,7 +230,7 @@ def _placements(decoded, name, where, value, spread=1):
     for i, call in enumerate(decoded):
         slot = _slot(call, name, where)
         if slot is not None:
-            gaps.append((vals.distance(value, _value_at(call, slot)), i, slot))
+            gaps.append((distance(value, _value_at(call, slot)), i, slot))
     out, shapes = [], set()
     for _, i, slot in sorted(gaps, key=lambda g: g[:2]):
         shape = _shape(_value_at(decoded[i], slot))
@@ -247,6 +249,46 @@ def _truth_value(value):
     while isinstance(value, (list, tuple)) and len(value) == 3 and value[0] in ("attr", "item"):
         value = value[2]
     return isinstance(value, (list, tuple)) and len(value) == 2 and value[0] == "value"
+
+
+def distance(value, old):
+    """How far a captured value is from a boundary value: the nearest call gets it."""
+    try:
+        if vals.tagged(value):
+            tag = value[0]
+            if tag == "num":
+                return _gap(decimal.Decimal(value[1]), old)
+            if tag == "len":
+                return abs(len(old) - value[1])
+            if tag == "digits":
+                return min(abs(int(m.group()) - value[1]) for m in vals.numbers_of(old))
+            if tag == "within":
+                held = vals.within(value, old) is not vals.SKIP
+                return abs(len(old) - len(value[1])) if held else math.inf
+            if tag in ("value", "with", "without"):  # nearest: where it changes the answer
+                # to the test (a false value where a true one was, a word where none was)
+                changes = bool(value[1]) != bool(old) if tag == "value" else \
+                    (value[1] in old) == (tag == "without")
+                return 0 if changes else 1
+            inner = vars(old)[value[1]] if tag == "attr" else old[value[1]]
+            return distance(value[-1], inner)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _gap(decimal.Decimal(value), old)
+        if isinstance(value, str) and isinstance(old, str):  # one holding the word first
+            held = value.strip().lower() in old.lower()
+            return (0 if held else vals.LONG_TEXT) + abs(len(old) - len(value))
+    except Exception:
+        pass
+    return math.inf
+
+
+def _gap(d, old):
+    if isinstance(old, str) and vals.NUMBER.fullmatch(old.strip()):
+        old = decimal.Decimal(old.strip())
+    if isinstance(old, bool) or not isinstance(old, (int, float, decimal.Decimal)):
+        return math.inf
+    gap = float(abs(decimal.Decimal(old) - d))
+    return gap if gap == gap else math.inf  # a NaN is no nearer than anything
 
 
 def _shape(value, depth=0):

@@ -17,7 +17,6 @@ import copy
 import datetime
 import decimal
 import itertools
-import math
 import pickle
 import re
 
@@ -27,11 +26,11 @@ except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle.canon import ADDRESS, state_of
 
 _DIGITS = re.compile(r"\d+")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 _FRACTION = re.compile(r"\d[.,](\d+)")  # a number written with decimals: its fraction
 _WORD = re.compile(r"[^\W_]+")  # a run of letters or digits
 NEAR_MAX = 48  # values near one value
-_LONG_TEXT = 4096  # a text too long to vary finely
+LONG_TEXT = 4096  # a text too long to vary finely
 _HALVES = ("0.5", "2.5", "0.125", "1.005", "0.005", "0.015", "-1.5")
 # Text where case and normalisation rules part ways: sharp s, dotted I, a ligature, a
 # title-case digraph, a combining accent.
@@ -53,7 +52,7 @@ class Context:
     def __init__(self, constants, siblings=(), depth=0):
         self.numbers = []
         for c in constants:
-            if isinstance(c, str) and _NUMBER.fullmatch(c.strip()):
+            if isinstance(c, str) and NUMBER.fullmatch(c.strip()):
                 c = decimal.Decimal(c.strip())
             if isinstance(c, (int, float, decimal.Decimal)) and not isinstance(c, bool):
                 with contextlib.suppress(ArithmeticError, ValueError):
@@ -92,9 +91,9 @@ def _near_decimal(v, ctx):
 
 
 def _near_str(v, ctx):
-    if len(v) > _LONG_TEXT:
+    if len(v) > LONG_TEXT:
         return ["", v[:-1], v[1:], v.strip(), v[:len(v) // 2]]
-    if _NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
+    if NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
         number = decimal.Decimal(v.strip())
         near = _near_int(int(number), ctx) if "." not in v else _near_decimal(number, ctx)
         numeric = [str(n) for n in near]
@@ -321,48 +320,8 @@ def interleave(lists):
 # the captured text, list or dict with w added (a key, holding None) or w taken out.
 
 
-def _tagged(value):
+def tagged(value):
     return isinstance(value, (list, tuple)) and len(value) >= 2 and value[0] in _BUILT
-
-
-def distance(value, old):
-    """How far a captured value is from a boundary value: the nearest call gets it."""
-    try:
-        if _tagged(value):
-            tag = value[0]
-            if tag == "num":
-                return _gap(decimal.Decimal(value[1]), old)
-            if tag == "len":
-                return abs(len(old) - value[1])
-            if tag == "digits":
-                return min(abs(int(m.group()) - value[1]) for m in _numbers_of(old))
-            if tag == "within":
-                return abs(len(old) - len(value[1])) if _within(value, old) is not SKIP \
-                    else math.inf
-            if tag in ("value", "with", "without"):  # nearest: where it changes the answer
-                # to the test (a false value where a true one was, a word where none was)
-                changes = bool(value[1]) != bool(old) if tag == "value" else \
-                    (value[1] in old) == (tag == "without")
-                return 0 if changes else 1
-            inner = vars(old)[value[1]] if tag == "attr" else old[value[1]]
-            return distance(value[-1], inner)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return _gap(decimal.Decimal(value), old)
-        if isinstance(value, str) and isinstance(old, str):  # one holding the word first
-            held = value.strip().lower() in old.lower()
-            return (0 if held else _LONG_TEXT) + abs(len(old) - len(value))
-    except Exception:
-        pass
-    return math.inf
-
-
-def _gap(d, old):
-    if isinstance(old, str) and _NUMBER.fullmatch(old.strip()):
-        old = decimal.Decimal(old.strip())
-    if isinstance(old, bool) or not isinstance(old, (int, float, decimal.Decimal)):
-        return math.inf
-    gap = float(abs(decimal.Decimal(old) - d))
-    return gap if gap == gap else math.inf  # a NaN is no nearer than anything
 
 
 def applied(value, old):
@@ -371,7 +330,7 @@ def applied(value, old):
     repeating `old`, an attribute or item of a copy of `old`; SKIP where `old` cannot hold
     it (a word for a dict the code looks the word up in). None holds anything."""
     try:
-        if _tagged(value):
+        if tagged(value):
             return _BUILT[value[0]](value, old)
         if isinstance(value, int) and not isinstance(value, bool):
             return _as_number(decimal.Decimal(value), old)
@@ -389,7 +348,7 @@ def _as_number(d, old):
         return float(d)
     if isinstance(old, decimal.Decimal):
         return d
-    if isinstance(old, str) and _NUMBER.fullmatch(old.strip()):  # a number written out
+    if isinstance(old, str) and NUMBER.fullmatch(old.strip()):  # a number written out
         return str(int(d)) if whole and "." not in old else str(d)
     if old is not None and not isinstance(old, int):  # a list, a text: no number
         return SKIP
@@ -400,7 +359,7 @@ def _as_number(d, old):
 
 def _resized(old, n):
     """`old` trimmed to length n, or repeated up to it."""
-    if not isinstance(n, int) or not 0 <= n <= _LONG_TEXT:
+    if not isinstance(n, int) or not 0 <= n <= LONG_TEXT:
         return SKIP
     if isinstance(old, str):
         return (old * (n // max(len(old), 1) + 1))[:n] if old else "x" * n
@@ -450,11 +409,11 @@ def _with_digits(old, n):
     """`old` with the number written in it nearest n written as n (its width kept)."""
     if not isinstance(n, int) or n < 0:
         return SKIP
-    m = min(_numbers_of(old), key=lambda m: abs(int(m.group()) - n))
+    m = min(numbers_of(old), key=lambda m: abs(int(m.group()) - n))
     return old[:m.start()] + str(n).zfill(len(m.group())) + old[m.end():]
 
 
-def _within(value, old):
+def within(value, old):
     """`old` with the first occurrence of a word (in any case) written as `value[2]`."""
     word, written = value[1], value[2]
     at = old.lower().find(word.lower()) if isinstance(old, str) and word else -1
@@ -463,7 +422,7 @@ def _within(value, old):
     return old[:at] + written + old[at + len(word):]
 
 
-def _numbers_of(text):
+def numbers_of(text):
     """The first numbers written in a text (ValueError for none: no distance, nothing
     built): six, so that a time after a date ('1/2/2011 12:45 PM') is reached."""
     found = list(itertools.islice(_DIGITS.finditer(text), 6)) if isinstance(text, str) else []
@@ -509,6 +468,6 @@ _BUILT = {"value": lambda v, old: v[1],
           "num": lambda v, old: _as_number(decimal.Decimal(v[1]), old),
           "len": lambda v, old: _resized(old, v[1]),
           "digits": lambda v, old: _with_digits(old, v[1]),
-          "within": _within,
+          "within": within,
           "attr": _with_attr,
           "item": lambda v, old: _with_item(old, v[1], v[2])}
