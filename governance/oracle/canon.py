@@ -9,12 +9,15 @@ library and runs on Python 3.9 and later, like the repository's own interpreter 
 `canon(obj)` is a JSON-able form that equal observable states share: types kept (1 is not
 1.0, Decimal('1.10') is not Decimal('1.1')), a dict's order kept (iteration order is
 observable), a set sorted, an object read by its attributes by name (not the order they
-were set in), anything else by its repr without addresses. A lazy value (a generator, a map)
+were set in), an in-memory stream by what was written to it, a bound method by its object
+(an XML writer holding `stream.write` is the text it wrote), anything else by its repr
+without addresses. A lazy value (a generator, a map)
 is read for what it yields when `consume` is true (the replay runner owns the value); the
 probe inside a live test passes false: the test still needs its items.
 """
 
 import inspect
+import io
 import itertools
 import json
 import re
@@ -54,6 +57,13 @@ def canon(obj, depth=0, stack=(), consume=True):
         return [kind, canon(obj.args, depth + 1, inner, consume)]
     if lazy(obj):  # a generator, map, zip...: what it yields is the answer
         return [kind, each(itertools.islice(obj, _ITEMS))] if consume else [kind, "<lazy>"]
+    if isinstance(obj, (io.StringIO, io.BytesIO)):  # what was written is the answer
+        return [kind, canon(obj.getvalue()[:65536], depth + 1, inner, consume)]
+    owner = getattr(obj, "__self__", None)
+    if isinstance(obj, (types.MethodType, types.BuiltinMethodType)) and owner is not None \
+            and not inspect.ismodule(owner):  # a writer's `_write = stream.write`: the stream
+        return [kind, getattr(obj, "__qualname__", ""),
+                canon(owner, depth + 1, inner, consume)]
     state = state_of(obj)
     if state is not None:  # attributes by name: the order they were set in is no behaviour
         return [kind, [[name, canon(v, depth + 1, inner, consume)] for name, v in state]]

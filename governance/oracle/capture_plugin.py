@@ -121,12 +121,19 @@ def _defaults(code):
 def _without_defaults(code, pos, kw):
     """The call with the arguments it left to their defaults left out again: a default
     that cannot be pickled (a module, a lock: `parse(xml, parser=expat)`) is the callee's
-    own on each tree, not the call's."""
+    own on each tree, not the call's. A positional argument after one left out is passed
+    by name (`parse(xml, ns=True)` with expat between them)."""
     defaults, names = _defaults(code), code.co_varnames[:code.co_argcount]
-    pos = list(pos)
-    while pos and names[len(pos) - 1] in defaults and pos[-1] is defaults[names[len(pos) - 1]]:
-        pos.pop()
-    return pos, {k: v for k, v in kw.items() if not (k in defaults and v is defaults[k])}
+    kept, named, gap = [], {}, False
+    for at, (name, value) in enumerate(zip(names, pos)):  # noqa: B905 (Python 3.9)
+        if name in defaults and value is defaults[name] and at >= code.co_posonlyargcount:
+            gap = True
+        elif gap:
+            named[name] = value
+        else:
+            kept.append(value)
+    named.update((k, v) for k, v in kw.items() if not (k in defaults and v is defaults[k]))
+    return kept, named
 
 
 def _pickled(code, pos, extra, kw):

@@ -380,3 +380,18 @@ def test_a_result_read_back_is_bounded_in_values_not_only_bytes(tmp_path: Path, 
     finally:
         run_dir.remove()
     assert (found is not None) is read
+
+
+def test_a_stream_is_read_for_what_was_written_and_a_method_for_its_object() -> None:
+    """An XML writer holding `stream.write` answers with the text it wrote."""
+    import io
+
+    from governance.oracle.canon import canon
+
+    def writer(text: str) -> Box:
+        stream = io.StringIO()
+        stream.write(text)
+        return Box(_write=stream.write)
+    assert canon(writer("<a/>")) == canon(writer("<a/>"))
+    assert canon(writer("<a/>")) != canon(writer("<a>\n</a>"))
+    assert canon(io.BytesIO(b"x")) != canon(io.BytesIO(b"y"))
