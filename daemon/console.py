@@ -7,7 +7,8 @@
 
 Local time to the second, the level only when it is not info, the event, the event's lead
 values bare (LEAD), then the other fields as key=value, each capped at VALUE_CAP characters,
-until the line reaches LINE_CAP (`…+3`: three more fields); empty fields are left out. JSON
+until the line reaches LINE_CAP (`…+3`: three more fields); empty fields are left out. An
+event's TAIL field (why an op ended) comes last, up to REASON_CAP whatever LINE_CAP left. JSON
 lines (daemon.logs) and the ledger (`ouroboros ledger OP`) keep every field in full.
 
 Text from outside (a TODO's goal, a model's reply, an exception) may hold control
@@ -36,6 +37,10 @@ LEAD: dict[str, tuple[str, ...]] = {
     "model loaded": ("model",),
 }
 HIDDEN: dict[str, tuple[str, ...]] = {"service state": ("frm",)}  # said by the line before
+# The field that says why, written last and whole up to REASON_CAP whatever LINE_CAP
+# leaves: an op that ended without a commit says its reason where the user looks.
+TAIL: dict[str, str] = {"op finished": "why"}
+REASON_CAP = 160
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _PLAIN = re.compile(r"[^\s\"'=]+")
@@ -70,25 +75,35 @@ class ConsoleLines:
         for key in LEAD.get(event, ()):
             if _shown(value := fields.pop(key, None)):
                 words.append(self._value(value, bare=True))
+        tail = fields.pop(TAIL.get(event, ""), None)
         width = sum(len(w) for w in words) + len(words) - 1  # styles add no width
+        words += self._fields(fields, width)
+        if _shown(tail):
+            value = self._value(tail, cap=max(self.value_cap, REASON_CAP))
+            words.append(f"{self._style(TAIL[event], KEY_STYLE)}={value}")
+        line = " ".join(words)
+        if exception:
+            line += "\n" + self._style(_CONTROL_BUT_LINES.sub(_escape, str(exception)), DIM)
+        return line
+
+    def _fields(self, fields: dict[str, Any], width: int) -> list[str]:
+        """key=value words for `fields` until the line reaches line_cap, then a count."""
         rest = [(safe_text(str(k)), self._value(v)) for k, v in fields.items() if _shown(v)]
+        words: list[str] = []
         for i, (key, value) in enumerate(rest):
             if width + len(key) + len(value) + 2 > self.line_cap and i:
                 words.append(f"…+{len(rest) - i}")  # the rest: JSON lines and the ledger
                 break
             words.append(f"{self._style(key, KEY_STYLE)}={value}")
             width += len(key) + len(value) + 2
-        line = " ".join(words)
-        if exception:
-            line += "\n" + self._style(_CONTROL_BUT_LINES.sub(_escape, str(exception)), DIM)
-        return line
+        return words
 
     def _style(self, text: str, style: str) -> str:
         return f"{style}{text}{RESET}" if self.colours and text else text
 
-    def _value(self, value: Any, bare: bool = False) -> str:
+    def _value(self, value: Any, bare: bool = False, cap: int | None = None) -> str:
         if isinstance(value, str):
-            text = _capped(value, self.value_cap)
+            text = _capped(value, cap or self.value_cap)
             if _CONTROL.search(text) or not (bare or _PLAIN.fullmatch(text)):
                 return safe_text(json.dumps(text, ensure_ascii=False))
             return text
@@ -108,6 +123,17 @@ def _capped(text: str, cap: int) -> str:
 
 def _escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match[0]):04x}"
+
+
+def brief(text: object, cap: int = REASON_CAP) -> str:
+    """`text` as one line of at most `cap` characters, cut at a word where one is near
+    (a reason recorded whole in the ledger, said in short on the console)."""
+    line = " ".join(_CONTROL.sub(" ", str(text)).split())
+    if len(line) <= cap:
+        return line
+    cut = line[:cap - 1]
+    word = cut.rsplit(" ", 1)[0]
+    return (word if len(word) > cap * 3 // 4 else cut).rstrip(" ,;:") + "…"
 
 
 def safe_text(text: str) -> str:

@@ -22,6 +22,7 @@ from daemon import heap, reviews
 from daemon.brains.routes import Brains
 from daemon.brains.start import start_brains
 from daemon.config.settings import ConfigError, Settings
+from daemon.console import brief
 from daemon.control.server import ControlServer
 from daemon.host.gate import host_gate_for
 from daemon.host.health import HostReader
@@ -55,7 +56,6 @@ from governance.phase import Phase
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
 from governance.schemas import OperationContext, SignalEnvelope
-from ledger import Ledger
 from sensors import human
 from sensors.hub import SensorHub
 from sensors.queue import IntakeQueue
@@ -95,7 +95,7 @@ class Daemon:
         self.mcp_problems: list[str] = []
         self._provider_override = provider
         self.provider: CandidateProvider | None = None
-        self.ledger: Ledger | None = None
+        self.ledger: LiveLedger | None = None
         self.memory: Memory | None = None  # outcome records and their advice (advisory)
         self.brains: Brains | None = None  # the routes' brains, their speeds (daemon.brains.routes)
         self.signing = Signing(None, None, warning="not started")  # governance.git.signing
@@ -360,8 +360,10 @@ class Daemon:
             # An op the daemon's own shutdown cut short says nothing about its work.
             stopping = phase is Phase.CANCELLED and self.state is ServiceState.STOPPING
             terminal = None if stopping else phase.value
+            why = self.ledger.ending(op_id) if self.ledger is not None else ""
             log.info("op finished", op_id=op_id, terminal=phase.value,
-                     cost_usd=round(handle.ctx.cost_usd, 6), commit=handle.ctx.commit_sha)
+                     cost_usd=round(handle.ctx.cost_usd, 6), commit=handle.ctx.commit_sha,
+                     why=None if phase is Phase.COMPLETE else brief(why))
         except Exception as exc:
             log.exception("op crashed outside the orchestrator", op_id=op_id)
             # its rows could not be written: that says nothing about its work

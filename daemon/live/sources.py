@@ -21,11 +21,13 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from daemon.live import events as ev
 from daemon.status.model import LiveSnapshot
 from ledger import Ledger
+from ledger.db import Database
 from ledger.redact import redact, redact_data
 from ledger.store import TERMINAL_PHASES
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 ARGS_CAP = 300  # characters of a tool call's arguments, as one line
 QUEUE_CAP = 50  # queued envelopes listed in an event or a snapshot
+ENDINGS_CAP = 256  # terminal reasons held for "op finished" lines (many more than workers)
 
 
 def _text(value: Any, limit: int = ev.TEXT_CAP) -> str:
@@ -49,6 +52,16 @@ class LiveLedger(Ledger):
     bus: ev.EventBus | None = None
     queue_view: Callable[[], list[dict[str, Any]]] = list
     notify_delay_s: float = 0.0
+
+    def __init__(self, db: Database, path: Path):
+        super().__init__(db, path)
+        # op -> the reason its terminal row gave, until the service's "op finished" line
+        # takes it (`ending`): the console says why an op ended from the row's own field.
+        self._endings: dict[str, str] = {}
+
+    def ending(self, op_id: str) -> str:
+        """The reason recorded with `op_id`'s terminal transition ('' if none), once."""
+        return self._endings.pop(op_id, "")
 
     def attach(self, bus: ev.EventBus, *, queue_view: Callable[[], list[dict[str, Any]]],
                notify_delay_s: float) -> None:
@@ -86,6 +99,10 @@ class LiveLedger(Ledger):
 
     async def append_transition(self, op_id: str, **kw: Any) -> int:
         seq = await super().append_transition(op_id, **kw)
+        if kw.get("to_phase") in TERMINAL_PHASES:
+            if len(self._endings) >= ENDINGS_CAP:  # ops ended by recovery: never taken
+                self._endings.pop(next(iter(self._endings)))
+            self._endings[op_id] = _text(kw.get("reason", ""), 1000)
         self._emit(lambda: self._transition(op_id, kw), always=kw.get("to_phase") == "COMPLETE")
         if self.bus is not None and kw.get("to_phase") in TERMINAL_PHASES:
             self._goals.pop(op_id, None)

@@ -21,15 +21,17 @@ import structlog
 from structlog.testing import capture_logs
 
 from daemon import logs
-from daemon.console import LINE_CAP, ConsoleLines
+from daemon.console import LINE_CAP, REASON_CAP, ConsoleLines, brief
 from daemon.status.heartbeat import Heartbeat, InPhase
 from tests.helpers import (
     OPS_FIXED,
     candidate_turn,
     make_repo,
     running_daemon,
+    script_turn,
     settings_for,
     wait_for,
+    wait_terminal,
     write_script,
 )
 
@@ -247,3 +249,44 @@ async def test_a_long_model_call_logs_still_working(tmp_path):
     beat = beats()[0]
     assert beat["op_id"].startswith("op-") and beat["phase"] in ("PLAN", "GENERATE")
     assert beat["for_s"] >= 0 and beat["log_level"] == "info"
+
+
+# -- an op that ends without a commit says why ---------------------------------------------
+
+def test_the_reason_comes_last_and_whole_up_to_its_cap():
+    why = brief("GENERATE: no usable candidate after 3 unusable replies; " + "word " * 60)
+    line = _line(event="op finished", op_id="op-0123456789abcdef", terminal="POSTMORTEM",
+                 cost_usd=0.001425, commit=None, why=why)
+    head, tail = line.split(" why=")
+    assert head == "12:31:53 op finished op-0123456789abcdef POSTMORTEM cost_usd=0.001425"
+    assert json.loads(tail) == why and len(why) <= REASON_CAP
+    assert "why" not in _line(event="op finished", op_id="op-1", terminal="COMPLETE",
+                              commit="abc123", why=None)
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("tests failed:\n  test_a\n  test_b", "tests failed: test_a test_b"),
+    ("x" * 200, "x" * (REASON_CAP - 1) + "…"),  # no word near the cap: cut there
+    ("word " * 50, ("word " * 31).strip() + "…"),  # else at the last whole word
+    ("", ""),
+])
+def test_a_brief_reason_is_one_line_cut_at_a_word(text, said):
+    assert brief(text) == said and len(said) <= REASON_CAP
+
+
+async def test_an_op_that_fails_says_its_ledger_reason_on_its_finished_line(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    script = write_script(tmp_path / "s.jsonl", *[script_turn("no JSON here")] * 12)
+    settings = settings_for(script, tools={"enabled": False})
+    with capture_logs() as seen:
+        async with running_daemon(repo, settings) as d:
+            await d.signal("clamp x into [lo, hi]", ["calc/ops.py"], "high")
+            [op] = await wait_terminal(d)
+            chain = await d.ledger.chain(op["op_id"])
+
+            def finished() -> list[dict]:
+                return [e for e in seen if e["event"] == "op finished"]
+            await wait_for(finished, what="the op finished line")
+    [line], last = finished(), chain["transitions"][-1]
+    assert line["terminal"] == last["to_phase"] != "COMPLETE"
+    assert line["why"] == brief(last["reason"]) and line["why"]
