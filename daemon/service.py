@@ -19,9 +19,10 @@ from typing import Any
 import structlog
 
 from daemon import heap, reviews
+from daemon.brains.embedded import ConfigRead
 from daemon.brains.routes import Brains
 from daemon.brains.start import start_brains
-from daemon.config.settings import ConfigError, Settings
+from daemon.config.settings import CONFIG_NAME, ConfigError, Settings
 from daemon.console import brief
 from daemon.control.server import ControlServer
 from daemon.host.gate import host_gate_for
@@ -68,10 +69,13 @@ log = structlog.get_logger("daemon")
 
 class Daemon:
     def __init__(self, repo: Path, settings: Settings,
-                 provider: CandidateProvider | None = None, host: HostReader | None = None):
+                 provider: CandidateProvider | None = None, host: HostReader | None = None,
+                 config: Path | None = None):
         self.git = GitOps(repo)
         self.root = self.git.root
         self.settings = settings
+        # the file settings came from, as it was: the brain note's wording when shown
+        self.config_read = ConfigRead.now(config or self.root / CONFIG_NAME)
         self.state_dir = settings.state_path(self.root)
         self.instance = InstanceLock(self.state_dir / "daemon.lock")
         self.session_id = f"s-{uuid.uuid4().hex[:12]}"

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import structlog
 
-from daemon.brains.embedded import brain_note
+from daemon.brains.embedded import ConfigRead, brain_note
 from daemon.brains.providers import build_provider
 from daemon.brains.routes import Brains, know_brains
 from daemon.config.settings import ConfigError, Settings
@@ -32,6 +32,7 @@ class Starting(Protocol):
     """The parts of the daemon (daemon.service.Daemon) that start-up fills in."""
 
     settings: Settings
+    config_read: ConfigRead  # the file settings came from: the brain note's wording
     root: Path
     provider: CandidateProvider | None
     brains: Brains | None
@@ -62,7 +63,7 @@ async def _open_provider(d: Starting, override: CandidateProvider | None, record
     if d.provider is not None:
         health = await d.provider.health()
         if getattr(d.provider, "name", None) == "kernel" and (
-                note := brain_note(d.settings.provider)):
+                note := brain_note(d.settings.provider, d.config_read)):
             log.warning(note)  # the embedded model alone does no real work
         why = "" if health.healthy else f"provider {d.provider.name}: {health.detail}"
     return why

@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     compact_malloc()  # before any thread starts: RSS flat over months (daemon/host/malloc.py)
     logs.configure(settings.daemon.log_level, fmt=settings.daemon.log_format)
     try:
-        daemon = Daemon(repo, settings)
+        daemon = Daemon(repo, settings, config=Path(args.config) if args.config else None)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     return asyncio.run(_serve(daemon))

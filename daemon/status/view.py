@@ -10,7 +10,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from daemon.brains.embedded import brain_note
+from daemon.brains.embedded import ConfigRead, brain_note
 from daemon.reviews import status_entry
 from daemon.status.model import InFlight, Status
 from governance.brains.provider_chain import ProviderChain
@@ -53,6 +53,7 @@ class StatusSource(Protocol):
     root: Path
     session_id: str
     settings: Settings  # provider, governance.l2_max_iters, cost.daily_usd
+    config_read: ConfigRead  # the file settings came from: the brain note's wording
     provider: CandidateProvider | None
     queue: IntakeQueue | None
     reviews: ReviewBranches
@@ -90,7 +91,8 @@ async def status_of(d: StatusSource) -> Status:
         "provider": name,
         "failback": d.provider.snapshot() if isinstance(d.provider, ProviderChain) else None,
         # daemon.brains.embedded: what the embedded model can do
-        "brain_note": brain_note(d.settings.provider) if name == "kernel" else None,
+        "brain_note": brain_note(d.settings.provider, d.config_read) if name == "kernel"
+        else None,
         "queue": d.queue.snapshot() if d.queue is not None else [],
         "held_back": d.queue.work.snapshot() if d.queue is not None else [],
         "reviews": await status_entry(d.reviews),  # changes waiting on review branches

@@ -5,6 +5,7 @@ are said at start, in `status` and in doctor, from one sentence (daemon.brains.e
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -18,7 +19,7 @@ from structlog.testing import capture_logs
 
 from daemon import cli
 from daemon.brains import discover
-from daemon.brains.embedded import EMBEDDED_ONLY, brain_note
+from daemon.brains.embedded import EMBEDDED_ONLY, HOW_TO_GET_ONE, ConfigRead, brain_note
 from daemon.config.provider import OLLAMA_CONTEXT
 from daemon.config.settings import CONFIG_NAME, Settings, load_settings
 from daemon.doctor import doctor
@@ -279,17 +280,48 @@ def test_the_note_is_for_the_embedded_model_alone(provider, said):
     assert (note is not None) is said and (not note or note.startswith(EMBEDDED_ONLY))
 
 
+RUN_INIT = "run `ouroboros init`"
+
+
+def test_the_note_sends_to_init_only_while_there_is_no_config_file(tmp_path):
+    provider, config = Settings().provider, tmp_path / CONFIG_NAME
+    read = ConfigRead.now(config)
+    assert RUN_INIT in brain_note(provider, read) and read.mtime_ns is None
+    config.write_text("[provider]\n")  # `ouroboros init` ran after the daemon read none
+    assert brain_note(provider, read).endswith(
+        "ouroboros.toml changed since the daemon read it: restart the daemon to use it")
+    assert brain_note(provider, ConfigRead.now(config)) == f"{EMBEDDED_ONLY}; {HOW_TO_GET_ONE}"
+    assert RUN_INIT in brain_note(provider)  # no file named: as if there were none
+
+
 @pytest.mark.slow
 async def test_start_and_status_say_it_when_the_embedded_model_is_the_only_brain(repo):
     settings = settings_for(None, provider={"name": "kernel"})
     with capture_logs() as seen:
         async with running_daemon(repo, settings, _daemon(repo, settings)) as d:
             status = await d.status()
-    assert status.brain_note == brain_note(settings.provider)
+            await asyncio.to_thread(init, repo, where=[here(dead_port())], environ={})
+            after_init = await d.status()
+    assert status.brain_note == brain_note(settings.provider) and RUN_INIT in status.brain_note
     assert next(e for e in seen if e["event"] == status.brain_note)["log_level"] == "warning"
     text = status_text(status)
     assert f"brain:    {EMBEDDED_ONLY}" in text and "ouroboros init" in text
     assert "brain:" not in status_text(status.model_copy(update={"brain_note": None}))
+    assert "restart the daemon" in after_init.brain_note  # worded when shown, not at start
+
+
+async def test_once_init_has_run_no_part_says_run_init(repo, capsys):
+    await asyncio.to_thread(init, repo, where=[here(dead_port())], environ={})
+    settings = load_settings(repo, environ={})
+    with capture_logs() as seen:
+        async with running_daemon(repo, settings, _daemon(repo, settings)) as d:
+            status = await d.status()
+    assert status.brain_note == f"{EMBEDDED_ONLY}; {HOW_TO_GET_ONE}"
+    warned = [e["event"] for e in seen if e["log_level"] == "warning"]
+    assert status.brain_note in warned and not any(RUN_INIT in w for w in warned)
+    capsys.readouterr()
+    _, checks = await asyncio.to_thread(doctor_json, capsys, repo, where=[])
+    assert not any(RUN_INIT in c["detail"] + c["fix"] for c in checks.values())
 
 
 def _daemon(repo: Path, settings: Settings):

@@ -188,6 +188,7 @@ async def test_status_of_reads_only_what_its_protocol_names():
     never reaches past the Protocol into the rest of the daemon."""
     from types import SimpleNamespace as NS
 
+    from daemon.brains.embedded import ConfigRead
     from daemon.config.settings import Settings
     from daemon.status.view import StatusSource, status_of
     from tests.status_sample import IDLE_HOST, IDLE_STORAGE
@@ -199,7 +200,8 @@ async def test_status_of_reads_only_what_its_protocol_names():
         state=ServiceState.ACTIVE, degraded_reason="", paused=False,
         host=NS(snapshot=lambda: IDLE_HOST), storage=NS(snapshot=lambda: IDLE_STORAGE),
         root=Path("/r"), session_id="s-1",
-        settings=Settings(), provider=None, queue=None,
+        settings=Settings(), config_read=ConfigRead.now(Path("/r/ouroboros.toml")),
+        provider=None, queue=None,
         reviews=NS(list=lambda: [], count=0), sensors=NS(problems=lambda: {"todo": "x"}),
         questions=NS(pending=lambda: {}), mcp=None, mcp_problems=[], ops={},
         model_gate=NS(holder=None), reflex_stats=NS(as_dict=lambda: QUIET["reflex"]),
