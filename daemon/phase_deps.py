@@ -78,6 +78,7 @@ def deps_for(daemon: Dispatching) -> PhaseDeps:
     if brains is not None:
         policy = dataclasses.replace(policy, routes=brains.routes)
     validate, verify = runners_from(settings, daemon.root, daemon.state_dir, daemon.jail_reason)
+    say_test_env(settings, daemon.root, daemon.state_dir)
     return PhaseDeps(root=daemon.root, state_dir=daemon.state_dir,
                      state_rel=state_rel(daemon.root, daemon.state_dir),
                      policy=policy, provider=daemon.provider, git=daemon.git,
@@ -187,12 +188,24 @@ def runners_from(settings: Settings, root: Path, state_dir: Path,
     elif not settings.tools.allow_unsandboxed_tests:
         executor = refuse_unsandboxed(jail_reason)
     oracle = {"plugin_autoload": g.pytest_plugin_autoload, "plugins": g.pytest_plugins,
-              "test_env": functools.partial(detect_test_env, root, g.test_python,
-                                            g.test_command, state_dir=state_dir, home=home)}
-    found = oracle["test_env"]()  # checked again before every run
-    (log.warning if found.problem else log.info)("test environment", env=found.describe())
+              "test_env": env_finder(settings, root, state_dir)}  # read before every run
     return (TestRunner(g.test_command, g.validate_timeout_s, executor, writable=True, **oracle),
             TestRunner(g.test_command, g.verify_timeout_s, executor, writable=False, **oracle))
+
+
+def env_finder(settings: Settings, root: Path, state_dir: Path) -> functools.partial:
+    """What finds the interpreter and command that run the repository's tests."""
+    g = settings.governance
+    return functools.partial(detect_test_env, root, g.test_python, g.test_command,
+                             state_dir=state_dir, home=Path.home())
+
+
+def say_test_env(settings: Settings, root: Path, state_dir: Path) -> None:
+    """The test environment, logged once when the dispatcher starts (a warning when it has
+    a problem). runners_from says nothing: the suite profile, every eval op and every eval
+    suite run build runners of their own, and each said it again."""
+    found = env_finder(settings, root, state_dir)()
+    (log.warning if found.problem else log.info)("test environment", env=found.describe())
 
 
 def memory_from(settings: Settings, ledger: Ledger, root: Path,

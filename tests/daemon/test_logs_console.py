@@ -274,7 +274,9 @@ def test_a_brief_reason_is_one_line_cut_at_a_word(text, said):
     assert brief(text) == said and len(said) <= REASON_CAP
 
 
-async def test_an_op_that_fails_says_its_ledger_reason_on_its_finished_line(tmp_path):
+async def _one_failing_op(tmp_path: Path) -> tuple[list[dict], dict]:
+    """A real daemon whose one op ends POSTMORTEM (no usable reply): what it logged, from
+    its start to its stop, and the op's chain."""
     repo = make_repo(tmp_path / "repo")
     script = write_script(tmp_path / "s.jsonl", *[script_turn("no JSON here")] * 12)
     settings = settings_for(script, tools={"enabled": False})
@@ -283,10 +285,24 @@ async def test_an_op_that_fails_says_its_ledger_reason_on_its_finished_line(tmp_
             await d.signal("clamp x into [lo, hi]", ["calc/ops.py"], "high")
             [op] = await wait_terminal(d)
             chain = await d.ledger.chain(op["op_id"])
+            await wait_for(lambda: _events(seen, "op finished"), what="the op finished line")
+    return seen, chain
 
-            def finished() -> list[dict]:
-                return [e for e in seen if e["event"] == "op finished"]
-            await wait_for(finished, what="the op finished line")
-    [line], last = finished(), chain["transitions"][-1]
+
+def _events(seen: list[dict], name: str) -> list[dict]:
+    return [e for e in seen if e["event"] == name]
+
+
+async def test_an_op_that_fails_says_its_ledger_reason_on_its_finished_line(tmp_path):
+    seen, chain = await _one_failing_op(tmp_path)
+    [line], last = _events(seen, "op finished"), chain["transitions"][-1]
     assert line["terminal"] == last["to_phase"] != "COMPLETE"
     assert line["why"] == brief(last["reason"]) and line["why"]
+
+
+async def test_the_test_environment_is_said_once_at_start(tmp_path):
+    """The dispatcher, the suite profile's learner and each op build test runners: only
+    the dispatcher's start says which interpreter runs the tests."""
+    seen, _ = await _one_failing_op(tmp_path)
+    [said] = _events(seen, "test environment")
+    assert "python" in said["env"]
