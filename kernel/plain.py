@@ -51,6 +51,21 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def no_library_bars() -> None:
+    """Keep transformers' progress bars ("Loading weights", "Converting and de-quantizing
+    GGUF tensors") out of stderr, which is the daemon's log stream: JSON lines to journald,
+    one short line per event on a terminal. The daemon says how a load goes itself
+    ("still loading the model", daemon.brains.providers). transformers' own switch covers
+    its loaders; its GGUF reader calls tqdm directly, so its module's `tqdm` is pointed at
+    the switched one. Idempotent; for the whole process (no load ever wants them)."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    if getattr(gguf_utils, "tqdm", None) is not None:  # a later transformers may rename it
+        gguf_utils.tqdm = hf_logging.tqdm
+
+
 def dequantized_dir(gguf: Path, cache_root: Path) -> Path:
     """A safetensors directory holding the GGUF's dequantized weights (built once)."""
     target = cache_root / f"{gguf.stem}-{_fingerprint(gguf)}"
@@ -60,6 +75,7 @@ def dequantized_dir(gguf: Path, cache_root: Path) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    no_library_bars()
     try:
         tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name,
@@ -110,6 +126,7 @@ def load_plain(source: Path, cache_root: Path | None = None,
                 return FastLlama.from_dir(source), source
             except Exception as exc:
                 raise ModelLoadError(f"cannot load {source}: {exc}") from exc
+    no_library_bars()
     kwargs: dict[str, Any] = {"dtype": torch.float32, "local_files_only": True}
     if four_bit is not None:
         kwargs.update(plain_load_kwargs(four_bit))

@@ -12,7 +12,7 @@ from kernel.canary import CanaryConfig
 from kernel.decode import GenerationConfig, generate, stream
 from kernel.engine import Engine, EngineConfig
 from kernel.errors import ModelLoadError
-from kernel.plain import load_plain
+from kernel.plain import embedded_model_path, load_plain
 from kernel.steppers import Plain
 from kernel.tokenizer import ChatTokenizer
 
@@ -104,3 +104,16 @@ def test_reprompt_loop_reports_loops_and_confidence(embedded_engine):
 def test_plain_model_loads_via_automodel_too(smollm2_dir):
     model = AutoModelForCausalLM.from_pretrained(str(smollm2_dir), local_files_only=True)
     assert model.config.vocab_size == 49152
+
+
+@pytest.mark.slow
+def test_loading_draws_no_library_progress_bars_into_the_log_stream(tmp_path, capfd):
+    """stderr is the daemon's log stream: the first load dequantizes the GGUF (transformers'
+    GGUF reader draws a tqdm bar of its own) and loads the weights (transformers' bar);
+    neither reaches stderr, nor stdout."""
+    model, model_dir = load_plain(embedded_model_path(), tmp_path / "cache")  # dequantizes
+    assert (model_dir / "model.safetensors").is_file() and model is not None
+    load_plain(model_dir)  # the plain transformers path, from the cache
+    out, err = capfd.readouterr()
+    for bar in ("de-quantizing", "Loading weights", "it/s]", "%|"):
+        assert bar not in err and bar not in out, err[-400:]
