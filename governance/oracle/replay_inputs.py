@@ -2,9 +2,10 @@
 variants of a function's captured calls, boundaries first.
 
 Copied into a run's private plugin directory as `_ouroboros_inputs` (governance.oracle.
-run_dir) beside the runner, with `_ouroboros_values` (governance.oracle.replay_values), and
-imported there before the tree under test is on sys.path: it imports only the standard
-library and runs on Python 3.9 and later.
+run_dir) beside the runner, with `_ouroboros_values` (governance.oracle.replay_values) and
+`_ouroboros_bounds` (governance.oracle.replay_bounds), and imported there before the tree
+under test is on sys.path: it imports only the standard library and runs on Python 3.9 and
+later.
 
 `generated` makes them in stages. First the boundaries (governance.proof.boundaries: per
 parameter whose value reaches a comparison or a truth test, the values at and beside its
@@ -29,9 +30,11 @@ import math
 import pickle
 
 try:  # in the jail: beside the runner, in the run's plugin directory
+    import _ouroboros_bounds as bounds
     import _ouroboros_values as vals
     from _ouroboros_canon import state_of
 except ImportError:  # imported by the daemon's own code and tests
+    from governance.oracle import replay_bounds as bounds
     from governance.oracle import replay_values as vals
     from governance.oracle.canon import state_of
 
@@ -236,8 +239,8 @@ def _placements(decoded, name, where, value, spread=1):
         shape = _shape(_value_at(decoded[i], slot))
         if len(out) >= spread and (shape in shapes or len(shapes) >= _SHAPES):
             continue
-        new = vals.applied(value, _value_at(decoded[i], slot))
-        if new is not vals.SKIP:
+        new = bounds.applied(value, _value_at(decoded[i], slot))
+        if new is not bounds.SKIP:
             out.append((i, slot, new))
             shapes.add(shape)
     return out
@@ -254,16 +257,16 @@ def _truth_value(value):
 def distance(value, old):
     """How far a captured value is from a boundary value: the nearest call gets it."""
     try:
-        if vals.tagged(value):
+        if bounds.tagged(value):
             tag = value[0]
             if tag == "num":
                 return _gap(decimal.Decimal(value[1]), old)
             if tag == "len":
                 return abs(len(old) - value[1])
             if tag == "digits":
-                return min(abs(int(m.group()) - value[1]) for m in vals.numbers_of(old))
+                return min(abs(int(m.group()) - value[1]) for m in bounds.numbers_of(old))
             if tag == "within":
-                held = vals.within(value, old) is not vals.SKIP
+                held = bounds.within(value, old) is not bounds.SKIP
                 return abs(len(old) - len(value[1])) if held else math.inf
             if tag in ("value", "with", "without"):  # nearest: where it changes the answer
                 # to the test (a false value where a true one was, a word where none was)
@@ -333,8 +336,8 @@ def _boundary_inputs(decoded, boundaries, params, most, spread=1):
         if _truth_value(rows[p][1][a][0]) and _truth_value(raw):
             continue  # two truth tests' values: a flag with a flag, no threshold met
         there = _slot(decoded[i], other, params[other])
-        value = vals.applied(raw, _value_at(decoded[i], there)) if there else vals.SKIP
-        if value is not vals.SKIP:
+        value = bounds.applied(raw, _value_at(decoded[i], there)) if there else bounds.SKIP
+        if value is not bounds.SKIP:
             out.append(_changed(*decoded[i], [(slot, new), (there, value)]))
     return out[:most]
 

@@ -3,9 +3,8 @@ replay_inputs): `near` varies a captured argument towards the function's constan
 edges and its siblings, and by the rules a test designer applies to its kind (a text: the
 code's punctuation swapped in, a fraction at its precision edges, white space that `strip()`
 and `strip(' ')` tell apart; a timedelta: parts of a second; a datetime: other zones; a
-dict: a value or key of another kind, a key the code names); `applied` builds a boundary
-value (governance.proof.boundaries) on a captured argument, as the kind of value the call
-passed there.
+dict: a value or key of another kind, a key the code names). A boundary value is built on
+a captured argument beside it (governance.oracle.replay_bounds).
 
 Copied into a run's private plugin directory as `_ouroboros_values` (governance.oracle.
 run_dir) beside the runner, and imported there before the tree under test is on sys.path:
@@ -25,7 +24,7 @@ try:  # in the jail: beside the runner, in the run's plugin directory
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle.canon import ADDRESS, state_of
 
-_DIGITS = re.compile(r"\d+")
+DIGITS = re.compile(r"\d+")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 _FRACTION = re.compile(r"\d[.,](\d+)")  # a number written with decimals: its fraction
 _WORD = re.compile(r"[^\W_]+")  # a run of letters or digits
@@ -145,7 +144,7 @@ def _blanked(v):
 def _digit_variants(v, ints):
     """`v` with one of its first numbers moved: by one, to zero, near a constant."""
     out = []
-    for m in list(_DIGITS.finditer(v))[:3]:
+    for m in list(DIGITS.finditer(v))[:3]:
         n, width = int(m.group()), len(m.group())
         for new in [n - 1, n + 1, 0, *[c + d for c in ints[:10] if 0 <= c < 10 ** 6
                                        for d in (-1, 0, 1)]]:
@@ -164,12 +163,12 @@ def _near_seq(v, ctx):
         shapes += interleave([[[*items[:i], new, *items[i + 1:]]
                                 for new in near(items[i], ctx.deeper())[:6]]
                                for i in range(min(len(items), 4))])
-    out = [x for x in (_rebuilt(v, s) for s in shapes) if x is not None]
+    out = [x for x in (rebuilt(v, s) for s in shapes) if x is not None]
     other = tuple(items) if isinstance(v, list) else items  # the other kind of sequence
     return [*out[:4], other, *out[4:]]
 
 
-def _rebuilt(v, items):
+def rebuilt(v, items):
     """A list or tuple of `v`'s type holding `items` (a named tuple only at its length)."""
     with contextlib.suppress(Exception):
         return type(v)(items)
@@ -309,165 +308,3 @@ def interleave(lists):
     """The first of each list, then the second of each..."""
     return [x for row in itertools.zip_longest(*lists, fillvalue=_GAP) for x in row
             if x is not _GAP]
-
-
-# -- boundary values built on a captured value ---------------------------------------------
-# A boundary value is a number, a word, or tagged with the way from the parameter to it:
-# ["num", "99.99"], ["len", n], ["digits", n], ["attr", name, v], ["item", key, v] (JSON
-# turned the daemon's tuples into lists); ["within", word, written] is a word inside a
-# text written another way (a caller's text carrying what a function it reaches compares);
-# ["value", v] is v as it is (a truth test's 0 for a text); ["with", w] and ["without", w]
-# the captured text, list or dict with w added (a key, holding None) or w taken out.
-
-
-def tagged(value):
-    return isinstance(value, (list, tuple)) and len(value) >= 2 and value[0] in _BUILT
-
-
-def applied(value, old):
-    """The boundary value as the kind of value the captured call passed (`old`), built on
-    it: an int, float or Decimal as `old` is, a word for a text, a length by trimming or
-    repeating `old`, an attribute or item of a copy of `old`; SKIP where `old` cannot hold
-    it (a word for a dict the code looks the word up in). None holds anything."""
-    try:
-        if tagged(value):
-            return _BUILT[value[0]](value, old)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return _as_number(decimal.Decimal(value), old)
-        return value if old is None or isinstance(value, str) == isinstance(old, str) \
-            else SKIP
-    except Exception:  # an odd captured value (a NaN, a class, a frozen object)
-        return SKIP
-
-
-def _as_number(d, old):
-    whole = d == d.to_integral_value()
-    if isinstance(old, bool):
-        return SKIP
-    if isinstance(old, float):
-        return float(d)
-    if isinstance(old, decimal.Decimal):
-        return d
-    if isinstance(old, str) and NUMBER.fullmatch(old.strip()):  # a number written out
-        return str(int(d)) if whole and "." not in old else str(d)
-    if old is not None and not isinstance(old, int):  # a list, a text: no number
-        return SKIP
-    if whole:
-        return int(d)
-    return float(d) if old is None else SKIP  # an int holds no cents
-
-
-def _resized(old, n):
-    """`old` trimmed to length n, or repeated up to it."""
-    if not isinstance(n, int) or not 0 <= n <= LONG_TEXT:
-        return SKIP
-    if isinstance(old, str):
-        return (old * (n // max(len(old), 1) + 1))[:n] if old else "x" * n
-    if isinstance(old, (list, tuple)) and (old or not n):
-        built = _rebuilt(old, (list(old) * (n // max(len(old), 1) + 1))[:n])
-        return SKIP if built is None else built
-    if isinstance(old, dict) and n <= len(old):
-        clone = copy.copy(old)
-        clone.clear()
-        clone.update(list(old.items())[:n])
-        return clone
-    return SKIP
-
-
-def _with_item(old, key, inner):
-    """A copy of `old` with one item the boundary value (one character of a text)."""
-    if isinstance(old, (str, list, tuple)):
-        if not isinstance(key, int) or not -len(old) <= key < len(old):
-            return SKIP
-        at = key % len(old)
-        new = applied(inner, old[at])
-        if isinstance(old, str):
-            return old[:at] + new + old[at + 1:] if isinstance(new, str) else SKIP
-        built = None if new is SKIP else _rebuilt(old, [*old[:at], new, *old[at + 1:]])
-        return SKIP if built is None else built
-    new = applied(inner, old.get(key)) if isinstance(old, dict) else SKIP
-    if new is SKIP:
-        return SKIP
-    clone = copy.copy(old)
-    clone[key] = new
-    return clone
-
-
-def _with_attr(value, old):
-    """A copy of `old` with one attribute the boundary value (as _near_object: in its
-    __dict__, so that no setter runs)."""
-    name, inner = value[1], value[2]
-    new = applied(inner, vars(old)[name]) if name in vars(old) else SKIP
-    if new is SKIP:
-        return SKIP
-    clone = copy.copy(old)
-    vars(clone)[name] = new
-    return clone
-
-
-def _with_digits(old, n):
-    """`old` with the number written in it nearest n written as n (its width kept)."""
-    if not isinstance(n, int) or n < 0:
-        return SKIP
-    m = min(numbers_of(old), key=lambda m: abs(int(m.group()) - n))
-    return old[:m.start()] + str(n).zfill(len(m.group())) + old[m.end():]
-
-
-def within(value, old):
-    """`old` with the first occurrence of a word (in any case) written as `value[2]`."""
-    word, written = value[1], value[2]
-    at = old.lower().find(word.lower()) if isinstance(old, str) and word else -1
-    if at < 0 or old[at:at + len(word)] == written:
-        return SKIP
-    return old[:at] + written + old[at + len(word):]
-
-
-def numbers_of(text):
-    """The first numbers written in a text (ValueError for none: no distance, nothing
-    built): six, so that a time after a date ('1/2/2011 12:45 PM') is reached."""
-    found = list(itertools.islice(_DIGITS.finditer(text), 6)) if isinstance(text, str) else []
-    if not found:
-        raise ValueError("no number in it")
-    return found
-
-
-def _with(old, word):
-    """`old` with `word` added: at a text's or list's end, as a dict's key (None)."""
-    if isinstance(old, str):
-        return old + word if word not in old else SKIP
-    if isinstance(old, (list, tuple)):
-        built = _rebuilt(old, [*old, word])
-        return SKIP if built is None else built
-    if isinstance(old, dict) and word not in old:
-        clone = copy.copy(old)
-        clone[word] = None
-        return clone
-    return SKIP
-
-
-def _without(old, word):
-    """`old` with `word` taken out: its first place in a text or list, a dict's key."""
-    if isinstance(old, str):
-        return old.replace(word, "", 1) if word in old else SKIP
-    if isinstance(old, (list, tuple, dict)) and word in old:
-        if isinstance(old, dict):
-            clone = copy.copy(old)
-            del clone[word]
-            return clone
-        items = list(old)
-        items.remove(word)
-        built = _rebuilt(old, items)
-        return SKIP if built is None else built
-    return SKIP
-
-
-# How a tagged boundary value is built on the captured value `old`.
-_BUILT = {"value": lambda v, old: v[1],
-          "with": lambda v, old: _with(old, v[1]),
-          "without": lambda v, old: _without(old, v[1]),
-          "num": lambda v, old: _as_number(decimal.Decimal(v[1]), old),
-          "len": lambda v, old: _resized(old, v[1]),
-          "digits": lambda v, old: _with_digits(old, v[1]),
-          "within": within,
-          "attr": _with_attr,
-          "item": lambda v, old: _with_item(old, v[1], v[2])}

@@ -27,6 +27,7 @@ HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py"),
            "_ouroboros_probe": Path(__file__).with_name("call_probe.py"),
            "_ouroboros_inputs": Path(__file__).with_name("replay_inputs.py"),
            "_ouroboros_values": Path(__file__).with_name("replay_values.py"),
+           "_ouroboros_bounds": Path(__file__).with_name("replay_bounds.py"),
            "_ouroboros_mutants": Path(__file__).with_name("replay_mutants.py")}
 
 

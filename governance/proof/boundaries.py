@@ -22,7 +22,7 @@ captured value with w added and taken out; a length: n-1, n, n+1; a truth test: 
 (None, each kind's false value, a true text and number, as they are: 0 is not None, '' is
 no dict); a codec: CODECS. A value reached through an attribute, item, length or text is
 tagged with the way there, so the runner builds it on a captured value
-(governance.oracle.replay_values): `("attr", name, v)`, `("item", key, v)`, `("len", n)`,
+(governance.oracle.replay_bounds): `("attr", name, v)`, `("item", key, v)`, `("len", n)`,
 `("digits", n)` (the number in the text nearest n, written as n), `("num", "99.99")` (a
 number that is no int, as text), `("value", v)` (v whatever the call passed),
 `("with", w)`, `("without", w)`. Everything is JSON-able: the job carries it to the jail.

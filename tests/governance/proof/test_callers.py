@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pickle
 
+from governance.oracle import replay_bounds as rv
 from governance.oracle import replay_inputs as ri
-from governance.oracle import replay_values as rv
 from governance.oracle.differential import Target
 from governance.proof.callers import callable_from_outside, caller_target, carried_values
 

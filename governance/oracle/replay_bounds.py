@@ -1,0 +1,178 @@
+"""Boundary values built on a captured argument, for the replay runner's boundary stage
+(governance.oracle.replay_inputs): `applied` builds a boundary value (governance.proof.
+boundaries; a caller's carried values, governance.proof.callers) on the value a captured
+call passed there, as that kind of value, or SKIP where it cannot hold it.
+
+Copied into a run's private plugin directory as `_ouroboros_bounds` (governance.oracle.
+run_dir) beside the runner, and imported there before the tree under test is on sys.path:
+it imports only the standard library and its sibling, and runs on Python 3.9 and later.
+"""
+
+import copy
+import decimal
+import itertools
+
+try:  # in the jail: beside the runner, in the run's plugin directory
+    from _ouroboros_values import DIGITS, LONG_TEXT, NUMBER, SKIP, rebuilt
+except ImportError:  # imported by the daemon's own code and tests
+    from governance.oracle.replay_values import DIGITS, LONG_TEXT, NUMBER, SKIP, rebuilt
+
+# A boundary value is a number, a word, or tagged with the way from the parameter to it:
+# ["num", "99.99"], ["len", n], ["digits", n], ["attr", name, v], ["item", key, v] (JSON
+# turned the daemon's tuples into lists); ["within", word, written] is a word inside a
+# text written another way (a caller's text carrying what a function it reaches compares);
+# ["value", v] is v as it is (a truth test's 0 for a text); ["with", w] and ["without", w]
+# the captured text, list or dict with w added (a key, holding None) or w taken out.
+
+
+def tagged(value):
+    return isinstance(value, (list, tuple)) and len(value) >= 2 and value[0] in _BUILT
+
+
+def applied(value, old):
+    """The boundary value as the kind of value the captured call passed (`old`), built on
+    it: an int, float or Decimal as `old` is, a word for a text, a length by trimming or
+    repeating `old`, an attribute or item of a copy of `old`; SKIP where `old` cannot hold
+    it (a word for a dict the code looks the word up in). None holds anything."""
+    try:
+        if tagged(value):
+            return _BUILT[value[0]](value, old)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _as_number(decimal.Decimal(value), old)
+        return value if old is None or isinstance(value, str) == isinstance(old, str) \
+            else SKIP
+    except Exception:  # an odd captured value (a NaN, a class, a frozen object)
+        return SKIP
+
+
+def _as_number(d, old):
+    whole = d == d.to_integral_value()
+    if isinstance(old, bool):
+        return SKIP
+    if isinstance(old, float):
+        return float(d)
+    if isinstance(old, decimal.Decimal):
+        return d
+    if isinstance(old, str) and NUMBER.fullmatch(old.strip()):  # a number written out
+        return str(int(d)) if whole and "." not in old else str(d)
+    if old is not None and not isinstance(old, int):  # a list, a text: no number
+        return SKIP
+    if whole:
+        return int(d)
+    return float(d) if old is None else SKIP  # an int holds no cents
+
+
+def _resized(old, n):
+    """`old` trimmed to length n, or repeated up to it."""
+    if not isinstance(n, int) or not 0 <= n <= LONG_TEXT:
+        return SKIP
+    if isinstance(old, str):
+        return (old * (n // max(len(old), 1) + 1))[:n] if old else "x" * n
+    if isinstance(old, (list, tuple)) and (old or not n):
+        built = rebuilt(old, (list(old) * (n // max(len(old), 1) + 1))[:n])
+        return SKIP if built is None else built
+    if isinstance(old, dict) and n <= len(old):
+        clone = copy.copy(old)
+        clone.clear()
+        clone.update(list(old.items())[:n])
+        return clone
+    return SKIP
+
+
+def _with_item(old, key, inner):
+    """A copy of `old` with one item the boundary value (one character of a text)."""
+    if isinstance(old, (str, list, tuple)):
+        if not isinstance(key, int) or not -len(old) <= key < len(old):
+            return SKIP
+        at = key % len(old)
+        new = applied(inner, old[at])
+        if isinstance(old, str):
+            return old[:at] + new + old[at + 1:] if isinstance(new, str) else SKIP
+        built = None if new is SKIP else rebuilt(old, [*old[:at], new, *old[at + 1:]])
+        return SKIP if built is None else built
+    new = applied(inner, old.get(key)) if isinstance(old, dict) else SKIP
+    if new is SKIP:
+        return SKIP
+    clone = copy.copy(old)
+    clone[key] = new
+    return clone
+
+
+def _with_attr(value, old):
+    """A copy of `old` with one attribute the boundary value (as _near_object: in its
+    __dict__, so that no setter runs)."""
+    name, inner = value[1], value[2]
+    new = applied(inner, vars(old)[name]) if name in vars(old) else SKIP
+    if new is SKIP:
+        return SKIP
+    clone = copy.copy(old)
+    vars(clone)[name] = new
+    return clone
+
+
+def _with_digits(old, n):
+    """`old` with the number written in it nearest n written as n (its width kept)."""
+    if not isinstance(n, int) or n < 0:
+        return SKIP
+    m = min(numbers_of(old), key=lambda m: abs(int(m.group()) - n))
+    return old[:m.start()] + str(n).zfill(len(m.group())) + old[m.end():]
+
+
+def within(value, old):
+    """`old` with the first occurrence of a word (in any case) written as `value[2]`."""
+    word, written = value[1], value[2]
+    at = old.lower().find(word.lower()) if isinstance(old, str) and word else -1
+    if at < 0 or old[at:at + len(word)] == written:
+        return SKIP
+    return old[:at] + written + old[at + len(word):]
+
+
+def numbers_of(text):
+    """The first numbers written in a text (ValueError for none: no distance, nothing
+    built): six, so that a time after a date ('1/2/2011 12:45 PM') is reached."""
+    found = list(itertools.islice(DIGITS.finditer(text), 6)) if isinstance(text, str) else []
+    if not found:
+        raise ValueError("no number in it")
+    return found
+
+
+def _with(old, word):
+    """`old` with `word` added: at a text's or list's end, as a dict's key (None)."""
+    if isinstance(old, str):
+        return old + word if word not in old else SKIP
+    if isinstance(old, (list, tuple)):
+        built = rebuilt(old, [*old, word])
+        return SKIP if built is None else built
+    if isinstance(old, dict) and word not in old:
+        clone = copy.copy(old)
+        clone[word] = None
+        return clone
+    return SKIP
+
+
+def _without(old, word):
+    """`old` with `word` taken out: its first place in a text or list, a dict's key."""
+    if isinstance(old, str):
+        return old.replace(word, "", 1) if word in old else SKIP
+    if isinstance(old, (list, tuple, dict)) and word in old:
+        if isinstance(old, dict):
+            clone = copy.copy(old)
+            del clone[word]
+            return clone
+        items = list(old)
+        items.remove(word)
+        built = rebuilt(old, items)
+        return SKIP if built is None else built
+    return SKIP
+
+
+# How a tagged boundary value is built on the captured value `old`.
+_BUILT = {"value": lambda v, old: v[1],
+          "with": lambda v, old: _with(old, v[1]),
+          "without": lambda v, old: _without(old, v[1]),
+          "num": lambda v, old: _as_number(decimal.Decimal(v[1]), old),
+          "len": lambda v, old: _resized(old, v[1]),
+          "digits": lambda v, old: _with_digits(old, v[1]),
+          "within": within,
+          "attr": _with_attr,
+          "item": lambda v, old: _with_item(old, v[1], v[2])}
