@@ -17,9 +17,10 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from governance.oracle.differential import DiffReport
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
@@ -44,6 +45,8 @@ from tests.helpers import (
 )
 from tools.jail import JailExecutor
 
+T = TypeVar("T")
+R = TypeVar("R")
 TEST_TIMEOUT_S = 60.0  # per pytest session; a few share two busy cores
 
 
@@ -118,16 +121,23 @@ async def judge(r: Refactor, work: Path) -> Verdict:
 async def judge_all(refactors: Sequence[Refactor], work: Path,
                     workers: int = 3) -> list[Verdict]:
     """Every refactor, `workers` at a time, each in its own directory under `work`."""
+    return await each_in_own_dir(judge, refactors, work, workers)
+
+
+async def each_in_own_dir(job: Callable[[T, Path], Awaitable[R]], items: Sequence[T],
+                          work: Path, workers: int, prefix: str = "r") -> list[R]:
+    """`job(item, dir)` for every item, `workers` at a time, each dir under `work` removed
+    once its job ends (the corpora's judges share this)."""
     gate = asyncio.Semaphore(workers)
 
-    async def one(n: int, r: Refactor) -> Verdict:
+    async def one(n: int, item: T) -> R:
         async with gate:
             try:
-                return await judge(r, work / f"r{n}")
+                return await job(item, work / f"{prefix}{n}")
             finally:
-                await asyncio.to_thread(shutil.rmtree, work / f"r{n}", True)
+                await asyncio.to_thread(shutil.rmtree, work / f"{prefix}{n}", True)
 
-    return list(await asyncio.gather(*(one(n, r) for n, r in enumerate(refactors))))
+    return list(await asyncio.gather(*(one(n, item) for n, item in enumerate(items))))
 
 
 # -- through the whole pipeline -----------------------------------------------------------

@@ -20,7 +20,6 @@ recorded base and careless values, each tree in a subprocess of its own.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import sys
 import time
@@ -34,7 +33,7 @@ from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 from governance.phases.behaviour_check import check_behaviour
 from governance.proof.behaviour import covering_tests, touched_functions
 from governance.proof.static import changed_statements
-from tests.governance.refactors.judge import executor_for
+from tests.governance.refactors.judge import each_in_own_dir, executor_for
 from tests.governance.refactors_real.corpus import Probe, Refactor
 from tests.helpers import PYTEST
 
@@ -124,16 +123,7 @@ async def judge(r: Refactor, work: Path) -> Verdict:
 async def judge_all(refactors: Sequence[Refactor], work: Path,
                     workers: int = 2) -> list[Verdict]:
     """Every refactor, `workers` at a time, each in its own directory under `work`."""
-    gate = asyncio.Semaphore(workers)
-
-    async def one(n: int, r: Refactor) -> Verdict:
-        async with gate:
-            try:
-                return await judge(r, work / f"r{n}")
-            finally:
-                await asyncio.to_thread(shutil.rmtree, work / f"r{n}", True)
-
-    return list(await asyncio.gather(*(one(n, r) for n, r in enumerate(refactors))))
+    return await each_in_own_dir(judge, refactors, work, workers)
 
 
 # -- the premise alone, cheaply: each candidate runs the tests that entered its function ----
@@ -176,18 +166,13 @@ async def premises(refactors: Sequence[Refactor], work: Path,
                    workers: int = 2) -> list[Verdict]:
     """The premise of every refactor, `workers` at a time (Verdict.premise; no check)."""
     coverage = await base_coverage(refactors, work)
-    gate = asyncio.Semaphore(workers)
 
-    async def one(n: int, r: Refactor) -> Verdict:
-        async with gate:
-            started = time.monotonic()
-            try:
-                claim = await premise_only(r, work / f"p{n}", coverage[r.library.name])
-            finally:
-                await asyncio.to_thread(shutil.rmtree, work / f"p{n}", True)
-            return Verdict(r, ["premise only"], claim, seconds=time.monotonic() - started)
+    async def one(r: Refactor, where: Path) -> Verdict:
+        started = time.monotonic()
+        claim = await premise_only(r, where, coverage[r.library.name])
+        return Verdict(r, ["premise only"], claim, seconds=time.monotonic() - started)
 
-    return list(await asyncio.gather(*(one(n, r) for n, r in enumerate(refactors))))
+    return await each_in_own_dir(one, refactors, work, workers, "p")
 
 
 # -- probes: a careless refactor's change, shown on a public call --------------------------
