@@ -203,3 +203,28 @@ async def test_limit_candidate_code_that_tells_the_replay_runner_apart_is_not_se
     ).replace('"""Prices."""\n', '"""Prices."""\nimport signal\n')
     report, problems = await _check(tmp_path, careless)
     assert problems == [] and report.reasons() == [], report.payload()
+
+
+# A careless model moving the bulk boundary where the check reads it least directly: into a
+# new private table the function reads by name, or into an extracted helper.
+_TABLED = PRICE.replace("    if qty >= 100:", "    if qty >= _BULK:").replace(
+    "from decimal import ROUND_HALF_UP, Decimal\n",
+    "from decimal import ROUND_HALF_UP, Decimal\n\n_BULK = BULK\n")
+MOVED = {
+    "private_table": _TABLED.replace("BULK\n", "101\n"),
+    "extracted_helper": PRESERVING.replace("if qty >= 100 else", "if qty > 100 else"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MOVED))
+async def test_a_boundary_moved_into_a_table_or_a_helper_is_caught_at_it(tmp_path, name):
+    report, problems = await _check(tmp_path, MOVED[name])
+    assert problems == []
+    assert report.reasons()[0].startswith(
+        "behaviour changed: shop/prices.py::price(2.5, 100, False): base Decimal('225.00'), "
+        "candidate Decimal('250.00')"), report.reasons()
+
+
+async def test_the_same_table_with_the_boundary_kept_lands(tmp_path):
+    report, problems = await _check(tmp_path, _TABLED.replace("BULK\n", "100\n"))
+    assert problems == [] and report.reasons() == [], report.payload()
