@@ -218,6 +218,6 @@ def compare_traces(name: str, base: dict, cand: dict, texts: dict[str, str],
 
 def same_tests(*runs: object) -> bool:
     """Whether capture runs ran the same test ids (their traces align test by test)."""
-    ids = [sorted(map(str, r.get("tests") or [])) if isinstance(r, dict) else None
-           for r in runs]
+    ids = [sorted(map(str, r["tests"])) if isinstance(r, dict)
+           and isinstance(r.get("tests"), list) else None for r in runs]
     return all(i is not None and i == ids[0] for i in ids)

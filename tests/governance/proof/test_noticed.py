@@ -90,3 +90,21 @@ def main(argv):
     first, second = json.loads(out.read_text())["functions"][0]["results"][:2]  # c0, c1
     assert first["answer"] != second["answer"]
     assert (first["shown"], second["shown"]) == ("exits with 0", "exits with 2")
+
+
+def test_a_garbled_trace_is_no_evidence_and_no_crash() -> None:
+    """What a capture run wrote is the tests' to tamper with: odd shapes give nothing."""
+    from governance.oracle.differential import compare_traces, same_tests, trace_of, trace_texts
+    for run in (None, "x", {}, {"functions": "x", "tests": []},
+                {"functions": [{"trace": {"records": [[0, 1, 2], ["a"], "z", [0, "e"]]}}],
+                 "tests": ["t"]},
+                {"functions": [{"trace": {"records": 5, "texts": [1]}}], "tests": 7}):
+        found = trace_of(run, 0)
+        assert found in (None, {})
+        assert trace_texts(run, 0) == {}
+        assert same_tests(run, {"tests": ["t"]}) is (isinstance(run, dict)
+                                                      and run.get("tests") == ["t"])
+    good = {"functions": [{"trace": {"records": [[0, "e", "a"], [0, "e", "a"]]}}],
+            "tests": ["t"]}
+    assert trace_of(good, 0) == {("t", "e", 0): "a", ("t", "e", 1): "a"}
+    assert compare_traces("f", trace_of(good, 0), {}, {}) == (0, [])
