@@ -94,6 +94,10 @@ async def test_the_third_op_waits_for_the_first_two_and_retention_cuts_there(rep
         assert [h.ctx.envelope.dedup_key for h in daemon.ops.values()] == ["b"]
         daemon.ops[b].cancel.cancel("the test ends b")
         [c] = await wait_for(lambda: _in_generate(daemon, "c"), what="c dispatched")
+        # c's own thought rows must follow a's and b's: retention never moves a table's
+        # last row (the chain's head), so a c cancelled before its first thought would
+        # leave b's thought there and keep both inline
+        await wait_for(lambda: _thought_of(daemon, c), what="c's first thought")
         daemon.ops[c].cancel.cancel("the test ends c")
         await wait_for(lambda: not daemon.ops and daemon.quiet.running == 0, what="all ended")
     path = daemon.state_dir / "ledger.sqlite3"
@@ -102,6 +106,11 @@ async def test_the_third_op_waits_for_the_first_two_and_retention_cuts_there(rep
             last = _last_rows(db, op)
             assert all(v is None or v < _first_row(db, c, t) for t, v in last.items()), last
     await _archived_all_but(daemon, path, c, {a, b})
+
+
+def _thought_of(daemon: Daemon, op_id: str) -> bool:
+    with contextlib.closing(sqlite3.connect(daemon.state_dir / "ledger.sqlite3")) as db:
+        return db.execute("SELECT 1 FROM thoughts WHERE op_id = ?", (op_id,)).fetchone() is not None
 
 
 def _first_row(db: sqlite3.Connection, op_id: str, table: str) -> int:
