@@ -35,8 +35,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Optional: llama.cpp for bench/kernel.py's comparison (builds from source, ~10 min on 2
-# cores; tests never need it).
+# Optional: llama.cpp for bench/kernel.py's comparison and its OpenAI-compatible server, a real
+# third-party brain for bench/brain_outage.py and tests/integration/test_llamacpp_server.py
+# (builds from source, ~10 min on 2 cores; the suite skips that test without it).
 bench-setup: $(STAMP)
 	CMAKE_ARGS="-DGGML_NATIVE=ON" $(VENV)/bin/pip install --quiet -e '.[bench]'
 
