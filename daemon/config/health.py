@@ -12,7 +12,9 @@ class HealthSection(Section):
     """The daemon yields to its human (daemon.host.gate, docs/operations.md): heavy work (a
     new op, a sensor's jailed test run or benchmark) waits while the load average, less the
     daemon's own share, is above max_load_share x cores, on battery, or at max_temp_c; it
-    resumes below the resume marks (hysteresis). Unknown readings never hold it back."""
+    resumes below the resume marks (hysteresis). Unknown readings never hold it back. A wait
+    for the load alone is bounded: after max_wait_s one op runs at idle priority anyway
+    (daemon.host.overdue), unless memory is short (below min_free_memory_mb available)."""
 
     enabled: bool = True
     max_load_share: float = Field(default=0.8, gt=0, le=16)
@@ -21,6 +23,10 @@ class HealthSection(Section):
     max_temp_c: float = Field(default=90.0, gt=0, le=150)
     resume_temp_c: float = Field(default=80.0, gt=0, le=150)
     poll_s: float = Field(default=5.0, gt=0, le=300)  # the kernel updates the load every 5 s
+    # 0: no bound, heavy work waits as long as the load stays high (docs/operations.md says
+    # how the default was measured)
+    max_wait_s: float = Field(default=600.0, ge=0)
+    min_free_memory_mb: float = Field(default=1024.0, ge=0)
     # `ouroboros run` lowers its own CPU and I/O priority to the systemd unit's (Nice=10,
     # best-effort I/O level 7): daemon.host.priority.
     lower_priority: bool = True
