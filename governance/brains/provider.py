@@ -135,6 +135,9 @@ async def samples_of(provider: CandidateProvider, prompt: str, n: int, *, deadli
 class ProviderHealth(BaseModel):
     healthy: bool
     detail: str = ""
+    # Nothing answered at all (refused, unreachable, no reply in time): the brain's server
+    # is down, not the brain wrong (governance.brains.outage)
+    unreachable: bool = False
 
 
 @runtime_checkable

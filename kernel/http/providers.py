@@ -187,7 +187,8 @@ class HttpProvider:
                                       f"not list model {self.config.model!r}")
         except (httpx.HTTPError, TimeoutError, ValueError, AttributeError, TypeError) as exc:
             return ProviderHealth(healthy=False, detail=self._scrub(
-                f"{self.name}: {type(exc).__name__}: {exc}"))
+                f"{self.name}: {type(exc).__name__}: {exc}"),
+                unreachable=isinstance(exc, httpx.TransportError | TimeoutError))
         await self.learn_window()
         return ProviderHealth(healthy=True,
                               detail=f"{self.name} at {self.config.base_url}{self.window_text}")
