@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from daemon.eval.records import Run
 from daemon.eval.result import CORRECT, TaskResult, Verdict, short_reason
+from daemon.eval.settings import STAND_INS
 
 FIX_BRAIN = "replay:fix"
 
@@ -74,6 +75,11 @@ class Card(BaseModel):
     def correct(self) -> int:
         return sum(self.count(v) for v in CORRECT)
 
+    @property
+    def calls_model(self) -> bool:
+        """False for a replay stand-in: a script, no model, so no cost and no tokens."""
+        return self.brain not in STAND_INS
+
 
 def build(run: Run, fix_runs: list[Run], cutoff: str = "") -> Card:
     """The card of `run`; `fix_runs`: finished replay:fix runs, newest last."""
@@ -124,7 +130,7 @@ def friction(run: Run, fix_runs: list[Run]) -> Friction | None:
         return None
     mine = [r for r in source.results if r.instance in wanted]
     refused = [{"task": r.instance, "verdict": r.verdict.value,
-                "why": r.reason_class or short_reason(r.reason)[:200]}
+                "why": r.reason_class or short_reason(r.reason)}
                for r in mine if r.verdict is not Verdict.RESOLVED]
     return Friction(run_id=source.run_id, tasks=len(mine), refused=refused)
 

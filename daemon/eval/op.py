@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from daemon.config.settings import Settings
-from daemon.eval import scratch, standins
+from daemon.eval import rider, scratch, standins
 from daemon.eval.result import TaskResult, Verdict, reason_class, spend
 from daemon.eval.settings import STAND_INS
 from daemon.eval.suite import Suite
@@ -174,33 +174,47 @@ async def run_op(parts: Parts, task: Task, envelope: SignalEnvelope, root: Path,
 
 async def judge(parts: Parts, task: Task, kind: Kind, root: Path, work: Path, head: str,
                 end: Phase, chain: dict) -> TaskResult:
-    """The verdict: where the change went, and whether the hidden tests pass there."""
+    """The verdict: where the change went, and whether the hidden tests pass there and the
+    careless rider is absent (a change that carries it is wrong, noticed or not)."""
     transitions = chain["transitions"]
     last = transitions[-1] if transitions else {}
     payload = last.get("payload") or {}
     now = await asyncio.to_thread(scratch.head, root)
     base = {"task": task.id, "kind": kind.value, "date": task.date, "end": end.value,
-            "reason": str(last.get("reason", ""))[:600], "op_id": chain["operation"]["op_id"],
-            **spend(chain)}
+            "reason": str(last.get("reason", "")), "op_id": chain["operation"]["op_id"],
+            **spend(chain, model=parts.brain not in STAND_INS)}
     if now != head:  # the branch moved: landed (proven or not, it is on the branch)
         message = await asyncio.to_thread(scratch.git, root, "log", "-1", "--format=%B")
         evidence = next((ln.removeprefix("Evidence: ") for ln in message.splitlines()
                          if ln.startswith("Evidence: ")), "")
-        failing = await hidden_failing(parts, task, root, work)
-        verdict = Verdict.FALSE_PROVEN if failing or end is not Phase.COMPLETE \
+        failing, rider = await hidden_failing(parts, task, root, work), carried(task, root)
+        verdict = Verdict.FALSE_PROVEN if failing or rider or end is not Phase.COMPLETE \
             else Verdict.RESOLVED
-        return TaskResult(**base, verdict=verdict, evidence=evidence, hidden_failing=failing)
+        return TaskResult(**base, verdict=verdict, evidence=evidence, hidden_failing=failing,
+                          rider=rider)
     if end is Phase.PROPOSED and isinstance(payload.get("branch"), str):
         tree = await asyncio.to_thread(scratch.checkout_copy, root, payload["branch"],
                                        work / "review")
-        failing = await hidden_failing(parts, task, tree, work)
-        verdict = Verdict.PROPOSED_WRONG if failing else Verdict.PROPOSED_CORRECT
-        return TaskResult(**base, verdict=verdict, hidden_failing=failing)
+        failing, rider = await hidden_failing(parts, task, tree, work), carried(task, tree)
+        verdict = Verdict.PROPOSED_WRONG if failing or rider else Verdict.PROPOSED_CORRECT
+        return TaskResult(**base, verdict=verdict, hidden_failing=failing, rider=rider)
     if end is Phase.COMPLETE:
         return TaskResult(**base, verdict=Verdict.NO_CHANGE, reason_class="no change")
     return TaskResult(**base, verdict=Verdict.POSTMORTEM,
                       reason_class=reason_class(str(last.get("from_phase") or ""),
                                                 base["reason"]))
+
+
+def carried(task: Task, tree: Path) -> str:
+    """The task's careless rider, described, when `tree` carries it; "" when not."""
+    r = task.rider
+    if r is None:
+        return ""
+    path = tree / r.path
+    text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+    if not rider.carries(text, r.text, r.function):
+        return ""
+    return f"the careless rider ({r.path}, {r.function}: {r.mutation})"
 
 
 async def hidden_failing(parts: Parts, task: Task, tree: Path, work: Path) -> list[str]:

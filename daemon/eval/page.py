@@ -14,8 +14,8 @@ from pathlib import Path
 
 from daemon.eval.card import Card
 from daemon.eval.records import Run
-from daemon.eval.render import ROWS, duration, friction_line, spend_text
-from daemon.eval.result import Verdict, short_reason
+from daemon.eval.render import ROWS, clip, duration, friction_line, spend_text, why_text
+from daemon.eval.result import Verdict
 
 COLOURS = {Verdict.RESOLVED: "#2e7d32", Verdict.FALSE_PROVEN: "#c62828",
            Verdict.PROPOSED_CORRECT: "#81c784", Verdict.PROPOSED_WRONG: "#ef6c00",
@@ -93,11 +93,12 @@ def numbers(card: Card) -> str:
         rows.append(f'<tr id="row-{verdict.value}"><th>{esc(label)}</th><td class="n">{n}</td>'
                     f'<td class="n">{share}</td><td>{esc(meaning)}</td></tr>')
     reasons = ", ".join(f"{k} {v}" for k, v in card.postmortem_reasons.items()) or "-"
-    per = spend_text(card.per_correct) if card.per_correct else "no correct change"
+    model = card.calls_model
+    per = spend_text(card.per_correct, model) if card.per_correct else "no correct change"
     extra = [("postmortem by reason", reasons),
              ("deadline misses", f"{card.deadline_misses} model call(s) cut off"),
              ("friction", friction_line(card).removeprefix("friction").strip()),
-             ("per correct change", per), ("in all", spend_text(card.total))]
+             ("per correct change", per), ("in all", spend_text(card.total, model))]
     if card.by_date:
         extra.append((f"by task date (cutoff {card.cutoff})", "; ".join(
             f"{side}: {d.get('resolved', 0)} of {d.get('tasks', 0)} resolved"
@@ -107,14 +108,23 @@ def numbers(card: Card) -> str:
     return "<table id=\"card\">" + "".join(rows) + "</table>"
 
 
+def why_cell(text: str, limit: int = 160) -> str:
+    """The whole reason; a long one folded behind its first words cut at a word boundary
+    (<details>: no script), so the table stays readable and nothing is lost."""
+    if len(text) <= limit:
+        return esc(text)
+    return f"<details><summary>{esc(clip(text, limit))}</summary>{esc(text)}</details>"
+
+
 def task_table(card: Card) -> str:
     head = ("<tr><th>task</th><th>date</th><th>verdict</th><th>why</th><th>$</th>"
             "<th>tokens</th><th>wall</th></tr>")
+    model = card.calls_model
     rows = [f'<tr class="task {r.verdict.value}"><td>{esc(r.instance)}</td>'
             f"<td>{esc(r.date)}</td><td>{esc(LABELS[r.verdict])}</td>"
-            f'<td class="why">{esc((r.evidence or r.reason_class or short_reason(r.reason))[:160])}'
-            "</td>"
-            f'<td class="n">{r.cost_usd:.4f}</td><td class="n">{r.tokens:,}</td>'
+            f'<td class="why">{why_cell(why_text(r))}</td>'
+            f'<td class="n">{f"{r.cost_usd:.4f}" if model else "-"}</td>'
+            f'<td class="n">{f"{r.tokens:,}" if model else "-"}</td>'
             f'<td class="n">{esc(duration(r.wall_s))}</td></tr>' for r in card.results]
     return f'<table id="tasks">{head}{"".join(rows)}</table>'
 
@@ -132,7 +142,7 @@ def page(card: Card, history: list[Run]) -> str:
     if card.friction and card.friction.refused:
         sections.append("<h2>Friction: the maintainers' own fixes not resolved</h2><ul>" +
                         "".join(f"<li>{esc(r['task'])}: {esc(r['verdict'])}: "
-                                f"{esc(r['why'])}</li>" for r in card.friction.refused) +
+                                f"{why_cell(r['why'])}</li>" for r in card.friction.refused) +
                         "</ul>")
     if card.by_date:
         sections += [f"<h2>By task date (training cutoff {esc(card.cutoff)})</h2>",

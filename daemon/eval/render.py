@@ -1,20 +1,26 @@
 """The card as text (`eval run`, `eval report`) and the table that compares runs.
 
 ROWS is the card's table as data: each verdict's label and what it means, in the order
-printed; the HTML page (daemon.eval.page) reads the same rows.
+printed; the HTML page (daemon.eval.page) reads the same rows. A reason too long for its
+column is cut at a word boundary and says so (clip); `eval report --tasks --full` and the
+JSON hold it whole.
 """
 
 from __future__ import annotations
 
+import textwrap
+
 from daemon.eval.card import Card, Spend
 from daemon.eval.records import Run
-from daemon.eval.result import Verdict, short_reason
+from daemon.eval.result import TaskResult, Verdict, short_reason
 
 ROWS: tuple[tuple[Verdict, str, str], ...] = (
     (Verdict.RESOLVED, "resolved", "landed proven; the hidden tests pass"),
-    (Verdict.FALSE_PROVEN, "false-proven", "landed; a hidden test fails (target 0)"),
+    (Verdict.FALSE_PROVEN, "false-proven", "landed; a hidden test fails or it carries "
+     "the careless rider (target 0)"),
     (Verdict.PROPOSED_CORRECT, "proposed-correct", "on a review branch; hidden tests pass"),
-    (Verdict.PROPOSED_WRONG, "proposed-wrong", "on a review branch; a hidden test fails"),
+    (Verdict.PROPOSED_WRONG, "proposed-wrong", "on a review branch; a hidden test fails "
+     "or it carries the careless rider"),
     (Verdict.NO_CHANGE, "no change", "the brain said nothing needs changing"),
     (Verdict.POSTMORTEM, "postmortem", "ended with nothing changed"),
     (Verdict.NO_SIGNAL, "no signal", "the daemon's sensor made no work of it"),
@@ -29,7 +35,25 @@ def duration(seconds: float) -> str:
     return f"{minutes}m{s:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def spend_text(s: Spend) -> str:
+ELLIPSIS = "\u2026"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` on one line, cut at the last word boundary within `limit` characters with an
+    ellipsis when longer (a word cut in half reads as a different word)."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    head = flat[:limit - 1]
+    cut = head.rfind(" ")
+    return (head[:cut] if cut > limit // 2 else head).rstrip(" ,;:") + ELLIPSIS
+
+
+def spend_text(s: Spend, model: bool = True) -> str:
+    """Cost, tokens and wall time; `model` False: a replay stand-in, which calls no model
+    and so costs nothing and reads no tokens (its script's lengths are no tokens)."""
+    if not model:
+        return f"no model (a replay stand-in): no cost, no tokens; {duration(s.wall_s)} wall"
     return f"${s.cost_usd:.4f}, {s.tokens:,} tokens, {duration(s.wall_s)} wall"
 
 
@@ -65,12 +89,12 @@ def card_text(card: Card) -> str:
     lines += [f"{'deadline misses':<{W}}{card.deadline_misses:>3}       model calls cut off "
               "by their deadline", friction_line(card)]
     if card.friction:
-        lines += [f"  - {r['task']}: {r['verdict']}: {r['why'][:110]}"
+        lines += [f"  - {r['task']}: {r['verdict']}: {clip(r['why'], 110)}"
                   for r in card.friction.refused]
-    per = card.per_correct
+    per, model = card.per_correct, card.calls_model
     lines.append(f"{'per correct change':<{W}}" + (
-        f"{spend_text(per)} ({card.correct} correct)" if per else "no correct change"))
-    lines.append(f"{'in all':<{W}}{spend_text(card.total)}")
+        f"{spend_text(per, model)} ({card.correct} correct)" if per else "no correct change"))
+    lines.append(f"{'in all':<{W}}{spend_text(card.total, model)}")
     if card.by_date:
         lines.append(f"{'by task date':<{W}}" + "; ".join(
             f"{side} {card.cutoff}: {d.get('resolved', 0)} of {d.get('tasks', 0)} resolved"
@@ -80,35 +104,53 @@ def card_text(card: Card) -> str:
     return "\n".join(lines)
 
 
-def tasks_text(card: Card, width: int = 110) -> str:
-    """One row per task: id, kind, date, verdict, seconds, and why."""
+def why_text(r: TaskResult) -> str:
+    """A task's whole why: the evidence of what landed, else its reason class and reason,
+    and the careless rider it carries."""
+    why = r.evidence if r.verdict is Verdict.RESOLVED else (
+        r.reason_class + (": " if r.reason_class else "") + short_reason(r.reason))
+    if r.rider:
+        why = f"carries {r.rider}; {why}"
+    return " ".join(why.split())
+
+
+def tasks_text(card: Card, width: int = 110, full: bool = False) -> str:
+    """One row per task: id, kind, date, verdict, seconds, and why (cut at a word to fit
+    `width`; `full`: whole, on the lines below the row)."""
     rows = [f"{'task':<20}{'date':<12}{'verdict':<18}{'s':>7}  why", "-" * width]
     for r in card.results:
-        why = r.evidence if r.verdict is Verdict.RESOLVED else (
-            r.reason_class + (": " if r.reason_class else "")
-            + " ".join(short_reason(r.reason).split()))
-        rows.append(f"{r.instance:<20}{r.date:<12}{r.verdict.value:<18}{r.wall_s:>7.1f}  "
-                    f"{why[:width - 60]}")
+        head = f"{r.instance:<20}{r.date:<12}{r.verdict.value:<18}{r.wall_s:>7.1f}  "
+        if full:
+            rows += [head, *textwrap.wrap(why_text(r), width - 4, initial_indent="    ",
+                                          subsequent_indent="    ")]
+        else:
+            rows.append(head + clip(why_text(r), width - len(head)))
+    if not full and any(len(why_text(r)) > width - 59 for r in card.results):
+        rows.append("(reasons cut at a word: `eval report --tasks --full` or --json says "
+                    "them whole)")
     return "\n".join(rows)
 
 
 def history_text(runs: list[Run]) -> str:
     """Every finished run, oldest first: the numbers to compare over time."""
-    head = (f"{'run':<26}{'brain':<18}{'tasks':>6}{'resolved':>10}{'false-pr.':>10}"
+    head = (f"{'run':<26}{'brain':<18}{'tasks':>6}{'samples':>8}{'resolved':>10}"
+            f"{'false-pr.':>10}"
             f"{'prop.ok':>8}{'prop.bad':>9}{'friction':>9}{'$/correct':>11}{'wall/corr.':>11}")
     rows = [head, "-" * len(head)]
     for run in runs:
         if run.card is None:
-            rows.append(f"{run.run_id:<26}{run.spec.brain:<18}{len(run.results):>6}  "
+            rows.append(f"{run.run_id:<26}{run.spec.brain:<18}{len(run.results):>6}"
+                        f"{run.spec.samples:>8}  "
                         "(unfinished: `eval run` with the same brain resumes it)")
             continue
         c = Card.model_validate(run.card)
         per = c.per_correct
         fr = f"{len(c.friction.refused)}/{c.friction.tasks}" if c.friction else "-"
-        rows.append(f"{c.run_id:<26}{c.brain[:17]:<18}{c.tasks:>6}"
+        cost = (f"${per.cost_usd:.4f}" if c.calls_model else "no model") if per else "-"
+        rows.append(f"{c.run_id:<26}{c.brain[:17]:<18}{c.tasks:>6}{c.samples:>8}"
                     f"{c.count(Verdict.RESOLVED):>10}{c.count(Verdict.FALSE_PROVEN):>10}"
                     f"{c.count(Verdict.PROPOSED_CORRECT):>8}"
                     f"{c.count(Verdict.PROPOSED_WRONG):>9}{fr:>9}"
-                    f"{(f'${per.cost_usd:.4f}' if per else '-'):>11}"
+                    f"{cost:>11}"
                     f"{(duration(per.wall_s) if per else '-'):>11}")
     return "\n".join(rows)

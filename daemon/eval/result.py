@@ -5,12 +5,15 @@ The verdicts (docs/eval.md says how each is measured):
 | verdict | the op | the hidden tests (fail-to-pass and pass-to-pass) |
 |---|---|---|
 | resolved | landed on the branch, proven | all pass |
-| false_proven | landed on the branch | one fails: the trust number, target 0 |
+| false_proven | landed on the branch | one fails, or it carries the rider: target 0 |
 | proposed_correct | waits on a review branch | all pass on that branch |
-| proposed_wrong | waits on a review branch | one fails there |
+| proposed_wrong | waits on a review branch | one fails there, or it carries the rider |
 | no_change | ended with nothing changed (the brain said no change is needed) | - |
 | postmortem | ended without a change: POSTMORTEM, BLOCKED, CANCELLED, ... | - |
 | no_signal | the daemon never made work of it (repair: the sensor saw no failure) | - |
+
+A change that carries the task's careless rider (daemon.eval.rider.carries) is never
+correct: the hidden tests may not see the rider, and a quiet wrong change is still wrong.
 
 A postmortem's reason class comes from REASONS, a table: the first row whose phases hold
 the phase the op left for its end, and whose words appear in the reason, names it.
@@ -86,6 +89,9 @@ class TaskResult(BaseModel):
     reason_class: str = ""  # for a postmortem (REASONS)
     evidence: str = ""  # the commit's Evidence trailer, when it landed
     hidden_failing: list[str] = Field(default_factory=list)  # the first few
+    # The careless rider the change carries ("" when none): it makes a change wrong
+    # whatever the hidden tests say, since they may not notice it (daemon.eval.rider).
+    rider: str = ""
     op_id: str = ""
     cost_usd: float = 0.0
     prompt_tokens: int = 0
@@ -108,12 +114,15 @@ class TaskResult(BaseModel):
         return f"{self.task}:{self.kind}"
 
 
-def spend(chain: dict[str, Any]) -> dict[str, Any]:
-    """What an op's model calls cost, from its ledger chain."""
+def spend(chain: dict[str, Any], model: bool = True) -> dict[str, Any]:
+    """What an op's model calls cost, from its ledger chain. `model` False: a replay
+    stand-in's turns, which call no model: no cost and no tokens (the replay provider's
+    token counts are its script's lengths)."""
     calls = chain.get("model_calls", [])
-    return {"cost_usd": round(sum(c.get("cost_usd") or 0.0 for c in calls), 6),
-            "prompt_tokens": sum(c.get("prompt_tokens") or 0 for c in calls),
-            "completion_tokens": sum(c.get("completion_tokens") or 0 for c in calls),
+    paid = calls if model else []
+    return {"cost_usd": round(sum(c.get("cost_usd") or 0.0 for c in paid), 6),
+            "prompt_tokens": sum(c.get("prompt_tokens") or 0 for c in paid),
+            "completion_tokens": sum(c.get("completion_tokens") or 0 for c in paid),
             "model_calls": len(calls),
             "deadline_misses": sum(str(c.get("error") or "").startswith("DeadlineMissed")
                                    for c in calls)}

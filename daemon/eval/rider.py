@@ -8,7 +8,9 @@ the failing tests enter every public function, in one they enter). Mutations, in
 negated comparison (== / !=, is / is not, in / not in), a moved boundary (< / <=, > / >=),
 and / or swapped, an integer constant plus one.
 
-This module makes the mutants; who chooses among them runs the suite. Eval
+This module makes the mutants, and says whether a tree's file carries one (`carries`: eval
+counts a change that carries the task's rider as wrong whatever the hidden tests say);
+who chooses among them runs the suite. Eval
 (daemon.eval.mine) takes the first mutant some hidden test notices, so that a careless
 change which lands shows as false-proven on the card; the real-history suite
 (bench/real_history_rider.py) takes the first one the library's suite does not notice, so
@@ -144,3 +146,26 @@ def ordered(files: dict[str, str], fix: dict[str, str | None], base: dict[str, s
     when there are none, those of functions they do enter."""
     return list(candidates(files, fix, base, entered, code)) or list(
         candidates(files, fix, base, entered, code, entered_too=True))
+
+
+def function_source(text: str, function: str) -> str | None:
+    """The source of the public function `function` ("name" or "Class.method") in `text`;
+    None when the text does not parse or has no such function."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    for name, fn in public_functions(tree):
+        if name == function:
+            return ast.get_source_segment(text, fn)
+    return None
+
+
+def carries(text: str | None, mutated: str, function: str) -> bool:
+    """Whether the file `text` (None: absent) holds `function` exactly as the mutant's
+    file `mutated` has it: the rider's mutation is there. Compared by the function's
+    source, so lines moved elsewhere in the file do not hide it."""
+    if text is None:
+        return False
+    want = function_source(mutated, function)
+    return want is not None and function_source(text, function) == want

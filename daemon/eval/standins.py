@@ -25,8 +25,6 @@ from daemon.eval.task import Task
 from governance.schemas import SignalEnvelope
 from kernel.replay import ReplayProvider, ReplayTurn
 
-COST_USD = 0.0005  # what each scripted turn says it cost, so the cost columns are exercised
-
 
 def tool_call(tool: str, **arguments: object) -> str:
     """One tool call as a Venom model writes it: a JSON line."""
@@ -34,7 +32,7 @@ def tool_call(tool: str, **arguments: object) -> str:
 
 
 def _turn(text: str, purpose: str = "generate") -> ReplayTurn:
-    return ReplayTurn(purpose=purpose, text=text, cost_usd=COST_USD)
+    return ReplayTurn(purpose=purpose, text=text)  # a script: no model, no cost
 
 
 def exploration(envelope: SignalEnvelope, files: dict[str, str | None], root: Path) -> str:

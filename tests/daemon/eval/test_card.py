@@ -128,3 +128,80 @@ def test_a_report_rebuilds_each_card_with_the_newest_friction() -> None:
     card = cards.Card.model_validate(done[1].card)
     assert card.friction is not None and card.friction.run_id == "ev-2"
     assert card.cutoff == "2025-01-01" and card.by_date
+
+
+LONG = ("waits for review on ouroboros/op-1: unproven: the change touches "
+        "calc/ops.py lines that no failing test executes, and removes the public name "
+        "calc.ops.clamp_high that callers outside the repository may import; a reviewer "
+        "decides whether that is intended")
+
+
+def test_a_reason_is_cut_at_a_word_and_is_whole_when_asked_for() -> None:
+    from daemon.eval.render import ELLIPSIS, clip
+
+    assert clip("one two three", 20) == "one two three"
+    assert clip("alpha beta gamma delta", 13) == "alpha beta" + ELLIPSIS
+    long = result("a", Verdict.PROPOSED_WRONG, reason=LONG, reason_class="")
+    card = cards.build(a_run("kernel", [long]), [a_run(cards.FIX_BRAIN, [long], "ev-f")])
+    short = tasks_text(card)
+    row = next(line for line in short.splitlines() if line.startswith("a:repair"))
+    assert len(row) <= 110 and row.endswith(ELLIPSIS), row
+    assert row.removesuffix(ELLIPSIS).split()[-1] in LONG.split()  # a whole word
+    assert "--full" in short
+    whole = " ".join(tasks_text(card, full=True).split())
+    assert "review: unproven: the change touches" in whole
+    assert whole.endswith("a reviewer decides whether that is intended")
+    text = card_text(card)
+    line = next(x for x in text.splitlines() if x.startswith("  - a:repair"))
+    assert line.endswith(ELLIPSIS) and line.removesuffix(ELLIPSIS).split()[-1] in LONG.split()
+    assert card.friction is not None and card.friction.refused[0]["why"].endswith("intended")
+    html = page(card, [])
+    assert "<details><summary>" in html and "decides whether that is intended</details>" in html
+
+
+def test_the_comparison_has_a_samples_column() -> None:
+    one = a_run("kernel", BRAIN, "ev-1")
+    four = Run("ev-4", "2026-01-01T00:00:00", RunSpec(brain="kernel", kinds=["repair"],
+                                                       samples=4), {}, BRAIN)
+    for run in (one, four):
+        run.card = cards.build(run, []).model_dump(mode="json")
+    table = history_text([one, four]).splitlines()
+    assert table[0].split()[:5] == ["run", "brain", "tasks", "samples", "resolved"]
+    assert table[2].split()[:4] == ["ev-1", "kernel", "5", "1"]
+    assert table[3].split()[:4] == ["ev-4", "kernel", "5", "4"]
+
+
+def test_a_stand_in_costs_nothing_and_reads_no_tokens() -> None:
+    from daemon.eval.result import spend
+
+    chain = {"model_calls": [{"cost_usd": 0.01, "prompt_tokens": 900,
+                              "completion_tokens": 80}]}
+    assert spend(chain)["cost_usd"] == 0.01 and spend(chain)["prompt_tokens"] == 900
+    assert spend(chain, model=False) | {"model_calls": 0} == {
+        "cost_usd": 0.0, "prompt_tokens": 0, "completion_tokens": 0, "model_calls": 0,
+        "deadline_misses": 0}
+    card = cards.build(a_run(cards.FIX_BRAIN, FIX, "ev-fix"), [])
+    text = card_text(card)
+    assert "no model (a replay stand-in): no cost, no tokens" in text and "$" not in text
+    row = history_text([_finished(a_run(cards.FIX_BRAIN, FIX, "ev-fix"))]).splitlines()[2]
+    assert "no model" in row and "$" not in row
+
+
+def _finished(run: Run) -> Run:
+    run.card = cards.build(run, []).model_dump(mode="json")
+    return run
+
+
+def test_a_careless_rider_is_seen_in_the_tree() -> None:
+    import ast
+
+    from daemon.eval.rider import carries, mutants, public_functions
+
+    text = ("def add(a, b):\n    return a + b\n\n\ndef sign(x):\n    if x > 0:\n"
+            "        return 1\n    return 0\n")
+    name, fn = next((n, f) for n, f in public_functions(ast.parse(text)) if n == "sign")
+    mutant = next(mutants("m.py", text, name, fn))
+    assert not carries(text, mutant.text, "sign") and carries(mutant.text, mutant.text, "sign")
+    moved = "import os\n\n\n" + mutant.text  # the rider, further down the file
+    assert carries(moved, mutant.text, "sign") and not carries(None, mutant.text, "sign")
+    assert not carries("def sign(:\n", mutant.text, "sign")  # does not parse: not there
