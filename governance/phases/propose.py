@@ -14,6 +14,7 @@ from governance.git.signing import commit_env
 from governance.phase import Phase, Transition
 from governance.phases.autocommit import commit_message
 from governance.phases.deps import PhaseDeps
+from governance.phases.propose_test import propose_test
 from governance.schemas import OperationContext
 
 
@@ -38,8 +39,9 @@ async def propose(ctx: OperationContext, d: PhaseDeps) -> Transition:
         return Transition(Phase.POSTMORTEM, f"not proven, and its review branch could not be "
                           f"made: {exc}"[:1500])
     branch = f"{p.review_branch_prefix}{ctx.op_id}"
+    missing_test = await propose_test(ctx, d, sha)  # beside the change, never landing it
     return Transition(Phase.PROPOSED, f"waits for review on {branch}: {ctx.evidence[:400]}",
                       {"branch": branch, "commit": sha, "evidence": ctx.evidence,
                        "files": files, "review": f"ouroboros review {ctx.op_id}",
                        "accept": f"ouroboros accept {ctx.op_id}",
-                       "reject": f"ouroboros reject {ctx.op_id}"})
+                       "reject": f"ouroboros reject {ctx.op_id}", **missing_test})

@@ -1,0 +1,317 @@
+"""The missing test (issue 45, items 1 and 2): what a test could decide about an unproven
+change, the one question the brain is asked about it, and the typed verdict on its answer.
+
+A change waits for review for reasons of two kinds. Some no test decides (it touches a
+file it was not asked to, it removes a public name). Others are a test's to decide, each a
+`Cause`:
+- a changed line whose every mutant survived (governance.oracle.mutants): a test that
+  fails with that mutant switched on and passes without it decides it;
+- a changed function no fail-to-pass test enters (a repair that also "tidies" another
+  function), or new behaviour no test asks for: a test that fails on the base and passes
+  on the candidate, entering the function, decides it.
+
+The brain is shown the cause (the surviving mutant as a diff, or the function and the
+change) and asked for the smallest test that decides it. What it answers is kept only when
+every check of CHECKS holds, in order; the first that fails is the verdict, with why.
+governance.phases.propose_test runs the checks that need the jail; the static ones are here.
+A kept test never lands the change it decides: it goes beside it on the review.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from governance.brains.prompts import CANDIDATE_CONTRACT, quoted_goal, text_block
+from governance.gates.risk import harness_reason
+from governance.gates.weakening import is_test_path, weakenings
+from governance.oracle.oracle_run import Sessions
+from governance.oracle.testrun import ORACLE_MARKERS
+from governance.proof.mutation import SWITCH, Mutant, mutated, plan, switched
+from governance.proof.rules import FileText
+from governance.proof.static import changed_statements
+from governance.proof.symbols import inert_lines, symbol_of_line
+from governance.schemas import FileChange
+
+# The replay stand-in's scripts match on this (kernel.replay's `match`): the prompt says it.
+PROMPT_TITLE = "# The missing test"
+MAX_FILE_CHARS = 12_000  # of each file the prompt shows
+MAX_TESTS_SHOWN = 2  # existing test files shown as examples of the suite's style
+
+
+class CauseKind(StrEnum):
+    SURVIVING_MUTANT = "surviving mutant"  # a changed line no test notices changing
+    UNENTERED = "unentered function"  # a changed function no fail-to-pass test enters
+    NEW_BEHAVIOUR = "new behaviour"  # new behaviour no test asks for
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One reason the change waits that a test could decide."""
+
+    kind: CauseKind
+    file: str
+    line: int
+    what: str  # the mutant ("`>=` to `>`"), or the function ("clamp")
+    mutant: Mutant | None = None  # SURVIVING_MUTANT: numbered as governance.proof.mutation plans
+
+    def named(self) -> str:
+        return f"{self.file}:{self.line} ({self.what})"
+
+
+class Verdict(StrEnum):
+    KEPT = "kept"
+    NO_ANSWER = "no answer"  # the brain failed, or answered with no change
+    UNUSABLE = "unusable reply"  # not a candidate.1 object
+    NOT_TESTS = "touches more than test files"
+    NAMES_THE_ORACLE = "names the check"
+    NO_NEW_TEST = "adds no test"
+    WEAKENS = "weakens existing tests"
+    FAILS_ON_CANDIDATE = "fails on the candidate"
+    FLAKY = "passes on the candidate only once"
+    KILLS_NOTHING = "passes with the mutant switched on"
+    PASSES_ON_BASE = "passes on the base"
+    MISSES_THE_FUNCTION = "does not enter the function"
+    TELLS_THE_CHECK = "fails the canary"
+    NOT_RUN = "could not be checked"  # the jail left no report
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    refuses: Verdict
+    why: str
+
+
+# Every check a proposed test must pass, in the order they run (the static ones first: they
+# cost nothing). The first that fails is the verdict.
+CHECKS: tuple[Check, ...] = (
+    Check("test files only", Verdict.NOT_TESTS, "it writes only test files, no harness file "
+          "(conftest.py, ini files) and deletes nothing"),
+    Check("not the check", Verdict.NAMES_THE_ORACLE, "it names none of the check's own "
+          "modules or switch"),
+    Check("a new test", Verdict.NO_NEW_TEST, "it adds at least one test function"),
+    Check("weakens nothing", Verdict.WEAKENS, "no existing test file loses an assertion or "
+          "a test (governance.gates.weakening)"),
+    Check("passes on the candidate", Verdict.FAILS_ON_CANDIDATE, "its new tests pass on "
+          "the candidate"),
+    Check("passes twice", Verdict.FLAKY, "and pass again in a second session"),
+    Check("decides the cause", Verdict.KILLS_NOTHING, "a surviving mutant: its new tests "
+          "fail with the mutant switched on (a fresh session, switched from the start)"),
+    Check("decides the cause", Verdict.PASSES_ON_BASE, "an unentered function or new "
+          "behaviour: its new tests fail on the base"),
+    Check("enters the function", Verdict.MISSES_THE_FUNCTION, "an unentered function or new "
+          "behaviour: a new test runs a changed line of it"),
+    Check("the canary", Verdict.TELLS_THE_CHECK, "its new tests pass in the same session "
+          "with an id no mutant has switched on, in a random order with the mutant's"),
+)
+
+
+@dataclass(frozen=True)
+class TestVerdict:
+    """What became of one proposed test."""
+
+    __test__ = False  # a result type, not a pytest test class
+
+    cause: Cause
+    verdict: Verdict
+    why: str = ""
+    files: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()  # the new tests' node ids (kept: those that decide it)
+
+    @property
+    def kept(self) -> bool:
+        return self.verdict is Verdict.KEPT
+
+    def payload(self) -> dict[str, Any]:
+        return {"cause": self.cause.kind.value, "at": self.cause.named(),
+                "verdict": self.verdict.value, "kept": self.kept, "why": self.why,
+                "files": list(self.files), "tests": list(self.tests)}
+
+
+# -- which causes ---------------------------------------------------------------------
+
+def causes_of(files: Sequence[FileText], sessions: Sessions, fail_to_pass: Sequence[str],
+              new_behaviour: bool) -> list[Cause]:
+    """The reasons a test could decide, from the checks' typed reports: surviving mutants
+    first (the sharpest question), then each changed function no fail-to-pass test enters
+    (NEW_BEHAVIOUR where no test shows the change at all)."""
+    code = [f for f in files if f.new is not None and f.path.endswith(".py")
+            and not is_test_path(f.path)]
+    out = _survivors(code, sessions)
+    f2p = frozenset(fail_to_pass)
+    kind = CauseKind.UNENTERED if f2p else (
+        CauseKind.NEW_BEHAVIOUR if new_behaviour else None)
+    if kind is not None:
+        out += _unentered(code, sessions, f2p, kind)
+    return out
+
+
+def _survivors(code: Sequence[FileText], sessions: Sessions) -> list[Cause]:
+    report = sessions.mutation
+    if report is None or report.problem:
+        return []
+    planned = {f.path: plan(f.old, f.new or "", f.path) for f in code}
+    out = []
+    for r in report.survivors():
+        m = next((m for m in planned.get(r.file, []) if (m.line, m.what) == (r.line, r.what)),
+                 None)
+        if m is not None:
+            out.append(Cause(CauseKind.SURVIVING_MUTANT, r.file, r.line, r.what, m))
+    return out
+
+
+def _unentered(code: Sequence[FileText], sessions: Sessions, f2p: frozenset[str],
+               kind: CauseKind) -> list[Cause]:
+    """Each changed function no fail-to-pass test entered (as governance.proof.rules'
+    coverage rule reads the same sessions), at its first changed line."""
+    reports = [r.coverage for r in (sessions.original, sessions.own) if r and r.coverage]
+    out: dict[tuple[str, str], Cause] = {}
+    for f in code:
+        assert f.new is not None
+        owner, inert = symbol_of_line(f.new), inert_lines(f.old, f.new)
+        entered = {owner(n) for cov in reports
+                   for n, tests in cov.lines.get(f.path, {}).items() if tests & f2p}
+        for stmt in changed_statements(f.old, f.new):
+            sym = owner(stmt.line)
+            if sym != "<module>" and sym not in entered and stmt.line not in inert:
+                out.setdefault((f.path, sym), Cause(kind, f.path, stmt.line, sym))
+    return list(out.values())
+
+
+# -- the question ---------------------------------------------------------------------
+
+def mutant_diff(f: FileText, mutant: Mutant) -> str:
+    """The mutant as a unified diff against the candidate's text."""
+    new = f.new or ""
+    return "".join(difflib.unified_diff(
+        new.splitlines(True), mutated(new, mutant, f.old).splitlines(True),
+        f"a/{f.path} (the change)", f"b/{f.path} (with the mutant)", n=2))
+
+
+def change_diff(f: FileText) -> str:
+    return "".join(difflib.unified_diff((f.old or "").splitlines(True),
+                                        (f.new or "").splitlines(True),
+                                        f"a/{f.path}", f"b/{f.path}", n=3))
+
+
+_ASK = {
+    CauseKind.SURVIVING_MUTANT: (
+        "No test notices when {at} changes as below: every test that runs the line still "
+        "passes with this mutant. Write the smallest test that passes on the change and "
+        "fails with the mutant."),
+    CauseKind.UNENTERED: (
+        "No test that shows the change enters `{what}` ({file}), which the change alters. "
+        "Write the smallest test that fails on the code before the change and passes with "
+        "it, by calling `{what}`."),
+    CauseKind.NEW_BEHAVIOUR: (
+        "No test asks for the new behaviour of `{what}` ({file}). Write the smallest test "
+        "that fails on the code before the change and passes with it, by calling `{what}`."),
+}
+
+
+def prompt(goal: str, cause: Cause, files: Sequence[FileText],
+           tests: Mapping[str, str]) -> str:
+    """The one question: the op's goal, the change, the cause (a mutant as a diff), the
+    existing tests that ran the line (their style), and the reply contract."""
+    by_path = {f.path: f for f in files}
+    target = by_path[cause.file]
+    ask = _ASK[cause.kind].format(at=cause.named(), what=cause.what, file=cause.file)
+    parts = [PROMPT_TITLE, "", "The change below waits for a person's review because a test "
+             "could decide it and none does. The goal it was made for:", quoted_goal(goal),
+             "", "## The change", *(change_diff(f) for f in files if f.new != f.old),
+             "", "## What no test decides", ask]
+    if cause.mutant is not None:
+        parts += ["", mutant_diff(target, cause.mutant)]
+    parts += ["", "## The changed file as it is now", text_block(
+        cause.file, target.new or "", MAX_FILE_CHARS, (cause.line,))]
+    for rel, text in list(tests.items())[:MAX_TESTS_SHOWN]:
+        parts += ["", "## An existing test of it", text_block(rel, text, MAX_FILE_CHARS)]
+    parts += ["", "## Rules",
+              "- Write test files only (a new test module under the tests directory is "
+              "best); change no code file, no conftest.py, no ini file.",
+              "- Remove nothing from an existing test.",
+              "- The test must not depend on how or where it is run.", "",
+              CANDIDATE_CONTRACT]
+    return "\n".join(parts)
+
+
+# -- the static checks ----------------------------------------------------------------
+
+def static_verdict(cause: Cause, changes: Sequence[FileChange],
+                   old_text: Callable[[str], str | None]) -> TestVerdict | None:
+    """The refusal the checks that need no run make, or None: test files only, nothing
+    naming the check, a new test function, nothing weakened. `old_text` reads a file as
+    the candidate has it (None: it does not exist)."""
+    files = tuple(c.file_path for c in changes)
+
+    def no(verdict: Verdict, why: str) -> TestVerdict:
+        return TestVerdict(cause, verdict, why, files)
+
+    if not changes:
+        return no(Verdict.NO_ANSWER, "the reply changes nothing")
+    for c in changes:
+        rel = c.file_path
+        if c.action != "write":
+            return no(Verdict.NOT_TESTS, f"{rel}: deleted")
+        if not is_test_path(rel) or not rel.endswith(".py"):
+            return no(Verdict.NOT_TESTS, f"{rel} is not a test module")
+        if why := harness_reason(rel):
+            return no(Verdict.NOT_TESTS, why)
+        marker = next((m for m in (*ORACLE_MARKERS, SWITCH) if m in (c.full_content or "")),
+                      None)
+        if marker:
+            return no(Verdict.NAMES_THE_ORACLE, f"{rel} names {marker!r}")
+    if not any(new_tests(old_text(c.file_path), c.full_content or "") for c in changes):
+        return no(Verdict.NO_NEW_TEST, "no test function is added")
+    written = frozenset(files)
+    weak = [w for c in changes if (old := old_text(c.file_path)) is not None
+            for w in weakenings(c.file_path, old, c.full_content or "", written)]
+    if weak:
+        return no(Verdict.WEAKENS, "; ".join(weak[:3]))
+    return None
+
+
+def new_tests(old: str | None, new: str) -> frozenset[str]:
+    """The test functions `new` defines that `old` does not: `name`, or `Class::name`."""
+    return _test_names(new) - _test_names(old or "")
+
+
+def _test_names(text: str) -> frozenset[str]:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return frozenset()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) \
+                and node.name.startswith("test"):
+            names.add(node.name)
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            names |= {f"{node.name}::{m.name}" for m in node.body
+                      if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)
+                      and m.name.startswith("test")}
+    return frozenset(names)
+
+
+def is_new(nodeid: str, added: Mapping[str, frozenset[str]]) -> bool:
+    """Whether a collected test (`path::name[param]`) is one the proposal adds."""
+    path, _, rest = nodeid.partition("::")
+    return rest.split("[", 1)[0] in added.get(path, frozenset())
+
+
+# -- the switch -----------------------------------------------------------------------
+
+def switched_text(f: FileText, mutants: list[Mutant], decoys: Sequence[int]) -> str:
+    """`f`'s candidate text with its mutants behind the switch, and a guard for each of
+    `decoys` (the canary's id among them) written as a mutant's is: a test reading the
+    module's source finds the canary's id beside the mutant's, as a mutant's."""
+    text = switched(f.new or "", mutants, f.old)
+    guard = f"getattr(__import__('builtins'), {SWITCH!r}, 0)"
+    tail = "".join(f"\nif {guard} {op} {k}:\n    pass\n"
+                   for n, k in enumerate(decoys) for op in (("==", "!=")[n % 2],))
+    return text.rstrip("\n") + "\n" + tail
