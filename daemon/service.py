@@ -312,7 +312,7 @@ class Daemon:
         view shows it), and once it ended, queued work may start."""
         if self.ledger is not None:
             await self.ledger.record_thought(None, "HOST", msg, data)
-        if self.queue is not None and not self.host.waiting:
+        if self.queue is not None and self.host.admits():  # free, or the bound's pass
             self.queue.changed.set()
 
     async def op_host_line(self, op_id: str, msg: str, data: dict[str, Any]) -> None:
@@ -330,7 +330,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         while True:
             await self.quiet.wait(self.queue.changed, loop.time())
-            while (not self.paused and not self.host.waiting and not self.storage.waiting
+            while (not self.paused and self.host.admits() and not self.storage.waiting
                    and self.provider is not None
                    and not getattr(self.provider, "queue_only", False)  # failback: all down
                    and len(self.ops) < self.settings.daemon.workers
@@ -347,6 +347,8 @@ class Daemon:
                 self.quiet.began()
                 handle = OpHandle(OperationContext(envelope=env))
                 self.ops[handle.ctx.op_id] = handle
+                if self.host.waiting:  # it runs on the host gate's bound (daemon.host.overdue)
+                    await self.host.take(handle.ctx.op_id)
                 handle.task = tg.create_task(self._run_op(orchestrator, handle),
                                              name=handle.ctx.op_id)
 
@@ -375,6 +377,7 @@ class Daemon:
                 terminal = None
         finally:
             self.ops.pop(op_id, None)
+            self.host.release(op_id)  # the bound's clock starts again if it ran on it
             self._op_done.set()
             try:
                 if self.queue is not None:  # its work record, then its files are freed

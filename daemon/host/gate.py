@@ -29,13 +29,19 @@ below `resume_load_share` x cores (likewise `max_temp_c` and `resume_temp_c`), s
 flap at the line. The estimate starts at 0 (the daemon's start-up is counted as the human's):
 an error on the side of yielding.
 
-Every start and end of a wait is logged and recorded (the `note` callable: a ledger thought
-from phase HOST, which the live view shows); `snapshot()` is what `status` says.
+The bound (daemon.host.overdue): a wait for the load alone ends for one op after
+`health.max_wait_s`: that op runs at idle priority (the `idle` callable) unless memory is
+short; battery and heat are not bounded. A machine busy for ever thus gets one op per bound.
+
+Every start and end of a wait, a pass offered and taken, and a change in why the wait is
+not bounded are logged once and recorded (the `note` callable: a ledger thought from phase
+HOST, which the live view shows); `snapshot()` is what `status` says.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -46,6 +52,8 @@ import structlog
 
 from daemon.config.health import HealthSection
 from daemon.host.health import HostReader, HostReading
+from daemon.host.overdue import Bound
+from daemon.host.priority import lower_to_idle
 
 log = structlog.get_logger("daemon.host.gate")
 
@@ -65,13 +73,17 @@ class Limits:
     max_temp_c: float
     resume_temp_c: float
     poll_s: float
+    max_wait_s: float = 0.0  # the bound (daemon.host.overdue); 0: none
+    min_free_memory_mb: float = 0.0
 
     @classmethod
     def of(cls, health: HealthSection) -> Limits:
         return cls(enabled=health.enabled, max_load_share=health.max_load_share,
                    resume_load_share=health.resume_load_share,
                    pause_on_battery=health.pause_on_battery, max_temp_c=health.max_temp_c,
-                   resume_temp_c=health.resume_temp_c, poll_s=health.poll_s)
+                   resume_temp_c=health.resume_temp_c, poll_s=health.poll_s,
+                   max_wait_s=health.max_wait_s,
+                   min_free_memory_mb=health.min_free_memory_mb)
 
 
 def own_load(previous: float, runnable: int, elapsed_s: float) -> float:
@@ -81,12 +93,21 @@ def own_load(previous: float, runnable: int, elapsed_s: float) -> float:
     return previous * decay + runnable * (1.0 - decay)
 
 
-def _load_reason(r: HostReading, own: float, limits: Limits, held: bool) -> str | None:
+def load_bar(r: HostReading, own: float, limits: Limits,
+             held: bool) -> tuple[float, float] | None:
+    """(the load counted against the human: the 1-minute figure less the daemon's own, the
+    bar it is held to now: the pause mark, or the resume mark while held)."""
     if r.load1 is None:
         return None
-    others = max(0.0, r.load1 - own)
     share = limits.resume_load_share if held else limits.max_load_share
-    bar = share * r.cores
+    return max(0.0, r.load1 - own), share * r.cores
+
+
+def _load_reason(r: HostReading, own: float, limits: Limits, held: bool) -> str | None:
+    if (measured := load_bar(r, own, limits, held)) is None:
+        return None
+    others, bar = measured
+    share = limits.resume_load_share if held else limits.max_load_share
     if (others < bar) if held else (others <= bar):
         return None
     shown = f"load {r.load1:.1f}" + (f" less the daemon's own {own:.1f} = {others:.1f}"
@@ -118,29 +139,52 @@ def judge(r: HostReading, own: float, limits: Limits,
 
 
 class HostGate:
-    """Heavy work awaits `clear()`; `watch()`, owned by the daemon's task group, samples
-    the host every poll_s and closes or opens the gate. Disabled, it is always open."""
+    """Heavy work awaits `clear()` (an op: `clear_for(op_id)`, which may take the bound's
+    pass); `watch()`, owned by the daemon's task group, samples the host every poll_s and
+    closes or opens the gate. Disabled, it is always open."""
 
     def __init__(self, reader: HostReader, limits: Limits, note: Note | None = None, *,
                  clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic):
-        self.reader, self.limits, self.note = reader, limits, note
+                 monotonic: Callable[[], float] = time.monotonic,
+                 idle: Callable[[], None] | None = None):
+        self.reader, self.limits, self.note, self.idle = reader, limits, note, idle
         self.clock, self.monotonic = clock, monotonic  # wall time for `since`; intervals
         self.reasons: dict[str, str] = {}  # cause -> why, while waiting
         self.since: float | None = None  # wall-clock time the current wait began
         self.reading: HostReading | None = None
         self.own_load = 0.0
+        self.bound = Bound(limits.max_wait_s, limits.min_free_memory_mb)
+        self.unbounded: str | None = None  # why no op may run on the bound now
         self._sampled_at: float | None = None  # monotonic
         self._open = asyncio.Event()
         self._open.set()
+        self._stirred = asyncio.Event()  # set (and replaced) when it opens or offers a pass
 
     @property
     def waiting(self) -> bool:
         return bool(self.reasons)
 
+    def admits(self) -> bool:
+        """Whether the dispatcher may start an op now: the host is free, or the bound's
+        pass is offered (the op then takes it: `take`)."""
+        return not self.waiting or self.bound.offered
+
     async def clear(self) -> None:
         """Return once the host is free for heavy work (at once when it is)."""
         await self._open.wait()
+
+    async def clear_for(self, op_id: str) -> None:
+        """Return once `op_id` may do heavy work: the host is free, or it runs on the
+        bound's pass (taken here when one is offered)."""
+        while self.waiting and self.bound.holder != op_id:
+            if self.bound.offered and await self.take(op_id):
+                return
+            stirred = self._stirred
+            await stirred.wait()
+
+    def _stir(self) -> None:
+        self._stirred.set()
+        self._stirred = asyncio.Event()
 
     async def watch(self) -> None:
         """Sample the host until cancelled. The load average has no change notification:
@@ -164,34 +208,119 @@ class HostGate:
 
     async def update(self, reading: HostReading) -> None:
         """Fold one reading into the own-load estimate and the verdict; a wait that begins
-        or ends is logged and noted."""
+        or ends, and the bound's pass, are logged and noted."""
         now = self.monotonic()
         if self._sampled_at is not None:
             self.own_load = own_load(self.own_load, reading.own_runnable, now - self._sampled_at)
         self._sampled_at, self.reading = now, reading
         was = self.reasons
         self.reasons = judge(reading, self.own_load, self.limits, was)
-        if self.reasons and not was:
+        if not self.reasons:
+            if was:
+                await self._ended()
+            return
+        if not was:
+            self.bound.begin(now)
+        await self._weigh_bound(now, fresh=not was)
+        if not was:
             await self._began()
-        elif was and not self.reasons:
-            await self._ended()
+
+    async def _weigh_bound(self, now: float, fresh: bool) -> None:
+        """Whether the bound may end this wait, and whether it has: a pass offered."""
+        unbounded = self.bound.refused(self.reasons, self.reading) if self.bound.max_wait_s \
+            else None
+        if unbounded != self.unbounded:
+            self.unbounded = unbounded
+            if not fresh:  # a new wait says it in its own first line
+                await self._say("the host gate's bound " + (f"is held: {unbounded}" if unbounded
+                                                            else "applies again"))
+        if unbounded:
+            self.bound.offered = False
+        elif self.bound.due_in(now) == 0 and not self.bound.offered:
+            self.bound.offered = True
+            self._stir()
+            await self._say(f"heavy work has waited {self._waited_s():.0f}s for the host "
+                            f"(health.max_wait_s = {self.bound.max_wait_s:g}): one op runs "
+                            "at idle priority anyway")
+
+    async def take(self, op_id: str) -> bool:
+        """`op_id` takes the bound's offered pass and runs at idle priority; False when
+        none is offered."""
+        if not self.bound.take(op_id):
+            return False
+        if self.idle is not None:
+            self.idle()  # before the op's first model call or test run
+        await self._say(f"{op_id} runs on the host gate's bound, at idle priority",
+                        op_id=op_id)
+        return True
+
+    def release(self, op_id: str) -> None:
+        """`op_id` ended; if it ran on the pass, the bound's clock starts again."""
+        if self.bound.release(op_id, self.monotonic(), self.waiting):
+            log.info("the op on the host gate's bound ended", op_id=op_id,
+                     next_pass_in_s=self.bound.max_wait_s if self.waiting else None)
+
+    async def _say(self, msg: str, **extra: Any) -> None:
+        log.info(msg, **extra)
+        if self.note:
+            await self.note(msg, {**self._data(), **extra})
 
     async def _began(self) -> None:
         self.since = self.clock()
         self._open.clear()
         why = "; ".join(self.reasons.values())
-        log.info("heavy work waits for the host", why=why)
+        bound = self.bound_line()
+        log.info("heavy work waits for the host", why=why, since=_iso(self.since),
+                 bound=bound, **self._measured())
         if self.note:
-            await self.note(f"heavy work waits for the host: {why}", self._data())
+            await self.note(f"heavy work waits for the host: {why} ({bound})", self._data())
 
     async def _ended(self) -> None:
         waited = self.clock() - (self.since or self.clock())
-        self.since = None
+        self.since, self.unbounded = None, None
+        self.bound.end()
         self._open.set()
+        self._stir()
         log.info("the host is free again: heavy work resumes", waited_s=round(waited, 1))
         if self.note:
             await self.note("the host is free again: heavy work resumes",
                             {**self._data(), "waited_s": round(waited, 1)})
+
+    def _waited_s(self) -> float:
+        return 0.0 if self.since is None else self.clock() - self.since
+
+    def _measured(self) -> dict[str, Any]:
+        """The load the gate holds the work to: its measure, value and threshold."""
+        r = self.reading
+        if r is None or r.load1 is None or "load" not in self.reasons:
+            return {}
+        others = max(0.0, r.load1 - self.own_load)
+        return {"measure": "1-minute load average less the daemon's own",
+                "value": round(others, 2),
+                "threshold": round(self.limits.max_load_share * r.cores, 2),
+                "resumes_below": round(self.limits.resume_load_share * r.cores, 2)}
+
+    def runs_anyway_at(self) -> float | None:
+        """Epoch seconds at which one op runs on the bound if the wait lasts; None: no
+        bound now (none set, not bounded, or an op already runs on it)."""
+        if self.unbounded or not self.waiting:
+            return None
+        due = self.bound.due_in(self.monotonic())
+        return None if due is None else round(self.clock() + due, 1)
+
+    def bound_line(self) -> str:
+        """What the bound will do about this wait, in one phrase."""
+        if not self.bound.max_wait_s:
+            return "no bound: health.max_wait_s = 0"
+        if self.unbounded:
+            return f"no op runs on the bound while {self.unbounded}"
+        if self.bound.holder is not None:
+            return f"{self.bound.holder} runs on the bound at idle priority"
+        if self.bound.offered:
+            return "one op runs at idle priority anyway, now"
+        at = self.runs_anyway_at()
+        return "one op runs at idle priority anyway at " + (
+            time.strftime("%H:%M:%S", time.localtime(round(at))) if at is not None else "?")
 
     def _data(self) -> dict[str, Any]:
         r = self.reading
@@ -201,7 +330,8 @@ class HostGate:
                 "cores": None if r is None else r.cores,
                 "on_battery": None if r is None else r.on_battery,
                 "temp_c": None if r is None else r.temp_c,
-                "zone": None if r is None else r.hot_zone or None}
+                "zone": None if r is None else r.hot_zone or None,
+                **self._measured()}
 
     def why(self) -> str:
         """One line for systemd's STATUS= ("" when not waiting)."""
@@ -209,14 +339,21 @@ class HostGate:
             else ""
 
     def snapshot(self) -> dict[str, Any]:
-        """What `status` says: whether heavy work waits, why and since when (epoch s)."""
+        """What `status` says: whether heavy work waits, why and since when (epoch s), and
+        what the bound will do about it."""
         now = self.clock()
         return {"enabled": self.limits.enabled, "waiting": self.waiting, "since": self.since,
                 "waited_s": None if self.since is None else round(now - self.since, 1),
-                **self._data()}
+                **self._data(), "bound": self.bound_line() if self.waiting else "",
+                "runs_anyway_at": self.runs_anyway_at(), "overdue_op": self.bound.holder}
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(epoch))
 
 
 def host_gate_for(health: HealthSection, note: Note | None = None,
                   reader: HostReader | None = None) -> HostGate:
     """The daemon's gate from its [health] settings (`reader`: a test's fake tree)."""
-    return HostGate(reader or HostReader(), Limits.of(health), note)
+    return HostGate(reader or HostReader(), Limits.of(health), note,
+                    idle=functools.partial(lower_to_idle, health.lower_priority))

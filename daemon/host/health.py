@@ -1,7 +1,7 @@
 """What Linux says about the machine the daemon shares with its human (seed §29, the
-HealthCortex for a developer's box): the 1-minute load average, whether the machine runs on
-battery, its hottest thermal zone, and how many of the tasks the load average counts right
-now are the daemon's own.
+HealthCortex for a developer's box): the load averages (1, 5 and 15 minutes), the memory
+available, whether the machine runs on battery, its hottest thermal zone, and how many of
+the tasks the load average counts right now are the daemon's own.
 
 `HostReader.read()` is a pure reading of small files under a proc root and a sys root
 (/proc and /sys; tests point both at a tree built in tmp_path). A file that is missing,
@@ -36,6 +36,10 @@ class HostReading:
     on_battery: bool | None  # None: the machine reports no power supply at all
     temp_c: float | None  # the hottest plausible thermal zone, None when none reads
     hot_zone: str = ""  # that zone's type (x86_pkg_temp, acpitz, ...)
+    # /proc/loadavg's 5- and 15-minute figures: what the last minutes were (doctor)
+    load5: float | None = None
+    load15: float | None = None
+    mem_available_mb: float | None = None  # /proc/meminfo's MemAvailable
 
 
 class HostReader:
@@ -51,15 +55,18 @@ class HostReader:
 
     def read(self) -> HostReading:
         hottest = hottest_zone(self.sys / "class" / "thermal")
+        loads = load_averages(self.proc)
         return HostReading(
-            load1=load_average(self.proc),
+            load1=loads[0],
             cores=self.cores,
             # The reading thread itself is running as it reads: it is not load the kernel
             # would see at its own sampling instant.
             own_runnable=own_runnable(self.proc, self.pid, skip_tid=threading.get_native_id()),
             on_battery=on_battery(self.sys / "class" / "power_supply"),
             temp_c=None if hottest is None else hottest[0],
-            hot_zone="" if hottest is None else hottest[1])
+            hot_zone="" if hottest is None else hottest[1],
+            load5=loads[1], load15=loads[2],
+            mem_available_mb=mem_available_mb(self.proc))
 
 
 def _text(path: Path | str) -> str | None:
@@ -79,11 +86,32 @@ def _text(path: Path | str) -> str | None:
 
 def load_average(proc: Path) -> float | None:
     """The 1-minute load average (`/proc/loadavg`: "0.52 0.58 0.59 1/389 12345")."""
-    text = _text(proc / "loadavg")
+    return load_averages(proc)[0]
+
+
+def load_averages(proc: Path) -> tuple[float | None, float | None, float | None]:
+    """The 1-, 5- and 15-minute load averages, each None when it cannot be read."""
+    fields = (_text(proc / "loadavg") or "").split()[:3]
+    out: list[float | None] = []
+    for i in range(3):
+        try:
+            out.append(float(fields[i]))
+        except (IndexError, ValueError):
+            out.append(None)
+    return out[0], out[1], out[2]
+
+
+def mem_available_mb(proc: Path) -> float | None:
+    """MemAvailable from `/proc/meminfo` ("MemAvailable:    8123456 kB"), in MiB: the
+    kernel's own estimate of what can be had without swapping."""
     try:
-        return float(text.split()[0]) if text else None
-    except ValueError:
+        with open(proc / "meminfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
         return None
+    return None
 
 
 def on_battery(supplies: Path) -> bool | None:

@@ -3,7 +3,9 @@ run: while the machine is its human's (busy, on battery, hot), the op waits ther
 than making the call or the run. The wait is off the op's clock: its ceiling is extended by
 it and a step's deadline starts after it (governance.phases.deps.PhaseDeps.yield_to_host,
 governance.phases.orchestrator). `status` shows which op waits and for what (its
-`OpHandle.waits`); the start and end of each wait are ledger thoughts on the op."""
+`OpHandle.waits`); the start and end of each wait are ledger thoughts on the op. The wait is
+bounded as the dispatcher's is (daemon.host.overdue): a waiting op may take the bound's pass
+and go ahead at idle priority; the op on the pass never waits again."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ class Waiting(Protocol):
 def host_yield(host: HostGate, ops: Mapping[str, Waiting], note: Note) -> HostYield:
     """The daemon's HostYield: returns at once while the host is free."""
     async def wait(op_id: str, what: str) -> None:
-        if not host.waiting:
+        if not host.waiting or host.bound.holder == op_id:
             return
         handle, started = ops.get(op_id), time.monotonic()
         reasons = list(host.reasons.values())
@@ -32,10 +34,11 @@ def host_yield(host: HostGate, ops: Mapping[str, Waiting], note: Note) -> HostYi
             handle.waits = f"{what}: {'; '.join(reasons)}"
         await note(op_id, f"waits for the host before {what}", {"reasons": reasons})
         try:
-            await host.clear()
+            await host.clear_for(op_id)
         finally:
             if handle is not None:
                 handle.waits = None
-        await note(op_id, f"the host is free: {what} goes ahead",
-                   {"waited_s": round(time.monotonic() - started, 1)})
+        ahead = (f"the host gate's bound: {what} goes ahead at idle priority"
+                 if host.bound.holder == op_id else f"the host is free: {what} goes ahead")
+        await note(op_id, ahead, {"waited_s": round(time.monotonic() - started, 1)})
     return wait

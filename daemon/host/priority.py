@@ -11,11 +11,18 @@ levels are already set, and the unit's `SystemCallFilter=~@resources` would refu
 calls anyway). Python has no I/O-priority call, so ioprio_get/ioprio_set go through libc's
 syscall(2); on a machine whose syscall numbers are not in the table the I/O half is skipped
 and said so.
+
+Idle priority (`lower_to_idle`): when the host gate's bound lets an op run on a busy machine
+(daemon.host.overdue), the daemon goes down to nice 19 and the idle I/O class, so that op
+takes only what the human leaves. It stays there until it restarts: only a privileged
+process may raise a priority again, and on a free machine a low priority costs nothing (it
+only decides who goes first when the cores or the disk are contended).
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 from pathlib import Path
@@ -28,6 +35,7 @@ NICE = 10  # the unit's Nice=
 IO_CLASS_BEST_EFFORT = 2  # IOPRIO_CLASS_BE; the unit's IOSchedulingClass=best-effort
 IO_CLASS_IDLE = 3
 IO_LEVEL = 7  # the lowest best-effort level; the unit's IOSchedulingPriority=
+IDLE_NICE = 19  # the lowest nice value: the bound's op (daemon.host.overdue)
 IOPRIO_CLASS_SHIFT = 13
 IOPRIO_WHO_PROCESS = 1  # on Linux a "process" here is one task: a thread
 # (ioprio_set, ioprio_get): x86_64 has its own numbers; the others use the generic table.
@@ -62,29 +70,33 @@ def io_priority(tid: int) -> tuple[int, int] | None:
     return value >> IOPRIO_CLASS_SHIFT, value & 0xFF
 
 
-def _lower_io(tid: int) -> None:
+def _lower_io(tid: int, idle: bool = False) -> None:
     current = io_priority(tid)
     if current is None:
         raise OSError(f"no ioprio syscall numbers for {platform.machine()}")
     klass, level = current
-    if klass == IO_CLASS_IDLE or (klass == IO_CLASS_BEST_EFFORT and level >= IO_LEVEL):
+    if klass == IO_CLASS_IDLE or (not idle and klass == IO_CLASS_BEST_EFFORT
+                                  and level >= IO_LEVEL):
         return
     set_number = IOPRIO_SYSCALLS[platform.machine()][0]
-    _syscall(set_number, IOPRIO_WHO_PROCESS, tid,
-             IO_CLASS_BEST_EFFORT << IOPRIO_CLASS_SHIFT | IO_LEVEL)
+    _syscall(set_number, IOPRIO_WHO_PROCESS, tid, IO_CLASS_IDLE << IOPRIO_CLASS_SHIFT if idle
+             else IO_CLASS_BEST_EFFORT << IOPRIO_CLASS_SHIFT | IO_LEVEL)
 
 
-def _lower_cpu(tid: int) -> None:
-    if os.getpriority(os.PRIO_PROCESS, tid) < NICE:
-        os.setpriority(os.PRIO_PROCESS, tid, NICE)
+def _lower_cpu(tid: int, idle: bool = False) -> None:
+    level = IDLE_NICE if idle else NICE
+    if os.getpriority(os.PRIO_PROCESS, tid) < level:
+        os.setpriority(os.PRIO_PROCESS, tid, level)
 
 
-def lower(proc: Path = Path("/proc")) -> list[str]:
-    """Every thread to nice NICE and best-effort I/O level IO_LEVEL, never raising one;
-    returns what could not be done (a thread that ended meanwhile is not a problem)."""
+def lower(proc: Path = Path("/proc"), idle: bool = False) -> list[str]:
+    """Every thread to nice NICE and best-effort I/O level IO_LEVEL (`idle`: nice IDLE_NICE
+    and the idle I/O class), never raising one; returns what could not be done (a thread
+    that ended meanwhile is not a problem)."""
     problems: set[str] = set()
     for tid in threads(proc):
-        for what, step in (("nice", _lower_cpu), ("I/O priority", _lower_io)):
+        for what, step in (("nice", functools.partial(_lower_cpu, idle=idle)),
+                           ("I/O priority", functools.partial(_lower_io, idle=idle))):
             try:
                 step(tid)
             except ProcessLookupError:
@@ -103,3 +115,15 @@ def lower_own(enabled: bool) -> None:
         log.info("priority not lowered", problems=problems)
     else:
         log.info("running at lower priority", nice=NICE, io=f"best-effort {IO_LEVEL}")
+
+
+def lower_to_idle(enabled: bool) -> None:
+    """The bound's op runs at idle priority: every thread to nice IDLE_NICE and the idle
+    I/O class, for good (see the module's doc); `enabled`: `health.lower_priority`."""
+    if not enabled:
+        return
+    problems = lower(idle=True)
+    if problems:
+        log.info("idle priority not taken", problems=problems)
+    else:
+        log.info("running at idle priority", nice=IDLE_NICE, io="idle")

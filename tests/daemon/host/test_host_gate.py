@@ -112,10 +112,14 @@ async def test_the_gate_closes_when_busy_and_reopens_below_the_resume_mark(tmp_p
     await gate.update(tree.load(1.1).reader().read())
     await asyncio.wait_for(waiter, 5)
     assert not gate.waiting and gate.since is None and gate.why() == ""
+    at = time.strftime("%H:%M:%S", time.localtime(1000.0 + HealthSection().max_wait_s))
     assert [m for m, _ in notes] == [
-        "heavy work waits for the host: load 3.9 > 1.6 = 0.8 x 2 cores",
+        "heavy work waits for the host: load 3.9 > 1.6 = 0.8 x 2 cores (one op runs at idle "
+        f"priority anyway at {at})",
         "the host is free again: heavy work resumes"]
     assert notes[1][1]["waited_s"] == 0.0 and notes[0][1]["load1"] == 3.9
+    assert (notes[0][1]["value"], notes[0][1]["threshold"], notes[0][1]["resumes_below"]) \
+        == (3.9, 1.6, 1.2)
 
 
 async def test_battery_and_heat_hold_the_gate_until_both_are_gone(tmp_path):
