@@ -5,8 +5,6 @@ and first parent a run is stamped with (a failure whose last pass was there is a
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -25,29 +23,17 @@ log = structlog.get_logger("sensors.test_failure")
 SOURCE = Source.TEST_FAILURE
 STREAK = 2  # consecutive failing runs before a failure is work
 MAX_TRACKED = 10_000  # test ids remembered per table; the oldest go first
-SIGNATURE_CHARS = 40
 FAILING = frozenset({"failed", "error"})
-
-
-def signature(message: str) -> str:
-    """What makes two failures 'the same': the message's first line, digits folded,
-    whitespace collapsed, a truncation mark dropped, cut to SIGNATURE_CHARS."""
-    first = (message.strip().splitlines() or [""])[0].removesuffix("...")
-    return " ".join(re.sub(r"\d+", "#", first).split())[:SIGNATURE_CHARS]
 
 
 @dataclass(frozen=True)
 class Failure:
-    """A failure that has become stable (STREAK runs in a row)."""
+    """A failure that has become stable (STREAK runs in a row). Its work's key is its
+    cause's (sensors.failure_causes), never its message's: a failure worded twice is one."""
 
     test_id: str
     result: TestResult
     passed_at: str | None = None  # HEAD at the test's last passing run (None: none known)
-
-    @property
-    def dedup_key(self) -> str:
-        digest = hashlib.sha256(f"{self.test_id}\0{signature(self.result.message)}".encode())
-        return f"{SOURCE}:{digest.hexdigest()[:24]}"
 
 
 @dataclass

@@ -50,27 +50,21 @@ from governance.oracle.testrun import TestOutcome, is_test_file, scope_tests, te
 from governance.schemas import SignalEnvelope, Urgency
 from ouroboros_pytest import RESULTS_DIR
 from sensors.defaults import TEST_FAILURE_DEBOUNCE_S
+from sensors.failure_causes import Group, cause_of_test, causes_of, group, module_file
 from sensors.failure_streaks import SOURCE, Failure, Streaks
 from sensors.run_results import ResultsFile, TestResult, from_outcome, read_results
 
 log = structlog.get_logger("sensors.test_failure")
 
 STALE_S = 3600.0  # results files older than this when first seen are skipped, not counted
+GOAL_TESTS = 8  # test ids a group's goal names; its evidence holds the rest
+MAX_GROUP_TESTS = 200  # test ids (and causes) one envelope's evidence holds
 
 Runner = Callable[[Sequence[str]], Awaitable[TestOutcome]]
 Commits = Callable[[], Awaitable[Sequence[str]]]  # HEAD, then its first parent; () if unborn
 
 
 _IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.MULTILINE)
-
-
-def _module_files(dotted: str, files: set[str]) -> str | None:
-    base = dotted.replace(".", "/")
-    for candidate in (f"{base}.py", f"{base}/__init__.py", f"src/{base}.py",
-                      f"src/{base}/__init__.py"):
-        if candidate in files:
-            return candidate
-    return None
 
 
 def targets(test_file: str, where: str, files: set[str], read: Callable[[str], str]) -> list[str]:
@@ -82,7 +76,7 @@ def targets(test_file: str, where: str, files: set[str], read: Callable[[str], s
     if crash in files and crash != test_file and not is_test_file(crash):
         return [test_file, crash]
     imported = [m.group(1) or m.group(2) for m in _IMPORT.finditer(read(test_file))]
-    local = [f for f in (_module_files(d, files) for d in imported) if f and f != test_file]
+    local = [f for f in (module_file(d, files) for d in imported) if f and f != test_file]
     stem = Path(test_file).name.removeprefix("test_").removesuffix("_test.py").removesuffix(
         ".py")
     named = [f for f in local if Path(f).stem == stem or Path(f).parent.name == stem]
@@ -93,25 +87,55 @@ def targets(test_file: str, where: str, files: set[str], read: Callable[[str], s
 
 def envelope_for(failure: Failure, target_files: Sequence[str], session_id: str,
                  tip: Sequence[str] = ()) -> SignalEnvelope:
-    """Urgency critical for a regression: the test last passed at a commit of `tip` (HEAD
-    and its first parent), high otherwise. ValueError (PathEscape) if a target is not a
-    plain repository path."""
+    """One failure's envelope: a group of one (its causes are its test's alone)."""
+    causes = frozenset({cause_of_test(failure.test_id)})
+    return group_envelope(Group((failure.test_id,), causes), [failure], target_files,
+                          session_id, tip)
+
+
+def group_envelope(group: Group, failures: Sequence[Failure], target_files: Sequence[str],
+                   session_id: str, tip: Sequence[str] = ()) -> SignalEnvelope:
+    """One piece of work for failures of one cause: their targets' union, every test in
+    its fail-to-pass set (evidence `tests`), keyed by the cause (never by the message).
+    Urgency critical when one of them is a regression (it last passed at a commit of `tip`,
+    HEAD and its first parent), high otherwise. ValueError (PathEscape) if a target is not
+    a plain repository path."""
     files = tuple(normalize(f, allow_non_ascii=True) for f in target_files)
-    r = failure.result
+    first = failures[0]
+    r = first.result
     line = " ".join(r.message.split())[:300] or f"pytest outcome {r.outcome}"
     at = f" at {r.where}" if r.where else ""
-    goal = f"Make the failing test {failure.test_id} pass: {line}{at}"
-    evidence = {"test_id": failure.test_id, "outcome": r.outcome, "message": r.message,
-                "where": r.where}
+    tests = sorted(f.test_id for f in failures)
+    if len(tests) == 1:
+        goal = f"Make the failing test {first.test_id} pass: {line}{at}"
+    else:
+        shown = ", ".join(tests[:GOAL_TESTS]) + (
+            f" (+{len(tests) - GOAL_TESTS} more)" if len(tests) > GOAL_TESTS else "")
+        goal = (f"Make the {len(tests)} failing tests of one cause ({group.anchor}) pass: "
+                f"{shown}; {first.test_id}: {line}{at}")
+    evidence = {"test_id": first.test_id, "tests": tests[:MAX_GROUP_TESTS],
+                "cause": group.anchor, "causes": sorted(group.causes)[:MAX_GROUP_TESTS],
+                "outcome": r.outcome, "message": r.message, "where": r.where}
     urgency = Urgency.HIGH
-    if failure.passed_at is not None and failure.passed_at in tip[:2]:
+    back = [f.passed_at for f in failures if f.passed_at is not None and f.passed_at in tip[:2]]
+    if back:
         urgency = Urgency.CRITICAL
-        evidence["regression"] = f"passed at {failure.passed_at[:12]}"
-        evidence["passed_at"] = failure.passed_at
-        goal += f" (regression: passed at {failure.passed_at[:12]})"
+        evidence["regression"] = f"passed at {back[0][:12]}"
+        evidence["passed_at"] = back[0]
+        goal += f" (regression: passed at {back[0][:12]})"
     return SignalEnvelope(source=SOURCE, urgency=urgency, target_files=files, goal=goal,
-                          confidence=0.9, dedup_key=failure.dedup_key, session_id=session_id,
+                          confidence=0.9, dedup_key=group.key, session_id=session_id,
                           evidence=evidence, focus_lines=crash_focus(r.where, files[0]))
+
+
+def group_targets(failures: Sequence[Failure], files: set[str],
+                  read: Callable[[str], str]) -> list[str]:
+    """The union of each failure's targets, the first failure's test file first."""
+    out: dict[str, None] = {}
+    for f in failures:
+        out.update(dict.fromkeys(targets(f.test_id.split("::", 1)[0], f.result.where, files,
+                                         read)))
+    return list(out)
 
 
 def crash_focus(where: str, test_file: str) -> tuple[int, ...]:
@@ -256,24 +280,46 @@ class TestFailureSensor:
                     with contextlib.suppress(Exception):
                         await self.note(f"flaky test (failed, then passed; not worked): "
                                         f"{test_id} ({run})")
-            return sum([await self._emit(f, tip) for f in stable])
+            return await self._emit(stable, tip)
 
-    async def _emit(self, failure: Failure, tip: Sequence[str]) -> bool:
-        test_file = failure.test_id.split("::", 1)[0]
-        if test_file not in self._files and self.list_files is not None:
+    async def _emit(self, stable: Sequence[Failure], tip: Sequence[str]) -> int:
+        """One envelope per cause among the failures that became stable in this run."""
+        if not stable:
+            return 0
+        if self.list_files is not None and any(
+                f.test_id.split("::", 1)[0] not in self._files for f in stable):
             self._files = await self.list_files()  # a test file newer than the last scan
         files = set(self._files)
+        known = [f for f in stable if f.test_id.split("::", 1)[0] in files]
+        for f in stable:
+            if f not in known:
+                log.warning("failing test not queued", test=ascii(f.test_id),
+                            why=f"{f.test_id.split('::', 1)[0]!r} is not a file of the "
+                            "repository")
+        planned = await asyncio.to_thread(self._plan, known, files)
+        emitted = 0
+        for grouped, failures, wanted in planned:
+            try:
+                envelope = group_envelope(grouped, failures, wanted, self.session_id, tip)
+            except ValueError as exc:
+                log.warning("failing tests not queued", tests=ascii(grouped.tests[:5]),
+                            why=str(exc))
+                continue
+            emitted += bool(await self.emit(envelope))
+        return emitted
+
+    def _plan(self, failures: Sequence[Failure], files: set[str]
+              ) -> list[tuple[Group, list[Failure], list[str]]]:
+        """The failures grouped by cause, each group with its targets (blocking: parses)."""
         read = text_reader(self.root)
-        try:
-            if test_file not in files:
-                raise ValueError(f"{test_file!r} is not a file of the repository")
-            wanted = await asyncio.to_thread(targets, test_file, failure.result.where, files,
-                                             read)
-            envelope = envelope_for(failure, wanted, self.session_id, tip)
-        except ValueError as exc:
-            log.warning("failing test not queued", test=ascii(failure.test_id), why=str(exc))
-            return False
-        return bool(await self.emit(envelope))
+        by_id = {f.test_id: f for f in failures}
+        causes = {f.test_id: causes_of(f.test_id, f.result.where, files, read)
+                  for f in failures}
+        out = []
+        for grouped in group(causes, read):
+            members = [by_id[t] for t in grouped.tests]
+            out.append((grouped, members, group_targets(members, files, read)))
+        return out
 
     # -- changed .py files: a debounced jailed run ------------------------------------------
 

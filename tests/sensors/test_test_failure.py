@@ -19,9 +19,9 @@ import ouroboros_pytest as pytest_results
 from governance.oracle.testrun import TestRunner
 from governance.schemas import SignalEnvelope, Urgency
 from ouroboros_pytest import RESULTS_DIR
-from sensors.failure_streaks import STREAK, Streaks, signature
+from sensors.failure_streaks import STREAK, Failure, Streaks
 from sensors.run_results import TestResult, read_results
-from sensors.test_failure import TestFailureSensor, crash_focus
+from sensors.test_failure import TestFailureSensor, crash_focus, envelope_for
 from tests.helpers import OPS_BROKEN, PYTEST, commit_files, git, jail_limits, tree_bytes
 from tools.jail import JailExecutor, bwrap_available
 
@@ -209,11 +209,17 @@ def test_the_streak_tables_stay_bounded(monkeypatch):
     assert list(streaks.fails) == ["t7", "t8", "t9"]
 
 
-def test_a_signature_survives_pytest_truncation_and_changing_numbers():
-    full = "AssertionError: expected 41 items, got 40 (took 0.0312s) and more text here"
-    assert signature(full) == signature(full[:52] + "...")
-    assert signature("assert 1 == 2") == signature("assert 7 == 9")
-    assert signature("assert x") != signature("KeyError: 'x'")
+def test_a_failures_key_does_not_depend_on_how_its_message_is_worded():
+    """Two envelopes for one failing test worded twice (a results file's full message and a
+    jailed run's cut summary line) were two ops and two review branches."""
+    def key(message: str) -> str:
+        failure = Failure("tests/test_a.py::test_a[1-2]", _r("failed", message))
+        return envelope_for(failure, ["tests/test_a.py"], "s").dedup_key
+    assert key("assert 'first' == 'second'") == key("AssertionError: the same failure, worded "
+                                                    "otherwise") == key("")
+    other = envelope_for(Failure("tests/test_a.py::test_b", _r("failed", "x")),
+                         ["tests/test_a.py"], "s")
+    assert other.dedup_key != key("x")  # another test is another piece of work
 
 
 # -- the sensor reading results files --------------------------------------------------------

@@ -1,0 +1,226 @@
+"""What a failing test's failure is caused by, so failures that share a cause become one
+piece of work (sensors.test_failure) instead of one op each.
+
+A failure's causes are typed keys, never read out of its message (a message worded twice
+must not make two pieces of work):
+
+- `test:<file>::<test>`: the test without its parametrisation (`test_x[13-13th]` and
+  `test_x[113-113th]` are one test, run with other data);
+- `fn:<file>::<function>`: a function of the library, outside the tests, the failure points
+  at: where it was raised when that is library code (the function holding the line, by
+  `ast`), else, when it was raised on a line of the test file (a failed assert), the
+  library functions that line calls (resolved through the test file's imports of
+  repository modules); with no line known (a jailed run's summary carries none), the one
+  library function the test's body calls, when it calls exactly one;
+- `at:<file>:<line>`: a crash at a library module's top level (no function holds it).
+
+Failures are grouped by shared causes (any one in common joins them), and two library
+functions join when one of them calls the other by name in its body, both failing: a broken
+`ordinal` fails the tests of `ordinalize`, which calls it, as well as its own. A group's
+`anchor` is the cause its work is known by (its dedup key hashes it): the first of its
+`fn:` causes in sorted order, else of its `test:` causes. It depends on what fails and where,
+never on how the failure is worded.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from governance.oracle.testrun import is_test_file
+from governance.proof.symbols import enclosing_symbol
+
+PARAMS = re.compile(r"\[.*\]$", re.DOTALL)  # pytest's parametrisation suffix of a node id
+MAX_CAUSES = 16  # of one failure: a huge assert calling everything says little
+
+
+def cause_of_test(test_id: str) -> str:
+    return f"test:{PARAMS.sub('', test_id)}"
+
+
+def module_file(dotted: str, files: set[str]) -> str | None:
+    """The repository file a dotted import names (flat or src/ layout), if any."""
+    base = dotted.replace(".", "/")
+    for candidate in (f"{base}.py", f"{base}/__init__.py", f"src/{base}.py",
+                      f"src/{base}/__init__.py"):
+        if candidate in files:
+            return candidate
+    return None
+
+
+def library(path: str, files: set[str]) -> bool:
+    return path in files and path.endswith(".py") and not is_test_file(path)
+
+
+@lru_cache(maxsize=64)  # a run's failures read the same few files
+def _parse(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _imports(tree: ast.Module, files: set[str]) -> tuple[dict[str, tuple[str, str]],
+                                                          dict[str, str]]:
+    """(name -> (library file, function name) for `from m import f`, alias -> library file
+    for `import m` / `import m as a` / `from pkg import m`)."""
+    names: dict[str, tuple[str, str]] = {}
+    modules: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if (f := module_file(a.name, files)) and library(f, files):
+                    modules[a.asname or a.name] = f
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            src = module_file(node.module, files)
+            for a in node.names:
+                sub = module_file(f"{node.module}.{a.name}", files)
+                if sub and library(sub, files):
+                    modules[a.asname or a.name] = sub
+                elif src and library(src, files):
+                    names[a.asname or a.name] = (src, a.name)
+    return names, modules
+
+
+def _calls(node: ast.AST, names: dict[str, tuple[str, str]],
+           modules: dict[str, str]) -> list[tuple[str, str]]:
+    """The library functions `node` calls, as (file, name), in the order they appear."""
+    found: list[tuple[str, str]] = []
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call):
+            continue
+        f = call.func
+        if isinstance(f, ast.Name) and f.id in names:
+            found.append(names[f.id])
+        elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+                and f.value.id in modules:
+            found.append((modules[f.value.id], f.attr))
+    return list(dict.fromkeys(found))
+
+
+def _innermost(tree: ast.Module, line: int, kind: type | tuple[type, ...]) -> ast.AST | None:
+    best = None
+    for node in ast.walk(tree):
+        inside = isinstance(node, kind) and node.lineno <= line <= (node.end_lineno
+                                                                     or node.lineno)
+        if inside and (best is None or node.lineno >= best.lineno):
+            best = node
+    return best
+
+
+def _test_function(tree: ast.Module, test_id: str) -> ast.AST | None:
+    """The def a node id names (`file::Class::test[params]`)."""
+    parts = PARAMS.sub("", test_id).split("::")[1:]
+    body: Sequence[ast.stmt] = tree.body
+    node: ast.AST | None = None
+    for part in parts:
+        node = next((n for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef
+                                                   | ast.ClassDef) and n.name == part), None)
+        if node is None:
+            return None
+        body = node.body  # type: ignore[attr-defined]
+    return node
+
+
+def causes_of(test_id: str, where: str, files: set[str],
+              read: Callable[[str], str]) -> frozenset[str]:
+    """Every cause of one failure (see the module docstring); its test cause at least."""
+    out = [cause_of_test(test_id)]
+    test_file = test_id.split("::", 1)[0]
+    path, _, line = where.rpartition(":")
+    at = int(line) if line.isascii() and line.isdigit() and int(line) > 0 else 0
+    if at and library(path, files):
+        symbol = enclosing_symbol(read(path), at)
+        out.append(f"at:{path}:{at}" if symbol == "<module>" else f"fn:{path}::{symbol}")
+        return frozenset(out)
+    tree = _parse(read(test_file)) if test_file in files else None
+    if tree is None:
+        return frozenset(out)
+    names, modules = _imports(tree, files)
+    if at and path == test_file:
+        stmt = _innermost(tree, at, ast.stmt)
+        calls = _calls(stmt, names, modules) if stmt is not None else []
+    else:
+        func = _test_function(tree, test_id)
+        calls = _calls(func, names, modules) if func is not None else []
+        calls = calls if len(calls) == 1 else []
+    out += [f"fn:{f}::{name}" for f, name in calls[:MAX_CAUSES]]
+    return frozenset(out)
+
+
+def _callees(file: str, function: str, read: Callable[[str], str]) -> set[str]:
+    """The names `file`'s top-level `function` (or `Class.method`) calls by bare name or
+    as an attribute (`self.x()`, `mod.x()`)."""
+    tree = _parse(read(file))
+    if tree is None:
+        return set()
+    node: ast.AST | None = _test_function(tree, f"{file}::{function.replace('.', '::')}")
+    if node is None:
+        return set()
+    out = set()
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call):
+            f = call.func
+            out.add(f.id if isinstance(f, ast.Name) else f.attr
+                    if isinstance(f, ast.Attribute) else "")
+    return out - {""}
+
+
+@dataclass(frozen=True)
+class Group:
+    """Failures (by test id) that share a cause, and all their causes."""
+
+    tests: tuple[str, ...]
+    causes: frozenset[str]
+
+    @property
+    def anchor(self) -> str:
+        fns = sorted(c for c in self.causes if not c.startswith("test:"))
+        return fns[0] if fns else sorted(self.causes)[0]
+
+    @property
+    def key(self) -> str:
+        return f"test_failure:{hashlib.sha256(self.anchor.encode()).hexdigest()[:24]}"
+
+
+def group(causes: dict[str, frozenset[str]], read: Callable[[str], str]) -> list[Group]:
+    """Union the failures (test id -> its causes) that share a cause, or whose library
+    functions call each other; groups in the order of their first test."""
+    parent = {t: t for t in causes}
+
+    def find(t: str) -> str:
+        while parent[t] != t:
+            parent[t] = parent[parent[t]]
+            t = parent[t]
+        return t
+
+    def union(a: str, b: str) -> None:
+        parent[find(b)] = find(a)
+
+    owner: dict[str, str] = {}
+    for test_id, keys in causes.items():
+        for key in keys:
+            if key in owner:
+                union(owner[key], test_id)
+            else:
+                owner[key] = test_id
+    fns = {k: t for k, t in owner.items() if k.startswith("fn:")}
+    for key, test_id in fns.items():
+        file, _, function = key[3:].partition("::")
+        for name in _callees(file, function, read):
+            other = fns.get(f"fn:{file}::{name}")
+            if other is not None:
+                union(other, test_id)
+    members: dict[str, list[str]] = {}
+    for test_id in causes:
+        members.setdefault(find(test_id), []).append(test_id)
+    return [Group(tuple(ts), frozenset().union(*(causes[t] for t in ts)))
+            for ts in members.values()]
+
+
+def overlap(a: Iterable[str], b: Iterable[str]) -> bool:
+    return not set(a).isdisjoint(b)
