@@ -8,7 +8,9 @@ from daemon.status.model import Status
 
 IDLE_HOST = {"enabled": False, "waiting": False, "since": None, "waited_s": None,
              "reasons": [], "load1": None, "own_load": 0.0, "cores": None,
-             "on_battery": None, "temp_c": None, "zone": None}
+             "on_battery": None, "temp_c": None, "zone": None, "measure": None,
+             "value": None, "threshold": None, "resumes_below": None, "bound": "",
+             "runs_anyway_at": None, "overdue_op": None}
 IDLE_STORAGE = {"waiting": False, "reason": "", "since": None, "waited_s": None,
                 "free_mb": 5120.0, "min_free_mb": 64.0, "path": "/r/.ouroboros"}
 QUIET = {

@@ -293,7 +293,7 @@ class HostGate:
         """The load the gate holds the work to: its measure, value and threshold."""
         r = self.reading
         if r is None or r.load1 is None or "load" not in self.reasons:
-            return {}
+            return dict.fromkeys(("measure", "value", "threshold", "resumes_below"))
         others = max(0.0, r.load1 - self.own_load)
         return {"measure": "1-minute load average less the daemon's own",
                 "value": round(others, 2),

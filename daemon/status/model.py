@@ -48,6 +48,14 @@ class HostSnapshot(_Part):
     on_battery: bool | None
     temp_c: float | None
     zone: str | None  # the hottest thermal zone's type
+    # while the load holds it: the measure, its value and the marks (daemon.host.gate)
+    measure: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    resumes_below: float | None = None
+    bound: str = ""  # what the bound does about the wait (daemon.host.overdue)
+    runs_anyway_at: float | None = None  # epoch seconds one op runs at idle priority anyway
+    overdue_op: str | None = None  # the op running on the bound
 
 
 class StorageSnapshot(_Part):

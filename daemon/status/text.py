@@ -115,7 +115,7 @@ def host_line(host: HostSnapshot) -> str:
     since = time.strftime("%H:%M:%S", time.localtime(host.since)) if host.since else "?"
     waited = f" ({age_text(host.waited_s)})" if host.waited_s is not None else ""
     return (f"heavy work waits for the host since {since}{waited}: "
-            + "; ".join(host.reasons or ["?"]))
+            + "; ".join([*(host.reasons or ["?"]), *([host.bound] if host.bound else [])]))
 
 
 def storage_line(storage: StorageSnapshot) -> str:
