@@ -85,9 +85,12 @@ def _symbols(ctx: OperationContext, d: PhaseDeps) -> frozenset[str] | None:
 def claim_of(ctx: OperationContext, d: PhaseDeps) -> Claim:
     env, p = ctx.envelope, d.policy
     failing = env.evidence.get("test_id")
+    tests = env.evidence.get("tests")  # a test_failure op's fail-to-pass set: one cause's
+    others = tuple(t for t in tests if isinstance(t, str) and t != failing) \
+        if isinstance(tests, list) else ()
     return Claim(intent_of(env.source), frozenset(env.target_files), _symbols(ctx, d),
                  failing if isinstance(failing, str) else None, p.max_new_files,
-                 p.autocommit_new_behaviour, p.preserve_on_coverage)
+                 p.autocommit_new_behaviour, p.preserve_on_coverage, others)
 
 
 def evidence_for(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChange]) -> Evidence:

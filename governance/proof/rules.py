@@ -109,6 +109,8 @@ class Claim:
     max_new_files: int  # [proof]'s knobs: their defaults live in daemon/config/settings.py alone
     autocommit_new_behaviour: bool
     preserve_on_coverage: bool
+    # The other failing tests of the same cause (sensors.failure_causes): each must pass too.
+    also_failing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -248,8 +250,14 @@ def _fail_to_pass(claim: Claim, sessions: Sessions, baseline: Report,
     if claim.intent is Intent.REPAIR:
         named = {n for n in fixed if n == claim.failing_test
                  or n.split("::", 1)[0] == claim.failing_test}  # a module that failed whole
+        after = sessions.original.tests if sessions.original else {}
+        still = [t for t in claim.also_failing if not any(
+            (n == t or n.split("::", 1)[0] == t) and o in GOOD for n, o in after.items())]
         if claim.failing_test and not named:
             found.reasons.append(f"the failing test {claim.failing_test} does not pass now")
+        elif still:
+            found.reasons.append(f"{len(still)} failing test(s) of the same cause do not pass "
+                                 f"now: {', '.join(still[:5])}")
         elif not fixed:
             found.reasons.append("no test that failed before the change passes now")
         return fixed, True
