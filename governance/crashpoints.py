@@ -36,6 +36,13 @@ LEDGER_POINTS: dict[str, str] = {
     "archive_file_named": "segment file in place, no archives row names it yet",
     "archive_rows_deleted": "archives row inserted and rows deleted, not yet committed",
 }
+# A proposal (governance.phases.propose, then the dispatcher's work record); tests/daemon/
+# test_propose_crash.py tries each, and POINTS' before_terminal_row between them.
+PROPOSE_POINTS: dict[str, str] = {
+    "propose_before_branch": "PROPOSE: the review's change ready, no commit or branch made",
+    "propose_after_branch": "PROPOSE: review branch made, the op's PROPOSED row not written",
+    "before_work_record": "terminal row written, the work record (sensors.work_memory) not",
+}
 
 
 def crashpoint(name: str, detail: str = "", ready: Callable[[], bool] | None = None) -> None:
@@ -44,7 +51,7 @@ def crashpoint(name: str, detail: str = "", ready: Callable[[], bool] | None = N
     want = os.environ.get(ENV)
     if not want or want not in (name, f"{name}:{detail}"):
         return
-    if name not in POINTS and name not in LEDGER_POINTS:  # a typo must not pass silently
+    if name not in {**POINTS, **LEDGER_POINTS, **PROPOSE_POINTS}:  # a typo must not pass
         raise ValueError(f"unknown crash point {name!r}")
     deadline = time.monotonic() + 2.0
     while ready is not None and not ready() and time.monotonic() < deadline:
