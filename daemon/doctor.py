@@ -7,7 +7,8 @@ brains (the in-process model, the configured [[provider.http]] entries, local se
 API keys found by daemon.brains.discover, and daemon.brains.embedded's word when the
 embedded model is all there is); bubblewrap and the jail as this user (tools.jail's own
 start-up probe); the repository's test environment (governance.oracle.test_env, as the
-daemon resolves it); systemd, the installed unit and the drop-in HTTP brains need under it.
+daemon resolves it); the host gate (daemon.doctor_host: the load of the last minutes, and a
+running daemon's wait); systemd, the installed unit and the drop-in HTTP brains need under it.
 
 Read-only: nothing is written, no API key is sent anywhere (hosted APIs are not contacted),
 local servers are only asked for their model lists.
@@ -32,6 +33,7 @@ from daemon.brains.embedded import EMBEDDED_ONLY, HOW_TO_GET_ONE, embedded_only
 from daemon.config import locate
 from daemon.config.settings import CONFIG_NAME, Settings, load_settings
 from daemon.console import safe_text
+from daemon.doctor_host import host_checks
 from daemon.errors import ConfigError
 from daemon.host import loopback
 
@@ -265,9 +267,11 @@ async def run_checks(repo: Path, path: Path | None, environ: Mapping[str, str],
     found = await discover.probe_all(probe)
     keys = discover.hosted_keys(environ)
     model, jail, tests = await asyncio.to_thread(_on_this_host, settings, repo)
+    host = await asyncio.to_thread(host_checks, settings.health, repo, path, environ)
     return [repo_check(repo), first, brain_check(settings), model,
             *http_checks(settings, found, environ),
             *found_checks(settings, found[:len(where)], keys), *jail, tests,
+            *(Check(*c) for c in host),
             *systemd_checks(settings, repo, home)]
 
 
