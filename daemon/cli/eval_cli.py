@@ -37,7 +37,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     mine.add_argument("--max-commits", type=_positive, help="judge at most this many candidate "
                       "commits now (default: [eval] max_commits, 200)")
     mine.add_argument("--since", help="only commits from this date on (YYYY-MM-DD)")
-    mine.add_argument("--list", action="store_true", help="list the cached tasks, mine none")
+    mine.add_argument("--max-minutes", type=_positive, help="stop after this many minutes "
+                      "(the commit then being judged is left for the next `mine`)")
+    mine.add_argument("--list", action="store_true", help="list the cached tasks and the "
+                      "commits refused, with why; mine none")
     mine.add_argument("--json", action="store_true", help="machine-readable output")
     mine.set_defaults(func=cmd_eval)
     run = esub.add_parser("run", parents=[common], help=RUN, description=RUN + ".")
@@ -61,7 +64,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     run.set_defaults(func=cmd_eval)
     rep = esub.add_parser("report", parents=[common], help=REPORT, description=REPORT + ".")
     rep.add_argument("--run", help="a run id (default: the newest finished run)")
-    rep.add_argument("--tasks", action="store_true", help="one row per task too")
+    rep.add_argument("--tasks", action="store_true", help="one row per task too (a long "
+                     "reason cut at a word)")
+    rep.add_argument("--full", action="store_true", help="one row per task, each reason "
+                     "whole")
     rep.add_argument("--json", action="store_true", help="print the card as JSON")
     rep.add_argument("--html", metavar="PATH", help="write the card's HTML page here")
     rep.add_argument("--op", help="print one eval op's causal chain instead (an op id or "

@@ -11,7 +11,6 @@ Listed from the bottom up (a module imports only those above it in this list):
 - settings.py: the settings a run uses (the user's, changed for a scratch and one brain),
   the brains `--brain` may name.
 - suite.py: the repository's tests in the jail, each test's outcome.
-- mine.py: `eval mine`: candidates judged by their tests; flaky tests quarantined.
 - standins.py: the replay stand-ins (`replay:fix`, `replay:none`, `replay:careless`,
   `replay:mixed`);
   tests/governance/real_history.py plays its cases with them too.
@@ -21,7 +20,9 @@ Listed from the bottom up (a module imports only those above it in this list):
 - card.py: the report card summed from a run's results, friction, the date split.
 - render.py, page.py: the card as text, and as an HTML page with SVG plots.
 - facts.py: what a card records of the tree and the machine.
-- progress.py: the progress bar and ETA.
+- progress.py: progress said as work goes: `eval run`'s bar, `eval mine`'s counts, each
+  with an ETA bounded by the limits given, and a heartbeat while one step runs long.
+- mine.py: `eval mine`: candidates judged by their tests; flaky tests quarantined.
 - runner.py: `eval run`: the brain, the host gate, the tasks, the card.
 - commands.py: the commands behind daemon/cli/eval_cli.py.
 """

@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from daemon.config import locate
 from daemon.config.settings import ConfigError, Settings, load_settings
 from daemon.errors import CliError
 from daemon.eval import card as cards
-from daemon.eval import records, render
+from daemon.eval import history, records, render
 from daemon.eval import settings as eval_settings
 from daemon.eval.card import Card
 from daemon.eval.mine import MineSpec, mine
@@ -56,14 +58,15 @@ def cmd_mine(args: argparse.Namespace) -> int:
     repo, state, settings = _setup(args)
     cache = TaskCache(state)
     if args.list:
-        return _list(cache.tasks(), args.json)
+        return _list(repo, cache, args.json)
     e = settings.eval
     spec = MineSpec(since=args.since or e.since, max_tasks=args.max_tasks or e.max_tasks,
                     max_commits=args.max_commits or e.max_commits,
                     max_code_lines=e.max_code_lines, max_code_files=e.max_code_files,
-                    reruns=e.reruns, rider_tries=e.rider_tries)
+                    reruns=e.reruns, rider_tries=e.rider_tries,
+                    max_s=args.max_minutes * 60 if args.max_minutes else None)
     jail = _jail(settings)
-    python = eval_settings.test_python(repo, settings, state)
+    python = _interpreter(repo, settings, state)
     s = eval_settings.for_brain(settings, eval_settings.STAND_INS[0], python)
     with tempfile.TemporaryDirectory(prefix="ob-eval-") as work:
         suite = Suite(s, Path(work) / "state", jail, e.suite_timeout_s)
@@ -71,24 +74,46 @@ def cmd_mine(args: argparse.Namespace) -> int:
     every = cache.tasks()
     if args.json:
         print(json.dumps({"new": [t.id for t in found.new], "skipped": found.skipped,
-                          "tasks": [t.id for t in every]}, indent=1))
+                          "tasks": [t.id for t in every], "stopped": found.stopped},
+                         indent=1))
     else:
         print(f"{len(found.new)} new task(s), {len(found.skipped)} commit(s) skipped; "
               f"{len(every)} task(s) cached in {cache.dir}")
     return 0
 
 
-def _list(tasks: list[Task], as_json: bool) -> int:
+def _interpreter(repo: Path, settings: Settings, state: Path) -> str | None:
+    """The repository's test interpreter for a scratch (None: the daemon's), said."""
+    env = eval_settings.test_env(repo, settings, state)
+    _say(f"the repository's tests run with {eval_settings.interpreter(env)}")
+    return eval_settings.test_python(repo, settings, state)
+
+
+def _list(repo: Path, cache: TaskCache, as_json: bool) -> int:
+    """The cached tasks, then every commit judged not to be one, with why (whole)."""
+    tasks = cache.tasks()
+    why = {sha: v for sha, v in cache.judged().items() if v != "task"}
+    seen = history.described(repo, list(why))
+    refused = [{"sha": sha, "date": seen.get(sha, ("", ""))[0],
+                "subject": seen.get(sha, ("", "(no longer in the history)"))[1], "why": v}
+               for sha, v in sorted(why.items(), key=lambda kv: seen.get(kv[0], ("",))[0],
+                                    reverse=True)]
     if as_json:
-        print(json.dumps([{"id": t.id, "date": t.date, "subject": t.subject,
-                           "fail_to_pass": len(t.fail_to_pass),
-                           "pass_to_pass": len(t.pass_to_pass), "flaky": t.flaky,
-                           "rider": bool(t.rider)} for t in tasks], indent=1))
+        print(json.dumps({"tasks": [
+            {"id": t.id, "date": t.date, "subject": t.subject,
+             "fail_to_pass": len(t.fail_to_pass), "pass_to_pass": len(t.pass_to_pass),
+             "flaky": t.flaky, "rider": bool(t.rider)} for t in tasks],
+            "refused": refused}, indent=1))
         return 0
     for t in tasks:
         print(f"{t.id}  {t.date}  f2p {len(t.fail_to_pass):>3}  p2p {len(t.pass_to_pass):>5}  "
               f"flaky {len(t.flaky)}  {t.subject[:70]}")
     print(f"{len(tasks)} task(s)")
+    if refused:
+        print(f"\n{len(refused)} commit(s) judged and refused:")
+    for r in refused:
+        print(f"{r['sha'][:12]}  {r['date'] or '?':<10}  {r['subject'][:70]}")
+        print(textwrap.fill(r["why"], 100, initial_indent="    ", subsequent_indent="    "))
     return 0
 
 
@@ -106,7 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not tasks:
         raise CliError("no task to run: `ouroboros eval mine` first (or no cached task "
                        "matches --task)", code=1)
-    python = eval_settings.test_python(repo, settings, state)
+    python = _interpreter(repo, settings, state)
     s = eval_settings.for_brain(settings, args.brain, python, args.samples)
     kinds = (Kind.REPAIR, Kind.NEW) if args.kind == "both" else (Kind(args.kind),)
     if args.brain in ("replay:careless", "replay:mixed") and (
@@ -153,8 +178,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(card.model_dump_json(indent=1))
         return 0
     print(render.card_text(card))
-    if args.tasks:
-        print("\n" + render.tasks_text(card))
+    if args.tasks or args.full:
+        width = max(110, shutil.get_terminal_size((110, 24)).columns)
+        print("\n" + render.tasks_text(card, width, full=args.full))
     print("\n" + render.history_text(every))
     return 0
 

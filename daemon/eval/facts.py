@@ -1,11 +1,13 @@
 """What was true when a run started, kept on its card: the repository's tree, the machine,
-and the settings that shape an op (so two cards can be told apart honestly)."""
+the interpreter the tests ran with, and the settings that shape an op (so two cards can be
+told apart honestly)."""
 
 from __future__ import annotations
 
 import os
 import platform
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,13 @@ def tree(repo: Path) -> str:
     return done.stdout.strip() or "unknown"
 
 
+def python(settings: Settings) -> str:
+    """The interpreter the tests run with (daemon.eval.settings.for_brain names the
+    repository's own; "auto" left there means none was found: the daemon's)."""
+    named = settings.governance.test_python
+    return f"{sys.executable} (the daemon's)" if named == "auto" else named
+
+
 def facts_of(repo: Path, settings: Settings) -> dict[str, Any]:
-    return {"tree": tree(repo), "machine": machine(), "settings": settings.work_digest(),
-            "proof": settings.proof.model_dump(mode="json")}
+    return {"tree": tree(repo), "machine": machine(), "python": python(settings),
+            "settings": settings.work_digest(), "proof": settings.proof.model_dump(mode="json")}

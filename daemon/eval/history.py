@@ -120,3 +120,14 @@ def text_at(repo: Path, rev: str, path: str) -> str | None:
 def after(repo: Path, commit: Commit, paths: dict[str, str]) -> dict[str, str | None]:
     """The commit's version of `paths` (None: deleted, or not text)."""
     return {p: None if s == "D" else text_at(repo, commit.sha, p) for p, s in paths.items()}
+
+
+def described(repo: Path, shas: list[str]) -> dict[str, tuple[str, str]]:
+    """sha -> (author date, subject) of each of `shas` the repository still has (a commit
+    gone from it, a rewritten history's, is left out)."""
+    if not shas:
+        return {}
+    out = git(repo, "log", "--no-walk=unsorted", "--ignore-missing", "--date=short",
+              "--format=%H%x09%ad%x09%s", *shas, "--")
+    rows = (line.split("\t", 2) for line in out.splitlines())
+    return {r[0]: (r[1], r[2]) for r in rows if len(r) == 3}

@@ -21,11 +21,15 @@ first stopped (an interrupted one too), and a task is written whole or not at al
 from __future__ import annotations
 
 import ast
+import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from daemon.eval import history, scratch
+from daemon.eval.progress import MineProgress, with_heartbeat
+from daemon.eval.render import clip, duration
 from daemon.eval.rider import ordered
 from daemon.eval.suite import Suite, SuiteRun
 from daemon.eval.task import Rider, Task, TaskCache
@@ -43,6 +47,8 @@ class MineSpec:
     max_code_files: int = 2
     reruns: int = 1
     rider_tries: int = 3
+    max_s: float | None = None  # the time bound (--max-minutes); None: none
+    beat_s: float = 30.0  # a heartbeat line at least this often while a commit is judged
 
 
 @dataclass
@@ -50,6 +56,7 @@ class Mined:
     new: list[Task] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # sha -> why not a task
     cached: int = 0  # valid tasks already in the cache
+    stopped: str = ""  # why mining stopped before its other limits (the time bound)
 
 
 class Rejected(Exception):
@@ -58,37 +65,56 @@ class Rejected(Exception):
 
 async def mine(repo: Path, cache: TaskCache, suite: Suite, spec: MineSpec, work: Path,
                say: Say) -> Mined:
-    """Judge candidate commits until the cache holds `max_tasks` tasks or `max_commits`
-    candidates were judged in this call."""
+    """Judge candidate commits until the cache holds `max_tasks` tasks, `max_commits`
+    candidates were judged in this call, or `max_s` seconds have passed (the commit then
+    in flight is cut off and left unjudged, for the next `mine`)."""
     out = Mined(cached=len(cache.tasks()))
     judged = cache.judged()
     commits = [c for c in history.candidates(
         repo, since=spec.since, max_code_files=spec.max_code_files,
         max_code_lines=spec.max_code_lines) if c.sha not in judged]
-    say(f"{len(commits)} candidate commits not judged yet; {out.cached} tasks cached")
+    progress = MineProgress(len(commits), spec.max_commits, spec.max_tasks, out.cached, say,
+                            spec.max_s)
+    say(progress.opening())
     root: Path | None = None
     try:
-        for n, commit in enumerate(commits[:spec.max_commits]):
-            if out.cached + len(out.new) >= spec.max_tasks:
-                break
-            if root is None:
-                root = scratch.clone(repo, work / "mine", commit.parent)
-            try:
-                task = await judge(repo, root, commit, suite, spec)
-            except Rejected as why:
-                out.skipped[commit.sha] = str(why)
-                cache.judge(commit.sha, str(why))
-                say(f"[{n + 1}/{len(commits)}] {commit.sha[:12]} skip: {why}")
-                continue
-            cache.put(task)
-            out.new.append(task)
-            say(f"[{n + 1}/{len(commits)}] {commit.sha[:12]} task: {len(task.fail_to_pass)} "
-                f"fail-to-pass, {len(task.pass_to_pass)} pass-to-pass, "
-                f"{len(task.flaky)} flaky: {commit.subject[:60]}")
+        async with asyncio.timeout(spec.max_s):
+            for commit in commits[:spec.max_commits]:
+                if out.cached + len(out.new) >= spec.max_tasks:
+                    break
+                root = root or scratch.clone(repo, work / "mine", commit.parent)
+                await _one(repo, root, commit, cache, suite, spec, out, progress)
+    except TimeoutError:
+        out.stopped = (f"the time bound ({duration(spec.max_s or 0)}) was reached; "
+                       "`eval mine` again goes on where this stopped")
+        say(f"stopped: {out.stopped}")
     finally:
         if root is not None:
             scratch.remove(root)
     return out
+
+
+async def _one(repo: Path, root: Path, commit: history.Commit, cache: TaskCache,
+               suite: Suite, spec: MineSpec, out: Mined, progress: MineProgress) -> None:
+    """Judge one commit, with a heartbeat while its suite runs; record what became of it."""
+    started, suite.runs = time.monotonic(), 0
+
+    def beat() -> None:
+        progress.say(f"  ... {commit.sha[:12]}: {suite.doing} ({suite.runs} suite run(s), "
+                     f"{duration(time.monotonic() - started)} on this commit)")
+
+    try:
+        task = await with_heartbeat(judge(repo, root, commit, suite, spec), spec.beat_s, beat)
+    except Rejected as why:
+        out.skipped[commit.sha] = str(why)
+        cache.judge(commit.sha, str(why))
+        progress.tick(commit.sha, f"skip: {why}", task=False)
+        return
+    cache.put(task)
+    out.new.append(task)
+    progress.tick(commit.sha, f"task: {len(task.fail_to_pass)} fail-to-pass, "
+                  f"{len(task.pass_to_pass)} pass-to-pass, {len(task.flaky)} flaky: "
+                  f"{commit.subject[:60]}", task=True)
 
 
 async def judge(repo: Path, root: Path, commit: history.Commit, suite: Suite,
@@ -131,17 +157,17 @@ async def _sides(root: Path, commit: history.Commit, tests: dict[str, str | None
     task: red and green run first, the cheap refusals before the base's run."""
     scratch.reset(root, commit.parent)
     scratch.write(root, tests)
-    red = await suite.run(root)
+    red = await suite.run(root, what="the suite on the parent with the test change alone")
     if red.problem and not red.tests and not red.collect_errors:
-        raise Rejected(f"the suite did not run on the parent: {red.problem[:200]}")
+        raise Rejected(f"the suite did not run on the parent: {clip(red.problem, 300)}")
     scratch.write(root, fix)
-    green = await suite.run(root)
+    green = await suite.run(root, what="the suite on the commit (the maintainer's fix)")
     if green.problem and not green.tests:
-        raise Rejected(f"the suite did not run on the commit: {green.problem[:200]}")
+        raise Rejected(f"the suite did not run on the commit: {clip(green.problem, 300)}")
     if first and not any(red.failed(t) for t in green.passing):
         raise Rejected("no test fails with the test change alone and passes with the fix")
     scratch.reset(root, commit.parent)
-    return Sides(await suite.run(root), red, green)
+    return Sides(await suite.run(root, what="the suite on the parent as it was"), red, green)
 
 
 def split(runs: list[Sides]) -> tuple[set[str], set[str], set[str]]:
@@ -194,7 +220,8 @@ async def choose_rider(root: Path, commit: history.Commit, tests: dict[str, str 
             if history.kind_of(p) == "code"]
     files = {p: (root / p).read_text(encoding="utf-8", errors="replace") for p in code}
     base = {**files, **before}  # the other code files are the same on both sides
-    traced = await suite.run(root, sorted(f2p), CoverageRequest(watch=frozenset(code)))
+    traced = await suite.run(root, sorted(f2p), CoverageRequest(watch=frozenset(code)),
+                             what="the fail-to-pass tests, traced (where the rider may go)")
     lines = traced.outcome.report.coverage if traced.outcome else None
 
     def entered(path: str, fn: ast.FunctionDef) -> bool:
@@ -203,9 +230,10 @@ async def choose_rider(root: Path, commit: history.Commit, tests: dict[str, str 
         return bool(hits - {None})
 
     first: Rider | None = None
-    for mutant in ordered(files, fix, base, entered, code)[:tries]:
+    for n, mutant in enumerate(ordered(files, fix, base, entered, code)[:tries]):
         scratch.write(root, {mutant.path: mutant.text})
-        run = await suite.run(root)
+        run = await suite.run(root, what=f"the suite with careless rider {n + 1} of at most "
+                              f"{tries} ({mutant.function})")
         scratch.write(root, {mutant.path: files[mutant.path]})
         noticed = sorted(t for t in p2p if not run.passed(t))
         rider = Rider(path=mutant.path, function=mutant.function, line=mutant.line,

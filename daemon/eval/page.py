@@ -136,7 +136,8 @@ def page(card: Card, history: list[Run]) -> str:
     sections = [f"<h1>ouroboros eval: {esc(card.brain)}</h1>",
                 f'<p class="dim">run {esc(card.run_id)}, {card.tasks} tasks, samples '
                 f"{card.samples}; tree {esc(card.facts.get('tree', '?'))}; "
-                f"{esc(card.facts.get('machine', '?'))}</p>",
+                f"{esc(card.facts.get('machine', '?'))}; tests run with "
+                f"{esc(card.facts.get('python', '?'))}</p>",
                 "<h2>Where the tasks went</h2>", legend(),
                 stacked([(card.brain, card.verdicts)], "verdicts"), numbers(card)]
     if card.friction and card.friction.refused:

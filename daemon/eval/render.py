@@ -79,7 +79,10 @@ def card_text(card: Card) -> str:
     facts = card.facts
     lines = [f"ouroboros eval: brain {card.brain}, run {card.run_id}, {card.tasks} tasks "
              f"({kinds or 'none'}), samples {card.samples}",
-             f"  tree {facts.get('tree', '?')}, {facts.get('machine', '?')}", ""]
+             f"  tree {facts.get('tree', '?')}, {facts.get('machine', '?')}"]
+    if facts.get("python"):
+        lines.append(f"  tests run with {facts['python']}")
+    lines.append("")
     for verdict, label, meaning in ROWS:
         n = card.count(verdict)
         extra = ""

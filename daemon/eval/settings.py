@@ -16,7 +16,7 @@ from pathlib import Path
 
 from daemon.config.settings import Settings
 from daemon.errors import CliError
-from governance.oracle.test_env import detect
+from governance.oracle.test_env import TestEnv, detect
 
 STAND_INS = ("replay:fix", "replay:none", "replay:careless", "replay:mixed")  # daemon.eval.standins
 
@@ -27,12 +27,28 @@ def brain_names(settings: Settings) -> list[str]:
     return ["kernel", *http, *STAND_INS]
 
 
+def test_env(repo: Path, settings: Settings, state_dir: Path) -> TestEnv:
+    """The user's repository's test environment, as the daemon detects it."""
+    g = settings.governance
+    return detect(repo, g.test_python, g.test_command, state_dir=state_dir, home=Path.home())
+
+
 def test_python(repo: Path, settings: Settings, state_dir: Path) -> str | None:
     """The user's repository's own interpreter (its `.venv` or `venv`, or the configured
     one) as an absolute path, for a scratch that has none; None: the daemon's."""
-    g = settings.governance
-    found = detect(repo, g.test_python, g.test_command, state_dir=state_dir, home=Path.home())
+    found = test_env(repo, settings, state_dir)
     return None if found.problem or found.source == "daemon" else found.python
+
+
+def interpreter(env: TestEnv) -> str:
+    """Which interpreter runs the repository's tests, and why that one: said when `eval`
+    starts and kept on the card, since a wrong one makes every verdict wrong."""
+    if env.problem:
+        return f"none: {env.problem}"
+    if env.source == "daemon":
+        return (f"the daemon's own, {env.python} (the repository has no .venv or venv and "
+                "governance.test_python is auto)")
+    return f"{env.python} (from {env.source})"
 
 
 def for_brain(user: Settings, brain: str, python: str | None, samples: int = 1) -> Settings:

@@ -52,15 +52,19 @@ def _collect_errors(outcome: TestOutcome) -> frozenset[str]:
 
 
 class Suite:
-    """Whole-suite (or named-test) runs in one scratch tree, under `settings`."""
+    """Whole-suite (or named-test) runs in one scratch tree, under `settings`. It keeps
+    what it is running now and how many runs it began (`doing`, `runs`), so a progress
+    line can say what a long session is (daemon.eval.mine's heartbeat)."""
 
     def __init__(self, settings: Settings, state_dir: Path, jail_reason: str | None,
                  timeout_s: float):
         self.settings, self.state_dir = settings, state_dir
         self.jail_reason, self.timeout_s = jail_reason, timeout_s
+        self.doing, self.runs = "", 0
 
     async def run(self, root: Path, tests: Sequence[str] = (),
-                  coverage: CoverageRequest | None = None) -> SuiteRun:
+                  coverage: CoverageRequest | None = None, what: str = "the suite") -> SuiteRun:
+        self.doing, self.runs = what, self.runs + 1
         runner, _ = runners_from(self.settings, root, self.state_dir, self.jail_reason)
         outcome = await runner.with_timeout(self.timeout_s).run(
             root, list(tests), scratch=self.state_dir / "oracle", coverage=coverage)

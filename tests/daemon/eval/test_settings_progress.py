@@ -3,11 +3,13 @@ daemon.eval.progress (the bar and the ETA)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from daemon.config.settings import Settings
 from daemon.errors import CliError
-from daemon.eval.progress import Progress
+from daemon.eval.progress import MineProgress, Progress, with_heartbeat
 from daemon.eval.result import TaskResult, Verdict
 from daemon.eval.settings import brain_names, for_brain
 
@@ -55,3 +57,54 @@ def test_the_bar_and_the_eta() -> None:
                              wall_s=59.6))
     assert said == ["[##########..........] 2/4  50% eta 2m00s  abc:repair postmortem "
                     "(tests failed) in 1m00s"]
+
+
+def test_mining_counts_against_its_limits_not_the_candidates() -> None:
+    """`--max-tasks 10` with 190 candidates: the count is of tasks out of 10, and the ETA
+    is the commits the yield so far says 9 more tasks need, within the time bound."""
+    said: list[str] = []
+    now = [0.0]
+    progress = MineProgress(candidates=190, max_commits=200, max_tasks=10, cached=0,
+                            say=said.append, clock=lambda: now[0])
+    assert "until 10 task(s) are cached, 190 commit(s) are judged" in progress.opening()
+    assert progress.eta() == "eta -"
+    now[0] = 60.0
+    progress.tick("a" * 40, "skip: no test fails", task=False)
+    assert progress.commits_left() == 189  # no task yet: the candidates bound it
+    now[0] = 120.0
+    progress.tick("b" * 40, "task: 1 fail-to-pass", task=True)
+    assert said[-1] == ("[1/10 tasks, 2 commit(s) judged, eta 18m00s] bbbbbbbbbbbb task: 1 "
+                        "fail-to-pass")  # 9 tasks at 1 in 2 commits, 60 s a commit
+    assert not any("/190" in line or "/200" in line for line in said)
+    progress.max_s = 600.0
+    assert progress.eta() == "eta 8m00s"  # the time bound's 480 s left, not 18 minutes
+    bounded = MineProgress(candidates=190, max_commits=5, max_tasks=10, cached=0,
+                           say=said.append, clock=lambda: now[0])
+    bounded.judged, bounded.found = 4, 4
+    assert bounded.commits_left() == 1  # --max-commits 5 bounds it below the yield's 6
+
+
+async def test_a_heartbeat_says_what_runs_while_it_runs() -> None:
+    beats: list[str] = []
+    third = asyncio.Event()
+    release = asyncio.Event()
+
+    def beat() -> None:
+        beats.append("still running")
+        if len(beats) == 3:
+            third.set()
+
+    async def long_step() -> str:
+        await release.wait()
+        return "done"
+
+    async def release_after_three() -> None:
+        await third.wait()
+        release.set()
+
+    helper = asyncio.create_task(release_after_three())
+    assert await with_heartbeat(long_step(), 0.01, beat) == "done"
+    await helper
+    assert len(beats) >= 3
+    # the heartbeat task was awaited before the result came back: none is left running
+    assert [t for t in asyncio.all_tasks() if t.get_name() == "eval-heartbeat"] == []
