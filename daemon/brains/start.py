@@ -20,7 +20,7 @@ from daemon.brains.providers import build_provider
 from daemon.brains.routes import Brains, know_brains
 from daemon.config.settings import ConfigError, Settings
 from governance.brains.provider import CandidateProvider
-from governance.brains.provider_chain import Record
+from governance.brains.provider_chain import ProviderChain, Record
 from ledger import Ledger
 from tools.jail import bwrap_available, process_limit_reason
 from tools.mcp_hub import McpHub, load_mcp_config
@@ -60,6 +60,10 @@ async def _open_provider(d: Starting, override: CandidateProvider | None, record
     d.provider, why = ((override, "") if override
                        else await build_provider(d.settings, d.root, record=record,
                                                  on_change=on_change))
+    if isinstance(d.provider, ProviderChain):  # a brain whose server is down: said once
+        for down in await d.provider.check_at_start():
+            log.warning(f"brain {down.name} is down: {down.fix}; work waits for it (no op "
+                        "fails for it) and starts once a probe finds it answering")
     if d.provider is not None:
         health = await d.provider.health()
         if getattr(d.provider, "name", None) == "kernel" and (

@@ -20,6 +20,7 @@ nears (PROBE_INTERVALS): far from it 60 s, then 20 s, 10 s, and 5 s once it has 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -79,6 +80,7 @@ class Health:
     eta: float = 0.0  # not tried before this (0: any time)
     probed_ok: bool = False  # a probe succeeded since the last failure
     next_probe: float = math.inf
+    down_since: float | None = None  # epoch seconds of the first failure in this row
 
     @property
     def failing(self) -> bool:
@@ -92,6 +94,8 @@ class Health:
         it (and is capped like it)."""
         if mode is FailureMode.CONTENT:
             return  # the provider answered: nothing to back off from
+        if not self.failing:
+            self.down_since = time.time()
         self.consecutive = self.consecutive + 1 if mode == self.mode else 1
         self.mode, self.probed_ok = mode, False
         wait = recovery_eta_s(mode, self.consecutive)
@@ -101,7 +105,7 @@ class Health:
         self.next_probe = now + probe_interval_s(self.eta - now)
 
     def succeeded(self) -> None:
-        self.mode, self.consecutive, self.eta = None, 0, 0.0
+        self.mode, self.consecutive, self.eta, self.down_since = None, 0, 0.0, None
         self.probed_ok, self.next_probe = False, math.inf
 
     def probe_passed(self) -> None:

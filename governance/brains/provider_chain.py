@@ -8,8 +8,11 @@ provider dies mid-generation carries on with the next one instead of ending in P
 A CONTENT failure (the request was refused: a 400, a 401) is the caller's to handle, raised
 at once: the next provider would most likely refuse it too. When every provider is in
 backoff the chain is QUEUE_ONLY: calls fail at once and `queue_only` tells the dispatcher to
-leave signals queued; `probe_forever` probes the providers in backoff (their health()) on
-the adaptive schedule and `on_change` wakes the dispatcher when one comes back.
+leave signals queued. When every brain a call could ask failed for the infrastructure's
+reasons (or was in backoff), the call raises BrainsUnreachable (governance.brains.outage):
+its op waits (`wait_for`) for a probe to pass or a backoff to run out, then asks again.
+`probe_forever` probes the providers in backoff (their health()) on the adaptive schedule
+and `on_change` wakes the dispatcher when one comes back.
 
 Every state change and every failure is a ledger thought (phase PROVIDER) through `record`.
 Exceptions other than ProviderError from a provider are classified too (a provider bug is a
@@ -19,6 +22,7 @@ SERVER_ERROR, an OSError a CONNECTION failure), never raised into governance raw
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +32,7 @@ from typing import Any
 import structlog
 
 from governance.brains.failback import ChainState, FailureMode, Health, order, state_of
+from governance.brains.outage import BrainsUnreachable, Down, address, is_outage, what_to_start
 from governance.brains.provider import (
     CandidateProvider,
     ModelReply,
@@ -91,6 +96,8 @@ class ProviderChain:
         self.record, self.on_change, self.clock = record, on_change, clock
         self.split = split  # None: each brain may use the whole deadline
         self._wake = asyncio.Event()
+        self._back = asyncio.Event()  # set (and replaced) at every change: waiters look again
+        self.waiters: dict[str, tuple[float, tuple[str, ...]]] = {}  # who -> (since, brains)
 
     @property
     def state(self) -> ChainState:
@@ -105,7 +112,16 @@ class ProviderChain:
         probes = [h.next_probe - now for h in self.records if h.next_probe != math.inf]
         return {"state": self.state.value,
                 "providers": {h.name: h.describe(now) for h in self.records},
-                "next_probe_s": round(max(0.0, min(probes)), 1) if probes else None}
+                "next_probe_s": round(max(0.0, min(probes)), 1) if probes else None,
+                "down": self.down()}
+
+    def down(self) -> list[dict[str, Any]]:
+        """Each brain failing now: since when (epoch seconds), how, where it should answer,
+        what to start, and how many ops wait for a brain it is one of."""
+        return [{"name": h.name, "mode": h.mode.value if h.mode else None,
+                 "since": h.down_since, "url": address(p), "fix": what_to_start(address(p)),
+                 "waiting": sum(h.name in brains for _, brains in self.waiters.values())}
+                for p, h in zip(self.providers, self.records, strict=True) if h.failing]
 
     def routed(self, names: Sequence[str]) -> RoutedChain:
         """This chain as a route sees it: only the brains `names`, in that order (every
@@ -140,6 +156,7 @@ class ProviderChain:
         """Ask the brains `indices` in turn until one answers; each gets its share of what
         is left (Split), the last one all of it."""
         tried: list[str] = []
+        down: list[Down] | None = []  # None once a failure was the work's
         for k, i in enumerate(rest := self.asked(indices)):
             left = deadline - self.clock()
             if left <= 0:
@@ -156,12 +173,62 @@ class ProviderChain:
                 if mode is FailureMode.CONTENT and isinstance(exc, ProviderError):
                     raise
                 tried.append(f"{provider.name}: {mode.value}: {exc}")
+                if down is not None and is_outage(mode, exc):
+                    down.append(Down(provider.name, mode.value, address(provider)))
+                else:
+                    down = None
                 continue
             if health.failing:
                 await self._changed(health.succeeded, f"{provider.name} answered again")
             return reply
         why = "; ".join(tried) or "every provider is in backoff (QUEUE_ONLY)"
-        raise ProviderError(f"no provider answered: {why}"[:2000])
+        if down is None:
+            raise ProviderError(f"no provider answered: {why}"[:2000])
+        raise BrainsUnreachable(f"no provider answered: {why}"[:2000],
+                                down=down or self._in_backoff(indices),
+                                wait=lambda who: self.wait_for(indices, who))
+
+    def _in_backoff(self, indices: Sequence[int]) -> list[Down]:
+        return [Down(self.providers[i].name, (self.records[i].mode or FailureMode.CONNECTION)
+                     .value, address(self.providers[i])) for i in indices]
+
+    async def wait_for(self, indices: Sequence[int], who: str) -> float:
+        """Return once one of the brains `indices` may be asked again: a probe passed, a
+        call answered, or its backoff ran out. `who` (an op id) is counted in `down()`
+        meanwhile. The seconds waited."""
+        started = self.clock()
+        self.waiters[who] = (time.time(), tuple(self.providers[i].name for i in indices))
+        try:
+            while not self.asked(indices):
+                back, now = self._back, self.clock()
+                eta = min((self.records[i].eta for i in indices), default=now)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, eta - now)):
+                        await back.wait()
+        finally:
+            self.waiters.pop(who, None)
+        return self.clock() - started
+
+    async def check_at_start(self) -> list[Down]:
+        """Ask each HTTP brain's server once, at the daemon's start: one that does not
+        answer at all is a CONNECTION failure now (no op is started for it to fail; the
+        prober watches it), not at the first op's call. The brains found down."""
+        found: list[Down] = []
+        for i, provider in enumerate(self.providers):
+            if (url := address(provider)) is None:
+                continue
+            try:
+                async with asyncio.timeout(PROBE_TIMEOUT_S):
+                    health = await provider.health()
+            except Exception:  # a check that raises is a server that did not answer
+                health = ProviderHealth(healthy=False, unreachable=True)
+            if health.unreachable:
+                found.append(Down(provider.name, FailureMode.CONNECTION.value, url))
+                await self._changed(
+                    lambda i=i: self.records[i].failed(FailureMode.CONNECTION, self.clock()),
+                    f"{provider.name} does not answer at start: {what_to_start(url)}")
+                self._wake.set()
+        return found
 
     def _share(self, after: Sequence[int], prompt: str, left: float, deadline: float) -> float:
         """The deadline of the brain asked now: all of it when none follows, else its share
@@ -184,6 +251,8 @@ class ProviderChain:
     async def _changed(self, change: Callable[[], None], what: str, **data: Any) -> None:
         before = self.state
         change()
+        self._back.set()  # a waiting op looks again (wait_for)
+        self._back = asyncio.Event()
         after = self.state
         msg = f"failback: {what}" + (f"; {before.value} -> {after.value}" if after != before
                                      else f"; still {after.value}")

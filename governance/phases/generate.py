@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from governance import retry
 from governance.brains import reflex
 from governance.brains.model_gate import ModelWaitExpired
+from governance.brains.outage import BrainsUnreachable
 from governance.brains.prompts import (
     generation_prompt,
     with_exploration_protocol,
@@ -32,6 +33,7 @@ from governance.fs.rollback import live_sha256
 from governance.gates import ascii_gate
 from governance.phase import Phase, Transition
 from governance.phases import samples
+from governance.phases.brain_wait import wait_for_brain
 from governance.phases.decide import is_trivial
 from governance.phases.deps import PhaseDeps
 from governance.phases.route_brains import context_window, fitted_prompt, for_route, model_grant
@@ -230,10 +232,23 @@ def _post_generation_gates(ctx: OperationContext, candidate: Candidate, d: Phase
 async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                     retry_phase: Phase) -> Transition:
     """One generation attempt; an unusable reply spends the generate budget
-    (governance.retry) and retries in `retry_phase` while that budget lasts."""
+    (governance.retry) and retries in `retry_phase` while that budget lasts. When no brain
+    can be reached the op waits for one and asks again (governance.phases.brain_wait):
+    an outage spends no budget and does not end the op."""
     if d.provider is None:
         return Transition(Phase.POSTMORTEM, "no model provider is available", infra=True)
-    view = await _attempt_begins(ctx, d, phase, d.provider)
+    while True:
+        try:
+            return await _attempt(ctx, d, phase, retry_phase, d.provider)
+        except BrainsUnreachable as exc:
+            await d.record_failed_call(ctx, phase, exc)
+            await wait_for_brain(ctx, d, phase, exc)
+
+
+async def _attempt(ctx: OperationContext, d: PhaseDeps, phase: Phase, retry_phase: Phase,
+                   provider: CandidateProvider) -> Transition:
+    """generate_in's one attempt; BrainsUnreachable is raised to it."""
+    view = await _attempt_begins(ctx, d, phase, provider)
     cost_before = ctx.cost_usd
 
     together: list[ModelReply] | None = None  # best-of-N's samples from one batched call
@@ -260,9 +275,11 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         return _unusable(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
     except ModelWaitExpired as exc:
         return Transition(Phase.POSTMORTEM, f"no turn at the model: {exc}", infra=True)
+    except BrainsUnreachable:
+        raise  # not the work's failure: generate_in waits for a brain
     except ProviderError as exc:
         await d.record_failed_call(ctx, phase, exc)
-        return Transition(Phase.POSTMORTEM, f"provider {d.provider.name} failed: {exc}",
+        return Transition(Phase.POSTMORTEM, f"provider {provider.name} failed: {exc}",
                           infra=True)
     return await _chosen(ctx, d, view.name, usable, ctx.cost_usd - cost_before)
 
