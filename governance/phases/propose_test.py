@@ -51,7 +51,7 @@ PHASE = Phase.APPROVE  # the ledger rows' phase: the step runs inside APPROVE's 
 _RNG = random.SystemRandom()
 
 
-def tests_prefix(review_prefix: str) -> str:
+def kept_tests_prefix(review_prefix: str) -> str:
     """Where kept tests go: `<prefix>tests/<op-id>`, a name `review` never lists."""
     return f"{review_prefix}tests/"
 
@@ -292,7 +292,7 @@ async def _keep(ctx: OperationContext, d: PhaseDeps, verdict: tp.TestVerdict,
     """The kept test as a commit of its own on the review commit, on `<prefix>tests/<op>`."""
     assert ctx.generation is not None
     p = d.policy
-    tests = ReviewBranches(d.git, tests_prefix(p.review_branch_prefix))
+    tests = ReviewBranches(d.git, kept_tests_prefix(p.review_branch_prefix))
     message = (f"test: the missing test for {verdict.cause.named()}\n\n"
                f"Proposed by the brain and kept: {verdict.why}. It decides why the change on "
                f"{p.review_branch_prefix}{ctx.op_id} waits; it never lands that change.\n\n"
