@@ -102,6 +102,18 @@ class Failback(_Part):
     # brain name -> "healthy" or why it is down: the names are the configured brains
     providers: dict[str, str]
     next_probe_s: float | None
+    down: list[BrainDown] = []  # each brain failing now (daemon.status.outage_text)
+
+
+class BrainDown(_Part):
+    """ProviderChain.down: a brain failing now, since when, what to start, who waits."""
+
+    name: str
+    mode: str | None
+    since: float | None  # epoch seconds
+    url: str | None
+    fix: str
+    waiting: int = 0  # ops waiting in place for a brain this one is of
 
 
 class Queued(_Part):

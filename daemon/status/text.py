@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from daemon.status.outage_text import down_lines
+
 if TYPE_CHECKING:
     from daemon.status.model import Failback, HostSnapshot, InFlight, Status, StorageSnapshot
 
@@ -39,6 +41,8 @@ def status_text(s: Status) -> str:
     lines = [f"state:    {s.state}" + (f" - {s.degraded_reason}" if s.degraded_reason else ""),
              f"repo:     {s.repo}",
              f"provider: {s.provider or 'none'}" + _failback(s.failback),
+             *(f"down:     {line}" for line in down_lines(s.failback.down if s.failback
+                                                         else ())),
              *([f"brain:    {s.brain_note}"] if s.brain_note else []),
              f"dispatch: {_dispatch(s)}",
              f"cost:     ${s.cost_today_usd:.4f} today of ${s.daily_budget_usd:.2f}"

@@ -1,0 +1,24 @@
+"""The brains that are down, as `status` and `doctor` say it (issue 44, item 4): which brain,
+since when (local time), how it fails, what to start, and how many ops wait for it
+(governance.brains.provider_chain.ProviderChain.down)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+def down_line(b: Mapping[str, Any]) -> str:
+    """`brain llamacpp down since 22:41:03 (CONNECTION): nothing answers at
+    http://127.0.0.1:8011/v1: start your server; 1 op(s) wait for it`."""
+    since = b.get("since")
+    when = time.strftime("%H:%M:%S", time.localtime(since)) if since else "?"
+    mode = f" ({b['mode']})" if b.get("mode") else ""
+    return (f"brain {b.get('name')} down since {when}{mode}: {b.get('fix')}; "
+            f"{b.get('waiting', 0)} op(s) wait for it")
+
+
+def down_lines(down: Iterable[Any]) -> list[str]:
+    """One line per brain down; each item a mapping or a model with the same fields."""
+    return [down_line(b if isinstance(b, Mapping) else b.model_dump()) for b in down]
