@@ -110,12 +110,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_ledger(args: argparse.Namespace) -> int:
     import asyncio
 
-    from daemon.eval.records import eval_op_pointer  # an eval op lives in eval's ledger
     from ledger import Ledger, LedgerError
 
     repo, state = _state_dir(args)
     db = state / "ledger.sqlite3"
     if not db.exists():
+        from daemon.eval.pointer import eval_op_pointer  # an eval op is in eval's ledger
+
         pointer = None if args.verify else eval_op_pointer(state, args.op)
         raise CliError(pointer or f"no ledger at {db} (has the daemon run on this repository?)")
     if args.verify:  # read-only; daemon/cli/verify.py
@@ -137,6 +138,8 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     try:
         print(asyncio.run(read()))
     except LedgerError as exc:  # no such op, or its archive segment unreadable or altered
+        from daemon.eval.pointer import eval_op_pointer
+
         raise CliError(eval_op_pointer(state, args.op) or str(exc), code=1) from None
     return 0
 

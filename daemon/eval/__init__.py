@@ -3,6 +3,8 @@ own history and run through the daemon's real pipeline (docs/eval.md).
 
 Listed from the bottom up (a module imports only those above it in this list):
 
+- pointer.py: where the eval ledger is; the pointer `ledger OP` gives for an eval op
+  (light: the `ledger` verb imports it).
 - task.py: a task (pydantic: the cache is a boundary), its two kinds, the cache of tasks
   in `<state>/eval/tasks/`.
 - history.py: the repository's history, read only: commits shaped like a fix with tests.

@@ -21,10 +21,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from daemon.eval.pointer import ledger_path
 from daemon.eval.result import TaskResult
 from ledger import Ledger
-
-LEDGER = "eval/ledger.sqlite3"  # under the state dir
 
 
 class RunSpec(BaseModel):
@@ -58,10 +57,6 @@ class Run:
     @property
     def done(self) -> set[str]:
         return {r.instance for r in self.results}
-
-
-def ledger_path(state_dir: Path) -> Path:
-    return state_dir / LEDGER
 
 
 async def open_ledger(state_dir: Path) -> Ledger:
@@ -114,3 +109,4 @@ async def unfinished(ledger: Ledger, spec: RunSpec) -> Run | None:
     """The newest run with this spec and no card yet."""
     same = [r for r in await runs(ledger) if r.card is None and r.spec.digest() == spec.digest()]
     return same[-1] if same else None
+
