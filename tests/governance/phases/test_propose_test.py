@@ -168,3 +168,46 @@ async def test_every_kept_test_kills_its_mutant_and_every_cheat_is_refused(short
     # The review branch is as APPROVE made it; HEAD never moved.
     assert git(repo, "rev-parse", f"ouroboros/{seen['ctx'].op_id}").strip() == sha
     assert git(repo, "rev-list", "--count", "HEAD").strip() == "1"
+
+
+TWO_BASE = "def top(xs):\n    return xs\n\n\ndef last(xs):\n    return xs[-1:]\n"
+# The change fixes top, which the human's test asks for, and also alters last, which no test
+# showing the change enters.
+TWO_NEW = "def top(xs):\n    return xs[:3]\n\n\ndef last(xs):\n    return xs[-2:]\n"
+TOP_TEST = TOP_OF + "def test_top():\n    assert top([1, 2, 3, 4, 5]) == [1, 2, 3]\n"
+LAST_OF = "from shop.top import last, top\n\n\n"
+UNENTERED: dict[str, tuple[str, Verdict]] = {
+    "right": (_reply({"tests/test_last.py": LAST_OF + "def test_last_two():\n"
+                      "    assert last([1, 2, 3]) == [2, 3]\n"}), Verdict.KEPT),
+    "passes on the base": (_reply({"tests/test_last.py": LAST_OF + "def test_last_empty():\n"
+                                   "    assert last([]) == []\n"}), Verdict.PASSES_ON_BASE),
+    "another function": (_reply({"tests/test_last.py": LAST_OF + "def test_top_again():\n"
+                                 "    assert top([5, 4, 3, 2]) == [5, 4, 3]\n"}),
+                         Verdict.MISSES_THE_FUNCTION),
+    "detects the check": (_reply({"tests/test_last.py": "import builtins\n" + LAST_OF
+                                  + "def test_last_two():\n    assert not [k for k in vars("
+                                  "builtins) if k.startswith('_ouro' + 'boros')]\n"
+                                  "    assert last([1, 2, 3]) == [2, 3]\n"}),
+                          Verdict.TELLS_THE_CHECK),
+}
+
+
+async def test_an_unentered_function_is_decided_by_a_test_that_fails_on_the_base(short_tmp):
+    end, chain, seen, repo, ledger = await _proposed_op(
+        short_tmp, {"shop/__init__.py": "", "shop/top.py": TWO_BASE,
+                    "tests/test_top.py": TOP_TEST}, "keep only the first three items",
+        TWO_NEW)
+    try:
+        assert end is Phase.PROPOSED, chain["transitions"][-1]
+        last = chain["transitions"][-1]["payload"]
+        asked = last["missing_test"]
+        assert asked["cause"] == CauseKind.UNENTERED and asked["at"] == "shop/top.py:6 (last)"
+        got = {name: await _judge(seen, last["commit"], text)
+               for name, (text, _) in UNENTERED.items()}
+    finally:
+        await ledger.close()
+    wrong = {name: (v["verdict"], v["why"]) for name, v in got.items()
+             if v["verdict"] != UNENTERED[name][1]}
+    assert not wrong, wrong
+    assert got["right"]["tests"] == ["tests/test_last.py::test_last_two"]
+    assert "def test_last_two" in git(repo, "show", f"{got['right']['branch']}:tests/test_last.py")
