@@ -17,6 +17,11 @@ cache's key) and HEAD, the per-test detail beside it (governance.oracle.profile_
 each file written whole and atomically: a restart reuses it; a run that timed out is
 remembered for that HEAD and not tried again until HEAD moves; one that failed otherwise
 is retried only when HEAD moves too. The files are advisory (a corrupt one reads as none).
+
+Every run's per-test results then go to the TestFailureSensor as a developer's run does
+(daemon.start_failures: its failures rerun alone in the same copy, twice failing is work,
+failing then passing is flaky): a test already failing when the daemon starts, or failing
+at a new HEAD, is found without anyone running pytest.
 """
 
 from __future__ import annotations
@@ -26,13 +31,14 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import structlog
 
+from daemon.start_failures import FailureFeed
 from governance.oracle import profile_blocks as blocks
 from governance.oracle import profile_detail as detail_store
 from governance.oracle import profile_refresh as refresh
@@ -40,10 +46,12 @@ from governance.oracle import profile_store as store
 from governance.oracle.oracle import SANE_EXIT, tree_digest
 from governance.oracle.sandbox import Sandbox
 from governance.oracle.testrun import TestOutcome, TestRunner
+from sensors.test_failure import TestFailureSensor
 
 if TYPE_CHECKING:
     from daemon.config.settings import Settings
     from governance.git.gitops import GitOps
+    from sensors.hub import SensorHub
 
 log = structlog.get_logger("daemon.suite_profile")
 T = TypeVar("T")
@@ -68,8 +76,10 @@ class ProfileLearner:
 
     def __init__(self, root: Path, state_dir: Path, state_rel: str, git: GitOps,
                  runner: TestRunner, protected_globs: tuple[str, ...],
-                 host_clear: Callable[[], Awaitable[None]], poll_s: float):
+                 host_clear: Callable[[], Awaitable[None]], poll_s: float,
+                 failures: FailureFeed | None = None):
         self.root, self.state_dir, self.state_rel, self.git = root, state_dir, state_rel, git
+        self.failures = failures  # who hands each run's results to the test_failure sensor
         self.runner, self.protected_globs = runner, protected_globs
         self.host_clear, self.poll_s = host_clear, poll_s
         self.path = state_dir / store.PROFILE_FILE
@@ -139,7 +149,24 @@ class ProfileLearner:
             with contextlib.suppress(OSError):  # cancelled: the marker goes, the rest stays
                 await asyncio.shield(self._save(stored))
             raise
-        return await self._record(stored, tree, rerun, ran)
+        did = await self._record(stored, tree, rerun, ran)
+        await self._hand(tree, ran)
+        return did
+
+    async def _hand(self, tree: Tree, ran: TestOutcome) -> None:
+        """The run's failures to the test_failure sensor, while the copy is still there to
+        rerun them in (advisory as the profile is: a failure here is logged)."""
+        if self.failures is None:
+            return
+        try:
+            await self.failures.hand(tree.box.root, ran, self._rerun)
+        except Exception:
+            log.exception("the suite run's failures were not handed to the sensor")
+
+    async def _rerun(self, root: Path, tests: Sequence[str]) -> TestOutcome:
+        """`tests` alone, at the lowest priority, without the profile plugin."""
+        return await in_low_thread(lambda: self.runner.run(
+            root, list(tests), scratch=self.state_dir / "oracle"))
 
     async def _run(self, root: Path, rerun: refresh.Rerun | None) -> TestOutcome:
         self.runs += 1
@@ -255,6 +282,7 @@ class Owner(Protocol):
     git: GitOps
     jail_reason: str | None
     host: Any  # daemon.host.gate's gate: its `clear` says the host is free
+    sensors: SensorHub  # its test_failure sensor, when on, reads each run's results
 
 
 def learner_for(d: Owner) -> ProfileLearner:
@@ -267,10 +295,16 @@ def learner_for(d: Owner) -> ProfileLearner:
 
     p = d.settings.proof
     validate, _ = runners_from(d.settings, d.root, d.state_dir, d.jail_reason)
+    feed = FailureFeed(d.root, d.state_dir, lambda: _test_failure(d.sensors))
     return ProfileLearner(d.root, d.state_dir, state_rel(d.root, d.state_dir), d.git,
                           validate.with_timeout(p.profile_timeout_s),
                           tuple(policy_from(d.settings).protected_globs), d.host.clear,
-                          p.profile_poll_s)
+                          p.profile_poll_s, feed)
+
+
+def _test_failure(hub: SensorHub) -> TestFailureSensor | None:
+    sensor = hub.sensors.get("test_failure")
+    return sensor if isinstance(sensor, TestFailureSensor) else None
 
 
 async def learn_forever(d: Owner) -> None:

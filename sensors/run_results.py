@@ -1,6 +1,12 @@
 """Test runs' results, per test: the `ouroboros_results` plugin's results files
 (ouroboros_pytest/, `<state>/test-results/<run_id>.json`) read and checked, and a jailed
 run's oracle report as the same results (sensors.test_failure feeds both to its streaks).
+
+A jailed run's message is the oracle plugin's (the crash's own message, as the results
+plugin writes it: the same failure keeps the same signature in both), and its `where` the
+traceback's last `path:line:` line (the crash location, as the results plugin writes it);
+pytest's -rfE summary line, cut to the terminal's width, only for a test the oracle kept no
+text of (it keeps the first few).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ RESULTS_CAP = 4 << 20  # bytes; a larger results file is refused
 ORACLE_OUTCOMES: Mapping[str, str] = {"passed": "passed", "xpassed": "passed",
                                       "failed": "failed", "forged": "failed", "error": "error"}
 _SUMMARY = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - (.*))?$", re.MULTILINE)
+_CRASH_LINE = re.compile(r"^(\S[^:\n]*\.py):(\d+): \S")  # pytest's `path:line: Error`
 
 
 class TestResult(BaseModel):
@@ -68,13 +75,29 @@ def read_results(path: Path) -> ResultsFile:
         raise ValueError(first_problem(exc)) from None
 
 def from_outcome(outcome: TestOutcome) -> dict[str, TestResult]:
-    """A jailed run's oracle report as results; messages from pytest's -rfE summary."""
-    messages = {m.group(1): (m.group(2) or "") for m in _SUMMARY.finditer(outcome.output_tail)}
+    """A jailed run's oracle report as results: each failure's message and crash location
+    from the oracle's failure texts, else the message from pytest's -rfE summary."""
+    summary = {m.group(1): (m.group(2) or "") for m in _SUMMARY.finditer(outcome.output_tail)}
+    texts = outcome.report.failures
     tests: dict[str, TestResult] = {}
-    for test_id, raw in outcome.report.tests.items():
-        kind = ORACLE_OUTCOMES.get(raw)
-        if kind is not None:
-            tests[test_id] = TestResult(outcome=kind, message=messages.get(test_id, "")[:500])
-    for test_id in outcome.report.collect_errors:
-        tests[test_id] = TestResult(outcome="error", message=messages.get(test_id, "")[:500])
+    failing = [(t, ORACLE_OUTCOMES.get(raw)) for t, raw in outcome.report.tests.items()]
+    failing += [(t, "error") for t in outcome.report.collect_errors]
+    for test_id, kind in failing:
+        if kind is None:
+            continue
+        text = texts.get(test_id)
+        if kind == "passed" or text is None:
+            tests[test_id] = TestResult(outcome=kind, message=summary.get(test_id, "")[:500])
+        else:
+            tests[test_id] = TestResult(outcome=kind, message=text.message[:MESSAGE_CAP],
+                                        where=crash_where(text.tail))
     return tests
+
+
+def crash_where(tail: str) -> str:
+    """`path:line` of the traceback's last entry (pytest ends a long traceback with
+    `path:line: ErrorType`, the crash location); '' when the tail does not end so."""
+    lines = tail.strip().splitlines()
+    found = _CRASH_LINE.match(lines[-1]) if lines else None
+    where = f"{found.group(1)}:{found.group(2)}" if found else ""
+    return where if len(where) <= 1000 else ""

@@ -1,0 +1,131 @@
+"""Failing tests found without a human's pytest run (daemon.start_failures): the suite
+profile's background run hands its results to the TestFailureSensor, its failures rerun
+alone; a test failing both times is work, at start and when HEAD moves; one that passes
+alone (order-dependent) is flaky and not worked; a human's later run of the same failure
+is the same signal, and the daemon's queue takes it once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from daemon.start_failures import FailureFeed
+from daemon.suite_profile import ProfileLearner
+from governance.git.gitops import GitOps
+from governance.oracle.testrun import TestRunner
+from governance.schemas import SignalEnvelope
+from sensors.test_failure import TestFailureSensor
+from tests.helpers import PYTEST, commit_files, git, running_daemon, settings_for, wait_for
+
+BROKEN = "tests/test_broken.py::test_add_carries"
+ORDERED = "tests/test_order.py::test_alone"  # fails after test_first, passes alone
+REPO = {
+    "calc/__init__.py": "",
+    "calc/core.py": "def add(a, b):\n    return a + b + (a == 2)\n",  # the committed bug
+    "tests/test_core.py": "from calc.core import add\n\n\ndef test_add():\n"
+                          "    assert add(1, 3) == 4\n",
+    "tests/test_broken.py": "from calc.core import add\n\n\ndef test_add_carries():\n"
+                            "    assert add(2, 2) == 4\n",
+    "tests/test_order.py": "SEEN = []\n\n\ndef test_first():\n    SEEN.append(1)\n\n\n"
+                           "def test_alone():\n    assert not SEEN, 'test_first ran first'\n",
+}
+
+
+async def _never_busy() -> None:
+    return None
+
+
+def _human_pytest(root: Path, *args: str) -> int:
+    """A developer's own pytest run: the venv's interpreter, the results plugin autoloaded."""
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("PYTEST_", "OUROBOROS_"))}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           *args], cwd=root, env=clean, capture_output=True, text=True,
+                          timeout=120).returncode
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = commit_files(tmp_path / "repo", REPO)
+    with (root / ".git" / "info" / "exclude").open("a") as f:
+        f.write("/.ouroboros/\n")  # what the daemon does with its state dir
+    (root / ".ouroboros").mkdir()
+    return root
+
+
+def _sensor(root: Path) -> tuple[TestFailureSensor, list[SignalEnvelope]]:
+    got: list[SignalEnvelope] = []
+
+    async def emit(env: SignalEnvelope) -> bool:
+        got.append(env)
+        return True
+    git_ops = GitOps(root)
+    sensor = TestFailureSensor(root, root / ".ouroboros", "s", emit,
+                               list_files=lambda: asyncio.to_thread(git_ops.listed_files))
+    return sensor, got
+
+
+async def test_a_committed_failure_is_found_at_start_and_when_head_moves(repo: Path) -> None:
+    sensor, got = _sensor(repo)
+    state = repo / ".ouroboros"
+    feed = FailureFeed(repo, state, lambda: sensor)
+    learner = ProfileLearner(repo, state, ".ouroboros", GitOps(repo), TestRunner(PYTEST, 60),
+                             (), _never_busy, 0.05, feed)
+    assert await learner.once() == "learnt"
+    assert [e.evidence["test_id"] for e in got] == [BROKEN]  # no human ran pytest
+    assert got[0].evidence["where"] == "tests/test_broken.py:5"  # the crash, as a human's run
+    assert "calc/core.py" in got[0].target_files
+    assert ORDERED in sensor.flaky and sensor.runs == 2  # the suite, then its failures alone
+
+    (repo / "tests/test_more.py").write_text(
+        "from calc.core import add\n\n\ndef test_more():\n    assert add(2, 5) == 7\n")
+    git(repo, "add", "tests/test_more.py")
+    git(repo, "commit", "-qm", "a test of 2 + 5")
+    assert await learner.once() == "learnt"  # HEAD moved: the new test file reruns
+    assert [e.evidence["test_id"] for e in got] == [BROKEN, "tests/test_more.py::test_more"]
+
+    for _ in range(2):  # the human's own runs of the same failure: the same signal
+        assert await asyncio.to_thread(_human_pytest, repo, "tests/test_broken.py") == 1
+    await sensor.scan_once()
+    human = [e for e in got[2:] if e.evidence["test_id"] == BROKEN]
+    assert human and {e.dedup_key for e in human} == {got[0].dedup_key}
+
+
+async def test_without_the_sensor_nothing_is_written(repo: Path) -> None:
+    state = repo / ".ouroboros"
+    feed = FailureFeed(repo, state, lambda: None)
+    learner = ProfileLearner(repo, state, ".ouroboros", GitOps(repo), TestRunner(PYTEST, 60),
+                             (), _never_busy, 0.05, feed)
+    assert await learner.once() == "learnt" and learner.runs == 1
+    assert not (state / "test-results").exists()
+
+
+def _enqueued(state: Path, test_id: str) -> int:
+    with sqlite3.connect(f"file:{state / 'ledger.sqlite3'}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT envelope FROM intake_wal WHERE event = 'enqueued'")
+        return sum(test_id in json.dumps(json.loads(r[0])) for r in rows)
+
+
+@pytest.mark.slow
+async def test_the_daemon_queues_a_failure_committed_before_it_started(repo: Path) -> None:
+    settings = settings_for(None, proof={"profile_timeout_s": 60.0, "profile_poll_s": 0.05})
+    async with running_daemon(repo, settings) as daemon:
+        sensor = daemon.sensors.sensors["test_failure"]
+        assert isinstance(sensor, TestFailureSensor)
+        await wait_for(lambda: ORDERED in sensor.flaky, 90.0, "the suite run handed over")
+        queued = [e for e in daemon.queue.snapshot() if BROKEN in e["goal"]]
+        assert len(queued) == 1 and queued[0]["source"] == "test_failure"
+        assert not [e for e in daemon.queue.snapshot() if ORDERED in e["goal"]]
+        runs = sensor.runs
+        for _ in range(2):
+            assert await asyncio.to_thread(_human_pytest, repo, "tests/test_broken.py") == 1
+        await wait_for(lambda: sensor.runs >= runs + 2, 30.0, "the human's runs read")
+        assert len([e for e in daemon.queue.snapshot() if BROKEN in e["goal"]]) == 1
+        assert _enqueued(daemon.state_dir, BROKEN) == 1  # one WAL row: not queued twice
