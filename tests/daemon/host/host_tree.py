@@ -30,6 +30,17 @@ class HostTree:
         _write(self.proc / "loadavg", f"{one_minute:.2f} 0.50 0.40 1/312 4242\n")
         return self
 
+    def loads(self, one: float, five: float, fifteen: float) -> HostTree:
+        _write(self.proc / "loadavg", f"{one:.2f} {five:.2f} {fifteen:.2f} 1/312 4242\n")
+        return self
+
+    def memory(self, available_mb: float, total_mb: float = 16384) -> HostTree:
+        """/proc/meminfo's first lines, as Linux writes them (kB)."""
+        _write(self.proc / "meminfo", f"MemTotal:       {int(total_mb * 1024)} kB\n"
+               f"MemFree:        {int(available_mb * 512)} kB\n"
+               f"MemAvailable:   {int(available_mb * 1024)} kB\n")
+        return self
+
     def process(self, pid: int, ppid: int, states: str = "S",
                 comm: str = "python3") -> HostTree:
         """A process whose threads are in `states` (one letter each; the first is the
