@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
 from governance.errors import CommitError
 from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
+from governance.git.review_causes import ReviewCauses
 from ledger.errors import LedgerError
 from ledger.phases import TERMINAL_PHASES
 from ledger.redact import redact
@@ -212,6 +214,22 @@ async def branch_open(reviews: ReviewBranches, op_id: str) -> bool:
         return await asyncio.to_thread(reviews.at, op_id) is not None
     except (ValueError, OSError, subprocess.CalledProcessError):
         return True
+
+
+def cause_holder(reviews: ReviewBranches) -> Callable[[SignalEnvelope], Awaitable[str | None]]:
+    """The intake queue's `held`: the op whose open review holds an envelope's work (its key
+    or one of its causes, in the review commit's trailers: governance.git.review_causes)."""
+    causes = ReviewCauses(reviews)
+
+    async def held(env: SignalEnvelope) -> str | None:
+        wanted = env.evidence.get("causes")
+        names = [c for c in wanted if isinstance(c, str)] if isinstance(wanted, list) else []
+        try:
+            return await asyncio.to_thread(causes.holding, env.dedup_key, names)
+        except (OSError, subprocess.CalledProcessError) as exc:  # work memory still holds it
+            log.warning("review trailers not read", why=str(exc)[:200])
+            return None
+    return held
 
 
 STATUS_ITEMS = 50  # reviews that `status` shows one by one

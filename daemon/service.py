@@ -195,7 +195,8 @@ class Daemon:
                           review_open=functools.partial(reviews.branch_open, self.reviews))
         self.queue = IntakeQueue(ledger, capacity=i.queue_capacity,
                                  coalesce_window_s=i.coalesce_window_s,
-                                 lock_ttl_s=i.file_lock_ttl_s, alive=self._op_alive, work=work)
+                                 lock_ttl_s=i.file_lock_ttl_s, alive=self._op_alive, work=work,
+                                 held=reviews.cause_holder(self.reviews))
         return work
 
     async def run(self, stop: asyncio.Event) -> None:

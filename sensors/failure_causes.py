@@ -27,15 +27,19 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from governance.oracle.testrun import is_test_file
 from governance.proof.symbols import enclosing_symbol
+from governance.schemas import SignalEnvelope, Urgency
 
 PARAMS = re.compile(r"\[.*\]$", re.DOTALL)  # pytest's parametrisation suffix of a node id
 MAX_CAUSES = 16  # of one failure: a huge assert calling everything says little
+GOAL_TESTS = 8  # test ids a goal names; the evidence holds the rest
+MAX_TESTS = 200  # test ids (and causes) one envelope's evidence holds
+GOAL_CAP = 4000  # characters of a joined goal
 
 
 def cause_of_test(test_id: str) -> str:
@@ -222,5 +226,33 @@ def group(causes: dict[str, frozenset[str]], read: Callable[[str], str]) -> list
             for ts in members.values()]
 
 
-def overlap(a: Iterable[str], b: Iterable[str]) -> bool:
-    return not set(a).isdisjoint(b)
+def causes_in(env: SignalEnvelope) -> frozenset[str]:
+    """The causes an envelope's evidence names (none for other sources' work)."""
+    causes = env.evidence.get("causes")
+    return frozenset(c for c in causes if isinstance(c, str)) if isinstance(causes, list) \
+        else frozenset()
+
+
+def join(first: SignalEnvelope, later: SignalEnvelope) -> SignalEnvelope:
+    """One piece of work for both: `first`'s key, goal and focus, their targets, tests and
+    causes united, the surer urgency, `later`'s key among the merged keys (its WAL row is
+    dispatched with the op)."""
+    tests = sorted({*_strings(first.evidence.get("tests")), *_strings(later.evidence.get(
+        "tests"))})
+    new = [t for t in tests if t not in _strings(first.evidence.get("tests"))]
+    goal = first.goal if not new else (
+        f"{first.goal}\n- also failing, of the same cause: {', '.join(new[:GOAL_TESTS])}"
+        + (f" (+{len(new) - GOAL_TESTS} more)" if len(new) > GOAL_TESTS else ""))
+    merged = list(_strings(first.evidence.get("merged_keys")))
+    if later.dedup_key != first.dedup_key and later.dedup_key not in merged:
+        merged.append(later.dedup_key)
+    return first.model_copy(update={
+        "target_files": tuple(dict.fromkeys((*first.target_files, *later.target_files))),
+        "goal": goal[:GOAL_CAP],
+        "urgency": max(first.urgency, later.urgency, key=list(Urgency).index),
+        "evidence": {**first.evidence, "tests": tests[:MAX_TESTS], "merged_keys": merged,
+                     "causes": sorted(causes_in(first) | causes_in(later))[:MAX_TESTS]}})
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -7,6 +7,12 @@ WAL (the ledger's intake_wal): an envelope is `enqueued` before the router sees 
 `dispatched` (with every key merged into it) or `dropped` (evicted) afterwards; what is
 neither is offered again at the next start, where it coalesces and waits exactly as before.
 
+One piece of work per cause: an envelope whose cause (sensors.failure_causes) a running op
+holds (the router's `cause_holder`) or an open review holds (`held`: the review commit's
+`Work-Key:`/`Cause:` trailers, governance.git.review_causes, read from git so a kill -9 at
+any point of a proposal cannot hide it) joins that work: it is not queued, and costs no
+WAL row. One whose cause a queued or waiting envelope names is merged into it (the router).
+
 Retries: what became of each key's last op, across restarts, is sensors.work_memory's:
 work that failed backs off (or waits for a change of code, brain or settings), work that
 waits for review or completed is not taken again while its code is unchanged. A changed
@@ -17,11 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from governance.crashpoints import crashpoint
 from governance.schemas import SignalEnvelope
 from ledger import Ledger
 from sensors.fingerprint import FingerprintWindow
@@ -37,6 +44,7 @@ FINGERPRINT_LRU = 4096
 class IntakeQueue:
     def __init__(self, ledger: Ledger, *, capacity: int, coalesce_window_s: float,
                  lock_ttl_s: float, alive: Callable[[str], bool], work: WorkMemory,
+                 held: Callable[[SignalEnvelope], Awaitable[str | None]] | None = None,
                  clock: Callable[[], float] = time.monotonic):
         # The knobs come from `[intake]` (daemon.service; tests: tests.helpers.intake_queue).
         self.ledger = ledger
@@ -44,6 +52,7 @@ class IntakeQueue:
         self.router = IntakeRouter(capacity, coalesce_window_s, lock_ttl_s, clock)
         self.clock = clock
         self.work = work  # what became of each key's last op, across restarts
+        self.held = held  # envelope -> the op whose open review holds its work, if any
         self.changed = asyncio.Event()
         self.bus = FingerprintWindow(FINGERPRINT_WINDOW_S, FINGERPRINT_LRU, clock)
 
@@ -56,6 +65,10 @@ class IntakeQueue:
         if not from_wal and not self.bus.admit(env):
             return False  # a storm's repeats: not even a WAL row
         if self.router.known(env.dedup_key):
+            return False
+        if why := await self._joins(env):
+            log.info("signal joins the work that holds its cause", dedup_key=env.dedup_key,
+                     why=why)
             return False
         if why := await self.work.held_back(env):
             log.info("signal held back", dedup_key=env.dedup_key, why=why)
@@ -77,6 +90,14 @@ class IntakeQueue:
             log.warning("queue full: evicted", dedup_key=lost.dedup_key)
         self.changed.set()
         return offer.outcome not in (Outcome.EVICTED, Outcome.DUPLICATE)
+
+    async def _joins(self, env: SignalEnvelope) -> str | None:
+        """Why `env`'s work is someone else's: a running op or an open review holds it."""
+        if (owner := self.router.cause_holder(env)) is not None:
+            return f"the running op for {owner} holds its cause"
+        if self.held is not None and (op_id := await self.held(env)) is not None:
+            return f"waits for review ({op_id})"
+        return None
 
     async def pop_ready(self) -> SignalEnvelope | None:
         """The best envelope whose files are free (its files are then held until done())."""
@@ -114,6 +135,7 @@ class IntakeQueue:
         the same work again, then its files are released."""
         try:
             if terminal is not None:
+                crashpoint("before_work_record")
                 await self.work.ended(env, op_id, terminal, reason)
                 await self.work.refresh_futile()
         except Exception:  # the files are released all the same; the op's own rows stand

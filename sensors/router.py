@@ -19,6 +19,13 @@ session, within the window (30 s), merges into it: one op with several goals. HI
 CRITICAL envelopes never wait for that and never merge; envelopes from different sessions
 never merge.
 
+Causes (sensors.failure_causes): an envelope whose evidence names causes (`causes`) that a
+queued or waiting envelope also names joins it: one op, their targets and tests united,
+its key among the merged keys. One that a running op's causes name is not queued at all
+(`cause_holder`): the running op holds that work; if its failure outlives the op, the
+sensor's next failing run brings it again. A test_failure envelope is HIGH or CRITICAL, so
+it never coalesces by files; a cause is what joins it.
+
 Capacity (16): queued and waiting envelopes together; when full, the lowest-priority queued
 envelope is evicted (it may be the newcomer), and a newcomer that would wait is evicted;
 each eviction is reported to the caller for the ledger. The bound also keeps every rule
@@ -33,6 +40,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from governance.schemas import MAX_FOCUS_LINES, SignalEnvelope, Source, Urgency
+from sensors.failure_causes import causes_in, join
 
 BASE: Mapping[str, int] = {  # seed §50.2 gives test_failure, opportunity_miner, doc_staleness
     Source.HUMAN: 1, Source.TEST_FAILURE: 2, Source.GITHUB_ISSUE: 3, Source.PERF_REGRESSION: 3,
@@ -59,6 +67,7 @@ class Outcome(StrEnum):
     QUEUED = "queued"
     DUPLICATE = "duplicate"  # its dedup key is queued, waiting or running
     COALESCED = "coalesced"  # merged into a queued envelope for the same files
+    JOINED = "joined"  # merged into a queued or waiting envelope of the same cause
     WAITING = "waiting"  # queued behind a running op that holds one of its files
     EVICTED = "evicted"  # the queue is full and it ranks lowest
 
@@ -106,6 +115,8 @@ class IntakeRouter:
         """Queue, merge, park or evict `env`; see the module docstring for the rules."""
         if self.known(env.dedup_key):
             return Offer(Outcome.DUPLICATE, env.dedup_key)
+        if (joined := self._join(env)) is not None:
+            return Offer(Outcome.JOINED, joined)
         owner = self._holder(env)
         if owner is not None:
             if self._waiting() + len(self.queued) >= self.capacity:
@@ -123,6 +134,30 @@ class IntakeRouter:
             return Offer(Outcome.EVICTED, env.dedup_key, tuple(
                 e for e in evicted if e.dedup_key != env.dedup_key))
         return Offer(Outcome.QUEUED, env.dedup_key, evicted)
+
+    def cause_holder(self, env: SignalEnvelope) -> str | None:
+        """The key of the running op that holds one of `env`'s causes, if any."""
+        causes = causes_in(env)
+        if not causes:
+            return None
+        return next((key for key, running in self.running.items()
+                     if not causes.isdisjoint(causes_in(running))), None)
+
+    def _join(self, env: SignalEnvelope) -> str | None:
+        """Merge `env` into a queued or waiting envelope of the same cause; its key."""
+        causes = causes_in(env)
+        if not causes:
+            return None
+        for q in self.queued.values():
+            if not causes.isdisjoint(causes_in(q.env)):
+                q.env = join(q.env, env)
+                return q.env.dedup_key
+        for waiting in self.behind.values():
+            for i, other in enumerate(waiting):
+                if not causes.isdisjoint(causes_in(other)):
+                    waiting[i] = join(other, env)
+                    return other.dedup_key
+        return None
 
     def _waiting(self) -> int:
         return sum(len(w) for w in self.behind.values())

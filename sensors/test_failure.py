@@ -50,15 +50,21 @@ from governance.oracle.testrun import TestOutcome, is_test_file, scope_tests, te
 from governance.schemas import SignalEnvelope, Urgency
 from ouroboros_pytest import RESULTS_DIR
 from sensors.defaults import TEST_FAILURE_DEBOUNCE_S
-from sensors.failure_causes import Group, cause_of_test, causes_of, group, module_file
+from sensors.failure_causes import (
+    GOAL_TESTS,
+    MAX_TESTS,
+    Group,
+    cause_of_test,
+    causes_of,
+    group,
+    module_file,
+)
 from sensors.failure_streaks import SOURCE, Failure, Streaks
 from sensors.run_results import ResultsFile, TestResult, from_outcome, read_results
 
 log = structlog.get_logger("sensors.test_failure")
 
 STALE_S = 3600.0  # results files older than this when first seen are skipped, not counted
-GOAL_TESTS = 8  # test ids a group's goal names; its evidence holds the rest
-MAX_GROUP_TESTS = 200  # test ids (and causes) one envelope's evidence holds
 
 Runner = Callable[[Sequence[str]], Awaitable[TestOutcome]]
 Commits = Callable[[], Awaitable[Sequence[str]]]  # HEAD, then its first parent; () if unborn
@@ -113,8 +119,8 @@ def group_envelope(group: Group, failures: Sequence[Failure], target_files: Sequ
             f" (+{len(tests) - GOAL_TESTS} more)" if len(tests) > GOAL_TESTS else "")
         goal = (f"Make the {len(tests)} failing tests of one cause ({group.anchor}) pass: "
                 f"{shown}; {first.test_id}: {line}{at}")
-    evidence = {"test_id": first.test_id, "tests": tests[:MAX_GROUP_TESTS],
-                "cause": group.anchor, "causes": sorted(group.causes)[:MAX_GROUP_TESTS],
+    evidence = {"test_id": first.test_id, "tests": tests[:MAX_TESTS],
+                "cause": group.anchor, "causes": sorted(group.causes)[:MAX_TESTS],
                 "outcome": r.outcome, "message": r.message, "where": r.where}
     urgency = Urgency.HIGH
     back = [f.passed_at for f in failures if f.passed_at is not None and f.passed_at in tip[:2]]

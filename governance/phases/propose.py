@@ -2,14 +2,21 @@
 its own review branch (governance.git.review) and the op ends PROPOSED. The commit is built
 from the op's base commit and the candidate alone, with the same trailers as an
 auto-commit plus its Evidence; the human's branch, index and working tree are untouched.
-`ouroboros review` lists it, `accept` lands it through the pipeline, `reject` deletes it."""
+`ouroboros review` lists it, `accept` lands it through the pipeline, `reject` deletes it.
+
+The commit names the work it is for (`Work-Key:` and `Cause:` trailers,
+governance.git.review_causes), so a daemon killed at any point of a proposal still knows the
+work waits for review; and a proposal whose work an open review already holds makes no
+second branch (POSTMORTEM, naming that review)."""
 
 from __future__ import annotations
 
 import git
 
+from governance.crashpoints import crashpoint
 from governance.errors import CommitError
 from governance.git.review import ReviewBranches
+from governance.git.review_causes import ReviewCauses, trailers_for
 from governance.git.signing import commit_env
 from governance.phase import Phase, Transition
 from governance.phases.autocommit import commit_message
@@ -26,15 +33,24 @@ async def propose(ctx: OperationContext, d: PhaseDeps) -> Transition:
     changes = ctx.generation.candidate.changes()
     files = [c.file_path for c in changes]
     p = d.policy
+    env = ctx.envelope
+    causes = [c for c in env.evidence.get("causes") or () if isinstance(c, str)]
     message = commit_message(ctx, files, ctx.generation.usage.provider,
                              f"{p.author_name} <{p.author_email}>", d.ledger.anchor(),
-                             integrity=False)
+                             integrity=False) + trailers_for(env.dedup_key, causes)
     reviews = d.reviews or ReviewBranches(d.git, p.review_branch_prefix)
     sign_env = commit_env(d.state_dir)
     try:
+        holder = await d.in_thread(lambda: ReviewCauses(reviews).holding(env.dedup_key, causes))
+        if holder is not None and holder != ctx.op_id:
+            return Transition(Phase.POSTMORTEM, "not proven, and not proposed twice: the same "
+                              f"work waits for review on {p.review_branch_prefix}{holder}",
+                              {"review_of": holder})
+        crashpoint("propose_before_branch")
         sha = await d.in_thread(lambda: reviews.propose(
             ctx.op_id, ctx.base_head, changes, message, author_name=p.author_name,
             author_email=p.author_email, sign_env=sign_env))
+        crashpoint("propose_after_branch")
     except (ValueError, OSError, git.GitCommandError, CommitError) as exc:
         return Transition(Phase.POSTMORTEM, f"not proven, and its review branch could not be "
                           f"made: {exc}"[:1500])
