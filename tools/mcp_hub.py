@@ -1,58 +1,28 @@
-"""MCP servers as tools: stdio connections held for the daemon's lifetime, tools listed at
+"""MCP servers as tools: one link per configured server (tools.mcp_link), tools listed at
 prompt time and exposed as `mcp_<server>_<tool>`.
 
-The config file uses the common shape:
-    {"mcpServers": {"<name>": {"command": "...", "args": [...], "env": {...}}}}
-Servers are the operator's own programs (configured, not model-chosen); calls to them pass
-the same policy (existence, argument schema, rate limit) and the same ledger as built-ins.
+The config (tools.mcp_config) names stdio programs and streamable HTTP servers. Servers are
+the operator's own (configured, not model-chosen); calls to them pass the same policy
+(existence, argument schema, rate limit: tools.policy) and the same ledger as built-ins. A
+server that is down, dies, hangs or answers garbage costs the model one clear tool error
+(tools.mcp_link.McpCallFailed) and the op goes on; the hub reconnects it at its next use.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import re
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tools.mcp_config import McpConfig, exposed_name, load_mcp_config
+from tools.mcp_link import McpCallFailed, McpLink
+
+__all__ = ["McpCallFailed", "McpConfig", "McpHub", "McpTool", "ServerReport",
+           "check_arguments", "exposed_name", "load_mcp_config"]
 log = structlog.get_logger("tools.mcp")
-_NAME = re.compile(r"[^a-z0-9_]")
-
-
-class McpServerConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    command: str = Field(min_length=1)
-    args: list[str] = Field(default_factory=list)
-    env: dict[str, str] | None = None
-    cwd: str | None = None
-
-
-class McpConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    mcpServers: dict[str, McpServerConfig] = Field(default_factory=dict)
-
-
-def load_mcp_config(path: Path) -> McpConfig:
-    try:
-        return McpConfig.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise ValueError(f"MCP config not found: {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not JSON ({exc})") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{path}: {where}: {first['msg']}") from None
-
-
-def exposed_name(server: str, tool: str) -> str:
-    return f"mcp_{_NAME.sub('_', server.lower())}_{_NAME.sub('_', tool.lower())}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +32,16 @@ class McpTool:
     tool: str  # the server's own name
     description: str
     schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServerReport:
+    """One server as `doctor` shows it: its tools, or why it cannot be reached."""
+
+    name: str
+    where: str  # the command line or the URL
+    tools: list[str] = field(default_factory=list)  # the server's own names
+    problem: str = ""
 
 
 def check_arguments(schema: dict[str, Any], args: Any) -> str | None:
@@ -86,58 +66,80 @@ def check_arguments(schema: dict[str, Any], args: Any) -> str | None:
 
 
 class McpHub:
-    """Owns the MCP client sessions; enter and exit it in the same task (anyio scopes)."""
+    """The links to every configured server; `close` stops them all."""
 
-    def __init__(self, config: McpConfig):
+    def __init__(self, config: McpConfig, *, connect_timeout_s: float = 15.0,
+                 retry_s: float = 30.0):
         self.config = config
-        self.sessions: dict[str, Any] = {}
-        self._stack = AsyncExitStack()
+        self.list_timeout_s = connect_timeout_s
+        self.links = {name: McpLink(name, cfg, connect_timeout_s=connect_timeout_s,
+                                    retry_s=retry_s)
+                      for name, cfg in config.mcpServers.items()}
+        self.listing_problems: dict[str, str] = {}  # server -> why its tools/list failed
+
+    @property
+    def sessions(self) -> dict[str, Any]:
+        """The servers up now, by name."""
+        return {n: link.session for n, link in self.links.items() if link.session is not None}
 
     async def start(self) -> list[str]:
-        """Connect to every server; return the problems (a dead server is skipped)."""
-        from mcp import ClientSession, StdioServerParameters
-        from mcp.client.stdio import stdio_client
+        """Connect to every server at once; the problems (a server down is skipped, and
+        tried again at its next use)."""
+        await asyncio.gather(*(link.ensure() for link in self.links.values()))
+        return self.problems()
 
-        problems = []
-        for name, cfg in self.config.mcpServers.items():
-            params = StdioServerParameters(command=cfg.command, args=cfg.args, env=cfg.env,
-                                           cwd=cfg.cwd)
-            try:
-                read, write = await self._stack.enter_async_context(stdio_client(params))
-                session = await self._stack.enter_async_context(ClientSession(read, write))
-                await session.initialize()
-                self.sessions[name] = session
-            except Exception as exc:
-                problems.append(f"MCP server {name!r} did not start: {exc}")
-                log.warning("mcp server failed", server=name, error=str(exc))
-        return problems
+    def problems(self) -> list[str]:
+        """Why each server that is not usable now is not."""
+        return [link.down_text() if link.session is None else self.listing_problems[name]
+                for name, link in self.links.items()
+                if link.session is None or name in self.listing_problems]
 
     async def close(self) -> None:
-        await self._stack.aclose()
+        await asyncio.gather(*(link.close() for link in self.links.values()))
 
     async def tools(self) -> dict[str, McpTool]:
-        """Discover the servers' tools now (prompt time)."""
+        """Discover the servers' tools now (prompt time): servers may change their tools,
+        and a server down since the last prompt may be back."""
+        listed = await asyncio.gather(*(self._list(n) for n in self.links))
         found: dict[str, McpTool] = {}
-        for server, session in self.sessions.items():
-            try:
-                listing = await session.list_tools()
-            except Exception as exc:
-                log.warning("mcp list_tools failed", server=server, error=str(exc))
-                continue
-            for t in listing.tools:
-                name = exposed_name(server, t.name)
-                schema = getattr(t, "input_schema", None) or getattr(t, "inputSchema", None)
-                found[name] = McpTool(name, server, t.name, t.description or "",
-                                      dict(schema or {}))
+        for tool in (t for tools in listed for t in tools):
+            found.setdefault(tool.name, tool)  # two names folding to one: the first wins
         return found
 
+    async def _list(self, server: str) -> list[McpTool]:
+        try:
+            listing = await self.links[server].request(
+                "tools/list", lambda session: session.list_tools(), self.list_timeout_s)
+        except McpCallFailed as exc:
+            if exc.kind != "down":
+                self.listing_problems[server] = str(exc)
+            log.warning("mcp tools/list failed", server=server, kind=exc.kind, error=str(exc))
+            return []
+        self.listing_problems.pop(server, None)
+        return [McpTool(exposed_name(server, t.name), server, t.name, t.description or "",
+                        dict(t.input_schema or {})) for t in listing.tools]
+
     async def call(self, tool: McpTool, arguments: dict[str, Any], timeout_s: float) -> str:
-        result = await self.sessions[tool.server].call_tool(tool.tool, arguments,
-                                                            read_timeout_seconds=timeout_s)
+        """The tool's text; McpCallFailed (its text is the model's) when there is none."""
+        result = await self.links[tool.server].request(
+            f"tools/call {tool.tool}", lambda session: session.call_tool(
+                tool.tool, arguments, read_timeout_seconds=timeout_s), timeout_s)
         parts = [getattr(c, "text", None) or f"[{getattr(c, 'type', 'content')}]"
-                 for c in getattr(result, "content", []) or []]
-        structured = getattr(result, "structured_content", None)
-        text = "\n".join(parts) or json.dumps(structured, default=str)
-        if getattr(result, "isError", False) or getattr(result, "is_error", False):
-            raise RuntimeError(text)
+                 for c in result.content or []]
+        text = "\n".join(parts) or json.dumps(result.structured_content, default=str)
+        if result.is_error:
+            raise McpCallFailed(tool.server, "tool", text)
         return text
+
+    async def survey(self) -> list[ServerReport]:
+        """Each server with its tools or why it cannot be reached (for `doctor`)."""
+        await self.start()
+        tools = await self.tools()
+        out = []
+        for name, link in self.links.items():
+            problem = ("" if link.session is not None else link.down_text())
+            problem = self.listing_problems.get(name, problem)
+            out.append(ServerReport(name, link.config.where(),
+                                    sorted(t.tool for t in tools.values() if t.server == name),
+                                    problem))
+        return out

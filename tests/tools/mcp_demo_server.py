@@ -1,5 +1,18 @@
-"""A tiny real MCP server (stdio) for the MCP tests."""
+"""A tiny real MCP server on the official SDK, for the MCP tests.
 
+`python mcp_demo_server.py` serves over stdio; `python mcp_demo_server.py --http [PORT]`
+serves MCP's streamable HTTP transport at http://127.0.0.1:PORT/mcp (PORT 0 or none: any
+free port) and prints `PORT <n>` once it listens. Besides `echo` and `add` it has the tools
+of a server going wrong: `die` exits the process mid-call, `hang` never answers the call
+(the server still answers pings), `freeze` stops the whole process (SIGSTOP: nothing answers).
+"""
+
+import os
+import signal
+import socket
+import sys
+
+import anyio
 from mcp.server.mcpserver import MCPServer
 
 server = MCPServer("demo")
@@ -17,5 +30,40 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
+@server.tool()
+def die() -> str:
+    """Exit the server process in the middle of the call."""
+    os._exit(3)
+
+
+@server.tool()
+async def hang() -> str:
+    """Never answer this call."""
+    await anyio.sleep_forever()
+    return "unreachable"
+
+
+@server.tool()
+def freeze() -> str:
+    """Stop the whole server process (it answers nothing more until SIGCONT)."""
+    os.kill(os.getpid(), signal.SIGSTOP)
+    return "thawed"
+
+
+def serve_http(port: int) -> None:
+    import uvicorn
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen()
+    print("PORT", sock.getsockname()[1], flush=True)  # the test reads this line
+    config = uvicorn.Config(server.streamable_http_app(), log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
 if __name__ == "__main__":
-    server.run("stdio")
+    if sys.argv[1:2] == ["--http"]:
+        serve_http(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+    else:
+        server.run("stdio")

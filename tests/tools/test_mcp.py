@@ -87,7 +87,7 @@ async def test_daemon_connects_mcp_servers_and_reports_them(repo, short_tmp):
     async with running_daemon(repo, settings) as daemon:
         status = await daemon.status()
     assert status.mcp.servers == ["demo"]
-    assert "'dead' did not start" in status.mcp.problems[0]
+    assert "'dead' (/nonexistent/server) is down since" in status.mcp.problems[0]
 
 
 async def test_a_malformed_mcp_config_stops_the_start(repo, short_tmp):
