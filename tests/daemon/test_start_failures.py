@@ -51,13 +51,24 @@ def _human_pytest(root: Path, *args: str) -> int:
                           timeout=120).returncode
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = commit_files(tmp_path / "repo", REPO)
+def _repo(root: Path, files: dict[str, str]) -> Path:
+    root = commit_files(root, files)
     with (root / ".git" / "info" / "exclude").open("a") as f:
         f.write("/.ouroboros/\n")  # what the daemon does with its state dir
     (root / ".ouroboros").mkdir()
     return root
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return _repo(tmp_path / "repo", REPO)
+
+
+def _learner(root: Path, sensor: TestFailureSensor | None) -> ProfileLearner:
+    """The daemon's learner on a local runner (the jailed one: the daemon test below)."""
+    state = root / ".ouroboros"
+    return ProfileLearner(root, state, ".ouroboros", GitOps(root), TestRunner(PYTEST, 60), (),
+                          _never_busy, 0.05, FailureFeed(root, state, lambda: sensor))
 
 
 def _sensor(root: Path) -> tuple[TestFailureSensor, list[SignalEnvelope]]:
@@ -74,10 +85,7 @@ def _sensor(root: Path) -> tuple[TestFailureSensor, list[SignalEnvelope]]:
 
 async def test_a_committed_failure_is_found_at_start_and_when_head_moves(repo: Path) -> None:
     sensor, got = _sensor(repo)
-    state = repo / ".ouroboros"
-    feed = FailureFeed(repo, state, lambda: sensor)
-    learner = ProfileLearner(repo, state, ".ouroboros", GitOps(repo), TestRunner(PYTEST, 60),
-                             (), _never_busy, 0.05, feed)
+    learner = _learner(repo, sensor)
     assert await learner.once() == "learnt"
     assert [e.evidence["test_id"] for e in got] == [BROKEN]  # no human ran pytest
     assert got[0].evidence["where"] == "tests/test_broken.py:5"  # the crash, as a human's run
@@ -99,12 +107,9 @@ async def test_a_committed_failure_is_found_at_start_and_when_head_moves(repo: P
 
 
 async def test_without_the_sensor_nothing_is_written(repo: Path) -> None:
-    state = repo / ".ouroboros"
-    feed = FailureFeed(repo, state, lambda: None)
-    learner = ProfileLearner(repo, state, ".ouroboros", GitOps(repo), TestRunner(PYTEST, 60),
-                             (), _never_busy, 0.05, feed)
+    learner = _learner(repo, None)
     assert await learner.once() == "learnt" and learner.runs == 1
-    assert not (state / "test-results").exists()
+    assert not (repo / ".ouroboros" / "test-results").exists()
 
 
 def _enqueued(state: Path, test_id: str) -> int:
@@ -129,3 +134,13 @@ async def test_the_daemon_queues_a_failure_committed_before_it_started(repo: Pat
         await wait_for(lambda: sensor.runs >= runs + 2, 30.0, "the human's runs read")
         assert len([e for e in daemon.queue.snapshot() if BROKEN in e["goal"]]) == 1
         assert _enqueued(daemon.state_dir, BROKEN) == 1  # one WAL row: not queued twice
+
+
+async def test_a_test_file_that_does_not_import_is_found_too(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "repo", {**REPO, "tests/test_gone.py": "from calc.core import gone"
+                                     "\n\n\ndef test_gone():\n    assert gone()\n"})
+    sensor, got = _sensor(root)
+    learner = _learner(root, sensor)
+    assert (await learner.once()).startswith("failed")  # no profile of a suite that aborts
+    assert [e.evidence["test_id"] for e in got] == ["tests/test_gone.py"]
+    assert "ImportError" in got[0].goal and "calc/core.py" in got[0].target_files
