@@ -46,7 +46,7 @@ from ledger.redact import redact
 from tools.builtin import MANIFEST, TOOLS, ToolFailed
 from tools.env import ToolEnv
 from tools.exploration import CATEGORY_OF, ExplorationLedger
-from tools.mcp_hub import McpHub, McpTool
+from tools.mcp_hub import McpCallFailed, McpHub, McpTool
 from tools.policy import PolicyContext, evaluate
 from tools.rwlock import SharedOrExclusive
 from tools.toolcalls import call_schema, parse_tool_calls
@@ -330,6 +330,8 @@ class ToolLoopCoordinator:
                     return await self.mcp.call(self.mcp_tools[name], args, timeout), True
             except TimeoutError:
                 return f"error: {name} timed out after {timeout:g}s", False
+            except McpCallFailed as exc:  # down, died, hung, garbage: its text is the model's
+                return f"error: {name}: {exc}", False
             except Exception as exc:
                 return f"error: {name} failed ({type(exc).__name__}: {exc})", False
         spec = TOOLS[name]
