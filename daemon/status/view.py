@@ -99,7 +99,7 @@ async def status_of(d: StatusSource) -> Status:
         "sensor_problems": d.sensors.problems(),
         "questions": d.questions.pending(),
         "mcp": {"servers": sorted(d.mcp.sessions) if d.mcp else [],
-                "problems": d.mcp_problems},
+                "problems": d.mcp.problems() if d.mcp else d.mcp_problems},  # live
         "in_flight": in_flight(d, time.monotonic()),
         "model_turn": d.model_gate.holder,
         "cost_today_usd": round(cost_today, 6),
