@@ -21,6 +21,7 @@ from daemon.eval import history, records, render
 from daemon.eval import settings as eval_settings
 from daemon.eval.card import Card
 from daemon.eval.mine import MineSpec, mine
+from daemon.eval.op import REVIEW_KEPT
 from daemon.eval.runner import EvalError, RunOptions, out_dir, run
 from daemon.eval.suite import Suite
 from daemon.eval.task import Kind, Task, TaskCache
@@ -202,7 +203,15 @@ def _op_chain(state: Path, op: str, as_json: bool) -> int:
         chain = asyncio.run(read())
     except LedgerError as exc:
         raise CliError(str(exc), code=1) from None
-    print(json.dumps(chain, indent=2) if as_json else chain_text(chain))
+    if as_json:
+        print(json.dumps(chain, indent=2))
+        return 0
+    print(chain_text(chain))
+    for kept in (t for t in chain["thoughts"] if t["phase"] == REVIEW_KEPT):
+        data = kept.get("data") or {}
+        print(f"\nthe change proposed for review on {data.get('branch', '?')} (the branch "
+              "lived in the task's scratch clone, deleted once judged; kept here):\n"
+              + str(data.get("diff", "")).rstrip())
     return 0
 
 

@@ -193,6 +193,7 @@ async def judge(parts: Parts, task: Task, kind: Kind, root: Path, work: Path, he
         return TaskResult(**base, verdict=verdict, evidence=evidence, hidden_failing=failing,
                           rider=rider)
     if end is Phase.PROPOSED and isinstance(payload.get("branch"), str):
+        await keep_review(parts.ledger, base["op_id"], root, head, payload["branch"])
         tree = await asyncio.to_thread(scratch.checkout_copy, root, payload["branch"],
                                        work / "review")
         failing, rider = await hidden_failing(parts, task, tree, work), carried(task, tree)
@@ -203,6 +204,20 @@ async def judge(parts: Parts, task: Task, kind: Kind, root: Path, work: Path, he
     return TaskResult(**base, verdict=Verdict.POSTMORTEM,
                       reason_class=reason_class(str(last.get("from_phase") or ""),
                                                 base["reason"]))
+
+
+REVIEW_KEPT = "EVAL"  # the thought's phase: the review branch's change, kept
+DIFF_CAP = 200_000  # characters of a kept diff
+
+
+async def keep_review(ledger: Ledger, op_id: str, root: Path, head: str, branch: str) -> None:
+    """The review branch's change, kept in the op's chain (`eval report --op` prints it):
+    the branch its reason names lives in the task's scratch clone, deleted once judged."""
+    diff = await asyncio.to_thread(scratch.git, root, "diff", head, branch)
+    await ledger.record_thought(op_id, REVIEW_KEPT, "the change proposed for review, kept "
+                                "here: its branch lived in the task's scratch clone, deleted "
+                                "once the task was judged", {"branch": branch,
+                                                             "diff": diff[:DIFF_CAP]})
 
 
 def carried(task: Task, tree: Path) -> str:
