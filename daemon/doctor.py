@@ -8,7 +8,8 @@ API keys found by daemon.brains.discover, and daemon.brains.embedded's word when
 embedded model is all there is); bubblewrap and the jail as this user (tools.jail's own
 start-up probe); the repository's test environment (governance.oracle.test_env, as the
 daemon resolves it); the host gate (daemon.doctor_host: the load of the last minutes, and a
-running daemon's wait); systemd, the installed unit and the drop-in HTTP brains need under it.
+running daemon's wait); the MCP servers of tools.mcp_config, each with its tools; systemd,
+the installed unit and the drop-in HTTP brains need under it.
 
 Read-only: nothing is written, no API key is sent anywhere (hosted APIs are not contacted),
 local servers are only asked for their model lists.
@@ -271,8 +272,26 @@ async def run_checks(repo: Path, path: Path | None, environ: Mapping[str, str],
     return [repo_check(repo), first, brain_check(settings), model,
             *http_checks(settings, found, environ),
             *found_checks(settings, found[:len(where)], keys), *jail, tests,
-            *(Check(*c) for c in host),
+            *(Check(*c) for c in host), *await mcp_checks(settings, repo),
             *systemd_checks(settings, repo, home)]
+
+
+async def mcp_checks(settings: Settings, repo: Path) -> list[Check]:
+    """Each server of tools.mcp_config with its tools, or why it cannot be reached (each is
+    started or connected to, asked for tools/list, and let go)."""
+    if not settings.tools.mcp_config:
+        return []
+    from tools.mcp_hub import load_mcp_config, survey
+
+    path = repo / settings.tools.mcp_config  # an absolute one replaces repo
+    try:
+        config = await asyncio.to_thread(load_mcp_config, path)
+    except ValueError as exc:  # the daemon's start fails on it
+        return [Check("mcp", "missing", str(exc), "correct the file tools.mcp_config names")]
+    return [Check(f"mcp {r.name}", "warn", r.problem, f"start it, or correct its entry in "
+                  f"{path}; the daemon runs without its tools") if r.problem else
+            Check(f"mcp {r.name}", "ok", f"{r.where}: {len(r.tools)} tool(s): "
+                  f"{', '.join(r.tools) or '(none)'}") for r in await survey(config)]
 
 
 def _on_this_host(settings: Settings, repo: Path) -> tuple[Check, list[Check], Check]:

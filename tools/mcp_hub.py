@@ -21,7 +21,7 @@ from tools.mcp_config import McpConfig, exposed_name, load_mcp_config
 from tools.mcp_link import McpCallFailed, McpLink
 
 __all__ = ["McpCallFailed", "McpConfig", "McpHub", "McpTool", "ServerReport",
-           "check_arguments", "exposed_name", "load_mcp_config"]
+           "check_arguments", "exposed_name", "load_mcp_config", "survey"]
 log = structlog.get_logger("tools.mcp")
 
 
@@ -143,3 +143,12 @@ class McpHub:
                                     sorted(t.tool for t in tools.values() if t.server == name),
                                     problem))
         return out
+
+
+async def survey(config: McpConfig, connect_timeout_s: float = 10.0) -> list[ServerReport]:
+    """Connect to every server, list its tools, disconnect: what `doctor` reports."""
+    hub = McpHub(config, connect_timeout_s=connect_timeout_s)
+    try:
+        return await hub.survey()
+    finally:
+        await hub.close()
