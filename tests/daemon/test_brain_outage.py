@@ -1,0 +1,121 @@
+"""A brain outage is not the work's failure (issue 44, items 1 and 4), with a real daemon
+and a real OpenAI-compatible HTTP server as its only brain (tests.replay_http: the replay
+stand-in behind a real socket, stopped and started by the test on the same port).
+
+- The server is down when the daemon starts: the start-up says which brain and what to
+  start, `status` says it is down and since when, no op ends POSTMORTEM and no failed-work
+  record is written; the server starts: the TODO's op starts within one probe interval and
+  lands.
+- The server is killed in the middle of a reply, twice: the op waits for a brain (the
+  ledger's "waiting for a brain since ...", `status` counts it), resumes when the server
+  is back, and lands; the work earned no failed-work record and no backoff.
+
+The probe schedule is shortened (failback.PROBE_INTERVALS, a table of timings) so the test
+waits fractions of a second where the daemon waits up to a minute."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+
+import pytest
+
+from daemon.status.text import status_text
+from governance.brains import failback
+from kernel.replay import ReplayProvider, load_script
+from tests.helpers import (
+    add_todo_and_commit,
+    running_daemon,
+    settings_for,
+    todo_script,
+    wait_for,
+    wait_terminal,
+)
+from tests.local_http import serving
+from tests.replay_http import HANG, MODEL, ReplayServer
+
+pytestmark = pytest.mark.slow
+
+PROBE_S = 0.3
+
+
+@pytest.fixture
+def quick_probes(monkeypatch):
+    monkeypatch.setattr(failback, "PROBE_INTERVALS", ((0.0, PROBE_S),))
+    monkeypatch.setattr(failback, "PAST_ETA_PROBE_S", PROBE_S)
+
+
+def _free_port() -> int:
+    with serving(ReplayServer(ReplayProvider([])).app()) as url:
+        return int(url.rsplit(":", 1)[1])
+
+
+def _settings(port: int):
+    return settings_for(None, provider={"http": [{
+        "kind": "openai", "base_url": f"http://127.0.0.1:{port}/v1", "model": MODEL,
+        "name": "llamacpp"}]}, governance={"plan_trials": 0})
+
+
+async def _work_records(daemon) -> list[dict]:
+    return await daemon.ledger.latest_work()
+
+
+async def test_a_daemon_started_before_its_brain_loses_nothing(repo: Path, short_tmp: Path,
+                                                               quick_probes, caplog):
+    port = _free_port()
+    server = ReplayServer(ReplayProvider(load_script(todo_script(short_tmp / "s.jsonl"))))
+    add_todo_and_commit(repo)  # found by the start-up scan, while the brain is down
+    async with running_daemon(repo, _settings(port)) as daemon:
+        assert daemon.provider.queue_only  # known down at start: no op started to fail
+        text = status_text(await daemon.status())
+        assert "brain llamacpp down since" in text, text
+        assert f"nothing answers at http://127.0.0.1:{port}/v1: start your server" in text
+        await wait_for(lambda: len(daemon.queue) == 1, what="the TODO queued")
+        await asyncio.sleep(5 * PROBE_S)  # several probes find nothing: still nothing runs
+        assert await daemon.ledger.operations() == []
+        with serving(server.app(), port):
+            answered = time.monotonic()
+            [op] = await wait_terminal(daemon, timeout=60)
+            first_call = server.requests[0] - answered
+        assert op["phase"] == "COMPLETE", await daemon.ledger.chain(op["op_id"])
+        assert [r["event"] for r in await _work_records(daemon)] == ["completed"]
+    assert first_call < PROBE_S + 2.0, first_call  # one probe interval, and the op's start
+
+
+async def test_a_server_killed_mid_reply_twice_leaves_the_op_waiting_not_failed(
+        repo: Path, short_tmp: Path, quick_probes):
+    port = _free_port()
+    explore, *fix = load_script(todo_script(short_tmp / "s.jsonl"))
+    hang = explore.model_copy(update={"text": HANG})
+    # each attempt explores afresh: the one cut short, and the one asked again
+    server = ReplayServer(ReplayProvider([explore, hang, explore, hang, explore, *fix]))
+    async with running_daemon(repo, _settings(port)) as daemon:
+        for kill in range(2):
+            with contextlib.ExitStack() as up:
+                up.enter_context(serving(server.app(), port))
+                if kill == 0:
+                    add_todo_and_commit(repo)
+                assert await asyncio.to_thread(server.hanging.wait, 60), "no reply began"
+                server.hanging.clear()
+                # leaving the block stops the server under the hanging reply
+            [op] = await daemon.ledger.operations()
+            op_id = op["op_id"]
+            await wait_for(lambda: op_id in daemon.provider.waiters, what="the wait")  # noqa: B023
+            chain = await daemon.ledger.chain(op_id)
+            assert [t["msg"] for t in chain["thoughts"]
+                    if t["data"].get("waiting_for_brain")][-1].startswith(
+                        "waiting for a brain since ")
+            text = status_text(await daemon.status())
+            assert "1 op(s) wait for it" in text, text
+            assert [o["phase"] for o in await daemon.ledger.operations()] != ["POSTMORTEM"]
+        with serving(server.app(), port):
+            [op] = await wait_terminal(daemon, timeout=90)
+        chain = await daemon.ledger.chain(op["op_id"])
+        assert op["phase"] == "COMPLETE", chain["transitions"][-1]
+        waits = [t["msg"] for t in chain["thoughts"] if t["data"].get("waiting_for_brain")]
+        assert len(waits) == 2, waits
+        assert [r["event"] for r in await _work_records(daemon)] == ["completed"]
+        assert (await daemon.status()).held_back == []
+
