@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +33,9 @@ from daemon.eval import records
 from daemon.eval.facts import facts_of
 from daemon.eval.op import Parts, run_task
 from daemon.eval.page import write_page
-from daemon.eval.progress import Progress
+from daemon.eval.progress import Progress, with_heartbeat
 from daemon.eval.records import Run, RunSpec
+from daemon.eval.render import duration
 from daemon.eval.settings import STAND_INS
 from daemon.eval.task import Kind, Task
 from daemon.host.gate import HostGate, host_gate_for
@@ -61,6 +63,7 @@ class RunOptions:
     jail_reason: str | None
     fresh: bool = False  # start anew even when an unfinished run of this spec exists
     host: HostReader | None = None  # the host gate's reader (tests: a fake tree)
+    beat_s: float = 30.0  # a heartbeat line at least this often while a task runs
 
 
 def spec_of(opts: RunOptions) -> RunSpec:
@@ -101,8 +104,14 @@ async def _run_tasks(opts: RunOptions, ledger: Ledger, current: Run, say: Say) -
     async def one(task: Task, kind: Kind) -> None:
         async with slots:
             await gate.clear()
+            started = time.monotonic()
+
+            def beat() -> None:
+                say(f"  ... {task.id}:{kind.value}: its op runs "
+                    f"({duration(time.monotonic() - started)} so far)")
+
             try:
-                result = await run_task(parts, task, kind)
+                result = await with_heartbeat(run_task(parts, task, kind), opts.beat_s, beat)
             except Exception as exc:  # not the brain's doing: the task stays to be run
                 log.exception("eval task failed", task=task.id, kind=kind.value)
                 failures.append(f"{task.id}:{kind.value}: {type(exc).__name__}: {exc}")

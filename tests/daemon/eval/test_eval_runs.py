@@ -165,7 +165,7 @@ def test_a_real_library_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 async def test_a_run_waits_while_the_host_is_busy(tmp_path: Path) -> None:
     """The host gate holds the first task back while the machine is its human's; it runs
-    once the load drops, by itself."""
+    once the load drops, by itself, with a heartbeat while its op runs."""
     shas = toy(tmp_path / "repo")
     repo, state = tmp_path / "repo", tmp_path / "repo" / ".ouroboros"
     task = Task(id=shas["clamp"][:12], sha=shas["clamp"], parent=shas["initial"],
@@ -177,7 +177,7 @@ async def test_a_run_waits_while_the_host_is_busy(tmp_path: Path) -> None:
     settings = Settings.model_validate({"health": {"enabled": True, "poll_s": 0.05}})
     opts = RunOptions(repo, state, eval_settings.for_brain(settings, "replay:none", None),
                       "replay:none", (Kind.REPAIR,), (task,), tmp_path / "work", None,
-                      host=tree.reader())
+                      host=tree.reader(), beat_s=0.05)
     said: list[str] = []
     waiting = asyncio.Event()
 
@@ -194,6 +194,8 @@ async def test_a_run_waits_while_the_host_is_busy(tmp_path: Path) -> None:
     assert card.verdicts == {"no_change": 1}
     free = next(i for i, line in enumerate(said) if "the host is free again" in line)
     assert free < next(i for i, line in enumerate(said) if line.startswith("["))
+    # while the task's op ran, a heartbeat said so (every 50 ms here; 30 s by default)
+    assert any(line.startswith(f"  ... {task.id}:repair: its op runs (") for line in said), said
 
 
 
