@@ -34,9 +34,11 @@ from daemon.brains.embedded import EMBEDDED_ONLY, HOW_TO_GET_ONE, embedded_only
 from daemon.config import locate
 from daemon.config.settings import CONFIG_NAME, Settings, load_settings
 from daemon.console import safe_text
+from daemon.doctor_brains import brains_down, down_checks
 from daemon.doctor_host import host_checks
 from daemon.errors import ConfigError
 from daemon.host import loopback
+from governance.brains.outage import what_to_start
 
 Status = Literal["ok", "missing", "warn"]
 UNIT = "ouroboros@.service"
@@ -133,7 +135,8 @@ def http_checks(settings: Settings, found: Sequence[discover.Found],
             out.append(Check(name, "ok", f"{e.base_url} (not contacted: doctor sends no key)"))
         elif not seen.up:
             out.append(Check(name, "warn", f"{e.base_url}: {seen.problem}; the chain fails "
-                             "over to the next brain", "start that server"))
+                             "over to the next brain, or work waits for this one",
+                             what_to_start(e.base_url)))
         elif e.model not in seen.models and f"{e.model}:latest" not in seen.models:
             pull = f"`ollama pull {e.model}`" if e.kind == "ollama" else "load it there"
             out.append(Check(name, "warn", f"{e.base_url} does not list {e.model!r}", pull))
@@ -269,8 +272,9 @@ async def run_checks(repo: Path, path: Path | None, environ: Mapping[str, str],
     keys = discover.hosted_keys(environ)
     model, jail, tests = await asyncio.to_thread(_on_this_host, settings, repo)
     host = await asyncio.to_thread(host_checks, settings.health, repo, path, environ)
+    down = await asyncio.to_thread(brains_down, repo, path, environ)  # a running daemon's
     return [repo_check(repo), first, brain_check(settings), model,
-            *http_checks(settings, found, environ),
+            *http_checks(settings, found, environ), *(Check(*c) for c in down_checks(down)),
             *found_checks(settings, found[:len(where)], keys), *jail, tests,
             *(Check(*c) for c in host), *await mcp_checks(settings, repo),
             *systemd_checks(settings, repo, home)]
