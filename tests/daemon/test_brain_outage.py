@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon.doctor_brains import brains_down, down_checks
 from daemon.status.text import status_text
 from governance.brains import failback
 from kernel.replay import ReplayProvider, load_script
@@ -72,6 +73,10 @@ async def test_a_daemon_started_before_its_brain_loses_nothing(repo: Path, short
         text = status_text(await daemon.status())
         assert "brain llamacpp down since" in text, text
         assert f"nothing answers at http://127.0.0.1:{port}/v1: start your server" in text
+        said = await asyncio.to_thread(brains_down, repo, None, {})  # `doctor`'s question
+        [(name, status, detail, fix)] = down_checks(said)
+        assert (name, status) == ("brain llamacpp", "warn") and "0 op(s) wait" in detail
+        assert fix == f"nothing answers at http://127.0.0.1:{port}/v1: start your server"
         await wait_for(lambda: len(daemon.queue) == 1, what="the TODO queued")
         await asyncio.sleep(5 * PROBE_S)  # several probes find nothing: still nothing runs
         assert await daemon.ledger.operations() == []
