@@ -15,6 +15,13 @@ writes), so the queue does not take it twice.
 
 Only while the sensor is on (`intake.test_failure`); a run that timed out or reported no
 test hands nothing over.
+
+The sensor's streaks start empty with each daemon, and a restart at a HEAD already profiled
+runs no suite. So the tests that failed in the last runs are remembered (FAILING_FILE in the
+state dir: a run's own tests replace what was known of them, the rest stand while their file
+does), and the first look of a daemon that runs nothing reruns them alone, twice, in a copy
+of the tree, written as two results files: what still fails is found again (the queue and
+the work records say whether it is still work), what passes now is forgotten.
 """
 
 from __future__ import annotations
@@ -25,7 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from governance.oracle.profile_store import write_whole
 from governance.oracle.testrun import TestOutcome
 from ouroboros_pytest import MAX_TESTS, Recorder
 from sensors.failure_streaks import FAILING
@@ -50,6 +59,15 @@ class Handed:
 
 
 NOTHING = Handed(0, (), (), 0)
+FAILING_FILE = "suite-failures.json"
+
+
+class Known(BaseModel):
+    """FAILING_FILE: the tests that failed in the last runs that included them."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(default=1, ge=1, le=1)
+    failing: list[str] = Field(default_factory=list, max_length=MAX_TESTS)
 
 
 class FailureFeed:
@@ -59,6 +77,7 @@ class FailureFeed:
                  sensor: Callable[[], TestFailureSensor | None]):
         self.root, self.state_dir = root, state_dir
         self.sensor = sensor  # looked up per run: the daemon builds its hub after the learner
+        self.path = state_dir / FAILING_FILE
 
     async def hand(self, box_root: Path, ran: TestOutcome, rerun: Rerun) -> Handed:
         """Write `ran` as a results file; rerun its failures alone in `box_root` (still
@@ -71,7 +90,8 @@ class FailureFeed:
             return NOTHING
         await self._write(first, ran)
         failing = tuple(t for t, r in first.items() if r.outcome in FAILING
-                        and (box_root / t.split("::", 1)[0]).is_file())  # not '<session>'
+                        and _in_tree(box_root, t))
+        await asyncio.to_thread(self._remember, box_root, set(first), failing)
         again: dict[str, TestResult] = {}
         if failing:
             log.info("failing tests in the suite run: each runs once more, alone",
@@ -87,6 +107,48 @@ class FailureFeed:
                  failing=len(failing), failing_again=len(still), queued=queued)
         return Handed(len(first), failing, still, queued)
 
+    async def recheck(self, box_root: Path, rerun: Rerun) -> int:
+        """The remembered failures rerun alone, twice, in `box_root` (a copy of the tree
+        as it is now), handed over as two runs; envelopes the sensor emitted."""
+        sensor = self.sensor()
+        known = await asyncio.to_thread(self._known, box_root)
+        if sensor is None or not known:
+            return 0
+        log.info("tests that failed before this start run again, alone", tests=len(known))
+        results: dict[str, TestResult] = {}
+        for _ in range(2):
+            ran = await rerun(box_root, known)
+            if ran.timed_out:
+                return 0  # remembered still: the next start tries again
+            results = {t: r for t, r in from_outcome(ran).items() if t in known}
+            if not results:
+                break  # not found alone (renamed, a usage error): forgotten below
+            await self._write(results, ran)
+        queued = await sensor.scan_once() if results else 0
+        failing = tuple(t for t, r in results.items() if r.outcome in FAILING)
+        await asyncio.to_thread(self._remember, box_root, set(known), failing)
+        return queued
+
+    def any_known(self) -> bool:
+        """Whether a failure is remembered at all (a start with none copies no tree)."""
+        return bool(self._read())
+
+    def _read(self) -> list[str]:
+        try:
+            return Known.model_validate_json(self.path.read_bytes()).failing
+        except (OSError, ValidationError):
+            return []
+
+    def _known(self, box_root: Path) -> list[str]:
+        """The remembered failures whose file is in the tree; a corrupt file is none."""
+        return [t for t in self._read() if _in_tree(box_root, t)]
+
+    def _remember(self, box_root: Path, ran: set[str], failing: tuple[str, ...]) -> None:
+        """What this run said of its tests replaces what was known of them."""
+        kept = [t for t in self._known(box_root) if t not in ran]
+        write_whole(self.path, Known(failing=sorted({*kept, *failing})[:MAX_TESTS])
+                    .model_dump())
+
     async def _write(self, tests: dict[str, TestResult], ran: TestOutcome) -> Path:
         """One results file, by the plugin's writer: the ids are the repository's (the
         sandbox copy mirrors it), so its rootdir is the repository's root."""
@@ -96,3 +158,10 @@ class FailureFeed:
         recorder.truncated = len(kept) < len(tests)  # the failures are kept first
         exitstatus = ran.report.exitstatus if ran.report.exitstatus is not None else 1
         return await asyncio.to_thread(recorder.write, exitstatus)
+
+
+def _in_tree(box_root: Path, test_id: str) -> bool:
+    """A test id whose file is in the tree (not pytest's '<session>', not a path out)."""
+    rel = test_id.split("::", 1)[0]
+    return ".." not in Path(rel).parts and not rel.startswith("/") \
+        and (box_root / rel).is_file()

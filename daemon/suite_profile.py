@@ -86,6 +86,7 @@ class ProfileLearner:
         self.detail_path = state_dir / detail_store.DETAIL_FILE
         self.runs = 0  # jailed runs started (a restart that reuses the profile starts none)
         self._failed_head: str | None = None  # a run that broke: not retried at this HEAD
+        self._looked = False  # once() ran in this process
 
     async def forever(self) -> None:
         """Look after every poll (the first too: start-up and its scan come first); owned
@@ -99,7 +100,17 @@ class ProfileLearner:
                 log.exception("suite profile not learnt")
 
     async def once(self) -> str:
-        """Profile the tree if HEAD moved since the stored profile; what it did."""
+        """Profile the tree if HEAD moved since the stored profile; what it did. The first
+        look of a daemon that runs no suite reruns the failures the last runs saw (the
+        sensor's streaks start empty: daemon.start_failures)."""
+        did = await self._look()
+        if not self._looked:
+            self._looked = True
+            if self.runs == 0:
+                await self._recheck()
+        return did
+
+    async def _look(self) -> str:
         head = await asyncio.to_thread(self.git.head_sha)
         if head is None:
             return "no commit yet"
@@ -162,6 +173,21 @@ class ProfileLearner:
             await self.failures.hand(tree.box.root, ran, self._rerun)
         except Exception:
             log.exception("the suite run's failures were not handed to the sensor")
+
+    async def _recheck(self) -> None:
+        """The remembered failures, rerun in a copy of the tree as it is now."""
+        if self.failures is None or not await asyncio.to_thread(self.failures.any_known):
+            return
+        head = await asyncio.to_thread(self.git.head_sha)
+        if head is None:
+            return
+        tree = await asyncio.to_thread(self._copy, head)
+        try:
+            await self.failures.recheck(tree.box.root, self._rerun)
+        except Exception:
+            log.exception("the failures known before this start were not rerun")
+        finally:
+            await asyncio.to_thread(tree.box.destroy)
 
     async def _rerun(self, root: Path, tests: Sequence[str]) -> TestOutcome:
         """`tests` alone, at the lowest priority, without the profile plugin."""

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from daemon.start_failures import FailureFeed
+from daemon.start_failures import FAILING_FILE, FailureFeed
 from daemon.suite_profile import ProfileLearner
 from governance.git.gitops import GitOps
 from governance.oracle.testrun import TestRunner
 from governance.schemas import SignalEnvelope
-from sensors.test_failure import TestFailureSensor
+from ouroboros_pytest import RESULTS_DIR
+from sensors.test_failure import STALE_S, TestFailureSensor
 from tests.helpers import PYTEST, commit_files, git, running_daemon, settings_for, wait_for
 
 BROKEN = "tests/test_broken.py::test_add_carries"
@@ -110,6 +111,36 @@ async def test_without_the_sensor_nothing_is_written(repo: Path) -> None:
     learner = _learner(repo, None)
     assert await learner.once() == "learnt" and learner.runs == 1
     assert not (repo / ".ouroboros" / "test-results").exists()
+
+
+def _an_hour_later(state: Path) -> None:
+    """The earlier runs' results files aged past the sensor's STALE_S: a restart later on
+    reads them as history, not as runs."""
+    for path in (state / RESULTS_DIR).glob("*.json"):
+        old = path.stat().st_mtime - 2 * STALE_S
+        os.utime(path, (old, old))
+
+
+async def test_a_restart_at_a_profiled_head_finds_the_failures_again(repo: Path) -> None:
+    state = repo / ".ouroboros"
+    sensor, got = _sensor(repo)
+    assert await _learner(repo, sensor).once() == "learnt" and len(got) == 1
+    _an_hour_later(state)
+    again, found = _sensor(repo)  # a new daemon: its sensor's streaks are empty
+    restarted = _learner(repo, again)
+    assert await restarted.once() == "current" and restarted.runs == 0  # no suite run
+    assert [e.evidence["test_id"] for e in found] == [BROKEN] and again.runs == 2
+    assert found[0].dedup_key == got[0].dedup_key  # the same work: the queue has it once
+    assert json.loads((state / FAILING_FILE).read_text())["failing"] == [BROKEN]
+
+    (repo / "calc/core.py").write_text("def add(a, b):\n    return a + b\n")  # fixed
+    _an_hour_later(state)
+    third, more = _sensor(repo)
+    assert await _learner(repo, third).once() == "current"
+    assert more == [] and third.runs == 2 and not third.flaky
+    assert json.loads((state / FAILING_FILE).read_text())["failing"] == []  # forgotten
+    third_again, _ = _sensor(repo)
+    assert await _learner(repo, third_again).once() == "current" and third_again.runs == 0
 
 
 def _enqueued(state: Path, test_id: str) -> int:
