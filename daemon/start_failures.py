@@ -59,7 +59,7 @@ class Handed:
 
 
 NOTHING = Handed(0, (), (), 0)
-FAILING_FILE = "suite-failures.json"
+FAILING_FILE = "suite_failures.json"
 
 
 class Known(BaseModel):
