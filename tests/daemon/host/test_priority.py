@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 
 from daemon.control.client import ControlClient
-from daemon.host.priority import IO_CLASS_BEST_EFFORT, IO_LEVEL, IOPRIO_SYSCALLS, NICE
+from daemon.host.priority import (
+    IDLE_NICE,
+    IO_CLASS_BEST_EFFORT,
+    IO_CLASS_IDLE,
+    IO_LEVEL,
+    IOPRIO_SYSCALLS,
+    NICE,
+)
 from tests.daemon.test_systemd_unit import UNIT, directives, one
 from tests.helpers import wait_sync
 
@@ -30,7 +37,7 @@ from daemon.host.priority import io_priority, lower, threads
 {before}
 stop = threading.Event()
 early = threading.Thread(target=stop.wait); early.start()
-problems = lower()
+problems = lower({call})
 late = threading.Thread(target=stop.wait); late.start()
 tids = threads()
 print(json.dumps({{"problems": problems, "tids": tids,
@@ -40,8 +47,9 @@ stop.set(); early.join(); late.join()
 """
 
 
-def _report(before: str = "") -> dict:
-    out = subprocess.run([sys.executable, "-c", REPORT.format(before=before)], cwd=ROOT,
+def _report(before: str = "", call: str = "") -> dict:
+    out = subprocess.run([sys.executable, "-c", REPORT.format(before=before, call=call)],
+                         cwd=ROOT,
                          capture_output=True, text=True, timeout=60, check=True)
     return json.loads(out.stdout)
 
@@ -53,6 +61,15 @@ def test_every_thread_is_lowered_and_a_new_one_inherits_it():
     assert r["problems"] == [] and len(r["tids"]) == 3  # main, early, late
     assert r["nice"] == [NICE] * 3
     assert r["io"] == [[IO_CLASS_BEST_EFFORT, IO_LEVEL]] * 3
+
+
+@pytest.mark.slow
+@needs_ioprio
+def test_the_bound_s_op_takes_idle_priority_on_every_thread():
+    """daemon.host.overdue's op: nice 19 and the idle I/O class, inherited as before."""
+    r = _report("os.nice(10)", call="idle=True")
+    assert r["problems"] == [] and len(r["tids"]) == 3
+    assert r["nice"] == [IDLE_NICE] * 3 and r["io"] == [[IO_CLASS_IDLE, 0]] * 3
 
 
 @pytest.mark.slow
