@@ -22,6 +22,7 @@ from daemon import heap, reviews
 from daemon.brains.embedded import ConfigRead
 from daemon.brains.routes import Brains
 from daemon.brains.start import start_brains
+from daemon.brains.workers import busy
 from daemon.config.settings import CONFIG_NAME, ConfigError, Settings
 from daemon.console import brief
 from daemon.control.server import ControlServer
@@ -334,7 +335,7 @@ class Daemon:
             while (not self.paused and self.host.admits() and not self.storage.waiting
                    and self.provider is not None
                    and not getattr(self.provider, "queue_only", False)  # failback: all down
-                   and len(self.ops) < self.settings.daemon.workers
+                   and busy(self.ops, self.provider) < self.settings.daemon.workers
                    and not self.quiet.holds(loop.time()) and await self.budget_left()):
                 try:  # the router holds its files until done
                     env = await self.queue.pop_ready()
