@@ -21,7 +21,7 @@ from governance.git.signing import commit_env
 from governance.phase import Phase, Transition
 from governance.phases.autocommit import commit_message
 from governance.phases.deps import PhaseDeps
-from governance.phases.propose_test import propose_test
+from governance.phases.propose_test import propose_test, review_cost
 from governance.schemas import OperationContext
 
 
@@ -38,6 +38,7 @@ async def propose(ctx: OperationContext, d: PhaseDeps) -> Transition:
     message = commit_message(ctx, files, ctx.generation.usage.provider,
                              f"{p.author_name} <{p.author_email}>", d.ledger.anchor(),
                              integrity=False) + trailers_for(env.dedup_key, causes)
+    message += await review_cost(ctx, d)  # what deciding it costs a person (item 4)
     reviews = d.reviews or ReviewBranches(d.git, p.review_branch_prefix)
     sign_env = commit_env(d.state_dir)
     try:

@@ -30,7 +30,9 @@ from pathlib import Path
 
 from governance.brains.provider import CANDIDATE_SHAPE, shaped
 from governance.errors import CandidateParseError
+from governance.gates.risk import RiskTier
 from governance.git.review import ReviewBranches
+from governance.git.review_order import ReviewCost, cost_of, trailer
 from governance.git.signing import commit_env
 from governance.oracle.oracle import GOOD, Report
 from governance.oracle.run_dir import CoverageRequest, import_mutation_request
@@ -41,7 +43,7 @@ from governance.phases.proof_gate import base_text, evidence_for, file_texts
 from governance.phases.route_brains import for_route, model_grant
 from governance.proof import test_proposal as tp
 from governance.proof.mutation import plan
-from governance.proof.rules import FileText, Intent
+from governance.proof.rules import Evidence, FileText, Intent
 from governance.proof.static import changed_statements
 from governance.proof.symbols import symbol_of_line
 from governance.schemas import FileChange, OperationContext, Source, parse_candidate
@@ -62,12 +64,8 @@ async def propose_test(ctx: OperationContext, d: PhaseDeps, review_sha: str) -> 
     asked)."""
     if d.provider is None or ctx.generation is None or ctx.envelope.source == Source.REVIEW:
         return {}
-    changes = ctx.generation.candidate.changes()
     try:
-        files = await d.in_thread(file_texts, ctx, d, changes)
-        evidence = await d.in_thread(evidence_for, ctx, d, changes)
-        causes = tp.causes_of(files, d.oracle.sessions, evidence.fail_to_pass,
-                              evidence.intent is Intent.NEW)
+        files, causes, _ = await d.in_thread(_causes, ctx, d)
     except Exception as exc:  # the review stands: a cause not found is a test not asked
         await d.thought(ctx, PHASE, "missing test: causes not read", error=repr(exc)[:300])
         return {}
@@ -90,6 +88,36 @@ async def propose_test(ctx: OperationContext, d: PhaseDeps, review_sha: str) -> 
     await d.thought(ctx, PHASE, "missing test kept" if payload.get("commit") else
                     "missing test refused", **payload)
     return {"missing_test": payload}
+
+
+def _causes(ctx: OperationContext, d: PhaseDeps
+            ) -> tuple[list[FileText], list[tp.Cause], Evidence]:
+    """The candidate's files, what a test could decide about them, and GATE's evidence
+    (blocking: reads files)."""
+    assert ctx.generation is not None
+    changes = ctx.generation.candidate.changes()
+    files = file_texts(ctx, d, changes)
+    evidence = evidence_for(ctx, d, changes)
+    return files, tp.causes_of(files, d.oracle.sessions, evidence.fail_to_pass,
+                               evidence.intent is Intent.NEW), evidence
+
+
+async def review_cost(ctx: OperationContext, d: PhaseDeps) -> str:
+    """The review commit's `Review-Cost:` trailer (governance.git.review_order): decided
+    from typed reports, before any test is asked for."""
+    if ctx.generation is None or ctx.envelope.source == Source.REVIEW:
+        return ""
+    try:
+        _, causes, evidence = await d.in_thread(_causes, ctx, d)
+    except Exception:  # unknown: it needs a person
+        return trailer(ReviewCost.PERSON)
+    sessions = d.oracle.sessions
+    diff, lint = sessions.differential, sessions.lint
+    person = RiskTier[ctx.risk_tier or "SAFE_AUTO"] >= RiskTier.APPROVAL_REQUIRED \
+        or bool(evidence.breaking) or bool(lint is not None and lint.reasons())
+    return trailer(cost_of(
+        needs_person=person, decidable=bool(causes),
+        counterexample=diff is not None and any(f.counterexamples for f in diff.checks)))
 
 
 async def _ask_and_check(ctx: OperationContext, d: PhaseDeps, cause: tp.Cause,
