@@ -9,6 +9,7 @@ import asyncio
 import functools
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -50,8 +51,9 @@ class SensorSet:
     ledger: Ledger | None
     jail_reason: str | None  # why there is no jail (None: bubblewrap works)
     protected_globs: tuple[str, ...]  # the policy's: hidden inside the jail too
-    # The host gate (daemon.host.gate): a jailed run or benchmark starts once it returns.
-    host_clear: Callable[[], Awaitable[None]] | None = None
+    # The host gate (daemon.host.gate): a jailed run or benchmark runs inside its turn (once
+    # the host is free, or on the gate's bound: daemon.host.overdue).
+    host_turn: Callable[[str], AbstractAsyncContextManager[object]] | None = None
 
     def hub(self) -> SensorHub:
         i = self.settings.intake
@@ -90,12 +92,12 @@ class SensorSet:
     def _after_host(self, run: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         """`run`, waiting first for the host gate: heavy work yields to the human, and the
         changes or commit that asked for it stay pending meanwhile."""
-        if (host_clear := self.host_clear) is None:
+        if (host_turn := self.host_turn) is None:
             return run
 
         async def after_host(*args: P.args, **kwargs: P.kwargs) -> T:
-            await host_clear()
-            return await run(*args, **kwargs)
+            async with host_turn("a sensor's jailed run"):
+                return await run(*args, **kwargs)
         return after_host
 
     def _test_env(self) -> functools.partial:

@@ -275,7 +275,7 @@ class Daemon:
         return SensorSet(self.settings, self.root, self.state_dir, self.session_id, self.submit,
                          self.git, self.ledger, self.jail_reason,
                          tuple(policy_from(self.settings).protected_globs),
-                         host_clear=self.host.clear).hub()
+                         host_turn=self.host.turn).hub()
 
     async def scan(self, only: str | None = None) -> dict[str, int]:
         """Every sensor's scan_once (or one's): the start-up scan, the poll, `ouroboros scan`."""

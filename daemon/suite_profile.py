@@ -31,7 +31,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -77,11 +77,14 @@ class ProfileLearner:
     def __init__(self, root: Path, state_dir: Path, state_rel: str, git: GitOps,
                  runner: TestRunner, protected_globs: tuple[str, ...],
                  host_clear: Callable[[], Awaitable[None]], poll_s: float,
-                 failures: FailureFeed | None = None):
+                 failures: FailureFeed | None = None,
+                 host_turn: Callable[[str], contextlib.AbstractAsyncContextManager[object]]
+                 | None = None):
         self.root, self.state_dir, self.state_rel, self.git = root, state_dir, state_rel, git
         self.failures = failures  # who hands each run's results to the test_failure sensor
         self.runner, self.protected_globs = runner, protected_globs
         self.host_clear, self.poll_s = host_clear, poll_s
+        self.host_turn = host_turn  # the daemon's: the gate's bound may let a run through
         self.path = state_dir / store.PROFILE_FILE
         self.detail_path = state_dir / detail_store.DETAIL_FILE
         self.runs = 0  # jailed runs started (a restart that reuses the profile starts none)
@@ -93,11 +96,22 @@ class ProfileLearner:
         by the daemon's task group."""
         while True:
             await asyncio.sleep(self.poll_s)  # HEAD has no change notification here
-            await self.host_clear()  # heavy work waits while the machine is its human's
-            try:
-                await self.once()
-            except Exception:  # advisory: a broken look never stops the daemon; the next retries
-                log.exception("suite profile not learnt")
+            async with self._host_turn():  # heavy work waits while the machine is its human's
+                try:
+                    await self.once()
+                except Exception:  # advisory: a broken look never stops the daemon
+                    log.exception("suite profile not learnt")
+
+    @contextlib.asynccontextmanager
+    async def _host_turn(self) -> AsyncIterator[None]:
+        """The run's turn at the host: the gate's (daemon.host.gate.turn: bounded), or
+        `host_clear` where none is given (the tests' learners)."""
+        if self.host_turn is None:
+            await self.host_clear()
+            yield
+            return
+        async with self.host_turn("the suite profile"):
+            yield
 
     async def once(self) -> str:
         """Profile the tree if HEAD moved since the stored profile; what it did. The first
@@ -325,7 +339,7 @@ def learner_for(d: Owner) -> ProfileLearner:
     return ProfileLearner(d.root, d.state_dir, state_rel(d.root, d.state_dir), d.git,
                           validate.with_timeout(p.profile_timeout_s),
                           tuple(policy_from(d.settings).protected_globs), d.host.clear,
-                          p.profile_poll_s, feed)
+                          p.profile_poll_s, feed, host_turn=d.host.turn)
 
 
 def _test_failure(hub: SensorHub) -> TestFailureSensor | None:

@@ -41,10 +41,12 @@ HOST, which the live view shows); `snapshot()` is what `status` says.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import itertools
 import math
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,6 +161,7 @@ class HostGate:
         self._open = asyncio.Event()
         self._open.set()
         self._stirred = asyncio.Event()  # set (and replaced) when it opens or offers a pass
+        self._turns = itertools.count(1)
 
     @property
     def waiting(self) -> bool:
@@ -181,6 +184,17 @@ class HostGate:
                 return
             stirred = self._stirred
             await stirred.wait()
+
+    @contextlib.asynccontextmanager
+    async def turn(self, who: str) -> AsyncIterator[None]:
+        """Heavy work outside an op (a sensor's jailed run, the suite profile's run) waits
+        as an op does, and may run on the bound's pass, which it holds until it is done."""
+        holder = f"{who} #{next(self._turns)}"  # two runs of one sensor: two holders
+        await self.clear_for(holder)
+        try:
+            yield
+        finally:
+            self.release(holder)
 
     def _stir(self) -> None:
         self._stirred.set()

@@ -213,7 +213,7 @@ async def test_a_sensor_s_jailed_run_waits_for_the_host(tmp_path):
     await gate.sample()
     sensors = SensorSet(Settings(), tmp_path, tmp_path, "s-1", submit=None,  # type: ignore[arg-type]
                         git=None, ledger=None, jail_reason=None,  # type: ignore[arg-type]
-                        protected_globs=(), host_clear=gate.clear)
+                        protected_globs=(), host_turn=gate.turn)
     ran: list[str] = []
 
     async def run(tests: list[str]) -> int:
