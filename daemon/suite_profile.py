@@ -96,16 +96,16 @@ class ProfileLearner:
         by the daemon's task group."""
         while True:
             await asyncio.sleep(self.poll_s)  # HEAD has no change notification here
-            async with self._host_turn():  # heavy work waits while the machine is its human's
-                try:
-                    await self.once()
-                except Exception:  # advisory: a broken look never stops the daemon
-                    log.exception("suite profile not learnt")
+            try:
+                await self.once()
+            except Exception:  # advisory: a broken look never stops the daemon; the next retries
+                log.exception("suite profile not learnt")
 
     @contextlib.asynccontextmanager
     async def _host_turn(self) -> AsyncIterator[None]:
-        """The run's turn at the host: the gate's (daemon.host.gate.turn: bounded), or
-        `host_clear` where none is given (the tests' learners)."""
+        """A run's turn at the host, taken around the run only (a look that finds the
+        profile current must not spend the gate's bound): the gate's (daemon.host.gate.turn:
+        bounded), or `host_clear` where none is given (the tests' learners)."""
         if self.host_turn is None:
             await self.host_clear()
             yield
@@ -121,7 +121,8 @@ class ProfileLearner:
         if not self._looked:
             self._looked = True
             if self.runs == 0:
-                await self._recheck()
+                async with self._host_turn():  # heavy work waits while the machine is its human's
+                    await self._recheck()
         return did
 
     async def _look(self) -> str:
@@ -134,11 +135,12 @@ class ProfileLearner:
         if (stored.timed_out is not None and stored.timed_out.head == head) \
                 or self._failed_head == head:
             return "not retried at this HEAD"
-        tree = await asyncio.to_thread(self._copy, head)
-        try:
-            return await self._learn(stored, tree)
-        finally:
-            await asyncio.to_thread(tree.box.destroy)
+        async with self._host_turn():  # heavy work waits while the machine is its human's
+            tree = await asyncio.to_thread(self._copy, head)
+            try:
+                return await self._learn(stored, tree)
+            finally:
+                await asyncio.to_thread(tree.box.destroy)
 
     def _copy(self, head: str) -> Tree:
         files = self.git.listed_files()
