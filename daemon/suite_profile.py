@@ -121,8 +121,7 @@ class ProfileLearner:
         if not self._looked:
             self._looked = True
             if self.runs == 0:
-                async with self._host_turn():  # heavy work waits while the machine is its human's
-                    await self._recheck()
+                await self._recheck()
         return did
 
     async def _look(self) -> str:
@@ -197,13 +196,14 @@ class ProfileLearner:
         head = await asyncio.to_thread(self.git.head_sha)
         if head is None:
             return
-        tree = await asyncio.to_thread(self._copy, head)
-        try:
-            await self.failures.recheck(tree.box.root, self._rerun)
-        except Exception:
-            log.exception("the failures known before this start were not rerun")
-        finally:
-            await asyncio.to_thread(tree.box.destroy)
+        async with self._host_turn():  # heavy work waits while the machine is its human's
+            tree = await asyncio.to_thread(self._copy, head)
+            try:
+                await self.failures.recheck(tree.box.root, self._rerun)
+            except Exception:
+                log.exception("the failures known before this start were not rerun")
+            finally:
+                await asyncio.to_thread(tree.box.destroy)
 
     async def _rerun(self, root: Path, tests: Sequence[str]) -> TestOutcome:
         """`tests` alone, at the lowest priority, without the profile plugin."""
