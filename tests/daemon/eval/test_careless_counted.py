@@ -8,6 +8,7 @@ tests pass. Real git, real pytest in the jail, the daemon's real pipeline."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from daemon.cli import main
 from daemon.eval.task import TaskCache
+from ledger import Ledger
 from tests.daemon.eval.histories import commit, new_repo
 from tools.jail import bwrap_available
 
@@ -41,6 +43,10 @@ def history(where: Path) -> Path:
     commit(repo, {"calc/ops.py": FIXED, "tests/test_ops.py": TESTS_HIGH},
            "clamp: a value above hi is hi", "2024-03-05")
     return repo
+
+
+async def _daemon_ledger(db: Path) -> None:
+    await (await Ledger.open(db)).close()
 
 
 def cli(capsys: pytest.CaptureFixture[str], repo: Path, *argv: str) -> tuple[int, str, str]:
@@ -73,8 +79,12 @@ def test_a_quiet_careless_change_is_never_correct(tmp_path: Path,
 
     proposed = next(r for r in changed if r["verdict"] == "proposed_wrong")
     op = proposed["op_id"]
-    code, _, err = cli(capsys, repo, "ledger", op)
-    assert code != 0 and f"`ouroboros eval report --op {op}`" in err, err
+    pointer = "is an eval op, kept in the eval ledger"
+    code, _, err = cli(capsys, repo, "ledger", op)  # no daemon ledger yet
+    assert code != 0 and pointer in err and f"`ouroboros eval report --op {op}`" in err, err
+    asyncio.run(_daemon_ledger(repo / ".ouroboros" / "ledger.sqlite3"))
+    code, _, err = cli(capsys, repo, "ledger", op[:10])  # the daemon's has no such op
+    assert code == 1 and pointer in err and f"`ouroboros eval report --op {op}`" in err, err
     code, out, err = cli(capsys, repo, "eval", "report", "--op", op)
     assert code == 0, err
     kept = out.split("the change proposed for review on ", 1)[1]
