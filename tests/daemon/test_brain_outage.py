@@ -26,13 +26,18 @@ from daemon.doctor_brains import brains_down, down_checks
 from daemon.status.text import status_text
 from governance.brains import failback
 from kernel.replay import ReplayProvider, load_script
+from ledger import Ledger
 from tests.helpers import (
     add_todo_and_commit,
+    explore_turn,
     running_daemon,
+    script_turn,
     settings_for,
     todo_script,
+    tool_call,
     wait_for,
     wait_terminal,
+    write_script,
 )
 from tests.local_http import serving
 from tests.replay_http import HANG, MODEL, ReplayServer
@@ -124,3 +129,29 @@ async def test_a_server_killed_mid_reply_twice_leaves_the_op_waiting_not_failed(
         assert [r["event"] for r in await _work_records(daemon)] == ["completed"]
         assert (await daemon.status()).held_back == []
 
+
+
+async def test_an_op_waiting_for_its_brain_holds_no_worker(repo: Path, short_tmp: Path,
+                                                          quick_probes):
+    """One worker; the TODO's route asks only the HTTP brain, which is down; a human's
+    signal on another file goes to the in-process replay brain and ends meanwhile."""
+    port = _free_port()
+    script = write_script(short_tmp / "replay.jsonl", explore_turn("notes.txt"), script_turn(
+        tool_call("edit_file", path="notes.txt", old="notes\n", new="notes, edited\n")),
+        script_turn("Edited the notes."))
+    settings = settings_for(script, provider={"http": [{
+        "kind": "openai", "base_url": f"http://127.0.0.1:{port}/v1", "model": MODEL,
+        "name": "llamacpp"}]}, governance={"plan_trials": 0}, daemon={"workers": 1},
+        routes={"background": {"brains": ["llamacpp"], "timeout_s": 180, "budget_s": 900}})
+    add_todo_and_commit(repo)
+    async with running_daemon(repo, settings) as daemon:
+        [todo] = await wait_for(lambda: list(daemon.provider.waiters), what="the TODO waits")
+        await daemon.signal("say the notes were edited", ["notes.txt"], "normal")
+        [other] = await wait_terminal(daemon, timeout=60)
+        assert other["op_id"] != todo and todo in daemon.provider.waiters
+    ledger = await Ledger.open(repo / ".ouroboros" / "ledger.sqlite3")
+    try:  # the daemon stopped under the waiting op: nothing said about its work
+        assert [(r["op_id"], r["event"]) for r in await ledger.latest_work()] == [
+            (other["op_id"], "proposed")]
+    finally:
+        await ledger.close()
