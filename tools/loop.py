@@ -326,7 +326,8 @@ class ToolLoopCoordinator:
         timeout = self.limits.tool_timeout_s
         if name in self.mcp_tools and self.mcp is not None:
             try:
-                async with asyncio.timeout(timeout + 1):
+                # The hub bounds the call (a reconnect first, then the call); this is a net.
+                async with asyncio.timeout(self.mcp.bound_s(timeout) + 1):
                     return await self.mcp.call(self.mcp_tools[name], args, timeout), True
             except TimeoutError:
                 return f"error: {name} timed out after {timeout:g}s", False

@@ -71,7 +71,7 @@ class McpHub:
     def __init__(self, config: McpConfig, *, connect_timeout_s: float = 15.0,
                  retry_s: float = 30.0):
         self.config = config
-        self.list_timeout_s = connect_timeout_s
+        self.connect_timeout_s = self.list_timeout_s = connect_timeout_s
         self.links = {name: McpLink(name, cfg, connect_timeout_s=connect_timeout_s,
                                     retry_s=retry_s)
                       for name, cfg in config.mcpServers.items()}
@@ -119,8 +119,13 @@ class McpHub:
         return [McpTool(exposed_name(server, t.name), server, t.name, t.description or "",
                         dict(t.input_schema or {})) for t in listing.tools]
 
+    def bound_s(self, timeout_s: float) -> float:
+        """The most a call given timeout_s takes: a (re)connect first, then the call."""
+        return self.connect_timeout_s + timeout_s + 1.0
+
     async def call(self, tool: McpTool, arguments: dict[str, Any], timeout_s: float) -> str:
-        """The tool's text; McpCallFailed (its text is the model's) when there is none."""
+        """The tool's text; McpCallFailed (its text is the model's) when there is none.
+        Bounded by bound_s(timeout_s)."""
         result = await self.links[tool.server].request(
             f"tools/call {tool.tool}", lambda session: session.call_tool(
                 tool.tool, arguments, read_timeout_seconds=timeout_s), timeout_s)

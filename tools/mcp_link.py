@@ -39,6 +39,7 @@ log = structlog.get_logger("tools.mcp")
 FailKind = Literal["down", "closed", "timeout", "garbage", "malformed", "refused", "tool"]
 T = TypeVar("T")
 GRACE_S = 0.5  # past a request's timeout: the SDK's own timeout speaks first
+# A request can take connect_timeout_s + its own timeout + 2 * GRACE_S in all.
 PING_TIMEOUT_S = 2.0  # after a call timed out: a server that answers no ping either is hung
 CLOSE_GRACE_S = 8.0  # the SDK's stdio exit: 2 s for stdin's EOF, 2 s SIGTERM, then SIGKILL
 
@@ -96,6 +97,10 @@ class McpLink:
         async with self._lock:
             if self.session is not None:
                 return True
+            if self._runner is not None and not self._ready.is_set():
+                await self._ready.wait()  # a connect a caller before us gave up waiting on
+                if self.session is not None:
+                    return True
             if self._runner is not None:  # one ending: let it finish its exit first
                 await self._runner
             if time.monotonic() < self._next_try:
@@ -131,19 +136,20 @@ class McpLink:
     async def request(self, what: str, make: Callable[[Any], Awaitable[T]],
                       timeout_s: float) -> T:
         """`make(session)` with every failure as McpCallFailed, within timeout_s (+ a grace
-        for the SDK's own timeout to speak first), connecting first if need be. A call in
-        flight fails at once when the server writes garbage or the connection ends."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s + GRACE_S
+        for the SDK's own timeout to speak first), connecting first if need be (within
+        connect_timeout_s: a server's start is not its tool's time). A call in flight fails
+        at once when the server writes garbage or the connection ends."""
         try:
-            async with asyncio.timeout_at(deadline):
+            async with asyncio.timeout(self.connect_timeout_s + GRACE_S):
                 up = await self.ensure()
         except TimeoutError:
             raise McpCallFailed(self.name, "down", f"MCP server {self.name!r} "
                                 f"({self.config.where()}) is not back yet: "
-                                f"{self._broken or 'connecting'}") from None
+                                f"{self._broken or self.down_reason}") from None
         if not up:
             raise McpCallFailed(self.name, "down", self.down_text())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s + GRACE_S
         call = asyncio.ensure_future(make(self.session))
         garbled = asyncio.ensure_future(self._garbled.wait())
         try:
@@ -259,12 +265,17 @@ class McpLink:
             if self._broken is not None:
                 return self._broken
             if self._check:
-                self._check = False
+                # Out of service while the ping is out: the SDK's abandoned call may block
+                # its writer for seconds more (its courtesy cancel), and no new call should
+                # queue behind that.
+                self._check, self.session = False, None
+                self.down_reason, self.down_since = ("a call got no answer in time; "
+                                                     "asking it for a ping"), time.time()
                 with anyio.move_on_after(PING_TIMEOUT_S):
                     await session.send_ping()
+                    self.session = session
                     self._checked.set()
                     continue
-                self.session = None  # down now: the next use waits for this exit
                 self._broken = (f"a call got no answer and neither did a ping in "
                                 f"{PING_TIMEOUT_S:g}s: restarting it")
                 return self._broken
