@@ -60,6 +60,8 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
                      "candidates an attempt, each judged by the proof, the first proven "
                      "going on (the kernel decodes them as one batch where no tools run; "
                      "default 1)")
+    run.add_argument("--max-minutes", type=_positive, help="stop after this many minutes "
+                     "(the tasks in flight are left for `eval run` to resume)")
     run.add_argument("--json", action="store_true", help="print the card as JSON")
     run.set_defaults(func=cmd_eval)
     rep = esub.add_parser("report", parents=[common], help=REPORT, description=REPORT + ".")

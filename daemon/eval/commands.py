@@ -141,7 +141,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         tasks = [t for t in tasks if t.rider]
     with tempfile.TemporaryDirectory(prefix="ob-eval-") as work:
         opts = RunOptions(repo, state, s, args.brain, kinds, tuple(tasks), Path(work),
-                          _jail(settings), fresh=args.fresh)
+                          _jail(settings), fresh=args.fresh,
+                          max_s=args.max_minutes * 60 if args.max_minutes else None)
         try:
             card = asyncio.run(run(opts, _say))
         except EvalError as exc:

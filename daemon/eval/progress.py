@@ -2,7 +2,8 @@
 and a heartbeat while one long step runs.
 
 `eval run`: the ETA is the wall time of this session's finished tasks per task, times the
-tasks left: tasks run `workers` at a time are in that wall time already. A wait for the
+tasks left (tasks run `workers` at a time are in that wall time already), never past the
+time bound (`--max-minutes`). A wait for the
 host (the host gate) is said when it begins and ends; its time counts in the ETA, as it
 does in the user's day.
 
@@ -40,6 +41,7 @@ class Progress:
     clock: Callable[[], float] = time.monotonic
     started: float = field(default=0.0)
     finished_here: int = 0
+    max_s: float | None = None  # the time bound; None: none
 
     def __post_init__(self) -> None:
         self.started = self.clock()
@@ -52,8 +54,11 @@ class Progress:
         left = self.total - self.done
         if not self.finished_here or not left:
             return "eta -" if left else "done"
-        per = (self.clock() - self.started) / self.finished_here
-        return f"eta {duration(per * left)}"
+        elapsed = self.clock() - self.started
+        seconds = elapsed / self.finished_here * left
+        if self.max_s is not None:  # the run stops there: the ETA is never later
+            seconds = min(seconds, max(0.0, self.max_s - elapsed))
+        return f"eta {duration(seconds)}"
 
     def tick(self, result: TaskResult) -> None:
         self.done += 1

@@ -64,6 +64,7 @@ class RunOptions:
     fresh: bool = False  # start anew even when an unfinished run of this spec exists
     host: HostReader | None = None  # the host gate's reader (tests: a fake tree)
     beat_s: float = 30.0  # a heartbeat line at least this often while a task runs
+    max_s: float | None = None  # the time bound (--max-minutes); None: none
 
 
 def spec_of(opts: RunOptions) -> RunSpec:
@@ -91,7 +92,9 @@ async def _run_tasks(opts: RunOptions, ledger: Ledger, current: Run, say: Say) -
     todo = [(t, k) for t in opts.tasks for k in opts.kinds
             if f"{t.id}:{k.value}" not in current.done]
     total = len(opts.tasks) * len(opts.kinds)
-    progress = Progress(total, total - len(todo), say)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + opts.max_s if opts.max_s else None  # the time bound
+    progress = Progress(total, total - len(todo), say, max_s=opts.max_s)
     say(f"run {current.run_id}: brain {opts.brain}, {len(todo)} of {total} task(s) to run")
     if not todo:
         return
@@ -120,12 +123,17 @@ async def _run_tasks(opts: RunOptions, ledger: Ledger, current: Run, say: Say) -
             progress.tick(result)
 
     try:
-        async with asyncio.TaskGroup() as tg:
+        async with asyncio.timeout_at(deadline), asyncio.TaskGroup() as tg:
             watcher = tg.create_task(gate.watch(), name="eval-host-gate")
             async with asyncio.TaskGroup() as work:
                 for task, kind in todo:
                     work.create_task(one(task, kind))
             watcher.cancel()
+    except TimeoutError:  # the tasks in flight were cancelled: they stay to be run
+        raise EvalError(f"stopped at the time bound ({duration(opts.max_s or 0)}): "
+                        f"{progress.done} of {total} task(s) done; the run stays unfinished, "
+                        "and `eval run` again with the same brain and tasks resumes it"
+                        ) from None
     finally:
         await _close(parts.provider)
     if failures:

@@ -12,6 +12,7 @@ whole history.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import re
@@ -24,7 +25,7 @@ from daemon.config.settings import Settings, load_settings
 from daemon.eval import records
 from daemon.eval import settings as eval_settings
 from daemon.eval.result import TaskResult, Verdict
-from daemon.eval.runner import RunOptions, run, spec_of
+from daemon.eval.runner import EvalError, RunOptions, run, spec_of
 from daemon.eval.task import Kind, Task, TaskCache
 from tests.daemon.eval.histories import CLAMP_FIXED, CLAMP_TEST, git, real, toy
 from tests.daemon.host.host_tree import idle_laptop
@@ -197,6 +198,28 @@ async def test_a_run_waits_while_the_host_is_busy(tmp_path: Path) -> None:
     # while the task's op ran, a heartbeat said so (every 50 ms here; 30 s by default)
     assert any(line.startswith(f"  ... {task.id}:repair: its op runs (") for line in said), said
 
+
+
+async def test_a_time_bound_stops_a_run_that_resumes(tmp_path: Path) -> None:
+    """`eval run --max-minutes`: at the bound the task in flight is cancelled, the run stays
+    unfinished and says so; the next run resumes it and judges the task."""
+    shas = toy(tmp_path / "repo")
+    repo, state = tmp_path / "repo", tmp_path / "repo" / ".ouroboros"
+    task = Task(id=shas["clamp"][:12], sha=shas["clamp"], parent=shas["initial"],
+                date="2024-03-05", subject="clamp", message="clamp: a value above hi is hi",
+                tests={"tests/test_ops.py": CLAMP_TEST}, fix={"calc/ops.py": CLAMP_FIXED},
+                fail_to_pass=["tests/test_ops.py::test_clamp_high"], pass_to_pass=[],
+                runs=1, suite_s=0.5)
+    settings = eval_settings.for_brain(load_settings(repo), "replay:none", None)
+    opts = RunOptions(repo, state, settings, "replay:none", (Kind.REPAIR,), (task,),
+                      tmp_path / "work", None, max_s=0.01)
+    with pytest.raises(EvalError, match=r"stopped at the time bound \(0s\): 0 of 1 task\(s\) "
+                       r"done; the run stays unfinished"):
+        await run(opts, lambda _: None)
+    said: list[str] = []
+    card = await run(dataclasses.replace(opts, max_s=None), said.append)
+    assert card.verdicts == {"no_change": 1}
+    assert said[0].startswith("resuming run ") and said[0].endswith("0 task(s) done before")
 
 
 def _http_brain(tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str],

@@ -108,3 +108,12 @@ async def test_a_heartbeat_says_what_runs_while_it_runs() -> None:
     assert len(beats) >= 3
     # the heartbeat task was awaited before the result came back: none is left running
     assert [t for t in asyncio.all_tasks() if t.get_name() == "eval-heartbeat"] == []
+
+
+def test_a_runs_eta_is_never_past_its_time_bound() -> None:
+    now = [0.0]
+    progress = Progress(total=10, done=0, say=lambda _: None, clock=lambda: now[0], max_s=300.0)
+    now[0] = 60.0
+    progress.tick(TaskResult(task="a", kind="repair", date="2024-01-01",
+                             verdict=Verdict.NO_CHANGE))
+    assert progress.eta() == "eta 4m00s"  # 9 tasks at 60 s would be 9m00s
