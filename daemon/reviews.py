@@ -20,6 +20,7 @@ import structlog
 from governance.errors import CommitError
 from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
 from governance.git.review_causes import ReviewCauses
+from governance.git.review_order import LABELS, costs, ordered
 from ledger.errors import LedgerError
 from ledger.phases import TERMINAL_PHASES
 from ledger.redact import redact
@@ -81,9 +82,11 @@ async def review_data(reviews: ReviewBranches, ledger: Ledger | None,
     (LookupError when none matches, saying how the op ended if the ledger knows it). Reads
     git and the ledger only, so the CLI answers it without a daemon too."""
     now = time.time()
-    if op is None:
+    if op is None:  # cheapest decision first (governance.git.review_order)
         items = await asyncio.to_thread(reviews.list)
-        return {"reviews": [item_view(i, now) for i in items]}
+        found = await asyncio.to_thread(costs, reviews)
+        return {"reviews": [item_view(i, now) | {"cost": LABELS[found[i.op_id]]}
+                            for i in ordered(items, found)]}
     item = await _get(reviews, ledger, op)
     diff = await asyncio.to_thread(reviews.diff, item)
     shown = diff if len(diff) <= DIFF_CAP else (

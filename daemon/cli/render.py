@@ -27,7 +27,7 @@ def review_text(data: dict[str, Any]) -> str:
     if not items:
         return "nothing waits for review"
     verb = "waits" if len(items) == 1 else "wait"
-    lines = [f"{n_of(len(items), 'change')} {verb} for review (newest first):"]
+    lines = [f"{n_of(len(items), 'change')} {verb} for review (cheapest decision first):"]
     lines += [_review_head(r) for r in items]
     return "\n".join([*lines, "", _review_hint("OP")])
 
@@ -38,7 +38,8 @@ def _review_head(r: dict[str, Any]) -> str:
     return (f"  {r['op_id']}  {age_text(r['age_s'])} ago  +{r['insertions']} "
             f"-{r['deletions']}  {n_of(len(r['files']), 'file')}\n"
             f"    goal:  {r['goal'][:100]}\n"
-            f"    why:   {r['evidence'] or '(no Evidence trailer)'}\n"
+            + (f"    cost:  {r['cost']}\n" if r.get("cost") else "")
+            + f"    why:   {r['evidence'] or '(no Evidence trailer)'}\n"
             f"    files: {files}")
 
 

@@ -43,6 +43,12 @@ LABELS: Mapping[ReviewCost, str] = {
 }
 
 
+def kept_tests_prefix(review_prefix: str) -> str:
+    """Where kept missing tests go (governance.phases.propose_test): `<prefix>tests/<op-id>`,
+    a name `review` never lists (it is no op id)."""
+    return f"{review_prefix}tests/"
+
+
 def cost_of(*, needs_person: bool, counterexample: bool, decidable: bool) -> ReviewCost:
     """The kind written when the review is made (TESTED comes later, from git)."""
     if counterexample:
@@ -56,9 +62,10 @@ def trailer(cost: ReviewCost) -> str:
     return f"{TRAILER}: {cost.name.lower()}\n"
 
 
-def costs(reviews: ReviewBranches, tests_prefix: str) -> dict[str, ReviewCost]:
+def costs(reviews: ReviewBranches) -> dict[str, ReviewCost]:
     """op id -> its review's cost, for every review branch under the prefix (two git
     processes, whatever the number of reviews)."""
+    tests_prefix = kept_tests_prefix(reviews.prefix)
     fmt = f"%(refname)%00%(trailers:key={TRAILER},valueonly,unfold)"
     out = _git(reviews, "for-each-ref", f"--format={fmt}", f"refs/heads/{reviews.prefix}")
     tested = set(_git(reviews, "for-each-ref", "--format=%(refname:lstrip=2)",

@@ -32,7 +32,7 @@ from governance.brains.provider import CANDIDATE_SHAPE, shaped
 from governance.errors import CandidateParseError
 from governance.gates.risk import RiskTier
 from governance.git.review import ReviewBranches
-from governance.git.review_order import ReviewCost, cost_of, trailer
+from governance.git.review_order import ReviewCost, cost_of, kept_tests_prefix, trailer
 from governance.git.signing import commit_env
 from governance.oracle.oracle import GOOD, Report
 from governance.oracle.run_dir import CoverageRequest, import_mutation_request
@@ -51,11 +51,6 @@ from governance.schemas import FileChange, OperationContext, Source, parse_candi
 BUDGET_S = 600.0  # the model's turn and every check together
 PHASE = Phase.APPROVE  # the ledger rows' phase: the step runs inside APPROVE's propose
 _RNG = random.SystemRandom()
-
-
-def kept_tests_prefix(review_prefix: str) -> str:
-    """Where kept tests go: `<prefix>tests/<op-id>`, a name `review` never lists."""
-    return f"{review_prefix}tests/"
 
 
 async def propose_test(ctx: OperationContext, d: PhaseDeps, review_sha: str) -> dict:

@@ -96,7 +96,7 @@ async def test_review_reads_git_and_the_ledger_when_no_daemon_runs(repo, capsys)
     _propose(repo)
     await _ledger_with(repo)
     code, out, err = await asyncio.to_thread(_cli, capsys, "review", "--repo", str(repo))
-    assert code == 0 and out.startswith("1 change waits for review (newest first):\n")
+    assert code == 0 and out.startswith("1 change waits for review (cheapest decision first):\n")
     assert f"  {REVIEWED}  " in out and "why:   unproven: no test covers clamp" in out
     assert err.startswith("(the daemon is not running: review branches read from git")
     code, out, _ = await asyncio.to_thread(_cli, capsys, "review", REVIEWED[3:9], "--repo",

@@ -79,7 +79,7 @@ async def test_review_lists_what_waits_and_shows_one_with_its_diff(repo, capsys)
         one_code, one, _ = await _cli(capsys, "review", "1111", "--repo", str(repo))
         none_code, _, none_err = await _cli(capsys, "review", "beef", "--repo", str(repo))
     assert code == 0 and one_code == 0, (listed, one)
-    assert listed.startswith("1 change waits for review (newest first):\n"), listed
+    assert listed.startswith("1 change waits for review (cheapest decision first):\n"), listed
     assert f"  {OP}  " in listed and "ago  +1 -2  2 files" in listed
     assert "goal:  clamp x into range" in listed and f"why:   {EVIDENCE}" in listed
     assert "files: calc/ops.py, notes.txt" in listed
