@@ -30,6 +30,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -38,7 +39,7 @@ from governance.oracle.profile_store import write_whole
 from governance.oracle.testrun import TestOutcome
 from ouroboros_pytest import MAX_TESTS, Recorder
 from sensors.failure_streaks import FAILING
-from sensors.run_results import TestResult, from_outcome
+from sensors.run_results import RESULTS_CAP, TestResult, from_outcome
 from sensors.test_failure import TestFailureSensor
 
 log = structlog.get_logger("daemon.start_failures")
@@ -60,6 +61,7 @@ class Handed:
 
 NOTHING = Handed(0, (), (), 0)
 FAILING_FILE = "suite_failures.json"
+ID_CAP = 1000  # characters of a remembered test id; a longer one is not remembered
 
 
 class Known(BaseModel):
@@ -67,7 +69,8 @@ class Known(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     version: int = Field(default=1, ge=1, le=1)
-    failing: list[str] = Field(default_factory=list, max_length=MAX_TESTS)
+    failing: list[Annotated[str, Field(max_length=ID_CAP)]] = Field(default_factory=list,
+                                                                  max_length=MAX_TESTS)
 
 
 class FailureFeed:
@@ -111,7 +114,7 @@ class FailureFeed:
         """The remembered failures rerun alone, twice, in `box_root` (a copy of the tree
         as it is now), handed over as two runs; envelopes the sensor emitted."""
         sensor = self.sensor()
-        known = await asyncio.to_thread(self._known, box_root)
+        known = await asyncio.to_thread(self.known_in, box_root)
         if sensor is None or not known:
             return 0
         log.info("tests that failed before this start run again, alone", tests=len(known))
@@ -135,19 +138,21 @@ class FailureFeed:
 
     def _read(self) -> list[str]:
         try:
-            return Known.model_validate_json(self.path.read_bytes()).failing
-        except (OSError, ValidationError):
+            with self.path.open("rb") as f:
+                raw = f.read(RESULTS_CAP + 1)
+            return [] if len(raw) > RESULTS_CAP else Known.model_validate_json(raw).failing
+        except (OSError, ValidationError):  # advisory: a broken file is nothing known
             return []
 
-    def _known(self, box_root: Path) -> list[str]:
+    def known_in(self, box_root: Path) -> list[str]:
         """The remembered failures whose file is in the tree; a corrupt file is none."""
         return [t for t in self._read() if _in_tree(box_root, t)]
 
     def _remember(self, box_root: Path, ran: set[str], failing: tuple[str, ...]) -> None:
         """What this run said of its tests replaces what was known of them."""
-        kept = [t for t in self._known(box_root) if t not in ran]
-        write_whole(self.path, Known(failing=sorted({*kept, *failing})[:MAX_TESTS])
-                    .model_dump())
+        kept = [t for t in self.known_in(box_root) if t not in ran]
+        known = sorted(t for t in {*kept, *failing} if len(t) <= ID_CAP)[:MAX_TESTS]
+        write_whole(self.path, Known(failing=known).model_dump())
 
     async def _write(self, tests: dict[str, TestResult], ran: TestOutcome) -> Path:
         """One results file, by the plugin's writer: the ids are the repository's (the

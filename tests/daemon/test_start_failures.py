@@ -175,3 +175,16 @@ async def test_a_test_file_that_does_not_import_is_found_too(tmp_path: Path) -> 
     assert (await learner.once()).startswith("failed")  # no profile of a suite that aborts
     assert [e.evidence["test_id"] for e in got] == ["tests/test_gone.py"]
     assert "ImportError" in got[0].goal and "calc/core.py" in got[0].target_files
+
+
+@pytest.mark.parametrize("text", [
+    "{not json", "[]", json.dumps({"version": 2, "failing": [BROKEN]}),
+    json.dumps({"failing": [BROKEN], "more": 1}), json.dumps({"failing": [7]}),
+    json.dumps({"failing": ["t" * 1001]}), json.dumps({"failing": [BROKEN] * 6000})])
+def test_a_corrupt_memory_of_failures_is_nothing_known(repo: Path, text: str) -> None:
+    """The file is advisory, like the profile beside it: anything odd is no failure known."""
+    feed = FailureFeed(repo, repo / ".ouroboros", lambda: None)
+    feed.path.write_text(text)
+    assert not feed.any_known()
+    feed.path.write_text(json.dumps({"failing": [BROKEN, "../x.py::t", "/etc/x.py::t"]}))
+    assert feed.any_known() and feed.known_in(repo) == [BROKEN]  # paths out are never rerun
