@@ -82,6 +82,9 @@ async def test_an_unchecked_line_gets_its_missing_test_beside_the_change(short_t
     listed = subprocess.run([sys.executable, "-m", "daemon.cli", "review", "--repo",
                              str(repo)], capture_output=True, text=True)
     assert listed.stdout.startswith("1 change waits for review"), listed
+    # what deciding it costs: an unchecked line when made, tested once its test was kept
+    assert "Review-Cost: unchecked" in git(repo, "log", "-1", "--format=%B", review)
+    assert "cost:  a kept test decides it" in listed.stdout, listed.stdout
     thoughts = [t["msg"] for t in chain["thoughts"]]
     assert "missing test kept" in thoughts, thoughts
     calls = [c for c in chain["model_calls"] if c["phase"] == "APPROVE"]
