@@ -11,7 +11,19 @@ import pytest
 from daemon.config.settings import ConfigError
 from governance.git.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
-from tests.helpers import loop_limits, running_daemon, settings_for, tool_call, tool_env, tool_loop
+from tests.helpers import (
+    FIX_TODO_EDIT,
+    explore_calls,
+    loop_limits,
+    run_todo,
+    running_daemon,
+    script_turn,
+    settings_for,
+    tool_call,
+    tool_env,
+    tool_loop,
+    write_script,
+)
 from tests.tools.mcp_servers import http_demo, stdio_entry
 from tools.mcp_hub import McpConfig, McpHub, check_arguments, exposed_name, load_mcp_config
 from tools.policy import MCP_RATE_LIMIT, PolicyContext
@@ -126,6 +138,26 @@ async def test_daemon_connects_mcp_servers_and_reports_them(repo, short_tmp, dem
     [problem] = status.mcp.problems
     assert "'dead' (/nonexistent/server) is down since" in problem
     assert "No such file or directory" in problem
+
+
+@pytest.mark.slow
+async def test_a_daemon_op_uses_an_http_mcp_server_that_dies_and_still_lands(repo, short_tmp):
+    """The model's MCP calls are in the op's ledger with the policy's verdict; the server's
+    death mid-call is one failed call, and the op goes on to land its fix."""
+    async with http_demo() as server:
+        (short_tmp / "mcp.json").write_text(json.dumps({"mcpServers": {"demo": server.entry()}}))
+        script = write_script(
+            short_tmp / "script.jsonl",
+            script_turn(explore_calls(), tool_call("mcp_demo_echo", text="hello")),
+            script_turn(tool_call("mcp_demo_die")), script_turn(FIX_TODO_EDIT),
+            script_turn("Clamped x into [lo, hi]; removed the TODO."))
+        run = await run_todo(repo, settings_for(script, tools={
+            "mcp_config": str(short_tmp / "mcp.json")}))
+    assert run.op["phase"] == "COMPLETE", run.op
+    mcp = [(c["tool"], c["verdict"], c["rule"]) for c in run.chain["tool_calls"]
+           if c["tool"].startswith("mcp_")]
+    assert mcp == [("mcp_demo_echo", "ok", "allowed:mcp"),
+                   ("mcp_demo_die", "failed", "allowed:mcp")]
 
 
 async def test_a_malformed_mcp_config_stops_the_start(repo, short_tmp):
