@@ -124,13 +124,12 @@ def tasks_text(card: Card, width: int = 110, full: bool = False) -> str:
     for r in card.results:
         head = f"{r.instance:<20}{r.date:<12}{r.verdict.value:<18}{r.wall_s:>7.1f}  "
         if full:
-            rows += [head, *textwrap.wrap(why_text(r), width - 4, initial_indent="    ",
+            rows += [head.rstrip(), *textwrap.wrap(why_text(r), width - 4, initial_indent="    ",
                                           subsequent_indent="    ")]
         else:
             rows.append(head + clip(why_text(r), width - len(head)))
     if not full and any(len(why_text(r)) > width - 59 for r in card.results):
-        rows.append("(reasons cut at a word: `eval report --tasks --full` or --json says "
-                    "them whole)")
+        rows.append("(reasons cut at a word: `eval report --full` or --json says them whole)")
     return "\n".join(rows)
 
 
