@@ -32,6 +32,8 @@ an error on the side of yielding.
 The bound (daemon.host.overdue): a wait for the load alone ends for one op after
 `health.max_wait_s`: that op runs at idle priority (the `idle` callable) unless memory is
 short; battery and heat are not bounded. A machine busy for ever thus gets one op per bound.
+Heavy work outside ops (a sensor's jailed run, the suite profile's run: `turn`) has a pass
+of its own, on the same clock: it finds the work ops do, and an op must not wait behind it.
 
 Every start and end of a wait, a pass offered and taken, and a change in why the wait is
 not bounded are logged once and recorded (the `note` callable: a ledger thought from phase
@@ -155,7 +157,8 @@ class HostGate:
         self.since: float | None = None  # wall-clock time the current wait began
         self.reading: HostReading | None = None
         self.own_load = 0.0
-        self.bound = Bound(limits.max_wait_s, limits.min_free_memory_mb)
+        self.bound = Bound(limits.max_wait_s, limits.min_free_memory_mb)  # ops'
+        self.background = Bound(limits.max_wait_s, limits.min_free_memory_mb)  # turns'
         self.unbounded: str | None = None  # why no op may run on the bound now
         self._sampled_at: float | None = None  # monotonic
         self._open = asyncio.Event()
@@ -176,11 +179,12 @@ class HostGate:
         """Return once the host is free for heavy work (at once when it is)."""
         await self._open.wait()
 
-    async def clear_for(self, op_id: str) -> None:
+    async def clear_for(self, op_id: str, bound: Bound | None = None) -> None:
         """Return once `op_id` may do heavy work: the host is free, or it runs on the
-        bound's pass (taken here when one is offered)."""
-        while self.waiting and self.bound.holder != op_id:
-            if self.bound.offered and await self.take(op_id):
+        bound's pass (taken here when one is offered; `bound`: which, the ops' by default)."""
+        bound = bound or self.bound
+        while self.waiting and bound.holder != op_id:
+            if bound.offered and await self.take(op_id, bound):
                 return
             stirred = self._stirred
             await stirred.wait()
@@ -190,7 +194,7 @@ class HostGate:
         """Heavy work outside an op (a sensor's jailed run, the suite profile's run) waits
         as an op does, and may run on the bound's pass, which it holds until it is done."""
         holder = f"{who} #{next(self._turns)}"  # two runs of one sensor: two holders
-        await self.clear_for(holder)
+        await self.clear_for(holder, self.background)
         try:
             yield
         finally:
@@ -235,6 +239,7 @@ class HostGate:
             return
         if not was:
             self.bound.begin(now)
+            self.background.begin(now)
         await self._weigh_bound(now, fresh=not was)
         if not was:
             await self._began()
@@ -249,18 +254,22 @@ class HostGate:
                 await self._say("the host gate's bound " + (f"is held: {unbounded}" if unbounded
                                                             else "applies again"))
         if unbounded:
-            self.bound.offered = False
-        elif self.bound.due_in(now) == 0 and not self.bound.offered:
+            self.bound.offered = self.background.offered = False
+            return
+        if self.background.due_in(now) == 0 and not self.background.offered:
+            self.background.offered = True
+            self._stir()
+        if self.bound.due_in(now) == 0 and not self.bound.offered:
             self.bound.offered = True
             self._stir()
             await self._say(f"heavy work has waited {self._waited_s():.0f}s for the host "
                             f"(health.max_wait_s = {self.bound.max_wait_s:g}): one op runs "
                             "at idle priority anyway")
 
-    async def take(self, op_id: str) -> bool:
-        """`op_id` takes the bound's offered pass and runs at idle priority; False when
-        none is offered."""
-        if not self.bound.take(op_id):
+    async def take(self, op_id: str, bound: Bound | None = None) -> bool:
+        """`op_id` takes the bound's offered pass (`bound`: the ops' by default) and runs at
+        idle priority; False when none is offered."""
+        if not (bound or self.bound).take(op_id):
             return False
         if self.idle is not None:
             self.idle()  # before the op's first model call or test run
@@ -270,9 +279,10 @@ class HostGate:
 
     def release(self, op_id: str) -> None:
         """`op_id` ended; if it ran on the pass, the bound's clock starts again."""
-        if self.bound.release(op_id, self.monotonic(), self.waiting):
-            log.info("the op on the host gate's bound ended", op_id=op_id,
-                     next_pass_in_s=self.bound.max_wait_s if self.waiting else None)
+        for bound in (self.bound, self.background):
+            if bound.release(op_id, self.monotonic(), self.waiting):
+                log.info("the work on the host gate's bound ended", holder=op_id,
+                         next_pass_in_s=bound.max_wait_s if self.waiting else None)
 
     async def _say(self, msg: str, **extra: Any) -> None:
         log.info(msg, **extra)
@@ -293,6 +303,7 @@ class HostGate:
         waited = self.clock() - (self.since or self.clock())
         self.since, self.unbounded = None, None
         self.bound.end()
+        self.background.end()
         self._open.set()
         self._stir()
         log.info("the host is free again: heavy work resumes", waited_s=round(waited, 1))

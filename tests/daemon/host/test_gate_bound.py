@@ -172,3 +172,27 @@ async def test_a_running_op_waiting_for_the_host_takes_the_pass(tmp_path):
     assert op_notes == ["waits for the host before a test run",
                         "the host gate's bound: a test run goes ahead at idle priority"]
     assert handle.waits is None and b.idled == ["idle"]
+
+
+async def test_a_background_run_has_its_own_pass_and_no_op_waits_behind_it(tmp_path):
+    b = bench(tmp_path)
+    await b.at(0)
+    inside, done = asyncio.Event(), asyncio.Event()
+
+    async def profile_run() -> None:
+        async with b.gate.turn("the suite profile"):
+            inside.set()
+            await done.wait()
+
+    run = asyncio.create_task(profile_run())
+    await b.at(599)
+    assert not inside.is_set()
+    await b.at(600)
+    await asyncio.wait_for(inside.wait(), 5)
+    assert b.gate.background.holder == "the suite profile #1"
+    assert b.gate.admits() and await b.gate.take("op-1")  # the op's pass is its own
+    done.set()
+    await asyncio.wait_for(run, 5)
+    assert b.gate.background.holder is None and b.gate.bound.holder == "op-1"
+    assert b.said("the suite profile") == [
+        "the suite profile #1 runs on the host gate's bound, at idle priority"]
