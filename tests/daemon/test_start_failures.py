@@ -22,6 +22,7 @@ from governance.git.gitops import GitOps
 from governance.oracle.testrun import TestRunner
 from governance.schemas import SignalEnvelope
 from ouroboros_pytest import RESULTS_DIR
+from sensors.run_results import crash_where
 from sensors.test_failure import STALE_S, TestFailureSensor
 from tests.helpers import PYTEST, commit_files, git, running_daemon, settings_for, wait_for
 
@@ -188,3 +189,17 @@ def test_a_corrupt_memory_of_failures_is_nothing_known(repo: Path, text: str) ->
     assert not feed.any_known()
     feed.path.write_text(json.dumps({"failing": [BROKEN, "../x.py::t", "/etc/x.py::t"]}))
     assert feed.any_known() and feed.known_in(repo) == [BROKEN]  # paths out are never rerun
+
+
+@pytest.mark.parametrize(("tail", "where"), [
+    ("    def test_a():\n>       assert add(2, 2) == 4\nE       assert 5 == 4\n\n"
+     "tests/test_a.py:5: AssertionError", "tests/test_a.py:5"),
+    ("calc/core.py:2: in add\n    return a / b\nE   ZeroDivisionError: division by zero\n\n"
+     "calc/core.py:2: ZeroDivisionError\n", "calc/core.py:2"),
+    ("E   ImportError: cannot import name 'gone'", ""),  # a collection error: no location
+    ("", ""), ("tests/test_a.py:x: AssertionError", ""), ("x" * 2000 + ".py:1: E", "")])
+def test_a_jailed_failure_says_where_it_crashed_as_a_human_run_does(tail: str,
+                                                                    where: str) -> None:
+    """pytest ends a long traceback with the crash's `path:line: Error`, which the results
+    plugin writes as `where` (the module a failure points at is what the op targets)."""
+    assert crash_where(tail) == where
