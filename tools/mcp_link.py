@@ -14,7 +14,8 @@ with a `kind`:
     closed     the connection ended mid-call (the process exited, the HTTP stream broke)
     timeout    no answer within the call's time; the link pings the server and restarts it
                when the ping is not answered either
-    garbage    the server wrote something that is not MCP on its channel; the link restarts
+    garbage    the server wrote something that is not JSON-RPC on its channel (stdio: the
+               link restarts; HTTP: one response body, the link stays)
     malformed  the answer is JSON-RPC but not the shape MCP gives it
     refused    the server answered with a JSON-RPC error
     tool       the tool ran and reported an error (its own text)
@@ -176,13 +177,16 @@ class McpLink:
 
     def _failure(self, what: str, exc: Exception) -> McpCallFailed:
         from mcp.shared.exceptions import MCPError
-        from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+        from mcp_types import CONNECTION_CLOSED, PARSE_ERROR, REQUEST_TIMEOUT
 
         srv = f"MCP server {self.name!r}"
         if isinstance(exc, MCPError) and exc.code == CONNECTION_CLOSED:
             self._break(f"the connection ended during {what} ({exc.message})")
             return McpCallFailed(self.name, "closed", f"{srv} went away during {what} "
                                  f"({exc.message}); it is reconnected at its next use")
+        if isinstance(exc, MCPError) and exc.code == PARSE_ERROR:  # (HTTP) a body not JSON
+            return McpCallFailed(self.name, "garbage", f"{srv} broke the protocol during "
+                                 f"{what}: {' '.join(exc.message.split())[:300]}")
         if isinstance(exc, MCPError) and exc.code == REQUEST_TIMEOUT:
             self._check = True  # the runner pings it: a hung server is restarted
             self._checked.clear()

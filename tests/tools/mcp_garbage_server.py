@@ -1,53 +1,90 @@
-"""An MCP server over stdio that speaks the handshake right and then answers garbage.
+"""An MCP server that speaks the handshake right and then answers garbage, over stdio or
+(`--http`) as a streamable HTTP endpoint at /mcp that prints `PORT <n>` once it listens.
 
 Written by hand (the SDK would never send these): `initialize` and pings are answered
-properly; `tools/list` lists three tools, or with `--bad-listing` one whose inputSchema is
-not an object; `tools/call` of `nonjson` writes a line that is not JSON, of `shape` answers
-a result whose `content` is not a list, of `error` answers a JSON-RPC error, of `ok`
-answers properly.
+properly; `tools/list` lists the tools below, or with `--bad-listing` also one whose
+inputSchema is not an object. `tools/call` of
+    nonjson  answers something that is not JSON (stdio: a line on stdout; HTTP: the body)
+    shape    answers a result whose `content` is not a list
+    html     (HTTP) answers a web page
+    error    answers a JSON-RPC error
+    ok       answers properly
 """
 
 import json
 import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOOLS = [{"name": name, "description": f"answers {name}", "inputSchema": {"type": "object"}}
-         for name in ("nonjson", "shape", "error", "ok")]
+         for name in ("nonjson", "shape", "html", "error", "ok")]
+NOT_JSON = "Traceback (most recent call last): this is not JSON {"
 
 
-def send(message: dict) -> None:
-    sys.stdout.write(json.dumps({"jsonrpc": "2.0", **message}) + "\n")
-    sys.stdout.flush()
+def answer(message: dict) -> tuple[str, str] | None:
+    """(content type, body) for one request; None for a notification."""
+    method, mid = message.get("method"), message.get("id")
+    if mid is None:
+        return None
+    result: dict = {}
+    if method == "initialize":
+        result = {"protocolVersion": message["params"]["protocolVersion"],
+                  "capabilities": {"tools": {}}, "serverInfo": {"name": "garbage", "version": "0"}}
+    elif method == "tools/list":
+        extra = [{"name": "broken", "inputSchema": "no"}] if "--bad-listing" in sys.argv else []
+        result = {"tools": [*TOOLS, *extra]}
+    elif method == "tools/call":
+        name = message["params"]["name"]
+        if name == "nonjson":
+            return "application/json", NOT_JSON
+        if name == "html":
+            return "text/html", "<html><body>Welcome to nginx!</body></html>"
+        if name == "error":
+            return "application/json", json.dumps({"jsonrpc": "2.0", "id": mid, "error": {
+                "code": -32602, "message": "no such thing"}})
+        result = ({"content": "a string, not a list"} if name == "shape"
+                  else {"content": [{"type": "text", "text": "fine"}]})
+    return "application/json", json.dumps({"jsonrpc": "2.0", "id": mid, "result": result})
 
 
-def answer_call(mid: object, name: str) -> None:
-    if name == "nonjson":
-        sys.stdout.write("Traceback (most recent call last): this is not JSON {\n")
-        sys.stdout.flush()
-    elif name == "shape":
-        send({"id": mid, "result": {"content": "a string, not a list"}})
-    elif name == "error":
-        send({"id": mid, "error": {"code": -32602, "message": "no such thing"}})
-    else:
-        send({"id": mid, "result": {"content": [{"type": "text", "text": "fine"}]}})
-
-
-def main() -> None:
-    tools = [*TOOLS, {"name": "broken", "inputSchema": "no"}] if "--bad-listing" in sys.argv \
-        else TOOLS
+def serve_stdio() -> None:
     for line in sys.stdin:
-        message = json.loads(line)
-        method, mid = message.get("method"), message.get("id")
-        if method == "initialize":
-            send({"id": mid, "result": {
-                "protocolVersion": message["params"]["protocolVersion"],
-                "capabilities": {"tools": {}}, "serverInfo": {"name": "garbage", "version": "0"}}})
-        elif method == "tools/list":
-            send({"id": mid, "result": {"tools": tools}})
-        elif method == "tools/call":
-            answer_call(mid, message["params"]["name"])
-        elif mid is not None:
-            send({"id": mid, "result": {}})
+        said = answer(json.loads(line))
+        if said:
+            sys.stdout.write(said[1] + "\n")
+            sys.stdout.flush()
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        said = answer(json.loads(body))
+        if said is None:
+            self.send_response(202)
+            self.end_headers()
+            return
+        data = said[1].encode()
+        self.send_response(200)
+        self.send_header("content-type", said[0])
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:  # no server-initiated stream here
+        self.send_response(405)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def serve_http() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print("PORT", server.server_address[1], flush=True)  # the test reads this line
+    server.serve_forever()
 
 
 if __name__ == "__main__":
-    main()
+    if "--http" in sys.argv:
+        serve_http()
+    else:
+        serve_stdio()

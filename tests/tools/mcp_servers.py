@@ -33,11 +33,11 @@ class HttpServer:
 
 
 @contextlib.asynccontextmanager
-async def http_demo(port: int = 0) -> AsyncIterator[HttpServer]:
-    """The demo server on streamable HTTP (any free port, or `port` to come back on the
-    port a dead one had), once it listens; killed at the end."""
+async def http_demo(port: int = 0, script: str = DEMO) -> AsyncIterator[HttpServer]:
+    """The demo server (or `script`) on streamable HTTP (any free port, or `port` to come
+    back on the port a dead one had), once it listens; killed at the end."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, DEMO, "--http", str(port), stdout=asyncio.subprocess.PIPE)
+        sys.executable, script, "--http", str(port), stdout=asyncio.subprocess.PIPE)
     try:
         assert proc.stdout is not None
         async with asyncio.timeout(30):

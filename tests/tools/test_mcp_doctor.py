@@ -53,7 +53,7 @@ async def test_doctor_lists_each_server_with_its_tools_or_why_not(repo, short_tm
     assert [c.status for c in checks.values()] == ["ok", "ok", "warn", "warn", "warn"]
     assert checks["mcp junk"].detail.startswith(
         "MCP server 'junk' answered tools/list with something that is not MCP's shape "
-        "(tools.4.inputSchema:")
+        "(tools.5.inputSchema:")
     assert checks["mcp web"].detail.startswith(f"MCP server 'web' ({web}/mcp) is down since ")
     assert "cannot connect: MCPError: Server returned an error response" in checks[
         "mcp web"].detail

@@ -158,6 +158,26 @@ async def test_garbage_is_a_clear_error_at_once_and_the_server_is_restarted():
         await hub.close()
 
 
+async def test_http_garbage_is_a_clear_error_and_the_server_stays():
+    async with http_demo(script=GARBAGE) as server:
+        hub = hub_of(junk=server.entry())
+        try:
+            assert await hub.start() == []
+            said, took = await call(hub, "mcp_junk_nonjson", timeout_s=30.0)
+            assert said.startswith("garbage: MCP server 'junk' broke the protocol during "
+                                   "tools/call nonjson: Failed to parse JSON response: ")
+            assert "this is not JSON {" in said and "\n" not in said and took < 5
+            said, _ = await call(hub, "mcp_junk_shape")
+            assert said.startswith("malformed: MCP server 'junk' answered tools/call shape "
+                                   "with something that is not MCP's shape (content: ")
+            said, _ = await call(hub, "mcp_junk_html")
+            assert said == ("refused: MCP server 'junk' refused tools/call html: Unexpected "
+                            "content type: text/html (code -32600)")
+            assert (await call(hub, "mcp_junk_ok"))[0] == "fine"
+        finally:
+            await hub.close()
+
+
 async def test_a_garbled_tool_list_hides_that_server_and_says_why():
     hub = hub_of(junk=stdio_entry(GARBAGE, "--bad-listing"), demo=stdio_entry())
     try:
@@ -166,7 +186,7 @@ async def test_a_garbled_tool_list_hides_that_server_and_says_why():
         assert sorted(t.server for t in tools.values()) == ["demo"] * 5
         [problem] = hub.problems()
         assert problem.startswith("MCP server 'junk' answered tools/list with something "
-                                  "that is not MCP's shape (tools.4.inputSchema:")
+                                  "that is not MCP's shape (tools.5.inputSchema:")
     finally:
         await hub.close()
 
