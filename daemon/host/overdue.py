@@ -4,8 +4,8 @@ Why a bound. The gate (daemon.host.gate) holds heavy work while the 1-minute loa
 daemon's own share, is above `health.max_load_share` x cores. A dev box with a long build,
 an IDE indexing, or other people's work on a shared box can keep it there for hours; the
 gate then starved the work for the whole run, saying only "heavy work waits for the host".
-The daemon's work already runs after the human's (nice 10); at idle priority (nice 19, I/O
-class idle: daemon.host.priority.lower_to_idle) it takes only the cycles the human leaves,
+The daemon's work already runs after the human's (nice 10); at idle priority (nice 19:
+daemon.host.priority.lower_to_idle) it takes little more than the cycles the human leaves,
 so after `health.max_wait_s` of waiting one op runs anyway. docs/operations.md says how the
 default was measured.
 

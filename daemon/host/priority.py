@@ -13,10 +13,13 @@ syscall(2); on a machine whose syscall numbers are not in the table the I/O half
 and said so.
 
 Idle priority (`lower_to_idle`): when the host gate's bound lets an op run on a busy machine
-(daemon.host.overdue), the daemon goes down to nice 19 and the idle I/O class, so that op
-takes only what the human leaves. It stays there until it restarts: only a privileged
-process may raise a priority again, and on a free machine a low priority costs nothing (it
-only decides who goes first when the cores or the disk are contended).
+(daemon.host.overdue), the daemon goes down to nice 19, the lowest nice value, so that op
+takes little more than what the human leaves (CFS weighs nice 19 at 15 against nice 0's
+1024). Its I/O stays best-effort 7: the idle I/O class and SCHED_IDLE starve the daemon
+outright under sustained load (a stalled ledger write stalls every op; docs/operations.md).
+It stays at nice 19 until it restarts: only a privileged process may raise a priority
+again, and on a free machine a low priority costs nothing (it only decides who goes first
+when the cores are contended).
 """
 
 from __future__ import annotations
@@ -70,17 +73,16 @@ def io_priority(tid: int) -> tuple[int, int] | None:
     return value >> IOPRIO_CLASS_SHIFT, value & 0xFF
 
 
-def _lower_io(tid: int, idle: bool = False) -> None:
+def _lower_io(tid: int) -> None:
     current = io_priority(tid)
     if current is None:
         raise OSError(f"no ioprio syscall numbers for {platform.machine()}")
     klass, level = current
-    if klass == IO_CLASS_IDLE or (not idle and klass == IO_CLASS_BEST_EFFORT
-                                  and level >= IO_LEVEL):
+    if klass == IO_CLASS_IDLE or (klass == IO_CLASS_BEST_EFFORT and level >= IO_LEVEL):
         return
     set_number = IOPRIO_SYSCALLS[platform.machine()][0]
-    _syscall(set_number, IOPRIO_WHO_PROCESS, tid, IO_CLASS_IDLE << IOPRIO_CLASS_SHIFT if idle
-             else IO_CLASS_BEST_EFFORT << IOPRIO_CLASS_SHIFT | IO_LEVEL)
+    _syscall(set_number, IOPRIO_WHO_PROCESS, tid,
+             IO_CLASS_BEST_EFFORT << IOPRIO_CLASS_SHIFT | IO_LEVEL)
 
 
 def _lower_cpu(tid: int, idle: bool = False) -> None:
@@ -90,13 +92,13 @@ def _lower_cpu(tid: int, idle: bool = False) -> None:
 
 
 def lower(proc: Path = Path("/proc"), idle: bool = False) -> list[str]:
-    """Every thread to nice NICE and best-effort I/O level IO_LEVEL (`idle`: nice IDLE_NICE
-    and the idle I/O class), never raising one; returns what could not be done (a thread
-    that ended meanwhile is not a problem)."""
+    """Every thread to nice NICE (`idle`: IDLE_NICE) and best-effort I/O level IO_LEVEL,
+    never raising one; returns what could not be done (a thread that ended meanwhile is not
+    a problem)."""
     problems: set[str] = set()
     for tid in threads(proc):
         for what, step in (("nice", functools.partial(_lower_cpu, idle=idle)),
-                           ("I/O priority", functools.partial(_lower_io, idle=idle))):
+                           ("I/O priority", _lower_io)):
             try:
                 step(tid)
             except ProcessLookupError:
@@ -118,12 +120,12 @@ def lower_own(enabled: bool) -> None:
 
 
 def lower_to_idle(enabled: bool) -> None:
-    """The bound's op runs at idle priority: every thread to nice IDLE_NICE and the idle
-    I/O class, for good (see the module's doc); `enabled`: `health.lower_priority`."""
+    """The bound's op runs at idle priority: every thread to nice IDLE_NICE, for good (see
+    the module's doc); `enabled`: `health.lower_priority`."""
     if not enabled:
         return
     problems = lower(idle=True)
     if problems:
         log.info("idle priority not taken", problems=problems)
     else:
-        log.info("running at idle priority", nice=IDLE_NICE, io="idle")
+        log.info("running at idle priority", nice=IDLE_NICE, io=f"best-effort {IO_LEVEL}")
