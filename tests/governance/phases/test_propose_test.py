@@ -211,3 +211,25 @@ async def test_an_unentered_function_is_decided_by_a_test_that_fails_on_the_base
     assert not wrong, wrong
     assert got["right"]["tests"] == ["tests/test_last.py::test_last_two"]
     assert "def test_last_two" in git(repo, "show", f"{got['right']['branch']}:tests/test_last.py")
+
+
+async def test_new_behaviour_no_test_asks_for_gets_a_test_that_fails_on_the_base(short_tmp):
+    """A human's goal with no test: the change is the model's claim, and its missing test
+    must fail on the base and enter the function; the one kept is also what a person reads."""
+    end, chain, seen, _repo, ledger = await _proposed_op(
+        short_tmp, {"shop/__init__.py": "", "shop/top.py": TOP_BASE,
+                    "tests/test_other.py": "def test_nothing():\n    assert True\n"},
+        "keep only the first three items", TOP_NEW)
+    try:
+        assert end is Phase.PROPOSED, chain["transitions"][-1]
+        last = chain["transitions"][-1]["payload"]
+        assert last["missing_test"]["cause"] == CauseKind.NEW_BEHAVIOUR
+        assert last["missing_test"]["at"] == "shop/top.py:2 (top)"
+        kept = await _judge(seen, last["commit"], _reply({"tests/test_top_three.py": RIGHT}))
+        on_base = await _judge(seen, last["commit"], _reply({
+            "tests/test_top_empty.py": _test("    assert top([]) == []\n", "test_empty")}))
+    finally:
+        await ledger.close()
+    assert kept["verdict"] == Verdict.KEPT, kept
+    assert kept["why"] == "fails on the base and enters top"
+    assert on_base["verdict"] == Verdict.PASSES_ON_BASE, on_base
