@@ -20,7 +20,7 @@ import structlog
 from governance.errors import CommitError
 from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
 from governance.git.review_causes import ReviewCauses
-from governance.git.review_order import LABELS, costs, ordered
+from governance.git.review_order import LABELS, costs, kept_tests_prefix, ordered
 from ledger.errors import LedgerError
 from ledger.phases import TERMINAL_PHASES
 from ledger.redact import redact
@@ -191,6 +191,10 @@ async def prune_once(daemon: ReviewHost) -> list[ReviewItem]:
     max_age_s = daemon.settings.proof.review_max_age_days * 86_400.0
     now = time.time()
     pruned = await asyncio.to_thread(daemon.reviews.prune, max_age_s, now)
+    # kept missing tests (governance.phases.propose_test) age with their reviews: one left
+    # after its review was accepted or rejected is there to cherry-pick until then
+    tests = ReviewBranches(daemon.reviews.git, kept_tests_prefix(daemon.reviews.prefix))
+    await asyncio.to_thread(tests.prune, max_age_s, now)
     for item in pruned:
         await _thought(daemon, item, "review branch pruned (nobody accepted or rejected it)",
                        age_days=round((now - item.created) / 86_400.0, 1),

@@ -4,10 +4,13 @@ making an unchecked one cheapest, and `review`'s list in that order (daemon.revi
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from daemon.cli.render import review_text
-from daemon.reviews import review_data
+from daemon.config.settings import Settings
+from daemon.reviews import prune_once, review_data
 from governance.git.gitops import GitOps
 from governance.git.review import ReviewBranches
 from governance.git.review_order import (
@@ -74,3 +77,20 @@ async def test_review_lists_the_cheapest_decision_first(repo):
     assert text.startswith("6 changes wait for review (cheapest decision first):\n")
     assert text.index("cost:  a kept test decides it") < text.index(
         "cost:  one unchecked line") < text.index("cost:  a counterexample")
+
+
+async def test_a_kept_test_ages_with_its_review(repo, monkeypatch):
+    """The daily prune takes kept-test branches past proof.review_max_age_days too, such
+    as one left after its review was rejected; a younger one stays to be cherry-picked."""
+    reviews = ReviewBranches(GitOps(repo), "ouroboros/")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "@1000000000 +0000")  # 2001
+    _kept_test(repo, OPS["old"], head)
+    monkeypatch.delenv("GIT_COMMITTER_DATE")
+    _kept_test(repo, OPS["tested"], head)
+    host = SimpleNamespace(reviews=reviews, ledger=None, session_id="s",
+                           settings=Settings.model_validate({"proof": {
+                               "review_max_age_days": 30}}))
+    assert await prune_once(host) == []  # no review waited: none to note on its op
+    left = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/ouroboros/")
+    assert left.split() == [f"ouroboros/tests/{OPS['tested']}"]
