@@ -18,9 +18,9 @@ The service and its ops (top level):
   left; instance.py: one daemon per state dir; phase_deps.py: what every op's phases get.
 - sensor_set.py, sensor_tasks.py: the sensors built and run; suite_profile.py and
   ledger_archiver.py: the background learner and the ledger's retention; start_failures.py:
-  the learner's runs handed to the test_failure sensor (failing tests found at start); quiet_point.py:
-  dispatch's pauses that give retention a place to cut; heap.py: freed memory handed back
-  to the system after each op.
+  the learner's runs handed to the test_failure sensor (failing tests found at start);
+  quiet_point.py: dispatch's pauses that give retention a place to cut; heap.py: freed
+  memory handed back to the system after each op.
 - reviews.py: the review verbs and the prune (below control and status, which both use it);
   init_config.py: `ouroboros init`; doctor.py: what the daemon needs, checked.
 - logs.py, console.py: what the human sees; errors.py: what ends a command, said plainly.
