@@ -27,6 +27,7 @@ def _suite(repo: Path, work: Path) -> Suite:
     return Suite(settings, work / "state", None, 120.0)
 
 
+@pytest.mark.slow  # three mines of a small history: about 25 s on two busy cores
 def test_the_count_is_bounded_by_the_limits_and_the_list_says_why(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Three candidates, `--max-tasks 1`: the lines count tasks out of 1, never commits out
