@@ -140,21 +140,10 @@ class McpLink:
         for the SDK's own timeout to speak first), connecting first if need be (within
         connect_timeout_s: a server's start is not its tool's time). A call in flight fails
         at once when the server writes garbage or the connection ends."""
-        try:
-            async with asyncio.timeout(self.connect_timeout_s + GRACE_S):
-                up = await self.ensure()
-        except TimeoutError:
-            raise McpCallFailed(self.name, "down", f"MCP server {self.name!r} "
-                                f"({self.config.where()}) is not back yet: "
-                                f"{self._broken or self.down_reason}") from None
-        if not up:
-            raise McpCallFailed(self.name, "down", self.down_text())
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s + GRACE_S
-        call = asyncio.ensure_future(make(self.session))
+        call = asyncio.ensure_future(make(await self._connected()))
         garbled = asyncio.ensure_future(self._garbled.wait())
         try:
-            await asyncio.wait({call, garbled}, timeout=max(0.0, deadline - loop.time()),
+            await asyncio.wait({call, garbled}, timeout=timeout_s + GRACE_S,
                                return_when=asyncio.FIRST_COMPLETED)
         finally:
             garbled.cancel()
@@ -174,6 +163,20 @@ class McpLink:
         self._break(f"{what} got no answer in {timeout_s:g}s and the transport is stuck")
         raise McpCallFailed(self.name, "timeout", f"MCP server {self.name!r} gave no answer "
                             f"to {what} in {timeout_s:g}s; it is reconnected at its next use")
+
+    async def _connected(self) -> Any:
+        """The session, connecting first if need be; McpCallFailed("down") if none."""
+        try:
+            async with asyncio.timeout(self.connect_timeout_s + GRACE_S):
+                up = await self.ensure()
+        except TimeoutError:
+            raise McpCallFailed(self.name, "down", f"MCP server {self.name!r} "
+                                f"({self.config.where()}) is not back yet: "
+                                f"{self._broken or self.down_reason}") from None
+        session = self.session
+        if not up or session is None:
+            raise McpCallFailed(self.name, "down", self.down_text())
+        return session
 
     def _failure(self, what: str, exc: Exception) -> McpCallFailed:
         from mcp.shared.exceptions import MCPError
