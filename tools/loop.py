@@ -33,6 +33,7 @@ from typing import Any
 
 from governance.brains import reflex
 from governance.brains import window as window_fit
+from governance.brains.outage import BrainsUnreachable
 from governance.brains.provider import (
     CandidateProvider,
     CollapseSignal,
@@ -221,7 +222,7 @@ class ToolLoopCoordinator:
         try:
             return await provider.generate(text, deadline=budget.soft, steer=budget.steer(),
                                            **shaped(provider, shape))
-        except ModelCollapsed:
+        except (ModelCollapsed, BrainsUnreachable):  # an outage is no collapse: the op waits
             raise
         except ProviderError as exc:
             if budget.soft < budget.deadline:
