@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,7 +21,13 @@ import structlog
 from governance.errors import CommitError
 from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
 from governance.git.review_causes import ReviewCauses
-from governance.git.review_order import LABELS, costs, kept_tests_prefix, ordered
+from governance.git.review_order import (
+    LABELS,
+    ReviewCost,
+    costs,
+    kept_tests_prefix,
+    ordered,
+)
 from ledger.errors import LedgerError
 from ledger.phases import TERMINAL_PHASES
 from ledger.redact import redact
@@ -242,6 +249,17 @@ def cause_holder(reviews: ReviewBranches) -> Callable[[SignalEnvelope], Awaitabl
 STATUS_ITEMS = 50  # reviews that `status` shows one by one
 
 
+async def _kinds(reviews: ReviewBranches, items: list[ReviewItem]) -> dict[str, Any]:
+    """How many reviews of each kind wait, cheapest first (governance.git.review_order);
+    nothing when none waits or git cannot say (never fails the status)."""
+    try:
+        found = await asyncio.to_thread(costs, reviews) if items else {}
+    except Exception:
+        return {}
+    kinds = Counter(found.get(i.op_id, ReviewCost.PERSON) for i in items)
+    return {"kinds": {LABELS[k]: kinds[k] for k in sorted(kinds)}} if kinds else {}
+
+
 async def status_entry(reviews: ReviewBranches) -> dict[str, Any]:
     """`status`'s `reviews`: how many wait, and each one (never fails the status)."""
     try:
@@ -251,6 +269,7 @@ async def status_entry(reviews: ReviewBranches) -> dict[str, Any]:
                 "error": f"review branches not read: {exc}"}
     now = time.time()
     return {"count": len(items),  # the newest STATUS_ITEMS: `ouroboros review` lists all
+            **await _kinds(reviews, items),
             "items": [{k: v for k, v in item_view(i, now).items()
                        if k in ("op_id", "goal", "evidence", "files", "age_s")}
                       for i in items[:STATUS_ITEMS]]}

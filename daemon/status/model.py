@@ -159,6 +159,8 @@ class Reviews(_Part):
 
     count: int
     items: list[ReviewItem]  # the newest 50 (daemon.reviews.STATUS_ITEMS), newest first
+    # per kind, cheapest first (governance.git.review_order); left out while none waits
+    kinds: dict[str, int] | None = Field(default=None, exclude_if=_none)
     error: str | None = Field(default=None, exclude_if=_none)  # git could not list them
 
 

@@ -90,7 +90,9 @@ def _middle_lines(s: Status) -> list[str]:
     if s.live_view:  # daemon.live_port: the page, token included
         lines.append(f"live:     {s.live_view}")
     if s.reviews.count:
-        lines.append(f"review:   {waiting_line(s.reviews.count)}")
+        kinds = ", ".join(f"{n} {kind}" for kind, n in (s.reviews.kinds or {}).items())
+        lines.append(f"review:   {waiting_line(s.reviews.count)}"
+                     + (f" ({kinds})" if kinds else ""))
     return lines
 
 

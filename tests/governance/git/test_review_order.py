@@ -10,7 +10,7 @@ import pytest
 
 from daemon.cli.render import review_text
 from daemon.config.settings import Settings
-from daemon.reviews import prune_once, review_data
+from daemon.reviews import prune_once, review_data, status_entry
 from governance.git.gitops import GitOps
 from governance.git.review import ReviewBranches
 from governance.git.review_order import (
@@ -77,6 +77,10 @@ async def test_review_lists_the_cheapest_decision_first(repo):
     assert text.startswith("6 changes wait for review (cheapest decision first):\n")
     assert text.index("cost:  a kept test decides it") < text.index(
         "cost:  one unchecked line") < text.index("cost:  a counterexample")
+    entry = await status_entry(reviews)  # status: how many of each kind, cheapest first
+    assert list(entry["kinds"].items()) == [
+        ("a kept test decides it", 1), ("one unchecked line", 1), ("needs a person", 3),
+        ("a counterexample", 1)]
 
 
 async def test_a_kept_test_ages_with_its_review(repo, monkeypatch):
