@@ -244,7 +244,7 @@ class Daemon:
             handle.cancel.cancel(f"daemon shutting down (grace of {grace:g}s passed)")
 
     async def shutdown(self) -> None:
-        if self.mcp:  # same task as startup: the stdio clients' scopes close where they opened
+        if self.mcp:  # each server's link closes in its own task, within bounds (mcp_link)
             with contextlib.suppress(Exception):
                 await self.mcp.close()
         if self.control:
