@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance.brains.model_gate import ModelWaitExpired
+from governance.brains.outage import BrainsUnreachable
 from governance.brains.prompts import live_block, repair_prompt, text_block
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs import nofollow
@@ -29,6 +30,7 @@ from governance.oracle.oracle import FailureKind
 from governance.oracle.oracle_run import Validation
 from governance.phase import Phase
 from governance.phases import l2
+from governance.phases.brain_wait import wait_for_brain
 from governance.phases.deps import PhaseDeps
 from governance.phases.generate import ask_model
 from governance.phases.l2 import Decision, Failure, FailureClass, L2State, Progress, StopReason
@@ -182,7 +184,7 @@ class L2Run:
         self.rerun = False
         p = self.d.policy
         try:
-            patch = await self._ask()
+            patch = await self._asked()
             if patch is None or patch.no_op:
                 raise CandidateParseError("the reply proposes no repair patch")
             self.pending = merge(self.candidate, patch, p.allow_non_ascii_paths)
@@ -210,6 +212,14 @@ class L2Run:
                                    "; ".join(too_big))
             return S.CLASSIFY_FAILURE
         return S.RUN_VALIDATION
+
+    async def _asked(self) -> Candidate | None:
+        """_ask, waiting out an outage (governance.phases.brain_wait) off the timebox."""
+        while True:
+            try:
+                return await self._ask()
+            except BrainsUnreachable as exc:
+                self.deadline += await wait_for_brain(self.ctx, self.d, Phase.L2_REPAIR, exc)
 
     async def _ask(self) -> Candidate | None:
         d, ctx = self.d, self.ctx
