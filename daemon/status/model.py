@@ -180,6 +180,8 @@ class InFlight(_Part):
     l2_iteration: str | None  # "2 of 5" while in L2_REPAIR
     # yielding to the host before a model call or test run, and why (daemon.host.pause)
     waiting_for_host: str | None = Field(default=None, exclude_if=_none)
+    # waiting for a brain since (epoch seconds): its brains are down (governance.brains.outage)
+    waiting_for_brain_since: float | None = Field(default=None, exclude_if=_none)
 
 
 class Reflex(_Part):

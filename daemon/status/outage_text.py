@@ -9,11 +9,22 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 
+def clock_time(epoch: float | None) -> str:
+    """Local time of day, '?' for none."""
+    return time.strftime("%H:%M:%S", time.localtime(epoch)) if epoch else "?"
+
+
+def brain_wait_since(provider: object, op_id: str) -> float | None:
+    """When op `op_id` began waiting for a brain (the failback chain's `waiters`), or None."""
+    waiters = getattr(provider, "waiters", None)
+    entry = waiters.get(op_id) if isinstance(waiters, Mapping) else None
+    return entry[0] if entry else None
+
+
 def down_line(b: Mapping[str, Any]) -> str:
     """`brain llamacpp down since 22:41:03 (CONNECTION): nothing answers at
     http://127.0.0.1:8011/v1: start your server; 1 op(s) wait for it`."""
-    since = b.get("since")
-    when = time.strftime("%H:%M:%S", time.localtime(since)) if since else "?"
+    when = clock_time(b.get("since"))
     mode = f" ({b['mode']})" if b.get("mode") else ""
     return (f"brain {b.get('name')} down since {when}{mode}: {b.get('fix')}; "
             f"{b.get('waiting', 0)} op(s) wait for it")

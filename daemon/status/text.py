@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from daemon.status.outage_text import down_lines
+from daemon.status.outage_text import clock_time, down_lines
 
 if TYPE_CHECKING:
     from daemon.status.model import Failback, HostSnapshot, InFlight, Status, StorageSnapshot
@@ -137,6 +137,8 @@ def _in_flight_line(op: InFlight) -> str:
         flag += f"  waiting for the model {op.waiting_for_model_s}s"
     if op.waiting_for_host:
         flag += f"  waits for the host before {op.waiting_for_host}"
+    if op.waiting_for_brain_since is not None:
+        flag += f"  waiting for a brain since {clock_time(op.waiting_for_brain_since)}"
     if op.l2_iteration:
         flag += f"  L2 iteration {op.l2_iteration}"
     return (f"  - {op.op_id} {op.phase} risk={op.risk} "

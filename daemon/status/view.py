@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from daemon.brains.embedded import ConfigRead, brain_note
 from daemon.reviews import status_entry
 from daemon.status.model import InFlight, Status
+from daemon.status.outage_text import brain_wait_since
 from governance.brains.provider_chain import ProviderChain
 from governance.oracle import profile_store
 from governance.phase import Phase
@@ -122,6 +123,7 @@ def in_flight(d: StatusSource, now: float) -> list[InFlight]:
                      age_s=round(now - h.started, 1),
                      waiting_for_model_s=_rounded(d.model_gate.waited_s(op_id, now)),
                      waiting_for_host=h.waits,
+                     waiting_for_brain_since=brain_wait_since(d.provider, op_id),
                      l2_iteration=(f"{h.ctx.l2_iteration} of {max_iters}"
                                    if h.phase is Phase.L2_REPAIR else None))
             for op_id, h in d.ops.items()]

@@ -119,6 +119,7 @@ async def test_a_server_killed_mid_reply_twice_leaves_the_op_waiting_not_failed(
                         "waiting for a brain since ")
             text = status_text(await daemon.status())
             assert "1 op(s) wait for it" in text, text
+            assert f"{op_id} GENERATE" in text and "waiting for a brain since " in text, text
             assert [o["phase"] for o in await daemon.ledger.operations()] != ["POSTMORTEM"]
         with serving(server.app(), port):
             [op] = await wait_terminal(daemon, timeout=90)
