@@ -10,7 +10,8 @@ must not make two pieces of work):
   at: where it was raised when that is library code (the function holding the line, by
   `ast`), else, when it was raised on a line of the test file (a failed assert), the
   library functions that line calls (resolved through the test file's imports of
-  repository modules); with no line known (a jailed run's summary carries none), the one
+  repository modules); with no such line (a jailed run's summary carries none, the failure
+  was raised in the standard library, the line calls no library function), the one
   library function the test's body calls, when it calls exactly one;
 - `at:<file>:<line>`: a crash at a library module's top level (no function holds it).
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -118,16 +119,33 @@ def _innermost(tree: ast.Module, line: int, kind: type | tuple[type, ...]) -> as
 
 def _test_function(tree: ast.Module, test_id: str) -> ast.AST | None:
     """The def a node id names (`file::Class::test[params]`)."""
+    found = _defined(tree, test_id)
+    return found[1] if found else None
+
+
+def _defined(tree: ast.Module, test_id: str) -> tuple[str, ast.AST] | None:
+    """(`Class::test` where it is defined, its def) for a node id: a test a class inherits
+    from another class of the same file (a mixin run once per subclass) is defined there."""
     parts = PARAMS.sub("", test_id).split("::")[1:]
-    body: Sequence[ast.stmt] = tree.body
-    node: ast.AST | None = None
-    for part in parts:
-        node = next((n for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef
-                                                   | ast.ClassDef) and n.name == part), None)
-        if node is None:
-            return None
-        body = node.body  # type: ignore[attr-defined]
-    return node
+    top = {n.name: n for n in tree.body
+           if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    if len(parts) == 1:
+        return (parts[0], top[parts[0]]) if parts[0] in top else None
+    if len(parts) != 2 or not isinstance(top.get(parts[0]), ast.ClassDef):
+        return None
+    seen: set[str] = set()
+    todo = [parts[0]]
+    while todo:
+        name = todo.pop(0)
+        cls = top.get(name)
+        if name in seen or not isinstance(cls, ast.ClassDef):
+            continue
+        seen.add(name)
+        for node in cls.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == parts[1]:
+                return f"{name}::{parts[1]}", node
+        todo += [b.id for b in cls.bases if isinstance(b, ast.Name)]
+    return None
 
 
 def causes_of(test_id: str, where: str, files: set[str],
@@ -144,13 +162,13 @@ def causes_of(test_id: str, where: str, files: set[str],
     tree = _parse(read(test_file)) if test_file in files else None
     if tree is None:
         return frozenset(out)
+    if (defined := _defined(tree, test_id)) is not None:
+        out.append(f"test:{test_file}::{defined[0]}")  # inherited: one test, run twice
     names, modules = _imports(tree, files)
-    if at and path == test_file:
-        stmt = _innermost(tree, at, ast.stmt)
-        calls = _calls(stmt, names, modules) if stmt is not None else []
-    else:
-        func = _test_function(tree, test_id)
-        calls = _calls(func, names, modules) if func is not None else []
+    stmt = _innermost(tree, at, ast.stmt) if at and path == test_file else None
+    calls = _calls(stmt, names, modules) if stmt is not None else []
+    if not calls and defined is not None:  # the line calls none: the test's one, if one
+        calls = _calls(defined[1], names, modules)
         calls = calls if len(calls) == 1 else []
     out += [f"fn:{f}::{name}" for f, name in calls[:MAX_CAUSES]]
     return frozenset(out)

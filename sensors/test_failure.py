@@ -11,14 +11,21 @@ Two sources of runs feed one streak table, in the order they finish:
   gives (a TestRunner over its bubblewrap executor, read-only on the live tree). Without a
   runner (no bubblewrap) that half is off and `problem` says so; nothing runs unjailed.
 
-Streaks: a test that fails (or errors) in two consecutive runs that included it becomes one
-envelope (source test_failure) targeting the test file and the module the failure points at
-(the crash location, else the import named like the test, else the first repository module
-it imports). A test that failed and then passed is flaky: logged, noted in the ledger when a
-`note` callable is given, listed in `flaky`, and not worked. The dedup key hashes the test id
-and the failure's signature (its message, digits folded, cut to 40 characters so a pytest
-summary line's truncation does not make it new work): the same failure is not queued twice;
-a different failure of the same test is new work.
+Streaks: a test that fails (or errors) in two consecutive runs that included it is stable.
+A test that failed and then passed is flaky: logged, noted in the ledger when a `note`
+callable is given, listed in `flaky`, and not worked.
+
+One envelope per cause: the failures that became stable in one run are grouped by cause
+(sensors.failure_causes: the parametrisations of one test, the library function a failure
+was raised in or its failing line calls, functions of one module calling each other). Each
+group is one envelope (source test_failure) targeting the union of its tests' targets (each
+test file and the module its failure points at: the crash location, else the import named
+like the test, else the first repository module it imports), with every test in its
+evidence's `tests` (the op's fail-to-pass set: governance.proof holds it proven only when
+all pass) and its causes in `causes` (the router and the queue join later failures of a
+cause to the work that holds it). The dedup key hashes the group's anchor cause, never a
+message: a failure worded twice (a results file's full message, a jailed run's cut summary
+line) is one piece of work.
 
 Urgency: each run is stamped with HEAD's commit as the sensor ingests it, read through the
 `commits` callable the daemon gives (BranchTip over its GitOps: HEAD and its first parent).

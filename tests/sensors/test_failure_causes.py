@@ -146,3 +146,22 @@ def test_unrelated_failures_stay_apart_and_parametrisations_join():
                                         ("t.py::test_b",)]
     assert groups[0].key != groups[1].key
     assert TestResult(outcome="failed").message == ""  # a failure with no message has causes
+
+
+def test_a_mixins_test_run_in_two_classes_is_one_test():
+    """unittest suites run one mixin's test once per subclass (cachetools' Cache- and
+    DictWrapperTest): one test, whatever class runs it."""
+    texts = {"pkg/__init__.py": "def cached(c):\n    return c\n",
+             "tests/test_c.py": ("import unittest\n\nimport pkg\n\n\nclass Mixin:\n"
+                                 "    def test_clear(self):\n        w = pkg.cached({})\n"
+                                 "        w.cache_clear()\n\n\n"
+                                 "class ATest(Mixin, unittest.TestCase):\n    pass\n\n\n"
+                                 "class BTest(Mixin, unittest.TestCase):\n    pass\n")}
+    read, files = _read(texts), set(texts)
+    a = causes_of("tests/test_c.py::ATest::test_clear", "tests/test_c.py:9", files, read)
+    b = causes_of("tests/test_c.py::BTest::test_clear", "tests/test_c.py:9", files, read)
+    assert "test:tests/test_c.py::Mixin::test_clear" in a & b
+    # The failing line calls no library function: the one the test's body calls stands.
+    assert "fn:pkg/__init__.py::cached" in a & b
+    [one] = group({"a": a, "b": b}, read)
+    assert one.anchor == "fn:pkg/__init__.py::cached"
