@@ -22,7 +22,6 @@ from tools.mcp_link import McpCallFailed, McpLink
 
 __all__ = ["McpCallFailed", "McpConfig", "McpHub", "McpTool", "ServerReport",
            "check_arguments", "exposed_name", "load_mcp_config", "survey"]
-log = structlog.get_logger("tools.mcp")
 
 
 @dataclass(frozen=True)
@@ -69,11 +68,12 @@ class McpHub:
     """The links to every configured server; `close` stops them all."""
 
     def __init__(self, config: McpConfig, *, connect_timeout_s: float = 15.0,
-                 retry_s: float = 30.0):
+                 retry_s: float = 30.0, log: Any = None):
         self.config = config
+        self.log = log or structlog.get_logger("tools.mcp")
         self.connect_timeout_s = self.list_timeout_s = connect_timeout_s
         self.links = {name: McpLink(name, cfg, connect_timeout_s=connect_timeout_s,
-                                    retry_s=retry_s)
+                                    retry_s=retry_s, log=self.log)
                       for name, cfg in config.mcpServers.items()}
         self.listing_problems: dict[str, str] = {}  # server -> why its tools/list failed
 
@@ -111,9 +111,10 @@ class McpHub:
             listing = await self.links[server].request(
                 "tools/list", lambda session: session.list_tools(), self.list_timeout_s)
         except McpCallFailed as exc:
-            if exc.kind != "down":
+            if exc.kind != "down":  # (a link down said so when it went down)
                 self.listing_problems[server] = str(exc)
-            log.warning("mcp tools/list failed", server=server, kind=exc.kind, error=str(exc))
+                self.log.warning("mcp tools/list failed", server=server, kind=exc.kind,
+                                 error=str(exc))
             return []
         self.listing_problems.pop(server, None)
         return [McpTool(exposed_name(server, t.name), server, t.name, t.description or "",
@@ -151,8 +152,10 @@ class McpHub:
 
 
 async def survey(config: McpConfig, connect_timeout_s: float = 10.0) -> list[ServerReport]:
-    """Connect to every server, list its tools, disconnect: what `doctor` reports."""
-    hub = McpHub(config, connect_timeout_s=connect_timeout_s)
+    """Connect to every server, list its tools, disconnect: what `doctor` reports (its
+    report is the output: the links' log lines are kept off stdout, where --json goes)."""
+    hub = McpHub(config, connect_timeout_s=connect_timeout_s,
+                 log=structlog.wrap_logger(structlog.ReturnLogger()))
     try:
         return await hub.survey()
     finally:

@@ -36,7 +36,6 @@ from pydantic import ValidationError
 
 from tools.mcp_config import McpHttpServer, McpStdioServer
 
-log = structlog.get_logger("tools.mcp")
 FailKind = Literal["down", "closed", "timeout", "garbage", "malformed", "refused", "tool"]
 T = TypeVar("T")
 GRACE_S = 0.5  # past a request's timeout: the SDK's own timeout speaks first
@@ -69,8 +68,9 @@ class McpLink:
     """The connection to one configured server (see the module docstring)."""
 
     def __init__(self, name: str, config: McpStdioServer | McpHttpServer, *,
-                 connect_timeout_s: float = 15.0, retry_s: float = 30.0):
+                 connect_timeout_s: float = 15.0, retry_s: float = 30.0, log: Any = None):
         self.name, self.config = name, config
+        self.log = log or structlog.get_logger("tools.mcp")
         self.connect_timeout_s, self.retry_s = connect_timeout_s, retry_s
         self.session: Any = None
         self.down_reason, self.down_since = "not connected yet", time.time()
@@ -250,7 +250,7 @@ class McpLink:
     def _up(self, session: Any) -> None:
         self.session, self._was_up = session, True
         self._ready.set()
-        log.info("mcp server up", server=self.name, where=self.config.where())
+        self.log.info("mcp server up", server=self.name, where=self.config.where())
 
     def _down(self, reason: str, was_up: bool) -> None:
         self.down_reason, self.down_since = reason, time.time()
@@ -260,7 +260,7 @@ class McpLink:
         self._ready.set()
         self._checked.set()
         if not self._stopping:
-            log.warning("mcp server down", server=self.name, reason=reason)
+            self.log.warning("mcp server down", server=self.name, reason=reason)
 
     async def _hold(self, session: Any) -> str:
         """Wait for stop, breakage or a check; the reason the link ends."""

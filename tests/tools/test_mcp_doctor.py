@@ -11,8 +11,8 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 
-from daemon.config.settings import Settings
-from daemon.doctor import Check, mcp_checks, render
+from daemon.config.settings import CONFIG_NAME, Settings
+from daemon.doctor import Check, doctor, mcp_checks, render
 from tests.tools.mcp_servers import DEMO, GARBAGE, http_demo, stdio_entry
 
 
@@ -73,3 +73,13 @@ async def test_doctor_says_a_broken_mcp_config_stops_the_daemon(repo, short_tmp)
 
 async def test_no_mcp_config_no_mcp_checks(repo):
     assert await mcp_checks(Settings(), repo) == []
+
+
+def test_doctor_json_stays_json_with_mcp_servers(repo, capsys, tmp_path):
+    """The links log as they connect; none of it may reach stdout, where --json goes."""
+    (repo / "mcp.json").write_text(json.dumps({"mcpServers": {
+        "demo": stdio_entry(), "gone": {"url": dead_url()}}}))
+    (repo / CONFIG_NAME).write_text('[tools]\nmcp_config = "mcp.json"\n')
+    doctor(repo, as_json=True, where=[], environ={}, home=tmp_path)
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    assert (checks["mcp demo"]["status"], checks["mcp gone"]["status"]) == ("ok", "warn")
