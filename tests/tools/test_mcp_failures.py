@@ -92,7 +92,7 @@ async def test_a_call_that_hangs_fails_in_its_time_and_the_server_stays(demo):
         said, took = await call(hub, "mcp_demo_hang", timeout_s=1.0)
         assert said == ("timeout: MCP server 'demo' gave no answer to tools/call hang in "
                         "time; the call was abandoned")
-        assert 1.0 <= took < 2.0
+        assert 1.0 <= took < 5  # the SDK says at 1 s; the hub at 1.5 s at the latest
         # It answered the ping that followed: the same connection serves the next call.
         assert (await call(hub, "mcp_demo_echo", text="on"))[0] == "echo: on"
         assert hub.links["demo"].session is session
@@ -107,7 +107,7 @@ async def test_a_stopped_stdio_server_is_killed_and_started_again():
         await hub.start()
         session = hub.links["demo"].session
         said, took = await call(hub, "mcp_demo_freeze", timeout_s=1.0)
-        assert said.startswith("timeout: ") and took < 2.0
+        assert said.startswith("timeout: ") and took < 5
         # No ping answered either: the link ends (the SDK kills the stopped process) and the
         # next call, given the time, runs on a new one.
         said, _ = await call(hub, "mcp_demo_echo", timeout_s=20.0, text="new")
@@ -124,11 +124,11 @@ async def test_a_stopped_http_server_is_down_and_reconnected_when_it_runs_again(
         try:
             await hub.start()
             said, took = await call(hub, "mcp_demo_freeze", timeout_s=1.0)
-            assert said.startswith("timeout: ") and took < 2.0
+            assert said.startswith("timeout: ") and took < 5
             # No ping answered: the link ends, and a stopped server (its port still takes
             # connections) does not answer initialize within connect_timeout_s either.
             said, took = await call(hub, "mcp_demo_echo", timeout_s=1.0, text="x")
-            assert said.startswith("down: MCP server 'demo'") and took < 2 + 3 + 1 + 1
+            assert said.startswith("down: MCP server 'demo'") and took < 10  # ping 2 s, connect 3 s
             assert [p for p in hub.problems() if "'demo'" in p]
             os.kill(server.process.pid, signal.SIGCONT)
             said, _ = await call(hub, "mcp_demo_echo", timeout_s=20.0, text="again")
