@@ -60,16 +60,18 @@ async def _open_provider(d: Starting, override: CandidateProvider | None, record
     d.provider, why = ((override, "") if override
                        else await build_provider(d.settings, d.root, record=record,
                                                  on_change=on_change))
-    if isinstance(d.provider, ProviderChain):  # a brain whose server is down: said once
-        for down in await d.provider.check_at_start():
-            log.warning(f"brain {down.name} is down: {down.fix}; work waits for it (no op "
-                        "fails for it) and starts once a probe finds it answering")
+    down = await d.provider.check_at_start() if isinstance(d.provider, ProviderChain) else []
+    for brain in down:  # a brain whose server is down: said once
+        log.warning(f"brain {brain.name} is down: {brain.fix}; work waits for it (no op "
+                    "fails for it) and starts once a probe finds it answering")
     if d.provider is not None:
         health = await d.provider.health()
         if getattr(d.provider, "name", None) == "kernel" and (
                 note := brain_note(d.settings.provider, d.config_read)):
             log.warning(note)  # the embedded model alone does no real work
-        why = "" if health.healthy else f"provider {d.provider.name}: {health.detail}"
+        # An outage is said by the chain's state (status' provider and down lines), which
+        # follows the brain back; a DEGRADED reason would outlive it.
+        why = "" if health.healthy or down else f"provider {d.provider.name}: {health.detail}"
     return why
 
 

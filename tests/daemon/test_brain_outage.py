@@ -75,6 +75,7 @@ async def test_a_daemon_started_before_its_brain_loses_nothing(repo: Path, short
     add_todo_and_commit(repo)  # found by the start-up scan, while the brain is down
     async with running_daemon(repo, _settings(port)) as daemon:
         assert daemon.provider.queue_only  # known down at start: no op started to fail
+        assert daemon.state.value == "ACTIVE"  # not a DEGRADED that would outlive the outage
         text = status_text(await daemon.status())
         assert "brain llamacpp down since" in text, text
         assert f"nothing answers at http://127.0.0.1:{port}/v1: start your server" in text
