@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from governance.brains import window as fit
 from governance.brains.provider import CANDIDATE_SHAPE, shaped
 from governance.errors import CandidateParseError
 from governance.gates.risk import RiskTier
@@ -40,7 +41,7 @@ from governance.oracle.sandbox import Sandbox
 from governance.phase import Phase
 from governance.phases.deps import PhaseDeps
 from governance.phases.proof_gate import base_text, evidence_for, file_texts
-from governance.phases.route_brains import for_route, model_grant
+from governance.phases.route_brains import context_window, for_route, model_grant
 from governance.proof import test_proposal as tp
 from governance.proof.mutation import plan
 from governance.proof.rules import Evidence, FileText, Intent
@@ -141,8 +142,11 @@ async def _ask(ctx: OperationContext, d: PhaseDeps, cause: tp.Cause,
     """The one turn: the test files the brain wrote, or why there are none."""
     assert d.provider is not None
     tests = await d.in_thread(_tests_of_line, ctx, d, cause)
-    question = tp.prompt(ctx.envelope.goal, cause, files, tests)
     view = for_route(d.provider, ctx.route, d)
+    window = context_window(view)  # the question fits the smallest brain that may answer
+    budget = None if window is None else fit.FIT_CHARS_PER_TOKEN * fit.prompt_tokens(
+        window, d.policy.work.reply_tokens, tools=False)
+    question = tp.prompt(ctx.envelope.goal, cause, files, tests, budget)
     await d.yield_to_host(ctx.op_id, "a model call (the missing test)")
     try:
         async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):

@@ -58,6 +58,7 @@ class Cause:
     line: int
     what: str  # the mutant ("`>=` to `>`"), or the function ("clamp")
     mutant: Mutant | None = None  # SURVIVING_MUTANT: numbered as governance.proof.mutation plans
+    hint: str = ""  # an input the equivalence check found telling the mutant apart
 
     def named(self) -> str:
         return f"{self.file}:{self.line} ({self.what})"
@@ -161,7 +162,7 @@ def _survivors(code: Sequence[FileText], sessions: Sessions) -> list[Cause]:
         m = next((m for m in planned.get(r.file, []) if (m.line, m.what) == (r.line, r.what)),
                  None)
         if m is not None:
-            out.append(Cause(CauseKind.SURVIVING_MUTANT, r.file, r.line, r.what, m))
+            out.append(Cause(CauseKind.SURVIVING_MUTANT, r.file, r.line, r.what, m, r.note))
     return out
 
 
@@ -186,11 +187,14 @@ def _unentered(code: Sequence[FileText], sessions: Sessions, f2p: frozenset[str]
 # -- the question ---------------------------------------------------------------------
 
 def mutant_diff(f: FileText, mutant: Mutant) -> str:
-    """The mutant as a unified diff against the candidate's text."""
+    """The mutant as a unified diff against the candidate's text, both sides as
+    ast.unparse writes them (the mutant is made on the syntax tree: compared with the text
+    as written, every re-formatted line would differ too)."""
     new = f.new or ""
+    plain = ast.unparse(ast.parse(new)) + "\n"
     return "".join(difflib.unified_diff(
-        new.splitlines(True), mutated(new, mutant, f.old).splitlines(True),
-        f"a/{f.path} (the change)", f"b/{f.path} (with the mutant)", n=2))
+        plain.splitlines(True), (mutated(new, mutant, f.old) + "\n").splitlines(True),
+        f"a/{f.path} (the change, re-formatted)", f"b/{f.path} (with the mutant)", n=2))
 
 
 def change_diff(f: FileText) -> str:
@@ -215,22 +219,29 @@ _ASK = {
 
 
 def prompt(goal: str, cause: Cause, files: Sequence[FileText],
-           tests: Mapping[str, str]) -> str:
-    """The one question: the op's goal, the change, the cause (a mutant as a diff), the
-    existing tests that ran the line (their style), and the reply contract."""
+           tests: Mapping[str, str], budget: int | None = None) -> str:
+    """The one question: the op's goal, the change, the cause (a mutant as a diff, and an
+    input that tells it apart when the equivalence check found one), the existing tests
+    that ran the line (their style), and the reply contract. `budget` (characters: the
+    brain's context window) caps each file shown at a share of it."""
+    limit = MAX_FILE_CHARS if budget is None else max(1_000, min(
+        MAX_FILE_CHARS, budget // (2 + MAX_TESTS_SHOWN + len(files))))
     by_path = {f.path: f for f in files}
     target = by_path[cause.file]
     ask = _ASK[cause.kind].format(at=cause.named(), what=cause.what, file=cause.file)
     parts = [PROMPT_TITLE, "", "The change below waits for a person's review because a test "
              "could decide it and none does. The goal it was made for:", quoted_goal(goal),
-             "", "## The change", *(change_diff(f) for f in files if f.new != f.old),
+             "", "## The change", *(change_diff(f)[:limit] for f in files if f.new != f.old),
              "", "## What no test decides", ask]
     if cause.mutant is not None:
-        parts += ["", mutant_diff(target, cause.mutant)]
+        parts += ["", mutant_diff(target, cause.mutant)[:limit]]
+    if cause.hint:
+        parts += ["", f"Replaying the function found an input that tells them apart: "
+                  f"{cause.hint[:600]}"]
     parts += ["", "## The changed file as it is now", text_block(
-        cause.file, target.new or "", MAX_FILE_CHARS, (cause.line,))]
+        cause.file, target.new or "", limit, (cause.line,))]
     for rel, text in list(tests.items())[:MAX_TESTS_SHOWN]:
-        parts += ["", "## An existing test of it", text_block(rel, text, MAX_FILE_CHARS)]
+        parts += ["", "## An existing test of it", text_block(rel, text, limit)]
     parts += ["", "## Rules",
               "- Write test files only (a new test module under the tests directory is "
               "best); change no code file, no conftest.py, no ini file.",
