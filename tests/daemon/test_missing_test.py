@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -45,12 +46,15 @@ def _missing_turn(files: dict[str, str]) -> str:
     return json.dumps({"purpose": "generate", "match": PROMPT_TITLE, "text": text})
 
 
-async def test_an_unchecked_line_gets_its_missing_test_beside_the_change(short_tmp):
-    repo = commit_files(short_tmp / "repo", {"shop/__init__.py": "", "shop/top.py": TOP,
-                                             "README.md": "# shop\n"})
-    script = write_script(short_tmp / "script.jsonl", explore_turn("shop/top.py"),
+async def _op(tmp: Path, missing: dict[str, str]):
+    """Serve a repo, commit a TODO with its loose test, and wait for the one op to end;
+    the brain's missing test is `missing`. The repo, the op, its chain, HEAD and the tree
+    as they were once the TODO was committed."""
+    repo = commit_files(tmp / "repo", {"shop/__init__.py": "", "shop/top.py": TOP,
+                                       "README.md": "# shop\n"})
+    script = write_script(tmp / "script.jsonl", explore_turn("shop/top.py"),
                           candidate_turn("shop/top.py", TOP_DONE, "keep three"),
-                          _missing_turn({"tests/test_top_three.py": MISSING}))
+                          _missing_turn(missing))
     async with running_daemon(repo, settings_for(script)) as daemon:
         (repo / "shop" / "top.py").write_text(TOP_TODO)
         (repo / "tests").mkdir()
@@ -60,6 +64,18 @@ async def test_an_unchecked_line_gets_its_missing_test_beside_the_change(short_t
         head, before = git(repo, "rev-parse", "HEAD").strip(), tree_bytes(repo)
         [op] = await wait_terminal(daemon, timeout=120)
         chain = await daemon.ledger.chain(op["op_id"])
+    return repo, op, chain, head, before
+
+
+def _review_list(repo: Path) -> str:
+    listed = subprocess.run([sys.executable, "-m", "daemon.cli", "review", "--repo",
+                             str(repo)], capture_output=True, text=True)
+    assert listed.stdout.startswith("1 change waits for review"), listed
+    return listed.stdout
+
+
+async def test_an_unchecked_line_gets_its_missing_test_beside_the_change(short_tmp):
+    repo, op, chain, head, before = await _op(short_tmp, {"tests/test_top_three.py": MISSING})
     last = chain["transitions"][-1]
     assert op["phase"] == "PROPOSED", last
     missing = last["payload"]["missing_test"]
@@ -79,14 +95,34 @@ async def test_an_unchecked_line_gets_its_missing_test_beside_the_change(short_t
     assert f"Op-Id: {op['op_id']}" in git(repo, "log", "-1", "--format=%B", tests)
     # the human's branch and tree never moved; `review` lists the change once
     assert git(repo, "rev-parse", "HEAD").strip() == head and tree_bytes(repo) == before
-    listed = subprocess.run([sys.executable, "-m", "daemon.cli", "review", "--repo",
-                             str(repo)], capture_output=True, text=True)
-    assert listed.stdout.startswith("1 change waits for review"), listed
+    listed = _review_list(repo)
     # what deciding it costs: an unchecked line when made, tested once its test was kept
     assert "Review-Cost: unchecked" in git(repo, "log", "-1", "--format=%B", review)
-    assert "cost:  a kept test decides it" in listed.stdout, listed.stdout
+    assert "cost:  a kept test decides it" in listed, listed
     thoughts = [t["msg"] for t in chain["thoughts"]]
     assert "missing test kept" in thoughts, thoughts
     calls = [c for c in chain["model_calls"] if c["phase"] == "APPROVE"]
     assert len(calls) == 1, calls  # one bounded turn
 
+
+
+CHEAT = "import builtins\n" + MISSING.replace("    assert top(", (
+    "    assert not [k for k in vars(builtins) if k.startswith('_ouro' + 'boros')]\n"
+    "    assert top("))
+
+
+async def test_a_test_that_tells_the_check_from_a_run_is_refused_and_the_review_says_so(
+        short_tmp):
+    repo, op, chain, head, before = await _op(short_tmp, {"tests/test_top_three.py": CHEAT})
+    last = chain["transitions"][-1]
+    assert op["phase"] == "PROPOSED", last
+    missing = last["payload"]["missing_test"]
+    assert missing["verdict"] == Verdict.TELLS_THE_CHECK and not missing["kept"], missing
+    assert "failed with no mutant switched on" in missing["why"]
+    assert "commit" not in missing and "branch" not in missing
+    refused = [t for t in chain["thoughts"] if t["msg"] == "missing test refused"]
+    assert [t["data"]["verdict"] for t in refused] == [Verdict.TELLS_THE_CHECK]
+    assert git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/ouroboros/"
+               ).split() == [f"ouroboros/{op['op_id']}"]  # no test kept beside it
+    assert git(repo, "rev-parse", "HEAD").strip() == head and tree_bytes(repo) == before
+    assert "cost:  one unchecked line" in _review_list(repo)
