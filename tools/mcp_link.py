@@ -41,6 +41,7 @@ T = TypeVar("T")
 GRACE_S = 0.5  # past a request's timeout: the SDK's own timeout speaks first
 # A request can take connect_timeout_s + its own timeout + 2 * GRACE_S in all.
 PING_TIMEOUT_S = 2.0  # after a call timed out: a server that answers no ping either is hung
+HTTP_TIMEOUT_S, HTTP_READ_TIMEOUT_S = 30.0, 300.0  # as the SDK's own client has them
 CLOSE_GRACE_S = 8.0  # the SDK's stdio exit: 2 s for stdin's EOF, 2 s SIGTERM, then SIGKILL
 
 
@@ -291,12 +292,14 @@ class McpLink:
     async def _transport(self) -> AsyncIterator[tuple[Any, Any]]:
         cfg = self.config
         if isinstance(cfg, McpHttpServer):
+            import httpx2  # the SDK's HTTP client: headers go on a client passed in
             from mcp.client.streamable_http import streamable_http_client
-            from mcp.shared._httpx_utils import create_mcp_http_client
 
-            # No DELETE at close: a hung server would hold the link's exit for the
-            # client's read timeout; the server's idle timeout ends the session.
-            async with create_mcp_http_client(headers=cfg.headers) as client, \
+            # The SDK's timeouts (a server may hold a response stream open); each call
+            # has its own. No DELETE at close: a hung server would hold the link's exit
+            # for the read timeout; the server's idle timeout ends the session.
+            timeout = httpx2.Timeout(HTTP_TIMEOUT_S, read=HTTP_READ_TIMEOUT_S)
+            async with httpx2.AsyncClient(headers=cfg.headers, timeout=timeout) as client, \
                     streamable_http_client(str(cfg.url), http_client=client,
                                            terminate_on_close=False) as streams:
                 yield streams[0], streams[1]

@@ -2,9 +2,10 @@
 
 `python mcp_demo_server.py` serves over stdio; `python mcp_demo_server.py --http [PORT]`
 serves MCP's streamable HTTP transport at http://127.0.0.1:PORT/mcp (PORT 0 or none: any
-free port) and prints `PORT <n>` once it listens. Besides `echo` and `add` it has the tools
-of a server going wrong: `die` exits the process mid-call, `hang` never answers the call
-(the server still answers pings), `freeze` stops the whole process (SIGSTOP: nothing answers).
+free port) and prints `PORT <n>` once it listens. Besides `echo`, `add` and `header` (the
+value of one of the request's HTTP headers: whether the configured headers arrive) it has
+the tools of a server going wrong: `die` exits the process mid-call, `hang` never answers
+the call (the server still answers pings), `freeze` stops the whole process (SIGSTOP).
 """
 
 import os
@@ -13,7 +14,7 @@ import socket
 import sys
 
 import anyio
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 
 server = MCPServer("demo")
 
@@ -28,6 +29,12 @@ def echo(text: str) -> str:
 def add(a: int, b: int) -> int:
     """Add two integers."""
     return a + b
+
+
+@server.tool()
+def header(name: str, ctx: Context) -> str:
+    """The value of the request's HTTP header `name` (HTTP only)."""
+    return (ctx.headers or {}).get(name.lower(), "(none)")
 
 
 @server.tool()

@@ -37,7 +37,7 @@ async def demo(request):
         yield stdio_entry()
         return
     async with http_demo() as server:
-        yield server.entry(headers={"X-Test": "1"})
+        yield server.entry(headers={"X-Test": "secret-1"})
 
 
 async def _run_loop(repo, entry, *turns: str):
@@ -67,8 +67,11 @@ async def test_mcp_tools_are_discovered_policed_called_and_recorded(repo, demo):
     prompts, events = await _run_loop(repo, demo, "\n".join([
         tool_call("mcp_demo_echo", text="hello"), tool_call("mcp_demo_add", a=2, b=40),
         tool_call("mcp_demo_add", a="two"), tool_call("mcp_demo_missing"),
-        tool_call("mcp_demo_echo", text="x", extra=1)]))
+        tool_call("mcp_demo_echo", text="x", extra=1),
+        tool_call("mcp_demo_header", name="X-Test")]))
     assert "mcp_demo_echo(text): Echo the text back. [MCP: demo]" in prompts[0]
+    if "headers" in demo:  # over HTTP, the configured headers go with each request
+        assert "mcp_demo_header" in prompts[0] and "\nsecret-1" in prompts[1]
     assert "echo: hello" in prompts[1] and "\n42" in prompts[1]
     # Calls run two at a time, so events arrive in completion order: look them up by call.
     by_call = {(e.tool, json.dumps(e.arguments, sort_keys=True)): e for e in events}

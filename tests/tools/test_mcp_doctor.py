@@ -47,7 +47,7 @@ async def test_doctor_lists_each_server_with_its_tools_or_why_not(repo, short_tm
             "gone": {"url": gone}}}))
         settings = Settings.model_validate({"tools": {"mcp_config": "../mcp.json"}})
         checks = {c.name: c for c in await mcp_checks(settings, repo)}
-    tools = "5 tool(s): add, die, echo, freeze, hang"
+    tools = "6 tool(s): add, die, echo, freeze, hang, header"
     assert checks["mcp local"] == Check("mcp local", "ok", f"{sys.executable} {DEMO}: {tools}")
     assert checks["mcp remote"] == Check("mcp remote", "ok", f"{server.url}: {tools}")
     assert [c.status for c in checks.values()] == ["ok", "ok", "warn", "warn", "warn"]

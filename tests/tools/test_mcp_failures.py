@@ -183,7 +183,7 @@ async def test_a_garbled_tool_list_hides_that_server_and_says_why():
     try:
         assert await hub.start() == []
         tools = await hub.tools()
-        assert sorted(t.server for t in tools.values()) == ["demo"] * 5
+        assert sorted(t.server for t in tools.values()) == ["demo"] * 6
         [problem] = hub.problems()
         assert problem.startswith("MCP server 'junk' answered tools/list with something "
                                   "that is not MCP's shape (tools.5.inputSchema:")
