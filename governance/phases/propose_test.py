@@ -214,9 +214,12 @@ class _Jail:
                                                coverage=watch, extra=extra)
         return ran.report
 
-    def _new(self, report: Report) -> dict[str, str]:
+    def _new(self, report: Report) -> dict[str, str] | None:
         """The proposal's new tests and their outcomes (a module that could not be
-        collected: each of its new tests 'missing')."""
+        collected: each of its new tests 'missing'); None when the session left no report
+        (the jail failed, the session timed out): no evidence either way."""
+        if report.problem and not report.tests and not report.collect_errors:
+            return None
         found = {n: o for n, o in report.tests.items() if tp.is_new(n, self.added)}
         for path in {e.split("::", 1)[0] for e in report.collect_errors} & set(self.added):
             found.update({f"{path}::{name}": "missing" for name in self.added[path]})
@@ -228,14 +231,16 @@ class _Jail:
                                              *self.changes])
         first = await self._run(cand, coverage=True)
         passing = self._new(first)
+        if passing is None:
+            return self.no(tp.Verdict.NOT_RUN, f"on the candidate: {first.problem}")
         if not passing:
-            return self.no(tp.Verdict.NOT_RUN if first.problem else tp.Verdict.FAILS_ON_CANDIDATE,
-                           first.problem or "no new test was collected")
-        if bad := [n for n, o in passing.items() if o not in GOOD]:
+            return self.no(tp.Verdict.FAILS_ON_CANDIDATE, "no new test was collected")
+        # passed, not xpassed: a test marked to fail guards nothing in the suite
+        if bad := [n for n, o in passing.items() if o != "passed"]:
             return self.no(tp.Verdict.FAILS_ON_CANDIDATE, f"{', '.join(bad[:3])} "
                            f"{passing[bad[0]]} on the candidate", bad)
-        again = self._new(await self._run(cand))
-        if bad := [n for n in passing if again.get(n) not in GOOD]:
+        again = self._new(await self._run(cand)) or {}
+        if bad := [n for n in passing if again.get(n) != "passed"]:
             return self.no(tp.Verdict.FLAKY, f"{', '.join(bad[:3])} did not pass in a "
                            "second session", bad)
         if self.cause.mutant is not None:
@@ -249,7 +254,10 @@ class _Jail:
         """An unentered function, new behaviour: the new tests that fail on the base, and
         one of them running a changed line of the function."""
         base = await self._box("base", self.changes)
-        failing = [n for n, o in self._new(await self._run(base)).items() if o not in GOOD]
+        on_base = self._new(await self._run(base))
+        if on_base is None:
+            return self.no(tp.Verdict.NOT_RUN, "the session on the base left no report")
+        failing = [n for n, o in on_base.items() if o not in GOOD]
         if not failing:
             return self.no(tp.Verdict.PASSES_ON_BASE, "every new test passes on the base too")
         f = next(f for f in self.files if f.path == self.cause.file)
@@ -292,8 +300,11 @@ class _Jail:
                            "among the candidate's any more")
         order = [target, canary]
         _RNG.shuffle(order)
-        ran = {k: self._new(await self._run(tree, switch=k)) for k in order}
-        broken = [n for n in new if ran[canary].get(n) not in GOOD]
+        found = {k: self._new(await self._run(tree, switch=k)) for k in order}
+        ran = {k: v for k, v in found.items() if v is not None}
+        if len(ran) < len(found):
+            return self.no(tp.Verdict.NOT_RUN, "a switched session left no report")
+        broken = [n for n in new if ran[canary].get(n) != "passed"]
         if broken:
             return self.no(tp.Verdict.TELLS_THE_CHECK, f"{', '.join(broken[:3])} failed with "
                            "no mutant switched on", broken)
@@ -307,7 +318,9 @@ class _Jail:
         """An unentered function, new behaviour: the deciding tests pass the canary."""
         _, canary = await self._switch(tree)
         ran = self._new(await self._run(tree, switch=canary))
-        if broken := [n for n in deciding if ran.get(n) not in GOOD]:
+        if ran is None:
+            return self.no(tp.Verdict.NOT_RUN, "the canary session left no report")
+        if broken := [n for n in deciding if ran.get(n) != "passed"]:
             return self.no(tp.Verdict.TELLS_THE_CHECK, f"{', '.join(broken[:3])} failed with "
                            "no mutant switched on", broken)
         return self.no(tp.Verdict.KEPT, f"fails on the base and enters {self.cause.what}",

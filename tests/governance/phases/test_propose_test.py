@@ -77,6 +77,11 @@ PROPOSALS: dict[str, tuple[str, Verdict]] = {
         "    mark = pathlib.Path(__file__).with_name('ran-once')\n"
         "    first = not mark.exists()\n    mark.write_text('x')\n"
         "    assert first and top([1, 2, 3, 4, 5]) == [1, 2, 3]\n")}), Verdict.FLAKY),
+    # xpassed on the candidate, xfailed with the mutant: in the suite it would guard nothing
+    "expected to fail": (_reply({"tests/test_top_xfail.py": "import pytest\n" + TOP_OF
+                                 + "@pytest.mark.xfail\ndef test_top_three():\n"
+                                 "    assert top([1, 2, 3, 4, 5]) == [1, 2, 3]\n"}),
+                         Verdict.FAILS_ON_CANDIDATE),
     "not a candidate": ("I would test the boundary.", Verdict.UNUSABLE),
     "nothing": (json.dumps({"schema": "candidate.1", "no_op": True, "rationale": "-"}),
                 Verdict.NO_ANSWER),
