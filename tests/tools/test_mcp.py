@@ -13,15 +13,16 @@ from governance.git.gitops import GitOps
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import (
     FIX_TODO_EDIT,
+    add_todo_and_commit,
     explore_calls,
     loop_limits,
-    run_todo,
     running_daemon,
     script_turn,
     settings_for,
     tool_call,
     tool_env,
     tool_loop,
+    wait_terminal,
     write_script,
 )
 from tests.tools.mcp_servers import http_demo, stdio_entry
@@ -154,13 +155,21 @@ async def test_a_daemon_op_uses_an_http_mcp_server_that_dies_and_still_lands(rep
             script_turn(explore_calls(), tool_call("mcp_demo_echo", text="hello")),
             script_turn(tool_call("mcp_demo_die")), script_turn(FIX_TODO_EDIT),
             script_turn("Clamped x into [lo, hi]; removed the TODO."))
-        run = await run_todo(repo, settings_for(script, tools={
-            "mcp_config": str(short_tmp / "mcp.json")}))
-    assert run.op["phase"] == "COMPLETE", run.op
-    mcp = [(c["tool"], c["verdict"], c["rule"]) for c in run.chain["tool_calls"]
+        settings = settings_for(script, tools={"mcp_config": str(short_tmp / "mcp.json")})
+        async with running_daemon(repo, settings) as daemon:
+            add_todo_and_commit(repo)
+            [op] = await wait_terminal(daemon)
+            chain = await daemon.ledger.chain(op["op_id"])
+            status = await daemon.status()
+    assert op["phase"] == "COMPLETE", op
+    mcp = [(c["tool"], c["verdict"], c["rule"]) for c in chain["tool_calls"]
            if c["tool"].startswith("mcp_")]
     assert mcp == [("mcp_demo_echo", "ok", "allowed:mcp"),
                    ("mcp_demo_die", "failed", "allowed:mcp")]
+    # status says it as it is now: the server is gone since it died.
+    assert status.mcp.servers == []
+    [problem] = status.mcp.problems
+    assert problem.startswith(f"MCP server 'demo' ({server.url}) is down since ")
 
 
 async def test_a_malformed_mcp_config_stops_the_start(repo, short_tmp):
