@@ -137,7 +137,7 @@ class McpHub:
             raise McpCallFailed(tool.server, "tool", text)
         return text
 
-    async def survey(self) -> list[ServerReport]:
+    async def reports(self) -> list[ServerReport]:
         """Each server with its tools or why it cannot be reached (for `doctor`)."""
         await self.start()
         tools = await self.tools()
@@ -157,6 +157,6 @@ async def survey(config: McpConfig, connect_timeout_s: float = 10.0) -> list[Ser
     hub = McpHub(config, connect_timeout_s=connect_timeout_s,
                  log=structlog.wrap_logger(structlog.ReturnLogger()))
     try:
-        return await hub.survey()
+        return await hub.reports()
     finally:
         await hub.close()
