@@ -75,6 +75,13 @@ async def propose_test(ctx: OperationContext, d: PhaseDeps, review_sha: str) -> 
             verdict = await _ask_and_check(ctx, d, cause, files, proposed)
     except TimeoutError:
         verdict = tp.TestVerdict(cause, tp.Verdict.NOT_RUN, f"ran past {BUDGET_S:g}s")
+    except asyncio.CancelledError:
+        # The op was cancelled after its review branch was made: the review stands, so the
+        # op ends PROPOSED, saying the test was not finished. (A stop of the whole op task
+        # is still raised by the orchestrator's own wait.)
+        if (task := asyncio.current_task()) is not None:
+            task.uncancel()
+        verdict = tp.TestVerdict(cause, tp.Verdict.NOT_RUN, "cancelled while it ran")
     except Exception as exc:  # never the op's failure: said, and the review stands
         verdict = tp.TestVerdict(cause, tp.Verdict.NOT_RUN, f"{type(exc).__name__}: {exc}"[:300])
     payload = {**verdict.payload(), "seconds": round(time.monotonic() - start, 2),

@@ -233,8 +233,33 @@ async def test_new_behaviour_no_test_asks_for_gets_a_test_that_fails_on_the_base
         kept = await _judge(seen, last["commit"], _reply({"tests/test_top_three.py": RIGHT}))
         on_base = await _judge(seen, last["commit"], _reply({
             "tests/test_top_empty.py": _test("    assert top([]) == []\n", "test_empty")}))
+        cancelled = await _cancelled_midway(seen, last["commit"])
     finally:
         await ledger.close()
     assert kept["verdict"] == Verdict.KEPT, kept
     assert kept["why"] == "fails on the base and enters top"
     assert on_base["verdict"] == Verdict.PASSES_ON_BASE, on_base
+    # a cancel while the brain thinks: the step says so and returns (the review stands)
+    assert cancelled["verdict"] == Verdict.NOT_RUN and cancelled["why"] == \
+        "cancelled while it ran", cancelled
+
+
+async def _cancelled_midway(seen: dict, sha: str) -> dict:
+    """propose_test cancelled while the brain's turn is under way."""
+    ctx = seen["ctx"].model_copy(update={"op_id": new_op_id()})
+    provider = ReplayProvider([ReplayTurn(purpose="generate", match=PROMPT_TITLE,
+                                          text=_reply({}), delay_s=60)])
+    asking = asyncio.Event()
+    generate = provider.generate
+
+    async def watched(*args, **kwargs):
+        asking.set()
+        return await generate(*args, **kwargs)
+    provider.generate = watched  # type: ignore[method-assign]
+    task = asyncio.create_task(propose_test(
+        ctx, dataclasses.replace(seen["d"], provider=provider), sha))
+    await asking.wait()
+    task.cancel()
+    found = await task
+    assert not task.cancelled()
+    return found["missing_test"]
