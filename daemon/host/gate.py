@@ -271,8 +271,9 @@ class HostGate:
         idle priority; False when none is offered."""
         if not (bound or self.bound).take(op_id):
             return False
-        if self.idle is not None:
-            self.idle()  # before the op's first model call or test run
+        if self.idle is not None:  # before the op's first model call or test run
+            self.idle()
+            self.idle = None  # for good (daemon.host.priority): once is enough, said once
         await self._say(f"{op_id} runs on the host gate's bound, at idle priority",
                         op_id=op_id)
         return True
