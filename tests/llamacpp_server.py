@@ -48,7 +48,9 @@ class LlamaServer:
     by default: on two cores other work keeps busy, llama.cpp's two threads wait on each
     other at every step (measured: 4-6 reply tokens/s with two, 36-57 with one, load 5-6)."""
 
-    def __init__(self, gguf: Path, port: int, log: Path, *, n_ctx: int = 4096,
+    n_ctx_default = 4096
+
+    def __init__(self, gguf: Path, port: int, log: Path, *, n_ctx: int = n_ctx_default,
                  threads: int = 1):
         self.gguf, self.port, self.log = gguf, port, log
         self.n_ctx, self.threads = n_ctx, threads

@@ -11,14 +11,21 @@ ends, never that a fix landed. "Honest" is read from the ledger's rows, not from
 an op may end POSTMORTEM only after its brain answered (its last model call is ok: an
 unusable reply is the work's), never straight after a call that reached no server.
 
-Skipped where llama.cpp's server is not installed (CI; `make bench-setup` installs it).
-bench/brain_outage.py measures the same with the daemon's own probe schedule.
+The outage test runs again through LiteLLM's proxy (tests/litellm_proxy.py) as an OpenAI-
+and as an Anthropic-format gateway in front of the same server, the server behind it killed
+and restarted while the gateway stays up.
+
+Skipped where llama.cpp's server is not installed (CI; `make bench-setup` installs it), the
+gateway legs where LiteLLM is not (LITELLM_BIN). bench/brain_outage.py measures the same with
+the daemon's own probe schedule.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
+from dataclasses import dataclass
 
 import pytest
 
@@ -26,6 +33,7 @@ from daemon.service import Daemon
 from governance.brains import failback
 from kernel.plain import embedded_model_path
 from ledger.store import TERMINAL_PHASES
+from tests import litellm_proxy
 from tests.helpers import (
     add_todo_and_commit,
     running_daemon,
@@ -57,13 +65,46 @@ def quick_probes(monkeypatch):
     monkeypatch.setattr(failback, "PAST_ETA_PROBE_S", PROBE_S)
 
 
-def _settings(server: LlamaServer, attempts: int = 1):
-    """The server as the daemon's only brain, the TODO its only work (the start-up suite run
+@dataclass(frozen=True)
+class Brain:
+    """The daemon's one [[provider.http]] entry, and what `status` should say of it."""
+
+    entry: dict
+    url: str  # where it should answer (the entry's base_url)
+    # Behind a gateway the brain's health check passes while its backend is down (LiteLLM
+    # keeps listing the model), so a waiting op asks again at every probe and is counted
+    # as waiting only between those asks.
+    gateway: bool = False
+
+
+def _entry(kind: str, base_url: str, **more: object) -> dict:
+    return {"kind": kind, "name": BRAIN, "base_url": base_url, "model": ALIAS,
+            "max_tokens": 96, "context_tokens": LlamaServer.n_ctx_default, **more}
+
+
+@pytest.fixture(params=["llamacpp", "litellm-openai", "litellm-anthropic"])
+def brain(request, server, short_tmp, monkeypatch):
+    """llama.cpp's server itself, or LiteLLM's proxy in front of it in either format."""
+    if request.param == "llamacpp":
+        yield Brain(_entry("openai", server.base_url), server.base_url)
+        return
+    if why := litellm_proxy.missing():
+        pytest.skip(why)
+    key = "sk-" + secrets.token_hex(16)
+    monkeypatch.setenv(litellm_proxy.KEY_ENV, key)
+    with litellm_proxy.LiteLLMProxy(server, free_port(), short_tmp / "litellm.log",
+                                    key) as proxy:
+        proxy.start()
+        url = f"{proxy.base_url}/v1" if request.param.endswith("openai") else proxy.base_url
+        kind = request.param.removeprefix("litellm-")
+        yield Brain(_entry(kind, url, api_key_env=litellm_proxy.KEY_ENV), url, gateway=True)
+
+
+def _settings(brain: Brain, attempts: int = 1):
+    """`brain` as the daemon's only brain, the TODO its only work (the start-up suite run
     would make the TODO's failing test a second op); a short op: `attempts` generation
     attempts, two tool rounds, replies of at most 96 tokens (the window: the server's)."""
-    entry = {"kind": "openai", "name": BRAIN, "base_url": server.base_url, "model": ALIAS,
-             "max_tokens": 96, "context_tokens": server.n_ctx}
-    return settings_for(None, provider={"name": "none", "http": [entry]},
+    return settings_for(None, provider={"name": "none", "http": [brain.entry]},
                         governance={"max_generate_retries": attempts - 1,
                                     "max_validate_retries": 0},
                         tools={"max_rounds": 2, "max_exploration_rounds": 1},
@@ -111,7 +152,8 @@ async def _no_failure_from(daemon: Daemon, ops: list[dict]) -> None:
 async def test_an_op_goes_through_llamacpps_server(repo, server):
     await asyncio.to_thread(server.start)
     add_todo_and_commit(repo)
-    async with running_daemon(repo, _settings(server)) as daemon:
+    direct = Brain(_entry("openai", server.base_url), server.base_url)
+    async with running_daemon(repo, _settings(direct)) as daemon:
         await wait_terminal(daemon, timeout=OP_S)
         calls = await _calls(daemon)
         [op] = await _ended_honestly(daemon)
@@ -138,7 +180,7 @@ async def _probed_while_down(rec: failback.Health) -> None:
     await wait_for(lambda: rec.next_probe > first, 30, "a probe to find the server down")
 
 
-async def _waits_for_the_brain(daemon: Daemon, server: LlamaServer, rec: failback.Health,
+async def _waits_for_the_brain(daemon: Daemon, brain: Brain, rec: failback.Health,
                                in_flight: set[str]) -> None:
     """While the server is down: no op ended, the ops in flight still are, nothing failed,
     and `status` says which brain is down, where, and how many ops wait for it."""
@@ -152,16 +194,19 @@ async def _waits_for_the_brain(daemon: Daemon, server: LlamaServer, rec: failbac
     assert not status.held_back, status.held_back
     assert status.failback is not None
     [down] = status.failback.down
-    assert (down.name, down.url, down.waiting) == (BRAIN, server.base_url, len(in_flight))
+    assert (down.name, down.url) == (BRAIN, brain.url)
     assert down.since is not None and down.since <= time.time()
+    if not brain.gateway:
+        assert down.waiting == len(in_flight)
 
 
-async def test_an_outage_at_start_and_mid_op_loses_no_work(repo, server, quick_probes):
+async def test_an_outage_at_start_and_mid_op_loses_no_work(repo, server, brain, quick_probes):
     add_todo_and_commit(repo)  # found by the start-up scan, while the server is down
-    async with running_daemon(repo, _settings(server, attempts=2)) as daemon:
+    async with running_daemon(repo, _settings(brain, attempts=2)) as daemon:
         rec = daemon.provider.records[0]
-        await _waits_for_the_brain(daemon, server, rec, set())
-        up = time.monotonic() + await asyncio.to_thread(server.start)
+        await _waits_for_the_brain(daemon, brain, rec, set())
+        await asyncio.to_thread(server.start)
+        up = time.monotonic()
         await wait_for(lambda: not rec.failing or rec.probed_ok, 10 * PROBE_S,
                        "a probe to find the server back")
         assert time.monotonic() - up <= 3 * PROBE_S  # within a probe interval, and slack
@@ -170,7 +215,7 @@ async def test_an_outage_at_start_and_mid_op_loses_no_work(repo, server, quick_p
         assert answered["provider"] == BRAIN
         await asyncio.to_thread(server.kill)
         assert daemon.ops, "the op ended on its first answer: nothing was cut mid-op"
-        await _waits_for_the_brain(daemon, server, rec, {answered["op_id"]})
+        await _waits_for_the_brain(daemon, brain, rec, {answered["op_id"]})
         await asyncio.to_thread(server.start)
         await wait_for(lambda: not daemon.ops and not len(daemon.queue), OP_S,
                        "the work to end once the server is back")
