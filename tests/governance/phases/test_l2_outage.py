@@ -1,0 +1,69 @@
+"""An L2 repair turn whose only brain's server is killed mid-reply waits for the brain and
+repairs once it is back (issue 44): real git, the real pipeline and jailed pytest, the
+brain a real OpenAI-compatible server (tests.replay_http: the replay stand-in behind a
+socket), stopped and started again on its port by the test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from governance.brains import failback
+from governance.brains.provider_chain import ProviderChain
+from governance.phase import Phase
+from kernel.http.apis import http_provider
+from kernel.replay import ReplayProvider
+from tests.governance.phases.test_l2_e2e import (
+    ADD_BROKEN,
+    FIXED_CLAMP,
+    MATH,
+    NO_RETRY,
+    TARGET,
+    TESTS,
+    _repair,
+    _thoughts,
+    _turn,
+)
+from tests.helpers import commit_files, http_config, run_op, wait_for
+from tests.local_http import serving
+from tests.replay_http import HANG, MODEL, ReplayServer
+
+
+@pytest.fixture
+def l2_repo(short_tmp):
+    return commit_files(short_tmp / "repo", {
+        "calc/__init__.py": "", TARGET: MATH, "tests/test_math.py": TESTS})
+
+
+@pytest.mark.slow
+async def test_an_l2_turn_waits_out_its_brain_s_outage_and_repairs(l2_repo, short_tmp,
+                                                                   monkeypatch):
+    monkeypatch.setattr(failback, "PROBE_INTERVALS", ((0.0, 0.3),))
+    monkeypatch.setattr(failback, "PAST_ETA_PROBE_S", 0.3)
+    hang = _repair(1, FIXED_CLAMP).model_copy(update={"text": HANG})
+    server = ReplayServer(ReplayProvider([_turn(ADD_BROKEN), hang, _repair(1, FIXED_CLAMP)]))
+    up = contextlib.ExitStack()
+    url = up.enter_context(serving(server.app()))
+    port = int(url.rsplit(":", 1)[1])
+    chain = ProviderChain([http_provider(http_config(
+        kind="openai", base_url=f"{url}/v1", model=MODEL, max_tokens=4096))])
+    prober = asyncio.create_task(chain.probe_forever())
+    op = asyncio.create_task(run_op(l2_repo, short_tmp / "l.db", TARGET, provider=chain,
+                                    policy=NO_RETRY))
+    try:
+        assert await asyncio.to_thread(server.hanging.wait, 120), "the L2 turn never began"
+        await asyncio.to_thread(up.close)  # the server stopped under the repair turn's reply
+        await wait_for(lambda: chain.waiters, timeout=60, what="the L2 turn waiting")
+        with serving(server.app(), port):
+            end, chain_rows = await asyncio.wait_for(op, 120)
+    finally:
+        prober.cancel()
+        up.close()
+    assert end is Phase.COMPLETE, chain_rows["transitions"][-1]["reason"]
+    assert (l2_repo / TARGET).read_text() == FIXED_CLAMP
+    [waited] = _thoughts(chain_rows, "waiting for a brain since ")
+    assert waited["phase"] == "L2_REPAIR"
+    [it] = _thoughts(chain_rows, "L2 iteration")  # the outage spent no iteration
+    assert it["data"]["decision"] == "converged" and it["msg"].startswith("L2 iteration 1")
