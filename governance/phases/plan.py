@@ -10,12 +10,14 @@ from pathlib import Path
 
 from governance.brains import reflex
 from governance.brains.model_gate import ModelWaitExpired
+from governance.brains.outage import BrainsUnreachable
 from governance.brains.prompts import plan_prompt
 from governance.brains.provider import PLAN_SHAPE, CandidateProvider, ModelReply, shaped
 from governance.errors import CandidateParseError, ProviderError
 from governance.fs import nofollow
 from governance.fs.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.phase import Phase, Transition
+from governance.phases.brain_wait import wait_for_brain
 from governance.phases.decide import is_trivial
 from governance.phases.deps import PhaseDeps
 from governance.phases.route_brains import for_route, model_grant, ready_brains
@@ -46,7 +48,7 @@ async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         return Transition(Phase.GENERATE, f"plan skipped, default approach: {why}",
                           {"plan_skipped": why})
     try:  # the plan queues for the model like generation; its deadline starts at its turn
-        reply = await _ask(ctx, d, view)
+        reply = await _asked(ctx, d, view)
     except ModelWaitExpired as exc:
         return Transition(Phase.GENERATE, f"plan skipped, default approach: {exc}")
     except ProviderError as exc:
@@ -58,6 +60,16 @@ async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     d.plans.record(reply.usage.provider, usable)
     return Transition(t.to, t.reason, {**t.payload, "brain": reply.usage.provider,
                                        "plan_usable": usable}, t.cost_delta)
+
+
+async def _asked(ctx: OperationContext, d: PhaseDeps, view: CandidateProvider) -> ModelReply:
+    """_ask, waiting out an outage of the route's brains (governance.phases.brain_wait)."""
+    while True:
+        try:
+            return await _ask(ctx, d, view)
+        except BrainsUnreachable as exc:
+            await d.record_failed_call(ctx, Phase.PLAN, exc)
+            await wait_for_brain(ctx, d, Phase.PLAN, exc)
 
 
 async def _ask(ctx: OperationContext, d: PhaseDeps, view: CandidateProvider) -> ModelReply:
