@@ -91,7 +91,7 @@ async def review_data(reviews: ReviewBranches, ledger: Ledger | None,
     now = time.time()
     if op is None:  # cheapest decision first (governance.git.review_order)
         items = await asyncio.to_thread(reviews.list)
-        found = await asyncio.to_thread(costs, reviews)
+        found = await asyncio.to_thread(costs, reviews) if items else {}
         return {"reviews": [item_view(i, now) | {"cost": LABELS[found[i.op_id]]}
                             for i in ordered(items, found)]}
     item = await _get(reviews, ledger, op)

@@ -196,7 +196,7 @@ class _Jail:
         self.boxes = d.state_dir / "sandboxes" / ctx.op_id / "missing-test"
         self.scratch = d.state_dir / "oracle"
 
-    def no(self, verdict: tp.Verdict, why: str, tests: Sequence[str] = ()) -> tp.TestVerdict:
+    def says(self, verdict: tp.Verdict, why: str, tests: Sequence[str] = ()) -> tp.TestVerdict:
         return tp.TestVerdict(self.cause, verdict, why[:400], tuple(self.paths), tuple(tests))
 
     async def verdict(self) -> tp.TestVerdict:
@@ -239,16 +239,16 @@ class _Jail:
         first = await self._run(cand, coverage=True)
         passing = self._new(first)
         if passing is None:
-            return self.no(tp.Verdict.NOT_RUN, f"on the candidate: {first.problem}")
+            return self.says(tp.Verdict.NOT_RUN, f"on the candidate: {first.problem}")
         if not passing:
-            return self.no(tp.Verdict.FAILS_ON_CANDIDATE, "no new test was collected")
+            return self.says(tp.Verdict.FAILS_ON_CANDIDATE, "no new test was collected")
         # passed, not xpassed: a test marked to fail guards nothing in the suite
         if bad := [n for n, o in passing.items() if o != "passed"]:
-            return self.no(tp.Verdict.FAILS_ON_CANDIDATE, f"{', '.join(bad[:3])} "
+            return self.says(tp.Verdict.FAILS_ON_CANDIDATE, f"{', '.join(bad[:3])} "
                            f"{passing[bad[0]]} on the candidate", bad)
         again = self._new(await self._run(cand)) or {}
         if bad := [n for n in passing if again.get(n) != "passed"]:
-            return self.no(tp.Verdict.FLAKY, f"{', '.join(bad[:3])} did not pass in a "
+            return self.says(tp.Verdict.FLAKY, f"{', '.join(bad[:3])} did not pass in a "
                            "second session", bad)
         if self.cause.mutant is not None:
             return await self._switched(cand, sorted(passing))
@@ -263,10 +263,10 @@ class _Jail:
         base = await self._box("base", self.changes)
         on_base = self._new(await self._run(base))
         if on_base is None:
-            return self.no(tp.Verdict.NOT_RUN, "the session on the base left no report")
+            return self.says(tp.Verdict.NOT_RUN, "the session on the base left no report")
         failing = [n for n, o in on_base.items() if o not in GOOD]
         if not failing:
-            return self.no(tp.Verdict.PASSES_ON_BASE, "every new test passes on the base too")
+            return self.says(tp.Verdict.PASSES_ON_BASE, "every new test passes on the base too")
         f = next(f for f in self.files if f.path == self.cause.file)
         owner = symbol_of_line(f.new or "")
         lines = [n for s in changed_statements(f.old, f.new or "") if owner(s.line) ==
@@ -274,7 +274,7 @@ class _Jail:
         ran = first.coverage.hits(f.path, lines) if first.coverage else set()
         deciding = [t for t in failing if t in ran]
         if not deciding:
-            return self.no(tp.Verdict.MISSES_THE_FUNCTION, f"no new test that fails on the "
+            return self.says(tp.Verdict.MISSES_THE_FUNCTION, f"no new test that fails on the "
                            f"base runs a changed line of {self.cause.what}", failing)
         return deciding
 
@@ -303,34 +303,34 @@ class _Jail:
         the two sessions in a random order."""
         target, canary = await self._switch(tree)
         if target is None:
-            return self.no(tp.Verdict.NOT_RUN, f"the mutant {self.cause.named()} is not "
+            return self.says(tp.Verdict.NOT_RUN, f"the mutant {self.cause.named()} is not "
                            "among the candidate's any more")
         order = [target, canary]
         _RNG.shuffle(order)
         found = {k: self._new(await self._run(tree, switch=k)) for k in order}
         ran = {k: v for k, v in found.items() if v is not None}
         if len(ran) < len(found):
-            return self.no(tp.Verdict.NOT_RUN, "a switched session left no report")
+            return self.says(tp.Verdict.NOT_RUN, "a switched session left no report")
         broken = [n for n in new if ran[canary].get(n) != "passed"]
         if broken:
-            return self.no(tp.Verdict.TELLS_THE_CHECK, f"{', '.join(broken[:3])} failed with "
+            return self.says(tp.Verdict.TELLS_THE_CHECK, f"{', '.join(broken[:3])} failed with "
                            "no mutant switched on", broken)
         killers = [n for n in new if ran[target].get(n) not in GOOD]
         if not killers:
-            return self.no(tp.Verdict.KILLS_NOTHING, f"every new test passes with "
+            return self.says(tp.Verdict.KILLS_NOTHING, f"every new test passes with "
                            f"{self.cause.named()}", new)
-        return self.no(tp.Verdict.KEPT, f"fails with {self.cause.named()}", killers)
+        return self.says(tp.Verdict.KEPT, f"fails with {self.cause.named()}", killers)
 
     async def _canary_only(self, tree: Path, deciding: list[str]) -> tp.TestVerdict:
         """An unentered function, new behaviour: the deciding tests pass the canary."""
         _, canary = await self._switch(tree)
         ran = self._new(await self._run(tree, switch=canary))
         if ran is None:
-            return self.no(tp.Verdict.NOT_RUN, "the canary session left no report")
+            return self.says(tp.Verdict.NOT_RUN, "the canary session left no report")
         if broken := [n for n in deciding if ran.get(n) != "passed"]:
-            return self.no(tp.Verdict.TELLS_THE_CHECK, f"{', '.join(broken[:3])} failed with "
+            return self.says(tp.Verdict.TELLS_THE_CHECK, f"{', '.join(broken[:3])} failed with "
                            "no mutant switched on", broken)
-        return self.no(tp.Verdict.KEPT, f"fails on the base and enters {self.cause.what}",
+        return self.says(tp.Verdict.KEPT, f"fails on the base and enters {self.cause.what}",
                        deciding)
 
 
