@@ -213,15 +213,11 @@ class ProviderChain:
         """Ask each HTTP brain's server once, at the daemon's start: one that does not
         answer at all is a CONNECTION failure now (no op is started for it to fail; the
         prober watches it), not at the first op's call. The brains found down."""
+        http = [(i, p, url) for i, p in enumerate(self.providers) if (url := address(p))]
+        # at once: a server that hangs costs the start its timeout once, not once a brain
+        healths = await asyncio.gather(*(_health(p) for _, p, _ in http))
         found: list[Down] = []
-        for i, provider in enumerate(self.providers):
-            if (url := address(provider)) is None:
-                continue
-            try:
-                async with asyncio.timeout(PROBE_TIMEOUT_S):
-                    health = await provider.health()
-            except Exception:  # a check that raises is a server that did not answer
-                health = ProviderHealth(healthy=False, unreachable=True)
+        for (i, provider, url), health in zip(http, healths, strict=True):
             if health.unreachable:
                 found.append(Down(provider.name, FailureMode.CONNECTION.value, url))
                 await self._changed(
@@ -296,6 +292,17 @@ class ProviderChain:
         else:
             health.probe_failed(self.clock())
         return ok
+
+
+async def _health(provider: CandidateProvider) -> ProviderHealth:
+    """A provider's health within the probe's timeout; one that raises did not answer."""
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_S):
+            return await provider.health()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        return ProviderHealth(healthy=False, unreachable=True)
 
 
 class RoutedChain:
