@@ -31,6 +31,7 @@ from pathlib import Path
 from governance.brains import window as fit
 from governance.brains.provider import CANDIDATE_SHAPE, shaped
 from governance.errors import CandidateParseError
+from governance.fs.protected import PathEscape, normalize, protected_reason
 from governance.gates.risk import RiskTier
 from governance.git.review import ReviewBranches
 from governance.git.review_order import ReviewCost, cost_of, kept_tests_prefix, trailer
@@ -136,7 +137,15 @@ async def _ask_and_check(ctx: OperationContext, d: PhaseDeps, cause: tp.Cause,
     def old_text(rel: str) -> str | None:
         return candidate[rel] if rel in candidate else base_text(ctx, d, rel)
 
-    static = await d.in_thread(tp.static_verdict, cause, changes, old_text)
+    def path_problem(rel: str) -> str | None:
+        try:
+            norm = normalize(rel, allow_non_ascii=d.policy.allow_non_ascii_paths)
+            why = protected_reason(norm, d.state_rel, d.policy.protected_globs)
+        except PathEscape as exc:
+            return str(exc)
+        return why or (None if norm == rel else f"not a plain repository path ({norm})")
+
+    static = await d.in_thread(tp.static_verdict, cause, changes, old_text, path_problem)
     if static is not None:
         return static
     added = {c.file_path: tp.new_tests(old_text(c.file_path), c.full_content or "")

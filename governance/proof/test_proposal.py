@@ -254,10 +254,13 @@ def prompt(goal: str, cause: Cause, files: Sequence[FileText],
 # -- the static checks ----------------------------------------------------------------
 
 def static_verdict(cause: Cause, changes: Sequence[FileChange],
-                   old_text: Callable[[str], str | None]) -> TestVerdict | None:
-    """The refusal the checks that need no run make, or None: test files only, nothing
-    naming the check, a new test function, nothing weakened. `old_text` reads a file as
-    the candidate has it (None: it does not exist)."""
+                   old_text: Callable[[str], str | None],
+                   path_problem: Callable[[str], str | None] = lambda _rel: None,
+                   ) -> TestVerdict | None:
+    """The refusal the checks that need no run make, or None: test files only (each a
+    plain repository path `path_problem` finds nothing wrong with), nothing naming the
+    check, a new test function, nothing weakened. `old_text` reads a file as the
+    candidate has it (None: it does not exist)."""
     files = tuple(c.file_path for c in changes)
 
     def no(verdict: Verdict, why: str) -> TestVerdict:
@@ -269,6 +272,8 @@ def static_verdict(cause: Cause, changes: Sequence[FileChange],
         rel = c.file_path
         if c.action != "write":
             return no(Verdict.NOT_TESTS, f"{rel}: deleted")
+        if why := path_problem(rel):  # `tests/../calc.py` is in a test directory by name
+            return no(Verdict.NOT_TESTS, f"{rel}: {why}")
         if not is_test_path(rel) or not rel.endswith(".py"):
             return no(Verdict.NOT_TESTS, f"{rel} is not a test module")
         if why := harness_reason(rel):

@@ -69,6 +69,11 @@ PROPOSALS: dict[str, tuple[str, Verdict]] = {
     "edits the code": (_reply({"shop/top.py": TOP_NEW.replace("3", "3  # checked"),
                                "tests/test_top_three.py": RIGHT}), Verdict.NOT_TESTS),
     "a conftest": (_reply({"tests/conftest.py": "import pytest\n"}), Verdict.NOT_TESTS),
+    # in a test directory by name, the code itself on disk
+    "climbs out": (_reply({"tests/../shop/top.py": TOP_NEW.replace("3", "3  # checked"),
+                           "tests/test_top_three.py": RIGHT}), Verdict.NOT_TESTS),
+    "protected": (_reply({"tests/.env": "KEY=1\n", "tests/test_top_three.py": RIGHT}),
+                  Verdict.NOT_TESTS),
     "weakens": (_reply({"tests/test_top.py": TOP_OF + "def test_top_is_shorter():\n"
                         "    top([1])\n\n\n" + _test("    assert top([1]) == [1]\n")}),
                 Verdict.WEAKENS),
