@@ -278,8 +278,8 @@ def static_verdict(cause: Cause, changes: Sequence[FileChange],
             return no(Verdict.NOT_TESTS, f"{rel} is not a test module")
         if why := harness_reason(rel):
             return no(Verdict.NOT_TESTS, why)
-        marker = next((m for m in (*ORACLE_MARKERS, SWITCH) if m in (c.full_content or "")),
-                      None)
+        marker = next((m for m in (*ORACLE_MARKERS, SWITCH)
+                       if m in (c.full_content or "") or m in rel), None)
         if marker:
             return no(Verdict.NAMES_THE_ORACLE, f"{rel} names {marker!r}")
     if not any(new_tests(old_text(c.file_path), c.full_content or "") for c in changes):
