@@ -101,9 +101,33 @@ def _calls(node: ast.AST, names: dict[str, tuple[str, str]],
         f = call.func
         if isinstance(f, ast.Name) and f.id in names:
             found.append(names[f.id])
-        elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
-                and f.value.id in modules:
-            found.append((modules[f.value.id], f.attr))
+        elif isinstance(f, ast.Attribute) and (owner := _dotted(f.value)) in modules:
+            found.append((modules[owner], f.attr))  # mod.f(), pkg.mod.f()
+    return list(dict.fromkeys(found))
+
+
+def _dotted(node: ast.AST) -> str:
+    """`a.b.c` of a chain of attributes on a name ('' for anything else)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else ""
+
+
+def _body_calls(tree: ast.Module, test_id: str, func: ast.AST,
+                names: dict[str, tuple[str, str]], modules: dict[str, str]
+                ) -> list[tuple[str, str]]:
+    """The library functions a test's body calls, and those its `self.helper()` calls call
+    (the helper as the test's own class has it: a mixin's test runs each subclass's)."""
+    found = _calls(func, names, modules)
+    cls = PARAMS.sub("", test_id).split("::")[1:-1]
+    for call in ast.walk(func):
+        f = call.func if isinstance(call, ast.Call) else None
+        if cls and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+                and f.value.id == "self":
+            helper = _defined(tree, f"x::{cls[-1]}::{f.attr}")
+            found += _calls(helper[1], names, modules) if helper else []
     return list(dict.fromkeys(found))
 
 
@@ -168,7 +192,7 @@ def causes_of(test_id: str, where: str, files: set[str],
     stmt = _innermost(tree, at, ast.stmt) if at and path == test_file else None
     calls = _calls(stmt, names, modules) if stmt is not None else []
     if not calls and defined is not None:  # the line calls none: the test's one, if one
-        calls = _calls(defined[1], names, modules)
+        calls = _body_calls(tree, test_id, defined[1], names, modules)
         calls = calls if len(calls) == 1 else []
     out += [f"fn:{f}::{name}" for f, name in calls[:MAX_CAUSES]]
     return frozenset(out)

@@ -165,3 +165,19 @@ def test_a_mixins_test_run_in_two_classes_is_one_test():
     assert "fn:pkg/__init__.py::cached" in a & b
     [one] = group({"a": a, "b": b}, read)
     assert one.anchor == "fn:pkg/__init__.py::cached"
+
+
+def test_a_helper_method_of_the_tests_class_names_the_library_function():
+    """cachetools' MRUDecoratorTest runs a mixin's seven tests through `self.decorator()`,
+    which calls `cachetools.func.mru_cache`: seven failures, one cause."""
+    texts = {"pkg/func.py": "def mru_cache(n):\n    return n\n",
+             "tests/test_f.py": ("import unittest\n\nimport pkg.func\n\n\nclass Mixin:\n"
+                                 "    def test_a(self):\n        self.assertEqual(self.deco(1), 2)"
+                                 "\n\n    def test_b(self):\n        self.assertTrue(self.deco(2))"
+                                 "\n\n\nclass MruTest(unittest.TestCase, Mixin):\n"
+                                 "    def deco(self, n):\n        return pkg.func.mru_cache(n)\n")}
+    read, files = _read(texts), set(texts)
+    found = {t: causes_of(t, "/usr/lib/python3.11/unittest/case.py:866", files, read)
+             for t in ("tests/test_f.py::MruTest::test_a", "tests/test_f.py::MruTest::test_b")}
+    [one] = group(found, read)
+    assert one.anchor == "fn:pkg/func.py::mru_cache" and len(one.tests) == 2
