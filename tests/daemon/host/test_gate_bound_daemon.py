@@ -13,6 +13,7 @@ import sqlite3
 import time
 
 import pytest
+from structlog.testing import capture_logs
 
 from daemon.doctor_host import host_checks
 from daemon.service import Daemon
@@ -46,6 +47,26 @@ async def test_a_busy_host_runs_one_op_within_the_bound(repo, short_tmp):
     settings = settings_for(todo_script(short_tmp / "s.jsonl"), health={
         "enabled": True, "poll_s": 0.05, "max_wait_s": BOUND_S})
     daemon = Daemon(repo, settings, host=tree.reader())
+    with capture_logs() as logged:
+        await _busy_host_run(repo, settings, daemon, tree)
+    events = [e["event"] for e in logged if e.get("log_level") == "info"]
+    assert events.count("heavy work waits for the host") == 1  # not once per sample
+    [began] = [e for e in logged if e["event"] == "heavy work waits for the host"]
+    assert (began["measure"], began["value"], began["threshold"]) == (
+        "1-minute load average less the daemon's own", 3.9, 1.6)
+    assert "since" in began and began["bound"].startswith("one op runs at idle priority")
+    notes = _host_notes(daemon)
+    assert sum(n.startswith("heavy work waits for the host") for n in notes) == 1
+    offered = [n for n in notes if n.startswith("heavy work has waited")]
+    assert offered[0] == (f"heavy work has waited {BOUND_S:.0f}s for the host "
+                          f"(health.max_wait_s = {BOUND_S:g}): one op runs at idle priority "
+                          "anyway")
+    assert events.count(offered[0]) == len(offered)
+
+
+async def _busy_host_run(repo, settings, daemon: Daemon, tree) -> None:
+    """The daemon's run on the busy host: what status and doctor say before the bound, the
+    op started within it, on the pass, to its end."""
     async with running_daemon(repo, settings, daemon) as d:
         status = await d.status()
         since = status.host.since
@@ -75,13 +96,8 @@ async def test_a_busy_host_runs_one_op_within_the_bound(repo, short_tmp):
         [op, *_] = await wait_terminal(d)
         assert op["op_id"] == op_id and op["phase"] == "COMPLETE"
         assert (await d.ledger.chain(op_id))["model_calls"]
-    notes = _host_notes(daemon)
-    assert sum(n.startswith("heavy work waits for the host") for n in notes) == 1
-    offered = [n for n in notes if n.startswith("heavy work has waited")]
-    assert offered[0] == (f"heavy work has waited {BOUND_S:.0f}s for the host "
-                          f"(health.max_wait_s = {BOUND_S:g}): one op runs at idle priority "
-                          "anyway")
-    assert notes.count(f"{op_id} runs on the host gate's bound, at idle priority") == 1
+    assert _host_notes(daemon).count(
+        f"{op_id} runs on the host gate's bound, at idle priority") == 1
 
 
 @pytest.mark.slow
