@@ -13,8 +13,9 @@ and resumes by itself. Where it waits:
   is off the op's clock (its ceiling is extended by it, a step's deadline starts after
   it), and `status` names the op and what it waits for. A call or run already under way
   finishes; APPLY never waits halfway, and neither does L2 inside its own timebox.
-- before a sensor's jailed run or benchmark (daemon.sensor_set): the changes that asked for
-  it stay pending and run once the gate opens.
+- before a sensor's jailed run or benchmark (daemon.sensor_set) and the suite profile's run
+  (daemon.suite_profile), in their `turn`: the changes that asked for it stay pending and
+  run once the gate opens, or on the bound.
 
 Nothing is dropped: queued envelopes stay queued (and in the WAL) however long it waits.
 
