@@ -3,6 +3,7 @@
 
     .venv/bin/python -m bench.gate_spikes             # every workload below
     .venv/bin/python -m bench.gate_spikes --watch 1800  # the machine as it is, 30 minutes
+    .venv/bin/python -m bench.gate_spikes --courtesy    # what the bound's nice 19 costs you
 
 A workload runs as a child process tree. Every second its tasks in R or D are counted
 (daemon.host.health.own_runnable: what the kernel's load average counts of them) and
@@ -17,6 +18,10 @@ value, so the measure is the same and the machine's other users lose less.
 `--watch` reads /proc/loadavg every 5 s and prints how long the default gate stayed closed
 (its intervals, and the one still open at the end) and how often the 5- and 15-minute
 figures were both above the mark (doctor's warning).
+
+`--courtesy` times a fixed piece of the human's CPU work (two processes at the bench's own
+nice value) alone, beside two busy processes at nice 10 (the daemon's usual level) and
+beside two at nice 19 (the bound's op), three times each, interleaved.
 """
 
 from __future__ import annotations
@@ -113,15 +118,55 @@ def watch(seconds: float, cores: int, health: HealthSection) -> None:
     print(f"load5 and load15 both above {close:.1f}: {both / max(samples, 1):.0%} of samples")
 
 
+HUMAN_WORK = "n = 0\nfor i in range(25_000_000):\n    n += i\n"
+SPIN = "while True:\n    pass\n"
+
+
+def _human_work() -> float:
+    start = time.monotonic()
+    procs = [subprocess.Popen([sys.executable, "-c", HUMAN_WORK]) for _ in range(2)]
+    for p in procs:
+        p.wait()
+    return time.monotonic() - start
+
+
+def _beside(nice: int | None) -> float:
+    """The human's work, alone (None) or beside two busy processes at `nice`."""
+    if nice is None:
+        return _human_work()
+    hogs = [subprocess.Popen([sys.executable, "-c", SPIN],
+                             preexec_fn=lambda: os.nice(nice)) for _ in range(2)]
+    try:
+        return _human_work()
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+
+
+def courtesy() -> None:
+    runs: dict[str, list[float]] = {"alone": [], "beside nice 10": [], "beside nice 19": []}
+    for _ in range(3):
+        for times, nice in zip(runs.values(), (None, 10, 19), strict=True):
+            times.append(_beside(nice))
+    for name, times in runs.items():
+        print(f"{name:15} {[round(t, 1) for t in times]}  median {sorted(times)[1]:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--watch", type=float, help="seconds of /proc/loadavg to follow")
     parser.add_argument("--only", help="run the workloads whose name contains this")
+    parser.add_argument("--courtesy", action="store_true", help="the human's work beside "
+                        "busy processes at nice 10 and 19")
     args = parser.parse_args()
     cores, health = os.cpu_count() or 1, HealthSection()
     print(machine())
     if args.watch:
         watch(args.watch, cores, health)
+        return
+    if args.courtesy:
+        courtesy()
         return
     print(f"gate marks: closes above {health.max_load_share * cores:.1f}, reopens below "
           f"{health.resume_load_share * cores:.1f} (the spike's own share of the load)")
