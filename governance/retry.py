@@ -16,7 +16,10 @@ Which budget a failure spends is decided here and nowhere else (FAILURE_BUDGET):
   spending none would let a looping model retry forever. Inside one attempt the re-ground
   budget (governance.reground_budget) bounds the turns;
 - a provider failure (dead model, missed deadline), the model-wait bound and the op's
-  wall-clock ceiling spend no budget: they end the op (infrastructure, not the code).
+  wall-clock ceiling spend no budget: they end the op (infrastructure, not the code);
+- an outage (every brain of the step down for the infrastructure's reasons:
+  governance.brains.outage) spends no budget and does not end the op either: the step
+  waits for a brain and is asked again (governance.phases.brain_wait).
 """
 
 from __future__ import annotations
