@@ -22,7 +22,8 @@ a record holds back (`WorkMemory.held_back`):
 
 An op cut short by the daemon's own shutdown leaves no record (it says nothing about the
 work); one BLOCKED on a dirty file backs off in this process only, as the file's commit is
-what it waits for.
+what it waits for. A brain outage makes no record either: the op waits for the brain
+instead of ending (governance.phases.brain_wait), and only how it finally ends is kept.
 """
 
 from __future__ import annotations
