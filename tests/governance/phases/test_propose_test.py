@@ -135,7 +135,8 @@ async def _judge(seen: dict, sha: str, text: str) -> dict:
     ctx = seen["ctx"].model_copy(update={"op_id": new_op_id()})
     provider = ReplayProvider([ReplayTurn(purpose="generate", match=PROMPT_TITLE, text=text)])
     d = dataclasses.replace(seen["d"], provider=provider)
-    return (await propose_test(ctx, d, sha))["missing_test"] | {"op": ctx.op_id}
+    found = (await propose_test(ctx, d, sha))["missing_test"]
+    return found | {"op": ctx.op_id, "prompt": provider.prompts[0] if provider.prompts else ""}
 
 
 async def test_every_kept_test_kills_its_mutant_and_every_cheat_is_refused(short_tmp):
@@ -163,6 +164,11 @@ async def test_every_kept_test_kills_its_mutant_and_every_cheat_is_refused(short
     wrong = {name: (v["verdict"], v["why"]) for name, v in got.items()
              if v["verdict"] != PROPOSALS[name][1]}
     assert not wrong, wrong
+    # what the brain was shown: the mutant as a one-line diff, and the input the
+    # equivalence check found telling it apart
+    question = got["right"]["prompt"]
+    assert "-    limit = 3\n+    limit = 4\n" in question, question
+    assert "tells them apart: " in question and "top([" in question, question
     for v in got.values():
         assert v["kept"] == (v["verdict"] == Verdict.KEPT) and (v["why"] or v["kept"]), v
     kept = [v for v in got.values() if v["kept"]]
