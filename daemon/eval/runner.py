@@ -105,8 +105,9 @@ async def _run_tasks(opts: RunOptions, ledger: Ledger, current: Run, say: Say) -
     slots = asyncio.Semaphore(opts.settings.eval.workers)
 
     async def one(task: Task, kind: Kind) -> None:
-        async with slots:
-            await gate.clear()
+        # a busy host holds the task back, but as long as the daemon's own work at most
+        # (health.max_wait_s, then on the bound's pass: daemon.host.gate)
+        async with slots, gate.turn(f"eval {task.id}:{kind.value}"):
             started = time.monotonic()
 
             def beat() -> None:
