@@ -6,7 +6,10 @@ on the same port, and kill it in the middle of a reply: the daemon's HTTP brain 
 failback chain see a real server come and go (issue 44).
 
 A turn whose text is HANG sends its first chunk and then never ends: the test stops the
-server under it (`hanging` is set when it does), as a server killed mid-reply."""
+server under it (`hanging` is set when it does), as a server killed mid-reply; the client
+sees the connection cut. A turn whose text is DIE does the same but, once the server no
+longer accepts connections, ends its stream cleanly without a finish_reason: what a client
+sees of llama.cpp's server killed mid-reply."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from starlette.routing import Route
 from kernel.replay import ReplayProvider
 
 HANG = "<hang: the server is killed mid-reply>"
+DIE = "<die: the server is gone and its stream ends cleanly, unfinished>"
 MODEL = "replay-over-http"
 
 
@@ -48,14 +52,18 @@ class ReplayServer:
         prompt = next((m["content"] for m in reversed(body["messages"])
                        if m["role"] == "user"), "")
         reply = await self.replay.generate(prompt, deadline=time.monotonic() + 60)
-        return StreamingResponse(self._frames(reply.text), media_type="text/event-stream")
+        return StreamingResponse(self._frames(reply.text, request.url.port or 0),
+                                 media_type="text/event-stream")
 
-    async def _frames(self, text: str) -> AsyncIterator[str]:
+    async def _frames(self, text: str, port: int) -> AsyncIterator[str]:
         def frame(data: dict) -> str:
             return f"data: {json.dumps(data)}\n\n"
-        if text == HANG:
+        if text in (HANG, DIE):
             yield frame({"choices": [{"index": 0, "delta": {"content": "{\"tool\": "}}]})
             self.hanging.set()
+            if text == DIE:
+                await _until_refused(port)
+                return
             await asyncio.Event().wait()  # until the server is stopped under it
         yield frame({"choices": [{"index": 0, "delta": {"role": "assistant",
                                                          "content": text}}]})
@@ -63,3 +71,14 @@ class ReplayServer:
         yield frame({"choices": [], "usage": {"prompt_tokens": 100,
                                               "completion_tokens": len(text) // 4}})
         yield "data: [DONE]\n\n"
+
+
+async def _until_refused(port: int) -> None:
+    """Return once nothing accepts connections on `port` (the server is stopping)."""
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return
+        writer.close()
+        await asyncio.sleep(0.05)  # polling the listener: a server helper, not a test

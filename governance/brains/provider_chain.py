@@ -168,7 +168,7 @@ class ProviderChain:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a provider's bug is its failure, classified
-                mode = classify(exc)
+                mode = await self._mode(provider, exc)
                 await self._failed(i, mode, exc)
                 if mode is FailureMode.CONTENT and isinstance(exc, ProviderError):
                     raise
@@ -187,6 +187,17 @@ class ProviderChain:
         raise BrainsUnreachable(f"no provider answered: {why}"[:2000],
                                 down=down or self._in_backoff(indices),
                                 wait=lambda who: self.wait_for(indices, who))
+
+    async def _mode(self, provider: CandidateProvider, exc: BaseException) -> FailureMode:
+        """classify(exc), except a reply cut short that no server status explains (a stream
+        that ended without its end): when the server then does not answer at all, it died
+        under the reply (llama.cpp's server killed mid-reply ends its stream cleanly) and
+        the failure is CONNECTION. A server that still answers misbehaved: SERVER_ERROR."""
+        mode = classify(exc)
+        if mode is FailureMode.SERVER_ERROR and getattr(exc, "status", None) is None \
+                and address(provider) is not None and (await _health(provider)).unreachable:
+            return FailureMode.CONNECTION
+        return mode
 
     def _in_backoff(self, indices: Sequence[int]) -> list[Down]:
         return [Down(self.providers[i].name, (self.records[i].mode or FailureMode.CONNECTION)

@@ -5,11 +5,12 @@ only when every brain it asked was down, with real HTTP servers (tests.local_htt
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from governance.brains import failback
@@ -22,7 +23,7 @@ from kernel.http.providers import ProviderFailure
 from kernel.replay import ReplayProvider, ReplayTurn, ScriptedFailure
 from tests.helpers import http_config, wait_for
 from tests.local_http import serving
-from tests.replay_http import MODEL, ReplayServer
+from tests.replay_http import DIE, MODEL, ReplayServer
 
 CASES = {
     "refused": (ProviderFailure("x", "CONNECTION"), True),
@@ -113,3 +114,36 @@ async def test_a_waiting_op_resumes_when_a_probe_finds_the_server(monkeypatch):
         assert chain.down() == [] and chain.waiters == {}
     finally:
         prober.cancel()
+
+
+async def test_a_reply_cut_short_by_a_server_that_died_is_an_outage():
+    """llama.cpp's server killed mid-reply ends its stream cleanly, unfinished: the chain
+    asks the server at once, finds nothing answering, and calls it a CONNECTION failure."""
+    server = ReplayServer(ReplayProvider([ReplayTurn(purpose="generate", text=DIE)]))
+    up = contextlib.ExitStack()
+    chain = ProviderChain([_brain(up.enter_context(serving(server.app())))])
+    call = asyncio.create_task(chain.generate("hi", deadline=time.monotonic() + 60))
+    try:
+        assert await asyncio.to_thread(server.hanging.wait, 30)
+        await asyncio.to_thread(up.close)
+        with pytest.raises(BrainsUnreachable) as caught:
+            await asyncio.wait_for(call, 30)
+    finally:
+        up.close()
+    assert [d.mode for d in caught.value.down] == ["CONNECTION"]
+
+
+async def test_a_reply_cut_short_by_a_server_still_up_is_the_work_s_failure():
+    async def unfinished(request):
+        async def frames():
+            yield 'data: {"choices": [{"index": 0, "delta": {"content": "half"}}]}\n\n'
+        return StreamingResponse(frames(), media_type="text/event-stream")
+
+    app = Starlette(routes=[Route("/v1/chat/completions", unfinished, methods=["POST"]),
+                            Route("/v1/models", lambda r: JSONResponse({"data": []}))])
+    with serving(app) as url:  # a stand-in for a server that breaks the protocol
+        chain = ProviderChain([_brain(url)])
+        with pytest.raises(ProviderError) as caught:
+            await chain.generate("hi", deadline=time.monotonic() + 30)
+    assert not isinstance(caught.value, BrainsUnreachable)
+    assert chain.records[0].mode is FailureMode.SERVER_ERROR
