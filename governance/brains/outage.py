@@ -18,7 +18,10 @@ never on its message:
                                 a deadline the brain used, a reply that broke the protocol
 
 A SERVER_ERROR without a status (a broken stream, a provider's bug) stays the work's: a
-health check would pass and the same call would fail again, forever.
+health check would pass and the same call would fail again, forever. The failback chain
+asks such a server at once whether it still answers: one that does not died under the
+reply (llama.cpp's server killed mid-reply ends its stream cleanly), and the chain calls
+the failure CONNECTION (ProviderChain._mode).
 """
 
 from __future__ import annotations
