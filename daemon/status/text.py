@@ -26,6 +26,13 @@ def _failback(f: Failback | None) -> str:
     return f" ({f.state}{probe}{'; ' if down else ''}{'; '.join(down)}){note}"
 
 
+def _down(s: Status) -> list[str]:
+    """The brains down; while none may be asked (QUEUE_ONLY) the queue waits for them too."""
+    if s.failback is None:
+        return []
+    return down_lines(s.failback.down, len(s.queue) if s.failback.state == "QUEUE_ONLY" else 0)
+
+
 def _dispatch(s: Status) -> str:
     if s.paused:
         return "PAUSED"
@@ -41,8 +48,7 @@ def status_text(s: Status) -> str:
     lines = [f"state:    {s.state}" + (f" - {s.degraded_reason}" if s.degraded_reason else ""),
              f"repo:     {s.repo}",
              f"provider: {s.provider or 'none'}" + _failback(s.failback),
-             *(f"down:     {line}" for line in down_lines(s.failback.down if s.failback
-                                                         else ())),
+             *(f"down:     {line}" for line in _down(s)),
              *([f"brain:    {s.brain_note}"] if s.brain_note else []),
              f"dispatch: {_dispatch(s)}",
              f"cost:     ${s.cost_today_usd:.4f} today of ${s.daily_budget_usd:.2f}"

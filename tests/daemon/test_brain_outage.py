@@ -84,6 +84,7 @@ async def test_a_daemon_started_before_its_brain_loses_nothing(repo: Path, short
         assert (name, status) == ("brain llamacpp", "warn") and "0 op(s) wait" in detail
         assert fix == f"nothing answers at http://127.0.0.1:{port}/v1: start your server"
         await wait_for(lambda: len(daemon.queue) == 1, what="the TODO queued")
+        assert "0 op(s) wait for it, 1 queued" in status_text(await daemon.status())
         await asyncio.sleep(5 * PROBE_S)  # several probes find nothing: still nothing runs
         assert await daemon.ledger.operations() == []
         with serving(server.app(), port):
