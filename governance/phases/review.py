@@ -6,6 +6,12 @@ work must still be current: every file's live content (read without following an
 must equal its content at the review's base, else the op ends as stale and the human is
 told to reject the review and let the daemon redo the work. The live hashes read here are
 APPLY's stale guard, as GENERATE's are for a model's candidate.
+
+A review whose missing test was kept (governance.git.kept_tests) lands with it: the accept
+signal names the test's commit too, and the op loads the change and the test together, or
+(`accept OP --tests`) the test alone, which VALIDATE then runs on today's HEAD without the
+change: a kept test that fails there cannot land alone, and the op says so. Once landed, the
+kept test's branch is deleted with the review's (the test alone: only the test's).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.fs import nofollow
+from governance.git.kept_tests import change_and_test, kept_test_of, kept_tests, only_the_test
 from governance.git.review import ReviewBranches, ReviewItem
 from governance.phase import Phase, Transition
 from governance.phases.deps import PhaseDeps
@@ -33,6 +40,7 @@ from governance.schemas import (
 @dataclass(frozen=True)
 class _Loaded:
     item: ReviewItem
+    landing: ReviewItem  # what lands: the review, with its kept test, or the test alone
     changes: list[FileChange]
     live_hashes: dict[str, str | None]
     stale: list[str]
@@ -56,8 +64,10 @@ def _live(root: Path, rel: str) -> bytes | None:
     return nofollow.read_bytes(root, rel, allow_hardlinks=True)
 
 
-def _load(d: PhaseDeps, reviews: ReviewBranches, op_id: str, sha: str) -> _Loaded | str:
-    """The accepted review and how the live tree stands against its base, or why not."""
+def _load(d: PhaseDeps, reviews: ReviewBranches, op_id: str, sha: str,
+          test: tuple[str, bool] | None) -> _Loaded | str:
+    """The accepted review (with its kept test `test`: its commit, and whether it lands
+    alone) and how the live tree stands against what it was made on, or why not."""
     item = reviews.at(op_id)
     branch = f"{reviews.prefix}{op_id}"
     now = item.sha if item is not None else reviews.tip(op_id)
@@ -65,11 +75,14 @@ def _load(d: PhaseDeps, reviews: ReviewBranches, op_id: str, sha: str) -> _Loade
         return f"the review branch {branch} no longer exists"
     if item is None or now != sha:  # moved, maybe to a commit that is no review at all
         return f"the review branch {branch} moved ({sha[:12]} -> {now[:12]})"
-    changes = reviews.changes(item)
-    base = reviews.base_contents(item)
+    landing = _landing(reviews, item, test)
+    if isinstance(landing, str):
+        return landing
+    changes = reviews.changes(landing)
+    base = reviews.base_contents(landing)
     hashes: dict[str, str | None] = {}
     stale = []
-    for path in item.files:
+    for path in landing.files:
         try:
             live = _live(d.root, path)
         except (OSError, ValueError):  # UnsafePath: a symlink or a non-file there now
@@ -78,7 +91,21 @@ def _load(d: PhaseDeps, reviews: ReviewBranches, op_id: str, sha: str) -> _Loade
         hashes[path] = None if live is None else hashlib.sha256(live).hexdigest()
         if live != base[path]:
             stale.append(path)
-    return _Loaded(item, changes, hashes, stale)
+    return _Loaded(item, landing, changes, hashes, stale)
+
+
+def _landing(reviews: ReviewBranches, item: ReviewItem,
+             test: tuple[str, bool] | None) -> ReviewItem | str:
+    """What lands of `item`: itself, with its kept test, or the test alone; or why not (the
+    test's branch gone or moved since it was accepted, a test that cannot land alone)."""
+    if test is None:
+        return item
+    test_sha, alone = test
+    kept = kept_test_of(reviews, item)
+    if kept is None or kept.sha != test_sha:
+        return (f"the kept test's branch {kept_tests(reviews).prefix}{item.op_id} is gone or "
+                f"moved since {test_sha[:12]} was accepted")
+    return only_the_test(item, kept) if alone else change_and_test(item, kept)
 
 
 async def review_generate(ctx: OperationContext, d: PhaseDeps) -> Transition:
@@ -88,32 +115,52 @@ async def review_generate(ctx: OperationContext, d: PhaseDeps) -> Transition:
     try:
         op_id, sha = str(evidence["review_op"]), str(evidence["review_sha"])
         reviews = _reviews_of(d, str(evidence["review_branch"]), op_id)
+        test = ((str(evidence["review_test_sha"]), evidence.get("review_test_only") is True)
+                if evidence.get("review_test_sha") else None)
     except (KeyError, ValueError) as exc:
         return Transition(Phase.POSTMORTEM, f"the accept signal names no review: {exc}")
     try:
-        loaded = await d.in_thread(_load, d, reviews, op_id, sha)
+        loaded = await d.in_thread(_load, d, reviews, op_id, sha, test)
     except (subprocess.CalledProcessError, OSError, ValueError) as exc:
         return Transition(Phase.POSTMORTEM, f"the review of {op_id} could not be read: "
                           f"{_why(exc)}")
     if isinstance(loaded, str):
         return Transition(Phase.POSTMORTEM, loaded)
-    item = loaded.item
+    item, landing = loaded.item, loaded.landing
     if loaded.stale:
         return Transition(Phase.POSTMORTEM, f"stale: {', '.join(loaded.stale)} changed since "
                           "the review was made; reject it and let the daemon redo the work",
                           {"stale": loaded.stale, "review_op": op_id})
+    what = _WHAT[(test is not None, bool(test and test[1]))]
     rationale = (f"Accepted by a human from review branch {item.branch} ({item.sha[:12]}, "
-                 f"made on {item.base[:12]}); the review said: {item.evidence or '-'}")
+                 f"made on {item.base[:12]}): {what}; the review said: {item.evidence or '-'}")
     candidate = Candidate(files=loaded.changes, rationale=rationale)
     ctx.generation = GenerationResult(candidate=candidate, rationale=rationale,
                                       usage=ModelUsage(provider="review"))
     ctx.live_hashes = loaded.live_hashes
-    await d.thought(ctx, Phase.GENERATE, "landing a reviewed change", review_op=op_id,
-                    branch=item.branch, sha=item.sha, base=item.base,
-                    files=list(item.files), evidence=item.evidence)
-    return Transition(Phase.VALIDATE, f"accepted by a human: {len(item.files)} file(s) from "
-                      f"{item.branch}", {"files": list(item.files), "review_op": op_id,
-                                         "review_sha": item.sha})
+    await d.thought(ctx, Phase.GENERATE, f"landing {what}", review_op=op_id,
+                    branch=item.branch, sha=landing.sha, base=item.base,
+                    files=list(landing.files), evidence=item.evidence)
+    return Transition(Phase.VALIDATE, f"accepted by a human: {len(landing.files)} file(s) from "
+                      f"{item.branch}" + ("" if test is None else f" ({what})"),
+                      {"files": list(landing.files), "review_op": op_id,
+                       "review_sha": item.sha, "landing": what,
+                       **({"review_test_sha": test[0]} if test else {})})
+
+
+# What an accept op lands, by (a kept test named, it lands alone)
+_WHAT = {(False, False): "a reviewed change", (True, False): "the change and its kept test",
+         (True, True): "the kept test alone"}
+
+
+def accept_refused(ctx: OperationContext, headline: str) -> str:
+    """Why an accept op's candidate failed today's tests (VALIDATE): a kept test landing
+    alone that fails without its change says that it cannot land alone."""
+    if ctx.envelope.evidence.get("review_test_only") is True:
+        op = ctx.envelope.evidence.get("review_op", "OP")
+        return (f"the kept test fails on your HEAD without its change, so it cannot land "
+                f"alone (`ouroboros accept {op}` lands it with the change): {headline}")
+    return f"the accepted change fails today's tests: {headline}"
 
 
 def _why(exc: Exception) -> str:
@@ -124,20 +171,35 @@ def _why(exc: Exception) -> str:
 
 async def retire_review(ctx: OperationContext, d: PhaseDeps) -> dict[str, Any]:
     """Once an accept op's commit exists, its review branch has done its work: delete it
-    (only if it still points at the accepted commit). Best effort: a branch left behind
-    is listed by `review` and pruned by age, never a reason to undo the commit."""
+    (only if it still points at the accepted commit), and its kept test's branch when the
+    test landed with it; a test landed alone deletes only its own branch. Best effort: a
+    branch left behind is listed by `review` and pruned by age, never a reason to undo the
+    commit."""
     if ctx.envelope.source != Source.REVIEW:
         return {}
     ev = ctx.envelope.evidence
     op, sha = str(ev.get("review_op", "")), str(ev.get("review_sha", ""))
+    test_sha, alone = str(ev.get("review_test_sha") or ""), ev.get("review_test_only") is True
     reviews = d.reviews or ReviewBranches(d.git, d.policy.review_branch_prefix)
+    out: dict[str, Any] = {}
+    if test_sha:
+        out["kept_test_branch"] = await _retire(d, kept_tests(reviews), op, test_sha)
+    if not alone:
+        out["review_branch"] = await _retire(d, reviews, op, sha)
+    if out.get("review_branch", out.get("kept_test_branch", "")).startswith("deleted"):
+        await d.ledger.record_thought(op, "REVIEW", "its kept test landed by an accept op"
+                                      if alone else "landed by an accept op",
+                                      {"accept_op": ctx.op_id, "commit": ctx.commit_sha})
+    return out
+
+
+async def _retire(d: PhaseDeps, branches: ReviewBranches, op: str, sha: str) -> str:
+    """Delete `op`'s branch under `branches` if it is still at `sha`; what became of it."""
     try:
-        item = await d.in_thread(reviews.at, op)
+        item = await d.in_thread(branches.at, op)
         if item is None or item.sha != sha:
-            return {"review_branch": "left alone: gone or moved since it was accepted"}
-        await d.in_thread(reviews.delete, item)
+            return "left alone: gone or moved since it was accepted"
+        await d.in_thread(branches.delete, item)
     except Exception as exc:  # the commit stands whatever happens here
-        return {"review_branch": f"not deleted: {type(exc).__name__}: {exc}"[:300]}
-    await d.ledger.record_thought(op, "REVIEW", "landed by an accept op",
-                                  {"accept_op": ctx.op_id, "commit": ctx.commit_sha})
-    return {"review_branch": f"deleted {item.branch}"}
+        return f"not deleted: {type(exc).__name__}: {exc}"[:300]
+    return f"deleted {item.branch}"
