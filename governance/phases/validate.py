@@ -51,6 +51,7 @@ from governance.phases.generate import generate_in
 from governance.phases.lint_check import LintReport, adopt, check_lint, linters_of
 from governance.phases.mutation_check import check_mutants, wants_mutation
 from governance.phases.proof_gate import base_text, refusals
+from governance.phases.review import accept_refused
 from governance.phases.samples import judge_samples
 from governance.proof.behaviour import covering_tests
 from governance.proof.rules import FileText, fixed_tests, new_behaviour
@@ -376,8 +377,7 @@ def _validation_failed(ctx: OperationContext, d: PhaseDeps, detail: str,
     ctx.last_failure = detail
     headline = detail.splitlines()[0][:300] if detail else "-"
     if ctx.envelope.source == Source.REVIEW:  # no model to retry with: the human decides
-        return Transition(Phase.POSTMORTEM, f"the accepted change fails today's tests: "
-                          f"{headline}", payload)
+        return Transition(Phase.POSTMORTEM, accept_refused(ctx, headline), payload)
     if retry.spend(ctx, d.policy, retry.Failure.VALIDATION_FAILED):
         return Transition(Phase.VALIDATE_RETRY, f"validation failed: {headline}", payload)
     attempts = retry.spent(ctx, retry.Budget.VALIDATE)
