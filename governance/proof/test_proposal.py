@@ -129,7 +129,9 @@ class TestVerdict:
         return self.verdict is Verdict.KEPT
 
     def payload(self) -> dict[str, Any]:
+        # file, line and what, typed: `review OP` finds the mutant again from them
         return {"cause": self.cause.kind.value, "at": self.cause.named(),
+                "file": self.cause.file, "line": self.cause.line, "what": self.cause.what,
                 "verdict": self.verdict.value, "kept": self.kept, "why": self.why,
                 "files": list(self.files), "tests": list(self.tests)}
 
