@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from daemon.cli.decision_text import decision_lines
 from daemon.cli.evidence_text import failure_block, repairs_block
 from daemon.status.text import age_text, n_of
 
@@ -21,7 +22,8 @@ def review_text(data: dict[str, Any]) -> str:
         return "\n".join([_review_head(r), f"    base {r['base'][:12]} -> {r['sha'][:12]} "
                           f"on branch {r['branch']}", *_review_failures(r.get("failed")),
                           *_review_repairs(r.get("ascii_repairs")),
-                          *_review_repairs(r.get("lint_fixes"), LINT_FIXER), "",
+                          *_review_repairs(r.get("lint_fixes"), LINT_FIXER),
+                          *decision_lines(r.get("decision"), r["op_id"]), "",
                           r["diff"].rstrip("\n"), "", _review_hint(r["op_id"])])
     items = data.get("reviews") or []
     if not items:
