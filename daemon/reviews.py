@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from daemon.review_decision import decision_of
 from governance.errors import CommitError
+from governance.git.kept_tests import kept_test_of
 from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
 from governance.git.review_causes import ReviewCauses
 from governance.git.review_order import (
@@ -68,16 +70,17 @@ def item_view(item: ReviewItem, now: float) -> dict[str, Any]:
 
 
 async def execute(daemon: ReviewHost, cmd: str, op: str | None,
-                  reason: str | None) -> dict[str, Any]:
-    """The reply to `review [op]`, `accept op [reason]` or `reject op [reason]` (the socket's
-    request read into its fields, so this module does not import the control room)."""
+                  reason: str | None, *, tests: bool = False) -> dict[str, Any]:
+    """The reply to `review [op]`, `accept op [--tests] [reason]` or `reject op [reason]`
+    (the socket's request read into its fields, so this module does not import the control
+    room). `tests`: accept only the review's kept missing test, not its change."""
     try:
         if cmd == "review":
             return {"ok": True, "data": await review_data(daemon.reviews, daemon.ledger, op)}
         assert op is not None  # the socket refuses these without an op
         item = await _get(daemon.reviews, daemon.ledger, op)
         if cmd == "accept":
-            return {"ok": True, "data": await _accept(daemon, item, reason)}
+            return {"ok": True, "data": await _accept(daemon, item, reason, tests)}
         return {"ok": True, "data": await _reject(daemon, item, reason)}
     except (LookupError, CommitError) as exc:
         return {"ok": False, "error": str(exc)}
@@ -100,7 +103,8 @@ async def review_data(reviews: ReviewBranches, ledger: Ledger | None,
         diff[:DIFF_CAP] + f"\n[... {len(diff) - DIFF_CAP} more characters: git diff "
         f"{item.base} {item.sha}]\n")
     return {"review": {**item_view(item, now), "diff": redact(shown),
-                       **await _evidence(ledger, item.op_id)}}
+                       **await _evidence(ledger, item.op_id),
+                       **await decision_of(reviews, ledger, item)}}
 
 
 async def _get(reviews: ReviewBranches, ledger: Ledger | None, op: str) -> ReviewItem:
@@ -165,16 +169,26 @@ async def _evidence(ledger: Ledger | None, op_id: str) -> dict[str, Any]:
     return out
 
 
-async def _accept(daemon: ReviewHost, item: ReviewItem, reason: str) -> dict[str, Any]:
-    """Queue the accept op through the router, as `signal` does."""
-    env = accept_envelope(item, daemon.session_id)
+async def _accept(daemon: ReviewHost, item: ReviewItem, reason: str,
+                  test_only: bool) -> dict[str, Any]:
+    """Queue the accept op through the router, as `signal` does: the change with its kept
+    missing test when one waits beside it, or (`test_only`) that test alone."""
+    test = await asyncio.to_thread(kept_test_of, daemon.reviews, item)
+    if test_only and test is None:
+        raise LookupError(f"no kept test waits beside the review of {item.op_id}: there is "
+                          "nothing to land alone (`ouroboros review` shows why none was kept)")
+    env = accept_envelope(item, daemon.session_id, test, test_only=test_only)
     queued = await daemon.submit(env)
     out: dict[str, Any] = {"op_id": item.op_id, "queued": queued, "dedup_key": env.dedup_key}
+    if test is not None:
+        out["lands"] = "the kept test alone" if test_only else "the change and its kept test"
     if not queued:
         out["why"] = ("this review was accepted already and its op is queued, running or "
                       "backing off after a failure, or the queue is full")
         return out
-    await _thought(daemon, item, "accepted by a human", reason, dedup_key=env.dedup_key)
+    await _thought(daemon, item, "its kept test accepted by a human" if test_only
+                   else "accepted by a human", reason, dedup_key=env.dedup_key,
+                   **({"test_sha": test.sha} if test else {}))
     return out
 
 

@@ -28,9 +28,9 @@ def decision_lines(decision: Any, op: str) -> list[str]:
                   f"{_clean(d.get('why'))}",
                   *(f"      decides it: {t}" for t in tests[:5]),
                   _indented(d["test_diff"]),
-                  f"    accept: ouroboros accept {op} lands the change and this test; "
-                  f"ouroboros accept {op} --tests lands the test alone "
-                  f"(it {_clean(d.get('alone'))})"]
+                  f"    ouroboros accept {op}: lands the change and this test",
+                  f"    ouroboros accept {op} --tests: lands the test alone (it "
+                  f"{_clean(d.get('alone'))})"]
     elif d.get("kept"):  # kept, but its branch is gone (pruned, or landed alone)
         lines += [f"    missing test: kept ({_clean(d.get('why'))}), its branch no longer "
                   "waits beside the review"]

@@ -94,12 +94,16 @@ class _Quiet(argparse.ArgumentParser):
 
 
 def _fields(spec, words: list[str]) -> tuple[dict | None, list[str]]:
-    """The verb's field options parsed as the CLI parses them; None after printing why."""
+    """The verb's field options parsed as the CLI parses them, and the words left (a verb
+    that takes an op or text: `accept OP --tests why`); None after printing why."""
     parser = _Quiet(prog=spec.name, add_help=False)
     add_field_options(parser, spec)
     try:
-        args = parser.parse_args(words)  # a stray word is an error, not a reason
+        if spec.needs_op or spec.optional_op or spec.text is not Text.NONE:
+            args, left = parser.parse_known_args(words)
+        else:  # a stray word is an error, not a reason
+            args, left = parser.parse_args(words), []
     except ValueError as exc:
         print(f"error: {exc}; usage: {spec.usage}")
         return None, words
-    return verb_fields(args), []
+    return verb_fields(args), left

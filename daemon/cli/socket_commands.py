@@ -59,6 +59,10 @@ def add_field_options(parser: argparse.ArgumentParser, spec: VerbSpec) -> None:
     daemon.control.verbs."""
     for name in spec.fields:
         f = FIELDS[name]
+        if f.switch:  # `--tests`: given or not; left out of the request when not given
+            parser.add_argument(f.flag, dest=f"field_{name}", action="store_const",
+                                const=True, default=None, help=f.help)
+            continue
         parser.add_argument(f.flag, dest=f"field_{name}", required=f.required, help=f.help,
                             action="append" if f.repeat else "store",
                             choices=f.choices or None, default=f.default,

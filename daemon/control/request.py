@@ -39,6 +39,7 @@ class Request(BaseModel):
     files: list[Annotated[str, Field(min_length=1, max_length=1024)]] | None = Field(
         default=None, min_length=1, max_length=16)
     urgency: Literal[URGENCIES] | None = None  # type: ignore[valid-type]
+    tests: bool | None = None  # `accept --tests`: the kept missing test alone
 
     @field_validator("cmd")
     @classmethod

@@ -106,7 +106,8 @@ async def execute(daemon: ControlHost, req: Request) -> dict[str, Any]:
         daemon.set_paused(req.cmd == "pause")
         return {"ok": True, "data": {"paused": daemon.paused}}
     if req.cmd in reviews.VERBS:  # changes on review branches, not ops in flight
-        return await reviews.execute(daemon, req.cmd, req.op, req.reason)
+        return await reviews.execute(daemon, req.cmd, req.op, req.reason,
+                                     tests=req.tests is True)
     assert req.op is not None
     try:
         handle = find_op(daemon.ops, req.op)

@@ -37,6 +37,7 @@ class FieldSpec:
     repeat: bool = False  # a list: the flag may be given several times
     choices: tuple[str, ...] = ()
     default: str | None = None
+    switch: bool = False  # a flag alone (`--tests`), sent as true when given
 
 
 FIELDS: dict[str, FieldSpec] = {f.name: f for f in (
@@ -45,6 +46,8 @@ FIELDS: dict[str, FieldSpec] = {f.name: f for f in (
               repeat=True),
     FieldSpec("urgency", "--urgency", "how soon (default normal)", choices=URGENCIES,
               default="normal"),
+    FieldSpec("tests", "--tests", "land only the review's kept missing test, not the change "
+              "(it must pass on your HEAD without the change)", switch=True),
 )}
 
 
@@ -68,7 +71,8 @@ class VerbSpec:
                   Text.SENSOR: ["[sensor]"]}[self.text]
         for name in self.fields:
             f = FIELDS[name]
-            word = f"{f.flag} {name.upper().rstrip('S')}" + (" ..." if f.repeat else "")
+            word = f.flag if f.switch else (f"{f.flag} {name.upper().rstrip('S')}"
+                                            + (" ..." if f.repeat else ""))
             words.append(word if f.required else f"[{word}]")
         return " ".join(words)
 
@@ -83,7 +87,8 @@ VERBS: tuple[VerbSpec, ...] = (
              "goal, why unproven, files, size, age), or show one's evidence and diff",
              optional_op=True),
     VerbSpec("accept", "land a change waiting for review: queue an op that applies, "
-             "verifies and commits exactly its review branch's files", True, Text.REASON),
+             "verifies and commits exactly its review branch's files, with its kept missing "
+             "test (or, --tests, that test alone)", True, Text.REASON, fields=("tests",)),
     VerbSpec("reject", "drop a change waiting for review: delete its review branch",
              True, Text.REASON),
     VerbSpec("answer", "answer the question an op asked (ask_human)", True, Text.ANSWER),

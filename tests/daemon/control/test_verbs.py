@@ -49,7 +49,7 @@ def test_the_socket_takes_each_verb_and_its_op_rule(spec):
 
 def test_review_takes_an_optional_op_and_nothing_waits_for_approval_any_more(capsys):
     assert BY_NAME["review"].usage == "review [op]"
-    assert BY_NAME["accept"].usage == "accept <op> [reason]"
+    assert BY_NAME["accept"].usage == "accept <op> [reason] [--tests]"
     assert BY_NAME["reject"].usage == "reject <op> [reason]"
     assert "approve" not in BY_NAME and "approve" not in HELP
     with pytest.raises(SystemExit):
