@@ -1,0 +1,128 @@
+"""Every review leaves the suite stronger (issue 45, item 3), end to end on a real daemon,
+real git and real pytest in the jail: an unproven change waits for review with its kept
+missing test; `accept` lands the change and the test through the pipeline; a later op that
+changes the same line is then proven and auto-committed. Accepted without its test (the
+test's branch removed first), the same later op waits for review: no test of the suite
+notices its `3` becoming `4`."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from daemon.control.client import ControlClient
+from tests.daemon.test_missing_test import (
+    LOOSE_TEST,
+    MISSING,
+    TOP,
+    TOP_DONE,
+    TOP_TODO,
+    _missing_turn,
+)
+from tests.helpers import (
+    candidate_turn,
+    commit_files,
+    explore_turn,
+    git,
+    running_daemon,
+    settings_for,
+    wait_terminal,
+    write_script,
+)
+from tools.jail import bwrap_available
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
+
+# The later work: the same function, its `limit = 3` line rewritten. The human's test asks
+# for a list back and says nothing of the limit: only the kept test notices `3` -> `4`.
+TOP_ANY = ("def top(xs):\n    # TODO: take any iterable and give a list back\n"
+           "    limit = 3\n    return xs[:limit]\n")
+TOP_ANY_DONE = "def top(xs):\n    items, limit = list(xs), 3\n    return items[:limit]\n"
+ANY_TEST = ("from shop.top import top\n\n\n"
+            "def test_top_gives_a_list():\n    assert top((1, 2)) == [1, 2]\n")
+KEPT_FILE = "tests/test_top_three.py"
+
+
+async def _ended(daemon, count: int) -> list[dict]:
+    """The first `count` terminal ops, oldest first."""
+    done = await wait_terminal(daemon, count, timeout=180)
+    return sorted(done, key=lambda o: o["created_at"])[:count]
+
+
+def _commit(repo, files: dict[str, str], message: str) -> None:
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+
+
+@pytest.mark.parametrize("with_test", [True, False], ids=["accepted-with-test", "without"])
+async def test_an_accepted_kept_test_lets_the_next_change_to_its_line_be_proven(
+        short_tmp, with_test):
+    repo = commit_files(short_tmp / "repo", {"shop/__init__.py": "", "shop/top.py": TOP,
+                                             "README.md": "# shop\n"})
+    script = write_script(short_tmp / "script.jsonl", explore_turn("shop/top.py"),
+                          candidate_turn("shop/top.py", TOP_DONE, "keep three"),
+                          _missing_turn({KEPT_FILE: MISSING}), explore_turn("shop/top.py"),
+                          candidate_turn("shop/top.py", TOP_ANY_DONE, "any iterable"))
+    async with running_daemon(repo, settings_for(script)) as daemon:
+        _commit(repo, {"shop/top.py": TOP_TODO, "tests/test_top.py": LOOSE_TEST}, "a TODO")
+        [first] = await _ended(daemon, 1)
+        assert first["phase"] == "PROPOSED", first
+        op = first["op_id"]
+        assert git(repo, "rev-parse", "--verify", "-q", f"ouroboros/tests/{op}").strip()
+        if not with_test:  # the control: the same accept, no kept test beside the review
+            git(repo, "update-ref", "-d", f"refs/heads/ouroboros/tests/{op}")
+        reply = await asyncio.to_thread(
+            ControlClient(daemon.state_dir / "control.sock").request, "accept", op)
+        assert reply["ok"] and reply["data"]["queued"], reply
+        accept = (await _ended(daemon, 2))[1]
+        assert accept["phase"] == "COMPLETE", accept
+        landed = git(repo, "show", "--name-only", "--format=", "HEAD").split()
+        assert landed == (["shop/top.py", KEPT_FILE] if with_test else ["shop/top.py"])
+        assert git(repo, "for-each-ref", "refs/heads/ouroboros/").strip() == ""
+        _commit(repo, {"shop/top.py": TOP_ANY, "tests/test_any.py": ANY_TEST}, "next TODO")
+        later = (await _ended(daemon, 3))[2]
+        chain = await daemon.ledger.chain(later["op_id"])
+    last = chain["transitions"][-1]
+    if with_test:  # proven: the kept test kills `3` -> `4`; the change is on HEAD
+        assert later["phase"] == "COMPLETE", last
+        assert (repo / "shop" / "top.py").read_text() == TOP_ANY_DONE
+        assert "Evidence: proven" in git(repo, "log", "-1", "--format=%B", "HEAD")
+    else:  # it waits, as the first did, for the same unchecked line
+        assert later["phase"] == "PROPOSED", last
+        assert "`3` to `4`" in last["reason"], last["reason"]
+
+
+async def test_a_kept_test_that_fails_without_its_change_cannot_land_alone(short_tmp):
+    """`accept OP --tests` runs the kept test on the human's HEAD without the change: this
+    one asks for three items where HEAD still gives five, so it is refused, saying so, and
+    both branches stay; `accept OP` then lands the change with it."""
+    repo = commit_files(short_tmp / "repo", {"shop/__init__.py": "", "shop/top.py": TOP,
+                                             "README.md": "# shop\n"})
+    script = write_script(short_tmp / "script.jsonl", explore_turn("shop/top.py"),
+                          candidate_turn("shop/top.py", TOP_DONE, "keep three"),
+                          _missing_turn({KEPT_FILE: MISSING}))
+    async with running_daemon(repo, settings_for(script)) as daemon:
+        _commit(repo, {"shop/top.py": TOP_TODO, "tests/test_top.py": LOOSE_TEST}, "a TODO")
+        op = (await _ended(daemon, 1))[0]["op_id"]
+        head = git(repo, "rev-parse", "HEAD").strip()
+        client = ControlClient(daemon.state_dir / "control.sock")
+        alone = await asyncio.to_thread(client.request, "accept", op, "", {"tests": True})
+        assert alone["ok"] and alone["data"]["lands"] == "the kept test alone", alone
+        refused = (await _ended(daemon, 2))[1]
+        branches = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/ouroboros/")
+        both = await asyncio.to_thread(client.request, "accept", op)
+        landed = (await _ended(daemon, 3))[2]
+        chain = await daemon.ledger.chain(refused["op_id"])
+    why = chain["transitions"][-1]["reason"]
+    assert refused["phase"] == "POSTMORTEM" and why.startswith(
+        "the kept test fails on your HEAD without its change, so it cannot land alone "
+        f"(`ouroboros accept {op}` lands it with the change)"), why
+    assert branches.split() == [f"ouroboros/{op}", f"ouroboros/tests/{op}"]
+    assert both["ok"] and landed["phase"] == "COMPLETE", landed
+    assert git(repo, "rev-parse", "HEAD^").strip() == head
+    assert git(repo, "show", f"HEAD:{KEPT_FILE}") == MISSING
