@@ -85,10 +85,11 @@ def _env(name: str, value: str) -> Iterator[None]:
             os.environ[name] = before
 
 
-def settings(entry: dict[str, Any]):
+def settings(entry: dict[str, Any], probe_s: float | None = None):
     """As tests/daemon/brains/test_llamacpp_server.py: the TODO the only work, two
     generation attempts, two tool rounds."""
-    return settings_for(None, provider={"name": "none", "http": [entry]},
+    return settings_for(None, provider={"name": "none", "http": [entry],
+                                        "probe_interval_s": probe_s},
                         governance={"max_generate_retries": 1, "max_validate_retries": 0},
                         tools={"max_rounds": 2, "max_exploration_rounds": 1},
                         intake={"test_failure": False, "opportunity_miner": False,
@@ -155,13 +156,14 @@ async def mid_call(daemon, after_ts: str, delay: float) -> float:
     return time.monotonic() + delay
 
 
-async def run_leg(leg: str, root: Path, kill_delay: float) -> dict[str, Any]:
+async def run_leg(leg: str, root: Path, kill_delay: float,
+                  probe_s: float | None = None) -> dict[str, Any]:
     server = LlamaServer(embedded_model_path(), free_port(), root / "llama.log")
     repo = make_repo(root)
     add_todo_and_commit(repo)  # found by the start-up scan while the server is down
     began = time.monotonic()
     with server, brain_entry(leg, server, root) as entry:
-        async with running_daemon(repo, settings(entry)) as daemon:
+        async with running_daemon(repo, settings(entry, probe_s)) as daemon:
             rec = daemon.provider.records[0]
             at_start = await outage(daemon, server, rec, None)
             kill_at = await mid_call(daemon, at_start["answer_ts"], kill_delay)
@@ -201,16 +203,13 @@ def main() -> None:
     args = ap.parse_args()
     if why := missing():
         sys.exit(why)
-    if args.probe_s is not None:
-        failback.PROBE_INTERVALS = ((0.0, args.probe_s),)
-        failback.PAST_ETA_PROBE_S = args.probe_s
     results = []
     for leg in args.legs.split(","):
         if leg.startswith("litellm") and (why := litellm_proxy.missing()):
             results.append({"leg": leg, "skipped": why})
             continue
         with tempfile.TemporaryDirectory(prefix="ob-outage-") as tmp:
-            results.append(asyncio.run(run_leg(leg, Path(tmp), args.kill_delay)))
+            results.append(asyncio.run(run_leg(leg, Path(tmp), args.kill_delay, args.probe_s)))
         print(json.dumps(results[-1]), flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

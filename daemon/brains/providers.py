@@ -13,6 +13,7 @@ import structlog
 from daemon.config.provider import HttpProviderEntry, Price, ProviderSection
 from daemon.config.settings import Settings
 from daemon.host.loopback import on_this_machine
+from governance.brains.failback import ADAPTIVE, ProbeSchedule
 from governance.brains.provider import CandidateProvider
 from governance.brains.provider_chain import ProviderChain, Record
 from kernel.replay import ReplayProvider
@@ -77,7 +78,9 @@ async def build_provider(settings: Settings, repo: Path, *, record: Record | Non
         log.warning("in-process provider left out of the chain", why=why)
     brains = [*remote, *([local] if local else [])] if settings.provider.http_first \
         else [*([local] if local else []), *remote]
-    return ProviderChain(brains, record=record, on_change=on_change), ""
+    every = settings.provider.probe_interval_s
+    return ProviderChain(brains, record=record, on_change=on_change,
+                         probes=ProbeSchedule.every(every) if every else ADAPTIVE), ""
 
 
 def price_of(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> tuple[float, float, str]:

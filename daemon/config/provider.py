@@ -81,6 +81,11 @@ class ProviderSection(Section):
     # the other way with http_first off.
     http: list[HttpProviderEntry] = Field(default_factory=list, max_length=8)
     http_first: bool = True
+    # How often a brain in backoff is asked whether it answers again (its health check),
+    # in seconds; None: by how far its backoff still runs (60 s, then 20, 10, and 5 s once
+    # it ran out: governance.brains.failback.ADAPTIVE). A work waiting for a brain starts
+    # within one interval of its server answering again.
+    probe_interval_s: float | None = Field(default=None, gt=0, le=3600)
     prices: dict[str, Price] = Field(default_factory=_price_table)  # see PRICES
     replay_script: str | None = None
     # The in-process kernel: an Ouro or transformers directory or a .gguf file;

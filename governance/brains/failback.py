@@ -13,8 +13,9 @@ function of the records (state_of), never stored separately, so it cannot drift 
     QUEUE_ONLY       every provider is in backoff: ops wait in the queue until a probe
                      succeeds
 
-Providers in backoff are probed (their `health()`) at an interval that shrinks as the ETA
-nears (PROBE_INTERVALS): far from it 60 s, then 20 s, 10 s, and 5 s once it has passed.
+Providers in backoff are probed (their `health()`) on a ProbeSchedule: by default at an
+interval that shrinks as the ETA nears (ADAPTIVE: far from it 60 s, then 20 s, 10 s, and 5 s
+once it has passed), or every `[provider] probe_interval_s` where that is set.
 """
 
 from __future__ import annotations
@@ -50,9 +51,31 @@ BACKOFF: dict[FailureMode, tuple[float, float]] = {
     FailureMode.CONNECTION: (120.0, 900.0),
     FailureMode.CONTENT: (0.0, 0.0),
 }
-# (seconds still to the ETA at least, probe interval), first match wins; past the ETA: last.
-PROBE_INTERVALS: tuple[tuple[float, float], ...] = ((60.0, 60.0), (30.0, 20.0), (0.0, 10.0))
-PAST_ETA_PROBE_S = 5.0
+
+
+@dataclass(frozen=True)
+class ProbeSchedule:
+    """How often a provider in backoff is probed, by the seconds still to its ETA."""
+
+    # (seconds still to the ETA at least, probe interval), first match wins
+    steps: tuple[tuple[float, float], ...] = ((60.0, 60.0), (30.0, 20.0), (0.0, 10.0))
+    past_eta_s: float = 5.0  # once the ETA passed
+
+    @classmethod
+    def every(cls, seconds: float) -> ProbeSchedule:
+        """One fixed interval, whatever the ETA (`[provider] probe_interval_s`)."""
+        if not seconds > 0:
+            raise ValueError(f"a probe interval must be positive, not {seconds}")
+        return cls(((0.0, seconds),), seconds)
+
+    def interval_s(self, until_eta: float) -> float:
+        for at_least, interval in self.steps:
+            if until_eta > at_least:
+                return interval
+        return self.past_eta_s
+
+
+ADAPTIVE = ProbeSchedule()
 
 
 def recovery_eta_s(mode: FailureMode, consecutive: int) -> float:
@@ -61,13 +84,6 @@ def recovery_eta_s(mode: FailureMode, consecutive: int) -> float:
     if consecutive < 1 or base == 0:
         return 0.0
     return min(base * 2.0 ** min(consecutive - 1, 64), cap)
-
-
-def probe_interval_s(until_eta: float) -> float:
-    for at_least, interval in PROBE_INTERVALS:
-        if until_eta > at_least:
-            return interval
-    return PAST_ETA_PROBE_S
 
 
 @dataclass
@@ -81,6 +97,7 @@ class Health:
     probed_ok: bool = False  # a probe succeeded since the last failure
     next_probe: float = math.inf
     down_since: float | None = None  # epoch seconds of the first failure in this row
+    schedule: ProbeSchedule = ADAPTIVE
 
     @property
     def failing(self) -> bool:
@@ -102,7 +119,7 @@ class Health:
         if retry_after_s is not None and math.isfinite(retry_after_s):
             wait = min(max(wait, retry_after_s), BACKOFF[mode][1])
         self.eta = now + wait
-        self.next_probe = now + probe_interval_s(self.eta - now)
+        self.next_probe = now + self.schedule.interval_s(self.eta - now)
 
     def succeeded(self) -> None:
         self.mode, self.consecutive, self.eta, self.down_since = None, 0, 0.0, None
@@ -112,7 +129,7 @@ class Health:
         self.probed_ok, self.next_probe = True, math.inf
 
     def probe_failed(self, now: float) -> None:
-        self.next_probe = now + probe_interval_s(self.eta - now)
+        self.next_probe = now + self.schedule.interval_s(self.eta - now)
 
     def describe(self, now: float) -> str:
         if not self.failing:

@@ -31,7 +31,15 @@ from typing import Any
 
 import structlog
 
-from governance.brains.failback import ChainState, FailureMode, Health, order, state_of
+from governance.brains.failback import (
+    ADAPTIVE,
+    ChainState,
+    FailureMode,
+    Health,
+    ProbeSchedule,
+    order,
+    state_of,
+)
 from governance.brains.outage import BrainsUnreachable, Down, address, is_outage, what_to_start
 from governance.brains.provider import (
     CandidateProvider,
@@ -86,11 +94,12 @@ def classify(exc: BaseException) -> FailureMode:
 class ProviderChain:
     def __init__(self, providers: Sequence[CandidateProvider], *, record: Record | None = None,
                  on_change: Callable[[], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic, split: Split | None = None):
+                 clock: Callable[[], float] = time.monotonic, split: Split | None = None,
+                 probes: ProbeSchedule = ADAPTIVE):
         if not providers:
             raise ValueError("a provider chain needs at least one provider")
         self.providers = list(providers)
-        self.records = [Health(p.name) for p in self.providers]
+        self.records = [Health(p.name, schedule=probes) for p in self.providers]
         self.name = "+".join(p.name for p in self.providers)
         self.takes_shape = any(getattr(p, "takes_shape", False) is True for p in self.providers)
         self.record, self.on_change, self.clock = record, on_change, clock

@@ -10,8 +10,8 @@ stand-in behind a real socket, stopped and started by the test on the same port)
   ledger's "waiting for a brain since ...", `status` counts it), resumes when the server
   is back, and lands; the work earned no failed-work record and no backoff.
 
-The probe schedule is shortened (failback.PROBE_INTERVALS, a table of timings) so the test
-waits fractions of a second where the daemon waits up to a minute."""
+The probe schedule is shortened (`[provider] probe_interval_s`) so the test waits fractions
+of a second where the daemon's adaptive schedule waits up to a minute."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ import pytest
 
 from daemon.doctor_brains import brains_down, down_checks
 from daemon.status.text import status_text
-from governance.brains import failback
 from kernel.replay import ReplayProvider, load_script
 from ledger import Ledger
 from tests.helpers import (
@@ -47,12 +46,6 @@ pytestmark = pytest.mark.slow
 PROBE_S = 0.3
 
 
-@pytest.fixture
-def quick_probes(monkeypatch):
-    monkeypatch.setattr(failback, "PROBE_INTERVALS", ((0.0, PROBE_S),))
-    monkeypatch.setattr(failback, "PAST_ETA_PROBE_S", PROBE_S)
-
-
 def _free_port() -> int:
     with serving(ReplayServer(ReplayProvider([])).app()) as url:
         return int(url.rsplit(":", 1)[1])
@@ -61,7 +54,7 @@ def _free_port() -> int:
 def _settings(port: int):
     return settings_for(None, provider={"http": [{
         "kind": "openai", "base_url": f"http://127.0.0.1:{port}/v1", "model": MODEL,
-        "name": "llamacpp"}]}, governance={"plan_trials": 0})
+        "name": "llamacpp"}], "probe_interval_s": PROBE_S}, governance={"plan_trials": 0})
 
 
 async def _work_records(daemon) -> list[dict]:
@@ -69,7 +62,7 @@ async def _work_records(daemon) -> list[dict]:
 
 
 async def test_a_daemon_started_before_its_brain_loses_nothing(repo: Path, short_tmp: Path,
-                                                               quick_probes, caplog):
+                                                               caplog):
     port = _free_port()
     server = ReplayServer(ReplayProvider(load_script(todo_script(short_tmp / "s.jsonl"))))
     add_todo_and_commit(repo)  # found by the start-up scan, while the brain is down
@@ -99,7 +92,7 @@ async def test_a_daemon_started_before_its_brain_loses_nothing(repo: Path, short
 
 
 async def test_a_server_killed_mid_reply_twice_leaves_the_op_waiting_not_failed(
-        repo: Path, short_tmp: Path, quick_probes):
+        repo: Path, short_tmp: Path):
     port = _free_port()
     explore, *fix = load_script(todo_script(short_tmp / "s.jsonl"))
     hang = explore.model_copy(update={"text": HANG})
@@ -136,8 +129,7 @@ async def test_a_server_killed_mid_reply_twice_leaves_the_op_waiting_not_failed(
 
 
 
-async def test_an_op_waiting_for_its_brain_holds_no_worker(repo: Path, short_tmp: Path,
-                                                          quick_probes):
+async def test_an_op_waiting_for_its_brain_holds_no_worker(repo: Path, short_tmp: Path):
     """One worker; the TODO's route asks only the HTTP brain, which is down; a human's
     signal on another file goes to the in-process replay brain and ends meanwhile."""
     port = _free_port()
@@ -146,7 +138,8 @@ async def test_an_op_waiting_for_its_brain_holds_no_worker(repo: Path, short_tmp
         script_turn("Edited the notes."))
     settings = settings_for(script, provider={"http": [{
         "kind": "openai", "base_url": f"http://127.0.0.1:{port}/v1", "model": MODEL,
-        "name": "llamacpp"}]}, governance={"plan_trials": 0}, daemon={"workers": 1},
+        "name": "llamacpp"}], "probe_interval_s": PROBE_S}, governance={"plan_trials": 0},
+        daemon={"workers": 1},
         routes={"background": {"brains": ["llamacpp"], "timeout_s": 180, "budget_s": 900}})
     add_todo_and_commit(repo)
     async with running_daemon(repo, settings) as daemon:

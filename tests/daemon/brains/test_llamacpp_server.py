@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import pytest
 
 from daemon.service import Daemon
-from governance.brains import failback
+from governance.brains.failback import Health
 from kernel.plain import embedded_model_path
 from ledger.store import TERMINAL_PHASES
 from tests import litellm_proxy
@@ -55,14 +55,6 @@ OP_S = 420.0  # one op of the real model on two busy cores, with room
 def server(short_tmp):
     with LlamaServer(embedded_model_path(), free_port(), short_tmp / "llama.log") as s:
         yield s
-
-
-@pytest.fixture
-def quick_probes(monkeypatch):
-    """The daemon's own prober, on a 1 s schedule instead of 60 s: what is tested is that an
-    op waits for a probe, not the schedule (tests/governance/brains/test_failback*.py)."""
-    monkeypatch.setattr(failback, "PROBE_INTERVALS", ((0.0, PROBE_S),))
-    monkeypatch.setattr(failback, "PAST_ETA_PROBE_S", PROBE_S)
 
 
 @dataclass(frozen=True)
@@ -104,7 +96,8 @@ def _settings(brain: Brain, attempts: int = 1):
     """`brain` as the daemon's only brain, the TODO its only work (the start-up suite run
     would make the TODO's failing test a second op); a short op: `attempts` generation
     attempts, two tool rounds, replies of at most 96 tokens (the window: the server's)."""
-    return settings_for(None, provider={"name": "none", "http": [brain.entry]},
+    return settings_for(None, provider={"name": "none", "http": [brain.entry],
+                                        "probe_interval_s": PROBE_S},
                         governance={"max_generate_retries": attempts - 1,
                                     "max_validate_retries": 0},
                         tools={"max_rounds": 2, "max_exploration_rounds": 1},
@@ -172,7 +165,7 @@ async def _answered(daemon: Daemon, timeout: float = OP_S) -> dict:
     raise AssertionError(f"no model call answered within {timeout:.0f}s")
 
 
-async def _probed_while_down(rec: failback.Health) -> None:
+async def _probed_while_down(rec: Health) -> None:
     """Wait until the daemon's prober has found the server down once more (its next probe
     moved on): the moment an outage used to have ended the op long before."""
     await wait_for(lambda: rec.failing, OP_S, "a call or the start-up check to fail")
@@ -180,7 +173,7 @@ async def _probed_while_down(rec: failback.Health) -> None:
     await wait_for(lambda: rec.next_probe > first, 30, "a probe to find the server down")
 
 
-async def _waits_for_the_brain(daemon: Daemon, brain: Brain, rec: failback.Health,
+async def _waits_for_the_brain(daemon: Daemon, brain: Brain, rec: Health,
                                in_flight: set[str]) -> None:
     """While the server is down: no op ended, the ops in flight still are, nothing failed,
     and `status` says which brain is down, where, and how many ops wait for it."""
@@ -200,7 +193,7 @@ async def _waits_for_the_brain(daemon: Daemon, brain: Brain, rec: failback.Healt
         assert down.waiting == len(in_flight)
 
 
-async def test_an_outage_at_start_and_mid_op_loses_no_work(repo, server, brain, quick_probes):
+async def test_an_outage_at_start_and_mid_op_loses_no_work(repo, server, brain):
     add_todo_and_commit(repo)  # found by the start-up scan, while the server is down
     async with running_daemon(repo, _settings(brain, attempts=2)) as daemon:
         rec = daemon.provider.records[0]

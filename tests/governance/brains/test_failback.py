@@ -10,11 +10,12 @@ import time
 import pytest
 
 from governance.brains.failback import (
+    ADAPTIVE,
     BACKOFF,
     ChainState,
     FailureMode,
     Health,
-    probe_interval_s,
+    ProbeSchedule,
     recovery_eta_s,
     state_of,
 )
@@ -46,7 +47,19 @@ def test_recovery_eta_is_base_times_two_to_the_n_minus_one_capped(mode, etas):
 @pytest.mark.parametrize("until_eta, interval", [(600, 60), (61, 60), (60, 20), (31, 20),
                                                  (30, 10), (1, 10), (0, 5), (-100, 5)])
 def test_probe_interval_shrinks_as_the_eta_nears(until_eta, interval):
-    assert probe_interval_s(until_eta) == interval
+    assert ADAPTIVE.interval_s(until_eta) == interval
+
+
+def test_a_fixed_probe_interval_holds_whatever_the_eta():
+    every = ProbeSchedule.every(2.5)
+    assert [every.interval_s(u) for u in (900, 30, 0, -5)] == [2.5] * 4
+    h = Health("p", schedule=every)
+    h.failed(FailureMode.CONNECTION, 100.0)  # a 120 s backoff: probed in 2.5 s all the same
+    assert (h.eta, h.next_probe) == (220.0, 102.5)
+    h.probe_failed(103.0)
+    assert h.next_probe == 105.5
+    with pytest.raises(ValueError):
+        ProbeSchedule.every(0)
 
 
 def test_states_follow_the_records():

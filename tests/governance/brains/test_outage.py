@@ -13,8 +13,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from governance.brains import failback
-from governance.brains.failback import FailureMode
+from governance.brains.failback import FailureMode, ProbeSchedule
 from governance.brains.outage import BrainsUnreachable, is_outage
 from governance.brains.provider_chain import ProviderChain
 from governance.errors import DeadlineMissed, ProviderError
@@ -93,10 +92,9 @@ async def test_one_brain_down_and_one_failing_for_the_work_is_the_work_s_failure
     assert not isinstance(caught.value, BrainsUnreachable), caught.value
 
 
-async def test_a_waiting_op_resumes_when_a_probe_finds_the_server(monkeypatch):
-    monkeypatch.setattr(failback, "PROBE_INTERVALS", ((0.0, 0.2),))
+async def test_a_waiting_op_resumes_when_a_probe_finds_the_server():
     port = _port()
-    chain = ProviderChain([_brain(f"http://127.0.0.1:{port}")])
+    chain = ProviderChain([_brain(f"http://127.0.0.1:{port}")], probes=ProbeSchedule.every(0.2))
     assert [d.name for d in await chain.check_at_start()] == [f"openai:{MODEL}"]
     assert chain.queue_only
     with pytest.raises(BrainsUnreachable) as caught:

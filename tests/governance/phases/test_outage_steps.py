@@ -11,7 +11,7 @@ import contextlib
 
 import pytest
 
-from governance.brains import failback
+from governance.brains.failback import ProbeSchedule
 from governance.brains.provider_chain import ProviderChain
 from governance.phase import Phase
 from kernel.http.apis import http_provider
@@ -38,19 +38,14 @@ def l2_repo(short_tmp):
         "calc/__init__.py": "", TARGET: MATH, "tests/test_math.py": TESTS})
 
 
-def _quick_probes(monkeypatch) -> None:
-    monkeypatch.setattr(failback, "PROBE_INTERVALS", ((0.0, 0.3),))
-    monkeypatch.setattr(failback, "PAST_ETA_PROBE_S", 0.3)
-
-
 def _chain(url: str) -> ProviderChain:
     return ProviderChain([http_provider(http_config(
-        kind="openai", base_url=f"{url}/v1", model=MODEL, max_tokens=4096))])
+        kind="openai", base_url=f"{url}/v1", model=MODEL, max_tokens=4096))],
+        probes=ProbeSchedule.every(0.3))
 
 
 @pytest.mark.slow
 async def test_a_plan_waits_for_a_brain_not_up_yet(l2_repo, short_tmp, monkeypatch):
-    _quick_probes(monkeypatch)
     with serving(ReplayServer(ReplayProvider([])).app()) as url:
         port = int(url.rsplit(":", 1)[1])
     server = ReplayServer(ReplayProvider([_turn("no plan here"), _turn(FIXED_CLAMP)]))
@@ -74,7 +69,6 @@ async def test_a_plan_waits_for_a_brain_not_up_yet(l2_repo, short_tmp, monkeypat
 @pytest.mark.slow
 async def test_an_l2_turn_waits_out_its_brain_s_outage_and_repairs(l2_repo, short_tmp,
                                                                    monkeypatch):
-    _quick_probes(monkeypatch)
     hang = _repair(1, FIXED_CLAMP).model_copy(update={"text": HANG})
     server = ReplayServer(ReplayProvider([_turn(ADD_BROKEN), hang, _repair(1, FIXED_CLAMP)]))
     up = contextlib.ExitStack()
