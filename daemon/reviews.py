@@ -95,6 +95,7 @@ async def review_data(reviews: ReviewBranches, ledger: Ledger | None,
     if op is None:  # cheapest decision first (governance.git.review_order)
         items = await asyncio.to_thread(reviews.list)
         found = await asyncio.to_thread(costs, reviews) if items else {}
+        _tally(reviews, items, found)
         return {"reviews": [item_view(i, now) | {"cost": LABELS[found[i.op_id]]}
                             for i in ordered(items, found)]}
     item = await _get(reviews, ledger, op)
@@ -270,8 +271,26 @@ async def _kinds(reviews: ReviewBranches, items: list[ReviewItem]) -> dict[str, 
         found = await asyncio.to_thread(costs, reviews) if items else {}
     except Exception:
         return {}
+    kinds = _tally(reviews, items, found)
+    return {"kinds": kinds} if kinds else {}
+
+
+def _tally(reviews: ReviewBranches, items: list[ReviewItem],
+           found: dict[str, ReviewCost]) -> dict[str, int]:
+    """{label: n} cheapest first, remembered on `reviews` beside its count (the live
+    snapshot shows it without running git: daemon.live.sources)."""
     kinds = Counter(found.get(i.op_id, ReviewCost.PERSON) for i in items)
-    return {"kinds": {LABELS[k]: kinds[k] for k in sorted(kinds)}} if kinds else {}
+    tally = {LABELS[k]: kinds[k] for k in sorted(kinds)}
+    reviews.kinds = tally
+    return tally
+
+
+async def read_kinds(reviews: ReviewBranches) -> tuple[int, dict[str, int]]:
+    """How many reviews wait and how many of each kind, read from git now (for the live
+    view's `reviews` event, after something made or closed a review)."""
+    items = await asyncio.to_thread(reviews.list)
+    found = await asyncio.to_thread(costs, reviews) if items else {}
+    return len(items), _tally(reviews, items, found)
 
 
 async def status_entry(reviews: ReviewBranches) -> dict[str, Any]:

@@ -176,7 +176,8 @@ class Daemon:
         ledger.on_write_error(self.storage.failed)
         ledger.attach(self.events, queue_view=lambda: self.queue.snapshot()
                       if self.queue is not None else [],
-                      notify_delay_s=self.settings.governance.notify_apply_delay_s)
+                      notify_delay_s=self.settings.governance.notify_apply_delay_s,
+                      review_kinds=lambda: reviews.read_kinds(self.reviews))
         self.signing = await asyncio.to_thread(ensure_key, self.state_dir)
         if self.signing.warning:  # unsigned commits, never a failed start
             log.warning("auto-commits will not be signed", reason=self.signing.warning)

@@ -122,6 +122,16 @@ class ReviewWaiting(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReviewCounts(Event):
+    """How many changes wait for review, and of each kind, cheapest decision first
+    (governance.git.review_order's labels): read again after a review was made or closed."""
+
+    kind: ClassVar[str] = "reviews"
+    count: int
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
 class VerifyResult(Event):
     kind: ClassVar[str] = "verify"
     passed: bool

@@ -17,9 +17,10 @@ synchronous, so nothing happens between a subscription and it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 ARGS_CAP = 300  # characters of a tool call's arguments, as one line
 QUEUE_CAP = 50  # queued envelopes listed in an event or a snapshot
 ENDINGS_CAP = 256  # terminal reasons held for "op finished" lines (many more than workers)
+REVIEW_CHANGES = ("PROPOSED", "COMPLETE")  # phases after which the reviews are counted again
 
 
 def _text(value: Any, limit: int = ev.TEXT_CAP) -> str:
@@ -52,6 +54,9 @@ class LiveLedger(Ledger):
     bus: ev.EventBus | None = None
     queue_view: Callable[[], list[dict[str, Any]]] = list
     notify_delay_s: float = 0.0
+    # (count, {kind: n}) of the reviews, read from git (daemon.reviews.read_kinds): after a
+    # record that makes or closes a review, a watcher gets a `reviews` event
+    review_kinds: Callable[[], Awaitable[tuple[int, dict[str, int]]]] | None = None
 
     def __init__(self, db: Database, path: Path):
         super().__init__(db, path)
@@ -64,10 +69,16 @@ class LiveLedger(Ledger):
         return self._endings.pop(op_id, "")
 
     def attach(self, bus: ev.EventBus, *, queue_view: Callable[[], list[dict[str, Any]]],
-               notify_delay_s: float) -> None:
+               notify_delay_s: float,
+               review_kinds: Callable[[], Awaitable[tuple[int, dict[str, int]]]] | None = None,
+               ) -> None:
         self.bus, self.queue_view, self.notify_delay_s = bus, queue_view, notify_delay_s
+        self.review_kinds = review_kinds
         self._goals: dict[str, str] = {}  # op -> goal, until its terminal row
         self._queue_due: list[tuple[str, str]] = []
+        # the one read of the reviews' kinds under way, and whether another is due after it
+        self._kinds_task: asyncio.Task[None] | None = None
+        self._kinds_due = False
 
     def _emit(self, make: Callable[[], ev.Event | list[ev.Event] | None],
               always: bool = False) -> None:
@@ -106,7 +117,41 @@ class LiveLedger(Ledger):
         self._emit(lambda: self._transition(op_id, kw), always=kw.get("to_phase") == "COMPLETE")
         if self.bus is not None and kw.get("to_phase") in TERMINAL_PHASES:
             self._goals.pop(op_id, None)
+        if kw.get("to_phase") in REVIEW_CHANGES:  # a review made, or one landed
+            self._count_reviews()
         return seq
+
+    async def close(self) -> None:
+        """The read of the reviews' kinds under way ends first: it is this ledger's task."""
+        task = getattr(self, "_kinds_task", None)
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await super().close()
+
+    def _count_reviews(self) -> None:
+        """Read the reviews' kinds again (git, in a thread) and publish them, when someone
+        watches; one read at a time, the next right after it when more changed meanwhile."""
+        if self.bus is None or self.review_kinds is None or not self.bus.subscribers:
+            return
+        if self._kinds_task is not None and not self._kinds_task.done():
+            self._kinds_due = True
+            return
+        self._kinds_task = asyncio.get_running_loop().create_task(self._publish_kinds())
+
+    async def _publish_kinds(self) -> None:
+        assert self.review_kinds is not None
+        while True:
+            self._kinds_due = False
+            try:
+                count, kinds = await self.review_kinds()
+            except Exception:  # a git hiccup: the next change reads them again
+                ev.log.warning("review kinds not read", exc_info=True)
+                return
+            self._emit(lambda c=count, k=kinds: ev.ReviewCounts(count=c, kinds=dict(k)))
+            if not self._kinds_due:
+                return
 
     def _transition(self, op_id: str, kw: dict[str, Any]) -> list[ev.Event]:
         frm, to = kw.get("from_phase"), str(kw.get("to_phase"))
@@ -165,6 +210,8 @@ class LiveLedger(Ledger):
                              data: dict[str, Any] | None = None) -> None:
         await super().record_thought(op_id, phase, msg, data)
         self._emit(lambda: self._thought(op_id, phase, msg, data or {}))
+        if phase == "REVIEW":  # daemon.reviews: accepted, rejected, pruned, landed
+            self._count_reviews()
 
     def _thought(self, op_id: str | None, phase: str, msg: str,
                  data: dict[str, Any]) -> ev.Event:
@@ -215,6 +262,9 @@ def snapshot_of(daemon: Watched) -> LiveSnapshot:
         "queue": queue_list(daemon.queue.snapshot() if daemon.queue is not None else []),
         # governance.git.review's last count: git does not run here (this must not block)
         "reviews": daemon.reviews.count or 0,
+        # per kind as daemon.reviews last read them, while they still add up to the count
+        "review_kinds": kinds if sum((kinds := daemon.reviews.kinds).values()) == (
+            daemon.reviews.count or 0) else {},
     })
 
 

@@ -280,6 +280,7 @@ class LiveSnapshot(_Part):
     in_flight: list[LiveOp]
     queue: list[Queued | BehindLock]
     reviews: int  # Reviews.count as last listed
+    review_kinds: dict[str, int] = {}  # per kind, as last read, while they add up to it
 
 
 def wire(status: Status) -> dict:

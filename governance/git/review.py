@@ -79,6 +79,9 @@ class ReviewBranches:
         # How many reviews wait, as list() last counted and propose/delete adjusted since:
         # the live snapshot reads it without running git (None until first counted).
         self.count: int | None = None
+        # How many of each kind (governance.git.review_order's labels), as daemon.reviews
+        # last read them; shown beside `count` only while their sum still equals it.
+        self.kinds: dict[str, int] = {}
         # (refname, commit) -> its review (None: not ours). A commit fixes everything a review
         # shows (goal, trailers, files), so each is parsed and diffed once: listing hundreds
         # again lists only the refs (~10 us a branch against ~40 us to parse a commit, and a
