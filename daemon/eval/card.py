@@ -8,6 +8,10 @@
 - friction: the tasks on which the maintainer's own fix, played by `replay:fix`, is not
   resolved (the share of real fixes this repository's gates refuse), from the newest
   finished `replay:fix` run on the same tasks; every card prints it;
+- the missing tests (issue 45): of the reviews whose brain was asked for the test that
+  decides them, how many it proposed (wrote a test at all), how many were kept (checked to
+  kill the mutant or to fail on the base) and how many accepted (a kept test that also
+  passes on the maintainer's own fix);
 - by task date, when the brain's training cutoff is configured ([eval] cutoffs): tasks
   from before it may be in the brain's training data, tasks after it cannot be.
 
@@ -66,6 +70,7 @@ class Card(BaseModel):
     cutoff: str = ""
     by_date: dict[str, dict[str, int]] = Field(default_factory=dict)  # before / after
     false_proven: list[str] = Field(default_factory=list)  # the tasks, named
+    missing_tests: dict[str, int] = Field(default_factory=dict)  # asked, proposed, kept, ...
     results: list[TaskResult] = Field(default_factory=list)
 
     def count(self, verdict: Verdict) -> int:
@@ -99,6 +104,7 @@ def build(run: Run, fix_runs: list[Run], cutoff: str = "") -> Card:
                 by_date=by_date(results, cutoff) if cutoff else {},
                 false_proven=[r.instance for r in results
                               if r.verdict is Verdict.FALSE_PROVEN],
+                missing_tests=missing_tests(results),
                 results=results)
 
 
@@ -112,6 +118,15 @@ def rebuilt(runs: list[Run], cutoffs: dict[str, str]) -> list[Run]:
         card = build(run, fix_runs, cutoffs.get(run.spec.brain, ""))
         run.card = card.model_dump(mode="json")
     return done
+
+
+def missing_tests(results: list[TaskResult]) -> dict[str, int]:
+    """Reviews whose missing test was asked for, and how many the brain proposed, how many
+    were kept and how many of those were accepted."""
+    asked = [m for r in results if (m := r.missing_test) is not None]
+    return {"asked": len(asked), "proposed": sum(m.proposed for m in asked),
+            "kept": sum(m.kept for m in asked),
+            "accepted": sum(m.accepted is True for m in asked)}
 
 
 def _spend(results: list[TaskResult]) -> Spend:

@@ -75,6 +75,43 @@ def reason_class(from_phase: str, reason: str) -> str:
     return f"other ({from_phase or 'no phase'})"
 
 
+# The missing-test step's verdicts (governance.proof.test_proposal.Verdict's values) in
+# which the brain wrote no test at all: asked, but nothing was proposed.
+NOT_PROPOSED = frozenset({"no answer", "unusable reply"})
+
+
+class MissingTest(BaseModel):
+    """What became of the missing test the brain was asked for, from the PROPOSED row's
+    typed `missing_test` field (governance.phases.propose_test): the cause, the verdict
+    and, for a kept test, whether it was accepted: it passes on the maintainer's own fix
+    too, so it asks for what the maintainer wanted, not only for what the brain wrote
+    (None: not judged)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cause: str
+    at: str = ""
+    verdict: str
+    why: str = ""
+    kept: bool = False
+    branch: str = ""  # the kept test's branch (it lived in the task's scratch clone)
+    tests: list[str] = Field(default_factory=list)
+    accepted: bool | None = None
+
+    @property
+    def proposed(self) -> bool:
+        """The brain wrote a test (kept or refused), rather than no answer."""
+        return self.verdict not in NOT_PROPOSED
+
+
+def missing_test_of(payload: dict[str, Any]) -> MissingTest | None:
+    """The PROPOSED row's `missing_test`, typed (None when no test was asked for)."""
+    found = payload.get("missing_test")
+    if not isinstance(found, dict) or "verdict" not in found:
+        return None
+    return MissingTest.model_validate(found)
+
+
 class TaskResult(BaseModel):
     """One task run by one brain: what the eval ledger keeps (kind 'task') and reads back."""
 
@@ -99,6 +136,7 @@ class TaskResult(BaseModel):
     model_calls: int = 0
     deadline_misses: int = 0  # model calls cut off by their deadline
     wall_s: float = 0.0
+    missing_test: MissingTest | None = None  # a review's missing test, when one was asked
 
     @property
     def tokens(self) -> int:

@@ -1,0 +1,83 @@
+"""The eval card's missing tests (issue 45, item 5): the PROPOSED row's typed `missing_test`
+(as governance.phases.propose_test writes it) read into a task's result, kept in the eval
+ledger, and counted per brain: asked, proposed, kept, accepted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from daemon.eval import card as cards
+from daemon.eval import records
+from daemon.eval.records import Run, RunSpec
+from daemon.eval.result import TaskResult, Verdict, missing_test_of
+from governance.proof import test_proposal as tp
+
+CAUSE = tp.Cause(tp.CauseKind.SURVIVING_MUTANT, "shop/top.py", 2, "`3` to `4`")
+
+
+def _row(verdict: tp.Verdict, **extra: object) -> dict:
+    """A PROPOSED row's payload as APPROVE writes it."""
+    tests = ("tests/test_top.py::test_three",) if verdict is tp.Verdict.KEPT else ()
+    found = tp.TestVerdict(CAUSE, verdict, "why", ("tests/test_top.py",), tests).payload()
+    return {"branch": "ouroboros/op-1", "commit": "abc",
+            "missing_test": {**found, "seconds": 2.5, "other_causes": [], **extra}}
+
+
+def _result(task: str, payload: dict, accepted: bool | None = None) -> TaskResult:
+    found = missing_test_of(payload)
+    if found is not None and accepted is not None:
+        found = found.model_copy(update={"accepted": accepted})
+    return TaskResult(task=task, kind="repair", date="2024-01-01",
+                      verdict=Verdict.PROPOSED_CORRECT, missing_test=found)
+
+
+RESULTS = [
+    _result("a", _row(tp.Verdict.KEPT, branch="ouroboros/tests/op-1"), accepted=True),
+    _result("b", _row(tp.Verdict.KEPT), accepted=False),
+    _result("c", _row(tp.Verdict.KILLS_NOTHING)),
+    _result("d", _row(tp.Verdict.TELLS_THE_CHECK)),
+    _result("e", _row(tp.Verdict.NO_ANSWER)),
+    _result("f", _row(tp.Verdict.UNUSABLE)),
+    _result("g", {"branch": "ouroboros/op-2"}),  # nothing a test could decide: not asked
+    TaskResult(task="h", kind="repair", date="2024-01-01", verdict=Verdict.RESOLVED),
+]
+
+
+def test_the_proposed_row_is_read_typed() -> None:
+    kept = missing_test_of(_row(tp.Verdict.KEPT, branch="ouroboros/tests/op-1"))
+    assert kept is not None and kept.kept and kept.proposed and kept.accepted is None
+    assert (kept.cause, kept.at, kept.verdict) == (
+        "surviving mutant", "shop/top.py:2 (`3` to `4`)", "kept")
+    assert kept.branch == "ouroboros/tests/op-1" and kept.tests == [
+        "tests/test_top.py::test_three"]
+    silent = missing_test_of(_row(tp.Verdict.NO_ANSWER))
+    assert silent is not None and not silent.proposed and not silent.kept
+    assert missing_test_of({"branch": "ouroboros/op-2"}) is None
+    assert missing_test_of({"missing_test": "text, not the typed field"}) is None
+
+
+def test_the_card_counts_tests_proposed_kept_and_accepted() -> None:
+    run = Run("ev-1", "2026-01-01T00:00:00", RunSpec(brain="kernel", kinds=["repair"]),
+              {}, RESULTS)
+    card = cards.build(run, [])
+    assert card.missing_tests == {"asked": 6, "proposed": 4, "kept": 2, "accepted": 1}
+    assert cards.Card.model_validate(card.model_dump(mode="json")).missing_tests == \
+        card.missing_tests
+    none = cards.build(Run("ev-2", "2026-01-01", RunSpec(brain="kernel", kinds=["repair"]),
+                           {}, RESULTS[-2:]), [])
+    assert none.missing_tests == {"asked": 0, "proposed": 0, "kept": 0, "accepted": 0}
+
+
+async def test_the_missing_test_is_kept_in_the_eval_ledger(tmp_path: Path) -> None:
+    ledger = await records.open_ledger(tmp_path)
+    try:
+        spec = RunSpec(brain="kernel", kinds=["repair"], tasks=["a", "g"])
+        run = await records.start(ledger, spec, {})
+        for r in (RESULTS[0], RESULTS[6]):
+            await records.record_task(ledger, run, r)
+        [back] = await records.runs(ledger)
+    finally:
+        await ledger.close()
+    assert back.results == [RESULTS[0], RESULTS[6]]
+    assert back.results[0].missing_test is not None and back.results[0].missing_test.accepted
+    assert back.results[1].missing_test is None
