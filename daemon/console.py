@@ -30,6 +30,7 @@ LEAD: dict[str, tuple[str, ...]] = {
     "service state": ("to",),
     "phase": ("op_id", "phase"),
     "still working": ("op_id", "phase"),
+    "waiting for a brain": ("op_id", "phase"),
     "signal": ("source", "goal"),
     "thought": ("op_id", "phase", "msg"),
     "op finished": ("op_id", "terminal"),

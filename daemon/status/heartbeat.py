@@ -3,7 +3,9 @@
 A GENERATE with the embedded model on two cores can hold one phase for minutes (a long
 prefill, a tool round, a queue for the model); without a line the terminal looks hung.
 Every op that has been in its current phase for `every_s` gets one line then, and one more
-each further `every_s` while it stays: `still working op-… GENERATE for_s=60`.
+each further `every_s` while it stays: `still working op-… GENERATE for_s=60`. An op that
+waits for a brain (governance.phases.brain_wait) is not working: its line says so instead,
+`waiting for a brain op-… GENERATE for_s=60 waiting_s=41 brains=llamacpp`.
 
 The loop sleeps exactly until the next line is due (or `every_s` when no op runs): an op
 that starts meanwhile is due no earlier than `every_s` from now, and a phase change only
@@ -36,6 +38,8 @@ class InPhase:
     phase: str
     since: float  # monotonic time it entered the phase
     waiting_for_model_s: float | None = None
+    waiting_for_brain_s: float | None = None  # waiting out an outage of these brains
+    brains: tuple[str, ...] = ()
 
 
 class Heartbeat:
@@ -75,6 +79,11 @@ async def beat(ops: Callable[[], list[InPhase]], every_s: float,
     while True:
         await asyncio.sleep(heart.next_due(ops(), clock()))
         for op, age in heart.due(ops(), clock()):
+            if op.waiting_for_brain_s is not None:
+                log.info("waiting for a brain", op_id=op.op_id, phase=op.phase,
+                         for_s=round(age), waiting_s=round(op.waiting_for_brain_s),
+                         brains=",".join(op.brains))
+                continue
             log.info("still working", op_id=op.op_id, phase=op.phase, for_s=round(age),
                      waiting_for_model_s=op.waiting_for_model_s)
 
@@ -84,14 +93,19 @@ class Working(Protocol):
 
     ops: Mapping[str, OpHandle]
     model_gate: ModelGate
+    provider: object  # a failback chain's `waiters`: the ops waiting for a brain
 
 
 def in_phase(d: Working) -> list[InPhase]:
-    """The daemon's in-flight ops, with how long each has queued for the model, if it is."""
-    now = time.monotonic()
+    """The daemon's in-flight ops, with how long each has queued for the model, if it is,
+    or waited for a brain."""
+    now, waiters = time.monotonic(), getattr(d.provider, "waiters", None) or {}
     out = []
     for op_id, handle in d.ops.items():
         waited = d.model_gate.waited_s(op_id, now)
+        since, brains = waiters.get(op_id, (None, ()))
         out.append(InPhase(op_id, handle.phase.value, handle.phase_started,
-                           None if waited is None else round(waited, 1)))
+                           None if waited is None else round(waited, 1),
+                           None if since is None else max(0.0, time.time() - since),
+                           tuple(brains)))
     return out

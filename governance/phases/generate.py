@@ -237,18 +237,21 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     an outage spends no budget and does not end the op."""
     if d.provider is None:
         return Transition(Phase.POSTMORTEM, "no model provider is available", infra=True)
+    again = False  # asked again after a wait: the same attempt, not a new one
     while True:
         try:
-            return await _attempt(ctx, d, phase, retry_phase, d.provider)
+            return await _attempt(ctx, d, phase, retry_phase, d.provider, again)
         except BrainsUnreachable as exc:
             await d.record_failed_call(ctx, phase, exc)
             await wait_for_brain(ctx, d, phase, exc)
+            again = True
 
 
 async def _attempt(ctx: OperationContext, d: PhaseDeps, phase: Phase, retry_phase: Phase,
-                   provider: CandidateProvider) -> Transition:
-    """generate_in's one attempt; BrainsUnreachable is raised to it."""
-    view = await _attempt_begins(ctx, d, phase, provider)
+                   provider: CandidateProvider, again: bool) -> Transition:
+    """generate_in's one attempt (`again`: asked again after a wait for a brain);
+    BrainsUnreachable is raised to it."""
+    view = await _attempt_begins(ctx, d, phase, provider, again)
     cost_before = ctx.cost_usd
 
     together: list[ModelReply] | None = None  # best-of-N's samples from one batched call
@@ -285,18 +288,20 @@ async def _attempt(ctx: OperationContext, d: PhaseDeps, phase: Phase, retry_phas
 
 
 async def _attempt_begins(ctx: OperationContext, d: PhaseDeps, phase: Phase,
-                          provider: CandidateProvider) -> CandidateProvider:
-    """Count the attempt, hash the targets for the stale guard, load the advisory prompt
-    text, and say so in the ledger: the provider as the op's route sees it."""
-    ctx.generate_attempts += 1
+                          provider: CandidateProvider, again: bool) -> CandidateProvider:
+    """Count the attempt (not one asked again after a wait for a brain: a wait is no
+    attempt), hash the targets for the stale guard, load the advisory prompt text, and say
+    so in the ledger: the provider as the op's route sees it."""
+    ctx.generate_attempts += not again
     # The stale guard's "before": hashed the way APPLY compares, never through a symlink.
     ctx.live_hashes = await d.in_thread(
         lambda: {f: live_sha256(d.root, f) for f in ctx.envelope.target_files})
     if d.memory is not None:  # advisory prompt text: lessons, the strategic digest
         ctx.lessons, ctx.digest = await d.memory.prompt_context(ctx.op_id, ctx.base_head)
     view = for_route(provider, ctx.route, d)
-    await d.thought(ctx, phase, "generating candidate", provider=view.name,
-                    attempt=ctx.generate_attempts, tools=d.tools is not None)
+    await d.thought(ctx, phase, "generating candidate" + (", asked again" if again else ""),
+                    provider=view.name, attempt=ctx.generate_attempts, asked_again=again,
+                    tools=d.tools is not None)
     return view
 
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from daemon.doctor_brains import brains_down, down_checks
 from daemon.status.text import status_text
@@ -51,10 +52,11 @@ def _free_port() -> int:
         return int(url.rsplit(":", 1)[1])
 
 
-def _settings(port: int):
+def _settings(port: int, **daemon: float):
     return settings_for(None, provider={"http": [{
         "kind": "openai", "base_url": f"http://127.0.0.1:{port}/v1", "model": MODEL,
-        "name": "llamacpp"}], "probe_interval_s": PROBE_S}, governance={"plan_trials": 0})
+        "name": "llamacpp"}], "probe_interval_s": PROBE_S}, governance={"plan_trials": 0},
+        daemon=daemon)
 
 
 async def _work_records(daemon) -> list[dict]:
@@ -98,7 +100,17 @@ async def test_a_server_killed_mid_reply_twice_leaves_the_op_waiting_not_failed(
     hang = explore.model_copy(update={"text": HANG})
     # each attempt explores afresh: the one cut short, and the one asked again
     server = ReplayServer(ReplayProvider([explore, hang, explore, hang, explore, *fix]))
-    async with running_daemon(repo, _settings(port)) as daemon:
+    with capture_logs() as seen:
+        op = await _killed_twice(repo, port, server, seen)
+    # a wait is no attempt: the attempt cut short is asked again as the same attempt
+    asked = [t["data"] for t in op["thoughts"] if t["msg"].startswith("generating candidate")]
+    assert [(a["attempt"], a["asked_again"]) for a in asked] == [
+        (1, False), (1, True), (1, True)], asked
+
+
+async def _killed_twice(repo: Path, port: int, server: ReplayServer, seen: list[dict]) -> dict:
+    """The op's chain, after its server was killed under its reply twice and came back."""
+    async with running_daemon(repo, _settings(port, heartbeat_s=0.2)) as daemon:
         for kill in range(2):
             with contextlib.ExitStack() as up:
                 up.enter_context(serving(server.app(), port))
@@ -118,6 +130,12 @@ async def test_a_server_killed_mid_reply_twice_leaves_the_op_waiting_not_failed(
             assert "1 op(s) wait for it" in text, text
             assert f"{op_id} GENERATE" in text and "waiting for a brain since " in text, text
             assert [o["phase"] for o in await daemon.ledger.operations()] != ["POSTMORTEM"]
+            # the heartbeat says the op waits for a brain, not that it is working
+            waiting = ("waiting for a brain", op_id)
+            [beat, *_] = await wait_for(lambda: [
+                e for e in seen if (e["event"], e.get("op_id")) == waiting  # noqa: B023
+            ], what="the heartbeat's waiting line")
+            assert beat["brains"] == "llamacpp" and beat["phase"] == "GENERATE", beat
         with serving(server.app(), port):
             [op] = await wait_terminal(daemon, timeout=90)
         chain = await daemon.ledger.chain(op["op_id"])
@@ -126,6 +144,7 @@ async def test_a_server_killed_mid_reply_twice_leaves_the_op_waiting_not_failed(
         assert len(waits) == 2, waits
         assert [r["event"] for r in await _work_records(daemon)] == ["completed"]
         assert (await daemon.status()).held_back == []
+        return chain
 
 
 
