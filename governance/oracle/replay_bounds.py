@@ -13,16 +13,30 @@ import decimal
 import itertools
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_values import DIGITS, LONG_TEXT, NUMBER, SKIP, rebuilt
+    from _ouroboros_values import DIGITS, LONG_TEXT, NUMBER, SKIP, pairs_in, rebuilt
 except ImportError:  # imported by the daemon's own code and tests
-    from governance.oracle.replay_values import DIGITS, LONG_TEXT, NUMBER, SKIP, rebuilt
+    from governance.oracle.replay_values import (
+        DIGITS,
+        LONG_TEXT,
+        NUMBER,
+        SKIP,
+        pairs_in,
+        rebuilt,
+    )
+
+_EACH = 12  # the elements of a collection a boundary value may go into
 
 # A boundary value is a number, a word, or tagged with the way from the parameter to it:
 # ["num", "99.99"], ["len", n], ["digits", n], ["attr", name, v], ["item", key, v] (JSON
 # turned the daemon's tuples into lists); ["within", word, written] is a word inside a
 # text written another way (a caller's text carrying what a function it reaches compares);
 # ["value", v] is v as it is (a truth test's 0 for a text); ["with", w] and ["without", w]
-# the captured text, list or dict with w added (a key, holding None) or w taken out.
+# the captured text, list or dict with w added (a key, holding None) or w taken out;
+# ["unpaired", i] the captured text with its i-th `name=value` pair taken out (a caller's
+# text, where the function it reaches tests whether a collection is empty: an element
+# left with only its namespace declarations); ["each", v] v as the first element of a
+# list or value of a dict that can hold it (else the value itself, which the code wraps:
+# `value = [value]`), ["key", v] v as a dict's first key (its order kept).
 
 
 def tagged(value):
@@ -110,6 +124,57 @@ def _with_attr(value, old):
     return clone
 
 
+SELF = object()  # each_place's answer where no element holds it: the value itself
+
+
+def each_place(old, inner):
+    """(where, element): the first of `old`'s elements (a list's items, a dict's values,
+    the first _EACH) that can hold the boundary value `inner`; else (SELF, old) where `old`
+    is no list (a single value the code wraps in one); else SKIP."""
+    if isinstance(old, (str, bytes)):
+        return SKIP
+    if isinstance(old, dict):
+        items = list(itertools.islice(old.items(), _EACH))
+    elif isinstance(old, (list, tuple)):
+        items = list(enumerate(old[:_EACH]))
+    else:
+        items = []
+    for where, element in items:
+        if applied(inner, element) is not SKIP:
+            return where, element
+    return (SELF, old) if not isinstance(old, (list, tuple)) else SKIP
+
+
+def _with_each(old, inner):
+    place = each_place(old, inner)
+    if place is SKIP:
+        return SKIP
+    where, element = place
+    new = applied(inner, element)
+    if where is SELF or new is SKIP:
+        return new
+    if isinstance(old, dict):
+        clone = copy.copy(old)
+        clone[where] = new
+        return clone
+    built = rebuilt(old, [*old[:where], new, *old[where + 1:]])
+    return SKIP if built is None else built
+
+
+def _with_key(old, inner):
+    """A copy of the dict `old` with its first key the boundary value, in its place."""
+    if not isinstance(old, dict) or not old:
+        return SKIP
+    pairs = list(old.items())
+    new = applied(inner, pairs[0][0])
+    if new is SKIP or (new == pairs[0][0] and type(new) is type(pairs[0][0])):
+        return SKIP
+    clone = copy.copy(old)
+    clone.clear()
+    clone.update([(new, pairs[0][1]), *pairs[1:]])
+    return clone
+
+
 def _with_digits(old, n):
     """`old` with the number written in it nearest n written as n (its width kept)."""
     if not isinstance(n, int) or n < 0:
@@ -134,6 +199,14 @@ def numbers_of(text):
     if not found:
         raise ValueError("no number in it")
     return found
+
+
+def unpaired(old, i):
+    """`old` with its i-th `name=value` pair (replay_values.pairs_in) taken out."""
+    found = pairs_in(old) if isinstance(i, int) and i >= 0 else []
+    if i >= len(found):
+        return SKIP
+    return old[:found[i].start()] + old[found[i].end():]
 
 
 def _with(old, word):
@@ -174,5 +247,8 @@ _BUILT = {"value": lambda v, old: v[1],
           "len": lambda v, old: _resized(old, v[1]),
           "digits": lambda v, old: _with_digits(old, v[1]),
           "within": within,
+          "unpaired": lambda v, old: unpaired(old, v[1]),
           "attr": _with_attr,
+          "each": lambda v, old: _with_each(old, v[1]),
+          "key": lambda v, old: _with_key(old, v[1]),
           "item": lambda v, old: _with_item(old, v[1], v[2])}

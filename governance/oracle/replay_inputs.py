@@ -190,6 +190,8 @@ def _round_robin(iterables):
 # -- boundaries first ---------------------------------------------------------------------
 
 _BOUND_FIRST, _BOUND_OTHERS = 3, 8  # a parameter's values paired with another's first ones
+_WAYS = ("attr", "item", "each", "key")  # the tags of a way into a value
+_GUESSED, _TRUE_KEY = 2, 4  # a distance's part for an element guessed, a key that is true
 _SHAPES = 4  # captured calls of distinct shapes a boundary value is placed on
 
 
@@ -209,6 +211,20 @@ def parameters(fn):
         elif p.kind is p.KEYWORD_ONLY:
             out[p.name] = (None, True, p.default)
     return out
+
+
+def _keywords(fn, boundaries):
+    """The boundaries' parameters `fn` takes only through its `**kwargs` (a keyword its
+    caller forwards to the object it builds: governance.proof.callers.forwarded), placed
+    by name like keyword-only ones without a default."""
+    try:
+        kinds = [p.kind for p in inspect.signature(fn, follow_wrapped=False).parameters.values()]
+    except (TypeError, ValueError):
+        return {}
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        return {}
+    return {b["param"]: (None, True, inspect.Parameter.empty) for b in boundaries
+            if isinstance(b, dict) and isinstance(b.get("param"), str)}
 
 
 def _slot(call, name, where):
@@ -247,10 +263,10 @@ def _placements(decoded, name, where, value, spread=1):
 
 
 def _truth_value(value):
-    """Whether a boundary value is a truth test's (["value", v], maybe inside an item or
-    attribute), not a comparison's."""
-    while isinstance(value, (list, tuple)) and len(value) == 3 and value[0] in ("attr", "item"):
-        value = value[2]
+    """Whether a boundary value is a truth test's (["value", v], maybe inside an item,
+    attribute, element or key), not a comparison's."""
+    while isinstance(value, (list, tuple)) and len(value) >= 2 and value[0] in _WAYS:
+        value = value[-1]
     return isinstance(value, (list, tuple)) and len(value) == 2 and value[0] == "value"
 
 
@@ -268,11 +284,21 @@ def distance(value, old):
             if tag == "within":
                 held = bounds.within(value, old) is not bounds.SKIP
                 return abs(len(old) - len(value[1])) if held else math.inf
+            if tag == "unpaired":  # any text holding that many pairs will do
+                return 0 if bounds.unpaired(old, value[1]) is not bounds.SKIP else math.inf
             if tag in ("value", "with", "without"):  # nearest: where it changes the answer
                 # to the test (a false value where a true one was, a word where none was)
                 changes = bool(value[1]) != bool(old) if tag == "value" else \
                     (value[1] in old) == (tag == "without")
                 return 0 if changes else 1
+            if tag == "each":  # the element it goes into; a guessed one (the value
+                # itself, which the code may wrap in a list) is further
+                where, element = bounds.each_place(old, value[1])
+                return distance(value[1], element) + (_GUESSED if where is bounds.SELF else 0)
+            if tag == "key":  # a test of a key's truth decides where a key is false (the
+                # empty prefix of a default namespace): a dict holding one is nearest
+                first = next(iter(old))
+                return distance(value[1], first) + (_TRUE_KEY if first else 0)
             inner = vars(old)[value[1]] if tag == "attr" else old[value[1]]
             return distance(value[-1], inner)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -368,7 +394,8 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1):
     params = parameters(fn) if fn else {}
     plans = [_Plan(a, k, constants, pools, params) for a, k in decoded]
     _mark_fresh(plans)
-    first = _boundary_inputs(decoded, boundaries, params, limit // 2, spread)
+    first = _boundary_inputs(decoded, boundaries, {**_keywords(fn, boundaries), **params},
+                             limit // 2, spread)
     stages = [first] + [_round_robin([stage(p) for p in plans]) for stage in _STAGES]
     out, seen, size = [], set(calls), 0
     for args, kwargs in itertools.chain.from_iterable(stages):

@@ -28,6 +28,11 @@ DIGITS = re.compile(r"\d+")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 _FRACTION = re.compile(r"\d[.,](\d+)")  # a number written with decimals: its fraction
 _WORD = re.compile(r"[^\W_]+")  # a run of letters or digits
+# A `name=value` pair written in a text (an attribute, a query or option setting), with the
+# white space before it: taken out, the text says one thing less (an element whose only
+# attributes are namespace declarations).
+_PAIR = re.compile(r"""\s*(?<![\w.:-])[\w.:-]+\s*=\s*("[^"]*"|'[^']*'|[^\s"'&;,<>]+)""")
+_PAIRS = 6
 NEAR_MAX = 48  # values near one value
 LONG_TEXT = 4096  # a text too long to vary finely
 _HALVES = ("0.5", "2.5", "0.125", "1.005", "0.005", "0.015", "-1.5")
@@ -100,6 +105,7 @@ def _near_str(v, ctx):
         numeric = []
     words = ctx.words[:12]  # what the code compares with first: states, codes, units
     out = [*numeric, "", *words[:6], *_punctuated(v, ctx.marks)[:6], *_precise(v),
+           *_unpaired(v),
            " " + v, v + " ", v.upper(), v.lower(), *_blanked(v), v[:-1], v[1:],
            v[:1], v[:2], v[-1:], v.strip()[:1], v * 2, v + " " + v, v.title(), v.swapcase(),
            "\t" + v + "\n", " ".join(reversed(v.split(" "))), v.replace(" ", "  ")]
@@ -115,6 +121,17 @@ def _punctuated(v, marks):
     held = [m for m in marks if m in v][:4]
     swapped = [v.replace(m, other, 1) for m in held for other in marks if other != m]
     return swapped + [v + m for m in marks if m not in v]
+
+
+def _unpaired(v):
+    """`v` with one of its first `name=value` pairs taken out, each in turn."""
+    return [v[:m.start()] + v[m.end():] for m in pairs_in(v)]
+
+
+def pairs_in(text):
+    """The first `name=value` pairs written in a text (none in anything else)."""
+    return list(itertools.islice(_PAIR.finditer(text), _PAIRS)) if isinstance(text, str) \
+        else []
 
 
 def _precise(v):

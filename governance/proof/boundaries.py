@@ -40,6 +40,7 @@ from itertools import zip_longest
 
 Boundary = tuple[str, tuple[object, ...]]  # (parameter, values nearest first)
 Step = tuple[object, ...]  # ("attr", name) | ("item", key) | ("len",) | ("digits",)
+# | ("each",) (an element of a list, a value of a dict) | ("key",) (a dict's key)
 Source = tuple[str, tuple[Step, ...]]  # a parameter, and the way from it to a value
 
 MAX_PARAMS, MAX_VALUES = 8, 24
@@ -118,16 +119,44 @@ class _Flow:
                                                          | ast.comprehension)]
         for n in sorted(binds, key=_position):
             target = n.targets[0] if isinstance(n, ast.Assign) else n.target
-            value = n.iter if isinstance(n, ast.For | ast.comprehension) else n.value
-            pairs = zip(target.elts, value.elts, strict=True) if isinstance(target, ast.Tuple) \
-                and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) \
-                else [(target, value)]  # `hour, minute = int(a), int(b)`: each its own
-            for name, expr in pairs:
-                found = self.source(expr)
-                if found and isinstance(n, ast.For | ast.comprehension):
-                    found = _then(found, ("item", 0))  # the first item stands for all
+            for name, found in self._bound(n, target):
                 if found and isinstance(name, ast.Name) and name.id not in self.params:
                     self.locals.setdefault(name.id, found)
+
+    def _bound(self, n: ast.AST, target: ast.AST) -> list[tuple[ast.AST, Source | None]]:
+        """The names an assignment or a loop binds, each with where its value comes from."""
+        if isinstance(n, ast.For | ast.comprehension):
+            looped = self._looped(target, n.iter)
+            if looped is not None:
+                return looped
+            return [(target, _then(self.source(n.iter), ("item", 0)))]  # the first item
+            # stands for all
+        value = n.value  # type: ignore[attr-defined]
+        pairs = zip(target.elts, value.elts, strict=True) if isinstance(target, ast.Tuple) \
+            and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) \
+            else [(target, value)]  # `hour, minute = int(a), int(b)`: each its own
+        return [(name, self.source(expr)) for name, expr in pairs]
+
+    def _looped(self, target: ast.AST, it: ast.AST) -> list[tuple[ast.AST, Source | None]] | None:
+        """A loop over a collection's elements: `for i, x in enumerate(xs)` (x: each of
+        xs), `for k, v in d.items()` (k: a key of d, v: each of its values), `for v in
+        d.values()`, `for k in d.keys()`; None for any other loop."""
+        if not isinstance(it, ast.Call):
+            return None
+        how = it.func.id if isinstance(it.func, ast.Name) else \
+            it.func.attr if isinstance(it.func, ast.Attribute) else None
+        pair = isinstance(target, ast.Tuple) and len(target.elts) == 2
+        if how == "enumerate" and it.args and pair:
+            return [(target.elts[1], _then(self.source(it.args[0]), ("each",)))]
+        if not isinstance(it.func, ast.Attribute) or it.args:
+            return None
+        inner = self.source(it.func.value)
+        if how == "items" and pair:
+            return [(target.elts[0], _then(inner, ("key",))),
+                    (target.elts[1], _then(inner, ("each",)))]
+        if how in ("values", "keys") and not pair:
+            return [(target, _then(inner, ("each",) if how == "values" else ("key",)))]
+        return None
 
     def source(self, e: ast.AST | None) -> Source | None:
         if isinstance(e, ast.Name):

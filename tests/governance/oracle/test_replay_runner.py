@@ -263,6 +263,9 @@ def test_a_value_on_the_nearest_call_then_on_the_nearest_of_each_other_shape() -
     ("Z", [["value", 0], ["value", []], ["value", None]], [0, [], None]),  # as it is
     ("/foo", [["with", ")"], ["without", "/"]], ["/foo)", "foo"]),
     ({"day": 1}, [["without", "day"], ["with", "month"]], [{}, {"day": 1, "month": None}]),
+    ({"": "u", "a": "v"}, [["key", ["value", None]]], [{None: "u", "a": "v"}]),  # first key
+    ([{"b": 1}, "s"], [["each", ["key", "c"]]], [[{"c": 1}, "s"]]),  # the element holding it
+    ('<a x="1" y="2"/>', [["unpaired", 1], ["unpaired", 2]], ['<a x="1"/>']),  # one pair out
 ])
 def test_a_boundary_value_takes_the_kind_the_call_passed(captured, values, made) -> None:
     """The boundary stage has half the limit: here exactly the values that apply."""
@@ -281,6 +284,32 @@ def test_what_the_captured_kind_cannot_hold_is_not_tried(captured, kinds) -> Non
     made = _bounded(_calls(([captured, "silver"], {})),
                     {"amount": [1, 0, ["num", "0.5"], "gold"]})
     assert {type(a[0]) for a, _ in made if a} == {*kinds, type(None)}
+
+
+def test_a_false_key_deep_in_a_value_goes_where_a_key_is_false() -> None:
+    """`for i, v in enumerate(value)` over a dict the code wrapped in a list, then `for k, x
+    in v.items()` twice: a key's truth decides where a key is false (an @xmlns prefix
+    of ''), so None goes there, not into the nearer dict of dicts."""
+    def emit(key, value):
+        return key
+    nested = {"b": {"c": {"#text": "y"}}}
+    xmlns = {"@xmlns": {"": "u", "a": "v"}, "x": "1"}
+    calls = _calls((["a", nested], {}), (["r", xmlns], {}))
+    value = ["each", ["each", ["key", ["value", None]]]]
+    made = _bounded(calls, {"value": [value]}, fn=emit, limit=2)
+    assert made[0] == (["r", {"@xmlns": {None: "u", "a": "v"}, "x": "1"}], {})
+    assert list(made[0][0][1]["@xmlns"]) == [None, "a"]  # in its place
+
+
+def test_a_keyword_only_kwargs_take_is_passed_by_name() -> None:
+    """A caller that forwards `**kwargs` to the object it builds takes the keyword the
+    object's attribute comes from (governance.proof.callers.forwarded)."""
+    def parse(text, process_comments=False, **kwargs):
+        return text
+    calls = _calls((["<a/>"], {"process_comments": True}))
+    made = _bounded(calls, {"strip_whitespace": [["value", None]]}, fn=parse, limit=2)
+    assert made[0] == (["<a/>"], {"process_comments": True, "strip_whitespace": None})
+    assert _bounded(calls, {"strip_whitespace": [["value", None]]}, limit=2)[0] != made[0]
 
 
 def test_the_nearest_call_by_length_word_and_attribute() -> None:

@@ -91,6 +91,10 @@ CASES = {
                      *TRUTH[3:4], "utf-8 ", *TRUTH[4:5], " utf-8", *TRUTH[5:])),
     "a codec's name: other codecs": (
         "def f(data, enc):\n    return data.decode(enc)\n", "enc", CODECS),
+    "a dict's key, looped over through a list's elements and its items": (
+        "def f(value):\n    for i, v in enumerate(value):\n        for k, x in v.items():\n"
+        "            if k:\n                return x\n", "value",
+        tuple(("each", ("key", t)) for t in TRUTH)),
     "a keyword-only parameter": (
         "def f(*, limit=3):\n    return limit != 7\n", "limit",
         (7, 6, 8, ("num", "6.99"), ("num", "7.01"))),
@@ -101,6 +105,13 @@ CASES = {
 def test_the_values_at_and_beside_each_comparison(name: str) -> None:
     code, param, values = CASES[name]
     assert _found(code)[param] == values
+
+
+def test_a_dicts_values_and_keys_looped_over_by_name() -> None:
+    code = "def f(d):\n    for v in d.values():\n        if v == 'x':\n            return 1\n" \
+           "    for k in d.keys():\n        if k:\n            return 2\n"
+    assert _found(code)["d"][:4] == (("each", "x"), ("key", ("value", None)), ("each", "X"),
+                                     ("key", ("value", 0)))
 
 
 def test_a_module_table_read_by_name_gives_each_word_before_any_variant() -> None:

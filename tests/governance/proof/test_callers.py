@@ -9,6 +9,8 @@ import pickle
 from governance.oracle import replay_bounds as rv
 from governance.oracle import replay_inputs as ri
 from governance.oracle.differential import Target
+from governance.proof.behaviour import touched_functions
+from governance.proof.boundaries import TRUTH
 from governance.proof.callers import callable_from_outside, caller_target, carried_values
 
 TEXT = '''import re
@@ -71,3 +73,50 @@ def test_a_carried_value_goes_on_several_captured_calls() -> None:
     assert texts(1)[:1] == ["1/2/2011 13:45 pm"]  # the first nearest only
     assert texts(1)[1:2] != ["2011-13-01"]
     assert texts(3)[:3] == ["1/2/2011 13:45 pm", "2011-13-01", "13:15 pm"]
+
+
+HANDLER = '''
+class Handler:
+    def __init__(self, strip_whitespace=True, comment_key="#"):
+        self.strip_whitespace = strip_whitespace
+        self.comment_key = comment_key
+
+    def comments(self, data):
+        if self.strip_whitespace:
+            data = data.strip()
+        return data
+
+
+def parse(text, process_comments=False, **kwargs):
+    handler = Handler(**kwargs)
+    return handler.comments(text) if process_comments else text
+
+
+def quiet(text, **kwargs):
+    return Handler().comments(text)
+'''
+
+
+def test_a_keyword_forwarded_to_the_object_built_carries_its_attributes_values() -> None:
+    """`parse(text, **kwargs)` builds the handler whose `strip_whitespace` the reached
+    method tests: the caller is given that keyword, no call of it passed, by name."""
+    [reached], _ = touched_functions(HANDLER, HANDLER.replace(
+        "        if self.strip_whitespace:\n            data = data.strip()\n",
+        "        data = data.strip()\n"), "h.py")
+    found = caller_target(HANDLER, "h.py", "parse", reached)
+    assert found is not None and found.boundaries[-1] == ("strip_whitespace", TRUTH)
+    assert "comment_key" not in dict(found.boundaries)  # the method never tests it
+    quiet = caller_target(HANDLER, "h.py", "quiet", reached)  # builds it without kwargs
+    assert quiet is not None and "strip_whitespace" not in dict(quiet.boundaries)
+
+
+def test_a_truth_test_carries_a_text_with_each_pair_taken_out() -> None:
+    """`if attrs and ...` in the reached function: an element left with fewer attributes
+    (only its namespace declarations) is tried at the caller."""
+    reached = Target("x.py", "start", frozenset({1}), (), (("attrs", TRUTH),))
+    assert [v for v in carried_values(reached) if isinstance(v, tuple)] == [
+        ("unpaired", i) for i in range(6)]
+    assert ("unpaired", 0) not in carried_values(REACHED)
+    text = '<root xmlns="u" version="1.0">'
+    assert rv.applied(["unpaired", 1], text) == '<root xmlns="u">'
+    assert rv.applied(["unpaired", 2], text) is rv.SKIP
