@@ -113,8 +113,18 @@ def _snapshot(e: dict) -> str:
     return (f"daemon {clean(e.get('state'))}{' (paused)' if e.get('paused') else ''}; "
             f"in flight: {ops}; queued: {len(e.get('queue') or [])}; "
             f"recent commits: {len(e.get('commits') or [])}"
-            + (f"; {waiting_line(waiting)}" if isinstance(waiting, int) and waiting > 0
-               else ""))
+            + (f"; {_reviews(waiting, e.get('review_kinds'))}"
+               if isinstance(waiting, int) and waiting > 0 else ""))
+
+
+def _reviews(count: Any, kinds: Any) -> str:
+    """How many wait for review, and of each kind when known (`reviews` events, the
+    snapshot's review_kinds), as `status` says it."""
+    if not isinstance(count, int) or count <= 0:
+        return "nothing waits for review"
+    tally = ", ".join(f"{n} {clean(kind, 40)}" for kind, n in kinds.items()
+                      if isinstance(n, int)) if isinstance(kinds, dict) else ""
+    return waiting_line(count) + (f" ({tally})" if tally else "")
 
 
 def _verify(e: dict) -> str:
@@ -138,6 +148,7 @@ LINES: dict[str, Callable[[dict], str]] = {
                          f"{clean(e.get('evidence'), 100)} (`{clean(e.get('accept'), 50)}` or "
                          f"`{clean(e.get('reject'), 50)}`)"),
     "verify": _verify,
+    "reviews": lambda e: _reviews(e.get("count"), e.get("kinds")),
     "commit": lambda e: f"{clean(e.get('sha'), 64)[:12]} {clean(e.get('goal'), 100)}",
     "postmortem": lambda e: f"in {clean(e.get('phase'), 20)}: {clean(e.get('reason'), 140)}",
     "queue": lambda e: (f"{clean(e.get('change'), 20)} {clean(e.get('dedup_key'), 60)} "

@@ -58,6 +58,7 @@ function fromSnapshot(s) {
   }
   view.queue = s.queue || [];
   view.commits = (s.commits || []).slice().reverse();
+  view.reviews = {count: s.reviews || 0, kinds: s.review_kinds || {}};
 }
 
 function apply(e) {
@@ -79,6 +80,14 @@ function apply(e) {
     view.commits = view.commits.slice(0, 10);
   } else if (k === "queue") view.queue = e.queue || [];
   else if (k === "service") view.state = e.state;
+  else if (k === "reviews") view.reviews = {count: e.count || 0, kinds: e.kinds || {}};
+}
+
+function reviewsText() {  // as `ouroboros status` says it: cheapest decision first
+  const r = view.reviews;
+  if (!r || !r.count) return "";
+  const kinds = Object.entries(r.kinds || {}).map(([k, n]) => n + " " + k).join(", ");
+  return " \\u00b7 " + r.count + " change(s) wait for review" + (kinds ? " (" + kinds + ")" : "");
 }
 
 function logLine(e) {
@@ -94,6 +103,7 @@ function logLine(e) {
   else if (e.kind === "review") what += " on " + e.branch + ": " + e.evidence;
   else if (e.kind === "dropped") what += " " + e.count + " events (fell behind)";
   else if (e.kind === "queue") what += " " + e.change;
+  else if (e.kind === "reviews") what += " " + e.count + " waiting";
   const line = el("div", t + " " + (e.op_id || "-") + " " + what);
   line.className = "ev-" + e.kind;
   log.prepend(line);
@@ -103,7 +113,7 @@ function logLine(e) {
 function render() {
   const status = document.getElementById("status");
   status.textContent = "daemon " + view.state + (view.connected ? "" : " (disconnected)") +
-    (view.dropped ? " \\u00b7 " + view.dropped + " events dropped" : "");
+    (view.dropped ? " \\u00b7 " + view.dropped + " events dropped" : "") + reviewsText();
   const ops = document.getElementById("ops"); ops.replaceChildren();
   for (const it of view.ops.values()) {
     const tr = el("tr"); tr.className = "op"; tr.dataset.op = it.op_id;

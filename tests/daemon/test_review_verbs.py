@@ -178,7 +178,9 @@ async def test_status_and_watch_say_how_many_wait(repo, capsys):
     assert ("review:   1 change(s) wait for review: ouroboros review"
             in status_text(Status.model_validate(status)))
     assert first["kind"] == "snapshot" and first["reviews"] == 1
-    assert render(first).endswith("; 1 change(s) wait for review: ouroboros review")
+    # the status read the kinds: the snapshot shows them (daemon.live.sources)
+    assert render(first).endswith("; 1 change(s) wait for review: ouroboros review "
+                                  "(1 needs a person)")
 
 
 @pytest.mark.slow
