@@ -138,7 +138,9 @@ def http_checks(settings: Settings, found: Sequence[discover.Found],
                              "over to the next brain, or work waits for this one",
                              what_to_start(e.base_url)))
         elif e.model not in seen.models and f"{e.model}:latest" not in seen.models:
-            pull = f"`ollama pull {e.model}`" if e.kind == "ollama" else "load it there"
+            pull = f"`ollama pull {e.model}`" if e.kind == "ollama" else (
+                "set the entry's `model` to one it lists, or load it there (llama.cpp's "
+                "server: --model_alias); the daemon asks for it all the same")
             out.append(Check(name, "warn", f"{e.base_url} does not list {e.model!r}", pull))
         else:
             out.append(Check(name, "ok", f"{e.base_url} lists it"))

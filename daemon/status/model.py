@@ -103,6 +103,8 @@ class Failback(_Part):
     providers: dict[str, str]
     next_probe_s: float | None
     down: list[BrainDown] = []  # each brain failing now (daemon.status.outage_text)
+    # a brain whose server answers without listing its model: the configuration's to fix
+    unlisted: list[str] = []
 
 
 class BrainDown(_Part):

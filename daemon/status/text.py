@@ -49,6 +49,7 @@ def status_text(s: Status) -> str:
              f"repo:     {s.repo}",
              f"provider: {s.provider or 'none'}" + _failback(s.failback),
              *(f"down:     {line}" for line in _down(s)),
+             *(f"model:    {line}" for line in (s.failback.unlisted if s.failback else [])),
              *([f"brain:    {s.brain_note}"] if s.brain_note else []),
              f"dispatch: {_dispatch(s)}",
              f"cost:     ${s.cost_today_usd:.4f} today of ${s.daily_budget_usd:.2f}"

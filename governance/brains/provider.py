@@ -138,6 +138,10 @@ class ProviderHealth(BaseModel):
     # Nothing answered at all (refused, unreachable, no reply in time): the brain's server
     # is down, not the brain wrong (governance.brains.outage)
     unreachable: bool = False
+    # The server answers but does not list the configured model: the user's configuration
+    # to fix, not an outage; the brain is healthy and its calls ask for the model all the
+    # same (a single-model server such as llama.cpp's answers them)
+    model_unlisted: bool = False
 
 
 @runtime_checkable

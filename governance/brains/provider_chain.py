@@ -107,6 +107,8 @@ class ProviderChain:
         self._wake = asyncio.Event()
         self._back = asyncio.Event()  # set (and replaced) at every change: waiters look again
         self.waiters: dict[str, tuple[float, tuple[str, ...]]] = {}  # who -> (since, brains)
+        # brain -> what its health check said: its server answers without listing its model
+        self.unlisted: dict[str, str] = {}
 
     @property
     def state(self) -> ChainState:
@@ -122,7 +124,7 @@ class ProviderChain:
         return {"state": self.state.value,
                 "providers": {h.name: h.describe(now) for h in self.records},
                 "next_probe_s": round(max(0.0, min(probes)), 1) if probes else None,
-                "down": self.down()}
+                "down": self.down(), "unlisted": list(self.unlisted.values())}
 
     def down(self) -> list[dict[str, Any]]:
         """Each brain failing now: since when (epoch seconds), how, where it should answer,
@@ -238,6 +240,7 @@ class ProviderChain:
         healths = await asyncio.gather(*(_health(p) for _, p, _ in http))
         found: list[Down] = []
         for (i, provider, url), health in zip(http, healths, strict=True):
+            await self._listing(provider, health)
             if health.unreachable:
                 found.append(Down(provider.name, FailureMode.CONNECTION.value, url))
                 await self._changed(
@@ -298,16 +301,27 @@ class ProviderChain:
                 continue
             await self.probe(min(due)[1])
 
+    async def _listing(self, provider: CandidateProvider, health: ProviderHealth) -> None:
+        """Say once that a brain's server answers without listing its model (the user's
+        configuration error, not an outage: status and the ledger show it until it lists
+        the model); the brain is asked all the same."""
+        if not health.model_unlisted or not health.healthy:
+            if health.healthy:
+                self.unlisted.pop(provider.name, None)
+            return
+        if provider.name not in self.unlisted:
+            self.unlisted[provider.name] = health.detail
+            log.warning("brain model not listed", brain=provider.name, detail=health.detail)
+            if self.record is not None:
+                with contextlib.suppress(Exception):  # the ledger's trouble is not the brain's
+                    await self.record(f"failback: {health.detail}",
+                                      {"model_unlisted": provider.name, **self.snapshot()})
+
     async def probe(self, i: int) -> bool:
         provider, health = self.providers[i], self.records[i]
-        try:
-            async with asyncio.timeout(PROBE_TIMEOUT_S):
-                ok = (await provider.health()).healthy
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a probe that raises is a failed probe
-            ok = False
-        if ok:
+        answer = await _health(provider)  # one that raises is a failed probe
+        await self._listing(provider, answer)
+        if ok := answer.healthy:
             await self._changed(health.probe_passed, f"{provider.name} probe passed")
         else:
             health.probe_failed(self.clock())

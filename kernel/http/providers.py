@@ -182,14 +182,17 @@ class HttpProvider:
             if response.status_code != 200:
                 return ProviderHealth(healthy=False, detail=self._scrub(
                     f"{self.name}: {self.health_path} answered {response.status_code}"))
-            if not self.listed(response.json()):
-                return ProviderHealth(healthy=False, detail=f"{self.name}: the server does "
-                                      f"not list model {self.config.model!r}")
+            unlisted = not self.listed(response.json())
         except (httpx.HTTPError, TimeoutError, ValueError, AttributeError, TypeError) as exc:
             return ProviderHealth(healthy=False, detail=self._scrub(
                 f"{self.name}: {type(exc).__name__}: {exc}"),
                 unreachable=isinstance(exc, httpx.TransportError | TimeoutError))
         await self.learn_window()
+        if unlisted:  # the server answers: not down; the model is the config's to fix
+            return ProviderHealth(healthy=True, model_unlisted=True, detail=(
+                f"{self.name}: {self.config.base_url} answers but does not list model "
+                f"{self.config.model!r}: set the entry's `model` to one it lists (llama.cpp's "
+                "server: start it with --model_alias); its calls ask for it all the same"))
         return ProviderHealth(healthy=True,
                               detail=f"{self.name} at {self.config.base_url}{self.window_text}")
 

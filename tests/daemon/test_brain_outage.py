@@ -52,9 +52,9 @@ def _free_port() -> int:
         return int(url.rsplit(":", 1)[1])
 
 
-def _settings(port: int, **daemon: float):
+def _settings(port: int, model: str = MODEL, **daemon: float):
     return settings_for(None, provider={"http": [{
-        "kind": "openai", "base_url": f"http://127.0.0.1:{port}/v1", "model": MODEL,
+        "kind": "openai", "base_url": f"http://127.0.0.1:{port}/v1", "model": model,
         "name": "llamacpp"}], "probe_interval_s": PROBE_S}, governance={"plan_trials": 0},
         daemon=daemon)
 
@@ -91,6 +91,28 @@ async def test_a_daemon_started_before_its_brain_loses_nothing(repo: Path, short
     # one probe interval and the op's way to its first model call (0.4 s on an idle
     # machine, seconds at a load of 5 on 2 cores); the backoff alone would wait 120 s
     assert first_call < PROBE_S + 15.0, first_call
+
+
+async def test_a_server_that_does_not_list_the_model_is_asked_not_waited_for(
+        repo: Path, short_tmp: Path):
+    """The entry names a model the server does not list (llama.cpp's server lists its
+    --model_alias): the server answers, so its first probe passes and the op is asked
+    through it (it lands), and `status` says the configuration error once."""
+    port = _free_port()
+    server = ReplayServer(ReplayProvider(load_script(todo_script(short_tmp / "s.jsonl"))))
+    add_todo_and_commit(repo)
+    async with running_daemon(repo, _settings(port, model="smollm2")) as daemon:
+        assert daemon.provider.queue_only  # down at start
+        with serving(server.app(), port):
+            answered = time.monotonic()
+            [op] = await wait_terminal(daemon, timeout=60)
+            first_call = server.requests[0] - answered
+        assert op["phase"] == "COMPLETE", await daemon.ledger.chain(op["op_id"])
+        lines = [ln for ln in status_text(await daemon.status()).splitlines()
+                 if ln.startswith("model:")]
+        assert len(lines) == 1 and "does not list model 'smollm2'" in lines[0], lines
+        assert "down:" not in status_text(await daemon.status())
+    assert first_call < PROBE_S + 15.0, first_call  # not the 120 s backoff
 
 
 async def test_a_server_killed_mid_reply_twice_leaves_the_op_waiting_not_failed(

@@ -47,8 +47,8 @@ def test_an_outage_is_told_by_the_failure_s_kind_not_its_message(name):
     assert is_outage(mode, exc) is outage
 
 
-def _brain(url: str):
-    return http_provider(http_config(kind="openai", base_url=f"{url}/v1", model=MODEL,
+def _brain(url: str, model: str = MODEL):
+    return http_provider(http_config(kind="openai", base_url=f"{url}/v1", model=model,
                                      max_tokens=8))
 
 
@@ -112,6 +112,34 @@ async def test_a_waiting_op_resumes_when_a_probe_finds_the_server():
         assert chain.down() == [] and chain.waiters == {}
     finally:
         prober.cancel()
+
+
+async def test_a_server_that_answers_without_listing_the_model_is_not_down():
+    """The entry's model is not among those the server lists (llama.cpp's server lists its
+    --model_alias): the user's configuration error, said once, not an outage: the probe
+    passes within its interval (not at the backoff's 120 s) and the brain is asked."""
+    port, said = _port(), []
+
+    async def record(msg: str, data: dict) -> None:
+        said.append((msg, data))
+    chain = ProviderChain([_brain(f"http://127.0.0.1:{port}", model="smollm2")],
+                          probes=ProbeSchedule.every(0.2), record=record)
+    assert len(await chain.check_at_start()) == 1  # nothing answers yet: down
+    prober = asyncio.create_task(chain.probe_forever())
+    server = ReplayServer(ReplayProvider([ReplayTurn(purpose="generate", text="2")]))
+    try:
+        with serving(server.app(), port):
+            up = time.monotonic()
+            await wait_for(lambda: not chain.queue_only, 10, what="the probe passing")
+            assert time.monotonic() - up < 5.0  # the backoff alone: 120 s
+            reply = await chain.generate("hi", deadline=time.monotonic() + 30)
+            await chain.probe(0)  # asked again: said once all the same
+    finally:
+        prober.cancel()
+    assert reply.text == "2" and chain.down() == []
+    [note] = chain.snapshot()["unlisted"]
+    assert "does not list model 'smollm2'" in note and "--model_alias" in note
+    assert [m for m, d in said if d.get("model_unlisted")] == [f"failback: {note}"]
 
 
 async def test_a_reply_cut_short_by_a_server_that_died_is_an_outage():
