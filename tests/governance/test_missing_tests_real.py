@@ -1,0 +1,49 @@
+"""The missing test measured on real maintainers' fixes (issue 45, item 5): a fair refusal of
+the real-history corpus runs through the real pipeline and jail to its review branch, and
+the replay stand-in, playing a brain, answers the missing-test question with the tests of
+tests/governance/missing_test_texts.py: the right one, written by hand for the case, is
+kept and kills the cause again in plain pytest (the mutant written into the file, or the
+base's file); the one that kills nothing, `assert True`, the one that detects the check,
+the xfailed one and the one that edits the source are refused.
+
+CI runs CI_CASES; OUROBOROS_REAL_HISTORY=all runs every fair refusal
+(bench/missing_tests_real.py prints the same as a table)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.governance import missing_tests_real as mt
+from tests.governance import real_history as rh
+from tests.governance.missing_test_texts import KEPT, no_right_test
+from tools.jail import bwrap_available
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
+
+# an unentered function (cachetools' lock taken once around a miss) and a surviving mutant
+# (sqlparse's `'AS'` compared in upper case): the two kinds of question
+CI_CASES = ("cachetools-902dce4b450e", "sqlparse-111b35cffcfe")
+CASES = sorted(rh.REFUSED) if os.environ.get(rh.ENV_ALL) == "all" else list(CI_CASES)
+
+
+@pytest.mark.parametrize("case_id", CASES)
+async def test_every_kept_test_kills_its_cause_and_every_cheat_is_refused(
+        short_tmp: Path, case_id: str):
+    [case] = [c for c in rh.cases("all") if c.id == case_id]
+    run = await mt.run_case(case, short_tmp, rh.Shared())
+    if run.problem:  # the daemon asked nothing: no cause a test could decide
+        assert not run.judged and run.problem.startswith("no cause"), run
+        return
+    assert run.end == "PROPOSED" and run.cause and run.at, run
+    wrong = [(j.proposal, j.verdict, j.why, j.by_hand) for j in run.judged
+             if not j.as_expected]
+    assert not wrong, (run.at, wrong)
+    kept = [j for j in run.judged if j.verdict == KEPT]
+    assert all(j.proposal == "right" and j.by_hand == "kills" for j in kept), kept
+    # a right test exists exactly where no reason says none can
+    assert bool(kept) == (not no_right_test(case_id)), (run.at, no_right_test(case_id))
+    assert {j.proposal for j in run.judged} >= {"assert True", "detects the check", "xfail"}
