@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from daemon.config.settings import Settings
-from daemon.eval import rider, scratch, standins
+from daemon.eval import kept_test, rider, scratch, standins
 from daemon.eval.result import TaskResult, Verdict, reason_class, spend
 from daemon.eval.settings import STAND_INS
 from daemon.eval.suite import Suite
@@ -198,7 +198,10 @@ async def judge(parts: Parts, task: Task, kind: Kind, root: Path, work: Path, he
                                        work / "review")
         failing, rider = await hidden_failing(parts, task, tree, work), carried(task, tree)
         verdict = Verdict.PROPOSED_WRONG if failing or rider else Verdict.PROPOSED_CORRECT
-        return TaskResult(**base, verdict=verdict, hidden_failing=failing, rider=rider)
+        missing = await kept_test.of_review(parts.settings, parts.jail_reason, task, root,
+                                            work, payload)
+        return TaskResult(**base, verdict=verdict, hidden_failing=failing, rider=rider,
+                          missing_test=missing)
     if end is Phase.COMPLETE:
         return TaskResult(**base, verdict=Verdict.NO_CHANGE, reason_class="no change")
     return TaskResult(**base, verdict=Verdict.POSTMORTEM,
