@@ -129,6 +129,16 @@ def missing_tests(results: list[TaskResult]) -> dict[str, int]:
             "accepted": sum(m.accepted is True for m in asked)}
 
 
+def missing_tests_text(card: Card) -> str:
+    """The card's line of missing tests (without its label)."""
+    m = card.missing_tests
+    if not m.get("asked"):
+        return "none asked for (no review had a cause a test could decide)"
+    return (f"{m.get('proposed', 0)} proposed / {m.get('kept', 0)} kept / "
+            f"{m.get('accepted', 0)} accepted, of {m['asked']} asked for (a kept test is "
+            "checked to decide its review; accepted: it passes on the maintainer's fix too)")
+
+
 def _spend(results: list[TaskResult]) -> Spend:
     return Spend(cost_usd=round(sum(r.cost_usd for r in results), 6),
                  tokens=sum(r.tokens for r in results),

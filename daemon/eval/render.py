@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 
-from daemon.eval.card import Card, Spend
+from daemon.eval.card import Card, Spend, missing_tests_text
 from daemon.eval.records import Run
 from daemon.eval.result import TaskResult, Verdict, short_reason
 
@@ -90,7 +90,8 @@ def card_text(card: Card) -> str:
             extra = ": " + ", ".join(f"{k} {v}" for k, v in card.postmortem_reasons.items())
         lines.append(f"{label:<{W}}{n:>3} {_share(n, card.tasks)}  {meaning}{extra}")
     lines += [f"{'deadline misses':<{W}}{card.deadline_misses:>3}       model calls cut off "
-              "by their deadline", friction_line(card)]
+              "by their deadline", f"{'missing tests':<{W}}{missing_tests_text(card)}",
+              friction_line(card)]
     if card.friction:
         lines += [f"  - {r['task']}: {r['verdict']}: {clip(r['why'], 110)}"
                   for r in card.friction.refused]

@@ -9,6 +9,7 @@ from pathlib import Path
 from daemon.eval import card as cards
 from daemon.eval import records
 from daemon.eval.records import Run, RunSpec
+from daemon.eval.render import card_text
 from daemon.eval.result import TaskResult, Verdict, missing_test_of
 from governance.proof import test_proposal as tp
 
@@ -81,3 +82,13 @@ async def test_the_missing_test_is_kept_in_the_eval_ledger(tmp_path: Path) -> No
     assert back.results == [RESULTS[0], RESULTS[6]]
     assert back.results[0].missing_test is not None and back.results[0].missing_test.accepted
     assert back.results[1].missing_test is None
+
+
+def test_the_card_says_the_missing_tests() -> None:
+    run = Run("ev-1", "2026-01-01T00:00:00", RunSpec(brain="kernel", kinds=["repair"]),
+              {}, RESULTS)
+    text = card_text(cards.build(run, []))
+    assert "missing tests" in text and "4 proposed / 2 kept / 1 accepted, of 6 asked for" \
+        in text, text
+    none = Run("ev-2", "2026-01-01", RunSpec(brain="kernel", kinds=["repair"]), {}, RESULTS[-2:])
+    assert "none asked for" in card_text(cards.build(none, []))
