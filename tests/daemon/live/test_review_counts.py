@@ -14,6 +14,8 @@ from daemon.control.client import ControlClient
 from governance.git.kept_tests import kept_tests
 from governance.git.review import ReviewBranches
 from governance.schemas import FileChange
+from tests.daemon.live.chromium import CHROMIUM, rendered_dom
+from tests.daemon.live.test_http import free_port
 from tests.helpers import OPS_FIXED, git, running_daemon, settings_for
 
 pytestmark = pytest.mark.slow  # a real daemon
@@ -75,3 +77,25 @@ async def test_a_snapshot_shows_no_kinds_that_no_longer_add_up(repo):
         first = await asyncio.to_thread(next, events(sock))
     assert first["reviews"] == 2 and first["review_kinds"] == {}
     assert render(first).endswith("; 2 change(s) wait for review: ouroboros review")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get "
+                    "install chromium; `make setup` installs it)")
+async def test_a_real_browser_shows_the_reviews_per_kind_as_they_change(repo):
+    settings = settings_for(None, daemon={"live_port": free_port()})
+    async with running_daemon(repo, settings) as daemon:
+        _propose(daemon.reviews, repo, TESTED, "unchecked", kept=True)
+        _propose(daemon.reviews, repo, PERSON, "person", kept=False)
+        client = ControlClient(daemon.state_dir / "control.sock")
+        # the kinds read (in a thread: the daemon answers on this loop): the snapshot has them
+        assert (await asyncio.to_thread(client.request, "review"))["ok"]
+
+        def reject(_dom: str) -> None:
+            assert client.request("reject", PERSON, "no")["ok"]
+
+        status = "document.getElementById('status').textContent"
+        doms = await asyncio.to_thread(rendered_dom, daemon.live.url, [
+            (f"{status}.includes('2 change(s) wait for review')", reject),
+            (f"{status}.includes('1 change(s) wait for review')", None)])
+    assert "2 change(s) wait for review (1 a kept test decides it, 1 needs a person)" in doms[0]
+    assert "1 change(s) wait for review (1 a kept test decides it)" in doms[1]
