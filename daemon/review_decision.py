@@ -44,11 +44,14 @@ ALONE = {
 async def decision_of(reviews: ReviewBranches, ledger: Ledger | None,
                       item: ReviewItem) -> dict[str, Any]:
     """`{"decision": ...}` for `item`, or {} when no missing test was asked about."""
-    missing = await _missing_test(ledger, item.op_id)
+    chain = await _chain(ledger, item.op_id)
+    missing = _missing_test(chain)
     if missing is None:
         return {}
     out = {k: missing[k] for k in ("cause", "at", "verdict", "kept", "why", "files", "tests",
                                    "other_causes") if k in missing}
+    if landed := _landed_alone(chain):
+        out["landed_alone"] = landed
     try:
         found = await asyncio.to_thread(_from_git, reviews, item, missing)
     except Exception as exc:  # what git cannot say is left out, never the review's failure
@@ -66,13 +69,28 @@ def _kind(value: Any) -> CauseKind | None:
         return None
 
 
-async def _missing_test(ledger: Ledger | None, op_id: str) -> dict[str, Any] | None:
-    """The newest PROPOSED row's `missing_test` payload of `op_id`, if the ledger has it."""
+async def _chain(ledger: Ledger | None, op_id: str) -> dict[str, Any] | None:
     if ledger is None:
         return None
     try:
-        chain = await ledger.chain(op_id)
+        return await ledger.chain(op_id)
     except LedgerError:
+        return None
+
+
+def _landed_alone(chain: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The accept op and commit that landed the kept test alone (governance.phases.review's
+    REVIEW thought), if one did."""
+    for t in reversed(chain["thoughts"] if chain else []):
+        data = t.get("data") or {}
+        if t["phase"] == "REVIEW" and data.get("test_alone") is True:
+            return {"accept_op": data.get("accept_op"), "commit": data.get("commit")}
+    return None
+
+
+def _missing_test(chain: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The newest PROPOSED row's `missing_test` payload of the op, if the ledger has it."""
+    if chain is None:
         return None
     for t in reversed(chain["transitions"]):
         found = (t.get("payload") or {}).get("missing_test")

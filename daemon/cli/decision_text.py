@@ -31,7 +31,12 @@ def decision_lines(decision: Any, op: str) -> list[str]:
                   f"    ouroboros accept {op}: lands the change and this test",
                   f"    ouroboros accept {op} --tests: lands the test alone (it "
                   f"{_clean(d.get('alone'))})"]
-    elif d.get("kept"):  # kept, but its branch is gone (pruned, or landed alone)
+    elif d.get("kept") and isinstance(d.get("landed_alone"), dict):
+        landed = d["landed_alone"]
+        lines += [f"    missing test: kept, and landed alone on your branch (commit "
+                  f"{_clean(landed.get('commit'))[:12]}, by {_clean(landed.get('accept_op'))}):"
+                  f" the line is checked now (`ouroboros accept {op}` lands the change)"]
+    elif d.get("kept"):  # kept, but its branch is gone (pruned)
         lines += [f"    missing test: kept ({_clean(d.get('why'))}), its branch no longer "
                   "waits beside the review"]
     else:

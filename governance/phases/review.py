@@ -189,7 +189,8 @@ async def retire_review(ctx: OperationContext, d: PhaseDeps) -> dict[str, Any]:
     if out.get("review_branch", out.get("kept_test_branch", "")).startswith("deleted"):
         await d.ledger.record_thought(op, "REVIEW", "its kept test landed by an accept op"
                                       if alone else "landed by an accept op",
-                                      {"accept_op": ctx.op_id, "commit": ctx.commit_sha})
+                                      {"accept_op": ctx.op_id, "commit": ctx.commit_sha,
+                                       "test_alone": alone})
     return out
 
 

@@ -119,3 +119,20 @@ async def test_a_review_the_ledger_knows_nothing_of_shows_no_decision(repo, caps
         code, one, _ = await _cli(capsys, "review", OP, "--repo", str(repo))
     assert code == 0 and "unchecked:" not in one and "missing test" not in one
     assert git(repo, "rev-parse", "--verify", "-q", f"ouroboros/{OP}").strip()
+
+
+async def test_a_kept_test_landed_alone_is_said_and_the_change_still_waits(repo, capsys):
+    review = _propose(repo)
+    _keep(repo, review)
+    kept = TestVerdict(CAUSE, Verdict.KEPT, "fails with calc/ops.py:9 (returns None)",
+                       ("tests/test_kept.py",), (NODE,))
+    async with running_daemon(repo, settings_for(None)) as daemon:
+        await _proposed(daemon, kept)
+        git(repo, "update-ref", "-d", f"refs/heads/ouroboros/tests/{OP}")  # as it lands alone
+        await daemon.ledger.record_thought(OP, "REVIEW", "its kept test landed by an accept op",
+                                           {"accept_op": "op-9999999999999999",
+                                            "commit": "ab" * 20, "test_alone": True})
+        _, one, _ = await _cli(capsys, "review", OP, "--repo", str(repo))
+    assert (f"    missing test: kept, and landed alone on your branch (commit ababababab"
+            f"ab, by op-9999999999999999): the line is checked now (`ouroboros accept {OP}` "
+            "lands the change)") in one

@@ -131,3 +131,4 @@ async def test_landing_deletes_the_branches_that_did_their_work(repo, deps, alon
     chain = await deps.ledger.chain(OP)
     assert [t["msg"] for t in chain["thoughts"]] == [
         "its kept test landed by an accept op" if alone else "landed by an accept op"]
+    assert chain["thoughts"][0]["data"]["test_alone"] is alone  # `review OP` reads it
