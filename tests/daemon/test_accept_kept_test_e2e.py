@@ -126,3 +126,38 @@ async def test_a_kept_test_that_fails_without_its_change_cannot_land_alone(short
     assert both["ok"] and landed["phase"] == "COMPLETE", landed
     assert git(repo, "rev-parse", "HEAD^").strip() == head
     assert git(repo, "show", f"HEAD:{KEPT_FILE}") == MISSING
+
+
+# A kept test that holds on HEAD without the change too: it only forbids four of five.
+NEVER_FOUR = ("from shop.top import top\n\n\n"
+              "def test_top_never_keeps_four_of_five():\n"
+              "    assert top([1, 2, 3, 4, 5]) != [1, 2, 3, 4]\n")
+
+
+async def test_a_kept_test_that_passes_without_its_change_lands_alone(short_tmp):
+    """`accept OP --tests`: the check without the change. The test lands on HEAD, its
+    branch goes, the review waits on and `review OP` says the test landed."""
+    repo = commit_files(short_tmp / "repo", {"shop/__init__.py": "", "shop/top.py": TOP,
+                                             "README.md": "# shop\n"})
+    script = write_script(short_tmp / "script.jsonl", explore_turn("shop/top.py"),
+                          candidate_turn("shop/top.py", TOP_DONE, "keep three"),
+                          _missing_turn({"tests/test_never_four.py": NEVER_FOUR}))
+    async with running_daemon(repo, settings_for(script)) as daemon:
+        _commit(repo, {"shop/top.py": TOP_TODO, "tests/test_top.py": LOOSE_TEST}, "a TODO")
+        first = (await _ended(daemon, 1))[0]
+        op, head = first["op_id"], git(repo, "rev-parse", "HEAD").strip()
+        assert first["phase"] == "PROPOSED", first
+        client = ControlClient(daemon.state_dir / "control.sock")
+        alone = await asyncio.to_thread(client.request, "accept", op, "", {"tests": True})
+        assert alone["ok"] and alone["data"]["queued"], alone
+        landed = (await _ended(daemon, 2))[1]
+        shown = await asyncio.to_thread(client.request, "review", op)
+    assert landed["phase"] == "COMPLETE", landed
+    assert git(repo, "rev-parse", "HEAD^").strip() == head
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == \
+        ["tests/test_never_four.py"]
+    assert (repo / "shop" / "top.py").read_text() == TOP_TODO  # the change still waits
+    assert git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/ouroboros/"
+               ).split() == [f"ouroboros/{op}"]
+    decision = shown["data"]["review"]["decision"]
+    assert decision["kept"] and decision["landed_alone"]["accept_op"] == landed["op_id"]
