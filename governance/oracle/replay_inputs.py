@@ -63,7 +63,9 @@ class _Plan:
         for slot, value in zip(self.slots, values):  # noqa: B905 (Python 3.9)
             own = vals.near(value, ctx)
             others = [p for p in pools.get(slot, []) if vals.blob(p) != vals.blob(value)]
-            self.near.append(vals.unique(own[:3] + others + own[3:] + [None], value))
+            # None early: the text a caller forgot, where a method of it raises and a
+            # slice or comparison does not (an attr_prefix every call passes as '@')
+            self.near.append(vals.unique([*own[:3], None, *others, *own[3:]], value))
 
     def get(self, slot):
         if slot[0] == "a":
@@ -252,7 +254,7 @@ def _placements(decoded, name, where, value, spread=1):
             gaps.append((distance(value, _value_at(call, slot)), i, slot))
     out, shapes = [], set()
     for _, i, slot in sorted(gaps, key=lambda g: g[:2]):
-        shape = _shape(_value_at(decoded[i], slot))
+        shape = (_shape(_value_at(decoded[i], slot)), _truths(decoded[i], slot))
         if len(out) >= spread and (shape in shapes or len(shapes) >= _SHAPES):
             continue
         new = bounds.applied(value, _value_at(decoded[i], slot))
@@ -260,6 +262,20 @@ def _placements(decoded, name, where, value, spread=1):
             out.append((i, slot, new))
             shapes.add(shape)
     return out
+
+
+def _truths(call, slot):
+    """Which of a call's other arguments are true: the branches it takes before a
+    comparison of the slot (`if not namespaces: return name`), as far as that tells."""
+    out = []
+    for where, values in (("a", enumerate(call[0])), ("k", sorted(call[1].items()))):
+        for key, value in values:
+            if (where, key) != tuple(slot):
+                try:
+                    out.append(bool(value))
+                except Exception:  # an object whose truth raises
+                    out.append(None)
+    return tuple(out)
 
 
 def _truth_value(value):

@@ -149,13 +149,14 @@ def _precise(v):
 
 def _blanked(v):
     """White space where the code strips or splits: the first space a tab, then a line
-    break; each of the first two words written as white space that `strip()` removes and
-    `strip(' ')` does not (a space, a tab, a line break, a space), then with a space either
-    side (a code span's padding)."""
+    break; each of the first two words and the last written as white space that `strip()`
+    removes and `strip(' ')` does not (a space, a tab, a line break, a space), then with a
+    space either side (a code span's padding), then before it only (padding on one side)."""
     out = [v.replace(" ", "\t", 1), v.replace(" ", "\n", 1)] if " " in v else []
-    words = list(_WORD.finditer(v))[:2]
+    found = list(_WORD.finditer(v))
+    words = found[:2] + found[2:][-1:]
     return out + [v[:m.start()] + new + v[m.end():] for m in words
-                  for new in (" \t\n ", f" {m.group()} ")]
+                  for new in (" \t\n ", f" {m.group()} ", f" {m.group()}")]
 
 
 def _digit_variants(v, ints):

@@ -236,7 +236,11 @@ def _compared(n: ast.AST, flow: _Flow, tables: Mapping[str, object]
             and n.func.attr in ("startswith", "endswith"):
         words = _constant(n.args[0], tables)
         words = words if isinstance(words, tuple) else (words,)
-        return [(flow.source(n.func.value), _words([w for w in words if isinstance(w, str)]))]
+        # a prefix the caller gives (`ns.startswith(attr_prefix)`): what `ns[:1] ==
+        # attr_prefix` tells apart from it, None and each kind's false value
+        given = [] if words != (None,) else [(flow.source(n.args[0]), list(TRUTH))]
+        return [(flow.source(n.func.value), _words([w for w in words if isinstance(w, str)])),
+                *given]
     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "range" \
             and len(n.args) == 1:
         return [(flow.source(n.args[0]), [0, 1, -1, 2])]

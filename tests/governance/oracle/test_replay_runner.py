@@ -121,6 +121,19 @@ def test_a_written_fraction_at_its_precision_edges() -> None:
 def test_white_space_that_strip_and_strip_space_tell_apart() -> None:
     made = set(_firsts(_calls((["H1 `C`"], {})), []))
     assert {"H1\t`C`", "H1\n`C`", " \t\n  `C`", "H1 ` \t\n `", "H1 ` C `"} <= made
+    assert "H1 ` C`" in made  # a code span padded on one side only
+    last = set(_firsts(_calls((["this is _em_, and `code`"], {})), []))
+    assert "this is _em_, and ` code`" in last  # the last word too, not only the first two
+
+
+def test_none_comes_early_for_an_argument_every_call_passes_alike() -> None:
+    """A prefix every call passes as '@': None (the text a caller forgot) among its first
+    values, where `ns.startswith(prefix)` raises and `ns[:1] == prefix` does not."""
+    def process(name, prefix="@"):
+        return name
+    calls = _calls(*[([f"ns{i}:n", "@"], {}) for i in range(30)])
+    made = [pickle.loads(b) for b in rr.generated(calls, [], 300, [], process)]
+    assert any(a[1:] == [None] for a, _ in made[:200])
 
 
 def test_a_timedelta_moves_by_parts_of_a_second() -> None:

@@ -95,6 +95,8 @@ CASES = {
         "def f(value):\n    for i, v in enumerate(value):\n        for k, x in v.items():\n"
         "            if k:\n                return x\n", "value",
         tuple(("each", ("key", t)) for t in TRUTH)),
+    "a prefix the caller gives: None and each kind's false value": (
+        "def f(ns, prefix):\n    return ns.startswith(prefix)\n", "prefix", TRUTH),
     "a keyword-only parameter": (
         "def f(*, limit=3):\n    return limit != 7\n", "limit",
         (7, 6, 8, ("num", "6.99"), ("num", "7.01"))),
