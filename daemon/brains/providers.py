@@ -83,6 +83,15 @@ async def build_provider(settings: Settings, repo: Path, *, record: Record | Non
                          probes=ProbeSchedule.every(every) if every else ADAPTIVE), ""
 
 
+async def probe_forever(provider: object) -> None:
+    """The failback chain's prober (its brains in backoff asked again on its schedule), for
+    as long as the caller's task group runs it; nothing for a provider without a chain. The
+    daemon's run and `eval run` both need it: without it a task waiting for a brain is
+    asked again only when the brain's backoff runs out (120 s and more)."""
+    if isinstance(provider, ProviderChain):
+        await provider.probe_forever()
+
+
 def price_of(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> tuple[float, float, str]:
     """($ in, $ out per million tokens, where that came from) for one HTTP brain: its own
     usd_per_mtok_in/out, else $0 for an ollama server or any server on this machine, else

@@ -25,7 +25,7 @@ from typing import Any
 
 import structlog
 
-from daemon.brains.providers import build_provider
+from daemon.brains.providers import build_provider, probe_forever
 from daemon.brains.routes import know_brains
 from daemon.config.settings import Settings
 from daemon.eval import card as cards
@@ -125,11 +125,13 @@ async def _run_tasks(opts: RunOptions, ledger: Ledger, current: Run, say: Say) -
 
     try:
         async with asyncio.timeout_at(deadline), asyncio.TaskGroup() as tg:
-            watcher = tg.create_task(gate.watch(), name="eval-host-gate")
+            watchers = [tg.create_task(gate.watch(), name="eval-host-gate"),  # and the brain's
+                        tg.create_task(probe_forever(parts.provider), name="eval-probes")]
             async with asyncio.TaskGroup() as work:
                 for task, kind in todo:
                     work.create_task(one(task, kind))
-            watcher.cancel()
+            for watcher in watchers:
+                watcher.cancel()
     except TimeoutError:  # the tasks in flight were cancelled: they stay to be run
         raise EvalError(f"stopped at the time bound ({duration(opts.max_s or 0)}): "
                         f"{progress.done} of {total} task(s) done; the run stays unfinished, "
