@@ -50,6 +50,11 @@ from kernel.provider import SYSTEM
 MAX_LINE_CHARS = 1 << 20  # one NDJSON line or SSE field
 MAX_REPLY_CHARS = 4 << 20
 MAX_ERROR_CHARS = 2000
+# A reply whose server reports no token counts (llama.cpp's server ignores
+# stream_options.include_usage) is counted by estimate, marked so in its telemetry: the
+# prompt by its characters (governance.routes.deadlines.CHARS_PER_TOKEN), the reply by its
+# streamed text chunks (such a server streams one token a chunk).
+CHARS_PER_TOKEN = 4
 Mode = Literal["RATE_LIMIT", "TIMEOUT", "SERVER_ERROR", "CONNECTION", "CONTENT"]
 
 
@@ -89,6 +94,7 @@ class Tally:
 
     pieces: list[str] = field(default_factory=list)
     chars: int = 0
+    chunks: int = 0  # pieces of text streamed: the reply's tokens, where none are reported
     prompt_tokens: int = 0
     completion_tokens: int = 0
     finish: str = ""
@@ -101,6 +107,15 @@ class Tally:
             raise ProviderFailure(f"the reply passed {MAX_REPLY_CHARS} characters",
                                   "SERVER_ERROR")
         self.pieces.append(text)
+        self.chunks += bool(text)
+
+    def estimate(self, prompt_chars: int) -> dict[str, str]:
+        """Token counts where the server reported none: how each was estimated."""
+        if self.prompt_tokens or self.completion_tokens:
+            return {}
+        self.prompt_tokens = -(-prompt_chars // CHARS_PER_TOKEN)
+        self.completion_tokens = self.chunks + len(self.calls.calls)
+        return {"prompt": f"characters/{CHARS_PER_TOKEN}", "completion": "stream chunks"}
 
     @property
     def text(self) -> str:
@@ -252,7 +267,8 @@ class HttpProvider:
                           "SERVER_ERROR")
             raise self._spent(ProviderFailure(self._scrub(
                 f"{self.name}: {type(exc).__name__}: {exc}"), mode), tally) from None
-        return self._reply(tally, (time.monotonic() - start) * 1000)
+        estimated = tally.estimate(sum(len(m["content"]) for m in messages))
+        return self._reply(tally, (time.monotonic() - start) * 1000, estimated)
 
     # -- the parts ------------------------------------------------------------------------
     async def _request(self, messages: list[dict[str, str]], max_tokens: int,
@@ -314,7 +330,8 @@ class HttpProvider:
         exc.partial_text = tally.text
         return exc
 
-    def _reply(self, tally: Tally, latency_ms: float) -> ModelReply:
+    def _reply(self, tally: Tally, latency_ms: float,
+               estimated: dict[str, str]) -> ModelReply:
         c, text = self.config, tally.text
         cost = (tally.prompt_tokens * c.usd_per_mtok_in
                 + tally.completion_tokens * c.usd_per_mtok_out) / 1e6
@@ -325,6 +342,8 @@ class HttpProvider:
         native = {"native_tool_calls": len(tally.calls.calls)} if tally.calls.calls else {}
         if self.tools_refused:
             native["native_tools_refused"] = self.tools_refused
+        if estimated:  # the server reported no usage: the counts are the daemon's guess
+            native["tokens_estimated"] = estimated
         return ModelReply(text=text, usage=usage,
                           telemetry={"finish_reason": tally.finish[:64], **native,
                                      **tally.extra},

@@ -153,6 +153,9 @@ async def test_an_op_goes_through_llamacpps_server(repo, server):
     assert calls and all(c["ok"] and c["provider"] == BRAIN for c in calls), calls
     assert all(c["model"] == ALIAS and c["reply_text"].strip() for c in calls), calls
     assert {c["op_id"] for c in calls} == {op["op_id"]}
+    # its streams carry no token counts: the ledger holds the daemon's estimate, marked so
+    assert all(c["prompt_tokens"] > 0 and c["completion_tokens"] > 0
+               and c["telemetry"]["tokens_estimated"] for c in calls), calls
 
 
 async def _answered(daemon: Daemon, timeout: float = OP_S) -> dict:
