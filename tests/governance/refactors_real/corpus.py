@@ -142,7 +142,8 @@ def all_refactors() -> list[Refactor]:
 # plain ones (a re.Match and a parser state, a SAX handler holding callbacks, a Duration).
 CI_SAMPLE = ("mistune.abbr_regex_helper", "mistune.table_row_widths_unchecked",
              "isodate.duration_sign_table", "isodate.duration_timedelta_forced",
-             "xmltodict.namespace_early_return", "xmltodict.push_data_parent_path")
+             "xmltodict.namespace_early_return", "xmltodict.push_data_parent_path",
+             "xmltodict.comments_always_stripped")  # a caller's forwarded **kwargs
 
 
 def chosen() -> list[Refactor]:
