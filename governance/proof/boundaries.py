@@ -248,7 +248,11 @@ def _compared(n: ast.AST, flow: _Flow, tables: Mapping[str, object]
         return [(flow.source(codec), list(CODECS))]
     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
             and n.func.id == "isinstance" and n.args:
-        return [(flow.source(n.args[0]), list(TRUTH))]  # a value of each other kind
+        # a value of each other kind; for `isinstance(x, bool)` first both flags (True is
+        # no 1: `force_list=True` means every key, a 1 is tried as a collection)
+        flags = [("value", True), ("value", False)] if len(n.args) > 1 \
+            and isinstance(n.args[1], ast.Name) and n.args[1].id == "bool" else []
+        return [(flow.source(n.args[0]), [*flags, *TRUTH])]
     if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice):
         bounds = [_constant(b, tables) for b in (n.slice.lower, n.slice.upper)]
         lengths = [abs(b) for b in bounds if isinstance(b, int) and not isinstance(b, bool)]

@@ -79,6 +79,9 @@ CASES = {
          ("value", {}), ("value", "x"), ("value", 1))),
     "isinstance: a value of each other kind": (
         "def f(v):\n    return isinstance(v, dict)\n", "v", TRUTH),
+    "isinstance of bool: both flags first (True is no 1)": (
+        "def f(v):\n    if isinstance(v, bool):\n        return v\n", "v",
+        (("value", True), ("value", False), *TRUTH)),
     "a truth test through .get on an item": (
         "def f(token):\n    label = token.get('label')\n    return 1 if label else 2\n",
         "token", tuple(("item", "label", v) for v in TRUTH)),
