@@ -20,8 +20,9 @@ import structlog
 
 from daemon.review_decision import decision_of
 from governance.errors import CommitError
+from governance.git.accept_signal import accept_envelope
 from governance.git.kept_tests import kept_test_of
-from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
+from governance.git.review import ReviewBranches, ReviewItem
 from governance.git.review_causes import ReviewCauses
 from governance.git.review_order import (
     LABELS,

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from governance.errors import CommitError
+from governance.git.accept_signal import accept_envelope
 from governance.git.gitops import GitOps
-from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
+from governance.git.review import ReviewBranches, ReviewItem
 from governance.git.signing import ALLOWED_NAME, commit_env, ensure_key
 from governance.schemas import FileChange, Source, Urgency
 from tests.helpers import commit_files, git

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from governance.git.accept_signal import accept_envelope
 from governance.git.gitops import GitOps
 from governance.git.kept_tests import kept_test_of, kept_tests
-from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
+from governance.git.review import ReviewBranches, ReviewItem
 from governance.phase import Phase
 from governance.phases.deps import PhaseDeps
 from governance.phases.review import accept_refused, retire_review, review_generate

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from governance.fs.rollback import live_sha256
+from governance.git.accept_signal import accept_envelope
 from governance.git.gitops import GitOps
-from governance.git.review import ReviewBranches, ReviewItem, accept_envelope
+from governance.git.review import ReviewBranches, ReviewItem
 from governance.phase import Phase
 from governance.phases.deps import PhaseDeps
 from governance.phases.review import review_generate
