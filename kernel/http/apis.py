@@ -19,14 +19,8 @@ from typing import Any
 import httpx
 
 from kernel import defaults
-from kernel.http.providers import (
-    HttpProvider,
-    HttpProviderConfig,
-    ProviderFailure,
-    Tally,
-    lines,
-    sse,
-)
+from kernel.http.providers import HttpProvider, HttpProviderConfig
+from kernel.http.stream import ProviderFailure, Tally, lines, sse
 from kernel.http.tools import MAX_CALLS, ToolCallError, ToolSpec, anthropic_tools, function_tools
 
 ANTHROPIC_VERSION = "2023-06-01"

@@ -15,7 +15,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from kernel.http.apis import http_provider
-from kernel.http.providers import CHARS_PER_TOKEN
+from kernel.http.stream import CHARS_PER_TOKEN
 from kernel.provider import SYSTEM
 from tests.helpers import http_config
 from tests.local_http import serving
