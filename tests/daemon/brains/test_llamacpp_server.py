@@ -31,11 +31,13 @@ import pytest
 
 from daemon.service import Daemon
 from governance.brains.failback import Health
+from kernel.http.apis import http_provider
 from kernel.plain import embedded_model_path
 from ledger.store import TERMINAL_PHASES
 from tests import litellm_proxy
 from tests.helpers import (
     add_todo_and_commit,
+    http_config,
     running_daemon,
     settings_for,
     wait_for,
@@ -156,6 +158,23 @@ async def test_an_op_goes_through_llamacpps_server(repo, server):
     # its streams carry no token counts: the ledger holds the daemon's estimate, marked so
     assert all(c["prompt_tokens"] > 0 and c["completion_tokens"] > 0
                and c["telemetry"]["tokens_estimated"] for c in calls), calls
+
+
+async def test_a_model_the_server_does_not_list_is_asked_all_the_same(server):
+    """An entry whose `model` is not the server's --model_alias: the server answers, so it
+    is not down (the configuration's to fix, said by its health check), and it answers
+    the call for whatever model is named."""
+    await asyncio.to_thread(server.start)
+    brain = http_provider(http_config(kind="openai", base_url=server.base_url,
+                                      model="smollm2-typo", max_tokens=8))
+    try:
+        health = await brain.health()
+        assert health.healthy and health.model_unlisted, health
+        assert "--model_alias" in health.detail
+        reply = await brain.generate("Say hi.", deadline=time.monotonic() + 120)
+    finally:
+        await brain.aclose()
+    assert reply.text.strip() and reply.telemetry["tokens_estimated"], reply
 
 
 async def _answered(daemon: Daemon, timeout: float = OP_S) -> dict:
