@@ -133,7 +133,7 @@ def missing_tests_text(card: Card) -> str:
     """The card's line of missing tests (without its label)."""
     m = card.missing_tests
     if not m.get("asked"):
-        return "none asked for (no review had a cause a test could decide)"
+        return "none asked for (only a review whose cause a test could decide asks one)"
     return (f"{m.get('proposed', 0)} proposed / {m.get('kept', 0)} kept / "
             f"{m.get('accepted', 0)} accepted, of {m['asked']} asked for (a kept test is "
             "checked to decide its review; accepted: it passes on the maintainer's fix too)")
