@@ -24,9 +24,11 @@ from tools.jail import bwrap_available
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
 
-# an unentered function (cachetools' lock taken once around a miss) and a surviving mutant
-# (sqlparse's `'AS'` compared in upper case): the two kinds of question
-CI_CASES = ("cachetools-902dce4b450e", "sqlparse-111b35cffcfe")
+# one case of the fastest library, an unentered function (cachetools' lock taken once
+# around a miss): 10 to 40 s by the load on two cores. A surviving mutant's question on a
+# real fix is in CI already (test_missing_test_real.py, the same cachetools case as here
+# with OUROBOROS_REAL_HISTORY=all).
+CI_CASES = ("cachetools-902dce4b450e",)
 CASES = sorted(rh.REFUSED) if os.environ.get(rh.ENV_ALL) == "all" else list(CI_CASES)
 
 
