@@ -13,13 +13,14 @@ import decimal
 import itertools
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_values import DIGITS, LONG_TEXT, NUMBER, SKIP, pairs_in, rebuilt
+    from _ouroboros_values import DIGITS, LONG_TEXT, NUMBER, SKIP, Recorder, pairs_in, rebuilt
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle.replay_values import (
         DIGITS,
         LONG_TEXT,
         NUMBER,
         SKIP,
+        Recorder,
         pairs_in,
         rebuilt,
     )
@@ -36,7 +37,8 @@ _EACH = 12  # the elements of a collection a boundary value may go into
 # text, where the function it reaches tests whether a collection is empty: an element
 # left with only its namespace declarations); ["each", v] v as the first element of a
 # list or value of a dict that can hold it (else the value itself, which the code wraps:
-# `value = [value]`), ["key", v] v as a dict's first key (its order kept).
+# `value = [value]`), ["key", v] v as a dict's first key (its order kept); ["call", 0] a
+# callback that records its calls (replay_values.Recorder), where the code calls one.
 
 
 def tagged(value):
@@ -251,4 +253,5 @@ _BUILT = {"value": lambda v, old: v[1],
           "attr": _with_attr,
           "each": lambda v, old: _with_each(old, v[1]),
           "key": lambda v, old: _with_key(old, v[1]),
+          "call": lambda v, old: Recorder(),
           "item": lambda v, old: _with_item(old, v[1], v[2])}

@@ -300,6 +300,8 @@ def distance(value, old):
             if tag == "within":
                 held = bounds.within(value, old) is not bounds.SKIP
                 return abs(len(old) - len(value[1])) if held else math.inf
+            if tag == "call":  # a recorder where a callback (or none) was given
+                return 0 if old is None or callable(old) else 1
             if tag == "unpaired":  # any text holding that many pairs will do
                 return 0 if bounds.unpaired(old, value[1]) is not bounds.SKIP else math.inf
             if tag in ("value", "with", "without"):  # nearest: where it changes the answer

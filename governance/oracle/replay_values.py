@@ -46,6 +46,21 @@ _ZONES = (datetime.timezone.utc, None,  # noqa: UP017 (Python 3.9)
 SKIP = object()  # a boundary value the captured call's kind of value cannot hold
 
 
+class Recorder:
+    """A callback given where the code calls one (`self.postprocessor(path, key, value)`,
+    `item_callback(path, item)`): it writes down what each call was given, as text at the
+    time of the call (a list the code mutates later is read as it was), and answers with
+    its last two arguments (a postprocessor's (key, value); a true answer). The calls are
+    part of the arguments as the call left them, so both trees' are compared."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append(repr((args, sorted(kwargs.items())))[:300])
+        return tuple(args[-2:]) if len(args) > 1 else True
+
+
 # -- values near a value ------------------------------------------------------------------
 
 

@@ -54,6 +54,9 @@ _ORDERS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 # apart: None, the false value of each other kind (0 is not None, '' is no dict), and a true
 # text and number; each placed as it is, whatever the captured call passed there.
 TRUTH: tuple[object, ...] = tuple(("value", v) for v in (None, 0, "", [], {}, "x", 1))
+# A callback the code calls, given one that records what it was called with (the replay
+# runner's Recorder: a postprocessor handed the parent's path instead of the element's).
+CALLBACK: tuple[object, ...] = ("call", 0)
 # A parameter the code encodes or decodes text by (`s.encode(encoding)`, `open(p,
 # encoding=encoding)`) names a codec: one for all text, one for eight bits, one of two
 # bytes a character, one for seven bits.
@@ -220,6 +223,12 @@ def _comparisons(node: ast.AST, flow: _Flow, tables: Mapping[str, object]
             source = flow.source(e)
             if source and _truth(source):
                 found.append((_position(e), source, _truth(source)))
+    tested = {source for _, source, leaves in found if ("value", None) in leaves}
+    for n in ast.walk(node):  # a callback the code calls: a parameter, or an optional one
+        # it holds (`if self.postprocessor is not None: self.postprocessor(...)`)
+        source = flow.source(n.func) if isinstance(n, ast.Call) else None
+        if source and (not source[1] or source in tested):
+            found.append((_position(n), source, [CALLBACK]))
     found.sort(key=lambda f: f[0])
     return [(source, leaves) for _, source, leaves in found]
 

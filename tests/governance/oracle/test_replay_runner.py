@@ -325,6 +325,24 @@ def test_a_keyword_only_kwargs_take_is_passed_by_name() -> None:
     assert _bounded(calls, {"strip_whitespace": [["value", None]]}, limit=2)[0] != made[0]
 
 
+def test_a_callback_is_given_a_recorder_whose_calls_are_compared() -> None:
+    """`postprocessor(path, key, value)` handed the parent's path: the recorder writes down
+    each call as it was (the path is mutated later) and answers with (key, value)."""
+    def walk(items, postprocessor=None):
+        path, out = [], []
+        for key, value in items:
+            path.append(key)
+            out.append(postprocessor(path[:-1], key, value) if postprocessor else (key, value))
+        path.clear()
+        return out
+    made = _bounded(_calls(([[("a", 1), ("b", 2)]], {})), {"postprocessor": [["call", 0]]},
+                    fn=walk, limit=2)
+    recorder = made[0][1]["postprocessor"]
+    assert walk(*made[0][0], postprocessor=recorder) == [("a", 1), ("b", 2)]
+    assert recorder.calls == ["(([], 'a', 1), [])", "((['a'], 'b', 2), [])"]
+    assert rr.canon(recorder) != rr.canon(type(recorder)())  # its calls are compared
+
+
 def test_the_nearest_call_by_length_word_and_attribute() -> None:
     def name_of(text, account=None):
         return text

@@ -100,6 +100,11 @@ CASES = {
         tuple(("each", ("key", t)) for t in TRUTH)),
     "a prefix the caller gives: None and each kind's false value": (
         "def f(ns, prefix):\n    return ns.startswith(prefix)\n", "prefix", TRUTH),
+    "an optional callback the code holds, and one it is given: a recorder": (
+        "def f(self, key, cb):\n    if self.post is not None:\n        key = self.post(key)\n"
+        "    self.push(key)\n    return cb(key)\n", "self",
+        (("attr", "post", ("value", None)), ("attr", "post", ("call", 0)),
+         *(("attr", "post", v) for v in TRUTH[1:]))),
     "a keyword-only parameter": (
         "def f(*, limit=3):\n    return limit != 7\n", "limit",
         (7, 6, 8, ("num", "6.99"), ("num", "7.01"))),
@@ -117,6 +122,10 @@ def test_a_dicts_values_and_keys_looped_over_by_name() -> None:
            "    for k in d.keys():\n        if k:\n            return 2\n"
     assert _found(code)["d"][:4] == (("each", "x"), ("key", ("value", None)), ("each", "X"),
                                      ("key", ("value", 0)))
+
+
+def test_a_callback_given_as_a_parameter_is_a_recorder() -> None:
+    assert _found("def f(xs, cb):\n    return [cb(x) for x in xs]\n")["cb"] == (("call", 0),)
 
 
 def test_a_module_table_read_by_name_gives_each_word_before_any_variant() -> None:

@@ -77,7 +77,7 @@ EXPECTED: dict[str, str | tuple[str, ...]] = {
     "xmltodict.parse_str_utf8": "counterexample",
     "xmltodict.start_element_xmlns_always": "counterexample",
     "xmltodict.comments_always_stripped": "counterexample",
-    "xmltodict.push_data_parent_path": "not shown",
+    "xmltodict.push_data_parent_path": "counterexample",
 }
 
 
