@@ -38,7 +38,7 @@ from tests.governance import real_history as rh
 
 
 def table(runs: list[mt.CaseRun], width: int = 118) -> str:
-    rows = [f"{'case':<25}{'cause':<20}{'proposal':<19}{'verdict':<34}{'s':>5}  ok",
+    rows = [f"{'case':<25}{'cause':<20}{'proposal':<19}{'verdict':<38}{'s':>5}  ok",
             "-" * width]
     for r in runs:
         if r.problem:
@@ -54,7 +54,7 @@ def table(runs: list[mt.CaseRun], width: int = 118) -> str:
 def totals(runs: list[mt.CaseRun]) -> dict[str, int]:
     judged = [j for r in runs for j in r.judged]
     kept = [j for j in judged if j.verdict == "kept"]
-    return {"cases": len(runs), "reached review": sum(not r.problem for r in runs),
+    return {"cases": len(runs), "asked": sum(not r.problem for r in runs),
             "cases with a right test": sum(any(j.proposal == "right" for j in r.judged)
                                            for r in runs),
             "proposals": len(judged), "kept": len(kept),
@@ -62,9 +62,9 @@ def totals(runs: list[mt.CaseRun]) -> dict[str, int]:
             "right ones kept": sum(j.proposal == "right" and j.verdict == "kept"
                                    for j in judged),
             "right ones": sum(j.proposal == "right" for j in judged),
-            "cheating or empty refused": sum(j.proposal != "right" and j.verdict != "kept"
-                                             for j in judged),
-            "cheating or empty": sum(j.proposal != "right" for j in judged),
+            "weak, cheating or empty refused": sum(
+                j.proposal != "right" and j.verdict != "kept" for j in judged),
+            "weak, cheating or empty": sum(j.proposal != "right" for j in judged),
             "not as expected": sum(not j.as_expected for j in judged)}
 
 
