@@ -214,11 +214,12 @@ def report_text(report: Report) -> str:
     lines += [f"  {p}" for p in report.problems[:200]]
     if len(report.problems) > 200:
         lines.append(f"  ... and {len(report.problems) - 200} more")
+    width = max(map(len, TABLES))
     for table in TABLES:
         if table in report.heads:
             h = report.heads[table]
             moved = report.archived.get(table)
-            lines.append(f"  {table:<12} {report.rows[table]:>7} rows  head row {h.rowid} "
+            lines.append(f"  {table:<{width}} {report.rows[table]:>7} rows  head row {h.rowid} "
                          f"{h.hash[:16]}" + (f"  ({moved} in archive segments)" if moved
                                              else ""))
     if report.segments:
