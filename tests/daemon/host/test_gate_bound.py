@@ -174,7 +174,10 @@ async def test_a_running_op_waiting_for_the_host_takes_the_pass(tmp_path):
     assert handle.waits is None and b.idled == ["idle"]
 
 
-async def test_a_background_run_has_its_own_pass_and_no_op_waits_behind_it(tmp_path):
+async def test_a_background_run_has_its_own_pass_first_and_no_op_waits_behind_it(tmp_path):
+    """The intake's run (the suite profile's, which finds the failing tests) gets its pass
+    at half the bound, so what it finds is queued before the ops' pass is offered; an op
+    whose pass is due while it still runs does not wait for it."""
     b = bench(tmp_path)
     await b.at(0)
     inside, done = asyncio.Event(), asyncio.Event()
@@ -185,11 +188,13 @@ async def test_a_background_run_has_its_own_pass_and_no_op_waits_behind_it(tmp_p
             await done.wait()
 
     run = asyncio.create_task(profile_run())
-    await b.at(599)
+    await b.at(299)
     assert not inside.is_set()
-    await b.at(600)
+    await b.at(300)
     await asyncio.wait_for(inside.wait(), 5)
     assert b.gate.background.holder == "the suite profile #1"
+    assert not b.gate.admits()  # the ops' pass is not due yet
+    await b.at(600)
     assert b.gate.admits() and await b.gate.take("op-1")  # the op's pass is its own
     done.set()
     await asyncio.wait_for(run, 5)
