@@ -6,12 +6,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from daemon.config.settings import load_settings
 from daemon.eval import card as cards
-from daemon.eval import records
+from daemon.eval import kept_test, records
+from daemon.eval import settings as eval_settings
 from daemon.eval.records import Run, RunSpec
 from daemon.eval.render import card_text
 from daemon.eval.result import TaskResult, Verdict, missing_test_of
+from daemon.eval.suite import Suite
+from daemon.eval.task import Task
 from governance.proof import test_proposal as tp
+from tests.helpers import commit_files, git
+from tools.jail import bwrap_available
 
 CAUSE = tp.Cause(tp.CauseKind.SURVIVING_MUTANT, "shop/top.py", 2, "`3` to `4`")
 
@@ -92,3 +100,39 @@ def test_the_card_says_the_missing_tests() -> None:
         in text, text
     none = Run("ev-2", "2026-01-01", RunSpec(brain="kernel", kinds=["repair"]), {}, RESULTS[-2:])
     assert "none asked for" in card_text(cards.build(none, []))
+
+
+BASE = {"calc/__init__.py": "", "calc/top.py": "def top(xs):\n    return xs\n",
+        "tests/test_top.py": "from calc.top import top\n\n\ndef test_top():\n"
+                             "    assert len(top([1, 2, 3, 4, 5])) <= 5\n"}
+KEPT_TEST = "from calc.top import top\n\n\ndef test_top_three():\n" \
+            "    assert top([1, 2, 3, 4, 5]) == [1, 2, 3]\n"
+
+
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+@pytest.mark.parametrize(("brain_fix", "maintainer_fix", "want"), [
+    ("xs[:3]", "xs[:3]", True),  # the kept test asks for what the maintainer wanted
+    ("xs[:3]", "xs[:4]", False)])  # it asks for the brain's choice, not the maintainer's
+async def test_a_kept_test_is_accepted_when_it_passes_on_the_maintainers_fix(
+        tmp_path: Path, brain_fix: str, maintainer_fix: str, want: bool) -> None:
+    repo = commit_files(tmp_path / "repo", BASE)
+    parent = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", "ouroboros/tests/op-1")
+    (repo / "calc" / "top.py").write_text(f"def top(xs):\n    return {brain_fix}\n")
+    (repo / "tests" / "test_top_three.py").write_text(KEPT_TEST)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the change, then its kept test")
+    task = Task(id=parent[:12], sha=parent, parent=parent, date="2024-01-01", subject="top",
+                message="top three", tests={},
+                fix={"calc/top.py": f"def top(xs):\n    return {maintainer_fix}\n"},
+                fail_to_pass=["tests/test_top.py::test_top"], pass_to_pass=[], runs=2,
+                suite_s=1.0)
+    found = missing_test_of(_row(tp.Verdict.KEPT, branch="ouroboros/tests/op-1"))
+    assert found is not None
+    found = found.model_copy(update={"tests": ["tests/test_top_three.py::test_top_three"]})
+    settings = eval_settings.for_brain(load_settings(repo), "replay:fix", None)
+    suite = Suite(settings, tmp_path / "state", None, 120.0)
+    assert await kept_test.accepted(suite, task, repo, tmp_path / "work", found) is want
+    refused = missing_test_of(_row(tp.Verdict.KILLS_NOTHING))
+    assert refused is not None
+    assert await kept_test.accepted(suite, task, repo, tmp_path / "work", refused) is None
