@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from daemon.eval.card import Card
+from daemon.eval.card import Card, missing_tests_text
 from daemon.eval.records import Run
 from daemon.eval.render import ROWS, clip, duration, friction_line, spend_text, why_text
 from daemon.eval.result import Verdict
@@ -97,6 +97,7 @@ def numbers(card: Card) -> str:
     per = spend_text(card.per_correct, model) if card.per_correct else "no correct change"
     extra = [("postmortem by reason", reasons),
              ("deadline misses", f"{card.deadline_misses} model call(s) cut off"),
+             ("missing tests", missing_tests_text(card)),
              ("friction", friction_line(card).removeprefix("friction").strip()),
              ("per correct change", per), ("in all", spend_text(card.total, model))]
     if card.by_date:

@@ -12,6 +12,7 @@ from daemon.config.settings import load_settings
 from daemon.eval import card as cards
 from daemon.eval import kept_test, records
 from daemon.eval import settings as eval_settings
+from daemon.eval.page import page
 from daemon.eval.records import Run, RunSpec
 from daemon.eval.render import card_text
 from daemon.eval.result import TaskResult, Verdict, missing_test_of
@@ -136,3 +137,9 @@ async def test_a_kept_test_is_accepted_when_it_passes_on_the_maintainers_fix(
     refused = missing_test_of(_row(tp.Verdict.KILLS_NOTHING))
     assert refused is not None
     assert await kept_test.accepted(suite, task, repo, tmp_path / "work", refused) is None
+
+
+def test_the_page_says_the_missing_tests() -> None:
+    run = Run("ev-1", "2026-01-01T00:00:00", RunSpec(brain="kernel", kinds=["repair"]),
+              {}, RESULTS)
+    assert "4 proposed / 2 kept / 1 accepted" in page(cards.build(run, []), [run])
