@@ -21,6 +21,7 @@ from daemon.status.text import status_text
 from tests.daemon.host.host_tree import idle_laptop
 from tests.helpers import (
     add_todo_and_commit,
+    git,
     running_daemon,
     settings_for,
     todo_script,
@@ -119,3 +120,40 @@ async def test_short_memory_keeps_the_op_waiting_past_the_bound(repo, short_tmp)
         [op, *_] = await wait_terminal(d)
         assert op["phase"] == "COMPLETE" and d.host.waiting
     assert "the host gate's bound applies again" in _host_notes(daemon)
+
+
+BROKEN_ADD = {  # a human's commit before the daemon starts: a bug and the test that shows it
+    "calc/core.py": "def add(a, b):\n    return a + b + (a == 2)\n",
+    "tests/test_core.py": "from calc.core import add\n\n\ndef test_add_carries():\n"
+                          "    assert add(2, 2) == 4\n",
+    "calc/notes.py": "def tidy(x):\n    # TODO: strip the whitespace\n    return x\n",
+}
+FIRST_LOOK_BOUND_S = 40.0  # the intake's pass at 20 s: a loaded box's two jailed suite runs
+
+
+@pytest.mark.slow
+async def test_a_failing_test_found_at_start_gets_the_first_op_on_the_bound(repo, short_tmp):
+    """The first hour on a busy box (issue 43): a TODO is queued at start, the failing test
+    only once the suite profile's run has found it; the intake's pass comes at half the
+    bound, so the ops' pass goes to the failing test (the more urgent), within the bound."""
+    for path, text in BROKEN_ADD.items():
+        (repo / path).write_text(text)
+    git(repo, "add", *BROKEN_ADD)
+    git(repo, "commit", "-q", "-m", "add carries (broken)")
+    tree = idle_laptop(short_tmp / "host").load(3.9).memory(8000)
+    # a brain is needed for an op to start; what it answers does not matter here
+    settings = settings_for(todo_script(short_tmp / "s.jsonl"),
+                            health={"enabled": True, "poll_s": 0.05,
+                                    "max_wait_s": FIRST_LOOK_BOUND_S},
+                            proof={"profile_timeout_s": 60.0, "profile_poll_s": 0.05})
+    daemon = Daemon(repo, settings, host=tree.reader())
+    async with running_daemon(repo, settings, daemon) as d:
+        since = d.host.since
+        await wait_for(lambda: d.ops, timeout=FIRST_LOOK_BOUND_S + 30, what="the first op")
+        started = time.time()
+        [handle] = d.ops.values()
+        queued = [e["source"] for e in d.queue.snapshot()]
+    assert handle.ctx.envelope.source == "test_failure", (handle.ctx.envelope.goal, queued)
+    assert "tests/test_core.py::test_add_carries" in handle.ctx.envelope.goal
+    assert "todo_scanner" in queued  # the TODO was queued first and waits its turn
+    assert started <= since + FIRST_LOOK_BOUND_S + 5
