@@ -294,7 +294,10 @@ class Daemon:
         """Entry point for every sensor: queue the envelope (dedup, WAL)."""
         assert self.queue is not None
         accepted = await self.queue.put(envelope)
-        log.info("signal", source=envelope.source, goal=envelope.goal[:120], queued=accepted)
+        # a sensor finding again what is queued, running or held back is no news: the
+        # periodic scans printed the same TODO line every five minutes (docs/getting-started.md)
+        (log.info if accepted else log.debug)("signal", source=envelope.source,
+                                              goal=envelope.goal[:120], queued=accepted)
         return accepted
 
     async def cost_today(self) -> float:
