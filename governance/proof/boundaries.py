@@ -12,8 +12,9 @@ each codec it names (`s.encode(x)`, `encoding=x`), and `if not x: x = 'utf-8'` (
 for the constant), where the parameter reaches it directly, through `len()`, an attribute,
 an item (`.get(k)` too), a conversion (`int`, `str`, `Decimal`...), a text method (`strip`,
 `upper`...), a regular expression's group (a number written inside the text:
-`int(m.group(1)) > 12`), or through locals assigned from such expressions, in source order
-(so chains of them).
+`int(m.group(1)) > 12`), a loop over its elements or keys, or through locals assigned from
+such expressions, in source order (so chains of them: governance.proof.value_flow). A
+callback the code calls (a parameter, or an optional one it holds) gets CALLBACK.
 
 The values (`Boundary`): a number: the constant, one either side, a cent either side (the
 runner keeps a captured int's type and drops what an int cannot hold); a word: the word,
@@ -38,17 +39,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import zip_longest
 
+from governance.proof.value_flow import Flow, Source, Step, constant, literal, position
+
 Boundary = tuple[str, tuple[object, ...]]  # (parameter, values nearest first)
-Step = tuple[object, ...]  # ("attr", name) | ("item", key) | ("len",) | ("digits",)
-# | ("each",) (an element of a list, a value of a dict) | ("key",) (a dict's key)
-Source = tuple[str, tuple[Step, ...]]  # a parameter, and the way from it to a value
 
 MAX_PARAMS, MAX_VALUES = 8, 24
-_CONVERSIONS = frozenset({"int", "float", "str", "Decimal", "abs", "round", "list", "tuple",
-                          "sorted", "set", "frozenset"})
-_TEXT_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "title",
-                           "capitalize"})
-_MATCHES = frozenset({"match", "fullmatch", "search"})
 _ORDERS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 # What a truth test (`if x:`, `not x`, `x or y`), `x is None` or `isinstance(x, T)` tells
 # apart: None, the false value of each other kind (0 is not None, '' is no dict), and a true
@@ -71,7 +66,7 @@ def boundaries(defs: Sequence[ast.AST], tables: Mapping[str, object] | None = No
     groups: dict[str, list[list[object]]] = {}
     try:
         for node in defs:
-            flow = _Flow(node)
+            flow = Flow(node)
             for (param, path), leaves in _comparisons(node, flow, tables or {}):
                 groups.setdefault(param, []).append([_wrapped(path, v) for v in leaves
                                                      if _fits(path, v)])
@@ -95,122 +90,11 @@ def module_tables(text: str) -> dict[str, object]:
                 for a in s.body:
                     if isinstance(a, ast.Assign) and len(a.targets) == 1 \
                             and isinstance(a.targets[0], ast.Name):
-                        found.setdefault(a.targets[0].id, []).append(_literal(a.value))
+                        found.setdefault(a.targets[0].id, []).append(literal(a.value))
     return {name: vs[0] for name, vs in found.items() if len(vs) == 1 and vs[0] is not None}
 
 
-def _literal(node: ast.AST) -> object:
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-            and node.func.id in ("frozenset", "set", "tuple") and len(node.args) == 1:
-        node = node.args[0]
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-        return None
-
-
-class _Flow:
-    """Which parameter an expression's value comes from, and the way there: the def's
-    parameters, and the locals assigned (or looped over) from them, in source order."""
-
-    def __init__(self, node: ast.AST):
-        a = node.args  # type: ignore[attr-defined]
-        self.params = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
-        self.locals: dict[str, Source] = {}
-        binds = [n for n in ast.walk(node) if isinstance(n, ast.Assign | ast.AnnAssign
-                                                         | ast.NamedExpr | ast.For
-                                                         | ast.comprehension)]
-        for n in sorted(binds, key=_position):
-            target = n.targets[0] if isinstance(n, ast.Assign) else n.target
-            for name, found in self._bound(n, target):
-                if found and isinstance(name, ast.Name) and name.id not in self.params:
-                    self.locals.setdefault(name.id, found)
-
-    def _bound(self, n: ast.AST, target: ast.AST) -> list[tuple[ast.AST, Source | None]]:
-        """The names an assignment or a loop binds, each with where its value comes from."""
-        if isinstance(n, ast.For | ast.comprehension):
-            looped = self._looped(target, n.iter)
-            if looped is not None:
-                return looped
-            return [(target, _then(self.source(n.iter), ("item", 0)))]  # the first item
-            # stands for all
-        value = n.value  # type: ignore[attr-defined]
-        pairs = zip(target.elts, value.elts, strict=True) if isinstance(target, ast.Tuple) \
-            and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) \
-            else [(target, value)]  # `hour, minute = int(a), int(b)`: each its own
-        return [(name, self.source(expr)) for name, expr in pairs]
-
-    def _looped(self, target: ast.AST, it: ast.AST) -> list[tuple[ast.AST, Source | None]] | None:
-        """A loop over a collection's elements: `for i, x in enumerate(xs)` (x: each of
-        xs), `for k, v in d.items()` (k: a key of d, v: each of its values), `for v in
-        d.values()`, `for k in d.keys()`; None for any other loop."""
-        if not isinstance(it, ast.Call):
-            return None
-        how = it.func.id if isinstance(it.func, ast.Name) else \
-            it.func.attr if isinstance(it.func, ast.Attribute) else None
-        pair = isinstance(target, ast.Tuple) and len(target.elts) == 2
-        if how == "enumerate" and it.args and pair:
-            return [(target.elts[1], _then(self.source(it.args[0]), ("each",)))]
-        if not isinstance(it.func, ast.Attribute) or it.args:
-            return None
-        inner = self.source(it.func.value)
-        if how == "items" and pair:
-            return [(target.elts[0], _then(inner, ("key",))),
-                    (target.elts[1], _then(inner, ("each",)))]
-        if how in ("values", "keys") and not pair:
-            return [(target, _then(inner, ("each",) if how == "values" else ("key",)))]
-        return None
-
-    def source(self, e: ast.AST | None) -> Source | None:
-        if isinstance(e, ast.Name):
-            return (e.id, ()) if e.id in self.params else self.locals.get(e.id)
-        if isinstance(e, ast.Attribute):
-            return _then(self.source(e.value), ("attr", e.attr))
-        if isinstance(e, ast.Subscript):
-            if isinstance(e.slice, ast.Slice):
-                return self.source(e.value)  # a slice of it: near enough to what it holds
-            return _then(self.source(e.value), _item(_constant(e.slice, {})))
-        if isinstance(e, ast.BoolOp) and isinstance(e.op, ast.Or):  # `m.group(2) or 0`
-            return next(filter(None, map(self.source, e.values)), None)
-        return self._through_call(e) if isinstance(e, ast.Call) else None
-
-    def _through_call(self, e: ast.Call) -> Source | None:
-        name = e.func.id if isinstance(e.func, ast.Name) else \
-            e.func.attr if isinstance(e.func, ast.Attribute) else None
-        if name == "len" and isinstance(e.func, ast.Name) and e.args:
-            return _then(self.source(e.args[0]), ("len",))
-        if name in _CONVERSIONS and e.args:
-            return self.source(e.args[0])
-        if isinstance(e.func, ast.Attribute) and name in _TEXT_METHODS:
-            return self.source(e.func.value)
-        if isinstance(e.func, ast.Attribute) and name == "get" and e.args:
-            return _then(self.source(e.func.value), _item(_constant(e.args[0], {})))
-        if isinstance(e.func, ast.Attribute) and name in _MATCHES and e.args:
-            # `PATTERN.match(text)` or `re.match(pattern, text)`: what its groups read
-            # (`int(m.group(1))`) is a number inside the text
-            text = e.args[1] if len(e.args) > 1 and isinstance(e.func.value, ast.Name) \
-                and e.func.value.id == "re" else e.args[0]
-            return _then(self.source(text), ("digits",))
-        if isinstance(e.func, ast.Attribute) and name == "group":
-            return self.source(e.func.value)
-        return None
-
-
-def _then(inner: Source | None, step: Step | None) -> Source | None:
-    """The way to `inner`, one step further."""
-    return None if inner is None or step is None else (inner[0], (*inner[1], step))
-
-
-def _item(key: object) -> Step | None:
-    return ("item", key) if isinstance(key, int | str) and not isinstance(key, bool) else None
-
-
-def _position(n: ast.AST) -> tuple[int, int]:
-    at = n if hasattr(n, "lineno") else n.target  # a comprehension has no position
-    return at.lineno, at.col_offset
-
-
-def _comparisons(node: ast.AST, flow: _Flow, tables: Mapping[str, object]
+def _comparisons(node: ast.AST, flow: Flow, tables: Mapping[str, object]
                  ) -> Iterable[tuple[Source, list[object]]]:
     """(where a parameter's value is compared, the leaf values at and beside the constant),
     in source order; a truth test's values after a comparison's at the same place."""
@@ -218,22 +102,22 @@ def _comparisons(node: ast.AST, flow: _Flow, tables: Mapping[str, object]
     for n in ast.walk(node):
         for source, leaves in _compared(n, flow, tables):
             if source and leaves:
-                found.append((_position(n), source, leaves))
+                found.append((position(n), source, leaves))
         for e in _tested(n):
             source = flow.source(e)
             if source and _truth(source):
-                found.append((_position(e), source, _truth(source)))
+                found.append((position(e), source, _truth(source)))
     tested = {source for _, source, leaves in found if ("value", None) in leaves}
     for n in ast.walk(node):  # a callback the code calls: a parameter, or an optional one
         # it holds (`if self.postprocessor is not None: self.postprocessor(...)`)
         source = flow.source(n.func) if isinstance(n, ast.Call) else None
         if source and (not source[1] or source in tested):
-            found.append((_position(n), source, [CALLBACK]))
+            found.append((position(n), source, [CALLBACK]))
     found.sort(key=lambda f: f[0])
     return [(source, leaves) for _, source, leaves in found]
 
 
-def _compared(n: ast.AST, flow: _Flow, tables: Mapping[str, object]
+def _compared(n: ast.AST, flow: Flow, tables: Mapping[str, object]
               ) -> list[tuple[Source | None, list[object]]]:
     if isinstance(n, ast.If) and (fallback := _fallback(n, tables)) is not None:
         return [(flow.source(fallback[0]), _leaves([fallback[1]]))]
@@ -243,7 +127,7 @@ def _compared(n: ast.AST, flow: _Flow, tables: Mapping[str, object]
                 for pair in _pair(op, a, b, flow, tables)]
     if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.args \
             and n.func.attr in ("startswith", "endswith"):
-        words = _constant(n.args[0], tables)
+        words = constant(n.args[0], tables)
         words = words if isinstance(words, tuple) else (words,)
         # a prefix the caller gives (`ns.startswith(attr_prefix)`): what `ns[:1] ==
         # attr_prefix` tells apart from it, None and each kind's false value
@@ -263,7 +147,7 @@ def _compared(n: ast.AST, flow: _Flow, tables: Mapping[str, object]
             and isinstance(n.args[1], ast.Name) and n.args[1].id == "bool" else []
         return [(flow.source(n.args[0]), [*flags, *TRUTH])]
     if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice):
-        bounds = [_constant(b, tables) for b in (n.slice.lower, n.slice.upper)]
+        bounds = [constant(b, tables) for b in (n.slice.lower, n.slice.upper)]
         lengths = [abs(b) for b in bounds if isinstance(b, int) and not isinstance(b, bool)]
         source = flow.source(n.value)
         return [(source and (source[0], (*source[1], ("len",))), _numbers(lengths))]
@@ -284,7 +168,7 @@ def _fallback(n: ast.If, tables: Mapping[str, object]) -> tuple[ast.Name, object
     if not isinstance(test, ast.Name) or not isinstance(first, ast.Assign) \
             or [getattr(t, "id", None) for t in first.targets] != [test.id]:
         return None
-    value = _constant(first.value, tables)
+    value = constant(first.value, tables)
     return (test, value) if value is not None else None
 
 
@@ -316,15 +200,15 @@ def _truth(source: Source) -> list[object]:
     return [0, 1] if last == ("len",) else [] if last == ("digits",) else list(TRUTH)
 
 
-def _pair(op: ast.cmpop, a: ast.AST, b: ast.AST, flow: _Flow,
+def _pair(op: ast.cmpop, a: ast.AST, b: ast.AST, flow: Flow,
           tables: Mapping[str, object]) -> list[tuple[Source | None, list[object]]]:
     if isinstance(op, ast.In | ast.NotIn):
-        held = _constant(b, tables)
+        held = constant(b, tables)
         if isinstance(held, str):  # `c in "'\""`: each character; a long text as itself
             held = tuple(held) if len(held) <= 8 else (held,)
         if isinstance(held, tuple | list | set | frozenset | dict):
             return [(flow.source(a), _leaves(_sorted(held)))]
-        word = _constant(a, tables)  # `"@" in email`, `"day" in groups`: the word alone,
+        word = constant(a, tables)  # `"@" in email`, `"day" in groups`: the word alone,
         # and the captured text or dict with it added and without it
         return [(flow.source(b), _held(word))] if isinstance(word, str) else []
     if isinstance(op, ast.Is | ast.IsNot) and any(
@@ -334,7 +218,7 @@ def _pair(op: ast.cmpop, a: ast.AST, b: ast.AST, flow: _Flow,
     if not isinstance(op, _ORDERS):
         return []
     for subject, other in ((a, b), (b, a)):
-        value = _constant(other, tables)
+        value = constant(other, tables)
         if value is not None:
             return [(flow.source(subject), _leaves([value]))]
     return []
@@ -344,26 +228,6 @@ def _sorted(held: Iterable[object]) -> list[object]:
     """A table's values in a fixed order (a set's is no order; a tuple's is the code's)."""
     items = list(held)
     return items if isinstance(held, tuple | list | dict) else sorted(items, key=repr)
-
-
-def _constant(e: ast.AST | None, tables: Mapping[str, object]) -> object:
-    """The value of a constant expression: a literal, `-n`, `Decimal("0.5")` (as a Decimal),
-    a name the module binds to a literal; None for anything else."""
-    if isinstance(e, ast.Name):
-        return tables.get(e.id)
-    if isinstance(e, ast.Attribute) and e.attr.isupper():  # `self.LIMIT`: a class's table
-        return tables.get(e.attr)
-    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name | ast.Attribute) \
-            and getattr(e.func, "id", getattr(e.func, "attr", "")) == "Decimal" \
-            and len(e.args) == 1 and isinstance(e.args[0], ast.Constant):
-        with contextlib.suppress(InvalidOperation, TypeError, ValueError):
-            return Decimal(str(e.args[0].value))
-        return None
-    if e is None or (isinstance(e, ast.Constant) and (e.value is None
-                                                     or isinstance(e.value, bool))):
-        return None
-    value = _literal(e)
-    return None if isinstance(value, bool) else value
 
 
 def _leaves(values: Iterable[object]) -> list[object]:
