@@ -1,7 +1,8 @@
 """Boundary values built on a captured argument, for the replay runner's boundary stage
 (governance.oracle.replay_inputs): `applied` builds a boundary value (governance.proof.
 boundaries; a caller's carried values, governance.proof.callers) on the value a captured
-call passed there, as that kind of value, or SKIP where it cannot hold it.
+call passed there, as that kind of value, or SKIP where it cannot hold it; `distance`
+says how far a captured value is from one (the nearest call gets it).
 
 Copied into a run's private plugin directory as `_ouroboros_bounds` (governance.oracle.
 run_dir) beside the runner, and imported there before the tree under test is on sys.path:
@@ -11,6 +12,7 @@ it imports only the standard library and its sibling, and runs on Python 3.9 and
 import copy
 import decimal
 import itertools
+import math
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_values import DIGITS, LONG_TEXT, NUMBER, SKIP, Recorder, pairs_in, rebuilt
@@ -26,6 +28,7 @@ except ImportError:  # imported by the daemon's own code and tests
     )
 
 _EACH = 12  # the elements of a collection a boundary value may go into
+_GUESSED, _TRUE_KEY = 2, 4  # a distance's part for an element guessed, a key that is true
 
 # A boundary value is a number, a word, or tagged with the way from the parameter to it:
 # ["num", "99.99"], ["len", n], ["digits", n], ["attr", name, v], ["item", key, v] (JSON
@@ -239,6 +242,58 @@ def _without(old, word):
         built = rebuilt(old, items)
         return SKIP if built is None else built
     return SKIP
+
+
+def distance(value, old):
+    """How far a captured value is from a boundary value: the nearest call gets it."""
+    try:
+        if tagged(value):
+            tag = value[0]
+            if tag == "num":
+                return _gap(decimal.Decimal(value[1]), old)
+            if tag == "len":
+                return abs(len(old) - value[1])
+            if tag == "digits":
+                return min(abs(int(m.group()) - value[1]) for m in numbers_of(old))
+            if tag == "within":
+                held = within(value, old) is not SKIP
+                return abs(len(old) - len(value[1])) if held else math.inf
+            if tag == "call":  # a recorder where a callback (or none) was given
+                return 0 if old is None or callable(old) else 1
+            if tag == "unpaired":  # any text holding that many pairs will do
+                return 0 if unpaired(old, value[1]) is not SKIP else math.inf
+            if tag in ("value", "with", "without"):  # nearest: where it changes the answer
+                # to the test (a false value where a true one was, a word where none was)
+                changes = bool(value[1]) != bool(old) if tag == "value" else \
+                    (value[1] in old) == (tag == "without")
+                return 0 if changes else 1
+            if tag == "each":  # the element it goes into; a guessed one (the value
+                # itself, which the code may wrap in a list) is further
+                where, element = each_place(old, value[1])
+                return distance(value[1], element) + (_GUESSED if where is SELF else 0)
+            if tag == "key":  # a test of a key's truth decides where a key is false (the
+                # empty prefix of a default namespace): a dict holding one is nearest
+                first = next(iter(old))
+                return distance(value[1], first) + (_TRUE_KEY if first else 0)
+            inner = vars(old)[value[1]] if tag == "attr" else old[value[1]]
+            return distance(value[-1], inner)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _gap(decimal.Decimal(value), old)
+        if isinstance(value, str) and isinstance(old, str):  # one holding the word first
+            held = value.strip().lower() in old.lower()
+            return (0 if held else LONG_TEXT) + abs(len(old) - len(value))
+    except Exception:
+        pass
+    return math.inf
+
+
+def _gap(d, old):
+    if isinstance(old, str) and NUMBER.fullmatch(old.strip()):
+        old = decimal.Decimal(old.strip())
+    if isinstance(old, bool) or not isinstance(old, (int, float, decimal.Decimal)):
+        return math.inf
+    gap = float(abs(decimal.Decimal(old) - d))
+    return gap if gap == gap else math.inf  # a NaN is no nearer than anything
 
 
 # How a tagged boundary value is built on the captured value `old`.

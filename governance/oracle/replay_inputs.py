@@ -23,10 +23,8 @@ further values of the arguments passed alike. Both trees get the same inputs.
 """
 
 import contextlib
-import decimal
 import inspect
 import itertools
-import math
 import pickle
 
 try:  # in the jail: beside the runner, in the run's plugin directory
@@ -193,7 +191,6 @@ def _round_robin(iterables):
 
 _BOUND_FIRST, _BOUND_OTHERS = 3, 8  # a parameter's values paired with another's first ones
 _WAYS = ("attr", "item", "each", "key")  # the tags of a way into a value
-_GUESSED, _TRUE_KEY = 2, 4  # a distance's part for an element guessed, a key that is true
 _SHAPES = 4  # captured calls of distinct shapes a boundary value is placed on
 
 
@@ -251,7 +248,7 @@ def _placements(decoded, name, where, value, spread=1):
     for i, call in enumerate(decoded):
         slot = _slot(call, name, where)
         if slot is not None:
-            gaps.append((distance(value, _value_at(call, slot)), i, slot))
+            gaps.append((bounds.distance(value, _value_at(call, slot)), i, slot))
     out, shapes = [], set()
     for _, i, slot in sorted(gaps, key=lambda g: g[:2]):
         shape = (_shape(_value_at(decoded[i], slot)), _truths(decoded[i], slot))
@@ -284,58 +281,6 @@ def _truth_value(value):
     while isinstance(value, (list, tuple)) and len(value) >= 2 and value[0] in _WAYS:
         value = value[-1]
     return isinstance(value, (list, tuple)) and len(value) == 2 and value[0] == "value"
-
-
-def distance(value, old):
-    """How far a captured value is from a boundary value: the nearest call gets it."""
-    try:
-        if bounds.tagged(value):
-            tag = value[0]
-            if tag == "num":
-                return _gap(decimal.Decimal(value[1]), old)
-            if tag == "len":
-                return abs(len(old) - value[1])
-            if tag == "digits":
-                return min(abs(int(m.group()) - value[1]) for m in bounds.numbers_of(old))
-            if tag == "within":
-                held = bounds.within(value, old) is not bounds.SKIP
-                return abs(len(old) - len(value[1])) if held else math.inf
-            if tag == "call":  # a recorder where a callback (or none) was given
-                return 0 if old is None or callable(old) else 1
-            if tag == "unpaired":  # any text holding that many pairs will do
-                return 0 if bounds.unpaired(old, value[1]) is not bounds.SKIP else math.inf
-            if tag in ("value", "with", "without"):  # nearest: where it changes the answer
-                # to the test (a false value where a true one was, a word where none was)
-                changes = bool(value[1]) != bool(old) if tag == "value" else \
-                    (value[1] in old) == (tag == "without")
-                return 0 if changes else 1
-            if tag == "each":  # the element it goes into; a guessed one (the value
-                # itself, which the code may wrap in a list) is further
-                where, element = bounds.each_place(old, value[1])
-                return distance(value[1], element) + (_GUESSED if where is bounds.SELF else 0)
-            if tag == "key":  # a test of a key's truth decides where a key is false (the
-                # empty prefix of a default namespace): a dict holding one is nearest
-                first = next(iter(old))
-                return distance(value[1], first) + (_TRUE_KEY if first else 0)
-            inner = vars(old)[value[1]] if tag == "attr" else old[value[1]]
-            return distance(value[-1], inner)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return _gap(decimal.Decimal(value), old)
-        if isinstance(value, str) and isinstance(old, str):  # one holding the word first
-            held = value.strip().lower() in old.lower()
-            return (0 if held else vals.LONG_TEXT) + abs(len(old) - len(value))
-    except Exception:
-        pass
-    return math.inf
-
-
-def _gap(d, old):
-    if isinstance(old, str) and vals.NUMBER.fullmatch(old.strip()):
-        old = decimal.Decimal(old.strip())
-    if isinstance(old, bool) or not isinstance(old, (int, float, decimal.Decimal)):
-        return math.inf
-    gap = float(abs(decimal.Decimal(old) - d))
-    return gap if gap == gap else math.inf  # a NaN is no nearer than anything
 
 
 def _shape(value, depth=0):
