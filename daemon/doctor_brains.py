@@ -14,26 +14,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from daemon.config import locate
-from daemon.control.client import ControlClient
-from daemon.errors import ConfigError, DaemonNotRunning
+from daemon.doctor_ask import running_section
 from daemon.status.outage_text import down_line
 
 Found = tuple[str, str, str, str]  # (name, "ok" | "warn", detail, fix)
-ASK_TIMEOUT_S = 3.0
 
 
 def brains_down(repo: Path, config: Path | None,
                 environ: Mapping[str, str]) -> list[Mapping[str, Any]] | None:
     """The running daemon's brains that are down ([] for none), None when no daemon
     answers or it has no failback chain."""
-    try:
-        sock = locate.control_socket(repo, config, environ)
-        reply = ControlClient(sock, timeout_s=ASK_TIMEOUT_S).request("status")
-    except (DaemonNotRunning, ConfigError, OSError, ValueError):
-        return None
-    data = reply.get("data") if isinstance(reply, dict) else None
-    failback = data.get("failback") if isinstance(data, dict) else None
+    failback = running_section(repo, config, environ, "failback")
     down = failback.get("down") if isinstance(failback, dict) else None
     return [b for b in down if isinstance(b, dict)] if isinstance(down, list) else None
 

@@ -18,14 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from daemon.config import locate
 from daemon.config.health import HealthSection
-from daemon.control.client import ControlClient
-from daemon.errors import ConfigError, DaemonNotRunning
+from daemon.doctor_ask import running_section
 from daemon.host.health import HostReader, HostReading
 
 Found = tuple[str, str, str, str]  # (name, "ok" | "warn", detail, fix)
-ASK_TIMEOUT_S = 3.0  # a daemon busy loading its model still answers `status` at once
 RAISE_FIX = ("to let work run at this load, raise health.max_load_share above {need:.2f} "
              "(the 15-minute load / cores); or lower health.max_wait_s so the bound runs an "
              "op sooner; health.enabled = false lifts the gate")
@@ -87,13 +84,7 @@ def daemon_check(host: Mapping[str, Any]) -> Found:
 def running_host(repo: Path, config: Path | None,
                  environ: Mapping[str, str]) -> Mapping[str, Any] | None:
     """The running daemon's host snapshot (daemon.host.gate), None when none answers."""
-    try:
-        sock = locate.control_socket(repo, config, environ)
-        reply = ControlClient(sock, timeout_s=ASK_TIMEOUT_S).request("status")
-    except (DaemonNotRunning, ConfigError, OSError, ValueError):
-        return None
-    data = reply.get("data") if isinstance(reply, dict) else None
-    host = data.get("host") if isinstance(data, dict) else None
+    host = running_section(repo, config, environ, "host")
     return host if isinstance(host, dict) else None
 
 
