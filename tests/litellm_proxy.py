@@ -17,15 +17,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.helpers import wait_sync
 from tests.llamacpp_server import ALIAS, LlamaServer
+from tests.server_process import ServerProcess
 
 KEY_ENV = "OB_LITELLM_KEY"  # the variable the daemon's entry names (api_key_env)
 
@@ -42,13 +37,15 @@ def missing() -> str | None:
     return None
 
 
-class LiteLLMProxy:
+class LiteLLMProxy(ServerProcess):
     """One `litellm --config` on `port` routing model ALIAS to `backend`, with a master key
     (the proxy refuses to start without one); its output appended to `log`."""
 
+    name = "LiteLLM's proxy"
+
     def __init__(self, backend: LlamaServer, port: int, log: Path, key: str):
-        self.backend, self.port, self.log, self.key = backend, port, log, key
-        self.proc: subprocess.Popen | None = None
+        super().__init__(port, log, ALIAS)
+        self.backend, self.key = backend, key
 
     @property
     def base_url(self) -> str:
@@ -71,34 +68,11 @@ class LiteLLMProxy:
                # /v1/messages through the backend's chat completions, not the Responses
                # API that llama.cpp's server does not have (404)
                "LITELLM_USE_CHAT_COMPLETIONS_URL_FOR_ANTHROPIC_MESSAGES": "true"}
-        began = time.monotonic()
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [exe, "--config", str(config), "--host", "127.0.0.1", "--port",
-                 str(self.port)], stdout=out, stderr=out, env=env, start_new_session=True)
-        wait_sync(self._answers, timeout, "LiteLLM's proxy to list the model", interval=0.1)
-        return time.monotonic() - began
+        return self.launch([exe, "--config", str(config), "--host", "127.0.0.1", "--port",
+                            str(self.port)], timeout, env)
 
-    def _answers(self) -> bool:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise AssertionError(f"LiteLLM's proxy exited {self.proc.returncode}: "
-                                 + self.log.read_text(errors="replace")[-3000:])
-        try:
-            reply = httpx.get(f"{self.base_url}/v1/models", timeout=2.0,
-                              headers={"Authorization": f"Bearer {self.key}"})
-        except httpx.HTTPError:
-            return False
-        return reply.status_code == 200 and ALIAS in reply.text
+    def models_url(self) -> str:
+        return f"{self.base_url}/v1/models"
 
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        if self.proc is not None:
-            self.proc.wait(timeout=30)
-
-    def __enter__(self) -> LiteLLMProxy:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.kill()
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}

@@ -10,17 +10,11 @@ import: nothing of llama_cpp is imported here (the server runs in its own proces
 from __future__ import annotations
 
 import importlib.util
-import os
-import signal
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.helpers import wait_sync
+from tests.server_process import ServerProcess
 
 ALIAS = "smollm2"  # the model name the server lists and the brain asks for
 # What `llama-cpp-python[server]` adds to llama_cpp: without any of them the server cannot start.
@@ -43,59 +37,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class LlamaServer:
+class LlamaServer(ServerProcess):
     """One `python -m llama_cpp.server` on `port`, its output appended to `log`. One thread
     by default: on two cores other work keeps busy, llama.cpp's two threads wait on each
     other at every step (measured: 4-6 reply tokens/s with two, 36-57 with one, load 5-6)."""
 
+    name = "llama.cpp's server"
     n_ctx_default = 4096
 
     def __init__(self, gguf: Path, port: int, log: Path, *, n_ctx: int = n_ctx_default,
                  threads: int = 1):
-        self.gguf, self.port, self.log = gguf, port, log
-        self.n_ctx, self.threads = n_ctx, threads
-        self.proc: subprocess.Popen | None = None
-        self.starts = 0
+        super().__init__(port, log, ALIAS)
+        self.gguf, self.n_ctx, self.threads = gguf, n_ctx, threads
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
+    def models_url(self) -> str:
+        return f"{self.base_url}/models"
+
     def start(self, timeout: float = 120.0) -> float:
         """Start the server and wait until it lists its model; seconds that took."""
-        began = time.monotonic()
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
-                 "--model_alias", ALIAS, "--host", "127.0.0.1", "--port", str(self.port),
-                 "--n_ctx", str(self.n_ctx), "--n_threads", str(self.threads),
-                 "--n_threads_batch", str(self.threads)],
-                stdout=out, stderr=out, start_new_session=True)
-        self.starts += 1
-        wait_sync(self._answers, timeout, "llama.cpp's server to list its model",
-                  interval=0.05)
-        return time.monotonic() - began
-
-    def _answers(self) -> bool:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise AssertionError(f"llama.cpp's server exited {self.proc.returncode}: "
-                                 + self.log.read_text(errors="replace")[-3000:])
-        try:
-            reply = httpx.get(f"{self.base_url}/models", timeout=2.0)
-        except httpx.HTTPError:
-            return False
-        return reply.status_code == 200 and ALIAS in reply.text
-
-    def kill(self) -> None:
-        """SIGKILL, reaped: the port refuses connections from now on."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        if self.proc is not None:
-            self.proc.wait(timeout=30)
-
-    def __enter__(self) -> LlamaServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.kill()
+        return self.launch(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
+             "--model_alias", ALIAS, "--host", "127.0.0.1", "--port", str(self.port),
+             "--n_ctx", str(self.n_ctx), "--n_threads", str(self.threads),
+             "--n_threads_batch", str(self.threads)], timeout)
