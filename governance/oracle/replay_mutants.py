@@ -9,7 +9,10 @@ a switch (governance.proof.mutation: `(E' if <switch> == K else E)`), the tree's
 loaded with that text instead of its own (`install`; with the switch off it is the tree's
 code), and after a function's inputs are answered, each mutant not yet killed answers them
 again until one answer differs (`judge`). A line none of whose mutants any input notices
-is a line the check did not look at.
+is a line the check did not look at. Before each mutant's answer the tree's modules' dicts,
+lists and sets are put back as they were before the first input (`tree_state`, `restore`):
+a memo the unmutated answers filled (mpmath's `borwein_cache`) would hand the mutant the
+right answer without running its line.
 
 Copied beside the replay runner as `_ouroboros_mutants`; standard library only, Python 3.9
 and later.
@@ -62,6 +65,32 @@ def install(root, sources):
         return finder(path)
     sys.path_hooks.insert(0, hook)
     sys.path_importer_cache.clear()
+
+
+def tree_state(root):
+    """[(container, its copy)] for each dict, list and set a module of the tree at `root`
+    holds at module level: what the mutants' answers start from (`restore`)."""
+    saved = []
+    for module in list(sys.modules.values()):
+        path = os.path.realpath(getattr(module, "__file__", None) or os.sep)
+        if not path.startswith(root + os.sep):
+            continue
+        for name, value in list(vars(module).items()):
+            if not name.startswith("__") and type(value) in (dict, list, set):
+                saved.append((value, value.copy()))
+    return saved
+
+
+def restore(saved):
+    """Put each container of `tree_state` back in place (its holders keep the object)."""
+    for live, copy in saved:
+        if len(live) == len(copy) and live == copy:
+            continue
+        if isinstance(live, list):
+            live[:] = copy
+        else:
+            live.clear()
+            live.update(copy)
 
 
 def judge(answer, rows, ids, killed, deadline):

@@ -39,11 +39,11 @@ import time
 try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import canon, show
     from _ouroboros_inputs import generated
-    from _ouroboros_mutants import install, judge
+    from _ouroboros_mutants import install, judge, restore, tree_state
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import canon, show
     from governance.oracle.replay_inputs import generated
-    from governance.oracle.replay_mutants import install, judge
+    from governance.oracle.replay_mutants import install, judge, restore, tree_state
 
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # generated calls of one function, per tree
@@ -131,6 +131,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants):
         return {"problem": f"not callable here: {type(exc).__name__}: {exc}"[:300],
                 "results": []}
     blobs = [base64.b64decode(c["pickle"]) for c in spec["calls"]]
+    state = tree_state(root)  # before any input fills a memo (the mutants start from it)
     inputs = list(blobs)
     results = [_one(fn, f"c{i}", b, timeout_s) for i, b in enumerate(blobs)]
     deadline = time.monotonic() + budget_s
@@ -145,8 +146,8 @@ def _run_function(root, spec, timeout_s, budget_s, mutants):
     if ids:
         rows = [(b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
                 if r.get("deterministic") and r.get("kind") != "timeout"]
-        judge(lambda b: _digest(_answer(fn, b, timeout_s)[0]), rows, ids, killed,
-              time.monotonic() + _MUTANT_BUDGET_S)
+        judge(lambda b: restore(state) or _digest(_answer(fn, b, timeout_s)[0]), rows, ids,
+              killed, time.monotonic() + _MUTANT_BUDGET_S)
     return {"problem": None, "results": results, "killed": sorted(killed)}
 
 

@@ -1,0 +1,77 @@
+"""The differential check on a memoised function (mpmath's `borwein_coefficients`, in the
+real jail): the mutants that tell whether the inputs looked at a changed line answer after
+the unmutated runs, so a module-level cache those runs filled must not hand a mutant the
+right answer without running its line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance.oracle.testrun import CoverageRequest, TestRunner
+from governance.phases.behaviour_check import check_behaviour
+from governance.proof.behaviour import covering_tests, touched_functions
+from tests.helpers import commit_files, jail_limits
+from tools.jail import JailExecutor, bwrap_available
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
+
+MEMO = '''_cache = {}
+
+
+def coeffs(n):
+    if n in _cache:
+        return _cache[n]
+    ds = [0] * (n + 1)
+    d = 1
+    s = ds[0] = 1
+    for i in range(1, n + 1):
+        d = d * 4 * (n + i - 1) * (n - i + 1)
+        d //= (2 * i) * (2 * i - 1)
+        s += d
+        ds[i] = s
+    _cache[n] = ds
+    return ds
+'''
+TESTS = '''from m.c import coeffs
+
+
+def test_coeffs():
+    assert coeffs(3)[0] == 1
+    assert len(coeffs(5)) == 6
+'''
+REFACTOR = ("d = d * 4 * (n + i - 1) * (n - i + 1)", "d *= 4 * (n + i - 1) * (n - i + 1)")
+CARELESS = ("d = d * 4 * (n + i - 1) * (n - i + 1)", "d = d * 4 * (n + i) * (n - i + 1)")
+
+
+async def _check(tmp_path: Path, new: str):
+    files = {"m/__init__.py": "", "tests/test_c.py": TESTS}
+    base = commit_files(tmp_path / "base", {**files, "m/c.py": MEMO})
+    cand = commit_files(tmp_path / "cand", {**files, "m/c.py": new})
+    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
+                            [Path(sys.prefix), Path(sys.base_prefix)])
+    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
+    scratch = tmp_path / "state" / "oracle"
+    ran = await runner.run(cand, [], scratch=scratch,
+                           coverage=CoverageRequest(frozenset({"m/c.py"})))
+    targets, problems = touched_functions(MEMO, new, "m/c.py")
+    assert problems == []
+    return await check_behaviour(runner, base, cand, targets,
+                                 covering_tests(targets, ran.report.coverage), scratch)
+
+
+async def test_a_memoised_functions_refactor_is_shown_unchanged(tmp_path):
+    """`d = d * 4 * ...` made `d *= 4 * ...`: before the fix its mutants answered from the
+    cache and the line was 'told by no input'."""
+    report = await _check(tmp_path, MEMO.replace(*REFACTOR))
+    assert report.reasons() == [], report.payload()
+    assert report.payload()["unnoticed"] == []
+
+
+async def test_a_careless_change_to_a_memoised_function_is_still_caught(tmp_path):
+    report = await _check(tmp_path, MEMO.replace(*CARELESS))
+    assert report.reasons()[0].startswith("behaviour changed: m/c.py::coeffs("), \
+        report.payload()
