@@ -94,9 +94,13 @@ REFACTORS = (
          "    size = 2.326 + 0.5*lgn + n*(lgn - 4.094)\n    return int(size)\n",
          Source.OPPORTUNITY, {"function": "bernoulli_size"}),
 )
-BREAK = ("    q *= MPZ(n*(n-1))\n", "    q *= MPZ(n*(n+1))\n")  # the human's slip
-BROKEN_TEST = "mpmath/tests/test_gammazeta.py::test_gamma"
-REPAIR = Edit("repair stirling_coefficient", BREAK[1], BREAK[0], Source.TEST_FAILURE,
+# The human's slip: small factorials read one place off. (stirling_coefficient's
+# `n*(n-1)` made `n*(n+1)` was the slip before: no test of mpmath's suite notices it, so
+# the repair had no failing test and was refused as 'does not pass now'.)
+_EXACT = "    if n < SMALL_FACTORIAL_CACHE_SIZE:\n        return mpf_pos(small_factorial_cache"
+BREAK = (f"{_EXACT}[n-1], prec, rnd)\n", f"{_EXACT}[n], prec, rnd)\n")
+BROKEN_TEST = "mpmath/tests/test_gammazeta.py::test_bernoulli"
+REPAIR = Edit("repair mpf_gamma_int", BREAK[1], BREAK[0], Source.TEST_FAILURE,
               {"test_id": BROKEN_TEST})
 
 
@@ -261,7 +265,7 @@ async def steps(bench: Bench, args: argparse.Namespace, scratch: Path,
         await bench.op(edit, scratch)
     bench.repo.joinpath(MODULE).write_text(
         bench.repo.joinpath(MODULE).read_text().replace(*BREAK, 1))
-    git(bench.repo, "commit", "-qam", "stirling_coefficient: the human's slip")
+    git(bench.repo, "commit", "-qam", "mpf_gamma_int: the human's slip")
     print(f"the human commits a one-function break ({BROKEN_TEST} fails)")
     await learn(bench, "suite profile refreshed")
     await bench.op(REPAIR, scratch)
