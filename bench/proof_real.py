@@ -99,7 +99,9 @@ REFACTORS = (
 # the repair had no failing test and was refused as 'does not pass now'.)
 _EXACT = "    if n < SMALL_FACTORIAL_CACHE_SIZE:\n        return mpf_pos(small_factorial_cache"
 BREAK = (f"{_EXACT}[n-1], prec, rnd)\n", f"{_EXACT}[n], prec, rnd)\n")
-BROKEN_TEST = "mpmath/tests/test_gammazeta.py::test_bernoulli"
+# It fails test_bernoulli run with its own file, but in the whole suite an earlier test
+# leaves what test_bernoulli reads right; this one fails both ways.
+BROKEN_TEST = "mpmath/tests/test_functions2.py::test_hyper_param_accuracy"
 REPAIR = Edit("repair mpf_gamma_int", BREAK[1], BREAK[0], Source.TEST_FAILURE,
               {"test_id": BROKEN_TEST})
 
