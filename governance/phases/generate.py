@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from governance import retry
 from governance.brains import reflex
@@ -21,12 +21,8 @@ from governance.brains.prompts import (
 from governance.brains.provider import (
     CANDIDATE_SHAPE,
     CandidateProvider,
-    CollapseSignal,
     ModelReply,
-    ProviderHealth,
-    ReplyShape,
     Steering,
-    shaped,
 )
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs.rollback import live_sha256
@@ -36,7 +32,8 @@ from governance.phases import samples
 from governance.phases.brain_wait import wait_for_brain
 from governance.phases.decide import is_trivial
 from governance.phases.deps import PhaseDeps
-from governance.phases.route_brains import context_window, fitted_prompt, for_route, model_grant
+from governance.phases.reground import Watched, reground, reground_outcome
+from governance.phases.route_brains import fitted_prompt, for_route, model_grant
 from governance.schemas import (
     Candidate,
     GenerationResult,
@@ -79,7 +76,7 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     before = 0.0  # the proximity of the turn a re-ground discarded
     while True:
         # A fresh tool session each time: re-grounding drops the compacted transcript.
-        watched = _Watched(view, steer, band, d.reflex_stats)
+        watched = Watched(view, steer, band, d.reflex_stats)
         collapsed: ModelCollapsed | None = None
         try:
             # off the loop: it reads files and redacts (~1 ms a KB of prompt)
@@ -91,17 +88,17 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
             collapsed = exc
         except Exception:
             if steer is not None:  # a re-grounded turn that failed otherwise still counts
-                await _reground_outcome(ctx, d, phase, before, watched.signals, band)
+                await reground_outcome(ctx, d, phase, before, watched.signals, band)
             raise
         if steer is not None:
-            await _reground_outcome(ctx, d, phase, before, watched.signals, band)
+            await reground_outcome(ctx, d, phase, before, watched.signals, band)
         if collapsed is None:
             return answer
-        steer = await _reground(ctx, d, phase, collapsed, deadline)
+        steer = await reground(ctx, d, phase, collapsed, deadline)
         before = collapsed.proximity
 
 
-async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider: _Watched,
+async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider: Watched,
                     prompt: str, deadline: float, use_tools: bool, band: reflex.Band,
                     before: float) -> Answer:
     """One answer: a single turn, or through Venom's tool loop (which applies the reflex to
@@ -125,38 +122,6 @@ async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider:
         await d.in_thread(session.close)
 
 
-async def _reground(ctx: OperationContext, d: PhaseDeps, phase: Phase, exc: ModelCollapsed,
-                    deadline: float) -> Steering:
-    """Spend one of the op's re-grounds on a collapse, or raise it when none is left (or
-    no time is): the caller then asks again, steered."""
-    data = {"proximity_before": round(exc.proximity, 4), "exit_reason": exc.exit_reason,
-            "source": exc.source, "round": exc.round, "budget": d.policy.reground_budget}
-    if ctx.regrounds >= d.policy.reground_budget or time.monotonic() >= deadline:
-        why = "budget spent" if ctx.regrounds >= d.policy.reground_budget else "no time left"
-        await d.thought(ctx, phase, f"canary collapse: no re-ground ({why})",
-                        regrounds=ctx.regrounds, **data)
-        raise exc
-    ctx.regrounds += 1
-    d.reflex_stats.regrounds += 1
-    steer = reflex.reground_steering(ctx.regrounds)
-    await d.thought(ctx, phase, "canary collapse: re-grounding", regrounds=ctx.regrounds,
-                    steering=asdict(steer), **data)
-    return steer
-
-
-async def _reground_outcome(ctx: OperationContext, d: PhaseDeps, phase: Phase, before: float,
-                            signals: list[CollapseSignal], band: reflex.Band) -> None:
-    """A recovery: the first reply after a re-ground stays below the threshold."""
-    after = signals[0] if signals else None
-    recovered = after is not None and not reflex.is_collapse(after, band)
-    if recovered:
-        d.reflex_stats.recoveries += 1
-    await d.thought(ctx, phase, "re-ground recovered" if recovered else
-                    "re-ground did not recover", proximity_before=round(before, 4),
-                    proximity_after=None if after is None else round(after.proximity, 4),
-                    regrounds=ctx.regrounds)
-
-
 async def _one_turn(ctx: OperationContext, d: PhaseDeps, phase: Phase, reply: ModelReply,
                     band: reflex.Band, before: float) -> Answer:
     """A single turn's reply, recorded and read by the reflex: its answer, or ModelCollapsed."""
@@ -171,38 +136,6 @@ async def _one_turn(ctx: OperationContext, d: PhaseDeps, phase: Phase, reply: Mo
         await d.thought(ctx, phase, "canary spook", proximity_before=round(before, 4),
                         proximity_after=round(j.proximity, 4), source=reply.collapse.source)
     return Answer(reply.text, parse_candidate(reply.text), reply.tool_records)
-
-
-class _Watched:
-    """The provider as the reflex sees it: each turn steered as the re-ground asks, its
-    collapse signal kept (and put in the ledger's telemetry), the daemon's counters fed."""
-
-    def __init__(self, inner: CandidateProvider, steer: Steering | None, band: reflex.Band,
-                 stats: reflex.ReflexStats):
-        self.inner, self.steer, self.band, self.stats = inner, steer, band, stats
-        self.name = inner.name
-        self.takes_shape = True  # passed on to the inner provider only if it takes one
-        self.context_tokens = context_window(inner)  # the tool loop's compaction reads it
-        self.signals: list[CollapseSignal] = []
-
-    async def generate(self, prompt: str, *, deadline: float, steer: Steering | None = None,
-                       shape: ReplyShape | None = None) -> ModelReply:
-        both = steer if self.steer is None else self.steer.then(steer)
-        reply = await self.inner.generate(prompt, deadline=deadline, steer=both,
-                                          **shaped(self.inner, shape))
-        self.signals.append(reply.collapse)
-        reading = reflex.judge(reply.collapse, self.band).reading
-        self.stats.spooks += reading is reflex.Reading.SPOOK
-        self.stats.collapses += reading is reflex.Reading.COLLAPSE
-        telemetry = {**reply.telemetry, "collapse": reply.collapse.model_dump()}
-        return reply.model_copy(update={"telemetry": telemetry})
-
-    async def plan(self, prompt: str, *, deadline: float,
-                   shape: ReplyShape | None = None) -> ModelReply:
-        return await self.inner.plan(prompt, deadline=deadline, **shaped(self.inner, shape))
-
-    async def health(self) -> ProviderHealth:
-        return await self.inner.health()
 
 
 ASCII_STRICT_SUFFIXES = (".py", ".pyi")  # files whose changed lines must be ASCII
@@ -371,7 +304,7 @@ async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
 async def _sample(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                   reply: ModelReply) -> Answer:
     """One of the samples decoded together, read as a single turn (its collapse signal in
-    the ledger's telemetry, the reflex's counters fed as _Watched feeds them)."""
+    the ledger's telemetry, the reflex's counters fed as Watched feeds them)."""
     band = reflex.Band.of(d.policy)
     reading = reflex.judge(reply.collapse, band).reading
     d.reflex_stats.spooks += reading is reflex.Reading.SPOOK

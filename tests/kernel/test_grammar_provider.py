@@ -12,7 +12,7 @@ import pytest
 from governance.brains.provider import CANDIDATE_SHAPE, PLAN_SHAPE, ReplyShape, shaped
 from governance.brains.reflex import Band, ReflexStats
 from governance.errors import CandidateParseError
-from governance.phases.generate import _Watched
+from governance.phases.reground import Watched
 from governance.schemas import ToolRecord, parse_candidate, parse_plan
 from kernel.canary import CanaryConfig
 from kernel.decode import GenerationConfig
@@ -66,11 +66,11 @@ def turns(n: int) -> list[ReplayTurn]:
 async def test_the_shape_reaches_only_providers_that_take_it():
     recording, old = Recording(turns(2)), Old(turns(1))
     assert shaped(old, CANDIDATE_SHAPE) == {} and shaped(recording, None) == {}
-    watched = _Watched(recording, None, Band.of(make_policy()), ReflexStats())
+    watched = Watched(recording, None, Band.of(make_policy()), ReflexStats())
     await watched.generate("p", deadline=math.inf, shape=CANDIDATE_SHAPE)
     await watched.plan("p", deadline=math.inf, shape=PLAN_SHAPE)
     assert recording.shapes == [CANDIDATE_SHAPE, PLAN_SHAPE]
-    reply = await _Watched(old, None, Band.of(make_policy()), ReflexStats()).generate(
+    reply = await Watched(old, None, Band.of(make_policy()), ReflexStats()).generate(
         "p", deadline=math.inf, shape=CANDIDATE_SHAPE)  # no TypeError: never handed one
     assert reply.text.startswith("{")
 
