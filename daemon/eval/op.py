@@ -20,11 +20,14 @@ hidden tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from daemon.config.settings import Settings
 from daemon.eval import kept_test, rider, scratch, standins
@@ -75,13 +78,30 @@ class Parts:
     cache: BaselineCache = field(default_factory=lambda: BaselineCache(capacity=64))
 
 
+T = TypeVar("T")
+
+
+async def _to_thread_to_its_end(fn: Callable[..., T], *args: object) -> T:
+    """`fn` in a thread; cancelled (eval's time bound), this still waits for the thread to
+    end before raising: a clone left running would write into the scratch the next run of
+    the task clones into again (git: "already exists")."""
+    job = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+    try:
+        return await asyncio.shield(job)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await job
+        raise
+
+
 async def run_task(parts: Parts, task: Task, kind: Kind) -> TaskResult:
     """The task run once by the run's brain; its scratch is gone afterwards."""
     work = parts.work / f"{task.id}-{kind.value}"
     scratch.remove(work)
     started = time.monotonic()
     try:
-        root = await asyncio.to_thread(scratch.clone, parts.repo, work / "repo", task.parent)
+        root = await _to_thread_to_its_end(scratch.clone, parts.repo, work / "repo",
+                                           task.parent)
         state = work / "state"
         envelope = await signal(parts, task, kind, root, state)
         if envelope is None:
