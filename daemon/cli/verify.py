@@ -23,8 +23,9 @@ def _note(state: Path) -> None:
 
 
 def cmd_verify(repo: Path, state: Path, commit: str, as_json: bool) -> int:
-    """0: every check passed; 1: one failed (each says what); 3: nothing to check (no
-    such commit, no ledger, or not a daemon commit: a human's is not a failed one)."""
+    """0: every check passed, or not a daemon commit (a human's: nothing claims to be
+    checked, so nothing failed; `--json` says `"daemon_commit": false`); 1: a check failed
+    (each says what); 3: nothing to check with (no such commit, no ledger)."""
     _note(state)
     try:
         checks = verify_commit(repo, state, commit)
@@ -32,7 +33,7 @@ def cmd_verify(repo: Path, state: Path, commit: str, as_json: bool) -> int:
         print(json.dumps({"ok": False, "daemon_commit": False, "commit": exc.sha,
                           "detail": str(exc), "signature": asdict(exc.signature)}, indent=2)
               if as_json else str(exc))
-        return 3
+        return 0
     except (VerifyError, LedgerUnreadable) as exc:
         print(f"ouroboros: {exc}", file=sys.stderr)
         return 3
