@@ -82,7 +82,8 @@ def _handle(client: ControlClient, follower: Follower, line: str) -> str | None:
     named = spec.needs_op or (spec.optional_op and rest)  # `review` or `review OP`
     op, text = (rest[0], rest[1:]) if named else (None, rest)
     try:
-        print_reply(verb, client.request(verb, op, " ".join(text), fields))
+        print_reply(verb, client.request(verb, op, " ".join(text), fields),
+                    prefix="error: ")
     except (DaemonNotRunning, CliError) as exc:  # CliError: a status this client cannot read
         print(f"error: {exc}")
     return None

@@ -74,11 +74,14 @@ def verb_fields(args: argparse.Namespace) -> dict:
             if key.startswith("field_") and value is not None}
 
 
-def print_reply(verb: str, reply: dict, *, as_json: bool = False) -> int:
+def print_reply(verb: str, reply: dict, *, as_json: bool = False,
+                prefix: str = "ouroboros: ") -> int:
+    """Print the daemon's reply; 0, or 1 for a refusal (said as every command says its
+    errors, `ouroboros: ...`; the REPL passes its own `error: `)."""
     if as_json:
         print(json.dumps(reply, indent=2))
     elif not reply.get("ok"):
-        print(f"error: {reply.get('error')}", file=sys.stderr)
+        print(f"{prefix}{reply.get('error')}", file=sys.stderr)
     elif verb == "status":  # the daemon's text; an older daemon sends none: read its data
         print(reply["text"] if isinstance(reply.get("text"), str)
               else status_text(read_status(reply["data"])))

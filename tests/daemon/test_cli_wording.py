@@ -110,7 +110,7 @@ def test_review_with_no_daemon_and_no_ledger_yet(repo, capsys):
     assert code == 0 and out == "nothing waits for review\n"
     assert not (repo / STATE / "ledger.sqlite3").exists()  # reading made none
     code, _, err = _cli(capsys, "review", "beef", "--repo", str(repo))
-    assert code == 1 and err.endswith("error: no review(s) match 'beef'\n")
+    assert code == 1 and err.endswith("ouroboros: no review(s) match 'beef'\n")
 
 
 async def test_review_of_an_op_that_ended_otherwise_says_how_and_points_to_its_ledger(
@@ -120,7 +120,7 @@ async def test_review_of_an_op_that_ended_otherwise_says_how_and_points_to_its_l
                                            str(repo))
     assert code == 1
     assert err.splitlines()[-1] == (
-        f"error: no review(s) match '{FAILED[3:10]}': {FAILED} ended in POSTMORTEM (every "
+        f"ouroboros: no review(s) match '{FAILED[3:10]}': {FAILED} ended in POSTMORTEM (every "
         "attempt failed: test_clamp still fails), with no review waiting; "
         f"`ouroboros ledger {FAILED}` shows its whole chain")
 
@@ -140,7 +140,7 @@ async def test_a_running_daemon_says_how_the_op_ended_and_what_became_of_its_rev
                                                 str(repo))
     assert code == 0 and again == 1
     assert err.splitlines()[-1] == (
-        f"error: no review(s) match '{REVIEWED}': {REVIEWED} ended in PROPOSED (waits for "
+        f"ouroboros: no review(s) match '{REVIEWED}': {REVIEWED} ended in PROPOSED (waits for "
         "review), with no review waiting; its review: rejected by a human; "
         f"`ouroboros ledger {REVIEWED}` shows its whole chain")
 

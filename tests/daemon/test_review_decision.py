@@ -108,7 +108,7 @@ async def test_no_kept_test_the_review_says_why_and_accept_tests_is_refused(repo
             "passes with calc/ops.py:9 (returns None)") in one
     assert "--tests" not in one
     assert code == 1 and err.strip() == (
-        f"error: no kept test waits beside the review of {OP}: there is nothing to land "
+        f"ouroboros: no kept test waits beside the review of {OP}: there is nothing to land "
         "alone (`ouroboros review` shows why none was kept)")
     assert queue == []
 
