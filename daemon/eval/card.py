@@ -11,7 +11,9 @@
 - the missing tests (issue 45): of the reviews whose brain was asked for the test that
   decides them, how many it proposed (wrote a test at all), how many were kept (checked to
   kill the mutant or to fail on the base) and how many accepted (a kept test that also
-  passes on the maintainer's own fix);
+  passes on the maintainer's own fix); and why each of the others was not kept, by the
+  step's verdict (refused by a check, or no test written), since "0 kept" alone cannot
+  tell a brain that wrote nothing from one whose tests cheat;
 - by task date, when the brain's training cutoff is configured ([eval] cutoffs): tasks
   from before it may be in the brain's training data, tasks after it cannot be.
 
@@ -71,6 +73,7 @@ class Card(BaseModel):
     by_date: dict[str, dict[str, int]] = Field(default_factory=dict)  # before / after
     false_proven: list[str] = Field(default_factory=list)  # the tasks, named
     missing_tests: dict[str, int] = Field(default_factory=dict)  # asked, proposed, kept, ...
+    missing_tests_not_kept: dict[str, int] = Field(default_factory=dict)  # verdict: count
     results: list[TaskResult] = Field(default_factory=list)
 
     def count(self, verdict: Verdict) -> int:
@@ -105,6 +108,7 @@ def build(run: Run, fix_runs: list[Run], cutoff: str = "") -> Card:
                 false_proven=[r.instance for r in results
                               if r.verdict is Verdict.FALSE_PROVEN],
                 missing_tests=missing_tests(results),
+                missing_tests_not_kept=missing_tests_not_kept(results),
                 results=results)
 
 
@@ -129,14 +133,33 @@ def missing_tests(results: list[TaskResult]) -> dict[str, int]:
             "accepted": sum(m.accepted is True for m in asked)}
 
 
+def missing_tests_not_kept(results: list[TaskResult]) -> dict[str, int]:
+    """Each asked-for missing test that was not kept, counted by the step's verdict (the
+    check that refused it, or "no answer" / "unusable reply": no test written), most first."""
+    found = Counter(m.verdict for r in results
+                    if (m := r.missing_test) is not None and not m.kept)
+    return dict(found.most_common())
+
+
 def missing_tests_text(card: Card) -> str:
     """The card's line of missing tests (without its label)."""
     m = card.missing_tests
     if not m.get("asked"):
         return "none asked for (only a review whose cause a test could decide asks one)"
+    why = ", ".join(f"{k} {n}" for k, n in card.missing_tests_not_kept.items())
     return (f"{m.get('proposed', 0)} proposed / {m.get('kept', 0)} kept / "
             f"{m.get('accepted', 0)} accepted, of {m['asked']} asked for (a kept test is "
-            "checked to decide its review; accepted: it passes on the maintainer's fix too)")
+            "checked to decide its review; accepted: it passes on the maintainer's fix too)"
+            + (f"; not kept: {why}" if why else ""))
+
+
+def missing_tests_short(card: Card) -> str:
+    """proposed/kept/accepted of asked, for the table that compares runs ("-": none asked)."""
+    m = card.missing_tests
+    if not m.get("asked"):
+        return "-"
+    return (f"{m.get('proposed', 0)}/{m.get('kept', 0)}/{m.get('accepted', 0)} "
+            f"of {m['asked']}")
 
 
 def _spend(results: list[TaskResult]) -> Spend:

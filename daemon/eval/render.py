@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 
-from daemon.eval.card import Card, Spend, missing_tests_text
+from daemon.eval.card import Card, Spend, missing_tests_short, missing_tests_text
 from daemon.eval.records import Run
 from daemon.eval.result import TaskResult, Verdict, short_reason
 
@@ -135,10 +135,12 @@ def tasks_text(card: Card, width: int = 110, full: bool = False) -> str:
 
 
 def history_text(runs: list[Run]) -> str:
-    """Every finished run, oldest first: the numbers to compare over time."""
+    """Every finished run, oldest first: the numbers to compare over time. `tests p/k/a`:
+    the missing tests proposed / kept / accepted of those asked for, per brain."""
     head = (f"{'run':<26}{'brain':<18}{'tasks':>6}{'samples':>8}{'resolved':>10}"
             f"{'false-pr.':>10}"
-            f"{'prop.ok':>8}{'prop.bad':>9}{'friction':>9}{'$/correct':>11}{'wall/corr.':>11}")
+            f"{'prop.ok':>8}{'prop.bad':>9}{'friction':>9}{'tests p/k/a':>13}{'$/correct':>11}"
+            f"{'wall/corr.':>11}")
     rows = [head, "-" * len(head)]
     for run in runs:
         if run.card is None:
@@ -154,6 +156,6 @@ def history_text(runs: list[Run]) -> str:
                     f"{c.count(Verdict.RESOLVED):>10}{c.count(Verdict.FALSE_PROVEN):>10}"
                     f"{c.count(Verdict.PROPOSED_CORRECT):>8}"
                     f"{c.count(Verdict.PROPOSED_WRONG):>9}{fr:>9}"
-                    f"{cost:>11}"
+                    f"{missing_tests_short(c):>13}{cost:>11}"
                     f"{(duration(per.wall_s) if per else '-'):>11}")
     return "\n".join(rows)

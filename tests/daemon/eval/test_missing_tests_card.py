@@ -14,7 +14,7 @@ from daemon.eval import kept_test, records
 from daemon.eval import settings as eval_settings
 from daemon.eval.page import page
 from daemon.eval.records import Run, RunSpec
-from daemon.eval.render import card_text
+from daemon.eval.render import card_text, history_text
 from daemon.eval.result import TaskResult, Verdict, missing_test_of
 from daemon.eval.suite import Suite
 from daemon.eval.task import Task
@@ -76,6 +76,38 @@ def test_the_card_counts_tests_proposed_kept_and_accepted() -> None:
     none = cards.build(Run("ev-2", "2026-01-01", RunSpec(brain="kernel", kinds=["repair"]),
                            {}, RESULTS[-2:]), [])
     assert none.missing_tests == {"asked": 0, "proposed": 0, "kept": 0, "accepted": 0}
+
+
+def test_the_card_says_why_each_missing_test_was_not_kept() -> None:
+    """0 kept alone cannot tell a brain that wrote no test from one whose tests cheat: the
+    card counts the others by the step's verdict, the kept ones in none of them."""
+    run = Run("ev-1", "2026-01-01T00:00:00", RunSpec(brain="kernel", kinds=["repair"]),
+              {}, RESULTS)
+    card = cards.build(run, [])
+    assert card.missing_tests_not_kept == {
+        "passes with the mutant switched on": 1, "fails the canary": 1, "no answer": 1,
+        "unusable reply": 1}
+    again = cards.Card.model_validate(card.model_dump(mode="json"))
+    assert again.missing_tests_not_kept == card.missing_tests_not_kept
+    assert ("; not kept: passes with the mutant switched on 1, fails the canary 1, "
+            "no answer 1, unusable reply 1") in card_text(card)
+    kept_only = cards.build(Run("ev-2", "2026-01-01", RunSpec(brain="kernel",
+                                                              kinds=["repair"]), {},
+                                RESULTS[:1]), [])
+    assert kept_only.missing_tests_not_kept == {} and "not kept" not in card_text(kept_only)
+
+
+def test_the_comparison_has_the_missing_tests_per_brain() -> None:
+    runs = [Run("ev-1", "2026-01-01T00:00:00", RunSpec(brain="served", kinds=["repair"]),
+                {}, RESULTS),
+            Run("ev-2", "2026-01-01T00:00:00", RunSpec(brain="kernel", kinds=["repair"]),
+                {}, RESULTS[-2:])]
+    for run in runs:
+        run.card = cards.build(run, []).model_dump(mode="json")
+    head, _, served, kernel = history_text(runs).splitlines()
+    at = head.index("tests p/k/a")
+    assert served[at:at + len("tests p/k/a")].strip() == "4/2/1 of 6", (head, served)
+    assert kernel[at:at + len("tests p/k/a")].strip() == "-", (head, kernel)
 
 
 async def test_the_missing_test_is_kept_in_the_eval_ledger(tmp_path: Path) -> None:
