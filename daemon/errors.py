@@ -54,6 +54,10 @@ class ConfigError(Exception):
                 "overrides the file)"] if self.env else []
         return "; ".join(said + ([f"correct {self.file}"] if self.file else []))
 
+    def said(self) -> str:
+        """The message and, where known, its fix: what `run` and `init` refuse with."""
+        return f"{self}\nfix: {fix}" if (fix := self.fix()) else str(self)
+
 
 class DaemonNotRunning(Exception):
     pass

@@ -12,7 +12,9 @@ What goes in (daemon.brains.discover answers the questions, governance.oracle.te
   with their defaults read from daemon.config.settings (the one place they are set).
 
 The text is validated as the daemon would read it before anything is written; an existing
-file is replaced only with `--force`, and atomically.
+file is replaced only with `--force`, and atomically. Then the file is read as `run` will read
+it, under this environment: an OUROBOROS_* variable the daemon would refuse is named with its
+fix, exit 3, never "next: `ouroboros doctor`" (the file stays: it is right).
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from typing import Any
 from daemon.brains import discover
 from daemon.brains.embedded import EMBEDDED_ONLY, HOW_TO_GET_ONE
 from daemon.config.provider import OLLAMA_CONTEXT
-from daemon.config.settings import CONFIG_NAME, Settings
+from daemon.config.settings import CONFIG_NAME, Settings, load_settings
 from daemon.console import safe_text
-from daemon.errors import CliError
+from daemon.errors import CliError, ConfigError
 from governance.oracle.test_env import TestEnv
 
 WIDTH = 92  # the comments' line length
@@ -171,8 +173,6 @@ def render(repo: Path, found: Sequence[discover.Found], keys: Sequence[discover.
 
 def check(text: str, repo: Path) -> Settings:
     """The text as the daemon reads it (ConfigError names what is wrong)."""
-    from daemon.config.settings import load_settings
-
     with tempfile.TemporaryDirectory(prefix="ob-init-") as tmp:
         path = Path(tmp) / CONFIG_NAME
         path.write_text(text, encoding="utf-8")
@@ -209,6 +209,11 @@ def init(repo: Path, path: Path | None = None, *, force: bool = False, hosted: b
     text = render(repo, found, keys, env, hosted=hosted)
     check(text, repo)
     write(path, text, force)
+    try:  # as `run` will read it: the environment overrides the file
+        load_settings(repo, path, environ)
+    except ConfigError as exc:  # the file is right (checked above); a variable is not
+        raise CliError(f"wrote {path}, but `ouroboros run` would refuse it with this "
+                       f"environment: {exc.said()}") from None
     print(summary(path, found, keys, env, hosted))
     return 0
 

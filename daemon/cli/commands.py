@@ -49,8 +49,8 @@ def _settings(args: argparse.Namespace) -> tuple[Path, Settings]:
     repo = locate.repo_root(args.repo)
     try:
         return repo, load_settings(repo, Path(args.config) if args.config else None)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
+    except ConfigError as exc:  # with where to fix it: the file, or a variable
+        raise CliError(exc.said()) from None
     except OSError as exc:  # unreadable: load_settings explains only what it could read
         raise CliError(f"cannot read the configuration: {exc}") from None
 

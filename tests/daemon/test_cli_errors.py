@@ -109,6 +109,23 @@ def test_a_wrong_key_in_the_file_names_the_file(repo):
     assert caught.value.fix() == f"correct {repo / CONFIG_NAME}"
 
 
+
+def test_init_reads_what_it_wrote_as_run_will_under_this_environment(repo):
+    """The file init writes is right, but a variable the daemon would refuse overrides it:
+    init says so as `run` does (the variable, its fix), never "next: ouroboros doctor"."""
+    bad = {f"{ENV_PREFIX}DAEMON__WORKERS": "abc"}
+    init, run = (_cli(*argv, "--repo", str(repo), **bad) for argv in (["init"], ["run"]))
+    assert init.returncode == run.returncode == 3 and "Traceback" not in init.stderr
+    assert "next:" not in init.stdout + init.stderr
+    said = init.stderr.removeprefix("ouroboros: ")
+    assert said.startswith(f"wrote {repo / CONFIG_NAME}, but `ouroboros run` would refuse it "
+                           "with this environment: ")
+    assert said.endswith(run.stderr.removeprefix("ouroboros: "))  # run's words, whole
+    assert run.stderr.splitlines()[-1] == ("fix: correct or unset OUROBOROS_DAEMON__WORKERS in "
+
+                                           "the daemon's environment (it overrides the file)")
+    assert load_settings(repo, environ={}).daemon.workers >= 1  # the file itself is right
+
 @pytest.mark.parametrize(("name", "kind"), [("ollama", "ollama"), ("openai", "openai"),
                                             ("llama.cpp", "ollama")])
 def test_a_servers_name_in_provider_name_points_to_provider_http(repo, name, kind):
