@@ -113,6 +113,8 @@ def policy_from(settings: Settings) -> Policy:
                   autocommit_new_behaviour=p.autocommit_new_behaviour,
                   preserve_on_coverage=p.preserve_on_coverage,
                   max_new_files=p.max_new_files, review_branch_prefix=p.review_branch_prefix,
+                  missing_test_questions=p.missing_test_questions,
+                  missing_test_budget_s=p.missing_test_budget_s,
                   routes=route_table(settings), work=work_shape(settings),
                   plan_trials=g.plan_trials, samples=settings.generate.samples,
                   lint=p.lint, lint_timeout_s=p.lint_timeout_s)
