@@ -151,8 +151,8 @@ class Orchestrator:
             done = await self._until_done(task, waiter, left, self._per_op.get(ctx.op_id))
         finally:
             waiter.cancel()
-            if not task.done():
-                task.cancel()
+            if not task.done():  # the cancel's reason reaches the phase (propose_test says it)
+                task.cancel(cancel.reason if cancel.is_set() else None)
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         if not done:  # neither finished nor was cancelled before the ceiling
