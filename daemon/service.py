@@ -111,6 +111,7 @@ class Daemon:
         self.events.state_of = lambda: snapshot_of(self).model_dump(mode="json")
         self.live: LiveServer | None = None  # daemon.live_port's SSE endpoint and page
         self.ready = asyncio.Event()
+        self.stop_event: asyncio.Event | None = None  # serve()'s; `ouroboros stop` sets it
         self.watching = asyncio.Event()  # the file watcher's watches are in place (run())
         self._op_done = asyncio.Event()
 
@@ -260,6 +261,7 @@ class Daemon:
 
     async def serve(self, stop: asyncio.Event) -> None:
         """The whole life: startup, run, shutdown. FAILED if startup or run raises."""
+        self.stop_event = stop  # the control socket's `stop` sets it as SIGTERM does
         try:
             await self.startup()
             await self.run(stop)
