@@ -285,9 +285,10 @@ def join(first: SignalEnvelope, later: SignalEnvelope) -> SignalEnvelope:
     goal = first.goal if not new else (
         f"{first.goal}\n- also failing, of the same cause: {', '.join(new[:GOAL_TESTS])}"
         + (f" (+{len(new) - GOAL_TESTS} more)" if len(new) > GOAL_TESTS else ""))
-    merged = list(_strings(first.evidence.get("merged_keys")))
-    if later.dedup_key != first.dedup_key and later.dedup_key not in merged:
-        merged.append(later.dedup_key)
+    merged = [k for k in dict.fromkeys([*_strings(first.evidence.get("merged_keys")),
+                                        later.dedup_key,
+                                        *_strings(later.evidence.get("merged_keys"))])
+              if k != first.dedup_key]
     return first.model_copy(update={
         "target_files": tuple(dict.fromkeys((*first.target_files, *later.target_files))),
         "goal": goal[:GOAL_CAP],

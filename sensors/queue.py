@@ -7,11 +7,13 @@ WAL (the ledger's intake_wal): an envelope is `enqueued` before the router sees 
 `dispatched` (with every key merged into it) or `dropped` (evicted) afterwards; what is
 neither is offered again at the next start, where it coalesces and waits exactly as before.
 
-One piece of work per cause: an envelope whose cause (sensors.failure_causes) a running op
-holds (the router's `cause_holder`) or an open review holds (`held`: the review commit's
-`Work-Key:`/`Cause:` trailers, governance.git.review_causes, read from git so a kill -9 at
-any point of a proposal cannot hide it) joins that work: it is not queued, and costs no
-WAL row. One whose cause a queued or waiting envelope names is merged into it (the router).
+One piece of work per cause: an envelope whose cause (sensors.failure_causes) an open review
+holds (`held`: the review commit's `Work-Key:`/`Cause:` trailers, governance.git.review_causes,
+read from git so a kill -9 at any point of a proposal cannot hide it) joins that work: it is
+not queued, and costs no WAL row. One whose cause a running op holds is parked with that op
+(the router; its WAL row under the parked key) and settled when the op ends
+(sensors.parked_failures). One whose cause a queued or waiting envelope names is merged
+into it (the router).
 
 Retries: what became of each key's last op, across restarts, is sensors.work_memory's:
 work that failed backs off (or waits for a change of code, brain or settings), work that
@@ -32,6 +34,7 @@ from governance.crashpoints import crashpoint
 from governance.schemas import SignalEnvelope
 from ledger import Ledger
 from sensors.fingerprint import FingerprintWindow
+from sensors.parked_failures import Rerun, settle
 from sensors.router import IntakeRouter, Outcome
 from sensors.work_memory import WorkMemory
 
@@ -45,6 +48,7 @@ class IntakeQueue:
     def __init__(self, ledger: Ledger, *, capacity: int, coalesce_window_s: float,
                  lock_ttl_s: float, alive: Callable[[str], bool], work: WorkMemory,
                  held: Callable[[SignalEnvelope], Awaitable[str | None]] | None = None,
+                 runner: Callable[[], Rerun | None] = lambda: None,
                  clock: Callable[[], float] = time.monotonic):
         # The knobs come from `[intake]` (daemon.service; tests: tests.helpers.intake_queue).
         self.ledger = ledger
@@ -53,6 +57,7 @@ class IntakeQueue:
         self.clock = clock
         self.work = work  # what became of each key's last op, across restarts
         self.held = held  # envelope -> the op whose open review holds its work, if any
+        self.runner = runner  # the jailed test runner parked failures are run again with
         self.changed = asyncio.Event()
         self.bus = FingerprintWindow(FINGERPRINT_WINDOW_S, FINGERPRINT_LRU, clock)
 
@@ -64,7 +69,8 @@ class IntakeQueue:
         window, a duplicate, held back or evicted."""
         if not from_wal and not self.bus.admit(env):
             return False  # a storm's repeats: not even a WAL row
-        if self.router.known(env.dedup_key):
+        env = self.router.parked_form(env)  # a running op holds its cause: its WAL key
+        if not self.router.news(env):
             return False
         if why := await self._joins(env):
             log.info("signal joins the work that holds its cause", dedup_key=env.dedup_key,
@@ -88,13 +94,14 @@ class IntakeQueue:
             await self.ledger.wal_append("dropped", dedup_key=lost.dedup_key,
                                          session_id=lost.session_id)
             log.warning("queue full: evicted", dedup_key=lost.dedup_key)
+        if offer.outcome is Outcome.PARKED:
+            log.info("signal waits for the running op that holds its cause",
+                     dedup_key=env.dedup_key, op=env.evidence.get("held_by"))
         self.changed.set()
         return offer.outcome not in (Outcome.EVICTED, Outcome.DUPLICATE)
 
     async def _joins(self, env: SignalEnvelope) -> str | None:
-        """Why `env`'s work is someone else's: a running op or an open review holds it."""
-        if (owner := self.router.cause_holder(env)) is not None:
-            return f"the running op for {owner} holds its cause"
+        """Why `env`'s work is someone else's: an open review holds it."""
         if self.held is not None and (op_id := await self.held(env)) is not None:
             return f"waits for review ({op_id})"
         return None
@@ -141,7 +148,10 @@ class IntakeQueue:
         except Exception:  # the files are released all the same; the op's own rows stand
             log.exception("work record not written", op_id=op_id)
         finally:
+            parked = self.router.take_parked(env.dedup_key)
             self.done(env.dedup_key)
+        if parked is not None:  # what arrived of its cause while it ran
+            await settle(self, self.runner, env, parked, op_id, terminal)
 
     async def rehydrate(self, ttl_s: float, now: datetime | None = None) -> int:
         """Offer again what a previous run enqueued but never dispatched or dropped, unless

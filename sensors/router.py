@@ -21,10 +21,14 @@ never merge.
 
 Causes (sensors.failure_causes): an envelope whose evidence names causes (`causes`) that a
 queued or waiting envelope also names joins it: one op, their targets and tests united,
-its key among the merged keys. One that a running op's causes name is not queued at all
-(`cause_holder`): the running op holds that work; if its failure outlives the op, the
-sensor's next failing run brings it again. A test_failure envelope is HIGH or CRITICAL, so
-it never coalesces by files; a cause is what joins it.
+its key among the merged keys. One that a running op's causes name is parked with that op
+(`parked`, one envelope per op, all such arrivals joined; keyed `parked_key(op key)`, which
+the queue writes to its WAL, so a restart offers it again): when the op ends, the queue
+settles it by how the op ended (sensors.parked_failures). An envelope whose key is known is
+a duplicate unless it brings tests the envelope holding that key lacks: then it joins it
+(a sensor's next run of one cause names one more failing test under the same key). A
+test_failure envelope is HIGH or CRITICAL, so it never coalesces by files; a cause is what
+joins it.
 
 Capacity (16): queued and waiting envelopes together; when full, the lowest-priority queued
 envelope is evicted (it may be the newcomer), and a newcomer that would wait is evicted;
@@ -34,6 +38,7 @@ cheap: ranking looks at the other envelopes, never more than the capacity.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -68,6 +73,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # its dedup key is queued, waiting or running
     COALESCED = "coalesced"  # merged into a queued envelope for the same files
     JOINED = "joined"  # merged into a queued or waiting envelope of the same cause
+    PARKED = "parked"  # a running op holds its cause: settled when that op ends
     WAITING = "waiting"  # queued behind a running op that holds one of its files
     EVICTED = "evicted"  # the queue is full and it ranks lowest
 
@@ -102,19 +108,57 @@ class IntakeRouter:
     running: dict[str, SignalEnvelope] = field(default_factory=dict)
     locks: dict[str, _Lock] = field(default_factory=dict)  # file -> the op holding it
     behind: dict[str, list[SignalEnvelope]] = field(default_factory=dict)  # op -> waiting
+    parked: dict[str, SignalEnvelope] = field(default_factory=dict)  # op -> of its cause
     _seq: int = 0
 
     def known(self, key: str) -> bool:
-        """Queued (itself or merged into another), running, or waiting behind an op."""
-        return (key in self.queued or key in self.running
-                or any(key in q.env.evidence.get("merged_keys", ())
-                       for q in self.queued.values())
-                or any(e.dedup_key == key for w in self.behind.values() for e in w))
+        """Queued (itself or merged into another), running, waiting behind an op or parked
+        with one."""
+        return self._holding(key) is not None
+
+    def _holding(self, key: str) -> SignalEnvelope | None:
+        """The envelope that holds `key`: itself, or the one it was merged into."""
+        if key in self.queued:
+            return self.queued[key].env
+        if key in self.running:
+            return self.running[key]
+        held = [q.env for q in self.queued.values()] + list(self.parked.values()) + [
+            e for w in self.behind.values() for e in w]
+        return next((e for e in held if e.dedup_key == key
+                     or key in e.evidence.get("merged_keys", ())), None)
+
+    def news(self, env: SignalEnvelope) -> bool:
+        """Whether offering `env` can change anything: its key is unknown, or it names
+        failing tests the envelope holding its key does not."""
+        holder = self._holding(env.dedup_key)
+        if holder is None:
+            return True
+        known = set(tests_of(holder))
+        if (owner := self.cause_holder(env)) is not None:  # the op's, and what it parked
+            known.update(tests_of(self.running[owner]))
+            known.update(tests_of(self.parked[owner]) if owner in self.parked else ())
+        return not set(tests_of(env)) <= known
+
+    def parked_form(self, env: SignalEnvelope) -> SignalEnvelope:
+        """`env` as it is parked when a running op holds its cause (the queue writes this
+        form to its WAL), else `env` itself."""
+        owner = self.cause_holder(env)
+        if owner is None or env.dedup_key == parked_key(owner):
+            return env
+        merged = list(env.evidence.get("merged_keys", []))
+        if env.dedup_key != owner:  # its own key stays known (a sensor firing it again)
+            merged.append(env.dedup_key)
+        return env.model_copy(update={"dedup_key": parked_key(owner), "evidence": {
+            **env.evidence, "held_by": owner, "merged_keys": merged}})
 
     def offer(self, env: SignalEnvelope) -> Offer:
         """Queue, merge, park or evict `env`; see the module docstring for the rules."""
-        if self.known(env.dedup_key):
+        if not self.news(env):
             return Offer(Outcome.DUPLICATE, env.dedup_key)
+        if (owner := self.cause_holder(env)) is not None:
+            env = self.parked_form(env)
+            self.parked[owner] = join(self.parked[owner], env) if owner in self.parked else env
+            return Offer(Outcome.PARKED, env.dedup_key)
         if (joined := self._join(env)) is not None:
             return Offer(Outcome.JOINED, joined)
         owner = self._holder(env)
@@ -226,16 +270,34 @@ class IntakeRouter:
             self.locks[f] = _Lock(key, now)
         return env
 
+    def take_parked(self, key: str) -> SignalEnvelope | None:
+        """What arrived of op `key`'s cause while it ran, for the queue to settle."""
+        return self.parked.pop(key, None)
+
     def release(self, key: str) -> list[SignalEnvelope]:
         """The op ended: free its files and offer again what waited behind it (each with its
-        priority recomputed); returns those envelopes."""
+        priority recomputed) and what was parked with it and not taken (a gone op's);
+        returns those envelopes."""
         self.running.pop(key, None)
         for f in [f for f, lock in self.locks.items() if lock.owner == key]:
             del self.locks[f]
         waiting = self.behind.pop(key, [])
+        if (parked := self.parked.pop(key, None)) is not None:
+            waiting.append(parked)
         for env in waiting:
             self.offer(env)
         return waiting
+
+
+def parked_key(owner: str) -> str:
+    """The key of what is parked with the op for `owner`: its own, so the op's work record
+    (a completed op's holds its key while the code is unchanged) does not hold it back."""
+    return f"test_failure:{hashlib.sha256(f'held by {owner}'.encode()).hexdigest()[:24]}"
+
+
+def tests_of(env: SignalEnvelope) -> list[str]:
+    tests = env.evidence.get("tests")
+    return [t for t in tests if isinstance(t, str)] if isinstance(tests, list) else []
 
 
 def merge(first: SignalEnvelope, later: SignalEnvelope) -> SignalEnvelope:

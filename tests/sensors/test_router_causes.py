@@ -5,7 +5,7 @@ its key dispatched with the op); one whose cause a running op holds is that op's
 from __future__ import annotations
 
 from governance.schemas import SignalEnvelope, Urgency
-from sensors.router import Outcome
+from sensors.router import Outcome, parked_key
 from tests.sensors.test_router import router
 
 CAUSE = "fn:wordy/__init__.py::ordinal"
@@ -62,3 +62,44 @@ def test_envelopes_without_causes_never_join():
     a = failing("k1", ["t.py::a"], [])
     b = failing("k2", ["t.py::b"], [])
     assert r.offer(a).outcome is Outcome.QUEUED and r.offer(b).outcome is Outcome.QUEUED
+
+
+def test_a_failure_of_a_running_ops_cause_is_parked_with_it_not_dropped():
+    r = router()
+    r.offer(failing("k1", ["t.py::a"], [CAUSE]))
+    assert r.next_ready() is not None  # k1 runs
+    # The sensor's next run: the same group (same key) with one more failing test.
+    again = failing("k1", ["t.py::a", "t.py::b"], [CAUSE])
+    assert r.news(again)
+    offer = r.offer(again)
+    assert (offer.outcome, offer.key) == (Outcome.PARKED, parked_key("k1"))
+    other = failing("k7", ["u.py::c"], ["test:u.py::c", CAUSE])  # another key, same cause
+    assert r.offer(other).outcome is Outcome.PARKED
+    assert not r.news(failing("k1", ["t.py::b"], [CAUSE]))  # nothing new: a duplicate
+    assert r.offer(failing("k1", ["t.py::b"], [CAUSE])).outcome is Outcome.DUPLICATE
+    assert r.known(parked_key("k1")) and r.known("k7")
+    held = r.take_parked("k1")
+    assert held is not None and held.dedup_key == parked_key("k1")
+    assert held.evidence["tests"] == ["t.py::a", "t.py::b", "u.py::c"]
+    assert held.evidence["held_by"] == "k1" and not r.queued
+    assert r.take_parked("k1") is None
+
+
+def test_a_queued_key_takes_in_a_new_failing_test_under_the_same_key():
+    r = router()
+    assert r.offer(failing("k1", ["t.py::a"], [CAUSE])).outcome is Outcome.QUEUED
+    assert r.offer(failing("k1", ["t.py::a"], [CAUSE])).outcome is Outcome.DUPLICATE
+    offer = r.offer(failing("k1", ["t.py::a", "t.py::b"], [CAUSE]))
+    assert (offer.outcome, offer.key) == (Outcome.JOINED, "k1")
+    assert r.queued["k1"].env.evidence["tests"] == ["t.py::a", "t.py::b"]
+
+
+def test_what_a_gone_op_had_parked_is_queued_when_its_lock_is_forced():
+    r = router()
+    r.offer(failing("k1", ["t.py::a"], [CAUSE]))
+    r.next_ready()
+    r.offer(failing("k2", ["t.py::b"], [CAUSE]))
+    r.clock.now += 301  # past the TTL, and the op is gone
+    [(owner, again)] = r.expire_locks(lambda _key: False)
+    assert owner == "k1" and [e.dedup_key for e in again] == [parked_key("k1")]
+    assert list(r.queued) == [parked_key("k1")]
