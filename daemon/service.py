@@ -58,7 +58,7 @@ from governance.phase import Phase
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
 from governance.schemas import OperationContext, SignalEnvelope
-from sensors import human
+from sensors import human, parked_failures
 from sensors.hub import SensorHub
 from sensors.queue import IntakeQueue
 from sensors.watcher import RepoWatcher
@@ -199,7 +199,8 @@ class Daemon:
         self.queue = IntakeQueue(ledger, capacity=i.queue_capacity,
                                  coalesce_window_s=i.coalesce_window_s,
                                  lock_ttl_s=i.file_lock_ttl_s, alive=self._op_alive, work=work,
-                                 held=reviews.cause_holder(self.reviews))
+                                 held=reviews.cause_holder(self.reviews),
+                                 runner=parked_failures.runner_of(lambda: self.sensors))
         return work
 
     async def run(self, stop: asyncio.Event) -> None:

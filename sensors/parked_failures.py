@@ -33,9 +33,10 @@ from sensors.failure_causes import Group, causes_in, join
 from sensors.failure_streaks import FAILING, Failure
 from sensors.router import tests_of
 from sensors.run_results import from_outcome
-from sensors.test_failure import group_envelope
+from sensors.test_failure import TestFailureSensor, group_envelope
 
 if TYPE_CHECKING:
+    from sensors.hub import SensorHub
     from sensors.queue import IntakeQueue
 
 log = structlog.get_logger("sensors.parked_failures")
@@ -131,3 +132,11 @@ async def _resolved(queue: IntakeQueue, parked: SignalEnvelope) -> None:
     key, whose own `enqueued` row must come after it to stay pending."""
     await queue.ledger.wal_append("dispatched", dedup_key=parked.dedup_key,
                                   session_id=parked.session_id)
+
+
+def runner_of(hub: Callable[[], SensorHub]) -> Callable[[], Rerun | None]:
+    """The daemon's `runner`: its TestFailure sensor's jailed runner, when it has one."""
+    def find() -> Rerun | None:
+        sensor = hub().sensors.get("test_failure")
+        return sensor.runner if isinstance(sensor, TestFailureSensor) else None
+    return find
