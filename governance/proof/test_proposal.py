@@ -8,7 +8,17 @@ file it was not asked to, it removes a public name). Others are a test's to deci
   fails with that mutant switched on and passes without it decides it;
 - a changed function no fail-to-pass test enters (a repair that also "tidies" another
   function), or new behaviour no test asks for: a test that fails on the base and passes
-  on the candidate, entering the function, decides it.
+  on the candidate, entering the function, decides it;
+- a changed line no test runs, in a function a fail-to-pass test enters (a branch the
+  failing test never takes; governance.proof.rules names it "changed lines no test showing
+  the change runs"): a test that runs the line and fails with the line's mutant switched
+  on decides it. The mutant, not the base: the proof checks a line by its mutants (the
+  mutation check of the next op that touches it), and a test that kills one may also pass
+  on the human's HEAD without the change, so it can land alone; a line with no mutant
+  (a bare call) falls back to the unentered function's check: fails on the base, runs it.
+
+An op may wait for several of these; each is asked about in turn, cheapest to decide first
+(COST_ORDER, data), within the step's bound.
 
 The brain is shown the cause (the surviving mutant as a diff, or the function and the
 change) and asked for the smallest test that decides it. What it answers is kept only when
@@ -47,6 +57,17 @@ class CauseKind(StrEnum):
     SURVIVING_MUTANT = "surviving mutant"  # a changed line no test notices changing
     UNENTERED = "unentered function"  # a changed function no fail-to-pass test enters
     NEW_BEHAVIOUR = "new behaviour"  # new behaviour no test asks for
+    UNRUN = "a line no test runs"  # in a function a fail-to-pass test enters
+
+
+# Which cause to ask about first: the cheapest to decide. A surviving mutant for which the
+# equivalence check found a telling input is a test nearly written; a mutant alone is one
+# line to notice; a line no test runs needs a way there first; an unentered function or new
+# behaviour needs a test of a whole behaviour and a fifth jailed session (on the base).
+COST_ORDER: Mapping[CauseKind, int] = {
+    CauseKind.SURVIVING_MUTANT: 1, CauseKind.UNRUN: 2, CauseKind.UNENTERED: 3,
+    CauseKind.NEW_BEHAVIOUR: 3,
+}
 
 
 @dataclass(frozen=True)
@@ -57,11 +78,16 @@ class Cause:
     file: str
     line: int
     what: str  # the mutant ("`>=` to `>`"), or the function ("clamp")
-    mutant: Mutant | None = None  # SURVIVING_MUTANT: numbered as governance.proof.mutation plans
+    # SURVIVING_MUTANT, UNRUN: the mutant a test must kill, numbered as
+    # governance.proof.mutation plans (UNRUN: the line's first; None: the line has none)
+    mutant: Mutant | None = None
     hint: str = ""  # an input the equivalence check found telling the mutant apart
 
     def named(self) -> str:
         return f"{self.file}:{self.line} ({self.what})"
+
+    def rank(self) -> tuple[int, bool]:
+        return COST_ORDER[self.kind], not self.hint
 
 
 class Verdict(StrEnum):
@@ -77,8 +103,10 @@ class Verdict(StrEnum):
     KILLS_NOTHING = "passes with the mutant switched on"
     PASSES_ON_BASE = "passes on the base"
     MISSES_THE_FUNCTION = "does not enter the function"
+    MISSES_THE_LINE = "does not run the line"
     TELLS_THE_CHECK = "fails the canary"
     NOT_RUN = "could not be checked"  # the jail left no report
+    NOT_ASKED = "not asked"  # the step's bound was spent on the causes before it
 
 
 @dataclass(frozen=True)
@@ -101,8 +129,11 @@ CHECKS: tuple[Check, ...] = (
     Check("passes on the candidate", Verdict.FAILS_ON_CANDIDATE, "its new tests pass on "
           "the candidate"),
     Check("passes twice", Verdict.FLAKY, "and pass again in a second session"),
-    Check("decides the cause", Verdict.KILLS_NOTHING, "a surviving mutant: its new tests "
-          "fail with the mutant switched on (a fresh session, switched from the start)"),
+    Check("runs the line", Verdict.MISSES_THE_LINE, "a line no test runs: a new test runs "
+          "it (coverage of the first session)"),
+    Check("decides the cause", Verdict.KILLS_NOTHING, "a surviving mutant, a line no test "
+          "runs: its new tests fail with the mutant switched on (a fresh session, switched "
+          "from the start)"),
     Check("decides the cause", Verdict.PASSES_ON_BASE, "an unentered function or new "
           "behaviour: its new tests fail on the base"),
     Check("enters the function", Verdict.MISSES_THE_FUNCTION, "an unentered function or new "
@@ -130,19 +161,22 @@ class TestVerdict:
 
     def payload(self) -> dict[str, Any]:
         # file, line and what, typed: `review OP` finds the mutant again from them
+        mutant = self.cause.mutant
         return {"cause": self.cause.kind.value, "at": self.cause.named(),
                 "file": self.cause.file, "line": self.cause.line, "what": self.cause.what,
                 "verdict": self.verdict.value, "kept": self.kept, "why": self.why,
-                "files": list(self.files), "tests": list(self.tests)}
+                "files": list(self.files), "tests": list(self.tests),
+                **({"mutant": [mutant.line, mutant.what]} if mutant else {})}
 
 
 # -- which causes ---------------------------------------------------------------------
 
 def causes_of(files: Sequence[FileText], sessions: Sessions, fail_to_pass: Sequence[str],
               new_behaviour: bool) -> list[Cause]:
-    """The reasons a test could decide, from the checks' typed reports: surviving mutants
-    first (the sharpest question), then each changed function no fail-to-pass test enters
-    (NEW_BEHAVIOUR where no test shows the change at all)."""
+    """The reasons a test could decide, from the checks' typed reports, cheapest to decide
+    first (COST_ORDER): surviving mutants, changed lines no test runs in an entered
+    function, each changed function no fail-to-pass test enters (NEW_BEHAVIOUR where no
+    test shows the change at all)."""
     code = [f for f in files if f.new is not None and f.path.endswith(".py")
             and not is_test_path(f.path)]
     out = _survivors(code, sessions)
@@ -151,7 +185,7 @@ def causes_of(files: Sequence[FileText], sessions: Sessions, fail_to_pass: Seque
         CauseKind.NEW_BEHAVIOUR if new_behaviour else None)
     if kind is not None:
         out += _unentered(code, sessions, f2p, kind)
-    return out
+    return sorted(out, key=Cause.rank)  # stable: the checks' own order within a rank
 
 
 def _survivors(code: Sequence[FileText], sessions: Sessions) -> list[Cause]:
@@ -171,7 +205,9 @@ def _survivors(code: Sequence[FileText], sessions: Sessions) -> list[Cause]:
 def _unentered(code: Sequence[FileText], sessions: Sessions, f2p: frozenset[str],
                kind: CauseKind) -> list[Cause]:
     """Each changed function no fail-to-pass test entered (as governance.proof.rules'
-    coverage rule reads the same sessions), at its first changed line."""
+    coverage rule reads the same sessions), at its first changed line; and in a function
+    one did enter (only where some test shows the change), each changed line no test ran
+    (UNRUN), with the line's first mutant."""
     reports = [r.coverage for r in (sessions.original, sessions.own) if r and r.coverage]
     out: dict[tuple[str, str], Cause] = {}
     for f in code:
@@ -179,10 +215,18 @@ def _unentered(code: Sequence[FileText], sessions: Sessions, f2p: frozenset[str]
         owner, inert = symbol_of_line(f.new), inert_lines(f.old, f.new)
         entered = {owner(n) for cov in reports
                    for n, tests in cov.lines.get(f.path, {}).items() if tests & f2p}
+        mutants: list[Mutant] | None = None
         for stmt in changed_statements(f.old, f.new):
             sym = owner(stmt.line)
-            if sym != "<module>" and sym not in entered and stmt.line not in inert:
+            if sym == "<module>" or stmt.line in inert:
+                continue
+            if sym not in entered:
                 out.setdefault((f.path, sym), Cause(kind, f.path, stmt.line, sym))
+            elif f2p and not any(cov.hits(f.path, stmt.lines) for cov in reports):
+                mutants = plan(f.old, f.new, f.path) if mutants is None else mutants
+                first = next((m for m in mutants if m.line == stmt.line), None)
+                out[(f.path, f"{stmt.line}")] = Cause(CauseKind.UNRUN, f.path, stmt.line,
+                                                      sym, first)
     return list(out.values())
 
 
@@ -217,20 +261,28 @@ _ASK = {
     CauseKind.NEW_BEHAVIOUR: (
         "No test asks for the new behaviour of `{what}` ({file}). Write the smallest test "
         "that fails on the code before the change and passes with it, by calling `{what}`."),
+    CauseKind.UNRUN: (
+        "No test runs line {line} of {file}, a changed line of `{what}` (the tests that "
+        "show the change enter `{what}` but never reach it). Write the smallest test that "
+        "runs it, passes on the change and {fails}."),
 }
 
 
 def prompt(goal: str, cause: Cause, files: Sequence[FileText],
-           tests: Mapping[str, str], budget: int | None = None) -> str:
-    """The one question: the op's goal, the change, the cause (a mutant as a diff, and an
-    input that tells it apart when the equivalence check found one), the existing tests
-    that ran the line (their style), and the reply contract. `budget` (characters: the
-    brain's context window) caps each file shown at a share of it."""
+           tests: Mapping[str, str], budget: int | None = None,
+           written: Sequence[str] = ()) -> str:
+    """The question about one cause: the op's goal, the change, the cause (a mutant as a
+    diff, and an input that tells it apart when the equivalence check found one), the
+    existing tests that ran the line (their style), the test files already kept for the
+    change's other causes (`written`: kept as they are), and the reply contract. `budget`
+    (characters: the brain's context window) caps each file shown at a share of it."""
     limit = MAX_FILE_CHARS if budget is None else max(1_000, min(
         MAX_FILE_CHARS, budget // (2 + MAX_TESTS_SHOWN + len(files))))
     by_path = {f.path: f for f in files}
     target = by_path[cause.file]
-    ask = _ASK[cause.kind].format(at=cause.named(), what=cause.what, file=cause.file)
+    ask = _ASK[cause.kind].format(at=cause.named(), what=cause.what, file=cause.file,
+                                  line=cause.line, fails="fails with the mutant below"
+                                  if cause.mutant else "fails on the code before the change")
     parts = [PROMPT_TITLE, "", "The change below waits for a person's review because a test "
              "could decide it and none does. The goal it was made for:", quoted_goal(goal),
              "", "## The change", *(change_diff(f)[:limit] for f in files if f.new != f.old),
@@ -248,6 +300,8 @@ def prompt(goal: str, cause: Cause, files: Sequence[FileText],
               "- Write test files only (a new test module under the tests directory is "
               "best); change no code file, no conftest.py, no ini file.",
               "- Remove nothing from an existing test.",
+              *([f"- Tests already written for this change's other reasons stay as they "
+                 f"are: {', '.join(written[:5])}. Write a new module."] if written else []),
               "- The test must not depend on how or where it is run.", "",
               CANDIDATE_CONTRACT]
     return "\n".join(parts)
