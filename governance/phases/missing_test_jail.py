@@ -42,7 +42,9 @@ class ProposalJail:
         self.ctx, self.d, self.cause, self.files = ctx, d, cause, files
         self.changes, self.added, self.earlier = changes, added, list(earlier)
         self.paths = sorted(c.file_path for c in changes)
-        self.boxes = d.state_dir / "sandboxes" / ctx.op_id / "missing-test"
+        # its own dir beside the op's, destroyed whole: a subdir of sandboxes/<op> left
+        # that dir behind, empty, after every proposal (tests/daemon/test_propose_crash.py)
+        self.boxes = d.state_dir / "sandboxes" / f"{ctx.op_id}-missing-test"
         self.scratch = d.state_dir / "oracle"
 
     def says(self, verdict: tp.Verdict, why: str, tests: Sequence[str] = ()) -> tp.TestVerdict:
