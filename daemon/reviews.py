@@ -22,6 +22,7 @@ from daemon.review_decision import decision_of
 from governance.errors import CommitError
 from governance.git.accept_signal import accept_envelope
 from governance.git.kept_tests import kept_test_of
+from governance.git.landed_tests import landed as landed_tests
 from governance.git.review import ReviewBranches, ReviewItem
 from governance.git.review_causes import ReviewCauses
 from governance.git.review_order import (
@@ -179,10 +180,19 @@ async def _accept(daemon: ReviewHost, item: ReviewItem, reason: str,
     if test_only and test is None:
         raise LookupError(f"no kept test waits beside the review of {item.op_id}: there is "
                           "nothing to land alone (`ouroboros review` shows why none was kept)")
-    env = accept_envelope(item, daemon.session_id, test, test_only=test_only)
+    landed = test if test is not None and await asyncio.to_thread(
+        landed_tests, daemon.reviews, {item.op_id: test.sha}) else None
+    if landed is not None and test_only:
+        raise LookupError(f"the kept test of {item.op_id} is on your branch already: the "
+                          f"review's lines are checked now (`ouroboros accept {item.op_id}` "
+                          "lands the change)")
+    env = accept_envelope(item, daemon.session_id, None if landed else test,
+                          test_only=test_only, landed=landed)
     queued = await daemon.submit(env)
     out: dict[str, Any] = {"op_id": item.op_id, "queued": queued, "dedup_key": env.dedup_key}
-    if test is not None:
+    if landed is not None:
+        out["lands"] = "the change (its kept test is on your branch already)"
+    elif test is not None:
         out["lands"] = "the kept test alone" if test_only else "the change and its kept test"
     if not queued:
         out["why"] = ("this review was accepted already and its op is queued, running or "

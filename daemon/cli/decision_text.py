@@ -1,6 +1,7 @@
-"""`review OP`'s decision on a terminal (daemon.review_decision builds it): the unchecked
-line and its surviving mutant, the kept test and what it kills, or why none was kept, and
-what each accept lands. Anything not in the form daemon.review_decision writes is skipped."""
+"""`review OP`'s decision on a terminal (daemon.review_decision builds it): each reason a
+test could decide, its unchecked line and mutant, the test kept for it and what it kills,
+or why none was (or that it was not asked about), then the kept tests and what each
+accept lands. Anything not in the form daemon.review_decision writes is skipped."""
 
 from __future__ import annotations
 
@@ -15,33 +16,56 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u20
 
 
 def decision_lines(decision: Any, op: str) -> list[str]:
-    """The lines shown between a review's evidence and its diff ([] when there is none)."""
+    """The lines shown between a review's evidence and its diff ([] when there is none):
+    each reason with its mutant and what became of its test, then the kept tests and what
+    each accept lands."""
     if not isinstance(decision, dict) or not isinstance(decision.get("at"), str):
         return []
     d = decision
-    lines = ["", f"    unchecked: {_clean(d.get('cause'))} at {_clean(d['at'])}"]
-    if isinstance(d.get("mutant_diff"), str):
-        lines += ["    the mutant no test of yours kills:", _indented(d["mutant_diff"])]
-    tests = [_clean(t) for t in d.get("tests") or [] if isinstance(t, str)]
-    if d.get("kept") and isinstance(d.get("test_diff"), str):
-        lines += [f"    missing test: kept on {_clean(d.get('test_branch'))}: "
-                  f"{_clean(d.get('why'))}",
-                  *(f"      decides it: {t}" for t in tests[:5]),
-                  _indented(d["test_diff"]),
-                  f"    ouroboros accept {op}: lands the change and this test",
-                  f"    ouroboros accept {op} --tests: lands the test alone (it "
-                  f"{_clean(d.get('alone'))})"]
-    elif d.get("kept") and isinstance(d.get("landed_alone"), dict):
+    listed = d.get("reasons") if isinstance(d.get("reasons"), list) else [d]
+    reasons = [r for r in listed if isinstance(r, dict) and isinstance(r.get("at"), str)]
+    lines = [""]
+    for r in reasons or [d]:
+        lines += _reason(r, d)
+    kept = [r for r in reasons or [d] if r.get("kept")]
+    if not kept:
+        return lines
+    if isinstance(d.get("landed_alone"), dict):
         landed = d["landed_alone"]
         lines += [f"    missing test: kept, and landed alone on your branch (commit "
                   f"{_clean(landed.get('commit'))[:12]}, by {_clean(landed.get('accept_op'))}):"
                   f" the line is checked now (`ouroboros accept {op}` lands the change)"]
-    elif d.get("kept"):  # kept, but its branch is gone (pruned)
-        lines += [f"    missing test: kept ({_clean(d.get('why'))}), its branch no longer "
+    elif isinstance(d.get("test_diff"), str):
+        this, the = ("this test", "the test") if len(kept) == 1 else ("these tests",
+                                                                      "the tests")
+        lines += [_indented(d["test_diff"]),
+                  f"    ouroboros accept {op}: lands the change and {this}",
+                  f"    ouroboros accept {op} --tests: lands {the} alone (it "
+                  f"{_clean(d.get('alone'))})"]
+    return lines
+
+
+def _reason(r: dict[str, Any], d: dict[str, Any]) -> list[str]:
+    """One reason: where, its mutant, and its test kept (with what it decides) or not."""
+    lines = [f"    unchecked: {_clean(r.get('cause'))} at {_clean(r['at'])}"]
+    if isinstance(r.get("mutant_diff"), str):
+        lines += ["    the mutant no test of yours kills:", _indented(r["mutant_diff"])]
+    tests = [_clean(t) for t in r.get("tests") or [] if isinstance(t, str)]
+    if r.get("kept") and isinstance(d.get("test_diff"), str) \
+            and not isinstance(d.get("landed_alone"), dict):
+        lines += [f"    missing test: kept on {_clean(d.get('test_branch'))}: "
+                  f"{_clean(r.get('why'))}", *(f"      decides it: {t}" for t in tests[:5])]
+    elif r.get("kept") and isinstance(d.get("landed_alone"), dict):
+        lines += [f"    missing test: kept: {_clean(r.get('why'))}",
+                  *(f"      decides it: {t}" for t in tests[:5])]
+    elif r.get("kept"):  # kept, but its branch is gone (pruned)
+        lines += [f"    missing test: kept ({_clean(r.get('why'))}), its branch no longer "
                   "waits beside the review"]
+    elif r.get("verdict") == "not asked":
+        lines += [f"    missing test: not asked: {_clean(r.get('why'))}"]
     else:
-        lines += [f"    missing test: none kept: {_clean(d.get('verdict'))}: "
-                  f"{_clean(d.get('why'))}"]
+        lines += [f"    missing test: none kept: {_clean(r.get('verdict'))}: "
+                  f"{_clean(r.get('why'))}"]
     return lines
 
 

@@ -8,10 +8,12 @@ from governance.schemas import SignalEnvelope, Source, Urgency
 
 
 def accept_envelope(item: ReviewItem, session_id: str, test: ReviewItem | None = None, *,
-                    test_only: bool = False) -> SignalEnvelope:
+                    test_only: bool = False, landed: ReviewItem | None = None
+                    ) -> SignalEnvelope:
     """The signal of an accept op: land exactly `item`'s commit through the pipeline, with
     its kept missing test `test` when there is one (governance.git.kept_tests), or that
-    test alone (`test_only`)."""
+    test alone (`test_only`). `landed`: a kept test already on the human's branch (it
+    landed alone): the change lands without it, and its branch goes with the review's."""
     files = tuple(dict.fromkeys((*(() if test_only else item.files),
                                  *(test.files if test else ()))))
     what = "the kept test of the review" if test_only else "the review"
@@ -19,6 +21,8 @@ def accept_envelope(item: ReviewItem, session_id: str, test: ReviewItem | None =
                 "review_base": item.base, "review_evidence": item.evidence}
     if test is not None:
         evidence |= {"review_test_sha": test.sha, "review_test_only": test_only}
+    if landed is not None:
+        evidence["review_landed_test_sha"] = landed.sha
     return SignalEnvelope(
         source=Source.REVIEW, target_files=files, urgency=Urgency.HIGH, confidence=1.0,
         goal=f"accept {what} of {item.op_id}: {item.goal}",

@@ -10,8 +10,11 @@ APPLY's stale guard, as GENERATE's are for a model's candidate.
 A review whose missing test was kept (governance.git.kept_tests) lands with it: the accept
 signal names the test's commit too, and the op loads the change and the test together, or
 (`accept OP --tests`) the test alone, which VALIDATE then runs on today's HEAD without the
-change: a kept test that fails there cannot land alone, and the op says so. Once landed, the
-kept test's branch is deleted with the review's (the test alone: only the test's).
+change: a kept test that fails there cannot land alone, and the op says so. Once the change
+lands, the kept test's branch is deleted with the review's. A test landed alone keeps its
+branch: it is the record, re-checked against HEAD each time reviews are listed
+(governance.git.landed_tests), that the review's lines are checked now; the change accepted
+later lands without it (the accept signal names it as landed) and deletes both branches.
 """
 
 from __future__ import annotations
@@ -172,21 +175,24 @@ def _why(exc: Exception) -> str:
 async def retire_review(ctx: OperationContext, d: PhaseDeps) -> dict[str, Any]:
     """Once an accept op's commit exists, its review branch has done its work: delete it
     (only if it still points at the accepted commit), and its kept test's branch when the
-    test landed with it; a test landed alone deletes only its own branch. Best effort: a
-    branch left behind is listed by `review` and pruned by age, never a reason to undo the
-    commit."""
+    test landed with it or before it; a test landed alone keeps both (its branch records
+    that the review's lines are checked now). Best effort: a branch left behind is listed
+    by `review` and pruned by age, never a reason to undo the commit."""
     if ctx.envelope.source != Source.REVIEW:
         return {}
     ev = ctx.envelope.evidence
     op, sha = str(ev.get("review_op", "")), str(ev.get("review_sha", ""))
     test_sha, alone = str(ev.get("review_test_sha") or ""), ev.get("review_test_only") is True
+    test_sha = test_sha or str(ev.get("review_landed_test_sha") or "")
     reviews = d.reviews or ReviewBranches(d.git, d.policy.review_branch_prefix)
     out: dict[str, Any] = {}
-    if test_sha:
+    if alone:
+        out["kept_test_branch"] = "kept: the record that the review's lines are checked now"
+    elif test_sha:
         out["kept_test_branch"] = await _retire(d, kept_tests(reviews), op, test_sha)
     if not alone:
         out["review_branch"] = await _retire(d, reviews, op, sha)
-    if out.get("review_branch", out.get("kept_test_branch", "")).startswith("deleted"):
+    if alone or out.get("review_branch", "").startswith("deleted"):
         await d.ledger.record_thought(op, "REVIEW", "its kept test landed by an accept op"
                                       if alone else "landed by an accept op",
                                       {"accept_op": ctx.op_id, "commit": ctx.commit_sha,
