@@ -5,6 +5,8 @@ owns the WAL, the ledger records and the event loop around it.
 Priority (seed §50, lower runs first):
     base[source] - urgency (critical 3, high 1) + files (0 for <= 1, 1 for <= 4, else 2)
     - 1 if confidence >= 0.9 - min(envelopes queued behind its files, 3)
+At the same priority, work never tried runs before a retry of work that failed (`retries`:
+the key's failures in a row, from sensors.work_memory; fewer first), then the earlier one.
 
 File locks (seed §46): a dispatched op holds its files; an envelope that needs any busy file
 waits behind that op (all of its files, even the free ones: it re-plans from the new state)
@@ -104,6 +106,7 @@ class IntakeRouter:
     coalesce_window_s: float
     lock_ttl_s: float
     clock: Callable[[], float] = time.monotonic
+    retries: Callable[[str], int] = lambda _key: 0  # key -> its work's failures in a row
     queued: dict[str, _Queued] = field(default_factory=dict)
     running: dict[str, SignalEnvelope] = field(default_factory=dict)
     locks: dict[str, _Lock] = field(default_factory=dict)  # file -> the op holding it
@@ -209,8 +212,8 @@ class IntakeRouter:
     def rank(self, key: str) -> int:
         return self.orders()[key][0]
 
-    def orders(self) -> dict[str, tuple[int, int]]:
-        """(rank, arrival) of every queued envelope, in one pass. The dependency credit
+    def orders(self) -> dict[str, tuple[int, int, int]]:
+        """(rank, retries, arrival) of every queued envelope, in one pass. The dependency credit
         counts the envelopes that need one of its files: waiting behind a running op, or
         queued (once it runs they wait for it) (seed §52.2)."""
         needs = [set(e.target_files) for w in self.behind.values() for e in w]
@@ -219,7 +222,7 @@ class IntakeRouter:
         out = {}
         for key, q, files in queued:
             behind = sum(1 for other in needs if files & other) - 1  # itself
-            out[key] = (priority(q.env, behind), q.seq)
+            out[key] = (priority(q.env, behind), self.retries(key), q.seq)
         return out
 
     def _fit(self) -> list[SignalEnvelope]:
