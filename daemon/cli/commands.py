@@ -2,7 +2,8 @@
 `serve`, `ledger`, `verify`, `stats`, the hooks, `init`, `doctor`, `eval` (its parser and
 commands in daemon/cli/eval_cli.py), `kernel probe`); the
 verbs, `watch` and `repl`, which talk to one over its socket, are in
-daemon/cli/socket_commands.py.
+daemon/cli/socket_commands.py, and `stop`, which follows the daemon to its exit, in
+daemon/cli/stop.py.
 
 Exit codes: 0 success, 1 the daemon refused the request, 2 usage error,
 3 daemon not running (or its `status` answer unreadable) / configuration or repository
@@ -27,6 +28,8 @@ from typing import TYPE_CHECKING
 
 from daemon.cli import render
 from daemon.cli.socket_commands import add_field_options, cmd_verb, cmd_watch, socket_path
+from daemon.cli.stop import add_arguments as stop_arguments
+from daemon.cli.stop import cmd_stop
 from daemon.config import locate
 from daemon.control.client import ControlClient
 from daemon.control.verbs import VERBS, Text
@@ -248,7 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("reason", nargs="?", default="", metavar="sensor",
                             help="one sensor (default: all)")
         add_field_options(sp, spec)
-        sp.set_defaults(func=cmd_watch if spec.stream else cmd_verb, verb=spec.name)
+        if spec.waits_for_exit:  # `stop`: follows the drain until the process exits
+            stop_arguments(sp)
+        sp.set_defaults(func=cmd_watch if spec.stream else cmd_stop if spec.waits_for_exit
+                        else cmd_verb, verb=spec.name)
     repl_p = sub.add_parser("repl", parents=[common], help="interactive client of the daemon")
     repl_p.set_defaults(func=cmd_repl)
     led = sub.add_parser("ledger", parents=[common],

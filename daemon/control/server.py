@@ -36,6 +36,7 @@ import structlog
 
 from daemon import reviews
 from daemon.control.request import Request, error_reply, parse_request
+from daemon.control.stop import StopHost, stop_reply
 from daemon.control.verbs import BY_NAME
 from daemon.instance import refuse_if_served
 from daemon.live.socket_stream import stream_events
@@ -60,11 +61,11 @@ CLOSE_WAIT_S = 1.0  # how long a closing connection may take to flush its last l
 MAX_DISCARD = 1024 * 1024  # input read and dropped while closing, at most
 
 
-class ControlHost(reviews.ReviewHost, Protocol):
+class ControlHost(reviews.ReviewHost, StopHost, Protocol):
     """What the socket uses of the daemon (daemon.service.Daemon honours it): the verbs'
     methods, the pause flag, the open questions and the bus that `subscribe` streams, with
     what the review verbs use (daemon.reviews.ReviewHost; its `settings` also sizes the
-    socket)."""
+    socket) and `stop` (daemon.control.stop.StopHost)."""
 
     paused: bool
     questions: QuestionBroker  # `answer`
@@ -102,6 +103,8 @@ async def execute(daemon: ControlHost, req: Request) -> dict[str, Any]:
             return error_reply(str(exc))
     if BY_NAME[req.cmd].stream:  # the connection streams it (ControlServer._serve)
         return error_reply(f"'{req.cmd}' streams events; send it on its own connection")
+    if req.cmd == "stop":
+        return stop_reply(daemon)
     if req.cmd in ("pause", "resume"):
         daemon.set_paused(req.cmd == "pause")
         return {"ok": True, "data": {"paused": daemon.paused}}

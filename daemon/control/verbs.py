@@ -62,6 +62,8 @@ class VerbSpec:
     # The reply is a stream: one line of acknowledgement, then events until the client
     # leaves (daemon.live.events); the CLI's `watch` and the REPL read it.
     stream: bool = False
+    # The CLI follows the reply until the daemon has exited (`stop`: daemon/cli/stop.py).
+    waits_for_exit: bool = False
 
     @property
     def usage(self) -> str:
@@ -97,8 +99,12 @@ VERBS: tuple[VerbSpec, ...] = (
     VerbSpec("signal", "file work for the daemon: a goal and the files it is about",
              fields=("goal", "files", "urgency")),
     VerbSpec("subscribe", "stream the daemon's events live (the CLI's `watch`)", stream=True),
+    VerbSpec("stop", "stop the daemon as SIGTERM does (in-flight ops get the shutdown grace, "
+             "then are cancelled) and wait until it has exited; under systemd, says to use "
+             "systemctl", waits_for_exit=True),
 )
 BY_NAME: dict[str, VerbSpec] = {v.name: v for v in VERBS}
 assert len(BY_NAME) == len(VERBS), "a verb is listed twice"
 assert all(f in FIELDS for v in VERBS for f in v.fields), "a verb names an unknown field"
 assert not any(v.needs_op and v.optional_op for v in VERBS), "an op is needed or optional"
+assert not any(v.stream and v.waits_for_exit for v in VERBS), "a stream or one reply"

@@ -165,6 +165,7 @@ ARGV: dict[str, list[str]] = {
     "run": [], "serve": [], "status": [], "cancel": ["op-1"], "pause": [], "resume": [],
     "review": [], "accept": ["op-1"], "reject": ["op-1"], "answer": ["op-1", "yes"],
     "scan": [], "signal": ["--goal", "g", "--file", "a.py"], "subscribe": [], "watch": [],
+    "stop": [],
     "repl": [], "ledger": [], "verify": ["HEAD"], "stats": [], "install-hooks": [],
     "uninstall-hooks": [], "init": [], "doctor": [], "eval mine": [],
     "eval run": ["--brain", "replay:fix"], "eval report": [],

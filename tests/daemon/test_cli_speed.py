@@ -94,7 +94,7 @@ async def test_socket_verbs_against_a_real_daemon_import_nothing_heavy(repo):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("argv", [("status",), ("accept", "x"), ("--help",),
+@pytest.mark.parametrize("argv", [("status",), ("accept", "x"), ("stop",), ("--help",),
                                   ("status", "--help"), ("kernel", "probe", "--help")])
 def test_without_a_daemon_and_for_help_nothing_heavy_loads(repo, argv):
     # `review` is not here: with no daemon it reads git and the ledger itself

@@ -145,6 +145,7 @@ async def test_the_verbs_read_only_what_control_host_names():
 
     from daemon.control.request import parse_request
     from daemon.control.server import ControlHost, execute
+    from daemon.control.stop import StopHost
     from daemon.reviews import ReviewHost
     from tests.status_sample import sample_status
 
@@ -162,9 +163,11 @@ async def test_the_verbs_read_only_what_control_host_names():
     host = NS(paused=False, questions=NS(answer=lambda op, text: text == "yes"),
               events=None, status=status, scan=scan, signal=signal, ops={"op-1": handle},
               set_paused=lambda paused: setattr(host, "paused", paused),
-              reviews=NS(list=lambda: []), session_id="s-1", settings=None, ledger=None,
-              submit=None, review_rejected=None)
-    protocol = {*ControlHost.__annotations__, *ReviewHost.__annotations__, "submit",
+              reviews=NS(list=lambda: []), session_id="s-1", ledger=None,
+              settings=NS(daemon=NS(shutdown_grace_s=3.0)), submit=None, review_rejected=None,
+              stop_event=asyncio.Event())
+    protocol = {*ControlHost.__annotations__, *ReviewHost.__annotations__,
+                *StopHost.__annotations__, "submit",
                 "review_rejected",
                 "status", "scan", "signal", "set_paused"}
     assert set(vars(host)) == protocol  # the fake has exactly the Protocol's members
@@ -185,3 +188,7 @@ async def test_the_verbs_read_only_what_control_host_names():
         "error"]
     assert "no in-flight op" in (await ask('{"cmd": "cancel", "op": "op-2"}'))["error"]
     assert "streams events" in (await ask('{"cmd": "subscribe"}'))["error"]
+    stopping = await ask('{"cmd": "stop"}')
+    assert stopping["data"]["in_flight"] == [{"op_id": "op-1", "phase": "GENERATE"}]
+    assert stopping["data"]["grace_s"] == 3.0 and "CANCELLED" in stopping["data"]["ends"]
+    assert host.stop_event.is_set()
