@@ -24,7 +24,7 @@ from daemon.brains.routes import Brains
 from daemon.brains.start import start_brains
 from daemon.brains.workers import busy
 from daemon.config.settings import CONFIG_NAME, ConfigError, Settings
-from daemon.console import brief
+from daemon.console import brief, cut
 from daemon.control.server import ControlServer
 from daemon.host.gate import host_gate_for
 from daemon.host.health import HostReader
@@ -300,7 +300,7 @@ class Daemon:
         # a sensor finding again what is queued, running or held back is no news: the
         # periodic scans printed the same TODO line every five minutes (docs/getting-started.md)
         (log.info if accepted else log.debug)("signal", source=envelope.source,
-                                              goal=envelope.goal[:120], queued=accepted)
+                                              goal=cut(envelope.goal, 120), queued=accepted)
         return accepted
 
     async def cost_today(self) -> float:
