@@ -18,7 +18,9 @@ into it (the router).
 Retries: what became of each key's last op, across restarts, is sensors.work_memory's:
 work that failed backs off (or waits for a change of code, brain or settings), work that
 waits for review or completed is not taken again while its code is unchanged. A changed
-file makes a new key anyway (the TODO sensor's keys hash the markers).
+file makes a new key anyway (the TODO sensor's keys hash the markers). Work that failed and
+comes back after its backoff ranks behind work never tried at the same priority (the
+router's `retries`, the memory's count of failures in a row).
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class IntakeQueue:
         # The knobs come from `[intake]` (daemon.service; tests: tests.helpers.intake_queue).
         self.ledger = ledger
         self.alive = alive  # the dispatcher's word on which ops still run
-        self.router = IntakeRouter(capacity, coalesce_window_s, lock_ttl_s, clock)
+        self.router = IntakeRouter(capacity, coalesce_window_s, lock_ttl_s, clock,
+                                   retries=work.retries)  # a retry after untried work
         self.clock = clock
         self.work = work  # what became of each key's last op, across restarts
         self.held = held  # envelope -> the op whose open review holds its work, if any

@@ -16,6 +16,9 @@ a record holds back (`WorkMemory.held_back`):
   growing with each failure in the same context and capped at the schedule's last step
   (`[intake] retry_backoff_s`), or sooner once the context changed: the code (the target
   files' bytes), the brain (its name) or the settings that shape an op.
+- **retried**: once a failure's backoff has passed, its work is queued again, but behind
+  work never tried at the same priority (`retries`, read by sensors.router): on a loaded
+  box one op runs a bound, and a retry must not take it from work that never had a turn.
 - **futile**: a brain whose finished ops of one source (`[intake] futile_after` of them at
   least) never gave a usable candidate (landed or proposed) gets no more of that source's
   work, and a ledger thought says so once a run.
@@ -61,6 +64,7 @@ class Event(StrEnum):
 ENDS: dict[str, Event] = {"COMPLETE": Event.COMPLETED, "PROPOSED": Event.PROPOSED,
                           "POSTMORTEM": Event.FAILED, "FAILED_PERMANENT": Event.FAILED,
                           "CANCELLED": Event.FAILED}
+FAILURES = frozenset({Event.FAILED, Event.REJECTED})  # what backs off, and ranks as a retry
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,12 @@ class WorkMemory:
                 f"retried after {_at(rec.not_before)}, or sooner once the code, the brain or "
                 "the settings change")
 
+    def retries(self, key: str) -> int:
+        """How many times in a row `key`'s work failed or was rejected: 0 for work never
+        tried, or whose last op completed or was proposed."""
+        rec = self.records.get(key)
+        return rec.count if rec is not None and rec.event in FAILURES else 0
+
     async def began(self, env: SignalEnvelope) -> None:
         """`env` was dispatched: the context its op starts from."""
         self.begun[env.dedup_key] = await self.context(env.target_files)
@@ -212,9 +222,9 @@ class WorkMemory:
     async def _write(self, key: str, source: str, op_id: str, event: Event, reason: str,
                      ctx: Context) -> WorkRecord:
         prev = self.records.get(key)
-        failure = event in (Event.FAILED, Event.REJECTED)
+        failure = event in FAILURES
         count = 1
-        if failure and prev is not None and prev.event in (Event.FAILED, Event.REJECTED) \
+        if failure and prev is not None and prev.event in FAILURES \
                 and not prev.context.changed(ctx):
             count = prev.count + 1
         not_before = self.now() + timedelta(seconds=backoff(self.backoff_s, count)) \

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.schemas import SignalEnvelope
+from governance.schemas import SignalEnvelope, Urgency
 from ledger import Ledger
 from ledger.verify import verify_file
 from sensors.work_memory import WorkMemory, backoff
@@ -215,4 +215,33 @@ async def test_the_queue_takes_the_memory_s_word_and_records_before_it_releases(
     assert [r["dedup_key"] for r in await ledger.latest_work()] == ["todo:1"]
     now.at += timedelta(seconds=2)
     assert await q.put(_env())
+    await ledger.close()
+
+
+async def test_a_retry_of_failed_work_runs_after_work_never_tried_at_the_same_priority(root):
+    """getting-started §8: a TODO that just failed came back after its backoff and, queued
+    first, would take the loaded box's one op of the bound from work never tried."""
+    (root / "pkg" / "n.py").write_text("y = 2  # TODO: less\n")
+    failed = _env("todo:1")
+    fresh = _env("todo:2").model_copy(update={"target_files": ("pkg/n.py",)})
+    ledger = await Ledger.open(root / "ledger.sqlite3")
+    now = _Now()
+    q = intake_queue(ledger, work=work_memory(ledger, root, now=now, backoff_s=STEPS),
+                     clock=lambda: now.at.timestamp())
+    assert await q.put(failed)
+    await q.finished(await q.pop_ready(), "op-1", "POSTMORTEM", "no usable candidate")
+    assert q.work.retries("todo:1") == 1 and q.work.retries("todo:2") == 0
+    now.at += timedelta(seconds=61)  # its backoff passed: queued again, first
+    assert await q.put(failed) and await q.put(fresh)
+    assert [e["goal"] for e in q.snapshot()] == ["work todo:2", "work todo:1"]
+    assert (await q.pop_ready()).dedup_key == "todo:2"  # the untried work takes the turn
+    await ledger.close()
+    # after a restart too (the memory is the ledger's), and only at the same priority
+    ledger = await Ledger.open(root / "ledger.sqlite3")
+    memory = work_memory(ledger, root, now=now, backoff_s=STEPS)
+    await memory.load()
+    q = intake_queue(ledger, work=memory, clock=lambda: now.at.timestamp())
+    urgent = failed.model_copy(update={"urgency": Urgency.HIGH})
+    assert await q.put(urgent) and await q.put(fresh)
+    assert (await q.pop_ready()).dedup_key == "todo:1"  # a surer priority still comes first
     await ledger.close()
