@@ -109,3 +109,82 @@ async def test_nine_failures_of_one_function_are_one_op_and_one_review(tmp_path,
         assert not daemon.ops and len(daemon.queue) == 0
         assert [o["op_id"] for o in await daemon.ledger.operations()] == [op["op_id"]]
     assert reviews(repo) == [branch]
+
+
+# Two more tests of `ordinal`'s cause, committed while its op runs: its fix makes the first
+# pass; the second fails with the fix too (a text is no number). That one reaches `ordinal`
+# through a fixture, so the op's validation does not run it (its scope is the test files
+# that import the changed module) and the op can land.
+MORE = {"tests/test_more.py": '''from wordy import ordinalize
+
+
+def test_ordinalize_313():
+    assert ordinalize(313) == "313th"
+''', "tests/test_text.py": '''def test_ordinal_of_a_text(words):
+    assert words.ordinal("13th") == "th"
+''', "tests/conftest.py": '''import importlib
+
+import pytest
+
+
+@pytest.fixture
+def words():
+    return importlib.import_module("wordy")
+'''}
+STILL = "tests/test_text.py::test_ordinal_of_a_text"
+
+
+def _hold_generate(provider) -> tuple[asyncio.Event, asyncio.Event]:
+    """The replay provider's first reply waits until the test lets it go: (entered, go)."""
+    entered, go = asyncio.Event(), asyncio.Event()
+    real = provider.generate
+
+    async def held(prompt: str, **kwargs):
+        entered.set()
+        await go.wait()
+        return await real(prompt, **kwargs)
+
+    provider.generate = held
+    return entered, go
+
+
+async def test_failures_of_a_running_ops_cause_wait_for_it_and_are_settled_by_its_commit(
+        tmp_path, short_tmp):
+    repo = commit_files(tmp_path / "repo", {"wordy/__init__.py": FIXED,
+                                            "tests/test_ordinal.py": TESTS})
+    script = write_script(short_tmp / "s.jsonl", EXPLORE, CANDIDATE)
+    async with running_daemon(repo, settings_for(script)) as daemon:
+        entered, go = _hold_generate(daemon.provider)
+        (repo / "wordy/__init__.py").write_text(LIB)
+        git(repo, "commit", "-qam", "ordinal: a shorter teen rule")
+        for _ in range(2):
+            await asyncio.to_thread(_pytest, repo)
+        await daemon.scan("test_failure")
+        await asyncio.wait_for(entered.wait(), 120)  # the op for the nine runs, held
+        [(op_key, handle)] = [(h.ctx.envelope.dedup_key, h) for h in daemon.ops.values()]
+        op_id = handle.ctx.op_id
+        for name, text in MORE.items():
+            (repo / name).write_text(text)
+        git(repo, "add", *MORE)
+        git(repo, "commit", "-qm", "two more tests of ordinal")
+        for _ in range(2):
+            run = await asyncio.to_thread(_pytest, repo)
+            assert f"{FAILING + 2} failed" in run.stdout, run.stdout
+        await daemon.scan("test_failure")
+        router = daemon.queue.router
+        parked = router.parked[op_key]  # parked with the op, not dropped, not queued
+        assert {"tests/test_more.py::test_ordinalize_313", STILL} <= set(
+            parked.evidence["tests"])
+        assert not router.queued
+        go.set()
+        done = await wait_terminal(daemon, count=2, timeout=240)
+        first = next(o for o in done if o["op_id"] == op_id)
+        chain = await daemon.ledger.chain(op_id)
+        assert first["phase"] == "COMPLETE", [t["reason"][:300] for t in chain["transitions"]]
+        notes = [t for t in chain["thoughts"] if t["msg"].startswith("fixed by this op")]
+        assert [n["data"]["tests"] for n in notes] == [["tests/test_more.py::test_ordinalize_313"]]
+        [second] = [o for o in done if o["op_id"] != op_id]
+        evidence = (await daemon.ledger.chain(second["op_id"]))["operation"]["envelope"][
+            "evidence"]
+        assert evidence["tests"] == [STILL]
+        assert evidence["after"] == op_id
