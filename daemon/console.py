@@ -119,7 +119,34 @@ def _shown(value: Any) -> bool:
 
 
 def _capped(text: str, cap: int) -> str:
-    return text if len(text) <= cap else text[:cap - 1] + "…"
+    return cut(text, cap)
+
+
+def cut(text: str, cap: int) -> str:
+    """`text` in at most `cap` characters, cut where a reader can tell what was left out,
+    with "…": before the word the cap falls in (`Resolve the TODO: strip a…`, never
+    `strip a trail…`), or, when that leaves less than half, after a token inside it (`/`,
+    `:`, `,`, `;`, `=`). A test id is never cut inside its brackets: it goes whole, or
+    keeps its base (`test_ordinal[…]`). Only one long token with no such place is cut at
+    the cap."""
+    if len(text) <= cap:
+        return text
+    end = cap - 1  # room for the "…"
+    start = max(text.rfind(c, 0, end + 1) for c in " \t\n") + 1  # the word the cap is in
+    word = text[start:end]
+    bracket = word.rfind("[") if word.rfind("[") > word.rfind("]") else -1
+    head = text[:start].rstrip().rstrip(",;:")
+    if head and len(head) >= cap // 2:
+        return head + "…"
+    if bracket >= 0:  # inside a test id's parameters: its base, or the id left out
+        based = f"{text[:start]}{word[:bracket + 1]}…]"
+        if len(based) <= cap:
+            return based
+        return head + "…" if head else text[:min(end, start + bracket)] + "…"
+    inner = max(word.rfind(c) for c in "/:,;=") + 1  # a token's end inside the word
+    if inner and start + inner >= cap // 2:
+        return text[:start + inner] + "…"
+    return head + "…" if head else text[:end] + "…"
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -127,14 +154,9 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def brief(text: object, cap: int = REASON_CAP) -> str:
-    """`text` as one line of at most `cap` characters, cut at a word where one is near
-    (a reason recorded whole in the ledger, said in short on the console)."""
-    line = " ".join(_CONTROL.sub(" ", str(text)).split())
-    if len(line) <= cap:
-        return line
-    cut = line[:cap - 1]
-    word = cut.rsplit(" ", 1)[0]
-    return (word if len(word) > cap * 3 // 4 else cut).rstrip(" ,;:") + "…"
+    """`text` as one line of at most `cap` characters, `cut` (a reason recorded whole in
+    the ledger, said in short on the console)."""
+    return cut(" ".join(_CONTROL.sub(" ", str(text)).split()), cap)
 
 
 def safe_text(text: str) -> str:

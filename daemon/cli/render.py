@@ -10,6 +10,7 @@ from typing import Any
 
 from daemon.cli.decision_text import decision_lines
 from daemon.cli.evidence_text import failure_block, repairs_block
+from daemon.console import cut
 from daemon.status.text import age_text, n_of
 
 LINT_FIXER = "the repository's linter"  # its safe fixes (governance.oracle.lint_fix)
@@ -39,7 +40,7 @@ def _review_head(r: dict[str, Any]) -> str:
                                           if len(r["files"]) > 8 else "")
     return (f"  {r['op_id']}  {age_text(r['age_s'])} ago  +{r['insertions']} "
             f"-{r['deletions']}  {n_of(len(r['files']), 'file')}\n"
-            f"    goal:  {r['goal'][:100]}\n"
+            f"    goal:  {cut(r['goal'], 100)}\n"
             + (f"    cost:  {r['cost']}\n" if r.get("cost") else "")
             + f"    why:   {r['evidence'] or '(no Evidence trailer)'}\n"
             f"    files: {files}")

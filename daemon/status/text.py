@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from daemon.console import cut
 from daemon.status.outage_text import clock_time, down_lines
 
 if TYPE_CHECKING:
@@ -58,12 +59,12 @@ def status_text(s: Status) -> str:
              *_middle_lines(s),
              f"queue:    {len(s.queue)} waiting"]
     lines += [f"  - [{q.priority if isinstance(q, Queued) else 'after ' + q.waiting_for}] "
-              f"{q.source}: {q.goal[:90]}" for q in s.queue]
+              f"{q.source}: {cut(q.goal, 90)}" for q in s.queue]
     if s.held_back:
         lines.append(f"held back: {len(s.held_back)} (failed work waits for its backoff or "
                      "a change of code, brain or settings)")
         lines += [f"  - {h.source} {h.event}" + (f" until {h.until[:19]}" if h.until else "")
-                  + f": {(h.reason or h.op_id)[:90]}" for h in s.held_back]
+                  + f": {cut(h.reason or h.op_id, 90)}" for h in s.held_back]
     for op_id, question in s.questions.items():
         lines.append(f"QUESTION from {op_id}: {question}\n      reply: ouroboros answer "
                      f"{op_id} \"...\"")
@@ -149,7 +150,7 @@ def _in_flight_line(op: InFlight) -> str:
     if op.l2_iteration:
         flag += f"  L2 iteration {op.l2_iteration}"
     return (f"  - {op.op_id} {op.phase} risk={op.risk} "
-            f"${op.cost_usd:.4f} {op.age_s}s{flag}\n      {op.goal[:100]}")
+            f"${op.cost_usd:.4f} {op.age_s}s{flag}\n      {cut(op.goal, 100)}")
 
 
 def n_of(count: int, noun: str) -> str:

@@ -267,7 +267,7 @@ def test_the_reason_comes_last_and_whole_up_to_its_cap():
 @pytest.mark.parametrize(("text", "said"), [
     ("tests failed:\n  test_a\n  test_b", "tests failed: test_a test_b"),
     ("x" * 200, "x" * (REASON_CAP - 1) + "…"),  # no word near the cap: cut there
-    ("word " * 50, ("word " * 31).strip() + "…"),  # else at the last whole word
+    ("word " * 50, ("word " * 32).strip() + "…"),  # else at the last whole word that fits
     ("", ""),
 ])
 def test_a_brief_reason_is_one_line_cut_at_a_word(text, said):
