@@ -21,7 +21,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from daemon import logs
-from daemon.console import LINE_CAP, REASON_CAP, ConsoleLines, brief
+from daemon.console import LINE_CAP, REASON_CAP, ConsoleLines, brief, cut
 from daemon.status.heartbeat import Heartbeat, InPhase
 from tests.helpers import (
     OPS_FIXED,
@@ -306,3 +306,37 @@ async def test_the_test_environment_is_said_once_at_start(tmp_path):
     seen, _ = await _one_failing_op(tmp_path)
     [said] = _events(seen, "test environment")
     assert "python" in said["env"]
+
+
+# -- where a long value is cut ---------------------------------------------------------------
+
+ORDINAL = ("Fix 9 failing tests of ordinal: test_ordinal[13-13th], test_ordinal[113-113th], "
+           "test_ordinal[-113--113th], test_ordinalize[13-13th] and five more")
+
+
+@pytest.mark.parametrize(("text", "cap", "said"), [
+    ("Resolve the TODO: strip a trailing underscore from the name", 30,
+     "Resolve the TODO: strip a…"),  # not `strip a trail…`
+    (ORDINAL, 60, "Fix 9 failing tests of ordinal: test_ordinal[13-13th]…"),
+    (ORDINAL, 110, "Fix 9 failing tests of ordinal: test_ordinal[13-13th], "
+                   "test_ordinal[113-113th], test_ordinal[-113--113th]…"),
+    ("test_ordinal[-113--113th]", 20, "test_ordinal[…]"),  # the id alone: its base
+    ("see test_ordinal[-113--113th]", 22, "see test_ordinal[…]"),
+    ("tests/test_inflection.py::test_ordinal[-113--113th] fails", 40,
+     "tests/test_inflection.py::test_ordinal…"),  # no room for its base: none of its brackets
+    ("Fix /a/very/long/path/to/some/module/file_name.py", 30,
+     "Fix /a/very/long/path/to/…"),  # a word too long: after a token inside it
+    ("x" * 50, 20, "x" * 19 + "…"),  # one token, no place to cut: at the cap
+    ("short", 20, "short"),
+])
+def test_a_long_value_is_cut_before_a_word_and_never_inside_a_test_ids_brackets(text, cap,
+                                                                                said):
+    assert cut(text, cap) == said and len(said) <= cap
+
+
+def test_the_signal_line_of_many_failing_tests_cuts_no_test_id():
+    line = _line(event="signal", source="test_failure", goal=ORDINAL * 2, queued=True)
+    goal = line.removeprefix("12:31:53 signal test_failure ").removesuffix(" queued=True")
+    assert goal.endswith("…") and len(goal) <= 120
+    assert re.fullmatch(r"(\S+\[[^\]]*\],? |\S+ )*\S+…", goal), goal  # brackets whole
+    assert ORDINAL.startswith(goal.removesuffix("…"))
