@@ -190,6 +190,9 @@ class ModelUsage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    # cost_usd is a nominal charge, not money: the in-process kernel's provider.usd_per_mtok,
+    # which lets the cost ceilings bound local compute (said as "nominal" where it is shown)
+    nominal: bool = False
     latency_ms: float = 0.0
     # Where the time went, when the provider can tell (the kernel can; an HTTP API reports
     # only the whole latency): the prompt tokens the prefill computed (less a reused
@@ -245,6 +248,7 @@ class OperationContext(BaseModel):
     applied: bool = False
     commit_sha: str | None = None
     cost_usd: float = 0.0
+    nominal_usd: float = 0.0  # the part of cost_usd that is nominal (ModelUsage.nominal)
 
 
 _FENCE = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL)

@@ -49,6 +49,9 @@ SYSTEM = ("You are the code-writing model of a governed maintenance daemon. Foll
 
 class KernelProvider:
     name = "kernel"
+    # What it charges is nominal (usd_per_mtok bounds local compute; no money is spent):
+    # read as getattr(p, "nominal_price", False), as ProviderChain reads takes_shape.
+    nominal_price = True
     takes_shape = True  # governance hands it the reply's shape (governance.brains.provider.shaped)
     takes_samples = True  # best-of-N's samples decoded as one batch (generate_samples)
 
@@ -236,7 +239,7 @@ class KernelProvider:
         usage = ModelUsage(provider=self.name, model=self.engine.name,
                            prompt_tokens=gen.prompt_tokens,
                            completion_tokens=len(gen.token_ids),
-                           cost_usd=charged * self.usd_per_mtok / 1e6,
+                           cost_usd=charged * self.usd_per_mtok / 1e6, nominal=True,
                            latency_ms=latency_ms, prefill_tokens=gen.prefill_tokens,
                            prefill_ms=gen.prefill_seconds * 1000,
                            decode_tokens=gen.decoded_tokens)

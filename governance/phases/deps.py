@@ -106,6 +106,7 @@ class PhaseDeps:
     async def record_reply(self, ctx: OperationContext, phase: Phase, reply: ModelReply) -> None:
         u = reply.usage
         ctx.cost_usd += u.cost_usd
+        ctx.nominal_usd += u.cost_usd if u.nominal else 0.0
         telemetry = reply.telemetry
         if u.prefill_ms is not None:  # where the time went: the brain's speed, after a restart
             telemetry = {**telemetry, "prefill": {"tokens": u.prefill_tokens, "ms": u.prefill_ms,
