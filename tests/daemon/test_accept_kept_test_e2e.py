@@ -8,6 +8,8 @@ notices its `3` becoming `4`."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 
@@ -135,8 +137,11 @@ NEVER_FOUR = ("from shop.top import top\n\n\n"
 
 
 async def test_a_kept_test_that_passes_without_its_change_lands_alone(short_tmp):
-    """`accept OP --tests`: the check without the change. The test lands on HEAD, its
-    branch goes, the review waits on and `review OP` says the test landed."""
+    """`accept OP --tests`: the check without the change. The test lands on HEAD, the review
+    waits on, and its reason is stale: `review` lists it as checked now (re-checked from git:
+    the kept test is on HEAD as it was kept), `review OP` says the test landed, a second
+    `accept --tests` is refused, and `accept OP` lands the change alone, retiring both
+    branches."""
     repo = commit_files(short_tmp / "repo", {"shop/__init__.py": "", "shop/top.py": TOP,
                                              "README.md": "# shop\n"})
     script = write_script(short_tmp / "script.jsonl", explore_turn("shop/top.py"),
@@ -148,16 +153,36 @@ async def test_a_kept_test_that_passes_without_its_change_lands_alone(short_tmp)
         op, head = first["op_id"], git(repo, "rev-parse", "HEAD").strip()
         assert first["phase"] == "PROPOSED", first
         client = ControlClient(daemon.state_dir / "control.sock")
+        assert "cost:  a kept test decides it" in _listed(repo)
         alone = await asyncio.to_thread(client.request, "accept", op, "", {"tests": True})
         assert alone["ok"] and alone["data"]["queued"], alone
         landed = (await _ended(daemon, 2))[1]
         shown = await asyncio.to_thread(client.request, "review", op)
+        listed = _listed(repo)
+        again = await asyncio.to_thread(client.request, "accept", op, "", {"tests": True})
+        branches = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/ouroboros/")
+        test_commit = git(repo, "rev-parse", "HEAD").strip()
+        change = await asyncio.to_thread(client.request, "accept", op)
+        accepted = (await _ended(daemon, 3))[2]
     assert landed["phase"] == "COMPLETE", landed
-    assert git(repo, "rev-parse", "HEAD^").strip() == head
-    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == \
+    assert git(repo, "rev-parse", f"{test_commit}^").strip() == head
+    assert git(repo, "show", "--name-only", "--format=", test_commit).split() == \
         ["tests/test_never_four.py"]
-    assert (repo / "shop" / "top.py").read_text() == TOP_TODO  # the change still waits
-    assert git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/ouroboros/"
-               ).split() == [f"ouroboros/{op}"]
+    # the change still waited, its test's branch kept as the record of the landing
+    assert branches.split() == [f"ouroboros/{op}", f"ouroboros/tests/{op}"]
     decision = shown["data"]["review"]["decision"]
     assert decision["kept"] and decision["landed_alone"]["accept_op"] == landed["op_id"]
+    assert "cost:  checked now: accept to land" in listed, listed
+    assert not again["ok"] and "is on your branch already" in again["error"], again
+    # accept lands the change alone: the test is there already
+    assert change["ok"] and change["data"]["lands"] == \
+        "the change (its kept test is on your branch already)", change
+    assert accepted["phase"] == "COMPLETE", accepted
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == ["shop/top.py"]
+    assert (repo / "shop" / "top.py").read_text() == TOP_DONE
+    assert git(repo, "for-each-ref", "refs/heads/ouroboros/").strip() == ""
+
+
+def _listed(repo) -> str:
+    return subprocess.run([sys.executable, "-m", "daemon.cli", "review", "--repo", str(repo)],
+                          capture_output=True, text=True).stdout
