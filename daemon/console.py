@@ -6,7 +6,8 @@
     12:32:40 WARN in-process provider left out of the chain why="kernel model could not ..."
 
 Local time to the second, the level only when it is not info, the event, the event's lead
-values bare (LEAD), then the other fields as key=value, each capped at VALUE_CAP characters,
+values bare (LEAD), its cost (COST: `cost=$0.0012 nominal` for the in-process model's nominal
+charge), then the other fields as key=value, each capped at VALUE_CAP characters,
 until the line reaches LINE_CAP (`…+3`: three more fields); empty fields are left out. An
 event's TAIL field (why an op ended) comes last, up to REASON_CAP whatever LINE_CAP left. JSON
 lines (daemon.logs) and the ledger (`ouroboros ledger OP`) keep every field in full.
@@ -41,6 +42,10 @@ HIDDEN: dict[str, tuple[str, ...]] = {"service state": ("frm",)}  # said by the 
 # The field that says why, written last and whole up to REASON_CAP whatever LINE_CAP
 # leaves: an op that ended without a commit says its reason where the user looks.
 TAIL: dict[str, str] = {"op finished": "why"}
+# An event's cost in dollars and the part of it that is nominal (the in-process model's
+# provider.usd_per_mtok, typed by governance.schemas.ModelUsage.nominal): one word,
+# `cost=$0.0012 nominal`, right after the lead values. JSON lines keep both numbers.
+COST: dict[str, tuple[str, str]] = {"op finished": ("cost_usd", "nominal_usd")}
 REASON_CAP = 160
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -76,6 +81,11 @@ class ConsoleLines:
         for key in LEAD.get(event, ()):
             if _shown(value := fields.pop(key, None)):
                 words.append(self._value(value, bare=True))
+        if event in COST:
+            usd, nominal = (fields.pop(key, None) for key in COST[event])
+            if isinstance(usd, (int, float)):
+                nominal = nominal if isinstance(nominal, (int, float)) else 0.0
+                words.append(f"{self._style('cost', KEY_STYLE)}={cost_words(usd, nominal)}")
         tail = fields.pop(TAIL.get(event, ""), None)
         width = sum(len(w) for w in words) + len(words) - 1  # styles add no width
         words += self._fields(fields, width)
@@ -151,6 +161,21 @@ def cut(text: str, cap: int) -> str:
 
 def _escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match[0]):04x}"
+
+
+def dollars(usd: float) -> str:
+    """$0, $0.0012, $3.25: four decimals under a dollar (a small model call costs that)."""
+    return "$0" if not usd else f"${usd:.2f}" if usd >= 1 else f"${usd:.4f}"
+
+
+def cost_words(usd: float, nominal_usd: float = 0.0) -> str:
+    """A cost as a person reads it, saying which of it is nominal, not money:
+    `$0.0012 nominal`, `$0.0310 ($0.0012 nominal)`, `$0.0310`."""
+    if nominal_usd <= 0 or not usd:
+        return dollars(usd)
+    if nominal_usd >= usd - 1e-9:
+        return f"{dollars(usd)} nominal"
+    return f"{dollars(usd)} ({dollars(nominal_usd)} nominal)"
 
 
 def brief(text: object, cap: int = REASON_CAP) -> str:

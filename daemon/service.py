@@ -377,7 +377,8 @@ class Daemon:
             terminal = None if stopping else phase.value
             why = self.ledger.ending(op_id) if self.ledger is not None else ""
             log.info("op finished", op_id=op_id, terminal=phase.value,
-                     cost_usd=round(handle.ctx.cost_usd, 6), commit=handle.ctx.commit_sha,
+                     cost_usd=round(handle.ctx.cost_usd, 6),
+                     nominal_usd=round(handle.ctx.nominal_usd, 6), commit=handle.ctx.commit_sha,
                      why=None if phase is Phase.COMPLETE else brief(why))
         except Exception as exc:
             log.exception("op crashed outside the orchestrator", op_id=op_id)

@@ -258,7 +258,7 @@ def test_the_reason_comes_last_and_whole_up_to_its_cap():
     line = _line(event="op finished", op_id="op-0123456789abcdef", terminal="POSTMORTEM",
                  cost_usd=0.001425, commit=None, why=why)
     head, tail = line.split(" why=")
-    assert head == "12:31:53 op finished op-0123456789abcdef POSTMORTEM cost_usd=0.001425"
+    assert head == "12:31:53 op finished op-0123456789abcdef POSTMORTEM cost=$0.0014"
     assert json.loads(tail) == why and len(why) <= REASON_CAP
     assert "why" not in _line(event="op finished", op_id="op-1", terminal="COMPLETE",
                               commit="abc123", why=None)
