@@ -303,11 +303,12 @@ class Daemon:
                                               goal=cut(envelope.goal, 120), queued=accepted)
         return accepted
 
-    async def cost_today(self) -> float:
+    async def cost_today(self, providers: list[str] | None = None) -> float:
+        """Spent since UTC midnight (by `providers` alone, when named)."""
         if self.ledger is None:
             return 0.0
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        return await self.ledger.cost_since(midnight.isoformat())
+        return await self.ledger.cost_since(midnight.isoformat(), providers)
 
     async def budget_left(self) -> bool:
         return await self.cost_today() < self.settings.cost.daily_usd

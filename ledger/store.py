@@ -304,9 +304,14 @@ class Ledger:
                    AND json_extract(payload, '$.brain') IS NOT NULL GROUP BY brain"""
         return {r[0]: (int(r[1]), int(r[2] or 0)) for r in await self._rows(sql)}
 
-    async def cost_since(self, iso_ts: str) -> float:
-        rows = await self._rows(
-            "SELECT COALESCE(SUM(cost_usd), 0) FROM model_calls WHERE ts >= ?", (iso_ts,))
+    async def cost_since(self, iso_ts: str, providers: Iterable[str] | None = None) -> float:
+        """The model calls' cost since `iso_ts`; of `providers`' calls only, when named."""
+        names = list(providers) if providers is not None else None
+        where = f" AND provider IN ({','.join('?' * len(names))})" if names else ""
+        if names == []:
+            return 0.0
+        rows = await self._rows("SELECT COALESCE(SUM(cost_usd), 0) FROM model_calls "
+                                f"WHERE ts >= ?{where}", (iso_ts, *(names or ())))
         return float(rows[0][0])
 
 
