@@ -67,6 +67,7 @@ class ReplayTurn(BaseModel):
     prompt_tokens: int = Field(default=0, ge=0)
     completion_tokens: int = Field(default=0, ge=0)
     cost_usd: float = Field(default=0.0, ge=0.0)
+    nominal: bool = False  # cost_usd replays the kernel's nominal charge (ModelUsage.nominal)
     delay_s: float = Field(default=0.0, ge=0.0)
     telemetry: ScriptTelemetry | None = None
 
@@ -168,7 +169,7 @@ class ReplayProvider:
         usage = ModelUsage(provider=self.name, model="replay-script",
                            prompt_tokens=turn.prompt_tokens or len(prompt) // 4,
                            completion_tokens=turn.completion_tokens or len(turn.text) // 4,
-                           cost_usd=turn.cost_usd,
+                           cost_usd=turn.cost_usd, nominal=turn.nominal,
                            latency_ms=(time.monotonic() - start) * 1000)
         telemetry: dict[str, Any] = turn.telemetry.model_dump() if turn.telemetry else {}
         return ModelReply(text=turn.text, usage=usage, telemetry=telemetry,
