@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 VALUE_CAP = 120
@@ -168,14 +169,15 @@ def dollars(usd: float) -> str:
     return "$0" if not usd else f"${usd:.2f}" if usd >= 1 else f"${usd:.4f}"
 
 
-def cost_words(usd: float, nominal_usd: float = 0.0) -> str:
+def cost_words(usd: float, nominal_usd: float = 0.0,
+               show: Callable[[float], str] = dollars) -> str:
     """A cost as a person reads it, saying which of it is nominal, not money:
     `$0.0012 nominal`, `$0.0310 ($0.0012 nominal)`, `$0.0310`."""
     if nominal_usd <= 0 or not usd:
-        return dollars(usd)
+        return show(usd)
     if nominal_usd >= usd - 1e-9:
-        return f"{dollars(usd)} nominal"
-    return f"{dollars(usd)} ({dollars(nominal_usd)} nominal)"
+        return f"{show(usd)} nominal"
+    return f"{show(usd)} ({show(nominal_usd)} nominal)"
 
 
 def brief(text: object, cap: int = REASON_CAP) -> str:

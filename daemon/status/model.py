@@ -34,6 +34,10 @@ def _none(value: object) -> bool:
     return value is None
 
 
+def _zero(value: object) -> bool:  # an older daemon's answer had no such part: the same wire
+    return value == 0
+
+
 class HostSnapshot(_Part):
     """daemon.host.gate.HostGate.snapshot: whether heavy work waits for the machine."""
 
@@ -177,6 +181,8 @@ class InFlight(_Part):
     goal: str
     risk: str | None  # None until CLASSIFY decided
     cost_usd: float
+    # of cost_usd, the in-process model's nominal charge
+    nominal_usd: float = Field(default=0.0, exclude_if=_zero)
     age_s: float
     waiting_for_model_s: float | None  # queueing for its turn at the model, or None
     l2_iteration: str | None  # "2 of 5" while in L2_REPAIR
@@ -250,6 +256,8 @@ class Status(_Part):
     in_flight: list[InFlight]
     model_turn: str | None  # the op holding the model
     cost_today_usd: float
+    # of it, the nominal charge of brains that spend no money (governance ModelUsage.nominal)
+    cost_today_nominal_usd: float = Field(default=0.0, exclude_if=_zero)
     budget_exhausted: bool
     daily_budget_usd: float
     reflex: Reflex

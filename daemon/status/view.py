@@ -69,7 +69,7 @@ class StatusSource(Protocol):
     signing: Signing
     live: Served | None
 
-    async def cost_today(self) -> float: ...
+    async def cost_today(self, providers: list[str] | None = None) -> float: ...
 
 
 async def status_of(d: StatusSource) -> Status:
@@ -78,6 +78,8 @@ async def status_of(d: StatusSource) -> Status:
     live view. Built through the model, so a part whose shape drifts fails here, in the
     daemon's tests, not in a client."""
     cost_today = await d.cost_today()
+    nominal = nominal_brains(d.provider)
+    nominal_today = await d.cost_today(nominal) if nominal else 0.0
     name = getattr(d.provider, "name", None)
     return Status.model_validate({
         "state": d.state.value,
@@ -104,6 +106,7 @@ async def status_of(d: StatusSource) -> Status:
         "in_flight": in_flight(d, time.monotonic()),
         "model_turn": d.model_gate.holder,
         "cost_today_usd": round(cost_today, 6),
+        "cost_today_nominal_usd": round(nominal_today, 6),
         "budget_exhausted": cost_today >= d.settings.cost.daily_usd,
         "daily_budget_usd": d.settings.cost.daily_usd,
         "reflex": d.reflex_stats.as_dict(),
@@ -115,11 +118,19 @@ async def status_of(d: StatusSource) -> Status:
     })
 
 
+def nominal_brains(provider: CandidateProvider | None) -> list[str]:
+    """The names of the brains whose price is nominal (the in-process kernel's
+    usd_per_mtok: KernelProvider.nominal_price), a chain's members included."""
+    members = provider.providers if isinstance(provider, ProviderChain) else [provider]
+    return [p.name for p in members if getattr(p, "nominal_price", False) is True]
+
+
 def in_flight(d: StatusSource, now: float) -> list[InFlight]:
     """Each op in flight: its phase, risk, cost, age, its wait for the model, L2's count."""
     max_iters = d.settings.governance.l2_max_iters
     return [InFlight(op_id=op_id, phase=h.phase.value, goal=h.ctx.envelope.goal,
                      risk=h.ctx.risk_tier, cost_usd=round(h.ctx.cost_usd, 6),
+                     nominal_usd=round(h.ctx.nominal_usd, 6),
                      age_s=round(now - h.started, 1),
                      waiting_for_model_s=_rounded(d.model_gate.waited_s(op_id, now)),
                      waiting_for_host=h.waits,
