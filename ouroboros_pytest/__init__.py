@@ -18,6 +18,13 @@ logger and swallowed. Results are written atomically (a temp file in the same di
 then rename) as `<state>/test-results/<run_id>.json`; the newest KEEP files are kept.
 `-p no:ouroboros_results` switches it off for one run. It imports only the standard library
 and pytest, so it costs nothing when inert.
+
+A failure's entry holds its message and `where`, the innermost frame (pytest's crash
+location), and `library_where`, the innermost frame inside the repository that is not test
+code (`harness`: a test file, a conftest, a module under a `test`/`tests`/`testing`
+directory), when it differs: a failure raised in the standard library or a dependency
+(`json.loads` on a bad text, from a library function) still names the repository's
+function it went through. Both are rootdir-relative `path:line`.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import logging
 import os
 import tempfile
 import time
+import traceback
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -47,6 +55,8 @@ MAX_TESTS = 5000  # per file; more is marked `truncated`
 MESSAGE_CAP = 500
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 _RANK = {"passed": 1, "xpassed": 1, "skipped": 2, "xfailed": 2, "failed": 3, "error": 4}
+TEST_DIRS = frozenset({"test", "tests", "testing"})
+VENDORED = frozenset({"site-packages", "dist-packages", "node_modules"})
 
 log = logging.getLogger("ouroboros.pytest_results")
 
@@ -117,6 +127,31 @@ def _crash(report: pytest.CollectReport | pytest.TestReport, rootdir: Path) -> d
     return {"message": str(crash.message)[:MESSAGE_CAP], "where": f"{path}:{crash.lineno}"}
 
 
+def harness(rel: str) -> bool:
+    """Test code, not library code: a test file (`test_*.py`, `*_test.py`), a conftest, or
+    a module of a test package (its helpers: pyflakes' `test/harness.py`)."""
+    parts = rel.split("/")
+    name = parts[-1]
+    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+            or any(p in TEST_DIRS for p in parts[:-1]))
+
+
+def library_frame(tb, rootdir: Path) -> str | None:
+    """`path:line` of the innermost frame of `tb` in a repository file that is not test
+    code (nor a virtualenv or vendored tree inside it), or None."""
+    root = os.path.realpath(rootdir)
+    for frame in reversed(traceback.extract_tb(tb)):
+        path = os.path.realpath(frame.filename) if os.path.isabs(frame.filename) else ""
+        if not path.startswith(root + os.sep) or not path.endswith(".py"):
+            continue
+        rel = Path(os.path.relpath(path, root)).as_posix()
+        parts = rel.split("/")
+        if any(p.startswith(".") or p in VENDORED for p in parts[:-1]) or harness(rel):
+            continue
+        return f"{rel}:{frame.lineno}"
+    return None
+
+
 class Recorder:
     """Collects one session's outcomes and writes them at its end."""
 
@@ -125,8 +160,10 @@ class Recorder:
         self.rootdir = rootdir
         self.tests: dict[str, dict[str, str]] = {}
         self.truncated = False
+        self._library: dict[tuple[str, str], str] = {}  # (node id, when) -> library frame
 
     def _note(self, nodeid: str, outcome: str, report) -> None:
+        lib = self._library.pop((nodeid, getattr(report, "when", "")), None)
         before = self.tests.get(nodeid)
         if before is not None and _RANK[before["outcome"]] >= _RANK[outcome]:
             return
@@ -136,7 +173,20 @@ class Recorder:
         entry = {"outcome": outcome}
         if outcome in ("failed", "error"):
             entry.update(_crash(report, self.rootdir))
+            if lib and lib != entry.get("where"):
+                entry["library_where"] = lib
         self.tests[nodeid] = entry
+
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> None:
+        """Where the failure went through the library (pytest's report keeps only the
+        innermost frame); returns None, so pytest makes the report itself."""
+        try:
+            if call.excinfo is not None and call.excinfo.tb is not None:
+                lib = library_frame(call.excinfo.tb, self.rootdir)
+                if lib:
+                    self._library[(item.nodeid, call.when)] = lib
+        except Exception:
+            log.warning("ouroboros results: a failure's frames were not read", exc_info=True)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         try:

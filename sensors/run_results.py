@@ -39,6 +39,9 @@ class TestResult(BaseModel):
     outcome: Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
     message: str = Field(default="", max_length=MESSAGE_CAP)
     where: str = Field(default="", max_length=1000)
+    # The innermost frame in the repository's library code, when it is not `where` (the
+    # results plugin's; a jailed run's report does not say it).
+    library_where: str = Field(default="", max_length=1000)
 
 
 class ResultsFile(BaseModel):
