@@ -115,6 +115,9 @@ class ReplayProvider:
         self.in_flight = self.most_in_flight = 0  # generate calls at once, and the most seen
         self.healthy = True
         self._turns = list(turns)
+        # a script of the kernel's nominal charges stands in for the kernel's pricing too
+        # (KernelProvider.nominal_price: status says today's cost is nominal)
+        self.nominal_price = bool(self._turns) and all(t.nominal for t in self._turns)
         # What a test asks of the calls (each prompt, steer, batch size); `record` off, the
         # stand-in keeps none: a daemon runs it for hours, and each op's prompts (~43 KB)
         # held to the end were the fifth soak's memory growth.
