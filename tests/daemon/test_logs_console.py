@@ -21,8 +21,9 @@ import structlog
 from structlog.testing import capture_logs
 
 from daemon import logs
-from daemon.console import LINE_CAP, REASON_CAP, ConsoleLines, brief, cut
+from daemon.console import LINE_CAP, REASON_CAP, ConsoleLines, brief, cost_words, cut
 from daemon.status.heartbeat import Heartbeat, InPhase
+from daemon.status.text import status_text
 from tests.helpers import (
     OPS_FIXED,
     candidate_turn,
@@ -340,3 +341,47 @@ def test_the_signal_line_of_many_failing_tests_cuts_no_test_id():
     assert goal.endswith("…") and len(goal) <= 120
     assert re.fullmatch(r"(\S+\[[^\]]*\],? |\S+ )*\S+…", goal), goal  # brackets whole
     assert ORDINAL.startswith(goal.removesuffix("…"))
+
+
+# -- a free model's dollars -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("usd", "nominal", "said"), [
+    (0.001184, 0.001184, "$0.0012 nominal"),  # the in-process model alone
+    (0.031, 0.0012, "$0.0310 ($0.0012 nominal)"),  # a hosted brain's money and the kernel's
+    (0.031, 0.0, "$0.0310"),
+    (0.0, 0.0, "$0"),
+    (3.25, 0.0, "$3.25"),
+])
+def test_a_cost_says_which_part_is_nominal(usd, nominal, said):
+    assert cost_words(usd, nominal) == said
+
+
+def test_the_finished_line_says_a_nominal_cost_so():
+    line = _line(event="op finished", op_id="op-1", terminal="POSTMORTEM", cost_usd=0.001184,
+                 nominal_usd=0.001184, why="no usable candidate")
+    assert line == ('12:31:53 op finished op-1 POSTMORTEM cost=$0.0012 nominal '
+                    'why="no usable candidate"')
+
+
+async def test_a_free_models_dollars_are_said_nominal_on_the_line_and_in_status(tmp_path):
+    """A replay of the kernel's nominal charges (its turns marked nominal, as KernelProvider
+    marks every reply): the finished line and `status` say the dollars are nominal."""
+    repo = make_repo(tmp_path / "repo")
+    turn = {**json.loads(script_turn("no JSON here", cost_usd=0.0005)), "nominal": True}
+    script = write_script(tmp_path / "s.jsonl", *[json.dumps(turn)] * 12)
+    with capture_logs() as seen:
+        async with running_daemon(repo, settings_for(script, tools={"enabled": False})) as d:
+            await d.signal("clamp x into [lo, hi]", ["calc/ops.py"], "high")
+            await wait_terminal(d)
+            await wait_for(lambda: _events(seen, "op finished"), what="the op finished line")
+            text = status_text(await d.status())
+            spent = await d.cost_today()
+    [done] = _events(seen, "op finished")
+    assert done["cost_usd"] == done["nominal_usd"] > 0 and spent == pytest.approx(
+        done["cost_usd"])
+    line = ConsoleLines()(None, "info", {**done, "timestamp": "12:31:53"})
+    assert f" cost={cost_words(done['cost_usd'])} nominal " in line
+    [cost] = [ln for ln in text.splitlines() if ln.startswith("cost:")]
+    assert cost == (f"cost:     ${spent:.4f} nominal today of $5.00 - nominal: the in-process "
+                    "model's charge (provider.usd_per_mtok) bounds its compute; no money is "
+                    "spent")
