@@ -36,6 +36,7 @@ WHERE: dict[str, tuple[str, str]] = {
     "cachetools-18e5930ced2c": ("tests/test_missing_condition_info.py", ""),
     "cachetools-902dce4b450e": ("tests/test_missing_lock_miss.py", ""),
     "cachetools-da5819a86379": ("tests/test_cachedmethod_pending.py", ""),
+    "pyflakes-13cad915e6b1": ("pyflakes/test/test_missing_unbound_overload.py", ""),
     "pyflakes-84da8cdaad57": ("pyflakes/test/test_missing_annassign.py", ""),
     "pyflakes-9228d609b3fc": ("pyflakes/test/test_missing_class_scope.py",
                               "equivalent: `super().__init__()` of a dict subclass with no "
