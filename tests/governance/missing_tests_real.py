@@ -141,17 +141,22 @@ def _plain_pytest(where: Path, repo: Path, branch: str, files: dict[str, str],
         git(repo, "worktree", "remove", "--force", str(tree))
 
 
-def _as_code(op: _Op, at: str, cause: str) -> dict[str, str]:
-    """The cause as plain code: the mutant written into the fix's file, or the base's text
-    of an unentered function's file (the fix undone there)."""
+def _as_code(op: _Op, found: dict, cause: str) -> dict[str, str]:
+    """The cause as plain code: the mutant written into the fix's file (a surviving one, or
+    the one a line no test runs was checked against), or the base's text of an unentered
+    function's file (the fix undone there)."""
     assert op.ctx.generation is not None
+    at = found["at"]
     rel = at.split(":", 1)[0]
     fix = {c.file_path: c.full_content or "" for c in op.ctx.generation.candidate.changes()}
     base = git(op.repo, "show", f"HEAD:{rel}")
-    if cause != CauseKind.SURVIVING_MUTANT:
+    if cause == CauseKind.UNRUN and isinstance(found.get("mutant"), list):
+        line, what = found["mutant"]
+    elif cause != CauseKind.SURVIVING_MUTANT:
         return {rel: base}
-    line = int(at.split(":", 1)[1].split(" ", 1)[0])
-    what = at.split(" (", 1)[1].removesuffix(")")
+    else:
+        line = int(at.split(":", 1)[1].split(" ", 1)[0])
+        what = at.split(" (", 1)[1].removesuffix(")")
     m = next(m for m in plan(base, fix[rel], rel) if (m.line, m.what) == (line, what))
     return {rel: mutated(fix[rel], m, base) + "\n"}
 
@@ -162,7 +167,7 @@ def by_hand(op: _Op, where: Path, found: dict, cause: str) -> str:
     tests = list(found["tests"])
     if _plain_pytest(where / "fix", op.repo, found["branch"], {}, tests) != 0:
         return "fails on the fix in plain pytest"
-    code = _as_code(op, found["at"], cause)
+    code = _as_code(op, found, cause)
     if _plain_pytest(where / "cause", op.repo, found["branch"], code, tests) == 0:
         return "passes on the cause as plain code"
     return "kills"
