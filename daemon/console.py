@@ -180,6 +180,11 @@ def cost_words(usd: float, nominal_usd: float = 0.0,
     return f"{show(usd)} ({show(nominal_usd)} nominal)"
 
 
+def cost_column(usd: float, nominal_usd: float = 0.0) -> str:
+    """cost_words with four places always: the columns of `status` and `ledger`."""
+    return cost_words(usd, nominal_usd, show=lambda x: f"${x:.4f}")
+
+
 def brief(text: object, cap: int = REASON_CAP) -> str:
     """`text` as one line of at most `cap` characters, `cut` (a reason recorded whole in
     the ledger, said in short on the console)."""

@@ -251,12 +251,15 @@ class Ledger:
         return matches[0]
 
     async def operations(self, limit: int = 50) -> list[dict[str, Any]]:
-        """Most recent ops with their latest phase and total cost."""
+        """Most recent ops with their latest phase, total cost and the nominal part of it
+        (calls whose telemetry says `nominal`: the in-process kernel's charge)."""
         sql = """SELECT o.op_id, o.created_at, o.source, o.goal,
                    (SELECT to_phase FROM transitions t WHERE t.op_id = o.op_id
                       ORDER BY seq DESC LIMIT 1) AS phase,
                    (SELECT COALESCE(SUM(cost_usd), 0) FROM model_calls m
-                      WHERE m.op_id = o.op_id) AS cost_usd
+                      WHERE m.op_id = o.op_id) AS cost_usd,
+                   (SELECT COALESCE(SUM(cost_usd), 0) FROM model_calls m WHERE m.op_id =
+                      o.op_id AND json_extract(m.telemetry, '$.nominal') = 1) AS nominal_usd
                  FROM operations o ORDER BY o.created_at DESC, o.rowid DESC LIMIT ?"""
         return [dict(r) for r in await self._rows(sql, (limit,))]
 

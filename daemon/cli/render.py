@@ -10,7 +10,7 @@ from typing import Any
 
 from daemon.cli.decision_text import decision_lines
 from daemon.cli.evidence_text import failure_block, repairs_block
-from daemon.console import cut
+from daemon.console import cost_column, cut
 from daemon.status.text import age_text, n_of
 
 LINT_FIXER = "the repository's linter"  # its safe fixes (governance.oracle.lint_fix)
@@ -73,7 +73,8 @@ def op_list_text(ops: list[dict[str, Any]]) -> str:
     if not ops:
         return "no operations recorded yet"
     rows = [f"{o['op_id']}  {o['created_at'][:19]}  {o['phase'] or '?':<17} "
-            f"${o['cost_usd']:.4f}  {o['goal'][:70]}" for o in ops]
+            f"{cost_column(o['cost_usd'], o.get('nominal_usd') or 0.0)}  {cut(o['goal'], 70)}"
+            for o in ops]
     return "\n".join(rows)
 
 
@@ -177,8 +178,10 @@ def _thought_detail(data: dict[str, Any]) -> str:
 def _model_line(m: dict[str, Any]) -> str:
     status = "ok" if m["ok"] else f"FAILED {m['error']}"
     extra = _telemetry_words(m.get("telemetry") or {})
+    nominal = (m.get("telemetry") or {}).get("nominal") is True  # the kernel's charge, no money
     return (f"     model  {m['phase']} {m['provider']}/{m['model']} in={m['prompt_tokens']} "
-            f"out={m['completion_tokens']} ${m['cost_usd']:.4f} {m['latency_ms']:.0f}ms "
+            f"out={m['completion_tokens']} {cost_column(m['cost_usd'], m['cost_usd'] * nominal)} "
+            f"{m['latency_ms']:.0f}ms "
             f"{status}" + (f" {extra}" if extra else "") + _reply_lines(m.get("reply_text") or ""))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from daemon.console import cost_words, cut
+from daemon.console import cost_column, cut
 from daemon.status.outage_text import clock_time, down_lines
 
 # said after today's cost when part of it is the in-process model's nominal charge
@@ -57,7 +57,7 @@ def status_text(s: Status) -> str:
              *(f"model:    {line}" for line in (s.failback.unlisted if s.failback else [])),
              *([f"brain:    {s.brain_note}"] if s.brain_note else []),
              f"dispatch: {_dispatch(s)}",
-             f"cost:     {_cost(s.cost_today_usd, s.cost_today_nominal_usd)} today of "
+             f"cost:     {cost_column(s.cost_today_usd, s.cost_today_nominal_usd)} today of "
              f"${s.daily_budget_usd:.2f}" + (NOMINAL if s.cost_today_nominal_usd else "")
              + (" - daily budget spent: ops wait for the next UTC day"
                 if s.budget_exhausted else ""),
@@ -155,12 +155,8 @@ def _in_flight_line(op: InFlight) -> str:
     if op.l2_iteration:
         flag += f"  L2 iteration {op.l2_iteration}"
     return (f"  - {op.op_id} {op.phase} risk={op.risk} "
-            f"{_cost(op.cost_usd, op.nominal_usd)} {op.age_s}s{flag}\n      {cut(op.goal, 100)}")
-
-
-def _cost(usd: float, nominal_usd: float) -> str:
-    """`$0.0012`, `$0.0012 nominal`, `$0.0310 ($0.0012 nominal)`: four places, as always."""
-    return cost_words(usd, nominal_usd, show=lambda x: f"${x:.4f}")
+            f"{cost_column(op.cost_usd, op.nominal_usd)} {op.age_s}s{flag}\n"
+            f"      {cut(op.goal, 100)}")
 
 
 def n_of(count: int, noun: str) -> str:

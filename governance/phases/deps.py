@@ -111,6 +111,8 @@ class PhaseDeps:
         if u.prefill_ms is not None:  # where the time went: the brain's speed, after a restart
             telemetry = {**telemetry, "prefill": {"tokens": u.prefill_tokens, "ms": u.prefill_ms,
                                                   "decoded": u.decode_tokens}}
+        if u.nominal:  # its cost is no money: `ledger` says so of the call and of the op
+            telemetry = {**telemetry, "nominal": True}
         await self.ledger.record_model_call(
             ctx.op_id, phase=phase.value, provider=u.provider, model=u.model,
             prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens,

@@ -21,6 +21,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from daemon import logs
+from daemon.cli.render import chain_text, op_list_text
 from daemon.console import LINE_CAP, REASON_CAP, ConsoleLines, brief, cost_words, cut
 from daemon.status.heartbeat import Heartbeat, InPhase
 from daemon.status.text import status_text
@@ -376,11 +377,16 @@ async def test_a_free_models_dollars_are_said_nominal_on_the_line_and_in_status(
             await wait_for(lambda: _events(seen, "op finished"), what="the op finished line")
             text = status_text(await d.status())
             spent = await d.cost_today()
+            [listed] = await d.ledger.operations()
+            chain = chain_text(await d.ledger.chain(listed["op_id"]))
     [done] = _events(seen, "op finished")
     assert done["cost_usd"] == done["nominal_usd"] > 0 and spent == pytest.approx(
         done["cost_usd"])
     line = ConsoleLines()(None, "info", {**done, "timestamp": "12:31:53"})
     assert f" cost={cost_words(done['cost_usd'])} nominal " in line
+    assert f"${spent:.4f} nominal  clamp x into [lo, hi]" in op_list_text([listed])  # ledger
+    models = [ln for ln in chain.splitlines() if ln.lstrip().startswith("model ")]
+    assert models and all(re.search(r" \$0\.0005 nominal \d+ms ", ln) for ln in models), chain
     [cost] = [ln for ln in text.splitlines() if ln.startswith("cost:")]
     assert cost == (f"cost:     ${spent:.4f} nominal today of $5.00 - nominal: the in-process "
                     "model's charge (provider.usd_per_mtok) bounds its compute; no money is "
