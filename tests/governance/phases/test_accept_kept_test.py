@@ -126,8 +126,12 @@ async def test_landing_deletes_the_branches_that_did_their_work(repo, deps, alon
     out = await retire_review(ctx, deps)
     left = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/ouroboros/"
                ).split()
-    assert out["kept_test_branch"] == f"deleted ouroboros/tests/{OP}"
-    assert left == ([f"ouroboros/{OP}"] if alone else [])
+    # landed alone, the test's branch stays: the record, re-checked against HEAD when
+    # reviews are listed, that the review's lines are checked now (landed_tests)
+    assert out["kept_test_branch"] == (
+        "kept: the record that the review's lines are checked now" if alone
+        else f"deleted ouroboros/tests/{OP}")
+    assert left == ([f"ouroboros/{OP}", f"ouroboros/tests/{OP}"] if alone else [])
     assert ("review_branch" in out) is not alone
     chain = await deps.ledger.chain(OP)
     assert [t["msg"] for t in chain["thoughts"]] == [
