@@ -35,6 +35,7 @@ from functools import lru_cache
 from governance.oracle.testrun import is_test_file
 from governance.proof.symbols import enclosing_symbol
 from governance.schemas import SignalEnvelope, Urgency
+from ouroboros_pytest import harness
 
 PARAMS = re.compile(r"\[.*\]$", re.DOTALL)  # pytest's parametrisation suffix of a node id
 MAX_CAUSES = 16  # of one failure: a huge assert calling everything says little
@@ -58,7 +59,14 @@ def module_file(dotted: str, files: set[str]) -> str | None:
 
 
 def library(path: str, files: set[str]) -> bool:
-    return path in files and path.endswith(".py") and not is_test_file(path)
+    """A repository module that is not test code (a test package's helpers are not)."""
+    return path in files and path.endswith(".py") and not is_test_file(path) \
+        and not harness(path)
+
+
+def _spot(where: str) -> tuple[str, int]:
+    path, _, line = where.rpartition(":")
+    return path, int(line) if line.isascii() and line.isdigit() and int(line) > 0 else 0
 
 
 @lru_cache(maxsize=64)  # a run's failures read the same few files
@@ -172,17 +180,20 @@ def _defined(tree: ast.Module, test_id: str) -> tuple[str, ast.AST] | None:
     return None
 
 
-def causes_of(test_id: str, where: str, files: set[str],
-              read: Callable[[str], str]) -> frozenset[str]:
-    """Every cause of one failure (see the module docstring); its test cause at least."""
+def causes_of(test_id: str, where: str, files: set[str], read: Callable[[str], str],
+              library_where: str = "") -> frozenset[str]:
+    """Every cause of one failure (see the module docstring); its test cause at least.
+    `library_where`: the innermost frame in library code, when the failure was raised
+    outside it (the standard library, a dependency, a test helper)."""
     out = [cause_of_test(test_id)]
     test_file = test_id.split("::", 1)[0]
-    path, _, line = where.rpartition(":")
-    at = int(line) if line.isascii() and line.isdigit() and int(line) > 0 else 0
-    if at and library(path, files):
-        symbol = enclosing_symbol(read(path), at)
-        out.append(f"at:{path}:{at}" if symbol == "<module>" else f"fn:{path}::{symbol}")
-        return frozenset(out)
+    for spot in (where, library_where):
+        path, at = _spot(spot)
+        if at and library(path, files):
+            symbol = enclosing_symbol(read(path), at)
+            out.append(f"at:{path}:{at}" if symbol == "<module>" else f"fn:{path}::{symbol}")
+            return frozenset(out)
+    path, at = _spot(where)
     tree = _parse(read(test_file)) if test_file in files else None
     if tree is None:
         return frozenset(out)

@@ -55,7 +55,7 @@ import structlog
 from governance.fs.protected import normalize
 from governance.oracle.testrun import TestOutcome, is_test_file, scope_tests, text_reader
 from governance.schemas import SignalEnvelope, Urgency
-from ouroboros_pytest import RESULTS_DIR
+from ouroboros_pytest import RESULTS_DIR, harness
 from sensors.defaults import TEST_FAILURE_DEBOUNCE_S
 from sensors.failure_causes import (
     GOAL_TESTS,
@@ -86,7 +86,8 @@ def targets(test_file: str, where: str, files: set[str], read: Callable[[str], s
     repository module the test imports."""
     found = [test_file]
     crash = where.rpartition(":")[0] if ":" in where else where
-    if crash in files and crash != test_file and not is_test_file(crash):
+    if crash in files and crash != test_file and not is_test_file(crash) \
+            and not harness(crash):  # a test package's helper is not the module under test
         return [test_file, crash]
     imported = [m.group(1) or m.group(2) for m in _IMPORT.finditer(read(test_file))]
     local = [f for f in (module_file(d, files) for d in imported) if f and f != test_file]
@@ -146,8 +147,8 @@ def group_targets(failures: Sequence[Failure], files: set[str],
     """The union of each failure's targets, the first failure's test file first."""
     out: dict[str, None] = {}
     for f in failures:
-        out.update(dict.fromkeys(targets(f.test_id.split("::", 1)[0], f.result.where, files,
-                                         read)))
+        where = f.result.library_where or f.result.where
+        out.update(dict.fromkeys(targets(f.test_id.split("::", 1)[0], where, files, read)))
     return list(out)
 
 
@@ -326,8 +327,8 @@ class TestFailureSensor:
         """The failures grouped by cause, each group with its targets (blocking: parses)."""
         read = text_reader(self.root)
         by_id = {f.test_id: f for f in failures}
-        causes = {f.test_id: causes_of(f.test_id, f.result.where, files, read)
-                  for f in failures}
+        causes = {f.test_id: causes_of(f.test_id, f.result.where, files, read,
+                                       f.result.library_where) for f in failures}
         out = []
         for grouped in group(causes, read):
             members = [by_id[t] for t in grouped.tests]
