@@ -27,17 +27,14 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
-from governance.oracle.testrun import is_test_file
 from governance.proof.symbols import enclosing_symbol
 from governance.schemas import SignalEnvelope, Urgency
-from ouroboros_pytest import harness
+from sensors import test_calls as tc
+from sensors.test_calls import PARAMS, library
 
-PARAMS = re.compile(r"\[.*\]$", re.DOTALL)  # pytest's parametrisation suffix of a node id
 MAX_CAUSES = 16  # of one failure: a huge assert calling everything says little
 GOAL_TESTS = 8  # test ids a goal names; the evidence holds the rest
 MAX_TESTS = 200  # test ids (and causes) one envelope's evidence holds
@@ -48,138 +45,6 @@ def cause_of_test(test_id: str) -> str:
     return f"test:{PARAMS.sub('', test_id)}"
 
 
-def module_file(dotted: str, files: set[str]) -> str | None:
-    """The repository file a dotted import names (flat or src/ layout), if any."""
-    base = dotted.replace(".", "/")
-    for candidate in (f"{base}.py", f"{base}/__init__.py", f"src/{base}.py",
-                      f"src/{base}/__init__.py"):
-        if candidate in files:
-            return candidate
-    return None
-
-
-def library(path: str, files: set[str]) -> bool:
-    """A repository module that is not test code (a test package's helpers are not)."""
-    return path in files and path.endswith(".py") and not is_test_file(path) \
-        and not harness(path)
-
-
-def _spot(where: str) -> tuple[str, int]:
-    path, _, line = where.rpartition(":")
-    return path, int(line) if line.isascii() and line.isdigit() and int(line) > 0 else 0
-
-
-@lru_cache(maxsize=64)  # a run's failures read the same few files
-def _parse(text: str) -> ast.Module | None:
-    try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError):
-        return None
-
-
-def _imports(tree: ast.Module, files: set[str]) -> tuple[dict[str, tuple[str, str]],
-                                                          dict[str, str]]:
-    """(name -> (library file, function name) for `from m import f`, alias -> library file
-    for `import m` / `import m as a` / `from pkg import m`)."""
-    names: dict[str, tuple[str, str]] = {}
-    modules: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if (f := module_file(a.name, files)) and library(f, files):
-                    modules[a.asname or a.name] = f
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            src = module_file(node.module, files)
-            for a in node.names:
-                sub = module_file(f"{node.module}.{a.name}", files)
-                if sub and library(sub, files):
-                    modules[a.asname or a.name] = sub
-                elif src and library(src, files):
-                    names[a.asname or a.name] = (src, a.name)
-    return names, modules
-
-
-def _calls(node: ast.AST, names: dict[str, tuple[str, str]],
-           modules: dict[str, str]) -> list[tuple[str, str]]:
-    """The library functions `node` calls, as (file, name), in the order they appear."""
-    found: list[tuple[str, str]] = []
-    for call in ast.walk(node):
-        if not isinstance(call, ast.Call):
-            continue
-        f = call.func
-        if isinstance(f, ast.Name) and f.id in names:
-            found.append(names[f.id])
-        elif isinstance(f, ast.Attribute) and (owner := _dotted(f.value)) in modules:
-            found.append((modules[owner], f.attr))  # mod.f(), pkg.mod.f()
-    return list(dict.fromkeys(found))
-
-
-def _dotted(node: ast.AST) -> str:
-    """`a.b.c` of a chain of attributes on a name ('' for anything else)."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else ""
-
-
-def _body_calls(tree: ast.Module, test_id: str, func: ast.AST,
-                names: dict[str, tuple[str, str]], modules: dict[str, str]
-                ) -> list[tuple[str, str]]:
-    """The library functions a test's body calls, and those its `self.helper()` calls call
-    (the helper as the test's own class has it: a mixin's test runs each subclass's)."""
-    found = _calls(func, names, modules)
-    cls = PARAMS.sub("", test_id).split("::")[1:-1]
-    for call in ast.walk(func):
-        f = call.func if isinstance(call, ast.Call) else None
-        if cls and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
-                and f.value.id == "self":
-            helper = _defined(tree, f"x::{cls[-1]}::{f.attr}")
-            found += _calls(helper[1], names, modules) if helper else []
-    return list(dict.fromkeys(found))
-
-
-def _innermost(tree: ast.Module, line: int, kind: type | tuple[type, ...]) -> ast.AST | None:
-    best = None
-    for node in ast.walk(tree):
-        inside = isinstance(node, kind) and node.lineno <= line <= (node.end_lineno
-                                                                     or node.lineno)
-        if inside and (best is None or node.lineno >= best.lineno):
-            best = node
-    return best
-
-
-def _test_function(tree: ast.Module, test_id: str) -> ast.AST | None:
-    """The def a node id names (`file::Class::test[params]`)."""
-    found = _defined(tree, test_id)
-    return found[1] if found else None
-
-
-def _defined(tree: ast.Module, test_id: str) -> tuple[str, ast.AST] | None:
-    """(`Class::test` where it is defined, its def) for a node id: a test a class inherits
-    from another class of the same file (a mixin run once per subclass) is defined there."""
-    parts = PARAMS.sub("", test_id).split("::")[1:]
-    top = {n.name: n for n in tree.body
-           if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
-    if len(parts) == 1:
-        return (parts[0], top[parts[0]]) if parts[0] in top else None
-    if len(parts) != 2 or not isinstance(top.get(parts[0]), ast.ClassDef):
-        return None
-    seen: set[str] = set()
-    todo = [parts[0]]
-    while todo:
-        name = todo.pop(0)
-        cls = top.get(name)
-        if name in seen or not isinstance(cls, ast.ClassDef):
-            continue
-        seen.add(name)
-        for node in cls.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == parts[1]:
-                return f"{name}::{parts[1]}", node
-        todo += [b.id for b in cls.bases if isinstance(b, ast.Name)]
-    return None
-
-
 def causes_of(test_id: str, where: str, files: set[str], read: Callable[[str], str],
               library_where: str = "") -> frozenset[str]:
     """Every cause of one failure (see the module docstring); its test cause at least.
@@ -187,35 +52,39 @@ def causes_of(test_id: str, where: str, files: set[str], read: Callable[[str], s
     outside it (the standard library, a dependency, a test helper)."""
     out = [cause_of_test(test_id)]
     test_file = test_id.split("::", 1)[0]
-    for spot in (where, library_where):
-        path, at = _spot(spot)
+    for raised in (where, library_where):
+        path, at = tc.spot(raised)
         if at and library(path, files):
             symbol = enclosing_symbol(read(path), at)
             out.append(f"at:{path}:{at}" if symbol == "<module>" else f"fn:{path}::{symbol}")
             return frozenset(out)
-    path, at = _spot(where)
-    tree = _parse(read(test_file)) if test_file in files else None
+    path, at = tc.spot(where)
+    tree = tc.parse(read(test_file)) if test_file in files else None
     if tree is None:
         return frozenset(out)
-    if (defined := _defined(tree, test_id)) is not None:
-        out.append(f"test:{test_file}::{defined[0]}")  # inherited: one test, run twice
-    names, modules = _imports(tree, files)
-    stmt = _innermost(tree, at, ast.stmt) if at and path == test_file else None
-    calls = _calls(stmt, names, modules) if stmt is not None else []
-    if not calls and defined is not None:  # the line calls none: the test's one, if one
-        calls = _body_calls(tree, test_id, defined[1], names, modules)
-        calls = calls if len(calls) == 1 else []
-    out += [f"fn:{f}::{name}" for f, name in calls[:MAX_CAUSES]]
+    if (test_def := tc.defined(tree, test_id)) is not None:
+        out.append(f"test:{test_file}::{test_def[0]}")  # inherited: one test, run twice
+    names, modules = tc.imports(tree, files)
+    stmt = tc.innermost(tree, at, ast.stmt) if at and path == test_file else None
+    reached = tc.calls(stmt, names, modules) if stmt is not None else []
+    if not reached and test_def is not None:  # the line calls none: the test's one, if one
+        reached = tc.body_calls(tree, test_id, test_def[1], names, modules)
+        reached = reached if len(reached) == 1 else []
+    if not reached and test_def is not None:  # through its helpers: their one, if one
+        node = stmt if stmt is not None else test_def[1]
+        reached = tc.helper_calls(tree, test_file, test_id, node, files, read)
+        reached = reached if len(reached) == 1 else []
+    out += [f"fn:{f}::{name}" for f, name in reached[:MAX_CAUSES]]
     return frozenset(out)
 
 
 def _callees(file: str, function: str, read: Callable[[str], str]) -> set[str]:
     """The names `file`'s top-level `function` (or `Class.method`) calls by bare name or
     as an attribute (`self.x()`, `mod.x()`)."""
-    tree = _parse(read(file))
+    tree = tc.parse(read(file))
     if tree is None:
         return set()
-    node: ast.AST | None = _test_function(tree, f"{file}::{function.replace('.', '::')}")
+    node: ast.AST | None = tc.test_function(tree, f"{file}::{function.replace('.', '::')}")
     if node is None:
         return set()
     out = set()

@@ -64,10 +64,10 @@ from sensors.failure_causes import (
     cause_of_test,
     causes_of,
     group,
-    module_file,
 )
 from sensors.failure_streaks import SOURCE, Failure, Streaks
 from sensors.run_results import ResultsFile, TestResult, from_outcome, read_results
+from sensors.test_calls import module_file
 
 log = structlog.get_logger("sensors.test_failure")
 

@@ -181,3 +181,54 @@ def test_a_helper_method_of_the_tests_class_names_the_library_function():
              for t in ("tests/test_f.py::MruTest::test_a", "tests/test_f.py::MruTest::test_b")}
     [one] = group(found, read)
     assert one.anchor == "fn:pkg/func.py::mru_cache" and len(one.tests) == 2
+
+
+# pyflakes' shape: the tests call `self.flakes(code, *expected)`, a method of a base class
+# in the test package's harness, which calls the library's Checker and asserts on its
+# messages; the failing line is the test's `self.flakes(...)` call.
+HARNESS = {
+    "lint/checker.py": "class Checker:\n    def __init__(self, tree):\n        self.m = []\n",
+    "lint/api.py": "def check(text):\n    return 0\n",
+    "lint/test/__init__.py": "",
+    "lint/test/harness.py": ("import ast\nimport unittest\n\nfrom lint import checker\n\n\n"
+                             "class TestCase(unittest.TestCase):\n"
+                             "    def flakes(self, code, *expected):\n"
+                             "        w = self.run_checker(code)\n"
+                             "        self.assertEqual(w.m, list(expected))\n\n"
+                             "    def run_checker(self, code):\n"
+                             "        return checker.Checker(ast.parse(code))\n"),
+    "lint/test/test_globals.py": ("from lint.test.harness import TestCase\n\n\n"
+                                  "class Test(TestCase):\n"
+                                  "    def test_global(self):\n"
+                                  "        self.flakes('global x', 1)\n\n"
+                                  "    def test_nonlocal(self):\n"
+                                  "        self.flakes(\n            'nonlocal x', 2)\n"),
+    "lint/test/test_api.py": ("from lint.test.harness import TestCase\nfrom lint import api\n\n\n"
+                              "def _run(text):\n    return api.check(text)\n\n\n"
+                              "class TestApi(TestCase):\n"
+                              "    def test_check(self):\n"
+                              "        assert _run('x') == 1\n"),
+}
+
+
+def test_a_test_helper_in_the_test_package_is_followed_into_the_library():
+    read, files = _read(HARNESS), set(HARNESS)
+    found = {
+        "lint/test/test_globals.py::Test::test_global": "lint/test/test_globals.py:6",
+        "lint/test/test_globals.py::Test::test_nonlocal": "lint/test/test_globals.py:10",
+        "lint/test/test_api.py::TestApi::test_check": "lint/test/test_api.py:11"}
+    causes = {t: causes_of(t, where, files, read) for t, where in found.items()}
+    assert "fn:lint/checker.py::Checker" in causes["lint/test/test_globals.py::Test::test_global"]
+    assert "fn:lint/api.py::check" in causes["lint/test/test_api.py::TestApi::test_check"]
+    groups = group(causes, read)
+    # Two hops (flakes -> run_checker -> Checker) join the Checker's tests; the api's test,
+    # through a helper function of its own file, is another cause and stays apart.
+    assert sorted((g.anchor, len(g.tests)) for g in groups) == [
+        ("fn:lint/api.py::check", 1), ("fn:lint/checker.py::Checker", 2)]
+
+
+def test_a_harness_frame_is_never_a_cause():
+    read, files = _read(HARNESS), set(HARNESS)
+    causes = causes_of("lint/test/test_globals.py::Test::test_global",
+                       "lint/test/harness.py:10", files, read)
+    assert not any(c.startswith("fn:lint/test/") for c in causes)
