@@ -162,5 +162,12 @@ def spend(chain: dict[str, Any], model: bool = True) -> dict[str, Any]:
             "prompt_tokens": sum(c.get("prompt_tokens") or 0 for c in paid),
             "completion_tokens": sum(c.get("completion_tokens") or 0 for c in paid),
             "model_calls": len(calls),
-            "deadline_misses": sum(str(c.get("error") or "").startswith("DeadlineMissed")
-                                   for c in calls)}
+            "deadline_misses": sum(_missed(c) for c in calls)}
+
+
+def _missed(call: dict[str, Any]) -> bool:
+    """A model call cut off by its deadline: typed in its telemetry (any brain, HTTP ones
+    included); a ledger from before that kept only the kernel's `DeadlineMissed` by name."""
+    telemetry = call.get("telemetry") or {}
+    return bool(isinstance(telemetry, dict) and telemetry.get("deadline_missed")) or str(
+        call.get("error") or "").startswith("DeadlineMissed")

@@ -168,6 +168,9 @@ class ProviderChain:
         is left (Split), the last one all of it."""
         tried: list[str] = []
         down: list[Down] | None = []  # None once a failure was the work's
+        # The last brain asked had all that was left: its deadline miss is the call's, kept
+        # typed on the error raised here (the ledger's call record and eval count it).
+        missed = False
         for k, i in enumerate(rest := self.asked(indices)):
             left = deadline - self.clock()
             if left <= 0:
@@ -184,6 +187,7 @@ class ProviderChain:
                 if mode is FailureMode.CONTENT and isinstance(exc, ProviderError):
                     raise
                 tried.append(f"{provider.name}: {mode.value}: {exc}")
+                missed = bool(getattr(exc, "deadline_missed", False))
                 if down is not None and is_outage(mode, exc):
                     down.append(Down(provider.name, mode.value, address(provider)))
                 else:
@@ -194,7 +198,7 @@ class ProviderChain:
             return reply
         why = "; ".join(tried) or "every provider is in backoff (QUEUE_ONLY)"
         if down is None:
-            raise ProviderError(f"no provider answered: {why}"[:2000])
+            raise ProviderError(f"no provider answered: {why}"[:2000], deadline_missed=missed)
         raise BrainsUnreachable(f"no provider answered: {why}"[:2000],
                                 down=down or self._in_backoff(indices),
                                 wait=lambda who: self.wait_for(indices, who))

@@ -133,9 +133,11 @@ class PhaseDeps:
         """A failed call, with what the error carries of the tokens spent and the partial
         reply (ProviderError's prompt_tokens, completion_tokens, partial_text)."""
         name = getattr(self.provider, "name", "none")
+        # typed, so a count of deadline misses never reads the error's text
+        missed = {"deadline_missed": True} if getattr(exc, "deadline_missed", False) else {}
         await self.ledger.record_model_call(
             ctx.op_id, phase=phase.value, provider=name, ok=False,
-            error=f"{type(exc).__name__}: {exc}",
+            error=f"{type(exc).__name__}: {exc}", telemetry=missed,
             prompt_tokens=int(getattr(exc, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(exc, "completion_tokens", 0) or 0),
             reply_text=str(getattr(exc, "partial_text", "") or ""))
