@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from governance.brains import window as fit
 from governance.brains.provider import CANDIDATE_SHAPE, shaped
+from governance.crashpoints import crashpoint
 from governance.errors import CandidateParseError
 from governance.fs.protected import PathEscape, normalize, protected_reason
 from governance.gates.risk import RiskTier
@@ -283,4 +284,5 @@ async def _keep(ctx: OperationContext, d: PhaseDeps, kept: list[tp.TestVerdict],
             author_email=p.author_email, sign_env=env))
     except Exception as exc:  # the verdicts stand; only their commit is missing
         return {"commit": None, "not_committed": f"{type(exc).__name__}: {exc}"[:300]}
+    crashpoint("propose_after_test_branch")
     return {"branch": f"{tests.prefix}{ctx.op_id}", "commit": sha}
