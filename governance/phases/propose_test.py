@@ -90,7 +90,8 @@ async def propose_test(ctx: OperationContext, d: PhaseDeps, review_sha: str) -> 
     """Ask for, check and keep (or refuse) the missing tests of an op just proposed for
     review at `review_sha`; the PROPOSED row's payload additions ({} when nothing was
     asked)."""
-    if d.provider is None or ctx.generation is None or ctx.envelope.source == Source.REVIEW:
+    if d.provider is None or ctx.generation is None or ctx.envelope.source == Source.REVIEW \
+            or d.policy.missing_test_questions == 0:  # 0: the step is off
         return {}
     p, step, start = d.policy, _Step(), time.monotonic()
     try:
