@@ -86,16 +86,39 @@ def imports(tree: ast.Module, files: set[str], keep: Keep = library
 def calls(node: ast.AST, names: dict[str, tuple[str, str]],
            modules: dict[str, str]) -> list[tuple[str, str]]:
     """The library functions `node` calls, as (file, name), in the order they appear."""
-    found: list[tuple[str, str]] = []
-    for call in ast.walk(node):
-        if not isinstance(call, ast.Call):
-            continue
-        f = call.func
-        if isinstance(f, ast.Name) and f.id in names:
-            found.append(names[f.id])
-        elif isinstance(f, ast.Attribute) and (owner := dotted(f.value)) in modules:
-            found.append((modules[owner], f.attr))  # mod.f(), pkg.mod.f()
-    return list(dict.fromkeys(found))
+    found = [_library_call(call, names, modules) for call in ast.walk(node)]
+    return list(dict.fromkeys(f for f in found if f is not None))  # f(), mod.f(), pkg.mod.f()
+
+
+def _library_call(call: ast.AST, names: dict[str, tuple[str, str]],
+                  modules: dict[str, str]) -> tuple[str, str] | None:
+    f = call.func if isinstance(call, ast.Call) else None
+    if isinstance(f, ast.Name) and f.id in names:
+        return names[f.id]
+    if isinstance(f, ast.Attribute) and (owner := dotted(f.value)) in modules:
+        return modules[owner], f.attr
+    return None
+
+
+def entry_calls(node: ast.AST, names: dict[str, tuple[str, str]],
+                modules: dict[str, str]) -> list[tuple[str, str]]:
+    """The library calls `node` makes that are not an argument of another library call,
+    there or through a name assigned once: a helper's way into the library
+    (`Checker(tree, file_tokens=make_tokens(code))`, or `t = make_tokens(code)` then
+    `Checker(tree, file_tokens=t)`, enters by the Checker; make_tokens prepares its input)."""
+    lib = [c for c in ast.walk(node) if _library_call(c, names, modules) is not None]
+    assigned = {a.targets[0].id: id(a.value) for a in ast.walk(node)
+                if isinstance(a, ast.Assign) and len(a.targets) == 1
+                and isinstance(a.targets[0], ast.Name)}
+    inner: set[int] = set()
+    for c in lib:
+        for sub in (s for arg in (*c.args, *(k.value for k in c.keywords))
+                    for s in ast.walk(arg)):
+            inner.add(id(sub))
+            if isinstance(sub, ast.Name) and sub.id in assigned:
+                inner.add(assigned[sub.id])
+    found = [_library_call(c, names, modules) for c in lib if id(c) not in inner]
+    return list(dict.fromkeys(f for f in found if f is not None))
 
 
 def dotted(node: ast.AST) -> str:
@@ -187,7 +210,7 @@ def helper_calls(tree: ast.Module, test_file: str, test_id: str, node: ast.AST,
     while todo:
         where, depth = todo.pop(0)
         names, modules = imports(where.tree, files)
-        found += calls(where.node, names, modules) if depth else []
+        found += entry_calls(where.node, names, modules) if depth else []
         if depth >= HOPS:
             continue
         for helper in _helpers(where, files, read):

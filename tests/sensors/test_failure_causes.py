@@ -187,7 +187,9 @@ def test_a_helper_method_of_the_tests_class_names_the_library_function():
 # in the test package's harness, which calls the library's Checker and asserts on its
 # messages; the failing line is the test's `self.flakes(...)` call.
 HARNESS = {
-    "lint/checker.py": "class Checker:\n    def __init__(self, tree):\n        self.m = []\n",
+    "lint/checker.py": ("def make_tokens(code):\n    return []\n\n\n"
+                        "class Checker:\n    def __init__(self, tree, tokens):\n"
+                        "        self.m = []\n"),
     "lint/api.py": "def check(text):\n    return 0\n",
     "lint/test/__init__.py": "",
     "lint/test/harness.py": ("import ast\nimport unittest\n\nfrom lint import checker\n\n\n"
@@ -196,7 +198,8 @@ HARNESS = {
                              "        w = self.run_checker(code)\n"
                              "        self.assertEqual(w.m, list(expected))\n\n"
                              "    def run_checker(self, code):\n"
-                             "        return checker.Checker(ast.parse(code))\n"),
+                             "        tokens = checker.make_tokens(code)\n"
+                             "        return checker.Checker(ast.parse(code), tokens)\n"),
     "lint/test/test_globals.py": ("from lint.test.harness import TestCase\n\n\n"
                                   "class Test(TestCase):\n"
                                   "    def test_global(self):\n"
@@ -221,7 +224,8 @@ def test_a_test_helper_in_the_test_package_is_followed_into_the_library():
     assert "fn:lint/checker.py::Checker" in causes["lint/test/test_globals.py::Test::test_global"]
     assert "fn:lint/api.py::check" in causes["lint/test/test_api.py::TestApi::test_check"]
     groups = group(causes, read)
-    # Two hops (flakes -> run_checker -> Checker) join the Checker's tests; the api's test,
+    # Two hops (flakes -> run_checker -> Checker, make_tokens only its input) join the
+    # Checker's tests; the api's test,
     # through a helper function of its own file, is another cause and stays apart.
     assert sorted((g.anchor, len(g.tests)) for g in groups) == [
         ("fn:lint/api.py::check", 1), ("fn:lint/checker.py::Checker", 2)]
