@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from daemon.cli import render
 from daemon.config import locate
 from daemon.control.client import ControlClient
-from daemon.control.verbs import FIELDS, VerbSpec
+from daemon.control.verbs import BY_NAME, FIELDS, VerbSpec
 from daemon.errors import CliError, DaemonNotRunning
 from daemon.status.text import status_text
 
@@ -87,6 +87,10 @@ def print_reply(verb: str, reply: dict, *, as_json: bool = False,
               else status_text(read_status(reply["data"])))
     elif verb == "review":
         print(render.review_text(reply["data"]))
+    elif BY_NAME[verb].waits_for_exit:  # `stop` in the REPL: the CLI's `stop` follows it
+        ops = ", ".join(op["op_id"] for op in reply["data"]["in_flight"]) or "no op"
+        print(f"{verb}: the daemon (pid {reply['data']['pid']}) drains: {ops} in flight, "
+              f"{reply['data']['grace_s']:g}s of grace; this connection ends with it")
     else:
         print(f"{verb}: " + ", ".join(f"{k}={v}" for k, v in reply["data"].items()))
     return 0 if reply.get("ok") else 1

@@ -113,9 +113,11 @@ async def test_repl_drives_the_same_verbs(repo):
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE)
         out, _ = await asyncio.wait_for(
-            proc.communicate(b"status\npause\nbogus\ncancel\nquit\n"), 60)
-        assert daemon.paused
+            proc.communicate(b"status\npause\nbogus\ncancel\nstop\nquit\n"), 60)
+        assert daemon.paused and daemon.stop_event.is_set()  # `stop`: it drains
     text = out.decode()
+    assert f"stop: the daemon (pid {os.getpid()}) drains: no op in flight, 2s of grace; " \
+        "this connection ends with it" in text
     assert "state:    DEGRADED" in text
     assert "pause: paused=True" in text
     assert "unknown verb 'bogus'" in text
