@@ -161,6 +161,8 @@ class EventStream:
 def _stream(path: Path) -> Iterator[EventStream | None]:
     """The event stream, its acknowledgement read; None when the daemon cannot take another
     watcher. DaemonNotRunning when nothing answers, as for every socket verb."""
+    if not path.exists():
+        raise DaemonNotRunning(f"daemon is not running (no control socket at {path})")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         try:
             sock.settimeout(ControlClient(path).timeout_s)
@@ -170,8 +172,10 @@ def _stream(path: Path) -> Iterator[EventStream | None]:
             while b"\n" not in stream.buffer and (chunk := sock.recv(65536)):
                 stream.buffer += chunk
             ack = stream.next(0.0)
-        except OSError as exc:
+        except (ConnectionRefusedError, FileNotFoundError) as exc:  # as ControlClient says
             raise DaemonNotRunning(
-                f"daemon is not running (no control socket at {path})" if not path.exists()
-                else f"cannot talk to the daemon at {path}: {exc.strerror or exc}") from exc
+                f"daemon is not running (stale control socket at {path})") from exc
+        except OSError as exc:  # not ours to open (0600), timed out, reset
+            raise DaemonNotRunning(f"cannot talk to the daemon at {path}: "
+                                   f"{exc.strerror or exc}") from exc
         yield stream if ack and ack.get("ok") else None

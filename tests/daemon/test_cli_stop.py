@@ -111,8 +111,14 @@ def test_past_the_grace_the_op_is_cancelled_and_timeout_gives_up_waiting_only(sh
 def test_with_no_daemon_stop_says_so_in_one_line(repo):
     proc = _cli(repo, "stop")
     assert proc.returncode == 3 and proc.stdout == ""
-    assert proc.stderr == (f"ouroboros: daemon is not running (no control socket at "
-                           f"{repo / STATE / 'control.sock'})\n")
+    path = repo / STATE / "control.sock"
+    assert proc.stderr == f"ouroboros: daemon is not running (no control socket at {path})\n"
+    path.parent.mkdir()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
+        dead.bind(str(path))  # a killed daemon's socket: there, and nobody listens
+    proc = _cli(repo, "stop")
+    assert proc.returncode == 3 and proc.stderr == (
+        f"ouroboros: daemon is not running (stale control socket at {path})\n")
 
 
 @pytest.mark.slow
