@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from daemon.console import cut
 from daemon.errors import DaemonNotRunning
 from daemon.status.text import waiting_line
 
@@ -86,8 +87,8 @@ def _lines(sock: socket.socket, silence_s: float) -> Iterator[dict[str, Any]]:
 
 
 def clean(value: Any, limit: int = 160) -> str:
-    text = _CONTROL.sub(" ", str(value if value is not None else ""))
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    """One line of at most `limit` characters, cut before a word (daemon.console.cut)."""
+    return cut(_CONTROL.sub(" ", str(value if value is not None else "")), limit)
 
 
 def _diffstat(diff: str) -> str:
