@@ -59,6 +59,7 @@ from tests.helpers import (
     running_daemon,
     settings_for,
     tree_bytes,
+    wait_for,
     wait_sync,
     wait_terminal,
 )
@@ -140,6 +141,7 @@ async def test_a_kill_at_any_point_of_a_proposal_leaves_one_review(point, short_
         await daemon.scan(scenario.sensor)  # every run read (and emitted) by now
         if not BRANCH_MADE[point]:  # the killed op made nothing: the work is proposed once
             await wait_terminal(daemon, count=2, timeout=120)
+            await wait_for(lambda: not daemon.ops, 30, "the op's end")  # its record too
         assert not daemon.ops and len(daemon.queue) == 0
         await daemon.scan(scenario.sensor)
     rows = _check(repo, human, script)
@@ -283,16 +285,22 @@ async def test_a_kill_at_a_random_moment_of_a_proposal_leaves_one_review(trial, 
     assert code == -signal.SIGKILL, f"the daemon ended before the kill ({code}):\n{tail}"
     killed_in, made, refs = _phases(repo), reviews(repo), _refs(repo) - {"refs/heads/main"}
     left = sorted(p.name for p in (short_tmp / "tmp").iterdir())
+    said = (f"{trial}: killed {delay:.3f}s after {anchor} (window {window[anchor]:.3f}s, "
+            f"{'group' if group else 'daemon alone'}): last row {killed_in[-1:]}, "
+            f"{len(refs)} ref(s)")
     settings = settings_for(script, governance=scenario.governance)
     async with running_daemon(repo, settings) as daemon:  # recovery, then the start-up scan
         await daemon.scan(scenario.sensor)
         if not made:  # killed before any branch: the work is proposed once, now
             await wait_terminal(daemon, count=2, timeout=180)
-        assert not daemon.ops and len(daemon.queue) == 0, daemon.queue.snapshot()
-        await daemon.scan(scenario.sensor)
-        assert not daemon.ops and len(daemon.queue) == 0, daemon.queue.snapshot()
+            # its row is written before its work record and its release: wait for those
+            await wait_for(lambda: not daemon.ops, 30, "the op's end")
+        for again in (True, False):  # idle, and a scan after that finds the work held
+            assert not daemon.ops and len(daemon.queue) == 0, (
+                said, list(daemon.ops), daemon.queue.snapshot(),
+                terminal_rows(repo / ".ouroboros"))
+            if again:
+                await daemon.scan(scenario.sensor)
     rows = _check(repo, human, script)
-    assert len(rows) == (1 if made else 2), rows  # no op even tried again
-    print(f"{trial}: killed {delay:.3f}s after {anchor} (window {window[anchor]:.3f}s, "
-          f"{'group' if group else 'daemon alone'}): last row {killed_in[-1:]}, "
-          f"{len(refs)} ref(s) -> {sorted(r[0] for r in rows.values())}; temp left: {left}")
+    assert len(rows) == (1 if made else 2), (said, rows)  # no op even tried again
+    print(f"{said} -> {sorted(r[0] for r in rows.values())}; temp left: {left}")
