@@ -101,10 +101,11 @@ class Drain:
                 return
             if event.get("kind") == "phase" and event.get("op_id"):
                 self._phase(str(event["op_id"]), str(event.get("to")))
-            if self.waiting and self.grace_over and time.monotonic() >= self.grace_over:
-                _say(f"the grace of {self.grace_s:g}s passed: cancelling "
-                     f"{', '.join(sorted(self.waiting))} at the next safe point")
-                self.grace_over = 0.0
+            if self.grace_over and time.monotonic() >= self.grace_over:
+                if self.waiting:
+                    _say(f"the grace of {self.grace_s:g}s passed: cancelling "
+                         f"{', '.join(sorted(self.waiting))} at the next safe point")
+                self.grace_over = 0.0  # said once; from now on the wait is for the deadline
 
     def _phase(self, op_id: str, to: str) -> None:
         if to in self.ends:

@@ -13,10 +13,12 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from daemon.cli.stop import Drain, EventStream
 from daemon.control.client import ControlClient
 from daemon.control.stop import SystemdUnit, systemd_unit
 from tests.daemon_process import start, terminal_rows, terminate, wait_ready
@@ -197,3 +199,27 @@ async def test_another_user_cannot_stop_it_even_where_the_socket_lets_them_in(sh
         reply = json.loads(await asyncio.to_thread(_as_nobody, sock, b'{"cmd": "stop"}\n'))
         assert reply == {"ok": False, "error": f"uid {NOBODY} may not control this daemon"}
         assert not daemon.stop_event.is_set()
+
+
+def test_following_a_quiet_drain_waits_on_the_socket_and_says_the_grace_once(capsys):
+    """No op in flight and no event: the client sleeps in select until its deadline (a few
+    wake-ups, not a spin), past a grace of 0 too; with an op it says the grace once."""
+    a, b = socket.socketpair()
+    with a, b:
+        calls = []
+
+        class Counted(EventStream):
+            def next(self, wait_s: float) -> dict | None:
+                calls.append(wait_s)
+                return super().next(wait_s)
+
+        for waiting in ([], [{"op_id": "op-1", "phase": "GENERATE"}]):
+            calls.clear()
+            began = time.monotonic()
+            drain = Drain({"pid": os.getpid(), "grace_s": 0, "in_flight": waiting,
+                           "ends": ["CANCELLED"]}, began)
+            drain.follow(Counted(a), began + 0.3)
+            assert time.monotonic() - began >= 0.3 and len(calls) <= 3, calls
+    said = capsys.readouterr().err.splitlines()
+    assert said.count("stopping: the grace of 0s passed: cancelling op-1 at the next safe "
+                      "point") == 1 and "stopping: no op in flight" in said
