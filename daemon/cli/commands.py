@@ -237,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     for spec in VERBS:
         sp = sub.add_parser(spec.name, parents=[common], help=spec.help,
                             aliases=["watch"] if spec.stream else [])
-        sp.add_argument("--json", action="store_true", help="print the raw JSON response")
+        sp.add_argument("--json", action="store_true", help=(
+            "print the outcome as JSON (stopped, pid, seconds)" if spec.waits_for_exit
+            else "print the raw JSON response"))
         if spec.needs_op:
             sp.add_argument("op", help="op id or unique prefix")
         elif spec.optional_op:
