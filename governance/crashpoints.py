@@ -40,6 +40,7 @@ LEDGER_POINTS: dict[str, str] = {
 # test_propose_crash.py tries each, and POINTS' before_terminal_row between them.
 PROPOSE_POINTS: dict[str, str] = {
     "propose_before_branch": "PROPOSE: the review's change ready, no commit or branch made",
+    "propose_temp_index": "PROPOSE: the review's private index written in .git, no tree yet",
     "propose_after_branch": "PROPOSE: review branch made, the op's PROPOSED row not written",
     "propose_after_test_branch": "PROPOSE: the kept missing test's branch made too, no row",
     "before_work_record": "terminal row written, the work record (sensors.work_memory) not",

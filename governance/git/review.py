@@ -29,9 +29,11 @@ from dataclasses import dataclass
 
 import structlog
 
+from governance.crashpoints import crashpoint
 from governance.errors import CommitError
 from governance.fs.rollback import exact_path
 from governance.git.gitops import GitOps
+from governance.git.index_sync import TEMP_INDEX_PREFIX
 from governance.schemas import FileChange
 
 log = structlog.get_logger("governance")
@@ -119,16 +121,26 @@ class ReviewBranches:
         return sha
 
     def _tree(self, base: str, changes: Sequence[FileChange], paths: list[str]) -> str:
-        """`base`'s tree plus `changes`, built in a private index in a temporary directory
-        (never the human's index)."""
+        """`base`'s tree plus `changes`, built in a private index (never the human's): in
+        the git dir under the auto-commit's temp-index name, our pid in it, so start-up
+        recovery removes one a kill -9 left (index_sync.clear_temp_indexes); a temporary
+        directory in /tmp stayed until a reboot."""
         entries = self._entries(base, paths)
         self._refuse_non_files(base, paths, entries)
-        with tempfile.TemporaryDirectory(prefix="ouroboros-review.") as tmp:
-            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+        fd, index = tempfile.mkstemp(prefix=f"{TEMP_INDEX_PREFIX}{os.getpid()}.",
+                                     dir=self.git.repo.git_dir)
+        os.close(fd)
+        os.unlink(index)  # git wants to create the index itself
+        env = {"GIT_INDEX_FILE": index}
+        try:
             self._run("read-tree", base, env=env)
             for change, path in zip(changes, paths, strict=True):
                 self._stage(change, path, entries, env)
+            crashpoint("propose_temp_index")
             tree = self._run("write-tree", env=env).decode().strip()
+        finally:
+            if os.path.exists(index):
+                os.unlink(index)
         if tree == self._run("rev-parse", f"{base}^{{tree}}").decode().strip():
             raise CommitError("the change is empty relative to its base")
         return tree

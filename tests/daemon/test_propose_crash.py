@@ -22,8 +22,8 @@ waits for the op's CLASSIFY (or APPROVE) line in the log, sleeps a random share 
 window (up to 1.1 x, so the work record after the row is hit too) and kills the daemon
 alone or its whole process group; the human's staged, unstaged and untracked work must
 come through untouched, the ledger verify, and no ref, worktree or scratch tree be left but
-the review's (and its kept test's). The killed daemon's TMPDIR is the trial's own: what a
-kill leaves there is printed (a temp dir outside the repository is not recovery's).
+the review's (and its kept test's). The killed daemon's TMPDIR is the trial's own, and a
+kill may leave nothing there but the jail's shared dir: recovery cannot see /tmp.
 OUROBOROS_PROPOSE_CRASH_TRIALS sets the count (default 4: each scenario, each anchor);
 OUROBOROS_CRASH_SEED changes the moments.
 """
@@ -69,7 +69,8 @@ from tools.jail import bwrap_available
 pytestmark = pytest.mark.slow
 
 POINTS = [*PROPOSE_POINTS, "before_terminal_row"]
-BRANCH_MADE = {"propose_before_branch": False, "propose_after_branch": True,
+BRANCH_MADE = {"propose_before_branch": False, "propose_temp_index": False,
+               "propose_after_branch": True,
                "propose_after_test_branch": True, "before_terminal_row": True,
                "before_work_record": True}
 CONFIG = ('[provider]\nname = "replay"\nreplay_script = "{script}"\n'
@@ -135,6 +136,8 @@ async def test_a_kill_at_any_point_of_a_proposal_leaves_one_review(point, short_
     tail = log.read_text(errors="replace")[-3000:]
     assert code == -signal.SIGKILL, f"crash point {point} never reached:\n{tail}"
     assert bool(reviews(repo)) is BRANCH_MADE[point], (reviews(repo), tail)
+    if point == "propose_temp_index":  # what recovery must remove
+        assert list((repo / ".git").glob(f"{TEMP_INDEX_PREFIX}*")), tail
     refs = _refs(repo)
     settings = settings_for(script, governance=scenario.governance)
     async with running_daemon(repo, settings) as daemon:  # recovery, then the start-up scan
@@ -285,6 +288,7 @@ async def test_a_kill_at_a_random_moment_of_a_proposal_leaves_one_review(trial, 
     assert code == -signal.SIGKILL, f"the daemon ended before the kill ({code}):\n{tail}"
     killed_in, made, refs = _phases(repo), reviews(repo), _refs(repo) - {"refs/heads/main"}
     left = sorted(p.name for p in (short_tmp / "tmp").iterdir())
+    assert set(left) <= {f"ob-jail-{os.getuid()}"}, left  # the jail's shared, reused dir
     said = (f"{trial}: killed {delay:.3f}s after {anchor} (window {window[anchor]:.3f}s, "
             f"{'group' if group else 'daemon alone'}): last row {killed_in[-1:]}, "
             f"{len(refs)} ref(s)")
@@ -303,4 +307,4 @@ async def test_a_kill_at_a_random_moment_of_a_proposal_leaves_one_review(trial, 
                 await daemon.scan(scenario.sensor)
     rows = _check(repo, human, script)
     assert len(rows) == (1 if made else 2), (said, rows)  # no op even tried again
-    print(f"{said} -> {sorted(r[0] for r in rows.values())}; temp left: {left}")
+    print(f"{said} -> {sorted(r[0] for r in rows.values())}")
