@@ -3,8 +3,8 @@
 In order, each step idempotent (a kill during recovery is repaired by the next start):
 1. `.git/index.lock` left by a killed index update of ours is removed (the rule, and why a
    human's lock is never touched, is in governance/git/index_sync.py), and so are the
-   auto-commit's temporary indexes (`.git/ouroboros-index.<pid>.*`, with git's `.lock` of
-   one) whose process is dead.
+   auto-commit's and a review commit's temporary indexes (`.git/ouroboros-index.<pid>.*`,
+   with git's `.lock` of one) whose process is dead.
 2. Every pending rollback snapshot (an op that applied and never finished) is settled:
    if the op's commit is in HEAD's recent history (its Op-Id trailer, searched over the
    last HISTORY_LIMIT commits, so a human commit on top does not hide it) the change
