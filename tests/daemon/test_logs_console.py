@@ -36,6 +36,7 @@ from tests.helpers import (
     wait_terminal,
     write_script,
 )
+from tests.status_sample import sample_status
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -391,3 +392,19 @@ async def test_a_free_models_dollars_are_said_nominal_on_the_line_and_in_status(
     assert cost == (f"cost:     ${spent:.4f} nominal today of $5.00 - nominal: the in-process "
                     "model's charge (provider.usd_per_mtok) bounds its compute; no money is "
                     "spent")
+
+
+def test_status_cuts_a_queued_goal_and_says_an_ops_nominal_cost():
+    status = sample_status(
+        queue=[{"goal": ORDINAL, "source": "test_failure", "files": ["t.py"], "priority": 1}],
+        in_flight=[{"op_id": "op-1", "phase": "GENERATE", "goal": ORDINAL, "risk": "SAFE_AUTO",
+                    "cost_usd": 0.0004, "nominal_usd": 0.0004, "age_s": 3.0,
+                    "waiting_for_model_s": None, "l2_iteration": None}],
+        cost_today_usd=0.031, cost_today_nominal_usd=0.0012)
+    lines = status_text(status).splitlines()
+    assert "  - [1] test_failure: Fix 9 failing tests of ordinal: test_ordinal[13-13th], " \
+           "test_ordinal[113-113th]…" in lines  # 90 characters: the third id left out whole
+    assert "  - op-1 GENERATE risk=SAFE_AUTO $0.0004 nominal 3.0s" in lines
+    assert [ln for ln in lines if ln.startswith("cost:")] == [
+        "cost:     $0.0310 ($0.0012 nominal) today of $5.00 - nominal: the in-process model's "
+        "charge (provider.usd_per_mtok) bounds its compute; no money is spent"]
