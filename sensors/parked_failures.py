@@ -98,12 +98,20 @@ async def _recheck(queue: IntakeQueue, rerun: Rerun | None, op_env: SignalEnvelo
     if fixed:
         await _note(queue, op_id, f"fixed by this op: {len(fixed)} failing test(s) that "
                     "arrived while it ran pass after its commit", parked, fixed)
+    if gone := [t for t in tests if t not in results]:
+        await _note(queue, op_id, f"{len(gone)} failing test(s) that arrived while it ran "
+                    "were not found when run again after its commit", parked, gone)
     queued = False
     if still:
         grouped = Group(tuple(f.test_id for f in still), causes_in(parked))
         env = group_envelope(grouped, still, parked.target_files, parked.session_id)
-        queued = await queue.put(env.model_copy(update={
-            "dedup_key": parked.dedup_key, "evidence": {**env.evidence, "after": op_id}}))
+        env = env.model_copy(update={"dedup_key": parked.dedup_key,
+                                     "evidence": {**env.evidence, "after": op_id}})
+        if not (queued := await queue.put(env)):
+            why = await queue.work.held_back(env) or "its cause's work is queued or running"
+            await _note(queue, op_id, f"failing tests that arrived while it ran still fail "
+                        f"after its commit, not queued: {why}", parked,
+                        [f.test_id for f in still])
     log.info("parked failures run again after the op's commit", op_id=op_id,
              fixed=len(fixed), still_failing=len(still), queued=queued)
     return Settled("rechecked", fixed, tuple(f.test_id for f in still), queued)

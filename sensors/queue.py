@@ -190,4 +190,6 @@ class IntakeQueue:
         out += [{"goal": e.goal, "source": e.source, "files": list(e.target_files),
                  "waiting_for": owner}
                 for owner, waiting in self.router.behind.items() for e in waiting]
+        out += [{"goal": e.goal, "source": e.source, "files": list(e.target_files),
+                 "waiting_for": owner} for owner, e in self.router.parked.items()]
         return out
