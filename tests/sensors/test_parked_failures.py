@@ -45,6 +45,7 @@ async def _running_with_parked(tmp_path: Path, backoff_s: list[float] | None = N
     assert await q.put(failing("k1", "t.py::a", "t.py::b"))  # the sensor's next run
     assert not await q.put(failing("k1", "t.py::b"))  # nothing new: a duplicate
     assert len(q) == 0 and q.router.parked["k1"].evidence["tests"] == ["t.py::a", "t.py::b"]
+    assert [e.get("waiting_for") for e in q.snapshot()] == ["k1"]  # status shows it
     pending = [e["dedup_key"] for e in await ledger.wal_pending()]
     assert pending == [parked_key("k1")]  # a restart would offer it again
     return ledger, q, op_env
