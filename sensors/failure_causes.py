@@ -6,13 +6,16 @@ must not make two pieces of work):
 
 - `test:<file>::<test>`: the test without its parametrisation (`test_x[13-13th]` and
   `test_x[113-113th]` are one test, run with other data);
-- `fn:<file>::<function>`: a function of the library, outside the tests, the failure points
-  at: where it was raised when that is library code (the function holding the line, by
-  `ast`), else, when it was raised on a line of the test file (a failed assert), the
-  library functions that line calls (resolved through the test file's imports of
-  repository modules); with no such line (a jailed run's summary carries none, the failure
-  was raised in the standard library, the line calls no library function), the one
-  library function the test's body calls, when it calls exactly one;
+- `fn:<file>::<function>`: a function of the library, outside the test code, the failure
+  points at: where it was raised when that is library code (the function holding the line,
+  by `ast`), else the innermost library frame the results plugin recorded
+  (`library_where`: raised in the standard library or a dependency from library code),
+  else, when it was raised on a line of the test file (a failed assert), the library
+  functions that line calls (resolved through the test file's imports of repository
+  modules); with no such line (a jailed run's summary carries none, the line calls no
+  library function), the one library function the test's body calls, when it calls
+  exactly one, else the one its helpers reach (sensors.test_calls: `self.flakes(...)`
+  through a test package's harness into pyflakes' Checker, two hops at most);
 - `at:<file>:<line>`: a crash at a library module's top level (no function holds it).
 
 Failures are grouped by shared causes (any one in common joins them), and two library
