@@ -214,6 +214,16 @@ class GenerationResult(BaseModel):
         return self.usage.cost_usd
 
 
+class RefusedAnswer(BaseModel):
+    """A candidate this op already refused (governance.phases.repeats): its normalized
+    signature, the files it named, the attempt that gave it and why it was refused."""
+
+    signature: str
+    files: list[str] = Field(default_factory=list)
+    attempt: int = 0
+    reason: str = ""
+
+
 class OperationContext(BaseModel):
     """What the pipeline knows about one op; serialized into the ledger at each step."""
 
@@ -229,6 +239,12 @@ class OperationContext(BaseModel):
     # (governance.phases.samples); not serialized (GENERATE's payload names them).
     alternates: list[GenerationResult] = Field(default_factory=list, exclude=True)
     generate_attempts: int = 0
+    # Candidates refused so far, and answers that repeated one (in all; in a row now):
+    # a repeat is refused at once, and a brain that keeps repeating ends the op
+    # (governance.phases.repeats)
+    refused: list[RefusedAnswer] = Field(default_factory=list)
+    repeats: int = 0
+    repeat_streak: int = 0
     failures: dict[str, int] = Field(default_factory=dict)  # per budget: governance.retry
     last_failure: str | None = None
     l2_runs: int = 0  # L2 self-repair runs so far (one after VALIDATE, one after VERIFY)

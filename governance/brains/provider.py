@@ -66,19 +66,31 @@ class Steering:
     penalty_boost: float = 0.0  # added to the configured repetition penalty
     temperature_scale: float = 1.0  # < 1 cools sampling (greedy stays greedy)
     token_scale: float = 1.0  # share of the configured max_new_tokens still allowed
+    # A retry after a repeated answer (governance.phases.repeats): sample at this temperature
+    # at least, greedy brains too, with this seed (None: the configured one). A provider
+    # without these knobs (replay) ignores them.
+    temperature_floor: float = 0.0
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if not (self.penalty_boost >= 0 and 0 <= self.temperature_scale <= 1
-                and 0 < self.token_scale <= 1):
+                and 0 < self.token_scale <= 1 and 0 <= self.temperature_floor <= 2):
             raise ValueError(f"steering out of range: {self}")
 
     def then(self, other: Steering | None) -> Steering:
-        """Both at once: adapt if either asks, boosts add, scales multiply."""
+        """Both at once: adapt if either asks, boosts add, scales multiply, the higher
+        floor holds, the other's seed if it names one."""
         if other is None:
             return self
         return Steering(self.adapt or other.adapt, self.penalty_boost + other.penalty_boost,
                         self.temperature_scale * other.temperature_scale,
-                        self.token_scale * other.token_scale)
+                        self.token_scale * other.token_scale,
+                        max(self.temperature_floor, other.temperature_floor),
+                        other.seed if other.seed is not None else self.seed)
+
+    def temperature(self, configured: float) -> float:
+        """This turn's temperature, from the configured one."""
+        return max(configured * self.temperature_scale, self.temperature_floor)
 
 
 @dataclass(frozen=True)
