@@ -222,6 +222,7 @@ class RefusedAnswer(BaseModel):
     files: list[str] = Field(default_factory=list)
     attempt: int = 0
     reason: str = ""
+    times: int = 1  # how many times the brain gave it
 
 
 class OperationContext(BaseModel):
