@@ -15,6 +15,8 @@ Which budget a failure spends is decided here and nowhere else (FAILURE_BUDGET):
   how many answers an op asks for: a budget of its own would multiply attempts, and
   spending none would let a looping model retry forever. Inside one attempt the re-ground
   budget (governance.reground_budget) bounds the turns;
+- a repeat (a candidate the op already refused, given again: governance.phases.repeats)
+  spends the GENERATE budget: it is refused at once, no gate runs on it;
 - a provider failure (dead model, missed deadline), the model-wait bound and the op's
   wall-clock ceiling spend no budget: they end the op (infrastructure, not the code);
 - an outage (every brain of the step down for the infrastructure's reasons:
@@ -34,6 +36,7 @@ class Failure(StrEnum):
     UNUSABLE_REPLY = "unusable_reply"
     VALIDATION_FAILED = "validation_failed"
     COLLAPSE = "collapse"
+    REPEAT = "repeat"
 
 
 class Budget(StrEnum):
@@ -45,6 +48,7 @@ FAILURE_BUDGET: dict[Failure, Budget] = {
     Failure.UNUSABLE_REPLY: Budget.GENERATE,
     Failure.VALIDATION_FAILED: Budget.VALIDATE,
     Failure.COLLAPSE: Budget.GENERATE,
+    Failure.REPEAT: Budget.GENERATE,
 }
 
 

@@ -29,7 +29,7 @@ from governance.memory.trust import ANY_ROUTE, Trust, brier, calibrated, drift
 from governance.memory.trust import table as trust_table
 from governance.oracle.import_graph import ImportGraph
 from governance.phase import Phase, Transition
-from governance.retry import Budget
+from governance.retry import Budget, Failure
 from governance.schemas import OperationContext
 from ledger import Ledger
 
@@ -51,6 +51,8 @@ def failure_class(ctx: OperationContext, t: Transition) -> str:
         return "rolled_back"  # it reached disk, and was undone
     if t.payload.get("reaped"):
         return "timeout"
+    if t.payload.get("failure") == Failure.REPEAT:  # the brain, not the files (repeats)
+        return "model"
     if ctx.failures:
         return BUDGET_CLASS.get(max(ctx.failures, key=lambda k: ctx.failures[k]), "other")
     return "other"
