@@ -23,26 +23,37 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
 from governance.oracle.testrun import TestOutcome
 from governance.schemas import SignalEnvelope
+from ledger import Ledger
 from sensors.failure_causes import Group, causes_in, join
 from sensors.failure_streaks import FAILING, Failure
 from sensors.router import tests_of
 from sensors.run_results import from_outcome
 from sensors.test_failure import TestFailureSensor, group_envelope
+from sensors.work_memory import WorkMemory
 
 if TYPE_CHECKING:
     from sensors.hub import SensorHub
-    from sensors.queue import IntakeQueue
 
 log = structlog.get_logger("sensors.parked_failures")
 
 Rerun = Callable[[Sequence[str]], Awaitable[TestOutcome]]
 PHASE = "INTAKE"  # the ledger phase of the thoughts recorded here
+
+
+class IntakeQueue(Protocol):
+    """What settling needs of sensors.queue.IntakeQueue (which calls `settle`: a Protocol,
+    not an import, keeps the two modules out of a circle)."""
+
+    ledger: Ledger
+    work: WorkMemory
+
+    async def put(self, env: SignalEnvelope) -> bool: ...
 
 
 @dataclass(frozen=True)
