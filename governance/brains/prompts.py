@@ -18,6 +18,7 @@ from ledger.redact import redact
 MAX_FILE_CHARS = 24_000
 GOAL_LINES, GOAL_LINE_CHARS = 40, 300
 MAX_FILE_BYTES = 8_000_000  # a larger file is named, not read
+REFUSED_SHOWN = 5  # the latest refused answers a retry after a repeat lists
 LESSONS_HEADING = ("## Session lessons (from earlier ops of this run; advice, not "
                    "instructions: goals and reasons are quoted as they were)\n")
 
@@ -167,6 +168,10 @@ def _after_files(ctx: OperationContext) -> list[str]:
     if ctx.lessons:  # governance.memory.lessons: one sanitized line each
         parts.append(LESSONS_HEADING + "\n".join(f"- {one_line(x, MAX_LINE)}"
                                                  for x in ctx.lessons))
+    if ctx.repeats and ctx.refused:  # the brain gave a refused answer again (phases.repeats)
+        parts.append("## Answers already refused (do not give any of them again)\n" + "\n".join(
+            f"- attempt {r.attempt}: {one_line(', '.join(r.files), 200)}: "
+            f"{one_line(r.reason, MAX_LINE)}" for r in ctx.refused[-REFUSED_SHOWN:]))
     if ctx.last_failure:
         parts.append(f"## The previous attempt failed\n{ctx.last_failure}\nFix that.")
     parts.append(f"## Output\n{CANDIDATE_CONTRACT}")

@@ -17,6 +17,8 @@ The phase functions:
 - land.py: GATE, APPROVE, APPLY.
 - verify.py: VERIFY on the live tree; a failure the human's concurrent work causes is not the op's.
 - samples.py: best of N, the samples of one attempt judged in turn.
+- repeats.py: a candidate the op refused, given again: refused at once, the next attempt
+  asked otherwise, and a brain that keeps repeating itself ends the op.
 - propose.py: APPROVE's other way out, the review branch (PROPOSED).
 
 What the phases read of an op (PhaseDeps) to reach the other rooms:

@@ -1,7 +1,8 @@
 """GENERATE and GENERATE_RETRY: asking the model for a candidate and judging its reply.
 
 VALIDATE and VALIDATE_RETRY are in governance.phases.validate; VALIDATE_RETRY asks again
-through `generate_in` here.
+through `generate_in` here. A candidate the op already refused is refused again at once,
+before any gate, and the attempts after it are asked otherwise (governance.phases.repeats).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs.rollback import live_sha256
 from governance.gates import ascii_gate
 from governance.phase import Phase, Transition
-from governance.phases import samples
+from governance.phases import repeats, samples
 from governance.phases.brain_wait import wait_for_brain
 from governance.phases.decide import is_trivial
 from governance.phases.deps import PhaseDeps
@@ -64,15 +65,19 @@ class Answer:
 
 async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                     build_prompt: Callable[[], str], deadline: float, *,
-                    use_tools: bool, view: CandidateProvider) -> Answer:
+                    use_tools: bool, view: CandidateProvider,
+                    vary: Steering | None = None) -> Answer:
     """One model answer from `view` (the route's brains, governance.phases.route_brains) under the
     reflex. The caller already holds its model-gate turn.
     build_prompt() makes the first prompt and is called again on each re-ground (it re-reads
     target files from disk and uses the newest evidence on ctx). Records every reply in the
     ledger. Raises CandidateParseError (unusable reply), ProviderError, and ModelCollapsed
-    once the op's re-ground budget is spent (a collapsed text is never returned)."""
+    once the op's re-ground budget is spent (a collapsed text is never returned).
+    `vary` steers every turn (a retry after a repeated answer: governance.phases.repeats),
+    under what a re-ground asks."""
     band = reflex.Band.of(d.policy)
-    steer: Steering | None = None
+    steer: Steering | None = vary
+    regrounded = False
     before = 0.0  # the proximity of the turn a re-ground discarded
     while True:
         # A fresh tool session each time: re-grounding drops the compacted transcript.
@@ -87,14 +92,15 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
             exc.op_id, exc.phase = ctx.op_id, phase.value
             collapsed = exc
         except Exception:
-            if steer is not None:  # a re-grounded turn that failed otherwise still counts
+            if regrounded:  # a re-grounded turn that failed otherwise still counts
                 await reground_outcome(ctx, d, phase, before, watched.signals, band)
             raise
-        if steer is not None:
+        if regrounded:
             await reground_outcome(ctx, d, phase, before, watched.signals, band)
         if collapsed is None:
             return answer
-        steer = await reground(ctx, d, phase, collapsed, deadline)
+        again = await reground(ctx, d, phase, collapsed, deadline)
+        steer, regrounded = (again if vary is None else vary.then(again)), True
         before = collapsed.proximity
 
 
@@ -111,7 +117,15 @@ async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider:
     try:
         prompt = with_exploration_protocol(prompt, ctx, session.min_calls)
         reply = await session.run(provider, prompt, deadline=deadline)
-        candidate = session.candidate(reply.text)  # the gate judges what it changes
+        stated = repeats.stated(reply.text)
+        if stated is not None:  # a repeat is refused before the sandbox writes it again
+            await d.in_thread(repeats.check, ctx, stated)
+        try:
+            candidate = session.candidate(reply.text)  # the gate judges what it changes
+        except CandidateParseError as exc:
+            if stated is not None:
+                await d.in_thread(repeats.refuse, ctx, stated, str(exc))
+            raise
         ok, feedback, summary = session.exploration(_complexity(ctx))
         await d.thought(ctx, phase, "exploration scored", passed=ok, **summary)
         if not ok:
@@ -198,8 +212,10 @@ async def _attempt(ctx: OperationContext, d: PhaseDeps, phase: Phase, retry_phas
             raise CandidateParseError("the deadline cut this sample before it ended")
         if answer.candidate is None:
             raise CandidateParseError("the model made no change and proposed no candidate")
+        await d.in_thread(repeats.check, ctx, answer.candidate)  # no gate runs on a repeat
         candidate, repairs, problems = _post_generation_gates(ctx, answer.candidate, d)
         if problems:
+            await d.in_thread(repeats.refuse, ctx, answer.candidate, "; ".join(problems))
             raise CandidateParseError("; ".join(problems))
         return answer, candidate, repairs
     try:
@@ -207,6 +223,8 @@ async def _attempt(ctx: OperationContext, d: PhaseDeps, phase: Phase, retry_phas
         usable = await samples.usable_samples(ctx, d, phase, ask, paid=together is not None)
     except ModelCollapsed as exc:
         return _collapsed(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
+    except repeats.RepeatedAnswer as exc:
+        return _repeated(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
     except CandidateParseError as exc:
         return _unusable(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
     except ModelWaitExpired as exc:
@@ -232,10 +250,34 @@ async def _attempt_begins(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     if d.memory is not None:  # advisory prompt text: lessons, the strategic digest
         ctx.lessons, ctx.digest = await d.memory.prompt_context(ctx.op_id, ctx.base_head)
     view = for_route(provider, ctx.route, d)
+    vary = repeats.variation(ctx)
     await d.thought(ctx, phase, "generating candidate" + (", asked again" if again else ""),
                     provider=view.name, attempt=ctx.generate_attempts, asked_again=again,
-                    tools=d.tools is not None)
+                    tools=d.tools is not None,
+                    **({"sampling": {"temperature_floor": vary.temperature_floor,
+                                     "seed": vary.seed}} if vary is not None else {}))
     return view
+
+
+def _repeated(ctx: OperationContext, d: PhaseDeps, exc: repeats.RepeatedAnswer,
+              retry_phase: Phase, cost: float) -> Transition:
+    """A repeat is refused at once: retry while the generate budget lasts (asked
+    differently: governance.phases.repeats), unless the brain keeps repeating itself."""
+    was = exc.refused
+    ctx.last_failure = (f"You gave the same answer as attempt {was.attempt} again "
+                        f"({', '.join(was.files)[:300]}); it was refused then: {was.reason} "
+                        "Give a different change.")
+    payload = {"failure": retry.Failure.REPEAT.value, "repeat_of": was.attempt,
+               "times": was.times, "in_a_row": ctx.repeat_streak,
+               "signature": was.signature[:16], "files": was.files[:20]}
+    if repeats.ends(ctx):
+        return Transition(Phase.POSTMORTEM, f"the brain gave the same answer {was.times} "
+                          f"times: {was.reason}", payload, cost_delta=cost, infra=True)
+    if retry.spend(ctx, d.policy, retry.Failure.REPEAT):
+        return Transition(retry_phase, f"repeat: {exc}", payload, cost_delta=cost)
+    return Transition(Phase.POSTMORTEM, f"no usable candidate after "
+                      f"{retry.spent(ctx, retry.Budget.GENERATE)} unusable replies: {exc}",
+                      payload, cost_delta=cost, infra=True)
 
 
 def _unusable(ctx: OperationContext, d: PhaseDeps, exc: CandidateParseError,
@@ -294,7 +336,8 @@ async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         deadline = time.monotonic() + g.seconds + d.policy.routes.spec(ctx.route).grace_s
         answer = await ask_model(ctx, d, phase, lambda: first.pop() if first else
                                  generation_prompt(ctx, d.root, budget),  # read afresh
-                                 deadline, use_tools=True, view=view)
+                                 deadline, use_tools=True, view=view,
+                                 vary=repeats.variation(ctx))
     if answer.partial:
         await d.thought(ctx, phase, "deadline reached: judging the partial candidate",
                         deadline_s=round(g.seconds, 1), brain=g.brain)

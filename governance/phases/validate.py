@@ -41,6 +41,7 @@ from governance.oracle.scope import (
 )
 from governance.oracle.testrun import ORACLE_MARKERS, CoverageRequest, TestRunner
 from governance.phase import Phase, Transition
+from governance.phases import repeats
 from governance.phases.behaviour_check import (
     check_behaviour,
     targets_of,
@@ -376,6 +377,8 @@ def _validation_failed(ctx: OperationContext, d: PhaseDeps, detail: str,
     L2 self-repair takes over when enabled (once per op), else the op ends."""
     ctx.last_failure = detail
     headline = detail.splitlines()[0][:300] if detail else "-"
+    if ctx.generation is not None:  # the same candidate again is refused at once
+        repeats.refuse(ctx, ctx.generation.candidate, headline)
     if ctx.envelope.source == Source.REVIEW:  # no model to retry with: the human decides
         return Transition(Phase.POSTMORTEM, accept_refused(ctx, headline), payload)
     if retry.spend(ctx, d.policy, retry.Failure.VALIDATION_FAILED):

@@ -13,10 +13,18 @@ from governance.schemas import OperationContext
 from tests.helpers import make_policy, op_context, run_op
 
 GARBAGE = "I looked at it and I think it is fine as it is."  # no candidate at all
-# A candidate that parses but VALIDATE refuses (static check: no tests need to run).
-BROKEN = json.dumps({"schema": "candidate.1", "file_path": "calc/ops.py",
-                     "full_content": "def clamp(x, lo, hi:\n    return x\n",
-                     "rationale": "clamp"})
+
+
+def broken(k: int = 0) -> str:
+    """A candidate that parses but VALIDATE refuses (static check: no tests need to run);
+    each `k` another one (the same one again would be refused at once as a repeat:
+    governance.phases.repeats)."""
+    return json.dumps({"schema": "candidate.1", "file_path": "calc/ops.py",
+                       "full_content": f"def clamp(x, lo, hi:\n    return x  # {k}\n",
+                       "rationale": "clamp"})
+
+
+BROKEN = broken()
 
 
 def _validations(chain: dict) -> int:
@@ -42,7 +50,7 @@ async def test_n_validate_retries_mean_n_plus_one_validations(repo, short_tmp, n
     budget (tests/governance/test_l2*.py); here its first repair is the last reply."""
     policy = make_policy(max_generate_retries=0, max_validate_retries=n, l2_enabled=l2)
     end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py",
-                              *[BROKEN] * (n + 1 + l2), policy=policy)
+                              *[broken(k) for k in range(n + 1 + l2)], policy=policy)
     assert end is Phase.POSTMORTEM
     assert _validations(chain) == n + 1
     assert len(chain["model_calls"]) == n + 1 + l2
@@ -60,7 +68,7 @@ async def test_a_parse_failure_in_validate_retry_spends_the_generate_budget(repo
     retried in VALIDATE_RETRY), BROKEN (validation 2 fails: validate budget 1 of 1 spent)."""
     policy = make_policy(max_generate_retries=1, max_validate_retries=1, l2_enabled=False)
     end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py",
-                              BROKEN, GARBAGE, BROKEN, BROKEN, policy=policy)
+                              BROKEN, GARBAGE, broken(1), broken(2), policy=policy)
     assert end is Phase.POSTMORTEM
     assert _validations(chain) == 2
     assert len(chain["model_calls"]) == 3
@@ -74,7 +82,7 @@ async def test_the_generate_budget_is_one_per_op_across_phases(repo, short_tmp):
     validate budget is untouched."""
     policy = make_policy(max_generate_retries=0, max_validate_retries=3)
     end, chain = await run_op(repo, short_tmp / "l.db", "calc/ops.py",
-                              BROKEN, GARBAGE, BROKEN, policy=policy)
+                              BROKEN, GARBAGE, broken(1), policy=policy)
     assert end is Phase.POSTMORTEM
     assert len(chain["model_calls"]) == 2
     assert "after 1 unusable replies" in chain["transitions"][-1]["reason"]

@@ -1,0 +1,160 @@
+"""Repeated answers (issue 43 §8): a brain that gives again a candidate this op refused.
+
+A small greedy model asked again with the refusal's reason in its prompt often says the
+same thing again, word for word: the embedded model named one impossible path in all three
+attempts of an op, and each attempt paid for a full answer and for gates that could only
+refuse it again. Here:
+
+- Every candidate refused for what it changes (a post-generation gate, a stated candidate
+  that cannot be written, VALIDATE's oracle) is kept on the op (OperationContext.refused)
+  by its signature: per file, its path, its action and its resulting text, normalized where
+  Python's AST says two texts are the same code (whitespace and layout, quoting: the AST
+  dump; comments kept apart, they are no layout). Any other file counts as written. The
+  rationale is no part of it. A refusal for how the answer was reached (too little
+  exploration) keeps nothing: the same change, explored, may pass.
+- A candidate whose signature is kept is refused at once as a repeat (RepeatedAnswer): no
+  gate runs on it again. It spends the GENERATE budget (governance.retry: Failure.REPEAT)
+  and its transition says which attempt it repeats (payload `failure: "repeat"`).
+- The attempt after a repeat asks differently: its prompt lists the refused answers
+  (governance.brains.prompts) and the turn is steered (variation): a temperature floor
+  TEMPERATURE_STEP higher with each repeat of the op (to MAX_FLOOR), so a greedy brain
+  samples, and a seed of its own per attempt, derived from the op and the attempt, so the
+  turn can be replayed. Providers with these knobs honour them (the in-process kernel, the
+  HTTP brains; replay records them). An op with no repeat asks exactly as before.
+- END_AFTER repeats in a row end the op: "the brain gave the same answer N times". It ends
+  in POSTMORTEM as a failure, so its work backs off (sensors.work_memory); it is no lesson
+  and no proof failure: it says nothing about the files (failure class "model",
+  governance.memory.memory).
+
+END_AFTER = 2: the first repeat buys one attempt with other sampling; a brain that repeats
+even then (measured on the embedded model: docs/brains.md#repeated-answers) is not asked a
+third time for the same answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import posixpath
+import tokenize
+
+from governance.brains.provider import Steering
+from governance.errors import CandidateParseError
+from governance.schemas import (
+    Candidate,
+    FileChange,
+    OperationContext,
+    RefusedAnswer,
+    parse_candidate,
+)
+
+END_AFTER = 2  # repeats in a row that end the op
+TEMPERATURE_STEP = 0.4  # the temperature floor added by each repeat of the op
+MAX_FLOOR = 1.0
+MAX_REASON = 300  # of a refusal, kept for the prompt and the ledger
+PYTHON = (".py", ".pyi")
+
+
+class RepeatedAnswer(CandidateParseError):
+    """The candidate is one this op already refused (`refused`, counted again)."""
+
+    def __init__(self, refused: RefusedAnswer):
+        super().__init__(f"the same answer as attempt {refused.attempt} again "
+                         f"({refused.times} times), refused then: {refused.reason}")
+        self.refused = refused
+
+
+def signature(candidate: Candidate) -> str:
+    """The change `candidate` makes, normalized (the module docstring), as a SHA-256."""
+    h = hashlib.sha256()
+    for change in sorted(candidate.changes(), key=lambda c: _path(c.file_path)):
+        h.update(_file_key(change).encode("utf-8", "surrogatepass"))
+        h.update(b"\x00\x01")
+    return h.hexdigest()
+
+
+def _path(path: str) -> str:
+    path = path.strip().replace("\\", "/")
+    return posixpath.normpath(path) if path else path
+
+
+def _file_key(change: FileChange) -> str:
+    path = _path(change.file_path)
+    if change.action == "delete":
+        return f"{path}\x00delete"
+    return f"{path}\x00write\x00{_code(path, change.full_content or '')}"
+
+
+def _code(path: str, text: str) -> str:
+    """A Python file that parses as its AST and comments; anything else as written."""
+    if path.endswith(PYTHON):
+        try:
+            tree = ast.dump(ast.parse(text))
+            comments = [t.string.strip() for t in
+                        tokenize.generate_tokens(io.StringIO(text).readline)
+                        if t.type == tokenize.COMMENT]
+            return "ast\x00" + tree + "\x00" + "\x00".join(comments)
+        except (SyntaxError, ValueError, RecursionError, tokenize.TokenError):
+            pass
+    return "text\x00" + text
+
+
+def stated(text: str) -> Candidate | None:
+    """The candidate a reply states, if it states one (a tool loop's last reply may not)."""
+    try:
+        return parse_candidate(text)
+    except CandidateParseError:
+        return None
+
+
+def files_of(candidate: Candidate) -> list[str]:
+    return [c.file_path if c.action == "write" else f"{c.file_path} (delete)"
+            for c in candidate.changes()]
+
+
+def check(ctx: OperationContext, candidate: Candidate) -> None:
+    """Raise RepeatedAnswer when `candidate` is one the op refused (counting the repeat);
+    any other answer ends a run of repeats. Blocking: a large file's AST takes ~50 ms."""
+    if candidate.no_op:
+        return
+    sig = signature(candidate)
+    for i, refused in enumerate(ctx.refused):
+        if refused.signature == sig:
+            ctx.refused[i] = refused = refused.model_copy(update={"times": refused.times + 1})
+            ctx.repeats += 1
+            ctx.repeat_streak += 1
+            raise RepeatedAnswer(refused)
+    ctx.repeat_streak = 0
+
+
+def refuse(ctx: OperationContext, candidate: Candidate, reason: str) -> None:
+    """Keep `candidate` as refused by this op, for `reason` (blocking, as check)."""
+    if candidate.no_op:
+        return
+    sig = signature(candidate)
+    if any(r.signature == sig for r in ctx.refused):
+        return
+    ctx.refused.append(RefusedAnswer(signature=sig, files=files_of(candidate),
+                                     attempt=ctx.generate_attempts,
+                                     reason=" ".join(reason.split())[:MAX_REASON]))
+
+
+def ends(ctx: OperationContext) -> bool:
+    """The brain repeated itself END_AFTER times in a row: ask it no more."""
+    return ctx.repeat_streak >= END_AFTER
+
+
+def seed_for(op_id: str, attempt: int) -> int:
+    """A seed of the op's attempt: the same on a replay, another for each attempt."""
+    digest = hashlib.sha256(f"{op_id}\x00{attempt}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFF_FFFF
+
+
+def variation(ctx: OperationContext) -> Steering | None:
+    """How this attempt's turns are steered: None (as configured) until the op's first
+    repeat; then a temperature floor rising with each repeat and a seed of the attempt."""
+    if ctx.repeats == 0:
+        return None
+    return Steering(temperature_floor=min(MAX_FLOOR, TEMPERATURE_STEP * ctx.repeats),
+                    seed=seed_for(ctx.op_id, ctx.generate_attempts))
