@@ -7,7 +7,8 @@ Schemas) is decoded under its grammar (kernel.grammar); telemetry["grammar"] say
 ended (complete, cut by max_new_tokens or a collapse, or unconstrained and why). A
 Steering from the re-ground reflex bends one turn: canary to adapt (deeper loop on Ouro
 as proximity rises, repetition penalty rising with it), a firmer penalty, cooler sampling,
-fewer tokens. Generation runs on a worker thread and is cancelled between tokens when the
+fewer tokens; a retry after a repeated answer asks for a temperature floor and a seed.
+Generation runs on a worker thread and is cancelled between tokens when the
 deadline passes or the caller is cancelled; a deadline miss is a ProviderError.
 """
 
@@ -127,6 +128,9 @@ class KernelProvider:
             raise DeadlineMissed(f"generation missed its deadline after "
                                  f"{len(gen.token_ids)} tokens", prompt_tokens=gen.prompt_tokens,
                                  completion_tokens=len(gen.token_ids), partial_text=gen.text)
+        if steer is not None and (steer.temperature_floor or steer.seed is not None):
+            loops = {**loops, "sampling": {"temperature": config.temperature,
+                                           "top_p": config.top_p, "seed": gen.seed}}
         return self._reply(gen, loops, latency_ms)
 
     async def complete_samples(self, turns: Sequence[dict[str, str]], n: int, *,
@@ -298,7 +302,14 @@ def steered(config: GenerationConfig, steer: Steering | None) -> GenerationConfi
     canary = config.canary
     if steer.adapt and canary.mode == "observe":
         canary = replace(canary, mode="adapt")
+    temperature = steer.temperature(config.temperature)
+    # A floor that makes a greedy configuration sample (a retry after a repeated answer)
+    # samples as best-of-N does, within the defaults' top-p: the whole tail of a small
+    # model's vocabulary is noise.
+    top_p = defaults.SAMPLE_TOP_P if config.temperature < GREEDY_BELOW <= temperature \
+        else config.top_p
     return replace(config, canary=canary,
                    repetition_penalty=config.repetition_penalty + steer.penalty_boost,
-                   temperature=config.temperature * steer.temperature_scale,
+                   temperature=temperature, top_p=min(config.top_p, top_p),
+                   seed=steer.seed if steer.seed is not None else config.seed,
                    max_new_tokens=max(1, int(config.max_new_tokens * steer.token_scale)))

@@ -65,6 +65,12 @@ class OllamaProvider(HttpProvider):
                 return
         raise ProviderFailure(f"{self.name}: the stream ended before `done`", "SERVER_ERROR")
 
+    def seeded(self, body: dict[str, Any], seed: int | None) -> dict[str, Any]:
+        """Ollama takes the seed among its options."""
+        if seed is None:
+            return body
+        return {**body, "options": {**body["options"], "seed": seed}}
+
     def listed(self, data: Any) -> bool:
         names = {m.get(k) for m in data.get("models", []) for k in ("name", "model")}
         return self.config.model in names or f"{self.config.model}:latest" in names
@@ -129,6 +135,9 @@ class OpenAiProvider(HttpProvider):
 
 class AnthropicProvider(HttpProvider):
     kind, chat_path, health_path = "anthropic", "/v1/messages", "/v1/models"
+
+    def seeded(self, body: dict[str, Any], seed: int | None) -> dict[str, Any]:
+        return body  # the Messages API takes no seed: the temperature floor alone varies it
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         headers = {"anthropic-version": ANTHROPIC_VERSION}

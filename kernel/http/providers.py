@@ -201,7 +201,8 @@ class HttpProvider:
         tally, start = Tally(), time.monotonic()
         try:
             async with asyncio.timeout(remaining):
-                await self._request(messages, max_tokens, temperature, shape, tally)
+                await self._request(messages, max_tokens, temperature, shape, tally,
+                                    steer.seed if steer is not None else None)
         except TimeoutError:
             raise self._spent(ProviderFailure(
                 f"{self.name}: the deadline passed after {len(tally.text)} characters",
@@ -219,7 +220,8 @@ class HttpProvider:
 
     # -- the parts ------------------------------------------------------------------------
     async def _request(self, messages: list[dict[str, str]], max_tokens: int,
-                       temperature: float, shape: ReplyShape | None, tally: Tally) -> None:
+                       temperature: float, shape: ReplyShape | None, tally: Tally,
+                       seed: int | None = None) -> None:
         """One streamed request; with native tools where the shape has tool lines. A
         server that refuses tools (Ollama: "<model> does not support tools") is asked
         again without, and from then on never sent them: calls ride in the text."""
@@ -229,20 +231,25 @@ class HttpProvider:
         must_call = bool(tools) and shape is not None and shape.final is None \
             and not shape.prose
         try:
-            await self._stream(self.body(messages, max_tokens, temperature, tools, must_call),
-                               tally)
+            await self._stream(self.seeded(
+                self.body(messages, max_tokens, temperature, tools, must_call), seed), tally)
         except ProviderFailure as exc:
             if not (tools and exc.status == 400 and "tool" in str(exc).lower()):
                 raise
             self.tools_refused = str(exc)[:300]
-            await self._stream(self.body(messages, max_tokens, temperature, [], False), tally)
+            await self._stream(self.seeded(
+                self.body(messages, max_tokens, temperature, [], False), seed), tally)
 
     def _steered(self, steer: Steering | None) -> tuple[int, float]:
         c = self.config
         if steer is None:
             return c.max_tokens, c.temperature
-        return max(1, int(c.max_tokens * steer.token_scale)), \
-            c.temperature * steer.temperature_scale
+        return max(1, int(c.max_tokens * steer.token_scale)), steer.temperature(c.temperature)
+
+    def seeded(self, body: dict[str, Any], seed: int | None) -> dict[str, Any]:
+        """`body` asking for sampling seed `seed` (a retry after a repeated answer), where
+        the API takes one: OpenAI's top-level `seed` (vLLM, llama.cpp's server honour it)."""
+        return body if seed is None else {**body, "seed": seed}
 
     async def _stream(self, body: dict[str, Any], tally: Tally) -> None:
         async with self._client.stream("POST", self.chat_path, json=body) as response:

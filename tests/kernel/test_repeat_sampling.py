@@ -1,0 +1,79 @@
+"""A retry after a repeated answer (governance.phases.repeats) really samples otherwise: the
+kernel and the HTTP brains (through a real `ouroboros serve` of a tiny random Ouro
+checkpoint) take the Steering's temperature floor and seed; an unsteered turn is decoded
+exactly as configured."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from governance.brains.provider import Steering
+from kernel import defaults
+from kernel.decode import GenerationConfig
+from kernel.http.apis import http_provider
+from kernel.provider import KernelProvider, steered
+from tests.daemon.serve.serve_helpers import running, tiny_chat_checkpoint, tiny_engine
+from tests.helpers import http_config
+
+PROMPT = "Name one prime number."
+VARY = Steering(temperature_floor=0.4, seed=1234)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return tiny_engine(tiny_chat_checkpoint(), max_new_tokens=16)
+
+
+def test_the_floor_and_seed_reach_the_decode_settings_and_nothing_else_changes():
+    greedy = GenerationConfig()
+    assert steered(greedy, None) is greedy
+    assert steered(greedy, Steering()) == greedy  # greedy stays greedy
+    varied = steered(greedy, VARY)
+    assert (varied.temperature, varied.top_p, varied.seed) == (0.4, defaults.SAMPLE_TOP_P, 1234)
+    hot = GenerationConfig(temperature=0.9, top_p=0.8, seed=5)
+    assert steered(hot, VARY) == GenerationConfig(temperature=0.9, top_p=0.8, seed=1234)
+    cooled = VARY.then(Steering(temperature_scale=0.5))  # a re-ground cools, the floor holds
+    assert steered(hot, cooled).temperature == pytest.approx(0.45)
+
+
+async def test_the_kernel_samples_a_retry_with_its_seed(engine):
+    provider = KernelProvider(engine, constrain=False)
+    first = await provider.generate(PROMPT, deadline=time.monotonic() + 60)
+    again = await provider.generate(PROMPT, deadline=time.monotonic() + 60)
+    assert again.text == first.text and "sampling" not in first.telemetry  # greedy, as today
+    varied = await provider.generate(PROMPT, deadline=time.monotonic() + 60, steer=VARY)
+    assert varied.telemetry["sampling"] == {"temperature": 0.4,
+                                            "top_p": defaults.SAMPLE_TOP_P, "seed": 1234}
+    assert varied.text != first.text
+    replayed = await provider.generate(PROMPT, deadline=time.monotonic() + 60, steer=VARY)
+    assert replayed.text == varied.text  # the seed makes the retry replayable
+    other = await provider.generate(PROMPT, deadline=time.monotonic() + 60,
+                                    steer=Steering(temperature_floor=0.4, seed=99))
+    assert other.text != varied.text
+
+
+@pytest.mark.parametrize("kind", ["ollama", "openai"])
+async def test_an_http_brain_sends_the_floor_and_the_seed(engine, kind):
+    with running(engine) as (url, _):
+        base = f"{url}/v1" if kind == "openai" else url
+        provider = http_provider(http_config(kind=kind, base_url=base, model="ouroboros",
+                                             max_tokens=16, temperature=0.0))
+        try:
+            plain = await provider.generate(PROMPT, deadline=time.monotonic() + 60)
+            varied = await provider.generate(PROMPT, deadline=time.monotonic() + 60,
+                                             steer=VARY)
+            replayed = await provider.generate(PROMPT, deadline=time.monotonic() + 60,
+                                               steer=VARY)
+        finally:
+            await provider.aclose()
+    assert varied.text != plain.text and replayed.text == varied.text
+
+
+def test_anthropic_takes_the_floor_but_no_seed():
+    provider = http_provider(http_config(kind="anthropic", base_url="http://127.0.0.1:9",
+                                         model="m", temperature=0.0))
+    body = provider.seeded(provider.body([{"role": "user", "content": "x"}], 8,
+                                         VARY.temperature(0.0), [], False), VARY.seed)
+    assert body["temperature"] == 0.4 and "seed" not in body
