@@ -46,8 +46,9 @@ async def test_hostile_and_broken_candidates_never_touch_the_tree(repo, short_tm
 
 
 async def test_syntax_error_is_caught_before_any_test_runs(repo, short_tmp):
-    bad = json.dumps({"file_path": "calc/ops.py", "full_content": "def broken(:\n"})
-    end, chain = await _run(repo, short_tmp, "calc/ops.py", bad, bad)
+    bad, other = (json.dumps({"file_path": "calc/ops.py", "full_content": f"def {n}(:\n"})
+                  for n in ("broken", "bent"))  # the same again: a repeat (test_repeats.py)
+    end, chain = await _run(repo, short_tmp, "calc/ops.py", bad, other)
     assert end is Phase.POSTMORTEM
     assert "SyntaxError in calc/ops.py line 1" in chain["transitions"][-1]["reason"]
 
