@@ -6,8 +6,9 @@ has this package installed. It is inert unless it finds a state dir cheaply: the
 named by OUROBOROS_STATE_DIR (absolute, existing), else a `.ouroboros/` directory at pytest's
 rootdir or above it, up to the first directory holding `.git`. It is also inert inside the
 daemon's own oracle runs (those load `_ouroboros_oracle` and switch entry-point autoload off;
-should autoload be configured on, the oracle plugin's presence still turns this one off) and
-in xdist workers (the controller sees every report).
+should autoload be configured on, the oracle plugin's presence still turns this one off). An
+xdist worker records nothing (the controller sees every report); it only stamps its reports
+with their library frame.
 
 A package of its own with a name no project uses: a developer's pytest puts the project's
 directory first on sys.path, where a `sensors/` or `tools/` package of theirs would shadow ours
@@ -21,10 +22,12 @@ and pytest, so it costs nothing when inert.
 
 A failure's entry holds its message and `where`, the innermost frame (pytest's crash
 location), and `library_where`, the innermost frame inside the repository that is not test
-code (`harness`: a test file, a conftest, a module under a `test`/`tests`/`testing`
-directory), when it differs: a failure raised in the standard library or a dependency
-(`json.loads` on a bad text, from a library function) still names the repository's
-function it went through. Both are rootdir-relative `path:line`.
+code, when it differs (ouroboros_pytest.library_frames, the one definition the daemon's
+jailed runs share): a failure raised in the standard library or a dependency (`json.loads`
+on a bad text, from a library function) still names the repository's function it went
+through. Both are rootdir-relative `path:line`. The library frame is read where the test
+ran and carried on its report (ouroboros_pytest.library_stamp), so an xdist worker's
+failure names it too.
 """
 
 from __future__ import annotations
@@ -35,12 +38,14 @@ import logging
 import os
 import tempfile
 import time
-import traceback
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ouroboros_pytest.library_frames import REPORT_ATTR, crash_location
+from ouroboros_pytest.library_frames import harness as harness  # the sensors read it here
 
 if TYPE_CHECKING:  # annotations only: daemon/config/locate.py imports this module without pytest
     import pytest
@@ -55,8 +60,6 @@ MAX_TESTS = 5000  # per file; more is marked `truncated`
 MESSAGE_CAP = 500
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 _RANK = {"passed": 1, "xpassed": 1, "skipped": 2, "xfailed": 2, "failed": 3, "error": 4}
-TEST_DIRS = frozenset({"test", "tests", "testing"})
-VENDORED = frozenset({"site-packages", "dist-packages", "node_modules"})
 
 log = logging.getLogger("ouroboros.pytest_results")
 
@@ -121,35 +124,8 @@ def _crash(report: pytest.CollectReport | pytest.TestReport, rootdir: Path) -> d
     if crash is None:
         text = str(report.longreprtext or "").strip().splitlines()
         return {"message": (text[-1] if text else "")[:MESSAGE_CAP]}
-    path = Path(str(crash.path))
-    with contextlib.suppress(ValueError):
-        path = path.relative_to(rootdir)
-    return {"message": str(crash.message)[:MESSAGE_CAP], "where": f"{path}:{crash.lineno}"}
-
-
-def harness(rel: str) -> bool:
-    """Test code, not library code: a test file (`test_*.py`, `*_test.py`), a conftest, or
-    a module of a test package (its helpers: pyflakes' `test/harness.py`)."""
-    parts = rel.split("/")
-    name = parts[-1]
-    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
-            or any(p in TEST_DIRS for p in parts[:-1]))
-
-
-def library_frame(tb, rootdir: Path) -> str | None:
-    """`path:line` of the innermost frame of `tb` in a repository file that is not test
-    code (nor a virtualenv or vendored tree inside it), or None."""
-    root = os.path.realpath(rootdir)
-    for frame in reversed(traceback.extract_tb(tb)):
-        path = os.path.realpath(frame.filename) if os.path.isabs(frame.filename) else ""
-        if not path.startswith(root + os.sep) or not path.endswith(".py"):
-            continue
-        rel = Path(os.path.relpath(path, root)).as_posix()
-        parts = rel.split("/")
-        if any(p.startswith(".") or p in VENDORED for p in parts[:-1]) or harness(rel):
-            continue
-        return f"{rel}:{frame.lineno}"
-    return None
+    where = crash_location(report.longrepr, rootdir)
+    return {"message": str(crash.message)[:MESSAGE_CAP], **({"where": where} if where else {})}
 
 
 class Recorder:
@@ -160,10 +136,8 @@ class Recorder:
         self.rootdir = rootdir
         self.tests: dict[str, dict[str, str]] = {}
         self.truncated = False
-        self._library: dict[tuple[str, str], str] = {}  # (node id, when) -> library frame
 
     def _note(self, nodeid: str, outcome: str, report) -> None:
-        lib = self._library.pop((nodeid, getattr(report, "when", "")), None)
         before = self.tests.get(nodeid)
         if before is not None and _RANK[before["outcome"]] >= _RANK[outcome]:
             return
@@ -173,20 +147,10 @@ class Recorder:
         entry = {"outcome": outcome}
         if outcome in ("failed", "error"):
             entry.update(_crash(report, self.rootdir))
-            if lib and lib != entry.get("where"):
+            lib = getattr(report, REPORT_ATTR, None)  # set by the stamp where the test ran
+            if isinstance(lib, str) and lib and lib != entry.get("where"):
                 entry["library_where"] = lib
         self.tests[nodeid] = entry
-
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> None:
-        """Where the failure went through the library (pytest's report keeps only the
-        innermost frame); returns None, so pytest makes the report itself."""
-        try:
-            if call.excinfo is not None and call.excinfo.tb is not None:
-                lib = library_frame(call.excinfo.tb, self.rootdir)
-                if lib:
-                    self._library[(item.nodeid, call.when)] = lib
-        except Exception:
-            log.warning("ouroboros results: a failure's frames were not read", exc_info=True)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         try:
@@ -243,11 +207,13 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         if config.pluginmanager.has_plugin(ORACLE_PLUGIN):
             return  # the daemon's own oracle run: it keeps its own report
-        if getattr(config, "workerinput", None) is not None:
-            return  # an xdist worker: the controller records the session
         rootdir = Path(str(config.rootpath))
         state_dir = find_state_dir(rootdir, os.environ)
-        if state_dir is not None:
+        if state_dir is None:
+            return
+        from ouroboros_pytest.library_stamp import LibraryStamp  # pytest is loaded now
+        config.pluginmanager.register(LibraryStamp(rootdir), "ouroboros-library-stamp")
+        if getattr(config, "workerinput", None) is None:  # an xdist worker only stamps:
             config.pluginmanager.register(Recorder(state_dir, rootdir), "ouroboros-recorder")
     except Exception:
         log.warning("ouroboros results: plugin not started", exc_info=True)

@@ -97,3 +97,22 @@ def test_test_code_is_told_from_library_code():
     assert harness("tests/test_a.py") and harness("pkg/test/harness.py")
     assert harness("conftest.py") and harness("a/b_test.py") and harness("testing/util.py")
     assert not harness("pkg/checker.py") and not harness("pkg/testimony.py")
+
+
+@pytest.mark.slow
+def test_an_xdist_run_keeps_the_library_frame(tmp_path):
+    """Under `-n 2` the workers make the reports and the controller records them from their
+    serialised form, which has no traceback: the frame travels on the report itself."""
+    root = commit_files(tmp_path / "repo", {"conf/__init__.py": "", "conf/parse.py": PARSE,
+                                            "tests/test_parse.py": TESTS,
+                                            "tests/support/__init__.py": "",
+                                            "tests/support/helpers.py": HELPERS,
+                                            "tests/test_helper.py": TEST_HELPER})
+    (root / ".ouroboros").mkdir()
+    ran = _pytest(root, "-n", "2")
+    assert ran.returncode == 1 and "[gw1]" in ran.stdout, ran.stdout  # run by workers
+    (results,) = _results(root / ".ouroboros")  # the controller's file; the workers write none
+    tests = results["tests"]
+    assert tests["tests/test_parse.py::test_config"]["library_where"] == "conf/parse.py:6"
+    assert tests["tests/test_parse.py::test_name"]["library_where"] == "conf/parse.py:10"
+    assert tests["tests/test_helper.py::test_checked"]["library_where"] == "conf/parse.py:6"
