@@ -15,6 +15,7 @@ from pathlib import Path
 
 from governance.fs import nofollow_write
 from governance.oracle.oracle import Report, read_report
+from ouroboros_pytest import library_frames
 
 PLUGIN_SOURCE = Path(__file__).with_name("oracle_plugin.py")
 PLUGIN_MODULE = "_ouroboros_oracle"
@@ -28,7 +29,10 @@ HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py"),
            "_ouroboros_inputs": Path(__file__).with_name("replay_inputs.py"),
            "_ouroboros_values": Path(__file__).with_name("replay_values.py"),
            "_ouroboros_bounds": Path(__file__).with_name("replay_bounds.py"),
-           "_ouroboros_mutants": Path(__file__).with_name("replay_mutants.py")}
+           "_ouroboros_mutants": Path(__file__).with_name("replay_mutants.py"),
+           # test code and the library frame, defined once for the results plugin and ours
+           "_ouroboros_frames": Path(library_frames.__file__)}
+FRAMES_HELPER = "_ouroboros_frames"  # the oracle plugin's (oracle_plugin.py imports it)
 
 
 @dataclass(frozen=True)
