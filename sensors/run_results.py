@@ -3,10 +3,12 @@
 run's oracle report as the same results (sensors.test_failure feeds both to its streaks).
 
 A jailed run's message is the oracle plugin's (the crash's own message, as the results
-plugin writes it: the same failure keeps the same signature in both), and its `where` the
-traceback's last `path:line:` line (the crash location, as the results plugin writes it);
-pytest's -rfE summary line, cut to the terminal's width, only for a test the oracle kept no
-text of (it keeps the first few).
+plugin writes it: the same failure keeps the same signature in both), and its `where` and
+`library_where` the oracle plugin's failure frames (governance.oracle.failure_frames: the
+crash location and the innermost library frame, read by the results plugin's own
+definition); for a test it kept no frame of, `where` is the traceback's last `path:line:`
+line. pytest's -rfE summary line, cut to the terminal's width, is the message only for a
+test the oracle kept no text of (it keeps the first few).
 """
 
 from __future__ import annotations
@@ -39,8 +41,7 @@ class TestResult(BaseModel):
     outcome: Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
     message: str = Field(default="", max_length=MESSAGE_CAP)
     where: str = Field(default="", max_length=1000)
-    # The innermost frame in the repository's library code, when it is not `where` (the
-    # results plugin's; a jailed run's report does not say it).
+    # The innermost frame in the repository's library code, when it is not `where`.
     library_where: str = Field(default="", max_length=1000)
 
 
@@ -78,8 +79,9 @@ def read_results(path: Path) -> ResultsFile:
         raise ValueError(first_problem(exc)) from None
 
 def from_outcome(outcome: TestOutcome) -> dict[str, TestResult]:
-    """A jailed run's oracle report as results: each failure's message and crash location
-    from the oracle's failure texts, else the message from pytest's -rfE summary."""
+    """A jailed run's oracle report as results: each failure's message from the oracle's
+    failure texts (else pytest's -rfE summary), where it was raised and its library frame
+    from the oracle's failure frames (else the crash location its text ends with)."""
     summary = {m.group(1): (m.group(2) or "") for m in _SUMMARY.finditer(outcome.output_tail)}
     texts = outcome.report.failures
     tests: dict[str, TestResult] = {}
@@ -89,11 +91,15 @@ def from_outcome(outcome: TestOutcome) -> dict[str, TestResult]:
         if kind is None:
             continue
         text = texts.get(test_id)
-        if kind == "passed" or text is None:
+        if kind == "passed":
             tests[test_id] = TestResult(outcome=kind, message=summary.get(test_id, "")[:500])
-        else:
-            tests[test_id] = TestResult(outcome=kind, message=text.message[:MESSAGE_CAP],
-                                        where=crash_where(text.tail))
+            continue
+        frame = outcome.frames.get(test_id)
+        where = frame.where if frame and frame.where else crash_where(text.tail) if text \
+            else ""
+        message = text.message if text else summary.get(test_id, "")
+        tests[test_id] = TestResult(outcome=kind, message=message[:MESSAGE_CAP], where=where,
+                                    library_where=frame.library_where if frame else "")
     return tests
 
 

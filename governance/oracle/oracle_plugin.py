@@ -28,6 +28,12 @@ first `_MAX_FAILURES` failed or errored tests and collection errors, the excepti
 and message (pytest's reprcrash: 'assert 1 == 5'), the end of pytest's traceback text and
 the ends of the captured output sections, each capped here, so a test that prints or
 raises megabytes costs the report a few kilobytes.
+
+Failure frames (sensors.failure_causes): for the first `_MAX_FRAMES` failed or errored
+tests, pytest's crash location (`where`) and the innermost frame in library code
+(`library_where`), read by the developer's results plugin's own definition
+(ouroboros_pytest/library_frames.py, copied here as `_ouroboros_frames`), written with the
+nonce to `frames.json`. A frame that cannot be read is left out; no outcome depends on it.
 """
 
 import json
@@ -37,14 +43,21 @@ import threading
 
 import pytest
 
+try:  # beside this file in the run's plugin directory (governance.oracle.run_dir.HELPERS)
+    import _ouroboros_frames as _frames
+except ImportError:  # a run dir without it: no frames, the outcomes as ever
+    _frames = None
+
 _OUT_ENV = "OUROBOROS_ORACLE_OUT"
 _state = {"out": None, "nonce": None, "tests": {}, "collect_errors": [], "raised": set(),
-          "called": set(), "functions": set(), "failures": {}}
+          "called": set(), "functions": set(), "failures": {}, "root": "",
+          "library": {}, "frames": {}}
 # Failure texts: how many, and how much of each (the daemon caps them again when reading).
 _MAX_FAILURES = 20
 _MESSAGE_CAP = 500  # the exception's type and message
 _TAIL_LINES, _TAIL_CAP = 20, 2000  # the end of pytest's traceback text
 _SECTIONS, _SECTION_CAP = 4, 800  # captured stdout, stderr, log: the end of each
+_MAX_FRAMES, _ID_CAP = 1000, 1000  # failure frames: tests, characters of a node id
 # seen: per watched file, the lines run since the last test switch; lines: per watched
 # file, line -> runs of test indexes (_flush); current: [the running test's index (-1:
 # none), the files it entered (with a profile)]; names: a file name -> its relative path.
@@ -219,11 +232,18 @@ def _write(finished, exitstatus):
               "pytest": pytest.__version__}
     if finished:
         report["coverage"] = _coverage_report()
-    path = os.path.join(_state["out"], "report.json")
+        if _state["frames"]:
+            _dump(os.path.join(_state["out"], "frames.json"),
+                  {"schema": "ouroboros-oracle-frames.1", "nonce": _state["nonce"],
+                   "frames": _state["frames"]})
+    _dump(os.path.join(_state["out"], "report.json"), report)
+
+
+def _dump(path, data):
     tmp = path + ".tmp"
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(report, handle)
+            json.dump(data, handle)
         os.replace(tmp, path)
     except OSError:
         pass
@@ -265,6 +285,43 @@ def _note_failure(nodeid, report):
     text = _failure_text(report)
     if text is not None:
         failures[nodeid] = text
+
+
+def pytest_configure(config):
+    _state["root"] = str(config.rootpath)  # absolute: the tree (`--rootdir=.`)
+
+
+def pytest_runtest_makereport(item, call):
+    """A failed phase's library frame, read while its traceback is still there (pytest's
+    report keeps the innermost frame only); returns None, so pytest makes the report."""
+    try:
+        excinfo = call.excinfo
+        if _frames is None or excinfo is None or len(_state["frames"]) >= _MAX_FRAMES \
+                or isinstance(excinfo.value, (pytest.skip.Exception, pytest.xfail.Exception)):
+            return
+        lib = _frames.library_frame(excinfo.tb, _state["root"])
+        if lib:
+            _state["library"][(item.nodeid, call.when)] = lib
+    except Exception:  # a frame that cannot be read is left out
+        pass
+
+
+def _note_frames(report, outcome):
+    """Keep where a failing test's first failed phase was raised, and its library frame."""
+    lib = _state["library"].pop((report.nodeid, report.when), None)
+    frames, nodeid = _state["frames"], report.nodeid
+    if outcome not in ("failed", "error") or _frames is None or nodeid in frames \
+            or len(frames) >= _MAX_FRAMES or len(nodeid) > _ID_CAP:
+        return
+    try:
+        where = _frames.crash_location(report.longrepr, _state["root"])
+    except Exception:  # a hostile longrepr: the outcome stands without its frame
+        where = None
+    entry = {"where": where} if where else {}
+    if lib and lib != where:
+        entry["library_where"] = lib
+    if entry:
+        frames[nodeid] = entry
 
 
 def pytest_collectreport(report):
@@ -338,6 +395,7 @@ def _phase_outcome(report):
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_logreport(report):
     outcome = _phase_outcome(report)
+    _note_frames(report, outcome)
     if outcome is None:
         return
     if outcome in ("failed", "error"):

@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from governance.oracle.failure_frames import FRAMES_CAP, FRAMES_FILE, FailureFrame, parse_frames
 from governance.oracle.oracle import FailureKind, Report, judge
 from governance.oracle.run_dir import (
     CAPTURE_MODULE,
+    FRAMES_HELPER,
     HELPERS,
     JAIL_DIR,
     MUTATION_MODULE,
@@ -120,6 +122,9 @@ class TestOutcome:
     tests: list[str] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     extra: dict | None = None  # what an extra plugin of ours wrote (calls.json, ...)
+    # Where each failing test was raised and went through the library (its first
+    # MAX_FRAMES): the oracle plugin's frames.json, read with the run's nonce.
+    frames: dict[str, FailureFrame] = field(default_factory=dict)
 
     def describe(self) -> str:
         if self.timed_out:
@@ -256,12 +261,15 @@ class TestRunner:
                 refused = Report(problem=test_env.problem, problem_kind=FailureKind.ENV_REFUSED)
                 return _outcome(None, "", 0.0, tests, refused, False)
         argv = self.argv(tests, test_env, extra.module if extra else None)
-        run_dir = await asyncio.to_thread(RunDir.create, scratch, coverage, extra)
+        run_dir = await asyncio.to_thread(RunDir.create, scratch, coverage, extra,
+                                          (FRAMES_HELPER,))
         found = None
         try:
             code, text, timed_out, duration = await self._execute(root, argv, run_dir,
                                                                   test_env, self.timeout_s)
             report = await asyncio.to_thread(run_dir.report)
+            frames = parse_frames(await asyncio.to_thread(run_dir.result, FRAMES_FILE,
+                                                          FRAMES_CAP), run_dir.nonce)
             if extra is not None:
                 found = await asyncio.to_thread(run_dir.result, extra.result_name,
                                                 extra.result_cap)
@@ -274,7 +282,7 @@ class TestRunner:
             report = Report(problem=f"{report.problem}; exit code {code}: {cause}",
                             problem_kind=report.problem_kind)
         outcome = _outcome(code, text, duration, tests, report, timed_out)
-        outcome.extra = found
+        outcome.extra, outcome.frames = found, frames
         return outcome
 
     async def _execute(self, root: Path, argv: Sequence[str], run_dir: RunDir,
