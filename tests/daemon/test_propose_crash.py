@@ -240,6 +240,15 @@ def _kill_at_random(repo: Path, config: Path, log: Path, anchor: str, delay: flo
             proc.wait()
 
 
+def _ended(repo: Path) -> str:
+    """Why the killed op ended, when it had (the kill came after its end): said in the
+    trial's line, as an op that fails unkilled is no kill's doing."""
+    with ledger_ro(repo / ".ouroboros") as db:
+        row = db.execute("SELECT to_phase, reason FROM transitions ORDER BY seq DESC LIMIT 1"
+                         ).fetchone()
+    return f" (it ended {row[0]}: {row[1][:300]})" if row and row[0] == "POSTMORTEM" else ""
+
+
 def _refs(repo: Path) -> set[str]:
     return set(git(repo, "for-each-ref", "--format=%(refname)").split())
 
@@ -291,7 +300,7 @@ async def test_a_kill_at_a_random_moment_of_a_proposal_leaves_one_review(trial, 
     assert set(left) <= {f"ob-jail-{os.getuid()}"}, left  # the jail's shared, reused dir
     said = (f"{trial}: killed {delay:.3f}s after {anchor} (window {window[anchor]:.3f}s, "
             f"{'group' if group else 'daemon alone'}): last row {killed_in[-1:]}, "
-            f"{len(refs)} ref(s)")
+            f"{len(refs)} ref(s){_ended(repo)}")
     settings = settings_for(script, governance=scenario.governance)
     async with running_daemon(repo, settings) as daemon:  # recovery, then the start-up scan
         await daemon.scan(scenario.sensor)
