@@ -40,9 +40,13 @@ def _slow_missing_turn(delay_s: float, test: str) -> str:
 
 
 # Where the stop comes: the brain's turn (the replay stand-in's delay), or the jail (the
-# proposal's sandboxes are made, and its test sleeps).
+# proposal's sandboxes, sandboxes/<op>-missing-test, are made, and its test sleeps).
 WHEN = {"the brain's turn": (120.0, MISSING, ""),
         "the jailed checks": (0.0, SLOW, "missing-test")}
+
+
+def _ended(state: Path) -> bool:
+    return any(terminal_rows(state).values())
 
 
 def _payload(state: Path, op: str) -> dict:
@@ -75,9 +79,11 @@ async def test_a_stop_during_the_missing_test_step_leaves_the_review(short_tmp, 
         git(repo, "commit", "-q", "-m", "a TODO and its loose test")
         await asyncio.to_thread(wait_sync, lambda: git(
             repo, "for-each-ref", "refs/heads/ouroboros/").strip(), 120, "a review branch")
-        if box:
+        if box:  # in the jail, or (a failure to explain) ended without getting there
             await asyncio.to_thread(wait_sync, lambda: any(
-                (state / "sandboxes").glob(f"*/{box}")), 120, "the jailed checks")
+                (state / "sandboxes").glob(f"*-{box}")) or _ended(state), 120,
+                "the jailed checks")
+            assert not _ended(state), log.read_text(errors="replace")[-3000:]
         began = time.monotonic()
         code = await asyncio.to_thread(terminate, proc, 60)
         stopped_s = time.monotonic() - began
