@@ -18,25 +18,25 @@ from typing import Any
 
 import structlog
 
-from daemon import heap, reviews
+from daemon import reviews
 from daemon.brains.embedded import ConfigRead
 from daemon.brains.routes import Brains
 from daemon.brains.start import start_brains
-from daemon.brains.workers import busy
 from daemon.config.settings import CONFIG_NAME, ConfigError, Settings
-from daemon.console import brief, cut
+from daemon.console import cut
 from daemon.control.server import ControlServer
+from daemon.dispatch import dispatch_forever, op_alive
 from daemon.host.gate import host_gate_for
 from daemon.host.health import HostReader
 from daemon.host.priority import lower_own
-from daemon.host.state_gate import gate_for, storage_error
+from daemon.host.state_gate import gate_for
 from daemon.instance import InstanceLock, state_dir_problem
 from daemon.ledger_archiver import archive_forever
 from daemon.live.events import EventBus, ServiceChange
 from daemon.live.http import LiveServer
 from daemon.live.sources import LiveLedger, snapshot_of
 from daemon.op_handle import OpHandle, ServiceState
-from daemon.phase_deps import deps_for, memory_from, policy_from, state_rel
+from daemon.phase_deps import memory_from, policy_from, state_rel
 from daemon.quiet_point import QuietPoints
 from daemon.recovery import recover
 from daemon.sensor_set import SensorSet
@@ -55,9 +55,7 @@ from governance.git.review import ReviewBranches
 from governance.git.signing import Signing, ensure_key
 from governance.memory.memory import Memory
 from governance.phase import Phase
-from governance.phases.orchestrator import Orchestrator
-from governance.phases.pipeline import PHASES
-from governance.schemas import OperationContext, SignalEnvelope
+from governance.schemas import SignalEnvelope
 from sensors import human, parked_failures
 from sensors.hub import SensorHub
 from sensors.queue import IntakeQueue
@@ -113,7 +111,7 @@ class Daemon:
         self.ready = asyncio.Event()
         self.stop_event: asyncio.Event | None = None  # serve()'s; `ouroboros stop` sets it
         self.watching = asyncio.Event()  # the file watcher's watches are in place (run())
-        self._op_done = asyncio.Event()
+        self.op_done = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -198,7 +196,8 @@ class Daemon:
                           review_open=functools.partial(reviews.branch_open, self.reviews))
         self.queue = IntakeQueue(ledger, capacity=i.queue_capacity,
                                  coalesce_window_s=i.coalesce_window_s,
-                                 lock_ttl_s=i.file_lock_ttl_s, alive=self._op_alive, work=work,
+                                 lock_ttl_s=i.file_lock_ttl_s, work=work,
+                                 alive=functools.partial(op_alive, self),
                                  held=reviews.cause_holder(self.reviews),
                                  runner=parked_failures.runner_of(lambda: self.sensors))
         return work
@@ -206,7 +205,7 @@ class Daemon:
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set, then drain. Owns every task it starts."""
         async with asyncio.TaskGroup() as tg:
-            background = [tg.create_task(self._dispatch_loop(tg), name="dispatcher"),
+            background = [tg.create_task(dispatch_forever(self, tg), name="dispatcher"),
                           tg.create_task(sd_notify.keepalive(self._sd_status), name="sd-notify"),
                           tg.create_task(reviews.prune_forever(self), name="review-prune"),
                           tg.create_task(self.host.watch(), name="host-health"),
@@ -241,8 +240,8 @@ class Daemon:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(grace):
                 while self.ops:
-                    await self._op_done.wait()
-                    self._op_done.clear()
+                    await self.op_done.wait()
+                    self.op_done.clear()
         for handle in list(self.ops.values()):
             handle.cancel.cancel(f"daemon shutting down (grace of {grace:g}s passed)")
 
@@ -334,76 +333,12 @@ class Daemon:
         if self.queue is not None:
             self.queue.changed.set()
 
-    async def _dispatch_loop(self, tg: asyncio.TaskGroup) -> None:
-        assert self.queue is not None
-        orchestrator = Orchestrator(PHASES, deps_for(self), self._on_phase)
-        loop = asyncio.get_running_loop()
-        while True:
-            await self.quiet.wait(self.queue.changed, loop.time())
-            while (not self.paused and self.host.admits() and not self.storage.waiting
-                   and self.provider is not None
-                   and not getattr(self.provider, "queue_only", False)  # failback: all down
-                   and busy(self.ops, self.provider) < self.settings.daemon.workers
-                   and not self.quiet.holds(loop.time()) and await self.budget_left()):
-                try:  # the router holds its files until done
-                    env = await self.queue.pop_ready()
-                except Exception as exc:  # its WAL row refused: it stays queued
-                    if not storage_error(exc):
-                        raise
-                    await self.storage.next_look()  # which closes the gate, or finds room
-                    env = None
-                if env is None:
-                    break
-                self.quiet.began()
-                handle = OpHandle(OperationContext(envelope=env))
-                self.ops[handle.ctx.op_id] = handle
-                if self.host.waiting:  # it runs on the host gate's bound (daemon.host.overdue)
-                    await self.host.take(handle.ctx.op_id)
-                handle.task = tg.create_task(self._run_op(orchestrator, handle),
-                                             name=handle.ctx.op_id)
-
-    def _op_alive(self, key: str) -> bool:
-        """Whether the op dispatched for dedup key `key` still runs: the router keeps its
-        files locked past the TTL while it does, and frees them once its task is gone."""
-        return any(h.ctx.envelope.dedup_key == key and h.task is not None
-                   and not h.task.done() for h in self.ops.values())
-
-    async def _run_op(self, orchestrator: Orchestrator, handle: OpHandle) -> None:
-        op_id = handle.ctx.op_id
-        terminal: str | None = Phase.POSTMORTEM.value  # what a crash outside it counts as
-        try:
-            phase = await orchestrator.run(handle.ctx, handle.cancel)
-            # An op the daemon's own shutdown cut short says nothing about its work.
-            stopping = phase is Phase.CANCELLED and self.state is ServiceState.STOPPING
-            terminal = None if stopping else phase.value
-            why = self.ledger.ending(op_id) if self.ledger is not None else ""
-            log.info("op finished", op_id=op_id, terminal=phase.value,
-                     cost_usd=round(handle.ctx.cost_usd, 6),
-                     nominal_usd=round(handle.ctx.nominal_usd, 6), commit=handle.ctx.commit_sha,
-                     why=None if phase is Phase.COMPLETE else brief(why))
-        except Exception as exc:
-            log.exception("op crashed outside the orchestrator", op_id=op_id)
-            # its rows could not be written: that says nothing about its work
-            if self.storage.waiting or storage_error(exc):
-                terminal = None
-        finally:
-            self.ops.pop(op_id, None)
-            self.host.release(op_id)  # the bound's clock starts again if it ran on it
-            self._op_done.set()
-            try:
-                if self.queue is not None:  # its work record, then its files are freed
-                    await self.queue.finished(handle.ctx.envelope, op_id, terminal,
-                                              handle.ctx.last_failure or "")
-            finally:
-                self.quiet.ended()  # its last row is written: a quiet point may follow
-            await asyncio.to_thread(heap.give_back)  # the op's freed buffers, to the system
-
     async def review_rejected(self, op_id: str, reason: str) -> None:
         """`reject`: the op's work backs off as a failure would (daemon.reviews)."""
         if self.queue is not None:
             await self.queue.work.rejected(op_id, reason or "rejected by a human")
 
-    def _on_phase(self, op_id: str, phase: Phase) -> None:
+    def on_phase(self, op_id: str, phase: Phase) -> None:
         if op_id in self.ops:
             self.ops[op_id].phase, self.ops[op_id].phase_started = phase, time.monotonic()
         log.info("phase", op_id=op_id, phase=phase.value)

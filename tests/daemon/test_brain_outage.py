@@ -61,7 +61,7 @@ def _settings(port: int, model: str = MODEL, **daemon: float):
 
 async def _work_records(daemon) -> list[dict]:
     """The work records once every op's bookkeeping has ended: an op is terminal in the
-    ledger a moment before its work record is written (daemon.service._run_op)."""
+    ledger a moment before its work record is written (daemon.dispatch.run_op)."""
     await wait_for(lambda: not daemon.ops and daemon.quiet.running == 0,
                    what="the ops' bookkeeping ended")
     return await daemon.ledger.latest_work()
