@@ -5,7 +5,8 @@ A failure's causes are typed keys, never read out of its message (a message word
 must not make two pieces of work):
 
 - `test:<file>::<test>`: the test without its parametrisation (`test_x[13-13th]` and
-  `test_x[113-113th]` are one test, run with other data);
+  `test_x[113-113th]` are one test, run with other data); a test that fails inside another
+  test file's test (its class inherited from there) has that test's causes too;
 - `fn:<file>::<function>`: a function of the library, outside the test code, the failure
   points at: where it was raised when that is library code (the function holding the line,
   by `ast`), else the innermost library frame the results plugin recorded
@@ -55,6 +56,8 @@ def causes_of(test_id: str, where: str, files: set[str], read: Callable[[str], s
     outside it (the standard library, a dependency, a test helper)."""
     out = [cause_of_test(test_id)]
     test_file = test_id.split("::", 1)[0]
+    if (other := _inherited_from(test_file, where, files, read)) is not None:
+        return frozenset({*out, *causes_of(other, where, files, read, library_where)})
     for raised in (where, library_where):
         path, at = tc.spot(raised)
         if at and library(path, files):
@@ -79,6 +82,22 @@ def causes_of(test_id: str, where: str, files: set[str], read: Callable[[str], s
         reached = reached if len(reached) == 1 else []
     out += [f"fn:{f}::{name}" for f, name in reached[:MAX_CAUSES]]
     return frozenset(out)
+
+
+def _inherited_from(test_file: str, where: str, files: set[str],
+                    read: Callable[[str], str]) -> str | None:
+    """The node id of the test of another test file whose body `where` is in: a test that
+    `test_file` reruns by inheriting its class (pyflakes' test_doctests.py reruns
+    test_other.py's tests as doctests) is that test, with its causes."""
+    path, at = tc.spot(where)
+    if not at or path == test_file or test_file not in files or not tc.test_code(path, files):
+        return None
+    tree = tc.parse(read(path))
+    func = tc.innermost(tree, at, (ast.FunctionDef, ast.AsyncFunctionDef)) if tree else None
+    if func is None or not func.name.startswith("test"):
+        return None
+    cls = tc.innermost(tree, at, ast.ClassDef)
+    return f"{path}::{cls.name}::{func.name}" if cls is not None else f"{path}::{func.name}"
 
 
 def _callees(file: str, function: str, read: Callable[[str], str]) -> set[str]:

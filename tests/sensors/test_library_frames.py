@@ -12,6 +12,7 @@ import pytest
 
 from governance.schemas import SignalEnvelope
 from ouroboros_pytest import harness
+from sensors.failure_causes import causes_of, group
 from sensors.test_failure import TestFailureSensor
 from tests.helpers import commit_files, git
 from tests.sensors.test_test_failure import _pytest, _results
@@ -116,3 +117,37 @@ def test_an_xdist_run_keeps_the_library_frame(tmp_path):
     assert tests["tests/test_parse.py::test_config"]["library_where"] == "conf/parse.py:6"
     assert tests["tests/test_parse.py::test_name"]["library_where"] == "conf/parse.py:10"
     assert tests["tests/test_helper.py::test_checked"]["library_where"] == "conf/parse.py:6"
+
+
+BASE_TEST = '''from conf import parse
+
+
+class Test:
+    def test_config(self):
+        assert parse.load_config("{}") == {"a": 1}
+'''
+# pyflakes' test_doctests.py: another file's tests rerun through a subclass.
+RERUN = '''from tests import test_base
+
+
+class TestAgain(test_base.Test):
+    pass
+'''
+
+
+def test_a_test_inherited_from_another_file_has_that_tests_causes():
+    """The whole suite (the start-up run) runs both; the rerun fails inside the base file's
+    test, so it is that test, with its library function: one piece of work, not two."""
+    files = {"conf/__init__.py": "", "conf/parse.py": PARSE, "tests/__init__.py": "",
+             "tests/test_base.py": BASE_TEST, "tests/test_again.py": RERUN}
+    read = files.__getitem__
+    base = causes_of("tests/test_base.py::Test::test_config", "tests/test_base.py:6",
+                     set(files), read)
+    again = causes_of("tests/test_again.py::TestAgain::test_config", "tests/test_base.py:6",
+                      set(files), read)
+    assert "fn:conf/parse.py::load_config" in base
+    assert base < again and again - base == {"test:tests/test_again.py::TestAgain::test_config"}
+    assert len(group({"a": base, "b": again}, read)) == 1
+    # a failure in a test package's helper is not a test of another file
+    assert causes_of("tests/test_again.py::TestAgain::test_config", "tests/__init__.py:1",
+                     set(files), read) == {"test:tests/test_again.py::TestAgain::test_config"}
