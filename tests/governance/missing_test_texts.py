@@ -1,8 +1,9 @@
 """The tests a brain might write for the real-history corpus's fair refusals (issue 45, item
-5), as data: per case, the right one (written by hand for the case's unchecked line or
-unentered function, and checked by hand to kill it as plain code) and one that kills
-nothing; for every case, the cheats made from the right one (it detects the check, it edits
-the source beside the test, it is marked xfail) and the empty one (`assert True`).
+5), as data: per reason a case waits for (its first, and those MORE names), the right one
+(written by hand for the unchecked line, the line no test runs or the unentered function,
+and checked by hand to kill it as plain code) and one that kills nothing; for every reason,
+the cheats made from the right one (it detects the check, it edits the source beside the
+test, it is marked xfail) and the empty one (`assert True`).
 
 The replay stand-in plays each as the brain's answer (tests/governance/
 missing_tests_real.py); what each must become is `expected`: only the right one is kept.
@@ -16,6 +17,7 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "real_history" / "missing_tests"
 KEPT, REFUSED = "kept", "refused"
+NONE_WRITTEN = "no test written for it"
 # Spelt in two halves so this file names no part of the check (the static check would
 # refuse it before any session ran): what a test that looks for the switch reads.
 _DETECT = ("import builtins as _b\n\n\n"
@@ -60,9 +62,45 @@ WHERE: dict[str, tuple[str, str]] = {
 }
 
 
-def _text(case: str, which: str) -> str:
-    path = DATA / f"{case}.{which}.py.txt"
+# case -> the reasons past the first with tests written for them: the reason's place
+# ("file:line", as the step names it) -> (the stem of its data files, and where no test can
+# decide it, why). A reason of a case not named here is answered with the case's own data
+# when it is the first asked, else only with the cheats (no right test written for it).
+MORE: dict[str, dict[str, tuple[str, str]]] = {}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """What the stand-in has for one reason of a case."""
+
+    at: str  # "file:line", as the step names the reason
+    stem: str  # its data files' stem: "" the case's first, else MORE's ("r2", ...)
+    path: str  # where its tests go
+    right: str
+    weak: str
+    no_right: str  # why no test decides it ("" when one does, or none was written)
+
+
+def _text(case: str, stem: str, which: str) -> str:
+    path = DATA / f"{case}{'.' + stem if stem else ''}.{which}.py.txt"
     return path.read_text() if path.is_file() else ""
+
+
+def reason(case: str, at: str, first: bool) -> Reason:
+    """The data for the reason at `at` ("file:line ..." as the step names it) of `case`;
+    `first`: it is the first asked."""
+    where, why = WHERE.get(case, ("tests/test_missing.py", NONE_WRITTEN))
+    place = at.split(" ", 1)[0]
+    if place in MORE.get(case, {}):
+        stem, why = MORE[case][place]
+        where = where.removesuffix(".py") + f"_{stem}.py"
+    elif first:
+        stem = ""
+    else:  # no test written for this reason: only the cheats, on a module of its own
+        return Reason(place, "-", where.removesuffix(".py") + f"_{place.rsplit(':', 1)[-1]}.py",
+                      "", "", NONE_WRITTEN)
+    return Reason(place, stem, where, _text(case, stem, "right"), _text(case, stem, "weak"),
+                  why)
 
 
 def _xfail(text: str) -> str:
@@ -76,29 +114,37 @@ def _detecting(text: str) -> str:
                             text)
 
 
-def proposals(case: str, fix: dict[str, str | None]) -> list[Proposal]:
-    """What the stand-in answers for `case`, in order (the right one first, when one
-    exists); `fix`: the fix's files, one of which "edits the source" rewrites."""
-    empty = Proposal("assert True", REFUSED, {"tests/test_missing_empty.py":
-                                              "def test_it_works():\n    assert True\n"})
-    if case not in WHERE:
-        return [empty]
-    path = WHERE[case][0]
-    right, weak = _text(case, "right"), _text(case, "weak")
-    out = [Proposal("right", KEPT, {path: right})] if right else []
-    if weak:
-        out.append(Proposal("kills nothing", REFUSED, {path: weak}))
-    some = right or weak
-    out += [empty,
-            Proposal("detects the check", REFUSED, {path: _detecting(some)}),
-            Proposal("xfail", REFUSED, {path: _xfail(some)})]
+KINDS = ("right", "kills nothing", "assert True", "detects the check", "xfail",
+         "edits the source")
+
+
+def proposal(kind: str, r: Reason, fallback: str, fix: dict[str, str | None]
+             ) -> Proposal | None:
+    """The stand-in's answer of `kind` to reason `r` (None: it has none of that kind);
+    `fallback`: a test of the case to build the cheats from where `r` has none of its own;
+    `fix`: the fix's files, one of which "edits the source" rewrites."""
+    some = r.right or r.weak or fallback
     code = next((p for p, t in fix.items() if t is not None and p.endswith(".py")), None)
-    if code is not None:
-        out.append(Proposal("edits the source", REFUSED, {
-            path: some, code: f"# checked by {path}\n{fix[code]}"}))
-    return out
+    if kind == "right":
+        return Proposal(kind, KEPT, {r.path: r.right}) if r.right else None
+    if kind == "kills nothing":
+        return Proposal(kind, REFUSED, {r.path: r.weak}) if r.weak else None
+    if kind == "assert True":
+        return Proposal(kind, REFUSED, {"tests/test_missing_empty.py":
+                                        "def test_it_works():\n    assert True\n"})
+    if not some:
+        return None
+    if kind == "detects the check":
+        return Proposal(kind, REFUSED, {r.path: _detecting(some)})
+    if kind == "xfail":
+        return Proposal(kind, REFUSED, {r.path: _xfail(some)})
+    if kind == "edits the source" and code is not None:
+        return Proposal(kind, REFUSED, {r.path: some,
+                                        code: f"# checked by {r.path}\n{fix[code]}"})
+    return None
 
 
 def no_right_test(case: str) -> str:
-    """Why no test decides what the daemon asks of `case` ("" when one does)."""
-    return WHERE.get(case, ("", "no test written for it"))[1]
+    """Why no test decides the first question the daemon asks of `case` ("" when one
+    does)."""
+    return WHERE.get(case, ("", NONE_WRITTEN))[1]

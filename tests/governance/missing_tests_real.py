@@ -34,18 +34,27 @@ from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
 from governance.phases.propose_test import propose_test
 from governance.proof.mutation import mutated, plan
-from governance.proof.test_proposal import PROMPT_TITLE, CauseKind
+from governance.proof.test_proposal import PROMPT_TITLE
 from governance.schemas import OperationContext, new_op_id
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from tests.governance import real_history as rh
-from tests.governance.missing_test_texts import Proposal, no_right_test, proposals
+from tests.governance.missing_test_texts import KINDS, Proposal, proposal, reason
 from tests.helpers import git, pipeline_deps
+
+# Every reason a case waits for is asked (the settings' most questions, a bound no case
+# reaches), so the figures cover each, not only the first; how many the default would ask is
+# counted beside (DEFAULT_QUESTIONS).
+ASK_ALL, ASK_ALL_S, DEFAULT_QUESTIONS = 20, 3600.0, 4
+# what a proposal the checks refused may end as (the rest say nothing of the test)
+NO_VERDICT = ("no answer", "not asked", "could not be checked", "unusable reply")
 
 
 @dataclass
 class Judged:
     case: str
+    reason: str  # where: "file:line (what)", as the step names it
+    cause: str  # its kind: surviving mutant, a line no test runs, unentered function, ...
     proposal: str  # its kind: right, kills nothing, assert True, detects the check, ...
     expected: str  # "kept" or "refused"
     verdict: str
@@ -56,20 +65,29 @@ class Judged:
     @property
     def as_expected(self) -> bool:
         kept = self.verdict == "kept"
-        return kept == (self.expected == "kept") and (not kept or self.by_hand == "kills")
+        if self.expected == "kept":
+            return kept and self.by_hand == "kills"
+        return not kept and self.verdict not in NO_VERDICT
 
 
 @dataclass
 class CaseRun:
     case: str
     end: str
-    cause: str  # the pipeline's missing_test "cause" and "at"
-    at: str
+    reasons: list[dict]  # the step's causes: cause, at, file, line, what, mutant
     op_seconds: float
     judged: list[Judged]
     problem: str = ""
-    question: str = ""  # what the brain was shown (the first proposal's prompt)
-    no_right: str = ""  # why no test decides what was asked ("" when one does)
+    questions: list[str] = dataclasses.field(default_factory=list)  # one per reason asked
+    no_right: dict[str, str] = dataclasses.field(default_factory=dict)  # reason: why none
+
+    @property
+    def cause(self) -> str:
+        return self.reasons[0]["cause"] if self.reasons else ""
+
+    @property
+    def at(self) -> str:
+        return self.reasons[0]["at"] if self.reasons else ""
 
 
 @dataclass
@@ -94,6 +112,8 @@ async def _review(case: rh.Case, work: Path, shared: rh.Shared) -> tuple[_Op | N
         raise AssertionError(f"{case.id}: the maintainer's test change fails no test twice")
     s = rh.settings()
     validate, verify = runners_from(s, repo, state, None)
+    policy = dataclasses.replace(policy_from(s), missing_test_questions=ASK_ALL,
+                                 missing_test_budget_s=ASK_ALL_S)
     ledger = await Ledger.open(state / "ledger.sqlite3")
     seen: dict = {}
 
@@ -104,7 +124,7 @@ async def _review(case: rh.Case, work: Path, shared: rh.Shared) -> tuple[_Op | N
     ctx = OperationContext(envelope=envelope)
     deps = pipeline_deps(
         repo, ledger, rh.answers(case, envelope, case.fix, repo), state_dir=state,
-        policy=policy_from(s), validate_runner=validate, verify_runner=verify,
+        policy=policy, validate_runner=validate, verify_runner=verify,
         tools=venom_from(s, None, None),
         oracle=OracleMemo(cache=shared.cache, suite=shared.suite))
     end = await Orchestrator({**PHASES, Phase.APPROVE: approve}, deps).run(ctx)
@@ -116,13 +136,16 @@ async def _review(case: rh.Case, work: Path, shared: rh.Shared) -> tuple[_Op | N
     return _Op(seen["ctx"], seen["d"], payload["commit"], repo, ledger), payload
 
 
-async def _judge(op: _Op, p: Proposal) -> dict:
+async def _judge(op: _Op, answers: list[Proposal | None]) -> dict:
+    """The step asked about every reason in turn, the stand-in answering the i-th question
+    with answers[i] (None: a reply that changes nothing); the step's missing_test."""
     ctx = op.ctx.model_copy(update={"op_id": new_op_id()})
     provider = ReplayProvider([ReplayTurn(purpose="generate", match=PROMPT_TITLE,
-                                          text=_reply(p.files))])
+                                          text=_reply(a.files if a else {}))
+                               for a in answers])
     d = dataclasses.replace(op.deps, provider=provider)
     found = (await propose_test(ctx, d, op.sha))["missing_test"]
-    return found | {"op": ctx.op_id, "prompt": provider.prompts[0] if provider.prompts else ""}
+    return found | {"op": ctx.op_id, "prompts": provider.prompts}
 
 
 def _plain_pytest(where: Path, repo: Path, branch: str, files: dict[str, str],
@@ -141,69 +164,83 @@ def _plain_pytest(where: Path, repo: Path, branch: str, files: dict[str, str],
         git(repo, "worktree", "remove", "--force", str(tree))
 
 
-def _as_code(op: _Op, found: dict, cause: str) -> dict[str, str]:
-    """The cause as plain code: the mutant written into the fix's file (a surviving one, or
-    the one a line no test runs was checked against), or the base's text of an unentered
-    function's file (the fix undone there)."""
+def _as_code(op: _Op, reason: dict) -> dict[str, str]:
+    """The reason as plain code: its mutant written into the fix's file (a surviving one,
+    or the one a line no test runs was checked against), else the base's text of the file
+    (an unentered function's, or a line with no mutant: the fix undone there)."""
     assert op.ctx.generation is not None
-    at = found["at"]
-    rel = at.split(":", 1)[0]
+    rel = reason["file"]
     fix = {c.file_path: c.full_content or "" for c in op.ctx.generation.candidate.changes()}
     base = git(op.repo, "show", f"HEAD:{rel}")
-    if cause == CauseKind.UNRUN and isinstance(found.get("mutant"), list):
-        line, what = found["mutant"]
-    elif cause != CauseKind.SURVIVING_MUTANT:
+    if not isinstance(reason.get("mutant"), list):
         return {rel: base}
-    else:
-        line = int(at.split(":", 1)[1].split(" ", 1)[0])
-        what = at.split(" (", 1)[1].removesuffix(")")
+    line, what = reason["mutant"]
     m = next(m for m in plan(base, fix[rel], rel) if (m.line, m.what) == (line, what))
     return {rel: mutated(fix[rel], m, base) + "\n"}
 
 
-def by_hand(op: _Op, where: Path, found: dict, cause: str) -> str:
-    """A kept test in plain pytest: "kills" when it passes on the fix and fails on the
-    cause as code, else what it did."""
-    tests = list(found["tests"])
-    if _plain_pytest(where / "fix", op.repo, found["branch"], {}, tests) != 0:
+def by_hand(op: _Op, where: Path, branch: str, reason: dict) -> str:
+    """A reason's kept test in plain pytest: "kills" when it passes on the fix and fails on
+    the reason as code, else what it did."""
+    tests = list(reason["tests"])
+    if _plain_pytest(where / "fix", op.repo, branch, {}, tests) != 0:
         return "fails on the fix in plain pytest"
-    code = _as_code(op, found, cause)
-    if _plain_pytest(where / "cause", op.repo, found["branch"], code, tests) == 0:
+    if _plain_pytest(where / "cause", op.repo, branch, _as_code(op, reason), tests) == 0:
         return "passes on the cause as plain code"
     return "kills"
 
 
 async def run_case(case: rh.Case, work: Path, shared: rh.Shared,
-                   only: tuple[str, ...] = ()) -> CaseRun:
-    """The case to its review, then each proposal judged (`only`: those kinds)."""
+                   only: tuple[str, ...] = (), reasons: int = ASK_ALL) -> CaseRun:
+    """The case to its review, then each kind of proposal offered for each of its first
+    `reasons` reasons at once (`only`: those kinds), the rest answered with nothing."""
     started = time.monotonic()
     op, payload = await _review(case, work, shared)
-    op_s = time.monotonic() - started
+    op_s = round(time.monotonic() - started, 1)
     if op is None:
-        return CaseRun(case.id, payload["end"], "", "", op_s, [], payload["reason"][:200])
+        return CaseRun(case.id, payload["end"], [], op_s, [], payload["reason"][:200])
     asked = payload.get("missing_test")
     if not asked:  # no reason a test could decide: nothing is asked
         await op.ledger.close()
-        return CaseRun(case.id, "PROPOSED", "", "", round(op_s, 1), [],
+        return CaseRun(case.id, "PROPOSED", [], op_s, [],
                        "no cause a test could decide: " + " ".join(
                            str(payload.get("evidence", "")).split())[:300])
-    cause, at = asked["cause"], asked["at"]
-    out, question = [], ""
+    run = CaseRun(case.id, "PROPOSED", [_reason_of(c) for c in asked["causes"]], op_s, [])
+    data = [reason(case.id, r["at"], n == 0) for n, r in enumerate(run.reasons)]
+    run.no_right = {r.at: r.no_right for r in data}
+    fallback = next((r.right or r.weak for r in data if r.right or r.weak), "")
     try:
-        for p in proposals(case.id, case.fix):
-            if only and p.kind not in only:
+        for kind in KINDS:
+            if only and kind not in only:
                 continue
-            t0 = time.monotonic()
-            found = await _judge(op, p)
-            j = Judged(case.id, p.kind, p.expected, found["verdict"], found["why"],
-                       round(time.monotonic() - t0, 1))
-            question = question or found["prompt"]
-            if found.get("commit"):
-                j.by_hand = await asyncio.to_thread(by_hand, op, work / found["op"], found,
-                                                    cause)
-            out.append(j)
+            answers = [proposal(kind, r, fallback, case.fix) if n < reasons else None
+                       for n, r in enumerate(data)]
+            if any(answers):
+                await _judge_kind(op, run, work, answers)
     finally:
         await op.ledger.close()
         shutil.rmtree(work / "state" / "sandboxes", ignore_errors=True)
-    return CaseRun(case.id, "PROPOSED", cause, at, round(op_s, 1), out, question=question,
-                   no_right=no_right_test(case.id))
+    return run
+
+
+def _reason_of(cause: dict) -> dict:
+    return {k: cause.get(k) for k in ("cause", "at", "file", "line", "what", "mutant")}
+
+
+async def _judge_kind(op: _Op, run: CaseRun, work: Path, answers: list[Proposal | None]
+                      ) -> None:
+    """One step with `answers`, each answered reason's verdict a Judged of `run`."""
+    found = await _judge(op, answers)
+    run.questions = run.questions or list(found["prompts"])
+    causes = found["causes"]
+    assert [c["at"] for c in causes] == [r["at"] for r in run.reasons], (
+        "the step asked in another order", causes, run.reasons)
+    for n, (p, c) in enumerate(zip(answers, causes, strict=True)):
+        if p is None:
+            continue
+        j = Judged(run.case, c["at"], c["cause"], p.kind, p.expected, c["verdict"],
+                   c["why"], float(c.get("seconds", 0.0)))
+        if c["kept"] and found.get("branch"):
+            j.by_hand = await asyncio.to_thread(by_hand, op, work / f"{found['op']}-{n}",
+                                                found["branch"], c)
+        run.judged.append(j)
