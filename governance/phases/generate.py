@@ -117,13 +117,13 @@ async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider:
     try:
         prompt = with_exploration_protocol(prompt, ctx, session.min_calls)
         reply = await session.run(provider, prompt, deadline=deadline)
-        stated = repeats.stated(reply.text)
-        if stated is not None:  # a repeat is refused before the sandbox writes it again
-            await d.in_thread(repeats.check, ctx, stated)
         try:
             candidate = session.candidate(reply.text)  # the gate judges what it changes
         except CandidateParseError as exc:
-            if stated is not None:
+            # A stated change the sandbox cannot write: a repeat says so, and it is kept.
+            # (One it can write is judged with the tools' edits, as a whole, in ask().)
+            if (stated := repeats.stated(reply.text)) is not None:
+                await d.in_thread(repeats.check, ctx, stated)
                 await d.in_thread(repeats.refuse, ctx, stated, str(exc))
             raise
         ok, feedback, summary = session.exploration(_complexity(ctx))

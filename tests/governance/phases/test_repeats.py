@@ -124,8 +124,8 @@ def test_an_op_a_repeat_ended_is_the_models_failure_not_the_files():
 
 async def test_the_same_unwritable_path_three_times_in_the_tool_loop(repo, short_tmp):
     """§8's transcript: the embedded model stated a file outside the repository in every
-    attempt. The second is refused before the sandbox is asked to write it; the third
-    ends the op."""
+    attempt. The second is refused as a repeat (the sandbox's write of it fails at once,
+    no other gate runs); the third ends the op."""
     outside = _text("x = 1\n", path="/Users/john-doe/.gitlabr2038s/")
     provider = replay(*[explore_calls(TARGET), outside] * 3)
     venom = Venom(venom_config(), "tests run no jailed command here", repo.parent / "home")
