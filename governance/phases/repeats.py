@@ -6,12 +6,13 @@ attempts of an op, and each attempt paid for a full answer and for gates that co
 refuse it again. Here:
 
 - Every candidate refused for what it changes (a post-generation gate, a stated candidate
-  that cannot be written, VALIDATE's oracle) is kept on the op (OperationContext.refused)
-  by its signature: per file, its path, its action and its resulting text, normalized where
-  Python's AST says two texts are the same code (whitespace and layout, quoting: the AST
-  dump; comments kept apart, they are no layout). Any other file counts as written. The
-  rationale is no part of it. A refusal for how the answer was reached (too little
-  exploration) keeps nothing: the same change, explored, may pass.
+  the tool loop's sandbox cannot write, VALIDATE's static checks and oracle) is kept on
+  the op (OperationContext.refused) by its signature: per file, its path, its action and
+  its resulting text, normalized where Python's AST says two texts are the same code
+  (whitespace and layout, quoting: the AST dump; comments kept apart, they are no layout).
+  Any other file counts as written. The rationale is no part of it. A refusal for how the
+  answer was reached (too little exploration) keeps nothing: the same change, explored,
+  may pass.
 - A candidate whose signature is kept is refused at once as a repeat (RepeatedAnswer): no
   gate runs on it again. It spends the GENERATE budget (governance.retry: Failure.REPEAT)
   and its transition says which attempt it repeats (payload `failure: "repeat"`).
@@ -26,9 +27,9 @@ refuse it again. Here:
   and no proof failure: it says nothing about the files (failure class "model",
   governance.memory.memory).
 
-END_AFTER = 2: the first repeat buys one attempt with other sampling; a brain that repeats
-even then (measured on the embedded model: docs/brains.md#repeated-answers) is not asked a
-third time for the same answer.
+END_AFTER = 2: the first repeat buys one attempt with other sampling (on the embedded model
+it gave another answer each time it ran: docs/brains.md#a-retry-that-repeats-itself); a
+brain that repeats even then is not asked again for the same answer.
 """
 
 from __future__ import annotations
