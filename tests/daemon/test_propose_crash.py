@@ -24,8 +24,11 @@ alone or its whole process group; the human's staged, unstaged and untracked wor
 come through untouched, the ledger verify, and no ref, worktree or scratch tree be left but
 the review's (and its kept test's). The killed daemon's TMPDIR is the trial's own, and a
 kill may leave nothing there but the jail's shared dir: recovery cannot see /tmp.
-OUROBOROS_PROPOSE_CRASH_TRIALS sets the count (default 4: each scenario, each anchor);
-OUROBOROS_CRASH_SEED changes the moments.
+OUROBOROS_PROPOSE_CRASH_TRIALS sets the count (default 4: each scenario, each anchor, about
+90 s); OUROBOROS_CRASH_SEED changes the moments. Three runs of 40 (seeds 8, 9, 10) passed,
+7 to 11 min each on two cores at a load of 4 to 8: 31 kills in VALIDATE, 23 in APPROVE before
+the branch, 25 with the branch made and no row (23 in the missing-test step), 38 after the
+PROPOSED row, 3 earlier; 59 of the daemon alone, 61 of its process group.
 """
 
 from __future__ import annotations
@@ -70,9 +73,8 @@ pytestmark = pytest.mark.slow
 
 POINTS = [*PROPOSE_POINTS, "before_terminal_row"]
 BRANCH_MADE = {"propose_before_branch": False, "propose_temp_index": False,
-               "propose_after_branch": True,
-               "propose_after_test_branch": True, "before_terminal_row": True,
-               "before_work_record": True}
+               "propose_after_branch": True, "propose_after_test_branch": True,
+               "before_terminal_row": True, "before_work_record": True}
 CONFIG = ('[provider]\nname = "replay"\nreplay_script = "{script}"\n'
           '[daemon]\nshutdown_grace_s = 1.0\n[intake]\ndebounce_s = 0.1\n{extra}')
 APPROVAL = {"approval_globs": ["wordy/*"]}
