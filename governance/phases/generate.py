@@ -224,7 +224,8 @@ async def _attempt(ctx: OperationContext, d: PhaseDeps, phase: Phase, retry_phas
     except ModelCollapsed as exc:
         return _collapsed(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
     except repeats.RepeatedAnswer as exc:
-        return _repeated(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
+        return repeats.refused_again(ctx, d.policy, exc, retry_phase,
+                                     ctx.cost_usd - cost_before)
     except CandidateParseError as exc:
         return _unusable(ctx, d, exc, retry_phase, ctx.cost_usd - cost_before)
     except ModelWaitExpired as exc:
@@ -257,27 +258,6 @@ async def _attempt_begins(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                     **({"sampling": {"temperature_floor": vary.temperature_floor,
                                      "seed": vary.seed}} if vary is not None else {}))
     return view
-
-
-def _repeated(ctx: OperationContext, d: PhaseDeps, exc: repeats.RepeatedAnswer,
-              retry_phase: Phase, cost: float) -> Transition:
-    """A repeat is refused at once: retry while the generate budget lasts (asked
-    differently: governance.phases.repeats), unless the brain keeps repeating itself."""
-    was = exc.refused
-    ctx.last_failure = (f"You gave the same answer as attempt {was.attempt} again "
-                        f"({', '.join(was.files)[:300]}); it was refused then: {was.reason} "
-                        "Give a different change.")
-    payload = {"failure": retry.Failure.REPEAT.value, "repeat_of": was.attempt,
-               "times": was.times, "in_a_row": ctx.repeat_streak,
-               "signature": was.signature[:16], "files": was.files[:20]}
-    if repeats.ends(ctx):
-        return Transition(Phase.POSTMORTEM, f"the brain gave the same answer {was.times} "
-                          f"times: {was.reason}", payload, cost_delta=cost, infra=True)
-    if retry.spend(ctx, d.policy, retry.Failure.REPEAT):
-        return Transition(retry_phase, f"repeat: {exc}", payload, cost_delta=cost)
-    return Transition(Phase.POSTMORTEM, f"no usable candidate after "
-                      f"{retry.spent(ctx, retry.Budget.GENERATE)} unusable replies: {exc}",
-                      payload, cost_delta=cost, infra=True)
 
 
 def _unusable(ctx: OperationContext, d: PhaseDeps, exc: CandidateParseError,

@@ -40,8 +40,11 @@ import io
 import posixpath
 import tokenize
 
+from governance import retry
 from governance.brains.provider import Steering
 from governance.errors import CandidateParseError
+from governance.phase import Phase, Transition
+from governance.policy import Policy
 from governance.schemas import (
     Candidate,
     FileChange,
@@ -159,3 +162,25 @@ def variation(ctx: OperationContext) -> Steering | None:
         return None
     return Steering(temperature_floor=min(MAX_FLOOR, TEMPERATURE_STEP * ctx.repeats),
                     seed=seed_for(ctx.op_id, ctx.generate_attempts))
+
+
+def refused_again(ctx: OperationContext, policy: Policy, exc: RepeatedAnswer,
+                  retry_phase: Phase, cost: float) -> Transition:
+    """GENERATE's move on a repeat: retry in `retry_phase` while the generate budget lasts
+    (asked otherwise: variation, and the prompt's list), unless the brain keeps repeating
+    itself. Its prompt line says which answer came again and why it was refused."""
+    was = exc.refused
+    ctx.last_failure = (f"You gave the same answer as attempt {was.attempt} again "
+                        f"({', '.join(was.files)[:300]}); it was refused then: {was.reason} "
+                        "Give a different change.")
+    payload = {"failure": retry.Failure.REPEAT.value, "repeat_of": was.attempt,
+               "times": was.times, "in_a_row": ctx.repeat_streak,
+               "signature": was.signature[:16], "files": was.files[:20]}
+    if ends(ctx):
+        return Transition(Phase.POSTMORTEM, f"the brain gave the same answer {was.times} "
+                          f"times: {was.reason}", payload, cost_delta=cost, infra=True)
+    if retry.spend(ctx, policy, retry.Failure.REPEAT):
+        return Transition(retry_phase, f"repeat: {exc}", payload, cost_delta=cost)
+    return Transition(Phase.POSTMORTEM, f"no usable candidate after "
+                      f"{retry.spent(ctx, retry.Budget.GENERATE)} unusable replies: {exc}",
+                      payload, cost_delta=cost, infra=True)
