@@ -4,8 +4,9 @@
 that point; then the process SIGKILLs itself (its whole process group when it leads one, so
 a git child dies with it, as under systemd's stop or an OOM kill of the unit). A point that
 takes a detail (the path being written) fires for `name` or `name:detail`.
-Only tests/daemon/test_crash.py sets the variable; start-up recovery must repair every
-state a kill at any of these points leaves behind.
+Only the crash suites set the variable (tests/daemon/test_crash.py, test_archive_crash.py,
+test_propose_crash.py); start-up recovery must repair every state a kill at any of these
+points leaves behind.
 """
 
 from __future__ import annotations
