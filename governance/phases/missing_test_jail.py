@@ -15,6 +15,7 @@ cause, in copies of the live tree under the op's sandboxes:
 
 from __future__ import annotations
 
+import ast
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -87,14 +88,7 @@ class ProposalJail:
         return next(f for f in self.files if f.path == self.cause.file)
 
     def _lines(self) -> list[int]:
-        """The lines a deciding test must run: the cause's statement (a line no test runs),
-        else every changed line of the cause's function."""
-        f = self._file()
-        stmts = changed_statements(f.old, f.new or "")
-        if self.cause.kind is tp.CauseKind.UNRUN:
-            return [n for s in stmts if s.line == self.cause.line for n in s.lines]
-        owner = symbol_of_line(f.new or "")
-        return [n for s in stmts if owner(s.line) == self.cause.what for n in s.lines]
+        return lines_to_run(self._file(), self.cause)
 
     async def _checks(self) -> tp.TestVerdict:
         assert self.ctx.generation is not None
@@ -200,3 +194,37 @@ class ProposalJail:
         what = (f"runs {self.cause.file}:{self.cause.line}" if self.cause.kind is
                 tp.CauseKind.UNRUN else f"enters {self.cause.what}")
         return self.says(tp.Verdict.KEPT, f"fails on the base and {what}", deciding)
+
+
+def lines_to_run(f: FileText, cause: tp.Cause) -> list[int]:
+    """The lines a deciding test must run: the cause's statement (a line no test runs),
+    else every changed line of the cause's function; where one of those is the function's
+    own `def` (its signature, run on import and so in no test), also its body's statements:
+    entering the function is what a changed signature asks (cachetools-da5819a86379's
+    `cachedmethod` gained `condition=`; its body's changed line is a nested function's)."""
+    text = f.new or ""
+    stmts = changed_statements(f.old, text)
+    if cause.kind is tp.CauseKind.UNRUN:
+        return [n for s in stmts if s.line == cause.line for n in s.lines]
+    owner = symbol_of_line(text)
+    lines = [n for s in stmts if owner(s.line) == cause.what for n in s.lines]
+    node = _function(text, cause.what)
+    if node is not None and any(node.lineno <= n < node.body[0].lineno for n in lines):
+        lines += [s.lineno for s in node.body]  # run in its own frame, nested defs' too
+    return lines
+
+
+def _function(text: str, what: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function `what` names ("Class.method", "outer.inner") in `text`, else None."""
+    try:
+        body: list[ast.stmt] = ast.parse(text).body
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    found = None
+    for name in what.split("."):
+        found = next((n for n in body if isinstance(
+            n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == name), None)
+        if found is None:
+            return None
+        body = found.body
+    return found if isinstance(found, ast.FunctionDef | ast.AsyncFunctionDef) else None
