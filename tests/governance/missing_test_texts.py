@@ -66,6 +66,7 @@ WHERE: dict[str, tuple[str, str]] = {
 # ("file:line", as the step names it) -> (the stem of its data files, and where no test can
 # decide it, why). A reason of a case not named here is answered with the case's own data
 # when it is the first asked, else only with the cheats (no right test written for it).
+_ON_IMPORT = "no test can run it: it runs on import"
 MORE: dict[str, dict[str, tuple[str, str]]] = {
     # the same keying fix in the locked and the unlocked descriptor with info
     "cachetools-18e5930ced2c": {"src/cachetools/_cachedmethod.py:202": ("r2", ""),
@@ -77,6 +78,25 @@ MORE: dict[str, dict[str, tuple[str, str]]] = {
                                 "src/cachetools/__init__.py:651": ("r4", ""),
                                 "src/cachetools/_cachedmethod.py:6": ("r5", ""),
                                 "src/cachetools/_cachedmethod.py:99": ("r6", "")},
+    "pyflakes-9228d609b3fc": {
+        "pyflakes/checker.py:535": ("r2", _ON_IMPORT + ": the method FunctionScope lost "
+                                    "leaves its class line as the changed one"),
+        "pyflakes/checker.py:1196": ("r3", "")},  # a global deleted in a class body
+    "pyflakes-cadcd60a70c1": {
+        "pyflakes/messages.py:171": ("r2", _ON_IMPORT + ": a new message class's body (its "
+                                     "__init__ is entered)")},
+    "pyflakes-e5d4ba166d3b": {
+        "pyflakes/checker.py:1782": ("r2", "Python 3.11 parses no t-string: TEMPLATESTR is "
+                                     "reached on 3.14 only"),
+        "pyflakes/checker.py:1794": ("r3", _ON_IMPORT + ": `INTERPOLATION = handleChildren` "
+                                     "in Checker's class body"),
+        "pyflakes/messages.py:269": ("r4", _ON_IMPORT + ": a new message class's body")},
+    "semver-f2c23f638220": {"semver.py:764": ("r2", "")},  # main prints no None
+    "semver-f8a182f5ec52": {
+        "src/semver/version.py:363": ("r2", "equivalent: the first block's increment is "
+                                     "overwritten by the second block"),
+        "src/semver/version.py:367": ("r3", ""), "src/semver/version.py:368": ("r4", ""),
+        "src/semver/version.py:369": ("r5", ""), "src/semver/version.py:338": ("r6", "")},
 }
 
 
