@@ -97,6 +97,9 @@ MORE: dict[str, dict[str, tuple[str, str]]] = {
                                      "overwritten by the second block"),
         "src/semver/version.py:367": ("r3", ""), "src/semver/version.py:368": ("r4", ""),
         "src/semver/version.py:369": ("r5", ""), "src/semver/version.py:338": ("r6", "")},
+    # `;;` inside a block, and BEGIN spaced from its `;`
+    "sqlparse-1a3bfbd50b82": {"sqlparse/engine/statement_splitter.py:118": ("r2", ""),
+                              "sqlparse/engine/statement_splitter.py:124": ("r3", "")},
 }
 
 
