@@ -87,13 +87,17 @@ async def test_todo_becomes_a_governed_commit(repo: Path, short_tmp: Path, capsy
 
 
 async def test_breaking_candidate_ends_in_postmortem(repo: Path, short_tmp: Path) -> None:
-    # The model keeps proposing the same broken change: initial try + 2 retries, then two
-    # L2 repairs (single turns, no exploration) that change nothing: no progress. (It keeps
-    # the TODO: removing it without resolving it would be refused before any test ran.)
+    # The model keeps proposing a broken change, worded otherwise each time (the same one
+    # again would be refused at once as a repeat: tests/governance/phases/test_repeats.py):
+    # initial try + 2 retries, then two L2 repairs (single turns, no exploration) that
+    # change nothing: no progress. (It keeps the TODO: removing it without resolving it
+    # would be refused before any test ran.)
     broken = OPS_BROKEN.replace("def clamp(x, lo, hi):\n",
                                 "def clamp(x, lo, hi):\n    # TODO: clamp x into [lo, hi]\n")
-    turn = candidate_turn("calc/ops.py", broken)
-    script = write_script(short_tmp / "script.jsonl", *[explore_turn(), turn] * 3, turn, turn)
+    tries = [candidate_turn("calc/ops.py", f"{broken}# try {k}\n") for k in range(3)]
+    turn = tries[-1]
+    script = write_script(short_tmp / "script.jsonl",
+                          *[t for k in tries for t in (explore_turn(), k)], turn, turn)
     run = await run_todo(repo, settings_for(script))
 
     assert run.op["phase"] == "POSTMORTEM"
