@@ -4,7 +4,8 @@ In order, each step idempotent (a kill during recovery is repaired by the next s
 1. `.git/index.lock` left by a killed index update of ours is removed (the rule, and why a
    human's lock is never touched, is in governance/git/index_sync.py), and so are the
    auto-commit's and a review commit's temporary indexes (`.git/ouroboros-index.<pid>.*`,
-   with git's `.lock` of one) whose process is dead.
+   with git's `.lock` of one) whose process is dead, and what a killed signature left in
+   the state dir's signing scratch (git's buffer and ssh-keygen's .sig: commit_env).
 2. Every pending rollback snapshot (an op that applied and never finished) is settled:
    if the op's commit is in HEAD's recent history (its Op-Id trailer, searched over the
    last HISTORY_LIMIT commits, so a human commit on top does not hide it) the change
@@ -43,6 +44,7 @@ from governance.git.index_sync import (
     sync_op_paths,
 )
 from governance.git.review import ReviewBranches, ReviewItem
+from governance.git.signing import clear_scratch
 from ledger import Ledger
 
 log = structlog.get_logger("daemon.recovery")
@@ -69,6 +71,7 @@ async def repair(ledger: Ledger, git: GitOps, state_dir: Path,
     if lock_note:
         notes.append(lock_note)
     notes.extend(await asyncio.to_thread(clear_temp_indexes, Path(git.repo.git_dir)))
+    notes.extend(await asyncio.to_thread(clear_scratch, state_dir))
     committed = await asyncio.to_thread(git.op_commits)
     snapshots = []
     for directory in pending_snapshots(state_dir):

@@ -14,6 +14,7 @@ and the reason is a status warning; an op never fails for want of a signature.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -23,6 +24,7 @@ from pathlib import Path
 
 KEY_NAME = "commit_signing_key"
 ALLOWED_NAME = "allowed_signers"
+SCRATCH_NAME = "signing-tmp"  # git's TMPDIR while it signs (commit_env)
 PRINCIPAL = "ouroboros-daemon"  # the name allowed_signers gives the daemon's key
 _TIMEOUT_S = 30
 
@@ -116,8 +118,27 @@ def commit_env(state_dir: Path) -> dict[str, str] | None:
     key, allowed = state_dir / KEY_NAME, state_dir / ALLOWED_NAME
     if shutil.which("ssh-keygen") is None or not key.is_file() or not allowed.is_file():
         return None
-    return config_env({"gpg.format": "ssh", "user.signingKey": str(key.resolve()),
-                       "gpg.ssh.allowedSignersFile": str(allowed.resolve())})
+    scratch = state_dir / SCRATCH_NAME
+    with contextlib.suppress(OSError):
+        scratch.mkdir(mode=0o700, exist_ok=True)
+    env = config_env({"gpg.format": "ssh", "user.signingKey": str(key.resolve()),
+                      "gpg.ssh.allowedSignersFile": str(allowed.resolve())})
+    # git writes the text to sign (and ssh-keygen its .sig) under TMPDIR: in the state
+    # dir, a kill -9 mid-signature leaves them where the next start clears them, not in /tmp
+    return {**env, "TMPDIR": str(scratch.resolve())} if scratch.is_dir() else env
+
+
+def clear_scratch(state_dir: Path) -> list[str]:
+    """Remove what a killed signature left in the signing scratch dir (start-up recovery:
+    no commit runs then); returns what was removed."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(state_dir / SCRATCH_NAME):
+            if entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(f"removed {entry.path} left by a killed signature")
+    return removed
 
 
 def config_env(settings: dict[str, str]) -> dict[str, str]:

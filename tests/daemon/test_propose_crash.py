@@ -52,6 +52,7 @@ import pytest
 
 from governance.crashpoints import ENV, PROPOSE_POINTS
 from governance.git.index_sync import MARKER, TEMP_INDEX_PREFIX
+from governance.git.signing import SCRATCH_NAME
 from tests.daemon.test_missing_test import LOOSE_TEST, MISSING, TOP_DONE, TOP_TODO, _missing_turn
 from tests.daemon.test_one_op_per_cause import CANDIDATE, EXPLORE, FIXED, LIB, TESTS, reviews
 from tests.daemon_process import ledger_ro, start, terminal_rows
@@ -274,7 +275,7 @@ def _check(repo: Path, human: dict[str, object], script: Path) -> dict[str, list
     git_dir = repo / ".git"
     assert not (git_dir / "index.lock").exists() and not (git_dir / MARKER).exists()
     assert not list(git_dir.glob(f"{TEMP_INDEX_PREFIX}*"))
-    for scratch in ("sandboxes", "oracle", "rollback"):
+    for scratch in ("sandboxes", "oracle", "rollback", SCRATCH_NAME):  # signing: git's TMPDIR
         where = repo / ".ouroboros" / scratch
         assert not where.exists() or not list(where.iterdir()), (list(where.iterdir()), rows)
     verified = subprocess.run([sys.executable, "-m", "daemon.cli", "ledger", "--verify",
