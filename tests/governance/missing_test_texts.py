@@ -187,6 +187,12 @@ def proposal(kind: str, r: Reason, fallback: str, fix: dict[str, str | None]
     return None
 
 
+def any_test(case: str) -> str:
+    """A test written for `case`'s first reason (its right one, else its weak one), the
+    cheats' stuff where a reason has none of its own."""
+    return _text(case, "", "right") or _text(case, "", "weak")
+
+
 def no_right_test(case: str) -> str:
     """Why no test decides the first question the daemon asks of `case` ("" when one
     does)."""

@@ -39,7 +39,13 @@ from governance.schemas import OperationContext, new_op_id
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
 from tests.governance import real_history as rh
-from tests.governance.missing_test_texts import KINDS, Proposal, proposal, reason
+from tests.governance.missing_test_texts import (
+    KINDS,
+    Proposal,
+    any_test,
+    proposal,
+    reason,
+)
 from tests.helpers import git, pipeline_deps
 
 # Every reason a case waits for is asked (the settings' most questions, a bound no case
@@ -208,7 +214,8 @@ async def run_case(case: rh.Case, work: Path, shared: rh.Shared,
     run = CaseRun(case.id, "PROPOSED", [_reason_of(c) for c in asked["causes"]], op_s, [])
     data = [reason(case.id, r["at"], n == 0) for n, r in enumerate(run.reasons)]
     run.no_right = {r.at: r.no_right for r in data}
-    fallback = next((r.right or r.weak for r in data if r.right or r.weak), "")
+    fallback = next((r.right or r.weak for r in data if r.right or r.weak),
+                    any_test(case.id))
     try:
         for kind in KINDS:
             if only and kind not in only:
