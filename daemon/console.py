@@ -48,6 +48,9 @@ TAIL: dict[str, str] = {"op finished": "why"}
 # `cost=$0.0012 nominal`, right after the lead values. JSON lines keep both numbers.
 COST: dict[str, tuple[str, str]] = {"op finished": ("cost_usd", "nominal_usd")}
 REASON_CAP = 160
+# a word the cap falls in this long (a path, a URL) is cut after a token inside it, not left
+# out: a reason cut before the path it names said nothing of its cause (getting-started §8)
+LONG_WORD = 24
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _PLAIN = re.compile(r"[^\s\"'=]+")
@@ -136,8 +139,9 @@ def _capped(text: str, cap: int) -> str:
 def cut(text: str, cap: int) -> str:
     """`text` in at most `cap` characters, cut where a reader can tell what was left out,
     with "…": before the word the cap falls in (`Resolve the TODO: strip a…`, never
-    `strip a trail…`), or, when that leaves less than half, after a token inside it (`/`,
-    `:`, `,`, `;`, `=`). A test id is never cut inside its brackets: it goes whole, or
+    `strip a trail…`), or after a token inside it (`/`, `:`, `,`, `;`, `=`) when the word
+    is LONG_WORD or longer (a path keeps its first directories) or cutting before it leaves
+    less than half. A test id is never cut inside its brackets: it goes whole, or
     keeps its base (`test_ordinal[…]`). Only one long token with no such place is cut at
     the cap."""
     if len(text) <= cap:
@@ -147,6 +151,10 @@ def cut(text: str, cap: int) -> str:
     word = text[start:end]
     bracket = word.rfind("[") if word.rfind("[") > word.rfind("]") else -1
     head = text[:start].rstrip().rstrip(",;:")
+    inner = max(word.rfind(c) for c in "/:,;=") + 1  # a token's end inside the word
+    whole = len(text[start:].split(None, 1)[0])  # the word's length, past the cap too
+    if inner and whole >= LONG_WORD and bracket < 0:  # a path: its first part says more
+        return text[:start + inner] + "…"
     if head and len(head) >= cap // 2:
         return head + "…"
     if bracket >= 0:  # inside a test id's parameters: its base, or the id left out
@@ -154,7 +162,6 @@ def cut(text: str, cap: int) -> str:
         if len(based) <= cap:
             return based
         return head + "…" if head else text[:min(end, start + bracket)] + "…"
-    inner = max(word.rfind(c) for c in "/:,;=") + 1  # a token's end inside the word
     if inner and start + inner >= cap // 2:
         return text[:start + inner] + "…"
     return head + "…" if head else text[:end] + "…"

@@ -329,6 +329,9 @@ ORDINAL = ("Fix 9 failing tests of ordinal: test_ordinal[13-13th], test_ordinal[
      "tests/test_inflection.py::test_ordinal…"),  # no room for its base: none of its brackets
     ("Fix /a/very/long/path/to/some/module/file_name.py", 30,
      "Fix /a/very/long/path/to/…"),  # a word too long: after a token inside it
+    ("the stated candidate cannot be written: /Users/john-doe/.gitlabr2038s/inflection/"
+     "__init__.py is outside the repository", 60,
+     "the stated candidate cannot be written: /Users/john-doe/…"),  # the path's start stays
     ("x" * 50, 20, "x" * 19 + "…"),  # one token, no place to cut: at the cap
     ("short", 20, "short"),
 ])
