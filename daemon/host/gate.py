@@ -271,7 +271,7 @@ class HostGate:
         if self.bound.due_in(now) == 0 and not self.bound.offered:
             self.bound.offered = True
             self._stir()
-            await self._say(f"heavy work has waited {self._waited_s():.0f}s for the host "
+            await self._say(f"heavy work has waited {self._since_pass(now)} for the host "
                             f"(health.max_wait_s = {self.bound.max_wait_s:g}): one op runs "
                             "at idle priority anyway")
 
@@ -323,6 +323,16 @@ class HostGate:
 
     def _waited_s(self) -> float:
         return 0.0 if self.since is None else self.clock() - self.since
+
+    def _since_pass(self, now: float) -> str:
+        """How long the ops' bound has run: from the wait's start, or from the end of the
+        last op on its pass (then the whole wait too: "356s" alone read as an overrun of a
+        120 s bound, getting-started §8)."""
+        started, began = self.bound.started, self.bound.began
+        if started is None or began is None or started == began:
+            return f"{self._waited_s():.0f}s"
+        return (f"{now - started:.0f}s since the last op on the bound ended "
+                f"({now - began:.0f}s in all)")
 
     def _measured(self) -> dict[str, Any]:
         """The load the gate holds the work to: its measure, value and threshold."""

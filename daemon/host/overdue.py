@@ -41,15 +41,18 @@ class Bound:
     max_wait_s: float  # 0: no bound
     min_free_mb: float
     started: float | None = None  # the wait began, or the last op on the pass ended
+    began: float | None = None  # the wait began
     holder: str | None = None  # the op running on the pass
     offered: bool = False  # a pass waits to be taken
 
     def begin(self, now: float) -> None:
-        self.started, self.offered = now, False
+        self.started = self.began = now
+        self.offered = False
 
     def end(self) -> None:
         """The gate opened: nothing is owed (an op on the pass runs on to its end)."""
-        self.started, self.offered = None, False
+        self.started = self.began = None
+        self.offered = False
 
     def due_in(self, now: float) -> float | None:
         """Seconds until a pass is due (0: due), None without a bound or a wait."""

@@ -85,8 +85,8 @@ async def test_one_op_runs_at_idle_priority_after_the_bound_and_one_at_a_time(tm
     assert b.said("heavy work has waited") == [
         "heavy work has waited 600s for the host (health.max_wait_s = 600): one op runs at "
         "idle priority anyway",
-        "heavy work has waited 5600s for the host (health.max_wait_s = 600): one op runs at "
-        "idle priority anyway"]
+        "heavy work has waited 600s since the last op on the bound ended (5600s in all) for "
+        "the host (health.max_wait_s = 600): one op runs at idle priority anyway"]
     assert b.said("op-") == ["op-1 runs on the host gate's bound, at idle priority",
                              "op-2 runs on the host gate's bound, at idle priority"]
 
