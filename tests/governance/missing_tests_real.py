@@ -110,8 +110,10 @@ def _reply(files: dict[str, str]) -> str:
         {"file_path": p, "full_content": t} for p, t in files.items()]})
 
 
-async def _review(case: rh.Case, work: Path, shared: rh.Shared) -> tuple[_Op | None, dict]:
-    """The fix through the real phases to its review branch, APPROVE's context kept."""
+async def _review(case: rh.Case, work: Path, shared: rh.Shared, ask_all: bool = False
+                  ) -> tuple[_Op | None, dict]:
+    """The fix through the real phases to its review branch, APPROVE's context kept;
+    `ask_all`: the step's bound raised so every reason is asked (else the default's)."""
     repo, state = rh.human_repo(case, work / "repo"), work / "state"
     envelope = await rh.signal(case, repo, state)
     if envelope is None:
@@ -119,7 +121,7 @@ async def _review(case: rh.Case, work: Path, shared: rh.Shared) -> tuple[_Op | N
     s = rh.settings()
     validate, verify = runners_from(s, repo, state, None)
     policy = dataclasses.replace(policy_from(s), missing_test_questions=ASK_ALL,
-                                 missing_test_budget_s=ASK_ALL_S)
+                                 missing_test_budget_s=ASK_ALL_S) if ask_all else policy_from(s)
     ledger = await Ledger.open(state / "ledger.sqlite3")
     seen: dict = {}
 
@@ -185,10 +187,11 @@ def _as_code(op: _Op, reason: dict) -> dict[str, str]:
     return {rel: mutated(fix[rel], m, base) + "\n"}
 
 
-def by_hand(op: _Op, where: Path, branch: str, reason: dict) -> str:
-    """A reason's kept test in plain pytest: "kills" when it passes on the fix and fails on
-    the reason as code, else what it did."""
-    tests = list(reason["tests"])
+def by_hand(op: _Op, where: Path, reason: dict, _cause: str = "") -> str:
+    """A reason's kept test in plain pytest (`reason`: its verdict's payload, with the tests
+    branch): "kills" when it passes on the fix and fails on the reason as code, else what
+    it did. (`_cause`: what bench/missing_tests_brain.py passes; the payload says it.)"""
+    tests, branch = list(reason["tests"]), reason["branch"]
     if _plain_pytest(where / "fix", op.repo, branch, {}, tests) != 0:
         return "fails on the fix in plain pytest"
     if _plain_pytest(where / "cause", op.repo, branch, _as_code(op, reason), tests) == 0:
@@ -201,7 +204,7 @@ async def run_case(case: rh.Case, work: Path, shared: rh.Shared,
     """The case to its review, then each kind of proposal offered for each of its first
     `reasons` reasons at once (`only`: those kinds), the rest answered with nothing."""
     started = time.monotonic()
-    op, payload = await _review(case, work, shared)
+    op, payload = await _review(case, work, shared, ask_all=True)
     op_s = round(time.monotonic() - started, 1)
     if op is None:
         return CaseRun(case.id, payload["end"], [], op_s, [], payload["reason"][:200])
@@ -249,5 +252,5 @@ async def _judge_kind(op: _Op, run: CaseRun, work: Path, answers: list[Proposal 
                    c["why"], float(c.get("seconds", 0.0)))
         if c["kept"] and found.get("branch"):
             j.by_hand = await asyncio.to_thread(by_hand, op, work / f"{found['op']}-{n}",
-                                                found["branch"], c)
+                                                c | {"branch": found["branch"]})
         run.judged.append(j)
