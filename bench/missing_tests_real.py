@@ -6,13 +6,15 @@ or empty one refused?
         [--questions DIR] [--json PATH]
 
 Each case of real_history.REFUSED (or those named) runs to its review branch through the
-real phases and jail (tests/governance/missing_tests_real.py); then the replay stand-in,
-the named stand-in for a brain, answers the missing-test question with each test of
-tests/governance/missing_test_texts.py: the right one written by hand for the case, one
+real phases and jail (tests/governance/missing_tests_real.py), the step's bound raised so
+every reason the case waits for is asked; then the replay stand-in, the named stand-in for
+a brain, answers every reason's question with each kind of test of
+tests/governance/missing_test_texts.py: the right one written by hand for the reason, one
 that kills nothing, `assert True`, one that detects the check, one marked xfail, one that
-edits the source. A kept test is run again in plain pytest on the fix and on the cause as
-plain code. Prints one row per proposal, the totals and the machine; --questions writes
-what the brain was shown, one file a case.
+edits the source. A kept test is run again in plain pytest on the fix and on its reason as
+plain code. Prints one row per reason and proposal, a line per case (reasons, how many the
+default bound asks, right tests kept, the rest refused), the totals and the machine;
+--questions writes what the brain was shown, one file a reason.
 """
 
 from __future__ import annotations

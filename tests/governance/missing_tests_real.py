@@ -5,12 +5,12 @@ test_missing_tests_real.py.
 Each case of real_history.REFUSED runs as tests/governance/real_history.py runs it (the
 human's test change, the sensor and router, the real phases and jail, the maintainer's fix
 from the replay stand-in) to its review branch; APPROVE's context and deps are kept. Then
-the replay stand-in, the named stand-in for a brain, answers the missing-test question with
-each proposal of tests/governance/missing_test_texts.py in turn, each judged by
-governance.phases.propose_test as APPROVE judges it (a copy of the op: its own id, its own
-sandboxes and tests branch). A kept test is then run by hand, in plain pytest, on the fix
-and on the cause made plain code (the mutant written into the file, or the base's file):
-it must pass on the first and fail on the second.
+the replay stand-in, the named stand-in for a brain, answers every reason's question with
+each kind of proposal of tests/governance/missing_test_texts.py in turn (one step per kind,
+every reason asked), judged by governance.phases.propose_test as APPROVE judges it (a copy
+of the op: its own id, its own sandboxes and tests branch). A kept test is then run by
+hand, in plain pytest, on the fix and on its reason made plain code (the mutant written
+into the file, or the base's file): it must pass on the first and fail on the second.
 """
 
 from __future__ import annotations
