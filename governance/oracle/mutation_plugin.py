@@ -7,8 +7,9 @@ beside the oracle plugin; it imports nothing of ours. `mutation.json` beside thi
 lists the mutants, each with the node ids of its covering tests. The session is collected
 once; instead of pytest's own loop, the parent forks one child per mutant, which sets the
 switch (an attribute of `builtins`) and runs that mutant's tests: the mutant is *killed*
-when one of them fails or errors, when the child crashes, or when it outlives its time (an
-infinite loop is a change a test noticed). Otherwise it *survived*: no test checks that
+when one of them fails or errors, when the child crashes, or when it outlives its time twice,
+the second time HANG_RETRY times as long (an infinite loop is a change a test noticed; a busy
+box is not). Otherwise it *survived*: no test checks that
 line. `mutation.json` in the report directory holds the outcome of each.
 
 One more child, the *canary*, at a random place among them, runs every test of the session
@@ -38,6 +39,7 @@ from _pytest.runner import runtestprotocol
 SWITCH = "_ouroboros_mutant"  # governance.proof.mutation.SWITCH
 _OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "out")
 _state = {"job": None}
+HANG_RETRY = 4  # a mutant past its time gets this many times as long before it counts killed
 _DONE = "\0done"  # a child's last line once its loop ended (no node id holds a NUL)
 
 
@@ -107,13 +109,23 @@ def _judge(mutant, items, timeout_s, keep_going=False):
         elif time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            outcome = "killed"  # it ran past its time: the change made a test hang
+            outcome = "hung"  # it ran past its time: a hang, or a box too busy (_settled)
         else:
             time.sleep(0.005)
     said.append(_drain(read_end))
     os.close(read_end)
     lines = b"".join(said).decode("utf-8", "replace").splitlines()
     return outcome, [n for n in lines if n != _DONE], _DONE in lines
+
+
+def _settled(outcome, mutant, items, timeout_s):
+    """A child that ran past its time is judged once more with HANG_RETRY times as long: a
+    loaded box slowed a mutant whose tests pass past its deadline, which read as killed (a
+    line called checked that no test checks). It is killed only if it outlives that too."""
+    if outcome != "hung":
+        return outcome
+    again = _judge(mutant, items, timeout_s * HANG_RETRY)[0]
+    return "killed" if again == "hung" else again
 
 
 def _drain(fd):
@@ -150,9 +162,11 @@ def _with_canary(runs, session, timeout_s):
     bad = set(bad)
     results = {}
     for key, ((outcome, failed, _), mutant, items) in judged.items():
+        outcome = _settled(outcome, mutant, items, timeout_s)
         if outcome == "killed" and bad and (not failed or failed[0] in bad):
             rest = [i for i in items if i.nodeid not in bad]
-            outcome = _judge(mutant, rest, timeout_s)[0] if rest else "survived"
+            outcome = _settled(_judge(mutant, rest, timeout_s)[0], mutant, rest,
+                               timeout_s) if rest else "survived"
         results[key] = outcome
     return results, sorted(bad)
 

@@ -60,9 +60,11 @@ MAX_REVERTS = 3  # ... and on files whose change ran only at import, each put ba
 
 
 # Tests a mutant is judged by, at most: the fail-to-pass ones first, then the rest in
-# order. A mutant's child has MUTANT_TIMEOUT_S, and running out of it counts as killed (a
-# hang is a change a test noticed): hundreds of slow tests on a hot line must not run out
-# of it merely by being many (the oracle now names every test that ran a line).
+# order. A mutant's child has MUTANT_TIMEOUT_S; running out of it twice, the second time
+# HANG_RETRY times as long (the plugin's), counts as killed (a hang is a change a test
+# noticed; once alone was a busy box as often, and called unchecked lines checked):
+# hundreds of slow tests on a hot line must not run out of it merely by being many (the
+# oracle now names every test that ran a line).
 MAX_TESTS_PER_MUTANT = 64
 
 

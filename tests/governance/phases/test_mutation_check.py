@@ -11,6 +11,7 @@ import pytest
 
 from governance.oracle.oracle import Coverage
 from governance.oracle.testrun import CoverageRequest, TestRunner
+from governance.phases import mutation_check
 from governance.phases.mutation_check import (
     CANARY_BROKEN,
     MAX_TESTS_PER_MUTANT,
@@ -79,6 +80,35 @@ async def test_lines_that_only_ran_are_covered_but_unchecked(tmp_path):
     survived = {r.line for r in report.survivors()}
     # counting down instead of up, and the tie-break: nothing checks either
     assert survived == {6, 8}, report.payload()
+
+
+# Each mutant's first run is slowed past its time, as a loaded box slows it: judged again,
+# longer, each is what its tests say (the old check called all of them killed: every line
+# "checked", though only the same two lines as above are).
+SLOWED = '''import builtins
+import os
+import time
+
+from stats import mode
+
+
+def test_mode_runs():
+    mutant = getattr(builtins, "_ouroboros_mutant", None)
+    first = f"/tmp/ran-{mutant}"
+    if mutant is not None and not os.path.exists(first):
+        open(first, "w").close()
+        time.sleep(1.5)
+    assert mode([1, 2, 2, 3]) is not None
+    mode([])
+'''
+
+
+async def test_a_mutant_slowed_past_its_time_once_is_judged_again_not_killed(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setattr(mutation_check, "MUTANT_TIMEOUT_S", 1.0)
+    report = await _mutants(tmp_path, SLOWED)
+    assert report.problem is None, report.payload()
+    assert {r.line for r in report.survivors()} == {6, 8}, report.payload()
 
 
 KW_OLD = "KEYWORDS = {'SELECT': 'keyword'}\nLIMIT = 10\n"
