@@ -42,6 +42,11 @@ async def one(case: rh.Case, work: Path) -> tuple[int, int]:
     for _ in range(rh.HUMAN_RUNS):
         await asyncio.to_thread(rh.human_pytest, repo, state, tests)
         await sensor.scan_once(files)
+    return counted(emitted)
+
+
+def counted(emitted: list[SignalEnvelope]) -> tuple[int, int]:
+    """(failing tests, ops the daemon's router queues) of what a sensor emitted."""
     i = Settings().intake
     router = IntakeRouter(i.queue_capacity, i.coalesce_window_s, i.file_lock_ttl_s)
     queued = sum(router.offer(e).outcome is Outcome.QUEUED for e in emitted)

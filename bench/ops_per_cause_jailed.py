@@ -24,13 +24,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import governance.oracle.testrun as testrun
-from daemon.config.settings import Settings
+from bench.ops_per_cause import counted
 from daemon.phase_deps import runners_from
 from daemon.start_failures import FailureFeed
 from daemon.suite_profile import ProfileLearner
 from governance.git.gitops import GitOps
 from governance.schemas import SignalEnvelope
-from sensors.router import IntakeRouter, Outcome
 from sensors.test_failure import TestFailureSensor
 from tests.governance import real_history as rh
 
@@ -60,12 +59,9 @@ async def one(case: rh.Case, work: Path) -> tuple[int, int, int]:
     learner = ProfileLearner(repo, state, ".ouroboros", git_ops, validate.with_timeout(300),
                              (), _never_busy, 0.05, FailureFeed(repo, state, lambda: sensor))
     await learner.once()
-    i = Settings().intake
-    router = IntakeRouter(i.queue_capacity, i.coalesce_window_s, i.file_lock_ttl_s)
-    queued = sum(router.offer(e).outcome is Outcome.QUEUED for e in emitted)
-    failing = {t for e in emitted for t in e.evidence.get("tests", [e.evidence["test_id"]])}
+    failing, queued = counted(emitted)
     framed = sum(1 for e in emitted for c in e.evidence.get("causes", []) if c.startswith("fn:"))
-    return len(failing), queued, framed
+    return failing, queued, framed
 
 
 async def main() -> None:
