@@ -43,6 +43,7 @@ import tokenize
 from governance import retry
 from governance.brains.provider import Steering
 from governance.errors import CandidateParseError
+from governance.oracle.oracle import FailureKind
 from governance.phase import Phase, Transition
 from governance.policy import Policy
 from governance.schemas import (
@@ -58,6 +59,9 @@ TEMPERATURE_STEP = 0.4  # the temperature floor added by each repeat of the op
 MAX_FLOOR = 1.0
 MAX_REASON = 300  # of a refusal, kept for the prompt and the ledger
 PYTHON = (".py", ".pyi")
+# A verdict of these kinds says how the run went, not what the candidate is (a loaded box ran
+# past the timeout, a session killed): the same candidate again is judged again, not refused.
+UNSETTLED = frozenset({FailureKind.TIMED_OUT, FailureKind.UNFINISHED})
 
 
 class RepeatedAnswer(CandidateParseError):
@@ -142,6 +146,12 @@ def refuse(ctx: OperationContext, candidate: Candidate, reason: str) -> None:
     ctx.refused.append(RefusedAnswer(signature=sig, files=files_of(candidate),
                                      attempt=ctx.generate_attempts,
                                      reason=" ".join(reason.split())[:MAX_REASON]))
+
+
+def settles(kind: FailureKind | None) -> bool:
+    """Whether a VALIDATE refusal of this verdict kind is kept (refuse): not a run cut
+    short (UNSETTLED), whose answer says nothing of the same candidate's next run."""
+    return kind not in UNSETTLED
 
 
 def ends(ctx: OperationContext) -> bool:

@@ -184,9 +184,11 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         result = await validate_candidate(ctx, d, ctx.generation.candidate, d.validate_runner)
     if not result.passed:
         d.oracle.failed = result
-        # the same candidate again is refused at once; off the loop (~0.1 s a 8,000-line file)
-        await d.in_thread(repeats.refuse, ctx, ctx.generation.candidate,
-                          result.detail.splitlines()[0] if result.detail else "-")
+        # the same candidate again is refused at once, unless its run was cut short (a
+        # timeout on a loaded box); off the loop (~0.1 s a 8,000-line file)
+        if repeats.settles(result.checked.verdict.kind if result.checked else None):
+            await d.in_thread(repeats.refuse, ctx, ctx.generation.candidate,
+                              result.detail.splitlines()[0] if result.detail else "-")
         return _validation_failed(ctx, d, result.detail, result.payload)
     return Transition(Phase.GATE, f"oracle passed: {result.detail[:300]}", result.payload)
 

@@ -11,6 +11,7 @@ import pytest
 
 from governance.brains.provider import Steering
 from governance.memory.memory import failure_class
+from governance.oracle.oracle import FailureKind
 from governance.phase import Phase, Transition
 from governance.phases import repeats
 from governance.schemas import Candidate, FileChange
@@ -137,3 +138,13 @@ async def test_the_same_unwritable_path_three_times_in_the_tool_loop(repo, short
     assert reasons[-2].startswith("repeat: the same answer as attempt 1 again")
     assert reasons[-1].startswith("the brain gave the same answer 3 times: ")
     assert "VALIDATE" not in _walk(chain)
+
+
+def test_a_run_cut_short_is_no_refusal_of_the_candidate():
+    """A VALIDATE run past its timeout (a loaded box) or killed says nothing of the same
+    candidate's next run: it is judged again, never refused as a repeat; a failing test,
+    a regression or a module that no longer imports is the candidate's own answer."""
+    assert not repeats.settles(FailureKind.TIMED_OUT)
+    assert not repeats.settles(FailureKind.UNFINISHED)
+    for kind in (FailureKind.FAILING, FailureKind.COLLECTION_ERRORS, FailureKind.NONE, None):
+        assert repeats.settles(kind)
