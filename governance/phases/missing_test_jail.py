@@ -20,7 +20,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from governance.oracle.oracle import GOOD, Report
+from governance.oracle.oracle import Report
 from governance.oracle.run_dir import CoverageRequest, import_mutation_request
 from governance.oracle.sandbox import Sandbox
 from governance.phases.deps import PhaseDeps
@@ -32,6 +32,10 @@ from governance.proof.symbols import symbol_of_line
 from governance.schemas import FileChange, OperationContext
 
 _RNG = random.SystemRandom()
+# A new test fails on the base when it failed there, or its module could not be collected
+# there (`_new` says "missing": it imports the name the change adds). A skip, an xfail or
+# an error in a fixture is no failure of the base's behaviour.
+FAILS_ON_BASE = frozenset({"failed", "missing"})
 
 
 class ProposalJail:
@@ -127,7 +131,7 @@ class ProposalJail:
         on_base = self._new(await self._run(base))
         if on_base is None:
             return self.says(tp.Verdict.NOT_RUN, "the session on the base left no report")
-        failing = [n for n, o in on_base.items() if o not in GOOD]
+        failing = [n for n, o in on_base.items() if o in FAILS_ON_BASE]
         if not failing:
             return self.says(tp.Verdict.PASSES_ON_BASE, "every new test passes on the base too")
         deciding = [t for t in failing if t in ran]
@@ -177,9 +181,15 @@ class ProposalJail:
         if broken:
             return self.says(tp.Verdict.TELLS_THE_CHECK, f"{', '.join(broken[:3])} failed with "
                            "no mutant switched on", broken)
-        killers = [n for n in new if ran[target].get(n) not in GOOD]
+        # failed, nothing less: a skip, an xfail, an error in a fixture or a test gone
+        # never fails the suite's assertion on the mutant (a test that calls pytest.skip
+        # when it sees the mutant's answer guards nothing)
+        killers = [n for n in new if ran[target].get(n) == "failed"]
         if not killers:
-            return self.says(tp.Verdict.KILLS_NOTHING, f"every new test passes with {at}", new)
+            dodged = sorted({o for n in new if (o := ran[target].get(n, "missing")) != "passed"})
+            return self.says(tp.Verdict.KILLS_NOTHING, f"no new test fails with {at}"
+                           + (f" (they end {', '.join(dodged)})" if dodged else
+                              ": every new test passes"), new)
         return self.says(tp.Verdict.KEPT, f"fails with {at}", killers)
 
     async def _canary_only(self, tree: Path, deciding: list[str]) -> tp.TestVerdict:

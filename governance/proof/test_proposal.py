@@ -105,6 +105,7 @@ class Verdict(StrEnum):
     MISSES_THE_FUNCTION = "does not enter the function"
     MISSES_THE_LINE = "does not run the line"
     TELLS_THE_CHECK = "fails the canary"
+    SKIPS = "can skip or is expected to fail"  # a skip or an xfail can never fail the suite
     NOT_RUN = "could not be checked"  # the jail left no report
     NOT_ASKED = "not asked"  # the step's bound was spent on the causes before it
 
@@ -126,6 +127,9 @@ CHECKS: tuple[Check, ...] = (
     Check("a new test", Verdict.NO_NEW_TEST, "it adds at least one test function"),
     Check("weakens nothing", Verdict.WEAKENS, "no existing test file loses an assertion or "
           "a test (governance.gates.weakening)"),
+    Check("skips nothing", Verdict.SKIPS, "what it adds calls or marks no skip or xfail "
+          "(pytest.skip, skipif, xfail, importorskip, unittest's SkipTest): a test that "
+          "skips when it sees the mutant can never fail the suite"),
     Check("passes on the candidate", Verdict.FAILS_ON_CANDIDATE, "its new tests pass on "
           "the candidate"),
     Check("passes twice", Verdict.FLAKY, "and pass again in a second session"),
@@ -345,7 +349,42 @@ def static_verdict(cause: Cause, changes: Sequence[FileChange],
             for w in weakenings(c.file_path, old, c.full_content or "", written)]
     if weak:
         return no(Verdict.WEAKENS, "; ".join(weak[:3]))
+    skips = [f"{c.file_path} adds {', '.join(sorted(found)[:3])}" for c in changes
+             if (found := skips_added(old_text(c.file_path), c.full_content or ""))]
+    if skips:
+        return no(Verdict.SKIPS, "; ".join(skips[:3]))
     return None
+
+
+# What makes a test skip or expect to fail rather than fail: pytest's functions and marks,
+# unittest's exception and decorators. Named as an attribute (`pytest.skip`), a name
+# imported (`from pytest import skip`) or a string (`getattr(pytest, "skip")`).
+_SKIPPING = frozenset({"skip", "skipif", "xfail", "importorskip", "SkipTest", "skipIf",
+                       "skipUnless", "expectedFailure"})
+
+
+def skips_added(old: str | None, new: str) -> frozenset[str]:
+    """The skipping names `new` uses more often than `old` does (a test file the proposal
+    extends may skip already; what it adds may not). A text that does not parse: none (the
+    run says what it is)."""
+    found, before = _skip_names(new), _skip_names(old or "")
+    return frozenset(n for n in found if found.count(n) > before.count(n))
+
+
+def _skip_names(text: str) -> list[str]:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    out = []
+    for node in ast.walk(tree):
+        name = (node.attr if isinstance(node, ast.Attribute) else node.id
+                if isinstance(node, ast.Name) else node.name if isinstance(node, ast.alias)
+                else node.value if isinstance(node, ast.Constant)
+                and isinstance(node.value, str) else None)
+        if name in _SKIPPING:
+            out.append(name)
+    return out
 
 
 def new_tests(old: str | None, new: str) -> frozenset[str]:

@@ -86,7 +86,15 @@ PROPOSALS: dict[str, tuple[str, Verdict]] = {
     "expected to fail": (_reply({"tests/test_top_xfail.py": "import pytest\n" + TOP_OF
                                  + "@pytest.mark.xfail\ndef test_top_three():\n"
                                  "    assert top([1, 2, 3, 4, 5]) == [1, 2, 3]\n"}),
-                         Verdict.FAILS_ON_CANDIDATE),
+                         Verdict.SKIPS),
+    # skips when it sees the mutant's answer, by a name no static check reads: a skip
+    # never fails the suite, so it kills nothing (issue 49: it was kept)
+    "skips with the mutant": (_reply({"tests/test_top_dodge.py": "import pytest\n" + TOP_OF
+                                      + "def test_top_three():\n"
+                                      "    if len(top([1, 2, 3, 4, 5])) != 3:\n"
+                                      "        getattr(pytest, 'sk' + 'ip')('not three')\n"
+                                      "    assert top([1, 2, 3, 4, 5]) == [1, 2, 3]\n"}),
+                              Verdict.KILLS_NOTHING),
     "not a candidate": ("I would test the boundary.", Verdict.UNUSABLE),
     "nothing": (json.dumps({"schema": "candidate.1", "no_op": True, "rationale": "-"}),
                 Verdict.NO_ANSWER),

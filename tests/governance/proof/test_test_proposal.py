@@ -83,6 +83,22 @@ RIGHT = ("from shop.top import top\n\n\n"
     ([_w("tests/test_top.py", "from shop.top import top\n\n\ndef test_short():\n    pass\n"
          "\n\ndef test_more():\n    assert top([]) == []\n")], {"tests/test_top.py": EXISTING},
      Verdict.WEAKENS),
+    # a test that skips or expects to fail can never fail the suite (issue 49, item 1)
+    ([_w("tests/test_x.py", "import pytest\n" + RIGHT.replace(
+        "    assert", "    if top([1, 2, 3, 4]) != [1, 2, 3]:\n        pytest.skip('x')\n"
+        "    assert"))], None, Verdict.SKIPS),
+    ([_w("tests/test_x.py", "from pytest import importorskip\n" + RIGHT)], None,
+     Verdict.SKIPS),
+    ([_w("tests/test_x.py", "import pytest\n\n\n@pytest.mark.xfail\n" + RIGHT.split(
+        "\n\n\n", 1)[1])], None, Verdict.SKIPS),
+    ([_w("tests/test_x.py", "import unittest\n" + RIGHT.replace(
+        "    assert", "    if not top([1]):\n        raise unittest.SkipTest('x')\n"
+        "    assert"))], None, Verdict.SKIPS),
+    # a file that skips already may gain a test that does not
+    ([_w("tests/test_top.py", "import pytest\n\n\n@pytest.mark.skipif(False, reason='x')\n"
+         + EXISTING.split("\n\n\n", 1)[1] + "\n\n" + RIGHT.split("\n\n\n", 1)[1])],
+     {"tests/test_top.py": "import pytest\n\n\n@pytest.mark.skipif(False, reason='x')\n"
+      + EXISTING.split("\n\n\n", 1)[1]}, None),
 ])
 def test_the_static_checks(changes, old, want):
     assert _v(changes, old) is want
