@@ -43,6 +43,7 @@ from governance.oracle.oracle_run import Sessions
 from governance.oracle.testrun import ORACLE_MARKERS
 from governance.proof.mutation import SWITCH, Mutant, mutated, plan, switched
 from governance.proof.rules import FileText
+from governance.proof.skip_marks import skips_added
 from governance.proof.static import changed_statements
 from governance.proof.symbols import inert_lines, symbol_of_line
 from governance.schemas import FileChange
@@ -354,37 +355,6 @@ def static_verdict(cause: Cause, changes: Sequence[FileChange],
     if skips:
         return no(Verdict.SKIPS, "; ".join(skips[:3]))
     return None
-
-
-# What makes a test skip or expect to fail rather than fail: pytest's functions and marks,
-# unittest's exception and decorators. Named as an attribute (`pytest.skip`), a name
-# imported (`from pytest import skip`) or a string (`getattr(pytest, "skip")`).
-_SKIPPING = frozenset({"skip", "skipif", "xfail", "importorskip", "SkipTest", "skipIf",
-                       "skipUnless", "expectedFailure"})
-
-
-def skips_added(old: str | None, new: str) -> frozenset[str]:
-    """The skipping names `new` uses more often than `old` does (a test file the proposal
-    extends may skip already; what it adds may not). A text that does not parse: none (the
-    run says what it is)."""
-    found, before = _skip_names(new), _skip_names(old or "")
-    return frozenset(n for n in found if found.count(n) > before.count(n))
-
-
-def _skip_names(text: str) -> list[str]:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
-        return []
-    out = []
-    for node in ast.walk(tree):
-        name = (node.attr if isinstance(node, ast.Attribute) else node.id
-                if isinstance(node, ast.Name) else node.name if isinstance(node, ast.alias)
-                else node.value if isinstance(node, ast.Constant)
-                and isinstance(node.value, str) else None)
-        if name in _SKIPPING:
-            out.append(name)
-    return out
 
 
 def new_tests(old: str | None, new: str) -> frozenset[str]:
