@@ -314,7 +314,8 @@ def parse_plan(text: str) -> PlanResult:
 
 # The reply contracts as JSON Schemas (governance.brains.prompts states them to the model): data a
 # provider may decode under (ReplyShape). They allow only what the models above accept,
-# except what a schema cannot say: two entries of `files` naming the same path.
+# except what a schema cannot say (two entries of `files` naming the same path), and a
+# file's edits, which governance.candidate_edits turns into whole files before a Candidate.
 _PATH = {"type": "string", "minLength": 1}
 _TEXT = {"type": "string"}
 
@@ -328,12 +329,20 @@ _WRITE = _object({"file_path": _PATH, "full_content": _TEXT, "action": {"const":
                   "rationale": _TEXT}, "file_path", "full_content")
 _DELETE = _object({"file_path": _PATH, "action": {"const": "delete"}, "rationale": _TEXT},
                   "file_path", "action")
+# Exact search/replace edits of one file (governance.candidate_edits resolves them into
+# whole files at GENERATE; nothing after it sees an edit).
+_EDITS = {"type": "array", "minItems": 1, "maxItems": 64, "items": _object(
+    {"search": {"type": "string", "minLength": 1}, "replace": _TEXT}, "search", "replace")}
+_EDIT = _object({"file_path": _PATH, "edits": _EDITS, "rationale": _TEXT},
+                "file_path", "edits")
 _CANDIDATE_TAG = {"const": "candidate.1"}
 CANDIDATE_JSON_SCHEMA: dict[str, Any] = {"anyOf": [
+    _object({"schema": _CANDIDATE_TAG, "file_path": _PATH, "edits": _EDITS,
+             "rationale": _TEXT}, "schema", "file_path", "edits"),
     _object({"schema": _CANDIDATE_TAG, "file_path": _PATH, "full_content": _TEXT,
              "rationale": _TEXT}, "schema", "file_path", "full_content"),
     _object({"schema": _CANDIDATE_TAG, "files": {"type": "array", "minItems": 1,
-                                                 "items": {"anyOf": [_WRITE, _DELETE]}},
+                                                 "items": {"anyOf": [_EDIT, _WRITE, _DELETE]}},
              "rationale": _TEXT}, "schema", "files"),
     _object({"schema": _CANDIDATE_TAG, "no_op": {"const": True}, "rationale": _TEXT},
             "schema", "no_op"),

@@ -1,0 +1,308 @@
+"""Edits, not whole files: a candidate may change a file by exact search/replace edits.
+
+A small model cannot rewrite a 793-line file to fix one line (~8,000 reply tokens), and
+what it does instead is copy the shortened view its prompt showed, header and all, or write
+"... (your changes here) ...". So a reply may give, per file, a list of edits:
+
+    {"file_path": "src/p.py", "edits": [{"search": "<exact text now in the file>",
+                                         "replace": "<the text that takes its place>"}]}
+
+This module turns such a reply into the whole-file Candidate everything after GENERATE
+judges (`stated`): nothing downstream ever sees an edit. It is strict, and every refusal is
+an EditRefused (a CandidateParseError) saying what went wrong, which the next turn is told:
+
+- each search text must occur exactly once in the file as it stands (the live file, the
+  sandbox's copy, or in L2 the candidate so far); no match and two matches are refused,
+  the first naming the closest line of the file;
+- the edits of one file are located in its text as it stands and must not overlap;
+- a file's line endings are kept: a CRLF file is matched and written with CRLF when the
+  model wrote plain newlines; a search ending in a newline matches the file's last line
+  without one (the replace then loses its final newline too); a replace keeps the final
+  newline its search had;
+- whole content that is a copy of a shortened file view (its "(lines 1-137 of 793 shown;
+  read_file reads the rest)" header) or holds a placeholder line the file did not have
+  ("... (your changes here) ...", "# ... rest of file unchanged") is refused as such.
+
+Which form the prompt asks for (`form_for`) is decided here, in one place: whole content
+for a new file or one whose text fits WHOLE_MAX_TOKENS (and half the brain's reply cap),
+edits for anything larger or shown shortened.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from governance.errors import CandidateParseError
+from governance.fs import nofollow
+from governance.fs.protected import normalize
+from governance.schemas import Candidate, FileChange, parse_model_json
+
+# The form a prompt asks for, by file: whole content up to this many tokens (estimated at
+# CHARS_PER_TOKEN characters each), never more than half the brain's reply cap.
+WHOLE_MAX_TOKENS = 400
+CHARS_PER_TOKEN = 3
+MAX_EDITS = 64  # per file
+MAX_BASE_BYTES = 8_000_000  # a larger file cannot be edited (nor shown: prompts)
+
+
+class Edit(BaseModel):
+    """One exact replacement: `search` occurs once in the file, `replace` takes its place."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    search: str = Field(min_length=1)
+    replace: str
+
+
+class StatedFile(BaseModel):
+    """One file of a reply: whole content, edits, or a deletion."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file_path: str = Field(min_length=1)
+    full_content: str | None = None
+    edits: list[Edit] | None = Field(default=None, min_length=1, max_length=MAX_EDITS)
+    action: Literal["write", "delete"] = "write"
+    rationale: str = ""
+
+    @model_validator(mode="after")
+    def _one_form(self) -> StatedFile:
+        forms = (self.full_content is not None) + (self.edits is not None)
+        if self.action == "delete" and forms:
+            raise ValueError(f"{self.file_path}: action 'delete' takes no content or edits")
+        if self.action == "write" and forms != 1:
+            raise ValueError(f"{self.file_path}: give exactly one of full_content, edits")
+        return self
+
+
+class StatedCandidate(BaseModel):
+    """candidate.1 as a model may state it: Candidate's shapes, and edits for a file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal["candidate.1"] = Field(default="candidate.1", alias="schema")
+    file_path: str | None = None
+    full_content: str | None = None
+    edits: list[Edit] | None = Field(default=None, min_length=1, max_length=MAX_EDITS)
+    files: list[StatedFile] | None = None
+    no_op: bool = False
+    rationale: str = ""
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> StatedCandidate:
+        single, multi = self.file_path is not None, self.files is not None
+        if single + multi + self.no_op != 1:
+            raise ValueError("a candidate is exactly one of: file_path with full_content or "
+                             "edits, files, no_op")
+        if single and (self.full_content is None) == (self.edits is None):
+            raise ValueError("a single-file candidate needs exactly one of full_content, edits")
+        if not single and (self.full_content is not None or self.edits is not None):
+            raise ValueError("full_content and edits belong to a file_path")
+        if multi and not self.files:
+            raise ValueError("'files' must list at least one file")
+        return self
+
+    def stated_files(self) -> list[StatedFile]:
+        if self.files is not None:
+            return list(self.files)
+        if self.file_path is None:
+            return []
+        return [StatedFile(file_path=self.file_path, full_content=self.full_content,
+                           edits=self.edits, rationale=self.rationale)]
+
+
+class Refusal(StrEnum):
+    NO_MATCH = "no_match"
+    MANY_MATCHES = "many_matches"
+    OVERLAP = "overlap"
+    NO_FILE = "no_file"
+    TRUNCATED_COPY = "truncated_copy"
+
+
+class EditRefused(CandidateParseError):
+    """A stated change that cannot be made as stated; `kind` says which rule refused it."""
+
+    def __init__(self, message: str, kind: Refusal, file_path: str, edit: int | None = None):
+        super().__init__(message)
+        self.kind, self.file_path, self.edit = kind, file_path, edit
+
+
+# The text of a file as it stands, by the path the model named (None: no such file).
+Base = Callable[[str], str | None]
+
+
+def stated(text: str, base: Base) -> Candidate:
+    """The whole-file Candidate a reply states, its edits applied to `base`'s texts.
+    CandidateParseError when the reply is no candidate.1; EditRefused when an edit cannot
+    be applied exactly or whole content is a copy of a shortened view."""
+    reply: StatedCandidate = parse_model_json(text, StatedCandidate, "candidate.1")
+    return resolved(reply, base)
+
+
+def resolved(reply: StatedCandidate, base: Base) -> Candidate:
+    if reply.no_op:
+        return Candidate(no_op=True, rationale=reply.rationale)
+    changes = [_resolved_file(f, base) for f in reply.stated_files()]
+    if reply.files is None:
+        return Candidate(file_path=changes[0].file_path, full_content=changes[0].full_content,
+                         rationale=reply.rationale)
+    try:
+        return Candidate(files=changes, rationale=reply.rationale)
+    except ValueError as exc:  # the same path twice
+        raise CandidateParseError(f"model reply is not a valid candidate.1: {exc}") from None
+
+
+def _resolved_file(f: StatedFile, base: Base) -> FileChange:
+    if f.action == "delete":
+        return FileChange(file_path=f.file_path, action="delete", rationale=f.rationale)
+    try:
+        old = base(f.file_path)
+    except (OSError, ValueError) as exc:  # an unsafe path, not UTF-8: the gates say why
+        if f.edits is not None:
+            raise EditRefused(f"{f.file_path}: cannot be read to apply edits: {exc}"[:300],
+                              Refusal.NO_FILE, f.file_path) from None
+        old = None
+    if f.edits is not None:
+        if old is None:
+            raise EditRefused(f"{f.file_path}: edits need a file that exists; give a new "
+                              "file as full_content", Refusal.NO_FILE, f.file_path)
+        content = apply_edits(f.file_path, old, f.edits)
+    else:
+        assert f.full_content is not None
+        content = f.full_content
+        if why := copied_view(content, old):
+            raise EditRefused(f"{f.file_path}: full_content {why}; give edits (exact "
+                              "search/replace) instead", Refusal.TRUNCATED_COPY, f.file_path)
+    return FileChange(file_path=f.file_path, full_content=content, rationale=f.rationale)
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    replace: str
+    n: int  # the edit's number, 1-based
+
+
+def apply_edits(rel: str, text: str, edits: list[Edit]) -> str:
+    """`text` with every edit applied, each located in `text` as it stands (EditRefused)."""
+    crlf = "\r\n" in text
+    spans = sorted((_locate(rel, text, e, n, crlf, len(edits))
+                    for n, e in enumerate(edits, 1)), key=lambda s: s.start)
+    for a, b in itertools.pairwise(spans):
+        if b.start < a.end:
+            raise EditRefused(f"{rel}: edits {a.n} and {b.n} overlap (their search texts "
+                              "share lines); merge them into one edit", Refusal.OVERLAP, rel,
+                              b.n)
+    out, at = [], 0
+    for s in spans:
+        out += [text[at:s.start], s.replace]
+        at = s.end
+    return "".join([*out, text[at:]])
+
+
+def _locate(rel: str, text: str, e: Edit, n: int, crlf: bool, total: int) -> _Span:
+    search, replace = e.search, e.replace
+    if crlf and "\r" not in search:  # the model writes "\n"; the file has CRLF
+        search, replace = search.replace("\n", "\r\n"), replace.replace("\n", "\r\n")
+    nl = "\r\n" if crlf else "\n"
+    if search.endswith(nl) and replace and not replace.endswith(nl):
+        replace += nl  # a replaced line keeps its line ending
+    which = f"edit {n} of {total}" if total > 1 else "the edit"
+    starts = _starts(text, search)
+    if not starts and search.endswith(nl) and not text.endswith(nl):
+        cut = search[:-len(nl)]  # the last line has no newline: match it at the end
+        if text.endswith(cut) and len(_starts(text, cut)) == 1:
+            return _Span(len(text) - len(cut), len(text), replace.removesuffix(nl), n)
+    if not starts:
+        raise EditRefused(f"{rel}: {which}: its search text matches nothing in the file"
+                          f"{_closest(text, e.search)}; copy the search text exactly from "
+                          "the file, whitespace included", Refusal.NO_MATCH, rel, n)
+    if len(starts) > 1:
+        lines = ", ".join(str(text.count("\n", 0, s) + 1) for s in starts[:5])
+        raise EditRefused(f"{rel}: {which}: its search text matches {len(starts)} places "
+                          f"(lines {lines}); add lines around it until it matches one",
+                          Refusal.MANY_MATCHES, rel, n)
+    return _Span(starts[0], starts[0] + len(search), replace, n)
+
+
+def _starts(text: str, search: str) -> list[int]:
+    """Every position `search` starts at, overlapping ones included (at most 6)."""
+    out: list[int] = []
+    at = text.find(search)
+    while at >= 0 and len(out) < 6:
+        out.append(at)
+        at = text.find(search, at + 1)
+    return out
+
+
+def _closest(text: str, search: str) -> str:
+    """The file's line nearest the search's first non-blank line, said for the next turn."""
+    first = next((ln for ln in search.splitlines() if ln.strip()), "")
+    lines = text.splitlines()
+    near = difflib.get_close_matches(first, lines, n=1, cutoff=0.6)
+    if not near:
+        return ""
+    return f" (the closest line, {lines.index(near[0]) + 1}, is {near[0][:160]!r})"
+
+
+# What a model copies from a shortened view: the view's header (governance.brains.prompts
+# text_block), and placeholder lines standing for code it did not write.
+_VIEW_HEADER = re.compile(r"^--- .*\((?:lines \d+-\d+ of \d+ shown; read_file reads the rest|"
+                          r"\d+ lines, \d+ chars: not shown)", re.MULTILINE)
+_PLACEHOLDER = re.compile(
+    r"^\s*(?:#|//|/\*|<!--|--)?\s*(?:\.\.\.|…)?\s*[\(\[]?\s*(?:your (?:changes|code) here|"
+    r"(?:the )?rest of (?:the )?(?:file|code|module|class|function)(?: (?:is |stays |remains )?"
+    r"(?:unchanged|the same|as before))?|existing code(?: here| unchanged)?|"
+    r"(?:other |remaining )?(?:code|lines|functions|methods) unchanged|unchanged code)"
+    r"\s*[\)\]]?\s*(?:\.\.\.|…)?\s*(?:\*/|-->)?\s*$", re.IGNORECASE)
+
+
+def copied_view(content: str, old: str | None) -> str | None:
+    """Why whole `content` is a copy of a shortened view or holds a placeholder line (a
+    line the file did not have), else None."""
+    if m := _VIEW_HEADER.search(content):
+        return f"copies the prompt's shortened view of the file ({m.group(0)[:120]!r})"
+    had = set((old or "").splitlines())
+    for line in content.splitlines():
+        if line not in had and _PLACEHOLDER.match(line) and ("..." in line or "…" in line
+                                                              or "here" in line.lower()
+                                                              or "rest of" in line.lower()):
+            return f"holds a placeholder, not code ({line.strip()[:120]!r})"
+    return None
+
+
+def live_base(root: Path, allow_non_ascii: bool = False) -> Base:
+    """The live files as a Base: read without following a symlink, UTF-8 (ValueError
+    otherwise), None for a file that does not exist."""
+    def read(raw: str) -> str | None:
+        rel = normalize(raw, allow_non_ascii=allow_non_ascii)
+        try:
+            return nofollow.read_bytes(root, rel, limit=MAX_BASE_BYTES).decode("utf-8")
+        except FileNotFoundError:
+            return None
+    return read
+
+
+Form = Literal["edits", "whole"]
+
+
+def form_for(text: str | None, reply_tokens: int, shortened: bool = False) -> Form:
+    """The form the prompt asks for a file in: whole content for a new file or a small one
+    (up to WHOLE_MAX_TOKENS, and half the brain's reply cap); edits for a larger one or one
+    the prompt shows shortened."""
+    if text is None:
+        return "whole"
+    tokens = len(text) // CHARS_PER_TOKEN
+    if shortened or tokens > min(WHOLE_MAX_TOKENS, reply_tokens // 2):
+        return "edits"
+    return "whole"

@@ -1,0 +1,167 @@
+"""Edits, not whole files (governance.candidate_edits): a reply's exact search/replace edits
+become the whole files everything after GENERATE judges, or a clear refusal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from governance.candidate_edits import (
+    EditRefused,
+    Refusal,
+    copied_view,
+    form_for,
+    live_base,
+    stated,
+)
+from governance.errors import CandidateParseError
+from governance.schemas import CANDIDATE_JSON_SCHEMA
+from tests.helpers import OPS_FIXED, OPS_PY
+
+
+def _reply(path: str, *edits: tuple[str, str], **extra: object) -> str:
+    return json.dumps({"schema": "candidate.1", "file_path": path, "rationale": "fix",
+                       "edits": [{"search": s, "replace": r} for s, r in edits], **extra})
+
+
+def _files(*files: dict) -> str:
+    return json.dumps({"schema": "candidate.1", "files": list(files), "rationale": "r"})
+
+
+def _base(**texts: str | None):
+    return lambda rel: texts.get(rel.replace("/", "_").replace(".", "_"))
+
+
+def test_an_edit_becomes_the_whole_file():
+    c = stated(_reply("calc/ops.py", ("    return x\n", "    return max(lo, min(x, hi))\n")),
+               _base(calc_ops_py=OPS_PY))
+    assert c.file_path == "calc/ops.py" and c.full_content == OPS_FIXED
+    assert c.rationale == "fix" and c.files is None
+
+
+def test_several_edits_and_files_apply_together_and_whole_files_pass_through():
+    text = "a = 1\nb = 2\nc = 3\n"
+    c = stated(_files({"file_path": "m.py", "edits": [{"search": "a = 1", "replace": "a = 10"},
+                                                       {"search": "c = 3\n", "replace": ""}]},
+                      {"file_path": "new.py", "full_content": "x = 1\n"},
+                      {"file_path": "old.py", "action": "delete"}),
+               _base(m_py=text, new_py=None, old_py="y\n"))
+    files = {f.file_path: f for f in c.changes()}
+    assert files["m.py"].full_content == "a = 10\nb = 2\n"
+    assert files["new.py"].full_content == "x = 1\n"
+    assert files["old.py"].action == "delete" and files["old.py"].full_content is None
+
+
+def test_a_search_that_matches_nothing_is_refused_naming_the_closest_line():
+    with pytest.raises(EditRefused) as exc:
+        stated(_reply("calc/ops.py", ("    return  x\n", "    return 0\n")),
+               _base(calc_ops_py=OPS_PY))
+    assert exc.value.kind is Refusal.NO_MATCH and exc.value.file_path == "calc/ops.py"
+    assert "matches nothing" in str(exc.value)
+    assert "closest line, 9, is '    return x'" in str(exc.value)
+
+
+def test_a_search_that_matches_twice_is_refused_naming_the_lines():
+    with pytest.raises(EditRefused) as exc:
+        stated(_reply("calc/ops.py", ("return", "yield")), _base(calc_ops_py=OPS_PY))
+    assert exc.value.kind is Refusal.MANY_MATCHES
+    assert "matches 2 places (lines 5, 9)" in str(exc.value)
+
+
+def test_overlapping_matches_of_one_search_count_as_two():
+    with pytest.raises(EditRefused) as exc:
+        stated(_reply("f.txt", ("aa", "b")), _base(f_txt="aaa\n"))
+    assert exc.value.kind is Refusal.MANY_MATCHES
+
+
+def test_two_edits_whose_search_texts_overlap_are_refused():
+    text = "one\ntwo\nthree\n"
+    with pytest.raises(EditRefused) as exc:
+        stated(_reply("f.txt", ("one\ntwo\n", "1\n2\n"), ("two\nthree\n", "2\n3\n")),
+               _base(f_txt=text))
+    assert exc.value.kind is Refusal.OVERLAP and "edits 1 and 2 overlap" in str(exc.value)
+
+
+def test_edits_of_a_missing_file_are_refused():
+    with pytest.raises(EditRefused) as exc:
+        stated(_reply("nope.py", ("a", "b")), _base())
+    assert exc.value.kind is Refusal.NO_FILE
+
+
+@pytest.mark.parametrize("content", [
+    "--- src/p.py (lines 1-137 of 793 shown; read_file reads the rest)\nimport os\n",
+    "import os\n\n... (your changes here) ...\n",
+    "import os\n# ... rest of file unchanged\n",
+    "def f():\n    # ... existing code ...\n    return 1\n",
+])
+def test_a_copy_of_a_shortened_view_or_a_placeholder_is_refused_as_what_it_is(content):
+    with pytest.raises(EditRefused) as exc:
+        stated(json.dumps({"file_path": "src/p.py", "full_content": content}),
+               _base(src_p_py="import os\n" * 800))
+    assert exc.value.kind is Refusal.TRUNCATED_COPY
+    assert "give edits" in str(exc.value)
+
+
+def test_a_placeholder_the_file_already_had_or_an_ordinary_ellipsis_is_kept():
+    old = "def f():\n    ...  # rest of file unchanged\n"
+    assert copied_view(old + "x = 1\n", old) is None
+    assert copied_view("def f():\n    ...\n\nprint('...')\n", None) is None
+    assert copied_view("---\ntitle: a yaml file\n", None) is None
+
+
+def test_a_crlf_file_is_matched_and_written_with_crlf():
+    text = "a = 1\r\nb = 2\r\n"
+    c = stated(_reply("f.py", ("b = 2\n", "b = 3\nc = 4\n")), _base(f_py=text))
+    assert c.full_content == "a = 1\r\nb = 3\r\nc = 4\r\n"
+
+
+def test_trailing_newline_behaviour():
+    # a search ending in a newline matches a last line without one; the file keeps none
+    c = stated(_reply("f.py", ("b = 2\n", "b = 3\n")), _base(f_py="a = 1\nb = 2"))
+    assert c.full_content == "a = 1\nb = 3"
+    # a replace keeps the newline its search had
+    c = stated(_reply("f.py", ("a = 1\n", "a = 9")), _base(f_py="a = 1\nb = 2\n"))
+    assert c.full_content == "a = 9\nb = 2\n"
+    # an edit that deletes lines leaves no stray newline
+    c = stated(_reply("f.py", ("a = 1\n", "")), _base(f_py="a = 1\nb = 2\n"))
+    assert c.full_content == "b = 2\n"
+
+
+def test_no_op_and_malformed_replies():
+    assert stated('{"no_op": true, "rationale": "fine"}', _base()).no_op
+    for bad in ('{"file_path": "f", "edits": []}',
+                '{"file_path": "f", "edits": [{"search": "", "replace": "x"}]}',
+                '{"file_path": "f", "full_content": "x", "edits": [{"search": "a", '
+                '"replace": "b"}]}',
+                '{"edits": [{"search": "a", "replace": "b"}], "no_op": true}'):
+        with pytest.raises(CandidateParseError) as exc:
+            stated(bad, _base(f="a\n"))
+        assert not isinstance(exc.value, EditRefused)
+
+
+def test_the_live_base_reads_files_and_never_follows_a_symlink(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "link.py").symlink_to(tmp_path / "a.py")
+    read = live_base(tmp_path)
+    assert read("a.py") == "x = 1\n" and read("./a.py") == "x = 1\n"
+    assert read("missing.py") is None
+    with pytest.raises(EditRefused):
+        stated(_reply("link.py", ("x = 1", "x = 2")), read)
+    with pytest.raises(EditRefused):
+        stated(_reply("../etc/passwd", ("root", "x")), read)
+
+
+def test_the_form_asked_fits_the_file_and_the_brain():
+    assert form_for(None, 1024) == "whole"
+    assert form_for("x = 1\n" * 20, 1024) == "whole"
+    assert form_for("x = 1\n" * 700, 1024) == "edits"
+    assert form_for("x = 1\n" * 100, 200) == "edits"  # a brain with a short reply cap
+    assert form_for("x = 1\n" * 20, 1024, shortened=True) == "edits"
+
+
+def test_the_reply_schema_a_grammar_decodes_under_allows_edits():
+    shapes = CANDIDATE_JSON_SCHEMA["anyOf"]
+    assert any("edits" in s["properties"] for s in shapes)
+    items = next(s for s in shapes if "files" in s["properties"])["properties"]["files"]
+    assert any("edits" in s["properties"] for s in items["items"]["anyOf"])
