@@ -4,7 +4,10 @@ ouroboros_results plugin, read by the daemon's TestFailureSensor and offered to 
 Prints per case the failing tests (one op each before issue 43's item 2) and the ops the
 router queues now, then the totals.
 
-    .venv/bin/python bench/ops_per_cause.py [--cases ID-PREFIX ...]
+    .venv/bin/python bench/ops_per_cause.py [--cases ID-PREFIX ...] [--heldout]
+
+--heldout: the held-out set of issue 51 instead (bench/ops_per_cause_heldout.py: libraries
+the rules were not grown on, one broken function each; prints the ops naming it).
 """
 
 from __future__ import annotations
@@ -57,7 +60,12 @@ def counted(emitted: list[SignalEnvelope]) -> tuple[int, int]:
 async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", nargs="*", default=[])
+    ap.add_argument("--heldout", action="store_true", help="the held-out set (issue 51)")
     args = ap.parse_args()
+    if args.heldout:
+        from bench import ops_per_cause_heldout
+        await ops_per_cause_heldout.run(args.cases)
+        return
     chosen = [c for c in rh.cases("all")
               if not args.cases or any(c.id.startswith(p) for p in args.cases)]
     total_failing = total_ops = worst = 0
