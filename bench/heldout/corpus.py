@@ -1,0 +1,102 @@
+"""The held-out part of the real-library refactor corpus: the refactors of the libraries the
+frozen manifest names, written as the development part's are
+(tests.governance.refactors_real.corpus: text edits of one library file; a careless one
+carries a probe, a public call and its answer on both trees), and judged by the same engine
+(tests.governance.refactors_real.judge).
+
+    .venv/bin/python -m bench.heldout.corpus [--suite] [--only PREFIX...]
+
+checks every case by hand's rules without the daemon: the edits apply, each careless probe
+answers as recorded on both trees (one subprocess a tree), and with `--suite` the library's
+whole suite (untraced, every test file of the sdist, the ones the trees leave out included)
+passes on every candidate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.heldout.libraries import library, names, sdist_path
+from tests.governance.refactors_real.corpus import Refactor, apply
+
+
+def refactors_of(module: ModuleType) -> list[Refactor]:
+    """A held-out library module's refactors (its LIBRARY, CONTROLS and CARELESS)."""
+    lib = library(module.LIBRARY)
+    out = []
+    for kind, cases in (("control", module.CONTROLS), ("careless", module.CARELESS)):
+        for key, c in cases.items():
+            where = f"{lib.name}.{key}"
+            text = apply(lib.files[c.file], c.edits, where)
+            out.append(Refactor(where, lib, c.file, c.function, kind,  # type: ignore[arg-type]
+                                c.category, c.description, text, c.probe))
+    return out
+
+
+def modules() -> list[ModuleType]:
+    from bench.heldout import lib_idna, lib_simpleeval, lib_webcolors
+
+    mods = [lib_webcolors, lib_idna, lib_simpleeval]
+    assert [m.LIBRARY for m in mods] == list(names()), "one module per frozen library"
+    return mods
+
+
+def all_refactors() -> list[Refactor]:
+    out = [r for m in modules() for r in refactors_of(m)]
+    names_ = [r.name for r in out]
+    assert len(names_) == len(set(names_)), "refactor names must be unique"
+    return out
+
+
+def whole_suite(r: Refactor, work: Path) -> str:
+    """The library's whole sdist suite on the candidate, untraced: '' when it passes."""
+    import tarfile
+
+    with tarfile.open(sdist_path(r.library)) as sdist:  # type: ignore[arg-type]
+        sdist.extractall(work, filter="data")
+    top = next(work.iterdir())
+    from bench.heldout.libraries import LAYOUT
+
+    root = next(p for p in LAYOUT[r.library.name] if r.file.startswith(p.rsplit("/", 1)[-1]))
+    prefix = root.rsplit("/", 1)[0] + "/" if "/" in root else ""
+    (top / (prefix + r.file)).write_text(r.text, encoding="utf-8")
+    src = top / prefix if prefix else top
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                           str(top / "tests")], cwd=top, capture_output=True, text=True,
+                          timeout=600, env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin",
+                                            "PYTHONHASHSEED": "0"})
+    return "" if done.returncode == 0 else done.stdout.strip().splitlines()[-1]
+
+
+def main() -> None:
+    from tests.governance.refactors_real.judge import probe_mismatches
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--suite", action="store_true")
+    parser.add_argument("--only", nargs="*")
+    args = parser.parse_args()
+    bad = 0
+    for r in all_refactors():
+        if args.only and not any(r.name.startswith(p) for p in args.only):
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            problems = probe_mismatches(r, Path(tmp))
+        if args.suite:
+            with tempfile.TemporaryDirectory() as tmp:
+                failed = whole_suite(r, Path(tmp))
+            if failed:
+                problems.append(f"the whole suite fails: {failed}")
+        bad += bool(problems)
+        print(f"{'BAD' if problems else 'ok '} {r.kind:<8} {r.name}: {'; '.join(problems)}")
+    print(f"{bad} case(s) wrong")
+
+
+if __name__ == "__main__":
+    main()

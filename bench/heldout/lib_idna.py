@@ -1,0 +1,3 @@
+LIBRARY = "idna"
+CONTROLS = {}
+CARELESS = {}

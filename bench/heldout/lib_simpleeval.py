@@ -1,0 +1,3 @@
+LIBRARY = "simpleeval"
+CONTROLS = {}
+CARELESS = {}

@@ -1,0 +1,120 @@
+"""The held-out libraries: fetched from PyPI as the frozen manifest pins them, never vendored.
+
+`manifest.json` beside this module names each library, its version and its sdist's sha256,
+and was committed before any of their code was read (issue 49, item 5: figures on code the
+proof's rules were not grown on). `library(name)` downloads the sdist with pip into the
+cache (`$OUROBOROS_HELDOUT_CACHE`, by default `$TMPDIR/ouroboros-bench/heldout`) when it is
+absent, refuses one whose sha256 differs, and reads the library's package and tests out of
+it as the development corpus lays a tree out (the package at the tree's root, beside
+`tests/`), so the held-out refactors are `Refactor`s of the same engine.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = Path(__file__).with_name("manifest.json")
+
+# Where each library's package and tests lie in its sdist (relative to the sdist's top
+# directory), and the test files left out of its tree, with why.
+LAYOUT: dict[str, tuple[str, ...]] = {
+    "webcolors": ("src/webcolors", "tests"),
+    "idna": ("idna", "tests"),
+    "simpleeval": ("simpleeval.py", "tests"),
+}
+LEFT_OUT: dict[str, str] = {
+    # 6,000 conformance vectors, 23 s untraced on one core: traced in the jail on a shared
+    # two-core box, the suite would pass the judge's 120 s limit. The careless refactors
+    # were checked by hand to pass it too (bench/heldout/README.md).
+    "tests/test_idna_uts46.py": "idna's UTS 46 conformance vectors (23 s untraced)",
+}
+
+
+class FetchError(RuntimeError):
+    """The sdist could not be had, or is not the one the manifest pins."""
+
+
+@dataclass(frozen=True)
+class HeldOutLibrary:
+    """One held-out library, as tests.governance.refactors_real.corpus.Library reads one."""
+
+    name: str
+    version: str
+    licence: str
+    sdist: str
+    sha256: str
+
+    @property
+    def files(self) -> dict[str, str]:
+        return dict(_tree(self.name))
+
+
+def cache_dir() -> Path:
+    default = Path(tempfile.gettempdir()) / "ouroboros-bench" / "heldout"
+    return Path(os.environ.get("OUROBOROS_HELDOUT_CACHE", default))
+
+
+@functools.cache
+def manifest() -> dict:
+    return json.loads(MANIFEST.read_text())
+
+
+@functools.cache
+def library(name: str) -> HeldOutLibrary:
+    entry = next(e for e in manifest()["libraries"] if e["name"] == name)
+    return HeldOutLibrary(entry["name"], entry["version"], entry["licence"], entry["sdist"],
+                          entry["sha256"])
+
+
+def names() -> tuple[str, ...]:
+    return tuple(e["name"] for e in manifest()["libraries"])
+
+
+def sdist_path(lib: HeldOutLibrary) -> Path:
+    """The pinned sdist in the cache, downloaded with pip when absent."""
+    cache = cache_dir()
+    path = cache / lib.sdist
+    if not path.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+             "-q", "-d", str(cache), f"{lib.name}=={lib.version}"],
+            capture_output=True, text=True, timeout=300)
+        if done.returncode or not path.is_file():
+            raise FetchError(f"pip download {lib.name}=={lib.version}: "
+                             f"{done.stderr.strip()[-300:]}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != lib.sha256:
+        raise FetchError(f"{path}: sha256 {digest}, the manifest pins {lib.sha256}")
+    return path
+
+
+@functools.cache
+def _tree(name: str) -> tuple[tuple[str, str], ...]:
+    """The library's package and tests, path -> text, read from its sdist."""
+    lib = library(name)
+    out: dict[str, str] = {}
+    with tarfile.open(sdist_path(lib)) as sdist:
+        for member in sdist.getmembers():
+            _, _, rel = member.name.partition("/")
+            if not member.isfile() or not rel.endswith(".py"):
+                continue
+            for root in LAYOUT[name]:
+                if rel == root or rel.startswith(root + "/"):
+                    # the package moves to the tree's root ("src/webcolors/x" -> "webcolors/x")
+                    parent = root.rsplit("/", 1)[0] + "/" if "/" in root else ""
+                    path = rel.removeprefix(parent)
+                    if path not in LEFT_OUT:
+                        data = sdist.extractfile(member)
+                        assert data is not None
+                        out[path] = data.read().decode("utf-8")
+    return tuple(sorted(out.items()))
