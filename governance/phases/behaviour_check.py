@@ -106,9 +106,19 @@ class _Record:
     lost: bool = False  # a test id asked for was not found (it is another in each process)
     sides: tuple[Side, Side] = (Side("base"), Side("candidate"))  # mutants per tree
     killed: tuple[set[int], set[int]] = field(default_factory=lambda: (set(), set()))
+    changed: tuple[str, ...] = ()  # the changed files of the targets (both trees have them)
 
     def name(self, t: Target) -> str:
         return f"{t.file}::{t.qualname}"
+
+    def peers(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The other tree's texts of the changed files, for each tree's replay runner: the
+        search there answers each input on both (governance.oracle.replay_search)."""
+        try:
+            texts = [(f, _read(self.base, f), _read(self.candidate, f)) for f in self.changed]
+        except (OSError, PathEscape, UnicodeDecodeError):
+            return {}, {}  # no search: the replayed inputs alone are the evidence
+        return {f: new for f, _, new in texts}, {f: old for f, old, _ in texts}
 
     async def traced(self, tree: Path, **how: bool) -> dict | str:
         """A run of the tests on `tree` with the capture plugin: its result, or why none."""
@@ -132,12 +142,16 @@ class _Record:
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
              "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
             for t, f in zip(targets, captured, strict=True)]}
+        peers = await asyncio.to_thread(self.peers)  # each runner's search (replay_search)
         answers = await asyncio.gather(*(
             self.runner.run_script(tree, REPLAY_SOURCE, {**job, "sources": side.sources,
-                                                         "mutants": side.ids},
+                                                         "mutants": side.ids, "peer": peer},
                                    scratch=self.scratch, helpers=REPLAY_HELPERS)
-            for tree, side in zip((self.base, self.candidate), self.sides, strict=True)))
-        problem = next((a for a in answers if isinstance(a, str)), None)
+            for tree, side, peer in zip((self.base, self.candidate), self.sides, peers,
+                                        strict=True)))
+        problem = next((a for a in answers if isinstance(a, str)), None) or next(
+            (f"an answer not in the runner's form ({type(a).__name__})" for a in answers
+             if not _well_formed(a, len(targets))), None)
         if problem is not None:
             return f"replay failed: {problem}"[:400]
         for killed, answer in zip(self.killed, answers, strict=True):
@@ -146,6 +160,15 @@ class _Record:
         return [compare(t, len(spec["calls"]), b, c) for t, spec, b, c in zip(
             targets, job["functions"], answers[0]["functions"], answers[1]["functions"],
             strict=True)]
+
+
+def _well_formed(answer: object, count: int) -> bool:
+    """The replay runner's answer has one dict per function asked about (a tree's code
+    can write the answer file: what it holds is read, never trusted)."""
+    functions = answer.get("functions") if isinstance(answer, dict) else None
+    return isinstance(functions, list) and len(functions) == count \
+        and all(isinstance(f, dict) and isinstance(f.get("results", []), list)
+                for f in functions)
 
 
 async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
@@ -160,7 +183,8 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     if not tests:
         return DiffReport(tuple(FunctionCheck(f"{t.file}::{t.qualname}", problem="no test "
                                               "calls it") for t in targets))
-    record = _Record(runner, base, candidate, targets, tests, scratch)
+    record = _Record(runner, base, candidate, targets, tests, scratch,
+                     changed=tuple(sorted({t.file for t in targets})))
     if noticed:
         record.sides = await asyncio.to_thread(_sides, base, candidate, targets)
     first = await record.traced(base, trace=True, stacks=True)
@@ -197,29 +221,42 @@ async def _replayed_and_traced(record: _Record) -> str | None:
         return checks
     found = _trace_findings(record, cand, None)
     if any(f for _, f in found):  # confirmed only where a second base run answers alike
-        found = _trace_findings(record, cand, await record.traced(
-            record.base, pickle=False, trace=True))
+        again = await record.traced(record.base, pickle=False, trace=True)
+        found = _trace_findings(record, cand, again, found)
     record.checks = [_with_trace(c, f, n, captured[i], cand)
                      for i, (c, (n, f)) in enumerate(zip(checks, found, strict=True))]
     return None
 
 
-def _trace_findings(record: _Record, cand: dict | str, again: dict | str | None) \
+def _trace_findings(record: _Record, cand: dict | str, again: dict | str | None,
+                    first: Sequence[tuple[int, list[Counterexample]]] = ()) \
         -> list[tuple[int, list[Counterexample]]]:
+    """Per target: (calls both runs reached alike, counterexamples), confirmed against
+    `again` (the second base run) when given. A confirmation that could not be made (the
+    run failed, timed out, or recorded no trace of the function) keeps the `first`
+    findings, marked unconfirmed: a difference nothing disproved is never dropped, and a
+    function with one is not shown unchanged through a caller (issue 49)."""
     out = []
+    failed = again if isinstance(again, str) else None
     by_test = same_tests(record.captured, cand, *([again] if again is not None else []))
     for i, t in enumerate(record.targets):
         base, theirs = trace_of(record.captured, i, by_test), trace_of(cand, i, by_test)
-        if base is None or theirs is None:
+        other = trace_of(again, i, by_test) if again is not None else None
+        if again is not None and other is None and i < len(first):
+            why = failed or "it recorded no call of it"
+            out.append((first[i][0], [_unconfirmed(c, why) for c in first[i][1]]))
+            continue
+        if base is None or theirs is None or (again is not None and other is None):
             out.append((0, []))
             continue
         texts = {**trace_texts(cand, i), **trace_texts(record.captured, i)}
-        other = trace_of(again, i, by_test) if again is not None else None
-        if again is not None and other is None:
-            out.append((0, []))  # no second base run to confirm against: no evidence
-            continue
         out.append(compare_traces(record.name(t), base, theirs, texts, other))
     return out
+
+
+def _unconfirmed(c: Counterexample, why: str) -> Counterexample:
+    return dataclasses.replace(c, context=f"{c.context} (unconfirmed: the second run on "
+                               f"the base failed: {why[:120]})")
 
 
 def _with_trace(check: FunctionCheck, found: list[Counterexample], traced: int,
