@@ -8,6 +8,9 @@ What goes in (daemon.brains.discover answers the questions, governance.oracle.te
   naming the variable (never the key), commented out unless `--hosted`: it sends the
   repository's code to that company and costs money (bounded by [cost]);
 - what was looked for and not found, as commented entries to fill in;
+- the pinned coder model (daemon.brains.pinned): `[provider] model` naming it, active once
+  `ouroboros brain fetch` left it verified in the models directory, else commented with the
+  command that fetches it (init never downloads, nor does the daemon);
 - the test environment the daemon will use, and the knobs a user tunes first, commented,
   with their defaults read from daemon.config.settings (the one place they are set).
 
@@ -31,6 +34,8 @@ from typing import Any
 
 from daemon.brains import discover
 from daemon.brains.embedded import EMBEDDED_ONLY, HOW_TO_GET_ONE
+from daemon.brains.pinned import DEFAULT as CODER
+from daemon.brains.pinned import fetched, model_path, models_dir
 from daemon.config.provider import OLLAMA_CONTEXT
 from daemon.config.settings import CONFIG_NAME, Settings, load_settings
 from daemon.console import safe_text
@@ -127,6 +132,20 @@ SOURCES = {"daemon": "the daemon's own Python: the repository has no .venv/ or v
            "venv": "the repository's venv/"}
 
 
+def _coder_block(models: Path) -> list[str]:
+    """[provider] model: the pinned coder model, active when fetched and verified here."""
+    path = fetched(CODER, models)
+    pin = (f"{CODER.about}: {CODER.label}, {CODER.size:,} bytes, sha256 {CODER.sha256}")
+    if path:
+        return [*_say(f"A coder model, pinned, fetched by `ouroboros brain fetch` and its "
+                      f"sha256 verified: {pin}."), f"model = {toml(str(path))}"]
+    return [*_say(f"A coder model, pinned: `ouroboros brain fetch {CODER.name}` downloads "
+                  f"{pin} into {models} (only when you run it; the daemon never downloads), "
+                  "then `ouroboros init --force` writes it here. Or any model of your own:"),
+            _c(f"model = {toml(str(model_path(CODER, models)))}"),
+            _c('model = "/path/to/model.gguf"')]
+
+
 def _test_env_lines(env: TestEnv) -> list[str]:
     if env.problem:
         return _say(f"Tests: {env.problem}")
@@ -149,16 +168,18 @@ CHAIN = """\
 
 
 def render(repo: Path, found: Sequence[discover.Found], keys: Sequence[discover.Hosted],
-           env: TestEnv, *, hosted: bool = False, today: date | None = None) -> str:
-    """The whole ouroboros.toml text."""
+           env: TestEnv, *, hosted: bool = False, today: date | None = None,
+           models: Path | None = None) -> str:
+    """The whole ouroboros.toml text; `models` is where `brain fetch` puts the pinned coder
+    model (default: daemon.brains.pinned.models_dir())."""
     defaults = Settings()
+    models = models_dir() if models is None else models
     lines = [_c(f"ouroboros.toml for {repo}"),
              *HEADER.format(today=(today or date.today()).isoformat()).splitlines(), "",
              "[daemon]", *_knobs("daemon", defaults), "",
              "[provider]", *PROVIDER.splitlines(),
-             _c(f"name = {toml(defaults.provider.name)}"), _c('model = "/path/to/model.gguf"'),
-             ""]
-    if not any(f.usable for f in found) and not (hosted and keys):
+             _c(f"name = {toml(defaults.provider.name)}"), *_coder_block(models), ""]
+    if not any(f.usable for f in found) and not (hosted and keys) and not fetched(CODER, models):
         lines += [*_say(f"Nothing better was found, so {EMBEDDED_ONLY}."), ""]
     lines += CHAIN.splitlines()
     for f in found:
@@ -206,7 +227,8 @@ def init(repo: Path, path: Path | None = None, *, force: bool = False, hosted: b
     found = asyncio.run(discover.probe_all(where or discover.candidates(environ)))
     keys = discover.hosted_keys(environ)
     env = discover.test_env(repo, Settings())
-    text = render(repo, found, keys, env, hosted=hosted)
+    models = models_dir(environ)
+    text = render(repo, found, keys, env, hosted=hosted, models=models)
     check(text, repo)
     write(path, text, force)
     try:  # as `run` will read it: the environment overrides the file
@@ -214,21 +236,27 @@ def init(repo: Path, path: Path | None = None, *, force: bool = False, hosted: b
     except ConfigError as exc:  # the file is right (checked above); a variable is not
         raise CliError(f"wrote {path}, but `ouroboros run` would refuse it with this "
                        f"environment: {exc.said()}") from None
-    print(summary(path, found, keys, env, hosted))
+    print(summary(path, found, keys, env, hosted, fetched(CODER, models)))
     return 0
 
 
 def summary(path: Path, found: Sequence[discover.Found], keys: Sequence[discover.Hosted],
-            env: TestEnv, hosted: bool) -> str:
-    """What `init` prints: what it wrote, and what to do next."""
+            env: TestEnv, hosted: bool, coder: Path | None = None) -> str:
+    """What `init` prints: what it wrote, and what to do next (`coder`: the pinned coder
+    model's path when it is fetched, and so written as the in-process model)."""
     used = [f"{f.candidate.label} at {f.candidate.base_url}: {f.models[0]}"
             for f in found if f.usable]
     used += [f"{k.label} ({k.env}): {k.model}" for k in keys if hosted]
+    last = ", last" if used else ""
     lines = [f"wrote {path}", *(f"  brain:  {u}" for u in used),
              *(f"  found:  {k.label} ({k.env}): written commented out (--hosted writes it "
                "active)" for k in keys if not hosted),
-             "  brain:  the embedded SmolLM2-135M" + (", last" if used else "")]
-    if not used:
+             f"  brain:  {CODER.about} in process: {coder}{last}" if coder else
+             f"  brain:  the embedded SmolLM2-135M{last}"]
+    if not coder:
+        lines.append(f"  model:  `ouroboros brain fetch {CODER.name}` downloads a pinned "
+                     f"coder model ({CODER.size / 1e9:.1f} GB), then `init --force` writes it")
+    if not used and not coder:
         lines += [f"  note:   {EMBEDDED_ONLY}", f"  to add one: {HOW_TO_GET_ONE}"]
     lines += [f"  tests:  {env.describe()}",
               "next:    `ouroboros doctor` checks it all; `ouroboros run` (or `make run "

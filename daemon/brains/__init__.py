@@ -7,6 +7,8 @@ In this room (the daemon's side: which brains exist and how they start):
 - routes.py: each route's brain list, resolved against the brains built at start.
 - discover.py: the brains a user already has (local servers, API keys), for `init`/`doctor`.
 - embedded.py: what the embedded model can and cannot do, said once.
+- pinned.py: the coder models `brain fetch` can fetch (hub, revision, size, sha256), as data;
+  fetch.py: that fetch, verified and put in place in one step (only when a user asks).
 - probe.py: `ouroboros kernel probe`.
 
 Elsewhere: the chain, its failover and the one contract governance asks through

@@ -1,6 +1,7 @@
 """`ouroboros`: the parser, `main`, and the commands that need no running daemon (`run`,
 `serve`, `ledger`, `verify`, `stats`, the hooks, `init`, `doctor`, `eval` (its parser and
-commands in daemon/cli/eval_cli.py), `kernel probe`); the
+commands in daemon/cli/eval_cli.py), `brain list | fetch` (daemon/cli/brain_cli.py),
+`kernel probe`); the
 verbs, `watch` and `repl`, which talk to one over its socket, are in
 daemon/cli/socket_commands.py, and `stop`, which follows the daemon to its exit, in
 daemon/cli/stop.py.
@@ -302,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     from daemon.cli.eval_cli import add_parser as eval_parser  # argparse only
 
     eval_parser(sub, common)
+    from daemon.cli.brain_cli import add_parser as brain_parser  # argparse only
+
+    brain_parser(sub)
     kernel = sub.add_parser("kernel", help="the in-process model")
     ksub = kernel.add_subparsers(dest="kernel_command", required=True, metavar="KCOMMAND")
     probe_p = ksub.add_parser("probe", help="load a model, answer a prompt, report tokens/s, "
