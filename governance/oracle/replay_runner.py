@@ -40,14 +40,17 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import canon, show
     from _ouroboros_inputs import generated
     from _ouroboros_mutants import install, judge, restore, tree_state
+    from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import canon, show
     from governance.oracle.replay_inputs import generated
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
+    from governance.oracle.replay_search import Peer, searched
 
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # generated calls of one function, per tree
 _MUTANT_BUDGET_S = 3.0  # the mutants' answers to one function's inputs, per tree
+_SEARCH_BUDGET_S = 1.5  # the search with the peer (governance.oracle.replay_search), per tree
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
 
@@ -122,9 +125,10 @@ def _one(fn, key, blob, timeout_s):
             "kind": first["kind"], "deterministic": first == second}
 
 
-def _run_function(root, spec, timeout_s, budget_s, mutants):
-    """One function's answers; then, with `mutants` ((ids, killed so far)), the mutants
-    its inputs tell apart (governance.oracle.replay_mutants)."""
+def _run_function(root, spec, timeout_s, budget_s, mutants, peer=None, search_s=0.0):
+    """One function's answers; then, with a `peer` (the other tree), the inputs a search
+    finds (governance.oracle.replay_search); then, with `mutants` ((ids, killed so far)),
+    the mutants its inputs tell apart (governance.oracle.replay_mutants)."""
     try:
         fn = _function(root, spec["file"], spec["qualname"])
     except Exception as exc:
@@ -142,6 +146,13 @@ def _run_function(root, spec, timeout_s, budget_s, mutants):
             break
         inputs.append(blob)
         results.append(_one(fn, f"g{i}", blob, timeout_s))
+    if peer is not None and peer.pid is not None:
+        for blob, row in searched(blobs, spec.get("constants", []),
+                                  lambda b: _one(fn, "", b, timeout_s),
+                                  lambda b: peer.ask(spec["file"], spec["qualname"], b),
+                                  search_s):
+            inputs.append(blob)
+            results.append(row)
     ids, killed = mutants
     if ids:
         rows = [(b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
@@ -179,10 +190,18 @@ def main(argv):
     signal.signal(signal.SIGALRM, _on_alarm)
     timeout_s = float(job.get("call_timeout_s", 1.0))
     budget_s = float(job.get("budget_s", _BUDGET_S))
+    peer = Peer.start(lambda texts: install(root, texts), job.get("peer") or {},
+                      lambda f, q, b: _one(_function(root, f, q), "", b, timeout_s),
+                      4 * timeout_s + 5.0)  # before the tree is imported: the other side
     install(root, job.get("sources") or {})
     mutants = ([int(k) for k in job.get("mutants") or []], set())
-    out = {"functions": [_run_function(root, spec, timeout_s, budget_s, mutants)
-                         for spec in job["functions"]]}
+    search_s = float(job.get("search_s", _SEARCH_BUDGET_S))
+    try:
+        out = {"functions": [_run_function(root, spec, timeout_s, budget_s, mutants, peer,
+                                           search_s) for spec in job["functions"]]}
+    finally:
+        if peer is not None:
+            peer.close()
     with open(argv[2] + ".tmp", "w", encoding="utf-8") as handle:
         json.dump(out, handle)
     os.replace(argv[2] + ".tmp", argv[2])

@@ -1,0 +1,296 @@
+"""The differential check's search for the inputs where old and new differ, on Hypothesis
+(issue 49, item 2): the replay runner's (governance.oracle.replay_runner) last stage for
+each function, after the captured calls and the generated inputs.
+
+Both answers are needed at once to search toward a difference, and each replay runner
+holds one tree. So each runner forks a *peer* before it imports anything of the tree: the
+same tree with the other side's texts of the changed files loaded in place of its own
+(the import hook of governance.oracle.replay_mutants), answering calls over a pipe. The
+base runner's peer is the candidate, the candidate runner's the base; the search is the
+same on both sides (it reads only whether the two answers are alike, and the inputs
+themselves), so both runners try the same inputs, each writing its own tree's answers
+under a key made from the input's pickle; the daemon compares them like any other row
+(governance.oracle.differential.compare), and an input one runner reached and the other
+did not is simply not compared.
+
+Hypothesis is seeded with the captured calls (governance.oracle.replay_widen widens each
+argument the way callers vary it), runs derandomized, with no database and its cache in a
+private temporary directory, so CI is repeatable and nothing is written into the tree.
+`target()` steers toward a float's rounding edge at the function's scales and toward huge
+magnitudes (where an overflow is raised or swallowed); a difference fails the example, and
+Hypothesis shrinks it to a minimal one, which is written first. The search stops at its
+time budget (a difference found by then is kept, shrunk as far as it got).
+
+Copied beside the replay runner as `_ouroboros_search`: standard library at import;
+Hypothesis only once a search starts.
+"""
+
+import contextlib
+import hashlib
+import math
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from fractions import Fraction
+
+MAX_EXAMPLES = 300  # per function and tree
+MAX_ROWS = 400  # search rows written per function
+_HEADER = struct.Struct(">I")
+_MAX_MESSAGE = 64 << 20
+
+
+class _Stop(BaseException):
+    """The search's time is up: raised through Hypothesis, which lets a BaseException by."""
+
+
+class _Differs(AssertionError):
+    """The two trees answered an input otherwise: Hypothesis shrinks it."""
+
+
+# -- the peer ----------------------------------------------------------------------------
+
+
+def _send(fd, obj):
+    data = pickle.dumps(obj, protocol=4)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _recv(fd, wait_s=None):
+    """One message, or None at end of file or past `wait_s` seconds."""
+    head = _read_exactly(fd, _HEADER.size, wait_s)
+    if head is None:
+        return None
+    size = _HEADER.unpack(head)[0]
+    body = _read_exactly(fd, size, wait_s) if size <= _MAX_MESSAGE else None
+    return None if body is None else pickle.loads(body)
+
+
+def _read_exactly(fd, size, wait_s):
+    chunks, left = [], size
+    end = None if wait_s is None else time.monotonic() + wait_s
+    while left:
+        if end is not None:
+            ready, _, _ = select.select([fd], [], [], max(0.0, end - time.monotonic()))
+            if not ready:
+                return None
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+class Peer:
+    """The other tree's code in a forked process: `ask(file, qualname, blob)` is its answer
+    row (the runner's `_one`), or None when it is gone or took past its time."""
+
+    def __init__(self, pid, to_peer, from_peer, wait_s):
+        self.pid, self.to_peer, self.from_peer, self.wait_s = pid, to_peer, from_peer, wait_s
+
+    @classmethod
+    def start(cls, install, texts, serve, wait_s):
+        """Fork a peer that runs `install(texts)` and then answers with `serve`; None
+        where there is nothing to swap or no fork."""
+        if not texts or not hasattr(os, "fork"):
+            return None
+        down, up = os.pipe(), os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            return None
+        if pid == 0:  # the peer: never returns into the runner
+            code = 0
+            try:
+                os.close(down[1])
+                os.close(up[0])
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                install(texts)
+                _serve(down[0], up[1], serve)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(down[0])
+        os.close(up[1])
+        return cls(pid, down[1], up[0], wait_s)
+
+    def ask(self, file, qualname, blob):
+        if self.pid is None:
+            return None
+        try:
+            _send(self.to_peer, (file, qualname, blob))
+            row = _recv(self.from_peer, self.wait_s)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            row = None
+        if not isinstance(row, dict):
+            self.close()
+            return None
+        return row
+
+    def close(self):
+        if self.pid is None:
+            return
+        for fd in (self.to_peer, self.from_peer):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.waitpid(self.pid, 0)
+        self.pid = None
+
+
+def _serve(rfd, wfd, serve):
+    while True:
+        message = _recv(rfd)
+        if message is None:
+            return
+        try:
+            row = serve(*message)
+        except Exception as exc:
+            row = {"problem": type(exc).__name__}
+        _send(wfd, row)
+
+
+# -- the search --------------------------------------------------------------------------
+
+
+def _comparable(row):
+    return isinstance(row, dict) and "answer" in row and row.get("deterministic") \
+        and row.get("kind") != "timeout"
+
+
+def _key(blob):
+    return "s" + hashlib.sha256(blob).hexdigest()[:20]
+
+
+def _numbers_of(args, kwargs):
+    for v in list(args) + list(kwargs.values()):
+        if isinstance(v, (int, float, Decimal, Fraction)) and not isinstance(v, bool):
+            yield v
+
+
+def _steer(args, kwargs, scales, target):
+    """target(): toward a rounding edge of a scale of the function, toward huge values."""
+    edge, size = 1.0, 0.0
+    for v in _numbers_of(args, kwargs):
+        try:
+            x = float(v)
+        except (OverflowError, ValueError):
+            size = max(size, 400.0)
+            continue
+        if not math.isfinite(x):
+            continue
+        size = max(size, math.log10(abs(x)) if x else 0.0)
+        for s in scales:
+            frac = (x * s) % 1.0
+            edge = min(edge, abs(frac - 0.5))
+    target(-edge, label="rounding edge")
+    target(size, label="magnitude")
+
+
+class _Run:
+    """One function's search: the rows tried, the differences seen (last: the smallest)."""
+
+    def __init__(self, local, other, deadline):
+        self.local, self.other, self.deadline = local, other, deadline
+        self.rows, self.seen, self.differs = [], set(), []
+
+    def check(self, args, kwargs):
+        if time.monotonic() > self.deadline:
+            raise _Stop()
+        try:
+            blob = pickle.dumps((tuple(args), dict(kwargs)), protocol=4)
+        except Exception:
+            return  # a drawn value that cannot travel: not an input
+        mine = self.local(blob)
+        theirs = self.other(blob)
+        if theirs is None:
+            raise _Stop()  # the peer is gone: no more pairs
+        key = _key(blob)
+        mine["key"] = key
+        if key not in self.seen and len(self.rows) < MAX_ROWS:
+            self.seen.add(key)
+            self.rows.append((blob, mine))
+        if _comparable(mine) and _comparable(theirs) and mine["answer"] != theirs["answer"]:
+            self.differs.append((blob, mine))
+            raise _Differs()
+
+    def written(self):
+        """The rows, the smallest difference first, then the first one found."""
+        head = []
+        for found in self.differs[-1:] + self.differs[:1]:
+            if all(found[1]["key"] != h[1]["key"] for h in head):
+                head.append(found)
+        keys = {r["key"] for _, r in head}
+        return head + [(b, r) for b, r in self.rows if r["key"] not in keys]
+
+
+def searched(blobs, constants, local, other, budget_s):
+    """[(blob, local answer row)] of the inputs the search tried on a function whose
+    captured calls are `blobs`; `local(blob)` and `other(blob)` answer on this tree and on
+    the peer. [] when Hypothesis cannot be imported or nothing was captured."""
+    if not blobs or budget_s <= 0:
+        return []
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                          tempfile.mkdtemp(prefix="ouroboros-hypothesis-"))
+    try:
+        from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
+        from hypothesis import strategies as st
+    except ImportError:
+        return []
+    try:  # in the jail: beside the runner
+        import _ouroboros_widen as widen
+    except ImportError:  # imported by the daemon's own tests
+        from governance.oracle import replay_widen as widen
+    calls = [pickle.loads(b) for b in blobs]
+    plans = [([widen.widened(a, constants) for a in args],
+              {k: widen.widened(v, constants) for k, v in kwargs.items()})
+             for args, kwargs in calls]
+    scales = widen._scales(constants)
+    run = _Run(local, other, time.monotonic() + budget_s)
+
+    @st.composite
+    def inputs(draw):
+        i = draw(st.integers(0, len(calls) - 1))
+        args, kwargs = calls[i]
+        slots = [("a", j) for j in range(len(args))] + [("k", k) for k in sorted(kwargs)]
+        if not slots:
+            return list(args), dict(kwargs)
+        pivot = draw(st.integers(0, len(slots) - 1))
+        out_a, out_k = list(args), dict(kwargs)
+        for n, (where, j) in enumerate(slots):
+            if n != pivot and not draw(st.sampled_from((False, False, False, True))):
+                continue
+            if where == "a":
+                out_a[j] = draw(plans[i][0][j])
+            else:
+                out_k[j] = draw(plans[i][1][j])
+        return out_a, out_k
+
+    @settings(derandomize=True, database=None, max_examples=MAX_EXAMPLES, deadline=None,
+              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
+              phases=(Phase.generate, Phase.target, Phase.shrink),
+              report_multiple_bugs=False, print_blob=False)
+    @given(inputs())
+    def differential(call):
+        args, kwargs = call
+        _steer(args, kwargs, scales, target)
+        run.check(args, kwargs)
+
+    try:
+        differential()
+    except (_Stop, _Differs):
+        pass
+    except Exception as exc:  # Hypothesis's own complaint (an unsatisfiable space)
+        sys.stderr.write(f"search: {type(exc).__name__}: {exc}\n"[:2000])
+    return run.written()

@@ -1,0 +1,232 @@
+"""The differential check's search space (governance.oracle.replay_search): Hypothesis
+strategies seeded with the values the tests passed, each widened the way callers really
+vary it (issue 49, item 2).
+
+A captured value is kept, or replaced by one of its kind's variants: a number as text, as
+`Decimal`, `Fraction`, `float`, `int` or `bool`; `inf`, `nan`, `-0.0`, huge and tiny
+values (an integer too large for a float); the fractions where truncation and rounding of
+the function's arithmetic part ways (`n / 10**6`, and `(n + 0.5) / s` for each scale `s`
+the function's constants name: `int(x * 1e6)` and `round(x * 1e6)` differ on about 1% of
+six-digit fractions); empty and None; a text with the number written in it moved (to
+those same fractions, to a huge one); a list or dict with one element varied; an object
+with one attribute varied. Hypothesis's own numbers are boundary-biased, and every
+strategy shrinks toward the captured value first, so a counterexample it finds is made
+minimal: the captured call with as few arguments moved, as little, as can show it.
+
+Copied beside the replay runner as `_ouroboros_widen`; it imports Hypothesis (the runner
+imports it only when a search is asked for, and treats its absence as no search).
+"""
+
+import copy
+import math
+import re
+import string
+from decimal import Decimal
+from fractions import Fraction
+
+from hypothesis import strategies as st
+
+_SPECIAL = (math.inf, -math.inf, math.nan, -0.0, 0.0, 1e308, -1e308, 1.7976931348623157e308,
+            5e-324, 1e-300, 2.0 ** 53 + 1, 1e16)
+_HUGE_INTS = (2 ** 63, -(2 ** 63) - 1, 10 ** 18, 10 ** 309, -(10 ** 309), 2 ** 1024)
+_HUGE_TEXTS = ("1e309", "-1e309", "1e400", "9" * 40, "inf", "nan", "-0.0", "1e-400")
+_FORMS = ("same", "str", "decimal", "float", "int", "fraction", "bool", "repr")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_MAX_TEXT = 12
+# Text's letters, given: Hypothesis's own unicode table takes seconds to build once a run.
+_LETTERS = (string.ascii_letters + string.digits + string.punctuation + " \t\n"
+            + "\u00df\u0130\ufb01\u00e9\u0663\u00a0\u2028")
+
+
+def _form(x, form, like):
+    """`x` written as `form`; `like` is the captured value whose kind "same" keeps."""
+    try:
+        if form == "same":
+            return _form(x, _kind_of(like), like) if not isinstance(like, str) else str(x)
+        if form == "str":
+            return str(x)
+        if form == "repr":
+            return repr(float(x))
+        if form == "decimal":
+            return x if isinstance(x, Decimal) else Decimal(repr(x) if isinstance(x, float)
+                                                           else str(x))
+        if form == "float":
+            return float(x)
+        if form == "int":
+            return int(x)
+        if form == "fraction":
+            return Fraction(x)
+        if form == "bool":
+            return bool(x)
+    except (ValueError, OverflowError, ArithmeticError, TypeError):
+        pass
+    return x
+
+
+def _kind_of(value):
+    return {bool: "bool", int: "int", float: "float", Decimal: "decimal",
+            Fraction: "fraction", str: "str"}.get(type(value), "float")
+
+
+def _scales(constants):
+    """Powers of ten and the function's own scales, where rounding and truncation part."""
+    out = {10 ** k for k in (1, 2, 3, 6, 7)}
+    for c in constants:
+        if isinstance(c, (int, float)) and not isinstance(c, bool) and 1 < abs(c) < 1e12 \
+                and float(c) == int(c):
+            out.add(int(abs(c)))
+    return sorted(out)
+
+
+def edges(constants):
+    """Floats at the rounding edges of scaling by the function's numbers: written fractions
+    whose binary value falls short of the written digits (`0.000123 * 1e6` is
+    122.99999999999999: truncation gives 122, rounding 123), halves of each scale's unit,
+    and six- and seven-digit fractions at large."""
+    scales = _scales(constants)
+    written = st.builds(lambda n, k: n / 10 ** k, st.integers(-10 ** 8, 10 ** 8),
+                        st.sampled_from((6, 7, 2, 3)))
+    halves = st.builds(lambda n, s: (n + 0.5) / s, st.integers(-10 ** 7, 10 ** 7),
+                       st.sampled_from(scales))
+    return st.one_of(st.sampled_from(_short_of(scales)), halves, written)
+
+
+def _short_of(scales, per_scale=8, scan=4000):
+    """Written fractions (six digits, or a power of ten's own) whose product with a scale
+    falls just short of the whole number the digits say."""
+    out = []
+    for s in scales:
+        digits = len(str(s)) - 1 if str(s).strip("0") == "1" else 6
+        step = max(1, 10 ** digits // scan)
+        found = [d / 10 ** digits for d in range(1, 10 ** digits, step)
+                 if (d / 10 ** digits * s) % 1.0 >= 0.5][:per_scale]
+        out += found
+    return out or [0.1]
+
+
+def numbers(value, constants):
+    """Numbers near and far from a captured number, in each form a caller may write one."""
+    ints = sorted({c for c in constants if isinstance(c, int) and not isinstance(c, bool)
+                   and abs(c) < 10 ** 12} | ({int(float(value))} if _finite_int(value) else set()))
+    near = [st.sampled_from([i + d for i in ints for d in (-1, 0, 1)])] if ints else []
+    raw = st.one_of(*near, st.integers(), edges(constants), st.floats(),
+                    st.sampled_from(_SPECIAL), st.sampled_from(_HUGE_INTS),
+                    st.decimals(allow_nan=True, allow_infinity=True))
+    return st.builds(lambda x, f: _form(x, f, value), raw, st.sampled_from(_FORMS))
+
+
+def _finite_int(value):
+    try:
+        return math.isfinite(float(value)) and abs(float(value)) < 1e12
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _is_number_text(value):
+    try:
+        float(value.replace(",", "."))
+    except (ValueError, AttributeError):
+        return False
+    return bool(value.strip())
+
+
+def _number_texts(constants):
+    return st.one_of(edges(constants).map(repr), edges(constants).map(lambda x: f"{x:.6f}"),
+                     st.integers().map(str), st.sampled_from(_HUGE_TEXTS),
+                     st.decimals(allow_nan=False, allow_infinity=False).map(str))
+
+
+def texts(value, constants):
+    """A text: empty, cut, re-cased, padded, another of the function's words; a number
+    written in it moved; a number's text as the number itself."""
+    words = sorted({c for c in constants if isinstance(c, str) and len(c) <= 40})
+    plain = [value.upper(), value.lower(), value.strip(), f" {value} ", value[:-1],
+             value[1:], value * 2]
+    options = [st.just(""), st.sampled_from(plain), st.text(_LETTERS, max_size=_MAX_TEXT)]
+    if words:
+        options.append(st.sampled_from(words))
+    found = _NUMBER.search(value)
+    if found:
+        options.append(_number_texts(constants).map(
+            lambda n, m=found: f"{value[:m.start()]}{n}{value[m.end():]}"))
+    if _is_number_text(value):
+        options.append(numbers(value, constants))
+    return st.one_of(*options)
+
+
+def widened(value, constants, depth=0):
+    """A strategy for what a caller may pass where the tests passed `value`."""
+    keep = st.just(value)
+    if depth > 1:
+        return keep
+    if isinstance(value, (bool, int, float, Decimal, Fraction)):
+        found = numbers(value, constants)
+    elif isinstance(value, str):
+        found = texts(value, constants)
+    elif value is None:
+        found = st.one_of(st.integers(), st.text(_LETTERS, max_size=4), st.floats(), st.booleans(),
+                          st.sampled_from(_HUGE_INTS))
+    elif isinstance(value, (list, tuple)):
+        found = _sequences(value, constants, depth)
+    elif isinstance(value, dict):
+        found = _dicts(value, constants, depth)
+    else:
+        found = _attributes(value, constants, depth)
+    return st.one_of(keep, st.none(), found)
+
+
+def _sequences(value, constants, depth):
+    kind = type(value)
+    empty = _rebuilt(kind, [])
+    if not value:
+        return st.just(empty) if empty is not None else st.nothing()
+    items = st.lists(widened(value[0], constants, depth + 1), min_size=1, max_size=4)
+    options = [st.just(empty) if empty is not None else st.nothing(),
+               st.builds(lambda i, x: _replaced(value, i, x), st.integers(0, len(value) - 1),
+                         items.map(lambda xs: xs[0])),
+               items.map(lambda xs: _rebuilt(kind, xs))]
+    return st.one_of(*options).filter(lambda v: v is not None)
+
+
+def _rebuilt(kind, items):
+    try:
+        return kind(items)
+    except Exception:  # a namedtuple or another sequence that takes other arguments
+        return None
+
+
+def _replaced(value, i, x):
+    items = list(value)
+    items[i] = x
+    return _rebuilt(type(value), items)
+
+
+def _dicts(value, constants, depth):
+    if not value:
+        return st.just({})
+    keys = list(value)
+    return st.one_of(st.just(type(value)()) if type(value) is dict else st.just({}),
+                     st.sampled_from(keys).flatmap(lambda k: widened(
+                         value[k], constants, depth + 1).map(lambda x: {**value, k: x})))
+
+
+def _attributes(value, constants, depth):
+    """An object with one of its plain attributes varied (a copy: the seed stays as it is)."""
+    try:
+        names = sorted(k for k, v in vars(value).items() if not k.startswith("__")
+                       and isinstance(v, (bool, int, float, Decimal, str, type(None))))
+    except TypeError:
+        return st.nothing()
+    if not names:
+        return st.nothing()
+    return st.sampled_from(names).flatmap(lambda k: widened(
+        getattr(value, k), constants, depth + 1).map(lambda x: _with(value, k, x)))
+
+
+def _with(value, name, x):
+    try:
+        other = copy.copy(value)
+        setattr(other, name, x)
+    except Exception:  # a slot, a frozen object: the seed as it is
+        return value
+    return other
