@@ -28,6 +28,7 @@ from sensors.github_webhook import GitHubIssueSensor
 from sensors.hub import Sensor, SensorHub
 from sensors.opportunity import OpportunitySensor
 from sensors.perf_regression import Baseline, PerformanceRegressionSensor
+from sensors.repo_tree import RepoTree
 from sensors.scheduled import ScheduledSensor
 from sensors.test_failure import TestFailureSensor
 from sensors.todo import TodoSensor
@@ -57,6 +58,7 @@ class SensorSet:
 
     def hub(self) -> SensorHub:
         i = self.settings.intake
+        tree = RepoTree(self.root, self.state_dir)  # what every scan looks at
         sensors: dict[str, Sensor] = {}
         if i.todo_scanner:
             sensors["todo"] = TodoSensor(self.root, self.session_id, self.submit,
@@ -72,14 +74,14 @@ class SensorSet:
             sensors["scheduled"] = ScheduledSensor(self.root, self.session_id, self.submit,
                                                    i.schedules)
         if i.test_failure:
-            sensors["test_failure"] = self._test_failure()
+            sensors["test_failure"] = self._test_failure(tree)
         if i.perf_command:
             sensors["perf_regression"] = self._perf_regression()
         if i.webhook_port:  # its server runs in the daemon's task group
             sensors["github"] = GitHubIssueSensor(
                 self.root, self.session_id, self.submit, port=i.webhook_port,
                 secret_file=i.webhook_secret_file, label=i.webhook_label)
-        return SensorHub(sensors, root=self.root)
+        return SensorHub(sensors, root=self.root, tree=tree)
 
     def _jail(self) -> JailExecutor | None:
         if self.jail_reason is not None:
@@ -105,7 +107,7 @@ class SensorSet:
         return functools.partial(detect_test_env, self.root, g.test_python, g.test_command,
                                  state_dir=self.state_dir, home=Path.home())
 
-    def _test_failure(self) -> TestFailureSensor:
+    def _test_failure(self, tree: RepoTree) -> TestFailureSensor:
         """Results of the repo's own pytest runs, and affected tests run after .py changes."""
         g = self.settings.governance
         runner = None
@@ -119,7 +121,7 @@ class SensorSet:
         return TestFailureSensor(
             self.root, self.state_dir, self.session_id, self.submit, runner=runner,
             runner_problem=self.jail_reason,
-            list_files=lambda: asyncio.to_thread(self.git.listed_files),
+            list_files=lambda: asyncio.to_thread(tree.listing),
             commits=functools.partial(asyncio.to_thread, BranchTip(self.git)),
             note=(lambda msg: ledger.record_thought(None, "INTAKE", msg)) if ledger else None,
             debounce_s=self.settings.intake.test_failure_debounce_s)

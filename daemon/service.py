@@ -282,7 +282,7 @@ class Daemon:
 
     async def scan(self, only: str | None = None) -> dict[str, int]:
         """Every sensor's scan_once (or one's): the start-up scan, the poll, `ouroboros scan`."""
-        files = await asyncio.to_thread(self.git.listed_files)
+        files = await self.sensors.listing()  # sensors.repo_tree: never a .venv/
         found = await self.sensors.scan(files, only)
         log.info("sensor scan", files=len(files), found=found)
         return found

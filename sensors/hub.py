@@ -23,6 +23,8 @@ from typing import Protocol
 
 import structlog
 
+from sensors.repo_tree import RepoTree
+
 log = structlog.get_logger("sensors.hub")
 
 
@@ -68,6 +70,7 @@ def content_digest(path: Path) -> str | None:
 class SensorHub:
     sensors: Mapping[str, Sensor]
     root: Path | None = None  # set: events for files whose content did not change are dropped
+    tree: RepoTree | None = None  # which files the scans look at (sensors.repo_tree)
     _seen: OrderedDict[str, str] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -105,6 +108,16 @@ class SensorHub:
                 await sensor.on_paths(paths)
             except Exception:  # one sensor's bug must not silence the others
                 log.exception("sensor failed on a file event", sensor=name)
+
+    async def listing(self) -> list[str]:
+        """The files a scan looks at (sensors.repo_tree: tracked, or untracked and not
+        ignored, never inside a virtual environment, installed packages, a build's output,
+        a cache or a nested repository); off the event loop."""
+        if self.tree is None:
+            if self.sensors:
+                raise ValueError("this hub has no repository tree to list")
+            return []  # before start-up: no sensor to give files to
+        return await asyncio.to_thread(self.tree.listing)
 
     async def scan(self, files: Iterable[str], only: str | None = None) -> dict[str, int]:
         """scan_once of every sensor (or of `only`): {sensor: signals it found}."""

@@ -86,6 +86,15 @@ def read_source(path: Path, root: Path | None = None) -> str | None:
         return None
 
 
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """(inode, size, mtime_ns) of the file itself (never through a symlink); None: gone."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _inside(path: Path, root: Path | None) -> bool:
     return root is None or Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
 
@@ -141,60 +150,82 @@ class TodoSensor:
         self.unreadable: dict[str, str] = {}  # pending because the last look failed: why
         self._reported: dict[str, str] = {}  # the error last logged per file
         self.problem: str | None = None  # unreadable files are logged and retried per file
+        # file -> (its stamp when read, its markers then): what a rescan need not read again
+        self._read: dict[str, tuple[tuple[int, int, int], list[TodoHit]]] = {}
 
     async def on_paths(self, paths: Iterable[str]) -> None:
         """React to changed repo-relative paths (already debounced)."""
         fresh = {p for p in paths if p.endswith(".py") and p not in self.pending}
         await self._consider_all(sorted({p for p in fresh if is_source_path(p)}
-                                        | self.pending))
+                                        | self.pending), trust_stamps=False)
 
     async def scan_once(self, files: Iterable[str]) -> int:
         """Look at every source file named (the daemon passes git's listed files): markers
         already committed when the daemon starts are picked up, and the slow safety-net poll
         catches events the watcher missed. Reading happens off the event loop; files with
-        markers then go through the same path as an event. Returns how many had markers."""
+        markers then go through the same path as an event. A file whose inode, size and
+        mtime are those it was last read with is not read again: its markers are those it
+        had, so a rescan of an unchanged tree costs a stat per file (bench/rescan.py).
+        Returns how many had markers."""
         rels = sorted({p for p in files if is_source_path(p)})
         marked = await asyncio.to_thread(self._with_markers, rels)
-        await self._consider_all(sorted(set(marked) | self.pending))
+        await self._consider_all(sorted(set(marked) | self.pending), trust_stamps=True)
         return len(marked)
 
     def _with_markers(self, rels: list[str]) -> list[str]:
         out = []
         for rel in rels:
             try:
-                text = read_source(self.root / rel, self.root)
+                hits = self._hits_of(rel, trust_stamps=True)
             except SourceReadError:
                 out.append(rel)  # _consider_all retries it and reports why
                 continue
-            if text is not None and scan_text(text):
+            if hits:
                 out.append(rel)
         return out
 
+    def _hits_of(self, rel: str, trust_stamps: bool) -> list[TodoHit]:
+        """The file's markers; with `trust_stamps`, those of its last reading while its
+        inode, size and mtime are the same (an event reads: a same-size rewrite within the
+        timestamp's granularity keeps its mtime). The stamp is taken before the read, so a
+        change during it is read again next time. SourceReadError: could not read."""
+        stamp = file_stamp(self.root / rel)
+        cached = self._read.get(rel)
+        if trust_stamps and stamp is not None and cached is not None and cached[0] == stamp:
+            return cached[1]
+        text = read_source(self.root / rel, self.root)
+        hits = scan_text(text) if text is not None else []
+        if stamp is None:
+            self._read.pop(rel, None)
+        else:
+            self._read[rel] = (stamp, hits)
+        return hits
+
     async def on_git_change(self) -> None:
         """A commit or index change may have made held-back files clean."""
-        await self._consider_all(sorted(self.pending))
+        await self._consider_all(sorted(self.pending), trust_stamps=True)
 
-    async def _consider_all(self, rels: list[str]) -> None:
+    async def _consider_all(self, rels: list[str], trust_stamps: bool) -> None:
         """Look at each file; retry the failed ones with a bounded backoff; what still
         fails stays pending and is logged, so the next event looks again."""
-        failed = await self._look(rels)
+        failed = await self._look(rels, trust_stamps)
         for delay in self.retry_delays_s:
             if not failed:
                 return
             await asyncio.sleep(delay)
-            failed = await self._look(sorted(failed))
+            failed = await self._look(sorted(failed), trust_stamps=False)
         for rel, why in failed.items():
             if self._reported.get(rel) != why:  # once per distinct error, not every rescan
                 self._reported[rel] = why
                 log.warning("todo file could not be read; kept pending for the next event",
                             file=rel, error=why, attempts=1 + len(self.retry_delays_s))
 
-    async def _look(self, rels: list[str]) -> dict[str, str]:
+    async def _look(self, rels: list[str], trust_stamps: bool) -> dict[str, str]:
         """One pass; {file: error} for those that could not be looked at."""
         failed: dict[str, str] = {}
         for rel in rels:
             try:
-                await self._consider(rel)
+                await self._consider(rel, trust_stamps)
             except Exception as exc:  # a read, git or emit failure: keep it, say why
                 why = str(exc) if isinstance(exc, SourceReadError) \
                     else f"{type(exc).__name__}: {exc}"
@@ -205,10 +236,9 @@ class TodoSensor:
                 self._reported.pop(rel, None)
         return failed
 
-    async def _consider(self, rel: str) -> None:
+    async def _consider(self, rel: str, trust_stamps: bool) -> None:
         # Off the event loop: a storm of saves must not hold up `status` or the dispatcher.
-        text = await asyncio.to_thread(read_source, self.root / rel, self.root)
-        hits = scan_text(text) if text is not None else []
+        hits = await asyncio.to_thread(self._hits_of, rel, trust_stamps)
         if not hits:
             self.pending.discard(rel)
             return

@@ -2,9 +2,13 @@
 repo-relative paths on the event loop.
 
 Only what can carry work is watched: the root (non-recursively), each top-level directory
-except `.git` and the state dir (recursively, including ones created later), and `.git/`
-plus `.git/refs` for commits and staging. The daemon's own churn (sandboxes, rollback
-snapshots, the ledger) and `.git/objects` never reach inotify.
+except `.git`, the state dir and those sensors never look at (a `.venv/`, `node_modules/`,
+...: sensors.repo_tree) (recursively, including ones created later), and `.git/` plus
+`.git/refs` for commits and staging. The daemon's own churn (sandboxes, rollback
+snapshots, the ledger) and `.git/objects` never reach inotify. A batch's paths are then
+those sensors.repo_tree admits: tracked, or untracked and neither ignored by git nor inside
+a skipped directory (a virtual environment, a nested repository, installed packages, a
+build's output or a cache, wherever it lies), so a write inside `.venv/` reaches no sensor.
 
 Nothing a sensor or the file system does stops the watcher: a failing callback is logged and
 the loop goes on; an event the handler cannot turn into a path is logged, never raised in
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -31,9 +36,10 @@ import structlog
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from sensors.repo_tree import RepoTree, row_for
+
 log = structlog.get_logger("sensors.watcher")
 GIT_SIGNALS = ("HEAD", "index", "ORIG_HEAD")  # basenames under .git that mean a commit/stage
-IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv", "venv"}
 RESCAN_S = 30.0  # quiet time after which pending files are looked at again
 MAX_BATCH_S = 2.0  # a storm that never goes quiet is still delivered this often
 
@@ -94,8 +100,10 @@ class RepoWatcher:
     def __init__(self, root: Path, state_dir: Path, debounce_s: float,
                  on_paths: Callable[[set[str]], Awaitable[None]],
                  on_git: Callable[[], Awaitable[None]], *, rescan_s: float = RESCAN_S,
-                 watching: asyncio.Event | None = None):
+                 watching: asyncio.Event | None = None, tree: RepoTree | None = None):
         self.root = root.resolve()
+        self.tree = tree or RepoTree(self.root, state_dir)
+        self._git_problem: str | None = None
         self.rescan_s = rescan_s
         self.state_dir = state_dir.resolve()
         self.debounce_s = debounce_s
@@ -123,13 +131,15 @@ class RepoWatcher:
             is_ref = len(parts) > 1 and parts[1] in ("refs", "logs")
             return "git" if (tail in GIT_SIGNALS or is_ref) and not tail.endswith(".lock") \
                 else None
-        if IGNORED_PARTS & set(parts) or parts[-1].endswith((".tmp", "~", ".swp")):
-            return None
+        if any(row_for(p, tracked=True) for p in parts[:-1]) \
+                or parts[-1].endswith((".tmp", "~", ".swp")):
+            return None  # a cache, installed packages: skipped tracked or not (no git asked)
         return rel.as_posix()
 
     def _watchable(self, child: Path) -> bool:
         return (child.is_dir() and not child.is_symlink() and child.name != ".git"
-                and child.resolve() != self.state_dir and child.name not in IGNORED_PARTS)
+                and child.resolve() != self.state_dir
+                and not self.tree.top_level_skipped(child.name))
 
     def _schedule(self, observer: Observer, handler: _Handler) -> None:
         observer.schedule(handler, str(self.root), recursive=False)
@@ -153,6 +163,7 @@ class RepoWatcher:
                         error=f"{type(exc).__name__}: {exc}")
 
     async def run(self) -> None:
+        await asyncio.to_thread(self._admit, [])  # what git tracks: which dirs to watch
         self._inbox = _Inbox(asyncio.get_running_loop())
         observer = Observer()
         handler = _Handler(self._inbox.push)
@@ -197,9 +208,23 @@ class RepoWatcher:
         kinds = {self._classify_safely(p) for p in raw} - {None}
         paths = {k for k in kinds if k != "git"}
         if paths:
+            paths = set(await asyncio.to_thread(self._admit, sorted(paths)))
+        if paths:
             await self._safe(self.on_paths(paths))
         if "git" in kinds:
             await self._safe(self.on_git())
+
+    def _admit(self, paths: list[str]) -> list[str]:
+        """sensors.repo_tree's verdict (a thread's work: it asks git); where git cannot be
+        asked (no repository, a broken index), the directory rules alone."""
+        try:
+            return self.tree.admit(paths)
+        except (OSError, subprocess.SubprocessError) as exc:
+            if str(exc) != self._git_problem:  # once per distinct error, not every batch
+                self._git_problem = str(exc)
+                log.warning("git not asked which events to keep; directory rules only",
+                            error=str(exc)[:300])
+            return [p for p in paths if self.tree.skipped_path(p) is None]
 
     def _classify_safely(self, raw: str) -> str | None:
         try:
