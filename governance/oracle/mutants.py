@@ -50,6 +50,9 @@ class MutationReport:
     problem: str | None = None  # the check itself could not run
     seconds: float = 0.0
     equivalence_seconds: float = 0.0  # of `seconds`, spent telling equivalent mutants apart
+    # "file:line" of changed statements no mutant judged (past governance.proof.mutation's
+    # MAX_MUTANTS in their file): a reason to wait for review, never a pass
+    unjudged: tuple[str, ...] = ()
 
     def survivors(self) -> list[MutantResult]:
         """One per line whose every mutant survived and not every one is equivalent (a
@@ -80,6 +83,7 @@ class MutationReport:
                 "equivalent": [r.named() for r in self.equivalent()],
                 "equivalence_seconds": round(self.equivalence_seconds, 3),
                 "untested": sum(r.outcome == "untested" for r in self.results),
+                "unjudged": list(self.unjudged),
                 "shown_at_import": [f"{r.file}:{r.line}" for r in self.shown_at_import()]}
 
     def shown_at_import(self) -> list[MutantResult]:

@@ -24,7 +24,7 @@ from governance.oracle.run_dir import import_mutation_request, mutation_request
 from governance.oracle.sandbox import write_changes
 from governance.oracle.testrun import TestRunner
 from governance.phases.mutant_equivalence import judge_survivors
-from governance.proof.mutation import BINDING_REMOVED, Mutant, plan, switched
+from governance.proof.mutation import BINDING_REMOVED, Mutant, plan, switched, unplanned
 from governance.proof.rules import FileText, Intent, intent_of
 from governance.proof.static import changed_statements
 from governance.schemas import FileChange, OperationContext
@@ -113,7 +113,13 @@ async def check_mutants(runner: TestRunner, tree: Path, files: Sequence[FileText
     found, equivalence_s = await judge_survivors(runner, tree, files, judged, coverage,
                                                  scratch)
     return MutationReport(tuple(found) + tuple(reverts), seconds=time.monotonic() - start,
-                          equivalence_seconds=equivalence_s)
+                          equivalence_seconds=equivalence_s, unjudged=unjudged_lines(files))
+
+
+def unjudged_lines(files: Sequence[FileText]) -> tuple[str, ...]:
+    """`file:line` of the changed statements the mutant cap left without a mutant."""
+    return tuple(f"{f.path}:{line}" for f in files if f.new is not None
+                 and f.path.endswith(".py") for line in unplanned(f.old, f.new, f.path))
 
 
 async def _judge_in_tests(runner: TestRunner, tree: Path, mutants: Sequence[Mutant],

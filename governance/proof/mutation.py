@@ -38,7 +38,9 @@ from governance.proof.quiet_calls import logs, quiet_names
 from governance.proof.static import changed_statements
 
 SWITCH = "_ouroboros_mutant"  # the builtins attribute each forked child sets
-MAX_MUTANTS = 40  # per file: a larger change is checked on its first statements only
+# Per file: a larger change has its first statements checked, and the rest named as
+# judged by nothing (`unplanned`): the op waits for review with them, never proven.
+MAX_MUTANTS = 100
 BINDING_REMOVED = "binding removed"  # the second mutant of an added import-time binding
 STATEMENT_REMOVED = "statement removed"
 _FLIP_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
@@ -62,19 +64,36 @@ class Mutant:
 
 def plan(old: str | None, new: str, path: str, first_id: int = 1) -> list[Mutant]:
     """The mutants of each mutable changed statement of `new`, numbered from `first_id`:
-    one, and a coarser second where the first may be equivalent (module docstring)."""
+    one, and a coarser second where the first may be equivalent (module docstring); at
+    most MAX_MUTANTS (`unplanned` names the statements left without one)."""
+    return _planned(old, new, path, first_id)[0]
+
+
+def unplanned(old: str | None, new: str, path: str) -> list[int]:
+    """The changed statements a mutant would judge that MAX_MUTANTS left without one:
+    nothing checks them, so they are named as unjudged (issue 49: no silent cap)."""
+    return _planned(old, new, path, 1)[1]
+
+
+def _planned(old: str | None, new: str, path: str,
+             first_id: int) -> tuple[list[Mutant], list[int]]:
     tree = parse(new, "candidate")
     quiet, added = quiet_names(tree), added_bindings(old, tree)
     changed = {s.line: s.lines for s in changed_statements(old, new)}
     novel = _novel(old)
     out: list[Mutant] = []
+    left: list[int] = []
     for stmt in statements(tree.body):
-        if stmt.lineno not in changed or _skipped(stmt, quiet) or len(out) >= MAX_MUTANTS:
+        if stmt.lineno not in changed or _skipped(stmt, quiet):
+            continue
+        found = _mutations(stmt, novel, id(stmt) in added)
+        if found and len(out) >= MAX_MUTANTS:
+            left.append(stmt.lineno)
             continue
         out += [Mutant(first_id + len(out) + i, path, stmt.lineno,
                        frozenset(changed[stmt.lineno]), what)
-                for i, (_, _, what) in enumerate(_mutations(stmt, novel, id(stmt) in added))]
-    return out
+                for i, (_, _, what) in enumerate(found)]
+    return out, left
 
 
 def switched(new: str, mutants: list[Mutant], old: str | None = None) -> str:

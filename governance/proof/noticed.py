@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from governance.proof.ast_helpers import FUNCS
-from governance.proof.mutation import Mutant, plan, switched
+from governance.proof.mutation import Mutant, plan, switched, unplanned
 
 BASE_FIRST_ID = 100_001  # the base side's mutant ids (the candidate's count from 1)
 MAX_NAMED = 3
@@ -32,6 +32,9 @@ class Side:
     name: str  # "base" or "candidate"
     mutants: tuple[Mutant, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)  # file -> switched text
+    # (file, line) of changed statements past the mutant cap (governance.proof.mutation's
+    # unplanned): no input can be shown to notice them, so they count as unnoticed
+    unjudged: tuple[tuple[str, int], ...] = ()
 
     @property
     def ids(self) -> list[int]:
@@ -44,7 +47,10 @@ def sides(texts: Iterable[tuple[str, str, str]]) -> tuple[Side, Side]:
     cand: list[Mutant] = []
     base_src: dict[str, str] = {}
     cand_src: dict[str, str] = {}
+    left: tuple[list[tuple[str, int]], list[tuple[str, int]]] = ([], [])
     for path, old, new in texts:
+        left[0].extend((path, n) for n in _lines_in_functions(old, unplanned(new, old, path)))
+        left[1].extend((path, n) for n in _lines_in_functions(new, unplanned(old, new, path)))
         mine = _in_functions(new, plan(old, new, path, 1 + max((m.id for m in cand),
                                                                 default=0)))
         theirs = _in_functions(old, plan(new, old, path, 1 + max(
@@ -55,7 +61,8 @@ def sides(texts: Iterable[tuple[str, str, str]]) -> tuple[Side, Side]:
         if theirs:
             base += theirs
             base_src[path] = switched(old, theirs, new)
-    return (Side("base", tuple(base), base_src), Side("candidate", tuple(cand), cand_src))
+    return (Side("base", tuple(base), base_src, tuple(left[0])),
+            Side("candidate", tuple(cand), cand_src, tuple(left[1])))
 
 
 def unnoticed(side: Side, killed: set[int]) -> list[str]:
@@ -65,7 +72,9 @@ def unnoticed(side: Side, killed: set[int]) -> list[str]:
         lines.setdefault((m.file, m.line), []).append(m)
     return [f"{file}:{line} ({side.name}: {', '.join(m.what for m in ms)})"
             for (file, line), ms in sorted(lines.items())
-            if not any(m.id in killed for m in ms)]
+            if not any(m.id in killed for m in ms)] + [
+        f"{file}:{line} ({side.name}: no mutant, past the cap of its file)"
+        for file, line in side.unjudged]
 
 
 def reason(found: Sequence[str]) -> str:
@@ -77,10 +86,28 @@ def reason(found: Sequence[str]) -> str:
 
 def _in_functions(text: str, mutants: list[Mutant]) -> list[Mutant]:
     """The mutants on lines inside a function's body (the switch is read as it runs)."""
+    inside = set(_lines_in_functions(text, [m.line for m in mutants]))
+    return [m for m in mutants if m.line in inside]
+
+
+def _lines_in_functions(text: str, lines: list[int]) -> list[int]:
+    if not lines:
+        return []
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError):
         return []
     bodies = [range(n.body[0].lineno, (n.end_lineno or n.lineno) + 1)
               for n in ast.walk(tree) if isinstance(n, FUNCS) and n.body]
-    return [m for m in mutants if any(m.line in body for body in bodies)]
+    return [n for n in lines if any(n in body for body in bodies)]
+
+
+def told_apart(side: Side, killed: set[int]) -> list[str]:
+    """`file:line` of each line of `side` every one of whose mutants some replayed input
+    told from the code as it is: for a preserve change, the base is the oracle there
+    (governance.proof.rules: a line no test runs, shown preserved)."""
+    lines: dict[tuple[str, int], list[Mutant]] = {}
+    for m in side.mutants:
+        lines.setdefault((m.file, m.line), []).append(m)
+    return [f"{file}:{line}" for (file, line), ms in sorted(lines.items())
+            if all(m.id in killed for m in ms)]

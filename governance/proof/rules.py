@@ -295,6 +295,7 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
                   if o in GOOD and baseline.with_outcome(n) in GOOD}
     shown = claim.intent in (Intent.REPAIR, Intent.NEW)
     reports = [r.coverage for r in (sessions.original, sessions.own) if r and r.coverage]
+    oracle = _base_as_oracle(claim, sessions)
     for f in code:
         if f.new is None or not f.path.endswith(".py"):
             continue
@@ -312,7 +313,8 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
         for stmt in changed_statements(f.old, f.new):
             hits = set().union(*(cov.hits(f.path, stmt.lines) for cov in reports))
             if None not in hits and not hits & good:
-                found.uncovered.append(f"{f.path}:{stmt.line}")
+                if f"{f.path}:{stmt.line}" not in oracle:
+                    found.uncovered.append(f"{f.path}:{stmt.line}")
             elif shown and (sym := owner(stmt.line)) != "<module>" and sym not in entered \
                     and stmt.line not in inert:
                 found.uncovered.append(f"{f.path}:{stmt.line} ({sym}: no test showing the "
@@ -322,6 +324,18 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
         more = len(found.uncovered) - MAX_NAMED
         found.reasons.append(f"changed lines no test showing the change runs: {named}"
                              + (f" and {more} more" if more > 0 else ""))
+
+
+def _base_as_oracle(claim: Claim, sessions: Sessions) -> frozenset[str]:
+    """For a preserve change the base is the oracle: a changed line no test runs is shown
+    preserved when replayed inputs (the tests', lifted to a caller, or searched) reach it,
+    each of its mutants answers otherwise than the base on one of them, and the candidate
+    answers as the base on all of them (the differential check gives no reason)."""
+    diff = sessions.differential
+    if claim.intent is not Intent.PRESERVE or claim.preserve_on_coverage or diff is None \
+            or diff.reasons():
+        return frozenset()
+    return frozenset(diff.preserved)
 
 
 def _checked(claim: Claim, sessions: Sessions, found: _Findings) -> None:
@@ -334,6 +348,11 @@ def _checked(claim: Claim, sessions: Sessions, found: _Findings) -> None:
     if report.problem:
         found.reasons.append(f"changed lines not checked: {report.problem}")
         return
+    if report.unjudged:  # past the mutant cap: judged by nothing, so named
+        named = ", ".join(report.unjudged[:MAX_NAMED])
+        more = len(report.unjudged) - MAX_NAMED
+        found.reasons.append("changed lines no mutant judged (more than MAX_MUTANTS in their "
+                             f"file): {named}" + (f" and {more} more" if more > 0 else ""))
     left = report.survivors()
     if left:
         named = ", ".join(r.named() for r in left[:MAX_NAMED])
