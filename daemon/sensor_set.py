@@ -69,7 +69,7 @@ class SensorSet:
                 self.root, self.session_id, self.submit, i.complexity_threshold)
         if i.doc_staleness:
             sensors["docs"] = DocStalenessSensor(self.root, self.session_id, self.submit,
-                                                 self.state_dir)
+                                                 self.state_dir, skipped=tree.skipped_path)
         if i.schedules:
             sensors["scheduled"] = ScheduledSensor(self.root, self.session_id, self.submit,
                                                    i.schedules)

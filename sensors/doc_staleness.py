@@ -115,8 +115,12 @@ def parse_event(line: bytes) -> tuple[str, list[str]]:
 
 class DocStalenessSensor:
     def __init__(self, root: Path, session_id: str,
-                 emit: Callable[[SignalEnvelope], Awaitable[bool]], state_dir: Path):
+                 emit: Callable[[SignalEnvelope], Awaitable[bool]], state_dir: Path,
+                 skipped: Callable[[str], str | None] | None = None):
         self.root = root
+        # why a committed file lies in a directory sensors never look at (a committed
+        # site-packages, a venv: sensors.repo_tree); None: none is skipped
+        self.skipped = skipped
         self.session_id = session_id
         self.emit = emit
         self.events = state_dir / EVENTS
@@ -206,8 +210,7 @@ class DocStalenessSensor:
                 out.append((rel, names, commit))
         return out
 
-    @staticmethod
-    def _repo_path(name: str) -> str | None:
+    def _repo_path(self, name: str) -> str | None:
         """The canonical path of a public Python module named in an event, else None."""
         if not is_source_path(name):
             return None
@@ -215,6 +218,8 @@ class DocStalenessSensor:
             rel = normalize(name, allow_non_ascii=True)
         except ValueError as exc:  # absolute, climbing, look-alike: not a repository path
             log.warning("git event names no repository path", file=ascii(name), why=str(exc))
+            return None
+        if self.skipped is not None and self.skipped(rel) is not None:
             return None
         return rel if is_public_module(rel) else None
 

@@ -6,10 +6,12 @@ a rescan of an unchanged tree reads no file."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
-from sensors import opportunity, todo
+from sensors import hooks, opportunity, todo
+from sensors.doc_staleness import DocStalenessSensor
 from sensors.hub import SensorHub
 from sensors.opportunity import OpportunitySensor
 from sensors.repo_tree import RepoTree
@@ -139,3 +141,30 @@ async def test_a_rescan_of_an_unchanged_tree_reads_no_file(repo, reads):
     (repo / "calc" / "ops.py").write_text(FINDINGS + "# HACK: changed\n")
     await hub.scan(await hub.listing())
     assert sorted(set(reads)) == [str(repo / "calc" / "ops.py")]  # what changed, only
+
+
+async def test_a_committed_venv_gets_no_docstring_work(repo):
+    """The docs sensor reads the commit hook's files, not a listing: a venv committed by
+    mistake (its pyvenv.cfg with it) is skipped there too, by the same rules."""
+    (repo / "venv_in_git" / "lib").mkdir(parents=True)
+    (repo / "venv_in_git" / "pyvenv.cfg").write_text("home = /usr\n")
+    (repo / "venv_in_git" / "lib" / "dep.py").write_text("def api():\n    pass\n")
+    (repo / "calc" / "more.py").write_text("def api():\n    pass\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a venv committed by mistake")
+    state = repo / ".ouroboros"
+    state.mkdir()
+    (state / hooks.EVENTS).write_text(json.dumps({
+        "schema": "git_event.1", "commit": "c" * 40,
+        "files": ["venv_in_git/lib/dep.py", "calc/more.py"]}) + "\n")
+    got = []
+
+    async def emit(env):
+        got.append(env)
+        return True
+
+    tree = RepoTree(repo, state)
+    tree.tracked()
+    sensor = DocStalenessSensor(repo, "s", emit, state, skipped=tree.skipped_path)
+    assert await sensor.scan_once() == 1
+    assert [e.target_files for e in got] == [("calc/more.py",)]
