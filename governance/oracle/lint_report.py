@@ -27,20 +27,25 @@ class LintReport:
     texts: Mapping[str, str] = field(default_factory=dict)  # file -> its fixed text
     rewritten: tuple[Rewrite, ...] = ()  # the lines the fix changed, file by file
     not_fixed: Mapping[str, str] = field(default_factory=dict)  # file -> why its fix was dropped
+    # tool -> why it judged the base and not the candidate: it could not decide, a reason
+    unjudged: Mapping[str, str] = field(default_factory=dict)
 
     def reasons(self) -> list[str]:
         """Why the candidate is not proven ([] when it adds no finding left standing)."""
         if self.problem:
             return [f"the repository's linters could not be run: {self.problem}"]
+        out = [f"the repository's linters could not judge the candidate: {name} {why}"[:300]
+               for name, why in sorted(self.unjudged.items())]
         if not self.new:
-            return []
+            return out
         named = "; ".join(f.text() for f in self.new[:MAX_NAMED])
         more = len(self.new) - MAX_NAMED
-        return [f"the repository's linters find {len(self.new)} new finding(s) nothing fixes: "
-                f"{named}" + (f" and {more} more" if more > 0 else "")]
+        return [*out, f"the repository's linters find {len(self.new)} new finding(s) nothing "
+                f"fixes: {named}" + (f" and {more} more" if more > 0 else "")]
 
     def payload(self) -> dict:
         out = {"judged": list(self.judged), "skipped": dict(self.skipped),
+               "unjudged": dict(self.unjudged),
                "problem": self.problem,
                "new": [f.text() for f in self.new[:MAX_KEPT]],
                "seconds": round(self.seconds, 3)}

@@ -12,7 +12,9 @@ candidate's. Findings are compared as the baseline tools maintainers use compare
 (mypy-baseline, basedpyright's baseline): by tool, file, code and message, counted, line
 numbers aside (an edit above a finding moves it without adding it). A project with none
 configured is unaffected; a tool that does not run on the base (not installed, timed out)
-judges nothing.
+judges nothing. One that ran on the base and could not judge the candidate (it timed out,
+crashed, or answered nothing readable there), or a runner that failed, is a reason the
+change is not proven: a gate that could not run never passes (issue 49).
 """
 
 from __future__ import annotations
@@ -106,14 +108,24 @@ class Finding:
         return f"{self.tool}: {self.path}:{self.line}: {self.code} {self.message}"[:300]
 
 
-def findings_of(answer: Mapping) -> tuple[dict[str, list[Finding]], dict[str, str]]:
+def findings_of(answer: Mapping, asked: Sequence[str] = ()) \
+        -> tuple[dict[str, list[Finding]], dict[str, str]]:
     """A runner's answer as (tool -> findings, tool -> why it gave none); anything not in
-    the runner's form is a problem of that tool."""
+    the runner's form is a problem of that tool, and so is a tool of `asked` the answer
+    does not mention (no answer is no evidence)."""
     found: dict[str, list[Finding]] = {}
     problems: dict[str, str] = {}
     tools = answer.get("tools") if isinstance(answer, Mapping) else None
-    for name, result in (tools or {}).items():
+    if not isinstance(tools, Mapping):
+        return {}, {str(name): "the runner's answer was not in its form" for name in asked}
+    problems |= {str(name): "the runner's answer does not mention it" for name in asked
+                 if name not in tools}
+    for name, result in tools.items():
+        if asked and name not in asked:
+            continue  # not asked about: nothing of it is read
         try:
+            if not isinstance(result, Mapping):
+                raise TypeError("not a mapping")
             if "problem" in result:
                 problems[str(name)] = str(result["problem"])[:300]
                 continue

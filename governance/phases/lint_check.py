@@ -85,11 +85,11 @@ async def check_lint(runner: TestRunner, tree: Path, linters: Sequence[Linter],
     after = await copy.run()
     write_changes(tree, _as_base(files, base))
     before = await copy.run()
-    if isinstance(after, str) or isinstance(before, str):
-        why = after if isinstance(after, str) else before
-        return LintReport(skipped={t.name: f"the runner failed: {why}"[:300] for t in linters},
+    if isinstance(after, str) or isinstance(before, str):  # the gate could not run: a reason
+        side, why = ("candidate", after) if isinstance(after, str) else ("base", before)
+        return LintReport(problem=f"the runner failed on the {side}: {why}"[:300],
                           seconds=time.monotonic() - start)
-    report = _compare(before, after)
+    report = _compare(before, after, [t.name for t in linters])
     jobs = fix_jobs(report.new, files, timeout_s) if fix else []
     if jobs:
         texts = {c.file_path: c.full_content or "" for c in changes if c.file_path in files}
@@ -103,15 +103,19 @@ def _as_base(files: Sequence[str], base: Base) -> list[FileChange]:
             for rel in files]
 
 
-def _compare(before: Mapping, after: Mapping) -> LintReport:
-    base, base_problems = findings_of(before)
-    cand, cand_problems = findings_of(after)
+def _compare(before: Mapping, after: Mapping, tools: Sequence[str]) -> LintReport:
+    """The findings the candidate adds, per tool that judged both sides. A tool that gave
+    no findings on the base (not installed there, timed out) judges nothing: skipped. One
+    that judged the base and not the candidate (it timed out, crashed, answered garbage or
+    nothing there) could not decide: unjudged, a reason (issue 49)."""
+    base, base_problems = findings_of(before, tools)
+    cand, cand_problems = findings_of(after, tools)
     skipped = {name: f"on the base: {why}" for name, why in base_problems.items()}
-    skipped |= {name: f"on the candidate: {why}" for name, why in cand_problems.items()
+    unjudged = {name: f"on the candidate: {why}" for name, why in cand_problems.items()
                 if name not in skipped}
     judged = tuple(sorted(set(base) & set(cand)))
     new = [f for name in judged for f in new_findings(base[name], cand[name])]
-    return LintReport(judged, tuple(new), skipped)
+    return LintReport(judged, tuple(new), skipped, unjudged=unjudged)
 
 
 async def _fixed(copy: _Copy, jobs: list[dict], texts: dict[str, str], base: Base,
@@ -128,7 +132,7 @@ async def _fixed(copy: _Copy, jobs: list[dict], texts: dict[str, str], base: Bas
         return dataclasses.replace(report, not_fixed=refused)
     copy.write({rel: texts[rel] for rel in refused})  # what the re-lint judges: no fix
     again = await copy.run()
-    relinted = None if isinstance(again, str) else _compare(before, again)
+    relinted = None if isinstance(again, str) else _compare(before, again, report.judged)
     if relinted is None or relinted.judged != report.judged:
         why = again if isinstance(again, str) else "not every linter judged the fixed texts"
         dropped = {rel: f"the fixed candidate could not be linted again: {why}"[:300]
@@ -149,7 +153,9 @@ async def _run_fixer(copy: _Copy, request: dict, texts: Mapping[str, str],
     files = request["files"]
     state = await asyncio.to_thread(tree_state, copy.tree, files)
     answer = await copy.run(request)
-    problems = answer if isinstance(answer, str) else "; ".join(findings_of(answer)[1].values())
+    asked = [str(t.get("name")) for t in request.get("tools", []) if isinstance(t, dict)]
+    problems = answer if isinstance(answer, str) else "; ".join(
+        findings_of(answer, asked)[1].values())
     if problems:
         return {}, {rel: f"the fixer failed: {problems}"[:300] for rel in files}
     if await asyncio.to_thread(tree_state, copy.tree, files) != state:
