@@ -101,6 +101,9 @@ class DiffReport:
     # "file:line (side: what)", and how many mutants were judged.
     unnoticed: tuple[str, ...] = ()
     mutants: int = 0
+    # The candidate's changed lines each of whose mutants a replayed input told apart
+    # (governance.proof.noticed.told_apart): "file:line".
+    preserved: tuple[str, ...] = ()
 
     def reasons(self) -> list[str]:
         """Why the change's behaviour is not shown the base's ([] when it is)."""
@@ -121,6 +124,7 @@ class DiffReport:
     def payload(self) -> dict:
         return {"seconds": round(self.seconds, 3), "problem": self.problem,
                 "mutants": self.mutants, "unnoticed": list(self.unnoticed),
+                "preserved": list(self.preserved),
                 "functions": [{"function": f.function, "captured": f.captured,
                                "generated": f.generated, "compared": f.compared,
                                "traced": f.traced, "via": f.via, "tried": list(f.tried),

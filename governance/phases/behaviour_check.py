@@ -51,7 +51,7 @@ from governance.oracle.testrun import TestRunner
 from governance.phases.deps import PhaseDeps
 from governance.proof.behaviour import touched_functions
 from governance.proof.callers import CALLER_SPREAD, MAX_CALLERS, caller_target
-from governance.proof.noticed import Side, sides, unnoticed
+from governance.proof.noticed import Side, sides, told_apart, unnoticed
 from governance.proof.rules import Intent, intent_of
 from governance.schemas import FileChange, OperationContext
 
@@ -191,7 +191,8 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
               for line in unnoticed(side, killed)]
     return DiffReport(tuple(record.checks), problem=problem, seconds=time.monotonic() - start,
                       unnoticed=tuple(missed),
-                      mutants=sum(len(side.mutants) for side in record.sides))
+                      mutants=sum(len(side.mutants) for side in record.sides),
+                      preserved=tuple(told_apart(record.sides[1], record.killed[1])))
 
 
 def _sides(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[Side, Side]:
