@@ -149,7 +149,9 @@ class _Record:
                                    scratch=self.scratch, helpers=REPLAY_HELPERS)
             for tree, side, peer in zip((self.base, self.candidate), self.sides, peers,
                                         strict=True)))
-        problem = next((a for a in answers if isinstance(a, str)), None)
+        problem = next((a for a in answers if isinstance(a, str)), None) or next(
+            (f"an answer not in the runner's form ({type(a).__name__})" for a in answers
+             if not _well_formed(a, len(targets))), None)
         if problem is not None:
             return f"replay failed: {problem}"[:400]
         for killed, answer in zip(self.killed, answers, strict=True):
@@ -158,6 +160,15 @@ class _Record:
         return [compare(t, len(spec["calls"]), b, c) for t, spec, b, c in zip(
             targets, job["functions"], answers[0]["functions"], answers[1]["functions"],
             strict=True)]
+
+
+def _well_formed(answer: object, count: int) -> bool:
+    """The replay runner's answer has one dict per function asked about (a tree's code
+    can write the answer file: what it holds is read, never trusted)."""
+    functions = answer.get("functions") if isinstance(answer, dict) else None
+    return isinstance(functions, list) and len(functions) == count \
+        and all(isinstance(f, dict) and isinstance(f.get("results", []), list)
+                for f in functions)
 
 
 async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
@@ -211,29 +222,42 @@ async def _replayed_and_traced(record: _Record) -> str | None:
         return checks
     found = _trace_findings(record, cand, None)
     if any(f for _, f in found):  # confirmed only where a second base run answers alike
-        found = _trace_findings(record, cand, await record.traced(
-            record.base, pickle=False, trace=True))
+        again = await record.traced(record.base, pickle=False, trace=True)
+        found = _trace_findings(record, cand, again, found)
     record.checks = [_with_trace(c, f, n, captured[i], cand)
                      for i, (c, (n, f)) in enumerate(zip(checks, found, strict=True))]
     return None
 
 
-def _trace_findings(record: _Record, cand: dict | str, again: dict | str | None) \
+def _trace_findings(record: _Record, cand: dict | str, again: dict | str | None,
+                    first: Sequence[tuple[int, list[Counterexample]]] = ()) \
         -> list[tuple[int, list[Counterexample]]]:
+    """Per target: (calls both runs reached alike, counterexamples), confirmed against
+    `again` (the second base run) when given. A confirmation that could not be made (the
+    run failed, timed out, or recorded no trace of the function) keeps the `first`
+    findings, marked unconfirmed: a difference nothing disproved is never dropped, and a
+    function with one is not shown unchanged through a caller (issue 49)."""
     out = []
+    failed = again if isinstance(again, str) else None
     by_test = same_tests(record.captured, cand, *([again] if again is not None else []))
     for i, t in enumerate(record.targets):
         base, theirs = trace_of(record.captured, i, by_test), trace_of(cand, i, by_test)
-        if base is None or theirs is None:
+        other = trace_of(again, i, by_test) if again is not None else None
+        if again is not None and other is None and i < len(first):
+            why = failed or "it recorded no call of it"
+            out.append((first[i][0], [_unconfirmed(c, why) for c in first[i][1]]))
+            continue
+        if base is None or theirs is None or (again is not None and other is None):
             out.append((0, []))
             continue
         texts = {**trace_texts(cand, i), **trace_texts(record.captured, i)}
-        other = trace_of(again, i, by_test) if again is not None else None
-        if again is not None and other is None:
-            out.append((0, []))  # no second base run to confirm against: no evidence
-            continue
         out.append(compare_traces(record.name(t), base, theirs, texts, other))
     return out
+
+
+def _unconfirmed(c: Counterexample, why: str) -> Counterexample:
+    return dataclasses.replace(c, context=f"{c.context} (unconfirmed: the second run on "
+                               f"the base failed: {why[:120]})")
 
 
 def _with_trace(check: FunctionCheck, found: list[Counterexample], traced: int,
