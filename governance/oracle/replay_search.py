@@ -235,6 +235,18 @@ class _Run:
         return head + [(b, r) for b, r in self.rows if r["key"] not in keys]
 
 
+def _no_local_constants():
+    """Hypothesis draws now and then a literal of the code it finds loaded: the base's and
+    the candidate's differ, so the two runners' searches would part ways (and the scan of
+    every loaded module costs time). The function's own constants are given instead."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        empty = providers._local_constants
+        providers._get_local_constants = lambda: empty
+    except (ImportError, AttributeError):  # another Hypothesis: the searches may part ways
+        pass
+
+
 def searched(blobs, constants, local, other, budget_s):
     """[(blob, local answer row)] of the inputs the search tried on a function whose
     captured calls are `blobs`; `local(blob)` and `other(blob)` answer on this tree and on
@@ -248,6 +260,7 @@ def searched(blobs, constants, local, other, budget_s):
         from hypothesis import strategies as st
     except ImportError:
         return []
+    _no_local_constants()
     try:  # in the jail: beside the runner
         import _ouroboros_widen as widen
     except ImportError:  # imported by the daemon's own tests

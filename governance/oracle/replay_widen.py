@@ -18,6 +18,7 @@ imports it only when a search is asked for, and treats its absence as no search)
 """
 
 import copy
+import functools
 import math
 import re
 import string
@@ -34,8 +35,8 @@ _FORMS = ("same", "str", "decimal", "float", "int", "fraction", "bool", "repr")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _MAX_TEXT = 12
 # Text's letters, given: Hypothesis's own unicode table takes seconds to build once a run.
-_LETTERS = (string.ascii_letters + string.digits + string.punctuation + " \t\n"
-            + "\u00df\u0130\ufb01\u00e9\u0663\u00a0\u2028")
+_LETTERS = tuple(string.ascii_letters + string.digits + string.punctuation + " \t\n"
+            + "\u00df\u0130\ufb01\u00e9\u0663\u00a0\u2028")  # a strategy: no table
 
 
 def _form(x, form, like):
@@ -63,6 +64,11 @@ def _form(x, form, like):
     return x
 
 
+def _text(most):
+    """Short texts of _LETTERS (st.text would build Hypothesis's unicode table: seconds)."""
+    return st.lists(st.sampled_from(_LETTERS), max_size=most).map("".join)
+
+
 def _kind_of(value):
     return {bool: "bool", int: "int", float: "float", Decimal: "decimal",
             Fraction: "fraction", str: "str"}.get(type(value), "float")
@@ -88,9 +94,10 @@ def edges(constants):
                         st.sampled_from((6, 7, 2, 3)))
     halves = st.builds(lambda n, s: (n + 0.5) / s, st.integers(-10 ** 7, 10 ** 7),
                        st.sampled_from(scales))
-    return st.one_of(st.sampled_from(_short_of(scales)), halves, written)
+    return st.one_of(st.sampled_from(_short_of(tuple(scales))), halves, written)
 
 
+@functools.lru_cache(maxsize=32)
 def _short_of(scales, per_scale=8, scan=4000):
     """Written fractions (six digits, or a power of ten's own) whose product with a scale
     falls just short of the whole number the digits say."""
@@ -142,7 +149,7 @@ def texts(value, constants):
     words = sorted({c for c in constants if isinstance(c, str) and len(c) <= 40})
     plain = [value.upper(), value.lower(), value.strip(), f" {value} ", value[:-1],
              value[1:], value * 2]
-    options = [st.just(""), st.sampled_from(plain), st.text(_LETTERS, max_size=_MAX_TEXT)]
+    options = [st.just(""), st.sampled_from(plain), _text(_MAX_TEXT)]
     if words:
         options.append(st.sampled_from(words))
     found = _NUMBER.search(value)
@@ -164,7 +171,7 @@ def widened(value, constants, depth=0):
     elif isinstance(value, str):
         found = texts(value, constants)
     elif value is None:
-        found = st.one_of(st.integers(), st.text(_LETTERS, max_size=4), st.floats(), st.booleans(),
+        found = st.one_of(st.integers(), _text(4), st.floats(), st.booleans(),
                           st.sampled_from(_HUGE_INTS))
     elif isinstance(value, (list, tuple)):
         found = _sequences(value, constants, depth)

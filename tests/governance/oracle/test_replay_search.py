@@ -1,0 +1,75 @@
+"""The replay runner's search (governance.oracle.replay_search) in one process: both sides
+try the same inputs whichever tree is local (the daemon compares them by key), a difference
+is shrunk toward the captured call, and the peer answers from another process."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+
+import pytest
+
+from governance.oracle import replay_search
+from governance.oracle.replay_search import Peer, searched
+
+pytest.importorskip("hypothesis")
+
+
+@pytest.fixture(autouse=True)
+def _fewer_examples(monkeypatch):
+    monkeypatch.setattr(replay_search, "MAX_EXAMPLES", 80)  # the suite's time; same rules
+
+
+def _micros(text: str, rounding: bool = False) -> int:
+    whole, _, frac = text.partition(".")
+    if len(frac) > 6:
+        raise ValueError("at most six decimals")
+    scaled = float("0." + frac) * 1e6 if frac else 0
+    return int(whole) * 1000000 + (round(scaled) if rounding else int(scaled))
+
+
+def _answering(fn):
+    def answer(blob: bytes) -> dict:
+        args, kwargs = pickle.loads(blob)
+        try:
+            shown = repr(fn(*args, **kwargs))
+        except Exception as exc:  # an exception is an answer
+            shown = f"raises {type(exc).__name__}"
+        return {"answer": hashlib.sha256(shown.encode()).hexdigest(), "shown": shown,
+                "kind": "return", "deterministic": True, "input": repr(args)}
+    return answer
+
+
+BASE, CAND = _answering(_micros), _answering(lambda t: _micros(t, rounding=True))
+CALLS = [pickle.dumps((("2.5",), {})), pickle.dumps((("3",), {}))]
+
+
+def test_both_trees_search_the_same_inputs_and_the_difference_comes_first_shrunk():
+    on_base = searched(CALLS, [1e6], BASE, CAND, 20.0)
+    on_cand = searched(CALLS, [1e6], CAND, BASE, 20.0)
+    assert [r["key"] for _, r in on_base] == [r["key"] for _, r in on_cand]
+    (blob, first), (_, theirs) = on_base[0], on_cand[0]
+    assert first["answer"] != theirs["answer"]  # the daemon's compare sees a difference
+    (text,), _ = pickle.loads(blob)
+    assert len(text.partition(".")[2]) == 6 and _micros(text) != _micros(text, True)
+    assert first["shown"] == repr(_micros(text))
+
+
+def test_alike_trees_give_evidence_and_no_difference():
+    rows = searched(CALLS, [1e6], BASE, BASE, 20.0)
+    assert len(rows) > 40 and len({r["key"] for _, r in rows}) == len(rows)
+
+
+def test_a_peer_answers_from_its_own_process_and_a_gone_peer_stops_the_search():
+    seen = []
+    peer = Peer.start(seen.append, {"x.py": "text"}, lambda f, q, b: {"pid": __import__(
+        "os").getpid(), "file": f, "blob": b}, 10.0)
+    assert peer is not None
+    try:
+        row = peer.ask("x.py", "f", b"123")
+        assert row["file"] == "x.py" and row["blob"] == b"123" and row["pid"] == peer.pid
+        assert seen == []  # installed in the peer, not here
+    finally:
+        peer.close()
+    assert peer.ask("x.py", "f", b"1") is None
+    assert searched(CALLS, [], BASE, lambda blob: None, 20.0) == []  # no pairs, no rows
