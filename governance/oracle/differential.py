@@ -11,8 +11,11 @@ value, exception type, or the arguments as the call left them) is a counterexamp
 ledger and the review show its input and both answers. The daemon never unpickles
 anything: pickles travel, opaque, from one jailed process to another.
 
-What is not evidence: a call that could not be pickled (a lock, an open file), that timed
-out, or whose answer changed between two runs on the same tree (time, randomness). A
+What is not evidence: a call that could not be pickled (a lock, an open file), or that the
+base did not answer steadily (it timed out, or answered otherwise when asked again). Where
+the base answered steadily, a candidate that times out (the base took a fraction of the
+time) or answers otherwise when asked again (it came to depend on time or randomness) has
+changed behaviour: a counterexample, never a call skipped (issue 49). A
 function with no call that is evidence is not shown unchanged; neither is a change to a
 class body or to module-level statements (other than new private names a refactor adds
 for its own use).
@@ -31,6 +34,9 @@ MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60
 CALL_TIMEOUT_S = 1.0
+# A candidate's call that times out is a difference only where the base's first answer to
+# it took at most this share of CALL_TIMEOUT_S: a hang, not a box too busy to answer both.
+STEADY_SHARE = 0.25
 MAX_COUNTEREXAMPLES = 3  # per function, in the ledger
 NO_EVIDENCE = ("no call of it could be replayed (none captured, or each timed out or was "
                "nondeterministic)")
@@ -141,29 +147,66 @@ def calls_of(function: object) -> list[dict[str, str]]:
 
 
 
-def compare(t: Target, captured: int, base: dict, cand: dict) -> FunctionCheck:
+def compare(t: Target, captured: int, base: dict, cand: dict,
+            timeout_s: float = CALL_TIMEOUT_S) -> FunctionCheck:
+    """One function's replayed answers on both trees. A call the base answered steadily
+    (alike twice, in time) is evidence: the candidate answering otherwise, timing out
+    where the base took under STEADY_SHARE of the time, or answering otherwise when asked
+    again (a new dependence on time or randomness) is a counterexample (issue 49). A call
+    the base itself did not answer steadily is no evidence either way."""
     name = f"{t.file}::{t.qualname}"
     if base.get("problem") or cand.get("problem"):
         return FunctionCheck(name, captured, problem=str(base.get("problem")
                                                          or cand.get("problem"))[:300])
-    theirs = {r["key"]: r for r in cand.get("results", []) if "answer" in r}
+    theirs = {r["key"]: r for r in _rows(cand) if "answer" in r}
     compared, found = 0, []
-    for r in base.get("results", []):
+    for r in _rows(base):
         other = theirs.get(r.get("key"))
-        if other is None or "answer" not in r or "timeout" in (r["kind"], other["kind"]):
+        if other is None or not _steady(r):
             continue
-        if not (r["deterministic"] and other["deterministic"]):
-            continue
+        shown = _difference(r, other, timeout_s)
+        if shown == ():
+            continue  # the base took most of the time: a timeout beside it says nothing
         compared += 1
-        if r["answer"] != other["answer"]:
-            shown = (str(r["shown"])[:200], str(other["shown"])[:200])
-            if shown[0] == shown[1]:  # the same value: the arguments were left otherwise
-                shown = (f"{shown[0]}, arguments left one way",
-                         f"{shown[1]}, arguments left another way")
-            found.append(Counterexample(name, str(r["input"]), *shown))
-    generated = sum(1 for r in base.get("results", []) if str(r.get("key", "")).startswith("g"))
+        if shown is not None:
+            found.append(Counterexample(name, str(r.get("input", "?")), *shown))
+    generated = sum(1 for r in _rows(base) if str(r.get("key", "")).startswith("g"))
     return FunctionCheck(name, captured, generated, compared,
                          tuple(found[:MAX_COUNTEREXAMPLES]))
+
+
+def _rows(side: dict) -> list[dict]:
+    """A tree's result rows (what the tree's code could write there is read, not trusted)."""
+    rows = side.get("results")
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def _steady(r: dict) -> bool:
+    return "answer" in r and r.get("kind") != "timeout" and r.get("deterministic") is True \
+        and r.get("again", r.get("kind")) != "timeout"
+
+
+def _difference(base: dict, cand: dict,
+                timeout_s: float) -> tuple[str, str] | tuple[()] | None:
+    """(base's answer, candidate's) where they differ, None where alike, () where the
+    candidate timed out and the base was too slow for that to tell (a loaded box)."""
+    was = str(base.get("shown"))[:200]
+    if cand.get("kind") == "timeout":
+        took = base.get("seconds")
+        if not isinstance(took, int | float) or took > STEADY_SHARE * timeout_s:
+            return ()
+        return was, f"times out (past {timeout_s:g} s; the base answered in {took * 1000:.1f} ms)"
+    if cand.get("deterministic") is not True:
+        if cand.get("again") == "timeout":
+            return ()  # its second answer ran out of time: a loaded box as often as not
+        return was, f"{str(cand.get('shown'))[:200]}, and otherwise when called again"
+    if base.get("answer") == cand.get("answer"):
+        return None
+    shown = (was, str(cand.get("shown"))[:200])
+    if shown[0] == shown[1]:  # the same value: the arguments were left otherwise
+        shown = (f"{shown[0]}, arguments left one way",
+                 f"{shown[1]}, arguments left another way")
+    return shown
 
 
 def trace_of(run: object, index: int, by_test: bool = True) \

@@ -18,9 +18,10 @@ An answer is what a caller can observe: the returned value (an iterator's items)
 type of the exception raised (a SystemExit's status too), and the arguments as the call
 left them (a mutated list is a difference), in a canonical form (`canon`: types kept, 1 is
 not 1.0, Decimal('1.10') is not Decimal('1.1'); a dict's order kept, an object's attributes
-by name). Each call runs twice; answers that differ between the two runs are
-nondeterministic (time, randomness) and are not evidence, nor is a call that times out, or
-that cannot be unpickled here.
+by name). Each call runs twice; each row says whether the two answers were alike, what kind the
+second was, and how long the first took: the daemon judges an answer that moves or times
+out on one tree only (governance.oracle.differential.compare). A call that cannot be
+unpickled here is no evidence.
 """
 
 import base64
@@ -114,7 +115,9 @@ def _digest(answer):
 def _one(fn, key, blob, timeout_s):
     """One input's result row: its answer's digest, both runs alike or not."""
     try:
+        began = time.monotonic()
         first, shown = _answer(fn, blob, timeout_s)
+        took = time.monotonic() - began  # the daemon judges a one-sided timeout by it
         second, _ = _answer(fn, blob, timeout_s)
         args, kwargs = pickle.loads(blob)
     except Exception as exc:
@@ -122,7 +125,8 @@ def _one(fn, key, blob, timeout_s):
     text = ", ".join([show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()])
     digest = _digest(first)
     return {"key": key, "input": text[:300], "answer": digest, "shown": shown,
-            "kind": first["kind"], "deterministic": first == second}
+            "kind": first["kind"], "deterministic": first == second,
+            "again": second["kind"], "seconds": round(took, 4)}
 
 
 def _run_function(root, spec, timeout_s, budget_s, mutants, peer=None, search_s=0.0):

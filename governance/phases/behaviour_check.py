@@ -157,7 +157,7 @@ class _Record:
         for killed, answer in zip(self.killed, answers, strict=True):
             killed.update(k for f in answer["functions"] if isinstance(f, dict)
                           for k in f.get("killed") or [] if isinstance(k, int))
-        return [compare(t, len(spec["calls"]), b, c) for t, spec, b, c in zip(
+        return [compare(t, len(spec["calls"]), b, c, CALL_TIMEOUT_S) for t, spec, b, c in zip(
             targets, job["functions"], answers[0]["functions"], answers[1]["functions"],
             strict=True)]
 

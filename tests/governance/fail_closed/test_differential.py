@@ -1,0 +1,94 @@
+"""The differential check's one-sided answers (issue 49, item 1, path 5): where the base
+answered a call steadily, a candidate that times out on it, or answers otherwise when asked
+again, has changed behaviour: a counterexample (before: the call was skipped, and a
+candidate that hangs or came to depend on time or randomness was shown unchanged). A call
+the base itself did not answer steadily is still no evidence. The rules on the replay
+runner's rows, then a real hang in a real replay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from governance.oracle.differential import CALL_TIMEOUT_S, Target, compare
+from governance.oracle.testrun import CoverageRequest, TestRunner
+from governance.phases import behaviour_check
+from governance.phases.behaviour_check import check_behaviour
+from governance.proof.behaviour import covering_tests, touched_functions
+from tests.governance.phases.test_behaviour_check import PRICE, TESTS
+from tests.helpers import PYTEST, commit_files
+
+T = Target("shop/prices.py", "price", frozenset({5}), ())
+
+
+def _row(kind="return", answer="a", steady=True, again=None, seconds=0.001, shown="7"):
+    return {"key": "c0", "input": "1, 2", "answer": answer, "shown": shown, "kind": kind,
+            "deterministic": steady, "again": again or kind, "seconds": seconds}
+
+
+def _timeout(**how):
+    return _row(kind="timeout", answer="t", shown="timed out", **how)
+
+
+@pytest.mark.parametrize(("base", "cand", "found"), [
+    (_row(), _row(), None),  # alike
+    (_row(), _row(answer="b", shown="8"), "8"),
+    # the candidate hangs where the base answered at once
+    (_row(), _timeout(), "times out (past 1 s; the base answered in 1.0 ms)"),
+    # the candidate answers otherwise when asked again: time, randomness
+    (_row(), _row(answer="b", steady=False, shown="8"), "8, and otherwise when called again"),
+])
+def test_a_one_sided_timeout_or_unsteady_answer_is_a_counterexample(base, cand, found):
+    check = compare(T, 1, {"results": [base]}, {"results": [cand]})
+    assert check.compared == 1
+    if found is None:
+        assert check.counterexamples == () and check.shown_unchanged
+    else:
+        [c] = check.counterexamples
+        assert c.candidate == found and c.base == "7", c
+
+
+@pytest.mark.parametrize(("base", "cand"), [
+    (_timeout(), _row()),  # the base hung: nothing to compare with
+    (_row(steady=False), _row()),  # the base moved: time, randomness of its own
+    (_row(again="timeout", steady=False), _row()),
+    # the base took most of the time: the candidate's timeout may be a busy box
+    (_row(seconds=0.9 * CALL_TIMEOUT_S), _timeout()),
+    (_row(), _row(answer="b", steady=False, again="timeout")),  # its second call ran out
+])
+def test_what_the_base_did_not_answer_steadily_is_no_evidence(base, cand):
+    check = compare(T, 1, {"results": [base]}, {"results": [cand]})
+    assert check.compared == 0 and check.counterexamples == () and not check.shown_unchanged
+
+
+def test_garbage_rows_are_no_evidence_and_no_crash():
+    check = compare(T, 1, {"results": [7, {"key": "c0"}, "x"]}, {"results": {"c0": 1}})
+    assert check.compared == 0 and not check.shown_unchanged
+
+
+# A careless refactor that hangs where the base raised at once: no test calls it with a
+# negative price, the replay's generated inputs do.
+HANGS = PRICE.replace('raise ValueError("negative price")', "while unit < 0:\n            pass")
+
+
+@pytest.mark.slow
+async def test_a_candidate_that_hangs_where_the_base_answered_is_refused(tmp_path: Path,
+                                                                         monkeypatch):
+    monkeypatch.setattr(behaviour_check, "CALL_TIMEOUT_S", 0.2)  # each hang costs 0.4 s
+    files = {"shop/__init__.py": "", "tests/test_prices.py": TESTS}
+    base = commit_files(tmp_path / "base", {**files, "shop/prices.py": PRICE})
+    cand = commit_files(tmp_path / "cand", {**files, "shop/prices.py": HANGS})
+    runner = TestRunner(PYTEST, 60)
+    scratch = tmp_path / "state"
+    ran = await runner.run(cand, [], scratch=scratch,
+                           coverage=CoverageRequest(frozenset({"shop/prices.py"})))
+    assert ran.passed, ran.describe()  # the premise: the suite cannot see it
+    targets, _ = touched_functions(PRICE, HANGS, "shop/prices.py")
+    report = await check_behaviour(runner, base, cand, targets,
+                                   covering_tests(targets, ran.report.coverage), scratch,
+                                   noticed=False)
+    [check] = report.checks
+    hung = [c for c in check.counterexamples if c.candidate.startswith("times out")]
+    assert hung and "raises ValueError" in hung[0].base, report.payload()
+    assert report.reasons()[0].startswith("behaviour changed: shop/prices.py::price(-")
