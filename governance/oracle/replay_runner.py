@@ -129,10 +129,11 @@ def _one(fn, key, blob, timeout_s):
             "again": second["kind"], "seconds": round(took, 4)}
 
 
-def _run_function(root, spec, timeout_s, budget_s, mutants, peer=None, search_s=0.0):
-    """One function's answers; then, with a `peer` (the other tree), the inputs a search
-    finds (governance.oracle.replay_search); then, with `mutants` ((ids, killed so far)),
-    the mutants its inputs tell apart (governance.oracle.replay_mutants)."""
+def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
+    """One function's answers; then, with `search` ((the peer: the other tree, seconds,
+    where else Hypothesis may be imported from)), the inputs a search finds
+    (governance.oracle.replay_search); then, with `mutants` ((ids, killed so far)), the
+    mutants its inputs tell apart (governance.oracle.replay_mutants)."""
     try:
         fn = _function(root, spec["file"], spec["qualname"])
     except Exception as exc:
@@ -150,11 +151,12 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, peer=None, search_s=
             break
         inputs.append(blob)
         results.append(_one(fn, f"g{i}", blob, timeout_s))
+    peer, search_s, fallback = search or (None, 0.0, "")
     if peer is not None and peer.pid is not None:
         for blob, row in searched(blobs, spec.get("constants", []),
                                   lambda b: _one(fn, "", b, timeout_s),
                                   lambda b: peer.ask(spec["file"], spec["qualname"], b),
-                                  search_s):
+                                  search_s, fallback):
             inputs.append(blob)
             results.append(row)
     ids, killed = mutants
@@ -199,10 +201,11 @@ def main(argv):
                       4 * timeout_s + 5.0)  # before the tree is imported: the other side
     install(root, job.get("sources") or {})
     mutants = ([int(k) for k in job.get("mutants") or []], set())
-    search_s = float(job.get("search_s", _SEARCH_BUDGET_S))
+    search = (peer, float(job.get("search_s", _SEARCH_BUDGET_S)),
+              str(job.get("search_path") or ""))
     try:
-        out = {"functions": [_run_function(root, spec, timeout_s, budget_s, mutants, peer,
-                                           search_s) for spec in job["functions"]]}
+        out = {"functions": [_run_function(root, spec, timeout_s, budget_s, mutants, search)
+                             for spec in job["functions"]]}
     finally:
         if peer is not None:
             peer.close()

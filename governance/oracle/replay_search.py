@@ -27,6 +27,7 @@ Hypothesis only once a search starts.
 
 import contextlib
 import hashlib
+import importlib.util
 import math
 import os
 import pickle
@@ -247,19 +248,52 @@ def _no_local_constants():
         pass
 
 
-def searched(blobs, constants, local, other, budget_s):
+def search_path():
+    """The directory the daemon's Hypothesis is imported from ("" when it has none): the
+    jail shows the daemon's environment read-only, so a tree whose own interpreter lacks
+    Hypothesis imports it from there (same Python version only: it has a native part)."""
+    try:
+        found = importlib.util.find_spec("hypothesis")
+    except (ImportError, ValueError):
+        return ""
+    origin = found.origin if found is not None else None
+    return os.path.dirname(os.path.dirname(origin)) if origin else ""
+
+
+def _importable(fallback):
+    """Whether Hypothesis imports, from the tree's interpreter or else from `fallback` (put
+    on sys.path for the import only: the tree's own later imports never see it)."""
+    try:
+        import hypothesis
+        return True
+    except ImportError:
+        if not fallback or not os.path.isdir(fallback):
+            return False
+    sys.path.append(fallback)
+    try:
+        import hypothesis  # noqa: F401
+        from hypothesis import strategies  # noqa: F401
+        return True
+    except ImportError:
+        return False
+    finally:
+        sys.path.remove(fallback)
+
+
+def searched(blobs, constants, local, other, budget_s, fallback=""):
     """[(blob, local answer row)] of the inputs the search tried on a function whose
     captured calls are `blobs`; `local(blob)` and `other(blob)` answer on this tree and on
-    the peer. [] when Hypothesis cannot be imported or nothing was captured."""
+    the peer. [] when Hypothesis cannot be imported (from the tree's interpreter, or the
+    daemon's `fallback` directory) or nothing was captured."""
     if not blobs or budget_s <= 0:
         return []
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
                           tempfile.mkdtemp(prefix="ouroboros-hypothesis-"))
-    try:
-        from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
-        from hypothesis import strategies as st
-    except ImportError:
+    if not _importable(fallback):
         return []
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
+    from hypothesis import strategies as st
+
     _no_local_constants()
     try:  # in the jail: beside the runner
         import _ouroboros_widen as widen

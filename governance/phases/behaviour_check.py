@@ -46,6 +46,7 @@ from governance.oracle.differential import (
     trace_of,
     trace_texts,
 )
+from governance.oracle.replay_search import search_path
 from governance.oracle.run_dir import capture_request
 from governance.oracle.testrun import TestRunner
 from governance.phases.deps import PhaseDeps
@@ -137,7 +138,7 @@ class _Record:
                      spread: int = 1) -> list[FunctionCheck] | str:
         """Both trees' answers to the captured calls and inputs generated from them, each
         boundary value on the `spread` captured calls nearest it."""
-        job = {"call_timeout_s": CALL_TIMEOUT_S, "functions": [
+        job = {"call_timeout_s": CALL_TIMEOUT_S, "search_path": search_path(), "functions": [
             {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
              "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}

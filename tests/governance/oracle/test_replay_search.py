@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from governance.oracle import replay_search
-from governance.oracle.replay_search import Peer, searched
+from governance.oracle.replay_search import Peer, search_path, searched
 
 pytest.importorskip("hypothesis")
 
@@ -73,3 +76,16 @@ def test_a_peer_answers_from_its_own_process_and_a_gone_peer_stops_the_search():
         peer.close()
     assert peer.ask("x.py", "f", b"1") is None
     assert searched(CALLS, [], BASE, lambda blob: None, 20.0) == []  # no pairs, no rows
+
+
+def test_an_interpreter_without_hypothesis_imports_the_daemons_for_the_search_only():
+    # `-S`: no site-packages, as a tree's own venv without Hypothesis. The daemon's
+    # directory serves the import, and is off sys.path again after it.
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from governance.oracle.replay_search import _importable; "
+            "print(_importable(''), _importable(sys.argv[2]), sys.argv[2] in sys.path, "
+            "'hypothesis.strategies' in sys.modules)")
+    root = str(Path(__file__).resolve().parents[3])
+    ran = subprocess.run([sys.executable, "-S", "-c", code, root, search_path()],
+                         capture_output=True, text=True, timeout=120, check=True)
+    assert ran.stdout.split() == ["False", "True", "False", "True"], ran.stderr
