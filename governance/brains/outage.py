@@ -17,6 +17,10 @@ never on its message:
     anything else               the work's: an unusable reply, a refused request (CONTENT),
                                 a deadline the brain used, a reply that broke the protocol
 
+A 5xx is an outage until it is plainly this work's: a server whose probe passes but that
+answers the same step with a 5xx past the wait's bounds (governance.phases.brain_wait)
+fails the work (BrainFailsTheWork) instead of holding its op forever.
+
 A SERVER_ERROR without a status (a broken stream, a provider's bug) stays the work's: a
 health check would pass and the same call would fail again, forever. The failback chain
 asks such a server at once whether it still answers: one that does not died under the
@@ -92,3 +96,9 @@ class BrainsUnreachable(ProviderError):
     @property
     def fix(self) -> str:
         return "; ".join(dict.fromkeys(d.fix for d in self.down)) or "no brain answers"
+
+
+class BrainFailsTheWork(ProviderError):
+    """A brain whose server answers (its probe passes) failed the same step with a 5xx past
+    the wait's bounds (governance.phases.brain_wait): no longer an outage to wait out, the
+    step's failure, as any other failed call is."""
