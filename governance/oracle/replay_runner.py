@@ -52,6 +52,7 @@ _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed 
 _BUDGET_S = 2.0  # generated calls of one function, per tree
 _MUTANT_BUDGET_S = 3.0  # the mutants' answers to one function's inputs, per tree
 _SEARCH_BUDGET_S = 1.5  # the search with the peer (governance.oracle.replay_search), per tree
+_SEARCH_TOTAL_S = 6.0  # ... and for all of one run's functions (a change of many stays bounded)
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
 
@@ -130,8 +131,9 @@ def _one(fn, key, blob, timeout_s):
 
 
 def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
-    """One function's answers; then, with `search` ((the peer: the other tree, seconds,
-    where else Hypothesis may be imported from)), the inputs a search finds
+    """One function's answers; then, with `search` (the peer: the other tree; the search
+    seconds left to the run; where else Hypothesis may be imported from), the inputs a
+    search finds
     (governance.oracle.replay_search); then, with `mutants` ((ids, killed so far)), the
     mutants its inputs tell apart (governance.oracle.replay_mutants)."""
     try:
@@ -151,14 +153,17 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
             break
         inputs.append(blob)
         results.append(_one(fn, f"g{i}", blob, timeout_s))
-    peer, search_s, fallback = search or (None, 0.0, "")
-    if peer is not None and peer.pid is not None:
+    peer = search["peer"] if search else None
+    search_s = min(_SEARCH_BUDGET_S, search["left_s"]) if search else 0.0
+    if peer is not None and peer.pid is not None and search_s > 0:
+        began = time.monotonic()
         for blob, row in searched(blobs, spec.get("constants", []),
                                   lambda b: _one(fn, "", b, timeout_s),
                                   lambda b: peer.ask(spec["file"], spec["qualname"], b),
-                                  search_s, fallback):
+                                  search_s, search["fallback"]):
             inputs.append(blob)
             results.append(row)
+        search["left_s"] -= time.monotonic() - began
     ids, killed = mutants
     if ids:
         rows = [(b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
@@ -201,8 +206,8 @@ def main(argv):
                       4 * timeout_s + 5.0)  # before the tree is imported: the other side
     install(root, job.get("sources") or {})
     mutants = ([int(k) for k in job.get("mutants") or []], set())
-    search = (peer, float(job.get("search_s", _SEARCH_BUDGET_S)),
-              str(job.get("search_path") or ""))
+    search = {"peer": peer, "left_s": float(job.get("search_s", _SEARCH_TOTAL_S)),
+              "fallback": str(job.get("search_path") or "")}
     try:
         out = {"functions": [_run_function(root, spec, timeout_s, budget_s, mutants, search)
                              for spec in job["functions"]]}
