@@ -27,6 +27,12 @@ class HealthSection(Section):
     # how the default was measured)
     max_wait_s: float = Field(default=600.0, ge=0)
     min_free_memory_mb: float = Field(default=1024.0, ge=0)
+    # A VALIDATE test run that times out while the gate reports load (or battery, or heat)
+    # is the host's slowness, not the work's failure: it runs again once the host is quiet,
+    # at most timeout_runs_again times an op and waiting at most timeout_wait_h hours in all,
+    # and spends no VALIDATE retry (governance.phases.slow_host). 0 runs: the old rule.
+    timeout_runs_again: int = Field(default=2, ge=0, le=20)
+    timeout_wait_h: float = Field(default=2.0, ge=0, le=72)
     # `ouroboros run` lowers its own CPU and I/O priority to the systemd unit's (Nice=10,
     # best-effort I/O level 7): daemon.host.priority.
     lower_priority: bool = True

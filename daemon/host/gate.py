@@ -169,6 +169,9 @@ class HostGate:
         self.background = Bound(limits.max_wait_s * INTAKE_SHARE,  # turns'
                                 limits.min_free_memory_mb)
         self.unbounded: str | None = None  # why no op may run on the bound now
+        # the last wait's reasons and when it ended (monotonic): what held_since reports
+        self.last_reasons: tuple[str, ...] = ()
+        self.ended_at: float | None = None
         self._sampled_at: float | None = None  # monotonic
         self._open = asyncio.Event()
         self._open.set()
@@ -244,7 +247,7 @@ class HostGate:
         self.reasons = judge(reading, self.own_load, self.limits, was)
         if not self.reasons:
             if was:
-                await self._ended()
+                await self._ended(was)
             return
         if not was:
             self.bound.begin(now)
@@ -309,7 +312,19 @@ class HostGate:
         if self.note:
             await self.note(f"heavy work waits for the host: {why} ({bound})", self._data())
 
-    async def _ended(self) -> None:
+    def held_since(self, since: float) -> tuple[str, ...]:
+        """Why heavy work was held at any moment since `since` (monotonic): the reasons of
+        the wait now on, or of one that ended after `since`; () when the gate was open
+        throughout (a VALIDATE run that timed out then timed out on its own:
+        governance.phases.slow_host)."""
+        if self.reasons:
+            return tuple(self.reasons.values())
+        if self.ended_at is not None and self.ended_at >= since:
+            return self.last_reasons
+        return ()
+
+    async def _ended(self, was: dict[str, str]) -> None:
+        self.last_reasons, self.ended_at = tuple(was.values()), self.monotonic()
         waited = self.clock() - (self.since or self.clock())
         self.since, self.unbounded = None, None
         self.bound.end()

@@ -22,6 +22,7 @@ from governance.brains.reflex import ReflexStats
 from governance.errors import CostCeilingExceeded
 from governance.git.gitops import GitOps
 from governance.git.review import ReviewBranches
+from governance.host_load import HostLoad
 from governance.memory.memory import Memory
 from governance.oracle.oracle_run import OracleMemo
 from governance.oracle.testrun import TestRunner
@@ -45,6 +46,10 @@ class OpClock:
 
     paused_s: float = 0.0
     waiting_since: float | None = None  # monotonic, while a wait is on
+    # VALIDATE runs again after a timeout on a loaded host, and the wait for a quiet one
+    # (governance.phases.slow_host): bounded per op by HostLoad.retry
+    slow_host_runs: int = 0
+    slow_host_waited_s: float = 0.0
 
     def paused(self, now: float) -> float:
         """Seconds paused so far, the wait still on included."""
@@ -74,6 +79,7 @@ class PhaseDeps:
     speeds: BrainSpeeds | None = None
     plans: PlanRecord = field(default_factory=PlanRecord)
     host_yield: HostYield | None = None  # None: nothing to yield to (tests, `eval`)
+    host: HostLoad | None = None  # the host's load (daemon.host.slow_runs); None: not judged
     clock: OpClock = field(default_factory=OpClock)
 
     def __post_init__(self) -> None:

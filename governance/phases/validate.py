@@ -2,7 +2,9 @@
 
 Validation happens in sandbox copies of the repository; the live tree is not touched.
 A refused candidate spends the validate budget (governance.retry); once it is spent the op
-goes to L2 self-repair (governance.phases.l2) when that is enabled, else to POSTMORTEM.
+goes to L2 self-repair (governance.phases.l2) when that is enabled, else to POSTMORTEM. A
+run that timed out while the host was loaded spends nothing: it runs again once the host is
+quiet, within [health]'s bounds (governance.phases.slow_host).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from governance.oracle.scope import (
 )
 from governance.oracle.testrun import ORACLE_MARKERS, CoverageRequest, TestRunner
 from governance.phase import Phase, Transition
-from governance.phases import repeats
+from governance.phases import repeats, slow_host
 from governance.phases.behaviour_check import (
     check_behaviour,
     targets_of,
@@ -178,10 +180,14 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
     """The oracle in sandboxes (validate_candidate); a refusal spends the validate budget."""
     assert ctx.generation is not None
     d.oracle.verdict = None
-    if ctx.alternates:  # best of N: the first proven sample goes on
-        result = await judge_samples(ctx, d, d.validate_runner, validate_candidate)
-    else:
-        result = await validate_candidate(ctx, d, ctx.generation.candidate, d.validate_runner)
+    while True:  # a run that timed out on a loaded host runs again once it is quiet
+        if ctx.alternates:  # best of N: the first proven sample goes on
+            result = await judge_samples(ctx, d, d.validate_runner, validate_candidate)
+        else:
+            result = await validate_candidate(ctx, d, ctx.generation.candidate,
+                                              d.validate_runner)
+        if result.passed or not await slow_host.run_again(ctx, d, result):
+            break
     if not result.passed:
         d.oracle.failed = result
         # the same candidate again is refused at once, unless its run was cut short (a

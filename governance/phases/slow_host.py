@@ -1,0 +1,93 @@
+"""A slow host is not the work's failure (issue 51, item 5).
+
+At load 6-7 on two cores a correct fix ended "validation failed 1 time(s), no retry left:
+tests timed out after 90s"; on a quiet box it lands proven. So a VALIDATE whose test run
+timed out while the host gate reported load (governance.host_load.HostLoad: the gate held
+heavy work at some moment of that run) is run again once the host is quiet, and the op's
+VALIDATE retries are not spent. Bounded: at most `retry.tries` runs again per op, and at
+most `retry.within_s` of waiting in all; past either, or on a quiet host, the timeout is
+the work's failure as before. The wait is off the op's clock (as the host gate's own waits
+are: governance.phases.deps.PhaseDeps.yield_to_host) and the ledger says what the op waits
+for, each time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from governance.oracle.oracle import FailureKind
+from governance.oracle.oracle_run import Validation
+from governance.schemas import OperationContext
+
+if TYPE_CHECKING:
+    from governance.phases.deps import PhaseDeps
+
+PHASE = "VALIDATE"
+
+
+def timed_out_for(result: Validation) -> float | None:
+    """Seconds the run that timed out took, when `result` is a refusal by a timeout."""
+    checked = result.checked
+    if result.passed or checked is None or checked.verdict.kind != FailureKind.TIMED_OUT:
+        return None
+    return max((o.duration_s for o in checked.outcomes if o.timed_out), default=0.0)
+
+
+async def run_again(ctx: OperationContext, d: PhaseDeps, result: Validation) -> bool:
+    """Whether VALIDATE judges the same candidate again: its run timed out on a loaded host,
+    a try is left and the host became quiet in time (waited for here)."""
+    took = timed_out_for(result)
+    if d.host is None or took is None:
+        return False
+    reasons = d.host.loaded_since(time.monotonic() - took)
+    if not reasons:
+        return False  # a quiet host: the timeout is the work's
+    bounds, clock = d.host.retry, d.clock
+    left_s = bounds.within_s - clock.slow_host_waited_s
+    if clock.slow_host_runs >= bounds.tries or left_s <= 0:
+        await _say(ctx, d, f"tests timed out after {took:.0f}s while the host was loaded "
+                   f"({'; '.join(reasons)}); no run again left ({clock.slow_host_runs} of "
+                   f"{bounds.tries}, {clock.slow_host_waited_s:.0f}s of "
+                   f"{bounds.within_s:.0f}s waited): the timeout counts", reasons=reasons)
+        return False
+    until = datetime.now(UTC) + timedelta(seconds=left_s)
+    await _say(ctx, d, f"tests timed out after {took:.0f}s while the host was loaded "
+               f"({'; '.join(reasons)}): waits for a quiet host, then VALIDATE runs again "
+               f"(run again {clock.slow_host_runs + 1} of {bounds.tries}, waiting until "
+               f"{until:%H:%M:%S} UTC at most); no retry spent",
+               waits_for="a quiet host", reasons=reasons, until=until.isoformat(),
+               run_again=clock.slow_host_runs + 1, of=bounds.tries)
+    waited, quiet = await _wait_quiet(d, left_s)
+    clock.slow_host_waited_s += waited
+    if not quiet:
+        await _say(ctx, d, f"the host stayed loaded for {waited:.0f}s: the timeout counts",
+                   waited_s=round(waited, 1))
+        return False
+    clock.slow_host_runs += 1
+    await _say(ctx, d, f"the host is quiet after {waited:.0f}s: VALIDATE runs again",
+               waited_s=round(waited, 1))
+    return True
+
+
+async def _wait_quiet(d: PhaseDeps, limit_s: float) -> tuple[float, bool]:
+    """Wait, off the op's clock, until the host is quiet or `limit_s` passed: (seconds
+    waited, whether it became quiet)."""
+    assert d.host is not None
+    clock, started = d.clock, time.monotonic()
+    clock.waiting_since, quiet = started, True
+    try:
+        async with asyncio.timeout(limit_s):
+            await d.host.quiet()
+    except TimeoutError:
+        quiet = False
+    finally:
+        clock.paused_s += time.monotonic() - started
+        clock.waiting_since = None
+    return time.monotonic() - started, quiet
+
+
+async def _say(ctx: OperationContext, d: PhaseDeps, msg: str, **data: object) -> None:
+    await d.ledger.record_thought(ctx.op_id, PHASE, msg, dict(data))

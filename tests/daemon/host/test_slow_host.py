@@ -1,0 +1,130 @@
+"""A slow host is not the work's failure (issue 51, item 5): a correct fix whose VALIDATE
+run times out while the host gate reports load runs again once the load lifts and lands,
+with no POSTMORTEM and no VALIDATE retry spent; on a quiet host the same timeout is the
+work's failure, as before; the tries are bounded.
+
+The load comes through the gate's own seam (a fake /proc read by the real HostReader,
+sampled by the real HostGate); the timeout is real: the test under VALIDATE waits for a
+file the test creates only once the op waits for a quiet host."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from daemon.config.health import HealthSection
+from daemon.host.gate import HostGate, Limits
+from daemon.host.pause import host_yield
+from daemon.host.slow_runs import GateLoad
+from governance.oracle.testrun import TestRunner
+from governance.phase import Phase
+from tests.daemon.host.host_tree import HostTree, idle_laptop
+from tests.helpers import OPS_FIXED, PYTEST, git, run_op, wait_for
+
+TIMEOUT_S = 6.0  # VALIDATE's test runs: the blocked one is killed after this
+FIX = json.dumps({"schema": "candidate.1", "file_path": "calc/ops.py",
+                  "full_content": OPS_FIXED, "rationale": "clamp into range"})
+
+
+def slow_test(started: Path, gate: Path) -> str:
+    """A test that, on the fixed code, waits until `gate` exists (saying so in `started`):
+    a suite too slow for the time limit while the host is busy."""
+    return f'''import os
+import time
+
+from calc.ops import clamp
+
+
+def test_clamp_upper_bound_in_a_slow_suite():
+    if clamp(15, 0, 10) == 10 and not os.path.exists({str(gate)!r}):
+        open({str(started)!r}, "w").close()
+        while not os.path.exists({str(gate)!r}):
+            time.sleep(0.01)
+'''
+
+
+class WatchedLoad(GateLoad):
+    """The daemon's HostLoad, telling the test when the op starts waiting for quiet."""
+
+    def __init__(self, gate: HostGate, health: HealthSection):
+        super().__init__(gate, health)
+        self.waiting = asyncio.Event()
+
+    async def quiet(self) -> None:
+        self.waiting.set()
+        await super().quiet()
+
+
+async def _noted(_op_id: str, _msg: str, _data: dict) -> None:
+    return None
+
+
+def _setup(repo: Path, tmp: Path, health: HealthSection):
+    started, gate_file = tmp / "started", tmp / "suite-may-finish"
+    (repo / "tests" / "test_slow.py").write_text(slow_test(started, gate_file))
+    git(repo, "add", "tests/test_slow.py")
+    git(repo, "commit", "-qm", "a slow test")
+    host = idle_laptop(tmp / "host")
+    gate = HostGate(host.reader(cores=2), Limits.of(health))
+    load = WatchedLoad(gate, health)
+    deps = {"runner": TestRunner(PYTEST, TIMEOUT_S), "host": load,
+            "host_yield": host_yield(gate, {}, _noted)}
+    return started, gate_file, host, gate, load, deps
+
+
+def _phases(chain: dict) -> list[str]:
+    return [t["to_phase"] for t in chain["transitions"]]
+
+
+@pytest.mark.slow
+async def test_a_timeout_under_load_runs_again_when_the_load_lifts_and_lands(repo, short_tmp):
+    health = HealthSection(lower_priority=False)
+    started, gate_file, host, gate, load, deps = _setup(repo, short_tmp, health)
+    await gate.sample()
+    assert not gate.waiting
+    op = asyncio.create_task(run_op(repo, short_tmp / "l.db", "calc/ops.py", FIX, **deps))
+    await wait_for(lambda: started.exists() or op.done(), 60,
+                   "the fixed code's slow test to start")
+    assert not op.done(), op.result()[1]["transitions"][-1]
+    HostTree(host.root).load(5.0)  # the human's build starts: 5.0 > 1.6 = 0.8 x 2 cores
+    await gate.sample()
+    assert gate.waiting
+    waiting = asyncio.create_task(load.waiting.wait())  # timed out: waits for a quiet host
+    await asyncio.wait({op, waiting}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    assert not op.done(), op.result()[1]["transitions"][-1]
+    assert waiting.done()
+    gate_file.touch()  # the suite can finish now; and the load lifts
+    HostTree(host.root).load(0.2)
+    await gate.sample()
+    end, chain = await asyncio.wait_for(op, 120)
+    assert end == Phase.COMPLETE, chain["transitions"][-1]["reason"]
+    assert "POSTMORTEM" not in _phases(chain) and "VALIDATE_RETRY" not in _phases(chain)
+    said = [t for t in chain["thoughts"] if t["phase"] == "VALIDATE"]
+    waits = [t for t in said if "waits for a quiet host" in t["msg"]]
+    assert len(waits) == 1 and waits[0]["data"]["waits_for"] == "a quiet host"
+    assert "load 5.0 > 1.6" in waits[0]["msg"] and "no retry spent" in waits[0]["msg"]
+    assert any("VALIDATE runs again" in t["msg"] for t in said)
+
+
+
+
+async def test_the_gate_says_what_held_work_since_a_moment(tmp_path):
+    """held_since: the wait on now, or one that ended after the moment asked about; a run
+    that began after the host was free again was not slowed by it."""
+    host = idle_laptop(tmp_path)
+    gate = HostGate(host.reader(cores=2), Limits.of(HealthSection(lower_priority=False)))
+    before = time.monotonic()
+    await gate.sample()
+    assert gate.held_since(before) == ()
+    host.load(5.0)
+    await gate.sample()
+    assert gate.held_since(before) == ("load 5.0 > 1.6 = 0.8 x 2 cores",)
+    host.load(0.2)
+    await gate.sample()
+    assert not gate.waiting
+    assert gate.held_since(before) == ("load 5.0 > 1.6 = 0.8 x 2 cores",)
+    assert gate.held_since(time.monotonic()) == ()
