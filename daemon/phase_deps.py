@@ -178,15 +178,20 @@ def refuse_unsandboxed(reason: str):
 
 
 def runners_from(settings: Settings, root: Path, state_dir: Path,
-                 jail_reason: str | None) -> tuple[TestRunner, TestRunner]:
-    """(VALIDATE's runner, writable sandbox; VERIFY's, read-only on the live tree)."""
+                 jail_reason: str | None, shown_at: Path | None = None,
+                 ) -> tuple[TestRunner, TestRunner]:
+    """(VALIDATE's runner, writable sandbox; VERIFY's, read-only on the live tree).
+    `shown_at`: where the jail shows the tree under test (default `root`): eval's scratch
+    clones are shown at the user's repository, so its environment's absolute paths into
+    the repository (an editable install) reach the clone, as a sandbox of the daemon's
+    reaches its copy."""
     g, home = settings.governance, Path.home()
     executor = None
     if jail_reason is None:
         executor = JailExecutor([home, root, state_dir], jail_limits(settings),
                                 [Path(sys.prefix), Path(sys.base_prefix)],
                                 protected_globs=policy_from(settings).protected_globs,
-                                live_root=root)
+                                live_root=shown_at or root)
     elif not settings.tools.allow_unsandboxed_tests:
         executor = refuse_unsandboxed(jail_reason)
     oracle = {"plugin_autoload": g.pytest_plugin_autoload, "plugins": g.pytest_plugins,

@@ -39,6 +39,9 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     mine.add_argument("--since", help="only commits from this date on (YYYY-MM-DD)")
     mine.add_argument("--max-minutes", type=_positive, help="stop after this many minutes "
                       "(the commit then being judged is left for the next `mine`)")
+    mine.add_argument("--rejudge", action="store_true", help="judge every commit refused "
+                      "before again (after the test command, the interpreter or its packages "
+                      "changed; `mine` says when a refusal was made under other settings)")
     mine.add_argument("--list", action="store_true", help="list the cached tasks and the "
                       "commits refused, with why; mine none")
     mine.add_argument("--json", action="store_true", help="machine-readable output")

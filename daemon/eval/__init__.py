@@ -11,8 +11,11 @@ Listed from the bottom up (a module imports only those above it in this list):
 - scratch.py: scratch clones, where everything runs; the user's repository is only read.
 - rider.py: the careless rider's mutants (bench/real_history_rider.py uses them too).
 - settings.py: the settings a run uses (the user's, changed for a scratch and one brain),
-  the brains `--brain` may name.
-- suite.py: the repository's tests in the jail, each test's outcome.
+  the brains `--brain` may name, the digest a mining verdict is recorded under.
+- suite.py: the repository's tests in the jail (the scratch shown at the repository's
+  path), each test's outcome.
+- imports.py (with import_probe.py, a jailed script): the scratch's tests import the
+  scratch's own code, checked before `mine` judges a commit.
 - standins.py: the replay stand-ins (`replay:fix`, `replay:none`, `replay:careless`,
   `replay:mixed`);
   tests/governance/real_history.py plays its cases with them too.

@@ -20,7 +20,7 @@ from daemon.eval import card as cards
 from daemon.eval import history, records, render
 from daemon.eval import settings as eval_settings
 from daemon.eval.card import Card
-from daemon.eval.mine import MineSpec, mine
+from daemon.eval.mine import MineRefused, MineSpec, mine
 from daemon.eval.op import REVIEW_KEPT
 from daemon.eval.runner import EvalError, RunOptions, out_dir, run
 from daemon.eval.suite import Suite
@@ -59,19 +59,27 @@ def cmd_mine(args: argparse.Namespace) -> int:
     repo, state, settings = _setup(args)
     cache = TaskCache(state)
     if args.list:
-        return _list(repo, cache, args.json)
+        s = eval_settings.for_brain(settings, eval_settings.STAND_INS[0],
+                                    eval_settings.test_python(repo, settings, state))
+        return _list(repo, cache, args.json,
+                     eval_settings.mine_digest(s, jailed=bwrap_available() is None))
     e = settings.eval
+    jail = _jail(settings)
+    python = _interpreter(repo, settings, state)
+    s = eval_settings.for_brain(settings, eval_settings.STAND_INS[0], python)
     spec = MineSpec(since=args.since or e.since, max_tasks=args.max_tasks or e.max_tasks,
                     max_commits=args.max_commits or e.max_commits,
                     max_code_lines=e.max_code_lines, max_code_files=e.max_code_files,
                     reruns=e.reruns, rider_tries=e.rider_tries,
-                    max_s=args.max_minutes * 60 if args.max_minutes else None)
-    jail = _jail(settings)
-    python = _interpreter(repo, settings, state)
-    s = eval_settings.for_brain(settings, eval_settings.STAND_INS[0], python)
+                    max_s=args.max_minutes * 60 if args.max_minutes else None,
+                    settings=eval_settings.mine_digest(s, jailed=jail is None),
+                    rejudge=args.rejudge)
     with tempfile.TemporaryDirectory(prefix="ob-eval-") as work:
-        suite = Suite(s, Path(work) / "state", jail, e.suite_timeout_s)
-        found = asyncio.run(mine(repo, cache, suite, spec, Path(work), _say))
+        suite = Suite(s, Path(work) / "state", jail, e.suite_timeout_s, repo=repo)
+        try:
+            found = asyncio.run(mine(repo, cache, suite, spec, Path(work), _say))
+        except MineRefused as exc:  # nothing judged, nothing recorded
+            raise CliError(f"eval mine: {exc}", code=1) from None
     every = cache.tasks()
     if args.json:
         print(json.dumps({"new": [t.id for t in found.new], "skipped": found.skipped,
@@ -90,13 +98,15 @@ def _interpreter(repo: Path, settings: Settings, state: Path) -> str | None:
     return eval_settings.test_python(repo, settings, state)
 
 
-def _list(repo: Path, cache: TaskCache, as_json: bool) -> int:
-    """The cached tasks, then every commit judged not to be one, with why (whole)."""
+def _list(repo: Path, cache: TaskCache, as_json: bool, digest: str) -> int:
+    """The cached tasks, then every commit judged not to be one, with why (whole) and
+    whether it was judged under other settings than now (`digest`)."""
     tasks = cache.tasks()
-    why = {sha: v for sha, v in cache.judged().items() if v != "task"}
+    why = {sha: v for sha, v in cache.verdicts().items() if not v.task}
     seen = history.described(repo, list(why))
     refused = [{"sha": sha, "date": seen.get(sha, ("", ""))[0],
-                "subject": seen.get(sha, ("", "(no longer in the history)"))[1], "why": v}
+                "subject": seen.get(sha, ("", "(no longer in the history)"))[1], "why": v.why,
+                "other_settings": v.settings != digest}
                for sha, v in sorted(why.items(), key=lambda kv: seen.get(kv[0], ("",))[0],
                                     reverse=True)]
     if as_json:
@@ -115,6 +125,9 @@ def _list(repo: Path, cache: TaskCache, as_json: bool) -> int:
     for r in refused:
         print(f"{r['sha'][:12]}  {r['date'] or '?':<10}  {r['subject'][:70]}")
         print(textwrap.fill(r["why"], 100, initial_indent="    ", subsequent_indent="    "))
+        if r["other_settings"]:
+            print("    (judged under other settings than now: `eval mine --rejudge` judges "
+                  "it again)")
     return 0
 
 

@@ -35,10 +35,13 @@ async def accepted(suite: Suite, task: Task, root: Path, work: Path,
 
 
 async def of_review(settings: Settings, jail_reason: str | None, task: Task, root: Path,
-                    work: Path, payload: dict[str, Any]) -> MissingTest | None:
-    """A review's PROPOSED row's missing test, typed, with `accepted` judged when kept."""
+                    work: Path, payload: dict[str, Any], repo: Path | None = None,
+                    ) -> MissingTest | None:
+    """A review's PROPOSED row's missing test, typed, with `accepted` judged when kept
+    (`repo`: the user's repository, where the jail shows the tree: daemon.eval.suite)."""
     found = missing_test_of(payload)
     if found is None or not found.kept:
         return found
-    suite = Suite(settings, work / "judge-state", jail_reason, settings.eval.suite_timeout_s)
+    suite = Suite(settings, work / "judge-state", jail_reason, settings.eval.suite_timeout_s,
+                  repo=repo)
     return found.model_copy(update={"accepted": await accepted(suite, task, root, work, found)})

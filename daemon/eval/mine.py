@@ -14,8 +14,15 @@ For each candidate commit (daemon.eval.history), newest first, in one scratch re
 4. the careless rider (daemon.eval.rider): the first mutant of a function the
    fail-to-pass tests never enter that some pass-to-pass test notices.
 
-Every commit looked at is recorded with its verdict, so a second `mine` goes on where the
-first stopped (an interrupted one too), and a task is written whole or not at all.
+Every commit looked at is recorded with its verdict and the digest of the settings it was
+judged under (daemon.eval.settings.mine_digest), so a second `mine` goes on where the
+first stopped (an interrupted one too), and a task is written whole or not at all. A
+refusal made under other settings than now is said, and `--rejudge` judges every refused
+commit again.
+
+Before the first commit is judged, daemon.eval.imports checks that the scratch's tests
+import the scratch's own code (not an editable install's working tree); MineRefused when
+they would not, and then no commit is judged or recorded.
 """
 
 from __future__ import annotations
@@ -27,12 +34,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.eval import history, scratch
+from daemon.eval import history, imports, scratch
 from daemon.eval.progress import MineProgress, with_heartbeat
 from daemon.eval.render import clip, duration
 from daemon.eval.rider import ordered
 from daemon.eval.suite import Suite, SuiteRun
-from daemon.eval.task import Rider, Task, TaskCache
+from daemon.eval.task import Judged, Rider, Task, TaskCache
 from governance.oracle.testrun import CoverageRequest
 
 Say = Callable[[str], None]
@@ -49,6 +56,8 @@ class MineSpec:
     rider_tries: int = 3
     max_s: float | None = None  # the time bound (--max-minutes); None: none
     beat_s: float = 30.0  # a heartbeat line at least this often while a commit is judged
+    settings: str = ""  # the mine_digest of the settings now, recorded with each verdict
+    rejudge: bool = False  # judge the commits refused before again
 
 
 @dataclass
@@ -63,16 +72,22 @@ class Rejected(Exception):
     """This commit is not a task; the message says why."""
 
 
+class MineRefused(Exception):
+    """No commit can be judged here (the tests would not run the commit's code); says why."""
+
+
 async def mine(repo: Path, cache: TaskCache, suite: Suite, spec: MineSpec, work: Path,
                say: Say) -> Mined:
     """Judge candidate commits until the cache holds `max_tasks` tasks, `max_commits`
     candidates were judged in this call, or `max_s` seconds have passed (the commit then
     in flight is cut off and left unjudged, for the next `mine`)."""
     out = Mined(cached=len(cache.tasks()))
-    judged = cache.judged()
+    judged = cache.verdicts()
+    _say_other_settings(judged, spec, say)
     commits = [c for c in history.candidates(
         repo, since=spec.since, max_code_files=spec.max_code_files,
-        max_code_lines=spec.max_code_lines) if c.sha not in judged]
+        max_code_lines=spec.max_code_lines)
+        if c.sha not in judged or (spec.rejudge and not judged[c.sha].task)]
     progress = MineProgress(len(commits), spec.max_commits, spec.max_tasks, out.cached, say,
                             spec.max_s)
     say(progress.opening())
@@ -82,7 +97,9 @@ async def mine(repo: Path, cache: TaskCache, suite: Suite, spec: MineSpec, work:
             for commit in commits[:spec.max_commits]:
                 if out.cached + len(out.new) >= spec.max_tasks:
                     break
-                root = root or scratch.clone(repo, work / "mine", commit.parent)
+                if root is None:
+                    root = scratch.clone(repo, work / "mine", commit.parent)
+                    await _imports_checked(suite, root, repo, say)
                 await _one(repo, root, commit, cache, suite, spec, out, progress)
     except TimeoutError:
         out.stopped = (f"the time bound ({duration(spec.max_s or 0)}) was reached; "
@@ -92,6 +109,27 @@ async def mine(repo: Path, cache: TaskCache, suite: Suite, spec: MineSpec, work:
         if root is not None:
             scratch.remove(root)
     return out
+
+
+def _say_other_settings(judged: dict[str, Judged], spec: MineSpec, say: Say) -> None:
+    other = [sha for sha, j in judged.items() if not j.task and j.settings != spec.settings]
+    if other and spec.rejudge:
+        say(f"--rejudge: {sum(not j.task for j in judged.values())} refused commit(s) "
+            "are judged again")
+    elif other:
+        say(f"{len(other)} of the refused commit(s) were judged under other settings than "
+            "now (the test command or interpreter, pytest's plugins, the jail, reruns, the "
+            "suite's time limit, or an older `eval mine`): `ouroboros eval mine --rejudge` "
+            "judges them again")
+
+
+async def _imports_checked(suite: Suite, root: Path, repo: Path, say: Say) -> None:
+    """MineRefused unless the scratch's tests import the scratch's own code."""
+    found = await imports.check(suite, root, repo)
+    for note in found.notes:
+        say(f"note: {note}")
+    if found.refusal:
+        raise MineRefused(found.refusal)
 
 
 async def _one(repo: Path, root: Path, commit: history.Commit, cache: TaskCache,
@@ -107,10 +145,10 @@ async def _one(repo: Path, root: Path, commit: history.Commit, cache: TaskCache,
         task = await with_heartbeat(judge(repo, root, commit, suite, spec), spec.beat_s, beat)
     except Rejected as why:
         out.skipped[commit.sha] = str(why)
-        cache.judge(commit.sha, str(why))
+        cache.judge(commit.sha, str(why), spec.settings)
         progress.tick(commit.sha, f"skip: {why}", task=False)
         return
-    cache.put(task)
+    cache.put(task, spec.settings)
     out.new.append(task)
     progress.tick(commit.sha, f"task: {len(task.fail_to_pass)} fail-to-pass, "
                   f"{len(task.pass_to_pass)} pass-to-pass, {len(task.flaky)} flaky: "

@@ -146,7 +146,8 @@ async def sensed(parts: Parts, task: Task, root: Path, state: Path) -> SignalEnv
         return True
 
     gitops = GitOps(root)
-    _, verify = runners_from(parts.settings, root, state, parts.jail_reason)
+    _, verify = runners_from(parts.settings, root, state, parts.jail_reason,
+                             shown_at=parts.repo)
     sensor = TestFailureSensor(
         root, state, SESSION, emit,
         runner=functools.partial(verify.run, root, scratch=state / "oracle"),
@@ -171,7 +172,7 @@ def deps(parts: Parts, provider: CandidateProvider | None, root: Path,
     policy = policy_from(s)
     if parts.routes is not None:
         policy = dataclasses.replace(policy, routes=parts.routes)
-    validate, verify = runners_from(s, root, state, parts.jail_reason)
+    validate, verify = runners_from(s, root, state, parts.jail_reason, shown_at=parts.repo)
     return PhaseDeps(root=root, state_dir=state, state_rel="", policy=policy,
                      provider=provider, git=GitOps(root), validate_runner=validate,
                      verify_runner=verify, ledger=parts.ledger,
@@ -219,7 +220,7 @@ async def judge(parts: Parts, task: Task, kind: Kind, root: Path, work: Path, he
         failing, rider = await hidden_failing(parts, task, tree, work), carried(task, tree)
         verdict = Verdict.PROPOSED_WRONG if failing or rider else Verdict.PROPOSED_CORRECT
         missing = await kept_test.of_review(parts.settings, parts.jail_reason, task, root,
-                                            work, payload)
+                                            work, payload, repo=parts.repo)
         return TaskResult(**base, verdict=verdict, hidden_failing=failing, rider=rider,
                           missing_test=missing)
     if end is Phase.COMPLETE:
@@ -260,7 +261,7 @@ async def hidden_failing(parts: Parts, task: Task, tree: Path, work: Path) -> li
     (the first 20); the whole suite runs, in the jail."""
     await asyncio.to_thread(scratch.write, tree, task.tests)
     suite = Suite(parts.settings, work / "judge-state", parts.jail_reason,
-                  parts.settings.eval.suite_timeout_s)
+                  parts.settings.eval.suite_timeout_s, repo=parts.repo)
     run = await suite.run(tree)
     if run.problem and not run.tests:
         return [f"(the suite did not run: {run.problem[:200]})"]

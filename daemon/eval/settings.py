@@ -12,6 +12,8 @@ single brain need changed, each change for a stated reason.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 from daemon.config.settings import Settings
@@ -19,6 +21,10 @@ from daemon.errors import CliError
 from governance.oracle.test_env import TestEnv, detect
 
 STAND_INS = ("replay:fix", "replay:none", "replay:careless", "replay:mixed")  # daemon.eval.standins
+# Bumped when a change to `eval mine` itself can change a verdict, so refusals made before
+# it read as made under other settings. 2: the scratch's tests import the scratch's code
+# (daemon.eval.imports), not an editable install's working tree.
+MINE_LOGIC = 2
 
 
 def brain_names(settings: Settings) -> list[str]:
@@ -76,3 +82,15 @@ def for_brain(user: Settings, brain: str, python: str | None, samples: int = 1) 
                            f"{', '.join(brain_names(user))})")
         p.update(name="none", http=chosen)
     return Settings.model_validate(data)
+
+
+def mine_digest(settings: Settings, jailed: bool) -> str:
+    """What a mining verdict depends on beyond the commit, as a short digest recorded with
+    each refusal: the test command and interpreter, pytest's plugins, the jail, the reruns
+    and the suite's time limit, and MINE_LOGIC. `settings` is the eval's (for_brain's)."""
+    g, e = settings.governance, settings.eval
+    shape = {"logic": MINE_LOGIC, "test_command": g.test_command, "test_python": g.test_python,
+             "plugin_autoload": g.pytest_plugin_autoload, "plugins": g.pytest_plugins,
+             "unsandboxed": settings.tools.allow_unsandboxed_tests, "jailed": jailed,
+             "reruns": e.reruns, "suite_timeout_s": e.suite_timeout_s}
+    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:12]

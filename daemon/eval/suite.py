@@ -17,7 +17,7 @@ from pathlib import Path
 from daemon.config.settings import Settings
 from daemon.phase_deps import runners_from
 from governance.oracle.oracle import GOOD
-from governance.oracle.testrun import CoverageRequest, TestOutcome
+from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 
 
 @dataclass(frozen=True)
@@ -54,19 +54,28 @@ def _collect_errors(outcome: TestOutcome) -> frozenset[str]:
 class Suite:
     """Whole-suite (or named-test) runs in one scratch tree, under `settings`. It keeps
     what it is running now and how many runs it began (`doing`, `runs`), so a progress
-    line can say what a long session is (daemon.eval.mine's heartbeat)."""
+    line can say what a long session is (daemon.eval.mine's heartbeat).
+
+    `repo` is the user's repository: the jail shows the scratch at its path, so what the
+    repository's environment points at there (an editable install's `.pth` or finder)
+    is the scratch's code, the commit under test, never the user's working tree."""
 
     def __init__(self, settings: Settings, state_dir: Path, jail_reason: str | None,
-                 timeout_s: float):
+                 timeout_s: float, repo: Path | None = None):
         self.settings, self.state_dir = settings, state_dir
         self.jail_reason, self.timeout_s = jail_reason, timeout_s
+        self.repo = repo
         self.doing, self.runs = "", 0
+
+    def runner(self, root: Path) -> TestRunner:
+        runner, _ = runners_from(self.settings, root, self.state_dir, self.jail_reason,
+                                 shown_at=self.repo)
+        return runner.with_timeout(self.timeout_s)
 
     async def run(self, root: Path, tests: Sequence[str] = (),
                   coverage: CoverageRequest | None = None, what: str = "the suite") -> SuiteRun:
         self.doing, self.runs = what, self.runs + 1
-        runner, _ = runners_from(self.settings, root, self.state_dir, self.jail_reason)
-        outcome = await runner.with_timeout(self.timeout_s).run(
+        outcome = await self.runner(root).run(
             root, list(tests), scratch=self.state_dir / "oracle", coverage=coverage)
         report = outcome.report
         problem = report.problem or ("timed out" if outcome.timed_out else None)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -28,7 +29,22 @@ from governance.fs.protected import normalize
 
 SCHEMA = "eval-task.1"
 TASKS_DIR = "eval/tasks"  # under the state dir
-JUDGED_FILE = "judged.json"  # commit sha -> why it is not a task ("task" when it is one)
+# commit sha -> {"why": why it is not a task ("task" when it is one), "settings": the
+# mine_digest it was judged under}; an older cache's plain string is a why with no digest.
+JUDGED_FILE = "judged.json"
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What became of one commit, and the settings digest it was judged under ("" when
+    unknown: a cache from before digests were recorded)."""
+
+    why: str
+    settings: str = ""
+
+    @property
+    def task(self) -> bool:
+        return self.why == "task"
 
 
 class Kind(StrEnum):
@@ -128,18 +144,30 @@ class TaskCache:
         return found, bad
 
     def judged(self) -> dict[str, str]:
+        """Commit sha -> why it is not a task ("task" when it is one)."""
+        return {sha: j.why for sha, j in self.verdicts().items()}
+
+    def verdicts(self) -> dict[str, Judged]:
+        """Commit sha -> what became of it and under which settings."""
         try:
             data = json.loads((self.dir / JUDGED_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): Judged(str(v["why"]), str(v.get("settings", "")))
+                if isinstance(v, dict) and "why" in v else Judged(str(v))
+                for k, v in data.items()}
 
-    def put(self, task: Task) -> None:
+    def put(self, task: Task, settings: str = "") -> None:
         self._write(self.dir / f"{task.id}.json", task.to_json())
-        self.judge(task.sha, "task")
+        self.judge(task.sha, "task", settings)
 
-    def judge(self, sha: str, verdict: str) -> None:
-        judged = {**self.judged(), sha: verdict}
+    def judge(self, sha: str, verdict: str, settings: str = "") -> None:
+        """Record what became of `sha` (`settings`: the mine_digest it was judged under)."""
+        judged = {k: {"why": j.why, "settings": j.settings}
+                  for k, j in self.verdicts().items()}
+        judged[sha] = {"why": verdict, "settings": settings}
         self._write(self.dir / JUDGED_FILE, json.dumps(judged, indent=1, sort_keys=True) + "\n")
 
     def _write(self, path: Path, text: str) -> None:

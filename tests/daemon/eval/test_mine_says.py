@@ -55,7 +55,8 @@ def test_the_count_is_bounded_by_the_limits_and_the_list_says_why(
     assert listed["refused"] == [{
         "sha": shas["refactor"], "date": "2024-04-01",
         "subject": "add: operands the other way round",
-        "why": "no test fails with the test change alone and passes with the fix"}]
+        "why": "no test fails with the test change alone and passes with the fix",
+        "other_settings": False}]
 
 
 async def test_a_heartbeat_while_the_suite_runs_and_a_time_bound(tmp_path: Path) -> None:
