@@ -299,11 +299,15 @@ def searched(blobs, constants, local, other, budget_s, fallback=""):
         import _ouroboros_widen as widen
     except ImportError:  # imported by the daemon's own tests
         from governance.oracle import replay_widen as widen
-    calls = [pickle.loads(b) for b in blobs]
-    plans = [([widen.widened(a, constants) for a in args],
-              {k: widen.widened(v, constants) for k, v in kwargs.items()})
-             for args, kwargs in calls]
-    scales = widen._scales(constants)
+    try:  # a captured value the widening cannot read gives no search, never a crash
+        calls = [pickle.loads(b) for b in blobs]
+        plans = [([widen.widened(a, constants) for a in args],
+                  {k: widen.widened(v, constants) for k, v in kwargs.items()})
+                 for args, kwargs in calls]
+        scales = widen._scales(constants)
+    except Exception as exc:
+        sys.stderr.write(f"search: not started: {type(exc).__name__}\n")
+        return []
     run = _Run(local, other, time.monotonic() + budget_s)
 
     @st.composite

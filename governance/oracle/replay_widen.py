@@ -125,7 +125,7 @@ def numbers(value, constants):
 def _finite_int(value):
     try:
         return math.isfinite(float(value)) and abs(float(value)) < 1e12
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, ArithmeticError):
         return False
 
 
