@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from governance.oracle.mutants import MUTANT_TIMEOUT_S, MutantResult, MutationReport
-from governance.oracle.oracle import GOOD, Coverage
+from governance.oracle.oracle import Coverage
 from governance.oracle.run_dir import import_mutation_request, mutation_request
 from governance.oracle.sandbox import write_changes
 from governance.oracle.testrun import TestRunner
@@ -141,6 +141,14 @@ async def _judge_in_tests(runner: TestRunner, tree: Path, mutants: Sequence[Muta
     canary = (ran.extra or {}).get("canary")
     if not isinstance(canary, dict) or canary.get("broken"):
         return CANARY_BROKEN
+    # every mutant with tests to judge it has a verdict: one left out, or one the plugin
+    # does not give, is a mutant nothing judged, never one that passes by saying nothing
+    # (the tree's code can write the plugin's result file)
+    unsaid = [m for m in mutants if tests[m.id]
+              and found.get(str(m.id)) not in ("killed", "survived")]
+    if unsaid:
+        named = ", ".join(f"{m.file}:{m.line}" for m in unsaid[:5])
+        return f"mutants not judged: the run gave no verdict on {len(unsaid)} ({named})"[:400]
     return {str(k): str(v) for k, v in found.items()}
 
 
@@ -178,15 +186,23 @@ def _outcome(failing: dict[str, str] | None, bad: dict[str, str], ran: bool = Fa
     return "killed" if new else "survived"
 
 
+# What fails the suite in a fresh session: a test that failed or errored, or one whose
+# module could not be imported (`missing` where the session has collection errors). A
+# skip, an xfail or a deselected test fails nothing, so it kills no mutant (issue 49).
+_FAILS = frozenset({"failed", "error"})
+
+
 async def _failing(runner: TestRunner, tree: Path, tests: list[str], scratch: Path,
                    at_import: int | None) -> dict[str, str] | None:
     """The tests that did not pass in a fresh session of `tests`, with their outcomes
     (`missing`: its module did not import); None when it left no report."""
     extra = import_mutation_request(at_import) if at_import is not None else None
     report = (await runner.run(tree, tests, scratch=scratch, extra=extra)).report
-    if report.problem and not report.tests and not report.collect_errors:
-        return None
-    return {t: report.with_outcome(t) for t in tests if report.with_outcome(t) not in GOOD}
+    if report.problem:
+        return None  # timed out, unfinished, no report: no evidence, whatever it held so far
+    broken = {e.split("::", 1)[0] for e in report.collect_errors}
+    return {t: o for t in tests if (o := report.with_outcome(t)) in _FAILS
+            or (o == "missing" and t.split("::", 1)[0] in broken)}
 
 
 async def _reverts(runner: TestRunner, tree: Path, files: Sequence[FileText],

@@ -166,7 +166,7 @@ def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
         return Evidence(False, Intent.TESTS, f"unproven: {found.reasons[0]}",
                         tuple(found.reasons))
     _coverage(claim, code, sessions, baseline, f2p, found)
-    _checked(claim, sessions, found)
+    _checked(claim, code, sessions, found)
     if claim.intent is Intent.NEW and f2p and not by_human \
             and not claim.autocommit_new_behaviour:
         found.reasons.append("new behaviour waits for review (proof.autocommit_new_behaviour "
@@ -266,8 +266,10 @@ def _fail_to_pass(claim: Claim, sessions: Sessions, baseline: Report,
     if fixed:
         return fixed, True
     own, base = (sessions.own.tests if sessions.own else {}), sessions.own_on_base
+    # failed on the base, not merely "not passed": a skip, an xfail, an error in a fixture
+    # or a test the base never ran is no failure of the base's behaviour (issue 49)
     shown = {n for n, o in own.items() if o in GOOD
-             and base.with_outcome(n) not in GOOD} if base else set()
+             and failed_at(base, n, errors=False)} if base else set()
     if not shown:
         found.reasons.append("new behaviour without a test that fails on the base and "
                              "passes with the change")
@@ -278,10 +280,19 @@ def fixed_tests(after: Mapping[str, str], baseline: Report) -> set[str]:
     """The existing tests that failed at baseline and pass in `after` (a session's outcomes).
     A test module that could not even be collected at base (it imports the new name the
     fix adds) failed as a whole: each of its tests that passes now was not passing then."""
-    broken = {e.split("::", 1)[0] for e in baseline.collect_errors}
-    return {n for n, o in after.items() if o in GOOD
-            and (baseline.with_outcome(n) in ("failed", "error")
-                 or (baseline.with_outcome(n) == "missing" and n.split("::", 1)[0] in broken))}
+    return {n for n, o in after.items() if o in GOOD and failed_at(baseline, n, errors=True)}
+
+
+def failed_at(report: Report, nodeid: str, *, errors: bool) -> bool:
+    """Whether `nodeid` failed in `report`: it failed (with `errors`, or errored: an
+    existing test's fixture that the bug breaks), or its module could not be collected.
+    Skipped, xfailed, deselected, or absent from a session that collected its module is
+    no failure: a test that did not run shows nothing (issue 49)."""
+    outcome = report.with_outcome(nodeid)
+    if outcome == "failed" or (errors and outcome == "error"):
+        return True
+    broken = {e.split("::", 1)[0] for e in report.collect_errors}
+    return outcome == "missing" and nodeid.split("::", 1)[0] in broken
 
 
 def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseline: Report,
@@ -338,12 +349,17 @@ def _base_as_oracle(claim: Claim, sessions: Sessions) -> frozenset[str]:
     return frozenset(diff.preserved)
 
 
-def _checked(claim: Claim, sessions: Sessions, found: _Findings) -> None:
+def _checked(claim: Claim, code: Sequence[FileText], sessions: Sessions,
+             found: _Findings) -> None:
     """A repair's or new behaviour's changed lines must be ones a test notices: a mutant
     (governance.oracle.mutants) that every test running its line survives marks the line
     covered but unchecked."""
     report = sessions.mutation
-    if report is None or claim.intent not in (Intent.REPAIR, Intent.NEW):
+    if claim.intent not in (Intent.REPAIR, Intent.NEW):
+        return
+    if report is None:  # absent is not a pass: nothing said the lines are checked
+        if any(f.new is not None and f.path.endswith(".py") for f in code):
+            found.reasons.append("changed lines not checked: the mutation check did not run")
         return
     if report.problem:
         found.reasons.append(f"changed lines not checked: {report.problem}")

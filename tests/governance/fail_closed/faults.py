@@ -43,8 +43,9 @@ class FaultyRunner:
     """`runner`, except the calls `when` picks, which break as `fault` says."""
 
     def __init__(self, runner: TestRunner, fault: Fault, when: Pick,
-                 counts: Counter[str] | None = None):
+                 counts: Counter[str] | None = None, garbage: dict[str, Any] | None = None):
         self.runner, self.fault, self.when = runner, fault, when
+        self.garbage = GARBAGE_EXTRA if garbage is None else garbage
         self.counts: Counter[str] = counts if counts is not None else Counter()
         self.broke: list[tuple[str, Path, int]] = []  # what was broken: the premise
 
@@ -53,7 +54,7 @@ class FaultyRunner:
 
     def with_timeout(self, timeout_s: float) -> FaultyRunner:
         again = FaultyRunner(self.runner.with_timeout(timeout_s), self.fault, self.when,
-                             self.counts)
+                             self.counts, self.garbage)
         again.broke = self.broke
         return again
 
@@ -71,7 +72,7 @@ class FaultyRunner:
             return await self.runner.with_timeout(0.001).run(root, tests, **how)
         if self.fault is Fault.GARBAGE:
             ran = await self.runner.run(root, tests, **how)
-            ran.extra = dict(GARBAGE_EXTRA)
+            ran.extra = dict(self.garbage)
             return ran
         command = _CRASH if self.fault is Fault.CRASH else _QUIET
         broken = TestRunner(command, self.runner.timeout_s, self.runner.executor)

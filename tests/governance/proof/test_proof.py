@@ -20,6 +20,12 @@ from governance.proof.rules import (
 )
 from governance.proof.symbols import enclosing_symbol
 
+
+def sessions_of(**sessions: object) -> Sessions:
+    """Sessions whose mutation check ran and found every line checked, unless given:
+    absent, it is a reason (issue 49)."""
+    return Sessions(**{"mutation": MutationReport(), **sessions})  # type: ignore[arg-type]
+
 MUL = "\n\ndef mul(a, b):\n    return a * b\n"
 OLD = "def clamp(x, lo, hi):\n    # TODO: clamp\n    return x\n" + MUL
 NEW = "def clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n" + MUL
@@ -48,14 +54,14 @@ def _make(intent: Intent, targets: set[str], **kw: object) -> Claim:
 
 
 def test_a_covered_preserving_change_is_proven() -> None:
-    sessions = Sessions(original=_report({T: "passed"}, {2: {T}}))
+    sessions = sessions_of(original=_report({T: "passed"}, {2: {T}}))
     ev = assess(_claim(), [FileText("calc/core.py", OLD, NEW)], sessions,
                 _report({T: "passed"}))
     assert ev.proven and ev.trailer() == "proven (preserve)"
 
 
 def test_a_preserve_change_waits_for_review_by_default_however_well_covered() -> None:
-    sessions = Sessions(original=_report({T: "passed"}, {2: {T}}))
+    sessions = sessions_of(original=_report({T: "passed"}, {2: {T}}))
     ev = assess(_make(Intent.PRESERVE, {"calc/core.py"}), [FileText("calc/core.py", OLD, NEW)],
                 sessions, _report({T: "passed"}))
     assert not ev.proven and ev.reasons == (PRESERVE_UNCHECKED,)
@@ -63,7 +69,7 @@ def test_a_preserve_change_waits_for_review_by_default_however_well_covered() ->
 
 
 def test_a_line_run_only_by_a_test_that_failed_before_is_not_covered_for_preserve() -> None:
-    sessions = Sessions(original=_report({T: "passed"}, {2: {T}}))
+    sessions = sessions_of(original=_report({T: "passed"}, {2: {T}}))
     ev = assess(_claim(), [FileText("calc/core.py", OLD, NEW)], sessions,
                 _report({T: "failed"}))
     assert not ev.proven and ev.uncovered == ("calc/core.py:2",)
@@ -71,7 +77,7 @@ def test_a_line_run_only_by_a_test_that_failed_before_is_not_covered_for_preserv
 
 
 def test_a_repair_needs_the_named_failing_test_to_pass_now() -> None:
-    sessions = Sessions(original=_report({T: "passed"}, {2: {T}}))
+    sessions = sessions_of(original=_report({T: "passed"}, {2: {T}}))
     fixed = assess(_claim(Intent.REPAIR, failing_test=T), [FileText("calc/core.py", OLD, NEW)],
                    sessions, _report({T: "failed"}))
     assert fixed.proven and fixed.fail_to_pass == (T,)
@@ -86,19 +92,19 @@ def test_new_behaviour_needs_a_fail_to_pass_test_and_then_waits_unless_allowed()
                  coverage=Coverage(lines={"calc/core.py": {2: frozenset({new_test})}}))
     on_base = Report(finished=True, exitstatus=1, tests={"tests/test_new.py::t": "failed"})
     files = [FileText("calc/core.py", OLD, NEW), FileText("tests/test_new.py", None, "x")]
-    none = assess(_claim(Intent.NEW), files, Sessions(own=own), Report.empty())
+    none = assess(_claim(Intent.NEW), files, sessions_of(own=own), Report.empty())
     assert not none.proven and "fails on the base" in none.reasons[0]
-    waits = assess(_claim(Intent.NEW), files, Sessions(own=own, own_on_base=on_base),
+    waits = assess(_claim(Intent.NEW), files, sessions_of(own=own, own_on_base=on_base),
                    Report.empty())
     assert not waits.proven and waits.reasons == (
         "new behaviour waits for review (proof.autocommit_new_behaviour is off)",)
     allowed = assess(_claim(Intent.NEW, autocommit_new_behaviour=True), files,
-                     Sessions(own=own, own_on_base=on_base), Report.empty())
+                     sessions_of(own=own, own_on_base=on_base), Report.empty())
     assert allowed.proven and allowed.fail_to_pass == ("tests/test_new.py::t",)
 
 
 def test_other_files_other_functions_too_many_files_and_breaking_names() -> None:
-    sessions = Sessions(original=_report({T: "passed"}, {2: {T}, 7: {T}}))
+    sessions = sessions_of(original=_report({T: "passed"}, {2: {T}, 7: {T}}))
     changed_mul = NEW.replace("a * b", "a + b")
     files = [FileText("calc/core.py", OLD, changed_mul.replace("def mul", "def times")),
              FileText("calc/text.py", "x = 1\n", "x = 2\n"),
@@ -144,7 +150,7 @@ def _repair_reports(ran: dict[str, dict[int, set]], *, before: str = "failed",
     after = Report(finished=True, exitstatus=0, tests={T: "passed"}, coverage=cov)
     base = Report(finished=True, exitstatus=1, collect_errors=collect_errors,
                   tests={} if before == "missing" else {T: before})
-    return Sessions(original=after), base
+    return sessions_of(original=after), base
 
 
 def test_a_fix_where_the_failing_tests_run_leads_is_part_of_the_work() -> None:
@@ -180,7 +186,7 @@ def test_a_test_module_that_did_not_import_at_base_is_resolved_to_its_tests() ->
 # -- preserve: the differential check decides ------------------------------------------------
 
 def _preserve(diff: DiffReport | None) -> Evidence:
-    sessions = Sessions(original=_report({T: "passed"}, {2: {T}}), differential=diff)
+    sessions = sessions_of(original=_report({T: "passed"}, {2: {T}}), differential=diff)
     return assess(_make(Intent.PRESERVE, {"calc/core.py"}),
                   [FileText("calc/core.py", OLD, NEW)], sessions, _report({T: "passed"}))
 
@@ -208,7 +214,7 @@ def test_a_private_table_a_refactor_adds_is_part_of_the_work() -> None:
     new = "_TIERS = ((10, 'b'),)\n\n\ndef tier(n):\n    return next((t for m, t in _TIERS " \
           "if n > m), 'a')\n"
     claim = _make(Intent.PRESERVE, {"calc/core.py"}, symbols=frozenset({"tier"}))
-    sessions = Sessions(original=_report({T: "passed"}, {n: {T} for n in range(1, 6)}),
+    sessions = sessions_of(original=_report({T: "passed"}, {n: {T} for n in range(1, 6)}),
                         differential=DiffReport((FunctionCheck("calc/core.py::tier", 2, 9, 11),)))
     ev = assess(claim, [FileText("calc/core.py", old, new)], sessions, _report({T: "passed"}))
     assert ev.proven, ev.reasons
