@@ -2,12 +2,11 @@
 library whose `.venv` has it installed in editable mode (the `.pth` line setuptools writes
 for a src layout: the working tree's `src/`). Real git, a real venv, pytest in the jail.
 
-The history holds two fixes, each with its test; the working tree is at the last commit, so
-both fixes are in it. Had the scratch's tests imported the working tree, each test change
-alone would already pass and both commits would be refused ("no test fails with the test
-change alone"); the unjailed probe below shows that import, refused before any commit is
-judged. The refusals an older `mine` left are said by the next one, and `--rejudge`
-judges them again: both become tasks."""
+A human commit breaks `clamp`, the next fixes it with its test; the working tree is at the
+fix. Had the scratch's tests imported the working tree, the test change alone would already
+pass and the fix would be refused ("no test fails with the test change alone"); the unjailed
+probe below shows that import, refused before any commit is judged. The refusal an older
+`mine` left is said by the next one, and `--rejudge` judges it again: it becomes a task."""
 
 from __future__ import annotations
 
@@ -37,7 +36,6 @@ def greet(name):
 BROKEN = LIB.replace("max(lo, min(x, hi))", "min(lo, max(x, hi))")
 TESTS = "from mylib import clamp\n\n\ndef test_clamp_low():\n    assert clamp(-5, 0, 10) == 0\n"
 CLAMP_TEST = TESTS + "\n\ndef test_clamp_high():\n    assert clamp(50, 0, 10) == 10\n"
-GREET_TEST = "from mylib import greet\n\n\ndef test_greet():\n    assert greet('x') == 'hi x'\n"
 
 
 def src_layout(where: Path) -> dict[str, str]:
@@ -50,9 +48,6 @@ def src_layout(where: Path) -> dict[str, str]:
     shas["break"] = commit(repo, {"src/mylib/__init__.py": BROKEN}, "clamp: tidy", "2024-02-01")
     shas["fix"] = commit(repo, {"src/mylib/__init__.py": LIB, "tests/test_clamp.py": CLAMP_TEST},
                          "clamp: the bounds the right way round", "2024-03-01")
-    shas["greet"] = commit(repo, {"src/mylib/__init__.py": LIB.replace('"hello "', '"hi "'),
-                                  "tests/test_greet.py": GREET_TEST}, "greet: say hi",
-                           "2024-04-01")
     site = make_venv(repo / ".venv", with_pytest=True)
     (site / "__editable__.mylib-0.1.0.pth").write_text(f"{repo / 'src'}\n")
     return shas
@@ -61,39 +56,35 @@ def src_layout(where: Path) -> dict[str, str]:
 NO_FAIL = "no test fails with the test change alone and passes with the fix"
 
 
-@pytest.mark.slow  # a mine that judges nothing, then the probe and 6 suite runs: ~7 s quiet
+@pytest.mark.slow  # a mine that judges nothing, then the probe and 3 suite runs
 @pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
 def test_mine_judges_each_commit_not_the_editable_working_tree(tmp_path, capsys):
-    """The cache an older, leaky `mine` left: both fixes refused, no settings recorded.
-    `mine` says so and judges nothing; `--rejudge` makes both tasks, judged on the commits'
-    own code through the editable install (shown the scratch by the jail)."""
+    """The cache an older, leaky `mine` left: the fix refused, no settings recorded. `mine`
+    says so and judges nothing; `--rejudge` makes it a task, judged on the commit's own code
+    through the editable install (shown the scratch by the jail)."""
     shas = src_layout(tmp_path / "lib")
     repo, argv = tmp_path / "lib", ["eval", "mine", "--repo", str(tmp_path / "lib")]
     (repo / "ouroboros.toml").write_text("[eval]\nreruns = 0\nrider_tries = 0\n")
     cache = TaskCache(repo / ".ouroboros")
     cache.dir.mkdir(parents=True)
-    (cache.dir / "judged.json").write_text(json.dumps({shas["fix"]: NO_FAIL,
-                                                       shas["greet"]: NO_FAIL}))
+    (cache.dir / "judged.json").write_text(json.dumps({shas["fix"]: NO_FAIL}))
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert f"tests run with {repo / '.venv'}" in err, err
-    assert "2 of the refused commit(s) were judged under other settings than now" in err
+    assert "1 of the refused commit(s) were judged under other settings than now" in err
     assert not cache.tasks()  # said, not judged again: that is --rejudge's
     assert main([*argv, "--list"]) == 0
     assert "(judged under other settings than now" in capsys.readouterr().out
 
     assert main([*argv, "--rejudge"]) == 0
     err = capsys.readouterr().err
-    assert "--rejudge: 2 refused commit(s) are judged again" in err, err
-    assert [t.sha for t in cache.tasks()] == [shas["greet"], shas["fix"]], err
+    assert "--rejudge: 1 refused commit(s) are judged again" in err, err
     # What a clean configuration mines (`-o pythonpath=src`, the scratch's src/ first: the
-    # same two tasks with the same lists, checked by hand, docs/eval.md).
-    got = {t.sha: (t.fail_to_pass, t.pass_to_pass) for t in cache.tasks()}
-    assert got[shas["fix"]] == (["tests/test_clamp.py::test_clamp_high"],
-                                ["tests/test_clamp.py::test_clamp_low"])
-    assert got[shas["greet"]] == (["tests/test_greet.py::test_greet"],
-                                  ["tests/test_clamp.py::test_clamp_high",
-                                   "tests/test_clamp.py::test_clamp_low"])
+    # same task with the same lists, checked by hand, docs/eval.md).
+    [task] = cache.tasks()
+    assert (task.sha, task.fail_to_pass, task.pass_to_pass) == (
+        shas["fix"], ["tests/test_clamp.py::test_clamp_high"],
+        ["tests/test_clamp.py::test_clamp_low"])
     assert main([*argv, "--list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["refused"] == []
 
