@@ -64,15 +64,27 @@ def verify(path: Path, entry: PinnedModel, say: Say = _stderr) -> None:
 
 
 def _install(staged: Path, entry: PinnedModel, directory: Path) -> Path:
-    """The verified `staged` file at its place, then its digest line (both by rename)."""
+    """The verified `staged` file at its place, then its digest line, each on disk before
+    its rename: a crash leaves no digest line beside bytes that are not all there."""
     final = model_path(entry, directory)
     final.with_name(final.name + ".sha256").unlink(missing_ok=True)  # stale till it is in
+    _synced(staged)
     os.replace(staged, final)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(digest_line(entry))
+    _synced(Path(tmp))
     os.replace(tmp, final.with_name(final.name + ".sha256"))
+    _synced(directory)
     return final
+
+
+def _synced(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _already(entry: PinnedModel, directory: Path, say: Say) -> Path | None:
