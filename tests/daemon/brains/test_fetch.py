@@ -16,11 +16,11 @@ import pytest
 from starlette.requests import Request
 
 from daemon import cli
+from daemon.brains import discover, pinned
 from daemon.brains import fetch as fetch_mod
-from daemon.brains import pinned
 from daemon.brains.fetch import FetchError, assemble, fetch
 from daemon.config.settings import load_settings
-from daemon.init_config import check, render
+from daemon.init_config import check, init, render
 from governance.oracle.test_env import TestEnv
 from tests.local_http import serving
 
@@ -165,7 +165,8 @@ def test_a_right_file_without_its_digest_line_is_hashed_not_downloaded(tmp_path)
     assert pinned.fetched(PIN, tmp_path) == tmp_path / PIN.filename
 
 
-def test_init_writes_the_pinned_model_commented_until_it_is_fetched(tmp_path, monkeypatch):
+def test_init_writes_the_pinned_model_commented_until_it_is_fetched(tmp_path, monkeypatch,
+                                                                     capsys):
     monkeypatch.setattr("daemon.init_config.CODER", PIN)
     env = TestEnv("/usr/bin/python3", source="daemon")
     text = render(tmp_path, [], [], env, models=tmp_path / "models")
@@ -177,3 +178,13 @@ def test_init_writes_the_pinned_model_commented_until_it_is_fetched(tmp_path, mo
     (tmp_path / "ouroboros.toml").write_text(text)
     model = load_settings(tmp_path, environ={}).provider.model
     assert model == str(tmp_path / "models" / PIN.filename)
+    # `ouroboros init` itself, the models directory from XDG_DATA_HOME: it says so.
+    nobody = discover.Candidate("ollama", "http://127.0.0.1:9", "Ollama")
+    fetched = tmp_path / "data" / "ouroboros" / "models"
+    assemble(PIN, [io.BytesIO(PAYLOAD)], fetched, say=lambda s: None)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    assert init(repo, where=[nobody], environ={"XDG_DATA_HOME": str(tmp_path / "data")}) == 0
+    out = capsys.readouterr().out
+    assert f"in process: {fetched / PIN.filename}" in out and "brain fetch" not in out
+    assert load_settings(repo, environ={}).provider.model == str(fetched / PIN.filename)
