@@ -19,6 +19,7 @@ import structlog
 
 from daemon.config.settings import Settings
 from daemon.host.pause import host_yield
+from daemon.host.slow_runs import GateLoad
 from governance.memory.digest import Digest
 from governance.memory.lessons import Lessons
 from governance.memory.memory import Memory
@@ -89,7 +90,8 @@ def deps_for(daemon: Dispatching) -> PhaseDeps:
                      reflex_stats=daemon.reflex_stats, memory=daemon.memory,
                      speeds=brains.speeds if brains else None,
                      plans=brains.plans if brains else PlanRecord(),
-                     host_yield=host_yield(daemon.host, daemon.ops, daemon.op_host_line))
+                     host_yield=host_yield(daemon.host, daemon.ops, daemon.op_host_line),
+                     host=GateLoad(daemon.host, settings.health))
 
 
 def policy_from(settings: Settings) -> Policy:
