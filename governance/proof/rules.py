@@ -44,6 +44,7 @@ from governance.oracle.mutants import MutantResult
 from governance.oracle.oracle import GOOD, Report
 from governance.oracle.oracle_run import Sessions
 from governance.oracle.scope import is_test_side
+from governance.proof.moved import import_lines, moved_out
 from governance.proof.names import private_additions_only
 from governance.proof.static import breaking_changes, changed_statements, symbol_changes
 from governance.proof.symbols import (
@@ -156,7 +157,7 @@ def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
     # a file outside the targets whose changed lines a failing-then-passing test of the
     # repository's own ran is part of the work; the function-level rule below still holds.
     reached = _reached(code, sessions, f2p) if by_human else frozenset()
-    _nothing_else(claim, files, code, found, reached)
+    left = _nothing_else(claim, files, code, found, reached)
     found.reasons += shown.reasons
     if sessions.lint is not None:  # a new finding nothing fixed (governance.oracle.lint_report)
         found.reasons += sessions.lint.reasons()
@@ -165,7 +166,7 @@ def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
             return Evidence(True, Intent.TESTS, "changes tests only: its own tests pass")
         return Evidence(False, Intent.TESTS, f"unproven: {found.reasons[0]}",
                         tuple(found.reasons))
-    _coverage(claim, code, sessions, baseline, f2p, found)
+    _coverage(claim, code, sessions, baseline, f2p, found, left)
     _checked(claim, code, sessions, found)
     if claim.intent is Intent.NEW and f2p and not by_human \
             and not claim.autocommit_new_behaviour:
@@ -199,9 +200,13 @@ def _shown_at_import(sessions: Sessions) -> list[MutantResult]:
 
 
 def _nothing_else(claim: Claim, files: Sequence[FileText], code: Sequence[FileText],
-                  found: _Findings, reached: frozenset[str] = frozenset()) -> None:
-    """Other files, too many new files, other functions, breaking changes."""
-    others = [f.path for f in code if f.path not in claim.targets and f.path not in reached
+                  found: _Findings, reached: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Other files, too many new files, other functions, breaking changes; the files code
+    was moved out of (governance.proof.moved), which belong to the change."""
+    belongs = claim.targets | reached | {f.path for f in code if f.old is None
+                                         and f.path.endswith(".py")}
+    left = moved_out(code, belongs)  # what a move into a new module left behind
+    others = [f.path for f in code if f.path not in belongs and f.path not in left
               and (f.old is not None or not f.path.endswith(".py"))]
     if others:
         found.reasons.append(f"changes files it was not asked to: {', '.join(others[:5])}")
@@ -222,6 +227,7 @@ def _nothing_else(claim: Claim, files: Sequence[FileText], code: Sequence[FileTe
             found.reasons.extend(_collateral(f, claim.symbols))
     if found.breaking:
         found.reasons.append(f"breaking: {'; '.join(found.breaking[:3])}")
+    return left
 
 
 def _collateral(f: FileText, allowed: frozenset[str]) -> list[str]:
@@ -296,7 +302,7 @@ def failed_at(report: Report, nodeid: str, *, errors: bool) -> bool:
 
 
 def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseline: Report,
-              f2p: set[str], found: _Findings) -> None:
+              f2p: set[str], found: _Findings, left: frozenset[str] = frozenset()) -> None:
     """Every changed statement of changed Python code ran (import time counts) under a test
     that passed before the change and passes now, or a fail-to-pass test. For a repair or
     new behaviour, every function it changes must also be entered by a fail-to-pass test:
@@ -311,6 +317,8 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
         if f.new is None or not f.path.endswith(".py"):
             continue
         owner, inert = symbol_of_line(f.new), inert_lines(f.old, f.new)
+        # code moved out of it: what it imports back needs no test to run it
+        moved = import_lines(f.new) if f.path in left else frozenset()
         entered = {owner(n) for cov in reports for n, tests in cov.lines.get(f.path, {}).items()
                    if tests & f2p}
         # A class body or a decorator ran at import: a fail-to-pass test that depends on
@@ -322,6 +330,8 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
         entered |= {c for c in added_classes(f.old, f.new)
                     if any(e.startswith(f"{c}.") for e in entered)}
         for stmt in changed_statements(f.old, f.new):
+            if stmt.line in moved:
+                continue
             hits = set().union(*(cov.hits(f.path, stmt.lines) for cov in reports))
             if None not in hits and not hits & good:
                 if f"{f.path}:{stmt.line}" not in oracle:

@@ -198,10 +198,28 @@ EQUIVALENT = Gap(
     "pkg/stats.py:18 (`1` to `2`)",
     "issue 42, item 6")
 
+# A fix that moves a function into a new module (and fixes it there): the file it left now
+# only imports it back, and was "not asked to" change: the op was about the module the
+# failing test imports. Now a file whose change only moves definitions into a file of the
+# change (and imports names) belongs to it (governance.proof.moved).
+_UTIL = "def norm(word):\n    return word.lower()\n\n\ndef other(x):\n    return x\n"
+MOVED = Gap(
+    "fix_moves_code_to_a_new_module",
+    {"pkg/__init__.py": "", "pkg/util.py": _UTIL,
+     "pkg/api.py": "from pkg.util import norm\n\n\ndef key(word):\n    return norm(word)\n"},
+    {"tests/test_api.py": "from pkg.api import key\n\n\n"
+     "def test_key_strips():\n    assert key('  Hi ') == 'hi'\n"},
+    {"pkg/text.py": "def norm(word):\n    return word.strip().lower()\n",
+     "pkg/util.py": "from pkg.text import norm  # noqa: F401 (moved)\n\n\n"
+     "def other(x):\n    return x\n",
+     "pkg/api.py": "from pkg.text import norm\n\n\ndef key(word):\n    return norm(word)\n"},
+    "changes files it was not asked to: pkg/util.py",
+    "issue 49 (a maintainer's fix moving code into a new module)")
+
 GAPS: list[Gap] = []
 # refused once for the daemon's reason named in it; they land now
 CLOSED = [SORT, WARN, COMMENT, CLASS_ATTRIBUTE, TABLE, CAP, TIMING, ATTRIBUTE_REACHED,
-          EQUIVALENT]
+          EQUIVALENT, MOVED]
 
 
 @pytest.mark.parametrize("gap", GAPS, ids=[g.name for g in GAPS])
