@@ -25,7 +25,7 @@ from governance.phase import Phase
 from tests.daemon.host.host_tree import HostTree, idle_laptop
 from tests.helpers import OPS_FIXED, PYTEST, git, run_op, wait_for
 
-TIMEOUT_S = 6.0  # VALIDATE's test runs: the blocked one is killed after this
+TIMEOUT_S = 4.0  # VALIDATE's test runs: the blocked one is killed after this
 FIX = json.dumps({"schema": "candidate.1", "file_path": "calc/ops.py",
                   "full_content": OPS_FIXED, "rationale": "clamp into range"})
 
