@@ -12,7 +12,9 @@ candidate's. Findings are compared as the baseline tools maintainers use compare
 (mypy-baseline, basedpyright's baseline): by tool, file, code and message, counted, line
 numbers aside (an edit above a finding moves it without adding it). A project with none
 configured is unaffected; a tool that does not run on the base (not installed, timed out)
-judges nothing. One that ran on the base and could not judge the candidate (it timed out,
+judges nothing. A finding that moved with its code (the same tool, rule and line text, in
+another file or at another line, where the base had it and the candidate lost it) is the
+base's too. One that ran on the base and could not judge the candidate (it timed out,
 crashed, or answered nothing readable there), or a runner that failed, is a reason the
 change is not proven: a gate that could not run never passes (issue 49).
 """
@@ -153,4 +155,30 @@ def new_findings(base: Sequence[Finding], candidate: Sequence[Finding]) -> list[
             left[f.key] -= 1
         else:
             out.append(f)
+    return out
+
+
+def not_moved(new: Sequence[Finding], base: Sequence[Finding], candidate: Sequence[Finding],
+              cand_text: Callable[[str], str | None],
+              base_text: Callable[[str], str | None]) -> list[Finding]:
+    """`new` (the candidate's findings beyond the base's) less those that moved with their
+    code (issue 49, item 4): a finding the base had and the candidate lost, of the same tool
+    and rule, on a line of the same text (stripped) in another file or at another line. A
+    fix that moves a function into a new module moves its findings with it; they are the
+    base's, not new. The texts are read through `cand_text` and `base_text` (None: absent)."""
+    lost = new_findings(candidate, base)  # the base's findings the candidate no longer has
+    texts: dict[tuple[str, str], list[str]] = {}
+
+    def line(side: str, read: Callable[[str], str | None], f: Finding) -> str:
+        lines = texts.setdefault((side, f.path), (read(f.path) or "").splitlines())
+        return lines[f.line - 1].strip() if 0 < f.line <= len(lines) else ""
+    left = Counter((f.tool, f.code, text) for f in lost
+                   if (text := line("base", base_text, f)))
+    out = []
+    for f in new:
+        key = (f.tool, f.code, line("candidate", cand_text, f))
+        if key[2] and left[key] > 0:
+            left[key] -= 1
+            continue
+        out.append(f)
     return out

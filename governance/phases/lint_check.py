@@ -25,6 +25,7 @@ from governance.oracle.linters import (
     findings_of,
     job,
     new_findings,
+    not_moved,
 )
 from governance.oracle.sandbox import write_changes
 from governance.oracle.testrun import TestRunner
@@ -89,10 +90,10 @@ async def check_lint(runner: TestRunner, tree: Path, linters: Sequence[Linter],
         side, why = ("candidate", after) if isinstance(after, str) else ("base", before)
         return LintReport(problem=f"the runner failed on the {side}: {why}"[:300],
                           seconds=time.monotonic() - start)
-    report = _compare(before, after, [t.name for t in linters])
+    texts = {c.file_path: c.full_content or "" for c in changes if c.file_path in files}
+    report = _compare(before, after, [t.name for t in linters], texts.get, base)
     jobs = fix_jobs(report.new, files, timeout_s) if fix else []
     if jobs:
-        texts = {c.file_path: c.full_content or "" for c in changes if c.file_path in files}
         report = await _fixed(copy, jobs, texts, base, before, report)
     return dataclasses.replace(report, seconds=time.monotonic() - start)
 
@@ -103,18 +104,20 @@ def _as_base(files: Sequence[str], base: Base) -> list[FileChange]:
             for rel in files]
 
 
-def _compare(before: Mapping, after: Mapping, tools: Sequence[str]) -> LintReport:
+def _compare(before: Mapping, after: Mapping, tools: Sequence[str],
+             cand_text: Base, base: Base) -> LintReport:
     """The findings the candidate adds, per tool that judged both sides. A tool that gave
     no findings on the base (not installed there, timed out) judges nothing: skipped. One
     that judged the base and not the candidate (it timed out, crashed, answered garbage or
     nothing there) could not decide: unjudged, a reason (issue 49)."""
-    base, base_problems = findings_of(before, tools)
+    was, base_problems = findings_of(before, tools)
     cand, cand_problems = findings_of(after, tools)
     skipped = {name: f"on the base: {why}" for name, why in base_problems.items()}
     unjudged = {name: f"on the candidate: {why}" for name, why in cand_problems.items()
                 if name not in skipped}
-    judged = tuple(sorted(set(base) & set(cand)))
-    new = [f for name in judged for f in new_findings(base[name], cand[name])]
+    judged = tuple(sorted(set(was) & set(cand)))
+    new = [f for name in judged for f in not_moved(
+        new_findings(was[name], cand[name]), was[name], cand[name], cand_text, base)]
     return LintReport(judged, tuple(new), skipped, unjudged=unjudged)
 
 
@@ -132,7 +135,8 @@ async def _fixed(copy: _Copy, jobs: list[dict], texts: dict[str, str], base: Bas
         return dataclasses.replace(report, not_fixed=refused)
     copy.write({rel: texts[rel] for rel in refused})  # what the re-lint judges: no fix
     again = await copy.run()
-    relinted = None if isinstance(again, str) else _compare(before, again, report.judged)
+    relinted = None if isinstance(again, str) else _compare(
+        before, again, report.judged, lambda rel: fixed.get(rel, texts.get(rel)), base)
     if relinted is None or relinted.judged != report.judged:
         why = again if isinstance(again, str) else "not every linter judged the fixed texts"
         dropped = {rel: f"the fixed candidate could not be linted again: {why}"[:300]
