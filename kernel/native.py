@@ -269,13 +269,13 @@ def _version(cc: str) -> str:
     return out.stdout.splitlines()[0] if out.stdout else "?"
 
 
-def _build(cc: str, flags: list[str], target: Path) -> str | None:
-    """Compile into `target` (atomically); None, or the compiler's complaint."""
+def _build(cc: str, flags: list[str], target: Path, source: Path = SOURCE) -> str | None:
+    """Compile `source` into `target` (atomically); None, or the compiler's complaint."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".so.tmp")
     os.close(fd)
     try:
-        out = subprocess.run([cc, *flags, "-o", tmp, str(SOURCE), "-lm"], capture_output=True,
+        out = subprocess.run([cc, *flags, "-o", tmp, str(source), "-lm"], capture_output=True,
                              text=True, timeout=BUILD_SECONDS)
         if out.returncode:
             return (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1]
@@ -287,10 +287,12 @@ def _build(cc: str, flags: list[str], target: Path) -> str | None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def library(cc: str, cpu: Cpu, root: Path, mode: str = "auto") -> Path | str:
-    """The built library's path (building it if this machine has none yet), or why not."""
+def library(cc: str, cpu: Cpu, root: Path, mode: str = "auto",
+            source_file: Path = SOURCE) -> Path | str:
+    """The built library's path (building it if this machine has none yet), or why not.
+    `source_file`: native.c, or another C file built the same way (kernel/quant.c)."""
     arch = MODES[mode]
-    source, version = SOURCE.read_bytes(), _version(cc)
+    source, version = source_file.read_bytes(), _version(cc)
     tries = [[*FLAGS, *arch, "-fopenmp"], [*FLAGS, *arch]]
     complaint = ""
     for flags in tries:
@@ -299,7 +301,7 @@ def library(cc: str, cpu: Cpu, root: Path, mode: str = "auto") -> Path | str:
         target = root / f"{digest}.so"
         if target.is_file():
             return target
-        complaint = _build(cc, flags, target) or ""
+        complaint = _build(cc, flags, target, source_file) or ""
         if not complaint:
             return target
     return f"the native build failed ({complaint})"

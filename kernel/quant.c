@@ -1,0 +1,773 @@
+/* Products with GGUF-quantized weights (Q4_K, Q6_K, Q8_0) kept as the file's blocks, and the
+ * token step of a Qwen2/Llama-shaped model over them (kernel/gguf_model.py builds and loads
+ * this file as kernel/native.py builds native.c).
+ *
+ * Why: a 1.5B model's Q4_K_M file is 1.1 GB; dequantized to float32 it is 6 GB and every
+ * decode step reads all of it. Here the weights are used where the file's mmap put them, and
+ * each product is computed the way llama.cpp's CPU backend computes it: the activations are
+ * quantized to 8 bits per block (Q8_K, 256 values with one float scale and 16 partial sums,
+ * for the K-quants; Q8_0, 32 values with an fp16 scale, for Q8_0 weights) and each weight
+ * block's integer products are summed before its scales apply. The AVX2 kernels follow
+ * ggml's x86 ones (maddubs over the unpacked nibbles, scales by madd); the scalar loops are
+ * the portable reference, the same integer sums with the float sums in another order.
+ *
+ * Block layouts (ggml's, as gguf.quants reads them):
+ *   Q4_K, 144 bytes per 256: fp16 d, fp16 dmin, 12 bytes of 6-bit scales and mins, 128 of
+ *         nibbles (each 64 values: 32 bytes, low nibbles the first 32, high the next 32).
+ *   Q6_K, 210 bytes per 256: 128 bytes of low nibbles, 64 of high 2-bit pairs, 16 int8
+ *         scales (one per 16 values), fp16 d.
+ *   Q8_0, 34 bytes per 32: fp16 d, 32 int8.
+ *
+ * The model step (oq_tokens) runs a whole token, or a short chunk of them, in one call, as
+ * native.c's ob_tokens does: RMSNorm, q/k/v with their biases, RoPE in the rotate-half
+ * (NEOX) form Qwen2 uses, the fp16 KV cache [layers, kv heads, capacity, head_dim] that
+ * llama.cpp keeps too, causal GQA attention, SwiGLU, the output norm and the logits.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+#define OQ_SIMD 1
+#else
+#define OQ_SIMD 0
+#endif
+
+#define OQ_ABI 1
+#define QK_K 256
+#define QK8 32
+
+enum { T_F32 = 0, T_F16 = 1, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14 };
+enum { D_LAYERS, D_HIDDEN, D_HEADS, D_KV_HEADS, D_HEAD_DIM, D_INTER, D_VOCAB, D_COUNT };
+/* Per layer, (pointer, ggml type) pairs in this order; a bias may be NULL. */
+enum { L_ATTN_NORM, L_Q_B, L_K_B, L_V_B, L_FFN_NORM, L_Q, L_K, L_V, L_O, L_GATE, L_UP, L_DOWN,
+       L_COUNT };
+enum { G_EMBED, G_OUTPUT, G_NORM, G_COUNT };
+
+typedef struct { float d; int8_t qs[QK_K]; int16_t bsums[QK_K / 16]; } BlockQ8K;
+typedef struct { float d; int8_t qs[QK8]; } BlockQ80;  /* d holds an fp16 value, as ggml's */
+
+int oq_abi(void) { return OQ_ABI; }
+int oq_simd(void) { return OQ_SIMD; }
+
+int oq_openmp(void)
+{
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/* -- half precision ------------------------------------------------------------------ */
+static inline float h2f(uint16_t h)
+{
+#if OQ_SIMD
+    return _cvtsh_ss(h);
+#else
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+    uint32_t u;
+    if (exp == 0) {
+        if (man == 0) {
+            u = sign;
+        } else {  /* subnormal: normalize */
+            exp = 127 - 15 + 1;
+            while (!(man & 0x400)) {
+                man <<= 1;
+                exp--;
+            }
+            u = sign | (exp << 23) | ((man & 0x3ff) << 13);
+        }
+    } else if (exp == 31) {
+        u = sign | 0x7f800000 | (man << 13);
+    } else {
+        u = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+#endif
+}
+
+/* Round to nearest even, as F16C's conversion does. */
+static inline uint16_t f2h(float f)
+{
+#if OQ_SIMD
+    return _cvtss_sh(f, 0);
+#else
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    uint32_t sign = (u >> 16) & 0x8000;
+    int exp = (int)((u >> 23) & 0xff) - 127 + 15;
+    uint32_t man = u & 0x7fffff;
+    if (((u >> 23) & 0xff) == 0xff)
+        return (uint16_t)(sign | 0x7c00 | (man ? 0x200 : 0));
+    if (exp >= 31)
+        return (uint16_t)(sign | 0x7c00);
+    if (exp <= 0) {  /* subnormal or zero */
+        if (exp < -10)
+            return (uint16_t)sign;
+        man |= 0x800000;
+        int shift = 14 - exp;
+        uint32_t half = man >> shift, rest = man & ((1u << shift) - 1), mid = 1u << (shift - 1);
+        if (rest > mid || (rest == mid && (half & 1)))
+            half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = ((uint32_t)exp << 10) | (man >> 13), rest = man & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
+        half++;  /* a carry into the exponent is right, up to infinity */
+    return (uint16_t)(sign | half);
+#endif
+}
+
+/* -- activations to 8 bits ------------------------------------------------------------ */
+/* ggml's quantize_row_q8_K: the scale from the value of largest magnitude (its sign kept),
+ * rounding to nearest even, and each 16 values' sum for the K-quants' minimums. */
+static void quantize_q8k(const float *x, int n, BlockQ8K *y)
+{
+    for (int b = 0; b < n / QK_K; b++, x += QK_K) {
+        float amax = 0.0f, max = 0.0f;
+        for (int j = 0; j < QK_K; j++) {
+            float a = fabsf(x[j]);
+            if (a > amax)
+                amax = a, max = x[j];
+        }
+        if (amax == 0.0f) {
+            memset(&y[b], 0, sizeof(BlockQ8K));
+            continue;
+        }
+        const float iscale = -127.0f / max;
+        for (int j = 0; j < QK_K; j++) {
+            int v = (int)lrintf(iscale * x[j]);
+            y[b].qs[j] = (int8_t)(v > 127 ? 127 : v);
+        }
+        for (int j = 0; j < QK_K / 16; j++) {
+            int sum = 0;
+            for (int i = 0; i < 16; i++)
+                sum += y[b].qs[j * 16 + i];
+            y[b].bsums[j] = (int16_t)sum;
+        }
+        y[b].d = 1.0f / iscale;
+    }
+}
+
+/* ggml's quantize_row_q8_0 (its AVX2 form): d = amax / 127 kept as fp16, x * 127 / amax
+ * rounded to nearest even. */
+static void quantize_q80(const float *x, int n, BlockQ80 *y)
+{
+    for (int b = 0; b < n / QK8; b++, x += QK8) {
+        float amax = 0.0f;
+        for (int j = 0; j < QK8; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        y[b].d = h2f(f2h(amax / 127.0f));
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        for (int j = 0; j < QK8; j++)
+            y[b].qs[j] = (int8_t)lrintf(x[j] * id);
+    }
+}
+
+/* -- dequantizing (the embedding's rows, and the tests' view of the kernels) ---------- */
+static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m)
+{
+    if (j < 4) {
+        *d = q[j] & 63, *m = q[j + 4] & 63;
+    } else {
+        *d = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+static void dequant_q4k(const uint8_t *blk, float *y)
+{
+    const float d = h2f(*(const uint16_t *)blk), dmin = h2f(*(const uint16_t *)(blk + 2));
+    const uint8_t *scales = blk + 4, *q = blk + 16;
+    for (int j = 0; j < QK_K / 64; j++, q += 32) {
+        uint8_t sc, m;
+        scale_min_k4(2 * j, scales, &sc, &m);
+        const float d1 = d * sc, m1 = dmin * m;
+        scale_min_k4(2 * j + 1, scales, &sc, &m);
+        const float d2 = d * sc, m2 = dmin * m;
+        for (int l = 0; l < 32; l++)
+            *y++ = d1 * (q[l] & 0xf) - m1;
+        for (int l = 0; l < 32; l++)
+            *y++ = d2 * (q[l] >> 4) - m2;
+    }
+}
+
+static void dequant_q6k(const uint8_t *blk, float *y)
+{
+    const uint8_t *ql = blk, *qh = blk + 128;
+    const int8_t *sc = (const int8_t *)(blk + 192);
+    const float d = h2f(*(const uint16_t *)(blk + 208));
+    for (int n = 0; n < QK_K; n += 128, y += 128, ql += 64, qh += 32, sc += 8)
+        for (int l = 0; l < 32; l++) {
+            int is = l / 16;
+            int q1 = ((ql[l] & 0xf) | (((qh[l] >> 0) & 3) << 4)) - 32;
+            int q2 = ((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32;
+            int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+            int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+            y[l] = d * sc[is] * q1, y[l + 32] = d * sc[is + 2] * q2;
+            y[l + 64] = d * sc[is + 4] * q3, y[l + 96] = d * sc[is + 6] * q4;
+        }
+}
+
+static size_t row_bytes(int type, int cols)
+{
+    switch (type) {
+    case T_F32: return (size_t)cols * 4;
+    case T_F16: return (size_t)cols * 2;
+    case T_Q8_0: return (size_t)cols / QK8 * 34;
+    case T_Q4_K: return (size_t)cols / QK_K * 144;
+    case T_Q6_K: return (size_t)cols / QK_K * 210;
+    default: return 0;
+    }
+}
+
+static void dequant_row(int type, const uint8_t *w, int cols, float *y)
+{
+    switch (type) {
+    case T_F32: memcpy(y, w, (size_t)cols * 4); break;
+    case T_F16:
+        for (int i = 0; i < cols; i++)
+            y[i] = h2f(((const uint16_t *)w)[i]);
+        break;
+    case T_Q8_0:
+        for (int b = 0; b < cols / QK8; b++, w += 34) {
+            float d = h2f(*(const uint16_t *)w);
+            for (int j = 0; j < QK8; j++)
+                y[b * QK8 + j] = d * ((const int8_t *)(w + 2))[j];
+        }
+        break;
+    case T_Q4_K:
+        for (int b = 0; b < cols / QK_K; b++)
+            dequant_q4k(w + (size_t)b * 144, y + b * QK_K);
+        break;
+    case T_Q6_K:
+        for (int b = 0; b < cols / QK_K; b++)
+            dequant_q6k(w + (size_t)b * 210, y + b * QK_K);
+        break;
+    }
+}
+
+/* -- dot products of one weight row with one quantized activation row ------------------ */
+#if OQ_SIMD
+static inline float hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static float dot_q4k(const uint8_t *w, const BlockQ8K *y, int nb)
+{
+    const uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
+    const __m256i m4 = _mm256_set1_epi8(0xf);
+    __m256 acc = _mm256_setzero_ps();
+    __m128 acc_m = _mm_setzero_ps();
+    for (int i = 0; i < nb; i++, w += 144) {
+        const float d = y[i].d * h2f(*(const uint16_t *)w);
+        const float dmin = -y[i].d * h2f(*(const uint16_t *)(w + 2));
+        uint32_t utmp[4];
+        memcpy(utmp, w + 4, 12);
+        utmp[3] = ((utmp[2] >> 4) & kmask2) | (((utmp[1] >> 6) & kmask3) << 4);
+        const uint32_t uaux = utmp[1] & kmask1;
+        utmp[1] = (utmp[2] & kmask2) | (((utmp[0] >> 6) & kmask3) << 4);
+        utmp[2] = uaux;
+        utmp[0] &= kmask1;
+        const uint8_t *q4 = w + 16;
+        const int8_t *q8 = y[i].qs;
+        const __m256i mins_and_scales = _mm256_cvtepu8_epi16(
+            _mm_set_epi32((int)utmp[3], (int)utmp[2], (int)utmp[1], (int)utmp[0]));
+        const __m256i q8sums = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+        const __m128i q8s = _mm_hadd_epi16(_mm256_extracti128_si256(q8sums, 0),
+                                           _mm256_extracti128_si256(q8sums, 1));
+        const __m128i prod = _mm_madd_epi16(_mm256_extracti128_si256(mins_and_scales, 1), q8s);
+        acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m);
+        const __m128i sc128 = _mm256_extracti128_si256(mins_and_scales, 0);
+        const __m256i scales = _mm256_set_m128i(sc128, sc128);
+        __m256i sumi = _mm256_setzero_si256();
+        for (int j = 0; j < QK_K / 64; j++) {
+            const __m256i scale_l = _mm256_shuffle_epi8(
+                scales, _mm256_set1_epi16((short)(((4 * j + 1) << 8) | (4 * j))));
+            const __m256i scale_h = _mm256_shuffle_epi8(
+                scales, _mm256_set1_epi16((short)(((4 * j + 3) << 8) | (4 * j + 2))));
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
+            q4 += 32;
+            const __m256i lo = _mm256_and_si256(bits, m4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+            const __m256i q8l = _mm256_loadu_si256((const __m256i *)q8);
+            const __m256i q8h = _mm256_loadu_si256((const __m256i *)(q8 + 32));
+            q8 += 64;
+            __m256i pl = _mm256_madd_epi16(scale_l, _mm256_maddubs_epi16(lo, q8l));
+            __m256i ph = _mm256_madd_epi16(scale_h, _mm256_maddubs_epi16(hi, q8h));
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    acc_m = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
+    acc_m = _mm_add_ss(acc_m, _mm_movehdup_ps(acc_m));
+    return hsum8(acc) + _mm_cvtss_f32(acc_m);
+}
+
+static float dot_q6k(const uint8_t *w, const BlockQ8K *y, int nb)
+{
+    const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
+    const __m256i m32s = _mm256_set1_epi8(32);
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < nb; i++, w += 210) {
+        const float d = y[i].d * h2f(*(const uint16_t *)(w + 208));
+        const uint8_t *q4 = w, *qh = w + 128;
+        const int8_t *q8 = y[i].qs;
+        const __m128i scales = _mm_loadu_si128((const __m128i *)(w + 192));
+        __m256i sumi = _mm256_setzero_si256();
+        for (int j = 0, is = 0; j < QK_K / 128; j++, is += 4) {
+            __m128i sc[4];
+            for (int k = 0; k < 4; k++) {
+                const char a = (char)(2 * (is + k)), b = (char)(2 * (is + k) + 1);
+                sc[k] = _mm_shuffle_epi8(scales, _mm_set_epi8(b, b, b, b, b, b, b, b,
+                                                              a, a, a, a, a, a, a, a));
+            }
+            const __m256i bits1 = _mm256_loadu_si256((const __m256i *)q4);
+            const __m256i bits2 = _mm256_loadu_si256((const __m256i *)(q4 + 32));
+            const __m256i bitsh = _mm256_loadu_si256((const __m256i *)qh);
+            q4 += 64, qh += 32;
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(bits1, m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(bitsh, m2), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(bits2, m4), _mm256_slli_epi16(
+                _mm256_and_si256(_mm256_srli_epi16(bitsh, 2), m2), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits1, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(
+                                       _mm256_srli_epi16(bitsh, 4), m2), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits2, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(
+                                       _mm256_srli_epi16(bitsh, 6), m2), 4));
+            for (int k = 0; k < 4; k++) {
+                const __m256i x = _mm256_loadu_si256((const __m256i *)(q8 + 32 * k));
+                __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[k], x),
+                                             _mm256_maddubs_epi16(m32s, x));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc[k]), p));
+            }
+            q8 += 128;
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum8(acc);
+}
+
+static float dot_q80(const uint8_t *w, const BlockQ80 *y, int nb)
+{
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < nb; i++, w += 34) {
+        const __m256 d = _mm256_set1_ps(h2f(*(const uint16_t *)w) * y[i].d);
+        const __m256i qx = _mm256_loadu_si256((const __m256i *)(w + 2));
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        const __m256i ax = _mm256_sign_epi8(qx, qx), sy = _mm256_sign_epi8(qy, qx);
+        const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy),
+                                              _mm256_set1_epi16(1));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot), acc);
+    }
+    return hsum8(acc);
+}
+#else
+static float dot_q4k(const uint8_t *w, const BlockQ8K *y, int nb)
+{
+    float sum = 0.0f;
+    for (int i = 0; i < nb; i++, w += 144) {
+        const float d = y[i].d * h2f(*(const uint16_t *)w);
+        const float dmin = y[i].d * h2f(*(const uint16_t *)(w + 2));
+        const uint8_t *q = w + 16;
+        int sumi = 0, summ = 0;
+        for (int j = 0; j < QK_K / 64; j++, q += 32) {
+            uint8_t sc_lo, m_lo, sc_hi, m_hi;
+            scale_min_k4(2 * j, w + 4, &sc_lo, &m_lo);
+            scale_min_k4(2 * j + 1, w + 4, &sc_hi, &m_hi);
+            int lo = 0, hi = 0;
+            for (int l = 0; l < 32; l++) {
+                lo += (q[l] & 0xf) * y[i].qs[64 * j + l];
+                hi += (q[l] >> 4) * y[i].qs[64 * j + 32 + l];
+            }
+            sumi += sc_lo * lo + sc_hi * hi;
+            summ += m_lo * (y[i].bsums[4 * j] + y[i].bsums[4 * j + 1]) +
+                    m_hi * (y[i].bsums[4 * j + 2] + y[i].bsums[4 * j + 3]);
+        }
+        sum += d * (float)sumi - dmin * (float)summ;
+    }
+    return sum;
+}
+
+static float dot_q6k(const uint8_t *w, const BlockQ8K *y, int nb)
+{
+    float sum = 0.0f;
+    for (int i = 0; i < nb; i++, w += 210) {
+        const uint8_t *ql = w, *qh = w + 128;
+        const int8_t *sc = (const int8_t *)(w + 192), *q8 = y[i].qs;
+        int sumi = 0;
+        for (int n = 0; n < QK_K; n += 128, ql += 64, qh += 32, sc += 8, q8 += 128) {
+            int part[8] = {0};
+            for (int l = 0; l < 32; l++) {
+                int is = l / 16;
+                part[is] += (((ql[l] & 0xf) | (((qh[l] >> 0) & 3) << 4)) - 32) * q8[l];
+                part[is + 2] += (((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32) *
+                                q8[l + 32];
+                part[is + 4] += (((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32) * q8[l + 64];
+                part[is + 6] += (((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32) *
+                                q8[l + 96];
+            }
+            for (int k = 0; k < 8; k++)
+                sumi += sc[k] * part[k];
+        }
+        sum += y[i].d * h2f(*(const uint16_t *)(w + 208)) * (float)sumi;
+    }
+    return sum;
+}
+
+static float dot_q80(const uint8_t *w, const BlockQ80 *y, int nb)
+{
+    float sum = 0.0f;
+    for (int i = 0; i < nb; i++, w += 34) {
+        int sumi = 0;
+        for (int j = 0; j < QK8; j++)
+            sumi += ((const int8_t *)(w + 2))[j] * y[i].qs[j];
+        sum += h2f(*(const uint16_t *)w) * y[i].d * (float)sumi;
+    }
+    return sum;
+}
+#endif
+
+/* -- products ------------------------------------------------------------------------- */
+/* `count` activation rows of `cols` values, quantized both ways (each weight type takes its
+ * own); row t's blocks start at q8k + t * (cols / 256) and q80 + t * (cols / 32). */
+typedef struct {
+    BlockQ8K *q8k;
+    BlockQ80 *q80;
+    int count, cols;
+} Acts;
+
+static inline float dot_row(int type, const uint8_t *w, const Acts *x, int t)
+{
+    switch (type) {
+    case T_Q4_K: return dot_q4k(w, x->q8k + (size_t)t * (x->cols / QK_K), x->cols / QK_K);
+    case T_Q6_K: return dot_q6k(w, x->q8k + (size_t)t * (x->cols / QK_K), x->cols / QK_K);
+    default: return dot_q80(w, x->q80 + (size_t)t * (x->cols / QK8), x->cols / QK8);
+    }
+}
+
+/* One matrix of a product: y[t][r] (+)= w[r] . x[t] (+ bias[r]), y's rows ystride apart. */
+typedef struct {
+    const uint8_t *w;
+    int type, rows;
+    const float *bias;
+    float *y;
+    int ystride, accumulate;
+} Job;
+
+/* Every row of every job over all of x's rows, the rows of all jobs split over the threads
+ * of the enclosing parallel region (an orphaned `omp for`; outside one, one thread). Each
+ * weight row is dotted with every activation row while it sits in L1: a prefill chunk of T
+ * tokens costs T products but one pass over the weights. */
+static void products(const Job *jobs, int njobs, const Acts *x)
+{
+    int total = 0;
+    for (int j = 0; j < njobs; j++)
+        total += jobs[j].rows;
+#pragma omp for schedule(static)
+    for (int r = 0; r < total; r++) {
+        int j = 0, row = r;
+        while (row >= jobs[j].rows)
+            row -= jobs[j++].rows;
+        const Job *job = &jobs[j];
+        const uint8_t *w = job->w + row_bytes(job->type, x->cols) * row;
+        float bias = job->bias ? job->bias[row] : 0.0f;
+        for (int t = 0; t < x->count; t++) {
+            float v = dot_row(job->type, w, x, t) + bias;
+            float *y = job->y + (size_t)t * job->ystride + row;
+            *y = job->accumulate ? *y + v : v;
+        }
+    }
+}
+
+/* Rows src[t] (`cols` values, `stride` apart) quantized into x, split over the threads. */
+static void quantize_acts(const float *src, int stride, Acts *x, int count, int cols)
+{
+    x->count = count, x->cols = cols;
+#pragma omp for schedule(static)
+    for (int t = 0; t < count; t++) {
+        quantize_q8k(src + (size_t)t * stride, cols, x->q8k + (size_t)t * (cols / QK_K));
+        quantize_q80(src + (size_t)t * stride, cols, x->q80 + (size_t)t * (cols / QK8));
+    }
+}
+
+static int acts_alloc(Acts *x, int count, int cols)
+{
+    x->q8k = malloc(sizeof(BlockQ8K) * (size_t)count * (cols / QK_K + 1));
+    x->q80 = malloc(sizeof(BlockQ80) * (size_t)count * (cols / QK8 + 1));
+    if (!x->q8k || !x->q80) {
+        free(x->q8k), free(x->q80);
+        return -1;
+    }
+    return 0;
+}
+
+/* y [count, rows] = x [count, cols] @ w.T for one quantized matrix: the tests' and the
+ * bench's view of the products alone. cols is a multiple of 256 (32 for Q8_0). */
+int oq_matmul(const uint8_t *w, int type, int rows, int cols, const float *x, int count,
+              float *y, int threads)
+{
+    Acts a;
+    if (acts_alloc(&a, count, cols))
+        return -1;
+    Job job = {w, type, rows, NULL, y, rows, 0};
+#pragma omp parallel num_threads(threads)
+    {
+        quantize_acts(x, cols, &a, count, cols);
+        products(&job, 1, &a);
+    }
+    free(a.q8k), free(a.q80);
+    return 0;
+}
+
+/* out [rows, cols] = the dequantized rows of w. */
+void oq_dequant(const uint8_t *w, int type, int rows, int cols, float *out)
+{
+    for (int r = 0; r < rows; r++)
+        dequant_row(type, w + row_bytes(type, cols) * r, cols, out + (size_t)r * cols);
+}
+
+
+/* -- the model step ------------------------------------------------------------------- */
+/* ggml's rms_norm: the mean square summed in double, then the weight. */
+static void rms_norm(const float *x, const float *weight, int n, float eps, float *out)
+{
+    double ss = 0.0;
+    for (int i = 0; i < n; i++)
+        ss += (double)x[i] * x[i];
+    const float r = 1.0f / sqrtf((float)(ss / n) + eps);
+    for (int i = 0; i < n; i++)
+        out[i] = x[i] * r * weight[i];
+}
+
+/* Rotate-half RoPE (llama.cpp's NEOX mode, Qwen2's): pairs (x[i], x[i + d/2]). */
+static void rope_neox(float *x, const float *cs, int d)
+{
+    const int half = d / 2;
+    for (int i = 0; i < half; i++) {
+        const float a = x[i], b = x[i + half], c = cs[2 * i], s = cs[2 * i + 1];
+        x[i] = a * c - b * s;
+        x[i + half] = a * s + b * c;
+    }
+}
+
+static float silu(float g) { return g / (1.0f + expf(-g)); }
+
+#if OQ_SIMD
+static float dot_f16(const float *q, const uint16_t *k, int d)
+{
+    __m256 a = _mm256_setzero_ps();
+    for (int i = 0; i < d; i += 8)
+        a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i),
+                            _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i))), a);
+    return hsum8(a);
+}
+
+static void axpy_f16(float p, const uint16_t *v, int d, float *out)
+{
+    const __m256 w = _mm256_set1_ps(p);
+    for (int i = 0; i < d; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(
+            w, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + i))),
+            _mm256_loadu_ps(out + i)));
+}
+#else
+static float dot_f16(const float *q, const uint16_t *k, int d)
+{
+    float a = 0.0f;
+    for (int i = 0; i < d; i++)
+        a += q[i] * h2f(k[i]);
+    return a;
+}
+
+static void axpy_f16(float p, const uint16_t *v, int d, float *out)
+{
+    for (int i = 0; i < d; i++)
+        out[i] += p * h2f(v[i]);
+}
+#endif
+
+/* One query head over positions [0, n) of its kv head's keys k and values v ([n, d] fp16):
+ * out = softmax(q.K / sqrt(d)) V. q is rounded to fp16 first, as llama.cpp's CPU attention
+ * takes it into its fp16 products. */
+static void attend_head(const float *q, const uint16_t *k, const uint16_t *v, int n, int d,
+                        float *scores, float *out)
+{
+    float qh[512];
+    for (int i = 0; i < d; i++)
+        qh[i] = h2f(f2h(q[i]));
+    const float scale = 1.0f / sqrtf((float)d);
+    float top = -INFINITY, total = 0.0f;
+    for (int t = 0; t < n; t++) {
+        scores[t] = dot_f16(qh, k + (size_t)t * d, d) * scale;
+        top = fmaxf(top, scores[t]);
+    }
+    for (int t = 0; t < n; t++)
+        total += scores[t] = expf(scores[t] - top);
+    memset(out, 0, sizeof(float) * d);
+    for (int t = 0; t < n; t++)
+        axpy_f16(scores[t] / total, v + (size_t)t * d, d, out);
+}
+
+/* A call's scratch, shared by the threads of its parallel region. */
+typedef struct {
+    int count, wide, ctx;
+    float *h, *x, *qkv, *gu, *scores;
+    Acts a;
+} Work;
+
+static void *work_alloc(const int64_t *dims, int count, int ctx, Work *w)
+{
+    const int hidden = (int)dims[D_HIDDEN], inter = (int)dims[D_INTER];
+    const int nh = (int)dims[D_HEADS], nkv = (int)dims[D_KV_HEADS], d = (int)dims[D_HEAD_DIM];
+    int wide = inter > hidden ? inter : hidden;
+    wide = wide > nh * d ? wide : nh * d;
+    const size_t per_row = (size_t)hidden + wide + (size_t)(nh + 2 * nkv) * d + 2 * inter +
+                           (size_t)nh * ctx;
+    float *mem = malloc(per_row * count * sizeof(float));
+    if (!mem || acts_alloc(&w->a, count, wide)) {
+        free(mem);
+        return NULL;
+    }
+    w->count = count, w->wide = wide, w->ctx = ctx, w->h = mem;
+    w->x = w->h + (size_t)count * hidden;
+    w->qkv = w->x + (size_t)count * wide;
+    w->gu = w->qkv + (size_t)count * (nh + 2 * nkv) * d;
+    w->scores = w->gu + (size_t)count * 2 * inter;
+    return mem;
+}
+
+static void work_free(void *mem, Work *w)
+{
+    free(mem), free(w->a.q8k), free(w->a.q80);
+}
+
+#define PTR(p, i) ((const void *)(intptr_t)(p)[2 * (i)])
+#define TYPE(p, i) ((int)(p)[2 * (i) + 1])
+
+static Job job_of(const int64_t *p, int i, int bias, int rows, float *y, int ystride, int acc)
+{
+    return (Job){PTR(p, i), TYPE(p, i), rows, bias >= 0 ? PTR(p, bias) : NULL, y, ystride,
+                 acc};
+}
+
+/* Rows w->h[t] normed by `weight` into w->x, then quantized. */
+static void norm_rows(Work *w, const float *weight, int hidden, float eps)
+{
+#pragma omp for schedule(static)
+    for (int t = 0; t < w->count; t++)
+        rms_norm(w->h + (size_t)t * hidden, weight, hidden, eps, w->x + (size_t)t * w->wide);
+    quantize_acts(w->x, w->wide, &w->a, w->count, hidden);
+}
+
+/* The rows' q and k rotated, k and v written to the fp16 cache at positions pos + t, then
+ * each row's heads attend causally over positions [0, pos + t] into w->x. */
+static void attention(const int64_t *dims, int layer, int pos, const float *cs, uint16_t *kc,
+                      uint16_t *vc, int capacity, Work *w)
+{
+    const int nh = (int)dims[D_HEADS], nkv = (int)dims[D_KV_HEADS], d = (int)dims[D_HEAD_DIM];
+    const int width = (nh + 2 * nkv) * d;
+#pragma omp for schedule(static)
+    for (int t = 0; t < w->count; t++) {
+        float *qkv = w->qkv + (size_t)t * width;
+        for (int h = 0; h < nh + nkv; h++)
+            rope_neox(qkv + h * d, cs + (size_t)t * d, d);
+        for (int g = 0; g < nkv; g++) {
+            const size_t at = (((size_t)layer * nkv + g) * capacity + pos + t) * d;
+            for (int i = 0; i < d; i++) {
+                kc[at + i] = f2h(qkv[(nh + g) * d + i]);
+                vc[at + i] = f2h(qkv[(nh + nkv + g) * d + i]);
+            }
+        }
+    }
+#pragma omp for schedule(static)
+    for (int j = 0; j < w->count * nh; j++) {
+        const int t = j / nh, h = j % nh, g = h / (nh / nkv);
+        const size_t head = ((size_t)layer * nkv + g) * capacity * d;
+        attend_head(w->qkv + (size_t)t * width + h * d, kc + head, vc + head, pos + t + 1, d,
+                    w->scores + (size_t)j * w->ctx, w->x + (size_t)t * w->wide + h * d);
+    }
+}
+
+static void layer_step(const int64_t *dims, const int64_t *p, float eps, int layer, int pos,
+                       const float *cs, uint16_t *kc, uint16_t *vc, int capacity, Work *w)
+{
+    const int hidden = (int)dims[D_HIDDEN], inter = (int)dims[D_INTER];
+    const int nh = (int)dims[D_HEADS], nkv = (int)dims[D_KV_HEADS], d = (int)dims[D_HEAD_DIM];
+    const int width = (nh + 2 * nkv) * d;
+    norm_rows(w, PTR(p, L_ATTN_NORM), hidden, eps);
+    Job qkv[3] = {job_of(p, L_Q, PTR(p, L_Q_B) ? L_Q_B : -1, nh * d, w->qkv, width, 0),
+                  job_of(p, L_K, PTR(p, L_K_B) ? L_K_B : -1, nkv * d, w->qkv + nh * d, width,
+                         0),
+                  job_of(p, L_V, PTR(p, L_V_B) ? L_V_B : -1, nkv * d,
+                         w->qkv + (nh + nkv) * d, width, 0)};
+    products(qkv, 3, &w->a);
+    attention(dims, layer, pos, cs, kc, vc, capacity, w);
+    quantize_acts(w->x, w->wide, &w->a, w->count, nh * d);
+    Job o = job_of(p, L_O, -1, hidden, w->h, hidden, 1);
+    products(&o, 1, &w->a);
+    norm_rows(w, PTR(p, L_FFN_NORM), hidden, eps);
+    Job gu[2] = {job_of(p, L_GATE, -1, inter, w->gu, 2 * inter, 0),
+                 job_of(p, L_UP, -1, inter, w->gu + inter, 2 * inter, 0)};
+    products(gu, 2, &w->a);
+#pragma omp for schedule(static)
+    for (int t = 0; t < w->count; t++) {
+        const float *g = w->gu + (size_t)t * 2 * inter;
+        float *out = w->x + (size_t)t * w->wide;
+        for (int i = 0; i < inter; i++)
+            out[i] = silu(g[i]) * g[inter + i];
+    }
+    quantize_acts(w->x, w->wide, &w->a, w->count, inter);
+    Job down = job_of(p, L_DOWN, -1, hidden, w->h, hidden, 1);
+    products(&down, 1, &w->a);
+}
+
+/* Tokens tokens[0..count) at positions pos..pos+count: their keys and values go into the
+ * fp16 caches kc, vc [layers, kv heads, capacity, head_dim], and the last one's next-token
+ * logits into logits [vocab]. `layers` holds L_COUNT (pointer, type) pairs per layer,
+ * `globals` G_COUNT; cs [count, head_dim / 2, (cos, sin)]. Returns 0, or -1 when scratch
+ * memory could not be had (nothing was written then). */
+int oq_tokens(const int64_t *dims, const int64_t *layers, const int64_t *globals, float eps,
+              const int32_t *tokens, int count, int pos, int capacity, const float *cs,
+              uint16_t *kc, uint16_t *vc, float *logits, int threads)
+{
+    Work w;
+    void *mem = work_alloc(dims, count, pos + count, &w);
+    if (!mem)
+        return -1;
+    const int hidden = (int)dims[D_HIDDEN], vocab = (int)dims[D_VOCAB];
+    const int etype = TYPE(globals, G_EMBED);
+    const uint8_t *embed = PTR(globals, G_EMBED);
+    for (int t = 0; t < count; t++)
+        dequant_row(etype, embed + row_bytes(etype, hidden) * tokens[t], hidden,
+                    w.h + (size_t)t * hidden);
+#pragma omp parallel num_threads(threads)
+    {
+        for (int l = 0; l < (int)dims[D_LAYERS]; l++)
+            layer_step(dims, layers + (size_t)l * L_COUNT * 2, eps, l, pos, cs, kc, vc,
+                       capacity, &w);
+#pragma omp single
+        {
+            rms_norm(w.h + (size_t)(count - 1) * hidden, PTR(globals, G_NORM), hidden, eps,
+                     w.x);
+            w.a.count = 1, w.a.cols = hidden;
+            quantize_q8k(w.x, hidden, w.a.q8k);
+            quantize_q80(w.x, hidden, w.a.q80);
+        }
+        Job head = job_of(globals, G_OUTPUT, -1, vocab, logits, vocab, 0);
+        products(&head, 1, &w.a);
+    }
+    work_free(mem, &w);
+    return 0;
+}

@@ -1,0 +1,89 @@
+"""kernel/quant.c built and loaded: products over GGUF blocks, and the GGUF model's step.
+
+Built as kernel/native.py builds native.c (`cc -O3 -march=native -fopenmp`, cached under
+~/.cache/ouroboros/native/ by a hash of the source, compiler, flags and CPU flags), and
+switched by the same OUROBOROS_NATIVE setting: `scalar` builds the portable loops (the
+tests compare both builds with a numpy reference), `0` refuses. There is no torch
+fallback here: a quantized model needs this library, and says why when it cannot have it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from kernel.native import MODES, Cpu, cache_dir, compiler, library
+
+SOURCE = Path(__file__).with_name("quant.c")
+ABI = 1  # quant.c's OQ_ABI
+# The ggml types quant.c's products take (gguf.GGMLQuantizationType values), and the ones
+# it can only read a row of (the embedding, norms and biases).
+PRODUCT_TYPES = {8: "Q8_0", 12: "Q4_K", 14: "Q6_K"}
+ROW_TYPES = {0: "F32", 1: "F16", **PRODUCT_TYPES}
+BLOCK = {8: 32, 12: 256, 14: 256}  # values per block: a matrix's columns are whole blocks
+
+
+class QuantLib:
+    """The loaded library (pointers are numpy/torch data addresses the caller keeps alive)."""
+
+    def __init__(self, lib: ctypes.CDLL, path: Path):
+        self.lib, self.path = lib, path
+        p, i32 = ctypes.c_void_p, ctypes.c_int
+        lib.oq_matmul.argtypes = [p, i32, i32, i32, p, i32, p, i32]
+        lib.oq_dequant.argtypes = [p, i32, i32, i32, p]
+        lib.oq_dequant.restype = None
+        lib.oq_tokens.argtypes = [p, p, p, ctypes.c_float, p, i32, i32, i32, p, p, p, p, i32]
+        self.simd, self.openmp = bool(lib.oq_simd()), bool(lib.oq_openmp())
+
+    def describe(self) -> str:
+        kind = "AVX2+FMA+F16C" if self.simd else "scalar"
+        return f"native C ({kind}{'' if self.openmp else ', one thread: no OpenMP'})"
+
+    def matmul(self, w: np.ndarray, qtype: int, cols: int, x: torch.Tensor,
+               threads: int = 1) -> torch.Tensor:
+        """x [T, cols] float32 @ W.T for W's rows of blocks w [rows, bytes]: [T, rows]."""
+        if qtype not in PRODUCT_TYPES:
+            raise ValueError(f"no product for ggml type {qtype}")
+        x = x.contiguous().float()
+        rows = w.shape[0]
+        y = torch.empty(x.shape[0], rows, dtype=torch.float32)
+        if self.lib.oq_matmul(w.ctypes.data, qtype, rows, cols, x.data_ptr(), x.shape[0],
+                              y.data_ptr(), threads):
+            raise MemoryError("native matmul: no scratch memory")
+        return y
+
+    def dequant(self, w: np.ndarray, qtype: int, cols: int) -> torch.Tensor:
+        """The rows of w as float32 [rows, cols]."""
+        rows = w.shape[0] if w.ndim > 1 else 1
+        out = torch.empty(rows, cols, dtype=torch.float32)
+        self.lib.oq_dequant(w.ctypes.data, qtype, rows, cols, out.data_ptr())
+        return out
+
+
+def load(cpu: Cpu | None = None, root: Path | None = None) -> QuantLib | str:
+    """The library for this machine, or the one-line reason it cannot be had."""
+    mode = os.environ.get("OUROBOROS_NATIVE", "auto").strip().lower()
+    if mode in ("0", "off", "false", "no"):
+        return "disabled by OUROBOROS_NATIVE=0 (GGUF block weights need kernel/quant.c)"
+    if mode not in MODES:
+        return f"OUROBOROS_NATIVE={mode!r} is none of 0, {', '.join(MODES)}"
+    cpu = cpu or Cpu.read()
+    cc = compiler()
+    if cc is None:
+        return "no C compiler (install gcc, or name one in OUROBOROS_CC)"
+    if mode == "avxvnni":  # quant.c has no VNNI kernels: the AVX2 build is the same code
+        mode = "avx2"
+    try:
+        built = library(cc, cpu, root or cache_dir(), mode, source_file=SOURCE)
+        if isinstance(built, str):
+            return built
+        lib = ctypes.CDLL(str(built))
+        if lib.oq_abi() != ABI:
+            return f"{built} is not ABI {ABI}"
+        return QuantLib(lib, built)
+    except (OSError, AttributeError) as exc:
+        return f"the native library did not load ({exc})"

@@ -1,0 +1,122 @@
+"""kernel/quant.c's products over GGUF blocks against a numpy reference.
+
+The reference dequantizes the weights with the gguf package (gguf.quants.dequantize) and
+the activations the way llama.cpp quantizes them (Q8_K for the K-quants, Q8_0 for Q8_0),
+then multiplies in float64: the C products are exact integer sums under the same scales,
+so they agree to float32 rounding. Q8_0 weights come from gguf.quants.quantize; the package
+cannot quantize Q4_K or Q6_K, so those are random blocks (every byte pattern is a valid
+block) with scales set to sane fp16 values. Both builds run: the AVX2 one where the CPU has
+it, and the portable scalar loops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+from gguf import quants as gq
+
+from kernel import quant_native
+from kernel.native import Cpu
+
+Q = GGMLQuantizationType
+
+
+def _random_blocks(qtype: Q, rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:
+    block, size = GGML_QUANT_SIZES[qtype]
+    raw = rng.integers(0, 256, size=(rows, cols // block, size), dtype=np.uint8)
+    if qtype == Q.Q8_0:
+        w = rng.standard_normal((rows, cols)).astype(np.float32)
+        return gq.quantize(w, qtype)
+    scales = (rng.uniform(0.002, 0.02, size=(rows, cols // block, 2))
+              .astype(np.float16).view(np.uint8).reshape(rows, cols // block, 4))
+    if qtype == Q.Q4_K:
+        raw[:, :, 0:4] = scales  # d, dmin
+    else:  # Q6_K: d last
+        raw[:, :, 208:210] = scales[:, :, 0:2]
+    return raw.reshape(rows, -1)
+
+
+def _q8k(x: np.ndarray) -> np.ndarray:
+    """llama.cpp's Q8_K rounding of rows x [T, n], dequantized."""
+    b = x.reshape(x.shape[0], -1, 256).astype(np.float32)
+    at = np.abs(b).argmax(-1)
+    top = np.take_along_axis(b, at[..., None], -1)
+    with np.errstate(divide="ignore"):
+        iscale = np.where(top != 0, np.float32(-127.0) / top, 0).astype(np.float32)
+    q = np.minimum(np.rint(iscale * b), 127)
+    d = np.where(top != 0, np.float32(1.0) / np.where(iscale == 0, 1, iscale), 0)
+    return (q * d).reshape(x.shape)
+
+
+def _q80(x: np.ndarray) -> np.ndarray:
+    b = x.reshape(x.shape[0], -1, 32).astype(np.float32)
+    amax = np.abs(b).max(-1, keepdims=True)
+    d = (amax / np.float32(127)).astype(np.float16).astype(np.float32)
+    with np.errstate(divide="ignore"):
+        inv = np.where(amax != 0, np.float32(127) / amax, 0).astype(np.float32)
+    return (np.rint(b * inv) * d).reshape(x.shape)
+
+
+def _build(mode: str, tmp_path_factory: pytest.TempPathFactory,
+           monkeypatch: pytest.MonkeyPatch) -> quant_native.QuantLib:
+    if mode == "auto" and not Cpu.read().simd:
+        pytest.skip("no AVX2+FMA here: the vector build is the scalar one")
+    monkeypatch.setenv("OUROBOROS_NATIVE", mode)
+    lib = quant_native.load(root=tmp_path_factory.getbasetemp() / "quant-native")
+    if isinstance(lib, str):
+        pytest.skip(f"no native build: {lib}")
+    return lib
+
+
+@pytest.fixture(params=["auto", "scalar"])
+def lib(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+        monkeypatch: pytest.MonkeyPatch) -> quant_native.QuantLib:
+    built = _build(request.param, tmp_path_factory, monkeypatch)
+    assert built.simd == (request.param == "auto")
+    return built
+
+
+@pytest.mark.parametrize("qtype", [Q.Q4_K, Q.Q6_K, Q.Q8_0])
+def test_dequantized_rows_are_the_gguf_packages(lib: quant_native.QuantLib, qtype: Q) -> None:
+    rng = np.random.default_rng(int(qtype))
+    w = _random_blocks(qtype, 8, 512, rng)
+    ours = lib.dequant(w, int(qtype), 512).numpy()
+    ref = gq.dequantize(w, qtype)
+    np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("qtype", [Q.Q4_K, Q.Q6_K, Q.Q8_0])
+@pytest.mark.parametrize("count", [1, 3])
+def test_products_match_the_reference(lib: quant_native.QuantLib, qtype: Q,
+                                      count: int) -> None:
+    rng = np.random.default_rng(7 + int(qtype) + count)
+    rows, cols = 37, 768  # rows not a multiple of anything the threads split by
+    w = _random_blocks(qtype, rows, cols, rng)
+    x = rng.standard_normal((count, cols)).astype(np.float32)
+    x[:, :256] *= 5  # blocks of different ranges
+    y = lib.matmul(w, int(qtype), cols, torch.from_numpy(x), threads=2).numpy()
+    dx = _q80(x) if qtype == Q.Q8_0 else _q8k(x)
+    ref = dx.astype(np.float64) @ gq.dequantize(w, qtype).astype(np.float64).T
+    scale = np.abs(dx) @ np.abs(gq.dequantize(w, qtype)).T  # the sums' magnitude
+    assert np.all(np.abs(y - ref) <= 1e-5 * scale + 1e-6), np.abs(y - ref).max()
+    # and close to the unquantized product: the 8-bit activations cost ~1% of it
+    exact = x.astype(np.float64) @ gq.dequantize(w, qtype).astype(np.float64).T
+    assert np.abs(y - exact).max() <= 0.02 * scale.max()
+
+
+def test_zero_rows_and_one_thread_agree(lib: quant_native.QuantLib) -> None:
+    rng = np.random.default_rng(3)
+    w = _random_blocks(Q.Q4_K, 16, 256, rng)
+    x = torch.zeros(2, 256)
+    x[1] = torch.from_numpy(rng.standard_normal(256).astype(np.float32))
+    one = lib.matmul(w, int(Q.Q4_K), 256, x, threads=1)
+    two = lib.matmul(w, int(Q.Q4_K), 256, x, threads=2)
+    assert torch.equal(one[0], torch.zeros(16))  # an all-zero block has scale 0, not NaN
+    assert torch.equal(one, two)  # rows are split, never their sums
+
+
+def test_a_type_without_products_is_refused(lib: quant_native.QuantLib) -> None:
+    with pytest.raises(ValueError, match="no product"):
+        lib.matmul(np.zeros((1, 18), np.uint8), int(Q.Q4_0), 32, torch.zeros(1, 32))
