@@ -91,7 +91,7 @@ def deps_for(daemon: Dispatching) -> PhaseDeps:
                      speeds=brains.speeds if brains else None,
                      plans=brains.plans if brains else PlanRecord(),
                      host_yield=host_yield(daemon.host, daemon.ops, daemon.op_host_line),
-                     host=GateLoad(daemon.host, settings.health))
+                     host=GateLoad(daemon.host, settings.health, daemon.ops))
 
 
 def policy_from(settings: Settings) -> Policy:

@@ -29,6 +29,7 @@ class HostLoad(Protocol):
         throughout, or no gate that judges the host."""
         ...
 
-    async def quiet(self) -> None:
-        """Return once the host gate is open (a pass on its bound does not count)."""
+    async def quiet(self, op_id: str, why: str) -> None:
+        """Return once the host gate is open (a pass on its bound does not count); `status`
+        says meanwhile that `op_id` waits, and `why`."""
         ...

@@ -4,8 +4,11 @@ heavy work while a VALIDATE run timed out, and a wait until it is open again. Wi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from daemon.config.health import HealthSection
 from daemon.host.gate import HostGate
+from daemon.host.pause import Waiting
 from governance.host_load import SlowHostRetry
 
 
@@ -13,13 +16,21 @@ class GateLoad:
     """HostLoad over the daemon's HostGate. A disabled gate holds nothing: every timeout
     is then the work's."""
 
-    def __init__(self, gate: HostGate, health: HealthSection):
-        self.gate = gate
+    def __init__(self, gate: HostGate, health: HealthSection,
+                 ops: Mapping[str, Waiting] | None = None):
+        self.gate, self.ops = gate, ops or {}
         self.retry = SlowHostRetry(tries=health.timeout_runs_again,
                                    within_s=health.timeout_wait_h * 3600.0)
 
     def loaded_since(self, since: float) -> tuple[str, ...]:
         return self.gate.held_since(since)
 
-    async def quiet(self) -> None:
-        await self.gate.clear()
+    async def quiet(self, op_id: str, why: str) -> None:
+        handle = self.ops.get(op_id)  # `status` names the op and what it waits for
+        if handle is not None:
+            handle.waits = why
+        try:
+            await self.gate.clear()
+        finally:
+            if handle is not None:
+                handle.waits = None

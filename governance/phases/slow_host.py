@@ -60,7 +60,8 @@ async def run_again(ctx: OperationContext, d: PhaseDeps, result: Validation) -> 
                f"{until:%H:%M:%S} UTC at most); no retry spent",
                waits_for="a quiet host", reasons=reasons, until=until.isoformat(),
                run_again=clock.slow_host_runs + 1, of=bounds.tries)
-    waited, quiet = await _wait_quiet(d, left_s)
+    waited, quiet = await _wait_quiet(
+        ctx, d, left_s, f"a quiet host, to run VALIDATE again: {'; '.join(reasons)}")
     clock.slow_host_waited_s += waited
     if not quiet:
         await _say(ctx, d, f"the host stayed loaded for {waited:.0f}s: the timeout counts",
@@ -72,7 +73,8 @@ async def run_again(ctx: OperationContext, d: PhaseDeps, result: Validation) -> 
     return True
 
 
-async def _wait_quiet(d: PhaseDeps, limit_s: float) -> tuple[float, bool]:
+async def _wait_quiet(ctx: OperationContext, d: PhaseDeps, limit_s: float,
+                      why: str) -> tuple[float, bool]:
     """Wait, off the op's clock, until the host is quiet or `limit_s` passed: (seconds
     waited, whether it became quiet)."""
     assert d.host is not None
@@ -80,7 +82,7 @@ async def _wait_quiet(d: PhaseDeps, limit_s: float) -> tuple[float, bool]:
     clock.waiting_since, quiet = started, True
     try:
         async with asyncio.timeout(limit_s):
-            await d.host.quiet()
+            await d.host.quiet(ctx.op_id, why)
     except TimeoutError:
         quiet = False
     finally:

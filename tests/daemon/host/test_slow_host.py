@@ -20,10 +20,11 @@ from daemon.config.health import HealthSection
 from daemon.host.gate import HostGate, Limits
 from daemon.host.pause import host_yield
 from daemon.host.slow_runs import GateLoad
+from daemon.op_handle import OpHandle
 from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
 from tests.daemon.host.host_tree import HostTree, idle_laptop
-from tests.helpers import OPS_FIXED, PYTEST, git, run_op, wait_for
+from tests.helpers import OPS_FIXED, PYTEST, git, op_context, run_op, wait_for
 
 TIMEOUT_S = 4.0  # VALIDATE's test runs: the blocked one is killed after this
 FIX = json.dumps({"schema": "candidate.1", "file_path": "calc/ops.py",
@@ -54,9 +55,9 @@ class WatchedLoad(GateLoad):
         super().__init__(gate, health)
         self.waiting = asyncio.Event()
 
-    async def quiet(self) -> None:
+    async def quiet(self, op_id: str, why: str) -> None:
         self.waiting.set()
-        await super().quiet()
+        await super().quiet(op_id, why)
 
 
 async def _noted(_op_id: str, _msg: str, _data: dict) -> None:
@@ -128,3 +129,18 @@ async def test_the_gate_says_what_held_work_since_a_moment(tmp_path):
     assert not gate.waiting
     assert gate.held_since(before) == ("load 5.0 > 1.6 = 0.8 x 2 cores",)
     assert gate.held_since(time.monotonic()) == ()
+
+
+async def test_status_names_the_op_that_waits_for_a_quiet_host(tmp_path):
+    host = idle_laptop(tmp_path).load(5.0)
+    gate = HostGate(host.reader(cores=2), Limits.of(HealthSection(lower_priority=False)))
+    await gate.sample()
+    handle = OpHandle(op_context())
+    load = GateLoad(gate, HealthSection(), {handle.ctx.op_id: handle})
+    waiting = asyncio.create_task(load.quiet(handle.ctx.op_id, "a quiet host, to run ..."))
+    await asyncio.sleep(0)  # the wait has begun (no timing: one turn of the loop)
+    assert handle.waits == "a quiet host, to run ..." and not waiting.done()
+    host.load(0.2)
+    await gate.sample()
+    await asyncio.wait_for(waiting, 10)
+    assert handle.waits is None

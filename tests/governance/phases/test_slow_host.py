@@ -30,7 +30,8 @@ class FakeLoad:
         self.asked.append(since)
         return self.reasons
 
-    async def quiet(self) -> None:
+    async def quiet(self, op_id: str, why: str) -> None:
+        self.why = why
         self.entered.set()
         await self.opened.wait()
 
@@ -83,6 +84,7 @@ async def test_a_timeout_under_load_waits_off_the_clock_and_runs_again(deps):
     task = asyncio.create_task(slow_host.run_again(ctx, d, refused(FailureKind.TIMED_OUT)))
     await asyncio.wait_for(load.entered.wait(), 10)
     assert d.clock.waiting_since is not None  # the op's clock stops while it waits
+    assert load.why == "a quiet host, to run VALIDATE again: load 6.2 > 1.6 = 0.8 x 2 cores"
     load.opened.set()
     assert await task
     assert d.clock.slow_host_runs == 1 and d.clock.waiting_since is None
