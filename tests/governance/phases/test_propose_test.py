@@ -26,6 +26,7 @@ from governance.proof.test_proposal import PROMPT_TITLE, CauseKind, Verdict
 from governance.schemas import OperationContext, SignalEnvelope, new_op_id
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
+from tests.governance.fail_closed.faults import Fault, FaultyRunner, every, nth
 from tests.helpers import PYTEST, commit_files, git, jail_limits, pipeline_deps, replay
 from tools.jail import JailExecutor, bwrap_available
 
@@ -101,6 +102,16 @@ PROPOSALS: dict[str, tuple[str, Verdict]] = {
 }
 
 
+# The jail's sessions for the right test: the candidate's (1), again (2), then the mutant's
+# and the canary's (3, 4) in a random order.
+BROKEN: dict[str, tuple[tuple, Verdict]] = {
+    "every session times out": ((Fault.TIMEOUT, every("run")), Verdict.NOT_RUN),
+    "a switched session leaves no report": ((Fault.NO_REPORT, nth("run", 3)),
+                                            Verdict.NOT_RUN),
+    "the second session crashes": ((Fault.CRASH, nth("run", 2)), Verdict.FLAKY),
+}
+
+
 def _runner(tmp: Path, repo: Path) -> TestRunner:
     executor = JailExecutor([Path.home(), repo, tmp / "state"], jail_limits(),
                             [Path(sys.prefix), Path(sys.base_prefix)])
@@ -137,12 +148,15 @@ def _plain_pytest(where: Path, repo: Path, branch: str, top: str) -> int:
                           cwd=where / "tree", capture_output=True).returncode
 
 
-async def _judge(seen: dict, sha: str, text: str) -> dict:
+async def _judge(seen: dict, sha: str, text: str, fault: tuple | None = None) -> dict:
     """propose_test for a copy of the op (its own id: its own sandboxes and tests branch),
-    the brain answering `text`."""
+    the brain answering `text`; `fault` (Fault, Pick) breaks the jail's runs
+    (tests.governance.fail_closed.faults)."""
     ctx = seen["ctx"].model_copy(update={"op_id": new_op_id()})
     provider = ReplayProvider([ReplayTurn(purpose="generate", match=PROMPT_TITLE, text=text)])
     d = dataclasses.replace(seen["d"], provider=provider)
+    if fault is not None:
+        d = dataclasses.replace(d, validate_runner=FaultyRunner(d.validate_runner, *fault))
     found = (await propose_test(ctx, d, sha))["missing_test"]
     return found | {"op": ctx.op_id, "prompt": provider.prompts[0] if provider.prompts else ""}
 
@@ -167,10 +181,15 @@ async def test_every_kept_test_kills_its_mutant_and_every_cheat_is_refused(short
                 return await _judge(seen, sha, text)
         got = dict(zip(PROPOSALS, await asyncio.gather(
             *(one(text) for text, _ in PROPOSALS.values())), strict=True))
+        # the right test, its sessions broken: never kept (issue 49's fault injection)
+        broken = {name: await _judge(seen, sha, PROPOSALS["right"][0], fault)
+                  for name, (fault, _) in BROKEN.items()}
     finally:
         await ledger.close()
     wrong = {name: (v["verdict"], v["why"]) for name, v in got.items()
              if v["verdict"] != PROPOSALS[name][1]}
+    wrong |= {name: (v["verdict"], v["why"]) for name, v in broken.items()
+              if v["verdict"] != BROKEN[name][1] or v["kept"]}
     assert not wrong, wrong
     # what the brain was shown: the mutant as a one-line diff, and the input the
     # equivalence check found telling it apart
