@@ -36,9 +36,11 @@ from dataclasses import dataclass
 
 from governance.proof.symbols import enclosing_symbol
 from governance.schemas import SignalEnvelope, Urgency
+from sensors import failure_diff as fd
 from sensors import test_calls as tc
 from sensors.test_calls import PARAMS, library
 
+CHANGE = "change:"  # joins the failing tests one recent commit changed; names no work
 MAX_CAUSES = 16  # of one failure: a huge assert calling everything says little
 GOAL_TESTS = 8  # test ids a goal names; the evidence holds the rest
 MAX_TESTS = 200  # test ids (and causes) one envelope's evidence holds
@@ -80,8 +82,36 @@ def causes_of(test_id: str, where: str, files: set[str], read: Callable[[str], s
         node = stmt if stmt is not None else test_def[1]
         reached = tc.helper_calls(tree, test_file, test_id, node, files, read)
         reached = reached if len(reached) == 1 else []
-    out += [f"fn:{f}::{name}" for f, name in reached[:MAX_CAUSES]]
+    homes = (tc.home(f, name, files, read) for f, name in reached[:MAX_CAUSES])
+    out += [f"fn:{f}::{name}" for f, name in homes]
     return frozenset(out)
+
+
+def from_changes(causes: dict[str, frozenset[str]], changed: fd.Changes,
+                 files: set[str], read: Callable[[str], str]) -> dict[str, frozenset[str]]:
+    """Causes from the diff that made the tests fail (sensors.failure_diff): a failure that
+    reaches a library function the human's last commits changed is caused by it (its `fn:`
+    causes become the changed functions it reaches, its test causes stay), whatever line or
+    frame it was raised at; else a failing test whose own def those commits changed (the
+    human wrote the tests of a change not made yet) shares `change:<base>` with the other
+    such tests: one piece of work. The others keep the causes their code shows."""
+    if not changed.library and not changed.tests:
+        return causes
+    index = fd.Index.of((f for f in files if tc.library(f, files) or tc.test_code(f, files)),
+                        read) if changed.library else fd.Index()
+    out = dict(causes)
+    for test_id, keys in causes.items():
+        test_file = test_id.split("::", 1)[0]
+        tree = tc.parse(read(test_file)) if test_file in files else None
+        if tree is None:
+            continue
+        if hits := fd.reached_changes(fd.test_starts(tree, test_id), index, changed.library):
+            out[test_id] = frozenset({*(k for k in keys if k.startswith("test:")),
+                                      *(f"fn:{h}" for h in hits[:MAX_CAUSES])})
+        elif (found := fd.test_def(tree, test_id)) is not None \
+                and f"{test_file}::{found[0]}" in changed.tests:
+            out[test_id] = keys | {f"{CHANGE}{changed.base[:12]}"}
+    return out
 
 
 def _inherited_from(test_file: str, where: str, files: set[str],
@@ -127,8 +157,9 @@ class Group:
 
     @property
     def anchor(self) -> str:
-        fns = sorted(c for c in self.causes if not c.startswith("test:"))
-        return fns[0] if fns else sorted(self.causes)[0]
+        fns = sorted(c for c in self.causes if not c.startswith(("test:", CHANGE)))
+        tests = sorted(c for c in self.causes if not c.startswith(CHANGE))
+        return (fns or tests or sorted(self.causes))[0]
 
     @property
     def key(self) -> str:

@@ -274,3 +274,43 @@ def _method(file: str, tree: ast.Module, cls: str, name: str, files: set[str],
                                                    depth + 1)) is not None:
             return found
     return None
+
+
+def home(file: str, name: str, files: set[str], read: Read, depth: int = 0
+         ) -> tuple[str, str]:
+    """(module, name) where `name`, as `file` exports it, is defined: `file` itself when it
+    defines it, else the module its `from .m import name` (or `from .m import *`, or
+    `from .m import real as name`) takes it from, followed a few re-exports deep (a
+    package's `__init__.py` re-exporting its `_impl.py`: the cause is where the function
+    lives)."""
+    tree = parse(read(file)) if file in files and depth <= 4 else None
+    if tree is None or _defines(tree, name):
+        return file, name
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        source = _import_source(file, node, files)
+        for alias in node.names if source is not None else ():
+            if alias.name == "*" or (alias.asname or alias.name) == name:
+                real = name if alias.name == "*" else alias.name
+                there, real = home(source, real, files, read, depth + 1)
+                if (found := parse(read(there))) is not None and _defines(found, real):
+                    return there, real
+    return file, name
+
+
+def _defines(tree: ast.Module, name: str) -> bool:
+    if name in _top(tree):
+        return True
+    return any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
+                                                 for t in n.targets) for n in tree.body)
+
+
+def _import_source(file: str, node: ast.ImportFrom, files: set[str]) -> str | None:
+    """The repository file a `from X import ...` of `file` reads (relative or absolute)."""
+    if not node.level:
+        return module_file(node.module, files) if node.module else None
+    parts = file.split("/")[:-1]
+    parts = parts[:len(parts) - (node.level - 1)] if node.level > 1 else parts
+    base = "/".join([*parts, *(node.module.split(".") if node.module else [])])
+    return next((c for c in (f"{base}.py", f"{base}/__init__.py") if c in files), None)

@@ -63,8 +63,10 @@ from sensors.failure_causes import (
     Group,
     cause_of_test,
     causes_of,
+    from_changes,
     group,
 )
+from sensors.failure_diff import changes
 from sensors.failure_streaks import SOURCE, Failure, Streaks
 from sensors.run_results import ResultsFile, TestResult, from_outcome, read_results
 from sensors.test_calls import module_file
@@ -143,13 +145,18 @@ def group_envelope(group: Group, failures: Sequence[Failure], target_files: Sequ
 
 
 def group_targets(failures: Sequence[Failure], files: set[str],
-                  read: Callable[[str], str]) -> list[str]:
-    """The union of each failure's targets, the first failure's test file first."""
+                  read: Callable[[str], str], causes: Iterable[str] = ()) -> list[str]:
+    """The union of each failure's targets, the first failure's test file first, then the
+    files of the group's library causes (where the function lives: `_impl.py`, not the
+    `__init__.py` that re-exports it), then the rest."""
     out: dict[str, None] = {}
     for f in failures:
         where = f.result.library_where or f.result.where
         out.update(dict.fromkeys(targets(f.test_id.split("::", 1)[0], where, files, read)))
-    return list(out)
+    first = list(out)[:1]
+    named = [c[3:].partition("::")[0] for c in sorted(causes) if c.startswith("fn:")]
+    named += [c[3:].rpartition(":")[0] for c in sorted(causes) if c.startswith("at:")]
+    return list(dict.fromkeys([*first, *(n for n in named if n in files), *out]))
 
 
 def crash_focus(where: str, test_file: str) -> tuple[int, ...]:
@@ -329,10 +336,11 @@ class TestFailureSensor:
         by_id = {f.test_id: f for f in failures}
         causes = {f.test_id: causes_of(f.test_id, f.result.where, files, read,
                                        f.result.library_where) for f in failures}
+        causes = from_changes(causes, changes(self.root, files, read), files, read)
         out = []
         for grouped in group(causes, read):
             members = [by_id[t] for t in grouped.tests]
-            out.append((grouped, members, group_targets(members, files, read)))
+            out.append((grouped, members, group_targets(members, files, read, grouped.causes)))
         return out
 
     # -- changed .py files: a debounced jailed run ------------------------------------------
