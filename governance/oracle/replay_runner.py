@@ -39,12 +39,12 @@ import time
 
 try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import canon, show
-    from _ouroboros_inputs import generated
+    from _ouroboros_inputs import generated, parameters
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import canon, show
-    from governance.oracle.replay_inputs import generated
+    from governance.oracle.replay_inputs import generated, parameters
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_search import Peer, searched
 
@@ -160,7 +160,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
         for blob, row in searched(blobs, spec.get("constants", []),
                                   lambda b: _one(fn, "", b, timeout_s),
                                   lambda b: peer.ask(spec["file"], spec["qualname"], b),
-                                  search_s, search["fallback"]):
+                                  search_s, search["fallback"], parameters(fn)):
             inputs.append(blob)
             results.append(row)
         search["left_s"] -= time.monotonic() - began

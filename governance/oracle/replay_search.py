@@ -28,6 +28,7 @@ Hypothesis only once a search starts.
 import contextlib
 import hashlib
 import importlib.util
+import inspect
 import math
 import os
 import pickle
@@ -280,11 +281,41 @@ def _importable(fallback):
         sys.path.remove(fallback)
 
 
-def searched(blobs, constants, local, other, budget_s, fallback=""):
+_DEFAULT = object()  # a drawn argument left out: its parameter's default (a changed default)
+
+
+def _omittable(params):
+    """The slots a call may leave to the parameter's default: a keyword with one, and a
+    positional one with one whose later positional parameters can all be passed by name."""
+    out = {("k", name) for name, (_, by_name, d) in params.items()
+           if by_name and d is not inspect.Parameter.empty}
+    positional = sorted((at, by_name, d) for at, by_name, d in params.values()
+                        if at is not None)
+    for at, _, d in positional:
+        if d is not inspect.Parameter.empty and all(b for a, b, _ in positional if a > at):
+            out.add(("a", at))
+    return out
+
+
+def _defaulted(args, kwargs, left, by_position):
+    """The call with the `left` slots out: positional ones after the first left out are
+    passed by name."""
+    if not left:
+        return args, kwargs
+    cut = min([j for where, j in left if where == "a"], default=len(args))
+    kwargs = {k: v for k, v in kwargs.items() if ("k", k) not in left}
+    for j in range(cut, len(args)):
+        if ("a", j) not in left and j in by_position:
+            kwargs[by_position[j]] = args[j]
+    return args[:cut], kwargs
+
+
+def searched(blobs, constants, local, other, budget_s, fallback="", params=None):
     """[(blob, local answer row)] of the inputs the search tried on a function whose
     captured calls are `blobs`; `local(blob)` and `other(blob)` answer on this tree and on
-    the peer. [] when Hypothesis cannot be imported (from the tree's interpreter, or the
-    daemon's `fallback` directory) or nothing was captured."""
+    the peer; `params` (replay_inputs.parameters) says which arguments may be left to
+    their defaults. [] when Hypothesis cannot be imported (from the tree's interpreter, or
+    the daemon's `fallback` directory) or nothing was captured."""
     if not blobs or budget_s <= 0:
         return []
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
@@ -305,6 +336,9 @@ def searched(blobs, constants, local, other, budget_s, fallback=""):
                   {k: widen.widened(v, constants) for k, v in kwargs.items()})
                  for args, kwargs in calls]
         scales = widen._scales(constants)
+        by_position = {at: name for name, (at, by_name, _) in (params or {}).items()
+                       if at is not None and by_name}
+        omittable = _omittable(params or {})
     except Exception as exc:
         sys.stderr.write(f"search: not started: {type(exc).__name__}\n")
         return []
@@ -318,15 +352,20 @@ def searched(blobs, constants, local, other, budget_s, fallback=""):
         if not slots:
             return list(args), dict(kwargs)
         pivot = draw(st.integers(0, len(slots) - 1))
-        out_a, out_k = list(args), dict(kwargs)
-        for n, (where, j) in enumerate(slots):
+        out_a, out_k, left = list(args), dict(kwargs), set()
+        for n, slot in enumerate(slots):
             if n != pivot and not draw(st.sampled_from((False, False, False, True))):
                 continue
-            if where == "a":
-                out_a[j] = draw(plans[i][0][j])
+            where, j = slot
+            value = draw(st.one_of(plans[i][0][j] if where == "a" else plans[i][1][j],
+                                   *([st.just(_DEFAULT)] if slot in omittable else [])))
+            if value is _DEFAULT:
+                left.add(slot)
+            elif where == "a":
+                out_a[j] = value
             else:
-                out_k[j] = draw(plans[i][1][j])
-        return out_a, out_k
+                out_k[j] = value
+        return _defaulted(out_a, out_k, left, by_position)
 
     @settings(derandomize=True, database=None, max_examples=MAX_EXAMPLES, deadline=None,
               suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,

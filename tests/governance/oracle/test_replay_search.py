@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from governance.oracle import replay_search
+from governance.oracle.replay_inputs import parameters
 from governance.oracle.replay_search import Peer, search_path, searched
 
 pytest.importorskip("hypothesis")
@@ -89,3 +90,17 @@ def test_an_interpreter_without_hypothesis_imports_the_daemons_for_the_search_on
     ran = subprocess.run([sys.executable, "-S", "-c", code, root, search_path()],
                          capture_output=True, text=True, timeout=120, check=True)
     assert ran.stdout.split() == ["False", "True", "False", "True"], ran.stderr
+
+
+def test_an_argument_is_left_to_its_default_where_only_the_default_changed():
+    def newline(text, sep="\n", pretty=False):
+        return f"{text}{sep}{pretty}"
+
+    def careless(text, sep="\r\n", pretty=False):  # every captured call passes sep
+        return f"{text}{sep}{pretty}"
+
+    calls = [pickle.dumps((("x", "\t", True), {}))]
+    rows = searched(calls, [], _answering(newline), _answering(careless), 20.0,
+                    params=parameters(newline))
+    args, kwargs = pickle.loads(rows[0][0])
+    assert len(args) == 1 and "sep" not in kwargs  # `pretty`, if given, goes by name
