@@ -13,7 +13,8 @@ read from git so a kill -9 at any point of a proposal cannot hide it) joins that
 not queued, and costs no WAL row. One whose cause a running op holds is parked with that op
 (the router; its WAL row under the parked key) and settled when the op ends
 (sensors.parked_failures). One whose cause a queued or waiting envelope names is merged
-into it (the router).
+into it (the router). One whose failing tests a commit since the failure already makes
+pass opens no op: it is settled "fixed by <commit>" when it comes up (sensors.settled).
 
 Retries: what became of each key's last op, across restarts, is sensors.work_memory's:
 work that failed backs off (or waits for a change of code, brain or settings), work that
@@ -37,7 +38,8 @@ from governance.schemas import SignalEnvelope
 from ledger import Ledger
 from sensors.fingerprint import FingerprintWindow
 from sensors.parked_failures import Rerun, settle
-from sensors.router import IntakeRouter, Outcome
+from sensors.router import IntakeRouter, Outcome, tests_of
+from sensors.settled import fixed_by
 from sensors.work_memory import WorkMemory
 
 log = structlog.get_logger("sensors.queue")
@@ -118,7 +120,10 @@ class IntakeQueue:
                 None, "INTAKE", f"file lock of {owner} held past its "
                 f"{self.router.lock_ttl_s:g}s TTL: force-released (its op is gone)",
                 {"dedup_key": owner, "reoffered": again})
-        env = self.router.next_ready()
+        while (env := self.router.next_ready()) is not None:
+            if (commit := await self._fixed(env)) is None:
+                break
+            await self._settle_fixed(env, commit)
         if env is None:
             return None
         try:
@@ -132,6 +137,31 @@ class IntakeQueue:
             raise
         await self.work.began(env)
         return env
+
+    async def _fixed(self, env: SignalEnvelope) -> str | None:
+        """The commit that already made `env`'s failing tests pass (sensors.settled); a
+        check that cannot decide is no settlement: the op opens."""
+        try:
+            return await fixed_by(self.work.root, env, self.runner())
+        except Exception:
+            log.exception("settled check failed: the op opens", dedup_key=env.dedup_key)
+            return None
+
+    async def _settle_fixed(self, env: SignalEnvelope, commit: str) -> None:
+        """No op for work a landed commit settled: its WAL rows are done, its work record
+        says "fixed by <commit>" (holding it back while the code is unchanged), and the
+        ledger says so."""
+        self.router.release(env.dedup_key)
+        for key in [env.dedup_key, *env.evidence.get("merged_keys", [])]:
+            await self.ledger.wal_append("dispatched", dedup_key=key,
+                                         session_id=env.session_id)
+        why = (f"fixed by {commit[:12]}: its {len(tests_of(env))} failing test(s) pass at "
+               "HEAD when run again; no op opened")
+        await self.work.fixed(env, commit, why)
+        await self.ledger.record_thought(None, "INTAKE", why, {
+            "dedup_key": env.dedup_key, "fixed_by": commit, "tests": tests_of(env)[:200]})
+        log.info("work settled before its op opened", dedup_key=env.dedup_key,
+                 fixed_by=commit[:12])
 
     def done(self, key: str) -> None:
         """The op for `key` ended: release its files (what waited is offered again)."""

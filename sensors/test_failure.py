@@ -132,6 +132,8 @@ def group_envelope(group: Group, failures: Sequence[Failure], target_files: Sequ
     evidence = {"test_id": first.test_id, "tests": tests[:MAX_TESTS],
                 "cause": group.anchor, "causes": sorted(group.causes)[:MAX_TESTS],
                 "outcome": r.outcome, "message": r.message, "where": r.where}
+    if tip:  # the HEAD its run was read at: a commit since may have fixed it (settled)
+        evidence["head"] = tip[0]
     urgency = Urgency.HIGH
     back = [f.passed_at for f in failures if f.passed_at is not None and f.passed_at in tip[:2]]
     if back:

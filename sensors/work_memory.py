@@ -211,6 +211,14 @@ class WorkMemory:
         ctx = replace(before or now, after=now.code)
         return await self._write(env.dedup_key, env.source, op_id, event, reason, ctx)
 
+    async def fixed(self, env: SignalEnvelope, commit: str, reason: str) -> WorkRecord:
+        """`env`'s work was settled by a landed commit before an op opened: completed, by
+        that commit, while the code is unchanged."""
+        self.local.pop(env.dedup_key, None)
+        now = await self.context(env.target_files)
+        return await self._write(env.dedup_key, env.source, f"commit {commit[:12]}",
+                                 Event.COMPLETED, reason, replace(now, after=now.code))
+
     async def rejected(self, op_id: str, reason: str) -> WorkRecord | None:
         """The human rejected op `op_id`'s review: its work backs off like a failure."""
         for rec in list(self.records.values()):

@@ -68,6 +68,11 @@ class ReviewItem:
     created: float  # commit time, epoch seconds
 
 
+class EmptyChange(CommitError):
+    """The candidate changes nothing relative to the op's base: what it would write is
+    there already (a commit since the failure landed the same fix, for one)."""
+
+
 class ReviewBranches:
     """The review branches of one repository, under one prefix ("ouroboros/")."""
 
@@ -142,7 +147,7 @@ class ReviewBranches:
             if os.path.exists(index):
                 os.unlink(index)
         if tree == self._run("rev-parse", f"{base}^{{tree}}").decode().strip():
-            raise CommitError("the change is empty relative to its base")
+            raise EmptyChange("the change is empty relative to its base")
         return tree
 
     def _stage(self, change: FileChange, path: str, entries: dict[str, tuple[str, str]],

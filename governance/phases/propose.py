@@ -7,7 +7,9 @@ auto-commit plus its Evidence; the human's branch, index and working tree are un
 The commit names the work it is for (`Work-Key:` and `Cause:` trailers,
 governance.git.review_causes), so a daemon killed at any point of a proposal still knows the
 work waits for review; and a proposal whose work an open review already holds makes no
-second branch (POSTMORTEM, naming that review)."""
+second branch (POSTMORTEM, naming that review). A candidate empty relative to its base,
+whose failures a commit since they were seen already fixed, ends COMPLETE "fixed by
+<commit>" (governance.git.fixed_by), never POSTMORTEM."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import git
 
 from governance.crashpoints import crashpoint
 from governance.errors import CommitError
-from governance.git.review import ReviewBranches
+from governance.git.fixed_by import fixed_by
+from governance.git.review import EmptyChange, ReviewBranches
 from governance.git.review_causes import ReviewCauses, trailers_for
 from governance.git.signing import commit_env
 from governance.phase import Phase, Transition
@@ -52,6 +55,8 @@ async def propose(ctx: OperationContext, d: PhaseDeps) -> Transition:
             ctx.op_id, ctx.base_head, changes, message, author_name=p.author_name,
             author_email=p.author_email, sign_env=sign_env))
         crashpoint("propose_after_branch")
+    except EmptyChange as exc:
+        return await _overtaken(ctx, d, exc)
     except (ValueError, OSError, git.GitCommandError, CommitError) as exc:
         return Transition(Phase.POSTMORTEM, f"not proven, and its review branch could not be "
                           f"made: {exc}"[:1500])
@@ -62,3 +67,18 @@ async def propose(ctx: OperationContext, d: PhaseDeps) -> Transition:
                        "files": files, "review": f"ouroboros review {ctx.op_id}",
                        "accept": f"ouroboros accept {ctx.op_id}",
                        "reject": f"ouroboros reject {ctx.op_id}", **missing_test})
+
+
+async def _overtaken(ctx: OperationContext, d: PhaseDeps, exc: EmptyChange) -> Transition:
+    """An empty change: when a commit since its failures were seen changed its target files,
+    that commit fixed them and nothing is left to do (COMPLETE, "fixed by <commit>", no
+    commit of its own); else the empty change ends the op as before."""
+    seen = ctx.envelope.evidence.get("head")
+    commit = await d.in_thread(lambda: fixed_by(d.root, seen if isinstance(seen, str) else "",
+                                                ctx.base_head or "", ctx.envelope.target_files))
+    if commit is None:
+        return Transition(Phase.POSTMORTEM, f"not proven, and its review branch could not be "
+                          f"made: {exc}"[:1500])
+    return Transition(Phase.COMPLETE, f"fixed by {commit[:12]}: it landed after the failure "
+                      "was seen and holds this op's change already; nothing left to change",
+                      {"fixed_by": commit})
