@@ -5,9 +5,11 @@ The run's order of business:
    same spec in the eval ledger is resumed: only the tasks it has no result for run;
 2. the brain: a configured one built once (daemon.brains.providers) and its routes and speed
    resolved (daemon.brains.routes), or a replay stand-in built per task (daemon.eval.standins);
-3. the tasks, `workers` at a time, each after the host gate clears (daemon.host.gate: the
+3. once, at the first task's base: the scratch's tests import the scratch's own code, not
+   an editable install's working tree (daemon.eval.imports), else EvalError;
+4. the tasks, `workers` at a time, each after the host gate clears (daemon.host.gate: the
    machine is its human's first), each result recorded the moment it is judged;
-4. the card (daemon.eval.card), recorded, and written as JSON and HTML beside the ledger.
+5. the card (daemon.eval.card), recorded, and written as JSON and HTML beside the ledger.
 
 An interruption (Ctrl-C, a crash) loses at most the tasks in flight: their scratches are
 removed and the next `eval run` does them again.
@@ -29,7 +31,7 @@ from daemon.brains.providers import build_provider, probe_forever
 from daemon.brains.routes import know_brains
 from daemon.config.settings import Settings
 from daemon.eval import card as cards
-from daemon.eval import records
+from daemon.eval import imports, records, scratch
 from daemon.eval.facts import facts_of
 from daemon.eval.op import Parts, run_task
 from daemon.eval.page import write_page
@@ -37,6 +39,7 @@ from daemon.eval.progress import Progress, with_heartbeat
 from daemon.eval.records import Run, RunSpec
 from daemon.eval.render import duration
 from daemon.eval.settings import STAND_INS
+from daemon.eval.suite import Suite
 from daemon.eval.task import Kind, Task
 from daemon.host.gate import HostGate, host_gate_for
 from daemon.host.health import HostReader
@@ -98,6 +101,7 @@ async def _run_tasks(opts: RunOptions, ledger: Ledger, current: Run, say: Say) -
     say(f"run {current.run_id}: brain {opts.brain}, {len(todo)} of {total} task(s) to run")
     if not todo:
         return
+    await imports_checked(opts, todo[0][0], say)
     gate = host_gate_for(opts.settings.health, _host_note(say), opts.host)
     parts = await _parts(opts, ledger, gate)
     await gate.sample()  # before the first task: a busy host holds it back
@@ -142,6 +146,23 @@ async def _run_tasks(opts: RunOptions, ledger: Ledger, current: Run, say: Say) -
     if failures:
         raise EvalError(f"{len(failures)} task(s) could not be run (the run stays unfinished; "
                         "`eval run` again resumes it): " + "; ".join(failures[:5]))
+
+
+async def imports_checked(opts: RunOptions, first: Task, say: Say) -> None:
+    """EvalError unless a scratch's tests import the scratch's own code (daemon.eval.imports),
+    checked once, at the first task's base, before any task runs."""
+    where = opts.work / "imports"
+    try:
+        root = await asyncio.to_thread(scratch.clone, opts.repo, where / "repo", first.parent)
+        suite = Suite(opts.settings, where / "state", opts.jail_reason,
+                      opts.settings.eval.suite_timeout_s, repo=opts.repo)
+        found = await imports.check(suite, root, opts.repo)
+    finally:
+        await asyncio.to_thread(scratch.remove, where)
+    for note in found.notes:
+        say(f"note: {note}")
+    if found.refusal:
+        raise EvalError(found.refusal)
 
 
 def _host_note(say: Say) -> Callable[[str, dict[str, Any]], Any]:

@@ -20,8 +20,9 @@ from daemon.config.settings import load_settings
 from daemon.eval import settings as eval_settings
 from daemon.eval.imports import Package, judge, packages
 from daemon.eval.mine import MineRefused, MineSpec, mine
+from daemon.eval.runner import EvalError, RunOptions, imports_checked
 from daemon.eval.suite import Suite
-from daemon.eval.task import TaskCache
+from daemon.eval.task import Kind, Task, TaskCache
 from tests.daemon.eval.histories import commit, new_repo
 from tests.tools.project_venv import make_venv
 from tools.jail import bwrap_available
@@ -91,8 +92,9 @@ def test_mine_judges_each_commit_not_the_editable_working_tree(tmp_path, capsys)
 
 async def test_unjailed_the_working_tree_import_is_refused_before_any_commit(tmp_path):
     """Without the jail nothing shows the scratch at the repository's path: the probe finds
-    mylib in the working tree, and mine refuses before judging (nothing is recorded)."""
-    src_layout(tmp_path / "lib")
+    mylib in the working tree, and mine refuses before judging (nothing is recorded); so
+    does `eval run`, before any task runs."""
+    shas = src_layout(tmp_path / "lib")
     repo = tmp_path / "lib"
     settings = load_settings(repo, environ={"OUROBOROS_TOOLS__ALLOW_UNSANDBOXED_TESTS": "true"})
     python = eval_settings.test_python(repo, settings, repo / ".ouroboros")
@@ -104,6 +106,16 @@ async def test_unjailed_the_working_tree_import_is_refused_before_any_commit(tmp
         await mine(repo, cache, suite, MineSpec(reruns=0, rider_tries=0), tmp_path / "w",
                    lambda line: None)
     assert cache.judged() == {} and not (tmp_path / "w" / "mine").exists()
+
+    task = Task(id=shas["fix"][:12], sha=shas["fix"], parent=shas["break"], date="2024-03-01",
+                subject="clamp", message="clamp", tests={}, fix={},
+                fail_to_pass=["tests/test_clamp.py::test_clamp_high"], pass_to_pass=[],
+                runs=1, suite_s=0.1)
+    opts = RunOptions(repo, repo / ".ouroboros", s, "replay:fix", (Kind.REPAIR,), (task,),
+                      tmp_path / "w", "no jail in this test")
+    with pytest.raises(EvalError, match=r"mylib is found at .*\(the working tree of"):
+        await imports_checked(opts, task, lambda line: None)
+    assert not (tmp_path / "w" / "imports").exists()
 
 
 def test_the_packages_and_the_verdicts_read_from_the_probe():
