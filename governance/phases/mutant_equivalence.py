@@ -56,18 +56,13 @@ NOT_REACHED = ("no input tried shows what the line does (without it, the functio
 
 async def judge_survivors(runner: TestRunner, tree: Path, files: Sequence[FileText],
                           judged: Sequence[tuple[Mutant, MutantResult]],
-                          coverage: Sequence[Coverage], scratch: Path
-                          ) -> tuple[list[MutantResult], float]:
+                          coverage: Sequence[Coverage], scratch: Path,
+                          fail_to_pass: Sequence[str] = ()) -> tuple[list[MutantResult], float]:
     """`judged`'s results, those of the first MAX_LINES lines whose every mutant survived
     told equivalent or given an input that tells them apart; and the seconds it took.
     `tree` holds the switched texts: the candidate's are written back over them."""
-    lines: dict[tuple[str, int], list[Mutant]] = {}
-    for m, _ in judged:
-        lines.setdefault((m.file, m.line), []).append(m)
     outcome = {m.id: r for m, r in judged}
-    todo = [ms for ms in lines.values()
-            if all(outcome[m.id].outcome == "survived" and not outcome[m.id].at_import
-                   for m in ms)][:MAX_LINES]
+    todo = lines_to_judge(judged, coverage, frozenset(fail_to_pass))
     if not todo:
         return [r for _, r in judged], 0.0
     start = time.monotonic()
@@ -84,6 +79,24 @@ async def judge_survivors(runner: TestRunner, tree: Path, files: Sequence[FileTe
     finally:
         nofollow_write.remove_tree(copy)
     return [outcome[m.id] for m, _ in judged], time.monotonic() - start
+
+
+def lines_to_judge(judged: Sequence[tuple[Mutant, MutantResult]],
+                   coverage: Sequence[Coverage], fail_to_pass: frozenset[str]
+                   ) -> list[list[Mutant]]:
+    """The mutants of the first MAX_LINES lines whose every mutant survived, the lines a
+    fail-to-pass test runs first (issue 49, item 4): an equivalent mutant there would hold
+    a correct fix back, while a line past the bound stays unchecked, named."""
+    lines: dict[tuple[str, int], list[Mutant]] = {}
+    for m, _ in judged:
+        lines.setdefault((m.file, m.line), []).append(m)
+    outcome = {m.id: r for m, r in judged}
+    todo = [ms for ms in lines.values()
+            if all(outcome[m.id].outcome == "survived" and not outcome[m.id].at_import
+                   for m in ms)]
+    runs = {(ms[0].file, ms[0].line): any(
+        cov.hits(ms[0].file, ms[0].lines) & fail_to_pass for cov in coverage) for ms in todo}
+    return sorted(todo, key=lambda ms: not runs[(ms[0].file, ms[0].line)])[:MAX_LINES]
 
 
 class _Line:

@@ -111,7 +111,7 @@ async def check_mutants(runner: TestRunner, tree: Path, files: Sequence[FileText
                                                   results.get(str(m.id), "untested")))
               for m in mutants]
     found, equivalence_s = await judge_survivors(runner, tree, files, judged, coverage,
-                                                 scratch)
+                                                 scratch, f2p)
     return MutationReport(tuple(found) + tuple(reverts), seconds=time.monotonic() - start,
                           equivalence_seconds=equivalence_s, unjudged=unjudged_lines(files))
 

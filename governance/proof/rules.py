@@ -44,12 +44,11 @@ from governance.oracle.mutants import MutantResult
 from governance.oracle.oracle import GOOD, Report
 from governance.oracle.oracle_run import Sessions
 from governance.oracle.scope import is_test_side
+from governance.proof.entered import entered as entered_by
 from governance.proof.moved import import_lines, moved_out
 from governance.proof.names import private_additions_only
 from governance.proof.static import breaking_changes, changed_statements, symbol_changes
 from governance.proof.symbols import (
-    added_classes,
-    enclosing,
     inert_lines,
     symbol_of_line,
 )
@@ -319,16 +318,7 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
         owner, inert = symbol_of_line(f.new), inert_lines(f.old, f.new)
         # code moved out of it: what it imports back needs no test to run it
         moved = import_lines(f.new) if f.path in left else frozenset()
-        entered = {owner(n) for cov in reports for n, tests in cov.lines.get(f.path, {}).items()
-                   if tests & f2p}
-        # A class body or a decorator ran at import: a fail-to-pass test that depends on
-        # one of its changed lines enters it, and what encloses it.
-        entered |= {sym for r in _shown_at_import(sessions) if r.file == f.path
-                    for sym in enclosing(owner(r.line))}
-        # A class the candidate adds had no behaviour to keep: a fail-to-pass test that
-        # enters one of its methods enters its header and attributes too.
-        entered |= {c for c in added_classes(f.old, f.new)
-                    if any(e.startswith(f"{c}.") for e in entered)}
+        entered = entered_by(f, reports, f2p, _shown_at_import(sessions))
         for stmt in changed_statements(f.old, f.new):
             if stmt.line in moved:
                 continue

@@ -41,6 +41,7 @@ from governance.gates.risk import harness_reason
 from governance.gates.weakening import is_test_path, weakenings
 from governance.oracle.oracle_run import Sessions
 from governance.oracle.testrun import ORACLE_MARKERS
+from governance.proof.entered import entered as entered_by
 from governance.proof.mutation import SWITCH, Mutant, mutated, plan, switched
 from governance.proof.rules import FileText
 from governance.proof.skip_marks import skips_added
@@ -214,12 +215,14 @@ def _unentered(code: Sequence[FileText], sessions: Sessions, f2p: frozenset[str]
     one did enter (only where some test shows the change), each changed line no test ran
     (UNRUN), with the line's first mutant."""
     reports = [r.coverage for r in (sessions.original, sessions.own) if r and r.coverage]
+    at_import = sessions.mutation.shown_at_import() if sessions.mutation else []
     out: dict[tuple[str, str], Cause] = {}
     for f in code:
         assert f.new is not None
         owner, inert = symbol_of_line(f.new), inert_lines(f.old, f.new)
-        entered = {owner(n) for cov in reports
-                   for n, tests in cov.lines.get(f.path, {}).items() if tests & f2p}
+        # as the proof counts it: an import-time line a failing test depends on, a class
+        # the change adds whose method it enters, are entered: not asked (issue 49)
+        entered = entered_by(f, reports, f2p, at_import)
         mutants: list[Mutant] | None = None
         for stmt in changed_statements(f.old, f.new):
             sym = owner(stmt.line)
