@@ -332,13 +332,13 @@ def weakenings(rel: str, old: str | None, new: str | None,
         return [f"{rel}: deletes a test file"]
     if not rel.endswith(".py"):
         return [] if old == new else [f"{rel}: changes a test data file"]
-    try:
-        old_tree = ast.parse(old)
-    except SyntaxError:
+    try:  # a text that cannot be read as Python (a null byte, nesting past the recursion
+        old_tree = ast.parse(old)  # limit) cannot be compared: a weakening, never a crash
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return [f"{rel}: the old file does not parse, so the change cannot be compared"]
     try:
         new_tree = ast.parse(new)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return [f"{rel}: the new file does not parse"]
     modules = frozenset(module_name(f) for f in candidate_files if f.endswith(".py")) - {
         module_name(rel)}

@@ -192,3 +192,13 @@ async def test_a_repo_without_tests_needs_a_human(repo, short_tmp):
     assert end is Phase.PROPOSED  # nothing runs the changed line: a human's review
     reasons = " | ".join(t["reason"] for t in chain["transitions"])
     assert "changed lines no test showing the change runs: calc/ops.py:9" in reasons
+
+
+def test_a_test_file_nested_past_the_parser_is_a_weakening_not_a_crash():
+    """`-` a hundred thousand times makes CPython's parser raise MemoryError, which the
+    gate let through (issue 49: a gate that cannot decide refuses)."""
+    old = "def test_a():\n    assert 1\n"
+    deep = "x = " + "-" * 100_000 + "1\n"
+    assert weakenings("tests/test_a.py", old, deep) == ["tests/test_a.py: the new file does "
+                                                       "not parse"]
+    assert weakenings("tests/test_a.py", deep, old)[0].endswith("cannot be compared")
