@@ -228,7 +228,7 @@ def _function(text: str, what: str) -> ast.FunctionDef | ast.AsyncFunctionDef | 
     """The function `what` names ("Class.method", "outer.inner") in `text`, else None."""
     try:
         body: list[ast.stmt] = ast.parse(text).body
-    except (SyntaxError, ValueError, RecursionError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     found = None
     for name in what.split("."):

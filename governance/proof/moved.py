@@ -47,7 +47,7 @@ def _defined(text: str | None) -> set[str]:
     """The functions and classes a module defines at its top level."""
     try:
         tree = ast.parse(text or "")
-    except (SyntaxError, ValueError, RecursionError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     return {s.name for s in tree.body
             if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
@@ -59,7 +59,7 @@ def import_lines(text: str | None) -> frozenset[int]:
     judged where it went."""
     try:
         tree = ast.parse(text or "")
-    except (SyntaxError, ValueError, RecursionError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
     return frozenset(n for s in tree.body if isinstance(s, ast.Import | ast.ImportFrom)
                      for n in range(s.lineno, (s.end_lineno or s.lineno) + 1))

@@ -95,7 +95,7 @@ def _lines_in_functions(text: str, lines: list[int]) -> list[int]:
         return []
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     bodies = [range(n.body[0].lineno, (n.end_lineno or n.lineno) + 1)
               for n in ast.walk(tree) if isinstance(n, FUNCS) and n.body]

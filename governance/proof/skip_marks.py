@@ -27,7 +27,7 @@ def skips_added(old: str | None, new: str) -> frozenset[str]:
 def _skip_names(text: str) -> list[str]:
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     out = []
     for node in ast.walk(tree):

@@ -368,7 +368,7 @@ def new_tests(old: str | None, new: str) -> frozenset[str]:
 def _test_names(text: str) -> frozenset[str]:
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
     names = set()
     for node in tree.body:
