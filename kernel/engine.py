@@ -25,6 +25,8 @@ from kernel.decode import Generation, GenerationConfig, generate
 from kernel.errors import ModelLoadError
 from kernel.exit_policy import make_policy
 from kernel.fast_plain import plain_stepper, with_precision
+from kernel.gguf_file import architecture
+from kernel.gguf_model import GgufModel, GgufStepper, load_gguf, runs_here
 from kernel.gpu_model import GpuModel
 from kernel.gpu_stepper import GpuStepper, gpu_model, resolve_device
 from kernel.grammar import Constraint
@@ -41,6 +43,7 @@ from kernel.tokenizer import ChatTokenizer
 
 Progress = Callable[[int, int, str], None]
 DEFAULT_CONTEXT = 2048  # a model whose config names no trained context length
+DEFAULT_STOPS = GenerationConfig().stop_ids
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ class Engine:
             raise ModelLoadError("deep mode needs an Ouro (looped) model; "
                                  f"{name} is a plain model")
         self.model, self.tokenizer, self.kind, self.name = model, tokenizer, kind, name
-        self.config = config
+        self.config = replace(config, generation=self.own_stops(config.generation))
         self._lock = threading.Lock()  # one generation at a time per loaded model
         self._kept: Stepper | None = None  # the stepper whose cache the next chat reuses
         self._kept_key: tuple[Any, ...] = ()
@@ -91,6 +94,8 @@ class Engine:
         # keep their own (bitsandbytes, PEFT) layers.
         unmerged = bool(config.lora) and not config.lora_merge
         on_gpu = resolve_device(config.device) == "cuda" and four_bit is None and not unmerged
+        if runs_here(source, architecture(source) if source.suffix == ".gguf" else None):
+            return cls._load_gguf(source, config, progress)
         if source.is_dir() and is_ouro_dir(source):
             model = load_ouro(source, ut_steps=config.ut_steps, progress=progress,
                               **({"dtype": torch.bfloat16, "device": "cuda"} if on_gpu else {}))
@@ -118,10 +123,37 @@ class Engine:
         trim()  # the loader's temporary float32 copies are freed: give their pages back
         return cls(model, tokenizer, kind, source.name, config)
 
+    @classmethod
+    def _load_gguf(cls, source: Path, config: EngineConfig,
+                   progress: Progress | None) -> Engine:
+        """A Qwen2 GGUF on its quantized blocks (kernel/gguf_model.py). The options that
+        need float weights or another device are refused here, with the reason."""
+        if config.lora or config.load_in_4bit or config.mode == "deep" or config.int8_kv:
+            raise ModelLoadError(f"{source.name}: a quantized GGUF model runs plain, on its "
+                                 "own blocks (no LoRA, 4-bit base, deep mode or int8 KV)")
+        if config.precision == "float32" or resolve_device(config.device) == "cuda":
+            raise ModelLoadError(f"{source.name}: a quantized GGUF model runs on the CPU, on "
+                                 "its own blocks (precision float32 and CUDA do not apply)")
+        if progress:
+            progress(0, 1, source.name)
+        cache = Path(config.cache_dir).expanduser() if config.cache_dir else None
+        model, tokenizer = load_gguf(source, cache)
+        if progress:
+            progress(1, 1, "done")
+        return cls(model, tokenizer, "plain", source.name, config)
+
     @property
     def prefill_chunk(self) -> int:
         """Tokens per prefill pass: the setting, else what the model's forward prefers."""
         return self.config.prefill_chunk or getattr(self.model, "prefill_chunk", PREFILL_CHUNK)
+
+    def own_stops(self, config: GenerationConfig) -> GenerationConfig:
+        """`config` with this model's stop tokens where it names the default ones (SmolLM2's
+        <|im_end|>, <|endoftext|> = 2, 0): a GGUF's tokenizer places them elsewhere."""
+        own = tuple(getattr(self.tokenizer, "stop_ids", DEFAULT_STOPS))
+        if config.stop_ids == DEFAULT_STOPS and own != DEFAULT_STOPS:
+            return replace(config, stop_ids=own)
+        return config
 
     @property
     def context_tokens(self) -> int:
@@ -142,6 +174,8 @@ class Engine:
                              depth=c.depth) if c.mode == "deep" else None
         if isinstance(self.model, GpuModel):
             return GpuStepper(self.model, self.prefill_chunk, policy)
+        if isinstance(self.model, GgufModel):
+            return GgufStepper(self.model, self.prefill_chunk)
         if self.kind == "plain":
             return plain_stepper(self.model, self.prefill_chunk)
         if policy is not None:
@@ -194,7 +228,7 @@ class Engine:
         """One reply; `on_token` sees each token as it is chosen (for streaming servers);
         `constraint` (kernel.grammar) masks each token; `on_prefill` hears a prefill's chunks.
         The prompt's prefix already in the kept cache is not computed again."""
-        config = config or self.config.generation
+        config = self.own_stops(config or self.config.generation)
         with self._lock:
             try:
                 return generate(self._warm_stepper(), self.tokenizer,
@@ -216,7 +250,7 @@ class Engine:
         default config.seed + i, or fresh random seeds; each Generation names its seed),
         with its own canary, its own constraint from `constraints` and its own exit reason.
         The re-prompt loop does not run: the N samples, judged by governance, replace it."""
-        config = config or self.config.generation
+        config = self.own_stops(config or self.config.generation)
         seeds = list(seeds) if seeds is not None else sample_seeds(config, n)
         if len(seeds) != n or n < 1:
             raise ValueError(f"{n} samples need {n} seeds, got {len(seeds)}")

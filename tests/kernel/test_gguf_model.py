@@ -1,0 +1,110 @@
+"""The quantized GGUF path on a tiny Qwen2 file (tests/kernel/gguf_tiny.py): the reader, the
+forward against transformers' Qwen2 on the dequantized weights, chunked prefill against
+one-token steps, the tokenizer's own specials and chat template, and the engine over it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from kernel.engine import Engine, EngineConfig
+from kernel.errors import ModelLoadError
+from kernel.gguf_file import GgufFile, architecture
+from kernel.gguf_model import GgufModel, GgufStepper, load_gguf
+from kernel.quant_native import load
+from tests.kernel import gguf_tiny
+
+pytestmark = pytest.mark.skipif(isinstance(load(), str), reason="no native build here")
+PROMPT = [5, 77, 200, 259, 3, 42, 101]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return gguf_tiny.write(tmp_path_factory.mktemp("gguf") / "tiny-qwen2.gguf")
+
+
+@pytest.fixture(scope="module")
+def model(tiny: Path) -> GgufModel:
+    return GgufModel.from_file(GgufFile(tiny, keep=()))
+
+
+def test_the_reader_maps_what_the_writer_wrote(tiny: Path) -> None:
+    gf = GgufFile(tiny)
+    assert gf.architecture == architecture(tiny) == "qwen2"
+    assert gf.meta("embedding_length") == 256 and gf.meta("rope.freq_base") == 1e6
+    assert gf.metadata["tokenizer.ggml.tokens"][-3:] == ["<|endoftext|>", "<|im_start|>",
+                                                        "<|im_end|>"]
+    q = gf.tensors["blk.0.attn_q.weight"]
+    assert q.type.name == "Q4_K" and q.shape == (256, 256) and q.data.shape == (256, 144)
+    assert isinstance(q.data.base, type(gf.blob)) or q.data.base is not None  # a view
+    assert architecture(tiny.with_suffix(".missing")) is None
+
+
+def test_logits_match_transformers_qwen2_on_the_dequantized_weights(tiny: Path,
+                                                                    model: GgufModel) -> None:
+    ref = gguf_tiny.reference(tiny)
+    with torch.no_grad():
+        want = ref(torch.tensor([PROMPT])).logits[0]
+    stepper = GgufStepper(model)
+    got = [stepper.prefill(PROMPT[:1])]
+    for token in PROMPT[1:]:
+        got.append(stepper.advance(token, 0.0)[0])
+    got_t = torch.stack(got)
+    # The activations are quantized to 8 bits per block before each product (as llama.cpp
+    # does): about 1% of each product; the fp16 cache adds less.
+    err = (got_t - want).norm(dim=-1) / want.norm(dim=-1)
+    assert float(err.max()) < 0.03, err
+    assert torch.equal(got_t.argmax(-1), want.argmax(-1))
+
+
+def test_a_prefill_chunk_gives_the_bits_of_one_token_steps(model: GgufModel) -> None:
+    steps, chunked = model.new_cache(), model.new_cache()
+    for token in PROMPT:
+        by_step = model.forward([token], steps)
+    by_chunk = model.forward(PROMPT, chunked)
+    assert torch.equal(by_step, by_chunk)  # each row's products and attention alike
+    assert torch.equal(steps.k[:, :, : len(PROMPT)], chunked.k[:, :, : len(PROMPT)])
+    model.decode_threads = 1
+    try:
+        one = model.forward([9], steps)
+        steps.length -= 1
+        model.decode_threads = 2
+        assert torch.equal(one, model.forward([9], steps))  # rows split, never their sums
+    finally:
+        model.decode_threads = None
+
+
+def test_the_tokenizer_reads_its_specials_and_template_from_the_file(
+        tiny: Path, tmp_path: Path) -> None:
+    _, tok = load_gguf(tiny, tmp_path)
+    assert (tok.eos_id, tok.im_start_id, tok.im_end_id) == (258, 259, 260)
+    assert tok.stop_ids == (260, 258)
+    messages = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hell"}]
+    text = "<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\nhell<|im_end|>\n" \
+           "<|im_start|>assistant\n"
+    assert tok.render(messages) == text
+    ids = tok.chat(messages)
+    assert ids == tok.encode(text) and ids[0] == 259 and ids.count(260) == 2
+    assert 256 in tok.encode("hell") and 257 in tok.encode("hell")  # the file's merges
+    assert (tmp_path / next(p.name for p in tmp_path.iterdir()) / "tokenizer.json").is_file()
+
+
+def test_the_engine_runs_it_with_the_files_stop_tokens(tiny: Path, tmp_path: Path) -> None:
+    engine = Engine.load(EngineConfig(model=str(tiny), cache_dir=str(tmp_path)))
+    assert isinstance(engine.model, GgufModel) and engine.context_tokens == 512
+    assert engine.config.generation.stop_ids == (260, 258)
+    gen = engine.chat([{"role": "user", "content": "hello"}])
+    assert gen.prompt_tokens > 5 and gen.exit_reason in ("stop", "length", "collapse")
+    again = engine.chat([{"role": "user", "content": "hello"}])
+    assert again.token_ids == gen.token_ids  # greedy, with the kept cache reused
+
+
+def test_what_it_cannot_run_is_refused_with_the_reason(tiny: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="no LoRA"):
+        Engine.load(EngineConfig(model=str(tiny), lora=str(tmp_path), cache_dir=str(tmp_path)))
+    gf = GgufFile(tiny, keep=())
+    gf.tensors["blk.1.ffn_up.weight"] = gf.tensors["blk.1.attn_q.bias"]  # an F32 "matrix"
+    with pytest.raises(ModelLoadError, match=r"ffn_up\.weight is F32"):
+        GgufModel.from_file(gf)
