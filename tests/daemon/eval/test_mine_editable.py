@@ -54,17 +54,25 @@ def src_layout(where: Path) -> dict[str, str]:
     return shas
 
 
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The library and its venv, made once for this module's tests (each keeps its own
+    state: the mine test the repository's, the unjailed one a directory of its own)."""
+    repo = tmp_path_factory.mktemp("editable") / "lib"
+    return repo, src_layout(repo)
+
+
 NO_FAIL = "no test fails with the test change alone and passes with the fix"
 
 
 @pytest.mark.slow  # a mine that judges nothing, then the probe and 3 suite runs
 @pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
-def test_mine_judges_each_commit_not_the_editable_working_tree(tmp_path, capsys):
+def test_mine_judges_each_commit_not_the_editable_working_tree(lib, capsys):
     """The cache an older, leaky `mine` left: the fix refused, no settings recorded. `mine`
     says so and judges nothing; `--rejudge` makes it a task, judged on the commit's own code
     through the editable install (shown the scratch by the jail)."""
-    shas = src_layout(tmp_path / "lib")
-    repo, argv = tmp_path / "lib", ["eval", "mine", "--repo", str(tmp_path / "lib")]
+    repo, shas = lib
+    argv = ["eval", "mine", "--repo", str(repo)]
     (repo / "ouroboros.toml").write_text("[eval]\nreruns = 0\nrider_tries = 0\n")
     cache = TaskCache(repo / ".ouroboros")
     cache.dir.mkdir(parents=True)
@@ -90,17 +98,16 @@ def test_mine_judges_each_commit_not_the_editable_working_tree(tmp_path, capsys)
     assert json.loads(capsys.readouterr().out)["refused"] == []
 
 
-async def test_unjailed_the_working_tree_import_is_refused_before_any_commit(tmp_path):
+async def test_unjailed_the_working_tree_import_is_refused_before_any_commit(lib, tmp_path):
     """Without the jail nothing shows the scratch at the repository's path: the probe finds
     mylib in the working tree, and mine refuses before judging (nothing is recorded); so
     does `eval run`, before any task runs."""
-    shas = src_layout(tmp_path / "lib")
-    repo = tmp_path / "lib"
+    repo, shas = lib
     settings = load_settings(repo, environ={"OUROBOROS_TOOLS__ALLOW_UNSANDBOXED_TESTS": "true"})
     python = eval_settings.test_python(repo, settings, repo / ".ouroboros")
     s = eval_settings.for_brain(settings, "replay:fix", python)
     suite = Suite(s, tmp_path / "w" / "state", "no jail in this test", 60.0, repo=repo)
-    cache = TaskCache(repo / ".ouroboros")
+    cache = TaskCache(tmp_path / "state")  # the other test's cache is the repository's
     with pytest.raises(MineRefused, match=r"mylib is found at .*/lib/src/mylib.* \(the "
                        r"working tree of .*/lib\)"):
         await mine(repo, cache, suite, MineSpec(reruns=0, rider_tries=0), tmp_path / "w",
