@@ -170,8 +170,9 @@ async def _judge_early(runner: TestRunner, tree: Path, early: list[Mutant], cana
 async def _judge(runner: TestRunner, tree: Path, tests: list[str], scratch: Path,
                  at_import: int | None) -> str:
     """One fresh session of `tests` (mutant `at_import` switched on before anything
-    imports, when given): killed when one of them does not pass; a session that left no
-    report is no evidence (untested)."""
+    imports, when given): killed when one of them fails, errors or cannot be imported (a
+    skip is no kill); a session that timed out or left no report is no evidence
+    (untested)."""
     return _outcome(await _failing(runner, tree, tests, scratch, at_import), {})
 
 
@@ -194,8 +195,9 @@ _FAILS = frozenset({"failed", "error"})
 
 async def _failing(runner: TestRunner, tree: Path, tests: list[str], scratch: Path,
                    at_import: int | None) -> dict[str, str] | None:
-    """The tests that did not pass in a fresh session of `tests`, with their outcomes
-    (`missing`: its module did not import); None when it left no report."""
+    """The tests that failed in a fresh session of `tests`, with their outcomes (_FAILS,
+    or `missing`: its module did not import); None when the session timed out or left no
+    report."""
     extra = import_mutation_request(at_import) if at_import is not None else None
     report = (await runner.run(tree, tests, scratch=scratch, extra=extra)).report
     if report.problem:
