@@ -1,8 +1,17 @@
-"""The real-library refactor corpus, whole: does the differential check let the controls of
-mistune, isodate and xmltodict land and hold back every careless refactor their own suites
-cannot see?
+"""The real-library refactor corpus, whole: does the differential check let the controls land
+and hold back every careless refactor the libraries' own suites cannot see, on the libraries
+the proof's rules were grown on (development: mistune, isodate, xmltodict) and on libraries
+chosen and frozen before anyone read their code (held-out: bench/heldout/manifest.json)?
 
-    .venv/bin/python bench/refactors_real.py [--workers N] [--only PREFIX...] [--table]
+    .venv/bin/python bench/refactors_real.py [--part heldout|dev|both] [--workers N]
+        [--only PREFIX...] [--table] [--daemon]
+
+Held-out first. The held-out libraries are fetched from PyPI by their pinned sha256 when
+absent (bench/heldout/libraries.py); `--daemon` also runs each held-out refactor through the
+whole pipeline as an opportunity-miner op (the real Orchestrator, jail and git, the replay
+stand-in answering with the refactor: tests.governance.refactors.judge.through_pipeline), where
+the proof's rules beyond the differential check (every changed line run, the mutation check)
+decide whether it lands on the branch.
 
 Every refactor of tests/governance/refactors_real/ is judged as VALIDATE judges a preserve
 change (the library's whole suite with coverage on the candidate, then the differential
@@ -11,8 +20,9 @@ machine (lscpu's model name and its AVX2/AVX-512 flags) and Python; per library,
 landed and careless refactors landed, refused with a counterexample and not shown; every
 premise failure and every outcome that differs from the expectation table (expected.py);
 the reasons of the refused-not-shown ones, grouped; and the median seconds a refactor.
-`--table` also prints today's outcomes as expected.py's table. The CI test
-(tests/governance/test_refactor_corpus_real.py) runs a sample of the same corpus.
+`--table` also prints today's outcomes as expected.py's table (development part). The CI
+tests (tests/governance/test_refactor_corpus_real.py, tests/bench/test_heldout_corpus.py) run
+a sample of the development part and every held-out probe, never the held-out judging.
 """
 
 from __future__ import annotations
@@ -34,8 +44,10 @@ import structlog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.heldout import report as heldout
+from bench.heldout.corpus import all_refactors as heldout_refactors
 from bench.host import machine
-from tests.governance.refactors_real.corpus import LIBRARIES, all_refactors, counts
+from tests.governance.refactors_real.corpus import all_refactors, counts
 from tests.governance.refactors_real.expected import allowed
 from tests.governance.refactors_real.judge import Verdict, judge_all
 
@@ -56,7 +68,8 @@ def cpu() -> str:
 def table(verdicts: list[Verdict]) -> list[str]:
     out = [f"{'library':<11}{'controls':>9}{'landed':>7}{'careless':>9}{'landed':>7}"
            f"{'counterex.':>11}{'not shown':>10}{'s/each':>8}"]
-    for lib in (*LIBRARIES, "all"):
+    libraries = list(dict.fromkeys(v.refactor.library.name for v in verdicts))
+    for lib in (*libraries, "all"):
         mine = [v for v in verdicts if lib in ("all", v.refactor.library.name)]
         ctl = [v for v in mine if v.refactor.preserving]
         bad = [v for v in mine if not v.refactor.preserving]
@@ -89,16 +102,9 @@ def summary(verdicts: list[Verdict], wall: float) -> str:
             f"{wall:.0f} s")
 
 
-async def main(args: argparse.Namespace) -> None:
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    chosen = [r for r in all_refactors()
-              if not args.only or any(r.name.startswith(p) for p in args.only)]
-    print(f"{cpu()}, {machine()}; Python {platform.python_version()}; {len(chosen)} "
-          f"refactors, {args.workers} at a time, in bubblewrap")
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="refactors-real-", dir="/tmp") as tmp:
-        verdicts = await judge_all(chosen, Path(tmp), args.workers)
-    wall = time.monotonic() - started
+def dev_report(verdicts: list[Verdict], wall: float, args: argparse.Namespace) -> None:
+    """The development part as it has always been printed, against expected.py's table."""
+    print("\n== DEVELOPMENT (mistune, isodate, xmltodict: the rules were grown on these) ==")
     print("\n".join(table(verdicts)))
     for kind, n in counts([v.refactor for v in verdicts]).items():
         print(f"{kind}: " + ", ".join(f"{k} {c}" for k, c in n.most_common()))
@@ -117,9 +123,40 @@ async def main(args: argparse.Namespace) -> None:
     print(summary(verdicts, wall))
 
 
+async def main(args: argparse.Namespace) -> None:
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    parts = {"heldout": ["heldout"], "dev": ["dev"], "both": ["heldout", "dev"]}[args.part]
+    print(f"{cpu()}, {machine()}; Python {platform.python_version()}; load "
+          f"{heldout.load()}; {args.workers} at a time, in bubblewrap; proof code from "
+          f"{heldout.proof_source()}")
+    figures: dict[str, list[Verdict]] = {}
+    for part in parts:
+        everything = heldout_refactors() if part == "heldout" else all_refactors()
+        chosen = [r for r in everything
+                  if not args.only or any(r.name.startswith(p) for p in args.only)]
+        if not chosen:
+            continue
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="refactors-real-", dir="/tmp") as tmp:
+            verdicts = await judge_all(chosen, Path(tmp), args.workers)
+        wall = time.monotonic() - started
+        figures[part] = verdicts
+        if part == "heldout":
+            print(heldout.part_report(verdicts, table(verdicts), wall))
+            if args.daemon:
+                print(await heldout.through_daemon(chosen, args.workers))
+        else:
+            dev_report(verdicts, wall, args)
+    print("\n" + heldout.side_by_side(figures))
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", choices=("heldout", "dev", "both"), default="both",
+                        help="which part of the corpus (held-out first)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--only", nargs="*", help="refactor name prefixes (mistune, isodate.)")
+    parser.add_argument("--only", nargs="*", help="refactor name prefixes (mistune, idna.)")
     parser.add_argument("--table", action="store_true", help="print expected.py's table")
+    parser.add_argument("--daemon", action="store_true",
+                        help="the held-out part through the whole pipeline too")
     asyncio.run(main(parser.parse_args()))

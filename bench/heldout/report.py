@@ -1,0 +1,147 @@
+"""What bench/refactors_real.py prints of the held-out part, and the figures side by side.
+
+The held-out figures (issue 49's targets): careless refactors landed (0), careless ones
+refused with a counterexample, an input and both answers (>= 90%), behaviour-preserving ones
+landed (>= 90%, the ones changing lines no test runs among them). Every case the proof gets
+wrong is listed with its reasons: a careless one that lands or is refused without a
+counterexample, a control that does not land.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
+
+from tests.governance.refactors_real.corpus import Refactor
+from tests.governance.refactors_real.judge import CHANGED, Verdict
+
+UNRUN = "lines no test runs"  # in a case's category: its changed lines are ones no test runs
+
+# The figures as measured and written down (docs/proof.md, "Held-out figures"): printed
+# beside today's so a run says what it moved.
+RECORDED: tuple[tuple[str, str], ...] = ()
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f} (5 min {five:.1f})"
+
+
+def proof_source() -> str:
+    """Where the proof's code was imported from: the tree the figures belong to."""
+    import governance
+
+    return str(Path(governance.__file__).resolve().parents[1])
+
+
+def pct(n: int, of: int) -> str:
+    return f"{n}/{of} ({100 * n / of:.0f}%)" if of else "0/0"
+
+
+def figures(verdicts: Sequence[Verdict]) -> dict[str, str]:
+    ctl = [v for v in verdicts if v.refactor.preserving]
+    bad = [v for v in verdicts if not v.refactor.preserving]
+    unrun = [v for v in ctl if UNRUN in v.refactor.category]
+    return {
+        "careless landed (target 0)": pct(sum(v.lands for v in bad), len(bad)),
+        "careless refused with a counterexample (target >= 90%)":
+            pct(sum(v.outcome == "counterexample" for v in bad), len(bad)),
+        "preserving landed (target >= 90%)": pct(sum(v.lands for v in ctl), len(ctl)),
+        "  of them changing lines no test runs": pct(sum(v.lands for v in unrun), len(unrun)),
+    }
+
+
+def counterexample(v: Verdict) -> str:
+    return next((r for r in v.reasons if r.startswith(CHANGED)), "")[:300]
+
+
+def wrong(verdicts: Sequence[Verdict]) -> list[str]:
+    """Every case the proof got wrong, with why (the list issue 49 asks for)."""
+    out = []
+    for v in verdicts:
+        r = v.refactor
+        probe = f" [probe: {r.probe.expr} -> {r.probe.base} | {r.probe.careless}]" \
+            if r.probe else ""
+        if r.preserving and not v.lands:
+            out.append(f"  CONTROL REFUSED   {r.name} ({r.category}): "
+                       f"{'; '.join(v.reasons)[:400]}")
+        elif not r.preserving and v.lands:
+            out.append(f"  CARELESS LANDED   {r.name} ({r.category}){probe}")
+        elif not r.preserving and v.outcome == "not shown":
+            out.append(f"  CARELESS, NO CEX  {r.name} ({r.category}){probe}: "
+                       f"{'; '.join(v.reasons)[:400]}")
+    return out
+
+
+def premises(verdicts: Sequence[Verdict]) -> list[str]:
+    """Premise failures the case does not declare (a control over lines no test runs
+    declares its unrun lines)."""
+    return [f"  PREMISE {v.describe()}" for v in verdicts if v.premise
+            and not (UNRUN in v.refactor.category
+                     and all(p.startswith("changed lines the suite never runs")
+                             for p in v.premise))]
+
+
+def part_report(verdicts: Sequence[Verdict], table: list[str], wall: float) -> str:
+    lines = ["\n== HELD-OUT (webcolors, idna, simpleeval: chosen and frozen before their code "
+             "was read; no rule was grown on them) ==", *table]
+    lines += [f"{k}: {v}" for k, v in figures(verdicts).items()]
+    lines += ["what the proof got wrong:", *(wrong(verdicts) or ["  nothing"])]
+    lines += premises(verdicts)
+    lines += ["counterexamples:"] + [f"  {v.refactor.name}: {counterexample(v)}"
+                                     for v in verdicts if v.outcome == "counterexample"]
+    seconds = statistics.median(v.seconds for v in verdicts)
+    lines.append(f"held-out: median {seconds:.1f} s a refactor; wall {wall:.0f} s")
+    return "\n".join(lines)
+
+
+def side_by_side(parts: dict[str, list[Verdict]]) -> str:
+    """Held-out first, then development, today's run; then the recorded figures."""
+    names = [p for p in ("heldout", "dev") if p in parts]
+    keys = list(figures(parts[names[0]]))
+    out = [f"{'':<56}" + "".join(f"{n:>16}" for n in names)]
+    for k in keys:
+        out.append(f"{k:<56}" + "".join(f"{figures(parts[n])[k]:>16}" for n in names))
+    if RECORDED:
+        out.append("recorded (docs/proof.md, Held-out figures):")
+        out += [f"  {when}: {what}" for when, what in RECORDED]
+    return "\n".join(out)
+
+
+# -- the held-out part through the whole pipeline -------------------------------------------
+
+
+async def through_daemon(refactors: Sequence[Refactor], workers: int) -> str:
+    """Each held-out refactor as an opportunity-miner op through the real Orchestrator (the
+    engine the small corpus's --pipeline uses), the replay stand-in answering with it: did
+    the human's branch move, and why not."""
+    from governance.phase import Phase
+    from tests.governance.refactors.judge import each_in_own_dir, through_pipeline
+
+    async def one(r: Refactor, work: Path) -> tuple[Refactor, str, str]:
+        # through_pipeline reads a small-corpus refactor's module: its files and path
+        shaped = SimpleNamespace(module=SimpleNamespace(files=r.library.files, path=r.file),
+                                 text=r.text, name=r.name, function=r.function)
+        got = await through_pipeline(shaped, work)  # type: ignore[arg-type]
+        cex = any(CHANGED in reason for reason in got.reasons)
+        outcome = ("lands" if got.moved and got.end is Phase.COMPLETE
+                   else "counterexample" if cex else "not shown")
+        last = got.reasons[-1] if got.reasons else ""
+        return r, outcome, f"{got.end.value:<9} {last[:200]}"
+
+    with tempfile.TemporaryDirectory(prefix="heldout-daemon-", dir="/tmp") as tmp:
+        rows = await each_in_own_dir(one, list(refactors), Path(tmp), workers, "d")
+    out = ["held-out through the whole pipeline (--daemon):"]
+    for r, outcome, why in rows:
+        right = outcome == "lands" if r.preserving else outcome == "counterexample"
+        out.append(f"  {'ok ' if right else 'BAD'} {r.kind:<8} {r.name:<44} {outcome:<15} {why}")
+    bad = [o for r, o, _ in rows if not r.preserving]
+    ctl = [o for r, o, _ in rows if r.preserving]
+    out.append(f"  careless landed on the branch {pct(bad.count('lands'), len(bad))}; refused "
+               f"with a counterexample {pct(bad.count('counterexample'), len(bad))}; "
+               f"controls landed {pct(ctl.count('lands'), len(ctl))}")
+    return "\n".join(out)
