@@ -51,8 +51,9 @@ except ImportError:  # imported by the daemon's own tests
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # generated calls of one function, per tree
 _MUTANT_BUDGET_S = 3.0  # the mutants' answers to one function's inputs, per tree
-_SEARCH_BUDGET_S = 1.5  # the search with the peer (governance.oracle.replay_search), per tree
-_SEARCH_TOTAL_S = 6.0  # ... and for all of one run's functions (a change of many stays bounded)
+_SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.oracle.
+# replay_search) a function, per tree (at most 3 s of the clock)
+_SEARCH_TOTAL_S = 8.0  # clock seconds of all of one run's searches (a change of many)
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
 
@@ -130,6 +131,13 @@ def _one(fn, key, blob, timeout_s):
             "again": second["kind"], "seconds": round(took, 4)}
 
 
+def _once(fn, blob, timeout_s):
+    """The peer's answer, from one run: it steers the search only (the rows written are
+    each tree's own, from two runs each)."""
+    answer, _ = _answer(fn, blob, timeout_s)
+    return {"answer": _digest(answer), "kind": answer["kind"], "deterministic": True}
+
+
 def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     """One function's answers; then, with `search` (the peer: the other tree; the search
     seconds left to the run; where else Hypothesis may be imported from), the inputs a
@@ -202,8 +210,8 @@ def main(argv):
     timeout_s = float(job.get("call_timeout_s", 1.0))
     budget_s = float(job.get("budget_s", _BUDGET_S))
     peer = Peer.start(lambda texts: install(root, texts), job.get("peer") or {},
-                      lambda f, q, b: _one(_function(root, f, q), "", b, timeout_s),
-                      4 * timeout_s + 5.0)  # before the tree is imported: the other side
+                      lambda f, q, b: _once(_function(root, f, q), b, timeout_s),
+                      2 * timeout_s + 5.0)  # before the tree is imported: the other side
     install(root, job.get("sources") or {})
     mutants = ([int(k) for k in job.get("mutants") or []], set())
     search = {"peer": peer, "left_s": float(job.get("search_s", _SEARCH_TOTAL_S)),

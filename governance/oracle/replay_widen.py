@@ -138,7 +138,11 @@ def _is_number_text(value):
 
 
 def _number_texts(constants):
-    return st.one_of(edges(constants).map(repr), edges(constants).map(lambda x: f"{x:.6f}"),
+    """Numbers as a caller writes them: the rounding edges first (as written, `repr` and
+    six decimals), integers, huge ones, decimals."""
+    short = [repr(x) for x in _short_of(tuple(_scales(constants)))]
+    return st.one_of(st.sampled_from(short), edges(constants).map(repr),
+                     edges(constants).map(lambda x: f"{x:.6f}"),
                      st.integers().map(str), st.sampled_from(_HUGE_TEXTS),
                      st.decimals(allow_nan=False, allow_infinity=False).map(str))
 
@@ -161,11 +165,11 @@ def texts(value, constants):
     return st.one_of(*options)
 
 
-def widened(value, constants, depth=0):
-    """A strategy for what a caller may pass where the tests passed `value`."""
-    keep = st.just(value)
+def widened(value, constants, depth=0, keep=True):
+    """A strategy for what a caller may pass where the tests passed `value` (`value`
+    itself among them, with `keep`: an element of a list varied, its neighbours kept)."""
     if depth > 2:  # a token's attributes' title: two containers down
-        return keep
+        return st.just(value)
     if isinstance(value, (bool, int, float, Decimal, Fraction)):
         found = numbers(value, constants)
     elif isinstance(value, str):
@@ -179,7 +183,7 @@ def widened(value, constants, depth=0):
         found = _dicts(value, constants, depth)
     else:
         found = _attributes(value, constants, depth)
-    return st.one_of(keep, st.none(), found)
+    return st.one_of(*([st.just(value)] if keep else []), st.none(), found)
 
 
 def _sequences(value, constants, depth):

@@ -102,5 +102,7 @@ def test_an_argument_is_left_to_its_default_where_only_the_default_changed():
     calls = [pickle.dumps((("x", "\t", True), {}))]
     rows = searched(calls, [], _answering(newline), _answering(careless), 20.0,
                     params=parameters(newline))
-    args, kwargs = pickle.loads(rows[0][0])
+    (blob, first), *_ = rows
+    assert first["answer"] != _answering(careless)(blob)["answer"]
+    args, kwargs = pickle.loads(blob)
     assert len(args) == 1 and "sep" not in kwargs  # `pretty`, if given, goes by name
