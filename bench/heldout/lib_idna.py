@@ -57,11 +57,12 @@ CONTROLS = {
                       "            label, range(pos + 1, len(label)), _bidi_joiner_r_or_d\n"
                       "        )\n"),
         ("def valid_contextj(", _JOIN_HELPER)),
-    "contexto_redundant_length": case(
-        CORE, "valid_contexto", "condition simplified",
-        "len(label) > 1 dropped where pos < len(label) - 1 already implies it",
-        ("        if pos < len(label) - 1 and len(label) > 1:",
-         "        if pos < len(label) - 1:")),
+    "contexto_hebrew_boolean": case(
+        CORE, "valid_contexto", "branch made a boolean expression",
+        "a geresh's `if pos > 0: return ...` and `return False` made one `and`",
+        ("        if pos > 0:\n            return _is_script(label[pos - 1], \"Hebrew\")\n"
+         "        return False",
+         "        return pos > 0 and _is_script(label[pos - 1], \"Hebrew\")")),
     "intranges_contain_rename": case(
         RANGES, "intranges_contain", "renamed local",
         "tuple_ renamed key",

@@ -58,8 +58,8 @@ CONTROLS = {
     "percent_specials_table": case(
         CONV, "rgb_to_rgb_percent", "lookup table",
         "the special percentages move to a private module-level table",
-        (_SPECIALS, _SPECIALS.replace("    specials = {", "    specials = _PERCENT_SPECIALS\n"
-                                      "    _unused = {")),
+        (_SPECIALS, "    return PercentRGB._make(\n"
+                    '        _PERCENT_SPECIALS.get(d, f"{d / 255.0 * 100:.02f}%")'),
         ("def rgb_to_rgb_percent(", '_PERCENT_SPECIALS = {255: "100%", 128: "50%", 64: "25%", '
                                     '32: "12.5%", 16: "6.25%", 0: "0%"}\n\n\n'
                                     "def rgb_to_rgb_percent(")),
@@ -98,8 +98,8 @@ CONTROLS = {
         (_TRIM, "    red, green, blue = _trim_components(red, green, blue, length)\n"),
         ("def html5_parse_legacy_color(", _TRIM_HELPER)),
     "simple_color_guards_merged": case(
-        HTML5, "html5_parse_simple_color", "conditions merged",
-        "the '#' and hex-digit checks keep their own messages but the slice is named once",
+        HTML5, "html5_parse_simple_color", "variable extracted",
+        "the six digits' slice named before the hex-digit check",
         ("    if not all(c in string.hexdigits for c in value[1:]):",
          "    digits = value[1:]\n    if not all(c in string.hexdigits for c in digits):")),
     "names_sorted": case(
