@@ -213,12 +213,17 @@ def _replaced(value, i, x):
 
 
 def _dicts(value, constants, depth):
-    if not value:
-        return st.just({})
-    keys = list(value)
-    return st.one_of(st.just(type(value)()) if type(value) is dict else st.just({}),
-                     st.sampled_from(keys).flatmap(lambda k: widened(
-                         value[k], constants, depth + 1).map(lambda x: {**value, k: x})))
+    """Empty; one value varied; a key the function names added (a link's `title`)."""
+    words = sorted({c for c in constants if isinstance(c, str) and 0 < len(c) <= 40}
+                   - set(value))
+    options = [st.just(type(value)()) if type(value) is dict else st.just({})]
+    if value:
+        options.append(st.sampled_from(list(value)).flatmap(lambda k: widened(
+            value[k], constants, depth + 1).map(lambda x: {**value, k: x})))
+    if words:
+        added = st.one_of(st.sampled_from(words), _text(4), st.just(True), st.integers(0, 3))
+        options.append(st.builds(lambda k, x: {**value, k: x}, st.sampled_from(words), added))
+    return st.one_of(*options)
 
 
 def _attributes(value, constants, depth):
