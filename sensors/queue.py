@@ -46,6 +46,7 @@ log = structlog.get_logger("sensors.queue")
 
 FINGERPRINT_WINDOW_S = 60.0  # seed §55.2: the event bus's SHA-256 fingerprint dedup
 FINGERPRINT_LRU = 4096
+SAID_CAP = 4096  # held-back reasons remembered as said (then said once more)
 
 
 class IntakeQueue:
@@ -65,6 +66,7 @@ class IntakeQueue:
         self.runner = runner  # the jailed test runner parked failures are run again with
         self.changed = asyncio.Event()
         self.bus = FingerprintWindow(FINGERPRINT_WINDOW_S, FINGERPRINT_LRU, clock)
+        self._said: set[tuple[str, str]] = set()  # (key, why) held back, said in the ledger
 
     def __len__(self) -> int:
         return len(self.router.queued)
@@ -83,6 +85,7 @@ class IntakeQueue:
             return False
         if why := await self.work.held_back(env):
             log.info("signal held back", dedup_key=env.dedup_key, why=why)
+            await self._waits(env, why)
             return False
         if not from_wal:  # a failed append raises before the router sees it: a retry can queue
             try:
@@ -104,6 +107,18 @@ class IntakeQueue:
                      dedup_key=env.dedup_key, op=env.evidence.get("held_by"))
         self.changed.set()
         return offer.outcome not in (Outcome.EVICTED, Outcome.DUPLICATE)
+
+    async def _waits(self, env: SignalEnvelope, why: str) -> None:
+        """The ledger says once what held-back work waits for (a sensor firing again on the
+        same failure says nothing new)."""
+        if (env.dedup_key, why) in self._said:
+            return
+        if len(self._said) >= SAID_CAP:
+            self._said.clear()
+        self._said.add((env.dedup_key, why))
+        await self.ledger.record_thought(None, "INTAKE", f"work held back: {why}"[:1000], {
+            "dedup_key": env.dedup_key, "source": env.source,
+            "causes": sorted(env.evidence.get("causes") or ())[:16]})
 
     async def _joins(self, env: SignalEnvelope) -> str | None:
         """Why `env`'s work is someone else's: an open review holds it."""

@@ -46,6 +46,7 @@ import structlog
 
 from governance.schemas import SignalEnvelope
 from ledger import Ledger
+from sensors.failure_causes import causes_in
 
 log = structlog.get_logger("sensors.work_memory")
 
@@ -91,6 +92,8 @@ class WorkRecord:
     count: int  # failures in a row in this context
     not_before: datetime | None
     reason: str
+    causes: frozenset[str] = frozenset()  # the failure causes its work was for
+    files: tuple[str, ...] = ()  # its target files (the code a cause's record is read on)
 
 
 def code_digest(root: Path, files: Sequence[str]) -> str:
@@ -166,10 +169,11 @@ class WorkMemory:
         now = self.now()
         if (local := self.local.get(env.dedup_key)) and local[1] > now:
             return f"blocked {local[0]} time(s): retried after {_at(local[1])}"
-        rec = self.records.get(env.dedup_key)
+        rec = self.records.get(env.dedup_key) or self._of_cause(env)
         if rec is None:
             return None
-        ctx = await self.context(env.target_files)
+        ctx = await self.context(rec.files if rec.key != env.dedup_key and rec.files
+                                 else env.target_files)
         same_code = ctx.code in (rec.context.code, rec.context.after)
         if rec.event is Event.COMPLETED:
             return f"completed by {rec.op_id}; the code is unchanged" if same_code else None
@@ -179,9 +183,25 @@ class WorkMemory:
             return None
         if rec.context.changed(ctx) or rec.not_before is None or rec.not_before <= now:
             return None
-        return (f"{rec.event.value} {rec.count} time(s) in this context (last: {rec.op_id}): "
-                f"retried after {_at(rec.not_before)}, or sooner once the code, the brain or "
-                "the settings change")
+        of = "" if rec.key == env.dedup_key else f" (its cause's work, {rec.key})"
+        return (f"{rec.event.value} {rec.count} time(s) in this context (last: {rec.op_id})"
+                f"{of}: waits for a change of the code or its tests, the brain or the "
+                f"settings, or a human's signal; retried after {_at(rec.not_before)} at the "
+                "latest")
+
+    def _of_cause(self, env: SignalEnvelope) -> WorkRecord | None:
+        """The newest record of other work for one of `env`'s failure causes that failed,
+        was rejected or waits for review: one cause is one piece of work whatever key its
+        failures came under (a group that gained a test is known by another anchor), so a
+        brain's refused answer for it is not asked for again before something changes. A
+        completed one holds nothing of a cause: a test of it still failing after the op
+        landed is new work (sensors.parked_failures)."""
+        causes = causes_in(env)
+        if not causes:
+            return None
+        return next((r for r in reversed(self.records.values())
+                     if r.key != env.dedup_key and r.event is not Event.COMPLETED
+                     and not causes.isdisjoint(r.causes)), None)
 
     def retries(self, key: str) -> int:
         """How many times in a row `key`'s work failed or was rejected: 0 for work never
@@ -209,7 +229,7 @@ class WorkMemory:
             return None
         now = await self.context(env.target_files)
         ctx = replace(before or now, after=now.code)
-        return await self._write(env.dedup_key, env.source, op_id, event, reason, ctx)
+        return await self._write(env.dedup_key, env.source, op_id, event, reason, ctx, env)
 
     async def fixed(self, env: SignalEnvelope, commit: str, reason: str) -> WorkRecord:
         """`env`'s work was settled by a landed commit before an op opened: completed, by
@@ -217,18 +237,19 @@ class WorkMemory:
         self.local.pop(env.dedup_key, None)
         now = await self.context(env.target_files)
         return await self._write(env.dedup_key, env.source, f"commit {commit[:12]}",
-                                 Event.COMPLETED, reason, replace(now, after=now.code))
+                                 Event.COMPLETED, reason, replace(now, after=now.code), env)
 
     async def rejected(self, op_id: str, reason: str) -> WorkRecord | None:
         """The human rejected op `op_id`'s review: its work backs off like a failure."""
         for rec in list(self.records.values()):
             if rec.op_id == op_id and rec.event is Event.PROPOSED:
                 return await self._write(rec.key, rec.source, op_id, Event.REJECTED,
-                                         reason, rec.context)
+                                         reason, rec.context, None, rec)
         return None
 
     async def _write(self, key: str, source: str, op_id: str, event: Event, reason: str,
-                     ctx: Context) -> WorkRecord:
+                     ctx: Context, env: SignalEnvelope | None,
+                     was: WorkRecord | None = None) -> WorkRecord:
         prev = self.records.get(key)
         failure = event in FAILURES
         count = 1
@@ -237,9 +258,14 @@ class WorkMemory:
             count = prev.count + 1
         not_before = self.now() + timedelta(seconds=backoff(self.backoff_s, count)) \
             if failure else None
-        rec = WorkRecord(key, op_id, event, source, ctx, count, not_before, reason[:500])
+        causes = causes_in(env) if env is not None else was.causes if was else frozenset()
+        files = tuple(env.target_files) if env is not None else was.files if was else ()
+        rec = WorkRecord(key, op_id, event, source, ctx, count, not_before, reason[:500],
+                         causes, files)
+        self.records.pop(key, None)  # the newest last: a cause's newest record is found first
         await self.ledger.record_work(
-            key, op_id=op_id, event=event.value, source=source, context=ctx.__dict__,
+            key, op_id=op_id, event=event.value, source=source,
+            context={**ctx.__dict__, "causes": sorted(causes)[:64], "files": list(files)},
             count=count, not_before=not_before.isoformat() if not_before else "",
             reason=rec.reason)
         self.records[key] = rec
@@ -286,7 +312,8 @@ def _record(row: dict[str, Any]) -> WorkRecord:
                       Context(str(ctx["code"]), str(ctx["brain"]), str(ctx["settings"]),
                               str(ctx.get("after", ""))),
                       int(row["count"]), datetime.fromisoformat(nb) if nb else None,
-                      row["reason"])
+                      row["reason"], frozenset(map(str, ctx.get("causes") or ())),
+                      tuple(map(str, ctx.get("files") or ())))
 
 
 def _at(when: datetime) -> str:

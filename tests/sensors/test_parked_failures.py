@@ -66,7 +66,8 @@ async def test_after_a_failed_op_they_wait_with_its_work_and_its_backoff_says_wh
     ledger, q, op_env = await _running_with_parked(tmp_path)
     await q.finished(op_env, "op-1", "POSTMORTEM", "the candidate failed")
     assert len(q) == 0
-    [(op, msg, data)] = _thoughts(ledger)
+    [(_, held, _), (op, msg, data)] = _thoughts(ledger)
+    assert held.startswith("work held back: failed 1 time(s)") and "waits for a change" in held
     assert op == "op-1" and "wait with its work (POSTMORTEM)" in msg and "retried after" in msg
     assert data["tests"] == ["t.py::a", "t.py::b"]
     await ledger.close()

@@ -245,3 +245,30 @@ async def test_a_retry_of_failed_work_runs_after_work_never_tried_at_the_same_pr
     assert await q.put(urgent) and await q.put(fresh)
     assert (await q.pop_ready()).dedup_key == "todo:1"  # a surer priority still comes first
     await ledger.close()
+
+
+def _failing(key: str, *causes: str) -> SignalEnvelope:
+    return SignalEnvelope(source="test_failure", urgency=Urgency.HIGH,
+                          target_files=("pkg/m.py",), goal=f"tests of {key}", dedup_key=key,
+                          session_id="s-1", confidence=0.9,
+                          evidence={"tests": [f"t.py::{key}"], "causes": list(causes)})
+
+
+async def test_a_brain_refused_for_a_cause_is_not_asked_again_under_another_key(root):
+    """Issue 51 item 4: one cause is one piece of work whatever key its failures come under
+    (a group that gained a test has another anchor): its failed work holds the other key
+    back, across a restart, until the code changes; a completed one holds nothing."""
+    now = _Now()
+    ledger, memory = await _memory(root, now)
+    await memory.ended(_failing("k1", "fn:pkg/m.py::f", "test:t.py::a"), "op-1", "POSTMORTEM",
+                       "the candidate failed its tests")
+    await ledger.close()
+    ledger, memory = await _memory(root, now)  # a restart: the causes are in the record
+    why = await memory.held_back(_failing("k2", "fn:pkg/m.py::f", "test:t.py::b"))
+    assert why and "op-1" in why and "its cause's work, k1" in why and "waits for a change" in why
+    assert await memory.held_back(_failing("k3", "fn:pkg/m.py::g")) is None  # another cause
+    (root / "pkg" / "m.py").write_text("x = 2  # TODO: more\n")
+    assert await memory.held_back(_failing("k2", "fn:pkg/m.py::f")) is None  # the code moved
+    await memory.ended(_failing("k4", "fn:pkg/m.py::h"), "op-4", "COMPLETE", "landed")
+    assert await memory.held_back(_failing("k5", "fn:pkg/m.py::h")) is None
+    await ledger.close()
