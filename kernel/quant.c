@@ -262,15 +262,22 @@ static inline float hsum8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-static float dot_q4k(const uint8_t *w, const BlockQ8K *y, int nb)
+/* Weight row w dotted with N activation rows y[0..N) (N = 1 for a decode step, 4 inside a
+ * prefill chunk): each block's nibbles are unpacked and its scales shuffled once for all N.
+ * Every row's sums are the same integers added in the same order whatever N is, so a chunk
+ * gives the bits of one-token steps. */
+static inline __attribute__((always_inline)) void dotn_q4k(const uint8_t *w,
+                                                           const BlockQ8K *const *y, int nb,
+                                                           int N, float *out)
 {
     const uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
     const __m256i m4 = _mm256_set1_epi8(0xf);
-    __m256 acc = _mm256_setzero_ps();
-    __m128 acc_m = _mm_setzero_ps();
+    __m256 acc[4];
+    __m128 acc_m[4];
+    for (int k = 0; k < N; k++)
+        acc[k] = _mm256_setzero_ps(), acc_m[k] = _mm_setzero_ps();
     for (int i = 0; i < nb; i++, w += 144) {
-        const float d = y[i].d * h2f(*(const uint16_t *)w);
-        const float dmin = -y[i].d * h2f(*(const uint16_t *)(w + 2));
+        const float wd = h2f(*(const uint16_t *)w), wmin = h2f(*(const uint16_t *)(w + 2));
         uint32_t utmp[4];
         memcpy(utmp, w + 4, 12);
         utmp[3] = ((utmp[2] >> 4) & kmask2) | (((utmp[1] >> 6) & kmask3) << 4);
@@ -279,62 +286,80 @@ static float dot_q4k(const uint8_t *w, const BlockQ8K *y, int nb)
         utmp[2] = uaux;
         utmp[0] &= kmask1;
         const uint8_t *q4 = w + 16;
-        const int8_t *q8 = y[i].qs;
         const __m256i mins_and_scales = _mm256_cvtepu8_epi16(
             _mm_set_epi32((int)utmp[3], (int)utmp[2], (int)utmp[1], (int)utmp[0]));
-        const __m256i q8sums = _mm256_loadu_si256((const __m256i *)y[i].bsums);
-        const __m128i q8s = _mm_hadd_epi16(_mm256_extracti128_si256(q8sums, 0),
-                                           _mm256_extracti128_si256(q8sums, 1));
-        const __m128i prod = _mm_madd_epi16(_mm256_extracti128_si256(mins_and_scales, 1), q8s);
-        acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m);
+        const __m128i mins = _mm256_extracti128_si256(mins_and_scales, 1);
         const __m128i sc128 = _mm256_extracti128_si256(mins_and_scales, 0);
         const __m256i scales = _mm256_set_m128i(sc128, sc128);
-        __m256i sumi = _mm256_setzero_si256();
+        __m256i sumi[4];
+        for (int k = 0; k < N; k++) {
+            const __m256i q8sums = _mm256_loadu_si256((const __m256i *)y[k][i].bsums);
+            const __m128i q8s = _mm_hadd_epi16(_mm256_extracti128_si256(q8sums, 0),
+                                               _mm256_extracti128_si256(q8sums, 1));
+            acc_m[k] = _mm_fmadd_ps(_mm_set1_ps(-y[k][i].d * wmin),
+                                    _mm_cvtepi32_ps(_mm_madd_epi16(mins, q8s)), acc_m[k]);
+            sumi[k] = _mm256_setzero_si256();
+        }
         for (int j = 0; j < QK_K / 64; j++) {
             const __m256i scale_l = _mm256_shuffle_epi8(
                 scales, _mm256_set1_epi16((short)(((4 * j + 1) << 8) | (4 * j))));
             const __m256i scale_h = _mm256_shuffle_epi8(
                 scales, _mm256_set1_epi16((short)(((4 * j + 3) << 8) | (4 * j + 2))));
-            const __m256i bits = _mm256_loadu_si256((const __m256i *)q4);
-            q4 += 32;
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)(q4 + 32 * j));
             const __m256i lo = _mm256_and_si256(bits, m4);
             const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-            const __m256i q8l = _mm256_loadu_si256((const __m256i *)q8);
-            const __m256i q8h = _mm256_loadu_si256((const __m256i *)(q8 + 32));
-            q8 += 64;
-            __m256i pl = _mm256_madd_epi16(scale_l, _mm256_maddubs_epi16(lo, q8l));
-            __m256i ph = _mm256_madd_epi16(scale_h, _mm256_maddubs_epi16(hi, q8h));
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(pl, ph));
+            for (int k = 0; k < N; k++) {
+                const int8_t *q8 = y[k][i].qs + 64 * j;
+                const __m256i q8l = _mm256_loadu_si256((const __m256i *)q8);
+                const __m256i q8h = _mm256_loadu_si256((const __m256i *)(q8 + 32));
+                const __m256i pl = _mm256_madd_epi16(scale_l, _mm256_maddubs_epi16(lo, q8l));
+                const __m256i ph = _mm256_madd_epi16(scale_h, _mm256_maddubs_epi16(hi, q8h));
+                sumi[k] = _mm256_add_epi32(sumi[k], _mm256_add_epi32(pl, ph));
+            }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        for (int k = 0; k < N; k++)
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(y[k][i].d * wd),
+                                     _mm256_cvtepi32_ps(sumi[k]), acc[k]);
     }
-    acc_m = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
-    acc_m = _mm_add_ss(acc_m, _mm_movehdup_ps(acc_m));
-    return hsum8(acc) + _mm_cvtss_f32(acc_m);
+    for (int k = 0; k < N; k++) {
+        __m128 m = _mm_add_ps(acc_m[k], _mm_movehl_ps(acc_m[k], acc_m[k]));
+        m = _mm_add_ss(m, _mm_movehdup_ps(m));
+        out[k] = hsum8(acc[k]) + _mm_cvtss_f32(m);
+    }
 }
 
-static float dot_q6k(const uint8_t *w, const BlockQ8K *y, int nb)
+/* Q6_K's values are q - 32 with q in [0, 64): the products take q as unsigned bytes, and
+ * 32 * (each 16 values' activation sum, Q8_K's bsums) times its scale comes off once a
+ * block. The integers are exactly ggml's; its second maddubs per 32 values is saved. */
+static inline __attribute__((always_inline)) void dotn_q6k(const uint8_t *w,
+                                                           const BlockQ8K *const *y, int nb,
+                                                           int N, float *out)
 {
     const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
-    const __m256i m32s = _mm256_set1_epi8(32);
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc[4];
+    for (int k = 0; k < N; k++)
+        acc[k] = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++, w += 210) {
-        const float d = y[i].d * h2f(*(const uint16_t *)(w + 208));
+        const float wd = h2f(*(const uint16_t *)(w + 208));
         const uint8_t *q4 = w, *qh = w + 128;
-        const int8_t *q8 = y[i].qs;
         const __m128i scales = _mm_loadu_si128((const __m128i *)(w + 192));
-        __m256i sumi = _mm256_setzero_si256();
+        const __m256i sc16 = _mm256_cvtepi8_epi16(scales);
+        __m256i sumi[4];
+        for (int k = 0; k < N; k++) {
+            const __m256i bs = _mm256_loadu_si256((const __m256i *)y[k][i].bsums);
+            sumi[k] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                       _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
+        }
         for (int j = 0, is = 0; j < QK_K / 128; j++, is += 4) {
-            __m128i sc[4];
-            for (int k = 0; k < 4; k++) {
-                const char a = (char)(2 * (is + k)), b = (char)(2 * (is + k) + 1);
-                sc[k] = _mm_shuffle_epi8(scales, _mm_set_epi8(b, b, b, b, b, b, b, b,
-                                                              a, a, a, a, a, a, a, a));
+            __m256i sc[4];
+            for (int r = 0; r < 4; r++) {
+                const char a = (char)(2 * (is + r)), b = (char)(2 * (is + r) + 1);
+                sc[r] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(
+                    scales, _mm_set_epi8(b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a)));
             }
-            const __m256i bits1 = _mm256_loadu_si256((const __m256i *)q4);
-            const __m256i bits2 = _mm256_loadu_si256((const __m256i *)(q4 + 32));
-            const __m256i bitsh = _mm256_loadu_si256((const __m256i *)qh);
-            q4 += 64, qh += 32;
+            const __m256i bits1 = _mm256_loadu_si256((const __m256i *)(q4 + 64 * j));
+            const __m256i bits2 = _mm256_loadu_si256((const __m256i *)(q4 + 64 * j + 32));
+            const __m256i bitsh = _mm256_loadu_si256((const __m256i *)(qh + 32 * j));
             __m256i q[4];
             q[0] = _mm256_or_si256(_mm256_and_si256(bits1, m4),
                                    _mm256_slli_epi16(_mm256_and_si256(bitsh, m2), 4));
@@ -346,17 +371,45 @@ static float dot_q6k(const uint8_t *w, const BlockQ8K *y, int nb)
             q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits2, 4), m4),
                                    _mm256_slli_epi16(_mm256_and_si256(
                                        _mm256_srli_epi16(bitsh, 6), m2), 4));
-            for (int k = 0; k < 4; k++) {
-                const __m256i x = _mm256_loadu_si256((const __m256i *)(q8 + 32 * k));
-                __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[k], x),
-                                             _mm256_maddubs_epi16(m32s, x));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc[k]), p));
+            for (int k = 0; k < N; k++) {
+                const int8_t *q8 = y[k][i].qs + 128 * j;
+                for (int r = 0; r < 4; r++) {
+                    const __m256i x = _mm256_loadu_si256((const __m256i *)(q8 + 32 * r));
+                    sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(
+                        sc[r], _mm256_maddubs_epi16(q[r], x)));
+                }
             }
-            q8 += 128;
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        for (int k = 0; k < N; k++)
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(y[k][i].d * wd),
+                                     _mm256_cvtepi32_ps(sumi[k]), acc[k]);
     }
-    return hsum8(acc);
+    for (int k = 0; k < N; k++)
+        out[k] = hsum8(acc[k]);
+}
+
+static float dot_q4k(const uint8_t *w, const BlockQ8K *y, int nb)
+{
+    float out;
+    dotn_q4k(w, &y, nb, 1, &out);
+    return out;
+}
+
+static float dot_q6k(const uint8_t *w, const BlockQ8K *y, int nb)
+{
+    float out;
+    dotn_q6k(w, &y, nb, 1, &out);
+    return out;
+}
+
+static void dot4_q4k(const uint8_t *w, const BlockQ8K *const *y, int nb, float *out)
+{
+    dotn_q4k(w, y, nb, 4, out);
+}
+
+static void dot4_q6k(const uint8_t *w, const BlockQ8K *const *y, int nb, float *out)
+{
+    dotn_q6k(w, y, nb, 4, out);
 }
 
 static float dot_q80(const uint8_t *w, const BlockQ80 *y, int nb)
@@ -437,6 +490,18 @@ static float dot_q80(const uint8_t *w, const BlockQ80 *y, int nb)
     }
     return sum;
 }
+
+static void dot4_q4k(const uint8_t *w, const BlockQ8K *const *y, int nb, float *out)
+{
+    for (int k = 0; k < 4; k++)
+        out[k] = dot_q4k(w, y[k], nb);
+}
+
+static void dot4_q6k(const uint8_t *w, const BlockQ8K *const *y, int nb, float *out)
+{
+    for (int k = 0; k < 4; k++)
+        out[k] = dot_q6k(w, y[k], nb);
+}
 #endif
 
 /* -- products ------------------------------------------------------------------------- */
@@ -483,7 +548,22 @@ static void products(const Job *jobs, int njobs, const Acts *x)
         const Job *job = &jobs[j];
         const uint8_t *w = job->w + row_bytes(job->type, x->cols) * row;
         float bias = job->bias ? job->bias[row] : 0.0f;
-        for (int t = 0; t < x->count; t++) {
+        int t = 0;
+        if (job->type == T_Q4_K || job->type == T_Q6_K)
+            for (; t + 4 <= x->count; t += 4) {
+                const int nb = x->cols / QK_K;
+                const BlockQ8K *y4[4] = {x->q8k + (size_t)t * nb, x->q8k + (size_t)(t + 1) * nb,
+                                         x->q8k + (size_t)(t + 2) * nb,
+                                         x->q8k + (size_t)(t + 3) * nb};
+                float v[4];
+                (job->type == T_Q4_K ? dot4_q4k : dot4_q6k)(w, y4, nb, v);
+                for (int k = 0; k < 4; k++) {
+                    const float val = v[k] + bias;  /* as the one-row loop adds them */
+                    float *y = job->y + (size_t)(t + k) * job->ystride + row;
+                    *y = job->accumulate ? *y + val : val;
+                }
+            }
+        for (; t < x->count; t++) {
             float v = dot_row(job->type, w, x, t) + bias;
             float *y = job->y + (size_t)t * job->ystride + row;
             *y = job->accumulate ? *y + v : v;

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from kernel.decode import GenerationConfig
 from kernel.engine import Engine, EngineConfig
 from kernel.errors import ModelLoadError
 from kernel.gguf_file import GgufFile, architecture
@@ -23,6 +24,12 @@ PROMPT = [5, 77, 200, 259, 3, 42, 101]
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return gguf_tiny.write(tmp_path_factory.mktemp("gguf") / "tiny-qwen2.gguf")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One model cache for the module: the tokenizer is converted once."""
+    return tmp_path_factory.mktemp("models")
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +84,8 @@ def test_a_prefill_chunk_gives_the_bits_of_one_token_steps(model: GgufModel) -> 
 
 
 def test_the_tokenizer_reads_its_specials_and_template_from_the_file(
-        tiny: Path, tmp_path: Path) -> None:
-    _, tok = load_gguf(tiny, tmp_path)
+        tiny: Path, cache: Path) -> None:
+    _, tok = load_gguf(tiny, cache)
     assert (tok.eos_id, tok.im_start_id, tok.im_end_id) == (258, 259, 260)
     assert tok.stop_ids == (260, 258)
     messages = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hell"}]
@@ -88,11 +95,12 @@ def test_the_tokenizer_reads_its_specials_and_template_from_the_file(
     ids = tok.chat(messages)
     assert ids == tok.encode(text) and ids[0] == 259 and ids.count(260) == 2
     assert 256 in tok.encode("hell") and 257 in tok.encode("hell")  # the file's merges
-    assert (tmp_path / next(p.name for p in tmp_path.iterdir()) / "tokenizer.json").is_file()
+    assert (cache / next(p.name for p in cache.iterdir()) / "tokenizer.json").is_file()
 
 
-def test_the_engine_runs_it_with_the_files_stop_tokens(tiny: Path, tmp_path: Path) -> None:
-    engine = Engine.load(EngineConfig(model=str(tiny), cache_dir=str(tmp_path)))
+def test_the_engine_runs_it_with_the_files_stop_tokens(tiny: Path, cache: Path) -> None:
+    gen = GenerationConfig(max_new_tokens=12)
+    engine = Engine.load(EngineConfig(model=str(tiny), cache_dir=str(cache), generation=gen))
     assert isinstance(engine.model, GgufModel) and engine.context_tokens == 512
     assert engine.config.generation.stop_ids == (260, 258)
     gen = engine.chat([{"role": "user", "content": "hello"}])
