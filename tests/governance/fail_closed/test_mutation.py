@@ -1,9 +1,8 @@
 """The mutation check fails closed (issue 49, item 1, path 3, and its fault injection): a
 change too large for the mutant cap has the statements past it named as judged by nothing,
 and waits for review with them (before: 40 mutants a file, the rest never judged and never
-said); the check's session made to time out leaves the change unproven, the reason
-named. Real pytest sessions (outside the jail: the
-faults, not the jail, are what these test)."""
+said); the check's session made to time out leaves the change unproven, the reason named.
+Real pytest sessions (outside the jail: the faults, not the jail, are what these test)."""
 
 from __future__ import annotations
 
