@@ -21,9 +21,10 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from governance.git.review import OP_ID, ReviewBranches
+from governance.schemas import FileChange
 
 KEY = "Work-Key"
 CAUSE = "Cause"
@@ -54,6 +55,33 @@ class ReviewCauses:
             if wanted & held and self._current(parent, sha):
                 return op_id
         return None
+
+    def carrying(self, changes: Sequence[FileChange]) -> str | None:
+        """The op id of an open, current review whose commit writes what `changes` write:
+        the same files, each with the same bytes (or deleted). A second candidate of one
+        cause whose key and causes its review does not name (two groups of one cause, each
+        known by its own anchor) joins that review all the same: one branch per change."""
+        want = {c.file_path: None if c.action == "delete" else
+                (c.full_content or "").encode("utf-8", "surrogateescape") for c in changes}
+        if not want:
+            return None
+        for _ref, sha, parent, (op_id, _held) in self._read():
+            try:
+                files = self._git("diff", "--name-only", "-z", "--no-renames", parent, sha,
+                                  "--").decode("utf-8", "surrogateescape").split("\0")
+            except (subprocess.CalledProcessError, OSError):
+                continue
+            if {f for f in files if f} <= set(want) \
+                    and all(self._blob(sha, path) == data for path, data in want.items()) \
+                    and self._current(parent, sha):
+                return op_id
+        return None
+
+    def _blob(self, sha: str, path: str) -> bytes | None:
+        try:
+            return self._git("cat-file", "blob", f"{sha}:{path}")
+        except (subprocess.CalledProcessError, OSError):
+            return None  # not in the commit: deleted there
 
     def _read(self) -> list[tuple[str, str, str, tuple[str, frozenset[str]]]]:
         out = self._git("for-each-ref", "--format=%(refname)%00%(objectname)%00"

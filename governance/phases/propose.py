@@ -7,7 +7,8 @@ auto-commit plus its Evidence; the human's branch, index and working tree are un
 The commit names the work it is for (`Work-Key:` and `Cause:` trailers,
 governance.git.review_causes), so a daemon killed at any point of a proposal still knows the
 work waits for review; and a proposal whose work an open review already holds makes no
-second branch (POSTMORTEM, naming that review). A candidate empty relative to its base,
+second branch (POSTMORTEM, naming that review), nor does one whose change an open review
+carries already, byte for byte, whatever work it names. A candidate empty relative to its base,
 whose failures a commit since they were seen already fixed, ends COMPLETE "fixed by
 <commit>" (governance.git.fixed_by), never POSTMORTEM."""
 
@@ -45,7 +46,9 @@ async def propose(ctx: OperationContext, d: PhaseDeps) -> Transition:
     reviews = d.reviews or ReviewBranches(d.git, p.review_branch_prefix)
     sign_env = commit_env(d.state_dir)
     try:
-        holder = await d.in_thread(lambda: ReviewCauses(reviews).holding(env.dedup_key, causes))
+        held = ReviewCauses(reviews)
+        holder = await d.in_thread(lambda: held.holding(env.dedup_key, causes)
+                                   or held.carrying(changes))
         if holder is not None and holder != ctx.op_id:
             return Transition(Phase.POSTMORTEM, "not proven, and not proposed twice: the same "
                               f"work waits for review on {p.review_branch_prefix}{holder}",

@@ -50,3 +50,21 @@ def test_a_branch_named_like_ours_holds_nothing(repo, reviews):
     other = "op-00000000000000ff"
     _propose(reviews, CHANGES, op_id=other, message=_message(OP) + trailers_for("k1", []))
     assert ReviewCauses(reviews).holding("k1", []) is None  # its Op-Id names another op
+
+
+def test_a_second_candidate_with_the_same_change_joins_the_open_review(repo, reviews):
+    """Issue 51 item 4: two ops of one cause known by different keys and causes (two
+    groups, two anchors) carry the same change: the second finds the review that carries it
+    byte for byte, and makes no second branch; another change, or a stale review, is none."""
+    held = ReviewCauses(reviews)
+    assert held.carrying(CHANGES) is None
+    _propose(reviews, CHANGES, message=_message() + trailers_for("k1", [CAUSE]))
+    assert held.holding("k2", ["test:tests/t.py::other"]) is None  # nothing it names
+    assert held.carrying(CHANGES) == OP  # but the very change it carries
+    other = [CHANGES[0].model_copy(update={"full_content": "def clamp(x, lo, hi):\n    "
+                                           "return min(max(x, lo), hi)\n"}), *CHANGES[1:]]
+    assert held.carrying(other) is None
+    assert held.carrying(CHANGES[:1]) is None  # the review changes more than this
+    (repo / "calc/ops.py").write_text("def clamp(x, lo, hi):\n    return min(x, hi)\n")
+    git(repo, "commit", "-qam", "the human fixed it otherwise")
+    assert held.carrying(CHANGES) is None  # stale
