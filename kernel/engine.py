@@ -1,8 +1,10 @@
 """Engine: one loaded model with its tokenizer and decode settings, ready for chat.
 
-It accepts an Ouro checkpoint directory, any transformers model directory, a .gguf file,
-or nothing (the embedded SmolLM2 model). Ouro models decode fast (full depth) or deep
-(adaptive); plain models decode directly, optionally through the re-prompt loop.
+It accepts an Ouro checkpoint directory, any transformers model directory, a .gguf file
+(a Qwen2 one runs on its own quantized blocks, kernel/gguf_model.py; others through
+transformers' dequantizing loader), or nothing (the embedded SmolLM2 model). Ouro models
+decode fast (full depth) or deep (adaptive); plain models decode directly, optionally
+through the re-prompt loop.
 
 The engine keeps one stepper between chats: the next tool round, a retry or an L2
 iteration whose prompt extends the last one prefills only what is new (generated tokens

@@ -531,42 +531,61 @@ typedef struct {
     int ystride, accumulate;
 } Job;
 
-/* Every row of every job over all of x's rows, the rows of all jobs split over the threads
- * of the enclosing parallel region (an orphaned `omp for`; outside one, one thread). Each
- * weight row is dotted with every activation row while it sits in L1: a prefill chunk of T
- * tokens costs T products but one pass over the weights. */
+/* Row `r` of the jobs (counted across them) against activation rows [t0, t1): four at a
+ * time through the K-quants' dot4, one at a time otherwise and for the rest. */
+static void row_products(const Job *jobs, int r, const Acts *x, int t0, int t1)
+{
+    int j = 0, row = r;
+    while (row >= jobs[j].rows)
+        row -= jobs[j++].rows;
+    const Job *job = &jobs[j];
+    const uint8_t *w = job->w + row_bytes(job->type, x->cols) * row;
+    const float bias = job->bias ? job->bias[row] : 0.0f;
+    const int nb = x->cols / QK_K;
+    int t = t0;
+    if (job->type == T_Q4_K || job->type == T_Q6_K)
+        for (; t + 4 <= t1; t += 4) {
+            const BlockQ8K *y4[4] = {x->q8k + (size_t)t * nb, x->q8k + (size_t)(t + 1) * nb,
+                                     x->q8k + (size_t)(t + 2) * nb,
+                                     x->q8k + (size_t)(t + 3) * nb};
+            float v[4];
+            (job->type == T_Q4_K ? dot4_q4k : dot4_q6k)(w, y4, nb, v);
+            for (int k = 0; k < 4; k++) {
+                const float val = v[k] + bias;  /* as the one-row loop adds them */
+                float *y = job->y + (size_t)(t + k) * job->ystride + row;
+                *y = job->accumulate ? *y + val : val;
+            }
+        }
+    for (; t < t1; t++) {
+        const float v = dot_row(job->type, w, x, t) + bias;
+        float *y = job->y + (size_t)t * job->ystride + row;
+        *y = job->accumulate ? *y + v : v;
+    }
+}
+
+/* Every row of every job over all of x's rows, blocks of ROW_BLOCK rows split over the
+ * threads of the enclosing parallel region (an orphaned `omp for`; outside one, one
+ * thread). Inside a block the activation rows go by fours (TOKEN_BLOCK in all) over the
+ * block's weight rows: the block's weights (16 rows of ffn_down are 115 KiB) stay in L2
+ * while a few activation rows sit in L1, where one weight row against a whole 64-token
+ * chunk streamed ffn_down's 650 KiB of activations from L3 for every row. A decode step is
+ * one activation row: each weight row is read once. Every (row, token) product is the same
+ * computation whatever the blocking, so the bits do not depend on it. */
+#define ROW_BLOCK 16
+#define TOKEN_BLOCK 8
 static void products(const Job *jobs, int njobs, const Acts *x)
 {
     int total = 0;
     for (int j = 0; j < njobs; j++)
         total += jobs[j].rows;
+    const int blocks = (total + ROW_BLOCK - 1) / ROW_BLOCK;
 #pragma omp for schedule(static)
-    for (int r = 0; r < total; r++) {
-        int j = 0, row = r;
-        while (row >= jobs[j].rows)
-            row -= jobs[j++].rows;
-        const Job *job = &jobs[j];
-        const uint8_t *w = job->w + row_bytes(job->type, x->cols) * row;
-        float bias = job->bias ? job->bias[row] : 0.0f;
-        int t = 0;
-        if (job->type == T_Q4_K || job->type == T_Q6_K)
-            for (; t + 4 <= x->count; t += 4) {
-                const int nb = x->cols / QK_K;
-                const BlockQ8K *y4[4] = {x->q8k + (size_t)t * nb, x->q8k + (size_t)(t + 1) * nb,
-                                         x->q8k + (size_t)(t + 2) * nb,
-                                         x->q8k + (size_t)(t + 3) * nb};
-                float v[4];
-                (job->type == T_Q4_K ? dot4_q4k : dot4_q6k)(w, y4, nb, v);
-                for (int k = 0; k < 4; k++) {
-                    const float val = v[k] + bias;  /* as the one-row loop adds them */
-                    float *y = job->y + (size_t)(t + k) * job->ystride + row;
-                    *y = job->accumulate ? *y + val : val;
-                }
-            }
-        for (; t < x->count; t++) {
-            float v = dot_row(job->type, w, x, t) + bias;
-            float *y = job->y + (size_t)t * job->ystride + row;
-            *y = job->accumulate ? *y + v : v;
+    for (int b = 0; b < blocks; b++) {
+        const int r1 = (b + 1) * ROW_BLOCK < total ? (b + 1) * ROW_BLOCK : total;
+        for (int t = 0; t < x->count; t += TOKEN_BLOCK) {
+            const int t1 = t + TOKEN_BLOCK < x->count ? t + TOKEN_BLOCK : x->count;
+            for (int r = b * ROW_BLOCK; r < r1; r++)
+                row_products(jobs, r, x, t, t1);
         }
     }
 }
