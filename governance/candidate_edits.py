@@ -145,7 +145,13 @@ def stated(text: str, base: Base) -> Candidate:
     CandidateParseError when the reply is no candidate.1; EditRefused when an edit cannot
     be applied exactly or whole content is a copy of a shortened view."""
     reply: StatedCandidate = parse_model_json(text, StatedCandidate, "candidate.1")
-    return resolved(reply, base)
+    try:
+        return resolved(reply, base)
+    except CandidateParseError:
+        raise
+    except Exception as exc:  # a reply this could not resolve is refused, never a crash
+        raise CandidateParseError(f"the reply's change could not be applied "
+                                  f"({type(exc).__name__}: {exc})"[:300]) from None
 
 
 def resolved(reply: StatedCandidate, base: Base) -> Candidate:
@@ -281,13 +287,16 @@ def copied_view(content: str, old: str | None) -> str | None:
     return None
 
 
-def live_base(root: Path, allow_non_ascii: bool = False) -> Base:
-    """The live files as a Base: read without following a symlink, UTF-8 (ValueError
-    otherwise), None for a file that does not exist."""
+def live_base(root: Path, allow_non_ascii: bool = False, *,
+              allow_hardlinks: bool = False) -> Base:
+    """The files under `root` (the live tree, or a sandbox's copy: `allow_hardlinks`) as a
+    Base: read without following a symlink, UTF-8 (ValueError otherwise), None for a file
+    that does not exist."""
     def read(raw: str) -> str | None:
         rel = normalize(raw, allow_non_ascii=allow_non_ascii)
         try:
-            return nofollow.read_bytes(root, rel, limit=MAX_BASE_BYTES).decode("utf-8")
+            return nofollow.read_bytes(root, rel, limit=MAX_BASE_BYTES,
+                                       allow_hardlinks=allow_hardlinks).decode("utf-8")
         except FileNotFoundError:
             return None
     return read

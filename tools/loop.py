@@ -34,6 +34,7 @@ from typing import Any
 from governance.brains import reflex
 from governance.brains import window as window_fit
 from governance.brains.outage import BrainsUnreachable
+from governance.brains.prompts import with_tools
 from governance.brains.provider import (
     CandidateProvider,
     CollapseSignal,
@@ -50,8 +51,8 @@ from tools.exploration import CATEGORY_OF, ExplorationLedger
 from tools.mcp_hub import McpCallFailed, McpHub, McpTool
 from tools.policy import PolicyContext, evaluate
 from tools.rwlock import SharedOrExclusive
-from tools.toolcalls import call_schema, parse_tool_calls
-from tools.transcript import Chunk, cap, compact, safe_arguments, tool_instructions
+from tools.toolcalls import CallFormat, call_schema, format_for, model_names, parse_tool_calls
+from tools.transcript import Chunk, calling, cap, compact, safe_arguments, tool_instructions
 
 NUDGE = "You have enough context. Produce your final change now, without tool calls."
 JAILED = frozenset({"bash", "run_tests"})  # tools that run commands in the op's sandbox
@@ -118,6 +119,7 @@ class ToolLoopCoordinator:
         self.compactions = 0
         self.runs = SharedOrExclusive()
         self.malformed: list[str] = []  # malformed tool calls the model wrote (telemetry)
+        self.call_format = CallFormat.JSON_LINE  # the form the brain is told (run() sets it)
 
     async def run(self, provider: CandidateProvider, prompt: str, *,
                   deadline: float) -> ModelReply:
@@ -125,6 +127,7 @@ class ToolLoopCoordinator:
         sandbox ends it with those edits as the candidate (`partial` in the telemetry)."""
         if self.mcp is not None:  # discovered at prompt time: servers may change their tools
             self.mcp_tools = await self.mcp.tools()
+        self.call_format = format_for(model_names(provider))  # what the brain was trained on
         notes = getattr(self.env.workspace, "notes", None)
         if notes:
             await self._note("sandbox entries left out", {"entries": notes[:50]})
@@ -271,7 +274,12 @@ class ToolLoopCoordinator:
         return min(self.limits.budget_chars, fitted)
 
     def _compose(self, prompt: str, chunks: list[Chunk], nudge: bool) -> str:
-        parts = [prompt, tool_instructions(self.mcp_tools)]
+        """The round's prompt, from the most stable part to the least: the prompt with the
+        tool manifest after its HEAD (as every step of the op has it), how to call a tool,
+        then the rounds so far; byte for byte the previous round's prompt plus what came
+        since, so a server's prompt cache keeps it (compaction aside)."""
+        parts = [with_tools(prompt, tool_instructions()),
+                 calling(self.call_format, self.mcp_tools)]
         for c in chunks:
             if c.kind == "assistant":
                 parts.append(f"## You wrote\n{c.text}")

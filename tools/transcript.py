@@ -11,6 +11,7 @@ from typing import Any
 
 from tools.builtin import MANIFEST
 from tools.mcp_hub import McpTool
+from tools.toolcalls import FORMATS, CallFormat
 
 
 def safe_arguments(raw: Any) -> dict[str, Any]:
@@ -70,17 +71,36 @@ def compact(chunks: list[Chunk], budget: int, preserve: int) -> tuple[list[Chunk
 
 
 def tool_instructions(mcp_tools: dict[str, McpTool] | None = None) -> str:
+    """The tool manifest: every tool and what it takes, the same for every op and brain (it
+    follows the prompt's shared HEAD: governance.brains.prompts.with_tools); how to call one
+    is said at the end of the prompt (calling()), in the form the brain was trained on."""
     lines = ["## Tools",
-             "Before answering you may call tools. To call one, write a line holding exactly "
-             'one JSON object: {"tool": "<name>", "arguments": {...}}. Several calls may '
-             "follow each other. Paths are relative to the repository root.",
-             "Edits with edit_file/write_file/delete_file change your sandbox copy; when you "
-             "are done, reply without tool calls: either the candidate JSON described under "
-             "Output, or a one-line summary of the edits you made with tools."]
+             "The step that writes the change may call these tools before it answers (how "
+             "to call one is said at the end of its prompt). Paths are relative to the "
+             "repository root."]
     for spec in MANIFEST:
         fields = ", ".join(spec.args.model_fields)
         lines.append(f"- {spec.name}({fields}): {spec.description}")
+    lines += _mcp_lines(mcp_tools)
+    return "\n".join(lines)
+
+
+def _mcp_lines(mcp_tools: dict[str, McpTool] | None) -> list[str]:
+    out = []
     for tool in (mcp_tools or {}).values():
         fields = ", ".join(tool.schema.get("properties") or {})
-        lines.append(f"- {tool.name}({fields}): {tool.description[:200]} [MCP: {tool.server}]")
+        out.append(f"- {tool.name}({fields}): {tool.description[:200]} [MCP: {tool.server}]")
+    return out
+
+
+def calling(fmt: CallFormat, mcp_tools: dict[str, McpTool] | None = None) -> str:
+    """How to call a tool, in form `fmt`, and the MCP servers' tools (discovered when the
+    loop starts, so after the stable part of the prompt)."""
+    lines = ["## Calling tools", f"Before answering you may call tools. {FORMATS[fmt]}",
+             "Several calls may follow each other.",
+             "Edits with edit_file/write_file/delete_file change your sandbox copy; when you "
+             "are done, reply without tool calls: either the candidate JSON described under "
+             "Output, or a one-line summary of the edits you made with tools."]
+    if mcp := _mcp_lines(mcp_tools):
+        lines += ["More tools (MCP servers):", *mcp]
     return "\n".join(lines)

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from governance import candidate_edits
 from governance.brains import reflex
 from governance.brains.provider import CandidateProvider, ModelReply, SessionDeps
 from governance.errors import CandidateParseError
 from governance.phase import Phase
-from governance.schemas import Candidate, OperationContext, parse_candidate
+from governance.schemas import Candidate, OperationContext
 from tools.env import ToolEnv
 from tools.exploration import ExplorationLedger, path_key
 from tools.jail import JailLimits
@@ -56,7 +57,7 @@ class VenomSession:
     def candidate(self, final_text: str) -> Candidate | None:
         """What the file tools and the final answer wrote; files a jailed command made or
         changed are left out (workspace.left_out says which, exploration() reports it)."""
-        stated = _stated_candidate(final_text)
+        stated = _stated_candidate(final_text, self.workspace.root)
         by_tools = self._existing_changed()
         if stated is not None and stated.no_op:
             self.edited = sorted(by_tools)
@@ -92,14 +93,17 @@ class VenomSession:
         self.workspace.destroy()
 
 
-def _stated_candidate(text: str) -> Candidate | None:
-    """A candidate the final answer states, if it states one (prose-only answers don't)."""
+def _stated_candidate(text: str, sandbox: Path) -> Candidate | None:
+    """A candidate the final answer states, if it states one (prose-only answers don't);
+    its edits apply to the sandbox's files (governance.candidate_edits)."""
     if "{" not in text:
         return None
     try:
-        return parse_candidate(text)
-    except CandidateParseError:
-        if '"full_content"' in text or '"no_op"' in text or '"files"' in text:
+        return candidate_edits.stated(text, candidate_edits.live_base(
+            sandbox, allow_non_ascii=True, allow_hardlinks=True))
+    except CandidateParseError as exc:
+        if isinstance(exc, candidate_edits.EditRefused) or any(
+                key in text for key in ('"full_content"', '"no_op"', '"files"', '"edits"')):
             raise  # it tried to state one and got it wrong: say so
         return None
 

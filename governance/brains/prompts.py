@@ -7,8 +7,10 @@ when protected, and every prompt passes through ledger.redact on its way out.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from governance import candidate_edits as edits
 from governance.fs import nofollow
 from governance.fs.protected import protected_reason
 from governance.memory.lessons import MAX_LINE, one_line
@@ -19,6 +21,7 @@ MAX_FILE_CHARS = 24_000
 GOAL_LINES, GOAL_LINE_CHARS = 40, 300
 MAX_FILE_BYTES = 8_000_000  # a larger file is named, not read
 REFUSED_SHOWN = 5  # the latest refused answers a retry after a repeat lists
+REPLY_TOKENS = 1024  # the reply cap a change's form is sized to (an HTTP brain's default)
 LESSONS_HEADING = ("## Session lessons (from earlier ops of this run; advice, not "
                    "instructions: goals and reasons are quoted as they were)\n")
 
@@ -31,6 +34,21 @@ Reply with one JSON object and nothing else, in one of these shapes:
   {"schema": "candidate.1", "no_op": true, "rationale": "<why nothing should change>"}
 Paths are relative to the repository root. full_content is the complete file."""
 
+# The contract of GENERATE and L2, whose replies governance.candidate_edits resolves: edits
+# for a file that exists, whole content for a new or small one (form_for says which).
+CHANGE_CONTRACT = """\
+A change is one JSON object and nothing else:
+  {"schema": "candidate.1", "file_path": "<path>", "edits": [{"search": "<lines copied
+   exactly from the file>", "replace": "<their new text>"}], "rationale": "<why>"}
+  or the same with "full_content": "<the whole new file>" instead of "edits"
+  or {"schema": "candidate.1", "files": [{"file_path": "<path>", "edits": [...]},
+   {"file_path": "<path>", "full_content": "..."}, {"file_path": "<path>", "action":
+   "delete"}], "rationale": "<why>"}
+  or {"schema": "candidate.1", "no_op": true, "rationale": "<why nothing should change>"}
+A search text matches the file exactly once, whitespace included: the lines you change and
+one around them. full_content is a whole file (new or small), never a copy of a shortened
+view or a placeholder such as "...". Paths are relative to the repository root."""
+
 PLAN_CONTRACT = """\
 Reply with one JSON object: {"schema": "plan.1", "approach": "...", "complexity":
 "trivial|simple|moderate|complex|architectural", "ordered_changes": [{"file_path": "...",
@@ -38,6 +56,27 @@ Reply with one JSON object: {"schema": "plan.1", "approach": "...", "complexity"
 "test_strategy": "..."}
 Name only files that exist, unless the change creates the file: then set "new": true.
 A plan naming a missing, protected or outside path is dropped for the default approach."""
+
+
+# Every model step's prompt starts with this, byte for byte, so a server's prompt cache
+# keeps it across the turns of an op and across ops; what changes comes after it, from the
+# most stable part to the least: the tool manifest (a tool session's, inserted by
+# with_tools), the repository's files, the op, then the step and its turn.
+SYSTEM = ("You are one step of a governed maintenance daemon that changes a repository's "
+          "code. Its steps share this start (the reply format, the tools, the files, the "
+          "work); what this step asks for comes last (Output).")
+HEAD = f"{SYSTEM}\n\n## Reply format\n{CHANGE_CONTRACT}"
+OP_RESERVE = 4_000  # characters kept for the op's and the step's sections when files are cut
+
+
+def with_tools(prompt: str, manifest: str) -> str:
+    """`prompt` with a tool manifest right after the shared HEAD (where it stays the same
+    across the op's steps and turns); appended to a prompt without the HEAD."""
+    if not manifest or manifest in prompt:
+        return prompt
+    if prompt.startswith(HEAD + "\n\n"):
+        return f"{HEAD}\n\n{manifest}{prompt[len(HEAD):]}"
+    return f"{prompt}\n\n{manifest}"
 
 
 def quoted_goal(goal: str) -> str:
@@ -111,71 +150,130 @@ def text_block(rel: str, text: str, limit: int = MAX_FILE_CHARS,
 
 
 def _file_block(root: Path, rel: str, limit: int = MAX_FILE_CHARS,
-                focus: Sequence[int] = (), read: Reader | None = None) -> str:
+                focus: Sequence[int] = (), read: Reader | None = None
+                ) -> tuple[str, edits.Form | None]:
+    """A file's block, and the form a change to it is asked in (None: not shown)."""
     text, refused = (read or read_for_prompt)(root, rel)
-    return refused if text is None else text_block(rel, text, limit, focus)
+    if text is None:
+        return refused, ("whole" if refused.endswith("(does not exist yet)") else None)
+    block = text_block(rel, text, limit, focus)
+    return block, edits.form_for(text, REPLY_TOKENS, shortened=not block.endswith(text))
 
 
 def _file_blocks(root: Path, files: Sequence[str], budget: int | None,
-                 focus: dict[str, Sequence[int]], read: Reader | None) -> list[str]:
+                 focus: dict[str, Sequence[int]], read: Reader | None
+                 ) -> list[tuple[str, edits.Form | None]]:
     """`files` in order, each given an equal share of what the ones before it left of
     `budget` characters (MAX_FILE_CHARS at most each; no budget: MAX_FILE_CHARS each)."""
-    blocks: list[str] = []
+    blocks: list[tuple[str, edits.Form | None]] = []
     for i, rel in enumerate(files):
         share = MAX_FILE_CHARS if budget is None else \
             min(MAX_FILE_CHARS, max(0, budget) // (len(files) - i))
         blocks.append(_file_block(root, rel, share, focus.get(rel, ()), read))
         if budget is not None:
-            budget -= len(blocks[-1])
+            budget -= len(blocks[-1][0])
     return blocks
+
+
+def files_section(ctx: OperationContext, root: Path, budget: int | None, read: Reader | None,
+                  after: int) -> tuple[list[str], dict[str, edits.Form]]:
+    """The repository's files of the op (its targets, then its related files, in the op's
+    order) and the form a change to each target is asked in. With a `budget` (characters of
+    the whole prompt) they share what HEAD and the sections `after` them leave, at least
+    OP_RESERVE kept for those: the same files text in every step of the op (PLAN, GENERATE,
+    L2), unless a step's own sections pass the reserve."""
+    env = ctx.envelope
+    if budget is not None:  # the reserve is the same in every step: so are the files
+        budget -= len(HEAD) + max(min(OP_RESERVE, budget // 4), after) + 64
+    extra = [f for f in ctx.context_files if f not in env.target_files]
+    blocks = _file_blocks(root, [*env.target_files, *extra], budget,
+                          {env.target_files[0]: env.focus_lines}, read)
+    out = ["## Target files\n" + "\n\n".join(b for b, _ in blocks[:len(env.target_files)])]
+    if extra:
+        out.append("## Related files\n" + "\n\n".join(b for b, _ in
+                                                     blocks[len(env.target_files):]))
+    forms = {rel: form for rel, (_, form) in zip(env.target_files, blocks, strict=False)
+             if form is not None}
+    return out, forms
+
+
+def op_sections(ctx: OperationContext) -> list[str]:
+    """What the op is about, the same in each of its steps: the goal, the signal, where a
+    failure reached the library, then what GENERATE adds (digest, lessons, cautions, plan)."""
+    env = ctx.envelope
+    parts = [f"## Goal\n{quoted_goal(env.goal)}",
+             f"## Signal\nsource={env.source} urgency={env.urgency} confidence={env.confidence}"]
+    if reached := library_reached(ctx):
+        parts.append(reached)
+    if ctx.digest:  # governance.memory.digest: quoted, capped, under a heading of its own
+        parts.append(ctx.digest)
+    if ctx.lessons:  # governance.memory.lessons: one sanitized line each
+        parts.append(LESSONS_HEADING + "\n".join(f"- {one_line(x, MAX_LINE)}"
+                                                 for x in ctx.lessons))
+    if ctx.cautions:
+        parts.append("## Caution: what happened to these files before\n"
+                     + "\n".join(f"- {c}" for c in ctx.cautions))
+    if ctx.plan is not None:
+        steps = "\n".join(f"- {c.file_path}: {c.change}" for c in ctx.plan.ordered_changes)
+        parts.append(f"## Implementation Plan\n{ctx.plan.approach}\n{steps}")
+    return parts
+
+
+MAX_REACHED = 5  # library functions a prompt names
+
+
+def library_reached(ctx: OperationContext) -> str:
+    """The library functions the failure reached (the signal's `fn:` causes, computed at
+    intake from where each failure was raised and its innermost library frame), named as
+    the place to change; '' when the signal names none."""
+    ev = ctx.envelope.evidence
+    causes = ev.get("causes") if isinstance(ev.get("causes"), list) else [ev.get("cause")]
+    named = []
+    for cause in causes:
+        if isinstance(cause, str) and cause.startswith("fn:") and "::" in cause:
+            path, _, fn = cause[3:].partition("::")
+            named.append(f"- {one_line(path, 200)}, function {one_line(fn, 200)}")
+    if not named:
+        return ""
+    return ("## Where the failure reached the library\nThe failing tests are the "
+            "specification, not the place to edit: change the library code they reach.\n"
+            + "\n".join(named[:MAX_REACHED]))
+
+
+def _forms_line(forms: dict[str, edits.Form]) -> str:
+    shown = [f"{rel}: {'edits' if form == 'edits' else 'edits or full_content'}"
+             for rel, form in forms.items()]
+    return ("Give each file's change as " + "; ".join(shown) + "; a new file as full_content."
+            if shown else "Give a new file as full_content, a file that exists as edits.")
 
 
 def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = None,
                       read: Reader | None = None) -> str:
-    """The candidate prompt. With a `budget` (characters, from the brain's context window:
-    governance.brains.window), the files share what the other sections leave of it, the
-    targets first; a file cut short shows the lines the signal names. `read` (default
+    """The candidate prompt: HEAD, the files, the op, then this attempt (answers refused,
+    the last failure) and the Output. With a `budget` (characters, from the brain's context
+    window: governance.brains.window) the files share what the rest leaves of it
+    (files_section); a file cut short shows the lines the signal names. `read` (default
     read_for_prompt) lets a caller that builds it again reuse what it read."""
-    env = ctx.envelope
-    head = [
-        "You are the code-generation step of a governed maintenance daemon.",
-        f"## Goal\n{quoted_goal(env.goal)}",
-        f"## Signal\nsource={env.source} urgency={env.urgency} confidence={env.confidence}",
-    ]
-    if ctx.digest:  # governance.memory.digest: quoted, capped, under a heading of its own
-        head.append(ctx.digest)
-    tail = _after_files(ctx)
-    if budget is not None:
-        budget -= len("\n\n".join([*head, *tail])) + 64  # the headings and separators
-    extra = [f for f in ctx.context_files if f not in env.target_files]
-    blocks = _file_blocks(root, [*env.target_files, *extra], budget,
-                          {env.target_files[0]: env.focus_lines}, read)
-    files = ["## Target files\n" + "\n\n".join(blocks[:len(env.target_files)])]
-    if extra:
-        files.append("## Related files\n" + "\n\n".join(blocks[len(env.target_files):]))
-    return redact("\n\n".join([*head, *files, *tail]))
+    op = op_sections(ctx)
+    turn = _attempt_sections(ctx)
+    files, forms = files_section(ctx, root, budget, read,
+                                 len("\n\n".join([*op, *turn])) + 300)
+    output = ("## Output\nThis step writes the change (candidate.1, in the reply format "
+              f"above). {_forms_line(forms)}")
+    return redact("\n\n".join([HEAD, *files, *op, *turn, output]))
 
 
-def _after_files(ctx: OperationContext) -> list[str]:
-    """The sections after the files: plan, cautions, lessons, the last failure, output."""
+def _attempt_sections(ctx: OperationContext) -> list[str]:
+    """What this attempt adds: the answers already refused, the last failure."""
     parts = []
-    if ctx.plan is not None:
-        steps = "\n".join(f"- {c.file_path}: {c.change}" for c in ctx.plan.ordered_changes)
-        parts.append(f"## Implementation Plan\n{ctx.plan.approach}\n{steps}")
-    if ctx.cautions:
-        parts.append("## Caution: what happened to these files before\n"
-                     + "\n".join(f"- {c}" for c in ctx.cautions))
-    if ctx.lessons:  # governance.memory.lessons: one sanitized line each
-        parts.append(LESSONS_HEADING + "\n".join(f"- {one_line(x, MAX_LINE)}"
-                                                 for x in ctx.lessons))
     if ctx.repeats and ctx.refused:  # the brain gave a refused answer again (phases.repeats)
         parts.append("## Answers already refused (do not give any of them again)\n" + "\n".join(
             f"- attempt {r.attempt}: {one_line(', '.join(r.files), 200)}: "
             f"{one_line(r.reason, MAX_LINE)}" for r in ctx.refused[-REFUSED_SHOWN:]))
     if ctx.last_failure:
         parts.append(f"## The previous attempt failed\n{ctx.last_failure}\nFix that.")
-    parts.append(f"## Output\n{CANDIDATE_CONTRACT}")
     return parts
+
 
 
 def exploration_protocol(ctx: OperationContext, min_calls: int) -> str:
@@ -205,34 +303,57 @@ def with_exploration_protocol(prompt: str, ctx: OperationContext, min_calls: int
     return f"{head}\n\n{section}{sep}{tail}"
 
 
-def plan_prompt(ctx: OperationContext) -> str:
+def plan_prompt(ctx: OperationContext, root: Path | None = None, budget: int | None = None,
+                read: Reader | None = None) -> str:
+    """PLAN's prompt: HEAD, the files and the op as GENERATE shows them (with a `root`; else
+    the files are named), then the plan's Output."""
     env = ctx.envelope
-    files = "\n".join(f"- {f}" for f in [*env.target_files, *ctx.context_files])
-    return redact(f"Plan this change.\n## Goal\n{quoted_goal(env.goal)}\n## Files\n{files}\n"
-                  f"## Output\n{PLAN_CONTRACT}")
+    op = op_sections(ctx)
+    names = "\n".join(f"- {f}" for f in [*env.target_files, *ctx.context_files])
+    output = ("## Output\nThis step plans the change, writing no code and calling no tool. "
+              f"{PLAN_CONTRACT}\nFiles of the op:\n{names}")
+    files = [] if root is None else files_section(ctx, root, budget, read,
+                                                  len("\n\n".join(op)) + len(output))[0]
+    return redact("\n\n".join([HEAD, *files, *op, output]))
 
 
 def live_block(root: Path, rel: str) -> str:
     """One live file for a prompt, as the generation prompt shows it."""
-    return _file_block(root, rel)
+    return _file_block(root, rel)[0]
 
 
-def repair_prompt(ctx: OperationContext, iteration: int, max_iters: int, failure_class: str,
-                  detail: str, failing: list[str], files: list[str], max_files: int,
-                  max_lines: int) -> str:
-    """L2's repair turn: the current files, what failed and how, and the patch limits.
-    The failure sits under the same heading as a retry's, so one reader serves both."""
-    parts = [
-        f"You are the repair step (L2 self-repair, iteration {iteration} of {max_iters}) "
-        "of a governed maintenance daemon. Your last change did not pass; fix it.",
-        f"## Goal\n{quoted_goal(ctx.envelope.goal)}",
-        "## Current files (your change so far)\n" + "\n\n".join(files),
-        f"## The previous attempt failed\nclass: {failure_class}\n{detail[-6000:]}",
-    ]
-    if failing:
-        parts.append("## Failing tests\n" + "\n".join(f"- {t}" for t in failing[:50]))
-    parts.append(f"## Rules\nFix what the failure names. Change at most {max_files} files "
-                 f"and {max_lines} lines; name only the files you change. Do not remove, "
-                 "skip or weaken a test.")
-    parts.append(f"## Output\n{CANDIDATE_CONTRACT}")
-    return redact("\n\n".join(parts))
+@dataclass(frozen=True)
+class RepairTurn:
+    """What one L2 turn is about: its iteration, the failure, and the change so far (each
+    file's block: a diff against the live file, or its text)."""
+
+    iteration: int
+    max_iters: int
+    failure_class: str
+    detail: str
+    failing: list[str]
+    changes: list[str]
+    max_files: int
+    max_lines: int
+
+
+def repair_prompt(ctx: OperationContext, root: Path, turn: RepairTurn, budget: int | None = None,
+                  read: Reader | None = None) -> str:
+    """L2's repair turn: HEAD, the live files and the op as GENERATE shows them, then the
+    change so far, what failed and how, and the patch limits. The failure sits under the
+    same heading as a retry's, so one reader serves both."""
+    op = op_sections(ctx)
+    parts = ["## Your change so far (your edits apply to the files as it left them)\n"
+             + "\n\n".join(turn.changes),
+             f"## The previous attempt failed\nclass: {turn.failure_class}\n"
+             f"{turn.detail[-6000:]}"]
+    if turn.failing:
+        parts.append("## Failing tests\n" + "\n".join(f"- {t}" for t in turn.failing[:50]))
+    parts.append(
+        f"## Output\nThis is the repair step (L2 self-repair, iteration {turn.iteration} of "
+        f"{turn.max_iters}): your last change did not pass; fix it, as a candidate.1 (the "
+        f"reply format above) with no tool calls. Fix what the failure names. Change at most "
+        f"{turn.max_files} files and {turn.max_lines} lines; name only the files you change. "
+        "Do not remove, skip or weaken a test. A file you changed already: edits.")
+    files, _ = files_section(ctx, root, budget, read, len("\n\n".join([*op, *parts])))
+    return redact("\n\n".join([HEAD, *files, *op, *parts]))

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from governance import retry
+from governance import candidate_edits, retry
 from governance.brains import reflex
 from governance.brains.model_gate import ModelWaitExpired
 from governance.brains.outage import BrainsUnreachable
@@ -41,7 +41,6 @@ from governance.schemas import (
     ModelUsage,
     OperationContext,
     ToolRecord,
-    parse_candidate,
 )
 
 
@@ -66,7 +65,8 @@ class Answer:
 async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                     build_prompt: Callable[[], str], deadline: float, *,
                     use_tools: bool, view: CandidateProvider,
-                    vary: Steering | None = None) -> Answer:
+                    vary: Steering | None = None,
+                    base: candidate_edits.Base | None = None) -> Answer:
     """One model answer from `view` (the route's brains, governance.phases.route_brains) under the
     reflex. The caller already holds its model-gate turn.
     build_prompt() makes the first prompt and is called again on each re-ground (it re-reads
@@ -74,7 +74,8 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     ledger. Raises CandidateParseError (unusable reply), ProviderError, and ModelCollapsed
     once the op's re-ground budget is spent (a collapsed text is never returned).
     `vary` steers every turn (a retry after a repeated answer: governance.phases.repeats),
-    under what a re-ground asks."""
+    under what a re-ground asks. A single turn's edits are applied to `base`'s texts (the
+    live files by default; governance.candidate_edits), the tool loop's to the sandbox's."""
     band = reflex.Band.of(d.policy)
     steer: Steering | None = vary
     regrounded = False
@@ -87,7 +88,7 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
             # off the loop: it reads files and redacts (~1 ms a KB of prompt)
             prompt = await d.in_thread(build_prompt)
             answer = await _ask_once(ctx, d, phase, watched, prompt, deadline,
-                                     use_tools and d.tools is not None, band, before)
+                                     use_tools and d.tools is not None, band, before, base)
         except ModelCollapsed as exc:
             exc.op_id, exc.phase = ctx.op_id, phase.value
             collapsed = exc
@@ -106,12 +107,13 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
 
 async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider: Watched,
                     prompt: str, deadline: float, use_tools: bool, band: reflex.Band,
-                    before: float) -> Answer:
+                    before: float, base: candidate_edits.Base | None) -> Answer:
     """One answer: a single turn, or through Venom's tool loop (which applies the reflex to
     each of its rounds itself)."""
     if not use_tools:
         reply = await provider.generate(prompt, deadline=deadline, shape=CANDIDATE_SHAPE)
-        return await _one_turn(ctx, d, phase, reply, band, before)
+        read = base or candidate_edits.live_base(d.root, d.policy.allow_non_ascii_paths)
+        return await _one_turn(ctx, d, phase, reply, band, before, read)
     assert d.tools is not None
     session = d.tools.open(ctx, phase, d)
     try:
@@ -137,8 +139,9 @@ async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider:
 
 
 async def _one_turn(ctx: OperationContext, d: PhaseDeps, phase: Phase, reply: ModelReply,
-                    band: reflex.Band, before: float) -> Answer:
-    """A single turn's reply, recorded and read by the reflex: its answer, or ModelCollapsed."""
+                    band: reflex.Band, before: float, base: candidate_edits.Base) -> Answer:
+    """A single turn's reply, recorded and read by the reflex: its answer (its edits applied
+    to `base`'s texts), or ModelCollapsed."""
     await d.record_reply(ctx, phase, reply)
     j = reflex.judge(reply.collapse, band)
     if j.reading is reflex.Reading.COLLAPSE:
@@ -149,7 +152,8 @@ async def _one_turn(ctx: OperationContext, d: PhaseDeps, phase: Phase, reply: Mo
     if j.reading is reflex.Reading.SPOOK:
         await d.thought(ctx, phase, "canary spook", proximity_before=round(before, 4),
                         proximity_after=round(j.proximity, 4), source=reply.collapse.source)
-    return Answer(reply.text, parse_candidate(reply.text), reply.tool_records)
+    candidate = await d.in_thread(candidate_edits.stated, reply.text, base)  # reads files
+    return Answer(reply.text, candidate, reply.tool_records)
 
 
 ASCII_STRICT_SUFFIXES = (".py", ".pyi")  # files whose changed lines must be ASCII
@@ -334,7 +338,8 @@ async def _sample(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     d.reflex_stats.collapses += reading is reflex.Reading.COLLAPSE
     reply = reply.model_copy(update={"telemetry": {**reply.telemetry,
                                                    "collapse": reply.collapse.model_dump()}})
-    return await _one_turn(ctx, d, phase, reply, band, 0.0)
+    return await _one_turn(ctx, d, phase, reply, band, 0.0,
+                           candidate_edits.live_base(d.root, d.policy.allow_non_ascii_paths))
 
 
 def _collapsed(ctx: OperationContext, d: PhaseDeps, exc: ModelCollapsed, retry_phase: Phase,

@@ -19,9 +19,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from governance import candidate_edits
 from governance.brains.model_gate import ModelWaitExpired
 from governance.brains.outage import BrainsUnreachable
-from governance.brains.prompts import live_block, repair_prompt, text_block
+from governance.brains.prompts import RepairTurn, repair_prompt, text_block
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs import nofollow
 from governance.fs.protected import normalize
@@ -29,7 +30,7 @@ from governance.oracle.failure_text import as_payload
 from governance.oracle.oracle import FailureKind
 from governance.oracle.oracle_run import Validation
 from governance.phase import Phase
-from governance.phases import l2
+from governance.phases import l2, step_prompt
 from governance.phases.brain_wait import wait_for_brain
 from governance.phases.deps import PhaseDeps
 from governance.phases.generate import ask_model
@@ -117,15 +118,24 @@ def changed_lines(old: str, new: str) -> int:
                if line[:1] in "+-" and not line.startswith(("+++", "---")))
 
 
-def _shown(rel: str, c: FileChange, n: int) -> str:
-    """One candidate file for the repair prompt, cut as the generation prompt cuts a live
+def _shown(root: Path, c: FileChange, n: int) -> str:
+    """One candidate file for the repair prompt: its diff against the live file (which the
+    prompt shows above), or its text when new, cut as the generation prompt cuts a live
     file; past MAX_SHOWN_FILES only named (a first draft's size is the model's choice)."""
+    rel = c.file_path
     if c.action == "delete":
         return f"--- {rel} (deleted by your change)"
     text = c.full_content or ""
     if n >= MAX_SHOWN_FILES:
         return f"--- {rel} (written by your change, {len(text)} chars; not shown)"
-    return text_block(rel, text)
+    old = _live_text(root, rel)
+    a, b = old.splitlines(True), text.splitlines(True)
+    head, tail = common_ends(a, b)
+    if not old or len(a) + len(b) - 2 * (head + tail) > MAX_DIFFED_LINES:
+        return text_block(rel, text)  # new, or a change too wide to diff (quadratic)
+    diff = "".join(difflib.unified_diff(a, b, f"a/{rel}", f"b/{rel}", n=2))
+    return text_block(f"{rel} (your change, as a diff against the file above)",
+                      diff or "(no difference)\n")
 
 
 @dataclass
@@ -235,19 +245,31 @@ class L2Run:
             deadline = min(self.deadline, route_end)
             answer = await ask_model(ctx, d, Phase.L2_REPAIR,
                                      lambda: first.pop() if first else self._prompt(),
-                                     deadline, use_tools=False, view=view)
+                                     deadline, use_tools=False, view=view, base=self._base)
         return answer.candidate
 
+    def _base(self, raw: str) -> str | None:
+        """What a repair's edits apply to: the candidate's version of a file (the change so
+        far), else the live file (governance.candidate_edits)."""
+        allow = self.d.policy.allow_non_ascii_paths
+        rel = normalize(raw, allow_non_ascii=allow)
+        for c in self.candidate.changes():
+            if normalize(c.file_path, allow_non_ascii=allow) == rel:
+                return None if c.action == "delete" else c.full_content
+        return candidate_edits.live_base(self.d.root, allow)(rel)
+
     def _prompt(self) -> str:
+        """The repair turn's prompt: the live files as GENERATE showed them (a server's cache
+        keeps that prefix), then the change so far as diffs against them."""
         p = self.d.policy
-        files = {c.file_path: c for c in self.candidate.changes()}
-        blocks = [_shown(rel, c, n) for n, (rel, c) in enumerate(files.items())]
-        blocks += [live_block(self.d.root, t) for t in self.ctx.envelope.target_files
-                   if t not in files]
-        return repair_prompt(self.ctx, self.iteration, p.l2_max_iters, self.failure.cls.value,
-                             self.failure.detail or "; ".join(self.failure.problems),
-                             sorted(self.failure.failing), blocks, p.l2_max_files,
-                             p.l2_max_diff_lines)
+        blocks = [_shown(self.d.root, c, n) for n, c in enumerate(self.candidate.changes())]
+        turn = RepairTurn(self.iteration, p.l2_max_iters, self.failure.cls.value,
+                          self.failure.detail or "; ".join(self.failure.problems),
+                          sorted(self.failure.failing), blocks, p.l2_max_files,
+                          p.l2_max_diff_lines)
+        view = for_route(self.d.provider, self.ctx.route, self.d)
+        return step_prompt.framed(repair_prompt(self.ctx, self.d.root, turn,
+                                                step_prompt.budget(self.d, view)), self.d)
 
     def _size_problems(self, patch: Candidate) -> list[str]:
         """The patch against what it replaces: the current candidate's version of a file,

@@ -17,6 +17,7 @@ from governance.errors import CandidateParseError, ProviderError
 from governance.fs import nofollow
 from governance.fs.protected import PathEscape, live_path_problem, normalize, protected_reason
 from governance.phase import Phase, Transition
+from governance.phases import step_prompt
 from governance.phases.brain_wait import wait_for_brain
 from governance.phases.decide import is_trivial
 from governance.phases.deps import PhaseDeps
@@ -75,7 +76,9 @@ async def _asked(ctx: OperationContext, d: PhaseDeps, view: CandidateProvider) -
 async def _ask(ctx: OperationContext, d: PhaseDeps, view: CandidateProvider) -> ModelReply:
     await d.yield_to_host(ctx.op_id, "a model call (PLAN)")  # before its deadline starts
     async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s):
-        prompt = plan_prompt(ctx)
+        # the files and the op as GENERATE will show them: its prompt reuses this one's prefix
+        prompt = step_prompt.framed(await d.in_thread(
+            plan_prompt, ctx, d.root, step_prompt.budget(d, view)), d)
         g = await model_grant(ctx, d, Phase.PLAN, view, prompt, tools=False)
         grace = d.policy.routes.spec(ctx.route).grace_s
         return await view.plan(prompt, deadline=time.monotonic() + g.seconds + grace,

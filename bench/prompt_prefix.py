@@ -1,0 +1,181 @@
+"""Prompts a server can cache, measured: one op's model calls in order (PLAN, three tool
+rounds of GENERATE, an L2 turn) and the next op's PLAN on the same files, built by the real
+prompt code (governance.brains.prompts, tools/loop.py's composition) on a real 768-line file
+(the standard library's calendar.py, in a git repository with a test).
+
+For each call, in the tokens of a real tokenizer (the embedded SmolLM2's; also Qwen2.5-
+Coder's with --qwen FILE.gguf), of the user message (the chat's head before it is the same
+in every call): the prompt's tokens,
+the prefix it shares with the call before it, and the share. Then the in-process kernel's
+own prefix cache (the embedded model, through Engine.chat, one reply token each): the
+prompt tokens it computed against the ones it reused from the previous call.
+
+Also the edit-vs-whole-file reply of tests/governance/test_edit_tokens.py counted in each
+tokenizer. Run: .venv/bin/python bench/prompt_prefix.py [--qwen PATH] [--no-kernel]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(_HERE.parent), *(p for p in sys.path
+                                    if Path(p or ".").resolve() not in (_HERE, _HERE.parent))]
+
+from governance.brains import window  # noqa: E402
+from governance.brains.prompts import (  # noqa: E402
+    RepairTurn,
+    generation_prompt,
+    plan_prompt,
+    repair_prompt,
+    with_exploration_protocol,
+    with_tools,
+)
+from governance.schemas import OperationContext, PlanResult, SignalEnvelope  # noqa: E402
+from tests.governance.test_edit_tokens import CALENDAR, replies  # noqa: E402
+from tools.loop import ToolLoopCoordinator  # noqa: E402
+from tools.toolcalls import CallFormat  # noqa: E402
+from tools.transcript import Chunk, tool_instructions  # noqa: E402
+
+TEST = ("import calendar_lib\n\n\ndef test_isleap_century():\n"
+        "    assert not calendar_lib.isleap(1900)\n")
+
+
+def repository(root: Path) -> Path:
+    (root / "tests").mkdir(parents=True)
+    shutil.copy(CALENDAR, root / "calendar_lib.py")
+    (root / "tests" / "test_calendar.py").write_text(TEST)
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=b", "-c", "user.email=b@b",
+                                                 "commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *args], cwd=root, check=True)
+    return root
+
+
+def context(n: int) -> OperationContext:
+    return OperationContext(envelope=SignalEnvelope(
+        source="test_failure", target_files=("calendar_lib.py", "tests/test_calendar.py"),
+        goal=f"Make the failing test tests/test_calendar.py::test_isleap_{n} pass: "
+             "AssertionError: assert not True", dedup_key=f"k{n}", session_id="bench",
+        focus_lines=(104,), evidence={"causes": ["fn:calendar_lib.py::isleap"]}))
+
+
+def calls(root: Path, budget: int, fmt: CallFormat) -> list[tuple[str, str]]:
+    """(what, prompt) of one op's calls in order, then the next op's PLAN."""
+    manifest = tool_instructions()
+    loop = SimpleNamespace(call_format=fmt, mcp_tools={})
+
+    def rounds(prompt: str, chunks: list[Chunk]) -> str:
+        return ToolLoopCoordinator._compose(loop, prompt, chunks, False)  # type: ignore
+
+    ctx = context(1)
+    out = [("op 1 PLAN", with_tools(plan_prompt(ctx, root, budget), manifest))]
+    ctx.plan = PlanResult(approach="isleap must refuse centuries not divisible by 400",
+                          ordered_changes=[{"file_path": "calendar_lib.py", "change": "fix"}])
+    first = with_exploration_protocol(generation_prompt(ctx, root, budget), ctx, 2)
+    text = (root / "calendar_lib.py").read_text()
+    said = ['<tool_call>\n{"name": "read_file", "arguments": {"path": "calendar_lib.py", '
+            '"start_line": 95, "end_line": 110}}\n</tool_call>',
+            '<tool_call>\n{"name": "search_code", "arguments": {"pattern": "isleap"}}\n'
+            "</tool_call>"]
+    results = ["".join(text.splitlines(True)[94:110]),
+               "calendar_lib.py:102: def isleap(year):\ncalendar_lib.py:124: isleap(y)"]
+    chunks: list[Chunk] = []
+    out.append(("op 1 GENERATE round 1", rounds(first, chunks)))
+    for n, (a, r) in enumerate(zip(said, results, strict=True), 2):
+        chunks += [Chunk("assistant", a), Chunk("result", r, "read_file")]
+        out.append((f"op 1 GENERATE round {n}", rounds(first, chunks)))
+    turn = RepairTurn(1, 3, "test", "AssertionError: assert not True\n  where True = "
+                      "isleap(1900)", ["tests/test_calendar.py::test_isleap_century"],
+                      ["--- calendar_lib.py (your change, as a diff)\n-    return year % 4 "
+                       "== 0\n+    return year % 4 == 0 and year % 100 != 0\n"], 2, 40)
+    out.append(("op 1 L2 turn 1", with_tools(repair_prompt(ctx, root, turn, budget),
+                                             manifest)))
+    out.append(("op 2 PLAN", with_tools(plan_prompt(context(2), root, budget), manifest)))
+    return out
+
+
+def shared(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def table(name: str, tok, prompts: list[tuple[str, str]]) -> None:
+    print(f"\n{name}: prompt tokens, prefix shared with the call before")
+    before: list[int] = []
+    for what, prompt in prompts:
+        enc = tok.encode(prompt)  # the user message: the chat's head before it is constant
+        ids = list(enc.ids if hasattr(enc, "ids") else enc)
+        same = shared(before, ids)
+        print(f"  {what:24} {len(ids):6}  shared {same:6}  ({same / len(ids):5.1%})")
+        before = ids
+
+
+def kernel_hits(prompts: list[tuple[str, str]]) -> None:
+    from dataclasses import replace
+
+    from kernel.engine import Engine, EngineConfig
+
+    engine = Engine.load(EngineConfig())
+    config = replace(engine.config.generation, max_new_tokens=1, stop_ids=(),
+                     stop_strings=(), temperature=0.0,
+                     canary=replace(engine.config.generation.canary, mode="off"))
+    print("\nthe in-process kernel's prefix cache (embedded SmolLM2, one reply token each)")
+    for what, prompt in prompts:
+        start = time.monotonic()
+        gen = engine.chat([{"role": "user", "content": prompt}], config)
+        kept = gen.prompt_tokens - gen.prefill_tokens
+        print(f"  {what:24} prompt {gen.prompt_tokens:6}  computed {gen.prefill_tokens:6}  "
+              f"reused {kept:6} ({kept / gen.prompt_tokens:5.1%})  "
+              f"{time.monotonic() - start:6.1f} s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qwen", type=Path, help="a Qwen2.5 GGUF: count its tokens too")
+    ap.add_argument("--no-kernel", action="store_true")
+    ap.add_argument("--window", type=int, default=8192, help="the brain's context (tokens)")
+    args = ap.parse_args()
+    print(f"load {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}, "
+          f"{os.cpu_count()} CPUs")
+    from tokenizers import Tokenizer
+
+    from kernel.plain import default_cache_root, dequantized_dir, embedded_model_path
+
+    tokenizers = {"SmolLM2 (embedded)": Tokenizer.from_file(str(dequantized_dir(
+        embedded_model_path(), default_cache_root()) / "tokenizer.json"))}
+    if args.qwen:
+        from kernel.gguf_file import GgufFile
+        from kernel.gguf_tokenizer import gguf_tokenizer
+
+        tokenizers["Qwen2.5-Coder"] = gguf_tokenizer(GgufFile(args.qwen))
+    edit, whole = replies(CALENDAR.read_text())
+    for name, tok in tokenizers.items():
+        ids = [tok.encode(t) for t in (edit, whole)]
+        counts = [len(x.ids if hasattr(x, "ids") else x) for x in ids]
+        print(f"{name}: one-line fix of calendar.py ({len(CALENDAR.read_text().splitlines())}"
+              f" lines): edits {counts[0]} tokens, whole file {counts[1]} tokens")
+    room = window.prompt_tokens(args.window, 1024, tools=True)
+    budget = room * window.FIT_CHARS_PER_TOKEN - len(tool_instructions())
+    with tempfile.TemporaryDirectory() as tmp:
+        root = repository(Path(tmp) / "repo")
+        for name, tok in tokenizers.items():
+            fmt = CallFormat.HERMES if "Qwen" in name else CallFormat.JSON_LINE
+            table(name, tok, calls(root, budget, fmt))
+        if not args.no_kernel:
+            kernel_hits(calls(root, budget, CallFormat.JSON_LINE))
+
+
+if __name__ == "__main__":
+    main()
