@@ -312,6 +312,44 @@ def _defaulted(args, kwargs, left, by_position):
     return args[:cut], kwargs
 
 
+class _Space:
+    """What the search draws from: the captured calls, each argument's widened strategy
+    (governance.oracle.replay_widen), and which arguments may be left to their defaults."""
+
+    def __init__(self, blobs, constants, params, widen):
+        self.calls = [pickle.loads(b) for b in blobs]
+        self.plans = [([widen.widened(a, constants, keep=False) for a in args],
+                       {k: widen.widened(v, constants, keep=False)
+                        for k, v in kwargs.items()}) for args, kwargs in self.calls]
+        self.scales = widen._scales(constants)
+        self.by_position = {at: name for name, (at, by_name, _) in params.items()
+                            if at is not None and by_name}
+        self.omittable = _omittable(params)
+
+    def draw(self, draw, st):
+        """A captured call with one argument moved (to None, a variant, or its default)
+        and each other one too, one time in 2n+1 (`_emit` has fourteen)."""
+        i = draw(st.integers(0, len(self.calls) - 1))
+        args, kwargs = self.calls[i]
+        slots = [("a", j) for j in range(len(args))] + [("k", k) for k in sorted(kwargs)]
+        if not slots:
+            return list(args), dict(kwargs)
+        pivot = draw(st.integers(0, len(slots) - 1))
+        out_a, out_k, left = list(args), dict(kwargs), set()
+        others = st.sampled_from((False,) * max(3, 2 * len(slots)) + (True,))
+        for n, slot in enumerate(slots):
+            if n != pivot and not draw(others):
+                continue
+            where, j = slot
+            if slot in self.omittable and draw(st.sampled_from((False, False, True))):
+                left.add(slot)  # its default (a flat choice: one_of would nest it deep)
+            elif where == "a":
+                out_a[j] = draw(self.plans[i][0][j])
+            else:
+                out_k[j] = draw(self.plans[i][1][j])
+        return _defaulted(out_a, out_k, left, self.by_position)
+
+
 def searched(blobs, constants, local, other, budget_s, fallback="", params=None):
     """[(blob, local answer row)] of the inputs the search tried on a function whose
     captured calls are `blobs`; `local(blob)` and `other(blob)` answer on this tree and on
@@ -333,42 +371,12 @@ def searched(blobs, constants, local, other, budget_s, fallback="", params=None)
     except ImportError:  # imported by the daemon's own tests
         from governance.oracle import replay_widen as widen
     try:  # a captured value the widening cannot read gives no search, never a crash
-        calls = [pickle.loads(b) for b in blobs]
-        plans = [([widen.widened(a, constants, keep=False) for a in args],
-                  {k: widen.widened(v, constants, keep=False) for k, v in kwargs.items()})
-                 for args, kwargs in calls]
-        scales = widen._scales(constants)
-        by_position = {at: name for name, (at, by_name, _) in (params or {}).items()
-                       if at is not None and by_name}
-        omittable = _omittable(params or {})
+        space = _Space(blobs, constants, params or {}, widen)
     except Exception as exc:
         sys.stderr.write(f"search: not started: {type(exc).__name__}\n")
         return []
     run = _Run(local, other, budget_s)
-
-    @st.composite
-    def inputs(draw):
-        i = draw(st.integers(0, len(calls) - 1))
-        args, kwargs = calls[i]
-        slots = [("a", j) for j in range(len(args))] + [("k", k) for k in sorted(kwargs)]
-        if not slots:
-            return list(args), dict(kwargs)
-        pivot = draw(st.integers(0, len(slots) - 1))
-        out_a, out_k, left = list(args), dict(kwargs), set()
-        # each other argument moves too, one time in 2n+1 (a function of fourteen
-        # arguments, `_emit`, keeps most of them as the call passed them)
-        others = st.sampled_from((False,) * max(3, 2 * len(slots)) + (True,))
-        for n, slot in enumerate(slots):
-            if n != pivot and not draw(others):
-                continue
-            where, j = slot
-            if slot in omittable and draw(st.sampled_from((False, False, True))):
-                left.add(slot)  # its default (a flat choice: one_of would nest it deep)
-            elif where == "a":
-                out_a[j] = draw(plans[i][0][j])
-            else:
-                out_k[j] = draw(plans[i][1][j])
-        return _defaulted(out_a, out_k, left, by_position)
+    inputs = st.composite(lambda draw: space.draw(draw, st))
 
     @settings(derandomize=True, database=None, max_examples=MAX_EXAMPLES, deadline=None,
               suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
@@ -377,7 +385,7 @@ def searched(blobs, constants, local, other, budget_s, fallback="", params=None)
     @given(inputs())
     def differential(call):
         args, kwargs = call
-        _steer(args, kwargs, scales, target)
+        _steer(args, kwargs, space.scales, target)
         run.check(args, kwargs)
 
     try:
