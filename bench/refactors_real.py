@@ -3,12 +3,15 @@ and hold back every careless refactor the libraries' own suites cannot see, on t
 the proof's rules were grown on (development: mistune, isodate, xmltodict) and on libraries
 chosen and frozen before anyone read their code (held-out: bench/heldout/manifest.json)?
 
-    .venv/bin/python bench/refactors_real.py [--part heldout|dev|both] [--workers N]
+    .venv/bin/python bench/refactors_real.py [--part dev|heldout|both] [--workers N]
         [--only PREFIX...] [--table] [--daemon]
 
-Held-out first. The held-out libraries are fetched from PyPI by their pinned sha256 when
-absent (bench/heldout/libraries.py); `--daemon` also runs each held-out refactor through the
-whole pipeline as an opportunity-miner op (the real Orchestrator, jail and git, the replay
+The default is the development part alone, as before: whoever changes the proof's rules
+runs that, and never looks at the held-out part's cases or outcomes (issue 49, item 5); the
+held-out keeper runs `--part both` once the work is done. Held-out first. The held-out
+libraries are fetched from PyPI by their pinned sha256 when absent
+(bench/heldout/libraries.py); `--daemon` also runs each held-out refactor through the whole
+pipeline as an opportunity-miner op (the real Orchestrator, jail and git, the replay
 stand-in answering with the refactor: tests.governance.refactors.judge.through_pipeline), where
 the proof's rules beyond the differential check (every changed line run, the mutation check)
 decide whether it lands on the branch.
@@ -152,8 +155,9 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", choices=("heldout", "dev", "both"), default="both",
-                        help="which part of the corpus (held-out first)")
+    parser.add_argument("--part", choices=("dev", "heldout", "both"), default="dev",
+                        help="which part of the corpus (held-out first; the default is the "
+                             "development part alone: rule work never looks at the held-out)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="refactor name prefixes (mistune, idna.)")
     parser.add_argument("--table", action="store_true", help="print expected.py's table")
