@@ -29,20 +29,7 @@ def _path(chain: dict) -> list[str]:
 
 
 @pytest.mark.slow
-async def test_an_op_answered_with_edits_lands_proven(repo, short_tmp):
-    provider = ReplayProvider([ReplayTurn(purpose="generate", text=FIX)])
-    end, chain = await run_op(repo, short_tmp / "l.db", TARGET, provider=provider,
-                              policy=NO_RETRY)
-    assert end is Phase.COMPLETE, chain["transitions"][-1]["reason"]
-    assert (repo / TARGET).read_text() == OPS_FIXED
-    assert "GATE" in _path(chain) and "APPLY" in _path(chain)
-    assert "Evidence: proven" in git(repo, "log", "-1", "--format=%B")
-    prompt = provider.prompts[0]
-    assert '"edits": [{"search"' in prompt  # the contract offers edits
-
-
-@pytest.mark.slow
-async def test_an_edit_that_matches_nothing_is_refused_and_the_next_attempt_is_told(
+async def test_an_edit_that_matches_nothing_is_told_to_the_next_attempt_whose_edit_lands(
         repo, short_tmp):
     wrong = _edits(("  return  x\n", "  return 0\n"))
     provider = ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in (wrong, FIX)])
@@ -54,6 +41,11 @@ async def test_an_edit_that_matches_nothing_is_refused_and_the_next_attempt_is_t
     told = provider.prompts[1]
     assert "## The previous attempt failed" in told and "matches nothing" in told
     assert "'    return x'" in told  # the closest line, to copy exactly
+    assert '"edits": [{"search"' in provider.prompts[0]  # the contract offers edits
+    # the whole file the second attempt's edit made landed, proven
+    assert (repo / TARGET).read_text() == OPS_FIXED
+    assert "GATE" in _path(chain) and "APPLY" in _path(chain)
+    assert "Evidence: proven" in git(repo, "log", "-1", "--format=%B")
 
 
 @pytest.mark.slow
