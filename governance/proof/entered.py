@@ -7,17 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING
 
 from governance.oracle.mutants import MutantResult
 from governance.oracle.oracle import Coverage
+from governance.proof.moved import Text
 from governance.proof.symbols import added_classes, enclosing, symbol_of_line
 
-if TYPE_CHECKING:  # rules imports this module
-    from governance.proof.rules import FileText
 
-
-def entered(f: FileText, reports: Sequence[Coverage], f2p: AbstractSet[str],
+def entered(f: Text, reports: Sequence[Coverage], f2p: AbstractSet[str],
             at_import: Sequence[MutantResult]) -> set[str]:
     """The symbols of `f` (its candidate text) a test of `f2p` ran a line of; a class body
     or decorator that ran at import, where an import-time mutant of one of its lines was

@@ -14,15 +14,24 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from governance.proof.names import symbol_changes
 
-if TYPE_CHECKING:  # rules imports this module
-    from governance.proof.rules import FileText
+
+class Text(Protocol):
+    """One changed file's texts (governance.proof.rules.FileText): at the base (None: new)
+    and in the candidate (None: deleted)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def old(self) -> str | None: ...
+    @property
+    def new(self) -> str | None: ...
 
 
-def moved_out(files: Sequence[FileText], belongs: Iterable[str]) -> frozenset[str]:
+def moved_out(files: Sequence[Text], belongs: Iterable[str]) -> frozenset[str]:
     """The changed files outside `belongs` whose change only moves code into a file of
     `belongs` (and imports names): they belong to the change too."""
     home = set(belongs)
