@@ -590,14 +590,20 @@ static void products(const Job *jobs, int njobs, const Acts *x)
     }
 }
 
-/* Rows src[t] (`cols` values, `stride` apart) quantized into x, split over the threads. */
-static void quantize_acts(const float *src, int stride, Acts *x, int count, int cols)
+/* The activation forms a matrix of `type` takes: Q8_K (1) for the K-quants, Q8_0 (2). */
+static inline int form_of(int type) { return type == T_Q8_0 ? 2 : 1; }
+
+/* Rows src[t] (`cols` values, `stride` apart) quantized into x in the forms `need` asks
+ * for (form_of bits: only those the next products read), split over the threads. */
+static void quantize_acts(const float *src, int stride, Acts *x, int count, int cols, int need)
 {
     x->count = count, x->cols = cols;
 #pragma omp for schedule(static)
     for (int t = 0; t < count; t++) {
-        quantize_q8k(src + (size_t)t * stride, cols, x->q8k + (size_t)t * (cols / QK_K));
-        quantize_q80(src + (size_t)t * stride, cols, x->q80 + (size_t)t * (cols / QK8));
+        if (need & 1)
+            quantize_q8k(src + (size_t)t * stride, cols, x->q8k + (size_t)t * (cols / QK_K));
+        if (need & 2)
+            quantize_q80(src + (size_t)t * stride, cols, x->q80 + (size_t)t * (cols / QK8));
     }
 }
 
@@ -623,7 +629,7 @@ int oq_matmul(const uint8_t *w, int type, int rows, int cols, const float *x, in
     Job job = {w, type, rows, NULL, y, rows, 0};
 #pragma omp parallel num_threads(threads)
     {
-        quantize_acts(x, cols, &a, count, cols);
+        quantize_acts(x, cols, &a, count, cols, form_of(type));
         products(&job, 1, &a);
     }
     free(a.q8k), free(a.q80);
@@ -761,13 +767,13 @@ static Job job_of(const int64_t *p, int i, int bias, int rows, float *y, int yst
                  acc};
 }
 
-/* Rows w->h[t] normed by `weight` into w->x, then quantized. */
-static void norm_rows(Work *w, const float *weight, int hidden, float eps)
+/* Rows w->h[t] normed by `weight` into w->x, then quantized in the forms `need`. */
+static void norm_rows(Work *w, const float *weight, int hidden, float eps, int need)
 {
 #pragma omp for schedule(static)
     for (int t = 0; t < w->count; t++)
         rms_norm(w->h + (size_t)t * hidden, weight, hidden, eps, w->x + (size_t)t * w->wide);
-    quantize_acts(w->x, w->wide, &w->a, w->count, hidden);
+    quantize_acts(w->x, w->wide, &w->a, w->count, hidden, need);
 }
 
 /* The rows' q and k rotated, k and v written to the fp16 cache at positions pos + t, then
@@ -805,7 +811,8 @@ static void layer_step(const int64_t *dims, const int64_t *p, float eps, int lay
     const int hidden = (int)dims[D_HIDDEN], inter = (int)dims[D_INTER];
     const int nh = (int)dims[D_HEADS], nkv = (int)dims[D_KV_HEADS], d = (int)dims[D_HEAD_DIM];
     const int width = (nh + 2 * nkv) * d;
-    norm_rows(w, PTR(p, L_ATTN_NORM), hidden, eps);
+    norm_rows(w, PTR(p, L_ATTN_NORM), hidden, eps,
+              form_of(TYPE(p, L_Q)) | form_of(TYPE(p, L_K)) | form_of(TYPE(p, L_V)));
     Job qkv[3] = {job_of(p, L_Q, PTR(p, L_Q_B) ? L_Q_B : -1, nh * d, w->qkv, width, 0),
                   job_of(p, L_K, PTR(p, L_K_B) ? L_K_B : -1, nkv * d, w->qkv + nh * d, width,
                          0),
@@ -813,10 +820,11 @@ static void layer_step(const int64_t *dims, const int64_t *p, float eps, int lay
                          w->qkv + (nh + nkv) * d, width, 0)};
     products(qkv, 3, &w->a);
     attention(dims, layer, pos, cs, kc, vc, capacity, w);
-    quantize_acts(w->x, w->wide, &w->a, w->count, nh * d);
+    quantize_acts(w->x, w->wide, &w->a, w->count, nh * d, form_of(TYPE(p, L_O)));
     Job o = job_of(p, L_O, -1, hidden, w->h, hidden, 1);
     products(&o, 1, &w->a);
-    norm_rows(w, PTR(p, L_FFN_NORM), hidden, eps);
+    norm_rows(w, PTR(p, L_FFN_NORM), hidden, eps,
+              form_of(TYPE(p, L_GATE)) | form_of(TYPE(p, L_UP)));
     Job gu[2] = {job_of(p, L_GATE, -1, inter, w->gu, 2 * inter, 0),
                  job_of(p, L_UP, -1, inter, w->gu + inter, 2 * inter, 0)};
     products(gu, 2, &w->a);
@@ -827,7 +835,7 @@ static void layer_step(const int64_t *dims, const int64_t *p, float eps, int lay
         for (int i = 0; i < inter; i++)
             out[i] = silu(g[i]) * g[inter + i];
     }
-    quantize_acts(w->x, w->wide, &w->a, w->count, inter);
+    quantize_acts(w->x, w->wide, &w->a, w->count, inter, form_of(TYPE(p, L_DOWN)));
     Job down = job_of(p, L_DOWN, -1, hidden, w->h, hidden, 1);
     products(&down, 1, &w->a);
 }
