@@ -36,6 +36,10 @@ LEFT_OUT: dict[str, str] = {
     # two-core box, the suite would pass the judge's 120 s limit. The careless refactors
     # were checked by hand to pass it too (bench/heldout/README.md).
     "tests/test_idna_uts46.py": "idna's UTS 46 conformance vectors (23 s untraced)",
+    # Hypothesis property tests and threads: with the two above the traced suite timed out
+    # (120 s) on every idna refactor of the first baseline run, at load 15-23.
+    "tests/test_idna_properties.py": "idna's Hypothesis properties (6.5 s untraced)",
+    "tests/test_idna_concurrency.py": "idna's thread tests (2 s untraced)",
 }
 
 
