@@ -11,7 +11,9 @@ own prefix cache (the embedded model, through Engine.chat, one reply token each)
 prompt tokens it computed against the ones it reused from the previous call.
 
 Also the edit-vs-whole-file reply of tests/governance/test_edit_tokens.py counted in each
-tokenizer. Run: .venv/bin/python bench/prompt_prefix.py [--qwen PATH] [--no-kernel]
+tokenizer. With --server FILE.gguf, the same calls to llama.cpp's own server
+(`make bench-setup`) and the prefix its prompt cache kept, as it reports.
+Run: .venv/bin/python bench/prompt_prefix.py [--qwen PATH] [--no-kernel] [--server GGUF]
 """
 
 from __future__ import annotations
@@ -141,10 +143,44 @@ def kernel_hits(prompts: list[tuple[str, str]]) -> None:
               f"{time.monotonic() - start:6.1f} s")
 
 
+def server_hits(gguf: Path, prompts: list[tuple[str, str]], log: Path) -> None:
+    """The same calls to llama.cpp's own server (llama-cpp-python[server]) on `gguf`, one
+    reply token each: the prompt tokens it reports (usage) and the prefix its cache kept,
+    as its log says ("N prefix-match hit, remaining M prompt tokens to eval")."""
+    import re
+
+    import httpx
+
+    from tests.llamacpp_server import ALIAS, LlamaServer, free_port
+
+    server = LlamaServer(gguf, free_port(), log, n_ctx=CONTEXT_SERVER)
+    server.start(timeout=600)
+    try:
+        print(f"\nllama.cpp's server ({gguf.name}, one thread, one reply token each)")
+        for what, prompt in prompts:
+            start, seen = time.monotonic(), log.read_text(errors="replace")
+            body = {"model": ALIAS, "max_tokens": 1, "temperature": 0,
+                    "messages": [{"role": "user", "content": prompt}]}
+            reply = httpx.post(f"{server.base_url}/chat/completions", json=body, timeout=900)
+            reply.raise_for_status()
+            tokens = reply.json()["usage"]["prompt_tokens"]
+            new = log.read_text(errors="replace")[len(seen):]
+            hit = re.findall(r"(\d+) prefix-match hit, remaining (\d+) prompt tokens", new)
+            kept = int(hit[-1][0]) if hit else 0
+            print(f"  {what:24} prompt {tokens:6}  cached {kept:6} ({kept / tokens:5.1%})  "
+                  f"{time.monotonic() - start:6.1f} s")
+    finally:
+        server.kill()
+
+
+CONTEXT_SERVER = 32768
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--qwen", type=Path, help="a Qwen2.5 GGUF: count its tokens too")
     ap.add_argument("--no-kernel", action="store_true")
+    ap.add_argument("--server", type=Path, help="a GGUF for llama.cpp's server: its cache too")
     ap.add_argument("--window", type=int, default=8192, help="the brain's context (tokens)")
     args = ap.parse_args()
     print(f"load {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}, "
@@ -175,6 +211,10 @@ def main() -> None:
             table(name, tok, calls(root, budget, fmt))
         if not args.no_kernel:
             kernel_hits(calls(root, budget, CallFormat.JSON_LINE))
+        if args.server:
+            fmt = CallFormat.HERMES if "qwen" in args.server.name.lower() else \
+                CallFormat.JSON_LINE
+            server_hits(args.server, calls(root, budget, fmt), Path(tmp) / "server.log")
 
 
 if __name__ == "__main__":
