@@ -6,7 +6,8 @@ The sensor stamps each test_failure envelope with the HEAD its failing run was r
 sensor's jailed runner, read-only on the live tree) before the dispatcher opens an op: when
 every one of them passes (skipped is no pass), the work is settled, "fixed by <commit>"
 (the newest commit since the failure that changed one of its target files, else HEAD), and
-no op opens. A run that
+no op opens (a test file whose collection failed passes when it collects now and its tests
+pass). A run that
 cannot decide (no jail, timed out, a test not found) settles nothing: the op opens, and the
 proof judges it as ever.
 """
@@ -15,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 from governance.oracle.testrun import TestOutcome
 from governance.schemas import SignalEnvelope, Source
 from sensors.router import tests_of
-from sensors.run_results import from_outcome
+from sensors.run_results import TestResult, from_outcome
 
 Rerun = Callable[[Sequence[str]], Awaitable[TestOutcome]]
 GIT_TIMEOUT_S = 20.0
@@ -59,5 +60,14 @@ async def fixed_by(root: Path, env: SignalEnvelope, rerun: Rerun | None) -> str 
         return None
     ran = await rerun(tests)
     results = from_outcome(ran) if ran is not None and not ran.timed_out else {}
-    passed = results and all(t in results and results[t].outcome == "passed" for t in tests)
-    return commit if passed else None
+    return commit if results and all(_passes(t, results) for t in tests) else None
+
+
+def _passes(test: str, results: Mapping[str, TestResult]) -> bool:
+    """Whether `test` passed; a file's id (its collection failed: an import error) passes
+    when the file collects now, its tests ran and every one passed."""
+    if test in results or "::" in test:
+        return test in results and results[test].outcome == "passed"
+    mine = [r.outcome for t, r in results.items() if t.startswith(f"{test}::")]
+    return bool(mine) and all(o in ("passed", "skipped", "xfailed") for o in mine) \
+        and "passed" in mine

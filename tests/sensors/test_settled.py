@@ -105,3 +105,14 @@ def test_an_empty_change_is_fixed_by_the_commit_that_changed_its_files(tmp_path)
     base = git(repo, "rev-parse", "HEAD").strip()
     assert fixed_by(repo, seen, base, ["tests/test_ops.py", "calc/ops.py"]) == fix
     assert fixed_by(repo, base, base, ["calc/ops.py"]) is None
+
+
+def test_a_file_whose_collection_failed_passes_only_when_its_tests_run_and_pass():
+    from sensors.run_results import TestResult
+    from sensors.settled import _passes
+    ok, bad = TestResult(outcome="passed"), TestResult(outcome="failed")
+    assert _passes("t.py", {"t.py::a": ok, "t.py::b": ok})  # it collects now, its tests pass
+    assert not _passes("t.py", {"t.py::a": ok, "t.py::b": bad})
+    assert not _passes("t.py", {"u.py::a": ok})  # none of its tests ran: cannot decide
+    assert not _passes("t.py", {"t.py": TestResult(outcome="error")})  # still broken
+    assert not _passes("t.py::a", {"t.py::a": TestResult(outcome="skipped")})
