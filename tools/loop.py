@@ -51,7 +51,7 @@ from tools.exploration import CATEGORY_OF, ExplorationLedger
 from tools.mcp_hub import McpCallFailed, McpHub, McpTool
 from tools.policy import PolicyContext, evaluate
 from tools.rwlock import SharedOrExclusive
-from tools.toolcalls import CallFormat, call_schema, format_for, model_names, parse_tool_calls
+from tools.toolcalls import CallFormat, call_format_of, call_schema, parse_tool_calls
 from tools.transcript import Chunk, calling, cap, compact, safe_arguments, tool_instructions
 
 NUDGE = "You have enough context. Produce your final change now, without tool calls."
@@ -127,7 +127,7 @@ class ToolLoopCoordinator:
         sandbox ends it with those edits as the candidate (`partial` in the telemetry)."""
         if self.mcp is not None:  # discovered at prompt time: servers may change their tools
             self.mcp_tools = await self.mcp.tools()
-        self.call_format = format_for(model_names(provider))  # what the brain was trained on
+        self.call_format = call_format_of(provider)  # what the brain was trained on
         notes = getattr(self.env.workspace, "notes", None)
         if notes:
             await self._note("sandbox entries left out", {"entries": notes[:50]})

@@ -109,6 +109,30 @@ def model_names(provider: object, depth: int = 0) -> list[str]:
     return [*names, *([name] if isinstance(name, str) else [])]
 
 
+def first_brain(provider: object, depth: int = 0) -> object:
+    """The brain asked first behind the reflex's wrapper (`inner`) and a route's chain."""
+    try:
+        if depth < 4 and (inner := getattr(provider, "inner", None)) is not None:
+            return first_brain(inner, depth + 1)
+        chain, indices = getattr(provider, "chain", None), getattr(provider, "indices", None)
+        if depth < 4 and chain is not None and indices:
+            first = (chain.asked(indices) or list(indices))[0]
+            return first_brain(chain.providers[first], depth + 1)
+    except Exception:  # a provider this cannot read is its own first brain
+        pass
+    return provider
+
+
+def call_format_of(provider: object) -> CallFormat:
+    """The form a brain is told: the daemon's lines for one that decodes its tool rounds
+    under a grammar of them (the in-process kernel with `constrain`: whatever its model was
+    trained on, the grammar writes those lines), else its family's (FAMILIES)."""
+    brain = first_brain(provider)
+    if getattr(brain, "constrain", False) is True and getattr(brain, "grammars", None):
+        return CallFormat.JSON_LINE
+    return format_for(model_names(provider))
+
+
 _BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
 _FENCE = re.compile(r"```[ \t]*(?:json|tool|tool_call|tool_code)?[ \t]*\n(.*?)```", re.DOTALL)
 _MISTRAL = "[TOOL_CALLS]"

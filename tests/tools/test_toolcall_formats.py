@@ -12,6 +12,7 @@ from tools.toolcalls import (
     FORMATS,
     CallFormat,
     ToolCall,
+    call_format_of,
     format_for,
     model_names,
     parse_tool_calls,
@@ -133,6 +134,13 @@ def test_the_model_name_is_read_through_the_reflex_and_the_route():
     assert model_names(watched)[:2] == ["qwen", "llamacpp"]
     assert format_for(model_names(watched)) is CallFormat.HERMES
     assert format_for(model_names(SimpleNamespace(name="replay"))) is CallFormat.JSON_LINE
+    assert call_format_of(watched) is CallFormat.HERMES
+    # the kernel decoding its tool rounds under its grammar writes the daemon's lines
+    qwen_kernel = SimpleNamespace(name="kernel", engine=SimpleNamespace(name="qwen2.5-coder"),
+                                  constrain=True, grammars=object())
+    assert call_format_of(SimpleNamespace(name="k", inner=qwen_kernel)) is CallFormat.JSON_LINE
+    qwen_kernel.constrain = False
+    assert call_format_of(SimpleNamespace(name="k", inner=qwen_kernel)) is CallFormat.HERMES
 
 
 def test_the_manifest_is_the_same_for_every_brain_and_says_no_form():
