@@ -133,7 +133,9 @@ class Engine:
         if config.lora or config.load_in_4bit or config.mode == "deep" or config.int8_kv:
             raise ModelLoadError(f"{source.name}: a quantized GGUF model runs plain, on its "
                                  "own blocks (no LoRA, 4-bit base, deep mode or int8 KV)")
-        if config.precision == "float32" or resolve_device(config.device) == "cuda":
+        # device "auto" takes the CPU here (the blocks have no CUDA kernels); "cuda" asked
+        # for by name is refused rather than quietly not given.
+        if config.precision == "float32" or config.device == "cuda":
             raise ModelLoadError(f"{source.name}: a quantized GGUF model runs on the CPU, on "
                                  "its own blocks (precision float32 and CUDA do not apply)")
         if progress:
