@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.brains.prompts import generation_prompt, plan_prompt, repair_prompt
+from governance.brains.prompts import RepairTurn, generation_prompt, plan_prompt, repair_prompt
 from tests.helpers import make_repo, op_context
 
 BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029\x00\t\u200b\u202e\ufeff"
@@ -17,8 +17,8 @@ KEY = "-----BEGIN RSA PRIVATE KEY-----"
 def _prompts(repo, goal):
     ctx = op_context("calc/ops.py", goal=goal)
     return {"generation": generation_prompt(ctx, repo), "plan": plan_prompt(ctx),
-            "repair": repair_prompt(ctx, 1, 3, "test_failure", "boom", ["t::x"],
-                                    ["--- calc/ops.py\nx = 1"], 3, 40)}
+            "repair": repair_prompt(ctx, repo, RepairTurn(1, 3, "test_failure", "boom", ["t::x"],
+                                                          ["--- calc/ops.py\nx = 1"], 3, 40))}
 
 
 def _headings(prompt: str) -> list[str]:
