@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from governance import candidate_edits, retry
 from governance.brains import reflex
 from governance.brains.model_gate import ModelWaitExpired
-from governance.brains.outage import BrainsUnreachable
+from governance.brains.outage import BrainFailsTheWork, BrainsUnreachable
 from governance.brains.prompts import (
     generation_prompt,
     with_exploration_protocol,
@@ -194,7 +194,10 @@ async def generate_in(ctx: OperationContext, d: PhaseDeps, phase: Phase,
             return await _attempt(ctx, d, phase, retry_phase, d.provider, again)
         except BrainsUnreachable as exc:
             await d.record_failed_call(ctx, phase, exc)
-            await wait_for_brain(ctx, d, phase, exc)
+            try:
+                await wait_for_brain(ctx, d, phase, exc)
+            except BrainFailsTheWork as failed:  # the work's failure: a lesson, not infra
+                return Transition(Phase.POSTMORTEM, f"provider failed this work: {failed}")
             again = True
 
 

@@ -97,3 +97,31 @@ async def test_only_a_server_that_answers_with_5xx_is_bounded(tmp_path, mode, bo
         await ledger.close()
     assert waits == (brain_wait.MAX_ASKS_AFTER_5XX if bounded
                      else brain_wait.MAX_ASKS_AFTER_5XX + 2)
+
+
+async def test_generate_ends_the_op_as_the_works_failure_past_the_bound(tmp_path, monkeypatch):
+    """Through GENERATE itself: past the bound the op ends POSTMORTEM, a failure of this work
+    (a lesson), not an infrastructure end, and not an exception out of the phase."""
+    from governance.phases.generate import generate_in
+    from tests.helpers import make_repo
+
+    monkeypatch.setattr(brain_wait, "MAX_ASKS_AFTER_5XX", 1)
+    ledger = await Ledger.open(tmp_path / "ledger.sqlite3")
+    ctx = op_context("calc/ops.py")
+    await ledger.record_operation(ctx.op_id, source="human", goal="g", session_id="s",
+                                  envelope={})
+    with serving(_failing_server()) as url:
+        chain = ProviderChain([http_provider(http_config(
+            kind="openai", base_url=f"{url}/v1", model=MODEL, max_tokens=8))],
+            probes=ProbeSchedule.every(0.05))
+        prober = asyncio.create_task(chain.probe_forever())
+        try:
+            d = pipeline_deps(make_repo(tmp_path), ledger, chain)
+            async with asyncio.timeout(60):
+                t = await generate_in(ctx, d, Phase.GENERATE, Phase.GENERATE)
+        finally:
+            prober.cancel()
+    await ledger.close()
+    assert t.to is Phase.POSTMORTEM, t
+    assert not t.infra
+    assert "fails this work, not an outage" in t.reason
