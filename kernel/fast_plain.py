@@ -41,7 +41,7 @@ from kernel.kv_cache import LeanCache, LeanTails
 from kernel.native import Cpu, Native, Step, Threads, load
 from kernel.precision import check
 from kernel.quantize import int8_matmul, int8_ouro, quantize_rows
-from kernel.steppers import PREFILL_CHUNK, CachedStepper, Plain
+from kernel.steppers import PREFILL_CHUNK, CachedStepper, LeanStepper, Plain
 
 WEIGHTS = ("int8", "float32")  # what a FastLlama holds
 FP32_PREFILL_CHUNK = 128  # prefill pass on CPUs without bf16 arithmetic (see FastLlama)
@@ -368,24 +368,10 @@ class FastLlama:
         return out[0].transpose(0, 1).reshape(t, nh * d)
 
 
-class FastPlain(CachedStepper):
-    """A stepper over a FastLlama; its cache survives between prompts (CachedStepper)."""
+class FastPlain(LeanStepper):
+    """A stepper over a FastLlama; its cache survives between prompts (LeanStepper)."""
 
-    total_steps = 1
-
-    def __init__(self, model: FastLlama, chunk: int = PREFILL_CHUNK):
-        super().__init__(chunk)
-        self.model = model
-        self.cache = model.new_cache()
-
-    def _reset(self) -> None:
-        self.cache.clear()
-
-    def _truncate(self, n: int) -> None:
-        self.cache.length = n  # positions past n are overwritten by the next forward
-
-    def _forward(self, ids: Sequence[int]) -> torch.Tensor:
-        return self.model.forward(ids, self.cache)
+    model: FastLlama
 
 
 def plain_stepper(model: Any, chunk: int = PREFILL_CHUNK) -> CachedStepper:

@@ -32,7 +32,7 @@ from kernel.gguf_file import GgufFile, Tensor
 from kernel.kv_cache import LeanCache
 from kernel.native import Threads
 from kernel.quant_native import PRODUCT_TYPES, ROW_TYPES, QuantLib, load
-from kernel.steppers import CachedStepper
+from kernel.steppers import LeanStepper
 
 ARCHITECTURES = ("qwen2",)
 # Tokens per native prefill call: each call reads every weight once, so longer is faster
@@ -192,24 +192,10 @@ class GgufModel:
         return logits
 
 
-class GgufStepper(CachedStepper):
-    """A stepper over a GgufModel; its cache survives between prompts (CachedStepper)."""
+class GgufStepper(LeanStepper):
+    """A stepper over a GgufModel; its cache survives between prompts (LeanStepper)."""
 
-    total_steps = 1
-
-    def __init__(self, model: GgufModel, chunk: int = PREFILL_CHUNK):
-        super().__init__(chunk)
-        self.model = model
-        self.cache = model.new_cache()
-
-    def _reset(self) -> None:
-        self.cache.clear()
-
-    def _truncate(self, n: int) -> None:
-        self.cache.length = n  # positions past n are overwritten by the next forward
-
-    def _forward(self, ids: Sequence[int]) -> torch.Tensor:
-        return self.model.forward(ids, self.cache)
+    model: GgufModel
 
 
 def runs_here(path: Path, architecture: str | None) -> bool:

@@ -197,6 +197,35 @@ class CachedStepper:
         return logits, depth
 
 
+class LeanModel(Protocol):
+    """A model whose forward fills a cache it makes (kernel.fast_plain.FastLlama,
+    kernel.gguf_model.GgufModel): the cache keeps `length` and `clear()`."""
+
+    def new_cache(self) -> Any: ...
+
+    def forward(self, ids: Sequence[int], cache: Any) -> torch.Tensor: ...
+
+
+class LeanStepper(CachedStepper):
+    """A stepper over a LeanModel; its cache survives between prompts (CachedStepper)."""
+
+    total_steps = 1
+
+    def __init__(self, model: LeanModel, chunk: int = PREFILL_CHUNK):
+        super().__init__(chunk)
+        self.model = model
+        self.cache = model.new_cache()
+
+    def _reset(self) -> None:
+        self.cache.clear()
+
+    def _truncate(self, n: int) -> None:
+        self.cache.length = n  # positions past n are overwritten by the next forward
+
+    def _forward(self, ids: Sequence[int]) -> torch.Tensor:
+        return self.model.forward(ids, self.cache)
+
+
 class OuroFast(CachedStepper):
     def __init__(self, model: OuroForCausalLM, int8_kv: bool = False,
                  chunk: int = PREFILL_CHUNK):
