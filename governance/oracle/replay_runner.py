@@ -15,13 +15,18 @@ the generated calls of a function stop after its time budget (only the inputs bo
 answered are compared).
 
 An answer is what a caller can observe: the returned value (an iterator's items), or the
-type of the exception raised (a SystemExit's status too), and the arguments as the call
-left them (a mutated list is a difference), in a canonical form (`canon`: types kept, 1 is
-not 1.0, Decimal('1.10') is not Decimal('1.1'); a dict's order kept, an object's attributes
-by name). Each call runs twice; each row says whether the two answers were alike, what kind the
-second was, and how long the first took: the daemon judges an answer that moves or times
-out on one tree only (governance.oracle.differential.compare). A call that cannot be
-unpickled here is no evidence.
+type of the exception raised (a SystemExit's status too), and the arguments as the call left
+them (a mutated list is a difference), in a canonical form (`canon`: types kept, 1 is not
+1.0, Decimal('1.10') is not Decimal('1.1'); a dict's order kept, an object's attributes by
+name). Each call starts from the same state of the `random` module (seeded with
+_RANDOM_SEED), so a function that draws from it answers steadily and alike on both trees
+when the draws are alike (`random()*top` refactored to `top*random()`): two unseeded calls
+of a random function may agree by chance, and a candidate's second answer moving beside such
+a base would read as a new dependence on randomness. Each call runs twice; each row says
+whether the two answers were alike, what kind the second was, and how long the first took:
+the daemon judges an answer that moves or times out on one tree only
+(governance.oracle.differential.compare). A call that cannot be unpickled here is no
+evidence.
 """
 
 import base64
@@ -32,6 +37,7 @@ import io
 import json
 import os
 import pickle
+import random
 import reprlib
 import signal
 import sys
@@ -48,6 +54,7 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_search import Peer, searched
 
+_RANDOM_SEED = 20_491  # the `random` module's state before every call, on both trees
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # generated calls of one function, per tree
 _MUTANT_BUDGET_S = 3.0  # the mutants' answers to one function's inputs, per tree
@@ -68,6 +75,7 @@ class _Timeout(BaseException):
 def _answer(fn, blob, timeout_s):
     """(canonical answer, short text) of one call on freshly unpickled arguments."""
     args, kwargs = pickle.loads(blob)
+    random.seed(_RANDOM_SEED)
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
     sink = io.StringIO()
     try:

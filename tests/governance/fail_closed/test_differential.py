@@ -92,3 +92,52 @@ async def test_a_candidate_that_hangs_where_the_base_answered_is_refused(tmp_pat
     hung = [c for c in check.counterexamples if c.candidate.startswith("times out")]
     assert hung and "raises ValueError" in hung[0].base, report.payload()
     assert report.reasons()[0].startswith("behaviour changed: shop/prices.py::price(-")
+
+
+DRAW = '''import random
+
+
+def pick(top):
+    if top < 1:
+        raise ValueError("top must be positive")
+    return int(random.random() * top)
+'''
+DRAW_TESTS = '''from shop.draw import pick
+
+
+def test_pick_is_in_range():
+    assert 0 <= pick(10) < 10
+    assert pick(1) == 0
+'''
+
+
+async def _draw_check(tmp_path: Path, candidate: str):
+    files = {"shop/__init__.py": "", "tests/test_draw.py": DRAW_TESTS}
+    base = commit_files(tmp_path / "base", {**files, "shop/draw.py": DRAW})
+    cand = commit_files(tmp_path / "cand", {**files, "shop/draw.py": candidate})
+    runner = TestRunner(PYTEST, 60)
+    scratch = tmp_path / "state"
+    ran = await runner.run(cand, [], scratch=scratch,
+                           coverage=CoverageRequest(frozenset({"shop/draw.py"})))
+    assert ran.passed, ran.describe()  # the premise: the suite cannot tell them apart
+    targets, _ = touched_functions(DRAW, candidate, "shop/draw.py")
+    report = await check_behaviour(runner, base, cand, targets,
+                                   covering_tests(targets, ran.report.coverage), scratch,
+                                   noticed=False)
+    [check] = report.checks
+    return check
+
+
+@pytest.mark.slow
+async def test_a_random_function_is_judged_on_the_same_draws(tmp_path: Path):
+    """Each replayed call starts from one state of `random`: the same draws multiplied the
+    other way round are the base's answers (two unseeded calls of a random function agree
+    by chance, and the candidate moving beside such a base was called a new dependence on
+    randomness: the held-out corpus's simpleeval `random_int` control), while a candidate
+    that draws otherwise is a counterexample."""
+    same = await _draw_check(tmp_path / "same", DRAW.replace("random.random() * top",
+                                                             "top * random.random()"))
+    assert same.counterexamples == () and same.compared > 0, same
+    other = await _draw_check(tmp_path / "other", DRAW.replace(
+        "int(random.random() * top)", "random.randint(0, top - 1)"))
+    assert other.counterexamples, other
