@@ -212,9 +212,15 @@ class _Run:
         self.wall_end = time.monotonic() + WALL_FACTOR * budget_s
         self.rows, self.seen, self.differs = [], set(), []
 
-    def check(self, args, kwargs):
+    def tick(self):
+        """Past the budget, _Stop: asked at each draw too, since Hypothesis's target phase
+        can climb for minutes over draws that never reach the test's body (seen: a replay
+        of Account.withdraw past its run's 60 s)."""
         if time.process_time() > self.cpu_end or time.monotonic() > self.wall_end:
             raise _Stop()
+
+    def check(self, args, kwargs):
+        self.tick()
         try:
             blob = pickle.dumps((tuple(args), dict(kwargs)), protocol=4)
         except Exception:
@@ -376,7 +382,7 @@ def searched(blobs, constants, local, other, budget_s, fallback="", params=None)
         sys.stderr.write(f"search: not started: {type(exc).__name__}\n")
         return []
     run = _Run(local, other, budget_s)
-    inputs = st.composite(lambda draw: space.draw(draw, st))
+    inputs = st.composite(lambda draw: run.tick() or space.draw(draw, st))
 
     @settings(derandomize=True, database=None, max_examples=MAX_EXAMPLES, deadline=None,
               suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
