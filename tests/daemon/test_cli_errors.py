@@ -170,7 +170,8 @@ ARGV: dict[str, list[str]] = {
     "uninstall-hooks": [], "init": [], "doctor": [], "eval mine": [],
     "eval run": ["--brain", "replay:fix"], "eval report": [],
 }
-NO_REPO = {"kernel": "`kernel probe` loads a model file; it takes no --repo"}
+NO_REPO = {"kernel": "`kernel probe` loads a model file; it takes no --repo",
+           "brain": "`brain list|fetch` names and fetches model files; it takes no --repo"}
 
 
 def test_the_table_names_every_command():
