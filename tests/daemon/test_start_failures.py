@@ -157,6 +157,8 @@ async def test_the_daemon_queues_a_failure_committed_before_it_started(repo: Pat
         sensor = daemon.sensors.sensors["test_failure"]
         assert isinstance(sensor, TestFailureSensor)
         await wait_for(lambda: ORDERED in sensor.flaky, 90.0, "the suite run handed over")
+        await wait_for(lambda: any(BROKEN in e["goal"] for e in daemon.queue.snapshot()),
+                       30.0, "the failure queued")
         queued = [e for e in daemon.queue.snapshot() if BROKEN in e["goal"]]
         assert len(queued) == 1 and queued[0]["source"] == "test_failure"
         assert not [e for e in daemon.queue.snapshot() if ORDERED in e["goal"]]
