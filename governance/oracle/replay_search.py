@@ -25,6 +25,7 @@ Copied beside the replay runner as `_ouroboros_search`: standard library at impo
 Hypothesis only once a search starts.
 """
 
+import atexit
 import contextlib
 import hashlib
 import importlib.util
@@ -33,6 +34,7 @@ import math
 import os
 import pickle
 import select
+import shutil
 import signal
 import struct
 import sys
@@ -364,8 +366,11 @@ def searched(blobs, constants, local, other, budget_s, fallback="", params=None)
     the daemon's `fallback` directory) or nothing was captured."""
     if not blobs or budget_s <= 0:
         return []
-    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
-                          tempfile.mkdtemp(prefix="ouroboros-hypothesis-"))
+    if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:  # removed when the runner exits
+        # (out of the jail, as the daemon's own tests run it, /tmp is the host's)
+        private = tempfile.mkdtemp(prefix="ouroboros-hypothesis-")
+        atexit.register(shutil.rmtree, private, True)
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = private
     if not _importable(fallback):
         return []
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target

@@ -106,3 +106,21 @@ def test_an_argument_is_left_to_its_default_where_only_the_default_changed():
     assert first["answer"] != _answering(careless)(blob)["answer"]
     args, kwargs = pickle.loads(blob)
     assert len(args) == 1 and "sep" not in kwargs  # `pretty`, if given, goes by name
+
+
+def test_a_process_that_searched_leaves_no_directory_behind(tmp_path: Path):
+    # Hypothesis's storage lives in a private directory while the runner runs (never the
+    # tree's); out of the jail /tmp is the host's, and 256 were left there in one suite run.
+    code = ("import pickle, sys; sys.path.insert(0, sys.argv[1]); "
+            "from governance.oracle.replay_search import searched; "
+            "one = lambda b: {'answer': 'a', 'kind': 'return', 'deterministic': True}; "
+            "rows = searched([pickle.dumps(((1,), {}))], [], one, one, 0.3); "
+            "import os; print(len(rows), "
+            "os.path.isdir(os.environ['HYPOTHESIS_STORAGE_DIRECTORY']))")
+    root = str(Path(__file__).resolve().parents[3])
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    ran = subprocess.run([sys.executable, "-c", code, root], capture_output=True, text=True,
+                         timeout=120, check=True, env=env)
+    found, existed = ran.stdout.split()
+    assert int(found) > 0 and existed == "True", ran.stderr  # it searched, with a directory
+    assert list(tmp_path.iterdir()) == []  # and removed it on exit
