@@ -18,7 +18,7 @@ candidate tree.
   (so the affected scope: reverse-import closure plus the profile), the candidate session
   recording per-test line hits of the changed file;
 - checked: proven, then the differential check a preserve change gets at VALIDATE
-  (governance.phases.behaviour_check: the tests that entered the changed function rerun on
+  (governance.proof.differential_check: the tests that entered the changed function rerun on
   the base with the capture plugin, then the replay runner on both trees at once).
 
 Prints, per op, the times and the ratios (targets: proven <= 2x narrow, checked <= 3x), and
@@ -50,8 +50,8 @@ from governance.oracle.testrun import (
     scope_tests,
     text_reader,
 )
-from governance.phases.behaviour_check import check_behaviour
 from governance.proof.behaviour import covering_tests, touched_functions
+from governance.proof.differential_check import check_behaviour
 from governance.schemas import FileChange
 from tests.helpers import PYTEST, commit_files, jail_limits
 

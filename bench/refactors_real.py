@@ -18,7 +18,7 @@ decide whether it lands on the branch.
 
 Every refactor of tests/governance/refactors_real/ is judged as VALIDATE judges a preserve
 change (the library's whole suite with coverage on the candidate, then the differential
-check: governance.phases.behaviour_check.check_behaviour), in the real jail. Prints the
+check: governance.proof.differential_check.check_behaviour), in the real jail. Prints the
 machine (lscpu's model name and its AVX2/AVX-512 flags) and Python; per library, controls
 landed and careless refactors landed, refused with a counterexample and not shown; every
 premise failure and every outcome that differs from the expectation table (expected.py);

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from governance.git.kept_tests import kept_test_of
 from governance.git.review import ReviewBranches, ReviewItem
+from governance.proof.missing_test import CauseKind, mutant_diff
 from governance.proof.mutation import plan
 from governance.proof.rules import FileText
-from governance.proof.test_proposal import CauseKind, mutant_diff
 from ledger.errors import LedgerError
 from ledger.redact import redact
 

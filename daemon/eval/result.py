@@ -75,7 +75,7 @@ def reason_class(from_phase: str, reason: str) -> str:
     return f"other ({from_phase or 'no phase'})"
 
 
-# The missing-test step's verdicts (governance.proof.test_proposal.Verdict's values) in
+# The missing-test step's verdicts (governance.proof.missing_test.Verdict's values) in
 # which the brain wrote no test at all: asked, but nothing was proposed.
 NOT_PROPOSED = frozenset({"no answer", "unusable reply"})
 

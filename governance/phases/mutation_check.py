@@ -8,7 +8,7 @@ fresh session of the fail-to-pass tests with the switch on from the start
 among those sessions, a canary runs with no mutant switched on: a test that fails there
 too (it tells the check from a test run, times what the switch slows, or fails by chance)
 kills nothing; a canary that crashes or hangs leaves no kill evidence. A line whose every
-mutant survived is then replayed with each (governance.phases.mutant_equivalence): an
+mutant survived is then replayed with each (governance.proof.mutant_equivalence): an
 equivalent mutant is no evidence against the tests."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from governance.oracle.oracle import Coverage
 from governance.oracle.run_dir import import_mutation_request, mutation_request
 from governance.oracle.sandbox import write_changes
 from governance.oracle.testrun import TestRunner
-from governance.phases.mutant_equivalence import judge_survivors
+from governance.proof.mutant_equivalence import judge_survivors
 from governance.proof.mutation import BINDING_REMOVED, Mutant, plan, switched, unplanned
 from governance.proof.rules import FileText, Intent, intent_of
 from governance.proof.static import changed_statements

@@ -1,13 +1,13 @@
 """The missing test, asked for and checked (issue 45, items 1 and 2), once an unproven
 change has its review branch (governance.phases.propose).
 
-When the change waits for reasons a test could decide (governance.proof.test_proposal's
+When the change waits for reasons a test could decide (governance.proof.missing_test's
 causes: a surviving mutant, a line no test runs, an unentered function, new behaviour no
 test asks for), the brain is asked about each in turn, cheapest to decide first, one
 bounded turn each through the op's route like any model step, for the smallest test that
 decides it; the step as a whole is bounded by [proof] missing_test_questions and
 missing_test_budget_s. Each answer is checked in the jail against ITS cause
-(governance.phases.missing_test_jail, by governance.proof.test_proposal.CHECKS in order);
+(governance.proof.missing_test_runs, by governance.proof.missing_test.CHECKS in order);
 a test kept for one cause stays beside the candidate while the next is asked about (the
 brain is told to leave it as it is, and the weakening check holds it to that).
 
@@ -45,10 +45,10 @@ from governance.git.review_order import (
 from governance.git.signing import commit_env
 from governance.phase import Phase
 from governance.phases.deps import PhaseDeps
-from governance.phases.missing_test_jail import ProposalJail
 from governance.phases.proof_gate import base_text, evidence_for, file_texts
 from governance.phases.route_brains import context_window, for_route, model_grant
-from governance.proof import test_proposal as tp
+from governance.proof import missing_test as tp
+from governance.proof.missing_test_runs import ProposalJail
 from governance.proof.rules import Evidence, FileText, Intent
 from governance.schemas import FileChange, OperationContext, Source, parse_candidate
 
@@ -61,13 +61,13 @@ class _Step:
     """What the step has found so far."""
 
     causes: list[tp.Cause] = field(default_factory=list)
-    judged: list[tuple[tp.TestVerdict, float]] = field(default_factory=list)
+    judged: list[tuple[tp.ProposalVerdict, float]] = field(default_factory=list)
     kept: dict[str, FileChange] = field(default_factory=dict)  # path: its kept content
     current: tp.Cause | None = None
     began: float = 0.0
     cut: str = ""  # why the step ended before every cause was asked about
 
-    def done(self, verdict: tp.TestVerdict, proposed: Sequence[FileChange]) -> None:
+    def done(self, verdict: tp.ProposalVerdict, proposed: Sequence[FileChange]) -> None:
         self.judged.append((verdict, round(time.monotonic() - self.began, 2)))
         self.current = None
         if verdict.kept:
@@ -76,13 +76,13 @@ class _Step:
     def stop(self, why: str) -> None:
         self.cut = why
         if self.current is not None:
-            self.done(tp.TestVerdict(self.current, tp.Verdict.NOT_RUN, why[:300]), ())
+            self.done(tp.ProposalVerdict(self.current, tp.Verdict.NOT_RUN, why[:300]), ())
 
     def verdicts(self, bound: int) -> list[dict]:
         """One payload per cause, the ones never asked about said so."""
         asked = [{**v.payload(), "seconds": s} for v, s in self.judged]
         why = self.cut or f"the step's bound of {bound} question(s) was spent"
-        return asked + [tp.TestVerdict(c, tp.Verdict.NOT_ASKED, why[:300]).payload()
+        return asked + [tp.ProposalVerdict(c, tp.Verdict.NOT_ASKED, why[:300]).payload()
                         for c in self.causes[len(asked):]]
 
 
@@ -133,7 +133,7 @@ async def _ask_each(ctx: OperationContext, d: PhaseDeps, step: _Step) -> None:
             verdict = await _ask_and_check(ctx, d, cause, files, proposed,
                                            list(step.kept.values()))
         except Exception as exc:  # this cause's verdict; the next is still asked
-            verdict = tp.TestVerdict(cause, tp.Verdict.NOT_RUN,
+            verdict = tp.ProposalVerdict(cause, tp.Verdict.NOT_RUN,
                                      f"{type(exc).__name__}: {exc}"[:300])
         step.done(verdict, proposed)
 
@@ -191,11 +191,11 @@ async def review_cost(ctx: OperationContext, d: PhaseDeps) -> str:
 
 async def _ask_and_check(ctx: OperationContext, d: PhaseDeps, cause: tp.Cause,
                          files: Sequence[FileText], proposed: list[FileChange],
-                         earlier: list[FileChange]) -> tp.TestVerdict:
+                         earlier: list[FileChange]) -> tp.ProposalVerdict:
     """The brain's answer (into `proposed`) and the verdict on it, the tests kept for
     earlier causes (`earlier`) part of the candidate it is judged on."""
     changes = await _ask(ctx, d, cause, files, [c.file_path for c in earlier])
-    if isinstance(changes, tp.TestVerdict):
+    if isinstance(changes, tp.ProposalVerdict):
         return changes
     proposed.extend(changes)
     candidate = {f.path: f.new for f in files} | {c.file_path: c.full_content
@@ -222,7 +222,7 @@ async def _ask_and_check(ctx: OperationContext, d: PhaseDeps, cause: tp.Cause,
 
 async def _ask(ctx: OperationContext, d: PhaseDeps, cause: tp.Cause,
                files: Sequence[FileText], written: list[str]
-               ) -> list[FileChange] | tp.TestVerdict:
+               ) -> list[FileChange] | tp.ProposalVerdict:
     """The one turn about `cause`: the test files the brain wrote, or why there are none."""
     assert d.provider is not None
     tests = await d.in_thread(_tests_of_line, ctx, d, cause)
@@ -239,12 +239,12 @@ async def _ask(ctx: OperationContext, d: PhaseDeps, cause: tp.Cause,
             reply = await view.generate(question, deadline=deadline,
                                         **shaped(view, CANDIDATE_SHAPE))
     except Exception as exc:  # a dead brain, a missed deadline, no turn at the model
-        return tp.TestVerdict(cause, tp.Verdict.NO_ANSWER, f"{type(exc).__name__}: {exc}"[:300])
+        return tp.ProposalVerdict(cause, tp.Verdict.NO_ANSWER, f"{type(exc).__name__}: {exc}"[:300])
     await d.record_reply(ctx, PHASE, reply)
     try:
         candidate = parse_candidate(reply.text)
     except CandidateParseError as exc:
-        return tp.TestVerdict(cause, tp.Verdict.UNUSABLE, str(exc)[:300])
+        return tp.ProposalVerdict(cause, tp.Verdict.UNUSABLE, str(exc)[:300])
     return candidate.changes()
 
 
@@ -261,7 +261,7 @@ def _tests_of_line(ctx: OperationContext, d: PhaseDeps, cause: tp.Cause) -> dict
     return out
 
 
-async def _keep(ctx: OperationContext, d: PhaseDeps, kept: list[tp.TestVerdict],
+async def _keep(ctx: OperationContext, d: PhaseDeps, kept: list[tp.ProposalVerdict],
                 files: list[FileChange], undecided: int, review_sha: str) -> dict:
     """Every kept test as one commit of its own on the review commit, on
     `<prefix>tests/<op>`, its `Undecided:` trailer counting the causes none decides."""

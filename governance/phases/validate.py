@@ -44,11 +44,6 @@ from governance.oracle.scope import (
 from governance.oracle.testrun import ORACLE_MARKERS, CoverageRequest, TestRunner
 from governance.phase import Phase, Transition
 from governance.phases import repeats, slow_host
-from governance.phases.behaviour_check import (
-    check_behaviour,
-    targets_of,
-    wants_differential,
-)
 from governance.phases.deps import PhaseDeps
 from governance.phases.generate import generate_in
 from governance.phases.lint_check import LintReport, adopt, check_lint, linters_of
@@ -57,6 +52,11 @@ from governance.phases.proof_gate import base_text, refusals
 from governance.phases.review import accept_refused
 from governance.phases.samples import judge_samples
 from governance.proof.behaviour import covering_tests
+from governance.proof.differential_check import (
+    check_behaviour,
+    targets_of,
+    wants_differential,
+)
 from governance.proof.rules import FileText, fixed_tests, new_behaviour
 from governance.schemas import Candidate, OperationContext, Source
 
@@ -112,7 +112,7 @@ async def validate_candidate(ctx: OperationContext, d: PhaseDeps, candidate: Can
             await d.in_thread(before_op, ctx, d, base.root)
         present = [f for f in files if (base.root / f).is_file()]
         run = _OracleRun(d, runner, candidate, boxes, base, present, new_behaviour(ctx),
-                         wants_differential(ctx, d), wants_mutation(ctx))
+                         wants_differential(ctx, d.policy), wants_mutation(ctx))
         linters = await d.in_thread(linters_of, d.root) if d.policy.lint and not on_live \
             else []  # the base's configuration, never what the candidate made of it
         # before any test: what the linter fixes is fixed in the candidate the tests judge
@@ -306,7 +306,7 @@ class _OracleRun:
         return report
 
     async def _behaviour(self, pristine: Sandbox, code: list) -> DiffReport:
-        """The differential check (governance.phases.behaviour_check): the base copy
+        """The differential check (governance.proof.differential_check): the base copy
         against the tree with the candidate's code; a check that breaks is a finding."""
         try:
             targets, problems = await self.d.in_thread(targets_of, pristine.root, code)

@@ -1,7 +1,7 @@
 """The callers a differential check lifts to when a touched function's own calls cannot be
 replayed (its arguments do not pickle: a `re.Match`, a parser, an open file): a function
 of the repository seen on the stacks of its calls, whose calls can be replayed and whose
-answers carry the touched function's (governance.phases.behaviour_check).
+answers carry the touched function's (governance.proof.differential_check).
 
 Pure: a file's text in, a Target out. The inputs generated at a caller are varied towards
 the touched function's constants first, then the caller's own: the literals the caller's

@@ -22,7 +22,7 @@ becomes `if <switch> != K: S` (mutmut 3's trampolines, without its imports). The
 an attribute of the `builtins` module that the mutation plugin sets in each forked child
 (governance.oracle.mutation_plugin); absent, every expression is the candidate's own.
 `mutated` writes one mutant as plain code instead, for the equivalence check
-(governance.phases.mutant_equivalence).
+(governance.proof.mutant_equivalence).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def switched(new: str, mutants: list[Mutant], old: str | None = None) -> str:
 def mutated(new: str, mutant: Mutant, old: str | None = None) -> str:
     """`new` with `mutant` (from plan(old, new)) applied as plain code, no switch (a
     removed statement under `if False:`). What the equivalence check replays against the
-    candidate (governance.phases.mutant_equivalence)."""
+    candidate (governance.proof.mutant_equivalence)."""
     tree = parse(new, "candidate")
     novel, quiet, added = _novel(old), quiet_names(tree), added_bindings(old, tree)
     for stmt in statements(tree.body):

@@ -2,7 +2,7 @@
 item 3), against a real in-process daemon (no provider: an accepted review's envelope is
 read in the queue). Reviews and kept tests are made with ReviewBranches.propose as
 governance.phases.propose and propose_test make them; the PROPOSED row's `missing_test`
-is written as propose_test writes it (TestVerdict.payload)."""
+is written as propose_test writes it (ProposalVerdict.payload)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from governance.git.gitops import GitOps
 from governance.git.kept_tests import kept_tests
 from governance.git.review import ReviewBranches
-from governance.proof.test_proposal import Cause, CauseKind, TestVerdict, Verdict
+from governance.proof.missing_test import Cause, CauseKind, ProposalVerdict, Verdict
 from governance.schemas import FileChange
 from tests.daemon.test_review_verbs import _branches, _cli, _propose
 from tests.helpers import git, running_daemon, settings_for
@@ -37,7 +37,7 @@ def _keep(repo, review_sha: str, files: dict[str, str] | None = None) -> str:
                          message, author_name="O", author_email="o@localhost", sign_env=None)
 
 
-async def _proposed(daemon, verdict: TestVerdict, **more) -> None:
+async def _proposed(daemon, verdict: ProposalVerdict, **more) -> None:
     """The original op's PROPOSED row with its missing test, as propose.py writes it."""
     await daemon.ledger.record_operation(OP, source="todo_scanner", goal="clamp",
                                          session_id=daemon.session_id, envelope={})
@@ -49,7 +49,7 @@ async def _proposed(daemon, verdict: TestVerdict, **more) -> None:
 async def test_review_shows_the_mutant_and_the_kept_test_and_accept_lands_both(repo, capsys):
     review = _propose(repo)
     test = _keep(repo, review)
-    kept = TestVerdict(CAUSE, Verdict.KEPT, "fails with calc/ops.py:9 (returns None)",
+    kept = ProposalVerdict(CAUSE, Verdict.KEPT, "fails with calc/ops.py:9 (returns None)",
                        ("tests/test_kept.py",), (NODE,))
     async with running_daemon(repo, settings_for(None)) as daemon:
         await _proposed(daemon, kept, branch=f"ouroboros/tests/{OP}", commit=test)
@@ -97,7 +97,7 @@ async def test_accept_tests_queues_the_kept_test_alone_and_the_repl_takes_it(rep
 
 async def test_no_kept_test_the_review_says_why_and_accept_tests_is_refused(repo, capsys):
     _propose(repo)
-    refused = TestVerdict(CAUSE, Verdict.KILLS_NOTHING, "every new test passes with "
+    refused = ProposalVerdict(CAUSE, Verdict.KILLS_NOTHING, "every new test passes with "
                           "calc/ops.py:9 (returns None)", ("tests/test_kept.py",), (NODE,))
     async with running_daemon(repo, settings_for(None)) as daemon:
         await _proposed(daemon, refused)
@@ -124,7 +124,7 @@ async def test_a_review_the_ledger_knows_nothing_of_shows_no_decision(repo, caps
 async def test_a_kept_test_landed_alone_is_said_and_the_change_still_waits(repo, capsys):
     review = _propose(repo)
     _keep(repo, review)
-    kept = TestVerdict(CAUSE, Verdict.KEPT, "fails with calc/ops.py:9 (returns None)",
+    kept = ProposalVerdict(CAUSE, Verdict.KEPT, "fails with calc/ops.py:9 (returns None)",
                        ("tests/test_kept.py",), (NODE,))
     async with running_daemon(repo, settings_for(None)) as daemon:
         await _proposed(daemon, kept)

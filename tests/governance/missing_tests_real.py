@@ -33,8 +33,8 @@ from governance.phases.land import approve_phase
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
 from governance.phases.propose_test import propose_test
+from governance.proof.missing_test import PROMPT_TITLE
 from governance.proof.mutation import mutated, plan
-from governance.proof.test_proposal import PROMPT_TITLE
 from governance.schemas import OperationContext, new_op_id
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger

@@ -18,7 +18,7 @@ from daemon.eval.render import card_text, history_text
 from daemon.eval.result import TaskResult, Verdict, missing_test_of
 from daemon.eval.suite import Suite
 from daemon.eval.task import Task
-from governance.proof import test_proposal as tp
+from governance.proof import missing_test as tp
 from tests.helpers import commit_files, git
 from tools.jail import bwrap_available
 
@@ -28,7 +28,7 @@ CAUSE = tp.Cause(tp.CauseKind.SURVIVING_MUTANT, "shop/top.py", 2, "`3` to `4`")
 def _row(verdict: tp.Verdict, **extra: object) -> dict:
     """A PROPOSED row's payload as APPROVE writes it."""
     tests = ("tests/test_top.py::test_three",) if verdict is tp.Verdict.KEPT else ()
-    found = tp.TestVerdict(CAUSE, verdict, "why", ("tests/test_top.py",), tests).payload()
+    found = tp.ProposalVerdict(CAUSE, verdict, "why", ("tests/test_top.py",), tests).payload()
     return {"branch": "ouroboros/op-1", "commit": "abc",
             "missing_test": {**found, "seconds": 2.5, "other_causes": [], **extra}}
 

@@ -13,11 +13,11 @@ import pytest
 
 from governance.oracle.oracle_run import Sessions
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.phases.behaviour_check import check_behaviour
 from governance.proof.behaviour import covering_tests, touched_functions
+from governance.proof.differential_check import check_behaviour
 from governance.proof.rules import Claim, FileText, Intent, assess
 from tests.governance.fail_closed.faults import Fault, FaultyRunner, every, nth
-from tests.governance.phases.test_behaviour_unpicklable import CLOCK, MINUTES, TESTS
+from tests.governance.proof.test_behaviour_unpicklable import CLOCK, MINUTES, TESTS
 from tests.helpers import PYTEST, commit_files
 
 pytestmark = pytest.mark.slow

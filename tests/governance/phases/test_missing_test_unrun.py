@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from governance.phase import Phase
-from governance.proof.test_proposal import CauseKind, Verdict
+from governance.proof.missing_test import CauseKind, Verdict
 from tests.governance.phases.test_propose_test import _judge, _proposed_op, _reply
 from tools.jail import bwrap_available
 

@@ -1,16 +1,16 @@
 """What a fail-to-pass test enters, counted one way by the proof and the missing-test step
 (governance.proof.entered), and which surviving lines the equivalence check judges first
-(governance.phases.mutant_equivalence.lines_to_judge): issue 49, item 4. Pure."""
+(governance.proof.mutant_equivalence.lines_to_judge): issue 49, item 4. Pure."""
 
 from __future__ import annotations
 
 from governance.oracle.mutants import MutantResult, MutationReport
 from governance.oracle.oracle import Coverage, Report
 from governance.oracle.oracle_run import Sessions
-from governance.phases.mutant_equivalence import MAX_LINES, lines_to_judge
+from governance.proof.missing_test import CauseKind, causes_of
+from governance.proof.mutant_equivalence import MAX_LINES, lines_to_judge
 from governance.proof.mutation import Mutant
 from governance.proof.rules import FileText
-from governance.proof.test_proposal import CauseKind, causes_of
 
 T = "tests/test_msg.py::test_message"
 OLD = "class Message:\n    text = ''\n\n    def __init__(self, name):\n        self.name = name\n"

@@ -3,7 +3,7 @@ jail, and through the whole pipeline for a few.
 
 `judge` runs what VALIDATE runs for the code side of a preserve change: the module's tests on
 the candidate's tree with coverage of the changed file, then the differential check
-(governance.phases.behaviour_check: capture on the base, replay on both trees). It also checks
+(governance.proof.differential_check: capture on the base, replay on both trees). It also checks
 the corpus's own premise: the candidate passes the module's tests and every changed statement
 ran under them, so nothing but the differential check can tell a careless refactor from a
 control. `through_pipeline` runs one refactor as an opportunity-miner op through the real
@@ -25,10 +25,10 @@ from typing import TypeVar
 from governance.oracle.differential import DiffReport
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 from governance.phase import Phase
-from governance.phases.behaviour_check import check_behaviour
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
 from governance.proof.behaviour import covering_tests, touched_functions
+from governance.proof.differential_check import check_behaviour
 from governance.proof.static import changed_statements
 from governance.schemas import OperationContext, SignalEnvelope
 from ledger import Ledger

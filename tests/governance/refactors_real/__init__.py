@@ -7,6 +7,6 @@ preserve change (tests/governance/test_refactor_corpus_real.py, bench/refactors_
   refactors, as edits of its files (the libraries: tests/data/refactors_real/);
 - expected.py: what today's check makes of each refactor (lands, counterexample, not shown);
 - judge.py: one refactor in the real jail (the library's own suite with coverage, then
-  governance.phases.behaviour_check), the premise, and the probes that show each careless
+  governance.proof.differential_check), the premise, and the probes that show each careless
   refactor's change.
 """

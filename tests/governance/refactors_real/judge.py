@@ -3,7 +3,7 @@ real jail, and the corpus's own premise and probes.
 
 `judge` runs what VALIDATE runs for the code side of a preserve change: the library's own
 suite on the candidate's tree with coverage of the changed file, then the differential
-check through its stable entry point (governance.phases.behaviour_check.check_behaviour),
+check through its stable entry point (governance.proof.differential_check.check_behaviour),
 whose DiffReport says why the change is not shown unchanged. The verdict's outcome is one of
 corpus.OUTCOMES: "lands" (no reason), "counterexample" (a reason starting "behaviour
 changed:"), "not shown" (only other reasons: nothing captured, nothing comparable, a change
@@ -30,8 +30,8 @@ from pathlib import Path
 from governance.oracle.differential import DiffReport
 from governance.oracle.oracle import Coverage
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
-from governance.phases.behaviour_check import check_behaviour
 from governance.proof.behaviour import covering_tests, touched_functions
+from governance.proof.differential_check import check_behaviour
 from governance.proof.static import changed_statements
 from tests.governance.refactors.judge import each_in_own_dir, executor_for
 from tests.governance.refactors_real.corpus import Probe, Refactor

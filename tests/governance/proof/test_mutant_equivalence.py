@@ -1,4 +1,4 @@
-"""An equivalent mutant is no evidence (governance.phases.mutant_equivalence), in the real
+"""An equivalent mutant is no evidence (governance.proof.mutant_equivalence), in the real
 jail: a surviving mutant the differential check shows answering as the candidate on every
 captured and generated input is equivalent, not a sign of an unchecked line; one it shows
 answering otherwise names the input no test asserts; and one whose line does nothing on
@@ -13,8 +13,8 @@ import pytest
 
 from governance.oracle.differential import Counterexample
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.phases.mutant_equivalence import NOT_REACHED, _told_apart
 from governance.phases.mutation_check import check_mutants
+from governance.proof.mutant_equivalence import NOT_REACHED, _told_apart
 from governance.proof.rules import FileText
 from tests.governance import real_history as rh
 from tests.helpers import commit_files, jail_limits

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.phases.behaviour_check import check_behaviour
 from governance.proof.behaviour import covering_tests, touched_functions
+from governance.proof.differential_check import check_behaviour
 from tests.helpers import commit_files, jail_limits
 from tools.jail import JailExecutor, bwrap_available
 

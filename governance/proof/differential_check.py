@@ -49,7 +49,7 @@ from governance.oracle.differential import (
 from governance.oracle.replay_search import search_path
 from governance.oracle.run_dir import capture_request
 from governance.oracle.testrun import TestRunner
-from governance.phases.deps import PhaseDeps
+from governance.policy import Policy
 from governance.proof.behaviour import touched_functions
 from governance.proof.callers import CALLER_SPREAD, MAX_CALLERS, caller_target
 from governance.proof.noticed import Side, sides, told_apart, unnoticed
@@ -59,10 +59,10 @@ from governance.schemas import FileChange, OperationContext
 READ_CAP = 4_000_000  # a larger file is not compared: its change cannot be shown unchanged
 
 
-def wants_differential(ctx: OperationContext, d: PhaseDeps) -> bool:
+def wants_differential(ctx: OperationContext, policy: Policy) -> bool:
     """A preserve change is proven only through the check, unless the old rule is opted into."""
     return intent_of(ctx.envelope.source) is Intent.PRESERVE \
-        and not d.policy.preserve_on_coverage
+        and not policy.preserve_on_coverage
 
 
 def targets_of(base: Path, code: Sequence[FileChange]) -> tuple[list[Target], list[str]]:

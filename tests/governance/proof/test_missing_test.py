@@ -1,4 +1,4 @@
-"""The missing test's pure parts (governance.proof.test_proposal): the question the brain
+"""The missing test's pure parts (governance.proof.missing_test): the question the brain
 gets, the static checks on its answer, the new tests it adds, and the switched text the
 mutant and canary sessions run."""
 
@@ -8,9 +8,7 @@ import builtins
 
 import pytest
 
-from governance.proof.mutation import SWITCH, plan
-from governance.proof.rules import FileText
-from governance.proof.test_proposal import (
+from governance.proof.missing_test import (
     CHECKS,
     PROMPT_TITLE,
     Cause,
@@ -23,6 +21,8 @@ from governance.proof.test_proposal import (
     static_verdict,
     switched_text,
 )
+from governance.proof.mutation import SWITCH, plan
+from governance.proof.rules import FileText
 from governance.schemas import FileChange
 
 OLD = "def top(xs):\n    return xs\n"

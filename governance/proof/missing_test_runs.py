@@ -1,5 +1,5 @@
 """The checks of a proposed missing test that run tests (governance.phases.propose_test asks;
-governance.proof.test_proposal.CHECKS says what each refuses), for one proposal about one
+governance.proof.missing_test.CHECKS says what each refuses), for one proposal about one
 cause, in copies of the live tree under the op's sandboxes:
 
 - its new tests pass on the candidate (with the tests already kept for the change's other
@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import ast
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
+from governance.git.gitops import GitOps
 from governance.oracle.oracle import Report
 from governance.oracle.run_dir import CoverageRequest, import_mutation_request
 from governance.oracle.sandbox import Sandbox
-from governance.phases.deps import PhaseDeps
-from governance.proof import test_proposal as tp
+from governance.oracle.testrun import TestRunner
+from governance.policy import Policy
+from governance.proof import missing_test as tp
 from governance.proof.mutation import Mutant, plan
 from governance.proof.rules import FileText
 from governance.proof.static import changed_statements
@@ -38,10 +41,24 @@ _RNG = random.SystemRandom()
 FAILS_ON_BASE = frozenset({"failed", "missing"})
 
 
+class JailDeps(Protocol):
+    """What the checks read of the op's deps: governance.phases.deps.PhaseDeps has it all,
+    and the proof room, below the phases, never imports them."""
+
+    root: Path
+    state_dir: Path
+    state_rel: str  # state dir relative to root ('' when it lives outside the repo)
+    policy: Policy
+    git: GitOps
+    validate_runner: TestRunner
+
+    async def in_thread(self, fn: Callable[..., Any], *args: Any) -> Any: ...
+
+
 class ProposalJail:
     """The checks that run tests, for one proposal, in copies of the live tree."""
 
-    def __init__(self, ctx: OperationContext, d: PhaseDeps, cause: tp.Cause,
+    def __init__(self, ctx: OperationContext, d: JailDeps, cause: tp.Cause,
                  files: Sequence[FileText], changes: list[FileChange],
                  added: dict[str, frozenset[str]], earlier: Sequence[FileChange] = ()):
         self.ctx, self.d, self.cause, self.files = ctx, d, cause, files
@@ -52,10 +69,10 @@ class ProposalJail:
         self.boxes = d.state_dir / "sandboxes" / f"{ctx.op_id}-missing-test"
         self.scratch = d.state_dir / "oracle"
 
-    def says(self, verdict: tp.Verdict, why: str, tests: Sequence[str] = ()) -> tp.TestVerdict:
-        return tp.TestVerdict(self.cause, verdict, why[:400], tuple(self.paths), tuple(tests))
+    def says(self, verdict: tp.Verdict, why: str, tests: Sequence[str] = ()) -> tp.ProposalVerdict:
+        return tp.ProposalVerdict(self.cause, verdict, why[:400], tuple(self.paths), tuple(tests))
 
-    async def verdict(self) -> tp.TestVerdict:
+    async def verdict(self) -> tp.ProposalVerdict:
         try:
             return await self._checks()
         finally:
@@ -94,7 +111,7 @@ class ProposalJail:
     def _lines(self) -> list[int]:
         return lines_to_run(self._file(), self.cause)
 
-    async def _checks(self) -> tp.TestVerdict:
+    async def _checks(self) -> tp.ProposalVerdict:
         assert self.ctx.generation is not None
         cand = await self._box("candidate", [*self.ctx.generation.candidate.changes(),
                                              *self.earlier, *self.changes])
@@ -119,11 +136,11 @@ class ProposalJail:
         if self.cause.mutant is not None:
             return await self._switched(cand, sorted(passing))
         deciding = await self._on_base(ran)
-        if isinstance(deciding, tp.TestVerdict):
+        if isinstance(deciding, tp.ProposalVerdict):
             return deciding
         return await self._canary_only(cand, deciding)
 
-    async def _on_base(self, ran: set[str | None]) -> list[str] | tp.TestVerdict:
+    async def _on_base(self, ran: set[str | None]) -> list[str] | tp.ProposalVerdict:
         """An unentered function, new behaviour, a line with no mutant: the new tests that
         fail on the base, and one of them running the function's changed lines (`ran`:
         the tests that did on the candidate)."""
@@ -161,7 +178,7 @@ class ProposalJail:
                                                                 full_content=text)])
         return target, canary
 
-    async def _switched(self, tree: Path, new: list[str]) -> tp.TestVerdict:
+    async def _switched(self, tree: Path, new: list[str]) -> tp.ProposalVerdict:
         """A surviving mutant, a line no test runs: the new tests fail with the mutant
         switched on and pass the canary, the two sessions in a random order."""
         target, canary = await self._switch(tree)
@@ -192,7 +209,7 @@ class ProposalJail:
                               ": every new test passes"), new)
         return self.says(tp.Verdict.KEPT, f"fails with {at}", killers)
 
-    async def _canary_only(self, tree: Path, deciding: list[str]) -> tp.TestVerdict:
+    async def _canary_only(self, tree: Path, deciding: list[str]) -> tp.ProposalVerdict:
         """An unentered function, new behaviour: the deciding tests pass the canary."""
         _, canary = await self._switch(tree)
         ran = self._new(await self._run(tree, switch=canary))

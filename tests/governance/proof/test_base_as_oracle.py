@@ -16,8 +16,8 @@ from daemon.config.settings import Settings
 from governance.oracle.differential import DiffReport
 from governance.oracle.oracle_run import Sessions
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.phases.behaviour_check import check_behaviour
 from governance.proof.behaviour import covering_tests, touched_functions
+from governance.proof.differential_check import check_behaviour
 from governance.proof.rules import Claim, Evidence, FileText, Intent, assess
 from tests.helpers import commit_files, jail_limits
 from tools.jail import JailExecutor, bwrap_available

@@ -1,4 +1,4 @@
-"""The differential check (governance.phases.behaviour_check, governance.proof.behaviour) in
+"""The differential check (governance.proof.differential_check, governance.proof.behaviour) in
 the real jail: calls captured from a loose test suite on the base, replayed with generated
 inputs on base and candidate; careless refactors that the suite cannot see are caught, a
 preserving one is shown unchanged."""
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.phases.behaviour_check import check_behaviour
 from governance.proof.behaviour import covering_tests, touched_functions
+from governance.proof.differential_check import check_behaviour
 from tests.helpers import commit_files, jail_limits
 from tools.jail import JailExecutor, bwrap_available
 

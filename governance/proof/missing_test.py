@@ -150,10 +150,8 @@ CHECKS: tuple[Check, ...] = (
 
 
 @dataclass(frozen=True)
-class TestVerdict:
+class ProposalVerdict:
     """What became of one proposed test."""
-
-    __test__ = False  # a result type, not a pytest test class
 
     cause: Cause
     verdict: Verdict
@@ -320,15 +318,15 @@ def prompt(goal: str, cause: Cause, files: Sequence[FileText],
 def static_verdict(cause: Cause, changes: Sequence[FileChange],
                    old_text: Callable[[str], str | None],
                    path_problem: Callable[[str], str | None] = lambda _rel: None,
-                   ) -> TestVerdict | None:
+                   ) -> ProposalVerdict | None:
     """The refusal the checks that need no run make, or None: test files only (each a
     plain repository path `path_problem` finds nothing wrong with), nothing naming the
     check, a new test function, nothing weakened. `old_text` reads a file as the
     candidate has it (None: it does not exist)."""
     files = tuple(c.file_path for c in changes)
 
-    def no(verdict: Verdict, why: str) -> TestVerdict:
-        return TestVerdict(cause, verdict, why, files)
+    def no(verdict: Verdict, why: str) -> ProposalVerdict:
+        return ProposalVerdict(cause, verdict, why, files)
 
     if not changes:
         return no(Verdict.NO_ANSWER, "the reply changes nothing")

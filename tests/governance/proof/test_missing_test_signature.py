@@ -1,12 +1,12 @@
 """Which lines a test deciding an unentered function must run (governance.phases.
-missing_test_jail.lines_to_run): a function whose changed line is its signature is decided
+missing_test_runs.lines_to_run): a function whose changed line is its signature is decided
 by a test that enters it, since the `def` runs on import and so in no test (found on
 cachetools-da5819a86379, whose `cachedmethod` gained `condition=`: its right test was
 refused as `does not enter the function`)."""
 
-from governance.phases.missing_test_jail import lines_to_run
+from governance.proof.missing_test import Cause, CauseKind
+from governance.proof.missing_test_runs import lines_to_run
 from governance.proof.rules import FileText
-from governance.proof.test_proposal import Cause, CauseKind
 
 OLD = ("def cached(cache, lock=None):\n"                      # 1
        "    def decorator(f):\n"                              # 2

@@ -1,6 +1,6 @@
 """Telling an equivalent mutant from an unchecked line (issue 42, item 6): for a changed line
 whose every mutant survived the tests that ran it, the differential check
-(governance.phases.behaviour_check) replays the function around the line once with the
+(governance.proof.differential_check) replays the function around the line once with the
 candidate's text and once with the mutant's, on the calls its tests make and on inputs
 generated from them.
 
@@ -38,9 +38,9 @@ from governance.oracle.mutants import MutantResult
 from governance.oracle.oracle import Coverage
 from governance.oracle.sandbox import Sandbox, write_changes
 from governance.oracle.testrun import TestRunner
-from governance.phases.behaviour_check import check_behaviour
 from governance.proof.ast_helpers import FUNCS
 from governance.proof.behaviour import covering_tests, touched_functions
+from governance.proof.differential_check import check_behaviour
 from governance.proof.mutation import STATEMENT_REMOVED, Mutant, mutated, without
 from governance.proof.rules import FileText
 from governance.schemas import FileChange
