@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from daemon.config.settings import Settings
 from governance.schemas import SignalEnvelope
+from sensors.failing_tests import TestFailureSensor
 from sensors.router import IntakeRouter, Outcome
-from sensors.test_failure import TestFailureSensor
 from tests.governance import real_history as rh
 from tests.helpers import git
 

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from daemon.config.settings import Settings
 from governance.schemas import SignalEnvelope
+from sensors.failing_tests import TestFailureSensor
 from sensors.failure_causes import causes_in
 from sensors.router import IntakeRouter, Outcome
-from sensors.test_failure import TestFailureSensor
 from tests.helpers import commit_files, git
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "heldout_causes"

@@ -30,7 +30,7 @@ from daemon.start_failures import FailureFeed
 from daemon.suite_profile import ProfileLearner
 from governance.git.gitops import GitOps
 from governance.schemas import SignalEnvelope
-from sensors.test_failure import TestFailureSensor
+from sensors.failing_tests import TestFailureSensor
 from tests.governance import real_history as rh
 
 

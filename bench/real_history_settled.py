@@ -31,7 +31,7 @@ from bench.real_history import machine
 from daemon.phase_deps import runners_from
 from governance.schemas import SignalEnvelope
 from ledger import Ledger
-from sensors.test_failure import TestFailureSensor
+from sensors.failing_tests import TestFailureSensor
 from tests.governance import real_history as rh
 from tests.helpers import git, intake_queue, work_memory
 

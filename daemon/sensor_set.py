@@ -23,6 +23,7 @@ from ledger import Ledger
 from sensors.backlog import BacklogSensor
 from sensors.bench_runner import JailedBench
 from sensors.doc_staleness import DocStalenessSensor
+from sensors.failing_tests import TestFailureSensor
 from sensors.failure_streaks import BranchTip
 from sensors.github_webhook import GitHubIssueSensor
 from sensors.hub import Sensor, SensorHub
@@ -30,7 +31,6 @@ from sensors.opportunity import OpportunitySensor
 from sensors.perf_regression import Baseline, PerformanceRegressionSensor
 from sensors.repo_tree import RepoTree
 from sensors.scheduled import ScheduledSensor
-from sensors.test_failure import TestFailureSensor
 from sensors.todo import TodoSensor
 from tools.jail import JailExecutor
 

@@ -12,11 +12,11 @@ from typing import Any
 import structlog
 
 from daemon.config.settings import IntakeSection
+from sensors.failing_tests import TestFailureSensor
 from sensors.github_webhook import GitHubIssueSensor
 from sensors.hub import SensorHub
 from sensors.perf_regression import PerformanceRegressionSensor
 from sensors.scheduled import ScheduledSensor
-from sensors.test_failure import TestFailureSensor
 from sensors.todo import TodoSensor
 from sensors.watcher import RepoWatcher
 

@@ -38,9 +38,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from governance.oracle.profile_store import write_whole
 from governance.oracle.testrun import TestOutcome
 from ouroboros_pytest import MAX_TESTS, Recorder
+from sensors.failing_tests import TestFailureSensor
 from sensors.failure_streaks import FAILING
 from sensors.run_results import RESULTS_CAP, TestResult, from_outcome
-from sensors.test_failure import TestFailureSensor
 
 log = structlog.get_logger("daemon.start_failures")
 

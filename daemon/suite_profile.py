@@ -46,7 +46,7 @@ from governance.oracle import profile_store as store
 from governance.oracle.oracle import SANE_EXIT, tree_digest
 from governance.oracle.sandbox import Sandbox
 from governance.oracle.testrun import TestOutcome, TestRunner
-from sensors.test_failure import TestFailureSensor
+from sensors.failing_tests import TestFailureSensor
 
 if TYPE_CHECKING:
     from daemon.config.settings import Settings

@@ -32,7 +32,7 @@ class Source(StrEnum):
     from an older WAL or another tool still parses, and tables fall back for it)."""
 
     TODO = "todo_scanner"  # sensors.todo
-    TEST_FAILURE = "test_failure"  # sensors.test_failure
+    TEST_FAILURE = "test_failure"  # sensors.failing_tests
     BACKLOG = "backlog"  # sensors.backlog
     PERF_REGRESSION = "perf_regression"  # sensors.perf_regression
     OPPORTUNITY = "opportunity_miner"  # sensors.opportunity

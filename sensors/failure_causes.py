@@ -1,5 +1,5 @@
 """What a failing test's failure is caused by, so failures that share a cause become one
-piece of work (sensors.test_failure) instead of one op each.
+piece of work (sensors.failing_tests) instead of one op each.
 
 A failure's causes are typed keys, never read out of its message (a message worded twice
 must not make two pieces of work):
@@ -15,7 +15,7 @@ must not make two pieces of work):
   functions that line calls (resolved through the test file's imports of repository
   modules); with no such line (a jailed run's summary carries none, the line calls no
   library function), the one library function the test's body calls, when it calls
-  exactly one, else the one its helpers reach (sensors.test_calls: `self.flakes(...)`
+  exactly one, else the one its helpers reach (sensors.failure_reach: `self.flakes(...)`
   through a test package's harness into pyflakes' Checker, two hops at most);
 - `at:<file>:<line>`: a crash at a library module's top level (no function holds it).
 
@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from governance.proof.symbols import enclosing_symbol
 from governance.schemas import SignalEnvelope, Urgency
 from sensors import failure_diff as fd
-from sensors import test_calls as tc
-from sensors.test_calls import PARAMS, library
+from sensors import failure_reach as tc
+from sensors.failure_reach import PARAMS, library
 
 CHANGE = "change:"  # joins the failing tests one recent commit changed; names no work
 MAX_CAUSES = 16  # of one failure: a huge assert calling everything says little

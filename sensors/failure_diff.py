@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sensors import test_calls as tc
+from sensors import failure_reach as tc
 
 RECENT = 3  # HEAD's last commits whose changes are the strongest hint
 MAX_CHANGED = 12  # changed functions beyond which the diff is too diffuse to name a cause

@@ -1,4 +1,4 @@
-"""The streak tables of sensors.test_failure: per test, how many runs in a row it failed,
+"""The streak tables of sensors.failing_tests: per test, how many runs in a row it failed,
 whether it turned out flaky, and the HEAD of its last passing run; and BranchTip, the HEAD
 and first parent a run is stamped with (a failure whose last pass was there is a regression).
 """
@@ -18,7 +18,7 @@ from sensors.run_results import TestResult
 if TYPE_CHECKING:
     from governance.git.gitops import GitOps
 
-log = structlog.get_logger("sensors.test_failure")
+log = structlog.get_logger("sensors.failing_tests")
 
 SOURCE = Source.TEST_FAILURE
 STREAK = 2  # consecutive failing runs before a failure is work

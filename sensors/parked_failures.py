@@ -30,11 +30,11 @@ import structlog
 from governance.oracle.testrun import TestOutcome
 from governance.schemas import SignalEnvelope
 from ledger import Ledger
+from sensors.failing_tests import TestFailureSensor, group_envelope
 from sensors.failure_causes import Group, causes_in, join
 from sensors.failure_streaks import FAILING, Failure
 from sensors.router import tests_of
 from sensors.run_results import from_outcome
-from sensors.test_failure import TestFailureSensor, group_envelope
 from sensors.work_memory import WorkMemory
 
 if TYPE_CHECKING:

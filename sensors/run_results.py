@@ -1,6 +1,6 @@
 """Test runs' results, per test: the `ouroboros_results` plugin's results files
 (ouroboros_pytest/, `<state>/test-results/<run_id>.json`) read and checked, and a jailed
-run's oracle report as the same results (sensors.test_failure feeds both to its streaks).
+run's oracle report as the same results (sensors.failing_tests feeds both to its streaks).
 
 A jailed run's message is the oracle plugin's (the crash's own message, as the results
 plugin writes it: the same failure keeps the same signature in both), and its `where` and

@@ -50,9 +50,9 @@ from governance.routes.throughput import BrainSpeeds, PlanRecord
 from governance.schemas import OperationContext, SignalEnvelope
 from ledger import Ledger
 from sensors import human
+from sensors.failing_tests import TestFailureSensor
 from sensors.failure_streaks import BranchTip
 from sensors.router import IntakeRouter
-from sensors.test_failure import TestFailureSensor
 
 SESSION = "eval"
 SENSOR_RUNS = 2  # a failing test becomes work once it fails twice in a row (the sensor)

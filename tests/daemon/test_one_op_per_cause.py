@@ -23,7 +23,7 @@ from tests.helpers import (
     wait_terminal,
     write_script,
 )
-from tests.sensors.test_test_failure import _pytest
+from tests.sensors.test_failing_tests import _pytest
 
 pytestmark = pytest.mark.slow
 

@@ -68,7 +68,7 @@ from tests.helpers import (
     wait_sync,
     wait_terminal,
 )
-from tests.sensors.test_test_failure import _pytest
+from tests.sensors.test_failing_tests import _pytest
 from tools.jail import bwrap_available
 
 pytestmark = pytest.mark.slow

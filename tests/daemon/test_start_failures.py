@@ -22,8 +22,8 @@ from governance.git.gitops import GitOps
 from governance.oracle.testrun import TestRunner
 from governance.schemas import SignalEnvelope
 from ouroboros_pytest import RESULTS_DIR
+from sensors.failing_tests import STALE_S, TestFailureSensor
 from sensors.run_results import crash_where
-from sensors.test_failure import STALE_S, TestFailureSensor
 from tests.helpers import PYTEST, commit_files, git, running_daemon, settings_for, wait_for
 
 BROKEN = "tests/test_broken.py::test_add_carries"

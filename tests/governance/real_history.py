@@ -45,8 +45,8 @@ from governance.phases.pipeline import PHASES
 from governance.schemas import OperationContext, SignalEnvelope
 from kernel.replay import ReplayProvider
 from ledger import Ledger
+from sensors.failing_tests import TestFailureSensor
 from sensors.router import IntakeRouter
-from sensors.test_failure import TestFailureSensor
 from tests.helpers import HEALTH_IN_TESTS, commit_files, git, pipeline_deps
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "real_history"

@@ -10,7 +10,7 @@ import pytest
 from sensors.failure_causes import cause_of_test, causes_of, group
 from sensors.run_results import TestResult
 from tests.helpers import commit_files
-from tests.sensors.test_test_failure import _pytest, _sensor
+from tests.sensors.test_failing_tests import _pytest, _sensor
 
 LIB = '''"""Words, as a small inflection library."""
 

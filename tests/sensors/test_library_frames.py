@@ -12,10 +12,10 @@ import pytest
 
 from governance.schemas import SignalEnvelope
 from ouroboros_pytest import harness
+from sensors.failing_tests import TestFailureSensor
 from sensors.failure_causes import causes_of, group
-from sensors.test_failure import TestFailureSensor
 from tests.helpers import commit_files, git
-from tests.sensors.test_test_failure import _pytest, _results
+from tests.sensors.test_failing_tests import _pytest, _results
 
 PARSE = '''import json
 import re

@@ -20,8 +20,8 @@ from governance.oracle.run_dir import FRAMES_HELPER, HELPERS, PLUGIN_SOURCE
 from governance.oracle.testrun import TestRunner
 from governance.schemas import SignalEnvelope
 from ouroboros_pytest import library_frames
+from sensors.failing_tests import TestFailureSensor
 from sensors.run_results import from_outcome
-from sensors.test_failure import TestFailureSensor
 from tests.helpers import PYTEST, commit_files, settings_for
 from tools.jail import bwrap_available
 

@@ -67,11 +67,11 @@ from sensors.failure_causes import (
     group,
 )
 from sensors.failure_diff import changes
+from sensors.failure_reach import module_file
 from sensors.failure_streaks import SOURCE, Failure, Streaks
 from sensors.run_results import ResultsFile, TestResult, from_outcome, read_results
-from sensors.test_calls import module_file
 
-log = structlog.get_logger("sensors.test_failure")
+log = structlog.get_logger("sensors.failing_tests")
 
 STALE_S = 3600.0  # results files older than this when first seen are skipped, not counted
 

@@ -16,7 +16,7 @@ from governance.schemas import Urgency
 from sensors.failure_streaks import BranchTip, Streaks
 from sensors.run_results import TestResult
 from tests.helpers import git
-from tests.sensors.test_test_failure import CALC, TEST_CALC, _pytest, _repo, _sensor
+from tests.sensors.test_failing_tests import CALC, TEST_CALC, _pytest, _repo, _sensor
 
 NEW_TEST = "from calc import add\n\n\ndef test_new():\n    assert add(1, 1) == 3\n"
 
