@@ -16,6 +16,10 @@ plain pytest on the fix and on the cause as plain code.
 `ouroboros eval` asks the missing test only of a review the brain's own change reached; a
 brain that never writes a usable change is never asked. This asks it on the maintainers'
 own changes, which is what a person reviewing them would want it to do.
+
+Where its figures go: each run worth keeping is written down verbatim, with its tree,
+CPU and load, in docs/proof-measurements.md ("The missing test"); docs/proof.md is the
+specification they are measured against.
 """
 
 from __future__ import annotations
@@ -122,7 +126,8 @@ def totals(rows: list[Asked]) -> dict[str, object]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+        epilog=__doc__.rstrip().rsplit("\n\n", 1)[-1])
     ap.add_argument("--config", type=Path, required=True, help="an ouroboros.toml")
     ap.add_argument("--brain", required=True, help="its [[provider.http]] entry's name")
     ap.add_argument("--cases", nargs="*", default=["semver"])

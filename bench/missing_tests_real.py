@@ -15,6 +15,10 @@ edits the source. A kept test is run again in plain pytest on the fix and on its
 plain code. Prints one row per reason and proposal, a line per case (reasons, how many the
 default bound asks, right tests kept, the rest refused), the totals and the machine;
 --questions writes what the brain was shown, one file a reason.
+
+Where its figures go: each run worth keeping is written down verbatim, with its tree,
+CPU and load, in docs/proof-measurements.md ("The missing test"); docs/proof.md is the
+specification they are measured against.
 """
 
 from __future__ import annotations
@@ -121,7 +125,8 @@ def _write_question(questions: Path, r: mt.CaseRun) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+        epilog=__doc__.rstrip().rsplit("\n\n", 1)[-1])
     ap.add_argument("--cases", nargs="*", default=[])
     ap.add_argument("--only", nargs="*", default=[], help="proposal kinds to judge")
     ap.add_argument("--questions", type=Path, help="write what the brain was shown here")

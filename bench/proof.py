@@ -25,6 +25,10 @@ Prints, per op, the times and the ratios (targets: proven <= 2x narrow, checked 
 their medians; the whole suite's time is printed for scale. The profile is learnt from one
 whole-suite run at start (the first op of a daemon pays that once per base). Real pytest
 processes throughout; `--jail` runs them in bubblewrap as the daemon does.
+
+Where its figures go: each run worth keeping is written down verbatim, with its tree,
+CPU and load, in docs/proof-measurements.md ("What it costs"); docs/proof.md is the
+specification they are measured against.
 """
 
 from __future__ import annotations
@@ -197,7 +201,8 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+        epilog=__doc__.rstrip().rsplit("\n\n", 1)[-1])
     parser.add_argument("--modules", type=int, default=20)
     parser.add_argument("--tests-per-module", type=int, default=10)
     parser.add_argument("--ops", type=int, default=5)

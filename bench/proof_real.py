@@ -30,6 +30,10 @@ run's (VALIDATE whole: baseline unless cached, the candidate's session with cove
 the differential or mutation check), their ratio, CPU seconds beside wall seconds (the box
 is shared: CPU time is what the work cost), and the profile's age. VALIDATE's limit is
 raised to `--limit` seconds: the daemon's default 60 s cannot hold this suite's scope.
+
+Where its figures go: each run worth keeping is written down verbatim, with its tree, CPU
+and load, in docs/proof-measurements.md ("On a real library: mpmath 1.3.0"); docs/proof.md
+is the specification they are measured against.
 """
 
 from __future__ import annotations
@@ -274,7 +278,8 @@ async def steps(bench: Bench, args: argparse.Namespace, scratch: Path,
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+        epilog=__doc__.rstrip().rsplit("\n\n", 1)[-1])
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir())
                                               / "ouroboros-bench" / "proof-real"))
     parser.add_argument("--limit", type=float, default=3600.0,

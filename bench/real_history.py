@@ -11,6 +11,10 @@ maintainer's own fix (then, for the twin, the fix plus the case's careless rider
 daemon's own parts judge it in the jail. Prints one row per op, the totals against the
 target (>= 90% of the correct fixes land proven), the refusals by the class
 real_history.REFUSED names, and the machine.
+
+Where its figures go: each run worth keeping is written down verbatim, with its tree,
+CPU and load, in docs/proof-measurements.md ("Real maintainers' fixes"); docs/proof.md is the
+specification they are measured against.
 """
 
 from __future__ import annotations
@@ -98,7 +102,8 @@ def report(outcomes: list[rh.Outcome], seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+        epilog=__doc__.rstrip().rsplit("\n\n", 1)[-1])
     ap.add_argument("--cases", nargs="*", default=[], help="case id prefixes (default: all)")
     ap.add_argument("--ci", action="store_true", help="only the CI sample")
     ap.add_argument("--workers", type=int, default=2)

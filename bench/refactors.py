@@ -10,6 +10,10 @@ pipeline sample (tests/governance/test_refactor_corpus.py's PIPELINE_ALL) throug
 Orchestrator as opportunity-miner ops. Prints, per module and per kind, how many careless
 refactors were caught and how many controls landed, every wrong verdict in full, and the
 time per refactor. The CI test runs a sample of the same corpus.
+
+Where its figures go: each run worth keeping is written down verbatim, with its tree,
+CPU and load, in docs/proof-measurements.md ("The refactor corpus"); docs/proof.md is the
+specification they are measured against.
 """
 
 from __future__ import annotations
@@ -95,7 +99,8 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+        epilog=__doc__.rstrip().rsplit("\n\n", 1)[-1])
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--pipeline", action="store_true")
     parser.add_argument("--only", nargs="*", help="refactor name prefixes (pricing, dates.)")

@@ -26,6 +26,10 @@ the reasons of the refused-not-shown ones, grouped; and the median seconds a ref
 `--table` also prints today's outcomes as expected.py's table (development part). The CI
 tests (tests/governance/test_refactor_corpus_real.py, tests/bench/test_heldout_corpus.py) run
 a sample of the development part and every held-out probe, never the held-out judging.
+
+Where its figures go: each run worth keeping is written down verbatim, with its tree, CPU
+and load, in docs/proof-measurements.md ("The real-library refactor corpus" and "Held-out
+figures"); docs/proof.md is the specification they are measured against.
 """
 
 from __future__ import annotations
@@ -154,7 +158,8 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+        epilog=__doc__.rstrip().rsplit("\n\n", 1)[-1])
     parser.add_argument("--part", choices=("dev", "heldout", "both"), default="dev",
                         help="which part of the corpus (held-out first; the default is the "
                              "development part alone: rule work never looks at the held-out)")

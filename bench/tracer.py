@@ -18,6 +18,10 @@ once; a mode's time is the best of K runs. `floor` is a tracer that does nothing
 CPython 3.11 sys.settrace alone slows every line (no specialised instructions while a
 tracer is set). Both plugins must record the same tests on the same lines (checked on the
 first 64 tests: the old one kept no more per line).
+
+Where its figures go: each run worth keeping is written down verbatim, with its tree,
+CPU and load, in docs/proof-measurements.md ("What it costs"); docs/proof.md is the
+specification they are measured against.
 """
 
 from __future__ import annotations
@@ -194,7 +198,8 @@ def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+        epilog=__doc__.rstrip().rsplit("\n\n", 1)[-1])
     parser.add_argument("--against", default="8e90609^",
                         help="the revision before (default: before every test per line)")
     parser.add_argument("--tests", type=int, default=20)

@@ -21,7 +21,7 @@ from tests.governance.refactors_real.judge import CHANGED, Verdict
 
 UNRUN = "lines no test runs"  # in a case's category: its changed lines are ones no test runs
 
-# The figures as measured and written down (docs/proof.md, "Held-out figures"): printed
+# The figures as measured and written down (docs/proof-measurements.md, "Held-out figures"): printed
 # beside today's so a run says what it moved.
 RECORDED: tuple[tuple[str, str], ...] = (
     ("bdad40a held-out (load 9-23)", "careless landed 6/27, counterexample 16/27 (59%), "
@@ -114,7 +114,7 @@ def side_by_side(parts: dict[str, list[Verdict]]) -> str:
     for k in keys:
         out.append(f"{k:<56}" + "".join(f"{figures(parts[n])[k]:>16}" for n in names))
     if RECORDED:
-        out.append("recorded (docs/proof.md, Held-out figures):")
+        out.append("recorded (docs/proof-measurements.md, Held-out figures):")
         out += [f"  {when}: {what}" for when, what in RECORDED]
     return "\n".join(out)
 

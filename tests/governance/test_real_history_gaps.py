@@ -6,7 +6,7 @@ answers with the fix, the daemon's parts judge it in the jail).
 Each test states today's refusal: it passes while the daemon refuses the fix for the named
 reason, and fails once the fix lands (then make it expect LANDED: the gap is closed) or is
 refused for another reason. The real cases of each class are named beside it and in
-docs/proof.md ("Real maintainers' fixes").
+docs/proof-measurements.md ("Real maintainers' fixes").
 """
 
 from __future__ import annotations
