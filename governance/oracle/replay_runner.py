@@ -26,7 +26,9 @@ a base would read as a new dependence on randomness. Each call runs twice; each 
 whether the two answers were alike, what kind the second was, and how long the first took:
 the daemon judges an answer that moves or times out on one tree only
 (governance.oracle.differential.compare). A call that cannot be unpickled here is no
-evidence.
+evidence. A function is searched (governance.oracle.replay_search) unless an input it
+answered already tells the trees apart, both answers steady: the counterexample is then in
+hand, and a careless change does not pay the search's CPU on both trees.
 """
 
 import base64
@@ -60,6 +62,7 @@ _BUDGET_S = 2.0  # generated calls of one function, per tree
 _MUTANT_BUDGET_S = 3.0  # the mutants' answers to one function's inputs, per tree
 _SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.oracle.
 # replay_search) a function, per tree (at most 3 s of the clock)
+_TOLD_APART_ASKED = 64  # inputs answered already that the peer is asked about first
 _SEARCH_TOTAL_S = 8.0  # clock seconds of all of one run's searches (a change of many)
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
@@ -171,7 +174,8 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
         results.append(_one(fn, f"g{i}", blob, timeout_s))
     peer = search["peer"] if search else None
     search_s = min(_SEARCH_BUDGET_S, search["left_s"]) if search else 0.0
-    if peer is not None and peer.pid is not None and search_s > 0:
+    if peer is not None and peer.pid is not None and search_s > 0 \
+            and not _told_apart(spec, inputs, results, peer):
         began = time.monotonic()
         for blob, row in searched(blobs, spec.get("constants", []),
                                   lambda b: _one(fn, "", b, timeout_s),
@@ -187,6 +191,28 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
         judge(lambda b: restore(state) or _digest(_answer(fn, b, timeout_s)[0]), rows, ids,
               killed, time.monotonic() + _MUTANT_BUDGET_S)
     return {"problem": None, "results": results, "killed": sorted(killed)}
+
+
+def _told_apart(spec, inputs, results, peer):
+    """Whether an input answered already shows the two trees apart for certain: this tree
+    answered it steadily and the peer twice alike, otherwise. The daemon then has its
+    counterexample whatever a search would find, and the search's CPU is saved (each
+    runner decides the same on such a pair: both answers are steady). At most
+    _TOLD_APART_ASKED inputs are asked about, the captured ones first."""
+    asked = 0
+    for blob, row in zip(inputs, results):  # noqa: B905 (3.9)
+        if asked >= _TOLD_APART_ASKED:
+            return False
+        if not row.get("deterministic") or row.get("kind") in (None, "timeout") \
+                or row.get("again") == "timeout":
+            continue
+        asked += 1
+        theirs = [peer.ask(spec["file"], spec["qualname"], blob) for _ in range(2)]
+        if any(t is None or t.get("kind") == "timeout" for t in theirs):
+            return False  # a gone or slow peer: no certainty (the search stops on it too)
+        if theirs[0].get("answer") == theirs[1].get("answer") != row.get("answer"):
+            return True
+    return False
 
 
 def _on_alarm(signum, frame):

@@ -124,3 +124,33 @@ def test_a_process_that_searched_leaves_no_directory_behind(tmp_path: Path):
     found, existed = ran.stdout.split()
     assert int(found) > 0 and existed == "True", ran.stderr  # it searched, with a directory
     assert list(tmp_path.iterdir()) == []  # and removed it on exit
+
+
+def _peer_of(fn) -> Peer:
+    """A real forked peer answering as the runner's `_once` does, with `fn`."""
+    from governance.oracle.replay_runner import _once
+    peer = Peer.start(lambda texts: None, {"x.py": "other"},
+                      lambda f, q, blob: _once(fn, blob, 1.0), 10.0)
+    assert peer is not None
+    return peer
+
+
+def test_the_search_is_spared_only_where_an_answered_input_already_tells_the_trees_apart():
+    from governance.oracle.replay_runner import _one, _told_apart
+    spec = {"file": "x.py", "qualname": "f"}
+    blobs = [pickle.dumps(((n,), {})) for n in (1, 2, 3)]
+    rows = [_one(abs, f"c{i}", b, 1.0) for i, b in enumerate(blobs)]
+    alike, apart = _peer_of(abs), _peer_of(lambda n: n if n < 3 else -n)
+    try:
+        assert not _told_apart(spec, blobs, rows, alike)  # nothing in hand: it searches
+        assert _told_apart(spec, blobs, rows, apart)  # 3 -> 3 against -3: a counterexample
+    finally:
+        alike.close()
+        apart.close()
+    unsteady = [dict(r, deterministic=False) for r in rows]
+    moving = _peer_of(lambda n: -n)
+    try:  # an answer of this tree's that moved proves nothing: the search still runs
+        assert not _told_apart(spec, blobs, unsteady, moving)
+    finally:
+        moving.close()
+    assert not _told_apart(spec, blobs, rows, moving)  # a gone peer: no certainty
