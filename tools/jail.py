@@ -202,6 +202,28 @@ class Jail:
             raise JailError(f"the sandbox cannot be shown at {path}")
         return path
 
+    def _mount_points(self) -> None:
+        """A copy shown at the live repository's path lacks what the live tree has and
+        binds show inside it (the project's .venv, untracked): bubblewrap makes a missing
+        mount point only in a writable tree, so a read-only copy (eval's scratch clone,
+        the tree VERIFY and the signal's run read) gets it here, an empty directory of the
+        copy's own. Never through a link or over a file: that is refused."""
+        at = self._shown_at()
+        if at == self.sandbox:
+            return  # the tree at its own path: what binds show inside it is there
+        for bind in self.binds:
+            dest = Path(bind.dest)
+            if at not in dest.parents:
+                continue
+            point = self.sandbox
+            for part in dest.relative_to(at).parts:
+                point = point / part
+                if point.is_symlink() or (point.exists() and not point.is_dir()):
+                    raise JailError(f"{dest} cannot be shown in the copy: {point} is not a "
+                                    "directory")
+                if not point.exists():
+                    point.mkdir()
+
     @contextlib.contextmanager
     def prepared(self, command: Sequence[str], cwd: Path | None = None
                  ) -> Iterator[tuple[list[str], list[int]]]:
@@ -210,6 +232,7 @@ class Jail:
         fds: list[int] = []
         scratch = None
         try:
+            self._mount_points()
             empty = _shared_empty_file()
             if empty is None:  # the shared place is not safely ours: a private one per run
                 scratch = tempfile.TemporaryDirectory(prefix="ob-jail-")

@@ -253,6 +253,27 @@ async def test_verify_shape_runs_on_the_live_tree_whose_venv_is_masked(world):
     assert outcome.passed, (outcome.report, outcome.output_tail)
 
 
+@pytest.mark.slow
+@jailed
+async def test_a_read_only_copy_shown_at_the_live_path_gets_the_venv_too(world, tmp_path):
+    """Eval's scratch clone is read-only for its signal and VERIFY runs and is shown at the
+    live repository's path, where the untracked .venv is bound: bubblewrap cannot make the
+    mount point in a read-only tree ("Can't mkdir ...: Read-only file system"), so the
+    jail makes it in the copy first, and never through a link."""
+    copy = tmp_path / "clone"
+    shutil.copytree(world["repo"] / "tests", copy / "tests")
+    outcome = await _runner(world, False).run(copy, ["tests/test_probe.py"],
+                                              scratch=world["state"] / "oracle-ro")
+    assert outcome.passed, (outcome.report, outcome.output_tail)
+    assert (copy / ".venv").is_dir() and not any((copy / ".venv").iterdir())
+    linked = tmp_path / "linked"
+    shutil.copytree(world["repo"] / "tests", linked / "tests")
+    (linked / ".venv").symlink_to(tmp_path / "elsewhere")
+    refused = await _runner(world, False).run(linked, ["tests/test_probe.py"],
+                                              scratch=world["state"] / "oracle-ro")
+    assert not refused.passed and not (tmp_path / "elsewhere").exists()
+
+
 def _other_python() -> str | None:
     """A Python 3.12+ that works (a pyenv shim may exist without its version active), whose
     prefix no system directory and no daemon interpreter shows."""
