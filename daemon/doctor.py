@@ -6,7 +6,7 @@ another user owns, and with it every git command of the daemon); the configurati
 brains (the in-process model, the configured [[provider.http]] entries, local servers and
 API keys found by daemon.brains.discover, and daemon.brains.embedded's word when the
 embedded model is all there is); bubblewrap and the jail as this user (tools.jail's own
-start-up probe); the repository's test environment (governance.oracle.test_env, as the
+start-up probe); the repository's test environment (governance.oracle.interpreter, as the
 daemon resolves it); the host gate (daemon.doctor_host: the load of the last minutes, and a
 running daemon's wait); the MCP servers of tools.mcp_config, each with its tools; systemd,
 the installed unit and the drop-in HTTP brains need under it.

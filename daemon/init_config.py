@@ -1,6 +1,6 @@
 """`ouroboros init`: a commented ouroboros.toml for one repository, from what is found.
 
-What goes in (daemon.brains.discover answers the questions, governance.oracle.test_env the last):
+What goes in (daemon.brains.discover answers the questions, governance.oracle.interpreter the last):
 - a local Ollama or OpenAI-compatible server that lists models: a [[provider.http]] entry,
   active, with its best-ranked model (the others named in a comment); the free local
   brains come first in the failback chain, the embedded model stays the last resort;
@@ -40,7 +40,7 @@ from daemon.config.provider import OLLAMA_CONTEXT
 from daemon.config.settings import CONFIG_NAME, Settings, load_settings
 from daemon.console import safe_text
 from daemon.errors import CliError, ConfigError
-from governance.oracle.test_env import TestEnv
+from governance.oracle.interpreter import TestEnv
 
 WIDTH = 92  # the comments' line length
 # (section, key, what it means): shown commented, with the default from Settings().

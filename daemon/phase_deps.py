@@ -23,7 +23,7 @@ from daemon.host.slow_runs import GateLoad
 from governance.memory.digest import Digest
 from governance.memory.lessons import Lessons
 from governance.memory.memory import Memory
-from governance.oracle.test_env import detect as detect_test_env
+from governance.oracle.interpreter import detect as detect_test_env
 from governance.oracle.testrun import TestRunner
 from governance.phases.deps import PhaseDeps
 from governance.policy import Policy

@@ -17,7 +17,7 @@ from typing import ParamSpec, TypeVar
 from daemon.config.settings import Settings
 from daemon.phase_deps import jail_limits
 from governance.git.gitops import GitOps
-from governance.oracle.test_env import detect as detect_test_env
+from governance.oracle.interpreter import detect as detect_test_env
 from governance.oracle.testrun import TestRunner
 from ledger import Ledger
 from sensors.backlog import BacklogSensor

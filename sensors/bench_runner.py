@@ -2,7 +2,7 @@
 
 The live tree is read-only; the only writable place is a private out/ directory bound at
 `JAIL_OUT`, where `{json}` in the command points. `{python}` is the repository's test
-interpreter (governance.oracle.test_env), whose directories are bound read-only as for tests. The
+interpreter (governance.oracle.interpreter), whose directories are bound read-only as for tests. The
 JSON is read back without following links, at most RESULTS_CAP bytes; the run directory is
 removed whatever the benchmark left in it.
 """
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from governance.fs import nofollow_write
-from governance.oracle.test_env import PYTHON, TestEnv
+from governance.oracle.interpreter import PYTHON, TestEnv
 from governance.oracle.testrun import Bind, Executor
 from sensors.perf_regression import RESULTS_CAP, BenchRun
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from governance.git.gitops import GitOps
-from governance.oracle.test_env import TestEnv
+from governance.oracle.interpreter import TestEnv
 from governance.oracle.testrun import TestRunner
 from tools.jail import SAFE_PATH, Bind, Jail, JailLimits
 from tools.workspace import Workspace
@@ -28,7 +28,8 @@ class ToolEnv:
     hidden: list[Path]  # directories the jail hides (home, live repo, state dir)
     limits: JailLimits
     # run_tests: VALIDATE's own runner (governance.oracle.testrun): the same test command, the
-    # project's interpreter and venv (governance.oracle.test_env), jail and plugins as the oracle.
+    # project's interpreter and venv (governance.oracle.interpreter), jail and plugins as the
+    # oracle.
     tests: TestRunner
     test_scratch: Path | None = None  # its private run dirs (None: a fresh temp dir)
     ask_timeout_s: float

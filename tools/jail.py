@@ -8,7 +8,7 @@ Its filesystem (`tools.jail_mounts`) is a read-only root holding only the system
 directories, the interpreter and the work tree (a sandbox copy shown at the live
 repository's path when the executor knows it, so absolute paths into the repository, such
 as an editable install's, reach the copy), the project's venv and its Python read-only at
-their own paths (`governance.oracle.test_env`); /proc is read-only (a root daemon's jail
+their own paths (`governance.oracle.interpreter`); /proc is read-only (a root daemon's jail
 still has kernel uid 0, for which /proc/sys would otherwise be writable); /tmp and /dev/shm
 are small private tmpfs; protected files in the work tree are masked. bubblewrap itself
 starts with only PATH and LANG in its environment (its own environment is what

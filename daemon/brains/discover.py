@@ -8,7 +8,7 @@ Local servers are probed on their usual loopback ports (CANDIDATES; Ollama's at
 `OLLAMA_HOST` when that is set) with a short timeout and no proxy. A server's reply is
 untrusted input: it is parsed through pydantic, and a model name that could not go into a
 TOML line as it is (quotes, control characters, over 200 characters) is left out.
-The repository's test environment is resolved here too (governance.oracle.test_env, with the
+The repository's test environment is resolved here too (governance.oracle.interpreter, with the
 settings' test_python and test_command), for the same reason.
 `ouroboros serve` answers on Ollama's port too: its models are marked `self_served`, since
 they are this daemon's own in-process model, not a new brain.
@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 if TYPE_CHECKING:
     from daemon.config.settings import Settings
-    from governance.oracle.test_env import TestEnv
+    from governance.oracle.interpreter import TestEnv
 
 Kind = Literal["ollama", "openai", "anthropic"]
 PROBE_TIMEOUT_S = 1.5
@@ -183,7 +183,7 @@ def hosted_keys(environ: Mapping[str, str]) -> list[Hosted]:
 
 def test_env(repo: Path, settings: Settings) -> TestEnv:
     """The interpreter the daemon's test runs will use, as the daemon resolves it."""
-    from governance.oracle.test_env import detect
+    from governance.oracle.interpreter import detect
 
     g = settings.governance
     return detect(repo, g.test_python, g.test_command, state_dir=settings.state_path(repo))

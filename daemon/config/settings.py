@@ -101,7 +101,7 @@ class GovernanceSection(Section):
     digest_chars: int = Field(default=2500, ge=300, le=20_000)
     test_command: list[str] = Field(default=["{python}", "-m", "pytest"], min_length=1)
     # {python} in test_command: "auto" = the repo's .venv/ or venv/, else the daemon's own
-    # interpreter; or a path (absolute or repo-relative). See governance.oracle.test_env.
+    # interpreter; or a path (absolute or repo-relative). See governance.oracle.interpreter.
     test_python: str = Field(default="auto", min_length=1)
     # The oracle's test process: entry-point plugins stay off unless this is true; plugins
     # the repo's tests need (e.g. "pytest_asyncio.plugin") are safer named here instead.

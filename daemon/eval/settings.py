@@ -18,7 +18,7 @@ from pathlib import Path
 
 from daemon.config.settings import Settings
 from daemon.errors import CliError
-from governance.oracle.test_env import TestEnv, detect
+from governance.oracle.interpreter import TestEnv, detect
 
 STAND_INS = ("replay:fix", "replay:none", "replay:careless", "replay:mixed")  # daemon.eval.standins
 # Bumped when a change to `eval mine` itself can change a verdict, so refusals made before

@@ -8,5 +8,5 @@
 - oracle.py: reading that report, and judging a change against its baseline.
 - failure_text.py: what a failing test said (message, traceback and output tails).
 - sandbox.py: sandbox copies of the repository, where candidates are tested.
-- test_env.py: which interpreter runs a repository's tests, and what it must see.
+- interpreter.py: which interpreter runs a repository's tests, and what it must see.
 """

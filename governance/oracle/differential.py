@@ -6,7 +6,7 @@ that enter them run once more on the base with the capture plugin
 (governance.oracle.capture_plugin), which pickles every distinct call's arguments. The
 replay runner (governance.oracle.replay_runner) then answers those calls, and inputs
 generated from them, once on the base tree and once on the candidate's, both in the jail
-(governance.phases.behaviour_check runs the three). A call whose answers differ (returned
+(governance.proof.differential_check runs the three). A call whose answers differ (returned
 value, exception type, or the arguments as the call left them) is a counterexample; the
 ledger and the review show its input and both answers. The daemon never unpickles
 anything: pickles travel, opaque, from one jailed process to another.

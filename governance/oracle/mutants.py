@@ -15,7 +15,7 @@ survived, it says nothing either way: such lines were never required to be check
 
 A mutant that survived is *equivalent* when the differential check shows the function
 around its line answering with it as the candidate does, on every call the tests made and
-on inputs generated from them (governance.phases.mutant_equivalence): no test could kill
+on inputs generated from them (governance.proof.mutant_equivalence): no test could kill
 it, so it says nothing about the tests. A line whose every mutant is equivalent is not
 unchecked. One the check shows answering otherwise stays unchecked, and the input is named:
 what no test asserts. Equivalent means no difference was found, not that none exists.

@@ -1,6 +1,6 @@
 """Whether the differential check's inputs notice each changed line: the replay runner's
-mutants (governance.oracle.replay_runner; the daemon's side is governance.phases.
-behaviour_check).
+mutants (governance.oracle.replay_runner; the daemon's side is governance.proof.
+differential_check).
 
 A change is shown to preserve behaviour only by inputs that would have told a change at
 its lines apart: a careless refactor that drops the handling of a decimal comma answers as

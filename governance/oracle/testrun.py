@@ -9,10 +9,11 @@ PYTEST_ADDOPTS / PYTEST_PLUGINS never reach it. The plugin and the report direct
 a private host directory (under the daemon's state dir) bound into the jail under /tmp, so
 the report is never written into the tree under test (VERIFY runs on the live tree).
 
-The interpreter is the repository's own where `governance.oracle.test_env` finds one (its venv and
-that venv's Python shown read-only in the jail), checked again before every run. A test
-process that never got as far as the oracle plugin (the jail could not exec the interpreter,
-pytest is not installed, ...) fails with what it printed, bubblewrap's own errors first.
+The interpreter is the repository's own where `governance.oracle.interpreter` finds one
+(its venv and that venv's Python shown read-only in the jail), checked again before every
+run. A test process that never got as far as the oracle plugin (the jail could not exec the
+interpreter, pytest is not installed, ...) fails with what it printed, bubblewrap's own
+errors first.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Protocol
 
 from governance.oracle.failure_frames import FRAMES_CAP, FRAMES_FILE, FailureFrame, parse_frames
+from governance.oracle.interpreter import PYTHON, TestEnv
 from governance.oracle.oracle import FailureKind, Report, judge
 from governance.oracle.run_dir import (
     CAPTURE_MODULE,
@@ -48,7 +50,6 @@ from governance.oracle.run_dir import (
     private_copy,
     private_json,
 )
-from governance.oracle.test_env import PYTHON, TestEnv
 
 _FAILED_LINE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
 _SUMMARY_LINE = re.compile(r"^=*\s*(.*\b(?:passed|failed|error|errors|no tests ran)\b.*?)\s*=*$",

@@ -168,7 +168,7 @@ def test_hosted_keys_are_named_never_written_and_active_only_when_asked(repo, ca
 def test_text_from_outside_stays_inside_its_comment(tmp_path):
     """A repository path, an OLLAMA_HOST or a test env holding a newline cannot add keys."""
     from daemon.init_config import render as render_toml
-    from governance.oracle.test_env import TestEnv
+    from governance.oracle.interpreter import TestEnv
 
     evil = '\n[provider]\nname = "none"\n'
     found = [discover.Found(discover.Candidate("ollama", f"http://x{evil}", f"O{evil}"),

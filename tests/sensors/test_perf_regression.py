@@ -16,7 +16,7 @@ import pytest
 from daemon.config.settings import IntakeSection, Settings
 from daemon.sensor_set import SensorSet
 from governance.git.gitops import GitOps
-from governance.oracle.test_env import detect as detect_test_env
+from governance.oracle.interpreter import detect as detect_test_env
 from governance.schemas import SignalEnvelope, Urgency
 from sensors.bench_runner import JailedBench, read_capped
 from sensors.perf_regression import (

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from governance.oracle.interpreter import TestEnv, detect
 from governance.oracle.oracle import Report, judge
-from governance.oracle.test_env import TestEnv, detect
 from governance.oracle.testrun import Bind, TestRunner, start_failure
 from tests.helpers import jail_limits
 from tests.tools.project_venv import BASE_PYTHON, make_venv

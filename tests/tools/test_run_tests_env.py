@@ -1,7 +1,7 @@
 """Venom's run_tests runs a project's tests as VALIDATE does (issue 20 §5): the oracle's own
-runner, so the project's interpreter and venv (governance.oracle.test_env), the same jail, the same
-command. A project whose tests import a package installed only in its own venv: the
-model's test run passes through the real jail, and without it where the operator opted in;
+runner, so the project's interpreter and venv (governance.oracle.interpreter), the same
+jail, the same command. A project whose tests import a package installed only in its own
+venv: the model's test run passes through the real jail, and without it where the operator opted in;
 it used to run the daemon's interpreter and report an ImportError. The parts come from the
 composition root (daemon.phase_deps), as the daemon builds them."""
 

@@ -21,7 +21,7 @@ from daemon.brains import fetch as fetch_mod
 from daemon.brains.fetch import FetchError, assemble, fetch
 from daemon.config.settings import load_settings
 from daemon.init_config import check, init, render
-from governance.oracle.test_env import TestEnv
+from governance.oracle.interpreter import TestEnv
 from tests.local_http import serving
 
 PAYLOAD = bytes(range(256)) * 1024  # 256 KiB: the "model"
