@@ -29,7 +29,7 @@ from governance.phases.deps import PhaseDeps
 from governance.policy import Policy
 from governance.routes.deadlines import CHARS_PER_TOKEN, WorkShape
 from governance.routes.routing import Route, RouteSpec, RouteTable
-from governance.routes.throughput import PlanRecord, Speed
+from governance.routes.throughput import ASSUMED, PlanRecord, Speed
 from ledger import Ledger
 from tools.jail import JailExecutor, JailLimits, JailResult
 from tools.loop import LoopLimits
@@ -131,7 +131,7 @@ def route_table(settings: Settings) -> RouteTable:
          for route, e in ((route, getattr(r, route.value.lower())) for route in Route)},
         primary_share=r.primary_share, fallback_reserve_s=r.fallback_reserve_s,
         margin=r.deadline_margin,
-        assumed=Speed(r.assumed_prompt_tps, r.assumed_decode_tps, "assumed"))
+        assumed=Speed(r.assumed_prompt_tps, r.assumed_decode_tps, ASSUMED))
 
 
 def work_shape(settings: Settings) -> WorkShape:

@@ -5,7 +5,8 @@ brain that will answer it (governance.routes.deadlines).
 A first estimate comes from the start (`seed`: the brain's recent ledgered calls, a short
 measured call, or the configured assumption for a brain never seen); every reply recorded
 afterwards (PhaseDeps.record_reply) moves it by an exponentially weighted average, so one
-slow call (a busy machine) shifts the estimate without owning it. A reply that says where
+slow call (a busy machine) shifts the estimate without owning it. The first reply of a
+brain known only by the assumption replaces it: a guess is no measurement. A reply that says where
 its time went (ModelUsage.prefill_tokens / prefill_ms: the kernel's) updates each rate from
 its own part; one that reports only the whole latency (an HTTP API) scales both rates by how
 far the estimate missed it.
@@ -29,6 +30,7 @@ MIN_PREFILL_TOKENS = 32  # fewer computed prompt tokens than this say little abo
 MIN_DECODE_TOKENS = 8
 MIN_SECONDS = 0.05  # a shorter measurement is mostly overhead
 RATE_BOUNDS = (0.5, 1e6)  # tokens/s: anything outside is a broken measurement, clamped
+ASSUMED = "assumed"  # the source of a speed no call of the brain has measured yet
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Speed:
 
     prompt_tps: float  # prompt tokens prefilled per second
     decode_tps: float  # reply tokens decoded per second
-    source: str  # "assumed" | "measured at start" | "ledger" | "calls"
+    source: str  # ASSUMED | "measured at start" | "ledger" | "calls"
     samples: int = 0  # calls folded into it
 
     def seconds(self, prompt_tokens: int, reply_tokens: int) -> float:
@@ -78,8 +80,8 @@ def _rate(tokens: float, seconds: float) -> float:
     return min(max(tokens / seconds, lo), hi)
 
 
-def _blend(old: float, new: float) -> float:
-    return old + ALPHA * (new - old)
+def _blend(old: float, new: float, weight: float = ALPHA) -> float:
+    return old + weight * (new - old)
 
 
 def observed(speed: Speed, usage: ModelUsage) -> Speed:
@@ -89,20 +91,29 @@ def observed(speed: Speed, usage: ModelUsage) -> Speed:
         return speed
     total_s = usage.latency_ms / 1000
     prompt_tps, decode_tps = speed.prompt_tps, speed.decode_tps
+    # An assumption is no measurement: the first call replaces it. Blended in at ALPHA, a
+    # brain 16x slower than assumed (Qwen2.5-Coder-1.5B on two cores through llama.cpp's
+    # server: 111 s for a 7 s guess) was still taken for 0.7x of the guess at the next
+    # step, whose deadline then passed before its first token.
+    weight = 1.0 if speed.source == ASSUMED else ALPHA
+    applied = False  # whether the call measured anything (a call too small does not)
     if usage.prefill_ms is not None and usage.prefill_tokens is not None:
         prefill_s = usage.prefill_ms / 1000
         if usage.prefill_tokens >= MIN_PREFILL_TOKENS and prefill_s >= MIN_SECONDS:
-            prompt_tps = _blend(prompt_tps, _rate(usage.prefill_tokens, prefill_s))
+            prompt_tps = _blend(prompt_tps, _rate(usage.prefill_tokens, prefill_s), weight)
+            applied = True
         decode_s, decoded = total_s - prefill_s, decoded_tokens(usage)
         if decoded >= MIN_DECODE_TOKENS and decode_s >= MIN_SECONDS:
-            decode_tps = _blend(decode_tps, _rate(decoded, decode_s))
+            decode_tps = _blend(decode_tps, _rate(decoded, decode_s), weight)
+            applied = True
     else:
         predicted = speed.seconds(usage.prompt_tokens, usage.completion_tokens)
         if total_s < MIN_SECONDS or predicted <= 0:
             return speed
-        factor = _blend(1.0, min(max(predicted / total_s, 1e-3), 1e3))  # >1: faster than thought
+        factor = _blend(1.0, min(max(predicted / total_s, 1e-3), 1e3), weight)  # >1: faster
         prompt_tps, decode_tps = speed.prompt_tps * factor, speed.decode_tps * factor
-    if (prompt_tps, decode_tps) == (speed.prompt_tps, speed.decode_tps):
+        applied = True
+    if not applied:
         return speed
     return Speed(prompt_tps, decode_tps, "calls", speed.samples + 1)
 
@@ -140,7 +151,7 @@ class BrainSpeeds:
             if usage is None:
                 continue
             if usage.provider not in self._by_brain:
-                self._by_brain[usage.provider] = replace(self.assumed, source="ledger")
+                self._by_brain[usage.provider] = self.assumed  # the first row replaces it
                 seeded.append(usage.provider)
             self.observe(usage)
         for brain in seeded:

@@ -15,7 +15,7 @@ from governance.errors import DeadlineMissed
 from governance.phase import Phase
 from governance.routes.deadlines import WorkShape, first_share, grant, need_s, reserve_s
 from governance.routes.routing import Route
-from governance.routes.throughput import BrainSpeeds, Speed, measured, observed
+from governance.routes.throughput import ASSUMED, BrainSpeeds, Speed, measured, observed
 from governance.schemas import ModelUsage
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger
@@ -42,7 +42,7 @@ def _table():
 # -- speed ------------------------------------------------------------------------------
 
 def test_a_reply_that_says_where_its_time_went_moves_each_rate_from_its_own_part():
-    start = Speed(100.0, 10.0, "assumed")
+    start = Speed(100.0, 10.0, "ledger")
     usage = ModelUsage(provider="kernel", prompt_tokens=4000, completion_tokens=60,
                        latency_ms=52_000, prefill_tokens=4000, prefill_ms=50_000)
     after = observed(start, usage)  # measured: 80 prompt tok/s, 30 reply tok/s
@@ -73,6 +73,30 @@ def test_a_reply_with_only_its_latency_scales_both_rates_by_the_miss():
     after = observed(start, slow)
     assert after.prompt_tps < 1000 and after.decode_tps < 40
     assert after.prompt_tps / after.decode_tps == pytest.approx(25)
+
+
+def test_the_first_reply_of_a_brain_known_only_by_the_assumption_replaces_it():
+    """Qwen2.5-Coder-1.5B on two cores through llama.cpp's server: 2,693 prompt and 177
+    reply tokens in 111.5 s, where the assumption said 7.1 s. Blended in, the next step's
+    deadline was sized to 0.7x of the guess and passed before its first token."""
+    start = Speed(1000.0, 40.0, ASSUMED)
+    plan = ModelUsage(provider="qwen", prompt_tokens=2693, completion_tokens=177,
+                      latency_ms=111_500)
+    after = observed(start, plan)
+    assert after.seconds(2693, 177) == pytest.approx(111.5)  # it predicts what it saw
+    assert (after.source, after.samples) == ("calls", 1)
+    again = observed(after, ModelUsage(provider="qwen", prompt_tokens=2693,
+                                       completion_tokens=177, latency_ms=11_150))
+    assert again.seconds(2693, 177) == pytest.approx(111.5 / (1 + 0.3 * 9))  # later: blended
+    kernel = observed(start, ModelUsage(provider="k", prompt_tokens=4000, completion_tokens=60,
+                                        latency_ms=52_000, prefill_tokens=4000,
+                                        prefill_ms=50_000))
+    assert (kernel.prompt_tps, kernel.decode_tps) == pytest.approx((80.0, 30.0))
+    speeds = BrainSpeeds(start)  # from the ledger's rows too: the first row replaces it
+    speeds.seed_from_calls([{"provider": "qwen", "prompt_tokens": 2693,
+                             "completion_tokens": 177, "latency_ms": 111_500}])
+    assert speeds.get("qwen").seconds(2693, 177) == pytest.approx(111.5)
+    assert speeds.get("qwen").source == "ledger"
 
 
 def test_calls_too_small_to_say_anything_change_nothing():
