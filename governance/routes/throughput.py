@@ -6,10 +6,10 @@ A first estimate comes from the start (`seed`: the brain's recent ledgered calls
 measured call, or the configured assumption for a brain never seen); every reply recorded
 afterwards (PhaseDeps.record_reply) moves it by an exponentially weighted average, so one
 slow call (a busy machine) shifts the estimate without owning it. The first reply of a
-brain known only by the assumption replaces it: a guess is no measurement. A reply that says where
-its time went (ModelUsage.prefill_tokens / prefill_ms: the kernel's) updates each rate from
-its own part; one that reports only the whole latency (an HTTP API) scales both rates by how
-far the estimate missed it.
+brain known only by the assumption replaces it: a guess is no measurement. A reply that
+says where its time went (ModelUsage.prefill_tokens / prefill_ms: the kernel's) updates each
+rate from its own part; one that reports only the whole latency (an HTTP API) scales both
+rates by how far the estimate missed it.
 
 PlanRecord is the other thing learnt of a brain: whether its plans are worth asking for
 (governance.phases.route_brains).
