@@ -33,16 +33,13 @@ import sys
 import threading
 import types
 
+from _ouroboros_canon import RANDOM_SEED  # each traced test starts from it (as pytest-randomly)
 from _ouroboros_probe import Probe
 
 # The report directory is the plugin directory's sibling, `out/` (governance.oracle.testrun's
 # run dir, in the jail and out of it); the oracle plugin takes the variable that names it
 # out of the environment before the tests run, so it is not read here.
 _OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "out")
-# The `random` module's state as each traced test starts, on both trees (as pytest-randomly
-# does): two unseeded runs of a test calling a random function agree by chance, and a
-# candidate drawing alike beside such a base read as a changed answer.
-_TRACE_SEED = 20_491
 _FLAGS_SKIPPED = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coro, async gen
 _VARARGS, _VARKEYWORDS = 0x04, 0x08
 _repr = reprlib.Repr()
@@ -249,7 +246,7 @@ def pytest_runtest_logstart(nodeid, location):
     if _state["out"] and sys.gettrace() is not _tracer:  # a test before set its own
         _hook(True)
     if _state["probe"] is not None:
-        random.seed(_TRACE_SEED)
+        random.seed(RANDOM_SEED)
         _state["probe"].start_test(nodeid)
 
 

@@ -19,7 +19,7 @@ type of the exception raised (a SystemExit's status too), and the arguments as t
 them (a mutated list is a difference), in a canonical form (`canon`: types kept, 1 is not
 1.0, Decimal('1.10') is not Decimal('1.1'); a dict's order kept, an object's attributes by
 name). Each call starts from the same state of the `random` module (seeded with
-_RANDOM_SEED), so a function that draws from it answers steadily and alike on both trees
+RANDOM_SEED), so a function that draws from it answers steadily and alike on both trees
 when the draws are alike (`random()*top` refactored to `top*random()`): two unseeded calls
 of a random function may agree by chance, and a candidate's second answer moving beside such
 a base would read as a new dependence on randomness. Each call runs twice; each row says
@@ -46,17 +46,16 @@ import sys
 import time
 
 try:  # in the jail: beside this script, in the run's plugin directory
-    from _ouroboros_canon import canon, show
+    from _ouroboros_canon import RANDOM_SEED, canon, show
     from _ouroboros_inputs import generated, parameters
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import canon, show
+    from governance.oracle.canon import RANDOM_SEED, canon, show
     from governance.oracle.replay_inputs import generated, parameters
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_search import Peer, searched
 
-_RANDOM_SEED = 20_491  # the `random` module's state before every call, on both trees
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # generated calls of one function, per tree
 _MUTANT_BUDGET_S = 3.0  # the mutants' answers to one function's inputs, per tree
@@ -78,7 +77,7 @@ class _Timeout(BaseException):
 def _answer(fn, blob, timeout_s):
     """(canonical answer, short text) of one call on freshly unpickled arguments."""
     args, kwargs = pickle.loads(blob)
-    random.seed(_RANDOM_SEED)
+    random.seed(RANDOM_SEED)
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
     sink = io.StringIO()
     try:
