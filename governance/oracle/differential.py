@@ -110,6 +110,9 @@ class DiffReport:
     # The candidate's changed lines each of whose mutants a replayed input told apart
     # (governance.proof.noticed.told_apart): "file:line".
     preserved: tuple[str, ...] = ()
+    # The candidate's functions that differ from the base only as a mutant would
+    # (governance.proof.mutant_shaped): "file:line in function (`>` to `>=`)".
+    shaped: tuple[str, ...] = ()
 
     def reasons(self) -> list[str]:
         """Why the change's behaviour is not shown the base's ([] when it is)."""
@@ -125,12 +128,18 @@ class DiffReport:
                        "these lines from the code as it is: "
                        + "; ".join(self.unnoticed[:MAX_COUNTEREXAMPLES])
                        + (f" and {more} more" if more > 0 else ""))
+        if self.shaped and not any(f.counterexamples for f in self.checks):
+            out.append("behaviour not shown unchanged: the change is shaped like a mutant ("
+                       + "; ".join(self.shaped[:MAX_COUNTEREXAMPLES])
+                       + (" and more" if len(self.shaped) > MAX_COUNTEREXAMPLES else "")
+                       + "): the tests pass on both trees, so they cannot tell it, and no "
+                       "input tried did")
         return out
 
     def payload(self) -> dict:
         return {"seconds": round(self.seconds, 3), "problem": self.problem,
                 "mutants": self.mutants, "unnoticed": list(self.unnoticed),
-                "preserved": list(self.preserved),
+                "preserved": list(self.preserved), "shaped": list(self.shaped),
                 "functions": [{"function": f.function, "captured": f.captured,
                                "generated": f.generated, "compared": f.compared,
                                "traced": f.traced, "via": f.via, "tried": list(f.tried),

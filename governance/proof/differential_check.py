@@ -52,6 +52,7 @@ from governance.oracle.testrun import TestRunner
 from governance.policy import Policy
 from governance.proof.behaviour import touched_functions
 from governance.proof.callers import CALLER_SPREAD, MAX_CALLERS, caller_target
+from governance.proof.mutant_shaped import mutant_shaped
 from governance.proof.noticed import Side, sides, told_apart, unnoticed
 from governance.proof.rules import Intent, intent_of
 from governance.schemas import FileChange, OperationContext
@@ -186,8 +187,10 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
                                               "calls it") for t in targets))
     record = _Record(runner, base, candidate, targets, tests, scratch,
                      changed=tuple(sorted({t.file for t in targets})))
+    shaped: tuple[str, ...] = ()
     if noticed:
         record.sides = await asyncio.to_thread(_sides, base, candidate, targets)
+        shaped = await asyncio.to_thread(_shaped, base, candidate, targets)
     first = await record.traced(base, trace=True, stacks=True)
     if record.lost:  # ids parametrized from a set's order, a time: their files, whole
         record.tests = sorted({t.split("::", 1)[0] for t in tests})
@@ -204,7 +207,17 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     return DiffReport(tuple(record.checks), problem=problem, seconds=time.monotonic() - start,
                       unnoticed=tuple(missed),
                       mutants=sum(len(side.mutants) for side in record.sides),
-                      preserved=tuple(told_apart(record.sides[1], record.killed[1])))
+                      preserved=tuple(told_apart(record.sides[1], record.killed[1])),
+                      shaped=shaped)
+
+
+def _shaped(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[str, ...]:
+    """The targets' functions whose change is shaped like a mutant, named."""
+    files = sorted({t.file for t in targets})
+    wanted = {(t.file, t.qualname) for t in targets}
+    return tuple(s.named() for f in files
+                 for s in mutant_shaped(_read(base, f), _read(candidate, f), f)
+                 if (f, s.function) in wanted)
 
 
 def _sides(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[Side, Side]:

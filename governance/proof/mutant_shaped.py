@@ -1,0 +1,158 @@
+"""A preserve change shaped like a mutant: a function whose candidate differs from its base
+only where a mutation operator would change it (issue 49, held-out figures).
+
+Pure: texts in, findings out. A behaviour-preserving refactor restructures code: it
+extracts, inlines, renames, reorders, merges. One that changes only a comparison's operator
+(`>` to `>=`), an arithmetic or boolean operator, a literal's value, a `not` or a unary
+minus, a one-argument call wrapped or unwrapped (`abs(a)` to `a`), a builtin for another
+(`sorted` to `list`) or a method for another on the same object (`strip` to `rstrip`) is,
+node for node, what governance.proof.mutation makes to test the tests. The repository's
+tests pass on both trees, so they cannot tell it from the base (the one mutant that turns
+the candidate back into the base always survives them), and the differential check's
+inputs are then the only evidence. On libraries the rules were not grown on, that evidence
+missed exactly such changes: a boundary moved by one code point, a length bound made
+inclusive, `abs()` dropped from a bound (docs/proof-measurements.md, held-out figures).
+
+So a preserve candidate in which some function's every difference from its base has one of
+those shapes is not proven by the absence of a difference: it waits for review, named
+(governance.proof.rules), unless the differential check refuses it with a counterexample
+first. A refactor that also restructures the function is judged as before; docstrings are
+not code here.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass
+
+from governance.proof.ast_helpers import DEFS, FUNCS, dump, is_docstring, parse
+
+_OPERATORS = (ast.cmpop, ast.operator, ast.boolop, ast.unaryop)
+_BUILTINS = frozenset(dir(builtins))
+_Pair = tuple[ast.AST, ast.AST, int]  # base node, candidate node, the candidate's line
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """One difference of a mutant-shaped function."""
+
+    path: str
+    function: str  # qualname
+    line: int  # the candidate's line
+    what: str  # "`>` to `>=`", "`abs(...)` dropped", "255 to 256"
+
+    def named(self) -> str:
+        return f"{self.path}:{self.line} in {self.function} ({self.what})"
+
+
+def mutant_shaped(old: str, new: str, path: str) -> list[Shaped]:
+    """The differences of each function of `new` whose every difference from the same
+    function of `old` is one a mutation operator makes. Unparsable text finds nothing:
+    the proof's other checks refuse it."""
+    try:
+        before, after = _functions(parse(old, "base")), _functions(parse(new, "candidate"))
+    except ValueError:
+        return []
+    found: list[Shaped] = []
+    for name, fn in after.items():
+        base = before.get(name)
+        if base is None:
+            continue
+        pairs = _differences(base, fn, fn.lineno)
+        shapes = [_shape(a, b) for a, b, _ in pairs]
+        if pairs and all(shapes):
+            found += [Shaped(path, name, line, what)
+                      for (_, _, line), what in zip(pairs, shapes, strict=True) if what]
+    return found
+
+
+def _functions(tree: ast.Module) -> dict[str, ast.AST]:
+    """qualname -> def, docstrings dropped from every def and class inside."""
+    out: dict[str, ast.AST] = {}
+
+    def walk(body: list[ast.stmt], prefix: str) -> None:
+        for s in body:
+            if isinstance(s, FUNCS):
+                out[prefix + s.name] = s  # a nested def's differences are its owner's
+            elif isinstance(s, ast.ClassDef):
+                walk(s.body, f"{prefix}{s.name}.")
+    walk(tree.body, "")
+    for fn in out.values():
+        for node in ast.walk(fn):
+            if isinstance(node, DEFS) and len(node.body) > 1 and is_docstring(node.body[0]):
+                node.body = node.body[1:]
+    return out
+
+
+def _differences(a: ast.AST, b: ast.AST, line: int) -> list[_Pair]:
+    """The outermost node pairs where `a` and `b` differ, walking both in step; a pair is
+    where the walk cannot go on in step (other node types, values, names or lengths)."""
+    line = getattr(b, "lineno", line)  # operators have none: their expression's
+    if type(a) is not type(b) or _wrapper(a, b) or _wrapper(b, a):
+        return [(a, b, line)]  # a call around a call is a pair too, not a walk into both
+    if isinstance(a, ast.Constant):
+        same = type(a.value) is type(b.value) and repr(a.value) == repr(b.value)
+        return [] if same else [(a, b, line)]
+    out: list[_Pair] = []
+    for field in a._fields:
+        x, y = getattr(a, field, None), getattr(b, field, None)
+        if isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            for p, q in zip(x, y, strict=True):
+                out += _child(a, b, p, q, line)
+        else:
+            out += _child(a, b, x, y, line)
+    return out
+
+
+def _child(a: ast.AST, b: ast.AST, x: object, y: object, line: int) -> list[_Pair]:
+    if isinstance(x, ast.AST) and isinstance(y, ast.AST):
+        return _differences(x, y, line)
+    return [] if dump(x) == dump(y) else [(a, b, line)]
+
+
+def _shape(a: ast.AST, b: ast.AST) -> str | None:
+    """What mutation turns `a` into `b`, or None when none does."""
+    if isinstance(a, _OPERATORS) and isinstance(b, _OPERATORS):
+        return f"`{_op(a)}` to `{_op(b)}`"
+    if isinstance(a, ast.Constant) and isinstance(b, ast.Constant):
+        return f"{_short(a)} to {_short(b)}"
+    if isinstance(a, ast.Name) and isinstance(b, ast.Name) \
+            and {a.id, b.id} <= _BUILTINS and type(a.ctx) is type(b.ctx):
+        return f"`{a.id}` to `{b.id}`"
+    if isinstance(a, ast.Attribute) and isinstance(b, ast.Attribute) \
+            and dump(a.value) == dump(b.value) and a.attr != b.attr:
+        return f"`.{a.attr}` to `.{b.attr}`"
+    for outer, inner, verb in ((a, b, "dropped"), (b, a, "added")):
+        wrapper = _wrapper(outer, inner)
+        if wrapper:
+            return f"`{wrapper}` {verb}"
+    return None
+
+
+def _wrapper(outer: ast.AST, inner: ast.AST) -> str | None:
+    """`abs(...)` or `not ...` when `outer` is `inner` wrapped in one call or unary op."""
+    if isinstance(outer, ast.Call) and len(outer.args) == 1 and not outer.keywords \
+            and dump(outer.args[0]) == dump(inner):
+        return f"{ast.unparse(outer.func)}(...)"
+    if isinstance(outer, ast.UnaryOp) and dump(outer.operand) == dump(inner):
+        return f"{_op(outer.op)} ..."
+    return None
+
+
+def _op(node: ast.AST) -> str:
+    """The operator as written: `>=`, `and`, `not`."""
+    holder: ast.expr
+    if isinstance(node, ast.cmpop):
+        holder = ast.Compare(ast.Name("a"), [node], [ast.Name("b")])
+        return ast.unparse(holder).split(" ", 1)[1].rsplit(" ", 1)[0]
+    if isinstance(node, ast.operator):
+        return ast.unparse(ast.BinOp(ast.Name("a"), node, ast.Name("b")))[2:-2]
+    if isinstance(node, ast.boolop):
+        return ast.unparse(ast.BoolOp(node, [ast.Name("a"), ast.Name("b")]))[2:-2]
+    return ast.unparse(ast.UnaryOp(node, ast.Name("a")))[:-1].strip()
+
+
+def _short(node: ast.Constant) -> str:
+    text = repr(node.value)
+    return text if len(text) <= 30 else text[:27] + "..."

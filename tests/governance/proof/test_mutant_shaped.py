@@ -1,0 +1,135 @@
+"""A preserve change shaped like a mutant is not shown preserved by the absence of a
+difference (governance.proof.mutant_shaped): which changes have that shape, which do not,
+and what the differential check's report says of one."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from governance.oracle.differential import Counterexample, DiffReport, FunctionCheck
+from governance.proof.mutant_shaped import mutant_shaped
+from tests.governance.refactors.corpus import all_refactors as small_corpus
+from tests.governance.refactors_real.corpus import all_refactors as real_corpus
+
+BASE = textwrap.dedent('''\
+    import math
+
+    LIMIT = 4_000_000
+
+
+    def bound(a, b):
+        """Refuse what is too large."""
+        if abs(a) > LIMIT or abs(b) > LIMIT:
+            raise ValueError(a, b)
+        return sorted([a, b])[0] + 1
+
+
+    class Label:
+        def context(self, label, pos):
+            if pos > 0 and not label.startswith("x"):
+                prev = label[pos - 1]
+                return prev.strip()
+            return math.floor(pos / 2)
+    ''')
+
+SHAPED = [  # (edit of BASE, the shape named)
+    (("abs(a) > LIMIT", "abs(a) >= LIMIT"), "`>` to `>=`"),
+    (("abs(a) > LIMIT", "a > LIMIT"), "`abs(...)` dropped"),
+    (("[0] + 1", "[0] - 1"), "`+` to `-`"),
+    (("[0] + 1", "[0] + 2"), "1 to 2"),
+    (("or abs(b)", "and abs(b)"), "`or` to `and`"),
+    (("sorted([a, b])", "list([a, b])"), "`sorted` to `list`"),
+    (("if pos > 0 and", "if pos >= 0 and"), "`>` to `>=`"),
+    (("and not label", "and label"), "`not ...` dropped"),
+    (("prev.strip()", "prev.rstrip()"), "`.strip` to `.rstrip`"),
+    (('startswith("x")', 'startswith("y")'), "'x' to 'y'"),
+    (("pos / 2", "pos // 2"), "`/` to `//`"),
+    (("return math.floor(pos / 2)", "return int(math.floor(pos / 2))"), "`int(...)` added"),
+]
+
+NOT_SHAPED = [  # refactors that restructure, rename or only reword a docstring
+    ("helper extracted", ("    if abs(a) > LIMIT or abs(b) > LIMIT:\n",
+                          "    if _too_large(a, b):\n"),
+     "\n\ndef _too_large(a, b):\n    return abs(a) > LIMIT or abs(b) > LIMIT\n"),
+    ("renamed local", ("prev = label[pos - 1]\n            return prev.strip()",
+                       "before = label[pos - 1]\n            return before.strip()"), ""),
+    ("guard clause", ("        if pos > 0 and not label.startswith(\"x\"):\n"
+                      "            prev = label[pos - 1]\n"
+                      "            return prev.strip()\n"
+                      "        return math.floor(pos / 2)\n",
+                      "        if pos <= 0 or label.startswith(\"x\"):\n"
+                      "            return math.floor(pos / 2)\n"
+                      "        prev = label[pos - 1]\n"
+                      "        return prev.strip()\n"), ""),
+    ("docstring reworded", ('"""Refuse what is too large."""', '"""Refuse large values."""'),
+     ""),
+    ("restructured and a boundary moved", (
+        "    return sorted([a, b])[0] + 1\n",
+        "    low = min(a, b)\n    return low + 1\n"), ""),
+]
+
+
+def _edited(edit: tuple[str, str], tail: str = "") -> str:
+    old, new = edit
+    assert BASE.count(old) == 1, old
+    return BASE.replace(old, new) + tail
+
+
+@pytest.mark.parametrize(("edit", "what"), SHAPED, ids=[w for _, w in SHAPED])
+def test_a_change_a_mutation_operator_makes_is_named(edit, what):
+    found = mutant_shaped(BASE, _edited(edit), "calc.py")
+    assert [f.what for f in found] == [what]
+    line = next(i for i, text in enumerate(_edited(edit).splitlines(), 1) if edit[1] in text)
+    assert found[0].line == line
+    assert found[0].named().startswith(f"calc.py:{line} in ")
+
+
+@pytest.mark.parametrize(("why", "edit", "tail"), NOT_SHAPED, ids=[w for w, _, _ in NOT_SHAPED])
+def test_a_refactor_that_restructures_is_not(why, edit, tail):
+    assert mutant_shaped(BASE, _edited(edit, tail), "calc.py") == []
+
+
+def test_a_method_and_two_shapes_in_one_function_are_all_named():
+    text = BASE.replace("abs(a) > LIMIT", "abs(a) >= LIMIT").replace("[0] + 1", "[0] + 2")
+    found = mutant_shaped(BASE, text, "calc.py")
+    assert {(f.function, f.what) for f in found} == {("bound", "`>` to `>=`"),
+                                                    ("bound", "1 to 2")}
+    method = BASE.replace("pos / 2", "pos * 2")
+    assert [f.function for f in mutant_shaped(BASE, method, "calc.py")] == ["Label.context"]
+
+
+def test_a_shape_beside_a_restructuring_in_the_same_function_is_left_to_the_other_checks():
+    text = BASE.replace("abs(a) > LIMIT", "abs(a) >= LIMIT").replace(
+        "    return sorted([a, b])[0] + 1\n",
+        "    low = min(a, b)\n    return low + 1\n")
+    assert mutant_shaped(BASE, text, "calc.py") == []
+
+
+def test_unparsable_text_finds_nothing():
+    assert mutant_shaped(BASE, "def broken(:\n", "calc.py") == []
+
+
+def test_the_report_names_it_unless_a_counterexample_refuses_first():
+    check = FunctionCheck("calc.py::bound", captured=3, compared=3)
+    shaped = ("calc.py:8 in bound (`>` to `>=`)",)
+    report = DiffReport((check,), shaped=shaped)
+    (reason,) = report.reasons()
+    assert reason.startswith("behaviour not shown unchanged: the change is shaped like a "
+                             "mutant (calc.py:8 in bound (`>` to `>=`))")
+    assert report.payload()["shaped"] == list(shaped)
+    told = FunctionCheck("calc.py::bound", captured=3, compared=3, counterexamples=(
+        Counterexample("calc.py::bound", "(4000000, 1)", "raises ValueError", "2"),))
+    assert [r.split(":")[0] for r in DiffReport((told,), shaped=shaped).reasons()] \
+        == ["behaviour changed"]
+
+
+def test_no_control_of_the_development_corpora_is_shaped_like_a_mutant():
+    """The rule's cost on the refactors it must let through: none of the 63 development
+    controls (and the careless ones it names are counted in the bench)."""
+    flagged = [r.name for r in small_corpus() if r.preserving
+               and mutant_shaped(r.module.files[r.module.path], r.text, r.module.path)]
+    flagged += [r.name for r in real_corpus() if r.preserving
+                and mutant_shaped(r.base_text, r.text, r.file)]
+    assert flagged == []
