@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import structlog
 
+from tests import trials
 from tests.helpers import HEALTH_IN_TESTS, git, make_repo
 
 
@@ -66,3 +67,22 @@ def _collector_unfrozen() -> Iterator[None]:
     if gc.get_freeze_count():
         gc.unfreeze()
 
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # here, not in pyproject.toml, whose every change rebuilds the venv (the Makefile's stamp)
+    config.addinivalue_line("markers", "full: a bigger run of a concern that `make test` "
+                            "guards with a cheaper test; run only with OUROBOROS_TRIALS=full")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `full` run only with OUROBOROS_TRIALS=full (`make test-full`): each is a
+    bigger run of a concern a cheaper test holds in `make test`, whose 15 minutes it would
+    otherwise spend. Skipped, not deselected, so the summary names each and why."""
+    if trials.FULL:
+        return
+    skip = pytest.mark.skip(reason="a bigger run of what `make test` guards: make test-full "
+                                   "(OUROBOROS_TRIALS=full) runs it")
+    for item in items:
+        if item.get_closest_marker("full") is not None:
+            item.add_marker(skip)

@@ -2,8 +2,9 @@
 each correct fix lands proven on the human's branch unless the table of known refusals
 says why not, and no careless twin ever lands.
 
-CI runs real_history.CI_CASES (one case from each of three libraries, each with its twin);
-OUROBOROS_REAL_HISTORY=all runs every case (bench/real_history.py prints the same table
+`make test` runs real_history.SUITE_CASES (one case and its twin), OUROBOROS_TRIALS=full
+(`make test-full`) real_history.CI_CASES (one case from each of three libraries, each with
+its twin), OUROBOROS_REAL_HISTORY=all every case (bench/real_history.py prints the same table
 with the totals). A case in real_history.REFUSED is reported, not failed, while it is
 refused for its recorded reason; it fails once it lands (take the mark away with the fix)
 or is refused for another reason.
@@ -35,7 +36,7 @@ def test_the_cases_are_well_formed() -> None:
     for lib in libraries:
         assert (rh.DATA / "licenses" / f"{lib}.txt").is_file(), lib
     assert all(c.rider and c.rider["text"] for c in every)
-    assert set(rh.CI_CASES) <= {c.id for c in every}
+    assert set(rh.CI_CASES) <= {c.id for c in every} and set(rh.SUITE_CASES) <= set(rh.CI_CASES)
     assert len({c.library for c in every if c.id in rh.CI_CASES}) >= 3
     assert set(rh.REFUSED) <= {c.id for c in every}
     assert {k for kinds, _ in rh.REFUSED.values() for k in kinds} <= set(rh.CLASSES)

@@ -82,12 +82,14 @@ def test_each_probe_shows_its_careless_change(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.full  # 45 s of a 2-core suite: the rest are judged only in the full runs
 @jailed
 async def test_every_refactor_keeps_the_premise(short_tmp: Path) -> None:
     """The library's tests that entered the changed function on the base pass on every
-    candidate, and every changed statement ran under them (the sample's whole-suite premise
-    is asserted with its verdicts below; with OUROBOROS_REFACTORS_REAL=all every
-    refactor's is)."""
+    candidate outside the CI sample, and every changed statement ran under them: the
+    premise of the runs that judge them (OUROBOROS_REFACTORS_REAL=all, bench/refactors_real.py),
+    so `make test-full` checks it. The sample's whole-suite premise is asserted with its
+    verdicts below, in every run; with OUROBOROS_REFACTORS_REAL=all every refactor's is."""
     if FULL:
         pytest.skip("every refactor's whole-suite premise is asserted with its verdict")
     rest = [r for r in all_refactors() if r.name not in CI_SAMPLE]
