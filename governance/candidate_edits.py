@@ -13,7 +13,8 @@ an EditRefused (a CandidateParseError) saying what went wrong, which the next tu
 
 - each search text must occur exactly once in the file as it stands (the live file, the
   sandbox's copy, or in L2 the candidate so far); no match and two matches are refused,
-  the first naming the closest line of the file;
+  the first naming the closest line of the file (for a search of several lines, the run
+  of the file's lines most like it, verbatim);
 - the edits of one file are located in its text as it stands and must not overlap;
 - a file's line endings are kept: a CRLF file is matched and written with CRLF when the
   model wrote plain newlines; a search ending in a newline matches the file's last line
@@ -251,14 +252,35 @@ def _starts(text: str, search: str) -> list[int]:
     return out
 
 
+CLOSEST_LINES = 12  # of the file, shown when a search text matches nothing
+CLOSEST_CHARS = 1_200
+
+
 def _closest(text: str, search: str) -> str:
-    """The file's line nearest the search's first non-blank line, said for the next turn."""
-    first = next((ln for ln in search.splitlines() if ln.strip()), "")
+    """The file's lines nearest the search text, said for the next turn verbatim: the run
+    of as many lines as the search has, around the lines nearest its first lines, that is
+    most like it (difflib); a small model corrects a search it can copy (it invented a
+    method name, or wrote the file's double quotes as single ones)."""
     lines = text.splitlines()
-    near = difflib.get_close_matches(first, lines, n=1, cutoff=0.6)
-    if not near:
+    want = [ln for ln in search.splitlines() if ln.strip()][:CLOSEST_LINES]
+    if not want or not lines:
         return ""
-    return f" (the closest line, {lines.index(near[0]) + 1}, is {near[0][:160]!r})"
+    anchors = {lines.index(m) for ln in want[:3]
+               for m in difflib.get_close_matches(ln, lines, n=3, cutoff=0.6)}
+    if not anchors:
+        return ""
+    size, joined = len(want), "\n".join(want)
+
+    def likeness(start: int) -> float:
+        return difflib.SequenceMatcher(None, joined, "\n".join(lines[start:start + size]),
+                                       autojunk=False).ratio()
+    starts = {max(0, a - k) for a in anchors for k in range(min(3, size))}
+    best = max(sorted(starts), key=likeness)
+    if size == 1:
+        return f" (the closest line, {best + 1}, is {lines[best][:160]!r})"
+    shown = "\n".join(lines[best:best + size])[:CLOSEST_CHARS]
+    return (f" (the closest lines, {best + 1}-{best + shown.count(chr(10)) + 1}, are, as "
+            f"the file has them:\n{shown}\n)")
 
 
 # What a model copies from a shortened view: the view's header (governance.brains.prompts

@@ -62,6 +62,37 @@ def test_a_search_that_matches_nothing_is_refused_naming_the_closest_line():
     assert "closest line, 9, is '    return x'" in str(exc.value)
 
 
+BUMP = ('class Version:\n    def bump_major(self):\n        return type(self)(self.major + 1)\n\n'
+        '    def bump_prerelease(self, token: str = "rc") -> "Version":\n'
+        '        cls = type(self)\n'
+        '        pre = cls._increment(self._pre or (token or "rc") + ".0")\n'
+        '        return cls(self.major, pre)\n')
+
+
+def test_a_search_of_several_lines_that_matches_nothing_is_told_the_files_own_lines():
+    # Qwen2.5-Coder-1.5B wrote the file's double quotes as single ones and dropped the
+    # indentation: the next turn is shown the real lines, verbatim, to copy
+    wrong = ("def bump_prerelease(self, token: str = 'rc') -> 'Version':\n"
+             "    cls = type(self)\n    pre = cls._increment(self._pre or (token or 'rc') + '.0')")
+    with pytest.raises(EditRefused) as exc:
+        stated(_reply("v.py", (wrong, "x = 1\n")), _base(v_py=BUMP))
+    told = str(exc.value)
+    assert exc.value.kind is Refusal.NO_MATCH
+    assert "the closest lines, 5-7, are, as the file has them:\n" + "".join(
+        BUMP.splitlines(keepends=True)[4:7]) + ")" in told
+    # copied from what it was told, the edit applies
+    real = "".join(BUMP.splitlines(keepends=True)[4:7])
+    fixed = stated(_reply("v.py", (real, real.replace('(token or "rc")', '"rc"'))),
+                   _base(v_py=BUMP))
+    assert fixed.full_content == BUMP.replace('(token or "rc")', '"rc"')
+
+
+def test_a_search_like_nothing_in_the_file_names_no_closest_text():
+    with pytest.raises(EditRefused) as exc:
+        stated(_reply("v.py", ("import zlib\nzlib.crc32(b'')\n", "")), _base(v_py=BUMP))
+    assert "matches nothing in the file;" in str(exc.value) and "closest" not in str(exc.value)
+
+
 def test_a_search_that_matches_twice_is_refused_naming_the_lines():
     with pytest.raises(EditRefused) as exc:
         stated(_reply("calc/ops.py", ("return", "yield")), _base(calc_ops_py=OPS_PY))
