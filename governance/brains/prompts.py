@@ -6,11 +6,13 @@ when protected, and every prompt passes through ledger.redact on its way out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from governance import candidate_edits as edits
+from governance.brains.reached_code import code_of
 from governance.fs import nofollow
 from governance.fs.protected import protected_reason
 from governance.memory.lessons import MAX_LINE, one_line
@@ -197,13 +199,15 @@ def files_section(ctx: OperationContext, root: Path, budget: int | None, read: R
     return out, forms
 
 
-def op_sections(ctx: OperationContext) -> list[str]:
+def op_sections(ctx: OperationContext, root: Path | None = None,
+                read: Reader | None = None) -> list[str]:
     """What the op is about, the same in each of its steps: the goal, the signal, where a
-    failure reached the library, then what GENERATE adds (digest, lessons, cautions, plan)."""
+    failure reached the library (with a `root`, its code as the file has it), then what
+    GENERATE adds (digest, lessons, cautions, plan)."""
     env = ctx.envelope
     parts = [f"## Goal\n{quoted_goal(env.goal)}",
              f"## Signal\nsource={env.source} urgency={env.urgency} confidence={env.confidence}"]
-    if reached := library_reached(ctx):
+    if reached := library_reached(ctx, root, read):
         parts.append(reached)
     if ctx.digest:  # governance.memory.digest: quoted, capped, under a heading of its own
         parts.append(ctx.digest)
@@ -220,31 +224,70 @@ def op_sections(ctx: OperationContext) -> list[str]:
 
 
 MAX_REACHED = 5  # library functions a prompt names
+MAX_REACHED_CHARS = 6_000  # of their code in all: the functions past it are named only
 
 
-def library_reached(ctx: OperationContext) -> str:
+def library_reached(ctx: OperationContext, root: Path | None = None,
+                    read: Reader | None = None) -> str:
     """The library functions the failure reached (the signal's `fn:` causes, computed at
     intake from where each failure was raised and its innermost library frame), named as
-    the place to change; '' when the signal names none."""
+    the place to change; with a `root`, each with its code as the file has it now, verbatim
+    (governance.brains.reached_code), so that an edit copied from it matches. '' when the
+    signal names none."""
     ev = ctx.envelope.evidence
     causes = ev.get("causes") if isinstance(ev.get("causes"), list) else [ev.get("cause")]
-    named = []
+    named, room = [], MAX_REACHED_CHARS
     for cause in causes:
+        if len(named) == MAX_REACHED:
+            break
         if isinstance(cause, str) and cause.startswith("fn:") and "::" in cause:
             path, _, fn = cause[3:].partition("::")
-            named.append(f"- {one_line(path, 200)}, function {one_line(fn, 200)}")
+            line = f"- {one_line(path, 200)}, function {one_line(fn, 200)}"
+            code = _reached_code(root, path, fn, read, room) if root is not None else ""
+            room -= len(code)
+            named.append(line + code)
     if not named:
         return ""
+    shown = (" Their code is as the file has it now: a search text copied from it matches."
+             if any("\n" in n for n in named) else "")
     return ("## Where the failure reached the library\nThe failing tests are the "
-            "specification, not the place to edit: change the library code they reach.\n"
-            + "\n".join(named[:MAX_REACHED]))
+            f"specification, not the place to edit: change the library code they reach.{shown}\n"
+            + "\n".join(named))
 
 
-def _forms_line(forms: dict[str, edits.Form]) -> str:
+def _reached_code(root: Path, path: str, symbol: str, read: Reader | None, room: int) -> str:
+    """`symbol`'s code in `path` for the reached section (from its own line on), '' when
+    it cannot be shown: a file not shown, a symbol it does not define, no room left."""
+    text, _ = (read or read_for_prompt)(root, path)
+    code = code_of(text, symbol, max_chars=min(room, 3_000)) if text and room > 200 else None
+    if code is None or not code.text:
+        return ""
+    fence = "`" * max(3, 1 + max((len(r) for r in re.findall("`+", code.text)), default=0))
+    ends = code.first + code.text.count("\n") - 1
+    of = f" of {code.first}-{code.last}" if code.cut else ""
+    return (f" (lines {code.first}-{ends}{of}, as the file has them now):\n{fence}python\n"
+            f"{code.text.rstrip(chr(10))}\n{fence}")
+
+
+def failing_test_files(ctx: OperationContext) -> list[str]:
+    """The files of the failing tests a repair's signal names (its evidence's `tests`)."""
+    tests = ctx.envelope.evidence.get("tests")
+    return list(dict.fromkeys(t.split("::", 1)[0] for t in tests
+                              if isinstance(t, str) and "::" in t)) \
+        if isinstance(tests, list) else []
+
+
+def _forms_line(forms: dict[str, edits.Form], spec: Sequence[str] = ()) -> str:
+    """The form each target's change is asked in; the failing tests' files (`spec`) are
+    said to be the specification instead (a small model edited the test it was to pass)."""
     shown = [f"{rel}: {'edits' if form == 'edits' else 'edits or full_content'}"
-             for rel, form in forms.items()]
-    return ("Give each file's change as " + "; ".join(shown) + "; a new file as full_content."
+             for rel, form in forms.items() if rel not in spec]
+    line = ("Give each file's change as " + "; ".join(shown) + "; a new file as full_content."
             if shown else "Give a new file as full_content, a file that exists as edits.")
+    if spec:
+        line += (f" {one_line(', '.join(spec), 300)}: the failing tests, the specification "
+                 "your change must pass, not the place to edit.")
+    return line
 
 
 def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = None,
@@ -254,12 +297,12 @@ def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = No
     window: governance.brains.window) the files share what the rest leaves of it
     (files_section); a file cut short shows the lines the signal names. `read` (default
     read_for_prompt) lets a caller that builds it again reuse what it read."""
-    op = op_sections(ctx)
+    op = op_sections(ctx, root, read)
     turn = _attempt_sections(ctx)
     files, forms = files_section(ctx, root, budget, read,
                                  len("\n\n".join([*op, *turn])) + 300)
     output = ("## Output\nThis step writes the change (candidate.1, in the reply format "
-              f"above). {_forms_line(forms)}")
+              f"above). {_forms_line(forms, failing_test_files(ctx))}")
     return redact("\n\n".join([HEAD, *files, *op, *turn, output]))
 
 
@@ -308,7 +351,7 @@ def plan_prompt(ctx: OperationContext, root: Path | None = None, budget: int | N
     """PLAN's prompt: HEAD, the files and the op as GENERATE shows them (with a `root`; else
     the files are named), then the plan's Output."""
     env = ctx.envelope
-    op = op_sections(ctx)
+    op = op_sections(ctx, root, read)
     names = "\n".join(f"- {f}" for f in [*env.target_files, *ctx.context_files])
     output = ("## Output\nThis step plans the change, writing no code and calling no tool. "
               f"{PLAN_CONTRACT}\nFiles of the op:\n{names}")
@@ -342,7 +385,7 @@ def repair_prompt(ctx: OperationContext, root: Path, turn: RepairTurn, budget: i
     """L2's repair turn: HEAD, the live files and the op as GENERATE shows them, then the
     change so far, what failed and how, and the patch limits. The failure sits under the
     same heading as a retry's, so one reader serves both."""
-    op = op_sections(ctx)
+    op = op_sections(ctx, root, read)
     parts = ["## Your change so far (your edits apply to the files as it left them)\n"
              + "\n\n".join(turn.changes),
              f"## The previous attempt failed\nclass: {turn.failure_class}\n"
