@@ -16,12 +16,15 @@ is read for what it yields when `consume` is true (the replay runner owns the va
 probe inside a live test passes false: the test still needs its items.
 """
 
+import importlib
 import inspect
 import io
 import itertools
 import json
+import os
 import re
 import reprlib
+import sys
 import types
 
 # The state of `random` every replayed call and every traced test starts from, on both trees
@@ -32,6 +35,24 @@ ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _DEPTH, _ITEMS = 8, 200
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
+
+
+def borrowed(name, fallback):
+    """Module `name` from the tree's interpreter, else from `fallback` (the daemon's
+    site-packages, which the jail shows read-only), put on sys.path for the import only:
+    the tree's own later imports never see it. None when neither has it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if not fallback or not os.path.isdir(fallback):
+            return None
+    sys.path.append(fallback)
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+    finally:
+        sys.path.remove(fallback)
 
 
 def canon(obj, depth=0, stack=(), consume=True):

@@ -33,7 +33,7 @@ import sys
 import threading
 import types
 
-from _ouroboros_canon import RANDOM_SEED  # each traced test starts from it (as pytest-randomly)
+from _ouroboros_canon import RANDOM_SEED, borrowed  # RANDOM_SEED: as pytest-randomly
 from _ouroboros_probe import Probe
 
 # The report directory is the plugin directory's sibling, `out/` (governance.oracle.testrun's
@@ -47,7 +47,8 @@ _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 60, 60, 8, 8
 _STACK_DEPTH = 16  # frames looked at above a watched call for the repository's callers
 _state = {"targets": [], "root": "", "codes": {}, "calls": [], "seen": set(), "bytes": 0,
           "max_calls": 100, "max_bytes": 8 << 20, "skipped": [], "out": None, "busy": False,
-          "pickle": True, "probe": None, "stacks": None, "rels": {}, "defaults": {}}
+          "pickle": True, "probe": None, "stacks": None, "rels": {}, "defaults": {},
+          "fallback": "", "by_value": False}
 
 
 def _config():
@@ -139,12 +140,33 @@ def _without_defaults(code, pos, kw):
 
 
 def _pickled(code, pos, extra, kw):
-    try:
-        return pickle.dumps((list(pos) + list(extra), kw), protocol=4)
-    except Exception:
-        if extra:
-            raise
-        return pickle.dumps(_without_defaults(code, pos, kw), protocol=4)
+    """The call as pickle writes it; a default left out where it alone would not pickle;
+    and last, by cloudpickle, what holds a lambda or a local class (simpleeval's operator
+    table on `self`): by value, so the replay runner loads it on either tree."""
+    forms = [(list(pos) + list(extra), kw)]
+    if not extra:
+        forms.append(_without_defaults(code, pos, kw))
+    for form in forms:
+        try:
+            return pickle.dumps(form, protocol=4)
+        except Exception:
+            continue
+    by_value = _by_value()
+    if by_value is None:
+        raise pickle.PicklingError("cannot be pickled, and cloudpickle is absent")
+    for form in forms:
+        try:
+            return by_value.dumps(form, protocol=4)
+        except Exception as exc:
+            last = exc
+    raise last
+
+
+def _by_value():
+    """cloudpickle, from the tree's interpreter or the daemon's (canon.borrowed), once."""
+    if _state["by_value"] is False:
+        _state["by_value"] = borrowed("cloudpickle", _state["fallback"])
+    return _state["by_value"]
 
 
 def _record(index, code, pos, extra, kw):
@@ -231,7 +253,8 @@ def pytest_configure(config):
                if isinstance(t, dict)]
     _state.update(targets=targets, root=os.path.realpath(os.getcwd()), out=out,
                   calls=[[] for _ in targets], skipped=[0 for _ in targets],
-                  pickle=data.get("pickle", True) is not False)
+                  pickle=data.get("pickle", True) is not False,
+                  fallback=str(data.get("fallback") or ""))
     for key in ("max_calls", "max_bytes"):
         if isinstance(data.get(key), int) and data[key] > 0:
             _state[key] = data[key]

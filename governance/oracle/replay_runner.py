@@ -46,12 +46,12 @@ import sys
 import time
 
 try:  # in the jail: beside this script, in the run's plugin directory
-    from _ouroboros_canon import RANDOM_SEED, canon, show
+    from _ouroboros_canon import RANDOM_SEED, borrowed, canon, show
     from _ouroboros_inputs import generated, parameters
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import RANDOM_SEED, canon, show
+    from governance.oracle.canon import RANDOM_SEED, borrowed, canon, show
     from governance.oracle.replay_inputs import generated, parameters
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_search import Peer, searched
@@ -235,6 +235,9 @@ def main(argv):
     with open(argv[1], encoding="utf-8") as handle:
         job = json.load(handle)
     root = os.path.realpath(os.getcwd())
+    # A call the capture wrote by cloudpickle loads only where it imports (in the peer too),
+    # and from the daemon's copy before the tree can shadow what it imports
+    borrowed("cloudpickle", str(job.get("search_path") or ""))
     sys.path.insert(0, os.path.join(root, "src") if os.path.isdir(os.path.join(root, "src"))
                     else root)
     if sys.path[0] != root:

@@ -43,6 +43,11 @@ import time
 from decimal import Decimal
 from fractions import Fraction
 
+try:  # in the jail: beside the runner, in the run's plugin directory
+    from _ouroboros_canon import borrowed
+except ImportError:  # imported by the daemon's own tests
+    from governance.oracle.canon import borrowed
+
 MAX_EXAMPLES = 100  # per function and tree (300 refused the held-out corpus no better,
 # at 6% more of its CPU and a third of the daemon's own suite's: docs/proof-measurements.md)
 MAX_ROWS = 400  # search rows written per function
@@ -276,23 +281,10 @@ def search_path():
 
 
 def _importable(fallback):
-    """Whether Hypothesis imports, from the tree's interpreter or else from `fallback` (put
-    on sys.path for the import only: the tree's own later imports never see it)."""
-    try:
-        import hypothesis
-        return True
-    except ImportError:
-        if not fallback or not os.path.isdir(fallback):
-            return False
-    sys.path.append(fallback)
-    try:
-        import hypothesis  # noqa: F401
-        from hypothesis import strategies  # noqa: F401
-        return True
-    except ImportError:
-        return False
-    finally:
-        sys.path.remove(fallback)
+    """Whether Hypothesis imports, from the tree's interpreter or else from `fallback`
+    (canon.borrowed)."""
+    return borrowed("hypothesis", fallback) is not None \
+        and borrowed("hypothesis.strategies", fallback) is not None
 
 
 def _omittable(params):

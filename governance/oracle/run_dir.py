@@ -72,13 +72,15 @@ MAX_VALUES = 2 << 20
 
 def capture_request(targets: tuple[tuple[str, str], ...], max_calls: int, *,
                     pickle: bool = True, trace: bool = False,
-                    stacks: bool = False) -> ExtraPlugin:
+                    stacks: bool = False, fallback: str = "") -> ExtraPlugin:
     """Pickle the calls of `targets` ((repo-relative file, qualified name) pairs), at most
     `max_calls` each; with `trace`, record every call's entry and answer digests in order;
     with `stacks`, count the repository's callers of each (governance.oracle.
-    capture_plugin)."""
+    capture_plugin). `fallback`: where cloudpickle may be imported from, for what pickle
+    cannot write (the daemon's site-packages)."""
     settings = {"targets": [{"file": f, "qualname": q} for f, q in targets],
-                "max_calls": max_calls, "pickle": pickle, "trace": trace, "stacks": stacks}
+                "max_calls": max_calls, "pickle": pickle, "trace": trace, "stacks": stacks,
+                "fallback": fallback}
     return ExtraPlugin(Path(__file__).with_name("capture_plugin.py"), CAPTURE_MODULE,
                        "capture.json", settings, "calls.json",
                        helpers=("_ouroboros_canon", "_ouroboros_probe"))

@@ -125,7 +125,7 @@ class _Record:
     async def traced(self, tree: Path, **how: bool) -> dict | str:
         """A run of the tests on `tree` with the capture plugin: its result, or why none."""
         request = capture_request(tuple((t.file, t.qualname) for t in self.targets),
-                                  MAX_CALLS, **how)
+                                  MAX_CALLS, fallback=search_path(), **how)
         ran = await self.runner.run(tree, list(self.tests), scratch=self.scratch,
                                     extra=request)
         self.lost = any("::" in t and t not in ran.report.tests for t in self.tests)
