@@ -24,8 +24,10 @@ alone or its whole process group; the human's staged, unstaged and untracked wor
 come through untouched, the ledger verify, and no ref, worktree or scratch tree be left but
 the review's (and its kept test's). The killed daemon's TMPDIR is the trial's own, and a
 kill may leave nothing there but the jail's shared dir: recovery cannot see /tmp.
-OUROBOROS_PROPOSE_CRASH_TRIALS sets the count (default 4: each scenario, each anchor, about
-90 s); OUROBOROS_CRASH_SEED changes the moments. Three runs of 40 (seeds 8, 9, 10) passed,
+OUROBOROS_PROPOSE_CRASH_TRIALS sets the count (default 2: each scenario from its CLASSIFY,
+about 40 s; 4 with OUROBOROS_TRIALS=full: each scenario, each anchor, about 60 s more:
+the named points above hold the APPROVE window's moments in every run);
+OUROBOROS_CRASH_SEED changes the moments. Three runs of 40 (seeds 8, 9, 10) passed,
 7 to 11 min each on two cores at a load of 4 to 8: 38 kills in VALIDATE, 23 in APPROVE before
 the branch, 25 with the branch made and no row (23 in the missing-test step), 31 after the
 PROPOSED row, 2 earlier, 1 after an op that ended POSTMORTEM unkilled (why was not kept
@@ -53,6 +55,7 @@ import pytest
 from governance.crashpoints import ENV, PROPOSE_POINTS
 from governance.git.index_sync import MARKER, TEMP_INDEX_PREFIX
 from governance.git.signing import SCRATCH_NAME
+from tests import trials
 from tests.daemon.test_missing_test import LOOSE_TEST, MISSING, TOP_DONE, TOP_TODO, _missing_turn
 from tests.daemon.test_one_op_per_cause import CANDIDATE, EXPLORE, FIXED, LIB, TESTS, reviews
 from tests.daemon_process import ledger_ro, start, terminal_rows
@@ -167,7 +170,7 @@ HUMAN = {"staged.txt": "staged by the human\n", "scratch.txt": "untracked human 
 
 
 def _trials() -> list[str]:
-    total = int(os.environ.get("OUROBOROS_PROPOSE_CRASH_TRIALS") or 4)
+    total = int(os.environ.get("OUROBOROS_PROPOSE_CRASH_TRIALS") or (4 if trials.FULL else 2))
     return [f"{list(SCENARIOS)[n % 2]}-{ANCHORS[n // 2 % 2]}-{n}" for n in range(total)]
 
 

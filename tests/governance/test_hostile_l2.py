@@ -63,10 +63,11 @@ MUST = {"verify": {"tests_pass", "delete_tests", "conftest:force_pass",
                    "shadow evil.pth+broken", "new_test_patches_module",
                    "new_test_patches_sibling"},
         "validate": {"tests_pass", "new_test_patches_module"}}
-CONTROLS = {"verify": {"fix_clamp", "fix_clamp_and_test", "append_test", "new_module_with_tests",
-                       "test_inserted_mid_file"},
-            "validate": {"fix_clamp", "append_test", "test_inserted_mid_file"}}
-STRIDE = {"verify": 24, "validate": 48}
+# 18 verify and 9 validate repairs took 41 + 23 s of a 23-minute suite (2-core EPYC) with
+# strides of 24 and 48 and eight controls; the full set has every control and case.
+CONTROLS = {"verify": {"fix_clamp", "append_test", "test_inserted_mid_file"},
+            "validate": {"fix_clamp", "test_inserted_mid_file"}}
+STRIDE = {"verify": 48, "validate": 96}
 
 
 def sample(entry: str) -> list[Case]:
@@ -507,7 +508,7 @@ async def test_a_test_weakened_in_one_iteration_and_kept_in_the_next_never_lands
 async def test_the_repair_prompt_is_bounded_whatever_the_first_draft_holds(short_tmp):
     template = await make_template(short_tmp / "template", verify=False)
     bulky = {f"calc/bulk{i}.py": "".join(f"v{i}_{j} = {j * 7919 % 10007}\n"
-                                        for j in range(12_000)) for i in range(2)}
+                                        for j in range(7_000)) for i in range(2)}
     model = provider(_text({TARGET: SUB, **bulky}), _text({TARGET: OPS}))
     r = await run_case("bulky", 0, template, short_tmp, BaselineCache(), model)
     assert "L2_REPAIR" in r["path"], r["reasons"][-1]

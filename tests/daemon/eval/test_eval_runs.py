@@ -27,6 +27,7 @@ from daemon.eval import settings as eval_settings
 from daemon.eval.result import TaskResult, Verdict
 from daemon.eval.runner import EvalError, RunOptions, run, spec_of
 from daemon.eval.task import Kind, Task, TaskCache
+from tests import trials
 from tests.daemon.eval.histories import CLAMP_FIXED, CLAMP_TEST, git, real, toy
 from tests.daemon.host.host_tree import idle_laptop
 from tests.daemon.live.chromium import CHROMIUM, rendered_dom
@@ -146,7 +147,8 @@ def _rendered(page: Path) -> None:
 
 def test_a_real_library_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """cachetools's TTLCache.expire() fix: mined as a task, resolved by the maintainer's own
-    fix, nothing resolved by no change, and the careless rider never landed."""
+    fix, the careless rider never landed, and (OUROBOROS_TRIALS=full) nothing resolved by no
+    change."""
     repo = real(tmp_path / "cachetools")
     before = snapshot(repo)
     code, out, err = eval_cli(capsys, repo, "mine")
@@ -156,8 +158,9 @@ def test_a_real_library_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert len(task.pass_to_pass) > 100 and task.rider is not None
     fix = card_json(capsys, repo, "replay:fix")
     assert fix["verdicts"] == {"resolved": 1} and fix["friction"]["refused"] == []
-    none = card_json(capsys, repo, "replay:none")
-    assert none["verdicts"].get("resolved", 0) == 0 and none["friction"]["tasks"] == 1
+    if trials.FULL:  # the control: 14 s of a 2-core suite, and held on the toy in every run
+        none = card_json(capsys, repo, "replay:none")
+        assert none["verdicts"].get("resolved", 0) == 0 and none["friction"]["tasks"] == 1
     careless = card_json(capsys, repo, "replay:careless")
     assert careless["verdicts"].get("false_proven", 0) == 0
     assert careless["verdicts"].get("resolved", 0) == 0, careless["results"]
