@@ -1,10 +1,11 @@
-"""The held-out part of the real-library refactor corpus: the refactors of the libraries the
-frozen manifest names, written as the development part's are
-(tests.governance.refactors_real.corpus: text edits of one library file; a careless one
-carries a probe, a public call and its answer on both trees), and judged by the same engine
-(tests.governance.refactors_real.judge).
+"""The held-out and seen parts of the real-library refactor corpus: the refactors of the
+libraries the frozen manifests name (bench/heldout/libraries.py: wave 2, the held-out part;
+wave 1, seen since the proof's rules were changed after its failures were read), written as
+the development part's are (tests.governance.refactors_real.corpus: text edits of one
+library file; a careless one carries a probe, a public call and its answer on both trees),
+and judged by the same engine (tests.governance.refactors_real.judge).
 
-    .venv/bin/python -m bench.heldout.corpus [--suite] [--only PREFIX...]
+    .venv/bin/python -m bench.heldout.corpus [--part heldout|seen] [--suite] [--only PREFIX...]
 
 checks every case by hand's rules without the daemon: the edits apply, each careless probe
 answers as recorded on both trees (one subprocess a tree), and with `--suite` the library's
@@ -15,6 +16,7 @@ passes on every candidate.
 from __future__ import annotations
 
 import argparse
+import importlib
 import subprocess
 import sys
 import tempfile
@@ -23,7 +25,7 @@ from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.heldout.libraries import library, names, sdist_path
+from bench.heldout.libraries import LAYOUT, PARTS, SUITE, library, names, sdist_path
 from tests.governance.refactors_real.corpus import Refactor, apply
 
 
@@ -40,16 +42,17 @@ def refactors_of(module: ModuleType) -> list[Refactor]:
     return out
 
 
-def modules() -> list[ModuleType]:
-    from bench.heldout import lib_idna, lib_simpleeval, lib_webcolors
-
-    mods = [lib_webcolors, lib_idna, lib_simpleeval]
-    assert [m.LIBRARY for m in mods] == list(names()), "one module per frozen library"
+def modules(part: str | None = None) -> list[ModuleType]:
+    """One module per frozen library (bench/heldout/lib_<name>.py), of one part or of every
+    part (held-out first)."""
+    mods = [importlib.import_module(f"bench.heldout.lib_{name}") for name in names(part)]
+    assert [m.LIBRARY for m in mods] == list(names(part)), "one module per library"
     return mods
 
 
-def all_refactors() -> list[Refactor]:
-    out = [r for m in modules() for r in refactors_of(m)]
+def all_refactors(part: str | None = None) -> list[Refactor]:
+    """The refactors of one part ("heldout", "seen"), or of both."""
+    out = [r for m in modules(part) for r in refactors_of(m)]
     names_ = [r.name for r in out]
     assert len(names_) == len(set(names_)), "refactor names must be unique"
     return out
@@ -62,14 +65,13 @@ def whole_suite(r: Refactor, work: Path) -> str:
     with tarfile.open(sdist_path(r.library)) as sdist:  # type: ignore[arg-type]
         sdist.extractall(work, filter="data")
     top = next(work.iterdir())
-    from bench.heldout.libraries import LAYOUT
-
     root = next(p for p in LAYOUT[r.library.name] if r.file.startswith(p.rsplit("/", 1)[-1]))
     prefix = root.rsplit("/", 1)[0] + "/" if "/" in root else ""
     (top / (prefix + r.file)).write_text(r.text, encoding="utf-8")
     src = top / prefix if prefix else top
+    where = [str(top / p) for p in SUITE.get(r.library.name, ("tests",))]
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                           str(top / "tests")], cwd=top, capture_output=True, text=True,
+                           *where], cwd=top, capture_output=True, text=True,
                           timeout=600, env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin",
                                             "PYTHONHASHSEED": "0"})
     return "" if done.returncode == 0 else done.stdout.strip().splitlines()[-1]
@@ -79,11 +81,12 @@ def main() -> None:
     from tests.governance.refactors_real.judge import probe_mismatches
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", choices=PARTS, help="one part (default: both)")
     parser.add_argument("--suite", action="store_true")
     parser.add_argument("--only", nargs="*")
     args = parser.parse_args()
     bad = 0
-    for r in all_refactors():
+    for r in all_refactors(args.part):
         if args.only and not any(r.name.startswith(p) for p in args.only):
             continue
         with tempfile.TemporaryDirectory() as tmp:
