@@ -51,15 +51,17 @@ run: $(STAMP)
 JOBS ?= 2
 XDIST = $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist worksteal)
 
+# CI's lane (.ci/run): everything but the tests marked `full`, in under 15 minutes on 2 cores.
 test: $(STAMP)
 	./.ci/pytest.sh $(XDIST)
 
 # The lane to run while working: every test but those marked slow (a real daemon, the jail
-# suites, trials, the embedded model's decodes); CI's `make test` runs them all.
+# suites, trials, the embedded model's decodes); CI's `make test` runs them too.
 test-fast: $(STAMP)
 	./.ci/pytest.sh $(XDIST) -m "not slow"
 
-# Every case of the corpus suites (tests/trials.py), not CI's share of each: before a release.
+# Before a release: every case of the corpus suites (tests/trials.py), not CI's share of each,
+# and the tests marked `full` (bigger runs of what `make test` guards; tests/conftest.py).
 test-full: $(STAMP)
 	OUROBOROS_TRIALS=full ./.ci/pytest.sh $(XDIST)
 
