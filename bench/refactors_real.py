@@ -1,20 +1,25 @@
 """The real-library refactor corpus, whole: does the differential check let the controls land
 and hold back every careless refactor the libraries' own suites cannot see, on the libraries
-the proof's rules were grown on (development: mistune, isodate, xmltodict) and on libraries
-chosen and frozen before anyone read their code (held-out: bench/heldout/manifest.json)?
+the proof's rules were grown on (development: mistune, isodate, xmltodict), on libraries
+chosen and frozen before anyone read their code (held-out: wave 2, netaddr, json5 and
+texttable, bench/heldout/manifest-wave2.json), and on the first such wave, seen since the
+rules were changed after its failures were read (seen: wave 1, webcolors, idna and
+simpleeval, bench/heldout/manifest.json)?
 
-    .venv/bin/python bench/refactors_real.py [--part dev|heldout|both] [--workers N]
-        [--only PREFIX...] [--table] [--daemon]
+    .venv/bin/python bench/refactors_real.py [--part dev|heldout|seen|both|all]
+        [--workers N] [--only PREFIX...] [--table] [--daemon]
 
 The default is the development part alone, as before: whoever changes the proof's rules
-runs that, and never looks at the held-out part's cases or outcomes (issue 49, item 5); the
-held-out keeper runs `--part both` once the work is done. Held-out first. The held-out
-libraries are fetched from PyPI by their pinned sha256 when absent
-(bench/heldout/libraries.py); `--daemon` also runs each held-out refactor through the whole
-pipeline as an opportunity-miner op (the real Orchestrator, jail and git, the replay
-stand-in answering with the refactor: tests.governance.refactors.judge.through_pipeline), where
-the proof's rules beyond the differential check (every changed line run, the mutation check)
-decide whether it lands on the branch.
+runs that (and may run `--part seen`), and never looks at the held-out part's cases or
+outcomes (issue 49, item 5); the held-out keeper runs `--part both` (held-out, then
+development) or `--part all` (held-out, seen, development) once the work is done. Held-out
+first. The held-out and seen libraries are fetched from PyPI by their pinned sha256 when
+absent (bench/heldout/libraries.py); `--daemon` also runs each held-out or seen refactor
+through the whole pipeline as an opportunity-miner op (the real Orchestrator, jail and git,
+the replay stand-in answering with the refactor:
+tests.governance.refactors.judge.through_pipeline), where the proof's rules beyond the
+differential check (every changed line run, the mutation check) decide whether it lands on
+the branch.
 
 Every refactor of tests/governance/refactors_real/ is judged as VALIDATE judges a preserve
 change (the library's whole suite with coverage on the candidate, then the differential
@@ -52,7 +57,7 @@ import structlog
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.heldout import report as heldout
-from bench.heldout.corpus import all_refactors as heldout_refactors
+from bench.heldout.corpus import all_refactors as wave_refactors
 from bench.host import machine
 from tests.governance.refactors_real.corpus import all_refactors, counts
 from tests.governance.refactors_real.expected import allowed
@@ -130,15 +135,21 @@ def dev_report(verdicts: list[Verdict], wall: float, args: argparse.Namespace) -
     print(summary(verdicts, wall))
 
 
+# --part: which parts, in the order printed (held-out first). "heldout" is wave 2, "seen"
+# wave 1 (bench/heldout/libraries.py), "dev" the development corpus.
+PARTS = {"dev": ["dev"], "heldout": ["heldout"], "seen": ["seen"], "both": ["heldout", "dev"],
+         "all": ["heldout", "seen", "dev"]}
+
+
 async def main(args: argparse.Namespace) -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    parts = {"heldout": ["heldout"], "dev": ["dev"], "both": ["heldout", "dev"]}[args.part]
+    parts = PARTS[args.part]
     print(f"{cpu()}, {machine()}; Python {platform.python_version()}; load "
           f"{heldout.load()}; {args.workers} at a time, in bubblewrap; proof code from "
           f"{heldout.proof_source()}")
     figures: dict[str, list[Verdict]] = {}
     for part in parts:
-        everything = heldout_refactors() if part == "heldout" else all_refactors()
+        everything = all_refactors() if part == "dev" else wave_refactors(part)
         chosen = [r for r in everything
                   if not args.only or any(r.name.startswith(p) for p in args.only)]
         if not chosen:
@@ -148,24 +159,26 @@ async def main(args: argparse.Namespace) -> None:
             verdicts = await judge_all(chosen, Path(tmp), args.workers)
         wall = time.monotonic() - started
         figures[part] = verdicts
-        if part == "heldout":
-            print(heldout.part_report(verdicts, table(verdicts), wall))
-            if args.daemon:
-                print(await heldout.through_daemon(chosen, args.workers))
-        else:
+        if part == "dev":
             dev_report(verdicts, wall, args)
+        else:
+            print(heldout.part_report(verdicts, table(verdicts), wall, part))
+            if args.daemon:
+                print(await heldout.through_daemon(chosen, args.workers, part))
     print("\n" + heldout.side_by_side(figures))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
         epilog=__doc__.rstrip().rsplit("\n\n", 1)[-1])
-    parser.add_argument("--part", choices=("dev", "heldout", "both"), default="dev",
-                        help="which part of the corpus (held-out first; the default is the "
-                             "development part alone: rule work never looks at the held-out)")
+    parser.add_argument("--part", choices=tuple(PARTS), default="dev",
+                        help="which part of the corpus: dev, heldout (wave 2), seen (wave 1), "
+                             "both (heldout and dev) or all (held-out first; the default is "
+                             "the development part alone: rule work never looks at the "
+                             "held-out)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--only", nargs="*", help="refactor name prefixes (mistune, idna.)")
+    parser.add_argument("--only", nargs="*", help="refactor name prefixes (mistune, json5.)")
     parser.add_argument("--table", action="store_true", help="print expected.py's table")
     parser.add_argument("--daemon", action="store_true",
-                        help="the held-out part through the whole pipeline too")
+                        help="the held-out or seen part through the whole pipeline too")
     asyncio.run(main(parser.parse_args()))

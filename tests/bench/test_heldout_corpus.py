@@ -1,9 +1,12 @@
-"""The held-out part of the real-library refactor corpus (bench/heldout/): it loads, and each
-careless refactor's stated input really tells the base from the careless tree.
+"""The held-out and seen parts of the real-library refactor corpus (bench/heldout/): each
+wave's manifest is frozen and names libraries no rule was grown on when it was frozen, the
+refactors load, and each careless refactor's stated input really tells the base from the
+careless tree. Wave 2 is the held-out part; wave 1 is seen (the proof's rules were changed
+after its failures were read).
 
-No daemon and no judging here (bench/refactors_real.py --part heldout does that, outside
-CI): the libraries are fetched from PyPI by their pinned sha256 (cached), every refactor is
-checked for form, and every probe is run on both trees, one subprocess a tree.
+No daemon and no judging here (bench/refactors_real.py --part heldout|seen does that,
+outside CI): the libraries are fetched from PyPI by their pinned sha256 (cached), every
+refactor is checked for form, and every probe is run on both trees, one subprocess a tree.
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ from tests.governance.refactors_real.judge import probe_mismatches
 # outside check, the real-history libraries' and the other benches'.
 SEEN = {*DEVELOPMENT, "inflection", "boltons", "more-itertools", "parse", "tabulate", "mpmath",
         "cachetools", "pyflakes", "semver", "sqlparse", "toolz", "jmespath", "humanize"}
+# Wave 2 also excludes wave 1 (seen since its failures were read) and the libraries its
+# rule names (manifest-wave2.json).
+SEEN_BY_WAVE_2 = {*SEEN, *libraries.names("seen"), "wcwidth", "tomli"}
 PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "PSF-2.0"}
-MIN_EACH = 5  # controls and careless refactors per library
+MIN_EACH = 4  # controls and careless refactors per library
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +48,27 @@ def refactors() -> list:
     return all_refactors()
 
 
-def test_the_manifest_is_frozen_and_held_out() -> None:
-    """Three or more permissive libraries, pinned by sha256, none the rules were grown on."""
-    manifest = json.loads(libraries.MANIFEST.read_text())
+@pytest.mark.parametrize(("part", "excluded"), [("seen", SEEN), ("heldout", SEEN_BY_WAVE_2)])
+def test_each_wave_is_frozen_and_was_held_out(part: str, excluded: set) -> None:
+    """Three or more permissive libraries a wave, pinned by sha256, none the rules had been
+    grown on when it was frozen; wave 1 kept as it was committed."""
+    manifest = json.loads(libraries.WAVES[part].read_text())
     assert "before any" in manifest["frozen"]
     entries = manifest["libraries"]
     assert len(entries) >= 3
     for e in entries:
-        assert e["name"] not in SEEN, e["name"]
+        assert e["name"] not in excluded, e["name"]
         assert e["licence"] in PERMISSIVE and len(e["sha256"]) == 64, e
+    assert libraries.names(part) == tuple(e["name"] for e in entries)
+
+
+def test_the_held_out_part_is_the_newer_wave() -> None:
+    """--part heldout is wave 2, frozen after wave 1 was read, and no library is in both."""
+    wave1, wave2 = (json.loads(libraries.WAVES[p].read_text()) for p in ("seen", "heldout"))
+    assert wave2["wave"] == 2 and "wave" not in wave1
+    assert wave2["frozen"][:17] > wave1["frozen"][:17]
+    assert not set(libraries.names("seen")) & set(libraries.names("heldout"))
+    assert libraries.names() == (*libraries.names("heldout"), *libraries.names("seen"))
 
 
 def test_the_held_out_corpus_is_well_formed(refactors: list) -> None:
@@ -80,3 +98,17 @@ def test_each_careless_input_tells_base_from_careless(refactors: list, tmp_path:
     with ThreadPoolExecutor(4) as pool:
         problems = [p for ps in pool.map(one, range(len(careless))) for p in ps]
     assert not problems, "\n".join(problems)
+
+
+def test_the_bench_prints_wave_2_as_held_out_and_wave_1_as_seen() -> None:
+    """bench/refactors_real.py's --part heldout judges wave 2 under the held-out heading,
+    --part seen wave 1 under the seen one, and every combined run puts held-out first."""
+    from bench.heldout.report import heading
+    from bench.refactors_real import PARTS
+
+    assert PARTS["heldout"] == ["heldout"] and PARTS["seen"] == ["seen"]
+    assert all(parts[0] == "heldout" for key, parts in PARTS.items() if len(parts) > 1)
+    held, seen = heading("heldout"), heading("seen")
+    assert held.startswith("== HELD-OUT (wave 2: ") and seen.startswith("== SEEN (wave 1: ")
+    assert all(n in held for n in libraries.names("heldout"))
+    assert all(n in seen and n not in held for n in libraries.names("seen"))
