@@ -13,8 +13,12 @@ must not make two pieces of work):
   (`library_where`: raised in the standard library or a dependency from library code),
   else, when it was raised on a line of the test file (a failed assert), the library
   functions that line calls (resolved through the test file's imports of repository
-  modules); with no such line (a jailed run's summary carries none, the line calls no
-  library function), the one library function the test's body calls, when it calls
+  modules), or the methods it calls on an object the test made (`v.bump("")` where `v`
+  holds a call's result: the one class of the imported packages that defines `bump`), or
+  the one library function the values of the names it reads came from (`dev =
+  v.replace(...)`, then `assert str(dev) == ...`); with no such line (a jailed run's
+  summary carries none, the line calls no library function), the one library function
+  the test's body calls, when it calls
   exactly one, else the one its helpers reach (sensors.failure_reach: `self.flakes(...)`
   through a test package's harness into pyflakes' Checker, two hops at most);
 - `at:<file>:<line>`: a crash at a library module's top level (no function holds it).
@@ -75,6 +79,8 @@ def causes_of(test_id: str, where: str, files: set[str], read: Callable[[str], s
     names, modules = tc.imports(tree, files)
     stmt = tc.innermost(tree, at, ast.stmt) if at and path == test_file else None
     reached = tc.calls(stmt, names, modules) if stmt is not None else []
+    if not reached and stmt is not None and test_def is not None:  # a method of an object
+        reached = _object_calls(stmt, test_def[1], names, modules, files, read)
     if not reached and test_def is not None:  # the line calls none: the test's one, if one
         reached = tc.body_calls(tree, test_id, test_def[1], names, modules)
         reached = reached if len(reached) == 1 else []
@@ -85,6 +91,21 @@ def causes_of(test_id: str, where: str, files: set[str], read: Callable[[str], s
     homes = (tc.home(f, name, files, read) for f, name in reached[:MAX_CAUSES])
     out += [f"fn:{f}::{name}" for f, name in homes]
     return frozenset(out)
+
+
+def _object_calls(stmt: ast.stmt, func: ast.AST, names: dict[str, tuple[str, str]],
+                  modules: dict[str, str], files: set[str], read: Callable[[str], str]
+                  ) -> list[tuple[str, str]]:
+    """The library methods the failing line calls on an object the test made (`assert
+    v.bump_prerelease("") == expected`), else the one library function the values of the
+    names it reads came from (`dev = v.replace(...)`, then `assert str(dev) == ...`)."""
+    methods = tc.package_methods(names, modules, files, read)
+    if found := tc.object_calls(stmt, func, methods):
+        return found
+    flowed = list(dict.fromkeys(c for v in tc.assigned_before(stmt, func)
+                                for c in [*tc.calls(v, names, modules),
+                                          *tc.object_calls(v, func, methods)]))
+    return flowed if len(flowed) == 1 else []
 
 
 def from_changes(causes: dict[str, frozenset[str]], changed: fd.Changes,

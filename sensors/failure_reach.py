@@ -314,3 +314,52 @@ def _import_source(file: str, node: ast.ImportFrom, files: set[str]) -> str | No
     parts = parts[:len(parts) - (node.level - 1)] if node.level > 1 else parts
     base = "/".join([*parts, *(node.module.split(".") if node.module else [])])
     return next((c for c in (f"{base}.py", f"{base}/__init__.py") if c in files), None)
+
+
+MAX_PACKAGE_FILES = 64  # library modules read for the methods a test's objects may have
+
+
+def package_methods(names: dict[str, tuple[str, str]], modules: dict[str, str],
+                    files: set[str], read: Read) -> dict[str, tuple[str, str]]:
+    """Method name -> (file, `Class.method`) for each name exactly one class defines among
+    the library modules of the packages a test imports from (a flat module: itself): what
+    `v.bump_prerelease("")` calls when `v` is an object the library made."""
+    homes = {home(f, n, files, read)[0] for f, n in names.values()} | set(modules.values())
+    dirs = {h.rpartition("/")[0] for h in homes if "/" in h}
+    mine = sorted(f for f in files if library(f, files) and (f in homes or any(
+        f.startswith(d + "/") for d in dirs)))[:MAX_PACKAGE_FILES]
+    found: dict[str, list[tuple[str, str]]] = {}
+    for f in mine:
+        tree = parse(read(f))
+        for cls in (n for n in (tree.body if tree else []) if isinstance(n, ast.ClassDef)):
+            for m in cls.body:
+                if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef):
+                    found.setdefault(m.name, []).append((f, f"{cls.name}.{m.name}"))
+    return {name: where[0] for name, where in found.items() if len(where) == 1}
+
+
+def object_calls(node: ast.AST, func: ast.AST, methods: dict[str, tuple[str, str]]
+                 ) -> list[tuple[str, str]]:
+    """The library methods `node` calls on an object a call made: `parse(s).bump()`, or
+    `v.bump()` where the test `func` assigned `v` a call's result (`v = parse(s)`; a literal
+    such as `d = {}` is no library object, so `d.get()` is not the library's `get`)."""
+    made = {t.id for a in ast.walk(func) if isinstance(a, ast.Assign)
+            and isinstance(a.value, ast.Call) for t in a.targets if isinstance(t, ast.Name)}
+    out = []
+    for call in ast.walk(node):
+        f = call.func if isinstance(call, ast.Call) else None
+        if isinstance(f, ast.Attribute) and f.attr in methods and (
+                isinstance(f.value, ast.Call)
+                or (isinstance(f.value, ast.Name) and f.value.id in made)):
+            out.append(methods[f.attr])
+    return list(dict.fromkeys(out))
+
+
+def assigned_before(stmt: ast.stmt, func: ast.AST) -> list[ast.AST]:
+    """The values the test `func` assigns, before `stmt`, to the names `stmt` reads: where
+    an assert's operands came from (`dev = v.replace(...)`, then `assert str(dev) == ...`)."""
+    reads = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+             and isinstance(n.ctx, ast.Load)}
+    return [a.value for a in ast.walk(func) if isinstance(a, ast.Assign)
+            and a.lineno < stmt.lineno
+            and any(isinstance(t, ast.Name) and t.id in reads for t in a.targets)]
