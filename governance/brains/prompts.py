@@ -182,11 +182,16 @@ def files_section(ctx: OperationContext, root: Path, budget: int | None, read: R
     """The repository's files of the op (its targets, then its related files, in the op's
     order) and the form a change to each target is asked in. With a `budget` (characters of
     the whole prompt) they share what HEAD and the sections `after` them leave, at least
-    OP_RESERVE kept for those: the same files text in every step of the op (PLAN, GENERATE,
-    L2), unless a step's own sections pass the reserve."""
+    OP_RESERVE kept for those, and the reached code on top (every step shows it): the same
+    files text in every step of the op (PLAN, GENERATE, L2), unless a step's own sections
+    pass the reserve."""
     env = ctx.envelope
     if budget is not None:  # the reserve is the same in every step: so are the files
-        budget -= len(HEAD) + max(min(OP_RESERVE, budget // 4), after) + 64
+        # The reached code is the op's, in each step: the reserve holds it on top, or in a
+        # small window GENERATE's plan pushed its sections past it and its files differed
+        # from PLAN's (Qwen through llama.cpp, 4,096 tokens: 615 of 2,527 tokens cached).
+        shown = len(library_reached(ctx, root, read))
+        budget -= len(HEAD) + max(min(OP_RESERVE, budget // 4) + shown, after) + 64
     extra = [f for f in ctx.context_files if f not in env.target_files]
     blocks = _file_blocks(root, [*env.target_files, *extra], budget,
                           {env.target_files[0]: env.focus_lines}, read)

@@ -9,7 +9,7 @@ import json
 from governance.brains.prompts import generation_prompt, plan_prompt
 from governance.brains.reached_code import code_of
 from governance.candidate_edits import live_base, stated
-from governance.schemas import OperationContext, SignalEnvelope
+from governance.schemas import OperationContext, PlanResult, SignalEnvelope
 from tests.helpers import commit_files
 
 FILLER = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(200))  # 800 lines
@@ -89,3 +89,21 @@ def test_code_is_shown_only_for_what_the_file_defines_and_the_total_is_capped(tm
     assert "def f100(x):\n    return x + 100\n```" in reached
     # without a root (a PLAN that names its files only) the functions are named, not shown
     assert "```" not in plan_prompt(_ctx("fn:semver/version.py::f100"))
+
+
+def test_in_a_small_window_plan_and_generate_show_the_same_files(tmp_path):
+    # a 4,096-token window leaves 9,216 characters; GENERATE's plan section pushed its own
+    # sections past the reserve, and its files, cut shorter than PLAN's, broke the cache
+    doc = "".join(f"        :param part{i}: the part{i} of the version, or None\n"
+                  for i in range(24))  # a 1,200-character docstring, as semver's have
+    lib = LIB.replace('"""A new version, `parts` replaced."""\n',
+                      f'"""A new version, `parts` replaced.\n\n{doc}        """\n')
+    root = commit_files(tmp_path / "r", {"semver/version.py": lib, "tests/test_v.py": TEST})
+    ctx = _ctx("fn:semver/version.py::Version.replace")
+    plan = plan_prompt(ctx, root, budget=9_216)
+    ctx.plan = PlanResult(approach="return an instance of the caller's class " * 8,
+                          ordered_changes=[{"file_path": "semver/version.py",
+                                            "change": "type(self) instead of Version " * 6}])
+    generate = generation_prompt(ctx, root, budget=9_216)
+    assert "(lines 1-" in plan  # cut short: the budget decides what is shown
+    assert plan.split("## Goal")[0] == generate.split("## Goal")[0]
