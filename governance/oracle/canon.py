@@ -22,6 +22,7 @@ import io
 import itertools
 import json
 import os
+import pickle
 import re
 import reprlib
 import sys
@@ -53,6 +54,22 @@ def borrowed(name, fallback):
         return None
     finally:
         sys.path.remove(fallback)
+
+
+def dumped(value):
+    """`value`'s pickle, by cloudpickle where pickle cannot write it and the run has
+    borrowed cloudpickle (a method's object holding a lambda: the capture writes such
+    calls so, and the inputs made from them travel the same way); None when neither can."""
+    try:
+        return pickle.dumps(value, protocol=4)
+    except Exception:
+        by_value = sys.modules.get("cloudpickle")
+    if by_value is None:
+        return None
+    try:
+        return by_value.dumps(value, protocol=4)
+    except Exception:
+        return None
 
 
 def canon(obj, depth=0, stack=(), consume=True):

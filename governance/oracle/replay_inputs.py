@@ -47,7 +47,7 @@ class _Plan:
     """One captured call's variants: `near[i]` the values its slot i may take; `fresh[i]`
     whether no earlier call held its value there (set by `generated`)."""
 
-    def __init__(self, args, kwargs, constants, pools, params=None):
+    def __init__(self, args, kwargs, constants, pools, params=None, receiver=False):
         self.args, self.kwargs = list(args), dict(kwargs)
         self.slots = [("a", i) for i in range(len(args))] + [("k", k) for k in sorted(kwargs)]
         self.defaulted = _defaults(params)  # slot -> its parameter's default; None: unknown
@@ -59,11 +59,14 @@ class _Plan:
         ctx = vals.Context(constants, siblings)
         self.near = []
         for slot, value in zip(self.slots, values):  # noqa: B905 (Python 3.9)
-            own = vals.near(value, ctx)
             others = [p for p in pools.get(slot, []) if vals.blob(p) != vals.blob(value)]
+            own = vals.near(value, ctx)
             # None early: the text a caller forgot, where a method of it raises and a
             # slice or comparison does not (an attr_prefix every call passes as '@')
-            self.near.append(vals.unique([*own[:3], None, *others, *own[3:]], value))
+            near = vals.unique([*own[:3], None, *others, *own[3:]], value)
+            if receiver and slot == ("a", 0):  # a method's self: an object of its class
+                near = [v for v in near if type(v) is type(value)]
+            self.near.append(near)
 
     def get(self, slot):
         if slot[0] == "a":
@@ -212,6 +215,21 @@ def parameters(fn):
     return out
 
 
+def receives(fn, qualname):
+    """Whether `fn`, found at `qualname`, is a method whose first argument is its object or
+    class: no caller passes None or a number there, so an input puts only an object of
+    its class there (simpleeval's `SimpleEval._eval_call(None, node)` was a
+    "counterexample" no caller can make)."""
+    if "." not in qualname or "<locals>" in qualname:
+        return False
+    try:
+        first = next(iter(inspect.signature(fn, follow_wrapped=False).parameters.values()))
+    except (TypeError, ValueError, StopIteration):
+        return False
+    return first.kind in (first.POSITIONAL_ONLY, first.POSITIONAL_OR_KEYWORD) \
+        and first.name in ("self", "cls")
+
+
 def _keywords(fn, boundaries):
     """The boundaries' parameters `fn` takes only through its `**kwargs` (a keyword its
     caller forwards to the object it builds: governance.proof.callers.forwarded), placed
@@ -344,10 +362,12 @@ _STAGES = (lambda p: p.defaults(), lambda p: p.singles(0, 1),
            lambda p: p.pairs(3, 2 * _PAIR_FIRST - 2))
 
 
-def generated(calls, constants, limit, boundaries=(), fn=None, spread=1):
+def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receiver=False):
     """Deterministic variants of the captured calls (the module docstring), at most `limit`
     and _MAX_BYTES of pickles; the boundary values (a job's `boundaries`: {"param",
-    "values"} each) first, in at most half of them, placed by `fn`'s parameters."""
+    "values"} each) first, in at most half of them, placed by `fn`'s parameters. With
+    `receiver` (a method: `receives`), the first argument is only ever an object of its
+    class (another captured one, or one with other attributes)."""
     decoded = []
     for raw in calls:
         with contextlib.suppress(Exception):
@@ -355,7 +375,7 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1):
             decoded.append((list(args), dict(kwargs)))
     pools = _pools(decoded)
     params = parameters(fn) if fn else {}
-    plans = [_Plan(a, k, constants, pools, params) for a, k in decoded]
+    plans = [_Plan(a, k, constants, pools, params, receiver) for a, k in decoded]
     _mark_fresh(plans)
     first = _boundary_inputs(decoded, boundaries, {**_keywords(fn, boundaries), **params},
                              limit // 2, spread)

@@ -47,12 +47,12 @@ import time
 
 try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import RANDOM_SEED, borrowed, canon, show
-    from _ouroboros_inputs import generated, parameters
+    from _ouroboros_inputs import generated, parameters, receives
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import RANDOM_SEED, borrowed, canon, show
-    from governance.oracle.replay_inputs import generated, parameters
+    from governance.oracle.replay_inputs import generated, parameters, receives
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_search import Peer, searched
 
@@ -164,8 +164,9 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     inputs = list(blobs)
     results = [_one(fn, f"c{i}", b, timeout_s) for i, b in enumerate(blobs)]
     deadline = time.monotonic() + budget_s
+    receiver = receives(fn, spec["qualname"])
     made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)),
-                     spec.get("boundaries") or [], fn, int(spec.get("spread") or 1))
+                     spec.get("boundaries") or [], fn, int(spec.get("spread") or 1), receiver)
     for i, blob in enumerate(made):
         if time.monotonic() > deadline:
             break
@@ -179,7 +180,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
         for blob, row in searched(blobs, spec.get("constants", []),
                                   lambda b: _one(fn, "", b, timeout_s),
                                   lambda b: peer.ask(spec["file"], spec["qualname"], b),
-                                  search_s, search["fallback"], parameters(fn)):
+                                  search_s, search["fallback"], parameters(fn), receiver):
             inputs.append(blob)
             results.append(row)
         search["left_s"] -= time.monotonic() - began

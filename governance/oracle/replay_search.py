@@ -44,9 +44,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_canon import borrowed
+    from _ouroboros_canon import borrowed, dumped
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import borrowed
+    from governance.oracle.canon import borrowed, dumped
 
 MAX_EXAMPLES = 100  # per function and tree (300 refused the held-out corpus no better,
 # at 6% more of its CPU and a third of the daemon's own suite's: docs/proof-measurements.md)
@@ -229,9 +229,8 @@ class _Run:
 
     def check(self, args, kwargs):
         self.tick()
-        try:
-            blob = pickle.dumps((tuple(args), dict(kwargs)), protocol=4)
-        except Exception:
+        blob = dumped((tuple(args), dict(kwargs)))
+        if blob is None:
             return  # a drawn value that cannot travel: not an input
         mine = self.local(blob)
         theirs = self.other(blob)
@@ -317,7 +316,7 @@ class _Space:
     """What the search draws from: the captured calls, each argument's widened strategy
     (governance.oracle.replay_widen), and which arguments may be left to their defaults."""
 
-    def __init__(self, blobs, constants, params, widen):
+    def __init__(self, blobs, constants, params, widen, receiver=False):
         self.calls = [pickle.loads(b) for b in blobs]
         self.plans = [([widen.widened(a, constants, keep=False) for a in args],
                        {k: widen.widened(v, constants, keep=False)
@@ -326,6 +325,7 @@ class _Space:
         self.by_position = {at: name for name, (at, by_name, _) in params.items()
                             if at is not None and by_name}
         self.omittable = _omittable(params)
+        self.receiver = receiver  # a method's self stays an object of its class
 
     def draw(self, draw, st):
         """A captured call with one argument moved (to None, a variant, or its default)
@@ -345,13 +345,16 @@ class _Space:
             if slot in self.omittable and draw(st.sampled_from((False, False, True))):
                 left.add(slot)  # its default (a flat choice: one_of would nest it deep)
             elif where == "a":
-                out_a[j] = draw(self.plans[i][0][j])
+                value = draw(self.plans[i][0][j])
+                if j or not self.receiver or type(value) is type(args[0]):
+                    out_a[j] = value
             else:
                 out_k[j] = draw(self.plans[i][1][j])
         return _defaulted(out_a, out_k, left, self.by_position)
 
 
-def searched(blobs, constants, local, other, budget_s, fallback="", params=None):
+def searched(blobs, constants, local, other, budget_s, fallback="", params=None,
+             receiver=False):
     """[(blob, local answer row)] of the inputs the search tried on a function whose
     captured calls are `blobs`; `local(blob)` and `other(blob)` answer on this tree and on
     the peer; `params` (replay_inputs.parameters) says which arguments may be left to
@@ -375,7 +378,7 @@ def searched(blobs, constants, local, other, budget_s, fallback="", params=None)
     except ImportError:  # imported by the daemon's own tests
         from governance.oracle import replay_widen as widen
     try:  # a captured value the widening cannot read gives no search, never a crash
-        space = _Space(blobs, constants, params or {}, widen)
+        space = _Space(blobs, constants, params or {}, widen, receiver)
     except Exception as exc:
         sys.stderr.write(f"search: not started: {type(exc).__name__}\n")
         return []

@@ -16,13 +16,12 @@ import copy
 import datetime
 import decimal
 import itertools
-import pickle
 import re
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_canon import ADDRESS, state_of
+    from _ouroboros_canon import ADDRESS, dumped, state_of
 except ImportError:  # imported by the daemon's own code and tests
-    from governance.oracle.canon import ADDRESS, state_of
+    from governance.oracle.canon import ADDRESS, dumped, state_of
 
 DIGITS = re.compile(r"\d+")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
@@ -328,10 +327,7 @@ def unique(values, value):
 
 
 def blob(value):
-    try:
-        return pickle.dumps(value, protocol=4)
-    except Exception:
-        return None
+    return dumped(value)
 
 
 _GAP = object()

@@ -154,3 +154,30 @@ def test_the_search_is_spared_only_where_an_answered_input_already_tells_the_tre
     finally:
         moving.close()
     assert not _told_apart(spec, blobs, rows, moving)  # a gone peer: no certainty
+
+
+class Box:
+    """A method's object: what the search may take the place of `self` is another Box."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+
+    def area(self, k: int) -> int:
+        return self.width * k
+
+
+def test_a_methods_object_stays_an_object_of_its_class_in_every_input():
+    """`SimpleEval._eval_call(None, node)` was a held-out "counterexample" no caller can
+    make: with `receives`, the first argument stays a captured instance of the class."""
+    from governance.oracle.replay_inputs import generated, receives
+
+    assert receives(Box.area, "Box.area") and not receives(_micros, "_micros")
+    calls = [pickle.dumps(((Box(3), 2), {})), pickle.dumps(((Box(5), 7), {}))]
+    area = _answering(Box.area)
+    rows = searched(calls, [], area, area, 20.0, params=parameters(Box.area), receiver=True)
+    made = generated(calls, [], 200, fn=Box.area, receiver=True)
+    inputs = [pickle.loads(b)[0] for b, _ in rows] + [pickle.loads(b)[0] for b in made]
+    assert len(rows) > 20 and len(made) > 10
+    assert all(args and isinstance(args[0], Box) for args in inputs)
+    moved = searched(calls, [], area, area, 20.0, params=parameters(Box.area))
+    assert any(not isinstance(pickle.loads(b)[0][0], Box) for b, _ in moved)  # the premise
