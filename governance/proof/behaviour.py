@@ -3,10 +3,12 @@ enter them (governance.oracle.differential says what the check is).
 
 Pure: texts and coverage in. A changed def or method is a target; so is one that reads a
 name a changed import binds (`from math import floor` becoming `ceil as floor` changes it
-without touching its text). The constants a target's inputs are generated near are its own
-literals, then those of the tables and functions it reads by name; its boundaries (the
-values at and beside what its base and candidate code compare a parameter with) are tried
-first (governance.proof.boundaries). What cannot be judged call by call is named instead:
+without touching its text); one that is its base with locals renamed one for one is not
+(governance.proof.renamed: the same code answers alike on every input). The constants a
+target's inputs are generated near are its own literals, then those of the tables and
+functions it reads by name; its boundaries (the values at and beside what its base and
+candidate code compare a parameter with) are tried first (governance.proof.boundaries).
+What cannot be judged call by call is named instead:
 a changed class body, a changed or removed module-level statement (new private names a
 refactor adds for its own use are allowed), a removed function.
 """
@@ -22,6 +24,7 @@ from governance.oracle.oracle import Coverage
 from governance.proof.ast_helpers import FUNCS
 from governance.proof.boundaries import boundaries, module_tables
 from governance.proof.names import private_additions_only, symbol_changes
+from governance.proof.renamed import renamed
 
 
 def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list[str]]:
@@ -42,6 +45,7 @@ def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list
         elif c.kind != "added":
             problems.append(f"{path}: {c.name} {c.kind} (a class body, or not a function)")
     names |= {n for n, node in defs.items() if n in old_defs and _reads(node, rebound)}
+    names -= {r.function for r in renamed(old, new)}  # the same code: nothing to compare
     targets = []
     scopes = (_Scope(new), _Scope(old))
     tables = {**module_tables(old), **module_tables(new)}

@@ -54,6 +54,7 @@ from governance.proof.behaviour import touched_functions
 from governance.proof.callers import CALLER_SPREAD, MAX_CALLERS, caller_target
 from governance.proof.mutant_shaped import mutant_shaped
 from governance.proof.noticed import Side, sides, told_apart, unnoticed
+from governance.proof.renamed import renamed
 from governance.proof.rules import Intent, intent_of
 from governance.schemas import FileChange, OperationContext
 
@@ -223,7 +224,20 @@ def _shaped(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[str
 def _sides(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[Side, Side]:
     """The mutants of both trees' changed lines in the targets' files."""
     files = sorted({t.file for t in targets})
-    return sides((f, _read(base, f), _read(candidate, f)) for f in files)
+    texts = [(f, _read(base, f), _read(candidate, f)) for f in files]
+    both = sides(texts)
+    same = {f: renamed(old, new) for f, old, new in texts}  # no change for inputs to notice
+    return (_outside(both[0], {f: [r.base_lines for r in rs] for f, rs in same.items()}),
+            _outside(both[1], {f: [r.candidate_lines for r in rs] for f, rs in same.items()}))
+
+
+def _outside(side: Side, spans: dict[str, list[range]]) -> Side:
+    """`side` without its mutants inside functions shown renamed only."""
+    def kept(file: str, line: int) -> bool:
+        return not any(line in span for span in spans.get(file, ()))
+    return dataclasses.replace(side, mutants=tuple(m for m in side.mutants
+                                                   if kept(m.file, m.line)),
+                               unjudged=tuple(u for u in side.unjudged if kept(*u)))
 
 
 async def _replayed_and_traced(record: _Record) -> str | None:
@@ -296,9 +310,13 @@ def _with_trace(check: FunctionCheck, found: list[Counterexample], traced: int,
 
 async def _lifted(record: _Record) -> None:
     """Step 3: a function with no replayed evidence and no counterexample is judged at the
-    callers on its captured stacks."""
-    waiting = [i for i, c in enumerate(record.checks)
-               if c.compared == 0 and not c.counterexamples]
+    callers on its captured stacks; so is one whose own inputs left a changed line of its
+    file unnoticed (a handler's calls replayed with its state as captured need not go
+    where the change acts; its parser's input does): the callers' inputs judge the
+    mutants too, and a counterexample there is its own."""
+    left = _unnoticed_files(record)
+    waiting = [i for i, c in enumerate(record.checks) if not c.counterexamples
+               and (c.compared == 0 or record.targets[i].file in left)]
     plans = {i: _callers_of(record, i) for i in waiting}
     callers = list({(t.file, t.qualname): t for ts in plans.values() for t in ts}.values())
     if not callers:
@@ -316,6 +334,14 @@ async def _lifted(record: _Record) -> None:
     by_name = {c.function: c for c in checks}
     for i in waiting:
         _take_caller(record, i, [by_name[lifted.name(t)] for t in plans[i]])
+
+
+def _unnoticed_files(record: _Record) -> set[str]:
+    """The files with a changed line none of whose mutants an input told apart so far."""
+    return {m.file for side, killed in zip(record.sides, record.killed, strict=True)
+            for m in side.mutants
+            if not any(o.id in killed for o in side.mutants
+                       if (o.file, o.line) == (m.file, m.line))}
 
 
 def _callers_of(record: _Record, index: int) -> list[Target]:
@@ -343,6 +369,8 @@ def _take_caller(record: _Record, index: int, checks: list[FunctionCheck]) -> No
     name = record.name(record.targets[index])
     best = next((c for c in checks if c.counterexamples), None) \
         or next((c for c in checks if c.shown_unchanged), None)
+    if record.checks[index].compared and (best is None or not best.counterexamples):
+        return  # its own replay stays its evidence; the callers' inputs judged the mutants
     if best is None:
         why = "; ".join(f"{c.function}: {c.problem or 'no call of it could be replayed'}"
                         for c in checks) or "none on its stacks can be called by name"

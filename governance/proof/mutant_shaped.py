@@ -26,11 +26,11 @@ import ast
 import builtins
 from dataclasses import dataclass
 
-from governance.proof.ast_helpers import DEFS, FUNCS, dump, is_docstring, parse
+from governance.proof.ast_diff import differences, functions, wrapper
+from governance.proof.ast_helpers import dump, parse
 
 _OPERATORS = (ast.cmpop, ast.operator, ast.boolop, ast.unaryop)
 _BUILTINS = frozenset(dir(builtins))
-_Pair = tuple[ast.AST, ast.AST, int]  # base node, candidate node, the candidate's line
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def mutant_shaped(old: str, new: str, path: str) -> list[Shaped]:
     function of `old` is one a mutation operator makes. Unparsable text finds nothing:
     the proof's other checks refuse it."""
     try:
-        before, after = _functions(parse(old, "base")), _functions(parse(new, "candidate"))
+        before, after = functions(parse(old, "base")), functions(parse(new, "candidate"))
     except ValueError:
         return []
     found: list[Shaped] = []
@@ -59,56 +59,12 @@ def mutant_shaped(old: str, new: str, path: str) -> list[Shaped]:
         base = before.get(name)
         if base is None:
             continue
-        pairs = _differences(base, fn, fn.lineno)
+        pairs = differences(base, fn, fn.lineno)
         shapes = [_shape(a, b) for a, b, _ in pairs]
         if pairs and all(shapes):
             found += [Shaped(path, name, line, what)
                       for (_, _, line), what in zip(pairs, shapes, strict=True) if what]
     return found
-
-
-def _functions(tree: ast.Module) -> dict[str, ast.AST]:
-    """qualname -> def, docstrings dropped from every def and class inside."""
-    out: dict[str, ast.AST] = {}
-
-    def walk(body: list[ast.stmt], prefix: str) -> None:
-        for s in body:
-            if isinstance(s, FUNCS):
-                out[prefix + s.name] = s  # a nested def's differences are its owner's
-            elif isinstance(s, ast.ClassDef):
-                walk(s.body, f"{prefix}{s.name}.")
-    walk(tree.body, "")
-    for fn in out.values():
-        for node in ast.walk(fn):
-            if isinstance(node, DEFS) and len(node.body) > 1 and is_docstring(node.body[0]):
-                node.body = node.body[1:]
-    return out
-
-
-def _differences(a: ast.AST, b: ast.AST, line: int) -> list[_Pair]:
-    """The outermost node pairs where `a` and `b` differ, walking both in step; a pair is
-    where the walk cannot go on in step (other node types, values, names or lengths)."""
-    line = getattr(b, "lineno", line)  # operators have none: their expression's
-    if type(a) is not type(b) or _wrapper(a, b) or _wrapper(b, a):
-        return [(a, b, line)]  # a call around a call is a pair too, not a walk into both
-    if isinstance(a, ast.Constant):
-        same = type(a.value) is type(b.value) and repr(a.value) == repr(b.value)
-        return [] if same else [(a, b, line)]
-    out: list[_Pair] = []
-    for field in a._fields:
-        x, y = getattr(a, field, None), getattr(b, field, None)
-        if isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
-            for p, q in zip(x, y, strict=True):
-                out += _child(a, b, p, q, line)
-        else:
-            out += _child(a, b, x, y, line)
-    return out
-
-
-def _child(a: ast.AST, b: ast.AST, x: object, y: object, line: int) -> list[_Pair]:
-    if isinstance(x, ast.AST) and isinstance(y, ast.AST):
-        return _differences(x, y, line)
-    return [] if dump(x) == dump(y) else [(a, b, line)]
 
 
 def _shape(a: ast.AST, b: ast.AST) -> str | None:
@@ -124,19 +80,9 @@ def _shape(a: ast.AST, b: ast.AST) -> str | None:
             and dump(a.value) == dump(b.value) and a.attr != b.attr:
         return f"`.{a.attr}` to `.{b.attr}`"
     for outer, inner, verb in ((a, b, "dropped"), (b, a, "added")):
-        wrapper = _wrapper(outer, inner)
-        if wrapper:
-            return f"`{wrapper}` {verb}"
-    return None
-
-
-def _wrapper(outer: ast.AST, inner: ast.AST) -> str | None:
-    """`abs(...)` or `not ...` when `outer` is `inner` wrapped in one call or unary op."""
-    if isinstance(outer, ast.Call) and len(outer.args) == 1 and not outer.keywords \
-            and dump(outer.args[0]) == dump(inner):
-        return f"{ast.unparse(outer.func)}(...)"
-    if isinstance(outer, ast.UnaryOp) and dump(outer.operand) == dump(inner):
-        return f"{_op(outer.op)} ..."
+        around = wrapper(outer, inner)
+        if around:
+            return f"`{around}` {verb}"
     return None
 
 

@@ -27,11 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance.oracle.differential import DiffReport
+from governance.oracle.differential import DiffReport, Target
 from governance.oracle.oracle import Coverage
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 from governance.proof.behaviour import covering_tests, touched_functions
 from governance.proof.differential_check import check_behaviour
+from governance.proof.renamed import renamed
 from governance.proof.static import changed_statements
 from tests.governance.refactors.judge import each_in_own_dir, executor_for
 from tests.governance.refactors_real.corpus import Probe, Refactor
@@ -150,7 +151,10 @@ async def premise_only(r: Refactor, work: Path, coverage: Coverage) -> list[str]
     from a set's order change between sessions (isodate's test_date): when the candidate's
     session did not run them all, it runs their files instead."""
     in_base, _ = touched_functions(r.text, r.base_text, r.file)  # the base's line numbers
-    ids = covering_tests(in_base, coverage)
+    # A function only renamed is no target (governance.proof.renamed): its own span's tests
+    spans = [Target(r.file, s.function, frozenset(s.candidate_lines), ())
+             for s in renamed(r.text, r.base_text)]
+    ids = covering_tests([*in_base, *spans], coverage)
     if not ids:
         return [f"no test of the library enters {r.function}"]
     cand = await asyncio.to_thread(write_tree, work / "cand", r.files)
