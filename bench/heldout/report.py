@@ -42,6 +42,9 @@ RECORDED: tuple[tuple[str, str], ...] = (
      "unrun lines 0/2"),
     ("0473d7d development", "careless landed 0/32, counterexample 29/32 (91%), "
                             "controls landed 32/34"),
+    ("caf827e wave 2, its first and only held-out reading (load 1.5-5)",
+     "careless landed 2/15, counterexample 11/15 (73%; 3 of them false: 'arguments left "
+     "another way'), controls landed 7/12 (58%), over unrun lines 0/2"),
 )
 
 

@@ -82,6 +82,8 @@ def canon(obj, depth=0, stack=(), consume=True):
         return ["float", repr(obj)]
     if isinstance(obj, (bytes, bytearray)):
         return [type(obj).__name__, bytes(obj[:4096]).hex()]
+    if inspect.ismodule(obj):  # its name: its repr holds its file, in one tree or the other
+        return ["module", obj.__name__]
     if id(obj) in stack:
         return "<cycle>"
     inner = (*stack, id(obj))

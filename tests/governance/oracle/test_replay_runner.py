@@ -455,3 +455,21 @@ def test_a_stream_is_read_for_what_was_written_and_a_method_for_its_object() -> 
     assert canon(writer("<a/>")) == canon(writer("<a/>"))
     assert canon(writer("<a/>")) != canon(writer("<a>\n</a>"))
     assert canon(io.BytesIO(b"x")) != canon(io.BytesIO(b"y"))
+
+
+def test_an_object_holding_a_module_is_the_same_on_both_trees() -> None:
+    """netaddr's IPAddress keeps its strategy module in a slot: read by its repr, the
+    module's file (the base's tree or the candidate's) made every address 'left another
+    way' (three correct held-out refactors refused on that alone)."""
+    import types
+
+    from governance.oracle.canon import canon
+
+    def holding(root: str, name: str) -> Box:
+        module = types.ModuleType(name)
+        module.__file__ = f"{root}/netaddr/strategy/ipv4.py"
+        return Box(_module=module, value=3)
+    assert canon(holding("/base", "netaddr.strategy.ipv4")) \
+        == canon(holding("/candidate", "netaddr.strategy.ipv4"))
+    assert canon(holding("/base", "netaddr.strategy.ipv4")) \
+        != canon(holding("/base", "netaddr.strategy.ipv6"))  # another module is another
