@@ -74,9 +74,31 @@ class _Timeout(BaseException):
 # -- answering ----------------------------------------------------------------------------
 
 
+_REAL_ID = id
+_IDS = {}  # a real id -> the order the call first asked for it
+
+
+def _stable_id(obj):
+    """`id(obj)` as the runner answers it: 1 for the first object the call asked about, 2
+    for the next, the same number again for an object at the same address. Equal exactly
+    where real ids are equal, and alike on both trees: a real id is an address, and two
+    processes put None (ASLR) or a fresh dict in two places, so json5's circular check,
+    which leaves the object's id in `seen` when it raises, read as 'arguments left another
+    way' on a correct refactor."""
+    return _IDS.setdefault(_REAL_ID(obj), len(_IDS) + 1)
+
+
+def stable_ids():
+    """From here on, this process's `id` is `_stable_id` (the runner's main, before the
+    peer starts; never in the daemon's own process)."""
+    import builtins
+    builtins.id = _stable_id
+
+
 def _answer(fn, blob, timeout_s):
     """(canonical answer, short text) of one call on freshly unpickled arguments."""
     args, kwargs = pickle.loads(blob)
+    _IDS.clear()
     random.seed(RANDOM_SEED)
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
     sink = io.StringIO()
@@ -244,6 +266,7 @@ def main(argv):
     if sys.path[0] != root:
         sys.path.insert(1, root)
     signal.signal(signal.SIGALRM, _on_alarm)
+    stable_ids()
     timeout_s = float(job.get("call_timeout_s", 1.0))
     budget_s = float(job.get("budget_s", _BUDGET_S))
     peer = Peer.start(lambda texts: install(root, texts), job.get("peer") or {},

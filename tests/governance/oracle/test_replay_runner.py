@@ -24,6 +24,8 @@ from governance.oracle.testrun import TestRunner
 from tests.helpers import jail_limits
 from tools.jail import JailExecutor, bwrap_available
 
+ROOT = Path(__file__).resolve().parents[3]
+
 
 class Box:
     """An instance whose state the canonical form reads by attribute."""
@@ -473,3 +475,36 @@ def test_an_object_holding_a_module_is_the_same_on_both_trees() -> None:
         == canon(holding("/candidate", "netaddr.strategy.ipv4"))
     assert canon(holding("/base", "netaddr.strategy.ipv4")) \
         != canon(holding("/base", "netaddr.strategy.ipv6"))  # another module is another
+
+
+_MARKS = """\
+def marks(obj, seen):
+    seen.add(id(obj))  # json5's circular check: the marker stays when it raises
+    if obj is None:
+        raise TypeError("None is not JSON5 serializable")
+    seen.discard(id(obj))
+"""
+
+
+def test_an_answer_holding_object_ids_is_alike_in_two_processes(tmp_path: Path) -> None:
+    """An id is an address: two trees' processes put None (ASLR) in two places, so json5's
+    `seen` set read as 'arguments left another way' on a correct refactor. Under the
+    runner, id() numbers objects in the order the call asks, the same in every process;
+    two objects still have equal ids exactly when they are one object."""
+    (tmp_path / "j5.py").write_text(_MARKS)
+    script = ("import pickle, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
+              "from governance.oracle import replay_runner as rr\n"
+              "import j5\n"
+              "if sys.argv[3] == 'stable': rr.stable_ids()\n"
+              "blob = pickle.dumps(((None, set()), {}))\n"
+              "print(rr._digest(rr._answer(j5.marks, blob, 5.0)[0]))\n"
+              "a, b = object(), object()\n"
+              "assert id(a) == id(a) and id(a) != id(b)\n")
+
+    def digest(mode: str) -> str:
+        return subprocess.run([sys.executable, "-c", script, str(tmp_path), str(ROOT), mode],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    assert digest("stable") == digest("stable")
+    aslr = Path("/proc/sys/kernel/randomize_va_space")
+    if aslr.exists() and aslr.read_text().strip() != "0":  # the premise: addresses move
+        assert digest("real") != digest("real")
