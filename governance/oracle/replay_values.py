@@ -23,6 +23,7 @@ try:  # in the jail: beside the runner, in the run's plugin directory
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle.canon import ADDRESS, dumped, state_of
 
+BEYOND_FLOAT = 10 ** 309  # float() of it raises OverflowError
 DIGITS = re.compile(r"\d+")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 _FRACTION = re.compile(r"\d[.,](\d+)")  # a number written with decimals: its fraction
@@ -90,7 +91,9 @@ def _near_int(v, ctx):
     out = [v - 1, v + 1, 0]
     for n in (*ctx.ints, *ctx.siblings):
         out += [n - 1, n, n + 1]
-    return [*out, -v, -1, 1, 2, 3, v - 2, v + 2, v - 3, v + 3, 2 * v + 1]
+    # last: past a float's range, where float(x) and '%f' % x raise OverflowError (texttable
+    # swallowing it landed: the search drew too few ints to meet one)
+    return [*out, -v, -1, 1, 2, 3, v - 2, v + 2, v - 3, v + 3, 2 * v + 1, BEYOND_FLOAT]
 
 
 def _near_float(v, ctx):

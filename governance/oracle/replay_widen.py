@@ -19,6 +19,7 @@ imports it only when a search is asked for, and treats its absence as no search)
 
 import copy
 import functools
+import inspect
 import math
 import re
 import string
@@ -227,7 +228,10 @@ def _dicts(value, constants, depth):
 
 
 def _attributes(value, constants, depth):
-    """An object with one of its plain attributes varied (a copy: the seed stays as it is)."""
+    """An object with one of its plain attributes varied (a copy: the seed stays as it is).
+    A class, module or function has no copy (copy.copy gives it back): none is varied."""
+    if inspect.isclass(value) or inspect.ismodule(value) or inspect.isroutine(value):
+        return st.nothing()
     try:
         names = sorted(k for k, v in vars(value).items() if not k.startswith("__")
                        and isinstance(v, (bool, int, float, Decimal, str, type(None))))
@@ -242,6 +246,8 @@ def _attributes(value, constants, depth):
 def _with(value, name, x):
     try:
         other = copy.copy(value)
+        if other is value:  # no copy: setting the attribute would change the seed itself
+            return value
         setattr(other, name, x)
     except Exception:  # a slot, a frozen object: the seed as it is
         return value
