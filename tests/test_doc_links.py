@@ -1,8 +1,8 @@
 """The documentation's links stay true: every relative link in README.md, docs/**/*.md and
 systemd/README.md names a file that exists, and every `#anchor` names a heading of the file
-it points into, slugged as GitHub slugs it. External (http, https, mailto) links are not
-fetched. The README stays a front door (at most 250 lines) and every topic file in docs/
-opens with a map of itself.
+it points into, slugged as GitHub slugs it, or an explicit `<a id="...">` there outside
+code. External (http, https, mailto) links are not fetched. The README stays a front door
+(at most 250 lines) and every topic file in docs/ opens with a map of itself.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*([^)\s]*)(?:\s+\"[^\"]*\")?\s*\)")
 INLINE_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 EXTERNAL = ("http://", "https://", "mailto:")
+HTML_ANCHOR = re.compile(r"<a\s+(?:id|name)=\"([^\"]+)\"\s*>")
 
 
 def doc_files() -> list[Path]:
@@ -51,10 +52,12 @@ def slug(heading: str) -> str:
 
 
 def anchors(text: str) -> set[str]:
-    """Every heading's slug; a repeated slug gets -1, -2, ... as GitHub numbers them."""
+    """Every heading's slug (a repeated slug gets -1, -2, ... as GitHub numbers them) and
+    every `<a id="...">` outside code spans."""
     seen: dict[str, int] = {}
     out: set[str] = set()
     for line in prose_lines(text):
+        out.update(HTML_ANCHOR.findall(CODE_SPAN.sub("", line)))
         match = HEADING.match(line)
         if not match:
             continue
@@ -110,6 +113,11 @@ def test_slug_follows_github(heading: str, expected: str) -> None:
 def test_repeated_headings_are_numbered_and_code_is_not_a_heading() -> None:
     text = "# Notes\n## Settings\n```sh\n# Settings\n```\n## Settings\n### Settings\n    # code\n"
     assert anchors(text) == {"notes", "settings", "settings-1", "settings-2"}
+
+
+def test_an_explicit_anchor_counts_outside_code_only() -> None:
+    text = '- <a id="shaped"></a>**shaped**\n`<a id="quoted">`\n```\n<a id="fenced"></a>\n```\n'
+    assert anchors(text) == {"shaped"}
 
 
 def test_links_outside_code_only() -> None:
