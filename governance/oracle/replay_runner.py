@@ -155,7 +155,7 @@ def _one(fn, key, blob, timeout_s):
         second, _ = _answer(fn, blob, timeout_s)
         args, kwargs = pickle.loads(blob)
     except Exception as exc:
-        return {"key": key, "problem": type(exc).__name__}
+        return {"key": key, "problem": f"{type(exc).__name__}: {exc}"[:200]}
     text = ", ".join([show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()])
     digest = _digest(first)
     return {"key": key, "input": text[:300], "answer": digest, "shown": shown,

@@ -15,6 +15,7 @@ import contextlib
 import copy
 import datetime
 import decimal
+import enum
 import itertools
 import re
 
@@ -295,6 +296,8 @@ def _near_object(v, ctx):
 
     def moved(name, new):
         clone = copy.copy(v)
+        if clone is v:  # no copy (an enum member): moving it would change every use of it
+            raise TypeError("not copied")
         vars(clone)[name] = new
         return clone
     with contextlib.suppress(Exception):
@@ -303,11 +306,17 @@ def _near_object(v, ctx):
     return []
 
 
-# Which values a value is varied to, by its type (bool before int, datetime before date).
+def _near_member(v, ctx):
+    """An enum member's neighbours: the other members of its enum (what a caller passes)."""
+    return [m for m in type(v) if m is not v]
+
+
+# Which values a value is varied to, by its type (bool before int, datetime before date; an
+# int or str enum's member is varied as an int or str: a caller may pass the plain value).
 _NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
          (decimal.Decimal, _near_decimal), (str, _near_str), ((list, tuple), _near_seq),
          (dict, _near_dict), ((set, frozenset), _near_set), (datetime.date, _near_date),
-         (datetime.timedelta, _near_timedelta))
+         (datetime.timedelta, _near_timedelta), (enum.Enum, _near_member))
 
 
 def near(value, ctx):

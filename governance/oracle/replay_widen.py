@@ -18,6 +18,7 @@ imports it only when a search is asked for, and treats its absence as no search)
 """
 
 import copy
+import enum
 import functools
 import inspect
 import math
@@ -175,6 +176,8 @@ def widened(value, constants, depth=0, keep=True):
         found = numbers(value, constants)
     elif isinstance(value, str):
         found = texts(value, constants)
+    elif isinstance(value, enum.Enum):  # another member of its enum
+        found = st.sampled_from(list(type(value)))
     elif value is None:
         found = st.one_of(st.integers(), _text(4), st.floats(), st.booleans(),
                           st.sampled_from(_HUGE_INTS))

@@ -4,6 +4,7 @@ is shrunk toward the captured call, and the peer answers from another process.""
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import pickle
 import subprocess
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import find
 
 from governance.oracle import replay_search
 from governance.oracle.replay_inputs import generated, parameters
@@ -220,3 +222,37 @@ def test_a_classmethods_class_is_never_changed_and_an_overflow_is_tried(capfd):
     told = [x for _, x in made if _answering(fn)(pickle.dumps(((Cells, x), {})))["shown"]
             != _answering(_swallows)(pickle.dumps(((Cells, x), {})))["shown"]]
     assert told and all(isinstance(x, int) and abs(x) > 10 ** 308 for x in told)
+
+
+class Quote(enum.Enum):
+    """json5's QuoteStyle: a plain enum whose member an encoder keeps."""
+
+    DOUBLE = "always_double"
+    SINGLE = "always_single"
+
+
+class Encoder:
+    def __init__(self) -> None:
+        self.quote_style = Quote.DOUBLE
+        self.ensure_ascii = True
+
+
+def test_an_enum_member_is_varied_to_its_siblings_and_never_changed_in_place():
+    """copy.copy of an enum member is the member: 'one attribute moved' set its _value_ on
+    the enum itself, every later pickle of an encoder failed to load ('a' is not a valid
+    QuoteStyle), and all 1,549 generated and searched inputs of json5's
+    _encode_quoted_str were lost (a careless change landed on its 74 captured calls)."""
+    from governance.oracle import replay_values as vals
+    from governance.oracle.replay_widen import widened
+
+    ctx = vals.Context([], [])
+    assert vals.near(Quote.DOUBLE, ctx) == [Quote.SINGLE]
+    moved = vals.near(Encoder(), ctx)
+    assert Quote.DOUBLE.value == "always_double" and moved
+    assert all(pickle.loads(pickle.dumps(x)).quote_style in (Quote.DOUBLE, Quote.SINGLE)
+               for x in moved if isinstance(x, Encoder))
+    calls = [pickle.dumps(((Encoder(), "abc"), {}))]
+    made = generated(calls, ["\u2028"], 300, receiver=True)
+    assert len(made) > 20 and all(pickle.loads(b) for b in made)
+    assert Quote.DOUBLE.value == "always_double"
+    assert find(widened(Quote.DOUBLE, [], keep=False), lambda x: x is Quote.SINGLE)  # a member
