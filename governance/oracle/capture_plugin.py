@@ -11,10 +11,10 @@ beside it, and everything it needs from the standard library is imported here, b
 repository code is on sys.path. The functions come from `capture.json` beside this file: a
 repository-relative file and a qualified name each. A trace hook (sys.settrace,
 threading.settrace) sees every Python call; a call of a watched function has its arguments
-pickled as it starts (a generator or coroutine's call starts later than its creation and is
-skipped), each distinct call once, at most `max_calls` a function and `max_bytes` in all.
-What cannot be pickled is counted, not kept. A test that sets its own tracer loses ours
-until the next test starts.
+pickled as it starts (a generator's at its first resume, when its locals are still the
+arguments as passed; a coroutine's is skipped), each distinct call once, at most
+`max_calls` a function and `max_bytes` in all. What cannot be pickled is counted, not kept.
+A test that sets its own tracer loses ours until the next test starts.
 
 The daemon never unpickles what this writes: the pickles go back, opaque, to the replay
 runner in the jail. `calls.json` in the report directory holds, per function, base64 pickles
@@ -22,6 +22,7 @@ and a short repr of each call for people.
 """
 
 import base64
+import dis
 import gc
 import hashlib
 import json
@@ -40,7 +41,9 @@ from _ouroboros_probe import Probe
 # run dir, in the jail and out of it); the oracle plugin takes the variable that names it
 # out of the environment before the tests run, so it is not read here.
 _OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "out")
-_FLAGS_SKIPPED = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coro, async gen
+_GENERATOR = 0x20
+_FLAGS_SKIPPED = 0x80 | 0x100 | 0x200  # coroutine, iterable coroutine, async generator
+_RESUME = dis.opmap.get("RESUME")  # 3.11+: a frame's first instruction once it runs
 _VARARGS, _VARKEYWORDS = 0x04, 0x08
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 60, 60, 8, 8
@@ -219,6 +222,9 @@ def _tracer(frame, event, arg):
     code = frame.f_code
     if code.co_flags & _FLAGS_SKIPPED:
         return None
+    generator = bool(code.co_flags & _GENERATOR)
+    if generator and not _first_resume(frame):
+        return None
     index = _target_of(code)
     if index is None:
         return None
@@ -229,14 +235,26 @@ def _tracer(frame, event, arg):
             _record(index, code, pos, extra, kw)
         if _state["stacks"] is not None:
             _callers(index, frame)
-        probe = _state["probe"]
-        call = probe.enter(index, (list(pos) + list(extra), kw)) if probe else None
+        probe = _state["probe"]  # a generator's answer is what it yields: replayed only
+        call = probe.enter(index, (list(pos) + list(extra), kw)) \
+            if probe and not generator else None
     finally:
         _state["busy"] = False
     if call is None:
         return None
     frame.f_trace_lines = False
     return call.seen
+
+
+def _first_resume(frame):
+    """Whether a generator's frame runs for the first time: before 3.11 its last
+    instruction is -1, from 3.11 its code's first RESUME (each later one follows a yield)."""
+    if frame.f_lasti < 0:
+        return True
+    if _RESUME is None:
+        return False
+    code = frame.f_code.co_code
+    return next((i for i in range(0, len(code), 2) if code[i] == _RESUME), -1) == frame.f_lasti
 
 
 def _hook(on):

@@ -46,12 +46,12 @@ import sys
 import time
 
 try:  # in the jail: beside this script, in the run's plugin directory
-    from _ouroboros_canon import RANDOM_SEED, borrowed, canon, show
+    from _ouroboros_canon import RANDOM_SEED, borrowed, canon, lazy, show
     from _ouroboros_inputs import generated, parameters, receives
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import RANDOM_SEED, borrowed, canon, show
+    from governance.oracle.canon import RANDOM_SEED, borrowed, canon, lazy, show
     from governance.oracle.replay_inputs import generated, parameters, receives
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_search import Peer, searched
@@ -74,6 +74,15 @@ class _Timeout(BaseException):
 # -- answering ----------------------------------------------------------------------------
 
 
+def _yielded(value, answer):
+    """A generator's answer for people: what it yielded (canon consumed it), not its
+    address."""
+    items = [x[1] if isinstance(x, list) and len(x) == 2 and x[0] in _PLAIN else x
+             for x in answer[1]] if isinstance(answer, list) and len(answer) > 1 else []
+    return f"{type(value).__name__} yielding {_repr.repr(items)}"
+
+
+_PLAIN = ("int", "str", "bool", "NoneType")
 _REAL_ID = id
 _IDS = {}  # a real id -> the order the call first asked for it
 
@@ -106,7 +115,7 @@ def _answer(fn, blob, timeout_s):
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             value = fn(*args, **kwargs)
             out = {"kind": "return", "value": canon(value)}
-        shown = _repr.repr(value)
+        shown = _yielded(value, out["value"]) if lazy(value) else _repr.repr(value)
     except _Timeout:
         return {"kind": "timeout"}, "timed out"
     except SystemExit as exc:  # a CLI's main: its exit status is what its caller sees
