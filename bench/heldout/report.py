@@ -3,7 +3,9 @@ by side.
 
 Two waves of real libraries were chosen and frozen before their code was read
 (bench/heldout/libraries.py). The held-out part is wave 2 (netaddr, json5, texttable): no
-rule was grown on it, and whoever changes the rules does not read its cases or outcomes.
+rule was grown on it until its first reading (caf827e, recorded below); four faults of the
+comparison and the generation its misses showed were fixed after that reading, none a rule
+for one library, so its later figures are development figures and a third wave is owed.
 Wave 1 (webcolors, idna, simpleeval) is printed as *seen*: it was held out until the
 proof's rules were changed after its failures were read, so its figures no longer measure
 code the rules were not grown on.
@@ -118,7 +120,8 @@ def heading(part: str) -> str:
     frozen = manifest(part)["frozen"].split(",")[0]
     if part == "heldout":
         return (f"== HELD-OUT (wave 2: {libs}; chosen and frozen at {frozen}, before their "
-                "code was read; no rule was grown on them) ==")
+                "code was read; its first reading was caf827e's, and four faults its misses "
+                "showed were fixed after it: a third wave is owed) ==")
     return (f"== SEEN (wave 1: {libs}; frozen at {frozen} and held out until the proof's "
             "rules were changed after their failures were read) ==")
 
