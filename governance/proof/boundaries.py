@@ -10,7 +10,8 @@ and the candidate's text of one function: each comparison of a parameter (`<`, `
 read by name), each truth test of one (`if x:`, `not x`, `x and y`, `isinstance(x, T)`),
 each codec it names (`s.encode(x)`, `encoding=x`), and `if not x: x = 'utf-8'` (x stands
 for the constant), where the parameter reaches it directly, through `len()`, an attribute,
-an item (`.get(k)` too), a conversion (`int`, `str`, `Decimal`...), a text method (`strip`,
+an item (`.get(k)` too), a conversion (`int`, `str`, `Decimal`...), `ord()` (the boundary
+is then the character), a text method (`strip`,
 `upper`...), a regular expression's group (a number written inside the text:
 `int(m.group(1)) > 12`), a loop over its elements or keys, or through locals assigned from
 such expressions, in source order (so chains of them: governance.proof.value_flow). A
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import zip_longest
@@ -273,16 +275,20 @@ def _held(word: str) -> list[object]:
 
 
 def _fits(path: tuple[Step, ...], leaf: object) -> bool:
-    """A length, or a number written inside a text, is a whole number not below zero."""
+    """A length, or a number written inside a text, is a whole number not below zero; a
+    code point is one a character has."""
+    if path and path[-1] == ("ord",):
+        return isinstance(leaf, int) and 0 <= leaf <= sys.maxunicode
     return not path or path[-1] not in (("len",), ("digits",)) \
         or (isinstance(leaf, int) and leaf >= 0)
 
 
 def _wrapped(path: tuple[Step, ...], leaf: object) -> object:
-    """The leaf value tagged with the way from the parameter to it (the module docstring)."""
+    """The leaf value tagged with the way from the parameter to it (the module docstring);
+    a code point is its character (`ord(ch) < 128`: U+007F, U+0080, U+0081)."""
     value = leaf
     for step in reversed(path):
-        value = (*step, value)
+        value = chr(value) if step == ("ord",) else (*step, value)  # type: ignore[arg-type]
     return value
 
 

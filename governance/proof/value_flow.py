@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 Step = tuple[object, ...]  # ("attr", name) | ("item", key) | ("len",) | ("digits",)
-# | ("each",) (an element of a list, a value of a dict) | ("key",) (a dict's key)
+# | ("each",) (an element of a list, a value of a dict) | ("key",)
+# (a dict's key) | ("ord",) (a character's code point: the boundary is the character)
 Source = tuple[str, tuple[Step, ...]]  # a parameter, and the way from it to a value
 
 _CONVERSIONS = frozenset({"int", "float", "str", "Decimal", "abs", "round", "list", "tuple",
@@ -108,6 +109,8 @@ class Flow:
             return then(self.source(e.args[0]), ("len",))
         if name in _CONVERSIONS and e.args:
             return self.source(e.args[0])
+        if name == "ord" and isinstance(e.func, ast.Name) and e.args:  # a character's code
+            return then(self.source(e.args[0]), ("ord",))
         if isinstance(e.func, ast.Attribute) and name in _TEXT_METHODS:
             return self.source(e.func.value)
         if isinstance(e.func, ast.Attribute) and name == "get" and e.args:

@@ -227,3 +227,18 @@ async def test_a_moved_boundary_is_refused_at_the_boundary(tmp_path: Path, calls
     [check] = report.checks
     assert check.captured == calls and check.counterexamples, report.payload()
     assert check.counterexamples[0].input == "Decimal('100'), 'gold'", report.payload()
+
+
+def test_a_code_point_compared_is_the_character_in_the_text():
+    """json5 writes `o = ord(ch)` for each character and escapes where `o < 128` fails: the
+    boundary is U+0080 in the text (`<` made `<=` waited for review, 'no input tried
+    did'), not 128 as a number nothing passes."""
+    from governance.oracle.replay_bounds import applied
+
+    fn = ast.parse('def quoted(s):\n    out = ""\n    for ch in s:\n        o = ord(ch)\n'
+                   '        out += ch if o < 128 else "\\\\u%04x" % o\n    return out\n').body[0]
+    (name, values), = boundaries([fn])
+    texts = [applied(v, "abc") for v in values]
+    assert name == "s" and {"\x7fbc", "\x80bc", "\x81bc"} <= set(texts)
+    assert not any(isinstance(v, int) for v in values)  # 128 itself is no text
+    json.dumps(values)  # the job carries them to the jail
