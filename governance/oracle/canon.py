@@ -132,10 +132,12 @@ def state_of(obj):
     return sorted(found.items(), key=lambda kv: str(kv[0]))
 
 
-def show(value):
-    """A short text of a value: an object by its attributes, not its address."""
+def show(value, first=()):
+    """A short text of a value: an object by its attributes, not its address; those named
+    in `first` (what the function reads) before the rest."""
     state = state_of(value) if type(value).__repr__ is object.__repr__ else None
     if state is not None:
+        state = sorted(state, key=lambda kv: kv[0] not in first)
         inner = ", ".join(f"{k}={_repr.repr(v)}" for k, v in state[:6])
         return f"{type(value).__name__}({inner})"
     return ADDRESS.sub("", _repr.repr(value))

@@ -47,7 +47,7 @@ class _Plan:
     """One captured call's variants: `near[i]` the values its slot i may take; `fresh[i]`
     whether no earlier call held its value there (set by `generated`)."""
 
-    def __init__(self, args, kwargs, constants, pools, params=None, receiver=False):
+    def __init__(self, args, kwargs, constants, pools, params=None, receiver=False, names=()):
         self.args, self.kwargs = list(args), dict(kwargs)
         self.slots = [("a", i) for i in range(len(args))] + [("k", k) for k in sorted(kwargs)]
         self.defaulted = _defaults(params)  # slot -> its parameter's default; None: unknown
@@ -56,7 +56,7 @@ class _Plan:
         values = [self.get(s) for s in self.slots]
         self.fresh = [True] * len(values)
         siblings = [n for v in values for n in _numbers_in(v)]
-        ctx = vals.Context(constants, siblings)
+        ctx = vals.Context(constants, siblings, names=names)
         self.near = []
         for slot, value in zip(self.slots, values):  # noqa: B905 (Python 3.9)
             others = [p for p in pools.get(slot, []) if vals.blob(p) != vals.blob(value)]
@@ -213,6 +213,18 @@ def parameters(fn):
         elif p.kind is p.KEYWORD_ONLY:
             out[p.name] = (None, True, p.default)
     return out
+
+
+def code_names(fn):
+    """The names `fn`'s code reads (globals and attributes: `self.namespace_separator`), its
+    nested functions' and comprehensions' too; () for what has no code."""
+    code = getattr(fn, "__code__", None)
+    out, todo = set(), [code] if code is not None else []
+    while todo:
+        c = todo.pop()
+        out.update(c.co_names)
+        todo += [k for k in c.co_consts if hasattr(k, "co_names")]
+    return frozenset(out)
 
 
 def receives(fn, qualname):
@@ -375,7 +387,8 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
             decoded.append((list(args), dict(kwargs)))
     pools = _pools(decoded)
     params = parameters(fn) if fn else {}
-    plans = [_Plan(a, k, constants, pools, params, receiver) for a, k in decoded]
+    names = code_names(fn) if fn else ()
+    plans = [_Plan(a, k, constants, pools, params, receiver, names) for a, k in decoded]
     _mark_fresh(plans)
     first = _boundary_inputs(decoded, boundaries, {**_keywords(fn, boundaries), **params},
                              limit // 2, spread)

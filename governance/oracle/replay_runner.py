@@ -47,12 +47,12 @@ import time
 
 try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import RANDOM_SEED, borrowed, canon, lazy, show
-    from _ouroboros_inputs import generated, parameters, receives
+    from _ouroboros_inputs import code_names, generated, parameters, receives
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import RANDOM_SEED, borrowed, canon, lazy, show
-    from governance.oracle.replay_inputs import generated, parameters, receives
+    from governance.oracle.replay_inputs import code_names, generated, parameters, receives
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_search import Peer, searched
 
@@ -165,7 +165,9 @@ def _one(fn, key, blob, timeout_s):
         args, kwargs = pickle.loads(blob)
     except Exception as exc:
         return {"key": key, "problem": f"{type(exc).__name__}: {exc}"[:200]}
-    text = ", ".join([show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()])
+    names = code_names(fn)  # an object's attributes the function reads are shown first
+    text = ", ".join([show(a, names) for a in args]
+                     + [f"{k}={show(v, names)}" for k, v in kwargs.items()])
     digest = _digest(first)
     return {"key": key, "input": text[:300], "answer": digest, "shown": shown,
             "kind": first["kind"], "deterministic": first == second,

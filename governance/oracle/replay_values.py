@@ -69,7 +69,8 @@ class Context:
     """What a value is varied towards: the function's constants, and the integers and
     lengths of the call's other arguments."""
 
-    def __init__(self, constants, siblings=(), depth=0):
+    def __init__(self, constants, siblings=(), depth=0, names=()):
+        self.names = frozenset(names)  # what the function's code names: its attributes read
         self.numbers = []
         for c in constants:
             if isinstance(c, str) and NUMBER.fullmatch(c.strip()):
@@ -85,7 +86,7 @@ class Context:
         self.constants, self.siblings, self.depth = constants, list(siblings), depth
 
     def deeper(self):
-        return Context(self.constants, self.siblings, self.depth + 1)
+        return Context(self.constants, self.siblings, self.depth + 1, self.names)
 
 
 def _near_int(v, ctx):
@@ -289,10 +290,13 @@ def _near_timedelta(v, ctx):
 
 
 def _near_object(v, ctx):
-    """An instance with one attribute moved (attributes by name, a few values each)."""
+    """An instance with one attribute moved (a few values each): first those the function's
+    code names (xmltodict's handler has a dozen attributes, and the one _build_name reads,
+    namespace_separator, was past the first eight by name), then the rest by name."""
     state = state_of(v)
     if state is None or ctx.depth >= 2 or not hasattr(v, "__dict__"):
         return []
+    state = sorted(state, key=lambda kv: kv[0] not in ctx.names)
 
     def moved(name, new):
         clone = copy.copy(v)

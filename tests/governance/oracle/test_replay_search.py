@@ -256,3 +256,35 @@ def test_an_enum_member_is_varied_to_its_siblings_and_never_changed_in_place():
     assert len(made) > 20 and all(pickle.loads(b) for b in made)
     assert Quote.DOUBLE.value == "always_double"
     assert find(widened(Quote.DOUBLE, [], keep=False), lambda x: x is Quote.SINGLE)  # a member
+
+
+class Handler:
+    """xmltodict's SAX handler: a dozen attributes, the one a method reads late by name."""
+
+    def __init__(self) -> None:
+        for name in "abcdefghijkl":
+            setattr(self, f"{name}_setting", name)
+        self.namespace_separator = ":"
+
+    def build_name(self, full_name: str) -> str:
+        i = full_name.rfind(self.namespace_separator)
+        return full_name if i == -1 else full_name[i + 1:]
+
+
+def test_the_attributes_a_method_reads_are_varied_first():
+    """Varied eight attributes by name, the handler never had its namespace_separator
+    moved: xmltodict's rpartition refactor, which raises on an empty separator, landed."""
+    from governance.oracle.replay_inputs import code_names
+
+    assert {"namespace_separator", "rfind"} <= code_names(Handler.build_name)
+    calls = [pickle.dumps(((Handler(), "ns:name"), {}))]
+    made = [pickle.loads(b)[0] for b in generated(calls, [], 300, fn=Handler.build_name,
+                                                  receiver=True)]
+    separators = {args[0].namespace_separator for args in made}
+    assert "" in separators and len(separators) > 3
+    from governance.oracle import replay_runner as rr
+
+    blob = next(b for b in generated(calls, [], 300, fn=Handler.build_name, receiver=True)
+                if pickle.loads(b)[0][0].namespace_separator == "")
+    row = rr._one(Handler.build_name, "g0", blob, 5.0)
+    assert row["input"].startswith("Handler(namespace_separator=''")  # what it reads, first
