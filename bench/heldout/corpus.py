@@ -25,7 +25,7 @@ from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.heldout.libraries import LAYOUT, PARTS, SUITE, library, names, sdist_path
+from bench.heldout.libraries import LAYOUT, PARTS, SUITE, SUITE_OPTIONS, library, names, sdist_path
 from tests.governance.refactors_real.corpus import Refactor, apply
 
 
@@ -70,8 +70,9 @@ def whole_suite(r: Refactor, work: Path) -> str:
     (top / (prefix + r.file)).write_text(r.text, encoding="utf-8")
     src = top / prefix if prefix else top
     where = [str(top / p) for p in SUITE.get(r.library.name, ("tests",))]
+    options = SUITE_OPTIONS.get(r.library.name, ())
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                           *where], cwd=top, capture_output=True, text=True,
+                           *options, *where], cwd=top, capture_output=True, text=True,
                           timeout=600, env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin",
                                             "PYTHONHASHSEED": "0"})
     return "" if done.returncode == 0 else done.stdout.strip().splitlines()[-1]
