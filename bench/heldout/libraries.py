@@ -2,13 +2,15 @@
 
 Each wave's manifest beside this module names its libraries, their versions and their
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
-figures on code the proof's rules were not grown on). Two waves, two parts:
+figures on code the proof's rules were not grown on). Three waves, two parts:
 
-- wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), is the
-  *seen* part now: the proof's rules were changed after its failures were read;
-- wave 2, `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5,
-  texttable), is the *held-out* part: nobody who changes the rules reads its cases or
-  outcomes.
+- wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
+  uritools), is the *held-out* part: nobody who changes the rules reads its cases or
+  outcomes;
+- wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), and
+  wave 2, `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5,
+  texttable), are the *seen* part now: both were read, and the proof's rules were changed
+  after their failures were read.
 
 `library(name)` downloads the sdist with pip into the cache (`$OUROBOROS_HELDOUT_CACHE`, by
 default `$TMPDIR/ouroboros-bench/heldout`) when it is absent, refuses one whose sha256
@@ -30,14 +32,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-MANIFEST = Path(__file__).with_name("manifest.json")  # wave 1
-# Which wave each part is: the held-out part is the newest wave, the earlier one is seen.
-WAVES: dict[str, Path] = {"heldout": Path(__file__).with_name("manifest-wave2.json"),
-                          "seen": MANIFEST}
+# Each wave's frozen manifest, by its number.
+MANIFESTS: dict[int, Path] = {1: Path(__file__).with_name("manifest.json"),
+                              2: Path(__file__).with_name("manifest-wave2.json"),
+                              3: Path(__file__).with_name("manifest-wave3.json")}
+# Which waves each part is: the held-out part is the newest wave, the earlier ones are seen.
+WAVES: dict[str, tuple[int, ...]] = {"heldout": (3,), "seen": (1, 2)}
 PARTS = tuple(WAVES)
-# Wave 3 (manifest-wave3.json, frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
-# uritools): its refactors are written, and it is in no part yet.
-WAVE_3 = Path(__file__).with_name("manifest-wave3.json")
 
 # Where each library's package and tests lie in its sdist (relative to the sdist's top
 # directory), and the test files left out of its tree, with why.
@@ -111,16 +112,20 @@ def cache_dir() -> Path:
 
 
 @functools.cache
-def manifest(part: str = "seen") -> dict:
-    """A part's frozen manifest: "heldout" (wave 2) or "seen" (wave 1)."""
-    return json.loads(WAVES[part].read_text())
+def wave(number: int) -> dict:
+    """A wave's frozen manifest (1, 2 or 3)."""
+    return json.loads(MANIFESTS[number].read_text())
+
+
+def manifests(part: str) -> list[dict]:
+    """A part's frozen manifests, oldest wave first: "heldout" (wave 3) or "seen" (waves 1
+    and 2)."""
+    return [wave(n) for n in WAVES[part]]
 
 
 @functools.cache
 def library(name: str) -> HeldOutLibrary:
-    entries = [e for part in PARTS for e in manifest(part)["libraries"]]
-    entries += json.loads(WAVE_3.read_text())["libraries"]
-    entry = next(e for e in entries if e["name"] == name)
+    entry = next(e for n in MANIFESTS for e in wave(n)["libraries"] if e["name"] == name)
     return HeldOutLibrary(entry["name"], entry["version"], entry["licence"], entry["sdist"],
                           entry["sha256"])
 
@@ -128,7 +133,7 @@ def library(name: str) -> HeldOutLibrary:
 def names(part: str | None = None) -> tuple[str, ...]:
     """The libraries of one part, or of every part (held-out first)."""
     return tuple(e["name"] for p in ((part,) if part else PARTS)
-                 for e in manifest(p)["libraries"])
+                 for m in manifests(p) for e in m["libraries"])
 
 
 def sdist_path(lib: HeldOutLibrary) -> Path:

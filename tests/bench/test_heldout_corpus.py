@@ -1,8 +1,8 @@
 """The held-out and seen parts of the real-library refactor corpus (bench/heldout/): each
 wave's manifest is frozen and names libraries no rule was grown on when it was frozen, the
 refactors load, and each careless refactor's stated input really tells the base from the
-careless tree. Wave 2 is the held-out part; wave 1 is seen (the proof's rules were changed
-after its failures were read).
+careless tree. Wave 3 is the held-out part; waves 1 and 2 are seen (the proof's rules were
+changed after their failures were read).
 
 No daemon and no judging here (bench/refactors_real.py --part heldout|seen does that,
 outside CI): the libraries are fetched from PyPI by their pinned sha256 (cached), every
@@ -30,8 +30,11 @@ from tests.governance.refactors_real.judge import probe_mismatches
 SEEN = {*DEVELOPMENT, "inflection", "boltons", "more-itertools", "parse", "tabulate", "mpmath",
         "cachetools", "pyflakes", "semver", "sqlparse", "toolz", "jmespath", "humanize"}
 # Wave 2 also excludes wave 1 (seen since its failures were read) and the libraries its
-# rule names (manifest-wave2.json).
-SEEN_BY_WAVE_2 = {*SEEN, *libraries.names("seen"), "wcwidth", "tomli"}
+# rule names (manifest-wave2.json); wave 3 excludes waves 1 and 2 and every library wave 2's
+# rule names, the two candidates that failed it among them (manifest-wave3.json).
+WAVE = {n: tuple(e["name"] for e in libraries.wave(n)["libraries"]) for n in (1, 2, 3)}
+SEEN_BY_WAVE_2 = {*SEEN, *WAVE[1], "wcwidth", "tomli"}
+SEEN_BY_WAVE_3 = {*SEEN_BY_WAVE_2, *WAVE[2], "rfc3986", "roman-numerals-py"}
 PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "PSF-2.0"}
 MIN_EACH = 4  # controls and careless refactors per library
 
@@ -48,26 +51,31 @@ def refactors() -> list:
     return all_refactors()
 
 
-@pytest.mark.parametrize(("part", "excluded"), [("seen", SEEN), ("heldout", SEEN_BY_WAVE_2)])
-def test_each_wave_is_frozen_and_was_held_out(part: str, excluded: set) -> None:
+@pytest.mark.parametrize(("number", "excluded"),
+                         [(1, SEEN), (2, SEEN_BY_WAVE_2), (3, SEEN_BY_WAVE_3)])
+def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> None:
     """Three or more permissive libraries a wave, pinned by sha256, none the rules had been
-    grown on when it was frozen; wave 1 kept as it was committed."""
-    manifest = json.loads(libraries.WAVES[part].read_text())
+    grown on when it was frozen; each manifest kept as it was committed."""
+    manifest = json.loads(libraries.MANIFESTS[number].read_text())
     assert "before any" in manifest["frozen"]
+    assert manifest.get("wave", 1) == number
     entries = manifest["libraries"]
     assert len(entries) >= 3
     for e in entries:
         assert e["name"] not in excluded, e["name"]
         assert e["licence"] in PERMISSIVE and len(e["sha256"]) == 64, e
-    assert libraries.names(part) == tuple(e["name"] for e in entries)
+    assert not {name.split()[0] for name in manifest.get("left_out", {})} & set(WAVE[number])
 
 
-def test_the_held_out_part_is_the_newer_wave() -> None:
-    """--part heldout is wave 2, frozen after wave 1 was read, and no library is in both."""
-    wave1, wave2 = (json.loads(libraries.WAVES[p].read_text()) for p in ("seen", "heldout"))
-    assert wave2["wave"] == 2 and "wave" not in wave1
-    assert wave2["frozen"][:17] > wave1["frozen"][:17]
-    assert not set(libraries.names("seen")) & set(libraries.names("heldout"))
+def test_the_held_out_part_is_the_newest_wave() -> None:
+    """--part heldout is wave 3, frozen after waves 1 and 2 were read; seen is waves 1 and 2;
+    no library is in two waves."""
+    assert libraries.WAVES == {"heldout": (3,), "seen": (1, 2)}
+    frozen = [libraries.wave(n)["frozen"][:17] for n in (1, 2, 3)]
+    assert frozen == sorted(frozen) and len(set(frozen)) == 3
+    assert len({*WAVE[1], *WAVE[2], *WAVE[3]}) == len(WAVE[1] + WAVE[2] + WAVE[3])
+    assert libraries.names("heldout") == WAVE[3]
+    assert libraries.names("seen") == (*WAVE[1], *WAVE[2])
     assert libraries.names() == (*libraries.names("heldout"), *libraries.names("seen"))
 
 
@@ -100,15 +108,18 @@ def test_each_careless_input_tells_base_from_careless(refactors: list, tmp_path:
     assert not problems, "\n".join(problems)
 
 
-def test_the_bench_prints_wave_2_as_held_out_and_wave_1_as_seen() -> None:
-    """bench/refactors_real.py's --part heldout judges wave 2 under the held-out heading,
-    --part seen wave 1 under the seen one, and every combined run puts held-out first."""
-    from bench.heldout.report import heading
+def test_the_bench_prints_wave_3_as_held_out_and_waves_1_and_2_as_seen() -> None:
+    """bench/refactors_real.py's --part heldout judges wave 3 under the held-out heading,
+    --part seen waves 1 and 2 under the seen one, and every combined run puts held-out
+    first; the columns say which waves."""
+    from bench.heldout.report import COLUMNS, heading
     from bench.refactors_real import PARTS
 
     assert PARTS["heldout"] == ["heldout"] and PARTS["seen"] == ["seen"]
     assert all(parts[0] == "heldout" for key, parts in PARTS.items() if len(parts) > 1)
     held, seen = heading("heldout"), heading("seen")
-    assert held.startswith("== HELD-OUT (wave 2: ") and seen.startswith("== SEEN (wave 1: ")
+    assert held.startswith("== HELD-OUT (wave 3: ")
+    assert seen.startswith("== SEEN (waves 1 and 2: ")
+    assert COLUMNS["heldout"] == "held-out (w3)" and COLUMNS["seen"] == "seen (w1+w2)"
     assert all(n in held for n in libraries.names("heldout"))
     assert all(n in seen and n not in held for n in libraries.names("seen"))
