@@ -46,6 +46,9 @@ RECORDED: tuple[tuple[str, str], ...] = (
     ("caf827e wave 2, its first and only held-out reading (load 1.5-5)",
      "careless landed 2/15, counterexample 11/15 (73%; 3 of them false: 'arguments left "
      "another way'), controls landed 7/12 (58%), over unrun lines 0/2"),
+    ("e479f2a wave 3, its first held-out reading (load 0.2-2)",
+     "careless landed 4/15, counterexample 9/15 (60%), controls landed 8/12 (67%), over "
+     "unrun lines 1/1"),
 )
 
 
