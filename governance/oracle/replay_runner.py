@@ -142,13 +142,21 @@ def _function(root, file, qualname):
     module = __import__(dotted, fromlist=["_"])
     owner, parts = module, qualname.split(".")
     for part in parts[:-1]:
-        owner = getattr(owner, part)
-    raw = inspect.getattr_static(owner, parts[-1])
+        owner = getattr(owner, _mangled(owner, part))
+    raw = inspect.getattr_static(owner, _mangled(owner, parts[-1]))
     if isinstance(raw, (staticmethod, classmethod)):
         raw = raw.__func__
     elif isinstance(raw, property):
         raw = raw.fget
     return inspect.unwrap(raw)
+
+
+def _mangled(owner, name):
+    """The name a class stores `name` under: `__check` in class `_Ids` is `_Ids__check`
+    (a qualname keeps the name as the code writes it)."""
+    if inspect.isclass(owner) and name.startswith("__") and not name.endswith("__"):
+        return f"_{owner.__name__.lstrip('_')}{name}"
+    return name
 
 
 def _digest(answer):
