@@ -90,12 +90,21 @@ class Context:
 
 
 def _near_int(v, ctx):
-    out = [v - 1, v + 1, 0]
+    out = [v - 1, v + 1, 0, IntLike(v)]
     for n in (*ctx.ints, *ctx.siblings):
         out += [n - 1, n, n + 1]
-    # last: past a float's range, where float(x) and '%f' % x raise OverflowError (texttable
-    # swallowing it landed: the search drew too few ints to meet one)
+    # IntLike(v) fourth: the same number as an int subclass (a caller's IntEnum member:
+    # `type(x) is int` written for isinstance landed); last: past a float's range, where
+    # float(x) and '%f' % x raise OverflowError (texttable swallowing it landed: the search
+    # drew too few ints to meet one)
     return [*out, -v, -1, 1, 2, 3, v - 2, v + 2, v - 3, v + 3, 2 * v + 1, BEYOND_FLOAT]
+
+
+class IntLike(int):
+    """An int subclass, as an IntEnum member or a numpy-free caller's own int type is."""
+
+    def __repr__(self):
+        return f"IntLike({int(self)})"
 
 
 def _near_float(v, ctx):
@@ -119,7 +128,8 @@ def _near_str(v, ctx):
     if NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
         number = decimal.Decimal(v.strip())
         near = _near_int(int(number), ctx) if "." not in v else _near_decimal(number, ctx)
-        numeric = [str(n) for n in near]
+        # and the same number with a leading zero, as a caller may write it ('042')
+        numeric = [str(n) for n in near if type(n) is not IntLike] + ["0" + v.strip()]
     else:
         numeric = []
     words = ctx.words[:12]  # what the code compares with first: states, codes, units
@@ -132,6 +142,15 @@ def _near_str(v, ctx):
     out += [v.replace(w, other) for w in words if len(w) > 1 and w in v
             for other in words[:6] if other != w]
     return out + [v + p for p in _PROBES]
+
+
+def _near_bytes(v, ctx):
+    """A text's neighbours as bytes (latin-1: every byte is one character and back)."""
+    out = []
+    for text in _near_str(v.decode("latin-1"), ctx):
+        with contextlib.suppress(UnicodeEncodeError):
+            out.append(text.encode("latin-1"))
+    return out
 
 
 def _punctuated(v, marks):
@@ -318,7 +337,8 @@ def _near_member(v, ctx):
 # Which values a value is varied to, by its type (bool before int, datetime before date; an
 # int or str enum's member is varied as an int or str: a caller may pass the plain value).
 _NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
-         (decimal.Decimal, _near_decimal), (str, _near_str), ((list, tuple), _near_seq),
+         (decimal.Decimal, _near_decimal), (str, _near_str), (bytes, _near_bytes),
+         ((list, tuple), _near_seq),
          (dict, _near_dict), ((set, frozenset), _near_set), (datetime.date, _near_date),
          (datetime.timedelta, _near_timedelta), (enum.Enum, _near_member))
 

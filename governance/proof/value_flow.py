@@ -24,6 +24,7 @@ _CONVERSIONS = frozenset({"int", "float", "str", "Decimal", "abs", "round", "lis
 _TEXT_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "title",
                            "capitalize"})
 _MATCHES = frozenset({"match", "fullmatch", "search"})
+_PIECES = frozenset({"partition", "rpartition", "split", "rsplit", "splitlines"})
 
 
 def literal(node: ast.AST) -> object:
@@ -95,8 +96,9 @@ class Flow:
         if isinstance(e, ast.Attribute):
             return then(self.source(e.value), ("attr", e.attr))
         if isinstance(e, ast.Subscript):
-            if isinstance(e.slice, ast.Slice):
-                return self.source(e.value)  # a slice of it: near enough to what it holds
+            if isinstance(e.slice, ast.Slice) or _piece(e.value):
+                return self.source(_piece(e.value) or e.value)  # a slice or a piece of it
+                # (`path.partition("/")[0]`): near enough to what it holds
             return then(self.source(e.value), _item(constant(e.slice, {})))
         if isinstance(e, ast.BoolOp) and isinstance(e.op, ast.Or):  # `m.group(2) or 0`
             return next(filter(None, map(self.source, e.values)), None)
@@ -124,6 +126,14 @@ class Flow:
         if isinstance(e.func, ast.Attribute) and name == "group":
             return self.source(e.func.value)
         return None
+
+
+def _piece(e: ast.AST) -> ast.AST | None:
+    """The text `e` cuts into pieces (`x.partition(sep)`, `x.split(sep)`...), else None."""
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) \
+            and e.func.attr in _PIECES:
+        return e.func.value
+    return None
 
 
 def then(inner: Source | None, step: Step | None) -> Source | None:

@@ -288,3 +288,18 @@ def test_the_attributes_a_method_reads_are_varied_first():
                 if pickle.loads(b)[0][0].namespace_separator == "")
     row = rr._one(Handler.build_name, "g0", blob, 5.0)
     assert row["input"].startswith("Handler(namespace_separator=''")  # what it reads, first
+
+
+def test_numbers_bytes_and_written_numbers_get_the_neighbours_callers_pass():
+    """Held-out wave 3's careless refactors that landed on inputs never tried: an int
+    subclass (`type(n) is not int` written for isinstance refused an IntEnum member), a
+    number written with a leading zero (uritools' port '042' composed as ':42'), and any
+    neighbour at all of a bytes value (none was made)."""
+    from governance.oracle import replay_values as vals
+
+    ctx = vals.Context([], [])
+    ints = vals.near(5, ctx)
+    assert any(type(n) is not int and isinstance(n, int) and n == 5 for n in ints[:8])
+    assert "042" in vals.near("42", ctx) and b"042" in vals.near(b"42", ctx)
+    assert {b"41", b"43", b""} <= set(vals.near(b"42", ctx))
+    assert all(type(x) is str for x in vals.near("42", ctx))  # a text's stay texts

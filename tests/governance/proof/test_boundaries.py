@@ -242,3 +242,15 @@ def test_a_code_point_compared_is_the_character_in_the_text():
     assert name == "s" and {"\x7fbc", "\x80bc", "\x81bc"} <= set(texts)
     assert not any(isinstance(v, int) for v in values)  # 128 itself is no text
     json.dumps(values)  # the job carries them to the jail
+
+
+def test_a_word_looked_for_in_a_piece_of_a_text_is_tried_in_the_text():
+    """uritools looks for ':' in a path's first segment (`path.partition('/')[0]`): the
+    piece is near enough to the text, so ':' is added to and taken out of the path (the
+    check widened to the whole path landed while the flow stopped at partition())."""
+    from governance.oracle.replay_bounds import applied
+
+    fn = ast.parse('def compose(path):\n    if ":" in path.partition("/")[0]:\n'
+                   '        return "./" + path\n    return path\n').body[0]
+    (name, values), = boundaries([fn])
+    assert name == "path" and "a/b:" in [applied(v, "a/b") for v in values]
