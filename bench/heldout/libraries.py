@@ -5,8 +5,8 @@ sdists' sha256, and was committed before any of their code was read (issue 49, i
 figures on code the proof's rules were not grown on). Three waves, two parts:
 
 - wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
-  uritools), is the *held-out* part: nobody who changes the rules reads its cases or
-  outcomes;
+  uritools), is the *held-out* part: its first reading (e479f2a) was taken before anyone
+  read its cases' outcomes; rules were changed after it, so a fourth wave is owed;
 - wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), and
   wave 2, `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5,
   texttable), are the *seen* part now: both were read, and the proof's rules were changed

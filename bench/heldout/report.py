@@ -3,7 +3,9 @@ by side.
 
 Three waves of real libraries were chosen and frozen before their code was read
 (bench/heldout/libraries.py). The held-out part is wave 3 (sqids, shortuuid, uritools): no
-rule has been grown on it, and nobody who changes the rules reads its cases or outcomes.
+rule had been grown on it at its first reading (e479f2a, recorded below); five faults its
+misses showed were fixed after that reading, so its later figures are development
+figures, and the next held-out figure needs a fourth wave.
 Waves 1 (webcolors, idna, simpleeval) and 2 (netaddr, json5, texttable) are printed as
 *seen*: each was held out until its failures were read and the proof's rules changed after
 them (wave 2's first and only held-out reading was caf827e's, recorded below), so their
@@ -123,7 +125,8 @@ def heading(part: str) -> str:
     waves = " and ".join(str(n) for n in WAVES[part])
     if part == "heldout":
         return (f"== HELD-OUT (wave {waves}: {libs}; chosen and frozen at {frozen}, before "
-                "their code was read; no rule has been grown on it) ==")
+                "their code was read; its first reading was e479f2a's, and five faults its "
+                "misses showed were fixed after it: a fourth wave is owed) ==")
     return (f"== SEEN (waves {waves}: {libs}; frozen at {frozen}, each held out until the "
             "proof's rules were changed after its failures were read) ==")
 
