@@ -130,7 +130,8 @@ def _reads_by_text(fn: ast.AST) -> bool:
 
 
 _BY_TEXT = frozenset({"eval", "exec", "compile", "locals", "vars", "dir", "globals"})
-_FRAMES = frozenset({"f_locals", "_getframe", "currentframe", "stack", "getouterframes"})
+_FRAMES = frozenset({"f_locals", "_getframe", "currentframe", "stack", "getouterframes",
+                     "co_varnames", "__code__"})
 
 
 def _span(fn: ast.AST) -> range:

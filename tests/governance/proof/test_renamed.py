@@ -103,6 +103,9 @@ SCOPED = {
                                   "def f():\n    y = 1\n    return eval('x')\n"),
     "a local read through locals()": ("def f():\n    x = 1\n    return locals()\n",
                                       "def f():\n    y = 1\n    return locals()\n"),
+    "a local read through its code's co_varnames": (
+        "def f():\n    x = 1\n    return f.__code__.co_varnames\n",
+        "def f():\n    y = 1\n    return f.__code__.co_varnames\n"),
     "a class body's name (an attribute)": (
         "def f():\n    class A:\n        x = 1\n    return vars(A)\n",
         "def f():\n    class A:\n        y = 1\n    return vars(A)\n"),
