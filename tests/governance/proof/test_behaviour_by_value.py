@@ -7,16 +7,12 @@ pytest runs."""
 from __future__ import annotations
 
 import pickle
-import sys
 from pathlib import Path
 
 import pytest
 
-from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.proof.behaviour import covering_tests, touched_functions
-from governance.proof.differential_check import check_behaviour
-from tests.helpers import commit_files, jail_limits
-from tools.jail import JailExecutor, bwrap_available
+from tests.governance.proof.judged import judged
+from tools.jail import bwrap_available
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
@@ -78,20 +74,11 @@ def test_pickle_alone_cannot_write_such_a_call():
 
 async def test_a_helper_extracted_from_a_method_of_a_lambda_table_is_shown_unchanged(
         tmp_path: Path):
-    files = {"calc/__init__.py": "", "tests/test_calc.py": TESTS}
-    base = commit_files(tmp_path / "base", {**files, "calc/core.py": CALC})
-    cand = commit_files(tmp_path / "cand", {**files, "calc/core.py": HELPER})
-    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
-                            [Path(sys.prefix), Path(sys.base_prefix)])
-    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
-    scratch = tmp_path / "state" / "oracle"
-    ran = await runner.run(cand, [], scratch=scratch,
-                           coverage=CoverageRequest(frozenset({"calc/core.py"})))
-    assert ran.passed, ran.describe()
-    targets, problems = touched_functions(CALC, HELPER, "calc/core.py")
-    assert problems == [] and [t.qualname for t in targets] == ["Calc.apply"]
-    report = await check_behaviour(runner, base, cand, targets,
-                                   covering_tests(targets, ran.report.coverage), scratch)
+    done = await judged(tmp_path, "calc/core.py", CALC, HELPER,
+                        {"calc/__init__.py": "", "tests/test_calc.py": TESTS})
+    assert done.ran.passed, done.ran.describe()
+    assert done.problems == [] and [t.qualname for t in done.targets] == ["Calc.apply"]
+    report = done.report
     (check,) = report.checks
     assert check.captured >= 4 and check.compared > check.captured, report.payload()
     assert report.reasons() == [], report.payload()

@@ -6,16 +6,13 @@ as passed, and the replay runner reads what it yields. In the real jail, with re
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.proof.behaviour import covering_tests, touched_functions
-from governance.proof.differential_check import check_behaviour
-from tests.helpers import commit_files, jail_limits
-from tools.jail import JailExecutor, bwrap_available
+from governance.oracle.differential import DiffReport
+from tests.governance.proof.judged import judged
+from tools.jail import bwrap_available
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
@@ -50,21 +47,12 @@ GUARDED = RANGES.replace('''    value = start
     while value <= end:''')
 
 
-async def _judged(tmp_path: Path, candidate: str) -> object:
-    files = {"nums/__init__.py": "", "tests/test_ranges.py": TESTS}
-    base = commit_files(tmp_path / "base", {**files, "nums/ranges.py": RANGES})
-    cand = commit_files(tmp_path / "cand", {**files, "nums/ranges.py": candidate})
-    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
-                            [Path(sys.prefix), Path(sys.base_prefix)])
-    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
-    scratch = tmp_path / "state" / "oracle"
-    ran = await runner.run(cand, [], scratch=scratch,
-                           coverage=CoverageRequest(frozenset({"nums/ranges.py"})))
-    assert ran.passed, ran.describe()
-    targets, problems = touched_functions(RANGES, candidate, "nums/ranges.py")
-    assert problems == [] and [t.qualname for t in targets] == ["iter_range"]
-    return await check_behaviour(runner, base, cand, targets,
-                                 covering_tests(targets, ran.report.coverage), scratch)
+async def _judged(tmp_path: Path, candidate: str) -> DiffReport:
+    done = await judged(tmp_path, "nums/ranges.py", RANGES, candidate,
+                        {"nums/__init__.py": "", "tests/test_ranges.py": TESTS})
+    assert done.ran.passed, done.ran.describe()
+    assert done.problems == [] and [t.qualname for t in done.targets] == ["iter_range"]
+    return done.report
 
 
 async def test_a_removed_coercion_in_a_generator_is_refused_with_a_counterexample(tmp_path):

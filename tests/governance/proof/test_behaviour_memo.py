@@ -5,16 +5,12 @@ right answer without running its line."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.proof.behaviour import covering_tests, touched_functions
-from governance.proof.differential_check import check_behaviour
-from tests.helpers import commit_files, jail_limits
-from tools.jail import JailExecutor, bwrap_available
+from tests.governance.proof.judged import judged
+from tools.jail import bwrap_available
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")]
@@ -48,19 +44,10 @@ CARELESS = ("d = d * 4 * (n + i - 1) * (n - i + 1)", "d = d * 4 * (n + i) * (n -
 
 
 async def _check(tmp_path: Path, new: str):
-    files = {"m/__init__.py": "", "tests/test_c.py": TESTS}
-    base = commit_files(tmp_path / "base", {**files, "m/c.py": MEMO})
-    cand = commit_files(tmp_path / "cand", {**files, "m/c.py": new})
-    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
-                            [Path(sys.prefix), Path(sys.base_prefix)])
-    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
-    scratch = tmp_path / "state" / "oracle"
-    ran = await runner.run(cand, [], scratch=scratch,
-                           coverage=CoverageRequest(frozenset({"m/c.py"})))
-    targets, problems = touched_functions(MEMO, new, "m/c.py")
-    assert problems == []
-    return await check_behaviour(runner, base, cand, targets,
-                                 covering_tests(targets, ran.report.coverage), scratch)
+    done = await judged(tmp_path, "m/c.py", MEMO, new,
+                        {"m/__init__.py": "", "tests/test_c.py": TESTS})
+    assert done.problems == []
+    return done.report
 
 
 async def test_a_memoised_functions_refactor_is_shown_unchanged(tmp_path):

@@ -5,16 +5,12 @@ calls and their neighbours can tell, each refused with a counterexample the sear
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.proof.behaviour import covering_tests, touched_functions
-from governance.proof.differential_check import check_behaviour
-from tests.helpers import commit_files, jail_limits
-from tools.jail import JailExecutor, bwrap_available
+from tests.governance.proof.judged import judged
+from tools.jail import bwrap_available
 
 pytest.importorskip("hypothesis")
 pytestmark = [pytest.mark.slow,
@@ -72,19 +68,10 @@ CARELESS = {
 
 
 async def _check(tmp_path: Path, new: str):
-    files = {"lab/__init__.py": "", "tests/test_units.py": TESTS}
-    base = commit_files(tmp_path / "base", {**files, "lab/units.py": UNITS})
-    cand = commit_files(tmp_path / "cand", {**files, "lab/units.py": new})
-    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
-                            [Path(sys.prefix), Path(sys.base_prefix)])
-    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
-    scratch = tmp_path / "state" / "oracle"
-    ran = await runner.run(cand, [], scratch=scratch,
-                           coverage=CoverageRequest(frozenset({"lab/units.py"})))
-    targets, problems = touched_functions(UNITS, new, "lab/units.py")
-    assert problems == []
-    tests = covering_tests(targets, ran.report.coverage)
-    return await check_behaviour(runner, base, cand, targets, tests, scratch)
+    done = await judged(tmp_path, "lab/units.py", UNITS, new,
+                        {"lab/__init__.py": "", "tests/test_units.py": TESTS})
+    assert done.problems == []
+    return done.report
 
 
 async def test_each_careless_class_is_refused_with_a_searched_counterexample(tmp_path):

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.proof.behaviour import covering_tests, touched_functions
+from governance.oracle.testrun import TestRunner
+from governance.proof.behaviour import touched_functions
 from governance.proof.differential_check import check_behaviour
+from tests.governance.proof.judged import judged
 from tests.helpers import commit_files, jail_limits
 from tools.jail import JailExecutor, bwrap_available
 
@@ -92,21 +93,11 @@ def _on_clock(hour, half):
 
 
 async def _check(tmp_path: Path, new: str, tests: str):
-    files = {"clock/__init__.py": "", "tests/test_times.py": tests}
-    base = commit_files(tmp_path / "base", {**files, "clock/times.py": CLOCK})
-    cand = commit_files(tmp_path / "cand", {**files, "clock/times.py": new})
-    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
-                            [Path(sys.prefix), Path(sys.base_prefix)])
-    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
-    scratch = tmp_path / "state" / "oracle"
-    ran = await runner.run(cand, [], scratch=scratch,
-                           coverage=CoverageRequest(frozenset({"clock/times.py"})))
-    assert ran.passed, ran.describe()  # the premise: the suite cannot see the change
-    targets, problems = touched_functions(CLOCK, new, "clock/times.py")
-    assert problems == []
-    report = await check_behaviour(runner, base, cand, targets,
-                                   covering_tests(targets, ran.report.coverage), scratch)
-    return report, {c.function: c for c in report.checks}
+    done = await judged(tmp_path, "clock/times.py", CLOCK, new,
+                        {"clock/__init__.py": "", "tests/test_times.py": tests})
+    assert done.ran.passed, done.ran.describe()  # the premise: the suite cannot see it
+    assert done.problems == []
+    return done.report, {c.function: c for c in done.report.checks}
 
 
 @pytest.mark.parametrize("name", sorted(CARELESS))

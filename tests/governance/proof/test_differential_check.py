@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.proof.behaviour import covering_tests, touched_functions
+from governance.oracle.testrun import TestRunner
+from governance.proof.behaviour import touched_functions
 from governance.proof.differential_check import check_behaviour
+from tests.governance.proof.judged import judged
 from tests.helpers import commit_files, jail_limits
 from tools.jail import JailExecutor, bwrap_available
 
@@ -68,19 +69,9 @@ def _bulk(total, qty):
 
 
 async def _check(tmp_path: Path, new: str):
-    base = commit_files(tmp_path / "base", {"shop/__init__.py": "", "shop/prices.py": PRICE,
-                                            "tests/test_prices.py": TESTS})
-    cand = commit_files(tmp_path / "cand", {"shop/__init__.py": "", "shop/prices.py": new,
-                                            "tests/test_prices.py": TESTS})
-    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
-                            [Path(sys.prefix), Path(sys.base_prefix)])
-    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
-    scratch = tmp_path / "state" / "oracle"
-    ran = await runner.run(cand, [], scratch=scratch,
-                           coverage=CoverageRequest(frozenset({"shop/prices.py"})))
-    targets, problems = touched_functions(PRICE, new, "shop/prices.py")
-    tests = covering_tests(targets, ran.report.coverage)
-    return await check_behaviour(runner, base, cand, targets, tests, scratch), problems
+    done = await judged(tmp_path, "shop/prices.py", PRICE, new,
+                        {"shop/__init__.py": "", "tests/test_prices.py": TESTS})
+    return done.report, done.problems
 
 
 @pytest.mark.parametrize("name", sorted(CARELESS))
