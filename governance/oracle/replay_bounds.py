@@ -58,6 +58,8 @@ def applied(value, old):
             return _BUILT[value[0]](value, old)
         if isinstance(value, int) and not isinstance(value, bool):
             return _as_number(decimal.Decimal(value), old)
+        if isinstance(value, str) and isinstance(old, bytes):  # a bytes word, as JSON had it
+            return value.encode("latin-1")
         return value if old is None or isinstance(value, str) == isinstance(old, str) \
             else SKIP
     except Exception:  # an odd captured value (a NaN, a class, a frozen object)
@@ -216,6 +218,9 @@ def unpaired(old, i):
 
 def _with(old, word):
     """`old` with `word` added: at a text's or list's end, as a dict's key (None)."""
+    if isinstance(old, bytes) and isinstance(word, str):  # a bytes word, as JSON had it
+        text = old.decode("latin-1")
+        return SKIP if word in text else (text + word).encode("latin-1")
     if isinstance(old, str):
         return old + word if word not in old else SKIP
     if isinstance(old, (list, tuple)):
@@ -230,6 +235,9 @@ def _with(old, word):
 
 def _without(old, word):
     """`old` with `word` taken out: its first place in a text or list, a dict's key."""
+    if isinstance(old, bytes) and isinstance(word, str):
+        text = old.decode("latin-1")
+        return text.replace(word, "", 1).encode("latin-1") if word in text else SKIP
     if isinstance(old, str):
         return old.replace(word, "", 1) if word in old else SKIP
     if isinstance(old, (list, tuple, dict)) and word in old:

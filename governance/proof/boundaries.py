@@ -211,7 +211,10 @@ def _pair(op: ast.cmpop, a: ast.AST, b: ast.AST, flow: Flow,
         if isinstance(held, tuple | list | set | frozenset | dict):
             return [(flow.source(a), _leaves(_sorted(held)))]
         word = constant(a, tables)  # `"@" in email`, `"day" in groups`: the word alone,
-        # and the captured text or dict with it added and without it
+        # and the captured text or dict with it added and without it; a bytes word as its
+        # latin-1 text (the job is JSON: the runner writes it back as bytes into bytes)
+        if isinstance(word, bytes):
+            word = word.decode("latin-1")
         return [(flow.source(b), _held(word))] if isinstance(word, str) else []
     if isinstance(op, ast.Is | ast.IsNot) and any(
             isinstance(x, ast.Constant) and x.value is None for x in (a, b)):

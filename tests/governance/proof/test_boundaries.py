@@ -254,3 +254,17 @@ def test_a_word_looked_for_in_a_piece_of_a_text_is_tried_in_the_text():
                    '        return "./" + path\n    return path\n').body[0]
     (name, values), = boundaries([fn])
     assert name == "path" and "a/b:" in [applied(v, "a/b") for v in values]
+
+
+def test_a_bytes_word_is_tried_in_a_bytes_text():
+    """uritools composes in bytes (`b":" in path.partition(b"/")[0]`): a bytes word was no
+    boundary at all, so the check widened to the whole path landed. The word travels as
+    its latin-1 text (the job is JSON) and is written back as bytes into a bytes value."""
+    from governance.oracle.replay_bounds import applied
+
+    fn = ast.parse('def compose(path):\n    if b":" in path.partition(b"/")[0]:\n'
+                   '        return b"./" + path\n    return path\n').body[0]
+    (name, values), = boundaries([fn])
+    json.dumps(values)
+    assert name == "path" and b"a/b:" in [applied(v, b"a/b") for v in values]
+    assert "a/b:" in [applied(v, "a/b") for v in values]  # a text where a text was passed
