@@ -13,9 +13,10 @@ name (of the function, a nested def or a lambda: a call by keyword would change)
 or builtin is the same name on both sides, and a name bound in one scope and read as a
 global in another is not renamed. A function that could read a local by its text (`eval`,
 `locals()`, `vars()`, a frame's `f_locals`) or that holds a class body (its names are
-attributes) shows nothing. Anything else (an `except ... as` name, a nested def's name)
-is left to the differential check. Not compared: the text of an UnboundLocalError, which
-names the local.
+attributes) shows nothing, nor one whose decorators, defaults or annotations (read in the
+module's scope, which the tables of the function do not cover) changed. Anything else (an
+`except ... as` name, a nested def's name) is left to the differential check. Not compared:
+the text of an UnboundLocalError, which names the local.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import symtable
 from dataclasses import dataclass
 
 from governance.proof.ast_diff import differences, functions
-from governance.proof.ast_helpers import parse
+from governance.proof.ast_helpers import FUNCS, dump, parse
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def renamed_only(base: ast.AST, cand: ast.AST) -> bool:
     if not pairs or any(not isinstance(a, ast.Name) or not isinstance(b, ast.Name)
                         for a, b, _ in pairs):
         return False  # a parameter (of it, a nested def or a lambda) keeps its name
-    if _reads_by_text(base) or _reads_by_text(cand):
+    if _reads_by_text(base) or _reads_by_text(cand) or _outside(base) != _outside(cand):
         return False
     mapping = _mapping(base, cand)
     if mapping is None:
@@ -114,6 +115,18 @@ def _table(fn: ast.AST) -> symtable.SymbolTable:
     module = ast.Module(body=[fn], type_ignores=[])
     (table,) = symtable.symtable(ast.unparse(module), "<renamed>", "exec").get_children()
     return table
+
+
+def _outside(fn: ast.AST) -> list[str]:
+    """What the enclosing scope evaluates for `fn` (its decorators, defaults, annotations):
+    the symbol tables walked below never see those names, so they must not change."""
+    if not isinstance(fn, FUNCS):
+        return []
+    a = fn.args
+    parts = [*fn.decorator_list, *a.defaults, *a.kw_defaults, fn.returns,
+             *(p.annotation for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg,
+                                       a.kwarg) if p is not None)]
+    return [dump(x) for x in parts]
 
 
 def _reads_by_text(fn: ast.AST) -> bool:

@@ -106,6 +106,15 @@ SCOPED = {
     "a local read through its code's co_varnames": (
         "def f():\n    x = 1\n    return f.__code__.co_varnames\n",
         "def f():\n    y = 1\n    return f.__code__.co_varnames\n"),
+    "a decorator read under another name (module scope)": (
+        "@cache\ndef f(x):\n    return x\n", "@other\ndef f(x):\n    return x\n"),
+    "a default read under another name (module scope)": (
+        "def f(x=A):\n    return x\n", "def f(x=B):\n    return x\n"),
+    "a decorator renamed with the local it shares a name with": (
+        "@x\ndef f():\n    x = 1\n    return x\n",
+        "@y\ndef f():\n    y = 1\n    return y\n"),
+    "an annotation read under another name": (
+        "def f(a: T) -> T:\n    return a\n", "def f(a: U) -> U:\n    return a\n"),
     "a class body's name (an attribute)": (
         "def f():\n    class A:\n        x = 1\n    return vars(A)\n",
         "def f():\n    class A:\n        y = 1\n    return vars(A)\n"),
