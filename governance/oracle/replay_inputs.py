@@ -23,9 +23,11 @@ further values of the arguments passed alike. Both trees get the same inputs.
 """
 
 import contextlib
+import functools
 import inspect
 import itertools
 import pickle
+import types
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     import _ouroboros_bounds as bounds
@@ -219,11 +221,16 @@ def code_names(fn):
     """The names `fn`'s code reads (globals and attributes: `self.namespace_separator`), its
     nested functions' and comprehensions' too; () for what has no code."""
     code = getattr(fn, "__code__", None)
-    out, todo = set(), [code] if code is not None else []
+    return _names_in(code) if isinstance(code, types.CodeType) else frozenset()
+
+
+@functools.lru_cache(maxsize=64)  # asked for each of a function's thousands of inputs
+def _names_in(code):
+    out, todo = set(), [code]
     while todo:
         c = todo.pop()
         out.update(c.co_names)
-        todo += [k for k in c.co_consts if hasattr(k, "co_names")]
+        todo += [k for k in c.co_consts if isinstance(k, types.CodeType)]
     return frozenset(out)
 
 
