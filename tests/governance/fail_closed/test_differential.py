@@ -67,6 +67,24 @@ def test_garbage_rows_are_no_evidence_and_no_crash():
     assert check.compared == 0 and not check.shown_unchanged
 
 
+def test_a_function_none_of_whose_generated_inputs_could_run_is_not_shown_unchanged():
+    """json5's encoder once had every generated input fail to load in the runner (an enum
+    member changed in place): judged on its captured calls alone, a careless change landed.
+    Generated inputs that all fail are a runner that could not decide, not evidence."""
+    lost = [{"key": f"g{i}", "problem": "ValueError: 'a' is not a valid QuoteStyle"}
+            for i in range(40)]
+    check = compare(T, 1, {"results": [_row(), *lost]}, {"results": [_row(), *lost]})
+    assert check.counterexamples == () and not check.shown_unchanged
+    assert "none of its 40 generated inputs could be run" in check.why_not()
+    assert "QuoteStyle" in check.why_not()
+    some = [*lost[:39], {**_row(), "key": "g39"}]  # one ran: the rows that failed say nothing
+    assert compare(T, 1, {"results": [_row(), *some]}, {"results": [_row(), *some]}) \
+        .shown_unchanged
+    found = compare(T, 1, {"results": [_row(), *lost]},  # a difference still refuses
+                    {"results": [_row(answer="b", shown="8"), *lost]})
+    assert found.counterexamples
+
+
 # A careless refactor that hangs where the base raised at once: no test calls it with a
 # negative price, the replay's generated inputs do.
 HANGS = PRICE.replace('raise ValueError("negative price")', "while unit < 0:\n            pass")
