@@ -2,15 +2,16 @@
 
 Each wave's manifest beside this module names its libraries, their versions and their
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
-figures on code the proof's rules were not grown on). Three waves, two parts:
+figures on code the proof's rules were not grown on). Four waves, two parts:
 
-- wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
-  uritools), is the *held-out* part: its first reading (e479f2a) was taken before anyone
-  read its cases' outcomes; rules were changed after it, so a fourth wave is owed;
-- wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), and
-  wave 2, `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5,
-  texttable), are the *seen* part now: both were read, and the proof's rules were changed
-  after their failures were read.
+- wave 4, `manifest-wave4.json` (frozen 2026-11-25T17:58Z in fd72c76: aniso8601,
+  jsonpointer, pyasn1), is the *held-out* part: its cases were written after the freeze by
+  one who never ran the proof on them, and its first reading is owed;
+- wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), wave 2,
+  `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5, texttable),
+  and wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
+  uritools; first read in e479f2a), are the *seen* part now: each was read, and the proof's
+  rules were changed after its failures were read.
 
 `library(name)` downloads the sdist with pip into the cache (`$OUROBOROS_HELDOUT_CACHE`, by
 default `$TMPDIR/ouroboros-bench/heldout`) when it is absent, refuses one whose sha256
@@ -35,9 +36,10 @@ from pathlib import Path
 # Each wave's frozen manifest, by its number.
 MANIFESTS: dict[int, Path] = {1: Path(__file__).with_name("manifest.json"),
                               2: Path(__file__).with_name("manifest-wave2.json"),
-                              3: Path(__file__).with_name("manifest-wave3.json")}
+                              3: Path(__file__).with_name("manifest-wave3.json"),
+                              4: Path(__file__).with_name("manifest-wave4.json")}
 # Which waves each part is: the held-out part is the newest wave, the earlier ones are seen.
-WAVES: dict[str, tuple[int, ...]] = {"heldout": (3,), "seen": (1, 2)}
+WAVES: dict[str, tuple[int, ...]] = {"heldout": (4,), "seen": (1, 2, 3)}
 PARTS = tuple(WAVES)
 
 # Where each library's package and tests lie in its sdist (relative to the sdist's top
@@ -53,18 +55,28 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "sqids": ("sqids", "tests", "assets"),
     "shortuuid": ("shortuuid",),  # its tests are shortuuid/test_shortuuid.py
     "uritools": ("src/uritools", "tests"),
+    "aniso8601": ("aniso8601",),  # its tests are aniso8601/tests and aniso8601/builders/tests
+    # jsonpointer's tests.py runs its command-line script (bin/jsonpointer) and the shell
+    # examples of doc/commandline.rst, with PYTHONPATH set to the directory it lies in
+    "jsonpointer": ("jsonpointer.py", "tests.py", "bin", "doc"),
+    "pyasn1": ("pyasn1", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
-# tests' samples; the sample document json5's tests read from beside their directory).
+# tests' samples; the sample document json5's tests read from beside their directory;
+# jsonpointer's script, which has no suffix, and its documents).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
-                                             "json5": (".json5",)}
-# Test files pytest would not collect under their sdist name, renamed in the tree.
-RENAMED = {"tests.py": "test_texttable.py"}
+                                             "json5": (".json5",),
+                                             "jsonpointer": ("bin/jsonpointer", ".rst")}
+# Test files pytest would not collect under their sdist name, renamed in each library's tree.
+RENAMED: dict[str, dict[str, str]] = {"texttable": {"tests.py": "test_texttable.py"},
+                                      "jsonpointer": {"tests.py": "test_jsonpointer.py"}}
 # How the whole sdist suite is run (bench.heldout.corpus --suite), relative to the sdist's
 # top: its tests directory, unless the library says otherwise. netaddr's pytest.ini also
 # runs its modules' and documents' doctests, so its whole suite is pytest at the top.
 SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
-                                     "shortuuid": ("shortuuid/test_shortuuid.py",)}
+                                     "shortuuid": ("shortuuid/test_shortuuid.py",),
+                                     "aniso8601": ("aniso8601",),
+                                     "jsonpointer": ("tests.py",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -84,6 +96,8 @@ LEFT_OUT: dict[str, str] = {
     # case would fail its suite on the base. The whole suite (--suite) runs them, with
     # PYTHONPATH set; no refactor changes json5/tool.py.
     "tests/tool_test.py": "json5's command-line tests (spawn python -m json5)",
+    # Sphinx's configuration of jsonpointer's documents: no test reads it.
+    "doc/conf.py": "jsonpointer's Sphinx configuration (no test reads it)",
 }
 
 
@@ -113,13 +127,13 @@ def cache_dir() -> Path:
 
 @functools.cache
 def wave(number: int) -> dict:
-    """A wave's frozen manifest (1, 2 or 3)."""
+    """A wave's frozen manifest (1 to 4)."""
     return json.loads(MANIFESTS[number].read_text())
 
 
 def manifests(part: str) -> list[dict]:
-    """A part's frozen manifests, oldest wave first: "heldout" (wave 3) or "seen" (waves 1
-    and 2)."""
+    """A part's frozen manifests, oldest wave first: "heldout" (wave 4) or "seen" (waves 1
+    to 3)."""
     return [wave(n) for n in WAVES[part]]
 
 
@@ -169,7 +183,8 @@ def _tree(name: str) -> tuple[tuple[str, str], ...]:
                 if rel == root or rel.startswith(root + "/"):
                     # the package moves to the tree's root ("src/webcolors/x" -> "webcolors/x")
                     parent = root.rsplit("/", 1)[0] + "/" if "/" in root else ""
-                    path = RENAMED.get(rel.removeprefix(parent), rel.removeprefix(parent))
+                    path = rel.removeprefix(parent)
+                    path = RENAMED.get(name, {}).get(path, path)
                     if path not in LEFT_OUT:
                         data = sdist.extractfile(member)
                         assert data is not None
