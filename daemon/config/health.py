@@ -27,8 +27,8 @@ class HealthSection(Section):
     # how the default was measured)
     max_wait_s: float = Field(default=600.0, ge=0)
     min_free_memory_mb: float = Field(default=1024.0, ge=0)
-    # A VALIDATE test run that times out while the gate reports load (or battery, or heat)
-    # is the host's slowness, not the work's failure: it runs again once the host is quiet,
+    # A VALIDATE or VERIFY test run that times out while the gate reports load (or battery,
+    # or heat) is the host's slowness, not the work's failure: it runs again once it is quiet,
     # at most timeout_runs_again times an op and waiting at most timeout_wait_h hours in all,
     # and spends no VALIDATE retry (governance.phases.slow_host). 0 runs: the old rule.
     timeout_runs_again: int = Field(default=2, ge=0, le=20)

@@ -186,7 +186,7 @@ async def validate_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
         else:
             result = await validate_candidate(ctx, d, ctx.generation.candidate,
                                               d.validate_runner)
-        if result.passed or not await slow_host.run_again(ctx, d, result):
+        if result.passed or not await slow_host.run_again(ctx, d, result.checked):
             break
     if not result.passed:
         d.oracle.failed = result

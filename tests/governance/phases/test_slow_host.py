@@ -1,6 +1,7 @@
-"""governance.phases.slow_host's rule, on VALIDATE results as the oracle types them: only a
-timeout while the host was loaded runs again; a quiet host's timeout, a failing test, or a
-run past the bounds (tries, hours) is the work's, and the ledger says which and why. The
+"""governance.phases.slow_host's rule, on VALIDATE's and VERIFY's results as the oracle
+types them: only a timeout while the host was loaded runs again; a quiet host's timeout, a
+failing test, or a run past the bounds (tries, hours, the op's over both phases) is the
+work's, and the ledger says which and why. The
 whole path, with a real timeout and the real gate: tests/daemon/host/test_slow_host.py."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 
 from governance.host_load import SlowHostRetry
 from governance.oracle.oracle import FailureKind, Verdict
-from governance.oracle.oracle_run import Checked, Validation
+from governance.oracle.oracle_run import Checked
 from governance.oracle.testrun import TestOutcome
 from governance.phases import slow_host
 from ledger import Ledger
@@ -36,11 +37,9 @@ class FakeLoad:
         await self.opened.wait()
 
 
-def refused(kind: FailureKind, timed_out: bool = True) -> Validation:
+def refused(kind: FailureKind, timed_out: bool = True) -> Checked:
     outcome = TestOutcome(passed=False, exit_code=None, duration_s=90.0, timed_out=timed_out)
-    verdict = Verdict(False, "tests timed out after 90s", kind=kind)
-    return Validation(False, "tests timed out after 90s", {},
-                      checked=Checked(verdict, (outcome,)))
+    return Checked(Verdict(False, "tests timed out after 90s", kind=kind), (outcome,))
 
 
 @pytest.fixture
@@ -108,6 +107,19 @@ async def test_a_host_that_stays_loaded_past_the_hours_leaves_the_timeout_the_wo
     assert not await slow_host.run_again(ctx, d, refused(FailureKind.TIMED_OUT))
     assert d.clock.slow_host_runs == 0 and d.clock.slow_host_waited_s >= 0.05
     assert (await _thoughts(d, ctx))[-1].startswith("the host stayed loaded for")
+
+
+async def test_verify_runs_again_under_its_own_name_within_the_ops_bounds(deps):
+    load = FakeLoad(("load 6.2 > 1.6 = 0.8 x 2 cores",), tries=1)
+    load.opened.set()
+    d, ctx = await deps(load)
+    assert await slow_host.run_again(ctx, d, refused(FailureKind.TIMED_OUT), "VERIFY")
+    assert load.why.startswith("a quiet host, to run VERIFY again")
+    chain = await d.ledger.chain(ctx.op_id)
+    assert {t["phase"] for t in chain["thoughts"]} == {"VERIFY"}
+    assert "then VERIFY runs again" in chain["thoughts"][0]["msg"]
+    # one bound over both phases: VALIDATE's later timeout has no run again left
+    assert not await slow_host.run_again(ctx, d, refused(FailureKind.TIMED_OUT))
 
 
 async def test_no_host_to_judge_changes_nothing(deps):
