@@ -107,8 +107,11 @@ async def run_op(d: Dispatcher, orchestrator: Orchestrator, handle: OpHandle) ->
         d.op_done.set()
         try:
             if d.queue is not None:  # its work record, then its files are freed
-                await d.queue.finished(handle.ctx.envelope, op_id, terminal,
-                                       handle.ctx.last_failure or "")
+                # an op that joined another's review waits on that review's decision; one
+                # whose brain answered and was refused waits for a change of its context
+                await d.queue.finished(handle.ctx.envelope, handle.ctx.review_of or op_id,
+                                       terminal, handle.ctx.last_failure or "",
+                                       refused=bool(handle.ctx.refused))
         finally:
             d.quiet.ended()  # its last row is written: a quiet point may follow
         await asyncio.to_thread(heap.give_back)  # the op's freed buffers, to the system

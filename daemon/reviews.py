@@ -111,13 +111,30 @@ async def review_data(reviews: ReviewBranches, ledger: Ledger | None,
 
 
 async def _get(reviews: ReviewBranches, ledger: Ledger | None, op: str) -> ReviewItem:
-    """The one review `op` names; LookupError otherwise, with how the op ended when no
-    review matches and the ledger knows exactly one op by that prefix."""
+    """The one review `op` names, or the one it joined (an op whose work an open review
+    held ends PROPOSED naming it: governance.phases.propose); LookupError otherwise, with
+    how the op ended when no review matches and the ledger knows exactly one op by that
+    prefix."""
     try:
         return await asyncio.to_thread(reviews.get, op)
     except LookupError as exc:
+        joined = await _joined(ledger, op) if ledger is not None else None
+        if joined is not None:
+            return await _get(reviews, None, joined)
         ended = await _how_it_ended(ledger, op) if ledger is not None else None
         raise LookupError(f"{exc}: {ended}" if ended else str(exc)) from None
+
+
+async def _joined(ledger: Ledger, op: str) -> str | None:
+    """The op whose review `op` joined, when its last row says so."""
+    try:
+        chain = await ledger.chain(await ledger.resolve_op(op))
+    except LedgerError:
+        return None
+    last = chain["transitions"][-1] if chain["transitions"] else None
+    held = (last.get("payload") or {}).get("review_of") \
+        if last and last["to_phase"] == "PROPOSED" else None
+    return held if isinstance(held, str) and held != chain["operation"]["op_id"] else None
 
 
 async def _how_it_ended(ledger: Ledger, op: str) -> str | None:

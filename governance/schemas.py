@@ -261,6 +261,9 @@ class OperationContext(BaseModel):
     diff_preview: str = ""  # GATE's redacted diff of the candidate, shown again at APPROVE
     evidence: str = ""  # GATE's proof (governance.proof.rules): the commit's Evidence trailer
     to_review: bool = False  # GATE: not proven, or needs a human: a review branch, not APPLY
+    # PROPOSE: the op whose open review already held this work; this op's candidate joined
+    # it (no branch of its own), and its work waits for that review (sensors.work_memory)
+    review_of: str | None = None
     rollback_dir: str | None = None
     applied: bool = False
     commit_sha: str | None = None

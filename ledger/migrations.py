@@ -172,7 +172,11 @@ _V7_ARCHIVED = _APPEND_ONLY_TABLES
 
 def _archivable(table: str) -> str:
     return f"""
-    DROP TRIGGER {table}_no_delete;
+    DROP TRIGGER {table}_no_delete;{_only_archived_leave(table)}"""
+
+
+def _only_archived_leave(table: str) -> str:
+    return f"""
     CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
       WHEN NOT EXISTS (SELECT 1 FROM archives a WHERE a.id = (SELECT MAX(id) FROM archives)
         AND OLD.rowid BETWEEN json_extract(a.ranges, '$.{table}[0]')
@@ -234,6 +238,21 @@ CREATE TABLE outcome_tallies (
     _archivable(t) for t in ("outcomes", "work_records"))
 ARCHIVED_TABLES = (*_V7_ARCHIVED, "outcomes", "work_records")
 
+# Work records learn "refused" (sensors.work_memory: the brain answered and its candidates
+# were refused; held until the context changes, no timer). A CHECK cannot be altered in
+# SQLite: the table is rebuilt, its rows copied with their ids and hashes (the chain is over
+# rowids and values, so it verifies as before), its index and triggers made again.
+_V10_REFUSED = _V6_WORK.split("CREATE INDEX")[0].replace(
+    "CREATE TABLE work_records (", "CREATE TABLE work_records_v10 (").replace(
+    "'completed', 'rejected')", "'completed', 'rejected', 'refused')") + """
+INSERT INTO work_records_v10 SELECT * FROM work_records;
+DROP TABLE work_records;
+ALTER TABLE work_records_v10 RENAME TO work_records;
+CREATE INDEX work_records_key ON work_records (dedup_key, id);
+CREATE TRIGGER work_records_no_update BEFORE UPDATE ON work_records
+  BEGIN SELECT RAISE(ABORT, 'work_records is append-only'); END;
+""" + _only_archived_leave("work_records")
+
 # (version, name, sql). Append only; never edit a migration that has shipped.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "initial schema", _V1),
@@ -249,6 +268,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (8, "eval records (ouroboros eval: runs, judged tasks, report cards)", _V8_EVAL),
     (9, "retention of outcomes and work records (superseded rows archived, tallies kept)",
      _V9_COMPACTION),
+    (10, "work records: 'refused' (held until the context changes)", _V10_REFUSED),
 )
 # Python steps run after a migration's SQL, in its transaction.
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: _chain_and_relock}

@@ -184,14 +184,16 @@ class IntakeQueue:
         self.changed.set()
 
     async def finished(self, env: SignalEnvelope, op_id: str, terminal: str | None,
-                       reason: str) -> None:
+                       reason: str, *, refused: bool = False) -> None:
         """`env`'s op ended in `terminal` (None: cut short by the daemon's shutdown, nothing
         to remember): its work record first, so a sensor firing in between cannot take
-        the same work again, then its files are released."""
+        the same work again, then its files are released. `op_id` is the op the record
+        names: the one whose review it joined, for an op that joined another's review;
+        `refused`: its brain answered and the proof refused its candidates."""
         try:
             if terminal is not None:
                 crashpoint("before_work_record")
-                await self.work.ended(env, op_id, terminal, reason)
+                await self.work.ended(env, op_id, terminal, reason, refused=refused)
                 await self.work.refresh_futile()
         except Exception:  # the files are released all the same; the op's own rows stand
             log.exception("work record not written", op_id=op_id)

@@ -12,10 +12,15 @@ a record holds back (`WorkMemory.held_back`):
   commit must not be undone by the same op again).
 - **proposed**: while its review branch is still open and the target files are unchanged:
   one open review per piece of work, until the human accepts, rejects or edits the code.
-- **failed**, **rejected** (the human rejected its review): until a backoff has passed,
-  growing with each failure in the same context and capped at the schedule's last step
-  (`[intake] retry_backoff_s`), or sooner once the context changed: the code (the target
-  files' bytes), the brain (its name) or the settings that shape an op.
+- **refused** (the brain answered and the proof refused its candidate) and **rejected**
+  (the human rejected its review): until the context changes: the code (the target files'
+  bytes) or its tests (the failing tests' files), the brain (its name) or the settings that
+  shape an op. No timer asks the same brain the same question again (issue 51, item 4: five
+  extra ops once kept asking a brain that had already answered); a human's `ouroboros
+  signal` is new work and is taken.
+- **failed** otherwise (no usable answer, a deadline, a budget, a run cut short): until a
+  backoff has passed, growing with each failure in the same context and capped at the
+  schedule's last step (`[intake] retry_backoff_s`), or sooner once the context changed.
 - **retried**: once a failure's backoff has passed, its work is queued again, but behind
   work never tried at the same priority (`retries`, read by sensors.router): on a loaded
   box one op runs a bound, and a retry must not take it from work that never had a turn.
@@ -58,6 +63,7 @@ class Event(StrEnum):
     PROPOSED = "proposed"
     COMPLETED = "completed"
     REJECTED = "rejected"
+    REFUSED = "refused"  # the op's brain answered, and its candidates were refused
 
 
 # An op's terminal phase -> what its work became. Absent: nothing to remember across
@@ -65,14 +71,15 @@ class Event(StrEnum):
 ENDS: dict[str, Event] = {"COMPLETE": Event.COMPLETED, "PROPOSED": Event.PROPOSED,
                           "POSTMORTEM": Event.FAILED, "FAILED_PERMANENT": Event.FAILED,
                           "CANCELLED": Event.FAILED}
-FAILURES = frozenset({Event.FAILED, Event.REJECTED})  # what backs off, and ranks as a retry
+FAILURES = frozenset({Event.FAILED, Event.REJECTED, Event.REFUSED})  # ranks as a retry
+UNTIL_CHANGED = frozenset({Event.REJECTED, Event.REFUSED})  # no timer: a change, or nothing
 
 
 @dataclass(frozen=True)
 class Context:
     """What an attempt ran against: a change in any part makes a retry worth its cost."""
 
-    code: str  # digest of the target files' bytes when the op began
+    code: str  # digest of the target files' and the failing tests' bytes when it began
     brain: str  # the brain's name (an HTTP brain's names its model)
     settings: str  # digest of the settings that shape an op
     after: str = ""  # the same digest when the op ended (what a landed change left)
@@ -93,7 +100,7 @@ class WorkRecord:
     not_before: datetime | None
     reason: str
     causes: frozenset[str] = frozenset()  # the failure causes its work was for
-    files: tuple[str, ...] = ()  # its target files (the code a cause's record is read on)
+    files: tuple[str, ...] = ()  # its watched files (the code a cause's record is read on)
 
 
 def code_digest(root: Path, files: Sequence[str]) -> str:
@@ -173,7 +180,7 @@ class WorkMemory:
         if rec is None:
             return None
         ctx = await self.context(rec.files if rec.key != env.dedup_key and rec.files
-                                 else env.target_files)
+                                 else watched(env))
         same_code = ctx.code in (rec.context.code, rec.context.after)
         if rec.event is Event.COMPLETED:
             return f"completed by {rec.op_id}; the code is unchanged" if same_code else None
@@ -181,13 +188,16 @@ class WorkMemory:
             if same_code and await self.review_open(rec.op_id):
                 return f"waits for review ({rec.op_id}); the code is unchanged"
             return None
-        if rec.context.changed(ctx) or rec.not_before is None or rec.not_before <= now:
+        timed = rec.event not in UNTIL_CHANGED
+        if rec.context.changed(ctx) or (timed and (rec.not_before is None
+                                                  or rec.not_before <= now)):
             return None
         of = "" if rec.key == env.dedup_key else f" (its cause's work, {rec.key})"
+        until = f"; retried after {_at(rec.not_before)} at the latest" if timed and \
+            rec.not_before else "; the same brain is not asked again in the same context"
         return (f"{rec.event.value} {rec.count} time(s) in this context (last: {rec.op_id})"
                 f"{of}: waits for a change of the code or its tests, the brain or the "
-                f"settings, or a human's signal; retried after {_at(rec.not_before)} at the "
-                "latest")
+                f"settings, or a human's signal{until}")
 
     def _of_cause(self, env: SignalEnvelope) -> WorkRecord | None:
         """The newest record of other work for one of `env`'s failure causes that failed,
@@ -211,11 +221,12 @@ class WorkMemory:
 
     async def began(self, env: SignalEnvelope) -> None:
         """`env` was dispatched: the context its op starts from."""
-        self.begun[env.dedup_key] = await self.context(env.target_files)
+        self.begun[env.dedup_key] = await self.context(watched(env))
 
     async def ended(self, env: SignalEnvelope, op_id: str, terminal: str,
-                    reason: str) -> WorkRecord | None:
-        """Remember how `env`'s op ended (the ledger row first, then this process)."""
+                    reason: str, *, refused: bool = False) -> WorkRecord | None:
+        """Remember how `env`'s op ended (the ledger row first, then this process);
+        `refused`: the op's brain answered and the proof refused its candidates."""
         key = env.dedup_key
         before = self.begun.pop(key, None)
         if terminal == "BLOCKED":
@@ -227,7 +238,9 @@ class WorkMemory:
         event = ENDS.get(terminal)
         if event is None:
             return None
-        now = await self.context(env.target_files)
+        if event is Event.FAILED and refused and terminal != "CANCELLED":
+            event = Event.REFUSED
+        now = await self.context(watched(env))
         ctx = replace(before or now, after=now.code)
         return await self._write(env.dedup_key, env.source, op_id, event, reason, ctx, env)
 
@@ -235,17 +248,19 @@ class WorkMemory:
         """`env`'s work was settled by a landed commit before an op opened: completed, by
         that commit, while the code is unchanged."""
         self.local.pop(env.dedup_key, None)
-        now = await self.context(env.target_files)
+        now = await self.context(watched(env))
         return await self._write(env.dedup_key, env.source, f"commit {commit[:12]}",
                                  Event.COMPLETED, reason, replace(now, after=now.code), env)
 
     async def rejected(self, op_id: str, reason: str) -> WorkRecord | None:
-        """The human rejected op `op_id`'s review: its work backs off like a failure."""
+        """The human rejected op `op_id`'s review: its work backs off like a failure, and so
+        does the work of every op that joined that review (its record names `op_id`)."""
+        out = None
         for rec in list(self.records.values()):
             if rec.op_id == op_id and rec.event is Event.PROPOSED:
-                return await self._write(rec.key, rec.source, op_id, Event.REJECTED,
-                                         reason, rec.context, None, rec)
-        return None
+                out = await self._write(rec.key, rec.source, op_id, Event.REJECTED,
+                                        reason, rec.context, None, rec)
+        return out
 
     async def _write(self, key: str, source: str, op_id: str, event: Event, reason: str,
                      ctx: Context, env: SignalEnvelope | None,
@@ -257,9 +272,9 @@ class WorkMemory:
                 and not prev.context.changed(ctx):
             count = prev.count + 1
         not_before = self.now() + timedelta(seconds=backoff(self.backoff_s, count)) \
-            if failure else None
+            if failure and event not in UNTIL_CHANGED else None
         causes = causes_in(env) if env is not None else was.causes if was else frozenset()
-        files = tuple(env.target_files) if env is not None else was.files if was else ()
+        files = watched(env) if env is not None else was.files if was else ()
         rec = WorkRecord(key, op_id, event, source, ctx, count, not_before, reason[:500],
                          causes, files)
         self.records.pop(key, None)  # the newest last: a cause's newest record is found first
@@ -297,12 +312,23 @@ class WorkMemory:
         futile sources (one waiting for review is in status' reviews)."""
         now = self.now()
         out = [{"key": k, "op_id": r.op_id, "event": r.event.value, "source": r.source,
-                "until": r.not_before.isoformat(), "reason": r.reason[:200]}
+                "until": r.not_before.isoformat() if r.not_before else None,
+                "reason": r.reason[:200]}
                for k, r in self.records.items()
-               if r.not_before is not None and r.not_before > now]
+               if r.event in UNTIL_CHANGED or (r.not_before is not None and r.not_before > now)]
         out += [{"key": "*", "op_id": "", "event": "futile", "source": s, "until": None,
                  "reason": why} for s, why in sorted(self.futile.items())]
         return out[-50:]
+
+
+def watched(env: SignalEnvelope) -> tuple[str, ...]:
+    """The files whose change makes `env`'s work worth asking for again: its target files
+    and its failing tests' files (relative paths inside the tree only)."""
+    tests = env.evidence.get("tests")
+    found = {t.split("::", 1)[0] for t in tests if isinstance(t, str)} \
+        if isinstance(tests, list) else set()
+    inside = {f for f in found if f and not f.startswith("/") and ".." not in f.split("/")}
+    return tuple(dict.fromkeys([*env.target_files, *sorted(inside - set(env.target_files))]))
 
 
 def _record(row: dict[str, Any]) -> WorkRecord:

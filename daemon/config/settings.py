@@ -251,10 +251,11 @@ class IntakeSection(Section):
     # A WAL entry older than this at start is dropped, not replayed (seed §56.2): after a
     # day its file has likely changed, and the start-up scan finds whatever is still real.
     wal_ttl_s: float = Field(default=86400.0, gt=0)
-    # Work whose op failed waits this long before the same brain tries it again on the same
-    # code with the same settings (sensors.work_memory), across restarts: the n-th failure
-    # in a row waits the n-th step, and every later one the last step (the cap). A change
-    # of code, brain or settings lets it be tried at once.
+    # Work whose op failed with no judged answer waits this long before the same brain tries
+    # it again on the same code with the same settings (sensors.work_memory), across
+    # restarts: the n-th failure in a row waits the n-th step, and every later one the last
+    # step (the cap). A change of code, brain or settings lets it be tried at once. Work the
+    # proof refused or a human rejected waits for such a change, with no timer.
     retry_backoff_s: list[float] = Field(
         default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0, 28800.0, 86400.0],
         min_length=1, max_length=32)

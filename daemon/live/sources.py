@@ -168,7 +168,7 @@ class LiveLedger(Ledger):
         if to == "COMPLETE" and payload.get("commit"):
             out.append(ev.Commit(op_id=op_id, sha=str(payload["commit"])[:64],
                                  goal=self._goals.get(op_id, "")))
-        elif to == "PROPOSED":
+        elif to == "PROPOSED" and not payload.get("review_of"):  # a join is no new review
             out.append(ev.ReviewWaiting(
                 op_id=op_id, branch=_text(payload.get("branch", ""), 200),
                 evidence=_text(payload.get("evidence", ""), 400),

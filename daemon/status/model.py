@@ -146,9 +146,10 @@ class HeldBack(_Part):
 
     key: str  # the dedup key ("*": every envelope of `source`)
     op_id: str  # its last op
-    event: str  # failed, rejected or futile
+    event: str  # failed, refused, rejected or futile
     source: str
-    until: str | None  # ISO time; None: until the brain changes
+    until: str | None  # ISO time; None: until a change (refused, rejected: of the context;
+    # futile: of the brain)
     reason: str
 
 

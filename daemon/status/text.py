@@ -67,7 +67,7 @@ def status_text(s: Status) -> str:
               f"{q.source}: {cut(q.goal, 90)}" for q in s.queue]
     if s.held_back:
         lines.append(f"held back: {len(s.held_back)} (failed work waits for its backoff or "
-                     "a change of code, brain or settings)")
+                     "a change of code, tests, brain or settings)")
         lines += [f"  - {h.source} {h.event}" + (f" until {h.until[:19]}" if h.until else "")
                   + f": {cut(h.reason or h.op_id, 90)}" for h in s.held_back]
     for op_id, question in s.questions.items():

@@ -7,8 +7,11 @@ auto-commit plus its Evidence; the human's branch, index and working tree are un
 The commit names the work it is for (`Work-Key:` and `Cause:` trailers,
 governance.git.review_causes), so a daemon killed at any point of a proposal still knows the
 work waits for review; and a proposal whose work an open review already holds makes no
-second branch (POSTMORTEM, naming that review), nor does one whose change an open review
-carries already, byte for byte, whatever work it names. A candidate empty relative to its base,
+second branch, nor does one whose change an open review carries already, byte for byte,
+whatever work it names: it joins that review (issue 51 item 4). The op ends PROPOSED, its
+row naming the review it joined (`review_of`, with that review's branch and verbs), so its
+work waits for that review's decision, as the review's own does; its candidate stays in
+the ledger (the GENERATE row) and is never a branch. A candidate empty relative to its base,
 whose failures a commit since they were seen already fixed, ends COMPLETE "fixed by
 <commit>" (governance.git.fixed_by), never POSTMORTEM."""
 
@@ -50,9 +53,7 @@ async def propose(ctx: OperationContext, d: PhaseDeps) -> Transition:
         holder = await d.in_thread(lambda: held.holding(env.dedup_key, causes)
                                    or held.carrying(changes))
         if holder is not None and holder != ctx.op_id:
-            return Transition(Phase.POSTMORTEM, "not proven, and not proposed twice: the same "
-                              f"work waits for review on {p.review_branch_prefix}{holder}",
-                              {"review_of": holder})
+            return _joined(ctx, holder, files, p.review_branch_prefix)
         crashpoint("propose_before_branch")
         sha = await d.in_thread(lambda: reviews.propose(
             ctx.op_id, ctx.base_head, changes, message, author_name=p.author_name,
@@ -70,6 +71,18 @@ async def propose(ctx: OperationContext, d: PhaseDeps) -> Transition:
                        "files": files, "review": f"ouroboros review {ctx.op_id}",
                        "accept": f"ouroboros accept {ctx.op_id}",
                        "reject": f"ouroboros reject {ctx.op_id}", **missing_test})
+
+
+def _joined(ctx: OperationContext, holder: str, files: list[str], prefix: str) -> Transition:
+    """The op's work waits for review on `holder`'s branch already: it joins that review."""
+    ctx.review_of = holder
+    branch = f"{prefix}{holder}"
+    return Transition(Phase.PROPOSED, f"joins the review on {branch}: the same work waits "
+                      f"for review there; no second branch: {ctx.evidence[:300]}",
+                      {"review_of": holder, "branch": branch, "evidence": ctx.evidence,
+                       "files": files, "review": f"ouroboros review {holder}",
+                       "accept": f"ouroboros accept {holder}",
+                       "reject": f"ouroboros reject {holder}"})
 
 
 async def _overtaken(ctx: OperationContext, d: PhaseDeps, exc: EmptyChange) -> Transition:

@@ -11,7 +11,8 @@ governance.crashpoints.PROPOSE_POINTS or before the PROPOSED row (the kept missi
 branch, in the TODO scenario below, whose proposal asks for one). A daemon started again
 recovers, reads the same two runs again at start, and either joins the review the kill left
 (its commit's Work-Key/Cause trailers, read from git) or, killed before any branch existed,
-proposes once. Either way: one review branch, one PROPOSED op, every op ended once.
+proposes once. Either way: one review branch, one op owning it (an op that joins it ends
+PROPOSED naming it, with no branch), every op ended once.
 
 Random moments: the same, at a random moment of the proposal's window, measured first
 (an unkilled run of the same scenario: from the op's first ledger row to its PROPOSED
@@ -256,6 +257,14 @@ def _ended(repo: Path) -> str:
     return f" (it ended {row[0]}: {row[1][:300]})" if row and row[0] == "POSTMORTEM" else ""
 
 
+def _joined(repo: Path) -> dict[str, str]:
+    """op id -> the op whose review it joined (its PROPOSED row's review_of)."""
+    with ledger_ro(repo / ".ouroboros") as db:
+        return dict(db.execute("SELECT op_id, json_extract(payload, '$.review_of') FROM "
+                               "transitions WHERE to_phase = 'PROPOSED' AND "
+                               "json_extract(payload, '$.review_of') IS NOT NULL").fetchall())
+
+
 def _refs(repo: Path) -> set[str]:
     return set(git(repo, "for-each-ref", "--format=%(refname)").split())
 
@@ -265,9 +274,12 @@ def _check(repo: Path, human: dict[str, object], script: Path) -> dict[str, list
     rows = terminal_rows(repo / ".ouroboros")
     assert all(len(r) == 1 for r in rows.values()), f"terminal rows per op: {rows}"
     proposed = [op for op, [phase] in rows.items() if phase == "PROPOSED"]
-    assert len(proposed) == 1, rows
-    assert all(r == ["POSTMORTEM"] for op, r in rows.items() if op not in proposed), rows
-    [op] = proposed
+    joined = _joined(repo)  # ops that joined another's review: no branch of their own
+    owners = [op for op in proposed if op not in joined]
+    assert len(owners) == 1, rows
+    [op] = owners
+    assert all(joined[j] == op for j in proposed if j != op), (joined, rows)
+    assert all(r == ["POSTMORTEM"] for o, r in rows.items() if o not in proposed), rows
     [branch] = reviews(repo)
     assert branch == f"ouroboros/{op}", (branch, rows)
     assert _refs(repo) <= {"refs/heads/main", f"refs/heads/{branch}",

@@ -1,7 +1,9 @@
 """A brain that repeats itself, in a real daemon (issue 43 §8): the TODO's op ends with "the
-brain gave the same answer 3 times" on the console's reason, and its work backs off like
-any failed op's instead of being taken again at once; the replay stand-in states the same
-file outside the repository in every attempt, as the embedded model did."""
+brain gave the same answer 3 times" on the console's reason, and its work is held as
+refused (issue 51 item 4: the brain answered and its answer was refused, so it is not asked
+again until the code, its tests, the brain or the settings change; no timer) instead of
+being taken again at once; the replay stand-in states the same file outside the repository
+in every attempt, as the embedded model did."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.slow  # a real daemon
 OUTSIDE = candidate_turn("/Users/john-doe/.gitlabr2038s/", "x = 1\n", "store it there")
 
 
-async def test_the_same_answer_three_times_ends_the_op_and_its_work_backs_off(short_tmp):
+async def test_the_same_answer_three_times_ends_the_op_and_its_work_is_held_as_refused(short_tmp):
     repo = commit_files(short_tmp / "repo", {"calc/__init__.py": "", "calc/ops.py": OPS_PY,
                                              "tests/test_ops.py": TEST_OPS})
     # One more attempt than the op may make: the rule ends it, not the script running dry.
@@ -45,5 +47,5 @@ async def test_the_same_answer_three_times_ends_the_op_and_its_work_backs_off(sh
     assert last["reason"].startswith("the brain gave the same answer 3 times: the stated "
                                      "candidate cannot be written"), last["reason"]
     assert len(chain["model_calls"]) == 6  # three attempts, each an exploration and an answer
-    assert [h.op_id for h in held if h.event == "failed"] == [op["op_id"]]
+    assert [(h.op_id, h.until) for h in held if h.event == "refused"] == [(op["op_id"], None)]
     assert tree_bytes(repo) == before

@@ -1,7 +1,8 @@
 """No work done twice across restarts, with a real daemon restarted on a real repo: a TODO
 whose change waits for review is not proposed again at the next starts, and a TODO whose op
-failed is not tried again by the same brain on the same code until its backoff passes;
-`status` says what is held back and until when."""
+failed is not tried again by the same brain on the same code: after a refused answer, until
+the code changes (no timer: issue 51 item 4), otherwise until its backoff passes; `status`
+says what is held back, and until when."""
 
 from __future__ import annotations
 
@@ -77,7 +78,9 @@ async def test_failed_work_is_not_retried_after_a_restart_until_the_code_changes
     assert op["phase"] == "POSTMORTEM"
     ops, text = await _restart_and_scan(repo, settings)
     assert [o["op_id"] for o in ops] == [op["op_id"]]  # not tried again
-    assert "held back: 1" in text and "todo_scanner failed until" in text, text
+    # its brain answered and the answer was refused: held with no timer, until a change
+    assert "held back: 1" in text and "todo_scanner refused: " in text, text
+    assert "until" not in text.split("held back: 1", 1)[1].split("\n")[1], text
     # The human changes the code: the same TODO is worth a new attempt at once.
     tidy = ('"""Small arithmetic helpers."""', '"""Small arithmetic helpers, tidied."""')
     ops_py = repo / "calc" / "ops.py"

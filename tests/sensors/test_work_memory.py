@@ -1,7 +1,7 @@
 """Work memory (sensors.work_memory) over a real ledger: what failed, waits for review or
 completed is held back across restarts (a new memory over the same ledger file), until its
-backoff passes or its code, brain or settings change; a brain that never gave a usable
-candidate for a source gets none of its work."""
+backoff passes or its code, brain or settings change (refused and rejected work: only the
+change); a brain that never gave a usable candidate for a source gets none of its work."""
 
 from __future__ import annotations
 
@@ -118,17 +118,53 @@ async def test_a_waiting_review_is_not_proposed_again_until_closed_or_the_code_c
     await ledger.close()
 
 
-async def test_a_rejected_review_backs_off_like_a_failure(root):
+async def test_a_rejected_review_is_not_proposed_again_until_its_context_changes(root):
+    """The human's word stands: no timer brings rejected work back (issue 51, item 4)."""
     now = _Now()
     ledger, memory = await _memory(root, now, reviews={"op-1"})
     await memory.ended(_env(), "op-1", "PROPOSED", "not proven")
     rec = await memory.rejected("op-1", "wrong idea")
     assert rec is not None and rec.event.value == "rejected" and rec.count == 1
+    assert rec.not_before is None
     assert await memory.rejected("op-unknown", "x") is None
     await ledger.close()
+    now.at += timedelta(days=30)
     ledger, memory = await _memory(root, now)  # the branch is gone now
-    assert "rejected 1 time(s)" in await memory.held_back(_env())
-    assert [h["event"] for h in memory.snapshot()] == ["rejected"]
+    why = await memory.held_back(_env())
+    assert "rejected 1 time(s)" in why and "not asked again in the same context" in why
+    assert [(h["event"], h["until"]) for h in memory.snapshot()] == [("rejected", None)]
+    (root / "pkg" / "m.py").write_text("x = 2  # TODO: more\n")
+    assert await memory.held_back(_env()) is None
+    await ledger.close()
+
+
+@pytest.mark.parametrize("change", ["code", "test", "brain", "settings", "none"])
+async def test_a_refused_brain_is_not_asked_again_until_something_changes(root, change):
+    """Issue 51 item 4: an op whose brain answered and was refused holds its work, across
+    restarts and any wait, until the code or its failing tests, the brain or the settings
+    change; work that failed without a judged answer still backs off by the timer."""
+    (root / "t.py").write_text("def test_a(): assert False\n")
+    now = _Now()
+    ledger, memory = await _memory(root, now)
+    env = _failing("k1")
+    rec = await memory.ended(env, "op-1", "POSTMORTEM", "refused", refused=True)
+    assert rec.event.value == "refused" and rec.not_before is None
+    await ledger.close()
+    now.at += timedelta(days=365)
+    if change == "code":
+        (root / "pkg" / "m.py").write_text("x = 2\n")
+    if change == "test":
+        (root / "t.py").write_text("def test_a(): assert True\n")
+    ledger, memory = await _memory(root, now, brain="ollama:qwen" if change == "brain"
+                                   else "replay",
+                                   settings="s2" if change == "settings" else "s1")
+    why = await memory.held_back(env)
+    if change == "none":
+        assert why and "refused 1 time(s)" in why and "op-1" in why
+    else:
+        assert why is None
+    rec = await memory.ended(_env("todo:9"), "op-2", "POSTMORTEM", "deadline")
+    assert rec.event.value == "failed" and rec.not_before is not None  # not refused: timed
     await ledger.close()
 
 
