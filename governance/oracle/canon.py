@@ -34,7 +34,21 @@ import types
 RANDOM_SEED = 20_491
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _DEPTH, _ITEMS = 8, 200
-_repr = reprlib.Repr()
+# An int wider than this is written as its hex: json writes ints as decimal digits, which
+# Python refuses past 4,300 of them (sys.get_int_max_str_digits); 13,000 bits is ~3,900.
+_BITS = 13_000
+
+
+class _Short(reprlib.Repr):
+    def repr_int(self, x, level):
+        """An int past int-to-text's limit, by its hex's ends (repr would raise)."""
+        if x.bit_length() <= _BITS:
+            return super().repr_int(x, level)
+        h = hex(x)
+        return f"{h[:20]}...{h[-8:]} ({x.bit_length()} bits)"
+
+
+_repr = _Short()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
 
 
@@ -56,12 +70,51 @@ def borrowed(name, fallback):
         sys.path.remove(fallback)
 
 
+class _ByName(pickle.Pickler):
+    """pickle, and a class its module binds under a name other than its own (aniso8601's
+    `DateTuple = namedtuple("Date", ...)`) by that name: pickle looks classes up by their
+    own name and fails, and cloudpickle then copies the class by value, so every input
+    held an instance of a look-alike class the library's isinstance checks refuse, on both
+    trees alike, and no input told a change apart."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, type):
+            name = _bound_as(obj)
+            if name is not None:
+                return getattr, (sys.modules[obj.__module__], name)
+        elif isinstance(obj, types.ModuleType) and sys.modules.get(obj.__name__) is obj:
+            return importlib.import_module, (obj.__name__,)
+        return NotImplemented
+
+
+def _bound_as(cls):
+    """The module-level name `cls` is bound to when its own qualified name does not reach
+    it, else None (pickle's own lookup works, or nothing binds it)."""
+    module = sys.modules.get(getattr(cls, "__module__", None) or "")
+    if module is None:
+        return None
+    found = module
+    for part in getattr(cls, "__qualname__", "").split("."):
+        found = getattr(found, part, None)
+    if found is cls:
+        return None
+    return next((k for k, v in vars(module).items() if v is cls and not k.startswith("__")),
+                None)
+
+
+def by_name(value):
+    """`value`'s pickle, classes bound under another name written by that name (_ByName)."""
+    buffer = io.BytesIO()
+    _ByName(buffer, protocol=4).dump(value)
+    return buffer.getvalue()
+
+
 def dumped(value):
     """`value`'s pickle, by cloudpickle where pickle cannot write it and the run has
     borrowed cloudpickle (a method's object holding a lambda: the capture writes such
     calls so, and the inputs made from them travel the same way); None when neither can."""
     try:
-        return pickle.dumps(value, protocol=4)
+        return by_name(value)
     except Exception:
         by_value = sys.modules.get("cloudpickle")
     if by_value is None:
@@ -76,6 +129,8 @@ def canon(obj, depth=0, stack=(), consume=True):
     """A JSON-able form of `obj` that equal observable states share."""
     if depth > _DEPTH:
         return "<deep>"
+    if isinstance(obj, int) and not isinstance(obj, bool) and obj.bit_length() > _BITS:
+        return [type(obj).__name__, hex(obj)]  # past int-to-text's limit: never as digits
     if obj is None or isinstance(obj, (bool, int, str)):
         return [type(obj).__name__, obj]
     if isinstance(obj, float):

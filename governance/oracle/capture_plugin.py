@@ -34,7 +34,7 @@ import sys
 import threading
 import types
 
-from _ouroboros_canon import RANDOM_SEED, borrowed  # RANDOM_SEED: as pytest-randomly
+from _ouroboros_canon import RANDOM_SEED, borrowed, by_name  # RANDOM_SEED: as pytest-randomly
 from _ouroboros_probe import Probe
 
 # The report directory is the plugin directory's sibling, `out/` (governance.oracle.testrun's
@@ -151,7 +151,7 @@ def _pickled(code, pos, extra, kw):
         forms.append(_without_defaults(code, pos, kw))
     for form in forms:
         try:
-            return pickle.dumps(form, protocol=4)
+            return by_name(form)
         except Exception:
             continue
     by_value = _by_value()

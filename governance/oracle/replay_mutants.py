@@ -22,7 +22,6 @@ import builtins
 import importlib.machinery
 import os
 import sys
-import time
 
 SWITCH = "_ouroboros_mutant"  # governance.proof.mutation.SWITCH
 _texts = {}  # real path -> the text its module is loaded from (one jailed process's)
@@ -93,16 +92,17 @@ def restore(saved):
             live.update(copy)
 
 
-def judge(answer, rows, ids, killed, deadline):
+def judge(answer, rows, ids, killed, over):
     """Add to `killed` each mutant of `ids` whose answer (`answer(blob)`, a digest) differs
-    from the unmutated one on one of `rows` ((blob, digest), deterministic inputs only)."""
+    from the unmutated one on one of `rows` ((blob, digest), deterministic inputs only),
+    until `over()` says the budget is spent."""
     for k in ids:
         if k in killed:
             continue
         setattr(builtins, SWITCH, k)
         try:
             for blob, digest in rows:
-                if time.monotonic() > deadline:
+                if over():
                     return
                 if answer(blob) != digest:
                     killed.add(k)

@@ -11,8 +11,11 @@ For each function: the captured calls (pickles the capture plugin wrote), then i
 generated from them (governance.oracle.replay_inputs, beside it as `_ouroboros_inputs`):
 the function's boundaries first, then stages so that every call and every argument gets a
 share of the budget. The generation is deterministic, so both trees answer the same inputs;
-the generated calls of a function stop after its time budget (only the inputs both trees
-answered are compared).
+the generated calls of a function stop after its budget of CPU seconds (only the inputs both
+trees answered are compared). CPU seconds, not the clock's: on a loaded box a clock budget
+ran fewer inputs, and a careless change whose telling input came late landed under load
+and was refused on a quiet box (xmltodict's rpartition, once in a development run at load
+2.3); the clock bounds it too, at WALL_FACTOR times the budget.
 
 An answer is what a caller can observe: the returned value (an iterator's items), or the
 type of the exception raised (a SystemExit's status too), and the arguments as the call left
@@ -57,8 +60,9 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_search import Peer, searched
 
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
-_BUDGET_S = 2.0  # generated calls of one function, per tree
-_MUTANT_BUDGET_S = 3.0  # the mutants' answers to one function's inputs, per tree
+_BUDGET_S = 2.0  # CPU seconds of one function's generated calls, per tree
+_MUTANT_BUDGET_S = 3.0  # CPU seconds of the mutants' answers to one function's inputs
+_WALL_FACTOR = 4.0  # clock seconds, at most, per CPU second of a budget (a starved run)
 _SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.oracle.
 # replay_search) a function, per tree (at most 3 s of the clock)
 _TOLD_APART_ASKED = 64  # inputs answered already that the peer is asked about first
@@ -204,12 +208,12 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     state = tree_state(root)  # before any input fills a memo (the mutants start from it)
     inputs = list(blobs)
     results = [_one(fn, f"c{i}", b, timeout_s) for i, b in enumerate(blobs)]
-    deadline = time.monotonic() + budget_s
+    over = _budget(budget_s)
     receiver = receives(fn, spec["qualname"])
     made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)),
                      spec.get("boundaries") or [], fn, int(spec.get("spread") or 1), receiver)
     for i, blob in enumerate(made):
-        if time.monotonic() > deadline:
+        if over():
             break
         inputs.append(blob)
         results.append(_one(fn, f"g{i}", blob, timeout_s))
@@ -230,8 +234,16 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
         rows = [(b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
                 if r.get("deterministic") and r.get("kind") != "timeout"]
         judge(lambda b: restore(state) or _digest(_answer(fn, b, timeout_s)[0]), rows, ids,
-              killed, time.monotonic() + _MUTANT_BUDGET_S)
+              killed, _budget(_MUTANT_BUDGET_S))
     return {"problem": None, "results": results, "killed": sorted(killed)}
+
+
+def _budget(cpu_s):
+    """Whether `cpu_s` CPU seconds of this process are spent since the call (or the clock's
+    _WALL_FACTOR times as many): a bound a loaded box does not shrink."""
+    cpu_end = time.process_time() + cpu_s
+    wall_end = time.monotonic() + _WALL_FACTOR * cpu_s
+    return lambda: time.process_time() > cpu_end or time.monotonic() > wall_end
 
 
 def _told_apart(spec, inputs, results, peer):

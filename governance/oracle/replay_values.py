@@ -26,6 +26,8 @@ except ImportError:  # imported by the daemon's own code and tests
 
 BEYOND_FLOAT = 10 ** 309  # float() of it raises OverflowError
 DIGITS = re.compile(r"\d+")
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_SUPERSCRIPT = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 _FRACTION = re.compile(r"\d[.,](\d+)")  # a number written with decimals: its fraction
 _WORD = re.compile(r"[^\W_]+")  # a run of letters or digits
@@ -128,12 +130,16 @@ def _near_str(v, ctx):
     if NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
         number = decimal.Decimal(v.strip())
         near = _near_int(int(number), ctx) if "." not in v else _near_decimal(number, ctx)
-        # and the same number with a leading zero, as a caller may write it ('042')
-        numeric = [str(n) for n in near if type(n) is not IntLike] + ["0" + v.strip()]
+        # first a whole number with a fraction ('2.5', '2.0'), which int() refuses and
+        # float() takes, and the same number with a leading zero, as a caller may write it
+        # ('042'): what a dropped or changed coercion reads otherwise
+        whole = [v.strip() + ".5", v.strip() + ".0"] if "." not in v else []
+        numeric = [*whole, "0" + v.strip(), *(str(n) for n in near if type(n) is not IntLike)]
     else:
         numeric = []
     words = ctx.words[:12]  # what the code compares with first: states, codes, units
-    out = [*numeric, "", *words[:6], *_punctuated(v, ctx.marks)[:6], *_precise(v),
+    out = [*numeric, *_other_digits(v), "", *words[:6], *_punctuated(v, ctx.marks)[:6],
+           *_precise(v),
            *_unpaired(v),
            " " + v, v + " ", v.upper(), v.lower(), *_blanked(v), v[:-1], v[1:],
            v[:1], v[:2], v[-1:], v.strip()[:1], v * 2, v + " " + v, v.title(), v.swapcase(),
@@ -145,12 +151,19 @@ def _near_str(v, ctx):
 
 
 def _near_bytes(v, ctx):
-    """A text's neighbours as bytes (latin-1: every byte is one character and back)."""
+    """A text's neighbours as bytes (latin-1: every byte is one character and back), the
+    first few of them, then the bytes with a byte at and beside each of the code's small
+    integers, appended (early: an object's attribute takes its first few) and in first
+    place: iterating bytes gives numbers, so code that
+    compares `x > 126` reads a byte by its value (pyasn1's printable check moved to 127
+    waited for review with no b'\\x7f' tried), then the rest."""
     out = []
     for text in _near_str(v.decode("latin-1"), ctx):
         with contextlib.suppress(UnicodeEncodeError):
             out.append(text.encode("latin-1"))
-    return out
+    valued = [bytes([b]) for c in ctx.ints[:8] for b in (c, c + 1, c - 1) if 0 <= b < 256]
+    return out[:6] + [v + b for b in valued] + out[6:12] + [b + v[1:] for b in valued] \
+        + out[12:]
 
 
 def _punctuated(v, marks):
@@ -195,6 +208,18 @@ def _blanked(v):
     words = found[:2] + found[2:][-1:]
     return out + [v[:m.start()] + new + v[m.end():] for m in words
                   for new in (" \t\n ", f" {m.group()} ", f" {m.group()}")]
+
+
+def _other_digits(v):
+    """`v` with its first ASCII digit written as the same digit of another script (Arabic-
+    Indic, fullwidth) and as a superscript: int() and str.isdigit() take the first two,
+    isdigit() the third, and a `[0-9]` pattern none of them."""
+    m = _ASCII_DIGIT.search(v)
+    if m is None:
+        return []
+    d = int(m.group())
+    return [v[:m.start()] + ch + v[m.end():] for ch in (chr(0x660 + d), chr(0xFF10 + d),
+                                                        _SUPERSCRIPT[d])]
 
 
 def _digit_variants(v, ints):

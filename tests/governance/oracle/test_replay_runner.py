@@ -76,6 +76,29 @@ def test_a_number_written_as_text_is_varied_as_a_number() -> None:
     assert {"0", "0.21", "0.19", "0.95"} <= made
 
 
+def test_a_whole_number_written_as_text_gains_a_fraction() -> None:
+    """'2' as '2.5' and '2.0': int() refuses them where float() and Decimal take them, so a
+    dropped `int(...)` shows (aniso8601's repetition count, wave 4)."""
+    made = set(_firsts(_calls((["2"], {})), []))
+    assert {"2.5", "2.0", "02"} <= made
+
+
+def test_a_digit_is_written_in_other_scripts() -> None:
+    """An ASCII digit as the same digit in Arabic-Indic and fullwidth forms (int() and
+    str.isdigit() take them, a [0-9] pattern does not) and as a superscript (isdigit() only):
+    jsonpointer's index check widened to str.isdigit() landed for want of one (wave 4)."""
+    made = _firsts(_calls((["/a/3"], {})), [])
+    assert {"/a/\u0663", "/a/\uff13", "/a/\u00b3"} <= set(made)
+    assert made.index("/a/\u0663") < 40  # among the first, not past a bounded run's end
+
+
+def test_bytes_gain_a_byte_at_and_beside_the_codes_integers() -> None:
+    """Iterating bytes gives numbers: `x > 126` reads a byte by its value, so b'\\x7f' and
+    b'~' come early for bytes where the code holds 126 (pyasn1's printable check, wave 4)."""
+    made = _firsts(_calls(([b"ab"], {})), [126])
+    assert b"ab\x7f" in made[:40] and b"\x7fb" in made[:40] and b"ab~" in made[:40]
+
+
 def test_two_arguments_move_together_from_their_nearest_values() -> None:
     made = _inputs(_calls(([19.99, 60, "0.20"], {})), [])
     assert ([0.125, 60, "0"], {}) in made  # a half cent, untaxed: a rounding tie
@@ -400,6 +423,69 @@ def test_the_runner_as_a_script_under_a_fixed_hash_seed(tmp_path: Path) -> None:
         answers.append([r["answer"] for r in json.loads(out.read_text())["functions"][0]
                         ["results"]])
     assert answers[0] == answers[1] and len(answers[0]) == 21
+
+
+def test_a_class_bound_under_another_name_travels_by_that_name(monkeypatch) -> None:
+    """aniso8601 binds `DateTuple = namedtuple("Date", ...)`: pickle cannot find `Date` in
+    its module, and a copy by value is another class, which the library's isinstance checks
+    refuse on both trees alike (no input told a dropped int() apart). Written by the name
+    the module binds, it loads as the same class."""
+    import types
+    from collections import namedtuple
+
+    from governance.oracle.canon import by_name, dumped
+
+    module = types.ModuleType("ouroboros_bound_elsewhere")
+    module.DateTuple = namedtuple("Date", ["YYYY", "MM"])
+    module.DateTuple.__module__ = module.__name__
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    value = ([module.DateTuple("1981", "04")], {"d": module.DateTuple})
+    with pytest.raises(pickle.PicklingError):
+        pickle.dumps(value, protocol=4)
+    for blob in (by_name(value), dumped(value)):
+        loaded = pickle.loads(blob)
+        assert type(loaded[0][0]) is module.DateTuple and loaded[1]["d"] is module.DateTuple
+    assert pickle.loads(by_name(datetime.date(2020, 1, 1))) == datetime.date(2020, 1, 1)
+
+
+def test_the_inputs_budget_is_cpu_seconds_not_the_clocks(monkeypatch) -> None:
+    """A loaded box gives the runner less CPU a clock second: a clock budget ran fewer
+    generated inputs there, and which careless change landed depended on the load. The
+    budget counts CPU seconds, the clock bounding it at _WALL_FACTOR times as many."""
+    cpu, wall = [0.0], [100.0]
+    monkeypatch.setattr(rr.time, "process_time", lambda: cpu[0])
+    monkeypatch.setattr(rr.time, "monotonic", lambda: wall[0])
+    over = rr._budget(2.0)
+    wall[0] += 2.0 * rr._WALL_FACTOR - 0.1  # a starved run: the clock ran, the CPU did not
+    cpu[0] += 1.9
+    assert not over()
+    cpu[0] += 0.2
+    assert over()
+    over = rr._budget(2.0)
+    wall[0] += 2.0 * rr._WALL_FACTOR + 0.1  # the clock's bound, however little CPU ran
+    assert over()
+
+
+def test_an_answer_past_the_int_to_text_limit_is_compared(tmp_path: Path) -> None:
+    """An int of more than 4,300 digits (Python's limit on int-to-text) in an answer or an
+    argument is written as its hex, not the run's failure: pyasn1's to-bytes helper once
+    left 'replay failed: Exceeds the limit (4300 digits) for integer string conversion'."""
+    assert rr.canon(1 << 20000) != rr.canon((1 << 20000) + 1)
+    assert rr.canon(1 << 20000) != rr.canon(hex(1 << 20000))
+    assert rr.canon(-(1 << 20000)) != rr.canon(1 << 20000)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "m.py").write_text("def big(n):\n    return n << 20000\n")
+    calls = [{"pickle": base64.b64encode(pickle.dumps((args, {}))).decode(), "repr": ""}
+             for args in ([1], [1 << 20000])]
+    job = {"functions": [{"file": "pkg/m.py", "qualname": "big", "calls": calls,
+                          "constants": [], "generate": 5}]}
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    out = tmp_path / "out.json"
+    subprocess.run([sys.executable, "-P", rr.__file__, str(tmp_path / "job.json"), str(out)],
+                   cwd=tmp_path, check=True, timeout=60)
+    results = json.loads(out.read_text())["functions"][0]["results"]
+    assert len(results) >= 2 and all("answer" in r for r in results), results
 
 
 _SEED_SCRIPT = '''import json, os, sys
