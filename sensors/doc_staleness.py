@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 import structlog
 
 from governance.fs.protected import normalize
+from governance.python_ast import parse_python
 from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.errors import SourceReadError
 from sensors.hooks import EVENTS
@@ -69,7 +70,7 @@ def _is_overload(node: ast.AST) -> bool:
 def undocumented(text: str) -> list[str] | None:
     """Public names without a docstring ("<module>" first), or None if not parseable."""
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     missing = [] if ast.get_docstring(tree) is not None else ["<module>"]

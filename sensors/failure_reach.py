@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from governance.oracle.testrun import is_test_file
+from governance.python_ast import parse_python
 from ouroboros_pytest import harness
 
 PARAMS = re.compile(r"\[.*\]$", re.DOTALL)  # pytest's parametrisation suffix of a node id
@@ -47,7 +48,7 @@ def spot(where: str) -> tuple[str, int]:
 @lru_cache(maxsize=64)  # a run's failures read the same few files
 def parse(text: str) -> ast.Module | None:
     try:
-        return ast.parse(text)
+        return parse_python(text)
     except (SyntaxError, ValueError):
         return None
 

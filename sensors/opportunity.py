@@ -24,7 +24,6 @@ is logged; it is looked at again on its next event or the next scan.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import hashlib
 import os
@@ -35,6 +34,7 @@ from pathlib import Path
 import mccabe
 import structlog
 
+from governance.python_ast import parse_python
 from governance.schemas import SignalEnvelope, Source, Urgency
 from sensors.errors import SourceReadError
 from sensors.todo import is_source_path, read_source
@@ -55,7 +55,7 @@ class Complexity:
 def measure(text: str) -> list[Complexity] | None:
     """Every function's complexity, or None when the text is not parseable Python."""
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
         visitor = mccabe.PathGraphingAstVisitor()
         visitor.preorder(tree, visitor)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.fs import nofollow, nofollow_write
+from governance.python_ast import parse_python
 from tools.args import (
     Args,
     AskHuman,
@@ -75,7 +76,7 @@ async def search_code(a: SearchCode, env: ToolEnv) -> str:
 
 async def list_symbols(a: PathArg, env: ToolEnv) -> str:
     try:
-        tree = ast.parse(read_text(env, a.path))
+        tree = parse_python(read_text(env, a.path))
     except SyntaxError as exc:
         raise ToolFailed(f"{a.path} does not parse: {exc.msg} (line {exc.lineno})") from None
     except (RecursionError, MemoryError, ValueError):
@@ -119,7 +120,7 @@ async def get_callers(a: GetCallers, env: ToolEnv) -> str:
         if not rel.endswith(".py"):
             continue
         try:
-            tree = ast.parse(read_text(env, rel))
+            tree = parse_python(read_text(env, rel))
         except (SyntaxError, ToolFailed, RecursionError, MemoryError, ValueError):
             continue
         for node in ast.walk(tree):

@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from governance.python_ast import parse_python
+
 _NEGATE = {ast.Eq: ("==", "!="), ast.NotEq: ("!=", "=="), ast.Is: ("is", "is not"),
            ast.IsNot: ("is not", "is"), ast.In: ("in", "not in"), ast.NotIn: ("not in", "in")}
 _BOUNDARY = {ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="),
@@ -129,7 +131,7 @@ def candidates(files: dict[str, str], fix: dict[str, str | None], base: dict[str
         if text is None:
             continue
         try:
-            tree = ast.parse(text)
+            tree = parse_python(text)
         except SyntaxError:
             continue
         old = base.get(path, "")
@@ -152,7 +154,7 @@ def function_source(text: str, function: str) -> str | None:
     """The source of the public function `function` ("name" or "Class.method") in `text`;
     None when the text does not parse or has no such function."""
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError):
         return None
     for name, fn in public_functions(tree):

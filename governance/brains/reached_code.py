@@ -15,6 +15,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from governance.python_ast import parse_python
+
 MAX_LINES = 60  # of one function: the head of a longer one, said as such
 MAX_CHARS = 3_000  # of one function's text
 
@@ -52,7 +54,7 @@ def code_of(text: str, symbol: str, max_lines: int = MAX_LINES,
     cut to its first lines within `max_lines` and `max_chars`; None when `text` does not
     parse or does not define it."""
     try:
-        where = span(ast.parse(text), symbol)
+        where = span(parse_python(text), symbol)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if where is None:

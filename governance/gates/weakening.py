@@ -30,6 +30,8 @@ import ast
 import posixpath
 from dataclasses import dataclass, replace
 
+from governance.python_ast import parse_python
+
 TEST_DIR_NAMES = frozenset({"test", "tests", "testing"})
 SKIP_NAMES = frozenset({"skip", "skipif", "xfail", "importorskip", "exit", "skipTest",
                         "SkipTest", "expectedFailure", "skipIf", "skipUnless"})
@@ -333,11 +335,11 @@ def weakenings(rel: str, old: str | None, new: str | None,
     if not rel.endswith(".py"):
         return [] if old == new else [f"{rel}: changes a test data file"]
     try:  # a text that cannot be read as Python (a null byte, nesting past the recursion
-        old_tree = ast.parse(old)  # limit) cannot be compared: a weakening, never a crash
+        old_tree = parse_python(old)  # limit) cannot be compared: a weakening, never a crash
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return [f"{rel}: the old file does not parse, so the change cannot be compared"]
     try:
-        new_tree = ast.parse(new)
+        new_tree = parse_python(new)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return [f"{rel}: the new file does not parse"]
     modules = frozenset(module_name(f) for f in candidate_files if f.endswith(".py")) - {

@@ -22,7 +22,6 @@ Not run: isort, and pre-commit hooks (their environments are built from the netw
 
 from __future__ import annotations
 
-import ast
 import difflib
 import itertools
 import os
@@ -34,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.oracle.linters import Finding
+from governance.python_ast import parse_python
 
 RULE_CODE = re.compile(r"[A-Z]{1,4}[0-9]{1,4}")  # nothing else reaches a fixer's argv
 LINE_KEPT = 300  # characters of a rewritten line the ledger keeps
@@ -73,7 +73,7 @@ def fix_jobs(new: Sequence[Finding], files: Collection[str], timeout_s: float) -
 def fix_refusal(rel: str, base: str | None, candidate: str, fixed: str) -> str | None:
     """Why the fixer's text of `rel` is not taken (None: it is)."""
     try:
-        ast.parse(fixed, filename=rel)
+        parse_python(fixed, filename=rel)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return "the fixed text does not parse"
     if base is None:  # a new file: every line is the candidate's

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.oracle.run_dir import ExtraPlugin
+from governance.python_ast import parse_python
 
 MODULE = ""  # the block id of a file's module part
 Entry = tuple[str, str]  # (repository-relative file, block id)
@@ -73,7 +74,7 @@ def blocks_of(text: str) -> Blocks | None:
     """`text`'s blocks, or None when it does not parse (then any change is the whole
     file's)."""
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     prints: dict[str, str] = {}

@@ -130,16 +130,17 @@ def _near_str(v, ctx):
     if NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
         number = decimal.Decimal(v.strip())
         near = _near_int(int(number), ctx) if "." not in v else _near_decimal(number, ctx)
-        # first a whole number with a fraction ('2.5', '2.0'), which int() refuses and
-        # float() takes, and the same number with a leading zero, as a caller may write it
-        # ('042'): what a dropped or changed coercion reads otherwise
+        # its four nearest numbers (the pairs of two arguments take these), then a whole
+        # number with a fraction ('2.5', '2.0'), which int() refuses and float() takes, the
+        # number with a leading zero ('042') and in other scripts' digits: what a dropped or
+        # changed coercion reads otherwise; then its further numbers
+        numbers = [str(n) for n in near if type(n) is not IntLike]
         whole = [v.strip() + ".5", v.strip() + ".0"] if "." not in v else []
-        numeric = [*whole, "0" + v.strip(), *(str(n) for n in near if type(n) is not IntLike)]
+        numeric = [*numbers[:4], *whole, "0" + v.strip(), *_other_digits(v), *numbers[4:]]
     else:
         numeric = []
     words = ctx.words[:12]  # what the code compares with first: states, codes, units
-    out = [*numeric, *_other_digits(v), "", *words[:6], *_punctuated(v, ctx.marks)[:6],
-           *_precise(v),
+    out = [*numeric, "", *words[:6], *_punctuated(v, ctx.marks)[:6], *_precise(v),
            *_unpaired(v),
            " " + v, v + " ", v.upper(), v.lower(), *_blanked(v), v[:-1], v[1:],
            v[:1], v[:2], v[-1:], v.strip()[:1], v * 2, v + " " + v, v.title(), v.swapcase(),
@@ -211,9 +212,10 @@ def _blanked(v):
 
 
 def _other_digits(v):
-    """`v` with its first ASCII digit written as the same digit of another script (Arabic-
-    Indic, fullwidth) and as a superscript: int() and str.isdigit() take the first two,
-    isdigit() the third, and a `[0-9]` pattern none of them."""
+    """A number written as text with its first ASCII digit written as the same digit of
+    another script (Arabic-Indic, fullwidth) and as a superscript: int() and str.isdigit()
+    take the first two, isdigit() the third, and a `[0-9]` pattern none of them. (Only for
+    a number: in other text they pushed a date's '1/2/0000' out of a caller's inputs.)"""
     m = _ASCII_DIGIT.search(v)
     if m is None:
         return []

@@ -46,6 +46,7 @@ from governance.errors import CandidateParseError
 from governance.oracle.oracle import FailureKind
 from governance.phase import Phase, Transition
 from governance.policy import Policy
+from governance.python_ast import parse_python
 from governance.schemas import (
     Candidate,
     FileChange,
@@ -98,7 +99,7 @@ def _code(path: str, text: str) -> str:
     """A Python file that parses as its AST and comments; anything else as written."""
     if path.endswith(PYTHON):
         try:
-            tree = ast.dump(ast.parse(text))
+            tree = ast.dump(parse_python(text))
             comments = [t.string.strip() for t in
                         tokenize.generate_tokens(io.StringIO(text).readline)
                         if t.type == tokenize.COMMENT]

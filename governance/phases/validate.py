@@ -9,7 +9,6 @@ quiet, within [health]'s bounds (governance.phases.slow_host).
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import math
 from pathlib import Path
@@ -58,6 +57,7 @@ from governance.proof.differential_check import (
     wants_differential,
 )
 from governance.proof.rules import FileText, fixed_tests, new_behaviour
+from governance.python_ast import parse_python
 from governance.schemas import Candidate, OperationContext, Source
 
 MAX_CANDIDATE_BYTES = 1_000_000  # per file: a larger one is not a maintenance change
@@ -83,7 +83,7 @@ def static_problems(candidate: Candidate, d: PhaseDeps) -> list[str]:
             problems.append(f"{rel} is larger than {MAX_CANDIDATE_BYTES} bytes")
         if change.action == "write" and rel.endswith(".py"):
             try:
-                ast.parse(content, filename=rel)
+                parse_python(content, filename=rel)
             except SyntaxError as exc:
                 problems.append(f"SyntaxError in {rel} line {exc.lineno}: {exc.msg}")
     return problems

@@ -18,13 +18,14 @@ import ast
 from collections.abc import Iterator
 
 from governance.proof.ast_helpers import FUNCS, blocks, dump
+from governance.python_ast import parse_python
 
 
 def added_bindings(old: str | None, tree: ast.Module) -> set[int]:
     """The ids of `tree`'s import-time assignments (at module level or in a class body,
     outside any function) none of whose targets its scope bound in `old`."""
     try:
-        before = {key for stmt, scope in _import_time(ast.parse(old or ""))
+        before = {key for stmt, scope in _import_time(parse_python(old or ""))
                   for key in _bound(stmt, scope)}
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()

@@ -14,6 +14,8 @@ import tokenize
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
+from governance.python_ast import parse_python
+
 T = TypeVar("T")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _COMMENT_OR_SPACE = re.compile(r"#.*|\s+")
@@ -38,7 +40,7 @@ def source_lines(text: str) -> list[str]:
 
 def parse(text: str, what: str) -> ast.Module:
     try:
-        return ast.parse(text.removeprefix("\ufeff"))  # a BOM read as text is no syntax error
+        return parse_python(text.removeprefix("\ufeff"))  # a BOM read as text is no syntax error
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         raise Unanalysable(f"the {what} could not be analysed "
                            f"({type(exc).__name__}: {str(exc)[:120]})") from None
@@ -215,7 +217,7 @@ def layout_only(old: str, new: str,
 
 
 def _dump(text: str) -> str:
-    return ast.dump(ast.parse(text.removeprefix("\ufeff")))
+    return ast.dump(parse_python(text.removeprefix("\ufeff")))
 
 
 Tokens = tuple[list[tuple[int, str]], dict[int, list[int]]]

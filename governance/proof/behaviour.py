@@ -25,6 +25,7 @@ from governance.proof.ast_helpers import FUNCS
 from governance.proof.boundaries import boundaries, module_tables
 from governance.proof.names import private_additions_only, symbol_changes
 from governance.proof.renamed import renamed
+from governance.python_ast import parse_python
 
 
 def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list[str]]:
@@ -70,7 +71,7 @@ def _functions(text: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
             elif isinstance(s, ast.ClassDef):
                 walk(s.body, f"{prefix}{s.name}.")
     try:
-        walk(ast.parse(text).body, "")
+        walk(parse_python(text).body, "")
     except (SyntaxError, ValueError, RecursionError):
         return {}
     return out
@@ -78,7 +79,7 @@ def _functions(text: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
 
 def _rebound_names(old: str, new: str) -> set[str]:
     def bound(text: str) -> set[tuple[str, str]]:
-        return {(a.asname or a.name.split(".")[0], ast.dump(s)) for s in ast.parse(text).body
+        return {(a.asname or a.name.split(".")[0], ast.dump(s)) for s in parse_python(text).body
                 if isinstance(s, (ast.Import, ast.ImportFrom)) for a in s.names}
     return {name for name, _ in bound(old) ^ bound(new)}
 
@@ -121,7 +122,7 @@ class _Scope:
         self.values: dict[str, list[ast.AST]] = {}
         self.defs: dict[str, list[ast.AST]] = {}
         with contextlib.suppress(SyntaxError, ValueError, RecursionError):
-            self._walk(ast.parse(text).body)
+            self._walk(parse_python(text).body)
 
     def _walk(self, body: list[ast.stmt]) -> None:
         for s in body:

@@ -42,6 +42,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import zip_longest
 
 from governance.proof.value_flow import Flow, Source, Step, constant, literal, position
+from governance.python_ast import parse_python
 
 Boundary = tuple[str, tuple[object, ...]]  # (parameter, values nearest first)
 
@@ -87,7 +88,7 @@ def module_tables(text: str) -> dict[str, object]:
     `BULK = 50`), and class-level ones, by name: what a comparison reads by name."""
     found: dict[str, list[object]] = {}
     with contextlib.suppress(SyntaxError, ValueError, RecursionError):
-        for s in ast.walk(ast.parse(text)):
+        for s in ast.walk(parse_python(text)):
             if isinstance(s, ast.Module | ast.ClassDef):
                 for a in s.body:
                     if isinstance(a, ast.Assign) and len(a.targets) == 1 \

@@ -47,6 +47,7 @@ from governance.proof.rules import FileText
 from governance.proof.skip_marks import skips_added
 from governance.proof.static import changed_statements
 from governance.proof.symbols import inert_lines, symbol_of_line
+from governance.python_ast import parse_python
 from governance.schemas import FileChange
 
 # The replay stand-in's scripts match on this (kernel.replay's `match`): the prompt says it.
@@ -243,7 +244,7 @@ def mutant_diff(f: FileText, mutant: Mutant) -> str:
     ast.unparse writes them (the mutant is made on the syntax tree: compared with the text
     as written, every re-formatted line would differ too)."""
     new = f.new or ""
-    plain = ast.unparse(ast.parse(new)) + "\n"
+    plain = ast.unparse(parse_python(new)) + "\n"
     return "".join(difflib.unified_diff(
         plain.splitlines(True), (mutated(new, mutant, f.old) + "\n").splitlines(True),
         f"a/{f.path} (the change, re-formatted)", f"b/{f.path} (with the mutant)", n=2))
@@ -365,7 +366,7 @@ def new_tests(old: str | None, new: str) -> frozenset[str]:
 
 def _test_names(text: str) -> frozenset[str]:
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
     names = set()

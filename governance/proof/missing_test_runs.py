@@ -32,6 +32,7 @@ from governance.proof.mutation import Mutant, plan
 from governance.proof.rules import FileText
 from governance.proof.static import changed_statements
 from governance.proof.symbols import symbol_of_line
+from governance.python_ast import parse_python
 from governance.schemas import FileChange, OperationContext
 
 _RNG = random.SystemRandom()
@@ -244,7 +245,7 @@ def lines_to_run(f: FileText, cause: tp.Cause) -> list[int]:
 def _function(text: str, what: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """The function `what` names ("Class.method", "outer.inner") in `text`, else None."""
     try:
-        body: list[ast.stmt] = ast.parse(text).body
+        body: list[ast.stmt] = parse_python(text).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     found = None

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from governance.proof.names import symbol_changes
+from governance.python_ast import parse_python
 
 
 class Text(Protocol):
@@ -55,7 +56,7 @@ def moved_out(files: Sequence[Text], belongs: Iterable[str]) -> frozenset[str]:
 def _defined(text: str | None) -> set[str]:
     """The functions and classes a module defines at its top level."""
     try:
-        tree = ast.parse(text or "")
+        tree = parse_python(text or "")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     return {s.name for s in tree.body
@@ -67,7 +68,7 @@ def import_lines(text: str | None) -> frozenset[int]:
     names imported back (for its callers) need no test to run them; the code they name is
     judged where it went."""
     try:
-        tree = ast.parse(text or "")
+        tree = parse_python(text or "")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
     return frozenset(n for s in tree.body if isinstance(s, ast.Import | ast.ImportFrom)

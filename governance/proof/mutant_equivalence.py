@@ -43,6 +43,7 @@ from governance.proof.behaviour import covering_tests, touched_functions
 from governance.proof.differential_check import check_behaviour
 from governance.proof.mutation import STATEMENT_REMOVED, Mutant, mutated, without
 from governance.proof.rules import FileText
+from governance.python_ast import parse_python
 from governance.schemas import FileChange
 
 MAX_LINES = 3  # lines whose every mutant survived, judged an op
@@ -190,7 +191,7 @@ def _cut(text: str, most: int) -> str:
 def _replayable(text: str, qualname: str) -> bool:
     """Whether the capture can replay the function: not a generator or a coroutine (their
     calls are not captured, so no call of them would be evidence)."""
-    scope: list[ast.stmt] = ast.parse(text).body
+    scope: list[ast.stmt] = parse_python(text).body
     node: ast.AST | None = None
     for part in qualname.split("."):
         node = next((s for s in scope if isinstance(s, (*FUNCS, ast.ClassDef))

@@ -36,6 +36,7 @@ from governance.proof.added_bindings import added_bindings
 from governance.proof.ast_helpers import own_nodes, parse, statements
 from governance.proof.quiet_calls import logs, quiet_names
 from governance.proof.static import changed_statements
+from governance.python_ast import parse_python
 
 SWITCH = "_ouroboros_mutant"  # the builtins attribute each forked child sets
 # Per file: a larger change has its first statements checked, and the rest named as
@@ -175,7 +176,7 @@ def _novel(old: str | None) -> Callable[[ast.AST], bool]:
     is in the base text. A statement that changed in one place (a key added to a long
     table, one comparison of a condition) is mutated there first, where the change is."""
     try:
-        seen = {ast.dump(n) for n in ast.walk(ast.parse(old))
+        seen = {ast.dump(n) for n in ast.walk(parse_python(old))
                 if isinstance(n, ast.expr)} if old else set()
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         seen = set()

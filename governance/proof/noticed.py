@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from governance.proof.ast_helpers import FUNCS
 from governance.proof.mutation import Mutant, plan, switched, unplanned
+from governance.python_ast import parse_python
 
 BASE_FIRST_ID = 100_001  # the base side's mutant ids (the candidate's count from 1)
 MAX_NAMED = 3
@@ -94,7 +95,7 @@ def _lines_in_functions(text: str, lines: list[int]) -> list[int]:
     if not lines:
         return []
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     bodies = [range(n.body[0].lineno, (n.end_lineno or n.lineno) + 1)

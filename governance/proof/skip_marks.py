@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 
+from governance.python_ast import parse_python
+
 # What makes a test skip or expect to fail rather than fail: pytest's functions and marks,
 # unittest's exception and decorators. Named as an attribute (`pytest.skip`), a name
 # imported (`from pytest import skip`) or a string (`getattr(pytest, "skip")`).
@@ -26,7 +28,7 @@ def skips_added(old: str | None, new: str) -> frozenset[str]:
 
 def _skip_names(text: str) -> list[str]:
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     out = []

@@ -42,6 +42,7 @@ from governance.proof.ast_helpers import (
 from governance.proof.diff import line_opcodes
 from governance.proof.names import SymbolChange, breaking_changes, symbol_changes
 from governance.proof.sniff import runner_sniffing
+from governance.python_ast import parse_python
 
 __all__ = ["UNANALYSABLE", "Statement", "SymbolChange", "Unanalysable", "breaking_changes",
            "changed_statements", "line_opcodes", "runner_sniffing", "symbol_changes",
@@ -196,7 +197,7 @@ def _changed(old: str | None, new: str) -> list[Statement]:
     else:
         old_lines = source_lines(old)
         try:
-            old_code = _code_lines(old_lines, ast.parse(old.removeprefix("\ufeff")))
+            old_code = _code_lines(old_lines, parse_python(old.removeprefix("\ufeff")))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             old_code = _code_lines(old_lines, None)
         ops = line_opcodes(old_lines, cand.lines)

@@ -6,13 +6,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from governance.python_ast import parse_python
+
 
 def added_classes(old: str | None, new: str) -> frozenset[str]:
     """The qualified names of the classes in `new` that `old` does not have."""
     def classes(text: str) -> set[str]:
         owner = symbol_of_line(text)
         try:
-            tree = ast.parse(text)
+            tree = parse_python(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return set()
         return {owner(n.lineno) for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
@@ -24,8 +26,8 @@ def inert_lines(old: str | None, new: str) -> frozenset[int]:
     `...`, and the header of a class the candidate adds whose body is only those (a marker
     subclass has nothing for a test to enter; code that uses it is judged where it is)."""
     try:
-        tree = ast.parse(new)
-        before = {n.name for n in ast.walk(ast.parse(old or ""))
+        tree = parse_python(new)
+        before = {n.name for n in ast.walk(parse_python(old or ""))
                   if isinstance(n, ast.ClassDef)}
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
@@ -48,7 +50,7 @@ def enclosing(symbol: str) -> list[str]:
 def symbol_of_line(text: str) -> Callable[[int], str]:
     """enclosing_symbol for many lines of one text, parsed once."""
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError):
         return lambda line: "<module>"
     spans: list[tuple[int, int, str]] = []
