@@ -28,7 +28,9 @@ EXPECTED: dict[str, str | tuple[str, ...]] = {
     "mistune.table_cells_tabs": "counterexample",
     "mistune.table_row_widths_unchecked": "counterexample",
     "mistune.ref_footnote_last_wins": "counterexample",
-    "mistune.codespan_blank_tab": "not shown",  # a counterexample until 2e8efb9-9f2f83b
+    # a counterexample until 2e8efb9-9f2f83b and again at aa5fe7c (a CPU budget) (its telling
+    # input comes late at the caller: either, by the inputs a budget reaches)
+    "mistune.codespan_blank_tab": ("counterexample", "not shown"),
     "mistune.md_link_close_paren": "counterexample",
     "mistune.md_link_autolink_title": "counterexample",
     "mistune.fenced_marker_waves_length": "counterexample",
