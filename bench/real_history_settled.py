@@ -69,14 +69,20 @@ def land(case: rh.Case, repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
 
-async def one(case: rh.Case, work: Path) -> tuple[int, bool]:
-    """(second ops opened, settled 'fixed by' the landed commit) for one case."""
+async def signalled(case: rh.Case, work: Path) -> tuple[Path, Path, SignalEnvelope]:
+    """The human's repository after the test change, its state dir, and the envelope."""
     repo = rh.human_repo(case, work / "repo")
     state = work / "state"
     state.mkdir()
     env = await envelope(case, repo, state)
     if env is None:
         raise AssertionError(f"{case.id}: no test failed twice")
+    return repo, state, env
+
+
+async def one(case: rh.Case, work: Path) -> tuple[int, bool]:
+    """(second ops opened, settled 'fixed by' the landed commit) for one case."""
+    repo, state, env = await signalled(case, work)
     fix = land(case, repo)
     _, verify = runners_from(rh.settings(), repo, state, None)
 

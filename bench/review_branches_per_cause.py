@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.real_history import machine
-from bench.real_history_settled import envelope
+from bench.real_history_settled import signalled
 from daemon.reviews import cause_holder
 from governance.git.gitops import GitOps
 from governance.git.review import ReviewBranches
@@ -44,12 +44,7 @@ PREFIX = "ouroboros/"  # the default review branch prefix (policy_from(settings(
 
 async def one(case: rh.Case, work: Path) -> tuple[str, int, int, str]:
     """(first op's end, ops the queue opened again, review branches, second op's end)."""
-    repo = rh.human_repo(case, work / "repo")
-    state = work / "state"
-    state.mkdir()
-    env = await envelope(case, repo, state)
-    if env is None:
-        raise AssertionError(f"{case.id}: no test failed twice")
+    repo, state, env = await signalled(case, work)
     shared = rh.Shared()
     first, rows = await rh.run_op(case, repo, state, env, case.fix, shared)
     reopened = await _queue_opens(repo, state, env, rows)
