@@ -404,25 +404,33 @@ def test_canonical_form_keeps_types_dict_order_and_iterated_items() -> None:
     assert rr.canon(x for x in [1]) == rr.canon(x for x in [1])
 
 
+def run_script(where: Path, file: str, qualname: str, arguments: list[list],
+               generate: int, out: str = "out.json") -> list[dict]:
+    """One run of the runner as the jail runs it (a script, its own process), on `file`
+    under `where`, for `qualname` called with each of `arguments`: its result rows."""
+    calls = [{"pickle": base64.b64encode(pickle.dumps((args, {}))).decode(), "repr": ""}
+             for args in arguments]
+    job = {"functions": [{"file": file, "qualname": qualname, "calls": calls,
+                          "constants": [], "generate": generate}]}
+    (where / "job.json").write_text(json.dumps(job))
+    subprocess.run([sys.executable, "-P", rr.__file__, str(where / "job.json"),
+                    str(where / out)], cwd=where, check=True, timeout=60)
+    return json.loads((where / out).read_text())["functions"][0]["results"]
+
+
+def _package(where: Path, source: str) -> None:
+    (where / "pkg").mkdir()
+    (where / "pkg" / "__init__.py").write_text("")
+    (where / "pkg" / "m.py").write_text(source)
+
+
 def test_the_runner_as_a_script_under_a_fixed_hash_seed(tmp_path: Path) -> None:
     """Two processes order a set of strings alike, so a function that answers in set order
     answers the same on both trees; the inputs shown name an object's attributes."""
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "__init__.py").write_text("")
-    (tmp_path / "pkg" / "m.py").write_text(
-        "def tags(words):\n    return list(set(words))\n")
-    calls = [{"pickle": base64.b64encode(pickle.dumps(([["x", "y", "z", "w"]], {}))).decode(),
-              "repr": ""}]
-    job = {"functions": [{"file": "pkg/m.py", "qualname": "tags", "calls": calls,
-                          "constants": [], "generate": 20}]}
-    (tmp_path / "job.json").write_text(json.dumps(job))
-    answers = []
-    for n in range(2):
-        out = tmp_path / f"out{n}.json"
-        subprocess.run([sys.executable, "-P", rr.__file__, str(tmp_path / "job.json"),
-                        str(out)], cwd=tmp_path, check=True, timeout=60)
-        answers.append([r["answer"] for r in json.loads(out.read_text())["functions"][0]
-                        ["results"]])
+    _package(tmp_path, "def tags(words):\n    return list(set(words))\n")
+    answers = [[r["answer"] for r in run_script(tmp_path, "pkg/m.py", "tags",
+                                                [[["x", "y", "z", "w"]]], 20, f"out{n}.json")]
+               for n in range(2)]
     assert answers[0] == answers[1] and len(answers[0]) == 21
 
 
@@ -474,18 +482,8 @@ def test_an_answer_past_the_int_to_text_limit_is_compared(tmp_path: Path) -> Non
     assert rr.canon(1 << 20000) != rr.canon((1 << 20000) + 1)
     assert rr.canon(1 << 20000) != rr.canon(hex(1 << 20000))
     assert rr.canon(-(1 << 20000)) != rr.canon(1 << 20000)
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "__init__.py").write_text("")
-    (tmp_path / "pkg" / "m.py").write_text("def big(n):\n    return n << 20000\n")
-    calls = [{"pickle": base64.b64encode(pickle.dumps((args, {}))).decode(), "repr": ""}
-             for args in ([1], [1 << 20000])]
-    job = {"functions": [{"file": "pkg/m.py", "qualname": "big", "calls": calls,
-                          "constants": [], "generate": 5}]}
-    (tmp_path / "job.json").write_text(json.dumps(job))
-    out = tmp_path / "out.json"
-    subprocess.run([sys.executable, "-P", rr.__file__, str(tmp_path / "job.json"), str(out)],
-                   cwd=tmp_path, check=True, timeout=60)
-    results = json.loads(out.read_text())["functions"][0]["results"]
+    _package(tmp_path, "def big(n):\n    return n << 20000\n")
+    results = run_script(tmp_path, "pkg/m.py", "big", [[1], [1 << 20000]], 5)
     assert len(results) >= 2 and all("answer" in r for r in results), results
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from governance.oracle import replay_runner as rr
 from governance.proof.noticed import BASE_FIRST_ID, sides, unnoticed
+from tests.governance.oracle.test_replay_runner import run_script
 
 OLD = '''TABLE = {"a": 1}
 
@@ -79,15 +80,7 @@ def main(argv):
     sys.exit(2)
 '''
     (tmp_path / "m.py").write_text(text)
-    calls = [{"pickle": base64.b64encode(pickle.dumps(([a], {}))).decode(), "repr": ""}
-             for a in (["-h"], ["-x"])]
-    job = {"functions": [{"file": "m.py", "qualname": "main", "calls": calls,
-                          "constants": [], "generate": 0}]}
-    (tmp_path / "job.json").write_text(json.dumps(job))
-    out = tmp_path / "out.json"
-    subprocess.run([sys.executable, "-P", rr.__file__, str(tmp_path / "job.json"), str(out)],
-                   cwd=tmp_path, check=True, timeout=60)
-    first, second = json.loads(out.read_text())["functions"][0]["results"][:2]  # c0, c1
+    first, second = run_script(tmp_path, "m.py", "main", [[["-h"]], [["-x"]]], 0)[:2]
     assert first["answer"] != second["answer"]
     assert (first["shown"], second["shown"]) == ("exits with 0", "exits with 2")
 
