@@ -55,6 +55,7 @@ from sensors.failure_causes import causes_in
 
 log = structlog.get_logger("sensors.work_memory")
 
+WATCHED_TESTS = 64  # failing tests' files a work record's context hashes, at most
 READ_CAP = 8 << 20  # bytes of one target file hashed; past it the size stands for the rest
 
 
@@ -323,12 +324,14 @@ class WorkMemory:
 
 def watched(env: SignalEnvelope) -> tuple[str, ...]:
     """The files whose change makes `env`'s work worth asking for again: its target files
-    and its failing tests' files (relative paths inside the tree only)."""
+    and its failing tests' files (relative paths inside the tree only, no NUL, at most
+    WATCHED_TESTS of them: a test id is what a repository's test run reported)."""
     tests = env.evidence.get("tests")
     found = {t.split("::", 1)[0] for t in tests if isinstance(t, str)} \
         if isinstance(tests, list) else set()
-    inside = {f for f in found if f and not f.startswith("/") and ".." not in f.split("/")}
-    return tuple(dict.fromkeys([*env.target_files, *sorted(inside - set(env.target_files))]))
+    inside = sorted(f for f in found - set(env.target_files) if f and "\0" not in f
+                    and not f.startswith("/") and ".." not in f.split("/"))
+    return tuple(dict.fromkeys([*env.target_files, *inside[:WATCHED_TESTS]]))
 
 
 def _record(row: dict[str, Any]) -> WorkRecord:

@@ -308,3 +308,20 @@ async def test_a_brain_refused_for_a_cause_is_not_asked_again_under_another_key(
     await memory.ended(_failing("k4", "fn:pkg/m.py::h"), "op-4", "COMPLETE", "landed")
     assert await memory.held_back(_failing("k5", "fn:pkg/m.py::h")) is None
     await ledger.close()
+
+
+def test_the_watched_files_are_inside_the_tree_and_bounded() -> None:
+    """A failing test's id is what a repository's test run reported: one climbing out of
+    the tree, absolute or holding a NUL is never read, and a flood of them hashes at most
+    WATCHED_TESTS files (the context is read on the queue's every offer)."""
+    from sensors.work_memory import WATCHED_TESTS, watched
+
+    tests = ["../../etc/passwd::t", "/etc/shadow::t", "a\0b.py::t", "t.py::a", "t.py::b",
+             *(f"tests/test_{n}.py::t" for n in range(500))]
+    env = SignalEnvelope(source="test_failure", target_files=("pkg/m.py",), goal="g",
+                         dedup_key="k", session_id="s", evidence={"tests": tests})
+    files = watched(env)
+    assert files[0] == "pkg/m.py" and len(files) == 1 + WATCHED_TESTS
+    assert not [f for f in files if ".." in f or f.startswith("/") or "\0" in f]
+    assert "t.py" in files
+
