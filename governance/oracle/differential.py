@@ -163,7 +163,8 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
     where the base took under STEADY_SHARE of the time, or answering otherwise when asked
     again (a new dependence on time or randomness) is a counterexample (issue 49). A call
     the base itself did not answer steadily is no evidence either way; generated inputs
-    none of which the runner could run are a problem, not a pass."""
+    none of which the runner could run, or ran before its budget was spent, are a problem,
+    not a pass."""
     name = f"{t.file}::{t.qualname}"
     if base.get("problem") or cand.get("problem"):
         return FunctionCheck(name, captured, problem=str(base.get("problem")
@@ -182,10 +183,12 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
             found.append(Counterexample(name, str(r.get("input", "?")), *shown))
     made = [r for r in _rows(base) if str(r.get("key", "")).startswith("g")]
     lost = None if found or any("answer" in r for r in made) else next(
-        (r.get("problem") for r in made if r.get("problem")), None)
+        (f"none of its {len(made)} generated inputs could be run: {r['problem']}"
+         for r in made if r.get("problem")),
+        "its budget was spent before any generated input ran" if base.get("cut")
+        or cand.get("cut") else None)
     if lost:  # a runner fault, not evidence: the captured calls alone are what tests saw
-        return FunctionCheck(name, captured, len(made), compared, problem=(
-            f"none of its {len(made)} generated inputs could be run: {lost}")[:300])
+        return FunctionCheck(name, captured, len(made), compared, problem=str(lost)[:300])
     return FunctionCheck(name, captured, len(made), compared,
                          tuple(found[:MAX_COUNTEREXAMPLES]))
 

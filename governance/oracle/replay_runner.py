@@ -212,8 +212,10 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     receiver = receives(fn, spec["qualname"])
     made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)),
                      spec.get("boundaries") or [], fn, int(spec.get("spread") or 1), receiver)
+    cut = False
     for i, blob in enumerate(made):
         if over():
+            cut = True  # the daemon hears of it: no generated input run is no pass
             break
         inputs.append(blob)
         results.append(_one(fn, f"g{i}", blob, timeout_s))
@@ -235,7 +237,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
                 if r.get("deterministic") and r.get("kind") != "timeout"]
         judge(lambda b: restore(state) or _digest(_answer(fn, b, timeout_s)[0]), rows, ids,
               killed, _budget(_MUTANT_BUDGET_S))
-    return {"problem": None, "results": results, "killed": sorted(killed)}
+    return {"problem": None, "results": results, "killed": sorted(killed), "cut": cut}
 
 
 def _budget(cpu_s):

@@ -85,6 +85,17 @@ def test_a_function_none_of_whose_generated_inputs_could_run_is_not_shown_unchan
     assert found.counterexamples
 
 
+def test_a_function_whose_budget_ran_out_before_any_generated_input_is_not_shown_unchanged():
+    """A starved run (the clock's bound on the CPU budget, or captured calls that took it
+    all) answers the tests' calls alone: capped, so no pass. A function that generates no
+    input at all (no argument to move) is judged on its captured calls as before."""
+    check = compare(T, 1, {"results": [_row()], "cut": True}, {"results": [_row()]})
+    assert not check.shown_unchanged
+    assert "budget was spent before any generated input ran" in check.why_not()
+    assert compare(T, 1, {"results": [_row()], "cut": False},
+                   {"results": [_row()]}).shown_unchanged
+
+
 # A careless refactor that hangs where the base raised at once: no test calls it with a
 # negative price, the replay's generated inputs do.
 HANGS = PRICE.replace('raise ValueError("negative price")', "while unit < 0:\n            pass")
