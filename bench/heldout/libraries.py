@@ -2,16 +2,18 @@
 
 Each wave's manifest beside this module names its libraries, their versions and their
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
-figures on code the proof's rules were not grown on). Four waves, two parts:
+figures on code the proof's rules were not grown on). Five waves, two parts:
 
-- wave 4, `manifest-wave4.json` (frozen 2026-11-25T17:58Z in fd72c76: aniso8601,
-  jsonpointer, pyasn1), is the *held-out* part: its cases were written after the freeze by
-  one who never ran the proof on them, and its first reading is owed;
+- wave 5, `manifest-wave5.json` (frozen 2026-11-25T20:48Z: dpath, pytimeparse,
+  hyperframe), is the *held-out* part: its cases were written after the freeze by one who
+  never ran the proof on them, and its first reading is owed;
 - wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), wave 2,
   `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5, texttable),
-  and wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
-  uritools; first read in e479f2a), are the *seen* part now: each was read, and the proof's
-  rules were changed after its failures were read.
+  wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
+  uritools; first read in e479f2a), and wave 4, `manifest-wave4.json` (frozen
+  2026-11-25T17:58Z in fd72c76: aniso8601, jsonpointer, pyasn1; first read in 07e4a5a),
+  are the *seen* part now: each was read, and the proof's rules were changed after its
+  failures were read.
 
 `library(name)` downloads the sdist with pip into the cache (`$OUROBOROS_HELDOUT_CACHE`, by
 default `$TMPDIR/ouroboros-bench/heldout`) when it is absent, refuses one whose sha256
@@ -37,9 +39,10 @@ from pathlib import Path
 MANIFESTS: dict[int, Path] = {1: Path(__file__).with_name("manifest.json"),
                               2: Path(__file__).with_name("manifest-wave2.json"),
                               3: Path(__file__).with_name("manifest-wave3.json"),
-                              4: Path(__file__).with_name("manifest-wave4.json")}
+                              4: Path(__file__).with_name("manifest-wave4.json"),
+                              5: Path(__file__).with_name("manifest-wave5.json")}
 # Which waves each part is: the held-out part is the newest wave, the earlier ones are seen.
-WAVES: dict[str, tuple[int, ...]] = {"heldout": (4,), "seen": (1, 2, 3)}
+WAVES: dict[str, tuple[int, ...]] = {"heldout": (5,), "seen": (1, 2, 3, 4)}
 PARTS = tuple(WAVES)
 
 # Where each library's package and tests lie in its sdist (relative to the sdist's top
@@ -60,23 +63,36 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # examples of doc/commandline.rst, with PYTHONPATH set to the directory it lies in
     "jsonpointer": ("jsonpointer.py", "tests.py", "bin", "doc"),
     "pyasn1": ("pyasn1", "tests"),
+    "dpath": ("dpath", "tests"),
+    "pytimeparse": ("pytimeparse",),  # its tests are pytimeparse/tests
+    "hyperframe": ("src/hyperframe", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
-# jsonpointer's script, which has no suffix, and its documents).
+# jsonpointer's script, which has no suffix, and its documents; pytimeparse's VERSION, which
+# its sdist ships inside the package).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
-                                             "jsonpointer": ("bin/jsonpointer", ".rst")}
+                                             "jsonpointer": ("bin/jsonpointer", ".rst"),
+                                             "pytimeparse": ("pytimeparse/VERSION",)}
 # Test files pytest would not collect under their sdist name, renamed in each library's tree.
-RENAMED: dict[str, dict[str, str]] = {"texttable": {"tests.py": "test_texttable.py"},
-                                      "jsonpointer": {"tests.py": "test_jsonpointer.py"}}
+RENAMED: dict[str, dict[str, str]] = {
+    "texttable": {"tests.py": "test_texttable.py"},
+    "jsonpointer": {"tests.py": "test_jsonpointer.py"},
+    "pytimeparse": {"pytimeparse/tests/testtimeparse.py": "pytimeparse/tests/test_timeparse.py",
+                    "pytimeparse/tests/testdayclock.py": "pytimeparse/tests/test_dayclock.py"},
+}
 # How the whole sdist suite is run (bench.heldout.corpus --suite), relative to the sdist's
 # top: its tests directory, unless the library says otherwise. netaddr's pytest.ini also
 # runs its modules' and documents' doctests, so its whole suite is pytest at the top.
 SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      "shortuuid": ("shortuuid/test_shortuuid.py",),
                                      "aniso8601": ("aniso8601",),
-                                     "jsonpointer": ("tests.py",)}
+                                     "jsonpointer": ("tests.py",),
+                                     # named on the command line, pytest collects them
+                                     # under their sdist names
+                                     "pytimeparse": ("pytimeparse/tests/testtimeparse.py",
+                                                     "pytimeparse/tests/testdayclock.py")}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -127,13 +143,13 @@ def cache_dir() -> Path:
 
 @functools.cache
 def wave(number: int) -> dict:
-    """A wave's frozen manifest (1 to 4)."""
+    """A wave's frozen manifest (1 to 5)."""
     return json.loads(MANIFESTS[number].read_text())
 
 
 def manifests(part: str) -> list[dict]:
-    """A part's frozen manifests, oldest wave first: "heldout" (wave 4) or "seen" (waves 1
-    to 3)."""
+    """A part's frozen manifests, oldest wave first: "heldout" (wave 5) or "seen" (waves 1
+    to 4)."""
     return [wave(n) for n in WAVES[part]]
 
 
