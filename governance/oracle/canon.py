@@ -16,6 +16,7 @@ is read for what it yields when `consume` is true (the replay runner owns the va
 probe inside a live test passes false: the test still needs its items.
 """
 
+import datetime
 import importlib
 import inspect
 import io
@@ -84,7 +85,35 @@ class _ByName(pickle.Pickler):
                 return getattr, (sys.modules[obj.__module__], name)
         elif isinstance(obj, types.ModuleType) and sys.modules.get(obj.__name__) is obj:
             return importlib.import_module, (obj.__name__,)
+        elif isinstance(obj, datetime.tzinfo):
+            return _fixed_zone(obj) or NotImplemented
         return NotImplemented
+
+
+def _fixed_zone(zone):
+    """A tzinfo its own pickle cannot rebuild, written as the standard library's fixed
+    offset it stands for: tzinfo's pickle calls the class with no arguments unless it
+    says otherwise, and a test's own `FixedOffset(offset, name)` then fails to load, so
+    none of pyasn1's calls with one was replayed. A zone whose offset depends on the
+    moment, or one that rebuilds itself, is left as it is (None)."""
+    cls = type(zone)
+    if cls.__module__ == "datetime" or hasattr(zone, "__getinitargs__") \
+            or cls.__reduce__ is not datetime.tzinfo.__reduce__:
+        return None
+    try:
+        inspect.signature(cls).bind()
+        return None  # made again with no arguments: its own pickle loads
+    except TypeError:
+        pass
+    except ValueError:  # no signature to read: leave it to pickle
+        return None
+    try:
+        offset, name = zone.utcoffset(None), zone.tzname(None)
+        args = (offset, name) if isinstance(name, str) else (offset,)
+        datetime.timezone(*args)  # in range, and an offset at all: else it cannot stand in
+        return datetime.timezone, args
+    except Exception:  # no fixed offset (it needs the moment), or none in range
+        return None
 
 
 def _bound_as(cls):

@@ -47,13 +47,17 @@ class Target:
     """A function to check: its file, qualified name, the lines of its def in the
     candidate's text, the constants of its code (base and candidate) to generate near, and
     its boundaries: per parameter whose value reaches a comparison, the values at and beside
-    it to try first (governance.proof.boundaries)."""
+    it to try first (governance.proof.boundaries); and the names both its texts read."""
 
     file: str
     qualname: str
     lines: frozenset[int]
     constants: tuple[object, ...]
     boundaries: tuple[tuple[str, tuple[object, ...]], ...] = ()
+    # what its base's and candidate's code read by name (globals, attributes): each tree's
+    # runner varies an object's attributes in this order, so both make the same inputs
+    # (each tree's own names put simpleeval's attributes in two orders)
+    names: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

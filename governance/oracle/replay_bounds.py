@@ -101,14 +101,18 @@ def _resized(old, n):
 
 
 def _with_item(old, key, inner):
-    """A copy of `old` with one item the boundary value (one character of a text)."""
-    if isinstance(old, (str, list, tuple)):
+    """A copy of `old` with one item the boundary value (one character of a text, one
+    byte of bytes: its number)."""
+    if isinstance(old, (str, bytes, list, tuple)):
         if not isinstance(key, int) or not -len(old) <= key < len(old):
             return SKIP
         at = key % len(old)
         new = applied(inner, old[at])
         if isinstance(old, str):
             return old[:at] + new + old[at + 1:] if isinstance(new, str) else SKIP
+        if isinstance(old, bytes):
+            return old[:at] + bytes([new]) + old[at + 1:] \
+                if type(new) is int and 0 <= new < 256 else SKIP
         built = None if new is SKIP else rebuilt(old, [*old[:at], new, *old[at + 1:]])
         return SKIP if built is None else built
     new = applied(inner, old.get(key)) if isinstance(old, dict) else SKIP

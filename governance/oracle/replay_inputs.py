@@ -381,12 +381,14 @@ _STAGES = (lambda p: p.defaults(), lambda p: p.singles(0, 1),
            lambda p: p.pairs(3, 2 * _PAIR_FIRST - 2))
 
 
-def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receiver=False):
+def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receiver=False,
+              names=None):
     """Deterministic variants of the captured calls (the module docstring), at most `limit`
     and _MAX_BYTES of pickles; the boundary values (a job's `boundaries`: {"param",
     "values"} each) first, in at most half of them, placed by `fn`'s parameters. With
     `receiver` (a method: `receives`), the first argument is only ever an object of its
-    class (another captured one, or one with other attributes)."""
+    class (another captured one, or one with other attributes). `names` (both trees'
+    code's, from the job) order an object's attributes; else `fn`'s own."""
     decoded = []
     for raw in calls:
         with contextlib.suppress(Exception):
@@ -394,7 +396,7 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
             decoded.append((list(args), dict(kwargs)))
     pools = _pools(decoded)
     params = parameters(fn) if fn else {}
-    names = code_names(fn) if fn else ()
+    names = frozenset(names) if names else code_names(fn) if fn else ()
     plans = [_Plan(a, k, constants, pools, params, receiver, names) for a, k in decoded]
     _mark_fresh(plans)
     first = _boundary_inputs(decoded, boundaries, {**_keywords(fn, boundaries), **params},

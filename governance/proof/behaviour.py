@@ -56,7 +56,9 @@ def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list
         consts = _literals(node) + _literals(old_defs[name]) + scopes[0].around(node) \
             + scopes[1].around(old_defs[name])
         targets.append(Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
-                              boundaries((node, old_defs[name]), tables)))
+                              boundaries((node, old_defs[name]), tables,
+                                         (_siblings(defs, name), _siblings(old_defs, name))),
+                              _read_names(node) | _read_names(old_defs[name])))
     return targets, problems
 
 
@@ -75,6 +77,27 @@ def _functions(text: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
     except (SyntaxError, ValueError, RecursionError):
         return {}
     return out
+
+
+def _read_names(node: ast.AST) -> frozenset[str]:
+    """The names a def's code reads, as its compiled code lists them: globals and
+    attributes (the replay runner's code_names, read from the text)."""
+    nodes = list(ast.walk(node))
+    bound = {n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    bound |= {n.arg for n in nodes if isinstance(n, ast.arg)}
+    return frozenset(n.id for n in nodes if isinstance(n, ast.Name) and n.id not in bound) \
+        | frozenset(n.attr for n in nodes if isinstance(n, ast.Attribute))
+
+
+def _siblings(defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef], qualname: str
+              ) -> dict[str, ast.AST]:
+    """The other methods of the class `qualname` is a method of, by name (none for a
+    module-level function)."""
+    owner, dot, _ = qualname.rpartition(".")
+    if not dot:
+        return {}
+    return {q[len(owner) + 1:]: d for q, d in defs.items()
+            if q.startswith(owner + ".") and "." not in q[len(owner) + 1:] and q != qualname}
 
 
 def _rebound_names(old: str, new: str) -> set[str]:

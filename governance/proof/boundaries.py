@@ -61,15 +61,17 @@ CALLBACK: tuple[object, ...] = ("call", 0)
 CODECS: tuple[str, ...] = ("utf-8", "latin-1", "utf-16", "ascii")
 
 
-def boundaries(defs: Sequence[ast.AST], tables: Mapping[str, object] | None = None
-               ) -> tuple[Boundary, ...]:
+def boundaries(defs: Sequence[ast.AST], tables: Mapping[str, object] | None = None,
+               accessors: Sequence[Mapping[str, ast.AST]] = ()) -> tuple[Boundary, ...]:
     """The boundaries of one function from its defs (the candidate's, then the base's),
-    `tables` naming the module's literal constants: per parameter, in the order the code
-    first compares it, at most MAX_VALUES values, nearest first."""
+    `tables` naming the module's literal constants, `accessors` each def's class's other
+    methods by name (governance.proof.value_flow follows one that only returns what its
+    object holds): per parameter, in the order the code first compares it, at most
+    MAX_VALUES values, nearest first."""
     groups: dict[str, list[list[object]]] = {}
     try:
-        for node in defs:
-            flow = Flow(node)
+        for node, methods in zip_longest(defs, accessors[:len(defs)]):
+            flow = Flow(node, methods)
             for (param, path), leaves in _comparisons(node, flow, tables or {}):
                 groups.setdefault(param, []).append([_wrapped(path, v) for v in leaves
                                                      if _fits(path, v)])

@@ -143,6 +143,7 @@ class _Record:
         job = {"call_timeout_s": CALL_TIMEOUT_S, "search_path": search_path(), "functions": [
             {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
+             "names": sorted(t.names),
              "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
             for t, f in zip(targets, captured, strict=True)]}
         peers = await asyncio.to_thread(self.peers)  # each runner's search (replay_search)

@@ -42,9 +42,12 @@ class Flow:
     """Which parameter an expression's value comes from, and the way there: the def's
     parameters, and the locals assigned (or looped over) from them, in source order."""
 
-    def __init__(self, node: ast.AST):
+    def __init__(self, node: ast.AST, accessors: Mapping[str, ast.AST] | None = None):
         a = node.args  # type: ignore[attr-defined]
         self.params = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
+        first = (*a.posonlyargs, *a.args)[:1]
+        self.receiver = first[0].arg if first else None
+        self.accessors = accessors or {}
         self.locals: dict[str, Source] = {}
         binds = [n for n in ast.walk(node) if isinstance(n, ast.Assign | ast.AnnAssign
                                                          | ast.NamedExpr | ast.For
@@ -125,7 +128,27 @@ class Flow:
             return then(self.source(text), ("digits",))
         if isinstance(e.func, ast.Attribute) and name == "group":
             return self.source(e.func.value)
-        return None
+        return self._accessed(e)
+
+    def _accessed(self, e: ast.Call) -> Source | None:
+        """`self.m()` where `m`, a method of the same class, only returns an expression of
+        its own `self` (pyasn1's `asNumbers` returns `tuple(self._value)`): the way to what
+        it returns, from this function's receiver."""
+        func = e.func
+        if e.args or e.keywords or not isinstance(func, ast.Attribute) \
+                or not isinstance(func.value, ast.Name) or func.value.id != self.receiver \
+                or func.attr not in self.accessors:
+            return None
+        accessor = self.accessors[func.attr]
+        body = [s for s in accessor.body  # type: ignore[attr-defined]
+                if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        if len(body) != 1 or not isinstance(body[0], ast.Return):
+            return None
+        inner = Flow(accessor)  # no accessors of its own: one step, never a loop
+        found = inner.source(body[0].value)
+        if found is None or found[0] != inner.receiver:
+            return None
+        return (self.receiver, found[1]) if self.receiver else None
 
 
 def _piece(e: ast.AST) -> ast.AST | None:

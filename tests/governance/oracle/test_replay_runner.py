@@ -457,6 +457,50 @@ def test_a_class_bound_under_another_name_travels_by_that_name(monkeypatch) -> N
     assert pickle.loads(by_name(datetime.date(2020, 1, 1))) == datetime.date(2020, 1, 1)
 
 
+class _TestsOwnOffset(datetime.tzinfo):
+    """A test module's fixed offset, made with arguments (pyasn1's tests have one)."""
+
+    def __init__(self, minutes, name):
+        self.__offset, self.__name = datetime.timedelta(minutes=minutes), name
+
+    def utcoffset(self, dt):
+        return self.__offset
+
+    def tzname(self, dt):
+        return self.__name
+
+    def dst(self, dt):
+        return datetime.timedelta(0)
+
+
+class _MomentsOffset(_TestsOwnOffset):
+    def utcoffset(self, dt):
+        return self._TestsOwnOffset__offset * (2 if dt and dt.month > 6 else 1)  # type: ignore[attr-defined]
+
+    def tzname(self, dt):
+        raise NotImplementedError("needs the moment")
+
+
+def test_a_zone_its_own_pickle_cannot_rebuild_travels_as_its_fixed_offset() -> None:
+    """tzinfo's pickle calls the class with no arguments: a test's `FixedOffset(120,
+    'UTC')` pickles and then fails to load, so none of pyasn1's fromDateTime calls was
+    replayed. It travels as the standard library's fixed offset it stands for; a zone
+    that needs the moment is left to pickle (and is then no evidence, as before)."""
+    from governance.oracle.canon import by_name
+
+    when = datetime.datetime(2017, 7, 11, 0, 1, 2, tzinfo=_TestsOwnOffset(120, "UTC2"))
+    with pytest.raises(TypeError):
+        pickle.loads(pickle.dumps(when, protocol=4))
+    loaded = pickle.loads(by_name(when))
+    assert loaded == when and loaded.utcoffset() == datetime.timedelta(hours=2)
+    assert loaded.tzname() == "UTC2" and type(loaded.tzinfo) is datetime.timezone
+    moving = _MomentsOffset(60, "x")
+    with pytest.raises(TypeError):
+        pickle.loads(by_name(moving))  # not stood in for: its offset is no fixed one
+    utc = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    assert pickle.loads(by_name(utc)).tzinfo is datetime.UTC
+
+
 def test_the_inputs_budget_is_cpu_seconds_not_the_clocks(monkeypatch) -> None:
     """A loaded box gives the runner less CPU a clock second: a clock budget ran fewer
     generated inputs there, and which careless change landed depended on the load. The
@@ -609,3 +653,31 @@ def test_a_private_method_is_found_under_its_mangled_name(tmp_path: Path) -> Non
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("ids", None)
+
+
+class _Evaluator(Box):
+    def lookup(self, name):  # the base: reads its table itself
+        return self.functions[name] if self.strict else self.functions.get(name)
+
+    def lookup_helped(self, name):  # the candidate: the same through a helper
+        return self._named(name)
+
+    def _named(self, name):
+        return self.functions[name] if self.strict else self.functions.get(name)
+
+
+def test_both_trees_make_the_same_inputs_whatever_names_their_code_reads() -> None:
+    """A runner orders an object's attributes by the names its function's code reads; a
+    helper extracted changes those names, so the two trees varied simpleeval's evaluator
+    in two orders and compared answers to different inputs under one key: a correct
+    refactor was refused as 'arguments left another way'. The job carries the names both
+    texts read, and a generated row is keyed by its input, not its place."""
+    seed = _Evaluator(strict=False, functions={"f": 1}, expr="", limit=4)
+    calls = _calls(([seed, "f"], {}))
+    own = [rr.generated(calls, [], 120, fn=f, receiver=True)
+           for f in (_Evaluator.lookup, _Evaluator.lookup_helped)]
+    assert own[0] != own[1]  # each tree's own names: two orders of the same inputs
+    names = sorted(rr.code_names(_Evaluator.lookup) | rr.code_names(_Evaluator.lookup_helped))
+    both = [rr.generated(calls, [], 120, fn=f, receiver=True, names=names)
+            for f in (_Evaluator.lookup, _Evaluator.lookup_helped)]
+    assert both[0] == both[1] and len(both[0]) > 10

@@ -268,3 +268,59 @@ def test_a_bytes_word_is_tried_in_a_bytes_text():
     json.dumps(values)
     assert name == "path" and b"a/b:" in [applied(v, b"a/b") for v in values]
     assert "a/b:" in [applied(v, "a/b") for v in values]  # a text where a text was passed
+
+
+OCTETS = '''class Octets:
+    def __init__(self, value):
+        self._value = value
+
+    def numbers(self):
+        """Its bytes as numbers."""
+        return tuple(self._value)
+
+    def busy(self):
+        self.calls = 1
+        return tuple(self._value)
+
+    def pretty(self):
+        for x in self.numbers():
+            if x > 126:
+                return "0x" + self._value.hex()
+        return self._value.decode()
+
+    def loud(self):
+        for x in self.busy():
+            if x > 126:
+                return "0x"
+        return ""
+'''
+
+
+def test_a_method_that_returns_what_its_object_holds_is_followed():
+    """pyasn1 reads its bytes through `self.asNumbers()`, which returns
+    `tuple(self._value)`: the flow stopped at the call, no byte at 127 was tried, and its
+    printable check moved to 127 waited for review. A method of the same class that only
+    returns an expression of its own object is followed, one step; one that does more is
+    not, and neither is a method of another object."""
+    from governance.oracle.replay_bounds import applied
+
+    old = OCTETS
+    new = old.replace("x > 126:\n                return \"0x\" + ", "x > 127:\n"
+                      "                return \"0x\" + ")
+    [target], _ = touched_functions(old, new, "octets.py")
+    (name, values), = target.boundaries
+    assert target.qualname == "Octets.pretty" and name == "self"
+    assert ("attr", "_value", ("item", 0, 127)) in values
+    octets = type("Octets", (), {})()
+    octets._value = b"abc"
+    built = {getattr(applied(v, octets), "_value", None) for v in values}
+    assert {b"\x7fbc", b"~bc", b"\x80bc"} <= built
+    assert octets._value == b"abc"  # a copy was moved, never the captured object
+    [busy], _ = touched_functions(old, old.replace("x > 126:\n                return \"0x\"\n",
+                                                   "x >= 127:\n                return \"0x\"\n"),
+                                  "octets.py")
+    assert busy.qualname == "Octets.loud" and busy.boundaries == ()
+    other = "def pretty(self, o):\n    for x in o.numbers():\n        if x > 126:\n" \
+            "            return 1\n"
+    assert boundaries([ast.parse(other).body[0]], {}, [{"numbers": ast.parse(
+        OCTETS).body[0].body[1]}]) == ()
