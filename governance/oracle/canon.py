@@ -87,6 +87,10 @@ class _ByName(pickle.Pickler):
             return importlib.import_module, (obj.__name__,)
         elif isinstance(obj, datetime.tzinfo):
             return _fixed_zone(obj) or NotImplemented
+        elif isinstance(obj, memoryview) and obj.ndim == 1 and obj.format in ("B", "b", "c"):
+            # pickle refuses a view; hyperframe parses every frame's body from one, so no
+            # parse_body call was ever replayed: it travels as a view of its bytes
+            return memoryview, (obj.tobytes(),)
         return NotImplemented
 
 
@@ -164,7 +168,7 @@ def canon(obj, depth=0, stack=(), consume=True):
         return [type(obj).__name__, obj]
     if isinstance(obj, float):
         return ["float", repr(obj)]
-    if isinstance(obj, (bytes, bytearray)):
+    if isinstance(obj, (bytes, bytearray, memoryview)):  # a view by its bytes, not "<memory>"
         return [type(obj).__name__, bytes(obj[:4096]).hex()]
     if inspect.ismodule(obj):  # its name: its repr holds its file, in one tree or the other
         return ["module", obj.__name__]

@@ -151,8 +151,25 @@ def _function(root, file, qualname):
     if isinstance(raw, (staticmethod, classmethod)):
         raw = raw.__func__
     elif isinstance(raw, property):
-        raw = raw.fget
+        return _accessed(raw)
     return inspect.unwrap(raw)
+
+
+def _accessed(prop):
+    """A property as one function: read with the object alone, set with a value too. Its
+    getter and setter share one qualified name, so the capture holds calls of both; the
+    getter alone answered the setter's calls with a TypeError on both trees, and hpack's
+    `int()` dropped from its table size's setter waited for review."""
+    getter = inspect.unwrap(prop.fget) if prop.fget is not None else None
+    if prop.fset is None:
+        return getter
+    setter = inspect.unwrap(prop.fset)
+
+    def accessed(obj, *value):
+        return setter(obj, *value) if value or getter is None else getter(obj)
+    with contextlib.suppress(TypeError, ValueError):  # the setter's names place a value
+        accessed.__signature__ = inspect.signature(setter)
+    return accessed
 
 
 def _mangled(owner, name):

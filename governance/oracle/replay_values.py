@@ -99,7 +99,10 @@ def _near_int(v, ctx):
     # `type(x) is int` written for isinstance landed); last: past a float's range, where
     # float(x) and '%f' % x raise OverflowError (texttable swallowing it landed: the search
     # drew too few ints to meet one)
-    return [*out, -v, -1, 1, 2, 3, v - 2, v + 2, v - 3, v + 3, 2 * v + 1, BEYOND_FLOAT]
+    # then the number as text, which `int(x)` takes and arithmetic does not (hpack's
+    # table size set from a setting's text, its `int()` dropped, waited for review)
+    return [*out, str(v), -v, -1, 1, 2, 3, v - 2, v + 2, v - 3, v + 3, 2 * v + 1,
+            BEYOND_FLOAT]
 
 
 class IntLike(int):
@@ -107,6 +110,21 @@ class IntLike(int):
 
     def __repr__(self):
         return f"IntLike({int(self)})"
+
+
+class StrLike(str):
+    """A str subclass, as a str enum member or a caller's own text type is: `type(x) is
+    str` and `isinstance(x, str)` part ways on it."""
+
+    def __repr__(self):
+        return f"StrLike({str(self)!r})"
+
+
+class BytesLike(bytes):
+    """A bytes subclass (hpack's `type(x) is bytes` widened to isinstance landed)."""
+
+    def __repr__(self):
+        return f"BytesLike({bytes(self)!r})"
 
 
 def _near_float(v, ctx):
@@ -140,8 +158,8 @@ def _near_str(v, ctx):
     else:
         numeric = []
     words = ctx.words[:12]  # what the code compares with first: states, codes, units
-    out = [*numeric, "", *words[:6], *_punctuated(v, ctx.marks)[:6], *_precise(v),
-           *_unpaired(v),
+    out = [*numeric, "", StrLike(v), *words[:6], *_punctuated(v, ctx.marks)[:6], *_precise(v),
+           *_fractions(v), *_unpaired(v),
            " " + v, v + " ", v.upper(), v.lower(), *_blanked(v), v[:-1], v[1:],
            v[:1], v[:2], v[-1:], v.strip()[:1], v * 2, v + " " + v, v.title(), v.swapcase(),
            "\t" + v + "\n", " ".join(reversed(v.split(" "))), v.replace(" ", "  ")]
@@ -153,18 +171,45 @@ def _near_str(v, ctx):
 
 def _near_bytes(v, ctx):
     """A text's neighbours as bytes (latin-1: every byte is one character and back), the
-    first few of them, then the bytes with a byte at and beside each of the code's small
-    integers, appended (early: an object's attribute takes its first few) and in first
-    place: iterating bytes gives numbers, so code that
-    compares `x > 126` reads a byte by its value (pyasn1's printable check moved to 127
-    waited for review with no b'\\x7f' tried), then the rest."""
+    first few of them; the same bytes as a bytearray, a memoryview and a bytes subclass
+    (what a caller hands a codec: hyperframe's `bytes(data)` dropped waited for review);
+    then the bytes with a byte at and beside each of the code's small integers, appended
+    (early: an object's attribute takes its first few) and in first place: iterating bytes
+    gives numbers, so code that compares `x > 126` reads a byte by its value (pyasn1's
+    printable check moved to 127 waited for review with no b'\\x7f' tried); then the
+    first byte as the length of what follows, and the first 1, 2, 4 or 8 bytes at a
+    fixed-width integer's edges (a length prefix, a window or stream id read by
+    `struct.unpack`); then the rest."""
     out = []
     for text in _near_str(v.decode("latin-1"), ctx):
         with contextlib.suppress(UnicodeEncodeError):
             out.append(text.encode("latin-1"))
+    kinds = [bytearray(v), memoryview(v), BytesLike(v)]
     valued = [bytes([b]) for c in ctx.ints[:8] for b in (c, c + 1, c - 1) if 0 <= b < 256]
-    return out[:6] + [v + b for b in valued] + out[6:12] + [b + v[1:] for b in valued] \
-        + out[12:]
+    return out[:4] + kinds + out[4:6] + [v + b for b in valued] + out[6:12] \
+        + [b + v[1:] for b in valued] + _binary_edges(v) + out[12:]
+
+
+def _binary_edges(v):
+    """`v` with its first byte the length of the rest (and one either side), then with its
+    first 1, 2, 4 or 8 bytes (as many as it has) at a fixed-width integer's edges."""
+    n = len(v)
+    out = [bytes([k]) + v[1:] for k in (n - 1, n, n - 2) if n and 0 <= k < 256]
+    for width in (4, 1, 2, 8):
+        if width > n:
+            continue
+        for head in (b"\x7f" + b"\xff" * (width - 1), b"\x80" + b"\x00" * (width - 1),
+                     b"\xff" * width, b"\x00" * (width - 1) + b"\x01"):
+            out.append(head + v[width:])
+    return out
+
+
+def _near_memory(v, ctx):
+    """A memoryview's neighbours: its bytes' (each as a view again), the bytes itself."""
+    if v.ndim != 1 or v.format not in ("B", "b", "c"):
+        return []
+    raw = v.tobytes()
+    return [raw] + [memoryview(b) for b in _near_bytes(raw, ctx) if type(b) is bytes]
 
 
 def _punctuated(v, marks):
@@ -173,6 +218,30 @@ def _punctuated(v, marks):
     held = [m for m in marks if m in v][:4]
     swapped = [v.replace(m, other, 1) for m in held for other in marks if other != m]
     return swapped + [v + m for m in marks if m not in v]
+
+
+def _fractions(v):
+    """A text of several numbers with every one of them given the same fraction: .9999
+    (the fractions then add up past a whole where each alone does not: truncating each
+    part and truncating the sum part ways, as pytimeparse's '0.0111h0.011m' showed) and .1
+    (which binary floats hold inexactly: a float sum and an exact one differ in the last
+    digit)."""
+    found = list(DIGITS.finditer(v))[:8]
+    if len(found) < 2:
+        return []
+    out = []
+    for tail in ("9999", "1"):
+        text, end = [], 0
+        for m in found:
+            if v[m.start() - 1:m.start()] in (".", ","):  # a number's own fraction
+                text.append(v[end:m.start()] + tail)
+            elif v[m.end():m.end() + 1] in (".", ","):
+                text.append(v[end:m.end()])  # its fraction follows: that is written then
+            else:
+                text.append(v[end:m.end()] + "." + tail)
+            end = m.end()
+        out.append("".join(text) + v[end:])
+    return out
 
 
 def _unpaired(v):
@@ -246,9 +315,19 @@ def _near_seq(v, ctx):
         shapes += interleave([[[*items[:i], new, *items[i + 1:]]
                                 for new in near(items[i], ctx.deeper())[:6]]
                                for i in range(min(len(items), 4))])
+        # the last item again beside a neighbour of it (the same header name with another
+        # value: hpack's search of its table for the last partial match dropped landed)
+        shapes += [[*items, new] for new in _alike(items[-1], ctx)[:4]] if items else []
     out = [x for x in (rebuilt(v, s) for s in shapes) if x is not None]
     other = tuple(items) if isinstance(v, list) else items  # the other kind of sequence
     return [*out[:4], other, *out[4:]]
+
+
+def _alike(item, ctx):
+    """Neighbours of a sequence's item of its own shape (a pair stays a pair)."""
+    shaped = isinstance(item, (list, tuple))
+    return [x for x in near(item, ctx.deeper())
+            if not shaped or (isinstance(x, (list, tuple)) and len(x) == len(item))]
 
 
 def rebuilt(v, items):
@@ -365,6 +444,7 @@ def _near_member(v, ctx):
 # int or str enum's member is varied as an int or str: a caller may pass the plain value).
 _NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
          (decimal.Decimal, _near_decimal), (str, _near_str), (bytes, _near_bytes),
+         (memoryview, _near_memory),
          ((list, tuple), _near_seq),
          (dict, _near_dict), ((set, frozenset), _near_set), (datetime.date, _near_date),
          (datetime.timedelta, _near_timedelta), (enum.Enum, _near_member))
