@@ -108,9 +108,13 @@ def stable_ids():
     builtins.id = _stable_id
 
 
-def _answer(fn, blob, timeout_s):
-    """(canonical answer, short text) of one call on freshly unpickled arguments."""
+def _answer(fn, blob, timeout_s, held=None):
+    """(canonical answer, short text) of one call on freshly unpickled arguments; with
+    `held`, the arguments and the answer are kept there, so a second call's are made
+    elsewhere in memory."""
     args, kwargs = pickle.loads(blob)
+    if held is not None:
+        held.append((args, kwargs))
     _IDS.clear()
     random.seed(RANDOM_SEED)
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
@@ -118,6 +122,8 @@ def _answer(fn, blob, timeout_s):
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             value = fn(*args, **kwargs)
+            if held is not None:
+                held.append(value)
             out = {"kind": "return", "value": canon(value)}
         shown = _yielded(value, out["value"]) if lazy(value) else _repr.repr(value)
     except _Timeout:
@@ -188,9 +194,12 @@ def _one(fn, key, blob, timeout_s):
     """One input's result row: its answer's digest, both runs alike or not."""
     try:
         began = time.monotonic()
-        first, shown = _answer(fn, blob, timeout_s)
+        held = []  # the first call's arguments live on through the second: an answer that
+        # holds an address (hpack encodes `str(memoryview)`, '<memory at 0x...>') is then
+        # unsteady, not alike twice by a reused address and different on the other tree
+        first, shown = _answer(fn, blob, timeout_s, held)
         took = time.monotonic() - began  # the daemon judges a one-sided timeout by it
-        second, _ = _answer(fn, blob, timeout_s)
+        second, _ = _answer(fn, blob, timeout_s, held)
         args, kwargs = pickle.loads(blob)
     except Exception as exc:
         return {"key": key, "problem": f"{type(exc).__name__}: {exc}"[:200]}
@@ -201,6 +210,26 @@ def _one(fn, key, blob, timeout_s):
     return {"key": key, "input": text[:300], "answer": digest, "shown": shown,
             "kind": first["kind"], "deterministic": first == second,
             "again": second["kind"], "seconds": round(took, 4)}
+
+
+def _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds):
+    """The search's rows (governance.oracle.replay_search) after the generated inputs,
+    where the peer is up, time is left and no input answered already tells the trees
+    apart; each marked `foreign` as a generated input is."""
+    peer = search["peer"] if search else None
+    search_s = min(_SEARCH_BUDGET_S, search["left_s"]) if search else 0.0
+    if peer is None or peer.pid is None or search_s <= 0 \
+            or _told_apart(spec, inputs, results, peer):
+        return
+    began = time.monotonic()
+    for blob, row in searched(blobs, spec.get("constants", []),
+                              lambda b: _one(fn, "", b, timeout_s),
+                              lambda b: peer.ask(spec["file"], spec["qualname"], b),
+                              search_s, search["fallback"], parameters(fn), receiver):
+        row["foreign"] = _foreign(blob, kinds)
+        inputs.append(blob)
+        results.append(row)
+    search["left_s"] -= time.monotonic() - began
 
 
 def _once(fn, blob, timeout_s):
@@ -233,26 +262,17 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     # second or more of copies for a large receiver, and once counted here simpleeval's
     # evaluator ran none of its inputs on a loaded box
     over = _budget(budget_s)
-    cut = False
+    cut, kinds = False, _kinds(blobs)
     for blob in made:
         if over():
             cut = True  # the daemon hears of it: no generated input run is no pass
             break
         inputs.append(blob)
         # keyed by the input itself: an input only one tree made is then not compared
-        results.append(_one(fn, "g" + hashlib.sha256(blob).hexdigest()[:20], blob, timeout_s))
-    peer = search["peer"] if search else None
-    search_s = min(_SEARCH_BUDGET_S, search["left_s"]) if search else 0.0
-    if peer is not None and peer.pid is not None and search_s > 0 \
-            and not _told_apart(spec, inputs, results, peer):
-        began = time.monotonic()
-        for blob, row in searched(blobs, spec.get("constants", []),
-                                  lambda b: _one(fn, "", b, timeout_s),
-                                  lambda b: peer.ask(spec["file"], spec["qualname"], b),
-                                  search_s, search["fallback"], parameters(fn), receiver):
-            inputs.append(blob)
-            results.append(row)
-        search["left_s"] -= time.monotonic() - began
+        row = _one(fn, "g" + hashlib.sha256(blob).hexdigest()[:20], blob, timeout_s)
+        row["foreign"] = _foreign(blob, kinds)
+        results.append(row)
+    _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds)
     ids, killed = mutants
     if ids:
         rows = [(b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
@@ -260,6 +280,28 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
         judge(lambda b: restore(state) or _digest(_answer(fn, b, timeout_s)[0]), rows, ids,
               killed, _budget(_MUTANT_BUDGET_S))
     return {"problem": None, "results": results, "killed": sorted(killed), "cut": cut}
+
+
+def _slots(args, kwargs):
+    return [(i, type(a)) for i, a in enumerate(args)] + [(k, type(v)) for k, v in kwargs.items()]
+
+
+def _kinds(blobs):
+    """(slot, type) of every argument the captured calls passed: what callers pass."""
+    out = set()
+    for blob in blobs:
+        with contextlib.suppress(Exception):
+            out.update(_slots(*pickle.loads(blob)))
+    return out
+
+
+def _foreign(blob, kinds):
+    """Whether a generated input passes, at some argument, a kind of value no captured call
+    passed there (the daemon reads it only for a private function both trees refused)."""
+    try:
+        return any(s not in kinds for s in _slots(*pickle.loads(blob)))
+    except Exception:
+        return True
 
 
 def _budget(cpu_s):

@@ -36,7 +36,8 @@ _WORD = re.compile(r"[^\W_]+")  # a run of letters or digits
 # attributes are namespace declarations).
 _PAIR = re.compile(r"""\s*(?<![\w.:-])[\w.:-]+\s*=\s*("[^"]*"|'[^']*'|[^\s"'&;,<>]+)""")
 _PAIRS = 6
-NEAR_MAX = 48  # values near one value
+NEAR_MAX = 56  # values near one value (48 cut a date's '1/2/0000' once a text gained its
+# subclass and two fractions)
 LONG_TEXT = 4096  # a text too long to vary finely
 _HALVES = ("0.5", "2.5", "0.125", "1.005", "0.005", "0.015", "-1.5")
 # Text where case and normalisation rules part ways: sharp s, dotted I, a ligature, a

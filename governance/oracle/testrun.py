@@ -252,7 +252,11 @@ class TestRunner:
                   extra: ExtraPlugin | None = None) -> TestOutcome:
         """Run `tests` (all of them when empty) in `root`; `scratch` holds the private run
         dir (a fresh temp dir when None); `coverage` asks the plugin to record what ran;
-        `extra` loads another plugin of ours (the capture or the mutation plugin)."""
+        `extra` loads another plugin of ours (the capture or the mutation plugin); its runs,
+        which compare one tree's calls or outcomes with another's, fix the hash seed as
+        scripts do (SCRIPT_ENV): sqids builds a tuple from a set of words, and two trees'
+        test runs under two seeds left it in two orders, a correct refactor's "difference"
+        one run in two."""
         if self.before is not None:
             await self.before()
         test_env = None
@@ -266,8 +270,9 @@ class TestRunner:
                                           (FRAMES_HELPER,))
         found = None
         try:
-            code, text, timed_out, duration = await self._execute(root, argv, run_dir,
-                                                                  test_env, self.timeout_s)
+            code, text, timed_out, duration = await self._execute(
+                root, argv, run_dir, test_env, self.timeout_s,
+                SCRIPT_ENV if extra is not None else None)
             report = await asyncio.to_thread(run_dir.report)
             frames = parse_frames(await asyncio.to_thread(run_dir.result, FRAMES_FILE,
                                                           FRAMES_CAP), run_dir.nonce)

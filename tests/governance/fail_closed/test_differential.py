@@ -170,3 +170,29 @@ async def test_a_random_function_is_judged_on_the_same_draws(tmp_path: Path):
     other = await _draw_check(tmp_path / "other", DRAW.replace(
         "int(random.random() * top)", "random.randint(0, top - 1)"))
     assert other.counterexamples, other
+
+
+def _refusal(kind: str, answer: str, foreign: bool) -> dict:
+    return {"key": "gk", "input": "'04:18', None", "answer": answer, "shown": kind,
+            "kind": kind, "deterministic": True, "again": kind, "seconds": 0.001,
+            "foreign": foreign}
+
+
+@pytest.mark.parametrize(("qualname", "foreign", "counted"), [
+    ("_interpret", True, False),  # a private helper, a kind no caller passed: not counted
+    ("_interpret", False, True),  # a kind its callers pass: a difference
+    ("interpret", True, True),  # a public function's exceptions are its callers' to catch
+    ("Parser.__call__", True, True)])  # a dunder is public
+def test_a_private_helper_refusing_a_foreign_value_otherwise_is_no_counterexample(
+        qualname: str, foreign: bool, counted: bool) -> None:
+    """pytimeparse's `'mins' in d` written `d.get('mins')` raises AttributeError where
+    the base raised TypeError, on a None no caller passes: both trees refuse the input."""
+    t = Target("m.py", qualname, frozenset({1}), ())
+    base = {"results": [_refusal("raise", "a", foreign),
+                        {**_refusal("return", "same", False), "key": "gj"}]}
+    cand = {"results": [_refusal("raise", "b", foreign),
+                        {**_refusal("return", "same", False), "key": "gj"}]}
+    check = compare(t, 0, base, cand)
+    assert bool(check.counterexamples) is counted and check.compared == (2 if counted else 1)
+    returned = {"results": [{**_refusal("return", "c", foreign)}]}
+    assert compare(t, 0, base, returned).counterexamples  # one side returned: it counts

@@ -769,3 +769,32 @@ def test_a_property_with_a_setter_is_replayed_read_and_set(tmp_path: Path,
     assert rr.receives(fn, "Table.maxsize")
     monkeypatch.delitem(sys.modules, "pkg.m")
     monkeypatch.delitem(sys.modules, "pkg")
+
+
+def test_an_answer_holding_an_address_is_unsteady(tmp_path: Path) -> None:
+    """hpack encodes `str(value)` for what is not bytes: a memoryview's text holds its
+    address, alike in one process twice (the address reused) and different on the other
+    tree, so a careless and a correct change alike read as changed. The first call's
+    arguments live on through the second: such an answer is unsteady, never evidence."""
+    _package(tmp_path, "def text(value):\n    return str(value).encode()\n")
+    from governance.oracle.canon import by_name
+
+    calls = [{"pickle": base64.b64encode(by_name(([memoryview(b"ab")], {}))).decode(),
+              "repr": ""}, {"pickle": base64.b64encode(pickle.dumps(([b"ab"], {}))).decode(),
+                            "repr": ""}]
+    job = {"functions": [{"file": "pkg/m.py", "qualname": "text", "calls": calls,
+                          "constants": [], "generate": 0}]}
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    subprocess.run([sys.executable, "-P", rr.__file__, str(tmp_path / "job.json"),
+                    str(tmp_path / "out.json")], cwd=tmp_path, check=True, timeout=60)
+    rows = json.loads((tmp_path / "out.json").read_text())["functions"][0]["results"]
+    assert [r["deterministic"] for r in rows[:2]] == [False, True]  # the two captured calls
+
+
+def test_a_generated_input_of_a_kind_no_caller_passed_is_marked() -> None:
+    """The runner marks an input holding, at some argument, a type no captured call held
+    there: the daemon lets a private helper refuse it otherwise on each tree."""
+    kinds = rr._kinds(_calls((["04:18", {"mins": "4"}], {}), (["1:30", {}], {})))
+    assert not rr._foreign(pickle.dumps((["x", {"a": 1}], {})), kinds)
+    assert rr._foreign(pickle.dumps((["x", None], {})), kinds)
+    assert rr._foreign(pickle.dumps((["x", {}], {"granularity": "m"})), kinds)
