@@ -49,12 +49,12 @@ import sys
 import time
 
 try:  # in the jail: beside this script, in the run's plugin directory
-    from _ouroboros_canon import RANDOM_SEED, borrowed, canon, lazy, show
+    from _ouroboros_canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
     from _ouroboros_inputs import code_names, generated, parameters, receives
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import RANDOM_SEED, borrowed, canon, lazy, show
+    from governance.oracle.canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
     from governance.oracle.replay_inputs import code_names, generated, parameters, receives
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_search import Peer, searched
@@ -133,11 +133,22 @@ def _answer(fn, blob, timeout_s, held=None):
         shown = f"exits with {_repr.repr(exc.code)}"
     except Exception as exc:
         out = {"kind": "raise", "type": f"{type(exc).__module__}.{type(exc).__qualname__}"}
+        if type(exc).__module__ != "builtins":  # a library's own error: its message is
+            # the library's text (hyperframe's inlined message went unjudged), where a
+            # builtin's may name the interpreter's frames (a helper's own name)
+            out["message"] = _message(exc)
         shown = f"raises {type(exc).__name__}: {_repr.repr(str(exc))}"
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     out["args"] = canon((args, kwargs))
     return out, shown
+
+
+def _message(exc):
+    try:
+        return ADDRESS.sub("", str(exc))[:2000]
+    except Exception:  # a __str__ that fails: the type alone
+        return None
 
 
 def _function(root, file, qualname):

@@ -11,6 +11,7 @@ run_dir) beside the runner, and imported there before the tree under test is on 
 it imports only the standard library and runs on Python 3.9 and later.
 """
 
+import collections
 import contextlib
 import copy
 import datetime
@@ -446,7 +447,7 @@ def _near_member(v, ctx):
 _NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
          (decimal.Decimal, _near_decimal), (str, _near_str), (bytes, _near_bytes),
          (memoryview, _near_memory),
-         ((list, tuple), _near_seq),
+         ((list, tuple, collections.deque), _near_seq),
          (dict, _near_dict), ((set, frozenset), _near_set), (datetime.date, _near_date),
          (datetime.timedelta, _near_timedelta), (enum.Enum, _near_member))
 

@@ -798,3 +798,38 @@ def test_a_generated_input_of_a_kind_no_caller_passed_is_marked() -> None:
     assert not rr._foreign(pickle.dumps((["x", {"a": 1}], {})), kinds)
     assert rr._foreign(pickle.dumps((["x", None], {})), kinds)
     assert rr._foreign(pickle.dumps((["x", {}], {"granularity": "m"})), kinds)
+
+
+class FrameError(Exception):
+    """A library's own error."""
+
+
+def _raises(kind: type, text: str):
+    def fn():
+        raise kind(text)
+    return fn
+
+
+def test_a_library_errors_message_is_part_of_the_answer_a_builtins_is_not() -> None:
+    """hyperframe's message of a malformed body, inlined, went unjudged: an exception was
+    read by its type alone, so a mutant of its text was never told apart. A library's own
+    error is read with its message (addresses taken out); a builtin's message may name
+    the interpreter's frames (a helper's own name), so its type alone."""
+    blob = pickle.dumps(([], {}))
+    ours = [rr._answer(_raises(FrameError, t), blob, 1.0)[0] for t in ("bad length", "bad")]
+    assert ours[0]["type"] == ours[1]["type"] and ours[0] != ours[1]
+    at = rr._answer(_raises(FrameError, f"in {object()!r}"), blob, 1.0)[0]
+    assert "0x" not in at["message"]
+    builtin = [rr._answer(_raises(ValueError, t), blob, 1.0)[0] for t in ("a", "b")]
+    assert builtin[0] == builtin[1] and "message" not in builtin[0]
+
+
+def test_a_deque_is_varied_as_a_sequence() -> None:
+    """hpack's header table keeps its entries in a deque: an object never varied, so no
+    table ever held a second entry of one name."""
+    from collections import deque
+
+    made = _firsts(_calls(([deque([(b"a", b"1")])], {})), [])
+    assert deque() in made
+    assert any(isinstance(x, deque) and len(x) == 2 and x[1][0] == b"a" and x[1] != x[0]
+               for x in made)  # the same name again with another value
