@@ -237,7 +237,7 @@ def _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kin
                               lambda b: _one(fn, "", b, timeout_s),
                               lambda b: peer.ask(spec["file"], spec["qualname"], b),
                               search_s, search["fallback"], parameters(fn), receiver):
-        row["foreign"] = _foreign(blob, kinds)
+        row["foreign"] = _foreign(blob, *kinds)
         inputs.append(blob)
         results.append(row)
     search["left_s"] -= time.monotonic() - began
@@ -273,7 +273,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     # second or more of copies for a large receiver, and once counted here simpleeval's
     # evaluator ran none of its inputs on a loaded box
     over = _budget(budget_s)
-    cut, kinds = False, _kinds(blobs)
+    cut, kinds = False, (_kinds(blobs, parameters(fn)), parameters(fn))
     for blob in made:
         if over():
             cut = True  # the daemon hears of it: no generated input run is no pass
@@ -281,7 +281,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
         inputs.append(blob)
         # keyed by the input itself: an input only one tree made is then not compared
         row = _one(fn, "g" + hashlib.sha256(blob).hexdigest()[:20], blob, timeout_s)
-        row["foreign"] = _foreign(blob, kinds)
+        row["foreign"] = _foreign(blob, *kinds)
         results.append(row)
     _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds)
     ids, killed = mutants
@@ -293,26 +293,33 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     return {"problem": None, "results": results, "killed": sorted(killed), "cut": cut}
 
 
-def _slots(args, kwargs):
-    return [(i, type(a)) for i, a in enumerate(args)] + [(k, type(v)) for k, v in kwargs.items()]
+def _slots(args, kwargs, params):
+    """(slot, type) of a call's arguments, a keyword one at its position where it has one
+    (a flag passed by name is the same slot as passed by place)."""
+    named = [((params.get(k) or (None,))[0], k, v) for k, v in kwargs.items()]
+    return [(i, type(a)) for i, a in enumerate(args)] + [
+        (k if at is None else at, type(v)) for at, k, v in named]
 
 
-def _kinds(blobs):
-    """(slot, type) of every argument the captured calls passed: what callers pass."""
-    out = set()
+def _kinds(blobs, params):
+    """(slot, type) of every argument the captured calls passed, and of each parameter's
+    default (what a call that leaves it passes): what callers pass."""
+    out = {(k if at is None else at, type(d)) for k, (at, _, d) in params.items()
+           if d is not inspect.Parameter.empty}
     for blob in blobs:
         with contextlib.suppress(Exception):
-            out.update(_slots(*pickle.loads(blob)))
+            out.update(_slots(*pickle.loads(blob), params))
     return out
 
 
-def _foreign(blob, kinds):
+def _foreign(blob, kinds, params):
     """Whether a generated input passes, at some argument, a kind of value no captured call
-    passed there (the daemon reads it only for a private function both trees refused)."""
+    passed there and no default holds (the daemon reads it only for a private function
+    both trees refused)."""
     try:
-        return any(s not in kinds for s in _slots(*pickle.loads(blob)))
+        return any(s not in kinds for s in _slots(*pickle.loads(blob), params))
     except Exception:
-        return True
+        return False  # unreadable here: never the reason a difference is let go
 
 
 def _budget(cpu_s):

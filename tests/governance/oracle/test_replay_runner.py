@@ -794,10 +794,17 @@ def test_an_answer_holding_an_address_is_unsteady(tmp_path: Path) -> None:
 def test_a_generated_input_of_a_kind_no_caller_passed_is_marked() -> None:
     """The runner marks an input holding, at some argument, a type no captured call held
     there: the daemon lets a private helper refuse it otherwise on each tree."""
-    kinds = rr._kinds(_calls((["04:18", {"mins": "4"}], {}), (["1:30", {}], {})))
-    assert not rr._foreign(pickle.dumps((["x", {"a": 1}], {})), kinds)
-    assert rr._foreign(pickle.dumps((["x", None], {})), kinds)
-    assert rr._foreign(pickle.dumps((["x", {}], {"granularity": "m"})), kinds)
+    def interpret(sval, mdict, granularity="seconds", strict=False):
+        return sval, mdict, granularity, strict
+    params = rr.parameters(interpret)
+    kinds = rr._kinds(_calls((["04:18", {"mins": "4"}], {}), (["1:30", {}], {})), params)
+    assert not rr._foreign(pickle.dumps((["x", {"a": 1}], {})), kinds, params)
+    assert rr._foreign(pickle.dumps((["x", None], {})), kinds, params)
+    assert rr._foreign(pickle.dumps((["x", {}], {"granularity": 5})), kinds, params)
+    # a default's kind, passed by name or by place, is what a call leaving it passes
+    assert not rr._foreign(pickle.dumps((["x", {}], {"granularity": "m"})), kinds, params)
+    assert not rr._foreign(pickle.dumps((["x", {}, "m", True], {})), kinds, params)
+    assert not rr._foreign(b"not a pickle", kinds, params)  # unreadable: never let go
 
 
 class FrameError(Exception):
