@@ -201,8 +201,9 @@ def _digest(answer):
     return hashlib.sha256(json.dumps(answer, sort_keys=True).encode()).hexdigest()
 
 
-def _one(fn, key, blob, timeout_s):
-    """One input's result row: its answer's digest, both runs alike or not."""
+def _one(fn, key, blob, timeout_s, kinds=None):
+    """One input's result row: its answer's digest, both runs alike or not; with `kinds`
+    (what the captured calls passed, and the parameters), whether it is `foreign`."""
     try:
         began = time.monotonic()
         held = []  # the first call's arguments live on through the second: an answer that
@@ -217,10 +218,12 @@ def _one(fn, key, blob, timeout_s):
     names = code_names(fn)  # an object's attributes the function reads are shown first
     text = ", ".join([show(a, names) for a in args]
                      + [f"{k}={show(v, names)}" for k, v in kwargs.items()])
-    digest = _digest(first)
-    return {"key": key, "input": text[:300], "answer": digest, "shown": shown,
-            "kind": first["kind"], "deterministic": first == second,
-            "again": second["kind"], "seconds": round(took, 4)}
+    row = {"key": key, "input": text[:300], "answer": _digest(first), "shown": shown,
+           "kind": first["kind"], "deterministic": first == second,
+           "again": second["kind"], "seconds": round(took, 4)}
+    if kinds is not None:
+        row["foreign"] = _foreign(args, kwargs, *kinds)
+    return row
 
 
 def _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds):
@@ -234,10 +237,9 @@ def _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kin
         return
     began = time.monotonic()
     for blob, row in searched(blobs, spec.get("constants", []),
-                              lambda b: _one(fn, "", b, timeout_s),
+                              lambda b: _one(fn, "", b, timeout_s, kinds),
                               lambda b: peer.ask(spec["file"], spec["qualname"], b),
-                              search_s, search["fallback"], parameters(fn), receiver):
-        row["foreign"] = _foreign(blob, *kinds)
+                              search_s, search["fallback"], kinds[1], receiver):
         inputs.append(blob)
         results.append(row)
     search["left_s"] -= time.monotonic() - began
@@ -273,16 +275,16 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     # second or more of copies for a large receiver, and once counted here simpleeval's
     # evaluator ran none of its inputs on a loaded box
     over = _budget(budget_s)
-    cut, kinds = False, (_kinds(blobs, parameters(fn)), parameters(fn))
+    params = parameters(fn)
+    cut, kinds = False, (_kinds(blobs, params), params)
     for blob in made:
         if over():
             cut = True  # the daemon hears of it: no generated input run is no pass
             break
         inputs.append(blob)
         # keyed by the input itself: an input only one tree made is then not compared
-        row = _one(fn, "g" + hashlib.sha256(blob).hexdigest()[:20], blob, timeout_s)
-        row["foreign"] = _foreign(blob, *kinds)
-        results.append(row)
+        results.append(_one(fn, "g" + hashlib.sha256(blob).hexdigest()[:20], blob, timeout_s,
+                            kinds))
     _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds)
     ids, killed = mutants
     if ids:
@@ -312,14 +314,11 @@ def _kinds(blobs, params):
     return out
 
 
-def _foreign(blob, kinds, params):
-    """Whether a generated input passes, at some argument, a kind of value no captured call
-    passed there and no default holds (the daemon reads it only for a private function
-    both trees refused)."""
-    try:
-        return any(s not in kinds for s in _slots(*pickle.loads(blob), params))
-    except Exception:
-        return False  # unreadable here: never the reason a difference is let go
+def _foreign(args, kwargs, kinds, params):
+    """Whether an input passes, at some argument, a kind of value no captured call passed
+    there and no default holds (the daemon reads it only for a private function both trees
+    refused)."""
+    return any(s not in kinds for s in _slots(args, kwargs, params))
 
 
 def _budget(cpu_s):

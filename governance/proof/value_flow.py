@@ -14,6 +14,8 @@ import contextlib
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from governance.proof.ast_helpers import is_docstring
+
 Step = tuple[object, ...]  # ("attr", name) | ("item", key) | ("len",) | ("digits",)
 # | ("each",) (an element of a list, a value of a dict) | ("key",)
 # (a dict's key) | ("ord",) (a character's code point: the boundary is the character)
@@ -140,8 +142,7 @@ class Flow:
                 or func.attr not in self.accessors:
             return None
         accessor = self.accessors[func.attr]
-        body = [s for s in accessor.body  # type: ignore[attr-defined]
-                if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        body = [s for s in accessor.body if not is_docstring(s)]  # type: ignore[attr-defined]
         if len(body) != 1 or not isinstance(body[0], ast.Return):
             return None
         inner = Flow(accessor)  # no accessors of its own: one step, never a loop

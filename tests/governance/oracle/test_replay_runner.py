@@ -798,13 +798,14 @@ def test_a_generated_input_of_a_kind_no_caller_passed_is_marked() -> None:
         return sval, mdict, granularity, strict
     params = rr.parameters(interpret)
     kinds = rr._kinds(_calls((["04:18", {"mins": "4"}], {}), (["1:30", {}], {})), params)
-    assert not rr._foreign(pickle.dumps((["x", {"a": 1}], {})), kinds, params)
-    assert rr._foreign(pickle.dumps((["x", None], {})), kinds, params)
-    assert rr._foreign(pickle.dumps((["x", {}], {"granularity": 5})), kinds, params)
+    assert not rr._foreign(["x", {"a": 1}], {}, kinds, params)
+    assert rr._foreign(["x", None], {}, kinds, params)
+    assert rr._foreign(["x", {}], {"granularity": 5}, kinds, params)
     # a default's kind, passed by name or by place, is what a call leaving it passes
-    assert not rr._foreign(pickle.dumps((["x", {}], {"granularity": "m"})), kinds, params)
-    assert not rr._foreign(pickle.dumps((["x", {}, "m", True], {})), kinds, params)
-    assert not rr._foreign(b"not a pickle", kinds, params)  # unreadable: never let go
+    assert not rr._foreign(["x", {}], {"granularity": "m"}, kinds, params)
+    assert not rr._foreign(["x", {}, "m", True], {}, kinds, params)
+    row = rr._one(interpret, "g", b"not a pickle", 1.0, (kinds, params))
+    assert row.get("foreign") is not True  # unreadable: never let go
 
 
 class FrameError(Exception):
