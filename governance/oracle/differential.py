@@ -187,15 +187,28 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
         if shown is not None:
             found.append(Counterexample(name, str(r.get("input", "?")), *shown))
     made = [r for r in _rows(base) if str(r.get("key", "")).startswith("g")]
-    lost = None if found or any("answer" in r for r in made) else next(
-        (f"none of its {len(made)} generated inputs could be run: {r['problem']}"
-         for r in made if r.get("problem")),
-        "its budget was spent before any generated input ran" if base.get("cut")
-        or cand.get("cut") else None)
+    lost = None if found else _lost(made, base, cand, theirs)
     if lost:  # a runner fault, not evidence: the captured calls alone are what tests saw
         return FunctionCheck(name, captured, len(made), compared, problem=str(lost)[:300])
     return FunctionCheck(name, captured, len(made), compared,
                          tuple(found[:MAX_COUNTEREXAMPLES]))
+
+
+def _lost(made: list[dict], base: dict, cand: dict, theirs: dict) -> str | None:
+    """Why the generated inputs are no evidence, or None: none could be run, the budget was
+    spent before any ran, or none the base answered was made and answered by the other
+    tree too (a tree's inputs are keyed by themselves: a candidate whose signature or
+    defaults changed makes others, and only the captured calls would be compared)."""
+    answered = [r for r in made if "answer" in r]
+    if not answered:
+        return next((f"none of its {len(made)} generated inputs could be run: {r['problem']}"
+                     for r in made if r.get("problem")),
+                    "its budget was spent before any generated input ran" if base.get("cut")
+                    or cand.get("cut") else None)
+    if not any(r.get("key") in theirs for r in answered):
+        return (f"none of its {len(answered)} generated inputs was made and answered by "
+                "both trees")
+    return None
 
 
 def _refused_alike(t: Target, base: dict, cand: dict) -> bool:

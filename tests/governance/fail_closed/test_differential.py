@@ -196,3 +196,18 @@ def test_a_private_helper_refusing_a_foreign_value_otherwise_is_no_counterexampl
     assert bool(check.counterexamples) is counted and check.compared == (2 if counted else 1)
     returned = {"results": [{**_refusal("return", "c", foreign)}]}
     assert compare(t, 0, base, returned).counterexamples  # one side returned: it counts
+
+
+def test_generated_inputs_only_one_tree_made_are_no_pass():
+    """Generated rows are keyed by their input: a candidate whose signature or defaults
+    changed makes other inputs, and with none in common only the captured calls would
+    be compared. That is a check that could not decide, not a pass."""
+    mine = [{**_row(), "key": f"g{i}"} for i in range(5)]
+    other = [{**_row(), "key": f"h{i}"} for i in range(5)]
+    check = compare(T, 1, {"results": [_row(), *mine]}, {"results": [_row(), *other]})
+    assert not check.shown_unchanged
+    assert "none of its 5 generated inputs was made and answered by both trees" \
+        in check.why_not()
+    shared = [*other[:4], mine[4]]  # one in common: the common one is evidence
+    assert compare(T, 1, {"results": [_row(), *mine]},
+                   {"results": [_row(), *shared]}).shown_unchanged
