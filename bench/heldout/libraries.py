@@ -2,19 +2,20 @@
 
 Each wave's manifest beside this module names its libraries, their versions and their
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
-figures on code the proof's rules were not grown on). Five waves, two parts:
+figures on code the proof's rules were not grown on). Six waves, two parts:
 
-- wave 5, `manifest-wave5.json` (frozen 2026-11-25T20:48Z in cebe5e2: pytimeparse,
-  hyperframe, and hpack in the place of dpath, whose suite needs nose2), is the *held-out*
-  part: its cases were written after the freeze by one who never ran the proof on them,
-  and its first reading is owed;
+- wave 6, `manifest-wave6.json` (frozen 2026-11-25T23:48Z: voluptuous, uritemplate,
+  bracex), is the *held-out* part: its cases were written after the freeze by one who
+  never ran the proof on them, and its first reading is owed;
 - wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), wave 2,
   `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5, texttable),
   wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
-  uritools; first read in e479f2a), and wave 4, `manifest-wave4.json` (frozen
+  uritools; first read in e479f2a), wave 4, `manifest-wave4.json` (frozen
   2026-11-25T17:58Z in fd72c76: aniso8601, jsonpointer, pyasn1; first read in 07e4a5a),
-  are the *seen* part now: each was read, and the proof's rules were changed after its
-  failures were read.
+  and wave 5, `manifest-wave5.json` (frozen 2026-11-25T20:48Z in cebe5e2: pytimeparse,
+  hyperframe, and hpack in the place of dpath, whose suite needs nose2; first read at
+  6adb03b, recorded in 5289324), are the *seen* part now: each was read, and the proof's
+  rules were changed after its failures were read.
 
 `library(name)` downloads the sdist with pip into the cache (`$OUROBOROS_HELDOUT_CACHE`, by
 default `$TMPDIR/ouroboros-bench/heldout`) when it is absent, refuses one whose sha256
@@ -41,9 +42,10 @@ MANIFESTS: dict[int, Path] = {1: Path(__file__).with_name("manifest.json"),
                               2: Path(__file__).with_name("manifest-wave2.json"),
                               3: Path(__file__).with_name("manifest-wave3.json"),
                               4: Path(__file__).with_name("manifest-wave4.json"),
-                              5: Path(__file__).with_name("manifest-wave5.json")}
+                              5: Path(__file__).with_name("manifest-wave5.json"),
+                              6: Path(__file__).with_name("manifest-wave6.json")}
 # Which waves each part is: the held-out part is the newest wave, the earlier ones are seen.
-WAVES: dict[str, tuple[int, ...]] = {"heldout": (5,), "seen": (1, 2, 3, 4)}
+WAVES: dict[str, tuple[int, ...]] = {"heldout": (6,), "seen": (1, 2, 3, 4, 5)}
 PARTS = tuple(WAVES)
 
 # Where each library's package and tests lie in its sdist (relative to the sdist's top
@@ -67,21 +69,28 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "pytimeparse": ("pytimeparse",),  # its tests are pytimeparse/tests
     "hyperframe": ("src/hyperframe", "tests"),
     "hpack": ("src/hpack", "tests"),
+    "voluptuous": ("voluptuous",),  # its tests are voluptuous/tests
+    "uritemplate": ("uritemplate", "tests"),
+    "bracex": ("bracex", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
 # jsonpointer's script, which has no suffix, and its documents; pytimeparse's VERSION, which
-# its sdist ships inside the package).
+# its sdist ships inside the package; uritemplate's RFC fixtures; bracex's case and result
+# files).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
-                                             "pytimeparse": ("pytimeparse/VERSION",)}
+                                             "pytimeparse": ("pytimeparse/VERSION",),
+                                             "uritemplate": (".json",),
+                                             "bracex": (".txt",)}
 # Test files pytest would not collect under their sdist name, renamed in each library's tree.
 RENAMED: dict[str, dict[str, str]] = {
     "texttable": {"tests.py": "test_texttable.py"},
     "jsonpointer": {"tests.py": "test_jsonpointer.py"},
     "pytimeparse": {"pytimeparse/tests/testtimeparse.py": "pytimeparse/tests/test_timeparse.py",
                     "pytimeparse/tests/testdayclock.py": "pytimeparse/tests/test_dayclock.py"},
+    "voluptuous": {"voluptuous/tests/tests.py": "voluptuous/tests/test_voluptuous.py"},
 }
 # How the whole sdist suite is run (bench.heldout.corpus --suite), relative to the sdist's
 # top: its tests directory, unless the library says otherwise. netaddr's pytest.ini also
@@ -93,7 +102,10 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      # named on the command line, pytest collects them
                                      # under their sdist names
                                      "pytimeparse": ("pytimeparse/tests/testtimeparse.py",
-                                                     "pytimeparse/tests/testdayclock.py")}
+                                                     "pytimeparse/tests/testdayclock.py"),
+                                     # its pyproject.toml's pytest options collect tests.py
+                                     # and the doctests of tests.md
+                                     "voluptuous": ("voluptuous/tests",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -144,13 +156,13 @@ def cache_dir() -> Path:
 
 @functools.cache
 def wave(number: int) -> dict:
-    """A wave's frozen manifest (1 to 5)."""
+    """A wave's frozen manifest (1 to 6)."""
     return json.loads(MANIFESTS[number].read_text())
 
 
 def manifests(part: str) -> list[dict]:
-    """A part's frozen manifests, oldest wave first: "heldout" (wave 5) or "seen" (waves 1
-    to 4)."""
+    """A part's frozen manifests, oldest wave first: "heldout" (wave 6) or "seen" (waves 1
+    to 5)."""
     return [wave(n) for n in WAVES[part]]
 
 
