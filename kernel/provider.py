@@ -57,8 +57,9 @@ class KernelProvider:
     takes_samples = True  # best-of-N's samples decoded as one batch (generate_samples)
 
     def __init__(self, engine: Engine, system_prompt: str = SYSTEM, *, constrain: bool = True,
-                 usd_per_mtok: float = defaults.USD_PER_MTOK):
+                 usd_per_mtok: float = defaults.USD_PER_MTOK, window: int | None = None):
         self.engine = engine
+        self.window = window  # a cap on the model's own window ([provider] context_tokens)
         self.usd_per_mtok = usd_per_mtok  # the charge per million tokens (prompt + reply)
         self.system_prompt = system_prompt
         self.constrain = constrain  # False: shapes are ignored (decode as before)
@@ -83,9 +84,10 @@ class KernelProvider:
 
     @property
     def context_tokens(self) -> int:
-        """The model's context window in tokens: governance fits its prompts to it
-        (governance.phases.route_brains.context_window)."""
-        return self.engine.context_tokens
+        """The model's context window in tokens, or the configured cap where that is smaller:
+        governance fits its prompts to it (governance.phases.route_brains.context_window)."""
+        own = self.engine.context_tokens
+        return own if self.window is None else min(own, self.window)
 
     def count_tokens(self, text: str) -> int:
         """`text`'s length in this model's tokens (what a model step's deadline is sized to)."""

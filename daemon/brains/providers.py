@@ -149,7 +149,7 @@ async def _local_provider(settings: Settings,
         return None, f"kernel model could not be loaded: {exc}"
     log.info("model loaded", model=engine.name, kind=engine.kind, steps=engine.total_steps,
              load_s=round(time.monotonic() - started, 1))
-    return KernelProvider(engine, usd_per_mtok=cfg.usd_per_mtok), ""
+    return KernelProvider(engine, usd_per_mtok=cfg.usd_per_mtok, window=cfg.context_tokens), ""
 
 
 async def _load_engine(config: EngineConfig, started: float) -> Engine:

@@ -109,6 +109,12 @@ class ProviderSection(Section):
     # torch sees none is a start-up error that says why.
     device: Literal["auto", "cpu", "cuda"] = DEFAULT_DEVICE
     cache_dir: str | None = None  # dequantized GGUF cache; default ~/.cache/ouroboros/models
+    # A cap on the window the in-process model's prompts are fitted to; None: the model's
+    # own (Qwen2.5-Coder: 32,768). On a 2-core CPU a prompt prefills at ~40 tokens/s, so a
+    # 10,000-token prompt is four minutes before the first reply token: a cap of 4,096 keeps
+    # a step's prompt near 2,000 tokens.
+    context_tokens: int | None = Field(default=None, ge=defaults.MIN_WINDOW,
+                                       le=defaults.MAX_WINDOW)
     max_new_tokens: int = Field(default=defaults.MAX_NEW_TOKENS, ge=1)
     temperature: float = Field(default=defaults.TEMPERATURE, ge=0)
     top_p: float = Field(default=defaults.TOP_P, gt=0, le=1)

@@ -106,3 +106,12 @@ def test_the_context_window_is_the_models_trained_positions(provider):
     assert provider.context_tokens == provider.engine.context_tokens == 8192
     text = Path(provider_module.__file__).read_text()  # Python: measured 3.2-3.5 a token
     assert len(text) / provider.count_tokens(text) >= FIT_CHARS_PER_TOKEN
+
+
+@pytest.mark.slow
+def test_a_configured_window_caps_the_models_and_never_widens_it(provider):
+    """[provider] context_tokens: a slow CPU's user fits prompts to fewer tokens than the
+    model was trained on; a cap past the model's own positions is no wider window."""
+    capped = KernelProvider(provider.engine, window=4096)
+    assert capped.context_tokens == 4096
+    assert KernelProvider(provider.engine, window=65536).context_tokens == 8192

@@ -41,6 +41,8 @@ def test_file_then_environment(tmp_path):
     ("", {"OUROBOROS_TOOLS__MAX_ROUNDS": "many"}, "tools.max_rounds = 'many'"),
     ("", {"OUROBOROS_COMMIT__AUTHOR_EMAIL": "not an email"}, "commit.author_email"),
     ("governance = 3\n", {}, "governance = 3"),
+    ("[provider]\ncontext_tokens = 100\n", {}, "provider.context_tokens = 100: Input should "
+     "be greater than or equal to 512"),
     ("[governance]\nreground_spook = 0.5\n[provider]\ncanary_threshold = 0.4\n", {},
      "governance.reground_spook (0.5) must be below provider.canary_threshold (0.4)"),
 ])
