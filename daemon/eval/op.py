@@ -94,8 +94,10 @@ async def _to_thread_to_its_end(fn: Callable[..., T], *args: object) -> T:
         raise
 
 
-async def run_task(parts: Parts, task: Task, kind: Kind) -> TaskResult:
-    """The task run once by the run's brain; its scratch is gone afterwards."""
+async def run_task(parts: Parts, task: Task, kind: Kind,
+                   on_op: Callable[[str], None] = lambda _: None) -> TaskResult:
+    """The task run once by the run's brain; its scratch is gone afterwards. `on_op` is told
+    the op's id as the op starts (the heartbeat reads where it is from the ledger)."""
     work = parts.work / f"{task.id}-{kind.value}"
     scratch.remove(work)
     started = time.monotonic()
@@ -109,7 +111,7 @@ async def run_task(parts: Parts, task: Task, kind: Kind) -> TaskResult:
                               verdict=Verdict.NO_SIGNAL, reason=_no_signal(kind),
                               reason_class="no signal", wall_s=time.monotonic() - started)
         head = await asyncio.to_thread(scratch.head, root)
-        end, op_id = await run_op(parts, task, envelope, root, state)
+        end, op_id = await run_op(parts, task, envelope, root, state, on_op)
         chain = await parts.ledger.chain(op_id)
         result = await judge(parts, task, kind, root, work, head, end, chain)
     finally:
@@ -182,13 +184,14 @@ def deps(parts: Parts, provider: CandidateProvider | None, root: Path,
 
 
 async def run_op(parts: Parts, task: Task, envelope: SignalEnvelope, root: Path,
-                 state: Path) -> tuple[Phase, str]:
+                 state: Path, on_op: Callable[[str], None]) -> tuple[Phase, str]:
     """(the end phase, the op's id)."""
     provider = parts.provider
     if parts.brain in STAND_INS:
         provider = standins.for_task(parts.brain, task, envelope, root,
                                      parts.settings.generate.samples)
     ctx = OperationContext(envelope=envelope)
+    on_op(ctx.op_id)
     end = await Orchestrator(PHASES, deps(parts, provider, root, state)).run(ctx)
     return end, ctx.op_id
 

@@ -127,17 +127,19 @@ class MineProgress:
 T = TypeVar("T")
 
 
-async def with_heartbeat(work: Awaitable[T], every_s: float, beat: Callable[[], None]) -> T:
-    """`work`'s result (or its exception, as it is); `beat` is called every `every_s`
-    seconds until it is done. The heartbeat task is owned here and awaited before return."""
+async def with_heartbeat(work: Awaitable[T], every_s: float,
+                         beat: Callable[[], Awaitable[None] | None]) -> T:
+    """`work`'s result (or its exception, as it is); `beat` is called (and awaited, where it
+    is a coroutine function) every `every_s` seconds until it is done. The heartbeat task is
+    owned here and awaited before return."""
     done = asyncio.Event()
 
     async def heartbeat() -> None:
         while not done.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), every_s)
-            if not done.is_set():
-                beat()
+            if not done.is_set() and (pending := beat()) is not None:
+                await pending
 
     beating = asyncio.create_task(heartbeat(), name="eval-heartbeat")
     try:

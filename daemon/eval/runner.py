@@ -45,6 +45,7 @@ from daemon.host.gate import HostGate, host_gate_for
 from daemon.host.health import HostReader
 from daemon.host.pause import host_yield
 from ledger import Ledger
+from ledger.errors import UnknownOperation
 
 log = structlog.get_logger("daemon.eval")
 Say = Callable[[str], None]
@@ -91,6 +92,25 @@ async def run(opts: RunOptions, say: Say) -> cards.Card:
         await ledger.close()
 
 
+async def whereabouts(ledger: Ledger, op_id: str | None) -> str:
+    """Where a task's op is, for its heartbeat: its phase and the model calls so far (a
+    2-core box spends minutes in one phase; "its op runs" alone says nothing)."""
+    if op_id is None:
+        return "its signal is sensed (the changed tests run in the jail)"
+    try:
+        chain = await ledger.chain(op_id)
+    except UnknownOperation:
+        return "its op starts"
+    phase = chain["transitions"][-1]["to_phase"] if chain["transitions"] else "CLASSIFY"
+    calls = chain["model_calls"]
+    if not calls:
+        return f"its op is at {phase}, no model call answered yet"
+    prompt = sum(c["prompt_tokens"] or 0 for c in calls)
+    reply = sum(c["completion_tokens"] or 0 for c in calls)
+    return (f"its op is at {phase}, {len(calls)} model call(s) so far ({prompt:,} prompt / "
+            f"{reply:,} reply tokens)")
+
+
 async def _run_tasks(opts: RunOptions, ledger: Ledger, current: Run, say: Say) -> None:
     todo = [(t, k) for t in opts.tasks for k in opts.kinds
             if f"{t.id}:{k.value}" not in current.done]
@@ -112,14 +132,16 @@ async def _run_tasks(opts: RunOptions, ledger: Ledger, current: Run, say: Say) -
         # a busy host holds the task back, but as long as the daemon's own work at most
         # (health.max_wait_s, then on the bound's pass: daemon.host.gate)
         async with slots, gate.turn(f"eval {task.id}:{kind.value}"):
-            started = time.monotonic()
+            started, ops = time.monotonic(), []
 
-            def beat() -> None:
-                say(f"  ... {task.id}:{kind.value}: its op runs "
+            async def beat() -> None:
+                where = await whereabouts(ledger, ops[-1] if ops else None)
+                say(f"  ... {task.id}:{kind.value}: {where} "
                     f"({duration(time.monotonic() - started)} so far)")
 
             try:
-                result = await with_heartbeat(run_task(parts, task, kind), opts.beat_s, beat)
+                result = await with_heartbeat(run_task(parts, task, kind, ops.append),
+                                              opts.beat_s, beat)
             except Exception as exc:  # not the brain's doing: the task stays to be run
                 log.exception("eval task failed", task=task.id, kind=kind.value)
                 failures.append(f"{task.id}:{kind.value}: {type(exc).__name__}: {exc}")

@@ -117,3 +117,33 @@ def test_a_runs_eta_is_never_past_its_time_bound() -> None:
     progress.tick(TaskResult(task="a", kind="repair", date="2024-01-01",
                              verdict=Verdict.NO_CHANGE))
     assert progress.eta() == "eta 4m00s"  # 9 tasks at 60 s would be 9m00s
+
+
+async def test_a_heartbeat_names_the_ops_phase_and_its_model_calls(tmp_path) -> None:
+    """A 2-core box spends minutes in one phase: the heartbeat says which, and what the brain
+    has read and written so far, from the eval ledger as the op records it."""
+    from daemon.eval.runner import whereabouts
+    from ledger import Ledger
+
+    ledger = await Ledger.open(tmp_path / "ledger.sqlite3")
+    try:
+        assert "signal is sensed" in await whereabouts(ledger, None)
+        assert await whereabouts(ledger, "op-1") == "its op starts"
+        await ledger.record_operation("op-1", source="s", goal="g", session_id="x",
+                                      envelope={})
+        await ledger.append_transition("op-1", from_phase=None, to_phase="CLASSIFY",
+                                       reason="")
+        await ledger.append_transition("op-1", from_phase="CONTEXT_EXPANSION",
+                                       to_phase="PLAN", reason="")
+        assert await whereabouts(ledger, "op-1") == \
+            "its op is at PLAN, no model call answered yet"
+        await ledger.record_model_call("op-1", phase="PLAN", provider="kernel",
+                                       prompt_tokens=1643, completion_tokens=94)
+        await ledger.append_transition("op-1", from_phase="PLAN", to_phase="GENERATE",
+                                       reason="")
+        await ledger.record_model_call("op-1", phase="GENERATE", provider="kernel",
+                                       prompt_tokens=1785, completion_tokens=21)
+        assert await whereabouts(ledger, "op-1") == (
+            "its op is at GENERATE, 2 model call(s) so far (3,428 prompt / 115 reply tokens)")
+    finally:
+        await ledger.close()
