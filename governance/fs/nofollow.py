@@ -32,7 +32,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from governance.fs.protected import PathEscape
+from governance.fs.protected import PathEscape, from_the_root
 
 PATH_MAX = 4096
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -58,7 +58,7 @@ def split(rel: str) -> list[str]:
     if "\\" in rel:
         raise UnsafePath(f"{rel!r}: backslash in path")
     if rel.startswith("/"):
-        raise UnsafePath(f"{rel!r}: path must be relative to the root")
+        raise UnsafePath(from_the_root(rel))
     try:
         size = len(rel.encode("utf-8", "surrogateescape"))
     except UnicodeEncodeError:

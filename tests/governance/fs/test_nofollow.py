@@ -330,3 +330,14 @@ def test_walk_survives_a_tree_deeper_than_recursion_and_path_max(deep_tree, monk
     nofollow_write.remove_tree(root)
     assert not root.exists()
     nofollow_write.remove_tree(root)  # already gone: fine
+
+
+@pytest.mark.parametrize(("rel", "told"), [("/src/semver/version.py", "'src/semver/version.py'"),
+                                           ("//etc/passwd", "'etc/passwd'"), ("/", "'.'")])
+def test_a_path_from_the_root_is_refused_with_the_form_to_write(rel, told):
+    """Small models write '/src/x.py' for the repository's src/x.py: it is refused (a path
+    is never guessed at), and the refusal the next turn reads says how to write it."""
+    with pytest.raises(UnsafePath) as err:
+        nofollow.split(rel)
+    assert str(err.value) == (f"{rel!r}: path must be relative to the repository's root, "
+                              f"as {told}")
