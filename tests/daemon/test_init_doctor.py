@@ -31,6 +31,9 @@ from tests.helpers import make_repo, running_daemon, settings_for
 from tests.local_http import serving
 
 ROOT = Path(__file__).resolve().parents[2]
+# "Nothing in the environment" and no model fetched: init looks for the pinned coder model
+# in the user's data directory, which a developer's box may hold (it did: two tests failed).
+NOTHING_FETCHED = {"XDG_DATA_HOME": "/nonexistent/ouroboros-tests/data"}
 KEY = "sk-ant-api03-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCD"
 OLLAMA_MODELS = [
     {"name": "nomic-embed-text:latest", "size": 9_000_000_000},
@@ -117,7 +120,7 @@ def test_ollama_host_moves_the_ollama_candidate(value, url):
 @pytest.mark.slow
 def test_init_writes_the_found_server_first_and_the_file_loads(repo, ollama_url, capsys):
     where = [here(ollama_url), here(dead_port(), "openai", "LM Studio")]
-    assert init(repo, where=where, environ={}) == 0
+    assert init(repo, where=where, environ=NOTHING_FETCHED) == 0
     out = capsys.readouterr().out
     assert f"wrote {repo / CONFIG_NAME}" in out and "qwen2.5-coder:7b" in out
     text = (repo / CONFIG_NAME).read_text()
@@ -136,16 +139,16 @@ def test_init_writes_the_found_server_first_and_the_file_loads(repo, ollama_url,
 def test_init_never_overwrites_without_force(repo, ollama_url, capsys):
     (repo / CONFIG_NAME).write_text("[daemon]\nworkers = 2\n")
     with pytest.raises(CliError, match="--force") as err:
-        init(repo, where=[here(ollama_url)], environ={})
+        init(repo, where=[here(ollama_url)], environ=NOTHING_FETCHED)
     assert err.value.code == 1 and (repo / CONFIG_NAME).read_text() == "[daemon]\nworkers = 2\n"
-    assert init(repo, where=[here(ollama_url)], environ={}, force=True) == 0
+    assert init(repo, where=[here(ollama_url)], environ=NOTHING_FETCHED, force=True) == 0
     assert load_settings(repo, environ={}).provider.http[0].model == "qwen2.5-coder:7b"
     assert list(repo.glob(f".{CONFIG_NAME}.*")) == []  # no temp file left behind
 
 
 @pytest.mark.slow
 def test_with_nothing_found_init_says_what_the_embedded_model_is(repo, capsys):
-    assert init(repo, where=[here(dead_port())], environ={}) == 0
+    assert init(repo, where=[here(dead_port())], environ=NOTHING_FETCHED) == 0
     out = capsys.readouterr().out
     assert EMBEDDED_ONLY in out and "ollama pull" in out
     text = (repo / CONFIG_NAME).read_text()
@@ -154,7 +157,7 @@ def test_with_nothing_found_init_says_what_the_embedded_model_is(repo, capsys):
 
 
 def test_hosted_keys_are_named_never_written_and_active_only_when_asked(repo, capsys):
-    environ = {"ANTHROPIC_API_KEY": KEY}
+    environ = {"ANTHROPIC_API_KEY": KEY, **NOTHING_FETCHED}
     init(repo, where=[], environ=environ)
     text = (repo / CONFIG_NAME).read_text()
     assert KEY not in text and '# api_key_env = "ANTHROPIC_API_KEY"' in text
@@ -194,7 +197,7 @@ def test_the_init_command_line(repo, capsys):
 
 @pytest.mark.slow
 def test_doctor_reports_the_configured_brain_and_the_found_server(repo, ollama_url, capsys):
-    init(repo, where=[here(ollama_url)], environ={})
+    init(repo, where=[here(ollama_url)], environ=NOTHING_FETCHED)
     capsys.readouterr()
     code, checks = doctor_json(capsys, repo, where=[here(ollama_url)])
     brain = checks["brain ollama qwen2.5-coder:7b"]
@@ -252,7 +255,7 @@ def test_doctor_wants_the_network_drop_in_for_http_brains_under_systemd(repo, ol
     units = home / ".config" / "systemd" / "user"
     units.mkdir(parents=True)
     shutil.copy(ROOT / "systemd" / "ouroboros@.service", units)
-    init(repo, where=[here(ollama_url)], environ={})
+    init(repo, where=[here(ollama_url)], environ=NOTHING_FETCHED)
     capsys.readouterr()
     _, checks = doctor_json(capsys, repo, where=[here(ollama_url)], home=home)
     assert checks["systemd network"]["status"] == "warn"
@@ -300,7 +303,8 @@ async def test_start_and_status_say_it_when_the_embedded_model_is_the_only_brain
     with capture_logs() as seen:
         async with running_daemon(repo, settings, _daemon(repo, settings)) as d:
             status = await d.status()
-            await asyncio.to_thread(init, repo, where=[here(dead_port())], environ={})
+            await asyncio.to_thread(init, repo, where=[here(dead_port())],
+                                    environ=NOTHING_FETCHED)
             after_init = await d.status()
     assert status.brain_note == brain_note(settings.provider) and RUN_INIT in status.brain_note
     assert next(e for e in seen if e["event"] == status.brain_note)["log_level"] == "warning"
@@ -311,7 +315,7 @@ async def test_start_and_status_say_it_when_the_embedded_model_is_the_only_brain
 
 
 async def test_once_init_has_run_no_part_says_run_init(repo, capsys):
-    await asyncio.to_thread(init, repo, where=[here(dead_port())], environ={})
+    await asyncio.to_thread(init, repo, where=[here(dead_port())], environ=NOTHING_FETCHED)
     settings = load_settings(repo, environ={})
     with capture_logs() as seen:
         async with running_daemon(repo, settings, _daemon(repo, settings)) as d:
