@@ -28,8 +28,8 @@ def _rank(name: str) -> str:
 
 
 def chosen(cases: Sequence[T], name: Callable[[T], str], stratum: Callable[[T], Hashable],
-           keep: Iterable[str] = ()) -> list[T]:
-    """`cases` in their order: all with FULL, else CI_SHARE of each stratum (at least
+           keep: Iterable[str] = (), share: float = CI_SHARE) -> list[T]:
+    """`cases` in their order: all with FULL, else `share` of each stratum (at least
     CI_LEAST), and every case named in `keep` (a warm-up wave)."""
     if FULL:
         return list(cases)
@@ -39,7 +39,7 @@ def chosen(cases: Sequence[T], name: Callable[[T], str], stratum: Callable[[T], 
     picked = set(keep)
     for members in groups.values():
         ranked = sorted(members, key=lambda c: _rank(name(c)))
-        size = max(CI_LEAST, round(len(members) * CI_SHARE))
+        size = max(CI_LEAST, round(len(members) * share))
         picked.update(name(c) for c in ranked[:size])
     return [c for c in cases if name(c) in picked]
 

@@ -190,8 +190,12 @@ def test_embedded_samples_with_a_grammar_each_are_the_single_decodes(embedded_en
 def test_the_engine_and_the_provider_give_n_replies(embedded_engine):
     from kernel.provider import KernelProvider
 
-    engine = embedded_engine(EngineConfig())
-    cfg = replace(engine.config.generation, max_new_tokens=12, temperature=0.8, seed=11)
+    # the provider decodes by the engine's settings: 12 tokens a reply, not 1,024 (a sampled
+    # reply to "Name a fruit." can run on: this test took 33 s of a 2-core CI)
+    default = EngineConfig()
+    engine = embedded_engine(replace(default, generation=replace(default.generation,
+                                                                 max_new_tokens=12)))
+    cfg = replace(engine.config.generation, temperature=0.8, seed=11)
     messages = [{"role": "user", "content": "Name a fruit."}]
     gens = engine.chat_samples(messages, 3, cfg)
     assert [g.seed for g in gens] == [11, 12, 13]
