@@ -15,17 +15,11 @@ import itertools
 import math
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_values import DIGITS, LONG_TEXT, NUMBER, SKIP, Recorder, pairs_in, rebuilt
+    from _ouroboros_text import DIGITS, NUMBER, pairs_in
+    from _ouroboros_values import LONG_TEXT, SKIP, Recorder, rebuilt
 except ImportError:  # imported by the daemon's own code and tests
-    from governance.oracle.replay_values import (
-        DIGITS,
-        LONG_TEXT,
-        NUMBER,
-        SKIP,
-        Recorder,
-        pairs_in,
-        rebuilt,
-    )
+    from governance.oracle.replay_text import DIGITS, NUMBER, pairs_in
+    from governance.oracle.replay_values import LONG_TEXT, SKIP, Recorder, rebuilt
 
 _EACH = 12  # the elements of a collection a boundary value may go into
 _GUESSED, _TRUE_KEY = 2, 4  # a distance's part for an element guessed, a key that is true
@@ -213,7 +207,7 @@ def numbers_of(text):
 
 
 def unpaired(old, i):
-    """`old` with its i-th `name=value` pair (replay_values.pairs_in) taken out."""
+    """`old` with its i-th `name=value` pair (replay_text.pairs_in) taken out."""
     found = pairs_in(old) if isinstance(i, int) and i >= 0 else []
     if i >= len(found):
         return SKIP

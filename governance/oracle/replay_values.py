@@ -1,8 +1,7 @@
 """Values near a value, for the replay runner's generated inputs (governance.oracle.
 replay_inputs): `near` varies a captured argument towards the function's constants, its
-edges and its siblings, and by the rules a test designer applies to its kind (a text: the
-code's punctuation swapped in, a fraction at its precision edges, white space that `strip()`
-and `strip(' ')` tell apart; a timedelta: parts of a second; a datetime: other zones; a
+edges and its siblings, and by the rules a test designer applies to its kind (a text:
+governance.oracle.replay_text's; a timedelta: parts of a second; a datetime: other zones; a
 dict: a value or key of another kind, a key the code names). A boundary value is built on
 a captured argument beside it (governance.oracle.replay_bounds).
 
@@ -18,25 +17,15 @@ import datetime
 import decimal
 import enum
 import itertools
-import re
 
 try:  # in the jail: beside the runner, in the run's plugin directory
+    import _ouroboros_text as txt
     from _ouroboros_canon import ADDRESS, dumped, state_of
 except ImportError:  # imported by the daemon's own code and tests
+    from governance.oracle import replay_text as txt
     from governance.oracle.canon import ADDRESS, dumped, state_of
 
 BEYOND_FLOAT = 10 ** 309  # float() of it raises OverflowError
-DIGITS = re.compile(r"\d+")
-_ASCII_DIGIT = re.compile(r"[0-9]")
-_SUPERSCRIPT = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
-NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
-_FRACTION = re.compile(r"\d[.,](\d+)")  # a number written with decimals: its fraction
-_WORD = re.compile(r"[^\W_]+")  # a run of letters or digits
-# A `name=value` pair written in a text (an attribute, a query or option setting), with the
-# white space before it: taken out, the text says one thing less (an element whose only
-# attributes are namespace declarations).
-_PAIR = re.compile(r"""\s*(?<![\w.:-])[\w.:-]+\s*=\s*("[^"]*"|'[^']*'|[^\s"'&;,<>]+)""")
-_PAIRS = 6
 NEAR_MAX = 56  # values near one value (48 cut a date's '1/2/0000' once a text gained its
 # subclass and two fractions)
 LONG_TEXT = 4096  # a text too long to vary finely
@@ -77,7 +66,7 @@ class Context:
         self.names = frozenset(names)  # what the function's code names: its attributes read
         self.numbers = []
         for c in constants:
-            if isinstance(c, str) and NUMBER.fullmatch(c.strip()):
+            if isinstance(c, str) and txt.NUMBER.fullmatch(c.strip()):
                 c = decimal.Decimal(c.strip())
             if isinstance(c, (int, float, decimal.Decimal)) and not isinstance(c, bool):
                 with contextlib.suppress(ArithmeticError, ValueError):
@@ -147,7 +136,7 @@ def _near_decimal(v, ctx):
 def _near_str(v, ctx):
     if len(v) > LONG_TEXT:
         return ["", v[:-1], v[1:], v.strip(), v[:len(v) // 2]]
-    if NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
+    if txt.NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
         number = decimal.Decimal(v.strip())
         near = _near_int(int(number), ctx) if "." not in v else _near_decimal(number, ctx)
         # its four nearest numbers (the pairs of two arguments take these), then a whole
@@ -156,19 +145,21 @@ def _near_str(v, ctx):
         # changed coercion reads otherwise; then its further numbers
         numbers = [str(n) for n in near if type(n) is not IntLike]
         whole = [v.strip() + ".5", v.strip() + ".0"] if "." not in v else []
-        numeric = [*numbers[:4], *whole, "0" + v.strip(), *_other_digits(v), *numbers[4:]]
+        numeric = [*numbers[:4], *whole, "0" + v.strip(), *txt.other_digits(v), *numbers[4:]]
     else:
         numeric = []
     words = ctx.words[:12]  # what the code compares with first: states, codes, units
-    out = [*numeric, "", StrLike(v), *words[:6], *_punctuated(v, ctx.marks)[:6], *_precise(v),
-           *_fractions(v), *_unpaired(v),
-           " " + v, v + " ", v.upper(), v.lower(), *_blanked(v), v[:-1], v[1:],
+    out = [*numeric, "", StrLike(v), *txt.utf8(v), *words[:6],
+           *txt.punctuated(v, ctx.marks)[:6], *txt.precise(v), *txt.fractions(v),
+           *txt.unpaired(v),
+           " " + v, v + " ", v.upper(), v.lower(), *txt.blanked(v), v[:-1], v[1:],
            v[:1], v[:2], v[-1:], v.strip()[:1], v * 2, v + " " + v, v.title(), v.swapcase(),
            "\t" + v + "\n", " ".join(reversed(v.split(" "))), v.replace(" ", "  ")]
-    out += _digit_variants(v, ctx.ints) + words[6:] + [f"{v} {w}" for w in words[:6]]
+    out += txt.digit_variants(v, ctx.ints) + words[6:] + [f"{v} {w}" for w in words[:6]]
     out += [v.replace(w, other) for w in words if len(w) > 1 and w in v
             for other in words[:6] if other != w]
     return out + [v + p for p in _PROBES]
+
 
 
 def _near_bytes(v, ctx):
@@ -185,7 +176,7 @@ def _near_bytes(v, ctx):
     out = []
     for text in _near_str(v.decode("latin-1"), ctx):
         with contextlib.suppress(UnicodeEncodeError):
-            out.append(text.encode("latin-1"))
+            out.append(text.encode("latin-1") if isinstance(text, str) else text)
     kinds = [bytearray(v), memoryview(v), BytesLike(v)]
     valued = [bytes([b]) for c in ctx.ints[:8] for b in (c, c + 1, c - 1) if 0 <= b < 256]
     return out[:4] + kinds + out[4:6] + [v + b for b in valued] + out[6:12] \
@@ -214,97 +205,12 @@ def _near_memory(v, ctx):
     return [raw] + [memoryview(b) for b in _near_bytes(raw, ctx) if type(b) is bytes]
 
 
-def _punctuated(v, marks):
-    """`v` with one of the code's punctuation marks written for another it holds (a decimal
-    comma for a point, ')' for '('), then with each one it lacks appended."""
-    held = [m for m in marks if m in v][:4]
-    swapped = [v.replace(m, other, 1) for m in held for other in marks if other != m]
-    return swapped + [v + m for m in marks if m not in v]
 
 
-def _fractions(v):
-    """A text of several numbers with every one of them given the same fraction: .9999
-    (the fractions then add up past a whole where each alone does not: truncating each
-    part and truncating the sum part ways, as pytimeparse's '0.0111h0.011m' showed) and .1
-    (which binary floats hold inexactly: a float sum and an exact one differ in the last
-    digit)."""
-    found = list(DIGITS.finditer(v))[:8]
-    if len(found) < 2:
-        return []
-    out = []
-    for tail in ("9999", "1"):
-        text, end = [], 0
-        for m in found:
-            if v[m.start() - 1:m.start()] in (".", ","):  # a number's own fraction
-                text.append(v[end:m.start()] + tail)
-            elif v[m.end():m.end() + 1] in (".", ","):
-                text.append(v[end:m.end()])  # its fraction follows: that is written then
-            else:
-                text.append(v[end:m.end()] + "." + tail)
-            end = m.end()
-        out.append("".join(text) + v[end:])
-    return out
 
 
-def _unpaired(v):
-    """`v` with one of its first `name=value` pairs taken out, each in turn."""
-    return [v[:m.start()] + v[m.end():] for m in pairs_in(v)]
 
 
-def pairs_in(text):
-    """The first `name=value` pairs written in a text (none in anything else)."""
-    return list(itertools.islice(_PAIR.finditer(text), _PAIRS)) if isinstance(text, str) \
-        else []
-
-
-def _precise(v):
-    """Precision edges of the first number written with decimals: a 7 at the 7th decimal
-    (past a microsecond) and at the 10th, and nines to the 10th (a rounding carry), where
-    rounding and truncating part ways."""
-    m = _FRACTION.search(v)
-    if m is None:
-        return []
-    digits = m.group(1)
-    return [v[:m.start(1)] + new + v[m.end(1):]
-            for new in (digits.ljust(6, "0") + "7", digits.ljust(9, "0") + "7",
-                        digits.ljust(10, "9"))]
-
-
-def _blanked(v):
-    """White space where the code strips or splits: the first space a tab, then a line
-    break; each of the first two words and the last written as white space that `strip()`
-    removes and `strip(' ')` does not (a space, a tab, a line break, a space), then with a
-    space either side (a code span's padding), then before it only (padding on one side)."""
-    out = [v.replace(" ", "\t", 1), v.replace(" ", "\n", 1)] if " " in v else []
-    found = list(_WORD.finditer(v))
-    words = found[:2] + found[2:][-1:]
-    return out + [v[:m.start()] + new + v[m.end():] for m in words
-                  for new in (" \t\n ", f" {m.group()} ", f" {m.group()}")]
-
-
-def _other_digits(v):
-    """A number written as text with its first ASCII digit written as the same digit of
-    another script (Arabic-Indic, fullwidth) and as a superscript: int() and str.isdigit()
-    take the first two, isdigit() the third, and a `[0-9]` pattern none of them. (Only for
-    a number: in other text they pushed a date's '1/2/0000' out of a caller's inputs.)"""
-    m = _ASCII_DIGIT.search(v)
-    if m is None:
-        return []
-    d = int(m.group())
-    return [v[:m.start()] + ch + v[m.end():] for ch in (chr(0x660 + d), chr(0xFF10 + d),
-                                                        _SUPERSCRIPT[d])]
-
-
-def _digit_variants(v, ints):
-    """`v` with one of its first numbers moved: by one, to zero, near a constant."""
-    out = []
-    for m in list(DIGITS.finditer(v))[:3]:
-        n, width = int(m.group()), len(m.group())
-        for new in [n - 1, n + 1, 0, *[c + d for c in ints[:10] if 0 <= c < 10 ** 6
-                                       for d in (-1, 0, 1)]]:
-            if new >= 0:
-                out.append(v[:m.start()] + str(new).zfill(width) + v[m.end():])
-    return out
 
 
 def _near_seq(v, ctx):

@@ -21,7 +21,7 @@ from governance.proof.behaviour import _functions, _literals, _Scope
 
 MAX_CALLERS = 4  # lifted to, per touched function: the ones on most of its stacks
 _CARRIED_NUMBERS, _CARRIED_WORDS = 12, 8
-_CARRIED_PAIRS = 6  # replay_values' _PAIRS: the first name=value pairs of a text
+_CARRIED_PAIRS = 6  # replay_text's _PAIRS: the first name=value pairs of a text
 # Captured calls of a caller each carried value goes on: which of them reach the comparison
 # is not known (a parser's 100 calls, two of them with a time in the afternoon).
 CALLER_SPREAD = 6

@@ -145,6 +145,17 @@ def test_a_text_comes_as_a_str_subclass_and_a_number_as_its_text() -> None:
     assert "4096" in _firsts(_calls(([4096], {})), [])[:16]
 
 
+def test_a_text_comes_as_its_utf8_bytes_and_bytes_keep_their_neighbours() -> None:
+    """A text-or-bytes API's bytes branch (uritemplate's `isinstance(value, (str, bytes))`
+    narrowed to str landed: no caller passed bytes); bytes' own neighbours are all bytes-like
+    still, and a lone surrogate has no bytes form."""
+    assert "ünï".encode() in _firsts(_calls((["ünï"], {})), [])[:8]
+    made = _firsts(_calls(([b"ab"], {})), [])
+    assert made and all(isinstance(x, (bytes, bytearray, memoryview)) for x in made
+                        if x is not None)
+    assert not any(isinstance(x, bytes) for x in _firsts(_calls((["\ud800"], {})), []))
+
+
 def test_a_lists_last_item_comes_again_beside_a_neighbour_of_it() -> None:
     """The same header name twice with two values (hpack's table search for the last
     partial match, its condition dropped, landed)."""

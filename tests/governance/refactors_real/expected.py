@@ -62,7 +62,7 @@ EXPECTED: dict[str, str | tuple[str, ...]] = {
     "xmltodict.namespace_early_return": "lands",
     "xmltodict.namespace_fstring": "lands",
     "xmltodict.push_data_force_list_inline": "lands",
-    "xmltodict.end_element_joined_helper": "not shown",
+    "xmltodict.end_element_joined_helper": "lands",
     "xmltodict.build_name_conditional": "lands",
     "xmltodict.start_element_entry_inline": "lands",
     "xmltodict.emit_bool_conditional": "lands",

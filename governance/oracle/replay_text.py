@@ -1,0 +1,128 @@
+"""A text's neighbours by the rules a test designer applies to text (governance.oracle.
+replay_values' `near` takes them for a str, and for bytes through latin-1): the code's
+punctuation swapped in, a fraction at its precision edges, white space that `strip()` and
+`strip(' ')` tell apart, a number in it moved or written in another script's digits, a
+`name=value` pair taken out, the text as its UTF-8 bytes.
+
+Copied into a run's private plugin directory as `_ouroboros_text` (governance.oracle.run_dir)
+beside the runner, and imported there before the tree under test is on sys.path: it imports
+only the standard library and runs on Python 3.9 and later.
+"""
+
+import itertools
+import re
+
+DIGITS = re.compile(r"\d+")
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_SUPERSCRIPT = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+_FRACTION = re.compile(r"\d[.,](\d+)")  # a number written with decimals: its fraction
+_WORD = re.compile(r"[^\W_]+")  # a run of letters or digits
+# A `name=value` pair written in a text (an attribute, a query or option setting), with the
+# white space before it: taken out, the text says one thing less (an element whose only
+# attributes are namespace declarations).
+_PAIR = re.compile(r"""\s*(?<![\w.:-])[\w.:-]+\s*=\s*("[^"]*"|'[^']*'|[^\s"'&;,<>]+)""")
+_PAIRS = 6
+
+
+def utf8(v):
+    """A text as its UTF-8 bytes: what a text-or-bytes API takes either way (uritemplate's
+    `isinstance(value, (str, bytes))` narrowed to str landed: no caller's bytes were
+    tried, and the bytes branch beside it was never reached)."""
+    try:
+        return [v.encode("utf-8")]
+    except UnicodeEncodeError:  # a lone surrogate
+        return []
+
+
+def punctuated(v, marks):
+    """`v` with one of the code's punctuation marks written for another it holds (a decimal
+    comma for a point, ')' for '('), then with each one it lacks appended."""
+    held = [m for m in marks if m in v][:4]
+    swapped = [v.replace(m, other, 1) for m in held for other in marks if other != m]
+    return swapped + [v + m for m in marks if m not in v]
+
+
+def fractions(v):
+    """A text of several numbers with every one of them given the same fraction: .9999
+    (the fractions then add up past a whole where each alone does not: truncating each
+    part and truncating the sum part ways, as pytimeparse's '0.0111h0.011m' showed) and .1
+    (which binary floats hold inexactly: a float sum and an exact one differ in the last
+    digit)."""
+    found = list(DIGITS.finditer(v))[:8]
+    if len(found) < 2:
+        return []
+    out = []
+    for tail in ("9999", "1"):
+        text, end = [], 0
+        for m in found:
+            if v[m.start() - 1:m.start()] in (".", ","):  # a number's own fraction
+                text.append(v[end:m.start()] + tail)
+            elif v[m.end():m.end() + 1] in (".", ","):
+                text.append(v[end:m.end()])  # its fraction follows: that is written then
+            else:
+                text.append(v[end:m.end()] + "." + tail)
+            end = m.end()
+        out.append("".join(text) + v[end:])
+    return out
+
+
+def unpaired(v):
+    """`v` with one of its first `name=value` pairs taken out, each in turn."""
+    return [v[:m.start()] + v[m.end():] for m in pairs_in(v)]
+
+
+def pairs_in(text):
+    """The first `name=value` pairs written in a text (none in anything else)."""
+    return list(itertools.islice(_PAIR.finditer(text), _PAIRS)) if isinstance(text, str) \
+        else []
+
+
+def precise(v):
+    """Precision edges of the first number written with decimals: a 7 at the 7th decimal
+    (past a microsecond) and at the 10th, and nines to the 10th (a rounding carry), where
+    rounding and truncating part ways."""
+    m = _FRACTION.search(v)
+    if m is None:
+        return []
+    digits = m.group(1)
+    return [v[:m.start(1)] + new + v[m.end(1):]
+            for new in (digits.ljust(6, "0") + "7", digits.ljust(9, "0") + "7",
+                        digits.ljust(10, "9"))]
+
+
+def blanked(v):
+    """White space where the code strips or splits: the first space a tab, then a line
+    break; each of the first two words and the last written as white space that `strip()`
+    removes and `strip(' ')` does not (a space, a tab, a line break, a space), then with a
+    space either side (a code span's padding), then before it only (padding on one side)."""
+    out = [v.replace(" ", "\t", 1), v.replace(" ", "\n", 1)] if " " in v else []
+    found = list(_WORD.finditer(v))
+    words = found[:2] + found[2:][-1:]
+    return out + [v[:m.start()] + new + v[m.end():] for m in words
+                  for new in (" \t\n ", f" {m.group()} ", f" {m.group()}")]
+
+
+def other_digits(v):
+    """A number written as text with its first ASCII digit written as the same digit of
+    another script (Arabic-Indic, fullwidth) and as a superscript: int() and str.isdigit()
+    take the first two, isdigit() the third, and a `[0-9]` pattern none of them. (Only for
+    a number: in other text they pushed a date's '1/2/0000' out of a caller's inputs.)"""
+    m = _ASCII_DIGIT.search(v)
+    if m is None:
+        return []
+    d = int(m.group())
+    return [v[:m.start()] + ch + v[m.end():] for ch in (chr(0x660 + d), chr(0xFF10 + d),
+                                                        _SUPERSCRIPT[d])]
+
+
+def digit_variants(v, ints):
+    """`v` with one of its first numbers moved: by one, to zero, near a constant."""
+    out = []
+    for m in list(DIGITS.finditer(v))[:3]:
+        n, width = int(m.group()), len(m.group())
+        for new in [n - 1, n + 1, 0, *[c + d for c in ints[:10] if 0 <= c < 10 ** 6
+                                       for d in (-1, 0, 1)]]:
+            if new >= 0:
+                out.append(v[:m.start()] + str(new).zfill(width) + v[m.end():])
+    return out
