@@ -132,13 +132,21 @@ SOURCES = {"daemon": "the daemon's own Python: the repository has no .venv/ or v
            "venv": "the repository's venv/"}
 
 
+CPU_WINDOW = 4096  # [provider] context_tokens written beside the pinned coder model
+
+
 def _coder_block(models: Path) -> list[str]:
     """[provider] model: the pinned coder model, active when fetched and verified here."""
     path = fetched(CODER, models)
     pin = (f"{CODER.about}: {CODER.label}, {CODER.size:,} bytes, sha256 {CODER.sha256}")
     if path:
         return [*_say(f"A coder model, pinned, fetched by `ouroboros brain fetch` and its "
-                      f"sha256 verified: {pin}."), f"model = {toml(str(path))}"]
+                      f"sha256 verified: {pin}."), f"model = {toml(str(path))}",
+                *_say(f"The window its prompts are fitted to. Its own is 32,768 tokens, but a "
+                      "CPU prefills a prompt at 40-60 tokens/s (2-core EPYC), so a prompt "
+                      f"fitted to that waits minutes for its first reply token; "
+                      f"{CPU_WINDOW:,} keeps a step's prompt near 2,000. On a GPU, remove it."),
+                f"context_tokens = {CPU_WINDOW}"]
     return [*_say(f"A coder model, pinned: `ouroboros brain fetch {CODER.name}` downloads "
                   f"{pin} into {models} (only when you run it; the daemon never downloads), "
                   "then `ouroboros init --force` writes it here. Or any model of your own:"),
