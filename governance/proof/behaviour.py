@@ -48,12 +48,12 @@ def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list
     names |= {n for n, node in defs.items() if n in old_defs and _reads(node, rebound)}
     names -= {r.function for r in renamed(old, new)}  # the same code: nothing to compare
     targets = []
-    scopes = (_Scope(new), _Scope(old))
+    scopes = (Scope(new), Scope(old))
     tables = {**module_tables(old), **module_tables(new)}
     for name in sorted(names):
         node = defs[name]
         span = frozenset(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-        consts = _literals(node) + _literals(old_defs[name]) + scopes[0].around(node) \
+        consts = literals(node) + literals(old_defs[name]) + scopes[0].around(node) \
             + scopes[1].around(old_defs[name])
         targets.append(Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
                               boundaries((node, old_defs[name]), tables,
@@ -112,7 +112,7 @@ def _reads(node: ast.AST, names: set[str]) -> bool:
                                for n in ast.walk(node))
 
 
-def _literals(node: ast.AST) -> list[object]:
+def literals(node: ast.AST) -> list[object]:
     """The numbers and short strings a piece of code compares and computes with: constants
     (a negated number as written), not docstrings or the text around an f-string's fields."""
     body = getattr(node, "body", [])
@@ -136,7 +136,7 @@ def _usable(value: object) -> bool:
         and not (isinstance(value, str) and len(value) > 40)
 
 
-class _Scope:
+class Scope:
     """What a function's code reaches by name in its module: the literals of the tables
     and constants it reads (module level or its class's), and of the functions and
     methods it calls by name (one level), after its own."""
@@ -162,9 +162,9 @@ class _Scope:
     def around(self, node: ast.AST) -> list[object]:
         names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
             n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
-        tables = [c for n in sorted(names) for v in self.values.get(n, []) for c in _literals(v)]
+        tables = [c for n in sorted(names) for v in self.values.get(n, []) for c in literals(v)]
         called = [c for n in sorted(names) for d in self.defs.get(n, []) if d is not node
-                  for c in _literals(d)]
+                  for c in literals(d)]
         return tables + called
 
 

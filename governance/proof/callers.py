@@ -17,7 +17,7 @@ from decimal import Decimal
 from itertools import zip_longest
 
 from governance.oracle.differential import MAX_CONSTANTS, Target
-from governance.proof.behaviour import _functions, _literals, _Scope
+from governance.proof.behaviour import Scope, _functions, literals
 
 MAX_CALLERS = 4  # lifted to, per touched function: the ones on most of its stacks
 _CARRIED_NUMBERS, _CARRIED_WORDS = 12, 8
@@ -40,7 +40,7 @@ def caller_target(text: str, path: str, qualname: str, reached: Target) -> Targe
     if node is None or not callable_from_outside(qualname):
         return None
     span = frozenset(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-    consts = list(reached.constants) + _literals(node) + _Scope(text).around(node)
+    consts = list(reached.constants) + literals(node) + Scope(text).around(node)
     values = tuple(carried_values(reached))
     params = [a.arg for a in (*node.args.posonlyargs, *node.args.args,
                               *node.args.kwonlyargs)]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from governance.oracle.run_dir import capture_request
 from governance.oracle.testrun import TestRunner
 from governance.policy import Policy
 from governance.proof.behaviour import touched_functions
+from governance.proof.callees import with_callees
 from governance.proof.callers import CALLER_SPREAD, MAX_CALLERS, caller_target
 from governance.proof.mutant_shaped import mutant_shaped
 from governance.proof.noticed import Side, sides, told_apart, unnoticed
@@ -85,13 +87,22 @@ def targets_of(base: Path, code: Sequence[FileChange]) -> tuple[list[Target], li
             problems.append(f"{rel}: {'deleted' if change.action == 'delete' else 'not Python'}")
             continue
         found, why = touched_functions(old, change.full_content or "", rel)
-        targets += found
+        targets += with_callees(found, change.full_content or "", rel,
+                                functools.partial(_readable, base))
         problems += why
     return targets, problems
 
 
 def _read(root: Path, rel: str) -> str:
     return nofollow.read_bytes(root, rel, limit=READ_CAP).decode("utf-8")
+
+
+def _readable(root: Path, rel: str) -> str | None:
+    """A base module's text, or None where there is none to read (not the repository's)."""
+    try:
+        return _read(root, rel)
+    except (OSError, PathEscape, UnicodeDecodeError):
+        return None
 
 
 @dataclass
