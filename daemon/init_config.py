@@ -132,7 +132,9 @@ SOURCES = {"daemon": "the daemon's own Python: the repository has no .venv/ or v
            "venv": "the repository's venv/"}
 
 
-CPU_WINDOW = 4096  # [provider] context_tokens written beside the pinned coder model
+# [provider] context_tokens written beside the pinned coder model: 4,096 left a step with
+# tools 2,048 tokens, less than its fixed parts (Qwen on semver: no room for any file)
+CPU_WINDOW = 8192
 
 
 def _coder_block(models: Path) -> list[str]:
@@ -144,8 +146,8 @@ def _coder_block(models: Path) -> list[str]:
                       f"sha256 verified: {pin}."), f"model = {toml(str(path))}",
                 *_say(f"The window its prompts are fitted to. Its own is 32,768 tokens, but a "
                       "CPU prefills a prompt at 40-60 tokens/s (2-core EPYC), so a prompt "
-                      f"fitted to that waits minutes for its first reply token; "
-                      f"{CPU_WINDOW:,} keeps a step's prompt near 2,000. On a GPU, remove it."),
+                      "fitted to that waits minutes for its first reply token; at "
+                      f"{CPU_WINDOW:,} a step with tools gets half of it. On a GPU, remove it."),
                 f"context_tokens = {CPU_WINDOW}"]
     return [*_say(f"A coder model, pinned: `ouroboros brain fetch {CODER.name}` downloads "
                   f"{pin} into {models} (only when you run it; the daemon never downloads), "

@@ -178,7 +178,7 @@ def test_init_writes_the_pinned_model_commented_until_it_is_fetched(tmp_path, mo
     (tmp_path / "ouroboros.toml").write_text(text)
     provider = load_settings(tmp_path, environ={}).provider
     assert provider.model == str(tmp_path / "models" / PIN.filename)
-    assert provider.context_tokens == 4096  # a CPU's window for it, said and settable
+    assert provider.context_tokens == 8192  # a CPU's window for it, said and settable
     # `ouroboros init` itself, the models directory from XDG_DATA_HOME: it says so.
     nobody = discover.Candidate("ollama", "http://127.0.0.1:9", "Ollama")
     fetched = tmp_path / "data" / "ouroboros" / "models"
