@@ -133,7 +133,7 @@ SOURCES = {"daemon": "the daemon's own Python: the repository has no .venv/ or v
 
 
 # [provider] context_tokens written beside the pinned coder model: 4,096 left a step with
-# tools 2,048 tokens, less than its fixed parts (Qwen on semver: no room for any file)
+# tools 2,048 tokens, less than its fixed parts (Qwen on semver: 3,464, no related file)
 CPU_WINDOW = 8192
 
 
