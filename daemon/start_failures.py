@@ -137,12 +137,7 @@ class FailureFeed:
         return bool(self._read())
 
     def _read(self) -> list[str]:
-        try:
-            with self.path.open("rb") as f:
-                raw = f.read(RESULTS_CAP + 1)
-            return [] if len(raw) > RESULTS_CAP else Known.model_validate_json(raw).failing
-        except (OSError, ValidationError):  # advisory: a broken file is nothing known
-            return []
+        return known_failures(self.path)
 
     def known_in(self, box_root: Path) -> list[str]:
         """The remembered failures whose file is in the tree; a corrupt file is none."""
@@ -163,6 +158,17 @@ class FailureFeed:
         recorder.truncated = len(kept) < len(tests)  # the failures are kept first
         exitstatus = ran.report.exitstatus if ran.report.exitstatus is not None else 1
         return await asyncio.to_thread(recorder.write, exitstatus)
+
+
+def known_failures(path: Path) -> list[str]:
+    """FAILING_FILE's tests (status shows them); a missing, oversized or broken file is
+    nothing known: the file is advisory."""
+    try:
+        with path.open("rb") as f:
+            raw = f.read(RESULTS_CAP + 1)
+        return [] if len(raw) > RESULTS_CAP else Known.model_validate_json(raw).failing
+    except (OSError, ValidationError):
+        return []
 
 
 def _in_tree(box_root: Path, test_id: str) -> bool:

@@ -38,6 +38,10 @@ def _zero(value: object) -> bool:  # an older daemon's answer had no such part: 
     return value == 0
 
 
+def _zero_length(value: list) -> bool:
+    return not value
+
+
 class HostSnapshot(_Part):
     """daemon.host.gate.HostGate.snapshot: whether heavy work waits for the machine."""
 
@@ -250,6 +254,11 @@ class Status(_Part):
     brain_note: str | None  # daemon.brains.embedded: the embedded model is the only brain
     queue: list[Queued | BehindLock]
     held_back: list[HeldBack] = Field(default_factory=list)  # an older daemon sends none
+    # the tests that failed in the suite's last runs (daemon.start_failures' file), the
+    # first FAILING_SHOWN of them, and how many in all: after an op gave up on them, nothing
+    # else said they still fail (a first hour with Qwen2.5-Coder on python-semver)
+    failing_tests: list[str] = Field(default_factory=list, exclude_if=_zero_length)
+    failing_count: int = Field(default=0, exclude_if=_zero)
     reviews: Reviews
     sensor_problems: dict[str, str]  # sensor name -> its standing problem (configured set)
     questions: dict[str, str]  # op id -> its open ask_human question

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 from daemon.console import cost_column, cut
 from daemon.status.outage_text import clock_time, down_lines
 
+# governance.schemas.Source.TEST_FAILURE, not imported: the CLI's status client stays light
+# (a test holds the two equal)
+TEST_FAILURE = "test_failure"
 # said after today's cost when part of it is the in-process model's nominal charge
 NOMINAL = (" - nominal: the in-process model's charge (provider.usd_per_mtok) bounds its "
            "compute; no money is spent")
@@ -70,6 +73,7 @@ def status_text(s: Status) -> str:
                      "a change of code, tests, brain or settings)")
         lines += [f"  - {h.source} {h.event}" + (f" until {h.until[:19]}" if h.until else "")
                   + f": {cut(h.reason or h.op_id, 90)}" for h in s.held_back]
+    lines += _failing_lines(s)
     for op_id, question in s.questions.items():
         lines.append(f"QUESTION from {op_id}: {question}\n      reply: ouroboros answer "
                      f"{op_id} \"...\"")
@@ -175,3 +179,20 @@ def age_text(seconds: float) -> str:
         if seconds >= size:
             return f"{int(seconds // size)}{unit}"
     return f"{max(0, int(seconds))}s"
+
+
+def _failing_lines(s: Status) -> list[str]:
+    """The tests the suite's last runs left failing, and, when no work of theirs is queued,
+    held back or in flight, that nothing is being done about them now."""
+    if not s.failing_count:
+        return []
+    shown = ", ".join(cut(t, 70) for t in s.failing_tests[:3])
+    more = f", +{s.failing_count - 3}" if s.failing_count > 3 else ""
+    out = [f"failing:  {s.failing_count} test(s) in the suite's last runs: {shown}{more}"]
+    busy = any(w.source == TEST_FAILURE for w in [*s.queue, *s.held_back]) \
+        or s.in_flight
+    if not busy:
+        out.append("  none of their work is queued, held back or in flight: the next suite "
+                   "run or change of their code takes them again (`ouroboros ledger` says "
+                   "how the last op ended)")
+    return out

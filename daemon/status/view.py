@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from daemon.brains.embedded import ConfigRead, brain_note
 from daemon.reviews import status_entry
+from daemon.start_failures import FAILING_FILE, known_failures
 from daemon.status.model import InFlight, Status
 from daemon.status.outage_text import brain_wait_since
 from governance.brains.provider_chain import ProviderChain
 from governance.oracle import profile_store
 from governance.phase import Phase
+
+FAILING_SHOWN = 20  # failing tests status names; it counts them all
 
 if TYPE_CHECKING:
     from daemon.config.settings import Settings
@@ -98,6 +101,7 @@ async def status_of(d: StatusSource) -> Status:
         else None,
         "queue": d.queue.snapshot() if d.queue is not None else [],
         "held_back": d.queue.work.snapshot() if d.queue is not None else [],
+        **await asyncio.to_thread(_failing, d),
         "reviews": await status_entry(d.reviews),  # changes waiting on review branches
         "sensor_problems": d.sensors.problems(),
         "questions": d.questions.pending(),
@@ -138,6 +142,13 @@ def in_flight(d: StatusSource, now: float) -> list[InFlight]:
                      l2_iteration=(f"{h.ctx.l2_iteration} of {max_iters}"
                                    if h.phase is Phase.L2_REPAIR else None))
             for op_id, h in d.ops.items()]
+
+
+def _failing(d: StatusSource) -> dict:
+    """The tests the suite's last runs left failing (daemon.start_failures' file; none
+    where it is missing or unreadable: status never fails for it)."""
+    failing = known_failures(d.settings.state_path(d.root) / FAILING_FILE)
+    return {"failing_tests": failing[:FAILING_SHOWN], "failing_count": len(failing)}
 
 
 def _suite_profile(d: StatusSource) -> dict:

@@ -245,3 +245,35 @@ def test_status_prints_the_daemons_text_and_reads_an_older_daemons_data(capsys):
     assert capsys.readouterr().out == from_daemon == text + "\n"
     with pytest.raises(CliError, match="does not fit this client"):
         print_reply("status", {"ok": True, "data": {**wire(status), "paused": "maybe"}})
+
+
+def test_failing_tests_nothing_works_on_are_said_and_stay_off_the_wire_when_none():
+    """A first hour with a real model: its op gave up on five failing tests, and status
+    said "queue: 0 waiting" and nothing else about them."""
+    from daemon.status.text import TEST_FAILURE
+    from governance.schemas import Source
+
+    assert TEST_FAILURE == Source.TEST_FAILURE  # the text's copy of the name
+    quiet = wire(sample_status())  # an older daemon's wire, unchanged
+    assert "failing_tests" not in quiet and "failing_count" not in quiet
+    tests = [f"tests/test_bump.py::test_{i}" for i in range(5)]
+    idle = sample_status(failing_tests=tests, failing_count=5)
+    text = status_text(idle)
+    assert "failing:  5 test(s) in the suite's last runs: tests/test_bump.py::test_0" in text
+    assert "+2" in text and "none of their work is queued, held back or in flight" in text
+    held = sample_status(failing_tests=tests, failing_count=5, held_back=[
+        {"key": "k", "op_id": "op-1", "event": "failed", "source": "test_failure",
+         "until": None, "reason": "no usable candidate"}])
+    assert "failing:  5" in status_text(held) and "none of their work" not in \
+        status_text(held)
+
+
+def test_status_reads_the_failing_tests_file_and_a_broken_one_is_none(tmp_path):
+    from daemon.start_failures import Known, known_failures
+
+    path = tmp_path / "suite_failures.json"
+    assert known_failures(path) == []
+    path.write_text(Known(failing=["tests/test_a.py::test_x"]).model_dump_json())
+    assert known_failures(path) == ["tests/test_a.py::test_x"]
+    path.write_text("{not json")
+    assert known_failures(path) == []
