@@ -106,7 +106,27 @@ def test_plain_model_loads_via_automodel_too(smollm2_dir):
     assert model.config.vocab_size == 49152
 
 
+def test_the_libraries_bars_are_switched_off_where_the_loaders_draw_them(capfd):
+    """CI's share of the test below (19 s of a 2-core suite: it dequantizes the whole
+    embedded model): transformers' switch is off and its GGUF reader's own tqdm is the
+    switched one, so a bar drawn through either writes nothing."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    from transformers.utils import logging as hf_logging
+
+    from kernel.plain import no_library_bars
+
+    no_library_bars()
+    assert not hf_logging.is_progress_bar_enabled()
+    for step in gguf_utils.tqdm(range(3), desc="de-quantizing"):
+        assert step < 3
+    for step in hf_logging.tqdm(range(3), desc="Loading weights"):
+        assert step < 3
+    out, err = capfd.readouterr()
+    assert "de-quantizing" not in err + out and "Loading weights" not in err + out
+
+
 @pytest.mark.slow
+@pytest.mark.full  # the whole first load; the switch itself is checked above in every run
 def test_loading_draws_no_library_progress_bars_into_the_log_stream(tmp_path, capfd):
     """stderr is the daemon's log stream: the first load dequantizes the GGUF (transformers'
     GGUF reader draws a tqdm bar of its own) and loads the weights (transformers' bar);
