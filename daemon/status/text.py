@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from daemon.console import cost_column, cut
+from daemon.console import brief, cost_column, cut
 from daemon.status.outage_text import clock_time, down_lines
 
 # governance.schemas.Source.TEST_FAILURE, not imported: the CLI's status client stays light
@@ -186,7 +186,7 @@ def _failing_lines(s: Status) -> list[str]:
     held back or in flight, that nothing is being done about them now."""
     if not s.failing_count:
         return []
-    shown = ", ".join(cut(t, 70) for t in s.failing_tests[:3])
+    shown = ", ".join(brief(t, 70) for t in s.failing_tests[:3])  # repo text: no controls
     more = f", +{s.failing_count - 3}" if s.failing_count > 3 else ""
     out = [f"failing:  {s.failing_count} test(s) in the suite's last runs: {shown}{more}"]
     busy = any(w.source == TEST_FAILURE for w in [*s.queue, *s.held_back]) \

@@ -266,6 +266,12 @@ def test_failing_tests_nothing_works_on_are_said_and_stay_off_the_wire_when_none
          "until": None, "reason": "no usable candidate"}])
     assert "failing:  5" in status_text(held) and "none of their work" not in \
         status_text(held)
+    # a test id is the repository's text: a terminal escape or a line break in a
+    # hand-written suite_failures.json reaches the terminal as neither
+    hostile = status_text(sample_status(failing_tests=["t.py::t[\x1b[2J\nfake: ok]"],
+                                        failing_count=1))
+    [line] = [ln for ln in hostile.splitlines() if ln.startswith("failing:")]
+    assert "\x1b" not in hostile and "fake: ok" in line
 
 
 def test_status_reads_the_failing_tests_file_and_a_broken_one_is_none(tmp_path):
