@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Annotated
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from governance.fs import nofollow
 from governance.oracle.profile_store import write_whole
 from governance.oracle.testrun import TestOutcome
 from ouroboros_pytest import MAX_TESTS, Recorder
@@ -163,11 +164,10 @@ class FailureFeed:
 def known_failures(path: Path) -> list[str]:
     """FAILING_FILE's tests (status shows them); a missing, oversized or broken file is
     nothing known: the file is advisory."""
-    try:
-        with path.open("rb") as f:
-            raw = f.read(RESULTS_CAP + 1)
-        return [] if len(raw) > RESULTS_CAP else Known.model_validate_json(raw).failing
-    except (OSError, ValidationError):
+    try:  # no link followed, no FIFO waited on: status reads it on every call
+        raw = nofollow.read_bytes(path.parent, path.name, limit=RESULTS_CAP)
+        return Known.model_validate_json(raw).failing
+    except (OSError, ValueError):  # UnsafePath, TooLarge and ValidationError among them
         return []
 
 

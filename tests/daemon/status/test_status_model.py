@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import socket
 import threading
 from pathlib import Path
@@ -282,4 +283,12 @@ def test_status_reads_the_failing_tests_file_and_a_broken_one_is_none(tmp_path):
     path.write_text(Known(failing=["tests/test_a.py::test_x"]).model_dump_json())
     assert known_failures(path) == ["tests/test_a.py::test_x"]
     path.write_text("{not json")
+    assert known_failures(path) == []
+    # a link or a FIFO put in its place is nothing known, and never waited on
+    path.unlink()
+    (tmp_path / "elsewhere.json").write_text(Known(failing=["x.py::t"]).model_dump_json())
+    path.symlink_to(tmp_path / "elsewhere.json")
+    assert known_failures(path) == []
+    path.unlink()
+    os.mkfifo(path)
     assert known_failures(path) == []
