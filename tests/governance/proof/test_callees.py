@@ -83,3 +83,17 @@ def test_the_check_takes_them_from_the_base_copy(tmp_path: Path):
     targets, problems = targets_of(tmp_path, [change])
     [run] = [t for t in targets if t.qualname == "run"]
     assert 1000 in run.constants and not problems
+
+
+def test_a_callee_module_that_is_a_link_is_not_read(tmp_path: Path):
+    """The base copy is read through no link: a repository whose module is a symlink to a
+    file elsewhere gives nothing of that file to the check."""
+    outside = tmp_path / "outside.py"
+    outside.write_text(CORE.replace("1000", "424242"))
+    base = tmp_path / "base"
+    (base / "pkg").mkdir(parents=True)
+    (base / "pkg" / "__init__.py").write_text("")
+    (base / "pkg" / "core.py").symlink_to(outside)
+    (base / "pkg" / "cli.py").write_text(CLI.replace("limit=0", "limit=1"))
+    targets, _ = targets_of(base, [FileChange(file_path="pkg/cli.py", full_content=CLI)])
+    assert targets and not any(424242 in t.constants for t in targets)
