@@ -29,7 +29,7 @@ from pathlib import Path
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
 REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_text", "_ouroboros_bounds", "_ouroboros_mutants", "_ouroboros_search",
-                  "_ouroboros_widen")  # governance.oracle.run_dir.HELPERS
+                  "_ouroboros_widen", "_ouroboros_lookup")  # governance.oracle.run_dir.HELPERS
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60
@@ -154,7 +154,9 @@ class DiffReport:
 
 def calls_of(function: object) -> list[dict[str, str]]:
     calls = function.get("calls") if isinstance(function, dict) else None
-    return [{"pickle": str(c["pickle"]), "repr": str(c.get("repr", ""))[:300]}
+    return [{"pickle": str(c["pickle"]), "repr": str(c.get("repr", ""))[:300],
+             **({"closure": c["closure"], "kind": str(c.get("kind", ""))[:200]}
+                if isinstance(c.get("closure"), str) else {})}
             for c in (calls if isinstance(calls, list) else [])[:MAX_CALLS]
             if isinstance(c, dict) and isinstance(c.get("pickle"), str)]
 

@@ -51,11 +51,13 @@ import time
 try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
     from _ouroboros_inputs import code_names, generated, parameters, receives
+    from _ouroboros_lookup import MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
     from governance.oracle.replay_inputs import code_names, generated, parameters, receives
+    from governance.oracle.replay_lookup import MAX_CLOSURES, function_at, groups
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_search import Peer, searched
 
@@ -151,52 +153,6 @@ def _message(exc):
         return None
 
 
-def _function(root, file, qualname):
-    """The function object for `qualname` in the module at `file`, unwrapped."""
-    if "<locals>" in qualname:
-        raise LookupError("a nested function cannot be called from outside")
-    rel = file[len("src/"):] if file.startswith("src/") and os.path.isdir(
-        os.path.join(root, "src")) else file
-    dotted = rel[:-3].replace("/", ".")
-    if dotted.endswith(".__init__"):
-        dotted = dotted[:-len(".__init__")]
-    module = __import__(dotted, fromlist=["_"])
-    owner, parts = module, qualname.split(".")
-    for part in parts[:-1]:
-        owner = getattr(owner, _mangled(owner, part))
-    raw = inspect.getattr_static(owner, _mangled(owner, parts[-1]))
-    if isinstance(raw, (staticmethod, classmethod)):
-        raw = raw.__func__
-    elif isinstance(raw, property):
-        return _accessed(raw)
-    return inspect.unwrap(raw)
-
-
-def _accessed(prop):
-    """A property as one function: read with the object alone, set with a value too. Its
-    getter and setter share one qualified name, so the capture holds calls of both; the
-    getter alone answered the setter's calls with a TypeError on both trees, and hpack's
-    `int()` dropped from its table size's setter waited for review."""
-    getter = inspect.unwrap(prop.fget) if prop.fget is not None else None
-    if prop.fset is None:
-        return getter
-    setter = inspect.unwrap(prop.fset)
-
-    def accessed(obj, *value):
-        return setter(obj, *value) if value or getter is None else getter(obj)
-    with contextlib.suppress(TypeError, ValueError):  # the setter's names place a value
-        accessed.__signature__ = inspect.signature(setter)
-    return accessed
-
-
-def _mangled(owner, name):
-    """The name a class stores `name` under: `__check` in class `_Ids` is `_Ids__check`
-    (a qualname keeps the name as the code writes it)."""
-    if inspect.isclass(owner) and name.startswith("__") and not name.endswith("__"):
-        return f"_{owner.__name__.lstrip('_')}{name}"
-    return name
-
-
 def _digest(answer):
     return hashlib.sha256(json.dumps(answer, sort_keys=True).encode()).hexdigest()
 
@@ -238,11 +194,19 @@ def _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kin
     began = time.monotonic()
     for blob, row in searched(blobs, spec.get("constants", []),
                               lambda b: _one(fn, "", b, timeout_s, kinds),
-                              lambda b: peer.ask(spec["file"], spec["qualname"], b),
+                              lambda b: _ask(peer, spec, b),
                               search_s, search["fallback"], kinds[1], receiver):
         inputs.append(blob)
-        results.append(row)
+        results.append(dict(row, key=_keyed("s", spec, blob)))
     search["left_s"] -= time.monotonic() - began
+
+
+def _keyed(kind, spec, blob):
+    """A generated or searched input's key: the input itself (an input only one tree made
+    is then not compared), and the closure it is answered with (two closures' alike
+    inputs are two inputs)."""
+    salt = (spec.get("closure") or "").encode()
+    return kind + hashlib.sha256(salt + blob).hexdigest()[:20]
 
 
 def _once(fn, blob, timeout_s):
@@ -252,21 +216,43 @@ def _once(fn, blob, timeout_s):
     return {"answer": _digest(answer), "kind": answer["kind"], "deterministic": True}
 
 
-def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
+def _runfunction_at(root, spec, timeout_s, budget_s, mutants, search=None):
     """One function's answers; then, with `search` (the peer: the other tree; the search
     seconds left to the run; where else Hypothesis may be imported from), the inputs a
-    search finds
-    (governance.oracle.replay_search); then, with `mutants` ((ids, killed so far)), the
-    mutants its inputs tell apart (governance.oracle.replay_mutants)."""
-    try:
-        fn = _function(root, spec["file"], spec["qualname"])
-    except Exception as exc:
-        return {"problem": f"not callable here: {type(exc).__name__}: {exc}"[:300],
-                "results": []}
-    blobs = [base64.b64decode(c["pickle"]) for c in spec["calls"]]
-    state = tree_state(root)  # before any input fills a memo (the mutants start from it)
+    search finds (governance.oracle.replay_search); then, with `mutants` ((ids, killed so
+    far)), the mutants its inputs tell apart (governance.oracle.replay_mutants). A function
+    defined in another is all that once per closure its calls came with (replay_closure):
+    the first MAX_CLOSURES share the budgets, the rest have their captured calls answered."""
+    parts, out = groups(spec["calls"]), {"problem": None, "results": [], "cut": False}
+    state = None
+    # a closure's share of the budgets: at most half, and at most 4 budgets in all (an
+    # input of a small closure takes microseconds: a tenth of a budget answers hundreds)
+    share = 1.0 if len(parts) < 2 else min(0.5, 4.0 / min(len(parts), MAX_CLOSURES))
+    for n, (closure, calls) in enumerate(parts or [(None, [])]):
+        try:
+            fn = function_at(root, spec["file"], spec["qualname"], closure)
+        except Exception as exc:
+            return {"problem": f"not callable here: {type(exc).__name__}: {exc}"[:300],
+                    "results": []}
+        if state is None:  # its module imported, before any input fills a memo there
+            state = tree_state(root)  # (the mutants start from it)
+        if n >= MAX_CLOSURES:
+            out["results"] += [_one(fn, f"c{i}", base64.b64decode(c["pickle"]), timeout_s)
+                               for i, c in calls]
+            continue
+        part = _answers(fn, dict(spec, closure=closure), calls, state, timeout_s,
+                        (budget_s * share, _MUTANT_BUDGET_S * share), mutants, search)
+        out["results"] += part["results"]
+        out["cut"] = out["cut"] or part["cut"]
+    return dict(out, killed=sorted(mutants[1]))
+
+
+def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
+    """`_run_function`'s work for one function object: `calls` ((index, call) captured),
+    the inputs generated from them and the search's, and the mutants they tell apart."""
+    blobs = [base64.b64decode(c["pickle"]) for _, c in calls]
     inputs = list(blobs)
-    results = [_one(fn, f"c{i}", b, timeout_s) for i, b in enumerate(blobs)]
+    results = [_one(fn, f"c{i}", b, timeout_s) for (i, _), b in zip(calls, blobs)]  # noqa: B905
     receiver = receives(fn, spec["qualname"])
     made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)),
                      spec.get("boundaries") or [], fn, int(spec.get("spread") or 1), receiver,
@@ -274,7 +260,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     # the budget is the answers': making the inputs (bounded in number and bytes) costs a
     # second or more of copies for a large receiver, and once counted here simpleeval's
     # evaluator ran none of its inputs on a loaded box
-    over = _budget(budget_s)
+    over = _budget(budgets[0])
     params = parameters(fn)
     cut, kinds = False, (_kinds(blobs, params), params)
     for blob in made:
@@ -282,17 +268,20 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
             cut = True  # the daemon hears of it: no generated input run is no pass
             break
         inputs.append(blob)
-        # keyed by the input itself: an input only one tree made is then not compared
-        results.append(_one(fn, "g" + hashlib.sha256(blob).hexdigest()[:20], blob, timeout_s,
-                            kinds))
+        results.append(_one(fn, _keyed("g", spec, blob), blob, timeout_s, kinds))
     _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds)
     ids, killed = mutants
     if ids:
         rows = [(b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
                 if r.get("deterministic") and r.get("kind") != "timeout"]
         judge(lambda b: restore(state) or _digest(_answer(fn, b, timeout_s)[0]), rows, ids,
-              killed, _budget(_MUTANT_BUDGET_S))
-    return {"problem": None, "results": results, "killed": sorted(killed), "cut": cut}
+              killed, _budget(budgets[1]))
+    return {"results": results, "cut": cut}
+
+
+def _ask(peer, spec, blob):
+    """The peer's answer to `blob` for the function `spec` names (with its closure)."""
+    return peer.ask(spec["file"], spec["qualname"], blob, spec.get("closure"))
 
 
 def _slots(args, kwargs, params):
@@ -343,12 +332,18 @@ def _told_apart(spec, inputs, results, peer):
                 or row.get("again") == "timeout":
             continue
         asked += 1
-        theirs = [peer.ask(spec["file"], spec["qualname"], blob) for _ in range(2)]
+        theirs = [_ask(peer, spec, blob) for _ in range(2)]
         if any(t is None or t.get("kind") == "timeout" for t in theirs):
             return False  # a gone or slow peer: no certainty (the search stops on it too)
         if theirs[0].get("answer") == theirs[1].get("answer") != row.get("answer"):
             return True
     return False
+
+
+def _inside(rel):
+    """Whether `rel` names a directory inside the tree (relative, never up)."""
+    return isinstance(rel, str) and rel and not os.path.isabs(rel) \
+        and ".." not in rel.split("/")
 
 
 def _on_alarm(signum, frame):
@@ -379,19 +374,21 @@ def main(argv):
                     else root)
     if sys.path[0] != root:
         sys.path.insert(1, root)
+    sys.path += [os.path.join(root, rel) for rel in job.get("paths") or []
+                 if _inside(rel)]  # the tests' own directories (the capture's `paths`)
     signal.signal(signal.SIGALRM, _on_alarm)
     stable_ids()
     timeout_s = float(job.get("call_timeout_s", 1.0))
     budget_s = float(job.get("budget_s", _BUDGET_S))
     peer = Peer.start(lambda texts: install(root, texts), job.get("peer") or {},
-                      lambda f, q, b: _once(_function(root, f, q), b, timeout_s),
+                      lambda f, q, b, c=None: _once(function_at(root, f, q, c), b, timeout_s),
                       2 * timeout_s + 5.0)  # before the tree is imported: the other side
     install(root, job.get("sources") or {})
     mutants = ([int(k) for k in job.get("mutants") or []], set())
     search = {"peer": peer, "left_s": float(job.get("search_s", _SEARCH_TOTAL_S)),
               "fallback": str(job.get("search_path") or "")}
     try:
-        out = {"functions": [_run_function(root, spec, timeout_s, budget_s, mutants, search)
+        out = {"functions": [_runfunction_at(root, spec, timeout_s, budget_s, mutants, search)
                              for spec in job["functions"]]}
     finally:
         if peer is not None:

@@ -101,8 +101,8 @@ def _read_exactly(fd, size, wait_s):
 
 
 class Peer:
-    """The other tree's code in a forked process: `ask(file, qualname, blob)` is its answer
-    row (the runner's `_one`), or None when it is gone or took past its time."""
+    """The other tree's code in a forked process: `ask(file, qualname, blob, closure)` is
+    its answer row (the runner's `_one`), or None when it is gone or took past its time."""
 
     def __init__(self, pid, to_peer, from_peer, wait_s):
         self.pid, self.to_peer, self.from_peer, self.wait_s = pid, to_peer, from_peer, wait_s
@@ -134,11 +134,11 @@ class Peer:
         os.close(up[1])
         return cls(pid, down[1], up[0], wait_s)
 
-    def ask(self, file, qualname, blob):
+    def ask(self, file, qualname, blob, closure=None):
         if self.pid is None:
             return None
         try:
-            _send(self.to_peer, (file, qualname, blob))
+            _send(self.to_peer, (file, qualname, blob, closure))
             row = _recv(self.from_peer, self.wait_s)
         except (OSError, EOFError, pickle.UnpicklingError):
             row = None

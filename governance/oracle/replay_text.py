@@ -23,6 +23,9 @@ _WORD = re.compile(r"[^\W_]+")  # a run of letters or digits
 # attributes are namespace declarations).
 _PAIR = re.compile(r"""\s*(?<![\w.:-])[\w.:-]+\s*=\s*("[^"]*"|'[^']*'|[^\s"'&;,<>]+)""")
 _PAIRS = 6
+# What float() and Decimal() read as a number that is none: a number written out is tried
+# as these too (a parser that handles digits alone meets them from any caller).
+SPECIAL_NUMBERS = ("NaN", "inf", "-Infinity")
 
 
 def utf8(v):

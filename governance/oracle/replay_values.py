@@ -142,10 +142,12 @@ def _near_str(v, ctx):
         # its four nearest numbers (the pairs of two arguments take these), then a whole
         # number with a fraction ('2.5', '2.0'), which int() refuses and float() takes, the
         # number with a leading zero ('042') and in other scripts' digits: what a dropped or
-        # changed coercion reads otherwise; then its further numbers
+        # changed coercion reads otherwise; the numbers float() and Decimal() read that are
+        # none (voluptuous's Number raises TypeError on 'NaN'); then its further numbers
         numbers = [str(n) for n in near if type(n) is not IntLike]
         whole = [v.strip() + ".5", v.strip() + ".0"] if "." not in v else []
-        numeric = [*numbers[:4], *whole, "0" + v.strip(), *txt.other_digits(v), *numbers[4:]]
+        numeric = [*numbers[:4], *whole, "0" + v.strip(), *txt.other_digits(v),
+                   *txt.SPECIAL_NUMBERS, *numbers[4:]]
     else:
         numeric = []
     words = ctx.words[:12]  # what the code compares with first: states, codes, units

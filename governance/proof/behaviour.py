@@ -1,7 +1,8 @@
 """Which functions of a changed file the differential check judges, and the tests that
 enter them (governance.oracle.differential says what the check is).
 
-Pure: texts and coverage in. A changed def or method is a target; so is one that reads a
+Pure: texts and coverage in. A changed def or method is a target, and so is each function
+defined inside it whose own code changed (governance.proof.nested); so is one that reads a
 name a changed import binds (`from math import floor` becoming `ceil as floor` changes it
 without touching its text); one that is its base with locals renamed one for one is not
 (governance.proof.renamed: the same code answers alike on every input). The constants a
@@ -24,6 +25,7 @@ from governance.oracle.oracle import Coverage
 from governance.proof.ast_helpers import FUNCS
 from governance.proof.boundaries import boundaries, module_tables
 from governance.proof.names import private_additions_only, symbol_changes
+from governance.proof.nested import FuncDef, changed_nested
 from governance.proof.renamed import renamed
 from governance.python_ast import parse_python
 
@@ -51,15 +53,23 @@ def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list
     scopes = (Scope(new), Scope(old))
     tables = {**module_tables(old), **module_tables(new)}
     for name in sorted(names):
-        node = defs[name]
-        span = frozenset(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-        consts = literals(node) + literals(old_defs[name]) + scopes[0].around(node) \
-            + scopes[1].around(old_defs[name])
-        targets.append(Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
-                              boundaries((node, old_defs[name]), tables,
-                                         (_siblings(defs, name), _siblings(old_defs, name))),
-                              _read_names(node) | _read_names(old_defs[name])))
+        pairs = [(name, defs[name], old_defs[name]),
+                 *changed_nested(defs[name], old_defs[name], name)]
+        targets += [_target(path, q, node, old_node, scopes, tables,
+                            (_siblings(defs, q), _siblings(old_defs, q)))
+                    for q, node, old_node in pairs]
     return targets, problems
+
+
+def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Scope, Scope],
+            tables: dict, siblings: tuple[dict, dict]) -> Target:
+    """One function to judge: its lines in the candidate, the constants its inputs are
+    generated near, its boundaries and the names both its texts read."""
+    span = frozenset(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    consts = literals(node) + literals(old) + scopes[0].around(node) + scopes[1].around(old)
+    return Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
+                  boundaries((node, old), tables, siblings),
+                  _read_names(node) | _read_names(old))
 
 
 def _functions(text: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -89,12 +99,11 @@ def _read_names(node: ast.AST) -> frozenset[str]:
         | frozenset(n.attr for n in nodes if isinstance(n, ast.Attribute))
 
 
-def _siblings(defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef], qualname: str
-              ) -> dict[str, ast.AST]:
+def _siblings(defs: dict[str, FuncDef], qualname: str) -> dict[str, ast.AST]:
     """The other methods of the class `qualname` is a method of, by name (none for a
-    module-level function)."""
+    module-level function or one defined in a function)."""
     owner, dot, _ = qualname.rpartition(".")
-    if not dot:
+    if not dot or owner.endswith("<locals>"):
         return {}
     return {q[len(owner) + 1:]: d for q, d in defs.items()
             if q.startswith(owner + ".") and "." not in q[len(owner) + 1:] and q != qualname}

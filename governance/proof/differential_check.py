@@ -151,7 +151,10 @@ class _Record:
                      spread: int = 1) -> list[FunctionCheck] | str:
         """Both trees' answers to the captured calls and inputs generated from them, each
         boundary value on the `spread` captured calls nearest it."""
-        job = {"call_timeout_s": CALL_TIMEOUT_S, "search_path": search_path(), "functions": [
+        paths = self.captured.get("paths") if isinstance(self.captured, dict) else None
+        job = {"call_timeout_s": CALL_TIMEOUT_S, "search_path": search_path(),
+               "paths": [p for p in paths if isinstance(p, str)][:16]
+               if isinstance(paths, list) else [], "functions": [
             {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
              "names": sorted(t.names),

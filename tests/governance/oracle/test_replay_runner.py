@@ -83,6 +83,15 @@ def test_a_whole_number_written_as_text_gains_a_fraction() -> None:
     assert {"2.5", "2.0", "02"} <= made
 
 
+def test_a_number_written_as_text_is_also_a_special_number() -> None:
+    """'1234.01' as 'NaN', 'inf' and '-Infinity': float() and Decimal() read them, and a
+    parser that handles digits alone meets them from any caller (voluptuous's Number raises
+    TypeError on 'NaN', wave 6). Among the first: a bounded run reaches them."""
+    made = _firsts(_calls((["1234.01"], {})), [])
+    assert all(made.index(v) < 16 for v in ("NaN", "inf", "-Infinity"))
+    assert "NaN" not in _firsts(_calls((["abc"], {})), [])  # a word is no number
+
+
 def test_a_numbers_digit_is_written_in_other_scripts() -> None:
     """A number's first ASCII digit as the same digit in Arabic-Indic and fullwidth forms
     (int() and str.isdigit() take them, a [0-9] pattern does not) and as a superscript
@@ -710,9 +719,9 @@ def test_a_private_method_is_found_under_its_mangled_name(tmp_path: Path) -> Non
         "    class Inner:\n        def __deep(self):\n            return 2\n")
     sys.path.insert(0, str(tmp_path))
     try:
-        fn = rr._function(str(tmp_path), "ids.py", "_Ids.__check")
+        fn = rr.function_at(str(tmp_path), "ids.py", "_Ids.__check")
         assert fn(None, 2) is True
-        assert rr._function(str(tmp_path), "ids.py", "_Ids.Inner.__deep")(None) == 2
+        assert rr.function_at(str(tmp_path), "ids.py", "_Ids.Inner.__deep")(None) == 2
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("ids", None)
@@ -773,7 +782,7 @@ def test_a_property_with_a_setter_is_replayed_read_and_set(tmp_path: Path,
     value."""
     _package(tmp_path, TABLE)
     monkeypatch.syspath_prepend(str(tmp_path))
-    fn = rr._function(str(tmp_path), "pkg/m.py", "Table.maxsize")
+    fn = rr.function_at(str(tmp_path), "pkg/m.py", "Table.maxsize")
     table = sys.modules["pkg.m"].Table()
     assert fn(table) == 4096 and fn(table, "0") is None and table.entries == []
     assert fn(table) == 0 and list(rr.parameters(fn)) == ["self", "newmax"]

@@ -68,12 +68,13 @@ def test_alike_trees_give_evidence_and_no_difference():
 
 def test_a_peer_answers_from_its_own_process_and_a_gone_peer_stops_the_search():
     seen = []
-    peer = Peer.start(seen.append, {"x.py": "text"}, lambda f, q, b: {"pid": __import__(
-        "os").getpid(), "file": f, "blob": b}, 10.0)
+    peer = Peer.start(seen.append, {"x.py": "text"}, lambda f, q, b, c: {"pid": __import__(
+        "os").getpid(), "file": f, "blob": b, "closure": c}, 10.0)
     assert peer is not None
     try:
         row = peer.ask("x.py", "f", b"123")
         assert row["file"] == "x.py" and row["blob"] == b"123" and row["pid"] == peer.pid
+        assert row["closure"] is None and peer.ask("x.py", "f", b"1", "c")["closure"] == "c"
         assert seen == []  # installed in the peer, not here
     finally:
         peer.close()
@@ -132,7 +133,7 @@ def _peer_of(fn) -> Peer:
     """A real forked peer answering as the runner's `_once` does, with `fn`."""
     from governance.oracle.replay_runner import _once
     peer = Peer.start(lambda texts: None, {"x.py": "other"},
-                      lambda f, q, blob: _once(fn, blob, 1.0), 10.0)
+                      lambda f, q, blob, closure: _once(fn, blob, 1.0), 10.0)
     assert peer is not None
     return peer
 

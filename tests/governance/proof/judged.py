@@ -34,7 +34,8 @@ async def judged(tmp_path: Path, module: str, base: str, candidate: str,
     old = commit_files(tmp_path / "base", {**files, module: base})
     new = commit_files(tmp_path / "cand", {**files, module: candidate})
     executor = JailExecutor([Path.home(), old, new, tmp_path / "state"], jail_limits(),
-                            [Path(sys.prefix), Path(sys.base_prefix)])
+                            [Path(sys.prefix), Path(sys.base_prefix)],
+                            live_root=tmp_path / "live")  # as the daemon shows each copy
     runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
     scratch = tmp_path / "state" / "oracle"
     ran = await runner.run(new, [], scratch=scratch,

@@ -83,9 +83,13 @@ def _write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def executor_for(*paths: Path) -> JailExecutor:
+def executor_for(*paths: Path, live: Path | None = None) -> JailExecutor:
+    """The jail hiding `paths`; with `live`, every tree is also shown at that one path, as
+    the daemon shows each copy at the live repository's path (daemon.phase_deps): a path a
+    test names inside its tree (voluptuous's `IsDir()(os.path.dirname(__file__))`) is then
+    the same path on the base and the candidate, each tree's own files there."""
     return JailExecutor([Path.home(), *paths], jail_limits(),
-                        [Path(sys.prefix), Path(sys.base_prefix)])
+                        [Path(sys.prefix), Path(sys.base_prefix)], live_root=live)
 
 
 def premise(r: Refactor, ran: TestOutcome) -> list[str]:
@@ -104,7 +108,7 @@ async def judge(r: Refactor, work: Path) -> Verdict:
     started = time.monotonic()
     base = await asyncio.to_thread(_write, work / "base", r.module.files)
     cand = await asyncio.to_thread(_write, work / "cand", r.files)
-    runner = TestRunner(PYTEST, TEST_TIMEOUT_S, executor_for(work))
+    runner = TestRunner(PYTEST, TEST_TIMEOUT_S, executor_for(work, live=work / "live"))
     scratch = work / "state" / "oracle"
     ran = await runner.run(cand, [], scratch=scratch,
                            coverage=CoverageRequest(frozenset({r.module.path})))
@@ -156,7 +160,7 @@ async def through_pipeline(r: Refactor, work: Path) -> PipelineResult:
     repo = await asyncio.to_thread(commit_files, work / "repo", r.module.files)
     state = work / "state"
     head = git(repo, "rev-parse", "HEAD")
-    executor = executor_for(repo, state)
+    executor = executor_for(repo, state, live=repo)  # as daemon.phase_deps builds it
     turn = json.dumps({"schema": "candidate.1", "rationale": r.name, "files": [
         {"file_path": r.module.path, "full_content": r.text}]})
     ledger = await Ledger.open(work / "ledger.sqlite3")

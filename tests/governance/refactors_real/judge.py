@@ -92,7 +92,7 @@ def premise(r: Refactor, ran: TestOutcome) -> list[str]:
 
 
 def runner_for(work: Path) -> TestRunner:
-    return TestRunner(PYTEST, TEST_TIMEOUT_S, executor_for(work))
+    return TestRunner(PYTEST, TEST_TIMEOUT_S, executor_for(work, live=work / "live"))
 
 
 async def suite_on(r: Refactor, work: Path) -> tuple[Path, Path, TestRunner, TestOutcome]:
