@@ -246,6 +246,9 @@ class OperationContext(BaseModel):
     refused: list[RefusedAnswer] = Field(default_factory=list)
     repeats: int = 0
     repeat_streak: int = 0
+    # ops of this work that failed in a row in the context this one starts from
+    # (sensors.work_memory): this one asks otherwise (governance.phases.repeats.variation)
+    failed_before: int = 0
     failures: dict[str, int] = Field(default_factory=dict)  # per budget: governance.retry
     last_failure: str | None = None
     l2_runs: int = 0  # L2 self-repair runs so far (one after VALIDATE, one after VERIFY)

@@ -24,6 +24,10 @@ a record holds back (`WorkMemory.held_back`):
 - **retried**: once a failure's backoff has passed, its work is queued again, but behind
   work never tried at the same priority (`retries`, read by sensors.router): on a loaded
   box one op runs a bound, and a retry must not take it from work that never had a turn.
+  A retry in the context its work failed in asks otherwise (`began` counts the failures,
+  the op's `failed_before`, governance.phases.repeats.variation): a greedy brain given
+  the same prompt gives the same answer, and a daemon's first hour with Qwen2.5-Coder paid
+  25 minutes twice for one failure.
 - **futile**: a brain whose finished ops of one source (`[intake] futile_after` of them at
   least) never gave a usable candidate (landed or proposed) gets no more of that source's
   work, and a ledger thought says so once a run.
@@ -220,9 +224,14 @@ class WorkMemory:
         rec = self.records.get(key)
         return rec.count if rec is not None and rec.event in FAILURES else 0
 
-    async def began(self, env: SignalEnvelope) -> None:
-        """`env` was dispatched: the context its op starts from."""
-        self.begun[env.dedup_key] = await self.context(watched(env))
+    async def began(self, env: SignalEnvelope) -> int:
+        """`env` was dispatched: the context its op starts from; and how many ops of its
+        work failed in a row in that same context (its op then asks otherwise: a greedy
+        brain asked the same question gives the same answer)."""
+        ctx = self.begun[env.dedup_key] = await self.context(watched(env))
+        rec = self.records.get(env.dedup_key)
+        same = rec is not None and rec.event is Event.FAILED and not rec.context.changed(ctx)
+        return rec.count if same else 0
 
     async def ended(self, env: SignalEnvelope, op_id: str, terminal: str,
                     reason: str, *, refused: bool = False) -> WorkRecord | None:

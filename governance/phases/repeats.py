@@ -21,7 +21,14 @@ refuse it again. Here:
   TEMPERATURE_STEP higher with each repeat of the op (to MAX_FLOOR), so a greedy brain
   samples, and a seed of its own per attempt, derived from the op and the attempt, so the
   turn can be replayed. Providers with these knobs honour them (the in-process kernel, the
-  HTTP brains; replay records them). An op with no repeat asks exactly as before.
+  HTTP brains; replay records them). An op with no repeat and no earlier failure asks
+  exactly as before.
+- An op whose work failed before in the same context (OperationContext.failed_before,
+  from sensors.work_memory: its code, brain and settings unchanged, its backoff passed) is
+  steered from its first attempt, a floor TEMPERATURE_STEP higher per earlier failure: the
+  question is the same, and a greedy brain's answer would be too (a daemon's first hour
+  with Qwen2.5-Coder-1.5B took its work again after the backoff and paid the same 25
+  minutes for the same failure: docs/eval.md).
 - END_AFTER repeats in a row end the op: "the brain gave the same answer N times". It ends
   in POSTMORTEM as a failure, so its work backs off (sensors.work_memory); it is no lesson
   and no proof failure: it says nothing about the files (failure class "model",
@@ -168,10 +175,12 @@ def seed_for(op_id: str, attempt: int) -> int:
 
 def variation(ctx: OperationContext) -> Steering | None:
     """How this attempt's turns are steered: None (as configured) until the op's first
-    repeat; then a temperature floor rising with each repeat and a seed of the attempt."""
-    if ctx.repeats == 0:
+    repeat, in an op whose work never failed in its context; then a temperature floor
+    rising with each repeat and each earlier failed op, and a seed of the attempt."""
+    asked = ctx.repeats + ctx.failed_before
+    if asked == 0:
         return None
-    return Steering(temperature_floor=min(MAX_FLOOR, TEMPERATURE_STEP * ctx.repeats),
+    return Steering(temperature_floor=min(MAX_FLOOR, TEMPERATURE_STEP * asked),
                     seed=seed_for(ctx.op_id, ctx.generate_attempts))
 
 

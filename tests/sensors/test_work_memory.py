@@ -283,6 +283,33 @@ async def test_a_retry_of_failed_work_runs_after_work_never_tried_at_the_same_pr
     await ledger.close()
 
 
+async def test_a_retry_in_the_context_its_work_failed_in_says_how_often_it_failed(root):
+    """The first hour with Qwen2.5-Coder: a failed op's work taken again after its backoff,
+    nothing changed, got the same greedy answer at the same cost. The queue says how many
+    ops failed in a row in the context the new op starts from (the dispatcher puts it on
+    the op: governance.phases.repeats.variation then asks otherwise); a change of the code
+    makes it a first question again."""
+    ledger = await Ledger.open(root / "ledger.sqlite3")
+    now = _Now()
+    q = intake_queue(ledger, work=work_memory(ledger, root, now=now, backoff_s=STEPS),
+                     clock=lambda: now.at.timestamp())
+    assert await q.put(_env())
+    env = await q.pop_ready()
+    assert q.failed_before == {"todo:1": 0}  # never tried
+    await q.finished(env, "op-1", "POSTMORTEM", "no usable candidate")
+    for count, wait in ((1, 61), (2, 301)):
+        now.at += timedelta(seconds=wait)
+        assert await q.put(_env())
+        await q.finished(await q.pop_ready(), f"op-{count + 1}", "POSTMORTEM", "again")
+        assert q.failed_before["todo:1"] == count
+    (root / "pkg" / "m.py").write_text("x = 3  # TODO: more\n")  # the code changed
+    now.at += timedelta(seconds=61)  # past the queue's repeat window, not the backoff
+    assert await q.put(_env())
+    await q.pop_ready()
+    assert q.failed_before["todo:1"] == 0
+    await ledger.close()
+
+
 def _failing(key: str, *causes: str) -> SignalEnvelope:
     return SignalEnvelope(source="test_failure", urgency=Urgency.HIGH,
                           target_files=("pkg/m.py",), goal=f"tests of {key}", dedup_key=key,

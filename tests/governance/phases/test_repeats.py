@@ -78,6 +78,21 @@ def test_a_repeat_counts_and_any_other_answer_ends_the_run_of_repeats():
     assert repeats.seed_for(ctx.op_id, 4) != vary.seed
 
 
+def test_an_op_whose_work_failed_before_in_its_context_asks_otherwise_from_the_start():
+    """A retry of failed work, nothing changed (sensors.work_memory's count on the op): a
+    temperature floor from its first attempt, a step per earlier failure, with a seed of
+    the op's own; repeats inside the op add to it, up to the cap."""
+    ctx = op_context()
+    ctx.failed_before = 1
+    assert repeats.variation(ctx) == Steering(temperature_floor=repeats.TEMPERATURE_STEP,
+                                              seed=repeats.seed_for(ctx.op_id, 0))
+    ctx.repeats = 1
+    assert repeats.variation(ctx).temperature_floor == 2 * repeats.TEMPERATURE_STEP
+    ctx.failed_before = 9
+    assert repeats.variation(ctx).temperature_floor == repeats.MAX_FLOOR
+    assert repeats.seed_for(op_context().op_id, 0) != repeats.seed_for(ctx.op_id, 0)
+
+
 async def test_a_repeat_is_refused_without_the_oracle_and_the_next_attempt_asks_otherwise(
         repo, short_tmp):
     """OPS_BROKEN fails test_add at VALIDATE; the same code again (laid out otherwise) is
