@@ -51,13 +51,13 @@ import time
 try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
     from _ouroboros_inputs import code_names, generated, parameters, receives
-    from _ouroboros_lookup import MAX_CLOSURES, function_at, groups
+    from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
     from governance.oracle.replay_inputs import code_names, generated, parameters, receives
-    from governance.oracle.replay_lookup import MAX_CLOSURES, function_at, groups
+    from governance.oracle.replay_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_search import Peer, searched
 
@@ -228,6 +228,8 @@ def _runfunction_at(root, spec, timeout_s, budget_s, mutants, search=None):
     # a closure's share of the budgets: at most half, and at most 4 budgets in all (an
     # input of a small closure takes microseconds: a tenth of a budget answers hundreds)
     share = 1.0 if len(parts) < 2 else min(0.5, 4.0 / min(len(parts), MAX_CLOSURES))
+    if not parts and LOCALS in spec["qualname"]:  # no call, no closure to build it with:
+        return dict(out, killed=sorted(mutants[1]))  # no evidence (its callers may give it)
     for n, (closure, calls) in enumerate(parts or [(None, [])]):
         try:
             fn = function_at(root, spec["file"], spec["qualname"], closure)

@@ -47,6 +47,7 @@ from governance.oracle.differential import (
     trace_of,
     trace_texts,
 )
+from governance.oracle.replay_lookup import LOCALS, enclosing
 from governance.oracle.replay_search import search_path
 from governance.oracle.run_dir import capture_request
 from governance.oracle.testrun import TestRunner
@@ -332,6 +333,10 @@ async def _lifted(record: _Record) -> None:
     left = _unnoticed_files(record)
     waiting = [i for i, c in enumerate(record.checks) if not c.counterexamples
                and (c.compared == 0 or record.targets[i].file in left)]
+    for i in list(waiting):
+        if (outer := _enclosing_check(record, i)) is not None:
+            _take_caller(record, i, [outer])
+            waiting.remove(i)
     plans = {i: _callers_of(record, i) for i in waiting}
     callers = list({(t.file, t.qualname): t for ts in plans.values() for t in ts}.values())
     if not callers:
@@ -357,6 +362,24 @@ def _unnoticed_files(record: _Record) -> set[str]:
             for m in side.mutants
             if not any(o.id in killed for o in side.mutants
                        if (o.file, o.line) == (m.file, m.line))}
+
+
+def _enclosing_check(record: _Record, index: int) -> FunctionCheck | None:
+    """A nested function's evidence from the function it is defined in, when that one is
+    judged too (its own check, with evidence) and called it on its captured stacks: a
+    closure whose calls do not travel (isodate's `repl`, called by re.sub with a
+    re.Match) is judged by its enclosing function's replay, as before it was a target."""
+    t = record.targets[index]
+    if LOCALS not in t.qualname:
+        return None
+    outer = (t.file, enclosing(t.qualname))
+    rows = record.captured["functions"][index].get("callers") or []
+    if not any(isinstance(r, list) and tuple(r[:2]) == outer for r in rows):
+        return None
+    found = next((c for u, c in zip(record.targets, record.checks, strict=True)
+                  if (u.file, u.qualname) == outer), None)
+    return found if found is not None and (found.counterexamples or found.shown_unchanged) \
+        else None
 
 
 def _callers_of(record: _Record, index: int) -> list[Target]:

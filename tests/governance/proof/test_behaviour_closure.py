@@ -115,3 +115,33 @@ async def test_a_closures_refactor_is_shown_unchanged(tmp_path: Path):
     check = done.check("compiled.<locals>.validate")
     assert check.compared > check.captured and check.problem is None, check
     assert done.report.reasons() == [], done.report.payload()
+
+
+RENDER = '''import re
+
+
+def render(template, values):
+    def repl(match):
+        return str(values[match.group(1)])
+    return re.sub(r"[{](\\w+)[}]", repl, template)
+'''
+RENDER_TESTS = '''from r.render import render
+
+
+def test_render():
+    assert render("a {x} b {y}", {"x": 1, "y": "two"}) == "a 1 b two"
+'''
+
+
+async def test_a_closure_whose_calls_cannot_travel_is_judged_through_its_caller(tmp_path):
+    """isodate's `_strfduration.<locals>.repl` is called by re.sub with a re.Match, which
+    does not pickle: no call of it is replayed, and it is judged at the caller on its
+    stacks (`render`), as a function reached by name is; it was 'not callable here' for
+    want of a closure, and two correct refactors of it waited."""
+    done = await judged(tmp_path, "r/render.py", RENDER, RENDER.replace(
+        "        return str(values[match.group(1)])\n",
+        "        key = match.group(1)\n        return str(values[key])\n"),
+                        {"r/__init__.py": "", "tests/test_render.py": RENDER_TESTS})
+    check = done.check("render.<locals>.repl")
+    assert done.ran.passed and check.problem is None and check.via == "r/render.py::render", check
+    assert done.report.reasons() == [], done.report.payload()
