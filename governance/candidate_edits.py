@@ -14,7 +14,11 @@ an EditRefused (a CandidateParseError) saying what went wrong, which the next tu
 - each search text must occur exactly once in the file as it stands (the live file, the
   sandbox's copy, or in L2 the candidate so far); no match and two matches are refused,
   the first naming the closest line of the file (for a search of several lines, the run
-  of the file's lines most like it, verbatim);
+  of the file's lines most like it, verbatim). In a Python file, a search that matches
+  no characters but is the same code as exactly one place (its tokens in order, a string
+  literal by its value, white space and line breaks aside: governance.edit_tokens) is
+  applied there, its replace moved to the file's indentation when the search was written
+  at another; the same code at two places is refused as two matches;
 - the edits of one file are located in its text as it stands and must not overlap;
 - a file's line endings are kept: a CRLF file is matched and written with CRLF when the
   model wrote plain newlines; a search ending in a newline matches the file's last line
@@ -42,6 +46,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from governance.edit_tokens import reindented, token_spans
 from governance.errors import CandidateParseError
 from governance.fs import nofollow
 from governance.fs.protected import normalize
@@ -230,6 +235,12 @@ def _locate(rel: str, text: str, e: Edit, n: int, crlf: bool, total: int) -> _Sp
         cut = search[:-len(nl)]  # the last line has no newline: match it at the end
         if text.endswith(cut) and len(_starts(text, cut)) == 1:
             return _Span(len(text) - len(cut), len(text), replace.removesuffix(nl), n)
+    if not starts and rel.endswith(".py"):  # the same code, copied otherwise (edit_tokens)
+        same = token_spans(text, search)
+        moved = reindented(text, same[0][0], search, replace) if len(same) == 1 else None
+        if moved is not None:
+            return _Span(*same[0], moved, n)
+        starts = [start for start, _ in same] if len(same) > 1 else []
     if not starts:
         raise EditRefused(f"{rel}: {which}: its search text matches nothing in the file"
                           f"{_closest(text, e.search)}; copy the search text exactly from "
