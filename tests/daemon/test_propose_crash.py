@@ -25,8 +25,8 @@ alone or its whole process group; the human's staged, unstaged and untracked wor
 come through untouched, the ledger verify, and no ref, worktree or scratch tree be left but
 the review's (and its kept test's). The killed daemon's TMPDIR is the trial's own, and a
 kill may leave nothing there but the jail's shared dir: recovery cannot see /tmp.
-OUROBOROS_PROPOSE_CRASH_TRIALS sets the count (default 2: each scenario from its CLASSIFY,
-about 40 s; 4 with OUROBOROS_TRIALS=full: each scenario, each anchor, about 60 s more:
+OUROBOROS_PROPOSE_CRASH_TRIALS sets the count (default 1: the repair from its CLASSIFY,
+about 20 s; 4 with OUROBOROS_TRIALS=full: each scenario, each anchor, about 80 s more:
 the named points above hold the APPROVE window's moments in every run);
 OUROBOROS_CRASH_SEED changes the moments. Three runs of 40 (seeds 8, 9, 10) passed,
 7 to 11 min each on two cores at a load of 4 to 8: 38 kills in VALIDATE, 23 in APPROVE before
@@ -171,7 +171,7 @@ HUMAN = {"staged.txt": "staged by the human\n", "scratch.txt": "untracked human 
 
 
 def _trials() -> list[str]:
-    total = int(os.environ.get("OUROBOROS_PROPOSE_CRASH_TRIALS") or (4 if trials.FULL else 2))
+    total = int(os.environ.get("OUROBOROS_PROPOSE_CRASH_TRIALS") or (4 if trials.FULL else 1))
     return [f"{list(SCENARIOS)[n % 2]}-{ANCHORS[n // 2 % 2]}-{n}" for n in range(total)]
 
 
