@@ -29,7 +29,8 @@ from pathlib import Path
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
 REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_text", "_ouroboros_bounds", "_ouroboros_mutants", "_ouroboros_search",
-                  "_ouroboros_widen", "_ouroboros_lookup")  # governance.oracle.run_dir.HELPERS
+                  "_ouroboros_widen", "_ouroboros_lookup",
+                  "_ouroboros_kinds")  # governance.oracle.run_dir.HELPERS
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60
@@ -219,11 +220,14 @@ def _refused_alike(t: Target, base: dict, cand: dict) -> bool:
     call passed there (the runner marks it `foreign`): which exception a helper raises on
     None where its callers always pass a dict is no behaviour a caller sees (pytimeparse's
     `'x' in d` written `d.get('x')`, TypeError become AttributeError, was refused). A public
-    function's exceptions are its callers' to catch: every difference there counts."""
+    function's exceptions are its callers' to catch: every difference there counts, but on
+    an object in a state of a kind no captured object was in (`foreign_state`,
+    governance.oracle.replay_kinds): language-tags' Subtag.format on a record whose subtag
+    is a list, AttributeError become TypeError, refused a correct lookup table."""
     name = t.qualname.rsplit(".", 1)[-1]
     private = name.startswith("_") and not name.endswith("__")
-    return private and base.get("foreign") is True and base.get("kind") == "raise" \
-        and cand.get("kind") == "raise"
+    foreign = (private and base.get("foreign") is True) or base.get("foreign_state") is True
+    return foreign and base.get("kind") == "raise" and cand.get("kind") == "raise"
 
 
 def _rows(side: dict) -> list[dict]:

@@ -37,7 +37,6 @@ hand, and a careless change does not pay the search's CPU on both trees.
 import base64
 import contextlib
 import hashlib
-import inspect
 import io
 import json
 import os
@@ -51,12 +50,16 @@ import time
 try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
     from _ouroboros_inputs import code_names, generated, parameters, receives
+    from _ouroboros_kinds import foreign, foreign_state
+    from _ouroboros_kinds import kinds as known
     from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
     from governance.oracle.replay_inputs import code_names, generated, parameters, receives
+    from governance.oracle.replay_kinds import foreign, foreign_state
+    from governance.oracle.replay_kinds import kinds as known
     from governance.oracle.replay_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_search import Peer, searched
@@ -178,7 +181,9 @@ def _one(fn, key, blob, timeout_s, kinds=None):
            "kind": first["kind"], "deterministic": first == second,
            "again": second["kind"], "seconds": round(took, 4)}
     if kinds is not None:
-        row["foreign"] = _foreign(args, kwargs, *kinds)
+        row["foreign"] = foreign(args, kwargs, *kinds[:2])
+        if kinds[2]:  # a method: its object's state too
+            row["foreign_state"] = foreign_state(args, kinds[0])
     return row
 
 
@@ -264,7 +269,7 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
     # evaluator ran none of its inputs on a loaded box
     over = _budget(budgets[0])
     params = parameters(fn)
-    cut, kinds = False, (_kinds(blobs, params), params)
+    cut, kinds = False, (known(blobs, params, receiver), params, receiver)
     for blob in made:
         if over():
             cut = True  # the daemon hears of it: no generated input run is no pass
@@ -284,32 +289,6 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
 def _ask(peer, spec, blob):
     """The peer's answer to `blob` for the function `spec` names (with its closure)."""
     return peer.ask(spec["file"], spec["qualname"], blob, spec.get("closure"))
-
-
-def _slots(args, kwargs, params):
-    """(slot, type) of a call's arguments, a keyword one at its position where it has one
-    (a flag passed by name is the same slot as passed by place)."""
-    named = [((params.get(k) or (None,))[0], k, v) for k, v in kwargs.items()]
-    return [(i, type(a)) for i, a in enumerate(args)] + [
-        (k if at is None else at, type(v)) for at, k, v in named]
-
-
-def _kinds(blobs, params):
-    """(slot, type) of every argument the captured calls passed, and of each parameter's
-    default (what a call that leaves it passes): what callers pass."""
-    out = {(k if at is None else at, type(d)) for k, (at, _, d) in params.items()
-           if d is not inspect.Parameter.empty}
-    for blob in blobs:
-        with contextlib.suppress(Exception):
-            out.update(_slots(*pickle.loads(blob), params))
-    return out
-
-
-def _foreign(args, kwargs, kinds, params):
-    """Whether an input passes, at some argument, a kind of value no captured call passed
-    there and no default holds (the daemon reads it only for a private function both trees
-    refused)."""
-    return any(s not in kinds for s in _slots(args, kwargs, params))
 
 
 def _budget(cpu_s):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from governance.oracle import replay_kinds
 from governance.oracle import replay_runner as rr
 from governance.oracle.run_dir import SCRIPT_RESULT_CAP, RunDir
 from governance.oracle.testrun import TestRunner
@@ -817,15 +818,40 @@ def test_a_generated_input_of_a_kind_no_caller_passed_is_marked() -> None:
     def interpret(sval, mdict, granularity="seconds", strict=False):
         return sval, mdict, granularity, strict
     params = rr.parameters(interpret)
-    kinds = rr._kinds(_calls((["04:18", {"mins": "4"}], {}), (["1:30", {}], {})), params)
-    assert not rr._foreign(["x", {"a": 1}], {}, kinds, params)
-    assert rr._foreign(["x", None], {}, kinds, params)
-    assert rr._foreign(["x", {}], {"granularity": 5}, kinds, params)
+    kinds = replay_kinds.kinds(_calls((["04:18", {"mins": "4"}], {}), (["1:30", {}], {})),
+                               params)
+    assert not replay_kinds.foreign(["x", {"a": 1}], {}, kinds, params)
+    assert replay_kinds.foreign(["x", None], {}, kinds, params)
+    assert replay_kinds.foreign(["x", {}], {"granularity": 5}, kinds, params)
     # a default's kind, passed by name or by place, is what a call leaving it passes
-    assert not rr._foreign(["x", {}], {"granularity": "m"}, kinds, params)
-    assert not rr._foreign(["x", {}, "m", True], {}, kinds, params)
-    row = rr._one(interpret, "g", b"not a pickle", 1.0, (kinds, params))
+    assert not replay_kinds.foreign(["x", {}], {"granularity": "m"}, kinds, params)
+    assert not replay_kinds.foreign(["x", {}, "m", True], {}, kinds, params)
+    row = rr._one(interpret, "g", b"not a pickle", 1.0, (kinds, params, False))
     assert row.get("foreign") is not True  # unreadable: never let go
+
+
+class _Record:
+    def __init__(self, data):
+        self.data = data
+
+    def format(self):
+        return self.data["subtag"].upper()
+
+
+def test_a_methods_object_in_a_state_no_captured_object_was_in_is_marked() -> None:
+    """language-tags' Subtag.format varied to a record whose subtag is a list: a state of a
+    kind no captured object held (the class keeps text there), marked `foreign_state` for
+    the daemon, which lets both trees raise otherwise on it, public method or not."""
+    params = rr.parameters(_Record.format)
+    calls = _calls(([_Record({"subtag": "gb", "type": "region"})], {}))
+    kinds = replay_kinds.kinds(calls, params, receiver=True)
+    assert not replay_kinds.foreign_state([_Record({"subtag": "us"})], kinds)
+    assert replay_kinds.foreign_state([_Record({"subtag": ["gb"], "type": "region"})], kinds)
+    assert replay_kinds.foreign_state([_Record({"subtag": "gb", "extra": 1})], kinds)
+    assert replay_kinds.foreign_state([_Record(None)], kinds)
+    blob = pickle.dumps(([_Record({"subtag": ["gb"]})], {}))
+    row = rr._one(_Record.format, "g", blob, 1.0, (kinds, params, True))
+    assert row["foreign_state"] is True and row["foreign"] is False and row["kind"] == "raise"
 
 
 class FrameError(Exception):
