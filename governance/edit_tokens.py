@@ -34,30 +34,54 @@ MIN_TOKENS = 3  # a shorter search is matched by its characters only
 
 def tokens(text: str) -> list[tuple[str, int, int]] | None:
     """(key, start, end) of each token of `text`, or None where it does not lex (an open
-    string literal: a fragment cut inside one is no code to compare)."""
-    out, at = [], 0
+    string literal: a fragment cut inside one is no code to compare). Adjacent string
+    literals are one token, as they are one literal to the compiler (`f"a, " f"b"` is
+    `f"a, b"`: Qwen wrote a message the file splits over two lines as one)."""
+    out: list[tuple[str, int, int]] = []
+    at, last = 0, ""
     while at < len(text):
         m = _TOKEN.match(text, at)
         if m is None:
             return None
         kind = m.lastgroup
-        if kind != "space":
-            out.append((_key(kind, m.group()), m.start(), m.end()))
+        if kind == "str" and last == "str":
+            key, start, _ = out.pop()
+            out.append((key + "\x00" + _literal(m.group()), start, m.end()))
+        elif kind == "str":
+            out.append(("str:" + _literal(m.group()), m.start(), m.end()))
+        elif kind != "space":
+            out.append((f"{kind}:{m.group().rstrip()}", m.start(), m.end()))
+        last = kind if kind != "space" else last
         at = m.end()
-    return out
+    return [(_joined(k), s, e) if k.startswith("str:") else (k, s, e) for k, s, e in out]
 
 
-def _key(kind: str | None, text: str) -> str:
-    """What a token is to the compiler: a plain string literal by its type and value (its
-    quotes and escapes aside), an f-string and the rest as written; a comment without its
-    trailing white space."""
-    if kind == "str" and "f" not in text[:2].lower():
+def _literal(text: str) -> str:
+    """A string literal as the compiler reads it: a plain one by its type and value (its
+    quotes and escapes aside), an f-string by its prefix and the text between its quotes."""
+    if "f" not in text[:2].lower():
         try:
             value = ast.literal_eval(text)
-            return f"str:{type(value).__name__}:{value!r}"
+            return f"{type(value).__name__}:{value}"
         except (ValueError, SyntaxError, MemoryError):
-            return f"str:{text}"
-    return f"{kind}:{text.rstrip()}"
+            return f"raw:{text}"
+    body = text.lstrip("rRbBuUfF")
+    quote = body[:3] if body[:3] in ("\'\'\'", '\"\"\"') else body[:1]
+    return f"f:{body[len(quote):len(body) - len(quote)]}"
+
+
+def _joined(key: str) -> str:
+    """Adjacent literals' parts as one: plain text parts written as an f-string's text
+    (braces doubled) once any part is an f-string, else their values joined."""
+    parts = key[len("str:"):].split("\x00")
+    if len(parts) == 1:
+        return key
+    if any(p.startswith("f:") for p in parts):
+        return "str:f:" + "".join(p[2:] if p.startswith("f:") else
+                                  p.split(":", 1)[1].replace("{", "{{").replace("}", "}}")
+                                  for p in parts)
+    kinds = {p.split(":", 1)[0] for p in parts}
+    return f"str:{'/'.join(sorted(kinds))}:" + "".join(p.split(":", 1)[1] for p in parts)
 
 
 def token_spans(text: str, search: str) -> list[tuple[int, int]]:

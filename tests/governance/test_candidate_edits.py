@@ -108,6 +108,24 @@ def test_a_search_that_is_the_same_python_code_copied_otherwise_applies_there():
     assert "        cls = type(self)\n        cls.check()\n        pre = " in c.full_content
 
 
+def test_adjacent_string_literals_are_one_literal_to_the_match():
+    """semver's compare raises with a message the file splits over two f-strings; Qwen
+    wrote it as one, on one line with its `raise`: the same literal to the compiler."""
+    text = ('    def compare(self, other):\n        if not isinstance(other, cls):\n'
+            '            raise TypeError(\n                f"Expected {cls.__name__} '
+            'instance, "\n                f"but got {type(other)}"\n            )\n'
+            '        return 0\n')
+    search = ('        if not isinstance(other, cls): raise TypeError(f"Expected '
+              '{cls.__name__} instance, but got {type(other)}")\n')
+    c = stated(_reply("v.py", (search, "        if other is None:\n            return 1\n")),
+               _base(v_py=text))
+    assert c.full_content == ("    def compare(self, other):\n        if other is None:\n"
+                              "            return 1\n        return 0\n")
+    with pytest.raises(EditRefused):  # the message's words changed: not the same literal
+        stated(_reply("v.py", (search.replace("but got", "got"), "x = 1\n")),
+               _base(v_py=text))
+
+
 def test_the_same_code_copied_otherwise_is_no_match_where_a_token_differs_or_it_is_twice():
     text = 'a = f("x", 1)\nb = f("x", 1)\nc = f("y", 1.0)\n'
     with pytest.raises(EditRefused) as twice:
