@@ -221,12 +221,12 @@ def _once(fn, blob, timeout_s):
     return {"answer": _digest(answer), "kind": answer["kind"], "deterministic": True}
 
 
-def _runfunction_at(root, spec, timeout_s, budget_s, mutants, search=None):
+def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     """One function's answers; then, with `search` (the peer: the other tree; the search
     seconds left to the run; where else Hypothesis may be imported from), the inputs a
     search finds (governance.oracle.replay_search); then, with `mutants` ((ids, killed so
     far)), the mutants its inputs tell apart (governance.oracle.replay_mutants). A function
-    defined in another is all that once per closure its calls came with (replay_closure):
+    defined in another is all that once per closure its calls came with (replay_lookup):
     the first MAX_CLOSURES share the budgets, the rest have their captured calls answered."""
     parts, out = groups(spec["calls"]), {"problem": None, "results": [], "cut": False}
     state = None
@@ -369,7 +369,7 @@ def main(argv):
     search = {"peer": peer, "left_s": float(job.get("search_s", _SEARCH_TOTAL_S)),
               "fallback": str(job.get("search_path") or "")}
     try:
-        out = {"functions": [_runfunction_at(root, spec, timeout_s, budget_s, mutants, search)
+        out = {"functions": [_run_function(root, spec, timeout_s, budget_s, mutants, search)
                              for spec in job["functions"]]}
     finally:
         if peer is not None:

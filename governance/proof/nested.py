@@ -1,5 +1,5 @@
 """The functions defined inside a changed function whose own code changed: each is judged
-by its own calls too (governance.oracle.replay_closure rebuilds it on each tree, with the
+by its own calls too (governance.oracle.replay_lookup rebuilds it on each tree, with the
 free variables its captured calls saw), not only through what its enclosing function
 returns. voluptuous's `_compile_scalar` returns `validate_callable`, a closure; replayed
 alone, `_compile_scalar` answers a function, alike by name on both trees, and a handler
