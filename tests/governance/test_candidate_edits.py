@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from governance import edit_tokens
 from governance.candidate_edits import (
     EditRefused,
     Refusal,
@@ -137,6 +138,9 @@ def test_the_same_code_copied_otherwise_is_no_match_where_a_token_differs_or_it_
         assert none.value.kind is Refusal.NO_MATCH, other
     with pytest.raises(EditRefused):  # not Python: its characters only
         stated(_reply("m.txt", ("c = f('y', 1.0)", "c = 0")), _base(m_txt=text))
+    big = text + "#" * edit_tokens.MAX_TEXT_CHARS + "\n"
+    with pytest.raises(EditRefused):  # past the lexing bound: its characters only
+        stated(_reply("m.py", ("c = f('y',1.0)", "c = 0")), _base(m_py=big))
     with pytest.raises(EditRefused):  # a replace not at the search's indentation: unmoved
         stated(_reply("v.py", ("  cls = type(self)\n  pre = 1\n", "x = 1\n")),
                _base(v_py=BUMP.replace("        pre = cls", "        pre = 1\n        p = cls")))
