@@ -102,6 +102,8 @@ async def test_an_accepted_kept_test_lets_the_next_change_to_its_line_be_proven(
         assert "`3` to `4`" in last["reason"], last["reason"]
 
 
+@pytest.mark.full  # 25 s of a 2-core suite; its refusal is the phase's test
+# (tests/governance/phases/test_accept_kept_test.py::test_the_kept_test_lands_alone)
 async def test_a_kept_test_that_fails_without_its_change_cannot_land_alone(short_tmp):
     """`accept OP --tests` runs the kept test on the human's HEAD without the change: this
     one asks for three items where HEAD still gives five, so it is refused, saying so, and

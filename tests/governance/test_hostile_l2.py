@@ -67,7 +67,7 @@ MUST = {"verify": {"tests_pass", "delete_tests", "conftest:force_pass",
 # strides of 24 and 48 and eight controls; the full set has every control and case.
 CONTROLS = {"verify": {"fix_clamp", "append_test", "test_inserted_mid_file"},
             "validate": {"fix_clamp", "test_inserted_mid_file"}}
-STRIDE = {"verify": 48, "validate": 96}
+STRIDE = {"verify": 96, "validate": 96}  # verify 48 until the suite passed 16 min (stop 58)
 
 
 def sample(entry: str) -> list[Case]:

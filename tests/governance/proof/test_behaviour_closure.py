@@ -97,6 +97,7 @@ def test_many_bounds():
 MANY = TESTS.replace("\n\ndef as_int", ABOVE + "\n\ndef as_int")  # run first
 
 
+@pytest.mark.full  # a bigger run of the first test: 150 closures before the telling one
 async def test_the_capture_spreads_over_kinds_of_closure(tmp_path: Path):
     """A hundred and fifty closures over `Above` are made first: the capture keeps a few
     calls of each kind of closure (its free variables' types), not the first hundred, so
@@ -108,6 +109,7 @@ async def test_the_capture_spreads_over_kinds_of_closure(tmp_path: Path):
     assert any("TypeError" in c.base for c in check.counterexamples), check
 
 
+@pytest.mark.full  # the control; make test holds one through test_..._cannot_travel_...
 async def test_a_closures_refactor_is_shown_unchanged(tmp_path: Path):
     """The same closure rewritten without a change of behaviour: each tree's rebuilt
     closure answers every input alike."""
