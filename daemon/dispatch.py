@@ -73,7 +73,7 @@ async def dispatch_forever(d: Dispatcher, tg: asyncio.TaskGroup) -> None:
                 break
             d.quiet.began()
             handle = OpHandle(OperationContext(
-                envelope=env, failed_before=d.queue.failed_before.pop(env.dedup_key, 0)))
+                envelope=env, failed_before=d.queue.work.failed_before(env.dedup_key)))
             d.ops[handle.ctx.op_id] = handle
             if d.host.waiting:  # it runs on the host gate's bound (daemon.host.overdue)
                 await d.host.take(handle.ctx.op_id)

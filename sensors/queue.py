@@ -62,9 +62,6 @@ class IntakeQueue:
                                    retries=work.retries)  # a retry after untried work
         self.clock = clock
         self.work = work  # what became of each key's last op, across restarts
-        # a dispatched key -> its work's failures in a row in the context its op starts
-        # from (WorkMemory.began): the dispatcher puts it on the op's context
-        self.failed_before: dict[str, int] = {}
         self.held = held  # envelope -> the op whose open review holds its work, if any
         self.runner = runner  # the jailed test runner parked failures are run again with
         self.changed = asyncio.Event()
@@ -153,7 +150,7 @@ class IntakeQueue:
             self.router.offer(env)
             self.changed.set()  # the dispatcher tries again once it may
             raise
-        self.failed_before[env.dedup_key] = await self.work.began(env)
+        await self.work.began(env)
         return env
 
     async def _fixed(self, env: SignalEnvelope) -> str | None:

@@ -24,8 +24,8 @@ a record holds back (`WorkMemory.held_back`):
 - **retried**: once a failure's backoff has passed, its work is queued again, but behind
   work never tried at the same priority (`retries`, read by sensors.router): on a loaded
   box one op runs a bound, and a retry must not take it from work that never had a turn.
-  A retry in the context its work failed in asks otherwise (`began` counts the failures,
-  the op's `failed_before`, governance.phases.repeats.variation): a greedy brain given
+  A retry in the context its work failed in asks otherwise (`failed_before` counts the
+  failures, the op carries them, governance.phases.repeats.variation): a greedy brain given
   the same prompt gives the same answer, and a daemon's first hour with Qwen2.5-Coder paid
   25 minutes twice for one failure.
 - **futile**: a brain whose finished ops of one source (`[intake] futile_after` of them at
@@ -224,13 +224,17 @@ class WorkMemory:
         rec = self.records.get(key)
         return rec.count if rec is not None and rec.event in FAILURES else 0
 
-    async def began(self, env: SignalEnvelope) -> int:
-        """`env` was dispatched: the context its op starts from; and how many ops of its
-        work failed in a row in that same context (its op then asks otherwise: a greedy
-        brain asked the same question gives the same answer)."""
-        ctx = self.begun[env.dedup_key] = await self.context(watched(env))
-        rec = self.records.get(env.dedup_key)
-        same = rec is not None and rec.event is Event.FAILED and not rec.context.changed(ctx)
+    async def began(self, env: SignalEnvelope) -> None:
+        """`env` was dispatched: the context its op starts from."""
+        self.begun[env.dedup_key] = await self.context(watched(env))
+
+    def failed_before(self, key: str) -> int:
+        """How many ops of dispatched work `key` failed in a row in the context its op
+        starts from (`began`): that op asks otherwise, since a greedy brain asked the same
+        question gives the same answer."""
+        rec, ctx = self.records.get(key), self.begun.get(key)
+        same = rec is not None and ctx is not None and rec.event is Event.FAILED \
+            and not rec.context.changed(ctx)
         return rec.count if same else 0
 
     async def ended(self, env: SignalEnvelope, op_id: str, terminal: str,

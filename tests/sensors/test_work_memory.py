@@ -295,18 +295,19 @@ async def test_a_retry_in_the_context_its_work_failed_in_says_how_often_it_faile
                      clock=lambda: now.at.timestamp())
     assert await q.put(_env())
     env = await q.pop_ready()
-    assert q.failed_before == {"todo:1": 0}  # never tried
+    assert q.work.failed_before("todo:1") == 0  # never tried
     await q.finished(env, "op-1", "POSTMORTEM", "no usable candidate")
     for count, wait in ((1, 61), (2, 301)):
         now.at += timedelta(seconds=wait)
         assert await q.put(_env())
-        await q.finished(await q.pop_ready(), f"op-{count + 1}", "POSTMORTEM", "again")
-        assert q.failed_before["todo:1"] == count
+        env = await q.pop_ready()
+        assert q.work.failed_before("todo:1") == count  # at dispatch: what the op carries
+        await q.finished(env, f"op-{count + 1}", "POSTMORTEM", "again")
     (root / "pkg" / "m.py").write_text("x = 3  # TODO: more\n")  # the code changed
     now.at += timedelta(seconds=61)  # past the queue's repeat window, not the backoff
     assert await q.put(_env())
     await q.pop_ready()
-    assert q.failed_before["todo:1"] == 0
+    assert q.work.failed_before("todo:1") == 0
     await ledger.close()
 
 
