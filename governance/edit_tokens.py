@@ -41,50 +41,47 @@ def tokens(text: str) -> list[tuple[str, int, int]] | None:
     literals are one token, as they are one literal to the compiler (`f"a, " f"b"` is
     `f"a, b"`: Qwen wrote a message the file splits over two lines as one)."""
     out: list[tuple[str, int, int]] = []
-    at, last = 0, ""
+    run: list[tuple[str, str]] = []  # the literal run being read: (kind, text) parts
+    at = 0
     while at < len(text):
         m = _TOKEN.match(text, at)
         if m is None:
             return None
         kind = m.lastgroup
-        if kind == "str" and last == "str":
-            key, start, _ = out.pop()
-            out.append((key + "\x00" + _literal(m.group()), start, m.end()))
-        elif kind == "str":
-            out.append(("str:" + _literal(m.group()), m.start(), m.end()))
+        if kind == "str":
+            if not run:
+                out.append(("", m.start(), m.end()))
+            run.append(_literal(m.group()))
+            out[-1] = (_joined(run), out[-1][1], m.end())
         elif kind != "space":
+            run = []
             out.append((f"{kind}:{m.group().rstrip()}", m.start(), m.end()))
-        last = kind if kind != "space" else last
         at = m.end()
-    return [(_joined(k), s, e) if k.startswith("str:") else (k, s, e) for k, s, e in out]
+    return out
 
 
-def _literal(text: str) -> str:
+def _literal(text: str) -> tuple[str, str]:
     """A string literal as the compiler reads it: a plain one by its type and value (its
-    quotes and escapes aside), an f-string by its prefix and the text between its quotes."""
+    quotes and escapes aside), an f-string ("f") by the text between its quotes."""
     if "f" not in text[:2].lower():
         try:
             value = ast.literal_eval(text)
-            return f"{type(value).__name__}:{value}"
+            return type(value).__name__, str(value)
         except (ValueError, SyntaxError, MemoryError):
-            return f"raw:{text}"
+            return "raw", text
     body = text.lstrip("rRbBuUfF")
     quote = body[:3] if body[:3] in ("\'\'\'", '\"\"\"') else body[:1]
-    return f"f:{body[len(quote):len(body) - len(quote)]}"
+    return "f", body[len(quote):len(body) - len(quote)]
 
 
-def _joined(key: str) -> str:
-    """Adjacent literals' parts as one: plain text parts written as an f-string's text
+def _joined(parts: list[tuple[str, str]]) -> str:
+    """Adjacent literals' key as one: plain text parts written as an f-string's text
     (braces doubled) once any part is an f-string, else their values joined."""
-    parts = key[len("str:"):].split("\x00")
-    if len(parts) == 1:
-        return key
-    if any(p.startswith("f:") for p in parts):
-        return "str:f:" + "".join(p[2:] if p.startswith("f:") else
-                                  p.split(":", 1)[1].replace("{", "{{").replace("}", "}}")
-                                  for p in parts)
-    kinds = {p.split(":", 1)[0] for p in parts}
-    return f"str:{'/'.join(sorted(kinds))}:" + "".join(p.split(":", 1)[1] for p in parts)
+    if any(kind == "f" for kind, _ in parts):
+        return "str:f:" + "".join(t if kind == "f" else t.replace("{", "{{").replace("}", "}}")
+                                  for kind, t in parts)
+    kinds = "/".join(sorted({kind for kind, _ in parts}))
+    return f"str:{kinds}:" + "".join(t for _, t in parts)
 
 
 def token_spans(text: str, search: str) -> list[tuple[int, int]]:
