@@ -220,14 +220,12 @@ def _refused_alike(t: Target, base: dict, cand: dict) -> bool:
     call passed there (the runner marks it `foreign`): which exception a helper raises on
     None where its callers always pass a dict is no behaviour a caller sees (pytimeparse's
     `'x' in d` written `d.get('x')`, TypeError become AttributeError, was refused). A public
-    function's exceptions are its callers' to catch: every difference there counts, but on
-    an object in a state of a kind no captured object was in (`foreign_state`,
-    governance.oracle.replay_kinds): language-tags' Subtag.format on a record whose subtag
-    is a list, AttributeError become TypeError, refused a correct lookup table."""
+    function's exceptions are its callers' to catch: every difference there counts, on
+    any state of its object too (governance.oracle.replay_kinds says why)."""
     name = t.qualname.rsplit(".", 1)[-1]
     private = name.startswith("_") and not name.endswith("__")
-    foreign = (private and base.get("foreign") is True) or base.get("foreign_state") is True
-    return foreign and base.get("kind") == "raise" and cand.get("kind") == "raise"
+    return private and base.get("foreign") is True and base.get("kind") == "raise" \
+        and cand.get("kind") == "raise"
 
 
 def _rows(side: dict) -> list[dict]:

@@ -1,14 +1,12 @@
 """What kinds of value the captured calls of a function passed, and whether a generated
-input passes one none of them did (the replay runner marks such a row `foreign`; the
-daemon reads the mark only where both trees raised: governance.oracle.differential).
+input passes one none of them did at some argument's slot (a keyword argument at its
+position where it has one). The replay runner marks such a row `foreign`; the daemon reads
+the mark only for a private function both trees refused (governance.oracle.differential).
 
-Two places a kind is read: each argument's slot (a keyword argument at its position where
-it has one) and, for a method, its object's state: each attribute's type and, one level
-in, each text-keyed entry of a dict attribute. An input that varied the object into a
-state no captured object was in (language-tags' `Subtag.format` on a record whose
-`subtag` is a list, where the class keeps text) is foreign in its state: which exception a
-method raises on a state its class never holds is no behaviour a caller sees, public or
-not.
+An object's state is no such slot, on purpose: an attribute tests always set may be None
+in use (a connection made lazily), and a careless change that drops the check before it
+raises another exception there; a public method's exceptions are its callers' to catch,
+on any state (`tests/governance/fail_closed/test_differential.py`).
 
 Copied into a run's private plugin directory as `_ouroboros_kinds` (governance.oracle.
 run_dir); standard library only, Python 3.9 and later.
@@ -17,13 +15,6 @@ run_dir); standard library only, Python 3.9 and later.
 import contextlib
 import inspect
 import pickle
-
-try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_canon import state_of
-except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import state_of
-
-_ENTRIES = 32  # of a dict attribute, looked at for its entries' kinds
 
 
 def slots(args, kwargs, params):
@@ -34,31 +25,14 @@ def slots(args, kwargs, params):
         (k if at is None else at, type(v)) for at, k, v in named]
 
 
-def state(obj):
-    """("state", path, type) of an object's attributes, and of the text-keyed entries of
-    its dict attributes; none for what has no attributes."""
-    out = set()
-    for name, value in state_of(obj) or ():
-        out.add(("state", str(name), type(value)))
-        if isinstance(value, dict):
-            for key, entry in list(value.items())[:_ENTRIES]:
-                if isinstance(key, str):
-                    out.add(("state", f"{name}[{key!r}]", type(entry)))
-    return out
-
-
-def kinds(blobs, params, receiver=False):
+def kinds(blobs, params):
     """(slot, type) of every argument the captured calls passed, and of each parameter's
-    default (what a call that leaves it passes): what callers pass; with `receiver`, the
-    state kinds of the objects the calls were made on too."""
+    default (what a call that leaves it passes): what callers pass."""
     out = {(k if at is None else at, type(d)) for k, (at, _, d) in params.items()
            if d is not inspect.Parameter.empty}
     for blob in blobs:
         with contextlib.suppress(Exception):
-            args, kw = pickle.loads(blob)
-            out.update(slots(args, kw, params))
-            if receiver and args:
-                out.update(state(args[0]))
+            out.update(slots(*pickle.loads(blob), params))
     return out
 
 
@@ -67,9 +41,3 @@ def foreign(args, kwargs, known, params):
     there and no default holds (the daemon reads it only for a private function both trees
     refused)."""
     return any(s not in known for s in slots(args, kwargs, params))
-
-
-def foreign_state(args, known):
-    """Whether a method's input holds its object in a state of a kind no captured object
-    was in (an attribute, or a dict attribute's entry, of another type, or one none had)."""
-    return bool(args) and any(s not in known for s in state(args[0]))

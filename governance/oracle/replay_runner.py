@@ -50,7 +50,7 @@ import time
 try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
     from _ouroboros_inputs import code_names, generated, parameters, receives
-    from _ouroboros_kinds import foreign, foreign_state
+    from _ouroboros_kinds import foreign
     from _ouroboros_kinds import kinds as known
     from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
@@ -58,7 +58,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
     from governance.oracle.replay_inputs import code_names, generated, parameters, receives
-    from governance.oracle.replay_kinds import foreign, foreign_state
+    from governance.oracle.replay_kinds import foreign
     from governance.oracle.replay_kinds import kinds as known
     from governance.oracle.replay_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
@@ -181,9 +181,7 @@ def _one(fn, key, blob, timeout_s, kinds=None):
            "kind": first["kind"], "deterministic": first == second,
            "again": second["kind"], "seconds": round(took, 4)}
     if kinds is not None:
-        row["foreign"] = foreign(args, kwargs, *kinds[:2])
-        if kinds[2]:  # a method: its object's state too
-            row["foreign_state"] = foreign_state(args, kinds[0])
+        row["foreign"] = foreign(args, kwargs, *kinds)
     return row
 
 
@@ -269,7 +267,7 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
     # evaluator ran none of its inputs on a loaded box
     over = _budget(budgets[0])
     params = parameters(fn)
-    cut, kinds = False, (known(blobs, params, receiver), params, receiver)
+    cut, kinds = False, (known(blobs, params), params)
     for blob in made:
         if over():
             cut = True  # the daemon hears of it: no generated input run is no pass

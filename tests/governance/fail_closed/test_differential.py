@@ -198,21 +198,6 @@ def test_a_private_helper_refusing_a_foreign_value_otherwise_is_no_counterexampl
     assert compare(t, 0, base, returned).counterexamples  # one side returned: it counts
 
 
-def test_a_method_refusing_an_object_in_a_state_its_class_never_holds_is_no_counterexample():
-    """language-tags' Subtag.format on a record whose subtag is a list (the runner marks
-    it `foreign_state`): both trees raise, otherwise, on a state no caller's object is in,
-    public method or not. An answer on one side, or a state callers make, still counts."""
-    t = Target("m.py", "Subtag.format", frozenset({1}), ())
-    state = {"foreign_state": True}
-    base = {"results": [{**_refusal("raise", "a", False), **state}]}
-    assert not compare(t, 0, base, {"results": [{**_refusal("raise", "b", False), **state}]}
-                       ).counterexamples
-    assert compare(t, 0, base, {"results": [{**_refusal("return", "b", False), **state}]}
-                   ).counterexamples
-    plain = {"results": [_refusal("raise", "a", False)]}
-    assert compare(t, 0, plain, {"results": [_refusal("raise", "b", False)]}).counterexamples
-
-
 def test_generated_inputs_only_one_tree_made_are_no_pass():
     """Generated rows are keyed by their input: a candidate whose signature or defaults
     changed makes other inputs, and with none in common only the captured calls would

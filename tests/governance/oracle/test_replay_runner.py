@@ -20,6 +20,7 @@ import pytest
 
 from governance.oracle import replay_kinds
 from governance.oracle import replay_runner as rr
+from governance.oracle.differential import Target, compare
 from governance.oracle.run_dir import SCRIPT_RESULT_CAP, RunDir
 from governance.oracle.testrun import TestRunner
 from tests.helpers import jail_limits
@@ -478,13 +479,14 @@ def test_canonical_form_keeps_types_dict_order_and_iterated_items() -> None:
 
 
 def run_script(where: Path, file: str, qualname: str, arguments: list[list],
-               generate: int, out: str = "out.json") -> list[dict]:
+               generate: int, out: str = "out.json", names: tuple[str, ...] = ()) -> list[dict]:
     """One run of the runner as the jail runs it (a script, its own process), on `file`
-    under `where`, for `qualname` called with each of `arguments`: its result rows."""
+    under `where`, for `qualname` called with each of `arguments` (`names`: what its code
+    reads, as the daemon sends them): its result rows."""
     calls = [{"pickle": base64.b64encode(pickle.dumps((args, {}))).decode(), "repr": ""}
              for args in arguments]
     job = {"functions": [{"file": file, "qualname": qualname, "calls": calls,
-                          "constants": [], "generate": generate}]}
+                          "constants": [], "generate": generate, "names": list(names)}]}
     (where / "job.json").write_text(json.dumps(job))
     subprocess.run([sys.executable, "-P", rr.__file__, str(where / "job.json"),
                     str(where / out)], cwd=where, check=True, timeout=60)
@@ -495,6 +497,50 @@ def _package(where: Path, source: str) -> None:
     (where / "pkg").mkdir()
     (where / "pkg" / "__init__.py").write_text("")
     (where / "pkg" / "m.py").write_text(source)
+
+
+ADDRESS = '''class InvalidHost(ValueError):
+    pass
+
+
+class Address:
+    def __init__(self, host):
+        self.host = host
+
+    def url(self):
+        if not isinstance(self.host, str):
+            raise InvalidHost("host must be text")
+        return "http://" + self.host.lower()
+'''
+UNCHECKED = ("        if not isinstance(self.host, str):\n"
+             "            raise InvalidHost(\"host must be text\")\n")
+
+
+def test_a_public_method_raising_otherwise_on_a_state_tests_never_made_still_counts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An attack on a rule tried and withdrawn at stop 58 (a method's object varied into a
+    state no captured object was in, both trees raising otherwise, let go): a careless
+    change drops the check that raises the library's InvalidHost for a host that is not
+    text, so a bytes host now raises TypeError. The tests only ever make text hosts, so
+    the runner's bytes host is such a state, and that rule landed the change; a caller
+    that reads a host from bytes catches InvalidHost. A public method's exceptions are its
+    callers' on every state of its object."""
+    rows = []
+    for name, text in (("base", ADDRESS), ("cand", ADDRESS.replace(UNCHECKED, ""))):
+        (tmp_path / name).mkdir()
+        _package(tmp_path / name, text)
+        monkeypatch.syspath_prepend(str(tmp_path / name))
+        module = __import__("pkg.m", fromlist=["_"])
+        rows.append(run_script(tmp_path / name, "pkg/m.py", "Address.url",
+                               [[module.Address("Example.org")]], 200,
+                               names=("host", "lower")))
+        for mod in ("pkg.m", "pkg"):
+            sys.modules.pop(mod, None)
+        sys.path.remove(str(tmp_path / name))
+    check = compare(Target("pkg/m.py", "Address.url", frozenset({1}), ()), 1,
+                    {"results": rows[0]}, {"results": rows[1]})
+    assert any("b'Example.org'" in c.input and "InvalidHost" in c.base
+               and "TypeError" in c.candidate for c in check.counterexamples), check
 
 
 def test_the_runner_as_a_script_under_a_fixed_hash_seed(tmp_path: Path) -> None:
@@ -826,32 +872,8 @@ def test_a_generated_input_of_a_kind_no_caller_passed_is_marked() -> None:
     # a default's kind, passed by name or by place, is what a call leaving it passes
     assert not replay_kinds.foreign(["x", {}], {"granularity": "m"}, kinds, params)
     assert not replay_kinds.foreign(["x", {}, "m", True], {}, kinds, params)
-    row = rr._one(interpret, "g", b"not a pickle", 1.0, (kinds, params, False))
+    row = rr._one(interpret, "g", b"not a pickle", 1.0, (kinds, params))
     assert row.get("foreign") is not True  # unreadable: never let go
-
-
-class _Record:
-    def __init__(self, data):
-        self.data = data
-
-    def format(self):
-        return self.data["subtag"].upper()
-
-
-def test_a_methods_object_in_a_state_no_captured_object_was_in_is_marked() -> None:
-    """language-tags' Subtag.format varied to a record whose subtag is a list: a state of a
-    kind no captured object held (the class keeps text there), marked `foreign_state` for
-    the daemon, which lets both trees raise otherwise on it, public method or not."""
-    params = rr.parameters(_Record.format)
-    calls = _calls(([_Record({"subtag": "gb", "type": "region"})], {}))
-    kinds = replay_kinds.kinds(calls, params, receiver=True)
-    assert not replay_kinds.foreign_state([_Record({"subtag": "us"})], kinds)
-    assert replay_kinds.foreign_state([_Record({"subtag": ["gb"], "type": "region"})], kinds)
-    assert replay_kinds.foreign_state([_Record({"subtag": "gb", "extra": 1})], kinds)
-    assert replay_kinds.foreign_state([_Record(None)], kinds)
-    blob = pickle.dumps(([_Record({"subtag": ["gb"]})], {}))
-    row = rr._one(_Record.format, "g", blob, 1.0, (kinds, params, True))
-    assert row["foreign_state"] is True and row["foreign"] is False and row["kind"] == "raise"
 
 
 class FrameError(Exception):
