@@ -24,6 +24,9 @@ an EditRefused (a CandidateParseError) saying what went wrong, which the next tu
   model wrote plain newlines; a search ending in a newline matches the file's last line
   without one (the replace then loses its final newline too); a replace keeps the final
   newline its search had;
+- a path written from '/' ('/src/x.py', '/home/user/repo/src/x.py') names the existing
+  file its longest tail of components is (`from_root`); a new file or a delete from '/' is
+  left as written, for the path gates to refuse;
 - whole content that is a copy of a shortened file view (its "(lines 1-137 of 793 shown;
   read_file reads the rest)" header) or holds a placeholder line the file did not have
   ("... (your changes here) ...", "# ... rest of file unchanged") is refused as such.
@@ -173,9 +176,28 @@ def resolved(reply: StatedCandidate, base: Base) -> Candidate:
         raise CandidateParseError(f"model reply is not a valid candidate.1: {exc}") from None
 
 
+def from_root(path: str, base: Base) -> str:
+    """A path written from '/' read as the repository file it names: '/src/x.py' or
+    '/home/user/repo/src/x.py' for src/x.py, the longest tail of its components that is a
+    file here. Qwen2.5-Coder-1.5B wrote them so after being told the relative form, op
+    after op. Only an existing file is read so (a new file or a delete is never guessed
+    at); anything else is left as written, for the path gates to refuse as such."""
+    parts = [p for p in path.split("/") if p not in ("", ".")] if path.startswith("/") else []
+    for at in range(len(parts)):
+        tail = "/".join(parts[at:])
+        try:
+            if base(tail) is not None:
+                return tail
+        except (OSError, ValueError):  # unsafe, unreadable: not this tail
+            continue
+    return path
+
+
 def _resolved_file(f: StatedFile, base: Base) -> FileChange:
     if f.action == "delete":
         return FileChange(file_path=f.file_path, action="delete", rationale=f.rationale)
+    if (rel := from_root(f.file_path, base)) != f.file_path:
+        f = f.model_copy(update={"file_path": rel})
     try:
         old = base(f.file_path)
     except (OSError, ValueError) as exc:  # an unsafe path, not UTF-8: the gates say why

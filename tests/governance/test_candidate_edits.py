@@ -242,6 +242,35 @@ def test_the_live_base_reads_files_and_never_follows_a_symlink(tmp_path):
         stated(_reply("../etc/passwd", ("root", "x")), read)
 
 
+def test_a_path_written_from_the_root_is_read_as_the_repository_file_it_names(tmp_path):
+    """Qwen2.5-Coder-1.5B wrote '/src/semver/version.py' and '/home/user/repo/src/...' for
+    the repository's file op after op: the longest tail of its components that is a file
+    here is that file; a new file, a delete, a symlink or a file outside stay as written,
+    for the path gates to refuse."""
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "m.py").write_text("x = 1\n")
+    (tmp_path / "m.py").write_text("top = 1\n")
+    (tmp_path / "src" / "pkg" / "link.py").symlink_to(tmp_path / "m.py")
+    read = live_base(tmp_path)
+    for written in ("/src/pkg/m.py", "/home/user/repo/src/pkg/m.py", "//src/./pkg/m.py"):
+        c = stated(_reply(written, ("x = 1", "x = 2")), read)
+        assert (c.file_path, c.full_content) == ("src/pkg/m.py", "x = 2\n"), written
+    assert stated(_reply("/elsewhere/m.py", ("top = 1", "top = 2")), read).file_path == "m.py"
+    whole = json.dumps({"schema": "candidate.1", "file_path": "/src/pkg/m.py",
+                        "full_content": "x = 3\n", "rationale": "r"})
+    assert stated(whole, read).file_path == "src/pkg/m.py"
+    # never guessed: a new file, a delete, a symlink, a file that is not here
+    new = json.dumps({"schema": "candidate.1", "file_path": "/src/pkg/new.py",
+                      "full_content": "y = 1\n", "rationale": "r"})
+    assert stated(new, read).file_path == "/src/pkg/new.py"
+    gone = _files({"file_path": "/src/pkg/m.py", "action": "delete"})
+    assert stated(gone, read).changes()[0].file_path == "/src/pkg/m.py"
+    for written in ("/src/pkg/link.py", "/etc/passwd", "/"):
+        with pytest.raises(EditRefused) as exc:
+            stated(_reply(written, ("x = 1", "x = 2")), read)
+        assert exc.value.kind is Refusal.NO_FILE, written
+
+
 def test_the_form_asked_fits_the_file_and_the_brain():
     assert form_for(None, 1024) == "whole"
     assert form_for("x = 1\n" * 20, 1024) == "whole"
