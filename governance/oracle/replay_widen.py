@@ -8,10 +8,12 @@ values (an integer too large for a float); the fractions where truncation and ro
 the function's arithmetic part ways (`n / 10**6`, and `(n + 0.5) / s` for each scale `s`
 the function's constants name: `int(x * 1e6)` and `round(x * 1e6)` differ on about 1% of
 six-digit fractions); empty and None; a text with the number written in it moved (to
-those same fractions, to a huge one); a list or dict with one element varied; an object
-with one attribute varied. Hypothesis's own numbers are boundary-biased, and every
-strategy shrinks toward the captured value first, so a counterexample it finds is made
-minimal: the captured call with as few arguments moved, as little, as can show it.
+those same fractions, to a huge one), with the function's words put in at drawn places (a
+fuzzer's dictionary), with its parts between separators redrawn; a list or dict with one
+element varied; an object with one attribute varied (its dicts and lists among them).
+Hypothesis's own numbers are boundary-biased, and every strategy shrinks toward the
+captured value first, so a counterexample it finds is made minimal: the captured call with
+as few arguments moved, as little, as can show it.
 
 Copied beside the replay runner as `_ouroboros_widen`; it imports Hypothesis (the runner
 imports it only when a search is asked for, and treats its absence as no search).
@@ -35,6 +37,7 @@ _HUGE_INTS = (2 ** 63, -(2 ** 63) - 1, 10 ** 18, 10 ** 309, -(10 ** 309), 2 ** 1
 _HUGE_TEXTS = ("1e309", "-1e309", "1e400", "9" * 40, "inf", "nan", "-0.0", "1e-400")
 _FORMS = ("same", "str", "decimal", "float", "int", "fraction", "bool", "repr")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_SEPARATED = re.compile(r"([^0-9A-Za-z]+)")  # a text's parts and the separators between
 _MAX_TEXT = 12
 # Text's letters, given: Hypothesis's own unicode table takes seconds to build once a run.
 _LETTERS = tuple(string.ascii_letters + string.digits + string.punctuation + " \t\n"
@@ -150,14 +153,18 @@ def _number_texts(constants):
 
 
 def texts(value, constants):
-    """A text: empty, cut, re-cased, padded, another of the function's words; a number
-    written in it moved; a number's text as the number itself."""
+    """A text: empty, cut, re-cased, padded, another of the function's words, its words
+    put in; its parts between separators redrawn; a number written in it moved; a
+    number's text as the number itself."""
     words = sorted({c for c in constants if isinstance(c, str) and len(c) <= 40})
     plain = [value.upper(), value.lower(), value.strip(), f" {value} ", value[:-1],
              value[1:], value * 2]
     options = [st.just(""), st.sampled_from(plain), _text(_MAX_TEXT)]
     if words:
-        options.append(st.sampled_from(words))
+        options += [st.sampled_from(words), _spliced(value, words)]
+    pieces = _SEPARATED.split(value)
+    if len(pieces) > 1:
+        options.append(_reparted(pieces, constants, words))
     found = _NUMBER.search(value)
     if found:
         options.append(_number_texts(constants).map(
@@ -165,6 +172,45 @@ def texts(value, constants):
     if _is_number_text(value):
         options.append(numbers(value, constants))
     return st.one_of(*options)
+
+
+def _spliced(value, words):
+    """The text with one to three of the function's words put in at drawn places, as a
+    fuzzer's dictionary does: a quote opened before a ';' reaches a header parser's
+    quoted branch, which neither a cut text nor a word alone reaches."""
+    put = st.tuples(st.integers(0, len(value)), st.sampled_from(words))
+    return st.lists(put, min_size=1, max_size=3).map(lambda found: _put_in(value, found))
+
+
+def _put_in(value, found):
+    for at, word in found:
+        at = min(at, len(value))
+        value = value[:at] + word + value[at:]
+    return value
+
+
+def _reparted(pieces, constants, words):
+    """The text's parts between its separators ('zh-Hant-TW': 'zh', 'Hant', 'TW'), one or
+    two redrawn: as long as the function's small numbers say, of letters like the part's
+    own, or one of its words (a one-letter part before a two-letter one: 'x-ab')."""
+    lengths = sorted({c for c in constants if type(c) is int and 0 < c <= 8} | {1, 2, 3, 4})
+    names = [w for w in words if w.isalnum()]
+
+    def part(i):
+        drawn = _part_like(pieces[i], lengths)
+        return (st.one_of(drawn, st.sampled_from(names)) if names else drawn).map(
+            lambda text: (i, text))
+
+    at = st.sampled_from(range(0, len(pieces), 2)).flatmap(part)
+    return st.lists(at, min_size=1, max_size=2).map(lambda found: "".join(
+        dict(found).get(i, p) for i, p in enumerate(pieces)))
+
+
+def _part_like(piece, lengths):
+    letters = (string.digits if piece.isdigit() else string.ascii_uppercase
+               if piece.isupper() else string.ascii_lowercase)
+    return st.sampled_from(lengths).flatmap(lambda n: st.lists(
+        st.sampled_from(letters), min_size=n, max_size=n).map("".join))
 
 
 def widened(value, constants, depth=0, keep=True):
@@ -230,6 +276,11 @@ def _dicts(value, constants, depth):
     return st.one_of(*options)
 
 
+# An object's attributes that are varied: values, and the dicts and lists that hold them (a
+# tag's `data['tag']`); the varied dict or list is a new one, the seed's stays as it is.
+_PLAIN = (bool, int, float, Decimal, str, type(None), dict, list, tuple)
+
+
 def _attributes(value, constants, depth):
     """An object with one of its plain attributes varied (a copy: the seed stays as it is).
     A class, module or function has no copy (copy.copy gives it back): none is varied."""
@@ -237,12 +288,18 @@ def _attributes(value, constants, depth):
         return st.nothing()
     try:
         names = sorted(k for k, v in vars(value).items() if not k.startswith("__")
-                       and isinstance(v, (bool, int, float, Decimal, str, type(None))))
+                       and isinstance(v, _PLAIN))
     except TypeError:
         return st.nothing()
     if not names:
         return st.nothing()
-    return st.sampled_from(names).flatmap(lambda k: widened(
+    # an upper-case name is a constant by convention (a tag's twelve ERR_ codes): its state
+    # is the other names' (each varied as often as all the constants together)
+    state = [st.just(k) for k in names if not k.isupper()]
+    constant = [k for k in names if k.isupper()]
+    name = st.one_of(*state, st.sampled_from(constant)) if state and constant \
+        else st.sampled_from(names)
+    return name.flatmap(lambda k: widened(
         getattr(value, k), constants, depth + 1).map(lambda x: _with(value, k, x)))
 
 

@@ -306,3 +306,36 @@ def test_numbers_bytes_and_written_numbers_get_the_neighbours_callers_pass():
     assert all(x in near_bytes for x in (b"41", b"43", b""))
     # a text's stay texts, but for the text as its UTF-8 bytes (a text-or-bytes API's)
     assert [x for x in vals.near("42", ctx) if not isinstance(x, str)] == [b"42"]
+
+
+class Record:
+    """language-tags' Tag: its state is a dict (`data['tag']`) beside a dozen upper-case
+    class-like codes."""
+
+    ERR_ONE, ERR_TWO, ERR_THREE = 1, 2, 3
+
+    def __init__(self, tag: str) -> None:
+        self.data = {"tag": tag}
+        self.ERR_FOUR = 4
+
+
+def test_a_text_is_searched_with_the_functions_words_put_in_and_its_parts_redrawn():
+    """Held-out wave 7: a parser's quoted branch needs a '"' opened before a ';' (a cut
+    text or a word alone never has one), and language-tags' format parts ways on a
+    one-letter part before a two-letter one ('x-ab'); a tag's text is in its dict, which
+    was never varied, beside twelve upper-case codes that were."""
+    from governance.oracle.replay_widen import widened
+
+    header = widened("text/html;level=1", [";", '"'], keep=False)
+    quoted = find(header, lambda t: isinstance(t, str) and ";" in t.partition('"')[2]
+                  and t.startswith("text/html"))
+    assert quoted.count('"') >= 1
+    parts = widened("zh-hant-tw", [1, 2, "-"], keep=False)
+    shape = find(parts, lambda t: isinstance(t, str) and [len(p) for p in t.split("-")]
+                 == [2, 1, 2])
+    assert shape.startswith("zh-") and shape.endswith("-tw")
+    seed = Record("en-us")
+    moved = find(widened(seed, [1, 2, "-"], keep=False),
+                 lambda r: isinstance(r, Record) and isinstance(r.data, dict)
+                 and r.data.get("tag") not in (None, "en-us"))
+    assert moved is not seed and seed.data == {"tag": "en-us"}  # the seed is never changed
