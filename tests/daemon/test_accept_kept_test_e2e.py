@@ -141,6 +141,9 @@ NEVER_FOUR = ("from shop.top import top\n\n\n"
               "    assert top([1, 2, 3, 4, 5]) != [1, 2, 3, 4]\n")
 
 
+@pytest.mark.full  # 32 s of a 2-core suite; its parts are held in every run: the landing's
+# own (test_accept_kept_test.py::test_the_kept_test_lands_alone), the review that says it
+# landed and still waits (test_review_decision.py), the list's "checked now" (test_landed_tests)
 async def test_a_kept_test_that_passes_without_its_change_lands_alone(short_tmp):
     """`accept OP --tests`: the check without the change. The test lands on HEAD, the review
     waits on, and its reason is stale: `review` lists it as checked now (re-checked from git:
