@@ -112,10 +112,11 @@ def from_changes(causes: dict[str, frozenset[str]], changed: fd.Changes,
                  files: set[str], read: Callable[[str], str]) -> dict[str, frozenset[str]]:
     """Causes from the diff that made the tests fail (sensors.failure_diff): a failure that
     reaches a library function the human's last commits changed is caused by it (its `fn:`
-    causes become the changed functions it reaches, its test causes stay), whatever line or
-    frame it was raised at; else a failing test whose own def those commits changed (the
-    human wrote the tests of a change not made yet) shares `change:<base>` with the other
-    such tests: one piece of work. The others keep the causes their code shows."""
+    causes become the changed functions it reaches in the newest commit it reaches any, its
+    test causes stay), whatever line or frame it was raised at; else a failing test whose
+    own def those commits changed (the human wrote the tests of a change not made yet)
+    shares `change:<base>` with the other such tests: one piece of work. The others keep
+    the causes their code shows."""
     if not changed.library and not changed.tests:
         return causes
     index = fd.Index.of((f for f in files if tc.library(f, files) or tc.test_code(f, files)),
@@ -126,13 +127,22 @@ def from_changes(causes: dict[str, frozenset[str]], changed: fd.Changes,
         tree = tc.parse(read(test_file)) if test_file in files else None
         if tree is None:
             continue
-        if hits := fd.reached_changes(fd.test_starts(tree, test_id), index, changed.library):
+        if hits := _newest_reached(fd.test_starts(tree, test_id), index, changed):
             out[test_id] = frozenset({*(k for k in keys if k.startswith("test:")),
                                       *(f"fn:{h}" for h in hits[:MAX_CAUSES])})
         elif (found := fd.test_def(tree, test_id)) is not None \
                 and f"{test_file}::{found[0]}" in changed.tests:
             out[test_id] = keys | {f"{CHANGE}{changed.base[:12]}"}
     return out
+
+
+def _newest_reached(starts: list[ast.AST], index: fd.Index, changed: fd.Changes) -> list[str]:
+    """The changed functions a test reaches in the newest step of the changes that it
+    reaches at all (the human's last commit before the maintainers' ones under it)."""
+    for step in changed.newest_first or (changed.library,):
+        if hits := fd.reached_changes(starts, index, step):
+            return hits
+    return []
 
 
 def _inherited_from(test_file: str, where: str, files: set[str],

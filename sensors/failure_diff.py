@@ -9,7 +9,10 @@ parent of the oldest of HEAD's last RECENT commits (a root commit, which adds th
 library, is no change: the base stops at it), each hunk's lines taken to the function or
 method holding them (`Class.method`; a nested def counts as the function holding it). A
 diff that touches more than MAX_CHANGED functions says little about any one failure and is
-not used.
+not used. Each step is also kept apart, the newest first (the edits not committed yet,
+HEAD's commit, its parent's, ...), each read against its own commit's text: a failure is
+caused by the newest step it reaches (a human's commit that broke `bump_minor` on top of
+the maintainers' commits that changed five other methods of its class).
 
 Reached: by name, over-approximated on purpose (it is only ever intersected with the few
 changed functions): from the test's def, every name it loads or calls (`x`, `obj.x`) is
@@ -47,54 +50,90 @@ class Changes:
     base: str = ""
     library: frozenset[str] = frozenset()
     tests: frozenset[str] = frozenset()
+    # `library` step by step, the newest first: the edits not committed yet, HEAD's own
+    # commit, its parent's, ... A failure is caused by the newest change it reaches: the
+    # human's commit that broke `bump_minor`, not the maintainers' before it that changed
+    # five other methods of the same class.
+    newest_first: tuple[frozenset[str], ...] = ()
 
 
 def changes(root: Path, files: set[str], read: Read) -> Changes:
     """The recent changes (see the module docstring); empty when git cannot say. Library
     changes over MAX_CHANGED functions, or test changes over MAX_CHANGED_TESTS defs, are too
     diffuse to name a cause and are left out."""
-    base = _base(root)
+    chain = _chain(root)
     py = sorted(f for f in files if tc.library(f, files) or tc.test_code(f, files))
-    if base is None or not py:
-        return Changes()
-    try:
-        out = subprocess.run(["git", "-C", str(root), "diff", "-U0", "--no-color",
-                              "--no-ext-diff", "--no-renames", base, "--", *py],
-                             capture_output=True, text=True, timeout=GIT_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired):
-        return Changes()
-    if out.returncode != 0:
+    if not chain or not py:
         return Changes()
     lib: set[str] = set()
     tests: set[str] = set()
-    for path, lines in _hunks(out.stdout).items():
-        if path not in files:
-            continue
-        owner = _owner(read(path))
-        into = lib if tc.library(path, files) else tests
-        for line in lines:
-            symbol = owner(line)
-            if symbol != "<module>":
-                into.add(f"{path}::{_outer(symbol, read(path))}")
-    return Changes(base, frozenset(lib) if len(lib) <= MAX_CHANGED else frozenset(),
-                   frozenset(tests) if len(tests) <= MAX_CHANGED_TESTS else frozenset())
+    steps: list[frozenset[str]] = []
+    # (older, newer) newest first; newer None: the working tree
+    for old, new in zip(chain, [None, *chain[:-1]], strict=False):
+        hunks = _diff(root, old, new, py)
+        if hunks is None:
+            return Changes()
+        text = read if new is None else _shown(root, new)
+        step: set[str] = set()
+        for path, lines in hunks.items():
+            if path not in files:
+                continue
+            body = text(path)
+            owner = _owner(body)
+            into = step if tc.library(path, files) else tests
+            into.update(f"{path}::{_outer(s, body)}" for s in map(owner, lines)
+                        if s != "<module>")
+        steps.append(frozenset(step))
+        lib |= step
+    if len(lib) > MAX_CHANGED:
+        lib, steps = set(), []
+    return Changes(chain[-1], frozenset(lib),
+                   frozenset(tests) if len(tests) <= MAX_CHANGED_TESTS else frozenset(),
+                   tuple(steps))
 
 
-def _base(root: Path) -> str | None:
-    """The commit the recent changes are counted from: the parent of the oldest of HEAD's
-    last RECENT commits that has one."""
+def _diff(root: Path, old: str, new: str | None, py: list[str]) -> dict[str, list[int]] | None:
+    """The hunks' lines of `py` from `old` to `new` (None: the working tree); None when git
+    cannot say."""
+    try:
+        out = subprocess.run(["git", "-C", str(root), "diff", "-U0", "--no-color",
+                              "--no-ext-diff", "--no-renames", old, *([new] if new else []),
+                              "--", *py], capture_output=True, text=True, timeout=GIT_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return _hunks(out.stdout) if out.returncode == 0 else None
+
+
+def _shown(root: Path, rev: str) -> Read:
+    """A file's text at `rev` ('' when git cannot say): an older step's line numbers are
+    that commit's, not the working tree's."""
+    def read(path: str) -> str:
+        try:
+            out = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{path}"],
+                                 capture_output=True, text=True, timeout=GIT_TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return out.stdout if out.returncode == 0 else ""
+    return read
+
+
+def _chain(root: Path) -> list[str]:
+    """HEAD's last RECENT commits, newest first, then the base the changes are counted
+    from: the parent of the oldest that has one. A root commit among them adds the whole
+    library: the chain stops at it (it is the base). [] when git cannot say."""
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-list", "--parents",
                               f"--max-count={RECENT}", "--first-parent", "HEAD"],
                              capture_output=True, text=True, timeout=GIT_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired):
-        return None
+        return []
     rows = [line.split() for line in out.stdout.splitlines()] if out.returncode == 0 else []
-    with_parent = [r for r in rows if len(r) > 1]
-    if not rows:
-        return None
-    # a root commit among them adds the whole library: count from it, not before it
-    return with_parent[-1][1] if len(with_parent) == len(rows) else rows[-1][0]
+    chain = []
+    for row in rows:
+        chain.append(row[0])
+        if len(row) == 1:  # a root commit: the base itself
+            return chain
+    return [*chain, rows[-1][1]] if rows else []
 
 
 def _hunks(diff: str) -> dict[str, list[int]]:

@@ -101,6 +101,34 @@ def test_assertions_through_public_callers_are_one_cause_named_by_the_broken_fun
         "tests/test_colors.py::ColorTests::test_shout",)
 
 
+def test_the_newest_commit_a_failure_reaches_names_its_cause(tmp_path):
+    """python-semver's first hour: the maintainers' commits under the human's had changed
+    five other methods of `Version`, every bump test reaches them all, and the work was
+    named `Version` (PLAN then chose bump_prerelease); the human's own commit, the newest
+    the failure reaches, changed bump_minor alone."""
+    repo = repo_with(tmp_path)
+    impl = repo / "src/colors/_impl.py"
+    impl.write_text(impl.read_text().replace("value.upper()", "value.upper()  # loud")
+                    .replace('{"#ff": "white"}', '{"#ff": "white", "#00": "black"}'))
+    git(repo, "commit", "-qam", "the maintainers: shout and to_name")
+    impl.write_text(impl.read_text().replace("value.lower()", "value.lower()[:1]", 1))
+    git(repo, "commit", "-qam", "norm: shorter")  # the human's
+    files = set(git(repo, "ls-files").splitlines())
+    changed = fd.changes(repo, files, read_in(repo))
+    assert changed.newest_first == (frozenset(), {"src/colors/_impl.py::_norm"},
+                                    {"src/colors/_impl.py::shout", "src/colors/_impl.py::to_name"})
+    assert changed.library == {"src/colors/_impl.py::_norm", "src/colors/_impl.py::shout",
+                               "src/colors/_impl.py::to_name"}
+    groups, _ = planned(repo, {"tests/test_colors.py::ColorTests::test_to_name": 11,
+                               "tests/test_colors.py::ColorTests::test_shout": 14})
+    named = {g.tests: sorted(c for c in g.causes if c.startswith("fn:")) for g in groups}
+    # to_name reaches the human's _norm (the newest) and the maintainers' to_name: _norm
+    # alone; shout reaches only the maintainers' change: its own
+    assert named == {
+        ("tests/test_colors.py::ColorTests::test_to_name",): ["fn:src/colors/_impl.py::_norm"],
+        ("tests/test_colors.py::ColorTests::test_shout",): ["fn:src/colors/_impl.py::shout"]}
+
+
 def test_the_envelope_targets_the_module_where_the_function_lives(tmp_path):
     repo = repo_with(tmp_path)
     impl = repo / "src/colors/_impl.py"
