@@ -6,7 +6,7 @@ figures on code the proof's rules were not grown on). Eight waves, two parts:
 
 - wave 8, `manifest-wave8.json` (frozen 2026-11-26T05:54Z: roman, tomlkit, fastjsonschema),
   is the *held-out* part: its cases were written after the freeze by one who never ran the
-  proof on them, and its first reading is owed;
+  proof on them, and its first reading was taken at ba17823;
 - wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), wave 2,
   `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5, texttable),
   wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
