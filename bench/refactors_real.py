@@ -1,14 +1,10 @@
 """The real-library refactor corpus, whole: does the differential check let the controls land
 and hold back every careless refactor the libraries' own suites cannot see, on the libraries
-the proof's rules were grown on (development: mistune, isodate, xmltodict), on libraries
-chosen and frozen before anyone read their code (held-out: wave 6, voluptuous, uritemplate
-and bracex, bench/heldout/manifest-wave6.json), and on the first five such waves, seen since
-the rules were changed after their failures were read (seen: wave 1, webcolors, idna and
-simpleeval, bench/heldout/manifest.json; wave 2, netaddr, json5 and texttable,
-bench/heldout/manifest-wave2.json; wave 3, sqids, shortuuid and uritools,
-bench/heldout/manifest-wave3.json; wave 4, aniso8601, jsonpointer and pyasn1,
-bench/heldout/manifest-wave4.json; wave 5, pytimeparse, hyperframe and hpack,
-bench/heldout/manifest-wave5.json)?
+the proof's rules were grown on (development: mistune, isodate, xmltodict), on the newest
+wave of libraries chosen and frozen before anyone read their code (held-out), and on the
+earlier waves, seen since the rules were changed after their failures were read (seen)?
+Which waves and libraries each part holds is bench/heldout/libraries.py's WAVES and the
+manifests beside it; `--help` names them.
 
     .venv/bin/python bench/refactors_real.py [--part dev|heldout|seen|both|all]
         [--workers N] [--only PREFIX...] [--table] [--daemon]
@@ -62,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.heldout import report as heldout
 from bench.heldout.corpus import all_refactors as wave_refactors
+from bench.heldout.libraries import WAVES, names
 from bench.host import machine
 from tests.governance.refactors_real.corpus import all_refactors, counts
 from tests.governance.refactors_real.expected import allowed
@@ -173,13 +170,16 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    held, seen = (", ".join(map(str, WAVES[p])) for p in ("heldout", "seen"))
+    parser = argparse.ArgumentParser(
+        description=f"{__doc__.split(chr(10) * 2)[0]} Held-out: wave {held} "
+                    f"({', '.join(names('heldout'))}); seen: waves {seen}.",
         epilog=__doc__.rstrip().rsplit("\n\n", 1)[-1])
     parser.add_argument("--part", choices=tuple(PARTS), default="dev",
-                        help="which part of the corpus: dev, heldout (wave 6), seen (waves 1 "
-                             "to 5), both (heldout and dev) or all (held-out first; the "
-                             "default is the development part alone: rule work never looks "
-                             "at the held-out)")
+                        help=f"which part of the corpus: dev, heldout (wave {held}), seen "
+                             f"(waves {seen}), both (heldout and dev) or all (held-out first; "
+                             "the default is the development part alone: rule work never "
+                             "looks at the held-out)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="refactor name prefixes (mistune, json5.)")
     parser.add_argument("--table", action="store_true", help="print expected.py's table")
