@@ -154,7 +154,7 @@ def _near_str(v, ctx):
     out = [*numeric, "", StrLike(v), *txt.utf8(v), *words[:6],
            *txt.punctuated(v, ctx.marks)[:6], *txt.precise(v), *txt.fractions(v),
            *txt.unpaired(v),
-           " " + v, v + " ", v.upper(), v.lower(), *txt.blanked(v), v[:-1], v[1:],
+           " " + v, v + " ", v + "\n", v.upper(), v.lower(), *txt.blanked(v), v[:-1], v[1:],
            v[:1], v[:2], v[-1:], v.strip()[:1], v * 2, v + " " + v, v.title(), v.swapcase(),
            "\t" + v + "\n", " ".join(reversed(v.split(" "))), v.replace(" ", "  ")]
     out += txt.digit_variants(v, ctx.ints) + words[6:] + [f"{v} {w}" for w in words[:6]]
@@ -308,8 +308,19 @@ def _near_date(v, ctx):
         out += [v.replace(tzinfo=z) for z in _ZONES if z is not v.tzinfo][2:]
         out += [v.replace(hour=0, minute=0, second=0, microsecond=0), v.replace(hour=12),
                 v.replace(hour=23, minute=59, second=59, microsecond=999999),
-                v.replace(microsecond=500000)]
+                v.replace(microsecond=500000), v.replace(microsecond=5000)]
     return out
+
+
+def _near_time(v, ctx):
+    """A time of day moved by its parts: a microsecond either side, the fractions written
+    with leading zeros ('.005', which a format that drops the zero padding writes '.5') and
+    without, none; midnight, noon and the last microsecond of the day; other zones."""
+    out = [v.replace(microsecond=m) for m in (5000, 50, 500000, 0, 999999, 1)]
+    out += [v.replace(microsecond=(v.microsecond + 1) % 10 ** 6),
+            v.replace(hour=0, minute=0, second=0, microsecond=0), v.replace(hour=12),
+            v.replace(hour=23, minute=59, second=59, microsecond=999999)]
+    return out + [v.replace(tzinfo=z) for z in _ZONES if z is not v.tzinfo]
 
 
 def _near_timedelta(v, ctx):
@@ -357,7 +368,8 @@ _NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
          (memoryview, _near_memory),
          ((list, tuple, collections.deque), _near_seq),
          (dict, _near_dict), ((set, frozenset), _near_set), (datetime.date, _near_date),
-         (datetime.timedelta, _near_timedelta), (enum.Enum, _near_member))
+         (datetime.time, _near_time), (datetime.timedelta, _near_timedelta),
+         (enum.Enum, _near_member))
 
 
 def near(value, ctx):

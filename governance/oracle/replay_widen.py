@@ -157,8 +157,8 @@ def texts(value, constants):
     put in; its parts between separators redrawn; a number written in it moved; a
     number's text as the number itself."""
     words = sorted({c for c in constants if isinstance(c, str) and len(c) <= 40})
-    plain = [value.upper(), value.lower(), value.strip(), f" {value} ", value[:-1],
-             value[1:], value * 2]
+    plain = [value.upper(), value.lower(), value.strip(), f" {value} ", value + "\n",
+             value[:-1], value[1:], value * 2]
     options = [st.just(""), st.sampled_from(plain), _text(_MAX_TEXT)]
     if words:
         options += [st.sampled_from(words), _spliced(value, words)]

@@ -247,6 +247,20 @@ def test_a_timedelta_moves_by_parts_of_a_second() -> None:
     assert datetime.timedelta(microseconds=220000) in _firsts(_calls(([held], {})), [])
 
 
+def test_a_time_of_day_moves_by_its_parts_and_a_text_gets_a_line_break_at_its_end() -> None:
+    """Held-out wave 8: tomlkit's time fraction written without its zero padding ('.5' for
+    '.005') landed untold, since a time of day had no neighbours at all; roman's anchored
+    `search` written as `fullmatch` parts ways on a numeral read with its line break ('X\n':
+    `$` matches before it)."""
+    noon = datetime.time(7, 32, 0, 999999)
+    made = _firsts(_calls(([noon], {})), [])
+    assert {datetime.time(7, 32, 0, 5000), datetime.time(7, 32), datetime.time(7, 32, 0, 0),
+            noon.replace(tzinfo=datetime.UTC)} <= set(made[:12])
+    when = datetime.datetime(1979, 5, 27, 7, 32)
+    assert when.replace(microsecond=5000) in _firsts(_calls(([when], {})), [])
+    assert "XIV\n" in _firsts(_calls((["XIV"], {})), [])[:40]
+
+
 def test_a_datetime_in_other_zones() -> None:
     """The stdlib's own UTC (whose dst() is None), no zone, east and west."""
     when = datetime.datetime(1985, 4, 12, 10, 15)
