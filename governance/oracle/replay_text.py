@@ -120,12 +120,17 @@ def other_digits(v):
 
 
 def digit_variants(v, ints):
-    """`v` with one of its first numbers moved: by one, to zero, near a constant."""
-    out = []
-    for m in list(DIGITS.finditer(v))[:3]:
+    """`v` with one of its first three numbers or its last two moved: by one, to zero, near
+    a constant (a text's end holds a zone's offset, a port, a version's last part: the
+    minutes of '...T07:32:00-07:00' are its seventh number). Each number's first move
+    before any number's second: a value's neighbours are cut at a count, and the moves
+    toward the code's constants (thirty a number) pushed the last numbers past it."""
+    found = list(DIGITS.finditer(v))
+    moves = []
+    for m in found[:3] + found[3:][-2:]:
         n, width = int(m.group()), len(m.group())
-        for new in [n - 1, n + 1, 0, *[c + d for c in ints[:10] if 0 <= c < 10 ** 6
-                                       for d in (-1, 0, 1)]]:
-            if new >= 0:
-                out.append(v[:m.start()] + str(new).zfill(width) + v[m.end():])
-    return out
+        moves.append([v[:m.start()] + str(new).zfill(width) + v[m.end():]
+                      for new in [n - 1, n + 1, 0, *[c + d for c in ints[:10]
+                                                      if 0 <= c < 10 ** 6
+                                                      for d in (-1, 0, 1)]] if new >= 0])
+    return [x for row in itertools.zip_longest(*moves) for x in row if x is not None]

@@ -261,6 +261,18 @@ def test_a_time_of_day_moves_by_its_parts_and_a_text_gets_a_line_break_at_its_en
     assert "XIV\n" in _firsts(_calls((["XIV"], {})), [])[:40]
 
 
+def test_the_last_numbers_of_a_text_are_moved_too_whatever_the_codes_constants() -> None:
+    """tomlkit's offset sign applied to the hours only (-07:30 read as -6:30) landed
+    untold: a zone's minutes are the seventh number of '1979-05-27T07:32:00-07:00', only
+    the first three were moved, and the moves toward the code's thirty constants a number
+    came before any next number's, past the neighbours' cut."""
+    from governance.oracle import replay_values as vals
+
+    near = vals.near("1979-05-27T07:32:00-07:00", vals.Context([3600, 60, 24, 12, 7, 1000], []))
+    assert {"1979-05-27T07:32:00-07:01", "1979-05-27T07:32:00-08:00",
+            "1979-05-28T07:32:00-07:00"} <= set(near)
+
+
 def test_a_datetime_in_other_zones() -> None:
     """The stdlib's own UTC (whose dst() is None), no zone, east and west."""
     when = datetime.datetime(1985, 4, 12, 10, 15)
