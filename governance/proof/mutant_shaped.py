@@ -5,7 +5,8 @@ Pure: texts in, findings out. A behaviour-preserving refactor restructures code:
 extracts, inlines, renames, reorders, merges. One that changes only a comparison's operator
 (`>` to `>=`), an arithmetic or boolean operator, a literal's value, a `not` or a unary
 minus, a one-argument call wrapped or unwrapped (`abs(a)` to `a`), a builtin for another
-(`sorted` to `list`) or a method for another on the same object (`strip` to `rstrip`) is,
+(`sorted` to `list`), a method for another on the same object (`strip` to `rstrip`) or
+one operand of an `and` or `or` dropped or added (`x and y != "" and z` to `x and z`) is,
 node for node, what governance.proof.mutation makes to test the tests. The repository's
 tests pass on both trees, so they cannot tell it from the base (the one mutant that turns
 the candidate back into the base always survives them), and the differential check's
@@ -80,9 +81,24 @@ def _shape(a: ast.AST, b: ast.AST) -> str | None:
             and dump(a.value) == dump(b.value) and a.attr != b.attr:
         return f"`.{a.attr}` to `.{b.attr}`"
     for outer, inner, verb in ((a, b, "dropped"), (b, a, "added")):
-        around = wrapper(outer, inner)
+        around = wrapper(outer, inner) or _operand(outer, inner)
         if around:
             return f"`{around}` {verb}"
+    return None
+
+
+def _operand(outer: ast.AST, inner: ast.AST) -> str | None:
+    """`and value != ""` when `outer` is `inner` with one more operand of the same `and` or
+    `or` (`x and y` when `inner` is `x` alone): a condition dropped or added, as uritemplate's
+    `not value and value != "" and name in self.defaults` made `not value and name in
+    self.defaults` (an empty value given with a default now expands to the default)."""
+    if not isinstance(outer, ast.BoolOp):
+        return None
+    kept = [dump(v) for v in inner.values] if isinstance(inner, ast.BoolOp) \
+        and type(inner.op) is type(outer.op) else [dump(inner)]
+    for i, operand in enumerate(outer.values):
+        if [dump(v) for v in outer.values[:i] + outer.values[i + 1:]] == kept:
+            return f"{_op(outer.op)} {ast.unparse(operand)}"
     return None
 
 

@@ -47,6 +47,11 @@ SHAPED = [  # (edit of BASE, the shape named)
     (('startswith("x")', 'startswith("y")'), "'x' to 'y'"),
     (("pos / 2", "pos // 2"), "`/` to `//`"),
     (("return math.floor(pos / 2)", "return int(math.floor(pos / 2))"), "`int(...)` added"),
+    # a condition dropped from an `and` (uritemplate's `value != ""`, seen wave 6) or added
+    (("if pos > 0 and not label.startswith(\"x\"):", "if not label.startswith(\"x\"):"),
+     "`and pos > 0` dropped"),
+    (("abs(a) > LIMIT or abs(b) > LIMIT", "abs(a) > LIMIT or abs(b) > LIMIT or a == b"),
+     "`or a == b` added"),
 ]
 
 NOT_SHAPED = [  # refactors that restructure, rename or only reword a docstring
