@@ -90,9 +90,11 @@ def test_mine_run_resume_and_the_page(tmp_path: Path, capsys: pytest.CaptureFixt
     new = [r for r in fix["results"] if r["kind"] == "new"]
     assert all(r["reason"].startswith("waits for review") for r in new)  # policy: no autoland
     assert snapshot(repo) == before
-    # pass@1 against best-of-2 with a stand-in whose first answer is careless, its second the fix
-    one = card_json(capsys, repo, "replay:mixed", "--task", clamp.id)
-    assert "resolved" not in one["verdicts"] and not one["false_proven"], one["results"]
+    # best-of-2 with a stand-in whose first answer is careless, its second the fix (and with
+    # OUROBOROS_TRIALS=full, pass@1 against it: the careless first answer alone resolves none)
+    if trials.FULL:
+        one = card_json(capsys, repo, "replay:mixed", "--task", clamp.id)
+        assert "resolved" not in one["verdicts"] and not one["false_proven"], one["results"]
     best = card_json(capsys, repo, "replay:mixed", "--samples", "2", "--task", clamp.id)
     assert best["samples"] == 2 and best["verdicts"] == {"resolved": 1}, best["results"]
     if trials.FULL:  # eval through an HTTP brain: test_missing_tests_http.py in make test
