@@ -92,42 +92,36 @@ def changes(root: Path, files: set[str], read: Read) -> Changes:
                    tuple(steps))
 
 
+def _git(root: Path, *args: str) -> str | None:
+    """git's output, or None when it cannot say."""
+    try:
+        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                             timeout=GIT_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
 def _diff(root: Path, old: str, new: str | None, py: list[str]) -> dict[str, list[int]] | None:
     """The hunks' lines of `py` from `old` to `new` (None: the working tree); None when git
     cannot say."""
-    try:
-        out = subprocess.run(["git", "-C", str(root), "diff", "-U0", "--no-color",
-                              "--no-ext-diff", "--no-renames", old, *([new] if new else []),
-                              "--", *py], capture_output=True, text=True, timeout=GIT_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return _hunks(out.stdout) if out.returncode == 0 else None
+    out = _git(root, "diff", "-U0", "--no-color", "--no-ext-diff", "--no-renames", old,
+               *([new] if new else []), "--", *py)
+    return None if out is None else _hunks(out)
 
 
 def _shown(root: Path, rev: str) -> Read:
     """A file's text at `rev` ('' when git cannot say): an older step's line numbers are
     that commit's, not the working tree's."""
-    def read(path: str) -> str:
-        try:
-            out = subprocess.run(["git", "-C", str(root), "show", f"{rev}:{path}"],
-                                 capture_output=True, text=True, timeout=GIT_TIMEOUT_S)
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-        return out.stdout if out.returncode == 0 else ""
-    return read
+    return lambda path: _git(root, "show", f"{rev}:{path}") or ""
 
 
 def _chain(root: Path) -> list[str]:
     """HEAD's last RECENT commits, newest first, then the base the changes are counted
     from: the parent of the oldest that has one. A root commit among them adds the whole
     library: the chain stops at it (it is the base). [] when git cannot say."""
-    try:
-        out = subprocess.run(["git", "-C", str(root), "rev-list", "--parents",
-                              f"--max-count={RECENT}", "--first-parent", "HEAD"],
-                             capture_output=True, text=True, timeout=GIT_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    rows = [line.split() for line in out.stdout.splitlines()] if out.returncode == 0 else []
+    out = _git(root, "rev-list", "--parents", f"--max-count={RECENT}", "--first-parent", "HEAD")
+    rows = [line.split() for line in (out or "").splitlines()]
     chain = []
     for row in rows:
         chain.append(row[0])
