@@ -4,9 +4,10 @@ over real HTTP) asked, runs resumed, the host waited for, the user's repository 
 touched, and the card rendered by a real browser.
 
 The real library's check (issue 32, item 4) runs on one real commit of cachetools's history
-(tests/daemon/eval/histories.real): the maintainer's fix is resolved, no change resolves
-nothing, and the fix with a careless rider never lands. bench/eval.py runs the same on a
-whole history.
+(tests/daemon/eval/histories.real): the maintainer's fix is resolved; with
+OUROBOROS_TRIALS=full, no change resolves nothing and the fix with a careless rider never
+lands (a careless rider on the toy is held in every run: test_careless_counted.py).
+bench/eval.py runs the same on a whole history.
 """
 
 from __future__ import annotations
@@ -149,9 +150,9 @@ def _rendered(page: Path) -> None:
 
 
 def test_a_real_library_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """cachetools's TTLCache.expire() fix: mined as a task, resolved by the maintainer's own
-    fix, the careless rider never landed, and (OUROBOROS_TRIALS=full) nothing resolved by no
-    change."""
+    """cachetools's TTLCache.expire() fix: mined as a task and resolved by the maintainer's
+    own fix; with OUROBOROS_TRIALS=full, nothing resolved by no change and the careless
+    rider never landed."""
     repo = real(tmp_path / "cachetools")
     before = snapshot(repo)
     code, out, err = eval_cli(capsys, repo, "mine")
@@ -164,9 +165,10 @@ def test_a_real_library_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str
     if trials.FULL:  # the control: 14 s of a 2-core suite, and held on the toy in every run
         none = card_json(capsys, repo, "replay:none")
         assert none["verdicts"].get("resolved", 0) == 0 and none["friction"]["tasks"] == 1
-    careless = card_json(capsys, repo, "replay:careless")
-    assert careless["verdicts"].get("false_proven", 0) == 0
-    assert careless["verdicts"].get("resolved", 0) == 0, careless["results"]
+    if trials.FULL:  # the careless rider: held on the toy in every run
+        careless = card_json(capsys, repo, "replay:careless")  # (test_careless_counted.py)
+        assert careless["verdicts"].get("false_proven", 0) == 0
+        assert careless["verdicts"].get("resolved", 0) == 0, careless["results"]
     assert snapshot(repo) == before
 
 
