@@ -181,9 +181,11 @@ def from_root(path: str, base: Base) -> str:
     '/home/user/repo/src/x.py' for src/x.py, the longest tail of its components that is a
     file here. Qwen2.5-Coder-1.5B wrote them so after being told the relative form, op
     after op. Only an existing file is read so (a new file or a delete is never guessed
-    at); anything else is left as written, for the path gates to refuse as such."""
+    at); anything else is left as written, for the path gates to refuse as such. A tail of
+    one name is taken only from a path of one ('/m.py'): '/app/utils.py', meant as a new
+    file, would otherwise overwrite the repository's top-level utils.py."""
     parts = [p for p in path.split("/") if p not in ("", ".")] if path.startswith("/") else []
-    for at in range(len(parts)):
+    for at in range(max(1, len(parts) - 1) if parts else 0):
         tail = "/".join(parts[at:])
         try:
             if base(tail) is not None:

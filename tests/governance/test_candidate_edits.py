@@ -255,7 +255,11 @@ def test_a_path_written_from_the_root_is_read_as_the_repository_file_it_names(tm
     for written in ("/src/pkg/m.py", "/home/user/repo/src/pkg/m.py", "//src/./pkg/m.py"):
         c = stated(_reply(written, ("x = 1", "x = 2")), read)
         assert (c.file_path, c.full_content) == ("src/pkg/m.py", "x = 2\n"), written
-    assert stated(_reply("/elsewhere/m.py", ("top = 1", "top = 2")), read).file_path == "m.py"
+    assert stated(_reply("/m.py", ("top = 1", "top = 2")), read).file_path == "m.py"
+    # a bare name is no tail of a longer path: a new '/app/m.py' never overwrites the top m.py
+    new_elsewhere = json.dumps({"schema": "candidate.1", "file_path": "/app/m.py",
+                                "full_content": "mine = 1\n", "rationale": "r"})
+    assert stated(new_elsewhere, read).file_path == "/app/m.py"
     whole = json.dumps({"schema": "candidate.1", "file_path": "/src/pkg/m.py",
                         "full_content": "x = 3\n", "rationale": "r"})
     assert stated(whole, read).file_path == "src/pkg/m.py"
