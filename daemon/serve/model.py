@@ -195,9 +195,13 @@ class Job:
                 constraint = grammars.constraint(grammars.compile(p.shape),
                                                  p.config.max_new_tokens)
                 self.grammar = constraint.telemetry if constraint is not None else None
-            gen = engine.chat(p.messages, p.config, self.ticket.cancel,
-                              on_token=self._leased(on_token), constraint=constraint,
-                              on_prefill=lambda done, total: self._lease())
+            try:
+                gen = engine.chat(p.messages, p.config, self.ticket.cancel,
+                                  on_token=self._leased(on_token), constraint=constraint,
+                                  on_prefill=lambda done, total: self._lease())
+            except BaseException:
+                self.model.outcomes["error"] += 1  # counted too: no generation goes unseen
+                raise
             if self.preempted and gen.exit_reason == "cancelled":
                 gen.exit_reason = "preempted"
             self.model.outcomes[gen.exit_reason] += 1  # only this thread writes it
@@ -237,7 +241,14 @@ class Job:
         """Text pieces as they are decoded, then the Finished record."""
         loop = asyncio.get_running_loop()
         tokens: asyncio.Queue[int | None] = asyncio.Queue()
-        future = self._submit(lambda t: loop.call_soon_threadsafe(tokens.put_nowait, t))
+
+        def post(token: int) -> None:
+            try:
+                loop.call_soon_threadsafe(tokens.put_nowait, token)
+            except RuntimeError:  # the loop is closed: the server stopped under this stream
+                self.ticket.cancel.set()  # so the generation stops at its next token
+
+        future = self._submit(post)
         # Runs after every token the worker posted: both go through the loop's FIFO.
         future.add_done_callback(lambda _: tokens.put_nowait(None))
         text = IncrementalText(self.model.engine.tokenizer, self.prepared.config.stop_strings)

@@ -5,6 +5,7 @@ for 400 tokens (~15 s of the tiny model on a loaded 2-core box); each test cuts 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -160,3 +161,26 @@ def test_stopping_the_server_cancels_the_running_generation(engine):
                f"outcomes {dict(model.outcomes)}, depth {model.queue.depth})")
     finally:
         stream.close()
+
+
+def test_a_stream_whose_event_loop_closed_cancels_its_generation(engine):
+    """The race a fresh-clone CI run caught: uvicorn stopped and closed its loop while the
+    worker was still decoding; posting the next token to the closed loop raised in the
+    worker, so the generation ended uncounted. It must stop as cancelled instead."""
+    from daemon.serve.model import Sampling, ServedModel
+    from daemon.serve.queue import ModelQueue
+
+    model = ServedModel(engine, "ouroboros", ModelQueue(0))
+    loop = asyncio.new_event_loop()
+    try:
+        prepared = loop.run_until_complete(model.prepare(
+            [dict(m) for m in PROMPT], Sampling(max_tokens=LONG)))
+        events = model.start(prepared).events()
+        first = loop.run_until_complete(anext(events))
+        assert isinstance(first, str)  # decoding is under way
+    finally:
+        loop.close()  # the server is gone with the stream still open
+    _until(lambda: model.queue.depth == 0,
+           lambda: f"the generation to stop (outcomes {dict(model.outcomes)})")
+    assert dict(model.outcomes) == {"cancelled": 1}
+    model.queue.close()
