@@ -69,6 +69,7 @@ from sensors.failure_causes import (
 from sensors.failure_diff import changes
 from sensors.failure_reach import module_file
 from sensors.failure_streaks import SOURCE, Failure, Streaks
+from sensors.newest_change import newest_changes
 from sensors.run_results import ResultsFile, TestResult, from_outcome, read_results
 
 log = structlog.get_logger("sensors.failing_tests")
@@ -110,9 +111,12 @@ def envelope_for(failure: Failure, target_files: Sequence[str], session_id: str,
 
 
 def group_envelope(group: Group, failures: Sequence[Failure], target_files: Sequence[str],
-                   session_id: str, tip: Sequence[str] = ()) -> SignalEnvelope:
+                   session_id: str, tip: Sequence[str] = (),
+                   newest: Sequence[dict[str, str]] = ()) -> SignalEnvelope:
     """One piece of work for failures of one cause: their targets' union, every test in
-    its fail-to-pass set (evidence `tests`), keyed by the cause (never by the message).
+    its fail-to-pass set (evidence `tests`), keyed by the cause (never by the message), and
+    the newest change to each function it is caused by (`newest_change`, a prompt's hint:
+    sensors.newest_change).
     Urgency critical when one of them is a regression (it last passed at a commit of `tip`,
     HEAD and its first parent), high otherwise. ValueError (PathEscape) if a target is not
     a plain repository path."""
@@ -132,6 +136,8 @@ def group_envelope(group: Group, failures: Sequence[Failure], target_files: Sequ
     evidence = {"test_id": first.test_id, "tests": tests[:MAX_TESTS],
                 "cause": group.anchor, "causes": sorted(group.causes)[:MAX_TESTS],
                 "outcome": r.outcome, "message": r.message, "where": r.where}
+    if newest:
+        evidence["newest_change"] = list(newest)
     if tip:  # the HEAD its run was read at: a commit since may have fixed it (settled)
         evidence["head"] = tip[0]
     urgency = Urgency.HIGH
@@ -321,9 +327,10 @@ class TestFailureSensor:
                             "repository")
         planned = await asyncio.to_thread(self._plan, known, files)
         emitted = 0
-        for grouped, failures, wanted in planned:
+        for grouped, failures, wanted, newest in planned:
             try:
-                envelope = group_envelope(grouped, failures, wanted, self.session_id, tip)
+                envelope = group_envelope(grouped, failures, wanted, self.session_id, tip,
+                                          newest)
             except ValueError as exc:
                 log.warning("failing tests not queued", tests=ascii(grouped.tests[:5]),
                             why=str(exc))
@@ -332,17 +339,20 @@ class TestFailureSensor:
         return emitted
 
     def _plan(self, failures: Sequence[Failure], files: set[str]
-              ) -> list[tuple[Group, list[Failure], list[str]]]:
-        """The failures grouped by cause, each group with its targets (blocking: parses)."""
+              ) -> list[tuple[Group, list[Failure], list[str], list[dict[str, str]]]]:
+        """The failures grouped by cause, each group with its targets and the newest change
+        to each function it is caused by (blocking: parses, reads git)."""
         read = text_reader(self.root)
         by_id = {f.test_id: f for f in failures}
         causes = {f.test_id: causes_of(f.test_id, f.result.where, files, read,
                                        f.result.library_where) for f in failures}
-        causes = from_changes(causes, changes(self.root, files, read), files, read)
+        changed = changes(self.root, files, read)
+        causes = from_changes(causes, changed, files, read)
         out = []
         for grouped in group(causes, read):
             members = [by_id[t] for t in grouped.tests]
-            out.append((grouped, members, group_targets(members, files, read, grouped.causes)))
+            out.append((grouped, members, group_targets(members, files, read, grouped.causes),
+                        newest_changes(self.root, changed, grouped.causes, read)))
         return out
 
     # -- changed .py files: a debounced jailed run ------------------------------------------

@@ -55,6 +55,9 @@ class Changes:
     # human's commit that broke `bump_minor`, not the maintainers' before it that changed
     # five other methods of the same class.
     newest_first: tuple[frozenset[str], ...] = ()
+    # Each step's (older, newer) revisions, as newest_first; newer None: the working tree
+    # (sensors.newest_change shows a cause's function on both sides).
+    revs: tuple[tuple[str, str | None], ...] = ()
 
 
 def changes(root: Path, files: set[str], read: Read) -> Changes:
@@ -69,11 +72,12 @@ def changes(root: Path, files: set[str], read: Read) -> Changes:
     tests: set[str] = set()
     steps: list[frozenset[str]] = []
     # (older, newer) newest first; newer None: the working tree
-    for old, new in zip(chain, [None, *chain[:-1]], strict=False):
+    revs = list(zip(chain, [None, *chain[:-1]], strict=False))
+    for old, new in revs:
         hunks = _diff(root, old, new, py)
         if hunks is None:
             return Changes()
-        text = read if new is None else _shown(root, new)
+        text = read if new is None else shown(root, new)
         step: set[str] = set()
         for path, lines in hunks.items():
             if path not in files:
@@ -86,13 +90,13 @@ def changes(root: Path, files: set[str], read: Read) -> Changes:
         steps.append(frozenset(step))
         lib |= step
     if len(lib) > MAX_CHANGED:
-        lib, steps = set(), []
+        lib, steps, revs = set(), [], []
     return Changes(chain[-1], frozenset(lib),
                    frozenset(tests) if len(tests) <= MAX_CHANGED_TESTS else frozenset(),
-                   tuple(steps))
+                   tuple(steps), tuple(revs))
 
 
-def _git(root: Path, *args: str) -> str | None:
+def git(root: Path, *args: str) -> str | None:
     """git's output, or None when it cannot say."""
     try:
         out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
@@ -105,22 +109,22 @@ def _git(root: Path, *args: str) -> str | None:
 def _diff(root: Path, old: str, new: str | None, py: list[str]) -> dict[str, list[int]] | None:
     """The hunks' lines of `py` from `old` to `new` (None: the working tree); None when git
     cannot say."""
-    out = _git(root, "diff", "-U0", "--no-color", "--no-ext-diff", "--no-renames", old,
+    out = git(root, "diff", "-U0", "--no-color", "--no-ext-diff", "--no-renames", old,
                *([new] if new else []), "--", *py)
     return None if out is None else _hunks(out)
 
 
-def _shown(root: Path, rev: str) -> Read:
+def shown(root: Path, rev: str) -> Read:
     """A file's text at `rev` ('' when git cannot say): an older step's line numbers are
     that commit's, not the working tree's."""
-    return lambda path: _git(root, "show", f"{rev}:{path}") or ""
+    return lambda path: git(root, "show", f"{rev}:{path}") or ""
 
 
 def _chain(root: Path) -> list[str]:
     """HEAD's last RECENT commits, newest first, then the base the changes are counted
     from: the parent of the oldest that has one. A root commit among them adds the whole
     library: the chain stops at it (it is the base). [] when git cannot say."""
-    out = _git(root, "rev-list", "--parents", f"--max-count={RECENT}", "--first-parent", "HEAD")
+    out = git(root, "rev-list", "--parents", f"--max-count={RECENT}", "--first-parent", "HEAD")
     rows = [line.split() for line in (out or "").splitlines()]
     chain = []
     for row in rows:

@@ -6,13 +6,12 @@ when protected, and every prompt passes through ledger.redact on its way out.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from governance import candidate_edits as edits
-from governance.brains.reached_code import code_of
+from governance.brains.reached_code import reached_section
 from governance.fs import nofollow
 from governance.fs.protected import protected_reason
 from governance.memory.lessons import MAX_LINE, one_line
@@ -228,50 +227,12 @@ def op_sections(ctx: OperationContext, root: Path | None = None,
     return parts
 
 
-MAX_REACHED = 5  # library functions a prompt names
-MAX_REACHED_CHARS = 6_000  # of their code in all: the functions past it are named only
-
-
 def library_reached(ctx: OperationContext, root: Path | None = None,
                     read: Reader | None = None) -> str:
-    """The library functions the failure reached (the signal's `fn:` causes, computed at
-    intake from where each failure was raised and its innermost library frame), named as
-    the place to change; with a `root`, each with its code as the file has it now, verbatim
-    (governance.brains.reached_code), so that an edit copied from it matches. '' when the
-    signal names none."""
-    ev = ctx.envelope.evidence
-    causes = ev.get("causes") if isinstance(ev.get("causes"), list) else [ev.get("cause")]
-    named, room = [], MAX_REACHED_CHARS
-    for cause in causes:
-        if len(named) == MAX_REACHED:
-            break
-        if isinstance(cause, str) and cause.startswith("fn:") and "::" in cause:
-            path, _, fn = cause[3:].partition("::")
-            line = f"- {one_line(path, 200)}, function {one_line(fn, 200)}"
-            code = _reached_code(root, path, fn, read, room) if root is not None else ""
-            room -= len(code)
-            named.append(line + code)
-    if not named:
-        return ""
-    shown = (" Their code is as the file has it now: a search text copied from it matches."
-             if any("\n" in n for n in named) else "")
-    return ("## Where the failure reached the library\nThe failing tests are the "
-            f"specification, not the place to edit: change the library code they reach.{shown}\n"
-            + "\n".join(named))
-
-
-def _reached_code(root: Path, path: str, symbol: str, read: Reader | None, room: int) -> str:
-    """`symbol`'s code in `path` for the reached section (from its own line on), '' when
-    it cannot be shown: a file not shown, a symbol it does not define, no room left."""
-    text, _ = (read or read_for_prompt)(root, path)
-    code = code_of(text, symbol, max_chars=min(room, 3_000)) if text and room > 200 else None
-    if code is None or not code.text:
-        return ""
-    fence = "`" * max(3, 1 + max((len(r) for r in re.findall("`+", code.text)), default=0))
-    ends = code.first + code.text.count("\n") - 1
-    of = f" of {code.first}-{code.last}" if code.cut else ""
-    return (f" (lines {code.first}-{ends}{of}, as the file has them now):\n{fence}python\n"
-            f"{code.text.rstrip(chr(10))}\n{fence}")
+    """The section naming where the failure reached the library (governance.brains.
+    reached_code.reached_section); with a `root`, each function's code as the file has it."""
+    source = None if root is None else (lambda rel: (read or read_for_prompt)(root, rel)[0])
+    return reached_section(ctx.envelope.evidence, source)
 
 
 def failing_test_files(ctx: OperationContext) -> list[str]:

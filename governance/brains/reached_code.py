@@ -6,19 +6,25 @@ edits for a method that does not exist (`compare_with_subclass`) and searched fo
 the failing test (issue 50's semver run: 8 of 9 edits matched nothing). So the prompt shows
 the functions the signal names (`fn:<file>::<Class.method>` causes, sensors.failure_causes)
 verbatim and unnumbered, right under "Where the failure reached the library": a search text
-copied from them matches the file. Pure: texts in, text out; a file that does not parse, or
-a symbol it does not define, shows nothing.
+copied from them matches the file. Under each, the newest change to it (the commit's own
+lines, sensors.newest_change), which is most often what a regression's fix undoes. Pure:
+texts in, text out; a file that does not parse, or a symbol it does not define, shows
+nothing.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from governance.memory.lessons import one_line
 from governance.python_ast import parse_python
 
 MAX_LINES = 60  # of one function: the head of a longer one, said as such
 MAX_CHARS = 3_000  # of one function's text
+Source = Callable[[str], str | None]  # a repository file's text, None when not shown
 
 
 @dataclass(frozen=True)
@@ -68,3 +74,72 @@ def code_of(text: str, symbol: str, max_lines: int = MAX_LINES,
         shown.append(line)
         used += len(line)
     return Code(first, last, "".join(shown), cut=len(shown) < len(lines))
+
+
+MAX_REACHED = 5  # library functions a prompt names
+MAX_REACHED_CHARS = 6_000  # of their code in all: the functions past it are named only
+
+
+def reached_section(evidence: dict, source: Source | None) -> str:
+    """The library functions the failure reached (the signal's `fn:` causes, computed at
+    intake from where each failure was raised and its innermost library frame), named as
+    the place to change; with a `source` of the files' texts, each with its code as the
+    file has it now, verbatim, so that an edit copied from it matches, and under it the
+    newest change to it (the sensor's `newest_change`). '' when the signal names none."""
+    causes = evidence.get("causes") if isinstance(evidence.get("causes"), list) \
+        else [evidence.get("cause")]
+    changes = newest_changes(evidence)
+    named, room = [], MAX_REACHED_CHARS
+    for cause in causes:
+        if len(named) == MAX_REACHED:
+            break
+        if isinstance(cause, str) and cause.startswith("fn:") and "::" in cause:
+            path, _, fn = cause[3:].partition("::")
+            line = f"- {one_line(path, 200)}, function {one_line(fn, 200)}"
+            code = _shown_code(source(path), fn, room) if source is not None else ""
+            if code and cause in changes:
+                code += changes[cause]
+            room -= len(code)
+            named.append(line + code)
+    if not named:
+        return ""
+    shown = (" Their code is as the file has it now: a search text copied from it matches."
+             if any("\n" in n for n in named) else "")
+    return ("## Where the failure reached the library\nThe failing tests are the "
+            f"specification, not the place to edit: change the library code they reach.{shown}\n"
+            + "\n".join(named))
+
+
+def newest_changes(evidence: dict) -> dict[str, str]:
+    """Each cause's newest change (sensors.newest_change) as the section says it under the
+    function's code: the commit, its subject quoted on one line, the diff fenced. A
+    malformed entry (a hand-filed signal's) is left out."""
+    out = {}
+    entries = evidence.get("newest_change")
+    for entry in entries if isinstance(entries, list) else ():
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in (
+                "cause", "commit", "subject", "diff")):
+            continue
+        where = (f"commit {entry['commit'][:12]} ({one_line(entry['subject'], 200)!r})"
+                 if entry["commit"] else "the edits not committed yet")
+        out[entry["cause"]] = (f"\n  The newest change to it, {where}:\n"
+                               f"{fenced(entry['diff'][:3_000], 'diff')}")
+    return out
+
+
+def fenced(text: str, lang: str) -> str:
+    """`text` in a code fence longer than any run of backticks in it."""
+    fence = "`" * max(3, 1 + max((len(r) for r in re.findall("`+", text)), default=0))
+    return f"{fence}{lang}\n{text.rstrip(chr(10))}\n{fence}"
+
+
+def _shown_code(text: str | None, symbol: str, room: int) -> str:
+    """`symbol`'s code for the section (from its own line on), '' when it cannot be shown:
+    a file not shown, a symbol it does not define, no room left."""
+    code = code_of(text, symbol, max_chars=min(room, 3_000)) if text and room > 200 else None
+    if code is None or not code.text:
+        return ""
+    ends = code.first + code.text.count("\n") - 1
+    of = f" of {code.first}-{code.last}" if code.cut else ""
+    return (f" (lines {code.first}-{ends}{of}, as the file has them now):\n"
+            f"{fenced(code.text, 'python')}")
