@@ -229,3 +229,36 @@ def show(value, first=()):
         inner = ", ".join(f"{k}={_repr.repr(v)}" for k, v in state[:6])
         return f"{type(value).__name__}({inner})"
     return ADDRESS.sub("", _repr.repr(value))
+
+
+# -- a call's ambient input: the sys.argv a test set for it -------------------------------
+# A CLI's `main()` takes no arguments; the test sets `sys.argv` and calls it (roman's
+# tests), so its input is the argv it ran under. The capture wraps such a call's pickle
+# with that argv (`ambient`), and the replay runner answers it under the same argv on both
+# trees; an input made from it (a generated one, the search's) runs under the runner's own.
+AMBIENT = "ouroboros.ambient"
+_ARGV_ITEMS, _ARGV_CHARS = 64, 1000
+
+
+def argv_of(argv, start):
+    """`argv` as a call's ambient input, when it is not the process's own at `start` and is
+    plain text of a bounded size; else None."""
+    if argv == start or not isinstance(argv, list) or len(argv) > _ARGV_ITEMS \
+            or not all(type(a) is str and len(a) <= _ARGV_CHARS for a in argv):
+        return None
+    return list(argv)
+
+
+def ambient(blob, argv):
+    """A call's pickle with the argv it ran under."""
+    return pickle.dumps((AMBIENT, {"argv": argv}, blob), protocol=4)
+
+
+def unwrapped(blob):
+    """(the call's own pickle, its argv or None) of a pickle `ambient` may have wrapped."""
+    value = pickle.loads(blob)
+    if isinstance(value, tuple) and len(value) == 3 and value[0] == AMBIENT \
+            and isinstance(value[1], dict) and isinstance(value[2], bytes):
+        argv = value[1].get("argv")
+        return value[2], argv_of(argv, None)
+    return blob, None

@@ -12,9 +12,10 @@ repository code is on sys.path. The functions come from `capture.json` beside th
 repository-relative file and a qualified name each. A trace hook (sys.settrace,
 threading.settrace) sees every Python call; a call of a watched function has its arguments
 pickled as it starts (a generator's at its first resume, when its locals are still the
-arguments as passed; a coroutine's is skipped), each distinct call once, at most
-`max_calls` a function and `max_bytes` in all. What cannot be pickled is counted, not kept.
-A test that sets its own tracer loses ours until the next test starts.
+arguments as passed; a coroutine's is skipped), with the sys.argv the test set for it when
+that is not the run's own (canon.ambient: a CLI's `main()` reads it), each distinct call
+once, at most `max_calls` a function and `max_bytes` in all. What cannot be pickled is
+counted, not kept. A test that sets its own tracer loses ours until the next test starts.
 
 The daemon never unpickles what this writes: the pickles go back, opaque, to the replay
 runner in the jail. `calls.json` in the report directory holds, per function, base64 pickles
@@ -34,7 +35,13 @@ import sys
 import threading
 import types
 
-from _ouroboros_canon import RANDOM_SEED, borrowed, by_name  # RANDOM_SEED: as pytest-randomly
+from _ouroboros_canon import (  # RANDOM_SEED: as pytest-randomly
+    RANDOM_SEED,
+    ambient,
+    argv_of,
+    borrowed,
+    by_name,
+)
 from _ouroboros_probe import Probe
 
 # The report directory is the plugin directory's sibling, `out/` (governance.oracle.testrun's
@@ -201,6 +208,8 @@ def _record(index, frame, pos, extra, kw):
             return
     try:
         blob = _pickled(code, pos, extra, kw)
+        argv = argv_of(sys.argv, _state["argv"])  # set by the test: the call's input too
+        blob = ambient(blob, argv) if argv is not None else blob
         closure = _closure(frame) if kind is not None else None
     except Exception as exc:  # unpicklable (a lock, a file, a lambda): not evidence
         _state["skipped"][index] += 1
@@ -213,6 +222,8 @@ def _record(index, frame, pos, extra, kw):
     _state["bytes"] += len(blob) + len(closure or b"")
     shown = ", ".join([_repr.repr(a) for a in list(pos) + list(extra)]
                       + [f"{k}={_repr.repr(v)}" for k, v in kw.items()])
+    if argv is not None:
+        shown = f"{shown} [sys.argv {_repr.repr(argv)}]".lstrip()
     call = {"pickle": base64.b64encode(blob).decode("ascii"), "repr": shown[:300]}
     if closure is not None:
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -328,6 +339,7 @@ def pytest_configure(config):
     targets = [(str(t.get("file")), str(t.get("qualname"))) for t in data["targets"]
                if isinstance(t, dict)]
     _state.update(targets=targets, root=os.path.realpath(os.getcwd()), out=out,
+                  argv=list(sys.argv),
                   calls=[[] for _ in targets], skipped=[0 for _ in targets],
                   pickle=data.get("pickle", True) is not False,
                   fallback=str(data.get("fallback") or ""))

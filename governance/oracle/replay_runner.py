@@ -8,30 +8,31 @@ and later. It re-executes itself once with a fixed hash seed, so that both trees
 sets of strings in the same order (and generate the same inputs).
 
 For each function: the captured calls (pickles the capture plugin wrote), then inputs
-generated from them (governance.oracle.replay_inputs, beside it as `_ouroboros_inputs`):
-the function's boundaries first, then stages so that every call and every argument gets a
-share of the budget. The generation is deterministic, so both trees answer the same inputs;
-the generated calls of a function stop after its budget of CPU seconds (only the inputs both
+generated from them (governance.oracle.replay_inputs, beside it as `_ouroboros_inputs`): the
+function's boundaries first, then stages so that every call and every argument gets a share
+of the budget. The generation is deterministic, so both trees answer the same inputs; the
+generated calls of a function stop after its budget of CPU seconds (only the inputs both
 trees answered are compared). CPU seconds, not the clock's: on a loaded box a clock budget
-ran fewer inputs, and a careless change whose telling input came late landed under load
-and was refused on a quiet box (xmltodict's rpartition, once in a development run at load
-2.3); the clock bounds it too, at WALL_FACTOR times the budget.
+ran fewer inputs, and a careless change whose telling input came late landed under load and
+was refused on a quiet box (xmltodict's rpartition, once in a development run at load 2.3);
+the clock bounds it too, at WALL_FACTOR times the budget.
 
 An answer is what a caller can observe: the returned value (an iterator's items), or the
-type of the exception raised (a SystemExit's status too), and the arguments as the call left
-them (a mutated list is a difference), in a canonical form (`canon`: types kept, 1 is not
-1.0, Decimal('1.10') is not Decimal('1.1'); a dict's order kept, an object's attributes by
-name). Each call starts from the same state of the `random` module (seeded with
-RANDOM_SEED), so a function that draws from it answers steadily and alike on both trees
-when the draws are alike (`random()*top` refactored to `top*random()`): two unseeded calls
-of a random function may agree by chance, and a candidate's second answer moving beside such
-a base would read as a new dependence on randomness. Each call runs twice; each row says
-whether the two answers were alike, what kind the second was, and how long the first took:
-the daemon judges an answer that moves or times out on one tree only
-(governance.oracle.differential.compare). A call that cannot be unpickled here is no
-evidence. A function is searched (governance.oracle.replay_search) unless an input it
-answered already tells the trees apart, both answers steady: the counterexample is then in
-hand, and a careless change does not pay the search's CPU on both trees.
+type of the exception raised (a SystemExit's status too), what it printed to stdout (a CLI's
+answer), and the arguments as the call left them (a mutated list is a difference), in a
+canonical form (`canon`: types kept, 1 is not 1.0, Decimal('1.10') is not Decimal('1.1'); a
+dict's order kept, an object's attributes by name). Each call starts from the same state of
+the `random` module (seeded with RANDOM_SEED), so a function that draws from it answers
+steadily and alike on both trees when the draws are alike (`random()*top` refactored to
+`top*random()`): two unseeded calls of a random function may agree by chance, and a
+candidate's second answer moving beside such a base would read as a new dependence on
+randomness. Each call runs twice; each row says whether the two answers were alike, what
+kind the second was, and how long the first took: the daemon judges an answer that moves or
+times out on one tree only (governance.oracle.differential.compare). A call that cannot be
+unpickled here is no evidence. A function is searched (governance.oracle.replay_search)
+unless an input it answered already tells the trees apart, both answers steady: the
+counterexample is then in hand, and a careless change does not pay the search's CPU on both
+trees.
 """
 
 import base64
@@ -48,7 +49,15 @@ import sys
 import time
 
 try:  # in the jail: beside this script, in the run's plugin directory
-    from _ouroboros_canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
+    from _ouroboros_canon import (
+        ADDRESS,
+        RANDOM_SEED,
+        borrowed,
+        canon,
+        lazy,
+        show,
+        unwrapped,
+    )
     from _ouroboros_inputs import code_names, generated, parameters, receives
     from _ouroboros_kinds import foreign
     from _ouroboros_kinds import kinds as known
@@ -56,7 +65,15 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import ADDRESS, RANDOM_SEED, borrowed, canon, lazy, show
+    from governance.oracle.canon import (
+        ADDRESS,
+        RANDOM_SEED,
+        borrowed,
+        canon,
+        lazy,
+        show,
+        unwrapped,
+    )
     from governance.oracle.replay_inputs import code_names, generated, parameters, receives
     from governance.oracle.replay_kinds import foreign
     from governance.oracle.replay_kinds import kinds as known
@@ -70,6 +87,7 @@ _MUTANT_BUDGET_S = 3.0  # CPU seconds of the mutants' answers to one function's 
 _WALL_FACTOR = 4.0  # clock seconds, at most, per CPU second of a budget (a starved run)
 _SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.oracle.
 # replay_search) a function, per tree (at most 3 s of the clock)
+_PRINTED_CHARS = 4000  # of what a call printed to stdout (its end), part of its answer
 _TOLD_APART_ASKED = 64  # inputs answered already that the peer is asked about first
 _SEARCH_TOTAL_S = 8.0  # clock seconds of all of one run's searches (a change of many)
 _repr = reprlib.Repr()
@@ -117,15 +135,17 @@ def _answer(fn, blob, timeout_s, held=None):
     """(canonical answer, short text) of one call on freshly unpickled arguments; with
     `held`, the arguments and the answer are kept there, so a second call's are made
     elsewhere in memory."""
-    args, kwargs = pickle.loads(blob)
+    inner, argv = unwrapped(blob)
+    args, kwargs = pickle.loads(inner)
     if held is not None:
         held.append((args, kwargs))
     _IDS.clear()
     random.seed(RANDOM_SEED)
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
-    sink = io.StringIO()
+    printed, own_argv = io.StringIO(), sys.argv
     try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
+            sys.argv = argv if argv is not None else own_argv
             value = fn(*args, **kwargs)
             if held is not None:
                 held.append(value)
@@ -145,8 +165,21 @@ def _answer(fn, blob, timeout_s, held=None):
         shown = f"raises {type(exc).__name__}: {_repr.repr(str(exc))}"
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        sys.argv = own_argv
     out["args"] = canon((args, kwargs))
+    if text := ADDRESS.sub("", printed.getvalue())[-_PRINTED_CHARS:]:
+        out["printed"] = text  # what a CLI answers with: roman's main prints the numeral
+        shown += f", prints {_repr.repr(text)}"
     return out, shown
+
+
+def _inner(blob):
+    """A captured call's own pickle (its ambient argv left out), or `blob` where it does
+    not load here (the row says so)."""
+    try:
+        return unwrapped(blob)[0]
+    except Exception:
+        return blob
 
 
 def _message(exc):
@@ -171,12 +204,15 @@ def _one(fn, key, blob, timeout_s, kinds=None):
         first, shown = _answer(fn, blob, timeout_s, held)
         took = time.monotonic() - began  # the daemon judges a one-sided timeout by it
         second, _ = _answer(fn, blob, timeout_s, held)
-        args, kwargs = pickle.loads(blob)
+        inner, argv = unwrapped(blob)
+        args, kwargs = pickle.loads(inner)
     except Exception as exc:
         return {"key": key, "problem": f"{type(exc).__name__}: {exc}"[:200]}
     names = code_names(fn)  # an object's attributes the function reads are shown first
     text = ", ".join([show(a, names) for a in args]
                      + [f"{k}={show(v, names)}" for k, v in kwargs.items()])
+    if argv is not None:
+        text = f"{text} [sys.argv {_repr.repr(argv)}]".lstrip()
     row = {"key": key, "input": text[:300], "answer": _digest(first), "shown": shown,
            "kind": first["kind"], "deterministic": first == second,
            "again": second["kind"], "seconds": round(took, 4)}
@@ -255,9 +291,10 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
 def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
     """`_run_function`'s work for one function object: `calls` ((index, call) captured),
     the inputs generated from them and the search's, and the mutants they tell apart."""
-    blobs = [base64.b64decode(c["pickle"]) for _, c in calls]
-    inputs = list(blobs)
-    results = [_one(fn, f"c{i}", b, timeout_s) for (i, _), b in zip(calls, blobs)]  # noqa: B905
+    captured = [base64.b64decode(c["pickle"]) for _, c in calls]
+    inputs = list(captured)  # each answered under the argv it was captured with
+    results = [_one(fn, f"c{i}", b, timeout_s) for (i, _), b in zip(calls, captured)]  # noqa: B905
+    blobs = [_inner(b) for b in captured]  # what inputs are made from: the arguments alone
     receiver = receives(fn, spec["qualname"])
     made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)),
                      spec.get("boundaries") or [], fn, int(spec.get("spread") or 1), receiver,
