@@ -246,11 +246,12 @@ async def test_a_long_model_call_logs_still_working(tmp_path):
         async with running_daemon(repo, settings) as d:
             await d.signal("clamp x into [lo, hi]", ["calc/ops.py"], "high")
 
-            def beats() -> list[dict]:
-                return [e for e in seen if e["event"] == "still working"]
-            await wait_for(beats, what="a still-working line")
+            def beats() -> list[dict]:  # the model call's (a loaded box beats in CLASSIFY too)
+                return [e for e in seen if e["event"] == "still working"
+                        and e.get("phase") in ("PLAN", "GENERATE")]
+            await wait_for(beats, what="a still-working line from the model call")
     beat = beats()[0]
-    assert beat["op_id"].startswith("op-") and beat["phase"] in ("PLAN", "GENERATE")
+    assert beat["op_id"].startswith("op-")
     assert beat["for_s"] >= 0 and beat["log_level"] == "info"
 
 
