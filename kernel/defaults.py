@@ -9,8 +9,15 @@ from __future__ import annotations
 MAX_NEW_TOKENS = 1024
 TEMPERATURE = 0.0  # greedy
 TOP_P = 1.0
-REPETITION_PENALTY = 1.3
+REPETITION_PENALTY = 1.3  # the seeds' (Ouro's loop, the embedded 135M model: both loop)
 NO_REPEAT_NGRAM = 3
+# A coder model's own (a .gguf: Qwen2.5-Coder), where `[provider]` leaves them unset: an edit's
+# search text is a verbatim copy of the file, and a copy repeats n-grams. Under 1.3 and 3
+# Qwen2.5-Coder-1.5B wrote `returncls(self._ major, self _ minor + 2)` and `>>>.ver` for the
+# lines it was shown, and its replies were not JSON; under 1.0 and 0, on the same prompts
+# (stop 60, docs/brains.md), every copy was exact and every reply parsed.
+CODER_REPETITION_PENALTY = 1.0
+CODER_NO_REPEAT_NGRAM = 0
 # Best-of-N samples (kernel.provider.KernelProvider.complete_samples) under a greedy
 # configuration: N greedy samples would be one reply N times.
 SAMPLE_TEMPERATURE = 0.8

@@ -16,6 +16,7 @@ from daemon.host.loopback import on_this_machine
 from governance.brains.failback import ADAPTIVE, ProbeSchedule
 from governance.brains.provider import CandidateProvider
 from governance.brains.provider_chain import ProviderChain, Record
+from kernel import defaults
 from kernel.replay import ReplayProvider
 
 if TYPE_CHECKING:
@@ -40,10 +41,10 @@ def engine_config(cfg: ProviderSection, repo: Path) -> EngineConfig:
     from kernel.decode import GenerationConfig
     from kernel.engine import EngineConfig
 
+    penalty, ngram = penalties(cfg)
     gen = GenerationConfig(
         max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
-        seed=cfg.seed, repetition_penalty=cfg.repetition_penalty,
-        no_repeat_ngram=cfg.no_repeat_ngram,
+        seed=cfg.seed, repetition_penalty=penalty, no_repeat_ngram=ngram,
         canary=CanaryConfig(mode=cfg.canary, threshold=cfg.canary_threshold,
                             patience=cfg.canary_patience))
     return EngineConfig(
@@ -53,6 +54,17 @@ def engine_config(cfg: ProviderSection, repo: Path) -> EngineConfig:
         load_in_4bit=cfg.load_in_4bit, precision=cfg.precision, device=cfg.device,
         cache_dir=cfg.cache_dir,
         reprompt_loops=cfg.reprompt_loops, generation=gen)
+
+
+def penalties(cfg: ProviderSection) -> tuple[float, int]:
+    """(repetition penalty, no-repeat n-gram) of the in-process model: as set, else a
+    .gguf coder model's own, else the seeds' (kernel/defaults.py says why)."""
+    coder = (cfg.model or "").lower().endswith(".gguf")
+    penalty = cfg.repetition_penalty if cfg.repetition_penalty is not None else (
+        defaults.CODER_REPETITION_PENALTY if coder else defaults.REPETITION_PENALTY)
+    ngram = cfg.no_repeat_ngram if cfg.no_repeat_ngram is not None else (
+        defaults.CODER_NO_REPEAT_NGRAM if coder else defaults.NO_REPEAT_NGRAM)
+    return penalty, ngram
 
 
 async def build_provider(settings: Settings, repo: Path, *, record: Record | None = None,

@@ -119,8 +119,10 @@ class ProviderSection(Section):
     temperature: float = Field(default=defaults.TEMPERATURE, ge=0)
     top_p: float = Field(default=defaults.TOP_P, gt=0, le=1)
     seed: int | None = None
-    repetition_penalty: float = Field(default=defaults.REPETITION_PENALTY, ge=1)
-    no_repeat_ngram: int = Field(default=defaults.NO_REPEAT_NGRAM, ge=0)
+    # None: the model's own: a .gguf coder model's (1.0, 0: an edit copies the file's lines
+    # verbatim), else the seeds' (1.3, 3). kernel/defaults.py says why.
+    repetition_penalty: float | None = Field(default=None, ge=1)
+    no_repeat_ngram: int | None = Field(default=None, ge=0)
     canary: Literal["off", "observe", "adapt"] = defaults.CANARY_MODE
     canary_threshold: float = Field(default=defaults.CANARY_THRESHOLD, gt=0, le=1)
     canary_patience: int = Field(default=defaults.CANARY_PATIENCE, ge=1)

@@ -88,3 +88,25 @@ async def test_jail_limits_come_from_the_settings(repo):
     async with running_daemon(repo, settings) as daemon:
         limits = deps_for(daemon).validate_runner.executor.limits
     assert (limits.max_procs, limits.file_bytes, limits.cpu_s) == (32, 8 << 20, 7)
+
+
+def test_repetition_penalties_unset_are_the_models_own(tmp_path):
+    """A .gguf coder model decodes without the seeds' repetition penalty and n-gram ban (an
+    edit's search text is a verbatim copy, which repeats n-grams: under 1.3 and 3 the 1.5B
+    model mangled every copy); the embedded and other models keep the seeds' 1.3 and 3;
+    a value set is the value used."""
+    from daemon.brains.providers import engine_config
+    from daemon.config.provider import ProviderSection
+
+    def gen(**section):
+        return engine_config(ProviderSection(**section), tmp_path).generation
+
+    embedded, coder = gen(), gen(model="/m/qwen2.5-coder-1.5b-q4_k_m.GGUF")
+    assert (embedded.repetition_penalty, embedded.no_repeat_ngram) == (1.3, 3)
+    assert (gen(model="/m/ouro").repetition_penalty, gen(model="/m/ouro").no_repeat_ngram) \
+        == (1.3, 3)
+    assert (coder.repetition_penalty, coder.no_repeat_ngram) == (1.0, 0)
+    set_ = gen(model="/m/q.gguf", repetition_penalty=1.1, no_repeat_ngram=4)
+    assert (set_.repetition_penalty, set_.no_repeat_ngram) == (1.1, 4)
+    with pytest.raises(ValueError):
+        ProviderSection(repetition_penalty=0.5)
