@@ -41,6 +41,9 @@ class GenerationConfig:
     stop_ids: tuple[int, ...] = (2, 0)  # <|im_end|>, <|endoftext|>
     stop_strings: tuple[str, ...] = ()
     canary: CanaryConfig = field(default_factory=CanaryConfig)
+    # A reply whose last `loop_lines` lines are one line has looped (0: off). The daemon's
+    # brain sets it (defaults.LOOP_LINES); `serve`'s clients asked for what they asked for.
+    loop_lines: int = 0
 
 
 @dataclass
@@ -184,13 +187,10 @@ def run_track(stepper: Stepper, track: Track, logits: torch.Tensor,
         track.depths.append(depth)
 
 
-# A reply whose last LOOP_LINES complete lines are one line said again (at least
-# LOOP_LINE_CHARS of it) has collapsed into a loop, whatever the canary's signals say: with no
-# repetition penalty (a coder model's own, kernel/defaults.py) Qwen2.5-Coder-1.5B wrote one
-# tool call 24 times in 978 tokens, each line as confident as the first, and the canary,
-# whose baseline had learned a JSON line's own echo, stayed below its threshold. The reflex
-# then re-grounds with a firmer penalty (governance.brains.reflex).
-LOOP_LINES = 3
+# A reply whose last `loop_lines` complete lines are one line said again (at least
+# LOOP_LINE_CHARS of it) has collapsed into a loop, whatever the canary's signals say
+# (defaults.LOOP_LINES says why). The reflex then re-grounds with a firmer penalty
+# (governance.brains.reflex).
 LOOP_LINE_CHARS = 12
 LOOP_TAIL_TOKENS = 512  # of the reply, decoded to find its last lines
 
@@ -203,7 +203,8 @@ def _stop_after(token: int, logits: torch.Tensor, out: list[int], canary: Decode
         canary.observe(token, logits)
         if canary.collapsed:
             return "collapse"
-    if tokenizer is not None and "\n" in tokenizer.decode([token]) and _looped(out, tokenizer):
+    if config.loop_lines and tokenizer is not None and "\n" in tokenizer.decode([token]) \
+            and _looped(out, tokenizer, config.loop_lines):
         return "collapse"
     if config.stop_strings and tokenizer is not None:
         tail = tokenizer.decode(out[-32:])
@@ -212,13 +213,13 @@ def _stop_after(token: int, logits: torch.Tensor, out: list[int], canary: Decode
     return None
 
 
-def _looped(out: list[int], tokenizer: ChatTokenizer) -> bool:
-    """Whether the reply's last LOOP_LINES complete lines are one line, LOOP_LINE_CHARS long
-    at least (blank lines between them do not count)."""
+def _looped(out: list[int], tokenizer: ChatTokenizer, count: int) -> bool:
+    """Whether the reply's last `count` complete lines are one line, LOOP_LINE_CHARS long at
+    least (blank lines between them do not count)."""
     text = tokenizer.decode(out[-LOOP_TAIL_TOKENS:])
     lines = [line.strip() for line in text.split("\n")[:-1] if line.strip()]
-    last = lines[-LOOP_LINES:]
-    return len(last) == LOOP_LINES and len(last[0]) >= LOOP_LINE_CHARS and len(set(last)) == 1
+    last = lines[-count:]
+    return len(last) == count and len(last[0]) >= LOOP_LINE_CHARS and len(set(last)) == 1
 
 
 async def stream(stepper: Stepper, tokenizer: ChatTokenizer, prompt_ids: Sequence[int],

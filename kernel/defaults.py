@@ -18,6 +18,11 @@ NO_REPEAT_NGRAM = 3
 # (stop 60, docs/brains.md), every copy was exact and every reply parsed.
 CODER_REPETITION_PENALTY = 1.0
 CODER_NO_REPEAT_NGRAM = 0
+# The daemon's brain ends a reply whose last 3 lines are one line as a collapse (kernel.decode):
+# with no penalty the same model wrote one tool call 24 times in 978 tokens, each line as
+# confident as the first, and the canary, its baseline used to a JSON line's own echo, stayed
+# below its threshold. `serve` leaves it off: a client asked for what it asked for.
+LOOP_LINES = 3
 # Best-of-N samples (kernel.provider.KernelProvider.complete_samples) under a greedy
 # configuration: N greedy samples would be one reply N times.
 SAMPLE_TEMPERATURE = 0.8

@@ -45,6 +45,7 @@ def engine_config(cfg: ProviderSection, repo: Path) -> EngineConfig:
     gen = GenerationConfig(
         max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
         seed=cfg.seed, repetition_penalty=penalty, no_repeat_ngram=ngram,
+        loop_lines=defaults.LOOP_LINES,
         canary=CanaryConfig(mode=cfg.canary, threshold=cfg.canary_threshold,
                             patience=cfg.canary_patience))
     return EngineConfig(

@@ -142,7 +142,8 @@ class ServedModel:
             temperature=temperature, top_p=s.top_p or base.top_p,
             seed=base.seed if s.seed is None else s.seed,
             repetition_penalty=s.repetition_penalty or base.repetition_penalty,
-            stop_strings=s.stop or base.stop_strings)
+            stop_strings=s.stop or base.stop_strings,
+            loop_lines=0)  # a client asked for what it asked for (a poem's refrain too)
 
     def start(self, prepared: Prepared) -> Job:
         """Admit one generation (ApiError OVERLOADED when the queue is full)."""
