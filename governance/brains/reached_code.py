@@ -88,7 +88,7 @@ def reached_section(evidence: dict, source: Source | None) -> str:
     newest change to it (the sensor's `newest_change`). '' when the signal names none."""
     causes = evidence.get("causes") if isinstance(evidence.get("causes"), list) \
         else [evidence.get("cause")]
-    changes = newest_changes(evidence)
+    changes = shown_changes(evidence)
     named, room = [], MAX_REACHED_CHARS
     for cause in causes:
         if len(named) == MAX_REACHED:
@@ -110,7 +110,7 @@ def reached_section(evidence: dict, source: Source | None) -> str:
             + "\n".join(named))
 
 
-def newest_changes(evidence: dict) -> dict[str, str]:
+def shown_changes(evidence: dict) -> dict[str, str]:
     """Each cause's newest change (sensors.newest_change) as the section says it under the
     function's code: the commit, its subject quoted on one line, then each hunk's lines as
     they are now and as they were before it (now_and_before). A malformed entry (a
