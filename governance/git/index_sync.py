@@ -223,16 +223,22 @@ def clear_stale_lock(git_dir: Path) -> str:
     return note
 
 
-def clear_temp_indexes(git_dir: Path) -> list[str]:
+HELD_GRACE_S = 5.0  # how long a dead writer's git child may keep its temporary index open
+
+
+def clear_temp_indexes(git_dir: Path, grace_s: float = HELD_GRACE_S) -> list[str]:
     """Remove the auto-commit's temporary indexes (and their `.lock`) that a killed run
-    left in the git dir; return what was removed. One whose writer still lives, or that a
-    live process holds open, is left; a name with no pid (an older daemon's) counts as dead.
-    """
+    left in the git dir; return what was removed. One whose writer still lives is left; a
+    name with no pid (an older daemon's) counts as dead. One a live process holds open is
+    waited for, `grace_s` at most: a `git` the killed daemon started outlives it by the
+    moment it takes, and the file it then leaves was found by the soak after a kill -9
+    (the recovery had looked while that git still held it)."""
     removed = []
     try:
         names = sorted(n for n in os.listdir(git_dir) if n.startswith(TEMP_INDEX_PREFIX))
     except OSError:
         return removed
+    deadline = time.monotonic() + grace_s
     for name in names:
         path = git_dir / name
         pid_part = name[len(TEMP_INDEX_PREFIX):].split(".", 1)[0]
@@ -240,13 +246,22 @@ def clear_temp_indexes(git_dir: Path) -> list[str]:
         if pid and (pid == os.getpid() or process_alive(pid)):
             continue
         try:
-            if not stat.S_ISREG(path.lstat().st_mode) or _held_open(path):
+            if not stat.S_ISREG(path.lstat().st_mode) or not _let_go(path, deadline):
                 continue
             path.unlink()
         except OSError:
             continue
         removed.append(f"removed {path} left by a killed auto-commit")
     return removed
+
+
+def _let_go(path: Path, deadline: float) -> bool:
+    """Whether no process holds `path` open, waiting until `deadline` for one that does."""
+    while _held_open(path):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def process_alive(pid: int) -> bool:

@@ -291,6 +291,35 @@ def test_temp_indexes_of_dead_commits_go_a_live_ones_stays(repo, state):
     assert (dot_git / "index").exists()  # the real index is never a candidate
 
 
+def test_a_dead_writers_temp_index_is_waited_for_while_its_git_child_holds_it(repo):
+    """A kill -9 of the daemon leaves its `git` child running for a moment, holding the
+    temporary index open (the soak found one left after recovery had looked): recovery
+    waits for it to let go, within its grace, then removes it; one held past the grace
+    stays."""
+    from governance.git.index_sync import clear_temp_indexes
+
+    dot_git = repo / ".git"
+    dead = _dead_pid()
+    brief, long = (dot_git / f"{TEMP_INDEX_PREFIX}{dead}.brief", dot_git /
+                   f"{TEMP_INDEX_PREFIX}{dead}.long")
+    hold = ("import sys, time; f = open(sys.argv[1]); print(flush=True); "
+            "time.sleep(float(sys.argv[2]))")
+    holders = []
+    try:
+        for path, seconds in ((brief, "0.5"), (long, "30")):
+            path.write_bytes(b"DIRC")
+            holders.append(subprocess.Popen([sys.executable, "-c", hold, str(path), seconds],
+                                            stdout=subprocess.PIPE))
+            holders[-1].stdout.readline()  # it holds the file open now
+        notes = clear_temp_indexes(dot_git, grace_s=3.0)
+    finally:
+        for holder in holders:
+            holder.kill()
+            holder.wait()
+    assert not brief.exists() and long.exists()
+    assert notes == [f"removed {brief} left by a killed auto-commit"]
+
+
 async def test_refuses_while_another_daemon_serves_the_state_dir(repo, state):
     state.mkdir(parents=True, exist_ok=True)
     (state / "sandboxes" / "op-live").mkdir(parents=True)
