@@ -48,7 +48,7 @@ run: $(STAMP)
 
 # Three workers (pytest-xdist) on CI's 2 cores: most tests wait on git, pytest, jail and
 # daemon subprocesses. On two the suite took 14:29-15:58 in four fresh clones; on three
-# 13:59, the box's CPU still only 58% busy (1,048 CPU s in 901 s of wall over 2 cores).
+# 13:03-14:35, the box's CPU still only 58-61% busy; four took 15:37 on the same tree.
 # JOBS=0 runs in-process.
 JOBS ?= 3
 XDIST = $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist worksteal)
