@@ -1,7 +1,7 @@
 """The held-out and seen parts of the real-library refactor corpus (bench/heldout/): each
 wave's manifest is frozen and names libraries no rule was grown on when it was frozen, the
 refactors load, and each careless refactor's stated input really tells the base from the
-careless tree. Wave 8 is the held-out part; waves 1 to 7 are seen (the proof's rules were
+careless tree. Wave 9 is the held-out part; waves 1 to 8 are seen (the proof's rules were
 changed after their failures were read).
 
 No daemon and no judging here (bench/refactors_real.py --part heldout|seen does that,
@@ -38,8 +38,9 @@ SEEN = {*DEVELOPMENT, "inflection", "boltons", "more-itertools", "parse", "tabul
 # this repository uses (manifest-wave5.json); wave 6 excludes waves 1 to 5 and the
 # candidates wave 5's rule left out (manifest-wave6.json); wave 7 excludes waves 1 to 6 and
 # the candidates wave 6's rule left out (manifest-wave7.json); wave 8 excludes waves 1 to 7
-# and the candidates wave 7's rule left out (manifest-wave8.json).
-WAVES = (1, 2, 3, 4, 5, 6, 7, 8)
+# and the candidates wave 7's rule left out (manifest-wave8.json); wave 9 excludes waves 1 to
+# 8 and the candidates wave 8's rule left out (manifest-wave9.json).
+WAVES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 WAVE = {n: tuple(e["name"] for e in libraries.wave(n)["libraries"]) for n in WAVES}
 SEEN_BY_WAVE_2 = {*SEEN, *WAVE[1], "wcwidth", "tomli"}
 SEEN_BY_WAVE_3 = {*SEEN_BY_WAVE_2, *WAVE[2], "rfc3986", "roman-numerals-py"}
@@ -50,6 +51,8 @@ SEEN_BY_WAVE_6 = {*SEEN_BY_WAVE_5, *WAVE[5], "dpath", "natsort", "cbor2", "bech3
 SEEN_BY_WAVE_7 = {*SEEN_BY_WAVE_6, *WAVE[6], "tomli-w", "pyrfc3339", "durationpy"}
 SEEN_BY_WAVE_8 = {*SEEN_BY_WAVE_7, *WAVE[7], "crontab", "construct", "crc", "textdistance",
                   "iso8601", "semantic-version", "pyhumps", "cron-descriptor"}
+SEEN_BY_WAVE_9 = {*SEEN_BY_WAVE_8, *WAVE[8], "python-slugify", "pyparsing", "schema",
+                  "num2words", "colour", "docopt", "isoduration", "ordered-set", "pint", "ftfy"}
 # The Zope Public License 2.1 (roman, wave 8) is BSD-style: permissive, no copyleft.
 PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "PSF-2.0",
               "BSD-3-Clause OR Apache-2.0", "ZPL-2.1"}
@@ -71,7 +74,7 @@ def refactors() -> list:
 @pytest.mark.parametrize(("number", "excluded"),
                          [(1, SEEN), (2, SEEN_BY_WAVE_2), (3, SEEN_BY_WAVE_3),
                           (4, SEEN_BY_WAVE_4), (5, SEEN_BY_WAVE_5), (6, SEEN_BY_WAVE_6),
-                          (7, SEEN_BY_WAVE_7), (8, SEEN_BY_WAVE_8)])
+                          (7, SEEN_BY_WAVE_7), (8, SEEN_BY_WAVE_8), (9, SEEN_BY_WAVE_9)])
 def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> None:
     """Three or more permissive libraries a wave, pinned by sha256, none the rules had been
     grown on when it was frozen; each manifest kept as it was committed."""
@@ -87,16 +90,16 @@ def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> Non
 
 
 def test_the_held_out_part_is_the_newest_wave() -> None:
-    """--part heldout is wave 8, frozen after waves 1 to 7 were read; seen is waves 1 to 7;
+    """--part heldout is wave 9, frozen after waves 1 to 8 were read; seen is waves 1 to 8;
     no library is in two waves."""
-    assert libraries.WAVES == {"heldout": (8,), "seen": (1, 2, 3, 4, 5, 6, 7)}
+    assert libraries.WAVES == {"heldout": (9,), "seen": (1, 2, 3, 4, 5, 6, 7, 8)}
     frozen = [libraries.wave(n)["frozen"][:17] for n in WAVES]
     assert frozen == sorted(frozen) and len(set(frozen)) == len(WAVES)
     every = [name for n in WAVES for name in WAVE[n]]
     assert len(set(every)) == len(every)
-    assert libraries.names("heldout") == WAVE[8]
+    assert libraries.names("heldout") == WAVE[9]
     assert libraries.names("seen") == (*WAVE[1], *WAVE[2], *WAVE[3], *WAVE[4], *WAVE[5],
-                                       *WAVE[6], *WAVE[7])
+                                       *WAVE[6], *WAVE[7], *WAVE[8])
     assert libraries.names() == (*libraries.names("heldout"), *libraries.names("seen"))
 
 
@@ -142,9 +145,9 @@ def test_each_careless_input_tells_base_from_careless(refactors: list, tmp_path:
     assert not problems, "\n".join(problems)
 
 
-def test_the_bench_prints_wave_8_as_held_out_and_waves_1_to_7_as_seen() -> None:
-    """bench/refactors_real.py's --part heldout judges wave 8 under the held-out heading,
-    --part seen waves 1 to 7 under the seen one, and every combined run puts held-out
+def test_the_bench_prints_wave_9_as_held_out_and_waves_1_to_8_as_seen() -> None:
+    """bench/refactors_real.py's --part heldout judges wave 9 under the held-out heading,
+    --part seen waves 1 to 8 under the seen one, and every combined run puts held-out
     first; the columns say which waves."""
     from bench.heldout.report import COLUMNS, heading
     from bench.refactors_real import PARTS
@@ -152,8 +155,8 @@ def test_the_bench_prints_wave_8_as_held_out_and_waves_1_to_7_as_seen() -> None:
     assert PARTS["heldout"] == ["heldout"] and PARTS["seen"] == ["seen"]
     assert all(parts[0] == "heldout" for key, parts in PARTS.items() if len(parts) > 1)
     held, seen = heading("heldout"), heading("seen")
-    assert held.startswith("== HELD-OUT (wave 8: ")
-    assert seen.startswith("== SEEN (waves 1, 2, 3, 4, 5, 6 and 7: ")
-    assert COLUMNS["heldout"] == "held-out (w8)" and COLUMNS["seen"] == "seen (w1-w7)"
+    assert held.startswith("== HELD-OUT (wave 9: ")
+    assert seen.startswith("== SEEN (waves 1, 2, 3, 4, 5, 6, 7 and 8: ")
+    assert COLUMNS["heldout"] == "held-out (w9)" and COLUMNS["seen"] == "seen (w1-w8)"
     assert all(n in held for n in libraries.names("heldout"))
     assert all(n in seen and n not in held for n in libraries.names("seen"))
