@@ -49,6 +49,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from governance import edit_blocks
 from governance.edit_tokens import reindented, token_spans
 from governance.errors import CandidateParseError
 from governance.fs import nofollow
@@ -153,7 +154,7 @@ def stated(text: str, base: Base) -> Candidate:
     """The whole-file Candidate a reply states, its edits applied to `base`'s texts.
     CandidateParseError when the reply is no candidate.1; EditRefused when an edit cannot
     be applied exactly or whole content is a copy of a shortened view."""
-    reply: StatedCandidate = parse_model_json(text, StatedCandidate, "candidate.1")
+    reply = _stated_reply(text, base)
     try:
         return resolved(reply, base)
     except CandidateParseError:
@@ -161,6 +162,29 @@ def stated(text: str, base: Base) -> Candidate:
     except Exception as exc:  # a reply this could not resolve is refused, never a crash
         raise CandidateParseError(f"the reply's change could not be applied "
                                   f"({type(exc).__name__}: {exc})"[:300]) from None
+
+
+def _stated_reply(text: str, base: Base) -> StatedCandidate:
+    """The reply's candidate.1 object, or failing one, the change its SEARCH/REPLACE blocks
+    state (governance.edit_blocks): either form is read from any reply."""
+    try:
+        return parse_model_json(text, StatedCandidate, "candidate.1")
+    except CandidateParseError:
+        if not edit_blocks.has_blocks(text):
+            raise
+    try:
+        return StatedCandidate.model_validate(edit_blocks.stated_blocks(
+            text, lambda rel: _exists(base, rel)))
+    except ValueError as exc:  # pydantic's: more edits than a file may have
+        raise CandidateParseError(f"model reply's blocks are not a valid change: "
+                                  f"{str(exc)[:300]}") from None
+
+
+def _exists(base: Base, rel: str) -> bool:
+    try:
+        return base(from_root(rel, base)) is not None
+    except (OSError, ValueError):  # unsafe or unreadable: the gates say why
+        return False
 
 
 def resolved(reply: StatedCandidate, base: Base) -> Candidate:

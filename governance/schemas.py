@@ -234,6 +234,9 @@ class OperationContext(BaseModel):
     risk_rule: str | None = None
     route: str | None = None
     context_files: list[str] = Field(default_factory=list)
+    # The reply format the op's brain is told (governance.edit_blocks, set at ROUTE): the
+    # same in each of its steps, so their prompts share their start.
+    reply_form: Literal["json", "blocks"] = "json"
     plan: PlanResult | None = None
     generation: GenerationResult | None = None
     # Best of N: this attempt's other usable samples, judged after `generation` at VALIDATE

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from governance.brains.brain_names import model_names, under_grammar
+
 
 @dataclass(frozen=True)
 class ToolCall:
@@ -84,51 +86,11 @@ def format_for(model_names: list[str]) -> CallFormat:
     return CallFormat.JSON_LINE
 
 
-def model_names(provider: object, depth: int = 0) -> list[str]:
-    """What the brain asked first is called, its model before its name: through the
-    reflex's wrapper (`inner`) and a route's chain to the brain it asks first, an HTTP
-    brain's `config.model`, the kernel's `engine.name`. Read by duck typing (tools sees
-    providers only through governance's protocol); a brain it cannot read names nothing."""
-    if depth > 4:
-        return []
-    names: list[str] = []
-    try:
-        if (inner := getattr(provider, "inner", None)) is not None:
-            names += model_names(inner, depth + 1)
-        chain, indices = getattr(provider, "chain", None), getattr(provider, "indices", None)
-        if chain is not None and indices:
-            first = (chain.asked(indices) or list(indices))[0]
-            names += model_names(chain.providers[first], depth + 1)
-        for holder, attr in (("config", "model"), ("engine", "name")):
-            value = getattr(getattr(provider, holder, None), attr, None)
-            if isinstance(value, str):
-                names.append(value)
-    except Exception:  # a provider this cannot read: the default form
-        pass
-    name = getattr(provider, "name", None)
-    return [*names, *([name] if isinstance(name, str) else [])]
-
-
-def first_brain(provider: object, depth: int = 0) -> object:
-    """The brain asked first behind the reflex's wrapper (`inner`) and a route's chain."""
-    try:
-        if depth < 4 and (inner := getattr(provider, "inner", None)) is not None:
-            return first_brain(inner, depth + 1)
-        chain, indices = getattr(provider, "chain", None), getattr(provider, "indices", None)
-        if depth < 4 and chain is not None and indices:
-            first = (chain.asked(indices) or list(indices))[0]
-            return first_brain(chain.providers[first], depth + 1)
-    except Exception:  # a provider this cannot read is its own first brain
-        pass
-    return provider
-
-
 def call_format_of(provider: object) -> CallFormat:
     """The form a brain is told: the daemon's lines for one that decodes its tool rounds
     under a grammar of them (the in-process kernel with `constrain`: whatever its model was
     trained on, the grammar writes those lines), else its family's (FAMILIES)."""
-    brain = first_brain(provider)
-    if getattr(brain, "constrain", False) is True and getattr(brain, "grammars", None):
+    if under_grammar(provider):
         return CallFormat.JSON_LINE
     return format_for(model_names(provider))
 

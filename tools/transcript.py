@@ -99,7 +99,7 @@ def calling(fmt: CallFormat, mcp_tools: dict[str, McpTool] | None = None) -> str
     lines = ["## Calling tools", f"Before answering you may call tools. {FORMATS[fmt]}",
              "Several calls may follow each other.",
              "Edits with edit_file/write_file/delete_file change your sandbox copy; when you "
-             "are done, reply without tool calls: either the candidate JSON described under "
+             "are done, reply without tool calls: either the change described under "
              "Output, or a one-line summary of the edits you made with tools."]
     if mcp := _mcp_lines(mcp_tools):
         lines += ["More tools (MCP servers):", *mcp]

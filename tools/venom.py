@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from governance import candidate_edits
+from governance import candidate_edits, edit_blocks
 from governance.brains import reflex
 from governance.brains.provider import CandidateProvider, ModelReply, SessionDeps
 from governance.errors import CandidateParseError
@@ -96,13 +96,14 @@ class VenomSession:
 def _stated_candidate(text: str, sandbox: Path) -> Candidate | None:
     """A candidate the final answer states, if it states one (prose-only answers don't);
     its edits apply to the sandbox's files (governance.candidate_edits)."""
-    if "{" not in text:
+    blocks = edit_blocks.has_blocks(text)
+    if "{" not in text and not blocks:
         return None
     try:
         return candidate_edits.stated(text, candidate_edits.live_base(
             sandbox, allow_non_ascii=True, allow_hardlinks=True))
     except CandidateParseError as exc:
-        if isinstance(exc, candidate_edits.EditRefused) or any(
+        if isinstance(exc, candidate_edits.EditRefused) or blocks or any(
                 key in text for key in ('"full_content"', '"no_op"', '"files"', '"edits"')):
             raise  # it tried to state one and got it wrong: say so
         return None

@@ -16,6 +16,7 @@ from daemon.host.loopback import on_this_machine
 from governance.brains.failback import ADAPTIVE, ProbeSchedule
 from governance.brains.provider import CandidateProvider
 from governance.brains.provider_chain import ProviderChain, Record
+from governance.edit_blocks import ReplyForm, form_for_names
 from kernel import defaults
 from kernel.replay import ReplayProvider
 
@@ -162,7 +163,16 @@ async def _local_provider(settings: Settings,
         return None, f"kernel model could not be loaded: {exc}"
     log.info("model loaded", model=engine.name, kind=engine.kind, steps=engine.total_steps,
              load_s=round(time.monotonic() - started, 1))
-    return KernelProvider(engine, usd_per_mtok=cfg.usd_per_mtok, window=cfg.context_tokens), ""
+    return KernelProvider(engine, usd_per_mtok=cfg.usd_per_mtok, window=cfg.context_tokens,
+                          constrain=constrained(cfg, engine.name)), ""
+
+
+def constrained(cfg: ProviderSection, model: str) -> bool:
+    """Whether the in-process model decodes under the daemon's grammar: as set, else on
+    but for a code model (governance.edit_blocks: one told the blocks it was trained on)."""
+    if cfg.constrain is not None:
+        return cfg.constrain
+    return form_for_names([model, cfg.model or ""]) is not ReplyForm.BLOCKS
 
 
 async def _load_engine(config: EngineConfig, started: float) -> Engine:

@@ -123,6 +123,10 @@ class ProviderSection(Section):
     # verbatim), else the seeds' (1.3, 3). kernel/defaults.py says why.
     repetition_penalty: float | None = Field(default=None, ge=1)
     no_repeat_ngram: int | None = Field(default=None, ge=0)
+    # Decode the in-process model's replies under a grammar of the daemon's JSON forms
+    # (kernel/grammar.py). None: on, but off for a code model (governance.edit_blocks
+    # FAMILIES), which is told the SEARCH/REPLACE edits and tool calls it was trained on.
+    constrain: bool | None = None
     canary: Literal["off", "observe", "adapt"] = defaults.CANARY_MODE
     canary_threshold: float = Field(default=defaults.CANARY_THRESHOLD, gt=0, le=1)
     canary_patience: int = Field(default=defaults.CANARY_PATIENCE, ge=1)

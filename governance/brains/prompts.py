@@ -12,6 +12,7 @@ from pathlib import Path
 
 from governance import candidate_edits as edits
 from governance.brains.reached_code import reached_section
+from governance.edit_blocks import ReplyForm
 from governance.fs import nofollow
 from governance.fs.protected import protected_reason
 from governance.memory.lessons import MAX_LINE, one_line
@@ -50,6 +51,22 @@ A search text matches the file exactly once, whitespace included: the lines you 
 one around them. full_content is a whole file (new or small), never a copy of a shortened
 view or a placeholder such as "...". Paths are relative to the repository root."""
 
+# The same contract for a brain told the SEARCH/REPLACE form (governance.edit_blocks); its
+# replies in JSON are read too.
+BLOCKS_CONTRACT = """\
+A change is each file's path on a line of its own, then one or more SEARCH/REPLACE blocks:
+src/pkg/module.py
+<<<<<<< SEARCH
+<lines copied exactly from the file>
+=======
+<their new text>
+>>>>>>> REPLACE
+A SEARCH part matches the file exactly once, whitespace included: the lines you change and
+one around them. A new file: its path, then one block with an empty SEARCH and the whole
+file after =======. After the blocks, one line saying why. If nothing should change, reply
+{"schema": "candidate.1", "no_op": true, "rationale": "<why>"} instead. Paths are relative
+to the repository root."""
+
 PLAN_CONTRACT = """\
 Reply with one JSON object: {"schema": "plan.1", "approach": "...", "complexity":
 "trivial|simple|moderate|complex|architectural", "ordered_changes": [{"file_path": "...",
@@ -67,7 +84,14 @@ SYSTEM = ("You are one step of a governed maintenance daemon that changes a repo
           "code. Its steps share this start (the reply format, the tools, the files, the "
           "work); what this step asks for comes last (Output).")
 HEAD = f"{SYSTEM}\n\n## Reply format\n{CHANGE_CONTRACT}"
+HEADS = {ReplyForm.JSON: HEAD, ReplyForm.BLOCKS: f"{SYSTEM}\n\n## Reply format\n{BLOCKS_CONTRACT}"}
 OP_RESERVE = 4_000  # characters kept for the op's and the step's sections when files are cut
+
+
+def head_of(ctx: OperationContext) -> str:
+    """The HEAD of every step of the op: its reply format is the one its brain is told
+    (ctx.reply_form, set at ROUTE: governance.edit_blocks.reply_form_of)."""
+    return HEADS[ReplyForm(ctx.reply_form)]
 
 
 def with_tools(prompt: str, manifest: str) -> str:
@@ -75,8 +99,9 @@ def with_tools(prompt: str, manifest: str) -> str:
     across the op's steps and turns); appended to a prompt without the HEAD."""
     if not manifest or manifest in prompt:
         return prompt
-    if prompt.startswith(HEAD + "\n\n"):
-        return f"{HEAD}\n\n{manifest}{prompt[len(HEAD):]}"
+    for head in HEADS.values():
+        if prompt.startswith(head + "\n\n"):
+            return f"{head}\n\n{manifest}{prompt[len(head):]}"
     return f"{prompt}\n\n{manifest}"
 
 
@@ -190,7 +215,7 @@ def files_section(ctx: OperationContext, root: Path, budget: int | None, read: R
         # small window GENERATE's plan pushed its sections past it and its files differed
         # from PLAN's (Qwen through llama.cpp, 4,096 tokens: 615 of 2,527 tokens cached).
         shown = len(library_reached(ctx, root, read))
-        budget -= len(HEAD) + max(min(OP_RESERVE, budget // 4) + shown, after) + 64
+        budget -= len(head_of(ctx)) + max(min(OP_RESERVE, budget // 4) + shown, after) + 64
     extra = [f for f in ctx.context_files if f not in env.target_files]
     blocks = _file_blocks(root, [*env.target_files, *extra], budget,
                           {env.target_files[0]: env.focus_lines}, read)
@@ -243,13 +268,22 @@ def failing_test_files(ctx: OperationContext) -> list[str]:
         if isinstance(tests, list) else []
 
 
-def _forms_line(forms: dict[str, edits.Form], spec: Sequence[str] = ()) -> str:
-    """The form each target's change is asked in; the failing tests' files (`spec`) are
-    said to be the specification instead (a small model edited the test it was to pass)."""
-    shown = [f"{rel}: {'edits' if form == 'edits' else 'edits or full_content'}"
+# What the reply format's forms are called in each contract.
+FORM_NAMES = {ReplyForm.JSON: "candidate.1", ReplyForm.BLOCKS: "SEARCH/REPLACE blocks"}
+_WORDS = {ReplyForm.JSON: ("edits", "edits or full_content", "full_content"),
+          ReplyForm.BLOCKS: ("blocks", "blocks", "one block with an empty SEARCH")}
+
+
+def _forms_line(forms: dict[str, edits.Form], spec: Sequence[str] = (),
+                told: ReplyForm = ReplyForm.JSON) -> str:
+    """The form each target's change is asked in, in the words of the form the brain is
+    `told`; the failing tests' files (`spec`) are said to be the specification instead (a
+    small model edited the test it was to pass)."""
+    part, either, whole = _WORDS[told]
+    shown = [f"{rel}: {part if form == 'edits' else either}"
              for rel, form in forms.items() if rel not in spec]
-    line = ("Give each file's change as " + "; ".join(shown) + "; a new file as full_content."
-            if shown else "Give a new file as full_content, a file that exists as edits.")
+    line = ("Give each file's change as " + "; ".join(shown) + f"; a new file as {whole}."
+            if shown else f"Give a new file as {whole}, a file that exists as {part}.")
     if spec:
         line += (f" {one_line(', '.join(spec), 300)}: the failing tests, the specification "
                  "your change must pass, not the place to edit.")
@@ -267,9 +301,10 @@ def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = No
     turn = _attempt_sections(ctx)
     files, forms = files_section(ctx, root, budget, read,
                                  len("\n\n".join([*op, *turn])) + 300)
-    output = ("## Output\nThis step writes the change (candidate.1, in the reply format "
-              f"above). {_forms_line(forms, failing_test_files(ctx))}")
-    return redact("\n\n".join([HEAD, *files, *op, *turn, output]))
+    output = (f"## Output\nThis step writes the change ({FORM_NAMES[ReplyForm(ctx.reply_form)]}"
+              f", in the reply format above). "
+              f"{_forms_line(forms, failing_test_files(ctx), ReplyForm(ctx.reply_form))}")
+    return redact("\n\n".join([head_of(ctx), *files, *op, *turn, output]))
 
 
 def _attempt_sections(ctx: OperationContext) -> list[str]:
@@ -323,7 +358,7 @@ def plan_prompt(ctx: OperationContext, root: Path | None = None, budget: int | N
               f"{PLAN_CONTRACT}\nFiles of the op:\n{names}")
     files = [] if root is None else files_section(ctx, root, budget, read,
                                                   len("\n\n".join(op)) + len(output))[0]
-    return redact("\n\n".join([HEAD, *files, *op, output]))
+    return redact("\n\n".join([head_of(ctx), *files, *op, output]))
 
 
 def live_block(root: Path, rel: str) -> str:
@@ -358,11 +393,13 @@ def repair_prompt(ctx: OperationContext, root: Path, turn: RepairTurn, budget: i
              f"{turn.detail[-6000:]}"]
     if turn.failing:
         parts.append("## Failing tests\n" + "\n".join(f"- {t}" for t in turn.failing[:50]))
+    told = ReplyForm(ctx.reply_form)
     parts.append(
         f"## Output\nThis is the repair step (L2 self-repair, iteration {turn.iteration} of "
-        f"{turn.max_iters}): your last change did not pass; fix it, as a candidate.1 (the "
-        f"reply format above) with no tool calls. Fix what the failure names. Change at most "
-        f"{turn.max_files} files and {turn.max_lines} lines; name only the files you change. "
-        "Do not remove, skip or weaken a test. A file you changed already: edits.")
+        f"{turn.max_iters}): your last change did not pass; fix it, as {FORM_NAMES[told]} "
+        "(the reply format above) with no tool calls. Fix what the failure names. Change at "
+        f"most {turn.max_files} files and {turn.max_lines} lines; name only the files you "
+        f"change. Do not remove, skip or weaken a test. A file you changed already: "
+        f"{_WORDS[told][0]}.")
     files, _ = files_section(ctx, root, budget, read, len("\n\n".join([*op, *parts])))
-    return redact("\n\n".join([HEAD, *files, *op, *parts]))
+    return redact("\n\n".join([head_of(ctx), *files, *op, *parts]))

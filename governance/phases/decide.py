@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from governance.edit_blocks import reply_form_of
 from governance.fs.protected import PathEscape, live_path_problem, normalize
 from governance.gates.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.memory.memory import Assessment
@@ -108,8 +109,9 @@ async def route_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:
                "brains_why": spec.brains_why}
     if d.provider is not None:
         view = for_route(d.provider, ctx.route, d)
+        ctx.reply_form = reply_form_of(view).value
         payload.update(brains=getattr(view, "brains", [view.name]),
-                       ready=ready_brains(view))
+                       ready=ready_brains(view), reply_form=ctx.reply_form)
     named = ", ".join(payload.get("brains", [])) or "no brain"
     return Transition(Phase.CONTEXT_EXPANSION, f"route {chosen} ({why}); brains: {named}",
                       payload)

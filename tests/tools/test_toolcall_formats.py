@@ -8,13 +8,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from governance.brains.brain_names import model_names
 from tools.toolcalls import (
     FORMATS,
     CallFormat,
     ToolCall,
     call_format_of,
     format_for,
-    model_names,
     parse_tool_calls,
 )
 from tools.transcript import calling, tool_instructions

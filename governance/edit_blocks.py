@@ -1,0 +1,136 @@
+"""SEARCH/REPLACE blocks: the edit form code models are trained and measured on.
+
+A candidate.1 reply is JSON, and a small model writing a file's lines inside a JSON string
+must escape every quote and line break it copies. Aider's benchmark measures each model
+per edit format, and its "diff" format, which Qwen2.5-Coder's report also scores, is plain
+text: the file's path on a line, then blocks of
+
+    <<<<<<< SEARCH
+    <lines copied exactly from the file>
+    =======
+    <their new text>
+    >>>>>>> REPLACE
+
+On the first hour's repair (semver's bump_minor, the change that broke it shown) the 1.5B
+model wrote the right edit in 2 of 8 samples as blocks, 1 of 10 as JSON, and its blocks
+were whole and exact where its JSON strings were not (docs/brains.md, "Edit forms").
+
+This module reads blocks into the StatedCandidate a JSON reply states (`stated_blocks`),
+so candidate_edits applies and refuses them by the same rules; and it names the form each
+brain is told (`form_for_names`, by model family, as tools.toolcalls does for tool calls).
+Both forms are read from any reply: the one told is the one asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+from governance.brains.brain_names import model_names, under_grammar
+from governance.errors import CandidateParseError
+
+SEARCH, DIVIDER, REPLACE = "<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE"
+MAX_BLOCKS = 64
+RATIONALE_CHARS = 600
+
+_BLOCK = re.compile(r"^[ \t]*<{5,9} ?SEARCH[ \t]*\n(.*?)^[ \t]*={5,9}[ \t]*\n(.*?)"
+                    r"^[ \t]*>{5,9} ?REPLACE[ \t]*$", re.MULTILINE | re.DOTALL)
+_FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
+# A path line as models write it: bare, in backticks or bold, after '#', 'File:' or
+# 'filename:', with a colon after it.
+_PATH_DECOR = re.compile(r"^(?:#+\s*|[-*]\s+)?(?:(?:file(?:name)?|path)\s*:\s*)?[`*\"']*"
+                         r"(?P<path>[^\s`*\"']+?)[`*\"']*:?$", re.IGNORECASE)
+
+
+class ReplyForm(StrEnum):
+    JSON = "json"  # candidate.1 objects (governance.brains.prompts CHANGE_CONTRACT)
+    BLOCKS = "blocks"  # a path line, then SEARCH/REPLACE blocks (BLOCKS_CONTRACT)
+
+
+# The model families told the blocks form: a pattern searched in the brain's model name
+# (lower case); any other model is told JSON. Code models, which Aider measures in it.
+FAMILIES: tuple[tuple[str, ReplyForm], ...] = (
+    (r"coder|codestral|devstral|starcoder|codegemma|codellama|deepseek", ReplyForm.BLOCKS),
+)
+
+
+def form_for_names(names: list[str]) -> ReplyForm:
+    """The form a brain known by `names` (its model, then its name) is told."""
+    for name in names:
+        for pattern, form in FAMILIES:
+            if re.search(pattern, name.lower()):
+                return form
+    return ReplyForm.JSON
+
+
+def reply_form_of(provider: object) -> ReplyForm:
+    """The form a provider's first brain is told: JSON where it decodes under a grammar of
+    it (the kernel with `constrain`), else its family's (FAMILIES)."""
+    if under_grammar(provider):
+        return ReplyForm.JSON
+    return form_for_names(model_names(provider))
+
+
+def has_blocks(text: str) -> bool:
+    return _BLOCK.search(text) is not None
+
+
+def stated_blocks(text: str, exists: Callable[[str], bool]) -> dict[str, Any]:
+    """The candidate.1 object (as a dict, for StatedCandidate) that `text`'s blocks state:
+    each block's file is the path line nearest above it (or the block before's); an empty
+    SEARCH writes a new file whole (never one that `exists`: in Aider's use it can mean
+    "add to", and a whole file replaced by a few lines is no edit). CandidateParseError
+    when a block names no file, or when there are none or too many."""
+    blocks = list(_BLOCK.finditer(text))
+    if not blocks:
+        raise CandidateParseError("model reply holds no SEARCH/REPLACE block")
+    if len(blocks) > MAX_BLOCKS:
+        raise CandidateParseError(f"model reply holds {len(blocks)} SEARCH/REPLACE blocks "
+                                  f"(at most {MAX_BLOCKS})")
+    files: dict[str, dict] = {}
+    path, at = None, 0
+    for n, m in enumerate(blocks, 1):
+        path = _path_before(text[at:m.start()]) or path
+        if path is None:
+            raise CandidateParseError(f"SEARCH/REPLACE block {n} names no file: write the "
+                                      "file's path on the line before it")
+        search, replace = m.group(1), m.group(2)
+        entry = files.setdefault(path, {"file_path": path})
+        if not search.strip():
+            if exists(path):
+                raise CandidateParseError(f"{path}: a block with an empty SEARCH writes a "
+                                          "new file, and this one exists: copy the lines "
+                                          "to change into SEARCH")
+            if "edits" in entry or "full_content" in entry:
+                raise CandidateParseError(f"{path}: a block with an empty SEARCH writes a "
+                                          "new file whole, and cannot join other blocks")
+            entry["full_content"] = replace
+        elif "full_content" in entry:
+            raise CandidateParseError(f"{path}: a block with an empty SEARCH writes a new "
+                                      "file whole, and cannot join other blocks")
+        else:
+            entry.setdefault("edits", []).append({"search": search, "replace": replace})
+        at = m.end()
+    rationale = _rationale(text[at:]) or _rationale(text[:blocks[0].start()])
+    return {"schema": "candidate.1", "files": list(files.values()), "rationale": rationale}
+
+
+def _path_before(gap: str) -> str | None:
+    """The path on the last line before a block that is not a fence or blank, when that
+    line reads as one (a word with a '.' or '/', no spaces)."""
+    for line in reversed(gap.splitlines()):
+        if not line.strip() or _FENCE.match(line):
+            continue
+        m = _PATH_DECOR.match(line.strip())
+        if m and ("." in m.group("path") or "/" in m.group("path")):
+            return m.group("path")
+        return None
+    return None
+
+
+def _rationale(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines()
+             if ln.strip() and not _FENCE.match(ln)]
+    return " ".join(lines)[:RATIONALE_CHARS]

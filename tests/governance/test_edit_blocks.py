@@ -1,0 +1,139 @@
+"""SEARCH/REPLACE blocks (governance.edit_blocks): read from any reply into the change a
+candidate.1 states, applied and refused by candidate_edits' rules; told to code models."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from daemon.brains.providers import constrained
+from daemon.config.provider import ProviderSection
+from governance.brains.prompts import (
+    HEADS,
+    RepairTurn,
+    generation_prompt,
+    repair_prompt,
+    with_tools,
+)
+from governance.candidate_edits import EditRefused, Refusal, stated
+from governance.edit_blocks import ReplyForm, form_for_names, reply_form_of
+from governance.errors import CandidateParseError
+from governance.phases.decide import route_phase
+from governance.schemas import OperationContext, SignalEnvelope
+from tests.helpers import OPS_FIXED, OPS_PY, make_policy
+
+FIX = ("calc/ops.py\n<<<<<<< SEARCH\n    return x\n=======\n"
+       "    return max(lo, min(x, hi))\n>>>>>>> REPLACE\n")
+
+
+def _base(**texts: str):
+    return lambda rel: texts.get(rel.replace("/", "_").replace(".", "_"))
+
+
+def test_a_block_becomes_the_whole_file_and_the_text_after_it_the_rationale():
+    c = stated(FIX + "\nClamp x into [lo, hi] as the test expects.\n",
+               _base(calc_ops_py=OPS_PY))
+    [change] = c.changes()
+    assert change.file_path == "calc/ops.py" and change.full_content == OPS_FIXED
+    assert c.rationale == "Clamp x into [lo, hi] as the test expects."
+
+
+@pytest.mark.parametrize("path_line", ["calc/ops.py", "`calc/ops.py`", "**calc/ops.py**",
+                                       "# calc/ops.py", "File: calc/ops.py", "calc/ops.py:"])
+def test_the_path_is_read_as_models_write_it_with_a_fence_or_not(path_line):
+    body = FIX.split("\n", 1)[1]
+    for reply in (f"{path_line}\n{body}", f"{path_line}\n```python\n{body}```\n"):
+        assert stated(reply, _base(calc_ops_py=OPS_PY)).changes()[0].full_content == OPS_FIXED
+
+
+def test_blocks_of_two_files_and_two_blocks_of_one_file():
+    two = OPS_PY.replace("return a + b", "return b + a")
+    reply = (FIX + "<<<<<<< SEARCH\n    return a + b\n=======\n    return b + a\n"
+             ">>>>>>> REPLACE\n\ncalc/new.py\n<<<<<<< SEARCH\n=======\nX = 1\n"
+             ">>>>>>> REPLACE\n")
+    c = stated(reply, _base(calc_ops_py=OPS_PY))
+    got = {f.file_path: f.full_content for f in c.changes()}
+    assert got == {"calc/ops.py": two.replace("    return x\n",
+                                               "    return max(lo, min(x, hi))\n"),
+                   "calc/new.py": "X = 1\n"}
+
+
+def test_an_empty_search_never_replaces_a_file_that_exists():
+    reply = "calc/ops.py\n<<<<<<< SEARCH\n=======\nX = 1\n>>>>>>> REPLACE\n"
+    with pytest.raises(CandidateParseError, match="empty SEARCH writes a new file"):
+        stated(reply, _base(calc_ops_py=OPS_PY))
+
+
+def test_a_block_without_a_path_or_a_search_that_matches_nothing_is_refused_clearly():
+    with pytest.raises(CandidateParseError, match="block 1 names no file"):
+        stated("Here is the fix:\n" + FIX.split("\n", 1)[1], _base(calc_ops_py=OPS_PY))
+    with pytest.raises(EditRefused) as info:
+        stated(FIX.replace("    return x\n=", "    return y\n="), _base(calc_ops_py=OPS_PY))
+    assert info.value.kind is Refusal.NO_MATCH and "return x" in str(info.value)
+
+
+def test_a_json_reply_is_read_as_before_and_prose_is_no_candidate():
+    reply = json.dumps({"schema": "candidate.1", "file_path": "calc/ops.py",
+                        "edits": [{"search": "    return x\n",
+                                   "replace": "    return max(lo, min(x, hi))\n"}]})
+    assert stated(reply, _base(calc_ops_py=OPS_PY)).changes()[0].full_content == OPS_FIXED
+    with pytest.raises(CandidateParseError, match="no JSON object"):
+        stated("I would clamp x.", _base(calc_ops_py=OPS_PY))
+
+
+def test_code_models_are_told_blocks_unless_a_grammar_writes_their_replies():
+    assert form_for_names(["qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"]) is ReplyForm.BLOCKS
+    assert form_for_names(["SmolLM2-135M-Instruct", "kernel"]) is ReplyForm.JSON
+    assert form_for_names(["replay"]) is ReplyForm.JSON
+    coder = SimpleNamespace(name="kernel", engine=SimpleNamespace(name="qwen2.5-coder-1.5b"))
+    assert reply_form_of(coder) is ReplyForm.BLOCKS
+    coder.constrain, coder.grammars = True, object()
+    assert reply_form_of(coder) is ReplyForm.JSON
+    wrapped = SimpleNamespace(name="kernel", inner=SimpleNamespace(
+        name="llamacpp", config=SimpleNamespace(model="deepseek-coder-6.7b")))
+    assert reply_form_of(wrapped) is ReplyForm.BLOCKS
+
+
+def test_the_in_process_kernel_decodes_a_code_model_without_the_json_grammar():
+    qwen = "/m/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    assert constrained(ProviderSection(model=qwen), "qwen2.5-coder-1.5b-instruct-q4_k_m") \
+        is False
+    assert constrained(ProviderSection(), "SmolLM2-135M-Instruct") is True
+    assert constrained(ProviderSection(model=qwen, constrain=True), "qwen") is True
+
+
+def _ctx(form: str) -> OperationContext:
+    env = SignalEnvelope(source="test_failure", target_files=("calc/ops.py",), goal="fix",
+                         dedup_key="k", session_id="s")
+    return OperationContext(envelope=env, reply_form=form)
+
+
+def test_the_prompts_of_an_op_told_blocks_start_with_its_contract(tmp_path: Path):
+    (tmp_path / "calc").mkdir()
+    (tmp_path / "calc" / "ops.py").write_text(OPS_PY)
+    prompt = generation_prompt(_ctx("blocks"), tmp_path)
+    assert prompt.startswith(HEADS[ReplyForm.BLOCKS] + "\n\n")
+    assert "(SEARCH/REPLACE blocks, in the reply format above)" in prompt
+    assert "calc/ops.py: blocks or one block with an empty SEARCH" not in prompt
+    assert "calc/ops.py: blocks" in prompt and "candidate.1, in" not in prompt
+    turn = RepairTurn(1, 3, "test", "failed", [], ["--- calc/ops.py"], 2, 20)
+    repair = repair_prompt(_ctx("blocks"), tmp_path, turn)
+    assert repair.startswith(HEADS[ReplyForm.BLOCKS]) and "already: blocks." in repair
+    framed = with_tools(prompt, "## Tools\n- read_file(path)")
+    assert framed.startswith(HEADS[ReplyForm.BLOCKS] + "\n\n## Tools\n")
+    assert generation_prompt(_ctx("json"), tmp_path).startswith(HEADS[ReplyForm.JSON])
+
+
+def test_route_sets_the_form_the_ops_brain_is_told():
+    ctx = _ctx("json")
+    coder = SimpleNamespace(name="kernel", engine=SimpleNamespace(name="qwen2.5-coder-1.5b"))
+    d = SimpleNamespace(policy=make_policy(), provider=coder)
+    t = asyncio.run(route_phase(ctx, d))
+    assert ctx.reply_form == "blocks" and t.payload["reply_form"] == "blocks"
+    ctx, d.provider = _ctx("json"), SimpleNamespace(name="replay")
+    asyncio.run(route_phase(ctx, d))
+    assert ctx.reply_form == "json"
