@@ -17,7 +17,8 @@ were whole and exact where its JSON strings were not (docs/brains.md, "Edit form
 
 This module reads blocks into the StatedCandidate a JSON reply states (`stated_blocks`),
 so candidate_edits applies and refuses them by the same rules; and it names the form each
-brain is told (`form_for_names`, by model family, as tools.toolcalls does for tool calls).
+brain is told (`form_for_names`, by model family, as tools.toolcalls does for tool calls;
+governance.brains.brain_names.reply_form_of reads a provider's).
 Both forms are read from any reply: the one told is the one asked for.
 """
 
@@ -28,7 +29,6 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from governance.brains.brain_names import model_names, under_grammar
 from governance.errors import CandidateParseError
 
 SEARCH, DIVIDER, REPLACE = "<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE"
@@ -63,14 +63,6 @@ def form_for_names(names: list[str]) -> ReplyForm:
             if re.search(pattern, name.lower()):
                 return form
     return ReplyForm.JSON
-
-
-def reply_form_of(provider: object) -> ReplyForm:
-    """The form a provider's first brain is told: JSON where it decodes under a grammar of
-    it (the kernel with `constrain`), else its family's (FAMILIES)."""
-    if under_grammar(provider):
-        return ReplyForm.JSON
-    return form_for_names(model_names(provider))
 
 
 def has_blocks(text: str) -> bool:

@@ -9,6 +9,8 @@ brain: the default forms.
 
 from __future__ import annotations
 
+from governance.edit_blocks import ReplyForm, form_for_names
+
 MAX_DEPTH = 4
 
 
@@ -55,3 +57,11 @@ def under_grammar(provider: object) -> bool:
     the grammar writes JSON, so it is told the JSON forms."""
     brain = first_brain(provider)
     return getattr(brain, "constrain", False) is True and bool(getattr(brain, "grammars", None))
+
+
+def reply_form_of(provider: object) -> ReplyForm:
+    """The edit form a provider's first brain is told (governance.edit_blocks): JSON where
+    it decodes under a grammar of it (the kernel with `constrain`), else its family's."""
+    if under_grammar(provider):
+        return ReplyForm.JSON
+    return form_for_names(model_names(provider))

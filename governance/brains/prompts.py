@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance import candidate_edits as edits
-from governance.brains.reached_code import reached_section
+from governance.brains.failure_shown import failure_section
+from governance.brains.reached_code import Source, reached_section
 from governance.edit_blocks import ReplyForm
 from governance.fs import nofollow
 from governance.fs.protected import protected_reason
@@ -236,6 +237,8 @@ def op_sections(ctx: OperationContext, root: Path | None = None,
     env = ctx.envelope
     parts = [f"## Goal\n{quoted_goal(env.goal)}",
              f"## Signal\nsource={env.source} urgency={env.urgency} confidence={env.confidence}"]
+    if failed := failure_section(ctx.envelope.evidence, _source(root, read)):
+        parts.append(failed)
     if reached := library_reached(ctx, root, read):
         parts.append(reached)
     if ctx.digest:  # governance.memory.digest: quoted, capped, under a heading of its own
@@ -256,8 +259,12 @@ def library_reached(ctx: OperationContext, root: Path | None = None,
                     read: Reader | None = None) -> str:
     """The section naming where the failure reached the library (governance.brains.
     reached_code.reached_section); with a `root`, each function's code as the file has it."""
-    source = None if root is None else (lambda rel: (read or read_for_prompt)(root, rel)[0])
-    return reached_section(ctx.envelope.evidence, source)
+    return reached_section(ctx.envelope.evidence, _source(root, read))
+
+
+def _source(root: Path | None, read: Reader | None) -> Source | None:
+    """The repository's files as the prompt may show them (none without a `root`)."""
+    return None if root is None else (lambda rel: (read or read_for_prompt)(root, rel)[0])
 
 
 def failing_test_files(ctx: OperationContext) -> list[str]:

@@ -86,21 +86,16 @@ def reached_section(evidence: dict, source: Source | None) -> str:
     the place to change; with a `source` of the files' texts, each with its code as the
     file has it now, verbatim, so that an edit copied from it matches, and under it the
     newest change to it (the sensor's `newest_change`). '' when the signal names none."""
-    causes = evidence.get("causes") if isinstance(evidence.get("causes"), list) \
-        else [evidence.get("cause")]
     changes = shown_changes(evidence)
     named, room = [], MAX_REACHED_CHARS
-    for cause in causes:
-        if len(named) == MAX_REACHED:
-            break
-        if isinstance(cause, str) and cause.startswith("fn:") and "::" in cause:
-            path, _, fn = cause[3:].partition("::")
-            line = f"- {one_line(path, 200)}, function {one_line(fn, 200)}"
-            code = _shown_code(source(path), fn, room) if source is not None else ""
-            if code and cause in changes:
-                code += changes[cause]
-            room -= len(code)
-            named.append(line + code)
+    for cause in reached_functions(evidence)[:MAX_REACHED]:
+        path, _, fn = cause[3:].partition("::")
+        line = f"- {one_line(path, 200)}, function {one_line(fn, 200)}"
+        code = _shown_code(source(path), fn, room) if source is not None else ""
+        if code and cause in changes:
+            code += changes[cause]
+        room -= len(code)
+        named.append(line + code)
     if not named:
         return ""
     shown = (" Their code is as the file has it now: a search text copied from it matches."
@@ -108,6 +103,13 @@ def reached_section(evidence: dict, source: Source | None) -> str:
     return ("## Where the failure reached the library\nThe failing tests are the "
             f"specification, not the place to edit: change the library code they reach.{shown}\n"
             + "\n".join(named))
+
+
+def reached_functions(evidence: dict) -> list[str]:
+    """The signal's `fn:<file>::<function>` causes, in its order."""
+    causes = evidence.get("causes") if isinstance(evidence.get("causes"), list) \
+        else [evidence.get("cause")]
+    return [c for c in causes if isinstance(c, str) and c.startswith("fn:") and "::" in c]
 
 
 def shown_changes(evidence: dict) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from governance.edit_blocks import reply_form_of
+from governance.brains.brain_names import reply_form_of
 from governance.fs.protected import PathEscape, live_path_problem, normalize
 from governance.gates.risk import RiskInput, RiskTier, classify, new_files_under
 from governance.memory.memory import Assessment

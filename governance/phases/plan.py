@@ -13,6 +13,7 @@ from governance.brains.model_gate import ModelWaitExpired
 from governance.brains.outage import BrainsUnreachable
 from governance.brains.prompts import plan_prompt
 from governance.brains.provider import PLAN_SHAPE, CandidateProvider, ModelReply, shaped
+from governance.brains.reached_code import reached_functions
 from governance.errors import CandidateParseError, ProviderError
 from governance.fs import nofollow
 from governance.fs.protected import PathEscape, live_path_problem, normalize, protected_reason
@@ -34,6 +35,13 @@ def _not_asked(ctx: OperationContext, d: PhaseDeps) -> str | None:
         return "skipped: no provider to plan with"
     if ctx.envelope.source == Source.REVIEW:
         return "skipped: a human accepted a reviewed change"
+    if ctx.envelope.source == Source.TEST_FAILURE and \
+            len(reached := reached_functions(ctx.envelope.evidence)) == 1:
+        # The prompt names the function, shows its code and the change that broke it: a
+        # plan only says it again, or worse (the 1.5B model's planned the breaking change
+        # again, and its 5,500-token prompt took five minutes to read on two cores).
+        return (f"skipped: the failure reached one function ({reached[0][3:][:200]}): "
+                "the repair's place is known (default approach)")
     return None
 
 
