@@ -259,7 +259,7 @@ def library_reached(ctx: OperationContext, root: Path | None = None,
                     read: Reader | None = None) -> str:
     """The section naming where the failure reached the library (governance.brains.
     reached_code.reached_section); with a `root`, each function's code as the file has it."""
-    return reached_section(ctx.envelope.evidence, _source(root, read))
+    return reached_section(ctx.envelope.evidence, _source(root, read), ctx.reply_form)
 
 
 def _source(root: Path | None, read: Reader | None) -> Source | None:

@@ -7,7 +7,8 @@ the failing test (issue 50's semver run: 8 of 9 edits matched nothing). So the p
 the functions the signal names (`fn:<file>::<Class.method>` causes, sensors.failure_causes)
 verbatim and unnumbered, right under "Where the failure reached the library": a search text
 copied from them matches the file. Under each, the newest change to it (the commit's own
-lines, sensors.newest_change), which is most often what a regression's fix undoes. Pure:
+lines, sensors.newest_change), which is most often what a regression's fix undoes, as the
+edit that would undo it. Pure:
 texts in, text out; a file that does not parse, or a symbol it does not define, shows
 nothing.
 """
@@ -15,6 +16,7 @@ nothing.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,13 +82,14 @@ MAX_REACHED = 5  # library functions a prompt names
 MAX_REACHED_CHARS = 6_000  # of their code in all: the functions past it are named only
 
 
-def reached_section(evidence: dict, source: Source | None) -> str:
+def reached_section(evidence: dict, source: Source | None, form: str = "json") -> str:
     """The library functions the failure reached (the signal's `fn:` causes, computed at
     intake from where each failure was raised and its innermost library frame), named as
     the place to change; with a `source` of the files' texts, each with its code as the
     file has it now, verbatim, so that an edit copied from it matches, and under it the
-    newest change to it (the sensor's `newest_change`). '' when the signal names none."""
-    changes = shown_changes(evidence)
+    newest change to it (the sensor's `newest_change`) as the edit that would undo it, in
+    the reply `form` the brain is told. '' when the signal names none."""
+    changes = shown_changes(evidence, source, form)
     named, room = [], MAX_REACHED_CHARS
     for cause in reached_functions(evidence)[:MAX_REACHED]:
         path, _, fn = cause[3:].partition("::")
@@ -112,10 +115,11 @@ def reached_functions(evidence: dict) -> list[str]:
     return [c for c in causes if isinstance(c, str) and c.startswith("fn:") and "::" in c]
 
 
-def shown_changes(evidence: dict) -> dict[str, str]:
+def shown_changes(evidence: dict, source: Source | None = None,
+                  form: str = "json") -> dict[str, str]:
     """Each cause's newest change (sensors.newest_change) as the section says it under the
-    function's code: the commit, its subject quoted on one line, then each hunk's lines as
-    they are now and as they were before it (now_and_before). A malformed entry (a
+    function's code: the commit, its subject quoted on one line, then the edit that would
+    undo it in the reply format the brain is told (`form`: undone). A malformed entry (a
     hand-filed signal's) is left out."""
     out = {}
     entries = evidence.get("newest_change")
@@ -123,33 +127,59 @@ def shown_changes(evidence: dict) -> dict[str, str]:
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in (
                 "cause", "commit", "subject", "diff")):
             continue
-        where, before = ((f"commit {entry['commit'][:12]} ({one_line(entry['subject'], 200)!r})",
-                          "Before that commit") if entry["commit"]
-                         else ("the edits not committed yet", "Before those edits"))
-        if shown := now_and_before(entry["diff"][:3_000], before):
-            out[entry["cause"]] = f"\n  The newest change to it, {where}:\n{shown}"
+        where = (f"commit {entry['commit'][:12]} ({one_line(entry['subject'], 200)!r})"
+                 if entry["commit"] else "the edits not committed yet")
+        path = entry["cause"][3:].partition("::")[0]
+        text = source(path) if source is not None and path else None
+        if shown := undone(entry["diff"][:3_000], path, text, form):
+            out[entry["cause"]] = (f"\n  The newest change to it, {where}, undone (the code "
+                                   f"as it was before it; whether to undo it is yours to "
+                                   f"judge):\n{shown}")
     return out
 
 
-def now_and_before(diff: str, before: str) -> str:
-    """A unified diff's hunks as the lines are now (a search text copied from them matches
-    the file) and as they were: Qwen2.5-Coder-1.5B, shown the diff itself or "before" first,
-    wrote the change again (searched the old line, replaced it with the new) in 10 samples of
-    10; shown "now" first, it wrote the fix in 1 of 10. '' when `diff` has no hunk."""
-    parts = []
+def undone(diff: str, path: str, text: str | None, form: str) -> str:
+    """The edit that undoes a unified diff's hunks, in the told `form`: SEARCH/REPLACE
+    blocks under the file's path, or a candidate.1 edits list. Each hunk's SEARCH is its
+    lines as they are now, trimmed of the context around the changed ones while what is
+    left still matches the file (`text`) once. Shown the lines now and before as two
+    blocks, Qwen2.5-Coder-1.5B wrote the commit's change again (searched the old lines,
+    replaced them with the new) in most samples; shown this, it wrote the fix in 7 of 8
+    (stop 61). '' when `diff` has no hunk."""
+    pairs = [_trimmed(now, was, text) for now, was in hunks(diff)]
+    if not pairs:
+        return ""
+    if form == "blocks":
+        return f"{one_line(path, 300)}\n" + "\n".join(
+            f"<<<<<<< SEARCH\n{now}\n=======\n{was}\n>>>>>>> REPLACE" for now, was in pairs)
+    return json.dumps({"file_path": path, "edits": [{"search": now + "\n", "replace": was + "\n"}
+                                                    for now, was in pairs]})
+
+
+def hunks(diff: str) -> list[tuple[list[str], list[str]]]:
+    """Each hunk of a unified diff as (its lines now, its lines before)."""
+    out = []
     for hunk in re.split(r"^(?=@@ )", diff, flags=re.MULTILINE):
         head, _, body = hunk.partition("\n")
-        start = re.match(r"@@ -\d+(?:,\d+)? \+(\d+)", head)
-        if start is None:
+        if re.match(r"@@ -\d+(?:,\d+)? \+\d+", head) is None:
             continue
         lines = body.split("\n")
-        now = [line[1:] for line in lines if line[:1] in (" ", "+")]
-        was = [line[1:] for line in lines if line[:1] in (" ", "-")]
-        first = int(start.group(1))
-        parts.append(f"  Lines {first}-{first + max(len(now), 1) - 1} now:\n"
-                     f"{fenced(chr(10).join(now), 'python')}\n  {before}:\n"
-                     f"{fenced(chr(10).join(was), 'python')}")
-    return "\n".join(parts)
+        out.append(([ln[1:] for ln in lines if ln[:1] in (" ", "+")],
+                    [ln[1:] for ln in lines if ln[:1] in (" ", "-")]))
+    return out
+
+
+def _trimmed(now: list[str], was: list[str], text: str | None) -> tuple[str, str]:
+    """A hunk's (now, before) with shared context lines taken off both ends while the
+    lines now, so shortened, still match `text` exactly once (all context is kept where
+    the file is not known) and one line is left of each side."""
+    def unique(lines: list[str]) -> bool:
+        return text is not None and bool(lines) and text.count("\n".join(lines) + "\n") == 1
+    while len(now) > 1 and len(was) > 1 and now[0] == was[0] and unique(now[1:]):
+        now, was = now[1:], was[1:]
+    while len(now) > 1 and len(was) > 1 and now[-1] == was[-1] and unique(now[:-1]):
+        now, was = now[:-1], was[:-1]
+    return "\n".join(now), "\n".join(was)
 
 
 def fenced(text: str, lang: str) -> str:
