@@ -37,6 +37,7 @@ trees.
 
 import base64
 import contextlib
+import dis
 import hashlib
 import io
 import json
@@ -158,9 +159,9 @@ def _answer(fn, blob, timeout_s, held=None):
         shown = f"exits with {_repr.repr(exc.code)}"
     except Exception as exc:
         out = {"kind": "raise", "type": f"{type(exc).__module__}.{type(exc).__qualname__}"}
-        if type(exc).__module__ != "builtins":  # a library's own error: its message is
-            # the library's text (hyperframe's inlined message went unjudged), where a
-            # builtin's may name the interpreter's frames (a helper's own name)
+        if type(exc).__module__ != "builtins" or _own_words(exc):  # a library's own
+            # error, or a raise statement's words: the code's text (hyperframe's inlined
+            # message went unjudged), where the interpreter's may name its frames
             out["message"] = _message(exc)
         shown = f"raises {type(exc).__name__}: {_repr.repr(str(exc))}"
     finally:
@@ -180,6 +181,28 @@ def _inner(blob):
         return unwrapped(blob)[0]
     except Exception:
         return blob
+
+
+_RAISE = dis.opmap["RAISE_VARARGS"]
+
+
+def _own_words(exc):
+    """Whether a builtin exception's words are the code's own, so a caller's reading of
+    them is behaviour: it was raised by a raise statement (the innermost frame of its
+    traceback stands at RAISE_VARARGS), or it is a KeyError, whose argument is the key
+    missing, even where a subscript raised it. The interpreter's own messages (a
+    TypeError naming a helper's arguments) may name a function a refactor renamed.
+    `raise KeyError(k)` with the normalised key in place of the caller's landed (wave 9):
+    'zz' reported as 'ZZ' was both trees raising KeyError."""
+    if isinstance(exc, KeyError):
+        return True
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code.co_code
+    return 0 <= tb.tb_lasti < len(code) and code[tb.tb_lasti] == _RAISE
 
 
 def _message(exc):

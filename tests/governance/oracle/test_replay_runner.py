@@ -912,17 +912,21 @@ def _raises(kind: type, text: str):
     return fn
 
 
-def test_a_library_errors_message_is_part_of_the_answer_a_builtins_is_not() -> None:
+def test_a_library_errors_message_is_part_of_the_answer_the_interpreters_is_not() -> None:
     """hyperframe's message of a malformed body, inlined, went unjudged: an exception was
     read by its type alone, so a mutant of its text was never told apart. A library's own
-    error is read with its message (addresses taken out); a builtin's message may name
-    the interpreter's frames (a helper's own name), so its type alone."""
+    error is read with its message (addresses taken out), and so is a builtin one a raise
+    statement raised (its words are the code's: iso3166's KeyError('ZZ') for 'zz', wave
+    9); the interpreter's own message may name its frames (a helper's own name), so its
+    type alone."""
     blob = pickle.dumps(([], {}))
     ours = [rr._answer(_raises(FrameError, t), blob, 1.0)[0] for t in ("bad length", "bad")]
     assert ours[0]["type"] == ours[1]["type"] and ours[0] != ours[1]
     at = rr._answer(_raises(FrameError, f"in {object()!r}"), blob, 1.0)[0]
     assert "0x" not in at["message"]
-    builtin = [rr._answer(_raises(ValueError, t), blob, 1.0)[0] for t in ("a", "b")]
+    raised = [rr._answer(_raises(ValueError, t), blob, 1.0)[0] for t in ("a", "b")]
+    assert raised[0]["type"] == raised[1]["type"] and raised[0] != raised[1]
+    builtin = [rr._answer(lambda t=t: int(t), blob, 1.0)[0] for t in ("a", "b")]
     assert builtin[0] == builtin[1] and "message" not in builtin[0]
 
 
