@@ -16,6 +16,7 @@ is read for what it yields when `consume` is true (the replay runner owns the va
 probe inside a live test passes false: the test still needs its items.
 """
 
+import copyreg
 import datetime
 import importlib
 import inspect
@@ -135,6 +136,36 @@ def _bound_as(cls):
                 None)
 
 
+class Bare:
+    """The object an `__init__` is handed, as pickle writes it where the object as it is
+    will not pickle: a new, bare instance of its class (object.__new__), which is what the
+    call received when nothing ran before it. uuid6's UUID keeps its value in a slot that
+    its pickle reads, unset until __init__ sets it, so none of its 7,974 constructions
+    pickled and its version check, widened from 6..8 to 1..8, waited untold (wave 9). The
+    pickle names the class, never this one: it loads as the bare instance anywhere."""
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def __reduce__(self):
+        return copyreg._reconstructor, (self.cls, object, None)
+
+
+def bare(fn_name, args):
+    """`args` with an `__init__`'s object (`fn_name` says whose) put as a Bare where it
+    will not pickle as it is and its class makes it with object.__new__; else `args`."""
+    if fn_name != "__init__" or not args or isinstance(args[0], Bare) \
+            or type(args[0]).__new__ is not object.__new__:
+        return args
+    try:
+        by_name(args[0])
+        return args
+    except Exception:
+        return [Bare(type(args[0])), *args[1:]]
+
+
 def by_name(value):
     """`value`'s pickle, classes bound under another name written by that name (_ByName)."""
     buffer = io.BytesIO()
@@ -199,7 +230,11 @@ def canon(obj, depth=0, stack=(), consume=True):
     state = state_of(obj)
     if state is not None:  # attributes by name: the order they were set in is no behaviour
         return [kind, [[name, canon(v, depth + 1, inner, consume)] for name, v in state]]
-    return [kind, ADDRESS.sub("", repr(obj))[:2000]]
+    try:
+        return [kind, ADDRESS.sub("", repr(obj))[:2000]]
+    except Exception as exc:  # an object its __init__ has not built yet (no slot set, its
+        # repr reads one): what repr raises is all there is to read
+        return [kind, f"<repr raises {type(exc).__name__}>"]
 
 
 def lazy(obj):

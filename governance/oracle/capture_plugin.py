@@ -39,6 +39,7 @@ from _ouroboros_canon import (  # RANDOM_SEED: as pytest-randomly
     RANDOM_SEED,
     ambient,
     argv_of,
+    bare,
     borrowed,
     by_name,
 )
@@ -168,6 +169,11 @@ def _pickled(code, pos, extra, kw):
     forms = [(list(pos) + list(extra), kw)]
     if not extra:
         forms.append(_without_defaults(code, pos, kw))
+    pos = list(pos)
+    fresh = bare(code.co_name, pos)  # an __init__'s object not built yet: a bare one
+    if fresh is not pos:
+        forms += [(fresh + list(extra), kw)] + (
+            [] if extra else [_without_defaults(code, fresh, kw)])
     return _dumped(forms)
 
 

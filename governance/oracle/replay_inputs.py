@@ -32,11 +32,11 @@ import types
 try:  # in the jail: beside the runner, in the run's plugin directory
     import _ouroboros_bounds as bounds
     import _ouroboros_values as vals
-    from _ouroboros_canon import state_of
+    from _ouroboros_canon import Bare, bare, state_of
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_bounds as bounds
     from governance.oracle import replay_values as vals
-    from governance.oracle.canon import state_of
+    from governance.oracle.canon import Bare, bare, state_of
 
 _PAIR_FIRST, _SINGLE_FIRST = 4, 6
 _MAX_BYTES = 64 << 20  # all variants' pickles
@@ -68,6 +68,7 @@ class _Plan:
             near = vals.unique([*own[:3], None, *others, *own[3:]], value)
             if receiver and slot == ("a", 0):  # a method's self: an object of its class
                 near = [v for v in near if type(v) is type(value)]
+                near = [] if isinstance(value, Bare) else near  # nothing built to vary
             self.near.append(near)
 
     def get(self, slot):
@@ -392,8 +393,8 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
     decoded = []
     for raw in calls:
         with contextlib.suppress(Exception):
-            args, kwargs = pickle.loads(raw)
-            decoded.append((list(args), dict(kwargs)))
+            args, kwargs = pickle.loads(raw)  # an __init__'s bare object stays bare
+            decoded.append((bare(getattr(fn, "__name__", ""), list(args)), dict(kwargs)))
     pools = _pools(decoded)
     params = parameters(fn) if fn else {}
     names = frozenset(names) if names else code_names(fn) if fn else ()
