@@ -5,9 +5,10 @@ Pure: texts in, findings out. A behaviour-preserving refactor restructures code:
 extracts, inlines, renames, reorders, merges. One that changes only a comparison's operator
 (`>` to `>=`), an arithmetic or boolean operator, a literal's value, a `not` or a unary
 minus, a one-argument call wrapped or unwrapped (`abs(a)` to `a`), a builtin for another
-(`sorted` to `list`), a method for another on the same object (`strip` to `rstrip`) or
-one operand of an `and` or `or` dropped or added (`x and y != "" and z` to `x and z`) is,
-node for node, what governance.proof.mutation makes to test the tests. The repository's
+(`sorted` to `list`), a method for another on the same object (`strip` to `rstrip`), one
+operand of an `and` or `or` dropped or added (`x and y != "" and z` to `x and z`) or one
+statement removed from a body (its last mutant) is, node for node, what
+governance.proof.mutation makes to test the tests. The repository's
 tests pass on both trees, so they cannot tell it from the base (the one mutant that turns
 the candidate back into the base always survives them), and the differential check's
 inputs are then the only evidence. On libraries the rules were not grown on, that evidence
@@ -32,6 +33,8 @@ from governance.proof.ast_helpers import dump, parse
 
 _OPERATORS = (ast.cmpop, ast.operator, ast.boolop, ast.unaryop)
 _BUILTINS = frozenset(dir(builtins))
+_SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Delete, ast.Raise,
+           ast.Return, ast.Assert, ast.Break, ast.Continue)
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,41 @@ def _shape(a: ast.AST, b: ast.AST) -> str | None:
         around = wrapper(outer, inner) or _operand(outer, inner)
         if around:
             return f"`{around}` {verb}"
-    return None
+    return _removed(a, b)
+
+
+def _removed(a: ast.AST, b: ast.AST) -> str | None:
+    """`int &= mask` removed when `b` is `a` with one simple statement of one of its bodies
+    taken out (or made `pass`), all else alike: the mutation check's last mutant of a
+    statement. uuid6's `int &= ~(0xF000 << 64)` dropped before the version is or-ed in
+    (wave 9) was judged by the line's other mutants, a constant moved, which an input told
+    apart, so the line counted as noticed although no input had those four bits set. A
+    compound statement taken out (an `if` and its body) is left to the other checks: a
+    branch folded into what follows it is a refactor's shape too (bitmath's `if ndigits
+    is None:` branch, round() taking None as its default)."""
+    if isinstance(a, _SIMPLE) and isinstance(b, ast.Pass) and not isinstance(a, ast.Pass):
+        return f"`{_first_line(a)}` removed"
+    if type(a) is not type(b):
+        return None
+    found = None
+    for field in a._fields:
+        x, y = getattr(a, field, None), getattr(b, field, None)
+        if dump(x) == dump(y):
+            continue
+        if found is not None or not (isinstance(x, list) and isinstance(y, list)) \
+                or len(x) != len(y) + 1 or not all(isinstance(s, ast.stmt) for s in x):
+            return None
+        kept = [dump(s) for s in y]
+        found = next((x[i] for i in range(len(x))
+                      if [dump(s) for s in x[:i] + x[i + 1:]] == kept), None)
+        if not isinstance(found, _SIMPLE):
+            return None
+    return f"`{_first_line(found)}` removed" if found is not None else None
+
+
+def _first_line(stmt: ast.stmt) -> str:
+    text = ast.unparse(stmt).split("\n", 1)[0]
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _operand(outer: ast.AST, inner: ast.AST) -> str | None:

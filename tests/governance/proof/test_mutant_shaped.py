@@ -96,6 +96,28 @@ def test_a_refactor_that_restructures_is_not(why, edit, tail):
     assert mutant_shaped(BASE, _edited(edit, tail), "calc.py") == []
 
 
+def test_a_simple_statement_removed_is_named_a_compound_one_is_not():
+    """The mutation check's last mutant of a statement: uuid6's `int &= ~(0xF000 << 64)`
+    dropped (wave 9) counted as noticed by its constant's mutant, which an input told
+    apart, though no input had the bits it clears set. An `if` taken out with its body is
+    a branch folded too (bitmath's round(x, None)), left to the other checks."""
+    text = BASE.replace("            prev = label[pos - 1]\n",
+                        "            prev = label[pos - 1]\n            pos -= 1\n")
+    found = mutant_shaped(text, BASE, "calc.py")
+    assert [(f.function, f.what) for f in found] == [("Label.context", "`pos -= 1` removed")]
+    only = BASE.replace("        raise ValueError(a, b)\n", "        pass\n")
+    assert [f.what for f in mutant_shaped(BASE, only, "calc.py")] \
+        == ["`raise ValueError(a, b)` removed"]
+    guard = BASE.replace("    if abs(a) > LIMIT or abs(b) > LIMIT:\n"
+                         "        raise ValueError(a, b)\n", "")
+    assert mutant_shaped(BASE, guard, "calc.py") == []
+    moved = text.replace("            pos -= 1\n            return prev.strip()\n",
+                         "            return prev.strip()\n")  # removed and another change
+    restructured = moved.replace("        return math.floor(pos / 2)\n",
+                                 "        half = pos / 2\n        return math.floor(half)\n")
+    assert mutant_shaped(text, restructured, "calc.py") == []
+
+
 def test_a_method_and_two_shapes_in_one_function_are_all_named():
     text = BASE.replace("abs(a) > LIMIT", "abs(a) >= LIMIT").replace("[0] + 1", "[0] + 2")
     found = mutant_shaped(BASE, text, "calc.py")
