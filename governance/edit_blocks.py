@@ -39,9 +39,9 @@ _BLOCK = re.compile(r"^[ \t]*<{5,9} ?SEARCH[ \t]*\n(.*?)^[ \t]*={5,9}[ \t]*\n(.*
                     r"^[ \t]*>{5,9} ?REPLACE[ \t]*$", re.MULTILINE | re.DOTALL)
 _FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
 # A path line as models write it: bare, in backticks or bold, after '#', 'File:' or
-# 'filename:', with a colon after it.
+# 'filename:', with a colon after it, or with the lines it means ('src/m.py:299-311').
 _PATH_DECOR = re.compile(r"^(?:#+\s*|[-*]\s+)?(?:(?:file(?:name)?|path)\s*:\s*)?[`*\"']*"
-                         r"(?P<path>[^\s`*\"']+?)[`*\"']*:?$", re.IGNORECASE)
+                         r"(?P<path>[^\s`*\"':]+?)(?::\d+(?:-\d+)?)?[`*\"']*:?$", re.IGNORECASE)
 
 
 class ReplyForm(StrEnum):

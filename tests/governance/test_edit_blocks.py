@@ -44,7 +44,8 @@ def test_a_block_becomes_the_whole_file_and_the_text_after_it_the_rationale():
 
 
 @pytest.mark.parametrize("path_line", ["calc/ops.py", "`calc/ops.py`", "**calc/ops.py**",
-                                       "# calc/ops.py", "File: calc/ops.py", "calc/ops.py:"])
+                                       "# calc/ops.py", "File: calc/ops.py", "calc/ops.py:",
+                                       "calc/ops.py:10-11", "`calc/ops.py:10`"])
 def test_the_path_is_read_as_models_write_it_with_a_fence_or_not(path_line):
     body = FIX.split("\n", 1)[1]
     for reply in (f"{path_line}\n{body}", f"{path_line}\n```python\n{body}```\n"):
