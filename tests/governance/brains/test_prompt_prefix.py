@@ -34,12 +34,16 @@ def shared(a: str, b: str) -> float:
     return n / len(b)
 
 
-def _ctx(n: int) -> OperationContext:
+def _ctx(n: int, reached: bool = False) -> OperationContext:
+    """An op on the big file: a failing test's, whose failure reached f<n> (`reached`: its
+    prompts show that code and name the files), or one that names no function (its prompts
+    show the files)."""
+    causes = [f"fn:pkg/big.py::f{n}"] if reached else []
     return OperationContext(envelope=SignalEnvelope(
         source="test_failure", target_files=("pkg/big.py", "tests/test_big.py"),
         goal=f"Make the failing test tests/test_big.py::test_f{n} pass: assert 3 == 4",
         dedup_key=f"k{n}", session_id="s", focus_lines=(5,),
-        evidence={"causes": [f"fn:pkg/big.py::f{n}", f"test:tests/test_big.py::test_f{n}"]}))
+        evidence={"causes": [*causes, f"test:tests/test_big.py::test_f{n}"]}))
 
 
 def _round(prompt: str, chunks: list[Chunk], fmt: CallFormat = CallFormat.HERMES) -> str:
@@ -81,8 +85,18 @@ def test_what_changes_comes_late_and_another_op_on_the_same_files_shares_them(tm
     assert "op-" not in one.split("## Goal")[0]  # no op id, no counter before the op
     repair = repair_prompt(_ctx(1), root, RepairTurn(2, 3, "test", "boom", [], [], 2, 40))
     assert repair.index("L2 self-repair, iteration 2 of 3") > repair.index("## Goal")
-    # the failure's library frame is named as the place to edit
-    assert "## Where the failure reached the library" in one
-    assert "- pkg/big.py, function f1" in one and "not the place to edit" in one
-    # a 700-line file is asked for as edits
-    assert "pkg/big.py: edits" in one
+    assert "pkg/big.py: edits" in one  # a 700-line file is asked for as edits
+
+
+def test_a_repair_that_shows_the_reached_code_names_its_files_and_is_short(tmp_path):
+    root = commit_files(tmp_path / "r", {"pkg/big.py": BIG, "tests/test_big.py": "x = 1\n"})
+    shown, focused = generation_prompt(_ctx(1), root), generation_prompt(_ctx(1, True), root)
+    # the failure's library frame is named as the place to edit, its code shown
+    assert "## Where the failure reached the library" in focused
+    assert "- pkg/big.py, function f1" in focused and "not the place to edit" in focused
+    assert "## Files of the op\n--- pkg/big.py (700 lines; not shown: the code the failure " \
+           "reached is shown below)\n--- tests/test_big.py (1 lines;" in focused
+    assert "def f100(" in shown and "def f100(" not in focused
+    assert len(focused) < len(shown) / 5 and "pkg/big.py: edits" in focused
+    plan = plan_prompt(_ctx(1, True), root)  # PLAN (were it asked) names them alike
+    assert shared(plan, focused) > 0.5 and "## Files of the op" in plan

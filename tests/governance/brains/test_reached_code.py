@@ -53,8 +53,10 @@ def test_a_long_definition_shows_its_head_and_says_so():
 def test_the_reached_function_is_shown_verbatim_and_an_edit_copied_from_it_lands(tmp_path):
     root = commit_files(tmp_path / "r", {"semver/version.py": LIB, "tests/test_v.py": TEST})
     ctx = _ctx("fn:semver/version.py::Version.replace")
-    prompt = generation_prompt(ctx, root, budget=6_000)  # the file is shown cut short
-    assert "(lines 1-" in prompt and "def replace" not in prompt.split("## Goal")[0]
+    prompt = generation_prompt(ctx, root, budget=6_000)
+    # the files are named, not shown: the reached code is (a 1.5B model shown both garbled)
+    assert "--- semver/version.py (812 lines; not shown: the code the failure reached is " \
+           "shown below)" in prompt and "def replace" not in prompt.split("## Goal")[0]
     reached = prompt.split("## Where the failure reached the library\n")[1].split("\n## ")[0]
     body = LIB[LIB.index("    def replace"):]
     assert "- semver/version.py, function Version.replace (lines 809-812, as the file has " \
@@ -105,5 +107,11 @@ def test_in_a_small_window_plan_and_generate_show_the_same_files(tmp_path):
                           ordered_changes=[{"file_path": "semver/version.py",
                                             "change": "type(self) instead of Version " * 6}])
     generate = generation_prompt(ctx, root, budget=9_216)
-    assert "(lines 1-" in plan  # cut short: the budget decides what is shown
+    assert "## Files of the op\n" in plan  # named: the reached code is shown
     assert plan.split("## Goal")[0] == generate.split("## Goal")[0]
+    # an op whose failure names no function shows its files, cut alike in both steps
+    bare = _ctx()
+    plan = plan_prompt(bare, root, budget=9_216)
+    bare.plan = ctx.plan
+    generate = generation_prompt(bare, root, budget=9_216)
+    assert "(lines 1-" in plan and plan.split("## Goal")[0] == generate.split("## Goal")[0]
