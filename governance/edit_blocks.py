@@ -35,7 +35,7 @@ SEARCH, DIVIDER, REPLACE = "<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE"
 MAX_BLOCKS = 64
 RATIONALE_CHARS = 600
 
-_BLOCK = re.compile(r"^[ \t]*<{5,9} ?SEARCH[ \t]*\n(.*?)^[ \t]*={5,9}[ \t]*\n(.*?)"
+_BLOCK = re.compile(r"^[ \t]*<{5,9} ?SEARCH[ \t]*\n(.*?)^[ \t]*={7}[ \t]*\n(.*?)"
                     r"^[ \t]*>{5,9} ?REPLACE[ \t]*$", re.MULTILINE | re.DOTALL)
 _FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
 # A path line as models write it: bare, in backticks or bold, after '#', 'File:' or
@@ -81,6 +81,11 @@ def stated_blocks(text: str, exists: Callable[[str], bool]) -> dict[str, Any]:
     if len(blocks) > MAX_BLOCKS:
         raise CandidateParseError(f"model reply holds {len(blocks)} SEARCH/REPLACE blocks "
                                   f"(at most {MAX_BLOCKS})")
+    if stray := _stray_marker(text, blocks):
+        raise CandidateParseError(
+            f"model reply holds a SEARCH/REPLACE marker outside a whole block (line {stray}: "
+            f"{text.splitlines()[stray - 1].strip()[:80]!r}): each block is {SEARCH!r}, its "
+            f"lines, {DIVIDER!r}, their new text, {REPLACE!r}; no part of it was applied")
     files: dict[str, dict] = {}
     path, at = None, 0
     for n, m in enumerate(blocks, 1):
@@ -107,6 +112,22 @@ def stated_blocks(text: str, exists: Callable[[str], bool]) -> dict[str, Any]:
         at = m.end()
     rationale = _rationale(text[at:]) or _rationale(text[:blocks[0].start()])
     return {"schema": "candidate.1", "files": list(files.values()), "rationale": rationale}
+
+
+# The divider is seven '=' exactly (a reStructuredText underline inside a block is text).
+_MARKER = re.compile(r"^[ \t]*(?:<{5,9}|={7}(?!=)|>{5,9})", re.MULTILINE)
+
+
+def _stray_marker(text: str, blocks: list[re.Match[str]]) -> int | None:
+    """The line of a SEARCH/REPLACE marker outside the whole blocks, if any: a reply whose
+    other blocks are malformed states edits that cannot be read, and applying the whole
+    ones alone is not what it stated. Qwen2.5-Coder-1.5B wrote one whole block and six as
+    '======= SEARCH', two of them rewriting the failing tests' expectations."""
+    spans = [(m.start(), m.end()) for m in blocks]
+    for m in _MARKER.finditer(text):
+        if not any(a <= m.start() < b for a, b in spans):
+            return text.count("\n", 0, m.start()) + 1
+    return None
 
 
 def _path_before(gap: str) -> str | None:

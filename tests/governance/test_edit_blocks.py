@@ -139,3 +139,21 @@ def test_route_sets_the_form_the_ops_brain_is_told():
     ctx, d.provider = _ctx("json"), SimpleNamespace(name="replay")
     asyncio.run(route_phase(ctx, d))
     assert ctx.reply_form == "json"
+
+
+def test_a_reply_with_a_malformed_block_beside_whole_ones_is_refused_whole():
+    """The 1.5B model's reply in the first hour: one whole block, then blocks opened with
+    '======= SEARCH' that would have rewritten the failing test's expectation."""
+    reply = FIX + ("\ntests/test_ops.py:\n```python\n======= SEARCH\n    assert clamp(5, 0, 10) "
+                   "== 5\n=======\n    assert clamp(5, 0, 10) == 6\n>>>>>>> REPLACE\n```\n")
+    with pytest.raises(CandidateParseError, match=r"outside a whole block \(line 10: "
+                                                  r"'======= SEARCH'\).*no part of it"):
+        stated(reply, _base(calc_ops_py=OPS_PY))
+    half = FIX + "\ncalc/ops.py\n<<<<<<< SEARCH\n    return a + b\n"  # cut off
+    with pytest.raises(CandidateParseError, match="outside a whole block"):
+        stated(half, _base(calc_ops_py=OPS_PY))
+    # a divider inside a block's own text is its text (a reST heading, say)
+    rest = ("doc.rst\n<<<<<<< SEARCH\nTitle\n=====\n=======\nName\n=====\n"
+            ">>>>>>> REPLACE\n")
+    assert stated(rest, _base(doc_rst="Title\n=====\nbody\n")).changes()[0].full_content \
+        == "Name\n=====\nbody\n"
