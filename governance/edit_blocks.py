@@ -24,6 +24,7 @@ Both forms are read from any reply: the one told is the one asked for.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from enum import StrEnum
@@ -144,6 +145,16 @@ def _path_before(gap: str) -> str | None:
 
 
 def _rationale(text: str) -> str:
+    """The prose around the blocks, on one line; a JSON object there (the 1.5B model
+    followed its blocks with a candidate.1 holding only a rationale) gives its rationale."""
     lines = [ln.strip() for ln in text.splitlines()
              if ln.strip() and not _FENCE.match(ln)]
-    return " ".join(lines)[:RATIONALE_CHARS]
+    joined = " ".join(lines)
+    if joined.startswith("{"):
+        try:
+            said = json.loads(joined)
+        except (ValueError, RecursionError):
+            said = None
+        if isinstance(said, dict) and isinstance(said.get("rationale"), str):
+            joined = said["rationale"]
+    return joined[:RATIONALE_CHARS]

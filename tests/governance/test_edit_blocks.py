@@ -157,3 +157,10 @@ def test_a_reply_with_a_malformed_block_beside_whole_ones_is_refused_whole():
             ">>>>>>> REPLACE\n")
     assert stated(rest, _base(doc_rst="Title\n=====\nbody\n")).changes()[0].full_content \
         == "Name\n=====\nbody\n"
+
+
+def test_a_json_object_after_the_blocks_gives_its_rationale():
+    reply = FIX + '\n{"schema": "candidate.1", "no_op": false, "rationale": "clamp x"}\n'
+    assert stated(reply, _base(calc_ops_py=OPS_PY)).rationale == "clamp x"
+    odd = FIX + '{"rationale": 3}'
+    assert stated(odd, _base(calc_ops_py=OPS_PY)).rationale == '{"rationale": 3}'
