@@ -8,7 +8,7 @@ The verdicts (docs/eval.md says how each is measured):
 | false_proven | landed on the branch | one fails, or it carries the rider: target 0 |
 | proposed_correct | waits on a review branch | all pass on that branch |
 | proposed_wrong | waits on a review branch | one fails there, or it carries the rider |
-| no_change | ended with nothing changed (the brain said no change is needed) | - |
+| no_change | ended with nothing changed (the brain said no change is needed; a repair's is refused: postmortem) | - |
 | postmortem | ended without a change: POSTMORTEM, BLOCKED, CANCELLED, ... | - |
 | no_signal | the daemon never made work of it (repair: the sensor saw no failure) | - |
 
@@ -49,6 +49,9 @@ REASONS: tuple[tuple[str, frozenset[str], str], ...] = (
     ("the brain gave no answer", frozenset(), r"script ran out|no provider answered|"
                                              r"provider \w+ (?:failed|unhealthy)"),
     ("blocked before work", frozenset({"CLASSIFY", "ROUTE"}), r""),
+    # A repair answered "no change": refused, since its tests fail (governance.phases.generate).
+    ("said no change to failing tests", frozenset({"GENERATE", "GENERATE_RETRY"}),
+     r"no change cannot make them pass"),
     ("no usable candidate", frozenset({"PLAN", "CONTEXT_EXPANSION", "GENERATE",
                                        "GENERATE_RETRY"}), r""),
     # The oracle names a test that failed on the base too: the op's scope must pass whole.

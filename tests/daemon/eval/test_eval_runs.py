@@ -133,8 +133,11 @@ def _resume(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = eval_cli(capsys, repo, "run", "--brain", "replay:none")
     assert code == 0, err
     assert f"resuming run {run_id}: 1 task(s) done before" in err
-    assert "1 of 2 task(s) to run" in err and err.count("no_change") == 1
-    assert f"run {run_id}" in out and re.search(r"no change +2 100%", out), out
+    # the task done before said no change; the one run now is a repair, whose "no change"
+    # is refused (its tests fail): a postmortem
+    assert "1 of 2 task(s) to run" in err and err.count("postmortem") == 1
+    assert f"run {run_id}" in out and re.search(r"no change +1 +50%", out), out
+    assert re.search(r"said no change to failing tests", out + err), out + err
 
 
 def _rendered(page: Path) -> None:
@@ -200,7 +203,7 @@ async def test_a_run_waits_while_the_host_is_busy(tmp_path: Path) -> None:
     assert not any(line.startswith("[") for line in said)  # no task has run
     tree.load(0.3)
     card = await asyncio.wait_for(running, 300)
-    assert card.verdicts == {"no_change": 1}
+    assert card.verdicts == {"postmortem": 1}  # a repair's "no change" is refused
     free = next(i for i, line in enumerate(said) if "the host is free again" in line)
     assert free < next(i for i, line in enumerate(said) if line.startswith("["))
     # while the task ran, a heartbeat said where it was (every 50 ms here; 30 s by default)
@@ -228,7 +231,7 @@ async def test_a_time_bound_stops_a_run_that_resumes(tmp_path: Path) -> None:
         await run(opts, lambda _: None)
     said: list[str] = []
     card = await run(dataclasses.replace(opts, max_s=None), said.append)
-    assert card.verdicts == {"no_change": 1}
+    assert card.verdicts == {"postmortem": 1}  # a repair's "no change" is refused
     assert said[0].startswith("resuming run ") and said[0].endswith("0 task(s) done before")
 
 
