@@ -17,8 +17,8 @@ were whole and exact where its JSON strings were not (docs/brains.md, "Edit form
 
 This module reads blocks into the StatedCandidate a JSON reply states (`stated_blocks`),
 so candidate_edits applies and refuses them by the same rules; and it names the form each
-brain is told (`form_for_names`, by model family, as tools.toolcalls does for tool calls;
-governance.brains.brain_names.reply_form_of reads a provider's).
+brain is told (FAMILIES, by model family, as tools.toolcalls does for tool calls;
+governance.brains.brain_names reads them: form_for_names, reply_form_of).
 Both forms are read from any reply: the one told is the one asked for.
 """
 
@@ -55,15 +55,6 @@ class ReplyForm(StrEnum):
 FAMILIES: tuple[tuple[str, ReplyForm], ...] = (
     (r"coder|codestral|devstral|starcoder|codegemma|codellama|deepseek", ReplyForm.BLOCKS),
 )
-
-
-def form_for_names(names: list[str]) -> ReplyForm:
-    """The form a brain known by `names` (its model, then its name) is told."""
-    for name in names:
-        for pattern, form in FAMILIES:
-            if re.search(pattern, name.lower()):
-                return form
-    return ReplyForm.JSON
 
 
 def has_blocks(text: str) -> bool:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from governance.brains.brain_names import model_names, under_grammar
+from governance.brains.brain_names import by_family, model_names, under_grammar
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,7 @@ FORMATS: dict[CallFormat, str] = {
 
 def format_for(model_names: list[str]) -> CallFormat:
     """The form a brain known by `model_names` (its model, then its name) is told."""
-    for name in model_names:
-        for pattern, fmt in FAMILIES:
-            if re.search(pattern, name.lower()):
-                return fmt
-    return CallFormat.JSON_LINE
+    return by_family(model_names, FAMILIES, CallFormat.JSON_LINE)
 
 
 def call_format_of(provider: object) -> CallFormat:

@@ -13,10 +13,11 @@ import structlog
 from daemon.config.provider import HttpProviderEntry, Price, ProviderSection
 from daemon.config.settings import Settings
 from daemon.host.loopback import on_this_machine
+from governance.brains.brain_names import form_for_names
 from governance.brains.failback import ADAPTIVE, ProbeSchedule
 from governance.brains.provider import CandidateProvider
 from governance.brains.provider_chain import ProviderChain, Record
-from governance.edit_blocks import ReplyForm, form_for_names
+from governance.edit_blocks import ReplyForm
 from kernel import defaults
 from kernel.replay import ReplayProvider
 

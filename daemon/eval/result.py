@@ -8,9 +8,11 @@ The verdicts (docs/eval.md says how each is measured):
 | false_proven | landed on the branch | one fails, or it carries the rider: target 0 |
 | proposed_correct | waits on a review branch | all pass on that branch |
 | proposed_wrong | waits on a review branch | one fails there, or it carries the rider |
-| no_change | ended with nothing changed (the brain said no change is needed; a repair's is refused: postmortem) | - |
+| no_change | ended with nothing changed (the brain said no change is needed) | - |
 | postmortem | ended without a change: POSTMORTEM, BLOCKED, CANCELLED, ... | - |
 | no_signal | the daemon never made work of it (repair: the sensor saw no failure) | - |
+
+A repair's "no change" is refused (its tests fail): a postmortem of its own class.
 
 A change that carries the task's careless rider (daemon.eval.rider.carries) is never
 correct: the hidden tests may not see the rider, and a quiet wrong change is still wrong.

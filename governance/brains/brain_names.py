@@ -9,7 +9,12 @@ brain: the default forms.
 
 from __future__ import annotations
 
-from governance.edit_blocks import ReplyForm, form_for_names
+import re
+from typing import TypeVar
+
+from governance.edit_blocks import FAMILIES, ReplyForm
+
+T = TypeVar("T")
 
 MAX_DEPTH = 4
 
@@ -57,6 +62,22 @@ def under_grammar(provider: object) -> bool:
     the grammar writes JSON, so it is told the JSON forms."""
     brain = first_brain(provider)
     return getattr(brain, "constrain", False) is True and bool(getattr(brain, "grammars", None))
+
+
+def by_family(names: list[str], families: tuple[tuple[str, T], ...], default: T) -> T:
+    """What a brain known by `names` (its model, then its name) is told, from a table of
+    (a pattern searched in the lower-cased name, the value): the first match, else
+    `default`."""
+    for name in names:
+        for pattern, value in families:
+            if re.search(pattern, name.lower()):
+                return value
+    return default
+
+
+def form_for_names(names: list[str]) -> ReplyForm:
+    """The edit form a brain known by `names` is told (governance.edit_blocks FAMILIES)."""
+    return by_family(names, FAMILIES, ReplyForm.JSON)
 
 
 def reply_form_of(provider: object) -> ReplyForm:

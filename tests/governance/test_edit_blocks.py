@@ -12,7 +12,7 @@ import pytest
 
 from daemon.brains.providers import constrained
 from daemon.config.provider import ProviderSection
-from governance.brains.brain_names import reply_form_of
+from governance.brains.brain_names import form_for_names, reply_form_of
 from governance.brains.prompts import (
     HEADS,
     RepairTurn,
@@ -21,7 +21,7 @@ from governance.brains.prompts import (
     with_tools,
 )
 from governance.candidate_edits import EditRefused, Refusal, stated
-from governance.edit_blocks import ReplyForm, form_for_names
+from governance.edit_blocks import ReplyForm
 from governance.errors import CandidateParseError
 from governance.phases.decide import route_phase
 from governance.schemas import OperationContext, SignalEnvelope
