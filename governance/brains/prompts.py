@@ -91,7 +91,7 @@ OP_RESERVE = 4_000  # characters kept for the op's and the step's sections when 
 
 def head_of(ctx: OperationContext) -> str:
     """The HEAD of every step of the op: its reply format is the one its brain is told
-    (ctx.reply_form, set at ROUTE: governance.edit_blocks.reply_form_of)."""
+    (ctx.reply_form, set at ROUTE: governance.brains.brain_names.reply_form_of)."""
     return HEADS[ReplyForm(ctx.reply_form)]
 
 
@@ -209,7 +209,8 @@ def files_section(ctx: OperationContext, root: Path, budget: int | None, read: R
     the whole prompt) they share what HEAD and the sections `after` them leave, at least
     OP_RESERVE kept for those, and the reached code on top (every step shows it): the same
     files text in every step of the op (PLAN, GENERATE, L2), unless a step's own sections
-    pass the reserve."""
+    pass the reserve. A repair that shows the code its failure reached names them instead
+    (_files_named)."""
     env = ctx.envelope
     if _reached_code_shown(ctx, root, read):
         return _files_named(ctx, root, read)
