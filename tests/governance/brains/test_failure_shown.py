@@ -56,3 +56,19 @@ def test_a_long_message_is_cut_and_a_fence_in_it_cannot_close_the_block():
     section = failure_section({"message": hostile}, None)
     assert section.startswith("## How the first failing test fails\nThe first failing test "
                               "fails:\n````text\n") and section.endswith("\n````")
+
+
+def test_a_where_outside_the_repository_or_through_a_symlink_shows_no_line(tmp_path):
+    from governance.brains.prompts import read_for_prompt
+
+    root = tmp_path / "repo"
+    (root / "tests").mkdir(parents=True)
+    (tmp_path / "secret.py").write_text("TOKEN = 'hunter2'\n")
+    (root / "tests" / "link.py").symlink_to(tmp_path / "secret.py")
+    (root / ".env").write_text("TOKEN=hunter2\n")
+
+    def source(rel: str) -> str | None:
+        return read_for_prompt(root, rel)[0]
+    for where in ("../secret.py:1", "tests/link.py:1", ".env:1", "/etc/passwd:1"):
+        section = failure_section({"where": where, "message": "boom"}, source)
+        assert "hunter2" not in section and "```python" not in section, where
