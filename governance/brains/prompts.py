@@ -212,14 +212,15 @@ def files_section(ctx: OperationContext, root: Path, budget: int | None, read: R
     pass the reserve. A repair that shows the code its failure reached names them instead
     (_files_named)."""
     env = ctx.envelope
-    if _reached_code_shown(ctx, root, read):
+    reached = library_reached(ctx, root, read)
+    if "```" in reached:  # the code the failure reached is shown: the files are named
         return _files_named(ctx, root, read)
     if budget is not None:  # the reserve is the same in every step: so are the files
         # The reached code is the op's, in each step: the reserve holds it on top, or in a
         # small window GENERATE's plan pushed its sections past it and its files differed
         # from PLAN's (Qwen through llama.cpp, 4,096 tokens: 615 of 2,527 tokens cached).
-        shown = len(library_reached(ctx, root, read))
-        budget -= len(head_of(ctx)) + max(min(OP_RESERVE, budget // 4) + shown, after) + 64
+        budget -= len(head_of(ctx)) + max(min(OP_RESERVE, budget // 4) + len(reached),
+                                          after) + 64
     extra = [f for f in ctx.context_files if f not in env.target_files]
     blocks = _file_blocks(root, [*env.target_files, *extra], budget,
                           {env.target_files[0]: env.focus_lines}, read)
@@ -230,11 +231,6 @@ def files_section(ctx: OperationContext, root: Path, budget: int | None, read: R
     forms = {rel: form for rel, (_, form) in zip(env.target_files, blocks, strict=False)
              if form is not None}
     return out, forms
-
-
-def _reached_code_shown(ctx: OperationContext, root: Path, read: Reader | None) -> bool:
-    """Whether the op's prompt shows the code its failure reached (reached_code)."""
-    return "```" in library_reached(ctx, root, read)
 
 
 def _files_named(ctx: OperationContext, root: Path, read: Reader | None
