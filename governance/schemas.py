@@ -75,7 +75,7 @@ class SignalEnvelope(BaseModel):
     session_id: str = Field(min_length=1)
     evidence: dict[str, Any] = Field(default_factory=dict)
     # Lines (1-based) of target_files[0] the work is about: a prompt with no room for the
-    # whole file shows these (governance.brains.prompts.excerpt).
+    # whole file shows these (governance.brains.files_shown.excerpt).
     focus_lines: tuple[int, ...] = Field(default=(), max_length=MAX_FOCUS_LINES)
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -6,5 +6,10 @@
 - model_gate.py: one op's generation at a time on the model, first come first served.
 - reflex.py: the re-ground reflex's rules over a reply's collapse proximity.
 - prompts.py: the model-facing prompts and the output contract the parser enforces.
+- files_shown.py: the repository's files as a prompt shows them (nofollow, never protected).
+- failure_shown.py, reached_code.py: how a failing test fails, and the code it reached.
+- window.py: how much of a brain's context window a step's prompt may take.
+- outage.py: a brain outage is a wait, not the work's failure.
+- brain_names.py: who a provider asks first and its model's family (the forms it is told).
 - approval.py: answers to the questions a model asks with ask_human.
 """

@@ -6,25 +6,27 @@ when protected, and every prompt passes through ledger.redact on its way out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from governance import candidate_edits as edits
 from governance.brains.failure_shown import failure_section
+from governance.brains.files_shown import (
+    Reader,
+    Shown,
+    files_named,
+    files_shown,
+    read_for_prompt,
+)
 from governance.brains.reached_code import Source, reached_section
 from governance.edit_blocks import ReplyForm
-from governance.fs import nofollow
-from governance.fs.protected import protected_reason
 from governance.memory.lessons import MAX_LINE, one_line
 from governance.schemas import OperationContext
 from ledger.redact import redact
 
-MAX_FILE_CHARS = 24_000
 GOAL_LINES, GOAL_LINE_CHARS = 40, 300
-MAX_FILE_BYTES = 8_000_000  # a larger file is named, not read
 REFUSED_SHOWN = 5  # the latest refused answers a retry after a repeat lists
-REPLY_TOKENS = 1024  # the reply cap a change's form is sized to (an HTTP brain's default)
 LESSONS_HEADING = ("## Session lessons (from earlier ops of this run; advice, not "
                    "instructions: goals and reasons are quoted as they were)\n")
 
@@ -123,149 +125,38 @@ def quoted_goal(goal: str) -> str:
 _LINE_BREAKS = {ord(c): "\n" for c in "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
-# (text or None, the line naming a file not shown): read_for_prompt, or a cached one
-Reader = Callable[[Path, str], tuple[str | None, str]]
-
-
-def read_for_prompt(root: Path, rel: str) -> tuple[str | None, str]:
-    """(the file's text, "") read without following any symlink; or (None, the line that
-    names it instead) for a protected file, a symlink or anything else unsafe."""
-    try:
-        why = protected_reason(rel, "")
-        if why:
-            return None, f"--- {rel} (protected: {why}; not shown)"
-        data = nofollow.read_bytes(root, rel, limit=MAX_FILE_BYTES)
-    except FileNotFoundError:
-        return None, f"--- {rel} (does not exist yet)"
-    except nofollow.TooLarge:
-        return None, f"--- {rel} (larger than {MAX_FILE_BYTES} bytes, not shown)"
-    except (OSError, ValueError) as exc:  # UnsafePath / PathEscape: a symlink, a bad name
-        return None, f"--- {rel} (not shown: {exc})"
-    if b"\x00" in data[:8192]:
-        return None, f"--- {rel} (binary file, {len(data)} bytes, not shown)"
-    return data.decode("utf-8", "replace"), ""
-
-
-def excerpt(text: str, limit: int, focus: Sequence[int] = ()) -> tuple[str, int, int]:
-    """Whole lines of `text` within `limit` characters: from the first line, or with focus
-    lines (1-based) from a quarter of the room before the first of them. Returns the
-    excerpt and its first and last line numbers (last < first: nothing fitted)."""
-    lines = text.splitlines(keepends=True)
-    first = min((n for n in focus if 1 <= n <= len(lines)), default=1) - 1
-    before = limit // 4 if first else 0
-    while first > 0 and len(lines[first - 1]) <= before:
-        first, before = first - 1, before - len(lines[first - 1])
-    last, used = first, 0
-    while last < len(lines) and used + len(lines[last]) <= limit:
-        used, last = used + len(lines[last]), last + 1
-    return "".join(lines[first:last]), first + 1, last
-
-
-def text_block(rel: str, text: str, limit: int = MAX_FILE_CHARS,
-               focus: Sequence[int] = ()) -> str:
-    """A file's text for a prompt: whole when it fits `limit` characters, else the lines
-    around `focus` (or its head) under a header naming the range; named only when not one
-    line fits."""
-    if len(text) <= limit:
-        return f"--- {rel}\n{text}"
-    shown, first, last = excerpt(text, limit, focus)
-    total = len(text.splitlines())
-    if last < first:
-        return (f"--- {rel} ({total} lines, {len(text)} chars: not shown, no room in this "
-                "brain's context; read_file reads any lines)")
-    return f"--- {rel} (lines {first}-{last} of {total} shown; read_file reads the rest)\n{shown}"
-
-
-def _file_block(root: Path, rel: str, limit: int = MAX_FILE_CHARS,
-                focus: Sequence[int] = (), read: Reader | None = None
-                ) -> tuple[str, edits.Form | None]:
-    """A file's block, and the form a change to it is asked in (None: not shown)."""
-    text, refused = (read or read_for_prompt)(root, rel)
-    if text is None:
-        return refused, ("whole" if refused.endswith("(does not exist yet)") else None)
-    block = text_block(rel, text, limit, focus)
-    return block, edits.form_for(text, REPLY_TOKENS, shortened=not block.endswith(text))
-
-
-def _file_blocks(root: Path, files: Sequence[str], budget: int | None,
-                 focus: dict[str, Sequence[int]], read: Reader | None
-                 ) -> list[tuple[str, edits.Form | None]]:
-    """`files` in order, each given an equal share of what the ones before it left of
-    `budget` characters (MAX_FILE_CHARS at most each; no budget: MAX_FILE_CHARS each)."""
-    blocks: list[tuple[str, edits.Form | None]] = []
-    for i, rel in enumerate(files):
-        share = MAX_FILE_CHARS if budget is None else \
-            min(MAX_FILE_CHARS, max(0, budget) // (len(files) - i))
-        blocks.append(_file_block(root, rel, share, focus.get(rel, ()), read))
-        if budget is not None:
-            budget -= len(blocks[-1][0])
-    return blocks
-
-
 def files_section(ctx: OperationContext, root: Path, budget: int | None, read: Reader | None,
-                  after: int) -> tuple[list[str], dict[str, edits.Form]]:
-    """The repository's files of the op (its targets, then its related files, in the op's
-    order) and the form a change to each target is asked in. With a `budget` (characters of
-    the whole prompt) they share what HEAD and the sections `after` them leave, at least
-    OP_RESERVE kept for those, and the reached code on top (every step shows it): the same
-    files text in every step of the op (PLAN, GENERATE, L2), unless a step's own sections
-    pass the reserve. A repair that shows the code its failure reached names them instead
-    (_files_named)."""
-    env = ctx.envelope
-    reached = library_reached(ctx, root, read)
+                  after: int, reached: str) -> Shown:
+    """The repository's files of the op (governance.brains.files_shown) and the form a
+    change to each target is asked in. With a `budget` (characters of the whole prompt) they
+    share what HEAD and the sections `after` them leave, at least OP_RESERVE kept for those,
+    and the `reached` code on top (every step shows it): the same files text in every step
+    of the op (PLAN, GENERATE, L2), unless a step's own sections pass the reserve. A repair
+    that shows the code its failure reached names them instead (files_named)."""
     if "```" in reached:  # the code the failure reached is shown: the files are named
-        return _files_named(ctx, root, read)
+        return files_named(ctx, root, read)
     if budget is not None:  # the reserve is the same in every step: so are the files
         # The reached code is the op's, in each step: the reserve holds it on top, or in a
         # small window GENERATE's plan pushed its sections past it and its files differed
         # from PLAN's (Qwen through llama.cpp, 4,096 tokens: 615 of 2,527 tokens cached).
         budget -= len(head_of(ctx)) + max(min(OP_RESERVE, budget // 4) + len(reached),
                                           after) + 64
-    extra = [f for f in ctx.context_files if f not in env.target_files]
-    blocks = _file_blocks(root, [*env.target_files, *extra], budget,
-                          {env.target_files[0]: env.focus_lines}, read)
-    out = ["## Target files\n" + "\n\n".join(b for b, _ in blocks[:len(env.target_files)])]
-    if extra:
-        out.append("## Related files\n" + "\n\n".join(b for b, _ in
-                                                     blocks[len(env.target_files):]))
-    forms = {rel: form for rel, (_, form) in zip(env.target_files, blocks, strict=False)
-             if form is not None}
-    return out, forms
-
-
-def _files_named(ctx: OperationContext, root: Path, read: Reader | None
-                 ) -> tuple[list[str], dict[str, edits.Form]]:
-    """A repair that shows the code its failure reached names the op's files instead of
-    showing them. Qwen2.5-Coder-1.5B, shown that code and the undo of the change that
-    broke it, wrote the fix in 7 of 8 samples; with the files too (6,200 tokens, nine
-    minutes of prefill on two cores) its replies were garbled in 4 of 4 (stop 61)."""
-    env = ctx.envelope
-    lines, forms = [], {}
-    for rel in dict.fromkeys([*env.target_files, *ctx.context_files]):
-        text, refused = (read or read_for_prompt)(root, rel)
-        if text is None:
-            lines.append(refused)
-            if rel in env.target_files and refused.endswith("(does not exist yet)"):
-                forms[rel] = "whole"
-            continue
-        lines.append(f"--- {rel} ({len(text.splitlines())} lines; not shown: the code the "
-                     "failure reached is shown below)")
-        if rel in env.target_files:
-            forms[rel] = edits.form_for(text, REPLY_TOKENS, shortened=True)
-    return ["## Files of the op\n" + "\n".join(lines)], forms
+    return files_shown(ctx, root, budget, read)
 
 
 def op_sections(ctx: OperationContext, root: Path | None = None,
-                read: Reader | None = None) -> list[str]:
+                read: Reader | None = None, reached: str | None = None) -> list[str]:
     """What the op is about, the same in each of its steps: the goal, the signal, where a
-    failure reached the library (with a `root`, its code as the file has it), then what
-    GENERATE adds (digest, lessons, cautions, plan)."""
+    failure reached the library (`reached`, or read here: with a `root`, its code as the
+    file has it), then what GENERATE adds (digest, lessons, cautions, plan)."""
     env = ctx.envelope
     parts = [f"## Goal\n{quoted_goal(env.goal)}",
              f"## Signal\nsource={env.source} urgency={env.urgency} confidence={env.confidence}"]
     if failed := failure_section(ctx.envelope.evidence, _source(root, read)):
         parts.append(failed)
-    if reached := library_reached(ctx, root, read):
+    if reached is None:
+        reached = library_reached(ctx, root, read)
+    if reached:
         parts.append(reached)
     if ctx.digest:  # governance.memory.digest: quoted, capped, under a heading of its own
         parts.append(ctx.digest)
@@ -330,10 +221,10 @@ def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = No
     window: governance.brains.window) the files share what the rest leaves of it
     (files_section); a file cut short shows the lines the signal names. `read` (default
     read_for_prompt) lets a caller that builds it again reuse what it read."""
-    op = op_sections(ctx, root, read)
-    turn = _attempt_sections(ctx)
+    reached = library_reached(ctx, root, read)
+    op, turn = op_sections(ctx, root, read, reached), _attempt_sections(ctx)
     files, forms = files_section(ctx, root, budget, read,
-                                 len("\n\n".join([*op, *turn])) + 300)
+                                 len("\n\n".join([*op, *turn])) + 300, reached)
     output = (f"## Output\nThis step writes the change ({FORM_NAMES[ReplyForm(ctx.reply_form)]}"
               f", in the reply format above). "
               f"{_forms_line(forms, failing_test_files(ctx), ReplyForm(ctx.reply_form))}")
@@ -385,18 +276,14 @@ def plan_prompt(ctx: OperationContext, root: Path | None = None, budget: int | N
     """PLAN's prompt: HEAD, the files and the op as GENERATE shows them (with a `root`; else
     the files are named), then the plan's Output."""
     env = ctx.envelope
-    op = op_sections(ctx, root, read)
+    reached = library_reached(ctx, root, read)
+    op = op_sections(ctx, root, read, reached)
     names = "\n".join(f"- {f}" for f in [*env.target_files, *ctx.context_files])
     output = ("## Output\nThis step plans the change, writing no code and calling no tool. "
               f"{PLAN_CONTRACT}\nFiles of the op:\n{names}")
-    files = [] if root is None else files_section(ctx, root, budget, read,
-                                                  len("\n\n".join(op)) + len(output))[0]
+    files = [] if root is None else files_section(
+        ctx, root, budget, read, len("\n\n".join(op)) + len(output), reached)[0]
     return redact("\n\n".join([head_of(ctx), *files, *op, output]))
-
-
-def live_block(root: Path, rel: str) -> str:
-    """One live file for a prompt, as the generation prompt shows it."""
-    return _file_block(root, rel)[0]
 
 
 @dataclass(frozen=True)
@@ -419,7 +306,8 @@ def repair_prompt(ctx: OperationContext, root: Path, turn: RepairTurn, budget: i
     """L2's repair turn: HEAD, the live files and the op as GENERATE shows them, then the
     change so far, what failed and how, and the patch limits. The failure sits under the
     same heading as a retry's, so one reader serves both."""
-    op = op_sections(ctx, root, read)
+    reached = library_reached(ctx, root, read)
+    op = op_sections(ctx, root, read, reached)
     parts = ["## Your change so far (your edits apply to the files as it left them)\n"
              + "\n\n".join(turn.changes),
              f"## The previous attempt failed\nclass: {turn.failure_class}\n"
@@ -434,5 +322,6 @@ def repair_prompt(ctx: OperationContext, root: Path, turn: RepairTurn, budget: i
         f"most {turn.max_files} files and {turn.max_lines} lines; name only the files you "
         f"change. Do not remove, skip or weaken a test. A file you changed already: "
         f"{_WORDS[told][0]}.")
-    files, _ = files_section(ctx, root, budget, read, len("\n\n".join([*op, *parts])))
+    files, _ = files_section(ctx, root, budget, read, len("\n\n".join([*op, *parts])),
+                             reached)
     return redact("\n\n".join([head_of(ctx), *files, *op, *parts]))

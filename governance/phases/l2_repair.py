@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance import candidate_edits
+from governance.brains.files_shown import text_block
 from governance.brains.model_gate import ModelWaitExpired
 from governance.brains.outage import BrainsUnreachable
-from governance.brains.prompts import RepairTurn, repair_prompt, text_block
+from governance.brains.prompts import RepairTurn, repair_prompt
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs import nofollow
 from governance.fs.protected import normalize

@@ -17,7 +17,8 @@ from __future__ import annotations
 import functools
 
 from governance.brains import window as fit
-from governance.brains.prompts import generation_prompt, read_for_prompt
+from governance.brains.files_shown import read_for_prompt
+from governance.brains.prompts import generation_prompt
 from governance.brains.provider import CandidateProvider
 from governance.brains.provider_chain import ProviderChain, RoutedChain
 from governance.phase import Phase

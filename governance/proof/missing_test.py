@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from governance.brains.prompts import CANDIDATE_CONTRACT, quoted_goal, text_block
+from governance.brains.files_shown import text_block
+from governance.brains.prompts import CANDIDATE_CONTRACT, quoted_goal
 from governance.gates.risk import harness_reason
 from governance.gates.weakening import is_test_path, weakenings
 from governance.oracle.oracle_run import Sessions

@@ -59,7 +59,7 @@ def test_a_long_message_is_cut_and_a_fence_in_it_cannot_close_the_block():
 
 
 def test_a_where_outside_the_repository_or_through_a_symlink_shows_no_line(tmp_path):
-    from governance.brains.prompts import read_for_prompt
+    from governance.brains.files_shown import read_for_prompt
 
     root = tmp_path / "repo"
     (root / "tests").mkdir(parents=True)

@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from governance.brains import window
-from governance.brains.prompts import MAX_FILE_CHARS, excerpt, generation_prompt, text_block
+from governance.brains.files_shown import MAX_FILE_CHARS, excerpt, text_block
+from governance.brains.prompts import generation_prompt
 from governance.brains.provider_chain import ProviderChain
 from governance.phases.route_brains import context_window
 from governance.proof.names import breaking_changes

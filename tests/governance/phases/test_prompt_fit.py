@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from governance.brains import window
-from governance.brains.prompts import MAX_FILE_CHARS
+from governance.brains.files_shown import MAX_FILE_CHARS
 from governance.phase import Phase
 from tests.governance.brains.test_prompt_window import LONG
 from tests.helpers import commit_files, replay, run_op
