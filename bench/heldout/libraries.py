@@ -2,13 +2,14 @@
 
 Each wave's manifest beside this module names its libraries, their versions and their
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
-figures on code the proof's rules were not grown on). Nine waves, two parts:
+figures on code the proof's rules were not grown on). Ten waves, two parts:
 
-- wave 9, `manifest-wave9.json` (frozen 2026-11-26T11:59Z: iso3166, uuid6, and asteval in
-  the place of schedule, whose suite skips half its tests without pytz, and of w3lib, next
-  after it, whose suite fails on its base on this Python), is the *held-out* part: its cases
-  were written after the freeze (a8d82e8) by one who never ran the proof on them, and its
-  first reading was taken at fad3458;
+- wave 10, `manifest-wave10.json` (frozen 2026-11-26T14:58Z: hijridate, python-iso639 and
+  termcolor, the first three of the lead engineer's order to pass; cssselect, dnspython and
+  anytree, which passed on metadata, left out since their suites need libraries that are not
+  here, and pytz since its binary zone files cannot go into a tree), is the *held-out* part:
+  its cases are written after the freeze by one who never runs the proof on them, and its
+  first reading is owed;
 - wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), wave 2,
   `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5, texttable),
   wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
@@ -20,10 +21,14 @@ figures on code the proof's rules were not grown on). Nine waves, two parts:
   in 2745ce4: voluptuous, uritemplate, bracex; first read at 374cdd5, recorded in aa9bb44),
   wave 7, `manifest-wave7.json` (frozen 2026-11-26T02:49Z in c7e09d2: python-mimeparse,
   bitmath, and language-tags in the place of construct, whose sdist lacks the module its
-  tests import; first read at 0734ad7, recorded in 4fcdf62), and wave 8,
+  tests import; first read at 0734ad7, recorded in 4fcdf62), wave 8,
   `manifest-wave8.json` (frozen 2026-11-26T05:54Z in 845008d: roman, tomlkit,
-  fastjsonschema; first read at ba17823, recorded in 48af27e), are the *seen* part now: each
-  was read, and the proof's rules were changed after its failures were read.
+  fastjsonschema; first read at ba17823, recorded in 48af27e), and wave 9,
+  `manifest-wave9.json` (frozen 2026-11-26T11:59Z in d7e432c: iso3166, uuid6, and asteval in
+  the place of schedule, whose suite skips half its tests without pytz, and of w3lib, whose
+  suite fails on its base on this Python; its cases written in a8d82e8, first read at
+  fad3458, recorded in 018f57a), are the *seen* part now: each was read, and the proof's
+  rules were changed after its failures were read.
 
 `library(name)` downloads the sdist with pip into the cache (`$OUROBOROS_HELDOUT_CACHE`, by
 default `$TMPDIR/ouroboros-bench/heldout`) when it is absent, refuses one whose sha256
@@ -54,9 +59,10 @@ MANIFESTS: dict[int, Path] = {1: Path(__file__).with_name("manifest.json"),
                               6: Path(__file__).with_name("manifest-wave6.json"),
                               7: Path(__file__).with_name("manifest-wave7.json"),
                               8: Path(__file__).with_name("manifest-wave8.json"),
-                              9: Path(__file__).with_name("manifest-wave9.json")}
+                              9: Path(__file__).with_name("manifest-wave9.json"),
+                              10: Path(__file__).with_name("manifest-wave10.json")}
 # Which waves each part is: the held-out part is the newest wave, the earlier ones are seen.
-WAVES: dict[str, tuple[int, ...]] = {"heldout": (9,), "seen": (1, 2, 3, 4, 5, 6, 7, 8)}
+WAVES: dict[str, tuple[int, ...]] = {"heldout": (10,), "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9)}
 PARTS = tuple(WAVES)
 
 # Where each library's package and tests lie in its sdist (relative to the sdist's top
@@ -96,6 +102,13 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # which the sdist's egg-info answers (the tree's root is on sys.path as src/ is)
     "uuid6": ("src/uuid6", "test", "src/uuid6.egg-info"),
     "asteval": ("asteval", "tests"),
+    # its integration tests read three JSON fixtures of reference dates beside them
+    "hijridate": ("src/hijridate", "tests"),
+    # the SIL tables are tab-separated text inside the package (iso639/_data/*.tab); its
+    # package asks importlib.metadata for its version, which the sdist's egg-info answers, and
+    # a test reads the version's entry in CHANGELOG.md, at the sdist's top (the tree's root)
+    "python-iso639": ("src/iso639", "tests", "src/python_iso639.egg-info", "CHANGELOG.md"),
+    "termcolor": ("src/termcolor", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -103,7 +116,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # its sdist ships inside the package; uritemplate's RFC fixtures; bracex's case and result
 # files; python-mimeparse's cases; language-tags' registry; tomlkit's TOML examples and their
 # JSON; fastjsonschema's example schemas, documents and expected errors, and its tests'
-# metaschemas; uuid6's metadata, which its package reads its version from).
+# metaschemas; uuid6's metadata, which its package reads its version from; hijridate's
+# reference dates; python-iso639's SIL tables, its metadata and its changelog).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -114,7 +128,11 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                              "language-tags": (".json",),
                                              "tomlkit": (".toml", ".json"),
                                              "fastjsonschema": (".json", ".error"),
-                                             "uuid6": ("uuid6.egg-info/PKG-INFO",)}
+                                             "uuid6": ("uuid6.egg-info/PKG-INFO",),
+                                             "hijridate": (".json",),
+                                             "python-iso639": (".tab",
+                                                               "python_iso639.egg-info/PKG-INFO",
+                                                               "CHANGELOG.md")}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
@@ -221,13 +239,13 @@ def cache_dir() -> Path:
 
 @functools.cache
 def wave(number: int) -> dict:
-    """A wave's frozen manifest (1 to 9)."""
+    """A wave's frozen manifest (1 to 10)."""
     return json.loads(MANIFESTS[number].read_text())
 
 
 def manifests(part: str) -> list[dict]:
-    """A part's frozen manifests, oldest wave first: "heldout" (wave 9) or "seen" (waves 1
-    to 8)."""
+    """A part's frozen manifests, oldest wave first: "heldout" (wave 10) or "seen" (waves 1
+    to 9)."""
     return [wave(n) for n in WAVES[part]]
 
 

@@ -1,7 +1,7 @@
 """The held-out and seen parts of the real-library refactor corpus (bench/heldout/): each
 wave's manifest is frozen and names libraries no rule was grown on when it was frozen, the
 refactors load, and each careless refactor's stated input really tells the base from the
-careless tree. Wave 9 is the held-out part; waves 1 to 8 are seen (the proof's rules were
+careless tree. Wave 10 is the held-out part; waves 1 to 9 are seen (the proof's rules were
 changed after their failures were read).
 
 No daemon and no judging here (bench/refactors_real.py --part heldout|seen does that,
@@ -39,8 +39,9 @@ SEEN = {*DEVELOPMENT, "inflection", "boltons", "more-itertools", "parse", "tabul
 # candidates wave 5's rule left out (manifest-wave6.json); wave 7 excludes waves 1 to 6 and
 # the candidates wave 6's rule left out (manifest-wave7.json); wave 8 excludes waves 1 to 7
 # and the candidates wave 7's rule left out (manifest-wave8.json); wave 9 excludes waves 1 to
-# 8 and the candidates wave 8's rule left out (manifest-wave9.json).
-WAVES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+# 8 and the candidates wave 8's rule left out (manifest-wave9.json); wave 10 excludes waves 1
+# to 9 and the candidates wave 9's rule left out (manifest-wave10.json).
+WAVES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 WAVE = {n: tuple(e["name"] for e in libraries.wave(n)["libraries"]) for n in WAVES}
 SEEN_BY_WAVE_2 = {*SEEN, *WAVE[1], "wcwidth", "tomli"}
 SEEN_BY_WAVE_3 = {*SEEN_BY_WAVE_2, *WAVE[2], "rfc3986", "roman-numerals-py"}
@@ -53,6 +54,11 @@ SEEN_BY_WAVE_8 = {*SEEN_BY_WAVE_7, *WAVE[7], "crontab", "construct", "crc", "tex
                   "iso8601", "semantic-version", "pyhumps", "cron-descriptor"}
 SEEN_BY_WAVE_9 = {*SEEN_BY_WAVE_8, *WAVE[8], "python-slugify", "pyparsing", "schema",
                   "num2words", "colour", "docopt", "isoduration", "ordered-set", "pint", "ftfy"}
+SEEN_BY_WAVE_10 = {*SEEN_BY_WAVE_9, *WAVE[9], "simplejson", "hjson", "python-stdnum", "hashids",
+                   "mdurl", "base36", "pycountry", "isbnlib", "timeago", "fractions-extended",
+                   "python-baseconv", "rply", "pathspec", "python-ulid", "lark", "titlecase",
+                   "addict", "nanoid", "base32-crockford", "word2number", "schedule", "w3lib",
+                   "pyjwt", "segno"}
 # The Zope Public License 2.1 (roman, wave 8) is BSD-style: permissive, no copyleft.
 PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "PSF-2.0",
               "BSD-3-Clause OR Apache-2.0", "ZPL-2.1"}
@@ -74,7 +80,8 @@ def refactors() -> list:
 @pytest.mark.parametrize(("number", "excluded"),
                          [(1, SEEN), (2, SEEN_BY_WAVE_2), (3, SEEN_BY_WAVE_3),
                           (4, SEEN_BY_WAVE_4), (5, SEEN_BY_WAVE_5), (6, SEEN_BY_WAVE_6),
-                          (7, SEEN_BY_WAVE_7), (8, SEEN_BY_WAVE_8), (9, SEEN_BY_WAVE_9)])
+                          (7, SEEN_BY_WAVE_7), (8, SEEN_BY_WAVE_8), (9, SEEN_BY_WAVE_9),
+                          (10, SEEN_BY_WAVE_10)])
 def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> None:
     """Three or more permissive libraries a wave, pinned by sha256, none the rules had been
     grown on when it was frozen; each manifest kept as it was committed."""
@@ -90,16 +97,16 @@ def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> Non
 
 
 def test_the_held_out_part_is_the_newest_wave() -> None:
-    """--part heldout is wave 9, frozen after waves 1 to 8 were read; seen is waves 1 to 8;
+    """--part heldout is wave 10, frozen after waves 1 to 9 were read; seen is waves 1 to 9;
     no library is in two waves."""
-    assert libraries.WAVES == {"heldout": (9,), "seen": (1, 2, 3, 4, 5, 6, 7, 8)}
+    assert libraries.WAVES == {"heldout": (10,), "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9)}
     frozen = [libraries.wave(n)["frozen"][:17] for n in WAVES]
     assert frozen == sorted(frozen) and len(set(frozen)) == len(WAVES)
     every = [name for n in WAVES for name in WAVE[n]]
     assert len(set(every)) == len(every)
-    assert libraries.names("heldout") == WAVE[9]
+    assert libraries.names("heldout") == WAVE[10]
     assert libraries.names("seen") == (*WAVE[1], *WAVE[2], *WAVE[3], *WAVE[4], *WAVE[5],
-                                       *WAVE[6], *WAVE[7], *WAVE[8])
+                                       *WAVE[6], *WAVE[7], *WAVE[8], *WAVE[9])
     assert libraries.names() == (*libraries.names("heldout"), *libraries.names("seen"))
 
 
@@ -145,9 +152,9 @@ def test_each_careless_input_tells_base_from_careless(refactors: list, tmp_path:
     assert not problems, "\n".join(problems)
 
 
-def test_the_bench_prints_wave_9_as_held_out_and_waves_1_to_8_as_seen() -> None:
-    """bench/refactors_real.py's --part heldout judges wave 9 under the held-out heading,
-    --part seen waves 1 to 8 under the seen one, and every combined run puts held-out
+def test_the_bench_prints_wave_10_as_held_out_and_waves_1_to_9_as_seen() -> None:
+    """bench/refactors_real.py's --part heldout judges wave 10 under the held-out heading,
+    --part seen waves 1 to 9 under the seen one, and every combined run puts held-out
     first; the columns say which waves."""
     from bench.heldout.report import COLUMNS, heading
     from bench.refactors_real import PARTS
@@ -155,8 +162,8 @@ def test_the_bench_prints_wave_9_as_held_out_and_waves_1_to_8_as_seen() -> None:
     assert PARTS["heldout"] == ["heldout"] and PARTS["seen"] == ["seen"]
     assert all(parts[0] == "heldout" for key, parts in PARTS.items() if len(parts) > 1)
     held, seen = heading("heldout"), heading("seen")
-    assert held.startswith("== HELD-OUT (wave 9: ")
-    assert seen.startswith("== SEEN (waves 1, 2, 3, 4, 5, 6, 7 and 8: ")
-    assert COLUMNS["heldout"] == "held-out (w9)" and COLUMNS["seen"] == "seen (w1-w8)"
+    assert held.startswith("== HELD-OUT (wave 10: ")
+    assert seen.startswith("== SEEN (waves 1, 2, 3, 4, 5, 6, 7, 8 and 9: ")
+    assert COLUMNS["heldout"] == "held-out (w10)" and COLUMNS["seen"] == "seen (w1-w9)"
     assert all(n in held for n in libraries.names("heldout"))
     assert all(n in seen and n not in held for n in libraries.names("seen"))
