@@ -23,6 +23,7 @@ from governance.brains.reached_code import Source, reached_section
 from governance.edit_blocks import ReplyForm
 from governance.memory.lessons import MAX_LINE, one_line
 from governance.schemas import OperationContext
+from governance.schemas import Source as SignalSource
 from ledger.redact import redact
 
 GOAL_LINES, GOAL_LINE_CHARS = 40, 300
@@ -214,6 +215,12 @@ def _forms_line(forms: dict[str, edits.Form], spec: Sequence[str] = (),
     return line
 
 
+def no_change_refused(ctx: OperationContext) -> bool:
+    """Whether GENERATE refuses a no_op answer for this op: a repair's tests fail now (the
+    test run saw each fail twice), so "nothing to change" would leave them failing."""
+    return ctx.envelope.source == SignalSource.TEST_FAILURE
+
+
 def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = None,
                       read: Reader | None = None) -> str:
     """The candidate prompt: HEAD, the files, the op, then this attempt (answers refused,
@@ -228,6 +235,8 @@ def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = No
     output = (f"## Output\nThis step writes the change ({FORM_NAMES[ReplyForm(ctx.reply_form)]}"
               f", in the reply format above). "
               f"{_forms_line(forms, failing_test_files(ctx), ReplyForm(ctx.reply_form))}")
+    if no_change_refused(ctx):  # Qwen2.5-Coder-1.5B answered no_op to failing tests
+        output += " They fail now: a reply of no change (no_op) is refused."
     return redact("\n\n".join([head_of(ctx), *files, *op, *turn, output]))
 
 

@@ -115,3 +115,16 @@ def test_in_a_small_window_plan_and_generate_show_the_same_files(tmp_path):
     bare.plan = ctx.plan
     generate = generation_prompt(bare, root, budget=9_216)
     assert "(lines 1-" in plan and plan.split("## Goal")[0] == generate.split("## Goal")[0]
+
+
+def test_a_repair_is_told_that_no_change_is_refused_and_other_work_is_not(tmp_path):
+    """GENERATE refuses no_op for failing tests (generate._post_generation_gates), and the
+    prompt says so where the step's Output is: a 1.5B model answered no_op three times."""
+    root = commit_files(tmp_path / "r", {"semver/version.py": LIB, "tests/test_v.py": TEST})
+    said = "They fail now: a reply of no change (no_op) is refused."
+    repair = generation_prompt(_ctx("fn:semver/version.py::Version.replace"), root, 6_000)
+    assert said in repair.split("## Output\n")[1]
+    todo = OperationContext(envelope=SignalEnvelope(
+        source="todo", target_files=("semver/version.py",), goal="Resolve the TODO",
+        dedup_key="t", session_id="s"))
+    assert said not in generation_prompt(todo, root, 6_000)
