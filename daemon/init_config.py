@@ -135,6 +135,7 @@ SOURCES = {"daemon": "the daemon's own Python: the repository has no .venv/ or v
 # [provider] context_tokens written beside the pinned coder model: 4,096 left a step with
 # tools 2,048 tokens, less than its fixed parts (Qwen on semver: 3,464, no related file)
 CPU_WINDOW = 8192
+CODER_SAMPLES = 4  # [generate] samples written when the pinned coder is the only brain
 
 
 def _coder_block(models: Path) -> list[str]:
@@ -154,6 +155,22 @@ def _coder_block(models: Path) -> list[str]:
                   "then `ouroboros init --force` writes it here. Or any model of your own:"),
             _c(f"model = {toml(str(model_path(CODER, models)))}"),
             _c('model = "/path/to/model.gguf"')]
+
+
+def _small_brain_block() -> list[str]:
+    """How GENERATE asks the pinned coder model when it is the only brain: one reply
+    without tools, best of CODER_SAMPLES (docs/brains.md, "A small model's settings")."""
+    return ["[generate]",
+            *_say(f"Best of {CODER_SAMPLES}: the samples share one prefill, and the proof "
+                  "picks the one that holds. On a real repair this model wrote the fix in 1 "
+                  "or 2 of 8 samples, so one sample an attempt mostly misses."),
+            f"samples = {CODER_SAMPLES}", "",
+            "[tools]",
+            *_say("One reply, no tool rounds: the prompt shows the code a failing test "
+                  "reached. With tools on, this 1.5B model answered 'no change' to five "
+                  "failing tests three times and never read the files the exploration "
+                  "gate asks for. A larger or remote brain: remove this line."),
+            "enabled = false", ""]
 
 
 def _test_env_lines(env: TestEnv) -> list[str]:
@@ -191,6 +208,8 @@ def render(repo: Path, found: Sequence[discover.Found], keys: Sequence[discover.
              _c(f"name = {toml(defaults.provider.name)}"), *_coder_block(models), ""]
     if not any(f.usable for f in found) and not (hosted and keys) and not fetched(CODER, models):
         lines += [*_say(f"Nothing better was found, so {EMBEDDED_ONLY}."), ""]
+    if fetched(CODER, models) and not any(f.usable for f in found) and not (hosted and keys):
+        lines += _small_brain_block()
     lines += CHAIN.splitlines()
     for f in found:
         lines += _server_block(f) if f.usable else []

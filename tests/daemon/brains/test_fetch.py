@@ -172,13 +172,24 @@ def test_init_writes_the_pinned_model_commented_until_it_is_fetched(tmp_path, mo
     text = render(tmp_path, [], [], env, models=tmp_path / "models")
     assert f"# model = \"{tmp_path / 'models' / PIN.filename}\"" in text
     assert f"ouroboros brain fetch {PIN.name}" in text and PIN.sha256 in text
-    assert check(text, tmp_path).provider.model is None  # commented: the daemon fetches nothing
+    unfetched = check(text, tmp_path)
+    assert unfetched.provider.model is None  # commented: the daemon fetches nothing
+    assert (unfetched.generate.samples, unfetched.tools.enabled) == (1, True)  # the embedded
     assemble(PIN, [io.BytesIO(PAYLOAD)], tmp_path / "models", say=lambda s: None)
     text = render(tmp_path, [], [], env, models=tmp_path / "models")
     (tmp_path / "ouroboros.toml").write_text(text)
     provider = load_settings(tmp_path, environ={}).provider
     assert provider.model == str(tmp_path / "models" / PIN.filename)
     assert provider.context_tokens == 8192  # a CPU's window for it, said and settable
+    # the pinned model, the only brain: one reply without tools, best of 4, each said why
+    settings = load_settings(tmp_path, environ={})
+    assert (settings.generate.samples, settings.tools.enabled) == (4, False)
+    assert "answered 'no change'" in text and "remove this line" in text
+    # beside a server the user runs, its brain asks first: the daemon's defaults stay
+    served = discover.Found(discover.Candidate("ollama", "http://127.0.0.1:9", "Ollama"),
+                            models=("qwen2.5-coder:7b",))
+    beside = check(render(tmp_path, [served], [], env, models=tmp_path / "models"), tmp_path)
+    assert (beside.generate.samples, beside.tools.enabled) == (1, True)
     # `ouroboros init` itself, the models directory from XDG_DATA_HOME: it says so.
     nobody = discover.Candidate("ollama", "http://127.0.0.1:9", "Ollama")
     fetched = tmp_path / "data" / "ouroboros" / "models"
