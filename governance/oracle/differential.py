@@ -30,7 +30,7 @@ REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
 REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_text", "_ouroboros_bounds", "_ouroboros_mutants", "_ouroboros_search",
                   "_ouroboros_widen", "_ouroboros_lookup",
-                  "_ouroboros_kinds")  # governance.oracle.run_dir.HELPERS
+                  "_ouroboros_kinds", "_ouroboros_clock")  # governance.oracle.run_dir.HELPERS
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60

@@ -59,6 +59,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
         show,
         unwrapped,
     )
+    from _ouroboros_clock import EDGES_NS, clocked, fix, reads, reset, unclocked
     from _ouroboros_inputs import code_names, generated, parameters, receives
     from _ouroboros_kinds import foreign
     from _ouroboros_kinds import kinds as known
@@ -75,6 +76,7 @@ except ImportError:  # imported by the daemon's own tests
         show,
         unwrapped,
     )
+    from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, reset, unclocked
     from governance.oracle.replay_inputs import code_names, generated, parameters, receives
     from governance.oracle.replay_kinds import foreign
     from governance.oracle.replay_kinds import kinds as known
@@ -89,6 +91,7 @@ _WALL_FACTOR = 4.0  # clock seconds, at most, per CPU second of a budget (a star
 _SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.oracle.
 # replay_search) a function, per tree (at most 3 s of the clock)
 _PRINTED_CHARS = 4000  # of what a call printed to stdout (its end), part of its answer
+_CLOCKED_CALLS = 2  # captured calls answered again at each of the clock's edges
 _TOLD_APART_ASKED = 64  # inputs answered already that the peer is asked about first
 _SEARCH_TOTAL_S = 8.0  # clock seconds of all of one run's searches (a change of many)
 _repr = reprlib.Repr()
@@ -136,12 +139,14 @@ def _answer(fn, blob, timeout_s, held=None):
     """(canonical answer, short text) of one call on freshly unpickled arguments; with
     `held`, the arguments and the answer are kept there, so a second call's are made
     elsewhere in memory."""
+    blob, clock = unclocked(blob)
     inner, argv = unwrapped(blob)
     args, kwargs = pickle.loads(inner)
     if held is not None:
         held.append((args, kwargs))
     _IDS.clear()
     random.seed(RANDOM_SEED)
+    reset(fn, clock)  # the clock, random bytes and its module's names: alike in every run
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
     printed, own_argv = io.StringIO(), sys.argv
     try:
@@ -227,7 +232,8 @@ def _one(fn, key, blob, timeout_s, kinds=None):
         first, shown = _answer(fn, blob, timeout_s, held)
         took = time.monotonic() - began  # the daemon judges a one-sided timeout by it
         second, _ = _answer(fn, blob, timeout_s, held)
-        inner, argv = unwrapped(blob)
+        inner, clock = unclocked(blob)
+        inner, argv = unwrapped(inner)
         args, kwargs = pickle.loads(inner)
     except Exception as exc:
         return {"key": key, "problem": f"{type(exc).__name__}: {exc}"[:200]}
@@ -236,6 +242,8 @@ def _one(fn, key, blob, timeout_s, kinds=None):
                      + [f"{k}={show(v, names)}" for k, v in kwargs.items()])
     if argv is not None:
         text = f"{text} [sys.argv {_repr.repr(argv)}]".lstrip()
+    if clock is not None:
+        text = f"{text} [clock {clock} ns]".lstrip()
     row = {"key": key, "input": text[:300], "answer": _digest(first), "shown": shown,
            "kind": first["kind"], "deterministic": first == second,
            "again": second["kind"], "seconds": round(took, 4)}
@@ -316,7 +324,12 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
     the inputs generated from them and the search's, and the mutants they tell apart."""
     captured = [base64.b64decode(c["pickle"]) for _, c in calls]
     inputs = list(captured)  # each answered under the argv it was captured with
+    clock_read = reads()
     results = [_one(fn, f"c{i}", b, timeout_s) for (i, _), b in zip(calls, captured)]  # noqa: B905
+    if reads() > clock_read:  # it reads the clock: time is an input too (replay_clock)
+        for blob in [clocked(b, at) for b in captured[:_CLOCKED_CALLS] for at in EDGES_NS]:
+            inputs.append(blob)
+            results.append(_one(fn, _keyed("t", spec, blob), blob, timeout_s))
     blobs = [_inner(b) for b in captured]  # what inputs are made from: the arguments alone
     receiver = receives(fn, spec["qualname"])
     made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)),
@@ -417,6 +430,7 @@ def main(argv):
                  if _inside(rel)]  # the tests' own directories (the capture's `paths`)
     signal.signal(signal.SIGALRM, _on_alarm)
     stable_ids()
+    fix()  # the wall clock and random bytes each call reads (replay_clock), in the peer too
     timeout_s = float(job.get("call_timeout_s", 1.0))
     budget_s = float(job.get("budget_s", _BUDGET_S))
     peer = Peer.start(lambda texts: install(root, texts), job.get("peer") or {},

@@ -1,0 +1,124 @@
+"""What a replayed call reads of the world beside its arguments, fixed so that it answers
+alike in every run and on both trees (governance.oracle.replay_runner).
+
+A function that reads the clock or the operating system's random bytes answers otherwise
+at each call, and an answer that moves is no evidence: uuid6's uuid6, uuid7 and uuid8 read
+`time.time_ns()` and `secrets.randbits`, asteval's Interpreter stamps `time.time()` on
+itself, so none of their calls was evidence and every change to them waited for review or
+went untold (wave 9). The `random` module is seeded per call already (canon.RANDOM_SEED);
+here, per call too (`reset`):
+
+- the clock: `time.time()` and `time.time_ns()` start at CLOCK_NS and move TICK_NS at each
+  reading (time passes, and alike in every run); the runner's own budgets read the
+  monotonic and process clocks, which are left alone;
+- the random bytes: `os.urandom`, and `random`'s own (what `secrets` and SystemRandom
+  draw from), come from a generator seeded alike;
+- the module's bindings: a function that rebinds its module's names (`global last`: the
+  timestamp uuid7 issued last) finds them as they were before its module's first call
+  here, so its second run meets what its first did.
+
+A candidate that starts to read the clock or random bytes where its base did not answers
+steadily too, so such a new dependence is a difference only where it shows in an answer,
+as with `random` already; `datetime.now()` reads the clock in C and is not fixed: a call
+of it still moves, and is no evidence.
+
+Copied beside the replay runner as `_ouroboros_clock`; standard library only, Python 3.9
+and later.
+"""
+
+import os
+import pickle
+import random
+import time
+
+CLOCK_NS = 1_700_000_000_123_456_789  # 2023-11-14 22:13:20.123456789 UTC: no field zero
+TICK_NS = 1_000  # a microsecond a reading
+_SEED = 20_491  # canon.RANDOM_SEED
+# Where a timestamp outgrows a field: 2**32 and 2**48 of seconds, milliseconds,
+# microseconds and nanoseconds, and the epoch. A call that read the clock is answered at
+# each too (`clocked`): a mask dropped from a 48-bit millisecond field shows only at
+# 2**48 ms, the year 10889, and at the fixed clock alone its mutants were told apart and
+# the change landed (uuid6's uuid7, wave 9).
+EDGES_NS = (0, *(2 ** bits * unit for bits in (32, 48) for unit in (10**9, 10**6, 10**3, 1)))
+_CLOCKED = "ouroboros.clock"
+_state = {"now": CLOCK_NS, "fixed": False, "reads": 0}
+_bytes = random.Random(_SEED)
+_bindings = {}  # id(a module's globals) -> (those globals, their bindings at first call)
+
+
+def _time_ns():
+    _state["reads"] += 1
+    now = _state["now"]
+    _state["now"] = now + TICK_NS
+    return now
+
+
+def _time():
+    return _time_ns() / 1e9
+
+
+def _urandom(size):
+    return _bytes.getrandbits(8 * size).to_bytes(size, "little") if size > 0 else b""
+
+
+def fix():
+    """From here on, this process's wall clock and random bytes are the fixed ones (the
+    runner's main, before the peer starts and before the tree is imported: a module's
+    `from time import time` then binds the fixed clock too)."""
+    time.time, time.time_ns = _time, _time_ns
+    os.urandom = _urandom
+    random._urandom = _urandom  # SystemRandom, and so `secrets`, draw from it
+    _state["fixed"] = True
+
+
+def clocked(blob, now_ns):
+    """A call's pickle to be answered with the clock at `now_ns`."""
+    return pickle.dumps((_CLOCKED, now_ns, blob), protocol=4)
+
+
+def unclocked(blob):
+    """(the call's own pickle, the clock it is answered at or None) of a pickle `clocked`
+    may have wrapped."""
+    if _CLOCKED.encode() not in blob[:32]:  # not wrapped: the call's own, not loaded twice
+        return blob, None
+    try:
+        value = pickle.loads(blob)
+    except Exception:
+        return blob, None
+    if isinstance(value, tuple) and len(value) == 3 and value[0] == _CLOCKED \
+            and type(value[1]) is int and isinstance(value[2], bytes):
+        return value[2], value[1]
+    return blob, None
+
+
+def reads():
+    """How many times this process's calls have read the clock."""
+    return _state["reads"]
+
+
+def reset(fn, now_ns=None):
+    """Before one call of `fn`: the clock (at `now_ns`, else CLOCK_NS) and the random
+    bytes at their start, and the names of `fn`'s module bound as before the first call
+    of it here."""
+    _state["now"] = CLOCK_NS if now_ns is None else now_ns
+    _bytes.seed(_SEED)
+    space = _globals_of(fn)
+    if space is None:
+        return
+    saved = _bindings.get(id(space))
+    if saved is None or saved[0] is not space:
+        _bindings[id(space)] = (space, dict(space))
+        return
+    for name, value in saved[1].items():
+        if space.get(name, saved) is not value:
+            space[name] = value
+
+
+def _globals_of(fn):
+    """The module namespace `fn` (a function, a bound method, a property's getter) rebinds
+    with `global`, or None."""
+    for candidate in (fn, getattr(fn, "__func__", None), getattr(fn, "fget", None)):
+        space = getattr(candidate, "__globals__", None)
+        if isinstance(space, dict):
+            return space
+    return None

@@ -1,0 +1,98 @@
+"""A function that reads the clock or the operating system's random bytes, and rebinds a
+name of its module, is judged all the same. uuid6's uuid6 (held out in wave 9) reads
+`time.time_ns()`, draws `secrets.randbits` and keeps the timestamp it issued last in a
+module global: every answer moved between two runs, none was evidence, a correct inlining
+of its fields waited for review and a dropped 14-bit mask went untold. The replay runner
+now answers each call on a fixed clock that moves a microsecond a reading, random bytes
+from a seeded generator, and its module's names as before its first call
+(governance.oracle.replay_clock). In the real jail."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+
+import pytest
+
+from governance.oracle import replay_clock
+from tests.governance.proof.judged import judged
+from tools.jail import bwrap_available
+
+CODE = '''"""Time-ordered ids: 64 bits of nanoseconds, 14 of sequence, 16 random."""
+import secrets
+import time
+
+_last = None
+
+
+def make(seq=None):
+    global _last
+    ns = time.time_ns()
+    if _last is not None and ns <= _last:
+        ns = _last + 1
+    _last = ns
+    if seq is None:
+        seq = secrets.randbits(14)
+    high = ns & 0xFFFFFFFFFFFFFFFF
+    value = high << 30
+    value |= (seq & 0x3FFF) << 16
+    value |= secrets.randbits(16)
+    return value
+'''
+TESTS = '''from ids.ids import make
+
+
+def test_ordered():
+    assert make(1) < make(2) < make()
+
+
+def test_sequence():
+    assert (make(5) >> 16) & 0x3FFF == 5
+'''
+FILES = {"ids/__init__.py": "", "tests/test_ids.py": TESTS}
+UNMASKED = CODE.replace("(seq & 0x3FFF) << 16", "seq << 16")
+INLINED = CODE.replace('''    high = ns & 0xFFFFFFFFFFFFFFFF
+    value = high << 30
+    value |= (seq & 0x3FFF) << 16
+    value |= secrets.randbits(16)
+''', '''    value = (ns & 0xFFFFFFFFFFFFFFFF) << 30 | (seq & 0x3FFF) << 16
+    value |= secrets.randbits(16)
+''')
+
+_last = None
+
+
+def _stamp():
+    global _last
+    _last = (time.time_ns(), secrets.randbits(20), os.urandom(3))
+    return _last
+
+
+def test_each_call_reads_the_same_clock_bytes_and_bindings():
+    saved = (time.time, time.time_ns, os.urandom)
+    try:
+        replay_clock.fix()
+        replay_clock.reset(_stamp)  # the first call: its module's names as they are
+        first = _stamp()
+        replay_clock.reset(_stamp)
+        assert _last is None  # bound again as before the first call
+        assert _stamp() == first
+        assert time.time_ns() - first[0] == replay_clock.TICK_NS  # time passes
+    finally:
+        time.time, time.time_ns, os.urandom = saved
+        replay_clock.random._urandom = os.urandom
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+async def test_a_mask_dropped_from_a_clocked_id_is_a_counterexample(tmp_path):
+    done = await judged(tmp_path, "ids/ids.py", CODE, UNMASKED, FILES)
+    assert done.check("make").counterexamples, done.report.payload()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+async def test_a_clocked_ids_fields_inlined_are_shown_unchanged(tmp_path):
+    done = await judged(tmp_path, "ids/ids.py", CODE, INLINED, FILES)
+    assert done.report.reasons() == [], done.report.payload()
