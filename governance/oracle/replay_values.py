@@ -372,10 +372,27 @@ _NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
          (enum.Enum, _near_member))
 
 
+def _near_items(v, ctx):
+    """An array (a flat sequence in an object of its own that lists its items and sets one
+    by index) with one of its first items moved to NaN, an infinity, 0 or its negation:
+    what a reduction over it (max against nanmax) treats apart (wave 9's safe_pow)."""
+    out = []
+    for i, item in enumerate(v.tolist()[:4]):
+        for new in (float("nan"), float("inf"), float("-inf"), 0, -item):
+            with contextlib.suppress(Exception):
+                clone = copy.copy(v)
+                clone[i] = new
+                out.append(clone)
+    return out
+
+
 def near(value, ctx):
     """Values near `value`, nearest first, without repeats or `value` itself."""
     try:
-        maker = next((f for kinds, f in _NEAR if isinstance(value, kinds)), _near_object)
+        plain = callable(getattr(value, "tolist", None)) \
+            and hasattr(type(value), "__setitem__") and not isinstance(value, memoryview)
+        fallback = _near_items if plain else _near_object
+        maker = next((f for kinds, f in _NEAR if isinstance(value, kinds)), fallback)
         return unique(maker(value, ctx), value)[:NEAR_MAX]
     except Exception:  # an odd value (a NaN Decimal, a date at its limits): no neighbours
         return []

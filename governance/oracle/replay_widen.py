@@ -231,6 +231,8 @@ def widened(value, constants, depth=0, keep=True):
         found = _sequences(value, constants, depth)
     elif isinstance(value, dict):
         found = _dicts(value, constants, depth)
+    elif _array_like(value):
+        found = _items(value, constants, depth)
     else:
         found = _attributes(value, constants, depth)
     return st.one_of(*([st.just(value)] if keep else []), st.none(), found)
@@ -279,6 +281,42 @@ def _dicts(value, constants, depth):
 # An object's attributes that are varied: values, and the dicts and lists that hold them (a
 # tag's `data['tag']`); the varied dict or list is a new one, the seed's stays as it is.
 _PLAIN = (bool, int, float, Decimal, str, type(None), dict, list, tuple)
+
+
+def _array_like(value):
+    """Whether `value` holds a flat sequence of plain items in an object of its own that
+    lists them (`tolist()`) and sets one by index: an array."""
+    kind = type(value)
+    return not isinstance(value, (str, bytes, bytearray, memoryview)) \
+        and callable(getattr(value, "tolist", None)) and hasattr(kind, "__setitem__") \
+        and hasattr(kind, "__len__")
+
+
+def _items(value, constants, depth):
+    """An array with one item varied as that item is (a copy: the seed stays as it is).
+    An array exponent's largest value taken with max() where NaN-ignoring nanmax was
+    answered as the base on every array the tests gave: only a NaN among the items tells
+    them apart, and the search varied no item of an array (wave 9)."""
+    try:
+        items = value.tolist()
+    except Exception:
+        return st.nothing()
+    if not isinstance(items, list) or not 0 < len(items) <= 64 \
+            or not all(isinstance(x, _PLAIN) for x in items):
+        return st.nothing()
+    return st.integers(0, len(items) - 1).flatmap(lambda i: widened(
+        items[i], constants, depth + 1, keep=False).map(lambda x: _set_item(value, i, x)))
+
+
+def _set_item(value, i, x):
+    try:
+        other = copy.copy(value)
+        if other is value:
+            return value
+        other[i] = x
+    except Exception:  # an item of another kind than the array holds: the seed as it is
+        return value
+    return other
 
 
 def _attributes(value, constants, depth):
