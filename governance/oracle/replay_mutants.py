@@ -70,12 +70,18 @@ def tree_state(root):
     """[(container, its copy)] for each dict, list and set a module of the tree at `root`
     holds at module level: what the mutants' answers start from (`restore`)."""
     saved = []
-    for module in list(sys.modules.values()):
+    modules = [m for m in list(sys.modules.values()) if isinstance(m, type(sys))]
+    # a module's own namespace is no container of the tree's: asteval binds builtins'
+    # dict at module level, and putting it back took the mutant switch out of it, so no
+    # mutant of asteval was ever switched on (wave 9)
+    spaces = {id(vars(m)) for m in modules}
+    for module in modules:
         path = os.path.realpath(getattr(module, "__file__", None) or os.sep)
         if not path.startswith(root + os.sep):
             continue
         for name, value in list(vars(module).items()):
-            if not name.startswith("__") and type(value) in (dict, list, set):
+            if not name.startswith("__") and type(value) in (dict, list, set) \
+                    and id(value) not in spaces:
                 saved.append((value, value.copy()))
     return saved
 
