@@ -163,7 +163,7 @@ def _small_brain_block() -> list[str]:
     return ["[generate]",
             *_say(f"Best of {CODER_SAMPLES}: the samples share one prefill, and the proof "
                   "picks the one that holds. On a real repair this model wrote the fix in 1 "
-                  "or 2 of 8 samples, so one sample an attempt mostly misses."),
+                  "to 3 of 8 samples, so one sample an attempt mostly misses."),
             f"samples = {CODER_SAMPLES}", "",
             "[tools]",
             *_say("One reply, no tool rounds: the prompt shows the code a failing test "

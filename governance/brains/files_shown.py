@@ -121,24 +121,3 @@ def files_shown(ctx: OperationContext, root: Path, budget: int | None,
     forms = {rel: form for rel, (_, form) in zip(env.target_files, blocks, strict=False)
              if form is not None}
     return out, forms
-
-
-def files_named(ctx: OperationContext, root: Path, read: Reader | None) -> Shown:
-    """The op's files named, not shown: a repair that shows the code its failure reached.
-    Qwen2.5-Coder-1.5B, shown that code and the undo of the change that broke it, wrote
-    the fix in 7 of 8 samples; with the files too (6,200 tokens, nine minutes of prefill on
-    two cores) its replies were garbled in 4 of 4 (stop 61)."""
-    env = ctx.envelope
-    lines, forms = [], {}
-    for rel in dict.fromkeys([*env.target_files, *ctx.context_files]):
-        text, refused = (read or read_for_prompt)(root, rel)
-        if text is None:
-            lines.append(refused)
-            if rel in env.target_files and refused.endswith("(does not exist yet)"):
-                forms[rel] = "whole"
-            continue
-        lines.append(f"--- {rel} ({len(text.splitlines())} lines; not shown: the code the "
-                     "failure reached is shown below)")
-        if rel in env.target_files:
-            forms[rel] = edits.form_for(text, REPLY_TOKENS, shortened=True)
-    return ["## Files of the op\n" + "\n".join(lines)], forms

@@ -15,11 +15,15 @@ from governance.brains.failure_shown import failure_section
 from governance.brains.files_shown import (
     Reader,
     Shown,
-    files_named,
     files_shown,
     read_for_prompt,
 )
-from governance.brains.reached_code import Source, reached_section
+from governance.brains.reached_code import (
+    MAX_REACHED,
+    Source,
+    reached_functions,
+    reached_section,
+)
 from governance.edit_blocks import ReplyForm
 from governance.memory.lessons import MAX_LINE, one_line
 from governance.schemas import OperationContext
@@ -50,7 +54,6 @@ A change is one JSON object and nothing else:
   or {"schema": "candidate.1", "files": [{"file_path": "<path>", "edits": [...]},
    {"file_path": "<path>", "full_content": "..."}, {"file_path": "<path>", "action":
    "delete"}], "rationale": "<why>"}
-  or {"schema": "candidate.1", "no_op": true, "rationale": "<why nothing should change>"}
 A search text matches the file exactly once, whitespace included: the lines you change and
 one around them. full_content is a whole file (new or small), never a copy of a shortened
 view or a placeholder such as "...". Paths are relative to the repository root."""
@@ -67,9 +70,14 @@ src/pkg/module.py
 >>>>>>> REPLACE
 A SEARCH part matches the file exactly once, whitespace included: the lines you change and
 one around them. A new file: its path, then one block with an empty SEARCH and the whole
-file after =======. After the blocks, one line saying why. If nothing should change, reply
-{"schema": "candidate.1", "no_op": true, "rationale": "<why>"} instead. Paths are relative
-to the repository root."""
+file after =======. After the blocks, one line saying why. Paths are relative to the
+repository root."""
+
+# Offered in the Output of the ops that may end with it, not in the shared HEAD: a repair's
+# failing tests refuse it (governance.phases.generate), and offered it, Qwen2.5-Coder-1.5B
+# answered no_op to them; told it was refused, in 5 of 8 samples (stop 62).
+NO_CHANGE = ('If nothing should change, reply {"schema": "candidate.1", "no_op": true, '
+             '"rationale": "<why nothing should change>"} instead.')
 
 PLAN_CONTRACT = """\
 Reply with one JSON object: {"schema": "plan.1", "approach": "...", "complexity":
@@ -133,9 +141,12 @@ def files_section(ctx: OperationContext, root: Path, budget: int | None, read: R
     share what HEAD and the sections `after` them leave, at least OP_RESERVE kept for those,
     and the `reached` code on top (every step shows it): the same files text in every step
     of the op (PLAN, GENERATE, L2), unless a step's own sections pass the reserve. A repair
-    that shows the code its failure reached names them instead (files_named)."""
-    if "```" in reached:  # the code the failure reached is shown: the files are named
-        return files_named(ctx, root, read)
+    that shows the code its failure reached shows no files: the Output names where that
+    code lies (reached_files). Qwen2.5-Coder-1.5B shown the files as well (6,200 tokens)
+    garbled 4 replies of 4; shown them named, one line each, it wrote a block for each of
+    the nine (stop 62)."""
+    if shows_code(reached):
+        return [], {}
     if budget is not None:  # the reserve is the same in every step: so are the files
         # The reached code is the op's, in each step: the reserve holds it on top, or in a
         # small window GENERATE's plan pushed its sections past it and its files differed
@@ -143,6 +154,17 @@ def files_section(ctx: OperationContext, root: Path, budget: int | None, read: R
         budget -= len(head_of(ctx)) + max(min(OP_RESERVE, budget // 4) + len(reached),
                                           after) + 64
     return files_shown(ctx, root, budget, read)
+
+
+def shows_code(reached: str) -> bool:
+    """Whether the reached section (library_reached) shows code, not only names."""
+    return "```" in reached
+
+
+def reached_files(ctx: OperationContext) -> list[str]:
+    """The files of the library functions the failure reached, in the signal's order."""
+    return list(dict.fromkeys(c[3:].partition("::")[0]
+                              for c in reached_functions(ctx.envelope.evidence)[:MAX_REACHED]))
 
 
 def op_sections(ctx: OperationContext, root: Path | None = None,
@@ -209,16 +231,14 @@ def _forms_line(forms: dict[str, edits.Form], spec: Sequence[str] = (),
              for rel, form in forms.items() if rel not in spec]
     line = ("Give each file's change as " + "; ".join(shown) + f"; a new file as {whole}."
             if shown else f"Give a new file as {whole}, a file that exists as {part}.")
-    if spec:
-        line += (f" {one_line(', '.join(spec), 300)}: the failing tests, the specification "
-                 "your change must pass, not the place to edit.")
-    return line
+    return line + _spec_line(spec)
 
 
-def no_change_refused(ctx: OperationContext) -> bool:
-    """Whether GENERATE refuses a no_op answer for this op: a repair's tests fail now (the
-    test run saw each fail twice), so "nothing to change" would leave them failing."""
-    return ctx.envelope.source == SignalSource.TEST_FAILURE
+def _spec_line(spec: Sequence[str]) -> str:
+    """The failing tests' files said to be the specification (a small model edited the
+    test it was to pass); '' without failing tests."""
+    return (f" {one_line(', '.join(spec), 300)}: the failing tests, the specification your "
+            "change must pass, not the place to edit.") if spec else ""
 
 
 def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = None,
@@ -232,11 +252,16 @@ def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = No
     op, turn = op_sections(ctx, root, read, reached), _attempt_sections(ctx)
     files, forms = files_section(ctx, root, budget, read,
                                  len("\n\n".join([*op, *turn])) + 300, reached)
-    output = (f"## Output\nThis step writes the change ({FORM_NAMES[ReplyForm(ctx.reply_form)]}"
-              f", in the reply format above). "
-              f"{_forms_line(forms, failing_test_files(ctx), ReplyForm(ctx.reply_form))}")
-    if no_change_refused(ctx):  # Qwen2.5-Coder-1.5B answered no_op to failing tests
-        output += " They fail now: a reply of no change (no_op) is refused."
+    told, spec = ReplyForm(ctx.reply_form), failing_test_files(ctx)
+    output = (f"## Output\nThis step writes the change ({FORM_NAMES[told]}, in the reply "
+              "format above)")
+    if shows_code(reached):  # the place is known: named, with no other file offered
+        output += (f" to the code the failure reached: "
+                   f"{one_line(', '.join(reached_files(ctx)), 300)}.{_spec_line(spec)}")
+    else:
+        output += f". {_forms_line(forms, spec, told)}"
+    if ctx.envelope.source != SignalSource.TEST_FAILURE:  # GENERATE refuses it for those
+        output += f" {NO_CHANGE}"
     return redact("\n\n".join([head_of(ctx), *files, *op, *turn, output]))
 
 

@@ -88,15 +88,17 @@ def test_what_changes_comes_late_and_another_op_on_the_same_files_shares_them(tm
     assert "pkg/big.py: edits" in one  # a 700-line file is asked for as edits
 
 
-def test_a_repair_that_shows_the_reached_code_names_its_files_and_is_short(tmp_path):
+def test_a_repair_that_shows_the_reached_code_shows_no_file_and_is_short(tmp_path):
     root = commit_files(tmp_path / "r", {"pkg/big.py": BIG, "tests/test_big.py": "x = 1\n"})
     shown, focused = generation_prompt(_ctx(1), root), generation_prompt(_ctx(1, True), root)
     # the failure's library frame is named as the place to edit, its code shown
     assert "## Where the failure reached the library" in focused
     assert "- pkg/big.py, function f1" in focused and "not the place to edit" in focused
-    assert "## Files of the op\n--- pkg/big.py (700 lines; not shown: the code the failure " \
-           "reached is shown below)\n--- tests/test_big.py (1 lines;" in focused
-    assert "def f100(" in shown and "def f100(" not in focused
-    assert len(focused) < len(shown) / 5 and "pkg/big.py: edits" in focused
-    plan = plan_prompt(_ctx(1, True), root)  # PLAN (were it asked) names them alike
-    assert shared(plan, focused) > 0.5 and "## Files of the op" in plan
+    # no file shown or listed: the Output names where the reached code lies (listed, the
+    # files drew a block for each from a 1.5B model)
+    assert "## Target files" not in focused and "## Files of the op" not in focused
+    assert "def f100(" in shown and "def f100(" not in focused and len(focused) < len(shown) / 5
+    assert "This step writes the change (candidate.1, in the reply format above) to the code " \
+           "the failure reached: pkg/big.py." in focused.split("## Output\n")[1]
+    plan = plan_prompt(_ctx(1, True), root)  # PLAN (were it asked) shows the same op
+    assert shared(plan, focused) > 0.5 and "## Target files" not in plan

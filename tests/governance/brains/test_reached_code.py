@@ -55,8 +55,7 @@ def test_the_reached_function_is_shown_verbatim_and_an_edit_copied_from_it_lands
     ctx = _ctx("fn:semver/version.py::Version.replace")
     prompt = generation_prompt(ctx, root, budget=6_000)
     # the files are named, not shown: the reached code is (a 1.5B model shown both garbled)
-    assert "--- semver/version.py (812 lines; not shown: the code the failure reached is " \
-           "shown below)" in prompt and "def replace" not in prompt.split("## Goal")[0]
+    assert "semver/version.py" not in prompt.split("## Goal")[0]  # no file shown or named
     reached = prompt.split("## Where the failure reached the library\n")[1].split("\n## ")[0]
     body = LIB[LIB.index("    def replace"):]
     assert "- semver/version.py, function Version.replace (lines 809-812, as the file has " \
@@ -71,7 +70,8 @@ def test_the_reached_function_is_shown_verbatim_and_an_edit_copied_from_it_lands
     assert done.full_content == LIB.replace(line, "        return type(self)(major)\n")
     # the failing test is the specification, not a target offered for edits
     output = prompt.split("## Output\n")[1]
-    assert "semver/version.py: edits" in output and "tests/test_v.py: edits" not in output
+    assert "to the code the failure reached: semver/version.py." in output
+    assert "tests/test_v.py: edits" not in output
     assert "tests/test_v.py: the failing tests, the specification" in output
     # PLAN shows the same section, byte for byte (the op's part of the cached prefix)
     plan = plan_prompt(ctx, root, budget=6_000)
@@ -107,7 +107,7 @@ def test_in_a_small_window_plan_and_generate_show_the_same_files(tmp_path):
                           ordered_changes=[{"file_path": "semver/version.py",
                                             "change": "type(self) instead of Version " * 6}])
     generate = generation_prompt(ctx, root, budget=9_216)
-    assert "## Files of the op\n" in plan  # named: the reached code is shown
+    assert "## Target files" not in plan  # the reached code is shown, not the files
     assert plan.split("## Goal")[0] == generate.split("## Goal")[0]
     # an op whose failure names no function shows its files, cut alike in both steps
     bare = _ctx()
@@ -117,14 +117,10 @@ def test_in_a_small_window_plan_and_generate_show_the_same_files(tmp_path):
     assert "(lines 1-" in plan and plan.split("## Goal")[0] == generate.split("## Goal")[0]
 
 
-def test_a_repair_is_told_that_no_change_is_refused_and_other_work_is_not(tmp_path):
+def test_a_repairs_output_neither_offers_nor_mentions_no_change(tmp_path):
     """GENERATE refuses no_op for failing tests (generate._post_generation_gates), and the
-    prompt says so where the step's Output is: a 1.5B model answered no_op three times."""
+    Output does not say so: told "a reply of no change (no_op) is refused", Qwen2.5-Coder-
+    1.5B answered no_op greedily and in 5 of 8 samples, against 1 of 8 untold (stop 62)."""
     root = commit_files(tmp_path / "r", {"semver/version.py": LIB, "tests/test_v.py": TEST})
-    said = "They fail now: a reply of no change (no_op) is refused."
     repair = generation_prompt(_ctx("fn:semver/version.py::Version.replace"), root, 6_000)
-    assert said in repair.split("## Output\n")[1]
-    todo = OperationContext(envelope=SignalEnvelope(
-        source="todo", target_files=("semver/version.py",), goal="Resolve the TODO",
-        dedup_key="t", session_id="s"))
-    assert said not in generation_prompt(todo, root, 6_000)
+    assert "no_op" not in repair.split("## Output\n")[1]
