@@ -190,7 +190,11 @@ def _exists(base: Base, rel: str) -> bool:
 def resolved(reply: StatedCandidate, base: Base) -> Candidate:
     if reply.no_op:
         return Candidate(no_op=True, rationale=reply.rationale)
-    changes = [_resolved_file(f, base) for f in reply.stated_files()]
+    stated_files = [m for f in reply.stated_files() if (m := _meant(f)) is not None]
+    if not stated_files:
+        raise CandidateParseError("model reply changes nothing: each of its edits replaces "
+                                  "its search text with the same text")
+    changes = [_resolved_file(f, base) for f in stated_files]
     if reply.files is None:
         return Candidate(file_path=changes[0].file_path, full_content=changes[0].full_content,
                          rationale=reply.rationale)
@@ -198,6 +202,23 @@ def resolved(reply: StatedCandidate, base: Base) -> Candidate:
         return Candidate(files=changes, rationale=reply.rationale)
     except ValueError as exc:  # the same path twice
         raise CandidateParseError(f"model reply is not a valid candidate.1: {exc}") from None
+
+
+def _meant(f: StatedFile) -> StatedFile | None:
+    """`f` without the edits that change nothing, whatever the file holds (the replace is
+    the search, exactly), and with an edit stated twice, exactly, once; None when no edit
+    is left (the file is stated unchanged). Qwen2.5-Coder-1.5B wrote the fix as its first
+    block, then a block for each failing test's file with the same text on both sides and
+    a search the file does not hold: 3 of 12 replies were the fix so (stop 62). Every
+    other edit is applied exactly as before, so the change is what the reply states."""
+    if f.edits is None:
+        return f
+    kept = list(dict.fromkeys((e.search, e.replace) for e in f.edits if e.search != e.replace))
+    if not kept:
+        return None
+    if len(kept) == len(f.edits):
+        return f
+    return f.model_copy(update={"edits": [Edit(search=a, replace=b) for a, b in kept]})
 
 
 def from_root(path: str, base: Base) -> str:

@@ -164,3 +164,28 @@ def test_a_json_object_after_the_blocks_gives_its_rationale():
     assert stated(reply, _base(calc_ops_py=OPS_PY)).rationale == "clamp x"
     odd = FIX + '{"rationale": 3}'
     assert stated(odd, _base(calc_ops_py=OPS_PY)).rationale == '{"rationale": 3}'
+
+
+def test_edits_that_change_nothing_are_dropped_and_one_stated_twice_applies_once():
+    """A 1.5B model's fix came first, then a block for each failing test's file with the same
+    text on both sides and a search its file does not hold: the reply states the fix."""
+    same = ("tests/test_ops.py\n<<<<<<< SEARCH\n    assert clamp(5, 0, 3) == 3\n=======\n"
+            "    assert clamp(5, 0, 3) == 3\n>>>>>>> REPLACE\n")
+    c = stated(FIX + "\n" + same + "\nWhy: clamp.\n",
+               _base(calc_ops_py=OPS_PY, tests_test_ops_py="def test():\n    pass\n"))
+    assert [(f.file_path, f.full_content) for f in c.changes()] == [("calc/ops.py", OPS_FIXED)]
+    twice = FIX + FIX.split("\n", 1)[1]  # the same block again, under the same path
+    assert stated(twice, _base(calc_ops_py=OPS_PY)).changes()[0].full_content == OPS_FIXED
+    # nothing but such edits is no change stated, and never read as no_op
+    with pytest.raises(CandidateParseError, match="changes nothing"):
+        stated(same, _base(tests_test_ops_py="x = 1\n"))
+    # an edit that changes something is applied exactly: one matching nothing still refuses
+    wrong = same.replace("== 3\n>>>>>>>", "== 5\n>>>>>>>")
+    with pytest.raises(EditRefused) as info:
+        stated(FIX + "\n" + wrong, _base(calc_ops_py=OPS_PY, tests_test_ops_py="x = 1\n"))
+    assert info.value.kind is Refusal.NO_MATCH
+    # two different edits at one place still overlap
+    other = FIX.replace("max(lo, min(x, hi))", "min(hi, max(x, lo))").split("\n", 1)[1]
+    with pytest.raises(EditRefused) as info:
+        stated(FIX + other, _base(calc_ops_py=OPS_PY))
+    assert info.value.kind is Refusal.OVERLAP
