@@ -20,7 +20,7 @@ import structlog
 from governance.git.gitops import CommitResult
 from governance.git.signing import commit_env
 from governance.phases.deps import PhaseDeps
-from governance.schemas import OperationContext, Source
+from governance.schemas import OperationContext, SignalEnvelope, Source
 
 log = structlog.get_logger("governance")
 
@@ -32,6 +32,7 @@ COMMIT_TYPES: dict[str, str] = {
     Source.BACKLOG: "feat",
 }
 SUBJECT_MAX = 72
+MAX_TESTS_NAMED = 10  # a repair's failing tests listed in its commit's body
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SIGNING_ERROR = re.compile(r"sign|key", re.IGNORECASE)  # git/ssh-keygen's own words
 
@@ -58,8 +59,7 @@ def commit_message(ctx: OperationContext, files: list[str], provider: str, autho
     goal = goal[0].lower() + goal[1:] if goal[:1].isupper() and goal[1:2].islower() else goal
     room = SUBJECT_MAX - len(prefix)
     subject = prefix + (goal if len(goal) <= room else goal[: room - 3].rstrip() + "...")
-    rationale = _clean(ctx.generation.rationale)[:2000] or "No rationale given."
-    body = "\n".join(textwrap.fill(p, 72) for p in rationale.split("\n") if p.strip())
+    body = "\n\n".join(filter(None, [_tests_passed(env), _rationale(ctx.generation.rationale)]))
     generated_by = "Ouroboros + Venom" if ctx.generation.tool_records else "Ouroboros"
     trailers = [
         f"Op-Id: {ctx.op_id}",
@@ -73,6 +73,29 @@ def commit_message(ctx: OperationContext, files: list[str], provider: str, autho
         f"Signed-off-by: {author}",
     ]
     return f"{subject}\n\n{body}\n\nFiles: {', '.join(files)}\n\n" + "\n".join(trailers) + "\n"
+
+
+def _tests_passed(env: SignalEnvelope) -> str:
+    """What a repair did, in the daemon's words: the failing tests its signal named, which
+    VERIFY saw pass ('' for other work)."""
+    tests = env.evidence.get("tests") if env.source == Source.TEST_FAILURE else None
+    names = [" ".join(_clean(t).split()) for t in tests if isinstance(t, str)] \
+        if isinstance(tests, list) else []
+    if not names:
+        return ""
+    more = f"\n(+{len(names) - MAX_TESTS_NAMED} more)" if len(names) > MAX_TESTS_NAMED else ""
+    return ("Makes the failing tests pass:\n"
+            + "\n".join(f"- {t[:200]}" for t in names[:MAX_TESTS_NAMED]) + more)
+
+
+def _rationale(text: str) -> str:
+    """The brain's own words, said to be its own: a small model's text after its edit
+    blocks was often a copy of its prompt (stop 62), never the daemon's description."""
+    said = _clean(text)[:2000]
+    if not said:
+        return "The brain gave no rationale."
+    return "The brain's rationale, as it wrote it:\n" + "\n".join(
+        textwrap.fill(p, 72) for p in said.split("\n") if p.strip())
 
 
 async def auto_commit(ctx: OperationContext, d: PhaseDeps) -> CommitResult:
