@@ -188,8 +188,9 @@ def covering_tests(targets: Sequence[Target], coverage: Coverage | None) -> list
     found: set[str] = set()
     for target in targets:
         tests = coverage.hits(target.file, target.lines)
-        if tests == {None}:  # it ran at import alone: a test that imports its module
-            tests = set(_importers(coverage, target.file))  # makes those calls again
+        body = target.lines - {min(target.lines, default=0)}  # its def line runs at import
+        if tests == {None} and coverage.hits(target.file, body):  # called at import alone:
+            tests = set(_importers(coverage, target.file))  # a test that imports it calls it
         found |= {t for t in tests if t is not None}
     return sorted(found)
 

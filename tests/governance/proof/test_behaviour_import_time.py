@@ -56,6 +56,8 @@ def test_a_function_run_at_import_only_is_captured_with_the_tests_that_import_it
     entered = Coverage({"m.py": {5: {None, "t.py::c"}, 14: {"t.py::a"}}})
     assert covering_tests([target], entered) == ["t.py::c"]  # a test calls it: that one
     assert covering_tests([target], Coverage({"m.py": {5: {None}}})) == []
+    defined = Coverage({"m.py": {5: {None}, 14: {"t.py::a"}}})  # its def ran, no call of it
+    assert covering_tests([target], defined) == []
 
 
 @pytest.mark.slow
