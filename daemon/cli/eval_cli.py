@@ -59,10 +59,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
                      "prefix; repeatable)")
     run.add_argument("--fresh", action="store_true", help="start a new run even when an "
                      "unfinished one with the same brain and tasks exists")
-    run.add_argument("--samples", type=_positive, default=1, help="best-of-N: N "
-                     "candidates an attempt, each judged by the proof, the first proven "
-                     "going on (the kernel decodes them as one batch where no tools run; "
-                     "default 1)")
+    run.add_argument("--samples", type=_positive, help="best-of-N: N candidates an "
+                     "attempt, each judged by the proof, the first proven going on (the "
+                     "kernel decodes them as one batch where no tools run; default: "
+                     "[generate] samples, as the daemon runs)")
     run.add_argument("--max-minutes", type=_positive, help="stop after this many minutes "
                      "(the tasks in flight are left for `eval run` to resume)")
     run.add_argument("--json", action="store_true", help="print the card as JSON")

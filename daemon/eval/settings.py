@@ -57,9 +57,10 @@ def interpreter(env: TestEnv) -> str:
     return f"{env.python} (from {env.source})"
 
 
-def for_brain(user: Settings, brain: str, python: str | None, samples: int = 1) -> Settings:
+def for_brain(user: Settings, brain: str, python: str | None,
+              samples: int | None = None) -> Settings:
     """The eval's settings for `brain` (one of brain_names). `samples` is the best-of-N
-    hook ([generate] samples), recorded on the card."""
+    hook ([generate] samples; None: the user's, as the daemon runs), recorded on the card."""
     data = user.model_dump(mode="json")
     g, p = data["governance"], data["provider"]
     g.update(notify_apply_delay_s=0.0, memory=False)
@@ -68,7 +69,8 @@ def for_brain(user: Settings, brain: str, python: str | None, samples: int = 1) 
     for route in data["routes"].values():
         if isinstance(route, dict) and "brains" in route:
             route["brains"] = []
-    data["generate"]["samples"] = samples
+    if samples is not None:
+        data["generate"]["samples"] = samples
     if brain in STAND_INS:
         p.update(name="replay", http=[], replay_script=None)
         g.update(max_generate_retries=0, max_validate_retries=0, l2_enabled=False)

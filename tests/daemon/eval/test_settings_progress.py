@@ -27,6 +27,14 @@ def test_the_brains_a_run_may_name() -> None:
                                  "replay:none", "replay:careless", "replay:mixed"]
 
 
+def test_a_run_samples_as_the_daemon_does_unless_told() -> None:
+    """`eval run` without --samples runs the user's [generate] samples (init writes 4 for
+    the pinned coder model alone): a card is the daemon as configured."""
+    user = USER.model_copy(update={"generate": USER.generate.model_copy(update={"samples": 4})})
+    assert for_brain(user, "kernel", None).generate.samples == 4
+    assert for_brain(user, "kernel", None, samples=1).generate.samples == 1
+
+
 @pytest.mark.parametrize(("brain", "name", "http"), [
     ("kernel", "kernel", []), ("local", "none", ["local"]),
     ("openai:gpt-4o", "none", [None]), ("replay:fix", "replay", [])])
