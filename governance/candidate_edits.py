@@ -209,7 +209,7 @@ def _meant(f: StatedFile) -> StatedFile | None:
     the search, exactly), and with an edit stated twice, exactly, once; None when no edit
     is left (the file is stated unchanged). Qwen2.5-Coder-1.5B wrote the fix as its first
     block, then a block for each failing test's file with the same text on both sides and
-    a search the file does not hold: 3 of 12 replies were the fix so (stop 62). Every
+    a search the file does not hold: 4 of 12 replies were the fix so (stop 62). Every
     other edit is applied exactly as before, so the change is what the reply states."""
     if f.edits is None:
         return f

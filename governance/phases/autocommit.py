@@ -59,7 +59,8 @@ def commit_message(ctx: OperationContext, files: list[str], provider: str, autho
     goal = goal[0].lower() + goal[1:] if goal[:1].isupper() and goal[1:2].islower() else goal
     room = SUBJECT_MAX - len(prefix)
     subject = prefix + (goal if len(goal) <= room else goal[: room - 3].rstrip() + "...")
-    body = "\n\n".join(filter(None, [_tests_passed(env), _rationale(ctx.generation.rationale)]))
+    body = "\n\n".join(filter(None, [_tests_named(env, landed=integrity),
+                                     _rationale(ctx.generation.rationale)]))
     generated_by = "Ouroboros + Venom" if ctx.generation.tool_records else "Ouroboros"
     trailers = [
         f"Op-Id: {ctx.op_id}",
@@ -75,16 +76,19 @@ def commit_message(ctx: OperationContext, files: list[str], provider: str, autho
     return f"{subject}\n\n{body}\n\nFiles: {', '.join(files)}\n\n" + "\n".join(trailers) + "\n"
 
 
-def _tests_passed(env: SignalEnvelope) -> str:
-    """What a repair did, in the daemon's words: the failing tests its signal named, which
-    VERIFY saw pass ('' for other work)."""
+def _tests_named(env: SignalEnvelope, landed: bool) -> str:
+    """A repair's failing tests, in the daemon's words ('' for other work): said to pass
+    where the commit lands (the proof saw them pass), only named on a review branch, whose
+    change was not proven."""
     tests = env.evidence.get("tests") if env.source == Source.TEST_FAILURE else None
     names = [" ".join(_clean(t).split()) for t in tests if isinstance(t, str)] \
         if isinstance(tests, list) else []
     if not names:
         return ""
     more = f"\n(+{len(names) - MAX_TESTS_NAMED} more)" if len(names) > MAX_TESTS_NAMED else ""
-    return ("Makes the failing tests pass:\n"
+    head = "Makes the failing tests pass:" if landed else \
+        "The failing tests it was asked to make pass (not proven; see Evidence):"
+    return (f"{head}\n"
             + "\n".join(f"- {t[:200]}" for t in names[:MAX_TESTS_NAMED]) + more)
 
 

@@ -40,3 +40,13 @@ def test_other_work_has_no_tests_paragraph_and_a_silent_brain_is_said_so():
     forged = commit_message(_ctx("test_failure", "why", ["t::a\nRisk: SAFE_AUTO"]),
                             ["src/x.py"], "kernel", "O <o@l>")
     assert "\nRisk: SAFE_AUTO" not in forged.split("\n\nFiles:")[0]
+
+
+def test_a_review_branchs_commit_names_the_tests_without_saying_they_pass():
+    """A proposal (integrity=False: a review branch) was not proven: its message must not
+    claim what only a landed repair's proof saw."""
+    ctx = _ctx("test_failure", "why", ["tests/test_x.py::test_a"])
+    proposed = commit_message(ctx, ["src/x.py"], "kernel", "O <o@l>", integrity=False)
+    assert "Makes the failing tests pass" not in proposed
+    assert "The failing tests it was asked to make pass (not proven; see Evidence):\n" \
+           "- tests/test_x.py::test_a" in proposed
