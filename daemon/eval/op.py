@@ -230,7 +230,12 @@ async def judge(parts: Parts, task: Task, kind: Kind, root: Path, work: Path, he
         return TaskResult(**base, verdict=Verdict.NO_CHANGE, reason_class="no change")
     return TaskResult(**base, verdict=Verdict.POSTMORTEM,
                       reason_class=reason_class(str(last.get("from_phase") or ""),
-                                                base["reason"]))
+                                                base["reason"], _asked(task, kind)))
+
+
+def _asked(task: Task, kind: Kind) -> frozenset[str]:
+    """The tests a repair is asked to make pass (a new behaviour's stay hidden)."""
+    return frozenset(task.fail_to_pass) if kind is Kind.REPAIR else frozenset()
 
 
 REVIEW_KEPT = "EVAL"  # the thought's phase: the review branch's change, kept

@@ -56,7 +56,11 @@ REASONS: tuple[tuple[str, frozenset[str], str], ...] = (
      r"no change cannot make them pass"),
     ("no usable candidate", frozenset({"PLAN", "CONTEXT_EXPANSION", "GENERATE",
                                        "GENERATE_RETRY"}), r""),
-    # The oracle names a test that failed on the base too: the op's scope must pass whole.
+    # A retry after the tests refused a candidate whose replies were all unusable.
+    ("no usable candidate", frozenset({"VALIDATE", "VALIDATE_RETRY", "L2_REPAIR"}),
+     r"^no usable candidate"),
+    # The oracle names a test that failed on the base too, one the op was not asked to make
+    # pass: the op's scope must pass whole.
     ("a test fails before the change too", frozenset({"VALIDATE", "VALIDATE_RETRY",
                                                      "L2_REPAIR"}), r"failing before the"),
     ("tests failed", frozenset({"VALIDATE", "VALIDATE_RETRY", "L2_REPAIR"}), r""),
@@ -73,7 +77,17 @@ def short_reason(reason: str) -> str:
     return _REVIEW.sub("review: ", reason)
 
 
-def reason_class(from_phase: str, reason: str) -> str:
+# A test the oracle names as failing before the change too: "<nodeid>: <outcome> (failing
+# before the change too)" (governance.oracle.oracle._failures).
+_BEFORE_TOO = re.compile(r"(\S+): [a-z ]+ \(failing before the change too\)")
+
+
+def reason_class(from_phase: str, reason: str, asked: frozenset[str] = frozenset()) -> str:
+    """The postmortem's class (REASONS). `asked`: the tests the op was asked to make pass (a
+    repair's failing tests), which fail before the change by definition: one of them still
+    failing is the candidate's failure, not a test broken before the task began."""
+    if asked and all(m.group(1) in asked for m in _BEFORE_TOO.finditer(reason)):
+        reason = reason.replace(" (failing before the change too)", "")
     for name, phases, words in REASONS:
         if (not phases or from_phase in phases) and re.search(words, reason, re.IGNORECASE):
             return name

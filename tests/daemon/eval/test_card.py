@@ -90,6 +90,9 @@ def test_postmortem_reasons_are_a_table() -> None:
     assert reason_class("GATE", "not proven") == "refused at the gate"
     assert reason_class("GENERATE", "replay script ran out") == "the brain gave no answer"
     assert reason_class("", "odd") == "other (no phase)"
+    # a retry whose replies were all unusable (cachetools' 57d2e4813d98, stop 63)
+    assert reason_class("VALIDATE_RETRY", "no usable candidate after 3 unusable replies: "
+                        "a marker outside a whole block") == "no usable candidate"
 
 
 def test_a_review_reason_loses_its_branch_name() -> None:
@@ -98,6 +101,18 @@ def test_a_review_reason_loses_its_branch_name() -> None:
     assert short_reason("waits for review on ouroboros/op-1: unproven: x") == "review: unproven: x"
     assert reason_class("VALIDATE", "failing: t: failed (failing before the change too)") == \
         "a test fails before the change too"
+
+
+def test_a_repairs_own_failing_test_still_failing_is_tests_failed() -> None:
+    """Measured (stop 63): semver's f8a182f5ec52 was counted 'a test fails before the change
+    too' though the test named was the one the repair was asked to make pass."""
+    reason = ("the brain gave the same answer 4 times: failing: tests/test_bump.py::t_empty: "
+              "failed (failing before the change too)")
+    asked = frozenset({"tests/test_bump.py::t_empty"})
+    assert reason_class("VALIDATE_RETRY", reason, asked) == "tests failed"
+    assert reason_class("VALIDATE_RETRY", reason) == "a test fails before the change too"
+    other = reason + "; tests/test_x.py::old: error (failing before the change too)"
+    assert reason_class("VALIDATE_RETRY", other, asked) == "a test fails before the change too"
 
 
 def test_a_cached_task_never_names_a_path_outside_the_scratch() -> None:
