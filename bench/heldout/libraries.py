@@ -2,14 +2,15 @@
 
 Each wave's manifest beside this module names its libraries, their versions and their
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
-figures on code the proof's rules were not grown on). Ten waves, two parts:
+figures on code the proof's rules were not grown on). Eleven waves, two parts:
 
-- wave 10, `manifest-wave10.json` (frozen 2026-11-26T14:58Z: hijridate, python-iso639 and
-  termcolor, the first three of the lead engineer's order to pass; cssselect, dnspython and
-  anytree, which passed on metadata, left out since their suites need libraries that are not
-  here, and pytz since its binary zone files cannot go into a tree), is the *held-out* part:
-  its cases were written after the freeze (6a634ca) by one who never ran the proof on them,
-  and its first reading was taken at 107f7e0;
+- wave 11, `manifest-wave11.json` (frozen 2026-11-26T17:59Z: emoji, the one name of the lead
+  engineer's order to pass, then utm and diff-match-patch, the first two of the order as the
+  helper who froze it extended it, before looking any of them up, when the lead's ran out;
+  python-dotenv, which passed on metadata, left out since its suite needs IPython, chardet
+  since its package reads binary model files a tree cannot carry, and docutils since its
+  suite skips tests for want of recommonmark and Pygments), is the *held-out* part: its
+  cases are written after the freeze by one who never runs the proof on them;
 - wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), wave 2,
   `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5, texttable),
   wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
@@ -23,11 +24,15 @@ figures on code the proof's rules were not grown on). Ten waves, two parts:
   bitmath, and language-tags in the place of construct, whose sdist lacks the module its
   tests import; first read at 0734ad7, recorded in 4fcdf62), wave 8,
   `manifest-wave8.json` (frozen 2026-11-26T05:54Z in 845008d: roman, tomlkit,
-  fastjsonschema; first read at ba17823, recorded in 48af27e), and wave 9,
+  fastjsonschema; first read at ba17823, recorded in 48af27e), wave 9,
   `manifest-wave9.json` (frozen 2026-11-26T11:59Z in d7e432c: iso3166, uuid6, and asteval in
   the place of schedule, whose suite skips half its tests without pytz, and of w3lib, whose
   suite fails on its base on this Python; its cases written in a8d82e8, first read at
-  fad3458, recorded in 018f57a), are the *seen* part now: each was read, and the proof's
+  fad3458, recorded in 018f57a), and wave 10, `manifest-wave10.json` (frozen
+  2026-11-26T14:58Z in e8f3171: hijridate, python-iso639 and termcolor, in the place of
+  dnspython and anytree, whose suites need libraries that are not here, and of pytz, whose
+  binary zone files cannot go into a tree; its cases written in 6a634ca, first read at
+  107f7e0, recorded in 594b2e3), are the *seen* part now: each was read, and the proof's
   rules were changed after its failures were read.
 
 `library(name)` downloads the sdist with pip into the cache (`$OUROBOROS_HELDOUT_CACHE`, by
@@ -60,9 +65,11 @@ MANIFESTS: dict[int, Path] = {1: Path(__file__).with_name("manifest.json"),
                               7: Path(__file__).with_name("manifest-wave7.json"),
                               8: Path(__file__).with_name("manifest-wave8.json"),
                               9: Path(__file__).with_name("manifest-wave9.json"),
-                              10: Path(__file__).with_name("manifest-wave10.json")}
+                              10: Path(__file__).with_name("manifest-wave10.json"),
+                              11: Path(__file__).with_name("manifest-wave11.json")}
 # Which waves each part is: the held-out part is the newest wave, the earlier ones are seen.
-WAVES: dict[str, tuple[int, ...]] = {"heldout": (10,), "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9)}
+WAVES: dict[str, tuple[int, ...]] = {"heldout": (11,),
+                                     "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)}
 PARTS = tuple(WAVES)
 
 # Where each library's package and tests lie in its sdist (relative to the sdist's top
@@ -109,6 +116,12 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # a test reads the version's entry in CHANGELOG.md, at the sdist's top (the tree's root)
     "python-iso639": ("src/iso639", "tests", "src/python_iso639.egg-info", "CHANGELOG.md"),
     "termcolor": ("src/termcolor", "tests"),
+    # the emoji data (one JSON file a language) is inside the package; its tests import
+    # utils/testutils.py, which its pyproject.toml's pytest pythonpath puts on sys.path: in
+    # the tree it lies at the root, which is on sys.path as the package's parent is
+    "emoji": ("emoji", "tests", "utils/testutils.py"),
+    "utm": ("utm", "test"),
+    "diff-match-patch": ("diff_match_patch",),  # its tests are diff_match_patch/tests
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -117,7 +130,7 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # files; python-mimeparse's cases; language-tags' registry; tomlkit's TOML examples and their
 # JSON; fastjsonschema's example schemas, documents and expected errors, and its tests'
 # metaschemas; uuid6's metadata, which its package reads its version from; hijridate's
-# reference dates; python-iso639's SIL tables, its metadata and its changelog).
+# reference dates; python-iso639's SIL tables, its metadata and its changelog; emoji's data).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -132,7 +145,8 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                              "hijridate": (".json",),
                                              "python-iso639": (".tab",
                                                                "python_iso639.egg-info/PKG-INFO",
-                                                               "CHANGELOG.md")}
+                                                               "CHANGELOG.md"),
+                                             "emoji": (".json",)}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
@@ -164,7 +178,9 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      # named on the command line, pytest collects it
                                      "roman": ("src/tests.py",),
                                      # its tests directory is test/, not tests/
-                                     "uuid6": ("test",)}
+                                     "uuid6": ("test",), "utm": ("test",),
+                                     # its tests are inside its package
+                                     "diff-match-patch": ("diff_match_patch/tests",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -239,13 +255,13 @@ def cache_dir() -> Path:
 
 @functools.cache
 def wave(number: int) -> dict:
-    """A wave's frozen manifest (1 to 10)."""
+    """A wave's frozen manifest (1 to 11)."""
     return json.loads(MANIFESTS[number].read_text())
 
 
 def manifests(part: str) -> list[dict]:
-    """A part's frozen manifests, oldest wave first: "heldout" (wave 10) or "seen" (waves 1
-    to 9)."""
+    """A part's frozen manifests, oldest wave first: "heldout" (wave 11) or "seen" (waves 1
+    to 10)."""
     return [wave(n) for n in WAVES[part]]
 
 
