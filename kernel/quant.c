@@ -28,9 +28,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The products' kernels (quant_native.py KERNELS): 3 AVX-512 with VNNI, 2 AVX2 with
+ * AVX-VNNI (or AVX-512 VNNI's 256-bit form), 1 AVX2, 0 the portable loops. */
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #include <immintrin.h>
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && \
+    defined(__AVX512DQ__) && defined(__AVX512VNNI__)
+#define OQ_SIMD 3
+#elif defined(__AVXVNNI__) || (defined(__AVX512VNNI__) && defined(__AVX512VL__))
+#define OQ_SIMD 2
+#else
 #define OQ_SIMD 1
+#endif
 #else
 #define OQ_SIMD 0
 #endif
@@ -46,7 +55,13 @@ enum { L_ATTN_NORM, L_Q_B, L_K_B, L_V_B, L_FFN_NORM, L_Q, L_K, L_V, L_O, L_GATE,
        L_COUNT };
 enum { G_EMBED, G_OUTPUT, G_NORM, G_COUNT };
 
-typedef struct { float d; int8_t qs[QK_K]; int16_t bsums[QK_K / 16]; } BlockQ8K;
+/* Q8_K as ggml's, and d times each 32 values' sum (Q4_K's minimums take them as floats). */
+typedef struct {
+    float d;
+    int8_t qs[QK_K];
+    int16_t bsums[QK_K / 16];
+    float dsums[QK_K / 32];
+} BlockQ8K;
 typedef struct { float d; int8_t qs[QK8]; } BlockQ80;  /* d holds an fp16 value, as ggml's */
 
 int oq_abi(void) { return OQ_ABI; }
@@ -151,6 +166,8 @@ static void quantize_q8k(const float *x, int n, BlockQ8K *y)
             y[b].bsums[j] = (int16_t)sum;
         }
         y[b].d = 1.0f / iscale;
+        for (int j = 0; j < QK_K / 32; j++)
+            y[b].dsums[j] = y[b].d * (float)(y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
     }
 }
 
@@ -252,7 +269,7 @@ static void dequant_row(int type, const uint8_t *w, int cols, float *y)
     }
 }
 
-/* -- dot products of one weight row with one quantized activation row ------------------ */
+/* -- dot products of one weight row with a few quantized activation rows ---------------- */
 #if OQ_SIMD
 static inline float hsum8(__m256 v)
 {
@@ -262,44 +279,173 @@ static inline float hsum8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/* Weight row w dotted with N activation rows y[0..N) (N = 1 for a decode step, 4 inside a
- * prefill chunk): each block's nibbles are unpacked and its scales shuffled once for all N.
- * Every row's sums are the same integers added in the same order whatever N is, so a chunk
- * gives the bits of one-token steps. */
+/* Q4_K's 6-bit scales and mins unpacked (ggml's kmask shuffle): u[0..1] the 8 scales,
+ * u[2..3] the 8 mins, a byte each. */
+static inline void q4k_scales(const uint8_t *packed, uint32_t u[4])
+{
+    const uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
+    memcpy(u, packed, 12);
+    u[3] = ((u[2] >> 4) & kmask2) | (((u[1] >> 6) & kmask3) << 4);
+    const uint32_t uaux = u[1] & kmask1;
+    u[1] = (u[2] & kmask2) | (((u[0] >> 6) & kmask3) << 4);
+    u[2] = uaux;
+    u[0] &= kmask1;
+}
+
+/* Q4_K's minimums: wmin times each 32 values' min, as floats, against Q8_K's d times each
+ * 32 values' sum (BlockQ8K.dsums): one FMA per block and activation row. */
+static inline __m256 q4k_mins(const uint32_t u[4], float wmin)
+{
+    const __m256i m = _mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)u[3], (int)u[2]));
+    return _mm256_mul_ps(_mm256_set1_ps(wmin), _mm256_cvtepi32_ps(m));
+}
+#endif
+
+#if OQ_SIMD == 3
+/* AVX-512 (BW, VL, VNNI): 64 values a register. maddubs takes the unsigned weights against
+ * the signed activations (pairs into int16, which cannot saturate: 2 * 63 * 127 < 32767),
+ * and VNNI's vpdpwssd multiplies those by each 32 (Q4_K) or 16 (Q6_K) values' scale and
+ * adds them into int32 lanes: two instructions where AVX2 takes four per 32 values. */
+#define OQ_TILE 8
+static inline float hsum16(__m512 v)
+{
+    return hsum8(_mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)));
+}
+
+/* Weight row w dotted with N activation rows y[0..N) (N = 1 for a decode step, up to
+ * OQ_TILE inside a prefill chunk): each block's nibbles are unpacked and its scales spread
+ * once for all N. Every row's sums are the same integers and floats in the same order
+ * whatever N is, so a chunk gives the bits of one-token steps. A Q4_K block's 32 bytes of
+ * nibbles j hold values 64j.. (low) and 64j + 32.. (high): broadcast to both halves of a
+ * register and shifted by 0 or 4, they line up with 64 consecutive activations. */
 static inline __attribute__((always_inline)) void dotn_q4k(const uint8_t *w,
                                                            const BlockQ8K *const *y, int nb,
                                                            int N, float *out)
 {
-    const uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
-    const __m256i m4 = _mm256_set1_epi8(0xf);
-    __m256 acc[4];
-    __m128 acc_m[4];
+    const __m512i m4 = _mm512_set1_epi8(0xf), shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
+    __m512 acc[OQ_TILE];
+    __m256 accm[OQ_TILE];
     for (int k = 0; k < N; k++)
-        acc[k] = _mm256_setzero_ps(), acc_m[k] = _mm_setzero_ps();
+        acc[k] = _mm512_setzero_ps(), accm[k] = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++, w += 144) {
-        const float wd = h2f(*(const uint16_t *)w), wmin = h2f(*(const uint16_t *)(w + 2));
-        uint32_t utmp[4];
-        memcpy(utmp, w + 4, 12);
-        utmp[3] = ((utmp[2] >> 4) & kmask2) | (((utmp[1] >> 6) & kmask3) << 4);
-        const uint32_t uaux = utmp[1] & kmask1;
-        utmp[1] = (utmp[2] & kmask2) | (((utmp[0] >> 6) & kmask3) << 4);
-        utmp[2] = uaux;
-        utmp[0] &= kmask1;
-        const uint8_t *q4 = w + 16;
-        const __m256i mins_and_scales = _mm256_cvtepu8_epi16(
-            _mm_set_epi32((int)utmp[3], (int)utmp[2], (int)utmp[1], (int)utmp[0]));
-        const __m128i mins = _mm256_extracti128_si256(mins_and_scales, 1);
-        const __m128i sc128 = _mm256_extracti128_si256(mins_and_scales, 0);
-        const __m256i scales = _mm256_set_m128i(sc128, sc128);
-        __m256i sumi[4];
-        for (int k = 0; k < N; k++) {
-            const __m256i q8sums = _mm256_loadu_si256((const __m256i *)y[k][i].bsums);
-            const __m128i q8s = _mm_hadd_epi16(_mm256_extracti128_si256(q8sums, 0),
-                                               _mm256_extracti128_si256(q8sums, 1));
-            acc_m[k] = _mm_fmadd_ps(_mm_set1_ps(-y[k][i].d * wmin),
-                                    _mm_cvtepi32_ps(_mm_madd_epi16(mins, q8s)), acc_m[k]);
-            sumi[k] = _mm256_setzero_si256();
+        const __m512 wd = _mm512_set1_ps(h2f(*(const uint16_t *)w));
+        uint32_t u[4];
+        q4k_scales(w + 4, u);
+        const __m256 mins = q4k_mins(u, h2f(*(const uint16_t *)(w + 2)));
+        const __m512i sc = _mm512_castsi256_si512(
+            _mm256_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)u[1], (int)u[0])));
+        __m512i q[4], s[4];
+        for (int j = 0; j < 4; j++) {
+            const __m512i bits = _mm512_broadcast_i64x4(
+                _mm256_loadu_si256((const __m256i *)(w + 16 + 32 * j)));
+            q[j] = _mm512_and_si512(_mm512_srlv_epi64(bits, shift), m4);
+            /* int16 lanes 0-15 take scale 2j, 16-31 scale 2j + 1 */
+            s[j] = _mm512_permutexvar_epi16(
+                _mm512_set_epi64(0x0001000100010001LL * (2 * j + 1),
+                                 0x0001000100010001LL * (2 * j + 1),
+                                 0x0001000100010001LL * (2 * j + 1),
+                                 0x0001000100010001LL * (2 * j + 1),
+                                 0x0001000100010001LL * (2 * j), 0x0001000100010001LL * (2 * j),
+                                 0x0001000100010001LL * (2 * j), 0x0001000100010001LL * (2 * j)),
+                sc);
         }
+        for (int k = 0; k < N; k++) {
+            __m512i sumi = _mm512_setzero_si512();
+            for (int j = 0; j < 4; j++)
+                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(
+                    q[j], _mm512_loadu_si512(y[k][i].qs + 64 * j)), s[j]);
+            acc[k] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sumi), wd),
+                                     _mm512_set1_ps(y[k][i].d), acc[k]);
+            accm[k] = _mm256_fmadd_ps(mins, _mm256_loadu_ps(y[k][i].dsums), accm[k]);
+        }
+    }
+    for (int k = 0; k < N; k++)
+        out[k] = hsum16(acc[k]) - hsum8(accm[k]);
+}
+
+/* Q6_K's values are q - 32 with q in [0, 64): the products take q as unsigned bytes, and
+ * 32 * (each 16 values' activation sum, Q8_K's bsums) times its scale comes off at the
+ * start of a block. A register holds 64 consecutive values: 64 bytes of low nibbles j (the
+ * high nibbles are the next 64), their 2-bit tops from 32 bytes of qh rotated into bits 4-5
+ * (values 32m.. of the 128 take qh's bits 2m, 2m + 1). */
+static inline __attribute__((always_inline)) void dotn_q6k(const uint8_t *w,
+                                                           const BlockQ8K *const *y, int nb,
+                                                           int N, float *out)
+{
+    const __m512i m4 = _mm512_set1_epi8(0xf), m30 = _mm512_set1_epi8(0x30);
+    const __m512i rot_lo = _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4);
+    const __m512i rot_hi = _mm512_set_epi64(62, 62, 62, 62, 0, 0, 0, 0);
+    __m512 acc[OQ_TILE];
+    for (int k = 0; k < N; k++)
+        acc[k] = _mm512_setzero_ps();
+    for (int i = 0; i < nb; i++, w += 210) {
+        const __m512 wd = _mm512_set1_ps(h2f(*(const uint16_t *)(w + 208)));
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
+        const __m256i off = _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(sc16, 5));
+        const __m512i sc = _mm512_castsi256_si512(sc16);
+        __m512i q[4], s[4];
+        for (int j = 0; j < 2; j++) {
+            const __m512i bits = _mm512_loadu_si512(w + 64 * j);
+            const __m512i hb = _mm512_broadcast_i64x4(
+                _mm256_loadu_si256((const __m256i *)(w + 128 + 32 * j)));
+            q[2 * j] = _mm512_or_si512(_mm512_and_si512(bits, m4),
+                                       _mm512_and_si512(_mm512_rolv_epi64(hb, rot_lo), m30));
+            q[2 * j + 1] = _mm512_or_si512(
+                _mm512_and_si512(_mm512_srli_epi16(bits, 4), m4),
+                _mm512_and_si512(_mm512_rolv_epi64(hb, rot_hi), m30));
+        }
+        for (int h = 0; h < 4; h++) {  /* int16 lanes 8m.. take scale 4h + m */
+            const long long a = 0x0001000100010001LL * (4 * h), o = 0x0001000100010001LL;
+            s[h] = _mm512_permutexvar_epi16(
+                _mm512_set_epi64(a + 3 * o, a + 3 * o, a + 2 * o, a + 2 * o, a + o, a + o, a,
+                                 a), sc);
+        }
+        for (int k = 0; k < N; k++) {
+            __m512i sumi = _mm512_zextsi256_si512(
+                _mm256_madd_epi16(off, _mm256_loadu_si256((const __m256i *)y[k][i].bsums)));
+            for (int h = 0; h < 4; h++)
+                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(
+                    q[h], _mm512_loadu_si512(y[k][i].qs + 64 * h)), s[h]);
+            acc[k] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sumi), wd),
+                                     _mm512_set1_ps(y[k][i].d), acc[k]);
+        }
+    }
+    for (int k = 0; k < N; k++)
+        out[k] = hsum16(acc[k]);
+}
+
+#elif OQ_SIMD
+/* AVX2 (ggml's x86 kernels: maddubs over the unpacked nibbles, scales by madd), 32 values a
+ * register; with AVX-VNNI (OQ_SIMD 2) vpdpwssd does the scales' madd and the add in one. */
+#define OQ_TILE 4
+#if OQ_SIMD == 2 && defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#define DPWSSD256(acc, a, b) _mm256_dpwssd_epi32(acc, a, b)
+#elif OQ_SIMD == 2
+#define DPWSSD256(acc, a, b) _mm256_dpwssd_avx_epi32(acc, a, b)
+#else
+#define DPWSSD256(acc, a, b) _mm256_add_epi32(acc, _mm256_madd_epi16(a, b))
+#endif
+
+/* As the AVX-512 dotn_q4k, 32 values a register. */
+static inline __attribute__((always_inline)) void dotn_q4k(const uint8_t *w,
+                                                           const BlockQ8K *const *y, int nb,
+                                                           int N, float *out)
+{
+    const __m256i m4 = _mm256_set1_epi8(0xf);
+    __m256 acc[OQ_TILE], accm[OQ_TILE];
+    for (int k = 0; k < N; k++)
+        acc[k] = _mm256_setzero_ps(), accm[k] = _mm256_setzero_ps();
+    for (int i = 0; i < nb; i++, w += 144) {
+        const float wd = h2f(*(const uint16_t *)w);
+        uint32_t u[4];
+        q4k_scales(w + 4, u);
+        const __m256 mins = q4k_mins(u, h2f(*(const uint16_t *)(w + 2)));
+        const __m128i sc128 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)u[1], (int)u[0]));
+        const __m256i scales = _mm256_set_m128i(sc128, sc128);
+        const uint8_t *q4 = w + 16;
+        __m256i sumi[OQ_TILE];
+        for (int k = 0; k < N; k++)
+            sumi[k] = _mm256_setzero_si256();
         for (int j = 0; j < QK_K / 64; j++) {
             const __m256i scale_l = _mm256_shuffle_epi8(
                 scales, _mm256_set1_epi16((short)(((4 * j + 1) << 8) | (4 * j))));
@@ -312,31 +458,27 @@ static inline __attribute__((always_inline)) void dotn_q4k(const uint8_t *w,
                 const int8_t *q8 = y[k][i].qs + 64 * j;
                 const __m256i q8l = _mm256_loadu_si256((const __m256i *)q8);
                 const __m256i q8h = _mm256_loadu_si256((const __m256i *)(q8 + 32));
-                const __m256i pl = _mm256_madd_epi16(scale_l, _mm256_maddubs_epi16(lo, q8l));
-                const __m256i ph = _mm256_madd_epi16(scale_h, _mm256_maddubs_epi16(hi, q8h));
-                sumi[k] = _mm256_add_epi32(sumi[k], _mm256_add_epi32(pl, ph));
+                sumi[k] = DPWSSD256(sumi[k], _mm256_maddubs_epi16(lo, q8l), scale_l);
+                sumi[k] = DPWSSD256(sumi[k], _mm256_maddubs_epi16(hi, q8h), scale_h);
             }
         }
-        for (int k = 0; k < N; k++)
+        for (int k = 0; k < N; k++) {
             acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(y[k][i].d * wd),
                                      _mm256_cvtepi32_ps(sumi[k]), acc[k]);
+            accm[k] = _mm256_fmadd_ps(mins, _mm256_loadu_ps(y[k][i].dsums), accm[k]);
+        }
     }
-    for (int k = 0; k < N; k++) {
-        __m128 m = _mm_add_ps(acc_m[k], _mm_movehl_ps(acc_m[k], acc_m[k]));
-        m = _mm_add_ss(m, _mm_movehdup_ps(m));
-        out[k] = hsum8(acc[k]) + _mm_cvtss_f32(m);
-    }
+    for (int k = 0; k < N; k++)
+        out[k] = hsum8(acc[k]) - hsum8(accm[k]);
 }
 
-/* Q6_K's values are q - 32 with q in [0, 64): the products take q as unsigned bytes, and
- * 32 * (each 16 values' activation sum, Q8_K's bsums) times its scale comes off once a
- * block. The integers are exactly ggml's; its second maddubs per 32 values is saved. */
+/* As the AVX-512 dotn_q6k; ggml's second maddubs per 32 values is saved the same way. */
 static inline __attribute__((always_inline)) void dotn_q6k(const uint8_t *w,
                                                            const BlockQ8K *const *y, int nb,
                                                            int N, float *out)
 {
     const __m256i m4 = _mm256_set1_epi8(0xf), m2 = _mm256_set1_epi8(3);
-    __m256 acc[4];
+    __m256 acc[OQ_TILE];
     for (int k = 0; k < N; k++)
         acc[k] = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++, w += 210) {
@@ -344,7 +486,7 @@ static inline __attribute__((always_inline)) void dotn_q6k(const uint8_t *w,
         const uint8_t *q4 = w, *qh = w + 128;
         const __m128i scales = _mm_loadu_si128((const __m128i *)(w + 192));
         const __m256i sc16 = _mm256_cvtepi8_epi16(scales);
-        __m256i sumi[4];
+        __m256i sumi[OQ_TILE];
         for (int k = 0; k < N; k++) {
             const __m256i bs = _mm256_loadu_si256((const __m256i *)y[k][i].bsums);
             sumi[k] = _mm256_sub_epi32(_mm256_setzero_si256(),
@@ -375,8 +517,7 @@ static inline __attribute__((always_inline)) void dotn_q6k(const uint8_t *w,
                 const int8_t *q8 = y[k][i].qs + 128 * j;
                 for (int r = 0; r < 4; r++) {
                     const __m256i x = _mm256_loadu_si256((const __m256i *)(q8 + 32 * r));
-                    sumi[k] = _mm256_add_epi32(sumi[k], _mm256_madd_epi16(
-                        sc[r], _mm256_maddubs_epi16(q[r], x)));
+                    sumi[k] = DPWSSD256(sumi[k], _mm256_maddubs_epi16(q[r], x), sc[r]);
                 }
             }
         }
@@ -387,30 +528,32 @@ static inline __attribute__((always_inline)) void dotn_q6k(const uint8_t *w,
     for (int k = 0; k < N; k++)
         out[k] = hsum8(acc[k]);
 }
+#endif
 
-static float dot_q4k(const uint8_t *w, const BlockQ8K *y, int nb)
-{
-    float out;
-    dotn_q4k(w, &y, nb, 1, &out);
-    return out;
-}
-
-static float dot_q6k(const uint8_t *w, const BlockQ8K *y, int nb)
-{
-    float out;
-    dotn_q6k(w, &y, nb, 1, &out);
-    return out;
-}
-
-static void dot4_q4k(const uint8_t *w, const BlockQ8K *const *y, int nb, float *out)
-{
-    dotn_q4k(w, y, nb, 4, out);
-}
-
-static void dot4_q6k(const uint8_t *w, const BlockQ8K *const *y, int nb, float *out)
-{
-    dotn_q6k(w, y, nb, 4, out);
-}
+#if OQ_SIMD
+/* dotn with N a constant, so each tile size compiles to its own unrolled loop. */
+#define DOTS(name, kernel)                                                                  \
+    static void name(const uint8_t *w, const BlockQ8K *const *y, int nb, int n, float *out) \
+    {                                                                                       \
+        switch (n) {                                                                        \
+        case 1: kernel(w, y, nb, 1, out); break;                                            \
+        case 2: kernel(w, y, nb, 2, out); break;                                            \
+        case 3: kernel(w, y, nb, 3, out); break;                                            \
+        case 4: kernel(w, y, nb, 4, out); break;                                            \
+        TILE_CASES(kernel)                                                                  \
+        }                                                                                   \
+    }
+#if OQ_TILE == 8
+#define TILE_CASES(kernel)                                                                  \
+    case 5: kernel(w, y, nb, 5, out); break;                                                \
+    case 6: kernel(w, y, nb, 6, out); break;                                                \
+    case 7: kernel(w, y, nb, 7, out); break;                                                \
+    case 8: kernel(w, y, nb, 8, out); break;
+#else
+#define TILE_CASES(kernel)
+#endif
+DOTS(dots_q4k, dotn_q4k)
+DOTS(dots_q6k, dotn_q6k)
 
 static float dot_q80(const uint8_t *w, const BlockQ80 *y, int nb)
 {
@@ -427,6 +570,7 @@ static float dot_q80(const uint8_t *w, const BlockQ80 *y, int nb)
     return hsum8(acc);
 }
 #else
+#define OQ_TILE 4
 static float dot_q4k(const uint8_t *w, const BlockQ8K *y, int nb)
 {
     float sum = 0.0f;
@@ -491,15 +635,15 @@ static float dot_q80(const uint8_t *w, const BlockQ80 *y, int nb)
     return sum;
 }
 
-static void dot4_q4k(const uint8_t *w, const BlockQ8K *const *y, int nb, float *out)
+static void dots_q4k(const uint8_t *w, const BlockQ8K *const *y, int nb, int n, float *out)
 {
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < n; k++)
         out[k] = dot_q4k(w, y[k], nb);
 }
 
-static void dot4_q6k(const uint8_t *w, const BlockQ8K *const *y, int nb, float *out)
+static void dots_q6k(const uint8_t *w, const BlockQ8K *const *y, int nb, int n, float *out)
 {
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < n; k++)
         out[k] = dot_q6k(w, y[k], nb);
 }
 #endif
@@ -513,15 +657,6 @@ typedef struct {
     int count, cols;
 } Acts;
 
-static inline float dot_row(int type, const uint8_t *w, const Acts *x, int t)
-{
-    switch (type) {
-    case T_Q4_K: return dot_q4k(w, x->q8k + (size_t)t * (x->cols / QK_K), x->cols / QK_K);
-    case T_Q6_K: return dot_q6k(w, x->q8k + (size_t)t * (x->cols / QK_K), x->cols / QK_K);
-    default: return dot_q80(w, x->q80 + (size_t)t * (x->cols / QK8), x->cols / QK8);
-    }
-}
-
 /* One matrix of a product: y[t][r] (+)= w[r] . x[t] (+ bias[r]), y's rows ystride apart. */
 typedef struct {
     const uint8_t *w;
@@ -531,8 +666,9 @@ typedef struct {
     int ystride, accumulate;
 } Job;
 
-/* Row `r` of the jobs (counted across them) against activation rows [t0, t1): four at a
- * time through the K-quants' dot4, one at a time otherwise and for the rest. */
+/* Row `r` of the jobs (counted across them) against activation rows [t0, t1): OQ_TILE at a
+ * time through the K-quants' dots (the weight row's blocks unpacked once for them), one at
+ * a time through Q8_0's dot. */
 static void row_products(const Job *jobs, int r, const Acts *x, int t0, int t1)
 {
     int j = 0, row = r;
@@ -541,25 +677,24 @@ static void row_products(const Job *jobs, int r, const Acts *x, int t0, int t1)
     const Job *job = &jobs[j];
     const uint8_t *w = job->w + row_bytes(job->type, x->cols) * row;
     const float bias = job->bias ? job->bias[row] : 0.0f;
-    const int nb = x->cols / QK_K;
-    int t = t0;
-    if (job->type == T_Q4_K || job->type == T_Q6_K)
-        for (; t + 4 <= t1; t += 4) {
-            const BlockQ8K *y4[4] = {x->q8k + (size_t)t * nb, x->q8k + (size_t)(t + 1) * nb,
-                                     x->q8k + (size_t)(t + 2) * nb,
-                                     x->q8k + (size_t)(t + 3) * nb};
-            float v[4];
-            (job->type == T_Q4_K ? dot4_q4k : dot4_q6k)(w, y4, nb, v);
-            for (int k = 0; k < 4; k++) {
-                const float val = v[k] + bias;  /* as the one-row loop adds them */
-                float *y = job->y + (size_t)(t + k) * job->ystride + row;
-                *y = job->accumulate ? *y + val : val;
-            }
+    const int kquant = job->type == T_Q4_K || job->type == T_Q6_K;
+    const int nb = x->cols / (kquant ? QK_K : QK8);
+    for (int t = t0; t < t1; t += OQ_TILE) {
+        const int n = t1 - t < OQ_TILE ? t1 - t : OQ_TILE;
+        float v[OQ_TILE];
+        if (kquant) {
+            const BlockQ8K *ys[OQ_TILE];
+            for (int k = 0; k < n; k++)
+                ys[k] = x->q8k + (size_t)(t + k) * nb;
+            (job->type == T_Q4_K ? dots_q4k : dots_q6k)(w, ys, nb, n, v);
+        } else {
+            for (int k = 0; k < n; k++)
+                v[k] = dot_q80(w, x->q80 + (size_t)(t + k) * nb, nb);
         }
-    for (; t < t1; t++) {
-        const float v = dot_row(job->type, w, x, t) + bias;
-        float *y = job->y + (size_t)t * job->ystride + row;
-        *y = job->accumulate ? *y + v : v;
+        for (int k = 0; k < n; k++) {
+            float *y = job->y + (size_t)(t + k) * job->ystride + row;
+            *y = job->accumulate ? *y + (v[k] + bias) : v[k] + bias;
+        }
     }
 }
 

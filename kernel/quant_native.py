@@ -2,8 +2,11 @@
 
 Built as kernel/native.py builds native.c (`cc -O3 -march=native -fopenmp`, cached under
 ~/.cache/ouroboros/native/ by a hash of the source, compiler, flags and CPU flags), and
-switched by the same OUROBOROS_NATIVE setting: `scalar` builds the portable loops (the
-tests compare both builds with a numpy reference), `0` refuses. There is no torch
+switched by the same OUROBOROS_NATIVE setting: `scalar` builds the portable loops, `avx2`
+and `avxvnni` hold back the CPU's newer features (the tests compare every build this CPU can
+make with a numpy reference), `0` refuses. With AVX-512 VNNI the K-quants' products take 64
+values a register and up to 8 activation rows a weight row; AVX-VNNI's 256-bit form, or
+plain AVX2, 32 and 4. There is no torch
 fallback here: a quantized model needs this library, and says why when it cannot have it.
 """
 
@@ -25,6 +28,9 @@ ABI = 1  # quant.c's OQ_ABI
 PRODUCT_TYPES = {8: "Q8_0", 12: "Q4_K", 14: "Q6_K"}
 ROW_TYPES = {0: "F32", 1: "F16", **PRODUCT_TYPES}
 BLOCK = {8: 32, 12: 256, 14: 256}  # values per block: a matrix's columns are whole blocks
+# What quant.c's oq_simd() reports it was compiled with: the K-quants' product kernels.
+KERNELS = {0: "scalar", 1: "AVX2+FMA+F16C", 2: "AVX2+FMA+F16C, AVX-VNNI",
+           3: "AVX-512 VNNI"}
 
 
 class QuantLib:
@@ -37,10 +43,11 @@ class QuantLib:
         lib.oq_dequant.argtypes = [p, i32, i32, i32, p]
         lib.oq_dequant.restype = None
         lib.oq_tokens.argtypes = [p, p, p, ctypes.c_float, p, i32, i32, i32, p, p, p, p, i32]
-        self.simd, self.openmp = bool(lib.oq_simd()), bool(lib.oq_openmp())
+        self.level, self.openmp = int(lib.oq_simd()), bool(lib.oq_openmp())
+        self.simd = self.level > 0
 
     def describe(self) -> str:
-        kind = "AVX2+FMA+F16C" if self.simd else "scalar"
+        kind = KERNELS.get(self.level, f"level {self.level}")
         return f"native C ({kind}{'' if self.openmp else ', one thread: no OpenMP'})"
 
     def matmul(self, w: np.ndarray, qtype: int, cols: int, x: torch.Tensor,
@@ -75,8 +82,6 @@ def load(cpu: Cpu | None = None, root: Path | None = None) -> QuantLib | str:
     cc = compiler()
     if cc is None:
         return "no C compiler (install gcc, or name one in OUROBOROS_CC)"
-    if mode == "avxvnni":  # quant.c has no VNNI kernels: the AVX2 build is the same code
-        mode = "avx2"
     try:
         built = library(cc, cpu, root or cache_dir(), mode, source_file=SOURCE)
         if isinstance(built, str):

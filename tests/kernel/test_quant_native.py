@@ -5,8 +5,9 @@ the activations the way llama.cpp quantizes them (Q8_K for the K-quants, Q8_0 fo
 then multiplies in float64: the C products are exact integer sums under the same scales,
 so they agree to float32 rounding. Q8_0 weights come from gguf.quants.quantize; the package
 cannot quantize Q4_K or Q6_K, so those are random blocks (every byte pattern is a valid
-block) with scales set to sane fp16 values. Both builds run: the AVX2 one where the CPU has
-it, and the portable scalar loops.
+block) with scales set to sane fp16 values. Every build this CPU can make runs: AVX-512
+VNNI, AVX-VNNI and plain AVX2 where it has them (OUROBOROS_NATIVE=auto, avxvnni, avx2 hold
+the newer features back), and the portable scalar loops.
 """
 
 from __future__ import annotations
@@ -70,11 +71,25 @@ def _build(mode: str, tmp_path_factory: pytest.TempPathFactory,
     return lib
 
 
-@pytest.fixture(params=["auto", "scalar"])
+def _level(mode: str, flags: frozenset[str]) -> int:
+    """The kernels (quant.c's oq_simd) a build in `mode` must have on a CPU with `flags`."""
+    if mode == "scalar":
+        return 0
+    avx512 = {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"} <= flags
+    if mode == "auto" and avx512:
+        return 3
+    vnni = "avx_vnni" in flags or (mode == "auto" and {"avx512_vnni", "avx512vl"} <= flags)
+    return 2 if mode != "avx2" and vnni else 1
+
+
+@pytest.fixture(params=["auto", "avxvnni", "avx2", "scalar"])
 def lib(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
         monkeypatch: pytest.MonkeyPatch) -> quant_native.QuantLib:
-    built = _build(request.param, tmp_path_factory, monkeypatch)
-    assert built.simd == (request.param == "auto")
+    mode, flags = request.param, Cpu.read().flags
+    if mode in ("avxvnni", "avx2") and _level("auto", flags) <= _level(mode, flags):
+        pytest.skip(f"this CPU has nothing for {mode} to hold back")
+    built = _build(mode, tmp_path_factory, monkeypatch)
+    assert built.level == _level(mode, flags), built.describe()
     return built
 
 
@@ -88,7 +103,7 @@ def test_dequantized_rows_are_the_gguf_packages(lib: quant_native.QuantLib, qtyp
 
 
 @pytest.mark.parametrize("qtype", [Q.Q4_K, Q.Q6_K, Q.Q8_0])
-@pytest.mark.parametrize("count", [1, 6])
+@pytest.mark.parametrize("count", [1, 6, 13])  # 13: a tile of 8 rows and one of 5
 def test_products_match_the_reference(lib: quant_native.QuantLib, qtype: Q,
                                       count: int) -> None:
     rng = np.random.default_rng(7 + int(qtype) + count)
@@ -104,6 +119,19 @@ def test_products_match_the_reference(lib: quant_native.QuantLib, qtype: Q,
     # and close to the unquantized product: the 8-bit activations cost ~1% of it
     exact = x.astype(np.float64) @ gq.dequantize(w, qtype).astype(np.float64).T
     assert np.abs(y - exact).max() <= 0.02 * scale.max()
+
+
+@pytest.mark.parametrize("qtype", [Q.Q4_K, Q.Q6_K, Q.Q8_0])
+def test_a_chunk_gives_the_bits_of_one_row_at_a_time(lib: quant_native.QuantLib,
+                                                    qtype: Q) -> None:
+    """Rows go through a weight row by tiles of 4 or 8 and the rest: each row's sum is
+    computed the same way whatever its tile, so a prefill chunk gives a decode step's bits."""
+    rng = np.random.default_rng(11 + int(qtype))
+    w = _random_blocks(qtype, 21, 512, rng)
+    x = torch.from_numpy(rng.standard_normal((19, 512)).astype(np.float32))
+    chunk = lib.matmul(w, int(qtype), 512, x, threads=2)
+    for t in range(x.shape[0]):
+        assert torch.equal(chunk[t], lib.matmul(w, int(qtype), 512, x[t:t + 1])[0]), t
 
 
 def test_zero_rows_and_one_thread_agree(lib: quant_native.QuantLib) -> None:
