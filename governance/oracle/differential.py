@@ -30,7 +30,8 @@ REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
 REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_text", "_ouroboros_bounds", "_ouroboros_mutants", "_ouroboros_search",
                   "_ouroboros_widen", "_ouroboros_lookup",
-                  "_ouroboros_kinds", "_ouroboros_clock")  # governance.oracle.run_dir.HELPERS
+                  "_ouroboros_kinds", "_ouroboros_clock",
+                  "_ouroboros_attrs")  # governance.oracle.run_dir.HELPERS
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60
@@ -79,7 +80,10 @@ class FunctionCheck:
     """What the check found for one function. `compared` counts the replayed calls (captured
     and generated) both trees answered, at the function itself or, when `via` names one, at
     a caller that reaches it; `traced` the calls the tests made that both runs reached with
-    the same arguments; `tried` says, per method that gave no evidence, why."""
+    the same arguments; `tried` says, per method that gave no evidence, why; `unplaced`
+    counts the boundary values no captured call could hold (governance.oracle.
+    replay_inputs): with none generated, the function's own inputs went no further than
+    the tests' calls, and it is judged at its callers too."""
 
     function: str  # "file::qualname"
     captured: int = 0
@@ -90,6 +94,13 @@ class FunctionCheck:
     traced: int = 0
     via: str | None = None  # the caller the replayed calls were made at
     tried: tuple[str, ...] = ()
+    unplaced: int = 0
+
+    @property
+    def narrow(self) -> bool:
+        """Its own replay tried nothing beyond the captured calls, or left a boundary value
+        untried: agreeing there is weak evidence of the change's behaviour (issue 49)."""
+        return self.generated == 0 or self.unplaced > 0
 
     @property
     def shown_unchanged(self) -> bool:
@@ -148,6 +159,7 @@ class DiffReport:
                 "functions": [{"function": f.function, "captured": f.captured,
                                "generated": f.generated, "compared": f.compared,
                                "traced": f.traced, "via": f.via, "tried": list(f.tried),
+                               "unplaced": f.unplaced,
                                "problem": f.problem,
                                "counterexamples": [c.line() for c in f.counterexamples]}
                               for f in self.checks]}
@@ -191,10 +203,18 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
             found.append(Counterexample(name, str(r.get("input", "?")), *shown))
     made = [r for r in _rows(base) if str(r.get("key", "")).startswith("g")]
     lost = None if found else _lost(made, base, cand, theirs)
+    unplaced = max(_count(base.get("unplaced")), _count(cand.get("unplaced")))
     if lost:  # a runner fault, not evidence: the captured calls alone are what tests saw
-        return FunctionCheck(name, captured, len(made), compared, problem=str(lost)[:300])
+        return FunctionCheck(name, captured, len(made), compared, problem=str(lost)[:300],
+                             unplaced=unplaced)
     return FunctionCheck(name, captured, len(made), compared,
-                         tuple(found[:MAX_COUNTEREXAMPLES]))
+                         tuple(found[:MAX_COUNTEREXAMPLES]), unplaced=unplaced)
+
+
+def _count(n: object) -> int:
+    """A count a tree's runner wrote: anything but a count reads as one (a tree's code can
+    write the answer file, and a count it hid would spare it its callers' inputs)."""
+    return n if isinstance(n, int) and not isinstance(n, bool) and n >= 0 else 1
 
 
 def _lost(made: list[dict], base: dict, cand: dict, theirs: dict) -> str | None:

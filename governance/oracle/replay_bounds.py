@@ -15,9 +15,11 @@ import itertools
 import math
 
 try:  # in the jail: beside the runner, in the run's plugin directory
+    import _ouroboros_attrs as attrs
     from _ouroboros_text import DIGITS, NUMBER, pairs_in
     from _ouroboros_values import LONG_TEXT, SKIP, Recorder, rebuilt
 except ImportError:  # imported by the daemon's own code and tests
+    from governance.oracle import replay_attrs as attrs
     from governance.oracle.replay_text import DIGITS, NUMBER, pairs_in
     from governance.oracle.replay_values import LONG_TEXT, SKIP, Recorder, rebuilt
 
@@ -118,14 +120,18 @@ def _with_item(old, key, inner):
 
 
 def _with_attr(value, old):
-    """A copy of `old` with one attribute the boundary value (as _near_object: in its
-    __dict__, so that no setter runs)."""
+    """A copy of `old` with one attribute the boundary value (as _near_object: where it is
+    held, in its __dict__ or a slot, so that no setter runs; a plain property's value in
+    the attribute it returns: replay_attrs)."""
     name, inner = value[1], value[2]
-    new = applied(inner, vars(old)[name]) if name in vars(old) else SKIP
+    where = attrs.held(old, name)
+    new = SKIP if where is None else applied(inner, getattr(old, where))
     if new is SKIP:
         return SKIP
     clone = copy.copy(old)
-    vars(clone)[name] = new
+    if clone is old:  # no copy (an enum member): moving it would change every use of it
+        return SKIP
+    attrs.put(clone, where, new)
     return clone
 
 
@@ -281,7 +287,7 @@ def distance(value, old):
                 # empty prefix of a default namespace): a dict holding one is nearest
                 first = next(iter(old))
                 return distance(value[1], first) + (_TRUE_KEY if first else 0)
-            inner = vars(old)[value[1]] if tag == "attr" else old[value[1]]
+            inner = attrs.read(old, value[1]) if tag == "attr" else old[value[1]]
             return distance(value[-1], inner)
         if isinstance(value, int) and not isinstance(value, bool):
             return _gap(decimal.Decimal(value), old)

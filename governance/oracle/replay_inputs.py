@@ -336,19 +336,26 @@ def _shape(value, depth=0):
         return (type(value).__name__,)
 
 
-def _boundary_inputs(decoded, boundaries, params, most, spread=1):
+def _boundary_inputs(decoded, boundaries, params, most, spread=1, report=None):
     """Each (parameter, value) once, on the captured call nearest it, then on the nearest
     call of each other shape (`_placements`); then a parameter's first values with each
     other parameter's first values, on that nearest call (a discount that needs a tier).
-    At most `most`."""
-    rows, later = [], []  # per parameter: its name, and (raw value, a placement) each
+    At most `most`. `report["unplaced"]` counts the values no captured call could hold
+    (a parameter it does not take, a kind of value it cannot be built on): the daemon
+    judges such a function at its callers too (governance.proof.differential_check)."""
+    rows, later, unplaced = [], [], 0  # per parameter: its name, and (raw value, a placement)
     for entry in boundaries if isinstance(boundaries, (list, tuple)) else []:
         name = entry.get("param") if isinstance(entry, dict) else None
-        if name in params and isinstance(entry.get("values"), list):
-            placed = [(v, _placements(decoded, name, params[name], v, spread))
-                      for v in entry["values"]]
-            rows.append((name, [(v, at) for v, found in placed for at in found[:spread]]))
-            later.append([(v, at) for v, found in placed for at in found[spread:]])
+        values = entry.get("values") if isinstance(entry, dict) else None
+        if name not in params or not isinstance(values, list):
+            unplaced += len(values) if isinstance(values, list) else 1
+            continue
+        placed = [(v, _placements(decoded, name, params[name], v, spread)) for v in values]
+        unplaced += sum(1 for _, found in placed if not found)
+        rows.append((name, [(v, at) for v, found in placed for at in found[:spread]]))
+        later.append([(v, at) for v, found in placed for at in found[spread:]])
+    if report is not None:
+        report["unplaced"] = unplaced
     out = [_changed(*decoded[i], [(slot, new)]) for _, (i, slot, new) in
            vals.interleave([row for _, row in rows]) + vals.interleave(later)]
     depths = sorted((a + b, a, p, q, b) for p, (_, mine) in enumerate(rows)
@@ -383,13 +390,14 @@ _STAGES = (lambda p: p.defaults(), lambda p: p.singles(0, 1),
 
 
 def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receiver=False,
-              names=None):
+              names=None, report=None):
     """Deterministic variants of the captured calls (the module docstring), at most `limit`
     and _MAX_BYTES of pickles; the boundary values (a job's `boundaries`: {"param",
     "values"} each) first, in at most half of them, placed by `fn`'s parameters. With
     `receiver` (a method: `receives`), the first argument is only ever an object of its
     class (another captured one, or one with other attributes). `names` (both trees'
-    code's, from the job) order an object's attributes; else `fn`'s own."""
+    code's, from the job) order an object's attributes; else `fn`'s own. `report`, a dict,
+    is told how many boundary values could not be placed (`_boundary_inputs`)."""
     decoded = []
     for raw in calls:
         with contextlib.suppress(Exception):
@@ -401,7 +409,7 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
     plans = [_Plan(a, k, constants, pools, params, receiver, names) for a, k in decoded]
     _mark_fresh(plans)
     first = _boundary_inputs(decoded, boundaries, {**_keywords(fn, boundaries), **params},
-                             limit // 2, spread)
+                             limit // 2, spread, report)
     stages = [first] + [_round_robin([stage(p) for p in plans]) for stage in _STAGES]
     out, seen, size = [], set(calls), 0
     for args, kwargs in itertools.chain.from_iterable(stages):

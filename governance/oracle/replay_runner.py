@@ -293,7 +293,8 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     far)), the mutants its inputs tell apart (governance.oracle.replay_mutants). A function
     defined in another is all that once per closure its calls came with (replay_lookup):
     the first MAX_CLOSURES share the budgets, the rest have their captured calls answered."""
-    parts, out = groups(spec["calls"]), {"problem": None, "results": [], "cut": False}
+    parts = groups(spec["calls"])
+    out = {"problem": None, "results": [], "cut": False, "unplaced": 0}
     state = None
     # a closure's share of the budgets: at most half, and at most 4 budgets in all (an
     # input of a small closure takes microseconds: a tenth of a budget answers hundreds)
@@ -316,6 +317,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
                         (budget_s * share, _MUTANT_BUDGET_S * share), mutants, search)
         out["results"] += part["results"]
         out["cut"] = out["cut"] or part["cut"]
+        out["unplaced"] += part["unplaced"]
     return dict(out, killed=sorted(mutants[1]))
 
 
@@ -332,9 +334,10 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
             results.append(_one(fn, _keyed("t", spec, blob), blob, timeout_s))
     blobs = [_inner(b) for b in captured]  # what inputs are made from: the arguments alone
     receiver = receives(fn, spec["qualname"])
+    told = {}  # how many boundary values no captured call could hold (the daemon hears)
     made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)),
                      spec.get("boundaries") or [], fn, int(spec.get("spread") or 1), receiver,
-                     spec.get("names"))
+                     spec.get("names"), told)
     # the budget is the answers': making the inputs (bounded in number and bytes) costs a
     # second or more of copies for a large receiver, and once counted here simpleeval's
     # evaluator ran none of its inputs on a loaded box
@@ -354,7 +357,7 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
                 if r.get("deterministic") and r.get("kind") != "timeout"]
         judge(lambda b: restore(state) or _digest(_answer(fn, b, timeout_s)[0]), rows, ids,
               killed, _budget(budgets[1]))
-    return {"results": results, "cut": cut}
+    return {"results": results, "cut": cut, "unplaced": told.get("unplaced", 0)}
 
 
 def _ask(peer, spec, blob):

@@ -19,9 +19,11 @@ import enum
 import itertools
 
 try:  # in the jail: beside the runner, in the run's plugin directory
+    import _ouroboros_attrs as attrs
     import _ouroboros_text as txt
     from _ouroboros_canon import ADDRESS, dumped, state_of
 except ImportError:  # imported by the daemon's own code and tests
+    from governance.oracle import replay_attrs as attrs
     from governance.oracle import replay_text as txt
     from governance.oracle.canon import ADDRESS, dumped, state_of
 
@@ -336,23 +338,26 @@ def _near_timedelta(v, ctx):
 
 
 def _near_object(v, ctx):
-    """An instance with one attribute moved (a few values each): first those the function's
-    code names (xmltodict's handler has a dozen attributes, and the one _build_name reads,
-    namespace_separator, was past the first eight by name), then the rest by name."""
+    """An instance with one attribute moved (a few values each), in its __dict__ or its
+    slots (replay_attrs): first those the function's code names, or names through a plain
+    property (xmltodict's handler has a dozen attributes, and the one _build_name reads,
+    namespace_separator, was past the first eight by name; hijridate's `self.day` reads
+    the slot `_day`), then the rest by name."""
     state = state_of(v)
-    if state is None or ctx.depth >= 2 or not hasattr(v, "__dict__"):
+    if state is None or ctx.depth >= 2:
         return []
-    state = sorted(state, key=lambda kv: kv[0] not in ctx.names)
+    named = {attrs.held(v, n) for n in ctx.names} - {None}
+    state = sorted(state, key=lambda kv: kv[0] not in named)
 
     def moved(name, new):
         clone = copy.copy(v)
         if clone is v:  # no copy (an enum member): moving it would change every use of it
             raise TypeError("not copied")
-        vars(clone)[name] = new
+        attrs.put(clone, name, new)
         return clone
     with contextlib.suppress(Exception):
         return interleave([[moved(name, new) for new in near(value, ctx.deeper())[:12]]
-                            for name, value in state[:8] if name in vars(v)])
+                            for name, value in state[:8] if attrs.held(v, name) == name])
     return []
 
 

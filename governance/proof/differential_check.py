@@ -328,11 +328,15 @@ async def _lifted(record: _Record) -> None:
     """Step 3: a function with no replayed evidence and no counterexample is judged at the
     callers on its captured stacks; so is one whose own inputs left a changed line of its
     file unnoticed (a handler's calls replayed with its state as captured need not go
-    where the change acts; its parser's input does): the callers' inputs judge the
-    mutants too, and a counterexample there is its own."""
+    where the change acts; its parser's input does), and one whose own inputs went no
+    further than the tests' calls or left a boundary value untried (FunctionCheck.narrow:
+    hijridate's `_check_date(self)`, whose object could not be varied, noticed its lines
+    on the tests' calls alone, and its dropped `1 <= day` landed where `Hijri(1410, 8, 0)`
+    at its caller tells it): the callers' inputs judge the mutants too, and a
+    counterexample there is its own."""
     left = _unnoticed_files(record)
     waiting = [i for i, c in enumerate(record.checks) if not c.counterexamples
-               and (c.compared == 0 or record.targets[i].file in left)]
+               and (c.compared == 0 or c.narrow or record.targets[i].file in left)]
     for i in list(waiting):
         if (outer := _enclosing_check(record, i)) is not None:
             _take_caller(record, i, [outer])
