@@ -700,7 +700,7 @@ static void row_products(const Job *jobs, int r, const Acts *x, int t0, int t1)
 
 /* Every row of every job over all of x's rows, blocks of ROW_BLOCK rows split over the
  * threads of the enclosing parallel region (an orphaned `omp for`; outside one, one
- * thread). Inside a block the activation rows go by fours (TOKEN_BLOCK in all) over the
+ * thread). Inside a block the activation rows go by OQ_TILE (TOKEN_BLOCK in all) over the
  * block's weight rows: the block's weights (16 rows of ffn_down are 115 KiB) stay in L2
  * while a few activation rows sit in L1, where one weight row against a whole 64-token
  * chunk streamed ffn_down's 650 KiB of activations from L3 for every row. A decode step is
@@ -804,60 +804,105 @@ static void rope_neox(float *x, const float *cs, int d)
 
 static float silu(float g) { return g / (1.0f + expf(-g)); }
 
-#if OQ_SIMD
-static float dot_f16(const float *q, const uint16_t *k, int d)
-{
-    __m256 a = _mm256_setzero_ps();
-    for (int i = 0; i < d; i += 8)
-        a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i),
-                            _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i))), a);
-    return hsum8(a);
-}
-
-static void axpy_f16(float p, const uint16_t *v, int d, float *out)
-{
-    const __m256 w = _mm256_set1_ps(p);
-    for (int i = 0; i < d; i += 8)
-        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(
-            w, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + i))),
-            _mm256_loadu_ps(out + i)));
-}
+/* Float vectors for the attention: 16 lanes with AVX-512, 8 with AVX2, 1 in the portable
+ * build; VLOADH widens fp16 (the cache's values). head_dim is a multiple of 16. */
+#if OQ_SIMD == 3
+typedef __m512 VF;
+#define VW 16
+#define VZERO() _mm512_setzero_ps()
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VLOADH(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
+#define VSET1(x) _mm512_set1_ps(x)
+#define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define VSTORE(p, x) _mm512_storeu_ps(p, x)
+#define VHSUM(x) hsum16(x)
+#elif OQ_SIMD
+typedef __m256 VF;
+#define VW 8
+#define VZERO() _mm256_setzero_ps()
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VLOADH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+#define VSET1(x) _mm256_set1_ps(x)
+#define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define VSTORE(p, x) _mm256_storeu_ps(p, x)
+#define VHSUM(x) hsum8(x)
 #else
-static float dot_f16(const float *q, const uint16_t *k, int d)
-{
-    float a = 0.0f;
-    for (int i = 0; i < d; i++)
-        a += q[i] * h2f(k[i]);
-    return a;
-}
-
-static void axpy_f16(float p, const uint16_t *v, int d, float *out)
-{
-    for (int i = 0; i < d; i++)
-        out[i] += p * h2f(v[i]);
-}
+typedef float VF;
+#define VW 1
+#define VZERO() 0.0f
+#define VLOAD(p) (*(p))
+#define VLOADH(p) h2f(*(p))
+#define VSET1(x) (x)
+#define VFMA(a, b, c) ((a) * (b) + (c))
+#define VSTORE(p, x) (*(p) = (x))
+#define VHSUM(x) (x)
 #endif
 
-/* One query head over positions [0, n) of its kv head's keys k and values v ([n, d] fp16):
- * out = softmax(q.K / sqrt(d)) V. q is rounded to fp16 first, as llama.cpp's CPU attention
- * takes it into its fp16 products. */
-static void attend_head(const float *q, const uint16_t *k, const uint16_t *v, int n, int d,
-                        float *scores, float *out)
+/* Query heads q[0..NQ) (head_dim d apart) of one kv head over positions [0, n) of its keys
+ * k and values v ([n, d] fp16): out[r] = softmax(q[r].K / sqrt(d)) V, with scores [NQ, n]
+ * scratch. The heads that share a kv head (GQA: 6 of Qwen2.5-1.5B's 12) take each key and
+ * value row in one pass: it is widened from fp16 once for all of them, where a pass a head
+ * widened it six times. q is rounded to fp16 first, as llama.cpp's CPU attention takes it
+ * into its fp16 products. Each head's sums are the same in any group, so a prefill chunk
+ * gives a decode step's bits. */
+#define GROUP 8
+static inline __attribute__((always_inline)) void attend_group(const float *q, const int NQ,
+                                                               const uint16_t *k,
+                                                               const uint16_t *v, int n, int d,
+                                                               float *scores, float *out)
 {
-    float qh[512];
-    for (int i = 0; i < d; i++)
+    float qh[GROUP * 512];
+    for (int i = 0; i < NQ * d; i++)
         qh[i] = h2f(f2h(q[i]));
     const float scale = 1.0f / sqrtf((float)d);
-    float top = -INFINITY, total = 0.0f;
     for (int t = 0; t < n; t++) {
-        scores[t] = dot_f16(qh, k + (size_t)t * d, d) * scale;
-        top = fmaxf(top, scores[t]);
+        VF acc[GROUP];
+        for (int r = 0; r < NQ; r++)
+            acc[r] = VZERO();
+        for (int i = 0; i < d; i += VW) {
+            const VF kx = VLOADH(k + (size_t)t * d + i);
+            for (int r = 0; r < NQ; r++)
+                acc[r] = VFMA(VLOAD(qh + r * d + i), kx, acc[r]);
+        }
+        for (int r = 0; r < NQ; r++)
+            scores[(size_t)r * n + t] = VHSUM(acc[r]) * scale;
     }
-    for (int t = 0; t < n; t++)
-        total += scores[t] = expf(scores[t] - top);
-    memset(out, 0, sizeof(float) * d);
-    for (int t = 0; t < n; t++)
-        axpy_f16(scores[t] / total, v + (size_t)t * d, d, out);
+    for (int r = 0; r < NQ; r++) {
+        float *s = scores + (size_t)r * n, top = -INFINITY, total = 0.0f;
+        for (int t = 0; t < n; t++)
+            top = fmaxf(top, s[t]);
+        for (int t = 0; t < n; t++)
+            total += s[t] = expf(s[t] - top);
+        for (int t = 0; t < n; t++)
+            s[t] /= total;
+    }
+    for (int i = 0; i < d; i += VW) {
+        VF acc[GROUP];
+        for (int r = 0; r < NQ; r++)
+            acc[r] = VZERO();
+        for (int t = 0; t < n; t++) {
+            const VF vx = VLOADH(v + (size_t)t * d + i);
+            for (int r = 0; r < NQ; r++)
+                acc[r] = VFMA(VSET1(scores[(size_t)r * n + t]), vx, acc[r]);
+        }
+        for (int r = 0; r < NQ; r++)
+            VSTORE(out + r * d + i, acc[r]);
+    }
+}
+
+static void attend_heads(const float *q, int nq, const uint16_t *k, const uint16_t *v, int n,
+                         int d, float *scores, float *out)
+{
+    switch (nq) {
+    case 1: attend_group(q, 1, k, v, n, d, scores, out); break;
+    case 2: attend_group(q, 2, k, v, n, d, scores, out); break;
+    case 3: attend_group(q, 3, k, v, n, d, scores, out); break;
+    case 4: attend_group(q, 4, k, v, n, d, scores, out); break;
+    case 5: attend_group(q, 5, k, v, n, d, scores, out); break;
+    case 6: attend_group(q, 6, k, v, n, d, scores, out); break;
+    case 7: attend_group(q, 7, k, v, n, d, scores, out); break;
+    default: attend_group(q, 8, k, v, n, d, scores, out); break;
+    }
 }
 
 /* A call's scratch, shared by the threads of its parallel region. */
@@ -912,7 +957,8 @@ static void norm_rows(Work *w, const float *weight, int hidden, float eps, int n
 }
 
 /* The rows' q and k rotated, k and v written to the fp16 cache at positions pos + t, then
- * each row's heads attend causally over positions [0, pos + t] into w->x. */
+ * each row's heads attend causally over positions [0, pos + t] into w->x, the heads of a
+ * kv head together. */
 static void attention(const int64_t *dims, int layer, int pos, const float *cs, uint16_t *kc,
                       uint16_t *vc, int capacity, Work *w)
 {
@@ -931,12 +977,16 @@ static void attention(const int64_t *dims, int layer, int pos, const float *cs, 
             }
         }
     }
+    const int rep = nh / nkv, parts = (rep + GROUP - 1) / GROUP;
 #pragma omp for schedule(static)
-    for (int j = 0; j < w->count * nh; j++) {
-        const int t = j / nh, h = j % nh, g = h / (nh / nkv);
+    for (int j = 0; j < w->count * nkv * parts; j++) {
+        const int t = j / (nkv * parts), g = j / parts % nkv, part = j % parts;
+        const int h = g * rep + part * GROUP;
         const size_t head = ((size_t)layer * nkv + g) * capacity * d;
-        attend_head(w->qkv + (size_t)t * width + h * d, kc + head, vc + head, pos + t + 1, d,
-                    w->scores + (size_t)j * w->ctx, w->x + (size_t)t * w->wide + h * d);
+        attend_heads(w->qkv + (size_t)t * width + h * d,
+                     rep - part * GROUP < GROUP ? rep - part * GROUP : GROUP, kc + head,
+                     vc + head, pos + t + 1, d, w->scores + ((size_t)t * nh + h) * w->ctx,
+                     w->x + (size_t)t * w->wide + h * d);
     }
 }
 
