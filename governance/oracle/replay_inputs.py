@@ -49,7 +49,8 @@ class _Plan:
     """One captured call's variants: `near[i]` the values its slot i may take; `fresh[i]`
     whether no earlier call held its value there (set by `generated`)."""
 
-    def __init__(self, args, kwargs, constants, pools, params=None, receiver=False, names=()):
+    def __init__(self, args, kwargs, constants, pools, params=None, receiver=False, names=(),
+                 floats=False):
         self.args, self.kwargs = list(args), dict(kwargs)
         self.slots = [("a", i) for i in range(len(args))] + [("k", k) for k in sorted(kwargs)]
         self.defaulted = _defaults(params)  # slot -> its parameter's default; None: unknown
@@ -58,7 +59,7 @@ class _Plan:
         values = [self.get(s) for s in self.slots]
         self.fresh = [True] * len(values)
         siblings = [n for v in values for n in _numbers_in(v)]
-        ctx = vals.Context(constants, siblings, names=names)
+        ctx = vals.Context(constants, siblings, names=names, floats=floats)
         self.near = []
         for slot, value in zip(self.slots, values):  # noqa: B905 (Python 3.9)
             others = [p for p in pools.get(slot, []) if vals.blob(p) != vals.blob(value)]
@@ -390,14 +391,16 @@ _STAGES = (lambda p: p.defaults(), lambda p: p.singles(0, 1),
 
 
 def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receiver=False,
-              names=None, report=None):
+              names=None, report=None, floats=False):
     """Deterministic variants of the captured calls (the module docstring), at most `limit`
     and _MAX_BYTES of pickles; the boundary values (a job's `boundaries`: {"param",
     "values"} each) first, in at most half of them, placed by `fn`'s parameters. With
     `receiver` (a method: `receives`), the first argument is only ever an object of its
     class (another captured one, or one with other attributes). `names` (both trees'
     code's, from the job) order an object's attributes; else `fn`'s own. `report`, a dict,
-    is told how many boundary values could not be placed (`_boundary_inputs`)."""
+    is told how many boundary values could not be placed (`_boundary_inputs`). With
+    `floats` (the change removes a conversion to int: governance.proof.conversions), each
+    int is varied to floats beside it too."""
     decoded = []
     for raw in calls:
         with contextlib.suppress(Exception):
@@ -406,7 +409,8 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
     pools = _pools(decoded)
     params = parameters(fn) if fn else {}
     names = frozenset(names) if names else code_names(fn) if fn else ()
-    plans = [_Plan(a, k, constants, pools, params, receiver, names) for a, k in decoded]
+    plans = [_Plan(a, k, constants, pools, params, receiver, names, floats)
+             for a, k in decoded]
     _mark_fresh(plans)
     first = _boundary_inputs(decoded, boundaries, {**_keywords(fn, boundaries), **params},
                              limit // 2, spread, report)

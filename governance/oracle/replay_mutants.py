@@ -102,6 +102,7 @@ def judge(answer, rows, ids, killed, over):
     """Add to `killed` each mutant of `ids` whose answer (`answer(blob)`, a digest) differs
     from the unmutated one on one of `rows` ((blob, digest), deterministic inputs only),
     until `over()` says the budget is spent."""
+    off = getattr(builtins, SWITCH, 0)  # the switch as it was (replay_reach's Reached)
     for k in ids:
         if k in killed:
             continue
@@ -114,4 +115,4 @@ def judge(answer, rows, ids, killed, over):
                     killed.add(k)
                     break
         finally:
-            setattr(builtins, SWITCH, 0)
+            setattr(builtins, SWITCH, off)

@@ -65,6 +65,8 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_kinds import kinds as known
     from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
+    from _ouroboros_reach import NEIGHBOURS, Steered, installed
+    from _ouroboros_reach import install as watch_switch
     from _ouroboros_search import Peer, searched
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import (
@@ -82,6 +84,8 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_kinds import kinds as known
     from governance.oracle.replay_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
+    from governance.oracle.replay_reach import NEIGHBOURS, Steered, installed
+    from governance.oracle.replay_reach import install as watch_switch
     from governance.oracle.replay_search import Peer, searched
 
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
@@ -327,6 +331,9 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
     captured = [base64.b64decode(c["pickle"]) for _, c in calls]
     inputs = list(captured)  # each answered under the argv it was captured with
     clock_read = reads()
+    reached = installed()  # the changed lines each input runs (replay_reach), if any
+    if reached is not None:
+        reached.ids = set()
     results = [_one(fn, f"c{i}", b, timeout_s) for (i, _), b in zip(calls, captured)]  # noqa: B905
     if reads() > clock_read:  # it reads the clock: time is an input too (replay_clock)
         for blob in [clocked(b, at) for b in captured[:_CLOCKED_CALLS] for at in EDGES_NS]:
@@ -335,9 +342,15 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
     blobs = [_inner(b) for b in captured]  # what inputs are made from: the arguments alone
     receiver = receives(fn, spec["qualname"])
     told = {}  # how many boundary values no captured call could hold (the daemon hears)
-    made = generated(blobs, spec.get("constants", []), int(spec.get("generate", 0)),
-                     spec.get("boundaries") or [], fn, int(spec.get("spread") or 1), receiver,
-                     spec.get("names"), told)
+    limit, floats = int(spec.get("generate", 0)), spec.get("floats") is True
+    made = generated(blobs, spec.get("constants", []), limit, spec.get("boundaries") or [],
+                     fn, int(spec.get("spread") or 1), receiver, spec.get("names"), told,
+                     floats)
+    if reached is not None:  # the neighbours of an input reaching a new changed line first
+        made = Steered(made, limit, lambda b: generated(
+            [b], spec.get("constants", []), NEIGHBOURS, (), fn, 1, receiver,
+            spec.get("names"), floats=floats), reached.ids, blobs)
+        reached.ids = set()  # what the captured calls (and the clock's) reached is known
     # the budget is the answers': making the inputs (bounded in number and bytes) costs a
     # second or more of copies for a large receiver, and once counted here simpleeval's
     # evaluator ran none of its inputs on a loaded box
@@ -350,6 +363,9 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
             break
         inputs.append(blob)
         results.append(_one(fn, _keyed("g", spec, blob), blob, timeout_s, kinds))
+        if reached is not None:
+            made.heard(blob, reached.ids)
+            reached.ids = set()
     _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds)
     ids, killed = mutants
     if ids:
@@ -441,6 +457,8 @@ def main(argv):
                       2 * timeout_s + 5.0)  # before the tree is imported: the other side
     install(root, job.get("sources") or {})
     mutants = ([int(k) for k in job.get("mutants") or []], set())
+    if mutants[0]:  # the changed lines carry switches: each input's reach is read there
+        watch_switch()
     search = {"peer": peer, "left_s": float(job.get("search_s", _SEARCH_TOTAL_S)),
               "fallback": str(job.get("search_path") or "")}
     try:

@@ -64,8 +64,9 @@ class Context:
     """What a value is varied towards: the function's constants, and the integers and
     lengths of the call's other arguments."""
 
-    def __init__(self, constants, siblings=(), depth=0, names=()):
+    def __init__(self, constants, siblings=(), depth=0, names=(), floats=False):
         self.names = frozenset(names)  # what the function's code names: its attributes read
+        self.floats = floats  # an int gets floats beside it (a conversion to int removed)
         self.numbers = []
         for c in constants:
             if isinstance(c, str) and txt.NUMBER.fullmatch(c.strip()):
@@ -81,11 +82,15 @@ class Context:
         self.constants, self.siblings, self.depth = constants, list(siblings), depth
 
     def deeper(self):
-        return Context(self.constants, self.siblings, self.depth + 1, self.names)
+        return Context(self.constants, self.siblings, self.depth + 1, self.names, self.floats)
 
 
 def _near_int(v, ctx):
     out = [v - 1, v + 1, 0, IntLike(v)]
+    if ctx.floats and abs(v) < 2 ** 53:  # a conversion to int removed (governance.proof.
+        # conversions): `%d`, int() and // answer x for x + 0.7, round() x + 1, and code
+        # without them x + 0.7 itself (termcolor's RGB as an f-string, wave 10)
+        out[1:1] = [v + 0.7, v + 0.5]
     for n in (*ctx.ints, *ctx.siblings):
         out += [n - 1, n, n + 1]
     # IntLike(v) fourth: the same number as an int subclass (a caller's IntEnum member:

@@ -47,14 +47,14 @@ from governance.oracle.differential import (
     trace_of,
     trace_texts,
 )
-from governance.oracle.replay_lookup import LOCALS, enclosing
 from governance.oracle.replay_search import search_path
 from governance.oracle.run_dir import capture_request
 from governance.oracle.testrun import TestRunner
 from governance.policy import Policy
 from governance.proof.behaviour import touched_functions
 from governance.proof.callees import with_callees
-from governance.proof.callers import CALLER_SPREAD, MAX_CALLERS, caller_target
+from governance.proof.conversions import drops_int_conversion
+from governance.proof.lifted import lifted
 from governance.proof.mutant_shaped import mutant_shaped
 from governance.proof.noticed import Side, sides, told_apart, unnoticed
 from governance.proof.renamed import renamed
@@ -122,9 +122,16 @@ class _Record:
     sides: tuple[Side, Side] = (Side("base"), Side("candidate"))  # mutants per tree
     killed: tuple[set[int], set[int]] = field(default_factory=lambda: (set(), set()))
     changed: tuple[str, ...] = ()  # the changed files of the targets (both trees have them)
+    # the targets whose change removes a conversion to int: their ints get floats beside
+    # them (governance.proof.conversions)
+    floats: frozenset[tuple[str, str]] = frozenset()
 
     def name(self, t: Target) -> str:
         return f"{t.file}::{t.qualname}"
+
+    def base_text(self, rel: str) -> str:
+        """A base file's text, read without following a link (OSError and the like raise)."""
+        return _read(self.base, rel)
 
     def peers(self) -> tuple[dict[str, str], dict[str, str]]:
         """The other tree's texts of the changed files, for each tree's replay runner: the
@@ -158,6 +165,7 @@ class _Record:
                if isinstance(paths, list) else [], "functions": [
             {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
+             "floats": (t.file, t.qualname) in self.floats,
              "names": sorted(t.names),
              "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
             for t, f in zip(targets, captured, strict=True)]}
@@ -208,6 +216,7 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     if noticed:
         record.sides = await asyncio.to_thread(_sides, base, candidate, targets)
         shaped = await asyncio.to_thread(_shaped, base, candidate, targets)
+    record.floats = await asyncio.to_thread(_floats, base, candidate, targets)
     first = await record.traced(base, trace=True, stacks=True)
     if record.lost:  # ids parametrized from a set's order, a time: their files, whole
         record.tests = sorted({t.split("::", 1)[0] for t in tests})
@@ -218,7 +227,7 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     record.captured = first
     problem = await _replayed_and_traced(record)
     if problem is None:
-        await _lifted(record)
+        await lifted(record)
     missed = [line for side, killed in zip(record.sides, record.killed, strict=True)
               for line in unnoticed(side, killed)]
     return DiffReport(tuple(record.checks), problem=problem, seconds=time.monotonic() - start,
@@ -235,6 +244,18 @@ def _shaped(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[str
     return tuple(s.named() for f in files
                  for s in mutant_shaped(_read(base, f), _read(candidate, f), f)
                  if (f, s.function) in wanted)
+
+
+def _floats(base: Path, candidate: Path, targets: Sequence[Target]) \
+        -> frozenset[tuple[str, str]]:
+    """The targets whose change removes a conversion to int (governance.proof.conversions);
+    none where a text cannot be read (the check itself then says why)."""
+    try:
+        texts = {f: (_read(base, f), _read(candidate, f)) for f in {t.file for t in targets}}
+    except (OSError, PathEscape, UnicodeDecodeError):
+        return frozenset()
+    return frozenset((t.file, t.qualname) for t in targets
+                     if drops_int_conversion(*texts[t.file], t.qualname))
 
 
 def _sides(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[Side, Side]:
@@ -322,109 +343,3 @@ def _with_trace(check: FunctionCheck, found: list[Counterexample], traced: int,
     return dataclasses.replace(check, traced=traced, tried=tuple(tried),
                                counterexamples=(*check.counterexamples, *found)
                                [:MAX_COUNTEREXAMPLES])
-
-
-async def _lifted(record: _Record) -> None:
-    """Step 3: a function with no replayed evidence and no counterexample is judged at the
-    callers on its captured stacks; so is one whose own inputs left a changed line of its
-    file unnoticed (a handler's calls replayed with its state as captured need not go
-    where the change acts; its parser's input does), and one whose own inputs went no
-    further than the tests' calls or left a boundary value untried (FunctionCheck.narrow:
-    hijridate's `_check_date(self)`, whose object could not be varied, noticed its lines
-    on the tests' calls alone, and its dropped `1 <= day` landed where `Hijri(1410, 8, 0)`
-    at its caller tells it): the callers' inputs judge the mutants too, and a
-    counterexample there is its own."""
-    left = _unnoticed_files(record)
-    waiting = [i for i, c in enumerate(record.checks) if not c.counterexamples
-               and (c.compared == 0 or c.narrow or record.targets[i].file in left)]
-    for i in list(waiting):
-        if (outer := _enclosing_check(record, i)) is not None:
-            _take_caller(record, i, [outer])
-            waiting.remove(i)
-    plans = {i: _callers_of(record, i) for i in waiting}
-    callers = list({(t.file, t.qualname): t for ts in plans.values() for t in ts}.values())
-    if not callers:
-        for i in waiting:
-            _note(record, i, "callers: none on its stacks can be called by name")
-        return
-    lifted = dataclasses.replace(record, targets=callers)
-    captured = await lifted.traced(record.base)
-    checks = await lifted.replay(callers, captured["functions"], CALLER_SPREAD) \
-        if not isinstance(captured, str) else captured
-    if isinstance(checks, str):
-        for i in waiting:
-            _note(record, i, f"callers: {checks}"[:200])
-        return
-    by_name = {c.function: c for c in checks}
-    for i in waiting:
-        _take_caller(record, i, [by_name[lifted.name(t)] for t in plans[i]])
-
-
-def _unnoticed_files(record: _Record) -> set[str]:
-    """The files with a changed line none of whose mutants an input told apart so far."""
-    return {m.file for side, killed in zip(record.sides, record.killed, strict=True)
-            for m in side.mutants
-            if not any(o.id in killed for o in side.mutants
-                       if (o.file, o.line) == (m.file, m.line))}
-
-
-def _enclosing_check(record: _Record, index: int) -> FunctionCheck | None:
-    """A nested function's evidence from the function it is defined in, when that one is
-    judged too (its own check, with evidence) and called it on its captured stacks: a
-    closure whose calls do not travel (isodate's `repl`, called by re.sub with a
-    re.Match) is judged by its enclosing function's replay, as before it was a target."""
-    t = record.targets[index]
-    if LOCALS not in t.qualname:
-        return None
-    outer = (t.file, enclosing(t.qualname))
-    rows = record.captured["functions"][index].get("callers") or []
-    if not any(isinstance(r, list) and tuple(r[:2]) == outer for r in rows):
-        return None
-    found = next((c for u, c in zip(record.targets, record.checks, strict=True)
-                  if (u.file, u.qualname) == outer), None)
-    return found if found is not None and (found.counterexamples or found.shown_unchanged) \
-        else None
-
-
-def _callers_of(record: _Record, index: int) -> list[Target]:
-    """The callers on most of a function's captured stacks, with its constants carried."""
-    rows = record.captured["functions"][index].get("callers") or []
-    own = {(t.file, t.qualname) for t in record.targets}
-    out: list[Target] = []
-    for row in rows:
-        if len(out) >= MAX_CALLERS:
-            break
-        if not (isinstance(row, list) and len(row) == 3) or tuple(row[:2]) in own:
-            continue
-        try:
-            text = _read(record.base, str(row[0]))
-        except (OSError, PathEscape, UnicodeDecodeError):
-            continue
-        found = caller_target(text, str(row[0]), str(row[1]), record.targets[index])
-        if found is not None:
-            out.append(found)
-    return out
-
-
-def _take_caller(record: _Record, index: int, checks: list[FunctionCheck]) -> None:
-    """The first caller with a counterexample, else the first with evidence."""
-    name = record.name(record.targets[index])
-    best = next((c for c in checks if c.counterexamples), None) \
-        or next((c for c in checks if c.shown_unchanged), None)
-    if record.checks[index].compared and (best is None or not best.counterexamples):
-        return  # its own replay stays its evidence; the callers' inputs judged the mutants
-    if best is None:
-        why = "; ".join(f"{c.function}: {c.problem or 'no call of it could be replayed'}"
-                        for c in checks) or "none on its stacks can be called by name"
-        _note(record, index, f"callers: {why}"[:300])
-        return
-    reaching = tuple(dataclasses.replace(c, context=f" (reaches {name})")
-                     for c in best.counterexamples)
-    record.checks[index] = dataclasses.replace(
-        record.checks[index], via=best.function, captured=best.captured,
-        generated=best.generated, compared=best.compared, counterexamples=reaching)
-
-
-def _note(record: _Record, index: int, why: str) -> None:
-    check = record.checks[index]
-    record.checks[index] = dataclasses.replace(check, tried=(*check.tried, why))

@@ -1,5 +1,5 @@
 """When the differential check judges a function at its callers
-(governance.proof.differential_check._lifted), with the runs faked: a function whose own
+(governance.proof.lifted), with the runs faked: a function whose own
 replay generated no input beyond the captured calls, or could not place one of its
 boundary values, is judged at its callers too, however many captured calls answered
 alike and whatever the mutants (hijridate's `Hijri._check_date(self)`, wave 10: 100
@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from governance.oracle.differential import Counterexample, FunctionCheck, Target
-from governance.proof.differential_check import _lifted, _Record
+from governance.proof.differential_check import _Record
+from governance.proof.lifted import lifted as _lifted
 
 MODULE = '''class Day:
     def __init__(self, day):

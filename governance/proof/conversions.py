@@ -1,0 +1,87 @@
+"""Whether a change removes a conversion to int from a function: the replay then offers a
+float beside each int it varies (governance.oracle.replay_values), where otherwise the
+budget is not spent on floats at all.
+
+A conversion to int is a call of `int()` or `round()`, a floor division, or a text
+formatted with `%d` / `%i` or `{:d}` (by `%`, `str.format` or an f-string's format spec).
+For int inputs, code with and without it answers alike: termcolor's RGB written as an
+f-string instead of through `'%d;%d;%d' % color` no longer truncates a float channel
+(100.7), and hijridate's `weekday` without `int()` answers 5.0 for a float day; both
+waited for the tests' int values (wave 10). Counted per kind over the function's whole
+text on each tree: a kind the candidate holds fewer of than the base marks it, so a
+function that keeps its conversions (or only moves them) is varied as before.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+
+_PERCENT_D = re.compile(r"%[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[di]")
+_FORMAT_D = re.compile(r"\{[^{}]*:[^{}]*d\}")
+
+
+def drops_int_conversion(old: str, new: str, qualname: str) -> bool:
+    """Whether `qualname` holds fewer conversions to int of some kind in `new` than in
+    `old` (False where either text lacks it: nothing to compare)."""
+    before, after = _counted(old, qualname), _counted(new, qualname)
+    return before is not None and after is not None \
+        and any(n > after[kind] for kind, n in before.items())
+
+
+def _counted(text: str, qualname: str) -> Counter[str] | None:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    node = _function(tree, qualname)
+    if node is None:
+        return None
+    formats = _format_names(node)
+    found: Counter[str] = Counter()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
+                and n.func.id in ("int", "round"):
+            found[n.func.id] += 1
+        elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv):
+            found["//"] += 1
+        elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
+            found["%d"] += len(_PERCENT_D.findall(_format_text(n.left, formats)))
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                and n.func.attr == "format":
+            found["{:d}"] += len(_FORMAT_D.findall(_format_text(n.func.value, formats)))
+        elif isinstance(n, ast.FormattedValue) and n.format_spec is not None:
+            spec = ast.unparse(n.format_spec)
+            found["{:d}"] += spec.rstrip("'\"").endswith("d")
+    return found
+
+
+def _format_names(node: ast.AST) -> dict[str, str]:
+    """The function's names bound once to a text (`fmt = "%d;%d"`), by name."""
+    out: dict[str, str] = {}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 \
+                and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Constant) \
+                and isinstance(n.value.value, str):
+            out[n.targets[0].id] = n.value.value
+    return out
+
+
+def _format_text(node: ast.AST, formats: dict[str, str]) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return formats.get(node.id, "") if isinstance(node, ast.Name) else ""
+
+
+def _function(tree: ast.AST, qualname: str) -> ast.AST | None:
+    """The def at `qualname` (classes and functions by name, `<locals>` skipped)."""
+    scope: list[ast.stmt] = list(getattr(tree, "body", []))
+    found: ast.AST | None = None
+    for part in [p for p in qualname.split(".") if p != "<locals>"]:
+        found = next((n for n in scope if isinstance(
+            n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part), None)
+        if found is None:
+            return None
+        scope = list(found.body)  # type: ignore[attr-defined]
+    return found
