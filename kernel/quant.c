@@ -139,32 +139,75 @@ static inline uint16_t f2h(float f)
 }
 
 /* -- activations to 8 bits ------------------------------------------------------------ */
-/* ggml's quantize_row_q8_K: the scale from the value of largest magnitude (its sign kept),
- * rounding to nearest even, and each 16 values' sum for the K-quants' minimums. */
+/* 16 values scaled, rounded to nearest even and capped at 127 into qs; returns their sum.
+ * The vector forms round as lrintf does (the default rounding mode), so every build gives
+ * the same blocks. */
+static inline int q8k_group(const float *x, float iscale, int8_t *qs)
+{
+#if OQ_SIMD == 3
+    const __m512i v = _mm512_min_epi32(
+        _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_set1_ps(iscale), _mm512_loadu_ps(x))),
+        _mm512_set1_epi32(127));
+    _mm_storeu_si128((__m128i *)qs, _mm512_cvtepi32_epi8(v));
+    return _mm512_reduce_add_epi32(v);
+#elif OQ_SIMD
+    const __m256 s = _mm256_set1_ps(iscale);
+    const __m256i top = _mm256_set1_epi32(127);
+    const __m256i a = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(s, _mm256_loadu_ps(x))),
+                                       top);
+    const __m256i b = _mm256_min_epi32(
+        _mm256_cvtps_epi32(_mm256_mul_ps(s, _mm256_loadu_ps(x + 8))), top);
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
+    _mm_storeu_si128((__m128i *)qs, _mm_packs_epi16(_mm256_castsi256_si128(w),
+                                                    _mm256_extracti128_si256(w, 1)));
+    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(_mm256_add_epi32(a, b)),
+                              _mm256_extracti128_si256(_mm256_add_epi32(a, b), 1));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
+    return _mm_cvtsi128_si32(t);
+#else
+    int sum = 0;
+    for (int i = 0; i < 16; i++) {
+        const int v = (int)lrintf(iscale * x[i]);
+        sum += qs[i] = (int8_t)(v > 127 ? 127 : v);
+    }
+    return sum;
+#endif
+}
+
+/* The largest magnitude of n (a multiple of 16) values. */
+static inline float abs_max(const float *x, int n)
+{
+#if OQ_SIMD == 3
+    __m512 m = _mm512_setzero_ps();
+    for (int j = 0; j < n; j += 16)
+        m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
+    return _mm512_reduce_max_ps(m);
+#else
+    float amax = 0.0f;
+    for (int j = 0; j < n; j++)
+        amax = fmaxf(amax, fabsf(x[j]));
+    return amax;
+#endif
+}
+
+/* ggml's quantize_row_q8_K: the scale from the value of largest magnitude (its sign kept;
+ * the first such), rounding to nearest even, and each 16 values' sum for the K-quants'
+ * minimums. */
 static void quantize_q8k(const float *x, int n, BlockQ8K *y)
 {
     for (int b = 0; b < n / QK_K; b++, x += QK_K) {
-        float amax = 0.0f, max = 0.0f;
-        for (int j = 0; j < QK_K; j++) {
-            float a = fabsf(x[j]);
-            if (a > amax)
-                amax = a, max = x[j];
-        }
-        if (amax == 0.0f) {
+        const float amax = abs_max(x, QK_K);
+        if (!(amax > 0.0f)) {
             memset(&y[b], 0, sizeof(BlockQ8K));
             continue;
         }
-        const float iscale = -127.0f / max;
-        for (int j = 0; j < QK_K; j++) {
-            int v = (int)lrintf(iscale * x[j]);
-            y[b].qs[j] = (int8_t)(v > 127 ? 127 : v);
-        }
-        for (int j = 0; j < QK_K / 16; j++) {
-            int sum = 0;
-            for (int i = 0; i < 16; i++)
-                sum += y[b].qs[j * 16 + i];
-            y[b].bsums[j] = (int16_t)sum;
-        }
+        int at = 0;
+        while (fabsf(x[at]) != amax)
+            at++;
+        const float iscale = -127.0f / x[at];
+        for (int j = 0; j < QK_K / 16; j++)
+            y[b].bsums[j] = (int16_t)q8k_group(x + 16 * j, iscale, y[b].qs + 16 * j);
         y[b].d = 1.0f / iscale;
         for (int j = 0; j < QK_K / 32; j++)
             y[b].dsums[j] = y[b].d * (float)(y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);

@@ -134,6 +134,31 @@ def test_a_chunk_gives_the_bits_of_one_row_at_a_time(lib: quant_native.QuantLib,
         assert torch.equal(chunk[t], lib.matmul(w, int(qtype), 512, x[t:t + 1])[0]), t
 
 
+def _picking_q4k() -> np.ndarray:
+    """256 Q4_K rows of 256 columns, row r picking column r: d 1, dmin 0, every scale 1,
+    one nibble 1. Its product is each activation's Q8_K value q * d to the bit."""
+    blocks = np.zeros((256, 144), np.uint8)
+    blocks[:, 0:2] = np.frombuffer(np.float16(1.0).tobytes(), np.uint8)
+    blocks[:, 4:8] = 1  # scales 0-3 (their mins, bytes 8-11's high nibbles and 0-3's top
+    blocks[:, 12:16] = 1  # bits, 0); scales 4-7 in bytes 12-15's low nibbles
+    for r in range(256):
+        byte = 16 + 32 * (r // 64) + r % 32
+        blocks[r, byte] = 1 if r % 64 < 32 else 0x10
+    return blocks
+
+
+def test_activations_round_as_llama_cpps_q8k_to_the_bit(lib: quant_native.QuantLib) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 256)).astype(np.float32)
+    x[1] *= 1e-3
+    x[2, 17] = -40.0  # a negative maximum sets the scale's sign
+    x[3] = np.arange(256, dtype=np.float32) / 2 - 64  # halves: ties round to even
+    x[4, :] = 0.0  # an all-zero block
+    x[5, 3], x[5, 9] = 7.0, -7.0  # a tie for the maximum: the first wins
+    y = lib.matmul(_picking_q4k(), int(Q.Q4_K), 256, torch.from_numpy(x)).numpy()
+    assert np.array_equal(y, _q8k(x).astype(np.float32))
+
+
 def test_zero_rows_and_one_thread_agree(lib: quant_native.QuantLib) -> None:
     rng = np.random.default_rng(3)
     w = _random_blocks(Q.Q4_K, 16, 256, rng)
