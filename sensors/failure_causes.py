@@ -14,7 +14,8 @@ must not make two pieces of work):
   else, when it was raised on a line of the test file (a failed assert), the library
   functions that line calls (resolved through the test file's imports of repository
   modules), or the methods it calls on an object the test made (`v.bump("")` where `v`
-  holds a call's result: the one class of the imported packages that defines `bump`), or
+  holds a call's result: the one class of the imported packages that defines `bump`; a
+  builtin or a comparison on such objects, `hash(v)` or `v1 < v2`: its special method), or
   the one library function the values of the names it reads came from (`dev =
   v.replace(...)`, then `assert str(dev) == ...`); with no such line (a jailed run's
   summary carries none, the line calls no library function), the one library function

@@ -339,20 +339,41 @@ def package_methods(names: dict[str, tuple[str, str]], modules: dict[str, str],
     return {name: where[0] for name, where in found.items() if len(where) == 1}
 
 
+# What a builtin called on an object, or a comparison between two, runs of its class.
+DUNDERS = {"hash": "__hash__", "str": "__str__", "repr": "__repr__", "len": "__len__",
+           "bool": "__bool__", "int": "__int__", "float": "__float__", "abs": "__abs__",
+           "iter": "__iter__", "format": "__format__"}
+COMPARED = {ast.Eq: "__eq__", ast.NotEq: "__ne__", ast.Lt: "__lt__", ast.LtE: "__le__",
+            ast.Gt: "__gt__", ast.GtE: "__ge__"}
+
+
 def object_calls(node: ast.AST, func: ast.AST, methods: dict[str, tuple[str, str]]
                  ) -> list[tuple[str, str]]:
     """The library methods `node` calls on an object a call made: `parse(s).bump()`, or
     `v.bump()` where the test `func` assigned `v` a call's result (`v = parse(s)`; a literal
-    such as `d = {}` is no library object, so `d.get()` is not the library's `get`)."""
+    such as `d = {}` is no library object, so `d.get()` is not the library's `get`); and the
+    special methods a builtin or a comparison runs on such objects (`hash(v1) == hash(v2)`:
+    `__hash__`; `v1 < v2`: `__lt__`)."""
     made = {t.id for a in ast.walk(func) if isinstance(a, ast.Assign)
             and isinstance(a.value, ast.Call) for t in a.targets if isinstance(t, ast.Name)}
+
+    def library_object(value: ast.AST) -> bool:
+        if isinstance(value, ast.Name):
+            return value.id in made
+        return isinstance(value, ast.Call) and not (isinstance(value.func, ast.Name)
+                                                    and value.func.id in DUNDERS)
     out = []
-    for call in ast.walk(node):
-        f = call.func if isinstance(call, ast.Call) else None
-        if isinstance(f, ast.Attribute) and f.attr in methods and (
-                isinstance(f.value, ast.Call)
-                or (isinstance(f.value, ast.Name) and f.value.id in made)):
+    for n in ast.walk(node):
+        f = n.func if isinstance(n, ast.Call) else None
+        if isinstance(f, ast.Attribute) and f.attr in methods and library_object(f.value):
             out.append(methods[f.attr])
+        elif isinstance(f, ast.Name) and DUNDERS.get(f.id) in methods and len(n.args) == 1 \
+                and library_object(n.args[0]):
+            out.append(methods[DUNDERS[f.id]])
+        elif isinstance(n, ast.Compare) and len(n.ops) == 1 and COMPARED.get(
+                type(n.ops[0])) in methods and all(isinstance(v, ast.Name) and v.id in made
+                                                   for v in (n.left, *n.comparators)):
+            out.append(methods[COMPARED[type(n.ops[0])]])
     return list(dict.fromkeys(out))
 
 

@@ -12,7 +12,9 @@ VERSION = ('class Version:\n    def __init__(self, text):\n        self.text = t
            '    def bump(self, token="rc"):\n        return Version(self.text + token)\n\n'
            '    def replace(self, **parts):\n        return Version(self.text)\n\n'
            '    def get(self, key):\n        return key\n\n'
-           '    def render(self):\n        return self.text\n\n\n'
+           '    def render(self):\n        return self.text\n\n'
+           '    def __hash__(self):\n        return hash(self.text)\n\n'
+           '    def __lt__(self, other):\n        return self.text < other.text\n\n\n'
            'class Range:\n    def render(self):\n        return "*"\n\n\n'
            'def parse(text):\n    return Version(text)\n')
 TESTS = '''from pkg import parse
@@ -39,6 +41,23 @@ def test_a_dict_is_no_library_object():
 def test_two_classes_define_render():
     v = parse("1.0.0")
     assert v.render() == "2"
+
+
+def test_equal_versions_have_equal_hashes():
+    v1 = parse("1.2.3+a")
+    v2 = parse("1.2.3+b")
+    assert hash(v1) == hash(v2)
+
+
+def test_ordered():
+    low = parse("1.0.0")
+    high = parse("2.0.0")
+    assert low < high
+
+
+def test_hash_of_a_literal():
+    parse("1.0.0")
+    assert hash("x") == 1
 '''
 TEXTS = {"pkg/__init__.py": "from pkg.version import Version, parse\n",
          "pkg/version.py": VERSION, "tests/test_v.py": TESTS}
@@ -64,3 +83,14 @@ def test_a_literal_and_a_method_two_classes_define_name_no_method():
     assert not any(c.endswith("Version.get") for c in dict_get)  # `d = {}` is a dict
     render = _causes("test_two_classes_define_render", 24)
     assert not any(".render" in c for c in render)  # Version's or Range's: no guess
+
+
+def test_a_builtin_or_a_comparison_on_library_objects_names_the_special_method():
+    """Measured (stop 63): semver's db55f27cb7c3 (`assert hash(v1) == hash(v2)`, fixed in
+    `__hash__`) was caused by `VersionInfo.__init__`, the one function the values came from,
+    so the repair's prompt showed the constructor and the model edited it."""
+    hashed = _causes("test_equal_versions_have_equal_hashes", 30)
+    assert "fn:pkg/version.py::Version.__hash__" in hashed
+    assert "fn:pkg/version.py::parse" not in hashed
+    assert "fn:pkg/version.py::Version.__lt__" in _causes("test_ordered", 36)
+    assert not any("__hash__" in c for c in _causes("test_hash_of_a_literal", 41))
