@@ -13,7 +13,11 @@ prompt tokens it computed against the ones it reused from the previous call.
 Also the edit-vs-whole-file reply of tests/governance/test_edit_tokens.py counted in each
 tokenizer. With --server FILE.gguf, the same calls to llama.cpp's own server
 (`make bench-setup`) and the prefix its prompt cache kept, as it reports.
+`--chain small` renders instead the calls of an op with the settings `ouroboros init` writes
+for a pinned small model (tools off, SEARCH/REPLACE blocks): GENERATE, its retry, two L2
+turns, the next op's GENERATE.
 Run: .venv/bin/python bench/prompt_prefix.py [--qwen PATH] [--no-kernel] [--server GGUF]
+     [--chain tools|small] [--window N]
 """
 
 from __future__ import annotations
@@ -104,6 +108,31 @@ def calls(root: Path, budget: int, fmt: CallFormat) -> list[tuple[str, str]]:
     return out
 
 
+def small_calls(root: Path, budget: int) -> list[tuple[str, str]]:
+    """The calls of one op with the settings `ouroboros init` writes for a pinned small model
+    (tools off, SEARCH/REPLACE blocks; PLAN skipped, since the failure reached one
+    function): GENERATE, its retry after an unusable reply, two L2 turns, the next op's
+    GENERATE."""
+    ctx = context(1)
+    ctx.reply_form = "blocks"
+    out = [("op 1 GENERATE", generation_prompt(ctx, root, budget))]
+    ctx.last_failure = ("src/pkg/module.py: edits need a file that exists; give a new file "
+                        "as full_content")
+    out.append(("op 1 GENERATE retry", generation_prompt(ctx, root, budget)))
+    ctx.last_failure = None
+    change = ["--- calendar_lib.py (your change, as a diff)\n-    return year % 4 == 0\n"
+              "+    return year % 4 == 0 and year % 100 != 0\n"]
+    for n in (1, 2):
+        turn = RepairTurn(n, 3, "test", "AssertionError: assert not True\n  where True = "
+                          f"isleap({1900 + 100 * n})",
+                          ["tests/test_calendar.py::test_isleap_century"], change, 2, 40)
+        out.append((f"op 1 L2 turn {n}", repair_prompt(ctx, root, turn, budget)))
+    nxt = context(2)
+    nxt.reply_form = "blocks"
+    out.append(("op 2 GENERATE", generation_prompt(nxt, root, budget)))
+    return out
+
+
 def shared(a: list[int], b: list[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -182,6 +211,9 @@ def main() -> None:
     ap.add_argument("--no-kernel", action="store_true")
     ap.add_argument("--server", type=Path, help="a GGUF for llama.cpp's server: its cache too")
     ap.add_argument("--window", type=int, default=8192, help="the brain's context (tokens)")
+    ap.add_argument("--chain", choices=("tools", "small"), default="tools",
+                    help="tools: PLAN, three tool rounds, an L2 turn (the defaults); small: "
+                         "the settings init writes for a pinned small model (tools off)")
     args = ap.parse_args()
     print(f"load {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}, "
           f"{os.cpu_count()} CPUs")
@@ -202,19 +234,23 @@ def main() -> None:
         counts = [len(x.ids if hasattr(x, "ids") else x) for x in ids]
         print(f"{name}: one-line fix of calendar.py ({len(CALENDAR.read_text().splitlines())}"
               f" lines): edits {counts[0]} tokens, whole file {counts[1]} tokens")
-    room = window.prompt_tokens(args.window, 1024, tools=True)
-    budget = room * window.FIT_CHARS_PER_TOKEN - len(tool_instructions())
+    tools = args.chain == "tools"
+    room = window.prompt_tokens(args.window, 1024, tools=tools)
+    budget = room * window.FIT_CHARS_PER_TOKEN - (len(tool_instructions()) if tools else 0)
     with tempfile.TemporaryDirectory() as tmp:
         root = repository(Path(tmp) / "repo")
+
+        def chain(fmt: CallFormat) -> list[tuple[str, str]]:
+            return calls(root, budget, fmt) if tools else small_calls(root, budget)
         for name, tok in tokenizers.items():
-            fmt = CallFormat.HERMES if "Qwen" in name else CallFormat.JSON_LINE
-            table(name, tok, calls(root, budget, fmt))
+            table(name, tok, chain(CallFormat.HERMES if "Qwen" in name
+                                   else CallFormat.JSON_LINE))
         if not args.no_kernel:
-            kernel_hits(calls(root, budget, CallFormat.JSON_LINE))
+            kernel_hits(chain(CallFormat.JSON_LINE))
         if args.server:
-            fmt = CallFormat.HERMES if "qwen" in args.server.name.lower() else \
-                CallFormat.JSON_LINE
-            server_hits(args.server, calls(root, budget, fmt), Path(tmp) / "server.log")
+            server_hits(args.server, chain(CallFormat.HERMES if "qwen" in
+                                           args.server.name.lower() else CallFormat.JSON_LINE),
+                        Path(tmp) / "server.log")
 
 
 if __name__ == "__main__":
