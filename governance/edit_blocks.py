@@ -36,8 +36,10 @@ SEARCH, DIVIDER, REPLACE = "<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE"
 MAX_BLOCKS = 64
 RATIONALE_CHARS = 600
 
-_BLOCK = re.compile(r"^[ \t]*<{5,9} ?SEARCH[ \t]*\n(.*?)^[ \t]*={7}[ \t]*\n(.*?)"
-                    r"^[ \t]*>{5,9} ?REPLACE[ \t]*$", re.MULTILINE | re.DOTALL)
+# The marker words in any case: Qwen2.5-Coder-1.5B wrote '<<<<<<< search' and '<<<<<<<
+# Search' in 2 of 6 replies to one prompt (stop 63); the markers stay the structure.
+_BLOCK = re.compile(r"^[ \t]*<{5,9} ?(?i:search)[ \t]*\n(.*?)^[ \t]*={7}[ \t]*\n(.*?)"
+                    r"^[ \t]*>{5,9} ?(?i:replace)[ \t]*$", re.MULTILINE | re.DOTALL)
 _FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
 # A path line as models write it: bare, in backticks or bold, after '#', 'File:' or
 # 'filename:', with a colon after it, or with the lines it means ('src/m.py:299-311').

@@ -59,10 +59,13 @@ one around them. full_content is a whole file (new or small), never a copy of a 
 view or a placeholder such as "...". Paths are relative to the repository root."""
 
 # The same contract for a brain told the SEARCH/REPLACE form (governance.edit_blocks); its
-# replies in JSON are read too.
+# replies in JSON are read too. Its path line is a placeholder: shown 'src/pkg/module.py',
+# Qwen2.5-Coder-1.5B wrote that path in 4 of 6 replies to semver's db55f27cb7c3 (whose
+# module is semver.py) and in 21 of 165 of stop 62's card; shown the placeholder, 0 of 6,
+# and 3 of 6 named semver.py (stop 63).
 BLOCKS_CONTRACT = """\
 A change is each file's path on a line of its own, then one or more SEARCH/REPLACE blocks:
-src/pkg/module.py
+<the file's path>
 <<<<<<< SEARCH
 <lines copied exactly from the file>
 =======

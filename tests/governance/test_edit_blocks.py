@@ -189,3 +189,19 @@ def test_edits_that_change_nothing_are_dropped_and_one_stated_twice_applies_once
     with pytest.raises(EditRefused) as info:
         stated(FIX + other, _base(calc_ops_py=OPS_PY))
     assert info.value.kind is Refusal.OVERLAP
+
+
+def test_the_markers_are_read_in_any_case():
+    """Qwen2.5-Coder-1.5B wrote '<<<<<<< search' and '<<<<<<< Search' (stop 63)."""
+    for search, replace in (("search", "replace"), ("Search", "Replace")):
+        reply = FIX.replace("SEARCH", search).replace("REPLACE", replace)
+        assert stated(reply, _base(calc_ops_py=OPS_PY)).changes()[0].full_content == OPS_FIXED
+
+
+def test_the_contract_shows_no_real_looking_path_to_copy():
+    """Shown 'src/pkg/module.py' as the example, the 1.5B model wrote it in 4 of 6 replies
+    to a repository whose module is semver.py (stop 63): the example's path is a
+    placeholder no repository has."""
+    head = HEADS[ReplyForm.BLOCKS]
+    assert "<the file's path>\n<<<<<<< SEARCH" in head
+    assert not any(w.endswith(".py") for w in head.split())
