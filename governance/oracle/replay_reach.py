@@ -15,6 +15,10 @@ changed lines; of the 1,500 generated inputs only `force_color=True` ones reache
 the RGBA highlight that tells a careless unpacking apart came 1,692nd (wave 10). Both
 trees steer by their own changed lines: a change that moves where its lines are reached
 makes some inputs on one tree only, and only the inputs both trees answered are compared.
+So the neighbours given out of turn tell the trees apart but never judge a mutant (the
+runner leaves them out of its rows for replay_mutants.judge): a mutant killed by an input
+the other tree never made would show a changed line noticed that no comparison looked at
+(sqids' blocklist normalisation, a careless change, landed so in the seen part).
 
 Copied into a run's private plugin directory as `_ouroboros_reach` (governance.oracle.
 run_dir) beside the runner; standard library only, Python 3.9 and later.
@@ -72,14 +76,18 @@ class Steered:
         self.known = set(known)
         self.taken = set(captured)
         self.seeds = 0
+        self.steered = set()  # the neighbours given out of turn (`heard`)
 
     def __iter__(self):
         given = 0
         while given < self.limit and (self.first or self.rest):
+            out_of_turn = bool(self.first)
             blob = (self.first or self.rest).popleft()
             if blob in self.taken:
                 continue
             self.taken.add(blob)
+            if out_of_turn:
+                self.steered.add(blob)
             given += 1
             yield blob
 

@@ -369,8 +369,9 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
     _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds)
     ids, killed = mutants
     if ids:
+        aside = made.steered if reached is not None else ()  # one tree's own (replay_reach)
         rows = [(b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
-                if r.get("deterministic") and r.get("kind") != "timeout"]
+                if r.get("deterministic") and r.get("kind") != "timeout" and b not in aside]
         judge(lambda b: restore(state) or _digest(_answer(fn, b, timeout_s)[0]), rows, ids,
               killed, _budget(budgets[1]))
     return {"results": results, "cut": cut, "unplaced": told.get("unplaced", 0)}

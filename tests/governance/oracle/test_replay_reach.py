@@ -75,3 +75,5 @@ def test_the_steered_order_is_each_input_once_within_the_limit() -> None:
         got.append(blob)
         order.heard(blob, {2} if blob == b"a" else {1})
     assert got == [b"a", b"a1", b"c", b"b"]  # a reached a new line: its neighbours next
+    # given out of turn, on this tree's reach alone: they never judge a mutant
+    assert order.steered == {b"a1", b"c"}
