@@ -42,12 +42,12 @@ UNRUN = "lines no test runs"  # in a case's category: its changed lines are ones
 # The figures as measured and written down (docs/proof-measurements.md, "Held-out figures"): printed
 # beside today's so a run says what it moved. The first two are wave 1's, the fourth wave 2's,
 # the fifth wave 3's, the sixth wave 4's, the seventh wave 5's, the eighth wave 6's, the
-# ninth wave 7's, the tenth wave 8's, the eleventh wave 9's and the last wave 10's, each
-# taken while its wave was still held out.
+# ninth wave 7's, the tenth wave 8's, the eleventh wave 9's, the twelfth wave 10's and the
+# last wave 11's, each taken while its wave was still held out.
 # The commit of each wave's first held-out reading, once taken (its figures in RECORDED).
 FIRST_READING: dict[int, str] = {2: "caf827e", 3: "e479f2a", 4: "07e4a5a", 5: "6adb03b",
                                  6: "374cdd5", 7: "0734ad7", 8: "ba17823", 9: "fad3458",
-                                 10: "107f7e0"}
+                                 10: "107f7e0", 11: "714e6c7"}
 RECORDED: tuple[tuple[str, str], ...] = (
     ("bdad40a wave 1, then held out (load 9-23)",
      "careless landed 6/27, counterexample 16/27 (59%), controls landed 15/26 (58%), over "
@@ -84,6 +84,9 @@ RECORDED: tuple[tuple[str, str], ...] = (
     ("107f7e0 wave 10, its first held-out reading (load 3.0-4.6)",
      "careless landed 3/15, counterexample 9/15 (60%), controls landed 9/12 (75%), over "
      "unrun lines 1/2"),
+    ("714e6c7 wave 11, its first held-out reading (load 0.6-2.5)",
+     "careless landed 2/15, counterexample 10/15 (67%), controls landed 4/12 (33%), over "
+     "unrun lines 0/2"),
 )
 
 
