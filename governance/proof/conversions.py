@@ -18,6 +18,8 @@ import ast
 import re
 from collections import Counter
 
+from governance.python_ast import parse_python
+
 _PERCENT_D = re.compile(r"%[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[di]")
 _FORMAT_D = re.compile(r"\{[^{}]*:[^{}]*d\}")
 
@@ -32,7 +34,7 @@ def drops_int_conversion(old: str, new: str, qualname: str) -> bool:
 
 def _counted(text: str, qualname: str) -> Counter[str] | None:
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError):
         return None
     node = _function(tree, qualname)

@@ -24,35 +24,25 @@ import dataclasses
 import functools
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance.fs import nofollow
 from governance.fs.protected import PathEscape
 from governance.oracle.differential import (
-    CALL_TIMEOUT_S,
-    GENERATED,
-    MAX_CALLS,
     MAX_COUNTEREXAMPLES,
-    REPLAY_HELPERS,
-    REPLAY_SOURCE,
     Counterexample,
     DiffReport,
     FunctionCheck,
     Target,
-    calls_of,
-    compare,
     compare_traces,
     same_tests,
     trace_of,
     trace_texts,
 )
-from governance.oracle.replay_search import search_path
-from governance.oracle.run_dir import capture_request
 from governance.oracle.testrun import TestRunner
 from governance.policy import Policy
 from governance.proof.behaviour import touched_functions
 from governance.proof.callees import with_callees
+from governance.proof.check_record import Record, read_text, readable
 from governance.proof.conversions import drops_int_conversion
 from governance.proof.lifted import lifted
 from governance.proof.mutant_shaped import mutant_shaped
@@ -60,8 +50,6 @@ from governance.proof.noticed import Side, sides, told_apart, unnoticed
 from governance.proof.renamed import renamed
 from governance.proof.rules import Intent, intent_of
 from governance.schemas import FileChange, OperationContext
-
-READ_CAP = 4_000_000  # a larger file is not compared: its change cannot be shown unchanged
 
 
 def wants_differential(ctx: OperationContext, policy: Policy) -> bool:
@@ -78,7 +66,7 @@ def targets_of(base: Path, code: Sequence[FileChange]) -> tuple[list[Target], li
     for change in code:
         rel = change.file_path
         try:
-            old = _read(base, rel)
+            old = read_text(base, rel)
         except FileNotFoundError:
             continue  # a new file: nothing of the base's to compare with
         except (OSError, PathEscape, UnicodeDecodeError) as exc:
@@ -89,113 +77,9 @@ def targets_of(base: Path, code: Sequence[FileChange]) -> tuple[list[Target], li
             continue
         found, why = touched_functions(old, change.full_content or "", rel)
         targets += with_callees(found, change.full_content or "", rel,
-                                functools.partial(_readable, base))
+                                functools.partial(readable, base))
         problems += why
     return targets, problems
-
-
-def _read(root: Path, rel: str) -> str:
-    return nofollow.read_bytes(root, rel, limit=READ_CAP).decode("utf-8")
-
-
-def _readable(root: Path, rel: str) -> str | None:
-    """A base module's text, or None where there is none to read (not the repository's)."""
-    try:
-        return _read(root, rel)
-    except (OSError, PathEscape, UnicodeDecodeError):
-        return None
-
-
-@dataclass
-class _Record:
-    """One check's runs and what each producer found so far."""
-
-    runner: TestRunner
-    base: Path
-    candidate: Path
-    targets: Sequence[Target]
-    tests: Sequence[str]
-    scratch: Path
-    checks: list[FunctionCheck] = field(default_factory=list)
-    captured: dict = field(default_factory=dict)  # the base's capture run
-    lost: bool = False  # a test id asked for was not found (it is another in each process)
-    sides: tuple[Side, Side] = (Side("base"), Side("candidate"))  # mutants per tree
-    killed: tuple[set[int], set[int]] = field(default_factory=lambda: (set(), set()))
-    changed: tuple[str, ...] = ()  # the changed files of the targets (both trees have them)
-    # the targets whose change removes a conversion to int: their ints get floats beside
-    # them (governance.proof.conversions)
-    floats: frozenset[tuple[str, str]] = frozenset()
-
-    def name(self, t: Target) -> str:
-        return f"{t.file}::{t.qualname}"
-
-    def base_text(self, rel: str) -> str:
-        """A base file's text, read without following a link (OSError and the like raise)."""
-        return _read(self.base, rel)
-
-    def peers(self) -> tuple[dict[str, str], dict[str, str]]:
-        """The other tree's texts of the changed files, for each tree's replay runner: the
-        search there answers each input on both (governance.oracle.replay_search)."""
-        try:
-            texts = [(f, _read(self.base, f), _read(self.candidate, f)) for f in self.changed]
-        except (OSError, PathEscape, UnicodeDecodeError):
-            return {}, {}  # no search: the replayed inputs alone are the evidence
-        return {f: new for f, _, new in texts}, {f: old for f, old, _ in texts}
-
-    async def traced(self, tree: Path, **how: bool) -> dict | str:
-        """A run of the tests on `tree` with the capture plugin: its result, or why none."""
-        request = capture_request(tuple((t.file, t.qualname) for t in self.targets),
-                                  MAX_CALLS, fallback=search_path(), **how)
-        ran = await self.runner.run(tree, list(self.tests), scratch=self.scratch,
-                                    extra=request)
-        self.lost = any("::" in t and t not in ran.report.tests for t in self.tests)
-        found = ran.extra
-        if not isinstance(found, dict) or not isinstance(found.get("functions"), list) \
-                or len(found["functions"]) != len(self.targets):
-            return ran.report.problem or "the capture run wrote no calls"
-        return found
-
-    async def replay(self, targets: Sequence[Target], captured: Sequence[object],
-                     spread: int = 1) -> list[FunctionCheck] | str:
-        """Both trees' answers to the captured calls and inputs generated from them, each
-        boundary value on the `spread` captured calls nearest it."""
-        paths = self.captured.get("paths") if isinstance(self.captured, dict) else None
-        job = {"call_timeout_s": CALL_TIMEOUT_S, "search_path": search_path(),
-               "paths": [p for p in paths if isinstance(p, str)][:16]
-               if isinstance(paths, list) else [], "functions": [
-            {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
-             "constants": list(t.constants), "generate": GENERATED, "spread": spread,
-             "floats": (t.file, t.qualname) in self.floats,
-             "names": sorted(t.names),
-             "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
-            for t, f in zip(targets, captured, strict=True)]}
-        peers = await asyncio.to_thread(self.peers)  # each runner's search (replay_search)
-        answers = await asyncio.gather(*(
-            self.runner.run_script(tree, REPLAY_SOURCE, {**job, "sources": side.sources,
-                                                         "mutants": side.ids, "peer": peer},
-                                   scratch=self.scratch, helpers=REPLAY_HELPERS)
-            for tree, side, peer in zip((self.base, self.candidate), self.sides, peers,
-                                        strict=True)))
-        problem = next((a for a in answers if isinstance(a, str)), None) or next(
-            (f"an answer not in the runner's form ({type(a).__name__})" for a in answers
-             if not _well_formed(a, len(targets))), None)
-        if problem is not None:
-            return f"replay failed: {problem}"[:400]
-        for killed, answer in zip(self.killed, answers, strict=True):
-            killed.update(k for f in answer["functions"] if isinstance(f, dict)
-                          for k in f.get("killed") or [] if isinstance(k, int))
-        return [compare(t, len(spec["calls"]), b, c, CALL_TIMEOUT_S) for t, spec, b, c in zip(
-            targets, job["functions"], answers[0]["functions"], answers[1]["functions"],
-            strict=True)]
-
-
-def _well_formed(answer: object, count: int) -> bool:
-    """The replay runner's answer has one dict per function asked about (a tree's code
-    can write the answer file: what it holds is read, never trusted)."""
-    functions = answer.get("functions") if isinstance(answer, dict) else None
-    return isinstance(functions, list) and len(functions) == count \
-        and all(isinstance(f, dict) and isinstance(f.get("results", []), list)
-                for f in functions)
 
 
 async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
@@ -210,7 +94,7 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     if not tests:
         return DiffReport(tuple(FunctionCheck(f"{t.file}::{t.qualname}", problem="no test "
                                               "calls it") for t in targets))
-    record = _Record(runner, base, candidate, targets, tests, scratch,
+    record = Record(runner, base, candidate, targets, tests, scratch,
                      changed=tuple(sorted({t.file for t in targets})))
     shaped: tuple[str, ...] = ()
     if noticed:
@@ -242,7 +126,7 @@ def _shaped(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[str
     files = sorted({t.file for t in targets})
     wanted = {(t.file, t.qualname) for t in targets}
     return tuple(s.named() for f in files
-                 for s in mutant_shaped(_read(base, f), _read(candidate, f), f)
+                 for s in mutant_shaped(read_text(base, f), read_text(candidate, f), f)
                  if (f, s.function) in wanted)
 
 
@@ -251,7 +135,8 @@ def _floats(base: Path, candidate: Path, targets: Sequence[Target]) \
     """The targets whose change removes a conversion to int (governance.proof.conversions);
     none where a text cannot be read (the check itself then says why)."""
     try:
-        texts = {f: (_read(base, f), _read(candidate, f)) for f in {t.file for t in targets}}
+        texts = {f: (read_text(base, f), read_text(candidate, f))
+                 for f in {t.file for t in targets}}
     except (OSError, PathEscape, UnicodeDecodeError):
         return frozenset()
     return frozenset((t.file, t.qualname) for t in targets
@@ -261,7 +146,7 @@ def _floats(base: Path, candidate: Path, targets: Sequence[Target]) \
 def _sides(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[Side, Side]:
     """The mutants of both trees' changed lines in the targets' files."""
     files = sorted({t.file for t in targets})
-    texts = [(f, _read(base, f), _read(candidate, f)) for f in files]
+    texts = [(f, read_text(base, f), read_text(candidate, f)) for f in files]
     both = sides(texts)
     same = {f: renamed(old, new) for f, old, new in texts}  # no change for inputs to notice
     return (_outside(both[0], {f: [r.base_lines for r in rs] for f, rs in same.items()}),
@@ -277,7 +162,7 @@ def _outside(side: Side, spans: dict[str, list[range]]) -> Side:
                                unjudged=tuple(u for u in side.unjudged if kept(*u)))
 
 
-async def _replayed_and_traced(record: _Record) -> str | None:
+async def _replayed_and_traced(record: Record) -> str | None:
     """Steps 1 and 2 of the module docstring; the checks go into `record`."""
     captured = record.captured["functions"]
     checks, cand = await asyncio.gather(record.replay(record.targets, captured),
@@ -294,7 +179,7 @@ async def _replayed_and_traced(record: _Record) -> str | None:
     return None
 
 
-def _trace_findings(record: _Record, cand: dict | str, again: dict | str | None,
+def _trace_findings(record: Record, cand: dict | str, again: dict | str | None,
                     first: Sequence[tuple[int, list[Counterexample]]] = ()) \
         -> list[tuple[int, list[Counterexample]]]:
     """Per target: (calls both runs reached alike, counterexamples), confirmed against

@@ -8,15 +8,12 @@ as the function's own were; a counterexample there is the function's own.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
 
 from governance.fs.protected import PathEscape
 from governance.oracle.differential import FunctionCheck, Target
 from governance.oracle.replay_lookup import LOCALS, enclosing
 from governance.proof.callers import CALLER_SPREAD, MAX_CALLERS, caller_target
-
-if TYPE_CHECKING:  # the check's record, read and updated here (an import cycle at run time)
-    from governance.proof.differential_check import _Record as Record
+from governance.proof.check_record import Record
 
 
 async def lifted(record: Record) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from governance.oracle.differential import CALL_TIMEOUT_S, Target, compare
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.proof import differential_check
+from governance.proof import check_record
 from governance.proof.behaviour import covering_tests, touched_functions
 from governance.proof.differential_check import check_behaviour
 from tests.governance.proof.test_differential_check import PRICE, TESTS
@@ -104,7 +104,7 @@ HANGS = PRICE.replace('raise ValueError("negative price")', "while unit < 0:\n  
 @pytest.mark.slow
 async def test_a_candidate_that_hangs_where_the_base_answered_is_refused(tmp_path: Path,
                                                                          monkeypatch):
-    monkeypatch.setattr(differential_check, "CALL_TIMEOUT_S", 0.2)  # each hang costs 0.4 s
+    monkeypatch.setattr(check_record, "CALL_TIMEOUT_S", 0.2)  # each hang costs 0.4 s
     files = {"shop/__init__.py": "", "tests/test_prices.py": TESTS}
     base = commit_files(tmp_path / "base", {**files, "shop/prices.py": PRICE})
     cand = commit_files(tmp_path / "cand", {**files, "shop/prices.py": HANGS})

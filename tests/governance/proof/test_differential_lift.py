@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from governance.oracle.differential import Counterexample, FunctionCheck, Target
-from governance.proof.differential_check import _Record
+from governance.proof.check_record import Record
 from governance.proof.lifted import lifted as _lifted
 
 MODULE = '''class Day:
@@ -30,7 +30,7 @@ CHECKED = Target("dates.py", "Day._check", frozenset(range(6, 9)), (1, 30))
 
 
 @dataclass
-class _Faked(_Record):
+class _Faked(Record):
     """A record whose capture and replay runs answer at once: each caller replayed tells
     the trees apart (what `_lifted` does with that is what is tested)."""
 

@@ -1,0 +1,137 @@
+"""The differential check's record (governance.proof.differential_check): its trees, its
+targets, the base's capture run, the mutants of each tree and those its inputs killed, and
+the two runs it makes, tracing and replaying. Its own module so that the check's steps
+(governance.proof.lifted) read and update it without importing the check back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from governance.fs import nofollow
+from governance.fs.protected import PathEscape
+from governance.oracle.differential import (
+    CALL_TIMEOUT_S,
+    GENERATED,
+    MAX_CALLS,
+    REPLAY_HELPERS,
+    REPLAY_SOURCE,
+    FunctionCheck,
+    Target,
+    calls_of,
+    compare,
+)
+from governance.oracle.replay_search import search_path
+from governance.oracle.run_dir import capture_request
+from governance.oracle.testrun import TestRunner
+from governance.proof.noticed import Side
+
+READ_CAP = 4_000_000  # a larger file is not compared: its change cannot be shown unchanged
+
+
+def read_text(root: Path, rel: str) -> str:
+    return nofollow.read_bytes(root, rel, limit=READ_CAP).decode("utf-8")
+
+
+def readable(root: Path, rel: str) -> str | None:
+    """A base module's text, or None where there is none to read (not the repository's)."""
+    try:
+        return read_text(root, rel)
+    except (OSError, PathEscape, UnicodeDecodeError):
+        return None
+
+
+@dataclass
+class Record:
+    """One check's runs and what each producer found so far."""
+
+    runner: TestRunner
+    base: Path
+    candidate: Path
+    targets: Sequence[Target]
+    tests: Sequence[str]
+    scratch: Path
+    checks: list[FunctionCheck] = field(default_factory=list)
+    captured: dict = field(default_factory=dict)  # the base's capture run
+    lost: bool = False  # a test id asked for was not found (it is another in each process)
+    sides: tuple[Side, Side] = (Side("base"), Side("candidate"))  # mutants per tree
+    killed: tuple[set[int], set[int]] = field(default_factory=lambda: (set(), set()))
+    changed: tuple[str, ...] = ()  # the changed files of the targets (both trees have them)
+    # the targets whose change removes a conversion to int: their ints get floats beside
+    # them (governance.proof.conversions)
+    floats: frozenset[tuple[str, str]] = frozenset()
+
+    def name(self, t: Target) -> str:
+        return f"{t.file}::{t.qualname}"
+
+    def base_text(self, rel: str) -> str:
+        """A base file's text, read without following a link (OSError and the like raise)."""
+        return read_text(self.base, rel)
+
+    def peers(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The other tree's texts of the changed files, for each tree's replay runner: the
+        search there answers each input on both (governance.oracle.replay_search)."""
+        try:
+            texts = [(f, read_text(self.base, f), read_text(self.candidate, f))
+                     for f in self.changed]
+        except (OSError, PathEscape, UnicodeDecodeError):
+            return {}, {}  # no search: the replayed inputs alone are the evidence
+        return {f: new for f, _, new in texts}, {f: old for f, old, _ in texts}
+
+    async def traced(self, tree: Path, **how: bool) -> dict | str:
+        """A run of the tests on `tree` with the capture plugin: its result, or why none."""
+        request = capture_request(tuple((t.file, t.qualname) for t in self.targets),
+                                  MAX_CALLS, fallback=search_path(), **how)
+        ran = await self.runner.run(tree, list(self.tests), scratch=self.scratch,
+                                    extra=request)
+        self.lost = any("::" in t and t not in ran.report.tests for t in self.tests)
+        found = ran.extra
+        if not isinstance(found, dict) or not isinstance(found.get("functions"), list) \
+                or len(found["functions"]) != len(self.targets):
+            return ran.report.problem or "the capture run wrote no calls"
+        return found
+
+    async def replay(self, targets: Sequence[Target], captured: Sequence[object],
+                     spread: int = 1) -> list[FunctionCheck] | str:
+        """Both trees' answers to the captured calls and inputs generated from them, each
+        boundary value on the `spread` captured calls nearest it."""
+        paths = self.captured.get("paths") if isinstance(self.captured, dict) else None
+        job = {"call_timeout_s": CALL_TIMEOUT_S, "search_path": search_path(),
+               "paths": [p for p in paths if isinstance(p, str)][:16]
+               if isinstance(paths, list) else [], "functions": [
+            {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
+             "constants": list(t.constants), "generate": GENERATED, "spread": spread,
+             "floats": (t.file, t.qualname) in self.floats,
+             "names": sorted(t.names),
+             "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
+            for t, f in zip(targets, captured, strict=True)]}
+        peers = await asyncio.to_thread(self.peers)  # each runner's search (replay_search)
+        answers = await asyncio.gather(*(
+            self.runner.run_script(tree, REPLAY_SOURCE, {**job, "sources": side.sources,
+                                                         "mutants": side.ids, "peer": peer},
+                                   scratch=self.scratch, helpers=REPLAY_HELPERS)
+            for tree, side, peer in zip((self.base, self.candidate), self.sides, peers,
+                                        strict=True)))
+        problem = next((a for a in answers if isinstance(a, str)), None) or next(
+            (f"an answer not in the runner's form ({type(a).__name__})" for a in answers
+             if not well_formed(a, len(targets))), None)
+        if problem is not None:
+            return f"replay failed: {problem}"[:400]
+        for killed, answer in zip(self.killed, answers, strict=True):
+            killed.update(k for f in answer["functions"] if isinstance(f, dict)
+                          for k in f.get("killed") or [] if isinstance(k, int))
+        return [compare(t, len(spec["calls"]), b, c, CALL_TIMEOUT_S) for t, spec, b, c in zip(
+            targets, job["functions"], answers[0]["functions"], answers[1]["functions"],
+            strict=True)]
+
+
+def well_formed(answer: object, count: int) -> bool:
+    """The replay runner's answer has one dict per function asked about (a tree's code
+    can write the answer file: what it holds is read, never trusted)."""
+    functions = answer.get("functions") if isinstance(answer, dict) else None
+    return isinstance(functions, list) and len(functions) == count \
+        and all(isinstance(f, dict) and isinstance(f.get("results", []), list)
+                for f in functions)
