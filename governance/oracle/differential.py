@@ -95,6 +95,9 @@ class FunctionCheck:
     via: str | None = None  # the caller the replayed calls were made at
     tried: tuple[str, ...] = ()
     unplaced: int = 0
+    # the keys of the replayed inputs compared: a mutant counts as killed only by one of
+    # them (governance.proof.check_record.counted_kills)
+    keys: frozenset[str] = frozenset()
 
     @property
     def narrow(self) -> bool:
@@ -189,26 +192,27 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
         return FunctionCheck(name, captured, problem=str(base.get("problem")
                                                          or cand.get("problem"))[:300])
     theirs = {r["key"]: r for r in _rows(cand) if "answer" in r}
-    compared, found = 0, []
+    keys, found = set(), []
     for r in _rows(base):
-        other = theirs.get(r.get("key"))
+        other = theirs.get(r["key"])
         if other is None or not _steady(r):
             continue
         shown = _difference(r, other, timeout_s)
         if shown == () or (shown is not None and _refused_alike(t, r, other)):
             continue  # the base took most of the time: a timeout beside it says nothing;
             # or a private function refused, on both trees, a kind of value no caller gave
-        compared += 1
+        keys.add(r["key"])
         if shown is not None:
             found.append(Counterexample(name, str(r.get("input", "?")), *shown))
     made = [r for r in _rows(base) if str(r.get("key", "")).startswith("g")]
     lost = None if found else _lost(made, base, cand, theirs)
     unplaced = max(_count(base.get("unplaced")), _count(cand.get("unplaced")))
     if lost:  # a runner fault, not evidence: the captured calls alone are what tests saw
-        return FunctionCheck(name, captured, len(made), compared, problem=str(lost)[:300],
-                             unplaced=unplaced)
-    return FunctionCheck(name, captured, len(made), compared,
-                         tuple(found[:MAX_COUNTEREXAMPLES]), unplaced=unplaced)
+        return FunctionCheck(name, captured, len(made), len(keys), problem=str(lost)[:300],
+                             unplaced=unplaced, keys=frozenset(keys))
+    return FunctionCheck(name, captured, len(made), len(keys),
+                         tuple(found[:MAX_COUNTEREXAMPLES]), unplaced=unplaced,
+                         keys=frozenset(keys))
 
 
 def _count(n: object) -> int:
@@ -249,9 +253,11 @@ def _refused_alike(t: Target, base: dict, cand: dict) -> bool:
 
 
 def _rows(side: dict) -> list[dict]:
-    """A tree's result rows (what the tree's code could write there is read, not trusted)."""
+    """A tree's result rows, each keyed by text (what the tree's code could write there is
+    read, not trusted)."""
     rows = side.get("results")
-    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+    return [r for r in rows if isinstance(r, dict) and isinstance(r.get("key"), str)] \
+        if isinstance(rows, list) else []
 
 
 def _steady(r: dict) -> bool:

@@ -99,20 +99,24 @@ def restore(saved):
 
 
 def judge(answer, rows, ids, killed, over):
-    """Add to `killed` each mutant of `ids` whose answer (`answer(blob)`, a digest) differs
-    from the unmutated one on one of `rows` ((blob, digest), deterministic inputs only),
-    until `over()` says the budget is spent."""
+    """Add to `killed` ({mutant: key}) each mutant of `ids` whose answer (`answer(blob)`, a
+    digest) differs from the unmutated one on one of `rows` ((key, blob, digest),
+    deterministic inputs only), with the key of that input, until `over()` says the budget
+    is spent. The key travels so that the daemon counts the kill only where both trees
+    answered that input and their answers were compared: each tree's runner judges its own
+    mutants on the inputs it answered, and the two trees stop answering at different points
+    (a budget of CPU seconds; an order steered by each tree's own changed lines)."""
     off = getattr(builtins, SWITCH, 0)  # the switch as it was (replay_reach's Reached)
     for k in ids:
         if k in killed:
             continue
         setattr(builtins, SWITCH, k)
         try:
-            for blob, digest in rows:
+            for key, blob, digest in rows:
                 if over():
                     return
                 if answer(blob) != digest:
-                    killed.add(k)
+                    killed[k] = key
                     break
         finally:
             setattr(builtins, SWITCH, off)

@@ -18,7 +18,10 @@ makes some inputs on one tree only, and only the inputs both trees answered are 
 So the neighbours given out of turn tell the trees apart but never judge a mutant (the
 runner leaves them out of its rows for replay_mutants.judge): a mutant killed by an input
 the other tree never made would show a changed line noticed that no comparison looked at
-(sqids' blocklist normalisation, a careless change, landed so in the seen part).
+(sqids' blocklist normalisation, a careless change, landed so in the seen part). The
+daemon counts a kill only on an input both trees' answers were compared on (governance.
+proof.check_record.counted_kills), so a kill outside those is never evidence either way;
+leaving the out-of-turn ones out saves the mutant for an input the other tree answered.
 
 Copied into a run's private plugin directory as `_ouroboros_reach` (governance.oracle.
 run_dir) beside the runner; standard library only, Python 3.9 and later.

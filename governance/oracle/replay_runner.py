@@ -293,18 +293,20 @@ def _once(fn, blob, timeout_s):
 def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     """One function's answers; then, with `search` (the peer: the other tree; the search
     seconds left to the run; where else Hypothesis may be imported from), the inputs a
-    search finds (governance.oracle.replay_search); then, with `mutants` ((ids, killed so
-    far)), the mutants its inputs tell apart (governance.oracle.replay_mutants). A function
+    search finds (governance.oracle.replay_search); then, with `mutants` ((ids, {id: key of
+    the input that killed it} so far)), the mutants its inputs tell apart (governance.
+    oracle.replay_mutants), written as `killed` with the key of the input that killed each
+    (the daemon counts a kill only where both trees' answers to it were compared). A function
     defined in another is all that once per closure its calls came with (replay_lookup):
     the first MAX_CLOSURES share the budgets, the rest have their captured calls answered."""
     parts = groups(spec["calls"])
     out = {"problem": None, "results": [], "cut": False, "unplaced": 0}
-    state = None
+    state, before = None, set(mutants[1])
     # a closure's share of the budgets: at most half, and at most 4 budgets in all (an
     # input of a small closure takes microseconds: a tenth of a budget answers hundreds)
     share = 1.0 if len(parts) < 2 else min(0.5, 4.0 / min(len(parts), MAX_CLOSURES))
     if not parts and LOCALS in spec["qualname"]:  # no call, no closure to build it with:
-        return dict(out, killed=sorted(mutants[1]))  # no evidence (its callers may give it)
+        return dict(out, killed={})  # no evidence (its callers may give it)
     for n, (closure, calls) in enumerate(parts or [(None, [])]):
         try:
             fn = function_at(root, spec["file"], spec["qualname"], closure)
@@ -322,7 +324,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
         out["results"] += part["results"]
         out["cut"] = out["cut"] or part["cut"]
         out["unplaced"] += part["unplaced"]
-    return dict(out, killed=sorted(mutants[1]))
+    return dict(out, killed={str(k): key for k, key in mutants[1].items() if k not in before})
 
 
 def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
@@ -370,7 +372,7 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
     ids, killed = mutants
     if ids:
         aside = made.steered if reached is not None else ()  # one tree's own (replay_reach)
-        rows = [(b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
+        rows = [(r["key"], b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905
                 if r.get("deterministic") and r.get("kind") != "timeout" and b not in aside]
         judge(lambda b: restore(state) or _digest(_answer(fn, b, timeout_s)[0]), rows, ids,
               killed, _budget(budgets[1]))
@@ -457,7 +459,7 @@ def main(argv):
                       lambda f, q, b, c=None: _once(function_at(root, f, q, c), b, timeout_s),
                       2 * timeout_s + 5.0)  # before the tree is imported: the other side
     install(root, job.get("sources") or {})
-    mutants = ([int(k) for k in job.get("mutants") or []], set())
+    mutants = ([int(k) for k in job.get("mutants") or []], {})
     if mutants[0]:  # the changed lines carry switches: each input's reach is read there
         watch_switch()
     search = {"peer": peer, "left_s": float(job.get("search_s", _SEARCH_TOTAL_S)),

@@ -120,12 +120,28 @@ class Record:
              if not well_formed(a, len(targets))), None)
         if problem is not None:
             return f"replay failed: {problem}"[:400]
-        for killed, answer in zip(self.killed, answers, strict=True):
-            killed.update(k for f in answer["functions"] if isinstance(f, dict)
-                          for k in f.get("killed") or [] if isinstance(k, int))
-        return [compare(t, len(spec["calls"]), b, c, CALL_TIMEOUT_S) for t, spec, b, c in zip(
+        checks = [compare(t, len(spec["calls"]), b, c, CALL_TIMEOUT_S) for t, spec, b, c in zip(
             targets, job["functions"], answers[0]["functions"], answers[1]["functions"],
             strict=True)]
+        for killed, answer in zip(self.killed, answers, strict=True):
+            killed.update(k for f, check in zip(answer["functions"], checks, strict=True)
+                          for k in counted_kills(f, check.keys))
+        return checks
+
+
+def counted_kills(function: dict, compared: frozenset[str]) -> set[int]:
+    """The mutants a tree's runner killed on one function's inputs ({id: the key of the
+    input that killed it}) whose killing input both trees answered and the check compared.
+    Each runner judges its own tree's mutants on its own answers, and the trees stop at
+    different points (a budget of CPU seconds; inputs steered by each tree's own changed
+    lines): a mutant killed by an input the other tree never answered would show a changed
+    line noticed that no comparison looked at. Anything else written there counts nothing
+    (a tree's code can write the answer file)."""
+    killed = function.get("killed")
+    if not isinstance(killed, dict):
+        return set()
+    return {int(k) for k, key in killed.items()
+            if isinstance(k, str) and k.isascii() and k.isdigit() and isinstance(key, str) and key in compared}
 
 
 def well_formed(answer: object, count: int) -> bool:

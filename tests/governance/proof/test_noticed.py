@@ -56,7 +56,7 @@ def _replay(tmp_path: Path, text: str, side, inputs: list[str]) -> set[int]:
     out = tmp_path / "out.json"
     subprocess.run([sys.executable, "-P", rr.__file__, str(tmp_path / "job.json"), str(out)],
                    cwd=tmp_path, check=True, timeout=60)
-    return set(json.loads(out.read_text())["functions"][0]["killed"])
+    return {int(k) for k in json.loads(out.read_text())["functions"][0]["killed"]}
 
 
 def test_a_line_is_noticed_only_by_inputs_that_go_where_it_acts(tmp_path: Path) -> None:
