@@ -141,7 +141,8 @@ def counted_kills(function: dict, compared: frozenset[str]) -> set[int]:
     if not isinstance(killed, dict):
         return set()
     return {int(k) for k, key in killed.items()
-            if isinstance(k, str) and k.isascii() and k.isdigit() and isinstance(key, str) and key in compared}
+            if isinstance(k, str) and k.isascii() and k.isdigit()
+            and isinstance(key, str) and key in compared}
 
 
 def well_formed(answer: object, count: int) -> bool:
