@@ -26,12 +26,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from governance.oracle.state_diff import state_written
+
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
 REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_text", "_ouroboros_bounds", "_ouroboros_mutants", "_ouroboros_search",
                   "_ouroboros_widen", "_ouroboros_lookup",
                   "_ouroboros_kinds", "_ouroboros_clock",
-                  "_ouroboros_attrs", "_ouroboros_reach")  # governance.oracle.run_dir.HELPERS
+                  "_ouroboros_attrs", "_ouroboros_reach",
+                  "_ouroboros_state")  # governance.oracle.run_dir.HELPERS
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60
@@ -204,6 +207,8 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
         keys.add(r["key"])
         if shown is not None:
             found.append(Counterexample(name, str(r.get("input", "?")), *shown))
+    texts = {r["key"]: str(r.get("input", "?")) for r in _rows(base)}
+    found += [Counterexample(name, *c) for c in state_written(base, cand, keys, texts)]
     made = [r for r in _rows(base) if str(r.get("key", "")).startswith("g")]
     lost = None if found else _lost(made, base, cand, theirs)
     unplaced = max(_count(base.get("unplaced")), _count(cand.get("unplaced")))

@@ -23,6 +23,11 @@ import importlib.machinery
 import os
 import sys
 
+try:  # in the jail: beside the runner, in the run's plugin directory
+    from _ouroboros_state import containers
+except ImportError:  # imported by the daemon's own tests
+    from governance.oracle.replay_state import containers
+
 SWITCH = "_ouroboros_mutant"  # governance.proof.mutation.SWITCH
 _texts = {}  # real path -> the text its module is loaded from (one jailed process's)
 
@@ -68,22 +73,10 @@ def install(root, sources):
 
 def tree_state(root):
     """[(container, its copy)] for each dict, list and set a module of the tree at `root`
-    holds at module level: what the mutants' answers start from (`restore`)."""
-    saved = []
-    modules = [m for m in list(sys.modules.values()) if isinstance(m, type(sys))]
-    # a module's own namespace is no container of the tree's: asteval binds builtins'
-    # dict at module level, and putting it back took the mutant switch out of it, so no
-    # mutant of asteval was ever switched on (wave 9)
-    spaces = {id(vars(m)) for m in modules}
-    for module in modules:
-        path = os.path.realpath(getattr(module, "__file__", None) or os.sep)
-        if not path.startswith(root + os.sep):
-            continue
-        for name, value in list(vars(module).items()):
-            if not name.startswith("__") and type(value) in (dict, list, set) \
-                    and id(value) not in spaces:
-                saved.append((value, value.copy()))
-    return saved
+    holds at module level: what the mutants' answers start from (`restore`). A module's
+    own namespace is none of them (replay_state.containers): asteval binds builtins' dict
+    at module level, and putting it back took the mutant switch out of it (wave 9)."""
+    return [(value, value.copy()) for _, value in containers(root)]
 
 
 def restore(saved):

@@ -68,6 +68,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_reach import NEIGHBOURS, Steered, installed
     from _ouroboros_reach import install as watch_switch
     from _ouroboros_search import Peer, searched
+    from _ouroboros_state import CHECKPOINTS, Writes
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import (
         ADDRESS,
@@ -87,6 +88,7 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_reach import NEIGHBOURS, Steered, installed
     from governance.oracle.replay_reach import install as watch_switch
     from governance.oracle.replay_search import Peer, searched
+    from governance.oracle.replay_state import CHECKPOINTS, Writes
 
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # CPU seconds of one function's generated calls, per tree
@@ -315,21 +317,25 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
                     "results": []}
         if state is None:  # its module imported, before any input fills a memo there
             state = tree_state(root)  # (the mutants start from it)
+            writes = Writes(root)  # the tables its calls write into (replay_state)
         if n >= MAX_CLOSURES:
             out["results"] += [_one(fn, f"c{i}", base64.b64decode(c["pickle"]), timeout_s)
                                for i, c in calls]
             continue
-        part = _answers(fn, dict(spec, closure=closure), calls, state, timeout_s,
+        part = _answers(fn, dict(spec, closure=closure), calls, (state, writes), timeout_s,
                         (budget_s * share, _MUTANT_BUDGET_S * share), mutants, search)
         out["results"] += part["results"]
         out["cut"] = out["cut"] or part["cut"]
         out["unplaced"] += part["unplaced"]
-    return dict(out, killed={str(k): key for k, key in mutants[1].items() if k not in before})
+    return dict(out, killed={str(k): key for k, key in mutants[1].items() if k not in before},
+                state=writes.answer() if state is not None else None)
 
 
-def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
+def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     """`_run_function`'s work for one function object: `calls` ((index, call) captured),
-    the inputs generated from them and the search's, and the mutants they tell apart."""
+    the inputs generated from them and the search's, and the mutants they tell apart;
+    `states` the tree's tables as the mutants start from them and the writes into them."""
+    state, writes = states
     captured = [base64.b64decode(c["pickle"]) for _, c in calls]
     inputs = list(captured)  # each answered under the argv it was captured with
     clock_read = reads()
@@ -341,6 +347,7 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
         for blob in [clocked(b, at) for b in captured[:_CLOCKED_CALLS] for at in EDGES_NS]:
             inputs.append(blob)
             results.append(_one(fn, _keyed("t", spec, blob), blob, timeout_s))
+    writes.check(results[-1]["key"] if results else None)
     blobs = [_inner(b) for b in captured]  # what inputs are made from: the arguments alone
     receiver = receives(fn, spec["qualname"])
     told = {}  # how many boundary values no captured call could hold (the daemon hears)
@@ -365,9 +372,12 @@ def _answers(fn, spec, calls, state, timeout_s, budgets, mutants, search):
             break
         inputs.append(blob)
         results.append(_one(fn, _keyed("g", spec, blob), blob, timeout_s, kinds))
+        if len(inputs) - len(captured) in CHECKPOINTS:
+            writes.check(results[-1]["key"])
         if reached is not None:
             made.heard(blob, reached.ids)
             reached.ids = set()
+    writes.check(results[-1]["key"] if results else None)
     _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds)
     ids, killed = mutants
     if ids:

@@ -8,10 +8,11 @@ and the candidate's text of one function: each comparison of a parameter (`<`, `
 `>=`, `==`, `!=`, `in`, `not in`, `is None`, `.startswith`, `.endswith`, a slice bound,
 `range(n)`) with a constant (a literal, `Decimal("0.5")`, a module-level table or constant
 read by name), each truth test of one (`if x:`, `not x`, `x and y`, `isinstance(x, T)`),
-each codec it names (`s.encode(x)`, `encoding=x`), and `if not x: x = 'utf-8'` (x stands
-for the constant), where the parameter reaches it directly, through `len()`, an attribute,
-an item (`.get(k)` too), a conversion (`int`, `str`, `Decimal`...), `ord()` (the boundary
-is then the character), a text method (`strip`,
+each codec it names (`s.encode(x)`, `encoding=x`), `if not x: x = 'utf-8'` (x stands
+for the constant), and each call it is passed to beside numbers (`in_bounds(x, 0, 10)`:
+the numbers are its bounds there), where the parameter reaches it directly, through
+`len()`, an attribute, an item (`.get(k)` too), a conversion (`int`, `str`,
+`Decimal`...), `ord()` (the boundary is then the character), a text method (`strip`,
 `upper`...), a regular expression's group (a number written inside the text:
 `int(m.group(1)) > 12`), a loop over its elements or keys, or through locals assigned from
 such expressions, in source order (so chains of them: governance.proof.value_flow). A
@@ -156,7 +157,25 @@ def _compared(n: ast.AST, flow: Flow, tables: Mapping[str, object]
         lengths = [abs(b) for b in bounds if isinstance(b, int) and not isinstance(b, bool)]
         source = flow.source(n.value)
         return [(source and (source[0], (*source[1], ("len",))), _numbers(lengths))]
+    if isinstance(n, ast.Call):
+        return _passed_with_numbers(n, flow, tables)
     return []
+
+
+def _passed_with_numbers(n: ast.Call, flow: Flow, tables: Mapping[str, object]
+                         ) -> list[tuple[Source | None, list[object]]]:
+    """A parameter handed to a call together with numbers (`in_bounds(easting, 100000,
+    1000000, upper_strict=True)`, `min(n, LIMIT)`) is compared with them in there: those
+    numbers are its boundaries. utm's easting reached its bounds only through a helper,
+    and a careless change dropping `upper_strict` landed with 1,000,000 never tried
+    (wave 11)."""
+    given = [*n.args, *(k.value for k in n.keywords)]
+    numbers = [v for v in (constant(a, tables) for a in given)
+               if isinstance(v, int | float | Decimal) and not isinstance(v, bool)]
+    if not numbers:
+        return []
+    leaves = _leaves(numbers)
+    return [(flow.source(a), leaves) for a in given if constant(a, tables) is None]
 
 
 def _fallback(n: ast.If, tables: Mapping[str, object]) -> tuple[ast.Name, object] | None:

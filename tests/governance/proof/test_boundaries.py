@@ -105,6 +105,11 @@ CASES = {
         "    self.push(key)\n    return cb(key)\n", "self",
         (("attr", "post", ("value", None)), ("attr", "post", ("call", 0)),
          *(("attr", "post", v) for v in TRUTH[1:]))),
+    "a value handed to a helper beside its bounds: the bounds (utm's easting, wave 11)": (
+        "def f(easting):\n    if not in_bounds(easting, 100000, 1000000, upper_strict=True):"
+        "\n        raise ValueError\n", "easting",
+        (100000, 1000000, 99999, 999999, 100001, 1000001, ("num", "99999.99"),
+         ("num", "999999.99"), ("num", "100000.01"), ("num", "1000000.01"))),
     "a keyword-only parameter": (
         "def f(*, limit=3):\n    return limit != 7\n", "limit",
         (7, 6, 8, ("num", "6.99"), ("num", "7.01"))),

@@ -8,17 +8,12 @@ that line must stay unnoticed."""
 
 from __future__ import annotations
 
-import base64
-import json
-import pickle
-import subprocess
-import sys
 from pathlib import Path
 
-from governance.oracle import replay_runner as rr
 from governance.oracle.differential import Target, compare
 from governance.proof.check_record import counted_kills
 from governance.proof.noticed import sides, unnoticed
+from tests.governance.oracle.replayed import replayed
 
 BASE = '''def scale(x, k=1):
     if k != 1:
@@ -32,20 +27,9 @@ GENERATED = 40
 def _answer(where: Path, tree: int, generate: int) -> dict:
     """One tree's runner answer for `scale`'s two captured calls (k left at 1) and up to
     `generate` inputs made from them, its changed line's mutants installed."""
-    root = where / ("base", "cand")[tree]
-    (root / "pkg").mkdir(parents=True)
-    (root / "pkg" / "__init__.py").write_text("")
-    (root / "pkg" / "m.py").write_text((BASE, CAND)[tree])
     side = sides([("pkg/m.py", BASE, CAND)])[tree]
-    calls = [{"pickle": base64.b64encode(pickle.dumps(((x,), {}))).decode(), "repr": ""}
-             for x in (2, 3)]
-    job = {"functions": [{"file": "pkg/m.py", "qualname": "scale", "calls": calls,
-                          "constants": [], "generate": generate}],
-           "sources": side.sources, "mutants": side.ids}
-    (root / "job.json").write_text(json.dumps(job))
-    subprocess.run([sys.executable, "-P", rr.__file__, str(root / "job.json"),
-                    str(root / "out.json")], cwd=root, check=True, timeout=120)
-    return json.loads((root / "out.json").read_text())["functions"][0]
+    return replayed(where / ("base", "cand")[tree], (BASE, CAND)[tree], "scale",
+                    [(2,), (3,)], generate, sources=side.sources, mutants=side.ids)
 
 
 def _unnoticed(where: Path, base_generates: int) -> tuple[list[str], dict]:

@@ -1,0 +1,32 @@
+"""One function replayed by the runner as the jail runs it (a script, its own process) on a
+package written to a directory: its whole answer, for the tests of what the daemon reads
+from it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+from governance.oracle import replay_runner as rr
+
+
+def replayed(root: Path, source: str, qualname: str, arguments: list[tuple],
+             generate: int, **job: object) -> dict:
+    """The runner's answer for `qualname` of `pkg/m.py` (holding `source`) under `root`,
+    called with each of `arguments`, with up to `generate` inputs made from them (`job`:
+    more of the job, a tree's mutants and its sources)."""
+    (root / "pkg").mkdir(parents=True, exist_ok=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "m.py").write_text(source)
+    calls = [{"pickle": base64.b64encode(pickle.dumps((tuple(args), {}))).decode(),
+              "repr": ""} for args in arguments]
+    spec = {"file": "pkg/m.py", "qualname": qualname, "calls": calls, "constants": [],
+            "generate": generate}
+    (root / "job.json").write_text(json.dumps({"functions": [spec], **job}))
+    subprocess.run([sys.executable, "-P", rr.__file__, str(root / "job.json"),
+                    str(root / "out.json")], cwd=root, check=True, timeout=120)
+    return json.loads((root / "out.json").read_text())["functions"][0]

@@ -1,0 +1,92 @@
+"""The module state a function's calls leave behind (governance.oracle.replay_state, the
+runner's side; governance.oracle.state_diff, the daemon's): a careless change that writes
+into its module's own table answers alike on every call and is refused; tables a memo fills
+on both trees, or that a call only adds to, are no difference; a write seen only after
+inputs the other tree never answered tells nothing (emoji's EMOJI_DATA, wave 11)."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+from governance.oracle.differential import Target, compare
+from governance.oracle.replay_state import Writes
+from tests.governance.oracle.replayed import replayed
+
+COPIED = '''TABLE = {"a": {"n": 1}, "b": {"n": 2}}
+MEMO = {}
+
+
+def lookup(k, hook=None):
+    d = TABLE[k].copy()
+    d["at"] = 0
+    MEMO[k] = d["n"]
+    return d["n"] if hook is None else hook(d)
+'''
+UNCOPIED = COPIED.replace("TABLE[k].copy()", "TABLE[k]")
+MEMO_AS_SETDEFAULT = COPIED.replace('MEMO[k] = d["n"]', 'MEMO.setdefault(k, d["n"])')
+LATE = '''TABLE = {"a": 1}
+
+
+def bump(n):
+    if n > 1000:
+        TABLE["a"] = n
+    return n * 2
+'''
+TARGET = Target("pkg/m.py", "lookup", frozenset(range(1, 10)), ())
+
+
+def _check(where: Path, base: str, cand: str, generate: tuple[int, int] = (0, 0),
+           target: Target = TARGET, arguments: tuple = (("a",), ("b",))):
+    answers = [replayed(where / side, text, target.qualname, list(arguments), n)
+               for side, text, n in zip(("base", "cand"), (base, cand), generate,
+                                        strict=True)]
+    return compare(target, len(arguments), *answers)
+
+
+def test_a_copy_dropped_writes_into_the_modules_table_and_is_refused(tmp_path: Path) -> None:
+    check = _check(tmp_path, COPIED, UNCOPIED)
+    assert [c.candidate for c in check.counterexamples] == ["changes entries it held"]
+    assert "pkg.m.TABLE" in check.counterexamples[0].line()
+    # the other way round too: a write the base made that the candidate drops
+    back = _check(tmp_path / "back", UNCOPIED, COPIED)
+    assert [c.base for c in back.counterexamples] == ["changes entries it held"]
+
+
+def test_a_memo_filled_on_both_trees_is_no_difference(tmp_path: Path) -> None:
+    check = _check(tmp_path, COPIED, MEMO_AS_SETDEFAULT)
+    assert check.counterexamples == () and check.compared >= 2
+
+
+def test_a_write_after_inputs_one_tree_never_answered_tells_nothing(tmp_path: Path) -> None:
+    target = Target("pkg/m.py", "bump", frozenset(range(1, 6)), ())
+    calm = LATE.replace('TABLE["a"] = n', "pass")
+    # the candidate's generated inputs reach the write; the base answered none of them
+    check = _check(tmp_path, calm, LATE, (0, 200), target, ((3,), (5,)))
+    assert not any("TABLE" in c.line() for c in check.counterexamples)
+    both = _check(tmp_path / "both", calm, LATE, (200, 200), target, ((3,), (5,)))
+    assert any("pkg.m.TABLE" in c.line() for c in both.counterexamples)
+
+
+def test_entries_added_are_no_write_and_entries_changed_or_gone_are(tmp_path: Path) -> None:
+    module = types.ModuleType("tree_mod")
+    module.__file__ = str(tmp_path / "tree_mod.py")
+    module.D, module.L, module.S = {"k": [1]}, [1, 2], {1, 2}
+    sys.modules["tree_mod"] = module
+    try:
+        writes = Writes(str(tmp_path))
+        module.D["new"] = [0]
+        module.L.append(3)
+        module.S.add(3)
+        writes.check("g1")
+        assert writes.answer()["wrote"] == {}
+        module.D["k"].append(2)
+        module.L.pop(0)
+        module.S.discard(1)
+        writes.check("g2")
+        assert writes.answer() == {"watched": ["tree_mod.D", "tree_mod.L", "tree_mod.S"],
+                                   "wrote": dict.fromkeys(("tree_mod.D", "tree_mod.L",
+                                                           "tree_mod.S"), "g2")}
+    finally:
+        del sys.modules["tree_mod"]
