@@ -7,14 +7,15 @@ run_dir) beside the runner, with `_ouroboros_values` (governance.oracle.replay_v
 under test is on sys.path: it imports only the standard library and runs on Python 3.9 and
 later.
 
-`generated` makes them in stages. First the boundaries (governance.proof.boundaries: per
-parameter whose value reaches a comparison or a truth test, the values at and beside its
-constant): each (parameter, value) once, on the captured call whose value there is nearest
-the boundary, then on the nearest call of each other shape there (a labelled token returns
-before its URL is compared); then a parameter's first values with each other parameter's
-first values. Then, so that every call and every argument gets a share of the budget: each
-argument left to its default in turn, where that changes the call; each argument moved to
-the value nearest it (`near`: a neighbour, a constant of the function's code, an edge, a
+`generated` makes them in stages. First the boundaries (governance.oracle.replay_placing
+places them; governance.proof.boundaries finds them: per parameter whose value reaches a
+comparison or a truth test, the values at and beside its constant): each (parameter,
+value) once, on the captured call whose value there is nearest the boundary, then on the
+nearest call of each other shape there (a labelled token returns before its URL is
+compared); then a parameter's first values with each other parameter's first values.
+Then, so that every call and every argument gets a share of the budget: each argument
+left to its default in turn, where that changes the call; each argument moved to the
+value nearest it (`near`: a neighbour, a constant of the function's code, an edge, a
 value another call passed there), a parameter the call left to a plain default included
 (a flag no test sets); the next nearest values of each argument no earlier call passed
 alike (a renderer or a flag every call passes takes one call's share); two arguments at
@@ -30,13 +31,13 @@ import pickle
 import types
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    import _ouroboros_bounds as bounds
     import _ouroboros_values as vals
     from _ouroboros_canon import Bare, bare, state_of
+    from _ouroboros_placing import boundary_inputs, changed, keywords_of
 except ImportError:  # imported by the daemon's own code and tests
-    from governance.oracle import replay_bounds as bounds
     from governance.oracle import replay_values as vals
     from governance.oracle.canon import Bare, bare, state_of
+    from governance.oracle.replay_placing import boundary_inputs, changed, keywords_of
 
 _PAIR_FIRST, _SINGLE_FIRST = 4, 6
 _MAX_BYTES = 64 << 20  # all variants' pickles
@@ -78,7 +79,7 @@ class _Plan:
         return self.kwargs[slot[1]] if slot[1] in self.kwargs else self.left[slot[1]]
 
     def with_(self, *changes):
-        return _changed(self.args, self.kwargs, changes)
+        return changed(self.args, self.kwargs, changes)
 
     def defaults(self):
         """Each trailing positional argument, then each keyword one, left to its default:
@@ -173,17 +174,6 @@ def _pools(decoded):
     return pools
 
 
-def _changed(args, kwargs, changes):
-    """Copies of a call's arguments with `changes` ((slot, value) pairs) made."""
-    args, kwargs = list(args), dict(kwargs)
-    for (where, key), value in changes:
-        if where == "a":
-            args[key] = value
-        else:
-            kwargs[key] = value
-    return args, kwargs
-
-
 def _round_robin(iterables):
     live = [iter(x) for x in iterables]
     while live:
@@ -192,13 +182,6 @@ def _round_robin(iterables):
                 yield next(it)
             except StopIteration:
                 live.remove(it)
-
-
-# -- boundaries first ---------------------------------------------------------------------
-
-_BOUND_FIRST, _BOUND_OTHERS = 3, 8  # a parameter's values paired with another's first ones
-_WAYS = ("attr", "item", "each", "key")  # the tags of a way into a value
-_SHAPES = 4  # captured calls of distinct shapes a boundary value is placed on
 
 
 def parameters(fn):
@@ -251,132 +234,6 @@ def receives(fn, qualname):
         and first.name in ("self", "cls")
 
 
-def _keywords(fn, boundaries):
-    """The boundaries' parameters `fn` takes only through its `**kwargs` (a keyword its
-    caller forwards to the object it builds: governance.proof.callers.forwarded), placed
-    by name like keyword-only ones without a default."""
-    try:
-        kinds = [p.kind for p in inspect.signature(fn, follow_wrapped=False).parameters.values()]
-    except (TypeError, ValueError):
-        return {}
-    if inspect.Parameter.VAR_KEYWORD not in kinds:
-        return {}
-    return {b["param"]: (None, True, inspect.Parameter.empty) for b in boundaries
-            if isinstance(b, dict) and isinstance(b.get("param"), str)}
-
-
-def _slot(call, name, where):
-    """Where a call holds parameter `name`: by position when it passed it so, else by name."""
-    at, by_name = where[:2]
-    if at is not None and at < len(call[0]):
-        return ("a", at)
-    return ("k", name) if by_name else None
-
-
-def _value_at(call, slot):
-    return call[0][slot[1]] if slot[0] == "a" else call[1].get(slot[1])
-
-
-def _placements(decoded, name, where, value, spread=1):
-    """[(call index, slot, the value as that call's kind)]: first on the `spread` captured
-    calls whose value there is nearest `value` and can hold it (one, but for a caller's
-    text: several, as which of its calls reach the comparison is not known); then on the
-    nearest call of each other shape there, up to _SHAPES in all (a token with a label
-    returns before the comparison its URL reaches; one without does not)."""
-    gaps = []
-    for i, call in enumerate(decoded):
-        slot = _slot(call, name, where)
-        if slot is not None:
-            gaps.append((bounds.distance(value, _value_at(call, slot)), i, slot))
-    out, shapes = [], set()
-    for _, i, slot in sorted(gaps, key=lambda g: g[:2]):
-        shape = (_shape(_value_at(decoded[i], slot)), _truths(decoded[i], slot))
-        if len(out) >= spread and (shape in shapes or len(shapes) >= _SHAPES):
-            continue
-        new = bounds.applied(value, _value_at(decoded[i], slot))
-        if new is not bounds.SKIP:
-            out.append((i, slot, new))
-            shapes.add(shape)
-    return out
-
-
-def _truths(call, slot):
-    """Which of a call's other arguments are true: the branches it takes before a
-    comparison of the slot (`if not namespaces: return name`), as far as that tells."""
-    out = []
-    for where, values in (("a", enumerate(call[0])), ("k", sorted(call[1].items()))):
-        for key, value in values:
-            if (where, key) != tuple(slot):
-                try:
-                    out.append(bool(value))
-                except Exception:  # an object whose truth raises
-                    out.append(None)
-    return tuple(out)
-
-
-def _truth_value(value):
-    """Whether a boundary value is a truth test's (["value", v], maybe inside an item,
-    attribute, element or key), not a comparison's."""
-    while isinstance(value, (list, tuple)) and len(value) >= 2 and value[0] in _WAYS:
-        value = value[-1]
-    return isinstance(value, (list, tuple)) and len(value) == 2 and value[0] == "value"
-
-
-def _shape(value, depth=0):
-    """Which keys and attributes a value has, and which of them are true, two levels down:
-    the branches a call takes before it reaches a comparison, as far as its kind tells."""
-    if isinstance(value, dict) and depth < 2:
-        return ("dict", tuple((repr(k)[:40], _shape(v, depth + 1))
-                              for k, v in list(value.items())[:12]))
-    state = state_of(value) if depth < 2 and hasattr(value, "__dict__") else None
-    if state:
-        return (type(value).__name__, tuple((k, _shape(v, depth + 1)) for k, v in state[:12]))
-    try:
-        return (type(value).__name__, bool(value))
-    except Exception:  # an object whose truth raises: its kind alone
-        return (type(value).__name__,)
-
-
-def _boundary_inputs(decoded, boundaries, params, most, spread=1, report=None):
-    """Each (parameter, value) once, on the captured call nearest it, then on the nearest
-    call of each other shape (`_placements`); then a parameter's first values with each
-    other parameter's first values, on that nearest call (a discount that needs a tier).
-    At most `most`. `report["unplaced"]` counts the values no captured call could hold
-    (a parameter it does not take, a kind of value it cannot be built on): the daemon
-    judges such a function at its callers too (governance.proof.differential_check)."""
-    rows, later, unplaced = [], [], 0  # per parameter: its name, and (raw value, a placement)
-    for entry in boundaries if isinstance(boundaries, (list, tuple)) else []:
-        name = entry.get("param") if isinstance(entry, dict) else None
-        values = entry.get("values") if isinstance(entry, dict) else None
-        if name not in params or not isinstance(values, list):
-            unplaced += len(values) if isinstance(values, list) else 1
-            continue
-        placed = [(v, _placements(decoded, name, params[name], v, spread)) for v in values]
-        unplaced += sum(1 for _, found in placed if not found)
-        rows.append((name, [(v, at) for v, found in placed for at in found[:spread]]))
-        later.append([(v, at) for v, found in placed for at in found[spread:]])
-    if report is not None:
-        report["unplaced"] = unplaced
-    out = [_changed(*decoded[i], [(slot, new)]) for _, (i, slot, new) in
-           vals.interleave([row for _, row in rows]) + vals.interleave(later)]
-    depths = sorted((a + b, a, p, q, b) for p, (_, mine) in enumerate(rows)
-                    for q, (_, theirs) in enumerate(rows) if p != q
-                    for a in range(min(_BOUND_FIRST, len(mine)))
-                    for b in range(min(_BOUND_OTHERS, len(theirs))))
-    for _, a, p, q, b in depths:
-        if len(out) >= most:
-            break
-        i, slot, new = rows[p][1][a][1]
-        other, raw = rows[q][0], rows[q][1][b][0]
-        if _truth_value(rows[p][1][a][0]) and _truth_value(raw):
-            continue  # two truth tests' values: a flag with a flag, no threshold met
-        there = _slot(decoded[i], other, params[other])
-        value = bounds.applied(raw, _value_at(decoded[i], there)) if there else bounds.SKIP
-        if value is not bounds.SKIP:
-            out.append(_changed(*decoded[i], [(slot, new), (there, value)]))
-    return out[:most]
-
-
 # The stages, in order: every call's defaults; each argument's nearest value (a flag every
 # call passes alike is flipped on each: which call it matters on is not known); the fresh
 # values' next nearest; nearest pairs taking turns with the fresh values' other single
@@ -398,7 +255,7 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
     `receiver` (a method: `receives`), the first argument is only ever an object of its
     class (another captured one, or one with other attributes). `names` (both trees'
     code's, from the job) order an object's attributes; else `fn`'s own. `report`, a dict,
-    is told how many boundary values could not be placed (`_boundary_inputs`). With
+    is told how many boundary values could not be placed (replay_placing.boundary_inputs). With
     `floats` (the change removes a conversion to int: governance.proof.conversions), each
     int is varied to floats beside it too."""
     decoded = []
@@ -412,7 +269,7 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
     plans = [_Plan(a, k, constants, pools, params, receiver, names, floats)
              for a, k in decoded]
     _mark_fresh(plans)
-    first = _boundary_inputs(decoded, boundaries, {**_keywords(fn, boundaries), **params},
+    first = boundary_inputs(decoded, boundaries, {**keywords_of(fn, boundaries), **params},
                              limit // 2, spread, report)
     stages = [first] + [_round_robin([stage(p) for p in plans]) for stage in _STAGES]
     out, seen, size = [], set(calls), 0

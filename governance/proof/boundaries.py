@@ -42,12 +42,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import zip_longest
 
+from governance.proof.guards import guards, held
 from governance.proof.value_flow import Flow, Source, Step, constant, literal, position
 from governance.python_ast import parse_python
 
 Boundary = tuple[str, tuple[object, ...]]  # (parameter, values nearest first)
 
 MAX_PARAMS, MAX_VALUES = 8, 24
+MAX_GIVEN = 12  # a parameter's values tried with its guards' values (governance.proof.guards)
 _ORDERS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 # What a truth test (`if x:`, `not x`, `x or y`), `x is None` or `isinstance(x, T)` tells
 # apart: None, the false value of each other kind (0 is not None, '' is no dict), and a true
@@ -69,21 +71,30 @@ def boundaries(defs: Sequence[ast.AST], tables: Mapping[str, object] | None = No
     methods by name (governance.proof.value_flow follows one that only returns what its
     object holds): per parameter, in the order the code first compares it, at most
     MAX_VALUES values, nearest first."""
-    groups: dict[str, list[list[object]]] = {}
+    groups: dict[str, tuple[list[list[object]], list[list[object]]]] = {}
     try:
         for node, methods in zip_longest(defs, accessors[:len(defs)]):
             flow = Flow(node, methods)
-            for (param, path), leaves in _comparisons(node, flow, tables or {}):
-                groups.setdefault(param, []).append([_wrapped(path, v) for v in leaves
-                                                     if _fits(path, v)])
+            for (param, path), leaves, given in _comparisons(node, flow, tables or {}):
+                row = [_wrapped(path, v) for v in leaves if _fits(path, v)]
+                plain, guarded = groups.setdefault(param, ([], []))
+                if given:
+                    guarded.append([("given", given, v) for v in row])
+                else:
+                    plain.append(row)
     except RecursionError:  # an expression nested past what we follow: no boundaries
         return ()
     out = []
-    for param, lists in list(groups.items())[:MAX_PARAMS]:
-        values = _distinct(x for row in zip_longest(*lists) for x in row if x is not None)
+    for param, (plain, guarded) in list(groups.items())[:MAX_PARAMS]:
+        values = _interleaved(plain)[:MAX_VALUES] + _interleaved(guarded)[:MAX_GIVEN]
         if values:
-            out.append((param, tuple(values[:MAX_VALUES])))
+            out.append((param, tuple(values)))
     return tuple(out)
+
+
+def _interleaved(rows: list[list[object]]) -> list[object]:
+    """The first of each row, then the second of each..., without repeats."""
+    return _distinct(x for row in zip_longest(*rows) for x in row if x is not None)
 
 
 def module_tables(text: str) -> dict[str, object]:
@@ -101,26 +112,44 @@ def module_tables(text: str) -> dict[str, object]:
 
 
 def _comparisons(node: ast.AST, flow: Flow, tables: Mapping[str, object]
-                 ) -> Iterable[tuple[Source, list[object]]]:
-    """(where a parameter's value is compared, the leaf values at and beside the constant),
-    in source order; a truth test's values after a comparison's at the same place."""
+                 ) -> Iterable[tuple[Source, list[object], tuple[object, ...]]]:
+    """(where a parameter's value is compared, the leaf values at and beside the constant,
+    the other parameters' values its guards hold for: governance.proof.guards), in source
+    order; a truth test's values after a comparison's at the same place; a guarded
+    comparison's values once plain, then once with its guards' values."""
     found = []
+    above = guards(node)
     for n in ast.walk(node):
         for source, leaves in _compared(n, flow, tables):
             if source and leaves:
                 found.append((position(n), source, leaves))
+                given = _given(source, above.get(id(n), ()), flow, tables)
+                if given:
+                    found.append((position(n), source, leaves, given))
         for e in _tested(n):
             source = flow.source(e)
             if source and _truth(source):
                 found.append((position(e), source, _truth(source)))
-    tested = {source for _, source, leaves in found if ("value", None) in leaves}
+    tested = {f[1] for f in found if ("value", None) in f[2]}
     for n in ast.walk(node):  # a callback the code calls: a parameter, or an optional one
         # it holds (`if self.postprocessor is not None: self.postprocessor(...)`)
         source = flow.source(n.func) if isinstance(n, ast.Call) else None
         if source and (not source[1] or source in tested):
             found.append((position(n), source, [CALLBACK]))
     found.sort(key=lambda f: f[0])
-    return [(source, leaves) for _, source, leaves in found]
+    return [(f[1], f[2], f[3] if len(f) > 3 else ()) for f in found]
+
+
+def _given(source: Source, conditions: Sequence[ast.Compare], flow: Flow,
+           tables: Mapping[str, object]) -> tuple[tuple[str, object], ...]:
+    """((parameter, a value its guard holds for, tagged with the way there), ...) for each
+    other parameter the comparisons in `conditions` bound, its first such value."""
+    out: dict[str, object] = {}
+    for guard in conditions:
+        for (param, path), value in held(guard, flow, tables):
+            if param != source[0] and param not in out and _fits(path, value):
+                out[param] = _wrapped(path, value)
+    return tuple(out.items())
 
 
 def _compared(n: ast.AST, flow: Flow, tables: Mapping[str, object]
