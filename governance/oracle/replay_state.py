@@ -9,15 +9,15 @@ writing a match's offsets into it; with the copy dropped as a needless allocatio
 offsets were written into EMOJI_DATA itself, and the careless change landed (wave 11).
 
 `Writes` takes a fingerprint of each dict, list and set a module of the tree holds at
-module level (a hash of each entry's repr) before a function's first input, and again at
-checkpoints: after the captured calls, after CHECKPOINTS generated inputs, and after the
-last. A table counts as written once an entry it held is changed or gone (a list's item at
-its index, a set's element); entries added are not writes (a memo fills so). For each
-table written it records the key of the last input answered before the checkpoint that
-first saw it: the daemon counts a difference only where both trees answered that input
-(governance.oracle.differential.compare_state), since the trees stop answering at
-different points. Fingerprints are bounded in entries and CPU seconds: past either, the
-tables not yet taken are not watched (no evidence either way, never a pass).
+module level (a hash of each entry's repr, addresses out) before a function's first
+input, and again at checkpoints: after the captured calls, after CHECKPOINTS generated
+inputs, and after the last. A table counts as written once an entry it held is changed or
+gone (a list's item at its index, a set's element); entries added are not writes (a memo
+fills so). For each table written it records the key of the last input answered before
+the checkpoint that first saw it: the daemon counts a difference only where both trees
+answered that input (governance.oracle.differential.compare_state), since the trees stop
+answering at different points. Fingerprints are bounded in entries and CPU seconds: past
+either, the tables not yet taken are not watched (no evidence either way, never a pass).
 
 Copied beside the runner as `_ouroboros_state`; standard library only, Python 3.9 and
 later.
@@ -26,6 +26,11 @@ later.
 import os
 import sys
 import time
+
+try:  # in the jail: beside the runner, in the run's plugin directory
+    from _ouroboros_canon import ADDRESS
+except ImportError:  # imported by the daemon's own tests
+    from governance.oracle.canon import ADDRESS
 
 CHECKPOINTS = (16, 64, 256, 1024)  # generated inputs answered, where writes are looked for
 MAX_ENTRIES = 200_000  # entries fingerprinted, over all tables of one tree
@@ -49,8 +54,11 @@ def containers(root):
 
 
 def _digest(value):
+    """An entry's fingerprint: its repr, addresses taken out (an object built anew in its
+    place, alike but elsewhere, is no write: a cache rebuilt on every call on one tree and
+    kept on the other)."""
     try:
-        return hash(repr(value))
+        return hash(ADDRESS.sub("", repr(value)))
     except Exception as exc:  # a repr the tree's code raises from: its kind
         return hash(type(exc).__name__)
 

@@ -26,6 +26,19 @@ def lookup(k, hook=None):
 '''
 UNCOPIED = COPIED.replace("TABLE[k].copy()", "TABLE[k]")
 MEMO_AS_SETDEFAULT = COPIED.replace('MEMO[k] = d["n"]', 'MEMO.setdefault(k, d["n"])')
+REBUILT = '''class Rule:
+    def __init__(self, n):
+        self.n = n
+
+
+RULES = {"a": Rule(1)}
+
+
+def rule(k):
+    RULES[k] = Rule(RULES[k].n)  # built anew on every call: alike, at another address
+    return RULES[k].n
+'''
+KEPT = "\n".join(line for line in REBUILT.splitlines() if "built anew" not in line) + "\n"
 LATE = '''TABLE = {"a": 1}
 
 
@@ -57,6 +70,12 @@ def test_a_copy_dropped_writes_into_the_modules_table_and_is_refused(tmp_path: P
 def test_a_memo_filled_on_both_trees_is_no_difference(tmp_path: Path) -> None:
     check = _check(tmp_path, COPIED, MEMO_AS_SETDEFAULT)
     assert check.counterexamples == () and check.compared >= 2
+
+
+def test_an_entry_built_anew_alike_at_another_address_is_no_write(tmp_path: Path) -> None:
+    target = Target("pkg/m.py", "rule", frozenset(range(1, 12)), ())
+    check = _check(tmp_path, REBUILT, KEPT, target=target, arguments=(("a",), ("a",)))
+    assert check.counterexamples == () and check.compared >= 1
 
 
 def test_a_write_after_inputs_one_tree_never_answered_tells_nothing(tmp_path: Path) -> None:
