@@ -151,10 +151,17 @@ def boundary_inputs(decoded, boundaries, params, most, spread=1, report=None):
     out += [changed(*decoded[i], changes) for i, changes in vals.interleave(held)]
     out += [changed(*decoded[i], [(slot, new)]) for _, (i, slot, new) in
             vals.interleave(later)]
+    return (out + _paired(decoded, rows, params, most - len(out)))[:most]
+
+
+def _paired(decoded, rows, params, most):
+    """Each parameter's first _BOUND_FIRST values with each other parameter's first
+    _BOUND_OTHERS, on the value's own call, nearest first; at most `most`."""
     depths = sorted((a + b, a, p, q, b) for p, (_, mine) in enumerate(rows)
                     for q, (_, theirs) in enumerate(rows) if p != q
                     for a in range(min(_BOUND_FIRST, len(mine)))
                     for b in range(min(_BOUND_OTHERS, len(theirs))))
+    out = []
     for _, a, p, q, b in depths:
         if len(out) >= most:
             break
@@ -166,7 +173,7 @@ def boundary_inputs(decoded, boundaries, params, most, spread=1, report=None):
         value = bounds.applied(raw, _value_at(decoded[i], there)) if there else bounds.SKIP
         if value is not bounds.SKIP:
             out.append(changed(*decoded[i], [(slot, new), (there, value)]))
-    return out[:most]
+    return out
 
 
 def _given(value):

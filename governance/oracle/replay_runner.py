@@ -196,14 +196,23 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
             reached.ids = set()
     writes.check(results[-1]["key"] if results else None)
     _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds)
-    ids, killed = mutants
-    if ids:
-        aside = made.steered if reached is not None else ()  # one tree's own (replay_reach)
-        rows = [(r["key"], b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905
-                if r.get("deterministic") and r.get("kind") != "timeout" and b not in aside]
-        judge(lambda b: restore(state) or digest(answered(fn, b, timeout_s)[0]), rows, ids,
-              killed, _budget(budgets[1]))
+    _judged(fn, mutants, inputs, results, made.steered if reached is not None else (),
+            state, (timeout_s, budgets[1]))
     return {"results": results, "cut": cut, "unplaced": told.get("unplaced", 0)}
+
+
+def _judged(fn, mutants, inputs, results, aside, state, limits):
+    """The mutants ((ids, {id: key} killed so far)) the answered inputs tell apart
+    (replay_mutants.judge), each answer from the tree's tables as they were (`state`);
+    never on the inputs `aside` (given out of turn: replay_reach)."""
+    ids, killed = mutants
+    if not ids:
+        return
+    timeout_s, budget_s = limits
+    rows = [(r["key"], b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
+            if r.get("deterministic") and r.get("kind") != "timeout" and b not in aside]
+    judge(lambda b: restore(state) or digest(answered(fn, b, timeout_s)[0]), rows, ids,
+          killed, _budget(budget_s))
 
 
 def _ask(peer, spec, blob):
