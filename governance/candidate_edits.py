@@ -150,6 +150,10 @@ class EditRefused(CandidateParseError):
 Base = Callable[[str], str | None]
 
 
+NO_CHANGE_STATED = ("model reply states no change: it holds no SEARCH/REPLACE block and no "
+                    "candidate.1 JSON object")
+
+
 def stated(text: str, base: Base) -> Candidate:
     """The whole-file Candidate a reply states, its edits applied to `base`'s texts.
     CandidateParseError when the reply is no candidate.1; EditRefused when an edit cannot
@@ -167,10 +171,14 @@ def stated(text: str, base: Base) -> Candidate:
 def _stated_reply(text: str, base: Base) -> StatedCandidate:
     """The reply's candidate.1 object, or failing one, the change its SEARCH/REPLACE blocks
     state (governance.edit_blocks): either form is read from any reply."""
+    blocks = edit_blocks.has_blocks(text)
+    if not blocks and "{" not in text:  # neither form: said so in both forms' words (a
+        # brain told to write blocks, told "no JSON object found", was steered to JSON)
+        raise CandidateParseError(NO_CHANGE_STATED)
     try:
         return parse_model_json(text, StatedCandidate, "candidate.1")
     except CandidateParseError:
-        if not edit_blocks.has_blocks(text):
+        if not blocks:
             raise
     try:
         return StatedCandidate.model_validate(edit_blocks.stated_blocks(

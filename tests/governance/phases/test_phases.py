@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from governance.candidate_edits import NO_CHANGE_STATED
 from governance.phase import Phase
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import git, make_policy, run_op, tree_bytes
@@ -38,7 +39,7 @@ async def test_hostile_and_broken_candidates_never_touch_the_tree(repo, short_tm
     end, chain = await _run(repo, short_tmp, "calc/ops.py", "not json at all", escape, secret)
     assert end is Phase.POSTMORTEM
     reasons = [t["reason"] for t in chain["transitions"]]
-    assert any("no JSON object found" in r for r in reasons)
+    assert any(NO_CHANGE_STATED in r for r in reasons)  # said in both forms' words
     assert any("escapes the repository" in r for r in reasons)
     assert "protected" in reasons[-1]
     assert tree_bytes(repo) == before and git(repo, "rev-parse", "HEAD") == head
