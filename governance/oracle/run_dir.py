@@ -39,7 +39,6 @@ HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py"),
            "_ouroboros_attrs": Path(__file__).with_name("replay_attrs.py"),
            "_ouroboros_reach": Path(__file__).with_name("replay_reach.py"),
            "_ouroboros_state": Path(__file__).with_name("replay_state.py"),
-           "_ouroboros_answer": Path(__file__).with_name("replay_answer.py"),
            "_ouroboros_placing": Path(__file__).with_name("replay_placing.py"),
            # test code and the library frame, defined once for the results plugin and ours
            "_ouroboros_frames": Path(library_frames.__file__)}
