@@ -195,8 +195,9 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
         return FunctionCheck(name, captured, problem=str(base.get("problem")
                                                          or cand.get("problem"))[:300])
     theirs = {r["key"]: r for r in _rows(cand) if "answer" in r}
+    rows = _rows(base)
     keys, found = set(), []
-    for r in _rows(base):
+    for r in rows:
         other = theirs.get(r["key"])
         if other is None or not _steady(r):
             continue
@@ -207,9 +208,9 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
         keys.add(r["key"])
         if shown is not None:
             found.append(Counterexample(name, str(r.get("input", "?")), *shown))
-    texts = {r["key"]: str(r.get("input", "?")) for r in _rows(base)}
+    texts = {r["key"]: str(r.get("input", "?")) for r in rows}
     found += [Counterexample(name, *c) for c in state_written(base, cand, keys, texts)]
-    made = [r for r in _rows(base) if str(r.get("key", "")).startswith("g")]
+    made = [r for r in rows if r["key"].startswith("g")]
     lost = None if found else _lost(made, base, cand, theirs)
     unplaced = max(_count(base.get("unplaced")), _count(cand.get("unplaced")))
     if lost:  # a runner fault, not evidence: the captured calls alone are what tests saw

@@ -193,8 +193,8 @@ def _guarded(decoded, name, params, values, spread):
     out = []
     for value in values:
         given = _given(value)
-        if given is None:
-            continue
+        if given is None or not given[0]:
+            continue  # a plain value, or a tag not in the daemon's form: placed nowhere
         for i, slot, new in _placements(decoded, name, params[name], given[1], spread):
             changes = [(slot, new)]
             for other, raw in given[0]:

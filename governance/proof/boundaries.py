@@ -122,22 +122,22 @@ def _comparisons(node: ast.AST, flow: Flow, tables: Mapping[str, object]
     for n in ast.walk(node):
         for source, leaves in _compared(n, flow, tables):
             if source and leaves:
-                found.append((position(n), source, leaves))
+                found.append((position(n), source, leaves, ()))
                 given = _given(source, above.get(id(n), ()), flow, tables)
                 if given:
                     found.append((position(n), source, leaves, given))
         for e in _tested(n):
             source = flow.source(e)
             if source and _truth(source):
-                found.append((position(e), source, _truth(source)))
-    tested = {f[1] for f in found if ("value", None) in f[2]}
+                found.append((position(e), source, _truth(source), ()))
+    tested = {source for _, source, leaves, _ in found if ("value", None) in leaves}
     for n in ast.walk(node):  # a callback the code calls: a parameter, or an optional one
         # it holds (`if self.postprocessor is not None: self.postprocessor(...)`)
         source = flow.source(n.func) if isinstance(n, ast.Call) else None
         if source and (not source[1] or source in tested):
-            found.append((position(n), source, [CALLBACK]))
+            found.append((position(n), source, [CALLBACK], ()))
     found.sort(key=lambda f: f[0])
-    return [(f[1], f[2], f[3] if len(f) > 3 else ()) for f in found]
+    return [(source, leaves, given) for _, source, leaves, given in found]
 
 
 def _given(source: Source, conditions: Sequence[ast.Compare], flow: Flow,

@@ -109,3 +109,22 @@ def test_entries_added_are_no_write_and_entries_changed_or_gone_are(tmp_path: Pa
                                                            "tree_mod.S"), "g2")}
     finally:
         del sys.modules["tree_mod"]
+
+
+def test_what_a_trees_code_could_write_in_the_state_field_tells_nothing() -> None:
+    """A tree's code can write the answer file: a table only one side names watched, a key
+    no comparison looked at, or a field of another shape is no counterexample, and no
+    crash."""
+    from governance.oracle.state_diff import state_written
+    keys, texts = {"c0"}, {"c0": "x"}
+    calm = {"state": {"watched": ["m.T"], "wrote": {}}}
+    for hostile in ({"state": {"watched": ["m.U"], "wrote": {"m.U": "c0"}}},
+                    {"state": {"watched": ["m.T"], "wrote": {"m.T": "g9"}}},
+                    {"state": {"watched": "m.T", "wrote": {"m.T": "c0"}}},
+                    {"state": {"watched": ["m.T"], "wrote": {"m.T": ["c0"]}}},
+                    {"state": ["m.T"]}, {}):
+        assert state_written(calm, hostile, keys, texts) == []
+        assert state_written(hostile, calm, keys, texts) == []
+    written = {"state": {"watched": ["m.T"], "wrote": {"m.T": "c0"}}}
+    assert [c[2] for c in state_written(calm, written, keys, texts)] == [
+        "changes entries it held"]
