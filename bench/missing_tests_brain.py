@@ -43,7 +43,7 @@ from bench.real_history import head, machine
 from daemon.brains.providers import build_provider
 from daemon.config.settings import load_settings
 from daemon.eval import settings as eval_settings
-from governance.phases.propose_test import propose_test
+from governance.phases.missing_test_step import propose_test
 from governance.schemas import new_op_id
 from tests.governance import missing_tests_real as mt
 from tests.governance import real_history as rh

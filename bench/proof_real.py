@@ -63,8 +63,8 @@ from governance.oracle import profile_store
 from governance.oracle.sandbox import Sandbox
 from governance.oracle.testrun import TestRunner, scope_tests, text_reader
 from governance.phases.deps import PhaseDeps
-from governance.phases.proof_gate import evidence_for
 from governance.phases.validate import validate_candidate
+from governance.proof.claim import evidence_for
 from governance.schemas import Candidate, FileChange, Source
 from ledger import Ledger
 from tests.helpers import commit_files, git, op_context, pipeline_deps

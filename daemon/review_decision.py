@@ -1,7 +1,7 @@
 """`review OP`'s decision (issue 45, item 3): what a person decides, not just the diff.
 
 For a review whose change waits because a test could decide it, the op's PROPOSED row
-holds the missing test's verdict (governance.phases.propose_test: `missing_test`). From it
+holds the missing test's verdict (governance.phases.missing_test_step: `missing_test`). From it
 and from git this builds what `review OP` shows above the diff:
 - each reason a test could decide (the step asks about every one, within its bound): the
   unchecked line, and its mutant as a diff (planned again from the review's base and
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.git.kept_tests import kept_test_of
 from governance.git.review import ReviewBranches, ReviewItem
-from governance.proof.missing_test import CauseKind, mutant_diff
+from governance.proof.missing_test_rules import CauseKind, mutant_diff
 from governance.proof.mutation import plan
 from governance.proof.rules import FileText
 from ledger.errors import LedgerError

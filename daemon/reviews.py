@@ -241,7 +241,7 @@ async def prune_once(daemon: ReviewHost) -> list[ReviewItem]:
     max_age_s = daemon.settings.proof.review_max_age_days * 86_400.0
     now = time.time()
     pruned = await asyncio.to_thread(daemon.reviews.prune, max_age_s, now)
-    # kept missing tests (governance.phases.propose_test) age with their reviews: one left
+    # kept missing tests (governance.phases.missing_test_step) age with their reviews: one left
     # after its review was accepted or rejected is there to cherry-pick until then
     tests = ReviewBranches(daemon.reviews.git, kept_tests_prefix(daemon.reviews.prefix))
     await asyncio.to_thread(tests.prune, max_age_s, now)

@@ -44,7 +44,7 @@ class Policy:
     preserve_on_coverage: bool
     max_new_files: int
     review_branch_prefix: str
-    missing_test_questions: int  # the missing-test step's bound (governance.phases.propose_test)
+    missing_test_questions: int  # the missing-test step's bound (phases.missing_test_step)
     missing_test_budget_s: float
     # Which brains each route asks and how long a model step may take ([routes]).
     routes: RouteTable

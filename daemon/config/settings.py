@@ -162,7 +162,7 @@ class ProofSection(Section):
     review_branch_prefix: str = Field(default="ouroboros/", min_length=1, max_length=64,
                                       pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*/$")
     review_max_age_days: float = Field(default=30.0, gt=0)  # older review branches are pruned
-    # The missing-test step after a review is made (governance.phases.propose_test): at
+    # The missing-test step after a review is made (governance.phases.missing_test_step): at
     # most this many questions to the brain, one per reason a test could decide, cheapest
     # first, and this long for all of them with their jailed checks (docs/proof.md).
     missing_test_questions: int = Field(default=4, ge=0, le=20)

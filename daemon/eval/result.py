@@ -94,14 +94,14 @@ def reason_class(from_phase: str, reason: str, asked: frozenset[str] = frozenset
     return f"other ({from_phase or 'no phase'})"
 
 
-# The missing-test step's verdicts (governance.proof.missing_test.Verdict's values) in
+# The missing-test step's verdicts (governance.proof.missing_test_rules.Verdict's values) in
 # which the brain wrote no test at all: asked, but nothing was proposed.
 NOT_PROPOSED = frozenset({"no answer", "unusable reply"})
 
 
 class MissingTest(BaseModel):
     """What became of the missing test the brain was asked for, from the PROPOSED row's
-    typed `missing_test` field (governance.phases.propose_test): the cause, the verdict
+    typed `missing_test` field (governance.phases.missing_test_step): the cause, the verdict
     and, for a kept test, whether it was accepted: it passes on the maintainer's own fix
     too, so it asks for what the maintainer wanted, not only for what the brain wrote
     (None: not judged)."""

@@ -1,7 +1,7 @@
 """A review's kept missing test, as `review OP` shows it and `accept` lands it (issue 45,
 item 3).
 
-governance.phases.propose_test keeps a checked test as a commit of its own on the review
+governance.phases.missing_test_step keeps a checked test as a commit of its own on the review
 commit, on `<prefix>tests/<op-id>`. Only a commit whose parent is the review's own commit
 counts: a branch moved onto anything else is no kept test of that review.
 

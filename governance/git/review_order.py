@@ -5,8 +5,8 @@ What a review asks of its reader, cheapest first (ReviewCost, data):
 0. a change whose kept missing tests decide every cause and are on your branch already
    (`accept OP --tests` landed them: governance.git.landed_tests re-checks it from git each
    time): its lines are checked now, so accepting it is all that is left;
-1. a change whose missing tests were kept for every cause (governance.phases.propose_test) and no
-   counterexample: read one test, run it, decide;
+1. a change whose missing tests were kept for every cause
+   (governance.phases.missing_test_step) and no counterexample: read one test, run it, decide;
 2. a change with a named unchecked line or unentered function: the question is one line;
 3. everything that needs a person whatever the proof (harness files, deletions, weakened
    tests, a protected path's approval) and any other reason (files it was not asked to
@@ -52,7 +52,7 @@ LABELS: Mapping[ReviewCost, str] = {
 
 
 def kept_tests_prefix(review_prefix: str) -> str:
-    """Where kept missing tests go (governance.phases.propose_test): `<prefix>tests/<op-id>`,
+    """Where kept missing tests go (governance.phases.missing_test_step): `<prefix>tests/<op-id>`,
     a name `review` never lists (it is no op id)."""
     return f"{review_prefix}tests/"
 

@@ -2,7 +2,7 @@
 
 A project that selects ruff's `I` rules and runs `ruff check --fix` in its pre-commit hook
 never sees an import-order finding in a commit: the tool fixes it first. The lint gate
-(governance.phases.lint_check) does the same for the findings a candidate adds, where the
+(governance.proof.lint_gate) does the same for the findings a candidate adds, where the
 repository's configuration lets its linter fix them safely:
 
 - ruff's safe fixes: `ruff check --fix-only --no-unsafe-fixes` (a repository's

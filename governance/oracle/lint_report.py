@@ -1,4 +1,4 @@
-"""The lint gate's verdict on one candidate (governance.phases.lint_check runs it): the
+"""The lint gate's verdict on one candidate (governance.proof.lint_gate runs it): the
 tools that judged, the findings the candidate adds that nothing fixed, and what the
 repository's own fixer rewrote (governance.oracle.lint_fix).
 

@@ -5,7 +5,7 @@ Tests are not the only checks a project keeps. When the repository configures ru
 flake8, pylint, mypy or pyright (in pyproject.toml, setup.cfg, tox.ini, the tool's own file,
 or a pre-commit hook) and the tool is installed in the project's test environment, VALIDATE
 runs it in the jail on the changed Python files, once with their base texts and once with
-the candidate's (governance.phases.lint_check; governance.oracle.lint_runner is the jailed
+the candidate's (governance.proof.lint_gate; governance.oracle.lint_runner is the jailed
 side). A finding the candidate adds is a regression: the candidate is refused with it, for
 the model's next attempt and the ledger. The findings the base already had are not the
 candidate's. Findings are compared as the baseline tools maintainers use compare them

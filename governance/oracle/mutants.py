@@ -1,6 +1,6 @@
 """The mutation check's findings: which changed lines a test would notice (issue 30,
 item 2; governance.proof.mutation makes the mutants, governance.oracle.mutation_plugin
-judges them, governance.phases.mutation_check runs the two).
+judges them, governance.proof.mutation_run runs the two).
 
 A mutant is *killed* when a test that ran its line fails with it (or hangs, or crashes),
 *survived* when every such test still passes. A line is covered but unchecked when every

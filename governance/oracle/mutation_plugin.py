@@ -1,6 +1,6 @@
 """The mutation check's pytest plugin: each mutant judged by the tests that ran its line, in
 a forked child of one collected session (governance.proof.mutation writes the mutants into
-the tree behind a switch; governance.phases.mutation_check runs this).
+the tree behind a switch; governance.proof.mutation_run runs this).
 
 Copied into the run's private plugin directory and loaded with `-p _ouroboros_mutation`
 beside the oracle plugin; it imports nothing of ours. `mutation.json` beside this file

@@ -20,11 +20,10 @@ The phase functions:
 - repeats.py: a candidate the op refused, given again: refused at once, the next attempt
   asked otherwise, and a brain that keeps repeating itself ends the op.
 - propose.py: APPROVE's other way out, the review branch (PROPOSED).
-- propose_test.py: after PROPOSED, the missing test asked of the brain, one bounded model
-  step per cause, checked by the proof room (governance.proof.missing_test_runs).
+- missing_test_step.py: after PROPOSED, the missing test asked of the brain, one bounded
+  model step per cause, checked by the proof room (governance.proof.missing_test_runs).
 
 What the phases read of an op (PhaseDeps) to reach the other rooms:
 - route_brains.py: the route's view of the brains, and each model step's deadline.
-- proof_gate.py: the op's claim and texts for the proof room, and VALIDATE's refusals.
 - autocommit.py: COMPLETE's auto-commit (message, trailers, signing).
 """

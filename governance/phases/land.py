@@ -14,8 +14,8 @@ from governance.gates.risk import RiskInput, RiskTier, classify
 from governance.gates.weakening import is_test_path, weakenings
 from governance.phase import Phase, Transition
 from governance.phases.deps import PhaseDeps
-from governance.phases.proof_gate import evidence_for
 from governance.phases.propose import propose
+from governance.proof.claim import evidence_for
 from governance.proof.rules import Intent
 from governance.schemas import OperationContext, Source
 from ledger.redact import MARKER, redact

@@ -28,7 +28,7 @@ from governance.git.signing import commit_env
 from governance.phase import Phase, Transition
 from governance.phases.autocommit import commit_message
 from governance.phases.deps import PhaseDeps
-from governance.phases.propose_test import propose_test, review_cost
+from governance.phases.missing_test_step import propose_test, review_cost
 from governance.schemas import OperationContext
 
 

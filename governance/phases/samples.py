@@ -36,8 +36,8 @@ from governance.oracle.oracle_run import OracleMemo, Validation
 from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
 from governance.phases.deps import PhaseDeps
-from governance.phases.proof_gate import base_text, evidence_for
 from governance.phases.route_brains import fitted_prompt, model_grant
+from governance.proof.claim import base_text, evidence_for
 from governance.schemas import Candidate, GenerationResult, OperationContext
 
 _KEPT = ("scope", "baseline", "verdict", "failed", "sessions")  # what VALIDATE leaves GATE

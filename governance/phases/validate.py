@@ -45,17 +45,17 @@ from governance.phase import Phase, Transition
 from governance.phases import repeats, slow_host
 from governance.phases.deps import PhaseDeps
 from governance.phases.generate import generate_in
-from governance.phases.lint_check import LintReport, adopt, check_lint, linters_of
-from governance.phases.mutation_check import check_mutants, wants_mutation
-from governance.phases.proof_gate import base_text, refusals
 from governance.phases.review import accept_refused
 from governance.phases.samples import judge_samples
 from governance.proof.behaviour import covering_tests
+from governance.proof.claim import base_text, refusals
 from governance.proof.differential_check import (
     check_behaviour,
     targets_of,
     wants_differential,
 )
+from governance.proof.lint_gate import LintReport, adopt, check_lint, linters_of
+from governance.proof.mutation_run import check_mutants, wants_mutation
 from governance.proof.rules import FileText, fixed_tests, new_behaviour
 from governance.python_ast import parse_python
 from governance.schemas import Candidate, OperationContext, Source
@@ -263,7 +263,7 @@ class _OracleRun:
         return original
 
     async def _mutants(self, code: list, baseline: Report) -> MutationReport:
-        """The mutation check (governance.phases.mutation_check) in a copy of the
+        """The mutation check (governance.proof.mutation_run) in a copy of the
         candidate's code with the tests ORIGINAL ran, in their base form, when they show
         the change; with the candidate's own tests only when they alone do (the model's
         claim). A test the candidate adds or appends to could tell the check's child from
@@ -288,7 +288,7 @@ class _OracleRun:
             return MutationReport(problem=f"{type(exc).__name__}: {exc}"[:300])
 
     async def lint(self, ctx: OperationContext, linters: list) -> LintReport:
-        """The lint gate (governance.phases.lint_check) in a copy holding the whole
+        """The lint gate (governance.proof.lint_gate) in a copy holding the whole
         candidate. What the repository's fixer fixed is adopted in the candidate itself
         (not in a human's accepted change: that is what they accepted); a finding left,
         or a gate that cannot run, leaves the change unproven."""

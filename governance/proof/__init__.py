@@ -1,17 +1,42 @@
 """The proof room: does a candidate do what its op claims, and nothing else (docs/proof.md).
 
-- rules.py: the proof rules, pure: an op's claim (its intent) against the oracle's reports.
-- static.py: the static analyses: changed statements, TODO resolution, and the parts below.
+The claim and the rules:
+- claim.py: an op's claim and texts from the pipeline, GATE's evidence, VALIDATE's refusals.
+- rules.py: the proof rules, pure: an op's claim (its intent) against the checks' reports.
+
+The static analyses (pure):
+- static.py: changed statements, TODO resolution, and the parts below.
 - names.py: which names a candidate changed, and which public ones it broke.
 - sniff.py: code that asks whether it runs under a test runner or a tracer.
+- moved.py: code a change moves out of a file (that file belongs to the change).
+- renamed.py: a function that differs from its base only by its local names.
+- mutant_shaped.py: a preserve change shaped like a mutant.
 - diff.py: the line diff under the analyses, bounded on hostile texts.
-- ast_helpers.py: the AST helpers the analyses share.
-- differential_check.py: the differential check of one candidate, run in the jail: its
-  tests' calls captured on the base and replayed on both trees (the base as the oracle).
-- mutant_equivalence.py: a changed line whose every mutant survived: an equivalent mutant,
-  or a line truly unchecked (the input that tells it, for the reviewer).
-- missing_test.py: the missing test, pure: the causes a test could decide, the question
-  asked, the static checks of an answer and the typed verdict.
-- missing_test_runs.py: the checks of a proposed missing test that run tests, in the jail
-  (governance.phases.propose_test, the pipeline's step, asks the brain and calls them).
+- ast_helpers.py, ast_diff.py, symbols.py: the AST helpers the analyses share.
+
+The mutation check (a repair's or new behaviour's changed lines checked, not just run):
+- mutation.py: one mutant per changed statement, behind a switch (pure); quiet_calls.py:
+  calls that only log get none; added_bindings.py: import-time bindings the change adds.
+- mutation_run.py: running it in the jail for one candidate.
+- mutant_equivalence.py: a line whose every mutant survived: an equivalent mutant, or a
+  line truly unchecked (the input that tells it, for the reviewer).
+- entered.py: which functions a fail-to-pass test enters.
+
+The differential check (a preserve change: the base as the oracle):
+- differential_check.py: running it for one candidate, in the jail; check_record.py its
+  record; lifted.py its step judging a function at its callers.
+- behaviour.py: which functions it judges and the tests that enter them; nested.py,
+  callers.py: the inner functions and the callers it judges too.
+- noticed.py: which changed lines its inputs notice (their mutants answer otherwise).
+- boundaries.py, guards.py, value_flow.py, callees.py, conversions.py: where its
+  generated inputs go (boundaries, the callees' literals, a removed conversion).
+
+The lint gate:
+- lint_gate.py: the repository's linters and type checkers on the candidate and the base.
+
+The missing test (after a review is made; governance.phases.missing_test_step asks):
+- missing_test_rules.py: the causes a test could decide, the question asked, the static
+  checks of an answer and the typed verdict (pure).
+- missing_test_runs.py: the checks of a proposed test that run tests, in the jail.
+- skip_marks.py: what a proposed test adds that makes it skip or xfail.
 """

@@ -4,7 +4,7 @@ item 6): a class attribute (`mode = _StatsProperty('mode', _calc_mode)`) or a ta
 
 Such a line runs when its module is imported, under no test, so whether a fail-to-pass test
 reaches it is shown by a mutant switched on before the import
-(governance.phases.mutation_check). Its first mutant (a string changed, a number + 1) says
+(governance.proof.mutation_run). Its first mutant (a string changed, a number + 1) says
 whether a test checks the value; removing the binding says whether a test reaches the name
 at all, which is what "the test enters it" means for a line no call runs: the base had no
 such binding, so the candidate without it is the base, there.

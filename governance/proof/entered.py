@@ -1,6 +1,6 @@
 """Which functions a fail-to-pass test enters, as the proof counts them (governance.proof.
 rules' coverage rule; the missing-test step asks only about what this leaves out,
-governance.proof.missing_test). Pure: a file's texts, coverage and the import-time
+governance.proof.missing_test_rules). Pure: a file's texts, coverage and the import-time
 mutants in, symbols out."""
 
 from __future__ import annotations

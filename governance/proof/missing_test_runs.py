@@ -1,5 +1,5 @@
-"""The checks of a proposed missing test that run tests (governance.phases.propose_test asks;
-governance.proof.missing_test.CHECKS says what each refuses), for one proposal about one
+"""The checks of a proposed missing test that run tests (governance.phases.missing_test_step asks;
+governance.proof.missing_test_rules.CHECKS says what each refuses), for one proposal about one
 cause, in copies of the live tree under the op's sandboxes:
 
 - its new tests pass on the candidate (with the tests already kept for the change's other
@@ -27,7 +27,7 @@ from governance.oracle.run_dir import CoverageRequest, import_mutation_request
 from governance.oracle.sandbox import Sandbox
 from governance.oracle.testrun import TestRunner
 from governance.policy import Policy
-from governance.proof import missing_test as tp
+from governance.proof import missing_test_rules as tp
 from governance.proof.mutation import Mutant, plan
 from governance.proof.rules import FileText
 from governance.proof.static import changed_statements

@@ -1,5 +1,5 @@
 """What a proposed test adds that makes it skip or expect to fail rather than fail
-(governance.proof.missing_test's "skips nothing" check): a skip or an xfail can never fail
+(governance.proof.missing_test_rules's "skips nothing" check): a skip or an xfail can never fail
 the suite, so a test that skips when it sees a mutant's answer guards nothing. Pure: texts
 in, names out. A skip reached by a name no text shows (`getattr(pytest, "sk" + "ip")`) is
 the jail's to find: a new test kills a mutant only by failing with it

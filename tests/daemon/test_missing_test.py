@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.proof.missing_test import PROMPT_TITLE, CauseKind, Verdict
+from governance.proof.missing_test_rules import PROMPT_TITLE, CauseKind, Verdict
 from tests.helpers import (
     candidate_turn,
     commit_files,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.proof.missing_test import PROMPT_TITLE, Verdict
+from governance.proof.missing_test_rules import PROMPT_TITLE, Verdict
 from tests.daemon.test_missing_test import LOOSE_TEST, MISSING, TOP, TOP_DONE, TOP_TODO
 from tests.daemon_process import ledger_ro, start, terminal_rows, terminate, wait_ready
 from tests.helpers import candidate_turn, commit_files, explore_turn, git, wait_sync

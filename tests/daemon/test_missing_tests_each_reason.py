@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from daemon.control.client import ControlClient
-from governance.proof.missing_test import PROMPT_TITLE, CauseKind, Verdict
+from governance.proof.missing_test_rules import PROMPT_TITLE, CauseKind, Verdict
 from tests.daemon.test_missing_test import MISSING, TOP
 from tests.helpers import (
     candidate_turn,

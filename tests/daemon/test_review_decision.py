@@ -14,7 +14,7 @@ import pytest
 from governance.git.gitops import GitOps
 from governance.git.kept_tests import kept_tests
 from governance.git.review import ReviewBranches
-from governance.proof.missing_test import Cause, CauseKind, ProposalVerdict, Verdict
+from governance.proof.missing_test_rules import Cause, CauseKind, ProposalVerdict, Verdict
 from governance.schemas import FileChange
 from tests.daemon.test_review_verbs import _branches, _cli, _propose
 from tests.helpers import git, running_daemon, settings_for

@@ -7,7 +7,7 @@ human's test change, the sensor and router, the real phases and jail, the mainta
 from the replay stand-in) to its review branch; APPROVE's context and deps are kept. Then
 the replay stand-in, the named stand-in for a brain, answers every reason's question with
 each kind of proposal of tests/governance/missing_test_texts.py in turn (one step per kind,
-every reason asked), judged by governance.phases.propose_test as APPROVE judges it (a copy
+every reason asked), judged by governance.phases.missing_test_step as APPROVE judges it (a copy
 of the op: its own id, its own sandboxes and tests branch). A kept test is then run by
 hand, in plain pytest, on the fix and on its reason made plain code (the mutant written
 into the file, or the base's file): it must pass on the first and fail on the second.
@@ -30,10 +30,10 @@ from daemon.phase_deps import policy_from, runners_from, venom_from
 from governance.oracle.oracle_run import OracleMemo
 from governance.phase import Phase
 from governance.phases.land import approve_phase
+from governance.phases.missing_test_step import propose_test
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
-from governance.phases.propose_test import propose_test
-from governance.proof.missing_test import PROMPT_TITLE
+from governance.proof.missing_test_rules import PROMPT_TITLE
 from governance.proof.mutation import mutated, plan
 from governance.schemas import OperationContext, new_op_id
 from kernel.replay import ReplayProvider, ReplayTurn

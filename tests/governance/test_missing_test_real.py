@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.proof.missing_test import PROMPT_TITLE, CauseKind, Verdict
+from governance.proof.missing_test_rules import PROMPT_TITLE, CauseKind, Verdict
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.governance import real_history as rh
 from tests.helpers import git

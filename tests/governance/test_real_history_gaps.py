@@ -75,7 +75,7 @@ CAP = Gap(
 # test "enters" it, so the rule that a fail-to-pass test enters every changed function (or
 # reaches every changed file) could not be met. Closed: such a line's mutant is switched on
 # before anything imports, and a file whose change ran only there is put back to its base
-# text, each in a session of the fail-to-pass tests (governance.phases.mutation_check).
+# text, each in a session of the fail-to-pass tests (governance.proof.mutation_run).
 CLASS_ATTRIBUTE = Gap(
     "class_body_runs_at_import",
     {"pkg/__init__.py": "", "pkg/version.py": "import re\n\n\nclass Version:\n"

@@ -1,5 +1,5 @@
 """The eval card's missing tests (issue 45, item 5): the PROPOSED row's typed `missing_test`
-(as governance.phases.propose_test writes it) read into a task's result, kept in the eval
+(as governance.phases.missing_test_step writes it) read into a task's result, kept in the eval
 ledger, and counted per brain: asked, proposed, kept, accepted."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from daemon.eval.render import card_text, history_text
 from daemon.eval.result import TaskResult, Verdict, missing_test_of
 from daemon.eval.suite import Suite
 from daemon.eval.task import Task
-from governance.proof import missing_test as tp
+from governance.proof import missing_test_rules as tp
 from tests.helpers import commit_files, git
 from tools.jail import bwrap_available
 

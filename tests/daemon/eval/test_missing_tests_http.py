@@ -20,7 +20,7 @@ from daemon.eval import records
 from daemon.eval import settings as eval_settings
 from daemon.eval.runner import RunOptions, run
 from daemon.eval.task import Kind, Task
-from governance.proof.missing_test import PROMPT_TITLE
+from governance.proof.missing_test_rules import PROMPT_TITLE
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.daemon.eval.histories import commit, new_repo
 from tests.helpers import explore_calls, tool_call

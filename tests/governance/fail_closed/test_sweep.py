@@ -12,7 +12,7 @@ from governance.oracle.mutants import MutationReport
 from governance.oracle.oracle import Report
 from governance.oracle.oracle_run import Sessions
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.phases.mutation_check import check_mutants
+from governance.proof.mutation_run import check_mutants
 from governance.proof.rules import Claim, FileText, Intent, assess, fixed_tests
 from tests.governance.fail_closed.faults import Fault, FaultyRunner, every
 from tests.helpers import PYTEST, commit_files

@@ -1,5 +1,5 @@
 """Fixing what the repository's own linter fixes (governance.oracle.lint_fix, run by
-governance.phases.lint_check): which findings a fixer is asked to fix and how, which fixed
+governance.proof.lint_gate): which findings a fixer is asked to fix and how, which fixed
 texts are taken, the lines recorded, and the real ruff fixing in the real jail."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from governance.oracle.lint_fix import fix_jobs, fix_refusal, rewrites, tree_state
 from governance.oracle.linters import Finding
 from governance.oracle.testrun import TestRunner
-from governance.phases.lint_check import adopt, check_lint, linters_of
+from governance.proof.lint_gate import adopt, check_lint, linters_of
 from governance.schemas import Candidate, FileChange
 from tests.helpers import commit_files, jail_limits
 from tools.jail import JailExecutor, bwrap_available

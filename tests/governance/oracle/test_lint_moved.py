@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from governance.oracle.testrun import TestRunner
-from governance.phases.lint_check import check_lint, linters_of
+from governance.proof.lint_gate import check_lint, linters_of
 from governance.schemas import FileChange
 from tests.helpers import PYTEST, commit_files
 

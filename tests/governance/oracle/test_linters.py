@@ -1,4 +1,4 @@
-"""The lint gate (governance.oracle.linters, governance.phases.lint_check): which tools a
+"""The lint gate (governance.oracle.linters, governance.proof.lint_gate): which tools a
 repository configures, findings compared by key and count, and the real ruff run in the
 jail on a base and a candidate."""
 
@@ -11,7 +11,7 @@ import pytest
 
 from governance.oracle.linters import Finding, configured, findings_of, new_findings
 from governance.oracle.testrun import TestRunner
-from governance.phases.lint_check import check_lint, linters_of
+from governance.proof.lint_gate import check_lint, linters_of
 from governance.schemas import FileChange
 from tests.helpers import commit_files, jail_limits
 from tools.jail import JailExecutor, bwrap_available

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from governance.phase import Phase
-from governance.proof.missing_test import CauseKind, Verdict
-from tests.governance.phases.test_propose_test import _judge, _proposed_op, _reply
+from governance.proof.missing_test_rules import CauseKind, Verdict
+from tests.governance.phases.test_missing_test_step import _judge, _proposed_op, _reply
 from tools.jail import bwrap_available
 
 pytestmark = [pytest.mark.slow,

@@ -224,7 +224,7 @@ async def test_a_default_that_cannot_be_pickled_is_left_to_the_callee(tmp_path):
 # Tried attacking the check on parse 1.22.4: years of two digits taken from 2000 (a local
 # read out of a match, every captured text with a four-digit year). Reduced to a few lines
 # it is caught at the caller ('1/2/0000'); on parse itself it still lands (its 100 captured
-# calls spread the budget: proof.md, what it still is not).
+# calls spread the budget: proof-internals.md, what it still is not).
 DATES = '''"""Dates."""
 import re
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from governance.oracle.mutants import MutantResult, MutationReport
 from governance.oracle.oracle import Coverage, Report
 from governance.oracle.oracle_run import Sessions
-from governance.proof.missing_test import CauseKind, causes_of
+from governance.proof.missing_test_rules import CauseKind, causes_of
 from governance.proof.mutant_equivalence import MAX_LINES, lines_to_judge
 from governance.proof.mutation import Mutant
 from governance.proof.rules import FileText

@@ -1,4 +1,4 @@
-"""The missing test's pure parts (governance.proof.missing_test): the question the brain
+"""The missing test's pure parts (governance.proof.missing_test_rules): the question the brain
 gets, the static checks on its answer, the new tests it adds, and the switched text the
 mutant and canary sessions run."""
 
@@ -8,7 +8,7 @@ import builtins
 
 import pytest
 
-from governance.proof.missing_test import (
+from governance.proof.missing_test_rules import (
     CHECKS,
     PROMPT_TITLE,
     Cause,

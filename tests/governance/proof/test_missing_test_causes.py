@@ -1,5 +1,5 @@
 """Which reasons of an unproven change the missing-test step asks about, and in what order
-(governance.proof.missing_test.causes_of), from typed reports as the checks write them: a
+(governance.proof.missing_test_rules.causes_of), from typed reports as the checks write them: a
 surviving mutant, a changed line no test runs in a function the failing test enters (the
 reason governance.proof.rules names "changed lines no test showing the change runs"), and a
 changed function no fail-to-pass test enters. Pure: texts and reports in."""
@@ -9,7 +9,7 @@ from __future__ import annotations
 from governance.oracle.mutants import MutantResult, MutationReport
 from governance.oracle.oracle import Coverage, Report
 from governance.oracle.oracle_run import Sessions
-from governance.proof.missing_test import COST_ORDER, CauseKind, causes_of, prompt
+from governance.proof.missing_test_rules import COST_ORDER, CauseKind, causes_of, prompt
 from governance.proof.mutation import plan
 from governance.proof.rules import Claim, FileText, Intent, assess
 

@@ -4,7 +4,7 @@ by a test that enters it, since the `def` runs on import and so in no test (foun
 cachetools-da5819a86379, whose `cachedmethod` gained `condition=`: its right test was
 refused as `does not enter the function`)."""
 
-from governance.proof.missing_test import Cause, CauseKind
+from governance.proof.missing_test_rules import Cause, CauseKind
 from governance.proof.missing_test_runs import lines_to_run
 from governance.proof.rules import FileText
 

@@ -13,8 +13,8 @@ import pytest
 
 from governance.oracle.differential import Counterexample
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.phases.mutation_check import check_mutants
 from governance.proof.mutant_equivalence import NOT_REACHED, _told_apart
+from governance.proof.mutation_run import check_mutants
 from governance.proof.rules import FileText
 from tests.governance import real_history as rh
 from tests.helpers import commit_files, jail_limits

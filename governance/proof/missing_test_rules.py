@@ -23,7 +23,7 @@ An op may wait for several of these; each is asked about in turn, cheapest to de
 The brain is shown the cause (the surviving mutant as a diff, or the function and the
 change) and asked for the smallest test that decides it. What it answers is kept only when
 every check of CHECKS holds, in order; the first that fails is the verdict, with why.
-governance.phases.propose_test runs the checks that need the jail; the static ones are here.
+governance.phases.missing_test_step runs the checks that need the jail; the static ones are here.
 A kept test never lands the change it decides: it goes beside it on the review.
 """
 

@@ -1,5 +1,5 @@
-"""The missing test (governance.phases.propose_test, governance.proof.missing_test) through
-the real pipeline: one op runs the real Orchestrator and phase table, with real pytest in
+"""The missing test (governance.phases.missing_test_step, governance.proof.missing_test_rules)
+through the real pipeline: one op runs the real Orchestrator and phase table, with real pytest in
 the real jail, to its review branch; then the replay stand-in plays the tests a brain would
 write for what it left unchecked (some right, some that kill nothing, some that cheat), each
 checked as APPROVE checks it. Every kept test kills its mutant (checked again here, by hand,
@@ -19,10 +19,10 @@ import pytest
 from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
 from governance.phases.land import approve_phase
+from governance.phases.missing_test_step import kept_tests_prefix, propose_test
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
-from governance.phases.propose_test import kept_tests_prefix, propose_test
-from governance.proof.missing_test import PROMPT_TITLE, CauseKind, Verdict
+from governance.proof.missing_test_rules import PROMPT_TITLE, CauseKind, Verdict
 from governance.schemas import OperationContext, SignalEnvelope, new_op_id
 from kernel.replay import ReplayProvider, ReplayTurn
 from ledger import Ledger

@@ -1,4 +1,4 @@
-"""The mutation check (governance.phases.mutation_check, governance.proof.mutation) in the
+"""The mutation check (governance.proof.mutation_run, governance.proof.mutation) in the
 real jail: a changed line a test checks kills its mutant; a line that only ran survives; a
 test or code that tells the check's child from a test run makes no kill evidence."""
 
@@ -11,14 +11,14 @@ import pytest
 
 from governance.oracle.oracle import Coverage
 from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.phases import mutation_check
-from governance.phases.mutation_check import (
+from governance.proof import mutation_run
+from governance.proof.mutation import Mutant
+from governance.proof.mutation_run import (
     CANARY_BROKEN,
     MAX_TESTS_PER_MUTANT,
     _tests_of,
     check_mutants,
 )
-from governance.proof.mutation import Mutant
 from governance.proof.rules import FileText
 from tests.governance import real_history as rh
 from tests.helpers import commit_files, jail_limits
@@ -105,7 +105,7 @@ def test_mode_runs():
 
 async def test_a_mutant_slowed_past_its_time_once_is_judged_again_not_killed(tmp_path,
                                                                            monkeypatch):
-    monkeypatch.setattr(mutation_check, "MUTANT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(mutation_run, "MUTANT_TIMEOUT_S", 1.0)
     report = await _mutants(tmp_path, SLOWED)
     assert report.problem is None, report.payload()
     assert {r.line for r in report.survivors()} == {6, 8}, report.payload()

@@ -1,13 +1,13 @@
 """The missing test, asked for and checked (issue 45, items 1 and 2), once an unproven
 change has its review branch (governance.phases.propose).
 
-When the change waits for reasons a test could decide (governance.proof.missing_test's
+When the change waits for reasons a test could decide (governance.proof.missing_test_rules's
 causes: a surviving mutant, a line no test runs, an unentered function, new behaviour no
 test asks for), the brain is asked about each in turn, cheapest to decide first, one
 bounded turn each through the op's route like any model step, for the smallest test that
 decides it; the step as a whole is bounded by [proof] missing_test_questions and
 missing_test_budget_s. Each answer is checked in the jail against ITS cause
-(governance.proof.missing_test_runs, by governance.proof.missing_test.CHECKS in order);
+(governance.proof.missing_test_runs, by governance.proof.missing_test_rules.CHECKS in order);
 a test kept for one cause stays beside the candidate while the next is asked about (the
 brain is told to leave it as it is, and the weakening check holds it to that).
 
@@ -45,9 +45,9 @@ from governance.git.review_order import (
 from governance.git.signing import commit_env
 from governance.phase import Phase
 from governance.phases.deps import PhaseDeps
-from governance.phases.proof_gate import base_text, evidence_for, file_texts
 from governance.phases.route_brains import context_window, for_route, model_grant
-from governance.proof import missing_test as tp
+from governance.proof import missing_test_rules as tp
+from governance.proof.claim import base_text, evidence_for, file_texts
 from governance.proof.missing_test_runs import ProposalJail
 from governance.proof.rules import Evidence, FileText, Intent
 from governance.schemas import FileChange, OperationContext, Source, parse_candidate

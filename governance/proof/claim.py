@@ -1,10 +1,13 @@
-"""The proof gates' inputs from an op: what it claims (governance.proof.rules.Claim), the texts
-its candidate changes, and the refusals VALIDATE makes before anything runs.
+"""An op's claim and the evidence for it: what the op claims (governance.proof.rules.Claim),
+the texts its candidate changes (base and candidate), GATE's evidence (rules.assess over
+them) and the refusals VALIDATE makes before anything runs. The pipeline's phases call it
+with their PhaseDeps; it reads only what OpTree names, so the proof imports no phase.
 
 Refused at VALIDATE (the model gets the reason and may retry; an honest "could not
 resolve" beats a false one):
-- code that checks whether it runs under a test runner or a tracer (proof_static's
-  runner_sniffing): it could pass every test and be broken everywhere else;
+- code that checks whether it runs under a test runner or a tracer
+  (governance.proof.sniff.runner_sniffing): it could pass every test and be broken
+  everywhere else;
 - a TODO, FIXME or HACK marker removed or reworded without an executable change in its
   enclosing function, or with a body that only passes or raises NotImplementedError.
 
@@ -15,11 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from governance.fs import nofollow
 from governance.fs.rollback import RollbackSnapshot
+from governance.oracle.oracle_run import OracleMemo
 from governance.oracle.scope import is_test_side
-from governance.phases.deps import PhaseDeps
+from governance.policy import Policy
 from governance.proof.rules import (
     Claim,
     Evidence,
@@ -35,7 +40,18 @@ from governance.schemas import FileChange, OperationContext, Source
 READ_CAP = 4_000_000  # a larger file is not compared: its change cannot be proven
 
 
-def base_text(ctx: OperationContext, d: PhaseDeps, rel: str) -> str | None:
+class OpTree(Protocol):
+    """What the claim reads of the pipeline's deps (governance.phases.deps.PhaseDeps)."""
+
+    @property
+    def root(self) -> Path: ...  # the repository the op changes
+    @property
+    def policy(self) -> Policy: ...  # the claim's settings (max_new_files, ...)
+    @property
+    def oracle(self) -> OracleMemo: ...  # the op's test sessions and the base's baseline
+
+
+def base_text(ctx: OperationContext, d: OpTree, rel: str) -> str | None:
     """A file's text at the op's base, None when absent; never through a symlink. Before
     APPLY that is the live file; once the op applied (L2 repairing a VERIFY failure), its
     rollback snapshot holds the originals of what it wrote."""
@@ -54,7 +70,7 @@ def base_text(ctx: OperationContext, d: PhaseDeps, rel: str) -> str | None:
     return data.decode("utf-8", "surrogateescape")
 
 
-def file_texts(ctx: OperationContext, d: PhaseDeps,
+def file_texts(ctx: OperationContext, d: OpTree,
                changes: Sequence[FileChange]) -> list[FileText]:
     return [FileText(c.file_path, base_text(ctx, d, c.file_path),
                      None if c.action == "delete" else (c.full_content or ""))
@@ -68,7 +84,7 @@ def _marker_lines(ctx: OperationContext) -> list[int]:
     return [m["line"] for m in markers if isinstance(m, dict) and isinstance(m.get("line"), int)]
 
 
-def _symbols(ctx: OperationContext, d: PhaseDeps) -> frozenset[str] | None:
+def _symbols(ctx: OperationContext, d: OpTree) -> frozenset[str] | None:
     """The functions the op is about, when its signal says: a TODO's enclosing function,
     or the complex function the opportunity miner named."""
     env = ctx.envelope
@@ -82,7 +98,7 @@ def _symbols(ctx: OperationContext, d: PhaseDeps) -> frozenset[str] | None:
     return None
 
 
-def claim_of(ctx: OperationContext, d: PhaseDeps) -> Claim:
+def claim_of(ctx: OperationContext, d: OpTree) -> Claim:
     env, p = ctx.envelope, d.policy
     failing = env.evidence.get("test_id")
     tests = env.evidence.get("tests")  # a test_failure op's fail-to-pass set: one cause's
@@ -93,7 +109,7 @@ def claim_of(ctx: OperationContext, d: PhaseDeps) -> Claim:
                  p.autocommit_new_behaviour, p.preserve_on_coverage, others)
 
 
-def evidence_for(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChange]) -> Evidence:
+def evidence_for(ctx: OperationContext, d: OpTree, changes: Sequence[FileChange]) -> Evidence:
     """GATE's proof for the candidate (blocking: reads files). A gate that fails refuses:
     any exception makes the change unproven, never a crash."""
     if ctx.envelope.source == Source.REVIEW:
@@ -109,7 +125,7 @@ def evidence_for(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChan
         return Evidence(False, intent_of(ctx.envelope.source), f"unproven: {why}", (why,))
 
 
-def refusals(ctx: OperationContext, d: PhaseDeps, changes: Sequence[FileChange]) -> list[str]:
+def refusals(ctx: OperationContext, d: OpTree, changes: Sequence[FileChange]) -> list[str]:
     """VALIDATE's static refusals (blocking: reads files)."""
     if ctx.envelope.source == Source.REVIEW:
         return []
