@@ -131,8 +131,10 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # two Markdown samples (tests/samples/*.md)
     "marko": ("marko", "tests"),
     "jaconv": ("jaconv", "test_jaconv.py"),  # one test module at the sdist's top
-    # its tests read the diffs, patches and texts of tests/casefiles/
-    "whatthepatch": ("src/whatthepatch", "tests"),
+    # its tests import the package as src.whatthepatch (src/ a namespace package at the
+    # sdist's top), so src/ stays in the tree; they read the diffs, patches and texts of
+    # tests/casefiles/
+    "whatthepatch": ("src", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
