@@ -1,5 +1,5 @@
 """The real-library refactor corpus's frozen waves (issue 49, item 5): wave 12 (marko, jaconv,
-whatthepatch; manifest-wave12.json) is the held-out part; waves 1 (webcolors, idna,
+boolean.py; manifest-wave12.json) is the held-out part; waves 1 (webcolors, idna,
 simpleeval; manifest.json), 2 (netaddr, json5, texttable; manifest-wave2.json), 3 (sqids,
 shortuuid, uritools; manifest-wave3.json), 4 (aniso8601, jsonpointer, pyasn1;
 manifest-wave4.json), 5 (pytimeparse, hyperframe, hpack; manifest-wave5.json), 6

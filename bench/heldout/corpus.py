@@ -43,11 +43,11 @@ def refactors_of(module: ModuleType) -> list[Refactor]:
 
 
 def modules(part: str | None = None) -> list[ModuleType]:
-    """One module per frozen library (bench/heldout/lib_<name>.py, a name's hyphens written
-    as underscores: lib_python_mimeparse.py), of one part or of every part (held-out
-    first)."""
-    mods = [importlib.import_module(f"bench.heldout.lib_{name.replace('-', '_')}")
-            for name in names(part)]
+    """One module per frozen library (bench/heldout/lib_<name>.py, a name's hyphens and dots
+    written as underscores: lib_python_mimeparse.py, lib_boolean_py.py), of one part or of
+    every part (held-out first)."""
+    mods = [importlib.import_module(
+        f"bench.heldout.lib_{name.replace('-', '_').replace('.', '_')}") for name in names(part)]
     assert [m.LIBRARY for m in mods] == list(names(part)), "one module per library"
     return mods
 

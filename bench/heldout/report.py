@@ -2,7 +2,7 @@
 by side.
 
 Twelve waves of real libraries were chosen and frozen before their code was read
-(bench/heldout/libraries.py). The held-out part is wave 12 (marko, jaconv, whatthepatch,
+(bench/heldout/libraries.py). The held-out part is wave 12 (marko, jaconv, boolean.py,
 frozen by wave 11's rule, which is wave 4's as wave 5 applied it, with the lead engineer's
 candidate order): its cases are written after the freeze by one who never runs the proof on
 them, and no rule has been grown on it; its first reading is owed.
