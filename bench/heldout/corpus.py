@@ -1,6 +1,6 @@
 """The held-out and seen parts of the real-library refactor corpus: the refactors of the
-libraries the frozen manifests name (bench/heldout/libraries.py: wave 11, the held-out part;
-waves 1 to 10, seen since the proof's rules were changed after their failures were read),
+libraries the frozen manifests name (bench/heldout/libraries.py: wave 12, the held-out part;
+waves 1 to 11, seen since the proof's rules were changed after their failures were read),
 written as the development part's are (tests.governance.refactors_real.corpus: text edits
 of one library file; a careless one carries a probe, a public call and its answer on both
 trees), and judged by the same engine (tests.governance.refactors_real.judge).
@@ -43,11 +43,11 @@ def refactors_of(module: ModuleType) -> list[Refactor]:
 
 
 def modules(part: str | None = None) -> list[ModuleType]:
-    """One module per frozen library (bench/heldout/lib_<name>.py, a name's hyphens written
-    as underscores: lib_python_mimeparse.py), of one part or of every part (held-out
-    first)."""
-    mods = [importlib.import_module(f"bench.heldout.lib_{name.replace('-', '_')}")
-            for name in names(part)]
+    """One module per frozen library (bench/heldout/lib_<name>.py, a name's hyphens and dots
+    written as underscores: lib_python_mimeparse.py, lib_boolean_py.py), of one part or of
+    every part (held-out first)."""
+    mods = [importlib.import_module(
+        f"bench.heldout.lib_{name.replace('-', '_').replace('.', '_')}") for name in names(part)]
     assert [m.LIBRARY for m in mods] == list(names(part)), "one module per library"
     return mods
 

@@ -2,16 +2,17 @@
 
 Each wave's manifest beside this module names its libraries, their versions and their
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
-figures on code the proof's rules were not grown on). Eleven waves, two parts:
+figures on code the proof's rules were not grown on). Twelve waves, two parts:
 
-- wave 11, `manifest-wave11.json` (frozen 2026-11-26T17:59Z: emoji, the one name of the lead
-  engineer's order to pass, then utm and diff-match-patch, the first two of the order as the
-  helper who froze it extended it, before looking any of them up, when the lead's ran out;
-  python-dotenv, which passed on metadata, left out since its suite needs IPython, chardet
-  since its package reads binary model files a tree cannot carry, and docutils since its
-  suite skips tests for want of recommonmark and Pygments), is the *held-out* part: its
-  cases were written after the freeze (d52774d) by one who never ran the proof on them,
-  and its first reading was taken at 714e6c7;
+- wave 12, `manifest-wave12.json` (frozen 2026-11-26T23:45Z in 058cbbd: marko and jaconv, the
+  first of the lead engineer's order to pass; haversine left out since its sdist lacks the
+  module its tests import, mistletoe since its tests need parameterized, markdown2 since
+  its suite fails on its base and skips for want of wavedrom and latex2mathml,
+  uncertainties since its tests need SciPy, anyascii since its package reads binary data
+  files a tree cannot carry; and boolean.py, frozen at 00:16Z in 354a38a in the place of
+  whatthepatch, whose suite's timed test fails on its base under load and under the proof's
+  tracer), is the *held-out* part: its cases were written after the freeze (2570b06,
+  c42e84f) by one who never ran the proof on them, and its first reading is owed;
 - wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), wave 2,
   `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5, texttable),
   wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
@@ -33,7 +34,11 @@ figures on code the proof's rules were not grown on). Eleven waves, two parts:
   2026-11-26T14:58Z in e8f3171: hijridate, python-iso639 and termcolor, in the place of
   dnspython and anytree, whose suites need libraries that are not here, and of pytz, whose
   binary zone files cannot go into a tree; its cases written in 6a634ca, first read at
-  107f7e0, recorded in 594b2e3), are the *seen* part now: each was read, and the proof's
+  107f7e0, recorded in 594b2e3), and wave 11, `manifest-wave11.json` (frozen
+  2026-11-26T17:59Z in 46dc0c0: emoji, utm and diff-match-patch, in the place of
+  python-dotenv, whose suite needs IPython, chardet, whose binary models a tree cannot carry,
+  and docutils, whose suite skips tests for want of recommonmark; its cases written in
+  d52774d, first read at 714e6c7), are the *seen* part now: each was read, and the proof's
   rules were changed after its failures were read.
 
 `library(name)` downloads the sdist with pip into the cache (`$OUROBOROS_HELDOUT_CACHE`, by
@@ -67,10 +72,11 @@ MANIFESTS: dict[int, Path] = {1: Path(__file__).with_name("manifest.json"),
                               8: Path(__file__).with_name("manifest-wave8.json"),
                               9: Path(__file__).with_name("manifest-wave9.json"),
                               10: Path(__file__).with_name("manifest-wave10.json"),
-                              11: Path(__file__).with_name("manifest-wave11.json")}
+                              11: Path(__file__).with_name("manifest-wave11.json"),
+                              12: Path(__file__).with_name("manifest-wave12.json")}
 # Which waves each part is: the held-out part is the newest wave, the earlier ones are seen.
-WAVES: dict[str, tuple[int, ...]] = {"heldout": (11,),
-                                     "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)}
+WAVES: dict[str, tuple[int, ...]] = {"heldout": (12,),
+                                     "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)}
 PARTS = tuple(WAVES)
 
 # Where each library's package and tests lie in its sdist (relative to the sdist's top
@@ -123,6 +129,13 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "emoji": ("emoji", "tests", "utils/testutils.py"),
     "utm": ("utm", "test"),
     "diff-match-patch": ("diff_match_patch",),  # its tests are diff_match_patch/tests
+    # its tests read the CommonMark and GFM specifications' examples (tests/spec/*.txt) and
+    # two Markdown samples (tests/samples/*.md)
+    "marko": ("marko", "tests"),
+    "jaconv": ("jaconv", "test_jaconv.py"),  # one test module at the sdist's top
+    # its tests are boolean/test_boolean.py; its setup.cfg's pytest options (every .py file
+    # collected, the modules' doctests run) go into the tree's root with it
+    "boolean.py": ("boolean", "setup.cfg"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -131,7 +144,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # files; python-mimeparse's cases; language-tags' registry; tomlkit's TOML examples and their
 # JSON; fastjsonschema's example schemas, documents and expected errors, and its tests'
 # metaschemas; uuid6's metadata, which its package reads its version from; hijridate's
-# reference dates; python-iso639's SIL tables, its metadata and its changelog; emoji's data).
+# reference dates; python-iso639's SIL tables, its metadata and its changelog; emoji's data;
+# marko's specification examples and samples; boolean.py's pytest options).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -147,7 +161,9 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                              "python-iso639": (".tab",
                                                                "python_iso639.egg-info/PKG-INFO",
                                                                "CHANGELOG.md"),
-                                             "emoji": (".json",)}
+                                             "emoji": (".json",),
+                                             "marko": (".txt", ".md"),
+                                             "boolean.py": ("setup.cfg",)}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
@@ -181,7 +197,11 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      # its tests directory is test/, not tests/
                                      "uuid6": ("test",), "utm": ("test",),
                                      # its tests are inside its package
-                                     "diff-match-patch": ("diff_match_patch/tests",)}
+                                     "diff-match-patch": ("diff_match_patch/tests",),
+                                     # one test module at the sdist's top
+                                     "jaconv": ("test_jaconv.py",),
+                                     # its tox.ini runs pytest on the package
+                                     "boolean.py": ("boolean",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -256,13 +276,13 @@ def cache_dir() -> Path:
 
 @functools.cache
 def wave(number: int) -> dict:
-    """A wave's frozen manifest (1 to 11)."""
+    """A wave's frozen manifest (1 to 12)."""
     return json.loads(MANIFESTS[number].read_text())
 
 
 def manifests(part: str) -> list[dict]:
-    """A part's frozen manifests, oldest wave first: "heldout" (wave 11) or "seen" (waves 1
-    to 10)."""
+    """A part's frozen manifests, oldest wave first: "heldout" (wave 12) or "seen" (waves 1
+    to 11)."""
     return [wave(n) for n in WAVES[part]]
 
 
