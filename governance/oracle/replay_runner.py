@@ -59,7 +59,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
         show,
         unwrapped,
     )
-    from _ouroboros_clock import EDGES_NS, clocked, fix, reads, reset, unclocked
+    from _ouroboros_clock import EDGES_NS, clocked, fix, reads, reset, stable_ids, unclocked
     from _ouroboros_inputs import code_names, generated, parameters, receives
     from _ouroboros_kinds import foreign
     from _ouroboros_kinds import kinds as known
@@ -79,7 +79,15 @@ except ImportError:  # imported by the daemon's own tests
         show,
         unwrapped,
     )
-    from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, reset, unclocked
+    from governance.oracle.replay_clock import (
+        EDGES_NS,
+        clocked,
+        fix,
+        reads,
+        reset,
+        stable_ids,
+        unclocked,
+    )
     from governance.oracle.replay_inputs import code_names, generated, parameters, receives
     from governance.oracle.replay_kinds import foreign
     from governance.oracle.replay_kinds import kinds as known
@@ -120,25 +128,6 @@ def _yielded(value, answer):
 
 
 _PLAIN = ("int", "str", "bool", "NoneType")
-_REAL_ID = id
-_IDS = {}  # a real id -> the order the call first asked for it
-
-
-def _stable_id(obj):
-    """`id(obj)` as the runner answers it: 1 for the first object the call asked about, 2
-    for the next, the same number again for an object at the same address. Equal exactly
-    where real ids are equal, and alike on both trees: a real id is an address, and two
-    processes put None (ASLR) or a fresh dict in two places, so json5's circular check,
-    which leaves the object's id in `seen` when it raises, read as 'arguments left another
-    way' on a correct refactor."""
-    return _IDS.setdefault(_REAL_ID(obj), len(_IDS) + 1)
-
-
-def stable_ids():
-    """From here on, this process's `id` is `_stable_id` (the runner's main, before the
-    peer starts; never in the daemon's own process)."""
-    import builtins
-    builtins.id = _stable_id
 
 
 def _answer(fn, blob, timeout_s, held=None):
@@ -150,9 +139,8 @@ def _answer(fn, blob, timeout_s, held=None):
     args, kwargs = pickle.loads(inner)
     if held is not None:
         held.append((args, kwargs))
-    _IDS.clear()
     random.seed(RANDOM_SEED)
-    reset(fn, clock)  # the clock, random bytes and its module's names: alike in every run
+    reset(fn, clock)  # the clock, random bytes, ids, its module's names: alike in every run
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
     printed, own_argv = io.StringIO(), sys.argv
     try:

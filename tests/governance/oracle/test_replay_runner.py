@@ -769,7 +769,7 @@ def test_an_answer_holding_object_ids_is_alike_in_two_processes(tmp_path: Path) 
     script = ("import pickle, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
               "from governance.oracle import replay_runner as rr\n"
               "import j5\n"
-              "if sys.argv[3] == 'stable': rr.stable_ids()\n"
+              "if sys.argv[3] == 'stable': rr.stable_ids()  # replay_clock's\n"
               "blob = pickle.dumps(((None, set()), {}))\n"
               "print(rr._digest(rr._answer(j5.marks, blob, 5.0)[0]))\n"
               "a, b = object(), object()\n"
