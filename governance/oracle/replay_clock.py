@@ -15,7 +15,19 @@ here, per call too (`reset`):
   draw from), come from a generator seeded alike;
 - the module's bindings: a function that rebinds its module's names (`global last`: the
   timestamp uuid7 issued last) finds them as they were before its module's first call
-  here, so its second run meets what its first did.
+  here, so its second run meets what its first did;
+- the ids: `id(obj)` numbers objects in the order the call asks about them (`stable_ids`).
+
+Each stand-in takes the name of what it replaces (`_stand_in`), so an input holding one
+(asteval's interpreter keeps the builtins in its symbol table, `id` among them) pickles
+as `builtins.id`, by reference, whichever module of the runner defines it: the inputs made,
+and their keys, do not depend on the runner's layout. Named for itself, the stand-in was
+the runner's own: by reference from a module, and by cloudpickle by value from the
+runner's script (`__main__`), which failed on its global `_REAL_ID` (the real `id`, no
+longer at `builtins.id`); every such input that needed cloudpickle was made in one layout
+and silently dropped in the other. Moving the answering code out of the script (ac85116)
+put 185 more of asteval's 11 KB symbol-table inputs before the telling `no_ifexp=False`
+(its 435th generated input became its 620th), past the budget: a careless change landed.
 
 A candidate that starts to read the clock or random bytes where its base did not answers
 steadily too, so such a new dependence is a difference only where it shows in an answer,
@@ -26,6 +38,7 @@ Copied beside the replay runner as `_ouroboros_clock`; standard library only, Py
 and later.
 """
 
+import builtins
 import os
 import pickle
 import random
@@ -44,6 +57,8 @@ _CLOCKED = "ouroboros.clock"
 _state = {"now": CLOCK_NS, "fixed": False, "reads": 0}
 _bytes = random.Random(_SEED)
 _bindings = {}  # id(a module's globals) -> (those globals, their bindings at first call)
+_REAL_ID = id
+_IDS = {}  # a real id -> the order the call first asked for it
 
 
 def _time_ns():
@@ -61,13 +76,38 @@ def _urandom(size):
     return _bytes.getrandbits(8 * size).to_bytes(size, "little") if size > 0 else b""
 
 
+def _stable_id(obj):
+    """`id(obj)` as the runner answers it: 1 for the first object the call asked about, 2
+    for the next, the same number again for an object at the same address. Equal exactly
+    where real ids are equal, and alike on both trees: a real id is an address, and two
+    processes put None (ASLR) or a fresh dict in two places, so json5's circular check,
+    which leaves the object's id in `seen` when it raises, read as 'arguments left another
+    way' on a correct refactor."""
+    return _IDS.setdefault(_REAL_ID(obj), len(_IDS) + 1)
+
+
+def _stand_in(owner, name, fn):
+    """`fn` put at `owner.name` under that name: pickle (and cloudpickle) write it as a
+    reference to `owner.name`, found again as `fn` where it stands there (the module
+    docstring), never as the runner's own function."""
+    fn.__module__, fn.__qualname__, fn.__name__ = owner.__name__, name, name
+    setattr(owner, name, fn)
+
+
+def stable_ids():
+    """From here on, this process's `id` is `_stable_id` (the runner's main, before the
+    peer starts; never in the daemon's own process)."""
+    _stand_in(builtins, "id", _stable_id)
+
+
 def fix():
     """From here on, this process's wall clock and random bytes are the fixed ones (the
     runner's main, before the peer starts and before the tree is imported: a module's
     `from time import time` then binds the fixed clock too)."""
-    time.time, time.time_ns = _time, _time_ns
-    os.urandom = _urandom
-    random._urandom = _urandom  # SystemRandom, and so `secrets`, draw from it
+    _stand_in(time, "time", _time)
+    _stand_in(time, "time_ns", _time_ns)
+    _stand_in(os, "urandom", _urandom)
+    random._urandom = _urandom  # SystemRandom, and so `secrets`, draw from it (os.urandom)
     _state["fixed"] = True
 
 
@@ -99,7 +139,8 @@ def reads():
 def reset(fn, now_ns=None):
     """Before one call of `fn`: the clock (at `now_ns`, else CLOCK_NS) and the random
     bytes at their start, and the names of `fn`'s module bound as before the first call
-    of it here."""
+    of it here; the ids numbered afresh."""
+    _IDS.clear()
     _state["now"] = CLOCK_NS if now_ns is None else now_ns
     _bytes.seed(_SEED)
     space = _globals_of(fn)

@@ -17,51 +17,28 @@ ran fewer inputs, and a careless change whose telling input came late landed und
 was refused on a quiet box (xmltodict's rpartition, once in a development run at load 2.3);
 the clock bounds it too, at WALL_FACTOR times the budget.
 
-An answer is what a caller can observe: the returned value (an iterator's items), or the
-type of the exception raised (a SystemExit's status too), what it printed to stdout (a CLI's
-answer), and the arguments as the call left them (a mutated list is a difference), in a
-canonical form (`canon`: types kept, 1 is not 1.0, Decimal('1.10') is not Decimal('1.1'); a
-dict's order kept, an object's attributes by name). Each call starts from the same state of
-the `random` module (seeded with RANDOM_SEED), so a function that draws from it answers
-steadily and alike on both trees when the draws are alike (`random()*top` refactored to
-`top*random()`): two unseeded calls of a random function may agree by chance, and a
-candidate's second answer moving beside such a base would read as a new dependence on
-randomness. Each call runs twice; each row says whether the two answers were alike, what
-kind the second was, and how long the first took: the daemon judges an answer that moves or
-times out on one tree only (governance.oracle.differential.compare). A call that cannot be
-unpickled here is no evidence. A function is searched (governance.oracle.replay_search)
-unless an input it answered already tells the trees apart, both answers steady: the
-counterexample is then in hand, and a careless change does not pay the search's CPU on both
-trees.
+Each input is answered twice, its row keyed by the input itself (`_keyed`), whose pickle
+names what the runner put in place of the world's objects (`id`, the clock) by what they
+stand for (governance.oracle.replay_clock): governance.oracle.replay_answer says what an
+answer is. A function is searched (governance.oracle.replay_search) unless an input it
+answered already tells the trees apart, both answers steady: the counterexample is then
+in hand, and a careless change does not pay the search's CPU on both trees.
 """
 
 import base64
 import contextlib
-import dis
 import hashlib
-import io
 import json
 import os
-import pickle
-import random
-import reprlib
 import signal
 import sys
 import time
 
 try:  # in the jail: beside this script, in the run's plugin directory
-    from _ouroboros_canon import (
-        ADDRESS,
-        RANDOM_SEED,
-        borrowed,
-        canon,
-        lazy,
-        show,
-        unwrapped,
-    )
-    from _ouroboros_clock import EDGES_NS, clocked, fix, reads, reset, unclocked
-    from _ouroboros_inputs import code_names, generated, parameters, receives
-    from _ouroboros_kinds import foreign
+    from _ouroboros_answer import answer_row, answered, arguments_of, digest, on_alarm
+    from _ouroboros_canon import borrowed
+    from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
+    from _ouroboros_inputs import generated, parameters, receives
     from _ouroboros_kinds import kinds as known
     from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
@@ -70,18 +47,16 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_search import Peer, searched
     from _ouroboros_state import CHECKPOINTS, Writes
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import (
-        ADDRESS,
-        RANDOM_SEED,
-        borrowed,
-        canon,
-        lazy,
-        show,
-        unwrapped,
+    from governance.oracle.canon import borrowed
+    from governance.oracle.replay_answer import (
+        answer_row,
+        answered,
+        arguments_of,
+        digest,
+        on_alarm,
     )
-    from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, reset, unclocked
-    from governance.oracle.replay_inputs import code_names, generated, parameters, receives
-    from governance.oracle.replay_kinds import foreign
+    from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, stable_ids
+    from governance.oracle.replay_inputs import generated, parameters, receives
     from governance.oracle.replay_kinds import kinds as known
     from governance.oracle.replay_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
@@ -96,166 +71,9 @@ _MUTANT_BUDGET_S = 3.0  # CPU seconds of the mutants' answers to one function's 
 _WALL_FACTOR = 4.0  # clock seconds, at most, per CPU second of a budget (a starved run)
 _SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.oracle.
 # replay_search) a function, per tree (at most 3 s of the clock)
-_PRINTED_CHARS = 4000  # of what a call printed to stdout (its end), part of its answer
 _CLOCKED_CALLS = 2  # captured calls answered again at each of the clock's edges
 _TOLD_APART_ASKED = 64  # inputs answered already that the peer is asked about first
 _SEARCH_TOTAL_S = 8.0  # clock seconds of all of one run's searches (a change of many)
-_repr = reprlib.Repr()
-_repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
-
-
-class _Timeout(BaseException):
-    """A call ran past its time: raised from the timer's signal, through any except."""
-
-
-# -- answering ----------------------------------------------------------------------------
-
-
-def _yielded(value, answer):
-    """A generator's answer for people: what it yielded (canon consumed it), not its
-    address."""
-    items = [x[1] if isinstance(x, list) and len(x) == 2 and x[0] in _PLAIN else x
-             for x in answer[1]] if isinstance(answer, list) and len(answer) > 1 else []
-    return f"{type(value).__name__} yielding {_repr.repr(items)}"
-
-
-_PLAIN = ("int", "str", "bool", "NoneType")
-_REAL_ID = id
-_IDS = {}  # a real id -> the order the call first asked for it
-
-
-def _stable_id(obj):
-    """`id(obj)` as the runner answers it: 1 for the first object the call asked about, 2
-    for the next, the same number again for an object at the same address. Equal exactly
-    where real ids are equal, and alike on both trees: a real id is an address, and two
-    processes put None (ASLR) or a fresh dict in two places, so json5's circular check,
-    which leaves the object's id in `seen` when it raises, read as 'arguments left another
-    way' on a correct refactor."""
-    return _IDS.setdefault(_REAL_ID(obj), len(_IDS) + 1)
-
-
-def stable_ids():
-    """From here on, this process's `id` is `_stable_id` (the runner's main, before the
-    peer starts; never in the daemon's own process)."""
-    import builtins
-    builtins.id = _stable_id
-
-
-def _answer(fn, blob, timeout_s, held=None):
-    """(canonical answer, short text) of one call on freshly unpickled arguments; with
-    `held`, the arguments and the answer are kept there, so a second call's are made
-    elsewhere in memory."""
-    blob, clock = unclocked(blob)
-    inner, argv = unwrapped(blob)
-    args, kwargs = pickle.loads(inner)
-    if held is not None:
-        held.append((args, kwargs))
-    _IDS.clear()
-    random.seed(RANDOM_SEED)
-    reset(fn, clock)  # the clock, random bytes and its module's names: alike in every run
-    signal.setitimer(signal.ITIMER_REAL, timeout_s)
-    printed, own_argv = io.StringIO(), sys.argv
-    try:
-        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
-            sys.argv = argv if argv is not None else own_argv
-            value = fn(*args, **kwargs)
-            if held is not None:
-                held.append(value)
-            out = {"kind": "return", "value": canon(value)}
-        shown = _yielded(value, out["value"]) if lazy(value) else _repr.repr(value)
-    except _Timeout:
-        return {"kind": "timeout"}, "timed out"
-    except SystemExit as exc:  # a CLI's main: its exit status is what its caller sees
-        out = {"kind": "raise", "type": "builtins.SystemExit", "code": canon(exc.code)}
-        shown = f"exits with {_repr.repr(exc.code)}"
-    except Exception as exc:
-        out = {"kind": "raise", "type": f"{type(exc).__module__}.{type(exc).__qualname__}"}
-        if type(exc).__module__ != "builtins" or _own_words(exc):  # a library's own
-            # error, or a raise statement's words: the code's text (hyperframe's inlined
-            # message went unjudged), where the interpreter's may name its frames
-            out["message"] = _message(exc)
-        shown = f"raises {type(exc).__name__}: {_repr.repr(str(exc))}"
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        sys.argv = own_argv
-    out["args"] = canon((args, kwargs))
-    if text := ADDRESS.sub("", printed.getvalue())[-_PRINTED_CHARS:]:
-        out["printed"] = text  # what a CLI answers with: roman's main prints the numeral
-        shown += f", prints {_repr.repr(text)}"
-    return out, shown
-
-
-def _inner(blob):
-    """A captured call's own pickle (its ambient argv left out), or `blob` where it does
-    not load here (the row says so)."""
-    try:
-        return unwrapped(blob)[0]
-    except Exception:
-        return blob
-
-
-_RAISE = dis.opmap["RAISE_VARARGS"]
-
-
-def _own_words(exc):
-    """Whether a builtin exception's words are the code's own, so a caller's reading of
-    them is behaviour: it was raised by a raise statement (the innermost frame of its
-    traceback stands at RAISE_VARARGS), or it is a KeyError, whose argument is the key
-    missing, even where a subscript raised it. The interpreter's own messages (a
-    TypeError naming a helper's arguments) may name a function a refactor renamed.
-    `raise KeyError(k)` with the normalised key in place of the caller's landed (wave 9):
-    'zz' reported as 'ZZ' was both trees raising KeyError."""
-    if isinstance(exc, KeyError):
-        return True
-    tb = exc.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    code = tb.tb_frame.f_code.co_code
-    return 0 <= tb.tb_lasti < len(code) and code[tb.tb_lasti] == _RAISE
-
-
-def _message(exc):
-    try:
-        return ADDRESS.sub("", str(exc))[:2000]
-    except Exception:  # a __str__ that fails: the type alone
-        return None
-
-
-def _digest(answer):
-    return hashlib.sha256(json.dumps(answer, sort_keys=True).encode()).hexdigest()
-
-
-def _one(fn, key, blob, timeout_s, kinds=None):
-    """One input's result row: its answer's digest, both runs alike or not; with `kinds`
-    (what the captured calls passed, and the parameters), whether it is `foreign`."""
-    try:
-        began = time.monotonic()
-        held = []  # the first call's arguments live on through the second: an answer that
-        # holds an address (hpack encodes `str(memoryview)`, '<memory at 0x...>') is then
-        # unsteady, not alike twice by a reused address and different on the other tree
-        first, shown = _answer(fn, blob, timeout_s, held)
-        took = time.monotonic() - began  # the daemon judges a one-sided timeout by it
-        second, _ = _answer(fn, blob, timeout_s, held)
-        inner, clock = unclocked(blob)
-        inner, argv = unwrapped(inner)
-        args, kwargs = pickle.loads(inner)
-    except Exception as exc:
-        return {"key": key, "problem": f"{type(exc).__name__}: {exc}"[:200]}
-    names = code_names(fn)  # an object's attributes the function reads are shown first
-    text = ", ".join([show(a, names) for a in args]
-                     + [f"{k}={show(v, names)}" for k, v in kwargs.items()])
-    if argv is not None:
-        text = f"{text} [sys.argv {_repr.repr(argv)}]".lstrip()
-    if clock is not None:
-        text = f"{text} [clock {clock} ns]".lstrip()
-    row = {"key": key, "input": text[:300], "answer": _digest(first), "shown": shown,
-           "kind": first["kind"], "deterministic": first == second,
-           "again": second["kind"], "seconds": round(took, 4)}
-    if kinds is not None:
-        row["foreign"] = foreign(args, kwargs, *kinds)
-    return row
 
 
 def _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds):
@@ -269,7 +87,7 @@ def _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kin
         return
     began = time.monotonic()
     for blob, row in searched(blobs, spec.get("constants", []),
-                              lambda b: _one(fn, "", b, timeout_s, kinds),
+                              lambda b: answer_row(fn, "", b, timeout_s, kinds),
                               lambda b: _ask(peer, spec, b),
                               search_s, search["fallback"], kinds[1], receiver):
         inputs.append(blob)
@@ -288,8 +106,8 @@ def _keyed(kind, spec, blob):
 def _once(fn, blob, timeout_s):
     """The peer's answer, from one run: it steers the search only (the rows written are
     each tree's own, from two runs each)."""
-    answer, _ = _answer(fn, blob, timeout_s)
-    return {"answer": _digest(answer), "kind": answer["kind"], "deterministic": True}
+    answer, _ = answered(fn, blob, timeout_s)
+    return {"answer": digest(answer), "kind": answer["kind"], "deterministic": True}
 
 
 def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
@@ -319,7 +137,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
             state = tree_state(root)  # (the mutants start from it)
             writes = Writes(root)  # the tables its calls write into (replay_state)
         if n >= MAX_CLOSURES:
-            out["results"] += [_one(fn, f"c{i}", base64.b64decode(c["pickle"]), timeout_s)
+            out["results"] += [answer_row(fn, f"c{i}", base64.b64decode(c["pickle"]), timeout_s)
                                for i, c in calls]
             continue
         part = _answers(fn, dict(spec, closure=closure), calls, (state, writes), timeout_s,
@@ -337,51 +155,78 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     `states` the tree's tables as the mutants start from them and the writes into them."""
     state, writes = states
     captured = [base64.b64decode(c["pickle"]) for _, c in calls]
-    inputs = list(captured)  # each answered under the argv it was captured with
-    clock_read = reads()
     reached = installed()  # the changed lines each input runs (replay_reach), if any
     if reached is not None:
         reached.ids = set()
-    results = [_one(fn, f"c{i}", b, timeout_s) for (i, _), b in zip(calls, captured)]  # noqa: B905
-    if reads() > clock_read:  # it reads the clock: time is an input too (replay_clock)
-        for blob in [clocked(b, at) for b in captured[:_CLOCKED_CALLS] for at in EDGES_NS]:
-            inputs.append(blob)
-            results.append(_one(fn, _keyed("t", spec, blob), blob, timeout_s))
+    inputs, results = _captured(fn, spec, calls, captured, timeout_s)
     writes.check(results[-1]["key"] if results else None)
-    blobs = [_inner(b) for b in captured]  # what inputs are made from: the arguments alone
+    blobs = [arguments_of(b) for b in captured]  # what inputs are made from: the arguments
     receiver = receives(fn, spec["qualname"])
     told = {}  # how many boundary values no captured call could hold (the daemon hears)
-    limit, floats = int(spec.get("generate", 0)), spec.get("floats") is True
-    made = generated(blobs, spec.get("constants", []), limit, spec.get("boundaries") or [],
-                     fn, int(spec.get("spread") or 1), receiver, spec.get("names"), told,
-                     floats)
-    if reached is not None:  # the neighbours of an input reaching a new changed line first
-        made = Steered(made, limit, lambda b: generated(
-            [b], spec.get("constants", []), NEIGHBOURS, (), fn, 1, receiver,
-            spec.get("names"), floats=floats), reached.ids, blobs)
-        reached.ids = set()  # what the captured calls (and the clock's) reached is known
-    # the budget is the answers': making the inputs (bounded in number and bytes) costs a
-    # second or more of copies for a large receiver, and once counted here simpleeval's
-    # evaluator ran none of its inputs on a loaded box
-    over = _budget(budgets[0])
+    made = _made(fn, spec, blobs, receiver, reached, told)
     params = parameters(fn)
-    cut, kinds = False, (known(blobs, params), params)
-    for blob in made:
-        if over():
-            cut = True  # the daemon hears of it: no generated input run is no pass
-            break
-        inputs.append(blob)
-        results.append(_one(fn, _keyed("g", spec, blob), blob, timeout_s, kinds))
-        if len(inputs) - len(captured) in CHECKPOINTS:
-            writes.check(results[-1]["key"])
-        if reached is not None:
-            made.heard(blob, reached.ids)
-            reached.ids = set()
+    kinds = (known(blobs, params), params)
+    cut = _answered_made(fn, spec, made, (inputs, results, len(captured)), (writes, reached),
+                         timeout_s, budgets[0], kinds)
     writes.check(results[-1]["key"] if results else None)
     _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds)
     _judged(fn, mutants, inputs, results, made.steered if reached is not None else (),
             state, (timeout_s, budgets[1]))
     return {"results": results, "cut": cut, "unplaced": told.get("unplaced", 0)}
+
+
+def _captured(fn, spec, calls, captured, timeout_s):
+    """(inputs, rows) of the captured calls, each under the argv it was captured with;
+    where they read the clock, time is an input too: the first _CLOCKED_CALLS again at
+    each of the clock's edges (replay_clock)."""
+    inputs = list(captured)
+    clock_read = reads()
+    results = [answer_row(fn, f"c{i}", b, timeout_s)
+               for (i, _), b in zip(calls, captured)]  # noqa: B905 (3.9)
+    if reads() > clock_read:
+        for blob in [clocked(b, at) for b in captured[:_CLOCKED_CALLS] for at in EDGES_NS]:
+            inputs.append(blob)
+            results.append(answer_row(fn, _keyed("t", spec, blob), blob, timeout_s))
+    return inputs, results
+
+
+def _made(fn, spec, blobs, receiver, reached, told):
+    """The generated inputs (replay_inputs), lazily; with `reached`, the neighbours of an
+    input reaching a new changed line first (replay_reach)."""
+    limit, floats = int(spec.get("generate", 0)), spec.get("floats") is True
+    made = generated(blobs, spec.get("constants", []), limit, spec.get("boundaries") or [],
+                     fn, int(spec.get("spread") or 1), receiver, spec.get("names"), told,
+                     floats)
+    if reached is not None:
+        made = Steered(made, limit, lambda b: generated(
+            [b], spec.get("constants", []), NEIGHBOURS, (), fn, 1, receiver,
+            spec.get("names"), floats=floats), reached.ids, blobs)
+        reached.ids = set()  # what the captured calls (and the clock's) reached is known
+    return made
+
+
+def _answered_made(fn, spec, made, answered_so_far, watches, timeout_s, budget_s, kinds):
+    """The generated inputs answered, appended to (inputs, rows), until the budget of
+    `budget_s` CPU seconds is spent: whether it was (the daemon hears of it: no generated
+    input run is no pass). The budget is the answers': making the inputs (bounded in
+    number and bytes) costs a second or more of copies for a large receiver, and once
+    counted here simpleeval's evaluator ran none of its inputs on a loaded box. The
+    tables' writes (replay_state) are checked at CHECKPOINTS of the inputs answered past
+    the captured calls; `watches`: those writes and the changed lines reached (or None)."""
+    inputs, results, captured = answered_so_far
+    writes, reached = watches
+    over = _budget(budget_s)
+    for blob in made:
+        if over():
+            return True
+        inputs.append(blob)
+        results.append(answer_row(fn, _keyed("g", spec, blob), blob, timeout_s, kinds))
+        if len(inputs) - captured in CHECKPOINTS:
+            writes.check(results[-1]["key"])
+        if reached is not None:
+            made.heard(blob, reached.ids)
+            reached.ids = set()
+    return False
 
 
 def _judged(fn, mutants, inputs, results, aside, state, limits):
@@ -394,7 +239,7 @@ def _judged(fn, mutants, inputs, results, aside, state, limits):
     timeout_s, budget_s = limits
     rows = [(r["key"], b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
             if r.get("deterministic") and r.get("kind") != "timeout" and b not in aside]
-    judge(lambda b: restore(state) or _digest(_answer(fn, b, timeout_s)[0]), rows, ids,
+    judge(lambda b: restore(state) or digest(answered(fn, b, timeout_s)[0]), rows, ids,
           killed, _budget(budget_s))
 
 
@@ -439,10 +284,6 @@ def _inside(rel):
         and ".." not in rel.split("/")
 
 
-def _on_alarm(signum, frame):
-    raise _Timeout()
-
-
 def _seeded(argv):
     """Re-execute under a fixed hash seed, once (both trees then agree on set order); not
     when the caller fixed one already (a Python start saved)."""
@@ -469,7 +310,7 @@ def main(argv):
         sys.path.insert(1, root)
     sys.path += [os.path.join(root, rel) for rel in job.get("paths") or []
                  if _inside(rel)]  # the tests' own directories (the capture's `paths`)
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGALRM, on_alarm)
     stable_ids()
     fix()  # the wall clock and random bytes each call reads (replay_clock), in the peer too
     timeout_s = float(job.get("call_timeout_s", 1.0))

@@ -18,9 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from governance.oracle import replay_answer as ra
 from governance.oracle import replay_kinds
 from governance.oracle import replay_runner as rr
+from governance.oracle.canon import canon
 from governance.oracle.differential import Target, compare
+from governance.oracle.replay_inputs import code_names
 from governance.oracle.run_dir import SCRIPT_RESULT_CAP, RunDir
 from governance.oracle.testrun import TestRunner
 from tests.helpers import jail_limits
@@ -466,7 +469,7 @@ def test_a_callback_is_given_a_recorder_whose_calls_are_compared() -> None:
     recorder = made[0][1]["postprocessor"]
     assert walk(*made[0][0], postprocessor=recorder) == [("a", 1), ("b", 2)]
     assert recorder.calls == ["(([], 'a', 1), [])", "((['a'], 'b', 2), [])"]
-    assert rr.canon(recorder) != rr.canon(type(recorder)())  # its calls are compared
+    assert canon(recorder) != canon(type(recorder)())  # its calls are compared
 
 
 def test_the_nearest_call_by_length_word_and_attribute() -> None:
@@ -495,13 +498,13 @@ def test_keyword_only_and_self_are_placed_by_the_signature() -> None:
 
 
 def test_canonical_form_keeps_types_dict_order_and_iterated_items() -> None:
-    assert rr.canon(1) != rr.canon(1.0) != rr.canon(True)
-    assert rr.canon(Decimal("1.10")) != rr.canon(Decimal("1.1"))
-    assert rr.canon({"a": 1, "b": 2}) != rr.canon({"b": 2, "a": 1})
-    assert rr.canon({1, 2}) == rr.canon({2, 1})
-    assert rr.canon(Box(a=1, b=2)) == rr.canon(Box(b=2, a=1))  # attributes by name
-    assert rr.canon(iter([1, 2])) != rr.canon(iter([1, 3]))
-    assert rr.canon(x for x in [1]) == rr.canon(x for x in [1])
+    assert canon(1) != canon(1.0) != canon(True)
+    assert canon(Decimal("1.10")) != canon(Decimal("1.1"))
+    assert canon({"a": 1, "b": 2}) != canon({"b": 2, "a": 1})
+    assert canon({1, 2}) == canon({2, 1})
+    assert canon(Box(a=1, b=2)) == canon(Box(b=2, a=1))  # attributes by name
+    assert canon(iter([1, 2])) != canon(iter([1, 3]))
+    assert canon(x for x in [1]) == canon(x for x in [1])
 
 
 def run_script(where: Path, file: str, qualname: str, arguments: list[list],
@@ -668,9 +671,9 @@ def test_an_answer_past_the_int_to_text_limit_is_compared(tmp_path: Path) -> Non
     """An int of more than 4,300 digits (Python's limit on int-to-text) in an answer or an
     argument is written as its hex, not the run's failure: pyasn1's to-bytes helper once
     left 'replay failed: Exceeds the limit (4300 digits) for integer string conversion'."""
-    assert rr.canon(1 << 20000) != rr.canon((1 << 20000) + 1)
-    assert rr.canon(1 << 20000) != rr.canon(hex(1 << 20000))
-    assert rr.canon(-(1 << 20000)) != rr.canon(1 << 20000)
+    assert canon(1 << 20000) != canon((1 << 20000) + 1)
+    assert canon(1 << 20000) != canon(hex(1 << 20000))
+    assert canon(-(1 << 20000)) != canon(1 << 20000)
     _package(tmp_path, "def big(n):\n    return n << 20000\n")
     results = run_script(tmp_path, "pkg/m.py", "big", [[1], [1 << 20000]], 5)
     assert len(results) >= 2 and all("answer" in r for r in results), results
@@ -767,11 +770,11 @@ def test_an_answer_holding_object_ids_is_alike_in_two_processes(tmp_path: Path) 
     two objects still have equal ids exactly when they are one object."""
     (tmp_path / "j5.py").write_text(_MARKS)
     script = ("import pickle, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
-              "from governance.oracle import replay_runner as rr\n"
+              "from governance.oracle import replay_answer as ra, replay_clock\n"
               "import j5\n"
-              "if sys.argv[3] == 'stable': rr.stable_ids()\n"
+              "if sys.argv[3] == 'stable': replay_clock.stable_ids()\n"
               "blob = pickle.dumps(((None, set()), {}))\n"
-              "print(rr._digest(rr._answer(j5.marks, blob, 5.0)[0]))\n"
+              "print(ra.digest(ra.answered(j5.marks, blob, 5.0)[0]))\n"
               "a, b = object(), object()\n"
               "assert id(a) == id(a) and id(a) != id(b)\n")
 
@@ -822,7 +825,7 @@ def test_both_trees_make_the_same_inputs_whatever_names_their_code_reads() -> No
     own = [rr.generated(calls, [], 120, fn=f, receiver=True)
            for f in (_Evaluator.lookup, _Evaluator.lookup_helped)]
     assert own[0] != own[1]  # each tree's own names: two orders of the same inputs
-    names = sorted(rr.code_names(_Evaluator.lookup) | rr.code_names(_Evaluator.lookup_helped))
+    names = sorted(code_names(_Evaluator.lookup) | code_names(_Evaluator.lookup_helped))
     both = [rr.generated(calls, [], 120, fn=f, receiver=True, names=names)
             for f in (_Evaluator.lookup, _Evaluator.lookup_helped)]
     assert both[0] == both[1] and len(both[0]) > 10
@@ -898,7 +901,7 @@ def test_a_generated_input_of_a_kind_no_caller_passed_is_marked() -> None:
     # a default's kind, passed by name or by place, is what a call leaving it passes
     assert not replay_kinds.foreign(["x", {}], {"granularity": "m"}, kinds, params)
     assert not replay_kinds.foreign(["x", {}, "m", True], {}, kinds, params)
-    row = rr._one(interpret, "g", b"not a pickle", 1.0, (kinds, params))
+    row = ra.answer_row(interpret, "g", b"not a pickle", 1.0, (kinds, params))
     assert row.get("foreign") is not True  # unreadable: never let go
 
 
@@ -920,13 +923,13 @@ def test_a_library_errors_message_is_part_of_the_answer_the_interpreters_is_not(
     9); the interpreter's own message may name its frames (a helper's own name), so its
     type alone."""
     blob = pickle.dumps(([], {}))
-    ours = [rr._answer(_raises(FrameError, t), blob, 1.0)[0] for t in ("bad length", "bad")]
+    ours = [ra.answered(_raises(FrameError, t), blob, 1.0)[0] for t in ("bad length", "bad")]
     assert ours[0]["type"] == ours[1]["type"] and ours[0] != ours[1]
-    at = rr._answer(_raises(FrameError, f"in {object()!r}"), blob, 1.0)[0]
+    at = ra.answered(_raises(FrameError, f"in {object()!r}"), blob, 1.0)[0]
     assert "0x" not in at["message"]
-    raised = [rr._answer(_raises(ValueError, t), blob, 1.0)[0] for t in ("a", "b")]
+    raised = [ra.answered(_raises(ValueError, t), blob, 1.0)[0] for t in ("a", "b")]
     assert raised[0]["type"] == raised[1]["type"] and raised[0] != raised[1]
-    builtin = [rr._answer(lambda t=t: int(t), blob, 1.0)[0] for t in ("a", "b")]
+    builtin = [ra.answered(lambda t=t: int(t), blob, 1.0)[0] for t in ("a", "b")]
     assert builtin[0] == builtin[1] and "message" not in builtin[0]
 
 

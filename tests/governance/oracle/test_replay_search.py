@@ -139,7 +139,8 @@ def _peer_of(fn) -> Peer:
 
 
 def test_the_search_is_spared_only_where_an_answered_input_already_tells_the_trees_apart():
-    from governance.oracle.replay_runner import _one, _told_apart
+    from governance.oracle.replay_answer import answer_row as _one
+    from governance.oracle.replay_runner import _told_apart
     spec = {"file": "x.py", "qualname": "f"}
     blobs = [pickle.dumps(((n,), {})) for n in (1, 2, 3)]
     rows = [_one(abs, f"c{i}", b, 1.0) for i, b in enumerate(blobs)]
@@ -283,11 +284,11 @@ def test_the_attributes_a_method_reads_are_varied_first():
                                                   receiver=True)]
     separators = {args[0].namespace_separator for args in made}
     assert "" in separators and len(separators) > 3
-    from governance.oracle import replay_runner as rr
+    from governance.oracle.replay_answer import answer_row
 
     blob = next(b for b in generated(calls, [], 300, fn=Handler.build_name, receiver=True)
                 if pickle.loads(b)[0][0].namespace_separator == "")
-    row = rr._one(Handler.build_name, "g0", blob, 5.0)
+    row = answer_row(Handler.build_name, "g0", blob, 5.0)
     assert row["input"].startswith("Handler(namespace_separator=''")  # what it reads, first
 
 

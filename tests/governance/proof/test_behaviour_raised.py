@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.oracle.replay_runner import _own_words
+from governance.oracle.replay_answer import own_words as _own_words
 from tests.governance.proof.judged import judged
 from tools.jail import bwrap_available
 

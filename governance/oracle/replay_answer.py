@@ -1,0 +1,192 @@
+"""One input answered by one tree, for the replay runner (governance.oracle.replay_runner).
+
+An answer is what a caller can observe: the returned value (an iterator's items), or the
+type of the exception raised (a SystemExit's status too), what it printed to stdout (a CLI's
+answer), and the arguments as the call left them (a mutated list is a difference), in a
+canonical form (`canon`: types kept, 1 is not 1.0, Decimal('1.10') is not Decimal('1.1'); a
+dict's order kept, an object's attributes by name). Each call starts from the same state of
+the `random` module (seeded with RANDOM_SEED), so a function that draws from it answers
+steadily and alike on both trees when the draws are alike (`random()*top` refactored to
+`top*random()`): two unseeded calls of a random function may agree by chance, and a
+candidate's second answer moving beside such a base would read as a new dependence on
+randomness; the clock, random bytes, ids and its module's names too (governance.oracle.
+replay_clock). Each call runs twice; each row says whether the two answers were alike, what
+kind the second was, and how long the first took: the daemon judges an answer that moves or
+times out on one tree only (governance.oracle.differential.compare). A call that cannot be
+unpickled here is no evidence.
+
+Copied beside the runner as `_ouroboros_answer`; standard library only, Python 3.9 and
+later.
+"""
+
+import contextlib
+import dis
+import hashlib
+import io
+import json
+import pickle
+import random
+import reprlib
+import signal
+import sys
+import time
+
+try:  # in the jail: beside the runner, in the run's plugin directory
+    from _ouroboros_canon import ADDRESS, RANDOM_SEED, canon, lazy, show, unwrapped
+    from _ouroboros_clock import reset, unclocked
+    from _ouroboros_inputs import code_names
+    from _ouroboros_kinds import foreign
+except ImportError:  # imported by the daemon's own tests
+    from governance.oracle.canon import ADDRESS, RANDOM_SEED, canon, lazy, show, unwrapped
+    from governance.oracle.replay_clock import reset, unclocked
+    from governance.oracle.replay_inputs import code_names
+    from governance.oracle.replay_kinds import foreign
+
+_PRINTED_CHARS = 4000  # of what a call printed to stdout (its end), part of its answer
+_PLAIN = ("int", "str", "bool", "NoneType")
+_RAISE = dis.opmap["RAISE_VARARGS"]
+_repr = reprlib.Repr()
+_repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
+
+
+class _Timeout(BaseException):
+    """A call ran past its time: raised from the timer's signal, through any except."""
+
+
+def on_alarm(signum, frame):
+    """The call timer's signal handler (the runner's main installs it)."""
+    raise _Timeout()
+
+
+def answered(fn, blob, timeout_s, held=None):
+    """(canonical answer, short text) of one call on freshly unpickled arguments; with
+    `held`, the arguments and the answer are kept there, so a second call's are made
+    elsewhere in memory."""
+    blob, clock = unclocked(blob)
+    inner, argv = unwrapped(blob)
+    args, kwargs = pickle.loads(inner)
+    if held is not None:
+        held.append((args, kwargs))
+    random.seed(RANDOM_SEED)
+    reset(fn, clock)  # the clock, random bytes, ids, its module's names: alike in every run
+    signal.setitimer(signal.ITIMER_REAL, timeout_s)
+    printed, own_argv = io.StringIO(), sys.argv
+    try:
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
+            sys.argv = argv if argv is not None else own_argv
+            value = fn(*args, **kwargs)
+            if held is not None:
+                held.append(value)
+            out = {"kind": "return", "value": canon(value)}
+        shown = _yielded(value, out["value"]) if lazy(value) else _repr.repr(value)
+    except _Timeout:
+        return {"kind": "timeout"}, "timed out"
+    except (Exception, SystemExit) as exc:
+        out, shown = _raised(exc)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        sys.argv = own_argv
+    out["args"] = canon((args, kwargs))
+    if text := ADDRESS.sub("", printed.getvalue())[-_PRINTED_CHARS:]:
+        out["printed"] = text  # what a CLI answers with: roman's main prints the numeral
+        shown += f", prints {_repr.repr(text)}"
+    return out, shown
+
+
+def _raised(exc):
+    """(answer, short text) of a call that raised `exc`: a SystemExit's status (a CLI's
+    main: what its caller sees), else the exception's type, and its words where they are
+    the code's own (a library's error, or a raise statement's: hyperframe's inlined
+    message went unjudged), where the interpreter's may name its frames."""
+    if isinstance(exc, SystemExit):
+        return ({"kind": "raise", "type": "builtins.SystemExit", "code": canon(exc.code)},
+                f"exits with {_repr.repr(exc.code)}")
+    out = {"kind": "raise", "type": f"{type(exc).__module__}.{type(exc).__qualname__}"}
+    if type(exc).__module__ != "builtins" or own_words(exc):
+        out["message"] = _message(exc)
+    return out, f"raises {type(exc).__name__}: {_repr.repr(str(exc))}"
+
+
+def _yielded(value, answer):
+    """A generator's answer for people: what it yielded (canon consumed it), not its
+    address."""
+    items = [x[1] if isinstance(x, list) and len(x) == 2 and x[0] in _PLAIN else x
+             for x in answer[1]] if isinstance(answer, list) and len(answer) > 1 else []
+    return f"{type(value).__name__} yielding {_repr.repr(items)}"
+
+
+def own_words(exc):
+    """Whether a builtin exception's words are the code's own, so a caller's reading of
+    them is behaviour: it was raised by a raise statement (the innermost frame of its
+    traceback stands at RAISE_VARARGS), or it is a KeyError, whose argument is the key
+    missing, even where a subscript raised it. The interpreter's own messages (a
+    TypeError naming a helper's arguments) may name a function a refactor renamed.
+    `raise KeyError(k)` with the normalised key in place of the caller's landed (wave 9):
+    'zz' reported as 'ZZ' was both trees raising KeyError."""
+    if isinstance(exc, KeyError):
+        return True
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code.co_code
+    return 0 <= tb.tb_lasti < len(code) and code[tb.tb_lasti] == _RAISE
+
+
+def _message(exc):
+    try:
+        return ADDRESS.sub("", str(exc))[:2000]
+    except Exception:  # a __str__ that fails: the type alone
+        return None
+
+
+def digest(answer):
+    return hashlib.sha256(json.dumps(answer, sort_keys=True).encode()).hexdigest()
+
+
+def arguments_of(blob):
+    """A captured call's own pickle (its ambient argv left out), or `blob` where it does
+    not load here (the row says so)."""
+    try:
+        return unwrapped(blob)[0]
+    except Exception:
+        return blob
+
+
+def answer_row(fn, key, blob, timeout_s, kinds=None):
+    """One input's result row: its answer's digest, both runs alike or not; with `kinds`
+    (what the captured calls passed, and the parameters), whether it is `foreign`."""
+    try:
+        began = time.monotonic()
+        held = []  # the first call's arguments live on through the second: an answer that
+        # holds an address (hpack encodes `str(memoryview)`, '<memory at 0x...>') is then
+        # unsteady, not alike twice by a reused address and different on the other tree
+        first, shown = answered(fn, blob, timeout_s, held)
+        took = time.monotonic() - began  # the daemon judges a one-sided timeout by it
+        second, _ = answered(fn, blob, timeout_s, held)
+        inner, clock = unclocked(blob)
+        inner, argv = unwrapped(inner)
+        args, kwargs = pickle.loads(inner)
+    except Exception as exc:
+        return {"key": key, "problem": f"{type(exc).__name__}: {exc}"[:200]}
+    row = {"key": key, "input": _input_text(fn, args, kwargs, argv, clock),
+           "answer": digest(first), "shown": shown, "kind": first["kind"],
+           "deterministic": first == second, "again": second["kind"],
+           "seconds": round(took, 4)}
+    if kinds is not None:
+        row["foreign"] = foreign(args, kwargs, *kinds)
+    return row
+
+
+def _input_text(fn, args, kwargs, argv, clock):
+    """An input as people read it: the attributes of an object the function reads first,
+    the argv and clock it was answered under."""
+    names = code_names(fn)
+    text = ", ".join([show(a, names) for a in args]
+                     + [f"{k}={show(v, names)}" for k, v in kwargs.items()])
+    if argv is not None:
+        text = f"{text} [sys.argv {_repr.repr(argv)}]".lstrip()
+    if clock is not None:
+        text = f"{text} [clock {clock} ns]".lstrip()
+    return text[:300]
