@@ -136,8 +136,8 @@ def dev_report(verdicts: list[Verdict], wall: float, args: argparse.Namespace) -
     print(summary(verdicts, wall))
 
 
-# --part: which parts, in the order printed (held-out first). "heldout" is wave 6, "seen"
-# waves 1 to 5 (bench/heldout/libraries.py), "dev" the development corpus.
+# --part: which parts, in the order printed (held-out first). "heldout" is the newest wave,
+# "seen" the earlier ones (bench/heldout/libraries.py's WAVES), "dev" the development corpus.
 PARTS = {"dev": ["dev"], "heldout": ["heldout"], "seen": ["seen"], "both": ["heldout", "dev"],
          "all": ["heldout", "seen", "dev"]}
 
