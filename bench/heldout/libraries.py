@@ -12,7 +12,7 @@ figures on code the proof's rules were not grown on). Twelve waves, two parts:
   files a tree cannot carry; and boolean.py, frozen at 00:16Z in 354a38a in the place of
   whatthepatch, whose suite's timed test fails on its base under load and under the proof's
   tracer), is the *held-out* part: its cases were written after the freeze (2570b06,
-  c42e84f) by one who never ran the proof on them, and its first reading is owed;
+  c42e84f) by one who never ran the proof on them, and its first reading was taken at 86cb5f9;
 - wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), wave 2,
   `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5, texttable),
   wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
