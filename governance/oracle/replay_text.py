@@ -18,6 +18,8 @@ _SUPERSCRIPT = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 _FRACTION = re.compile(r"\d[.,](\d+)")  # a number written with decimals: its fraction
 _WORD = re.compile(r"[^\W_]+")  # a run of letters or digits
+_PATTERN = re.compile(r"[\\^$|()\[\]{}*+?]")  # a regular expression's text, not a word
+OTHER_BLANKS = ("\x0c", "\xa0")  # white space to str.isspace() and split(), not to ' \t\n\r'
 # A `name=value` pair written in a text (an attribute, a query or option setting), with the
 # white space before it: taken out, the text says one thing less (an element whose only
 # attributes are namespace declarations).
@@ -95,15 +97,29 @@ def precise(v):
 
 
 def blanked(v):
-    """White space where the code strips or splits: the first space a tab, then a line
-    break; each of the first two words and the last written as white space that `strip()`
+    """White space where the code strips or splits: the first space a tab, a line break,
+    then a blank `str.isspace()` takes and a written set of blanks (' \t\n\r') does not
+    (a form feed, a no-break space: boolean.py's tokenizer widened to isspace, wave 12);
+    each of the first two words and the last written as white space that `strip()`
     removes and `strip(' ')` does not (a space, a tab, a line break, a space), then with a
     space either side (a code span's padding), then before it only (padding on one side)."""
-    out = [v.replace(" ", "\t", 1), v.replace(" ", "\n", 1)] if " " in v else []
+    out = [v.replace(" ", b, 1) for b in ("\t", "\n", *OTHER_BLANKS)] if " " in v else []
     found = list(_WORD.finditer(v))
     words = found[:2] + found[2:][-1:]
     return out + [v[:m.start()] + new + v[m.end():] for m in words
                   for new in (" \t\n ", f" {m.group()} ", f" {m.group()}")]
+
+
+def recased(words):
+    """The function's words, in capitals and in title case, those that begin with a letter
+    first and a pattern's text (a regular expression's metacharacters) never: a code that
+    matches 'javascript:' case-blind (a pattern with re.I, a lower() before the comparison)
+    and one that compares as written part ways only on such a word (marko's harmful-link
+    check made `startswith`, wave 12)."""
+    usable = [w for w in words if len(w) > 1 and any(c.isalpha() for c in w)
+              and not _PATTERN.search(w)]
+    usable.sort(key=lambda w: not w[0].isalpha())  # stable: the code's order otherwise
+    return [x for w in usable for x in (w.upper(), w.title()) if x != w]
 
 
 def other_digits(v):

@@ -161,7 +161,8 @@ def _near_str(v, ctx):
     out = [*numeric, "", StrLike(v), *txt.utf8(v), *words[:6],
            *txt.punctuated(v, ctx.marks)[:6], *txt.precise(v), *txt.fractions(v),
            *txt.unpaired(v),
-           " " + v, v + " ", v + "\n", v.upper(), v.lower(), *txt.blanked(v), v[:-1], v[1:],
+           " " + v, v + " ", v + "\n", v.upper(), v.lower(), *txt.recased(words[:6])[:4],
+           *txt.blanked(v), v[:-1], v[1:],
            v[:1], v[:2], v[-1:], v.strip()[:1], v * 2, v + " " + v, v.title(), v.swapcase(),
            "\t" + v + "\n", " ".join(reversed(v.split(" "))), v.replace(" ", "  ")]
     out += txt.digit_variants(v, ctx.ints) + words[6:] + [f"{v} {w}" for w in words[:6]]

@@ -68,7 +68,8 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
     """One function to judge: its lines in the candidate, the constants its inputs are
     generated near, its boundaries and the names both its texts read."""
     span = frozenset(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-    consts = literals(node) + literals(old) + scopes[0].around(node) + scopes[1].around(old)
+    consts = changed_literals(node, old) + literals(node) + literals(old) \
+        + scopes[0].around(node) + scopes[1].around(old)
     return Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
                   boundaries((node, old), tables, siblings),
                   _read_names(node) | _read_names(old))
@@ -139,6 +140,33 @@ def literals(node: ast.AST) -> list[object]:
             out.append(-n.operand.value)
         elif isinstance(n, ast.Constant) and id(n) not in skip and _usable(n.value):
             out.append(n.value)
+    return out
+
+
+def changed_literals(node: ast.AST, old: ast.AST) -> list[object]:
+    """The literals of the statements one of the two functions holds and the other does
+    not, the base's first: what a changed line compares and computes with is where its
+    inputs tell it, and a function of many literals put them past the words an input is
+    made of (jaconv's `hiragana2julius`, fifty replacements, one of them dropped: only a
+    text holding its '〜' tells, wave 12). A compound statement is its header here (an
+    `if`'s test, a `for`'s target and iterable), its body's statements on their own."""
+    mine, theirs = _statements(node), _statements(old)
+    return [c for d, part in theirs.items() if d not in mine for c in literals(part)] \
+        + [c for d, part in mine.items() if d not in theirs for c in literals(part)]
+
+
+def _statements(node: ast.AST) -> dict[str, ast.AST]:
+    """{dump: part} of each statement inside `node` (a compound one by its header)."""
+    out: dict[str, ast.AST] = {}
+    for s in ast.walk(node):
+        if s is node or not isinstance(s, ast.stmt) or isinstance(s, (*FUNCS, ast.ClassDef)):
+            continue
+        head = (s.test,) if isinstance(s, ast.If | ast.While) else \
+            (s.target, s.iter) if isinstance(s, ast.For | ast.AsyncFor) else \
+            tuple(s.items) if isinstance(s, ast.With | ast.AsyncWith) else \
+            () if isinstance(s, ast.Try) else (s,)
+        for part in head:
+            out.setdefault(ast.dump(part), part)
     return out
 
 

@@ -1,0 +1,71 @@
+"""Variants of the captured texts that careless refactors on held-out code needed before any
+input told them (wave 12): each refactor below answers as its base on every call its tests
+make, and the generated inputs now hold the one that tells it, so the check refuses it with
+a counterexample (governance.oracle.replay_values, replay_text): the function's words
+re-cased (marko's case-blind harmful-link pattern made `startswith`), and blanks that
+`str.isspace()` takes and a written set does not (boolean.py's tokenizer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from governance.oracle.differential import Target, compare
+from governance.oracle.replay_text import blanked, recased
+from tests.governance.oracle.replayed import replayed
+
+CASE_BLIND = '''import re
+
+HARMFUL = re.compile(r"^(javascript|vbscript):", re.I)
+
+
+def escape(url):
+    text = url.strip()
+    if HARMFUL.match(text):
+        return "#harmful"
+    return text
+'''
+CASE_SENSITIVE = CASE_BLIND.replace("HARMFUL.match(text)",
+                                    'text.startswith(("javascript:", "vbscript:"))')
+SPLIT_SET = '''def words(text):
+    out, word = [], ""
+    for ch in text:
+        if ch in " \\t\\n\\r":
+            out.append(word)
+            word = ""
+        else:
+            word += ch
+    return out + [word]
+'''
+SPLIT_ISSPACE = SPLIT_SET.replace('if ch in " \\t\\n\\r":', "if ch.isspace():")
+
+
+def _check(where: Path, base: str, cand: str, qualname: str, arguments: list[tuple],
+           constants: tuple = ()):
+    target = Target("pkg/m.py", qualname, frozenset(range(1, 20)), constants)
+    answers = [replayed(where / side, text, qualname, arguments, 300, constants)
+               for side, text in (("base", base), ("cand", cand))]
+    return compare(target, len(arguments), *answers)
+
+
+def test_a_case_blind_match_made_case_sensitive_is_refused_at_a_recased_word(
+        tmp_path: Path) -> None:
+    """The tests write no harmful link; the function's words do ('javascript:'), and
+    written in capitals the base calls it harmful and the candidate does not."""
+    check = _check(tmp_path, CASE_BLIND, CASE_SENSITIVE, "escape",
+                   [("http://example.org/a b",)],
+                   ("^(javascript|vbscript):", "#harmful", "javascript:", "vbscript:"))
+    assert check.counterexamples
+    assert any("JAVASCRIPT:" in c.line() or "Javascript:" in c.line()
+               for c in check.counterexamples)
+
+
+def test_a_written_set_of_blanks_widened_to_isspace_is_refused_at_a_form_feed(
+        tmp_path: Path) -> None:
+    check = _check(tmp_path, SPLIT_SET, SPLIT_ISSPACE, "words", [("a b",)])
+    assert any("\\x0c" in c.line() or "\\xa0" in c.line() for c in check.counterexamples)
+
+
+def test_the_variants_themselves() -> None:
+    assert recased(["^(x|y)", "#top", "javascript:"]) == [
+        "JAVASCRIPT:", "Javascript:", "#TOP", "#Top"]  # a word first, a pattern never
+    assert "a\x0cb" in blanked("a b") and "a\xa0b" in blanked("a b")

@@ -1,0 +1,35 @@
+"""The literals of a function's changed statements come first among the constants its inputs
+are made near (governance.proof.behaviour.changed_literals). jaconv's `hiragana2julius`
+(wave 12) runs fifty replacements; one dropped as redundant changes only texts holding its
+'〜', and that literal sat past the words an input is made of, so no input held it and the
+careless change waited without a counterexample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from governance.oracle.differential import compare
+from governance.proof.behaviour import touched_functions
+from tests.governance.oracle.replayed import replayed
+
+PAIRS = [(chr(0x3042 + i), f"k{i}") for i in range(40)]  # あ -> k0, ぃ -> k1, ...
+BASE = "def julius(text):\n" + "".join(
+    f"    text = text.replace({k!r}, {v!r})\n" for k, v in PAIRS) \
+    + "    text = text.replace('〜', ':')\n    return text\n"
+CARELESS = BASE.replace("    text = text.replace('〜', ':')\n", "")
+
+
+def test_the_dropped_statements_literals_come_first() -> None:
+    [target], problems = touched_functions(BASE, CARELESS, "pkg/m.py")
+    assert not problems
+    assert list(target.constants[:2]) == ["〜", ":"]
+
+
+def test_a_dropped_replacement_is_refused_at_a_text_holding_its_literal(
+        tmp_path: Path) -> None:
+    [target], _ = touched_functions(BASE, CARELESS, "pkg/m.py")
+    answers = [replayed(tmp_path / side, text, "julius", [("あい",)], 300, target.constants)
+               for side, text in (("base", BASE), ("cand", CARELESS))]
+    check = compare(target, 1, *answers)
+    assert any("〜" in c.line() for c in check.counterexamples)
+
