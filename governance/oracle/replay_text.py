@@ -110,6 +110,19 @@ def blanked(v):
                   for new in (" \t\n ", f" {m.group()} ", f" {m.group()}")]
 
 
+def unlisted(v, blanks):
+    """Where the code lists the blanks it takes (`tok in (' ', '\t', '\r', '\n')`), `v`
+    with its first listed blank written as each blank it leaves out that `str.isspace()`
+    and `split()` take (or with it appended): such a list and `isspace()` part ways only
+    there (boolean.py's tokenizer, wave 12). Early among a text's neighbours: a function
+    called with many texts reaches its later ones only after the budget."""
+    if not blanks:
+        return []
+    missing = [b for b in OTHER_BLANKS if b not in blanks]
+    at = next((b for b in blanks if b in v), None)
+    return [v.replace(at, b, 1) if at else v + b for b in missing]
+
+
 def recased(words):
     """The function's words, in capitals and in title case, those that begin with a letter
     first and a pattern's text (a regular expression's metacharacters) never: a code that

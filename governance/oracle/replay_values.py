@@ -79,6 +79,8 @@ class Context:
         # the punctuation the code compares, splits or replaces by (',', '.', ')')
         self.marks = list(dict.fromkeys(c for c in self.words if len(c) == 1
                                         and not c.isalnum() and not c.isspace()))
+        # the blanks the code lists (' ', '\t', or ' \t\n'): where it compares with a set
+        self.blanks = list(dict.fromkeys(ch for c in self.words if c.isspace() for ch in c))
         self.constants, self.siblings, self.depth = constants, list(siblings), depth
 
     def deeper(self):
@@ -158,7 +160,7 @@ def _near_str(v, ctx):
     else:
         numeric = []
     words = ctx.words[:12]  # what the code compares with first: states, codes, units
-    out = [*numeric, "", StrLike(v), *txt.utf8(v), *words[:6],
+    out = [*numeric, "", StrLike(v), *txt.utf8(v), *words[:6], *txt.unlisted(v, ctx.blanks),
            *txt.punctuated(v, ctx.marks)[:6], *txt.precise(v), *txt.fractions(v),
            *txt.unpaired(v),
            " " + v, v + " ", v + "\n", v.upper(), v.lower(), *txt.recased(words[:6])[:4],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from governance.oracle.differential import Target, compare
-from governance.oracle.replay_text import blanked, recased
+from governance.oracle.replay_text import blanked, recased, unlisted
 from tests.governance.oracle.replayed import replayed
 
 CASE_BLIND = '''import re
@@ -27,7 +27,7 @@ def escape(url):
 CASE_SENSITIVE = CASE_BLIND.replace("HARMFUL.match(text)",
                                     'text.startswith(("javascript:", "vbscript:"))')
 SPLIT_SET = '''def words(text):
-    out, word = [], ""
+    text, out, word = str(text), [], ""
     for ch in text:
         if ch in " \\t\\n\\r":
             out.append(word)
@@ -65,7 +65,18 @@ def test_a_written_set_of_blanks_widened_to_isspace_is_refused_at_a_form_feed(
     assert any("\\x0c" in c.line() or "\\xa0" in c.line() for c in check.counterexamples)
 
 
+def test_a_listed_set_of_blanks_is_told_early_among_many_captured_texts(
+        tmp_path: Path) -> None:
+    """Forty texts captured: a text's later neighbours (a form feed written for its first
+    space among them) are past what 300 inputs reach; the blanks the code leaves out of
+    its list come right after the function's words."""
+    texts = [(f"w{i} x{i}",) for i in range(40)]
+    check = _check(tmp_path, SPLIT_SET, SPLIT_ISSPACE, "words", texts, (" \t\n\r", ""))
+    assert any("\\x0c" in c.line() or "\\xa0" in c.line() for c in check.counterexamples)
+
+
 def test_the_variants_themselves() -> None:
     assert recased(["^(x|y)", "#top", "javascript:"]) == [
         "JAVASCRIPT:", "Javascript:", "#TOP", "#Top"]  # a word first, a pattern never
     assert "a\x0cb" in blanked("a b") and "a\xa0b" in blanked("a b")
+    assert unlisted("a b", [" ", "\t"]) == ["a\x0cb", "a\xa0b"] and unlisted("a b", []) == []
