@@ -64,6 +64,7 @@ from sensors.failure_causes import (
     Group,
     cause_of_test,
     causes_of,
+    changed_tests_step,
     from_changes,
     group,
 )
@@ -358,7 +359,8 @@ class TestFailureSensor:
         for grouped in group(causes, read):
             members = [by_id[t] for t in grouped.tests]
             out.append((grouped, members, group_targets(members, files, read, grouped.causes),
-                        newest_changes(self.root, changed, grouped.causes, read)))
+                        newest_changes(self.root, changed, grouped.causes, read,
+                                       changed_tests_step(grouped.tests, files, read, changed))))
         return out
 
     # -- changed .py files: a debounced jailed run ------------------------------------------
