@@ -34,6 +34,23 @@ def called_functions(evidence: dict) -> list[tuple[str, int]]:
     return out
 
 
+def below(calls: list[tuple[str, int]], causes: frozenset[str]) -> list[tuple[str, int]]:
+    """The calls under a cause's first entry (those after it, deeper than it, until the
+    call tree returns to its depth): what the reached function ran. [] when no cause was
+    entered or it called nothing of the library: semver's db55f27cb7c3 reached
+    `__hash__`, which the prompt shows, and shown the code the test's other calls ran
+    (`ensure_str`, `parse`), the 1.5B model copied that back in 9 of 12 samples."""
+    out: list[tuple[str, int]] = []
+    for n, (fn, depth) in enumerate(calls):
+        if fn not in causes:
+            continue
+        for inner, d in calls[n + 1:]:
+            if d <= depth:
+                break
+            out.append((inner, d))
+    return list(dict.fromkeys(out))
+
+
 def _worth_showing(fn: str) -> bool:
     name = fn.rpartition("::")[2].rpartition(".")[2]
     return not (name.startswith("__") and name.endswith("__")) and "<" not in fn
@@ -46,7 +63,7 @@ def chosen(evidence: dict, source: Source | None, room: int,
     if source is None:
         return {}
     out: dict[str, str] = {}
-    for fn, _ in reversed(called_functions(evidence)):
+    for fn, _ in reversed(below(called_functions(evidence), skip)):
         if fn in skip or fn in out or not _worth_showing(fn) or room <= 200:
             continue
         path, _, name = fn[3:].partition("::")
@@ -67,16 +84,16 @@ def called_files(evidence: dict, source: Source | None, room: int,
                  skip: frozenset[str] = frozenset()) -> list[str]:
     """The files of the called functions whose code the section shows, in call order."""
     shown = chosen(evidence, source, room, skip)
-    return list(dict.fromkeys(fn[3:].partition("::")[0] for fn, _ in called_functions(evidence)
-                              if fn in shown))
+    return list(dict.fromkeys(fn[3:].partition("::")[0] for fn in shown))
 
 
 def called_section(evidence: dict, source: Source | None, room: int,
                    skip: frozenset[str] = frozenset()) -> str:
-    """The call tree of the failing test's call and the innermost functions' code; '' when
-    the evidence names no calls."""
-    calls = called_functions(evidence)
-    if not calls:
+    """The call tree under the reached function (`skip`: the causes, shown already) and the
+    innermost functions' code; '' when the evidence names no calls under a cause."""
+    calls = [c for c in called_functions(evidence) if c[0] in skip]
+    calls = [*calls[:1], *below(called_functions(evidence), skip)]
+    if len(calls) < 2:  # no cause entered, or it ran nothing below it
         return ""
     tree = [f"{'  ' * (min(depth, MAX_DEPTH_INDENT) - 1)}- "
             f"{one_line(fn[3:].replace('::', ' '), 200)}" for fn, depth in calls[:MAX_NAMED]]

@@ -137,7 +137,7 @@ def test_the_prompt_names_the_calls_and_shows_the_innermost_code(tmp_path):
     assert "def _change_level(word):" in tree and "def run(self, text):" in tree
     assert "def __init__(self):" not in tree
     assert tree.index("def run(self, text):") < tree.index("def _change_level(word):")
-    small = called_section(evidence, texts.get, 450)
+    small = called_section(evidence, texts.get, 450, frozenset({"fn:sql/splitter.py::split"}))
     assert "def _change_level(word):" in small and "def run(self, text):" not in small
 
 
@@ -148,3 +148,18 @@ def test_without_calls_the_section_is_as_before():
     assert "call ran" not in reached_section(evidence, texts.get, "blocks")
     assert called_section(evidence, texts.get, 6000) == ""
 
+
+
+def test_only_what_ran_below_the_reached_function_is_shown():
+    """semver's db55f27cb7c3 (stop 65): `assert hash(v1) == hash(v2)` reached `__hash__`,
+    which ran nothing of the library; shown what the test's other calls ran, the 1.5B
+    model copied `ensure_str` back. Nothing below the cause: no section."""
+    calls = called([Call("sql/splitter.py", "_Splitter.run", 10, 1),
+                    Call("sql/splitter.py", "_change_level", 21, 2),
+                    Call("sql/splitter.py", "split", 1, 1)], FILES)
+    texts = {"sql/splitter.py": SPLITTER}.get
+    leaf = frozenset({"fn:sql/splitter.py::split"})
+    assert called_section({"called": calls}, texts, 6000, leaf) == ""
+    run = frozenset({"fn:sql/splitter.py::_Splitter.run"})
+    section = called_section({"called": calls}, texts, 6000, run)
+    assert "def _change_level(word):" in section and "splitter.py split" not in section
