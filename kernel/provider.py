@@ -121,19 +121,30 @@ class KernelProvider:
                        shape: ReplyShape | None = None) -> ModelReply:
         """One reply to `turns` (system prompt prepended), within `deadline`, decoded under
         `shape`'s grammar when given."""
-        messages = [{"role": "system", "content": self.system_prompt}, *turns]
+        messages, opening, shape = self._opened(turns, shape)
         config = steered(self.engine.config.generation, steer)
-        shape = shape if self.constrain else None
         (gen, loops), latency_ms = await self._within(
             deadline, lambda cancel: self._run(messages, cancel, config, shape))
         if gen.exit_reason == "cancelled":
             raise DeadlineMissed(f"generation missed its deadline after "
                                  f"{len(gen.token_ids)} tokens", prompt_tokens=gen.prompt_tokens,
-                                 completion_tokens=len(gen.token_ids), partial_text=gen.text)
+                                 completion_tokens=len(gen.token_ids),
+                                 partial_text=opening + gen.text)
         if steer is not None and (steer.temperature_floor or steer.seed is not None):
             loops = {**loops, "sampling": {"temperature": config.temperature,
                                            "top_p": config.top_p, "seed": gen.seed}}
-        return self._reply(gen, loops, latency_ms)
+        return self._reply(gen, loops, latency_ms, opening=opening)
+
+    def _opened(self, turns: Sequence[dict[str, str]], shape: ReplyShape | None
+                ) -> tuple[list[dict[str, str]], str, ReplyShape | None]:
+        """(the messages, the reply's opening, the shape decoded under): the system prompt
+        first; a shape's `opening` as the assistant's turn begun (Tokenizer.chat continues
+        it), decoded without the shape's grammar, which describes a reply from its start."""
+        messages = [{"role": "system", "content": self.system_prompt}, *turns]
+        opening = shape.opening if shape is not None else ""
+        if opening:
+            return [*messages, {"role": "assistant", "content": opening}], opening, None
+        return messages, "", shape if self.constrain else None
 
     async def complete_samples(self, turns: Sequence[dict[str, str]], n: int, *,
                                deadline: float, steer: Steering | None = None,
@@ -147,22 +158,23 @@ class KernelProvider:
         call (the prompt's cost, the prefill, the latency, every token the batch decoded);
         each later one its own completion's cost, with no latency of its own. Samples cut by
         the deadline are left out; with none finished the deadline is missed."""
-        messages = [{"role": "system", "content": self.system_prompt}, *turns]
+        messages, opening, shape = self._opened(turns, shape)
         config = sampling(steered(self.engine.config.generation, steer))
-        shape = shape if self.constrain else None
         (gens, telemetry), latency_ms = await self._within(
             deadline, lambda cancel: self._run_samples(messages, n, cancel, config, shape))
         done = [i for i, gen in enumerate(gens) if gen.exit_reason != "cancelled"]
         if not done:
-            raise DeadlineMissed(f"{n} samples missed their deadline", partial_text=gens[0].text,
+            raise DeadlineMissed(f"{n} samples missed their deadline",
+                                 partial_text=opening + gens[0].text,
                                  prompt_tokens=gens[0].prompt_tokens,
                                  completion_tokens=sum(len(g.token_ids) for g in gens))
         first = replace(gens[done[0]], prefill_tokens=gens[0].prefill_tokens,
                         prefill_seconds=gens[0].prefill_seconds,
                         decoded_tokens=sum(len(g.token_ids) for g in gens))
-        replies = [self._reply(first, telemetry[done[0]], latency_ms)]
+        replies = [self._reply(first, telemetry[done[0]], latency_ms, opening=opening)]
         for i in done[1:]:
-            reply = self._reply(gens[i], telemetry[i], 0.0, charge_prompt=False)
+            reply = self._reply(gens[i], telemetry[i], 0.0, charge_prompt=False,
+                                opening=opening)
             reply.usage.prefill_tokens = reply.usage.prefill_ms = reply.usage.decode_tokens = None
             replies.append(reply)
         return replies
@@ -202,8 +214,10 @@ class KernelProvider:
             return c
 
         progress = PrefillProgress(self.engine.name)
-        looped = self.engine.looped_chat(messages, config, cancel=cancel, constraints=fresh,
-                                         on_prefill=progress)
+        # A reply begun for the model (an opening) is continued once: the re-prompt loop
+        # asks for a whole new answer, which would not begin with it.
+        looped = None if messages[-1]["role"] == "assistant" else self.engine.looped_chat(
+            messages, config, cancel=cancel, constraints=fresh, on_prefill=progress)
         if looped is not None:
             return looped.generation, {"loops": looped.loops, "loop_exit": looped.exit_reason,
                                        "loop_confidence": round(looped.confidence, 4),
@@ -230,7 +244,7 @@ class KernelProvider:
                       for i, gen in enumerate(gens)]
 
     def _reply(self, gen: Generation, loops: dict[str, Any], latency_ms: float, *,
-               charge_prompt: bool = True) -> ModelReply:
+               charge_prompt: bool = True, opening: str = "") -> ModelReply:
         telemetry: dict[str, Any] = {
             "exit_reason": gen.exit_reason, "mean_depth": round(gen.mean_depth, 3),
             "total_steps": self.engine.total_steps, "tokens_per_s": round(gen.tokens_per_s, 2),
@@ -249,7 +263,9 @@ class KernelProvider:
                            latency_ms=latency_ms, prefill_tokens=gen.prefill_tokens,
                            prefill_ms=gen.prefill_seconds * 1000,
                            decode_tokens=gen.decoded_tokens)
-        return ModelReply(text=gen.text, usage=usage, telemetry=telemetry,
+        if opening:
+            telemetry["opening"] = opening[:200]
+        return ModelReply(text=opening + gen.text, usage=usage, telemetry=telemetry,
                           collapse=collapse_signal(gen))
 
 

@@ -97,7 +97,14 @@ class ChatTokenizer:
     def chat(self, messages: Sequence[dict[str, str]], add_generation_prompt: bool = True,
              ) -> list[int]:
         """The model's template when it has one, else ChatML:
-        <|im_start|>role\\ncontent<|im_end|>\\n ... <|im_start|>assistant\\n"""
+        <|im_start|>role\\ncontent<|im_end|>\\n ... <|im_start|>assistant\\n
+        A last message of the assistant is the reply's opening, continued: the turns before
+        it and the assistant's header, then its text with no end of turn (a prefill)."""
+        if messages and messages[-1].get("role") == "assistant" and add_generation_prompt:
+            opening = messages[-1].get("content", "")
+            if self._template is not None:
+                return self.encode(self.render(messages[:-1], True) + opening)
+            return [*self.chat(messages[:-1], True), *self.encode(opening)]
         if self._template is not None:
             return self.encode(self.render(messages, add_generation_prompt))
         ids: list[int] = []

@@ -57,12 +57,14 @@ from governance.oracle.testrun import TestOutcome, is_test_file, scope_tests, te
 from governance.schemas import SignalEnvelope, Urgency
 from ouroboros_pytest import RESULTS_DIR, harness
 from sensors.defaults import TEST_FAILURE_DEBOUNCE_S
+from sensors.failure_calls import traced_calls
 from sensors.failure_causes import (
     GOAL_TESTS,
     MAX_TESTS,
     Group,
     cause_of_test,
     causes_of,
+    changed_tests_step,
     from_changes,
     group,
 )
@@ -112,11 +114,13 @@ def envelope_for(failure: Failure, target_files: Sequence[str], session_id: str,
 
 def group_envelope(group: Group, failures: Sequence[Failure], target_files: Sequence[str],
                    session_id: str, tip: Sequence[str] = (),
-                   newest: Sequence[dict[str, str]] = ()) -> SignalEnvelope:
+                   newest: Sequence[dict[str, str]] = (),
+                   called: Sequence[dict[str, object]] = ()) -> SignalEnvelope:
     """One piece of work for failures of one cause: their targets' union, every test in
-    its fail-to-pass set (evidence `tests`), keyed by the cause (never by the message), and
-    the newest change to each function it is caused by (`newest_change`, a prompt's hint:
-    sensors.newest_change).
+    its fail-to-pass set (evidence `tests`), keyed by the cause (never by the message), the
+    newest change to each function it is caused by (`newest_change`, a prompt's hint:
+    sensors.newest_change), and what a failure asserted in its test's frame ran in the
+    library (`called`: sensors.failure_calls).
     Urgency critical when one of them is a regression (it last passed at a commit of `tip`,
     HEAD and its first parent), high otherwise. ValueError (PathEscape) if a target is not
     a plain repository path."""
@@ -138,6 +142,8 @@ def group_envelope(group: Group, failures: Sequence[Failure], target_files: Sequ
                 "outcome": r.outcome, "message": r.message, "where": r.where}
     if newest:
         evidence["newest_change"] = list(newest)
+    if called:
+        evidence["called"] = list(called)
     if tip:  # the HEAD its run was read at: a commit since may have fixed it (settled)
         evidence["head"] = tip[0]
     urgency = Urgency.HIGH
@@ -328,9 +334,10 @@ class TestFailureSensor:
         planned = await asyncio.to_thread(self._plan, known, files)
         emitted = 0
         for grouped, failures, wanted, newest in planned:
+            calls = await traced_calls(self.runner, failures, files)
             try:
                 envelope = group_envelope(grouped, failures, wanted, self.session_id, tip,
-                                          newest)
+                                          newest, calls)
             except ValueError as exc:
                 log.warning("failing tests not queued", tests=ascii(grouped.tests[:5]),
                             why=str(exc))
@@ -352,7 +359,8 @@ class TestFailureSensor:
         for grouped in group(causes, read):
             members = [by_id[t] for t in grouped.tests]
             out.append((grouped, members, group_targets(members, files, read, grouped.causes),
-                        newest_changes(self.root, changed, grouped.causes, read)))
+                        newest_changes(self.root, changed, grouped.causes, read,
+                                       changed_tests_step(grouped.tests, files, read, changed))))
         return out
 
     # -- changed .py files: a debounced jailed run ------------------------------------------

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from governance.proof.symbols import enclosing_symbol
@@ -128,7 +128,8 @@ def from_changes(causes: dict[str, frozenset[str]], changed: fd.Changes,
         tree = tc.parse(read(test_file)) if test_file in files else None
         if tree is None:
             continue
-        if hits := _newest_reached(fd.test_starts(tree, test_id), index, changed):
+        test_step = _test_step(tree, test_file, test_id, changed)
+        if hits := _newest_reached(fd.test_starts(tree, test_id), index, changed, test_step):
             out[test_id] = frozenset({*(k for k in keys if k.startswith("test:")),
                                       *(f"fn:{h}" for h in hits[:MAX_CAUSES])})
         elif (found := fd.test_def(tree, test_id)) is not None \
@@ -137,13 +138,39 @@ def from_changes(causes: dict[str, frozenset[str]], changed: fd.Changes,
     return out
 
 
-def _newest_reached(starts: list[ast.AST], index: fd.Index, changed: fd.Changes) -> list[str]:
+def _newest_reached(starts: list[ast.AST], index: fd.Index, changed: fd.Changes,
+                    test_step: int | None = None) -> list[str]:
     """The changed functions a test reaches in the newest step of the changes that it
-    reaches at all (the human's last commit before the maintainers' ones under it)."""
-    for step in changed.newest_first or (changed.library,):
+    reaches at all (the human's last commit before the maintainers' ones under it); none
+    when the test's own def changed in a newer step than that (`test_step`): the test asks
+    for what the code never did, and the older change broke nothing (semver's 7fdf7b242dd9:
+    its test change under the maintainers' "Immutable VersionInfo", whose undoing the
+    prompt then offered and the 1.5B model wrote)."""
+    for n, step in enumerate(changed.newest_first or (changed.library,)):
         if hits := fd.reached_changes(starts, index, step):
-            return hits
+            return [] if test_step is not None and test_step < n else hits
     return []
+
+
+def changed_tests_step(test_ids: Iterable[str], files: set[str], read: Callable[[str], str],
+               changed: fd.Changes) -> int | None:
+    """The newest step that changed one of the tests' own defs (None: none did); a change
+    older than it is no cause to undo (sensors.newest_change)."""
+    steps = []
+    for test_id in test_ids:
+        test_file = test_id.split("::", 1)[0]
+        tree = tc.parse(read(test_file)) if test_file in files else None
+        if tree is not None and (n := _test_step(tree, test_file, test_id, changed)) is not None:
+            steps.append(n)
+    return min(steps, default=None)
+
+
+def _test_step(tree: ast.Module, test_file: str, test_id: str,
+               changed: fd.Changes) -> int | None:
+    """The newest step that changed the test's own def, None when none did."""
+    found = fd.test_def(tree, test_id)
+    name = f"{test_file}::{found[0]}" if found is not None else None
+    return next((n for n, step in enumerate(changed.tests_first) if name in step), None)
 
 
 def _inherited_from(test_file: str, where: str, files: set[str],

@@ -58,6 +58,9 @@ class Changes:
     # Each step's (older, newer) revisions, as newest_first; newer None: the working tree
     # (sensors.newest_change shows a cause's function on both sides).
     revs: tuple[tuple[str, str | None], ...] = ()
+    # `tests` step by step, as newest_first: a failing test changed in a newer step than
+    # the library change it reaches asks for new behaviour; that change broke nothing.
+    tests_first: tuple[frozenset[str], ...] = ()
 
 
 def changes(root: Path, files: set[str], read: Read) -> Changes:
@@ -71,6 +74,7 @@ def changes(root: Path, files: set[str], read: Read) -> Changes:
     lib: set[str] = set()
     tests: set[str] = set()
     steps: list[frozenset[str]] = []
+    test_steps: list[frozenset[str]] = []
     # (older, newer) newest first; newer None: the working tree
     revs = list(zip(chain, [None, *chain[:-1]], strict=False))
     for old, new in revs:
@@ -79,21 +83,24 @@ def changes(root: Path, files: set[str], read: Read) -> Changes:
             return Changes()
         text = read if new is None else shown(root, new)
         step: set[str] = set()
+        step_tests: set[str] = set()
         for path, lines in hunks.items():
             if path not in files:
                 continue
             body = text(path)
             owner = _owner(body)
-            into = step if tc.library(path, files) else tests
+            into = step if tc.library(path, files) else step_tests
             into.update(f"{path}::{_outer(s, body)}" for s in map(owner, lines)
                         if s != "<module>")
         steps.append(frozenset(step))
+        test_steps.append(frozenset(step_tests))
         lib |= step
+        tests |= step_tests
     if len(lib) > MAX_CHANGED:
         lib, steps, revs = set(), [], []
-    return Changes(chain[-1], frozenset(lib),
-                   frozenset(tests) if len(tests) <= MAX_CHANGED_TESTS else frozenset(),
-                   tuple(steps), tuple(revs))
+    few = len(tests) <= MAX_CHANGED_TESTS
+    return Changes(chain[-1], frozenset(lib), frozenset(tests) if few else frozenset(),
+                   tuple(steps), tuple(revs), tuple(test_steps) if few and steps else ())
 
 
 def git(root: Path, *args: str) -> str | None:

@@ -27,17 +27,19 @@ SUBJECT_CHARS = 200
 
 
 def newest_changes(root: Path, changed: Changes, causes: Iterable[str],
-                   read: Read) -> list[dict[str, str]]:
+                   read: Read, tests_step: int | None = None) -> list[dict[str, str]]:
     """For each `fn:` cause that one of the recent steps changed (the newest step that
     did), {"cause", "commit" ('' for the edits not committed yet), "subject", "diff"}; a
     function that is new in that step (no before), unchanged in text, or whose diff is
-    over MAX_DIFF_CHARS is left out."""
+    over MAX_DIFF_CHARS is left out, and so is one changed before the step that changed
+    the failing tests' own defs (`tests_step`): they ask for what it never did."""
     out = []
     for cause in sorted(c for c in causes if c.startswith("fn:")):
         if len(out) == MAX_FUNCTIONS:
             break
         step = next((i for i, s in enumerate(changed.newest_first) if cause[3:] in s), None)
-        if step is None or step >= len(changed.revs):
+        if step is None or step >= len(changed.revs) or (
+                tests_step is not None and tests_step < step):
             continue
         old, new = changed.revs[step]
         path, _, symbol = cause[3:].partition("::")

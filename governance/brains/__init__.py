@@ -8,6 +8,8 @@
 - prompts.py: the model-facing prompts and the output contract the parser enforces.
 - files_shown.py: the repository's files as a prompt shows them (nofollow, never protected).
 - failure_shown.py, reached_code.py: how a failing test fails, and the code it reached.
+- called_code.py: what a failing test's own call ran, for a failure asserted in the test.
+- reply_opening.py: the opening a candidate's reply is begun with (a prefill).
 - window.py: how much of a brain's context window a step's prompt may take.
 - outage.py: a brain outage is a wait, not the work's failure.
 - brain_names.py: who a provider asks first and its model's family (the forms it is told).

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance import candidate_edits as edits
+from governance.brains.called_code import called_files, called_section
 from governance.brains.failure_shown import failure_section
 from governance.brains.files_shown import (
     Reader,
@@ -22,6 +23,7 @@ from governance.brains.reached_code import (
     MAX_REACHED,
     Source,
     reached_functions,
+    reached_room,
     reached_section,
 )
 from governance.edit_blocks import ReplyForm
@@ -164,10 +166,15 @@ def shows_code(reached: str) -> bool:
     return "```" in reached
 
 
-def reached_files(ctx: OperationContext) -> list[str]:
-    """The files of the library functions the failure reached, in the signal's order."""
-    return list(dict.fromkeys(c[3:].partition("::")[0]
-                              for c in reached_functions(ctx.envelope.evidence)[:MAX_REACHED]))
+def reached_files(ctx: OperationContext, root: Path | None = None,
+                  read: Reader | None = None) -> list[str]:
+    """The files of the library functions the failure reached, in the signal's order, then
+    those of the functions its call ran whose code the prompt shows (called_code)."""
+    evidence, source = ctx.envelope.evidence, _source(root, read)
+    causes = reached_functions(evidence)
+    return list(dict.fromkeys([*(c[3:].partition("::")[0] for c in causes[:MAX_REACHED]),
+                               *called_files(evidence, source, reached_room(
+                                   evidence, source, ctx.reply_form), frozenset(causes))]))
 
 
 def op_sections(ctx: OperationContext, root: Path | None = None,
@@ -201,8 +208,14 @@ def op_sections(ctx: OperationContext, root: Path | None = None,
 def library_reached(ctx: OperationContext, root: Path | None = None,
                     read: Reader | None = None) -> str:
     """The section naming where the failure reached the library (governance.brains.
-    reached_code.reached_section); with a `root`, each function's code as the file has it."""
-    return reached_section(ctx.envelope.evidence, _source(root, read), ctx.reply_form)
+    reached_code.reached_section); with a `root`, each function's code as the file has it;
+    then, for a failure asserted in the test's frame, what its call ran (called_code) in
+    the room the reached code leaves."""
+    evidence, source = ctx.envelope.evidence, _source(root, read)
+    reached = reached_section(evidence, source, ctx.reply_form)
+    called = called_section(evidence, source, reached_room(evidence, source, ctx.reply_form),
+                            frozenset(reached_functions(evidence))) if reached else ""
+    return f"{reached}\n\n{called}" if called else reached
 
 
 def _source(root: Path | None, read: Reader | None) -> Source | None:
@@ -260,7 +273,7 @@ def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = No
               "format above)")
     if shows_code(reached):  # the place is known: named, with no other file offered
         output += (f" to the code the failure reached: "
-                   f"{one_line(', '.join(reached_files(ctx)), 300)}.{_spec_line(spec)}")
+                   f"{one_line(', '.join(reached_files(ctx, root, read)), 300)}.{_spec_line(spec)}")
     else:
         output += f". {_forms_line(forms, spec, told)}"
     if ctx.envelope.source != SignalSource.TEST_FAILURE:  # GENERATE refuses it for those

@@ -103,6 +103,11 @@ class ReplyShape:
     final: dict[str, Any] | None = None  # a final answer: one JSON object of this schema
     lines: tuple[dict[str, Any], ...] = ()  # a tool-call reply: lines, each one such object
     prose: bool = False  # a one-line prose answer (no braces) is allowed too
+    # The reply's first text, written for the model (a prefill: the kernel continues it, and
+    # the reply is it and what follows). A small model told SEARCH/REPLACE blocks echoed the
+    # prompt's last paragraph instead (issue 50, stop 64); begun with a block, it continues
+    # one. A provider that cannot prefill ignores it; governance reads the whole reply.
+    opening: str = ""
 
 
 CANDIDATE_SHAPE = ReplyShape("candidate.1", final=CANDIDATE_JSON_SCHEMA)

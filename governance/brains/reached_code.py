@@ -89,6 +89,19 @@ def reached_section(evidence: dict, source: Source | None, form: str = "json") -
     file has it now, verbatim, so that an edit copied from it matches, and under it the
     newest change to it (the sensor's `newest_change`) as the edit that would undo it, in
     the reply `form` the brain is told. '' when the signal names none."""
+    named, _ = _named(evidence, source, form)
+    if not named:
+        return ""
+    shown = (" Their code is as the file has it now: a search text copied from it matches."
+             if any("\n" in n for n in named) else "")
+    return ("## Where the failure reached the library\nThe failing tests are the "
+            f"specification, not the place to edit: change the library code they reach.{shown}\n"
+            + "\n".join(named))
+
+
+def _named(evidence: dict, source: Source | None, form: str) -> tuple[list[str], int]:
+    """Each cause's line (with its code and newest change, when shown), and what they
+    leave of MAX_REACHED_CHARS."""
     changes = shown_changes(evidence, source, form)
     named, room = [], MAX_REACHED_CHARS
     for cause in reached_functions(evidence)[:MAX_REACHED]:
@@ -99,13 +112,12 @@ def reached_section(evidence: dict, source: Source | None, form: str = "json") -
             code += changes[cause]
         room -= len(code)
         named.append(line + code)
-    if not named:
-        return ""
-    shown = (" Their code is as the file has it now: a search text copied from it matches."
-             if any("\n" in n for n in named) else "")
-    return ("## Where the failure reached the library\nThe failing tests are the "
-            f"specification, not the place to edit: change the library code they reach.{shown}\n"
-            + "\n".join(named))
+    return named, room
+
+
+def reached_room(evidence: dict, source: Source | None, form: str = "json") -> int:
+    """What the causes' code leaves of MAX_REACHED_CHARS for the called functions'."""
+    return _named(evidence, source, form)[1]
 
 
 def reached_functions(evidence: dict) -> list[str]:

@@ -7,7 +7,9 @@ as the developer's results plugin writes them (ouroboros_pytest.library_frames),
 jailed run's failure has the same causes as a human's (sensors.failure_causes). The file
 was written in the jail, where the tests could write too: it counts only with this run's
 nonce, and an entry that is not two short strings is left out (frames only group failures
-into work; no verdict reads them).
+into work; no verdict reads them). With a run's `calls` asked for, a failed test's frame
+also holds the library functions its own call entered, in first-entry order (`calls`:
+`Call`s; a malformed one is left out).
 """
 
 from __future__ import annotations
@@ -24,12 +26,27 @@ ID_CAP = 1000  # characters of a node id (the plugin's _ID_CAP)
 SCHEMA = "ouroboros-oracle-frames.1"
 
 
+MAX_CALLS = 200  # of one test (the plugin's _MAX_CALLS)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A library function a test's call entered: its file, qualified name, first line, and
+    how many library frames deep it was first entered (1: the test called it)."""
+
+    file: str
+    name: str
+    line: int
+    depth: int
+
+
 @dataclass(frozen=True)
 class FailureFrame:
     """Where one failed test was raised, and where it went through the library."""
 
     where: str = ""  # rootdir-relative `path:line`, absolute outside the tree
     library_where: str = ""  # rootdir-relative `path:line`; '' when none or `where`
+    calls: tuple[Call, ...] = ()  # in the order first entered
 
 
 def parse_frames(data: object, nonce: str) -> dict[str, FailureFrame]:
@@ -47,9 +64,23 @@ def parse_frames(data: object, nonce: str) -> dict[str, FailureFrame]:
         if not isinstance(nodeid, str) or len(nodeid) > ID_CAP or not isinstance(entry, dict):
             continue
         where, lib = _location(entry.get("where")), _location(entry.get("library_where"))
-        if where or lib:
-            out[nodeid] = FailureFrame(where, lib if lib != where else "")
+        calls = _calls(entry.get("calls"))
+        if where or lib or calls:
+            out[nodeid] = FailureFrame(where, lib if lib != where else "", calls)
     return out
+
+
+def _calls(value: object) -> tuple[Call, ...]:
+    """The well-formed [file, name, line, depth] entries of a frame's `calls`, in order."""
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for item in value[:MAX_CALLS]:
+        if isinstance(item, list) and len(item) == 4 and all(
+                isinstance(v, str) and 0 < len(v) <= 300 and "\n" not in v
+                for v in item[:2]) and all(type(v) is int and v > 0 for v in item[2:]):
+            out.append(Call(*item))
+    return tuple(out)
 
 
 def _location(value: object) -> str:

@@ -34,6 +34,11 @@ tests, pytest's crash location (`where`) and the innermost frame in library code
 (`library_where`), read by the developer's results plugin's own definition
 (ouroboros_pytest/library_frames.py, copied here as `_ouroboros_frames`), written with the
 nonce to `frames.json`. A frame that cannot be read is left out; no outcome depends on it.
+
+Calls (sensors.failing_tests, for a failure asserted in the test's own frame): with `calls`
+in `oracle.json`, the library functions each test's own call entered (not its fixtures'),
+each once, in the order first entered, with how many library frames deep it was (1: called
+by the test itself), kept in its failure frame for a failed test (`_MAX_CALLS` a test).
 """
 
 import json
@@ -58,6 +63,11 @@ _MESSAGE_CAP = 500  # the exception's type and message
 _TAIL_LINES, _TAIL_CAP = 20, 2000  # the end of pytest's traceback text
 _SECTIONS, _SECTION_CAP = 4, 800  # captured stdout, stderr, log: the end of each
 _MAX_FRAMES, _ID_CAP = 1000, 1000  # failure frames: tests, characters of a node id
+_MAX_CALLS = 200  # library functions one test's call entered, recorded in order
+# Calls: `on` while a test function runs (pytest_pyfunc_call); `seen`: code -> its entry;
+# `order`: the entries [file, qualified name, first line, depth] in first-entry order;
+# `by_test`: a finished test's `order`.
+_calls = {"wanted": False, "on": False, "seen": {}, "order": [], "by_test": {}}
 # seen: per watched file, the lines run since the last test switch; lines: per watched
 # file, line -> runs of test indexes (_flush); current: [the running test's index (-1:
 # none), the files it entered (with a profile)]; names: a file name -> its relative path.
@@ -76,7 +86,35 @@ def _config():
         return frozenset(), False
     watch = data.get("watch") if isinstance(data, dict) else None
     files = frozenset(w for w in watch if isinstance(w, str)) if isinstance(watch, list) else ()
+    _calls["wanted"] = bool(isinstance(data, dict) and data.get("calls") is True
+                            and _frames is not None)
     return frozenset(files), bool(isinstance(data, dict) and data.get("profile") is True)
+
+
+def _library_depth(frame):
+    """How many frames of library code are on the stack from `frame` out (itself included)."""
+    depth, names = 0, _cov["names"]
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        rel = names.get(filename, 0)
+        if rel == 0:
+            rel = _relative(filename)
+        if rel is not None and _frames.library_file(rel):
+            depth += 1
+        frame = frame.f_back
+    return depth
+
+
+def _note_call(frame, rel):
+    """Record a library function the running test's call entered, the first time."""
+    code = frame.f_code
+    if code in _calls["seen"] or len(_calls["order"]) >= _MAX_CALLS \
+            or not _frames.library_file(rel):
+        return
+    entry = [rel, getattr(code, "co_qualname", code.co_name), code.co_firstlineno,
+             _library_depth(frame)]
+    _calls["seen"][code] = entry
+    _calls["order"].append(entry)
 
 
 def _relative(filename):
@@ -107,7 +145,8 @@ def _line_tracer(seen):
 
 def _start_tracing():
     watch, profile = _config()
-    if not watch and not profile:
+    calls = _calls["wanted"]
+    if not watch and not profile and not calls:
         return
     _cov.update(on=True, root=os.path.realpath(os.getcwd()), watch=watch, profile=profile)
     current, names, tracers = _cov["current"], _cov["names"], {}
@@ -127,6 +166,8 @@ def _start_tracing():
             return None
         if profile:
             current[1].add(rel)
+        if calls and _calls["on"] and event == "call":
+            _note_call(frame, rel)
         return tracers.get(rel)
 
     _cov["tracer"] = tracer
@@ -320,6 +361,8 @@ def _note_frames(report, outcome):
     entry = {"where": where} if where else {}
     if lib and lib != where:
         entry["library_where"] = lib
+    if _calls["by_test"].get(nodeid):
+        entry["calls"] = _calls["by_test"][nodeid]
     if entry:
         frames[nodeid] = entry
 
@@ -363,9 +406,13 @@ def pytest_runtest_protocol(item, nextitem):
 def pytest_pyfunc_call(pyfuncitem):
     """Innermost wrapper around the test call: was the test function called, did it raise?"""
     _state["called"].add(pyfuncitem.nodeid)
+    _calls.update(on=_calls["wanted"], seen={}, order=[])
     outcome = yield
+    _calls["on"] = False
     if outcome.excinfo is not None:
         _state["raised"].add(pyfuncitem.nodeid)
+        if _calls["order"] and len(_calls["by_test"]) < _MAX_FRAMES:
+            _calls["by_test"][pyfuncitem.nodeid] = _calls["order"]
 
 
 _RANK = {"collected": 0, "passed": 1, "xpassed": 1, "skipped": 2, "xfailed": 2, "failed": 3,

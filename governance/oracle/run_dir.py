@@ -49,10 +49,12 @@ FRAMES_HELPER = "_ouroboros_frames"  # the oracle plugin's (oracle_plugin.py imp
 @dataclass(frozen=True)
 class CoverageRequest:
     """What a run records besides outcomes (governance.oracle.oracle_plugin): the lines of `watch`
-    (repo-relative files) per test, and with `profile` the files each test entered."""
+    (repo-relative files) per test, with `profile` the files each test entered, and with
+    `calls` the library functions a failing test's own call entered, in order."""
 
     watch: frozenset[str] = frozenset()
     profile: bool = False
+    calls: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ class RunDir:
         shutil.copyfile(PLUGIN_SOURCE, plugin / f"{PLUGIN_MODULE}.py")
         if coverage is not None:
             (plugin / "oracle.json").write_text(json.dumps(
-                {"watch": sorted(coverage.watch), "profile": coverage.profile}), "utf-8")
+                {"watch": sorted(coverage.watch), "profile": coverage.profile,
+                 "calls": coverage.calls}), "utf-8")
             os.chmod(plugin / "oracle.json", 0o644)
         if extra is not None:
             private_copy(extra.source, plugin / f"{extra.module}.py")

@@ -20,11 +20,11 @@ from governance.brains.prompts import (
     with_exploration_protocol,
 )
 from governance.brains.provider import (
-    CANDIDATE_SHAPE,
     CandidateProvider,
     ModelReply,
     Steering,
 )
+from governance.brains.reply_opening import candidate_shape
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs.rollback import live_sha256
 from governance.gates import ascii_gate
@@ -112,7 +112,8 @@ async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider:
     """One answer: a single turn, or through Venom's tool loop (which applies the reflex to
     each of its rounds itself)."""
     if not use_tools:
-        reply = await provider.generate(prompt, deadline=deadline, shape=CANDIDATE_SHAPE)
+        shape = await d.in_thread(candidate_shape, ctx, d.root)
+        reply = await provider.generate(prompt, deadline=deadline, shape=shape)
         read = base or candidate_edits.live_base(d.root, d.policy.allow_non_ascii_paths)
         return await _one_turn(ctx, d, phase, reply, band, before, read)
     assert d.tools is not None

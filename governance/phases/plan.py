@@ -35,14 +35,31 @@ def _not_asked(ctx: OperationContext, d: PhaseDeps) -> str | None:
         return "skipped: no provider to plan with"
     if ctx.envelope.source == Source.REVIEW:
         return "skipped: a human accepted a reviewed change"
-    if ctx.envelope.source == Source.TEST_FAILURE and \
-            len(reached := reached_functions(ctx.envelope.evidence)) == 1:
+    reached = reached_functions(ctx.envelope.evidence) \
+        if ctx.envelope.source == Source.TEST_FAILURE else []
+    if len(reached) == 1:
         # The prompt names the function, shows its code and the change that broke it: a
         # plan only says it again, or worse (the 1.5B model's planned the breaking change
         # again, and its 5,500-token prompt took five minutes to read on two cores).
         return (f"skipped: the failure reached one function ({reached[0][3:][:200]}): "
                 "the repair's place is known (default approach)")
+    if owner := _one_definition(reached):
+        # A class and its methods (semver's `VersionInfo(major=0, minor=10, patch=4)`
+        # reached the class, its __init__ and its properties): one place, shown the same.
+        return (f"skipped: the failure reached one definition ({owner[:200]}) and its "
+                "members: the repair's place is known (default approach)")
     return None
+
+
+def _one_definition(reached: list[str]) -> str | None:
+    """`file::Top` when every reached function is the top-level definition `Top` of one
+    file or a member of it, else None."""
+    tops = {(c[3:].partition("::")[0], c[3:].partition("::")[2].split(".")[0])
+            for c in reached}
+    if len(tops) != 1:
+        return None
+    path, top = tops.pop()
+    return f"{path}::{top}"
 
 
 async def plan_phase(ctx: OperationContext, d: PhaseDeps) -> Transition:

@@ -24,13 +24,13 @@ import time
 from collections.abc import Awaitable, Callable
 
 from governance.brains.provider import (
-    CANDIDATE_SHAPE,
     CandidateProvider,
     ModelReply,
     asks_in_parallel,
     batches,
     shaped,
 )
+from governance.brains.reply_opening import candidate_shape
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.oracle.oracle_run import OracleMemo, Validation
 from governance.oracle.testrun import TestRunner
@@ -182,8 +182,9 @@ async def asked_together(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         if parallel:
             replies = await _in_parallel(ctx, d, phase, view, prompt, deadline)
         else:
+            shape = await d.in_thread(candidate_shape, ctx, d.root)
             replies = await view.generate_samples(  # type: ignore[attr-defined]
-                prompt, n, deadline=deadline, **shaped(view, CANDIDATE_SHAPE))
+                prompt, n, deadline=deadline, **shaped(view, shape))
     await d.thought(ctx, phase, f"best of {n}: {len(replies)} samples "
                     + ("asked at once" if parallel else "decoded together"),
                     deadline_s=round(seconds, 1), brain=g.brain)
@@ -196,7 +197,8 @@ async def _in_parallel(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     """The first sample alone, which prices one; then as many more at once as the op's cost
     ceiling leaves room for at that price (affordable). A sample whose call fails is
     dropped (noted); the first one's failure is the attempt's, as for a single reply."""
-    n, shape = d.policy.samples, shaped(view, CANDIDATE_SHAPE)
+    n = d.policy.samples
+    shape = shaped(view, await d.in_thread(candidate_shape, ctx, d.root))
     first = await view.generate(prompt, deadline=deadline, **shape)
     more = affordable(n - 1, first.usage.cost_usd, ctx.cost_usd, d.policy.per_op_usd)
     if more < n - 1:

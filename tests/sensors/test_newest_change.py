@@ -14,7 +14,7 @@ from governance.brains.reached_code import undone
 from governance.schemas import OperationContext, SignalEnvelope
 from sensors import failure_diff as fd
 from sensors.failing_tests import group_envelope
-from sensors.failure_causes import Group
+from sensors.failure_causes import Group, changed_tests_step, from_changes
 from sensors.failure_streaks import Failure
 from sensors.newest_change import MAX_DIFF_CHARS, function_diff, newest_changes
 from sensors.run_results import TestResult
@@ -118,3 +118,28 @@ def test_the_envelope_carries_it_and_the_prompt_shows_it_under_the_function(tmp_
     bad = env.model_copy(update={"evidence": {**env.evidence, "newest_change": [
         {"cause": NORM, "diff": 3}, "x"]}})
     assert "The newest change" not in generation_prompt(OperationContext(envelope=bad), repo)
+
+
+def test_a_change_older_than_the_failing_tests_own_change_is_not_offered_undone(tmp_path):
+    """semver's 7fdf7b242dd9 (stop 65): the maintainers changed VersionInfo, then the test
+    change asked for defaults it never had; the prompt offered the maintainers' change
+    undone as the fix, and the 1.5B model planned and wrote it."""
+    repo = repo_with(tmp_path)
+    impl = repo / "src/colors/_impl.py"
+    impl.write_text(impl.read_text().replace("value.upper()", "value.upper()  # loud"))
+    git(repo, "commit", "-qam", "the maintainers: shout")
+    tests = repo / "tests/test_colors.py"
+    tests.write_text(tests.read_text().replace('colors.shout("a"), "B")',
+                                               'colors.shout("a", "b"), "AB")'))
+    git(repo, "commit", "-qam", "tests: shout takes two")
+    files = set(git(repo, "ls-files").splitlines())
+    read, changed = read_in(repo), _changed(repo)
+    shout = "fn:src/colors/_impl.py::shout"
+    test = "tests/test_colors.py::ColorTests::test_shout"
+    step = changed_tests_step([test], files, read, changed)
+    assert step == 1  # HEAD's commit (0: the edits not committed yet)
+    assert newest_changes(repo, changed, [shout], read, step) == []
+    assert newest_changes(repo, changed, [shout], read)[0]["subject"] == \
+        "the maintainers: shout"  # without the tests' step: as before
+    causes = from_changes({test: frozenset({f"test:{test}", shout})}, changed, files, read)
+    assert shout in causes[test] and any(c.startswith("change:") for c in causes[test])

@@ -1,0 +1,51 @@
+"""A repair told SEARCH/REPLACE blocks whose prompt shows the reached code of one file has
+its reply begun with that file's block (governance.brains.reply_opening): Qwen2.5-Coder-1.5B
+echoed the prompt's last paragraph instead of a block (issue 50, stop 64). The reply, the
+opening included, is read whole by the blocks parser and the candidate rules."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from governance.brains.provider import CANDIDATE_SHAPE
+from governance.brains.reply_opening import candidate_shape, reply_opening
+from governance.candidate_edits import live_base, stated
+from governance.edit_blocks import ReplyForm
+from governance.schemas import OperationContext
+from tests.governance.brains.test_reached_code import LIB, TEST, _ctx
+from tests.helpers import commit_files
+
+
+def _blocks(ctx: OperationContext) -> OperationContext:
+    ctx.reply_form = ReplyForm.BLOCKS.value
+    return ctx
+
+
+def test_a_blocks_repair_of_one_file_is_begun_with_its_block(tmp_path):
+    root = commit_files(tmp_path / "r", {"semver/version.py": LIB, "tests/test_v.py": TEST})
+    ctx = _blocks(_ctx("fn:semver/version.py::Version.replace"))
+    opening = reply_opening(ctx, root)
+    assert opening == "semver/version.py\n<<<<<<< SEARCH\n"
+    assert candidate_shape(ctx, root) == dataclasses.replace(CANDIDATE_SHAPE, opening=opening)
+    # What the model continues it with is read as one reply, the opening's path included.
+    reply = opening + ("        return Version(major)  # the subclass is lost\n=======\n"
+                       "        return type(self)(major)\n>>>>>>> REPLACE\n"
+                       "The subclass is kept.\n")
+    candidate = stated(reply, live_base(root))
+    [change] = candidate.changes()
+    assert change.file_path == "semver/version.py"
+    assert "        return type(self)(major)\n" in change.full_content
+
+
+def test_no_opening_where_the_file_is_not_known_or_json_is_told(tmp_path):
+    root = commit_files(tmp_path / "r", {"semver/version.py": LIB, "tests/test_v.py": TEST})
+    json_ctx = _ctx("fn:semver/version.py::Version.replace")
+    assert ReplyForm(json_ctx.reply_form) is ReplyForm.JSON
+    assert reply_opening(json_ctx, root) == ""
+    assert candidate_shape(json_ctx, root) is CANDIDATE_SHAPE
+    assert reply_opening(_blocks(_ctx()), root) == ""  # no reached code: no file named
+    two = commit_files(tmp_path / "two", {"semver/version.py": LIB, "semver/other.py": LIB,
+                                          "tests/test_v.py": TEST})
+    both = _blocks(_ctx("fn:semver/version.py::Version.replace",
+                        "fn:semver/other.py::Version.replace"))
+    assert reply_opening(both, two) == ""  # a path chosen among two would choose for it
