@@ -36,10 +36,12 @@ def called_functions(evidence: dict) -> list[tuple[str, int]]:
 
 def below(calls: list[tuple[str, int]], causes: frozenset[str]) -> list[tuple[str, int]]:
     """The calls under a cause's first entry (those after it, deeper than it, until the
-    call tree returns to its depth): what the reached function ran. [] when no cause was
-    entered or it called nothing of the library: semver's db55f27cb7c3 reached
-    `__hash__`, which the prompt shows, and shown the code the test's other calls ran
-    (`ensure_str`, `parse`), the 1.5B model copied that back in 6 of 16 replies."""
+    call tree returns to its depth): what the reached function ran first. Calls are
+    recorded at their first entry only, so a function it ran that an earlier call of the
+    test had entered is not under it. [] when no cause was entered or nothing was first
+    entered under it: semver's db55f27cb7c3 reached `__hash__`, whose `to_tuple` had run
+    under `__eq__` already; shown the code the test's other calls ran (`ensure_str`,
+    `parse`), the 1.5B model copied that back in 6 of 16 replies."""
     out: list[tuple[str, int]] = []
     for n, (fn, depth) in enumerate(calls):
         if fn not in causes:
