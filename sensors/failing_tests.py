@@ -187,6 +187,7 @@ class TestFailureSensor:
     def __init__(self, root: Path, state_dir: Path, session_id: str,
                  emit: Callable[[SignalEnvelope], Awaitable[bool]], *,
                  runner: Runner | None = None, runner_problem: str | None = None,
+                 trace_runner: Runner | None = None,
                  list_files: Callable[[], Awaitable[list[str]]] | None = None,
                  note: Callable[[str], Awaitable[None]] | None = None,
                  commits: Commits | None = None,
@@ -195,6 +196,11 @@ class TestFailureSensor:
         self.results = state_dir / RESULTS_DIR
         self.session_id, self.emit, self.note = session_id, emit, note
         self.runner = runner
+        # the run that records what an asserted failure's call ran (sensors.failure_calls):
+        # None in the daemon for now. Run after the host gate, it held the failing test's
+        # signal back until the host was quiet, and the first op on a busy box went to a
+        # TODO instead (tests/daemon/host/test_gate_bound_daemon.py)
+        self.trace_runner = trace_runner
         self.list_files = list_files
         self.commits = commits  # without it no run has a HEAD: no failure is a regression
         self.debounce_s, self.poll_s = debounce_s, poll_s
@@ -334,7 +340,7 @@ class TestFailureSensor:
         planned = await asyncio.to_thread(self._plan, known, files)
         emitted = 0
         for grouped, failures, wanted, newest in planned:
-            calls = await traced_calls(self.runner, failures, files)
+            calls = await traced_calls(self.trace_runner, failures, files)
             try:
                 envelope = group_envelope(grouped, failures, wanted, self.session_id, tip,
                                           newest, calls)
