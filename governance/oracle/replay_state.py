@@ -9,9 +9,7 @@ writing a match's offsets into it; with the copy dropped as a needless allocatio
 offsets were written into EMOJI_DATA itself, and the careless change landed (wave 11).
 
 `Writes` takes a fingerprint of each dict, list and set a module of the tree holds at
-module level, and of the attributes of each object of a class of the tree held there (a
-module-level `OPTIONS = Options()` a call sets an attribute of where it set a copy's), a
-hash of each entry's repr, addresses out, before a function's first
+module level (a hash of each entry's repr, addresses out) before a function's first
 input, and again at checkpoints: after the captured calls, after CHECKPOINTS generated
 inputs, and after the last. A table counts as written once an entry it held is changed or
 gone (a list's item at its index, a set's element); entries added are not writes (a memo
@@ -40,41 +38,19 @@ MAX_SECONDS = 0.5  # CPU seconds of one fingerprint
 MAX_NAMES = 256  # tables named in the answer, at most
 
 
-def _in_tree(module, root):
-    path = os.path.realpath(getattr(module, "__file__", None) or os.sep)
-    return path.startswith(root + os.sep)
-
-
-def _attributes(value, tree):
-    """The attributes of `value` as its dict, where it is an object of a class one of the
-    tree's modules defines (a module-level `OPTIONS = Options()` a call may set an
-    attribute of); None otherwise (a logger's or another library's object is not the
-    tree's state)."""
-    if type(value).__module__ not in tree:
-        return None
-    try:
-        attrs = object.__getattribute__(value, "__dict__")
-    except AttributeError:  # slotted: no dict to watch
-        return None
-    return attrs if type(attrs) is dict else None
-
-
 def containers(root):
     """(module.name, container) for each dict, list and set a module of the tree at `root`
-    holds at module level, and the attributes of each object of a class of the tree held
-    there (never a module's own namespace)."""
+    holds at module level (never a module's own namespace)."""
     modules = [m for m in list(sys.modules.values()) if isinstance(m, type(sys))]
     spaces = {id(vars(m)) for m in modules}
-    tree = {m.__name__ for m in modules if _in_tree(m, root)}
     for module in modules:
-        if module.__name__ not in tree:
+        path = os.path.realpath(getattr(module, "__file__", None) or os.sep)
+        if not path.startswith(root + os.sep):
             continue
         for name, value in list(vars(module).items()):
-            if name.startswith("__") or isinstance(value, type):
-                continue
-            table = value if type(value) in (dict, list, set) else _attributes(value, tree)
-            if table is not None and id(table) not in spaces:
-                yield f"{module.__name__}.{name}", table
+            if not name.startswith("__") and type(value) in (dict, list, set) \
+                    and id(value) not in spaces:
+                yield f"{module.__name__}.{name}", value
 
 
 def _digest(value):
