@@ -38,15 +38,19 @@ MAX_SECONDS = 0.5  # CPU seconds of one fingerprint
 MAX_NAMES = 256  # tables named in the answer, at most
 
 
-def containers(root):
-    """(module.name, container) for each dict, list and set a module of the tree at `root`
-    holds at module level (never a module's own namespace)."""
+def tree_modules(root):
+    """The modules of the tree at `root` now imported (their files' real paths under it)."""
     modules = [m for m in list(sys.modules.values()) if isinstance(m, type(sys))]
-    spaces = {id(vars(m)) for m in modules}
-    for module in modules:
-        path = os.path.realpath(getattr(module, "__file__", None) or os.sep)
-        if not path.startswith(root + os.sep):
-            continue
+    return [m for m in modules
+            if os.path.realpath(getattr(m, "__file__", None) or os.sep).startswith(root + os.sep)]
+
+
+def containers(root, modules=None):
+    """(module.name, container) for each dict, list and set a module of the tree at `root`
+    holds at module level (never a module's own namespace); of `modules` only, when given
+    (tree_modules, found once: resolving every module's path is no fingerprint's cost)."""
+    spaces = {id(vars(m)) for m in list(sys.modules.values()) if isinstance(m, type(sys))}
+    for module in tree_modules(root) if modules is None else modules:
         for name, value in list(vars(module).items()):
             if not name.startswith("__") and type(value) in (dict, list, set) \
                     and id(value) not in spaces:
@@ -91,6 +95,9 @@ class Writes:
 
     def __init__(self, root):
         self.root = root
+        # found once, outside the fingerprint's CPU bound: a worker holding thousands of
+        # modules spent the whole bound resolving paths before the first table (CI, xdist)
+        self.modules = tree_modules(root)
         self.before = self._prints(None)
         self.wrote = {}  # name -> the key of the last input before the write was seen
 
@@ -99,7 +106,7 @@ class Writes:
         within MAX_ENTRIES and MAX_SECONDS."""
         out, entries = {}, 0
         end = time.process_time() + MAX_SECONDS
-        for name, value in containers(self.root):
+        for name, value in containers(self.root, self.modules):
             if names is not None and name not in names:
                 continue
             entries += len(value)

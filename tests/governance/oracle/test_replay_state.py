@@ -6,10 +6,13 @@ inputs the other tree never answered tells nothing (emoji's EMOJI_DATA, wave 11)
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 import types
 from pathlib import Path
 
+from governance.oracle import replay_state
 from governance.oracle.differential import Target, compare
 from governance.oracle.replay_state import Writes
 from tests.governance.oracle.replayed import replayed
@@ -109,6 +112,33 @@ def test_entries_added_are_no_write_and_entries_changed_or_gone_are(tmp_path: Pa
                                                            "tree_mod.S"), "g2")}
     finally:
         del sys.modules["tree_mod"]
+
+
+def test_a_process_holding_many_modules_still_watches_the_trees_tables(
+        tmp_path: Path, monkeypatch) -> None:
+    """Resolving every imported module's path is not the fingerprint's CPU bound: an xdist
+    worker holding thousands of modules once spent the whole bound on it and watched
+    nothing (CI at 1895367)."""
+    slow_realpath = os.path.realpath
+
+    def realpath(path: str) -> str:
+        end = time.process_time() + 0.001  # a slow filesystem's path resolution
+        while time.process_time() < end:
+            pass
+        return slow_realpath(path)
+
+    others = {f"other_mod_{i}": types.ModuleType(f"other_mod_{i}") for i in range(800)}
+    for name, other in others.items():
+        other.__file__ = f"/elsewhere/{name}.py"
+    module = types.ModuleType("tree_mod")
+    module.__file__ = str(tmp_path / "tree_mod.py")
+    module.D = {"k": 1}
+    monkeypatch.setattr(replay_state.os.path, "realpath", realpath)
+    monkeypatch.setattr(sys, "modules", {**sys.modules, **others, "tree_mod": module})
+    writes = Writes(str(tmp_path))
+    module.D["k"] = 2
+    writes.check("g1")
+    assert writes.answer() == {"watched": ["tree_mod.D"], "wrote": {"tree_mod.D": "g1"}}
 
 
 def test_what_a_trees_code_could_write_in_the_state_field_tells_nothing() -> None:
