@@ -22,7 +22,9 @@ names what the runner put in place of the world's objects (`id`, the clock) by w
 stand for (governance.oracle.replay_clock): governance.oracle.replay_answer says what an
 answer is. A function is searched (governance.oracle.replay_search) unless an input it
 answered already tells the trees apart, both answers steady: the counterexample is then
-in hand, and a careless change does not pay the search's CPU on both trees.
+in hand, and a careless change does not pay the search's CPU. Only the base's runner
+searches (the job names a peer for it alone): its rows hold its own answers, and the
+peer's, the candidate's, under `peer_results` (each input answered once on each tree).
 """
 
 import base64
@@ -70,28 +72,33 @@ _BUDGET_S = 2.0  # CPU seconds of one function's generated calls, per tree
 _MUTANT_BUDGET_S = 3.0  # CPU seconds of the mutants' answers to one function's inputs
 _WALL_FACTOR = 4.0  # clock seconds, at most, per CPU second of a budget (a starved run)
 _SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.oracle.
-# replay_search) a function, per tree (at most 3 s of the clock)
+# replay_search) a function, in the base's runner (at most 3 s of the clock)
 _CLOCKED_CALLS = 2  # captured calls answered again at each of the clock's edges
 _TOLD_APART_ASKED = 64  # inputs answered already that the peer is asked about first
 _SEARCH_TOTAL_S = 8.0  # clock seconds of all of one run's searches (a change of many)
 
 
-def _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds):
+def _searched(fn, spec, blobs, search, timeout_s, receiver, answered_so_far, kinds):
     """The search's rows (governance.oracle.replay_search) after the generated inputs,
     where the peer is up, time is left and no input answered already tells the trees
-    apart; each marked `foreign` as a generated input is."""
+    apart, appended to `answered_so_far` (inputs, this tree's rows, the peer's rows);
+    this tree's each marked `foreign` as a generated input is."""
+    inputs, results, theirs = answered_so_far
     peer = search["peer"] if search else None
     search_s = min(_SEARCH_BUDGET_S, search["left_s"]) if search else 0.0
     if peer is None or peer.pid is None or search_s <= 0 \
             or _told_apart(spec, inputs, results, peer):
         return
     began = time.monotonic()
-    for blob, row in searched(blobs, spec.get("constants", []),
-                              lambda b: answer_row(fn, "", b, timeout_s, kinds),
-                              lambda b: _ask(peer, spec, b),
-                              search_s, search["fallback"], kinds[1], receiver):
+    for blob, row, other in searched(blobs, spec.get("constants", []),
+                                     lambda b: answer_row(fn, "", b, timeout_s, kinds),
+                                     lambda b: peer.sent(spec["file"], spec["qualname"],
+                                                         b, spec.get("closure")),
+                                     search_s, search["fallback"], kinds[1], receiver):
+        key = _keyed("s", spec, blob)
         inputs.append(blob)
-        results.append(dict(row, key=_keyed("s", spec, blob)))
+        results.append(dict(row, key=key))
+        theirs.append(dict(other, key=key))
     search["left_s"] -= time.monotonic() - began
 
 
@@ -103,13 +110,6 @@ def _keyed(kind, spec, blob):
     return kind + hashlib.sha256(salt + blob).hexdigest()[:20]
 
 
-def _once(fn, blob, timeout_s):
-    """The peer's answer, from one run: it steers the search only (the rows written are
-    each tree's own, from two runs each)."""
-    answer, _ = answered(fn, blob, timeout_s)
-    return {"answer": digest(answer), "kind": answer["kind"], "deterministic": True}
-
-
 def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     """One function's answers; then, with `search` (the peer: the other tree; the search
     seconds left to the run; where else Hypothesis may be imported from), the inputs a
@@ -118,9 +118,10 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     oracle.replay_mutants), written as `killed` with the key of the input that killed each
     (the daemon counts a kill only where both trees' answers to it were compared). A function
     defined in another is all that once per closure its calls came with (replay_lookup):
-    the first MAX_CLOSURES share the budgets, the rest have their captured calls answered."""
+    the first MAX_CLOSURES share the budgets, the rest have their captured calls answered.
+    The peer's rows of the searched inputs go under `peer_results`."""
     parts = groups(spec["calls"])
-    out = {"problem": None, "results": [], "cut": False, "unplaced": 0}
+    out = {"problem": None, "results": [], "peer_results": [], "cut": False, "unplaced": 0}
     state, before = None, set(mutants[1])
     # a closure's share of the budgets: at most half, and at most 4 budgets in all (an
     # input of a small closure takes microseconds: a tenth of a budget answers hundreds)
@@ -143,6 +144,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
         part = _answers(fn, dict(spec, closure=closure), calls, (state, writes), timeout_s,
                         (budget_s * share, _MUTANT_BUDGET_S * share), mutants, search)
         out["results"] += part["results"]
+        out["peer_results"] += part["peer_results"]
         out["cut"] = out["cut"] or part["cut"]
         out["unplaced"] += part["unplaced"]
     return dict(out, killed={str(k): key for k, key in mutants[1].items() if k not in before},
@@ -169,10 +171,12 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     cut = _answered_made(fn, spec, made, (inputs, results, len(captured)), (writes, reached),
                          timeout_s, budgets[0], kinds)
     writes.check(results[-1]["key"] if results else None)
-    _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds)
+    theirs = []
+    _searched(fn, spec, blobs, search, timeout_s, receiver, (inputs, results, theirs), kinds)
     _judged(fn, mutants, inputs, results, made.steered if reached is not None else (),
             state, (timeout_s, budgets[1]))
-    return {"results": results, "cut": cut, "unplaced": told.get("unplaced", 0)}
+    return {"results": results, "peer_results": theirs, "cut": cut,
+            "unplaced": told.get("unplaced", 0)}
 
 
 def _captured(fn, spec, calls, captured, timeout_s):
@@ -258,10 +262,10 @@ def _budget(cpu_s):
 
 def _told_apart(spec, inputs, results, peer):
     """Whether an input answered already shows the two trees apart for certain: this tree
-    answered it steadily and the peer twice alike, otherwise. The daemon then has its
-    counterexample whatever a search would find, and the search's CPU is saved (each
-    runner decides the same on such a pair: both answers are steady). At most
-    _TOLD_APART_ASKED inputs are asked about, the captured ones first."""
+    answered it steadily and the peer steadily (its row: two runs alike, in time),
+    otherwise. The daemon then has its counterexample whatever a search would find, and
+    the search's CPU is saved. At most _TOLD_APART_ASKED inputs are asked about, the
+    captured ones first."""
     asked = 0
     for blob, row in zip(inputs, results):  # noqa: B905 (3.9)
         if asked >= _TOLD_APART_ASKED:
@@ -270,10 +274,11 @@ def _told_apart(spec, inputs, results, peer):
                 or row.get("again") == "timeout":
             continue
         asked += 1
-        theirs = [_ask(peer, spec, blob) for _ in range(2)]
-        if any(t is None or t.get("kind") == "timeout" for t in theirs):
+        theirs = _ask(peer, spec, blob)
+        if theirs is None or theirs.get("kind") == "timeout":
             return False  # a gone or slow peer: no certainty (the search stops on it too)
-        if theirs[0].get("answer") == theirs[1].get("answer") != row.get("answer"):
+        if theirs.get("deterministic") is True and theirs.get("again") != "timeout" \
+                and theirs.get("answer") != row.get("answer"):
             return True
     return False
 
@@ -316,7 +321,8 @@ def main(argv):
     timeout_s = float(job.get("call_timeout_s", 1.0))
     budget_s = float(job.get("budget_s", _BUDGET_S))
     peer = Peer.start(lambda texts: install(root, texts), job.get("peer") or {},
-                      lambda f, q, b, c=None: _once(function_at(root, f, q, c), b, timeout_s),
+                      lambda f, q, b, c=None: answer_row(function_at(root, f, q, c), "", b,
+                                                         timeout_s),
                       2 * timeout_s + 5.0)  # before the tree is imported: the other side
     install(root, job.get("sources") or {})
     mutants = ([int(k) for k in job.get("mutants") or []], {})

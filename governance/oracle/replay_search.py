@@ -1,17 +1,18 @@
 """The differential check's search for the inputs where old and new differ, on Hypothesis
-(issue 49, item 2): the replay runner's (governance.oracle.replay_runner) last stage for
-each function, after the captured calls and the generated inputs.
+(issue 49, item 2): the base's replay runner's (governance.oracle.replay_runner) last stage
+for each function, after the captured calls and the generated inputs.
 
 Both answers are needed at once to search toward a difference, and each replay runner
-holds one tree. So each runner forks a *peer* before it imports anything of the tree: the
-same tree with the other side's texts of the changed files loaded in place of its own
-(the import hook of governance.oracle.replay_mutants), answering calls over a pipe. The
-base runner's peer is the candidate, the candidate runner's the base; the search is the
-same on both sides (it reads only whether the two answers are alike, and the inputs
-themselves), so both runners try the same inputs, each writing its own tree's answers
-under a key made from the input's pickle; the daemon compares them like any other row
-(governance.oracle.differential.compare), and an input one runner reached and the other
-did not is simply not compared.
+holds one tree. So the base's runner forks a *peer* before it imports anything of the tree:
+the same tree with the candidate's texts of the changed files loaded in place of its own
+(the import hook of governance.oracle.replay_mutants), answering calls over a pipe with the
+candidate's whole answer row (each input run twice, as every row is). Only that runner
+searches: each input tried is answered once on each tree, and the runner writes both rows,
+its own under its tree's results and the peer's beside them, under a key made from the
+input's pickle; the daemon reads the peer's rows as the candidate's
+(governance.proof.check_record) and compares them like any other row
+(governance.oracle.differential.compare). (Each runner searching beside a peer of the
+other tree, as before, answered every input twice over: docs/proof-internals.md.)
 
 Hypothesis is seeded with the captured calls (governance.oracle.replay_widen widens each
 argument the way callers vary it), runs derandomized, with no database and its cache in a
@@ -102,7 +103,8 @@ def _read_exactly(fd, size, wait_s):
 
 class Peer:
     """The other tree's code in a forked process: `ask(file, qualname, blob, closure)` is
-    its answer row (the runner's `_one`), or None when it is gone or took past its time."""
+    its answer row (replay_answer.answer_row), or None when it is gone or took past its
+    time."""
 
     def __init__(self, pid, to_peer, from_peer, wait_s):
         self.pid, self.to_peer, self.from_peer, self.wait_s = pid, to_peer, from_peer, wait_s
@@ -135,10 +137,22 @@ class Peer:
         return cls(pid, down[1], up[0], wait_s)
 
     def ask(self, file, qualname, blob, closure=None):
+        return self.sent(file, qualname, blob, closure)()
+
+    def sent(self, file, qualname, blob, closure=None):
+        """The call sent, and the function that waits for its answer: the peer answers
+        while this side answers the same input on its own tree."""
         if self.pid is None:
-            return None
+            return lambda: None
         try:
             _send(self.to_peer, (file, qualname, blob, closure))
+        except OSError:
+            self.close()
+            return lambda: None
+        return self._answer
+
+    def _answer(self):
+        try:
             row = _recv(self.from_peer, self.wait_s)
         except (OSError, EOFError, pickle.UnpicklingError):
             row = None
@@ -210,7 +224,8 @@ def _steer(args, kwargs, scales, target):
 
 
 class _Run:
-    """One function's search: the rows tried, the differences seen (last: the smallest)."""
+    """One function's search: the rows tried, each (input, this tree's row, the peer's),
+    the differences seen (last: the smallest)."""
 
     def __init__(self, local, other, budget_s):
         # CPU seconds of this process (a loaded box stretches the wall clock, not the work
@@ -232,17 +247,18 @@ class _Run:
         blob = dumped((tuple(args), dict(kwargs)))
         if blob is None:
             return  # a drawn value that cannot travel: not an input
-        mine = self.local(blob)
-        theirs = self.other(blob)
+        pending = self.other(blob)  # the peer's row, or a function that waits for it
+        mine = self.local(blob)  # meanwhile (a second core answers both at once)
+        theirs = pending() if callable(pending) else pending
         if theirs is None:
             raise _Stop()  # the peer is gone: no more pairs
         key = _key(blob)
-        mine["key"] = key
+        mine["key"] = theirs["key"] = key
         if key not in self.seen and len(self.rows) < MAX_ROWS:
             self.seen.add(key)
-            self.rows.append((blob, mine))
+            self.rows.append((blob, mine, theirs))
         if _comparable(mine) and _comparable(theirs) and mine["answer"] != theirs["answer"]:
-            self.differs.append((blob, mine))
+            self.differs.append((blob, mine, theirs))
             raise _Differs()
 
     def written(self):
@@ -251,14 +267,15 @@ class _Run:
         for found in self.differs[-1:] + self.differs[:1]:
             if all(found[1]["key"] != h[1]["key"] for h in head):
                 head.append(found)
-        keys = {r["key"] for _, r in head}
-        return head + [(b, r) for b, r in self.rows if r["key"] not in keys]
+        keys = {row["key"] for _, row, _ in head}
+        return head + [found for found in self.rows if found[1]["key"] not in keys]
 
 
 def _no_local_constants():
     """Hypothesis draws now and then a literal of the code it finds loaded: the base's and
-    the candidate's differ, so the two runners' searches would part ways (and the scan of
-    every loaded module costs time). The function's own constants are given instead."""
+    the candidate's differ, so a search would part ways with the tree it runs beside (and
+    the scan of every loaded module costs time). The function's own constants are given
+    instead."""
     try:
         from hypothesis.internal.conjecture import providers
         empty = providers._local_constants
@@ -355,11 +372,13 @@ class _Space:
 
 def searched(blobs, constants, local, other, budget_s, fallback="", params=None,
              receiver=False):
-    """[(blob, local answer row)] of the inputs the search tried on a function whose
-    captured calls are `blobs`; `local(blob)` and `other(blob)` answer on this tree and on
-    the peer; `params` (replay_inputs.parameters) says which arguments may be left to
-    their defaults. [] when Hypothesis cannot be imported (from the tree's interpreter, or
-    the daemon's `fallback` directory) or nothing was captured."""
+    """[(blob, local answer row, the peer's row)] of the inputs the search tried on a
+    function whose captured calls are `blobs`; `local(blob)` and `other(blob)` answer on this
+    tree and on the peer, each input once (`other` may return a function that waits for
+    its answer: Peer.sent, then answered while `local` runs); `params`
+    (replay_inputs.parameters) says which arguments may be left to their defaults. []
+    when Hypothesis cannot be imported (from the tree's interpreter, or the daemon's
+    `fallback` directory) or nothing was captured."""
     if not blobs or budget_s <= 0:
         return []
     if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:  # removed when the runner exits

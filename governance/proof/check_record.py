@@ -72,14 +72,15 @@ class Record:
         return read_text(self.base, rel)
 
     def peers(self) -> tuple[dict[str, str], dict[str, str]]:
-        """The other tree's texts of the changed files, for each tree's replay runner: the
-        search there answers each input on both (governance.oracle.replay_search)."""
+        """The peer's texts for each tree's replay runner: the candidate's changed files for
+        the base's, which alone searches and answers each input it tries on both trees
+        (governance.oracle.replay_search); none for the candidate's (a second search, of
+        the same inputs, would answer each twice over)."""
         try:
-            texts = [(f, read_text(self.base, f), read_text(self.candidate, f))
-                     for f in self.changed]
+            texts = {f: read_text(self.candidate, f) for f in self.changed}
         except (OSError, PathEscape, UnicodeDecodeError):
             return {}, {}  # no search: the replayed inputs alone are the evidence
-        return {f: new for f, _, new in texts}, {f: old for f, old, _ in texts}
+        return texts, {}
 
     async def traced(self, tree: Path, **how: bool) -> dict | str:
         """A run of the tests on `tree` with the capture plugin: its result, or why none."""
@@ -120,13 +121,28 @@ class Record:
              if not well_formed(a, len(targets))), None)
         if problem is not None:
             return f"replay failed: {problem}"[:400]
+        theirs = [with_searched(c, b) for b, c in zip(answers[0]["functions"],
+                                                       answers[1]["functions"], strict=True)]
         checks = [compare(t, len(spec["calls"]), b, c, CALL_TIMEOUT_S) for t, spec, b, c in zip(
-            targets, job["functions"], answers[0]["functions"], answers[1]["functions"],
-            strict=True)]
+            targets, job["functions"], answers[0]["functions"], theirs, strict=True)]
         for killed, answer in zip(self.killed, answers, strict=True):
             killed.update(k for f, check in zip(answer["functions"], checks, strict=True)
                           for k in counted_kills(f, check.keys))
         return checks
+
+
+def with_searched(cand: dict, base: dict) -> dict:
+    """The candidate's answer to one function with the rows the base's runner's peer (the
+    candidate's code) answered to the searched inputs: only search rows (keyed `s`) are
+    taken from there, and the candidate's own rows keep their keys (the base's runner
+    speaks for no other input of the candidate's)."""
+    peer = base.get("peer_results")
+    searched = [r for r in peer if isinstance(r, dict) and isinstance(r.get("key"), str)
+                and r["key"].startswith("s")] if isinstance(peer, list) else []
+    own = cand.get("results")
+    own = own if isinstance(own, list) else []
+    keys = {r.get("key") for r in own if isinstance(r, dict)}
+    return dict(cand, results=own + [r for r in searched if r["key"] not in keys])
 
 
 def counted_kills(function: dict, compared: frozenset[str]) -> set[int]:

@@ -1,6 +1,7 @@
-"""The replay runner's search (governance.oracle.replay_search) in one process: both sides
-try the same inputs whichever tree is local (the daemon compares them by key), a difference
-is shrunk toward the captured call, and the peer answers from another process."""
+"""The replay runner's search (governance.oracle.replay_search) in one process: each input
+tried is answered once by each tree and both rows are written (the daemon compares them by
+key), a difference is shrunk toward the captured call, and the peer answers from another
+process."""
 
 from __future__ import annotations
 
@@ -50,20 +51,31 @@ BASE, CAND = _answering(_micros), _answering(lambda t: _micros(t, rounding=True)
 CALLS = [pickle.dumps((("2.5",), {})), pickle.dumps((("3",), {}))]
 
 
-def test_both_trees_search_the_same_inputs_and_the_difference_comes_first_shrunk():
-    on_base = searched(CALLS, [1e6], BASE, CAND, 20.0)
-    on_cand = searched(CALLS, [1e6], CAND, BASE, 20.0)
-    assert [r["key"] for _, r in on_base] == [r["key"] for _, r in on_cand]
-    (blob, first), (_, theirs) = on_base[0], on_cand[0]
-    assert first["answer"] != theirs["answer"]  # the daemon's compare sees a difference
+def _counted(answer, asked: list[bytes]):
+    def counting(blob: bytes) -> dict:
+        asked.append(blob)
+        return answer(blob)
+    return counting
+
+
+def test_both_trees_rows_are_written_each_input_answered_once_the_difference_first_shrunk():
+    # One search answers each input on both trees, once each, and writes both rows: the
+    # candidate's runner no longer searches the same inputs again beside a peer of its own
+    mine, theirs = [], []
+    rows = searched(CALLS, [1e6], _counted(BASE, mine), _counted(CAND, theirs), 20.0)
+    assert mine == theirs and len(mine) >= len(rows) > 1  # each try: one ask of each tree
+    assert all(r["key"] == t["key"] and b in mine for b, r, t in rows)
+    blob, first, other = rows[0]
+    assert first["answer"] != other["answer"]  # the daemon's compare sees a difference
     (text,), _ = pickle.loads(blob)
     assert len(text.partition(".")[2]) == 6 and _micros(text) != _micros(text, True)
-    assert first["shown"] == repr(_micros(text))
+    assert first["shown"] == repr(_micros(text)) and other["shown"] == repr(_micros(text, True))
 
 
 def test_alike_trees_give_evidence_and_no_difference():
     rows = searched(CALLS, [1e6], BASE, BASE, 20.0)
-    assert len(rows) > 40 and len({r["key"] for _, r in rows}) == len(rows)
+    assert len(rows) > 40 and len({r["key"] for _, r, _ in rows}) == len(rows)
+    assert all(r["answer"] == t["answer"] for _, r, t in rows)
 
 
 def test_a_peer_answers_from_its_own_process_and_a_gone_peer_stops_the_search():
@@ -105,8 +117,8 @@ def test_an_argument_is_left_to_its_default_where_only_the_default_changed():
     calls = [pickle.dumps((("x", "\t", True), {}))]
     rows = searched(calls, [], _answering(newline), _answering(careless), 20.0,
                     params=parameters(newline))
-    (blob, first), *_ = rows
-    assert first["answer"] != _answering(careless)(blob)["answer"]
+    (blob, first, other), *_ = rows
+    assert first["answer"] != other["answer"] == _answering(careless)(blob)["answer"]
     args, kwargs = pickle.loads(blob)
     assert len(args) == 1 and "sep" not in kwargs  # `pretty`, if given, goes by name
 
@@ -130,10 +142,10 @@ def test_a_process_that_searched_leaves_no_directory_behind(tmp_path: Path):
 
 
 def _peer_of(fn) -> Peer:
-    """A real forked peer answering as the runner's `_once` does, with `fn`."""
-    from governance.oracle.replay_runner import _once
+    """A real forked peer answering as the runner's does (a whole row), with `fn`."""
+    from governance.oracle.replay_answer import answer_row
     peer = Peer.start(lambda texts: None, {"x.py": "other"},
-                      lambda f, q, blob, closure: _once(fn, blob, 1.0), 10.0)
+                      lambda f, q, blob, closure: answer_row(fn, "", blob, 1.0), 10.0)
     assert peer is not None
     return peer
 
@@ -180,11 +192,11 @@ def test_a_methods_object_stays_an_object_of_its_class_in_every_input():
     area = _answering(Box.area)
     rows = searched(calls, [], area, area, 20.0, params=parameters(Box.area), receiver=True)
     made = generated(calls, [], 200, fn=Box.area, receiver=True)
-    inputs = [pickle.loads(b)[0] for b, _ in rows] + [pickle.loads(b)[0] for b in made]
+    inputs = [pickle.loads(b)[0] for b, _, _ in rows] + [pickle.loads(b)[0] for b in made]
     assert len(rows) > 20 and len(made) > 10
     assert all(args and isinstance(args[0], Box) for args in inputs)
     moved = searched(calls, [], area, area, 20.0, params=parameters(Box.area))
-    assert any(not isinstance(pickle.loads(b)[0][0], Box) for b, _ in moved)  # the premise
+    assert any(not isinstance(pickle.loads(b)[0][0], Box) for b, _, _ in moved)  # the premise
 
 
 class Cells:
