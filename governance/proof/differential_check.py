@@ -4,8 +4,10 @@ it finds), as a pipeline of evidence producers over one record:
 1. the tests that enter the touched functions run on the base with the capture plugin:
    their calls pickled, every call traced (entry and answer digests, in order) and the
    repository's callers on their stacks counted;
-2. the same tests run traced on the candidate, while the replay runner answers the captured
-   calls and inputs generated from them on both trees: a call both test runs reached with
+2. the same tests run traced on the candidate (at once with step 1: it needs nothing of
+   it), then the replay runner answers the captured calls and inputs generated from them
+   on both trees (the base's searches too, answering each input on both: governance.
+   oracle.replay_search): a call both test runs reached with
    the same arguments but answered otherwise is a counterexample (confirmed by a second
    base run: an answer that moves between two base runs is no evidence), and so is a
    replayed input the trees answer otherwise;
@@ -101,15 +103,15 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
         record.sides = await asyncio.to_thread(_sides, base, candidate, targets)
         shaped = await asyncio.to_thread(_shaped, base, candidate, targets)
     record.floats = await asyncio.to_thread(_floats, base, candidate, targets)
-    first = await record.traced(base, trace=True, stacks=True)
+    first, cand = await _captured_and_traced(record)
     if record.lost:  # ids parametrized from a set's order, a time: their files, whole
         record.tests = sorted({t.split("::", 1)[0] for t in tests})
-        first = await record.traced(base, trace=True, stacks=True)
+        first, cand = await _captured_and_traced(record)
     if isinstance(first, str):
         return DiffReport(problem=f"calls not captured: {first}"[:400],
                           seconds=time.monotonic() - start)
     record.captured = first
-    problem = await _replayed_and_traced(record)
+    problem = await _replayed(record, cand)
     if problem is None:
         await lifted(record)
     missed = [line for side, killed in zip(record.sides, record.killed, strict=True)
@@ -162,12 +164,20 @@ def _outside(side: Side, spans: dict[str, list[range]]) -> Side:
                                unjudged=tuple(u for u in side.unjudged if kept(*u)))
 
 
-async def _replayed_and_traced(record: Record) -> str | None:
-    """Steps 1 and 2 of the module docstring; the checks go into `record`."""
+async def _captured_and_traced(record: Record) -> tuple[dict | str, dict | str]:
+    """Step 1 and the candidate's traced run of step 2, at once: neither waits for the
+    other (the replay waits for the capture alone), and two sessions use both cores."""
+    first, cand = await asyncio.gather(
+        record.traced(record.base, trace=True, stacks=True),
+        record.traced(record.candidate, pickle=False, trace=True))
+    return first, cand
+
+
+async def _replayed(record: Record, cand: dict | str) -> str | None:
+    """The replay of step 2, and the traces compared (`cand`: the candidate's traced run);
+    the checks go into `record`."""
     captured = record.captured["functions"]
-    checks, cand = await asyncio.gather(record.replay(record.targets, captured),
-                                        record.traced(record.candidate, pickle=False,
-                                                      trace=True))
+    checks = await record.replay(record.targets, captured)
     if isinstance(checks, str):
         return checks
     found = _trace_findings(record, cand, None)
