@@ -76,6 +76,8 @@ _SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.or
 _CLOCKED_CALLS = 2  # captured calls answered again at each of the clock's edges
 _TOLD_APART_ASKED = 64  # inputs answered already that the peer is asked about first
 _SEARCH_TOTAL_S = 8.0  # clock seconds of all of one run's searches (a change of many)
+_PEER_MUTANT_BUDGET_S = 1.0  # CPU seconds of the peer's judging of the candidate's
+# mutants on one function's searched inputs (the candidate's runner judged the rest)
 
 
 def _searched(fn, spec, blobs, search, timeout_s, receiver, answered_so_far, kinds):
@@ -119,9 +121,11 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     (the daemon counts a kill only where both trees' answers to it were compared). A function
     defined in another is all that once per closure its calls came with (replay_lookup):
     the first MAX_CLOSURES share the budgets, the rest have their captured calls answered.
-    The peer's rows of the searched inputs go under `peer_results`."""
+    The peer's rows of the searched inputs go under `peer_results`, and the candidate's
+    mutants they killed under `peer_killed` (`_peer_judged`)."""
     parts = groups(spec["calls"])
-    out = {"problem": None, "results": [], "peer_results": [], "cut": False, "unplaced": 0}
+    out = {"problem": None, "results": [], "peer_results": [], "peer_killed": {},
+           "cut": False, "unplaced": 0}
     state, before = None, set(mutants[1])
     # a closure's share of the budgets: at most half, and at most 4 budgets in all (an
     # input of a small closure takes microseconds: a tenth of a budget answers hundreds)
@@ -145,6 +149,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
                         (budget_s * share, _MUTANT_BUDGET_S * share), mutants, search)
         out["results"] += part["results"]
         out["peer_results"] += part["peer_results"]
+        out["peer_killed"].update(part["peer_killed"])
         out["cut"] = out["cut"] or part["cut"]
         out["unplaced"] += part["unplaced"]
     return dict(out, killed={str(k): key for k, key in mutants[1].items() if k not in before},
@@ -171,12 +176,59 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     cut = _answered_made(fn, spec, made, (inputs, results, len(captured)), (writes, reached),
                          timeout_s, budgets[0], kinds)
     writes.check(results[-1]["key"] if results else None)
-    theirs = []
+    theirs, searched_from = [], len(inputs)
     _searched(fn, spec, blobs, search, timeout_s, receiver, (inputs, results, theirs), kinds)
     _judged(fn, mutants, inputs, results, made.steered if reached is not None else (),
             state, (timeout_s, budgets[1]))
     return {"results": results, "peer_results": theirs, "cut": cut,
+            "peer_killed": _peer_judged(spec, search, inputs[searched_from:],
+                                        results[searched_from:], theirs),
             "unplaced": told.get("unplaced", 0)}
+
+
+def _peer_judged(spec, search, inputs, results, theirs):
+    """The candidate's mutants ({id: key}) the peer tells apart on the searched inputs
+    (its `_PeerTree`): the candidate's runner, which does not search, judged them on the
+    captured and generated inputs only. Not where a searched input shows the trees apart,
+    both answers steady: the counterexample is in hand, and the mutants say nothing more."""
+    peer = search["peer"] if search else None
+    rows = [(r["key"], b, r["answer"]) for b, r in zip(inputs, theirs)  # noqa: B905 (3.9)
+            if _steady(r)]
+    if peer is None or peer.pid is None or not rows or any(
+            _steady(mine) and _steady(r) and mine["answer"] != r["answer"]
+            for mine, r in zip(results, theirs)):  # noqa: B905 (3.9)
+        return {}
+    answer = peer.ask(spec["file"], spec["qualname"], None, spec.get("closure"), rows,
+                      wait_s=_WALL_FACTOR * _PEER_MUTANT_BUDGET_S + 2 * peer.wait_s)
+    killed = answer.get("killed") if isinstance(answer, dict) else None
+    return killed if isinstance(killed, dict) else {}
+
+
+def _steady(row):
+    return row.get("deterministic") is True and "answer" in row \
+        and row.get("kind") != "timeout" and row.get("again") != "timeout"
+
+
+class _PeerTree:
+    """What the peer (the candidate's code, its changed lines' mutants switched off, in the
+    base's runner) serves: an input's answer row; or, given `rows` ((key, input, answer)
+    of a function's searched inputs), the candidate's mutants (`ids`) they tell apart, each
+    answer from its tables as they were before the function's first input here."""
+
+    def __init__(self, root, timeout_s, ids):
+        self.root, self.timeout_s, self.ids = root, timeout_s, ids
+        self.states, self.killed = {}, {}
+
+    def __call__(self, file, qualname, blob, closure=None, rows=None):
+        fn = function_at(self.root, file, qualname, closure)
+        if (file, qualname, closure) not in self.states:
+            self.states[(file, qualname, closure)] = tree_state(self.root)
+        if rows is None:
+            return answer_row(fn, "", blob, self.timeout_s)
+        state, before = self.states[(file, qualname, closure)], set(self.killed)
+        judge(lambda b: restore(state) or digest(answered(fn, b, self.timeout_s)[0]), rows,
+              self.ids, self.killed, _budget(_PEER_MUTANT_BUDGET_S))
+        return {"killed": {str(k): key for k, key in self.killed.items() if k not in before}}
 
 
 def _captured(fn, spec, calls, captured, timeout_s):
@@ -321,8 +373,8 @@ def main(argv):
     timeout_s = float(job.get("call_timeout_s", 1.0))
     budget_s = float(job.get("budget_s", _BUDGET_S))
     peer = Peer.start(lambda texts: install(root, texts), job.get("peer") or {},
-                      lambda f, q, b, c=None: answer_row(function_at(root, f, q, c), "", b,
-                                                         timeout_s),
+                      _PeerTree(root, timeout_s,
+                                [int(k) for k in job.get("peer_mutants") or []]),
                       2 * timeout_s + 5.0)  # before the tree is imported: the other side
     install(root, job.get("sources") or {})
     mutants = ([int(k) for k in job.get("mutants") or []], {})

@@ -136,24 +136,25 @@ class Peer:
         os.close(up[1])
         return cls(pid, down[1], up[0], wait_s)
 
-    def ask(self, file, qualname, blob, closure=None):
-        return self.sent(file, qualname, blob, closure)()
+    def ask(self, file, qualname, blob, closure=None, *more, wait_s=None):
+        return self.sent(file, qualname, blob, closure, *more, wait_s=wait_s)()
 
-    def sent(self, file, qualname, blob, closure=None):
-        """The call sent, and the function that waits for its answer: the peer answers
-        while this side answers the same input on its own tree."""
+    def sent(self, file, qualname, blob, closure=None, *more, wait_s=None):
+        """The call sent (`more`: what else the peer's `serve` takes), and the function
+        that waits for its answer (`wait_s`, or the peer's own): the peer answers while
+        this side answers the same input on its own tree."""
         if self.pid is None:
             return lambda: None
         try:
-            _send(self.to_peer, (file, qualname, blob, closure))
+            _send(self.to_peer, (file, qualname, blob, closure, *more))
         except OSError:
             self.close()
             return lambda: None
-        return self._answer
+        return lambda: self._answer(self.wait_s if wait_s is None else wait_s)
 
-    def _answer(self):
+    def _answer(self, wait_s):
         try:
-            row = _recv(self.from_peer, self.wait_s)
+            row = _recv(self.from_peer, wait_s)
         except (OSError, EOFError, pickle.UnpicklingError):
             row = None
         if not isinstance(row, dict):

@@ -74,13 +74,14 @@ class Record:
     def peers(self) -> tuple[dict[str, str], dict[str, str]]:
         """The peer's texts for each tree's replay runner: the candidate's changed files for
         the base's, which alone searches and answers each input it tries on both trees
-        (governance.oracle.replay_search); none for the candidate's (a second search, of
-        the same inputs, would answer each twice over)."""
+        (governance.oracle.replay_search), its mutants' switches in them (the peer judges
+        them on the searched inputs); none for the candidate's (a second search, of the
+        same inputs, would answer each twice over)."""
         try:
             texts = {f: read_text(self.candidate, f) for f in self.changed}
         except (OSError, PathEscape, UnicodeDecodeError):
             return {}, {}  # no search: the replayed inputs alone are the evidence
-        return texts, {}
+        return {**texts, **self.sides[1].sources}, {}
 
     async def traced(self, tree: Path, **how: bool) -> dict | str:
         """A run of the tests on `tree` with the capture plugin: its result, or why none."""
@@ -113,10 +114,12 @@ class Record:
         peers = await asyncio.to_thread(self.peers)  # each runner's search (replay_search)
         answers = await asyncio.gather(*(
             self.runner.run_script(tree, REPLAY_SOURCE, {**job, "sources": side.sources,
-                                                         "mutants": side.ids, "peer": peer},
+                                                         "mutants": side.ids, "peer": peer,
+                                                         "peer_mutants": peer_ids},
                                    scratch=self.scratch, helpers=REPLAY_HELPERS)
-            for tree, side, peer in zip((self.base, self.candidate), self.sides, peers,
-                                        strict=True)))
+            for tree, side, peer, peer_ids in zip(
+                (self.base, self.candidate), self.sides, peers,
+                (self.sides[1].ids if peers[0] else [], []), strict=True)))
         problem = next((a for a in answers if isinstance(a, str)), None) or next(
             (f"an answer not in the runner's form ({type(a).__name__})" for a in answers
              if not well_formed(a, len(targets))), None)
@@ -126,24 +129,31 @@ class Record:
                                                        answers[1]["functions"], strict=True)]
         checks = [compare(t, len(spec["calls"]), b, c, CALL_TIMEOUT_S) for t, spec, b, c in zip(
             targets, job["functions"], answers[0]["functions"], theirs, strict=True)]
-        for killed, answer in zip(self.killed, answers, strict=True):
-            killed.update(k for f, check in zip(answer["functions"], checks, strict=True)
+        for killed, functions in zip(self.killed, (answers[0]["functions"], theirs),
+                                     strict=True):
+            killed.update(k for f, check in zip(functions, checks, strict=True)
                           for k in counted_kills(f, check.keys))
         return checks
 
 
 def with_searched(cand: dict, base: dict) -> dict:
     """The candidate's answer to one function with the rows the base's runner's peer (the
-    candidate's code) answered to the searched inputs: only search rows (keyed `s`) are
-    taken from there, and the candidate's own rows keep their keys (the base's runner
-    speaks for no other input of the candidate's)."""
+    candidate's code) answered to the searched inputs, and the candidate's mutants it
+    killed on them: only search rows (keyed `s`) are taken from there, and the
+    candidate's own rows keep their keys (the base's runner speaks for no other input of
+    the candidate's; counted_kills counts a kill only by an input compared)."""
     peer = base.get("peer_results")
     searched = [r for r in peer if isinstance(r, dict) and isinstance(r.get("key"), str)
                 and r["key"].startswith("s")] if isinstance(peer, list) else []
     own = cand.get("results")
     own = own if isinstance(own, list) else []
     keys = {r.get("key") for r in own if isinstance(r, dict)}
-    return dict(cand, results=own + [r for r in searched if r["key"] not in keys])
+    peer_killed, killed = base.get("peer_killed"), cand.get("killed")
+    killed = {**({k: at for k, at in peer_killed.items() if isinstance(at, str)
+                  and at.startswith("s")} if isinstance(peer_killed, dict) else {}),
+              **(killed if isinstance(killed, dict) else {})}
+    return dict(cand, results=own + [r for r in searched if r["key"] not in keys],
+                killed=killed)
 
 
 def counted_kills(function: dict, compared: frozenset[str]) -> set[int]:
