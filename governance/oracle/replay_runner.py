@@ -44,9 +44,10 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_kinds import kinds as known
     from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
+    from _ouroboros_peer import Peer
     from _ouroboros_reach import NEIGHBOURS, Steered, installed
     from _ouroboros_reach import install as watch_switch
-    from _ouroboros_search import Peer, searched
+    from _ouroboros_search import searched
     from _ouroboros_state import CHECKPOINTS, Writes
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import borrowed
@@ -62,9 +63,10 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_kinds import kinds as known
     from governance.oracle.replay_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
+    from governance.oracle.replay_peer import Peer
     from governance.oracle.replay_reach import NEIGHBOURS, Steered, installed
     from governance.oracle.replay_reach import install as watch_switch
-    from governance.oracle.replay_search import Peer, searched
+    from governance.oracle.replay_search import searched
     from governance.oracle.replay_state import CHECKPOINTS, Writes
 
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed

@@ -17,7 +17,8 @@ from hypothesis import find
 
 from governance.oracle import replay_search
 from governance.oracle.replay_inputs import generated, parameters
-from governance.oracle.replay_search import Peer, search_path, searched
+from governance.oracle.replay_peer import Peer
+from governance.oracle.replay_search import search_path, searched
 
 pytest.importorskip("hypothesis")
 
