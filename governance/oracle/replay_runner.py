@@ -39,6 +39,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import borrowed
     from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from _ouroboros_inputs import generated, parameters, receives
+    from _ouroboros_kin import lent
     from _ouroboros_kinds import kinds as known
     from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
@@ -57,6 +58,7 @@ except ImportError:  # imported by the daemon's own tests
     )
     from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from governance.oracle.replay_inputs import generated, parameters, receives
+    from governance.oracle.replay_kin import lent
     from governance.oracle.replay_kinds import kinds as known
     from governance.oracle.replay_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
@@ -103,6 +105,16 @@ def _keyed(kind, spec, blob):
     return kind + hashlib.sha256(salt + blob).hexdigest()[:20]
 
 
+def _lent(root, spec):
+    """The calls a function no test called borrows from its kin (replay_kin), if any."""
+    if not spec.get("kin"):
+        return []
+    try:
+        return lent(root, spec, function_at(root, spec["file"], spec["qualname"]))
+    except Exception:  # not callable here: the loop below says so
+        return []
+
+
 def _once(fn, blob, timeout_s):
     """The peer's answer, from one run: it steers the search only (the rows written are
     each tree's own, from two runs each)."""
@@ -119,7 +131,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     (the daemon counts a kill only where both trees' answers to it were compared). A function
     defined in another is all that once per closure its calls came with (replay_lookup):
     the first MAX_CLOSURES share the budgets, the rest have their captured calls answered."""
-    parts = groups(spec["calls"])
+    parts = groups(spec["calls"] or _lent(root, spec))
     out = {"problem": None, "results": [], "cut": False, "unplaced": 0}
     state, before = None, set(mutants[1])
     # a closure's share of the budgets: at most half, and at most 4 budgets in all (an
@@ -181,8 +193,8 @@ def _captured(fn, spec, calls, captured, timeout_s):
     each of the clock's edges (replay_clock)."""
     inputs = list(captured)
     clock_read = reads()
-    results = [answer_row(fn, f"c{i}", b, timeout_s)
-               for (i, _), b in zip(calls, captured)]  # noqa: B905 (3.9)
+    results = [answer_row(fn, c.get("key") or f"c{i}", b, timeout_s)
+               for (i, c), b in zip(calls, captured)]  # noqa: B905 (3.9)
     if reads() > clock_read:
         for blob in [clocked(b, at) for b in captured[:_CLOCKED_CALLS] for at in EDGES_NS]:
             inputs.append(blob)
