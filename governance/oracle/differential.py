@@ -35,7 +35,8 @@ REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_kinds", "_ouroboros_clock",
                   "_ouroboros_attrs", "_ouroboros_reach",
                   "_ouroboros_state", "_ouroboros_placing",
-                  "_ouroboros_answer", "_ouroboros_kin")  # governance.oracle.run_dir.HELPERS
+                  "_ouroboros_answer", "_ouroboros_kin",
+                  "_ouroboros_defaults")  # governance.oracle.run_dir.HELPERS
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60
@@ -67,6 +68,9 @@ class Target:
     # where a function no test calls borrows its inputs (governance.proof.kin): (qualname in
     # the same file, the lines of its body in the base), captured and lent by name
     kin: tuple[tuple[str, frozenset[int]], ...] = ()
+    # the parameters whose default the change adds, alters or removes (governance.proof.
+    # behaviour.changed_defaults): every call passing one is answered left to it too
+    redefaulted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_answer import answer_row, answered, arguments_of, digest, on_alarm
     from _ouroboros_canon import borrowed
     from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
+    from _ouroboros_defaults import left_out
     from _ouroboros_inputs import generated, parameters, receives
     from _ouroboros_kin import lent
     from _ouroboros_kinds import kinds as known
@@ -57,6 +58,7 @@ except ImportError:  # imported by the daemon's own tests
         on_alarm,
     )
     from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, stable_ids
+    from governance.oracle.replay_defaults import left_out
     from governance.oracle.replay_inputs import generated, parameters, receives
     from governance.oracle.replay_kin import lent
     from governance.oracle.replay_kinds import kinds as known
@@ -105,14 +107,19 @@ def _keyed(kind, spec, blob):
     return kind + hashlib.sha256(salt + blob).hexdigest()[:20]
 
 
-def _lent(root, spec):
-    """The calls a function no test called borrows from its kin (replay_kin), if any."""
-    if not spec.get("kin"):
-        return []
+def _calls(root, spec):
+    """A function's calls: those captured, or for a function no test called, those its
+    kin lend it (replay_kin); after those passing a changed default, left to it
+    (replay_defaults)."""
+    calls = spec["calls"]
+    if not (spec.get("kin") and not calls) and not spec.get("redefaulted"):
+        return calls
     try:
-        return lent(root, spec, function_at(root, spec["file"], spec["qualname"]))
+        fn = function_at(root, spec["file"], spec["qualname"])
+        calls = calls or lent(root, spec, fn)
+        return left_out(fn, spec.get("redefaulted") or [], calls) + calls
     except Exception:  # not callable here: the loop below says so
-        return []
+        return calls
 
 
 def _once(fn, blob, timeout_s):
@@ -131,7 +138,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     (the daemon counts a kill only where both trees' answers to it were compared). A function
     defined in another is all that once per closure its calls came with (replay_lookup):
     the first MAX_CLOSURES share the budgets, the rest have their captured calls answered."""
-    parts = groups(spec["calls"] or _lent(root, spec))
+    parts = groups(_calls(root, spec))
     out = {"problem": None, "results": [], "cut": False, "unplaced": 0}
     state, before = None, set(mutants[1])
     # a closure's share of the budgets: at most half, and at most 4 budgets in all (an

@@ -125,6 +125,7 @@ class Record:
                if isinstance(paths, list) else [], "functions": [
             {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
              "kin": [] if calls_of(f) else self.lent(t),
+             "redefaulted": list(t.redefaulted),
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
              "floats": (t.file, t.qualname) in self.floats,
              "names": sorted(t.names),
