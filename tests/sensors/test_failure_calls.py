@@ -13,9 +13,9 @@ from governance.brains.reached_code import reached_section
 from governance.oracle.failure_frames import Call, parse_frames
 from governance.oracle.testrun import TestRunner
 from governance.schemas import OperationContext, SignalEnvelope
-from sensors.failing_tests import group_envelope
 from sensors.failure_calls import asserted_in_test, called, traced_calls
 from sensors.failure_causes import Group
+from sensors.failure_envelope import group_envelope
 from sensors.failure_streaks import Failure
 from sensors.run_results import TestResult
 from tests.helpers import PYTEST, commit_files
