@@ -25,7 +25,9 @@ evidence's `tests` (the op's fail-to-pass set: governance.proof holds it proven 
 all pass) and its causes in `causes` (the router and the queue join later failures of a
 cause to the work that holds it). The dedup key hashes the group's anchor cause, never a
 message: a failure worded twice (a results file's full message, a jailed run's cut summary
-line) is one piece of work (the envelope: sensors.failure_envelope).
+line) is one piece of work. The envelope is built in sensors.failure_envelope; what a
+failure asserted in its test's frame ran in the library (`called`) is the calls its own
+re-run recorded (sensors.failure_calls.RecordedCalls), when its runner asked for them.
 
 Urgency: each run is stamped with HEAD's commit as the sensor ingests it, read through the
 `commits` callable the daemon gives (BranchTip over its GitOps: HEAD and its first parent).
@@ -55,7 +57,7 @@ from governance.oracle.testrun import TestOutcome, scope_tests, text_reader
 from governance.schemas import SignalEnvelope
 from ouroboros_pytest import RESULTS_DIR
 from sensors.defaults import TEST_FAILURE_DEBOUNCE_S
-from sensors.failure_calls import traced_calls
+from sensors.failure_calls import RecordedCalls, traced_calls
 from sensors.failure_causes import (
     Group,
     causes_of,
@@ -92,10 +94,12 @@ class TestFailureSensor:
         self.results = state_dir / RESULTS_DIR
         self.session_id, self.emit, self.note = session_id, emit, note
         self.runner = runner
-        # the run that records what an asserted failure's call ran (sensors.failure_calls):
-        # None in the daemon for now. Run after the host gate, it held the failing test's
-        # signal back until the host was quiet, and the first op on a busy box went to a
-        # TODO instead (tests/daemon/host/test_gate_bound_daemon.py)
+        # What an asserted failure's call ran in the library (sensors.failure_calls): the
+        # calls its own re-run recorded, offered here by whoever ran it (the daemon's
+        # daemon.start_failures), else a run of `trace_runner`'s. The daemon passes none:
+        # an extra run waits on the host gate and held the failing test's signal back
+        # (tests/daemon/host/test_gate_bound_daemon.py).
+        self.recorded = RecordedCalls()
         self.trace_runner = trace_runner
         self.list_files = list_files
         self.commits = commits  # without it no run has a HEAD: no failure is a regression
@@ -236,7 +240,7 @@ class TestFailureSensor:
         planned = await asyncio.to_thread(self._plan, known, files)
         emitted = 0
         for grouped, failures, wanted, newest in planned:
-            calls = await traced_calls(self.trace_runner, failures, files)
+            calls = await traced_calls(self.trace_runner, failures, files, self.recorded)
             try:
                 envelope = group_envelope(grouped, failures, wanted, self.session_id, tip,
                                           newest, calls)
