@@ -239,7 +239,9 @@ def _lost(made: list[dict], base: dict, cand: dict, theirs: dict) -> str | None:
     """Why the generated inputs are no evidence, or None: none could be run, the budget was
     spent before any ran, or none the base answered was made and answered by the other
     tree too (a tree's inputs are keyed by themselves: a candidate whose signature or
-    defaults changed makes others, and only the captured calls would be compared)."""
+    defaults changed makes others, and only the captured calls would be compared), or a
+    tree's run was starved of the CPU (replay_runner._Budget: fewer inputs than its budget
+    stands for)."""
     answered = [r for r in made if "answer" in r]
     if not answered:
         return next((f"none of its {len(made)} generated inputs could be run: {r['problem']}"
@@ -249,6 +251,9 @@ def _lost(made: list[dict], base: dict, cand: dict, theirs: dict) -> str | None:
     if not any(r.get("key") in theirs for r in answered):
         return (f"none of its {len(answered)} generated inputs was made and answered by "
                 "both trees")
+    if base.get("starved") is True or cand.get("starved") is True:
+        return ("a tree's replay was starved of the CPU: its clock ran out before its "
+                "budget of generated inputs (no evidence on a box this busy)")
     return None
 
 

@@ -72,7 +72,8 @@ except ImportError:  # imported by the daemon's own tests
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # CPU seconds of one function's generated calls, per tree
 _MUTANT_BUDGET_S = 3.0  # CPU seconds of the mutants' answers to one function's inputs
-_WALL_FACTOR = 4.0  # clock seconds, at most, per CPU second of a budget (a starved run)
+_WALL_FACTOR = 20.0  # clock seconds, at most, per CPU second of a budget: past them the run
+# was starved of the CPU (a box at twenty times its cores' load), and the daemon hears so
 _SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.oracle.
 # replay_search) a function, per tree (at most 3 s of the clock)
 _CLOCKED_CALLS = 2  # captured calls answered again at each of the clock's edges
@@ -163,6 +164,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
                         (budget_s * share, _MUTANT_BUDGET_S * share), mutants, search)
         out["results"] += part["results"]
         out["cut"] = out["cut"] or part["cut"]
+        out["starved"] = out.get("starved", False) or part["starved"]
         out["unplaced"] += part["unplaced"]
     return dict(out, killed={str(k): key for k, key in mutants[1].items() if k not in before},
                 state=writes.answer() if state is not None else None)
@@ -185,13 +187,14 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     made = _made(fn, spec, blobs, receiver, reached, told)
     params = parameters(fn)
     kinds = (known(blobs, params), params)
-    cut = _answered_made(fn, spec, made, (inputs, results, len(captured)), (writes, reached),
-                         timeout_s, budgets[0], kinds)
+    over = _answered_made(fn, spec, made, (inputs, results, len(captured)),
+                          (writes, reached), timeout_s, budgets[0], kinds)
     writes.check(results[-1]["key"] if results else None)
     _searched(fn, spec, blobs, search, timeout_s, receiver, inputs, results, kinds)
     _judged(fn, mutants, inputs, results, made.steered if reached is not None else (),
             state, (timeout_s, budgets[1]))
-    return {"results": results, "cut": cut, "unplaced": told.get("unplaced", 0)}
+    return {"results": results, "cut": over is not None, "unplaced": told.get("unplaced", 0),
+            "starved": over is not None and over.starved}
 
 
 def _captured(fn, spec, calls, captured, timeout_s):
@@ -226,18 +229,19 @@ def _made(fn, spec, blobs, receiver, reached, told):
 
 def _answered_made(fn, spec, made, answered_so_far, watches, timeout_s, budget_s, kinds):
     """The generated inputs answered, appended to (inputs, rows), until the budget of
-    `budget_s` CPU seconds is spent: whether it was (the daemon hears of it: no generated
-    input run is no pass). The budget is the answers': making the inputs (bounded in
-    number and bytes) costs a second or more of copies for a large receiver, and once
-    counted here simpleeval's evaluator ran none of its inputs on a loaded box. The
+    `budget_s` CPU seconds is spent: the budget where it was, else None (the daemon hears of
+    it: no generated input run is no pass, and a budget the clock ended is no evidence).
+    The budget is the answers': making the inputs (bounded in number and bytes) costs a
+    second or more of copies for a large receiver, and once counted here simpleeval's
+    evaluator ran none of its inputs on a loaded box. The
     tables' writes (replay_state) are checked at CHECKPOINTS of the inputs answered past
     the captured calls; `watches`: those writes and the changed lines reached (or None)."""
     inputs, results, captured = answered_so_far
     writes, reached = watches
-    over = _budget(budget_s)
+    over = _Budget(budget_s)
     for blob in made:
         if over():
-            return True
+            return over
         inputs.append(blob)
         results.append(answer_row(fn, _keyed("g", spec, blob), blob, timeout_s, kinds))
         if len(inputs) - captured in CHECKPOINTS:
@@ -245,7 +249,7 @@ def _answered_made(fn, spec, made, answered_so_far, watches, timeout_s, budget_s
         if reached is not None:
             made.heard(blob, reached.ids)
             reached.ids = set()
-    return False
+    return None
 
 
 def _judged(fn, mutants, inputs, results, aside, state, limits):
@@ -259,7 +263,7 @@ def _judged(fn, mutants, inputs, results, aside, state, limits):
     rows = [(r["key"], b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
             if r.get("deterministic") and r.get("kind") != "timeout" and b not in aside]
     judge(lambda b: restore(state) or digest(answered(fn, b, timeout_s)[0]), rows, ids,
-          killed, _budget(budget_s))
+          killed, _Budget(budget_s))
 
 
 def _ask(peer, spec, blob):
@@ -267,12 +271,22 @@ def _ask(peer, spec, blob):
     return peer.ask(spec["file"], spec["qualname"], blob, spec.get("closure"))
 
 
-def _budget(cpu_s):
-    """Whether `cpu_s` CPU seconds of this process are spent since the call (or the clock's
-    _WALL_FACTOR times as many): a bound a loaded box does not shrink."""
-    cpu_end = time.process_time() + cpu_s
-    wall_end = time.monotonic() + _WALL_FACTOR * cpu_s
-    return lambda: time.process_time() > cpu_end or time.monotonic() > wall_end
+class _Budget:
+    """Whether `cpu_s` CPU seconds of this process are spent since it was made (or the
+    clock's _WALL_FACTOR times as many): a bound a loaded box does not shrink; `starved`
+    once the clock's ran out first (fewer inputs than the budget stands for: at load 14 on
+    two cores a careless tokenizer landed on the inputs a starved run reached)."""
+
+    def __init__(self, cpu_s):
+        self.cpu_end = time.process_time() + cpu_s
+        self.wall_end = time.monotonic() + _WALL_FACTOR * cpu_s
+        self.starved = False
+
+    def __call__(self):
+        if time.process_time() > self.cpu_end:
+            return True
+        self.starved = time.monotonic() > self.wall_end
+        return self.starved
 
 
 def _told_apart(spec, inputs, results, peer):
