@@ -35,7 +35,8 @@ REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_kinds", "_ouroboros_clock",
                   "_ouroboros_attrs", "_ouroboros_reach",
                   "_ouroboros_state", "_ouroboros_placing",
-                  "_ouroboros_answer")  # governance.oracle.run_dir.HELPERS
+                  "_ouroboros_answer", "_ouroboros_kin",
+                  "_ouroboros_defaults")  # governance.oracle.run_dir.HELPERS
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60
@@ -64,6 +65,12 @@ class Target:
     # runner varies an object's attributes in this order, so both make the same inputs
     # (each tree's own names put simpleeval's attributes in two orders)
     names: frozenset[str] = frozenset()
+    # where a function no test calls borrows its inputs (governance.proof.kin): (qualname in
+    # the same file, the lines of its body in the base), captured and lent by name
+    kin: tuple[tuple[str, frozenset[int]], ...] = ()
+    # the parameters whose default the change adds, alters or removes (governance.proof.
+    # behaviour.changed_defaults): every call passing one is answered left to it too
+    redefaulted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,7 +239,9 @@ def _lost(made: list[dict], base: dict, cand: dict, theirs: dict) -> str | None:
     """Why the generated inputs are no evidence, or None: none could be run, the budget was
     spent before any ran, or none the base answered was made and answered by the other
     tree too (a tree's inputs are keyed by themselves: a candidate whose signature or
-    defaults changed makes others, and only the captured calls would be compared)."""
+    defaults changed makes others, and only the captured calls would be compared), or a
+    tree's run was starved of the CPU (replay_runner._Budget: fewer inputs than its budget
+    stands for)."""
     answered = [r for r in made if "answer" in r]
     if not answered:
         return next((f"none of its {len(made)} generated inputs could be run: {r['problem']}"
@@ -242,6 +251,9 @@ def _lost(made: list[dict], base: dict, cand: dict, theirs: dict) -> str | None:
     if not any(r.get("key") in theirs for r in answered):
         return (f"none of its {len(answered)} generated inputs was made and answered by "
                 "both trees")
+    if base.get("starved") is True or cand.get("starved") is True:
+        return ("a tree's replay was starved of the CPU: its clock ran out before its "
+                "budget of generated inputs (no evidence on a box this busy)")
     return None
 
 

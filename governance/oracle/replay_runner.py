@@ -40,7 +40,9 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_answer import answer_row, answered, arguments_of, digest, on_alarm
     from _ouroboros_canon import borrowed
     from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
+    from _ouroboros_defaults import left_out
     from _ouroboros_inputs import generated, parameters, receives
+    from _ouroboros_kin import lent
     from _ouroboros_kinds import kinds as known
     from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
@@ -59,7 +61,9 @@ except ImportError:  # imported by the daemon's own tests
         on_alarm,
     )
     from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, stable_ids
+    from governance.oracle.replay_defaults import left_out
     from governance.oracle.replay_inputs import generated, parameters, receives
+    from governance.oracle.replay_kin import lent
     from governance.oracle.replay_kinds import kinds as known
     from governance.oracle.replay_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
@@ -72,7 +76,8 @@ except ImportError:  # imported by the daemon's own tests
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # CPU seconds of one function's generated calls, per tree
 _MUTANT_BUDGET_S = 3.0  # CPU seconds of the mutants' answers to one function's inputs
-_WALL_FACTOR = 4.0  # clock seconds, at most, per CPU second of a budget (a starved run)
+_WALL_FACTOR = 20.0  # clock seconds, at most, per CPU second of a budget: past them the run
+# was starved of the CPU (a box at twenty times its cores' load), and the daemon hears so
 _SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.oracle.
 # replay_search) a function, in the base's runner (at most 3 s of the clock)
 _CLOCKED_CALLS = 2  # captured calls answered again at each of the clock's edges
@@ -114,6 +119,21 @@ def _keyed(kind, spec, blob):
     return kind + hashlib.sha256(salt + blob).hexdigest()[:20]
 
 
+def _calls(root, spec):
+    """A function's calls: those captured, or for a function no test called, those its
+    kin lend it (replay_kin); after those passing a changed default, left to it
+    (replay_defaults)."""
+    calls = spec["calls"]
+    if not (spec.get("kin") and not calls) and not spec.get("redefaulted"):
+        return calls
+    try:
+        fn = function_at(root, spec["file"], spec["qualname"])
+        calls = calls or lent(root, spec, fn)
+        return left_out(fn, spec.get("redefaulted") or [], calls) + calls
+    except Exception:  # not callable here: the loop below says so
+        return calls
+
+
 def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     """One function's answers; then, with `search` (the peer: the other tree; the search
     seconds left to the run; where else Hypothesis may be imported from), the inputs a
@@ -125,7 +145,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     the first MAX_CLOSURES share the budgets, the rest have their captured calls answered.
     The peer's rows of the searched inputs go under `peer_results`, and the candidate's
     mutants they killed under `peer_killed` (`_peer_judged`)."""
-    parts = groups(spec["calls"])
+    parts = groups(_calls(root, spec))
     out = {"problem": None, "results": [], "peer_results": [], "peer_killed": {},
            "cut": False, "unplaced": 0}
     state, before = None, set(mutants[1])
@@ -153,6 +173,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
         out["peer_results"] += part["peer_results"]
         out["peer_killed"].update(part["peer_killed"])
         out["cut"] = out["cut"] or part["cut"]
+        out["starved"] = out.get("starved", False) or part["starved"]
         out["unplaced"] += part["unplaced"]
     return dict(out, killed={str(k): key for k, key in mutants[1].items() if k not in before},
                 state=writes.answer() if state is not None else None)
@@ -175,17 +196,17 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     made = _made(fn, spec, blobs, receiver, reached, told)
     params = parameters(fn)
     kinds = (known(blobs, params), params)
-    cut = _answered_made(fn, spec, made, (inputs, results, len(captured)), (writes, reached),
-                         timeout_s, budgets[0], kinds)
+    over = _answered_made(fn, spec, made, (inputs, results, len(captured)),
+                          (writes, reached), timeout_s, budgets[0], kinds)
     writes.check(results[-1]["key"] if results else None)
     theirs, searched_from = [], len(inputs)
     _searched(fn, spec, blobs, search, timeout_s, receiver, (inputs, results, theirs), kinds)
     _judged(fn, mutants, inputs, results, made.steered if reached is not None else (),
             state, (timeout_s, budgets[1]))
-    return {"results": results, "peer_results": theirs, "cut": cut,
+    return {"results": results, "cut": over is not None, "unplaced": told.get("unplaced", 0),
+            "starved": over is not None and over.starved, "peer_results": theirs,
             "peer_killed": _peer_judged(spec, search, inputs[searched_from:],
-                                        results[searched_from:], theirs),
-            "unplaced": told.get("unplaced", 0)}
+                                        results[searched_from:], theirs)}
 
 
 def _peer_judged(spec, search, inputs, results, theirs):
@@ -229,7 +250,7 @@ class _PeerTree:
             return answer_row(fn, "", blob, self.timeout_s)
         state, before = self.states[(file, qualname, closure)], set(self.killed)
         judge(lambda b: restore(state) or digest(answered(fn, b, self.timeout_s)[0]), rows,
-              self.ids, self.killed, _budget(_PEER_MUTANT_BUDGET_S))
+              self.ids, self.killed, _Budget(_PEER_MUTANT_BUDGET_S))
         return {"killed": {str(k): key for k, key in self.killed.items() if k not in before}}
 
 
@@ -239,8 +260,8 @@ def _captured(fn, spec, calls, captured, timeout_s):
     each of the clock's edges (replay_clock)."""
     inputs = list(captured)
     clock_read = reads()
-    results = [answer_row(fn, f"c{i}", b, timeout_s)
-               for (i, _), b in zip(calls, captured)]  # noqa: B905 (3.9)
+    results = [answer_row(fn, c.get("key") or f"c{i}", b, timeout_s)
+               for (i, c), b in zip(calls, captured)]  # noqa: B905 (3.9)
     if reads() > clock_read:
         for blob in [clocked(b, at) for b in captured[:_CLOCKED_CALLS] for at in EDGES_NS]:
             inputs.append(blob)
@@ -265,18 +286,19 @@ def _made(fn, spec, blobs, receiver, reached, told):
 
 def _answered_made(fn, spec, made, answered_so_far, watches, timeout_s, budget_s, kinds):
     """The generated inputs answered, appended to (inputs, rows), until the budget of
-    `budget_s` CPU seconds is spent: whether it was (the daemon hears of it: no generated
-    input run is no pass). The budget is the answers': making the inputs (bounded in
-    number and bytes) costs a second or more of copies for a large receiver, and once
-    counted here simpleeval's evaluator ran none of its inputs on a loaded box. The
+    `budget_s` CPU seconds is spent: the budget where it was, else None (the daemon hears of
+    it: no generated input run is no pass, and a budget the clock ended is no evidence).
+    The budget is the answers': making the inputs (bounded in number and bytes) costs a
+    second or more of copies for a large receiver, and once counted here simpleeval's
+    evaluator ran none of its inputs on a loaded box. The
     tables' writes (replay_state) are checked at CHECKPOINTS of the inputs answered past
     the captured calls; `watches`: those writes and the changed lines reached (or None)."""
     inputs, results, captured = answered_so_far
     writes, reached = watches
-    over = _budget(budget_s)
+    over = _Budget(budget_s)
     for blob in made:
         if over():
-            return True
+            return over
         inputs.append(blob)
         results.append(answer_row(fn, _keyed("g", spec, blob), blob, timeout_s, kinds))
         if len(inputs) - captured in CHECKPOINTS:
@@ -284,7 +306,7 @@ def _answered_made(fn, spec, made, answered_so_far, watches, timeout_s, budget_s
         if reached is not None:
             made.heard(blob, reached.ids)
             reached.ids = set()
-    return False
+    return None
 
 
 def _judged(fn, mutants, inputs, results, aside, state, limits):
@@ -298,7 +320,7 @@ def _judged(fn, mutants, inputs, results, aside, state, limits):
     rows = [(r["key"], b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
             if r.get("deterministic") and r.get("kind") != "timeout" and b not in aside]
     judge(lambda b: restore(state) or digest(answered(fn, b, timeout_s)[0]), rows, ids,
-          killed, _budget(budget_s))
+          killed, _Budget(budget_s))
 
 
 def _ask(peer, spec, blob):
@@ -306,12 +328,22 @@ def _ask(peer, spec, blob):
     return peer.ask(spec["file"], spec["qualname"], blob, spec.get("closure"))
 
 
-def _budget(cpu_s):
-    """Whether `cpu_s` CPU seconds of this process are spent since the call (or the clock's
-    _WALL_FACTOR times as many): a bound a loaded box does not shrink."""
-    cpu_end = time.process_time() + cpu_s
-    wall_end = time.monotonic() + _WALL_FACTOR * cpu_s
-    return lambda: time.process_time() > cpu_end or time.monotonic() > wall_end
+class _Budget:
+    """Whether `cpu_s` CPU seconds of this process are spent since it was made (or the
+    clock's _WALL_FACTOR times as many): a bound a loaded box does not shrink; `starved`
+    once the clock's ran out first (fewer inputs than the budget stands for: at load 14 on
+    two cores a careless tokenizer landed on the inputs a starved run reached)."""
+
+    def __init__(self, cpu_s):
+        self.cpu_end = time.process_time() + cpu_s
+        self.wall_end = time.monotonic() + _WALL_FACTOR * cpu_s
+        self.starved = False
+
+    def __call__(self):
+        if time.process_time() > self.cpu_end:
+            return True
+        self.starved = time.monotonic() > self.wall_end
+        return self.starved
 
 
 def _told_apart(spec, inputs, results, peer):

@@ -47,13 +47,13 @@ from governance.phases.deps import PhaseDeps
 from governance.phases.generate import generate_in
 from governance.phases.review import accept_refused
 from governance.phases.samples import judge_samples
-from governance.proof.behaviour import covering_tests
 from governance.proof.claim import base_text, refusals
 from governance.proof.differential_check import (
     check_behaviour,
     targets_of,
     wants_differential,
 )
+from governance.proof.kin import behaviour_scope
 from governance.proof.lint_gate import LintReport, adopt, check_lint, linters_of
 from governance.proof.mutation_run import check_mutants, wants_mutation
 from governance.proof.rules import FileText, fixed_tests, new_behaviour
@@ -313,8 +313,9 @@ class _OracleRun:
             if problems:
                 return DiffReport(problem="; ".join(problems[:3]))
             coverage = self.sessions.original.coverage if self.sessions.original else None
+            targets, tests = behaviour_scope(targets, coverage)
             return await check_behaviour(self.runner, pristine.root, self.base.root, targets,
-                                         covering_tests(targets, coverage), self.scratch)
+                                         tests, self.scratch)
         except Exception as exc:  # a gate that cannot decide refuses
             return DiffReport(problem=f"{type(exc).__name__}: {exc}"[:300])
 

@@ -72,7 +72,8 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
         + scopes[0].around(node) + scopes[1].around(old)
     return Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
                   boundaries((node, old), tables, siblings),
-                  _read_names(node) | _read_names(old))
+                  _read_names(node) | _read_names(old),
+                  redefaulted=changed_defaults(node, old))
 
 
 def _functions(text: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -153,6 +154,23 @@ def changed_literals(node: ast.AST, old: ast.AST) -> list[object]:
     mine, theirs = _statements(node), _statements(old)
     return [c for d, part in theirs.items() if d not in mine for c in literals(part)] \
         + [c for d, part in mine.items() if d not in theirs for c in literals(part)]
+
+
+def changed_defaults(node: FuncDef, old: FuncDef) -> tuple[str, ...]:
+    """The parameters whose default one def gives and the other does not give alike. A
+    captured call passes every argument (the capture reads the frame), so the candidate's
+    default is never used unless a call leaves it: marko's `partition_by_spaces` default
+    widened and jaconv's `normalize` default 'NFKC' made 'NFC' waited (wave 12)."""
+    def defaults(n: FuncDef) -> dict[str, str]:
+        a = n.args
+        pos = [*a.posonlyargs, *a.args]
+        out = {p.arg: ast.dump(d) for p, d in zip(pos[len(pos) - len(a.defaults):],
+                                                   a.defaults, strict=True)}
+        out.update({p.arg: ast.dump(d) for p, d in zip(a.kwonlyargs, a.kw_defaults,
+                                                         strict=True) if d is not None})
+        return out
+    mine, theirs = defaults(node), defaults(old)
+    return tuple(sorted(n for n in mine.keys() | theirs.keys() if mine.get(n) != theirs.get(n)))
 
 
 def _statements(node: ast.AST) -> dict[str, ast.AST]:

@@ -83,19 +83,40 @@ class Record:
             return {}, {}  # no search: the replayed inputs alone are the evidence
         return {**texts, **self.sides[1].sources}, {}
 
+    def kin(self) -> list[tuple[str, str]]:
+        """(file, qualname) of each kin the targets borrow from (governance.proof.kin),
+        once, after the targets themselves."""
+        own = {(t.file, t.qualname) for t in self.targets}
+        return list(dict.fromkeys((t.file, q) for t in self.targets for q, _ in t.kin
+                                  if (t.file, q) not in own))
+
     async def traced(self, tree: Path, **how: bool) -> dict | str:
-        """A run of the tests on `tree` with the capture plugin: its result, or why none."""
-        request = capture_request(tuple((t.file, t.qualname) for t in self.targets),
-                                  MAX_CALLS, fallback=search_path(), **how)
+        """A run of the tests on `tree` with the capture plugin: its result, or why none.
+        A pickling run captures the targets' kin too: their calls are `kin`, {(file,
+        qualname): its capture}, and `functions` holds the targets' alone."""
+        kin = self.kin() if how.get("pickle", True) else []
+        names = [*((t.file, t.qualname) for t in self.targets), *kin]
+        request = capture_request(tuple(names), MAX_CALLS, fallback=search_path(), **how)
         ran = await self.runner.run(tree, list(self.tests), scratch=self.scratch,
                                     extra=request)
         if how.get("pickle", True):  # the capture's (a traced run beside it says nothing)
             self.lost = any("::" in t and t not in ran.report.tests for t in self.tests)
         found = ran.extra
         if not isinstance(found, dict) or not isinstance(found.get("functions"), list) \
-                or len(found["functions"]) != len(self.targets):
+                or len(found["functions"]) != len(names):
             return ran.report.problem or "the capture run wrote no calls"
-        return found
+        functions = found["functions"]
+        return {**found, "functions": functions[:len(self.targets)],
+                "kin": dict(zip(names, functions, strict=True))}
+
+    def lent(self, t: Target) -> list[dict]:
+        """The captured calls of `t`'s kin, for the replay runner to build its calls from
+        (governance.oracle.replay_kin)."""
+        captured = self.captured.get("kin") if isinstance(self.captured, dict) else None
+        if not isinstance(captured, dict):
+            return []
+        return [{"qualname": q, "calls": calls_of(captured.get((t.file, q)))}
+                for q, _ in t.kin if (t.file, q) in captured]
 
     async def replay(self, targets: Sequence[Target], captured: Sequence[object],
                      spread: int = 1) -> list[FunctionCheck] | str:
@@ -106,6 +127,8 @@ class Record:
                "paths": [p for p in paths if isinstance(p, str)][:16]
                if isinstance(paths, list) else [], "functions": [
             {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
+             "kin": [] if calls_of(f) else self.lent(t),
+             "redefaulted": list(t.redefaulted),
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
              "floats": (t.file, t.qualname) in self.floats,
              "names": sorted(t.names),

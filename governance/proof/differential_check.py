@@ -46,6 +46,7 @@ from governance.proof.behaviour import touched_functions
 from governance.proof.callees import with_callees
 from governance.proof.check_record import Record, read_text, readable
 from governance.proof.conversions import drops_int_conversion
+from governance.proof.kin import with_kin
 from governance.proof.lifted import lifted
 from governance.proof.mutant_shaped import mutant_shaped
 from governance.proof.noticed import Side, sides, told_apart, unnoticed
@@ -78,8 +79,8 @@ def targets_of(base: Path, code: Sequence[FileChange]) -> tuple[list[Target], li
             problems.append(f"{rel}: {'deleted' if change.action == 'delete' else 'not Python'}")
             continue
         found, why = touched_functions(old, change.full_content or "", rel)
-        targets += with_callees(found, change.full_content or "", rel,
-                                functools.partial(readable, base))
+        targets += with_kin(with_callees(found, change.full_content or "", rel,
+                                         functools.partial(readable, base)), old, rel)
         problems += why
     return targets, problems
 

@@ -51,6 +51,10 @@ class Flow:
         self.receiver = first[0].arg if first else None
         self.accessors = accessors or {}
         self.locals: dict[str, Source] = {}
+        # `self.x = f(param)`: what the method's own code set on its receiver, read back
+        # later in it (multipart's `self.boundary = to_bytes(boundary)` then its length
+        # compared, wave 13), by the attribute's name
+        self.attrs: dict[str, Source] = {}
         binds = [n for n in ast.walk(node) if isinstance(n, ast.Assign | ast.AnnAssign
                                                          | ast.NamedExpr | ast.For
                                                          | ast.comprehension)]
@@ -59,6 +63,8 @@ class Flow:
             for name, found in self._bound(n, target):
                 if found and isinstance(name, ast.Name) and name.id not in self.params:
                     self.locals.setdefault(name.id, found)
+                elif found and self._own(name):
+                    self.attrs.setdefault(name.attr, found)  # type: ignore[attr-defined]
 
     def _bound(self, n: ast.AST, target: ast.AST) -> list[tuple[ast.AST, Source | None]]:
         """The names an assignment or a loop binds, each with where its value comes from."""
@@ -95,9 +101,16 @@ class Flow:
             return [(target, then(inner, ("each",) if how == "values" else ("key",)))]
         return None
 
+    def _own(self, e: ast.AST) -> bool:
+        """Whether `e` is an attribute of the receiver (`self.x`)."""
+        return isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) \
+            and self.receiver is not None and e.value.id == self.receiver
+
     def source(self, e: ast.AST | None) -> Source | None:
         if isinstance(e, ast.Name):
             return (e.id, ()) if e.id in self.params else self.locals.get(e.id)
+        if self._own(e) and e.attr in self.attrs:  # type: ignore[union-attr]
+            return self.attrs[e.attr]  # type: ignore[union-attr]
         if isinstance(e, ast.Attribute):
             return then(self.source(e.value), ("attr", e.attr))
         if isinstance(e, ast.Subscript):
@@ -114,7 +127,7 @@ class Flow:
             e.func.attr if isinstance(e.func, ast.Attribute) else None
         if name == "len" and isinstance(e.func, ast.Name) and e.args:
             return then(self.source(e.args[0]), ("len",))
-        if name in _CONVERSIONS and e.args:
+        if (name in _CONVERSIONS or _converts(e)) and e.args:
             return self.source(e.args[0])
         if name == "ord" and isinstance(e.func, ast.Name) and e.args:  # a character's code
             return then(self.source(e.args[0]), ("ord",))
@@ -150,6 +163,13 @@ class Flow:
         if found is None or found[0] != inner.receiver:
             return None
         return (self.receiver, found[1]) if self.receiver else None
+
+
+def _converts(e: ast.Call) -> bool:
+    """A helper called by name with one argument and named as a conversion of it
+    (`to_bytes(x)`, `as_text(x)`): its value is that argument's, in another type."""
+    return isinstance(e.func, ast.Name) and e.func.id.startswith(("to_", "as_")) \
+        and len(e.args) == 1 and not e.keywords
 
 
 def _piece(e: ast.AST) -> ast.AST | None:

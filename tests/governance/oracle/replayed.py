@@ -15,20 +15,20 @@ from governance.oracle import replay_runner as rr
 
 
 def replayed(root: Path, source: str, qualname: str, arguments: list[tuple],
-             generate: int, constants: tuple = (), **job: object) -> dict:
+             generate: int, constants: tuple = (), spec: dict | None = None,
+             **job: object) -> dict:
     """The runner's answer for `qualname` of `pkg/m.py` (holding `source`) under `root`,
     called with each of `arguments`, with up to `generate` inputs made from them near
     `constants` (the function's, as the daemon's Target gives them; `job`: more of the
-    job, a tree's mutants and its sources)."""
+    job, a tree's mutants and its sources; `spec`: more of the function's own part)."""
     (root / "pkg").mkdir(parents=True, exist_ok=True)
     (root / "pkg" / "__init__.py").write_text("")
     (root / "pkg" / "m.py").write_text(source)
     calls = [{"pickle": base64.b64encode(pickle.dumps((tuple(args), {}))).decode(),
               "repr": ""} for args in arguments]
-    spec = {"file": "pkg/m.py", "qualname": qualname, "calls": calls,
-            "constants": list(constants),
-            "generate": generate}
-    (root / "job.json").write_text(json.dumps({"functions": [spec], **job}))
+    function = {"file": "pkg/m.py", "qualname": qualname, "calls": calls,
+                "constants": list(constants), "generate": generate, **(spec or {})}
+    (root / "job.json").write_text(json.dumps({"functions": [function], **job}))
     subprocess.run([sys.executable, "-P", rr.__file__, str(root / "job.json"),
                     str(root / "out.json")], cwd=root, check=True, timeout=120)
     return json.loads((root / "out.json").read_text())["functions"][0]

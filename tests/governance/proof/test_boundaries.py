@@ -92,6 +92,10 @@ CASES = {
         "def f(xml, encoding=None):\n    if not encoding:\n        encoding = 'utf-8'\n",
         "encoding", ("utf-8", *TRUTH[:1], "UTF-8", *TRUTH[1:2], "Utf-8", *TRUTH[2:3], "utf-",
                      *TRUTH[3:4], "utf-8 ", *TRUTH[4:5], " utf-8", *TRUTH[5:])),
+    "what the method set on its receiver from a parameter, through a conversion helper": (
+        "def __init__(self, boundary, strict=False):\n    self.boundary = to_bytes(boundary)\n"
+        "    if strict and len(self.boundary) > 1024:\n        raise ValueError\n",
+        "boundary", (("len", 1024), ("len", 1023), ("len", 1025))),
     "a codec's name: other codecs": (
         "def f(data, enc):\n    return data.decode(enc)\n", "enc", CODECS),
     "a dict's key, looped over through a list's elements and its items": (

@@ -32,6 +32,7 @@ from governance.oracle.oracle import Coverage
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 from governance.proof.behaviour import covering_tests, touched_functions
 from governance.proof.differential_check import check_behaviour
+from governance.proof.kin import behaviour_scope, with_kin
 from governance.proof.renamed import renamed
 from governance.proof.static import changed_statements
 from tests.governance.refactors.judge import each_in_own_dir, executor_for
@@ -115,9 +116,9 @@ async def judge(r: Refactor, work: Path) -> Verdict:
     if problems:
         return Verdict(r, [f"behaviour not checked: {p}" for p in problems], claim,
                        seconds=time.monotonic() - started)
-    report = await check_behaviour(runner, base, cand, targets,
-                                   covering_tests(targets, ran.report.coverage),
-                                   work / "state" / "oracle")
+    targets, tests = behaviour_scope(with_kin(targets, r.base_text, r.file),
+                                     ran.report.coverage)
+    report = await check_behaviour(runner, base, cand, targets, tests, work / "state" / "oracle")
     return Verdict(r, report.reasons(), claim, report, time.monotonic() - started)
 
 
