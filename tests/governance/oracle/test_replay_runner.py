@@ -652,19 +652,20 @@ def test_a_zone_its_own_pickle_cannot_rebuild_travels_as_its_fixed_offset() -> N
 def test_the_inputs_budget_is_cpu_seconds_not_the_clocks(monkeypatch) -> None:
     """A loaded box gives the runner less CPU a clock second: a clock budget ran fewer
     generated inputs there, and which careless change landed depended on the load. The
-    budget counts CPU seconds, the clock bounding it at _WALL_FACTOR times as many."""
+    budget counts CPU seconds, the clock bounding it at _WALL_FACTOR times as many; a
+    budget the clock ended says it was starved (the daemon reads that as no evidence)."""
     cpu, wall = [0.0], [100.0]
     monkeypatch.setattr(rr.time, "process_time", lambda: cpu[0])
     monkeypatch.setattr(rr.time, "monotonic", lambda: wall[0])
-    over = rr._budget(2.0)
+    over = rr._Budget(2.0)
     wall[0] += 2.0 * rr._WALL_FACTOR - 0.1  # a starved run: the clock ran, the CPU did not
     cpu[0] += 1.9
     assert not over()
     cpu[0] += 0.2
-    assert over()
-    over = rr._budget(2.0)
+    assert over() and not over.starved
+    over = rr._Budget(2.0)
     wall[0] += 2.0 * rr._WALL_FACTOR + 0.1  # the clock's bound, however little CPU ran
-    assert over()
+    assert over() and over.starved
 
 
 def test_an_answer_past_the_int_to_text_limit_is_compared(tmp_path: Path) -> None:
