@@ -14,16 +14,15 @@ later.
 """
 
 import base64
-import hashlib
 import inspect
 import pickle
 import signal
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_canon import unwrapped
+    from _ouroboros_canon import made_call, unwrapped
     from _ouroboros_lookup import function_at
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import unwrapped
+    from governance.oracle.canon import made_call, unwrapped
     from governance.oracle.replay_lookup import function_at
 
 MAX_LENT = 100  # borrowed calls a function, at most
@@ -53,8 +52,7 @@ def lent(root, spec, fn):
             if blob is None or blob in seen:
                 continue
             seen.add(blob)
-            out.append({"pickle": base64.b64encode(blob).decode("ascii"),
-                        "key": "k" + hashlib.sha256(blob).hexdigest()[:20]})
+            out.append(made_call("k", blob))
             if len(out) >= MAX_LENT:
                 return out
     return out

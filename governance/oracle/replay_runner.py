@@ -147,7 +147,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     mutants they killed under `peer_killed` (`_peer_judged`)."""
     parts = groups(_calls(root, spec))
     out = {"problem": None, "results": [], "peer_results": [], "peer_killed": {},
-           "cut": False, "unplaced": 0}
+           "cut": False, "starved": False, "unplaced": 0}
     state, before = None, set(mutants[1])
     # a closure's share of the budgets: at most half, and at most 4 budgets in all (an
     # input of a small closure takes microseconds: a tenth of a budget answers hundreds)
@@ -173,7 +173,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
         out["peer_results"] += part["peer_results"]
         out["peer_killed"].update(part["peer_killed"])
         out["cut"] = out["cut"] or part["cut"]
-        out["starved"] = out.get("starved", False) or part["starved"]
+        out["starved"] = out["starved"] or part["starved"]
         out["unplaced"] += part["unplaced"]
     return dict(out, killed={str(k): key for k, key in mutants[1].items() if k not in before},
                 state=writes.answer() if state is not None else None)
