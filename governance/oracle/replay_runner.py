@@ -47,7 +47,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_peer import Peer
-    from _ouroboros_reach import NEIGHBOURS, Steered, installed
+    from _ouroboros_reach import Steered, installed
     from _ouroboros_reach import install as watch_switch
     from _ouroboros_search import searched
     from _ouroboros_state import CHECKPOINTS, Writes
@@ -68,7 +68,7 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from governance.oracle.replay_mutants import install, judge, restore, tree_state
     from governance.oracle.replay_peer import Peer
-    from governance.oracle.replay_reach import NEIGHBOURS, Steered, installed
+    from governance.oracle.replay_reach import Steered, installed
     from governance.oracle.replay_reach import install as watch_switch
     from governance.oracle.replay_search import searched
     from governance.oracle.replay_state import CHECKPOINTS, Writes
@@ -188,12 +188,12 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     reached = installed()  # the changed lines each input runs (replay_reach), if any
     if reached is not None:
         reached.ids = set()
-    inputs, results = _captured(fn, spec, calls, captured, timeout_s)
+    inputs, results, ran = _captured(fn, spec, calls, captured, timeout_s, reached)
     writes.check(results[-1]["key"] if results else None)
     blobs = [arguments_of(b) for b in captured]  # what inputs are made from: the arguments
     receiver = receives(fn, spec["qualname"])
     told = {}  # how many boundary values no captured call could hold (the daemon hears)
-    made = _made(fn, spec, blobs, receiver, reached, told)
+    made = _made(fn, spec, (blobs, ran), receiver, reached, told)
     params = parameters(fn)
     kinds = (known(blobs, params), params)
     over = _answered_made(fn, spec, made, (inputs, results, len(captured)),
@@ -254,32 +254,42 @@ class _PeerTree:
         return {"killed": {str(k): key for k, key in self.killed.items() if k not in before}}
 
 
-def _captured(fn, spec, calls, captured, timeout_s):
-    """(inputs, rows) of the captured calls, each under the argv it was captured with;
-    where they read the clock, time is an input too: the first _CLOCKED_CALLS again at
-    each of the clock's edges (replay_clock)."""
-    inputs = list(captured)
+def _captured(fn, spec, calls, captured, timeout_s, reached):
+    """(inputs, rows, which captured calls ran a changed line) of the captured calls, each
+    under the argv it was captured with; where they read the clock, time is an input too:
+    the first _CLOCKED_CALLS again at each of the clock's edges (replay_clock)."""
+    inputs, results, ran = list(captured), [], []
     clock_read = reads()
-    results = [answer_row(fn, c.get("key") or f"c{i}", b, timeout_s)
-               for (i, c), b in zip(calls, captured)]  # noqa: B905 (3.9)
+    for (i, c), b in zip(calls, captured):  # noqa: B905 (3.9)
+        known = reached.ids if reached is not None else set()
+        if reached is not None:
+            reached.ids = set()
+        results.append(answer_row(fn, c.get("key") or f"c{i}", b, timeout_s))
+        if reached is not None:
+            ran.append(bool(reached.ids))
+            reached.ids = known | reached.ids
     if reads() > clock_read:
         for blob in [clocked(b, at) for b in captured[:_CLOCKED_CALLS] for at in EDGES_NS]:
             inputs.append(blob)
             results.append(answer_row(fn, _keyed("t", spec, blob), blob, timeout_s))
-    return inputs, results
+    return inputs, results, ran
 
 
-def _made(fn, spec, blobs, receiver, reached, told):
-    """The generated inputs (replay_inputs), lazily; with `reached`, the neighbours of an
-    input reaching a new changed line first (replay_reach)."""
+def _made(fn, spec, captured, receiver, reached, told):
+    """The generated inputs (replay_inputs), lazily; with `reached`, the neighbours of the
+    few captured calls that ran a changed line, and of an input reaching a new changed
+    line, first (replay_reach). `captured`: (the captured calls' arguments, whether each
+    ran a changed line)."""
+    blobs, ran = captured
     limit, floats = int(spec.get("generate", 0)), spec.get("floats") is True
     made = generated(blobs, spec.get("constants", []), limit, spec.get("boundaries") or [],
                      fn, int(spec.get("spread") or 1), receiver, spec.get("names"), told,
                      floats)
     if reached is not None:
-        made = Steered(made, limit, lambda b: generated(
-            [b], spec.get("constants", []), NEIGHBOURS, (), fn, 1, receiver,
-            spec.get("names"), floats=floats), reached.ids, blobs)
+        made = Steered(made, limit, lambda b, n: generated(
+            [b], spec.get("constants", []), n, (), fn, 1, receiver,
+            spec.get("names"), floats=floats), reached.ids, blobs,
+            [b for b, r in zip(blobs, ran) if r])  # noqa: B905 (3.9)
         reached.ids = set()  # what the captured calls (and the clock's) reached is known
     return made
 

@@ -153,13 +153,17 @@ def digit_variants(v, ints):
     a constant (a text's end holds a zone's offset, a port, a version's last part: the
     minutes of '...T07:32:00-07:00' are its seventh number). Each number's first move
     before any number's second: a value's neighbours are cut at a count, and the moves
-    toward the code's constants (thirty a number) pushed the last numbers past it."""
+    toward the code's constants (thirty a number) pushed the last numbers past it. The
+    number written with a leading zero comes fourth: a parser that reads it back by
+    `int()` takes it, one that checks its digits' form does not (multipart's segment
+    Content-Length checked by `isdigit()`, '04' let through, landed: wave 13)."""
     found = list(DIGITS.finditer(v))
     moves = []
     for m in found[:3] + found[3:][-2:]:
         n, width = int(m.group()), len(m.group())
-        moves.append([v[:m.start()] + str(new).zfill(width) + v[m.end():]
-                      for new in [n - 1, n + 1, 0, *[c + d for c in ints[:10]
-                                                      if 0 <= c < 10 ** 6
-                                                      for d in (-1, 0, 1)]] if new >= 0])
+        near = [str(new).zfill(width) for new in [n - 1, n + 1, 0] if new >= 0]
+        toward = [str(c + d).zfill(width) for c in ints[:10] if 0 <= c < 10 ** 6
+                  for d in (-1, 0, 1) if c + d >= 0]
+        moves.append([v[:m.start()] + digits + v[m.end():]
+                      for digits in [*near, "0" + m.group(), *toward]])
     return [x for row in itertools.zip_longest(*moves) for x in row if x is not None]

@@ -191,8 +191,19 @@ def _near_bytes(v, ctx):
             out.append(text.encode("latin-1") if isinstance(text, str) else text)
     kinds = [bytearray(v), memoryview(v), BytesLike(v)]
     valued = [bytes([b]) for c in ctx.ints[:8] for b in (c, c + 1, c - 1) if 0 <= b < 256]
-    return out[:4] + kinds + out[4:6] + [v + b for b in valued] + out[6:12] \
-        + [b + v[1:] for b in valued] + _binary_edges(v) + out[12:]
+    binary = [b + v[1:] for b in valued] + _binary_edges(v)
+    if _reads_as_text(v):  # a header line, not a frame: its text's moves before those
+        return out[:4] + kinds + out[4:6] + [v + b for b in valued] + out[6:] + binary
+    return out[:4] + kinds + out[4:6] + [v + b for b in valued] + out[6:12] + binary \
+        + out[12:]
+
+
+def _reads_as_text(v):
+    """Whether bytes are printable ASCII text (a header line, a form field): their first
+    bytes are no length prefix or integer, and the number written in them is what a
+    parser reads (multipart's 'Content-Length: 04' came past the cut, after the binary
+    moves: wave 13)."""
+    return bool(v) and v.isascii() and v.decode("ascii").strip("\t\r\n").isprintable()
 
 
 def _binary_edges(v):
@@ -234,13 +245,32 @@ def _near_seq(v, ctx):
     if ctx.depth < 2:
         shapes += interleave([[[*items[:i], new, *items[i + 1:]]
                                 for new in near(items[i], ctx.deeper())[:6]]
-                               for i in range(min(len(items), 4))])
+                               for i in _varied(len(items))])
+        shapes += _own_items(items)
         # the last item again beside a neighbour of it (the same header name with another
         # value: hpack's search of its table for the last partial match dropped landed)
         shapes += [[*items, new] for new in _alike(items[-1], ctx)[:4]] if items else []
     out = [x for x in (rebuilt(v, s) for s in shapes) if x is not None]
     other = tuple(items) if isinstance(v, list) else items  # the other kind of sequence
     return [*out[:4], other, *out[4:]]
+
+
+def _varied(n):
+    """The indexes of a sequence's items that are varied: the first four and the last (a
+    check item, a terminator, a padding sits at the end)."""
+    return sorted(set(range(min(n, 4))) | ({n - 1} if n else set()))
+
+
+def _own_items(items):
+    """The sequence with its last item, then its first, replaced by each other item it
+    holds: values of the caller's own vocabulary, where a text's neighbours are no word
+    of it (a mnemonic's checksum word replaced by another of its words: a checksum loop
+    one bit short answered as its base on every word list the tests built, wave 13)."""
+    if len(items) < 2:
+        return []
+    others = unique(items[:-1], items[-1])[:6]
+    firsts = unique(items[1:], items[0])[:6]
+    return [[*items[:-1], o] for o in others] + [[o, *items[1:]] for o in firsts]
 
 
 def _alike(item, ctx):

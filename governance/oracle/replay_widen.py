@@ -4,13 +4,14 @@ vary it (issue 49, item 2).
 
 A captured value is kept, or replaced by one of its kind's variants: a number as text, as
 `Decimal`, `Fraction`, `float`, `int` or `bool`; `inf`, `nan`, `-0.0`, huge and tiny
-values (an integer too large for a float); the fractions where truncation and rounding of
-the function's arithmetic part ways (`n / 10**6`, and `(n + 0.5) / s` for each scale `s`
-the function's constants name: `int(x * 1e6)` and `round(x * 1e6)` differ on about 1% of
-six-digit fractions); empty and None; a text with the number written in it moved (to
-those same fractions, to a huge one), with the function's words put in at drawn places (a
-fuzzer's dictionary), with its parts between separators redrawn; a list or dict with one
-element varied; an object with one attribute varied (its dicts and lists among them).
+values (an integer too large for a float); the fractions where truncation
+and rounding of the function's arithmetic part ways (`n / 10**6`, and `(n + 0.5) / s` for
+each scale `s` the function's constants name: `int(x * 1e6)` and `round(x * 1e6)` differ
+on about 1% of six-digit fractions); empty and None; bytes as their latin-1 text; a text
+with the number written in it moved (to those same fractions, to a huge one), with the
+function's words put in at drawn places (a fuzzer's dictionary), with its parts between
+separators redrawn; a list or dict with one element varied or replaced by another of its
+own; an object with one attribute varied (its dicts and lists among them).
 Hypothesis's own numbers are boundary-biased, and every strategy shrinks toward the
 captured value first, so a counterexample it finds is made minimal: the captured call with
 as few arguments moved, as little, as can show it.
@@ -222,6 +223,9 @@ def widened(value, constants, depth=0, keep=True):
         found = numbers(value, constants)
     elif isinstance(value, str):
         found = texts(value, constants)
+    elif isinstance(value, (bytes, bytearray)):  # a header line, a field: as its text
+        found = texts(value.decode("latin-1"), constants).map(
+            functools.partial(_as_bytes, value))
     elif isinstance(value, enum.Enum):  # another member of its enum
         found = st.sampled_from(list(type(value)))
     elif value is None:
@@ -238,15 +242,27 @@ def widened(value, constants, depth=0, keep=True):
     return st.one_of(*([st.just(value)] if keep else []), st.none(), found)
 
 
+def _as_bytes(like, text):
+    """A variant of bytes' text as bytes of `like`'s type (latin-1: each character one
+    byte), or `like` itself where the variant is no text of such characters."""
+    try:
+        return type(like)(text.encode("latin-1")) if isinstance(text, str) else like
+    except UnicodeEncodeError:
+        return like
+
+
 def _sequences(value, constants, depth):
     kind = type(value)
     empty = _rebuilt(kind, [])
     if not value:
         return st.just(empty) if empty is not None else st.nothing()
     items = st.lists(widened(value[0], constants, depth + 1), min_size=1, max_size=4)
-    options = [st.just(empty) if empty is not None else st.nothing(),
-               st.builds(lambda i, x: _replaced(value, i, x), st.integers(0, len(value) - 1),
-                         items.map(lambda xs: xs[0])),
+    # an item replaced by a variant of itself, or by another of the sequence's own items
+    # (the caller's vocabulary: a word list's words, where a text's variants are no word)
+    one = st.integers(0, len(value) - 1).flatmap(lambda i: st.one_of(
+        widened(value[i], constants, depth + 1), st.sampled_from(value)).map(
+        lambda x: _replaced(value, i, x)))
+    options = [st.just(empty) if empty is not None else st.nothing(), one,
                items.map(lambda xs: _rebuilt(kind, xs))]
     return st.one_of(*options).filter(lambda v: v is not None)
 

@@ -68,7 +68,7 @@ def test_the_switch_is_unequal_to_every_mutant_and_records_what_it_met() -> None
 
 
 def test_the_steered_order_is_each_input_once_within_the_limit() -> None:
-    order = reach.Steered([b"a", b"b", b"c", b"d"], 4, lambda blob: [blob + b"1", b"c"],
+    order = reach.Steered([b"a", b"b", b"c", b"d"], 4, lambda blob, n: [blob + b"1", b"c"],
                           known={1}, captured=[b"d"])
     got = []
     for blob in order:
@@ -77,3 +77,59 @@ def test_the_steered_order_is_each_input_once_within_the_limit() -> None:
     assert got == [b"a", b"a1", b"c", b"b"]  # a reached a new line: its neighbours next
     # given out of turn, on this tree's reach alone: they never judge a mutant
     assert order.steered == {b"a1", b"c"}
+
+
+HEADER = '''def header(line):
+    name, _, value = line.partition(":")
+    value = value.strip()
+    if name.lower() != "content-length":
+        return (name, value)
+    try:
+        n = int(value)
+        if n < 0 or str(n) != value:
+            raise ValueError(value)
+    except ValueError:
+        raise ValueError("bad length") from None
+    return (name, n)
+'''
+DIGITS = HEADER.replace('''        n = int(value)
+        if n < 0 or str(n) != value:
+            raise ValueError(value)
+''', '''        if not (value.isascii() and value.isdigit()):
+            raise ValueError(value)
+        n = int(value)
+''')
+LINES = [f"X-Field-{i}: value {i}" for i in range(11)] + ["Content-Length: 4"]
+
+
+def _header_told(where: Path, mutated: bool, generate: int) -> list[str]:
+    """The generated inputs both trees answered otherwise, for `header`'s twelve captured
+    lines, of which one alone runs the changed lines."""
+    answers = []
+    for tree, text in enumerate((HEADER, DIGITS)):
+        root = where / str(tree)
+        (root / "pkg").mkdir(parents=True)
+        (root / "pkg" / "__init__.py").write_text("")
+        (root / "pkg" / "m.py").write_text(text)
+        side = sides([("pkg/m.py", HEADER, DIGITS)])[tree]
+        calls = [{"pickle": base64.b64encode(pickle.dumps(([line], {}))).decode(),
+                  "repr": ""} for line in LINES]
+        job = {"functions": [{"file": "pkg/m.py", "qualname": "header", "calls": calls,
+                              "constants": [], "generate": generate}],
+               **({"sources": side.sources, "mutants": side.ids} if mutated else {})}
+        (root / "job.json").write_text(json.dumps(job))
+        subprocess.run([sys.executable, "-P", rr.__file__, str(root / "job.json"),
+                        str(root / "out.json")], cwd=root, check=True, timeout=60)
+        rows = json.loads((root / "out.json").read_text())["functions"][0]["results"]
+        answers.append({r["key"]: r["answer"] for r in rows})
+    base, cand = answers
+    return [k for k in base if k.startswith("g") and k in cand and base[k] != cand[k]]
+
+
+def test_the_few_captured_calls_that_run_the_change_have_their_neighbours_ahead(
+        tmp_path: Path) -> None:
+    """Twelve header lines share a hundred generated inputs alike in the plain order, and
+    the one Content-Length line's eight come nowhere near its leading zero ('04'), which a
+    digits-only check lets through; its neighbours taking turns with that order reach it."""
+    assert _header_told(tmp_path / "steered", True, 100)
+    assert not _header_told(tmp_path / "plain", False, 100)

@@ -80,3 +80,66 @@ def test_the_variants_themselves() -> None:
         "JAVASCRIPT:", "Javascript:", "#TOP", "#Top"]  # a word first, a pattern never
     assert "a\x0cb" in blanked("a b") and "a\xa0b" in blanked("a b")
     assert unlisted("a b", [" ", "\t"]) == ["a\x0cb", "a\xa0b"] and unlisted("a b", []) == []
+
+
+# Wave 13's two landings, as small functions of the same shape.
+ROUND_TRIP = '''def length(line):
+    name, _, value = line.decode("latin-1").partition(":")
+    value = value.strip()
+    try:
+        n = int(value)
+        if n < 0 or str(n) != value:
+            raise ValueError(value)
+    except ValueError:
+        raise ValueError("not an unsigned decimal") from None
+    return n
+'''
+DIGITS_ONLY = ROUND_TRIP.replace('''        n = int(value)
+        if n < 0 or str(n) != value:
+            raise ValueError(value)
+''', '''        if not (value.isascii() and value.isdigit()):
+            raise ValueError(value)
+        n = int(value)
+''')
+CHECKED = '''WORDS = ["ant", "bee", "cat", "dog", "eel", "fox", "gnu", "hen"]
+
+
+def decode(words):
+    idx = [WORDS.index(w) for w in words]
+    *body, check = idx
+    total = sum(body) % 8
+    for i in range(3):
+        if (total >> i) & 1 != (check >> i) & 1:
+            raise ValueError("bad checksum")
+    return body
+'''
+ONE_BIT_SHORT = CHECKED.replace("for i in range(3):", "for i in range(2):")
+
+
+def test_a_number_in_a_header_line_is_tried_with_a_leading_zero(tmp_path: Path) -> None:
+    """A header line as bytes: the number in its text moved is past the neighbours' cut
+    when the binary moves (a length prefix, an integer's edges) come first, and no move
+    wrote it with a leading zero, which a digits-only check lets through."""
+    check = _check(tmp_path, ROUND_TRIP, DIGITS_ONLY, "length", [(b"Content-Length: 4",)])
+    assert any("04" in c.line() for c in check.counterexamples)
+
+
+def test_a_check_item_at_the_end_is_replaced_by_another_of_the_sequences_own(
+        tmp_path: Path) -> None:
+    """No variant of a word is another word, and only the first four items were varied:
+    the word list with its last (check) word replaced by one of its other words tells a
+    checksum compared one bit short."""
+    seed = (["bee", "cat", "gnu", "fox", "hen", "ant", "fox"],)
+    check = _check(tmp_path, CHECKED, ONE_BIT_SHORT, "decode", [seed])
+    assert check.counterexamples
+
+
+def test_bytes_are_widened_as_their_text() -> None:
+    """The search varies bytes as it varies text (it left them as captured)."""
+    from hypothesis import find
+
+    from governance.oracle.replay_widen import widened
+    found = find(widened(b"Content-Length: 4", ()),
+                 lambda b: isinstance(b, bytes) and b.startswith(b"Content-Length: 0"))
+    assert found.startswith(b"Content-Length: 0")
+    assert find(widened(bytearray(b"a b"), ()), lambda b: b == bytearray(b"")) == bytearray()
