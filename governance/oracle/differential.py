@@ -36,7 +36,7 @@ REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_attrs", "_ouroboros_reach",
                   "_ouroboros_state", "_ouroboros_placing",
                   "_ouroboros_answer", "_ouroboros_kin",
-                  "_ouroboros_defaults")  # governance.oracle.run_dir.HELPERS
+                  "_ouroboros_defaults", "_ouroboros_dates")  # governance.oracle.run_dir.HELPERS
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60

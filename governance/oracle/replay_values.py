@@ -22,10 +22,12 @@ try:  # in the jail: beside the runner, in the run's plugin directory
     import _ouroboros_attrs as attrs
     import _ouroboros_text as txt
     from _ouroboros_canon import ADDRESS, dumped, state_of
+    from _ouroboros_dates import near_date, near_time, near_timedelta
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_attrs as attrs
     from governance.oracle import replay_text as txt
     from governance.oracle.canon import ADDRESS, dumped, state_of
+    from governance.oracle.replay_dates import near_date, near_time, near_timedelta
 
 BEYOND_FLOAT = 10 ** 309  # float() of it raises OverflowError
 NEAR_MAX = 56  # values near one value (48 cut a date's '1/2/0000' once a text gained its
@@ -35,10 +37,6 @@ _HALVES = ("0.5", "2.5", "0.125", "1.005", "0.005", "0.015", "-1.5")
 # Text where case and normalisation rules part ways: sharp s, dotted I, a ligature, a
 # title-case digraph, a combining accent.
 _PROBES = (" Stra\u00dfe", " \u0130", " \ufb01", " \u01c5", " e\u0301")
-# A datetime's other zones: the stdlib's own UTC (its dst() is None), none, east, west.
-_ZONES = (datetime.timezone.utc, None,  # noqa: UP017 (Python 3.9)
-          datetime.timezone(datetime.timedelta(hours=1)),
-          datetime.timezone(-datetime.timedelta(hours=5, minutes=30)))
 SKIP = object()  # a boundary value the captured call's kind of value cannot hold
 
 
@@ -333,48 +331,6 @@ def _near_set(v, ctx):
     return [type(v)()] + [type(v)(x for x in v if x is not drop) for drop in items]
 
 
-def _near_date(v, ctx):
-    day = datetime.timedelta(days=1)
-    month_end = (v.replace(day=28) + 4 * day).replace(day=1) - day
-    out = [v + day, v - day, v.replace(day=1), month_end, month_end + day]
-    out += [v + n * day for n in (2, 3, 4, 5, 6, 7, -2, -3, -4, -5, -6, -7)]
-    for year, month, d in ((v.year, 12, 31), (v.year + 1, 1, 1), (2024, 2, 29), (2023, 2, 28),
-                           (v.year - 1, v.month, min(v.day, 28))):
-        with contextlib.suppress(ValueError, OverflowError):
-            out.append(v.replace(year=year, month=month, day=d))
-    if isinstance(v, datetime.datetime):  # other zones early: the stdlib's own (UTC, whose
-        # dst() is None), none, an hour east, five and a half hours west
-        out[2:2] = [v.replace(tzinfo=z) for z in _ZONES if z is not v.tzinfo][:2]
-        out += [v.replace(tzinfo=z) for z in _ZONES if z is not v.tzinfo][2:]
-        out += [v.replace(hour=0, minute=0, second=0, microsecond=0), v.replace(hour=12),
-                v.replace(hour=23, minute=59, second=59, microsecond=999999),
-                v.replace(microsecond=500000), v.replace(microsecond=5000)]
-    return out
-
-
-def _near_time(v, ctx):
-    """A time of day moved by its parts: a microsecond either side, the fractions written
-    with leading zeros ('.005', which a format that drops the zero padding writes '.5') and
-    without, none; midnight, noon and the last microsecond of the day; other zones."""
-    out = [v.replace(microsecond=m) for m in (5000, 50, 500000, 0, 999999, 1)]
-    out += [v.replace(microsecond=(v.microsecond + 1) % 10 ** 6),
-            v.replace(hour=0, minute=0, second=0, microsecond=0), v.replace(hour=12),
-            v.replace(hour=23, minute=59, second=59, microsecond=999999)]
-    return out + [v.replace(tzinfo=z) for z in _ZONES if z is not v.tzinfo]
-
-
-def _near_timedelta(v, ctx):
-    """Whole seconds either side, then the parts of a second (a microsecond more, the
-    microseconds alone, a twentieth of a second more: a fraction written with leading
-    zeros), then sign, scale and the code's numbers as seconds."""
-    second, micro = datetime.timedelta(seconds=1), datetime.timedelta(microseconds=1)
-    out = [datetime.timedelta(0), v + second, v - second, v + micro,
-           datetime.timedelta(microseconds=v.microseconds or 5),
-           v + datetime.timedelta(milliseconds=50), -v, v * 2, datetime.timedelta(days=1),
-           v - micro]
-    return out + [datetime.timedelta(seconds=n) for n in ctx.ints[:4]]
-
-
 def _near_object(v, ctx):
     """An instance with one attribute moved (a few values each), in its __dict__ or its
     slots (replay_attrs): first those the function's code names, or names through a plain
@@ -410,8 +366,8 @@ _NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
          (decimal.Decimal, _near_decimal), (str, _near_str), (bytes, _near_bytes),
          (memoryview, _near_memory),
          ((list, tuple, collections.deque), _near_seq),
-         (dict, _near_dict), ((set, frozenset), _near_set), (datetime.date, _near_date),
-         (datetime.time, _near_time), (datetime.timedelta, _near_timedelta),
+         (dict, _near_dict), ((set, frozenset), _near_set), (datetime.date, near_date),
+         (datetime.time, near_time), (datetime.timedelta, near_timedelta),
          (enum.Enum, _near_member))
 
 
