@@ -46,13 +46,14 @@ UNRUN = "lines no test runs"  # in a case's category: its changed lines are ones
 # beside today's so a run says what it moved. The first two are wave 1's, the fourth wave 2's,
 # the fifth wave 3's, the sixth wave 4's, the seventh wave 5's, the eighth wave 6's, the
 # ninth wave 7's, the tenth wave 8's, the eleventh wave 9's, the twelfth wave 10's and the
-# thirteenth wave 11's, the fourteenth wave 12's and the last wave 13's, each taken while its
+# thirteenth wave 11's, the fourteenth wave 12's, the fifteenth wave 13's and the last wave
+# 14's, each taken while its
 # wave was still held out.
 # The commit of each wave's first held-out reading, once taken (its figures in RECORDED).
 FIRST_READING: dict[int, str] = {2: "caf827e", 3: "e479f2a", 4: "07e4a5a", 5: "6adb03b",
                                  6: "374cdd5", 7: "0734ad7", 8: "ba17823", 9: "fad3458",
                                  10: "107f7e0", 11: "714e6c7", 12: "86cb5f9",
-                                 13: "bfc6678"}
+                                 13: "bfc6678", 14: "7cb7ba2"}
 RECORDED: tuple[tuple[str, str], ...] = (
     ("bdad40a wave 1, then held out (load 9-23)",
      "careless landed 6/27, counterexample 16/27 (59%), controls landed 15/26 (58%), over "
@@ -98,6 +99,9 @@ RECORDED: tuple[tuple[str, str], ...] = (
     ("bfc6678 wave 13, its first held-out reading (load 6-13)",
      "careless landed 2/15, counterexample 11/15 (73%), controls landed 8/12 (67%), over "
      "unrun lines 0/3"),
+    ("7cb7ba2 wave 14, its first held-out reading (load 4.7-7.7)",
+     "careless landed 1/15, counterexample 6/15 (40%), controls landed 6/12 (50%), over "
+     "unrun lines 1/3"),
 )
 
 
