@@ -36,7 +36,8 @@ REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_attrs", "_ouroboros_reach",
                   "_ouroboros_state", "_ouroboros_placing",
                   "_ouroboros_answer", "_ouroboros_kin",
-                  "_ouroboros_defaults", "_ouroboros_dates")  # governance.oracle.run_dir.HELPERS
+                  "_ouroboros_defaults", "_ouroboros_dates", "_ouroboros_budget",
+                  "_ouroboros_asking")  # governance.oracle.run_dir.HELPERS
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
 MAX_CONSTANTS = 60
@@ -240,7 +241,7 @@ def _lost(made: list[dict], base: dict, cand: dict, theirs: dict) -> str | None:
     spent before any ran, or none the base answered was made and answered by the other
     tree too (a tree's inputs are keyed by themselves: a candidate whose signature or
     defaults changed makes others, and only the captured calls would be compared), or a
-    tree's run was starved of the CPU (replay_runner._Budget: fewer inputs than its budget
+    tree's run was starved of the CPU (replay_budget.Budget: fewer inputs than its budget
     stands for)."""
     answered = [r for r in made if "answer" in r]
     if not answered:

@@ -17,10 +17,10 @@ ran fewer inputs, and a careless change whose telling input came late landed und
 was refused on a quiet box (xmltodict's rpartition, once in a development run at load 2.3);
 the clock bounds it too, at WALL_FACTOR times the budget.
 
-Each input is answered twice, its row keyed by the input itself (`_keyed`), whose pickle
-names what the runner put in place of the world's objects (`id`, the clock) by what they
-stand for (governance.oracle.replay_clock): governance.oracle.replay_answer says what an
-answer is. A function is searched (governance.oracle.replay_search) unless an input it
+Each input is answered twice, its row keyed by the input itself (replay_asking.keyed),
+whose pickle names what the runner put in place of the world's objects (`id`, the clock)
+by what they stand for (governance.oracle.replay_clock): governance.oracle.replay_answer
+says what an answer is. A function is searched (governance.oracle.replay_search) unless an input it
 answered already tells the trees apart, both answers steady: the counterexample is then
 in hand, and a careless change does not pay the search's CPU. Only the base's runner
 searches (the job names a peer for it alone): its rows hold its own answers, and the
@@ -29,15 +29,15 @@ peer's, the candidate's, under `peer_results` (each input answered once on each 
 
 import base64
 import contextlib
-import hashlib
 import json
 import os
 import signal
 import sys
-import time
 
 try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_answer import answer_row, answered, arguments_of, digest, on_alarm
+    from _ouroboros_asking import PeerTree, keyed, peer_judged, searched_rows
+    from _ouroboros_budget import Budget
     from _ouroboros_canon import borrowed
     from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from _ouroboros_defaults import left_out
@@ -49,7 +49,6 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_peer import Peer
     from _ouroboros_reach import Steered, installed
     from _ouroboros_reach import install as watch_switch
-    from _ouroboros_search import searched
     from _ouroboros_state import CHECKPOINTS, Writes
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import borrowed
@@ -60,6 +59,8 @@ except ImportError:  # imported by the daemon's own tests
         digest,
         on_alarm,
     )
+    from governance.oracle.replay_asking import PeerTree, keyed, peer_judged, searched_rows
+    from governance.oracle.replay_budget import Budget
     from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from governance.oracle.replay_defaults import left_out
     from governance.oracle.replay_inputs import generated, parameters, receives
@@ -70,53 +71,13 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_peer import Peer
     from governance.oracle.replay_reach import Steered, installed
     from governance.oracle.replay_reach import install as watch_switch
-    from governance.oracle.replay_search import searched
     from governance.oracle.replay_state import CHECKPOINTS, Writes
 
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # CPU seconds of one function's generated calls, per tree
 _MUTANT_BUDGET_S = 3.0  # CPU seconds of the mutants' answers to one function's inputs
-_WALL_FACTOR = 20.0  # clock seconds, at most, per CPU second of a budget: past them the run
-# was starved of the CPU (a box at twenty times its cores' load), and the daemon hears so
-_SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.oracle.
-# replay_search) a function, in the base's runner (at most 3 s of the clock)
 _CLOCKED_CALLS = 2  # captured calls answered again at each of the clock's edges
-_TOLD_APART_ASKED = 64  # inputs answered already that the peer is asked about first
 _SEARCH_TOTAL_S = 8.0  # clock seconds of all of one run's searches (a change of many)
-_PEER_MUTANT_BUDGET_S = 1.0  # CPU seconds of the peer's judging of the candidate's
-# mutants on one function's searched inputs (the candidate's runner judged the rest)
-
-
-def _searched(fn, spec, blobs, search, timeout_s, receiver, answered_so_far, kinds):
-    """The search's rows (governance.oracle.replay_search) after the generated inputs,
-    where the peer is up, time is left and no input answered already tells the trees
-    apart, appended to `answered_so_far` (inputs, this tree's rows, the peer's rows);
-    this tree's each marked `foreign` as a generated input is."""
-    inputs, results, theirs = answered_so_far
-    peer = search["peer"] if search else None
-    search_s = min(_SEARCH_BUDGET_S, search["left_s"]) if search else 0.0
-    if peer is None or peer.pid is None or search_s <= 0 \
-            or _told_apart(spec, inputs, results, peer):
-        return
-    began = time.monotonic()
-    for blob, row, other in searched(blobs, spec.get("constants", []),
-                                     lambda b: answer_row(fn, "", b, timeout_s, kinds),
-                                     lambda b: peer.sent(spec["file"], spec["qualname"],
-                                                         b, spec.get("closure")),
-                                     search_s, search["fallback"], kinds[1], receiver):
-        key = _keyed("s", spec, blob)
-        inputs.append(blob)
-        results.append(dict(row, key=key))
-        theirs.append(dict(other, key=key))
-    search["left_s"] -= time.monotonic() - began
-
-
-def _keyed(kind, spec, blob):
-    """A generated or searched input's key: the input itself (an input only one tree made
-    is then not compared), and the closure it is answered with (two closures' alike
-    inputs are two inputs)."""
-    salt = (spec.get("closure") or "").encode()
-    return kind + hashlib.sha256(salt + blob).hexdigest()[:20]
 
 
 def _calls(root, spec):
@@ -144,7 +105,7 @@ def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):
     defined in another is all that once per closure its calls came with (replay_lookup):
     the first MAX_CLOSURES share the budgets, the rest have their captured calls answered.
     The peer's rows of the searched inputs go under `peer_results`, and the candidate's
-    mutants they killed under `peer_killed` (`_peer_judged`)."""
+    mutants they killed under `peer_killed` (replay_asking.peer_judged)."""
     parts = groups(_calls(root, spec))
     out = {"problem": None, "results": [], "peer_results": [], "peer_killed": {},
            "cut": False, "starved": False, "unplaced": 0}
@@ -200,58 +161,13 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
                           (writes, reached), timeout_s, budgets[0], kinds)
     writes.check(results[-1]["key"] if results else None)
     theirs, searched_from = [], len(inputs)
-    _searched(fn, spec, blobs, search, timeout_s, receiver, (inputs, results, theirs), kinds)
+    searched_rows(fn, spec, blobs, search, timeout_s, receiver, (inputs, results, theirs), kinds)
     _judged(fn, mutants, inputs, results, made.steered if reached is not None else (),
             state, (timeout_s, budgets[1]))
     return {"results": results, "cut": over is not None, "unplaced": told.get("unplaced", 0),
             "starved": over is not None and over.starved, "peer_results": theirs,
-            "peer_killed": _peer_judged(spec, search, inputs[searched_from:],
+            "peer_killed": peer_judged(spec, search, inputs[searched_from:],
                                         results[searched_from:], theirs)}
-
-
-def _peer_judged(spec, search, inputs, results, theirs):
-    """The candidate's mutants ({id: key}) the peer tells apart on the searched inputs
-    (its `_PeerTree`): the candidate's runner, which does not search, judged them on the
-    captured and generated inputs only. Not where a searched input shows the trees apart,
-    both answers steady: the counterexample is in hand, and the mutants say nothing more."""
-    peer = search["peer"] if search else None
-    rows = [(r["key"], b, r["answer"]) for b, r in zip(inputs, theirs)  # noqa: B905 (3.9)
-            if _steady(r)]
-    if peer is None or peer.pid is None or not rows or any(
-            _steady(mine) and _steady(r) and mine["answer"] != r["answer"]
-            for mine, r in zip(results, theirs)):  # noqa: B905 (3.9)
-        return {}
-    answer = peer.ask(spec["file"], spec["qualname"], None, spec.get("closure"), rows,
-                      wait_s=_WALL_FACTOR * _PEER_MUTANT_BUDGET_S + 2 * peer.wait_s)
-    killed = answer.get("killed") if isinstance(answer, dict) else None
-    return killed if isinstance(killed, dict) else {}
-
-
-def _steady(row):
-    return row.get("deterministic") is True and "answer" in row \
-        and row.get("kind") != "timeout" and row.get("again") != "timeout"
-
-
-class _PeerTree:
-    """What the peer (the candidate's code, its changed lines' mutants switched off, in the
-    base's runner) serves: an input's answer row; or, given `rows` ((key, input, answer)
-    of a function's searched inputs), the candidate's mutants (`ids`) they tell apart, each
-    answer from its tables as they were before the function's first input here."""
-
-    def __init__(self, root, timeout_s, ids):
-        self.root, self.timeout_s, self.ids = root, timeout_s, ids
-        self.states, self.killed = {}, {}
-
-    def __call__(self, file, qualname, blob, closure=None, rows=None):
-        fn = function_at(self.root, file, qualname, closure)
-        if (file, qualname, closure) not in self.states:
-            self.states[(file, qualname, closure)] = tree_state(self.root)
-        if rows is None:
-            return answer_row(fn, "", blob, self.timeout_s)
-        state, before = self.states[(file, qualname, closure)], set(self.killed)
-        judge(lambda b: restore(state) or digest(answered(fn, b, self.timeout_s)[0]), rows,
-              self.ids, self.killed, _Budget(_PEER_MUTANT_BUDGET_S))
-        return {"killed": {str(k): key for k, key in self.killed.items() if k not in before}}
 
 
 def _captured(fn, spec, calls, captured, timeout_s, reached):
@@ -271,7 +187,7 @@ def _captured(fn, spec, calls, captured, timeout_s, reached):
     if reads() > clock_read:
         for blob in [clocked(b, at) for b in captured[:_CLOCKED_CALLS] for at in EDGES_NS]:
             inputs.append(blob)
-            results.append(answer_row(fn, _keyed("t", spec, blob), blob, timeout_s))
+            results.append(answer_row(fn, keyed("t", spec, blob), blob, timeout_s))
     return inputs, results, ran
 
 
@@ -305,12 +221,12 @@ def _answered_made(fn, spec, made, answered_so_far, watches, timeout_s, budget_s
     the captured calls; `watches`: those writes and the changed lines reached (or None)."""
     inputs, results, captured = answered_so_far
     writes, reached = watches
-    over = _Budget(budget_s)
+    over = Budget(budget_s)
     for blob in made:
         if over():
             return over
         inputs.append(blob)
-        results.append(answer_row(fn, _keyed("g", spec, blob), blob, timeout_s, kinds))
+        results.append(answer_row(fn, keyed("g", spec, blob), blob, timeout_s, kinds))
         if len(inputs) - captured in CHECKPOINTS:
             writes.check(results[-1]["key"])
         if reached is not None:
@@ -330,53 +246,7 @@ def _judged(fn, mutants, inputs, results, aside, state, limits):
     rows = [(r["key"], b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
             if r.get("deterministic") and r.get("kind") != "timeout" and b not in aside]
     judge(lambda b: restore(state) or digest(answered(fn, b, timeout_s)[0]), rows, ids,
-          killed, _Budget(budget_s))
-
-
-def _ask(peer, spec, blob):
-    """The peer's answer to `blob` for the function `spec` names (with its closure)."""
-    return peer.ask(spec["file"], spec["qualname"], blob, spec.get("closure"))
-
-
-class _Budget:
-    """Whether `cpu_s` CPU seconds of this process are spent since it was made (or the
-    clock's _WALL_FACTOR times as many): a bound a loaded box does not shrink; `starved`
-    once the clock's ran out first (fewer inputs than the budget stands for: at load 14 on
-    two cores a careless tokenizer landed on the inputs a starved run reached)."""
-
-    def __init__(self, cpu_s):
-        self.cpu_end = time.process_time() + cpu_s
-        self.wall_end = time.monotonic() + _WALL_FACTOR * cpu_s
-        self.starved = False
-
-    def __call__(self):
-        if time.process_time() > self.cpu_end:
-            return True
-        self.starved = time.monotonic() > self.wall_end
-        return self.starved
-
-
-def _told_apart(spec, inputs, results, peer):
-    """Whether an input answered already shows the two trees apart for certain: this tree
-    answered it steadily and the peer steadily (its row: two runs alike, in time),
-    otherwise. The daemon then has its counterexample whatever a search would find, and
-    the search's CPU is saved. At most _TOLD_APART_ASKED inputs are asked about, the
-    captured ones first."""
-    asked = 0
-    for blob, row in zip(inputs, results):  # noqa: B905 (3.9)
-        if asked >= _TOLD_APART_ASKED:
-            return False
-        if not row.get("deterministic") or row.get("kind") in (None, "timeout") \
-                or row.get("again") == "timeout":
-            continue
-        asked += 1
-        theirs = _ask(peer, spec, blob)
-        if theirs is None or theirs.get("kind") == "timeout":
-            return False  # a gone or slow peer: no certainty (the search stops on it too)
-        if theirs.get("deterministic") is True and theirs.get("again") != "timeout" \
-                and theirs.get("answer") != row.get("answer"):
-            return True
-    return False
+          killed, Budget(budget_s))
 
 
 def _inside(rel):
@@ -417,7 +287,7 @@ def main(argv):
     timeout_s = float(job.get("call_timeout_s", 1.0))
     budget_s = float(job.get("budget_s", _BUDGET_S))
     peer = Peer.start(lambda texts: install(root, texts), job.get("peer") or {},
-                      _PeerTree(root, timeout_s,
+                      PeerTree(root, timeout_s,
                                 [int(k) for k in job.get("peer_mutants") or []]),
                       2 * timeout_s + 5.0)  # before the tree is imported: the other side
     install(root, job.get("sources") or {})

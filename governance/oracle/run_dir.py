@@ -45,6 +45,8 @@ HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py"),
            "_ouroboros_kin": Path(__file__).with_name("replay_kin.py"),
            "_ouroboros_defaults": Path(__file__).with_name("replay_defaults.py"),
            "_ouroboros_dates": Path(__file__).with_name("replay_dates.py"),
+           "_ouroboros_budget": Path(__file__).with_name("replay_budget.py"),
+           "_ouroboros_asking": Path(__file__).with_name("replay_asking.py"),
            # test code and the library frame, defined once for the results plugin and ours
            "_ouroboros_frames": Path(library_frames.__file__)}
 FRAMES_HELPER = "_ouroboros_frames"  # the oracle plugin's (oracle_plugin.py imports it)

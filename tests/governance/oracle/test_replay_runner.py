@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from governance.oracle import replay_answer as ra
-from governance.oracle import replay_kinds
+from governance.oracle import replay_budget, replay_kinds
 from governance.oracle import replay_runner as rr
 from governance.oracle.canon import canon
 from governance.oracle.differential import Target, compare
@@ -655,16 +655,16 @@ def test_the_inputs_budget_is_cpu_seconds_not_the_clocks(monkeypatch) -> None:
     budget counts CPU seconds, the clock bounding it at _WALL_FACTOR times as many; a
     budget the clock ended says it was starved (the daemon reads that as no evidence)."""
     cpu, wall = [0.0], [100.0]
-    monkeypatch.setattr(rr.time, "process_time", lambda: cpu[0])
-    monkeypatch.setattr(rr.time, "monotonic", lambda: wall[0])
-    over = rr._Budget(2.0)
-    wall[0] += 2.0 * rr._WALL_FACTOR - 0.1  # a starved run: the clock ran, the CPU did not
+    monkeypatch.setattr(replay_budget.time, "process_time", lambda: cpu[0])
+    monkeypatch.setattr(replay_budget.time, "monotonic", lambda: wall[0])
+    over = replay_budget.Budget(2.0)
+    wall[0] += 2.0 * replay_budget.WALL_FACTOR - 0.1  # starved: the clock ran, the CPU did not
     cpu[0] += 1.9
     assert not over()
     cpu[0] += 0.2
     assert over() and not over.starved
-    over = rr._Budget(2.0)
-    wall[0] += 2.0 * rr._WALL_FACTOR + 0.1  # the clock's bound, however little CPU ran
+    over = replay_budget.Budget(2.0)
+    wall[0] += 2.0 * replay_budget.WALL_FACTOR + 0.1  # the clock's bound, however little CPU ran
     assert over() and over.starved
 
 

@@ -153,7 +153,7 @@ def _peer_of(fn) -> Peer:
 
 def test_the_search_is_spared_only_where_an_answered_input_already_tells_the_trees_apart():
     from governance.oracle.replay_answer import answer_row as _one
-    from governance.oracle.replay_runner import _told_apart
+    from governance.oracle.replay_asking import told_apart as _told_apart
     spec = {"file": "x.py", "qualname": "f"}
     blobs = [pickle.dumps(((n,), {})) for n in (1, 2, 3)]
     rows = [_one(abs, f"c{i}", b, 1.0) for i, b in enumerate(blobs)]

@@ -1,4 +1,4 @@
-"""The keys of the replay runner's inputs (governance.oracle.replay_runner._keyed) whatever
+"""The keys of the replay runner's inputs (governance.oracle.replay_asking.keyed) whatever
 module defines the runner's stand-ins for the world's objects (governance.oracle.
 replay_clock): an input holding `id` or the clock is made, and keyed alike, whether they
 are the runner script's own (`__main__`) or a module's beside it, and two inputs that
@@ -27,7 +27,7 @@ import json, os, pickle, sys, time
 sys.path[:0] = [sys.argv[1]]
 import cloudpickle
 from governance.oracle.canon import dumped
-from governance.oracle.replay_runner import _keyed
+from governance.oracle.replay_asking import keyed as _keyed
 
 local = lambda x: x  # pickle refuses it: cloudpickle writes the whole call
 
