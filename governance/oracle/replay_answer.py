@@ -24,7 +24,6 @@ import dis
 import hashlib
 import io
 import json
-import pickle
 import random
 import reprlib
 import signal
@@ -32,12 +31,12 @@ import sys
 import time
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_canon import ADDRESS, RANDOM_SEED, canon, lazy, show, unwrapped
+    from _ouroboros_canon import ADDRESS, RANDOM_SEED, canon, lazy, loads, show, unwrapped
     from _ouroboros_clock import reset, unclocked
     from _ouroboros_inputs import code_names
     from _ouroboros_kinds import foreign
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import ADDRESS, RANDOM_SEED, canon, lazy, show, unwrapped
+    from governance.oracle.canon import ADDRESS, RANDOM_SEED, canon, lazy, loads, show, unwrapped
     from governance.oracle.replay_clock import reset, unclocked
     from governance.oracle.replay_inputs import code_names
     from governance.oracle.replay_kinds import foreign
@@ -64,7 +63,7 @@ def answered(fn, blob, timeout_s, held=None):
     elsewhere in memory."""
     blob, clock = unclocked(blob)
     inner, argv = unwrapped(blob)
-    args, kwargs = pickle.loads(inner)
+    args, kwargs = loads(inner)
     if held is not None:
         held.append((args, kwargs))
     random.seed(RANDOM_SEED)
@@ -86,11 +85,27 @@ def answered(fn, blob, timeout_s, held=None):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         sys.argv = own_argv
-    out["args"] = canon((args, kwargs))
+    signal.setitimer(signal.ITIMER_REAL, timeout_s)  # the arguments' own code runs here too
+    try:
+        out["args"] = _left(args, kwargs)
+    except _Timeout:
+        return {"kind": "timeout"}, "timed out"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
     if text := ADDRESS.sub("", printed.getvalue())[-_PRINTED_CHARS:]:
         out["printed"] = text  # what a CLI answers with: roman's main prints the numeral
         shown += f", prints {_repr.repr(text)}"
     return out, shown
+
+
+def _left(args, kwargs):
+    """The arguments as the call left them, canonical; or the exception reading them
+    raised: their own code runs there (a dict subclass's `items()`, with a mutant switched
+    on in it: configobj's `Section.items` crashed the runner once, wave 14)."""
+    try:
+        return canon((args, kwargs))
+    except Exception as exc:
+        return ["unreadable", f"{type(exc).__module__}.{type(exc).__qualname__}"]
 
 
 def _raised(exc):
@@ -167,7 +182,7 @@ def answer_row(fn, key, blob, timeout_s, kinds=None):
         second, _ = answered(fn, blob, timeout_s, held)
         inner, clock = unclocked(blob)
         inner, argv = unwrapped(inner)
-        args, kwargs = pickle.loads(inner)
+        args, kwargs = loads(inner)
     except Exception as exc:
         return {"key": key, "problem": f"{type(exc).__name__}: {exc}"[:200]}
     row = {"key": key, "input": _input_text(fn, args, kwargs, argv, clock),

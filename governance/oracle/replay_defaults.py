@@ -19,9 +19,9 @@ import inspect
 import pickle
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_canon import ambient, made_call, unwrapped
+    from _ouroboros_canon import ambient, loads, made_call, unwrapped
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import ambient, made_call, unwrapped
+    from governance.oracle.canon import ambient, loads, made_call, unwrapped
 
 
 def left_out(fn, names, calls):
@@ -47,7 +47,7 @@ def _without(signature, names, blob):
     passes none of them or no longer binds."""
     try:
         inner, argv = unwrapped(blob)
-        args, kwargs = pickle.loads(inner)
+        args, kwargs = loads(inner)
         bound = signature.bind(*args, **kwargs)
     except Exception:
         return None

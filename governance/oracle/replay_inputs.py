@@ -27,16 +27,15 @@ import contextlib
 import functools
 import inspect
 import itertools
-import pickle
 import types
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     import _ouroboros_values as vals
-    from _ouroboros_canon import Bare, bare, state_of
+    from _ouroboros_canon import Bare, bare, loads, state_of
     from _ouroboros_placing import boundary_inputs, changed, keywords_of
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_values as vals
-    from governance.oracle.canon import Bare, bare, state_of
+    from governance.oracle.canon import Bare, bare, loads, state_of
     from governance.oracle.replay_placing import boundary_inputs, changed, keywords_of
 
 _PAIR_FIRST, _SINGLE_FIRST = 4, 6
@@ -261,7 +260,7 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
     decoded = []
     for raw in calls:
         with contextlib.suppress(Exception):
-            args, kwargs = pickle.loads(raw)  # an __init__'s bare object stays bare
+            args, kwargs = loads(raw)  # an __init__'s bare object stays bare
             decoded.append((bare(getattr(fn, "__name__", ""), list(args)), dict(kwargs)))
     pools = _pools(decoded)
     params = parameters(fn) if fn else {}

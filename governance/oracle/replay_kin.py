@@ -19,10 +19,10 @@ import pickle
 import signal
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_canon import made_call, unwrapped
+    from _ouroboros_canon import loads, made_call, unwrapped
     from _ouroboros_lookup import function_at
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import made_call, unwrapped
+    from governance.oracle.canon import loads, made_call, unwrapped
     from governance.oracle.replay_lookup import function_at
 
 MAX_LENT = 100  # borrowed calls a function, at most
@@ -74,7 +74,7 @@ def _named(donor, call, build, params):
     """{parameter name: value} of one kin call; with `build` (the class, the kin its
     constructor), only the receiver that class builds from the call's arguments."""
     try:
-        args, kwargs = pickle.loads(unwrapped(base64.b64decode(call["pickle"]))[0])
+        args, kwargs = loads(unwrapped(base64.b64decode(call["pickle"]))[0])
         if build is not None:
             return {params[0].name: _built(build, args[1:], kwargs)} if params else None
         named = inspect.signature(donor).bind(*args, **kwargs).arguments

@@ -32,7 +32,6 @@ import importlib.util
 import inspect
 import math
 import os
-import pickle
 import shutil
 import sys
 import tempfile
@@ -41,9 +40,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_canon import borrowed, dumped
+    from _ouroboros_canon import borrowed, dumped, loads
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import borrowed, dumped
+    from governance.oracle.canon import borrowed, dumped, loads
 
 MAX_EXAMPLES = 100  # per function and tree (300 refused the held-out corpus no better,
 # at 6% more of its CPU and a third of the daemon's own suite's: docs/proof-measurements.md)
@@ -207,7 +206,7 @@ class _Space:
     (governance.oracle.replay_widen), and which arguments may be left to their defaults."""
 
     def __init__(self, blobs, constants, params, widen, receiver=False):
-        self.calls = [pickle.loads(b) for b in blobs]
+        self.calls = [loads(b) for b in blobs]
         self.plans = [([widen.widened(a, constants, keep=False) for a in args],
                        {k: widen.widened(v, constants, keep=False)
                         for k, v in kwargs.items()}) for args, kwargs in self.calls]

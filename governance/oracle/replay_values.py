@@ -304,7 +304,16 @@ def _near_dict(v, ctx):
             clone.clear()
             clone.update(shape)
             out.append(clone)
-    return out
+    return out[:1] + _other_dict_kind(v) + out[1:]
+
+
+def _other_dict_kind(v):
+    """The same pairs in the other kind of dict a caller hands over: an OrderedDict for a
+    plain dict, a plain dict for a subclass (camel-converter's `isinstance(v, dict)` made
+    `type(v) is dict` landed: no input held a dict subclass, wave 14)."""
+    with contextlib.suppress(Exception):
+        return [collections.OrderedDict(v) if type(v) is dict else dict(v)]
+    return []
 
 
 def _rekeyed(pairs, ctx):

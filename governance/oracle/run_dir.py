@@ -47,6 +47,7 @@ HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py"),
            "_ouroboros_dates": Path(__file__).with_name("replay_dates.py"),
            "_ouroboros_budget": Path(__file__).with_name("replay_budget.py"),
            "_ouroboros_asking": Path(__file__).with_name("replay_asking.py"),
+           "_ouroboros_unpickle": Path(__file__).with_name("unpickle.py"),
            # test code and the library frame, defined once for the results plugin and ours
            "_ouroboros_frames": Path(library_frames.__file__)}
 FRAMES_HELPER = "_ouroboros_frames"  # the oracle plugin's (oracle_plugin.py imports it)
@@ -100,7 +101,7 @@ def capture_request(targets: tuple[tuple[str, str], ...], max_calls: int, *,
                 "fallback": fallback}
     return ExtraPlugin(Path(__file__).with_name("capture_plugin.py"), CAPTURE_MODULE,
                        "capture.json", settings, "calls.json",
-                       helpers=("_ouroboros_canon", "_ouroboros_probe"))
+                       helpers=("_ouroboros_canon", "_ouroboros_unpickle", "_ouroboros_probe"))
 
 
 def mutation_request(mutants: list[dict], timeout_s: float) -> ExtraPlugin:

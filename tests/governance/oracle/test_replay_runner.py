@@ -13,6 +13,7 @@ import json
 import pickle
 import subprocess
 import sys
+from collections import OrderedDict
 from decimal import Decimal
 from pathlib import Path
 
@@ -419,7 +420,7 @@ def test_a_boundary_value_takes_the_kind_the_call_passed(captured, values, made)
 
 @pytest.mark.parametrize(("captured", "kinds"), [
     (True, {bool}),  # a flag is no number
-    ({"gold": 1}, {dict}),  # `"gold" in table`: the table stays a table
+    ({"gold": 1}, {dict, OrderedDict}),  # `"gold" in table`: the table stays a table
     ([1, 2], {list, tuple}),
 ])
 def test_what_the_captured_kind_cannot_hold_is_not_tried(captured, kinds) -> None:
@@ -943,3 +944,36 @@ def test_a_deque_is_varied_as_a_sequence() -> None:
     assert deque() in made
     assert any(isinstance(x, deque) and len(x) == 2 and x[1][0] == b"a" and x[1] != x[0]
                for x in made)  # the same name again with another value
+
+
+FRAGILE = '''class Fragile(dict):
+    """A dict whose pairs cannot be read once a call broke it."""
+
+    def items(self):
+        if getattr(self, "broken", False):
+            raise TypeError("broken")
+        return super().items()
+
+
+def touch(mapping):
+    mapping.broken = True
+    return 1
+'''
+
+
+def test_arguments_that_cannot_be_read_after_the_call_are_an_answer_not_a_crash(
+        tmp_path: Path) -> None:
+    """The arguments are read back after each call, and reading them runs their own code
+    (a dict subclass's items(), a mutant switched on in it): what that raises is part of
+    the answer, where it once ended the runner with no result (configobj, wave 14)."""
+    from governance.oracle.replay_answer import answered
+    sys.path.insert(0, str(tmp_path))
+    try:
+        (tmp_path / "fragile_mod.py").write_text(FRAGILE)
+        import fragile_mod
+        blob = pickle.dumps(((fragile_mod.Fragile(a=1),), {}))
+        out, _ = answered(fragile_mod.touch, blob, 1.0)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("fragile_mod", None)
+    assert out["kind"] == "return" and out["args"] == ["unreadable", "builtins.TypeError"]

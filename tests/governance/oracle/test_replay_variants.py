@@ -143,3 +143,18 @@ def test_bytes_are_widened_as_their_text() -> None:
                  lambda b: isinstance(b, bytes) and b.startswith(b"Content-Length: 0"))
     assert found.startswith(b"Content-Length: 0")
     assert find(widened(bytearray(b"a b"), ()), lambda b: b == bytearray(b"")) == bytearray()
+
+
+CONVERT = '''def convert(value):
+    if isinstance(value, dict):
+        return {key.upper(): convert(item) for key, item in value.items()}
+    return value
+'''
+EXACT_TYPE = CONVERT.replace("isinstance(value, dict)", "type(value) is dict")
+
+
+def test_a_dict_is_tried_as_an_ordered_dict(tmp_path: Path) -> None:
+    """The tests hand plain dicts alone: the same pairs in an OrderedDict, a dict subclass,
+    tell an exact type test written for `isinstance`."""
+    check = _check(tmp_path, CONVERT, EXACT_TYPE, "convert", [({"a": {"b": 1}},)])
+    assert any("OrderedDict" in c.line() for c in check.counterexamples)
