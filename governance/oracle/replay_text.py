@@ -48,6 +48,14 @@ def punctuated(v, marks):
     return swapped + [v + m for m in marks if m not in v]
 
 
+def doubled(v, marks):
+    """`v` with each of the code's first two marks written twice before it, then after it:
+    where stripping every one (`lstrip('_')`) and removing one (`removeprefix('_')`) part
+    ways (camel-converter's `to_snake` landed so, wave 14: its tests' names start with a
+    letter)."""
+    return [m * 2 + v for m in marks[:2]] + [v + m * 2 for m in marks[:2]]
+
+
 def fractions(v):
     """A text of several numbers with every one of them given the same fraction: .9999
     (the fractions then add up past a whole where each alone does not: truncating each

@@ -159,7 +159,8 @@ def _near_str(v, ctx):
         numeric = []
     words = ctx.words[:12]  # what the code compares with first: states, codes, units
     out = [*numeric, "", StrLike(v), *txt.utf8(v), *words[:6], *txt.unlisted(v, ctx.blanks),
-           *txt.punctuated(v, ctx.marks)[:6], *txt.precise(v), *txt.fractions(v),
+           *txt.punctuated(v, ctx.marks)[:6], *txt.doubled(v, ctx.marks)[:2],
+           *txt.precise(v), *txt.fractions(v),
            *txt.unpaired(v),
            " " + v, v + " ", v + "\n", v.upper(), v.lower(), *txt.recased(words[:6])[:4],
            *txt.blanked(v), v[:-1], v[1:],

@@ -158,3 +158,16 @@ def test_a_dict_is_tried_as_an_ordered_dict(tmp_path: Path) -> None:
     tell an exact type test written for `isinstance`."""
     check = _check(tmp_path, CONVERT, EXACT_TYPE, "convert", [({"a": {"b": 1}},)])
     assert any("OrderedDict" in c.line() for c in check.counterexamples)
+
+
+SNAKE = '''def snake(name):
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+'''
+ONE_REMOVED = SNAKE.replace('.lstrip("_")', '.removeprefix("_")')
+
+
+def test_a_mark_the_code_strips_is_tried_twice_before_the_text(tmp_path: Path) -> None:
+    """The tests' names start with a letter: written after two of the code's underscores,
+    stripping every one and removing one part ways."""
+    check = _check(tmp_path, SNAKE, ONE_REMOVED, "snake", [("camelCase",)], ("_", ""))
+    assert any("__camelCase" in c.line() for c in check.counterexamples)
