@@ -45,7 +45,7 @@ from governance.oracle import profile_refresh as refresh
 from governance.oracle import profile_store as store
 from governance.oracle.oracle import SANE_EXIT, tree_digest
 from governance.oracle.sandbox import Sandbox
-from governance.oracle.testrun import TestOutcome, TestRunner
+from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 from sensors.failing_tests import TestFailureSensor
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("daemon.suite_profile")
 T = TypeVar("T")
 LOW_NICE = 19
+TRACED = CoverageRequest(calls=True)  # the failures' rerun: what each test's call ran
 
 
 @dataclass(frozen=True)
@@ -206,9 +207,11 @@ class ProfileLearner:
                 await asyncio.to_thread(tree.box.destroy)
 
     async def _rerun(self, root: Path, tests: Sequence[str]) -> TestOutcome:
-        """`tests` alone, at the lowest priority, without the profile plugin."""
+        """`tests` alone, at the lowest priority, without the profile plugin; each failing
+        test's own call's library functions recorded (daemon.start_failures hands them to
+        the sensor: the repair prompt's call tree, with no run of its own)."""
         return await in_low_thread(lambda: self.runner.run(
-            root, list(tests), scratch=self.state_dir / "oracle"))
+            root, list(tests), scratch=self.state_dir / "oracle", coverage=TRACED))
 
     async def _run(self, root: Path, rerun: refresh.Rerun | None) -> TestOutcome:
         self.runs += 1
