@@ -7,7 +7,11 @@ a flaky note (sensors.failure_streaks). So the profile's run is written as one r
 (`<state>/test-results/<run_id>.json`, through the `ouroboros_results` plugin's own writer,
 ouroboros_pytest.Recorder: same schema, same atomic write, same pruning), and the tests that
 failed in it are run once more, alone, in the same sandbox copy, and written as a second
-file; the sensor reads both, oldest first, as it reads a developer's two runs. A test that
+file; the sensor reads both, oldest first, as it reads a developer's two runs. That re-run
+records what each failing test's own call ran in the library (the oracle plugin's `calls`),
+and the sensor is offered those calls while it reads the file (sensors.failure_calls): a
+failure asserted in its test's frame becomes work that names the functions its call ran,
+with no run of its own and no second wait on the host gate. A test that
 fails both times is work; one that passes alone is flaky (an order-dependent test too), and
 the sensor notes it and queues nothing. A later human run of the same failure carries the
 same dedup key (sensors.run_results reads the oracle's crash message, the one the plugin
@@ -27,6 +31,7 @@ the work records say whether it is still work), what passes now is forgotten.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +51,8 @@ from sensors.run_results import RESULTS_CAP, TestResult, from_outcome
 log = structlog.get_logger("daemon.start_failures")
 
 # Runs `tests` (node ids) in the sandbox copy at `root`: the learner's jailed runner at
-# the lowest priority.
+# the lowest priority, asking the oracle plugin for each failing test's `calls` (what its
+# own call ran in the library: sensors.failure_calls), offered to the sensor as it reads.
 Rerun = Callable[[Path, Sequence[str]], Awaitable[TestOutcome]]
 
 
@@ -97,15 +103,18 @@ class FailureFeed:
                         and _in_tree(box_root, t))
         await asyncio.to_thread(self._remember, box_root, set(first), failing)
         again: dict[str, TestResult] = {}
+        second = None
         if failing:
             log.info("failing tests in the suite run: each runs once more, alone",
                      tests=len(failing))
             second = await rerun(box_root, failing)
-            if not second.timed_out:
+        with contextlib.ExitStack() as offers:
+            if second is not None and not second.timed_out:
                 again = {t: r for t, r in from_outcome(second).items() if t in failing}
-                if again:
+                if again:  # the calls first: the sensor's poll may read the file at once
+                    offers.enter_context(sensor.recorded.offered(second.frames))
                     await self._write(again, second)
-        queued = await sensor.scan_once()
+            queued = await sensor.scan_once()
         still = tuple(t for t, r in again.items() if r.outcome in FAILING)
         log.info("suite run handed to the test_failure sensor", tests=len(first),
                  failing=len(failing), failing_again=len(still), queued=queued)
@@ -120,15 +129,17 @@ class FailureFeed:
             return 0
         log.info("tests that failed before this start run again, alone", tests=len(known))
         results: dict[str, TestResult] = {}
-        for _ in range(2):
-            ran = await rerun(box_root, known)
-            if ran.timed_out:
-                return 0  # remembered still: the next start tries again
-            results = {t: r for t, r in from_outcome(ran).items() if t in known}
-            if not results:
-                break  # not found alone (renamed, a usage error): forgotten below
-            await self._write(results, ran)
-        queued = await sensor.scan_once() if results else 0
+        with contextlib.ExitStack() as offers:  # what each run's failures ran, as in hand
+            for _ in range(2):
+                ran = await rerun(box_root, known)
+                if ran.timed_out:
+                    return 0  # remembered still: the next start tries again
+                results = {t: r for t, r in from_outcome(ran).items() if t in known}
+                if not results:
+                    break  # not found alone (renamed, a usage error): forgotten below
+                offers.enter_context(sensor.recorded.offered(ran.frames))
+                await self._write(results, ran)
+            queued = await sensor.scan_once() if results else 0
         failing = tuple(t for t, r in results.items() if r.outcome in FAILING)
         await asyncio.to_thread(self._remember, box_root, set(known), failing)
         return queued

@@ -45,7 +45,7 @@ from governance.oracle import profile_refresh as refresh
 from governance.oracle import profile_store as store
 from governance.oracle.oracle import SANE_EXIT, tree_digest
 from governance.oracle.sandbox import Sandbox
-from governance.oracle.testrun import TestOutcome, TestRunner
+from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 from sensors.failing_tests import TestFailureSensor
 
 if TYPE_CHECKING:
@@ -56,6 +56,10 @@ if TYPE_CHECKING:
 log = structlog.get_logger("daemon.suite_profile")
 T = TypeVar("T")
 LOW_NICE = 19
+TRACED = CoverageRequest(calls=True)  # the failures' rerun: what each test's call ran
+# How long a cancelled run may take to end: its kill is bounded well below this (about
+# 12 s at worst: tools.proctree.end, the run's cgroup drain); past it a shutdown goes on.
+STOP_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -206,9 +210,11 @@ class ProfileLearner:
                 await asyncio.to_thread(tree.box.destroy)
 
     async def _rerun(self, root: Path, tests: Sequence[str]) -> TestOutcome:
-        """`tests` alone, at the lowest priority, without the profile plugin."""
+        """`tests` alone, at the lowest priority, without the profile plugin; each failing
+        test's own call's library functions recorded (daemon.start_failures hands them to
+        the sensor: the repair prompt's call tree, with no run of its own)."""
         return await in_low_thread(lambda: self.runner.run(
-            root, list(tests), scratch=self.state_dir / "oracle"))
+            root, list(tests), scratch=self.state_dir / "oracle", coverage=TRACED))
 
     async def _run(self, root: Path, rerun: refresh.Rerun | None) -> TestOutcome:
         self.runs += 1
@@ -272,12 +278,14 @@ def _broken(ran: TestOutcome) -> bool:
         or ran.extra is None
 
 
-async def in_low_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+async def in_low_thread(work: Callable[[], Coroutine[Any, Any, T]],
+                        stop_s: float = STOP_S) -> T:
     """Run `work` on its own event loop in a fresh thread at nice 19: Linux keeps the nice
     value per thread and a child inherits its creator's, so the jailed run it starts is
     low priority while the daemon's loop and pool threads keep theirs. Cancelled, the
-    inner run is cancelled too (its runner kills the test process group) before this
-    returns."""
+    inner run is cancelled too (its runner kills the run's whole process tree), and this
+    returns once it has ended or `stop_s` has passed: a daemon's shutdown never waits on
+    a run longer than that (the fresh-clone CI's did, and its worker hung in teardown)."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[T] = loop.create_future()
     inner: dict[str, Any] = {}
@@ -309,10 +317,21 @@ async def in_low_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         return await asyncio.shield(done)
     except asyncio.CancelledError:
-        await asyncio.to_thread(started.wait)
-        inner["loop"].call_soon_threadsafe(inner["task"].cancel)
-        await asyncio.to_thread(thread.join)
+        await _stop(thread, started, inner, stop_s)
         raise
+
+
+async def _stop(thread: threading.Thread, started: threading.Event, inner: dict[str, Any],
+                stop_s: float) -> None:
+    """Cancel the thread's run and wait for its end, within `stop_s` in all. A run still
+    going then is left behind, logged: its thread is a daemon thread."""
+    deadline = time.monotonic() + stop_s
+    if await asyncio.to_thread(started.wait, stop_s):
+        with contextlib.suppress(RuntimeError):  # its loop closed: the run has ended
+            inner["loop"].call_soon_threadsafe(inner["task"].cancel)
+        await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
+    if thread.is_alive():
+        log.warning("a cancelled suite-profile run did not end in time", stop_s=stop_s)
 
 
 class Owner(Protocol):

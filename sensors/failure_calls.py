@@ -5,19 +5,27 @@ A failure raised on a line of the test file, with no library frame on its stack 
 sqlparse.split(sql) == [...]`), names the test's own call as its cause (sensors.
 failure_causes): `split`. The fix most often lies below it, in a function that call ran
 (sqlparse's statement splitter, its lexer's keyword table). The ast cannot say which
-functions ran; a run can. So the sensor runs such tests again, alone, in the jail as it ran
-them (the daemon's runner, the oracle plugin's `calls`: every library function the test's
-call entered, once, in the order first entered, with its depth in library frames), and
-the prompt names them (governance.brains.reached_code). Nothing here decides anything: a
-run that gives no calls (no runner, a test that passes now, a run that fails) adds none.
+functions ran; a run can: the test run again, alone, in the jail as it ran, asking the
+oracle plugin for its `calls` (every library function the test's call entered, once, in
+the order first entered, with its depth in library frames), and the prompt names them
+(governance.brains.called_code).
+
+In the daemon that run is the failing test's own re-run, alone, in the suite profile's
+sandbox copy (daemon.start_failures), which asks for the calls: no extra jailed run, no
+second wait on the host gate. The feed offers the calls it recorded (RecordedCalls) before
+the sensor reads that run's results and withdraws them once it has, so the failure that
+becomes stable there carries them, and nothing read later does (a later run's code may
+differ). A sensor given a `trace_runner` (the eval's) runs such tests once more for them
+when nothing was offered. Nothing here decides anything: a run that gives no calls (none
+offered, no runner, a test that passes now, a run that fails) adds none.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 
-from governance.oracle.failure_frames import Call
+from governance.oracle.failure_frames import Call, FailureFrame
 from governance.oracle.run_dir import CoverageRequest
 from governance.oracle.testrun import TestOutcome
 from sensors.failure_reach import library, spot
@@ -49,12 +57,40 @@ def called(calls: Sequence[Call], files: set[str]) -> list[dict[str, object]]:
     return out
 
 
+class RecordedCalls:
+    """The calls a run about to be read recorded, per failing test, while it is read."""
+
+    def __init__(self) -> None:
+        self._by_test: dict[str, tuple[Call, ...]] = {}
+
+    @contextlib.contextmanager
+    def offered(self, frames: Mapping[str, FailureFrame]) -> Iterator[None]:
+        """`frames`' calls (a run's TestOutcome.frames) are the tests' until the block ends;
+        a later offer of the same test stands until its own block ends."""
+        mine = {t: f.calls for t, f in frames.items() if f.calls}
+        self._by_test.update(mine)
+        try:
+            yield
+        finally:
+            for test_id, calls in mine.items():
+                if self._by_test.get(test_id) is calls:
+                    del self._by_test[test_id]
+
+    def get(self, test_id: str) -> tuple[Call, ...]:
+        return self._by_test.get(test_id, ())
+
+
 async def traced_calls(runner: TracedRunner | None, failures: Sequence[Failure],
-                       files: set[str]) -> list[dict[str, object]]:
+                       files: set[str], recorded: RecordedCalls | None = None
+                       ) -> list[dict[str, object]]:
     """The library functions the first of `failures` asserted in its test's frame ran, as
-    `called` entries; [] when none is such a failure, there is no runner, or the run says
-    nothing of it (it passed this time, the run failed: the evidence goes without)."""
+    `called` entries: those `recorded` holds for it (its own re-run's), else a run of
+    `runner`'s; [] when none is such a failure, or nothing says what it ran (none offered,
+    no runner, it passed this time, the run failed: the evidence goes without)."""
     asserted = [f.test_id for f in failures if asserted_in_test(f, files)][:MAX_TRACED]
+    for test_id in asserted if recorded is not None else ():
+        if found := called(recorded.get(test_id), files):
+            return found
     if runner is None or not asserted:
         return []
     outcome = None

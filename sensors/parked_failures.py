@@ -30,8 +30,9 @@ import structlog
 from governance.oracle.testrun import TestOutcome
 from governance.schemas import SignalEnvelope
 from ledger import Ledger
-from sensors.failing_tests import TestFailureSensor, group_envelope
+from sensors.failing_tests import TestFailureSensor
 from sensors.failure_causes import Group, causes_in, join
+from sensors.failure_envelope import group_envelope
 from sensors.failure_streaks import FAILING, Failure
 from sensors.router import tests_of
 from sensors.run_results import from_outcome

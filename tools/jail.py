@@ -29,7 +29,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 import stat
 import subprocess
 import tempfile
@@ -306,13 +305,8 @@ class Jail:
         except TimeoutError:
             timed_out = True
         finally:
-            if proc.returncode is None:
-                tree = proctree.pin(proctree.descendants(proc.pid))
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(proc.wait())
-                await asyncio.shield(asyncio.to_thread(proctree.reap, tree))
+            if proc.returncode is None:  # the deadline, or the caller cancelled the run
+                await proctree.end(proc)
         return JailResult(None if timed_out else proc.returncode,
                           b"".join(chunks).decode("utf-8", "replace"), truncated, timed_out,
                           time.monotonic() - start)

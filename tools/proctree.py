@@ -8,10 +8,21 @@ moment. Where a pids cgroup holds the run, its drain waits for it to empty; with
 kill the tree is found through /proc (`task/*/children`), each process pinned by a pidfd
 (so a reused pid is never signalled), and after the kill the pidfds are waited on: when
 `reap` returns, every process of the tree has exited.
+
+Not every process of the run stays in bubblewrap's group: its PID 1 calls setsid
+(--new-session) before it sets its parent-death signal (only in its init loop, after the
+fork of the command), so a kill of the group landing in between ends the outer bubblewrap
+alone, and PID 1, orphaned, runs the command on holding the output pipe. Python 3.11's
+`proc.wait()` returns only once that pipe closes: a runner that awaited it before killing
+the tree waited on the process it had yet to kill (the fresh-clone CI's hang at a daemon's
+shutdown). So `end` stops the group first (the outer bubblewrap can then neither fork nor
+exit, and its children stay its children, findable), pins and kills the whole tree, and
+only then awaits the exit, every wait bounded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import select
@@ -72,3 +83,22 @@ def reap(pidfds: list[int], wait_s: float = GONE_WAIT_S) -> bool:
     finally:
         for fd in pidfds:
             os.close(fd)
+
+
+async def end(proc: asyncio.subprocess.Process, wait_s: float = GONE_WAIT_S) -> bool:
+    """Kill a run started in a session of its own (`proc.pid` leads its group) with every
+    process under it, those that left the group included, and await its end: True when all
+    are gone, False when `wait_s` (each wait's bound) passed first. Never waits unbounded.
+    Standard library only, as all of tools.jail's imports: the unprivileged jail test runs
+    it under the system Python."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGSTOP)  # no fork, no exit: its tree holds still
+    tree = pin(descendants(proc.pid))
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    gone = await asyncio.shield(asyncio.to_thread(reap, tree, wait_s))
+    try:  # every writer of its pipes is dead now: they close, and the wait returns
+        await asyncio.wait_for(asyncio.shield(proc.wait()), wait_s)
+    except TimeoutError:
+        return False
+    return gone

@@ -150,10 +150,11 @@ async def sensed(parts: Parts, task: Task, root: Path, state: Path) -> SignalEnv
     gitops = GitOps(root)
     _, verify = runners_from(parts.settings, root, state, parts.jail_reason,
                              shown_at=parts.repo)
+    run = functools.partial(verify.run, root, scratch=state / "oracle")
     sensor = TestFailureSensor(
-        root, state, SESSION, emit,
-        runner=functools.partial(verify.run, root, scratch=state / "oracle"),
-        runner_problem=parts.jail_reason,
+        root, state, SESSION, emit, runner=run, runner_problem=parts.jail_reason,
+        trace_runner=run,  # no host gate here: a failure asserted in its test is run once
+        # more for what its call ran (sensors.failure_calls), as before de153a5
         list_files=lambda: asyncio.to_thread(gitops.listed_files),
         commits=functools.partial(asyncio.to_thread, BranchTip(gitops)))
     for _ in range(SENSOR_RUNS):

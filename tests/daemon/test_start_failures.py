@@ -39,6 +39,8 @@ REPO = {
                            "def test_alone():\n    assert not SEEN, 'test_first ran first'\n",
 }
 
+CALLED = [{"fn": "fn:calc/core.py::add", "depth": 1}]  # what BROKEN's own call ran
+
 
 async def _never_busy() -> None:
     return None
@@ -93,6 +95,8 @@ async def test_a_committed_failure_is_found_at_start_and_when_head_moves(repo: P
     assert got[0].evidence["where"] == "tests/test_broken.py:5"  # the crash, as a human's run
     assert "calc/core.py" in got[0].target_files
     assert ORDERED in sensor.flaky and sensor.runs == 2  # the suite, then its failures alone
+    # asserted in the test: what its call ran, recorded by that rerun (no run of its own)
+    assert got[0].evidence["called"] == CALLED and sensor.recorded.get(BROKEN) == ()
 
     (repo / "tests/test_more.py").write_text(
         "from calc.core import add\n\n\ndef test_more():\n    assert add(2, 5) == 7\n")
@@ -131,6 +135,7 @@ async def test_a_restart_at_a_profiled_head_finds_the_failures_again(repo: Path)
     restarted = _learner(repo, again)
     assert await restarted.once() == "current" and restarted.runs == 0  # no suite run
     assert [e.evidence["test_id"] for e in found] == [BROKEN] and again.runs == 2
+    assert found[0].evidence["called"] == CALLED  # the reruns at start record them too
     assert found[0].dedup_key == got[0].dedup_key  # the same work: the queue has it once
     assert json.loads((state / FAILING_FILE).read_text())["failing"] == [BROKEN]
 

@@ -19,7 +19,8 @@ import ouroboros_pytest as pytest_results
 from governance.oracle.testrun import TestRunner
 from governance.schemas import SignalEnvelope, Urgency
 from ouroboros_pytest import RESULTS_DIR
-from sensors.failing_tests import TestFailureSensor, crash_focus, envelope_for
+from sensors.failing_tests import TestFailureSensor
+from sensors.failure_envelope import crash_focus, envelope_for
 from sensors.failure_streaks import STREAK, Failure, Streaks
 from sensors.run_results import TestResult, read_results
 from tests.helpers import OPS_BROKEN, PYTEST, commit_files, git, jail_limits, tree_bytes

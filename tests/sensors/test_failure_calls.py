@@ -11,11 +11,12 @@ from governance.brains.called_code import called_section
 from governance.brains.prompts import library_reached
 from governance.brains.reached_code import reached_section
 from governance.oracle.failure_frames import Call, parse_frames
+from governance.oracle.run_dir import CoverageRequest
 from governance.oracle.testrun import TestRunner
 from governance.schemas import OperationContext, SignalEnvelope
-from sensors.failing_tests import group_envelope
-from sensors.failure_calls import asserted_in_test, called, traced_calls
+from sensors.failure_calls import RecordedCalls, asserted_in_test, called, traced_calls
 from sensors.failure_causes import Group
+from sensors.failure_envelope import group_envelope
 from sensors.failure_streaks import Failure
 from sensors.run_results import TestResult
 from tests.helpers import PYTEST, commit_files
@@ -149,7 +150,6 @@ def test_without_calls_the_section_is_as_before():
     assert called_section(evidence, texts.get, 6000) == ""
 
 
-
 def test_only_what_ran_below_the_reached_function_is_shown():
     """semver's db55f27cb7c3 (stop 65): `assert hash(v1) == hash(v2)` reached `__hash__`,
     which ran nothing of the library; shown what the test's other calls ran, the 1.5B
@@ -163,3 +163,21 @@ def test_only_what_ran_below_the_reached_function_is_shown():
     run = frozenset({"fn:sql/splitter.py::_Splitter.run"})
     section = called_section({"called": calls}, texts, 6000, run)
     assert "def _change_level(word):" in section and "splitter.py split" not in section
+
+
+async def test_the_calls_its_own_rerun_recorded_are_taken_without_a_run(tmp_path):
+    """The daemon's way (daemon.start_failures): the failing test's own re-run asked for the
+    calls and offers them while its results are read; no run of the sensor's own."""
+    root = commit_files(tmp_path / "repo", REPO)
+    rerun = await TestRunner(PYTEST, 60).run(root, [TEST], coverage=CoverageRequest(calls=True))
+    failure = Failure(TEST, TestResult(outcome="failed", where="tests/test_split.py:6"))
+
+    async def run(tests, **kwargs):
+        raise AssertionError("not run")
+
+    recorded = RecordedCalls()
+    with recorded.offered(rerun.frames):
+        found = await traced_calls(run, [failure], FILES, recorded)
+    assert [e["fn"] for e in found][-1] == "fn:sql/splitter.py::_change_level"
+    assert recorded.get(TEST) == ()  # withdrawn once read: a later run's code may differ
+    assert await traced_calls(None, [failure], FILES, recorded) == []

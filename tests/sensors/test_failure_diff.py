@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from sensors import failure_diff as fd
-from sensors.failing_tests import group_targets
 from sensors.failure_causes import causes_of, from_changes, group
+from sensors.failure_envelope import group_targets
 from sensors.failure_reach import home
 from sensors.failure_streaks import Failure
 from sensors.run_results import TestResult

@@ -13,8 +13,8 @@ from governance.brains.prompts import generation_prompt
 from governance.brains.reached_code import undone
 from governance.schemas import OperationContext, SignalEnvelope
 from sensors import failure_diff as fd
-from sensors.failing_tests import group_envelope
 from sensors.failure_causes import Group, changed_tests_step, from_changes
+from sensors.failure_envelope import group_envelope
 from sensors.failure_streaks import Failure
 from sensors.newest_change import MAX_DIFF_CHARS, function_diff, newest_changes
 from sensors.run_results import TestResult
