@@ -6,14 +6,16 @@ extracts, inlines, renames, reorders, merges. One that changes only a comparison
 (`>` to `>=`), an arithmetic or boolean operator, a literal's value, a `not` or a unary
 minus, a one-argument call wrapped or unwrapped (`abs(a)` to `a`), a builtin for another
 (`sorted` to `list`), a method for another on the same object (`strip` to `rstrip`), one
-operand of an `and` or `or` dropped or added (`x and y != "" and z` to `x and z`) or one
+operand of an `and` or `or` dropped or added (`x and y != "" and z` to `x and z`), an
+expression moved by one (`n` to `n - 1`: the constant's `+ 1` done to an expression) or one
 statement removed from a body (its last mutant) is, node for node, what
-governance.proof.mutation makes to test the tests. The repository's
-tests pass on both trees, so they cannot tell it from the base (the one mutant that turns
-the candidate back into the base always survives them), and the differential check's
-inputs are then the only evidence. On libraries the rules were not grown on, that evidence
-missed exactly such changes: a boundary moved by one code point, a length bound made
-inclusive, `abs()` dropped from a bound (docs/proof-measurements.md, held-out figures).
+governance.proof.mutation makes to test the tests (or, for the move by one, an
+off-by-one). The repository's tests pass on both trees, so they cannot tell it from the
+base (the one mutant that turns the candidate back into the base always survives them),
+and the differential check's inputs are then the only evidence. On libraries the rules
+were not grown on, that evidence missed exactly such changes: a boundary moved by one code
+point, a length bound made inclusive, `abs()` dropped from a bound
+(docs/proof-measurements.md, held-out figures).
 
 So a preserve candidate in which some function's every difference from its base has one of
 those shapes is not proven by the absence of a difference: it waits for review, named
@@ -84,10 +86,22 @@ def _shape(a: ast.AST, b: ast.AST) -> str | None:
             and dump(a.value) == dump(b.value) and a.attr != b.attr:
         return f"`.{a.attr}` to `.{b.attr}`"
     for outer, inner, verb in ((a, b, "dropped"), (b, a, "added")):
-        around = wrapper(outer, inner) or _operand(outer, inner)
+        around = wrapper(outer, inner) or _operand(outer, inner) or _by_one(outer, inner)
         if around:
             return f"`{around}` {verb}"
     return _removed(a, b)
+
+
+def _by_one(outer: ast.AST, inner: ast.AST) -> str | None:
+    """`- 1` when `outer` is `inner` moved by one (`n - 1` for `n`): an off-by-one, what the
+    mutation check's `+ 1` does to a literal done to an expression. mnemonic's checksum
+    loop made `range(checksumLengthBits - 1)` landed (wave 13): only a word list whose last
+    checksum bit alone is wrong tells it, and no input was one."""
+    if isinstance(outer, ast.BinOp) and isinstance(outer.op, (ast.Add, ast.Sub)) \
+            and isinstance(outer.right, ast.Constant) and outer.right.value == 1 \
+            and type(outer.right.value) is int and dump(outer.left) == dump(inner):
+        return f"{_op(outer.op)} 1"
+    return None
 
 
 def _removed(a: ast.AST, b: ast.AST) -> str | None:

@@ -52,6 +52,9 @@ SHAPED = [  # (edit of BASE, the shape named)
      "`and pos > 0` dropped"),
     (("abs(a) > LIMIT or abs(b) > LIMIT", "abs(a) > LIMIT or abs(b) > LIMIT or a == b"),
      "`or a == b` added"),
+    # an expression moved by one (mnemonic's checksum loop one bit short, wave 13)
+    (("math.floor(pos / 2)", "math.floor(pos / 2) - 1"), "`- 1` added"),
+    (("label[pos - 1]", "label[pos]"), "`- 1` dropped"),
 ]
 
 NOT_SHAPED = [  # refactors that restructure, rename or only reword a docstring
