@@ -37,7 +37,8 @@ _GUESSED, _TRUE_KEY = 2, 4  # a distance's part for an element guessed, a key th
 # left with only its namespace declarations); ["each", v] v as the first element of a
 # list or value of a dict that can hold it (else the value itself, which the code wraps:
 # `value = [value]`), ["key", v] v as a dict's first key (its order kept); ["call", 0] a
-# callback that records its calls (replay_values.Recorder), where the code calls one.
+# callback that records its calls (replay_values.Recorder), where the code calls one;
+# ["same", name] what the call passed for parameter `name` (replay_placing.matched).
 
 
 def tagged(value):
@@ -270,6 +271,8 @@ def distance(value, old):
             if tag == "within":
                 held = within(value, old) is not SKIP
                 return abs(len(old) - len(value[1])) if held else math.inf
+            if tag == "same":  # placed by replay_placing.matched, on no nearest call
+                return math.inf
             if tag == "call":  # a recorder where a callback (or none) was given
                 return 0 if old is None or callable(old) else 1
             if tag == "unpaired":  # any text holding that many pairs will do
@@ -321,4 +324,7 @@ _BUILT = {"value": lambda v, old: v[1],
           "each": lambda v, old: _with_each(old, v[1]),
           "key": lambda v, old: _with_key(old, v[1]),
           "call": lambda v, old: Recorder(),
+          # another parameter's value on the same call (replay_placing.matched builds
+          # it): nothing to build from this parameter's value alone
+          "same": lambda v, old: SKIP,
           "item": lambda v, old: _with_item(old, v[1], v[2])}

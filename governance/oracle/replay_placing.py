@@ -10,6 +10,8 @@ Copied beside the runner as `_ouroboros_placing`; standard library only, Python 
 later.
 """
 
+import copy
+import decimal
 import inspect
 
 try:  # in the jail: beside the runner, in the run's plugin directory
@@ -139,8 +141,10 @@ def boundary_inputs(decoded, boundaries, params, most, spread=1, report=None):
             unplaced += len(values) if isinstance(values, list) else 1
             continue
         plain = [v for v in values if _given(v) is None]
-        placed = [(v, _placements(decoded, name, params[name], v, spread)) for v in plain]
-        unplaced += sum(1 for _, found in placed if not found)
+        placed = [(v, matched(decoded, name, params, _same(v)) if _same(v) is not None
+                   else _placements(decoded, name, params[name], v, spread)) for v in plain]
+        # another parameter's value no call passed is no boundary left untried
+        unplaced += sum(1 for v, found in placed if not found and _same(v) is None)
         rows.append((name, [(v, at) for v, found in placed for at in found[:spread]]))
         later.append([(v, at) for v, found in placed for at in found[spread:]])
         held.append(_guarded(decoded, name, params, values, spread))
@@ -205,4 +209,56 @@ def _guarded(decoded, name, params, values, spread):
                     changes.append((there, held))
             if len(changes) > 1:
                 out.append((i, changes))
+    return out
+
+
+def _same(value):
+    """The other parameter a ["same", name] value takes the value of ("" for a tag not in
+    the daemon's form: placed nowhere), or None for another value."""
+    if not isinstance(value, list) or not value or value[0] != "same":
+        return None
+    return value[1] if len(value) == 2 and isinstance(value[1], str) else ""
+
+
+def matched(decoded, name, params, other):
+    """[(call index, slot, value)]: parameter `name` given what each call passed for
+    `other` (its default where it passed none), as it is and, where `name` held another
+    kind, as a number of that kind; on one call of each shape (the value's, the kind
+    `name` held, the other arguments' truth), up to _SHAPES. The code compares the two
+    (governance.proof.boundaries): equal, an inclusive bound and an exclusive one part."""
+    if other not in params or name not in params:
+        return []
+    out, shapes = [], set()
+    for i, call in enumerate(decoded):
+        slot, there = _slot(call, name, params[name]), _slot(call, other, params[other])
+        held = _value_at(call, there) if there else None
+        if held is None and params[other][2] is not inspect.Parameter.empty:
+            held = params[other][2]
+        if slot is None or held is None:
+            continue
+        shape = (_shape(held), type(_value_at(call, slot)).__name__, _truths(call, slot))
+        if shape in shapes or len(shapes) >= _SHAPES:
+            continue
+        shapes.add(shape)
+        out += [(i, slot, new) for new in _as_given(held, _value_at(call, slot))]
+    return out
+
+
+def _as_given(held, old):
+    """`held` (a copy: the two slots are not one object), then the number it is or writes
+    as the kind of number or text `old` is, where that is another value."""
+    try:
+        first = copy.deepcopy(held)
+    except Exception:  # an object that cannot be copied: the one the call passed
+        first = held
+    out = [first]
+    try:
+        d = decimal.Decimal(str(held).strip())
+    except Exception:  # no number, or an object whose text raises
+        return out
+    if isinstance(held, (bool, bytes)) or not d.is_finite():
+        return out
+    new = bounds.applied(["num", str(d)], old)
+    if new is not bounds.SKIP and repr(new) != repr(held):
+        out.append(new)
     return out

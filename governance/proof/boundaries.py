@@ -28,7 +28,9 @@ tagged with the way there, so the runner builds it on a captured value
 (governance.oracle.replay_bounds): `("attr", name, v)`, `("item", key, v)`, `("len", n)`,
 `("digits", n)` (the number in the text nearest n, written as n), `("num", "99.99")` (a
 number that is no int, as text), `("value", v)` (v whatever the call passed),
-`("with", w)`, `("without", w)`. Everything is JSON-able: the job carries it to the jail.
+`("with", w)`, `("without", w)`; where two parameters are compared with each other, each
+gets `("same", other)`: the other's value on the same call. Everything is JSON-able: the
+job carries it to the jail.
 
 Pure: trees in, values out.
 """
@@ -124,7 +126,8 @@ def _comparisons(node: ast.AST, flow: Flow, tables: Mapping[str, object]
             if source and leaves:
                 found.append((position(n), source, leaves, ()))
                 given = _given(source, above.get(id(n), ()), flow, tables)
-                if given:
+                if given and not _copies(leaves):  # another parameter's value: its
+                    # guards' values would be that parameter's, not this one's
                     found.append((position(n), source, leaves, given))
         for e in _tested(n):
             source = flow.source(e)
@@ -277,7 +280,25 @@ def _pair(op: ast.cmpop, a: ast.AST, b: ast.AST, flow: Flow,
         value = constant(other, tables)
         if value is not None:
             return [(flow.source(subject), _leaves([value]))]
-    return []
+    return _matched(flow.source(a), flow.source(b))
+
+
+def _matched(left: Source | None, right: Source | None
+             ) -> list[tuple[Source | None, list[object]]]:
+    """Two parameters compared with each other, reached the same way (`value > max`,
+    `float(value) > float(max)`, `len(a) < len(b)`): each tried at the other's value,
+    where they are equal (`("same", other)`: the runner copies what the call passed
+    there); configobj's maximum made exclusive waited, no test passing a value equal to
+    it (wave 14). A method's receiver is no value to copy another into."""
+    if not left or not right or left[0] == right[0] or left[1] != right[1]:
+        return []
+    return [((mine, ()), [("same", other)]) for mine, other in
+            ((left[0], right[0]), (right[0], left[0])) if mine not in ("self", "cls")]
+
+
+def _copies(leaves: list[object]) -> bool:
+    """Whether the values are another parameter's (`_matched`)."""
+    return isinstance(leaves[0], tuple) and leaves[0][:1] == ("same",)
 
 
 def _sorted(held: Iterable[object]) -> list[object]:

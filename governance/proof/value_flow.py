@@ -75,10 +75,25 @@ class Flow:
             return [(target, then(self.source(n.iter), ("item", 0)))]  # the first item
             # stands for all
         value = n.value  # type: ignore[attr-defined]
-        pairs = zip(target.elts, value.elts, strict=True) if isinstance(target, ast.Tuple) \
-            and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) \
-            else [(target, value)]  # `hour, minute = int(a), int(b)`: each its own
+        each = self._each_of(target, value)
+        pairs = zip(target.elts, each, strict=True) if each else [(target, value)]
         return [(name, self.source(expr)) for name, expr in pairs]
+
+    def _each_of(self, target: ast.AST, value: ast.AST) -> list[ast.AST] | None:
+        """What each name of `a, b = ...` is bound from: `int(x), int(y)` each its own;
+        a call given one tuple of parameters as long (configobj's `(min_val, max_val) =
+        _is_num_param(names, (min, max), to_float=True)` converts each), each from its
+        own there; None for any other assignment."""
+        if not isinstance(target, ast.Tuple | ast.List):
+            return None
+        n = len(target.elts)
+        if isinstance(value, ast.Tuple) and len(value.elts) == n:
+            return value.elts
+        if not isinstance(value, ast.Call):
+            return None
+        held = [a.elts for a in value.args if isinstance(a, ast.Tuple | ast.List)
+                and len(a.elts) == n and any(self.source(e) for e in a.elts)]
+        return held[0] if len(held) == 1 else None
 
     def _looped(self, target: ast.AST, it: ast.AST) -> list[tuple[ast.AST, Source | None]] | None:
         """A loop over a collection's elements: `for i, x in enumerate(xs)` (x: each of

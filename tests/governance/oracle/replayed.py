@@ -16,16 +16,18 @@ from governance.oracle import replay_runner as rr
 
 def replayed(root: Path, source: str, qualname: str, arguments: list[tuple],
              generate: int, constants: tuple = (), spec: dict | None = None,
-             **job: object) -> dict:
+             keywords: list[dict] | None = None, **job: object) -> dict:
     """The runner's answer for `qualname` of `pkg/m.py` (holding `source`) under `root`,
     called with each of `arguments`, with up to `generate` inputs made from them near
     `constants` (the function's, as the daemon's Target gives them; `job`: more of the
-    job, a tree's mutants and its sources; `spec`: more of the function's own part)."""
+    job, a tree's mutants and its sources; `spec`: more of the function's own part;
+    `keywords`: each call's keyword arguments, beside `arguments`)."""
     (root / "pkg").mkdir(parents=True, exist_ok=True)
     (root / "pkg" / "__init__.py").write_text("")
     (root / "pkg" / "m.py").write_text(source)
-    calls = [{"pickle": base64.b64encode(pickle.dumps((tuple(args), {}))).decode(),
-              "repr": ""} for args in arguments]
+    keywords = keywords or [{} for _ in arguments]
+    calls = [{"pickle": base64.b64encode(pickle.dumps((tuple(args), kw))).decode(),
+              "repr": ""} for args, kw in zip(arguments, keywords, strict=True)]
     function = {"file": "pkg/m.py", "qualname": qualname, "calls": calls,
                 "constants": list(constants), "generate": generate, **(spec or {})}
     (root / "job.json").write_text(json.dumps({"functions": [function], **job}))

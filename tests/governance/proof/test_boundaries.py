@@ -158,7 +158,9 @@ def test_base_and_candidate_both_count_comparisons_first_then_neighbours() -> No
 
 
 @pytest.mark.parametrize("code", [
-    "def f(p, q):\n    return p < q\n",  # no constant: the sibling stage's work
+    # no constant, two parameters reached two ways (`p < q` is matched, each tried at the
+    # other's value: tests/governance/oracle/test_replay_matched.py)
+    "def f(p, q):\n    return len(p) < q\n",
     "def f(p):\n    x = p * 2\n    return x > 10\n",  # arithmetic: not followed
     "def f(p):\n    return p == True\n",
     "def f(p):\n    x = p * 2\n    return x or 1\n",
