@@ -19,6 +19,7 @@ import pytest
 
 from daemon.service import Daemon
 from daemon.suite_profile import in_low_thread
+from governance.git.index_sync import process_alive
 from tests.helpers import commit_files, settings_for, wait_for
 from tools import jail
 from tools.jail import bwrap_available
@@ -52,14 +53,6 @@ if pid == 0:
 code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 sys.exit(code if code >= 0 else 128 - code)
 """
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
 
 
 async def test_a_cancelled_low_thread_run_returns_within_its_bound_though_the_run_holds_on():
@@ -104,12 +97,12 @@ async def test_a_daemon_stopped_mid_suite_profile_run_stops_in_bound_and_leaves_
         await wait_for(lambda: any(daemon.state_dir.rglob(MARK)), 120.0,
                        "the suite profile's run, jailed, in its test")
         escaped = [int(pid) for pid in log.read_text().split()]
-        assert all(_alive(pid) for pid in escaped[-2:]), "the hanging run never escaped"
+        assert all(process_alive(pid) for pid in escaped[-2:]), "the hanging run never escaped"
         stop.set()
         done, _ = await asyncio.wait({serving}, timeout=RETURN_S)
         assert done, "the shutdown waited on the suite profile's jailed run"
         serving.result()
-        left = [pid for pid in escaped if _alive(pid)]
+        left = [pid for pid in escaped if process_alive(pid)]
         assert not left, f"the run's escaped processes outlived the shutdown: {left}"
     finally:
         for pid in escaped:  # never leave them behind, fix or not

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from governance.git.index_sync import process_alive
 from tests.helpers import jail_limits
 from tools.jail import Jail, JailLimits
 
@@ -54,14 +55,6 @@ class EscapingJail(Jail):
             os.close(self.fd)  # as the real one closes its fds: the child holds its copy
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.parametrize("ending", ["deadline", "cancelled"])
 async def test_a_process_that_left_the_group_is_killed_and_the_run_returns(tmp_path, ending):
     said, says = os.pipe()
@@ -80,10 +73,10 @@ async def test_a_process_that_left_the_group_is_killed_and_the_run_returns(tmp_p
             assert run.result().timed_out
         else:
             assert run.cancelled()
-        assert not _alive(escaped), "the escaped child outlived the run"
+        assert not process_alive(escaped), "the escaped child outlived the run"
     finally:
         os.close(said)
-        if escaped is not None and _alive(escaped):  # never leave it behind, fix or not
+        if escaped is not None and process_alive(escaped):  # never leave it behind, fix or not
             os.kill(escaped, signal.SIGKILL)
         with contextlib.suppress(BaseException):
             await run
