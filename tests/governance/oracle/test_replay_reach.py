@@ -29,17 +29,22 @@ UNPACKED = PAINT.replace("(rgb[0], rgb[1], rgb[2], text)", "(*rgb, text)")
 LIMIT = 30  # the plain order tells nothing within it, the steered order several
 
 
-def _rows(where: Path, tree: int, mutated: bool, generate: int) -> dict[str, str]:
-    """One tree's answers (key -> answer) for paint's two captured calls (the gate shut on
-    both) and the inputs generated from them, its changed line's mutants installed or not:
-    the base (0) or the candidate (1)."""
+def _rows(where: Path, tree: int, mutated: bool, generate: int,
+          case: tuple = (PAINT, UNPACKED, "paint", (["x", (1, 2, 3)], ["y", (10, 20, 30)]))
+          ) -> dict[str, str]:
+    """One tree's answers (key -> answer) for the captured calls and the inputs generated
+    from them, its changed lines' mutants installed or not: the base (0) or the candidate
+    (1) of `case` (base text, candidate text, qualname, the calls' arguments; by default
+    paint's two calls, the gate shut on both)."""
+    base, cand, qualname, arguments = case
+    where.mkdir(parents=True, exist_ok=True)
     (where / "pkg").mkdir(exist_ok=True)
     (where / "pkg" / "__init__.py").write_text("")
-    (where / "pkg" / "m.py").write_text((PAINT, UNPACKED)[tree])
-    side = sides([("pkg/m.py", PAINT, UNPACKED)])[tree]
+    (where / "pkg" / "m.py").write_text((base, cand)[tree])
+    side = sides([("pkg/m.py", base, cand)])[tree]
     calls = [{"pickle": base64.b64encode(pickle.dumps((args, {}))).decode(), "repr": ""}
-             for args in (["x", (1, 2, 3)], ["y", (10, 20, 30)])]
-    job = {"functions": [{"file": "pkg/m.py", "qualname": "paint", "calls": calls,
+             for args in arguments]
+    job = {"functions": [{"file": "pkg/m.py", "qualname": qualname, "calls": calls,
                           "constants": [], "generate": generate}],
            **({"sources": side.sources, "mutants": side.ids} if mutated else {})}
     (where / "job.json").write_text(json.dumps(job))
@@ -105,24 +110,8 @@ LINES = [f"X-Field-{i}: value {i}" for i in range(11)] + ["Content-Length: 4"]
 def _header_told(where: Path, mutated: bool, generate: int) -> list[str]:
     """The generated inputs both trees answered otherwise, for `header`'s twelve captured
     lines, of which one alone runs the changed lines."""
-    answers = []
-    for tree, text in enumerate((HEADER, DIGITS)):
-        root = where / str(tree)
-        (root / "pkg").mkdir(parents=True)
-        (root / "pkg" / "__init__.py").write_text("")
-        (root / "pkg" / "m.py").write_text(text)
-        side = sides([("pkg/m.py", HEADER, DIGITS)])[tree]
-        calls = [{"pickle": base64.b64encode(pickle.dumps(([line], {}))).decode(),
-                  "repr": ""} for line in LINES]
-        job = {"functions": [{"file": "pkg/m.py", "qualname": "header", "calls": calls,
-                              "constants": [], "generate": generate}],
-               **({"sources": side.sources, "mutants": side.ids} if mutated else {})}
-        (root / "job.json").write_text(json.dumps(job))
-        subprocess.run([sys.executable, "-P", rr.__file__, str(root / "job.json"),
-                        str(root / "out.json")], cwd=root, check=True, timeout=60)
-        rows = json.loads((root / "out.json").read_text())["functions"][0]["results"]
-        answers.append({r["key"]: r["answer"] for r in rows})
-    base, cand = answers
+    case = (HEADER, DIGITS, "header", [[line] for line in LINES])
+    base, cand = (_rows(where / str(tree), tree, mutated, generate, case) for tree in (0, 1))
     return [k for k in base if k.startswith("g") and k in cand and base[k] != cand[k]]
 
 
