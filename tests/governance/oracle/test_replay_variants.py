@@ -171,3 +171,26 @@ def test_a_mark_the_code_strips_is_tried_twice_before_the_text(tmp_path: Path) -
     stripping every one and removing one part ways."""
     check = _check(tmp_path, SNAKE, ONE_REMOVED, "snake", [("camelCase",)], ("_", ""))
     assert any("__camelCase" in c.line() for c in check.counterexamples)
+
+
+READABLE = '''class Box(dict):
+    def items(self):
+        if getattr(self, "seen", False) and self.get("hide"):
+            raise TypeError("unreadable")
+        return super().items()
+
+
+def mark(items):
+    box = Box(a=1)
+    box.seen = True
+    items.append(box)
+    return len(items)
+'''
+HIDING = READABLE.replace('self.get("hide")', 'True')
+
+
+def test_arguments_a_tree_makes_unreadable_on_its_own_are_a_difference(tmp_path: Path) -> None:
+    """A hostile candidate whose arguments raise when read back after its call (where the
+    base's read) cannot hide what the call did to them: the answers differ."""
+    check = _check(tmp_path, READABLE, HIDING, "mark", [([1],)])
+    assert check.counterexamples
