@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import itertools
 from collections.abc import Sequence
 
 from governance.oracle.differential import Target
@@ -29,6 +30,7 @@ from governance.proof.behaviour import covering_tests
 from governance.python_ast import parse_python
 
 MAX_KIN = 4  # kin a function borrows from, nearest first
+MAX_KIN_RANKED = 16  # kin named by the text, of which the first MAX_KIN some test enters lend
 MAX_KIN_TESTS = 8  # tests run for one function's kin
 _RECEIVERS = ("self", "cls")
 
@@ -57,7 +59,8 @@ def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
 def kin_of(text: str, qualname: str) -> tuple[tuple[str, frozenset[int]], ...]:
     """(qualname, lines of its def) of each kin of `qualname` in the module `text`: its
     class's constructor, then its class's other methods, then the functions sharing the
-    most parameter names with it, nearest in the file first; at most MAX_KIN."""
+    most parameter names with it, nearest in the file first; at most MAX_KIN_RANKED
+    (behaviour_scope keeps the first MAX_KIN of them that some test enters)."""
     defs = _defs(text)
     target = defs.get(qualname)
     if target is None:
@@ -73,7 +76,7 @@ def kin_of(text: str, qualname: str) -> tuple[tuple[str, frozenset[int]], ...]:
             else 2
         ranked.append(((rank, -shared, abs(node.lineno - target.lineno)), q, node))
     ranked.sort(key=lambda r: r[0])
-    return tuple((q, _body(n)) for _, q, n in ranked[:MAX_KIN])
+    return tuple((q, _body(n)) for _, q, n in ranked[:MAX_KIN_RANKED])
 
 
 def _body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[int]:
@@ -96,16 +99,31 @@ def behaviour_scope(targets: Sequence[Target], coverage: Coverage | None) \
         -> tuple[list[Target], list[str]]:
     """The targets and the tests to capture with: the tests that entered them
     (governance.proof.behaviour.covering_tests); a target some test entered keeps no kin
-    (its own calls are the evidence); one no test entered borrows, and the tests that entered
-    its kin (at most MAX_KIN_TESTS) join them."""
+    (its own calls are the evidence); one no test entered borrows from the first MAX_KIN
+    of its kin that some test enters (configobj's `Section.popitem`: its nearest kin `pop`,
+    `update` and `clear` are called by no test, while `__getitem__` is by every one), and
+    their tests join, dealt a kin at a time up to MAX_KIN_TESTS, so that every kin lends
+    (the first eight tests by name had entered only the constructor)."""
     found, out = covering_tests(targets, coverage), []
     for t in targets:
         own = coverage.hits(t.file, t.lines) - {None} if coverage is not None else set()
         if own or not t.kin or coverage is None:
             out.append(dataclasses.replace(t, kin=()))
             continue
-        lent = sorted({test for _, lines in t.kin for test in coverage.hits(t.file, lines)
-                       if test is not None})[:MAX_KIN_TESTS]
-        out.append(t if lent else dataclasses.replace(t, kin=()))
+        entered = [(k, sorted(coverage.hits(t.file, lines) - {None})) for k in t.kin
+                   for lines in [k[1]]]
+        entered = [(k, tests) for k, tests in entered if tests][:MAX_KIN]
+        out.append(dataclasses.replace(t, kin=tuple(k for k, _ in entered)))
+        lent = _dealt([tests for _, tests in entered], MAX_KIN_TESTS)
         found += [test for test in lent if test not in found]
     return out, found
+
+
+def _dealt(queues: Sequence[Sequence[str]], limit: int) -> list[str]:
+    """Up to `limit` distinct items taken from each queue in turn, each in its order."""
+    out: list[str] = []
+    for row in itertools.zip_longest(*queues):
+        for item in row:
+            if item is not None and item not in out and len(out) < limit:
+                out.append(item)
+    return out

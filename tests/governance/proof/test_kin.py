@@ -95,6 +95,23 @@ def test_only_a_function_no_test_entered_borrows_and_its_kins_tests_join() -> No
                                                          ())], [])
 
 
+def test_only_kin_some_test_enters_lend_and_their_tests_are_dealt_a_kin_at_a_time() -> None:
+    """configobj's `Section.popitem`: its nearest kin were called by no test, and the first
+    eight tests by name entered only one kin, so it borrowed nothing."""
+    [announce] = with_kin([Target(FILE, "announce", frozenset({12, 13, 14}), ())], WORDS, FILE)
+    assert [q for q, _ in announce.kin] == ["whisper", "shout"]
+    only_shout = Coverage({FILE: {5: {"t::loud"}}})
+    [target], tests = behaviour_scope([announce], only_shout)
+    assert [q for q, _ in target.kin] == ["shout"] and tests == ["t::loud"]
+    many = {f"t::quiet{n}" for n in range(12)}
+    both = Coverage({FILE: {9: many, 5: {"t::zz_loud"}}})
+    [target], tests = behaviour_scope([announce], both)
+    assert [q for q, _ in target.kin] == ["whisper", "shout"]
+    assert len(tests) == 8 and tests[:2] == ["t::quiet0", "t::zz_loud"]
+    [target], tests = behaviour_scope([announce], Coverage({FILE: {20: {"t::reading"}}}))
+    assert target.kin == () and tests == []
+
+
 async def _judged(tmp_path: Path, new: str):
     files = {"lab/__init__.py": "", "tests/test_words.py": TESTS}
     base = commit_files(tmp_path / "base", {**files, FILE: WORDS})
