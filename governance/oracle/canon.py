@@ -79,6 +79,30 @@ def borrowed(name, fallback):
         sys.path.remove(fallback)
 
 
+def remembering(by_value):
+    """cloudpickle (`by_value`, or None) with the module of each object whose
+    `__module__` is None looked up once: cloudpickle searches every loaded module's names
+    for it on each dump, and dissect.cstruct's parsers, compiled by exec, are such
+    functions; an input holding them took 16 ms to pickle, the runner keys thousands, and
+    its replays timed out. The object is held, so its id is never another's."""
+    inner = getattr(by_value, "cloudpickle", None)
+    find = getattr(inner, "_whichmodule", None)
+    if find is None or getattr(find, "remembered", False):
+        return by_value
+    seen = {}
+
+    def whichmodule(obj, name):
+        if getattr(obj, "__module__", None) is not None:
+            return find(obj, name)
+        hit = seen.get((id(obj), name))
+        if hit is None or hit[0] is not obj:
+            hit = seen[(id(obj), name)] = (obj, find(obj, name))
+        return hit[1]
+    whichmodule.remembered = True
+    inner._whichmodule = whichmodule
+    return by_value
+
+
 class _ByName(pickle.Pickler):
     """pickle, and a class its module binds under a name other than its own (aniso8601's
     `DateTuple = namedtuple("Date", ...)`) by that name: pickle looks classes up by their

@@ -42,6 +42,7 @@ from _ouroboros_canon import (  # RANDOM_SEED: as pytest-randomly
     bare,
     borrowed,
     by_name,
+    remembering,
 )
 from _ouroboros_probe import Probe
 
@@ -198,7 +199,7 @@ def _dumped(forms):
 def _by_value():
     """cloudpickle, from the tree's interpreter or the daemon's (canon.borrowed), once."""
     if _state["by_value"] is False:
-        _state["by_value"] = borrowed("cloudpickle", _state["fallback"])
+        _state["by_value"] = remembering(borrowed("cloudpickle", _state["fallback"]))
     return _state["by_value"]
 
 

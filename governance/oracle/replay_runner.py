@@ -38,7 +38,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_answer import answer_row, answered, arguments_of, digest, on_alarm
     from _ouroboros_asking import PeerTree, keyed, peer_judged, searched_rows
     from _ouroboros_budget import Budget
-    from _ouroboros_canon import borrowed
+    from _ouroboros_canon import borrowed, remembering
     from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from _ouroboros_defaults import left_out
     from _ouroboros_inputs import generated, parameters, receives
@@ -51,7 +51,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_reach import install as watch_switch
     from _ouroboros_state import CHECKPOINTS, Writes
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import borrowed
+    from governance.oracle.canon import borrowed, remembering
     from governance.oracle.replay_answer import (
         answer_row,
         answered,
@@ -274,7 +274,7 @@ def main(argv):
     root = os.path.realpath(os.getcwd())
     # A call the capture wrote by cloudpickle loads only where it imports (in the peer too),
     # and from the daemon's copy before the tree can shadow what it imports
-    borrowed("cloudpickle", str(job.get("search_path") or ""))
+    remembering(borrowed("cloudpickle", str(job.get("search_path") or "")))
     sys.path.insert(0, os.path.join(root, "src") if os.path.isdir(os.path.join(root, "src"))
                     else root)
     if sys.path[0] != root:
