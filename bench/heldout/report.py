@@ -53,7 +53,7 @@ UNRUN = "lines no test runs"  # in a case's category: its changed lines are ones
 FIRST_READING: dict[int, str] = {2: "caf827e", 3: "e479f2a", 4: "07e4a5a", 5: "6adb03b",
                                  6: "374cdd5", 7: "0734ad7", 8: "ba17823", 9: "fad3458",
                                  10: "107f7e0", 11: "714e6c7", 12: "86cb5f9",
-                                 13: "bfc6678", 14: "7cb7ba2"}
+                                 13: "bfc6678", 14: "7cb7ba2", 15: "b346f55"}
 RECORDED: tuple[tuple[str, str], ...] = (
     ("bdad40a wave 1, then held out (load 9-23)",
      "careless landed 6/27, counterexample 16/27 (59%), controls landed 15/26 (58%), over "
@@ -101,6 +101,9 @@ RECORDED: tuple[tuple[str, str], ...] = (
      "unrun lines 0/3"),
     ("7cb7ba2 wave 14, its first held-out reading (load 4.7-7.7)",
      "careless landed 1/15, counterexample 6/15 (40%), controls landed 6/12 (50%), over "
+     "unrun lines 1/3"),
+    ("b346f55 wave 15, its first held-out reading (load 4.7-6.3)",
+     "careless landed 1/15, counterexample 9/15 (60%), controls landed 7/12 (58%), over "
      "unrun lines 1/3"),
 )
 
