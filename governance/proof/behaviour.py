@@ -24,6 +24,7 @@ from governance.oracle.differential import MAX_CONSTANTS, Target
 from governance.oracle.oracle import Coverage
 from governance.proof.ast_helpers import FUNCS
 from governance.proof.boundaries import boundaries, module_tables
+from governance.proof.mutation import mutant_text
 from governance.proof.names import private_additions_only, symbol_changes
 from governance.proof.nested import FuncDef, changed_nested
 from governance.proof.renamed import renamed
@@ -68,7 +69,9 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
     """One function to judge: its lines in the candidate, the constants its inputs are
     generated near, its boundaries and the names both its texts read."""
     span = frozenset(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-    consts = changed_literals(node, old) + literals(node) + literals(old) \
+    changed = changed_literals(node, old)
+    consts = changed + [mutant_text(c) for c in changed if isinstance(c, str) and c] \
+        + literals(node) + literals(old) \
         + scopes[0].around(node) + scopes[1].around(old)
     return Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
                   boundaries((node, old), tables, siblings),

@@ -287,8 +287,15 @@ def _constant(node: ast.AST) -> tuple[ast.AST, str] | None:
     if isinstance(v, (int, float)):
         return ast.Constant(v + 1), f"`{v!r}` to `{v + 1!r}`"
     if isinstance(v, str) and v:
-        return ast.Constant(v + "X"), "a string constant changed"
+        return ast.Constant(mutant_text(v)), "a string constant changed"
     return None
+
+
+def mutant_text(value: str) -> str:
+    """The text a string constant's mutant holds in its place: an input telling that
+    mutant holds it (camel-converter's `lstrip("_")` made `lstrip("_X")` is told only by a
+    name starting with a capital X), so the search puts it among its words."""
+    return value + "X"
 
 
 def _op(op: ast.AST) -> str:

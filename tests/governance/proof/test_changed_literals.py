@@ -33,3 +33,31 @@ def test_a_dropped_replacement_is_refused_at_a_text_holding_its_literal(
     check = compare(target, 1, *answers)
     assert any("〜" in c.line() for c in check.counterexamples)
 
+
+
+SNAKE = '''def to_snake(name):
+    def mark(c):
+        if c.isupper():
+            return "_" + c
+        return c
+
+    return "".join(mark(c) for c in name).lstrip("_").lower()
+'''
+INLINED = '''def to_snake(name):
+    return "".join("_" + c if c.isupper() else c for c in name).lstrip("_").lower()
+'''
+
+
+def test_a_changed_texts_mutant_text_is_among_the_words_and_an_input_tells_it(
+        tmp_path: Path) -> None:
+    """camel-converter's `to_snake` helper inlined (wave 14): the mutant `lstrip("_X")` of
+    its changed line is told only by a name starting with a capital X, and no input held
+    one, so the correct refactor waited."""
+    [target], _ = touched_functions(SNAKE, INLINED, "pkg/m.py")
+    assert "_X" in target.constants
+    mutant = SNAKE.replace('lstrip("_")', 'lstrip("_X")')
+    answers = [replayed(tmp_path / side, text, "to_snake", [("someValue",), ("ab",)], 300,
+                        target.constants)
+               for side, text in (("base", SNAKE), ("mutant", mutant))]
+    check = compare(target, 1, *answers)
+    assert any("X" in c.line() for c in check.counterexamples), check
