@@ -211,9 +211,11 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
         if other is None or not _steady(r):
             continue
         shown = _difference(r, other, timeout_s)
-        if shown == () or (shown is not None and _refused_alike(t, r, other)):
+        if shown == () or (shown is not None and (_refused_alike(t, r, other)
+                                                  or _unlifted(t, r))):
             continue  # the base took most of the time: a timeout beside it says nothing;
-            # or a private function refused, on both trees, a kind of value no caller gave
+            # or a private function refused, on both trees, a kind of value no caller gave,
+            # or it answered otherwise on a value of no kind its callers pass
         keys.add(r["key"])
         if shown is not None:
             found.append(Counterexample(name, str(r.get("input", "?")), *shown))
@@ -258,6 +260,21 @@ def _lost(made: list[dict], base: dict, cand: dict, theirs: dict) -> str | None:
     return None
 
 
+def _private(t: Target) -> bool:
+    name = t.qualname.rsplit(".", 1)[-1]
+    return name.startswith("_") and not name.endswith("__")
+
+
+def _unlifted(t: Target, base: dict) -> bool:
+    """Whether a private function's input holds, at some argument, a value of no kind (no
+    type, nor a subclass of one) its captured calls passed there (the runner marks it
+    `alien`, on the base's side): a difference there is no caller's until a caller shows
+    it (issue 49: every local difference lifted to a caller before it counts). configobj's
+    `_unquote` given bytes where its callers pass text refused a correct reordering of
+    its conjuncts (wave 14). A public function's inputs count on any kind."""
+    return _private(t) and base.get("alien") is True
+
+
 def _refused_alike(t: Target, base: dict, cand: dict) -> bool:
     """Whether both trees raised on an input of a private function (`_name`, a helper
     its module's own code calls) that holds, at some argument, a kind of value no captured
@@ -266,9 +283,7 @@ def _refused_alike(t: Target, base: dict, cand: dict) -> bool:
     `'x' in d` written `d.get('x')`, TypeError become AttributeError, was refused). A public
     function's exceptions are its callers' to catch: every difference there counts, on
     any state of its object too (governance.oracle.replay_kinds says why)."""
-    name = t.qualname.rsplit(".", 1)[-1]
-    private = name.startswith("_") and not name.endswith("__")
-    return private and base.get("foreign") is True and base.get("kind") == "raise" \
+    return _private(t) and base.get("foreign") is True and base.get("kind") == "raise" \
         and cand.get("kind") == "raise"
 
 

@@ -2,6 +2,8 @@
 input passes one none of them did at some argument's slot (a keyword argument at its
 position where it has one). The replay runner marks such a row `foreign`; the daemon reads
 the mark only for a private function both trees refused (governance.oracle.differential).
+A row whose kind at some slot is not even a subclass of one passed there is `alien`: no
+difference a private function shows on it counts.
 
 An object's state is no such slot, on purpose: an attribute tests always set may be None
 in use (a connection made lazily), and a careless change that drops the check before it
@@ -41,3 +43,15 @@ def foreign(args, kwargs, known, params):
     there and no default holds (the daemon reads it only for a private function both trees
     refused)."""
     return any(s not in known for s in slots(args, kwargs, params))
+
+
+def alien(args, kwargs, known, params):
+    """Whether an input passes, at some argument, a value whose type is no captured call's
+    type there nor a subclass of one, nor a default's (bytes where callers pass text, a
+    Decimal where they pass ints; an OrderedDict where they pass dicts is no alien): the
+    daemon counts no difference a private function shows on such an input."""
+    seen = {}
+    for slot, kind in known:
+        seen.setdefault(slot, []).append(kind)
+    return any(not any(issubclass(kind, k) for k in seen.get(slot, ()))
+               for slot, kind in slots(args, kwargs, params))

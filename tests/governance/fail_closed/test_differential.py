@@ -7,11 +7,16 @@ runner's rows, then a real hang in a real replay."""
 
 from __future__ import annotations
 
+import inspect
+import pickle
+from collections import OrderedDict
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from governance.oracle.differential import CALL_TIMEOUT_S, Target, compare
+from governance.oracle.replay_kinds import alien, kinds
 from governance.oracle.testrun import CoverageRequest, TestRunner
 from governance.proof import check_record
 from governance.proof.behaviour import covering_tests, touched_functions
@@ -212,6 +217,34 @@ def test_a_private_helper_refusing_a_foreign_value_otherwise_is_no_counterexampl
     assert bool(check.counterexamples) is counted and check.compared == (2 if counted else 1)
     returned = {"results": [{**_refusal("return", "c", foreign)}]}
     assert compare(t, 0, base, returned).counterexamples  # one side returned: it counts
+
+
+@pytest.mark.parametrize(("qualname", "alien", "counted"), [
+    ("Validator._unquote", True, False),  # a private method, a kind no caller passes
+    ("Validator._unquote", False, True),  # a kind its callers pass (or a subclass of one)
+    ("Validator.check", True, True)])  # a public method's answers count on any kind
+def test_a_private_helper_answering_otherwise_on_an_alien_value_is_no_counterexample(
+        qualname: str, alien: bool, counted: bool) -> None:
+    """configobj's `_unquote` with its conjuncts reordered returns bytes as given on the
+    base and raises on the candidate: its callers pass text, never bytes (wave 14). The
+    mark is read on the base's side only."""
+    t = Target("m.py", qualname, frozenset({1}), ())
+    base = {"results": [{**_refusal("return", "a", True), "alien": alien}]}
+    cand = {"results": [{**_refusal("raise", "b", True), "alien": False}]}
+    assert bool(compare(t, 0, base, cand).counterexamples) is counted
+
+
+def test_a_value_of_a_subclass_of_a_passed_kind_is_no_alien() -> None:
+    """An OrderedDict where callers pass dicts is what a caller may pass (camel-converter's
+    `isinstance` made `type(v) is dict` is refused there); bytes where they pass text, a
+    Decimal where they pass ints, and a None they never pass are not."""
+    params = {"value": (0, None, inspect.Parameter.empty),
+              "flag": (1, None, False)}
+    known = kinds([pickle.dumps(((({"a": 1}), True), {}))], params)
+    assert not alien((OrderedDict(a=1), False), {}, known, params)
+    assert not alien(({},), {"flag": True}, known, params)
+    assert alien((b"x",), {}, known, params) and alien((None,), {}, known, params)
+    assert alien(({}, Decimal(1)), {}, known, params)
 
 
 def test_generated_inputs_only_one_tree_made_are_no_pass():
