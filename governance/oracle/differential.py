@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from governance.oracle.replay_kinds import private
 from governance.oracle.state_diff import state_written
 
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
@@ -110,6 +111,9 @@ class FunctionCheck:
     # the keys of the replayed inputs compared: a mutant counts as killed only by one of
     # them (governance.proof.check_record.counted_kills)
     keys: frozenset[str] = frozenset()
+    # it answered otherwise only on an alien input of a private function (`_unlifted`):
+    # judged at its callers, where a difference is a counterexample (governance.proof.lifted)
+    unlifted: bool = False
 
     @property
     def narrow(self) -> bool:
@@ -205,17 +209,18 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
                                                          or cand.get("problem"))[:300])
     theirs = {r["key"]: r for r in _rows(cand) if "answer" in r}
     rows = _rows(base)
-    keys, found = set(), []
+    keys, found, unlifted = set(), [], []
     for r in rows:
         other = theirs.get(r["key"])
         if other is None or not _steady(r):
             continue
+        if _unlifted(t, r):  # an alien input of a private function: no evidence either way
+            unlifted += [r] if _difference(r, other, timeout_s) else []
+            continue
         shown = _difference(r, other, timeout_s)
-        if shown == () or (shown is not None and (_refused_alike(t, r, other)
-                                                  or _unlifted(t, r))):
+        if shown == () or (shown is not None and _refused_alike(t, r, other)):
             continue  # the base took most of the time: a timeout beside it says nothing;
-            # or a private function refused, on both trees, a kind of value no caller gave,
-            # or it answered otherwise on a value of no kind its callers pass
+            # or a private function refused, on both trees, a kind of value no caller gave
         keys.add(r["key"])
         if shown is not None:
             found.append(Counterexample(name, str(r.get("input", "?")), *shown))
@@ -224,9 +229,13 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
     made = [r for r in rows if r["key"].startswith("g")]
     lost = None if found else _lost(made, base, cand, theirs)
     unplaced = max(_count(base.get("unplaced")), _count(cand.get("unplaced")))
+    if not found and unlifted:
+        lost = ("it answers otherwise only where a value is of no kind its callers pass, "
+                f"which no caller was shown to reach: {unlifted[0].get('input', '?')}")
     if lost:  # a runner fault, not evidence: the captured calls alone are what tests saw
         return FunctionCheck(name, captured, len(made), len(keys), problem=str(lost)[:300],
-                             unplaced=unplaced, keys=frozenset(keys))
+                             unplaced=unplaced, keys=frozenset(keys),
+                             unlifted=bool(unlifted) and not found)
     return FunctionCheck(name, captured, len(made), len(keys),
                          tuple(found[:MAX_COUNTEREXAMPLES]), unplaced=unplaced,
                          keys=frozenset(keys))
@@ -260,19 +269,20 @@ def _lost(made: list[dict], base: dict, cand: dict, theirs: dict) -> str | None:
     return None
 
 
-def _private(t: Target) -> bool:
-    name = t.qualname.rsplit(".", 1)[-1]
-    return name.startswith("_") and not name.endswith("__")
-
-
 def _unlifted(t: Target, base: dict) -> bool:
     """Whether a private function's input holds, at some argument, a value of no kind (no
     type, nor a subclass of one) its captured calls passed there (the runner marks it
     `alien`, on the base's side): a difference there is no caller's until a caller shows
-    it (issue 49: every local difference lifted to a caller before it counts). configobj's
-    `_unquote` given bytes where its callers pass text refused a correct reordering of
-    its conjuncts (wave 14). A public function's inputs count on any kind."""
-    return _private(t) and base.get("alien") is True
+    it (issue 49: every local difference lifted to a caller before it counts), and such an
+    input is not compared, so a mutant it kills is no changed line noticed either
+    (governance.proof.check_record.counted_kills reads the compared keys; the runner
+    judges no mutant on it). A difference there with none elsewhere is a check that could
+    not decide: the function is not shown unchanged (it waits, fail closed), and it is no
+    refusal. configobj's `_unquote` given bytes where its callers pass text refused a
+    correct reordering of its conjuncts (wave 14); xmltodict's `_process_namespace` told
+    its careless `ns[:1] == attr_prefix` only at an `attr_prefix` of None, and waits. A
+    public function's inputs count on any kind."""
+    return private(t.qualname) and base.get("alien") is True
 
 
 def _refused_alike(t: Target, base: dict, cand: dict) -> bool:
@@ -283,7 +293,7 @@ def _refused_alike(t: Target, base: dict, cand: dict) -> bool:
     `'x' in d` written `d.get('x')`, TypeError become AttributeError, was refused). A public
     function's exceptions are its callers' to catch: every difference there counts, on
     any state of its object too (governance.oracle.replay_kinds says why)."""
-    return _private(t) and base.get("foreign") is True and base.get("kind") == "raise" \
+    return private(t.qualname) and base.get("foreign") is True and base.get("kind") == "raise" \
         and cand.get("kind") == "raise"
 
 

@@ -45,6 +45,13 @@ def foreign(args, kwargs, known, params):
     return any(s not in known for s in slots(args, kwargs, params))
 
 
+def private(qualname):
+    """Whether a function is private to its module (`_name`, not a dunder): a helper its
+    module's own code calls, whose callers' kinds of value are the only ones it sees."""
+    name = qualname.rsplit(".", 1)[-1]
+    return name.startswith("_") and not name.endswith("__")
+
+
 def alien(args, kwargs, known, params):
     """Whether an input passes, at some argument, a value whose type is no captured call's
     type there nor a subclass of one, nor a default's (bytes where callers pass text, a

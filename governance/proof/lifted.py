@@ -24,11 +24,14 @@ async def lifted(record: Record) -> None:
     further than the tests' calls or left a boundary value untried (FunctionCheck.narrow:
     hijridate's `_check_date(self)`, whose object could not be varied, noticed its lines
     on the tests' calls alone, and its dropped `1 <= day` landed where `Hijri(1410, 8, 0)`
-    at its caller tells it): the callers' inputs judge the mutants too, and a
+    at its caller tells it); and a private function that answered otherwise only on a
+    value of a kind its callers never pass (FunctionCheck.unlifted: a local difference
+    counts once a caller shows it): the callers' inputs judge the mutants too, and a
     counterexample there is its own."""
     left = _unnoticed_files(record)
     waiting = [i for i, c in enumerate(record.checks) if not c.counterexamples
-               and (c.compared == 0 or c.narrow or record.targets[i].file in left)]
+               and (c.compared == 0 or c.narrow or c.unlifted
+                    or record.targets[i].file in left)]
     for i in list(waiting):
         if (outer := _enclosing_check(record, i)) is not None:
             _take_caller(record, i, [outer])
