@@ -158,8 +158,12 @@ def _near_str(v, ctx):
     else:
         numeric = []
     words = ctx.words[:12]  # what the code compares with first: states, codes, units
+    # a letter of the code's over the text's first and last (a grid locator's first pair,
+    # a check letter): the text keeps its length, which a word put in would break
+    letters = [w for w in words if len(w) == 1 and v]
+    kept = [w + v[1:] for w in letters[:3]] + [v[:-1] + w for w in letters[:3]]
     out = [*numeric, "", StrLike(v), *txt.utf8(v), *words[:6], *txt.unlisted(v, ctx.blanks),
-           *txt.punctuated(v, ctx.marks)[:6], *txt.doubled(v, ctx.marks)[:2],
+           *txt.punctuated(v, ctx.marks)[:6], *txt.doubled(v, ctx.marks)[:2], *kept,
            *txt.precise(v), *txt.fractions(v),
            *txt.unpaired(v),
            " " + v, v + " ", v + "\n", v.upper(), v.lower(), *txt.recased(words[:6])[:4],

@@ -31,6 +31,7 @@ from governance.proof.renamed import renamed
 from governance.python_ast import parse_python
 
 IMPORTERS = 2  # tests run to capture the calls a module makes of its own at import
+MAX_SHIFTED = 12  # characters an `ord` computation reaches, among the constants
 
 
 def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list[str]]:
@@ -73,6 +74,8 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
     consts = changed + [mutant_text(c) for c in changed if isinstance(c, str) and c] \
         + literals(node) + literals(old) \
         + scopes[0].around(node) + scopes[1].around(old)
+    if "ord" in _read_names(node) | _read_names(old):
+        consts = [*consts[:len(changed)], *ord_shifted(consts), *consts[len(changed):]]
     return Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
                   boundaries((node, old), tables, siblings),
                   _read_names(node) | _read_names(old),
@@ -157,6 +160,18 @@ def changed_literals(node: ast.AST, old: ast.AST) -> list[object]:
     mine, theirs = _statements(node), _statements(old)
     return [c for d, part in theirs.items() if d not in mine for c in literals(part)] \
         + [c for d, part in mine.items() if d not in theirs for c in literals(part)]
+
+
+def ord_shifted(consts: Sequence[object]) -> list[str]:
+    """The characters code that computes with `ord` reaches: each one-character constant
+    moved by each small integer constant, and one beside (maidenhead's `ord(x) - ord('A')`
+    compared with 18 is told only by a locator starting with 'S'; wave 15). At most
+    MAX_SHIFTED, the integers' order kept."""
+    chars = [c for c in consts if isinstance(c, str) and len(c) == 1]
+    steps = [n for n in consts if type(n) is int and 0 < abs(n) <= 64]
+    out = [chr(ord(c) + n + d) for n in steps for c in chars for d in (0, -1, 1)
+           if 32 <= ord(c) + n + d < 0x110000]
+    return list(dict.fromkeys(out))[:MAX_SHIFTED]
 
 
 def changed_defaults(node: FuncDef, old: FuncDef) -> tuple[str, ...]:

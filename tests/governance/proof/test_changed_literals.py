@@ -61,3 +61,28 @@ def test_a_changed_texts_mutant_text_is_among_the_words_and_an_input_tells_it(
                for side, text in (("base", SNAKE), ("mutant", mutant))]
     check = compare(target, 1, *answers)
     assert any("X" in c.line() for c in check.counterexamples), check
+
+
+LOCATE = '''def locate(code):
+    code = code.strip().upper()
+    if len(code) < 2 or len(code) % 2:
+        raise ValueError("a locator has an even length")
+    first = ord(code[0]) - ord("A")
+    if first >= 18:
+        raise ValueError("the first letter is A to R")
+    return first * 10 + int(code[1])
+'''
+PAST_R = LOCATE.replace("first >= 18", "first > 18")
+
+
+def test_a_letter_an_ord_computation_compares_is_written_over_a_texts_own(
+        tmp_path: Path) -> None:
+    """maidenhead's first pair checked `>= 18` made `> 18` (wave 15): only a locator whose
+    first letter is 'S' tells, and a letter put in makes its length odd, refused alike."""
+    [target], _ = touched_functions(LOCATE, PAST_R, "pkg/m.py")
+    assert {"S", "R", "T"} <= set(target.constants)
+    answers = [replayed(tmp_path / side, text, "locate", [("F3",), ("B7",)], 300,
+                        target.constants)
+               for side, text in (("base", LOCATE), ("cand", PAST_R))]
+    check = compare(target, 1, *answers)
+    assert any("'S" in c.line() for c in check.counterexamples), check
