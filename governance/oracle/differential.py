@@ -37,7 +37,8 @@ REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_attrs", "_ouroboros_reach",
                   "_ouroboros_state", "_ouroboros_placing",
                   "_ouroboros_answer", "_ouroboros_kin",
-                  "_ouroboros_defaults", "_ouroboros_dates", "_ouroboros_budget",
+                  "_ouroboros_defaults", "_ouroboros_dates", "_ouroboros_bytes",
+                  "_ouroboros_budget",
                   "_ouroboros_asking", "_ouroboros_unpickle")  # governance.oracle.run_dir.HELPERS
 MAX_CALLS = 100  # captured per function
 GENERATED = 1500  # generated inputs per function (the runner also stops after its time budget)
