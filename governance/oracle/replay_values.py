@@ -120,6 +120,26 @@ class StrLike(str):
         return f"StrLike({str(self)!r})"
 
 
+class LookAlike:
+    """An object that stands for another without being of its class: every plain attribute
+    read is the other's (duck typing holds), `isinstance` against its class fails.
+    webencodings' `_get_encoding` narrowed from "has `codec_info`" to `isinstance(x,
+    Encoding)` landed (wave 15): no input held an object of the interface that was not of
+    the class."""
+
+    def __init__(self, inner):
+        self.__dict__["_inner"] = inner
+
+    def __getattr__(self, name):
+        inner = self.__dict__.get("_inner")  # absent while pickle rebuilds it
+        if inner is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(inner, name)
+
+    def __repr__(self):
+        return f"LookAlike({self.__dict__.get('_inner')!r})"
+
+
 def _near_float(v, ctx):
     out = [0.0, v + 0.005, 0.125, v - 0.5, v + 0.5, -v]
     for d in ctx.numbers:
@@ -282,12 +302,14 @@ def _near_object(v, ctx):
     slots (replay_attrs): first those the function's code names, or names through a plain
     property (xmltodict's handler has a dozen attributes, and the one _build_name reads,
     namespace_separator, was past the first eight by name; hijridate's `self.day` reads
-    the slot `_day`), then the rest by name."""
+    the slot `_day`), then the rest by name; an argument's first neighbour is a LookAlike
+    of it."""
     state = state_of(v)
     if state is None or ctx.depth >= 2:
         return []
     named = {attrs.held(v, n) for n in ctx.names} - {None}
     state = sorted(state, key=lambda kv: kv[0] not in named)
+    alike = [LookAlike(v)] if ctx.depth == 0 and not isinstance(v, LookAlike) else []
 
     def moved(name, new):
         clone = copy.copy(v)
@@ -296,9 +318,9 @@ def _near_object(v, ctx):
         attrs.put(clone, name, new)
         return clone
     with contextlib.suppress(Exception):
-        return interleave([[moved(name, new) for new in near(value, ctx.deeper())[:12]]
-                            for name, value in state[:8] if attrs.held(v, name) == name])
-    return []
+        return alike + interleave([[moved(name, new) for new in near(value, ctx.deeper())[:12]]
+                                   for name, value in state[:8] if attrs.held(v, name) == name])
+    return alike
 
 
 def _near_member(v, ctx):

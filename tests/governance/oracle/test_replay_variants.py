@@ -7,6 +7,7 @@ re-cased (marko's case-blind harmful-link pattern made `startswith`), and blanks
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 
 from governance.oracle.differential import Target, compare
@@ -174,6 +175,22 @@ def test_an_objects_attribute_keeps_its_kind_when_varied() -> None:
     assert kindred(None, "x") and kindred([1.5], [2, 3.0]) and not kindred([1.5], ["1.5"])
     assert kindred({"a": 1}, {"b": 2}) and not kindred({"a": 1}, {"a": b"1"})
     assert not kindred(1.5, True) and not kindred((1,), [1])
+
+
+DUCK = '''def label(codec):
+    if hasattr(codec, "name"):
+        return codec.name
+    return str(codec).lower()
+'''
+NARROWED = DUCK.replace('hasattr(codec, "name")', "isinstance(codec, types.SimpleNamespace)")
+
+
+def test_an_object_is_tried_as_a_look_alike_of_another_class(tmp_path: Path) -> None:
+    """Duck typing narrowed to an isinstance test (webencodings' `_get_encoding`, wave 15)
+    is told by an object that reads as the captured one and is not of its class."""
+    check = _check(tmp_path, DUCK, "import types\n\n\n" + NARROWED, "label",
+                   [(types.SimpleNamespace(name="utf-8"),)])
+    assert any("LookAlike" in c.line() for c in check.counterexamples), check
 
 
 CONVERT = '''def convert(value):
