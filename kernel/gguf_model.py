@@ -62,7 +62,7 @@ class GgufModel:
                                  f"quantized GGUF path runs {', '.join(ARCHITECTURES)}")
         self.file, self.lib = gf, lib
         self.name = gf.path.name
-        self._keep: list[np.ndarray] = []  # converted norms/biases, alive with the model
+        self._keep: list[np.ndarray] = []  # converted norms/biases, repacked matrices
         self.hidden = int(gf.meta("embedding_length"))
         self.heads = int(gf.meta("attention.head_count"))
         self.kv_heads = int(gf.meta("attention.head_count_kv", self.heads))
@@ -135,13 +135,24 @@ class GgufModel:
                 cols = self.inter if part == "ffn_down" else self.hidden
                 if t.shape != (rows[part], cols):
                     raise ModelLoadError(f"{self.name}: {name} has shape {t.shape}")
-                out += [_ptr(t.data), int(t.type)]
+                out += self._matrix(t, cols)
             elif part.endswith(".bias") and name not in self.file.tensors:
                 out += [0, 0]
             else:
                 out += [_ptr(self._vector(name, sizes[part])), 0]
         assert d > 0
         return out
+
+    def _matrix(self, t: Tensor, cols: int) -> list[int]:
+        """(pointer, type) of a layer matrix: repacked where this build's GEMM has a layout
+        of its own (Q4_K on AVX2: 8 rows interleaved, quant.c BlockQ4KX8), its file pages
+        then let go, so the copy replaces them in memory rather than doubling them."""
+        packed = self.lib.repack(t.data, int(t.type), cols)
+        if packed is None:
+            return [_ptr(t.data), int(t.type)]
+        self._keep.append(packed[0])
+        self.file.release(t)
+        return [_ptr(packed[0]), packed[1]]
 
     @classmethod
     def from_file(cls, gf: GgufFile) -> GgufModel:

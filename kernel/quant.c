@@ -49,6 +49,8 @@
 #define QK8 32
 
 enum { T_F32 = 0, T_F16 = 1, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14 };
+/* Not a ggml type: Q4_K rows repacked by oq_repack, 8 rows interleaved (BlockQ4KX8). */
+#define T_Q4_K_X8 112
 enum { D_LAYERS, D_HIDDEN, D_HEADS, D_KV_HEADS, D_HEAD_DIM, D_INTER, D_VOCAB, D_COUNT };
 /* Per layer, (pointer, ggml type) pairs in this order; a bias may be NULL. */
 enum { L_ATTN_NORM, L_Q_B, L_K_B, L_V_B, L_FFN_NORM, L_Q, L_K, L_V, L_O, L_GATE, L_UP, L_DOWN,
@@ -61,6 +63,7 @@ typedef struct {
     int8_t qs[QK_K];
     int16_t bsums[QK_K / 16];
     float dsums[QK_K / 32];
+    int16_t bsums32[QK_K / 32];  /* each 32 values' sum: the repacked Q4_K's minimums */
 } BlockQ8K;
 typedef struct { float d; int8_t qs[QK8]; } BlockQ80;  /* d holds an fp16 value, as ggml's */
 
@@ -209,8 +212,10 @@ static void quantize_q8k(const float *x, int n, BlockQ8K *y)
         for (int j = 0; j < QK_K / 16; j++)
             y[b].bsums[j] = (int16_t)q8k_group(x + 16 * j, iscale, y[b].qs + 16 * j);
         y[b].d = 1.0f / iscale;
-        for (int j = 0; j < QK_K / 32; j++)
-            y[b].dsums[j] = y[b].d * (float)(y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
+        for (int j = 0; j < QK_K / 32; j++) {
+            y[b].bsums32[j] = (int16_t)(y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
+            y[b].dsums[j] = y[b].d * (float)y[b].bsums32[j];
+        }
     }
 }
 
@@ -691,6 +696,144 @@ static void dots_q6k(const uint8_t *w, const BlockQ8K *const *y, int nb, int n, 
 }
 #endif
 
+/* -- Q4_K repacked: 8 weight rows interleaved (AVX2 builds) ----------------------------
+ * Above, a vector holds one weight row's partial sums, so every (weight row, activation row,
+ * block) pays a madd per 32 values to apply the 6-bit scales, then its own int-to-float
+ * conversion, scale and minimums. Here (the idea of ggml's repacked Q4_K GEMM, ggml-cpu
+ * repack.cpp, MIT licence; the layout and kernel are this file's own) a vector holds 8
+ * weight rows' sums, 4 bytes of each: the maddubs of a 32-value sub-block add up in int16
+ * (8 pairs of 2 * 15 * 127 fit), one madd applies the 8 rows' scales, and a block's d, dmin
+ * and minimums apply once for 8 rows. Per 256 multiply-adds that is 8 maddubs, 8 adds and
+ * 1 madd where the kernels above take 8 maddubs, 8 madds and 8 adds. Each lane is one
+ * (weight row, activation row) sum in one fixed order whatever the tile, so a chunk still
+ * gives one-row steps' bits; decode steps read this layout too, so the file's pages of
+ * these matrices can be let go (kernel/gguf_model.py). */
+typedef struct {
+    uint16_t d[8], dmin[8];  /* fp16, row r in lane r */
+    uint8_t sc[8][8];        /* [sub-block j][row]: the 6-bit scales */
+    uint8_t mins[4][8][2];   /* [sub-block pair][row][0, 1]: int16 pairs for madd */
+    uint8_t qs[8][4][32];    /* [j][m][4 * row + b]: low nibble value 32j + 4m + b, high
+                              * nibble 32j + 16 + 4m + b, of the block */
+} BlockQ4KX8;
+
+#if OQ_SIMD == 1 || OQ_SIMD == 2
+#define OQ_X8 1
+/* Value n (0-255) of a Q4_K block's nibbles q (128 bytes: 64 values a 32 bytes). */
+static inline uint8_t q4k_nibble(const uint8_t *q, int n)
+{
+    const uint8_t byte = q[32 * (n / 64) + n % 32];
+    return n % 64 < 32 ? byte & 0xf : byte >> 4;
+}
+
+static void repack_q4k_block(const uint8_t *const blk[8], BlockQ4KX8 *out)
+{
+    for (int r = 0; r < 8; r++) {
+        memcpy(&out->d[r], blk[r], 2);
+        memcpy(&out->dmin[r], blk[r] + 2, 2);
+        for (int j = 0; j < 8; j++)
+            scale_min_k4(j, blk[r] + 4, &out->sc[j][r], &out->mins[j / 2][r][j % 2]);
+        for (int j = 0; j < 8; j++)
+            for (int v = 0; v < 16; v++)
+                out->qs[j][v / 4][4 * r + v % 4] = (uint8_t)(
+                    q4k_nibble(blk[r] + 16, 32 * j + v) |
+                    q4k_nibble(blk[r] + 16, 32 * j + 16 + v) << 4);
+    }
+}
+
+/* 8 weight rows' (one BlockQ4KX8 a block) sums with N activation rows: out[k] lane r is
+ * row r's product with activation row k. */
+static inline __attribute__((always_inline)) void gemm_q4kx8(const BlockQ4KX8 *w,
+                                                             const BlockQ8K *const *y, int nb,
+                                                             int N, __m256 *out)
+{
+    const __m256i m4 = _mm256_set1_epi8(0xf);
+    __m256 acc[OQ_TILE];
+    for (int k = 0; k < N; k++)
+        acc[k] = _mm256_setzero_ps();
+    for (int i = 0; i < nb; i++, w++) {
+        __m256i isum[OQ_TILE];
+        for (int k = 0; k < N; k++)
+            isum[k] = _mm256_setzero_si256();
+        for (int j = 0; j < 8; j++) {
+            __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->sc[j]));
+            sc = _mm256_or_si256(sc, _mm256_slli_epi32(sc, 16));  /* (s, s) per row */
+            __m256i s[OQ_TILE];
+            for (int m = 0; m < 4; m++) {
+                const __m256i raw = _mm256_loadu_si256((const __m256i *)w->qs[j][m]);
+                const __m256i lo = _mm256_and_si256(raw, m4);
+                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+                for (int k = 0; k < N; k++) {
+                    const int8_t *a = y[k][i].qs + 32 * j + 4 * m;
+                    int32_t a0, a1;
+                    memcpy(&a0, a, 4), memcpy(&a1, a + 16, 4);
+                    const __m256i p = _mm256_add_epi16(
+                        _mm256_maddubs_epi16(lo, _mm256_set1_epi32(a0)),
+                        _mm256_maddubs_epi16(hi, _mm256_set1_epi32(a1)));
+                    s[k] = m ? _mm256_add_epi16(s[k], p) : p;
+                }
+            }
+            for (int k = 0; k < N; k++)
+                isum[k] = DPWSSD256(isum[k], s[k], sc);
+        }
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->d));
+        const __m256 dm = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->dmin));
+        __m256i mn[4];
+        for (int q = 0; q < 4; q++)
+            mn[q] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)w->mins[q]));
+        for (int k = 0; k < N; k++) {
+            __m256i ms = _mm256_setzero_si256();
+            for (int q = 0; q < 4; q++) {
+                int32_t pair;
+                memcpy(&pair, y[k][i].bsums32 + 2 * q, 4);
+                ms = DPWSSD256(ms, mn[q], _mm256_set1_epi32(pair));
+            }
+            const __m256 da = _mm256_set1_ps(y[k][i].d);
+            acc[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[k]), _mm256_mul_ps(d, da), acc[k]);
+            acc[k] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(ms), _mm256_mul_ps(dm, da), acc[k]);
+        }
+    }
+    for (int k = 0; k < N; k++)
+        out[k] = acc[k];
+}
+
+static void gemms_q4kx8(const BlockQ4KX8 *w, const BlockQ8K *const *y, int nb, int n,
+                        __m256 *out)
+{
+    switch (n) {
+    case 1: gemm_q4kx8(w, y, nb, 1, out); break;
+    case 2: gemm_q4kx8(w, y, nb, 2, out); break;
+    case 3: gemm_q4kx8(w, y, nb, 3, out); break;
+    default: gemm_q4kx8(w, y, nb, 4, out); break;
+    }
+}
+#endif
+
+/* Q4_K rows w [rows, cols] repacked into dst (rows / 8 * cols / 256 BlockQ4KX8, groups of 8
+ * rows each its blocks in order). Returns the type the products then take (T_Q4_K_X8), or
+ * -1 where this build has no kernel for it or the shape does not fit (nothing written). */
+int oq_repack(const uint8_t *w, int type, int rows, int cols, uint8_t *dst)
+{
+#ifdef OQ_X8
+    if (type != T_Q4_K || rows % 8 || cols % QK_K)
+        return -1;
+    const int nb = cols / QK_K;
+    BlockQ4KX8 *out = (BlockQ4KX8 *)dst;
+    for (int g = 0; g < rows / 8; g++)
+        for (int i = 0; i < nb; i++) {
+            const uint8_t *blk[8];
+            for (int r = 0; r < 8; r++)
+                blk[r] = w + ((size_t)(8 * g + r) * nb + i) * 144;
+            repack_q4k_block(blk, out++);
+        }
+    return T_Q4_K_X8;
+#else
+    (void)w, (void)type, (void)rows, (void)cols, (void)dst;
+    return -1;
+#endif
+}
+
+size_t oq_repacked_bytes(int rows, int cols) { return (size_t)rows / 8 * (cols / QK_K) * sizeof(BlockQ4KX8); }
+
 /* -- products ------------------------------------------------------------------------- */
 /* `count` activation rows of `cols` values, quantized both ways (each weight type takes its
  * own); row t's blocks start at q8k + t * (cols / 256) and q80 + t * (cols / 32). */
@@ -709,15 +852,45 @@ typedef struct {
     int ystride, accumulate;
 } Job;
 
+#ifdef OQ_X8
+/* Repacked rows [row, row + 8) of job against activation rows [t0, t1), OQ_TILE at a time. */
+static void group_products(const Job *job, int row, const Acts *x, int t0, int t1)
+{
+    const int nb = x->cols / QK_K;
+    const BlockQ4KX8 *w = (const BlockQ4KX8 *)job->w + (size_t)(row / 8) * nb;
+    const __m256 bias = job->bias ? _mm256_loadu_ps(job->bias + row) : _mm256_setzero_ps();
+    for (int t = t0; t < t1; t += OQ_TILE) {
+        const int n = t1 - t < OQ_TILE ? t1 - t : OQ_TILE;
+        const BlockQ8K *ys[OQ_TILE];
+        __m256 v[OQ_TILE];
+        for (int k = 0; k < n; k++)
+            ys[k] = x->q8k + (size_t)(t + k) * nb;
+        gemms_q4kx8(w, ys, nb, n, v);
+        for (int k = 0; k < n; k++) {
+            float *y = job->y + (size_t)(t + k) * job->ystride + row;
+            const __m256 r = _mm256_add_ps(v[k], bias);
+            _mm256_storeu_ps(y, job->accumulate ? _mm256_add_ps(_mm256_loadu_ps(y), r) : r);
+        }
+    }
+}
+#endif
+
 /* Row `r` of the jobs (counted across them) against activation rows [t0, t1): OQ_TILE at a
  * time through the K-quants' dots (the weight row's blocks unpacked once for them), one at
- * a time through Q8_0's dot. */
+ * a time through Q8_0's dot. A repacked job's rows go 8 at a time, by their first. */
 static void row_products(const Job *jobs, int r, const Acts *x, int t0, int t1)
 {
     int j = 0, row = r;
     while (row >= jobs[j].rows)
         row -= jobs[j++].rows;
     const Job *job = &jobs[j];
+#ifdef OQ_X8
+    if (job->type == T_Q4_K_X8) {
+        if (row % 8 == 0)
+            group_products(job, row, x, t0, t1);
+        return;
+    }
+#endif
     const uint8_t *w = job->w + row_bytes(job->type, x->cols) * row;
     const float bias = job->bias ? job->bias[row] : 0.0f;
     const int kquant = job->type == T_Q4_K || job->type == T_Q6_K;
