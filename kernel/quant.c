@@ -186,6 +186,14 @@ static inline float abs_max(const float *x, int n)
     for (int j = 0; j < n; j += 16)
         m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
     return _mm512_reduce_max_ps(m);
+#elif OQ_SIMD
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_setzero_ps();
+    for (int j = 0; j < n; j += 8)
+        m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
 #else
     float amax = 0.0f;
     for (int j = 0; j < n; j++)
@@ -718,26 +726,25 @@ typedef struct {
 
 #if OQ_SIMD == 1 || OQ_SIMD == 2
 #define OQ_X8 1
-/* Value n (0-255) of a Q4_K block's nibbles q (128 bytes: 64 values a 32 bytes). */
-static inline uint8_t q4k_nibble(const uint8_t *q, int n)
+/* Row r of a group from its Q4_K block: 32 bytes of nibbles p hold values 64p.. (low) and
+ * 64p + 32.. (high), that is sub-blocks 2p and 2p + 1; each takes values v and 16 + v of
+ * its 32 into one byte, 4 bytes (v = 4m..4m + 3) at a time. */
+static void repack_q4k_row(const uint8_t *blk, int r, BlockQ4KX8 *out)
 {
-    const uint8_t byte = q[32 * (n / 64) + n % 32];
-    return n % 64 < 32 ? byte & 0xf : byte >> 4;
-}
-
-static void repack_q4k_block(const uint8_t *const blk[8], BlockQ4KX8 *out)
-{
-    for (int r = 0; r < 8; r++) {
-        memcpy(&out->d[r], blk[r], 2);
-        memcpy(&out->dmin[r], blk[r] + 2, 2);
-        for (int j = 0; j < 8; j++)
-            scale_min_k4(j, blk[r] + 4, &out->sc[j][r], &out->mins[j / 2][r][j % 2]);
-        for (int j = 0; j < 8; j++)
-            for (int v = 0; v < 16; v++)
-                out->qs[j][v / 4][4 * r + v % 4] = (uint8_t)(
-                    q4k_nibble(blk[r] + 16, 32 * j + v) |
-                    q4k_nibble(blk[r] + 16, 32 * j + 16 + v) << 4);
-    }
+    const uint32_t lo4 = 0x0f0f0f0f;
+    memcpy(&out->d[r], blk, 2);
+    memcpy(&out->dmin[r], blk + 2, 2);
+    for (int j = 0; j < 8; j++)
+        scale_min_k4(j, blk + 4, &out->sc[j][r], &out->mins[j / 2][r][j % 2]);
+    for (int p = 0; p < 4; p++)
+        for (int m = 0; m < 4; m++) {
+            uint32_t a, b;
+            memcpy(&a, blk + 16 + 32 * p + 4 * m, 4);       /* values 4m.. */
+            memcpy(&b, blk + 16 + 32 * p + 16 + 4 * m, 4);  /* values 16 + 4m.. */
+            const uint32_t even = (a & lo4) | (b & lo4) << 4, odd = (a >> 4 & lo4) | (b & ~lo4);
+            memcpy(out->qs[2 * p][m] + 4 * r, &even, 4);
+            memcpy(out->qs[2 * p + 1][m] + 4 * r, &odd, 4);
+        }
 }
 
 /* 8 weight rows' (one BlockQ4KX8 a block) sums with N activation rows: out[k] lane r is
@@ -819,12 +826,9 @@ int oq_repack(const uint8_t *w, int type, int rows, int cols, uint8_t *dst)
     const int nb = cols / QK_K;
     BlockQ4KX8 *out = (BlockQ4KX8 *)dst;
     for (int g = 0; g < rows / 8; g++)
-        for (int i = 0; i < nb; i++) {
-            const uint8_t *blk[8];
+        for (int i = 0; i < nb; i++, out++)
             for (int r = 0; r < 8; r++)
-                blk[r] = w + ((size_t)(8 * g + r) * nb + i) * 144;
-            repack_q4k_block(blk, out++);
-        }
+                repack_q4k_row(w + ((size_t)(8 * g + r) * nb + i) * 144, r, out);
     return T_Q4_K_X8;
 #else
     (void)w, (void)type, (void)rows, (void)cols, (void)dst;
