@@ -783,23 +783,25 @@ static inline __attribute__((always_inline)) void gemm_q4kx8(const BlockQ4KX8 *w
             X8_PREFETCH(w, j, 3);  /* 1184 bytes a block */
             __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w->sc[j]));
             sc = _mm256_or_si256(sc, _mm256_slli_epi32(sc, 16));  /* (s, s) per row */
-            __m256i s[OQ_TILE];
+            __m256i q[8];  /* values 4m.. (q[m]) and 16 + 4m.. (q[4 + m]) of 8 rows */
             for (int m = 0; m < 4; m++) {
                 const __m256i raw = _mm256_loadu_si256((const __m256i *)w->qs[j][m]);
-                const __m256i lo = _mm256_and_si256(raw, m4);
-                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-                for (int k = 0; k < N; k++) {
-                    const int8_t *a = y[k][i].qs + 32 * j + 4 * m;
-                    int32_t a0, a1;
-                    memcpy(&a0, a, 4), memcpy(&a1, a + 16, 4);
-                    const __m256i p = _mm256_add_epi16(
-                        _mm256_maddubs_epi16(lo, _mm256_set1_epi32(a0)),
-                        _mm256_maddubs_epi16(hi, _mm256_set1_epi32(a1)));
-                    s[k] = m ? _mm256_add_epi16(s[k], p) : p;
-                }
+                q[m] = _mm256_and_si256(raw, m4);
+                q[4 + m] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
             }
-            for (int k = 0; k < N; k++)
-                isum[k] = DPWSSD256(isum[k], s[k], sc);
+            for (int k = 0; k < N; k++) {
+                const int8_t *a = y[k][i].qs + 32 * j;
+                __m256i p[8];
+                for (int m = 0; m < 8; m++) {
+                    int32_t a4;
+                    memcpy(&a4, a + 4 * m, 4);
+                    p[m] = _mm256_maddubs_epi16(q[m], _mm256_set1_epi32(a4));
+                }
+                const __m256i s = _mm256_add_epi16(
+                    _mm256_add_epi16(_mm256_add_epi16(p[0], p[1]), _mm256_add_epi16(p[2], p[3])),
+                    _mm256_add_epi16(_mm256_add_epi16(p[4], p[5]), _mm256_add_epi16(p[6], p[7])));
+                isum[k] = DPWSSD256(isum[k], s, sc);
+            }
         }
         const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->d));
         const __m256 dm = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w->dmin));
