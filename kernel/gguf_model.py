@@ -2,9 +2,11 @@
 
 The file is memory-mapped (kernel/gguf_file.py) and its matrices stay the Q4_K, Q6_K and
 Q8_0 blocks llama.cpp wrote: kernel/quant.c's products read them where the map puts them,
-so the model costs its file's size in (shared, file-backed) pages plus the KV cache, and a
-load is the header, the tokenizer (cached, kernel/gguf_tokenizer.py) and a compile of
-quant.c once per machine. A token, or a prefill chunk of up to `prefill_chunk` tokens, is
+except that AVX2 builds copy the layers' Q4_K and Q6_K matrices into 8-row interleaved
+groups (quant.c's repacked GEMM) and let the map's pages of them go. Either way the model
+costs about its file's size in memory plus the KV cache, and a load is the header, the
+tokenizer (cached, kernel/gguf_tokenizer.py), the repack (~0.6 s of CPU for the 1.5B) and
+a compile of quant.c once per machine. A token, or a prefill chunk of up to `prefill_chunk` tokens, is
 one native call (oq_tokens): norms, q/k/v with their biases, rotate-half RoPE at the file's
 theta, GQA attention over an fp16 cache, SwiGLU, the logits.
 

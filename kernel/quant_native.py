@@ -6,7 +6,8 @@ switched by the same OUROBOROS_NATIVE setting: `scalar` builds the portable loop
 and `avxvnni` hold back the CPU's newer features (the tests compare every build this CPU can
 make with a numpy reference), `0` refuses. With AVX-512 VNNI the K-quants' products take 64
 values a register and up to 8 activation rows a weight row; AVX-VNNI's 256-bit form, or
-plain AVX2, 32 and 4. There is no torch
+plain AVX2, 32 and 4, and there `repack` copies Q4_K and Q6_K matrices into 8 rows
+interleaved for a GEMM that applies their scales once per 8 rows. There is no torch
 fallback here: a quantized model needs this library, and says why when it cannot have it.
 """
 
