@@ -6,9 +6,9 @@ except that AVX2 builds copy the layers' Q4_K and Q6_K matrices into 8-row inter
 groups (quant.c's repacked GEMM) and let the map's pages of them go. Either way the model
 costs about its file's size in memory plus the KV cache, and a load is the header, the
 tokenizer (cached, kernel/gguf_tokenizer.py), the repack (~0.6 s of CPU for the 1.5B) and
-a compile of quant.c once per machine. A token, or a prefill chunk of up to `prefill_chunk` tokens, is
-one native call (oq_tokens): norms, q/k/v with their biases, rotate-half RoPE at the file's
-theta, GQA attention over an fp16 cache, SwiGLU, the logits.
+a compile of quant.c once per machine. A token, or a prefill chunk of up to `prefill_chunk`
+tokens, is one native call (oq_tokens): norms, q/k/v with their biases, rotate-half RoPE at
+the file's theta, GQA attention over an fp16 cache, SwiGLU, the logits.
 
 What it takes, checked at load with a one-line reason otherwise: general.architecture
 `qwen2` (Qwen2 and Qwen2.5, the Coder models included); matrices in Q4_K, Q6_K or Q8_0
