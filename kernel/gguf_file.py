@@ -143,11 +143,14 @@ class GgufFile:
     def release(self, tensor: Tensor) -> None:
         """Let the pages of a tensor the caller no longer reads go from this process's
         memory (its whole pages only; a later read would map them again from the file)."""
+        mapped = getattr(self.blob, "_mmap", None)  # np.memmap's mmap object
+        if mapped is None or not hasattr(mapped, "madvise"):
+            return  # the pages then stay: memory, not correctness
         page = mmap.PAGESIZE
         at = tensor.data.ctypes.data - self.blob.ctypes.data
         start, end = -(-at // page) * page, (at + tensor.data.nbytes) // page * page
         if end > start:
-            self.blob._mmap.madvise(mmap.MADV_DONTNEED, start, end - start)
+            mapped.madvise(mmap.MADV_DONTNEED, start, end - start)
 
     @property
     def architecture(self) -> str:
