@@ -11,6 +11,7 @@ read-only `np.memmap`: nothing is copied, and pages are read from the file when 
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Container
 from dataclasses import dataclass
@@ -138,6 +139,18 @@ class GgufFile:
             raise ModelLoadError(f"{self.path} is cut short: {name} ends past the file")
         data = self.blob[at:end].reshape(rows, per_row) if len(shape) > 1 else self.blob[at:end]
         return Tensor(name, qtype, shape, data)
+
+    def release(self, tensor: Tensor) -> None:
+        """Let the pages of a tensor the caller no longer reads go from this process's
+        memory (its whole pages only; a later read would map them again from the file)."""
+        mapped = getattr(self.blob, "_mmap", None)  # np.memmap's mmap object
+        if mapped is None or not hasattr(mapped, "madvise"):
+            return  # the pages then stay: memory, not correctness
+        page = mmap.PAGESIZE
+        at = tensor.data.ctypes.data - self.blob.ctypes.data
+        start, end = -(-at // page) * page, (at + tensor.data.nbytes) // page * page
+        if end > start:
+            mapped.madvise(mmap.MADV_DONTNEED, start, end - start)
 
     @property
     def architecture(self) -> str:

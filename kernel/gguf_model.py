@@ -2,11 +2,13 @@
 
 The file is memory-mapped (kernel/gguf_file.py) and its matrices stay the Q4_K, Q6_K and
 Q8_0 blocks llama.cpp wrote: kernel/quant.c's products read them where the map puts them,
-so the model costs its file's size in (shared, file-backed) pages plus the KV cache, and a
-load is the header, the tokenizer (cached, kernel/gguf_tokenizer.py) and a compile of
-quant.c once per machine. A token, or a prefill chunk of up to `prefill_chunk` tokens, is
-one native call (oq_tokens): norms, q/k/v with their biases, rotate-half RoPE at the file's
-theta, GQA attention over an fp16 cache, SwiGLU, the logits.
+except that AVX2 builds copy the layers' Q4_K and Q6_K matrices into 8-row interleaved
+groups (quant.c's repacked GEMM) and let the map's pages of them go. Either way the model
+costs about its file's size in memory plus the KV cache, and a load is the header, the
+tokenizer (cached, kernel/gguf_tokenizer.py), the repack (~0.6 s of CPU for the 1.5B) and
+a compile of quant.c once per machine. A token, or a prefill chunk of up to `prefill_chunk`
+tokens, is one native call (oq_tokens): norms, q/k/v with their biases, rotate-half RoPE at
+the file's theta, GQA attention over an fp16 cache, SwiGLU, the logits.
 
 What it takes, checked at load with a one-line reason otherwise: general.architecture
 `qwen2` (Qwen2 and Qwen2.5, the Coder models included); matrices in Q4_K, Q6_K or Q8_0
@@ -62,7 +64,7 @@ class GgufModel:
                                  f"quantized GGUF path runs {', '.join(ARCHITECTURES)}")
         self.file, self.lib = gf, lib
         self.name = gf.path.name
-        self._keep: list[np.ndarray] = []  # converted norms/biases, alive with the model
+        self._keep: list[np.ndarray] = []  # converted norms/biases, repacked matrices
         self.hidden = int(gf.meta("embedding_length"))
         self.heads = int(gf.meta("attention.head_count"))
         self.kv_heads = int(gf.meta("attention.head_count_kv", self.heads))
@@ -135,13 +137,24 @@ class GgufModel:
                 cols = self.inter if part == "ffn_down" else self.hidden
                 if t.shape != (rows[part], cols):
                     raise ModelLoadError(f"{self.name}: {name} has shape {t.shape}")
-                out += [_ptr(t.data), int(t.type)]
+                out += self._matrix(t, cols)
             elif part.endswith(".bias") and name not in self.file.tensors:
                 out += [0, 0]
             else:
                 out += [_ptr(self._vector(name, sizes[part])), 0]
         assert d > 0
         return out
+
+    def _matrix(self, t: Tensor, cols: int) -> list[int]:
+        """(pointer, type) of a layer matrix: repacked where this build's GEMM has a layout
+        of its own (Q4_K on AVX2: 8 rows interleaved, quant.c BlockQ4KX8), its file pages
+        then let go, so the copy replaces them in memory rather than doubling them."""
+        packed = self.lib.repack(t.data, int(t.type), cols)
+        if packed is None:
+            return [_ptr(t.data), int(t.type)]
+        self._keep.append(packed[0])
+        self.file.release(t)
+        return [_ptr(packed[0]), packed[1]]
 
     @classmethod
     def from_file(cls, gf: GgufFile) -> GgufModel:

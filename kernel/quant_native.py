@@ -6,7 +6,8 @@ switched by the same OUROBOROS_NATIVE setting: `scalar` builds the portable loop
 and `avxvnni` hold back the CPU's newer features (the tests compare every build this CPU can
 make with a numpy reference), `0` refuses. With AVX-512 VNNI the K-quants' products take 64
 values a register and up to 8 activation rows a weight row; AVX-VNNI's 256-bit form, or
-plain AVX2, 32 and 4. There is no torch
+plain AVX2, 32 and 4, and there `repack` copies Q4_K and Q6_K matrices into 8 rows
+interleaved for a GEMM that applies their scales once per 8 rows. There is no torch
 fallback here: a quantized model needs this library, and says why when it cannot have it.
 """
 
@@ -28,6 +29,9 @@ ABI = 1  # quant.c's OQ_ABI
 PRODUCT_TYPES = {8: "Q8_0", 12: "Q4_K", 14: "Q6_K"}
 ROW_TYPES = {0: "F32", 1: "F16", **PRODUCT_TYPES}
 BLOCK = {8: 32, 12: 256, 14: 256}  # values per block: a matrix's columns are whole blocks
+# Not ggml types: Q4_K and Q6_K rows repacked by oq_repack, 8 rows interleaved (quant.c
+# BlockQ4KX8, BlockQ6KX8).
+Q4_K_X8, Q6_K_X8 = 112, 114
 # What quant.c's oq_simd() reports it was compiled with: the K-quants' product kernels.
 KERNELS = {0: "scalar", 1: "AVX2+FMA+F16C", 2: "AVX2+FMA+F16C, AVX-VNNI",
            3: "AVX-512 VNNI"}
@@ -43,6 +47,9 @@ class QuantLib:
         lib.oq_dequant.argtypes = [p, i32, i32, i32, p]
         lib.oq_dequant.restype = None
         lib.oq_tokens.argtypes = [p, p, p, ctypes.c_float, p, i32, i32, i32, p, p, p, p, i32]
+        lib.oq_repack.argtypes = [p, i32, i32, i32, p]
+        lib.oq_repacked_bytes.argtypes = [i32, i32, i32]
+        lib.oq_repacked_bytes.restype = ctypes.c_size_t
         self.level, self.openmp = int(lib.oq_simd()), bool(lib.oq_openmp())
         self.simd = self.level > 0
 
@@ -53,7 +60,7 @@ class QuantLib:
     def matmul(self, w: np.ndarray, qtype: int, cols: int, x: torch.Tensor,
                threads: int = 1) -> torch.Tensor:
         """x [T, cols] float32 @ W.T for W's rows of blocks w [rows, bytes]: [T, rows]."""
-        if qtype not in PRODUCT_TYPES:
+        if qtype not in PRODUCT_TYPES and qtype not in (Q4_K_X8, Q6_K_X8):
             raise ValueError(f"no product for ggml type {qtype}")
         x = x.contiguous().float()
         rows = w.shape[0]
@@ -62,6 +69,19 @@ class QuantLib:
                               y.data_ptr(), threads):
             raise MemoryError("native matmul: no scratch memory")
         return y
+
+    def repack(self, w: np.ndarray, qtype: int, cols: int) -> tuple[np.ndarray, int] | None:
+        """W's rows [rows, bytes] in the layout this build's GEMM reads best, as a new
+        (anonymous) array [rows, bytes'] and the type to hand the products; None where the
+        file's layout is the one (this build has no repacked kernel, or not for this type
+        or shape: Q4_K and Q6_K with rows a multiple of 8 on AVX2 builds)."""
+        rows = w.shape[0]
+        if qtype not in (12, 14) or rows % 8 or cols % 256:
+            return None
+        size = self.lib.oq_repacked_bytes(qtype, rows, cols)
+        out = np.empty((rows, size // rows), np.uint8)
+        kind = self.lib.oq_repack(w.ctypes.data, qtype, rows, cols, out.ctypes.data)
+        return None if kind < 0 else (out, int(kind))
 
     def dequant(self, w: np.ndarray, qtype: int, cols: int) -> torch.Tensor:
         """The rows of w as float32 [rows, cols]."""

@@ -173,3 +173,36 @@ def test_zero_rows_and_one_thread_agree(lib: quant_native.QuantLib) -> None:
 def test_a_type_without_products_is_refused(lib: quant_native.QuantLib) -> None:
     with pytest.raises(ValueError, match="no product"):
         lib.matmul(np.zeros((1, 18), np.uint8), int(Q.Q4_0), 32, torch.zeros(1, 32))
+
+
+@pytest.mark.parametrize("qtype", [Q.Q4_K, Q.Q6_K])
+@pytest.mark.parametrize("count", [1, 4, 7])  # a tile of 4 rows, and one of 3
+def test_repacked_products_match_the_reference_and_their_own_rows(
+        lib: quant_native.QuantLib, qtype: Q, count: int) -> None:
+    """Q4_K and Q6_K repacked 8 rows interleaved (AVX2 builds): the same integer sums under
+    the same scales, so the reference's float32 rounding; each row's sum in one order
+    whatever the tile, so a chunk gives one-row steps' bits."""
+    rng = np.random.default_rng(17 + count + int(qtype))
+    rows, cols = 40, 768
+    w = _random_blocks(qtype, rows, cols, rng)
+    packed = lib.repack(w, int(qtype), cols)
+    if packed is None:
+        assert lib.level in (0, 3)  # the scalar and AVX-512 builds keep the file's layout
+        pytest.skip(f"{lib.describe()} reads {qtype.name} as the file lays it out")
+    x = rng.standard_normal((count, cols)).astype(np.float32)
+    x[:, :256] *= 5
+    y = lib.matmul(packed[0], packed[1], cols, torch.from_numpy(x), threads=2).numpy()
+    dw = gq.dequantize(w, qtype).astype(np.float64)
+    ref = _q8k(x).astype(np.float64) @ dw.T
+    scale = np.abs(_q8k(x)) @ np.abs(dw).T
+    assert np.all(np.abs(y - ref) <= 1e-5 * scale + 1e-6), np.abs(y - ref).max()
+    for t in range(count):
+        one = lib.matmul(packed[0], packed[1], cols, torch.from_numpy(x[t:t + 1]))
+        assert np.array_equal(y[t], one[0].numpy()), t
+
+
+def test_only_whole_groups_of_8_k_quant_rows_are_repacked(lib: quant_native.QuantLib) -> None:
+    rng = np.random.default_rng(2)
+    assert lib.repack(_random_blocks(Q.Q4_K, 37, 256, rng), int(Q.Q4_K), 256) is None
+    assert lib.repack(_random_blocks(Q.Q6_K, 12, 256, rng), int(Q.Q6_K), 256) is None
+    assert lib.repack(_random_blocks(Q.Q8_0, 16, 256, rng), int(Q.Q8_0), 256) is None
