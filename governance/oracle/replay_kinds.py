@@ -55,10 +55,19 @@ def private(qualname):
 def alien(args, kwargs, known, params):
     """Whether an input passes, at some argument, a value whose type is no captured call's
     type there nor a subclass of one, nor a default's (bytes where callers pass text, a
-    Decimal where they pass ints; an OrderedDict where they pass dicts is no alien): the
+    Decimal where they pass ints; an OrderedDict where they pass dicts is no alien, nor
+    a callable where they pass a callable): the
     daemon counts no difference a private function shows on such an input."""
     seen = {}
     for slot, kind in known:
         seen.setdefault(slot, []).append(kind)
-    return any(not any(issubclass(kind, k) for k in seen.get(slot, ()))
+    return any(not any(issubclass(kind, k) or (_calls(kind) and _calls(k))
+                       for k in seen.get(slot, ()))
                for slot, kind in slots(args, kwargs, params))
+
+
+def _calls(kind):
+    """Whether a type's instances are called (a function, a bound method, a callback
+    object): one callable stands for another (the runner's Recorder where the code calls
+    an encoder's bound method tells a final flush dropped)."""
+    return any("__call__" in vars(c) for c in kind.__mro__ if c is not type)

@@ -17,6 +17,7 @@ import pytest
 
 from governance.oracle.differential import CALL_TIMEOUT_S, Target, compare
 from governance.oracle.replay_kinds import alien, kinds
+from governance.oracle.replay_values import Recorder
 from governance.oracle.testrun import CoverageRequest, TestRunner
 from governance.proof import check_record
 from governance.proof.behaviour import covering_tests, touched_functions
@@ -243,7 +244,9 @@ def test_a_private_helper_answering_otherwise_on_an_alien_value_is_no_counterexa
 def test_a_value_of_a_subclass_of_a_passed_kind_is_no_alien() -> None:
     """An OrderedDict where callers pass dicts is what a caller may pass (camel-converter's
     `isinstance` made `type(v) is dict` is refused there); bytes where they pass text, a
-    Decimal where they pass ints, and a None they never pass are not."""
+    Decimal where they pass ints, and a None they never pass are not; a callable where
+    they pass one is none either (the runner's Recorder where webencodings passes an
+    encoder's bound method told a final flush dropped, wave 15)."""
     params = {"value": (0, None, inspect.Parameter.empty),
               "flag": (1, None, False)}
     known = kinds([pickle.dumps(((({"a": 1}), True), {}))], params)
@@ -251,6 +254,9 @@ def test_a_value_of_a_subclass_of_a_passed_kind_is_no_alien() -> None:
     assert not alien(({},), {"flag": True}, known, params)
     assert alien((b"x",), {}, known, params) and alien((None,), {}, known, params)
     assert alien(({}, Decimal(1)), {}, known, params)
+    called = kinds([pickle.dumps(((len,), {}))], {"encode": (0, None, inspect.Parameter.empty)})
+    assert not alien((Recorder(),), {}, called, {"encode": (0, None, inspect.Parameter.empty)})
+    assert alien((Recorder(),), {}, known, params)  # a callable where a dict was passed
 
 
 def test_generated_inputs_only_one_tree_made_are_no_pass():
