@@ -30,7 +30,10 @@ def near_bytes(v, ctx, near_str):
     for text in near_str(v.decode("latin-1"), ctx):
         with contextlib.suppress(UnicodeEncodeError):
             out.append(text.encode("latin-1") if isinstance(text, str) else text)
-    kinds = [bytearray(v), memoryview(v), BytesLike(v)]
+    # the same bytes as the other kinds a codec takes, then with a byte no UTF-8 or ASCII
+    # decoder reads (webencodings' `errors='replace'` default made 'strict' waited: every
+    # captured text decoded cleanly)
+    kinds = [bytearray(v), memoryview(v), BytesLike(v), v + b"\xff"]
     valued = [bytes([b]) for c in ctx.ints[:8] for b in (c, c + 1, c - 1) if 0 <= b < 256]
     binary = [b + v[1:] for b in valued] + _binary_edges(v)
     if _reads_as_text(v):  # a header line, not a frame: its text's moves before those

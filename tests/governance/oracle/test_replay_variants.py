@@ -242,3 +242,16 @@ def test_arguments_a_tree_makes_unreadable_on_its_own_are_a_difference(tmp_path:
     base's read) cannot hide what the call did to them: the answers differ."""
     check = _check(tmp_path, READABLE, HIDING, "mark", [([1],)])
     assert check.counterexamples
+
+
+DECODE = '''def decode(data, errors="replace"):
+    return data.decode("utf-8", errors)
+'''
+STRICT = DECODE.replace('errors="replace"', 'errors="strict"')
+
+
+def test_bytes_are_tried_with_a_byte_no_utf8_decoder_reads(tmp_path: Path) -> None:
+    """A decoder's errors default made strict (webencodings' `decode`, wave 15) is told
+    only by bytes that do not decode: every captured text was clean."""
+    check = _check(tmp_path, DECODE, STRICT, "decode", [(b"abc",), (b"caf\xc3\xa9",)])
+    assert any("\\xff" in c.line() for c in check.counterexamples), check
