@@ -16,7 +16,11 @@ run_dir); standard library only, Python 3.9 and later.
 
 import contextlib
 import inspect
-import pickle
+
+try:  # in the jail: beside the runner, in the run's plugin directory
+    from _ouroboros_unpickle import loads
+except ImportError:  # imported by the daemon's own code and tests
+    from governance.oracle.unpickle import loads
 
 
 def slots(args, kwargs, params):
@@ -34,7 +38,7 @@ def kinds(blobs, params):
            if d is not inspect.Parameter.empty}
     for blob in blobs:
         with contextlib.suppress(Exception):
-            out.update(slots(*pickle.loads(blob), params))
+            out.update(slots(*loads(blob), params))  # the runner's own reading of them
     return out
 
 
@@ -56,13 +60,14 @@ def alien(args, kwargs, known, params):
     """Whether an input passes, at some argument, a value whose type is no captured call's
     type there nor a subclass of one, nor a default's (bytes where callers pass text, a
     Decimal where they pass ints; an OrderedDict where they pass dicts is no alien, nor
-    a callable where they pass a callable): the
+    a callable where they pass a callable; a slot of which no captured call could be read
+    is none either: unknown is not alien): the
     daemon counts no difference a private function shows on such an input."""
     seen = {}
     for slot, kind in known:
         seen.setdefault(slot, []).append(kind)
-    return any(not any(issubclass(kind, k) or (_calls(kind) and _calls(k))
-                       for k in seen.get(slot, ()))
+    return any(slot in seen and not any(issubclass(kind, k) or (_calls(kind) and _calls(k))
+                                        for k in seen[slot])
                for slot, kind in slots(args, kwargs, params))
 
 

@@ -257,6 +257,8 @@ def test_a_value_of_a_subclass_of_a_passed_kind_is_no_alien() -> None:
     called = kinds([pickle.dumps(((len,), {}))], {"encode": (0, None, inspect.Parameter.empty)})
     assert not alien((Recorder(),), {}, called, {"encode": (0, None, inspect.Parameter.empty)})
     assert alien((Recorder(),), {}, known, params)  # a callable where a dict was passed
+    unread = kinds([b"not a pickle"], params)  # dissect.cstruct's calls, read by pickle alone
+    assert not alien((b"x",), {}, unread, params)  # unknown is not alien
 
 
 def test_generated_inputs_only_one_tree_made_are_no_pass():
