@@ -30,7 +30,7 @@ ABI = 1  # quant.c's OQ_ABI
 PRODUCT_TYPES = {8: "Q8_0", 12: "Q4_K", 14: "Q6_K"}
 ROW_TYPES = {0: "F32", 1: "F16", **PRODUCT_TYPES}
 BLOCK = {8: 32, 12: 256, 14: 256}  # values per block: a matrix's columns are whole blocks
-# Not ggml types: Q4_K and Q6_K rows repacked by oq_repack, 8 rows interleaved (quant.c
+# Not ggml types: Q4_K and Q6_K rows repacked by oq_repack, 8 rows interleaved (quant_x8.c
 # BlockQ4KX8, BlockQ6KX8).
 Q4_K_X8, Q6_K_X8 = 112, 114
 # What quant.c's oq_simd() reports it was compiled with: the K-quants' product kernels.
