@@ -147,7 +147,7 @@ class GgufModel:
 
     def _matrix(self, t: Tensor, cols: int) -> list[int]:
         """(pointer, type) of a layer matrix: repacked where this build's GEMM has a layout
-        of its own (Q4_K on AVX2: 8 rows interleaved, quant.c BlockQ4KX8), its file pages
+        of its own (Q4_K on AVX2: 8 rows interleaved, quant_x8.c BlockQ4KX8), its file pages
         then let go, so the copy replaces them in memory rather than doubling them."""
         packed = self.lib.repack(t.data, int(t.type), cols)
         if packed is None:

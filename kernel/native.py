@@ -7,11 +7,13 @@ failure (no compiler, a failed build, a CPU without AVX2+FMA, `OUROBOROS_NATIVE=
 the lean forward on its torch path, which the caller logs once.
 
 The library is compiled with `-O3 -march=native -fopenmp` into
-`$XDG_CACHE_HOME/ouroboros/native/<hash>.so`, the hash covering the source, the compiler
-and its version, the flags and the CPU's feature flags: a changed source or a moved home
-directory on another CPU builds afresh. A build writes a temporary file and renames it into
-place, so a process never loads a half-written library (two racing builds both rename a
-whole one). A compiler without OpenMP gets a second try without it (one thread).
+`$XDG_CACHE_HOME/ouroboros/native/<hash>.so`, the hash covering the source and every file
+it includes (`sources()`: native.c and quant.c are each one translation unit over a file
+per concept), the compiler and its version, the flags and the CPU's feature flags: a
+change in any of those files, or a moved home directory on another CPU, builds afresh. A
+build writes a temporary file and renames it into place, so a process never loads a
+half-written library (two racing builds both rename a whole one). A compiler without
+OpenMP gets a second try without it (one thread).
 
 Environment: `OUROBOROS_NATIVE=0` disables the native step (the fallback's tests use it),
 `OUROBOROS_NATIVE=scalar` builds the portable C without -march=native, `avx2` and `avxvnni`
@@ -24,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -45,6 +48,8 @@ KERNELS = {0: "scalar", 1: "AVX2+FMA", 2: "AVX2+FMA, AVX-VNNI", 3: "AVX2+FMA, AV
 MODES = {"auto": ["-march=native"], "scalar": ["-march=x86-64"],
          "avx2": ["-march=native", "-mno-avx512f", "-mno-avxvnni"],
          "avxvnni": ["-march=native", "-mno-avx512f"]}
+# A local include (`#include "name"`, beside the file that names it); <...> are the system's.
+INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.MULTILINE)
 PER_LAYER = 10  # native.c's P_PER_LAYER pointers: qkv, o, gate_up, down (w, scale), 2 norms
 
 
@@ -269,6 +274,37 @@ def _version(cc: str) -> str:
     return out.stdout.splitlines()[0] if out.stdout else "?"
 
 
+def sources(source_file: Path) -> list[Path]:
+    """`source_file` and the local files it includes, recursively, each once, in the order
+    first named: the files of ours a build of it reads. Every include line counts, under
+    whichever #if (another ISA's kernels) or in a comment, so the list is the same for every
+    build; a name with no file is left to the compiler to report."""
+    found: list[Path] = []
+
+    def visit(path: Path) -> None:
+        if path in found:
+            return
+        found.append(path)
+        for name in INCLUDE.findall(path.read_bytes()):
+            child = path.parent / name.decode()
+            if child.is_file():
+                visit(child)
+
+    visit(source_file)
+    return found
+
+
+def fingerprint(source_file: Path) -> bytes:
+    """The hash of every file sources() lists: each one's name (relative to source_file's
+    folder), length and bytes, so no edit, move of text between files or rename keeps it."""
+    digest = hashlib.sha256()
+    for path in sources(source_file):
+        text = path.read_bytes()
+        name = os.path.relpath(path, source_file.parent)
+        digest.update(f"{name}\0{len(text)}\0".encode() + text)
+    return digest.digest()
+
+
 def _build(cc: str, flags: list[str], target: Path, source: Path = SOURCE) -> str | None:
     """Compile `source` into `target` (atomically); None, or the compiler's complaint."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -292,7 +328,7 @@ def library(cc: str, cpu: Cpu, root: Path, mode: str = "auto",
     """The built library's path (building it if this machine has none yet), or why not.
     `source_file`: native.c, or another C file built the same way (kernel/quant.c)."""
     arch = MODES[mode]
-    source, version = source_file.read_bytes(), _version(cc)
+    source, version = fingerprint(source_file), _version(cc)
     tries = [[*FLAGS, *arch, "-fopenmp"], [*FLAGS, *arch]]
     complaint = ""
     for flags in tries:

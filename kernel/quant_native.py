@@ -1,14 +1,15 @@
 """kernel/quant.c built and loaded: products over GGUF blocks, and the GGUF model's step.
 
 Built as kernel/native.py builds native.c (`cc -O3 -march=native -fopenmp`, cached under
-~/.cache/ouroboros/native/ by a hash of the source, compiler, flags and CPU flags), and
-switched by the same OUROBOROS_NATIVE setting: `scalar` builds the portable loops, `avx2`
-and `avxvnni` hold back the CPU's newer features (the tests compare every build this CPU can
-make with a numpy reference), `0` refuses. With AVX-512 VNNI the K-quants' products take 64
-values a register and up to 8 activation rows a weight row; AVX-VNNI's 256-bit form, or
-plain AVX2, 32 and 4, and there `repack` copies Q4_K and Q6_K matrices into 8 rows
-interleaved for a GEMM that applies their scales once per 8 rows. There is no torch
-fallback here: a quantized model needs this library, and says why when it cannot have it.
+~/.cache/ouroboros/native/ by a hash of the source and the quant_*.c files it includes,
+compiler, flags and CPU flags), and switched by the same OUROBOROS_NATIVE setting: `scalar`
+builds the portable loops, `avx2` and `avxvnni` hold back the CPU's newer features (the
+tests compare every build this CPU can make with a numpy reference), `0` refuses. With
+AVX-512 VNNI the K-quants' products take 64 values a register and up to 8 activation rows a
+weight row; AVX-VNNI's 256-bit form, or plain AVX2, 32 and 4, and there `repack` copies
+Q4_K and Q6_K matrices into 8 rows interleaved for a GEMM that applies their scales once
+per 8 rows. There is no torch fallback here: a quantized model needs this library, and
+says why when it cannot have it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ ABI = 1  # quant.c's OQ_ABI
 PRODUCT_TYPES = {8: "Q8_0", 12: "Q4_K", 14: "Q6_K"}
 ROW_TYPES = {0: "F32", 1: "F16", **PRODUCT_TYPES}
 BLOCK = {8: 32, 12: 256, 14: 256}  # values per block: a matrix's columns are whole blocks
-# Not ggml types: Q4_K and Q6_K rows repacked by oq_repack, 8 rows interleaved (quant.c
+# Not ggml types: Q4_K and Q6_K rows repacked by oq_repack, 8 rows interleaved (quant_x8.c
 # BlockQ4KX8, BlockQ6KX8).
 Q4_K_X8, Q6_K_X8 = 112, 114
 # What quant.c's oq_simd() reports it was compiled with: the K-quants' product kernels.
