@@ -32,7 +32,9 @@ EXPECTED: dict[str, str | tuple[str, ...]] = {
     # input comes late at the caller: either, by the inputs a budget reaches)
     "mistune.codespan_blank_tab": ("counterexample", "not shown"),
     "mistune.md_link_close_paren": "counterexample",
-    "mistune.md_link_autolink_title": "counterexample",
+    # its one input (a link whose text is its URL, with a title) is found or not by the
+    # budget's cut: waited in three runs this stop, at today's code and at its start
+    "mistune.md_link_autolink_title": ("counterexample", "not shown"),
     "mistune.fenced_marker_waves_length": "counterexample",
     # isodate
     "isodate.duration_alternative_helper": "lands",
@@ -72,7 +74,9 @@ EXPECTED: dict[str, str | tuple[str, ...]] = {
     "xmltodict.comments_conditional": "lands",
     "xmltodict.force_list_true_dropped": "counterexample",
     "xmltodict.build_name_rpartition": "counterexample",
-    "xmltodict.namespace_prefix_first_char": "counterexample",
+    # told only at an attr_prefix of None, which no caller passes: it waits (an alien input
+    # of a private function is no evidence), and the search finds no caller-level one
+    "xmltodict.namespace_prefix_first_char": "not shown",
     "xmltodict.emit_xmlns_none_key": "counterexample",
     "xmltodict.emit_newline_constant": "counterexample",
     "xmltodict.emit_xmlns_string": "counterexample",
