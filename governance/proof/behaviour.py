@@ -74,11 +74,11 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
     consts = changed + [mutant_text(c) for c in changed if isinstance(c, str) and c] \
         + literals(node) + literals(old) \
         + scopes[0].around(node) + scopes[1].around(old)
-    if "ord" in _read_names(node) | _read_names(old):
+    names = _read_names(node) | _read_names(old)
+    if "ord" in names:
         consts = [*consts[:len(changed)], *ord_shifted(consts), *consts[len(changed):]]
     return Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
-                  boundaries((node, old), tables, siblings),
-                  _read_names(node) | _read_names(old),
+                  boundaries((node, old), tables, siblings), names,
                   redefaulted=changed_defaults(node, old))
 
 
