@@ -163,8 +163,6 @@ def texts(value, constants):
     options = [st.just(""), st.sampled_from(plain), _text(_MAX_TEXT)]
     if words:
         options += [st.sampled_from(words), _spliced(value, words)]
-        if value:
-            options.append(_overwritten(value, words))
     pieces = _SEPARATED.split(value)
     if len(pieces) > 1:
         options.append(_reparted(pieces, constants, words))
@@ -183,15 +181,6 @@ def _spliced(value, words):
     quoted branch, which neither a cut text nor a word alone reaches."""
     put = st.tuples(st.integers(0, len(value)), st.sampled_from(words))
     return st.lists(put, min_size=1, max_size=3).map(lambda found: _put_in(value, found))
-
-
-def _overwritten(value, words):
-    """The text with one of the function's words written over as many of its characters
-    at a drawn place: a code of fixed length (a grid locator, a check digit) keeps its
-    length, which a word put in breaks before the changed line is reached."""
-    put = st.tuples(st.integers(0, len(value) - 1), st.sampled_from(words))
-    return put.map(lambda found: value[:found[0]] + found[1]
-                   + value[found[0] + len(found[1]):])
 
 
 def _put_in(value, found):
