@@ -34,12 +34,12 @@ try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_canon import ADDRESS, RANDOM_SEED, canon, lazy, loads, show, unwrapped
     from _ouroboros_clock import reset, unclocked
     from _ouroboros_inputs import code_names
-    from _ouroboros_kinds import alien, foreign
+    from _ouroboros_kinds import alien, exotic, foreign
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import ADDRESS, RANDOM_SEED, canon, lazy, loads, show, unwrapped
     from governance.oracle.replay_clock import reset, unclocked
     from governance.oracle.replay_inputs import code_names
-    from governance.oracle.replay_kinds import alien, foreign
+    from governance.oracle.replay_kinds import alien, exotic, foreign
 
 _PRINTED_CHARS = 4000  # of what a call printed to stdout (its end), part of its answer
 _PLAIN = ("int", "str", "bool", "NoneType")
@@ -192,6 +192,7 @@ def answer_row(fn, key, blob, timeout_s, kinds=None):
     if kinds is not None:
         row["foreign"] = foreign(args, kwargs, *kinds)
         row["alien"] = alien(args, kwargs, *kinds)
+        row["exotic"] = exotic(args, kwargs, *kinds)
     return row
 
 

@@ -3,7 +3,9 @@ input passes one none of them did at some argument's slot (a keyword argument at
 position where it has one). The replay runner marks such a row `foreign`; the daemon reads
 the mark only for a private function both trees refused (governance.oracle.differential).
 A row whose kind at some slot is not even a subclass of one passed there is `alien`: no
-difference a private function shows on it counts.
+difference a private function shows on it counts. An alien that is a Decimal or a Fraction
+where every captured call passed a whole number is `exotic`: no difference a public
+function shows on it counts either.
 
 An object's state is no such slot, on purpose: an attribute tests always set may be None
 in use (a connection made lazily), and a careless change that drops the check before it
@@ -16,6 +18,8 @@ run_dir); standard library only, Python 3.9 and later.
 
 import contextlib
 import inspect
+from decimal import Decimal
+from fractions import Fraction
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_unpickle import loads
@@ -68,6 +72,23 @@ def alien(args, kwargs, known, params):
         seen.setdefault(slot, []).append(kind)
     return any(slot in seen and not any(issubclass(kind, k) or (_calls(kind) and _calls(k))
                                         for k in seen[slot])
+               for slot, kind in slots(args, kwargs, params))
+
+
+def exotic(args, kwargs, known, params):
+    """Whether an input passes a Decimal or a Fraction at a slot where every captured call
+    passed a whole number (an int; a bool is one) and no default holds another kind: a
+    count, an index or a width, which the search widens through the numeric tower (a
+    careless coercion shows on a float or a text there, which stay evidence). The daemon
+    counts no difference a public function shows on it either: geographiclib's `polyval`,
+    its counting while loop made a `for` over `range(N)`, was refused at `N=Decimal('-1')`
+    (wave 15), dissect.cstruct's `pack`, its ceiling division by negated floor division,
+    at a Fraction size (wave 14); neither is a value any caller passes there."""
+    seen = {}
+    for slot, kind in known:
+        seen.setdefault(slot, []).append(kind)
+    return any(issubclass(kind, (Decimal, Fraction)) and slot in seen
+               and all(issubclass(k, int) for k in seen[slot])
                for slot, kind in slots(args, kwargs, params))
 
 

@@ -165,9 +165,10 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     theirs, searched_from = [], len(inputs)
     searched_rows(fn, spec, blobs, search, timeout_s, receiver, (inputs, results, theirs), kinds)
     aside = made.steered if reached is not None else ()
-    if private(spec["qualname"]):  # no evidence (governance.oracle.differential._unlifted)
-        aside = {*aside, *(b for b, r in zip(inputs, results)  # noqa: B905 (3.9)
-                          if r.get("alien") is True)}
+    # no evidence (governance.oracle.differential._unlifted)
+    mark = "alien" if private(spec["qualname"]) else "exotic"
+    aside = {*aside, *(b for b, r in zip(inputs, results)  # noqa: B905 (3.9)
+                       if r.get(mark) is True)}
     _judged(fn, mutants, inputs, results, aside, state, (timeout_s, budgets[1]))
     return {"results": results, "cut": over is not None, "unplaced": told.get("unplaced", 0),
             "starved": over is not None and over.starved, "peer_results": theirs,

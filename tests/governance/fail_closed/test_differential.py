@@ -11,12 +11,13 @@ import inspect
 import pickle
 from collections import OrderedDict
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from governance.oracle.differential import CALL_TIMEOUT_S, Target, compare
-from governance.oracle.replay_kinds import alien, kinds
+from governance.oracle.replay_kinds import alien, exotic, kinds
 from governance.oracle.replay_values import Recorder
 from governance.oracle.testrun import CoverageRequest, TestRunner
 from governance.proof import check_record
@@ -239,6 +240,39 @@ def test_a_private_helper_answering_otherwise_on_an_alien_value_is_no_counterexa
     assert not check.shown_unchanged and check.unlifted is not counted
     alike = {"results": [{**_refusal("return", "a", True), "alien": False}]}
     assert compare(t, 0, base, alike).unlifted is False
+
+
+@pytest.mark.parametrize(("qualname", "exotic_", "counted"), [
+    ("Math.polyval", True, False),  # a Decimal where callers pass whole numbers
+    ("Math.polyval", False, True)])  # any other kind, alien or not, counts at a public one
+def test_a_public_function_answering_otherwise_on_an_exotic_number_is_no_counterexample(
+        qualname: str, exotic_: bool, counted: bool) -> None:
+    """geographiclib's `polyval`, its counting while loop made a `for` over `range(N)`,
+    returns 0.0 at `N=Decimal('-1')` on the base and raises on the candidate (wave 15):
+    a count no caller passes as a Decimal. Not counted is no pass: it waits unless another
+    input or a caller shows the function unchanged."""
+    t = Target("m.py", qualname, frozenset({1}), ())
+    base = {"results": [{**_refusal("return", "a", True), "alien": True, "exotic": exotic_}]}
+    cand = {"results": [{**_refusal("raise", "b", True), "alien": True, "exotic": False}]}
+    check = compare(t, 0, base, cand)
+    assert bool(check.counterexamples) is counted
+    assert not check.shown_unchanged and check.unlifted is not counted
+
+
+def test_an_exotic_number_is_a_decimal_or_fraction_where_only_whole_numbers_were_passed():
+    """Only where every captured call passed an int (or a bool) and no default holds
+    another kind; a float there, a text, or a Decimal where a float was passed, is none."""
+    params = {"n": (0, None, inspect.Parameter.empty), "x": (1, None, inspect.Parameter.empty),
+              "width": (2, None, 0)}
+    known = kinds([pickle.dumps(((3, 0.5, True), {}))], params)
+    assert exotic((Decimal(-1), 0.5), {}, known, params)
+    assert exotic((3, 0.5, Fraction(1, 3)), {}, known, params)  # an int default, a bool
+    assert not exotic((3.0, 0.5), {}, known, params) and not exotic(("3", 0.5), {}, known,
+                                                                        params)
+    assert not exotic((3, Decimal("0.5")), {}, known, params)  # callers pass a float there
+    defaulted = {**params, "width": (2, None, None)}  # None may be passed there too
+    assert not exotic((3, 0.5, Decimal(1)), {}, kinds([pickle.dumps(((3, 0.5), {}))],
+                                                       defaulted), defaulted)
 
 
 def test_a_value_of_a_subclass_of_a_passed_kind_is_no_alien() -> None:
