@@ -17,6 +17,7 @@ probe inside a live test passes false: the test still needs its items.
 """
 
 import base64
+import codecs
 import copyreg
 import datetime
 import hashlib
@@ -126,11 +127,29 @@ class _ByName(pickle.Pickler):
             return StandardStream, (_standard_name(obj),)
         elif _sink(obj):  # written to, never read: what a call writes is in memory
             return _memory_stream(obj), ()
+        elif isinstance(obj, codecs.CodecInfo):
+            return _codec(obj)
         elif isinstance(obj, memoryview) and obj.ndim == 1 and obj.format in ("B", "b", "c"):
             # pickle refuses a view; hyperframe parses every frame's body from one, so no
             # parse_body call was ever replayed: it travels as a view of its bytes
             return memoryview, (obj.tobytes(),)
         return NotImplemented
+
+
+def _codec(info):
+    """A codec's CodecInfo as pickle can load it again: the registry's own by its name
+    (the same object on load), another from its parts. pickle's default form calls
+    CodecInfo.__new__ with the tuple's four items and fails on load, so no captured call
+    holding one was ever replayed (webencodings' Encoding holds one: `_get_encoding`'s
+    narrowing to `isinstance` landed, wave 15)."""
+    try:
+        if codecs.lookup(info.name) is info:
+            return codecs.lookup, (info.name,)
+    except (LookupError, TypeError):
+        pass
+    return codecs.CodecInfo, (info.encode, info.decode, info.streamreader, info.streamwriter,
+                              info.incrementalencoder, info.incrementaldecoder, info.name), \
+        dict(vars(info))
 
 
 def _guarded_mapping(cls):

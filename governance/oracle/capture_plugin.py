@@ -14,8 +14,10 @@ threading.settrace) sees every Python call; a call of a watched function has its
 pickled as it starts (a generator's at its first resume, when its locals are still the
 arguments as passed; a coroutine's is skipped), with the sys.argv the test set for it when
 that is not the run's own (canon.ambient: a CLI's `main()` reads it), each distinct call
-once, at most `max_calls` a function and `max_bytes` in all. What cannot be pickled is
-counted, not kept. A test that sets its own tracer loses ours until the next test starts.
+once, at most `max_calls` a function (and past them the first call of each kind of
+arguments not captured yet, `new_shapes` more at most) and `max_bytes` in all. What cannot
+be pickled is counted, not kept. A test that sets its own tracer loses ours until the next
+test starts.
 
 The daemon never unpickles what this writes: the pickles go back, opaque, to the replay
 runner in the jail. `calls.json` in the report directory holds, per function, base64 pickles
@@ -45,6 +47,7 @@ from _ouroboros_canon import (  # RANDOM_SEED: as pytest-randomly
     remembering,
 )
 from _ouroboros_probe import Probe
+from _ouroboros_stacks import Callers, shape
 
 # The report directory is the plugin directory's sibling, `out/` (governance.oracle.testrun's
 # run dir, in the jail and out of it); the oracle plugin takes the variable that names it
@@ -56,12 +59,11 @@ _RESUME = dis.opmap.get("RESUME")  # 3.11+: a frame's first instruction once it 
 _VARARGS, _VARKEYWORDS = 0x04, 0x08
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 60, 60, 8, 8
-_STACK_DEPTH = 16  # frames looked at above a watched call for the repository's callers
 _PER_CLOSURE_KIND = 3  # calls of a nested function captured per kind of closure
 _state = {"targets": [], "root": "", "codes": {}, "calls": [], "seen": set(), "bytes": 0,
           "max_calls": 100, "max_bytes": 8 << 20, "skipped": [], "out": None, "busy": False,
           "pickle": True, "probe": None, "stacks": None, "rels": {}, "defaults": {},
-          "functions": {}, "kinds": {},
+          "functions": {}, "kinds": {}, "shapes": {}, "new_shapes": 0,
           "fallback": "", "by_value": False}
 
 
@@ -203,9 +205,13 @@ def _by_value():
     return _state["by_value"]
 
 
-def _record(index, frame, pos, extra, kw):
+def _record(index, frame, pos, extra, kw, sort):
     calls = _state["calls"][index]
-    if len(calls) >= _state["max_calls"] or _state["bytes"] >= _state["max_bytes"]:
+    if _state["bytes"] >= _state["max_bytes"]:
+        return
+    shapes = _state["shapes"].setdefault(index, set())
+    if len(calls) >= _state["max_calls"] and (
+            sort in shapes or len(calls) >= _state["max_calls"] + _state["new_shapes"]):
         return
     code = frame.f_code
     kind = _closure_kind(index, frame)
@@ -236,6 +242,7 @@ def _record(index, frame, pos, extra, kw):
         kinds[kind] = kinds.get(kind, 0) + 1
         call.update(closure=base64.b64encode(closure).decode("ascii"), kind=kind)
     calls.append(call)
+    shapes.add(sort)
 
 
 def _closure_kind(index, frame):
@@ -273,21 +280,12 @@ def _is_test_file(rel):
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
-def _callers(index, frame):
-    """Count the repository's functions (not tests) on the stack above a watched call."""
-    seen, up = set(), frame.f_back
-    for _ in range(_STACK_DEPTH):
-        if up is None:
-            break
-        code = up.f_code
-        rel = _rel_of(code)
-        if rel is not None and not _is_test_file(rel) and code.co_name != "<module>":
-            key = (rel, getattr(code, "co_qualname", code.co_name))
-            if key not in seen:
-                seen.add(key)
-                counts = _state["stacks"][index]
-                counts[key] = counts.get(key, 0) + 1
-        up = up.f_back
+def _caller_of(code):
+    """A frame's (file, qualname) when it is the repository's own code, not a test's."""
+    rel = _rel_of(code)
+    if rel is None or _is_test_file(rel) or code.co_name == "<module>":
+        return None
+    return rel, getattr(code, "co_qualname", code.co_name)
 
 
 def _tracer(frame, event, arg):
@@ -307,10 +305,11 @@ def _tracer(frame, event, arg):
     _state["busy"] = True  # pickling may call Python code (__reduce__): not a target call
     try:
         pos, extra, kw = _arguments(frame)
+        kind = shape(pos, extra, kw)
         if _state["pickle"]:
-            _record(index, frame, pos, extra, kw)
+            _record(index, frame, pos, extra, kw, kind)
         if _state["stacks"] is not None:
-            _callers(index, frame)
+            _state["stacks"][index].count(frame, kind, _caller_of)
         probe = _state["probe"]  # a generator's answer is what it yields: replayed only
         call = probe.enter(index, (list(pos) + list(extra), kw)) \
             if probe and not generator else None
@@ -350,13 +349,13 @@ def pytest_configure(config):
                   calls=[[] for _ in targets], skipped=[0 for _ in targets],
                   pickle=data.get("pickle", True) is not False,
                   fallback=str(data.get("fallback") or ""))
-    for key in ("max_calls", "max_bytes"):
+    for key in ("max_calls", "max_bytes", "new_shapes"):
         if isinstance(data.get(key), int) and data[key] > 0:
             _state[key] = data[key]
     if data.get("trace") is True:
         _state["probe"] = Probe(len(targets), int(data.get("max_records") or 5000))
     if data.get("stacks") is True:
-        _state["stacks"] = [{} for _ in targets]
+        _state["stacks"] = [Callers() for _ in targets]
     _hook(True)
 
 
@@ -400,8 +399,7 @@ def pytest_unconfigure(config):
         if probe is not None:
             row["trace"] = probe.result(index)
         if stacks is not None:
-            row["callers"] = sorted(([f, q, n] for (f, q), n in stacks[index].items()),
-                                    key=lambda c: (-c[2], c[0], c[1]))[:20]
+            row["callers"] = stacks[index].row()
         out["functions"].append(row)
     path = os.path.join(_state["out"], "calls.json")
     with open(path + ".tmp", "w", encoding="utf-8") as handle:

@@ -4,8 +4,8 @@ position where it has one). The replay runner marks such a row `foreign`; the da
 the mark only for a private function both trees refused (governance.oracle.differential).
 A row whose kind at some slot is not even a subclass of one passed there is `alien`: no
 difference a private function shows on it counts. An alien that is a Decimal or a Fraction
-where every captured call passed a whole number is `exotic`: no difference a public
-function shows on it counts either.
+where every captured call passed a whole number is `exotic`: no difference any function
+shows on it counts, nor makes it wait.
 
 An object's state is no such slot, on purpose: an attribute tests always set may be None
 in use (a connection made lazily), and a careless change that drops the check before it
@@ -80,10 +80,11 @@ def exotic(args, kwargs, known, params):
     passed a whole number (an int; a bool is one) and no default holds another kind: a
     count, an index or a width, which the search widens through the numeric tower (a
     careless coercion shows on a float or a text there, which stay evidence). The daemon
-    counts no difference a public function shows on it either: geographiclib's `polyval`,
-    its counting while loop made a `for` over `range(N)`, was refused at `N=Decimal('-1')`
-    (wave 15), dissect.cstruct's `pack`, its ceiling division by negated floor division,
-    at a Fraction size (wave 14); neither is a value any caller passes there."""
+    reads no difference on it, public function or private, as a change or as a doubt:
+    geographiclib's `polyval`, its counting while loop made a `for` over `range(N)`, was
+    refused at `N=Decimal('-1')` (wave 15), dissect.cstruct's `pack`, its ceiling division
+    by negated floor division, at a Fraction size (wave 14); neither is a value any caller
+    passes there."""
     seen = {}
     for slot, kind in known:
         seen.setdefault(slot, []).append(kind)

@@ -26,6 +26,7 @@ JAIL_DIR = "/tmp/.ouroboros-oracle"  # inside the jail's private tmpfs
 # under in the run's plugin directory (on the jailed process's PYTHONPATH).
 HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py"),
            "_ouroboros_probe": Path(__file__).with_name("call_probe.py"),
+           "_ouroboros_stacks": Path(__file__).with_name("call_stacks.py"),
            "_ouroboros_inputs": Path(__file__).with_name("replay_inputs.py"),
            "_ouroboros_values": Path(__file__).with_name("replay_values.py"),
            "_ouroboros_text": Path(__file__).with_name("replay_text.py"),
@@ -90,19 +91,21 @@ MAX_VALUES = 2 << 20
 
 
 def capture_request(targets: tuple[tuple[str, str], ...], max_calls: int, *,
-                    pickle: bool = True, trace: bool = False,
+                    new_shapes: int = 0, pickle: bool = True, trace: bool = False,
                     stacks: bool = False, fallback: str = "") -> ExtraPlugin:
     """Pickle the calls of `targets` ((repo-relative file, qualified name) pairs), at most
-    `max_calls` each; with `trace`, record every call's entry and answer digests in order;
+    `max_calls` each, then up to `new_shapes` more, each the first of its kinds of
+    arguments; with `trace`, record every call's entry and answer digests in order;
     with `stacks`, count the repository's callers of each (governance.oracle.
     capture_plugin). `fallback`: where cloudpickle may be imported from, for what pickle
     cannot write (the daemon's site-packages)."""
     settings = {"targets": [{"file": f, "qualname": q} for f, q in targets],
-                "max_calls": max_calls, "pickle": pickle, "trace": trace, "stacks": stacks,
-                "fallback": fallback}
+                "max_calls": max_calls, "new_shapes": new_shapes, "pickle": pickle,
+                "trace": trace, "stacks": stacks, "fallback": fallback}
     return ExtraPlugin(Path(__file__).with_name("capture_plugin.py"), CAPTURE_MODULE,
                        "capture.json", settings, "calls.json",
-                       helpers=("_ouroboros_canon", "_ouroboros_unpickle", "_ouroboros_probe"))
+                       helpers=("_ouroboros_canon", "_ouroboros_unpickle", "_ouroboros_probe",
+                                "_ouroboros_stacks"))
 
 
 def mutation_request(mutants: list[dict], timeout_s: float) -> ExtraPlugin:

@@ -17,6 +17,7 @@ from governance.oracle.differential import (
     CALL_TIMEOUT_S,
     GENERATED,
     MAX_CALLS,
+    NEW_SHAPES,
     REPLAY_HELPERS,
     REPLAY_SOURCE,
     FunctionCheck,
@@ -96,7 +97,8 @@ class Record:
         qualname): its capture}, and `functions` holds the targets' alone."""
         kin = self.kin() if how.get("pickle", True) else []
         names = [*((t.file, t.qualname) for t in self.targets), *kin]
-        request = capture_request(tuple(names), MAX_CALLS, fallback=search_path(), **how)
+        request = capture_request(tuple(names), MAX_CALLS, new_shapes=NEW_SHAPES,
+                                  fallback=search_path(), **how)
         ran = await self.runner.run(tree, list(self.tests), scratch=self.scratch,
                                     extra=request)
         if how.get("pickle", True):  # the capture's (a traced run beside it says nothing)

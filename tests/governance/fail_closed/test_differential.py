@@ -249,14 +249,17 @@ def test_a_public_function_answering_otherwise_on_an_exotic_number_is_no_counter
         qualname: str, exotic_: bool, counted: bool) -> None:
     """geographiclib's `polyval`, its counting while loop made a `for` over `range(N)`,
     returns 0.0 at `N=Decimal('-1')` on the base and raises on the candidate (wave 15):
-    a count no caller passes as a Decimal. Not counted is no pass: it waits unless another
-    input or a caller shows the function unchanged."""
+    a count no caller passes as a Decimal. It is read as neither a change nor a doubt."""
     t = Target("m.py", qualname, frozenset({1}), ())
-    base = {"results": [{**_refusal("return", "a", True), "alien": True, "exotic": exotic_}]}
-    cand = {"results": [{**_refusal("raise", "b", True), "alien": True, "exotic": False}]}
+    alike = {**_row(), "key": "g1"}
+    base = {"results": [{**_refusal("return", "a", True), "alien": True, "exotic": exotic_},
+                        alike]}
+    cand = {"results": [{**_refusal("raise", "b", True), "alien": True, "exotic": False},
+                        alike]}
     check = compare(t, 0, base, cand)
     assert bool(check.counterexamples) is counted
-    assert not check.shown_unchanged and check.unlifted is not counted
+    # neither a change nor a doubt: the input it answered alike is its evidence
+    assert check.shown_unchanged is not counted and not check.unlifted
 
 
 def test_an_exotic_number_is_a_decimal_or_fraction_where_only_whole_numbers_were_passed():
