@@ -1,7 +1,7 @@
 """The held-out and seen parts of the real-library refactor corpus (bench/heldout/): each
 wave's manifest is frozen and names libraries no rule was grown on when it was frozen, the
 refactors load, and each careless refactor's stated input really tells the base from the
-careless tree. Wave 15 is the held-out part; waves 1 to 14 are seen (the proof's rules were
+careless tree. Wave 16 is the held-out part; waves 1 to 15 are seen (the proof's rules were
 changed after their failures were read, or a newer wave was frozen after them).
 
 No daemon and no judging here (bench/refactors_real.py --part heldout|seen does that,
@@ -46,8 +46,9 @@ SEEN = {*DEVELOPMENT, "inflection", "boltons", "more-itertools", "parse", "tabul
 # wave 13 excludes waves 1 to 12 and the candidates wave 12's rule left out
 # (manifest-wave13.json); wave 14 excludes waves 1 to 13 and the candidates wave 13's rule
 # left out (manifest-wave14.json); wave 15 excludes waves 1 to 14 and the candidates wave
-# 14's rule left out (manifest-wave15.json).
-WAVES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+# 14's rule left out (manifest-wave15.json); wave 16 excludes waves 1 to 15 and the
+# candidates wave 15's rule left out (manifest-wave16.json).
+WAVES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
 WAVE = {n: tuple(e["name"] for e in libraries.wave(n)["libraries"]) for n in WAVES}
 SEEN_BY_WAVE_2 = {*SEEN, *WAVE[1], "wcwidth", "tomli"}
 SEEN_BY_WAVE_3 = {*SEEN_BY_WAVE_2, *WAVE[2], "rfc3986", "roman-numerals-py"}
@@ -79,6 +80,11 @@ SEEN_BY_WAVE_14 = {*SEEN_BY_WAVE_13, *WAVE[13], "pycodestyle", "nameparser", "pa
                    "pyjsparser", "cerberus", "tinycss2", "ply", "durations", "stringcase",
                    "cronsim"}
 SEEN_BY_WAVE_15 = {*SEEN_BY_WAVE_14, *WAVE[14], "quantiphy", "dnslib", "python-multipart"}
+SEEN_BY_WAVE_16 = {*SEEN_BY_WAVE_15, *WAVE[15], "coloraide", "gitignore-parser", "bottle",
+                   "python-barcode", "cstruct", "defusedxml", "immutabledict", "dacite",
+                   "pypinyin", "cyrtranslit", "sqlglot", "oauthlib", "spans", "asn1", "polyline",
+                   "openlocationcode", "mgrs", "pyotp", "iso4217", "rfc3987", "fqdn",
+                   "uri-template"}
 # The Zope Public License 2.1 (roman, wave 8) is BSD-style: permissive, no copyleft.
 PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "PSF-2.0",
               "BSD-3-Clause OR Apache-2.0", "ZPL-2.1"}
@@ -103,7 +109,8 @@ def refactors() -> list:
                           (7, SEEN_BY_WAVE_7), (8, SEEN_BY_WAVE_8), (9, SEEN_BY_WAVE_9),
                           (10, SEEN_BY_WAVE_10), (11, SEEN_BY_WAVE_11),
                           (12, SEEN_BY_WAVE_12), (13, SEEN_BY_WAVE_13),
-                          (14, SEEN_BY_WAVE_14), (15, SEEN_BY_WAVE_15)])
+                          (14, SEEN_BY_WAVE_14), (15, SEEN_BY_WAVE_15),
+                          (16, SEEN_BY_WAVE_16)])
 def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> None:
     """Three or more permissive libraries a wave, pinned by sha256, none the rules had been
     grown on when it was frozen; each manifest kept as it was committed."""
@@ -119,18 +126,18 @@ def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> Non
 
 
 def test_the_held_out_part_is_the_newest_wave() -> None:
-    """--part heldout is wave 15, frozen after waves 1 to 14 were read; seen is waves 1 to
-    14; no library is in two waves."""
-    assert libraries.WAVES == {"heldout": (15,),
-                               "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)}
+    """--part heldout is wave 16, frozen after waves 1 to 15 were read; seen is waves 1 to
+    15; no library is in two waves."""
+    assert libraries.WAVES == {"heldout": (16,),
+                               "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)}
     frozen = [libraries.wave(n)["frozen"][:17] for n in WAVES]
     assert frozen == sorted(frozen) and len(set(frozen)) == len(WAVES)
     every = [name for n in WAVES for name in WAVE[n]]
     assert len(set(every)) == len(every)
-    assert libraries.names("heldout") == WAVE[15]
+    assert libraries.names("heldout") == WAVE[16]
     assert libraries.names("seen") == (*WAVE[1], *WAVE[2], *WAVE[3], *WAVE[4], *WAVE[5],
                                        *WAVE[6], *WAVE[7], *WAVE[8], *WAVE[9], *WAVE[10],
-                                       *WAVE[11], *WAVE[12], *WAVE[13], *WAVE[14])
+                                       *WAVE[11], *WAVE[12], *WAVE[13], *WAVE[14], *WAVE[15])
     assert libraries.names() == (*libraries.names("heldout"), *libraries.names("seen"))
 
 
@@ -176,9 +183,9 @@ def test_each_careless_input_tells_base_from_careless(refactors: list, tmp_path:
     assert not problems, "\n".join(problems)
 
 
-def test_the_bench_prints_wave_15_as_held_out_and_waves_1_to_14_as_seen() -> None:
-    """bench/refactors_real.py's --part heldout judges wave 15 under the held-out heading,
-    --part seen waves 1 to 14 under the seen one, and every combined run puts held-out
+def test_the_bench_prints_wave_16_as_held_out_and_waves_1_to_15_as_seen() -> None:
+    """bench/refactors_real.py's --part heldout judges wave 16 under the held-out heading,
+    --part seen waves 1 to 15 under the seen one, and every combined run puts held-out
     first; the columns say which waves."""
     from bench.heldout.report import COLUMNS, heading
     from bench.refactors_real import PARTS
@@ -186,8 +193,9 @@ def test_the_bench_prints_wave_15_as_held_out_and_waves_1_to_14_as_seen() -> Non
     assert PARTS["heldout"] == ["heldout"] and PARTS["seen"] == ["seen"]
     assert all(parts[0] == "heldout" for key, parts in PARTS.items() if len(parts) > 1)
     held, seen = heading("heldout"), heading("seen")
-    assert held.startswith("== HELD-OUT (wave 15: ")
-    assert seen.startswith("== SEEN (waves 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 and 14: ")
-    assert COLUMNS["heldout"] == "held-out (w15)" and COLUMNS["seen"] == "seen (w1-w14)"
+    assert held.startswith("== HELD-OUT (wave 16: ")
+    assert seen.startswith("== SEEN (waves 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 and "
+                           "15: ")
+    assert COLUMNS["heldout"] == "held-out (w16)" and COLUMNS["seen"] == "seen (w1-w15)"
     assert all(n in held for n in libraries.names("heldout"))
     assert all(n in seen and n not in held for n in libraries.names("seen"))
