@@ -4,73 +4,13 @@ Each wave's manifest beside this module names its libraries, their versions and 
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
 figures on code the proof's rules were not grown on). Sixteen waves, two parts:
 
-- wave 16, `manifest-wave16.json` (frozen 2026-11-27T12:37Z: latexcodec, phonenumbers and
-  orderly-set, the first three to pass of the lead engineer's order, which ran out with two
-  passing, extended by the helper who froze it before any name in the extension was looked
-  up (order-wave16-extension.txt); the others left out for a Requires-Dist not under an
-  extra, no tests in their sdists, no release since 2023-11-27, a licence not permissive, a C
-  extension, Python 3.12 required, suites that need libraries that are not here or collect
-  no test under pytest, or binary files a tree cannot carry; docstring-parser since this
-  repository's environment has it, funcy since the real-history bench tried it), is the
-  *held-out* part: its cases are written after the freeze by one who never runs the proof on
-  them, and no rule has been grown on it;
-- wave 15, `manifest-wave15.json` (frozen 2026-11-27T09:13Z: geographiclib, maidenhead and
-  webencodings, the first three to pass of the lead engineer's order (coloraide, dacite,
-  pypinyin, asn1, iso4217 and fqdn left out for a Requires-Dist not under an extra,
-  gitignore-parser, cyrtranslit and openlocationcode since their sdists ship no tests,
-  defusedxml, spans, rfc3987 and uri-template as unmaintained, mgrs as not pure Python,
-  immutabledict for want of any coercion or boundary, bottle, python-barcode, sqlglot,
-  oauthlib and polyline since part of their suites needs a library that is not here (Mako,
-  Pillow, pytz and duckdb, blinker, Pillow), cstruct since its sdist lacks a file its tests
-  read, pyotp since its suite fails under pytest); its cases written in 660813f),
-- wave 14, `manifest-wave14.json` (frozen 2026-11-27T06:03Z: configobj, camel-converter and
-  dissect.cstruct, the first three to pass of the lead engineer's order (quantiphy left out
-  since its sdist ships no tests, python-multipart since this repository's environment has
-  it, dnslib since pytest errors on its unittest module's helper test_generator); its cases
-  written in 0dd20e2, first read at 7cb7ba2, before any rule was grown on it),
-- wave 13, `manifest-wave13.json` (frozen 2026-11-27T03:06Z: multipart, geojson and mnemonic,
-  the first three to pass of the lead engineer's order, which ran out with none passing
-  (pycodestyle left out since its sdist lacks the testing package its tests import,
-  nameparser as LGPL, parsimonious, cerberus and tinycss2 for their requirements, the rest
-  unmaintained or excluded), extended by the helper who froze it before any name in the
-  extension was looked up (order-wave13-extension.txt; cronsim left out since its newest
-  release has no sdist); its cases written in d89c455),
-- wave 12, `manifest-wave12.json` (frozen 2026-11-26T23:45Z in 058cbbd: marko and jaconv, the
-  first of the lead engineer's order to pass; haversine left out since its sdist lacks the
-  module its tests import, mistletoe since its tests need parameterized, markdown2 since
-  its suite fails on its base and skips for want of wavedrom and latex2mathml,
-  uncertainties since its tests need SciPy, anyascii since its package reads binary data
-  files a tree cannot carry; and boolean.py, frozen at 00:16Z in 354a38a in the place of
-  whatthepatch, whose suite's timed test fails on its base under load and under the proof's
-  tracer; its cases written in 2570b06 and c42e84f, first read at 86cb5f9), and
-- wave 1, `manifest.json` (frozen 2026-11-25T06:41Z: webcolors, idna, simpleeval), wave 2,
-  `manifest-wave2.json` (frozen 2026-11-25T13:20Z in 77a7363: netaddr, json5, texttable),
-  wave 3, `manifest-wave3.json` (frozen 2026-11-25T15:31Z in 5671628: sqids, shortuuid,
-  uritools; first read in e479f2a), wave 4, `manifest-wave4.json` (frozen
-  2026-11-25T17:58Z in fd72c76: aniso8601, jsonpointer, pyasn1; first read in 07e4a5a),
-  wave 5, `manifest-wave5.json` (frozen 2026-11-25T20:48Z in cebe5e2: pytimeparse,
-  hyperframe, and hpack in the place of dpath, whose suite needs nose2; first read at
-  6adb03b, recorded in 5289324), wave 6, `manifest-wave6.json` (frozen 2026-11-25T23:48Z
-  in 2745ce4: voluptuous, uritemplate, bracex; first read at 374cdd5, recorded in aa9bb44),
-  wave 7, `manifest-wave7.json` (frozen 2026-11-26T02:49Z in c7e09d2: python-mimeparse,
-  bitmath, and language-tags in the place of construct, whose sdist lacks the module its
-  tests import; first read at 0734ad7, recorded in 4fcdf62), wave 8,
-  `manifest-wave8.json` (frozen 2026-11-26T05:54Z in 845008d: roman, tomlkit,
-  fastjsonschema; first read at ba17823, recorded in 48af27e), wave 9,
-  `manifest-wave9.json` (frozen 2026-11-26T11:59Z in d7e432c: iso3166, uuid6, and asteval in
-  the place of schedule, whose suite skips half its tests without pytz, and of w3lib, whose
-  suite fails on its base on this Python; its cases written in a8d82e8, first read at
-  fad3458, recorded in 018f57a), and wave 10, `manifest-wave10.json` (frozen
-  2026-11-26T14:58Z in e8f3171: hijridate, python-iso639 and termcolor, in the place of
-  dnspython and anytree, whose suites need libraries that are not here, and of pytz, whose
-  binary zone files cannot go into a tree; its cases written in 6a634ca, first read at
-  107f7e0, recorded in 594b2e3), and wave 11, `manifest-wave11.json` (frozen
-  2026-11-26T17:59Z in 46dc0c0: emoji, utm and diff-match-patch, in the place of
-  python-dotenv, whose suite needs IPython, chardet, whose binary models a tree cannot carry,
-  and docutils, whose suite skips tests for want of recommonmark; its cases written in
-  d52774d, first read at 714e6c7), are the *seen* part now: each was read, and the proof's
-  rules were changed after its failures were read (wave 13 since wave 14 was frozen, wave 14
-  since the rules grown after its first reading, wave 15 since wave 16 was frozen).
+The newest wave (`WAVES["heldout"]`, wave 16: latexcodec, phonenumbers, orderly-set) is the
+*held-out* part: its cases are written after the freeze by one who never runs the proof on
+them, and no rule has been grown on it. The earlier waves are the *seen* part: each was
+read, and the proof's rules were changed after its failures were read (or a newer wave was
+frozen after it). Each manifest says how its wave was chosen: the order it was drawn from,
+when each name was looked up, which were left out and why, when it was frozen and by which
+commit; docs/proof-measurements.md has each wave's first reading.
 
 `library(name)` downloads the sdist with pip into the cache (`$OUROBOROS_HELDOUT_CACHE`, by
 default `$TMPDIR/ouroboros-bench/heldout`) when it is absent, refuses one whose sha256
