@@ -58,6 +58,7 @@ class Record:
     checks: list[FunctionCheck] = field(default_factory=list)
     captured: dict = field(default_factory=dict)  # the base's capture run
     lost: bool = False  # a test id asked for was not found (it is another in each process)
+    slow: bool = False  # a capture run timed out (under the tracer, the tests ran too long)
     sides: tuple[Side, Side] = (Side("base"), Side("candidate"))  # mutants per tree
     killed: tuple[set[int], set[int]] = field(default_factory=lambda: (set(), set()))
     changed: tuple[str, ...] = ()  # the changed files of the targets (both trees have them)
@@ -102,7 +103,9 @@ class Record:
         ran = await self.runner.run(tree, list(self.tests), scratch=self.scratch,
                                     extra=request)
         if how.get("pickle", True):  # the capture's (a traced run beside it says nothing)
-            self.lost = any("::" in t and t not in ran.report.tests for t in self.tests)
+            self.slow = ran.timed_out  # then no test is in its report: none is lost
+            self.lost = not self.slow and any("::" in t and t not in ran.report.tests
+                                              for t in self.tests)
         found = ran.extra
         if not isinstance(found, dict) or not isinstance(found.get("functions"), list) \
                 or len(found["functions"]) != len(names):
