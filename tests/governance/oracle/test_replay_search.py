@@ -73,6 +73,19 @@ def test_both_trees_rows_are_written_each_input_answered_once_the_difference_fir
     assert first["shown"] == repr(_micros(text)) and other["shown"] == repr(_micros(text, True))
 
 
+def test_a_difference_on_an_exotic_input_does_not_stop_the_search():
+    """A row the runner marks `exotic` (a Decimal or Fraction where callers pass whole
+    numbers) is no evidence (governance.oracle.replay_kinds.exotic): a difference there
+    must not end the search before the telling input is found."""
+    def marked(answer):
+        def exotic_first(blob: bytes) -> dict:
+            return {**answer(blob), "exotic": True}
+        return exotic_first
+    rows = searched(CALLS, [1e6], marked(BASE), marked(CAND), 20.0)
+    assert len(rows) > 40  # it went on past every difference, to its examples' end
+    assert any(r["answer"] != t["answer"] for _, r, t in rows)
+
+
 def test_alike_trees_give_evidence_and_no_difference():
     rows = searched(CALLS, [1e6], BASE, BASE, 20.0)
     assert len(rows) > 40 and len({r["key"] for _, r, _ in rows}) == len(rows)
