@@ -305,11 +305,12 @@ def _tracer(frame, event, arg):
     _state["busy"] = True  # pickling may call Python code (__reduce__): not a target call
     try:
         pos, extra, kw = _arguments(frame)
-        kind = shape(pos, extra, kw)
-        if _state["pickle"]:
-            _record(index, frame, pos, extra, kw, kind)
-        if _state["stacks"] is not None:
-            _state["stacks"][index].count(frame, kind, _caller_of)
+        if _state["pickle"] or _state["stacks"] is not None:  # a traced run alone needs none
+            kind = shape(pos, extra, kw)
+            if _state["pickle"]:
+                _record(index, frame, pos, extra, kw, kind)
+            if _state["stacks"] is not None:
+                _state["stacks"][index].count(frame, kind, _caller_of)
         probe = _state["probe"]  # a generator's answer is what it yields: replayed only
         call = probe.enter(index, (list(pos) + list(extra), kw)) \
             if probe and not generator else None

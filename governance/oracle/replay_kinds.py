@@ -67,9 +67,7 @@ def alien(args, kwargs, known, params):
     a callable where they pass a callable; a slot of which no captured call could be read
     is none either: unknown is not alien): the
     daemon counts no difference a private function shows on such an input."""
-    seen = {}
-    for slot, kind in known:
-        seen.setdefault(slot, []).append(kind)
+    seen = _by_slot(known)
     return any(slot in seen and not any(issubclass(kind, k) or (_calls(kind) and _calls(k))
                                         for k in seen[slot])
                for slot, kind in slots(args, kwargs, params))
@@ -85,12 +83,18 @@ def exotic(args, kwargs, known, params):
     refused at `N=Decimal('-1')` (wave 15), dissect.cstruct's `pack`, its ceiling division
     by negated floor division, at a Fraction size (wave 14); neither is a value any caller
     passes there."""
-    seen = {}
-    for slot, kind in known:
-        seen.setdefault(slot, []).append(kind)
+    seen = _by_slot(known)
     return any(issubclass(kind, (Decimal, Fraction)) and slot in seen
                and all(issubclass(k, int) for k in seen[slot])
                for slot, kind in slots(args, kwargs, params))
+
+
+def _by_slot(known):
+    """{slot: [the types captured calls and defaults passed there]}."""
+    seen = {}
+    for slot, kind in known:
+        seen.setdefault(slot, []).append(kind)
+    return seen
 
 
 def _calls(kind):
