@@ -32,7 +32,7 @@ from governance.oracle.state_diff import state_written
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
 REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_text", "_ouroboros_bounds", "_ouroboros_mutants", "_ouroboros_search",
-                  "_ouroboros_peer", "_ouroboros_widen", "_ouroboros_lookup",
+                  "_ouroboros_edges", "_ouroboros_peer", "_ouroboros_widen", "_ouroboros_lookup",
                   "_ouroboros_kinds", "_ouroboros_clock",
                   "_ouroboros_attrs", "_ouroboros_reach",
                   "_ouroboros_state", "_ouroboros_placing",
@@ -79,6 +79,9 @@ class Target:
     # the parameters whose default the change adds, alters or removes (governance.proof.
     # behaviour.changed_defaults): every call passing one is answered left to it too
     redefaulted: tuple[str, ...] = ()
+    # the sides of the base's comparisons the change rewrote (governance.proof.edges):
+    # the search steers toward where they meet
+    edges: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,16 @@ import time
 try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_answer import answer_row, answered, digest
     from _ouroboros_budget import WALL_FACTOR, Budget
+    from _ouroboros_edges import Edges
     from _ouroboros_lookup import function_at
-    from _ouroboros_mutants import judge, restore, tree_state
+    from _ouroboros_mutants import judge, loaded_text, restore, tree_state
     from _ouroboros_search import searched
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_answer import answer_row, answered, digest
     from governance.oracle.replay_budget import WALL_FACTOR, Budget
+    from governance.oracle.replay_edges import Edges
     from governance.oracle.replay_lookup import function_at
-    from governance.oracle.replay_mutants import judge, restore, tree_state
+    from governance.oracle.replay_mutants import judge, loaded_text, restore, tree_state
     from governance.oracle.replay_search import searched
 
 _SEARCH_BUDGET_S = 1.0  # CPU seconds of the search with the peer (governance.oracle.
@@ -44,11 +46,13 @@ def searched_rows(fn, spec, blobs, search, timeout_s, receiver, answered_so_far,
             or told_apart(spec, inputs, results, peer):
         return
     began = time.monotonic()
+    edges = Edges.of(fn, spec["file"], spec.get("edges") or [], loaded_text)
     for blob, row, other in searched(blobs, spec.get("constants", []),
                                      lambda b: answer_row(fn, "", b, timeout_s, kinds),
                                      lambda b: peer.sent(spec["file"], spec["qualname"],
                                                          b, spec.get("closure")),
-                                     search_s, search["fallback"], kinds[1], receiver):
+                                     search_s, search["fallback"], kinds[1], receiver,
+                                     edges.measured if edges.at else None):
         key = keyed("s", spec, blob)
         inputs.append(blob)
         results.append(dict(row, key=key))

@@ -71,6 +71,16 @@ def install(root, sources):
     sys.path_importer_cache.clear()
 
 
+def loaded_text(path):
+    """The text the module at `path` runs: the one `install`ed for it, else its file's
+    bytes (ast.parse reads their encoding)."""
+    text = _texts.get(os.path.realpath(path))
+    if text is None:
+        with open(path, "rb") as f:
+            return f.read()
+    return text
+
+
 def tree_state(root):
     """[(container, its copy)] for each dict, list and set a module of the tree at `root`
     holds at module level: what the mutants' answers start from (`restore`). A module's

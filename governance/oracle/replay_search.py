@@ -41,12 +41,17 @@ from fractions import Fraction
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_canon import borrowed, dumped, loads
+    from _ouroboros_edges import nudgeable, nudged
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import borrowed, dumped, loads
+    from governance.oracle.replay_edges import nudgeable, nudged
 
 MAX_EXAMPLES = 100  # per function and tree (300 refused the held-out corpus no better,
 # at 6% more of its CPU and a third of the daemon's own suite's: docs/proof-measurements.md)
 MAX_ROWS = 400  # search rows written per function
+EDGE_EXAMPLES = 40  # the edge phase's (governance.oracle.replay_edges): Hypothesis
+# optimises its targets from the 20th valid example on (half of its max_examples)
+EDGE_SHARE = 0.5  # of the budget, the main search's where an edge phase follows
 WALL_FACTOR = 3.0  # a search's clock seconds, at most, per CPU second of its budget
 
 
@@ -99,13 +104,20 @@ class _Run:
     """One function's search: the rows tried, each (input, this tree's row, the peer's),
     the differences seen (last: the smallest)."""
 
-    def __init__(self, local, other, budget_s):
+    def __init__(self, local, other, budget_s, measure=None):
         # CPU seconds of this process (a loaded box stretches the wall clock, not the work
         # done), and at most WALL_FACTOR times as many seconds of the clock
         self.local, self.other = local, other
-        self.cpu_end = time.process_time() + budget_s
-        self.wall_end = time.monotonic() + WALL_FACTOR * budget_s
+        self.measure = measure or (lambda call: (call(), None))  # replay_edges.Edges
+        self.edge = None  # the last input's least distance to an edge of the change
+        self.began, self.budget_s = (time.process_time(), time.monotonic()), budget_s
+        self.until(1.0)
         self.rows, self.seen, self.differs = [], set(), []
+
+    def until(self, share):
+        """The search's time ends at `share` of its budget (the edge phase has the rest)."""
+        self.cpu_end = self.began[0] + share * self.budget_s
+        self.wall_end = self.began[1] + WALL_FACTOR * share * self.budget_s
 
     def tick(self):
         """Past the budget, _Stop: asked at each draw too, since Hypothesis's target phase
@@ -115,12 +127,15 @@ class _Run:
             raise _Stop()
 
     def check(self, args, kwargs):
+        """Whether the trees answer the input otherwise (both steady; not an exotic one)."""
         self.tick()
+        self.edge = None
         blob = dumped((tuple(args), dict(kwargs)))
         if blob is None:
-            return  # a drawn value that cannot travel: not an input
+            return False  # a drawn value that cannot travel: not an input
         pending = self.other(blob)  # the peer's row, or a function that waits for it
-        mine = self.local(blob)  # meanwhile (a second core answers both at once)
+        mine, self.edge = self.measure(lambda: self.local(blob))  # meanwhile (a second
+        # core answers both at once)
         theirs = pending() if callable(pending) else pending
         if theirs is None:
             raise _Stop()  # the peer is gone: no more pairs
@@ -132,7 +147,8 @@ class _Run:
         if _comparable(mine) and _comparable(theirs) and mine["answer"] != theirs["answer"] \
                 and mine.get("exotic") is not True:  # no evidence: the search goes on
             self.differs.append((blob, mine, theirs))
-            raise _Differs()
+            return True
+        return False
 
     def written(self):
         """The rows, the smallest difference first, then the first one found."""
@@ -244,12 +260,14 @@ class _Space:
 
 
 def searched(blobs, constants, local, other, budget_s, fallback="", params=None,
-             receiver=False):
+             receiver=False, measure=None):
     """[(blob, local answer row, the peer's row)] of the inputs the search tried on a
     function whose captured calls are `blobs`; `local(blob)` and `other(blob)` answer on this
     tree and on the peer, each input once (`other` may return a function that waits for
     its answer: Peer.sent, then answered while `local` runs); `params`
-    (replay_inputs.parameters) says which arguments may be left to their defaults. []
+    (replay_inputs.parameters) says which arguments may be left to their defaults;
+    `measure(call)` (replay_edges.Edges.measured) says how near `local`'s call passed to
+    the change's edges, and the search climbs toward them. []
     when Hypothesis cannot be imported (from the tree's interpreter, or the daemon's
     `fallback` directory) or nothing was captured."""
     if not blobs or budget_s <= 0:
@@ -261,7 +279,7 @@ def searched(blobs, constants, local, other, budget_s, fallback="", params=None,
         os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = private
     if not _importable(fallback):
         return []
-    from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
+    from hypothesis import given, target
     from hypothesis import strategies as st
 
     _no_local_constants()
@@ -274,23 +292,63 @@ def searched(blobs, constants, local, other, budget_s, fallback="", params=None,
     except Exception as exc:
         sys.stderr.write(f"search: not started: {type(exc).__name__}\n")
         return []
-    run = _Run(local, other, budget_s)
+    run = _Run(local, other, budget_s, measure)
+    near = measure is not None and nudgeable(space.calls, receiver)
     inputs = st.composite(lambda draw: run.tick() or space.draw(draw, st))
 
-    @settings(derandomize=True, database=None, max_examples=MAX_EXAMPLES, deadline=None,
-              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
-              phases=(Phase.generate, Phase.target, Phase.shrink),
-              report_multiple_bugs=False, print_blob=False)
+    @_settings(MAX_EXAMPLES)
     @given(inputs())
     def differential(call):
         args, kwargs = call
         _steer(args, kwargs, space.scales, target)
-        run.check(args, kwargs)
+        _checked(run, args, kwargs, target)
 
+    run.until(EDGE_SHARE if near else 1.0)
+    _ran(differential)
+    if near and not run.differs:
+        run.until(1.0)
+        _ran(_near_edges(run, space.calls, near))
+    return run.written()
+
+
+def _settings(examples):
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+    return settings(derandomize=True, database=None, max_examples=examples, deadline=None,
+                    suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
+                    phases=(Phase.generate, Phase.target, Phase.shrink),
+                    report_multiple_bugs=False, print_blob=False)
+
+
+def _checked(run, args, kwargs, target):
+    """One input tried on both trees: a difference fails the example; the distance to the
+    change's edges is a target (at an edge its comparison's sides are equal)."""
+    differs = run.check(args, kwargs)
+    if run.edge is not None:
+        target(-math.log1p(run.edge), label="edge")
+    if differs:
+        raise _Differs()
+
+
+def _near_edges(run, calls, slots):
+    """The edge phase: a captured call with one number or character stepped, the step
+    climbed by Hypothesis's target() toward an edge of the change (replay_edges), which
+    the main search's draws reach by chance only (a block's last code point)."""
+    from hypothesis import given, target
+    from hypothesis import strategies as st
+
+    @_settings(EDGE_EXAMPLES)
+    @given(st.sampled_from(slots), st.integers(-(1 << 16), 1 << 16))
+    def near(slot, step):
+        run.tick()
+        args, kwargs = nudged(calls[slot[0]], slot[1], step)
+        _checked(run, args, kwargs, target)
+    return near
+
+
+def _ran(search):
     try:
-        differential()
+        search()
     except (_Stop, _Differs):
         pass
     except Exception as exc:  # Hypothesis's own complaint (an unsatisfiable space)
         sys.stderr.write(f"search: {type(exc).__name__}: {exc}\n"[:2000])
-    return run.written()

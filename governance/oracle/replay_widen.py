@@ -172,7 +172,18 @@ def texts(value, constants):
             lambda n, m=found: f"{value[:m.start()]}{n}{value[m.end():]}"))
     if _is_number_text(value):
         options.append(numbers(value, constants))
+    if len(value) == 1:
+        options.append(_code_points_near(value))
     return st.one_of(*options)
+
+
+def _code_points_near(char):
+    """A character's neighbours by code point, near first: where the code looks a
+    character up by its code point (a block's or a table's last one), an edge of the
+    change is steered toward this way (governance.oracle.replay_edges)."""
+    at = ord(char)
+    return st.one_of(st.integers(-256, 256), st.integers(-at, 0x10FFFF - at)).map(
+        lambda k: chr(min(max(at + k, 0), 0x10FFFF)))
 
 
 def _spliced(value, words):

@@ -29,7 +29,8 @@ The differential check (a preserve change: the base as the oracle):
   callers.py: the inner functions and the callers it judges too.
 - noticed.py: which changed lines its inputs notice (their mutants answer otherwise).
 - boundaries.py, guards.py, value_flow.py, callees.py, conversions.py: where its
-  generated inputs go (boundaries, the callees' literals, a removed conversion).
+  generated inputs go (boundaries, the callees' literals, a removed conversion); edges.py:
+  the comparisons a change rewrote, which its search steers toward.
 
 The lint gate:
 - lint_gate.py: the repository's linters and type checkers on the candidate and the base.

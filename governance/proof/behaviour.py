@@ -24,6 +24,7 @@ from governance.oracle.differential import MAX_CONSTANTS, Target
 from governance.oracle.oracle import Coverage
 from governance.proof.ast_helpers import FUNCS
 from governance.proof.boundaries import boundaries, module_tables
+from governance.proof.edges import edges
 from governance.proof.mutation import mutant_text
 from governance.proof.names import private_additions_only, symbol_changes
 from governance.proof.nested import FuncDef, changed_nested
@@ -79,7 +80,7 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
         consts = [*consts[:len(changed)], *ord_shifted(consts), *consts[len(changed):]]
     return Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
                   boundaries((node, old), tables, siblings), names,
-                  redefaulted=changed_defaults(node, old))
+                  redefaulted=changed_defaults(node, old), edges=edges(node, old))
 
 
 def _functions(text: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:

@@ -134,6 +134,7 @@ class Record:
             {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
              "kin": [] if calls_of(f) else self.lent(t),
              "redefaulted": list(t.redefaulted),
+             "edges": [list(e) for e in t.edges],
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
              "floats": (t.file, t.qualname) in self.floats,
              "names": sorted(t.names),
