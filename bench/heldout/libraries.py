@@ -139,9 +139,10 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "orderly-set": ("orderly_set", "tests", "pytest.ini", "README.md"),
     # its tests read the caption samples tests/samples/*.vtt, *.srt and *.sbv
     "webvtt-py": ("webvtt", "tests"),
-    # its tests are arpeggio/tests, inside the package; examples/ (the examples, their
-    # grammars and inputs) lies beside it in the sdist, as its test_examples.py expects; its
-    # setup.cfg's pytest options (python_files = arpeggio/tests/*.py) go into the tree's root
+    # its tests are arpeggio/tests (regressions/ among them), inside the package; its
+    # test_examples.py runs every examples/*/*.py (their grammars and inputs beside them) and
+    # passes running none where the folder is absent; its setup.cfg's pytest options go into
+    # the tree's root (python_files = arpeggio/tests/*.py, matched against the whole path)
     "arpeggio": ("arpeggio", "examples", "setup.cfg"),
     # one module; its tests read the snapshot tests/snapshot-rev4.json
     "hsluv": ("hsluv.py", "tests"),
