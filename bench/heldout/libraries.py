@@ -2,9 +2,9 @@
 
 Each wave's manifest beside this module names its libraries, their versions and their
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
-figures on code the proof's rules were not grown on). Sixteen waves, two parts:
+figures on code the proof's rules were not grown on). Seventeen waves, two parts:
 
-The newest wave (`WAVES["heldout"]`, wave 16: latexcodec, phonenumbers, orderly-set) is the
+The newest wave (`WAVES["heldout"]`, wave 17: webvtt-py, arpeggio, hsluv) is the
 *held-out* part: its cases are written after the freeze by one who never runs the proof on
 them, and no rule has been grown on it. The earlier waves are the *seen* part: each was
 read, and the proof's rules were changed after its failures were read (or a newer wave was
@@ -48,11 +48,12 @@ MANIFESTS: dict[int, Path] = {1: Path(__file__).with_name("manifest.json"),
                               13: Path(__file__).with_name("manifest-wave13.json"),
                               14: Path(__file__).with_name("manifest-wave14.json"),
                               15: Path(__file__).with_name("manifest-wave15.json"),
-                              16: Path(__file__).with_name("manifest-wave16.json")}
+                              16: Path(__file__).with_name("manifest-wave16.json"),
+                              17: Path(__file__).with_name("manifest-wave17.json")}
 # Which waves each part is: the held-out part is the newest wave, the earlier ones are seen.
-WAVES: dict[str, tuple[int, ...]] = {"heldout": (16,),
+WAVES: dict[str, tuple[int, ...]] = {"heldout": (17,),
                                      "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-                                              15)}
+                                              15, 16)}
 PARTS = tuple(WAVES)
 
 # Where each library's package and tests lie in its sdist (relative to the sdist's top
@@ -136,6 +137,15 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "phonenumbers": ("phonenumbers", "tests", "testwrapper.py"),
     # its pytest.ini (at the sdist's top) runs the doctests of README.md and of every module
     "orderly-set": ("orderly_set", "tests", "pytest.ini", "README.md"),
+    # its tests read the caption samples tests/samples/*.vtt, *.srt and *.sbv
+    "webvtt-py": ("webvtt", "tests"),
+    # its tests are arpeggio/tests (regressions/ among them), inside the package; its
+    # test_examples.py runs every examples/*/*.py (their grammars and inputs beside them) and
+    # passes running none where the folder is absent; its setup.cfg's pytest options go into
+    # the tree's root (python_files = arpeggio/tests/*.py, matched against the whole path)
+    "arpeggio": ("arpeggio", "examples", "setup.cfg"),
+    # one module; its tests read the snapshot tests/snapshot-rev4.json
+    "hsluv": ("hsluv.py", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -148,7 +158,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # marko's specification examples and samples; boolean.py's pytest options; geojson's
 # document; mnemonic's word lists and test vectors; configobj's sample configuration and
 # its configspec; dissect.cstruct's C definitions; latexcodec's translation table;
-# orderly-set's pytest options and the README whose doctests they run).
+# orderly-set's pytest options and the README whose doctests they run; webvtt-py's caption
+# samples; arpeggio's grammars, its examples' inputs and its pytest options; hsluv's snapshot).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -172,7 +183,11 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                              "configobj": ("tests/conf.ini", "tests/conf.spec"),
                                              "dissect.cstruct": ("_data/testdef.txt",),
                                              "latexcodec": ("latexcodec/table.txt",),
-                                             "orderly-set": ("pytest.ini", "README.md")}
+                                             "orderly-set": ("pytest.ini", "README.md"),
+                                             "webvtt-py": (".vtt", ".srt", ".sbv"),
+                                             "arpeggio": (".peg", ".csv", ".json", ".bib",
+                                                          ".rbt", ".simple", "setup.cfg"),
+                                             "hsluv": ("snapshot-rev4.json",)}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
@@ -224,7 +239,10 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      "latexcodec": ("test",),
                                      # pytest at the top: its pyproject.toml's testpaths
                                      # (testwrapper.py), its pytest.ini's doctests
-                                     "phonenumbers": (), "orderly-set": ()}
+                                     "phonenumbers": (), "orderly-set": (),
+                                     # its runtests.sh's pytest arpeggio/tests (its tests
+                                     # are inside its package)
+                                     "arpeggio": ("arpeggio/tests",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -301,13 +319,13 @@ def cache_dir() -> Path:
 
 @functools.cache
 def wave(number: int) -> dict:
-    """A wave's frozen manifest (1 to 16)."""
+    """A wave's frozen manifest (1 to 17)."""
     return json.loads(MANIFESTS[number].read_text())
 
 
 def manifests(part: str) -> list[dict]:
-    """A part's frozen manifests, oldest wave first: "heldout" (wave 16) or "seen" (waves 1
-    to 15)."""
+    """A part's frozen manifests, oldest wave first: "heldout" (wave 17) or "seen" (waves 1
+    to 16)."""
     return [wave(n) for n in WAVES[part]]
 
 
