@@ -54,7 +54,7 @@ FIRST_READING: dict[int, str] = {2: "caf827e", 3: "e479f2a", 4: "07e4a5a", 5: "6
                                  6: "374cdd5", 7: "0734ad7", 8: "ba17823", 9: "fad3458",
                                  10: "107f7e0", 11: "714e6c7", 12: "86cb5f9",
                                  13: "bfc6678", 14: "7cb7ba2", 15: "b346f55",
-                                 16: "9641c0c"}
+                                 16: "9641c0c", 17: "a2ef922"}
 RECORDED: tuple[tuple[str, str], ...] = (
     ("bdad40a wave 1, then held out (load 9-23)",
      "careless landed 6/27, counterexample 16/27 (59%), controls landed 15/26 (58%), over "
@@ -109,6 +109,9 @@ RECORDED: tuple[tuple[str, str], ...] = (
     ("9641c0c wave 16, its first held-out reading (load 0.6-2.9)",
      "careless landed 0/15, counterexample 13/15 (87%), controls landed 8/12 (67%), over "
      "unrun lines 1/1"),
+    ("a2ef922 wave 17, its first held-out reading (load 0.5-3.0)",
+     "careless landed 4/15, counterexample 6/15 (40%), controls landed 7/12 (58%), over "
+     "unrun lines 0/1"),
 )
 
 
