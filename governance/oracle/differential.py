@@ -32,7 +32,8 @@ from governance.oracle.state_diff import state_written
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
 REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
                   "_ouroboros_text", "_ouroboros_bounds", "_ouroboros_mutants", "_ouroboros_search",
-                  "_ouroboros_edges", "_ouroboros_peer", "_ouroboros_widen", "_ouroboros_lookup",
+                  "_ouroboros_edges", "_ouroboros_subclass", "_ouroboros_peer",
+                  "_ouroboros_widen", "_ouroboros_lookup",
                   "_ouroboros_kinds", "_ouroboros_clock",
                   "_ouroboros_attrs", "_ouroboros_reach",
                   "_ouroboros_state", "_ouroboros_placing",

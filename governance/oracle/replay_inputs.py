@@ -50,7 +50,7 @@ class _Plan:
     whether no earlier call held its value there (set by `generated`)."""
 
     def __init__(self, args, kwargs, constants, pools, params=None, receiver=False, names=(),
-                 floats=False):
+                 dropped=frozenset()):
         self.args, self.kwargs = list(args), dict(kwargs)
         self.slots = [("a", i) for i in range(len(args))] + [("k", k) for k in sorted(kwargs)]
         self.defaulted = _defaults(params)  # slot -> its parameter's default; None: unknown
@@ -59,7 +59,7 @@ class _Plan:
         values = [self.get(s) for s in self.slots]
         self.fresh = [True] * len(values)
         siblings = [n for v in values for n in _numbers_in(v)]
-        ctx = vals.Context(constants, siblings, names=names, floats=floats)
+        ctx = vals.Context(constants, siblings, names=names, dropped=dropped)
         self.near = []
         for slot, value in zip(self.slots, values):  # noqa: B905 (Python 3.9)
             others = [p for p in pools.get(slot, []) if vals.blob(p) != vals.blob(value)]
@@ -247,7 +247,7 @@ _STAGES = (lambda p: p.defaults(), lambda p: p.singles(0, 1),
 
 
 def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receiver=False,
-              names=None, report=None, floats=False):
+              names=None, report=None, dropped=frozenset()):
     """Deterministic variants of the captured calls (the module docstring), at most `limit`
     and _MAX_BYTES of pickles; the boundary values (a job's `boundaries`: {"param",
     "values"} each) first, in at most half of them, placed by `fn`'s parameters. With
@@ -255,8 +255,9 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
     class (another captured one, or one with other attributes). `names` (both trees'
     code's, from the job) order an object's attributes; else `fn`'s own. `report`, a dict,
     is told how many boundary values could not be placed (replay_placing.boundary_inputs). With
-    `floats` (the change removes a conversion to int: governance.proof.conversions), each
-    int is varied to floats beside it too."""
+    `dropped` (the kinds of conversion the change removes: governance.proof.conversions),
+    each int is varied to floats beside it too ("int"), each text first to the forms
+    the conversion undid ("case", "blank")."""
     decoded = []
     for raw in calls:
         with contextlib.suppress(Exception):
@@ -265,7 +266,7 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
     pools = _pools(decoded)
     params = parameters(fn) if fn else {}
     names = frozenset(names) if names else code_names(fn) if fn else ()
-    plans = [_Plan(a, k, constants, pools, params, receiver, names, floats)
+    plans = [_Plan(a, k, constants, pools, params, receiver, names, dropped)
              for a, k in decoded]
     _mark_fresh(plans)
     first = boundary_inputs(decoded, boundaries, {**keywords_of(fn, boundaries), **params},

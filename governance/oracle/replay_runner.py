@@ -203,14 +203,14 @@ def _made(fn, spec, captured, receiver, reached, told):
     line, first (replay_reach). `captured`: (the captured calls' arguments, whether each
     ran a changed line)."""
     blobs, ran = captured
-    limit, floats = int(spec.get("generate", 0)), spec.get("floats") is True
+    limit, dropped = int(spec.get("generate", 0)), frozenset(spec.get("dropped") or ())
     made = generated(blobs, spec.get("constants", []), limit, spec.get("boundaries") or [],
                      fn, int(spec.get("spread") or 1), receiver, spec.get("names"), told,
-                     floats)
+                     dropped)
     if reached is not None:
         made = Steered(made, limit, lambda b, n: generated(
             [b], spec.get("constants", []), n, (), fn, 1, receiver,
-            spec.get("names"), floats=floats), reached.ids, blobs,
+            spec.get("names"), dropped=dropped), reached.ids, blobs,
             [b for b, r in zip(blobs, ran) if r])  # noqa: B905 (3.9)
         reached.ids = set()  # what the captured calls (and the clock's) reached is known
     return made

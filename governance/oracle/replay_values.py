@@ -24,12 +24,14 @@ try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_bytes import near_bytes, near_memory
     from _ouroboros_canon import ADDRESS, dumped, state_of
     from _ouroboros_dates import near_date, near_time, near_timedelta
+    from _ouroboros_subclass import subclassed
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_attrs as attrs
     from governance.oracle import replay_text as txt
     from governance.oracle.canon import ADDRESS, dumped, state_of
     from governance.oracle.replay_bytes import near_bytes, near_memory
     from governance.oracle.replay_dates import near_date, near_time, near_timedelta
+    from governance.oracle.replay_subclass import subclassed
 
 BEYOND_FLOAT = 10 ** 309  # float() of it raises OverflowError
 NEAR_MAX = 56  # values near one value (48 cut a date's '1/2/0000' once a text gained its
@@ -64,9 +66,10 @@ class Context:
     """What a value is varied towards: the function's constants, and the integers and
     lengths of the call's other arguments."""
 
-    def __init__(self, constants, siblings=(), depth=0, names=(), floats=False):
+    def __init__(self, constants, siblings=(), depth=0, names=(), dropped=frozenset()):
         self.names = frozenset(names)  # what the function's code names: its attributes read
-        self.floats = floats  # an int gets floats beside it (a conversion to int removed)
+        self.dropped = dropped  # the kinds of conversion the change removes ("int": an int
+        # gets floats beside it; "case", "blank": a text first the forms they undid)
         self.numbers = []
         for c in constants:
             if isinstance(c, str) and txt.NUMBER.fullmatch(c.strip()):
@@ -84,12 +87,13 @@ class Context:
         self.constants, self.siblings, self.depth = constants, list(siblings), depth
 
     def deeper(self):
-        return Context(self.constants, self.siblings, self.depth + 1, self.names, self.floats)
+        return Context(self.constants, self.siblings, self.depth + 1, self.names,
+                       self.dropped)
 
 
 def _near_int(v, ctx):
     out = [v - 1, v + 1, 0, IntLike(v)]
-    if ctx.floats and abs(v) < 2 ** 53:  # a conversion to int removed (governance.proof.
+    if "int" in ctx.dropped and abs(v) < 2 ** 53:  # a conversion to int removed (governance.proof.
         # conversions): `%d`, int() and // answer x for x + 0.7, round() x + 1, and code
         # without them x + 0.7 itself (termcolor's RGB as an f-string, wave 10)
         out[1:1] = [v + 0.7, v + 0.5]
@@ -157,7 +161,7 @@ def _near_decimal(v, ctx):
 
 def _near_str(v, ctx):
     if len(v) > LONG_TEXT:
-        return ["", v[:-1], v[1:], v.strip(), v[:len(v) // 2]]
+        return [*_undone(v, ctx.dropped), "", v[:-1], v[1:], v.strip(), v[:len(v) // 2]]
     if txt.NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
         number = decimal.Decimal(v.strip())
         near = _near_int(int(number), ctx) if "." not in v else _near_decimal(number, ctx)
@@ -188,7 +192,14 @@ def _near_str(v, ctx):
     out += txt.digit_variants(v, ctx.ints) + words[6:] + [f"{v} {w}" for w in words[:6]]
     out += [v.replace(w, other) for w in words if len(w) > 1 and w in v
             for other in words[:6] if other != w]
-    return out + [v + p for p in _PROBES]
+    return _undone(v, ctx.dropped) + out + [v + p for p in _PROBES]
+
+
+def _undone(v, dropped):
+    """A text in the forms a conversion the change removes would have undone, first: a
+    `.lower()` dropped tells apart only on capitals, a `.strip()` only on blanks."""
+    out = [v.upper(), v.swapcase(), v.title()] if "case" in dropped else []
+    return out + ([" " + v, v + "\n", "\t" + v + " "] if "blank" in dropped else [])
 
 
 def _near_seq(v, ctx):
@@ -302,14 +313,15 @@ def _near_object(v, ctx):
     slots (replay_attrs): first those the function's code names, or names through a plain
     property (xmltodict's handler has a dozen attributes, and the one _build_name reads,
     namespace_separator, was past the first eight by name; hijridate's `self.day` reads
-    the slot `_day`), then the rest by name; an argument's first neighbour is a LookAlike
-    of it."""
+    the slot `_day`), then the rest by name; an argument's first neighbours are a
+    LookAlike of it and the same object of a subclass of its class (replay_subclass)."""
     state = state_of(v)
+    sub = [x for x in (subclassed(v),) if x is not None] if ctx.depth == 0 else []
     if state is None or ctx.depth >= 2:
-        return []
+        return sub
     named = {attrs.held(v, n) for n in ctx.names} - {None}
     state = sorted(state, key=lambda kv: kv[0] not in named)
-    alike = [LookAlike(v)] if ctx.depth == 0 and not isinstance(v, LookAlike) else []
+    alike = ([LookAlike(v)] if ctx.depth == 0 and not isinstance(v, LookAlike) else []) + sub
 
     def moved(name, new):
         clone = copy.copy(v)

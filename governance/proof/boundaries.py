@@ -74,8 +74,9 @@ def boundaries(defs: Sequence[ast.AST], tables: Mapping[str, object] | None = No
     object holds): per parameter, in the order the code first compares it, at most
     MAX_VALUES values, nearest first."""
     groups: dict[str, tuple[list[list[object]], list[list[object]]]] = {}
+    bounds: dict[Source, tuple[set[Decimal], ...]] = {}  # each tree's numbers per place
     try:
-        for node, methods in zip_longest(defs, accessors[:len(defs)]):
+        for tree, (node, methods) in enumerate(zip_longest(defs, accessors[:len(defs)])):
             flow = Flow(node, methods)
             for (param, path), leaves, given in _comparisons(node, flow, tables or {}):
                 row = [_wrapped(path, v) for v in leaves if _fits(path, v)]
@@ -84,14 +85,40 @@ def boundaries(defs: Sequence[ast.AST], tables: Mapping[str, object] | None = No
                     guarded.append([("given", given, v) for v in row])
                 else:
                     plain.append(row)
+                    _bound(bounds, (param, path), tree, leaves[0])
     except RecursionError:  # an expression nested past what we follow: no boundaries
         return ()
+    for (param, path), between in _between(bounds).items():  # first: where they part
+        groups[param][0].insert(0, [_wrapped(path, v) for v in between if _fits(path, v)])
     out = []
     for param, (plain, guarded) in list(groups.items())[:MAX_PARAMS]:
         values = _interleaved(plain)[:MAX_VALUES] + _interleaved(guarded)[:MAX_GIVEN]
         if values:
             out.append((param, tuple(values)))
     return tuple(out)
+
+
+def _bound(bounds: dict, place: Source, tree: int, leaf: object) -> None:
+    """Note the number a comparison at `place` of one tree's def is at (its first leaf)."""
+    with contextlib.suppress(InvalidOperation, TypeError, ValueError):
+        number = Decimal(leaf[1]) if isinstance(leaf, tuple) and leaf[:1] == ("num",) \
+            else Decimal(leaf) if type(leaf) is int else None  # type: ignore[arg-type]
+        if number is not None:
+            bounds.setdefault(place, (set(), set()))[min(tree, 1)].add(number)
+
+
+def _between(bounds: dict) -> dict[Source, list[object]]:
+    """Where the candidate compares a value with a number the base does not (a bound
+    moved: `l > 100-1e-7` made `l >= 100`), the number halfway to the base's nearest:
+    the two trees part only between them, and the values beside each bound miss it when
+    the bounds are nearer than a step (hsluv's white bound, wave 17)."""
+    out: dict[Source, list[object]] = {}
+    for place, (new, old) in bounds.items():
+        for n in sorted(new - old):
+            others = sorted(old - new, key=lambda o, n=n: abs(o - n))
+            if others:
+                out.setdefault(place, []).append(_number((n + others[0]) / 2))
+    return out
 
 
 def _interleaved(rows: list[list[object]]) -> list[object]:

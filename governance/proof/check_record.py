@@ -62,9 +62,9 @@ class Record:
     sides: tuple[Side, Side] = (Side("base"), Side("candidate"))  # mutants per tree
     killed: tuple[set[int], set[int]] = field(default_factory=lambda: (set(), set()))
     changed: tuple[str, ...] = ()  # the changed files of the targets (both trees have them)
-    # the targets whose change removes a conversion to int: their ints get floats beside
-    # them (governance.proof.conversions)
-    floats: frozenset[tuple[str, str]] = frozenset()
+    # the kinds of conversion each target's change removes ("int": its ints get floats
+    # beside them; "case", "blank": its texts the forms undone: governance.proof.conversions)
+    dropped: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     def name(self, t: Target) -> str:
         return f"{t.file}::{t.qualname}"
@@ -136,7 +136,7 @@ class Record:
              "redefaulted": list(t.redefaulted),
              "edges": [list(e) for e in t.edges],
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
-             "floats": (t.file, t.qualname) in self.floats,
+             "dropped": sorted(self.dropped.get((t.file, t.qualname), ())),
              "names": sorted(t.names),
              "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
             for t, f in zip(targets, captured, strict=True)]}

@@ -46,7 +46,7 @@ from governance.policy import Policy
 from governance.proof.behaviour import touched_functions
 from governance.proof.callees import with_callees
 from governance.proof.check_record import Record, read_text, readable
-from governance.proof.conversions import drops_int_conversion
+from governance.proof.conversions import dropped_conversions
 from governance.proof.kin import with_kin
 from governance.proof.lifted import lifted
 from governance.proof.mutant_shaped import mutant_shaped
@@ -106,7 +106,7 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     if noticed:
         record.sides = await asyncio.to_thread(_sides, base, candidate, targets)
         shaped = await asyncio.to_thread(_shaped, base, candidate, targets)
-    record.floats = await asyncio.to_thread(_floats, base, candidate, targets)
+    record.dropped = await asyncio.to_thread(_dropped, base, candidate, targets)
     first, cand = await _captured_and_traced(record)
     if record.lost:  # ids parametrized from a set's order, a time: their files, whole
         record.tests = sorted({t.split("::", 1)[0] for t in tests})
@@ -153,17 +153,17 @@ def _shaped(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[str
                  if (f, s.function) in wanted)
 
 
-def _floats(base: Path, candidate: Path, targets: Sequence[Target]) \
-        -> frozenset[tuple[str, str]]:
-    """The targets whose change removes a conversion to int (governance.proof.conversions);
-    none where a text cannot be read (the check itself then says why)."""
+def _dropped(base: Path, candidate: Path, targets: Sequence[Target]) \
+        -> dict[tuple[str, str], frozenset[str]]:
+    """The kinds of conversion each target's change removes (governance.proof.
+    conversions); none where a text cannot be read (the check itself then says why)."""
     try:
         texts = {f: (read_text(base, f), read_text(candidate, f))
                  for f in {t.file for t in targets}}
     except (OSError, PathEscape, UnicodeDecodeError):
-        return frozenset()
-    return frozenset((t.file, t.qualname) for t in targets
-                     if drops_int_conversion(*texts[t.file], t.qualname))
+        return {}
+    return {(t.file, t.qualname): dropped_conversions(*texts[t.file], t.qualname)
+            for t in targets}
 
 
 def _sides(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[Side, Side]:

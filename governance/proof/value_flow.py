@@ -40,6 +40,22 @@ def literal(node: ast.AST) -> object:
         return None
 
 
+_FOLDED = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+           ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
+
+
+def _folded(e: ast.BinOp, tables: Mapping[str, object]) -> object:
+    """Arithmetic on two constant numbers (hsluv's white bound `l > 100-1e-7`); None where
+    a side is no number or the sum cannot be taken."""
+    left, right = constant(e.left, tables), constant(e.right, tables)
+    if not all(isinstance(v, int | float | Decimal) and not isinstance(v, bool)
+               for v in (left, right)):
+        return None
+    with contextlib.suppress(ArithmeticError, TypeError, ValueError):
+        return _FOLDED[type(e.op)](left, right)
+    return None
+
+
 class Flow:
     """Which parameter an expression's value comes from, and the way there: the def's
     parameters, and the locals assigned (or looped over) from them, in source order."""
@@ -211,7 +227,10 @@ def position(n: ast.AST) -> tuple[int, int]:
 
 def constant(e: ast.AST | None, tables: Mapping[str, object]) -> object:
     """The value of a constant expression: a literal, `-n`, `Decimal("0.5")` (as a Decimal),
-    a name the module binds to a literal; None for anything else."""
+    a name the module binds to a literal, arithmetic on numbers of these (`100 - 1e-7`);
+    None for anything else."""
+    if isinstance(e, ast.BinOp) and type(e.op) in _FOLDED:
+        return _folded(e, tables)
     if isinstance(e, ast.Name):
         return tables.get(e.id)
     if isinstance(e, ast.Attribute) and e.attr.isupper():  # `self.LIMIT`: a class's table

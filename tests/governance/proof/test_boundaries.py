@@ -126,6 +126,16 @@ def test_the_values_at_and_beside_each_comparison(name: str) -> None:
     assert _found(code)[param] == values
 
 
+def test_a_moved_bound_gets_the_number_halfway_first_and_constant_sums_are_bounds() -> None:
+    # hsluv's white bound `l > 100-1e-7` made `l >= 100` (wave 17): the trees part only
+    # between the two bounds, nearer than any step beside either
+    base = "def f(hsl):\n    l = float(hsl[2])\n    return l > 100 - 1e-7\n"
+    found = _found(base.replace("100 - 1e-7", "100"), base)["hsl"]
+    assert found[0] == ("item", 2, ("num", "99.99999995"))
+    assert ("item", 2, ("num", "99.9999999")) in found and ("item", 2, 100) in found
+    assert ("item", 2, ("num", "99.99999995")) not in _found(base, base)["hsl"]
+
+
 def test_a_dicts_values_and_keys_looped_over_by_name() -> None:
     code = "def f(d):\n    for v in d.values():\n        if v == 'x':\n            return 1\n" \
            "    for k in d.keys():\n        if k:\n            return 2\n"

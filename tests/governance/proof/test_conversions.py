@@ -1,7 +1,9 @@
 """A change that removes a conversion to int (governance.proof.conversions) has its ints
 varied to floats too (governance.oracle.replay_values), and only such a change: termcolor's
 RGB written as an f-string no longer truncating a float channel, hijridate's `weekday`
-without `int()` answering 5.0 for a float day (wave 10)."""
+without `int()` answering 5.0 for a float day (wave 10). One that removes a text's
+`.lower()` or `.strip()` has its texts given first upper-cased or padded: webvtt-py's
+destination path without the `.lower()` of its extension (wave 17)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pickle
 import pytest
 
 from governance.oracle import replay_runner as rr
-from governance.proof.conversions import drops_int_conversion
+from governance.proof.conversions import dropped_conversions
 
 BASE = '''class Date:
     def weekday(self):
@@ -25,6 +27,12 @@ def paint(text, rgb):
 
 def half(n):
     return "{:d}".format(n // 2)
+
+
+def destination(path, extension="vtt"):
+    if path[-4:].lower() != "." + extension:
+        path = path.strip() + "." + extension
+    return path
 '''
 
 
@@ -41,7 +49,18 @@ def half(n):
 ])
 def test_a_conversion_to_int_removed_is_found_and_one_kept_is_not(
         old: str, new: str, qualname: str, drops: bool) -> None:
-    assert drops_int_conversion(BASE, BASE.replace(old, new), qualname) is drops
+    assert ("int" in dropped_conversions(BASE, BASE.replace(old, new), qualname)) is drops
+
+
+@pytest.mark.parametrize("old, new, dropped", [
+    ("path[-4:].lower()", "path[-4:]", {"case"}),
+    ("path.strip()", "path", {"blank"}),
+    ("path[-4:].lower()", "path[-4:].casefold()", set()),  # one kept, another way
+    ("path.strip()", "path.strip().strip()", set()),
+])
+def test_a_texts_case_or_blanks_conversion_removed_is_found(old: str, new: str,
+                                                             dropped: set[str]) -> None:
+    assert dropped_conversions(BASE, BASE.replace(old, new), "destination") == dropped
 
 
 def test_an_int_is_varied_to_floats_only_where_a_conversion_was_removed() -> None:
@@ -50,5 +69,15 @@ def test_an_int_is_varied_to_floats_only_where_a_conversion_was_removed() -> Non
     def floats(made: list[bytes]) -> set[float]:
         return {c for b in made for a in pickle.loads(b)[0] if isinstance(a, tuple)
                 for c in a if isinstance(c, float)}
-    assert {100.7, 100.5} <= floats(rr.generated(calls, [], 200, floats=True))
+    assert {100.7, 100.5} <= floats(rr.generated(calls, [], 200, dropped={"int"}))
     assert not floats(rr.generated(calls, [], 200))
+
+
+def test_a_text_is_given_first_in_the_forms_a_removed_conversion_undid() -> None:
+    calls = [pickle.dumps((["/tmp/out.vtt"], {}), protocol=4)]
+
+    def firsts(dropped: set[str]) -> list[str]:
+        made = [pickle.loads(b)[0] for b in rr.generated(calls, [], 4, dropped=dropped)]
+        return [args[0] for args in made if args]
+    assert "/TMP/OUT.VTT" in firsts({"case"}) and "/TMP/OUT.VTT" not in firsts(set())
+    assert " /tmp/out.vtt" in firsts({"blank"}) and " /tmp/out.vtt" not in firsts(set())
