@@ -27,20 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.oracle.replay_kinds import private
+from governance.oracle.run_dir import HELPERS
 from governance.oracle.state_diff import state_written
 
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
-REPLAY_HELPERS = ("_ouroboros_canon", "_ouroboros_inputs", "_ouroboros_values",
-                  "_ouroboros_text", "_ouroboros_bounds", "_ouroboros_mutants", "_ouroboros_search",
-                  "_ouroboros_edges", "_ouroboros_subclass", "_ouroboros_peer",
-                  "_ouroboros_widen", "_ouroboros_lookup",
-                  "_ouroboros_kinds", "_ouroboros_clock",
-                  "_ouroboros_attrs", "_ouroboros_reach",
-                  "_ouroboros_state", "_ouroboros_placing",
-                  "_ouroboros_answer", "_ouroboros_kin",
-                  "_ouroboros_defaults", "_ouroboros_dates", "_ouroboros_bytes",
-                  "_ouroboros_budget",
-                  "_ouroboros_asking", "_ouroboros_unpickle")  # governance.oracle.run_dir.HELPERS
+# what the replay runner imports beside it: the replay modules, and the pickling they share
+REPLAY_HELPERS = tuple(name for name, path in HELPERS.items() if path.stem.startswith(
+    "replay_") or name in ("_ouroboros_canon", "_ouroboros_unpickle"))
 MAX_CALLS = 100  # captured per function
 # then captured past them, each the first call of its kinds of arguments (their types): the
 # first hundred calls are one test's loop as often as not. webencodings' test_all_labels

@@ -17,8 +17,11 @@ other tree, as before, answered every input twice over: docs/proof-internals.md.
 Hypothesis is seeded with the captured calls (governance.oracle.replay_widen widens each
 argument the way callers vary it), runs derandomized, with no database and its cache in a
 private temporary directory, so CI is repeatable and nothing is written into the tree.
-`target()` steers toward a float's rounding edge at the function's scales and toward huge
-magnitudes (where an overflow is raised or swallowed); a difference fails the example, and
+`target()` steers toward a float's rounding edge at the function's scales, toward huge
+magnitudes (where an overflow is raised or swallowed) and toward the edges of the change
+(where a comparison it rewrote has equal sides: governance.oracle.replay_edges measures
+them on this tree; an edge phase then steps one captured number or character toward
+them); a difference fails the example, and
 Hypothesis shrinks it to a minimal one, which is written first. The search stops at its
 time budget (a difference found by then is kept, shrunk as far as it got).
 
