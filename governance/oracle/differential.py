@@ -151,6 +151,9 @@ class DiffReport:
     # The candidate's functions that differ from the base only as a mutant would
     # (governance.proof.mutant_shaped): "file:line in function (`>` to `>=`)".
     shaped: tuple[str, ...] = ()
+    # (tests captured, tests asked) where the capture of all of them timed out under the
+    # tracer and a sample was captured instead (governance.proof.differential_check)
+    sampled: tuple[int, int] | tuple[()] = ()
 
     def reasons(self) -> list[str]:
         """Why the change's behaviour is not shown the base's ([] when it is)."""
@@ -166,6 +169,12 @@ class DiffReport:
                        "these lines from the code as it is: "
                        + "; ".join(self.unnoticed[:MAX_COUNTEREXAMPLES])
                        + (f" and {more} more" if more > 0 else ""))
+        if self.sampled and not any(f.counterexamples for f in self.checks):
+            got, asked = self.sampled
+            out.append(f"behaviour not shown unchanged: the calls were captured from {got} "
+                       f"of the {asked} tests that enter it (capturing them all timed out "
+                       "under the tracer): a sample can show a difference, never that "
+                       "there is none")
         if self.shaped and not any(f.counterexamples for f in self.checks):
             out.append("behaviour not shown unchanged: the change is shaped like a mutant ("
                        + "; ".join(self.shaped[:MAX_COUNTEREXAMPLES])
@@ -178,6 +187,7 @@ class DiffReport:
         return {"seconds": round(self.seconds, 3), "problem": self.problem,
                 "mutants": self.mutants, "unnoticed": list(self.unnoticed),
                 "preserved": list(self.preserved), "shaped": list(self.shaped),
+                "sampled": list(self.sampled),
                 "functions": [{"function": f.function, "captured": f.captured,
                                "generated": f.generated, "compared": f.compared,
                                "traced": f.traced, "via": f.via, "tried": list(f.tried),

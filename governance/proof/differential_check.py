@@ -111,8 +111,10 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     if record.lost:  # ids parametrized from a set's order, a time: their files, whole
         record.tests = sorted({t.split("::", 1)[0] for t in tests})
         first, cand = await _captured_and_traced(record)
+    cut: tuple[int, int] | tuple[()] = ()
     if isinstance(first, str) and record.slow and len(record.tests) > SAMPLED_TESTS:
-        record.tests = sampled(record.tests)  # too slow traced: a spread of them
+        asked, record.tests = len(record.tests), sampled(record.tests)  # too slow traced
+        cut = (len(record.tests), asked)  # a spread of them: evidence of a difference only
         first, cand = await _captured_and_traced(record)
     if isinstance(first, str):
         return DiffReport(problem=f"calls not captured: {first}"[:400],
@@ -127,7 +129,7 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
                       unnoticed=tuple(missed),
                       mutants=sum(len(side.mutants) for side in record.sides),
                       preserved=tuple(told_apart(record.sides[1], record.killed[1])),
-                      shaped=shaped)
+                      shaped=shaped, sampled=cut)
 
 
 def sampled(tests: Sequence[str]) -> list[str]:

@@ -2,7 +2,8 @@
 a spread of them (governance.proof.differential_check.sampled), in the real jail: a hundred
 calls a function are what the capture keeps, and a few tests give them. phonenumbers'
 `digit`, entered by most of its 311 tests, had no call captured in 121 s, and its careless
-truthiness test waited unjudged (wave 16)."""
+truthiness test waited unjudged (wave 16). A sample can show a difference, never that there
+is none: under load its sample held digits alone, and the careless `digit` landed."""
 
 from __future__ import annotations
 
@@ -49,14 +50,11 @@ def test_a_sample_is_spread_over_the_test_files() -> None:
     assert sampled(tests[:5]) == sorted(tests[:5])
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
-async def test_a_capture_that_timed_out_is_tried_again_with_a_sample(
-        tmp_path: Path, monkeypatch) -> None:
+async def _checked(tmp_path: Path, monkeypatch, candidate: str):
     monkeypatch.setattr(differential_check, "SAMPLED_TESTS", 4)
     files = {"pkg/__init__.py": "", "tests/test_lib.py": TESTS}
     old = commit_files(tmp_path / "base", {**files, "pkg/lib.py": LIB})
-    new = commit_files(tmp_path / "cand", {**files, "pkg/lib.py": CARELESS})
+    new = commit_files(tmp_path / "cand", {**files, "pkg/lib.py": candidate})
     executor = JailExecutor([Path.home(), old, new, tmp_path / "state"], jail_limits(),
                             [Path(sys.prefix), Path(sys.base_prefix)],
                             live_root=tmp_path / "live")
@@ -65,11 +63,32 @@ async def test_a_capture_that_timed_out_is_tried_again_with_a_sample(
     ran = await TestRunner(command, 60, executor).run(
         new, [], scratch=scratch, coverage=CoverageRequest(frozenset({"pkg/lib.py"})))
     assert ran.passed, ran.describe()  # the premise: no test passes it a 3
-    targets, _ = touched_functions(LIB, CARELESS, "pkg/lib.py")
+    targets, _ = touched_functions(LIB, candidate, "pkg/lib.py")
     tests = covering_tests(targets, ran.report.coverage)
     assert len(tests) == 30
     report = await check_behaviour(TestRunner(command, 5, executor), old, new, targets,
                                    tests, scratch, noticed=False)
     assert report.problem is None, report.payload()
+    return report
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+async def test_a_capture_that_timed_out_is_tried_again_with_a_sample(
+        tmp_path: Path, monkeypatch) -> None:
+    report = await _checked(tmp_path, monkeypatch, CARELESS)
     [check] = report.checks
     assert any(c.input == "3" for c in check.counterexamples), report.payload()
+    assert report.reasons()[0].startswith("behaviour changed:")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+async def test_a_sample_shows_no_change_unchanged(tmp_path: Path, monkeypatch) -> None:
+    # a sample is evidence of a difference only: phonenumbers' careless `digit` landed on
+    # one whose calls all passed digits, where a non-digit with a default of 0 tells it
+    report = await _checked(tmp_path, monkeypatch, LIB.replace("x * 2", "x + x"))
+    assert report.reasons() == ["behaviour not shown unchanged: the calls were captured "
+                                "from 4 of the 30 tests that enter it (capturing them all "
+                                "timed out under the tracer): a sample can show a "
+                                "difference, never that there is none"], report.payload()
