@@ -17,6 +17,7 @@ Copied beside the replay runner as `_ouroboros_edges`: standard library only.
 
 import ast
 import builtins
+import collections
 import dis
 import inspect
 import math
@@ -33,7 +34,8 @@ _ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.
 _SIGNS = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 _CALLS = {"len": (len, _CONTAINERS), "ord": (ord, (str,)), "abs": (abs, _NUMBERS)}
 # what a slot, a named tuple's field and the like are: C getters that run no Python code
-_PLAIN_GETTERS = (types.MemberDescriptorType, types.GetSetDescriptorType)
+_PLAIN_GETTERS = (types.MemberDescriptorType, types.GetSetDescriptorType,
+                  type(collections.namedtuple("_Pair", "a").a))  # a named tuple's field
 
 
 class _Unread(Exception):
@@ -57,7 +59,7 @@ def _attribute(obj, name):
     getter = getattr(type(found), "__get__", None)
     if getter is None:
         return found  # a plain value, the instance's or its class's
-    if isinstance(found, _PLAIN_GETTERS) or type(found).__name__ == "_tuplegetter":
+    if type(found) in _PLAIN_GETTERS:  # exactly: a class of the tree named like one is not
         return found.__get__(None if isinstance(obj, type) else obj,
                              obj if isinstance(obj, type) else type(obj))
     raise _Unread()  # a property, a method: code of the tree
@@ -117,7 +119,7 @@ def _located(text, wanted):
     """{line: [(side, side)]}: where `text` compares two sides of `wanted`."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     at = {}
     for compare in (n for n in ast.walk(tree) if isinstance(n, ast.Compare)):
@@ -147,9 +149,9 @@ class Edges:
         path = getattr(code, "co_filename", "")
         if not pairs or not os.path.normpath(path).endswith(os.sep + os.path.normpath(file)):
             return cls("", "", ())
-        try:
+        try:  # a text too deep to walk, a file gone: no steering, never a failed search
             return cls(path, loaded_text(path), pairs)
-        except OSError:
+        except (OSError, RecursionError, MemoryError, ValueError):
             return cls("", "", ())
 
     def measured(self, call):

@@ -83,3 +83,32 @@ def test_a_step_moves_a_number_or_a_character_never_a_methods_object():
     assert nudged(calls[0], ("a", 2), -1000)[0][2] == "\x00"
     assert nudged(calls[0], ("k", "x"), -2)[1]["x"] == -0.5
     assert calls[0][0][1] == 3  # the captured call itself is left as it was
+
+
+def test_a_getter_named_like_a_named_tuples_field_is_not_run(tmp_path):
+    # only the real C getters are read through; a tree's own class named `_tuplegetter`
+    # with a Python `__get__` is code of the tree, so that side is left unread
+    text = ("class _tuplegetter:\n    runs = 0\n    def __get__(self, obj, owner):\n"
+            "        _tuplegetter.runs += 1\n        return 1\n\n\n"
+            "class Box:\n    size = _tuplegetter()\n\n\n"
+            "def fits(box, n):\n    return n <= box.size\n")
+    path = tmp_path / "hostile.py"
+    path.write_text(text)
+    scope: dict = {}
+    exec(compile(text, str(path), "exec"), scope)
+    measure = Edges(str(path), text, [("n", "box.size")])
+    assert measure.measured(lambda: scope["fits"](scope["Box"](), 0)) == (True, None)
+    assert scope["_tuplegetter"].runs == 1  # the call's own read, none of the reader's
+
+
+def test_a_text_too_deep_to_walk_steers_nothing():
+    deep = "x = " + "(" * 300 + "1" + ")" * 300 + "\n"
+
+    def here():
+        return 0
+    assert Edges.of(here, Path(__file__).name, [("n", "m")], lambda path: deep).at == {}
+
+    def gone(path):
+        raise FileNotFoundError(path)
+    assert Edges.of(here, Path(__file__).name, [("n", "m")], gone).at == {}
+    assert Edges("f.py", deep, [("n", "m")]).at == {}
