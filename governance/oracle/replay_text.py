@@ -175,3 +175,45 @@ def digit_variants(v, ints):
         moves.append([v[:m.start()] + digits + v[m.end():]
                       for digits in [*near, "0" + m.group(), *toward]])
     return [x for row in itertools.zip_longest(*moves) for x in row if x is not None]
+
+
+def case_aliases(v):
+    """`v` with one letter or letter pair written as a character that one case mapping
+    takes to it and another does not (the long s 'ſ' for 's': its `upper()` and
+    `casefold()` are those of 's', its `lower()` is not; 'ß' for 'ss', the Kelvin sign for
+    'k', the dotless 'ı' for 'i', the ligature 'ﬁ' for 'fi'), one variant a letter, at
+    most four: where a change swaps one case mapping for another (`lower()` for
+    `casefold()`, wave 17's arpeggio), the two part ways only on such characters, and no
+    caller's text holds one. Texts whose `lower()` changes their length are left alone:
+    their indices would not line up."""
+    low = v.lower()
+    if len(low) != len(v):
+        return []
+    out = []
+    for key, alias in _case_aliases():
+        at = low.find(key)
+        if at >= 0:
+            out.append(v[:at] + alias + v[at + len(key):])
+            if len(out) == 4:
+                break
+    return out
+
+
+_ALIASES = []
+
+
+def _case_aliases():
+    """(letters, a character some case mappings take to them and others do not), single
+    letters first, computed once from the Basic Multilingual Plane (all such characters lie in it)
+    by the running Python's own Unicode tables."""
+    if not _ALIASES:
+        found = {}
+        for cp in range(0x80, 0x10000):
+            y = chr(cp)
+            for key in {y.casefold(), y.lower(), y.upper().lower()}:
+                same = (y.lower() == key.lower(), y.upper() == key.upper(),
+                        y.casefold() == key.casefold())
+                if key.isascii() and key.isalpha() and any(same) and not all(same):
+                    found.setdefault(key, y)
+        _ALIASES.extend(sorted(found.items(), key=lambda kv: (len(kv[0]), kv[0])))
+    return _ALIASES

@@ -197,8 +197,10 @@ def _near_str(v, ctx):
 
 def _undone(v, dropped):
     """A text in the forms a conversion the change removes would have undone, first: a
-    `.lower()` dropped tells apart only on capitals, a `.strip()` only on blanks."""
+    `.lower()` dropped tells apart only on capitals, a `.strip()` only on blanks, a
+    `.lower()` made `.casefold()` only on the characters the two map apart."""
     out = [v.upper(), v.swapcase(), v.title()] if "case" in dropped else []
+    out += txt.case_aliases(v) if "casemap" in dropped else []
     return out + ([" " + v, v + "\n", "\t" + v + " "] if "blank" in dropped else [])
 
 

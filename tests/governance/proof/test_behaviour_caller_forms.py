@@ -1,5 +1,7 @@
-"""Three careless refactors of one small package that no test and no input near the tests'
-told apart, each refused now with a counterexample in the real jail (wave 17's landings):
+"""Four careless refactors of one small package that no test and no input near the tests'
+told apart, each refused now with a counterexample in the real jail (wave 17's landings,
+and its `lower()` made `casefold()`, which waited: the texts first with a character the two
+map apart, governance.oracle.replay_text.case_aliases):
 an `isinstance` narrowed to `type() is` (an object of a subclass: governance.oracle.
 replay_subclass), a text's `.lower()` dropped (the texts first in capitals: governance.
 proof.conversions), a tolerance dropped from a bound (the number halfway between the two
@@ -40,6 +42,11 @@ def destination(path, extension="vtt"):
     return path
 
 
+def same_word(a, b):
+    """Whether two words are the same but for case."""
+    return a.lower() == b.lower()
+
+
 def lightness(hsl):
     """A colour's lightness, 100 for white (within 1e-7 of it)."""
     l = float(hsl[2])
@@ -49,7 +56,7 @@ def lightness(hsl):
 '''
 TESTS = '''import io
 
-from cues.cues import destination, lightness, lines
+from cues.cues import destination, lightness, lines, same_word
 
 
 def test_lines():
@@ -62,6 +69,11 @@ def test_destination():
     assert destination("out") == "out.vtt"
 
 
+def test_same_word():
+    assert same_word("Rust", "rust")
+    assert not same_word("Rust", "dust")
+
+
 def test_lightness():
     assert lightness((0, 50, 100)) == 100
     assert lightness((0, 50, 50.5)) == 50.5
@@ -70,6 +82,7 @@ CARELESS = {
     "lines": ("isinstance(buffer, io.BytesIO)", "type(buffer) is io.BytesIO"),
     "destination": ("path[-4:].lower() !=", "path[-4:] !="),
     "lightness": ("l > 100 - 1e-7", "l >= 100"),
+    "same_word": ("a.lower() == b.lower()", "a.casefold() == b.casefold()"),
 }
 
 
@@ -87,3 +100,4 @@ async def test_each_is_refused_with_a_counterexample(tmp_path: Path):
     assert "candidate [b'a', b'b']" in found["lines"][0].line()
     assert ".VTT" in found["destination"][0].line()
     assert "99.99999995" in found["lightness"][0].line()
+    assert "\u017f" in found["same_word"][0].line() or "ſ" in found["same_word"][0].line()
