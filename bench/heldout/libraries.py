@@ -2,9 +2,9 @@
 
 Each wave's manifest beside this module names its libraries, their versions and their
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
-figures on code the proof's rules were not grown on). Seventeen waves, two parts:
+figures on code the proof's rules were not grown on). Eighteen waves, two parts:
 
-The newest wave (`WAVES["heldout"]`, wave 17: webvtt-py, arpeggio, hsluv) is the
+The newest wave (`WAVES["heldout"]`, wave 18: unidiff, leb128, si-prefix) is the
 *held-out* part: its cases are written after the freeze by one who never runs the proof on
 them, and no rule has been grown on it. The earlier waves are the *seen* part: each was
 read, and the proof's rules were changed after its failures were read (or a newer wave was
@@ -49,11 +49,12 @@ MANIFESTS: dict[int, Path] = {1: Path(__file__).with_name("manifest.json"),
                               14: Path(__file__).with_name("manifest-wave14.json"),
                               15: Path(__file__).with_name("manifest-wave15.json"),
                               16: Path(__file__).with_name("manifest-wave16.json"),
-                              17: Path(__file__).with_name("manifest-wave17.json")}
+                              17: Path(__file__).with_name("manifest-wave17.json"),
+                              18: Path(__file__).with_name("manifest-wave18.json")}
 # Which waves each part is: the held-out part is the newest wave, the earlier ones are seen.
-WAVES: dict[str, tuple[int, ...]] = {"heldout": (17,),
+WAVES: dict[str, tuple[int, ...]] = {"heldout": (18,),
                                      "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-                                              15, 16)}
+                                              15, 16, 17)}
 PARTS = tuple(WAVES)
 
 # Where each library's package and tests lie in its sdist (relative to the sdist's top
@@ -146,6 +147,11 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "arpeggio": ("arpeggio", "examples", "setup.cfg"),
     # one module; its tests read the snapshot tests/snapshot-rev4.json
     "hsluv": ("hsluv.py", "tests"),
+    # its tests read the diff samples tests/samples/*.diff (two carry carriage returns)
+    "unidiff": ("unidiff", "tests"),
+    # its tests are test/, not tests/; they read the cases test/i_case.txt and u_case.txt
+    "leb128": ("leb128", "test"),
+    "si-prefix": ("si_prefix", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -159,7 +165,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # document; mnemonic's word lists and test vectors; configobj's sample configuration and
 # its configspec; dissect.cstruct's C definitions; latexcodec's translation table;
 # orderly-set's pytest options and the README whose doctests they run; webvtt-py's caption
-# samples; arpeggio's grammars, its examples' inputs and its pytest options; hsluv's snapshot).
+# samples; arpeggio's grammars, its examples' inputs and its pytest options; hsluv's snapshot;
+# unidiff's diff samples; leb128's test cases).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -187,7 +194,9 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                              "webvtt-py": (".vtt", ".srt", ".sbv"),
                                              "arpeggio": (".peg", ".csv", ".json", ".bib",
                                                           ".rbt", ".simple", "setup.cfg"),
-                                             "hsluv": ("snapshot-rev4.json",)}
+                                             "hsluv": ("snapshot-rev4.json",),
+                                             "unidiff": (".diff",),
+                                             "leb128": ("test/i_case.txt", "test/u_case.txt")}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
@@ -242,7 +251,9 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      "phonenumbers": (), "orderly-set": (),
                                      # its runtests.sh's pytest arpeggio/tests (its tests
                                      # are inside its package)
-                                     "arpeggio": ("arpeggio/tests",)}
+                                     "arpeggio": ("arpeggio/tests",),
+                                     # its tests directory is test/, not tests/
+                                     "leb128": ("test",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -319,13 +330,13 @@ def cache_dir() -> Path:
 
 @functools.cache
 def wave(number: int) -> dict:
-    """A wave's frozen manifest (1 to 17)."""
+    """A wave's frozen manifest (1 to 18)."""
     return json.loads(MANIFESTS[number].read_text())
 
 
 def manifests(part: str) -> list[dict]:
-    """A part's frozen manifests, oldest wave first: "heldout" (wave 17) or "seen" (waves 1
-    to 16)."""
+    """A part's frozen manifests, oldest wave first: "heldout" (wave 18) or "seen" (waves 1
+    to 17)."""
     return [wave(n) for n in WAVES[part]]
 
 

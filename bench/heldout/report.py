@@ -176,7 +176,7 @@ def premises(verdicts: Sequence[Verdict]) -> list[str]:
 
 
 # Each part's heading and its column's name beside the others (side_by_side).
-COLUMNS = {"heldout": "held-out (w17)", "seen": "seen (w1-w16)", "dev": "development"}
+COLUMNS = {"heldout": "held-out (w18)", "seen": "seen (w1-w17)", "dev": "development"}
 
 
 def _and(items: Sequence[str]) -> str:
