@@ -7,7 +7,7 @@
 
 A workload runs as a child process tree. Every second its tasks in R or D are counted
 (daemon.host.health.own_runnable: what the kernel's load average counts of them) and
-folded into the kernel's 1-minute average (daemon.host.gate.own_load): the spike's own
+folded into the kernel's 1-minute average (daemon.host.verdict.own_load): the spike's own
 share of the load average, whatever else the machine runs. On a shared box the machine's
 total may never fall under the gate's marks, so that share is the clean measure. The bench
 prints when the gate, on a machine otherwise at rest, would close (the share above
@@ -36,8 +36,8 @@ from pathlib import Path
 
 from bench.host import machine
 from daemon.config.health import HealthSection
-from daemon.host.gate import own_load
 from daemon.host.health import load_averages, own_runnable
+from daemon.host.verdict import own_load
 
 ROOT = Path(__file__).resolve().parents[1]
 BUSY = "import time\nend = time.monotonic() + {s}\nwhile time.monotonic() < end: pass\n"

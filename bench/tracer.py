@@ -1,7 +1,7 @@
 """What the oracle's tracer costs the code it watches: per workload, the seconds a run takes
-traced by the oracle plugin (governance/oracle/oracle_plugin.py) against the same run
-untraced, in one process; the plugin as committed at a revision (`--against`, before)
-beside the working tree's (after).
+traced by the oracle plugin (governance/oracle/oracle_plugin.py, its tracer in
+governance/oracle/oracle_tracer.py) against the same run untraced, in one process; the
+plugin as committed at a revision (`--against`, before) beside the working tree's (after).
 
     .venv/bin/python bench/tracer.py [--against REV] [--tests N] [--repeat K]
 
@@ -41,6 +41,8 @@ from types import ModuleType, SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = "governance/oracle/oracle_plugin.py"
+TRACER = "governance/oracle/oracle_tracer.py"  # the plugin's tracer, since it has its own module
+TRACER_MODULE = "_ouroboros_tracer"  # the name the plugin imports it by, beside it
 WORK = '''"""The traced workloads."""
 
 
@@ -90,16 +92,32 @@ WORKLOADS: dict[str, Callable[[ModuleType], object]] = {
 }
 
 
-def load(source: str, where: Path, name: str, watch: list[str], profile: bool) -> ModuleType:
-    """The plugin module from `source`, with its coverage request beside it."""
+def load(source: str, tracer: str | None, where: Path, name: str, watch: list[str],
+         profile: bool) -> ModuleType:
+    """The plugin module from `source`, with its coverage request and its own fresh copy of
+    the tracer (`tracer`: None for a plugin that held its tracer itself) beside it."""
     where.mkdir(parents=True)
     (where / "oracle_plugin.py").write_text(source)
     (where / "oracle.json").write_text(json.dumps({"watch": watch, "profile": profile}))
+    if tracer is not None:
+        (where / f"{TRACER_MODULE}.py").write_text(tracer)
     spec = importlib.util.spec_from_file_location(name, where / "oracle_plugin.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules.pop(TRACER_MODULE, None)  # each plugin its own tracer state, as each run has
+    sys.path.insert(0, str(where))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(where))
+        sys.modules.pop(TRACER_MODULE, None)
     return module
+
+
+def traced(plugin: ModuleType, name: str) -> Callable[[], dict | None]:
+    """The tracer's `name` (start_tracing, coverage_report): the plugin's own `_name` before
+    the tracer had its module, that module's after."""
+    return getattr(plugin, f"_{name}", None) or getattr(plugin._tracer, name)
 
 
 def _nothing(frame: object, event: str, arg: object) -> None:
@@ -111,7 +129,7 @@ def run(plugin: ModuleType | None, work: ModuleType, which: str, tests: int,
     """Seconds for `tests` tests of one workload, traced by `plugin` (None: untraced, or
     with `floor` traced by a tracer that does nothing)."""
     if plugin is not None:
-        plugin._start_tracing()
+        traced(plugin, "start_tracing")()
     elif floor:
         sys.settrace(_nothing)
     started = time.perf_counter()
@@ -132,7 +150,8 @@ def run(plugin: ModuleType | None, work: ModuleType, which: str, tests: int,
 
 def recorded(plugin: ModuleType) -> dict[int, set[str]]:
     """Per line of the workload module, the tests the plugin says ran it."""
-    report = plugin._coverage_report()
+    report = traced(plugin, "coverage_report")()
+    assert report is not None
     order = report["tests"]
     lines = report["lines"].get("work.py", {})
     if "sets" not in report:  # the old format: test indexes per line
@@ -147,11 +166,16 @@ def recorded(plugin: ModuleType) -> dict[int, set[str]]:
 
 def plugins(rev: str, where: Path, watch: list[str], profile: bool,
             tag: str) -> tuple[ModuleType, ModuleType]:
-    old = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{PLUGIN}"], check=True,
-                         capture_output=True, text=True).stdout
-    new = (ROOT / PLUGIN).read_text()
-    return (load(old, where / f"old-{tag}", f"_old_{tag}", watch, profile),
-            load(new, where / f"new-{tag}", f"_new_{tag}", watch, profile))
+    def at_rev(path: str) -> str | None:
+        shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{path}"],
+                               capture_output=True, text=True)
+        return shown.stdout if shown.returncode == 0 else None
+
+    old = at_rev(PLUGIN)
+    assert old is not None, f"no {PLUGIN} at {rev}"
+    new = (ROOT / PLUGIN).read_text(), (ROOT / TRACER).read_text()
+    return (load(old, at_rev(TRACER), where / f"old-{tag}", f"_old_{tag}", watch, profile),
+            load(*new, where / f"new-{tag}", f"_new_{tag}", watch, profile))
 
 
 def machine() -> str:

@@ -7,9 +7,10 @@ what it does instead is copy the shortened view its prompt showed, header and al
     {"file_path": "src/p.py", "edits": [{"search": "<exact text now in the file>",
                                          "replace": "<the text that takes its place>"}]}
 
-This module turns such a reply into the whole-file Candidate everything after GENERATE
-judges (`stated`): nothing downstream ever sees an edit. It is strict, and every refusal is
-an EditRefused (a CandidateParseError) saying what went wrong, which the next turn is told:
+This module turns such a reply (its shape: governance.stated_candidate) into the whole-file
+Candidate everything after GENERATE judges (`stated`): nothing downstream ever sees an
+edit. It is strict, and every refusal is an EditRefused (a CandidateParseError) saying what
+went wrong, which the next turn is told:
 
 - each search text must occur exactly once in the file as it stands (the live file, the
   sandbox's copy, or in L2 the candidate so far); no match and two matches are refused,
@@ -47,87 +48,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from governance import edit_blocks
 from governance.edit_tokens import reindented, token_spans
 from governance.errors import CandidateParseError
 from governance.fs import nofollow
 from governance.fs.protected import normalize
 from governance.schemas import Candidate, FileChange, parse_model_json
+from governance.stated_candidate import Edit, StatedCandidate, StatedFile
 
 # The form a prompt asks for, by file: whole content up to this many tokens (estimated at
 # CHARS_PER_TOKEN characters each), never more than half the brain's reply cap.
 WHOLE_MAX_TOKENS = 400
 CHARS_PER_TOKEN = 3
-MAX_EDITS = 64  # per file
 MAX_BASE_BYTES = 8_000_000  # a larger file cannot be edited (nor shown: prompts)
-
-
-class Edit(BaseModel):
-    """One exact replacement: `search` occurs once in the file, `replace` takes its place."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    search: str = Field(min_length=1)
-    replace: str
-
-
-class StatedFile(BaseModel):
-    """One file of a reply: whole content, edits, or a deletion."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    file_path: str = Field(min_length=1)
-    full_content: str | None = None
-    edits: list[Edit] | None = Field(default=None, min_length=1, max_length=MAX_EDITS)
-    action: Literal["write", "delete"] = "write"
-    rationale: str = ""
-
-    @model_validator(mode="after")
-    def _one_form(self) -> StatedFile:
-        forms = (self.full_content is not None) + (self.edits is not None)
-        if self.action == "delete" and forms:
-            raise ValueError(f"{self.file_path}: action 'delete' takes no content or edits")
-        if self.action == "write" and forms != 1:
-            raise ValueError(f"{self.file_path}: give exactly one of full_content, edits")
-        return self
-
-
-class StatedCandidate(BaseModel):
-    """candidate.1 as a model may state it: Candidate's shapes, and edits for a file."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    schema_version: Literal["candidate.1"] = Field(default="candidate.1", alias="schema")
-    file_path: str | None = None
-    full_content: str | None = None
-    edits: list[Edit] | None = Field(default=None, min_length=1, max_length=MAX_EDITS)
-    files: list[StatedFile] | None = None
-    no_op: bool = False
-    rationale: str = ""
-
-    @model_validator(mode="after")
-    def _one_shape(self) -> StatedCandidate:
-        single, multi = self.file_path is not None, self.files is not None
-        if single + multi + self.no_op != 1:
-            raise ValueError("a candidate is exactly one of: file_path with full_content or "
-                             "edits, files, no_op")
-        if single and (self.full_content is None) == (self.edits is None):
-            raise ValueError("a single-file candidate needs exactly one of full_content, edits")
-        if not single and (self.full_content is not None or self.edits is not None):
-            raise ValueError("full_content and edits belong to a file_path")
-        if multi and not self.files:
-            raise ValueError("'files' must list at least one file")
-        return self
-
-    def stated_files(self) -> list[StatedFile]:
-        if self.files is not None:
-            return list(self.files)
-        if self.file_path is None:
-            return []
-        return [StatedFile(file_path=self.file_path, full_content=self.full_content,
-                           edits=self.edits, rationale=self.rationale)]
 
 
 class Refusal(StrEnum):

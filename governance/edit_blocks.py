@@ -15,10 +15,11 @@ On the first hour's repair (semver's bump_minor, the change that broke it shown)
 model wrote the right edit in 2 of 8 samples as blocks, 1 of 10 as JSON, and its blocks
 were whole and exact where its JSON strings were not (docs/brains.md, "Edit forms").
 
-This module reads blocks into the StatedCandidate a JSON reply states (`stated_blocks`),
-so candidate_edits applies and refuses them by the same rules; and it names the form each
-brain is told (FAMILIES, by model family, as tools.toolcalls does for tool calls;
-governance.brains.brain_names reads them: form_for_names, reply_form_of).
+This module reads blocks into the StatedCandidate a JSON reply states
+(governance.stated_candidate; `stated_blocks`), so candidate_edits applies and refuses them
+by the same rules; and it names the form each brain is told (FAMILIES, by model family,
+as tools.toolcalls does for tool calls; governance.brains.brain_names reads them:
+form_for_names, reply_form_of).
 Both forms are read from any reply: the one told is the one asked for.
 """
 

@@ -2,6 +2,8 @@
 
 - health.py: what Linux says (the load average, the battery, the temperatures).
 - gate.py: the host gate: new ops and sensor runs wait while the machine is its human's.
+- verdict.py: the gate's verdict from one reading: the load less the daemon's own, the
+  battery, the heat.
 - overdue.py: the gate's bound: after health.max_wait_s of waiting for the load, one op
   runs at idle priority anyway, unless memory is short.
 - pause.py: a running op waits at its next model call or jailed test run, its deadline

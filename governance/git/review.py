@@ -3,7 +3,8 @@
 Such a change never touches the human's working tree. It is committed (signed like an
 auto-commit, same trailers plus `Evidence:`) on the op's base commit, in a private index in
 a temporary directory (never the human's index, working tree or HEAD), and put on its own
-branch `<prefix><op-id>` by a create-only `update-ref`.
+branch `<prefix><op-id>` by a create-only `update-ref` (the commit: governance.git.
+review_commit).
 
 A human then `accept`s it (an accept op: source Source.REVIEW, which lands the very same
 files through the real pipeline, governance.phases.review) or `reject`s it (the branch is
@@ -18,30 +19,30 @@ Everything here blocks (git processes): the daemon calls it in threads.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
-import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
 
-from governance.crashpoints import crashpoint
 from governance.errors import CommitError
-from governance.fs.rollback import exact_path
 from governance.git.gitops import GitOps
-from governance.git.index_sync import TEMP_INDEX_PREFIX
+from governance.git.review_commit import (
+    REGULAR,
+    checked_paths,
+    review_tree,
+    signed_commit,
+    stderr_of,
+)
 from governance.schemas import FileChange
 
 log = structlog.get_logger("governance")
 
 OP_ID = re.compile(r"op-[0-9a-f]{16}")
 _PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*/")  # as daemon.config.settings's ProofSection
-REGULAR = ("100644", "100755")  # the only modes a review writes or reads back as a file
-_SIGNING_ERROR = re.compile(r"sign|key", re.IGNORECASE)  # as governance.phases.autocommit's test
 _CONVENTIONAL = re.compile(r"^[a-z]+(\([^)]*\))?!?: ")  # "fix(calc): " before the goal
 _FIELDS = ("%(refname)", "%(objectname)", "%(parent)", "%(committerdate:unix)",
            "%(subject)", "%(trailers:only,unfold)")
@@ -66,11 +67,6 @@ class ReviewItem:
     insertions: int
     deletions: int
     created: float  # commit time, epoch seconds
-
-
-class EmptyChange(CommitError):
-    """The candidate changes nothing relative to the op's base: what it would write is
-    there already (a commit since the failure landed the same fix, for one)."""
 
 
 class ReviewBranches:
@@ -111,88 +107,20 @@ class ReviewBranches:
         fails; ValueError for a bad op id, base or path, or a path that is not a regular
         file in the base (a symlink is never replaced or written through)."""
         ref = self.ref(op_id)
-        paths = _checked_paths(changes)
+        paths = checked_paths(changes)
         base = self._commit_of(base_sha)
         try:
-            tree = self._tree(base, changes, paths)
-            sha = self._signed_commit(tree, base, message, author_name, author_email,
-                                      sign_env)
+            tree = review_tree(self._run, self._entries, self.git.repo.git_dir, base, changes,
+                               paths)
+            sha = signed_commit(self._run, tree, base, message, author_name, author_email,
+                                sign_env)
             # create-only (old value ""): an existing branch is refused, never moved
             self._run("update-ref", "-m", "ouroboros: review", ref, sha, "")
         except subprocess.CalledProcessError as exc:
             raise CommitError(f"review branch {self.prefix}{op_id} not made: "
-                              f"{_stderr(exc)}", op_id=op_id) from exc
+                              f"{stderr_of(exc)}", op_id=op_id) from exc
         self._adjust(+1)
         return sha
-
-    def _tree(self, base: str, changes: Sequence[FileChange], paths: list[str]) -> str:
-        """`base`'s tree plus `changes`, built in a private index (never the human's): in
-        the git dir under the auto-commit's temp-index name, our pid in it, so start-up
-        recovery removes one a kill -9 left (index_sync.clear_temp_indexes); a temporary
-        directory in /tmp stayed until a reboot."""
-        entries = self._entries(base, paths)
-        self._refuse_non_files(base, paths, entries)
-        fd, index = tempfile.mkstemp(prefix=f"{TEMP_INDEX_PREFIX}{os.getpid()}.",
-                                     dir=self.git.repo.git_dir)
-        os.close(fd)
-        os.unlink(index)  # git wants to create the index itself
-        env = {"GIT_INDEX_FILE": index}
-        try:
-            self._run("read-tree", base, env=env)
-            for change, path in zip(changes, paths, strict=True):
-                self._stage(change, path, entries, env)
-            crashpoint("propose_temp_index")
-            tree = self._run("write-tree", env=env).decode().strip()
-        finally:
-            if os.path.exists(index):
-                os.unlink(index)
-        if tree == self._run("rev-parse", f"{base}^{{tree}}").decode().strip():
-            raise EmptyChange("the change is empty relative to its base")
-        return tree
-
-    def _stage(self, change: FileChange, path: str, entries: dict[str, tuple[str, str]],
-               env: dict[str, str]) -> None:
-        """One change into the private index; a written file keeps its base mode (100755)."""
-        if change.action == "delete":
-            self._run("update-index", "--force-remove", "--", path, env=env)
-            return
-        data = (change.full_content or "").encode("utf-8", "surrogateescape")
-        blob = self._run("hash-object", "-w", "--stdin", stdin=data).decode().strip()
-        mode = entries.get(path, ("100644", ""))[0]
-        self._run("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
-
-    def _refuse_non_files(self, base: str, paths: list[str],
-                          entries: dict[str, tuple[str, str]]) -> None:
-        for path in paths:
-            if path in entries and entries[path][0] not in REGULAR:
-                raise ValueError(f"{path} is not a regular file in {base[:12]} (mode "
-                                 f"{entries[path][0]}); a review never replaces it")
-        parents = sorted({"/".join(p.split("/")[:i]) for p in paths
-                          for i in range(1, p.count("/") + 1)})
-        for parent in parents:  # one at a time: ls-tree names a lone path's own entry
-            mode = self._entries(base, [parent]).get(parent, ("040000", ""))[0]
-            if mode != "040000":
-                raise ValueError(f"{parent} is not a directory in {base[:12]} (mode {mode})")
-
-    def _signed_commit(self, tree: str, base: str, message: str, author_name: str,
-                       author_email: str, sign_env: dict[str, str] | None) -> str:
-        """commit-tree as GitOps does it, the Integrity trailer filled in; signed through
-        `sign_env`, or unsigned when signing fails (as governance.phases.autocommit falls back)."""
-        diff = self._run("diff-tree", "-p", "--no-color", "--full-index", "--binary",
-                         f"{base}^{{tree}}", tree)  # governance.git.provenance's integrity
-        message = message.replace("{integrity}", hashlib.sha256(diff).hexdigest())
-        ident = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
-                 "GIT_COMMITTER_NAME": author_name, "GIT_COMMITTER_EMAIL": author_email}
-        args = ("commit-tree", tree, "-p", base, "-m", message)
-        if sign_env:
-            try:
-                return self._run(*args, "-S", env={**ident, **sign_env}).decode().strip()
-            except subprocess.CalledProcessError as exc:
-                why = _stderr(exc)[:300]
-                if not _SIGNING_ERROR.search(why):
-                    raise
-                log.warning("review commit signing failed; committing unsigned", error=why)
-        return self._run(*args, env=ident).decode().strip()
 
     # -- reading them ----------------------------------------------------------------
 
@@ -258,7 +186,7 @@ class ReviewBranches:
                       self.ref(item.op_id), item.sha)
         except subprocess.CalledProcessError as exc:
             raise CommitError(f"review branch {item.branch} was not deleted (moved or gone "
-                              f"since {item.sha[:12]}): {_stderr(exc)}",
+                              f"since {item.sha[:12]}): {stderr_of(exc)}",
                               op_id=item.op_id) from exc
         self._adjust(-1)
 
@@ -392,25 +320,6 @@ def _valid_prefix(prefix: str) -> bool:
                for part in prefix.rstrip("/").split("/"))
 
 
-def _checked_paths(changes: Sequence[FileChange]) -> list[str]:
-    """Each change's path, refused unless it is spelled exactly one way, stays out of
-    .git and is named once."""
-    if not changes:
-        raise ValueError("a review needs at least one changed file")
-    paths = []
-    for change in changes:
-        path = exact_path(change.file_path)  # UnsafePath (a ValueError) for `..`, `/x`, ...
-        if path != change.file_path or ".git" in (p.casefold() for p in path.split("/")):
-            raise ValueError(f"{change.file_path!r} is not a plain repository path")
-        if path in paths:
-            raise ValueError(f"{path} is named twice")
-        paths.append(path)
-    dirs = {"/".join(p.split("/")[:i]) for p in paths for i in range(1, p.count("/") + 1)}
-    if clash := sorted(dirs.intersection(paths)):
-        raise ValueError(f"{', '.join(clash)}: named as a file and as a directory")
-    return paths
-
-
 def _trailers(text: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for line in text.splitlines():
@@ -418,8 +327,3 @@ def _trailers(text: str) -> dict[str, list[str]]:
         if sep and key.strip():
             found.setdefault(key.strip(), []).append(value.strip())
     return found
-
-
-def _stderr(exc: subprocess.CalledProcessError) -> str:
-    return (exc.stderr or b"").decode("utf-8", "replace").strip()
-

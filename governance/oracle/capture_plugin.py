@@ -41,11 +41,8 @@ from _ouroboros_canon import (  # RANDOM_SEED: as pytest-randomly
     RANDOM_SEED,
     ambient,
     argv_of,
-    bare,
-    borrowed,
-    by_name,
-    remembering,
 )
+from _ouroboros_pickler import bare, borrowed, by_name, remembering
 from _ouroboros_probe import Probe
 from _ouroboros_stacks import Callers, shape
 
@@ -199,7 +196,7 @@ def _dumped(forms):
 
 
 def _by_value():
-    """cloudpickle, from the tree's interpreter or the daemon's (canon.borrowed), once."""
+    """cloudpickle, from the tree's interpreter or the daemon's (pickler.borrowed), once."""
     if _state["by_value"] is False:
         _state["by_value"] = remembering(borrowed("cloudpickle", _state["fallback"]))
     return _state["by_value"]

@@ -33,7 +33,7 @@ from governance.oracle.state_diff import state_written
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
 # what the replay runner imports beside it: the replay modules, and the pickling they share
 REPLAY_HELPERS = tuple(name for name, path in HELPERS.items() if path.stem.startswith(
-    "replay_") or name in ("_ouroboros_canon", "_ouroboros_unpickle"))
+    "replay_") or name in ("_ouroboros_canon", "_ouroboros_unpickle", "_ouroboros_pickler"))
 MAX_CALLS = 100  # captured per function
 # then captured past them, each the first call of its kinds of arguments (their types): the
 # first hundred calls are one test's loop as often as not. webencodings' test_all_labels

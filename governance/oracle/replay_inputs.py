@@ -31,11 +31,13 @@ import types
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     import _ouroboros_values as vals
-    from _ouroboros_canon import Bare, bare, loads, state_of
+    from _ouroboros_canon import loads, state_of
+    from _ouroboros_pickler import Bare, bare
     from _ouroboros_placing import boundary_inputs, changed, keywords_of
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_values as vals
-    from governance.oracle.canon import Bare, bare, loads, state_of
+    from governance.oracle.canon import loads, state_of
+    from governance.oracle.pickler import Bare, bare
     from governance.oracle.replay_placing import boundary_inputs, changed, keywords_of
 
 _PAIR_FIRST, _SINGLE_FIRST = 4, 6

@@ -38,7 +38,6 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_answer import answer_row, answered, arguments_of, digest, on_alarm
     from _ouroboros_asking import PeerTree, keyed, peer_judged, searched_rows
     from _ouroboros_budget import Budget
-    from _ouroboros_canon import borrowed, remembering
     from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from _ouroboros_defaults import left_out
     from _ouroboros_inputs import generated, parameters, receives
@@ -48,11 +47,12 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_peer import Peer
+    from _ouroboros_pickler import borrowed, remembering
     from _ouroboros_reach import Steered, installed
     from _ouroboros_reach import install as watch_switch
     from _ouroboros_state import CHECKPOINTS, Writes
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import borrowed, remembering
+    from governance.oracle.pickler import borrowed, remembering
     from governance.oracle.replay_answer import (
         answer_row,
         answered,

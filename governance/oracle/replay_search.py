@@ -43,10 +43,12 @@ from decimal import Decimal
 from fractions import Fraction
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_canon import borrowed, dumped, loads
+    from _ouroboros_canon import loads
     from _ouroboros_edges import nudgeable, nudged
+    from _ouroboros_pickler import borrowed, dumped
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import borrowed, dumped, loads
+    from governance.oracle.canon import loads
+    from governance.oracle.pickler import borrowed, dumped
     from governance.oracle.replay_edges import nudgeable, nudged
 
 MAX_EXAMPLES = 100  # per function and tree (300 refused the held-out corpus no better,
@@ -190,7 +192,7 @@ def search_path():
 
 def _importable(fallback):
     """Whether Hypothesis imports, from the tree's interpreter or else from `fallback`
-    (canon.borrowed)."""
+    (pickler.borrowed)."""
     return borrowed("hypothesis", fallback) is not None \
         and borrowed("hypothesis.strategies", fallback) is not None
 

@@ -22,13 +22,15 @@ try:  # in the jail: beside the runner, in the run's plugin directory
     import _ouroboros_attrs as attrs
     import _ouroboros_text as txt
     from _ouroboros_bytes import near_bytes, near_memory
-    from _ouroboros_canon import ADDRESS, dumped, state_of
+    from _ouroboros_canon import ADDRESS, state_of
     from _ouroboros_dates import near_date, near_time, near_timedelta
+    from _ouroboros_pickler import dumped
     from _ouroboros_subclass import subclassed
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_attrs as attrs
     from governance.oracle import replay_text as txt
-    from governance.oracle.canon import ADDRESS, dumped, state_of
+    from governance.oracle.canon import ADDRESS, state_of
+    from governance.oracle.pickler import dumped
     from governance.oracle.replay_bytes import near_bytes, near_memory
     from governance.oracle.replay_dates import near_date, near_time, near_timedelta
     from governance.oracle.replay_subclass import subclassed

@@ -52,9 +52,12 @@ HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py"),
            "_ouroboros_budget": Path(__file__).with_name("replay_budget.py"),
            "_ouroboros_asking": Path(__file__).with_name("replay_asking.py"),
            "_ouroboros_unpickle": Path(__file__).with_name("unpickle.py"),
+           "_ouroboros_pickler": Path(__file__).with_name("pickler.py"),
+           "_ouroboros_tracer": Path(__file__).with_name("oracle_tracer.py"),
            # test code and the library frame, defined once for the results plugin and ours
            "_ouroboros_frames": Path(library_frames.__file__)}
 FRAMES_HELPER = "_ouroboros_frames"  # the oracle plugin's (oracle_plugin.py imports it)
+TRACER_HELPER = "_ouroboros_tracer"  # the oracle plugin's tracer: copied with it, always
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,8 @@ def capture_request(targets: tuple[tuple[str, str], ...], max_calls: int, *,
                 "trace": trace, "stacks": stacks, "fallback": fallback}
     return ExtraPlugin(Path(__file__).with_name("capture_plugin.py"), CAPTURE_MODULE,
                        "capture.json", settings, "calls.json",
-                       helpers=("_ouroboros_canon", "_ouroboros_unpickle", "_ouroboros_probe",
-                                "_ouroboros_stacks"))
+                       helpers=("_ouroboros_canon", "_ouroboros_unpickle", "_ouroboros_pickler",
+                                "_ouroboros_probe", "_ouroboros_stacks"))
 
 
 def mutation_request(mutants: list[dict], timeout_s: float) -> ExtraPlugin:
@@ -143,6 +146,7 @@ class RunDir:
         plugin.mkdir()
         out.mkdir()
         shutil.copyfile(PLUGIN_SOURCE, plugin / f"{PLUGIN_MODULE}.py")
+        private_copy(HELPERS[TRACER_HELPER], plugin / f"{TRACER_HELPER}.py")
         if coverage is not None:
             (plugin / "oracle.json").write_text(json.dumps(
                 {"watch": sorted(coverage.watch), "profile": coverage.profile,

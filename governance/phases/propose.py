@@ -22,8 +22,9 @@ import git
 from governance.crashpoints import crashpoint
 from governance.errors import CommitError
 from governance.git.fixed_by import fixed_by
-from governance.git.review import EmptyChange, ReviewBranches
+from governance.git.review import ReviewBranches
 from governance.git.review_causes import ReviewCauses, trailers_for
+from governance.git.review_commit import EmptyChange
 from governance.git.signing import commit_env
 from governance.phase import Phase, Transition
 from governance.phases.autocommit import commit_message

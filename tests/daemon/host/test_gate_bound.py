@@ -11,8 +11,9 @@ import dataclasses
 import time
 
 from daemon.config.health import HealthSection
-from daemon.host.gate import HostGate, Limits
+from daemon.host.gate import HostGate
 from daemon.host.pause import host_yield
+from daemon.host.verdict import Limits
 from tests.daemon.host.host_tree import HostTree, idle_laptop
 
 BOUNDED = Limits.of(HealthSection())  # the defaults: 600 s, 1024 MiB

@@ -15,9 +15,10 @@ import pytest
 
 from daemon.config.health import HealthSection
 from daemon.config.settings import ConfigError, Settings, load_settings
-from daemon.host.gate import HostGate, Limits, judge, own_load
+from daemon.host.gate import HostGate
 from daemon.host.health import HostReading
 from daemon.host.pause import host_yield
+from daemon.host.verdict import Limits, judge, own_load
 from daemon.sensor_set import SensorSet
 from daemon.service import Daemon
 from daemon.status.text import status_text

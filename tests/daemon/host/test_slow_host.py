@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from daemon.config.health import HealthSection
-from daemon.host.gate import HostGate, Limits
+from daemon.host.gate import HostGate
 from daemon.host.slow_runs import GateLoad
+from daemon.host.verdict import Limits
 from daemon.op_handle import OpHandle
 from governance.oracle.testrun import TestRunner
 from governance.phase import Phase

@@ -126,7 +126,7 @@ def test_bytes_come_as_a_bytearray_a_view_and_a_subclass_and_at_integer_edges() 
     assert {"bytearray", "memoryview", "BytesLike"} <= set(kinds)
     assert {b"\x07\x00\x00\x05abcd", b"\x7f\xff\xff\xffabcd", b"\x80\x00\x00\x00abcd",
             b"\xff\xff\xff\xffabcd"} <= {bytes(x) for x in made if isinstance(x, bytes)}
-    from governance.oracle.canon import by_name
+    from governance.oracle.pickler import by_name
 
     view = [a[0] for a, _ in (pickle.loads(b) for b in rr.generated(
         [by_name(([memoryview(b"ab")], {}))], [], 300)) if a]
@@ -136,7 +136,8 @@ def test_bytes_come_as_a_bytearray_a_view_and_a_subclass_and_at_integer_edges() 
 def test_a_view_travels_and_is_compared_by_its_bytes() -> None:
     """pickle refuses a memoryview, so none of hyperframe's parse_body calls was captured;
     and an answer holding one read as '<memory>' whatever it held."""
-    from governance.oracle.canon import by_name, canon
+    from governance.oracle.canon import canon
+    from governance.oracle.pickler import by_name
 
     assert pickle.loads(by_name(([memoryview(b"xy")], {})))[0][0].tobytes() == b"xy"
     assert canon(memoryview(b"ab")) != canon(memoryview(b"ac"))
@@ -591,7 +592,7 @@ def test_a_class_bound_under_another_name_travels_by_that_name(monkeypatch) -> N
     import types
     from collections import namedtuple
 
-    from governance.oracle.canon import by_name, dumped
+    from governance.oracle.pickler import by_name, dumped
 
     module = types.ModuleType("ouroboros_bound_elsewhere")
     module.DateTuple = namedtuple("Date", ["YYYY", "MM"])
@@ -635,7 +636,7 @@ def test_a_zone_its_own_pickle_cannot_rebuild_travels_as_its_fixed_offset() -> N
     'UTC')` pickles and then fails to load, so none of pyasn1's fromDateTime calls was
     replayed. It travels as the standard library's fixed offset it stands for; a zone
     that needs the moment is left to pickle (and is then no evidence, as before)."""
-    from governance.oracle.canon import by_name
+    from governance.oracle.pickler import by_name
 
     when = datetime.datetime(2017, 7, 11, 0, 1, 2, tzinfo=_TestsOwnOffset(120, "UTC2"))
     with pytest.raises(TypeError):
@@ -875,7 +876,7 @@ def test_an_answer_holding_an_address_is_unsteady(tmp_path: Path) -> None:
     tree, so a careless and a correct change alike read as changed. The first call's
     arguments live on through the second: such an answer is unsteady, never evidence."""
     _package(tmp_path, "def text(value):\n    return str(value).encode()\n")
-    from governance.oracle.canon import by_name
+    from governance.oracle.pickler import by_name
 
     calls = [{"pickle": base64.b64encode(by_name(([memoryview(b"ab")], {}))).decode(),
               "repr": ""}, {"pickle": base64.b64encode(pickle.dumps(([b"ab"], {}))).decode(),

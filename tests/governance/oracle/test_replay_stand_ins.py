@@ -26,7 +26,7 @@ _KEYS = r'''
 import json, os, pickle, sys, time
 sys.path[:0] = [sys.argv[1]]
 import cloudpickle
-from governance.oracle.canon import dumped
+from governance.oracle.pickler import dumped
 from governance.oracle.replay_asking import keyed as _keyed
 
 local = lambda x: x  # pickle refuses it: cloudpickle writes the whole call

@@ -2,7 +2,7 @@
 uuid6's UUID (held out in wave 9) keeps its value in a slot its pickle reads; at __init__'s
 entry the slot is unset, so none of its constructions pickled, no input reached its checks,
 and a version range widened from 6..8 to 1..8 waited untold. The capture writes such an
-object as a bare instance of its class (governance.oracle.canon.Bare: object.__new__, what
+object as a bare instance of its class (governance.oracle.pickler.Bare: object.__new__, what
 the call received), and the generated inputs keep it so. In the real jail."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pickle
 
 import pytest
 
-from governance.oracle.canon import Bare, bare
+from governance.oracle.pickler import Bare, bare
 from tests.governance.proof.judged import judged
 from tools.jail import bwrap_available
 

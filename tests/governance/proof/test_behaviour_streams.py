@@ -5,7 +5,7 @@ is a dict subclass that refuses some of the keys it holds in its own __setitem__
 its methods' calls pickled, or loaded again, so no change to them was judged. A standard
 stream travels as the loading process's own (looked up at each write: the replay's
 redirected output), a file only written to as an empty in-memory stream of its kind, and
-such a mapping is rebuilt with dict's own update (governance.oracle.canon)."""
+such a mapping is rebuilt with dict's own update (governance.oracle.pickler)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import pickle
 import sys
 import tempfile
 
-from governance.oracle.canon import StandardStream, by_name, canon
+from governance.oracle.canon import canon
+from governance.oracle.pickler import StandardStream, by_name
 
 
 class _Printer:

@@ -1,4 +1,4 @@
-"""cloudpickle's module lookup remembered per object (governance.oracle.canon.remembering):
+"""cloudpickle's module lookup remembered per object (governance.oracle.pickler.remembering):
 a function whose `__module__` is None (dissect.cstruct's parsers, compiled by exec) sent
 cloudpickle through every loaded module's names on each dump, and the replay runner, which
 keys thousands of inputs by their pickles, timed out on such a library."""
@@ -10,7 +10,7 @@ import sys
 
 import cloudpickle
 
-from governance.oracle.canon import remembering
+from governance.oracle.pickler import remembering
 
 
 def _moduleless():

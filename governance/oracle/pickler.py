@@ -1,0 +1,284 @@
+"""Writing a captured call's values as a pickle, shared by the jailed parts of the
+differential check: the capture plugin (governance.oracle.capture_plugin) writes each call
+so, and the replay runner (governance.oracle.replay_runner) the inputs it makes; they are
+read back by governance.oracle.unpickle.
+
+pickle, with what it cannot write as it is written as what it stands for (`_ByName`): a
+class its module binds under another name by that name, a standard stream as the loading
+process's, a file only written to as an in-memory stream, a fixed-offset zone as the
+standard library's, an `__init__`'s object as a bare instance (`Bare`); and by cloudpickle,
+borrowed from the tree's interpreter or the daemon's (`borrowed`), where pickle cannot
+write a value at all (`dumped`).
+
+Copied into a run's private plugin directory as `_ouroboros_pickler` (governance.oracle.
+run_dir) and imported there before any repository code is on sys.path: it imports only the
+standard library and runs on Python 3.9 and later, like the repository's own interpreter
+may.
+"""
+
+import codecs
+import copyreg
+import datetime
+import importlib
+import inspect
+import io
+import os
+import pickle
+import sys
+import types
+
+
+def borrowed(name, fallback):
+    """Module `name` from the tree's interpreter, else from `fallback` (the daemon's
+    site-packages, which the jail shows read-only), put on sys.path for the import only:
+    the tree's own later imports never see it. None when neither has it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if not fallback or not os.path.isdir(fallback):
+            return None
+    sys.path.append(fallback)
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+    finally:
+        sys.path.remove(fallback)
+
+
+def remembering(by_value):
+    """cloudpickle (`by_value`, or None) with the module of each object whose
+    `__module__` is None looked up once: cloudpickle searches every loaded module's names
+    for it on each dump, and dissect.cstruct's parsers, compiled by exec, are such
+    functions; an input holding them took 16 ms to pickle, the runner keys thousands, and
+    its replays timed out. The object is held, so its id is never another's."""
+    inner = getattr(by_value, "cloudpickle", None)
+    find = getattr(inner, "_whichmodule", None)
+    if find is None or getattr(find, "remembered", False):
+        return by_value
+    seen = {}
+
+    def whichmodule(obj, name):
+        if getattr(obj, "__module__", None) is not None:
+            return find(obj, name)
+        hit = seen.get((id(obj), name))
+        if hit is None or hit[0] is not obj:
+            hit = seen[(id(obj), name)] = (obj, find(obj, name))
+        return hit[1]
+    whichmodule.remembered = True
+    inner._whichmodule = whichmodule
+    return by_value
+
+
+class _ByName(pickle.Pickler):
+    """pickle, and a class its module binds under a name other than its own (aniso8601's
+    `DateTuple = namedtuple("Date", ...)`) by that name: pickle looks classes up by their
+    own name and fails, and cloudpickle then copies the class by value, so every input
+    held an instance of a look-alike class the library's isinstance checks refuse, on both
+    trees alike, and no input told a change apart."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, type):
+            name = _bound_as(obj)
+            if name is not None:
+                return getattr, (sys.modules[obj.__module__], name)
+        elif isinstance(obj, types.ModuleType) and sys.modules.get(obj.__name__) is obj:
+            return importlib.import_module, (obj.__name__,)
+        elif isinstance(obj, datetime.tzinfo):
+            return _fixed_zone(obj) or NotImplemented
+        elif isinstance(obj, dict) and _guarded_mapping(type(obj)):
+            return (copyreg.__newobj__, (type(obj),), (list(obj.items()), vars(obj)),
+                    None, None, _dict_state)
+        elif _standard_name(obj) is not None:
+            return StandardStream, (_standard_name(obj),)
+        elif _sink(obj):  # written to, never read: what a call writes is in memory
+            return _memory_stream(obj), ()
+        elif isinstance(obj, codecs.CodecInfo):
+            return _codec(obj)
+        elif isinstance(obj, memoryview) and obj.ndim == 1 and obj.format in ("B", "b", "c"):
+            # pickle refuses a view; hyperframe parses every frame's body from one, so no
+            # parse_body call was ever replayed: it travels as a view of its bytes
+            return memoryview, (obj.tobytes(),)
+        return NotImplemented
+
+
+def _codec(info):
+    """A codec's CodecInfo as pickle can load it again: the registry's own by its name
+    (the same object on load), another from its parts. pickle's default form calls
+    CodecInfo.__new__ with the tuple's four items and fails on load, so no captured call
+    holding one was ever replayed (webencodings' Encoding holds one: `_get_encoding`'s
+    narrowing to `isinstance` landed, wave 15)."""
+    try:
+        if codecs.lookup(info.name) is info:
+            return codecs.lookup, (info.name,)
+    except (LookupError, TypeError):
+        pass
+    return codecs.CodecInfo, (info.encode, info.decode, info.streamreader, info.streamwriter,
+                              info.incrementalencoder, info.incrementaldecoder, info.name), \
+        dict(vars(info))
+
+
+def _guarded_mapping(cls):
+    """Whether `cls`, a dict subclass pickled as pickle does by default, refuses some
+    keys in its own __setitem__: pickle loads a dict's items through it, so one whose
+    keys it holds but would refuse does not load again (asteval's nested symbol table
+    keeps 'False' and refuses it as an attribute name: half its interpreters' calls were
+    lost, wave 9)."""
+    return cls is not dict and cls.__setitem__ is not dict.__setitem__ \
+        and cls.__reduce_ex__ is dict.__reduce_ex__ and cls.__reduce__ is dict.__reduce__ \
+        and getattr(cls, "__setstate__", None) is None and hasattr(cls, "__dict__")
+
+
+def _dict_state(obj, state):
+    """A guarded mapping's items and attributes put back as dict and object set them."""
+    items, attributes = state
+    dict.update(obj, items)
+    object.__getattribute__(obj, "__dict__").update(attributes)
+
+
+def _standard_name(obj):
+    """'stdout' or 'stderr' where `obj` is that stream of this process (as it is now, or
+    as the interpreter started it), else None."""
+    if obj is sys.stdout or obj is sys.__stdout__:
+        return "stdout"
+    if obj is sys.stderr or obj is sys.__stderr__:
+        return "stderr"
+    return None
+
+
+def _sink(obj):
+    """Whether `obj` is an open file written to and never read (a log, an output file):
+    where a call holds one, it travels as an empty in-memory stream of its kind, and what
+    the call writes there is part of the arguments as it left them. asteval's tests give
+    their interpreters a NamedTemporaryFile('w') to print to, so none of the 74 calls of
+    its boolean operator pickled (wave 9)."""
+    if type(obj).__module__ == "tempfile" and isinstance(getattr(obj, "file", None), io.IOBase):
+        obj = obj.file  # NamedTemporaryFile's wrapper, which does not load again: its file
+    if not isinstance(obj, io.IOBase) or isinstance(obj, (io.StringIO, io.BytesIO)):
+        return False
+    try:
+        return not obj.closed and obj.writable() and not obj.readable()
+    except Exception:  # a stream that cannot say: left to pickle, which refuses it
+        return False
+
+
+def _memory_stream(sink):
+    """The in-memory stream a sink file stands as: text or bytes, as it is written."""
+    inner = getattr(sink, "file", sink) if type(sink).__module__ == "tempfile" else sink
+    return io.StringIO if isinstance(inner, io.TextIOBase) else io.BytesIO
+
+
+class StandardStream:
+    """A standard stream an object holds, written as the stream of the process that loads
+    it, looked up at each use: what a replayed call prints there is the call's printed
+    answer (the replay runner redirects both streams around each call). asteval's
+    Interpreter keeps `writer = stdout` bound at import, pytest's capturing stream then,
+    which neither pickle nor cloudpickle writes, so no call of any of its methods was
+    replayed (wave 9) and every change to them waited for review."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __reduce__(self):
+        return StandardStream, (self.name,)
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):  # pickle's and canon's probes: this object's own
+            raise AttributeError(attr)
+        return getattr(getattr(sys, self.name), attr)
+
+
+def _fixed_zone(zone):
+    """A tzinfo its own pickle cannot rebuild, written as the standard library's fixed
+    offset it stands for: tzinfo's pickle calls the class with no arguments unless it
+    says otherwise, and a test's own `FixedOffset(offset, name)` then fails to load, so
+    none of pyasn1's calls with one was replayed. A zone whose offset depends on the
+    moment, or one that rebuilds itself, is left as it is (None)."""
+    cls = type(zone)
+    if cls.__module__ == "datetime" or hasattr(zone, "__getinitargs__") \
+            or cls.__reduce__ is not datetime.tzinfo.__reduce__:
+        return None
+    try:
+        inspect.signature(cls).bind()
+        return None  # made again with no arguments: its own pickle loads
+    except TypeError:
+        pass
+    except ValueError:  # no signature to read: leave it to pickle
+        return None
+    try:
+        offset, name = zone.utcoffset(None), zone.tzname(None)
+        args = (offset, name) if isinstance(name, str) else (offset,)
+        datetime.timezone(*args)  # in range, and an offset at all: else it cannot stand in
+        return datetime.timezone, args
+    except Exception:  # no fixed offset (it needs the moment), or none in range
+        return None
+
+
+def _bound_as(cls):
+    """The module-level name `cls` is bound to when its own qualified name does not reach
+    it, else None (pickle's own lookup works, or nothing binds it)."""
+    module = sys.modules.get(getattr(cls, "__module__", None) or "")
+    if module is None:
+        return None
+    found = module
+    for part in getattr(cls, "__qualname__", "").split("."):
+        found = getattr(found, part, None)
+    if found is cls:
+        return None
+    return next((k for k, v in vars(module).items() if v is cls and not k.startswith("__")),
+                None)
+
+
+class Bare:
+    """The object an `__init__` is handed, as pickle writes it where the object as it is
+    will not pickle: a new, bare instance of its class (object.__new__), which is what the
+    call received when nothing ran before it. uuid6's UUID keeps its value in a slot that
+    its pickle reads, unset until __init__ sets it, so none of its 7,974 constructions
+    pickled and its version check, widened from 6..8 to 1..8, waited untold (wave 9). The
+    pickle names the class, never this one: it loads as the bare instance anywhere."""
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def __reduce__(self):
+        return copyreg._reconstructor, (self.cls, object, None)
+
+
+def bare(fn_name, args):
+    """`args` with an `__init__`'s object (`fn_name` says whose) put as a Bare where it
+    will not pickle as it is and its class makes it with object.__new__; else `args`."""
+    if fn_name != "__init__" or not args or isinstance(args[0], Bare) \
+            or type(args[0]).__new__ is not object.__new__:
+        return args
+    try:
+        by_name(args[0])
+        return args
+    except Exception:
+        return [Bare(type(args[0])), *args[1:]]
+
+
+def by_name(value):
+    """`value`'s pickle, classes bound under another name written by that name (_ByName)."""
+    buffer = io.BytesIO()
+    _ByName(buffer, protocol=4).dump(value)
+    return buffer.getvalue()
+
+
+def dumped(value):
+    """`value`'s pickle, by cloudpickle where pickle cannot write it and the run has
+    borrowed cloudpickle (a method's object holding a lambda: the capture writes such
+    calls so, and the inputs made from them travel the same way); None when neither can."""
+    try:
+        return by_name(value)
+    except Exception:
+        by_value = sys.modules.get("cloudpickle")
+    if by_value is None:
+        return None
+    try:
+        return by_value.dumps(value, protocol=4)
+    except Exception:
+        return None
