@@ -89,8 +89,11 @@ def canon(obj, depth=0, stack=(), consume=True):
         return [kind, canon(obj.args, depth + 1, inner, consume)]
     if lazy(obj):  # a generator, map, zip...: what it yields is the answer
         return [kind, each(itertools.islice(obj, _ITEMS))] if consume else [kind, "<lazy>"]
-    if isinstance(obj, (io.StringIO, io.BytesIO)):  # what was written is the answer
-        return [kind, canon(obj.getvalue()[:65536], depth + 1, inner, consume)]
+    if isinstance(obj, (io.StringIO, io.BytesIO)):  # what was written is the answer, and
+        # where a reader left it is what the caller's next read starts from
+        if obj.closed:
+            return [kind, "<closed>"]
+        return [kind, canon(obj.getvalue()[:65536], depth + 1, inner, consume), obj.tell()]
     owner = getattr(obj, "__self__", None)
     if isinstance(obj, (types.MethodType, types.BuiltinMethodType)) and owner is not None \
             and not inspect.ismodule(owner):  # a writer's `_write = stream.write`: the stream
@@ -127,6 +130,10 @@ def state_of(obj):
 def show(value, first=()):
     """A short text of a value: an object by its attributes, not its address; those named
     in `first` (what the function reads) before the rest."""
+    if isinstance(value, (io.StringIO, io.BytesIO)) and not value.closed:  # its content
+        at = value.tell()
+        return (f"{type(value).__name__}({_repr.repr(value.getvalue())}"
+                f"{f', at {at}' if at else ''})")
     state = state_of(value) if type(value).__repr__ is object.__repr__ else None
     if state is not None:
         state = sorted(state, key=lambda kv: kv[0] not in first)

@@ -1,11 +1,13 @@
-"""Values near bytes and memoryviews, for the replay runner's generated inputs
-(governance.oracle.replay_values, whose text neighbours `near_str` they are made from).
+"""Values near bytes, memoryviews and in-memory streams, for the replay runner's generated
+inputs (governance.oracle.replay_values, whose text neighbours `near_str` they are made
+from).
 
 Copied into a run's private plugin directory as `_ouroboros_bytes` (governance.oracle.
 run_dir); standard library only, Python 3.9 and later.
 """
 
 import contextlib
+import io
 
 
 class BytesLike(bytes):
@@ -70,3 +72,35 @@ def near_memory(v, ctx, near_str):
         return []
     raw = v.tobytes()
     return [raw] + [memoryview(b) for b in near_bytes(raw, ctx, near_str) if type(b) is bytes]
+
+
+_RUN = 16  # bytes with the high bit set a stream's content is given after
+
+
+def near_stream(v, ctx, near, sub):
+    """An in-memory stream's neighbours: `sub` (the same stream of a subclass of its
+    class), the same content as the other kind of stream (a bytes stream as text of the
+    same code points, latin-1; a text stream as its UTF-8 bytes), a bytes stream's content
+    after a run of at least _RUN bytes with their high bits set, made of its own bytes (a
+    reader of continuation bytes reads one number longer than any fixed width: 64 bits
+    take ten such bytes), then its content's own neighbours (`near`), each at the same
+    position. A stream was an opaque object: leb128's reader taking `b[0]` for
+    `ord(b)` (a text stream's one-character reads) and bounded at ten bytes landed
+    (wave 18), no stream holding other content than the tests'."""
+    data, at = v.getvalue(), v.tell()
+    if isinstance(v, io.BytesIO):
+        other = [_at(io.StringIO(data.decode("latin-1")), at)]
+        high = bytes(b | 0x80 for b in data)
+        content = [(high * (_RUN // len(high) + 1))[:max(_RUN, len(high))] + data] \
+            if data else []
+    else:
+        other = [_at(io.BytesIO(data.encode("utf-8", "surrogatepass")), at)] \
+            if data.isascii() else []
+        content = []
+    content += [c for c in near(data, ctx) if isinstance(c, type(data))]
+    return [*sub, *other, *(_at(type(v)(c), min(at, len(c))) for c in content)]
+
+
+def _at(stream, at):
+    stream.seek(at)
+    return stream

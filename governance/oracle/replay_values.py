@@ -16,12 +16,13 @@ import copy
 import datetime
 import decimal
 import enum
+import io
 import itertools
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     import _ouroboros_attrs as attrs
     import _ouroboros_text as txt
-    from _ouroboros_bytes import near_bytes, near_memory
+    from _ouroboros_bytes import near_bytes, near_memory, near_stream
     from _ouroboros_canon import ADDRESS, state_of
     from _ouroboros_dates import near_date, near_time, near_timedelta
     from _ouroboros_pickler import dumped
@@ -31,7 +32,7 @@ except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_text as txt
     from governance.oracle.canon import ADDRESS, state_of
     from governance.oracle.pickler import dumped
-    from governance.oracle.replay_bytes import near_bytes, near_memory
+    from governance.oracle.replay_bytes import near_bytes, near_memory, near_stream
     from governance.oracle.replay_dates import near_date, near_time, near_timedelta
     from governance.oracle.replay_subclass import subclassed
 
@@ -353,7 +354,9 @@ _NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
          ((list, tuple, collections.deque), _near_seq),
          (dict, _near_dict), ((set, frozenset), _near_set), (datetime.date, near_date),
          (datetime.time, near_time), (datetime.timedelta, near_timedelta),
-         (enum.Enum, _near_member))
+         (enum.Enum, _near_member),
+         ((io.BytesIO, io.StringIO), lambda v, ctx: near_stream(
+             v, ctx, near, [x for x in (subclassed(v),) if x is not None and ctx.depth == 0])))
 
 
 def _near_items(v, ctx):
