@@ -380,7 +380,12 @@ def near(value, ctx):
             and hasattr(type(value), "__setitem__") and not isinstance(value, memoryview)
         fallback = _near_items if plain else _near_object
         maker = next((f for kinds, f in _NEAR if isinstance(value, kinds)), fallback)
-        return unique(maker(value, ctx), value)[:NEAR_MAX]
+        made = maker(value, ctx)
+        if maker is not fallback and getattr(value, "__dict__", None):  # a list's subclass
+            # with attributes of its own (unidiff's Hunk: `is_valid` by `>=` for `==` waited,
+            # its header's counts never moved): those are varied too
+            made = interleave([made, _near_object(value, ctx)])
+        return unique(made, value)[:NEAR_MAX]
     except Exception:  # an odd value (a NaN Decimal, a date at its limits): no neighbours
         return []
 
