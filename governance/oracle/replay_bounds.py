@@ -16,12 +16,14 @@ import math
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     import _ouroboros_attrs as attrs
+    from _ouroboros_standins import Recorder
     from _ouroboros_text import DIGITS, NUMBER, pairs_in
-    from _ouroboros_values import LONG_TEXT, SKIP, Recorder, rebuilt
+    from _ouroboros_values import LONG_TEXT, SKIP, rebuilt
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_attrs as attrs
+    from governance.oracle.replay_standins import Recorder
     from governance.oracle.replay_text import DIGITS, NUMBER, pairs_in
-    from governance.oracle.replay_values import LONG_TEXT, SKIP, Recorder, rebuilt
+    from governance.oracle.replay_values import LONG_TEXT, SKIP, rebuilt
 
 _EACH = 12  # the elements of a collection a boundary value may go into
 _GUESSED, _TRUE_KEY = 2, 4  # a distance's part for an element guessed, a key that is true
@@ -37,7 +39,7 @@ _GUESSED, _TRUE_KEY = 2, 4  # a distance's part for an element guessed, a key th
 # left with only its namespace declarations); ["each", v] v as the first element of a
 # list or value of a dict that can hold it (else the value itself, which the code wraps:
 # `value = [value]`), ["key", v] v as a dict's first key (its order kept); ["call", 0] a
-# callback that records its calls (replay_values.Recorder), where the code calls one;
+# callback that records its calls (replay_standins.Recorder), where the code calls one;
 # ["same", name] what the call passed for parameter `name` (replay_placing.matched).
 
 

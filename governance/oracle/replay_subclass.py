@@ -1,9 +1,9 @@
 """An object as an instance of a subclass of its class, the same state in it: a caller's own
 subclass, where `isinstance(x, C)` and `type(x) is C` part ways (governance.oracle.
-replay_values gives it as a neighbour of each object argument, as StrLike and IntLike are
-of a text and a whole number). webvtt-py's `from_buffer` with `isinstance(buffer,
-io.BytesIO)` narrowed to `type(buffer) is io.BytesIO` landed (wave 17): no input held a
-`BytesIO` that was not exactly one.
+replay_values gives it as a neighbour of each object argument, as the stand-ins StrLike and
+IntLike, replay_standins', are of a text and a whole number). webvtt-py's `from_buffer`
+with `isinstance(buffer, io.BytesIO)` narrowed to `type(buffer) is io.BytesIO` landed (wave
+17): no input held a `BytesIO` that was not exactly one.
 
 The subclass adds nothing and keeps its class's name and module; it is made once per class
 in each process and rebuilt by name of the class it extends, so an input travels to the

@@ -26,6 +26,7 @@ try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_canon import ADDRESS, state_of
     from _ouroboros_dates import near_date, near_time, near_timedelta
     from _ouroboros_pickler import dumped
+    from _ouroboros_standins import IntLike, LookAlike, StrLike
     from _ouroboros_subclass import subclassed
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_attrs as attrs
@@ -34,6 +35,7 @@ except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle.pickler import dumped
     from governance.oracle.replay_bytes import near_bytes, near_memory, near_stream
     from governance.oracle.replay_dates import near_date, near_time, near_timedelta
+    from governance.oracle.replay_standins import IntLike, LookAlike, StrLike
     from governance.oracle.replay_subclass import subclassed
 
 BEYOND_FLOAT = 10 ** 309  # float() of it raises OverflowError
@@ -45,21 +47,6 @@ _HALVES = ("0.5", "2.5", "0.125", "1.005", "0.005", "0.015", "-1.5")
 # title-case digraph, a combining accent.
 _PROBES = (" Stra\u00dfe", " \u0130", " \ufb01", " \u01c5", " e\u0301")
 SKIP = object()  # a boundary value the captured call's kind of value cannot hold
-
-
-class Recorder:
-    """A callback given where the code calls one (`self.postprocessor(path, key, value)`,
-    `item_callback(path, item)`): it writes down what each call was given, as text at the
-    time of the call (a list the code mutates later is read as it was), and answers with
-    its last two arguments (a postprocessor's (key, value); a true answer). The calls are
-    part of the arguments as the call left them, so both trees' are compared."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, *args, **kwargs):
-        self.calls.append(repr((args, sorted(kwargs.items())))[:300])
-        return tuple(args[-2:]) if len(args) > 1 else True
 
 
 # -- values near a value ------------------------------------------------------------------
@@ -110,41 +97,6 @@ def _near_int(v, ctx):
     # table size set from a setting's text, its `int()` dropped, waited for review)
     return [*out, str(v), -v, -1, 1, 2, 3, v - 2, v + 2, v - 3, v + 3, 2 * v + 1,
             BEYOND_FLOAT]
-
-
-class IntLike(int):
-    """An int subclass, as an IntEnum member or a numpy-free caller's own int type is."""
-
-    def __repr__(self):
-        return f"IntLike({int(self)})"
-
-
-class StrLike(str):
-    """A str subclass, as a str enum member or a caller's own text type is: `type(x) is
-    str` and `isinstance(x, str)` part ways on it."""
-
-    def __repr__(self):
-        return f"StrLike({str(self)!r})"
-
-
-class LookAlike:
-    """An object that stands for another without being of its class: every plain attribute
-    read is the other's (duck typing holds), `isinstance` against its class fails.
-    webencodings' `_get_encoding` narrowed from "has `codec_info`" to `isinstance(x,
-    Encoding)` landed (wave 15): no input held an object of the interface that was not of
-    the class."""
-
-    def __init__(self, inner):
-        self.__dict__["_inner"] = inner
-
-    def __getattr__(self, name):
-        inner = self.__dict__.get("_inner")  # absent while pickle rebuilds it
-        if inner is None or name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(inner, name)
-
-    def __repr__(self):
-        return f"LookAlike({self.__dict__.get('_inner')!r})"
 
 
 def _near_float(v, ctx):

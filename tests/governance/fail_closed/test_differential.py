@@ -18,7 +18,7 @@ import pytest
 
 from governance.oracle.differential import CALL_TIMEOUT_S, Target, compare
 from governance.oracle.replay_kinds import alien, exotic, kinds
-from governance.oracle.replay_values import Recorder
+from governance.oracle.replay_standins import Recorder
 from governance.oracle.testrun import CoverageRequest, TestRunner
 from governance.proof import check_record
 from governance.proof.behaviour import covering_tests, touched_functions

@@ -1,0 +1,59 @@
+"""Stand-ins the replay runner gives where a caller could pass a value of another type than
+the tests did (governance.oracle.replay_values' neighbours, replay_bounds' boundary values):
+an int's or a text's subclass, an object of the same interface but not of its class, a
+callback that writes down its calls. Defined in a module of their own so that what they
+are is one fact: a pickle names them by this module, on both trees alike.
+
+Copied into a run's private plugin directory as `_ouroboros_standins` (governance.oracle.
+run_dir) beside the runner; standard library only, Python 3.9 and later.
+"""
+
+
+class Recorder:
+    """A callback given where the code calls one (`self.postprocessor(path, key, value)`,
+    `item_callback(path, item)`): it writes down what each call was given, as text at the
+    time of the call (a list the code mutates later is read as it was), and answers with
+    its last two arguments (a postprocessor's (key, value); a true answer). The calls are
+    part of the arguments as the call left them, so both trees' are compared."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append(repr((args, sorted(kwargs.items())))[:300])
+        return tuple(args[-2:]) if len(args) > 1 else True
+
+
+class IntLike(int):
+    """An int subclass, as an IntEnum member or a numpy-free caller's own int type is."""
+
+    def __repr__(self):
+        return f"IntLike({int(self)})"
+
+
+class StrLike(str):
+    """A str subclass, as a str enum member or a caller's own text type is: `type(x) is
+    str` and `isinstance(x, str)` part ways on it."""
+
+    def __repr__(self):
+        return f"StrLike({str(self)!r})"
+
+
+class LookAlike:
+    """An object that stands for another without being of its class: every plain attribute
+    read is the other's (duck typing holds), `isinstance` against its class fails.
+    webencodings' `_get_encoding` narrowed from "has `codec_info`" to `isinstance(x,
+    Encoding)` landed (wave 15): no input held an object of the interface that was not of
+    the class."""
+
+    def __init__(self, inner):
+        self.__dict__["_inner"] = inner
+
+    def __getattr__(self, name):
+        inner = self.__dict__.get("_inner")  # absent while pickle rebuilds it
+        if inner is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(inner, name)
+
+    def __repr__(self):
+        return f"LookAlike({self.__dict__.get('_inner')!r})"
