@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from governance.proof.ast_diff import differences, functions, wrapper
 from governance.proof.ast_helpers import dump, parse
+from governance.proof.exact_ints import ExactInts, exact_ints
 
 _OPERATORS = (ast.cmpop, ast.operator, ast.boolop, ast.unaryop)
 _BUILTINS = frozenset(dir(builtins))
@@ -57,7 +58,8 @@ def mutant_shaped(old: str, new: str, path: str) -> list[Shaped]:
     function of `old` is one a mutation operator makes. Unparsable text finds nothing:
     the proof's other checks refuse it."""
     try:
-        before, after = functions(parse(old, "base")), functions(parse(new, "candidate"))
+        module, changed = parse(old, "base"), parse(new, "candidate")
+        before, after = functions(module), functions(changed)
     except ValueError:
         return []
     found: list[Shaped] = []
@@ -66,7 +68,8 @@ def mutant_shaped(old: str, new: str, path: str) -> list[Shaped]:
         if base is None:
             continue
         pairs = differences(base, fn, fn.lineno)
-        shapes = [_shape(a, b) for a, b, _ in pairs]
+        ints = (exact_ints(base, module), exact_ints(fn, changed))
+        shapes = [None if _redundant_int(a, b, ints) else _shape(a, b) for a, b, _ in pairs]
         if pairs and all(shapes):
             found += [Shaped(path, name, line, what)
                       for (_, _, line), what in zip(pairs, shapes, strict=True) if what]
@@ -90,6 +93,17 @@ def _shape(a: ast.AST, b: ast.AST) -> str | None:
         if around:
             return f"`{around}` {verb}"
     return _removed(a, b)
+
+
+def _redundant_int(a: ast.AST, b: ast.AST, ints: tuple[ExactInts, ExactInts]) -> bool:
+    """Whether `b` is `a` with `int(...)` dropped or added around what is an exact int in
+    both trees' function (governance.proof.exact_ints): `int(x)` of one is `x` itself,
+    so no mutation."""
+    for outer, inner in ((a, b), (b, a)):
+        if wrapper(outer, inner) == "int(...)" and all(i.holds(inner) for i in ints) \
+                and all("int" in i.calls for i in ints):
+            return True
+    return False
 
 
 def _by_one(outer: ast.AST, inner: ast.AST) -> str | None:
