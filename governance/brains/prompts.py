@@ -19,6 +19,7 @@ from governance.brains.files_shown import (
     files_shown,
     read_for_prompt,
 )
+from governance.brains.quoted_words import library_quotes
 from governance.brains.reached_code import (
     MAX_REACHED,
     Source,
@@ -191,6 +192,9 @@ def op_sections(ctx: OperationContext, root: Path | None = None,
         reached = library_reached(ctx, root, read)
     if reached:
         parts.append(reached)
+    if root is not None and (quotes := library_quotes(
+            env.evidence, _source(root, read), root, reached_files(ctx, root, read))):
+        parts.append(quotes)  # a table's row no call shows (governance.brains.quoted_words)
     if ctx.digest:  # governance.memory.digest: quoted, capped, under a heading of its own
         parts.append(ctx.digest)
     if ctx.lessons:  # governance.memory.lessons: one sanitized line each

@@ -1,0 +1,130 @@
+"""Where the failing test's words are quoted in the library, for a repair's prompt.
+
+Many one-line fixes are a row of a table, not a line of a function: sqlparse's keyword
+`MATERIALIZED` missing from its KEYWORDS dict, `DIV` listed as a keyword instead of an
+operator. No call reaches a table, so the code the failure reached and the code its call ran
+(reached_code, called_code) never show it, and Qwen2.5-Coder-1.5B, shown parse() and the
+grouping engine, edited them or the test (issue 50: three of sqlparse's mined one-line
+fixes are such rows; each run ended in a postmortem). The words the failing test feeds the
+library (the identifiers in its string literals: `'CREATE MATERIALIZED VIEW ...'`) are what
+such a table is keyed by: the lines of the library's files that quote one of them
+(`'VIEW': tokens.Keyword,`) show where the table is and how its rows are written, and a word
+no file quotes is said to be quoted nowhere (a row to add).
+
+Pure but for listing the package's files (no symlink followed, bounded); texts in, text out.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from governance.brains.reached_code import Source, fenced
+from governance.python_ast import parse_python
+
+MAX_WORDS = 12  # of the test's, in the order it writes them
+MAX_LINES = 12  # quoting lines shown, at most PER_WORD a word
+PER_WORD = 2
+MAX_FILES, MAX_DEPTH = 200, 4  # a package's .py files searched
+LINE_CHARS = 160
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+_SKIPPED = frozenset({"tests", "test", "testing", "docs", "examples", "__pycache__"})
+
+
+def words_of(test_text: str, test_id: str) -> list[str]:
+    """The identifiers inside the string literals of the test function `test_id` names
+    (`file::name` or `file::Class::name`, parameters cut), in order, each once in any
+    case (as first written)."""
+    names = test_id.split("[", 1)[0].split("::")[1:]
+    try:
+        tree = parse_python(test_text)
+    except (SyntaxError, ValueError):
+        return []
+    node: ast.AST | None = tree
+    for name in names:
+        node = next((n for n in getattr(node, "body", []) if isinstance(
+            n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == name), None)
+        if node is None:
+            return []
+    texts = sorted((n.lineno, n.col_offset, n.value) for n in ast.walk(node)
+                   if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    found = [w for _, _, text in texts for w in _WORD.findall(text)]
+    first: dict[str, str] = {}
+    for word in found:
+        first.setdefault(word.casefold(), word)
+    return list(first.values())[:MAX_WORDS]
+
+
+def quoted_section(words: Sequence[str], texts: dict[str, str]) -> str:
+    """'## Where the failing test's words are quoted in the library': the lines of `texts`
+    (path -> a library file's text) that quote a word in any case, a table's rows (the
+    word a dict's key) first, then the words none quotes; '' when no word is quoted
+    anywhere (nothing to place a row by)."""
+    shown: list[str] = []
+    nowhere: list[str] = []
+    lines = [(path, i, line) for path, text in texts.items()
+             for i, line in enumerate(text.splitlines(), 1)]
+    for word in words:
+        quoted = re.compile(rf"""(['"]){re.escape(word)}\1(\s*:\s*\S)?""", re.IGNORECASE)
+        found = [(m, path, i, line) for path, i, line in lines
+                 if (m := quoted.search(line))]
+        if not found:
+            nowhere.append(word)
+        # a table's row (the word a dict's key) before other quotes of it
+        found.sort(key=lambda x: x[0].group(2) is None)
+        shown += [f"{path}:{i}: {line.strip()[:LINE_CHARS]}"
+                  for _, path, i, line in found[:PER_WORD]]
+    if not shown:
+        return ""
+    parts = ["## Where the failing test's words are quoted in the library\n"
+             "Lines of the library that quote a word of the failing test's texts (a table "
+             "the failure reads is keyed by such words; a fix may be a row of it):",
+             fenced("\n".join(shown[:MAX_LINES]), "text")]
+    if nowhere:
+        parts.append("Quoted nowhere in the library: " + ", ".join(nowhere) + ".")
+    return "\n".join(parts)
+
+
+def package_files(root: Path, near: Sequence[str]) -> list[str]:
+    """The .py files (paths relative to `root`) of the top-level packages the files `near`
+    lie in, tests, docs and examples left out; no symlink followed, at most MAX_FILES."""
+    tops = list(dict.fromkeys(p.split("/", 1)[0] for p in near if "/" in p))
+    out: list[str] = []
+    for top in tops:
+        _walk(root, top, 0, out)
+    return out[:MAX_FILES]
+
+
+def _walk(root: Path, rel: str, depth: int, out: list[str]) -> None:
+    if depth > MAX_DEPTH or len(out) >= MAX_FILES:
+        return
+    try:
+        entries = sorted(os.scandir(root / rel), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_symlink() or entry.name.startswith("."):
+            continue
+        path = f"{rel}/{entry.name}"
+        if entry.is_dir(follow_symlinks=False) and entry.name not in _SKIPPED:
+            _walk(root, path, depth + 1, out)
+        elif entry.is_file(follow_symlinks=False) and entry.name.endswith(".py") \
+                and not entry.name.startswith("test_"):
+            out.append(path)
+
+
+def library_quotes(evidence: dict, source: Source, root: Path, near: Sequence[str]) -> str:
+    """The section for a repair whose evidence names its first failing test (`test_id`),
+    the library searched being the packages of the files `near` (the reached code's)."""
+    test_id = evidence.get("test_id")
+    if not isinstance(test_id, str) or "::" not in test_id:
+        return ""
+    test_text = source(test_id.split("::", 1)[0])
+    words = words_of(test_text, test_id) if test_text else []
+    if not words:
+        return ""
+    texts = {rel: text for rel in package_files(root, near) if (text := source(rel))}
+    return quoted_section(words, texts)

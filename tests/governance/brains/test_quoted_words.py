@@ -1,0 +1,101 @@
+"""Where the failing test's words are quoted in the library, in a repair's prompt
+(governance.brains.quoted_words): a keyword table's rows no call shows (sqlparse's missing
+`MATERIALIZED`, its `DIV` an operator: issue 50's one-line fixes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from governance.brains.files_shown import read_for_prompt
+from governance.brains.prompts import op_sections
+from governance.brains.quoted_words import (
+    MAX_WORDS,
+    library_quotes,
+    package_files,
+    quoted_section,
+    words_of,
+)
+from governance.schemas import OperationContext, SignalEnvelope
+
+KEYWORDS = '''KEYWORDS = {
+    'CREATE': tokens.Keyword.DDL,
+    'VIEW': tokens.Keyword,
+}
+
+
+def is_create(value):
+    if value.upper() == 'CREATE':
+        return True
+'''
+PARSE = "def parse(sql):\n    return sql.split()\n"
+TEST = '''import sqlp
+
+
+def test_materialized():
+    p = sqlp.parse('CREATE MATERIALIZED VIEW v')
+    assert p[1] == 'keyword', "create materialized view"
+
+
+def test_other():
+    assert sqlp.parse('SELECT') == ['SELECT']
+'''
+
+
+def _repo(root: Path) -> Path:
+    for rel, text in {"sqlp/__init__.py": "", "sqlp/parse.py": PARSE,
+                      "sqlp/keywords.py": KEYWORDS, "sqlp/tests/test_k.py": "'CREATE': 1\n",
+                      "tests/test_p.py": TEST}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_the_words_are_the_test_functions_literals_in_order_once_in_any_case():
+    assert words_of(TEST, "tests/test_p.py::test_materialized") == [
+        "CREATE", "MATERIALIZED", "VIEW", "keyword"]
+    assert words_of(TEST, "tests/test_p.py::test_other[1-2]") == ["SELECT"]
+    assert words_of(TEST, "tests/test_p.py::missing") == []
+    assert words_of("def broken(:\n", "t.py::broken") == []
+    many = " ".join(f"word{i}" for i in range(40))
+    assert len(words_of(f"def test_a():\n    x = '{many}'\n", "t.py::test_a")) == MAX_WORDS
+
+
+def test_a_tables_rows_come_first_and_a_word_quoted_nowhere_is_named():
+    section = quoted_section(["CREATE", "MATERIALIZED", "VIEW"],
+                             {"sqlp/keywords.py": KEYWORDS, "sqlp/parse.py": PARSE})
+    assert section.splitlines()[3:6] == ["sqlp/keywords.py:2: 'CREATE': tokens.Keyword.DDL,",
+                                         "sqlp/keywords.py:8: if value.upper() == 'CREATE':",
+                                         "sqlp/keywords.py:3: 'VIEW': tokens.Keyword,"]
+    assert section.endswith("Quoted nowhere in the library: MATERIALIZED.")
+    assert quoted_section(["MATERIALIZED"], {"sqlp/keywords.py": KEYWORDS}) == ""
+
+
+def test_the_package_of_the_reached_code_is_searched_without_its_tests_or_links(
+        tmp_path: Path):
+    root = _repo(tmp_path)
+    (tmp_path / "outside.py").write_text("SECRET = {'CREATE': 'hunter2'}\n")
+    (root / "sqlp" / "linked.py").symlink_to(tmp_path / "outside.py")
+    assert package_files(root, ["sqlp/parse.py", "setup.py"]) == [
+        "sqlp/__init__.py", "sqlp/keywords.py", "sqlp/parse.py"]
+
+    def source(rel: str) -> str | None:
+        return read_for_prompt(root, rel)[0]
+    section = library_quotes({"test_id": "tests/test_p.py::test_materialized"}, source, root,
+                             ["sqlp/parse.py"])
+    assert "'VIEW': tokens.Keyword" in section and "hunter2" not in section
+    assert library_quotes({}, source, root, ["sqlp/parse.py"]) == ""
+
+
+def test_a_repairs_prompt_shows_the_section(tmp_path: Path):
+    root = _repo(tmp_path)
+    ctx = OperationContext(envelope=SignalEnvelope(
+        source="test_failure", target_files=("tests/test_p.py", "sqlp/parse.py"),
+        goal="Make the failing test tests/test_p.py::test_materialized pass",
+        dedup_key="k", session_id="s",
+        evidence={"tests": ["tests/test_p.py::test_materialized"],
+                  "test_id": "tests/test_p.py::test_materialized",
+                  "causes": ["fn:sqlp/parse.py::parse",
+                             "test:tests/test_p.py::test_materialized"]}))
+    text = "\n\n".join(op_sections(ctx, root))
+    assert "## Where the failing test's words are quoted in the library" in text
+    assert "sqlp/keywords.py:3: 'VIEW': tokens.Keyword," in text
