@@ -29,6 +29,8 @@ MAX_WORDS = 12  # of the test's, in the order it writes them
 MAX_LINES = 12  # quoting lines shown, at most PER_WORD a word
 PER_WORD = 2
 MAX_FILES, MAX_DEPTH = 200, 4  # a package's .py files searched
+MAX_BYTES, ALL_BYTES = 1 << 20, 8 << 20  # of one file, of all (a 22 MB data tree: the
+# prompt is built at every step)
 LINE_CHARS = 160
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _SKIPPED = frozenset({"tests", "test", "testing", "docs", "examples", "__pycache__"})
@@ -90,16 +92,20 @@ def quoted_section(words: Sequence[str], texts: dict[str, str]) -> str:
 
 def package_files(root: Path, near: Sequence[str]) -> list[str]:
     """The .py files (paths relative to `root`) of the top-level packages the files `near`
-    lie in, tests, docs and examples left out; no symlink followed, at most MAX_FILES."""
+    lie in, tests, docs and examples left out; no symlink followed, at most MAX_FILES,
+    none past MAX_BYTES, ALL_BYTES together."""
     tops = list(dict.fromkeys(p.split("/", 1)[0] for p in near if "/" in p))
     out: list[str] = []
+    sizes = [0]
     for top in tops:
-        _walk(root, top, 0, out)
+        _walk(root, top, 0, out, sizes)
     return out[:MAX_FILES]
 
 
-def _walk(root: Path, rel: str, depth: int, out: list[str]) -> None:
-    if depth > MAX_DEPTH or len(out) >= MAX_FILES:
+def _walk(root: Path, rel: str, depth: int, out: list[str], sizes: list[int]) -> None:
+    """The .py files under `rel`, in name order, none larger than MAX_BYTES, until
+    MAX_FILES or ALL_BYTES (sizes[0]) are reached."""
+    if depth > MAX_DEPTH or len(out) >= MAX_FILES or sizes[0] > ALL_BYTES:
         return
     try:
         entries = sorted(os.scandir(root / rel), key=lambda e: e.name)
@@ -110,10 +116,13 @@ def _walk(root: Path, rel: str, depth: int, out: list[str]) -> None:
             continue
         path = f"{rel}/{entry.name}"
         if entry.is_dir(follow_symlinks=False) and entry.name not in _SKIPPED:
-            _walk(root, path, depth + 1, out)
+            _walk(root, path, depth + 1, out, sizes)
         elif entry.is_file(follow_symlinks=False) and entry.name.endswith(".py") \
                 and not entry.name.startswith("test_"):
-            out.append(path)
+            size = entry.stat(follow_symlinks=False).st_size
+            if size <= MAX_BYTES and sizes[0] + size <= ALL_BYTES:
+                sizes[0] += size
+                out.append(path)
 
 
 def library_quotes(evidence: dict, source: Source, root: Path, near: Sequence[str]) -> str:

@@ -98,7 +98,9 @@ def near_stream(v, ctx, near, sub):
             if data.isascii() else []
         content = []
     content += [c for c in near(data, ctx) if isinstance(c, type(data))]
-    return [*sub, *other, *(_at(type(v)(c), min(at, len(c))) for c in content)]
+    # a subclass's constructor may want other arguments: its content goes in its base
+    made = io.BytesIO if isinstance(v, io.BytesIO) else io.StringIO
+    return [*sub, *other, *(_at(made(c), min(at, len(c))) for c in content)]
 
 
 def _at(stream, at):

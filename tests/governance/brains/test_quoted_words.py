@@ -99,3 +99,9 @@ def test_a_repairs_prompt_shows_the_section(tmp_path: Path):
     text = "\n\n".join(op_sections(ctx, root))
     assert "## Where the failing test's words are quoted in the library" in text
     assert "sqlp/keywords.py:3: 'VIEW': tokens.Keyword," in text
+
+
+def test_a_large_file_is_not_read(tmp_path: Path):
+    root = _repo(tmp_path)
+    (root / "sqlp" / "big.py").write_text("X = 1\n" * 300_000)  # 1.8 MB
+    assert "sqlp/big.py" not in package_files(root, ["sqlp/parse.py"])

@@ -82,3 +82,12 @@ def test_a_stream_is_shown_and_compared_by_its_content_and_where_it_was_left():
     assert show(stream) == "BytesIO(b'\\x85\\x01', at 1)" and canon(stream) != before
     stream.close()
     assert canon(stream) == ["_io.BytesIO", "<closed>"]
+
+
+def test_a_streams_subclass_that_wants_other_arguments_still_has_neighbours():
+    class Named(io.BytesIO):
+        def __init__(self, name: str, data: bytes) -> None:
+            super().__init__(data)
+            self.name = name
+    made = near_stream(Named("n", b"\x05"), Context([]), near, [])
+    assert made and all(isinstance(s, (io.BytesIO, io.StringIO)) for s in made)
