@@ -8,8 +8,9 @@ grouping engine, edited them or the test (issue 50: three of sqlparse's mined on
 fixes are such rows; each run ended in a postmortem). The words the failing test feeds the
 library (the identifiers in its string literals: `'CREATE MATERIALIZED VIEW ...'`) are what
 such a table is keyed by: the lines of the library's files that quote one of them
-(`'VIEW': tokens.Keyword,`) show where the table is and how its rows are written, and a word
-no file quotes is said to be quoted nowhere (a row to add).
+(`'VIEW': tokens.Keyword,`) show where the table is and how its rows are written; a word
+no file quotes is said to be quoted nowhere (a row to add), with the rows of the largest
+table keyed like it between which it sorts (`'DIV'` between `'DISPATCH'` and `'DO'`).
 
 Pure but for listing the package's files (no symlink followed, bounded); texts in, text out.
 """
@@ -32,6 +33,7 @@ MAX_FILES, MAX_DEPTH = 200, 4  # a package's .py files searched
 MAX_BYTES, ALL_BYTES = 1 << 20, 8 << 20  # of one file, of all (a 22 MB data tree: the
 # prompt is built at every step)
 LINE_CHARS = 160
+MIN_TABLE = 20  # keys of a dict literal taken as a table a missing word's row may go in
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _SKIPPED = frozenset({"tests", "test", "testing", "docs", "examples", "__pycache__"})
 
@@ -63,8 +65,8 @@ def words_of(test_text: str, test_id: str) -> list[str]:
 def quoted_section(words: Sequence[str], texts: dict[str, str]) -> str:
     """'## Where the failing test's words are quoted in the library': the lines of `texts`
     (path -> a library file's text) that quote a word in any case, a table's rows (the
-    word a dict's key) first, then the words none quotes; '' when no word is quoted
-    anywhere (nothing to place a row by)."""
+    word a dict's key) first, then the words none quotes and where the first two would
+    sit in a table; '' when there is neither."""
     shown: list[str] = []
     nowhere: list[str] = []
     lines = [(path, i, line) for path, text in texts.items()
@@ -79,15 +81,56 @@ def quoted_section(words: Sequence[str], texts: dict[str, str]) -> str:
         found.sort(key=lambda x: x[0].group(2) is None)
         shown += [f"{path}:{i}: {line.strip()[:LINE_CHARS]}"
                   for _, path, i, line in found[:PER_WORD]]
-    if not shown:
+    placed = [rows for word in nowhere if (rows := table_place(word, texts))][:PER_WORD]
+    places = [line for rows in placed for line in rows]
+    if not shown and not places:
         return ""
-    parts = ["## Where the failing test's words are quoted in the library\n"
-             "Lines of the library that quote a word of the failing test's texts (a table "
-             "the failure reads is keyed by such words; a fix may be a row of it):",
-             fenced("\n".join(shown[:MAX_LINES]), "text")]
+    parts = ["## Where the failing test's words are quoted in the library"]
+    if shown:
+        parts += ["Lines of the library that quote a word of the failing test's texts (a "
+                  "table the failure reads is keyed by such words; a fix may be a row of it):",
+                  fenced("\n".join(shown[:MAX_LINES]), "text")]
     if nowhere:
         parts.append("Quoted nowhere in the library: " + ", ".join(nowhere) + ".")
+    if places:
+        parts += ["Where the library's largest table keyed like such a word would hold it "
+                  "(the rows around its place in order):", fenced("\n".join(places), "text")]
     return "\n".join(parts)
+
+
+def table_place(word: str, texts: dict[str, str]) -> list[str]:
+    """The two rows of the largest dict literal of `texts` keyed by words written as `word`
+    is (all capitals, or not) between which `word` sorts: where a missing keyword's row
+    goes (sqlparse's `'DIV'` between `'DISPATCH'` and `'DO'`); [] where no dict has
+    MIN_TABLE such keys."""
+    best: tuple[int, str, list[tuple[str, int]]] | None = None
+    for path, text in texts.items():
+        if "{" not in text:
+            continue
+        try:
+            tree = parse_python(text)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            rows = _keyed_like(node, word)
+            if len(rows) >= MIN_TABLE and (best is None or len(rows) > best[0]):
+                best = (len(rows), path, rows)
+    if best is None:
+        return []
+    _, path, rows = best
+    lines = texts[path].splitlines()
+    ordered = sorted(rows)
+    at = next((i for i, (key, _) in enumerate(ordered) if key > word), len(ordered))
+    around = ordered[max(0, at - 1):at + 1]
+    return [f"{path}:{n}: {lines[n - 1].strip()[:LINE_CHARS]}" for _, n in around]
+
+
+def _keyed_like(node: ast.AST, word: str) -> list[tuple[str, int]]:
+    """(key, its line) of a dict literal's text keys written in `word`'s case."""
+    if not isinstance(node, ast.Dict):
+        return []
+    return [(k.value, k.lineno) for k in node.keys if isinstance(k, ast.Constant)
+            and isinstance(k.value, str) and k.value.isupper() == word.isupper()]
 
 
 def package_files(root: Path, near: Sequence[str]) -> list[str]:

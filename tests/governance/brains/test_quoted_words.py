@@ -105,3 +105,16 @@ def test_a_large_file_is_not_read(tmp_path: Path):
     root = _repo(tmp_path)
     (root / "sqlp" / "big.py").write_text("X = 1\n" * 300_000)  # 1.8 MB
     assert "sqlp/big.py" not in package_files(root, ["sqlp/parse.py"])
+
+
+def test_a_word_quoted_nowhere_is_placed_between_the_rows_of_the_largest_table_like_it():
+    table = "KEYWORDS = {\n" + "".join(f"    '{w}': 1,\n" for w in (
+        "ABORT", "CREATE", "DISPATCH", "DO", "DROP", *(f"K{i:02d}" for i in range(20)))) + "}\n"
+    small = "SMALL = {'DIVE': 1, 'DIT': 2}\n"
+    texts = {"sqlp/keywords.py": table, "sqlp/small.py": small, "sqlp/parse.py": PARSE}
+    section = quoted_section(["col1", "DIV"], texts)
+    assert section.endswith("```text\nsqlp/keywords.py:4: 'DISPATCH': 1,\n"
+                            "sqlp/keywords.py:5: 'DO': 1,\n```")
+    assert "Quoted nowhere in the library: col1, DIV." in section
+    assert quoted_section(["col1"], texts) == ""  # no table keyed in lower case
+    assert quoted_section(["DIV"], {"sqlp/small.py": small}) == ""  # no table that large
