@@ -45,7 +45,7 @@ def words_of(test_text: str, test_id: str) -> list[str]:
     names = test_id.split("[", 1)[0].split("::")[1:]
     try:
         tree = parse_python(test_text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a hostile file
         return []
     node: ast.AST | None = tree
     for name in names:
@@ -109,7 +109,7 @@ def table_place(word: str, texts: dict[str, str]) -> list[str]:
             continue
         try:
             tree = parse_python(text)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # a hostile file
             continue
         for node in ast.walk(tree):
             rows = _keyed_like(node, word)
@@ -162,7 +162,10 @@ def _walk(root: Path, rel: str, depth: int, out: list[str], sizes: list[int]) ->
             _walk(root, path, depth + 1, out, sizes)
         elif entry.is_file(follow_symlinks=False) and entry.name.endswith(".py") \
                 and not entry.name.startswith("test_"):
-            size = entry.stat(follow_symlinks=False).st_size
+            try:
+                size = entry.stat(follow_symlinks=False).st_size
+            except OSError:  # gone since it was listed
+                continue
             if size <= MAX_BYTES and sizes[0] + size <= ALL_BYTES:
                 sizes[0] += size
                 out.append(path)

@@ -118,3 +118,10 @@ def test_a_word_quoted_nowhere_is_placed_between_the_rows_of_the_largest_table_l
     assert "Quoted nowhere in the library: col1, DIV." in section
     assert quoted_section(["col1"], texts) == ""  # no table keyed in lower case
     assert quoted_section(["DIV"], {"sqlp/small.py": small}) == ""  # no table that large
+
+
+def test_a_hostile_file_too_deep_to_parse_adds_nothing():
+    deep = "X = {" + "-" * 200_000 + "1}\n"
+    assert quoted_section(["DIV"], {"sqlp/deep.py": deep}) == ""
+    assert words_of("def test_a():\n    x = " + "(" * 50_000 + ")" * 50_000 + "\n",
+                    "t.py::test_a") == []
