@@ -333,9 +333,10 @@ def near(value, ctx):
         fallback = _near_items if plain else _near_object
         maker = next((f for kinds, f in _NEAR if isinstance(value, kinds)), fallback)
         made = maker(value, ctx)
-        if maker is not fallback and getattr(value, "__dict__", None):  # a list's subclass
-            # with attributes of its own (unidiff's Hunk: `is_valid` by `>=` for `==` waited,
-            # its header's counts never moved): those are varied too
+        if maker in (_near_seq, _near_dict, _near_set) and getattr(value, "__dict__", None):
+            # a container's subclass with attributes of its own (unidiff's Hunk: `is_valid`
+            # by `>=` for `==` waited, its header's counts never moved): those are varied too
+            # (an enum member's __dict__ is its enum's business: its siblings vary it)
             made = interleave([made, _near_object(value, ctx)])
         return unique(made, value)[:NEAR_MAX]
     except Exception:  # an odd value (a NaN Decimal, a date at its limits): no neighbours
