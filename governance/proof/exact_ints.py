@@ -45,6 +45,10 @@ def exact_ints(fn: ast.AST, module: ast.AST) -> ExactInts:
     for node in _own_scope(fn):
         for name, value in _bound(node):
             bindings.setdefault(name, []).append(value)
+    for node in ast.walk(fn):  # a nested scope's `nonlocal n` rebinds this function's n
+        if isinstance(node, ast.Nonlocal):
+            for name in node.names:
+                bindings.setdefault(name, []).append(None)
     params = {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
     calls = frozenset(_INT_CALLS - _rebound(module) - set(bindings) - params)
     # The greatest set closed under the rule, by induction over the run: each binding's
@@ -117,6 +121,10 @@ def _bound(node: ast.AST) -> list[tuple[str, ast.expr | None]]:
         return [(node.name, None)]
     if isinstance(node, ast.ExceptHandler) and node.name:
         return [(node.name, None)]
+    if isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:  # `case n:`
+        return [(node.name, None)]
+    if isinstance(node, ast.MatchMapping) and node.rest:
+        return [(node.rest, None)]
     return []
 
 
@@ -135,5 +143,5 @@ def _rebound(module: ast.AST) -> set[str]:
     """The names the module binds anywhere (a module-level `int = ...`, an import, a def
     of that name), or declares global: any of them may shadow a builtin."""
     return {name for node in ast.walk(module) for name, _ in _bound(node)} | {
-        t.id for node in ast.walk(module) if isinstance(node, ast.Name)
-        and isinstance(node.ctx, ast.Store) for t in [node]}
+        node.id for node in ast.walk(module)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}

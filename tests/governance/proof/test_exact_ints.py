@@ -43,6 +43,9 @@ def test_a_name_bound_only_to_ints_is_one_and_a_parameter_or_a_float_is_not() ->
     "n = True", "n = 2 ** 3", "n = 6 / 3", "n = len", "n += 0.5", "n /= 1",
     "for n in range(3): pass", "with open('f') as n: pass", "(n := 1)", "global n",
     "del n", "n, m = 1, 2", "n = int", "import n", "n = x", "n = abs(1)",
+    "match x:\n        case n:\n            pass",
+    "match x:\n        case [*n]:\n            pass",
+    "match x:\n        case {**n}:\n            pass",
 ])
 def test_any_other_binding_makes_a_name_unknown(binding: str) -> None:
     assert "n" not in _names(f"def f(x):\n    n = 1\n    {binding}\n    return n\n")
@@ -50,6 +53,12 @@ def test_any_other_binding_makes_a_name_unknown(binding: str) -> None:
 
 def test_a_name_bound_only_in_a_nested_function_is_not_the_functions() -> None:
     text = "def f():\n    def g():\n        n = 1\n    return int(n)\n"
+    assert "n" not in _names(text)
+
+
+def test_a_name_a_nested_function_rebinds_as_nonlocal_is_unknown() -> None:
+    text = ("def f():\n    n = 1\n    def g():\n        nonlocal n\n        n = 'x'\n"
+            "    g()\n    return int(n)\n")
     assert "n" not in _names(text)
 
 
