@@ -175,8 +175,10 @@ class ReplayProvider:
                            cost_usd=turn.cost_usd, nominal=turn.nominal,
                            latency_ms=(time.monotonic() - start) * 1000)
         telemetry: dict[str, Any] = turn.telemetry.model_dump() if turn.telemetry else {}
-        return ModelReply(text=turn.text, usage=usage, telemetry=telemetry,
-                          collapse=collapse_of(turn.text, turn.telemetry))
+        # off the loop: the text detector reads the whole reply (a scripted 16,000-line
+        # reply held the loop 1.5 s on a loaded box)
+        collapse = await asyncio.to_thread(collapse_of, turn.text, turn.telemetry)
+        return ModelReply(text=turn.text, usage=usage, telemetry=telemetry, collapse=collapse)
 
     async def generate(self, prompt: str, *, deadline: float,
                        steer: Steering | None = None) -> ModelReply:

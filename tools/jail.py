@@ -43,6 +43,7 @@ from tools import proctree
 from tools.errors import JailError
 from tools.proclimit import RunLimit, limiter
 from tools.seccomp import SeccompUnsupported, filter_bytes
+from tools.spawn import Spawned, spawn
 
 BWRAP = "bwrap"
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -278,18 +279,15 @@ class Jail:
         finally:
             await asyncio.to_thread(run_limit.close)
 
-    async def _spawn(self, argv: list[str], fds: list[int],
-                     run_limit: RunLimit) -> asyncio.subprocess.Process:
+    async def _spawn(self, argv: list[str], fds: list[int], run_limit: RunLimit) -> Spawned:
         def preexec() -> None:
             self._rlimits()
             run_limit.enter()
 
-        return await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, start_new_session=True, preexec_fn=preexec,
-            env=BWRAP_ENV, close_fds=True, pass_fds=fds)
+        # off the loop: a fork with a preexec copies the whole daemon (tools.spawn)
+        return await spawn(argv, env=BWRAP_ENV, pass_fds=fds, preexec=preexec)
 
-    async def _collect(self, proc: asyncio.subprocess.Process, start: float) -> JailResult:
+    async def _collect(self, proc: Spawned, start: float) -> JailResult:
         chunks: list[bytes] = []
         size, truncated, timed_out = 0, False, False
         try:
@@ -307,6 +305,7 @@ class Jail:
         finally:
             if proc.returncode is None:  # the deadline, or the caller cancelled the run
                 await proctree.end(proc)
+            proc.close()
         return JailResult(None if timed_out else proc.returncode,
                           b"".join(chunks).decode("utf-8", "replace"), truncated, timed_out,
                           time.monotonic() - start)

@@ -28,7 +28,19 @@ import os
 import select
 import signal
 import time
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import Protocol
+
+
+class Started(Protocol):
+    """A run's leading process as `end` needs it (tools.spawn.Spawned, or asyncio's)."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def wait(self) -> Awaitable[int]: ...
+
 
 GONE_WAIT_S = 5.0  # a SIGKILLed process exits in milliseconds; this bounds a stuck one
 
@@ -85,7 +97,7 @@ def reap(pidfds: list[int], wait_s: float = GONE_WAIT_S) -> bool:
             os.close(fd)
 
 
-async def end(proc: asyncio.subprocess.Process, wait_s: float = GONE_WAIT_S) -> bool:
+async def end(proc: Started, wait_s: float = GONE_WAIT_S) -> bool:
     """Kill a run started in a session of its own (`proc.pid` leads its group) with every
     process under it, those that left the group included, and await its end: True when all
     are gone, False when `wait_s` (each wait's bound) passed first. Never waits unbounded.

@@ -67,6 +67,11 @@ TEMPERATURE_STEP = 0.4  # the temperature floor added by each repeat of the op
 MAX_FLOOR = 1.0
 MAX_REASON = 300  # of a refusal, kept for the prompt and the ledger
 PYTHON = (".py", ".pyi")
+# Characters of a file its AST normalizes; a longer one is keyed as written. ast.parse holds
+# the GIL through the whole parse: a model's 8,000-line answer stood the event loop still
+# for 1.1 s on a loaded 2-core box from a worker thread (tests/governance/test_hostile_l2).
+# The cost: a re-laid-out repeat of a file this long is judged again, not refused at once.
+MAX_NORMALIZED = 32_000
 # A verdict of these kinds says how the run went, not what the candidate is (a loaded box ran
 # past the timeout, a session killed): the same candidate again is judged again, not refused.
 UNSETTLED = frozenset({FailureKind.TIMED_OUT, FailureKind.UNFINISHED})
@@ -103,8 +108,9 @@ def _file_key(change: FileChange) -> str:
 
 
 def _code(path: str, text: str) -> str:
-    """A Python file that parses as its AST and comments; anything else as written."""
-    if path.endswith(PYTHON):
+    """A Python file that parses as its AST and comments; anything else (a file past
+    MAX_NORMALIZED included) as written."""
+    if path.endswith(PYTHON) and len(text) <= MAX_NORMALIZED:
         try:
             tree = ast.dump(parse_python(text))
             comments = [t.string.strip() for t in
@@ -131,7 +137,7 @@ def files_of(candidate: Candidate) -> list[str]:
 
 def check(ctx: OperationContext, candidate: Candidate) -> None:
     """Raise RepeatedAnswer when `candidate` is one the op refused (counting the repeat);
-    any other answer ends a run of repeats. Blocking: a large file's AST takes ~50 ms."""
+    any other answer ends a run of repeats. Blocking: a file's AST takes ~10 ms a 1,000 lines."""
     if candidate.no_op:
         return
     sig = signature(candidate)

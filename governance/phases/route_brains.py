@@ -94,19 +94,19 @@ async def fitted_prompt(ctx: OperationContext, d: PhaseDeps, phase: Phase, view:
     with the brain's tokenizer once built, and cut again (REFITS times at most) while the
     text is denser than estimated."""
     window = context_window(view)
-    if window is None:
-        return generation_prompt(ctx, d.root), None
+    if window is None:  # off the loop: it reads, scans and redacts the files
+        return await d.in_thread(generation_prompt, ctx, d.root), None
     room = fit.prompt_tokens(window, d.policy.work.reply_tokens, tools=tools)
     budget = room * fit.FIT_CHARS_PER_TOKEN - len(overhead)
     read = functools.cache(read_for_prompt)  # a refit cuts again what was read once
-    prompt = generation_prompt(ctx, d.root, budget, read)
-    used = count_tokens(view, prompt + overhead)
+    prompt = await d.in_thread(generation_prompt, ctx, d.root, budget, read)
+    used = await d.in_thread(count_tokens, view, prompt + overhead)
     for _ in range(REFITS):  # denser than estimated (C runs 2.4 characters a token)
         if used <= room:
             break
         budget = int((budget + len(overhead)) * room / used * 0.95) - len(overhead)
-        prompt = generation_prompt(ctx, d.root, budget, read)
-        used = count_tokens(view, prompt + overhead)
+        prompt = await d.in_thread(generation_prompt, ctx, d.root, budget, read)
+        used = await d.in_thread(count_tokens, view, prompt + overhead)
     await d.thought(ctx, phase, "prompt fitted to the context window", window=window,
                     room_tokens=room, prompt_tokens=used, budget_chars=budget)
     return prompt, budget

@@ -216,7 +216,9 @@ class HttpProvider:
             raise self._spent(ProviderFailure(self._scrub(
                 f"{self.name}: {type(exc).__name__}: {exc}"), mode), tally) from None
         estimated = tally.estimate(sum(len(m["content"]) for m in messages))
-        return self._reply(tally, (time.monotonic() - start) * 1000, estimated)
+        # off the loop: the text canary reads the whole reply, as long as the server made it
+        return await asyncio.to_thread(self._reply, tally, (time.monotonic() - start) * 1000,
+                                       estimated)
 
     # -- the parts ------------------------------------------------------------------------
     async def _request(self, messages: list[dict[str, str]], max_tokens: int,

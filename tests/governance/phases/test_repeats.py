@@ -61,6 +61,20 @@ def test_the_signature_is_the_code_not_its_layout_nor_its_rationale():
     assert repeats.signature(write) == repeats.signature(swapped)
 
 
+def test_a_file_past_the_bound_is_keyed_as_written_never_parsed(monkeypatch):
+    # ast.parse holds the GIL: a long answer's parse stood the event loop still (1.1 s)
+    big = "".join(f"x{i} = {i}\n" for i in range(repeats.MAX_NORMALIZED // 8))
+    assert len(big) > repeats.MAX_NORMALIZED
+    small_same = OPS_BROKEN.replace("def add(a, b):", "def add( a,b ):")
+    parsed: list[int] = []
+    real = repeats.parse_python
+    monkeypatch.setattr(repeats, "parse_python", lambda text: parsed.append(len(text))
+                        or real(text))
+    assert _sig(big) != _sig(big.replace(" = ", "=")) and parsed == []
+    assert _sig(big) == _sig(big)  # the same text is still the same answer
+    assert _sig(small_same) == _sig(OPS_BROKEN) and parsed  # a short file: its AST
+
+
 def test_a_repeat_counts_and_any_other_answer_ends_the_run_of_repeats():
     ctx = op_context()
     broken = Candidate(file_path=TARGET, full_content=OPS_BROKEN)
