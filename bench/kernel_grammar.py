@@ -37,7 +37,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from daemon.config.provider import ProviderSection  # noqa: E402
 from daemon.config.settings import Settings  # noqa: E402
 from daemon.phase_deps import loop_limits, policy_from  # noqa: E402
-from governance.brains.prompts import generation_prompt, with_exploration_protocol  # noqa: E402
+from governance.brains.exploration_prompt import with_exploration_protocol  # noqa: E402
+from governance.brains.prompts import generation_prompt  # noqa: E402
 from governance.brains.provider import ReplyShape  # noqa: E402
 from governance.brains.reflex import Band  # noqa: E402
 from governance.errors import CandidateParseError  # noqa: E402

@@ -37,12 +37,12 @@ sys.path[:] = [str(_HERE.parent), *(p for p in sys.path
                                     if Path(p or ".").resolve() not in (_HERE, _HERE.parent))]
 
 from governance.brains import window  # noqa: E402
+from governance.brains.exploration_prompt import with_exploration_protocol  # noqa: E402
 from governance.brains.prompts import (  # noqa: E402
     RepairTurn,
     generation_prompt,
     plan_prompt,
     repair_prompt,
-    with_exploration_protocol,
     with_tools,
 )
 from governance.schemas import OperationContext, PlanResult, SignalEnvelope  # noqa: E402

@@ -19,7 +19,7 @@ from governance.brains.files_shown import (
     files_shown,
     read_for_prompt,
 )
-from governance.brains.quoted_words import library_quotes
+from governance.brains.quoted_words import Quotes, library_quotes
 from governance.brains.reached_code import (
     MAX_REACHED,
     Source,
@@ -179,10 +179,12 @@ def reached_files(ctx: OperationContext, root: Path | None = None,
 
 
 def op_sections(ctx: OperationContext, root: Path | None = None,
-                read: Reader | None = None, reached: str | None = None) -> list[str]:
+                read: Reader | None = None, reached: str | None = None,
+                quotes: Quotes | None = None) -> list[str]:
     """What the op is about, the same in each of its steps: the goal, the signal, where a
     failure reached the library (`reached`, or read here: with a `root`, its code as the
-    file has it), then what GENERATE adds (digest, lessons, cautions, plan)."""
+    file has it), where the failing test's words are quoted in it (`quotes`, or read
+    here), then what GENERATE adds (digest, lessons, cautions, plan)."""
     env = ctx.envelope
     parts = [f"## Goal\n{quoted_goal(env.goal)}",
              f"## Signal\nsource={env.source} urgency={env.urgency} confidence={env.confidence}"]
@@ -192,9 +194,10 @@ def op_sections(ctx: OperationContext, root: Path | None = None,
         reached = library_reached(ctx, root, read)
     if reached:
         parts.append(reached)
-    if root is not None and (quotes := library_quotes(
-            env.evidence, _source(root, read), root, reached_files(ctx, root, read))):
-        parts.append(quotes)  # a table's row no call shows (governance.brains.quoted_words)
+    if quotes is None:
+        quotes = quotes_of(ctx, root, read)
+    if quotes is not None and (quoted := quotes.section()):
+        parts.append(quoted)  # a table's row no call shows (governance.brains.quoted_words)
     if ctx.digest:  # governance.memory.digest: quoted, capped, under a heading of its own
         parts.append(ctx.digest)
     if ctx.lessons:  # governance.memory.lessons: one sanitized line each
@@ -207,6 +210,16 @@ def op_sections(ctx: OperationContext, root: Path | None = None,
         steps = "\n".join(f"- {c.file_path}: {c.change}" for c in ctx.plan.ordered_changes)
         parts.append(f"## Implementation Plan\n{ctx.plan.approach}\n{steps}")
     return parts
+
+
+def quotes_of(ctx: OperationContext, root: Path | None = None,
+              read: Reader | None = None) -> Quotes | None:
+    """Where the failing test's words are quoted in the packages of the reached code
+    (governance.brains.quoted_words); None without a `root`, a failing test or words."""
+    if root is None:
+        return None
+    return library_quotes(ctx.envelope.evidence, _source(root, read), root,
+                          reached_files(ctx, root, read))
 
 
 def library_reached(ctx: OperationContext, root: Path | None = None,
@@ -254,6 +267,13 @@ def _forms_line(forms: dict[str, edits.Form], spec: Sequence[str] = (),
     return line + _spec_line(spec)
 
 
+def _tables(quotes: Quotes | None) -> str:
+    """The files of the tables keyed by the failing test's words, a place for the change
+    (a fix that is a table's row: Qwen2.5-Coder-1.5B, told only the reached code, edited
+    parse() for a keyword sqlparse's table lacked); '' without one."""
+    return one_line(", ".join(quotes.table_files), 300) if quotes else ""
+
+
 def _spec_line(spec: Sequence[str]) -> str:
     """The failing tests' files said to be the specification (a small model edited the
     test it was to pass); '' without failing tests."""
@@ -268,8 +288,8 @@ def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = No
     window: governance.brains.window) the files share what the rest leaves of it
     (files_section); a file cut short shows the lines the signal names. `read` (default
     read_for_prompt) lets a caller that builds it again reuse what it read."""
-    reached = library_reached(ctx, root, read)
-    op, turn = op_sections(ctx, root, read, reached), _attempt_sections(ctx)
+    reached, quotes = library_reached(ctx, root, read), quotes_of(ctx, root, read)
+    op, turn = op_sections(ctx, root, read, reached, quotes), _attempt_sections(ctx)
     files, forms = files_section(ctx, root, budget, read,
                                  len("\n\n".join([*op, *turn])) + 300, reached)
     told, spec = ReplyForm(ctx.reply_form), failing_test_files(ctx)
@@ -277,9 +297,13 @@ def generation_prompt(ctx: OperationContext, root: Path, budget: int | None = No
               "format above)")
     if shows_code(reached):  # the place is known: named, with no other file offered
         output += (f" to the code the failure reached: "
-                   f"{one_line(', '.join(reached_files(ctx, root, read)), 300)}.{_spec_line(spec)}")
+                   f"{one_line(', '.join(reached_files(ctx, root, read)), 300)}"
+                   + (f", or to a row of the table in {t} the failing test's words key"
+                      if (t := _tables(quotes)) else "") + f".{_spec_line(spec)}")
     else:
-        output += f". {_forms_line(forms, spec, told)}"
+        output += f". {_forms_line(forms, spec, told)}" + (
+            f" A row of the table the failing test's words key goes in {t}."
+            if (t := _tables(quotes)) else "")
     if ctx.envelope.source != SignalSource.TEST_FAILURE:  # GENERATE refuses it for those
         output += f" {NO_CHANGE}"
     return redact("\n\n".join([head_of(ctx), *files, *op, *turn, output]))
@@ -296,33 +320,6 @@ def _attempt_sections(ctx: OperationContext) -> list[str]:
         parts.append(f"## The previous attempt failed\n{ctx.last_failure}\nFix that.")
     return parts
 
-
-
-def exploration_protocol(ctx: OperationContext, min_calls: int) -> str:
-    """The steps the exploration gate (tools.exploration) enforces, said up front."""
-    targets = ", ".join(ctx.envelope.target_files)
-    tests = [f for f in ctx.context_files if "test" in f.rsplit("/", 1)[-1]]
-    scoped = ", ".join(tests) if tests else "the tests that exercise the targets"
-    return "\n".join([
-        "## Exploration protocol (checked before your change is accepted)",
-        f"1. Read each target file with read_file first: {targets}.",
-        f"2. Make at least {min_calls} exploration calls (read_file, list_symbols, "
-        "search_code, glob_files, list_dir, get_callers, git_log, git_blame) before "
-        "you answer.",
-        "3. Read every file you change with read_file in a reply BEFORE the one that "
-        "edits it; a file edited in the same reply that reads it, or never read, is refused.",
-        f"4. After editing, run the scoped tests with run_tests: {scoped}.",
-        "5. Then reply without tool calls, as described under Output.",
-        "An answer that skips a step is sent back naming what is missing."])
-
-
-def with_exploration_protocol(prompt: str, ctx: OperationContext, min_calls: int) -> str:
-    """`prompt` with the exploration protocol placed just before its Output section."""
-    section = redact(exploration_protocol(ctx, min_calls))
-    head, sep, tail = prompt.rpartition("\n\n## Output\n")
-    if not sep:
-        return f"{prompt}\n\n{section}"
-    return f"{head}\n\n{section}{sep}{tail}"
 
 
 def plan_prompt(ctx: OperationContext, root: Path | None = None, budget: int | None = None,

@@ -21,6 +21,7 @@ import ast
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from governance.brains.reached_code import Source, fenced
@@ -34,6 +35,7 @@ MAX_BYTES, ALL_BYTES = 1 << 20, 8 << 20  # of one file, of all (a 22 MB data tre
 # prompt is built at every step)
 LINE_CHARS = 160
 MIN_TABLE = 20  # keys of a dict literal taken as a table a missing word's row may go in
+MAX_PARSED = 256 << 10  # characters of a file searched for tables (see dict_tables)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _SKIPPED = frozenset({"tests", "test", "testing", "docs", "examples", "__pycache__"})
 
@@ -62,75 +64,103 @@ def words_of(test_text: str, test_id: str) -> list[str]:
     return list(first.values())[:MAX_WORDS]
 
 
-def quoted_section(words: Sequence[str], texts: dict[str, str]) -> str:
-    """'## Where the failing test's words are quoted in the library': the lines of `texts`
-    (path -> a library file's text) that quote a word in any case, a table's rows (the
-    word a dict's key) first, then the words none quotes and where the first two would
-    sit in a table; '' when there is neither."""
-    shown: list[str] = []
+@dataclass(frozen=True)
+class Quotes:
+    """What the library says of the failing test's words: the lines that quote one (a
+    table's rows first), the words none quotes, the rows between which the first of those
+    would sit, and the files of the tables all these rows are in (`table_files`: where a
+    fix that is a row goes, for the prompt's Output)."""
+
+    lines: list[str]
+    nowhere: list[str]
+    places: list[str]
+    table_files: list[str]
+
+    def section(self) -> str:
+        """'## Where the failing test's words are quoted in the library'; '' when no line
+        quotes a word and no table has a place for one."""
+        if not self.lines and not self.places:
+            return ""
+        parts = ["## Where the failing test's words are quoted in the library"]
+        if self.lines:
+            parts += ["Lines of the library that quote a word of the failing test's texts (a "
+                      "table the failure reads is keyed by such words; a fix may be a row of "
+                      "it):", fenced("\n".join(self.lines), "text")]
+        if self.nowhere:
+            parts.append("Quoted nowhere in the library: " + ", ".join(self.nowhere) + ".")
+        if self.places:
+            parts += ["Where the library's largest table keyed like such a word would hold it "
+                      "(the rows around its place in order):", fenced("\n".join(self.places),
+                                                                     "text")]
+        return "\n".join(parts)
+
+
+def quoted(words: Sequence[str], texts: dict[str, str]) -> Quotes:
+    """The Quotes of `words` in `texts` (path -> a library file's text), any case."""
+    shown: list[tuple[str, str, bool]] = []  # (path, line shown, whether a table's row)
     nowhere: list[str] = []
     lines = [(path, i, line) for path, text in texts.items()
              for i, line in enumerate(text.splitlines(), 1)]
     for word in words:
-        quoted = re.compile(rf"""(['"]){re.escape(word)}\1(\s*:\s*\S)?""", re.IGNORECASE)
-        found = [(m, path, i, line) for path, i, line in lines
-                 if (m := quoted.search(line))]
+        quote = re.compile(rf"""(['"]){re.escape(word)}\1(\s*:\s*\S)?""", re.IGNORECASE)
+        found = [(m, path, i, line) for path, i, line in lines if (m := quote.search(line))]
         if not found:
             nowhere.append(word)
         # a table's row (the word a dict's key) before other quotes of it
         found.sort(key=lambda x: x[0].group(2) is None)
-        shown += [f"{path}:{i}: {line.strip()[:LINE_CHARS]}"
-                  for _, path, i, line in found[:PER_WORD]]
-    placed = [rows for word in nowhere if (rows := table_place(word, texts))][:PER_WORD]
-    places = [line for rows in placed for line in rows]
-    if not shown and not places:
-        return ""
-    parts = ["## Where the failing test's words are quoted in the library"]
-    if shown:
-        parts += ["Lines of the library that quote a word of the failing test's texts (a "
-                  "table the failure reads is keyed by such words; a fix may be a row of it):",
-                  fenced("\n".join(shown[:MAX_LINES]), "text")]
-    if nowhere:
-        parts.append("Quoted nowhere in the library: " + ", ".join(nowhere) + ".")
-    if places:
-        parts += ["Where the library's largest table keyed like such a word would hold it "
-                  "(the rows around its place in order):", fenced("\n".join(places), "text")]
-    return "\n".join(parts)
+        shown += [(path, f"{path}:{i}: {line.strip()[:LINE_CHARS]}", m.group(2) is not None)
+                  for m, path, i, line in found[:PER_WORD]]
+    shown = shown[:MAX_LINES]
+    tables = dict_tables(texts) if nowhere else []
+    placed = [at for word in nowhere if (at := table_place(word, tables, texts))][:PER_WORD]
+    return Quotes([line for _, line, _ in shown], nowhere,
+                  [line for _, at in placed for line in at],
+                  sorted({path for path, _, row in shown if row} | {p for p, _ in placed}))
 
 
-def table_place(word: str, texts: dict[str, str]) -> list[str]:
-    """The two rows of the largest dict literal of `texts` keyed by words written as `word`
-    is (all capitals, or not) between which `word` sorts: where a missing keyword's row
-    goes (sqlparse's `'DIV'` between `'DISPATCH'` and `'DO'`); [] where no dict has
-    MIN_TABLE such keys."""
-    best: tuple[int, str, list[tuple[str, int]]] | None = None
+Table = tuple[str, list[tuple[str, int]]]  # a dict literal's path, its (text key, line)s
+
+
+def dict_tables(texts: dict[str, str]) -> list[Table]:
+    """Every dict literal of `texts` with at least MIN_TABLE text keys, each file parsed
+    once (none past MAX_PARSED: ast.parse holds the GIL, and the prompt is built at every
+    step from a worker thread beside the event loop)."""
+    found: list[Table] = []
     for path, text in texts.items():
-        if "{" not in text:
+        if "{" not in text or len(text) > MAX_PARSED:
             continue
         try:
             tree = parse_python(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):  # a hostile file
             continue
         for node in ast.walk(tree):
-            rows = _keyed_like(node, word)
-            if len(rows) >= MIN_TABLE and (best is None or len(rows) > best[0]):
-                best = (len(rows), path, rows)
+            if isinstance(node, ast.Dict):
+                keys = [(k.value, k.lineno) for k in node.keys if isinstance(k, ast.Constant)
+                        and isinstance(k.value, str)]
+                if len(keys) >= MIN_TABLE:
+                    found.append((path, keys))
+    return found
+
+
+def table_place(word: str, tables: Sequence[Table],
+                texts: dict[str, str]) -> tuple[str, list[str]] | None:
+    """The largest of `tables` keyed by words written as `word` is (all capitals, or not),
+    and its two rows between which `word` sorts: where a missing keyword's row goes
+    (sqlparse's `'DIV'` between `'DISPATCH'` and `'DO'`); None where no table has
+    MIN_TABLE such keys."""
+    best: Table | None = None
+    for path, keys in tables:
+        like = [(k, n) for k, n in keys if k.isupper() == word.isupper()]
+        if len(like) >= MIN_TABLE and (best is None or len(like) > len(best[1])):
+            best = (path, like)
     if best is None:
-        return []
-    _, path, rows = best
+        return None
+    path, rows = best
     lines = texts[path].splitlines()
     ordered = sorted(rows)
     at = next((i for i, (key, _) in enumerate(ordered) if key > word), len(ordered))
-    around = ordered[max(0, at - 1):at + 1]
-    return [f"{path}:{n}: {lines[n - 1].strip()[:LINE_CHARS]}" for _, n in around]
-
-
-def _keyed_like(node: ast.AST, word: str) -> list[tuple[str, int]]:
-    """(key, its line) of a dict literal's text keys written in `word`'s case."""
-    if not isinstance(node, ast.Dict):
-        return []
-    return [(k.value, k.lineno) for k in node.keys if isinstance(k, ast.Constant)
-            and isinstance(k.value, str) and k.value.isupper() == word.isupper()]
+    return path, [f"{path}:{n}: {lines[n - 1].strip()[:LINE_CHARS]}"
+                  for _, n in ordered[max(0, at - 1):at + 1]]
 
 
 def package_files(root: Path, near: Sequence[str]) -> list[str]:
@@ -171,15 +201,17 @@ def _walk(root: Path, rel: str, depth: int, out: list[str], sizes: list[int]) ->
                 out.append(path)
 
 
-def library_quotes(evidence: dict, source: Source, root: Path, near: Sequence[str]) -> str:
-    """The section for a repair whose evidence names its first failing test (`test_id`),
-    the library searched being the packages of the files `near` (the reached code's)."""
+def library_quotes(evidence: dict, source: Source, root: Path,
+                   near: Sequence[str]) -> Quotes | None:
+    """The Quotes for a repair whose evidence names its first failing test (`test_id`),
+    the library searched being the packages of the files `near` (the reached code's);
+    None without a test or words."""
     test_id = evidence.get("test_id")
     if not isinstance(test_id, str) or "::" not in test_id:
-        return ""
+        return None
     test_text = source(test_id.split("::", 1)[0])
     words = words_of(test_text, test_id) if test_text else []
     if not words:
-        return ""
+        return None
     texts = {rel: text for rel in package_files(root, near) if (text := source(rel))}
-    return quoted_section(words, texts)
+    return quoted(words, texts)

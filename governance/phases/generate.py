@@ -13,12 +13,10 @@ from dataclasses import dataclass
 
 from governance import candidate_edits, retry
 from governance.brains import reflex
+from governance.brains.exploration_prompt import with_exploration_protocol
 from governance.brains.model_gate import ModelWaitExpired
 from governance.brains.outage import BrainFailsTheWork, BrainsUnreachable
-from governance.brains.prompts import (
-    generation_prompt,
-    with_exploration_protocol,
-)
+from governance.brains.prompts import generation_prompt
 from governance.brains.provider import (
     CandidateProvider,
     ModelReply,

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from governance.brains.exploration_prompt import with_exploration_protocol
 from governance.brains.prompts import (
     HEAD,
     RepairTurn,
     generation_prompt,
     plan_prompt,
     repair_prompt,
-    with_exploration_protocol,
     with_tools,
 )
 from governance.schemas import OperationContext, PlanResult, SignalEnvelope

@@ -7,12 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from governance.brains.files_shown import read_for_prompt
-from governance.brains.prompts import op_sections
+from governance.brains.prompts import generation_prompt, op_sections
 from governance.brains.quoted_words import (
+    MAX_PARSED,
     MAX_WORDS,
     library_quotes,
     package_files,
-    quoted_section,
+    quoted,
     words_of,
 )
 from governance.schemas import OperationContext, SignalEnvelope
@@ -60,9 +61,15 @@ def test_the_words_are_the_test_functions_literals_in_order_once_in_any_case():
     assert len(words_of(f"def test_a():\n    x = '{many}'\n", "t.py::test_a")) == MAX_WORDS
 
 
+def quoted_section(words: list[str], texts: dict[str, str]) -> str:
+    return quoted(words, texts).section()
+
+
 def test_a_tables_rows_come_first_and_a_word_quoted_nowhere_is_named():
-    section = quoted_section(["CREATE", "MATERIALIZED", "VIEW"],
-                             {"sqlp/keywords.py": KEYWORDS, "sqlp/parse.py": PARSE})
+    found = quoted(["CREATE", "MATERIALIZED", "VIEW"],
+                   {"sqlp/keywords.py": KEYWORDS, "sqlp/parse.py": PARSE})
+    assert found.nowhere == ["MATERIALIZED"] and found.table_files == ["sqlp/keywords.py"]
+    section = found.section()
     assert section.splitlines()[3:6] == ["sqlp/keywords.py:2: 'CREATE': tokens.Keyword.DDL,",
                                          "sqlp/keywords.py:8: if value.upper() == 'CREATE':",
                                          "sqlp/keywords.py:3: 'VIEW': tokens.Keyword,"]
@@ -80,10 +87,11 @@ def test_the_package_of_the_reached_code_is_searched_without_its_tests_or_links(
 
     def source(rel: str) -> str | None:
         return read_for_prompt(root, rel)[0]
-    section = library_quotes({"test_id": "tests/test_p.py::test_materialized"}, source, root,
-                             ["sqlp/parse.py"])
-    assert "'VIEW': tokens.Keyword" in section and "hunter2" not in section
-    assert library_quotes({}, source, root, ["sqlp/parse.py"]) == ""
+    found = library_quotes({"test_id": "tests/test_p.py::test_materialized"}, source, root,
+                           ["sqlp/parse.py"])
+    assert found is not None
+    assert "'VIEW': tokens.Keyword" in found.section() and "hunter2" not in found.section()
+    assert library_quotes({}, source, root, ["sqlp/parse.py"]) is None
 
 
 def test_a_repairs_prompt_shows_the_section(tmp_path: Path):
@@ -99,6 +107,12 @@ def test_a_repairs_prompt_shows_the_section(tmp_path: Path):
     text = "\n\n".join(op_sections(ctx, root))
     assert "## Where the failing test's words are quoted in the library" in text
     assert "sqlp/keywords.py:3: 'VIEW': tokens.Keyword," in text
+    # the Output names the table's file beside the reached code, as a place for the change
+    output = generation_prompt(ctx, root).rpartition("## Output\n")[2]
+    assert ("to the code the failure reached: sqlp/parse.py, or to a row of the table in "
+            "sqlp/keywords.py the failing test's words key.") in output
+    (root / "sqlp" / "keywords.py").write_text("def is_create(value):\n    return False\n")
+    assert "row of the table" not in generation_prompt(ctx, root)  # no table: no such line
 
 
 def test_a_large_file_is_not_read(tmp_path: Path):
@@ -118,6 +132,10 @@ def test_a_word_quoted_nowhere_is_placed_between_the_rows_of_the_largest_table_l
     assert "Quoted nowhere in the library: col1, DIV." in section
     assert quoted_section(["col1"], texts) == ""  # no table keyed in lower case
     assert quoted_section(["DIV"], {"sqlp/small.py": small}) == ""  # no table that large
+    assert quoted(["col1", "DIV"], texts).table_files == ["sqlp/keywords.py"]
+    # a file too long to parse beside the event loop is searched for quotes, not for tables
+    padded = {"sqlp/keywords.py": table + "#" * MAX_PARSED, "sqlp/parse.py": PARSE}
+    assert quoted(["DIV"], padded).table_files == []
 
 
 def test_a_hostile_file_too_deep_to_parse_adds_nothing():
