@@ -35,7 +35,7 @@ MAX_BYTES, ALL_BYTES = 1 << 20, 8 << 20  # of one file, of all (a 22 MB data tre
 # prompt is built at every step)
 LINE_CHARS = 160
 MIN_TABLE = 20  # keys of a dict literal taken as a table a missing word's row may go in
-MAX_PARSED = 256 << 10  # characters of a file searched for tables (see dict_tables)
+MAX_PARSED = 128 << 10  # characters of a file searched for tables (see dict_tables)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _SKIPPED = frozenset({"tests", "test", "testing", "docs", "examples", "__pycache__"})
 
@@ -67,9 +67,10 @@ def words_of(test_text: str, test_id: str) -> list[str]:
 @dataclass(frozen=True)
 class Quotes:
     """What the library says of the failing test's words: the lines that quote one (a
-    table's rows first), the words none quotes, the rows between which the first of those
-    would sit, and the files of the tables all these rows are in (`table_files`: where a
-    fix that is a row goes, for the prompt's Output)."""
+    dict's key rows first), the words none quotes, the rows between which the first of
+    those would sit, and the files of the tables (dict literals of MIN_TABLE text keys at
+    least) these rows are in (`table_files`: where a fix that is a row goes, for the
+    prompt's Output)."""
 
     lines: list[str]
     nowhere: list[str]
@@ -97,6 +98,8 @@ class Quotes:
 
 def quoted(words: Sequence[str], texts: dict[str, str]) -> Quotes:
     """The Quotes of `words` in `texts` (path -> a library file's text), any case."""
+    tables = dict_tables(texts)
+    rows = {(path, n) for path, keys in tables for _, n in keys}
     shown: list[tuple[str, str, bool]] = []  # (path, line shown, whether a table's row)
     nowhere: list[str] = []
     lines = [(path, i, line) for path, text in texts.items()
@@ -108,10 +111,9 @@ def quoted(words: Sequence[str], texts: dict[str, str]) -> Quotes:
             nowhere.append(word)
         # a table's row (the word a dict's key) before other quotes of it
         found.sort(key=lambda x: x[0].group(2) is None)
-        shown += [(path, f"{path}:{i}: {line.strip()[:LINE_CHARS]}", m.group(2) is not None)
-                  for m, path, i, line in found[:PER_WORD]]
+        shown += [(path, f"{path}:{i}: {line.strip()[:LINE_CHARS]}", (path, i) in rows)
+                  for _, path, i, line in found[:PER_WORD]]
     shown = shown[:MAX_LINES]
-    tables = dict_tables(texts) if nowhere else []
     placed = [at for word in nowhere if (at := table_place(word, tables, texts))][:PER_WORD]
     return Quotes([line for _, line, _ in shown], nowhere,
                   [line for _, at in placed for line in at],

@@ -21,7 +21,7 @@ from governance.schemas import OperationContext, SignalEnvelope
 KEYWORDS = '''KEYWORDS = {
     'CREATE': tokens.Keyword.DDL,
     'VIEW': tokens.Keyword,
-}
+''' + "".join(f"    'K{i:02d}': tokens.Keyword,\n" for i in range(20)) + '''}
 
 
 def is_create(value):
@@ -71,10 +71,14 @@ def test_a_tables_rows_come_first_and_a_word_quoted_nowhere_is_named():
     assert found.nowhere == ["MATERIALIZED"] and found.table_files == ["sqlp/keywords.py"]
     section = found.section()
     assert section.splitlines()[3:6] == ["sqlp/keywords.py:2: 'CREATE': tokens.Keyword.DDL,",
-                                         "sqlp/keywords.py:8: if value.upper() == 'CREATE':",
+                                         "sqlp/keywords.py:28: if value.upper() == 'CREATE':",
                                          "sqlp/keywords.py:3: 'VIEW': tokens.Keyword,"]
-    assert section.endswith("Quoted nowhere in the library: MATERIALIZED.")
-    assert quoted_section(["MATERIALIZED"], {"sqlp/keywords.py": KEYWORDS}) == ""
+    assert "Quoted nowhere in the library: MATERIALIZED." in section
+    assert section.endswith("sqlp/keywords.py:23: 'K19': tokens.Keyword,\n"
+                            "sqlp/keywords.py:3: 'VIEW': tokens.Keyword,\n```")  # its place
+    assert quoted_section(["materialized"], {"sqlp/keywords.py": KEYWORDS}) == ""
+    # a dict's key row outside a table (fewer than MIN_TABLE keys) names no table file
+    assert quoted(["NAME"], {"sqlp/conf.py": "OPTS = {'NAME': 1}\n"}).table_files == []
 
 
 def test_the_package_of_the_reached_code_is_searched_without_its_tests_or_links(
