@@ -1,5 +1,5 @@
-"""The real-library refactor corpus's frozen waves (issue 49, item 5): wave 18 (unidiff,
-leb128, si-prefix; manifest-wave18.json) is the held-out part; waves 1
+"""The real-library refactor corpus's frozen waves (issue 49, item 5): wave 19 (pyiso8583,
+unicode-rbnf, iuliia; manifest-wave19.json) is the held-out part; waves 1
 (webcolors, idna, simpleeval; manifest.json), 2 (netaddr, json5, texttable;
 manifest-wave2.json), 3 (sqids, shortuuid, uritools; manifest-wave3.json), 4 (aniso8601,
 jsonpointer, pyasn1; manifest-wave4.json), 5 (pytimeparse, hyperframe, hpack;
@@ -10,8 +10,8 @@ fastjsonschema; manifest-wave8.json), 9 (iso3166, uuid6, asteval; manifest-wave9
 diff-match-patch; manifest-wave11.json), 12 (marko, jaconv, boolean.py; manifest-wave12.json),
 13 (multipart, geojson, mnemonic; manifest-wave13.json), 14 (configobj, camel-converter,
 dissect.cstruct; manifest-wave14.json), 15 (geographiclib, maidenhead, webencodings;
-manifest-wave15.json), 16 (latexcodec, phonenumbers, orderly-set; manifest-wave16.json) and
-17 (webvtt-py, arpeggio, hsluv; manifest-wave17.json) are the seen part, since the proof's
-rules were changed after their failures were read, or (waves 13, 15 and 16) since a newer
-wave was frozen after them.
+manifest-wave15.json), 16 (latexcodec, phonenumbers, orderly-set; manifest-wave16.json), 17
+(webvtt-py, arpeggio, hsluv; manifest-wave17.json) and 18 (unidiff, leb128, si-prefix;
+manifest-wave18.json) are the seen part, since the proof's rules were changed after their
+failures were read, or (waves 13, 15 and 16) since a newer wave was frozen after them.
 libraries.py fetches them, corpus.py holds their refactors, report.py prints them."""

@@ -2,9 +2,9 @@
 
 Each wave's manifest beside this module names its libraries, their versions and their
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
-figures on code the proof's rules were not grown on). Eighteen waves, two parts:
+figures on code the proof's rules were not grown on). Nineteen waves, two parts:
 
-The newest wave (`WAVES["heldout"]`, wave 18: unidiff, leb128, si-prefix) is the
+The newest wave (`WAVES["heldout"]`, wave 19: pyiso8583, unicode-rbnf, iuliia) is the
 *held-out* part: its cases are written after the freeze by one who never runs the proof on
 them, and no rule has been grown on it. The earlier waves are the *seen* part: each was
 read, and the proof's rules were changed after its failures were read (or a newer wave was
@@ -50,11 +50,12 @@ MANIFESTS: dict[int, Path] = {1: Path(__file__).with_name("manifest.json"),
                               15: Path(__file__).with_name("manifest-wave15.json"),
                               16: Path(__file__).with_name("manifest-wave16.json"),
                               17: Path(__file__).with_name("manifest-wave17.json"),
-                              18: Path(__file__).with_name("manifest-wave18.json")}
+                              18: Path(__file__).with_name("manifest-wave18.json"),
+                              19: Path(__file__).with_name("manifest-wave19.json")}
 # Which waves each part is: the held-out part is the newest wave, the earlier ones are seen.
-WAVES: dict[str, tuple[int, ...]] = {"heldout": (18,),
+WAVES: dict[str, tuple[int, ...]] = {"heldout": (19,),
                                      "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-                                              15, 16, 17)}
+                                              15, 16, 17, 18)}
 PARTS = tuple(WAVES)
 
 # Where each library's package and tests lie in its sdist (relative to the sdist's top
@@ -152,6 +153,15 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # its tests are test/, not tests/; they read the cases test/i_case.txt and u_case.txt
     "leb128": ("leb128", "test"),
     "si-prefix": ("si_prefix", "tests"),
+    # its pyproject.toml's pytest options (testpaths tests and iso8583, the modules'
+    # doctests run) go into the tree's root with it
+    "pyiso8583": ("iso8583", "tests", "pyproject.toml"),
+    # its package reads the CLDR rule files unicode_rbnf/rbnf/*.xml, ordinals.xml and
+    # plurals.xml, and asks importlib.metadata for its version, which the sdist's egg-info
+    # (at its top, the tree's root) answers, as uuid6's
+    "unicode-rbnf": ("unicode_rbnf", "tests", "unicode_rbnf.egg-info"),
+    # its package reads its transliteration schemas, iuliia/schemas/*.json
+    "iuliia": ("iuliia", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -166,7 +176,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # its configspec; dissect.cstruct's C definitions; latexcodec's translation table;
 # orderly-set's pytest options and the README whose doctests they run; webvtt-py's caption
 # samples; arpeggio's grammars, its examples' inputs and its pytest options; hsluv's snapshot;
-# unidiff's diff samples; leb128's test cases).
+# unidiff's diff samples; leb128's test cases; pyiso8583's pytest options; unicode-rbnf's
+# rule files and its metadata; iuliia's schemas).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -196,7 +207,11 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                                           ".rbt", ".simple", "setup.cfg"),
                                              "hsluv": ("snapshot-rev4.json",),
                                              "unidiff": (".diff",),
-                                             "leb128": ("test/i_case.txt", "test/u_case.txt")}
+                                             "leb128": ("test/i_case.txt", "test/u_case.txt"),
+                                             "pyiso8583": ("pyproject.toml",),
+                                             "unicode-rbnf": (".xml",
+                                                              "unicode_rbnf.egg-info/PKG-INFO"),
+                                             "iuliia": (".json",)}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
@@ -253,7 +268,10 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      # are inside its package)
                                      "arpeggio": ("arpeggio/tests",),
                                      # its tests directory is test/, not tests/
-                                     "leb128": ("test",)}
+                                     "leb128": ("test",),
+                                     # pytest at the top: its pyproject.toml's testpaths
+                                     # (tests, and iso8583's doctests)
+                                     "pyiso8583": ()}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -330,13 +348,13 @@ def cache_dir() -> Path:
 
 @functools.cache
 def wave(number: int) -> dict:
-    """A wave's frozen manifest (1 to 18)."""
+    """A wave's frozen manifest (1 to 19)."""
     return json.loads(MANIFESTS[number].read_text())
 
 
 def manifests(part: str) -> list[dict]:
-    """A part's frozen manifests, oldest wave first: "heldout" (wave 18) or "seen" (waves 1
-    to 17)."""
+    """A part's frozen manifests, oldest wave first: "heldout" (wave 19) or "seen" (waves 1
+    to 18)."""
     return [wave(n) for n in WAVES[part]]
 
 
