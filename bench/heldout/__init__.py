@@ -14,4 +14,5 @@ manifest-wave15.json), 16 (latexcodec, phonenumbers, orderly-set; manifest-wave1
 (webvtt-py, arpeggio, hsluv; manifest-wave17.json) and 18 (unidiff, leb128, si-prefix;
 manifest-wave18.json) are the seen part, since the proof's rules were changed after their
 failures were read, or (waves 13, 15 and 16) since a newer wave was frozen after them.
-libraries.py fetches them, corpus.py holds their refactors, report.py prints them."""
+libraries.py fetches them (layouts.py: how each tree and suite is laid out), corpus.py holds their
+refactors, report.py prints them."""

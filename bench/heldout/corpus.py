@@ -25,7 +25,8 @@ from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.heldout.libraries import LAYOUT, PARTS, SUITE, SUITE_OPTIONS, library, names, sdist_path
+from bench.heldout.layouts import LAYOUT, SUITE, SUITE_OPTIONS
+from bench.heldout.libraries import PARTS, library, names, sdist_path
 from tests.governance.refactors_real.corpus import Refactor, apply
 
 

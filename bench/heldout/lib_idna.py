@@ -1,7 +1,7 @@
 """idna 3.20 (BSD-3-Clause), held out: IDNA 2008 and UTS 46 domain names: str/bytes
 coercion, label and domain length limits, contextual rules over code points, integer ranges
 searched by bisection, and an incremental codec. Its suite (less the UTS 46 conformance
-file, libraries.LEFT_OUT) leaves the right-hand scan of `valid_contextj` unrun: one control
+file, layouts.LEFT_OUT) leaves the right-hand scan of `valid_contextj` unrun: one control
 extracts a helper over it, one careless refactor breaks it."""
 
 from tests.governance.refactors_real.corpus import Probe, case

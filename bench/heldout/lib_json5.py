@@ -2,7 +2,7 @@
 numbers in decimal, hex and exponent form, Infinity and NaN, parse hooks, string quoting
 and escapes, indentation. Its suite runs nearly every statement of json5/lib.py, so every
 refactor below changes lines the suite runs; the command-line tests stay out of the tree
-(libraries.LEFT_OUT) and run in the whole suite (--suite)."""
+(layouts.LEFT_OUT) and run in the whole suite (--suite)."""
 
 from tests.governance.refactors_real.corpus import Probe, case
 

@@ -3,7 +3,7 @@ ranges and their arithmetic, CIDR helpers, partial-address expansion. Its suite
 (netaddr/tests; the whole sdist suite also runs its doctests) leaves the IPv6 branch of
 `IPAddress.ipv4` unrun: one control extracts a helper over it. Every careless refactor
 changes lines the suite runs. The tree carries the package's IEEE and IANA registries
-(libraries.DATA_SUFFIXES), which it reads at import."""
+(layouts.DATA_SUFFIXES), which it reads at import."""
 
 from tests.governance.refactors_real.corpus import Probe, case
 
