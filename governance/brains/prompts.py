@@ -321,7 +321,6 @@ def _attempt_sections(ctx: OperationContext) -> list[str]:
     return parts
 
 
-
 def plan_prompt(ctx: OperationContext, root: Path | None = None, budget: int | None = None,
                 read: Reader | None = None) -> str:
     """PLAN's prompt: HEAD, the files and the op as GENERATE shows them (with a `root`; else
