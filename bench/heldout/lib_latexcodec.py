@@ -15,15 +15,9 @@ over it found every executable line of the package run, so every case changes li
 suite runs: the incremental decoder is only ever read joined, its state only restored from a
 saved one with inline maths off, its input errors only caught as ValueError, an ignored
 character never followed by a space after a control word, and no str subclass encoded.
-Its files end their lines with CRLF; the edits are written here with LF (_crlf)."""
+Its files end their lines with CRLF; the edits are written here with LF (crlf)."""
 
-from tests.governance.refactors_real.corpus import Probe, case
-
-
-def _crlf(old: str, new: str) -> tuple[str, str]:
-    """An edit of latexcodec's files, whose lines end with CRLF: written here with LF."""
-    return old.replace("\n", "\r\n"), new.replace("\n", "\r\n")
-
+from tests.governance.refactors_real.corpus import Probe, case, crlf
 
 LIBRARY = "latexcodec"
 CODEC = "latexcodec/codec.py"
@@ -36,14 +30,14 @@ CONTROLS = {
         "comparison to a builtin predicate",
         "the ASCII test written c.isascii() instead of ord(c) < 128: c is one character "
         "(the encoder iterates a str), for which the two agree on every code point",
-        _crlf('''        if ord(c) < 128:
+        crlf('''        if ord(c) < 128:
 ''', '''        if c.isascii():
 ''')),
     "control_branches_merged": case(
         LEXER, "LatexIncrementalLexer.get_tokens", "identical branches merged",
         "the control_word and control_symbol branches, which both enter the space-skipping "
         "state and yield the token, merged into one test of the name against both",
-        _crlf('''            elif token.name == "control_word":
+        crlf('''            elif token.name == "control_word":
                 # go to space skip mode
                 self.state = "S"
                 yield token
@@ -61,7 +55,7 @@ CONTROLS = {
         "the buffer's tail looked up with unicode_map.get and skipped when None, instead of "
         "indexing under try/except KeyError/else: the map's values are the table's str "
         "translations, never None, so the same tails match and the same text is yielded",
-        _crlf('''                try:
+        crlf('''                try:
                     unicode_text = self.table.unicode_map[last_tokens]
                 except KeyError:
                     # no match: continue
@@ -90,7 +84,7 @@ CONTROLS = {
         LEXER, "LatexIncrementalEncoder.get_unicode_tokens", "loop to yield from",
         "the two loops that re-yield flush_unicode_tokens' tokens written as yield from: "
         "the same tokens, in the same order, each buffer flush run at the same point",
-        _crlf('''            if not unicodedata.combining(c):
+        crlf('''            if not unicodedata.combining(c):
                 for token in self.flush_unicode_tokens():
                     yield token
             self.buffer += c
@@ -113,7 +107,7 @@ CARELESS = {
         "the suite catches ValueError, which still catches it, but the codecs API's "
         "ValueError is now a UnicodeDecodeError, and a caller telling the two apart sees a "
         "different error for b'\\xe9' under latex+utf8",
-        _crlf('''        try:
+        crlf('''        try:
             chars = self.decoder.decode(bytes_, final=final)
         except UnicodeDecodeError as e:
             # API requires that the encode method raises a ValueError
@@ -131,7 +125,7 @@ CARELESS = {
         "as it holds as many: every decode is still right once joined with its final flush, "
         "which is all the suite reads, but the incremental decoder holds one token more than "
         "it must, so twenty plain letters give back twelve at once, not thirteen",
-        _crlf('''            while len(self.token_buffer) >= self.table.max_length:
+        crlf('''            while len(self.token_buffer) >= self.table.max_length:
 ''', '''            while len(self.token_buffer) > self.table.max_length:
 '''),
         probe=Probe(SETUP, "codecs.getincrementaldecoder('latex')().decode(b'a' * 20)",
@@ -142,7 +136,7 @@ CARELESS = {
         "the flag are 4 (middle of a line), 5 and 6, and the middle of a line in inline "
         "maths, the commonest, is now restored with inline maths off; the suite restores "
         "only states saved outside maths",
-        _crlf('''        self.inline_math = bool(state[1] & 4)
+        crlf('''        self.inline_math = bool(state[1] & 4)
 ''', '''        self.inline_math = state[1] > 4
 '''),
         probe=Probe("from latexcodec import lexer",
@@ -156,7 +150,7 @@ CARELESS = {
         "middle of a line, so after a control word a space past the ignored character is "
         "written as a control space: 'å⌨ x' under errors='ignore' gives b'\\\\aa \\\\ x', "
         "not b'\\\\aa  x'; the suite ignores only a character alone",
-        _crlf('''            elif self.errors == "ignore":
+        crlf('''            elif self.errors == "ignore":
                 return "", (self.emptytoken,)
 ''', '''            elif self.errors == "ignore":
                 return "", ()
@@ -169,7 +163,7 @@ CARELESS = {
         "the input's type checked with type(unicode_) is not str instead of isinstance: the "
         "suite's bad input is an object(), still refused, but a str subclass (a markup "
         "string, an enum's value) now raises TypeError instead of being encoded",
-        _crlf('''        if not isinstance(unicode_, str):
+        crlf('''        if not isinstance(unicode_, str):
 ''', '''        if type(unicode_) is not str:
 '''),
         probe=Probe(SETUP, "type('S', (str,), {})('\\u00e9').encode('latex')", "b\"\\\\'e\"",

@@ -10,7 +10,7 @@ a2b_hex) or a big-endian int, refused past max_len. decode (iso8583/decoder.py) 
 bytearray alone, reads the same fields back (a padded nibble field loses its left pad, else
 its right pad) and refuses data left over. pp (iso8583/tools.py) prints either dict, its
 widths taken through int(), a long value folded to the line width. Its files end their lines
-with CRLF; the edits are written here with LF (_crlf).
+with CRLF; the edits are written here with LF (crlf).
 
 Its suite (296 tests: tests/test_decode.py, test_encode.py, test_nibbles.py, test_tools.py
 and the modules' doctests, as its pyproject.toml's pytest options collect them) encodes and
@@ -22,13 +22,7 @@ of more than one byte a character, never encode field 192 itself (only fields pa
 refused), never give a nibble field both pads, never decode anything but bytes, bytearray
 or the wrong types named in the error, and never give pp a width that is not an int."""
 
-from tests.governance.refactors_real.corpus import Probe, case
-
-
-def _crlf(old: str, new: str) -> tuple[str, str]:
-    """An edit of pyiso8583's files, whose lines end with CRLF: written here with LF."""
-    return old.replace("\n", "\r\n"), new.replace("\n", "\r\n")
-
+from tests.governance.refactors_real.corpus import Probe, case, crlf
 
 LIBRARY = "pyiso8583"
 ENC = "iso8583/encoder.py"
@@ -47,7 +41,7 @@ CONTROLS = {
         "* 8) with byte = field // 8: field is an exact int (int() of the dict's key, or the "
         "bitmaps' 1 and 65, less 1 and the offset), and for every int x - (x // 8) * 8 is "
         "x % 8; byte is still used for the index",
-        _crlf('''        bit = 7 - (field - byte * 8)
+        crlf('''        bit = 7 - (field - byte * 8)
 ''', '''        bit = 7 - field % 8
 ''')),
     "bcd_length_f_string": case(
@@ -56,7 +50,7 @@ CONTROLS = {
         "instead of str.format with len_type * 2 passed by keyword: both multiply len_type "
         "by 2 once, format that with an empty spec into the nested field, and format the "
         "length with the spec built",
-        _crlf('        bcd_field_len = "{:0{len_type}d}".format('
+        crlf('        bcd_field_len = "{:0{len_type}d}".format('
               'enc_field_len, len_type=len_type * 2)\n',
               '        bcd_field_len = f"{enc_field_len:0{len_type * 2}d}"\n')),
     "fold_width_conditional": case(
@@ -65,7 +59,7 @@ CONTROLS = {
         "1, instead of an if statement subtracting 2 in place or setting 1: width is the "
         "line width (through int()) less the indent, an exact int, so -= and - give the "
         "same int, under the same test",
-        _crlf('''    if width > 3:
+        crlf('''    if width > 3:
         width -= 2
     else:
         width = 1
@@ -77,7 +71,7 @@ CONTROLS = {
         "list of keys built before it: the fields are ints, str() of an int has no effect "
         "but its answer, the keys are taken in the same order, and field is left holding "
         "the last key (or what it held when there are none) for the leftover-data error",
-        _crlf('''    for field in [str(i) for i in sorted(fields)]:
+        crlf('''    for field in [str(i) for i in sorted(fields)]:
         idx = _decode_field(s, doc_dec, doc_enc, idx, field, spec[field])
 ''', '''    for i in sorted(fields):
         field = str(i)
@@ -92,7 +86,7 @@ CARELESS = {
         "instead of len(encoded_data), its encoded bytes: the same in ASCII, EBCDIC and "
         "latin-1, the suite's encodings, but in UTF-8 'é' is two bytes and its LLVAR length "
         "is now written 01 before them where it was 02",
-        _crlf('''        return (encoded_data, len(encoded_data) * 2)
+        crlf('''        return (encoded_data, len(encoded_data) * 2)
     else:
         return (encoded_data, len(encoded_data))
 ''', '''        return (encoded_data, len(encoded_data) * 2)
@@ -121,7 +115,7 @@ CARELESS = {
         "an odd nibble count padded on the right when the spec names a right pad, and only "
         "then on the left, instead of the left pad first: the same for a spec with one "
         "pad, the suite's, but with both '123' is sent as 123F where it was 0123",
-        _crlf('''    pad: str = field_spec.get("left_pad", "")[:1]
+        crlf('''    pad: str = field_spec.get("left_pad", "")[:1]
     if len(pad) > 0:
         return pad + field_data
 
@@ -154,7 +148,7 @@ CARELESS = {
         "pp's description width used as given instead of through int(): the same for the "
         "suite's int widths, but a float width now reaches the slice of the description, "
         "which refuses it: desc_width=10.0 raises TypeError where it printed the field",
-        _crlf('''    desc_width = int(desc_width)
+        crlf('''    desc_width = int(desc_width)
     line_width = int(line_width)
 ''', '''    line_width = int(line_width)
 '''),

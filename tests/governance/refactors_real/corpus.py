@@ -75,6 +75,11 @@ class Case:
     probe: Probe | None = None  # required of a careless refactor
 
 
+def crlf(old: str, new: str) -> tuple[str, str]:
+    """An edit of a library whose lines end with CRLF, written in a case with LF."""
+    return old.replace("\n", "\r\n"), new.replace("\n", "\r\n")
+
+
 def case(file: str, function: str, category: str, description: str, *edits: Edit,
          probe: Probe | None = None) -> Case:
     return Case(file, function, category, description, edits, probe)
