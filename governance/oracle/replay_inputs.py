@@ -14,13 +14,16 @@ value) once, on the captured call whose value there is nearest the boundary, the
 nearest call of each other shape there (a labelled token returns before its URL is
 compared); then a parameter's first values with each other parameter's first values.
 Then, so that every call and every argument gets a share of the budget: each argument
-left to its default in turn, where that changes the call; each argument moved to the
-value nearest it (`near`: a neighbour, a constant of the function's code, an edge, a
-value another call passed there), a parameter the call left to a plain default included
-(a flag no test sets); the next nearest values of each argument no earlier call passed
-alike (a renderer or a flag every call passes takes one call's share); two arguments at
-once, from the nearest few of each, taking turns with the further values; then the
-further values of the arguments passed alike. Both trees get the same inputs.
+left to its default in turn, where that changes the call; each parameter's nearest values
+of another kind (a memoryview of the bytes passed), once per kind passed there (after the
+next stage where the change removed a conversion: its undone forms come first); each
+argument moved to the value nearest it (`near`: a neighbour, a constant of the function's
+code, an edge, a value another call passed there), a parameter the call left to a plain
+default included (a flag no test sets); the next nearest values of each argument no
+earlier call passed alike (a renderer or a flag every call passes takes one call's
+share); two arguments at once, from the nearest few of each, taking turns with the
+further values; then the further values of the arguments passed alike. Both trees get
+the same inputs.
 """
 
 import contextlib
@@ -41,6 +44,7 @@ except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle.replay_placing import boundary_inputs, changed, keywords_of
 
 _PAIR_FIRST, _SINGLE_FIRST = 4, 6
+_KINDS = 4  # a parameter's values of other kinds tried early, once per kind it was passed
 _MAX_BYTES = 64 << 20  # all variants' pickles
 
 
@@ -162,6 +166,23 @@ def _mark_fresh(plans):
             seen.add(key)
 
 
+def _other_kinds(plans):
+    """Each parameter's nearest values of another kind than the one passed (the same bytes
+    as a memoryview, a dict as an OrderedDict, a text's subclass), on the first call that
+    passed a value of that kind there, once: a kind matters per parameter, not per call.
+    pyiso8583's `decode` accepting a memoryview landed at a first reading: its hundred
+    captured calls' nearer values took the budget before any call's bytes became a view,
+    and only sometimes (wave 19)."""
+    seen = set()
+    for plan in plans:
+        for slot, near in zip(plan.slots, plan.near):  # noqa: B905 (Python 3.9)
+            kind = type(plan.get(slot))
+            if (slot, kind) not in seen:
+                seen.add((slot, kind))
+                others = [v for v in near if v is not None and type(v) is not kind]
+                yield from (plan.with_((slot, v)) for v in others[:_KINDS])
+
+
 def _pools(decoded):
     """Per slot, the distinct values the captured calls passed there (a few each)."""
     pools, seen = {}, set()
@@ -274,6 +295,9 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
     first = boundary_inputs(decoded, boundaries, {**keywords_of(fn, boundaries), **params},
                              limit // 2, spread, report)
     stages = [first] + [_round_robin([stage(p) for p in plans]) for stage in _STAGES]
+    # a parameter's other kinds after the defaults, and after the nearest values where
+    # those are the forms a removed conversion undid (they tell the change itself)
+    stages.insert(3 if dropped else 2, _other_kinds(plans))
     out, seen, size = [], set(calls), 0
     for args, kwargs in itertools.chain.from_iterable(stages):
         data = vals.blob((args, kwargs))

@@ -255,3 +255,22 @@ def test_bytes_are_tried_with_a_byte_no_utf8_decoder_reads(tmp_path: Path) -> No
     only by bytes that do not decode: every captured text was clean."""
     check = _check(tmp_path, DECODE, STRICT, "decode", [(b"abc",), (b"caf\xc3\xa9",)])
     assert any("\\xff" in c.line() for c in check.counterexamples), check
+
+
+def _decode(s: bytes, spec: dict) -> dict:  # the signature the inputs are made for
+    return {}
+
+
+def test_a_parameters_other_kinds_come_once_before_every_calls_nearer_values() -> None:
+    """pyiso8583's `decode` accepting a memoryview landed, and only sometimes (wave 19):
+    its hundred captured calls' nearer values took the budget before any call's bytes
+    became a view. A parameter's values of other kinds are made once, early."""
+    import pickle
+
+    from governance.oracle import replay_runner as rr
+    calls = [pickle.dumps(([bytes([48 + i % 10]) * 20, {"t": i}], {}), protocol=4)
+             for i in range(100)]
+    made = [pickle.loads(b)[0] for b in rr.generated(calls, [], 12, fn=_decode)]
+    kinds = [type(args[0]) for args in made if args]
+    assert memoryview in kinds and bytearray in kinds
+    assert sum(k is memoryview for k in kinds) == 1  # once, not on every call
