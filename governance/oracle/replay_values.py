@@ -25,6 +25,7 @@ try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_bytes import near_bytes, near_memory, near_stream
     from _ouroboros_canon import ADDRESS, state_of
     from _ouroboros_dates import near_date, near_time, near_timedelta
+    from _ouroboros_elements import Element, near_element
     from _ouroboros_pickler import dumped
     from _ouroboros_standins import IntLike, LookAlike, StrLike
     from _ouroboros_subclass import subclassed
@@ -35,6 +36,7 @@ except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle.pickler import dumped
     from governance.oracle.replay_bytes import near_bytes, near_memory, near_stream
     from governance.oracle.replay_dates import near_date, near_time, near_timedelta
+    from governance.oracle.replay_elements import Element, near_element
     from governance.oracle.replay_standins import IntLike, LookAlike, StrLike
     from governance.oracle.replay_subclass import subclassed
 
@@ -117,6 +119,9 @@ def _near_decimal(v, ctx):
 def _near_str(v, ctx):
     if len(v) > LONG_TEXT:
         return [*_undone(v, ctx.dropped), "", v[:-1], v[1:], v.strip(), v[:len(v) // 2]]
+    if "falsy" in ctx.dropped and v:  # a truth test and a test for None part on ''
+        return unique(["", *_near_str(v, Context(ctx.constants, ctx.siblings, ctx.depth,
+                                                 ctx.names, ctx.dropped - {"falsy"}))], v)
     if txt.NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
         number = decimal.Decimal(v.strip())
         near = _near_int(int(number), ctx) if "." not in v else _near_decimal(number, ctx)
@@ -217,7 +222,12 @@ def _near_dict(v, ctx):
         return []
     pairs = list(v.items())
     dropped = [pairs[:i] + pairs[i + 1:] for i in range(min(len(v), 6))]
-    shapes = [[], pairs[::-1], *interleave([dropped, *_rekeyed(pairs, ctx)])]
+    emptied = [(k, _empty(val)) for k, val in pairs]
+    emptied = [emptied] if any(e is not val for (_, e), (_, val) in zip(emptied, pairs)) \
+        else []  # noqa: B905 (as long by construction)
+    falsy = "falsy" in ctx.dropped
+    shapes = [*(emptied if falsy else []), [], pairs[::-1],
+              *interleave([dropped, *_rekeyed(pairs, ctx)]), *([] if falsy else emptied)]
     if ctx.depth < 2:
         shapes += interleave([[[*pairs[:i], (k, new), *pairs[i + 1:]]
                                 for new in near(val, ctx.deeper())[:6]]
@@ -230,6 +240,17 @@ def _near_dict(v, ctx):
             clone.update(shape)
             out.append(clone)
     return out[:1] + _other_dict_kind(v) + out[1:]
+
+
+def _empty(value):
+    """The empty value of `value`'s kind ('', 0, [], {}), or `value` where its kind has
+    none: a mapping whose values are all empty (an ending translated to '') is one a
+    truth test and a test for None read apart (governance.proof.conversions' "falsy")."""
+    with contextlib.suppress(Exception):
+        empty = type(value)()
+        if not empty and empty is not None:
+            return empty
+    return value
 
 
 def _other_dict_kind(v):
@@ -306,7 +327,7 @@ _NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
          ((list, tuple, collections.deque), _near_seq),
          (dict, _near_dict), ((set, frozenset), _near_set), (datetime.date, near_date),
          (datetime.time, near_time), (datetime.timedelta, near_timedelta),
-         (enum.Enum, _near_member),
+         (enum.Enum, _near_member), (Element, near_element),
          ((io.BytesIO, io.StringIO), lambda v, ctx: near_stream(
              v, ctx, near, [x for x in (subclassed(v),) if x is not None and ctx.depth == 0])))
 

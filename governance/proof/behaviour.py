@@ -75,7 +75,8 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
     consts = changed + [mutant_text(c) for c in changed if isinstance(c, str) and c] \
         + literals(node) + literals(old) \
         + scopes[0].around(node) + scopes[1].around(old)
-    names = _read_names(node) | _read_names(old)
+    names = _read_names(node) | _read_names(old) | _called_reads(node, siblings[0]) \
+        | _called_reads(old, siblings[1])
     if "ord" in names:
         consts = [*consts[:len(changed)], *ord_shifted(consts), *consts[len(changed):]]
     return Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
@@ -108,6 +109,18 @@ def _read_names(node: ast.AST) -> frozenset[str]:
     bound |= {n.arg for n in nodes if isinstance(n, ast.arg)}
     return frozenset(n.id for n in nodes if isinstance(n, ast.Name) and n.id not in bound) \
         | frozenset(n.attr for n in nodes if isinstance(n, ast.Attribute))
+
+
+def _called_reads(node: ast.AST, siblings: dict[str, ast.AST]) -> frozenset[str]:
+    """The names read by the methods of its class a def calls as `self.m(...)`, one call
+    deep: the attributes its object's inputs are varied at first. iuliia's
+    `_translate_word` reads its ending table through `self._translate_ending(ending)`; the
+    table was its object's last attribute, and no input emptied its values (wave 19)."""
+    called = {n.func.attr for n in ast.walk(node) if isinstance(n, ast.Call)
+              and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+              and n.func.value.id in ("self", "cls")}
+    return frozenset().union(*(_read_names(siblings[m]) for m in sorted(called)
+                               if m in siblings))
 
 
 def _siblings(defs: dict[str, FuncDef], qualname: str) -> dict[str, ast.AST]:

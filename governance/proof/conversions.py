@@ -17,6 +17,10 @@ of its 491 generated inputs none wrote the extension in capitals. One case mappi
 for another ("casemap": arpeggio's `lower()` made `casefold()`, wave 17) parts ways only on
 the few characters the mappings disagree on (the long s 'ſ'), which no caller's text held:
 each text is first given with one of them (governance.oracle.replay_text.case_aliases).
+A test for None put for a truth test or the other way ("falsy": `if x is not None` for
+`if x`) parts ways only on an empty value that is not None: iuliia's ending translation
+used when `is not None` landed (wave 19), no schema mapping an ending to ''; each value is
+then first given empty (a dict's values their kind's empty value, a text '').
 """
 
 from __future__ import annotations
@@ -39,15 +43,18 @@ _CASE_MAPS = ("lower", "upper", "casefold")
 
 def dropped_conversions(old: str, new: str, qualname: str) -> frozenset[str]:
     """The kinds of conversion ("int", "case", "blank") `qualname` holds fewer of in `new`
-    than in `old`, and "casemap" where it calls a case mapping more often than `old` (none
-    where either text lacks it: nothing to compare)."""
+    than in `old`, "casemap" where it calls a case mapping more often than `old`, and
+    "falsy" where it tests for None a different number of times (none where either text
+    lacks it: nothing to compare)."""
     before, after = _counted(old, qualname), _counted(new, qualname)
     if before is None or after is None:
         return frozenset()
-    kinds = {kind if kind in ("case", "blank") else "int"
-             for kind, n in before.items() if n > after[kind] and kind not in _CASE_MAPS}
+    kinds = {kind if kind in ("case", "blank") else "int" for kind, n in before.items()
+             if n > after[kind] and kind not in (*_CASE_MAPS, "None")}
     if any(after[m] > before[m] for m in _CASE_MAPS):
         kinds.add("casemap")
+    if before["None"] != after["None"]:
+        kinds.add("falsy")
     return frozenset(kinds)
 
 
@@ -70,6 +77,11 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
             found[_TEXT_FORMS[n.func.attr]] += 1  # by kind: `.casefold()` for `.lower()`
             # keeps it, and by name: it swaps one case mapping for another
             found[n.func.attr] += n.func.attr in _CASE_MAPS
+        elif isinstance(n, ast.Compare) and any(
+                isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq))
+                and isinstance(c, ast.Constant) and c.value is None
+                for op, c in zip(n.ops, n.comparators)):  # noqa: B905 (as long by definition)
+            found["None"] += 1
         elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv):
             found["//"] += 1
         elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):

@@ -7,6 +7,7 @@ destination path without the `.lower()` of its extension (wave 17)."""
 
 from __future__ import annotations
 
+import inspect
 import pickle
 
 import pytest
@@ -90,7 +91,57 @@ def test_a_swapped_case_mapping_gives_texts_with_the_characters_the_mappings_par
     def texts(limit: int, dropped: set[str]) -> list[str]:
         made = [pickle.loads(b)[0] for b in rr.generated(calls, [], limit, dropped=dropped)]
         return [args[0] for args in made if args and isinstance(args[0], str)]
-    made = texts(4, {"casemap"})
+    made = texts(6, {"casemap"})  # after its other kinds (a str subclass), once
     assert "Liſts" in made and "Liſts" not in texts(200, set())
     for text in made:
         assert text.casefold() == "lists" != text.lower() or text.upper() == "LISTS"
+
+
+class Schema:
+    def __init__(self, endings):
+        self.ending_map = dict(endings)
+
+    def _ending(self, word):
+        return self.ending_map.get(word[-2:])
+
+    def translate(self, word):
+        ending = self._ending(word)
+        if ending:
+            return word[:-2] + ending
+        return word
+
+
+TABLE = inspect.getsource(Schema)  # the text a change is made to (Schema, as it runs)
+
+
+@pytest.mark.parametrize("old, new, falsy", [
+    ("if ending:", "if ending is not None:", True),
+    ("if ending:", "if ending != None:", True),
+    ("if ending:", "if not not ending:", False),
+])
+def test_a_truth_test_made_a_test_for_none_is_found(old: str, new: str, falsy: bool) -> None:
+    assert ("falsy" in dropped_conversions(TABLE, TABLE.replace(old, new),
+                                           "Schema.translate")) is falsy
+    assert ("falsy" in dropped_conversions(TABLE.replace(old, new), TABLE,
+                                           "Schema.translate")) is falsy
+
+
+def test_a_falsy_change_gives_an_objects_table_with_its_values_empty_first() -> None:
+    """iuliia's ending translation used when `is not None` (wave 19): an object's table
+    with its values empty ('') is among the first inputs made, and only first where a test
+    for None changed; the object's own table is never changed."""
+    from governance.proof.behaviour import touched_functions
+    schema = Schema({"ya": "ja", "iy": "y"})
+    (target,) = touched_functions(TABLE, TABLE.replace("if ending:", "if ending is not None:"),
+                                  "schema.py")[0]
+    assert "ending_map" in target.names  # read through self._ending, one call deep
+    calls = [pickle.dumps(([schema, "kiya"], {}), protocol=4)]
+
+    def maps(dropped: set[str]) -> list[dict]:
+        made = [pickle.loads(b)[0] for b in rr.generated(
+            calls, [], 12, receiver=True, names=target.names, dropped=dropped)]
+        return [args[0].ending_map for args in made
+                if args and args[0].ending_map != schema.ending_map]
+    assert maps({"falsy"})[0] == {"ya": "", "iy": ""}
+    assert maps(set())[0] == {}  # without: the empty table first, as before
+    assert schema.ending_map == {"ya": "ja", "iy": "y"}
