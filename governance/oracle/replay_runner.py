@@ -38,21 +38,24 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_answer import answer_row, answered, arguments_of, digest, on_alarm
     from _ouroboros_asking import PeerTree, keyed, peer_judged, searched_rows
     from _ouroboros_budget import Budget
+    from _ouroboros_canon import loads
     from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from _ouroboros_defaults import left_out
     from _ouroboros_inputs import generated, parameters, receives
+    from _ouroboros_keys import asked_inputs
     from _ouroboros_kin import lent
     from _ouroboros_kinds import kinds as known
     from _ouroboros_kinds import private
     from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
     from _ouroboros_mutants import install, judge, restore, tree_state
     from _ouroboros_peer import Peer
-    from _ouroboros_pickler import borrowed, remembering
+    from _ouroboros_pickler import borrowed, dumped, remembering
     from _ouroboros_reach import Steered, installed
     from _ouroboros_reach import install as watch_switch
     from _ouroboros_state import CHECKPOINTS, Writes
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.pickler import borrowed, remembering
+    from governance.oracle.canon import loads
+    from governance.oracle.pickler import borrowed, dumped, remembering
     from governance.oracle.replay_answer import (
         answer_row,
         answered,
@@ -65,6 +68,7 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from governance.oracle.replay_defaults import left_out
     from governance.oracle.replay_inputs import generated, parameters, receives
+    from governance.oracle.replay_keys import asked_inputs
     from governance.oracle.replay_kin import lent
     from governance.oracle.replay_kinds import kinds as known
     from governance.oracle.replay_kinds import private
@@ -155,10 +159,13 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     writes.check(results[-1]["key"] if results else None)
     blobs = [arguments_of(b) for b in captured]  # what inputs are made from: the arguments
     receiver = receives(fn, spec["qualname"])
-    told = {}  # how many boundary values no captured call could hold (the daemon hears)
-    made = _made(fn, spec, (blobs, ran), receiver, reached, told)
     params = parameters(fn)
     kinds = (known(blobs, params), params)
+    for blob in asked_inputs(blobs, receiver, lambda b: _ran(fn, b, timeout_s), dumped, loads):
+        inputs.append(blob)  # its tables given the keys it missed (replay_keys), first
+        results.append(answer_row(fn, keyed("g", spec, blob), blob, timeout_s, kinds))
+    told = {}  # how many boundary values no captured call could hold (the daemon hears)
+    made = _made(fn, spec, (blobs, ran), receiver, reached, told)
     over = _answered_made(fn, spec, made, (inputs, results, len(captured)),
                           (writes, reached), timeout_s, budgets[0], kinds)
     writes.check(results[-1]["key"] if results else None)
@@ -174,6 +181,13 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
             "starved": over is not None and over.starved, "peer_results": theirs,
             "peer_killed": peer_judged(spec, search, inputs[searched_from:],
                                         results[searched_from:], theirs)}
+
+
+def _ran(fn, blob, timeout_s):
+    """The arguments one call ran on, unpickled afresh from `blob`, after it ran."""
+    held = []
+    answered(fn, blob, timeout_s, held)
+    return held[0]
 
 
 def _captured(fn, spec, calls, captured, timeout_s, reached):

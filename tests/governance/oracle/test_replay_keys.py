@@ -1,0 +1,61 @@
+"""A call run with recording copies of its tables, then again with each table holding the
+keys it looked up and missed (governance.oracle.replay_keys): where two tables answer, the
+order the code tries them in shows. iuliia's letter looked up by its next neighbour before
+its previous one landed (wave 19): no table the tests built knew a key both did."""
+
+from __future__ import annotations
+
+import pickle
+
+from governance.oracle.replay_keys import Asked, asked_inputs
+
+
+class Schema:
+    def __init__(self, before: dict, after: dict):
+        self.prev_map, self.next_map, self.name = before, after, "t"
+
+    def letter(self, prev: str, curr: str, next_: str) -> str:
+        found = self.prev_map.get(prev + curr)
+        if found is None:
+            found = self.next_map.get(curr + next_)
+        return curr if found is None else found
+
+
+def _run(blob: bytes) -> tuple:
+    args, kwargs = pickle.loads(blob)
+    args[0].letter(*args[1:], **kwargs)
+    return args, kwargs
+
+
+def _made(calls: list[tuple]) -> list[tuple]:
+    blobs = [pickle.dumps((list(a), {}), protocol=4) for a in calls]
+    return [pickle.loads(b)[0] for b in asked_inputs(
+        blobs, True, _run, lambda v: pickle.dumps(v, protocol=4), pickle.loads)]
+
+
+def test_both_tables_given_the_keys_they_missed_tell_the_lookup_order() -> None:
+    schema = Schema({"xy": "Q"}, {})
+    made = _made([(schema, "a", "b", "c")])
+    both = made[0][0]
+    assert both.prev_map == {"xy": "Q", "ab": "ab"} and both.next_map == {"bc": "bc"}
+    assert both.letter("a", "b", "c") == "ab"  # the next table's first would answer "bc"
+    alone = [(m[0].prev_map, m[0].next_map) for m in made[1:]]  # then each table alone
+    assert len(alone) == 2 and ({"xy": "Q"}, {"bc": "bc"}) in alone \
+        and ({"xy": "Q", "ab": "ab"}, {}) in alone
+    assert schema.prev_map == {"xy": "Q"} and schema.next_map == {}  # never changed
+    assert type(both.prev_map) is dict  # the recording copy stays in the recording run
+
+
+def test_a_table_of_other_values_is_given_its_first_value_and_found_keys_add_nothing() -> None:
+    schema = Schema({"ab": 7}, {"zz": 9})
+    made = _made([(schema, "a", "b", "c")])
+    assert made == []  # the previous table knew "ab": nothing else was looked up
+    made = _made([(Schema({"xy": 7}, {"zz": 9}), "a", "b", "c")])
+    assert made[0][0].prev_map == {"xy": 7, "ab": 7} and made[0][0].next_map["bc"] == 9
+
+
+def test_asked_notes_each_missing_key_once_and_answers_as_a_dict() -> None:
+    table = Asked({"a": 1})
+    assert table.get("a") == 1 and table.get("b", 2) == 2 and "c" not in table
+    assert table["a"] == 1 and table.get("b") is None
+    assert table.missed == ["b", "c"]
