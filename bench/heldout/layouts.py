@@ -108,6 +108,14 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "unicode-rbnf": ("unicode_rbnf", "tests", "unicode_rbnf.egg-info"),
     # its package reads its transliteration schemas, iuliia/schemas/*.json
     "iuliia": ("iuliia", "tests"),
+    # its package reads its calendar, the month lengths nepali_datetime/data/calendar_bs.csv
+    "nepali-datetime": ("nepali_datetime", "tests"),
+    # its tests are *_test.py, which pytest collects as it does test_*.py; they read the
+    # example tests/examples/python_dict.json and its XML, result.xml
+    "dict2xml": ("dict2xml", "tests"),
+    # its package reads its ISO 639 tables, iso639/data/*.json (its import name iso639 is
+    # also python-iso639's, wave 10's, another library)
+    "iso639-lang": ("iso639", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -123,7 +131,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # orderly-set's pytest options and the README whose doctests they run; webvtt-py's caption
 # samples; arpeggio's grammars, its examples' inputs and its pytest options; hsluv's snapshot;
 # unidiff's diff samples; leb128's test cases; pyiso8583's pytest options; unicode-rbnf's
-# rule files and its metadata; iuliia's schemas).
+# rule files and its metadata; iuliia's schemas; nepali-datetime's calendar; dict2xml's
+# example and its XML; iso639-lang's tables).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -157,7 +166,10 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                              "pyiso8583": ("pyproject.toml",),
                                              "unicode-rbnf": (".xml",
                                                               "unicode_rbnf.egg-info/PKG-INFO"),
-                                             "iuliia": (".json",)}
+                                             "iuliia": (".json",),
+                                             "nepali-datetime": (".csv",),
+                                             "dict2xml": (".json", ".xml"),
+                                             "iso639-lang": (".json",)}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
