@@ -49,10 +49,13 @@ def near_time(v, ctx):
 def near_timedelta(v, ctx):
     """Whole seconds either side, then the parts of a second (a microsecond more, the
     microseconds alone, a twentieth of a second more: a fraction written with leading
-    zeros), then sign, scale and the code's numbers as seconds."""
+    zeros), then sign, scale, the parts of a day (half a day and thirteen hours more:
+    whole days by `.days` and by rounding part ways there; nepali-datetime's date plus a
+    timedelta by rounded division of days landed, every timedelta the tests added being
+    whole days, wave 20) and the code's numbers as seconds."""
     second, micro = datetime.timedelta(seconds=1), datetime.timedelta(microseconds=1)
     out = [datetime.timedelta(0), v + second, v - second, v + micro,
            datetime.timedelta(microseconds=v.microseconds or 5),
            v + datetime.timedelta(milliseconds=50), -v, v * 2, datetime.timedelta(days=1),
-           v - micro]
+           v - micro, v + datetime.timedelta(hours=12), v + datetime.timedelta(hours=13)]
     return out + [datetime.timedelta(seconds=n) for n in ctx.ints[:4]]

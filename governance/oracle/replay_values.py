@@ -179,8 +179,20 @@ def _near_seq(v, ctx):
         # value: hpack's search of its table for the last partial match dropped landed)
         shapes += [[*items, new] for new in _alike(items[-1], ctx)[:4]] if items else []
     out = [x for x in (rebuilt(v, s) for s in shapes) if x is not None]
-    other = tuple(items) if isinstance(v, list) else items  # the other kind of sequence
-    return [*out[:4], other, *out[4:]]
+    return [*out[:4], *_other_sequences(v, items), *out[4:]]
+
+
+def _other_sequences(v, items):
+    """The same items in the other kinds of container a caller hands over: a tuple for a
+    list and a list for anything else; the plain list or tuple a subclass is made on (a
+    named tuple's fields as a bare tuple); a set of them (iso639-lang's `__eq__` widened to
+    any tuple and its accepted tag containers without `set` landed, wave 20: every
+    container the tests passed was of one kind)."""
+    out = [tuple(items) if isinstance(v, list) else items]
+    out += [base(items) for base in (list, tuple) if isinstance(v, base) and type(v) is not base]
+    with contextlib.suppress(TypeError):  # an unhashable item: no set holds them
+        out.append(set(items))
+    return out
 
 
 def _varied(n):

@@ -422,7 +422,7 @@ def test_a_boundary_value_takes_the_kind_the_call_passed(captured, values, made)
 @pytest.mark.parametrize(("captured", "kinds"), [
     (True, {bool}),  # a flag is no number
     ({"gold": 1}, {dict, OrderedDict}),  # `"gold" in table`: the table stays a table
-    ([1, 2], {list, tuple}),
+    ([1, 2], {list, tuple, set}),  # a set of the same items: a container a caller passes
 ])
 def test_what_the_captured_kind_cannot_hold_is_not_tried(captured, kinds) -> None:
     made = _bounded(_calls(([captured, "silver"], {})),

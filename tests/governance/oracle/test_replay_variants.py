@@ -274,3 +274,20 @@ def test_a_parameters_other_kinds_come_once_before_every_calls_nearer_values() -
     kinds = [type(args[0]) for args in made if args]
     assert memoryview in kinds and bytearray in kinds
     assert sum(k is memoryview for k in kinds) == 1  # once, not on every call
+
+
+def test_a_sequence_comes_as_its_plain_base_and_as_a_set_and_a_timedelta_past_half_a_day(
+        ) -> None:
+    """iso639-lang's `__eq__` widened to any tuple and its tag containers without `set`
+    landed (wave 20): a named tuple is also given as a bare tuple, a list of texts as a set;
+    whole days by `.days` and by rounding part ways past half a day."""
+    import collections
+    import datetime
+
+    from governance.oracle.replay_dates import near_timedelta
+    from governance.oracle.replay_values import Context, near
+    pair = collections.namedtuple("Pair", "a b")("x", "y")
+    assert ("x", "y") in [v for v in near(pair, Context([])) if type(v) is tuple]
+    assert {"pt1", "pt3"} in near(["pt1", "pt3"], Context([]))
+    day = datetime.timedelta(days=1)
+    assert day + datetime.timedelta(hours=13) in near_timedelta(day, Context([]))
