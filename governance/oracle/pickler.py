@@ -95,11 +95,24 @@ class _ByName(pickle.Pickler):
             return _memory_stream(obj), ()
         elif isinstance(obj, codecs.CodecInfo):
             return _codec(obj)
+        elif isinstance(obj, BaseException) and isinstance(type(obj).__init__, types.FunctionType):
+            return _exception(obj)
         elif isinstance(obj, memoryview) and obj.ndim == 1 and obj.format in ("B", "b", "c"):
             # pickle refuses a view; hyperframe parses every frame's body from one, so no
             # parse_body call was ever replayed: it travels as a view of its bytes
             return memoryview, (obj.tobytes(),)
         return NotImplemented
+
+
+def _exception(exc):
+    """An exception of a class with an `__init__` of its own, as it is: made by its builtin
+    base's `__new__` with its arguments, its attributes set, its `__init__` never run.
+    pickle's default calls the class with `args` on load, so an `__init__` taking other
+    arguments failed there: iso639-lang's DeprecatedLanguageValue, built from keywords
+    alone, was never replayed, and its remedy written when `change_to` is present instead
+    of when it is truthy landed (wave 20)."""
+    base = next(k for k in type(exc).__mro__ if k.__module__ == "builtins")
+    return base.__new__, (type(exc), *exc.args), dict(vars(exc)) or None
 
 
 def _codec(info):

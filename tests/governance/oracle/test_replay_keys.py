@@ -59,3 +59,4 @@ def test_asked_notes_each_missing_key_once_and_answers_as_a_dict() -> None:
     assert table.get("a") == 1 and table.get("b", 2) == 2 and "c" not in table
     assert table["a"] == 1 and table.get("b") is None
     assert table.missed == ["b", "c"]
+
