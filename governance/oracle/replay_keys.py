@@ -11,7 +11,11 @@ holds (an argument, or an attribute of its object) in a recording copy (`Asked`)
 notes each key looked up and missing; the call is then made with every such table holding
 its missed keys, all at once (where two tables answer, their order shows), then each table
 alone. A key added answers its own text where the table maps texts to texts, else the
-table's first value: what a table of that kind could hold.
+table's first value: what a table of that kind could hold. The tables its class or module
+holds (named by its code) record too, for the moment of that one run, and are put back:
+an argument one of them was asked for and lacked is then given as keys it holds
+(iso639-lang's deprecation lookup moved into a helper waited, no test passing a
+deprecated name, wave 20).
 
 Copied into a run's private plugin directory as `_ouroboros_keys` (governance.oracle.
 run_dir); standard library only, Python 3.9 and later.
@@ -92,23 +96,97 @@ def _filled(table, missed):
     return out
 
 
-def asked_inputs(calls, receiver, run, dumped, loads):
+def _shared(fn, args, receiver, names):
+    """The plain dicts the call reads that no argument holds, named by its code: its
+    class's (a classmethod's `cls`, a method's object's class) and its module's, as
+    (holder, name), the holder a class or the module's namespace."""
+    out = []
+    if receiver and args:
+        owner = args[0] if isinstance(args[0], type) else type(args[0])
+        for name in sorted(names):
+            holder = next((k for k in owner.__mro__ if name in vars(k)), None)
+            if holder is not None and type(vars(holder)[name]) is dict:
+                out.append((holder, name))
+    space = getattr(fn, "__globals__", None) or {}
+    out += [(space, n) for n in sorted(names) if type(space.get(n)) is dict]
+    return [(h, n) for h, n in out if len(_read(h, n)) <= MAX_TABLE]
+
+
+def _read(holder, name):
+    return holder[name] if isinstance(holder, dict) else vars(holder)[name]
+
+
+def _put(holder, name, value):
+    if isinstance(holder, dict):
+        holder[name] = value
+    else:
+        setattr(holder, name, value)
+
+
+def _recording(table):
+    """A recording copy of `table`, its dict values recording copies too (a table of
+    tables: `cls._deprecated[kind][name]`)."""
+    return Asked({k: Asked(v) if type(v) is dict and len(v) <= MAX_TABLE else v
+                  for k, v in table.items()})
+
+
+def _looked_up(fn_run, blob, shared):
+    """`fn_run(blob)`, the shared tables recording meanwhile: (what it ran on, [(a table,
+    the keys looked up in it and missing)]). Each table is put back whatever happens."""
+    put = []
+    try:
+        for holder, name in shared:
+            table = _read(holder, name)
+            _put(holder, name, _recording(table))
+            put.append((holder, name, table))
+        ran = fn_run(blob)
+        looked = [(t, list(t.missed)) for holder, name, _ in put
+                  for t in [_read(holder, name), *_read(holder, name).values()]
+                  if isinstance(t, Asked) and t.missed]
+    finally:
+        for holder, name, table in put:
+            with contextlib.suppress(Exception):
+                _put(holder, name, table)
+    return ran, looked
+
+
+def _keyed(args, kwargs, receiver, looked):
+    """The call with an argument that a shared table was asked for, and did not hold, put
+    as keys that table holds (its first two and its last): what a caller passes that the
+    table knows (iso639-lang's deprecated names, none of which a test passed)."""
+    out = []
+    for table, missed in looked:
+        keys = list(table)
+        keys = keys[:2] + keys[-1:] if len(keys) > 3 else keys
+        for place in [("a", i) for i in range(int(receiver), len(args))] + [
+                ("k", k) for k in sorted(kwargs)]:
+            value = _get(args, kwargs, place)
+            if type(value) in _KEYS and value in missed:
+                out += [_with(args, kwargs, {place: k}) for k in keys if k != value]
+    return out
+
+
+def asked_inputs(fn, calls, receiver, run, dumped, loads, names=()):
     """Inputs (pickles) made from the first MAX_CALLS `calls` (pickles of (args, kwargs))
-    that hold a plain dict: each call is answered once by `run(pickle)`, which returns the
-    arguments it ran on (unpickled afresh), with recording copies of those dicts; then the
-    call with all of them given their missed keys, then each alone."""
+    that hold a plain dict or read one of their class's or module's: each call is answered
+    once by `run(pickle)`, which returns the arguments it ran on (unpickled afresh), with
+    recording copies of those dicts; then the call with all the dicts it holds given their
+    missed keys, then each alone; then with each argument a shared table missed put as
+    that table's keys."""
     out = []
     for blob in calls[:MAX_CALLS]:
         with contextlib.suppress(Exception):  # an argument that will not copy or pickle
             args, kwargs = loads(blob)
             places = _tables(args, kwargs, receiver)
-            if not places:
+            shared = _shared(fn, args, receiver, names)
+            if not places and not shared:
                 continue
-            ran = run(dumped(_with(args, kwargs, {p: Asked(_get(args, kwargs, p))
-                                                  for p in places})))
+            ran, looked = _looked_up(run, dumped(_with(args, kwargs, {
+                p: Asked(_get(args, kwargs, p)) for p in places})), shared)
             missed = {p: list(getattr(_get(*ran, p), "missed", ())) for p in places}
             missed = {p: m for p, m in missed.items() if m}
             fills = {p: _filled(_get(args, kwargs, p), m) for p, m in missed.items()}
             made = [fills] + ([{p: f} for p, f in fills.items()] if len(fills) > 1 else [])
             out += [dumped(_with(args, kwargs, f)) for f in made] if fills else []
+            out += [dumped(call) for call in _keyed(args, kwargs, receiver, looked)]
     return [b for b in out if b is not None]

@@ -41,7 +41,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import loads
     from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from _ouroboros_defaults import left_out
-    from _ouroboros_inputs import generated, parameters, receives
+    from _ouroboros_inputs import code_names, generated, parameters, receives
     from _ouroboros_keys import asked_inputs
     from _ouroboros_kin import lent
     from _ouroboros_kinds import kinds as known
@@ -67,7 +67,7 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_budget import Budget
     from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from governance.oracle.replay_defaults import left_out
-    from governance.oracle.replay_inputs import generated, parameters, receives
+    from governance.oracle.replay_inputs import code_names, generated, parameters, receives
     from governance.oracle.replay_keys import asked_inputs
     from governance.oracle.replay_kin import lent
     from governance.oracle.replay_kinds import kinds as known
@@ -161,7 +161,8 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     receiver = receives(fn, spec["qualname"])
     params = parameters(fn)
     kinds = (known(blobs, params), params)
-    for blob in asked_inputs(blobs, receiver, lambda b: _ran(fn, b, timeout_s), dumped, loads):
+    for blob in asked_inputs(fn, blobs, receiver, lambda b: _ran(fn, b, timeout_s), dumped,
+                             loads, spec.get("names") or code_names(fn)):
         inputs.append(blob)  # its tables given the keys it missed (replay_keys), first
         results.append(answer_row(fn, keyed("g", spec, blob), blob, timeout_s, kinds))
     told = {}  # how many boundary values no captured call could hold (the daemon hears)
