@@ -14,12 +14,17 @@ returned iterator (the test still needs its items).
 A record is [test number, entry digest, answer digest]; `texts` maps a digest to a short
 text for people (the input, the answer). A call's test is the pytest item running when it
 started (-1: collection or import). At most `max_records` calls a function are recorded,
-the first ones in order.
+the first ones in order, and no more once their digests have cost BUDGET_S CPU seconds:
+unicode-rbnf's `find_rule`, called thousands of times on a rule set of hundreds of rules,
+took the capture session past its 120 s limit on a suite that runs in 2.7 s (a correct
+refactor refused for a check that could not decide, wave 19). Fewer records are fewer
+calls compared, never a pass: the replay judges the function as before.
 """
 
 import dis
 import hashlib
 import json
+import time
 
 try:  # in the jail: beside this module, in the run's plugin directory
     from _ouroboros_canon import canon, show
@@ -28,6 +33,7 @@ except ImportError:  # imported by the daemon's own tests
 
 _RETURNS = {dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST") if n in dis.opmap}
 _TEXT = 240  # characters of a text kept for people
+BUDGET_S = 4.0  # CPU seconds of one function's digests in one session
 
 
 def digest(value):
@@ -67,6 +73,7 @@ class Probe:
         self.test = -1
         self.max_records = max_records
         self.failed = [0 for _ in range(functions)]  # calls whose digest could not be made
+        self.spent = [0.0 for _ in range(functions)]  # CPU seconds of each one's digests
 
     def start_test(self, nodeid):
         self.tests.append(nodeid)
@@ -78,8 +85,9 @@ class Probe:
     def enter(self, index, args):
         """A Call for a watched call starting with `args` ((positional, keywords)), or None
         when the function's records are full or its arguments have no canonical form."""
-        if len(self.records[index]) >= self.max_records:
+        if len(self.records[index]) >= self.max_records or self.spent[index] > BUDGET_S:
             return None
+        began = time.process_time()
         try:
             entry = digest(canon(args, consume=False))
             shown = ", ".join([show(a) for a in args[0]]
@@ -87,12 +95,15 @@ class Probe:
         except Exception:  # a value whose repr or attributes raise: not evidence
             self.failed[index] += 1
             return None
+        finally:
+            self.spent[index] += time.process_time() - began
         record = [self.test, entry, None]
         self.records[index].append(record)
         self.texts.setdefault(entry, shown[:_TEXT])
         return Call(self, index, record, args)
 
     def leave(self, call, value, raised):
+        began = time.process_time()
         try:
             if raised is not None:
                 answer = {"raise": f"{raised.__module__}.{raised.__qualname__}"}
@@ -105,6 +116,8 @@ class Probe:
         except Exception:
             self.failed[call.index] += 1
             return
+        finally:
+            self.spent[call.index] += time.process_time() - began
         call.record[2] = key
         self.texts.setdefault(key, shown[:_TEXT])
 
