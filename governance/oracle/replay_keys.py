@@ -166,15 +166,17 @@ def _keyed(args, kwargs, receiver, looked):
     return out
 
 
-def asked_inputs(fn, calls, receiver, run, dumped, loads, names=()):
+def asked_inputs(fn, calls, receiver, run, dumped, loads, names=(), over=lambda: False):
     """Inputs (pickles) made from the first MAX_CALLS `calls` (pickles of (args, kwargs))
     that hold a plain dict or read one of their class's or module's: each call is answered
     once by `run(pickle)`, which returns the arguments it ran on (unpickled afresh), with
     recording copies of those dicts; then the call with all the dicts it holds given their
     missed keys, then each alone; then with each argument a shared table missed put as
-    that table's keys."""
+    that table's keys. No more calls are run once `over()` (the stage's budget spent)."""
     out = []
     for blob in calls[:MAX_CALLS]:
+        if over():
+            break
         with contextlib.suppress(Exception):  # an argument that will not copy or pickle
             args, kwargs = loads(blob)
             places = _tables(args, kwargs, receiver)

@@ -82,6 +82,7 @@ except ImportError:  # imported by the daemon's own tests
 _SEEDED = "OUROBOROS_REPLAY_SEEDED"  # set once the runner runs under the fixed hash seed
 _BUDGET_S = 2.0  # CPU seconds of one function's generated calls, per tree
 _MUTANT_BUDGET_S = 3.0  # CPU seconds of the mutants' answers to one function's inputs
+_ASKED_BUDGET_S = 1.0  # CPU seconds of the recording runs and their inputs' answers
 _CLOCKED_CALLS = 2  # captured calls answered again at each of the clock's edges
 _SEARCH_TOTAL_S = 8.0  # clock seconds of all of one run's searches (a change of many)
 
@@ -161,9 +162,12 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     receiver = receives(fn, spec["qualname"])
     params = parameters(fn)
     kinds = (known(blobs, params), params)
+    asked = Budget(_ASKED_BUDGET_S)  # its tables given the keys it missed (replay_keys)
     for blob in asked_inputs(fn, blobs, receiver, lambda b: _ran(fn, b, timeout_s), dumped,
-                             loads, spec.get("names") or code_names(fn)):
-        inputs.append(blob)  # its tables given the keys it missed (replay_keys), first
+                             loads, spec.get("names") or code_names(fn), asked):
+        if asked():
+            break
+        inputs.append(blob)
         results.append(answer_row(fn, keyed("g", spec, blob), blob, timeout_s, kinds))
     told = {}  # how many boundary values no captured call could hold (the daemon hears)
     made = _made(fn, spec, (blobs, ran), receiver, reached, told)

@@ -85,3 +85,15 @@ def test_an_argument_a_class_table_lacked_is_given_as_keys_it_holds() -> None:
         pickle.loads, ("_retired", "get"))]
     assert [kwargs for _, kwargs in made] == [{"name": "Aariya"}, {"name": "Gascon"}]
     assert type(Catalog._retired) is dict and type(Catalog._retired["name"]) is dict
+
+
+def test_no_call_is_run_once_the_stages_budget_is_spent() -> None:
+    ran: list[bytes] = []
+
+    def run(blob: bytes) -> tuple:
+        ran.append(blob)
+        return _run(blob)
+    blobs = [pickle.dumps(([Schema({}, {}), "a", "b", "c"], {}), protocol=4)] * 3
+    made = asked_inputs(Schema.letter, blobs, True, run, lambda v: pickle.dumps(v, protocol=4),
+                        pickle.loads, (), lambda: len(ran) >= 1)
+    assert len(ran) == 1 and made  # the first call's inputs, and no second run
