@@ -26,7 +26,7 @@ import copy
 
 MAX_CALLS = 8  # captured calls run with recording tables (each one run more)
 MAX_TABLE = 4096  # a larger dict is not copied to record its lookups
-MAX_MISSED = 16  # keys a table is given
+MAX_MISSED = 16  # missed keys a table notes, and is given
 _KEYS = (str, bytes, int, tuple)
 
 
@@ -39,7 +39,8 @@ class Asked(dict):
 
     def _looked(self, key):
         found = super().__contains__(key)
-        if not found and type(key) in _KEYS and key not in self.missed:
+        if not found and type(key) in _KEYS and len(self.missed) < MAX_MISSED \
+                and key not in self.missed:  # the first few: a loop may look up thousands
             self.missed.append(key)
         return found
 
@@ -91,7 +92,7 @@ def _filled(table, missed):
     values = list(table.values())
     texts = bool(values) and all(isinstance(v, str) for v in values)
     out = dict(table)
-    for key in missed[:MAX_MISSED]:
+    for key in missed:
         out[key] = key if texts and isinstance(key, str) else values[0] if values else key
     return out
 
