@@ -97,6 +97,8 @@ class _ByName(pickle.Pickler):
             return _codec(obj)
         elif isinstance(obj, BaseException) and isinstance(type(obj).__init__, types.FunctionType):
             return _exception(obj)
+        elif isinstance(type(obj).__reduce__, types.FunctionType) and _refuses(obj):
+            return _by_state(obj)
         elif isinstance(obj, memoryview) and obj.ndim == 1 and obj.format in ("B", "b", "c"):
             # pickle refuses a view; hyperframe parses every frame's body from one, so no
             # parse_body call was ever replayed: it travels as a view of its bytes
@@ -113,6 +115,26 @@ def _exception(exc):
     of when it is truthy landed (wave 20)."""
     base = next(k for k in type(exc).__mro__ if k.__module__ == "builtins")
     return base.__new__, (type(exc), *exc.args), dict(vars(exc)) or None
+
+
+def _refuses(obj):
+    """Whether an object's own `__reduce__` answers no reduction (NotImplemented, None):
+    nepali-datetime's dates and datetimes, so none of their methods' calls was replayed,
+    and a careless `__add__` landed (wave 20)."""
+    try:
+        return not isinstance(obj.__reduce__(), (str, tuple))
+    except Exception:
+        return False  # it raises: pickle says so itself
+
+
+def _by_state(obj):
+    """An object as its state: a bare instance of its class (object.__new__, never its own
+    `__new__`, which wants arguments) with its __dict__ and slots set as they are."""
+    slots = {name: getattr(obj, name) for c in type(obj).__mro__
+             for name in getattr(c, "__slots__", ()) if isinstance(name, str)
+             and name not in ("__dict__", "__weakref__") and hasattr(obj, name)}
+    return copyreg._reconstructor, (type(obj), object, None), \
+        (dict(vars(obj)) if hasattr(obj, "__dict__") else None, slots or None)
 
 
 def _codec(info):
