@@ -20,7 +20,8 @@ from xml.etree import ElementTree
 
 MAX_TAGS = 4  # the tags whose elements are changed, the code's first (each change
 # copies the whole document, for each captured call)
-MAX_ELEMENTS = 20_000  # a larger document is read no further for its tags
+MAX_ELEMENTS = 5_000  # a larger document is not varied (each change copies all of it,
+# for each captured call: a hostile or huge document would spend the run making inputs)
 
 
 Element = ElementTree.Element
@@ -31,6 +32,8 @@ def near_element(v, ctx):
     tag (the code's tags first), then their first attributes, then the elements."""
     named = {w.rsplit("/", 1)[-1] for w in ctx.words if w}
     places = _places(v)
+    if places is None:
+        return []
     tags = sorted(places, key=lambda t: t not in named)[:MAX_TAGS]
     at = [(path, _at(v, path)) for tag in tags for path in places[tag]]
     out = [_copy_with(v, path, _no_text) for path, e in at if (e.text or "").strip()]
@@ -39,17 +42,18 @@ def near_element(v, ctx):
 
 
 def _places(root):
-    """Per tag, the paths (child indexes from `root`) of its first and last element."""
+    """Per tag, the paths (child indexes from `root`) of its first and last element; None
+    for a document of more than MAX_ELEMENTS elements."""
     out, todo = {}, collections.deque([((), root)])
-    for _ in range(MAX_ELEMENTS):
+    for _ in range(MAX_ELEMENTS + 1):
         if not todo:
-            break
+            return out
         path, element = todo.popleft()
         if isinstance(element.tag, str):  # a comment or processing instruction has none
             first_last = out.setdefault(element.tag, [path])
             first_last[1:] = [path] if path != first_last[0] else []
         todo += [((*path, i), child) for i, child in enumerate(element)]
-    return out
+    return out if not todo else None
 
 
 def _copy_with(root, path, change):

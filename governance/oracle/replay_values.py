@@ -82,6 +82,12 @@ class Context:
         return Context(self.constants, self.siblings, self.depth + 1, self.names,
                        self.dropped)
 
+    def without(self, kind):
+        """This context less one kind of removed conversion (its numbers not read again)."""
+        out = copy.copy(self)
+        out.dropped = self.dropped - {kind}
+        return out
+
 
 def _near_int(v, ctx):
     out = [v - 1, v + 1, 0, IntLike(v)]
@@ -120,8 +126,7 @@ def _near_str(v, ctx):
     if len(v) > LONG_TEXT:
         return [*_undone(v, ctx.dropped), "", v[:-1], v[1:], v.strip(), v[:len(v) // 2]]
     if "falsy" in ctx.dropped and v:  # a truth test and a test for None part on ''
-        return unique(["", *_near_str(v, Context(ctx.constants, ctx.siblings, ctx.depth,
-                                                 ctx.names, ctx.dropped - {"falsy"}))], v)
+        return unique(["", *_near_str(v, ctx.without("falsy"))], v)
     if txt.NUMBER.fullmatch(v.strip()):  # a number written out is varied as a number
         number = decimal.Decimal(v.strip())
         near = _near_int(int(number), ctx) if "." not in v else _near_decimal(number, ctx)

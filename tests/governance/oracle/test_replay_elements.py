@@ -46,3 +46,14 @@ def test_an_element_argument_is_varied_in_the_generated_inputs() -> None:
     made = [pickle.loads(b)[0] for b in rr.generated(calls, ["rbnfrule"], 4)]
     assert (None, {"value": "0"}) in [_rules(args[0])[0] for args in made if args
                                       and isinstance(args[0], ElementTree.Element)]
+
+
+def test_a_document_too_large_to_copy_for_each_call_is_not_varied() -> None:
+    """Each change copies the whole document, for each captured call: a hostile or huge one
+    would spend the run making inputs, so it gets none (as before elements had any)."""
+    from governance.oracle import replay_elements
+    root = ElementTree.fromstring("<r>" + "<rule>x</rule>" * (replay_elements.MAX_ELEMENTS + 5)
+                                  + "</r>")
+    assert near_element(root, Context(["rule"])) == []
+    small = ElementTree.fromstring("<r>" + "<rule>x</rule>" * 10 + "</r>")
+    assert near_element(small, Context(["rule"]))
