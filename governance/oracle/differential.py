@@ -70,6 +70,10 @@ class Target:
     # where a function no test calls borrows its inputs (governance.proof.kin): (qualname in
     # the same file, the lines of its body in the base), captured and lent by name
     kin: tuple[tuple[str, frozenset[int]], ...] = ()
+    # the functions of its file that call it by name, each a Target with its own kin: where
+    # a function no test calls is reached when its kin lend it no call (governance.proof.
+    # kin.reaching; judged there as at the callers on its stacks, governance.proof.lifted)
+    through: tuple[Target, ...] = ()
     # the parameters whose default the change adds, alters or removes (governance.proof.
     # behaviour.changed_defaults): every call passing one is answered left to it too
     redefaulted: tuple[str, ...] = ()

@@ -16,12 +16,13 @@ later.
 
 import base64
 import inspect
-import pickle
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_canon import ambient, loads, made_call, unwrapped
+    from _ouroboros_pickler import dumped
 except ImportError:  # imported by the daemon's own tests
     from governance.oracle.canon import ambient, loads, made_call, unwrapped
+    from governance.oracle.pickler import dumped
 
 
 def left_out(fn, names, calls):
@@ -55,8 +56,7 @@ def _without(signature, names, blob):
         return None
     for n in names:
         bound.arguments.pop(n, None)
-    try:
-        new = pickle.dumps((list(bound.args), dict(bound.kwargs)), protocol=4)
-    except Exception:  # what only cloudpickle wrote: left as captured
+    new = dumped((list(bound.args), dict(bound.kwargs)))  # as the capture writes its calls
+    if new is None:  # what nothing here can write: left as captured
         return None
     return ambient(new, argv) if argv is not None else new

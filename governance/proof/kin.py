@@ -13,6 +13,13 @@ function's calls from theirs by parameter name (governance.oracle.replay_kin): b
 inputs are inputs like any other, answered on both trees and compared, and its changed
 lines' mutants are judged on them.
 
+Where its kin lend it nothing (nepali-datetime's `_format_time(hh, mm, ss, us)`: no function
+of its module shares a parameter's name, and only `datetime.isoformat`, which no test calls,
+calls it), it is reached through the functions of its module that call it by name, each
+given inputs by its own kin or its tests (`isoformat`'s `self`, lent by the other methods
+of `datetime`): their answers carry its own, and a difference there is its counterexample
+(governance.proof.lifted, as at the callers on a function's captured stacks).
+
 Pure: texts and coverage in. Kin are looked for only for a target no test entered.
 """
 
@@ -27,6 +34,7 @@ from governance.oracle.differential import Target
 from governance.oracle.oracle import Coverage
 from governance.proof.ast_helpers import FUNCS
 from governance.proof.behaviour import covering_tests
+from governance.proof.callers import MAX_CALLERS, caller_target
 from governance.python_ast import parse_python
 
 MAX_KIN = 4  # kin a function borrows from, nearest first
@@ -79,6 +87,35 @@ def kin_of(text: str, qualname: str) -> tuple[tuple[str, frozenset[int]], ...]:
     return tuple((q, _body(n)) for _, q, n in ranked[:MAX_KIN_RANKED])
 
 
+def reaching(text: str, qualname: str) -> tuple[str, ...]:
+    """The functions and methods of the module `text` calling `qualname` by name (a module
+    function by its name; a method through `self`, `cls` or its class's name), nearest in
+    the file first, at most MAX_CALLERS."""
+    defs = _defs(text)
+    target = defs.get(qualname)
+    if target is None:
+        return ()
+    owner, _, name = qualname.rpartition(".")
+    found = [(abs(node.lineno - target.lineno), q) for q, node in defs.items()
+             if q != qualname and any(_calls(n, owner, name, q.rpartition(".")[0] == owner)
+                                      for n in ast.walk(node))]
+    return tuple(q for _, q in sorted(found)[:MAX_CALLERS])
+
+
+def _calls(node: ast.AST, owner: str, name: str, inside: bool) -> bool:
+    """Whether `node` is a call of `owner.name` (`name` alone where `owner` is empty):
+    through `self` or `cls` only `inside` the class (another class's `self.name` is its
+    own)."""
+    if not isinstance(node, ast.Call):
+        return False
+    f = node.func
+    if not owner:
+        return isinstance(f, ast.Name) and f.id == name
+    receivers = (*_RECEIVERS, owner) if inside else (owner,)
+    return isinstance(f, ast.Attribute) and f.attr == name and isinstance(f.value, ast.Name) \
+        and f.value.id in receivers
+
+
 def _body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[int]:
     """The lines of a def's statements, its docstring left out: its def line and defaults
     run at import, which is no test's call."""
@@ -90,9 +127,17 @@ def _body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[int]:
 
 
 def with_kin(targets: Sequence[Target], base: str, rel: str) -> list[Target]:
-    """`targets` of the file `rel` with their kin in its `base` text."""
-    return [dataclasses.replace(t, kin=kin_of(base, t.qualname)) if t.file == rel else t
+    """`targets` of the file `rel` with their kin in its `base` text, and the functions
+    reaching them there (`reaching`), each with its own kin."""
+    return [dataclasses.replace(t, kin=kin_of(base, t.qualname),
+                                through=_through(base, rel, t)) if t.file == rel else t
             for t in targets]
+
+
+def _through(base: str, rel: str, t: Target) -> tuple[Target, ...]:
+    found = (caller_target(base, rel, q, t) for q in reaching(base, t.qualname))
+    return tuple(dataclasses.replace(c, kin=kin_of(base, c.qualname)) for c in found
+                 if c is not None)
 
 
 def behaviour_scope(targets: Sequence[Target], coverage: Coverage | None) \
@@ -102,21 +147,41 @@ def behaviour_scope(targets: Sequence[Target], coverage: Coverage | None) \
     (its own calls are the evidence); one no test entered borrows from the first MAX_KIN
     of its kin that some test enters (configobj's `Section.popitem`: its nearest kin `pop`,
     `update` and `clear` are called by no test, while `__getitem__` is by every one), and
-    their tests join, dealt a kin at a time up to MAX_KIN_TESTS, so that every kin lends
-    (the first eight tests by name had entered only the constructor)."""
+    is reached through those of its callers by name that some test enters or whose kin
+    some test enters; their tests join, dealt a kin (or a caller) at a time up to
+    MAX_KIN_TESTS, so that every kin lends (the first eight tests by name had entered
+    only the constructor)."""
     found, out = covering_tests(targets, coverage), []
     for t in targets:
         own = coverage.hits(t.file, t.lines) - {None} if coverage is not None else set()
-        if own or not t.kin or coverage is None:
-            out.append(dataclasses.replace(t, kin=()))
+        if own or coverage is None:
+            out.append(dataclasses.replace(t, kin=(), through=()))
             continue
-        entered = [(k, sorted(coverage.hits(t.file, lines) - {None})) for k in t.kin
-                   for lines in [k[1]]]
-        entered = [(k, tests) for k, tests in entered if tests][:MAX_KIN]
-        out.append(dataclasses.replace(t, kin=tuple(k for k, _ in entered)))
-        lent = _dealt([tests for _, tests in entered], MAX_KIN_TESTS)
-        found += [test for test in lent if test not in found]
+        kept, queues = _entered(t, coverage)
+        through = []
+        for caller in t.through:
+            entered = sorted(coverage.hits(t.file, _inner(caller.lines)) - {None})
+            reached, theirs = (dataclasses.replace(caller, kin=()), [entered]) if entered \
+                else _entered(caller, coverage)
+            if theirs:
+                through.append(reached)
+                queues += theirs
+        out.append(dataclasses.replace(kept, through=tuple(through)))
+        found += [test for test in _dealt(queues, MAX_KIN_TESTS) if test not in found]
     return out, found
+
+
+def _entered(t: Target, coverage: Coverage) -> tuple[Target, list[list[str]]]:
+    """`t` with the first MAX_KIN of its kin that some test enters, and each one's tests."""
+    entered = [(k, sorted(coverage.hits(t.file, k[1]) - {None})) for k in t.kin]
+    entered = [(k, tests) for k, tests in entered if tests][:MAX_KIN]
+    return dataclasses.replace(t, kin=tuple(k for k, _ in entered)), \
+        [tests for _, tests in entered]
+
+
+def _inner(lines: frozenset[int]) -> frozenset[int]:
+    """A def's lines but its first: its def line runs at import, which is no test's call."""
+    return lines - {min(lines, default=0)}
 
 
 def _dealt(queues: Sequence[Sequence[str]], limit: int) -> list[str]:

@@ -44,6 +44,8 @@ async def lifted(record: Record) -> None:
         return
     theirs = dataclasses.replace(record, targets=callers)
     captured = await theirs.traced(record.base)
+    if not isinstance(captured, str):
+        theirs.captured = captured  # the callers' kin lend from this run's calls
     checks = await theirs.replay(callers, captured["functions"], CALLER_SPREAD) \
         if not isinstance(captured, str) else captured
     if isinstance(checks, str):
@@ -82,9 +84,13 @@ def _enclosing_check(record: Record, index: int) -> FunctionCheck | None:
 
 
 def _callers_of(record: Record, index: int) -> list[Target]:
-    """The callers on most of a function's captured stacks, with its constants carried."""
+    """The callers on most of a function's captured stacks, with its constants carried;
+    where none was captured, the functions of its file calling it by name that some test
+    or their kin reach (Target.through: governance.proof.kin)."""
     rows = record.captured["functions"][index].get("callers") or []
     own = {(t.file, t.qualname) for t in record.targets}
+    if not rows:
+        return [t for t in record.targets[index].through if (t.file, t.qualname) not in own]
     out: list[Target] = []
     for row in rows:
         if len(out) >= MAX_CALLERS:

@@ -20,7 +20,7 @@ from governance.oracle.oracle_run import Sessions
 from governance.oracle.testrun import CoverageRequest, TestRunner
 from governance.proof.behaviour import touched_functions
 from governance.proof.differential_check import check_behaviour
-from governance.proof.kin import behaviour_scope, kin_of, with_kin
+from governance.proof.kin import behaviour_scope, kin_of, reaching, with_kin
 from governance.proof.rules import Claim, FileText, Intent, assess
 from tests.helpers import commit_files, jail_limits
 from tools.jail import JailExecutor, bwrap_available
@@ -112,25 +112,101 @@ def test_only_kin_some_test_enters_lend_and_their_tests_are_dealt_a_kin_at_a_tim
     assert target.kin == () and tests == []
 
 
-async def _judged(tmp_path: Path, new: str):
-    files = {"lab/__init__.py": "", "tests/test_words.py": TESTS}
-    base = commit_files(tmp_path / "base", {**files, FILE: WORDS})
-    cand = commit_files(tmp_path / "cand", {**files, FILE: new})
+CLOCK_FILE = "lab/clock.py"
+CLOCK = '''"""Times of day, shown."""
+
+
+def _two(hh, mm):
+    text = "%02d:%02d" % (hh, mm)
+    return text
+
+
+class Clock:
+    def __init__(self, hour, minute):
+        self.hour = hour
+        self.minute = minute
+
+    def later(self, minutes):
+        return Clock(self.hour, self.minute + minutes)
+
+    def shown(self):
+        return "at " + _two(self.hour, self.minute)
+
+
+class Alarm:
+    def shown(self):
+        return "ring"
+
+    def again(self):
+        return self.shown() + Clock.shown(Clock(7, 0))
+'''
+# `_two` shares no parameter's name with any function of its module, and only
+# Clock.shown, which no test calls, calls it: nepali-datetime's _format_time (wave 20)
+CLOCK_TESTS = '''from lab.clock import Clock
+
+
+def test_later():
+    assert Clock(9, 5).later(10).minute == 15
+'''
+CLOCK_RIGHT = CLOCK.replace('''    text = "%02d:%02d" % (hh, mm)
+    return text''', '''    return "%02d:%02d" % (hh, mm)''')
+CLOCK_CARELESS = CLOCK.replace('"%02d:%02d" % (hh, mm)', '"%d:%02d" % (hh, mm)')
+
+
+def test_a_function_is_reached_through_the_functions_of_its_file_calling_it_by_name() -> None:
+    assert reaching(CLOCK, "_two") == ("Clock.shown",)
+    # another class's `self.shown()` is its own; a call through the class's name is Clock's
+    assert reaching(CLOCK, "Clock.shown") == ("Alarm.again",)
+    assert reaching(CLOCK, "Alarm.shown") == ("Alarm.again",)
+    assert reaching(CLOCK, "nowhere") == () and reaching("def (", "_two") == ()
+    [two] = with_kin([Target(CLOCK_FILE, "_two", frozenset({5, 6}), ())], CLOCK, CLOCK_FILE)
+    [shown] = two.through
+    assert (two.kin, shown.qualname) == ((), "Clock.shown")
+    assert [q for q, _ in shown.kin] == ["Clock.__init__", "Clock.later"]
+    coverage = Coverage({CLOCK_FILE: {11: {"t::later"}, 15: {"t::later"}}})
+    [scoped], tests = behaviour_scope([two], coverage)
+    assert [q for q, _ in scoped.through[0].kin] == ["Clock.__init__", "Clock.later"]
+    assert tests == ["t::later"]
+    [scoped], tests = behaviour_scope([two], Coverage({CLOCK_FILE: {5: {"t::two"}}}))
+    assert scoped.through == () and tests == ["t::two"]  # its own calls are the evidence
+    [scoped], tests = behaviour_scope([two], Coverage({CLOCK_FILE: {18: {"t::shown"}}}))
+    assert (scoped.through[0].kin, tests) == ((), ["t::shown"])  # the caller's own calls
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+async def test_a_function_no_test_calls_is_judged_through_its_caller(tmp_path) -> None:
+    files = {"tests/test_clock.py": CLOCK_TESTS}
+    evidence, diff = await _judged(tmp_path / "right", CLOCK_RIGHT, CLOCK_FILE, CLOCK, files)
+    assert evidence.proven, (evidence.reasons, diff.payload())
+    assert diff.preserved and evidence.uncovered == ()
+    evidence, diff = await _judged(tmp_path / "careless", CLOCK_CARELESS, CLOCK_FILE, CLOCK,
+                                   files)
+    assert not evidence.proven
+    [changed] = [r for r in evidence.reasons if r.startswith("behaviour changed: ")]
+    assert "lab/clock.py::_two" in changed and "reaches" in changed, changed
+
+
+async def _judged(tmp_path: Path, new: str, file: str = FILE, old: str = WORDS,
+                  tests: dict[str, str] | None = None):
+    files = {"lab/__init__.py": "", **(tests or {"tests/test_words.py": TESTS})}
+    base = commit_files(tmp_path / "base", {**files, file: old})
+    cand = commit_files(tmp_path / "cand", {**files, file: new})
     executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
                             [Path(sys.prefix), Path(sys.base_prefix)])
     runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
     scratch = tmp_path / "state" / "oracle"
     before = await runner.run(base, [], scratch=scratch)
     ran = await runner.run(cand, [], scratch=scratch,
-                           coverage=CoverageRequest(frozenset({FILE})))
-    found, problems = touched_functions(WORDS, new, FILE)
+                           coverage=CoverageRequest(frozenset({file})))
+    found, problems = touched_functions(old, new, file)
     assert problems == []
-    targets, tests = behaviour_scope(with_kin(found, WORDS, FILE), ran.report.coverage)
+    targets, tests = behaviour_scope(with_kin(found, old, file), ran.report.coverage)
     diff = await check_behaviour(runner, base, cand, targets, tests, scratch)
     p = Settings().proof
-    claim = Claim(Intent.PRESERVE, frozenset({FILE}), None, None, p.max_new_files,
+    claim = Claim(Intent.PRESERVE, frozenset({file}), None, None, p.max_new_files,
                   p.autocommit_new_behaviour, preserve_on_coverage=False)
-    return assess(claim, [FileText(FILE, WORDS, new)],
+    return assess(claim, [FileText(file, old, new)],
                   Sessions(original=ran.report, differential=diff), before.report), diff
 
 
