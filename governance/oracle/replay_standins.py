@@ -47,6 +47,20 @@ class StrLike(str):
         return f"StrLike({str(self)!r})"
 
 
+class OptedOut:
+    """An object of a class that opts out of iteration, reversal and membership by setting
+    their methods to None, as the data model says to: `isinstance(x, Iterable)` is false
+    for it and `hasattr(x, "__iter__")` true (dict2xml's iterable told by `hasattr`
+    landed, wave 20). Written as text, it is its name."""
+
+    __iter__ = None
+    __reversed__ = None
+    __contains__ = None
+
+    def __repr__(self):
+        return "OptedOut()"
+
+
 class LookAlike:
     """An object that stands for another without being of its class: every plain attribute
     read is the other's (duck typing holds), `isinstance` against its class fails.

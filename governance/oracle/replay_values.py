@@ -17,27 +17,28 @@ import datetime
 import decimal
 import enum
 import io
-import itertools
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     import _ouroboros_attrs as attrs
     import _ouroboros_text as txt
     from _ouroboros_bytes import near_bytes, near_memory, near_stream
-    from _ouroboros_canon import ADDRESS, state_of
+    from _ouroboros_canon import state_of
     from _ouroboros_dates import near_date, near_time, near_timedelta
     from _ouroboros_elements import Element, near_element
+    from _ouroboros_mappings import interleave, near_dict, near_set
     from _ouroboros_pickler import dumped
-    from _ouroboros_standins import IntLike, LookAlike, StrLike
+    from _ouroboros_standins import IntLike, LookAlike, OptedOut, StrLike
     from _ouroboros_subclass import subclassed
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_attrs as attrs
     from governance.oracle import replay_text as txt
-    from governance.oracle.canon import ADDRESS, state_of
+    from governance.oracle.canon import state_of
     from governance.oracle.pickler import dumped
     from governance.oracle.replay_bytes import near_bytes, near_memory, near_stream
     from governance.oracle.replay_dates import near_date, near_time, near_timedelta
     from governance.oracle.replay_elements import Element, near_element
-    from governance.oracle.replay_standins import IntLike, LookAlike, StrLike
+    from governance.oracle.replay_mappings import interleave, near_dict, near_set
+    from governance.oracle.replay_standins import IntLike, LookAlike, OptedOut, StrLike
     from governance.oracle.replay_subclass import subclassed
 
 BEYOND_FLOAT = 10 ** 309  # float() of it raises OverflowError
@@ -235,72 +236,7 @@ def rebuilt(v, items):
 
 
 def _near_dict(v, ctx):
-    if len(v) > 64:
-        return []
-    pairs = list(v.items())
-    dropped = [pairs[:i] + pairs[i + 1:] for i in range(min(len(v), 6))]
-    emptied = [(k, _empty(val)) for k, val in pairs]
-    emptied = [emptied] if any(e is not val for (_, e), (_, val) in zip(emptied, pairs)) \
-        else []  # noqa: B905 (as long by construction)
-    falsy = "falsy" in ctx.dropped
-    shapes = [*(emptied if falsy else []), [], pairs[::-1],
-              *interleave([dropped, *_rekeyed(pairs, ctx)]), *([] if falsy else emptied)]
-    if ctx.depth < 2:
-        shapes += interleave([[[*pairs[:i], (k, new), *pairs[i + 1:]]
-                                for new in near(val, ctx.deeper())[:6]]
-                               for i, (k, val) in enumerate(pairs[:6])])
-    out = []
-    for shape in shapes:
-        with contextlib.suppress(Exception):
-            clone = copy.copy(v)
-            clone.clear()
-            clone.update(shape)
-            out.append(clone)
-    return out[:1] + _other_dict_kind(v) + out[1:]
-
-
-def _empty(value):
-    """The empty value of `value`'s kind ('', 0, [], {}), or `value` where its kind has
-    none: a mapping whose values are all empty (an ending translated to '') is one a
-    truth test and a test for None read apart (governance.proof.conversions' "falsy")."""
-    with contextlib.suppress(Exception):
-        empty = type(value)()
-        if not empty and empty is not None:
-            return empty
-    return value
-
-
-def _other_dict_kind(v):
-    """The same pairs in the other kind of dict a caller hands over: an OrderedDict for a
-    plain dict, a plain dict for a subclass (camel-converter's `isinstance(v, dict)` made
-    `type(v) is dict` landed: no input held a dict subclass, wave 14)."""
-    with contextlib.suppress(Exception):
-        return [collections.OrderedDict(v) if type(v) is dict else dict(v)]
-    return []
-
-
-def _rekeyed(pairs, ctx):
-    """A dict's keys and values changed in kind: a value of another kind (a dict or list
-    as its first item, anything else in a list); each key the code names that it lacks
-    (its longer string constants), holding its first value; its first key None."""
-    first = pairs[0][1] if pairs else None
-    retyped = []
-    for i, (k, val) in enumerate(pairs[:4]):
-        inner = list(val.values() if isinstance(val, dict) else val) \
-            if isinstance(val, (dict, list, tuple)) else None
-        other = (inner[0] if inner else None) if inner is not None else [val]
-        retyped.append([*pairs[:i], (k, other), *pairs[i + 1:]])
-    named = [w for w in ctx.words if len(w) > 1 and w not in dict(pairs)][:3]
-    return [retyped, [[*pairs, (w, first)] for w in named],
-            [[(None, first), *pairs[1:]]] if pairs else []]
-
-
-def _near_set(v, ctx):
-    shown = [repr(x) for x in v]
-    if any(ADDRESS.search(t) for t in shown):  # ordered by address: not alike on both trees
-        return [type(v)()]
-    items = [x for _, x in sorted(zip(shown, v), key=lambda p: p[0])][:4]  # noqa: B905
-    return [type(v)()] + [type(v)(x for x in v if x is not drop) for drop in items]
+    return near_dict(v, ctx, near)
 
 
 def _near_object(v, ctx):
@@ -342,7 +278,7 @@ _NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
          (bytes, lambda v, ctx: near_bytes(v, ctx, _near_str)),
          (memoryview, lambda v, ctx: near_memory(v, ctx, _near_str)),
          ((list, tuple, collections.deque), _near_seq),
-         (dict, _near_dict), ((set, frozenset), _near_set), (datetime.date, near_date),
+         (dict, _near_dict), ((set, frozenset), near_set), (datetime.date, near_date),
          (datetime.time, near_time), (datetime.timedelta, near_timedelta),
          (enum.Enum, _near_member), (Element, near_element),
          ((io.BytesIO, io.StringIO), lambda v, ctx: near_stream(
@@ -371,11 +307,13 @@ def near(value, ctx):
         fallback = _near_items if plain else _near_object
         maker = next((f for kinds, f in _NEAR if isinstance(value, kinds)), fallback)
         made = maker(value, ctx)
-        if maker in (_near_seq, _near_dict, _near_set) and getattr(value, "__dict__", None):
+        if maker in (_near_seq, _near_dict, near_set) and getattr(value, "__dict__", None):
             # a container's subclass with attributes of its own (unidiff's Hunk: `is_valid`
             # by `>=` for `==` waited, its header's counts never moved): those are varied too
             # (an enum member's __dict__ is its enum's business: its siblings vary it)
             made = interleave([made, _near_object(value, ctx)])
+        if "protocol" in ctx.dropped:  # a protocol told another way (governance.proof.
+            made = [OptedOut(), *made]  # conversions): a class opting out of it first
         return unique(made, value)[:NEAR_MAX]
     except Exception:  # an odd value (a NaN Decimal, a date at its limits): no neighbours
         return []
@@ -393,12 +331,3 @@ def unique(values, value):
 
 def blob(value):
     return dumped(value)
-
-
-_GAP = object()
-
-
-def interleave(lists):
-    """The first of each list, then the second of each..."""
-    return [x for row in itertools.zip_longest(*lists, fillvalue=_GAP) for x in row
-            if x is not _GAP]

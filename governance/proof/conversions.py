@@ -21,6 +21,11 @@ A test for None put for a truth test or the other way ("falsy": `if x is not Non
 `if x`) parts ways only on an empty value that is not None: iuliia's ending translation
 used when `is not None` landed (wave 19), no schema mapping an ending to ''; each value is
 then first given empty (a dict's values their kind's empty value, a text '').
+A protocol told another way ("protocol": `hasattr(x, "__iter__")` for `isinstance(x,
+Iterable)`, or the other way) parts ways only on a class that opts out of it by setting its
+method to None, as the data model says to: dict2xml's iterable by `hasattr` landed (wave
+20), no value of the tests' opting out; each value is then first given as an object of such
+a class (governance.oracle.replay_standins.OptedOut).
 """
 
 from __future__ import annotations
@@ -39,22 +44,32 @@ _FORMAT_D = re.compile(r"\{[^{}]*:[^{}]*d\}")
 _TEXT_FORMS = {"lower": "case", "upper": "case", "casefold": "case", "title": "case",
                "capitalize": "case", "strip": "blank", "lstrip": "blank", "rstrip": "blank"}
 _CASE_MAPS = ("lower", "upper", "casefold")
+_COUNTED_APART = ("None", "abc", "hasattr", "")  # counts compared, not conversions removed
+# the abstract classes of collections.abc whose isinstance test reads whether a class's
+# method is set, and the methods a class opts out of them by (`__iter__ = None`)
+_PROTOCOL_ABCS = frozenset({"Iterable", "Iterator", "Reversible", "Collection", "Container",
+                            "Sized", "Hashable", "Generator", "Awaitable", "AsyncIterable"})
+_PROTOCOL_METHODS = frozenset({"__iter__", "__next__", "__reversed__", "__contains__",
+                               "__len__", "__hash__", "__await__", "__aiter__"})
 
 
 def dropped_conversions(old: str, new: str, qualname: str) -> frozenset[str]:
     """The kinds of conversion ("int", "case", "blank") `qualname` holds fewer of in `new`
-    than in `old`, "casemap" where it calls a case mapping more often than `old`, and
-    "falsy" where it tests for None a different number of times (none where either text
-    lacks it: nothing to compare)."""
+    than in `old`, "casemap" where it calls a case mapping more often than `old`, "falsy"
+    where it tests for None a different number of times, and "protocol" where it tests a
+    protocol's abstract class or a protocol method's presence a different number of times
+    (none where either text lacks it: nothing to compare)."""
     before, after = _counted(old, qualname), _counted(new, qualname)
     if before is None or after is None:
         return frozenset()
     kinds = {kind if kind in ("case", "blank") else "int" for kind, n in before.items()
-             if n > after[kind] and kind not in (*_CASE_MAPS, "None")}
+             if n > after[kind] and kind not in (*_CASE_MAPS, *_COUNTED_APART)}
     if any(after[m] > before[m] for m in _CASE_MAPS):
         kinds.add("casemap")
     if before["None"] != after["None"]:
         kinds.add("falsy")
+    if (before["abc"], before["hasattr"]) != (after["abc"], after["hasattr"]):
+        kinds.add("protocol")
     return frozenset(kinds)
 
 
@@ -82,6 +97,9 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
                 and isinstance(c, ast.Constant) and c.value is None
                 for op, c in zip(n.ops, n.comparators)):  # noqa: B905 (as long by definition)
             found["None"] += 1
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
+                and n.func.id in ("isinstance", "hasattr") and len(n.args) == 2:
+            found[_protocol_test(n.func.id, n.args[1])] += 1  # "" for any other test
         elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv):
             found["//"] += 1
         elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
@@ -93,6 +111,17 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
             spec = ast.unparse(n.format_spec)
             found["{:d}"] += spec.rstrip("'\"").endswith("d")
     return found
+
+
+def _protocol_test(call: str, arg: ast.expr) -> str:
+    """"abc" for an isinstance test naming a protocol's abstract class (alone or in a
+    tuple), "hasattr" for a test of a protocol method's presence, "" for any other."""
+    if call == "hasattr":
+        return "hasattr" if isinstance(arg, ast.Constant) and arg.value in _PROTOCOL_METHODS \
+            else ""
+    kinds = arg.elts if isinstance(arg, ast.Tuple) else [arg]
+    named = {k.attr if isinstance(k, ast.Attribute) else getattr(k, "id", "") for k in kinds}
+    return "abc" if named & _PROTOCOL_ABCS else ""
 
 
 def _format_names(node: ast.AST) -> dict[str, str]:
