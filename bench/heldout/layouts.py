@@ -116,6 +116,14 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # its package reads its ISO 639 tables, iso639/data/*.json (its import name iso639 is
     # also python-iso639's, wave 10's, another library)
     "iso639-lang": ("iso639", "tests"),
+    # one module, src/parsy/__init__.py; its pytest.ini (at the sdist's top) collects
+    # examples/*.py beside tests/*.py, and its conftest.py lies beside it
+    "parsy": ("src/parsy", "tests", "examples", "pytest.ini", "conftest.py"),
+    # its package reads its table of readings, src/xpinyin/Mandarin.dat
+    "xpinyin": ("src/xpinyin", "tests"),
+    # its tests are test/, not tests/; they read the RFC's examples, test/assets/input/*.json
+    # and what each canonicalises to, test/assets/output/*.json and outhex/*.txt
+    "rfc8785": ("src/rfc8785", "test"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -132,7 +140,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # samples; arpeggio's grammars, its examples' inputs and its pytest options; hsluv's snapshot;
 # unidiff's diff samples; leb128's test cases; pyiso8583's pytest options; unicode-rbnf's
 # rule files and its metadata; iuliia's schemas; nepali-datetime's calendar; dict2xml's
-# example and its XML; iso639-lang's tables).
+# example and its XML; iso639-lang's tables; parsy's pytest options; xpinyin's table;
+# rfc8785's examples and their canonical forms).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -169,7 +178,10 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                              "iuliia": (".json",),
                                              "nepali-datetime": (".csv",),
                                              "dict2xml": (".json", ".xml"),
-                                             "iso639-lang": (".json",)}
+                                             "iso639-lang": (".json",),
+                                             "parsy": ("pytest.ini",),
+                                             "xpinyin": ("Mandarin.dat",),
+                                             "rfc8785": (".json", ".txt")}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
@@ -229,7 +241,12 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      "leb128": ("test",),
                                      # pytest at the top: its pyproject.toml's testpaths
                                      # (tests, and iso8583's doctests)
-                                     "pyiso8583": ()}
+                                     "pyiso8583": (),
+                                     # pytest at the top: its pytest.ini collects
+                                     # examples/*.py beside tests/*.py
+                                     "parsy": (),
+                                     # its tests directory is test/, not tests/
+                                     "rfc8785": ("test",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
