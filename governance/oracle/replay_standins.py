@@ -39,6 +39,32 @@ class IntLike(int):
         return f"IntLike({int(self)})"
 
 
+class FloatLike(float):
+    """A float subclass, as a float enum member is: its text is its own, which code that
+    coerced it by `float()` first never wrote (rfc8785's float coercion dropped, wave 21)."""
+
+    def __repr__(self):
+        return f"FloatLike({float(self)!r})"
+
+
+class AnyEqual:
+    """An object equal to everything and the same as nothing, as `unittest.mock.ANY` is:
+    `x == None` and `x is None` part ways on it (rfc8785's `obj is None` made `obj == None`,
+    wave 21)."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __hash__(self):
+        return 0
+
+    def __repr__(self):
+        return "AnyEqual()"
+
+
 class StrLike(str):
     """A str subclass, as a str enum member or a caller's own text type is: `type(x) is
     str` and `isinstance(x, str)` part ways on it."""

@@ -27,7 +27,7 @@ try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_elements import Element, near_element
     from _ouroboros_mappings import interleave, near_dict, near_set
     from _ouroboros_pickler import dumped
-    from _ouroboros_standins import IntLike, LookAlike, OptedOut, StrLike
+    from _ouroboros_standins import AnyEqual, FloatLike, IntLike, LookAlike, OptedOut, StrLike
     from _ouroboros_subclass import subclassed
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_attrs as attrs
@@ -38,7 +38,14 @@ except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle.replay_dates import near_date, near_time, near_timedelta
     from governance.oracle.replay_elements import Element, near_element
     from governance.oracle.replay_mappings import interleave, near_dict, near_set
-    from governance.oracle.replay_standins import IntLike, LookAlike, OptedOut, StrLike
+    from governance.oracle.replay_standins import (
+        AnyEqual,
+        FloatLike,
+        IntLike,
+        LookAlike,
+        OptedOut,
+        StrLike,
+    )
     from governance.oracle.replay_subclass import subclassed
 
 BEYOND_FLOAT = 10 ** 309  # float() of it raises OverflowError
@@ -49,6 +56,10 @@ _HALVES = ("0.5", "2.5", "0.125", "1.005", "0.005", "0.015", "-1.5")
 # Text where case and normalisation rules part ways: sharp s, dotted I, a ligature, a
 # title-case digraph, a combining accent.
 _PROBES = (" Stra\u00dfe", " \u0130", " \ufb01", " \u01c5", " e\u0301")
+# Characters error handlers treat apart: lone surrogates (U+DC80..U+DCFF are what
+# `surrogateescape` writes as bytes, and a high one what none takes), a character past the
+# Basic Multilingual Plane, one past Latin-1, a NUL
+_UNENCODABLE = ("\udcff", "\udc80", "\ud800", "\U0001f600", "\u20ac", "\x00")
 SKIP = object()  # a boundary value the captured call's kind of value cannot hold
 
 
@@ -109,7 +120,10 @@ def _near_int(v, ctx):
 
 
 def _near_float(v, ctx):
-    out = [0.0, v + 0.005, 0.125, v - 0.5, v + 0.5, -v]
+    # FloatLike(v) fourth, as IntLike an int's; first where a float() was removed
+    out = [0.0, v + 0.005, 0.125, FloatLike(v), v - 0.5, v + 0.5, -v]
+    if "float" in ctx.dropped:
+        out.insert(0, FloatLike(v))
     for d in ctx.numbers:
         out += [float(d), float(d) - 0.5, float(d) + 0.005, float(d) + 0.5]
     return out + [float(s) for s in ctx.siblings] + [float(h) for h in _HALVES] + [v * 2]
@@ -164,9 +178,11 @@ def _near_str(v, ctx):
 def _undone(v, dropped):
     """A text in the forms a conversion the change removes would have undone, first: a
     `.lower()` dropped tells apart only on capitals, a `.strip()` only on blanks, a
-    `.lower()` made `.casefold()` only on the characters the two map apart."""
+    `.lower()` made `.casefold()` only on the characters the two map apart; an encoding
+    called otherwise only on the characters error handlers treat apart."""
     out = [v.upper(), v.swapcase(), v.title()] if "case" in dropped else []
     out += txt.case_aliases(v) if "casemap" in dropped else []
+    out += [v + c for c in _UNENCODABLE] if "codec" in dropped else []
     return out + ([" " + v, v + "\n", "\t" + v + " "] if "blank" in dropped else [])
 
 
@@ -312,11 +328,16 @@ def near(value, ctx):
             # by `>=` for `==` waited, its header's counts never moved): those are varied too
             # (an enum member's __dict__ is its enum's business: its siblings vary it)
             made = interleave([made, _near_object(value, ctx)])
-        if "protocol" in ctx.dropped:  # a protocol told another way (governance.proof.
-            made = [OptedOut(), *made]  # conversions): a class opting out of it first
+        # a protocol told another way (governance.proof.conversions): a class opting out
+        # of it first; an identity test made one of equality: an object equal to any
+        made = [*(_STAND_INS[k]() for k in sorted(ctx.dropped & _STAND_INS.keys())), *made]
         return unique(made, value)[:NEAR_MAX]
     except Exception:  # an odd value (a NaN Decimal, a date at its limits): no neighbours
         return []
+
+
+# the kinds of change (governance.proof.conversions) whose values are first a stand-in
+_STAND_INS = {"protocol": OptedOut, "identity": AnyEqual}
 
 
 def unique(values, value):

@@ -33,6 +33,7 @@ from governance.python_ast import parse_python
 
 IMPORTERS = 2  # tests run to capture the calls a module makes of its own at import
 MAX_SHIFTED = 12  # characters an `ord` computation reaches, among the constants
+MAX_PARTED = 6  # characters one side's changed texts hold and the other's do not
 
 
 def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list[str]]:
@@ -72,7 +73,8 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
     generated near, its boundaries and the names both its texts read."""
     span = frozenset(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     changed = changed_literals(node, old)
-    consts = changed + [mutant_text(c) for c in changed if isinstance(c, str) and c] \
+    consts = changed + parted_characters(node, old) \
+        + [mutant_text(c) for c in changed if isinstance(c, str) and c] \
         + literals(node) + literals(old) \
         + scopes[0].around(node) + scopes[1].around(old)
     names = _read_names(node) | _read_names(old) | _called_reads(node, siblings[0]) \
@@ -174,6 +176,20 @@ def changed_literals(node: ast.AST, old: ast.AST) -> list[object]:
     mine, theirs = _statements(node), _statements(old)
     return [c for d, part in theirs.items() if d not in mine for c in literals(part)] \
         + [c for d, part in mine.items() if d not in theirs for c in literals(part)]
+
+
+def parted_characters(node: ast.AST, old: ast.AST) -> list[str]:
+    """The characters the texts of the statements only the base holds and those of the
+    statements only the candidate holds do not share, each as a one-character constant
+    (at most MAX_PARTED): the letters a text must hold to tell a changed character class
+    or list (xpinyin's vowels `[aoeiuvü]` narrowed to `[aeiouü]` is told only by a text
+    holding a `v`, which no test's did, wave 21)."""
+    mine, theirs = _statements(node), _statements(old)
+
+    def chars(parts: dict, others: dict) -> set[str]:
+        return {ch for d, part in parts.items() if d not in others for c in literals(part)
+                if isinstance(c, str) for ch in c}
+    return sorted(chars(theirs, mine) ^ chars(mine, theirs))[:MAX_PARTED]
 
 
 def ord_shifted(consts: Sequence[object]) -> list[str]:

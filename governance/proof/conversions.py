@@ -25,7 +25,15 @@ A protocol told another way ("protocol": `hasattr(x, "__iter__")` for `isinstanc
 Iterable)`, or the other way) parts ways only on a class that opts out of it by setting its
 method to None, as the data model says to: dict2xml's iterable by `hasattr` landed (wave
 20), no value of the tests' opting out; each value is then first given as an object of such
-a class (governance.oracle.replay_standins.OptedOut).
+a class (governance.oracle.replay_standins.OptedOut). A coercion to float removed ("float":
+rfc8785's `obj = float(obj)` before writing a float, wave 21) parts ways only on a float's
+subclass, whose text is its own (a float enum member's is its name): each float is first
+given as one (FloatLike). A test by identity made one by equality or back ("identity":
+`obj == None` for `obj is None`) parts ways only on an object equal to what it is compared
+with without being it (`mock.ANY`): each value is first given as one (AnyEqual). A text's
+encoding or decoding called otherwise ("codec": an error handler added) parts ways only on
+the characters a handler treats apart (a lone surrogate in U+DC80..U+DCFF, which
+`surrogateescape` writes as a byte): each text is first given with them.
 """
 
 from __future__ import annotations
@@ -44,7 +52,9 @@ _FORMAT_D = re.compile(r"\{[^{}]*:[^{}]*d\}")
 _TEXT_FORMS = {"lower": "case", "upper": "case", "casefold": "case", "title": "case",
                "capitalize": "case", "strip": "blank", "lstrip": "blank", "rstrip": "blank"}
 _CASE_MAPS = ("lower", "upper", "casefold")
-_COUNTED_APART = ("None", "abc", "hasattr", "")  # counts compared, not conversions removed
+_COUNTED_APART = ("None", "abc", "hasattr", "is", "")  # counts compared, not conversions
+_CODEC = "codec "  # a key of the text's encode and decode calls, by their arguments
+_CODEC_CALLS = ("encode", "decode")
 # the abstract classes of collections.abc whose isinstance test reads whether a class's
 # method is set, and the methods a class opts out of them by (`__iter__ = None`)
 _PROTOCOL_ABCS = frozenset({"Iterable", "Iterator", "Reversible", "Collection", "Container",
@@ -62,8 +72,13 @@ def dropped_conversions(old: str, new: str, qualname: str) -> frozenset[str]:
     before, after = _counted(old, qualname), _counted(new, qualname)
     if before is None or after is None:
         return frozenset()
-    kinds = {kind if kind in ("case", "blank") else "int" for kind, n in before.items()
-             if n > after[kind] and kind not in (*_CASE_MAPS, *_COUNTED_APART)}
+    kinds = {kind if kind in ("case", "blank", "float") else "int"
+             for kind, n in before.items() if n > after[kind]
+             and kind not in (*_CASE_MAPS, *_COUNTED_APART) and not kind.startswith(_CODEC)}
+    if before["is"] != after["is"]:
+        kinds.add("identity")
+    if _codecs(before) != _codecs(after):
+        kinds.add("codec")
     if any(after[m] > before[m] for m in _CASE_MAPS):
         kinds.add("casemap")
     if before["None"] != after["None"]:
@@ -85,13 +100,20 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
     found: Counter[str] = Counter()
     for n in ast.walk(node):
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
-                and n.func.id in ("int", "round"):
+                and n.func.id in ("int", "round", "float"):
             found[n.func.id] += 1
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                and n.func.attr in _CODEC_CALLS:
+            found[_CODEC + ast.unparse(ast.Tuple([*n.args, *(k.value for k in n.keywords)]))] += 1
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
                 and n.func.attr in _TEXT_FORMS:
             found[_TEXT_FORMS[n.func.attr]] += 1  # by kind: `.casefold()` for `.lower()`
             # keeps it, and by name: it swaps one case mapping for another
             found[n.func.attr] += n.func.attr in _CASE_MAPS
+        elif isinstance(n, ast.Compare) and any(
+                isinstance(op, (ast.Is, ast.IsNot)) for op in n.ops):
+            found["is"] += 1
+            found["None"] += _with_none(n)
         elif isinstance(n, ast.Compare) and any(
                 isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq))
                 and isinstance(c, ast.Constant) and c.value is None
@@ -111,6 +133,14 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
             spec = ast.unparse(n.format_spec)
             found["{:d}"] += spec.rstrip("'\"").endswith("d")
     return found
+
+
+def _with_none(n: ast.Compare) -> bool:
+    return any(isinstance(c, ast.Constant) and c.value is None for c in n.comparators)
+
+
+def _codecs(found: Counter[str]) -> Counter[str]:
+    return Counter({k: n for k, n in found.items() if k.startswith(_CODEC) and n})
 
 
 def _protocol_test(call: str, arg: ast.expr) -> str:

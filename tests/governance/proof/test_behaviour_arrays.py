@@ -37,7 +37,7 @@ class Floats:
 
 
 class _Ctx:
-    numbers, siblings, names, depth = (), (), (), 0
+    numbers, siblings, names, depth, dropped = (), (), (), 0, frozenset()
 
     def deeper(self):
         return self

@@ -86,3 +86,32 @@ def test_a_letter_an_ord_computation_compares_is_written_over_a_texts_own(
                for side, text in (("base", LOCATE), ("cand", PAST_R))]
     check = compare(target, 1, *answers)
     assert any("'S" in c.line() for c in check.counterexamples), check
+
+
+VOWELS = '''import re
+
+
+def decode(word):
+    match = re.search("[aoeiuvü]+", word.lower())
+    if match is None:
+        return word.lower()
+    return word.lower().replace(match.group(), match.group().upper(), 1)
+'''
+NARROWED = VOWELS.replace('"[aoeiuvü]+"', '"[aeiouü]+"')
+
+
+def test_a_character_one_changed_text_holds_and_the_other_lacks_is_put_in_a_text(
+        tmp_path: Path) -> None:
+    """xpinyin's vowel class without `v` (wave 21): only a syllable holding a `v` tells, and
+    no test's did; the characters the base's and candidate's changed texts part on are
+    one-character constants, put over an input text's own."""
+    [target], _ = touched_functions(VOWELS, NARROWED, "pkg/m.py")
+    assert "v" in target.constants[:4]
+    [same], _ = touched_functions(VOWELS, VOWELS.replace("[aoeiuvü]+", "[aoeiuüv]+"),
+                                  "pkg/m.py")
+    assert not any(len(c) == 1 for c in same.constants[:2] if isinstance(c, str))
+    answers = [replayed(tmp_path / side, text, "decode", [("LE6",), ("SHANG4",)], 300,
+                        target.constants)
+               for side, text in (("base", VOWELS), ("cand", NARROWED))]
+    check = compare(target, 1, *answers)
+    assert any("v" in c.input.lower() for c in check.counterexamples), check

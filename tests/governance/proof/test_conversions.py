@@ -194,3 +194,51 @@ def test_a_protocol_change_gives_an_object_opting_out_of_it_first() -> None:
     import collections.abc
     assert hasattr(opted, "__iter__") and not isinstance(opted, collections.abc.Iterable)
     assert type(first(set())) is not OptedOut
+
+
+def dump(obj, sink):
+    if obj is None:
+        sink.append("null")
+    elif isinstance(obj, float):
+        obj = float(obj)
+        sink.append(repr(obj))
+    elif isinstance(obj, str):
+        sink.append(obj.encode("utf-8").decode("ascii", "backslashreplace"))
+
+
+DUMP = inspect.getsource(dump)
+
+
+@pytest.mark.parametrize("old, new, kind", [
+    ("        obj = float(obj)\n", "", "float"),
+    ("if obj is None:", "if obj == None:", "identity"),
+    ('obj.encode("utf-8")', 'obj.encode("utf-8", "surrogateescape")', "codec"),
+    ('"ascii", "backslashreplace"', '"ascii", errors="backslashreplace"', None),
+])
+def test_a_float_coercion_an_identity_test_or_an_encoding_changed_is_found(
+        old: str, new: str, kind: str | None) -> None:
+    """rfc8785's careless `dump` (wave 21): a float enum member's coercion dropped, `is None`
+    made `== None`, a string encoded with `surrogateescape`; a keyword for a positional
+    argument is the same call."""
+    found = dropped_conversions(DUMP, DUMP.replace(old, new), "dump")
+    assert found == ({kind} if kind else set()), found
+    assert "int" not in dropped_conversions(DUMP.replace(old, new), DUMP, "dump")
+
+
+def test_each_kind_gives_the_values_that_tell_it_first() -> None:
+    """A float as a float subclass (whose text is its own), any value as an object equal to
+    everything, a text with a lone surrogate in surrogateescape's range: each first where
+    its kind of change was made, and the subclass among a float's neighbours always."""
+    from governance.oracle import replay_values as vals
+    from governance.oracle.replay_standins import AnyEqual, FloatLike
+
+    def first(value, dropped):
+        return vals.near(value, vals.Context((), dropped=frozenset(dropped)))[0]
+    assert type(first(0.5, {"float"})) is FloatLike and repr(first(0.5, {"float"})) != "0.5"
+    assert any(type(v) is FloatLike for v in vals.near(0.5, vals.Context(())))
+    assert type(first(0.5, set())) is float
+    assert type(first("x", {"identity"})) is AnyEqual and first("x", {"identity"}) == None  # noqa: E711
+    assert first("foo", {"codec"}) == "foo\udcff" and first("foo", set()) != "foo\udcff"
+    with pytest.raises(UnicodeEncodeError):
+        first("foo", {"codec"}).encode("utf-8")
+    assert first("foo", {"codec"}).encode("utf-8", "surrogateescape") == b"foo\xff"
