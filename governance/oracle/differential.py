@@ -74,6 +74,10 @@ class Target:
     # a function no test calls is reached when its kin lend it no call (governance.proof.
     # kin.reaching; judged there as at the callers on its stacks, governance.proof.lifted)
     through: tuple[Target, ...] = ()
+    # the functions it defines (`f.<locals>.g`), captured beside it: an answer of it that
+    # is a callable is called with their captured arguments (governance.oracle.
+    # replay_answer.applied), so a factory's closure answers, not only its name
+    inner: tuple[str, ...] = ()
     # the parameters whose default the change adds, alters or removes (governance.proof.
     # behaviour.changed_defaults): every call passing one is answered left to it too
     redefaulted: tuple[str, ...] = ()

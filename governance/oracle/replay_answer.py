@@ -19,6 +19,7 @@ Copied beside the runner as `_ouroboros_answer`; standard library only, Python 3
 later.
 """
 
+import base64
 import contextlib
 import dis
 import hashlib
@@ -46,6 +47,42 @@ _PLAIN = ("int", "str", "bool", "NoneType")
 _RAISE = dis.opmap["RAISE_VARARGS"]
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
+
+
+# {qualname: the captured arguments (pickles) of the functions it defines}: a callable it
+# answers is called with each (`applied`). Set once from the job by the runner's main,
+# before its peer forks (the peer answers with it too); this process answers one job.
+_APPLIED = {}
+
+
+def applying(job_functions):
+    """Record each function's `applied` arguments (governance.proof.check_record.applied)
+    from the job's function specs."""
+    for spec in job_functions:
+        blobs = [base64.b64decode(b) for b in spec.get("applied") or [] if isinstance(b, str)]
+        if blobs:
+            _APPLIED[str(spec.get("qualname"))] = blobs
+
+
+def applied(fn, value):
+    """What a callable `value` that `fn` answered answers to the captured arguments of the
+    functions `fn` defines, canonical (an exception by its type), or None: a factory's
+    answer is its closure, alike by name on both trees whatever the closure does
+    (parsy's `regex` wrapping a list of groups as one group, careless, answered a parser
+    as its base did, wave 21)."""
+    blobs = _APPLIED.get(getattr(fn, "__qualname__", None))
+    if not blobs or not callable(value) or isinstance(value, type):
+        return None
+    out = []
+    for blob in blobs:
+        try:
+            args, kwargs = loads(unwrapped(blob)[0])
+            out.append(canon(value(*args, **kwargs)))
+        except _Timeout:
+            raise
+        except (Exception, SystemExit) as exc:
+            out.append(["raise", f"{type(exc).__module__}.{type(exc).__qualname__}"])
+    return out
 
 
 class _Timeout(BaseException):
@@ -77,7 +114,11 @@ def answered(fn, blob, timeout_s, held=None):
             if held is not None:
                 held.append(value)
             out = {"kind": "return", "value": canon(value)}
+            closure = applied(fn, value)
         shown = _yielded(value, out["value"]) if lazy(value) else _repr.repr(value)
+        if closure is not None:  # the callable shown without its address: alike on both trees
+            out["applied"] = closure
+            shown = f"{ADDRESS.sub('', shown)} answering {_repr.repr(closure)}"
     except _Timeout:
         return {"kind": "timeout"}, "timed out"
     except (Exception, SystemExit) as exc:

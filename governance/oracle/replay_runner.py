@@ -35,7 +35,14 @@ import signal
 import sys
 
 try:  # in the jail: beside this script, in the run's plugin directory
-    from _ouroboros_answer import answer_row, answered, arguments_of, digest, on_alarm
+    from _ouroboros_answer import (
+        answer_row,
+        answered,
+        applying,
+        arguments_of,
+        digest,
+        on_alarm,
+    )
     from _ouroboros_asking import PeerTree, keyed, peer_judged, searched_rows
     from _ouroboros_budget import Budget
     from _ouroboros_canon import loads
@@ -59,6 +66,7 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_answer import (
         answer_row,
         answered,
+        applying,
         arguments_of,
         digest,
         on_alarm,
@@ -311,6 +319,7 @@ def main(argv):
     fix()  # the wall clock and random bytes each call reads (replay_clock), in the peer too
     timeout_s = float(job.get("call_timeout_s", 1.0))
     budget_s = float(job.get("budget_s", _BUDGET_S))
+    applying(job["functions"])  # in the peer too: it forks next
     peer = Peer.start(lambda texts: install(root, texts), job.get("peer") or {},
                       PeerTree(root, timeout_s,
                                 [int(k) for k in job.get("peer_mutants") or []]),

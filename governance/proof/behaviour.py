@@ -22,18 +22,20 @@ from collections.abc import Sequence
 
 from governance.oracle.differential import MAX_CONSTANTS, Target
 from governance.oracle.oracle import Coverage
+from governance.oracle.replay_lookup import LOCALS
 from governance.proof.ast_helpers import FUNCS
 from governance.proof.boundaries import boundaries, module_tables
 from governance.proof.edges import edges
 from governance.proof.mutation import mutant_text
 from governance.proof.names import private_additions_only, symbol_changes
-from governance.proof.nested import FuncDef, changed_nested
+from governance.proof.nested import FuncDef, changed_nested, nested_defs
 from governance.proof.renamed import renamed
 from governance.python_ast import parse_python
 
 IMPORTERS = 2  # tests run to capture the calls a module makes of its own at import
 MAX_SHIFTED = 12  # characters an `ord` computation reaches, among the constants
 MAX_PARTED = 6  # characters one side's changed texts hold and the other's do not
+MAX_INNER = 2  # functions a target defines whose captured calls its callable answers take
 
 
 def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list[str]]:
@@ -83,7 +85,9 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
         consts = [*consts[:len(changed)], *ord_shifted(consts), *consts[len(changed):]]
     return Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS],
                   boundaries((node, old), tables, siblings), names,
-                  redefaulted=changed_defaults(node, old), edges=edges(node, old))
+                  redefaulted=changed_defaults(node, old), edges=edges(node, old),
+                  inner=tuple(q for q in nested_defs(old, name) if q.count(LOCALS) == 1
+                              and q.rpartition(LOCALS)[2].isidentifier())[:MAX_INNER])
 
 
 def _functions(text: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:

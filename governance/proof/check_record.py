@@ -31,6 +31,7 @@ from governance.oracle.testrun import TestRunner
 from governance.proof.noticed import Side
 
 READ_CAP = 4_000_000  # a larger file is not compared: its change cannot be shown unchanged
+MAX_APPLIED = 8  # captured calls of a target's own functions its callable answers are given
 
 
 def read_text(root: Path, rel: str) -> str:
@@ -89,7 +90,8 @@ class Record:
         """(file, qualname) of each kin the targets borrow from (governance.proof.kin),
         once, after the targets themselves."""
         own = {(t.file, t.qualname) for t in self.targets}
-        return list(dict.fromkeys((t.file, q) for t in self.targets for q, _ in t.kin
+        return list(dict.fromkeys((t.file, q) for t in self.targets
+                                  for q in (*(k for k, _ in t.kin), *t.inner)
                                   if (t.file, q) not in own))
 
     async def traced(self, tree: Path, **how: bool) -> dict | str:
@@ -123,6 +125,16 @@ class Record:
         return [{"qualname": q, "calls": calls_of(captured.get((t.file, q)))}
                 for q, _ in t.kin if (t.file, q) in captured]
 
+    def applied(self, t: Target) -> list[str]:
+        """The captured arguments of the functions `t` defines (Target.inner), at most
+        MAX_APPLIED: a callable `t` answers is called with each (governance.oracle.
+        replay_answer.applied)."""
+        captured = self.captured.get("kin") if isinstance(self.captured, dict) else None
+        if not isinstance(captured, dict):
+            return []
+        return [c["pickle"] for q in t.inner for c in calls_of(captured.get((t.file, q)))
+                if isinstance(c.get("pickle"), str)][:MAX_APPLIED]
+
     async def replay(self, targets: Sequence[Target], captured: Sequence[object],
                      spread: int = 1) -> list[FunctionCheck] | str:
         """Both trees' answers to the captured calls and inputs generated from them, each
@@ -132,7 +144,7 @@ class Record:
                "paths": [p for p in paths if isinstance(p, str)][:16]
                if isinstance(paths, list) else [], "functions": [
             {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
-             "kin": [] if calls_of(f) else self.lent(t),
+             "kin": [] if calls_of(f) else self.lent(t), "applied": self.applied(t),
              "redefaulted": list(t.redefaulted),
              "edges": [list(e) for e in t.edges],
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,

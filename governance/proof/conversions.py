@@ -75,8 +75,8 @@ def dropped_conversions(old: str, new: str, qualname: str) -> frozenset[str]:
     kinds = {kind if kind in ("case", "blank", "float") else "int"
              for kind, n in before.items() if n > after[kind]
              and kind not in (*_CASE_MAPS, *_COUNTED_APART) and not kind.startswith(_CODEC)}
-    if before["is"] != after["is"]:
-        kinds.add("identity")
+    if before["is"] != after["is"] and before["None"] == after["None"]:
+        kinds.add("identity")  # `is` made `==`; `is None` made a truth test is "falsy"
     if _codecs(before) != _codecs(after):
         kinds.add("codec")
     if any(after[m] > before[m] for m in _CASE_MAPS):

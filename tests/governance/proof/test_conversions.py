@@ -212,6 +212,7 @@ DUMP = inspect.getsource(dump)
 @pytest.mark.parametrize("old, new, kind", [
     ("        obj = float(obj)\n", "", "float"),
     ("if obj is None:", "if obj == None:", "identity"),
+    ("if obj is None:", "if not obj:", "falsy"),  # a truth test: its empty values, no stand-in
     ('obj.encode("utf-8")', 'obj.encode("utf-8", "surrogateescape")', "codec"),
     ('"ascii", "backslashreplace"', '"ascii", errors="backslashreplace"', None),
 ])
