@@ -1,7 +1,7 @@
 """The differential check's call probe: every call the tests make to the functions a change
 touches, recorded in order as a digest of its arguments on entry and of its answer, so that
 two runs of the same tests (base and candidate) can be compared call by call without
-pickling or replaying anything (governance.oracle.differential.compare_traces).
+pickling or replaying anything (governance.oracle.traced_calls.compare_traces).
 
 Imported by the capture plugin (governance.oracle.capture_plugin) from the run's plugin
 directory as `_ouroboros_probe`; standard library only, Python 3.9 and later. The capture

@@ -47,6 +47,12 @@ CALL_TIMEOUT_S = 1.0
 # it took at most this share of CALL_TIMEOUT_S: a hang, not a box too busy to answer both.
 STEADY_SHARE = 0.25
 MAX_COUNTEREXAMPLES = 3  # per function, in the ledger
+# Every value returned on a compared input was a callable no captured argument was given
+# to (a factory with no function of its own whose calls were captured: parsy's `from_enum`
+# without sorting its values longest first, careless, landed at wave 21's readings, its
+# parsers alike by name): no evidence, so no pass
+OPAQUE = ("every answer it returned is a function or callable object, alike by name only: "
+          "what it does when called was never asked")
 NO_EVIDENCE = ("no call of it could be replayed (none captured, or each timed out or was "
                "nondeterministic)")
 
@@ -255,6 +261,9 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
     if not found and unlifted:
         lost = ("it answers otherwise only where a value is of no kind its callers pass, "
                 f"which no caller was shown to reach: {unlifted[0].get('input', '?')}")
+    returned = [r for r in rows if r["key"] in keys and r.get("kind") == "return"]
+    if not found and returned and all(r.get("opaque") is True for r in returned):
+        lost = OPAQUE  # alike by name: what the functions it answers do was never asked
     if lost:  # a runner fault, not evidence: the captured calls alone are what tests saw
         return FunctionCheck(name, captured, len(made), len(keys), problem=str(lost)[:300],
                              unplaced=unplaced, keys=frozenset(keys),
@@ -356,65 +365,3 @@ def _difference(base: dict, cand: dict,
         shown = (f"{shown[0]}, arguments left one way",
                  f"{shown[1]}, arguments left another way")
     return shown
-
-
-def trace_of(run: object, index: int, by_test: bool = True) \
-        -> dict[tuple[str, str, int], str] | None:
-    """One function's trace from a capture run's result (governance.oracle.call_probe):
-    (test, entry digest, occurrence) -> answer digest; None when the run recorded none.
-    The k-th call with the same arguments in the same test is the same call in both runs,
-    whatever else either run called in between; without `by_test` (the runs' test ids
-    differ: made from a set's order, a time), the k-th in the whole session."""
-    functions = run.get("functions") if isinstance(run, dict) else None
-    tests = run.get("tests") if isinstance(run, dict) else None
-    if not isinstance(functions, list) or index >= len(functions) \
-            or not isinstance(tests, list) or not isinstance(functions[index], dict):
-        return None
-    trace = functions[index].get("trace")
-    rows = trace.get("records") if isinstance(trace, dict) else None
-    if not isinstance(rows, list):
-        return None
-    out: dict[tuple[str, str, int], str] = {}
-    seen: dict[tuple[str, str], int] = {}
-    for row in rows:
-        if not (isinstance(row, list) and len(row) == 3 and isinstance(row[0], int)
-                and all(isinstance(x, str) for x in row[1:])):
-            continue
-        test = str(tests[row[0]]) if by_test and 0 <= row[0] < len(tests) else ""
-        k = seen[(test, row[1])] = seen.get((test, row[1]), -1) + 1
-        out[(test, row[1], k)] = row[2]
-    return out
-
-
-def trace_texts(run: object, index: int) -> dict[str, str]:
-    try:
-        texts = run["functions"][index]["trace"]["texts"]  # type: ignore[index]
-    except (KeyError, IndexError, TypeError):
-        return {}
-    return {str(k): str(v) for k, v in texts.items()} if isinstance(texts, dict) else {}
-
-
-def compare_traces(name: str, base: dict, cand: dict, texts: dict[str, str],
-                   again: dict | None = None) -> tuple[int, list[Counterexample]]:
-    """(calls both runs reached alike, counterexamples): a call whose answer differs, unless
-    a second base run (`again`) answered it otherwise too (time, randomness: no evidence)."""
-    found = []
-    same = [key for key in base if key in cand]
-    for key in same:
-        if base[key] == cand[key] or (again is not None and again.get(key) != base[key]):
-            continue
-        test, entry, _ = key
-        shown = (texts.get(base[key], "?"), texts.get(cand[key], "?"))
-        if shown[0] == shown[1]:
-            shown = (f"{shown[0]}, arguments left one way",
-                     f"{shown[1]}, arguments left another way")
-        where = f" as {test} calls it" if test else " as the tests call it"
-        found.append(Counterexample(name, texts.get(entry, "?"), *shown, context=where))
-    return len(same), found
-
-
-def same_tests(*runs: object) -> bool:
-    """Whether capture runs ran the same test ids (their traces align test by test)."""
-    ids = [sorted(map(str, r["tests"])) if isinstance(r, dict)
-           and isinstance(r.get("tests"), list) else None for r in runs]
-    return all(i is not None and i == ids[0] for i in ids)

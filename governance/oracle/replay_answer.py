@@ -115,6 +115,8 @@ def answered(fn, blob, timeout_s, held=None):
                 held.append(value)
             out = {"kind": "return", "value": canon(value)}
             closure = applied(fn, value)
+            if closure is None and callable(value) and not isinstance(value, type):
+                out["opaque"] = True  # a callable compared by its name alone
         shown = _yielded(value, out["value"]) if lazy(value) else _repr.repr(value)
         if closure is not None:  # the callable shown without its address: alike on both trees
             out["applied"] = closure
@@ -229,6 +231,7 @@ def answer_row(fn, key, blob, timeout_s, kinds=None):
     row = {"key": key, "input": _input_text(fn, args, kwargs, argv, clock),
            "answer": digest(first), "shown": shown, "kind": first["kind"],
            "deterministic": first == second, "again": second["kind"],
+           "opaque": first.get("opaque") is True,
            "seconds": round(took, 4)}
     if kinds is not None:
         row["foreign"] = foreign(args, kwargs, *kinds)

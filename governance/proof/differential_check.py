@@ -36,12 +36,9 @@ from governance.oracle.differential import (
     DiffReport,
     FunctionCheck,
     Target,
-    compare_traces,
-    same_tests,
-    trace_of,
-    trace_texts,
 )
 from governance.oracle.testrun import TestRunner
+from governance.oracle.traced_calls import compare_traces, same_tests, trace_of, trace_texts
 from governance.policy import Policy
 from governance.proof.behaviour import touched_functions
 from governance.proof.callees import with_callees

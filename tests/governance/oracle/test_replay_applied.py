@@ -10,7 +10,7 @@ import base64
 import pickle
 from pathlib import Path
 
-from governance.oracle.differential import Target, compare
+from governance.oracle.differential import OPAQUE, Target, compare
 from governance.proof.behaviour import touched_functions
 from tests.governance.oracle.replayed import replayed
 
@@ -56,7 +56,8 @@ def test_a_callable_answer_is_compared_by_what_it_answers(tmp_path: Path) -> Non
     without = [replayed(tmp_path / f"plain-{side}", text, "matcher", calls, 40,
                         target.constants)
                for side, text in (("base", FACTORY), ("cand", CARELESS))]
-    assert compare(target, len(calls), *without).counterexamples == ()
+    plain = compare(target, len(calls), *without)
+    assert plain.counterexamples == () and plain.problem == OPAQUE  # no evidence, no pass
 
 
 def test_a_target_without_inner_functions_is_answered_as_before(tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def main(argv):
 
 def test_a_garbled_trace_is_no_evidence_and_no_crash() -> None:
     """What a capture run wrote is the tests' to tamper with: odd shapes give nothing."""
-    from governance.oracle.differential import compare_traces, same_tests, trace_of, trace_texts
+    from governance.oracle.traced_calls import compare_traces, same_tests, trace_of, trace_texts
     for run in (None, "x", {}, {"functions": "x", "tests": []},
                 {"functions": [{"trace": {"records": [[0, 1, 2], ["a"], "z", [0, "e"]]}}],
                  "tests": ["t"]},
