@@ -277,6 +277,11 @@ class Scope:
         return tables + called
 
 
+def past_def_line(lines: frozenset[int]) -> frozenset[int]:
+    """A def's lines but its first: its def line runs at import, which is no test's call."""
+    return lines - {min(lines, default=0)}
+
+
 def covering_tests(targets: Sequence[Target], coverage: Coverage | None) -> list[str]:
     """The tests that entered a target (a line of its def ran during them: import time,
     None, is no test): every call they made is evidence, not only those that reached the
@@ -286,7 +291,7 @@ def covering_tests(targets: Sequence[Target], coverage: Coverage | None) -> list
     found: set[str] = set()
     for target in targets:
         tests = coverage.hits(target.file, target.lines)
-        body = target.lines - {min(target.lines, default=0)}  # its def line runs at import
+        body = past_def_line(target.lines)
         if tests == {None} and coverage.hits(target.file, body):  # called at import alone:
             tests = set(_importers(coverage, target.file))  # a test that imports it calls it
         found |= {t for t in tests if t is not None}

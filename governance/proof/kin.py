@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from governance.oracle.differential import Target
 from governance.oracle.oracle import Coverage
 from governance.proof.ast_helpers import FUNCS
-from governance.proof.behaviour import covering_tests
+from governance.proof.behaviour import covering_tests, past_def_line
 from governance.proof.callers import MAX_CALLERS, caller_target
 from governance.python_ast import parse_python
 
@@ -160,7 +160,7 @@ def behaviour_scope(targets: Sequence[Target], coverage: Coverage | None) \
         kept, queues = _entered(t, coverage)
         through = []
         for caller in t.through:
-            entered = sorted(coverage.hits(t.file, _inner(caller.lines)) - {None})
+            entered = sorted(coverage.hits(t.file, past_def_line(caller.lines)) - {None})
             reached, theirs = (dataclasses.replace(caller, kin=()), [entered]) if entered \
                 else _entered(caller, coverage)
             if theirs:
@@ -177,11 +177,6 @@ def _entered(t: Target, coverage: Coverage) -> tuple[Target, list[list[str]]]:
     entered = [(k, tests) for k, tests in entered if tests][:MAX_KIN]
     return dataclasses.replace(t, kin=tuple(k for k, _ in entered)), \
         [tests for _, tests in entered]
-
-
-def _inner(lines: frozenset[int]) -> frozenset[int]:
-    """A def's lines but its first: its def line runs at import, which is no test's call."""
-    return lines - {min(lines, default=0)}
 
 
 def _dealt(queues: Sequence[Sequence[str]], limit: int) -> list[str]:
