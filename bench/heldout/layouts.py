@@ -124,6 +124,16 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # its tests are test/, not tests/; they read the RFC's examples, test/assets/input/*.json
     # and what each canonicalises to, test/assets/output/*.json and outhex/*.txt
     "rfc8785": ("src/rfc8785", "test"),
+    # its package (evalidate/: __init__, security, and cli/, its tools jg and
+    # genfakeproducts) and its tests, a package (tests/__init__.py)
+    "evalidate": ("evalidate", "tests"),
+    # one module, FixedPoint.py, at the sdist's top; its tests are tests/testFixedPoint.py
+    # (RENAMED), which its Makefile runs from tests/ after FixedPoint.py's own doctests
+    "spfpm": ("FixedPoint.py", "tests"),
+    # its package (flatdict/__init__.py and the version hatch-vcs wrote, _version.py); its
+    # tests are tests.py at the sdist's top (RENAMED), which its pyproject.toml's pytest
+    # options collect (python_files = tests.py)
+    "flatdict": ("flatdict", "tests.py"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -141,7 +151,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # unidiff's diff samples; leb128's test cases; pyiso8583's pytest options; unicode-rbnf's
 # rule files and its metadata; iuliia's schemas; nepali-datetime's calendar; dict2xml's
 # example and its XML; iso639-lang's tables; parsy's pytest options; xpinyin's table;
-# rfc8785's examples and their canonical forms).
+# rfc8785's examples and their canonical forms; evalidate's, spfpm's and flatdict's trees are
+# .py files alone).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -194,6 +205,8 @@ RENAMED: dict[str, dict[str, str]] = {
     "python-mimeparse": {"mimeparse_test.py": "test_mimeparse.py"},
     "roman": {"tests.py": "test_roman.py"},
     "phonenumbers": {"testwrapper.py": "test_phonenumbers.py"},
+    "spfpm": {"tests/testFixedPoint.py": "tests/test_FixedPoint.py"},
+    "flatdict": {"tests.py": "test_flatdict.py"},
 }
 # How the whole sdist suite is run (bench.heldout.corpus --suite), relative to the sdist's
 # top: its tests directory, unless the library says otherwise. netaddr's pytest.ini also
@@ -246,7 +259,14 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      # examples/*.py beside tests/*.py
                                      "parsy": (),
                                      # its tests directory is test/, not tests/
-                                     "rfc8785": ("test",)}
+                                     "rfc8785": ("test",),
+                                     # its Makefile's test: FixedPoint.py's doctests
+                                     # (SUITE_OPTIONS), then tests/testFixedPoint.py,
+                                     # which pytest collects named on the command line
+                                     "spfpm": ("FixedPoint.py", "tests/testFixedPoint.py"),
+                                     # one test module at the sdist's top (its
+                                     # pyproject.toml's python_files)
+                                     "flatdict": ("tests.py",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -255,11 +275,15 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
 # adds pytest-cov's options (--cov, --cov-report html) for its coverage report: pytest-cov is
 # not here, and without the plugin pytest refuses them before a test runs, so they are
 # cleared (no test needs the report; its tree carries no pyproject.toml); camel-converter's
-# likewise (--cov, --cov-report term-missing, --no-cov-on-fail).
+# likewise (--cov, --cov-report term-missing, --no-cov-on-fail). spfpm's Makefile runs
+# FixedPoint.py itself first, which runs its module's doctests (23 examples): pytest runs the
+# same doctests with --doctest-modules (the tree's suite, pytest at its root, runs its tests
+# alone).
 SUITE_OPTIONS: dict[str, tuple[str, ...]] = {"sqids": ("-p", "no:asyncio"),
                                              "fastjsonschema": ("--benchmark-disable",),
                                              "asteval": ("-o", "addopts="),
-                                             "camel-converter": ("-o", "addopts=")}
+                                             "camel-converter": ("-o", "addopts="),
+                                             "spfpm": ("--doctest-modules",)}
 LEFT_OUT: dict[str, str] = {
     # 6,000 conformance vectors, 23 s untraced on one core: traced in the jail on a shared
     # two-core box, the suite would pass the judge's 120 s limit. The careless refactors

@@ -1,7 +1,7 @@
 """The held-out and seen parts of the real-library refactor corpus (bench/heldout/): each
 wave's manifest is frozen and names libraries no rule was grown on when it was frozen, the
 refactors load, and each careless refactor's stated input really tells the base from the
-careless tree. Wave 21 is the held-out part; waves 1 to 20 are seen (the proof's rules were
+careless tree. Wave 22 is the held-out part; waves 1 to 21 are seen (the proof's rules were
 changed after their failures were read, or a newer wave was frozen after them).
 
 No daemon and no judging here (bench/refactors_real.py --part heldout|seen does that,
@@ -53,8 +53,9 @@ SEEN = {*DEVELOPMENT, "inflection", "boltons", "more-itertools", "parse", "tabul
 # waves 1 to 18 and the candidates wave 18's rule left out (manifest-wave19.json); wave 20
 # excludes waves 1 to 19 and the candidates wave 19's rule left out (manifest-wave20.json);
 # wave 21 excludes waves 1 to 20 and the candidates wave 20's rule left out
-# (manifest-wave21.json).
-WAVES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
+# (manifest-wave21.json); wave 22 excludes waves 1 to 21 and the candidates wave 21's rule
+# left out (manifest-wave22.json).
+WAVES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)
 WAVE = {n: tuple(e["name"] for e in libraries.wave(n)["libraries"]) for n in WAVES}
 SEEN_BY_WAVE_2 = {*SEEN, *WAVE[1], "wcwidth", "tomli"}
 SEEN_BY_WAVE_3 = {*SEEN_BY_WAVE_2, *WAVE[2], "rfc3986", "roman-numerals-py"}
@@ -113,6 +114,13 @@ SEEN_BY_WAVE_20 = {*SEEN_BY_WAVE_19, *WAVE[19], "s2sphere", "cronex", "pyphen", 
 SEEN_BY_WAVE_21 = {*SEEN_BY_WAVE_20, *WAVE[20], "pqdict", "pygeodesy", "pymap3d",
                    "chinesecalendar", "configupdater", "pytimeparse2", "mslex", "serpent",
                    "elementpath"}
+SEEN_BY_WAVE_22 = {*SEEN_BY_WAVE_21, *WAVE[21], "qrcode", "netutils", "uc-micro-py",
+                   "deepmerge", "funcparserlib", "sre-yield", "hl7", "arabic-reshaper", "zhon",
+                   "ahocorapy", "py-expression-eval", "number-parser", "cologne-phonetics",
+                   "sliplib", "tenacity", "aenum", "python-ranges", "bashlex", "jsondiff",
+                   "jaro-winkler", "fuzzysearch", "textwrap3", "baseconv", "bitstring", "glob2",
+                   "iso-639", "smartypants", "commonmark", "untangle", "pyperclip", "pysrt",
+                   "canonicaljson"}
 # The Zope Public License 2.1 (roman, wave 8) is BSD-style: permissive, no copyleft.
 PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "PSF-2.0",
               "BSD-3-Clause OR Apache-2.0", "ZPL-2.1"}
@@ -140,7 +148,8 @@ def refactors() -> list:
                           (14, SEEN_BY_WAVE_14), (15, SEEN_BY_WAVE_15),
                           (16, SEEN_BY_WAVE_16), (17, SEEN_BY_WAVE_17),
                           (18, SEEN_BY_WAVE_18), (19, SEEN_BY_WAVE_19),
-                          (20, SEEN_BY_WAVE_20), (21, SEEN_BY_WAVE_21)])
+                          (20, SEEN_BY_WAVE_20), (21, SEEN_BY_WAVE_21),
+                          (22, SEEN_BY_WAVE_22)])
 def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> None:
     """Three or more permissive libraries a wave, pinned by sha256, none the rules had been
     grown on when it was frozen; each manifest kept as it was committed."""
@@ -156,20 +165,21 @@ def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> Non
 
 
 def test_the_held_out_part_is_the_newest_wave() -> None:
-    """--part heldout is wave 21, frozen after waves 1 to 20 were read; seen is waves 1 to
-    20; no library is in two waves."""
-    assert libraries.WAVES == {"heldout": (21,),
+    """--part heldout is wave 22, frozen after waves 1 to 21 were read; seen is waves 1 to
+    21; no library is in two waves."""
+    assert libraries.WAVES == {"heldout": (22,),
                                "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-                                        16, 17, 18, 19, 20)}
+                                        16, 17, 18, 19, 20, 21)}
     frozen = [libraries.wave(n)["frozen"][:17] for n in WAVES]
     assert frozen == sorted(frozen) and len(set(frozen)) == len(WAVES)
     every = [name for n in WAVES for name in WAVE[n]]
     assert len(set(every)) == len(every)
-    assert libraries.names("heldout") == WAVE[21]
+    assert libraries.names("heldout") == WAVE[22]
     assert libraries.names("seen") == (*WAVE[1], *WAVE[2], *WAVE[3], *WAVE[4], *WAVE[5],
                                        *WAVE[6], *WAVE[7], *WAVE[8], *WAVE[9], *WAVE[10],
                                        *WAVE[11], *WAVE[12], *WAVE[13], *WAVE[14], *WAVE[15],
-                                       *WAVE[16], *WAVE[17], *WAVE[18], *WAVE[19], *WAVE[20])
+                                       *WAVE[16], *WAVE[17], *WAVE[18], *WAVE[19], *WAVE[20],
+                                       *WAVE[21])
     assert libraries.names() == (*libraries.names("heldout"), *libraries.names("seen"))
 
 
@@ -215,9 +225,9 @@ def test_each_careless_input_tells_base_from_careless(refactors: list, tmp_path:
     assert not problems, "\n".join(problems)
 
 
-def test_the_bench_prints_wave_21_as_held_out_and_waves_1_to_20_as_seen() -> None:
-    """bench/refactors_real.py's --part heldout judges wave 21 under the held-out heading,
-    --part seen waves 1 to 20 under the seen one, and every combined run puts held-out
+def test_the_bench_prints_wave_22_as_held_out_and_waves_1_to_21_as_seen() -> None:
+    """bench/refactors_real.py's --part heldout judges wave 22 under the held-out heading,
+    --part seen waves 1 to 21 under the seen one, and every combined run puts held-out
     first; the columns say which waves."""
     from bench.heldout.report import COLUMNS, heading
     from bench.refactors_real import PARTS
@@ -225,9 +235,9 @@ def test_the_bench_prints_wave_21_as_held_out_and_waves_1_to_20_as_seen() -> Non
     assert PARTS["heldout"] == ["heldout"] and PARTS["seen"] == ["seen"]
     assert all(parts[0] == "heldout" for key, parts in PARTS.items() if len(parts) > 1)
     held, seen = heading("heldout"), heading("seen")
-    assert held.startswith("== HELD-OUT (wave 21: ")
+    assert held.startswith("== HELD-OUT (wave 22: ")
     assert seen.startswith("== SEEN (waves 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, "
-                           "16, 17, 18, 19 and 20: ")
-    assert COLUMNS["heldout"] == "held-out (w21)" and COLUMNS["seen"] == "seen (w1-w20)"
+                           "16, 17, 18, 19, 20 and 21: ")
+    assert COLUMNS["heldout"] == "held-out (w22)" and COLUMNS["seen"] == "seen (w1-w21)"
     assert all(n in held for n in libraries.names("heldout"))
     assert all(n in seen and n not in held for n in libraries.names("seen"))
