@@ -19,6 +19,7 @@ How those parts write a call's values as a pickle is governance.oracle.pickler.
 """
 
 import base64
+import builtins
 import hashlib
 import inspect
 import io
@@ -40,6 +41,7 @@ except ImportError:  # imported by the daemon's own code and tests
 RANDOM_SEED = 20_491
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _DEPTH, _ITEMS = 8, 200
+_BUILTINS = vars(builtins)
 # An int wider than this is written as its hex: json writes ints as decimal digits, which
 # Python refuses past 4,300 of them (sys.get_int_max_str_digits); 13,000 bits is ~3,900.
 _BITS = 13_000
@@ -72,6 +74,10 @@ def canon(obj, depth=0, stack=(), consume=True):
         return [type(obj).__name__, bytes(obj[:4096]).hex()]
     if inspect.ismodule(obj):  # its name: its repr holds its file, in one tree or the other
         return ["module", obj.__name__]
+    if obj is _BUILTINS:  # the interpreter's namespace, which the runner itself writes into
+        # (its mutant switch, its stable `id`): a table holding it (evalidate's globals after
+        # `eval` put `__builtins__` in them) compares by that, never by the runners' own state
+        return ["builtins", "<namespace>"]
     if id(obj) in stack:
         return "<cycle>"
     inner = (*stack, id(obj))
