@@ -17,6 +17,13 @@ an argument one of them was asked for and lacked is then given as keys it holds
 (iso639-lang's deprecation lookup moved into a helper waited, no test passing a
 deprecated name, wave 20).
 
+Tables merged in another order (`{**imported, **ctx}` made `{**ctx, **imported}`: the
+"merge" kind of governance.proof.conversions) answer alike on every call whose tables share
+no key: evalidate's imported functions merged after the caller's globals landed (wave 22),
+no test's globals naming an imported function. So each call's tables (its arguments', its
+object's) are also given the keys of the other plain dicts it reaches, its object's
+attributes' among them (`crossed_inputs`).
+
 Copied into a run's private plugin directory as `_ouroboros_keys` (governance.oracle.
 run_dir); standard library only, Python 3.9 and later.
 """
@@ -192,4 +199,39 @@ def asked_inputs(fn, calls, receiver, run, dumped, loads, names=(), over=lambda:
             made = [fills] + ([{p: f} for p, f in fills.items()] if len(fills) > 1 else [])
             out += [dumped(_with(args, kwargs, f)) for f in made] if fills else []
             out += [dumped(call) for call in _keyed(args, kwargs, receiver, looked)]
+    return [b for b in out if b is not None]
+
+
+def _reached(args, kwargs, receiver):
+    """The plain dicts a call reaches: its arguments', its object's attributes', and those
+    of the objects its object holds (`self.model.imported_functions`)."""
+    out = [_get(args, kwargs, p) for p in _tables(args, kwargs, receiver)]
+    held = getattr(args[0], "__dict__", None) if receiver and args else None
+    for value in (held or {}).values():
+        inner = getattr(value, "__dict__", None)
+        if isinstance(inner, dict) and not isinstance(value, type):
+            out += [v for v in inner.values() if type(v) is dict and len(v) <= MAX_TABLE]
+    return out
+
+
+def crossed_inputs(calls, receiver, dumped, loads):
+    """Inputs (pickles), at most MAX_CALLS, made from `calls`: each table a call holds
+    (`_tables`) given the keys of every other plain dict the call reaches that it lacks
+    (`_filled`'s values), one table at a time. Calls whose tables would gain nothing are
+    passed over: a suite's first calls are as often as not its simplest (evalidate's first
+    eight imported no function)."""
+    out = []
+    for blob in calls:
+        if len(out) >= MAX_CALLS:
+            break
+        with contextlib.suppress(Exception):  # an argument that will not copy or pickle
+            args, kwargs = loads(blob)
+            reached = _reached(args, kwargs, receiver)
+            for place in _tables(args, kwargs, receiver):
+                table = _get(args, kwargs, place)
+                keys = [k for other in reached if other is not table for k in other
+                        if type(k) in _KEYS and k not in table]
+                if keys:
+                    filled = _filled(table, list(dict.fromkeys(keys))[:MAX_MISSED])
+                    out.append(dumped(_with(args, kwargs, {place: filled})))
     return [b for b in out if b is not None]

@@ -49,7 +49,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from _ouroboros_defaults import left_out
     from _ouroboros_inputs import code_names, generated, parameters, receives
-    from _ouroboros_keys import asked_inputs
+    from _ouroboros_keys import asked_inputs, crossed_inputs
     from _ouroboros_kin import lent
     from _ouroboros_kinds import kinds as known
     from _ouroboros_kinds import private
@@ -76,7 +76,7 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from governance.oracle.replay_defaults import left_out
     from governance.oracle.replay_inputs import code_names, generated, parameters, receives
-    from governance.oracle.replay_keys import asked_inputs
+    from governance.oracle.replay_keys import asked_inputs, crossed_inputs
     from governance.oracle.replay_kin import lent
     from governance.oracle.replay_kinds import kinds as known
     from governance.oracle.replay_kinds import private
@@ -171,8 +171,11 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
     params = parameters(fn)
     kinds = (known(blobs, params), params)
     asked = Budget(_ASKED_BUDGET_S)  # its tables given the keys it missed (replay_keys)
-    for blob in asked_inputs(fn, blobs, receiver, lambda b: _ran(fn, b, timeout_s), dumped,
-                             loads, spec.get("names") or code_names(fn), asked):
+    crossed = crossed_inputs(blobs, receiver, dumped, loads) \
+        if "merge" in (spec.get("dropped") or ()) else []  # tables merged in another order
+    for blob in [*crossed, *asked_inputs(fn, blobs, receiver, lambda b: _ran(fn, b, timeout_s),
+                                         dumped, loads, spec.get("names") or code_names(fn),
+                                         asked)]:
         if asked():
             break
         inputs.append(blob)

@@ -33,7 +33,11 @@ given as one (FloatLike). A test by identity made one by equality or back ("iden
 with without being it (`mock.ANY`): each value is first given as one (AnyEqual). A text's
 encoding or decoding called otherwise ("codec": an error handler added) parts ways only on
 the characters a handler treats apart (a lone surrogate in U+DC80..U+DCFF, which
-`surrogateescape` writes as a byte): each text is first given with them.
+`surrogateescape` writes as a byte): each text is first given with them. Two tables merged
+in the other order ("merge": `{**imported, **ctx}` made `{**ctx, **imported}`) part ways
+only on a key both hold: evalidate's imported functions merged after the caller's globals
+landed (wave 22), no test's globals naming an imported function; each call's tables are then
+also given the keys of the other tables it reaches (governance.oracle.replay_keys.crossed).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ _CASE_MAPS = ("lower", "upper", "casefold")
 _COUNTED_APART = ("None", "abc", "hasattr", "is", "")  # counts compared, not conversions
 _CODEC = "codec "  # a key of the text's encode and decode calls, by their arguments
 _CODEC_CALLS = ("encode", "decode")
+_MERGE = "merge "  # a key of a dict display that unpacks another: its entries, in order
 # the abstract classes of collections.abc whose isinstance test reads whether a class's
 # method is set, and the methods a class opts out of them by (`__iter__ = None`)
 _PROTOCOL_ABCS = frozenset({"Iterable", "Iterator", "Reversible", "Collection", "Container",
@@ -67,14 +72,16 @@ def dropped_conversions(old: str, new: str, qualname: str) -> frozenset[str]:
     """The kinds of conversion ("int", "case", "blank") `qualname` holds fewer of in `new`
     than in `old`, "casemap" where it calls a case mapping more often than `old`, "falsy"
     where it tests for None a different number of times, and "protocol" where it tests a
-    protocol's abstract class or a protocol method's presence a different number of times
-    (none where either text lacks it: nothing to compare)."""
+    protocol's abstract class or a protocol method's presence a different number of times,
+    "merge" where a dict display merges the same tables in another order (none where either
+    text lacks it: nothing to compare)."""
     before, after = _counted(old, qualname), _counted(new, qualname)
     if before is None or after is None:
         return frozenset()
     kinds = {kind if kind in ("case", "blank", "float") else "int"
              for kind, n in before.items() if n > after[kind]
-             and kind not in (*_CASE_MAPS, *_COUNTED_APART) and not kind.startswith(_CODEC)}
+             and kind not in (*_CASE_MAPS, *_COUNTED_APART)
+             and not kind.startswith((_CODEC, _MERGE))}
     if before["is"] != after["is"] and before["None"] == after["None"]:
         kinds.add("identity")  # `is` made `==`; `is None` made a truth test is "falsy"
     if _codecs(before) != _codecs(after):
@@ -83,6 +90,8 @@ def dropped_conversions(old: str, new: str, qualname: str) -> frozenset[str]:
         kinds.add("casemap")
     if before["None"] != after["None"]:
         kinds.add("falsy")
+    if _reordered(before, after):
+        kinds.add("merge")
     if (before["abc"], before["hasattr"]) != (after["abc"], after["hasattr"]):
         kinds.add("protocol")
     return frozenset(kinds)
@@ -122,6 +131,8 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                 and n.func.id in ("isinstance", "hasattr") and len(n.args) == 2:
             found[_protocol_test(n.func.id, n.args[1])] += 1  # "" for any other test
+        elif isinstance(n, ast.Dict) and None in n.keys and len(n.keys) > 1:
+            found[_MERGE + "\0".join(_entries(n))] += 1
         elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv):
             found["//"] += 1
         elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
@@ -137,6 +148,25 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
 
 def _with_none(n: ast.Compare) -> bool:
     return any(isinstance(c, ast.Constant) and c.value is None for c in n.comparators)
+
+
+def _entries(n: ast.Dict) -> list[str]:
+    return [f"**{ast.unparse(v)}" if k is None else f"{ast.unparse(k)}: {ast.unparse(v)}"
+            for k, v in zip(n.keys, n.values)]  # noqa: B905 (as long by definition)
+
+
+def _reordered(before: Counter[str], after: Counter[str]) -> bool:
+    """Whether a dict display that unpacks another holds the same entries in another order
+    (`{**a, **b}` made `{**b, **a}`): which table wins a shared key changed."""
+    def merges(found: Counter[str], key) -> Counter:
+        return Counter({key(k[len(_MERGE):].split("\0")): n for k, n in found.items()
+                        if k.startswith(_MERGE) and n})
+    return merges(before, tuple) != merges(after, tuple) \
+        and merges(before, _sorted_tuple) == merges(after, _sorted_tuple)
+
+
+def _sorted_tuple(items: list[str]) -> tuple[str, ...]:
+    return tuple(sorted(items))
 
 
 def _codecs(found: Counter[str]) -> Counter[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pickle
 from typing import ClassVar
 
-from governance.oracle.replay_keys import Asked, asked_inputs
+from governance.oracle.replay_keys import Asked, asked_inputs, crossed_inputs
 
 
 class Schema:
@@ -97,3 +97,30 @@ def test_no_call_is_run_once_the_stages_budget_is_spent() -> None:
     made = asked_inputs(Schema.letter, blobs, True, run, lambda v: pickle.dumps(v, protocol=4),
                         pickle.loads, (), lambda: len(ran) >= 1)
     assert len(ran) == 1 and made  # the first call's inputs, and no second run
+
+
+class Model:
+    def __init__(self, imported: dict):
+        self.imported = imported
+
+
+class Expr:
+    def __init__(self, model: Model):
+        self.model = model
+
+    def value(self, names: dict) -> object:
+        return {**self.model.imported, **names}
+
+
+def test_a_table_is_given_the_keys_of_the_tables_its_call_reaches() -> None:
+    """Merged in another order, two tables part only on a shared key (wave 22's evalidate):
+    a call's argument table is given the keys its object's model holds, with its own first
+    value; calls whose tables would gain nothing are passed over."""
+    dump = lambda v: pickle.dumps(v, protocol=4)  # noqa: E731
+    plain = dump(([Expr(Model({})), {"x": 1}], {}))
+    shared = dump(([Expr(Model({"double": print})), {"x": 1}], {}))
+    made = [pickle.loads(b) for b in crossed_inputs([plain, shared], True, dump, pickle.loads)]
+    assert len(made) == 1
+    (receiver, names), kwargs = made[0]
+    assert names == {"x": 1, "double": 1} and kwargs == {}
+    assert receiver.model.imported == {"double": print}  # what it reaches is left as it was

@@ -6,7 +6,10 @@ for None, is tests/governance/proof/test_conversions.py's):
 - two tables tried in the other order, where no table the tests built knew a key both did
   (each table given the keys a call missed: governance.oracle.replay_keys);
 - an XML rule with no text no longer skipped (an element's text gone:
-  governance.oracle.replay_elements)."""
+  governance.oracle.replay_elements);
+- two tables merged in the other order, where no call's tables shared a key (wave 22's
+  evalidate: each table given the keys of the other tables its call reaches,
+  governance.oracle.replay_keys.crossed_inputs)."""
 
 from __future__ import annotations
 
@@ -74,6 +77,29 @@ DOC = """<ldml><rbnf><ruleset type="spellout">
 def test_load():
     assert load({}, ElementTree.fromstring(DOC)) == {"spellout": [(0, "zero"), (1, "one")]}
 '''
+SCOPE = '''class Model:
+    def __init__(self, imported=None):
+        self.imported = dict(imported or {})
+
+
+class Expr:
+    def __init__(self, name, model):
+        self.name, self.model = name, model
+
+    def value(self, names):
+        scope = {**self.model.imported, **names}
+        return scope[self.name]
+'''
+SCOPE_TESTS = '''from tables.scope import Expr, Model
+
+M = Model({"double": 2})
+
+
+def test_values():
+    assert Expr("double", M).value({"x": 1}) == 2
+    assert Expr("x", M).value({"x": 1}) == 1
+    assert Expr("x", Model()).value({"x": 3}) == 3
+'''
 CASES = {
     "tables tried in the other order": (
         "tables/schema.py", SCHEMA,
@@ -87,6 +113,9 @@ CASES = {
     "rule with no text no longer skipped": (
         "tables/rules.py", RULES, ("            if not rule.text:\n                continue\n", ""),
         RULES_TESTS),
+    "tables merged in the other order": (
+        "tables/scope.py", SCOPE, ("{**self.model.imported, **names}",
+                                   "{**names, **self.model.imported}"), SCOPE_TESTS),
 }
 
 

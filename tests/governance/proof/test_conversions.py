@@ -243,3 +243,23 @@ def test_each_kind_gives_the_values_that_tell_it_first() -> None:
     with pytest.raises(UnicodeEncodeError):
         first("foo", {"codec"}).encode("utf-8")
     assert first("foo", {"codec"}).encode("utf-8", "surrogateescape") == b"foo\xff"
+
+
+MERGED = """def value(self, names):
+    scope = {**self.model.imported, **names}
+    return scope[self.name]
+"""
+
+
+@pytest.mark.parametrize("new, merge", [
+    ("{**names, **self.model.imported}", True),  # the other table wins a shared key
+    ("{**self.model.imported, **names}", False),  # the same order
+    ("{**self.model.imported, **names, 'x': 1}", False),  # an entry added: not a reorder
+    ("dict(self.model.imported, **names)", False),  # no display to compare
+])
+def test_tables_merged_in_another_order_are_found(new: str, merge: bool) -> None:
+    """evalidate's globals merged after its imported functions instead of before (wave 22)."""
+    found = dropped_conversions(MERGED, MERGED.replace("{**self.model.imported, **names}", new),
+                                "value")
+    assert ("merge" in found) is merge, found
+    assert "int" not in found
