@@ -90,6 +90,10 @@ class Target:
     # the sides of the base's comparisons the change rewrote (governance.proof.edges):
     # the search steers toward where they meet
     edges: tuple[tuple[str, str], ...] = ()
+    # a module-level function whose parameters all have defaults, in both texts: where no
+    # test calls it and no kin lends it a call, it is called with them
+    # (governance.proof.behaviour.bare; replay_runner._calls)
+    bare: bool = False
 
 
 @dataclass(frozen=True)

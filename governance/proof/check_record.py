@@ -145,7 +145,7 @@ class Record:
                if isinstance(paths, list) else [], "functions": [
             {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
              "kin": [] if calls_of(f) else self.lent(t), "applied": self.applied(t),
-             "redefaulted": list(t.redefaulted),
+             "redefaulted": list(t.redefaulted), "bare": t.bare,
              "edges": [list(e) for e in t.edges],
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
              "dropped": sorted(self.dropped.get((t.file, t.qualname), ())),

@@ -94,7 +94,7 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     start = time.monotonic()
     if not targets:
         return DiffReport()
-    if not tests:
+    if not tests and not any(t.bare for t in targets):
         return DiffReport(tuple(FunctionCheck(f"{t.file}::{t.qualname}", problem="no test "
                                               "calls it") for t in targets))
     record = Record(runner, base, candidate, targets, tests, scratch,
@@ -104,6 +104,11 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
         record.sides = await asyncio.to_thread(_sides, base, candidate, targets)
         shaped = await asyncio.to_thread(_shaped, base, candidate, targets)
     record.dropped = await asyncio.to_thread(_dropped, base, candidate, targets)
+    if not tests:  # no test to capture or trace with: the bare ones are called with their
+        # defaults alone (Target.bare), the others have no input, and nothing is lifted
+        record.captured = {"functions": [{} for _ in targets], "kin": {}}
+        problem = await _replayed(record, {})
+        return _reported(record, problem, shaped, (), start)
     first, cand = await _captured_and_traced(record)
     if record.lost:  # ids parametrized from a set's order, a time: their files, whole
         record.tests = sorted({t.split("::", 1)[0] for t in tests})
@@ -120,6 +125,11 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     problem = await _replayed(record, cand)
     if problem is None:
         await lifted(record)
+    return _reported(record, problem, shaped, cut, start)
+
+
+def _reported(record: Record, problem: str | None, shaped: tuple[str, ...],
+              cut: tuple[int, int] | tuple[()], start: float) -> DiffReport:
     missed = [line for side, killed in zip(record.sides, record.killed, strict=True)
               for line in unnoticed(side, killed)]
     return DiffReport(tuple(record.checks), problem=problem, seconds=time.monotonic() - start,

@@ -1,0 +1,84 @@
+"""A function no test calls, whose parameters all have defaults, called with them (wave 22:
+evalidate's `test_security(attacks=None, model=None, verbose=False)` waited as one with no
+input): a careless change to it is refused with a counterexample and a correct one lands,
+in the real jail; one with a parameter to fill still has no input (fail closed)."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import pickle
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance.proof.behaviour import bare, touched_functions
+from tests.governance.proof.judged import judged
+from tools.jail import bwrap_available
+
+EXTRA = '''def squares(n=5, start=0):
+    out = []
+    for i in range(start, n):
+        out.append(i * i)
+    return out
+
+
+def scaled(values, k=2):
+    return [v * k for v in values]
+'''
+FILES = {"pkg/__init__.py": "", "pkg/main.py": "def one():\n    return 1\n",
+         "tests/test_main.py": "from pkg.main import one\n\n\ndef test_one():\n"
+                               "    assert one() == 1\n"}
+CHANGES = {
+    "careless": ("    for i in range(start, n):\n", "    for i in range(start + 1, n):\n"),
+    "control": ("    out = []\n    for i in range(start, n):\n        out.append(i * i)\n"
+                "    return out\n", "    return [i * i for i in range(start, n)]\n"),
+    "unbare": ("    return [v * k for v in values]\n",
+               "    return [k * v for v in values]\n"),
+}
+
+
+def test_bare_is_a_module_function_callable_with_no_argument() -> None:
+    targets, _ = touched_functions(EXTRA, EXTRA.replace(*CHANGES["careless"]), "pkg/extra.py")
+    assert [(t.qualname, t.bare) for t in targets] == [("squares", True)]
+    targets, _ = touched_functions(EXTRA, EXTRA.replace(*CHANGES["unbare"]), "pkg/extra.py")
+    assert [(t.qualname, t.bare) for t in targets] == [("scaled", False)]
+    method = ast.parse("class C:\n    def m(self=None):\n        pass\n").body[0].body[0]
+    assert not bare("C.m", method)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+@pytest.mark.parametrize("change", sorted(CHANGES))
+async def test_a_function_no_test_calls_is_judged_at_its_defaults(tmp_path: Path,
+                                                                   change: str) -> None:
+    done = await judged(tmp_path, "pkg/extra.py", EXTRA, EXTRA.replace(*CHANGES[change]),
+                        FILES)
+    assert done.problems == [] and done.ran.passed  # no test reaches pkg/extra.py
+    reasons = done.report.reasons()
+    if change == "careless":
+        assert any(c.counterexamples for c in done.report.checks), done.report.payload()
+        found = done.report.checks[0].counterexamples[0]
+        assert found.function.endswith("::squares") and found.base == "[0, 1, 4, 9, 16]"
+    elif change == "control":
+        assert reasons == [], reasons
+    else:
+        assert reasons and not any(c.counterexamples for c in done.report.checks), reasons
+
+
+def test_a_bare_call_runs_under_an_argv_of_its_own() -> None:
+    """A CLI's `main()` called bare reads an argv naming its module alone, never the
+    runner's own (its job and result files)."""
+    from governance.oracle import replay_runner
+    from governance.oracle.canon import unwrapped
+
+    def main(argv=None, verbose=False):
+        return argv or sys.argv[1:]
+
+    made = replay_runner._bare(main)
+    assert [c["key"][0] for c in made] == ["b", "b"]
+    inner, argv = unwrapped(base64.b64decode(made[0]["pickle"]))
+    assert argv == [__name__] and pickle.loads(inner) == ([], {"argv": None, "verbose": False})
+    assert pickle.loads(unwrapped(base64.b64decode(made[1]["pickle"]))[0]) \
+        == ([], {})
