@@ -103,12 +103,15 @@ def rebuilt(outer, qualname, closure):
     if closure is None:
         raise LookupError("a nested function cannot be called without its closure")
     outer = inspect.unwrap(outer)
-    code = _code_in(getattr(outer, "__code__", None), qualname)
-    if code is None:
+    codes = _codes_in(getattr(outer, "__code__", None), qualname)
+    if not codes:
         raise LookupError(f"no function {qualname} in this tree")
     cells, defaults, kwdefaults = pickle.loads(base64.b64decode(closure))
-    missing = [n for n in code.co_freevars if n not in cells]
-    if missing:
+    # two defs of one name (spfpm's `validate`, one under `try`, one under `except`): the
+    # one whose free variables the captured closure holds, the first of those
+    code = next((c for c in codes if all(n in cells for n in c.co_freevars)), None)
+    if code is None:
+        missing = [n for n in codes[0].co_freevars if n not in cells]
         raise LookupError(f"{qualname} reads {missing[0]}, which its captured closure lacks")
     function = types.FunctionType(code, outer.__globals__, code.co_name,
                                   tuple(defaults) if defaults else None,
@@ -118,21 +121,22 @@ def rebuilt(outer, qualname, closure):
     return function
 
 
-def _code_in(code, qualname):
-    """The code object named `qualname` among those `code` holds, at any depth."""
+def _codes_in(code, qualname):
+    """The code objects named `qualname` among those `code` holds, at any depth, in the
+    order of the source."""
     if code is None:
-        return None
+        return []
     inside = qualname[len(enclosing(qualname)) + len(LOCALS):]
     wanted = [p for p in inside.split(".") if p != "<locals>"]
-    todo = [(code, 0)]
+    found, todo = [], [(code, 0)]
     while todo:
-        here, depth = todo.pop()
+        here, depth = todo.pop(0)
         for const in here.co_consts:
             if not isinstance(const, types.CodeType):
                 continue
             if getattr(const, "co_qualname", qualname) == qualname \
                     and const.co_name == wanted[-1] and depth == len(wanted) - 1:
-                return const
-            if depth + 1 < len(wanted) and const.co_name == wanted[depth]:
+                found.append(const)
+            elif depth + 1 < len(wanted) and const.co_name == wanted[depth]:
                 todo.append((const, depth + 1))
-    return None
+    return found

@@ -20,13 +20,20 @@ FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 
 def nested_defs(node: ast.AST, qualname: str) -> dict[str, FuncDef]:
     """qualname -> def of every function defined inside `node` (a def named `qualname`),
-    at any depth, through nested functions and classes; lambdas are not named."""
-    out: dict[str, FuncDef] = {}
+    at any depth, through nested functions and classes; lambdas are not named. Of two defs
+    of one name, the last (`nested_all` has each)."""
+    return {q: defs[-1] for q, defs in nested_all(node, qualname).items()}
+
+
+def nested_all(node: ast.AST, qualname: str) -> dict[str, list[FuncDef]]:
+    """qualname -> the defs of that name inside `node`, in the order of the source: a
+    function may define one under `try` and another under `except` (spfpm's `validate`)."""
+    out: dict[str, list[FuncDef]] = {}
 
     def walk(body: list[ast.stmt], prefix: str) -> None:
         for s in _statements(body):
             if isinstance(s, FUNCS):
-                out[prefix + s.name] = s
+                out.setdefault(prefix + s.name, []).append(s)
                 walk(s.body, f"{prefix}{s.name}.<locals>.")
             elif isinstance(s, ast.ClassDef):
                 walk(s.body, f"{prefix}{s.name}.")
@@ -53,7 +60,15 @@ def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
 
 def changed_nested(new: FuncDef, old: FuncDef, qualname: str) -> list[tuple[str, FuncDef, FuncDef]]:
     """(qualname, candidate def, base def) of the functions inside a changed function
-    that both texts define and whose code differs (layout and comments aside)."""
-    news, olds = nested_defs(new, qualname), nested_defs(old, qualname)
-    return [(q, news[q], olds[q]) for q in sorted(news)
-            if q in olds and ast.dump(news[q]) != ast.dump(olds[q])]
+    that both texts define and whose code differs (layout and comments aside); of defs
+    sharing a name, the first pair that differs, taken in the order of the source (spfpm's
+    overflow bound changed in the first of its two `validate`s was judged through
+    `__init__` alone: the second, unchanged, stood for both, wave 22)."""
+    news, olds = nested_all(new, qualname), nested_all(old, qualname)
+    out = []
+    for q in sorted(news):
+        pairs = [(a, b) for a, b in zip(news[q], olds.get(q, []))  # noqa: B905 (as many)
+                 if ast.dump(a) != ast.dump(b)]
+        if pairs and len(news[q]) == len(olds[q]):
+            out.append((q, *pairs[0]))
+    return out

@@ -33,6 +33,18 @@ class Box:
             return x * n * 2
         return twice
 
+    def family(self, bits, top=None):
+        try:
+            thresh = 1 << (bits + top)
+
+            def validate(value):
+                if value >= thresh:
+                    raise OverflowError
+        except TypeError:
+            def validate(value):
+                return None
+        return validate
+
     @staticmethod
     def factory():
         class Local:
@@ -82,6 +94,17 @@ def test_a_closure_that_lacks_a_free_variable_the_tree_reads_is_refused(tree: Pa
         lookup.function_at(str(tree), "nest.py", "outer.<locals>.gone", _closure({}))
     with pytest.raises(LookupError, match="closure"):
         lookup.function_at(str(tree), "nest.py", "outer.<locals>.inner")
+
+
+def test_of_two_defs_of_one_name_the_one_whose_free_variables_the_closure_holds(tree: Path):
+    """spfpm's `validate`, defined under `try` reading `thresh` and under `except` reading
+    nothing (wave 22): each captured closure rebuilds the def it came from."""
+    bound = lookup.function_at(str(tree), "nest.py", "Box.family.<locals>.validate",
+                               _closure({"thresh": 8}))
+    with pytest.raises(OverflowError):
+        bound(8)
+    assert lookup.function_at(str(tree), "nest.py", "Box.family.<locals>.validate",
+                              _closure({}))(8) is None
 
 
 def test_groups_put_the_first_closure_of_each_kind_first():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import types
 
-from governance.proof.nested import changed_nested, nested_defs
+from governance.proof.nested import changed_nested, nested_all, nested_defs
 
 TEXT = '''def outer(x):
     def a(y):
@@ -51,3 +51,32 @@ def test_only_the_nested_functions_whose_code_changed_are_named():
                                                              "    return a  # kept\n")).body[0]
     assert [q for q, _, _ in changed_nested(new, old, "outer")] == ["outer.<locals>.a"]
     assert changed_nested(old, old, "outer") == []
+
+
+FAMILY = """def family(bits, top=None):
+    try:
+        thresh = 1 << (bits + top)
+
+        def validate(value):
+            if value >= thresh:
+                raise OverflowError
+    except TypeError:
+        def validate(value):
+            return None
+    return validate
+"""
+
+
+def test_of_two_defs_of_one_name_the_first_that_changed_is_named() -> None:
+    """spfpm's overflow bound changed in the first of its two `validate`s (wave 22): the
+    second, unchanged, stood for both, and only the enclosing function was judged."""
+    old = ast.parse(FAMILY).body[0]
+    new = ast.parse(FAMILY.replace("value >= thresh", "value > thresh")).body[0]
+    assert [len(v) for v in nested_all(old, "family").values()] == [2]
+    assert nested_defs(old, "family")["family.<locals>.validate"] is \
+        nested_all(old, "family")["family.<locals>.validate"][1]
+    (name, cand, base), = changed_nested(new, old, "family")
+    assert name == "family.<locals>.validate"
+    assert "value > thresh" in ast.unparse(cand) and "value >= thresh" in ast.unparse(base)
+    unchanged = ast.parse(FAMILY.replace("return None", "return None  # no bound")).body[0]
+    assert changed_nested(unchanged, old, "family") == []
