@@ -48,6 +48,12 @@ _PATH_DECOR = re.compile(r"^(?:#+\s*|[-*]\s+)?(?:(?:file(?:name)?|path)\s*:\s*)?
                          r"(?P<path>[^\s`*\"':]+?)(?::\d+(?:-\d+)?)?[`*\"']*:?$", re.IGNORECASE)
 
 
+# A line of a repair prompt's quoted view as the model copies it into a block:
+# 'sqlparse/keywords.py:65: (r'[A-ZÀ-Ü]\w*(?=\s*\.)', tokens.Name),' (governance.brains.
+# quoted_words shows each line so, its indentation stripped).
+_QUOTED = re.compile(r"^(?P<path>[^\s:`*]+):(?P<line>\d+): ?(?P<text>.*)$")
+
+
 class ReplyForm(StrEnum):
     JSON = "json"  # candidate.1 objects (governance.brains.prompts CHANGE_CONTRACT)
     BLOCKS = "blocks"  # a path line, then SEARCH/REPLACE blocks (BLOCKS_CONTRACT)
@@ -84,11 +90,12 @@ def stated_blocks(text: str, exists: Callable[[str], bool]) -> dict[str, Any]:
     files: dict[str, dict] = {}
     path, at = None, 0
     for n, m in enumerate(blocks, 1):
-        path = _path_before(text[at:m.start()]) or path
+        named = _path_before(text[at:m.start()])
+        quoted, search, replace = _unquoted(m.group(1), m.group(2), exists)
+        path = quoted or named or path  # the quoted lines say where they are from
         if path is None:
             raise CandidateParseError(f"SEARCH/REPLACE block {n} names no file: write the "
                                       "file's path on the line before it")
-        search, replace = m.group(1), m.group(2)
         entry = files.setdefault(path, {"file_path": path})
         if not search.strip():
             if exists(path):
@@ -107,6 +114,35 @@ def stated_blocks(text: str, exists: Callable[[str], bool]) -> dict[str, Any]:
         at = m.end()
     rationale = _rationale(text[at:]) or _rationale(text[:blocks[0].start()])
     return {"schema": "candidate.1", "files": list(files.values()), "rationale": rationale}
+
+
+def _unquoted(search: str, replace: str, exists: Callable[[str], bool]) \
+        -> tuple[str | None, str, str]:
+    """A block whose SEARCH is lines copied from the prompt's quoted view, each written
+    `path:N: text` (Qwen2.5-Coder-1.5B's reply to sqlparse's b72a8ff42f53, its path line
+    the contract's placeholder, issue 50): (that path, the SEARCH and REPLACE without the
+    decoration). The lines' own indentation is not in the view: candidate_edits matches
+    such a search as the same code, white space aside. (None, search, replace) where a
+    line is not so written, the paths differ or name no file; CandidateParseError where the
+    lines are not consecutive in the file (no exact edit can state them)."""
+    lines = [ln for ln in search.splitlines() if ln.strip()]
+    found = [_QUOTED.match(ln) for ln in lines]
+    paths = {q.group("path") for q in found if q}
+    if not lines or not all(found) or len(paths) != 1 or not exists(path := paths.pop()):
+        return None, search, replace
+    numbers = [int(q.group("line")) for q in found if q]
+    if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        raise CandidateParseError(
+            f"{path}: the SEARCH copies lines {', '.join(map(str, numbers))} of the prompt's "
+            "view, which are not next to each other in the file: copy the file's lines "
+            "themselves, all of them from the first to the last, without the 'path:N:' "
+            "before each")
+
+    def bare(part: str) -> str:
+        return "".join(q.group("text") + "\n" if (q := _QUOTED.match(ln.rstrip("\n")))
+                       and q.group("path") == path else ln
+                       for ln in part.splitlines(keepends=True))
+    return path, bare(search), bare(replace)
 
 
 # The divider is seven '=' exactly (a reStructuredText underline inside a block is text).

@@ -205,3 +205,36 @@ def test_the_contract_shows_no_real_looking_path_to_copy():
     head = HEADS[ReplyForm.BLOCKS]
     assert "<the file's path>\n<<<<<<< SEARCH" in head
     assert not any(w.endswith(".py") for w in head.split())
+
+
+TABLE = """KEYWORDS = {
+    'AS': 'Keyword',
+    'DISPATCH': 'Keyword',
+    'DO': 'Keyword',
+}
+"""
+
+
+def test_lines_copied_from_the_quoted_view_are_read_as_the_files_own():
+    """Qwen2.5-Coder-1.5B copied the repair prompt's quoted lines (`path:N: text`, their
+    indentation stripped) into SEARCH and REPLACE under the contract's placeholder path
+    (sqlparse's b72a8ff42f53, issue 50): the lines' own path names the file, and the
+    search matches as the same code, white space aside."""
+    reply = ("<the file's path>\n<<<<<<< SEARCH\nlib/kw.py:3: 'DISPATCH': 'Keyword',\n"
+             "lib/kw.py:4: 'DO': 'Keyword',\n=======\nlib/kw.py:3: 'DISPATCH': 'Keyword',\n"
+             "'DIV': 'Operator',\nlib/kw.py:4: 'DO': 'Keyword',\n>>>>>>> REPLACE\n")
+    [change] = stated(reply, _base(lib_kw_py=TABLE)).changes()
+    assert change.file_path == "lib/kw.py"
+    assert change.full_content == TABLE.replace(
+        "    'DO'", "    'DIV': 'Operator',\n    'DO'")
+
+
+def test_quoted_lines_that_are_not_next_to_each_other_are_refused_clearly():
+    reply = ("lib/kw.py\n<<<<<<< SEARCH\nlib/kw.py:2: 'AS': 'Keyword',\n"
+             "lib/kw.py:4: 'DO': 'Keyword',\n=======\nlib/kw.py:2: 'AS': 'Keyword',\n"
+             "lib/kw.py:4: 'DO': 'Operator',\n>>>>>>> REPLACE\n")
+    with pytest.raises(CandidateParseError, match="lines 2, 4 of the prompt's view"):
+        stated(reply, _base(lib_kw_py=TABLE))
+    other = reply.replace("lib/kw.py:", "lib/missing.py:")  # no such file: read as written
+    with pytest.raises(EditRefused):
+        stated(other, _base(lib_kw_py=TABLE))
