@@ -37,6 +37,7 @@ CHANGES = {
     "unbare": ("    return [v * k for v in values]\n",
                "    return [k * v for v in values]\n"),
 }
+CHANGES["mixed"] = (EXTRA, EXTRA.replace(*CHANGES["control"]).replace(*CHANGES["unbare"]))
 
 
 def test_bare_is_a_module_function_callable_with_no_argument() -> None:
@@ -63,8 +64,9 @@ async def test_a_function_no_test_calls_is_judged_at_its_defaults(tmp_path: Path
         assert found.function.endswith("::squares") and found.base == "[0, 1, 4, 9, 16]"
     elif change == "control":
         assert reasons == [], reasons
-    else:
+    else:  # a function to fill has no input beside one called bare: never shown unchanged
         assert reasons and not any(c.counterexamples for c in done.report.checks), reasons
+        assert not any("squares" in r for r in reasons), reasons  # it is shown alone
 
 
 def test_a_bare_call_runs_under_an_argv_of_its_own() -> None:
