@@ -8,9 +8,29 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 MAX_EDITS = 64  # per file
+# The names small models give the fields beside the contract's own (each first): Qwen2.5-
+# Coder-1.5B answered sqlparse's b72a8ff42f53 with a `file` key (issue 50, stop 72). Read
+# as the same structure, judged by the same rules; any other key is still refused.
+_PATH = AliasChoices("file_path", "file", "path", "filename")
+_CONTENT = AliasChoices("full_content", "content")
+_SEARCH = AliasChoices("search", "old", "find", "original")
+_REPLACE = AliasChoices("replace", "new", "replacement", "updated")
+
+
+def _one_edit(data: object) -> object:
+    """A file's single edit written flat beside its path (`{"file": P, "search": S,
+    "replace": R}`) as the contract's one-edit list."""
+    if not isinstance(data, dict) or "edits" in data:
+        return data
+    search = next((k for k in _SEARCH.choices if k in data), None)
+    replace = next((k for k in _REPLACE.choices if k in data), None)
+    if search is None or replace is None:
+        return data
+    flat = {k: v for k, v in data.items() if k not in (search, replace)}
+    return {**flat, "edits": [{"search": data[search], "replace": data[replace]}]}
 
 
 class Edit(BaseModel):
@@ -18,8 +38,8 @@ class Edit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    search: str = Field(min_length=1)
-    replace: str
+    search: str = Field(min_length=1, validation_alias=_SEARCH)
+    replace: str = Field(validation_alias=_REPLACE)
 
 
 class StatedFile(BaseModel):
@@ -27,11 +47,13 @@ class StatedFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    file_path: str = Field(min_length=1)
-    full_content: str | None = None
+    file_path: str = Field(min_length=1, validation_alias=_PATH)
+    full_content: str | None = Field(default=None, validation_alias=_CONTENT)
     edits: list[Edit] | None = Field(default=None, min_length=1, max_length=MAX_EDITS)
     action: Literal["write", "delete"] = "write"
     rationale: str = ""
+
+    _flat = model_validator(mode="before")(_one_edit)
 
     @model_validator(mode="after")
     def _one_form(self) -> StatedFile:
@@ -49,12 +71,14 @@ class StatedCandidate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: Literal["candidate.1"] = Field(default="candidate.1", alias="schema")
-    file_path: str | None = None
-    full_content: str | None = None
+    file_path: str | None = Field(default=None, validation_alias=_PATH)
+    full_content: str | None = Field(default=None, validation_alias=_CONTENT)
     edits: list[Edit] | None = Field(default=None, min_length=1, max_length=MAX_EDITS)
     files: list[StatedFile] | None = None
     no_op: bool = False
     rationale: str = ""
+
+    _flat = model_validator(mode="before")(_one_edit)
 
     @model_validator(mode="after")
     def _one_shape(self) -> StatedCandidate:

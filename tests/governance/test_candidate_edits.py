@@ -288,3 +288,30 @@ def test_the_reply_schema_a_grammar_decodes_under_allows_edits():
     assert any("edits" in s["properties"] for s in shapes)
     items = next(s for s in shapes if "files" in s["properties"])["properties"]["files"]
     assert any("edits" in s["properties"] for s in items["items"]["anyOf"])
+
+
+FIX_EDIT = ("    return x\n", "    return max(lo, min(x, hi))\n")
+
+
+@pytest.mark.parametrize("reply", [
+    {"file": "calc/ops.py", "search": FIX_EDIT[0], "replace": FIX_EDIT[1]},
+    {"path": "calc/ops.py", "edits": [{"old": FIX_EDIT[0], "new": FIX_EDIT[1]}]},
+    {"schema": "candidate.1", "files": [{"filename": "calc/ops.py", "find": FIX_EDIT[0],
+                                         "replacement": FIX_EDIT[1]}]},
+    {"file_path": "calc/ops.py", "content": OPS_FIXED},
+])
+def test_the_field_names_small_models_write_are_read_as_the_contracts(reply: dict):
+    """Qwen2.5-Coder-1.5B answered sqlparse's b72a8ff42f53 with a `file` key (issue 50):
+    the same structure under the names models give it is the same change, judged alike."""
+    [change] = stated(json.dumps(reply), _base(calc_ops_py=OPS_PY)).changes()
+    assert change.file_path == "calc/ops.py" and change.full_content == OPS_FIXED
+
+
+@pytest.mark.parametrize("reply", [
+    {"file": "calc/ops.py", "search": FIX_EDIT[0], "replace": FIX_EDIT[1], "line": 3},
+    {"file": "calc/ops.py", "file_path": "calc/ops.py", "content": OPS_FIXED},
+    {"file": "calc/ops.py", "search": FIX_EDIT[0]},  # half an edit: no change stated
+])
+def test_a_key_outside_the_contract_and_its_names_is_still_refused(reply: dict):
+    with pytest.raises(CandidateParseError):
+        stated(json.dumps(reply), _base(calc_ops_py=OPS_PY))
