@@ -138,11 +138,11 @@ def _unquoted(search: str, replace: str, exists: Callable[[str], bool]) \
             "themselves, all of them from the first to the last, without the 'path:N:' "
             "before each")
 
-    def bare(part: str) -> str:
+    def undecorated(part: str) -> str:
         return "".join(q.group("text") + "\n" if (q := _QUOTED.match(ln.rstrip("\n")))
                        and q.group("path") == path else ln
                        for ln in part.splitlines(keepends=True))
-    return path, bare(search), bare(replace)
+    return path, undecorated(search), undecorated(replace)
 
 
 # The divider is seven '=' exactly (a reStructuredText underline inside a block is text).

@@ -202,10 +202,10 @@ def asked_inputs(fn, calls, receiver, run, dumped, loads, names=(), over=lambda:
     return [b for b in out if b is not None]
 
 
-def _reached(args, kwargs, receiver):
-    """The plain dicts a call reaches: its arguments', its object's attributes', and those
-    of the objects its object holds (`self.model.imported_functions`)."""
-    out = [_get(args, kwargs, p) for p in _tables(args, kwargs, receiver)]
+def _reached(args, kwargs, receiver, places):
+    """The plain dicts a call reaches: those at `places` (its arguments', its object's
+    attributes'), and those of the objects its object holds (`self.model.imported_functions`)."""
+    out = [_get(args, kwargs, p) for p in places]
     held = getattr(args[0], "__dict__", None) if receiver and args else None
     for value in (held or {}).values():
         inner = getattr(value, "__dict__", None)
@@ -226,8 +226,9 @@ def crossed_inputs(calls, receiver, dumped, loads):
             break
         with contextlib.suppress(Exception):  # an argument that will not copy or pickle
             args, kwargs = loads(blob)
-            reached = _reached(args, kwargs, receiver)
-            for place in _tables(args, kwargs, receiver):
+            places = _tables(args, kwargs, receiver)
+            reached = _reached(args, kwargs, receiver, places)
+            for place in places:
                 table = _get(args, kwargs, place)
                 keys = [k for other in reached if other is not table for k in other
                         if type(k) in _KEYS and k not in table]
