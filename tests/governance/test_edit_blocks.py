@@ -238,3 +238,22 @@ def test_quoted_lines_that_are_not_next_to_each_other_are_refused_clearly():
     other = reply.replace("lib/kw.py:", "lib/missing.py:")  # no such file: read as written
     with pytest.raises(EditRefused):
         stated(other, _base(lib_kw_py=TABLE))
+
+
+def test_quoted_lines_naming_a_file_outside_or_through_a_symlink_change_nothing(tmp_path: Path):
+    """A hostile reply's decoration names a file outside the repository, or one reached
+    through a symlink: it is no file of the tree (the live base refuses both), so the block
+    names none and the reply is refused; nothing outside is read into a change."""
+    from governance.candidate_edits import live_base
+
+    repo, outside = tmp_path / "repo", tmp_path / "secret.py"
+    (repo / "lib").mkdir(parents=True)
+    (repo / "lib" / "kw.py").write_text(TABLE)
+    outside.write_text("KEY = 'x'\n")
+    (repo / "lib" / "link.py").symlink_to(outside)
+    for name in ("../secret.py", "lib/link.py"):
+        reply = (f"<the file's path>\n<<<<<<< SEARCH\n{name}:1: KEY = 'x'\n=======\n"
+                 f"{name}:1: KEY = 'y'\n>>>>>>> REPLACE\n")
+        with pytest.raises(CandidateParseError):
+            stated(reply, live_base(repo))
+    assert outside.read_text() == "KEY = 'x'\n"
