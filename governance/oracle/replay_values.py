@@ -124,6 +124,8 @@ def _near_float(v, ctx):
     out = [0.0, v + 0.005, 0.125, FloatLike(v), v - 0.5, v + 0.5, -v]
     if "float" in ctx.dropped:
         out.insert(0, FloatLike(v))
+    if "exact" in ctx.dropped:  # a float sum and an exact one part on a tenth's last digit
+        out[:0] = [v + 0.1, 0.1, v * 3 + 0.1]
     for d in ctx.numbers:
         out += [float(d), float(d) - 0.5, float(d) + 0.005, float(d) + 0.5]
     return out + [float(s) for s in ctx.siblings] + [float(h) for h in _HALVES] + [v * 2]
@@ -179,10 +181,12 @@ def _undone(v, dropped):
     """A text in the forms a conversion the change removes would have undone, first: a
     `.lower()` dropped tells apart only on capitals, a `.strip()` only on blanks, a
     `.lower()` made `.casefold()` only on the characters the two map apart; an encoding
-    called otherwise only on the characters error handlers treat apart."""
+    called otherwise only on the characters error handlers treat apart; arithmetic made
+    exact only on fractions a float holds inexactly (several at once: a sum's)."""
     out = [v.upper(), v.swapcase(), v.title()] if "case" in dropped else []
     out += txt.case_aliases(v) if "casemap" in dropped else []
     out += [v + c for c in _UNENCODABLE] if "codec" in dropped else []
+    out += [*txt.fractions(v), *txt.precise(v)] if "exact" in dropped else []
     return out + ([" " + v, v + "\n", "\t" + v + " "] if "blank" in dropped else [])
 
 

@@ -38,6 +38,11 @@ in the other order ("merge": `{**imported, **ctx}` made `{**ctx, **imported}`) p
 only on a key both hold: evalidate's imported functions merged after the caller's globals
 landed (wave 22), no test's globals naming an imported function; each call's tables are then
 also given the keys of the other tables it reaches (governance.oracle.replay_keys.crossed).
+Arithmetic made exact or back ("exact": a `Decimal` or `Fraction` built a different number
+of times: pytimeparse's float sum of a duration's fields summed as Decimals) parts ways only
+on fractions a binary float holds inexactly, and on several of them at once: each text is
+first given with its numbers' fractions set alike (.9999, .1) and at its first fraction's
+precision edges, each float with a tenth beside it.
 """
 
 from __future__ import annotations
@@ -56,9 +61,10 @@ _FORMAT_D = re.compile(r"\{[^{}]*:[^{}]*d\}")
 _TEXT_FORMS = {"lower": "case", "upper": "case", "casefold": "case", "title": "case",
                "capitalize": "case", "strip": "blank", "lstrip": "blank", "rstrip": "blank"}
 _CASE_MAPS = ("lower", "upper", "casefold")
-_COUNTED_APART = ("None", "abc", "hasattr", "is", "")  # counts compared, not conversions
+_COUNTED_APART = ("None", "abc", "hasattr", "is", "", "exact")  # counts compared, not conversions
 _CODEC = "codec "  # a key of the text's encode and decode calls, by their arguments
 _CODEC_CALLS = ("encode", "decode")
+_EXACT_TYPES = ("Decimal", "Fraction")  # what an exact sum or product is built of
 _MERGE = "merge "  # a key of a dict display that unpacks another: its entries, in order
 # the abstract classes of collections.abc whose isinstance test reads whether a class's
 # method is set, and the methods a class opts out of them by (`__iter__ = None`)
@@ -73,8 +79,9 @@ def dropped_conversions(old: str, new: str, qualname: str) -> frozenset[str]:
     than in `old`, "casemap" where it calls a case mapping more often than `old`, "falsy"
     where it tests for None a different number of times, and "protocol" where it tests a
     protocol's abstract class or a protocol method's presence a different number of times,
-    "merge" where a dict display merges the same tables in another order (none where either
-    text lacks it: nothing to compare)."""
+    "merge" where a dict display merges the same tables in another order, "exact" where it
+    builds a Decimal or a Fraction a different number of times (none where either text
+    lacks it: nothing to compare)."""
     before, after = _counted(old, qualname), _counted(new, qualname)
     if before is None or after is None:
         return frozenset()
@@ -92,6 +99,8 @@ def dropped_conversions(old: str, new: str, qualname: str) -> frozenset[str]:
         kinds.add("falsy")
     if _reordered(before, after):
         kinds.add("merge")
+    if before["exact"] != after["exact"]:
+        kinds.add("exact")
     if (before["abc"], before["hasattr"]) != (after["abc"], after["hasattr"]):
         kinds.add("protocol")
     return frozenset(kinds)
@@ -108,6 +117,7 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
     formats = _format_names(node)
     found: Counter[str] = Counter()
     for n in ast.walk(node):
+        found["exact"] += isinstance(n, ast.Call) and _called_name(n) in _EXACT_TYPES
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                 and n.func.id in ("int", "round", "float"):
             found[n.func.id] += 1
@@ -144,6 +154,11 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
             spec = ast.unparse(n.format_spec)
             found["{:d}"] += spec.rstrip("'\"").endswith("d")
     return found
+
+
+def _called_name(n: ast.Call) -> str:
+    """The name a call is made by (`Decimal` of `decimal.Decimal(x)` too)."""
+    return n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
 
 
 def _with_none(n: ast.Compare) -> bool:
