@@ -70,12 +70,14 @@ class Quotes:
     dict's key rows first), the words none quotes, the rows between which the first of
     those would sit, and the files of the tables (dict literals of MIN_TABLE text keys at
     least) these rows are in (`table_files`: where a fix that is a row goes, for the
-    prompt's Output)."""
+    prompt's Output), and of those the files a word quoted nowhere has its place in
+    (`place_files`: where its missing row goes)."""
 
     lines: list[str]
     nowhere: list[str]
     places: list[str]
     table_files: list[str]
+    place_files: list[str]
 
     def section(self) -> str:
         """'## Where the failing test's words are quoted in the library'; '' when no line
@@ -117,7 +119,8 @@ def quoted(words: Sequence[str], texts: dict[str, str]) -> Quotes:
     placed = [at for word in nowhere if (at := table_place(word, tables, texts))][:PER_WORD]
     return Quotes([line for _, line, _ in shown], nowhere,
                   [line for _, at in placed for line in at],
-                  sorted({path for path, _, row in shown if row} | {p for p, _ in placed}))
+                  sorted({path for path, _, row in shown if row} | {p for p, _ in placed}),
+                  list(dict.fromkeys(p for p, _ in placed)))
 
 
 Table = tuple[str, list[tuple[str, int]]]  # a dict literal's path, its (text key, line)s

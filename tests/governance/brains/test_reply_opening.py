@@ -11,7 +11,7 @@ from governance.brains.provider import CANDIDATE_SHAPE
 from governance.brains.reply_opening import candidate_shape, reply_opening
 from governance.candidate_edits import live_base, stated
 from governance.edit_blocks import ReplyForm
-from governance.schemas import OperationContext
+from governance.schemas import OperationContext, SignalEnvelope
 from tests.governance.brains.test_reached_code import LIB, TEST, _ctx
 from tests.helpers import commit_files
 
@@ -49,3 +49,34 @@ def test_no_opening_where_the_file_is_not_known_or_json_is_told(tmp_path):
     both = _blocks(_ctx("fn:semver/version.py::Version.replace",
                         "fn:semver/other.py::Version.replace"))
     assert reply_opening(both, two) == ""  # a path chosen among two would choose for it
+
+
+def test_a_missing_words_table_row_is_the_file_opened(tmp_path):
+    """A word the failing test uses that the library quotes nowhere, with its place in one
+    file's table, names the file though the failure reached code in two others (sqlparse's
+    `'DIV'`, stop 73); the reply continued from it is read as that file's edit."""
+    from tests.governance.brains.test_quoted_words import _repo
+    root = _repo(tmp_path)
+    (root / "sqlp" / "split.py").write_text("def split(sql):\n    return [sql]\n")
+    evidence = {"tests": ["tests/test_p.py::test_materialized"],
+                "test_id": "tests/test_p.py::test_materialized",
+                "causes": ["fn:sqlp/parse.py::parse", "fn:sqlp/split.py::split",
+                           "test:tests/test_p.py::test_materialized"]}
+    ctx = _blocks(OperationContext(envelope=SignalEnvelope(
+        source="test_failure", target_files=("tests/test_p.py",), goal="Make it pass",
+        dedup_key="k", session_id="s", evidence=evidence)))
+    opening = reply_opening(ctx, root)
+    assert opening == "sqlp/keywords.py\n<<<<<<< SEARCH\n"
+    reply = opening + ("    'K19': tokens.Keyword,\n=======\n    'K19': tokens.Keyword,\n"
+                       "    'MATERIALIZED': tokens.Keyword,\n>>>>>>> REPLACE\n")
+    [change] = stated(reply, live_base(root)).changes()
+    assert change.file_path == "sqlp/keywords.py"
+    assert "'K19': tokens.Keyword,\n    'MATERIALIZED': tokens.Keyword,\n}" in change.full_content
+    # every word quoted somewhere: no table has a missing row, and two files were reached
+    (root / "sqlp" / "keywords.py").write_text(KEYWORDS_WITH_ALL)
+    assert reply_opening(ctx, root) == ""
+
+
+KEYWORDS_WITH_ALL = "KEYWORDS = {\n" + "".join(
+    f"    '{w}': 1,\n" for w in ("CREATE", "MATERIALIZED", "VIEW", "keyword",
+                                 *(f"K{i:02d}" for i in range(20)))) + "}\n"
