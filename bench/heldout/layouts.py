@@ -134,6 +134,15 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # tests are tests.py at the sdist's top (RENAMED), which its pyproject.toml's pytest
     # options collect (python_files = tests.py)
     "flatdict": ("flatdict", "tests.py"),
+    # its package (mathparse/: __init__, mathparse and mathwords) and its tests/ (no
+    # __init__.py)
+    "mathparse": ("mathparse", "tests"),
+    # its package (text2digits/: __init__, text2digits, rules, tokens_basic, tokens_rules and
+    # text_processing_helpers) and its tests/ (no __init__.py)
+    "text2digits": ("text2digits", "tests"),
+    # its package (pluralizer/: __init__, pluralizer and pluralizer_rules) and its one test
+    # module, tests/test_pluralize.py
+    "pluralizer": ("pluralizer", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -152,7 +161,7 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # rule files and its metadata; iuliia's schemas; nepali-datetime's calendar; dict2xml's
 # example and its XML; iso639-lang's tables; parsy's pytest options; xpinyin's table;
 # rfc8785's examples and their canonical forms; evalidate's, spfpm's and flatdict's trees are
-# .py files alone).
+# .py files alone, and so are mathparse's, text2digits' and pluralizer's).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),

@@ -1,7 +1,7 @@
 """The held-out and seen parts of the real-library refactor corpus (bench/heldout/): each
 wave's manifest is frozen and names libraries no rule was grown on when it was frozen, the
 refactors load, and each careless refactor's stated input really tells the base from the
-careless tree. Wave 22 is the held-out part; waves 1 to 21 are seen (the proof's rules were
+careless tree. Wave 23 is the held-out part; waves 1 to 22 are seen (the proof's rules were
 changed after their failures were read, or a newer wave was frozen after them).
 
 No daemon and no judging here (bench/refactors_real.py --part heldout|seen does that,
@@ -54,8 +54,9 @@ SEEN = {*DEVELOPMENT, "inflection", "boltons", "more-itertools", "parse", "tabul
 # excludes waves 1 to 19 and the candidates wave 19's rule left out (manifest-wave20.json);
 # wave 21 excludes waves 1 to 20 and the candidates wave 20's rule left out
 # (manifest-wave21.json); wave 22 excludes waves 1 to 21 and the candidates wave 21's rule
-# left out (manifest-wave22.json).
-WAVES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)
+# left out (manifest-wave22.json); wave 23 excludes waves 1 to 22 and the candidates wave 22's
+# rule left out (manifest-wave23.json).
+WAVES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23)
 WAVE = {n: tuple(e["name"] for e in libraries.wave(n)["libraries"]) for n in WAVES}
 SEEN_BY_WAVE_2 = {*SEEN, *WAVE[1], "wcwidth", "tomli"}
 SEEN_BY_WAVE_3 = {*SEEN_BY_WAVE_2, *WAVE[2], "rfc3986", "roman-numerals-py"}
@@ -121,6 +122,9 @@ SEEN_BY_WAVE_22 = {*SEEN_BY_WAVE_21, *WAVE[21], "qrcode", "netutils", "uc-micro-
                    "jaro-winkler", "fuzzysearch", "textwrap3", "baseconv", "bitstring", "glob2",
                    "iso-639", "smartypants", "commonmark", "untangle", "pyperclip", "pysrt",
                    "canonicaljson"}
+SEEN_BY_WAVE_23 = {*SEEN_BY_WAVE_22, *WAVE[22], "jsonpath-python", "patch-ng",
+                   "lat-lon-parser", "pygeomag", "engineering-notation", "sigfig", "baseconvert",
+                   "jalali-core", "zhdate", "jamo", "grapheme"}
 # The Zope Public License 2.1 (roman, wave 8) is BSD-style: permissive, no copyleft.
 PERMISSIVE = {"MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "PSF-2.0",
               "BSD-3-Clause OR Apache-2.0", "ZPL-2.1"}
@@ -149,7 +153,7 @@ def refactors() -> list:
                           (16, SEEN_BY_WAVE_16), (17, SEEN_BY_WAVE_17),
                           (18, SEEN_BY_WAVE_18), (19, SEEN_BY_WAVE_19),
                           (20, SEEN_BY_WAVE_20), (21, SEEN_BY_WAVE_21),
-                          (22, SEEN_BY_WAVE_22)])
+                          (22, SEEN_BY_WAVE_22), (23, SEEN_BY_WAVE_23)])
 def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> None:
     """Three or more permissive libraries a wave, pinned by sha256, none the rules had been
     grown on when it was frozen; each manifest kept as it was committed."""
@@ -165,21 +169,21 @@ def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> Non
 
 
 def test_the_held_out_part_is_the_newest_wave() -> None:
-    """--part heldout is wave 22, frozen after waves 1 to 21 were read; seen is waves 1 to
-    21; no library is in two waves."""
-    assert libraries.WAVES == {"heldout": (22,),
+    """--part heldout is wave 23, frozen after waves 1 to 22 were read; seen is waves 1 to
+    22; no library is in two waves."""
+    assert libraries.WAVES == {"heldout": (23,),
                                "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-                                        16, 17, 18, 19, 20, 21)}
+                                        16, 17, 18, 19, 20, 21, 22)}
     frozen = [libraries.wave(n)["frozen"][:17] for n in WAVES]
     assert frozen == sorted(frozen) and len(set(frozen)) == len(WAVES)
     every = [name for n in WAVES for name in WAVE[n]]
     assert len(set(every)) == len(every)
-    assert libraries.names("heldout") == WAVE[22]
+    assert libraries.names("heldout") == WAVE[23]
     assert libraries.names("seen") == (*WAVE[1], *WAVE[2], *WAVE[3], *WAVE[4], *WAVE[5],
                                        *WAVE[6], *WAVE[7], *WAVE[8], *WAVE[9], *WAVE[10],
                                        *WAVE[11], *WAVE[12], *WAVE[13], *WAVE[14], *WAVE[15],
                                        *WAVE[16], *WAVE[17], *WAVE[18], *WAVE[19], *WAVE[20],
-                                       *WAVE[21])
+                                       *WAVE[21], *WAVE[22])
     assert libraries.names() == (*libraries.names("heldout"), *libraries.names("seen"))
 
 
@@ -225,9 +229,9 @@ def test_each_careless_input_tells_base_from_careless(refactors: list, tmp_path:
     assert not problems, "\n".join(problems)
 
 
-def test_the_bench_prints_wave_22_as_held_out_and_waves_1_to_21_as_seen() -> None:
-    """bench/refactors_real.py's --part heldout judges wave 22 under the held-out heading,
-    --part seen waves 1 to 21 under the seen one, and every combined run puts held-out
+def test_the_bench_prints_wave_23_as_held_out_and_waves_1_to_22_as_seen() -> None:
+    """bench/refactors_real.py's --part heldout judges wave 23 under the held-out heading,
+    --part seen waves 1 to 22 under the seen one, and every combined run puts held-out
     first; the columns say which waves."""
     from bench.heldout.report import COLUMNS, heading
     from bench.refactors_real import PARTS
@@ -235,9 +239,9 @@ def test_the_bench_prints_wave_22_as_held_out_and_waves_1_to_21_as_seen() -> Non
     assert PARTS["heldout"] == ["heldout"] and PARTS["seen"] == ["seen"]
     assert all(parts[0] == "heldout" for key, parts in PARTS.items() if len(parts) > 1)
     held, seen = heading("heldout"), heading("seen")
-    assert held.startswith("== HELD-OUT (wave 22: ")
+    assert held.startswith("== HELD-OUT (wave 23: ")
     assert seen.startswith("== SEEN (waves 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, "
-                           "16, 17, 18, 19, 20 and 21: ")
-    assert COLUMNS["heldout"] == "held-out (w22)" and COLUMNS["seen"] == "seen (w1-w21)"
+                           "16, 17, 18, 19, 20, 21 and 22: ")
+    assert COLUMNS["heldout"] == "held-out (w23)" and COLUMNS["seen"] == "seen (w1-w22)"
     assert all(n in held for n in libraries.names("heldout"))
     assert all(n in seen and n not in held for n in libraries.names("seen"))
