@@ -71,13 +71,14 @@ class Quotes:
     those would sit, and the files of the tables (dict literals of MIN_TABLE text keys at
     least) these rows are in (`table_files`: where a fix that is a row goes, for the
     prompt's Output), and of those the files a word quoted nowhere has its place in
-    (`place_files`: where its missing row goes)."""
+    (`place_files`: where its missing row goes), and the words so placed (`placed`)."""
 
     lines: list[str]
     nowhere: list[str]
     places: list[str]
     table_files: list[str]
     place_files: list[str]
+    placed: list[str]
 
     def section(self) -> str:
         """'## Where the failing test's words are quoted in the library'; '' when no line
@@ -92,9 +93,11 @@ class Quotes:
         if self.nowhere:
             parts.append("Quoted nowhere in the library: " + ", ".join(self.nowhere) + ".")
         if self.places:
-            parts += ["Where the library's largest table keyed like such a word would hold it "
-                      "(the rows around its place in order):", fenced("\n".join(self.places),
-                                                                     "text")]
+            # said plainly: told "the rows around its place", Qwen2.5-Coder-1.5B rewrote
+            # the rows' values and added none (issue 50, stop 74)
+            parts += [f"A row for {' and '.join(self.placed)} would go between these rows of "
+                      "the library's largest table keyed like it (a fix may add that row "
+                      "there):", fenced("\n".join(self.places), "text")]
         return "\n".join(parts)
 
 
@@ -116,11 +119,12 @@ def quoted(words: Sequence[str], texts: dict[str, str]) -> Quotes:
         shown += [(path, f"{path}:{i}: {line.strip()[:LINE_CHARS]}", (path, i) in rows)
                   for _, path, i, line in found[:PER_WORD]]
     shown = shown[:MAX_LINES]
-    placed = [at for word in nowhere if (at := table_place(word, tables, texts))][:PER_WORD]
+    placed = [(word, at) for word in nowhere
+              if (at := table_place(word, tables, texts))][:PER_WORD]
     return Quotes([line for _, line, _ in shown], nowhere,
-                  [line for _, at in placed for line in at],
-                  sorted({path for path, _, row in shown if row} | {p for p, _ in placed}),
-                  list(dict.fromkeys(p for p, _ in placed)))
+                  [line for _, (_, at) in placed for line in at],
+                  sorted({path for path, _, row in shown if row} | {p for _, (p, _) in placed}),
+                  list(dict.fromkeys(p for _, (p, _) in placed)), [w for w, _ in placed])
 
 
 Table = tuple[str, list[tuple[str, int]]]  # a dict literal's path, its (text key, line)s

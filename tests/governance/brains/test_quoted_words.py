@@ -134,6 +134,7 @@ def test_a_word_quoted_nowhere_is_placed_between_the_rows_of_the_largest_table_l
     assert section.endswith("```text\nsqlp/keywords.py:4: 'DISPATCH': 1,\n"
                             "sqlp/keywords.py:5: 'DO': 1,\n```")
     assert "Quoted nowhere in the library: col1, DIV." in section
+    assert "A row for DIV would go between these rows" in section  # said plainly, stop 74
     assert quoted_section(["col1"], texts) == ""  # no table keyed in lower case
     assert quoted_section(["DIV"], {"sqlp/small.py": small}) == ""  # no table that large
     assert quoted(["col1", "DIV"], texts).table_files == ["sqlp/keywords.py"]
