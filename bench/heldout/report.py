@@ -56,7 +56,8 @@ FIRST_READING: dict[int, str] = {2: "caf827e", 3: "e479f2a", 4: "07e4a5a", 5: "6
                                  13: "bfc6678", 14: "7cb7ba2", 15: "b346f55",
                                  16: "9641c0c", 17: "a2ef922",
                                  18: "81456e0", 19: "38ddea6", 20: "5d9a9bd",
-                                 21: "2217ff7", 22: "d388cde"}
+                                 21: "2217ff7", 22: "d388cde",
+                                 23: "44afc2d"}
 RECORDED: tuple[tuple[str, str], ...] = (
     ("bdad40a wave 1, then held out (load 9-23)",
      "careless landed 6/27, counterexample 16/27 (59%), controls landed 15/26 (58%), over "
@@ -128,6 +129,9 @@ RECORDED: tuple[tuple[str, str], ...] = (
      "unrun lines 0/1"),
     ("d388cde wave 22, its first held-out reading (load 0.2-1.3)",
      "careless landed 2/15, counterexample 10/15 (67%), controls landed 9/12 (75%), over "
+     "unrun lines 0/0"),
+    ("44afc2d wave 23, its first held-out reading (load 0.3-1.8)",
+     "careless landed 0/15, counterexample 13/15 (87%), controls landed 11/12 (92%), over "
      "unrun lines 0/0"),
 )
 
