@@ -9,7 +9,8 @@ a constant (a number + 1, a bool flipped, a string changed), the returned value 
 last the statement removed. Statements that only log, warn or print are skipped, as
 Google's review-time mutants skip them (a `warn` or `info` imported by name counts when the
 module binds that name only by importing it from `warnings` or `logging`); so are
-docstrings, `pass`, imports, `global`, definitions' headers. A boundary shift (`<` to
+docstrings, `pass`, imports, `global`, definitions' headers, and a store no read can see
+(governance.proof.dead_stores: every mutant of it is equivalent). A boundary shift (`<` to
 `<=`) can be an equivalent mutant (`lo if x < lo else x` returns the same at x == lo
 either way), so such a line gets a second, the comparison negated; the line counts as
 unchecked only when both survive. An assignment that runs at import and binds what the base
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 
 from governance.proof.added_bindings import added_bindings
 from governance.proof.ast_helpers import own_nodes, parse, statements
+from governance.proof.dead_stores import dead_stores
 from governance.proof.quiet_calls import logs, quiet_names
 from governance.proof.static import changed_statements
 from governance.python_ast import parse_python
@@ -79,7 +81,7 @@ def unplanned(old: str | None, new: str, path: str) -> list[int]:
 def _planned(old: str | None, new: str, path: str,
              first_id: int) -> tuple[list[Mutant], list[int]]:
     tree = parse(new, "candidate")
-    quiet, added = quiet_names(tree), added_bindings(old, tree)
+    quiet, added = _quiet(tree), added_bindings(old, tree)
     changed = {s.line: s.lines for s in changed_statements(old, new)}
     novel = _novel(old)
     out: list[Mutant] = []
@@ -103,7 +105,7 @@ def switched(new: str, mutants: list[Mutant], old: str | None = None) -> str:
     tree = parse(new, "candidate")
     novel = _novel(old)
     # before the guards change the tree: what plan() saw
-    quiet, added = quiet_names(tree), added_bindings(old, tree)
+    quiet, added = _quiet(tree), added_bindings(old, tree)
     ids: dict[int, list[int]] = {}
     for m in mutants:
         ids.setdefault(m.line, []).append(m.id)
@@ -126,7 +128,7 @@ def mutated(new: str, mutant: Mutant, old: str | None = None) -> str:
     removed statement under `if False:`). What the equivalence check replays against the
     candidate (governance.proof.mutant_equivalence)."""
     tree = parse(new, "candidate")
-    novel, quiet, added = _novel(old), quiet_names(tree), added_bindings(old, tree)
+    novel, quiet, added = _novel(old), _quiet(tree), added_bindings(old, tree)
     for stmt in statements(tree.body):
         if stmt.lineno != mutant.line or _skipped(stmt, quiet):
             continue
@@ -160,14 +162,27 @@ def _current(stmt: ast.stmt, node: ast.AST) -> ast.AST:
     return node
 
 
-def _skipped(stmt: ast.stmt, quiet: dict[str, str]) -> bool:
-    if isinstance(stmt, _SKIPPED):
+@dataclass(frozen=True)
+class _Quiet:
+    """What no mutant is made of: the names that only log (quiet_calls), and the stores no
+    read can see (dead_stores), by `id()` of the tree's statements."""
+
+    names: dict[str, str]
+    dead: frozenset[int]
+
+
+def _quiet(tree: ast.Module) -> _Quiet:
+    return _Quiet(quiet_names(tree), frozenset(dead_stores(tree)))
+
+
+def _skipped(stmt: ast.stmt, quiet: _Quiet) -> bool:
+    if isinstance(stmt, _SKIPPED) or id(stmt) in quiet.dead:
         return True
     if isinstance(stmt, ast.Expr):
         value = stmt.value
         if isinstance(value, ast.Constant):  # a docstring or a bare literal
             return True
-        return isinstance(value, ast.Call) and logs(value.func, quiet)
+        return isinstance(value, ast.Call) and logs(value.func, quiet.names)
     return False
 
 
