@@ -29,7 +29,6 @@ peer's, the candidate's, under `peer_results` (each input answered once on each 
 
 import base64
 import contextlib
-import inspect
 import json
 import os
 import signal
@@ -45,8 +44,9 @@ try:  # in the jail: beside this script, in the run's plugin directory
         on_alarm,
     )
     from _ouroboros_asking import PeerTree, keyed, peer_judged, searched_rows
+    from _ouroboros_bare import bare_calls
     from _ouroboros_budget import Budget
-    from _ouroboros_canon import ambient, loads, made_call
+    from _ouroboros_canon import loads
     from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from _ouroboros_defaults import left_out
     from _ouroboros_inputs import code_names, generated, parameters, receives
@@ -62,7 +62,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_reach import install as watch_switch
     from _ouroboros_state import CHECKPOINTS, Writes
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import ambient, loads, made_call
+    from governance.oracle.canon import loads
     from governance.oracle.pickler import borrowed, dumped, remembering
     from governance.oracle.replay_answer import (
         answer_row,
@@ -73,6 +73,7 @@ except ImportError:  # imported by the daemon's own tests
         on_alarm,
     )
     from governance.oracle.replay_asking import PeerTree, keyed, peer_judged, searched_rows
+    from governance.oracle.replay_bare import bare_calls
     from governance.oracle.replay_budget import Budget
     from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, stable_ids
     from governance.oracle.replay_defaults import left_out
@@ -98,9 +99,9 @@ _SEARCH_TOTAL_S = 8.0  # clock seconds of all of one run's searches (a change of
 
 def _calls(root, spec):
     """A function's calls: those captured, or for a function no test called, those its
-    kin lend it (replay_kin), or where none does and it can be, the call with its defaults
-    (`bare`: governance.proof.behaviour.bare); after those passing a changed default, left
-    to it (replay_defaults)."""
+    kin lend it (replay_kin), or where none does and it can be, the calls with its defaults
+    and values of its parameters' plain annotations (`bare`: replay_bare); after those
+    passing a changed default, left to it (replay_defaults)."""
     calls = spec["calls"]
     if (calls and not spec.get("redefaulted")) or not (calls or spec.get("kin")
                                                        or spec.get("bare")):
@@ -109,23 +110,10 @@ def _calls(root, spec):
         fn = function_at(root, spec["file"], spec["qualname"])
         calls = calls or lent(root, spec, fn)
         if not calls and spec.get("bare"):
-            calls = _bare(fn)
+            calls = bare_calls(fn)
         return left_out(fn, spec.get("redefaulted") or [], calls) + calls
     except Exception:  # not callable here: the loop below says so
         return calls
-
-
-def _bare(fn):
-    """A function no test calls and no kin lends a call, called with its defaults: each
-    passed by name (so the inputs made from it vary them: evalidate's `test_security`
-    given attacks of its own, wave 22), and with none passed."""
-    named = {}
-    with contextlib.suppress(TypeError, ValueError):
-        named = {p.name: p.default for p in inspect.signature(fn).parameters.values()
-                 if p.default is not p.empty and p.kind is not p.POSITIONAL_ONLY}
-    blobs = [dumped(([], named)) if named else None, dumped(([], {}))]
-    argv = [getattr(fn, "__module__", None) or "main"]  # a CLI's `main()` sees no arguments
-    return [made_call("b", ambient(b, argv)) for b in dict.fromkeys(blobs) if b is not None]
 
 
 def _run_function(root, spec, timeout_s, budget_s, mutants, search=None):

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import re
 from collections.abc import Sequence
 
 from governance.oracle.differential import MAX_CONSTANTS, Target
 from governance.oracle.oracle import Coverage
+from governance.oracle.replay_bare import SEEDS
 from governance.oracle.replay_lookup import LOCALS
 from governance.proof.ast_helpers import FUNCS
 from governance.proof.boundaries import boundaries, module_tables
@@ -33,6 +35,7 @@ from governance.proof.renamed import renamed
 from governance.python_ast import parse_python
 
 IMPORTERS = 2  # tests run to capture the calls a module makes of its own at import
+FILLABLE = frozenset(SEEDS)  # the plain types the replay makes a value of
 MAX_SHIFTED = 12  # characters an `ord` computation reaches, among the constants
 MAX_PARTED = 6  # characters one side's changed texts hold and the other's do not
 MAX_INNER = 2  # functions a target defines whose captured calls its callable answers take
@@ -92,14 +95,31 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
 
 
 def bare(qualname: str, node: FuncDef) -> bool:
-    """Whether `node` is a module-level function callable with no argument: each of its
-    parameters has a default or is variadic. evalidate's `test_security(attacks=None,
-    model=None, verbose=False)`, which no test calls, waited as one with no input (wave 22);
-    called with its defaults, it runs its built-in attacks."""
+    """Whether `node` is a module-level function the replay can call with no caller's
+    argument: each of its parameters has a default, is variadic, or is annotated with a
+    plain type (FILLABLE, alone or `| None`) the replay makes values of (governance.oracle.
+    replay_bare). evalidate's `test_security(attacks=None, model=None, verbose=False)`,
+    which no test calls, waited as one with no input (wave 22); called with its defaults,
+    it runs its built-in attacks. chameleon's `lookup_attr(obj: object, key: str)` waited
+    so too (wave 24)."""
     a = node.args
-    return "." not in qualname and isinstance(node, ast.FunctionDef) \
-        and len(a.defaults) == len(a.posonlyargs) + len(a.args) \
-        and all(d is not None for d in a.kw_defaults)
+    if "." in qualname or not isinstance(node, ast.FunctionDef):
+        return False
+    positional = [*a.posonlyargs, *a.args]
+    required = positional[:len(positional) - len(a.defaults)] + [
+        k for k, d in zip(a.kwonlyargs, a.kw_defaults) if d is None]  # noqa: B905
+    return all(_fillable(p.annotation) for p in required)
+
+
+def _fillable(annotation: ast.expr | None) -> bool:
+    """Whether an annotation names plain types only (`str`, `'int'`, `Optional[str]`)."""
+    if annotation is None:
+        return False
+    text = annotation.value if isinstance(annotation, ast.Constant) \
+        and isinstance(annotation.value, str) else ast.unparse(annotation)
+    names = [n for n in re.findall(r"[A-Za-z_]\w*", text)
+             if n not in ("typing", "Optional", "Union", "None")]
+    return bool(names) and all(n in FILLABLE for n in names)
 
 
 def _functions(text: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:

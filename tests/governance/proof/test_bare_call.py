@@ -1,7 +1,9 @@
-"""A function no test calls, whose parameters all have defaults, called with them (wave 22:
-evalidate's `test_security(attacks=None, model=None, verbose=False)` waited as one with no
-input): a careless change to it is refused with a counterexample and a correct one lands,
-in the real jail; one with a parameter to fill still has no input (fail closed)."""
+"""A function no test calls, whose parameters all have defaults or plain annotations, called
+with them and with values of those types (wave 22: evalidate's `test_security(attacks=None,
+model=None, verbose=False)` waited as one with no input; wave 24: chameleon's
+`lookup_attr(obj: object, key: str)`): a careless change to it is refused with a
+counterexample and a correct one lands, in the real jail; one with a parameter to fill that
+no annotation names still has no input (fail closed)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,20 @@ EXTRA = '''def squares(n=5, start=0):
 
 def scaled(values, k=2):
     return [v * k for v in values]
+
+
+def lookup(obj: object, key: str):
+    try:
+        return getattr(obj, key)
+    except AttributeError as exc:
+        try:
+            get = obj.__getitem__
+        except AttributeError:
+            raise exc
+        try:
+            return get(key)
+        except KeyError:
+            raise exc
 '''
 FILES = {"pkg/__init__.py": "", "pkg/main.py": "def one():\n    return 1\n",
          "tests/test_main.py": "from pkg.main import one\n\n\ndef test_one():\n"
@@ -36,6 +52,11 @@ CHANGES = {
                 "    return out\n", "    return [i * i for i in range(start, n)]\n"),
     "unbare": ("    return [v * k for v in values]\n",
                "    return [k * v for v in values]\n"),
+    "careless annotated": ("        except KeyError:\n            raise exc\n",
+                           "        except KeyError:\n            return None\n"),
+    "control annotated": ("            raise exc\n        try:\n            return get(key)\n",
+                          "            raise exc from None\n        try:\n"
+                          "            return get(key)\n"),
 }
 CHANGES["mixed"] = (EXTRA, EXTRA.replace(*CHANGES["control"]).replace(*CHANGES["unbare"]))
 
@@ -47,6 +68,20 @@ def test_bare_is_a_module_function_callable_with_no_argument() -> None:
     assert [(t.qualname, t.bare) for t in targets] == [("scaled", False)]
     method = ast.parse("class C:\n    def m(self=None):\n        pass\n").body[0].body[0]
     assert not bare("C.m", method)
+
+
+@pytest.mark.parametrize("signature, is_bare", [
+    ("obj: object, key: str", True),
+    ("n: 'int', *, name: Optional[str], flag: bool = False", True),
+    ("data: bytes | None, scale: float", True),
+    ("match: re.Match[str]", False),  # no plain type: nothing to make
+    ("values: list[int]", False),
+    ("text, k: int = 2", False),  # one parameter no annotation names
+])
+def test_bare_takes_parameters_annotated_with_plain_types(signature: str,
+                                                          is_bare: bool) -> None:
+    node = ast.parse(f"def f({signature}):\n    pass\n").body[0]
+    assert bare("f", node) is is_bare
 
 
 @pytest.mark.slow
@@ -62,7 +97,9 @@ async def test_a_function_no_test_calls_is_judged_at_its_defaults(tmp_path: Path
         assert any(c.counterexamples for c in done.report.checks), done.report.payload()
         found = done.report.checks[0].counterexamples[0]
         assert found.function.endswith("::squares") and found.base == "[0, 1, 4, 9, 16]"
-    elif change == "control":
+    elif change == "careless annotated":  # lookup({}, '') raises in the base, is None now
+        assert any(c.counterexamples for c in done.report.checks), done.report.payload()
+    elif change.startswith("control"):
         assert reasons == [], reasons
     else:  # a function to fill has no input beside one called bare: never shown unchanged
         assert reasons and not any(c.counterexamples for c in done.report.checks), reasons
@@ -72,15 +109,35 @@ async def test_a_function_no_test_calls_is_judged_at_its_defaults(tmp_path: Path
 def test_a_bare_call_runs_under_an_argv_of_its_own() -> None:
     """A CLI's `main()` called bare reads an argv naming its module alone, never the
     runner's own (its job and result files)."""
-    from governance.oracle import replay_runner
+    from governance.oracle import replay_bare
     from governance.oracle.canon import unwrapped
 
     def main(argv=None, verbose=False):
         return argv or sys.argv[1:]
 
-    made = replay_runner._bare(main)
+    made = replay_bare.bare_calls(main)
     assert [c["key"][0] for c in made] == ["b", "b"]
     inner, argv = unwrapped(base64.b64decode(made[0]["pickle"]))
     assert argv == [__name__] and pickle.loads(inner) == ([], {"argv": None, "verbose": False})
     assert pickle.loads(unwrapped(base64.b64decode(made[1]["pickle"]))[0]) \
         == ([], {})
+
+
+def test_values_of_plain_annotations_fill_the_parameters_without_defaults() -> None:
+    """Two calls of values, each parameter passed by name (a positional-only one by place),
+    none where a parameter has no plain annotation."""
+    from governance.oracle import replay_bare
+    from governance.oracle.canon import unwrapped
+
+    def lookup(obj: object, key: str, /, strict: bool = False):
+        return obj, key, strict
+
+    def calls(fn):
+        return [pickle.loads(unwrapped(base64.b64decode(c["pickle"]))[0])
+                for c in replay_bare.bare_calls(fn)]
+    assert calls(lookup) == [([None, ""], {"strict": False}), ([{}, "a"], {"strict": False})]
+
+    def scaled(values, k=2):
+        return values
+
+    assert calls(scaled) == []

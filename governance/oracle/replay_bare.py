@@ -1,0 +1,83 @@
+"""The calls of a function no test calls and no kin lends a call, for the replay runner
+(governance.oracle.replay_runner): where each parameter without a default is annotated with
+a plain type (governance.proof.behaviour.bare), the function is called with its defaults,
+each passed by name, and with a value of each annotated type (two of them, so the inputs
+made from the calls vary both), and where it has no such parameter, also with none passed.
+
+evalidate's `test_security(attacks=None, model=None, verbose=False)` waited as a function
+with no input (wave 22); so did chameleon's `lookup_attr(obj: object, key: str)`, whose
+careless `KeyError` swallowed answered as its base on every input no call gave it (wave
+24). The values are the plainest of each type; the inputs generated from them move them
+towards the function's own constants, as they move a captured call's.
+
+Copied beside the runner as `_ouroboros_bare`; standard library only, Python 3.9 and later.
+"""
+
+import inspect
+import re
+
+try:  # in the jail: beside the runner, in the run's plugin directory
+    from _ouroboros_canon import ambient, made_call
+    from _ouroboros_pickler import dumped
+except ImportError:  # imported by the daemon's own tests
+    from governance.oracle.canon import ambient, made_call
+    from governance.oracle.pickler import dumped
+
+# A plain annotation's values, two calls' worth; the daemon marks a function bare only where
+# each parameter to fill names these types alone (governance.proof.behaviour.FILLABLE)
+SEEDS = {"str": ("", "a"), "bytes": (b"", b"a"), "int": (0, 1), "float": (0.0, 1.5),
+         "bool": (False, True), "object": (None, {}), "Any": (None, {})}
+_NAME = re.compile(r"[A-Za-z_]\w*")
+_NO_VALUE = object()
+
+
+def bare_calls(fn):
+    """Its calls with defaults and made values (the capture's form), under an argv of its
+    module's name alone (a CLI's `main()` sees no arguments); none where a parameter
+    without a default has no plain annotation."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    made = [_arguments(params, turn) for turn in (0, 1)]
+    if any(m is None for m in made):
+        return []
+    if all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+           for p in params):
+        made.append(([], {}))  # none passed: the defaults as the def writes them
+    argv = [getattr(fn, "__module__", None) or "main"]
+    return [made_call("b", ambient(b, argv)) for b in dict.fromkeys(map(dumped, made))]
+
+
+def _arguments(params, turn):
+    """(args, kwargs) of one call: defaults by name, positional-only values by place."""
+    args, named = [], {}
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.default is not p.empty:
+            if p.kind is not p.POSITIONAL_ONLY:
+                named[p.name] = p.default
+            continue
+        value = _value(p.annotation, turn)
+        if value is _NO_VALUE:
+            return None
+        if p.kind is p.POSITIONAL_ONLY:
+            args.append(value)
+        else:
+            named[p.name] = value
+    return args, named
+
+
+def _value(annotation, turn):
+    """A value of a plain annotation (`str`, `'str'`, `str | None`, `Optional[int]`)."""
+    if annotation is inspect.Parameter.empty:
+        return _NO_VALUE
+    text = annotation if isinstance(annotation, str) else (
+        getattr(annotation, "__name__", None) if isinstance(annotation, type)
+        else repr(annotation))
+    names = [n for n in _NAME.findall(text or "")
+             if n not in ("typing", "Optional", "Union", "None")]
+    if not names or any(n not in SEEDS for n in names):
+        return _NO_VALUE
+    return SEEDS[names[0]][turn]
