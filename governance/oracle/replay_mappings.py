@@ -15,8 +15,10 @@ import itertools
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_canon import ADDRESS
+    from _ouroboros_standins import MappingLike
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle.canon import ADDRESS
+    from governance.oracle.replay_standins import MappingLike
 
 
 def near_dict(v, ctx, near):
@@ -58,9 +60,10 @@ def _empty(value):
 def _other_dict_kind(v):
     """The same pairs in the other kind of dict a caller hands over: an OrderedDict for a
     plain dict, a plain dict for a subclass (camel-converter's `isinstance(v, dict)` made
-    `type(v) is dict` landed: no input held a dict subclass, wave 14)."""
+    `type(v) is dict` landed: no input held a dict subclass, wave 14); then in a mapping
+    that is no dict (MappingLike)."""
     with contextlib.suppress(Exception):
-        return [collections.OrderedDict(v) if type(v) is dict else dict(v)]
+        return [collections.OrderedDict(v) if type(v) is dict else dict(v), MappingLike(v)]
     return []
 
 

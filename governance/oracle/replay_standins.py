@@ -8,6 +8,8 @@ Copied into a run's private plugin directory as `_ouroboros_standins` (governanc
 run_dir) beside the runner; standard library only, Python 3.9 and later.
 """
 
+from collections.abc import Mapping
+
 try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_canon import ADDRESS
 except ImportError:  # imported by the daemon's own code and tests
@@ -45,6 +47,28 @@ class FloatLike(float):
 
     def __repr__(self):
         return f"FloatLike({float(self)!r})"
+
+
+class MappingLike(Mapping):
+    """A dict's pairs in a mapping that is no dict (as a read-only `MappingProxyType` view
+    is): code that tests Sized or Iterable before Mapping takes such a value's keys for its
+    items (multiset's construction, the two tests reordered, landed no counterexample: wave
+    24); a dict subclass does not tell it, being a dict."""
+
+    def __init__(self, pairs):
+        self.pairs = dict(pairs)
+
+    def __getitem__(self, key):
+        return self.pairs[key]
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def __repr__(self):
+        return f"MappingLike({self.pairs!r})"
 
 
 class AnyEqual:

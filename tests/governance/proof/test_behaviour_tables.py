@@ -9,7 +9,10 @@ for None, is tests/governance/proof/test_conversions.py's):
   governance.oracle.replay_elements);
 - two tables merged in the other order, where no call's tables shared a key (wave 22's
   evalidate: each table given the keys of the other tables its call reaches,
-  governance.oracle.replay_keys.crossed_inputs)."""
+  governance.oracle.replay_keys.crossed_inputs);
+- a sized value tested before a mapping, where every mapping the tests passed was a dict
+  (wave 24's multiset: each dict given as a mapping that is no dict,
+  governance.oracle.replay_standins.MappingLike)."""
 
 from __future__ import annotations
 
@@ -100,6 +103,29 @@ def test_values():
     assert Expr("x", M).value({"x": 1}) == 1
     assert Expr("x", Model()).value({"x": 3}) == 3
 '''
+COUNTS = '''from collections.abc import Mapping, Sized
+
+
+def counts(items):
+    out = {}
+    if isinstance(items, dict):
+        out.update(items)
+    elif isinstance(items, Mapping):
+        for key in items:
+            out[key] = items[key]
+    elif isinstance(items, Sized):
+        for key in items:
+            out[key] = out.get(key, 0) + 1
+    return out
+'''
+COUNTS_TESTS = '''from tables.counts import counts
+
+
+def test_counts():
+    assert counts("aab") == {"a": 2, "b": 1}
+    assert counts({"a": 3}) == {"a": 3}
+    assert counts(["x"]) == {"x": 1}
+'''
 CASES = {
     "tables tried in the other order": (
         "tables/schema.py", SCHEMA,
@@ -116,6 +142,20 @@ CASES = {
     "tables merged in the other order": (
         "tables/scope.py", SCOPE, ("{**self.model.imported, **names}",
                                    "{**names, **self.model.imported}"), SCOPE_TESTS),
+    "sized tested before mapping": (
+        "tables/counts.py", COUNTS, ("""    elif isinstance(items, Mapping):
+        for key in items:
+            out[key] = items[key]
+    elif isinstance(items, Sized):
+        for key in items:
+            out[key] = out.get(key, 0) + 1
+""", """    elif isinstance(items, Sized):
+        for key in items:
+            out[key] = out.get(key, 0) + 1
+    elif isinstance(items, Mapping):
+        for key in items:
+            out[key] = items[key]
+"""), COUNTS_TESTS),
 }
 
 
