@@ -183,6 +183,28 @@ def _other_kinds(plans):
                 yield from (plan.with_((slot, v)) for v in others[:_KINDS])
 
 
+def _descriptor_keywords(plans, fn):
+    """For a method taking any keyword (`**kwargs`), each call with one more keyword naming
+    a data descriptor of its receiver's class (a property), a few: `setattr(self, k, v)`
+    and `self.__dict__.update(kwargs)` part only there (asciitree's KeyArgsConstructor
+    storing its keywords past a read-only `space` property landed, wave 24)."""
+    try:
+        if not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values()):
+            return
+    except (TypeError, ValueError):
+        return
+    seen = set()
+    for plan in plans:
+        cls = type(plan.args[0]) if plan.args and not isinstance(plan.args[0], Bare) else None
+        if cls is None or cls in seen:
+            continue
+        seen.add(cls)
+        value = next(iter(plan.kwargs.values()), None)
+        names = [n for n in dir(cls) if not n.startswith("__") and n not in plan.kwargs
+                 and inspect.isdatadescriptor(inspect.getattr_static(cls, n, None))]
+        yield from ((list(plan.args), {**plan.kwargs, n: value}) for n in names[:_KINDS])
+
+
 def _pools(decoded):
     """Per slot, the distinct values the captured calls passed there (a few each)."""
     pools, seen = {}, set()
@@ -298,6 +320,8 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
     # a parameter's other kinds after the defaults, and after the nearest values where
     # those are the forms a removed conversion undid (they tell the change itself)
     stages.insert(3 if dropped else 2, _other_kinds(plans))
+    if receiver and fn is not None:
+        stages.insert(2, _descriptor_keywords(plans, fn))
     out, seen, size = [], set(calls), 0
     for args, kwargs in itertools.chain.from_iterable(stages):
         data = vals.blob((args, kwargs))
