@@ -71,7 +71,8 @@ class Quotes:
     those would sit, and the files of the tables (dict literals of MIN_TABLE text keys at
     least) these rows are in (`table_files`: where a fix that is a row goes, for the
     prompt's Output), and of those the files a word quoted nowhere has its place in
-    (`place_files`: where its missing row goes), and the words so placed (`placed`)."""
+    (`place_files`: where its missing row goes), the words so placed (`placed`), and the
+    row the first of them would follow (`follows`: its file and line)."""
 
     lines: list[str]
     nowhere: list[str]
@@ -79,6 +80,7 @@ class Quotes:
     table_files: list[str]
     place_files: list[str]
     placed: list[str]
+    follows: tuple[str, int] | None = None
 
     def section(self) -> str:
         """'## Where the failing test's words are quoted in the library'; '' when no line
@@ -120,11 +122,17 @@ def quoted(words: Sequence[str], texts: dict[str, str]) -> Quotes:
                   for _, path, i, line in found[:PER_WORD]]
     shown = shown[:MAX_LINES]
     placed = [(word, at) for word in nowhere
-              if (at := table_place(word, tables, texts))][:PER_WORD]
+              if (at := table_place(word, tables))][:PER_WORD]
     return Quotes([line for _, line, _ in shown], nowhere,
-                  [line for _, (_, at) in placed for line in at],
+                  [_row(path, n, texts) for _, (path, ns) in placed for n in ns],
                   sorted({path for path, _, row in shown if row} | {p for _, (p, _) in placed}),
-                  list(dict.fromkeys(p for _, (p, _) in placed)), [w for w, _ in placed])
+                  list(dict.fromkeys(p for _, (p, _) in placed)), [w for w, _ in placed],
+                  (placed[0][1][0], placed[0][1][1][0]) if placed else None)
+
+
+def _row(path: str, n: int, texts: dict[str, str]) -> str:
+    """A file's line as the prompt quotes it: `path:N: text`, stripped and cut."""
+    return f"{path}:{n}: {texts[path].splitlines()[n - 1].strip()[:LINE_CHARS]}"
 
 
 Table = tuple[str, list[tuple[str, int]]]  # a dict literal's path, its (text key, line)s
@@ -151,12 +159,11 @@ def dict_tables(texts: dict[str, str]) -> list[Table]:
     return found
 
 
-def table_place(word: str, tables: Sequence[Table],
-                texts: dict[str, str]) -> tuple[str, list[str]] | None:
-    """The largest of `tables` keyed by words written as `word` is (all capitals, or not),
-    and its two rows between which `word` sorts: where a missing keyword's row goes
-    (sqlparse's `'DIV'` between `'DISPATCH'` and `'DO'`); None where no table has
-    MIN_TABLE such keys."""
+def table_place(word: str, tables: Sequence[Table]) -> tuple[str, list[int]] | None:
+    """The file of the largest of `tables` keyed by words written as `word` is (all
+    capitals, or not), and the lines of its two rows between which `word` sorts: where a
+    missing keyword's row goes (sqlparse's `'DIV'` between `'DISPATCH'` and `'DO'`); None
+    where no table has MIN_TABLE such keys."""
     best: Table | None = None
     for path, keys in tables:
         like = [(k, n) for k, n in keys if k.isupper() == word.isupper()]
@@ -165,11 +172,9 @@ def table_place(word: str, tables: Sequence[Table],
     if best is None:
         return None
     path, rows = best
-    lines = texts[path].splitlines()
     ordered = sorted(rows)
     at = next((i for i, (key, _) in enumerate(ordered) if key > word), len(ordered))
-    return path, [f"{path}:{n}: {lines[n - 1].strip()[:LINE_CHARS]}"
-                  for _, n in ordered[max(0, at - 1):at + 1]]
+    return path, [n for _, n in ordered[max(0, at - 1):at + 1]]
 
 
 def package_files(root: Path, near: Sequence[str]) -> list[str]:

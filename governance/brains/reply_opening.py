@@ -9,8 +9,12 @@ choose for the model. That is the file of a word the failing test uses that the 
 quotes nowhere, where one table keyed like it has its place (sqlparse's `'DIV'` between
 `'DISPATCH'` and `'DO'` in keywords.py: the reached code lay in three other files, and nine
 of twelve replies held no block, stop 73); otherwise a repair showing the code the failure
-reached in one file. The reply is read whole, the opening included, by the same parser and
-rules as any other.
+reached in one file. For the table, the opening goes on to the row the missing one would
+follow, as the file has it, and the divider: begun only with the path, the model copied the
+rows around the place into SEARCH and REPLACE alike, or rewrote their values, and added no
+row (stop 74); where that row's text is not once in the file, the opening stops at the
+marker. The reply is read whole, the opening included, by the same parser and rules as any
+other.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from governance.brains.files_shown import Reader
+from governance.brains.files_shown import Reader, read_for_prompt
 from governance.brains.prompts import library_reached, quotes_of, reached_files, shows_code
 from governance.brains.provider import CANDIDATE_SHAPE, ReplyShape
-from governance.edit_blocks import SEARCH, ReplyForm
+from governance.brains.quoted_words import Quotes
+from governance.edit_blocks import DIVIDER, SEARCH, ReplyForm
 from governance.schemas import OperationContext
 from governance.schemas import Source as SignalSource
 
@@ -35,9 +40,23 @@ def reply_opening(ctx: OperationContext, root: Path, read: Reader | None = None)
             or not shows_code(library_reached(ctx, root, read)):
         return ""
     quotes = quotes_of(ctx, root, read)
-    files = quotes.place_files if quotes is not None and quotes.place_files \
-        else reached_files(ctx, root, read)
+    if quotes is not None and len(quotes.place_files) == 1:
+        return f"{quotes.place_files[0]}\n{SEARCH}\n" + _row_followed(quotes, root, read)
+    files = reached_files(ctx, root, read)
     return f"{files[0]}\n{SEARCH}\n" if len(files) == 1 else ""
+
+
+def _row_followed(quotes: Quotes, root: Path, read: Reader | None) -> str:
+    """The row a missing word's row would follow, as its file has it, and the divider;
+    '' where the file cannot be read or holds that line other than once."""
+    if quotes.follows is None:
+        return ""
+    path, n = quotes.follows
+    text = (read or read_for_prompt)(root, path)[0]
+    lines = text.splitlines() if text is not None else []
+    if not 0 < n <= len(lines) or lines.count(lines[n - 1]) != 1:
+        return ""
+    return f"{lines[n - 1]}\n{DIVIDER}\n"
 
 
 def candidate_shape(ctx: OperationContext, root: Path, read: Reader | None = None

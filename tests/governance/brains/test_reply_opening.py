@@ -66,12 +66,17 @@ def test_a_missing_words_table_row_is_the_file_opened(tmp_path):
         source="test_failure", target_files=("tests/test_p.py",), goal="Make it pass",
         dedup_key="k", session_id="s", evidence=evidence)))
     opening = reply_opening(ctx, root)
-    assert opening == "sqlp/keywords.py\n<<<<<<< SEARCH\n"
-    reply = opening + ("    'K19': tokens.Keyword,\n=======\n    'K19': tokens.Keyword,\n"
-                       "    'MATERIALIZED': tokens.Keyword,\n>>>>>>> REPLACE\n")
+    # the row the missing one follows, as the file has it, and the divider (stop 74)
+    assert opening == "sqlp/keywords.py\n<<<<<<< SEARCH\n    'K19': tokens.Keyword,\n=======\n"
+    reply = opening + ("    'K19': tokens.Keyword,\n    'MATERIALIZED': tokens.Keyword,\n"
+                       ">>>>>>> REPLACE\n")
     [change] = stated(reply, live_base(root)).changes()
     assert change.file_path == "sqlp/keywords.py"
     assert "'K19': tokens.Keyword,\n    'MATERIALIZED': tokens.Keyword,\n}" in change.full_content
+    # the row's text twice in the file: a SEARCH of it would not apply, the opening stops
+    keywords = root / "sqlp" / "keywords.py"
+    keywords.write_text(keywords.read_text() + "\nOTHER = {\n    'K19': tokens.Keyword,\n}\n")
+    assert reply_opening(ctx, root) == "sqlp/keywords.py\n<<<<<<< SEARCH\n"
     # every word quoted somewhere: no table has a missing row, and two files were reached
     (root / "sqlp" / "keywords.py").write_text(KEYWORDS_WITH_ALL)
     assert reply_opening(ctx, root) == ""
