@@ -43,7 +43,10 @@ def near_dict(v, ctx, near):
             clone.clear()
             clone.update(shape)
             out.append(clone)
-    return out[:1] + _other_dict_kind(v) + out[1:]
+    # the mapping that is no dict after the first shapes: the order of a table's own
+    # shapes (its pairs reversed, one dropped) is what most dict code tells
+    kinds = _other_dict_kind(v)  # [the other kind of dict, a mapping no dict], or none
+    return [*out[:1], *kinds[:1], *out[1:6], *kinds[1:], *out[6:]]
 
 
 def _empty(value):
