@@ -47,6 +47,8 @@ from governance.oracle.scope import is_test_side
 from governance.proof.entered import entered as entered_by
 from governance.proof.moved import import_lines, moved_out
 from governance.proof.names import private_additions_only
+from governance.proof.removed_rows import reason as removed_reason
+from governance.proof.removed_rows import removed_rows
 from governance.proof.static import breaking_changes, changed_statements, symbol_changes
 from governance.proof.symbols import (
     inert_lines,
@@ -167,6 +169,9 @@ def assess(claim: Claim, files: Sequence[FileText], sessions: Sessions | None,
                         tuple(found.reasons))
     _coverage(claim, code, sessions, baseline, f2p, found, left)
     _checked(claim, code, sessions, found)
+    if claim.intent in (Intent.REPAIR, Intent.NEW):  # behaviour removed no test notices
+        rows = [r for f in code for r in removed_rows(f.path, f.old, f.new)]
+        found.reasons += [removed_reason(rows)] if rows else []
     if claim.intent is Intent.NEW and f2p and not by_human \
             and not claim.autocommit_new_behaviour:
         found.reasons.append("new behaviour waits for review (proof.autocommit_new_behaviour "

@@ -1,0 +1,62 @@
+"""Rows a repair removes from a table: a key of a module-level dict display the base binds
+that no dict display of the candidate's file holds. Each is behaviour removed, which every
+test passing on the candidate shows no test notices; a repair makes its failing test pass
+by adding or changing what the test needs, so such a removal waits for review.
+
+Qwen2.5-Coder-1.5B's first sqlparse fix to land (stop 74, `Recognize MATERIALIZED as a
+keyword`) rewrote the `'MATCH': tokens.Keyword,` row as the missing `'MATERIALIZED'` one
+instead of adding it: the failing test passed, every other test passed, the changed row's
+mutants were killed, and `MATCH` was no longer a keyword. A table's module-level statement
+runs at import, where a surviving mutant is never a finding (governance.oracle.mutants), and
+the removed key is in no candidate statement for a mutant to change.
+
+Pure: texts in, reasons out. A key moved to another table of the file is not removed.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from governance.python_ast import parse_python
+
+MAX_NAMED = 3
+
+
+def removed_rows(path: str, old: str | None, new: str | None) -> list[str]:
+    """`path:line key (TABLE)` for each row the candidate's file no longer holds."""
+    if old is None or new is None or not path.endswith(".py"):
+        return []
+    try:
+        before, after = parse_python(old), parse_python(new)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []  # an unparsable side is refused by the gates before this
+    kept = {_key(k) for n in ast.walk(after) if isinstance(n, ast.Dict)
+            for k in n.keys if _key(k) is not None}
+    tables = _tables(after)
+    return [f"{path}:{k.lineno} {ast.unparse(k)} ({name})"
+            for name, table in _tables(before).items() if name in tables
+            for k in table.keys if _key(k) is not None and _key(k) not in kept]
+
+
+def _tables(tree: ast.Module) -> dict[str, ast.Dict]:
+    """The module-level names bound to a dict display, by name."""
+    out: dict[str, ast.Dict] = {}
+    for stmt in tree.body:
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            else stmt.target if isinstance(stmt, ast.AnnAssign) else None
+        if isinstance(target, ast.Name) and isinstance(stmt.value, ast.Dict):
+            out[target.id] = stmt.value
+    return out
+
+
+def _key(node: ast.expr | None) -> object:
+    """A constant key's value (None for `**spread` and computed keys)."""
+    return node.value if isinstance(node, ast.Constant) else None
+
+
+def reason(rows: list[str]) -> str:
+    """The review's sentence for the removed rows."""
+    more = len(rows) - MAX_NAMED
+    return ("removes rows of a table, which no test notices (a repair adds or changes what "
+            f"its failing test needs): {', '.join(rows[:MAX_NAMED])}"
+            + (f" and {more} more" if more > 0 else ""))
