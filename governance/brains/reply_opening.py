@@ -10,11 +10,9 @@ quotes nowhere, where one table keyed like it has its place (sqlparse's `'DIV'` 
 `'DISPATCH'` and `'DO'` in keywords.py: the reached code lay in three other files, and nine
 of twelve replies held no block, stop 73); otherwise a repair showing the code the failure
 reached in one file. For the table, the opening goes on to the row the missing one would
-follow, as the file has it, the divider and that row again, so that what the model writes
-next is what follows the row: begun only with the path, the model copied the rows around
-the place into SEARCH and REPLACE alike, or rewrote their values, and added no row; begun
-up to the divider, three of four samples rewrote the row as the missing one, dropping it
-(stop 74). Where that row's text is not once in the file, the opening stops at the
+follow, as the file has it, and the divider: begun only with the path, the model copied the
+rows around the place into SEARCH and REPLACE alike, or rewrote their values, and added no
+row (stop 74); where that row's text is not once in the file, the opening stops at the
 marker. The reply is read whole, the opening included, by the same parser and rules as any
 other.
 """
@@ -49,8 +47,8 @@ def reply_opening(ctx: OperationContext, root: Path, read: Reader | None = None)
 
 
 def _row_followed(quotes: Quotes, root: Path, read: Reader | None) -> str:
-    """The row a missing word's row would follow, as its file has it, the divider and the
-    row again; '' where the file cannot be read or holds that line other than once."""
+    """The row a missing word's row would follow, as its file has it, and the divider;
+    '' where the file cannot be read or holds that line other than once."""
     if quotes.follows is None:
         return ""
     path, n = quotes.follows
@@ -58,7 +56,7 @@ def _row_followed(quotes: Quotes, root: Path, read: Reader | None) -> str:
     lines = text.splitlines() if text is not None else []
     if not 0 < n <= len(lines) or lines.count(lines[n - 1]) != 1:
         return ""
-    return f"{lines[n - 1]}\n{DIVIDER}\n{lines[n - 1]}\n"
+    return f"{lines[n - 1]}\n{DIVIDER}\n"
 
 
 def candidate_shape(ctx: OperationContext, root: Path, read: Reader | None = None
