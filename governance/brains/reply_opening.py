@@ -12,8 +12,9 @@ of twelve replies held no block, stop 73); otherwise a repair showing the code t
 reached in one file. For the table, the opening goes on to the row the missing one would
 follow, as the file has it, and the divider: begun only with the path, the model copied the
 rows around the place into SEARCH and REPLACE alike, or rewrote their values, and added no
-row (stop 74); where that row's text is not once in the file, the opening stops at the
-marker. The reply is read whole, the opening included, by the same parser and rules as any
+row (stop 74; begun with the row again after the divider, each of twelve samples ended
+the block there, changing nothing); where that row's text is not once in the file, the
+opening stops at the marker. The reply is read whole, the opening included, by the same parser and rules as any
 other.
 """
 
