@@ -14,8 +14,8 @@ follow, as the file has it, and the divider: begun only with the path, the model
 rows around the place into SEARCH and REPLACE alike, or rewrote their values, and added no
 row (stop 74; begun with the row again after the divider, each of twelve samples ended
 the block there, changing nothing); where that row's text is not once in the file, the
-opening stops at the marker. The reply is read whole, the opening included, by the same parser and rules as any
-other.
+opening stops at the marker. The reply is read whole, the opening included, by the same
+parser and rules as any other.
 """
 
 from __future__ import annotations

@@ -90,10 +90,12 @@ class Target:
     # the sides of the base's comparisons the change rewrote (governance.proof.edges):
     # the search steers toward where they meet
     edges: tuple[tuple[str, str], ...] = ()
-    # a module-level function whose parameters all have defaults, in both texts: where no
-    # test calls it and no kin lends it a call, it is called with them
-    # (governance.proof.behaviour.bare; replay_runner._calls)
+    # a module-level function whose parameters all have defaults, plain annotations or a
+    # text's method called on them, in both texts: where no test calls it and no kin lends
+    # it a call, it is called with them (governance.proof.behaviour.bare; replay_bare)
     bare: bool = False
+    # its unannotated parameters both texts call a text's method on, filled with text
+    text_params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

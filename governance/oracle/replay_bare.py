@@ -31,15 +31,16 @@ _NAME = re.compile(r"[A-Za-z_]\w*")
 _NO_VALUE = object()
 
 
-def bare_calls(fn):
+def bare_calls(fn, text_params=()):
     """Its calls with defaults and made values (the capture's form), under an argv of its
     module's name alone (a CLI's `main()` sees no arguments); none where a parameter
-    without a default has no plain annotation."""
+    without a default has no plain annotation and is not one of `text_params` (those the
+    daemon saw the function call a text's method on: governance.proof.behaviour)."""
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return []
-    made = [_arguments(params, turn) for turn in (0, 1)]
+    made = [_arguments(params, turn, frozenset(text_params)) for turn in (0, 1)]
     if any(m is None for m in made):
         return []
     if all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
@@ -49,7 +50,7 @@ def bare_calls(fn):
     return [made_call("b", ambient(b, argv)) for b in dict.fromkeys(map(dumped, made))]
 
 
-def _arguments(params, turn):
+def _arguments(params, turn, texts):
     """(args, kwargs) of one call: defaults by name, positional-only values by place."""
     args, named = [], {}
     for p in params:
@@ -59,7 +60,8 @@ def _arguments(params, turn):
             if p.kind is not p.POSITIONAL_ONLY:
                 named[p.name] = p.default
             continue
-        value = _value(p.annotation, turn)
+        value = _value("str" if p.annotation is p.empty and p.name in texts
+                       else p.annotation, turn)
         if value is _NO_VALUE:
             return None
         if p.kind is p.POSITIONAL_ONLY:

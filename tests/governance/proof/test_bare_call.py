@@ -30,6 +30,18 @@ def scaled(values, k=2):
     return [v * k for v in values]
 
 
+def pairs(attrs, strict=False):
+    out = {}
+    for spec in attrs.split(";"):
+        if not spec:
+            continue
+        name, _, value = spec.partition("=")
+        if strict and name in out:
+            raise ValueError(name)
+        out[name] = value
+    return out
+
+
 def lookup(obj: object, key: str):
     try:
         return getattr(obj, key)
@@ -52,6 +64,7 @@ CHANGES = {
                 "    return out\n", "    return [i * i for i in range(start, n)]\n"),
     "unbare": ("    return [v * k for v in values]\n",
                "    return [k * v for v in values]\n"),
+    "careless text": ("        if not spec:\n            continue\n", ""),
     "careless annotated": ("        except KeyError:\n            raise exc\n",
                            "        except KeyError:\n            return None\n"),
     "control annotated": ("            raise exc\n        try:\n            return get(key)\n",
@@ -76,11 +89,12 @@ def test_bare_is_a_module_function_callable_with_no_argument() -> None:
     ("data: bytes | None, scale: float", True),
     ("match: re.Match[str]", False),  # no plain type: nothing to make
     ("values: list[int]", False),
-    ("text, k: int = 2", False),  # one parameter no annotation names
+    ("text, k: int = 2", False),  # one parameter no annotation names, and no use of it
+    ("attrs, xml=True", True),  # `attrs.split(";")` in the body: a text
 ])
 def test_bare_takes_parameters_annotated_with_plain_types(signature: str,
                                                           is_bare: bool) -> None:
-    node = ast.parse(f"def f({signature}):\n    pass\n").body[0]
+    node = ast.parse(f"def f({signature}):\n    return attrs.split(';')\n").body[0]
     assert bare("f", node) is is_bare
 
 
@@ -97,7 +111,8 @@ async def test_a_function_no_test_calls_is_judged_at_its_defaults(tmp_path: Path
         assert any(c.counterexamples for c in done.report.checks), done.report.payload()
         found = done.report.checks[0].counterexamples[0]
         assert found.function.endswith("::squares") and found.base == "[0, 1, 4, 9, 16]"
-    elif change == "careless annotated":  # lookup({}, '') raises in the base, is None now
+    elif change in ("careless text", "careless annotated"):  # pairs(''): {} in the base,
+        # {'': ''} now; lookup({}, ''): raises in the base, None now
         assert any(c.counterexamples for c in done.report.checks), done.report.payload()
     elif change.startswith("control"):
         assert reasons == [], reasons
