@@ -54,6 +54,10 @@ def total(xs, k):
 '''
 TEXT = '''def shout(s):
     return s.upper() + "!"
+
+
+def padded(items):
+    return list(items) + [None]
 '''
 TEST_API = '''from calc.api import total
 
@@ -222,11 +226,19 @@ async def test_a_refactor_shown_unchanged_lands_a_changed_one_and_an_uncovered_o
                   target="calc/api.py", evidence={"function": "total"})
     assert r["end"] is Phase.PROPOSED and "behaviour changed: calc/api.py::total(" \
         in r["reasons"][-1], r["reasons"]
-    uncovered = TEXT.replace('return s.upper() + "!"', 'loud = s.upper()\n    return loud + "!"')
+    # No test calls `padded`, and nothing says what its `items` are: it waits, its line
+    # named. `shout` calls a text's method on its parameter: given text, its refactor is
+    # shown unchanged though no test calls it (governance.proof.behaviour.text_params).
+    uncovered = TEXT.replace("return list(items) + [None]",
+                             "out = list(items)\n    return out + [None]")
     r = await _op(tmp_path / "b", {"calc/text.py": uncovered}, source="opportunity_miner",
-                  target="calc/text.py", evidence={"function": "shout"})
+                  target="calc/text.py", evidence={"function": "padded"})
     assert r["end"] is Phase.PROPOSED
-    assert "calc/text.py:2" in r["reasons"][-1]
+    assert "calc/text.py:6" in r["reasons"][-1], r["reasons"]
+    texts = TEXT.replace('return s.upper() + "!"', 'loud = s.upper()\n    return loud + "!"')
+    r = await _op(tmp_path / "t", {"calc/text.py": texts}, source="opportunity_miner",
+                  target="calc/text.py", evidence={"function": "shout"})
+    assert r["end"] is Phase.COMPLETE, r["reasons"]
 
 
 async def test_code_that_sniffs_the_test_runner_is_refused(tmp_path: Path) -> None:
