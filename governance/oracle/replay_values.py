@@ -216,8 +216,12 @@ def _other_sequences(v, items):
     container the tests passed was of one kind)."""
     out = [tuple(items) if isinstance(v, list) else items]
     out += [base(items) for base in (list, tuple) if isinstance(v, base) and type(v) is not base]
-    with contextlib.suppress(TypeError):  # an unhashable item: no set holds them
-        out.append(set(items))
+    # a set of objects hashed by their identity iterates in an order of their addresses,
+    # which differ between the two trees: the same code would answer otherwise on each
+    # (asciitree's render of a set of nodes read as a changed control, wave 24)
+    if not any(type(i).__hash__ is object.__hash__ for i in items):
+        with contextlib.suppress(TypeError):  # an unhashable item: no set holds them
+            out.append(set(items))
     return out
 
 
