@@ -10,7 +10,8 @@ mutants were killed, and `MATCH` was no longer a keyword. A table's module-level
 runs at import, where a surviving mutant is never a finding (governance.oracle.mutants), and
 the removed key is in no candidate statement for a mutant to change.
 
-Pure: texts in, reasons out. A key moved to another table of the file is not removed.
+Pure: texts in, reasons out. A key moved to another module-level table of the file is not
+removed; one moved into a function's dict, or a table rebound to a call, is.
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ def removed_rows(path: str, old: str | None, new: str | None) -> list[str]:
         before, after = parse_python(old), parse_python(new)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []  # an unparsable side is refused by the gates before this
-    kept = {_key(k) for n in ast.walk(after) if isinstance(n, ast.Dict)
-            for k in n.keys if _key(k) is not None}
-    tables = _tables(after)
+    # kept: a key of a module-level table of the candidate's (a dict built inside a
+    # function, or the table rebound to a `dict(...)` call, keeps no row)
+    kept = {_key(k) for table in _tables(after).values() for k in table.keys}
     return [f"{path}:{k.lineno} {ast.unparse(k)} ({name})"
-            for name, table in _tables(before).items() if name in tables
+            for name, table in _tables(before).items()
             for k in table.keys if _key(k) is not None and _key(k) not in kept]
 
 

@@ -33,6 +33,13 @@ TEST = ("from sqlp.keywords import kind\n\n\ndef test_materialized():\n"
     (OLD.replace("'MATCH': 'keyword'", "'MATCH': 'operator'"), []),  # a value changed
     (OLD.replace("    'MATCH': 'keyword',\n", "") + "OTHER = {'MATCH': 'keyword'}\n", []),
     (OLD.replace("KEYWORDS = {", "KEYWORDS = {**BASE,"), []),  # nothing removed
+    # the row hidden where no table keeps it: a function's dict, the table made a call
+    (RENAMED + "\n\ndef _old():\n    return {'MATCH': 'keyword'}\n",
+     ["sqlp/keywords.py:2 'MATCH' (KEYWORDS)"]),
+    (OLD.replace("KEYWORDS = {\n    'MATCH': 'keyword',\n", "KEYWORDS = dict({\n")
+        .replace("}\n\n\ndef kind", "})\n\n\ndef kind"),
+     ["sqlp/keywords.py:2 'MATCH' (KEYWORDS)", "sqlp/keywords.py:3 'VIEW' (KEYWORDS)"]
+     + [f"sqlp/keywords.py:{4 + i} 'K{i:02d}' (KEYWORDS)" for i in range(20)]),
 ])
 def test_a_row_the_file_no_longer_holds_is_named(new: str, removed: list[str]) -> None:
     assert removed_rows("sqlp/keywords.py", OLD, new) == removed
