@@ -200,8 +200,10 @@ def _descriptor_keywords(plans, fn):
             continue
         seen.add(cls)
         value = next(iter(plan.kwargs.values()), None)
-        names = [n for n in dir(cls) if not n.startswith("__") and n not in plan.kwargs
-                 and inspect.isdatadescriptor(inspect.getattr_static(cls, n, None))]
+        names = []
+        with contextlib.suppress(Exception):  # a class whose own `__dir__` raises: none
+            names = [n for n in dir(cls) if not n.startswith("__") and n not in plan.kwargs
+                     and inspect.isdatadescriptor(inspect.getattr_static(cls, n, None))]
         yield from ((list(plan.args), {**plan.kwargs, n: value}) for n in names[:_KINDS])
 
 

@@ -59,3 +59,22 @@ async def test_a_keyword_naming_a_property_tells_setattr_from_the_dict(tmp_path:
         assert "space=" in found.input and "AttributeError" in found.base, found
     else:
         assert done.report.reasons() == [], done.report.reasons()
+
+
+def test_a_receiver_whose_class_lists_no_names_gives_no_keyword_and_no_crash() -> None:
+    """A hostile class whose metaclass's `__dir__` raises: the stage gives nothing, the
+    other inputs are still made."""
+    from governance.oracle.replay_inputs import _descriptor_keywords
+
+    class Meta(type):
+        def __dir__(cls):
+            raise RuntimeError("no")
+
+    class Odd(metaclass=Meta):
+        def __init__(self, **kwargs):
+            pass
+
+    class _Plan:
+        args, kwargs = [Odd()], {"a": 1}
+
+    assert list(_descriptor_keywords([_Plan()], Odd.__init__)) == []
