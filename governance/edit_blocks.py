@@ -11,6 +11,12 @@ text: the file's path on a line, then blocks of
     <their new text>
     >>>>>>> REPLACE
 
+and, to add lines after one and change none, `<<<<<<< AFTER`, the line(s) they follow,
+`=======`, the lines added, `>>>>>>> INSERT`: begun with the row a missing table row would
+follow and the divider, Qwen2.5-Coder-1.5B wrote the new row as that row's REPLACE, and a
+landed candidate dropped sqlparse's `MATCH` keyword (issue 50, stop 74); an insertion
+cannot drop the line it follows.
+
 On the first hour's repair (semver's bump_minor, the change that broke it shown) the 1.5B
 model wrote the right edit in 2 of 8 samples as blocks, 1 of 10 as JSON, and its blocks
 were whole and exact where its JSON strings were not (docs/brains.md, "Edit forms").
@@ -34,13 +40,16 @@ from typing import Any
 from governance.errors import CandidateParseError
 
 SEARCH, DIVIDER, REPLACE = "<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE"
+AFTER, INSERT = "<<<<<<< AFTER", ">>>>>>> INSERT"
 MAX_BLOCKS = 64
 RATIONALE_CHARS = 600
 
 # The marker words in any case: Qwen2.5-Coder-1.5B wrote '<<<<<<< search' and '<<<<<<<
 # Search' in 2 of 6 replies to one prompt (stop 63); the markers stay the structure.
-_BLOCK = re.compile(r"^[ \t]*<{5,9} ?(?i:search)[ \t]*\n(.*?)^[ \t]*={7}[ \t]*\n(.*?)"
-                    r"^[ \t]*>{5,9} ?(?i:replace)[ \t]*$", re.MULTILINE | re.DOTALL)
+# The opener says what a block is (an AFTER block's anchor is kept); either closer ends it.
+_BLOCK = re.compile(r"^[ \t]*<{5,9} ?(?P<kind>(?i:search|after))[ \t]*\n(?P<old>.*?)"
+                    r"^[ \t]*={7}[ \t]*\n(?P<new>.*?)^[ \t]*>{5,9} ?(?i:replace|insert)[ \t]*$",
+                    re.MULTILINE | re.DOTALL)
 _FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
 # A path line as models write it: bare, in backticks or bold, after '#', 'File:' or
 # 'filename:', with a colon after it, or with the lines it means ('src/m.py:299-311').
@@ -91,7 +100,12 @@ def stated_blocks(text: str, exists: Callable[[str], bool]) -> dict[str, Any]:
     path, at = None, 0
     for n, m in enumerate(blocks, 1):
         named = _path_before(text[at:m.start()])
-        quoted, search, replace = _unquoted(m.group(1), m.group(2), exists)
+        quoted, search, replace = _unquoted(m["old"], m["new"], exists)
+        if m["kind"].casefold() == "after":
+            if not search.strip():
+                raise CandidateParseError(f"AFTER block {n} copies no line: write the line "
+                                          "the new lines follow, exactly as the file has it")
+            replace = search + replace  # the line(s) it follows stay
         path = quoted or named or path  # the quoted lines say where they are from
         if path is None:
             raise CandidateParseError(f"SEARCH/REPLACE block {n} names no file: write the "

@@ -75,9 +75,10 @@ A change is each file's path on a line of its own, then one or more SEARCH/REPLA
 <their new text>
 >>>>>>> REPLACE
 A SEARCH part matches the file exactly once, whitespace included: the lines you change and
-one around them. A new file: its path, then one block with an empty SEARCH and the whole
-file after =======. After the blocks, one line saying why. Paths are relative to the
-repository root."""
+one around them. To add lines and change none: <<<<<<< AFTER, the line they follow copied
+exactly, =======, the new lines, >>>>>>> INSERT. A new file: its path, then one block with
+an empty SEARCH and the whole file after =======. After the blocks, one line saying why.
+Paths are relative to the repository root."""
 
 # Offered in the Output of the ops that may end with it, not in the shared HEAD: a repair's
 # failing tests refuse it (governance.phases.generate), and offered it, Qwen2.5-Coder-1.5B

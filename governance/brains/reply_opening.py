@@ -9,12 +9,14 @@ choose for the model. That is the file of a word the failing test uses that the 
 quotes nowhere, where one table keyed like it has its place (sqlparse's `'DIV'` between
 `'DISPATCH'` and `'DO'` in keywords.py: the reached code lay in three other files, and nine
 of twelve replies held no block, stop 73); otherwise a repair showing the code the failure
-reached in one file. For the table, the opening goes on to the row the missing one would
-follow, as the file has it, and the divider: begun only with the path, the model copied the
-rows around the place into SEARCH and REPLACE alike, or rewrote their values, and added no
-row (stop 74; begun with the row again after the divider, each of twelve samples ended
-the block there, changing nothing); where that row's text is not once in the file, the
-opening stops at the marker. The reply is read whole, the opening included, by the same
+reached in one file. For the table, the opening is an AFTER block (governance.edit_blocks)
+of the row the missing one would follow, as the file has it, and the divider: begun only
+with the path, the model copied the rows around the place into SEARCH and REPLACE alike,
+or rewrote their values, and added no row; begun with a SEARCH of that row, it wrote the
+new row as its REPLACE, dropping the row (stop 74; with the row again after the divider,
+each of twelve samples ended the block there, changing nothing). An insertion keeps the
+row whatever the model writes. Where that row's text is not once in the file, the opening
+is a SEARCH marker alone. The reply is read whole, the opening included, by the same
 parser and rules as any other.
 """
 
@@ -27,29 +29,32 @@ from governance.brains.files_shown import Reader, read_for_prompt
 from governance.brains.prompts import library_reached, quotes_of, reached_files, shows_code
 from governance.brains.provider import CANDIDATE_SHAPE, ReplyShape
 from governance.brains.quoted_words import Quotes
-from governance.edit_blocks import DIVIDER, SEARCH, ReplyForm
+from governance.edit_blocks import AFTER, DIVIDER, SEARCH, ReplyForm
 from governance.schemas import OperationContext
 from governance.schemas import Source as SignalSource
 
 
 def reply_opening(ctx: OperationContext, root: Path, read: Reader | None = None) -> str:
-    """`<path>\\n<<<<<<< SEARCH\\n` for a repair told blocks whose prompt places a missing
-    word's row in one file's table, or else shows the reached code of one file; ''
-    otherwise."""
+    """`<path>\\n<<<<<<< AFTER\\n<row>\\n=======\\n` for a repair told blocks whose prompt
+    places a missing word's row after `row` of one file's table; `<path>\\n<<<<<<< SEARCH\\n`
+    where that row is not once in the file, or the prompt shows the reached code of one
+    file; '' otherwise."""
     if ReplyForm(ctx.reply_form) is not ReplyForm.BLOCKS \
             or ctx.envelope.source != SignalSource.TEST_FAILURE \
             or not shows_code(library_reached(ctx, root, read)):
         return ""
     quotes = quotes_of(ctx, root, read)
     if quotes is not None and len(quotes.place_files) == 1:
-        return f"{quotes.place_files[0]}\n{SEARCH}\n" + _row_followed(quotes, root, read)
+        row = _row_followed(quotes, root, read)
+        return f"{quotes.place_files[0]}\n" + (f"{AFTER}\n{row}\n{DIVIDER}\n" if row
+                                                 else f"{SEARCH}\n")
     files = reached_files(ctx, root, read)
     return f"{files[0]}\n{SEARCH}\n" if len(files) == 1 else ""
 
 
 def _row_followed(quotes: Quotes, root: Path, read: Reader | None) -> str:
-    """The row a missing word's row would follow, as its file has it, and the divider;
-    '' where the file cannot be read or holds that line other than once."""
+    """The row a missing word's row would follow, as its file has it; '' where the file
+    cannot be read or holds that line other than once."""
     if quotes.follows is None:
         return ""
     path, n = quotes.follows
@@ -57,7 +62,7 @@ def _row_followed(quotes: Quotes, root: Path, read: Reader | None) -> str:
     lines = text.splitlines() if text is not None else []
     if not 0 < n <= len(lines) or lines.count(lines[n - 1]) != 1:
         return ""
-    return f"{lines[n - 1]}\n{DIVIDER}\n"
+    return lines[n - 1]
 
 
 def candidate_shape(ctx: OperationContext, root: Path, read: Reader | None = None

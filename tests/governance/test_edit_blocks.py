@@ -257,3 +257,34 @@ def test_quoted_lines_naming_a_file_outside_or_through_a_symlink_change_nothing(
         with pytest.raises(CandidateParseError):
             stated(reply, live_base(repo))
     assert outside.read_text() == "KEY = 'x'\n"
+
+
+ROWS = "KEYWORDS = {\n    'MATCH': 1,\n    'MAX': 2,\n}\n"
+
+
+def test_an_after_block_adds_lines_and_keeps_the_one_they_follow():
+    """Begun with a SEARCH of the row a missing row follows, Qwen2.5-Coder-1.5B wrote the
+    new row as its REPLACE and dropped sqlparse's `MATCH` (issue 50, stop 74): an AFTER
+    block cannot drop its line, whichever closer the model writes."""
+    for closer in (">>>>>>> INSERT", ">>>>>>> REPLACE", ">>>>>>> insert"):
+        reply = (f"kw.py\n<<<<<<< AFTER\n    'MATCH': 1,\n=======\n"
+                 f"    'MATERIALIZED': 3,\n{closer}\n")
+        [change] = stated(reply, _base(kw_py=ROWS)).changes()
+        assert change.full_content == ROWS.replace(
+            "'MATCH': 1,\n", "'MATCH': 1,\n    'MATERIALIZED': 3,\n")
+    # its line is matched as a SEARCH is: exactly once, or the edit is refused
+    with pytest.raises(EditRefused) as info:
+        stated("kw.py\n<<<<<<< AFTER\n    'MATCHES': 1,\n=======\n    'X': 3,\n"
+               ">>>>>>> INSERT\n", _base(kw_py=ROWS))
+    assert info.value.kind is Refusal.NO_MATCH
+    # an AFTER block copying no line says so; it never writes a new file
+    with pytest.raises(CandidateParseError, match="AFTER block 1 copies no line"):
+        stated("new.py\n<<<<<<< AFTER\n=======\nX = 1\n>>>>>>> INSERT\n", _base())
+    # its markers count as a block's: a half one beside a whole block refuses the reply
+    half = FIX + "\ncalc/ops.py\n<<<<<<< AFTER\n    return a + b\n"
+    with pytest.raises(CandidateParseError, match="outside a whole block"):
+        stated(half, _base(calc_ops_py=OPS_PY))
+    # nothing added: no change stated
+    with pytest.raises(CandidateParseError, match="changes nothing"):
+        stated("kw.py\n<<<<<<< AFTER\n    'MATCH': 1,\n=======\n>>>>>>> INSERT\n",
+               _base(kw_py=ROWS))

@@ -66,10 +66,10 @@ def test_a_missing_words_table_row_is_the_file_opened(tmp_path):
         source="test_failure", target_files=("tests/test_p.py",), goal="Make it pass",
         dedup_key="k", session_id="s", evidence=evidence)))
     opening = reply_opening(ctx, root)
-    # the row the missing one follows, as the file has it, and the divider (stop 74)
-    assert opening == "sqlp/keywords.py\n<<<<<<< SEARCH\n    'K19': tokens.Keyword,\n=======\n"
-    reply = opening + ("    'K19': tokens.Keyword,\n    'MATERIALIZED': tokens.Keyword,\n"
-                       ">>>>>>> REPLACE\n")
+    # an insertion after the row the missing one follows, as the file has it (stop 74)
+    assert opening == "sqlp/keywords.py\n<<<<<<< AFTER\n    'K19': tokens.Keyword,\n=======\n"
+    # the 1.5B model's continuation of a SEARCH so begun, now a row added, none dropped
+    reply = opening + "    'MATERIALIZED': tokens.Keyword,\n>>>>>>> REPLACE\n"
     [change] = stated(reply, live_base(root)).changes()
     assert change.file_path == "sqlp/keywords.py"
     assert "'K19': tokens.Keyword,\n    'MATERIALIZED': tokens.Keyword,\n}" in change.full_content
