@@ -95,7 +95,8 @@ def stated_blocks(text: str, exists: Callable[[str], bool]) -> dict[str, Any]:
         raise CandidateParseError(
             f"model reply holds a SEARCH/REPLACE marker outside a whole block (line {stray}: "
             f"{text.splitlines()[stray - 1].strip()[:80]!r}): each block is {SEARCH!r}, its "
-            f"lines, {DIVIDER!r}, their new text, {REPLACE!r}; no part of it was applied")
+            f"lines, {DIVIDER!r}, their new text, {REPLACE!r} (or {AFTER!r}, the line "
+            f"kept, {DIVIDER!r}, the lines added, {INSERT!r}); no part of it was applied")
     files: dict[str, dict] = {}
     path, at = None, 0
     for n, m in enumerate(blocks, 1):
