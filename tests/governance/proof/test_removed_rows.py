@@ -46,6 +46,25 @@ def test_a_row_the_file_no_longer_holds_is_named(new: str, removed: list[str]) -
     assert removed_rows("sqlp/keywords.py", None, new) == []  # a new file removes nothing
 
 
+HIDDEN = OLD.replace("    'MATCH': 'keyword',\n", "    'MATCH': 'keyword',\n    'MATCH': 'ddl',\n")
+
+
+@pytest.mark.parametrize("old, new, hidden", [
+    # an AFTER block's insertion of the row it follows, another value (stop 75)
+    (OLD, HIDDEN, ["sqlp/keywords.py:2 'MATCH' (KEYWORDS, written twice)"]),
+    (OLD, HIDDEN.replace("'MATCH': 'ddl'", "'MATCH': 'keyword'"),  # the same value: hidden
+     ["sqlp/keywords.py:2 'MATCH' (KEYWORDS, written twice)"]),
+    (HIDDEN, HIDDEN.replace("'VIEW'", "'VIEWS'"), ["sqlp/keywords.py:4 'VIEW' (KEYWORDS)"]),
+    (HIDDEN, HIDDEN + "\n", []),  # written twice on the base already: nothing new
+    (OLD, OLD + "OTHER = {'MATCH': 1}\n", []),  # another table's key
+    (OLD, OLD.replace("'K19': 'keyword',\n", "'K19': 'keyword',\n    1: 'a',\n    True: 'b',\n"),
+     ["sqlp/keywords.py:24 1 (KEYWORDS, written twice)"]),  # True is 1 as a dict's key
+])
+def test_a_row_hidden_by_a_second_row_of_its_key_is_named(old: str, new: str,
+                                                           hidden: list[str]) -> None:
+    assert removed_rows("sqlp/keywords.py", old, new) == hidden
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("new", [RENAMED, ADDED])
 async def test_a_repair_removing_a_row_waits_and_one_adding_it_is_proven(tmp_path: Path,
@@ -68,6 +87,6 @@ async def test_a_repair_removing_a_row_waits_and_one_adding_it_is_proven(tmp_pat
         assert evidence.proven, evidence.reasons
     else:
         assert not evidence.proven
-        assert evidence.reasons == ("removes rows of a table, which no test notices (a "
+        assert evidence.reasons == ("removes or hides rows of a table, which no test notices (a "
                                     "repair adds or changes what its failing test needs): "
                                     "sqlp/keywords.py:2 'MATCH' (KEYWORDS)",), evidence.reasons
