@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from governance.phase import Phase
 from governance.phases.deps import HostYield, PhaseDeps
 from governance.phases.orchestrator import Orchestrator
 from governance.phases.pipeline import PHASES
+from governance.proof.removed_rows import removed_rows
 from governance.routes.routing import RouteTable
 from governance.routes.throughput import BrainSpeeds, PlanRecord
 from governance.schemas import OperationContext, SignalEnvelope
@@ -212,7 +214,8 @@ async def judge(parts: Parts, task: Task, kind: Kind, root: Path, work: Path, he
         message = await asyncio.to_thread(scratch.git, root, "log", "-1", "--format=%B")
         evidence = next((ln.removeprefix("Evidence: ") for ln in message.splitlines()
                          if ln.startswith("Evidence: ")), "")
-        failing, rider = await hidden_failing(parts, task, root, work), carried(task, root)
+        failing = await hidden_failing(parts, task, root, work)
+        rider = carried(task, root) or await asyncio.to_thread(dropped, task, root, head, now)
         verdict = Verdict.FALSE_PROVEN if failing or rider or end is not Phase.COMPLETE \
             else Verdict.RESOLVED
         return TaskResult(**base, verdict=verdict, evidence=evidence, hidden_failing=failing,
@@ -221,7 +224,9 @@ async def judge(parts: Parts, task: Task, kind: Kind, root: Path, work: Path, he
         await keep_review(parts.ledger, base["op_id"], root, head, payload["branch"])
         tree = await asyncio.to_thread(scratch.checkout_copy, root, payload["branch"],
                                        work / "review")
-        failing, rider = await hidden_failing(parts, task, tree, work), carried(task, tree)
+        failing = await hidden_failing(parts, task, tree, work)
+        rider = carried(task, tree) or await asyncio.to_thread(dropped, task, root, head,
+                                                               payload["branch"])
         verdict = Verdict.PROPOSED_WRONG if failing or rider else Verdict.PROPOSED_CORRECT
         missing = await kept_test.of_review(parts.settings, parts.jail_reason, task, root,
                                             work, payload, repo=parts.repo)
@@ -263,6 +268,28 @@ def carried(task: Task, tree: Path) -> str:
     if not rider.carries(text, r.text, r.function):
         return ""
     return f"the careless rider ({r.path}, {r.function}: {r.mutation})"
+
+
+def dropped(task: Task, root: Path, head: str, rev: str) -> str:
+    """The table rows (governance.proof.removed_rows) the change from `head` to `rev` in
+    the scratch `root` removes or hides and the maintainer's fix keeps, described; "" when
+    none. A row written over its neighbour passed sqlparse's hidden tests (issue 50, stop
+    74): the card counted it correct, and it dropped the `MATCH` keyword."""
+    rows: list[str] = []
+    for path in scratch.git(root, "diff", "--name-only", head, rev).splitlines():
+        old, new = _text_at(root, head, path), _text_at(root, rev, path)
+        fix = task.fix.get(path, old)
+        kept = {r.split(" ", 1)[1] for r in removed_rows(path, old, fix)}  # line aside
+        rows += [r for r in removed_rows(path, old, new) if r.split(" ", 1)[1] not in kept]
+    return f"rows the maintainer's fix keeps, dropped: {', '.join(rows[:3])}" if rows else ""
+
+
+def _text_at(root: Path, rev: str, path: str) -> str | None:
+    """`path`'s text at `rev` of the scratch, None where it has none."""
+    try:
+        return scratch.git(root, "show", f"{rev}:{path}")
+    except subprocess.CalledProcessError:
+        return None
 
 
 async def hidden_failing(parts: Parts, task: Task, tree: Path, work: Path) -> list[str]:

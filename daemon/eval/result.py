@@ -16,6 +16,8 @@ A repair's "no change" is refused (its tests fail): a postmortem of its own clas
 
 A change that carries the task's careless rider (daemon.eval.rider.carries) is never
 correct: the hidden tests may not see the rider, and a quiet wrong change is still wrong.
+Nor is one that drops a table row the maintainer's fix keeps (daemon.eval.op.dropped):
+the brain's own quiet rider, which sqlparse's hidden tests passed (issue 50, stop 74).
 
 A postmortem's reason class comes from REASONS, a table: the first row whose phases hold
 the phase the op left for its end, and whose words appear in the reason, names it.
@@ -145,8 +147,9 @@ class TaskResult(BaseModel):
     reason_class: str = ""  # for a postmortem (REASONS)
     evidence: str = ""  # the commit's Evidence trailer, when it landed
     hidden_failing: list[str] = Field(default_factory=list)  # the first few
-    # The careless rider the change carries ("" when none): it makes a change wrong
-    # whatever the hidden tests say, since they may not notice it (daemon.eval.rider).
+    # The careless rider the change carries, or the table rows it drops that the fix keeps
+    # ("" when neither): it makes a change wrong whatever the hidden tests say, since they
+    # may not notice it (daemon.eval.rider, daemon.eval.op.dropped).
     rider: str = ""
     op_id: str = ""
     cost_usd: float = 0.0
