@@ -154,6 +154,18 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # its package (multiset/__init__.py; its stub __init__.pyi is not .py) and its tests/
     # (test_multiset.py and a conftest.py)
     "multiset": ("multiset", "tests"),
+    # its package (pytweening/__init__.py) and its tests/ (no __init__.py): its one test
+    # module, basicTests.py (RENAMED), which its setup.py's test_suite names, beside two
+    # scripts that draw the functions' graphs (no tests; pytest collects neither)
+    "pytweening": ("pytweening", "tests"),
+    # its package (pylatexenc/: _util, version, latex2text, latexencode, latexwalker and
+    # macrospec) and its tests, test/ (no __init__.py), with the LaTeX input, the table of
+    # characters and the readme of the directory test/dummy its tests read
+    "pylatexenc": ("pylatexenc", "test"),
+    # its package (wonderwords/: random_word, random_sentence, _trie, cmdline,
+    # cmdline_parser and the version setuptools-scm wrote, _version.py) with its word lists
+    # (assets/*.txt), and its tests/ (two modules, no __init__.py)
+    "wonderwords": ("wonderwords", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -172,8 +184,10 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # rule files and its metadata; iuliia's schemas; nepali-datetime's calendar; dict2xml's
 # example and its XML; iso639-lang's tables; parsy's pytest options; xpinyin's table;
 # rfc8785's examples and their canonical forms; chameleon's templates and their expected
-# renderings; evalidate's, spfpm's and flatdict's trees are .py files alone, and so are
-# mathparse's, text2digits', pluralizer's, asciitree's and multiset's).
+# renderings; pylatexenc's LaTeX input, its table of characters and its readme of
+# test/dummy; wonderwords' word lists; evalidate's, spfpm's and flatdict's trees are .py
+# files alone, and so are mathparse's, text2digits', pluralizer's, asciitree's, multiset's
+# and pytweening's).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -214,7 +228,9 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                              "parsy": ("pytest.ini",),
                                              "xpinyin": ("Mandarin.dat",),
                                              "rfc8785": (".json", ".txt"),
-                                             "chameleon": (".pt", ".xml", ".txt", ".html")}
+                                             "chameleon": (".pt", ".xml", ".txt", ".html"),
+                                             "pylatexenc": (".tex", ".txt"),
+                                             "wonderwords": (".txt",)}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
@@ -229,6 +245,7 @@ RENAMED: dict[str, dict[str, str]] = {
     "phonenumbers": {"testwrapper.py": "test_phonenumbers.py"},
     "spfpm": {"tests/testFixedPoint.py": "tests/test_FixedPoint.py"},
     "flatdict": {"tests.py": "test_flatdict.py"},
+    "pytweening": {"tests/basicTests.py": "tests/test_basicTests.py"},
 }
 # How the whole sdist suite is run (bench.heldout.corpus --suite), relative to the sdist's
 # top: its tests directory, unless the library says otherwise. netaddr's pytest.ini also
@@ -298,7 +315,12 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      # (SUITE_OPTIONS), in that order (README.rst's examples
                                      # pass only collected after tests/: run alone, they
                                      # fail, Multiset undefined)
-                                     "multiset": ("tests", "multiset", "README.rst")}
+                                     "multiset": ("tests", "multiset", "README.rst"),
+                                     # its one test module, named on the command line
+                                     # (pytest collects it under its sdist name)
+                                     "pytweening": ("tests/basicTests.py",),
+                                     # its tests directory is test/, not tests/
+                                     "pylatexenc": ("test",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the

@@ -2,9 +2,9 @@
 
 Each wave's manifest beside this module names its libraries, their versions and their
 sdists' sha256, and was committed before any of their code was read (issue 49, item 5:
-figures on code the proof's rules were not grown on). Twenty-four waves, two parts:
+figures on code the proof's rules were not grown on). Twenty-five waves, two parts:
 
-The newest wave (`WAVES["heldout"]`, wave 24: chameleon, asciitree, multiset) is the
+The newest wave (`WAVES["heldout"]`, wave 25: pytweening, pylatexenc, wonderwords) is the
 *held-out* part: its cases are written after the freeze by one who never runs the proof on
 them, and no rule has been grown on it. The earlier waves are the *seen* part: each was
 read, and the proof's rules were changed after its failures were read (or a newer wave was
@@ -58,11 +58,12 @@ MANIFESTS: dict[int, Path] = {1: Path(__file__).with_name("manifest.json"),
                               21: Path(__file__).with_name("manifest-wave21.json"),
                               22: Path(__file__).with_name("manifest-wave22.json"),
                               23: Path(__file__).with_name("manifest-wave23.json"),
-                              24: Path(__file__).with_name("manifest-wave24.json")}
+                              24: Path(__file__).with_name("manifest-wave24.json"),
+                              25: Path(__file__).with_name("manifest-wave25.json")}
 # Which waves each part is: the held-out part is the newest wave, the earlier ones are seen.
-WAVES: dict[str, tuple[int, ...]] = {"heldout": (24,),
+WAVES: dict[str, tuple[int, ...]] = {"heldout": (25,),
                                      "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-                                              15, 16, 17, 18, 19, 20, 21, 22, 23)}
+                                              15, 16, 17, 18, 19, 20, 21, 22, 23, 24)}
 PARTS = tuple(WAVES)
 
 class FetchError(RuntimeError):
@@ -91,13 +92,13 @@ def cache_dir() -> Path:
 
 @functools.cache
 def wave(number: int) -> dict:
-    """A wave's frozen manifest (1 to 24)."""
+    """A wave's frozen manifest (1 to 25)."""
     return json.loads(MANIFESTS[number].read_text())
 
 
 def manifests(part: str) -> list[dict]:
-    """A part's frozen manifests, oldest wave first: "heldout" (wave 24) or "seen" (waves 1
-    to 23)."""
+    """A part's frozen manifests, oldest wave first: "heldout" (wave 25) or "seen" (waves 1
+    to 24)."""
     return [wave(n) for n in WAVES[part]]
 
 

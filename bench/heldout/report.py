@@ -200,7 +200,7 @@ def premises(verdicts: Sequence[Verdict]) -> list[str]:
 
 
 # Each part's heading and its column's name beside the others (side_by_side).
-COLUMNS = {"heldout": "held-out (w24)", "seen": "seen (w1-w23)", "dev": "development"}
+COLUMNS = {"heldout": "held-out (w25)", "seen": "seen (w1-w24)", "dev": "development"}
 
 
 def _and(items: Sequence[str]) -> str:
