@@ -303,6 +303,34 @@ def by_name(value):
     return buffer.getvalue()
 
 
+class _Tokened(_ByName):
+    """_ByName, each of the objects `tokens` lists ((the object, its token) pairs) written
+    as its token: a key telling values apart, never a pickle to load (replay_inputs keys
+    each generated input so before pickling it: a receiver of megabytes pickled once).
+    Told by identity, not by `id()`: the replay runner answers `id()` with its own
+    numbering (replay_clock), renewed for each call it answers."""
+
+    def __init__(self, file, tokens):
+        super().__init__(file, protocol=4)
+        self._tokens, self._types = tokens, {type(v) for v, _ in tokens}
+
+    def persistent_id(self, obj):
+        if type(obj) in self._types:
+            return next((token for v, token in self._tokens if v is obj), None)
+        return None
+
+
+def tokened(value, tokens):
+    """`value`'s key with the objects of `tokens` written as their tokens; None when it
+    does not pickle so."""
+    buffer = io.BytesIO()
+    try:
+        _Tokened(buffer, tokens).dump(value)
+    except Exception:
+        return None
+    return buffer.getvalue()
+
+
 def dumped(value):
     """`value`'s pickle, by cloudpickle where pickle cannot write it and the run has
     borrowed cloudpickle (a method's object holding a lambda: the capture writes such

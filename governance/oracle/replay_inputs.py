@@ -35,17 +35,23 @@ import types
 try:  # in the jail: beside the runner, in the run's plugin directory
     import _ouroboros_values as vals
     from _ouroboros_canon import loads, state_of
-    from _ouroboros_pickler import Bare, bare
+    from _ouroboros_pickler import Bare, bare, tokened
     from _ouroboros_placing import boundary_inputs, changed, keywords_of
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_values as vals
     from governance.oracle.canon import loads, state_of
-    from governance.oracle.pickler import Bare, bare
+    from governance.oracle.pickler import Bare, bare, tokened
     from governance.oracle.replay_placing import boundary_inputs, changed, keywords_of
 
 _PAIR_FIRST, _SINGLE_FIRST = 4, 6
 _KINDS = 4  # a parameter's values of other kinds tried early, once per kind it was passed
 _MAX_BYTES = 64 << 20  # all variants' pickles
+# A captured value whose pickle is larger is not varied itself (other captured values still
+# take its place): each variant of it pickles as large, again at each stage, and few fit in
+# _MAX_BYTES. wonderwords' RandomWord (1.8 MB with its word lists) as a method's receiver
+# took the replay 76-100 s of making inputs on a loaded 2-core box, past its timeout on a
+# busier one (held-out wave 25: seven of its cases "replay failed: timed out").
+_MAX_VARIED = 1 << 20
 
 
 # -- calls -------------------------------------------------------------------------------
@@ -68,8 +74,9 @@ class _Plan:
         ctx = vals.Context(constants, siblings, names=names, dropped=dropped)
         self.near = []
         for slot, value in zip(self.slots, values):  # noqa: B905 (Python 3.9)
-            others = [p for p in pools.get(slot, []) if vals.blob(p) != vals.blob(value)]
-            own = vals.near(value, ctx)
+            key = vals.blob(value)
+            others = [p for p, k in pools.get(slot, []) if k != key]
+            own = vals.near(value, ctx) if key is None or len(key) <= _MAX_VARIED else []
             # None early: the text a caller forgot, where a method of it raises and a
             # slice or comparison does not (an attr_prefix every call passes as '@')
             near = vals.unique([*own[:3], None, *others, *own[3:]], value)
@@ -208,16 +215,20 @@ def _descriptor_keywords(plans, fn):
 
 
 def _pools(decoded):
-    """Per slot, the distinct values the captured calls passed there (a few each)."""
-    pools, seen = {}, set()
+    """Per slot, the distinct values the captured calls passed there (a few each), each
+    with its pickle (made once: a receiver's may be megabytes); and (value, token) for
+    each value too large to vary (_MAX_VARIED), values alike in pickle sharing a token."""
+    pools, seen, big, tokens = {}, set(), [], {}
     for args, kwargs in decoded:
         for slot, value in [(("a", i), v) for i, v in enumerate(args)] + [
                 (("k", k), v) for k, v in sorted(kwargs.items())]:
             key = (slot, vals.blob(value))
+            if key[1] is not None and len(key[1]) > _MAX_VARIED:
+                big.append((value, tokens.setdefault(key[1], f"big{len(tokens)}")))
             if key[1] is not None and key not in seen and len(pools.get(slot, ())) < 6:
                 seen.add(key)
-                pools.setdefault(slot, []).append(value)
-    return pools
+                pools.setdefault(slot, []).append((value, key[1]))
+    return pools, big
 
 
 def _round_robin(iterables):
@@ -310,7 +321,7 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
         with contextlib.suppress(Exception):
             args, kwargs = loads(raw)  # an __init__'s bare object stays bare
             decoded.append((bare(getattr(fn, "__name__", ""), list(args)), dict(kwargs)))
-    pools = _pools(decoded)
+    pools, tokens = _pools(decoded)
     params = parameters(fn) if fn else {}
     names = frozenset(names) if names else code_names(fn) if fn else ()
     plans = [_Plan(a, k, constants, pools, params, receiver, names, dropped)
@@ -325,7 +336,13 @@ def generated(calls, constants, limit, boundaries=(), fn=None, spread=1, receive
     if receiver and fn is not None:
         stages.insert(2, _descriptor_keywords(plans, fn))
     out, seen, size = [], set(calls), 0
+    marks = {tokened(call, tokens) for call in decoded} if tokens else set()
     for args, kwargs in itertools.chain.from_iterable(stages):
+        if tokens:  # an input seen already, told without pickling its big values again
+            mark = tokened((args, kwargs), tokens)
+            if mark is not None and mark in marks:
+                continue
+            marks.add(mark)
         data = vals.blob((args, kwargs))
         if data is not None and data not in seen:
             seen.add(data)
