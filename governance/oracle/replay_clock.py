@@ -39,6 +39,7 @@ and later.
 """
 
 import builtins
+import contextlib
 import os
 import pickle
 import random
@@ -57,6 +58,7 @@ _CLOCKED = "ouroboros.clock"
 _state = {"now": CLOCK_NS, "fixed": False, "reads": 0}
 _bytes = random.Random(_SEED)
 _bindings = {}  # id(a module's globals) -> (those globals, their bindings at first call)
+_held = {}  # id(a module's globals) -> those globals, whose bindings reset leaves alone
 _REAL_ID = id
 _IDS = {}  # a real id -> the order the call first asked for it
 
@@ -144,7 +146,7 @@ def reset(fn, now_ns=None):
     _state["now"] = CLOCK_NS if now_ns is None else now_ns
     _bytes.seed(_SEED)
     space = _globals_of(fn)
-    if space is None:
+    if space is None or _held.get(id(space)) is space:
         return
     saved = _bindings.get(id(space))
     if saved is None or saved[0] is not space:
@@ -153,6 +155,22 @@ def reset(fn, now_ns=None):
     for name, value in saved[1].items():
         if space.get(name, saved) is not value:
             space[name] = value
+
+
+@contextlib.contextmanager
+def bindings_held(fn):
+    """Meanwhile `reset` leaves `fn`'s module names as they are: replay_keys' recording
+    tables stand in them for one run, and rebound as before they recorded nothing
+    (pylatexenc's table of escapes, wave 25)."""
+    space = _globals_of(fn)
+    if space is None:
+        yield
+        return
+    _held[id(space)] = space
+    try:
+        yield
+    finally:
+        _held.pop(id(space), None)
 
 
 def _globals_of(fn):

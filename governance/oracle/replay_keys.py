@@ -30,6 +30,7 @@ run_dir); standard library only, Python 3.9 and later.
 
 import contextlib
 import copy
+from collections.abc import Mapping
 
 MAX_CALLS = 8  # captured calls run with recording tables (each one run more)
 MAX_TABLE = 4096  # a larger dict is not copied to record its lookups
@@ -105,19 +106,32 @@ def _filled(table, missed):
 
 
 def _shared(fn, args, receiver, names):
-    """The plain dicts the call reads that no argument holds, named by its code: its
-    class's (a classmethod's `cls`, a method's object's class) and its module's, as
-    (holder, name), the holder a class or the module's namespace."""
+    """The tables the call reads that no argument holds, named by its code: its class's (a
+    classmethod's `cls`, a method's object's class) and its module's, as (holder, name),
+    the holder a class or the module's namespace. A table is a plain dict or another
+    mapping (pylatexenc's escapes are a LazyDict, wave 25): it is recorded through a plain
+    copy for one run and put back, and only the arguments it was asked for change."""
     out = []
     if receiver and args:
         owner = args[0] if isinstance(args[0], type) else type(args[0])
         for name in sorted(names):
             holder = next((k for k in owner.__mro__ if name in vars(k)), None)
-            if holder is not None and type(vars(holder)[name]) is dict:
+            if holder is not None and _table(vars(holder)[name]):
                 out.append((holder, name))
     space = getattr(fn, "__globals__", None) or {}
-    out += [(space, n) for n in sorted(names) if type(space.get(n)) is dict]
-    return [(h, n) for h, n in out if len(_read(h, n)) <= MAX_TABLE]
+    out += [(space, n) for n in sorted(names) if _table(space.get(n))]
+    return out
+
+
+def _table(value):
+    """Whether `value` is a mapping of at most MAX_TABLE keys (not a class: its len is no
+    table's)."""
+    if not isinstance(value, Mapping) or isinstance(value, type):
+        return False
+    try:
+        return len(value) <= MAX_TABLE
+    except Exception:  # a mapping whose len raises is no table to record
+        return False
 
 
 def _read(holder, name):
@@ -160,18 +174,49 @@ def _looked_up(fn_run, blob, shared):
 
 def _keyed(args, kwargs, receiver, looked):
     """The call with an argument that a shared table was asked for, and did not hold, put
-    as keys that table holds (its first two and its last): what a caller passes that the
-    table knows (iso639-lang's deprecated names, none of which a test passed)."""
+    as keys that table holds (its first two, its last, and those whose value is empty):
+    what a caller passes that the table knows (iso639-lang's deprecated names, none of
+    which a test passed). A text one of whose characters the table was asked for (as
+    itself or by `ord`: a table of characters' escapes) gets that character put as those
+    keys: pylatexenc's U+2061, whose escape is '', was in no test's text (wave 25)."""
     out = []
     for table, missed in looked:
-        keys = list(table)
-        keys = keys[:2] + keys[-1:] if len(keys) > 3 else keys
+        keys = _chosen(table)
         for place in [("a", i) for i in range(int(receiver), len(args))] + [
                 ("k", k) for k in sorted(kwargs)]:
             value = _get(args, kwargs, place)
             if type(value) in _KEYS and value in missed:
                 out += [_with(args, kwargs, {place: k}) for k in keys if k != value]
+            elif isinstance(value, str):
+                out += [_with(args, kwargs, {place: t}) for t in _retexted(value, missed, keys)]
     return out
+
+
+def _retexted(text, missed, keys):
+    """`text` with its first character the table missed (itself or its `ord`) put as each
+    of `keys` that is a character or a code point."""
+    at = next((i for i, ch in enumerate(text) if ch in missed or ord(ch) in missed), None)
+    if at is None:
+        return []
+    chars = [chr(k) if type(k) is int else k for k in keys
+             if (isinstance(k, str) and len(k) == 1) or (type(k) is int and 0 <= k < 0x110000)]
+    return [text[:at] + ch + text[at + 1:] for ch in chars if ch != text[at]]
+
+
+def _chosen(table):
+    """A table's keys to try: its first two, its last, then the first two whose value is
+    empty (a row whose value code may not index)."""
+    keys = list(table)
+    ends = keys[:2] + keys[-1:] if len(keys) > 3 else keys
+    empty = [k for k, v in table.items() if _empty(v)][:2]
+    return list(dict.fromkeys([*ends, *empty]))
+
+
+def _empty(value):
+    try:
+        return value is None or (len(value) == 0 and not isinstance(value, type))
+    except Exception:  # no len, or one that raises
+        return False
 
 
 def asked_inputs(fn, calls, receiver, run, dumped, loads, names=(), over=lambda: False):

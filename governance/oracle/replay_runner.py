@@ -47,7 +47,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_bare import bare_calls
     from _ouroboros_budget import Budget
     from _ouroboros_canon import loads
-    from _ouroboros_clock import EDGES_NS, clocked, fix, reads, stable_ids
+    from _ouroboros_clock import EDGES_NS, bindings_held, clocked, fix, reads, stable_ids
     from _ouroboros_defaults import left_out
     from _ouroboros_inputs import code_names, generated, parameters, receives
     from _ouroboros_keys import asked_inputs, crossed_inputs
@@ -75,7 +75,14 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_asking import PeerTree, keyed, peer_judged, searched_rows
     from governance.oracle.replay_bare import bare_calls
     from governance.oracle.replay_budget import Budget
-    from governance.oracle.replay_clock import EDGES_NS, clocked, fix, reads, stable_ids
+    from governance.oracle.replay_clock import (
+        EDGES_NS,
+        bindings_held,
+        clocked,
+        fix,
+        reads,
+        stable_ids,
+    )
     from governance.oracle.replay_defaults import left_out
     from governance.oracle.replay_inputs import code_names, generated, parameters, receives
     from governance.oracle.replay_keys import asked_inputs, crossed_inputs
@@ -206,9 +213,11 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
 
 
 def _ran(fn, blob, timeout_s):
-    """The arguments one call ran on, unpickled afresh from `blob`, after it ran."""
+    """The arguments one call ran on, unpickled afresh from `blob`, after it ran; its
+    module's names as they are (replay_keys' recording tables stand in some)."""
     held = []
-    answered(fn, blob, timeout_s, held)
+    with bindings_held(fn):
+        answered(fn, blob, timeout_s, held)
     return held[0]
 
 

@@ -42,7 +42,10 @@ Arithmetic made exact or back ("exact": a `Decimal` or `Fraction` built a differ
 of times: pytimeparse's float sum of a duration's fields summed as Decimals) parts ways only
 on fractions a binary float holds inexactly, and on several of them at once: each text is
 first given with its numbers' fractions set alike (.9999, .1) and at its first fraction's
-precision edges, each float with a tenth beside it.
+precision edges, each float with a tenth beside it. A tolerance added or removed (a float
+literal under TOLERANCE: pytweening's `while n + 1.1102230246251565e-16 < 1.0` made
+`while n < 1.0` landed, wave 25) parts ways on the same sums, and is that kind too: a step
+of 0.1 summed ten times falls short of 1.0 by less than the tolerance.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ _COUNTED_APART = ("None", "abc", "hasattr", "is", "", "exact")  # counts compare
 _CODEC = "codec "  # a key of the text's encode and decode calls, by their arguments
 _CODEC_CALLS = ("encode", "decode")
 _EXACT_TYPES = ("Decimal", "Fraction")  # what an exact sum or product is built of
+TOLERANCE = 1e-6  # a float literal this close to 0 (not 0) is a tolerance, an "exact" kind
 _MERGE = "merge "  # a key of a dict display that unpacks another: its entries, in order
 # the abstract classes of collections.abc whose isinstance test reads whether a class's
 # method is set, and the methods a class opts out of them by (`__iter__ = None`)
@@ -80,8 +84,8 @@ def dropped_conversions(old: str, new: str, qualname: str) -> frozenset[str]:
     where it tests for None a different number of times, and "protocol" where it tests a
     protocol's abstract class or a protocol method's presence a different number of times,
     "merge" where a dict display merges the same tables in another order, "exact" where it
-    builds a Decimal or a Fraction a different number of times (none where either text
-    lacks it: nothing to compare)."""
+    builds a Decimal or a Fraction, or writes a tolerance, a different number of times
+    (none where either text lacks it: nothing to compare)."""
     before, after = _counted(old, qualname), _counted(new, qualname)
     if before is None or after is None:
         return frozenset()
@@ -106,6 +110,14 @@ def dropped_conversions(old: str, new: str, qualname: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
+def _exact(n: ast.AST) -> bool:
+    """A Decimal or a Fraction built, or a tolerance written."""
+    if isinstance(n, ast.Call):
+        return _called_name(n) in _EXACT_TYPES
+    return isinstance(n, ast.Constant) and isinstance(n.value, float) \
+        and 0 < abs(n.value) < TOLERANCE
+
+
 def _counted(text: str, qualname: str) -> Counter[str] | None:
     try:
         tree = parse_python(text)
@@ -117,7 +129,7 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
     formats = _format_names(node)
     found: Counter[str] = Counter()
     for n in ast.walk(node):
-        found["exact"] += isinstance(n, ast.Call) and _called_name(n) in _EXACT_TYPES
+        found["exact"] += _exact(n)
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                 and n.func.id in ("int", "round", "float"):
             found[n.func.id] += 1

@@ -6,8 +6,10 @@ its previous one landed (wave 19): no table the tests built knew a key both did.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Mapping
 from typing import ClassVar
 
+from governance.oracle import replay_runner as rr
 from governance.oracle.replay_keys import Asked, asked_inputs, crossed_inputs
 
 
@@ -124,3 +126,67 @@ def test_a_table_is_given_the_keys_of_the_tables_its_call_reaches() -> None:
     (receiver, names), kwargs = made[0]
     assert names == {"x": 1, "double": 1} and kwargs == {}
     assert receiver.model.imported == {"double": print}  # what it reaches is left as it was
+
+
+ESCAPES = {0xE9: "\\'e", 0xE8: "\\`e", 0x2061: "", 0xDF: "\\ss", 0xE0: "\\`a"}
+
+
+def escape(text: str) -> str:
+    out = ""
+    for ch in text:
+        lch = ESCAPES.get(ord(ch))
+        out += ch if lch is None else ("{" + lch + "}" if lch[0:1] == "\\" else lch)
+    return out
+
+
+def test_a_texts_character_a_table_of_escapes_lacked_is_put_as_keys_it_holds() -> None:
+    """pylatexenc's `lch[0:1]` made `lch[0]` landed (wave 25): its table of escapes, keyed
+    by `ord`, maps U+2061 to '', and no test's text held that character. A character the
+    table was asked for and lacked is put as its first keys, its last, and the keys whose
+    escape is empty."""
+    blobs = [pickle.dumps((["ab"], {}), protocol=4)]
+    # run as the runner runs a call: its module's names rebound as at its first call,
+    # which was a captured one; the recording table must stand through that
+    rr._ran(escape, blobs[0], 5)
+    made = [pickle.loads(b)[0][0] for b in asked_inputs(
+        escape, blobs, False, lambda b: rr._ran(escape, b, 5),
+        lambda v: pickle.dumps(v, protocol=4), pickle.loads, ("ESCAPES", "get", "ord"))]
+    assert made == ["\u00e9b", "\u00e8b", "\u00e0b", "\u2061b"]
+    assert escape("\u2061b") == "b"  # the empty escape: what lch[0] would raise on
+    assert type(ESCAPES) is dict  # put back
+
+
+class Lazy(Mapping):
+    """A table made on first use (pylatexenc's LazyDict): a mapping, no dict."""
+
+    def __init__(self, make):
+        self._make, self._full = make, None
+
+    def _table(self) -> dict:
+        self._full = self._full if self._full is not None else self._make()
+        return self._full
+
+    def __getitem__(self, key):
+        return self._table()[key]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+LAZY = Lazy(lambda: dict(ESCAPES))
+
+
+def escape_lazily(text: str) -> str:
+    return "".join(ch if (lch := LAZY.get(ord(ch))) is None else lch[0:1] for ch in text)
+
+
+def test_a_table_that_is_a_mapping_but_no_dict_records_too() -> None:
+    blobs = [pickle.dumps((["ab"], {}), protocol=4)]
+    rr._ran(escape_lazily, blobs[0], 5)
+    made = [pickle.loads(b)[0][0] for b in asked_inputs(
+        escape_lazily, blobs, False, lambda b: rr._ran(escape_lazily, b, 5),
+        lambda v: pickle.dumps(v, protocol=4), pickle.loads, ("LAZY", "get", "ord"))]
+    assert "\u2061b" in made and type(LAZY) is Lazy  # the table put back

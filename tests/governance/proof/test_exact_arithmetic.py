@@ -46,3 +46,25 @@ def test_a_text_is_first_given_with_its_fractions_set_alike() -> None:
     assert "1.1h2.1m" not in first("1h2.5m", set())
     assert first(2.5, {"exact"})[:2] == [2.6, 0.1]
 
+
+
+STEPS = '''def steps(interval):
+    n, out = 0.0, []
+    while n + 1.1102230246251565e-16 < 1.0:
+        out.append(n)
+        n += interval
+    return out
+'''
+
+
+@pytest.mark.parametrize("new, exact", [
+    (STEPS.replace("n + 1.1102230246251565e-16 < 1.0", "n < 1.0"), True),  # wave 25
+    (STEPS.replace("n + 1.1102230246251565e-16", "1.1102230246251565e-16 + n"), False),
+    (STEPS.replace("1.1102230246251565e-16", "1e-9"), False),  # still one tolerance
+    (STEPS.replace("n += interval", "n += interval * 1.0"), False),  # 1.0 is no tolerance
+])
+def test_a_tolerance_added_or_removed_is_that_kind(new: str, exact: bool) -> None:
+    """pytweening's `_iterTween` without its tolerance landed (held-out wave 25): a step of
+    0.1 summed ten times falls short of 1.0 by less than it, and no input was a tenth."""
+    assert ("exact" in dropped_conversions(STEPS, new, "steps")) is exact
+    assert ("exact" in dropped_conversions(new, STEPS, "steps")) is exact  # added back
