@@ -16,6 +16,11 @@ own body (not a generator or coroutine; nothing in it names `locals`, `vars`, `e
 - then `for ... in X:` with no `else`, whose body stores the name, from an expression that
   does not read it, before anything that reads it, breaks or continues.
 A loop that runs at least once then replaces the stored value before any read can see it.
+
+And `ystep = None` before `if y1 < y2: ystep = 1 else: ystep = -1` (pytweening's `getLine`,
+wave 25): a constant store followed, past only constant stores to other names, by an `if`
+whose test does not read the name and each of whose branches (an `elif` chain ending in an
+`else`) stores it first, as a loop's body must above.
 """
 
 from __future__ import annotations
@@ -28,12 +33,11 @@ _SEEING = frozenset({"locals", "vars", "eval", "exec"})
 
 def dead_stores(tree: ast.Module) -> set[int]:
     """The `id()`s of the statements of `tree` that store a value no read can see."""
-    if _binds(tree, "len"):
-        return set()
+    trusted = not _binds(tree, "len")  # the guard's `len` is the builtin
     dead: set[int] = set()
     for func in ast.walk(tree):
         if isinstance(func, ast.FunctionDef) and _plain(func):
-            dead |= _in_body(func)
+            dead |= (_in_body(func) if trusted else set()) | _before_branches(func)
     return dead
 
 
@@ -54,6 +58,29 @@ def _in_body(func: ast.FunctionDef) -> set[int]:
             if name and _assigned_first(loop, name) and not _seen_elsewhere(func, name):
                 dead.add(id(store))
     return dead
+
+
+def _before_branches(func: ast.FunctionDef) -> set[int]:
+    """The constant stores that an if/else, each branch storing the name first, follows."""
+    body, dead = func.body, set()
+    for i, stmt in enumerate(body):
+        name = _constant_store(stmt)
+        j = i + 1
+        while name and j < len(body) and _constant_store(body[j]) not in (None, name):
+            j += 1
+        nxt = body[j] if name and j < len(body) else None
+        if isinstance(nxt, ast.If) and _each_branch_stores(nxt, name) \
+                and not _seen_elsewhere(func, name):
+            dead.add(id(stmt))
+    return dead
+
+
+def _each_branch_stores(stmt: ast.If, name: str) -> bool:
+    if _mentions(stmt.test, name) or not stmt.orelse or not _stores_first(stmt.body, name):
+        return False
+    if len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], ast.If):  # an elif
+        return _each_branch_stores(stmt.orelse[0], name)
+    return _stores_first(stmt.orelse, name)
 
 
 def _plain(func: ast.FunctionDef) -> bool:
@@ -109,9 +136,12 @@ def _loop_over(loop: ast.stmt | None, sized: str) -> bool:
 
 def _assigned_first(loop: ast.For, name: str) -> bool:
     """Whether the loop's body stores `name` before it reads it, breaks or continues."""
-    if _mentions(loop.target, name):
-        return False
-    for stmt in loop.body:
+    return not _mentions(loop.target, name) and _stores_first(loop.body, name)
+
+
+def _stores_first(body: list[ast.stmt], name: str) -> bool:
+    """Whether `body` stores `name` before it reads it, breaks or continues."""
+    for stmt in body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == name:
             return not _mentions(stmt.value, name)

@@ -65,3 +65,39 @@ def test_each_condition_is_needed(old: str, new: str):
 def test_len_bound_in_the_module_is_not_trusted():
     assert _dead_lines("len = lambda x: 1\n\n\n" + ACTION) == []
     assert _dead_lines("from mylib import size as len\n" + ACTION) == []
+
+
+STEP = '''def step(y1, y2):
+    ystep = None
+    down = False
+    if y1 < y2:
+        ystep = 1
+    elif y1 == y2:
+        ystep = 0
+    else:
+        ystep = -1
+    return ystep, down
+'''
+
+
+def test_a_store_each_branch_of_the_next_if_replaces_first_is_dead():
+    """pytweening's `ystep = None` before an if/else that sets it either way (wave 25): a
+    correct conditional-expression refactor waited on its removal, which no input tells."""
+    assert _dead_lines(STEP) == [2]  # `down` is read by the return: alive
+    assert 2 not in {m.line for m in plan(None, STEP, "ptw/line.py")}
+    assert _dead_lines("len = 1\n" + STEP) == [3]  # no `len` in this pattern
+
+
+@pytest.mark.parametrize("old, new", [
+    ("    else:\n        ystep = -1\n", ""),  # no else: the store may stand
+    ("    elif y1 == y2:\n        ystep = 0\n", "    elif y1 == y2:\n        pass\n"),
+    ("    if y1 < y2:\n", "    if ystep is None and y1 < y2:\n"),  # the test reads it
+    ("        ystep = 1\n", "        ystep = (ystep or 0) + 1\n"),  # a branch reads it
+    ("        ystep = -1\n", "        print(ystep)\n        ystep = -1\n"),
+    ("    down = False\n", "    down = y1\n"),  # a call or read between them
+    ("def step(y1, y2):\n", "def step(y1, y2):\n    global ystep\n"),
+    ("    return ystep, down\n", "    return (lambda: ystep)(), down\n"),
+])
+def test_each_condition_of_the_branch_pattern_is_needed(old: str, new: str):
+    assert old in STEP
+    assert 2 not in _dead_lines(STEP.replace(old, new)), new
