@@ -276,7 +276,9 @@ def dropped(task: Task, root: Path, head: str, rev: str) -> str:
     none. A row written over its neighbour passed sqlparse's hidden tests (issue 50, stop
     74): the card counted it correct, and it dropped the `MATCH` keyword."""
     rows: list[str] = []
-    for path in scratch.git(root, "diff", "--name-only", head, rev).splitlines():
+    # -z: a path git would quote (a non-ASCII or odd name) is read as it is
+    for path in filter(None, scratch.git(root, "diff", "--name-only", "-z", head,
+                                         rev).split("\0")):
         old, new = _text_at(root, head, path), _text_at(root, rev, path)
         fix = task.fix.get(path, old)
         kept = {r.split(" ", 1)[1] for r in removed_rows(path, old, fix)}  # line aside

@@ -46,3 +46,15 @@ def test_rows_the_fix_keeps_are_counted_dropped(tmp_path: Path, candidate: str, 
     commit(repo, {"kw/keywords.py": candidate, "kw/other.py": "X = 1\n"}, "brain",
            "2024-01-03")
     assert dropped(task, repo, head, "HEAD") == said
+
+
+def test_a_table_under_a_path_git_would_quote_is_read_too(tmp_path: Path) -> None:
+    """A hostile or merely French repository: git quotes `clé.py` in its plain output, and
+    the dropped row there went uncounted."""
+    repo = new_repo(tmp_path / "repo")
+    commit(repo, {"kw/__init__.py": "", "kw/clé.py": BASE}, "base", "2024-01-02")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    task = _task(repo, {"kw/clé.py": ADDED})
+    commit(repo, {"kw/clé.py": OVER}, "brain", "2024-01-03")
+    assert dropped(task, repo, head, "HEAD") == ("rows the maintainer's fix keeps, dropped: "
+                                                 "kw/clé.py:2 'MATCH' (KEYWORDS)")
