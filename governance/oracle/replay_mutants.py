@@ -12,7 +12,10 @@ again until one answer differs (`judge`). A line none of whose mutants any input
 is a line the check did not look at. Before each mutant's answer the tree's modules' dicts,
 lists and sets are put back as they were before the first input (`tree_state`, `restore`):
 a memo the unmutated answers filled (mpmath's `borwein_cache`) would hand the mutant the
-right answer without running its line.
+right answer without running its line. Where the first answer wrote into them, the input
+is answered a second time on what it left (`answered_from`): the path that reads a memo
+back (`if key in cache: return cache[key]`) runs only then, and from restored tables no
+mutant of it was ever told (pylatexenc's encoder cache, wave 25).
 
 Copied beside the replay runner as `_ouroboros_mutants`; standard library only, Python 3.9
 and later.
@@ -99,6 +102,27 @@ def restore(saved):
         else:
             live.clear()
             live.update(copy)
+
+
+def changed(saved):
+    """Whether a container of `tree_state` no longer holds what it held (a call wrote
+    into it); one that cannot be compared counts as changed."""
+    try:
+        return any(len(live) != len(copy) or live != copy for live, copy in saved)
+    except Exception:
+        return True
+
+
+def answered_from(saved, answer):
+    """`answer()` (a digest) from the tree's tables as `saved`; where that call wrote into
+    them, the input answered again on what it left: a second answer that differs is
+    returned (it differs from the unmutated digest, whose two runs were alike)."""
+    restore(saved)
+    first = answer()
+    if not changed(saved):
+        return first
+    second = answer()
+    return first if second == first else f"again:{second}"
 
 
 def judge(answer, rows, ids, killed, over):

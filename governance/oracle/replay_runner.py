@@ -55,7 +55,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_kinds import kinds as known
     from _ouroboros_kinds import private
     from _ouroboros_lookup import LOCALS, MAX_CLOSURES, function_at, groups
-    from _ouroboros_mutants import install, judge, restore, tree_state
+    from _ouroboros_mutants import answered_from, install, judge, tree_state
     from _ouroboros_peer import Peer
     from _ouroboros_pickler import borrowed, dumped, remembering
     from _ouroboros_reach import Steered, installed
@@ -90,7 +90,7 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_kinds import kinds as known
     from governance.oracle.replay_kinds import private
     from governance.oracle.replay_lookup import LOCALS, MAX_CLOSURES, function_at, groups
-    from governance.oracle.replay_mutants import install, judge, restore, tree_state
+    from governance.oracle.replay_mutants import answered_from, install, judge, tree_state
     from governance.oracle.replay_peer import Peer
     from governance.oracle.replay_reach import Steered, installed
     from governance.oracle.replay_reach import install as watch_switch
@@ -296,8 +296,8 @@ def _judged(fn, mutants, inputs, results, aside, state, limits):
     timeout_s, budget_s = limits
     rows = [(r["key"], b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
             if r.get("deterministic") and r.get("kind") != "timeout" and b not in aside]
-    judge(lambda b: restore(state) or digest(answered(fn, b, timeout_s)[0]), rows, ids,
-          killed, Budget(budget_s))
+    judge(lambda b: answered_from(state, lambda: digest(answered(fn, b, timeout_s)[0])),
+          rows, ids, killed, Budget(budget_s))
 
 
 def _inside(rel):

@@ -62,3 +62,51 @@ async def test_a_careless_change_to_a_memoised_function_is_still_caught(tmp_path
     report = await _check(tmp_path, MEMO.replace(*CARELESS))
     assert report.reasons()[0].startswith("behaviour changed: m/c.py::coeffs("), \
         report.payload()
+
+
+
+ENCODERS = '''_encoders = {}
+
+
+def encode(text, upper=False):
+    key = (upper,)
+    if key in _encoders:
+        enc = _encoders[key]
+    else:
+        enc = str.upper if upper else str.lower
+        _encoders[key] = enc
+    return enc(text)
+'''
+ENCODER_TESTS = '''from m.c import encode
+
+
+def test_encode():
+    assert encode("Ab") == "ab"
+'''
+HIT = ("    if key in _encoders:\n        enc = _encoders[key]\n    else:\n",
+       "    enc = _encoders.get(key)\n    if enc is None:\n")
+CARELESS_HIT = ("        enc = _encoders[key]\n", "        enc = str.lower\n")
+
+
+async def _encoder(tmp_path: Path, new: str):
+    done = await judged(tmp_path, "m/c.py", ENCODERS, new,
+                        {"m/__init__.py": "", "tests/test_c.py": ENCODER_TESTS})
+    assert done.problems == []
+    return done.report
+
+
+async def test_a_refactor_of_the_memos_hit_is_shown_unchanged(tmp_path):
+    """The line that reads the memo back runs only on an input's second call: its mutants
+    answered once, from the tables as they were, and the correct `dict.get` refactor
+    waited on 'no input tried tells a change' (pylatexenc's encoder cache, wave 25)."""
+    report = await _encoder(tmp_path, ENCODERS.replace(*HIT))
+    assert report.reasons() == [], report.payload()
+    assert report.payload()["unnoticed"] == []
+
+
+async def test_a_careless_change_to_the_memos_hit_is_caught(tmp_path):
+    """Only a second call with the same options reads the memo back: the wrong encoder
+    shows there, as an answer that moves."""
+    report = await _encoder(tmp_path, ENCODERS.replace(*CARELESS_HIT))
+    assert report.reasons() and not report.reasons()[0].startswith(
+        "behaviour not shown unchanged"), report.payload()
