@@ -16,7 +16,7 @@ from governance.brains import reflex
 from governance.brains.exploration_prompt import with_exploration_protocol
 from governance.brains.model_gate import ModelWaitExpired
 from governance.brains.outage import BrainFailsTheWork, BrainsUnreachable
-from governance.brains.prompts import generation_prompt
+from governance.brains.prompts import failing_test_files, generation_prompt
 from governance.brains.provider import (
     CandidateProvider,
     ModelReply,
@@ -25,7 +25,7 @@ from governance.brains.provider import (
 from governance.brains.reply_opening import candidate_shape
 from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.fs.rollback import live_sha256
-from governance.gates import ascii_gate
+from governance.gates import ascii_gate, spec_gate
 from governance.phase import Phase, Transition
 from governance.phases import repeats, samples
 from governance.phases.brain_wait import wait_for_brain
@@ -165,7 +165,12 @@ class ExplorationShort(CandidateParseError):
 
 def _post_generation_gates(ctx: OperationContext, candidate: Candidate, d: PhaseDeps
                            ) -> tuple[Candidate, list[ascii_gate.Repair], list[str]]:
-    """ASCII strictness and plan coverage: (candidate, repairs, problems)."""
+    """The failing tests kept as written, ASCII strictness and plan coverage: (candidate,
+    repairs, problems)."""
+    spec = failing_test_files(ctx) if ctx.envelope.source == Source.TEST_FAILURE else []
+    candidate, problem = spec_gate.check(candidate, spec)
+    if problem:
+        return candidate, [], [problem]
     candidate, repairs, problems = ascii_gate.check(  # judges only the lines it changes
         candidate, ASCII_STRICT_SUFFIXES,
         base=lambda rel: ascii_gate.live_reader(d.root)(rel),  # read only when non-ASCII
@@ -177,7 +182,7 @@ def _post_generation_gates(ctx: OperationContext, candidate: Candidate, d: Phase
         problems.append("no_op: the failing tests fail now (the test run saw each fail "
                         "twice); no change cannot make them pass: change the library code")
     if ctx.plan is not None and not candidate.no_op:
-        declared = {c.file_path for c in ctx.plan.ordered_changes}
+        declared = {c.file_path for c in ctx.plan.ordered_changes} - set(spec)
         present = {c.file_path for c in candidate.changes()}
         missing = sorted(declared - present)
         if missing:
@@ -374,6 +379,8 @@ def _accepted(ctx: OperationContext, provider: str, candidate: Candidate,
                           {"no_op": True}, cost_delta=cost)
     files = [c.file_path for c in candidate.changes()]
     payload = {"files": files, "rationale": candidate.rationale[:500]}
+    if dropped := spec_gate.dropped(answer.candidate, candidate):
+        payload["spec_dropped"] = dropped  # the failing tests' files it changed, not kept
     if repairs:  # what the gate changed in the candidate: file, line, before and after
         payload["ascii_repairs"] = ascii_gate.records(repairs)
         payload["ascii_repaired_lines"] = len(repairs)

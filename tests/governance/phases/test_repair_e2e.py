@@ -52,3 +52,37 @@ async def test_a_repair_skips_plan_refuses_no_op_and_lands_its_blocks(repo, shor
     assert "AssertionError: assert 15 == 10" in first
     assert (repo / TARGET).read_text() == OPS_FIXED
     assert "Evidence: proven" in git(repo, "log", "-1", "--format=%B")
+
+
+TEST_EDIT = ("tests/test_ops.py\n```python\n<<<<<<< SEARCH\n    assert clamp(15, 0, 10) == 10\n"
+             "=======\n    assert clamp(15, 0, 10) == 15\n>>>>>>> REPLACE\n```\n")
+
+
+@pytest.mark.slow
+async def test_a_repairs_edit_of_its_failing_test_is_dropped_and_the_fix_lands(repo, short_tmp):
+    """A small model fixes the code and also rewrites the failing test's assertion (stop
+    75: a proven fix went to review as one that 'weakens tests'): the test stays as the
+    human wrote it, the fix lands, and the ledger says what was dropped. A reply that only
+    edits the test is refused, the next turn told to change the library code."""
+    (repo / "tests" / "test_ops.py").write_text(FAILING)
+    git(repo, "commit", "-qam", "a test clamp fails")
+    replies = (TEST_EDIT, BLOCKS + "\n" + TEST_EDIT)
+    provider = ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in replies])
+    ledger = await Ledger.open(short_tmp / "l.db")
+    try:
+        ctx = op_context("tests/test_ops.py", TARGET, source=Source.TEST_FAILURE, evidence=EVIDENCE,
+                         goal="Make tests/test_ops.py::test_clamp_above pass")
+        deps = pipeline_deps(repo, ledger, provider,
+                             policy=make_policy(max_generate_retries=1))
+        end = await Orchestrator(PHASES, deps).run(ctx)
+        chain = await ledger.chain(ctx.op_id)
+    finally:
+        await ledger.close()
+    moves = {t["to_phase"]: t for t in chain["transitions"]}
+    assert end is Phase.COMPLETE, chain["transitions"][-1]["reason"]
+    assert "changes only the failing tests' files (tests/test_ops.py)" \
+        in moves["GENERATE_RETRY"]["reason"]
+    assert moves["VALIDATE"]["payload"]["spec_dropped"] == ["tests/test_ops.py"]
+    assert (repo / "tests" / "test_ops.py").read_text() == FAILING
+    assert (repo / TARGET).read_text() == OPS_FIXED
+    assert "Evidence: proven" in git(repo, "log", "-1", "--format=%B")
