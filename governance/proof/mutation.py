@@ -13,9 +13,12 @@ docstrings, `pass`, imports, `global`, definitions' headers, and a store no read
 (governance.proof.dead_stores: every mutant of it is equivalent). A boundary shift (`<` to
 `<=`) can be an equivalent mutant (`lo if x < lo else x` returns the same at x == lo
 either way), so such a line gets a second, the comparison negated; the line counts as
-unchecked only when both survive. An assignment that runs at import and binds what the base
-did not (a class attribute, a table entry: governance.proof.added_bindings) gets a second
-too, the binding removed: a test that reaches the name at all notices that.
+unchecked only when both survive. So does floor division made true division (`n // 2` and
+`n / 2` agree wherever the quotient is only compared with whole numbers: Bresenham's
+error term in pytweening's getLine, wave 25), its second the operator made `*`. An
+assignment that runs at import and binds what the base did not (a class attribute, a
+table entry: governance.proof.added_bindings) gets a second too, the binding removed: a
+test that reaches the name at all notices that.
 
 `switched` rewrites the candidate's text so every mutant sits behind a switch read at run
 time: an expression E becomes `(E' if <switch> == K else E)` and a removed statement S
@@ -52,6 +55,8 @@ _FLIP_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
 _NEGATE = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt}
 _FLIP_BIN = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
              ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult}
+# A flip that can be equivalent, and the coarser second mutant it gets (module docstring).
+_COARSER_BIN = {ast.FloorDiv: ast.Mult}
 _SKIPPED = (ast.Pass, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal,
             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -201,7 +206,8 @@ def _novel(old: str | None) -> Callable[[ast.AST], bool]:
 def _mutations(stmt: ast.stmt, novel: Callable[[ast.AST], bool] = lambda _n: True,
                added: bool = False) -> list[tuple[ast.AST, ast.AST, str]]:
     """The statement's mutant, and after a boundary shift (which can be equivalent: `x < lo`
-    and `x <= lo` agree when the branches agree at x == lo) the comparison negated; after
+    and `x <= lo` agree when the branches agree at x == lo) the comparison negated, after
+    floor division made true division the operator made `*`; after
     the first mutant of an `added` import-time binding, the binding removed."""
     first = _first_mutation(stmt, novel)
     if first is None:
@@ -211,6 +217,10 @@ def _mutations(stmt: ast.stmt, novel: Callable[[ast.AST], bool] = lambda _n: Tru
         negated = copy.deepcopy(node)
         negated.ops[0] = _NEGATE[type(node.ops[0])]()
         return [first, (node, negated, f"`{_op(node.ops[0])}` to `{_op(negated.ops[0])}`")]
+    if isinstance(node, ast.BinOp) and type(node.op) in _COARSER_BIN:
+        coarser = copy.deepcopy(node)
+        coarser.op = _COARSER_BIN[type(node.op)]()
+        return [first, (node, coarser, f"`{_op(node.op)}` to `{_op(coarser.op)}`")]
     if added and node is not stmt:
         return [first, (stmt, stmt, BINDING_REMOVED)]
     return [first]

@@ -142,3 +142,19 @@ def test_an_added_import_time_binding_also_gets_the_binding_removed(new, removed
     for m in found:  # each compiles, switched and plain
         compile(switched(new, found, old), "m.py", "exec")
         compile(mutated(new, m, old), "m.py", "exec")
+
+
+def test_floor_division_made_true_division_gets_a_coarser_second():
+    """`n // 2` made `n / 2` can be equivalent (an error term only compared with whole
+    numbers, pytweening's getLine): the line is unchecked only when `*` survives too."""
+    old = "def f(n):\n    err = int(n / 2)\n    return err < 3\n"
+    new = "def f(n):\n    err = n // 2\n    return err < 3\n"
+    found = [m for m in plan(old, new, "m.py") if m.line == 2]
+    assert [m.what for m in found] == ["`//` to `/`", "`//` to `*`"]
+    text = switched(new, found, old)
+    # the first is equivalent here (the quotient is compared with a whole number) ...
+    assert [_run(text, found[0].id, n) for n in range(9)] == [_run(new, 0, n) for n in range(9)]
+    # ... the second is told at n = 2
+    assert _run(text, found[1].id, 2) != _run(new, 0, 2)
+    assert [(m.what, _run(mutated(new, m, old), 0, 2)) for m in found] == \
+        [(m.what, _run(text, m.id, 2)) for m in found]
