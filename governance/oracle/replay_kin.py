@@ -5,9 +5,10 @@ Each kin call the capture pickled is bound to the kin's own signature, and the f
 call is made from it by parameter name: `text` is `text`, and a method's `self` is the
 receiver another method of its class was called with. A call of the class's constructor
 lends a receiver built by the class from that call's arguments (its `self` was not built
-yet when captured). A parameter no kin call names and that has no default leaves that
-kin call out. Each borrowed call is keyed by its own pickle, so both trees key the same
-input alike and a different one apart (each tree builds its inputs with its own code).
+yet when captured), to a method that takes one (not a static or class method). A
+parameter no kin call names and that has no default leaves that kin call out. Each
+borrowed call is keyed by its own pickle, so both trees key the same input alike and a
+different one apart (each tree builds its inputs with its own code).
 
 Copied beside the runner as `_ouroboros_kin`; standard library only, Python 3.9 and
 later.
@@ -46,8 +47,8 @@ def lent(root, spec, fn):
             donor = function_at(root, spec["file"], kin["qualname"])
         except Exception:
             continue
-        build = owner if kin["qualname"] == f"{spec['qualname'].rpartition('.')[0]}.__init__" \
-            else None
+        build = owner if _receives(owner, spec) and kin["qualname"] == \
+            f"{spec['qualname'].rpartition('.')[0]}.__init__" else None
         for call in kin.get("calls") or []:
             blob = _borrowed(params, _named(donor, call, build, params), owner)
             if blob is None or blob in seen:
@@ -69,6 +70,17 @@ def _owner(root, spec):
     except Exception:
         return None
     return found if isinstance(found, type) else None
+
+
+def _receives(owner, spec):
+    """Whether `spec`'s function is a method of `owner` called on an object of it: a
+    static method's first parameter is its own (wonderwords' `read_words(word_file)` was
+    handed a built RandomWord as its file, and no input ever reached its body, wave 25);
+    a class method's is the class."""
+    if owner is None:
+        return False
+    found = inspect.getattr_static(owner, spec["qualname"].rpartition(".")[2], None)
+    return not isinstance(found, (staticmethod, classmethod))
 
 
 def _named(donor, call, build, params):
