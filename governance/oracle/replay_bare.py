@@ -8,13 +8,19 @@ evalidate's `test_security(attacks=None, model=None, verbose=False)` waited as a
 with no input (wave 22); so did chameleon's `lookup_attr(obj: object, key: str)`, whose
 careless `KeyError` swallowed answered as its base on every input no call gave it (wave
 24). The values are the plainest of each type; the inputs generated from them move them
-towards the function's own constants, as they move a captured call's.
+towards the function's own constants, as they move a captured call's. A text is also each
+of the first data files shipped beside the function's module, by name (`data_names`): a
+function that loads a resource by its name (wonderwords' `read_words(word_file: str)`
+reads a word list of its `assets/`) raised on every other text, and the lines after the
+read were reached by no input (wave 25).
 
 Copied beside the runner as `_ouroboros_bare`; standard library only, Python 3.9 and later.
 """
 
 import inspect
+import os
 import re
+import sys
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_canon import ambient, made_call
@@ -28,6 +34,8 @@ except ImportError:  # imported by the daemon's own tests
 SEEDS = {"str": ("", "a"), "bytes": (b"", b"a"), "int": (0, 1), "float": (0.0, 1.5),
          "bool": (False, True), "object": (None, {}), "Any": (None, {})}
 _NAME = re.compile(r"[A-Za-z_]\w*")
+MAX_DATA = 3  # data files' names tried as texts
+_CODE = (".py", ".pyc", ".pyi", ".so", ".pyd", ".typed")
 _NO_VALUE = object()
 
 
@@ -40,9 +48,12 @@ def bare_calls(fn, text_params=()):
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return []
-    made = [_arguments(params, turn, frozenset(text_params)) for turn in (0, 1)]
+    texts = frozenset(text_params)
+    made = [_arguments(params, turn, texts) for turn in (0, 1)]
     if any(m is None for m in made):
         return []
+    made += [_arguments(params, name, texts) for name in data_names(fn)
+             if _takes_text(params, texts)]
     if all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
            for p in params):
         made.append(([], {}))  # none passed: the defaults as the def writes them
@@ -71,8 +82,42 @@ def _arguments(params, turn, texts):
     return args, named
 
 
+def data_names(fn):
+    """The names of the first MAX_DATA files beside `fn`'s module that are no code, in its
+    directory and the directories in it, sorted; none where it has no file."""
+    path = getattr(sys.modules.get(getattr(fn, "__module__", "") or ""), "__file__", None)
+    if not path:
+        return []
+    here, found = os.path.dirname(path), []
+    try:
+        for entry in sorted(os.scandir(here), key=lambda e: e.name):
+            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith((".", "_")):
+                found += [e.name for e in sorted(os.scandir(entry.path), key=lambda e: e.name)
+                          if _data(e)]
+            elif _data(entry):
+                found.append(entry.name)
+            if len(found) >= MAX_DATA:
+                break
+    except OSError:
+        return found[:MAX_DATA]
+    return found[:MAX_DATA]
+
+
+def _data(entry):
+    return entry.is_file(follow_symlinks=False) and not entry.name.startswith(".") \
+        and not entry.name.endswith(_CODE)
+
+
+def _takes_text(params, texts):
+    """Whether a parameter to fill is a text (a data file's name is tried there)."""
+    return any(p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               and _value("str" if p.annotation is p.empty and p.name in texts
+                          else p.annotation, 0) == "" for p in params)
+
+
 def _value(annotation, turn):
-    """A value of a plain annotation (`str`, `'str'`, `str | None`, `Optional[int]`)."""
+    """A value of a plain annotation (`str`, `'str'`, `str | None`, `Optional[int]`): the
+    first or second of its SEEDS, or for a text, a `turn` that is a text itself."""
     if annotation is inspect.Parameter.empty:
         return _NO_VALUE
     text = annotation if isinstance(annotation, str) else (
@@ -82,4 +127,6 @@ def _value(annotation, turn):
              if n not in ("typing", "Optional", "Union", "None")]
     if not names or any(n not in SEEDS for n in names):
         return _NO_VALUE
+    if isinstance(turn, str):
+        return turn if names[0] == "str" else SEEDS[names[0]][0]
     return SEEDS[names[0]][turn]

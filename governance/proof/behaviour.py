@@ -108,9 +108,12 @@ def bare(qualname: str, node: FuncDef) -> bool:
     evalidate's `test_security(attacks=None, model=None, verbose=False)`, which no test
     calls, waited as one with no input (wave 22); called with its defaults, it runs its
     built-in attacks. chameleon's `lookup_attr(obj: object, key: str)` and
-    `parse_attributes(attrs, xml=True)` (`attrs.split(";")`) waited so too (wave 24)."""
+    `parse_attributes(attrs, xml=True)` (`attrs.split(";")`) waited so too (wave 24). So
+    is a static method of a module-level class (wonderwords' `RandomWord.read_words(
+    word_file: str)`, wave 25): it takes no receiver."""
     a = node.args
-    if "." in qualname or not isinstance(node, ast.FunctionDef):
+    if not isinstance(node, ast.FunctionDef) or LOCALS in qualname \
+            or qualname.count(".") > _static_depth(node):
         return False
     positional = [*a.posonlyargs, *a.args]
     required = positional[:len(positional) - len(a.defaults)] + [
@@ -118,6 +121,13 @@ def bare(qualname: str, node: FuncDef) -> bool:
     texts = text_params(node)
     return all(_fillable(p.annotation) or (p.annotation is None and p.arg in texts)
                for p in required)
+
+
+def _static_depth(node: ast.FunctionDef) -> int:
+    """How many dots a bare function's qualified name may hold: one for a static method
+    (`Class.name`), none for anything else."""
+    return int(any(isinstance(d, ast.Name) and d.id == "staticmethod"
+                   for d in node.decorator_list))
 
 
 def text_params(node: FuncDef) -> frozenset[str]:

@@ -81,6 +81,10 @@ def test_bare_is_a_module_function_callable_with_no_argument() -> None:
     assert [(t.qualname, t.bare) for t in targets] == [("scaled", False)]
     method = ast.parse("class C:\n    def m(self=None):\n        pass\n").body[0].body[0]
     assert not bare("C.m", method)
+    static = ast.parse("class C:\n    @staticmethod\n    def m(word_file: str):\n"
+                       "        pass\n").body[0].body[0]
+    assert bare("C.m", static)  # no receiver to build (wonderwords' read_words, wave 25)
+    assert not bare("C.D.m", static) and not bare("f.<locals>.C.m", static)
 
 
 @pytest.mark.parametrize("signature, is_bare", [
@@ -156,3 +160,40 @@ def test_values_of_plain_annotations_fill_the_parameters_without_defaults() -> N
         return values
 
     assert calls(scaled) == []
+
+
+WORDS = '''import os
+
+
+class Words:
+    @staticmethod
+    def read(word_file: str):
+        """Words of a list shipped in data/, by its name."""
+        with open(os.path.join(os.path.dirname(__file__), "data", word_file)) as f:
+            lines = f.readlines()
+        return [w.rstrip() for w in lines]
+'''
+WORDS_CHANGES = {
+    "control": ("            lines = f.readlines()\n        return [w.rstrip() for w in lines]\n",
+                "            return [w.rstrip() for w in f.readlines()]\n"),
+    "careless": ("            lines = f.readlines()\n        return [w.rstrip() for w in lines]\n",
+                 "            return [w.rstrip() for w in f.readlines()[1:]]\n"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+@pytest.mark.parametrize("change", sorted(WORDS_CHANGES))
+async def test_a_static_loader_no_test_calls_is_called_with_its_data_files_names(
+        tmp_path: Path, change: str) -> None:
+    """wonderwords' static `read_words(word_file: str)` (wave 25): no receiver to build,
+    and every text but the name of a list it ships raised before the lines changed."""
+    files = {**FILES, "pkg/data/colors.txt": "red\ngreen\nblue\n"}
+    done = await judged(tmp_path, "pkg/words.py", WORDS,
+                        WORDS.replace(*WORDS_CHANGES[change]), files)
+    assert done.problems == [] and done.ran.passed
+    if change == "control":
+        assert done.report.reasons() == [], done.report.payload()
+    else:
+        [found] = [c.counterexamples[0] for c in done.report.checks if c.counterexamples]
+        assert "colors.txt" in found.input and found.base == "['red', 'green', 'blue']"
