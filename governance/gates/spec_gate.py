@@ -8,7 +8,8 @@ test's assertion, and the whole candidate, proven, went to review as one that "w
 tests" (issue 50, stop 75). Dropping is no weaker than judging: what is left passes the
 human's tests as the human wrote them, or it is refused as any candidate is; and a test
 file the human changed is never written over by the daemon. A candidate that changes
-nothing else is refused, so that the next turn is told where the change goes.
+nothing else is refused, so that the next turn is told where the change goes. Only test
+files are the specification: a failing doctest's module is the library's code.
 
 Pure: a candidate and the failing tests' files in, the candidate to judge out.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Collection
 
+from governance.gates.weakening import is_test_path
 from governance.schemas import Candidate
 
 ONLY_SPEC = ("the candidate changes only the failing tests' files ({files}), which are the "
@@ -25,11 +27,12 @@ ONLY_SPEC = ("the candidate changes only the failing tests' files ({files}), whi
 
 
 def check(candidate: Candidate, spec: Collection[str]) -> tuple[Candidate, str | None]:
-    """(the candidate without its changes to the files in `spec`, None); or (the candidate,
-    the reason it is refused) where it changes nothing else."""
+    """(the candidate without its changes to the test files in `spec`, None); or (the
+    candidate, the reason it is refused) where it changes nothing else."""
     if candidate.no_op or not spec:
         return candidate, None
-    tests = {_norm(p) for p in spec}
+    # a failing test inside a library module (a doctest) leaves its module to the change
+    tests = {n for p in spec if is_test_path(n := _norm(p))}
     changes = candidate.changes()
     rest = [c for c in changes if _norm(c.file_path) not in tests]
     if len(rest) == len(changes):

@@ -43,3 +43,9 @@ def test_other_tests_no_spec_and_no_op_pass_unchanged():
     no_op = Candidate(no_op=True)
     assert spec_gate.check(no_op, SPEC) == (no_op, None)
     assert spec_gate.dropped(asked, asked) == []
+
+
+def test_a_failing_doctests_module_is_library_code_and_kept():
+    """`calc/ops.py::calc.ops.clamp` fails as a doctest: its file is the code to fix."""
+    asked = Candidate(files=[LIB])
+    assert spec_gate.check(asked, ["calc/ops.py"]) == (asked, None)
