@@ -16,12 +16,16 @@ or rewrote their values, and added no row; begun with a SEARCH of that row, it w
 new row as its REPLACE, dropping the row (stop 74; with the row again after the divider,
 each of twelve samples ended the block there, changing nothing). An insertion keeps the
 row whatever the model writes. Where that row's text is not once in the file, the opening
-is a SEARCH marker alone. The reply is read whole, the opening included, by the same
-parser and rules as any other.
+is a SEARCH marker alone. After the divider the opening begins the new row too, its key
+written as the row before writes its own (`    'DIV': `): begun at the divider alone, the
+model copied that row after it (seven of eight samples for sqlparse's DIV, stop 76), and
+the value is what is left to write. The reply is read whole, the opening included, by the
+same parser and rules as any other.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,6 +36,10 @@ from governance.brains.quoted_words import Quotes
 from governance.edit_blocks import AFTER, DIVIDER, SEARCH, ReplyForm
 from governance.schemas import OperationContext
 from governance.schemas import Source as SignalSource
+
+# A table row keyed by a quoted text: its indent, its quote, its key, and what follows the
+# key up to the value (`    'DISPATCH': `)
+_KEYED_ROW = re.compile(r"""^(\s*)(['"])([^'"\\]*)\2(\s*:\s*)\S""")
 
 
 def reply_opening(ctx: OperationContext, root: Path, read: Reader | None = None) -> str:
@@ -46,8 +54,9 @@ def reply_opening(ctx: OperationContext, root: Path, read: Reader | None = None)
     quotes = quotes_of(ctx, root, read)
     if quotes is not None and len(quotes.place_files) == 1:
         row = _row_followed(quotes, root, read)
-        return f"{quotes.place_files[0]}\n" + (f"{AFTER}\n{row}\n{DIVIDER}\n" if row
-                                                 else f"{SEARCH}\n")
+        return f"{quotes.place_files[0]}\n" + (
+            f"{AFTER}\n{row}\n{DIVIDER}\n{_key_begun(row, quotes.placed[0])}" if row
+            else f"{SEARCH}\n")
     files = reached_files(ctx, root, read)
     return f"{files[0]}\n{SEARCH}\n" if len(files) == 1 else ""
 
@@ -63,6 +72,17 @@ def _row_followed(quotes: Quotes, root: Path, read: Reader | None) -> str:
     if not 0 < n <= len(lines) or lines.count(lines[n - 1]) != 1:
         return ""
     return lines[n - 1]
+
+
+def _key_begun(row: str, word: str) -> str:
+    """The new row's beginning, `word` keyed as `row` keys its own; '' where `row` is no
+    row keyed by a quoted text, or the word cannot be written between its quotes as it
+    is."""
+    found = _KEYED_ROW.match(row)
+    if found is None or found[2] in word or "\\" in word or "\n" in word:
+        return ""
+    indent, quote, _, sep = found.groups()
+    return f"{indent}{quote}{word}{quote}{sep}"
 
 
 def candidate_shape(ctx: OperationContext, root: Path, read: Reader | None = None

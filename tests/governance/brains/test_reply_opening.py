@@ -66,10 +66,13 @@ def test_a_missing_words_table_row_is_the_file_opened(tmp_path):
         source="test_failure", target_files=("tests/test_p.py",), goal="Make it pass",
         dedup_key="k", session_id="s", evidence=evidence)))
     opening = reply_opening(ctx, root)
-    # an insertion after the row the missing one follows, as the file has it (stop 74)
-    assert opening == "sqlp/keywords.py\n<<<<<<< AFTER\n    'K19': tokens.Keyword,\n=======\n"
+    # an insertion after the row the missing one follows, as the file has it (stop 74),
+    # and the new row begun, its key written as that row writes its own (stop 76: the
+    # model copied the row before after a bare divider)
+    assert opening == ("sqlp/keywords.py\n<<<<<<< AFTER\n    'K19': tokens.Keyword,\n"
+                       "=======\n    'MATERIALIZED': ")
     # the 1.5B model's continuation of a SEARCH so begun, now a row added, none dropped
-    reply = opening + "    'MATERIALIZED': tokens.Keyword,\n>>>>>>> REPLACE\n"
+    reply = opening + "tokens.Keyword,\n>>>>>>> REPLACE\n"
     [change] = stated(reply, live_base(root)).changes()
     assert change.file_path == "sqlp/keywords.py"
     assert "'K19': tokens.Keyword,\n    'MATERIALIZED': tokens.Keyword,\n}" in change.full_content
@@ -85,3 +88,12 @@ def test_a_missing_words_table_row_is_the_file_opened(tmp_path):
 KEYWORDS_WITH_ALL = "KEYWORDS = {\n" + "".join(
     f"    '{w}': 1,\n" for w in ("CREATE", "MATERIALIZED", "VIEW", "keyword",
                                  *(f"K{i:02d}" for i in range(20)))) + "}\n"
+
+
+def test_the_new_row_is_begun_only_where_the_row_before_is_keyed_by_a_quoted_text():
+    from governance.brains.reply_opening import _key_begun
+    assert _key_begun("    'DISPATCH': tokens.Keyword,", "DIV") == "    'DIV': "
+    assert _key_begun('\t"a" :  1,', "b") == '\t"b" :  '
+    assert _key_begun("    (r'x', 1),", "b") == ""  # a row of a list: no key to write
+    assert _key_begun("    'A': 1,", "it's") == ""  # not writable between its quotes as is
+    assert _key_begun("    'A': 1,", "a\\b") == ""
