@@ -57,7 +57,8 @@ FIRST_READING: dict[int, str] = {2: "caf827e", 3: "e479f2a", 4: "07e4a5a", 5: "6
                                  16: "9641c0c", 17: "a2ef922",
                                  18: "81456e0", 19: "38ddea6", 20: "5d9a9bd",
                                  21: "2217ff7", 22: "d388cde",
-                                 23: "44afc2d", 24: "984af11", 25: "844959d"}
+                                 23: "44afc2d", 24: "984af11", 25: "844959d",
+                                 26: "dee9f32"}
 RECORDED: tuple[tuple[str, str], ...] = (
     ("bdad40a wave 1, then held out (load 9-23)",
      "careless landed 6/27, counterexample 16/27 (59%), controls landed 15/26 (58%), over "
@@ -139,6 +140,9 @@ RECORDED: tuple[tuple[str, str], ...] = (
     ("844959d wave 25, its first held-out reading (load 2.3-5, an eval run sharing the box)",
      "careless landed 2/15, counterexample 8/15 (53%), controls landed 3/12 (25%), over "
      "unrun lines 1/4"),
+    ("dee9f32 wave 26, its first held-out reading (load 0.6-1.8)",
+     "careless landed 1/15, counterexample 8/15 (53%), controls landed 7/12 (58%), over "
+     "unrun lines 0/3"),
 )
 
 
