@@ -367,7 +367,26 @@ def _difference(base: dict, cand: dict,
     if base.get("answer") == cand.get("answer"):
         return None
     shown = (was, str(cand.get("shown"))[:200])
-    if shown[0] == shown[1]:  # the same value: the arguments were left otherwise
-        shown = (f"{shown[0]}, arguments left one way",
-                 f"{shown[1]}, arguments left another way")
+    if shown[0] == shown[1]:  # alike as text: named by the part that differs
+        one, other = _parts_told(base, cand)
+        shown = (f"{shown[0]}, {one}", f"{shown[1]}, {other}")
     return shown
+
+
+# What differs in two answers alike as text, by the part of them (replay_answer's `parts`)
+_TOLD = {"args": ("arguments left one way", "arguments left another way"),
+         "value": ("a value of one state", "a value of another state its text does not show"),
+         "printed": ("printing one text", "printing another")}
+
+
+def _parts_told(base: dict, cand: dict) -> tuple[str, str]:
+    """How two answers alike as text differ: their arguments as left, the value's state
+    its text does not show (a CodecInfo's stream classes: ebcdic's `getregentry`, wave 26,
+    was told as 'arguments left another way' with none passed), or what they printed;
+    the arguments where a row names no parts."""
+    mine, theirs = base.get("parts"), cand.get("parts")
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        for part, told in _TOLD.items():
+            if mine.get(part) != theirs.get(part):
+                return told
+    return _TOLD["args"]

@@ -203,6 +203,9 @@ def digest(answer):
     return hashlib.sha256(json.dumps(answer, sort_keys=True).encode()).hexdigest()
 
 
+_PARTS = ("value", "args", "printed")  # an answer's parts a difference is named by
+
+
 def arguments_of(blob):
     """A captured call's own pickle (its ambient argv left out), or `blob` where it does
     not load here (the row says so)."""
@@ -230,6 +233,8 @@ def answer_row(fn, key, blob, timeout_s, kinds=None):
         return {"key": key, "problem": f"{type(exc).__name__}: {exc}"[:200]}
     row = {"key": key, "input": _input_text(fn, args, kwargs, argv, clock),
            "answer": digest(first), "shown": shown, "kind": first["kind"],
+           # which part of an answer differs, where both trees' texts of it are alike
+           "parts": {k: digest(first.get(k)) for k in _PARTS},
            "deterministic": first == second, "again": second["kind"],
            "opaque": first.get("opaque") is True,
            "seconds": round(took, 4)}

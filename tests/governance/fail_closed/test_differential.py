@@ -56,6 +56,25 @@ def test_a_one_sided_timeout_or_unsteady_answer_is_a_counterexample(base, cand, 
         assert c.candidate == found and c.base == "7", c
 
 
+def _parts(**digests):
+    return {"value": "v", "args": "a", "printed": "p", **digests}
+
+
+@pytest.mark.parametrize(("parts", "told"), [
+    ({"args": "b"}, ("7, arguments left one way", "7, arguments left another way")),
+    # ebcdic's getregentry() (wave 26): a CodecInfo whose stream classes its text omits
+    ({"value": "w"}, ("7, a value of one state",
+                      "7, a value of another state its text does not show")),
+    ({"printed": "q"}, ("7, printing one text", "7, printing another")),
+    (None, ("7, arguments left one way", "7, arguments left another way")),  # none named
+])
+def test_answers_alike_as_text_are_told_apart_by_the_part_that_differs(parts, told):
+    base = dict(_row(), parts=_parts())
+    cand = dict(_row(answer="b"), parts=_parts(**parts) if parts else "?")
+    [c] = compare(T, 1, {"results": [base]}, {"results": [cand]}).counterexamples
+    assert (c.base, c.candidate) == told
+
+
 @pytest.mark.parametrize(("base", "cand"), [
     (_timeout(), _row()),  # the base hung: nothing to compare with
     (_row(steady=False), _row()),  # the base moved: time, randomness of its own
