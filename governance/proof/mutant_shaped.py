@@ -153,18 +153,27 @@ def _first_line(stmt: ast.stmt) -> str:
 
 
 def _operand(outer: ast.AST, inner: ast.AST) -> str | None:
-    """`and value != ""` when `outer` is `inner` with one more operand of the same `and` or
-    `or` (`x and y` when `inner` is `x` alone): a condition dropped or added, as uritemplate's
-    `not value and value != "" and name in self.defaults` made `not value and name in
-    self.defaults` (an empty value given with a default now expands to the default)."""
+    """`and value != ""` when `outer` is `inner` with more operands of the same `and` or
+    `or`, the others in their order (`x and y` when `inner` is `x` alone): conditions
+    dropped or added, as uritemplate's `not value and value != "" and name in
+    self.defaults` made `not value and name in self.defaults` (an empty value given with a
+    default now expands to the default), or jsonpath-ng's sort comparison with both of its
+    `or len(l_datum) > 1 or len(r_datum) > 1` dropped as redundant (wave 26: a sort key
+    matching several values, which no input had, is compared now)."""
     if not isinstance(outer, ast.BoolOp):
         return None
     kept = [dump(v) for v in inner.values] if isinstance(inner, ast.BoolOp) \
         and type(inner.op) is type(outer.op) else [dump(inner)]
-    for i, operand in enumerate(outer.values):
-        if [dump(v) for v in outer.values[:i] + outer.values[i + 1:]] == kept:
-            return f"{_op(outer.op)} {ast.unparse(operand)}"
-    return None
+    dropped, left = [], iter(kept)
+    want = next(left, None)
+    for operand in outer.values:
+        if want is not None and dump(operand) == want:
+            want = next(left, None)
+        else:
+            dropped.append(operand)
+    if want is not None or not dropped or len(dropped) == len(outer.values):
+        return None
+    return " ".join(f"{_op(outer.op)} {ast.unparse(v)}" for v in dropped)
 
 
 def _op(node: ast.AST) -> str:

@@ -52,6 +52,9 @@ SHAPED = [  # (edit of BASE, the shape named)
      "`and pos > 0` dropped"),
     (("abs(a) > LIMIT or abs(b) > LIMIT", "abs(a) > LIMIT or abs(b) > LIMIT or a == b"),
      "`or a == b` added"),
+    # several operands of one `or` dropped (jsonpath-ng's sort guard, wave 26)
+    (("abs(a) > LIMIT or abs(b) > LIMIT", "a == b or abs(a) > LIMIT or abs(b) > LIMIT or b"),
+     "`or a == b or b` added"),
     # an expression moved by one (mnemonic's checksum loop one bit short, wave 13)
     (("math.floor(pos / 2)", "math.floor(pos / 2) - 1"), "`- 1` added"),
     (("label[pos - 1]", "label[pos]"), "`- 1` dropped"),
