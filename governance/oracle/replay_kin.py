@@ -5,7 +5,11 @@ Each kin call the capture pickled is bound to the kin's own signature, and the f
 call is made from it by parameter name: `text` is `text`, and a method's `self` is the
 receiver another method of its class was called with. A call of the class's constructor
 lends a receiver built by the class from that call's arguments (its `self` was not built
-yet when captured), to a method that takes one (not a static or class method). A
+yet when captured), to a method that takes one (not a static or class method). A call
+of another class's method or of a function lends its arguments to a method with an object
+its class builds with no argument: ebcdic's incremental codecs' `encode(self, text,
+final=False)`, which no test calls, took `text` from the stateless codec's `encode(self,
+text, errors)`, which every test calls, and had no receiver (wave 26). A
 parameter no kin call names and that has no default leaves that kin call out. Each
 borrowed call is keyed by its own pickle, so both trees key the same input alike and a
 different one apart (each tree builds its inputs with its own code).
@@ -41,16 +45,20 @@ def lent(root, spec, fn):
     except (TypeError, ValueError):
         return []
     owner = _owner(root, spec)
-    out, seen = [], set()
+    receives = _receives(owner, spec) and bool(params) and params[0].name == "self"
+    out, seen, bare = [], set(), _Bare(owner)
     for kin in spec.get("kin") or []:
         try:
             donor = function_at(root, spec["file"], kin["qualname"])
         except Exception:
             continue
-        build = owner if _receives(owner, spec) and kin["qualname"] == \
+        build = owner if receives and kin["qualname"] == \
             f"{spec['qualname'].rpartition('.')[0]}.__init__" else None
         for call in kin.get("calls") or []:
-            blob = _borrowed(params, _named(donor, call, build, params), owner)
+            named = _named(donor, call, build, params)
+            if receives and named and not isinstance(named.get("self"), owner):
+                named = {**named, "self": bare()}  # another class's or a function's call
+            blob = _borrowed(params, named, owner)
             if blob is None or blob in seen:
                 continue
             seen.add(blob)
@@ -70,6 +78,23 @@ def _owner(root, spec):
     except Exception:
         return None
     return found if isinstance(found, type) else None
+
+
+class _Bare:
+    """An object of `owner` built with no argument, once, within _BUILD_S; None where it
+    cannot be (a constructor with a parameter to fill, or one that fails)."""
+
+    def __init__(self, owner):
+        self.owner, self.built, self.tried = owner, None, False
+
+    def __call__(self):
+        if not self.tried:
+            self.tried = True
+            try:
+                self.built = _built(self.owner, (), {})
+            except BaseException:  # no object to lend: that kin call is left out
+                self.built = None
+        return self.built
 
 
 def _receives(owner, spec):

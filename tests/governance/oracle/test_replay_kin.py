@@ -27,6 +27,27 @@ WORDS = '''class Words:
     @classmethod
     def named(cls, name):
         return cls(name)
+
+
+class Codec:
+    def encode(self, text, errors="strict"):
+        return text.encode("cp500", errors)
+
+
+class Incremental:
+    def __init__(self, errors="strict"):
+        self.errors = errors
+
+    def encode(self, text, final=False):
+        return text.encode("cp500", self.errors)
+
+
+class Needy:
+    def __init__(self, errors):
+        self.errors = errors
+
+    def encode(self, text, final=False):
+        return text
 '''
 
 
@@ -59,3 +80,21 @@ def test_a_static_or_class_method_is_lent_no_receiver(root, qualname):
     """wonderwords' static `read_words(word_file)` was handed a built RandomWord as its
     file, so every input raised TypeError and none reached its body (wave 25)."""
     assert _lent(root, qualname) == []
+
+
+def _from_codec(root, qualname):
+    kin = {"qualname": "Codec.encode", "calls": [
+        {"pickle": base64.b64encode(dumped(([object(), "Hello"], {"errors": "strict"})))
+         .decode()}]}
+    spec = {"file": "kinlab/words.py", "qualname": qualname, "kin": [kin]}
+    fn = function_at(root, spec["file"], qualname)
+    return [loads(unwrapped(base64.b64decode(c["pickle"]))[0]) for c in lent(root, spec, fn)]
+
+
+def test_another_classs_call_lends_its_arguments_with_an_object_built_bare(root):
+    """ebcdic's incremental encoders, which no test calls, took `text` from the stateless
+    codec's `encode`, which every test calls, and had no receiver (wave 26)."""
+    [(args, kwargs)] = _from_codec(root, "Incremental.encode")
+    assert type(args[0]).__name__ == "Incremental" and args[0].errors == "strict"
+    assert args[1:] == ["Hello"] and kwargs == {}
+    assert _from_codec(root, "Needy.encode") == []  # no object without an argument
