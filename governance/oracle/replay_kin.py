@@ -45,7 +45,8 @@ def lent(root, spec, fn):
     except (TypeError, ValueError):
         return []
     owner = _owner(root, spec)
-    receives = _receives(owner, spec) and bool(params) and params[0].name == "self"
+    receives = _receives(owner, spec)
+    selfish = receives and bool(params) and params[0].name == "self"
     out, seen, bare = [], set(), _Bare(owner)
     for kin in spec.get("kin") or []:
         try:
@@ -56,7 +57,7 @@ def lent(root, spec, fn):
             f"{spec['qualname'].rpartition('.')[0]}.__init__" else None
         for call in kin.get("calls") or []:
             named = _named(donor, call, build, params)
-            if receives and named and not isinstance(named.get("self"), owner):
+            if selfish and named and not isinstance(named.get("self"), owner):
                 named = {**named, "self": bare()}  # another class's or a function's call
             blob = _borrowed(params, named, owner)
             if blob is None or blob in seen:
