@@ -53,6 +53,12 @@ MAX_COUNTEREXAMPLES = 3  # per function, in the ledger
 # parsers alike by name): no evidence, so no pass
 OPAQUE = ("every answer it returned is a function or callable object, alike by name only: "
           "what it does when called was never asked")
+# Every compared call raised on the base: agreeing on exceptions alone never saw what it
+# returns. asciitree's `AttributeTraversal.get_children`, given only the tuples other
+# traversals take (each raising AttributeError on both trees), landed its attribute
+# hard-coded as `node.children` (wave 24, read again at stop 76).
+ALL_RAISED = ("every compared call raised on both trees: what it returns was never "
+              "compared")
 NO_EVIDENCE = ("no call of it could be replayed (none captured, or each timed out or was "
                "nondeterministic)")
 
@@ -270,6 +276,8 @@ def compare(t: Target, captured: int, base: dict, cand: dict,
     returned = [r for r in rows if r["key"] in keys and r.get("kind") == "return"]
     if not found and returned and all(r.get("opaque") is True for r in returned):
         lost = OPAQUE  # alike by name: what the functions it answers do was never asked
+    if not found and keys and not returned:
+        lost = ALL_RAISED
     if lost:  # a runner fault, not evidence: the captured calls alone are what tests saw
         return FunctionCheck(name, captured, len(made), len(keys), problem=str(lost)[:300],
                              unplaced=unplaced, keys=frozenset(keys),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from governance.oracle.differential import CALL_TIMEOUT_S, Target, compare
+from governance.oracle.differential import ALL_RAISED, CALL_TIMEOUT_S, Target, compare
 from governance.oracle.replay_kinds import alien, exotic, kinds
 from governance.oracle.replay_standins import Recorder
 from governance.oracle.testrun import CoverageRequest, TestRunner
@@ -54,6 +54,19 @@ def test_a_one_sided_timeout_or_unsteady_answer_is_a_counterexample(base, cand, 
     else:
         [c] = check.counterexamples
         assert c.candidate == found and c.base == "7", c
+
+
+def test_a_function_that_raised_on_every_compared_call_is_not_shown_unchanged():
+    """asciitree's `get_children` given only tuples it cannot read an attribute of: both
+    trees raised AttributeError on each, and its attribute hard-coded landed (stop 76)."""
+    raised = dict(_row(kind="raise", shown="raises AttributeError"), key="c0")
+    check = compare(T, 1, {"results": [raised]}, {"results": [dict(raised)]})
+    assert check.counterexamples == () and not check.shown_unchanged
+    assert check.problem == ALL_RAISED
+    returned = dict(_row(), key="c1")  # one call that returned is evidence again
+    check = compare(T, 2, {"results": [raised, returned]},
+                    {"results": [dict(raised), dict(returned)]})
+    assert check.problem is None and check.shown_unchanged
 
 
 def _parts(**digests):
