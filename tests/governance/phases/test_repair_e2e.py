@@ -27,11 +27,12 @@ EVIDENCE = {"cause": "fn:calc/ops.py::clamp",
             "message": "AssertionError: assert 15 == 10\n +  where 15 = clamp(15, 0, 10)"}
 
 
-@pytest.mark.slow
-async def test_a_repair_skips_plan_refuses_no_op_and_lands_its_blocks(repo, short_tmp):
+async def _repaired(repo, short_tmp, replies):
+    """(the op's end, its ledger chain, the provider) of a repair of the failing clamp test
+    answered with `replies`, through the real pipeline."""
     (repo / "tests" / "test_ops.py").write_text(FAILING)
     git(repo, "commit", "-qam", "a test clamp fails")
-    provider = ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in (NO_OP, BLOCKS)])
+    provider = ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in replies])
     ledger = await Ledger.open(short_tmp / "l.db")
     try:
         ctx = op_context("tests/test_ops.py", TARGET, source=Source.TEST_FAILURE, evidence=EVIDENCE,
@@ -42,6 +43,12 @@ async def test_a_repair_skips_plan_refuses_no_op_and_lands_its_blocks(repo, shor
         chain = await ledger.chain(ctx.op_id)
     finally:
         await ledger.close()
+    return end, chain, provider
+
+
+@pytest.mark.slow
+async def test_a_repair_skips_plan_refuses_no_op_and_lands_its_blocks(repo, short_tmp):
+    end, chain, provider = await _repaired(repo, short_tmp, (NO_OP, BLOCKS))
     reasons = {t["to_phase"]: t["reason"] for t in chain["transitions"]}
     assert end is Phase.COMPLETE, chain["transitions"][-1]["reason"]
     assert "the failure reached one function (calc/ops.py::clamp)" in reasons["GENERATE"]
@@ -64,20 +71,7 @@ async def test_a_repairs_edit_of_its_failing_test_is_dropped_and_the_fix_lands(r
     75: a proven fix went to review as one that 'weakens tests'): the test stays as the
     human wrote it, the fix lands, and the ledger says what was dropped. A reply that only
     edits the test is refused, the next turn told to change the library code."""
-    (repo / "tests" / "test_ops.py").write_text(FAILING)
-    git(repo, "commit", "-qam", "a test clamp fails")
-    replies = (TEST_EDIT, BLOCKS + "\n" + TEST_EDIT)
-    provider = ReplayProvider([ReplayTurn(purpose="generate", text=t) for t in replies])
-    ledger = await Ledger.open(short_tmp / "l.db")
-    try:
-        ctx = op_context("tests/test_ops.py", TARGET, source=Source.TEST_FAILURE, evidence=EVIDENCE,
-                         goal="Make tests/test_ops.py::test_clamp_above pass")
-        deps = pipeline_deps(repo, ledger, provider,
-                             policy=make_policy(max_generate_retries=1))
-        end = await Orchestrator(PHASES, deps).run(ctx)
-        chain = await ledger.chain(ctx.op_id)
-    finally:
-        await ledger.close()
+    end, chain, _ = await _repaired(repo, short_tmp, (TEST_EDIT, BLOCKS + "\n" + TEST_EDIT))
     moves = {t["to_phase"]: t for t in chain["transitions"]}
     assert end is Phase.COMPLETE, chain["transitions"][-1]["reason"]
     assert "changes only the failing tests' files (tests/test_ops.py)" \

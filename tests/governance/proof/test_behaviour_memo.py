@@ -43,9 +43,9 @@ REFACTOR = ("d = d * 4 * (n + i - 1) * (n - i + 1)", "d *= 4 * (n + i - 1) * (n 
 CARELESS = ("d = d * 4 * (n + i - 1) * (n - i + 1)", "d = d * 4 * (n + i) * (n - i + 1)")
 
 
-async def _check(tmp_path: Path, new: str):
-    done = await judged(tmp_path, "m/c.py", MEMO, new,
-                        {"m/__init__.py": "", "tests/test_c.py": TESTS})
+async def _check(tmp_path: Path, new: str, old: str = MEMO, tests: str = TESTS):
+    done = await judged(tmp_path, "m/c.py", old, new,
+                        {"m/__init__.py": "", "tests/test_c.py": tests})
     assert done.problems == []
     return done.report
 
@@ -89,10 +89,7 @@ CARELESS_HIT = ("        enc = _encoders[key]\n", "        enc = str.lower\n")
 
 
 async def _encoder(tmp_path: Path, new: str):
-    done = await judged(tmp_path, "m/c.py", ENCODERS, new,
-                        {"m/__init__.py": "", "tests/test_c.py": ENCODER_TESTS})
-    assert done.problems == []
-    return done.report
+    return await _check(tmp_path, new, ENCODERS, ENCODER_TESTS)
 
 
 async def test_a_refactor_of_the_memos_hit_is_shown_unchanged(tmp_path):
