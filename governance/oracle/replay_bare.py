@@ -17,6 +17,7 @@ read were reached by no input (wave 25).
 Copied beside the runner as `_ouroboros_bare`; standard library only, Python 3.9 and later.
 """
 
+import contextlib
 import inspect
 import os
 import re
@@ -88,9 +89,9 @@ def data_names(fn):
     path = getattr(sys.modules.get(getattr(fn, "__module__", "") or ""), "__file__", None)
     if not path:
         return []
-    here, found = os.path.dirname(path), []
-    try:
-        for entry in sorted(os.scandir(here), key=lambda e: e.name):
+    found = []
+    with contextlib.suppress(OSError):  # what could be listed before it
+        for entry in sorted(os.scandir(os.path.dirname(path)), key=lambda e: e.name):
             if entry.is_dir(follow_symlinks=False) and not entry.name.startswith((".", "_")):
                 found += [e.name for e in sorted(os.scandir(entry.path), key=lambda e: e.name)
                           if _data(e)]
@@ -98,8 +99,6 @@ def data_names(fn):
                 found.append(entry.name)
             if len(found) >= MAX_DATA:
                 break
-    except OSError:
-        return found[:MAX_DATA]
     return found[:MAX_DATA]
 
 
