@@ -74,20 +74,29 @@ def _config():
     return data if isinstance(data, dict) and isinstance(data.get("targets"), list) else None
 
 
+def by_code(code):
+    """A cache's key for a code object: the code with its file. CPython leaves co_filename
+    out of a code object's equality and hash, so the same function in two files is one key
+    alone: ebcdic's generated codec modules, each a `Codec.encode` alike line for line, had
+    every call of cp1143's read as cp037's (the first seen), and none was captured (wave
+    26)."""
+    return code, code.co_filename
+
+
 def _rel_of(code):
     """The repository-relative file of a code object, or None (cached per code)."""
-    rels = _state["rels"]
-    if code not in rels:
+    rels, key = _state["rels"], by_code(code)
+    if key not in rels:
         real = os.path.realpath(code.co_filename) if os.path.isabs(code.co_filename) else ""
         root = _state["root"]
-        rels[code] = real[len(root) + 1:].replace(os.sep, "/") \
+        rels[key] = real[len(root) + 1:].replace(os.sep, "/") \
             if real.startswith(root + os.sep) else None
-    return rels[code]
+    return rels[key]
 
 
 def _target_of(code):
     """The index of the watched function whose code this is, or None (cached per code)."""
-    found = _state["codes"].get(code, 0)
+    found = _state["codes"].get(by_code(code), 0)
     if found != 0:
         return found
     found, rel = None, _rel_of(code)
@@ -97,7 +106,7 @@ def _target_of(code):
             if file == rel and name == qualname:
                 found = index
                 break
-    _state["codes"][code] = found
+    _state["codes"][by_code(code)] = found
     return found
 
 
@@ -122,17 +131,17 @@ def _function_of(code):
     """A function whose code this is, or None (cached per code; a nested function's many
     closures share their code and, but for what the enclosing call put in them, their
     defaults)."""
-    functions = _state["functions"]
-    if code not in functions:
-        functions[code] = next((f for f in gc.get_referrers(code)
-                                if isinstance(f, types.FunctionType) and f.__code__ is code),
-                               None)
-    return functions[code]
+    functions, key = _state["functions"], by_code(code)
+    if key not in functions:
+        functions[key] = next((f for f in gc.get_referrers(code)
+                               if isinstance(f, types.FunctionType) and f.__code__ is code),
+                              None)
+    return functions[key]
 
 
 def _defaults(code):
     """{parameter: default object} of the function whose code this is (cached per code)."""
-    found = _state["defaults"].get(code)
+    found = _state["defaults"].get(by_code(code))
     if found is None:
         found, f = {}, _function_of(code)
         if f is not None:
@@ -140,7 +149,7 @@ def _defaults(code):
             given = f.__defaults__ or ()
             found = dict(zip(names[len(names) - len(given):], given))  # noqa: B905
             found.update(f.__kwdefaults__ or {})
-        _state["defaults"][code] = found
+        _state["defaults"][by_code(code)] = found
     return found
 
 

@@ -80,12 +80,13 @@ def _library_depth(frame):
 def _note_call(frame, rel):
     """Record a library function the running test's call entered, the first time."""
     code = frame.f_code
-    if code in calls["seen"] or len(calls["order"]) >= MAX_CALLS \
+    key = (code, code.co_filename)  # equal code objects of two files are two functions
+    if key in calls["seen"] or len(calls["order"]) >= MAX_CALLS \
             or not _frames.library_file(rel):
         return
     entry = [rel, getattr(code, "co_qualname", code.co_name), code.co_firstlineno,
              _library_depth(frame)]
-    calls["seen"][code] = entry
+    calls["seen"][key] = entry
     calls["order"].append(entry)
 
 

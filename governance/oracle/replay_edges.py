@@ -169,14 +169,15 @@ class Edges:
 
     def _entered(self, frame, event, arg):
         code = frame.f_code
-        held = self.codes.get(code)
+        key = (code, code.co_filename)  # equal code objects of two files are two functions
+        held = self.codes.get(key)
         if held is None:
             try:  # a hook that raised would end in the call it watches
                 held = code.co_filename == self.filename \
                     and any(line in self.at for _, line in dis.findlinestarts(code))
             except Exception:
                 held = False
-            self.codes[code] = held
+            self.codes[key] = held
         return self._line if held else None
 
     def _line(self, frame, event, arg):
