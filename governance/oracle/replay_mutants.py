@@ -113,16 +113,19 @@ def changed(saved):
         return True
 
 
-def answered_from(saved, answer):
-    """`answer()` (a digest) from the tree's tables as `saved`; where that call wrote into
-    them, the input answered again on what it left: a second answer that differs is
-    returned (it differs from the unmutated digest, whose two runs were alike)."""
+def answered_from(saved, answer, digest):
+    """The digest of `answer()` (an answer) from the tree's tables as `saved`; where that
+    call wrote into them, the input answered again on what it left: a second answer that
+    differs is returned (it differs from the unmutated digest, whose two runs were alike),
+    one that ran out of time is none (a busy box kills no mutant)."""
     restore(saved)
     first = answer()
     if not changed(saved):
-        return first
+        return digest(first)
     second = answer()
-    return first if second == first else f"again:{second}"
+    if second == first or second.get("kind") == "timeout":
+        return digest(first)
+    return f"again:{digest(second)}"
 
 
 def judge(answer, rows, ids, killed, over):

@@ -296,7 +296,7 @@ def _judged(fn, mutants, inputs, results, aside, state, limits):
     timeout_s, budget_s = limits
     rows = [(r["key"], b, r["answer"]) for b, r in zip(inputs, results)  # noqa: B905 (3.9)
             if r.get("deterministic") and r.get("kind") != "timeout" and b not in aside]
-    judge(lambda b: answered_from(state, lambda: digest(answered(fn, b, timeout_s)[0])),
+    judge(lambda b: answered_from(state, lambda: answered(fn, b, timeout_s)[0], digest),
           rows, ids, killed, Budget(budget_s))
 
 
