@@ -21,7 +21,9 @@ So a preserve candidate in which some function's every difference from its base 
 those shapes is not proven by the absence of a difference: it waits for review, named
 (governance.proof.rules), unless the differential check refuses it with a counterexample
 first. A refactor that also restructures the function is judged as before; docstrings are
-not code here.
+not code here. Two such differences change nothing and are no mutation: `int()` dropped or
+added around an exact int (governance.proof.exact_ints), and an `and`/`or` operand that
+another operand implies (governance.proof.implied_operands).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 from governance.proof.ast_diff import differences, functions, wrapper
 from governance.proof.ast_helpers import dump, parse
 from governance.proof.exact_ints import ExactInts, exact_ints
+from governance.proof.implied_operands import redundant_operands, test_nodes
 
 _OPERATORS = (ast.cmpop, ast.operator, ast.boolop, ast.unaryop)
 _BUILTINS = frozenset(dir(builtins))
@@ -69,7 +72,9 @@ def mutant_shaped(old: str, new: str, path: str) -> list[Shaped]:
             continue
         pairs = differences(base, fn, fn.lineno)
         ints = (exact_ints(base, module), exact_ints(fn, changed))
-        shapes = [None if _redundant_int(a, b, ints) else _shape(a, b) for a, b, _ in pairs]
+        tests = test_nodes(base, fn)
+        shapes = [None if _redundant_int(a, b, ints) or redundant_operands(a, b, tests)
+                  or redundant_operands(b, a, tests) else _shape(a, b) for a, b, _ in pairs]
         if pairs and all(shapes):
             found += [Shaped(path, name, line, what)
                       for (_, _, line), what in zip(pairs, shapes, strict=True) if what]
