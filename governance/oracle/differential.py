@@ -100,8 +100,11 @@ class Target:
     # text's method called on them, in both texts: where no test calls it and no kin lends
     # it a call, it is called with them (governance.proof.behaviour.bare; replay_bare)
     bare: bool = False
-    # its unannotated parameters both texts call a text's method on, filled with text
+    # its unannotated parameters both texts fill with text: a text's method is called on
+    # each, or each is looked up in a table (governance.proof.param_roles)
     text_params: tuple[str, ...] = ()
+    # its unannotated parameters both texts call a mapping's method on, filled with a dict
+    table_params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

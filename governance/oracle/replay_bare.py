@@ -33,28 +33,30 @@ except ImportError:  # imported by the daemon's own tests
 # A plain annotation's values, two calls' worth; the daemon marks a function bare only where
 # each parameter to fill names these types alone (governance.proof.behaviour.FILLABLE)
 SEEDS = {"str": ("", "a"), "bytes": (b"", b"a"), "int": (0, 1), "float": (0.0, 1.5),
-         "bool": (False, True), "object": (None, {}), "Any": (None, {})}
+         "bool": (False, True), "object": (None, {}), "Any": (None, {}),
+         "dict": ({}, {"a": 0, "b": 1})}
 _NAME = re.compile(r"[A-Za-z_]\w*")
 MAX_DATA = 3  # data files' names tried as texts
 _CODE = (".py", ".pyc", ".pyi", ".so", ".pyd", ".typed")
 _NO_VALUE = object()
 
 
-def bare_calls(fn, text_params=()):
+def bare_calls(fn, text_params=(), table_params=()):
     """Its calls with defaults and made values (the capture's form), under an argv of its
     module's name alone (a CLI's `main()` sees no arguments); none where a parameter
-    without a default has no plain annotation and is not one of `text_params` (those the
-    daemon saw the function call a text's method on: governance.proof.behaviour)."""
+    without a default has no plain annotation and is not one of `text_params` or
+    `table_params` (those the daemon saw the function use as a text or a key, or as a
+    mapping: governance.proof.param_roles)."""
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return []
-    texts = frozenset(text_params)
-    made = [_arguments(params, turn, texts) for turn in (0, 1)]
+    roles = {**{name: "dict" for name in table_params}, **{name: "str" for name in text_params}}
+    made = [_arguments(params, turn, roles) for turn in (0, 1)]
     if any(m is None for m in made):
         return []
-    made += [_arguments(params, name, texts) for name in data_names(fn)
-             if _takes_text(params, texts)]
+    made += [_arguments(params, name, roles) for name in data_names(fn)
+             if _takes_text(params, roles)]
     if all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
            for p in params):
         made.append(([], {}))  # none passed: the defaults as the def writes them
@@ -62,7 +64,7 @@ def bare_calls(fn, text_params=()):
     return [made_call("b", ambient(b, argv)) for b in dict.fromkeys(map(dumped, made))]
 
 
-def _arguments(params, turn, texts):
+def _arguments(params, turn, roles):
     """(args, kwargs) of one call: defaults by name, positional-only values by place."""
     args, named = [], {}
     for p in params:
@@ -72,7 +74,7 @@ def _arguments(params, turn, texts):
             if p.kind is not p.POSITIONAL_ONLY:
                 named[p.name] = p.default
             continue
-        value = _value("str" if p.annotation is p.empty and p.name in texts
+        value = _value(roles.get(p.name, p.annotation) if p.annotation is p.empty
                        else p.annotation, turn)
         if value is _NO_VALUE:
             return None
@@ -107,10 +109,10 @@ def _data(entry):
         and not entry.name.endswith(_CODE)
 
 
-def _takes_text(params, texts):
+def _takes_text(params, roles):
     """Whether a parameter to fill is a text (a data file's name is tried there)."""
     return any(p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-               and _value("str" if p.annotation is p.empty and p.name in texts
+               and _value(roles.get(p.name, p.annotation) if p.annotation is p.empty
                           else p.annotation, 0) == "" for p in params)
 
 

@@ -44,8 +44,11 @@ class Asked(dict):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.missed = []
+        self.asked = []  # the ids of the objects looked up, found or not, hashable or not
 
     def _looked(self, key):
+        if len(self.asked) < MAX_MISSED and id(key) not in self.asked:
+            self.asked.append(id(key))
         found = super().__contains__(key)
         if not found and type(key) in _KEYS and len(self.missed) < MAX_MISSED \
                 and key not in self.missed:  # the first few: a loop may look up thousands
@@ -61,6 +64,18 @@ class Asked(dict):
 
     def get(self, key, default=None):
         return super().get(key, default) if self._looked(key) else default
+
+    def pop(self, key, *default):
+        self._looked(key)
+        return super().pop(key, *default)
+
+    def copy(self):
+        """A recording copy noting into this one's `missed`: code that copies a table and
+        takes its key from the copy (json-merge-patch's `move_to_start`: `result.copy()`,
+        then `.pop(key)`, wave 26) asked this table for it."""
+        out = Asked(self)
+        out.missed, out.asked = self.missed, self.asked
+        return out
 
 
 def _tables(args, kwargs, receiver):
@@ -182,8 +197,7 @@ def _keyed(args, kwargs, receiver, looked):
     out = []
     for table, missed in looked:
         keys = _chosen(table)
-        for place in [("a", i) for i in range(int(receiver), len(args))] + [
-                ("k", k) for k in sorted(kwargs)]:
+        for place in _places(args, kwargs, receiver):
             value = _get(args, kwargs, place)
             if type(value) in _KEYS and value in missed:
                 out += [_with(args, kwargs, {place: k}) for k in keys if k != value]
@@ -244,7 +258,29 @@ def asked_inputs(fn, calls, receiver, run, dumped, loads, names=(), over=lambda:
             made = [fills] + ([{p: f} for p, f in fills.items()] if len(fills) > 1 else [])
             out += [dumped(_with(args, kwargs, f)) for f in made] if fills else []
             out += [dumped(call) for call in _keyed(args, kwargs, receiver, looked)]
+            out += [dumped(call) for call in _as_keys(args, kwargs, receiver, ran, places)]
     return [b for b in out if b is not None]
+
+
+def _as_keys(args, kwargs, receiver, ran, places):
+    """The call with an argument that another argument's table was asked for (the very
+    object, found or not, hashable or not) put as keys that table holds: a function given
+    a table and a key into it (json-merge-patch's `move_to_start(result, key)`, called by
+    no test, was lent two documents by its kin, and raised on each before its second line,
+    wave 26)."""
+    out = []
+    ids = {id(_get(*ran, p)): p for p in _places(ran[0], ran[1], receiver)}
+    for place in places:
+        asked = getattr(_get(*ran, place), "asked", ())
+        for key_place in dict.fromkeys(ids[i] for i in asked if i in ids):
+            if key_place != place:
+                out += [_with(args, kwargs, {key_place: k})
+                        for k in _chosen(_get(args, kwargs, place))]
+    return out
+
+
+def _places(args, kwargs, receiver):
+    return [("a", i) for i in range(int(receiver), len(args))] + [("k", k) for k in sorted(kwargs)]
 
 
 def _reached(args, kwargs, receiver, places):

@@ -117,7 +117,8 @@ def _calls(root, spec):
         fn = function_at(root, spec["file"], spec["qualname"])
         calls = calls or lent(root, spec, fn)
         if not calls and spec.get("bare"):
-            calls = bare_calls(fn, spec.get("text_params") or ())
+            calls = bare_calls(fn, spec.get("text_params") or (),
+                               spec.get("table_params") or ())
         return left_out(fn, spec.get("redefaulted") or [], calls) + calls
     except Exception:  # not callable here: the loop below says so
         return calls

@@ -31,16 +31,12 @@ from governance.proof.edges import edges
 from governance.proof.mutation import mutant_text
 from governance.proof.names import private_additions_only, symbol_changes
 from governance.proof.nested import FuncDef, changed_nested, nested_defs
+from governance.proof.param_roles import key_params, table_params, text_params
 from governance.proof.renamed import renamed
 from governance.python_ast import parse_python
 
 IMPORTERS = 2  # tests run to capture the calls a module makes of its own at import
 FILLABLE = frozenset(SEEDS)  # the plain types the replay makes a value of
-# methods a text has and no other value a caller passes does (bytes share some: the two are
-# one kind to a parser; a list, a dict or a number has none of them)
-TEXT_METHODS = frozenset({"split", "rsplit", "strip", "lstrip", "rstrip", "lower", "upper",
-                          "casefold", "startswith", "endswith", "splitlines", "encode",
-                          "partition", "rpartition", "title", "isdigit", "isalpha", "zfill"})
 MAX_SHIFTED = 12  # characters an `ord` computation reaches, among the constants
 MAX_PARTED = 6  # characters one side's changed texts hold and the other's do not
 MAX_INNER = 2  # functions a target defines whose captured calls its callable answers take
@@ -95,7 +91,8 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
                   boundaries((node, old), tables, siblings), names,
                   redefaulted=changed_defaults(node, old), edges=edges(node, old),
                   bare=bare(name, node) and bare(name, old),
-                  text_params=tuple(sorted(text_params(node) & text_params(old))),
+                  text_params=tuple(sorted(_texts(node) & _texts(old))),
+                  table_params=tuple(sorted(table_params(node) & table_params(old))),
                   inner=tuple(q for q in nested_defs(old, name) if q.count(LOCALS) == 1
                               and q.rpartition(LOCALS)[2].isidentifier())[:MAX_INNER])
 
@@ -104,7 +101,8 @@ def bare(qualname: str, node: FuncDef) -> bool:
     """Whether `node` is a module-level function the replay can call with no caller's
     argument: each of its parameters has a default, is variadic, is annotated with a
     plain type (FILLABLE, alone or `| None`) the replay makes values of (governance.oracle.
-    replay_bare), or is one the function calls a text's method on (`text_params`).
+    replay_bare), or is one whose role its body shows (governance.proof.param_roles: a
+    text, a table, a key into a table).
     evalidate's `test_security(attacks=None, model=None, verbose=False)`, which no test
     calls, waited as one with no input (wave 22); called with its defaults, it runs its
     built-in attacks. chameleon's `lookup_attr(obj: object, key: str)` and
@@ -118,8 +116,8 @@ def bare(qualname: str, node: FuncDef) -> bool:
     positional = [*a.posonlyargs, *a.args]
     required = positional[:len(positional) - len(a.defaults)] + [
         k for k, d in zip(a.kwonlyargs, a.kw_defaults) if d is None]  # noqa: B905
-    texts = text_params(node)
-    return all(_fillable(p.annotation) or (p.annotation is None and p.arg in texts)
+    filled = text_params(node) | table_params(node) | key_params(node)
+    return all(_fillable(p.annotation) or (p.annotation is None and p.arg in filled)
                for p in required)
 
 
@@ -130,15 +128,8 @@ def _static_depth(node: ast.FunctionDef) -> int:
                    for d in node.decorator_list))
 
 
-def text_params(node: FuncDef) -> frozenset[str]:
-    """The parameters without an annotation that `node` calls a text's own method on
-    (`attrs.split(";")`, `name.startswith("_")`): the replay fills them with text."""
-    a = node.args
-    params = {p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs] if p.annotation is None}
-    return frozenset(n.func.value.id for n in ast.walk(node)
-                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                     and n.func.attr in TEXT_METHODS and isinstance(n.func.value, ast.Name)
-                     and n.func.value.id in params)
+def _texts(node: FuncDef) -> frozenset[str]:
+    return text_params(node) | key_params(node)
 
 
 def _fillable(annotation: ast.expr | None) -> bool:

@@ -146,7 +146,7 @@ class Record:
             {"file": t.file, "qualname": t.qualname, "calls": calls_of(f),
              "kin": [] if calls_of(f) else self.lent(t), "applied": self.applied(t),
              "redefaulted": list(t.redefaulted), "bare": t.bare,
-             "text_params": list(t.text_params),
+             "text_params": list(t.text_params), "table_params": list(t.table_params),
              "edges": [list(e) for e in t.edges],
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
              "dropped": sorted(self.dropped.get((t.file, t.qualname), ())),

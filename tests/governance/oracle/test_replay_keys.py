@@ -5,6 +5,7 @@ its previous one landed (wave 19): no table the tests built knew a key both did.
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 from collections.abc import Mapping
 from typing import ClassVar
@@ -190,3 +191,36 @@ def test_a_table_that_is_a_mapping_but_no_dict_records_too() -> None:
         escape_lazily, blobs, False, lambda b: rr._ran(escape_lazily, b, 5),
         lambda v: pickle.dumps(v, protocol=4), pickle.loads, ("LAZY", "get", "ord"))]
     assert "\u2061b" in made and type(LAZY) is Lazy  # the table put back
+
+
+def move_to_start(result: dict, key: object) -> None:
+    result_copy = result.copy()
+    result.clear()
+    result[key] = result_copy.pop(key)
+    result.update(result_copy)
+
+
+def test_an_argument_another_arguments_table_was_asked_for_is_put_as_its_keys() -> None:
+    """json-merge-patch's `move_to_start(result, key)`, called by no test, was lent two
+    documents and raised on each before its second line (wave 26): its `key` is the very
+    object looked up in a copy of `result`, unhashable as it was, so it is put as the keys
+    `result` holds."""
+    def run(blob: bytes) -> tuple:
+        args, kwargs = pickle.loads(blob)
+        with contextlib.suppress(KeyError, TypeError):
+            move_to_start(*args, **kwargs)
+        return args, kwargs
+    source = {"title": "x", "author": {"name": "a"}, "tags": [], "content": "c"}
+    blobs = [pickle.dumps(([], {"result": source, "key": {"title": "y"}}), protocol=4)]
+    made = [pickle.loads(b)[1] for b in asked_inputs(
+        move_to_start, blobs, False, run, lambda v: pickle.dumps(v, protocol=4), pickle.loads)]
+    assert [m["key"] for m in made] == ["title", "author", "content", "tags"]
+    assert all(m["result"] == source for m in made)
+
+
+def test_a_copy_of_a_recording_table_records_into_it_and_pop_records() -> None:
+    table = Asked({"a": 1})
+    copied = table.copy()
+    assert type(copied) is Asked and copied == {"a": 1} and copied is not table
+    assert copied.pop("b", None) is None and copied.pop("a") == 1 and table == {"a": 1}
+    assert table.missed == ["b"] and len(table.asked) == 2

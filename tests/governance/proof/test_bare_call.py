@@ -54,6 +54,13 @@ def lookup(obj: object, key: str):
             return get(key)
         except KeyError:
             raise exc
+
+
+def move_to_front(table, key):
+    rest = table.copy()
+    table.clear()
+    table[key] = rest.pop(key)
+    table.update(rest)
 '''
 FILES = {"pkg/__init__.py": "", "pkg/main.py": "def one():\n    return 1\n",
          "tests/test_main.py": "from pkg.main import one\n\n\ndef test_one():\n"
@@ -70,6 +77,11 @@ CHANGES = {
     "control annotated": ("            raise exc\n        try:\n            return get(key)\n",
                           "            raise exc from None\n        try:\n"
                           "            return get(key)\n"),
+    # a table and a key into it, by their use (governance.proof.param_roles; json-merge-
+    # patch's move_to_start, wave 26): the popped key kept in the copy leaves no KeyError
+    "careless table": ("    table[key] = rest.pop(key)\n", "    table[key] = rest.get(key)\n"),
+    "control table": ("    table[key] = rest.pop(key)\n",
+                      "    value = rest.pop(key)\n    table[key] = value\n"),
 }
 CHANGES["mixed"] = (EXTRA, EXTRA.replace(*CHANGES["control"]).replace(*CHANGES["unbare"]))
 
@@ -95,10 +107,12 @@ def test_bare_is_a_module_function_callable_with_no_argument() -> None:
     ("values: list[int]", False),
     ("text, k: int = 2", False),  # one parameter no annotation names, and no use of it
     ("attrs, xml=True", True),  # `attrs.split(";")` in the body: a text
+    ("table, attrs", True),  # `table.items()`: a table
 ])
 def test_bare_takes_parameters_annotated_with_plain_types(signature: str,
                                                           is_bare: bool) -> None:
-    node = ast.parse(f"def f({signature}):\n    return attrs.split(';')\n").body[0]
+    node = ast.parse(f"def f({signature}):\n    return attrs.split(';'), table.items()\n"
+                     ).body[0]
     assert bare("f", node) is is_bare
 
 
@@ -115,8 +129,9 @@ async def test_a_function_no_test_calls_is_judged_at_its_defaults(tmp_path: Path
         assert any(c.counterexamples for c in done.report.checks), done.report.payload()
         found = done.report.checks[0].counterexamples[0]
         assert found.function.endswith("::squares") and found.base == "[0, 1, 4, 9, 16]"
-    elif change in ("careless text", "careless annotated"):  # pairs(''): {} in the base,
-        # {'': ''} now; lookup({}, ''): raises in the base, None now
+    elif change in ("careless text", "careless annotated", "careless table"):
+        # pairs(''): {} in the base, {'': ''} now; lookup({}, ''): raises in the base, None
+        # now; move_to_front({}, ''): raises KeyError in the base, leaves {'': None} now
         assert any(c.counterexamples for c in done.report.checks), done.report.payload()
     elif change.startswith("control"):
         assert reasons == [], reasons
@@ -160,6 +175,13 @@ def test_values_of_plain_annotations_fill_the_parameters_without_defaults() -> N
         return values
 
     assert calls(scaled) == []
+
+    def front(table, key):
+        return table, key
+
+    made = [pickle.loads(unwrapped(base64.b64decode(c["pickle"]))[0])
+            for c in replay_bare.bare_calls(front, ("key",), ("table",))]
+    assert made == [([], {"table": {}, "key": ""}), ([], {"table": {"a": 0, "b": 1}, "key": "a"})]
 
 
 WORDS = '''import os
