@@ -182,6 +182,16 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # the generator assets/generate_ply_tables.py, skipped where it is absent; its
     # PyInstaller test and its benchmarks are left out (LEFT_OUT)
     "jsonpath-ng": ("src/jsonpath_ng", "tests", "src/jsonpath_ng.egg-info", "assets"),
+    # one module, pygtrie.py, and its one test module beside it at the sdist's top, test.py
+    # (RENAMED), which its MANIFEST.in ships; its examples/, its Sphinx conf.py and its
+    # version.py (which writes .version at build time) are not tests, and no test reads them
+    "pygtrie": ("pygtrie.py", "test.py"),
+    # its package (cnlunar/: __init__, config, holidays, lunar, solar24, tools and demo) and
+    # its tests/ (two modules, no __init__.py)
+    "cnlunar": ("cnlunar", "tests"),
+    # its package (src/wheel_filename/: __init__ and __main__) and its tests, test/ (three
+    # modules, no __init__.py)
+    "wheel-filename": ("src/wheel_filename", "test"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -203,8 +213,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # renderings; pylatexenc's LaTeX input, its table of characters and its readme of
 # test/dummy; wonderwords' word lists; jsonpath-ng's documents for its command line and its
 # metadata; evalidate's, spfpm's and flatdict's trees are .py files alone, and so are
-# mathparse's, text2digits', pluralizer's, asciitree's, multiset's, pytweening's, ebcdic's
-# and json-merge-patch's).
+# mathparse's, text2digits', pluralizer's, asciitree's, multiset's, pytweening's, ebcdic's,
+# json-merge-patch's, pygtrie's, cnlunar's and wheel-filename's).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -266,6 +276,7 @@ RENAMED: dict[str, dict[str, str]] = {
     "flatdict": {"tests.py": "test_flatdict.py"},
     "pytweening": {"tests/basicTests.py": "tests/test_basicTests.py"},
     "json-merge-patch": {"json_merge_patch/tests.py": "json_merge_patch/test_json_merge_patch.py"},
+    "pygtrie": {"test.py": "test_pygtrie.py"},
 }
 # How the whole sdist suite is run (bench.heldout.corpus --suite), relative to the sdist's
 # top: its tests directory, unless the library says otherwise. netaddr's pytest.ini also
@@ -346,7 +357,15 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      # its one test module, inside its package, named on
                                      # the command line (pytest collects it under its
                                      # sdist name)
-                                     "json-merge-patch": ("json_merge_patch/tests.py",)}
+                                     "json-merge-patch": ("json_merge_patch/tests.py",),
+                                     # its one test module at the sdist's top, named on the
+                                     # command line (pytest collects it under its sdist
+                                     # name)
+                                     "pygtrie": ("test.py",),
+                                     # its tox.ini's pytest test README.rst: its tests
+                                     # directory is test/, and README.rst's examples run as
+                                     # doctests (a text file named on the command line)
+                                     "wheel-filename": ("test", "README.rst")}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -361,7 +380,9 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
 # alone). chameleon's tox.ini and multiset's Makefile run their suites with
 # --doctest-modules likewise (their trees' suites run their tests alone). jsonpath-ng's
 # pyproject.toml turns every warning into an error, as sqids', and runs its benchmarks,
-# which run once, untimed, as fastjsonschema's.
+# which run once, untimed, as fastjsonschema's. wheel-filename's tox.ini adds pytest-cov's
+# options (--cov, --no-cov-on-fail), cleared as asteval's, and turns every warning into an
+# error, as sqids'.
 SUITE_OPTIONS: dict[str, tuple[str, ...]] = {"sqids": ("-p", "no:asyncio"),
                                              "fastjsonschema": ("--benchmark-disable",),
                                              "asteval": ("-o", "addopts="),
@@ -370,7 +391,9 @@ SUITE_OPTIONS: dict[str, tuple[str, ...]] = {"sqids": ("-p", "no:asyncio"),
                                              "chameleon": ("--doctest-modules",),
                                              "multiset": ("--doctest-modules",),
                                              "jsonpath-ng": ("-p", "no:asyncio",
-                                                             "--benchmark-disable")}
+                                                             "--benchmark-disable"),
+                                             "wheel-filename": ("-o", "addopts=", "-p",
+                                                                "no:asyncio")}
 LEFT_OUT: dict[str, str] = {
     # 6,000 conformance vectors, 23 s untraced on one core: traced in the jail on a shared
     # two-core box, the suite would pass the judge's 120 s limit. The careless refactors
