@@ -43,6 +43,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
         digest,
         on_alarm,
     )
+    from _ouroboros_argv import argv_inputs
     from _ouroboros_asking import PeerTree, keyed, peer_judged, searched_rows
     from _ouroboros_bare import bare_calls
     from _ouroboros_budget import Budget
@@ -72,6 +73,7 @@ except ImportError:  # imported by the daemon's own tests
         digest,
         on_alarm,
     )
+    from governance.oracle.replay_argv import argv_inputs
     from governance.oracle.replay_asking import PeerTree, keyed, peer_judged, searched_rows
     from governance.oracle.replay_bare import bare_calls
     from governance.oracle.replay_budget import Budget
@@ -191,6 +193,13 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
                                          dumped, loads, spec.get("names") or code_names(fn),
                                          asked)]:
         if asked():
+            break
+        inputs.append(blob)
+        results.append(answer_row(fn, keyed("g", spec, blob), blob, timeout_s, kinds))
+    argv = Budget(_ASKED_BUDGET_S)  # a command line's arguments varied (replay_argv)
+    for blob in argv_inputs(captured, spec.get("constants", []), spec.get("names") or (),
+                            frozenset(spec.get("dropped") or ())):
+        if argv():
             break
         inputs.append(blob)
         results.append(answer_row(fn, keyed("g", spec, blob), blob, timeout_s, kinds))

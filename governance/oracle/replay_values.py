@@ -59,6 +59,7 @@ _PROBES = (" Stra\u00dfe", " \u0130", " \ufb01", " \u01c5", " e\u0301")
 # Characters error handlers treat apart: lone surrogates (U+DC80..U+DCFF are what
 # `surrogateescape` writes as bytes, and a high one what none takes), a character past the
 # Basic Multilingual Plane, one past Latin-1, a NUL
+_LETTER = "\u00e9"  # a letter outside ASCII: what an ASCII-only serialiser escapes
 _UNENCODABLE = ("\udcff", "\udc80", "\ud800", "\U0001f600", "\u20ac", "\x00")
 SKIP = object()  # a boundary value the captured call's kind of value cannot hold
 
@@ -177,15 +178,26 @@ def _near_str(v, ctx):
     return _undone(v, ctx.dropped) + out + [v + p for p in _PROBES]
 
 
+def _lettered(v):
+    """`v` with a letter outside ASCII for its first character, for the one before its
+    last dot (a file name's stem: wheel-filename's platform tag, wave 27) and for its
+    last: where the code's pattern may still take it."""
+    dot = v.rfind(".")
+    places = dict.fromkeys(i for i in (0, dot - 1, len(v) - 1) if 0 <= i < len(v))
+    return [v[:i] + _LETTER + v[i + 1:] for i in places]
+
+
 def _undone(v, dropped):
     """A text in the forms a conversion the change removes would have undone, first: a
     `.lower()` dropped tells apart only on capitals, a `.strip()` only on blanks, a
     `.lower()` made `.casefold()` only on the characters the two map apart; an encoding
-    called otherwise only on the characters error handlers treat apart; arithmetic made
+    called otherwise only on the characters error handlers treat apart (and a serialiser's
+    `ensure_ascii` only on a letter outside ASCII); arithmetic made
     exact only on fractions a float holds inexactly (several at once: a sum's)."""
     out = [v.upper(), v.swapcase(), v.title()] if "case" in dropped else []
     out += txt.case_aliases(v) if "casemap" in dropped else []
-    out += [v + c for c in _UNENCODABLE] if "codec" in dropped else []
+    if "codec" in dropped:  # what a handler or an ASCII-only serialiser treats apart
+        out += [v + c for c in _UNENCODABLE] + _lettered(v)
     out += [*txt.fractions(v), *txt.precise(v)] if "exact" in dropped else []
     return out + ([" " + v, v + "\n", "\t" + v + " "] if "blank" in dropped else [])
 

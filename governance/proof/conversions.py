@@ -33,7 +33,10 @@ given as one (FloatLike). A test by identity made one by equality or back ("iden
 with without being it (`mock.ANY`): each value is first given as one (AnyEqual). A text's
 encoding or decoding called otherwise ("codec": an error handler added) parts ways only on
 the characters a handler treats apart (a lone surrogate in U+DC80..U+DCFF, which
-`surrogateescape` writes as a byte): each text is first given with them. Two tables merged
+`surrogateescape` writes as a byte): each text is first given with them. A serialiser's
+`ensure_ascii` set otherwise (`json.dumps(..., ensure_ascii=False)`: wheel-filename's
+`main`, wave 27) is that kind too: it parts ways on any letter outside ASCII, and each
+text is also first given with its first character one (`é`). Two tables merged
 in the other order ("merge": `{**imported, **ctx}` made `{**ctx, **imported}`) part ways
 only on a key both hold: evalidate's imported functions merged after the caller's globals
 landed (wave 22), no test's globals naming an imported function; each call's tables are then
@@ -67,6 +70,7 @@ _CASE_MAPS = ("lower", "upper", "casefold")
 _COUNTED_APART = ("None", "abc", "hasattr", "is", "", "exact")  # counts compared, not conversions
 _CODEC = "codec "  # a key of the text's encode and decode calls, by their arguments
 _CODEC_CALLS = ("encode", "decode")
+_SERIALISERS = ("dumps", "dump")  # json's: whether they escape what is not ASCII is a codec
 _EXACT_TYPES = ("Decimal", "Fraction")  # what an exact sum or product is built of
 TOLERANCE = 1e-6  # a float literal this close to 0 (not 0) is a tolerance, an "exact" kind
 _MERGE = "merge "  # a key of a dict display that unpacks another: its entries, in order
@@ -136,6 +140,8 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
                 and n.func.attr in _CODEC_CALLS:
             found[_CODEC + ast.unparse(ast.Tuple([*n.args, *(k.value for k in n.keywords)]))] += 1
+        elif isinstance(n, ast.Call) and _called_name(n) in _SERIALISERS:
+            found[_CODEC + _ascii_only(n)] += 1
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
                 and n.func.attr in _TEXT_FORMS:
             found[_TEXT_FORMS[n.func.attr]] += 1  # by kind: `.casefold()` for `.lower()`
@@ -166,6 +172,12 @@ def _counted(text: str, qualname: str) -> Counter[str] | None:
             spec = ast.unparse(n.format_spec)
             found["{:d}"] += spec.rstrip("'\"").endswith("d")
     return found
+
+
+def _ascii_only(n: ast.Call) -> str:
+    """A serialiser call's `ensure_ascii` as written (`True` where it is left out)."""
+    value = next((k.value for k in n.keywords if k.arg == "ensure_ascii"), None)
+    return "ensure_ascii=" + (ast.unparse(value) if value is not None else "True")
 
 
 def _called_name(n: ast.Call) -> str:

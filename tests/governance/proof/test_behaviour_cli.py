@@ -74,6 +74,63 @@ def test_a_call_is_wrapped_with_a_set_argv_and_unwrapped_as_it_was():
     assert unwrapped(forged) == (blob, None)  # an argv that is not text is not set
 
 
+def test_a_captured_command_lines_arguments_are_varied_past_the_programs_name():
+    """Inputs made from a call's own arguments run under the runner's argv: the command
+    line itself is varied apart (governance.oracle.replay_argv)."""
+    from governance.oracle.replay_argv import MAX_NEAR, argv_inputs
+
+    blob = pickle.dumps(((), {}), protocol=4)
+    made = [unwrapped(b) for b in argv_inputs(
+        [blob, ambient(blob, ["half", "9", "--double"])], (), dropped=frozenset({"codec"}))]
+    assert all(inner == blob and argv[0] == "half" for inner, argv in made)
+    moved = [(i, argv[i]) for _, argv in made for i in (1, 2)
+             if argv[i] != ["half", "9", "--double"][i]]
+    assert len(moved) == len(made) and len(made) <= 2 * MAX_NEAR  # one argument at a time
+    assert (1, "9\udcff") in moved and (2, "\u00e9-double") in moved  # the codec's first
+    assert argv_inputs([blob], ()) == []  # no argv: nothing to vary
+
+
+ASCII = '''"""Names as JSON."""
+import argparse
+import json
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="named")
+    parser.add_argument("name")
+    args = parser.parse_args()
+    stem, _, ext = args.name.rpartition(".")
+    print(json.dumps({"stem": stem, "ext": ext}))
+    return 0
+'''
+ASCII_TESTS = '''import sys
+
+from named import cli
+
+
+def test_main(capsys):
+    sys.argv = ["named", "report.txt"]
+    assert cli.main() == 0
+    assert capsys.readouterr().out
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+async def test_json_printed_without_ascii_escapes_is_told_by_a_letter_in_the_argv(tmp_path):
+    """wheel-filename's `main` printing with `ensure_ascii=False` landed (wave 27): the
+    tests' one command line was ASCII, and no input varied it."""
+    careless = ASCII.replace("json.dumps({\"stem\": stem, \"ext\": ext})",
+                             "json.dumps({\"stem\": stem, \"ext\": ext}, ensure_ascii=False)")
+    done = await judged(tmp_path, "named/cli.py", ASCII, careless,
+                        {"named/__init__.py": "", "tests/test_cli.py": ASCII_TESTS})
+    check = done.check("main")
+    assert check.counterexamples, done.report.payload()
+    told = check.counterexamples[0].input
+    assert told.startswith("[sys.argv ['named', 'report.txt") \
+        and told != "[sys.argv ['named', 'report.txt']]", told
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
 async def test_a_careless_change_to_what_main_prints_is_a_counterexample(tmp_path):

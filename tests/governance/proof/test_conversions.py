@@ -243,6 +243,26 @@ def test_each_kind_gives_the_values_that_tell_it_first() -> None:
     with pytest.raises(UnicodeEncodeError):
         first("foo", {"codec"}).encode("utf-8")
     assert first("foo", {"codec"}).encode("utf-8", "surrogateescape") == b"foo\xff"
+    near = vals.near("pip-1.0-py3-none-any.whl", vals.Context((), dropped=frozenset({"codec"})))
+    assert {"\u00e9ip-1.0-py3-none-any.whl", "pip-1.0-py3-none-an\u00e9.whl",
+            "pip-1.0-py3-none-any.wh\u00e9"} <= set(near[:12])
+
+
+SERIALISE = """def main(fields):
+    print(json.dumps(fields, indent=4))
+"""
+
+
+@pytest.mark.parametrize("new, kind", [
+    ("json.dumps(fields, indent=4, ensure_ascii=False)", {"codec"}),
+    ("json.dumps(fields, ensure_ascii=True, indent=4)", set()),  # the default, written out
+    ("json.dumps(fields, indent=2)", set()),
+])
+def test_a_serialisers_ascii_escaping_set_otherwise_is_a_codec(new: str, kind: set) -> None:
+    """wheel-filename's `main` printing JSON with `ensure_ascii=False` landed (wave 27): no
+    input named a tag outside ASCII."""
+    changed = SERIALISE.replace("json.dumps(fields, indent=4)", new)
+    assert dropped_conversions(SERIALISE, changed, "main") == kind
 
 
 MERGED = """def value(self, names):
