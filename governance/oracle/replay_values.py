@@ -302,6 +302,21 @@ def _near_object(v, ctx):
     return alike
 
 
+def _near_none(v, ctx):
+    """None's neighbours where a test for None is put for a truth test or back ("falsy"):
+    the empty values that are not None, which the two tests part on; else none."""
+    return ["", 0, []] if "falsy" in ctx.dropped else []
+
+
+def _near_slice(v, ctx):
+    """A slice with one of its bounds or its step moved (pygtrie's `t['foo':'']`, a stop
+    that is empty and not None, wave 27)."""
+    fields = [v.start, v.stop, v.step]
+    return interleave([[slice(*fields[:i], new, *fields[i + 1:])
+                        for new in near(value, ctx.deeper())[:6]]
+                       for i, value in enumerate(fields)])
+
+
 def _near_member(v, ctx):
     """An enum member's neighbours: the other members of its enum (what a caller passes)."""
     return [m for m in type(v) if m is not v]
@@ -309,7 +324,8 @@ def _near_member(v, ctx):
 
 # Which values a value is varied to, by its type (bool before int, datetime before date; an
 # int or str enum's member is varied as an int or str: a caller may pass the plain value).
-_NEAR = ((bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
+_NEAR = ((type(None), _near_none), (slice, _near_slice),
+         (bool, lambda v, ctx: [not v]), (int, _near_int), (float, _near_float),
          (decimal.Decimal, _near_decimal), (str, _near_str),
          (bytes, lambda v, ctx: near_bytes(v, ctx, _near_str)),
          (memoryview, lambda v, ctx: near_memory(v, ctx, _near_str)),

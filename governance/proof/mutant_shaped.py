@@ -7,12 +7,13 @@ extracts, inlines, renames, reorders, merges. One that changes only a comparison
 minus, a one-argument call wrapped or unwrapped (`abs(a)` to `a`), a builtin for another
 (`sorted` to `list`), a method for another on the same object (`strip` to `rstrip`), one
 operand of an `and` or `or` dropped or added (`x and y != "" and z` to `x and z`), an
-expression moved by one (`n` to `n - 1`: the constant's `+ 1` done to an expression) or one
-statement removed from a body (its last mutant) is, node for node, what
-governance.proof.mutation makes to test the tests (or, for the move by one, an
-off-by-one). The repository's tests pass on both trees, so they cannot tell it from the
-base (the one mutant that turns the candidate back into the base always survives them),
-and the differential check's inputs are then the only evidence. On libraries the rules
+expression moved by one (`n` to `n - 1`: the constant's `+ 1` done to an expression), an
+augmented assignment made plain (`+=` to `=`) or one statement removed from a body (its
+last mutant) is, node for node, what governance.proof.mutation makes to test the tests
+(or, for the move by one and the plain assignment, a slip as small). The repository's
+tests pass on both trees, so they cannot tell it from the base (the one mutant that turns
+the candidate back into the base always survives them), and the differential check's
+inputs are then the only evidence. On libraries the rules
 were not grown on, that evidence missed exactly such changes: a boundary moved by one code
 point, a length bound made inclusive, `abs()` dropped from a bound
 (docs/proof-measurements.md, held-out figures).
@@ -97,7 +98,20 @@ def _shape(a: ast.AST, b: ast.AST) -> str | None:
         around = wrapper(outer, inner) or _operand(outer, inner) or _by_one(outer, inner)
         if around:
             return f"`{around}` {verb}"
-    return _removed(a, b)
+    return _augmented(a, b) or _removed(a, b)
+
+
+def _augmented(a: ast.AST, b: ast.AST) -> str | None:
+    """`+=` to `=` when one is the other's augmented assignment made plain (or back), the
+    same target and value: an accumulation made an overwrite. cnlunar's legal holidays
+    `temp = ...` for `temp += ...` landed (wave 27): no input fell on a day that is a
+    holiday by both calendars, where `temp` was not yet empty."""
+    for aug, plain, text in ((a, b, "to `=`"), (b, a, "from `=`")):
+        if isinstance(aug, ast.AugAssign) and isinstance(plain, ast.Assign) \
+                and len(plain.targets) == 1 and dump(plain.targets[0]) == dump(aug.target) \
+                and dump(plain.value) == dump(aug.value):
+            return f"`{_op(aug.op)}=` {text}"
+    return None
 
 
 def _redundant_int(a: ast.AST, b: ast.AST, ints: tuple[ExactInts, ExactInts]) -> bool:

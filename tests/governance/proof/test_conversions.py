@@ -147,6 +147,22 @@ def test_a_falsy_change_gives_an_objects_table_with_its_values_empty_first() -> 
     assert schema.ending_map == {"ya": "ja", "iy": "y"}
 
 
+def test_a_falsy_change_gives_a_slices_none_bound_the_empty_values_that_are_not_none() -> None:
+    """pygtrie's `t[key:]` told from `t[key:stop]` by `stop is None` made `not stop` landed
+    (wave 27): no slice was varied, and None had no neighbour. A slice's bounds and step
+    are varied one at a time; None, where a test for None changed, to '', 0 and []."""
+    from governance.oracle import replay_values as vals
+
+    def near(value, dropped):
+        return vals.near(value, vals.Context((), dropped=frozenset(dropped)))
+    assert near(None, {"falsy"}) == ["", 0, []] and near(None, set()) == []
+    made = near(slice("foo", None, None), {"falsy"})
+    assert slice("foo", "", None) in made[:3] and slice("foo", 0, None) in made
+    assert "slice('foo', None, None)" not in map(repr, made)  # never the slice itself
+    assert slice(1, 4, None) in near(slice(1, 5, None), set())  # a bound moved by one
+    assert not any(s.stop == "" for s in near(slice("foo", None, None), set()))
+
+
 class Node:
     def __init__(self, data):
         self.data = data

@@ -124,6 +124,19 @@ def test_a_simple_statement_removed_is_named_a_compound_one_is_not():
     assert mutant_shaped(text, restructured, "calc.py") == []
 
 
+def test_an_accumulation_made_an_overwrite_is_named_either_way():
+    """cnlunar's legal holidays assigned where they were added up landed (wave 27): no input
+    fell on a day both calendars call a holiday."""
+    base = "def names(day):\n    temp = first(day)\n    temp += second(day)\n    return temp\n"
+    made = base.replace("temp += second", "temp = second")
+    assert [f.what for f in mutant_shaped(base, made, "m.py")] == ["`+=` to `=`"]
+    assert [f.what for f in mutant_shaped(made, base, "m.py")] == ["`+=` from `=`"]
+    other = base.replace("temp += second(day)", "temp = temp + second(day)")
+    assert mutant_shaped(base, other, "m.py") == []  # the same sum, written out
+    assert [f.what for f in mutant_shaped(base, base.replace("temp += second", "x = second"),
+                                          "m.py")] == []
+
+
 def test_a_method_and_two_shapes_in_one_function_are_all_named():
     text = BASE.replace("abs(a) > LIMIT", "abs(a) >= LIMIT").replace("[0] + 1", "[0] + 2")
     found = mutant_shaped(BASE, text, "calc.py")
