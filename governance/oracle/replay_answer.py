@@ -237,6 +237,8 @@ def answer_row(fn, key, blob, timeout_s, kinds=None):
            "parts": {k: digest(first.get(k)) for k in _PARTS},
            "deterministic": first == second, "again": second["kind"],
            "opaque": first.get("opaque") is True,
+           # raised in the code's own words: its raise statement's answer (`_raised`)
+           "own": first["kind"] == "raise" and "message" in first,
            "seconds": round(took, 4)}
     if kinds is not None:
         row["foreign"] = foreign(args, kwargs, *kinds)

@@ -67,6 +67,13 @@ def test_a_function_that_raised_on_every_compared_call_is_not_shown_unchanged():
     check = compare(T, 2, {"results": [raised, returned]},
                     {"results": [dict(raised), dict(returned)]})
     assert check.problem is None and check.shown_unchanged
+    # raised in the code's own words (a raise statement's): what it answers, compared
+    # (pygtrie's `_NoChildren.pick`, which always raises KeyError, wave 27)
+    own = dict(raised, shown="raises KeyError: 'a'", own=True)
+    check = compare(T, 1, {"results": [own]}, {"results": [dict(own)]})
+    assert check.problem is None and check.shown_unchanged
+    forged = dict(raised, own="yes")  # a tree's runner writes the rows: only True counts
+    assert compare(T, 1, {"results": [forged]}, {"results": [forged]}).problem == ALL_RAISED
 
 
 def _parts(**digests):

@@ -102,3 +102,37 @@ async def test_a_raise_statement_s_message_changed_is_a_counterexample(tmp_path)
     assert check.counterexamples, done.report.payload()
     [first, *_] = check.counterexamples
     assert "negative: " in first.base and "negative number: " in first.candidate
+
+
+EMPTY = '''"""A node with no children."""
+
+
+class Empty:
+    def pick(self, key):
+        raise KeyError
+'''
+EMPTY_TESTS = '''import pytest
+
+from codes.empty import Empty
+
+
+def test_pick():
+    with pytest.raises(KeyError):
+        Empty().pick("a")
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+async def test_a_function_that_always_raises_in_its_own_words_is_shown_unchanged(tmp_path):
+    """pygtrie's `_NoChildren.pick` raises KeyError on every call by design; raising an
+    instance for the class waited, every compared call having raised (wave 27). A raise
+    statement's answer is compared in full (type and words): that is what it answers."""
+    done = await judged(tmp_path, "codes/empty.py", EMPTY,
+                        EMPTY.replace("raise KeyError\n", "raise KeyError()\n"),
+                        {"codes/__init__.py": "", "tests/test_empty.py": EMPTY_TESTS})
+    assert done.problems == [] and done.report.reasons() == [], done.report.payload()
+    careless = await judged(tmp_path / "careless", "codes/empty.py", EMPTY,
+                            EMPTY.replace("raise KeyError\n", "raise KeyError(key)\n"),
+                            {"codes/__init__.py": "", "tests/test_empty.py": EMPTY_TESTS})
+    assert careless.check("Empty.pick").counterexamples, careless.report.payload()
