@@ -5,7 +5,10 @@ Told SEARCH/REPLACE blocks, Qwen2.5-Coder-1.5B answered a repair's turn with a c
 prompt's last paragraph and no block (issue 50, stop 64). Begun with a block's first lines,
 the file's path and the SEARCH marker as BLOCKS_CONTRACT writes them, it continues a block.
 Only where the prompt names the one file to change: a path chosen among several would
-choose for the model. That is the file of a word the failing test uses that the library
+choose for the model, unless the failing tests' own files are named after one of them
+(`tests/test_grouping.py` for `sqlparse/engine/grouping.py`: sqlparse's case-sensitive
+`'AS'`, whose reached code lay in five files, drew no usable block in three replies, stop
+76). That is the file of a word the failing test uses that the library
 quotes nowhere, where one table keyed like it has its place (sqlparse's `'DIV'` between
 `'DISPATCH'` and `'DO'` in keywords.py: the reached code lay in three other files, and nine
 of twelve replies held no block, stop 73); otherwise a repair showing the code the failure
@@ -30,7 +33,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from governance.brains.files_shown import Reader, read_for_prompt
-from governance.brains.prompts import library_reached, quotes_of, reached_files, shows_code
+from governance.brains.prompts import (
+    failing_test_files,
+    library_reached,
+    quotes_of,
+    reached_files,
+    shows_code,
+)
 from governance.brains.provider import CANDIDATE_SHAPE, ReplyShape
 from governance.brains.quoted_words import Quotes
 from governance.edit_blocks import AFTER, DIVIDER, SEARCH, ReplyForm
@@ -58,7 +67,16 @@ def reply_opening(ctx: OperationContext, root: Path, read: Reader | None = None)
             f"{AFTER}\n{row}\n{DIVIDER}\n{_key_begun(row, quotes.placed[0])}" if row
             else f"{SEARCH}\n")
     files = reached_files(ctx, root, read)
-    return f"{files[0]}\n{SEARCH}\n" if len(files) == 1 else ""
+    named = files[0] if len(files) == 1 else _tested(files, failing_test_files(ctx))
+    return f"{named}\n{SEARCH}\n" if named else ""
+
+
+def _tested(files: list[str], tests: list[str]) -> str:
+    """The one reached file the failing tests' files are named after (`test_grouping.py`
+    or `grouping_test.py` for `grouping.py`), or ''."""
+    stems = {Path(t).stem.removeprefix("test_").removesuffix("_test") for t in tests}
+    named = [f for f in files if Path(f).stem in stems]
+    return named[0] if len(named) == 1 else ""
 
 
 def _row_followed(quotes: Quotes, root: Path, read: Reader | None) -> str:

@@ -51,6 +51,22 @@ def test_no_opening_where_the_file_is_not_known_or_json_is_told(tmp_path):
     assert reply_opening(both, two) == ""  # a path chosen among two would choose for it
 
 
+def test_of_several_files_the_one_the_failing_tests_are_named_after_is_opened(tmp_path):
+    """sqlparse's case-sensitive `'AS'` (111b35cffcfe): the failure reached five files and
+    three replies held no usable block; its test file, tests/test_grouping.py, names
+    grouping.py (issue 50)."""
+    files = {"semver/version.py": LIB, "semver/other.py": LIB, "tests/test_version.py": TEST}
+    root = commit_files(tmp_path / "r", files)
+    ctx = _blocks(_ctx("fn:semver/other.py::Version.replace",
+                       "fn:semver/version.py::Version.replace"))
+    ctx.envelope = ctx.envelope.model_copy(update={"evidence": {
+        **ctx.envelope.evidence, "tests": ["tests/test_version.py::test_replace"]}})
+    assert reply_opening(ctx, root) == "semver/version.py\n<<<<<<< SEARCH\n"
+    ctx.envelope = ctx.envelope.model_copy(update={"evidence": {
+        **ctx.envelope.evidence, "tests": ["tests/test_misc.py::test_replace"]}})
+    assert reply_opening(ctx, root) == ""  # named after none: no file chosen
+
+
 def test_a_missing_words_table_row_is_the_file_opened(tmp_path):
     """A word the failing test uses that the library quotes nowhere, with its place in one
     file's table, names the file though the failure reached code in two others (sqlparse's
