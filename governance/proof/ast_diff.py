@@ -68,3 +68,24 @@ def wrapper(outer: ast.AST, inner: ast.AST) -> str | None:
     if isinstance(outer, ast.UnaryOp) and dump(outer.operand) == dump(inner):
         return ast.unparse(ast.UnaryOp(outer.op, ast.Name("...")))
     return None
+
+
+def dropped_operands(outer: ast.AST, inner: ast.AST) -> list[int] | None:
+    """The indices of the operands of `outer`, an `and`/`or`, that `inner` lacks, where
+    `inner` is `outer` with those dropped and the others kept in their order (the same
+    operator's operands, or the one kept alone); None where it is not, or none or all are
+    dropped."""
+    if not isinstance(outer, ast.BoolOp):
+        return None
+    kept = [dump(v) for v in inner.values] if isinstance(inner, ast.BoolOp) \
+        and type(inner.op) is type(outer.op) else [dump(inner)]
+    dropped, left = [], iter(kept)
+    want = next(left, None)
+    for i, operand in enumerate(outer.values):
+        if want is not None and dump(operand) == want:
+            want = next(left, None)
+        else:
+            dropped.append(i)
+    if want is not None or not dropped or len(dropped) == len(outer.values):
+        return None
+    return dropped

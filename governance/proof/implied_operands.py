@@ -36,6 +36,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from governance.proof.ast_diff import dropped_operands
 from governance.proof.ast_helpers import dump
 
 _TESTS = (ast.If, ast.While, ast.IfExp, ast.Assert)
@@ -58,19 +59,11 @@ def redundant_operands(outer: ast.AST, inner: ast.AST, tests: frozenset[int]) ->
     that the kept ones imply: dropping them changes no truth the test reads."""
     if not isinstance(outer, ast.BoolOp) or id(outer) not in tests:
         return False
-    kept = [dump(v) for v in inner.values] if isinstance(inner, ast.BoolOp) \
-        and type(inner.op) is type(outer.op) else [dump(inner)]
-    is_and = isinstance(outer.op, ast.And)
-    atoms = [_atom(v) for v in outer.values]
-    dropped, left = [], iter(kept)
-    want = next(left, None)
-    for i, operand in enumerate(outer.values):
-        if want is not None and dump(operand) == want:
-            want = next(left, None)
-        else:
-            dropped.append(i)
-    if want is not None or not dropped or len(dropped) == len(outer.values):
+    dropped = dropped_operands(outer, inner)
+    if dropped is None:
         return False
+    atoms = [_atom(v) for v in outer.values]
+    is_and = isinstance(outer.op, ast.And)
     return all(_implied(i, set(dropped), atoms, is_and) for i in dropped)
 
 

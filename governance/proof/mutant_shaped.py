@@ -33,7 +33,7 @@ import ast
 import builtins
 from dataclasses import dataclass
 
-from governance.proof.ast_diff import differences, functions, wrapper
+from governance.proof.ast_diff import differences, dropped_operands, functions, wrapper
 from governance.proof.ast_helpers import dump, parse
 from governance.proof.exact_ints import ExactInts, exact_ints
 from governance.proof.implied_operands import redundant_operands, test_nodes
@@ -179,20 +179,10 @@ def _operand(outer: ast.AST, inner: ast.AST) -> str | None:
     default now expands to the default), or jsonpath-ng's sort comparison with both of its
     `or len(l_datum) > 1 or len(r_datum) > 1` dropped as redundant (wave 26: a sort key
     matching several values, which no input had, is compared now)."""
-    if not isinstance(outer, ast.BoolOp):
+    dropped = dropped_operands(outer, inner)
+    if dropped is None or not isinstance(outer, ast.BoolOp):
         return None
-    kept = [dump(v) for v in inner.values] if isinstance(inner, ast.BoolOp) \
-        and type(inner.op) is type(outer.op) else [dump(inner)]
-    dropped, left = [], iter(kept)
-    want = next(left, None)
-    for operand in outer.values:
-        if want is not None and dump(operand) == want:
-            want = next(left, None)
-        else:
-            dropped.append(operand)
-    if want is not None or not dropped or len(dropped) == len(outer.values):
-        return None
-    return " ".join(f"{_op(outer.op)} {ast.unparse(v)}" for v in dropped)
+    return " ".join(f"{_op(outer.op)} {ast.unparse(outer.values[i])}" for i in dropped)
 
 
 def _op(node: ast.AST) -> str:
