@@ -15,10 +15,10 @@ Copied beside the runner as `_ouroboros_argv`; standard library only, Python 3.9
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     import _ouroboros_values as vals
-    from _ouroboros_canon import ambient, unwrapped
+    from _ouroboros_canon import ambient, argv_of, unwrapped
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_values as vals
-    from governance.oracle.canon import ambient, unwrapped
+    from governance.oracle.canon import ambient, argv_of, unwrapped
 
 MAX_CALLS = 2  # captured calls with an argv whose arguments are varied
 MAX_ITEMS = 4  # arguments of one argv varied, past the program's name
@@ -33,6 +33,8 @@ def argv_inputs(captured, constants, names=(), dropped=frozenset()):
     for blob in [b for b in captured if unwrapped(b)[1]][:MAX_CALLS]:
         inner, argv = unwrapped(blob)
         for i in range(1, min(len(argv), MAX_ITEMS + 1)):
-            out += [ambient(inner, [*argv[:i], text, *argv[i + 1:]])
-                    for text in vals.near(argv[i], ctx)[:MAX_NEAR] if type(text) is str]
+            moved = [[*argv[:i], text, *argv[i + 1:]] for text in vals.near(argv[i], ctx)
+                     if type(text) is str][:MAX_NEAR]
+            # one an argv cannot be (a text too long) would run under the runner's own
+            out += [ambient(inner, m) for m in moved if argv_of(m, None) is not None]
     return list(dict.fromkeys(out))

@@ -88,6 +88,8 @@ def test_a_captured_command_lines_arguments_are_varied_past_the_programs_name():
     assert len(moved) == len(made) and len(made) <= 2 * MAX_NEAR  # one argument at a time
     assert (1, "9\udcff") in moved and (2, "\u00e9-double") in moved  # the codec's first
     assert argv_inputs([blob], ()) == []  # no argv: nothing to vary
+    long = [unwrapped(b)[1] for b in argv_inputs([ambient(blob, ["half", "x" * 600])], ())]
+    assert long and all(len(a[1]) <= 1000 for a in long)  # `x * 2` is past an argv's bound
 
 
 ASCII = '''"""Names as JSON."""
