@@ -293,6 +293,18 @@ def test_a_sequence_comes_as_its_plain_base_and_as_a_set_and_a_timedelta_past_ha
     assert day + datetime.timedelta(hours=13) in near_timedelta(day, Context([]))
 
 
+def test_a_datetimes_hour_is_moved_either_side_early_and_a_dates_is_not() -> None:
+    """cnlunar's two-hour period computed as `hour // 2` for `(hour + 1) // 2` waited, every
+    test's time noon (wave 27): 13:00 and 11:00 are among a datetime's first neighbours."""
+    import datetime
+
+    from governance.oracle.replay_values import Context, near
+    noon = datetime.datetime(2024, 1, 1, 12, 0)
+    first = near(noon, Context([]))[:6]
+    assert noon.replace(hour=13) in first and noon.replace(hour=11) in first
+    assert all(type(v) is datetime.date for v in near(noon.date(), Context([])))
+
+
 class _Node:
     """An object hashed by its identity, as a plain class's are."""
 
