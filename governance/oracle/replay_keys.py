@@ -266,8 +266,9 @@ def _as_keys(args, kwargs, receiver, ran, places):
     """The call with an argument that another argument's table was asked for (the very
     object, found or not, hashable or not) put as keys that table holds: a function given
     a table and a key into it (json-merge-patch's `move_to_start(result, key)`, called by
-    no test, was lent two documents by its kin, and raised on each before its second line,
-    wave 26)."""
+    no test and lent no `key` by its kin, had no input, wave 26; called bare with a dict
+    and a text (governance.proof.param_roles), it misses the text, then is given each key
+    the dict holds)."""
     out = []
     ids = {id(_get(*ran, p)): p for p in _places(ran[0], ran[1], receiver)}
     for place in places:
