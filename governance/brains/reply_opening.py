@@ -8,7 +8,7 @@ Only where the prompt names the one file to change: a path chosen among several 
 choose for the model, unless the failing tests' own files are named after one of them
 (`tests/test_grouping.py` for `sqlparse/engine/grouping.py`: sqlparse's case-sensitive
 `'AS'`, whose reached code lay in five files, drew no usable block in three replies, stop
-76). That is the file of a word the failing test uses that the library
+75; so opened, every reply was a block of grouping.py, stop 77). That is the file of a word the failing test uses that the library
 quotes nowhere, where one table keyed like it has its place (sqlparse's `'DIV'` between
 `'DISPATCH'` and `'DO'` in keywords.py: the reached code lay in three other files, and nine
 of twelve replies held no block, stop 73); otherwise a repair showing the code the failure
