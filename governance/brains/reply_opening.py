@@ -1,29 +1,29 @@
-"""The opening a candidate's reply is begun with, for a brain that continues one (the
-in-process kernel: ReplyShape.opening).
+"""The opening a candidate's reply is begun with, for a brain that continues one (the in-
+process kernel: ReplyShape.opening).
 
 Told SEARCH/REPLACE blocks, Qwen2.5-Coder-1.5B answered a repair's turn with a copy of the
 prompt's last paragraph and no block (issue 50, stop 64). Begun with a block's first lines,
 the file's path and the SEARCH marker as BLOCKS_CONTRACT writes them, it continues a block.
 Only where the prompt names the one file to change: a path chosen among several would
-choose for the model, unless the failing tests' own files are named after one of them
-(`tests/test_grouping.py` for `sqlparse/engine/grouping.py`: sqlparse's case-sensitive
-`'AS'`, whose reached code lay in five files, drew no usable block in three replies, stop
-75; so opened, every reply was a block of grouping.py, stop 77). That is the file of a word the failing test uses that the library
+choose for the model. That is the file of a word the failing test uses that the library
 quotes nowhere, where one table keyed like it has its place (sqlparse's `'DIV'` between
 `'DISPATCH'` and `'DO'` in keywords.py: the reached code lay in three other files, and nine
 of twelve replies held no block, stop 73); otherwise a repair showing the code the failure
-reached in one file. For the table, the opening is an AFTER block (governance.edit_blocks)
-of the row the missing one would follow, as the file has it, and the divider: begun only
-with the path, the model copied the rows around the place into SEARCH and REPLACE alike,
-or rewrote their values, and added no row; begun with a SEARCH of that row, it wrote the
-new row as its REPLACE, dropping the row (stop 74; with the row again after the divider,
-each of twelve samples ended the block there, changing nothing). An insertion keeps the
-row whatever the model writes. Where that row's text is not once in the file, the opening
-is a SEARCH marker alone. After the divider the opening begins the new row too, its key
-written as the row before writes its own (`    'DIV': `): begun at the divider alone, the
-model copied that row after it (seven of eight samples for sqlparse's DIV, stop 76), and
-the value is what is left to write. The reply is read whole, the opening included, by the
-same parser and rules as any other.
+reached in one file, or of several, the one the failing tests' own files are named after
+(`tests/test_grouping.py` for `sqlparse/engine/grouping.py`: sqlparse's case-sensitive
+`'AS'`, whose reached code lay in five files, drew no usable block in three replies, stop
+75; so opened, every reply was a block of grouping.py, stop 77). For the table, the opening
+is an AFTER block (governance.edit_blocks) of the row the missing one would follow, as the
+file has it, and the divider: begun only with the path, the model copied the rows around
+the place into SEARCH and REPLACE alike, or rewrote their values, and added no row; begun
+with a SEARCH of that row, it wrote the new row as its REPLACE, dropping the row (stop 74;
+with the row again after the divider, each of twelve samples ended the block there,
+changing nothing). An insertion keeps the row whatever the model writes. Where that row's
+text is not once in the file, the opening is a SEARCH marker alone. After the divider the
+opening begins the new row too, its key written as the row before writes its own (` 'DIV':
+`): begun at the divider alone, the model copied that row after it (seven of eight samples
+for sqlparse's DIV, stop 76), and the value is what is left to write. The reply is read
+whole, the opening included, by the same parser and rules as any other.
 """
 
 from __future__ import annotations
