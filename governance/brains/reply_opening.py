@@ -1,5 +1,5 @@
-"""The opening a candidate's reply is begun with, for a brain that continues one (the in-
-process kernel: ReplyShape.opening).
+"""The opening a candidate's reply is begun with, for a brain that continues one (the
+in-process kernel: ReplyShape.opening).
 
 Told SEARCH/REPLACE blocks, Qwen2.5-Coder-1.5B answered a repair's turn with a copy of the
 prompt's last paragraph and no block (issue 50, stop 64). Begun with a block's first lines,
@@ -20,10 +20,10 @@ with a SEARCH of that row, it wrote the new row as its REPLACE, dropping the row
 with the row again after the divider, each of twelve samples ended the block there,
 changing nothing). An insertion keeps the row whatever the model writes. Where that row's
 text is not once in the file, the opening is a SEARCH marker alone. After the divider the
-opening begins the new row too, its key written as the row before writes its own (` 'DIV':
-`): begun at the divider alone, the model copied that row after it (seven of eight samples
-for sqlparse's DIV, stop 76), and the value is what is left to write. The reply is read
-whole, the opening included, by the same parser and rules as any other.
+opening begins the new row too, its key written as the row before writes its own
+(`    'DIV': `): begun at the divider alone, the model copied that row after it (seven of
+eight samples for sqlparse's DIV, stop 76), and the value is what is left to write. The
+reply is read whole, the opening included, by the same parser and rules as any other.
 """
 
 from __future__ import annotations
