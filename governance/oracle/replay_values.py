@@ -59,8 +59,8 @@ _PROBES = (" Stra\u00dfe", " \u0130", " \ufb01", " \u01c5", " e\u0301")
 # Characters error handlers treat apart: lone surrogates (U+DC80..U+DCFF are what
 # `surrogateescape` writes as bytes, and a high one what none takes), a character past the
 # Basic Multilingual Plane, one past Latin-1, a NUL
-_LETTER = "\u00e9"  # a letter outside ASCII: what an ASCII-only serialiser escapes
 _UNENCODABLE = ("\udcff", "\udc80", "\ud800", "\U0001f600", "\u20ac", "\x00")
+_LETTER = "\u00e9"  # a letter outside ASCII: what an ASCII-only serialiser escapes
 SKIP = object()  # a boundary value the captured call's kind of value cannot hold
 
 
@@ -192,8 +192,8 @@ def _undone(v, dropped):
     `.lower()` dropped tells apart only on capitals, a `.strip()` only on blanks, a
     `.lower()` made `.casefold()` only on the characters the two map apart; an encoding
     called otherwise only on the characters error handlers treat apart (and a serialiser's
-    `ensure_ascii` only on a letter outside ASCII); arithmetic made
-    exact only on fractions a float holds inexactly (several at once: a sum's)."""
+    `ensure_ascii` only on a letter outside ASCII); arithmetic made exact only on fractions
+    a float holds inexactly (several at once: a sum's)."""
     out = [v.upper(), v.swapcase(), v.title()] if "case" in dropped else []
     out += txt.case_aliases(v) if "casemap" in dropped else []
     if "codec" in dropped:  # what a handler or an ASCII-only serialiser treats apart
