@@ -13,7 +13,8 @@ operands, never off inputs, and only where it holds:
   comprehension's condition, the operand of `not`, or an operand of such an `and`/`or`.
   Elsewhere the operator answers one of its operands, not a truth, and `x and x == 'a'`
   answers `''` where `x == 'a'` answers False.
-- Both operands are atoms about one subject (a name or a dotted attribute of one):
+- Both operands are atoms about one subject, a name (not an attribute: reading one may run
+  a property's code, and the guard dropped is one read fewer):
   its truth `x`, `x is not None`, `x == c` or `c == x`, `x in (c, ...)` (a tuple or list of
   literals), or the negation of one (`not x`, `x is None`, `x != c`, `x not in (...)`).
   They read the subject and compare it with literals: nothing that raises or writes on the
@@ -37,7 +38,6 @@ import ast
 from dataclasses import dataclass
 
 from governance.proof.ast_diff import dropped_operands
-from governance.proof.ast_helpers import dump
 
 _TESTS = (ast.If, ast.While, ast.IfExp, ast.Assert)
 _UNKNOWN = object()  # a literal list holding something not a constant
@@ -161,8 +161,6 @@ def _atom(node: ast.expr) -> _Atom | None:
 
 
 def _subject(node: ast.expr) -> str | None:
-    """`x` or `x.y.z` as written, or None for anything else."""
-    at = node
-    while isinstance(at, ast.Attribute):
-        at = at.value
-    return dump(node) if isinstance(at, ast.Name) else None
+    """`x` as written, or None for anything else: an attribute's read may run code (a
+    property answering otherwise on each read), and the guard dropped is one read fewer."""
+    return node.id if isinstance(node, ast.Name) else None
