@@ -79,7 +79,11 @@ class _Plan:
             own = vals.near(value, ctx) if key is None or len(key) <= _MAX_VARIED else []
             # None early: the text a caller forgot, where a method of it raises and a
             # slice or comparison does not (an attr_prefix every call passes as '@')
-            near = vals.unique([*own[:3], None, *others, *own[3:]], value)
+            # a None's own neighbours (the empty values a changed test for None parts on)
+            # after what other calls passed there: termcolor's colour left None is first
+            # a name, as callers pass it
+            near = vals.unique([*others, *own] if value is None
+                               else [*own[:3], None, *others, *own[3:]], value)
             if receiver and slot == ("a", 0):  # a method's self: an object of its class
                 near = [v for v in near if type(v) is type(value)]
                 near = [] if isinstance(value, Bare) else near  # nothing built to vary

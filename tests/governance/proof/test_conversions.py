@@ -299,3 +299,20 @@ def test_tables_merged_in_another_order_are_found(new: str, merge: bool) -> None
                                 "value")
     assert ("merge" in found) is merge, found
     assert "int" not in found
+
+
+def test_a_none_argument_is_first_given_what_other_calls_passed_then_empty_values() -> None:
+    """Found by the regression reading: with a changed test for None, termcolor's colour
+    left None was varied to '', 0 and [] before the names other calls passed, and the
+    helper extracted for its two colour branches waited (wave 10): the mutants' budget was
+    spent on inputs that reach no branch. The empty values come after."""
+    def colored(text, color=None):
+        return text if color is None else f"{color}:{text}"
+
+    calls = [pickle.dumps((["hi", None], {}), protocol=4),
+             pickle.dumps((["yo", "red"], {}), protocol=4)]
+    made = [pickle.loads(b)[0] for b in rr.generated(calls, [], 40, fn=colored,
+                                                      dropped={"falsy"})]
+    colours = [args[1] for args in made if len(args) > 1 and args[0] == "hi"]
+    assert "red" in colours and "" in colours
+    assert colours.index("red") < colours.index("")
