@@ -21,9 +21,10 @@ import ast
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from governance.brains.phrase_rows import PhraseRows, named_phrase, phrase_rows
 from governance.brains.reached_code import Source, fenced
 from governance.python_ast import parse_python
 
@@ -72,7 +73,9 @@ class Quotes:
     least) these rows are in (`table_files`: where a fix that is a row goes, for the
     prompt's Output), and of those the files a word quoted nowhere has its place in
     (`place_files`: where its missing row goes), the words so placed (`placed`), and the
-    row the first of them would follow (`follows`: its file and line)."""
+    row the first of them would follow (`follows`: its file and line); and the phrase the
+    test is named after that a list of patterns matches word by word (`phrase`:
+    governance.brains.phrase_rows), whose file is among `table_files`."""
 
     lines: list[str]
     nowhere: list[str]
@@ -81,11 +84,13 @@ class Quotes:
     place_files: list[str]
     placed: list[str]
     follows: tuple[str, int] | None = None
+    phrase: PhraseRows | None = None
 
     def section(self) -> str:
         """'## Where the failing test's words are quoted in the library'; '' when no line
-        quotes a word and no table has a place for one."""
-        if not self.lines and not self.places:
+        quotes a word, no table has a place for one and no phrase is matched word by
+        word."""
+        if not self.lines and not self.places and self.phrase is None:
             return ""
         parts = ["## Where the failing test's words are quoted in the library"]
         if self.lines:
@@ -100,6 +105,8 @@ class Quotes:
             parts += [f"A row for {' and '.join(self.placed)} would go between these rows of "
                       "the library's largest table keyed like it (a fix may add that row "
                       "there):", fenced("\n".join(self.places), "text")]
+        if self.phrase is not None:
+            parts.append(self.phrase.section())
         return "\n".join(parts)
 
 
@@ -228,4 +235,7 @@ def library_quotes(evidence: dict, source: Source, root: Path,
     if not words:
         return None
     texts = {rel: text for rel in package_files(root, near) if (text := source(rel))}
-    return quoted(words, texts)
+    quotes = quoted(words, texts)
+    phrase = phrase_rows(named_phrase(test_text, test_id), texts)
+    return quotes if phrase is None else replace(
+        quotes, phrase=phrase, table_files=sorted({*quotes.table_files, phrase.path}))

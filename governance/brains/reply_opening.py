@@ -22,7 +22,10 @@ changing nothing). An insertion keeps the row whatever the model writes. Where t
 text is not once in the file, the opening is a SEARCH marker alone. After the divider the
 opening begins the new row too, its key written as the row before writes its own
 (`    'DIV': `): begun at the divider alone, the model copied that row after it (seven of
-eight samples for sqlparse's DIV, stop 76), and the value is what is left to write. The
+eight samples for sqlparse's DIV, stop 76), and the value is what is left to write. A
+phrase the failing test is named after and a list of patterns matches word by word
+(governance.brains.phrase_rows: sqlparse's `'PRIMARY KEY'`) opens an AFTER block of that
+list's last phrase row, the new row begun as that row begins its own (`    (r'`). The
 reply is read whole, the opening included, by the same parser and rules as any other.
 """
 
@@ -33,6 +36,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from governance.brains.files_shown import Reader, read_for_prompt
+from governance.brains.phrase_rows import row_begun
 from governance.brains.prompts import (
     failing_test_files,
     library_reached,
@@ -66,6 +70,9 @@ def reply_opening(ctx: OperationContext, root: Path, read: Reader | None = None)
         return f"{quotes.place_files[0]}\n" + (
             f"{AFTER}\n{row}\n{DIVIDER}\n{_key_begun(row, quotes.placed[0])}" if row
             else f"{SEARCH}\n")
+    if quotes is not None and (phrase := quotes.phrase) is not None:
+        row = _row_followed(replace(quotes, follows=(phrase.path, phrase.follows)), root, read)
+        return f"{phrase.path}\n{AFTER}\n{row}\n{DIVIDER}\n{row_begun(row)}" if row else ""
     files = reached_files(ctx, root, read)
     named = files[0] if len(files) == 1 else _tested(files, failing_test_files(ctx))
     return f"{named}\n{SEARCH}\n" if named else ""
