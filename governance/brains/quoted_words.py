@@ -24,11 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from governance.brains.case_compared import Found, case_compared
 from governance.brains.phrase_rows import PhraseRows, named_phrase, phrase_rows
 from governance.brains.reached_code import Source, fenced
 from governance.python_ast import parse_python
 
 MAX_WORDS = 12  # of the test's, in the order it writes them
+MAX_TEST_WORDS = 200  # of two letters and more, for case_compared
 MAX_LINES = 12  # quoting lines shown, at most PER_WORD a word
 PER_WORD = 2
 MAX_FILES, MAX_DEPTH = 200, 4  # a package's .py files searched
@@ -37,14 +39,13 @@ MAX_BYTES, ALL_BYTES = 1 << 20, 8 << 20  # of one file, of all (a 22 MB data tre
 LINE_CHARS = 160
 MIN_TABLE = 20  # keys of a dict literal taken as a table a missing word's row may go in
 MAX_PARSED = 128 << 10  # characters of a file searched for tables (see dict_tables)
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _SKIPPED = frozenset({"tests", "test", "testing", "docs", "examples", "__pycache__"})
 
 
-def words_of(test_text: str, test_id: str) -> list[str]:
+def words_of(test_text: str, test_id: str, least: int = 3, most: int = MAX_WORDS) -> list[str]:
     """The identifiers inside the string literals of the test function `test_id` names
     (`file::name` or `file::Class::name`, parameters cut), in order, each once in any
-    case (as first written)."""
+    case (as first written), of `least` characters at least, `most` of them."""
     names = test_id.split("[", 1)[0].split("::")[1:]
     try:
         tree = parse_python(test_text)
@@ -58,11 +59,12 @@ def words_of(test_text: str, test_id: str) -> list[str]:
             return []
     texts = sorted((n.lineno, n.col_offset, n.value) for n in ast.walk(node)
                    if isinstance(n, ast.Constant) and isinstance(n.value, str))
-    found = [w for _, _, text in texts for w in _WORD.findall(text)]
+    word = re.compile(rf"[A-Za-z_][A-Za-z0-9_]{{{least - 1},}}")
+    found = [w for _, _, text in texts for w in word.findall(text)]
     first: dict[str, str] = {}
     for word in found:
         first.setdefault(word.casefold(), word)
-    return list(first.values())[:MAX_WORDS]
+    return list(first.values())[:most]
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,10 @@ class Quotes:
     (`place_files`: where its missing row goes), the words so placed (`placed`), and the
     row the first of them would follow (`follows`: its file and line); and the phrase the
     test is named after that a list of patterns matches word by word (`phrase`:
-    governance.brains.phrase_rows), whose file is among `table_files`."""
+    governance.brains.phrase_rows), whose file is among `table_files`; and the lines
+    comparing a value with a word of the test as written, where their function compares
+    that value through a case method elsewhere (`compared`: governance.brains.
+    case_compared)."""
 
     lines: list[str]
     nowhere: list[str]
@@ -85,12 +90,13 @@ class Quotes:
     placed: list[str]
     follows: tuple[str, int] | None = None
     phrase: PhraseRows | None = None
+    compared: tuple[Found, ...] = ()
 
     def section(self) -> str:
         """'## Where the failing test's words are quoted in the library'; '' when no line
         quotes a word, no table has a place for one and no phrase is matched word by
         word."""
-        if not self.lines and not self.places and self.phrase is None:
+        if not self.lines and not self.places and self.phrase is None and not self.compared:
             return ""
         parts = ["## Where the failing test's words are quoted in the library"]
         if self.lines:
@@ -107,6 +113,13 @@ class Quotes:
                       "there):", fenced("\n".join(self.places), "text")]
         if self.phrase is not None:
             parts.append(self.phrase.section())
+        if self.compared:
+            parts += ["Lines comparing a value with a word of the failing test's texts as "
+                      "written, in another case than the test's, where the same function "
+                      "compares that value through .upper(), .lower() or .casefold() "
+                      "elsewhere:", fenced("\n".join(
+                          f"{path}:{n}: {line.strip()[:LINE_CHARS]}"
+                          for path, n, line in self.compared), "text")]
         return "\n".join(parts)
 
 
@@ -235,7 +248,8 @@ def library_quotes(evidence: dict, source: Source, root: Path,
     if not words:
         return None
     texts = {rel: text for rel in package_files(root, near) if (text := source(rel))}
-    quotes = quoted(words, texts)
+    every = words_of(test_text, test_id, least=2, most=MAX_TEST_WORDS)  # 'as' too
+    quotes = replace(quoted(words, texts), compared=tuple(case_compared(every, texts)))
     phrase = phrase_rows(named_phrase(test_text, test_id), texts)
     return quotes if phrase is None else replace(
         quotes, phrase=phrase, table_files=sorted({*quotes.table_files, phrase.path}))

@@ -25,8 +25,12 @@ opening begins the new row too, its key written as the row before writes its own
 eight samples for sqlparse's DIV, stop 76), and the value is what is left to write. A
 phrase the failing test is named after and a list of patterns matches word by word
 (governance.brains.phrase_rows: sqlparse's `'PRIMARY KEY'`) opens an AFTER block of that
-list's last phrase row, the new row begun as that row begins its own (`    (r'`). The
-reply is read whole, the opening included, by the same parser and rules as any other.
+list's last phrase row, the new row begun as that row begins its own (`    (r'`). The one
+line comparing a value with a word the test writes in another case, in a function that
+compares that value through `.upper()` elsewhere (governance.brains.case_compared:
+sqlparse's `tmp_token.value == 'AS'`), opens a SEARCH block of that line and the divider:
+the replacement is what is left to write. The reply is read whole, the opening included,
+by the same parser and rules as any other.
 """
 
 from __future__ import annotations
@@ -73,6 +77,10 @@ def reply_opening(ctx: OperationContext, root: Path, read: Reader | None = None)
     if quotes is not None and (phrase := quotes.phrase) is not None:
         row = _row_followed(replace(quotes, follows=(phrase.path, phrase.follows)), root, read)
         return f"{phrase.path}\n{AFTER}\n{row}\n{DIVIDER}\n{row_begun(row)}" if row else ""
+    if quotes is not None and len(quotes.compared) == 1:
+        path, n, _ = quotes.compared[0]
+        if line := _row_followed(replace(quotes, follows=(path, n)), root, read):
+            return f"{path}\n{SEARCH}\n{line}\n{DIVIDER}\n"
     files = reached_files(ctx, root, read)
     named = files[0] if len(files) == 1 else _tested(files, failing_test_files(ctx))
     return f"{named}\n{SEARCH}\n" if named else ""
