@@ -11,7 +11,7 @@ function that compares that very expression (its source text) through `.upper()`
 `.lower()` or `.casefold()` elsewhere. The prompt names such lines, and where there is one
 the reply is opened with a SEARCH of it (reply_opening); what is found only shapes a prompt.
 
-Pure: texts in, lines out; each file parsed once, none past MAX_PARSED.
+Pure: trees and texts in, lines out.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
-from governance.python_ast import parse_python
+from governance.brains.library_trees import parsed
 
-MAX_PARSED = 128 << 10  # characters of a file searched (see quoted_words)
 MAX_FOUND = 4  # lines named
 LINE_CHARS = 160
 _CASE_METHODS = frozenset({"upper", "lower", "casefold"})
@@ -33,21 +32,28 @@ def case_compared(words: Sequence[str], texts: dict[str, str]) -> list[Found]:
     """The lines of `texts` (path -> a library file's text) comparing a value with a text
     that one of `words` spells in another case, in a function comparing that value through
     a case method elsewhere; in file and line order, MAX_FOUND at most."""
-    spelt = {w.casefold(): w for w in words}
-    found: list[Found] = []
-    for path, text in texts.items():
-        if len(text) > MAX_PARSED or ("==" not in text and "!=" not in text):
-            continue
-        try:
-            tree = parse_python(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):  # a hostile file
-            continue
-        lines = text.splitlines()
-        for fn in ast.walk(tree):
-            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
-                found += [(path, n, lines[n - 1]) for n in _raw_lines(fn, spelt)
-                          if 0 < n <= len(lines)]
+    spelt = spelling(words)
+    return first_found([found for path, text in texts.items()
+                        if (tree := parsed(text)) is not None
+                        for found in compared_in(path, tree, text, spelt)])
+
+
+def spelling(words: Sequence[str]) -> dict[str, str]:
+    """Each word by its case-folded form, as written."""
+    return {w.casefold(): w for w in words}
+
+
+def first_found(found: list[Found]) -> list[Found]:
+    """`found` in file and line order, once each, MAX_FOUND at most."""
     return sorted(set(found))[:MAX_FOUND]
+
+
+def compared_in(path: str, tree: ast.AST, text: str, spelt: dict[str, str]) -> list[Found]:
+    """case_compared's lines of one file, its `tree` and `text`."""
+    lines = text.splitlines()
+    return [(path, n, lines[n - 1]) for fn in ast.walk(tree)
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
+            for n in _raw_lines(fn, spelt) if 0 < n <= len(lines)]
 
 
 def _raw_lines(fn: ast.AST, spelt: dict[str, str]) -> list[int]:

@@ -25,6 +25,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from governance.brains.library_trees import parsed
 from governance.brains.reached_code import fenced
 from governance.python_ast import parse_python
 
@@ -35,7 +36,6 @@ MAX_PHRASE = 64  # characters of a named phrase
 MAX_WORDS = 6  # of a named phrase (a long literal's runs are not searched past it)
 MAX_PATTERN = 300  # characters of a pattern tried on it
 MAX_UNBOUNDED = 3  # unbounded repetitions of a pattern tried on it
-MAX_PARSED = 128 << 10  # characters of a file searched for lists (see quoted_words)
 LINE_CHARS = 160
 _PHRASE_ROW = re.compile(r"[A-Za-z]+(?:\\s\+?[A-Za-z]+)+(?:\\b)?")
 _ROW_BEGUN = re.compile(r"""^\s*\(\s*[rRbBuU]{0,2}['"]""")
@@ -110,17 +110,11 @@ def _runs(text: str) -> list[list[str]]:
 Row = tuple[str, int, int]  # a pattern, its first and last line
 
 
-def pattern_lists(text: str) -> list[list[Row]]:
-    """The list and tuple literals of a file with at least MIN_ROWS (text, ...) pairs, each
-    as its pairs' patterns and lines; none past MAX_PARSED."""
-    if len(text) > MAX_PARSED:
-        return []
-    try:
-        tree = parse_python(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a hostile file
-        return []
+def pattern_lists(tree: ast.AST | None) -> list[list[Row]]:
+    """The list and tuple literals of a file's tree with at least MIN_ROWS (text, ...)
+    pairs, each as its pairs' patterns and lines."""
     found = []
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if tree is not None else ():
         if isinstance(node, ast.List | ast.Tuple):
             rows = [(e.elts[0].value, e.lineno, e.end_lineno or e.lineno) for e in node.elts
                     if isinstance(e, ast.Tuple) and len(e.elts) >= 2
@@ -130,16 +124,18 @@ def pattern_lists(text: str) -> list[list[Row]]:
     return found
 
 
-def phrase_rows(phrase: str, texts: dict[str, str]) -> PhraseRows | None:
-    """The first list of `texts` (path -> a library file's text) with MIN_PHRASE_ROWS
-    rows that are phrases alone, none of whose rows matching across a space matches the
-    whole `phrase`; None where there is none, or the last phrase row is not one line once
-    in its file."""
+def phrase_rows(phrase: str, texts: dict[str, str],
+                lists: dict[str, list[list[Row]]] | None = None) -> PhraseRows | None:
+    """The first list of `texts` (path -> a library file's text; its `lists`, or each
+    file's parsed here) with MIN_PHRASE_ROWS rows that are phrases alone, none of whose
+    rows matching across a space matches the whole `phrase`; None where there is none, or
+    the last phrase row is not one line once in its file."""
     if not phrase:
         return None
     for path, text in texts.items():
         lines = text.splitlines()
-        for rows in pattern_lists(text):
+        for rows in lists.get(path, []) if lists is not None \
+                else pattern_lists(parsed(text)):
             alone = [(p, a) for p, a, b in rows if a == b and _PHRASE_ROW.fullmatch(p)]
             if len(alone) < MIN_PHRASE_ROWS or any(_matches_whole(p, phrase) for p, *_ in rows):
                 continue

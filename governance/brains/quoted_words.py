@@ -24,8 +24,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from governance.brains.case_compared import Found, case_compared
-from governance.brains.phrase_rows import PhraseRows, named_phrase, phrase_rows
+from governance.brains.case_compared import Found, compared_in, first_found, spelling
+from governance.brains.library_trees import parsed
+from governance.brains.phrase_rows import (
+    PhraseRows,
+    Row,
+    named_phrase,
+    pattern_lists,
+    phrase_rows,
+)
 from governance.brains.reached_code import Source, fenced
 from governance.python_ast import parse_python
 
@@ -38,7 +45,6 @@ MAX_BYTES, ALL_BYTES = 1 << 20, 8 << 20  # of one file, of all (a 22 MB data tre
 # prompt is built at every step)
 LINE_CHARS = 160
 MIN_TABLE = 20  # keys of a dict literal taken as a table a missing word's row may go in
-MAX_PARSED = 128 << 10  # characters of a file searched for tables (see dict_tables)
 _SKIPPED = frozenset({"tests", "test", "testing", "docs", "examples", "__pycache__"})
 
 
@@ -123,9 +129,11 @@ class Quotes:
         return "\n".join(parts)
 
 
-def quoted(words: Sequence[str], texts: dict[str, str]) -> Quotes:
-    """The Quotes of `words` in `texts` (path -> a library file's text), any case."""
-    tables = dict_tables(texts)
+def quoted(words: Sequence[str], texts: dict[str, str],
+           tables: list[Table] | None = None) -> Quotes:
+    """The Quotes of `words` in `texts` (path -> a library file's text), any case; its
+    `tables` (dict_tables), or found here."""
+    tables = dict_tables(texts) if tables is None else tables
     rows = {(path, n) for path, keys in tables for _, n in keys}
     shown: list[tuple[str, str, bool]] = []  # (path, line shown, whether a table's row)
     nowhere: list[str] = []
@@ -159,23 +167,21 @@ Table = tuple[str, list[tuple[str, int]]]  # a dict literal's path, its (text ke
 
 
 def dict_tables(texts: dict[str, str]) -> list[Table]:
-    """Every dict literal of `texts` with at least MIN_TABLE text keys, each file parsed
-    once (none past MAX_PARSED: ast.parse holds the GIL, and the prompt is built at every
-    step from a worker thread beside the event loop)."""
+    """Every dict literal of `texts` with at least MIN_TABLE text keys (library_trees:
+    each file parsed once, none past its bound)."""
+    return [table for path, text in texts.items() if "{" in text
+            for table in tables_in(path, parsed(text))]
+
+
+def tables_in(path: str, tree: ast.AST | None) -> list[Table]:
+    """The dict literals of one file's tree with at least MIN_TABLE text keys."""
     found: list[Table] = []
-    for path, text in texts.items():
-        if "{" not in text or len(text) > MAX_PARSED:
-            continue
-        try:
-            tree = parse_python(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):  # a hostile file
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Dict):
-                keys = [(k.value, k.lineno) for k in node.keys if isinstance(k, ast.Constant)
-                        and isinstance(k.value, str)]
-                if len(keys) >= MIN_TABLE:
-                    found.append((path, keys))
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Dict):
+            keys = [(k.value, k.lineno) for k in node.keys if isinstance(k, ast.Constant)
+                    and isinstance(k.value, str)]
+            if len(keys) >= MIN_TABLE:
+                found.append((path, keys))
     return found
 
 
@@ -248,8 +254,17 @@ def library_quotes(evidence: dict, source: Source, root: Path,
     if not words:
         return None
     texts = {rel: text for rel in package_files(root, near) if (text := source(rel))}
-    every = words_of(test_text, test_id, least=2, most=MAX_TEST_WORDS)  # 'as' too
-    quotes = replace(quoted(words, texts), compared=tuple(case_compared(every, texts)))
-    phrase = phrase_rows(named_phrase(test_text, test_id), texts)
+    spelt = spelling(words_of(test_text, test_id, least=2, most=MAX_TEST_WORDS))  # 'as' too
+    named = named_phrase(test_text, test_id)
+    tables: list[Table] = []
+    compared: list[Found] = []
+    lists: dict[str, list[list[Row]]] = {}
+    for path, text in texts.items():  # each file parsed once, one tree alive at a time
+        if (tree := parsed(text)) is not None:
+            tables += tables_in(path, tree)
+            compared += compared_in(path, tree, text, spelt)
+            lists[path] = pattern_lists(tree) if named else []
+    quotes = replace(quoted(words, texts, tables), compared=tuple(first_found(compared)))
+    phrase = phrase_rows(named, texts, lists)
     return quotes if phrase is None else replace(
         quotes, phrase=phrase, table_files=sorted({*quotes.table_files, phrase.path}))

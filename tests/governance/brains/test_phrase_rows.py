@@ -5,6 +5,7 @@ them (governance.brains.phrase_rows; sqlparse's `PRIMARY\\s+KEY\\b` and `IF\\s+E
 
 from __future__ import annotations
 
+from governance.brains.library_trees import parsed
 from governance.brains.phrase_rows import (
     MAX_WORDS,
     named_phrase,
@@ -95,8 +96,8 @@ def test_a_list_matching_the_phrase_word_by_word_shows_its_phrase_rows():
     # fewer than three phrase rows, or fewer than ten rows: no lexer's list
     few = LEXER.replace(r"NOT\s+NULL\b", "NOTNULL").replace(r"UNION\s+ALL\b", "UNIONALL")
     assert phrase_rows("PRIMARY KEY", {"lib/lexer.py": few}) is None
-    assert pattern_lists("X = [('a', 1), ('b', 2)]\n") == []
-    assert pattern_lists("X = [(\n") == []  # a hostile file
+    assert pattern_lists(parsed("X = [('a', 1), ('b', 2)]\n")) == []
+    assert pattern_lists(parsed("X = [(\n")) == []  # a hostile file
     # the last phrase row twice in its file: an AFTER block of it would not apply
     twice = LEXER + "\nOTHER = [\n    (r'ORDER\\s+BY\\b', 'keyword'),\n]\n"
     assert phrase_rows("PRIMARY KEY", {"lib/lexer.py": twice}) is None

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from governance.brains.files_shown import read_for_prompt
+from governance.brains.library_trees import MAX_PARSED
 from governance.brains.prompts import generation_prompt, op_sections
 from governance.brains.quoted_words import (
-    MAX_PARSED,
     MAX_WORDS,
     library_quotes,
     package_files,
