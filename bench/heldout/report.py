@@ -210,7 +210,7 @@ def premises(verdicts: Sequence[Verdict]) -> list[str]:
 
 
 # Each part's heading and its column's name beside the others (side_by_side).
-COLUMNS = {"heldout": "held-out (w27)", "seen": "seen (w1-w26)", "dev": "development"}
+COLUMNS = {"heldout": "held-out (w28)", "seen": "seen (w1-w27)", "dev": "development"}
 
 
 def _and(items: Sequence[str]) -> str:
