@@ -27,6 +27,7 @@ from governance.oracle.replay_bare import SEEDS
 from governance.oracle.replay_lookup import LOCALS
 from governance.proof.ast_helpers import FUNCS
 from governance.proof.boundaries import boundaries, module_tables
+from governance.proof.confined import confined
 from governance.proof.edges import edges
 from governance.proof.mutation import mutant_text
 from governance.proof.names import private_additions_only, symbol_changes
@@ -68,13 +69,22 @@ def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list
         pairs = [(name, defs[name], old_defs[name]),
                  *changed_nested(defs[name], old_defs[name], name)]
         targets += [_target(path, q, node, old_node, scopes, tables,
-                            (_siblings(defs, q), _siblings(old_defs, q)))
+                            (_siblings(defs, q), _siblings(old_defs, q)),
+                            _confined(q, name, defs[name], old_defs[name]))
                     for q, node, old_node in pairs]
     return targets, problems
 
 
+def _confined(qualname: str, outer: str, new: FuncDef, old: FuncDef) -> bool:
+    """Whether `qualname` is a function defined directly in `outer` that, in both trees,
+    only `outer` calls (governance.proof.confined)."""
+    inner = qualname.removeprefix(outer + LOCALS)
+    return inner != qualname and inner.isidentifier() and confined(new, inner) \
+        and confined(old, inner)
+
+
 def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Scope, Scope],
-            tables: dict, siblings: tuple[dict, dict]) -> Target:
+            tables: dict, siblings: tuple[dict, dict], confined_: bool = False) -> Target:
     """One function to judge: its lines in the candidate, the constants its inputs are
     generated near, its boundaries and the names both its texts read."""
     span = frozenset(range(node.lineno, (node.end_lineno or node.lineno) + 1))
@@ -94,7 +104,8 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
                   text_params=tuple(sorted(_texts(node) & _texts(old))),
                   table_params=tuple(sorted(table_params(node) & table_params(old))),
                   inner=tuple(q for q in nested_defs(old, name) if q.count(LOCALS) == 1
-                              and q.rpartition(LOCALS)[2].isidentifier())[:MAX_INNER])
+                              and q.rpartition(LOCALS)[2].isidentifier())[:MAX_INNER],
+                  confined=confined_)
 
 
 def bare(qualname: str, node: FuncDef) -> bool:
