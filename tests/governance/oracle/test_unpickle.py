@@ -40,6 +40,29 @@ def test_an_object_whose_getattr_reads_its_own_state_unpickles() -> None:
     assert registry.WORD == 2 and three == 3 and kwargs["k"].n == 2
 
 
+class Middleware:
+    """Attributes handed to its storage, read from its own __dict__ by key, as tinydb's
+    `Middleware` does: KeyError, not AttributeError, before its state is set (wave 28)."""
+
+    def __init__(self) -> None:
+        self.storage = {"n": 1}
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.__dict__["storage"], name)
+
+
+def test_an_object_whose_getattr_raises_key_error_unpickles() -> None:
+    blob = pickle.dumps(Middleware())
+    with pytest.raises(KeyError):
+        pickle.loads(blob)
+    assert loads(blob).storage == {"n": 1}
+
+
+def test_a_pickle_neither_unpickler_reads_raises_the_c_unpicklers_error() -> None:
+    with pytest.raises(pickle.UnpicklingError):
+        loads(b"not a pickle")
+
+
 def test_a_plain_pickle_loads_as_pickle_loads_it() -> None:
     value = {"a": [1, 2.5, "x"], "b": Stateful(4)}
     got = loads(pickle.dumps(value))
