@@ -1,8 +1,9 @@
 """A text's neighbours by the rules a test designer applies to text (governance.oracle.
 replay_values' `near` takes them for a str, and for bytes through latin-1): the code's
 punctuation swapped in, a fraction at its precision edges, white space that `strip()` and
-`strip(' ')` tell apart, a number in it moved or written in another script's digits, a
-`name=value` pair taken out, the text as its UTF-8 bytes.
+`strip(' ')` tell apart, its line breaks written the other ways, a number in it moved or
+written in another script's digits, a `name=value` pair taken out, the text as its UTF-8
+bytes.
 
 Copied into a run's private plugin directory as `_ouroboros_text` (governance.oracle.run_dir)
 beside the runner, and imported there before the tree under test is on sys.path: it imports
@@ -102,6 +103,18 @@ def precise(v):
     return [v[:m.start(1)] + new + v[m.end(1):]
             for new in (digits.ljust(6, "0") + "7", digits.ljust(9, "0") + "7",
                         digits.ljust(10, "9"))]
+
+
+def line_ends(v):
+    """A text's line breaks written each other way (all `\n`, all `\r\n`, all `\r`):
+    files come from other systems, and code that counts `'\n'` where its base split
+    lines reads them otherwise (parso's prefix lines, wave 28: `'\r\r'` is two lines);
+    none for a text without one."""
+    if "\n" not in v and "\r" not in v:
+        return []
+    plain = v.replace("\r\n", "\n").replace("\r", "\n")
+    return [e for e in dict.fromkeys((plain, plain.replace("\n", "\r\n"),
+                                      plain.replace("\n", "\r"))) if e != v]
 
 
 def blanked(v):

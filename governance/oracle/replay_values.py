@@ -164,7 +164,8 @@ def _near_str(v, ctx):
     # a check letter): the text keeps its length, which a word put in would break
     letters = [w for w in words if len(w) == 1 and v]
     kept = [w + v[1:] for w in letters[:3]] + [v[:-1] + w for w in letters[:3]]
-    out = [*numeric, "", StrLike(v), *txt.utf8(v), *words[:6], *txt.unlisted(v, ctx.blanks),
+    out = [*numeric, "", StrLike(v), *txt.utf8(v), *txt.line_ends(v), *words[:6],
+           *txt.unlisted(v, ctx.blanks),
            *txt.punctuated(v, ctx.marks)[:6], *txt.doubled(v, ctx.marks)[:2], *kept,
            *txt.precise(v), *txt.fractions(v),
            *txt.unpaired(v),

@@ -11,7 +11,7 @@ import types
 from pathlib import Path
 
 from governance.oracle.differential import Target, compare
-from governance.oracle.replay_text import blanked, recased, unlisted
+from governance.oracle.replay_text import blanked, line_ends, recased, unlisted
 from tests.governance.oracle.replayed import replayed
 
 CASE_BLIND = '''import re
@@ -76,7 +76,30 @@ def test_a_listed_set_of_blanks_is_told_early_among_many_captured_texts(
     assert any("\\x0c" in c.line() or "\\xa0" in c.line() for c in check.counterexamples)
 
 
+PREFIX_SPLIT = '''import re
+
+
+def start_line(prefix, line):
+    return line - len(re.split("\\r\\n|\\r|\\n", prefix)) + 1
+'''
+PREFIX_COUNTED = PREFIX_SPLIT.replace('len(re.split("\\r\\n|\\r|\\n", prefix))',
+                                      '(prefix.count("\\n") + 1)')
+
+
+def test_a_line_count_of_newlines_alone_is_refused_at_carriage_returns(
+        tmp_path: Path) -> None:
+    """parso's prefix lines counted by `'\\n'` where its base split every line break
+    landed (wave 28): the tests' prefixes held `\\n` alone. A text's line breaks are
+    also written as `\\r\\n` and as `\\r`, early among its neighbours."""
+    assert PREFIX_COUNTED != PREFIX_SPLIT
+    check = _check(tmp_path, PREFIX_SPLIT, PREFIX_COUNTED, "start_line",
+                   [(f"  # c{i}\n\n", 9) for i in range(30)])
+    assert any("\\r" in c.line() for c in check.counterexamples), check
+
+
 def test_the_variants_themselves() -> None:
+    assert line_ends("a\nb\r\n") == ["a\nb\n", "a\r\nb\r\n", "a\rb\r"]
+    assert line_ends("a\rb") == ["a\nb", "a\r\nb"] and line_ends("ab") == []
     assert recased(["^(x|y)", "#top", "javascript:"]) == [
         "JAVASCRIPT:", "Javascript:", "#TOP", "#Top"]  # a word first, a pattern never
     assert "a\x0cb" in blanked("a b") and "a\xa0b" in blanked("a b")
