@@ -89,6 +89,9 @@ class Context:
                                         and not c.isalnum() and not c.isspace()))
         # the blanks the code lists (' ', '\t', or ' \t\n'): where it compares with a set
         self.blanks = list(dict.fromkeys(ch for c in self.words if c.isspace() for ch in c))
+        # a pattern anchored by `$`, which also matches before a final line break (`\Z`
+        # and fullmatch do not): a text is tried with one appended first
+        self.anchored = any(c.endswith("$") and not c.endswith("\\$") for c in self.words)
         self.constants, self.siblings, self.depth = constants, list(siblings), depth
 
     def deeper(self):
@@ -164,7 +167,8 @@ def _near_str(v, ctx):
     # a check letter): the text keeps its length, which a word put in would break
     letters = [w for w in words if len(w) == 1 and v]
     kept = [w + v[1:] for w in letters[:3]] + [v[:-1] + w for w in letters[:3]]
-    out = [*numeric, "", StrLike(v), *txt.utf8(v), *txt.line_ends(v), *words[:6],
+    anchored = [v + "\n"] if ctx.anchored and not v.endswith("\n") else []
+    out = [*numeric, *anchored, "", StrLike(v), *txt.utf8(v), *txt.line_ends(v), *words[:6],
            *txt.unlisted(v, ctx.blanks),
            *txt.punctuated(v, ctx.marks)[:6], *txt.doubled(v, ctx.marks)[:2], *kept,
            *txt.precise(v), *txt.fractions(v),
