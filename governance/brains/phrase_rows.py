@@ -79,7 +79,6 @@ def named_phrase(test_text: str, test_id: str) -> str:
             return ""
     if not names:
         return ""
-    spelt = f"_{names[-1].casefold()}_"
     best = ""
     for text in (n.value for n in ast.walk(node)
                  if isinstance(n, ast.Constant) and isinstance(n.value, str)):
@@ -88,9 +87,16 @@ def named_phrase(test_text: str, test_id: str) -> str:
                 for j in range(i + 2, min(len(run), i + MAX_WORDS) + 1):
                     phrase = " ".join(run[i:j])
                     if len(phrase) > len(best) and len(phrase) <= MAX_PHRASE \
-                            and f"_{'_'.join(run[i:j]).casefold()}_" in spelt:
+                            and spells(names[-1], run[i:j]):
                         best = phrase
     return best
+
+
+def spells(name: str, words: list[str]) -> bool:
+    """Whether a test function's `name` spells `words` joined by underscores, whole
+    (`test_primary_key_issue740` spells PRIMARY KEY, and `test_materialized_view` spells
+    MATERIALIZED), in any case."""
+    return f"_{'_'.join(words).casefold()}_" in f"_{name.casefold()}_"
 
 
 def _runs(text: str) -> list[list[str]]:

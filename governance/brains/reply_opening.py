@@ -25,7 +25,10 @@ opening begins the new row too, its key written as the row before writes its own
 eight samples for sqlparse's DIV, stop 76), and the value is what is left to write. A
 phrase the failing test is named after and a list of patterns matches word by word
 (governance.brains.phrase_rows: sqlparse's `'PRIMARY KEY'`) opens an AFTER block of that
-list's last phrase row, the new row begun as that row begins its own (`    (r'`). The one
+list's last phrase row, the new row begun as that row begins its own (`    (r'`), before
+a missing word the test's name does not spell (IF EXISTS's test writes `CREATE TASK`, and
+all twelve replies added a `'TASK'` row, stop 78); one it spells is the table's row, and
+the phrase is then not said (quoted_words.library_quotes). The one
 line comparing a value with a word the test writes in another case, in a function that
 compares that value through `.upper()` elsewhere (governance.brains.case_compared:
 sqlparse's `tmp_token.value == 'AS'`), opens a SEARCH block of that line and the divider:
@@ -69,14 +72,14 @@ def reply_opening(ctx: OperationContext, root: Path, read: Reader | None = None)
             or not shows_code(library_reached(ctx, root, read)):
         return ""
     quotes = quotes_of(ctx, root, read)
+    if quotes is not None and (phrase := quotes.phrase) is not None:
+        row = _row_followed(replace(quotes, follows=(phrase.path, phrase.follows)), root, read)
+        return f"{phrase.path}\n{AFTER}\n{row}\n{DIVIDER}\n{row_begun(row)}" if row else ""
     if quotes is not None and len(quotes.place_files) == 1:
         row = _row_followed(quotes, root, read)
         return f"{quotes.place_files[0]}\n" + (
             f"{AFTER}\n{row}\n{DIVIDER}\n{_key_begun(row, quotes.placed[0])}" if row
             else f"{SEARCH}\n")
-    if quotes is not None and (phrase := quotes.phrase) is not None:
-        row = _row_followed(replace(quotes, follows=(phrase.path, phrase.follows)), root, read)
-        return f"{phrase.path}\n{AFTER}\n{row}\n{DIVIDER}\n{row_begun(row)}" if row else ""
     if quotes is not None and len(quotes.compared) == 1:
         path, n, _ = quotes.compared[0]
         if line := _row_followed(replace(quotes, follows=(path, n)), root, read):

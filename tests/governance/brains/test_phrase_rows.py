@@ -147,3 +147,42 @@ def test_a_repair_named_after_a_phrase_opens_after_the_lists_last_phrase_row(tmp
     ctx.envelope = ctx.envelope.model_copy(update={"evidence": {
         "tests": [other], "test_id": other, "causes": ["fn:lib/lexer.py::lex"]}})
     assert reply_opening(ctx, root) == "lib/lexer.py\n<<<<<<< SEARCH\n"
+
+
+KEYWORDS = "KEYWORDS = {\n" + "".join(
+    f"    '{w}': 'keyword',\n" for w in ("CREATE", "DROP", "EXISTS", "IF", "TABLE",
+                                       *(f"K{i:02d}" for i in range(20)))) + "}\n"
+NAMED = '''\
+import lexer
+
+def test_split_if_exists_in_begin():
+    assert len(lexer.lex('DROP TABLE IF EXISTS t1; CREATE TASK t2')) == 9
+
+def test_create_task_if_exists():
+    assert len(lexer.lex('DROP TABLE IF EXISTS t1; CREATE TASK t2')) == 9
+'''
+
+
+def test_what_the_test_is_named_after_leads_the_opening(tmp_path):
+    """sqlparse's IF EXISTS fix (e92a032c81d5): its test writes `CREATE TASK`, a word its
+    keyword table lacks, and all twelve replies added a `'TASK'` row where the phrase it
+    is named after is the lexer's (stop 78). A missing word the name spells is the
+    table's row, as MATERIALIZED's (`test_materialized_view_issue752`) is."""
+    root = commit_files(tmp_path / "r", {"lib/__init__.py": "", "lib/lexer.py": LEXER,
+                                         "lib/keywords.py": KEYWORDS,
+                                         "tests/test_l.py": NAMED})
+
+    def opening(test: str) -> str:
+        test_id = f"tests/test_l.py::{test}"
+        ctx = OperationContext(envelope=SignalEnvelope(
+            source="test_failure", target_files=("tests/test_l.py",), goal="Make it pass",
+            dedup_key="k", session_id="s", evidence={
+                "tests": [test_id], "test_id": test_id,
+                "causes": ["fn:lib/lexer.py::lex", f"test:{test_id}"]}))
+        ctx.reply_form = ReplyForm.BLOCKS.value
+        return reply_opening(ctx, root)
+
+    assert opening("test_split_if_exists_in_begin").startswith(
+        "lib/lexer.py\n<<<<<<< AFTER\n    (r'ORDER\\s+BY\\b', 'keyword'),\n")
+    assert opening("test_create_task_if_exists").startswith(
+        "lib/keywords.py\n<<<<<<< AFTER\n    'TABLE': 'keyword',\n=======\n    'TASK': ")
