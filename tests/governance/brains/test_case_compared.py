@@ -10,8 +10,7 @@ from governance.brains.prompts import generation_prompt
 from governance.brains.quoted_words import words_of
 from governance.brains.reply_opening import reply_opening
 from governance.candidate_edits import live_base, stated
-from governance.edit_blocks import ReplyForm
-from governance.schemas import OperationContext, SignalEnvelope
+from tests.governance.brains.test_phrase_rows import repair_ctx
 from tests.helpers import commit_files
 
 GROUPING = '''\
@@ -64,23 +63,13 @@ def test_at_most_max_found_lines_are_named():
     assert len(case_compared(["as"], {"m.py": many})) == MAX_FOUND
 
 
-def _ctx(test_id: str) -> OperationContext:
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="test_failure", target_files=("tests/test_g.py",), goal="Make it pass",
-        dedup_key="k", session_id="s", evidence={
-            "tests": [test_id], "test_id": test_id,
-            "causes": ["fn:sqlp/grouping.py::group_functions", "fn:sqlp/parse.py::parse",
-                       f"test:{test_id}"]}))
-    ctx.reply_form = ReplyForm.BLOCKS.value
-    return ctx
-
-
 def test_the_one_line_so_found_opens_the_reply_as_its_search(tmp_path):
     root = commit_files(tmp_path / "r", {
         "sqlp/__init__.py": "", "sqlp/grouping.py": GROUPING,
         "sqlp/parse.py": "def parse(sql):\n    return sql.split()\n",
         "tests/test_g.py": TEST})
-    ctx = _ctx("tests/test_g.py::test_lowercase_as")
+    ctx = repair_ctx("tests/test_g.py::test_lowercase_as",
+                     "fn:sqlp/grouping.py::group_functions", "fn:sqlp/parse.py::parse")
     opening = reply_opening(ctx, root)
     assert opening == ("sqlp/grouping.py\n<<<<<<< SEARCH\n        if tok.value == 'AS':\n"
                        "=======\n")

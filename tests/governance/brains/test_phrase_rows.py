@@ -120,16 +120,22 @@ def test_the_row_is_begun_as_the_row_before_begins_its_own():
     assert row_begun("    'A': 1,") == ""
 
 
+def repair_ctx(test_id: str, *reached: str) -> OperationContext:
+    """A repair of the failing `test_id` whose failure reached the functions `reached`
+    (`fn:path::qualname`), its candidate told SEARCH/REPLACE blocks."""
+    ctx = OperationContext(envelope=SignalEnvelope(
+        source="test_failure", target_files=(test_id.split("::", 1)[0],),
+        goal="Make it pass", dedup_key="k", session_id="s", evidence={
+            "tests": [test_id], "test_id": test_id,
+            "causes": [*reached, f"test:{test_id}"]}))
+    ctx.reply_form = ReplyForm.BLOCKS.value
+    return ctx
+
+
 def test_a_repair_named_after_a_phrase_opens_after_the_lists_last_phrase_row(tmp_path):
     root = commit_files(tmp_path / "r", {"lib/__init__.py": "", "lib/lexer.py": LEXER,
                                          "tests/test_l.py": TEST})
-    test_id = "tests/test_l.py::test_primary_key_issue740"
-    ctx = OperationContext(envelope=SignalEnvelope(
-        source="test_failure", target_files=("tests/test_l.py",), goal="Make it pass",
-        dedup_key="k", session_id="s", evidence={
-            "tests": [test_id], "test_id": test_id,
-            "causes": ["fn:lib/lexer.py::lex", f"test:{test_id}"]}))
-    ctx.reply_form = ReplyForm.BLOCKS.value
+    ctx = repair_ctx("tests/test_l.py::test_primary_key_issue740", "fn:lib/lexer.py::lex")
     opening = reply_opening(ctx, root)
     assert opening == ("lib/lexer.py\n<<<<<<< AFTER\n    (r'ORDER\\s+BY\\b', 'keyword'),\n"
                        "=======\n    (r'")
@@ -173,14 +179,8 @@ def test_what_the_test_is_named_after_leads_the_opening(tmp_path):
                                          "tests/test_l.py": NAMED})
 
     def opening(test: str) -> str:
-        test_id = f"tests/test_l.py::{test}"
-        ctx = OperationContext(envelope=SignalEnvelope(
-            source="test_failure", target_files=("tests/test_l.py",), goal="Make it pass",
-            dedup_key="k", session_id="s", evidence={
-                "tests": [test_id], "test_id": test_id,
-                "causes": ["fn:lib/lexer.py::lex", f"test:{test_id}"]}))
-        ctx.reply_form = ReplyForm.BLOCKS.value
-        return reply_opening(ctx, root)
+        return reply_opening(repair_ctx(f"tests/test_l.py::{test}", "fn:lib/lexer.py::lex"),
+                             root)
 
     assert opening("test_split_if_exists_in_begin").startswith(
         "lib/lexer.py\n<<<<<<< AFTER\n    (r'ORDER\\s+BY\\b', 'keyword'),\n")
