@@ -66,8 +66,8 @@ def words_of(test_text: str, test_id: str, least: int = 3, most: int = MAX_WORDS
             return []
     texts = sorted((n.lineno, n.col_offset, n.value) for n in ast.walk(node)
                    if isinstance(n, ast.Constant) and isinstance(n.value, str))
-    word = re.compile(rf"[A-Za-z_][A-Za-z0-9_]{{{least - 1},}}")
-    found = [w for _, _, text in texts for w in word.findall(text)]
+    identifier = re.compile(rf"[A-Za-z_][A-Za-z0-9_]{{{least - 1},}}")
+    found = [w for _, _, text in texts for w in identifier.findall(text)]
     first: dict[str, str] = {}
     for word in found:
         first.setdefault(word.casefold(), word)
@@ -101,8 +101,8 @@ class Quotes:
 
     def section(self) -> str:
         """'## Where the failing test's words are quoted in the library'; '' when no line
-        quotes a word, no table has a place for one and no phrase is matched word by
-        word."""
+        quotes a word, no table has a place for one, no phrase is matched word by word and
+        no comparison is in another case."""
         if not self.lines and not self.places and self.phrase is None and not self.compared:
             return ""
         parts = ["## Where the failing test's words are quoted in the library"]
