@@ -45,6 +45,15 @@ def _outer(text: str) -> ast.AST:
      "binary_search", False),  # locals() hands every local out
     (LEAF.replace("    if not children", "    nonlocal_ = 1\n    if not children"),
      "binary_search", True),
+    (LEAF.replace("binary_search(0, len(children) - 1)",
+                  "(lambda: binary_search(0, len(children) - 1))"), "binary_search",
+     False),  # called from a lambda that is handed out: tinydb's fragment, wave 28
+    (LEAF.replace("binary_search(0, len(children) - 1)",
+                  "[binary_search(0, len(children) - 1) for _ in (0,)][0]"),
+     "binary_search", True),  # a list comprehension runs where it stands
+    (LEAF.replace("binary_search(0, len(children) - 1)",
+                  "next(binary_search(0, len(children) - 1) for _ in (0,))"),
+     "binary_search", False),  # a generator expression may run later
     (LEAF, "missing", False),
     ("def f():\n    if x:\n        def g():\n            pass\n    return g()\n", "g",
      False),  # not directly in the body
