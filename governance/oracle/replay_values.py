@@ -168,7 +168,7 @@ def _near_str(v, ctx):
     letters = [w for w in words if len(w) == 1 and v]
     kept = [w + v[1:] for w in letters[:3]] + [v[:-1] + w for w in letters[:3]]
     anchored = [v + "\n"] if ctx.anchored and not v.endswith("\n") else []
-    out = [*numeric, *anchored, "", StrLike(v), *txt.utf8(v), *txt.line_ends(v), *words[:6],
+    out = [*anchored, *numeric, "", StrLike(v), *txt.utf8(v), *txt.line_ends(v), *words[:6],
            *txt.unlisted(v, ctx.blanks),
            *txt.punctuated(v, ctx.marks)[:6], *txt.doubled(v, ctx.marks)[:2], *kept,
            *txt.precise(v), *txt.fractions(v),

@@ -113,8 +113,12 @@ def test_a_match_anchored_by_a_dollar_made_fullmatch_is_refused_at_a_final_line_
     `$` also matches before a final `\\n`, and among forty captured documents the text
     with one appended came past the budget. A text is tried with it first where the
     function's code holds a pattern ending in `$`."""
-    docs = [(f"{i:03d}.{i * 7:03d}-{i % 10}",) for i in range(40)]
-    check = _check(tmp_path, ANCHORED, FULL, "allowed", docs, ("^[\\d", "]*$", ".-/ "))
+    docs = [(f"{i:03d}.{i * 7:03d}-{i % 10}",) for i in range(20)] \
+        + [(f"{i * 7919:011d}",) for i in range(20)]  # digits alone: numbers' neighbours
+    from governance.proof.behaviour import touched_functions
+    [target], _ = touched_functions(ANCHORED, FULL, "pkg/m.py")
+    assert "]*$" in target.constants  # the f-string's last part (behaviour.pattern_ends)
+    check = _check(tmp_path, ANCHORED, FULL, "allowed", docs, target.constants)
     assert any("\\n" in c.line() for c in check.counterexamples), check
 
 
