@@ -97,9 +97,9 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
         | _called_reads(old, siblings[1])
     if "ord" in names:
         consts = [*consts[:len(changed)], *ord_shifted(consts), *consts[len(changed):]]
-    ends = tuple(dict.fromkeys(pattern_ends(node) + pattern_ends(old)))[:2]
-    return Target(path, name, span, tuple(dict.fromkeys(consts))[:MAX_CONSTANTS - len(ends)]
-                  + ends,
+    ends = tuple(dict.fromkeys(pattern_ends(node) + pattern_ends(old)))[:2]  # never cut
+    kept = tuple(c for c in dict.fromkeys(consts) if c not in ends)
+    return Target(path, name, span, kept[:MAX_CONSTANTS - len(ends)] + ends,
                   boundaries((node, old), tables, siblings), names,
                   redefaulted=changed_defaults(node, old), edges=edges(node, old),
                   bare=bare(name, node) and bare(name, old),
