@@ -251,11 +251,14 @@ def library_quotes(evidence: dict, source: Source, root: Path,
     if not isinstance(test_id, str) or "::" not in test_id:
         return None
     test_text = source(test_id.split("::", 1)[0])
-    words = words_of(test_text, test_id) if test_text else []
+    # the test's words of two letters and more ('as' too, for case_compared), read once;
+    # of them, the first MAX_WORDS of three letters and more are what the library quotes
+    every = words_of(test_text, test_id, least=2, most=MAX_TEST_WORDS) if test_text else []
+    words = [w for w in every if len(w) >= 3][:MAX_WORDS]
     if not words:
         return None
     texts = {rel: text for rel in package_files(root, near) if (text := source(rel))}
-    spelt = spelling(words_of(test_text, test_id, least=2, most=MAX_TEST_WORDS))  # 'as' too
+    spelt = spelling(every)
     named = named_phrase(test_text, test_id)
     tables: list[Table] = []
     compared: list[Found] = []
