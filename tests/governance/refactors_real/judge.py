@@ -31,10 +31,11 @@ from governance.oracle.differential import DiffReport, Target
 from governance.oracle.oracle import Coverage
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 from governance.proof.behaviour import covering_tests, touched_functions
-from governance.proof.differential_check import check_behaviour
-from governance.proof.kin import behaviour_scope, with_kin
+from governance.proof.differential_check import check_behaviour, targets_of
+from governance.proof.kin import behaviour_scope
 from governance.proof.renamed import renamed
 from governance.proof.static import changed_statements
+from governance.schemas import FileChange
 from tests.governance.refactors.judge import each_in_own_dir, executor_for
 from tests.governance.refactors_real.corpus import Probe, Refactor
 from tests.helpers import PYTEST
@@ -112,12 +113,12 @@ async def judge(r: Refactor, work: Path) -> Verdict:
     started = time.monotonic()
     base, cand, runner, ran = await suite_on(r, work)
     claim = premise(r, ran)
-    targets, problems = touched_functions(r.base_text, r.text, r.file)
+    targets, problems = targets_of(base, [FileChange(file_path=r.file, action="write",
+                                                     full_content=r.text)])
     if problems:
         return Verdict(r, [f"behaviour not checked: {p}" for p in problems], claim,
                        seconds=time.monotonic() - started)
-    targets, tests = behaviour_scope(with_kin(targets, r.base_text, r.file),
-                                     ran.report.coverage)
+    targets, tests = behaviour_scope(targets, ran.report.coverage)
     report = await check_behaviour(runner, base, cand, targets, tests, work / "state" / "oracle")
     return Verdict(r, report.reasons(), claim, report, time.monotonic() - started)
 
