@@ -6,7 +6,9 @@ changed code: bracex's command line dropped `limit=0` from `bracex.iexpand(expr,
 and `iexpand` stops at its default of 1,000 expansions. Within a module the check already
 takes the literals of the functions a target calls by name (governance.proof.behaviour's
 scope); this follows the target's imports one module further: `import pkg` then
-`pkg.f(...)`, or `from pkg.mod import f` then `f(...)`, relative imports included. Both
+`pkg.f(...)`, or `from pkg.mod import f` then `f(...)`, relative imports included, and a
+method's `self.m(...)` where its class's base is imported from another module of the
+repository (`class CNH(DocumentBase)`: the base's `m` is read there). Both
 trees share these constants (they come from the base's modules and the candidate's import
 lines, read from the base copy), so both runners make the same inputs.
 
@@ -33,14 +35,18 @@ def with_callees(targets: Sequence[Target], text: str, rel: str, read: Read) -> 
     """`targets` (of the file `rel`, whose candidate text is `text`) with the literals of
     the functions they call in other modules of the repository after their own."""
     try:
-        imported = _imports(parse_python(text), rel)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError):
         return list(targets)
+    imported = _imports(tree, rel)
+    inherited = _inherited(tree, imported)
     modules: dict[str, tuple[dict[str, ast.AST], Scope | None]] = {}
     out = []
     for t in targets:
         found = []
-        for module, name in _called(imported, t.names):
+        owner = t.qualname.rpartition(".")[0]
+        for module, name in [*_called(imported, t.names),
+                             *_base_methods(inherited.get(owner, ()), t.names)]:
             if module not in modules:
                 modules[module] = _module_defs(read, module)
             defs, scope = modules[module]
@@ -90,10 +96,31 @@ def _called(imported: dict[str, list[tuple[str, str | None]]], names: frozenset[
     return out
 
 
+def _inherited(tree: ast.Module, imported: dict[str, list[tuple[str, str | None]]]
+               ) -> dict[str, list[tuple[str, str]]]:
+    """A module-level class's name -> the (module, class) pairs its imported bases may be:
+    `class CNH(DocumentBase)` after `from pkg.DocumentBase import DocumentBase`."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for s in tree.body:
+        if isinstance(s, ast.ClassDef):
+            out[s.name] = [(module, name) for b in s.bases if isinstance(b, ast.Name)
+                           for module, name in imported.get(b.id, []) if name is not None]
+    return out
+
+
+def _base_methods(bases: Sequence[tuple[str, str]], names: frozenset[str]
+                  ) -> list[tuple[str, str]]:
+    """(module, "Class.method") pairs a method may call on `self` that its class inherits
+    from a base in another module: validate-docbr's `CNH.validate` dropped `[' ']` from
+    `self._validate_input(doc, [' '])`, whose default separators ('.', '-', '/', ' ')
+    live in `DocumentBase`'s module, and no input wrote a dot (wave 28)."""
+    return [(module, f"{cls}.{attr}") for module, cls in bases for attr in sorted(names)]
+
+
 def _module_defs(read: Read, module: str) -> tuple[dict[str, ast.AST], Scope | None]:
-    """The module-level functions of a repository module, by name, and its scope (the
-    constants a def reads: `limit=DEFAULT_LIMIT`); none where it is not the repository's,
-    or does not parse."""
+    """The module-level functions of a repository module, by name, and its classes'
+    methods as `Class.method`, and its scope (the constants a def reads:
+    `limit=DEFAULT_LIMIT`); none where it is not the repository's, or does not parse."""
     path = module.replace(".", "/")
     for rel in (f"{path}.py", f"{path}/__init__.py", f"src/{path}.py",
                 f"src/{path}/__init__.py"):
@@ -101,7 +128,10 @@ def _module_defs(read: Read, module: str) -> tuple[dict[str, ast.AST], Scope | N
         if text is None:
             continue
         with contextlib.suppress(SyntaxError, ValueError, RecursionError):
-            defs = {s.name: s for s in parse_python(text).body if isinstance(s, FUNCS)}
+            body = parse_python(text).body
+            defs = {s.name: s for s in body if isinstance(s, FUNCS)}
+            defs.update({f"{c.name}.{m.name}": m for c in body if isinstance(c, ast.ClassDef)
+                         for m in c.body if isinstance(m, FUNCS)})
             return defs, Scope(text)
         return {}, None
     return {}, None

@@ -97,3 +97,35 @@ def test_a_callee_module_that_is_a_link_is_not_read(tmp_path: Path):
     (base / "pkg" / "cli.py").write_text(CLI.replace("limit=0", "limit=1"))
     targets, _ = targets_of(base, [FileChange(file_path="pkg/cli.py", full_content=CLI)])
     assert targets and not any(424242 in t.constants for t in targets)
+
+
+DOCUMENT = '''class Document:
+    def _allowed(self, doc, separators=None):
+        if separators is None:
+            separators = [".", "-", "/", " "]
+        return all(c.isdigit() or c in separators for c in doc)
+
+    def unused(self):
+        return "#"
+'''
+LICENCE = '''from pkg.document import Document
+
+
+class Licence(Document):
+    def validate(self, doc):
+        return self._allowed(doc) and len(doc) > 3
+'''
+
+
+def test_a_method_inherited_from_a_class_in_another_module_gives_its_literals():
+    """validate-docbr's `CNH.validate` dropped `[' ']` from its call of the inherited
+    `self._validate_input`, whose default separators live in the base class's module:
+    no input wrote a dot, and the careless change landed (wave 28)."""
+    before = LICENCE.replace("self._allowed(doc)", "self._allowed(doc, [' '])")
+    from governance.proof.behaviour import touched_functions
+
+    found, _ = touched_functions(before, LICENCE, "pkg/licence.py")
+    files = {"pkg/__init__.py": "", "pkg/document.py": DOCUMENT}
+    [validate] = with_callees(found, LICENCE, "pkg/licence.py", _read(files))
+    assert {".", "-", "/"} <= set(validate.constants) and "#" not in validate.constants
+    assert with_callees(found, LICENCE, "pkg/licence.py", _read({})) == found
