@@ -109,7 +109,8 @@ def line_ends(v):
     """A text's line breaks written each other way (all `\n`, all `\r\n`, all `\r`):
     files come from other systems, and code that counts `'\n'` where its base split
     lines reads them otherwise (parso's prefix lines, wave 28: `'\r\r'` is two lines);
-    none for a text without one."""
+    none for a text without one (its neighbours append a `\n` and a lone `\r`:
+    replay_values' _near_str)."""
     if "\n" not in v and "\r" not in v:
         return []
     plain = v.replace("\r\n", "\n").replace("\r", "\n")

@@ -173,7 +173,8 @@ def _near_str(v, ctx):
            *txt.punctuated(v, ctx.marks)[:6], *txt.doubled(v, ctx.marks)[:2], *kept,
            *txt.precise(v), *txt.fractions(v),
            *txt.unpaired(v),
-           " " + v, v + " ", v + "\n", v.upper(), v.lower(), *txt.recased(words[:6])[:4],
+           " " + v, v + " ", v + "\n", v + "\r", v.upper(), v.lower(),
+           *txt.recased(words[:6])[:4],
            *txt.blanked(v), v[:-1], v[1:],
            v[:1], v[:2], v[-1:], v.strip()[:1], v * 2, v + " " + v, v.title(), v.swapcase(),
            "\t" + v + "\n", " ".join(reversed(v.split(" "))), v.replace(" ", "  ")]
@@ -282,10 +283,12 @@ def _near_dict(v, ctx):
 
 def _near_object(v, ctx):
     """An instance with one attribute moved (a few values each), in its __dict__ or its
-    slots (replay_attrs): first those the function's code names, or names through a plain
-    property (xmltodict's handler has a dozen attributes, and the one _build_name reads,
-    namespace_separator, was past the first eight by name; hijridate's `self.day` reads
-    the slot `_day`), then the rest by name; an argument's first neighbours are a
+    slots (replay_attrs): first every value of those the function's code names, or names
+    through a plain property (xmltodict's handler has a dozen attributes, and the one
+    _build_name reads, namespace_separator, was past the first eight by name; hijridate's
+    `self.day` reads the slot `_day`; parso's first leaf, wave 28, had five, and its
+    prefix's `\r` came past the fifteen neighbours each of a hundred receivers got while
+    they took turns), then the rest by name; an argument's first neighbours are a
     LookAlike of it and the same object of a subclass of its class (replay_subclass)."""
     state = state_of(v)
     sub = [x for x in (subclassed(v),) if x is not None] if ctx.depth == 0 else []
@@ -302,8 +305,10 @@ def _near_object(v, ctx):
         attrs.put(clone, name, new)
         return clone
     with contextlib.suppress(Exception):
-        return alike + interleave([[moved(name, new) for new in near(value, ctx.deeper())[:12]]
-                                   for name, value in state[:8] if attrs.held(v, name) == name])
+        rows = [(name in named, [moved(name, new) for new in near(value, ctx.deeper())[:12]])
+                for name, value in state[:8] if attrs.held(v, name) == name]
+        return alike + interleave([r for n, r in rows if n]) \
+            + interleave([r for n, r in rows if not n])
     return alike
 
 

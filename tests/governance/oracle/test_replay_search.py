@@ -318,6 +318,20 @@ def test_the_attributes_a_method_reads_are_varied_first():
     assert row["input"].startswith("Handler(namespace_separator=''")  # what it reads, first
 
 
+def test_every_value_of_what_the_code_reads_comes_before_any_other_attribute():
+    """parso's first leaf (wave 28): five attributes moved in turn, and the prefix's lone
+    `\\r`, its fifth value, came past the fifteen neighbours a receiver got. Each attribute
+    the method names now has all its values before an attribute it does not name."""
+    from governance.oracle import replay_values as vals
+
+    handler = Handler()
+    made = vals.near(handler, vals.Context([], names=("namespace_separator", "rfind")))
+    moved = [next(k for k, v in vars(x).items() if v != getattr(handler, k))
+             for x in made if isinstance(x, Handler) and vars(x) != vars(handler)]
+    firsts = moved[:moved.index("a_setting")]
+    assert len(firsts) >= 8 and set(firsts) == {"namespace_separator"}, moved[:12]
+
+
 def test_numbers_bytes_and_written_numbers_get_the_neighbours_callers_pass():
     """Held-out wave 3's careless refactors that landed on inputs never tried: an int
     subclass (`type(n) is not int` written for isinstance refused an IntEnum member), a

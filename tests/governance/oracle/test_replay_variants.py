@@ -97,6 +97,16 @@ def test_a_line_count_of_newlines_alone_is_refused_at_carriage_returns(
     assert any("\\r" in c.line() for c in check.counterexamples), check
 
 
+def test_a_line_count_of_newlines_alone_is_refused_where_no_captured_text_broke_a_line(
+        tmp_path: Path) -> None:
+    """Still parso's (wave 28): the receivers its kin lent held prefixes with no line
+    break at all, so none was written the other way. A text's line break appended is
+    also a lone `\\r`, which `split_lines` reads as one and `count("\\n")` does not."""
+    check = _check(tmp_path, PREFIX_SPLIT, PREFIX_COUNTED, "start_line",
+                   [(f"  # c{i}", 9) for i in range(30)] + [("", 1)])
+    assert any("\\r" in c.line() for c in check.counterexamples), check
+
+
 ANCHORED = '''import re
 
 
