@@ -2,7 +2,7 @@
 
 The file is memory-mapped (kernel/gguf_file.py) and its matrices stay the Q4_K, Q6_K and
 Q8_0 blocks llama.cpp wrote: kernel/quant.c's products read them where the map puts them,
-except that AVX2 builds copy the layers' Q4_K and Q6_K matrices into 8-row interleaved
+except that vector builds copy the layers' Q4_K and Q6_K matrices into 8-row interleaved
 groups (quant.c's repacked GEMM) and let the map's pages of them go. Either way the model
 costs about its file's size in memory plus the KV cache, and a load is the header, the
 tokenizer (cached, kernel/gguf_tokenizer.py), the repack (~0.6 s of CPU for the 1.5B) and
@@ -147,7 +147,7 @@ class GgufModel:
 
     def _matrix(self, t: Tensor, cols: int) -> list[int]:
         """(pointer, type) of a layer matrix: repacked where this build's GEMM has a layout
-        of its own (Q4_K on AVX2: 8 rows interleaved, quant_x8.c BlockQ4KX8), its file pages
+        of its own (Q4_K, Q6_K: 8 rows interleaved, quant_x8.c BlockQ4KX8), its file pages
         then let go, so the copy replaces them in memory rather than doubling them."""
         packed = self.lib.repack(t.data, int(t.type), cols)
         if packed is None:

@@ -86,5 +86,6 @@ int oq_openmp(void)
 #include "quant_blocks.c"    /* fp16; activations to Q8_K, Q8_0; dequantizing */
 #include "quant_dots.c"      /* one weight row's dot products, a file per ISA */
 #include "quant_x8.c"        /* Q4_K, Q6_K repacked 8 rows interleaved; their GEMM */
+#include "quant_x16.c"       /* that GEMM two groups at once with AVX-512 */
 #include "quant_products.c"  /* the products over the threads; oq_matmul, oq_dequant */
 #include "quant_step.c"      /* the model step, oq_tokens */

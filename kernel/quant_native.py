@@ -4,11 +4,13 @@ Built as kernel/native.py builds native.c (`cc -O3 -march=native -fopenmp`, cach
 ~/.cache/ouroboros/native/ by a hash of the source and the quant_*.c files it includes,
 compiler, flags and CPU flags), and switched by the same OUROBOROS_NATIVE setting: `scalar`
 builds the portable loops, `avx2` and `avxvnni` hold back the CPU's newer features (the
-tests compare every build this CPU can make with a numpy reference), `0` refuses. With
-AVX-512 VNNI the K-quants' products take 64 values a register and up to 8 activation rows a
-weight row; AVX-VNNI's 256-bit form, or plain AVX2, 32 and 4, and there `repack` copies
-Q4_K and Q6_K matrices into 8 rows interleaved for a GEMM that applies their scales once
-per 8 rows. There is no torch fallback here: a quantized model needs this library, and
+tests compare every build this CPU can make with a numpy reference), `0` refuses. Every
+vector build's `repack` copies Q4_K and Q6_K matrices into 8 rows interleaved for a GEMM
+that applies their scales once per 8 rows; with AVX-512 VNNI a prefill chunk takes two
+such groups a register (quant_x16.c), with AVX-VNNI's 256-bit form or plain AVX2 one. The
+file's own layout (a matrix whose rows are not whole groups of 8) takes one weight row's
+products: with AVX-512 64 values a register and up to 8 activation rows, else 32 and 4.
+There is no torch fallback here: a quantized model needs this library, and
 says why when it cannot have it.
 """
 
@@ -75,7 +77,7 @@ class QuantLib:
         """W's rows [rows, bytes] in the layout this build's GEMM reads best, as a new
         (anonymous) array [rows, bytes'] and the type to hand the products; None where the
         file's layout is the one (this build has no repacked kernel, or not for this type
-        or shape: Q4_K and Q6_K with rows a multiple of 8 on AVX2 builds)."""
+        or shape: Q4_K and Q6_K with rows a multiple of 8 on vector builds)."""
         rows = w.shape[0]
         if qtype not in (12, 14) or rows % 8 or cols % 256:
             return None

@@ -22,15 +22,15 @@ typedef struct {
 } Job;
 
 #ifdef OQ_X8
-/* Repacked rows [row, row + 8) of job against activation rows [t0, t1), OQ_TILE at a time. */
+/* Repacked rows [row, row + 8) of job against activation rows [t0, t1), X8_TILE at a time. */
 static void group_products(const Job *job, int row, const Acts *x, int t0, int t1)
 {
     const int nb = x->cols / QK_K;
     const __m256 bias = job->bias ? _mm256_loadu_ps(job->bias + row) : _mm256_setzero_ps();
-    for (int t = t0; t < t1; t += OQ_TILE) {
-        const int n = t1 - t < OQ_TILE ? t1 - t : OQ_TILE;
-        const BlockQ8K *ys[OQ_TILE];
-        __m256 v[OQ_TILE];
+    for (int t = t0; t < t1; t += X8_TILE) {
+        const int n = t1 - t < X8_TILE ? t1 - t : X8_TILE;
+        const BlockQ8K *ys[X8_TILE];
+        __m256 v[X8_TILE];
         for (int k = 0; k < n; k++)
             ys[k] = x->q8k + (size_t)(t + k) * nb;
         if (job->type == T_Q4_K_X8)
@@ -46,9 +46,52 @@ static void group_products(const Job *job, int row, const Acts *x, int t0, int t
 }
 #endif
 
+#ifdef X16
+/* Repacked rows [row, row + 16) (two groups) against activation rows [t0, t1). */
+static void group16_products(const Job *job, int row, const Acts *x, int t0, int t1)
+{
+    const int nb = x->cols / QK_K, q6 = job->type == T_Q6_K_X8;
+    const size_t size = q6 ? sizeof(BlockQ6KX8) : sizeof(BlockQ4KX8);
+    const uint8_t *w = job->w + (size_t)(row / 8) * nb * size;
+    const __m512 bias = job->bias ? _mm512_loadu_ps(job->bias + row) : _mm512_setzero_ps();
+    for (int t = t0; t < t1; t += X16_TILE) {
+        const int n = t1 - t < X16_TILE ? t1 - t : X16_TILE;
+        const BlockQ8K *ys[X16_TILE];
+        __m512 v[X16_TILE];
+        for (int k = 0; k < n; k++)
+            ys[k] = x->q8k + (size_t)(t + k) * nb;
+        gemms_x16(q6, w, w + (size_t)nb * size, ys, nb, n, v);
+        for (int k = 0; k < n; k++) {
+            float *y = job->y + (size_t)(t + k) * job->ystride + row;
+            const __m512 r = _mm512_add_ps(v[k], bias);
+            _mm512_storeu_ps(y, job->accumulate ? _mm512_add_ps(_mm512_loadu_ps(y), r) : r);
+        }
+    }
+}
+#endif
+
+#ifdef OQ_X8
+/* A repacked job's row `row`: its group's products where it begins one, else nothing (done
+ * with its group's first row). Where this build has the 512-bit kernel, a chunk takes two
+ * groups at once (a last odd group alone); a decode step's one activation row stays with
+ * the 256-bit kernel, which read its two streams of weights faster (the same bits). */
+static void group_rows(const Job *job, int row, const Acts *x, int t0, int t1)
+{
+#ifdef X16
+    if (t1 - t0 > 1) {
+        if (row % 16 == 0)
+            (row + 16 <= job->rows ? group16_products : group_products)(job, row, x, t0, t1);
+        return;
+    }
+#endif
+    if (row % 8 == 0)
+        group_products(job, row, x, t0, t1);
+}
+#endif
+
 /* Row `r` of the jobs (counted across them) against activation rows [t0, t1): OQ_TILE at a
  * time through the K-quants' dots (the weight row's blocks unpacked once for them), one at
- * a time through Q8_0's dot. A repacked job's rows go 8 at a time, by their first. */
+ * a time through Q8_0's dot. A repacked job's rows go 8 or 16 at a time, by their first. */
 static void row_products(const Job *jobs, int r, const Acts *x, int t0, int t1)
 {
     int j = 0, row = r;
@@ -57,8 +100,7 @@ static void row_products(const Job *jobs, int r, const Acts *x, int t0, int t1)
     const Job *job = &jobs[j];
 #ifdef OQ_X8
     if (job->type == T_Q4_K_X8 || job->type == T_Q6_K_X8) {
-        if (row % 8 == 0)
-            group_products(job, row, x, t0, t1);
+        group_rows(job, row, x, t0, t1);
         return;
     }
 #endif

@@ -1,8 +1,9 @@
-/* Q4_K and Q6_K repacked, 8 weight rows interleaved, and their GEMM (AVX2 builds).
+/* Q4_K and Q6_K repacked, 8 weight rows interleaved, and their GEMM (every SIMD build;
+ * AVX-512 builds run two groups at once: quant_x16.c).
  * Part of kernel/quant.c's one translation unit: quant.c includes it (after quant.c's
  * types, macros and SIMD level), so it is not compiled alone. */
 
-/* -- Q4_K repacked: 8 weight rows interleaved (AVX2 builds) ----------------------------
+/* -- Q4_K repacked: 8 weight rows interleaved ----------------------------------------------
  * Above, a vector holds one weight row's partial sums, so every (weight row, activation row,
  * block) pays a madd per 32 values to apply the 6-bit scales, then its own int-to-float
  * conversion, scale and minimums. Here (the idea of ggml's repacked Q4_K GEMM, ggml-cpu
@@ -22,8 +23,12 @@ typedef struct {
                               * nibble 32j + 16 + 4m + b, of the block */
 } BlockQ4KX8;
 
-#if OQ_SIMD == 1 || OQ_SIMD == 2
+#if OQ_SIMD
 #define OQ_X8 1
+#define X8_TILE 4  /* activation rows a pass (quant_products.c's group_products) */
+#if OQ_SIMD == 3  /* AVX-512 builds take two groups at once (quant_x16.c); a last odd one here */
+#define DPWSSD256(acc, a, b) _mm256_dpwssd_epi32(acc, a, b)
+#endif
 /* Row r of a group from its Q4_K block: 32 bytes of nibbles p hold values 64p.. (low) and
  * 64p + 32.. (high), that is sub-blocks 2p and 2p + 1; each takes values v and 16 + v of
  * its 32 into one byte, 4 bytes (v = 4m..4m + 3) at a time. */
@@ -68,11 +73,11 @@ static inline __attribute__((always_inline)) void gemm_q4kx8(const BlockQ4KX8 *w
                                                              int N, __m256 *out)
 {
     const __m256i m4 = _mm256_set1_epi8(0xf);
-    __m256 acc[OQ_TILE];
+    __m256 acc[X8_TILE];
     for (int k = 0; k < N; k++)
         acc[k] = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++, w++) {
-        __m256i isum[OQ_TILE];
+        __m256i isum[X8_TILE];
         for (int k = 0; k < N; k++)
             isum[k] = _mm256_setzero_si256();
         for (int j = 0; j < 8; j++) {
@@ -181,11 +186,11 @@ static inline __attribute__((always_inline)) void gemm_q6kx8(const BlockQ6KX8 *w
     const __m256i even = _mm256_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13,
                                           0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
     const __m256i odd = _mm256_add_epi8(even, _mm256_set1_epi8(2));
-    __m256 acc[OQ_TILE];
+    __m256 acc[X8_TILE];
     for (int k = 0; k < N; k++)
         acc[k] = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++, w++) {
-        __m256i isum[OQ_TILE];
+        __m256i isum[X8_TILE];
         for (int k = 0; k < N; k++)
             isum[k] = _mm256_setzero_si256();
         for (int p = 0; p < 8; p++) {

@@ -179,7 +179,9 @@ def test_a_type_without_products_is_refused(lib: quant_native.QuantLib) -> None:
 @pytest.mark.parametrize("count", [1, 4, 7])  # a tile of 4 rows, and one of 3
 def test_repacked_products_match_the_reference_and_their_own_rows(
         lib: quant_native.QuantLib, qtype: Q, count: int) -> None:
-    """Q4_K and Q6_K repacked 8 rows interleaved (AVX2 builds): the same integer sums under
+    """Q4_K and Q6_K repacked 8 rows interleaved (every vector build; 40 rows: two pairs of
+    groups through AVX-512's 512-bit kernel and a last group through the 256-bit one): the
+    same integer sums under
     the same scales, so the reference's float32 rounding; each row's sum in one order
     whatever the tile, so a chunk gives one-row steps' bits."""
     rng = np.random.default_rng(17 + count + int(qtype))
@@ -187,7 +189,7 @@ def test_repacked_products_match_the_reference_and_their_own_rows(
     w = _random_blocks(qtype, rows, cols, rng)
     packed = lib.repack(w, int(qtype), cols)
     if packed is None:
-        assert lib.level in (0, 3)  # the scalar and AVX-512 builds keep the file's layout
+        assert lib.level == 0  # the scalar build keeps the file's layout
         pytest.skip(f"{lib.describe()} reads {qtype.name} as the file lays it out")
     x = rng.standard_normal((count, cols)).astype(np.float32)
     x[:, :256] *= 5
@@ -199,6 +201,27 @@ def test_repacked_products_match_the_reference_and_their_own_rows(
     for t in range(count):
         one = lib.matmul(packed[0], packed[1], cols, torch.from_numpy(x[t:t + 1]))
         assert np.array_equal(y[t], one[0].numpy()), t
+
+
+@pytest.mark.parametrize("qtype", [Q.Q4_K, Q.Q6_K])
+def test_the_512_bit_repacked_kernel_gives_the_256_bit_ones_bits(
+        qtype: Q, tmp_path_factory: pytest.TempPathFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """AVX-512 builds run two repacked groups in one register, each lane as the AVX2 and
+    AVX-VNNI builds' lane: the same products to the bit, chunk or step."""
+    if _level("auto", Cpu.read().flags) != 3:
+        pytest.skip("no AVX-512 VNNI here: one repacked kernel only")
+    rng = np.random.default_rng(41 + int(qtype))
+    rows, cols = 40, 512
+    w = _random_blocks(qtype, rows, cols, rng)
+    x = torch.from_numpy(rng.standard_normal((11, cols)).astype(np.float32))
+    out = {}
+    for mode in ("auto", "avx2"):
+        built = _build(mode, tmp_path_factory, monkeypatch)
+        packed = built.repack(w, int(qtype), cols)
+        assert packed is not None, built.describe()
+        out[mode] = built.matmul(packed[0], packed[1], cols, x, threads=2).numpy()
+    assert np.array_equal(out["auto"], out["avx2"])
 
 
 def test_only_whole_groups_of_8_k_quant_rows_are_repacked(lib: quant_native.QuantLib) -> None:
