@@ -140,12 +140,17 @@ def show(value, first=()):
         at = value.tell()
         return (f"{type(value).__name__}({_repr.repr(value.getvalue())}"
                 f"{f', at {at}' if at else ''})")
-    state = state_of(value) if type(value).__repr__ is object.__repr__ else None
-    if state is not None:
+    own = type(value).__repr__ is not object.__repr__
+    state = state_of(value) if not own or first else None
+    if state is not None and not own:
         state = sorted(state, key=lambda kv: kv[0] not in first)
         inner = ", ".join(f"{k}={_repr.repr(v)}" for k, v in state[:6])
         return f"{type(value).__name__}({inner})"
-    return ADDRESS.sub("", _repr.repr(value))
+    text = ADDRESS.sub("", _repr.repr(value))
+    # an object's own repr may hide what the function reads: parso's `<Leaf: if>` told
+    # nobody that its prefix was '\r' (wave 28), so those attributes follow it
+    read = [f"{k}={_repr.repr(v)}" for k, v in (state or ()) if k in first][:4]
+    return f"{text} with {', '.join(read)}" if read else text
 
 
 # -- a call's ambient input: the sys.argv a test set for it -------------------------------
