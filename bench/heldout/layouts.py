@@ -206,6 +206,17 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # its package (validate_docbr/: one module a document, DocumentBase, generic and
     # exceptions) and its tests/ (a package)
     "validate-docbr": ("validate_docbr", "tests"),
+    # its package (crccheck/: base, crc, checksum and __main__, its command line) and its
+    # tests/ (a package); its create/ scripts and docs/ are not tests
+    "crccheck": ("crccheck", "tests"),
+    # its package (src/decorator/: __init__.py; its __init__.pyi stub is no code) and its
+    # tests/ (no __init__.py): test.py (RENAMED) and documentation.py beside it, which
+    # pytest does not collect
+    "decorator": ("src/decorator", "tests"),
+    # its package (pychord/: analyzer, chord, parser, progression, quality, utils and
+    # constants/) and its tests, test/ (seven modules, no __init__.py); its examples/ script
+    # imports pretty_midi and is no test
+    "pychord": ("pychord", "test"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -229,7 +240,7 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # metadata; parso's grammar files; evalidate's, spfpm's and flatdict's trees are .py files
 # alone, and so are mathparse's, text2digits', pluralizer's, asciitree's, multiset's,
 # pytweening's, ebcdic's, json-merge-patch's, pygtrie's, cnlunar's, wheel-filename's,
-# tinydb's and validate-docbr's).
+# tinydb's, validate-docbr's, crccheck's, decorator's and pychord's).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -293,6 +304,7 @@ RENAMED: dict[str, dict[str, str]] = {
     "pytweening": {"tests/basicTests.py": "tests/test_basicTests.py"},
     "json-merge-patch": {"json_merge_patch/tests.py": "json_merge_patch/test_json_merge_patch.py"},
     "pygtrie": {"test.py": "test_pygtrie.py"},
+    "decorator": {"tests/test.py": "tests/test_decorator.py"},
 }
 # How the whole sdist suite is run (bench.heldout.corpus --suite), relative to the sdist's
 # top: its tests directory, unless the library says otherwise. netaddr's pytest.ini also
@@ -385,7 +397,13 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      # pytest at the top: its pytest.ini's testpaths (parso
                                      # and test) and --doctest-modules (its modules' three
                                      # doctests)
-                                     "parso": ()}
+                                     "parso": (),
+                                     # its README's python tests/test.py: its one test
+                                     # module, named on the command line (pytest collects
+                                     # it under its sdist name)
+                                     "decorator": ("tests/test.py",),
+                                     # its tests directory is test/, not tests/
+                                     "pychord": ("test",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the

@@ -213,7 +213,7 @@ def premises(verdicts: Sequence[Verdict]) -> list[str]:
 
 
 # Each part's heading and its column's name beside the others (side_by_side).
-COLUMNS = {"heldout": "held-out (w28)", "seen": "seen (w1-w27)", "dev": "development"}
+COLUMNS = {"heldout": "held-out (w29)", "seen": "seen (w1-w28)", "dev": "development"}
 
 
 def _and(items: Sequence[str]) -> str:

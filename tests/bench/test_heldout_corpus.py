@@ -1,7 +1,7 @@
 """The held-out and seen parts of the real-library refactor corpus (bench/heldout/): each
 wave's manifest is frozen and names libraries no rule was grown on when it was frozen, the
 refactors load, and each careless refactor's stated input really tells the base from the
-careless tree. Wave 28 is the held-out part; waves 1 to 27 are seen (the proof's rules were
+careless tree. Wave 29 is the held-out part; waves 1 to 28 are seen (the proof's rules were
 changed after their failures were read, or a newer wave was frozen after them).
 
 No daemon and no judging here (bench/refactors_real.py --part heldout|seen does that,
@@ -60,9 +60,10 @@ SEEN = {*DEVELOPMENT, "inflection", "boltons", "more-itertools", "parse", "tabul
 # wave 24's rule left out (manifest-wave25.json); wave 26 excludes waves 1 to 25 and the
 # candidates wave 25's rule left out (manifest-wave26.json); wave 27 excludes waves 1 to 26
 # and the candidates wave 26's rule left out (manifest-wave27.json); wave 28 excludes waves 1
-# to 27 and the candidates wave 27's rule left out (manifest-wave28.json).
+# to 27 and the candidates wave 27's rule left out (manifest-wave28.json); wave 29 excludes
+# waves 1 to 28 and the candidates wave 28's rule left out (manifest-wave29.json).
 WAVES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
-         25, 26, 27, 28)
+         25, 26, 27, 28, 29)
 WAVE = {n: tuple(e["name"] for e in libraries.wave(n)["libraries"]) for n in WAVES}
 SEEN_BY_WAVE_2 = {*SEEN, *WAVE[1], "wcwidth", "tomli"}
 SEEN_BY_WAVE_3 = {*SEEN_BY_WAVE_2, *WAVE[2], "rfc3986", "roman-numerals-py"}
@@ -161,6 +162,8 @@ SEEN_BY_WAVE_28 = {*SEEN_BY_WAVE_27, *WAVE[27], "pyroman", "tldextract", "credit
                    "suntime", "pyisoweek", "cjkwrap", "petname", "haikunator", "contractions",
                    "langdetect", "siphash", "country-converter", "editdistance", "tokenize-rt",
                    "shamir-mnemonic", "jpholiday"}
+SEEN_BY_WAVE_29 = {*SEEN_BY_WAVE_28, *WAVE[28], "headerparser", "ghrepo", "linesep", "tyme4py",
+                   "olefile", "looseversion", "pycpfcnpj"}
 # The Zope Public License 2.1 (roman, wave 8) is BSD-style: permissive, no copyleft; so is the
 # Repoze licence (chameleon, wave 24: its licence field 'BSD-like
 # (http://repoze.org/license.html)'; its LICENSE.txt's four conditions: the notice kept in
@@ -196,7 +199,7 @@ def refactors() -> list:
                           (22, SEEN_BY_WAVE_22), (23, SEEN_BY_WAVE_23),
                           (24, SEEN_BY_WAVE_24), (25, SEEN_BY_WAVE_25),
                           (26, SEEN_BY_WAVE_26), (27, SEEN_BY_WAVE_27),
-                          (28, SEEN_BY_WAVE_28)])
+                          (28, SEEN_BY_WAVE_28), (29, SEEN_BY_WAVE_29)])
 def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> None:
     """Three or more permissive libraries a wave, pinned by sha256, none the rules had been
     grown on when it was frozen; each manifest kept as it was committed."""
@@ -212,22 +215,22 @@ def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> Non
 
 
 def test_the_held_out_part_is_the_newest_wave() -> None:
-    """--part heldout is wave 28, frozen after waves 1 to 27 were read; seen is waves 1 to
-    27; no library is in two waves."""
-    assert libraries.WAVES == {"heldout": (28,),
+    """--part heldout is wave 29, frozen after waves 1 to 28 were read; seen is waves 1 to
+    28; no library is in two waves."""
+    assert libraries.WAVES == {"heldout": (29,),
                                "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-                                        16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27)}
+                                        16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28)}
     frozen = [libraries.wave(n)["frozen"][:17] for n in WAVES]
     assert frozen == sorted(frozen) and len(set(frozen)) == len(WAVES)
     every = [name for n in WAVES for name in WAVE[n]]
     assert len(set(every)) == len(every)
-    assert libraries.names("heldout") == WAVE[28]
+    assert libraries.names("heldout") == WAVE[29]
     assert libraries.names("seen") == (*WAVE[1], *WAVE[2], *WAVE[3], *WAVE[4], *WAVE[5],
                                        *WAVE[6], *WAVE[7], *WAVE[8], *WAVE[9], *WAVE[10],
                                        *WAVE[11], *WAVE[12], *WAVE[13], *WAVE[14], *WAVE[15],
                                        *WAVE[16], *WAVE[17], *WAVE[18], *WAVE[19], *WAVE[20],
                                        *WAVE[21], *WAVE[22], *WAVE[23], *WAVE[24],
-                                       *WAVE[25], *WAVE[26], *WAVE[27])
+                                       *WAVE[25], *WAVE[26], *WAVE[27], *WAVE[28])
     assert libraries.names() == (*libraries.names("heldout"), *libraries.names("seen"))
 
 
@@ -273,9 +276,9 @@ def test_each_careless_input_tells_base_from_careless(refactors: list, tmp_path:
     assert not problems, "\n".join(problems)
 
 
-def test_the_bench_prints_wave_28_as_held_out_and_waves_1_to_27_as_seen() -> None:
-    """bench/refactors_real.py's --part heldout judges wave 28 under the held-out heading,
-    --part seen waves 1 to 27 under the seen one, and every combined run puts held-out
+def test_the_bench_prints_wave_29_as_held_out_and_waves_1_to_28_as_seen() -> None:
+    """bench/refactors_real.py's --part heldout judges wave 29 under the held-out heading,
+    --part seen waves 1 to 28 under the seen one, and every combined run puts held-out
     first; the columns say which waves."""
     from bench.heldout.report import COLUMNS, heading
     from bench.refactors_real import PARTS
@@ -283,9 +286,9 @@ def test_the_bench_prints_wave_28_as_held_out_and_waves_1_to_27_as_seen() -> Non
     assert PARTS["heldout"] == ["heldout"] and PARTS["seen"] == ["seen"]
     assert all(parts[0] == "heldout" for key, parts in PARTS.items() if len(parts) > 1)
     held, seen = heading("heldout"), heading("seen")
-    assert held.startswith("== HELD-OUT (wave 28: ")
+    assert held.startswith("== HELD-OUT (wave 29: ")
     assert seen.startswith("== SEEN (waves 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, "
-                           "16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26 and 27: ")
-    assert COLUMNS["heldout"] == "held-out (w28)" and COLUMNS["seen"] == "seen (w1-w27)"
+                           "16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27 and 28: ")
+    assert COLUMNS["heldout"] == "held-out (w29)" and COLUMNS["seen"] == "seen (w1-w28)"
     assert all(n in held for n in libraries.names("heldout"))
     assert all(n in seen and n not in held for n in libraries.names("seen"))
