@@ -4,7 +4,8 @@ governance.proof.renamed).
 Pure: trees in, node pairs out. Both trees are walked in step; a pair is where the walk
 cannot go on in step: other node types, other values or names, lists of other lengths, or
 one node wrapped in a one-argument call or a unary operator around the other (`abs(a)`
-and `a`). Docstrings are dropped first: they are not code.
+and `a`). An `if` whose test is negated and whose branches are swapped, nothing else
+changed, is no difference (`inverted`). Docstrings are dropped first: they are not code.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def differences(a: ast.AST, b: ast.AST, line: int) -> list[Pair]:
     line = getattr(b, "lineno", line)  # operators have none: their expression's
     if type(a) is not type(b) or wrapper(a, b) or wrapper(b, a):
         return [(a, b, line)]  # a call around a call is a pair too, not a walk into both
+    if inverted(a, b):
+        return []
     if isinstance(a, ast.Constant):
         same = type(a.value) is type(b.value) and repr(a.value) == repr(b.value)
         return [] if same else [(a, b, line)]
@@ -52,6 +55,34 @@ def differences(a: ast.AST, b: ast.AST, line: int) -> list[Pair]:
         else:
             out += _child(a, b, x, y, line)
     return out
+
+
+# Comparisons whose results are each other's negation (a class whose `__ne__` is not its
+# `__eq__`'s inverse aside); `<` and `>=` are not: on a NaN both are false.
+_NEGATED = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+            ast.In: ast.NotIn, ast.NotIn: ast.In}
+
+
+def inverted(a: ast.AST, b: ast.AST) -> bool:
+    """Whether `b` is the `if` or conditional expression `a` with its test negated and its
+    two branches swapped, nothing else changed: the same code (parso's `x if i == 3 else
+    int(x)` written `int(x) if i != 3 else x` waited as a mutant, wave 28). A test
+    negated alone is no such thing: its branches would have to swap too."""
+    if not isinstance(a, (ast.IfExp, ast.If)) or type(a) is not type(b) \
+            or not _negation(a.test, b.test) or not a.orelse or not b.orelse:
+        return False
+    return dump(a.body) == dump(b.orelse) and dump(a.orelse) == dump(b.body)
+
+
+def _negation(x: ast.AST, y: ast.AST) -> bool:
+    for p, q in ((x, y), (y, x)):
+        if isinstance(p, ast.UnaryOp) and isinstance(p.op, ast.Not) \
+                and dump(p.operand) == dump(q):
+            return True
+    if isinstance(x, ast.Compare) and isinstance(y, ast.Compare) \
+            and len(x.ops) == len(y.ops) == 1 and _NEGATED.get(type(x.ops[0])) is type(y.ops[0]):
+        return dump(x.left) == dump(y.left) and dump(x.comparators) == dump(y.comparators)
+    return False
 
 
 def _child(a: ast.AST, b: ast.AST, x: object, y: object, line: int) -> list[Pair]:

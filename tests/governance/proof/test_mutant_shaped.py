@@ -102,6 +102,25 @@ def test_a_refactor_that_restructures_is_not(why, edit, tail):
     assert mutant_shaped(BASE, _edited(edit, tail), "calc.py") == []
 
 
+def test_a_test_negated_with_its_branches_swapped_is_no_difference_negated_alone_it_is():
+    """parso's `x if i == 3 else int(x)` written `int(x) if i != 3 else x` waited for review
+    as three mutants (wave 28); the negated test alone, branches kept, is still one."""
+    base = "def part(i, x):\n    return x if i == 3 else int(x)\n\n\n" \
+           "def pick(a, b):\n    if a in b:\n        return 1\n    else:\n        return 2\n"
+    inverted = base.replace("x if i == 3 else int(x)", "int(x) if i != 3 else x").replace(
+        "if a in b:\n        return 1\n    else:\n        return 2",
+        "if a not in b:\n        return 2\n    else:\n        return 1")
+    assert inverted.count("!=") == 1 and "not in" in inverted
+    assert mutant_shaped(base, inverted, "v.py") == []
+    assert mutant_shaped(base, base.replace("if a in b:", "if not a in b:").replace(
+        "return 1\n    else:\n        return 2", "return 2\n    else:\n        return 1"),
+        "v.py") == []  # `not` around the test
+    negated = base.replace("if i == 3", "if i != 3")
+    assert [f.what for f in mutant_shaped(base, negated, "v.py")] == ["`==` to `!=`"]
+    ordered = base.replace("x if i == 3 else int(x)", "int(x) if i < 3 else x")
+    assert mutant_shaped(base, ordered, "v.py")  # `<` is no negation of `==`
+
+
 def test_a_simple_statement_removed_is_named_a_compound_one_is_not():
     """The mutation check's last mutant of a statement: uuid6's `int &= ~(0xF000 << 64)`
     dropped (wave 9) counted as noticed by its constant's mutant, which an input told
