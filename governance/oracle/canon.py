@@ -146,11 +146,11 @@ def show(value, first=()):
         state = sorted(state, key=lambda kv: kv[0] not in first)
         inner = ", ".join(f"{k}={_repr.repr(v)}" for k, v in state[:6])
         return f"{type(value).__name__}({inner})"
-    text = ADDRESS.sub("", _repr.repr(value))
     # an object's own repr may hide what the function reads: parso's `<Leaf: if>` told
     # nobody that its prefix was '\r' (wave 28), so those attributes follow it
     read = [f"{k}={_repr.repr(v)}" for k, v in (state or ()) if k in first][:4]
-    return f"{text} with {', '.join(read)}" if read else text
+    text = f"{_repr.repr(value)} with {', '.join(read)}" if read else _repr.repr(value)
+    return ADDRESS.sub("", text)
 
 
 # -- a call's ambient input: the sys.argv a test set for it -------------------------------

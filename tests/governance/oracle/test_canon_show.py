@@ -21,3 +21,5 @@ def test_an_objects_own_repr_is_followed_by_the_attributes_the_function_reads() 
     assert show(leaf, {"prefix", "line", "get_previous_leaf"}) \
         == "<Leaf: if> with line=5, prefix='\\r'"
     assert show(leaf) == "<Leaf: if>" and show(leaf, {"other"}) == "<Leaf: if>"
+    leaf.prefix = object()  # an attribute's address is no part of the input
+    assert " at 0x" not in show(leaf, {"prefix"}) and "<object object" in show(leaf, {"prefix"})
