@@ -51,6 +51,31 @@ def put(obj, name, value):
         object.__setattr__(obj, name, value)
 
 
+_PLAIN = (bool, int, float, str, bytes)
+
+
+def shadowed(obj, names):
+    """(name, value) of the plain values (a number, a text, bytes) `obj` reads from its
+    class under the `names` the code reads: each may be held in `obj`'s own __dict__ instead,
+    as an object of a class that set it otherwise would read it. crccheck's CRC classes
+    keep their `_width` as a class attribute, and no captured receiver was one of width 8,
+    where `process`'s branch turns (wave 29). None for an object with no __dict__."""
+    space = getattr(obj, "__dict__", None)
+    if not isinstance(space, dict):
+        return []
+    out = []
+    for name in sorted(names):
+        if name in space or name.startswith("__"):
+            continue
+        try:
+            value = inspect.getattr_static(type(obj), name)
+        except (AttributeError, Exception):
+            continue
+        if type(value) in _PLAIN:
+            out.append((name, value))
+    return out
+
+
 def _holds(obj, name):
     space = getattr(obj, "__dict__", None)
     if isinstance(space, dict) and name in space:

@@ -332,6 +332,30 @@ def test_every_value_of_what_the_code_reads_comes_before_any_other_attribute():
     assert len(firsts) >= 8 and set(firsts) == {"namespace_separator"}, moved[:12]
 
 
+class _Crc8:
+    _width = 5  # a class attribute the method reads through self
+
+    def __init__(self) -> None:
+        self._value = 0
+
+    def shift(self) -> int:
+        return self._width - 8
+
+
+def test_a_plain_class_value_the_code_reads_is_varied_on_the_instance():
+    """crccheck's CRC classes keep `_width` on the class (wave 29): no captured receiver
+    had width 8, where `process`'s branch turns. A number, text or bytes the code reads
+    as `self.<name>` from its class is moved in the instance's own __dict__ too."""
+    from governance.oracle import replay_values as vals
+    from governance.oracle.replay_attrs import shadowed
+
+    crc = _Crc8()
+    assert shadowed(crc, {"_width", "shift", "_value"}) == [("_width", 5)]  # not a method
+    made = vals.near(crc, vals.Context([8], names=("_width", "_value")))
+    widths = [vars(x)["_width"] for x in made if isinstance(x, _Crc8) and "_width" in vars(x)]
+    assert 8 in widths and _Crc8._width == 5 and "_width" not in vars(crc)
+
+
 def test_numbers_bytes_and_written_numbers_get_the_neighbours_callers_pass():
     """Held-out wave 3's careless refactors that landed on inputs never tried: an int
     subclass (`type(n) is not int` written for isinstance refused an IntEnum member), a
