@@ -41,12 +41,13 @@ from governance.oracle.testrun import TestRunner
 from governance.oracle.traced_calls import compare_traces, same_tests, trace_of, trace_texts
 from governance.policy import Policy
 from governance.proof.behaviour import touched_functions
+from governance.proof.boundary_wires import Wire, planned, waiting
 from governance.proof.callees import with_callees
 from governance.proof.check_record import Record, read_text, readable
 from governance.proof.conversions import dropped_conversions
 from governance.proof.kin import with_kin
 from governance.proof.lifted import lifted
-from governance.proof.mutant_shaped import mutant_shaped
+from governance.proof.mutant_shaped import Shaped, mutant_shaped
 from governance.proof.noticed import Side, sides, told_apart, unnoticed
 from governance.proof.renamed import renamed
 from governance.proof.rules import Intent, intent_of
@@ -85,6 +86,9 @@ def targets_of(base: Path, code: Sequence[FileChange]) -> tuple[list[Target], li
     return targets, problems
 
 
+# what a change shaped like a mutant is: its differences, and the wires at its boundaries
+Shapes = tuple[list[Shaped], list[Wire]]
+
 async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
                           targets: Sequence[Target], tests: Sequence[str],
                           scratch: Path, *, noticed: bool = True) -> DiffReport:
@@ -99,10 +103,10 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
                                               "calls it") for t in targets))
     record = Record(runner, base, candidate, targets, tests, scratch,
                      changed=tuple(sorted({t.file for t in targets})))
-    shaped: tuple[str, ...] = ()
+    shaped: Shapes = ([], [])
     if noticed:
-        record.sides = await asyncio.to_thread(_sides, base, candidate, targets)
         shaped = await asyncio.to_thread(_shaped, base, candidate, targets)
+        record.sides = await asyncio.to_thread(_sides, base, candidate, targets, shaped[1])
     record.dropped = await asyncio.to_thread(_dropped, base, candidate, targets)
     if not tests:  # no test to capture or trace with: the bare ones are called with their
         # defaults alone (Target.bare), the others have no input, and nothing is lifted
@@ -128,15 +132,16 @@ async def check_behaviour(runner: TestRunner, base: Path, candidate: Path,
     return _reported(record, problem, shaped, cut, start)
 
 
-def _reported(record: Record, problem: str | None, shaped: tuple[str, ...],
+def _reported(record: Record, problem: str | None, shaped: Shapes,
               cut: tuple[int, int] | tuple[()], start: float) -> DiffReport:
     missed = [line for side, killed in zip(record.sides, record.killed, strict=True)
               for line in unnoticed(side, killed)]
+    still = tuple(s.named() for s in waiting(*shaped, record.killed[1]))
     return DiffReport(tuple(record.checks), problem=problem, seconds=time.monotonic() - start,
                       unnoticed=tuple(missed),
                       mutants=sum(len(side.mutants) for side in record.sides),
                       preserved=tuple(told_apart(record.sides[1], record.killed[1])),
-                      shaped=shaped, sampled=cut)
+                      shaped=still, sampled=cut)
 
 
 def sampled(tests: Sequence[str]) -> list[str]:
@@ -153,13 +158,15 @@ def sampled(tests: Sequence[str]) -> list[str]:
     return sorted(spread[:SAMPLED_TESTS])
 
 
-def _shaped(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[str, ...]:
-    """The targets' functions whose change is shaped like a mutant, named."""
+def _shaped(base: Path, candidate: Path, targets: Sequence[Target]) -> Shapes:
+    """The differences of the targets' functions whose change is shaped like a mutant, and
+    a tripwire at each boundary such a change moved (governance.proof.boundary_wires)."""
     files = sorted({t.file for t in targets})
     wanted = {(t.file, t.qualname) for t in targets}
-    return tuple(s.named() for f in files
-                 for s in mutant_shaped(read_text(base, f), read_text(candidate, f), f)
-                 if (f, s.function) in wanted)
+    texts = {f: (read_text(base, f), read_text(candidate, f)) for f in files}
+    found = [s for f in files for s in mutant_shaped(*texts[f], f)
+             if (f, s.function) in wanted]
+    return found, planned(found, {f: new for f, (_, new) in texts.items()})
 
 
 def _dropped(base: Path, candidate: Path, targets: Sequence[Target]) \
@@ -175,11 +182,12 @@ def _dropped(base: Path, candidate: Path, targets: Sequence[Target]) \
             for t in targets}
 
 
-def _sides(base: Path, candidate: Path, targets: Sequence[Target]) -> tuple[Side, Side]:
-    """The mutants of both trees' changed lines in the targets' files."""
+def _sides(base: Path, candidate: Path, targets: Sequence[Target],
+           wires: Sequence[Wire] = ()) -> tuple[Side, Side]:
+    """The mutants of both trees' changed lines in the targets' files, and `wires`."""
     files = sorted({t.file for t in targets})
     texts = [(f, read_text(base, f), read_text(candidate, f)) for f in files]
-    both = sides(texts)
+    both = sides(texts, wires)
     same = {f: renamed(old, new) for f, old, new in texts}  # no change for inputs to notice
     return (_outside(both[0], {f: [r.base_lines for r in rs] for f, rs in same.items()}),
             _outside(both[1], {f: [r.candidate_lines for r in rs] for f, rs in same.items()}))

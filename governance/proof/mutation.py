@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import ast
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from governance.proof.added_bindings import added_bindings
 from governance.proof.ast_helpers import own_nodes, parse, statements
+from governance.proof.boundary_wires import Wire, located, wire
 from governance.proof.dead_stores import dead_stores
 from governance.proof.quiet_calls import logs, quiet_names
 from governance.proof.static import changed_statements
@@ -104,10 +105,12 @@ def _planned(old: str | None, new: str, path: str,
     return out, left
 
 
-def switched(new: str, mutants: list[Mutant], old: str | None = None) -> str:
+def switched(new: str, mutants: list[Mutant], old: str | None = None,
+             wires: Sequence[Wire] = ()) -> str:
     """`new` with each mutant behind the switch (the mutants must come from
-    plan(old, new))."""
+    plan(old, new)), and each of `wires`' tripwires (governance.proof.boundary_wires)."""
     tree = parse(new, "candidate")
+    tripped = located(tree, wires)  # before the mutants wrap the nodes
     novel = _novel(old)
     # before the guards change the tree: what plan() saw
     quiet, added = _quiet(tree), added_bindings(old, tree)
@@ -125,6 +128,7 @@ def switched(new: str, mutants: list[Mutant], old: str | None = None) -> str:
             else:  # the second mutant of a node wraps the first: (M2 if .. else (M1 if ..))
                 current = _current(stmt, node)
                 _replace(stmt, current, _ifexp(mutated, current, k))
+    wire(tree, tripped, _on)
     return ast.unparse(ast.fix_missing_locations(tree))
 
 
@@ -338,9 +342,13 @@ def _switch() -> ast.expr:
                     [builtins, ast.Constant(SWITCH), ast.Constant(0)], [])
 
 
+def _on(k: int) -> ast.expr:
+    """`<switch> == k`."""
+    return ast.Compare(_switch(), [ast.Eq()], [ast.Constant(k)])
+
+
 def _ifexp(mutated: ast.AST, original: ast.AST, k: int) -> ast.expr:
-    test = ast.Compare(_switch(), [ast.Eq()], [ast.Constant(k)])
-    return ast.copy_location(ast.IfExp(test, mutated, original), original)  # type: ignore
+    return ast.copy_location(ast.IfExp(_on(k), mutated, original), original)  # type: ignore
 
 
 def _replace(stmt: ast.stmt, old: ast.AST, new: ast.AST) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from governance.proof.ast_helpers import FUNCS
+from governance.proof.boundary_wires import WHAT, Wire
 from governance.proof.mutation import Mutant, plan, switched, unplanned
 from governance.python_ast import parse_python
 
@@ -42,8 +43,11 @@ class Side:
         return [m.id for m in self.mutants]
 
 
-def sides(texts: Iterable[tuple[str, str, str]]) -> tuple[Side, Side]:
-    """(base side, candidate side) for the changed files' (path, base text, candidate text)."""
+def sides(texts: Iterable[tuple[str, str, str]], wires: Sequence[Wire] = ()
+          ) -> tuple[Side, Side]:
+    """(base side, candidate side) for the changed files' (path, base text, candidate
+    text); the candidate's carries `wires` too (governance.proof.boundary_wires), as
+    mutants whose `what` is boundary_wires.WHAT, which no line's evidence counts."""
     base: list[Mutant] = []
     cand: list[Mutant] = []
     base_src: dict[str, str] = {}
@@ -56,9 +60,13 @@ def sides(texts: Iterable[tuple[str, str, str]]) -> tuple[Side, Side]:
                                                                 default=0)))
         theirs = _in_functions(old, plan(new, old, path, 1 + max(
             (m.id for m in base), default=BASE_FIRST_ID - 1)))
-        if mine:
-            cand += mine
-            cand_src[path] = switched(new, mine, old)
+        tripped = [w for w in wires if w.file == path]
+        if mine or tripped:
+            # the tripwires first: a surviving mutant answers every input, and the
+            # runner's budget for them ran out before a tripwire after it was judged
+            cand += [Mutant(w.id, path, w.line, frozenset({w.line}), WHAT)
+                     for w in tripped] + mine
+            cand_src[path] = switched(new, mine, old, tripped)
         if theirs:
             base += theirs
             base_src[path] = switched(old, theirs, new)
@@ -68,9 +76,7 @@ def sides(texts: Iterable[tuple[str, str, str]]) -> tuple[Side, Side]:
 
 def unnoticed(side: Side, killed: set[int]) -> list[str]:
     """`file:line (side: what)` for each line of `side` none of whose mutants was killed."""
-    lines: dict[tuple[str, int], list[Mutant]] = {}
-    for m in side.mutants:
-        lines.setdefault((m.file, m.line), []).append(m)
+    lines = _by_line(side)
     return [f"{file}:{line} ({side.name}: {', '.join(m.what for m in ms)})"
             for (file, line), ms in sorted(lines.items())
             if not any(m.id in killed for m in ms)] + [
@@ -83,6 +89,16 @@ def reason(found: Sequence[str]) -> str:
     named = "; ".join(found[:MAX_NAMED]) + (f" and {len(found) - MAX_NAMED} more"
                                             if len(found) > MAX_NAMED else "")
     return f"no input tried tells a change at these lines from the code as it is: {named}"
+
+
+def _by_line(side: Side) -> dict[tuple[str, int], list[Mutant]]:
+    """Each line's mutants (a tripwire is none: it tells whether a boundary was reached,
+    not whether the inputs notice the line)."""
+    lines: dict[tuple[str, int], list[Mutant]] = {}
+    for m in side.mutants:
+        if m.what != WHAT:
+            lines.setdefault((m.file, m.line), []).append(m)
+    return lines
 
 
 def _in_functions(text: str, mutants: list[Mutant]) -> list[Mutant]:
@@ -107,8 +123,6 @@ def told_apart(side: Side, killed: set[int]) -> list[str]:
     """`file:line` of each line of `side` every one of whose mutants some replayed input
     told from the code as it is: for a preserve change, the base is the oracle there
     (governance.proof.rules: a line no test runs, shown preserved)."""
-    lines: dict[tuple[str, int], list[Mutant]] = {}
-    for m in side.mutants:
-        lines.setdefault((m.file, m.line), []).append(m)
+    lines = _by_line(side)
     return [f"{file}:{line}" for (file, line), ms in sorted(lines.items())
             if all(m.id in killed for m in ms)]

@@ -1,0 +1,140 @@
+"""A moved boundary is shown reached or not (governance.proof.boundary_wires): a tripwire at
+each comparison a preserve change made strict or non-strict raises where its two sides are
+equal, and a change shaped like a mutant whose every moved boundary an input reached (both
+trees answering it alike) no longer waits for review on that shape. In the real jail: a
+boundary the inputs reach lands, one they never reach still waits, and a careless one is
+refused with a counterexample."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance.oracle.testrun import CoverageRequest, TestRunner
+from governance.proof.behaviour import covering_tests, touched_functions
+from governance.proof.boundary_wires import WHAT, planned, waiting
+from governance.proof.differential_check import check_behaviour
+from governance.proof.mutant_shaped import mutant_shaped
+from governance.proof.mutation import SWITCH
+from governance.proof.noticed import sides, told_apart, unnoticed
+from tests.helpers import commit_files, jail_limits
+from tools.jail import JailExecutor, bwrap_available
+
+FILE = "lab/sums.py"
+# `add` adds a positive count: at a count of 0 the branch adds nothing to an int, so `>`
+# and `>=` agree there (a correct change); `limit` refuses a
+# value at the limit, which `<=` no longer does (a careless one); in `above` the two sides
+# are never equal (odd and even), so no input can reach its boundary.
+PAD = '''def add(total, count):
+    total, count = int(total), int(count)
+    if count > 0:
+        total += count
+    return total
+
+
+def limit(n, most):
+    if n < most:
+        return n
+    raise ValueError(n)
+
+
+def above(n):
+    n = int(n)
+    m = n * 2 + 1
+    if m > 2 * n:
+        return m
+    return 0
+'''
+WIDENED = PAD.replace("if count > 0:", "if count >= 0:")
+CARELESS = PAD.replace("if n < most:", "if n <= most:")
+UNREACHED = PAD.replace("if m > 2 * n:", "if m >= 2 * n:")
+TESTS = '''from lab.sums import above, add, limit
+
+
+def test_above():
+    assert above(3) == 7
+
+
+def test_add():
+    assert add(3, 2) == 5
+
+
+def test_limit():
+    assert limit(3, 5) == 3
+'''
+
+
+def _run(text: str, switch: int, call: str) -> object:
+    space: dict = {}
+    exec(compile(text, FILE, "exec"), space)
+    setattr(__import__("builtins"), SWITCH, switch)
+    try:
+        return eval(call, space)
+    except ArithmeticError as exc:
+        return str(exc)
+    finally:
+        delattr(__import__("builtins"), SWITCH)
+
+
+def test_a_strictness_change_gets_a_tripwire_that_raises_only_at_its_boundary() -> None:
+    shaped = mutant_shaped(PAD, WIDENED, FILE)
+    [wire] = planned(shaped, {FILE: WIDENED})
+    assert (wire.line, wire.shape.what) == (3, "`>` to `>=`")
+    _, cand = sides([(FILE, PAD, WIDENED)], [wire])
+    assert cand.ids[0] == wire.id and cand.mutants[0].what == WHAT
+    text = cand.sources[FILE]
+    ast.parse(text)
+    assert _run(text, wire.id, "add(3, 0)") == "boundary reached"
+    assert _run(text, wire.id, "add(3, 2)") == 5 == _run(text, 0, "add(3, 2)")
+    # a tripwire is no mutant of its line: its kill notices nothing, its survival hides
+    # nothing
+    assert unnoticed(cand, {wire.id}) == unnoticed(cand, set())
+    assert told_apart(cand, {wire.id}) == []
+
+
+def test_only_a_single_comparison_moved_by_strictness_is_wired() -> None:
+    assert planned(mutant_shaped(PAD, PAD.replace("count > 0", "count < 0"), FILE),
+                   {FILE: PAD}) == []  # `>` to `<` moves no boundary by one
+    chained = PAD.replace("if count > 0:", "if total < count > 0:")
+    assert planned(mutant_shaped(chained, chained.replace("count > 0", "count >= 0"),
+                                 FILE), {FILE: chained}) == []
+
+
+def test_a_shape_waits_unless_every_boundary_it_moved_was_reached() -> None:
+    both = WIDENED.replace("if n < most:", "if n <= most:")
+    shaped = mutant_shaped(PAD, both, FILE)
+    wires = planned(shaped, {FILE: both})
+    assert len(wires) == 2
+    assert waiting(shaped, wires, {wires[0].id, wires[1].id}) == []
+    left = waiting(shaped, wires, {wires[0].id})
+    assert [s.function for s in left] == ["limit"]
+    other = mutant_shaped(PAD, WIDENED.replace("total += count", "total -= count"), FILE)
+    assert waiting(other, planned(other, {FILE: WIDENED}), {200_001}) == other
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+@pytest.mark.parametrize(("new", "outcome"), [
+    (WIDENED, "lands"), (UNREACHED, "waits"), (CARELESS, "refused")])
+async def test_in_the_jail(tmp_path: Path, new: str, outcome: str) -> None:
+    files = {"lab/__init__.py": "", "tests/test_sums.py": TESTS}
+    base = commit_files(tmp_path / "base", {**files, FILE: PAD})
+    cand = commit_files(tmp_path / "cand", {**files, FILE: new})
+    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
+                            [Path(sys.prefix), Path(sys.base_prefix)])
+    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
+    scratch = tmp_path / "state" / "oracle"
+    ran = await runner.run(cand, [], scratch=scratch,
+                           coverage=CoverageRequest(frozenset({FILE})))
+    targets, _ = touched_functions(PAD, new, FILE)
+    report = await check_behaviour(runner, base, cand, targets,
+                                   covering_tests(targets, ran.report.coverage), scratch)
+    found = [c for f in report.checks for c in f.counterexamples]
+    if outcome == "refused":
+        assert found, report.reasons()
+        return
+    assert not found, found
+    assert bool(report.shaped) == (outcome == "waits"), report.reasons()
