@@ -32,7 +32,38 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_state import containers
 
 SWITCH = "_ouroboros_mutant"  # governance.proof.mutation.SWITCH
+BOUNDARY = "_ouroboros_boundary"  # governance.proof.boundary_wires.BOUNDARY
+WIRES = 200_001  # the tripwires' first id (governance.proof.boundary_wires.FIRST_ID)
+_fired = set()  # the switches a tripwire raised under
 _texts = {}  # real path -> the text its module is loaded from (one jailed process's)
+_COMPARED = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+             "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+
+
+def boundary(left, right, op):
+    """A tripwire's comparison (governance.proof.boundary_wires): `left op right`, except
+    that where `left == right` is plainly true in the outermost call of the function it
+    stands in, it raises. A call nested in another of the same function is not the input
+    compared: fastjsonschema's `walk` widened to `depth > 500` met depth 500 in the 500th
+    recursion of a schema 1,200 levels deep, which base and candidate refuse alike (one
+    level apart), and the boundary counted as reached (wave 11's careless case landed).
+    A tripwire counts as set off only where it raised (`judge`), never where the answer
+    differed for another reason (a table the call wrote into, answered again)."""
+    result = _COMPARED[op](left, right)
+    equal = left == right
+    if type(equal) is bool and equal and _outermost(sys._getframe(1)):
+        _fired.add(getattr(builtins, SWITCH, 0))
+        raise ArithmeticError("boundary reached")
+    return result
+
+
+def _outermost(frame):
+    code, up = frame.f_code, frame.f_back
+    while up is not None:
+        if up.f_code is code:
+            return False
+        up = up.f_back
+    return True
 
 
 class _Loader(importlib.machinery.SourceFileLoader):
@@ -58,6 +89,7 @@ def install(root, sources):
     (an import hook for the tree's own directories only)."""
     if not sources:
         return
+    setattr(builtins, BOUNDARY, boundary)
     _texts.update((os.path.realpath(os.path.join(root, rel)), text)
                   for rel, text in sources.items())
     finder = importlib.machinery.FileFinder.path_hook(
@@ -145,7 +177,9 @@ def judge(answer, rows, ids, killed, over):
             for key, blob, digest in rows:
                 if over():
                     return
-                if answer(blob) != digest:
+                _fired.discard(k)
+                differs = answer(blob) != digest
+                if k in _fired if k >= WIRES else differs:
                     killed[k] = key
                     break
         finally:

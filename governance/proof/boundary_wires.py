@@ -8,9 +8,11 @@ correct one waits too: crccheck's `process` widened to `>=` where the branch doe
 at the boundary, pychord's bass lowered at `>=` where the two are never equal (wave 29).
 So the candidate's comparison gets one more switched expression beside its mutants (the
 replay runner answers the inputs with it on, as it does with each mutant, governance.
-oracle.replay_mutants): the comparison as written, except that where its two sides are
-equal it raises. An input that sets it off reached the boundary, and both trees answered
-it alike (the check compares only inputs both answered); a shape all of whose moved
+oracle.replay_mutants): the comparison as written, through the runner's `boundary`, which
+raises where its two sides are equal in the outermost call of the function (a recursion
+that meets the boundary deeper is not the input compared: fastjsonschema's `walk`, wave
+11). An input that sets it off reached the boundary, and both trees answered it alike
+(the check compares only inputs both answered); a shape all of whose moved
 boundaries were reached so is no longer a reason to wait. A tripwire says nothing of the
 line's tests: it is no mutant of the line (governance.proof.noticed leaves it out).
 
@@ -30,12 +32,12 @@ from governance.proof.ast_helpers import parse
 from governance.proof.mutant_shaped import Shaped
 
 WHAT = "boundary reached"  # a tripwire's `Mutant.what`: never a mutant of its line
+BOUNDARY = "_ouroboros_boundary"  # governance.oracle.replay_mutants.BOUNDARY
 FIRST_ID = 200_001  # beside the candidate's mutants (1..) and the base's (100_001..)
 _MOVED = {"`>` to `>=`": ast.GtE, "`>=` to `>`": ast.Gt,
           "`<` to `<=`": ast.LtE, "`<=` to `<`": ast.Lt}
-# `(L op R)` as written, raising where L == R is plainly true (an array's `==` is not)
-_WIRE = ("(lambda _l, _r: (_l {op} _r) if type(_l == _r) is not bool or not (_l == _r) "
-         "else (_ for _ in ()).throw(ArithmeticError('boundary reached')))(0, 0)")
+# `L op R` through the runner's tripwire (governance.oracle.replay_mutants.boundary)
+_WIRE = f"getattr(__import__('builtins'), {BOUNDARY!r})(0, 0, '{{op}}')"
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def wire(tree: ast.Module, found: Sequence[tuple[ast.Compare, Wire]],
     (found before the mutants were switched in: a mutant wraps the node, never copies it)."""
     for node, w in found:
         tripwire = ast.parse(_WIRE.format(op=_symbol(node.ops[0])), mode="eval").body
-        tripwire.args = [copy.deepcopy(node.left), copy.deepcopy(node.comparators[0])]
+        tripwire.args[:2] = [copy.deepcopy(node.left), copy.deepcopy(node.comparators[0])]
         guarded = ast.IfExp(switched_on(w.id), tripwire, node)
         _swap(tree, node, ast.copy_location(guarded, node))
 

@@ -8,14 +8,17 @@ refused with a counterexample."""
 from __future__ import annotations
 
 import ast
+import builtins
 import sys
 from pathlib import Path
 
 import pytest
 
+from governance.oracle.replay_mutants import BOUNDARY as RUNNER_BOUNDARY
+from governance.oracle.replay_mutants import WIRES, boundary, judge
 from governance.oracle.testrun import CoverageRequest, TestRunner
 from governance.proof.behaviour import covering_tests, touched_functions
-from governance.proof.boundary_wires import WHAT, planned, waiting
+from governance.proof.boundary_wires import BOUNDARY, FIRST_ID, WHAT, planned, waiting
 from governance.proof.differential_check import check_behaviour
 from governance.proof.mutant_shaped import mutant_shaped
 from governance.proof.mutation import SWITCH
@@ -68,15 +71,19 @@ def test_limit():
 
 
 def _run(text: str, switch: int, call: str) -> object:
+    """`call` on `text` with the switch at `switch`, the runner's tripwire installed as the
+    replay runner installs it."""
     space: dict = {}
     exec(compile(text, FILE, "exec"), space)
-    setattr(__import__("builtins"), SWITCH, switch)
+    setattr(builtins, SWITCH, switch)
+    setattr(builtins, BOUNDARY, boundary)
     try:
         return eval(call, space)
-    except ArithmeticError as exc:
+    except (ArithmeticError, ValueError) as exc:
         return str(exc)
     finally:
-        delattr(__import__("builtins"), SWITCH)
+        delattr(builtins, SWITCH)
+        delattr(builtins, BOUNDARY)
 
 
 def test_a_strictness_change_gets_a_tripwire_that_raises_only_at_its_boundary() -> None:
@@ -93,6 +100,46 @@ def test_a_strictness_change_gets_a_tripwire_that_raises_only_at_its_boundary() 
     # nothing
     assert unnoticed(cand, {wire.id}) == unnoticed(cand, set())
     assert told_apart(cand, {wire.id}) == []
+
+
+DEEP = '''def walk(node, depth=0):
+    if depth >= 3:
+        raise ValueError("too deep")
+    for item in node:
+        walk(item, depth + 1)
+'''
+
+
+def test_a_boundary_met_only_in_a_nested_call_of_the_function_is_not_reached() -> None:
+    """fastjsonschema's `walk` widened to `depth > 500` met depth 500 in the 500th recursion
+    of a 1,200-level schema, which both trees refuse alike one level apart (wave 11): only
+    the outermost call's comparison counts."""
+    assert BOUNDARY == RUNNER_BOUNDARY and FIRST_ID == WIRES
+    new = DEEP.replace("depth >= 3", "depth > 3")
+    [wire] = planned(mutant_shaped(DEEP, new, FILE), {FILE: new})
+    text = sides([(FILE, DEEP, new)], [wire])[1].sources[FILE]
+    assert _run(text, wire.id, "walk([[[[[[]]]]]])") == "too deep"  # met at depth 3, nested
+    assert _run(text, wire.id, "walk([], 3)") == "boundary reached"
+
+
+def test_a_tripwire_is_set_off_only_where_it_raised_not_where_an_answer_differed() -> None:
+    """An answer that differs with the switch on for another reason (a table the call
+    wrote into, answered again) kills a mutant, never a tripwire."""
+    fired = {"on": False}
+
+    def answer(blob: str) -> str:
+        if blob == "boundary":
+            fired["on"] = True
+            return str(_run(sides([(FILE, PAD, WIDENED)], planned(
+                mutant_shaped(PAD, WIDENED, FILE), {FILE: WIDENED}))[1].sources[FILE],
+                FIRST_ID, "add(3, 0)"))
+        return "other"  # differs from every digest below
+
+    killed: dict = {}
+    judge(answer, [("g1", "x", "digest")], [FIRST_ID, 1], killed, lambda: False)
+    assert killed == {1: "g1"}  # the mutant by its answer, the tripwire not at all
+    judge(answer, [("g2", "boundary", "digest")], [FIRST_ID], killed, lambda: False)
+    assert fired["on"] and killed == {1: "g1", FIRST_ID: "g2"}
 
 
 def test_only_a_single_comparison_moved_by_strictness_is_wired() -> None:
