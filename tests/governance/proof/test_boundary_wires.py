@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import ast
 import builtins
-import sys
 from pathlib import Path
 
 import pytest
 
 from governance.oracle.replay_mutants import BOUNDARY as RUNNER_BOUNDARY
 from governance.oracle.replay_mutants import WIRES, boundary, judge
-from governance.oracle.testrun import CoverageRequest, TestRunner
-from governance.proof.behaviour import covering_tests, touched_functions
 from governance.proof.boundary_wires import BOUNDARY, FIRST_ID, WHAT, planned, waiting
-from governance.proof.differential_check import check_behaviour
 from governance.proof.mutant_shaped import mutant_shaped
 from governance.proof.mutation import SWITCH
 from governance.proof.noticed import sides, told_apart, unnoticed
-from tests.helpers import commit_files, jail_limits
-from tools.jail import JailExecutor, bwrap_available
+from tests.governance.proof.judged import judged
+from tools.jail import bwrap_available
 
 FILE = "lab/sums.py"
 # `add` adds a positive count: at a count of 0 the branch adds nothing to an int, so `>`
@@ -167,18 +163,8 @@ def test_a_shape_waits_unless_every_boundary_it_moved_was_reached() -> None:
 @pytest.mark.parametrize(("new", "outcome"), [
     (WIDENED, "lands"), (UNREACHED, "waits"), (CARELESS, "refused")])
 async def test_in_the_jail(tmp_path: Path, new: str, outcome: str) -> None:
-    files = {"lab/__init__.py": "", "tests/test_sums.py": TESTS}
-    base = commit_files(tmp_path / "base", {**files, FILE: PAD})
-    cand = commit_files(tmp_path / "cand", {**files, FILE: new})
-    executor = JailExecutor([Path.home(), base, cand, tmp_path / "state"], jail_limits(),
-                            [Path(sys.prefix), Path(sys.base_prefix)])
-    runner = TestRunner(["{python}", "-m", "pytest"], 60, executor)
-    scratch = tmp_path / "state" / "oracle"
-    ran = await runner.run(cand, [], scratch=scratch,
-                           coverage=CoverageRequest(frozenset({FILE})))
-    targets, _ = touched_functions(PAD, new, FILE)
-    report = await check_behaviour(runner, base, cand, targets,
-                                   covering_tests(targets, ran.report.coverage), scratch)
+    report = (await judged(tmp_path, FILE, PAD, new,
+                           {"lab/__init__.py": "", "tests/test_sums.py": TESTS})).report
     found = [c for f in report.checks for c in f.counterexamples]
     if outcome == "refused":
         assert found, report.reasons()
