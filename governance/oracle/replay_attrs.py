@@ -59,7 +59,9 @@ def shadowed(obj, names):
     class under the `names` the code reads: each may be held in `obj`'s own __dict__ instead,
     as an object of a class that set it otherwise would read it. crccheck's CRC classes
     keep their `_width` as a class attribute, and no captured receiver was one of width 8,
-    where `process`'s branch turns (wave 29). None for an object with no __dict__."""
+    where `process`'s branch turns (wave 29). Each keeps its kind when varied
+    (replay_values): a class that sets another width sets an int, and a width of 4.7
+    refused crccheck's correct `(width + 7) // 8`. None for an object with no __dict__."""
     space = getattr(obj, "__dict__", None)
     if not isinstance(space, dict):
         return []

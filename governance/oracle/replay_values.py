@@ -307,7 +307,8 @@ def _near_object(v, ctx):
     with contextlib.suppress(Exception):
         rows = [(name in named, [moved(name, new) for new in near(value, ctx.deeper())[:12]])
                 for name, value in state[:8] if attrs.held(v, name) == name]
-        rows += [(True, [moved(name, new) for new in near(value, ctx.deeper())[:12]])
+        rows += [(True, [moved(name, new) for new in near(value, ctx.deeper())
+                         if type(new) is type(value)][:12])  # as another class sets it
                  for name, value in attrs.shadowed(v, ctx.names)[:4]]
         return alike + interleave([r for n, r in rows if n]) \
             + interleave([r for n, r in rows if not n])

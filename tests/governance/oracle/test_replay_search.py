@@ -354,6 +354,7 @@ def test_a_plain_class_value_the_code_reads_is_varied_on_the_instance():
     made = vals.near(crc, vals.Context([8], names=("_width", "_value")))
     widths = [vars(x)["_width"] for x in made if isinstance(x, _Crc8) and "_width" in vars(x)]
     assert 8 in widths and _Crc8._width == 5 and "_width" not in vars(crc)
+    assert {type(w) for w in widths} == {int}  # as another class would set it
 
 
 def test_numbers_bytes_and_written_numbers_get_the_neighbours_callers_pass():
