@@ -59,7 +59,8 @@ _PLUGIN_NAME = re.compile(r"[A-Za-z_][\w.]*")
 # Names no repository has a use for: a candidate that spells one out is reaching for the
 # oracle itself (VALIDATE refuses it; an obfuscated spelling is beyond a text check).
 ORACLE_MARKERS = (PLUGIN_MODULE, CAPTURE_MODULE, MUTATION_MODULE, SCRIPT_MODULE, *HELPERS,
-                  "ouroboros-oracle", "OUROBOROS_ORACLE", "_ouroboros_mutant")
+                  "ouroboros-oracle", "OUROBOROS_ORACLE", "_ouroboros_mutant",
+                  "_ouroboros_boundary")  # the tripwires' (governance.proof.boundary_wires)
 # Variables that would steer pytest or the interpreter from outside our argv.
 # A jailed script's own: the replay runner re-executes itself under this seed when it is
 # not set (governance.oracle.replay_runner), one interpreter start more, on both trees.

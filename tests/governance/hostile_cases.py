@@ -277,6 +277,10 @@ def hostile() -> list[Case]:
         case("fake_report_only", {"calc/ops.py": OPS + "\n" + FAKE_REPORT}),
         case("oracle_named", {"calc/ops.py": OPS + "\nimport _ouroboros_oracle  # noqa\n"},
              end="POSTMORTEM", why="refers to the test oracle"),
+        # a candidate that sets off the tripwires itself, so a moved boundary seems reached
+        case("boundary_named", {"calc/ops.py": OPS + "\nimport builtins\nFIRE = getattr("
+                                "builtins, '_ouroboros_boundary', None)\n"},
+             end="POSTMORTEM", why="refers to the test oracle"),
         case("oracle_env", {"calc/ops.py": OPS + "\nimport os\nOUT = os.environ.get("
                             "'OUROBOROS_ORACLE_OUT')\n"}, end="POSTMORTEM"),
         case("new_test_hides_break", {"calc/ops.py": BROKEN["neg_only"],
