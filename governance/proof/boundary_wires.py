@@ -36,8 +36,6 @@ BOUNDARY = "_ouroboros_boundary"  # governance.oracle.replay_mutants.BOUNDARY
 FIRST_ID = 200_001  # beside the candidate's mutants (1..) and the base's (100_001..)
 _MOVED = {"`>` to `>=`": ast.GtE, "`>=` to `>`": ast.Gt,
           "`<` to `<=`": ast.LtE, "`<=` to `<`": ast.Lt}
-# `L op R` through the runner's tripwire (governance.oracle.replay_mutants.boundary)
-_WIRE = f"getattr(__import__('builtins'), {BOUNDARY!r})(0, 0, '{{op}}')"
 
 
 @dataclass(frozen=True)
@@ -91,10 +89,17 @@ def wire(tree: ast.Module, found: Sequence[tuple[ast.Compare, Wire]],
     """Put `(tripwire if <switch> == id else comparison)` where each found node stands
     (found before the mutants were switched in: a mutant wraps the node, never copies it)."""
     for node, w in found:
-        tripwire = ast.parse(_WIRE.format(op=_symbol(node.ops[0])), mode="eval").body
-        tripwire.args[:2] = [copy.deepcopy(node.left), copy.deepcopy(node.comparators[0])]
-        guarded = ast.IfExp(switched_on(w.id), tripwire, node)
+        guarded = ast.IfExp(switched_on(w.id), _tripwire(node), node)
         _swap(tree, node, ast.copy_location(guarded, node))
+
+
+def _tripwire(node: ast.Compare) -> ast.expr:
+    """`getattr(__import__('builtins'), BOUNDARY)(L, R, 'op')`: `L op R` through the
+    runner's tripwire (governance.oracle.replay_mutants.boundary); no name of the module's."""
+    builtins = ast.Call(ast.Name("__import__", ast.Load()), [ast.Constant("builtins")], [])
+    helper = ast.Call(ast.Name("getattr", ast.Load()), [builtins, ast.Constant(BOUNDARY)], [])
+    return ast.Call(helper, [copy.deepcopy(node.left), copy.deepcopy(node.comparators[0]),
+                             ast.Constant(_symbol(node.ops[0]))], [])
 
 
 def _compares(text: str, function: str, line: int, op: type) -> list[ast.Compare]:
