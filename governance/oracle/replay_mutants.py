@@ -38,23 +38,34 @@ _fired = set()  # the switches a tripwire raised under
 _texts = {}  # real path -> the text its module is loaded from (one jailed process's)
 _COMPARED = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
              "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+_STRICTNESS = {">": (">", ">="), ">=": (">", ">="), "<": ("<", "<="), "<=": ("<", "<=")}
 
 
 def boundary(left, right, op):
     """A tripwire's comparison (governance.proof.boundary_wires): `left op right`, except
-    that where `left == right` is plainly true in the outermost call of the function it
-    stands in, it raises. A call nested in another of the same function is not the input
-    compared: fastjsonschema's `walk` widened to `depth > 500` met depth 500 in the 500th
-    recursion of a schema 1,200 levels deep, which base and candidate refuse alike (one
-    level apart), and the boundary counted as reached (wave 11's careless case landed).
-    A tripwire counts as set off only where it raised (`judge`), never where the answer
-    differed for another reason (a table the call wrote into, answered again)."""
+    that where its strict and non-strict forms part (`_parted`) in the outermost call of
+    the function it stands in, it raises. A call nested in another of the same function
+    is not the input compared: fastjsonschema's `walk` widened to `depth > 500` met depth
+    500 in the 500th recursion of a schema 1,200 levels deep, which base and candidate
+    refuse alike (one level apart), and the boundary counted as reached (wave 11's careless
+    case landed). A tripwire counts as set off only where it raised (`judge`), never where
+    the answer differed for another reason (a table the call wrote into, answered again)."""
     result = _COMPARED[op](left, right)
-    equal = left == right
-    if type(equal) is bool and equal and _outermost(sys._getframe(1)):
+    if _parted(left, right, op) and _outermost(sys._getframe(1)):
         _fired.add(getattr(builtins, SWITCH, 0))
         raise ArithmeticError("boundary reached")
     return result
+
+
+def _parted(left, right, op):
+    """Whether the strict and the non-strict comparison answer otherwise here, each a plain
+    bool: the boundary itself. Not `left == right`, which an object equal to anything
+    (replay_values' AnyEqual) or an array answers without ordering there at all."""
+    try:
+        strict, loose = (_COMPARED[o](left, right) for o in _STRICTNESS[op])
+    except Exception:  # a side that compares one way only: no boundary shown
+        return False
+    return type(strict) is bool and type(loose) is bool and strict != loose
 
 
 def _outermost(frame):

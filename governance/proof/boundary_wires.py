@@ -9,7 +9,7 @@ at the boundary, pychord's bass lowered at `>=` where the two are never equal (w
 So the candidate's comparison gets one more switched expression beside its mutants (the
 replay runner answers the inputs with it on, as it does with each mutant, governance.
 oracle.replay_mutants): the comparison as written, through the runner's `boundary`, which
-raises where its two sides are equal in the outermost call of the function (a recursion
+raises where its strict and non-strict forms part in the outermost call of the function (a recursion
 that meets the boundary deeper is not the input compared: fastjsonschema's `walk`, wave
 11). An input that sets it off reached the boundary, and both trees answered it alike
 (the check compares only inputs both answered); a shape all of whose moved

@@ -138,6 +138,36 @@ def test_a_tripwire_is_set_off_only_where_it_raised_not_where_an_answer_differed
     assert fired["on"] and killed == {1: "g1", FIRST_ID: "g2"}
 
 
+class _EqualToAll:
+    """Equal to anything, ordered against nothing (the replay's AnyEqual is alike)."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __gt__(self, other: object) -> bool:
+        return False
+
+    __ge__ = __lt__ = __le__ = __gt__
+
+
+def test_a_value_equal_to_anything_sets_off_no_tripwire() -> None:
+    """Only where `>` and `>=` answer otherwise is the boundary reached: an object equal to
+    everything that orders against nothing is no evidence."""
+    def depth(d: object) -> bool:
+        return boundary(d, 3, ">=")
+
+    assert depth(_EqualToAll()) is False and depth(4) is True
+    try:
+        depth(3)
+    except ArithmeticError:
+        pass
+    else:
+        raise AssertionError("the boundary itself set off nothing")
+
+
 def test_only_a_single_comparison_moved_by_strictness_is_wired() -> None:
     assert planned(mutant_shaped(PAD, PAD.replace("count > 0", "count < 0"), FILE),
                    {FILE: PAD}) == []  # `>` to `<` moves no boundary by one
