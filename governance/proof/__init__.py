@@ -10,6 +10,7 @@ The static analyses (pure):
 - sniff.py: code that asks whether it runs under a test runner or a tracer.
 - moved.py: code a change moves out of a file (that file belongs to the change).
 - renamed.py: a function that differs from its base only by its local names.
+- extracted.py: a function whose statements moved, unchanged, into a new helper.
 - mutant_shaped.py: a preserve change shaped like a mutant.
 - diff.py: the line diff under the analyses, bounded on hostile texts.
 - ast_helpers.py, ast_diff.py, symbols.py: the AST helpers the analyses share.

@@ -5,7 +5,9 @@ Pure: texts and coverage in. A changed def or method is a target, and so is each
 defined inside it whose own code changed (governance.proof.nested); so is one that reads a
 name a changed import binds (`from math import floor` becoming `ceil as floor` changes it
 without touching its text); one that is its base with locals renamed one for one is not
-(governance.proof.renamed: the same code answers alike on every input). The constants a
+(governance.proof.renamed: the same code answers alike on every input), nor one whose
+statements moved, unchanged, into a new helper it calls in their place (governance.proof.
+extracted). The constants a
 target's inputs are generated near are its own literals, then those of the tables and
 functions it reads by name; its boundaries (the values at and beside what its base and
 candidate code compare a parameter with) are tried first (governance.proof.boundaries).
@@ -29,6 +31,7 @@ from governance.proof.ast_helpers import FUNCS
 from governance.proof.boundaries import boundaries, module_tables
 from governance.proof.confined import confined
 from governance.proof.edges import edges
+from governance.proof.extracted import extracted
 from governance.proof.mutation import mutant_text
 from governance.proof.names import private_additions_only, symbol_changes
 from governance.proof.nested import FuncDef, changed_nested, nested_defs
@@ -62,6 +65,7 @@ def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list
             problems.append(f"{path}: {c.name} {c.kind} (a class body, or not a function)")
     names |= {n for n, node in defs.items() if n in old_defs and _reads(node, rebound)}
     names -= {r.function for r in renamed(old, new)}  # the same code: nothing to compare
+    names -= {e.function for e in extracted(old, new)}  # the same code, moved into a helper
     targets = []
     scopes = (Scope(new), Scope(old))
     tables = {**module_tables(old), **module_tables(new)}

@@ -45,11 +45,11 @@ from governance.proof.boundary_wires import Wire, planned, waiting
 from governance.proof.callees import with_callees
 from governance.proof.check_record import Record, read_text, readable
 from governance.proof.conversions import dropped_conversions
+from governance.proof.extracted import same_code
 from governance.proof.kin import with_kin
 from governance.proof.lifted import lifted
 from governance.proof.mutant_shaped import Shaped, mutant_shaped
 from governance.proof.noticed import Side, sides, told_apart, unnoticed
-from governance.proof.renamed import renamed
 from governance.proof.rules import Intent, intent_of
 from governance.schemas import FileChange, OperationContext
 
@@ -188,13 +188,13 @@ def _sides(base: Path, candidate: Path, targets: Sequence[Target],
     files = sorted({t.file for t in targets})
     texts = [(f, read_text(base, f), read_text(candidate, f)) for f in files]
     both = sides(texts, wires)
-    same = {f: renamed(old, new) for f, old, new in texts}  # no change for inputs to notice
-    return (_outside(both[0], {f: [r.base_lines for r in rs] for f, rs in same.items()}),
-            _outside(both[1], {f: [r.candidate_lines for r in rs] for f, rs in same.items()}))
+    same = {f: same_code(old, new) for f, old, new in texts}  # no change to notice
+    return (_outside(both[0], {f: spans[0] for f, spans in same.items()}),
+            _outside(both[1], {f: spans[1] for f, spans in same.items()}))
 
 
 def _outside(side: Side, spans: dict[str, list[range]]) -> Side:
-    """`side` without its mutants inside functions shown renamed only."""
+    """`side` without its mutants inside functions shown to be the same code."""
     def kept(file: str, line: int) -> bool:
         return not any(line in span for span in spans.get(file, ()))
     return dataclasses.replace(side, mutants=tuple(m for m in side.mutants

@@ -45,6 +45,7 @@ from governance.oracle.oracle import GOOD, Report
 from governance.oracle.oracle_run import Sessions
 from governance.oracle.scope import is_test_side
 from governance.proof.entered import entered as entered_by
+from governance.proof.extracted import same_code
 from governance.proof.moved import import_lines, moved_out
 from governance.proof.names import private_additions_only
 from governance.proof.removed_rows import reason as removed_reason
@@ -316,7 +317,7 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
                   if o in GOOD and baseline.with_outcome(n) in GOOD}
     shown = claim.intent in (Intent.REPAIR, Intent.NEW)
     reports = [r.coverage for r in (sessions.original, sessions.own) if r and r.coverage]
-    oracle = _base_as_oracle(claim, sessions)
+    oracle = _base_as_oracle(claim, sessions, code)
     for f in code:
         if f.new is None or not f.path.endswith(".py"):
             continue
@@ -342,16 +343,22 @@ def _coverage(claim: Claim, code: Sequence[FileText], sessions: Sessions, baseli
                              + (f" and {more} more" if more > 0 else ""))
 
 
-def _base_as_oracle(claim: Claim, sessions: Sessions) -> frozenset[str]:
+def _base_as_oracle(claim: Claim, sessions: Sessions, code: Sequence[FileText]) \
+        -> frozenset[str]:
     """For a preserve change the base is the oracle: a changed line no test runs is shown
     preserved when replayed inputs (the tests', lifted to a caller, or searched) reach it,
     each of its mutants answers otherwise than the base on one of them, and the candidate
-    answers as the base on all of them (the differential check gives no reason)."""
+    answers as the base on all of them (the differential check gives no reason); or when
+    it lies in a function shown to be its base's code (governance.proof.extracted's
+    same_code: locals renamed, statements moved into a new helper), which answers as the
+    base on every input without one."""
     diff = sessions.differential
     if claim.intent is not Intent.PRESERVE or claim.preserve_on_coverage or diff is None \
             or diff.reasons():
         return frozenset()
-    return frozenset(diff.preserved)
+    same = {f"{f.path}:{line}" for f in code if f.old is not None and f.new is not None
+            for span in same_code(f.old, f.new)[1] for line in span}
+    return frozenset(diff.preserved) | same
 
 
 def _checked(claim: Claim, code: Sequence[FileText], sessions: Sessions,

@@ -46,18 +46,27 @@ def test_celsius():
     assert describe(21.5) == "21.5 C"
     assert describe(-3.25, "C").endswith("C")
 '''
+# The helper computes the same text another way: no move of the same statements, so
+# inputs must show it (a move of them unchanged is the same code: governance.proof.extracted).
 EXTRACTED = TEMPS.replace('''        shown = reading * 9 / 5 + 32
+        return f"{shown:.1f} F"''', '''        return _fahrenheit(reading)''') + '''
+
+def _fahrenheit(reading):
+    return f"{reading * 9 / 5 + 32:.1f} F"
+'''
+CARELESS = EXTRACTED.replace("{reading * 9 / 5 + 32:.1f}", "{(reading + 32) * 9 / 5:.1f}")
+MOVED = TEMPS.replace('''        shown = reading * 9 / 5 + 32
         return f"{shown:.1f} F"''', '''        return _fahrenheit(reading)''') + '''
 
 def _fahrenheit(reading):
     shown = reading * 9 / 5 + 32
     return f"{shown:.1f} F"
 '''
-CARELESS = EXTRACTED.replace("    shown = reading * 9 / 5 + 32",
-                             "    shown = (reading + 32) * 9 / 5")
+CARELESS_MOVE = MOVED.replace("    shown = reading * 9 / 5 + 32",
+                              "    shown = reading * 9 // 5 + 32")
 
 
-async def _judged(tmp_path: Path, new: str):
+async def _judged(tmp_path: Path, new: str, judged: tuple[str, ...] = ("describe",)):
     files = {"lab/__init__.py": "", "tests/test_temps.py": TESTS}
     base = commit_files(tmp_path / "base", {**files, FILE: TEMPS})
     cand = commit_files(tmp_path / "cand", {**files, FILE: new})
@@ -69,7 +78,7 @@ async def _judged(tmp_path: Path, new: str):
     before = await runner.run(base, [], scratch=scratch)
     ran = await runner.run(cand, [], scratch=scratch, coverage=watch)
     targets, problems = touched_functions(TEMPS, new, FILE)
-    assert problems == [] and [t.qualname for t in targets] == ["describe"]
+    assert problems == [] and tuple(t.qualname for t in targets) == judged
     diff = await check_behaviour(runner, base, cand, targets,
                                  covering_tests(targets, ran.report.coverage), scratch)
     p = Settings().proof
@@ -88,7 +97,7 @@ async def test_a_helper_extracted_over_untested_lines_lands_and_a_careless_one_i
     # The extracted lines ran under no test; the replayed inputs reached them (unit "F")
     # and told every one of their mutants apart.
     assert evidence.proven, (evidence.reasons, diff.payload())
-    assert {f"{FILE}:9", f"{FILE}:14", f"{FILE}:15"} <= set(diff.preserved)
+    assert {f"{FILE}:9", f"{FILE}:14"} <= set(diff.preserved)
     assert evidence.uncovered == ()
     # Without the base as the oracle, the lines no test runs keep it for review.
     before = judge(dataclasses.replace(diff, preserved=()))
@@ -100,3 +109,17 @@ async def test_a_helper_extracted_over_untested_lines_lands_and_a_careless_one_i
     [changed] = [r for r in evidence.reasons if r.startswith("behaviour changed: ")]
     assert changed.startswith(f"behaviour changed: {FILE}::describe(") and "'F'" in changed
     assert f"{FILE}:14" in evidence.uncovered  # no test ran it: the base decided
+
+
+async def test_statements_moved_unchanged_over_untested_lines_land_as_the_same_code(tmp_path):
+    """A move of the same statements into a new helper answers as the base on every input
+    (governance.proof.extracted): no input need reach the lines no test runs. The same move
+    with its arithmetic changed is no move: its inputs decide, and refuse it."""
+    evidence, diff, _ = await _judged(tmp_path / "moved", MOVED, judged=())
+    assert evidence.proven, (evidence.reasons, diff.payload())
+    assert evidence.uncovered == () and diff.preserved == ()
+
+    evidence, diff, _ = await _judged(tmp_path / "careless", CARELESS_MOVE)
+    assert not evidence.proven
+    [changed] = [r for r in evidence.reasons if r.startswith("behaviour changed: ")]
+    assert changed.startswith(f"behaviour changed: {FILE}::describe(") and "'F'" in changed

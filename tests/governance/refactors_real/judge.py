@@ -32,6 +32,7 @@ from governance.oracle.oracle import Coverage
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 from governance.proof.behaviour import covering_tests, touched_functions
 from governance.proof.differential_check import check_behaviour, targets_of
+from governance.proof.extracted import extracted
 from governance.proof.kin import behaviour_scope
 from governance.proof.renamed import renamed
 from governance.proof.static import changed_statements
@@ -153,9 +154,12 @@ async def premise_only(r: Refactor, work: Path, coverage: Coverage) -> list[str]
     from a set's order change between sessions (isodate's test_date): when the candidate's
     session did not run them all, it runs their files instead."""
     in_base, _ = touched_functions(r.text, r.base_text, r.file)  # the base's line numbers
-    # A function only renamed is no target (governance.proof.renamed): its own span's tests
+    # A function only renamed, or whose statements moved into a new helper, is no target
+    # (governance.proof.renamed, extracted): its own span's tests
     spans = [Target(r.file, s.function, frozenset(s.candidate_lines), ())
-             for s in renamed(r.text, r.base_text)]
+             for s in renamed(r.text, r.base_text)] \
+        + [Target(r.file, e.function, frozenset(e.base_lines), ())
+           for e in extracted(r.base_text, r.text)]
     ids = covering_tests([*in_base, *spans], coverage)
     if not ids:
         return [f"no test of the library enters {r.function}"]
