@@ -217,6 +217,15 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # constants/) and its tests, test/ (seven modules, no __init__.py); its examples/ script
     # imports pretty_midi and is no test
     "pychord": ("pychord", "test"),
+    # its package (sql/: __init__, aggregate, conditionals, functions and operators), its
+    # tests inside it (sql/tests, a package)
+    "python-sql": ("sql",),
+    # its package (src/otpauth/: core, _rfc4226 and _rfc6238) and its tests/ (a package)
+    "otpauth": ("src/otpauth", "tests"),
+    # its package (confusable_homoglyphs/: categories, confusables, utils and cli, with its
+    # two tables, categories.json and confusables.json) and its tests/ (no __init__.py); its
+    # docs/ copies of the tables are not read
+    "confusable-homoglyphs": ("confusable_homoglyphs", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -237,10 +246,11 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # rfc8785's examples and their canonical forms; chameleon's templates and their expected
 # renderings; pylatexenc's LaTeX input, its table of characters and its readme of
 # test/dummy; wonderwords' word lists; jsonpath-ng's documents for its command line and its
-# metadata; parso's grammar files; evalidate's, spfpm's and flatdict's trees are .py files
-# alone, and so are mathparse's, text2digits', pluralizer's, asciitree's, multiset's,
-# pytweening's, ebcdic's, json-merge-patch's, pygtrie's, cnlunar's, wheel-filename's,
-# tinydb's, validate-docbr's, crccheck's, decorator's and pychord's).
+# metadata; parso's grammar files; confusable-homoglyphs' two tables; evalidate's, spfpm's
+# and flatdict's trees are .py files alone, and so are mathparse's, text2digits',
+# pluralizer's, asciitree's, multiset's, pytweening's, ebcdic's, json-merge-patch's,
+# pygtrie's, cnlunar's, wheel-filename's, tinydb's, validate-docbr's, crccheck's,
+# decorator's, pychord's, python-sql's and otpauth's).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -286,7 +296,8 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                              "wonderwords": (".txt",),
                                              "jsonpath-ng": (".json",
                                                              "jsonpath_ng.egg-info/PKG-INFO"),
-                                             "parso": (".txt",)}
+                                             "parso": (".txt",),
+                                             "confusable-homoglyphs": (".json",)}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
@@ -403,7 +414,12 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      # it under its sdist name)
                                      "decorator": ("tests/test.py",),
                                      # its tests directory is test/, not tests/
-                                     "pychord": ("test",)}
+                                     "pychord": ("test",),
+                                     # its tests inside its package (sql/tests), then the
+                                     # three doctests unittest runs beside them (discover
+                                     # -s sql.tests): its package's (SUITE_OPTIONS) and
+                                     # README.rst's (a text file named on the command line)
+                                     "python-sql": ("sql", "README.rst")}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -421,6 +437,10 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
 # which run once, untimed, as fastjsonschema's. wheel-filename's tox.ini adds pytest-cov's
 # options (--cov, --no-cov-on-fail), cleared as asteval's, and turns every warning into an
 # error, as sqids'. parso's pytest.ini turns every warning into an error, as sqids'.
+# python-sql's suite under unittest (discover -s sql.tests) runs its package's doctests
+# (sql.alias and sql.format2numeric) beside its tests: pytest runs them with
+# --doctest-modules (its tree's suite, pytest at its root, runs its tests alone).
+# otpauth's pyproject.toml turns every warning into an error, as sqids'.
 SUITE_OPTIONS: dict[str, tuple[str, ...]] = {"sqids": ("-p", "no:asyncio"),
                                              "fastjsonschema": ("--benchmark-disable",),
                                              "asteval": ("-o", "addopts="),
@@ -432,7 +452,9 @@ SUITE_OPTIONS: dict[str, tuple[str, ...]] = {"sqids": ("-p", "no:asyncio"),
                                                              "--benchmark-disable"),
                                              "wheel-filename": ("-o", "addopts=", "-p",
                                                                 "no:asyncio"),
-                                             "parso": ("-p", "no:asyncio")}
+                                             "parso": ("-p", "no:asyncio"),
+                                             "python-sql": ("--doctest-modules",),
+                                             "otpauth": ("-p", "no:asyncio")}
 LEFT_OUT: dict[str, str] = {
     # 6,000 conformance vectors, 23 s untraced on one core: traced in the jail on a shared
     # two-core box, the suite would pass the judge's 120 s limit. The careless refactors
