@@ -9,8 +9,9 @@ The static analyses (pure):
 - names.py: which names a candidate changed, and which public ones it broke.
 - sniff.py: code that asks whether it runs under a test runner or a tracer.
 - moved.py: code a change moves out of a file (that file belongs to the change).
-- renamed.py: a function that differs from its base only by its local names.
-- extracted.py: a function whose statements moved, unchanged, into a new helper.
+- same_code.py: a changed function that is its base's code all the same: renamed.py (only
+  its local names differ), extracted.py (statements moved, unchanged, into a new helper),
+  temporaries.py (temporaries inlined or taken out); bindings.py: the walks they share.
 - mutant_shaped.py: a preserve change shaped like a mutant.
 - diff.py: the line diff under the analyses, bounded on hostile texts.
 - ast_helpers.py, ast_diff.py, symbols.py: the AST helpers the analyses share.

@@ -4,10 +4,9 @@ enter them (governance.oracle.differential says what the check is).
 Pure: texts and coverage in. A changed def or method is a target, and so is each function
 defined inside it whose own code changed (governance.proof.nested); so is one that reads a
 name a changed import binds (`from math import floor` becoming `ceil as floor` changes it
-without touching its text); one that is its base with locals renamed one for one is not
-(governance.proof.renamed: the same code answers alike on every input), nor one whose
-statements moved, unchanged, into a new helper it calls in their place (governance.proof.
-extracted). The constants a
+without touching its text); one shown to be its base's code is not (governance.proof.
+same_code: locals renamed, statements moved into a new helper, temporaries inlined: the
+same code answers alike on every input). The constants a
 target's inputs are generated near are its own literals, then those of the tables and
 functions it reads by name; its boundaries (the values at and beside what its base and
 candidate code compare a parameter with) are tried first (governance.proof.boundaries).
@@ -31,12 +30,11 @@ from governance.proof.ast_helpers import FUNCS
 from governance.proof.boundaries import boundaries, module_tables
 from governance.proof.confined import confined
 from governance.proof.edges import edges
-from governance.proof.extracted import extracted
 from governance.proof.mutation import mutant_text
 from governance.proof.names import private_additions_only, symbol_changes
 from governance.proof.nested import FuncDef, changed_nested, nested_defs
 from governance.proof.param_roles import key_params, table_params, text_params
-from governance.proof.renamed import renamed
+from governance.proof.same_code import same_code
 from governance.python_ast import parse_python
 
 IMPORTERS = 2  # tests run to capture the calls a module makes of its own at import
@@ -64,8 +62,7 @@ def touched_functions(old: str, new: str, path: str) -> tuple[list[Target], list
         elif c.kind != "added":
             problems.append(f"{path}: {c.name} {c.kind} (a class body, or not a function)")
     names |= {n for n, node in defs.items() if n in old_defs and _reads(node, rebound)}
-    names -= {r.function for r in renamed(old, new)}  # the same code: nothing to compare
-    names -= {e.function for e in extracted(old, new)}  # the same code, moved into a helper
+    names -= {c.function for c in same_code(old, new)}  # the same code: nothing to compare
     targets = []
     scopes = (Scope(new), Scope(old))
     tables = {**module_tables(old), **module_tables(new)}

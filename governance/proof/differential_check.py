@@ -45,12 +45,12 @@ from governance.proof.boundary_wires import Wire, planned, waiting
 from governance.proof.callees import with_callees
 from governance.proof.check_record import Record, read_text, readable
 from governance.proof.conversions import dropped_conversions
-from governance.proof.extracted import same_code
 from governance.proof.kin import with_kin
 from governance.proof.lifted import lifted
 from governance.proof.mutant_shaped import Shaped, mutant_shaped
 from governance.proof.noticed import Side, sides, told_apart, unnoticed
 from governance.proof.rules import Intent, intent_of
+from governance.proof.same_code import same_code
 from governance.schemas import FileChange, OperationContext
 
 SAMPLED_TESTS = 24  # tests a capture that timed out is tried again with (`sampled`)
@@ -189,8 +189,10 @@ def _sides(base: Path, candidate: Path, targets: Sequence[Target],
     texts = [(f, read_text(base, f), read_text(candidate, f)) for f in files]
     both = sides(texts, wires)
     same = {f: same_code(old, new) for f, old, new in texts}  # no change to notice
-    return (_outside(both[0], {f: spans[0] for f, spans in same.items()}),
-            _outside(both[1], {f: spans[1] for f, spans in same.items()}))
+    return (_outside(both[0], {f: [s for c in found for s in c.base_lines]
+                               for f, found in same.items()}),
+            _outside(both[1], {f: [s for c in found for s in c.candidate_lines]
+                               for f, found in same.items()}))
 
 
 def _outside(side: Side, spans: dict[str, list[range]]) -> Side:

@@ -34,18 +34,29 @@ from __future__ import annotations
 
 import ast
 import copy
-import symtable
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from governance.proof.ast_diff import functions
 from governance.proof.ast_helpers import BLOCK_FIELDS, dump, is_docstring, parse
-from governance.proof.renamed import _BY_TEXT, _FRAMES, renamed
+from governance.proof.bindings import (
+    LOOPS,
+    READ_BY_TEXT,
+    ancestors,
+    bound,
+    bound_before,
+    by_text,
+    idents,
+    paths,
+    span,
+    table,
+    walked,
+)
+from governance.proof.renamed import _FRAMES
 
 _FORBIDDEN = (ast.Return, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal,
               ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Delete,
               ast.Import, ast.ImportFrom, ast.Match, ast.AsyncFor, ast.AsyncWith)
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
 # around the call: an exception half way leaves the caller's locals otherwise; a def or
 # class: another scope
 _AROUND = (ast.Try, getattr(ast, "TryStar", ast.Try), ast.With, ast.AsyncWith,
@@ -90,37 +101,28 @@ def extracted(old: str, new: str) -> list[Extracted]:
         helpers = _new_helpers(before, after)
         if not helpers:
             return []
-        shadowed = frozenset(n for s in (*before.body, *after.body) for n in _bound(s))
+        shadowed = frozenset(n for s in (*before.body, *after.body) for n in bound(s))
         olds, news = functions(before), functions(after)
         found = []
         for name, fn in news.items():
             if name in olds and name not in helpers and dump(olds[name]) != dump(fn):
                 helper = _shown(olds[name], fn, helpers, _Where("." in name, shadowed))
                 if helper is not None:
-                    found.append(Extracted(name, helper.name, _span(olds[name]),
-                                           (_span(fn), _span(helper))))
+                    found.append(Extracted(name, helper.name, span(olds[name]),
+                                           (span(fn), span(helper))))
         return found
     except (ValueError, RecursionError, SyntaxError):
         return []
 
 
-def same_code(old: str, new: str) -> tuple[list[range], list[range]]:
-    """The base's and the candidate's lines of the functions shown to be the same code: locals
-    renamed one for one (governance.proof.renamed), or statements moved into a new helper
-    (whose lines count as theirs)."""
-    renames, moves = renamed(old, new), extracted(old, new)
-    return ([r.base_lines for r in renames] + [e.base_lines for e in moves],
-            [r.candidate_lines for r in renames] + [s for e in moves for s in e.candidate_lines])
-
-
 def _new_helpers(before: ast.Module, after: ast.Module) -> dict[str, ast.FunctionDef]:
     """name -> def: the candidate's module-level plain functions with no decorator or
     default, no name of the base's, bound once and named once more (their call)."""
-    known = {n for node in ast.walk(before) for n in _idents(node)}
+    known = {n for node in ast.walk(before) for n in idents(node)}
     loads: dict[str, int] = {}
     binds: dict[str, int] = {}
     for node in ast.walk(after):
-        for n in _idents(node):
+        for n in idents(node):
             table = loads if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
                 else binds
             table[n] = table.get(n, 0) + 1
@@ -130,19 +132,6 @@ def _new_helpers(before: ast.Module, after: ast.Module) -> dict[str, ast.Functio
                 and binds.get(s.name) == 1 and loads.get(s.name) == 1:
             out[s.name] = s
     return out
-
-
-def _idents(node: ast.AST) -> Iterator[str]:
-    """Every name a node writes: a Name, an attribute, a def, a class, an import, an
-    argument, a keyword."""
-    for field in ("id", "attr", "arg", "asname"):
-        value = getattr(node, field, None)
-        if isinstance(value, str):
-            yield value
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.alias)):
-        yield node.name
-    if isinstance(node, ast.ExceptHandler) and node.name:
-        yield node.name
 
 
 def _plain(fn: ast.FunctionDef) -> bool:
@@ -177,7 +166,7 @@ def _shown(base: ast.AST, cand: ast.AST, helpers: dict[str, ast.FunctionDef],
         return None
     block = [_renamed(copy.deepcopy(s), mapping) for s in moved]
     expected = copy.deepcopy(cand)
-    parent, index = _walked(expected, call.path)
+    parent, index = walked(expected, call.path)
     parent[index:index + 1] = block
     if dump(expected) != dump(base):
         return None
@@ -186,7 +175,7 @@ def _shown(base: ast.AST, cand: ast.AST, helpers: dict[str, ast.FunctionDef],
 
 def _call(fn: ast.AST, helpers: dict[str, ast.FunctionDef]) -> _Call | None:
     """The one statement of `fn` that calls a new helper, as a whole statement."""
-    found = [(path, s) for path, s in _paths(fn.body, ()) if _called(s, helpers)]
+    found = [(path, s) for path, s in paths(fn.body, ()) if _called(s, helpers)]
     if len(found) != 1:
         return None
     path, s = found[0]
@@ -213,17 +202,6 @@ def _returns_there(fn: ast.AST, path: tuple, helper: ast.FunctionDef) -> bool:
     jumps out: `_movable`), so the helper's answer is the caller's."""
     last = helper.body[-1] if helper.body else None
     return path == (len(fn.body) - 1,) or isinstance(last, (ast.Return, ast.Raise))
-
-
-def _paths(body: list[ast.stmt], path: tuple) -> Iterator[tuple[tuple, ast.stmt]]:
-    """Each statement under `body` with its path: (field, handler, index) steps down."""
-    for i, s in enumerate(body):
-        here = (*path, i)
-        yield here, s
-        for field in BLOCK_FIELDS:
-            yield from _paths(getattr(s, field, None) or [], (*here, (field, None)))
-        for h, handler in enumerate(getattr(s, "handlers", ())):
-            yield from _paths(handler.body, (*here, ("handlers", h)))
 
 
 def _called(s: ast.stmt, helpers: dict[str, ast.FunctionDef]) -> bool:
@@ -276,30 +254,30 @@ def _renamed(node: ast.AST, mapping: dict[str, str]) -> ast.AST:
 def _sound(fn: ast.AST, block: list[ast.stmt], call: _Call, where: _Where) -> bool:
     """The module docstring's conditions on the moved statements, read in the base (`fn`,
     the helper's body back in place as `block`)."""
-    around = _ancestors(fn, call.path)
+    around = ancestors(fn, call.path)
     inside = {id(n) for s in block for n in ast.walk(s)}
     if any(isinstance(a, _AROUND) for a in around) or not _movable(block, call.tail, where) \
-            or _by_text(fn):
+            or by_text(fn):
         return False
-    local = {s.get_name() for s in _table(fn).get_symbols() if s.is_local()}
+    local = {s.get_name() for s in table(fn).get_symbols() if s.is_local()}
     reads, stores, caught = _uses(block)
     args, targets = set(call.args.values()), set(call.targets)
     outside = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and id(n) not in inside}
     later = _read_after(fn, call.path, len(block), inside)
-    looped = any(isinstance(a, _LOOPS) for a in around)
+    looped = any(isinstance(a, LOOPS) for a in around)
     deleted = {t.id for n in ast.walk(fn) if isinstance(n, ast.Delete) for t in n.targets
                if isinstance(t, ast.Name)}
-    if not args <= local & _bound_before(fn, call.path) - deleted:
+    if not args <= local & bound_before(fn, call.path) - deleted:
         return False
     if any(not _assigned_first(block, n) for n in (reads & local) - args):
         return False
     kept = {n for n in stores & local if n in later or (looped and n in reads)}
     if not call.tail and not kept <= targets:
         return False
-    if any(t not in args and not any(t in _bound(s) for s in block) for t in targets):
+    if any(t not in args and not any(t in bound(s) for s in block) for t in targets):
         return False
     closed = {n for node in ast.walk(fn) if isinstance(node, _SCOPES) and node is not fn
-              and id(node) not in inside for inner in ast.walk(node) for n in _idents(inner)}
+              and id(node) not in inside for inner in ast.walk(node) for n in idents(inner)}
     return not (closed & (reads | stores | args | targets)) \
         and not caught & (args | targets | outside)
 
@@ -309,9 +287,9 @@ def _read_after(fn: ast.AST, path: tuple, size: int, inside: set[int]) -> set[st
     statements after them on the way out, and the whole of each loop around them."""
     read: set[str] = set()
     for cut in range(len(path), 0, -2):
-        body, index = _walked(fn, path[:cut])
+        body, index = walked(fn, path[:cut])
         after = body[index + (size if cut == len(path) else 1):]
-        loops = [body[index]] if cut < len(path) and isinstance(body[index], _LOOPS) else []
+        loops = [body[index]] if cut < len(path) and isinstance(body[index], LOOPS) else []
         read |= {n for s in (*after, *loops) for n in _loaded(s) if n[1] not in inside}
     return {name for name, _ in read}
 
@@ -325,13 +303,6 @@ def _loaded(s: ast.AST) -> Iterator[tuple[str, int]]:
             yield n.target.id, id(n.target)
 
 
-def _by_text(fn: ast.AST) -> bool:
-    """Whether the function could read its locals by their text (it would see the moved
-    statements' locals in the base only)."""
-    return any((isinstance(n, ast.Name) and n.id in _BY_TEXT | {"super", "__class__"})
-               or (isinstance(n, ast.Attribute) and n.attr in _FRAMES) for n in ast.walk(fn))
-
-
 def _movable(block: list[ast.stmt], tail: bool, where: _Where) -> bool:
     """Whether the moved statements can run in another function: nothing that leaves them
     early, binds a name otherwise, reads a local by its text or (in a class) is mangled."""
@@ -340,7 +311,7 @@ def _movable(block: list[ast.stmt], tail: bool, where: _Where) -> bool:
         for n in ast.walk(s):
             if isinstance(n, _FORBIDDEN) and not (tail and isinstance(n, ast.Return)):
                 return False
-            if isinstance(n, ast.Name) and n.id in _BY_TEXT | {"super", "__class__"}:
+            if isinstance(n, ast.Name) and n.id in READ_BY_TEXT:
                 return False
             if isinstance(n, ast.Attribute) and n.attr in _FRAMES:
                 return False
@@ -348,7 +319,7 @@ def _movable(block: list[ast.stmt], tail: bool, where: _Where) -> bool:
                                                                  where.shadowed):
                 return False
             if where.private and any(i.startswith("__") and not i.endswith("__")
-                                     for i in _idents(n)):
+                                     for i in idents(n)):
                 return False
     return not _escapes(block)
 
@@ -368,7 +339,7 @@ def _escapes(block: list[ast.stmt], looped: bool = False) -> bool:
     for s in block:
         if isinstance(s, (ast.Break, ast.Continue)) and not looped:
             return True
-        inner = looped or isinstance(s, _LOOPS)
+        inner = looped or isinstance(s, LOOPS)
         if any(_escapes(b, inner if f == "body" else looped)
                for f, b in ((f, getattr(s, f, None) or []) for f in BLOCK_FIELDS)):
             return True
@@ -398,72 +369,7 @@ def _assigned_first(block: list[ast.stmt], name: str) -> bool:
         named = [n for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == name]
         if named:
             return isinstance(s, ast.Assign) and all(isinstance(n.ctx, ast.Store)
-                                                     for n in named) and name in _bound(s)
+                                                     for n in named) and name in bound(s)
     return False
 
 
-def _bound(s: ast.stmt) -> set[str]:
-    """The names a plain statement binds whenever it runs to its end."""
-    if isinstance(s, ast.Assign):
-        return set().union(*(_stored(t) for t in s.targets))
-    if isinstance(s, (ast.AnnAssign, ast.AugAssign)) and s.value is not None:
-        return _stored(s.target)
-    if isinstance(s, (ast.Import, ast.ImportFrom)):
-        return {a.asname or a.name.split(".")[0] for a in s.names}
-    if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {s.name}
-    return set()
-
-
-def _stored(target: ast.AST) -> set[str]:
-    if isinstance(target, ast.Name):
-        return {target.id}
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return set().union(*(_stored(e) for e in target.elts))
-    if isinstance(target, ast.Starred):
-        return _stored(target.value)
-    return set()
-
-
-def _bound_before(fn: ast.AST, path: tuple) -> set[str]:
-    """The names surely bound where `path` is: the parameters, what the plain statements
-    before it on its way bind, and the target of a `for` it is in."""
-    a = fn.args
-    bound = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg) if p}
-    for cut in range(1, len(path) + 1, 2):
-        body, index = _walked(fn, path[:cut])
-        for s in body[:index]:
-            bound |= _bound(s)
-        if cut < len(path) and path[cut][0] == "body" and isinstance(body[index], _LOOPS[:2]):
-            bound |= _stored(body[index].target)
-    return bound
-
-
-def _table(fn: ast.AST) -> symtable.SymbolTable:
-    """The symbol table of `fn` alone (a method resolves its names as a function does)."""
-    module = ast.Module(body=[fn], type_ignores=[])
-    (table,) = symtable.symtable(ast.unparse(module), "<extracted>", "exec").get_children()
-    return table
-
-
-def _span(fn: ast.AST) -> range:
-    return range(fn.lineno, (getattr(fn, "end_lineno", None) or fn.lineno) + 1)
-
-
-def _walked(fn: ast.AST, path: tuple) -> tuple[list[ast.stmt], int]:
-    """The statement list and index `path` names (`_paths`), in `fn` or a copy of it."""
-    body, index = fn.body, path[0]
-    for (field, handler), i in zip(path[1::2], path[2::2], strict=True):
-        owner = body[index]
-        body = getattr(owner, field) if handler is None else owner.handlers[handler].body
-        index = i
-    return body, index
-
-
-def _ancestors(fn: ast.AST, path: tuple) -> list[ast.stmt]:
-    """The statements around the one `path` names, outermost first."""
-    found = []
-    for cut in range(1, len(path), 2):
-        body, index = _walked(fn, path[:cut])
-        found.append(body[index])
-    return found

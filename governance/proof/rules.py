@@ -45,11 +45,11 @@ from governance.oracle.oracle import GOOD, Report
 from governance.oracle.oracle_run import Sessions
 from governance.oracle.scope import is_test_side
 from governance.proof.entered import entered as entered_by
-from governance.proof.extracted import same_code
 from governance.proof.moved import import_lines, moved_out
 from governance.proof.names import private_additions_only
 from governance.proof.removed_rows import reason as removed_reason
 from governance.proof.removed_rows import removed_rows
+from governance.proof.same_code import same_code
 from governance.proof.static import breaking_changes, changed_statements, symbol_changes
 from governance.proof.symbols import (
     inert_lines,
@@ -349,15 +349,15 @@ def _base_as_oracle(claim: Claim, sessions: Sessions, code: Sequence[FileText]) 
     preserved when replayed inputs (the tests', lifted to a caller, or searched) reach it,
     each of its mutants answers otherwise than the base on one of them, and the candidate
     answers as the base on all of them (the differential check gives no reason); or when
-    it lies in a function shown to be its base's code (governance.proof.extracted's
-    same_code: locals renamed, statements moved into a new helper), which answers as the
-    base on every input without one."""
+    it lies in a function shown to be its base's code (governance.proof.same_code: locals
+    renamed, statements moved into a new helper, temporaries inlined), which answers as
+    the base on every input without one."""
     diff = sessions.differential
     if claim.intent is not Intent.PRESERVE or claim.preserve_on_coverage or diff is None \
             or diff.reasons():
         return frozenset()
     same = {f"{f.path}:{line}" for f in code if f.old is not None and f.new is not None
-            for span in same_code(f.old, f.new)[1] for line in span}
+            for c in same_code(f.old, f.new) for span in c.candidate_lines for line in span}
     return frozenset(diff.preserved) | same
 
 

@@ -7,7 +7,8 @@ import textwrap
 import pytest
 
 from governance.proof.behaviour import touched_functions
-from governance.proof.extracted import extracted, same_code
+from governance.proof.extracted import extracted
+from governance.proof.same_code import same_code
 
 BASE = '''
 def parse(s, length):
@@ -243,8 +244,9 @@ def test_a_private_name_in_a_method_is_not_shown():
 def test_the_function_is_no_target_and_its_lines_and_the_helpers_carry_no_mutants():
     targets, problems = touched_functions(BASE, HELPER, "mod.py")
     assert problems == [] and targets == []
-    base_spans, cand_spans = same_code(BASE, HELPER)
-    assert base_spans == [range(2, 12)] and cand_spans == [range(13, 18), range(2, 11)]
+    [same] = same_code(BASE, HELPER)
+    assert same.base_lines == (range(2, 12),)
+    assert same.candidate_lines == (range(13, 18), range(2, 11))
     edited = CARELESS["a moved line edited"]
     assert [t.qualname for t in touched_functions(BASE, edited, "mod.py")[0]] == ["parse"]
-    assert same_code(BASE, edited) == ([], [])
+    assert same_code(BASE, edited) == []

@@ -32,9 +32,8 @@ from governance.oracle.oracle import Coverage
 from governance.oracle.testrun import CoverageRequest, TestOutcome, TestRunner
 from governance.proof.behaviour import covering_tests, touched_functions
 from governance.proof.differential_check import check_behaviour, targets_of
-from governance.proof.extracted import extracted
 from governance.proof.kin import behaviour_scope
-from governance.proof.renamed import renamed
+from governance.proof.same_code import same_code
 from governance.proof.static import changed_statements
 from governance.schemas import FileChange
 from tests.governance.refactors.judge import each_in_own_dir, executor_for
@@ -154,12 +153,11 @@ async def premise_only(r: Refactor, work: Path, coverage: Coverage) -> list[str]
     from a set's order change between sessions (isodate's test_date): when the candidate's
     session did not run them all, it runs their files instead."""
     in_base, _ = touched_functions(r.text, r.base_text, r.file)  # the base's line numbers
-    # A function only renamed, or whose statements moved into a new helper, is no target
-    # (governance.proof.renamed, extracted): its own span's tests
-    spans = [Target(r.file, s.function, frozenset(s.candidate_lines), ())
-             for s in renamed(r.text, r.base_text)] \
-        + [Target(r.file, e.function, frozenset(e.base_lines), ())
-           for e in extracted(r.base_text, r.text)]
+    # A function shown to be its base's code is no target (governance.proof.same_code):
+    # its own span's tests
+    spans = [Target(r.file, s.function, frozenset(n for lines in s.base_lines for n in lines),
+                    ())
+             for s in same_code(r.base_text, r.text)]
     ids = covering_tests([*in_base, *spans], coverage)
     if not ids:
         return [f"no test of the library enters {r.function}"]

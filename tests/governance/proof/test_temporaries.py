@@ -1,0 +1,104 @@
+"""A function that differs from its base only by temporaries inlined or taken out is the same
+code (governance.proof.temporaries); where the value would run at another point relative to
+anything with an effect, or another number of times, it is not shown."""
+
+import textwrap
+
+import pytest
+
+from governance.proof.behaviour import touched_functions
+from governance.proof.same_code import same_code
+from governance.proof.temporaries import temporaries
+
+HEAD = "import re\n\nLIMIT = 3\n\n\ndef helper(x):\n    return x\n\n\n"
+
+
+def shown(base: str, cand: str) -> list[str]:
+    return [t.function for t in temporaries(HEAD + textwrap.dedent(base),
+                                            HEAD + textwrap.dedent(cand))]
+
+
+@pytest.mark.parametrize(("base", "cand"), [
+    # inline temp into a return, after a builtin and a parameter
+    ("def f(a):\n    total = helper(a)\n    return len(a, total)\n",
+     "def f(a):\n    return len(a, helper(a))\n"),
+    # extract variable: an annotated one (a function never evaluates the annotation)
+    ("def f(a):\n    return max(LIMIT, a)\n",
+     "def f(a):\n    pattern: re.Pattern = LIMIT\n    return max(pattern, a)\n"),
+    # into an if's test and a for's iterable
+    ("def f(a):\n    seen = helper(a)\n    if seen:\n        return 1\n    return 2\n",
+     "def f(a):\n    if helper(a):\n        return 1\n    return 2\n"),
+    ("def f(a):\n    for x in helper(a):\n        print(x)\n",
+     "def f(a):\n    items = helper(a)\n    for x in items:\n        print(x)\n"),
+    # two messages named alike, each raised on the next line; a constant into an f-string
+    ("def f(a):\n    if a:\n        msg = 'one'\n        raise ValueError(msg)\n"
+     "    msg = 'two'\n    raise TypeError(f'{helper(a)} {msg}')\n",
+     "def f(a):\n    if a:\n        raise ValueError('one')\n"
+     "    raise TypeError(f'{helper(a)} two')\n"),
+    # temporaries inlined and a local renamed on top
+    ("def f(a):\n    n = helper(a)\n    return n + 1\n",
+     "def f(b):\n    return helper(b) + 1\n".replace("b", "a")),
+    # the first iterable of a comprehension runs once, in the function's scope
+    ("def f(a):\n    xs = helper(a)\n    return [x + 1 for x in xs]\n",
+     "def f(a):\n    return [x + 1 for x in helper(a)]\n"),
+])
+def test_temporaries_inlined_or_taken_out_are_the_same_code(base, cand):
+    assert shown(base, cand) == ["f"]
+
+
+@pytest.mark.parametrize(("base", "cand"), [
+    # a call runs before the read: the value would run after it
+    ("def f(a):\n    t = helper(a)\n    return print(a) or t\n",
+     "def f(a):\n    return print(a) or helper(a)\n"),
+    ("def f(a):\n    t = helper(a)\n    return helper(0) + t\n",
+     "def f(a):\n    return helper(0) + helper(a)\n"),
+    # the read only on one branch of `and`, or of a conditional expression
+    ("def f(a):\n    t = helper(a)\n    return a and t\n",
+     "def f(a):\n    return a and helper(a)\n"),
+    ("def f(a):\n    t = helper(a)\n    return 1 if a else t\n",
+     "def f(a):\n    return 1 if a else helper(a)\n"),
+    # read in a loop's test, a comprehension's element, a lambda: run again, or later
+    ("def f(a):\n    t = helper(a)\n    while t:\n        a -= 1\n",
+     "def f(a):\n    while helper(a):\n        a -= 1\n"),
+    ("def f(a):\n    t = helper(a)\n    return [t for x in a]\n",
+     "def f(a):\n    return [helper(a) for x in a]\n"),
+    ("def f(a):\n    t = helper(a)\n    return lambda: t\n",
+     "def f(a):\n    return lambda: helper(a)\n"),
+    # read two statements later; read twice
+    ("def f(a):\n    t = helper(a)\n    print(a)\n    return t\n",
+     "def f(a):\n    print(a)\n    return helper(a)\n"),
+    ("def f(a):\n    t = helper(a)\n    return t + t\n",
+     "def f(a):\n    return helper(a) + helper(a)\n"),
+    # an attribute read, or a local not surely bound, before the read
+    ("def f(a):\n    t = helper(a)\n    return a.b + t\n",
+     "def f(a):\n    return a.b + helper(a)\n"),
+    ("def f(a):\n    t = helper(a)\n    return re.sub(t, a)\n",
+     "def f(a):\n    return re.sub(helper(a), a)\n"),
+    ("def f(a):\n    if a:\n        k = 1\n    t = helper(a)\n    return k + t\n",
+     "def f(a):\n    if a:\n        k = 1\n    return k + helper(a)\n"),
+    # a global that a function of the module rebinds, read before the value
+    ("def f(a):\n    t = helper(a)\n    return LIMIT + t\n\n\ndef g():\n    global LIMIT\n"
+     "    LIMIT = 4\n",
+     "def f(a):\n    return LIMIT + helper(a)\n\n\ndef g():\n    global LIMIT\n    LIMIT = 4\n"),
+    # the temporary is a global; its value binds a name
+    ("def f(a):\n    global t\n    t = helper(a)\n    return t\n",
+     "def f(a):\n    global t\n    return helper(a)\n"),
+    ("def f(a):\n    t = (n := helper(a))\n    return n + t\n",
+     "def f(a):\n    return n + (n := helper(a))\n"),
+    # the function reads its locals by their text
+    ("def f(a):\n    t = helper(a)\n    return (t, locals())\n",
+     "def f(a):\n    return (helper(a), locals())\n"),
+    # a constant formatted with a conversion is not its text
+    ("def f(a):\n    msg = 'x'\n    return f'{msg!r}'\n",
+     "def f(a):\n    return f'x'\n"),
+])
+def test_moves_that_could_change_what_runs_are_not_shown(base, cand):
+    assert shown(base, cand) == []
+
+
+def test_a_temporary_rule_function_is_no_target_and_is_the_same_code():
+    base = HEAD + "def f(a):\n    total = helper(a)\n    return len(a, total)\n"
+    cand = HEAD + "def f(a):\n    return len(a, helper(a))\n"
+    assert touched_functions(base, cand, "m.py") == ([], [])
+    [same] = same_code(base, cand)
+    assert same.function == "f" and same.candidate_lines == (range(10, 12),)
