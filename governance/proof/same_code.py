@@ -6,8 +6,9 @@ Pure: texts in, spans out. Three shapes, each its own rule:
 - governance.proof.renamed: locals renamed one for one;
 - governance.proof.extracted: a run of statements moved, unchanged, into a new helper
   (whose lines count as the function's);
-- governance.proof.temporaries: temporaries inlined or taken out, where nothing can run
-  between the value and its one read (renaming allowed on top).
+- governance.proof.normal_form: one normal form (temporaries inlined where nothing can
+  run between the value and its one read, a choice between two branches as an `if`
+  statement, constant f-string parts as text; renaming allowed on top).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from governance.proof.extracted import extracted
+from governance.proof.normal_form import normal_forms
 from governance.proof.renamed import renamed
-from governance.proof.temporaries import temporaries
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def same_code(old: str, new: str) -> list[SameCode]:
                                               (r.candidate_lines,)))
     for e in extracted(old, new):
         found.setdefault(e.function, SameCode(e.function, (e.base_lines,), e.candidate_lines))
-    for t in temporaries(old, new):
+    for t in normal_forms(old, new):
         found.setdefault(t.function, SameCode(t.function, (t.base_lines,),
                                               (t.candidate_lines,)))
     return list(found.values())

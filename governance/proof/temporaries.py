@@ -1,12 +1,10 @@
-"""A function that differs from its base only by temporaries: a value named once and read
-once in the next statement, inlined there or taken out of it (issue 49: "inline temp" and
-"extract variable", the commonest correct refactors, waited for review wherever no test
-ran their lines). Both functions are brought to one form, every such temporary inlined and
-every f-string part that formats a string constant written as text, and compared
-(governance.proof.renamed's one-for-one renaming allowed on top).
+"""Temporaries inlined (governance.proof.normal_form): a value named once and read once in
+the next statement, written where it is read ("inline temp" and "extract variable", the
+commonest correct refactors, waited for review wherever no test ran their lines).
 
-Pure: texts in, spans out. A temporary `t = E` (or `t: T = E`, whose annotation a function
-never evaluates) is inlined only where that cannot change what runs, or when:
+Pure: a copy of a function's tree in, the same tree rewritten. A temporary `t = E` (or
+`t: T = E`, whose annotation a function never evaluates) is inlined only where that cannot
+change what runs, when:
 - `t` is named nowhere else in the function (not a parameter, not in a nested scope), and
   nothing reads locals by their text;
 - its one read is in the very next statement, evaluated exactly once there (not in a loop's
@@ -27,12 +25,8 @@ import ast
 import builtins
 import copy
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from governance.proof.ast_diff import functions
-from governance.proof.ast_helpers import dump, parse
-from governance.proof.bindings import bound, bound_before, by_text, paths, scope_names, span, walked
-from governance.proof.renamed import renamed_only
+from governance.proof.bindings import bound, bound_before, by_text, paths, scope_names, walked
 
 _NOT_IN_VALUE = (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await)
 _PURE = (ast.Constant, ast.Name, ast.Tuple, ast.List)
@@ -40,35 +34,7 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 MAX_INLINED = 64  # temporaries inlined in one function (each pass is linear in its size)
 
 
-@dataclass(frozen=True)
-class Temporaries:
-    """A function shown to be its base up to temporaries, and where it lies in each."""
-
-    function: str  # qualname
-    base_lines: range
-    candidate_lines: range
-
-
-def temporaries(old: str, new: str) -> list[Temporaries]:
-    """The functions of `new` that are their base in `old` up to temporaries (and not the
-    same text, nor only renamed). Unparsable text shows nothing."""
-    try:
-        before, after = parse(old, "base"), parse(new, "candidate")
-        olds, news = functions(before), functions(after)
-        found = []
-        for name, fn in news.items():
-            if name not in olds or dump(olds[name]) == dump(fn):
-                continue
-            base = _one_form(olds[name], _Module(before))
-            cand = _one_form(fn, _Module(after))
-            if dump(base) == dump(cand) or renamed_only(base, cand):
-                found.append(Temporaries(name, span(olds[name]), span(fn)))
-        return found
-    except (ValueError, RecursionError, SyntaxError):
-        return []
-
-
-class _Module:
+class Module:
     """The globals a function of this module reads that no call can rebind: bound at its
     top (or builtins), and declared `global` by no function."""
 
@@ -79,17 +45,16 @@ class _Module:
         self.steady = (top | set(dir(builtins))) - declared
 
 
-def _one_form(fn: ast.AST, module: _Module) -> ast.AST:
-    """A copy of `fn` with its temporaries inlined and constant f-string parts as text."""
-    fn = copy.deepcopy(fn)
+def inline_temporaries(fn: ast.AST, module: Module) -> ast.AST:
+    """`fn` (rewritten in place) with every temporary the module docstring allows inlined."""
     if not by_text(fn):
         for _ in range(MAX_INLINED):
             if not _inline_one(fn, module):
                 break
-    return _Folded().visit(fn)
+    return fn
 
 
-def _inline_one(fn: ast.AST, module: _Module) -> bool:
+def _inline_one(fn: ast.AST, module: Module) -> bool:
     """Inline the first temporary the module docstring allows; whether one was."""
     for path, s in paths(fn.body, ()):
         name, value = _temporary(s)
@@ -139,7 +104,7 @@ def _temporary(s: ast.stmt) -> tuple[str | None, ast.expr | None]:
 
 
 def _read_in(s: ast.stmt, name: str, value: ast.expr, fn: ast.AST, path: tuple,
-             module: _Module) -> ast.Name | None:
+             module: Module) -> ast.Name | None:
     """The read of `name` in `s`, where everything `s` evaluates before it is pure and it
     is evaluated exactly once; None otherwise. A constant's read may be anywhere in `s`
     but a nested def, class or lambda: a constant has no effect to keep in its place."""
@@ -229,25 +194,3 @@ def _replace(s: ast.stmt, read: ast.Name, value: ast.expr) -> None:
             if at is not None:
                 old[at] = copy.deepcopy(value)
                 return
-
-
-class _Folded(ast.NodeTransformer):
-    """An f-string part that formats a string constant, written as the text it formats
-    (`f"{'a'}b"` is `f"ab"`); an f-string of text alone, the string it is."""
-
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.expr:
-        self.generic_visit(node)
-        parts: list[ast.expr] = []
-        for part in node.values:
-            if isinstance(part, ast.FormattedValue) and part.conversion == -1 \
-                    and part.format_spec is None and isinstance(part.value, ast.Constant) \
-                    and isinstance(part.value.value, str):
-                part = ast.Constant(part.value.value)
-            if isinstance(part, ast.Constant) and parts and isinstance(parts[-1], ast.Constant):
-                parts[-1] = ast.Constant(parts[-1].value + part.value)
-            else:
-                parts.append(part)
-        if all(isinstance(p, ast.Constant) for p in parts):
-            return ast.Constant("".join(p.value for p in parts))
-        return ast.JoinedStr(parts)
-

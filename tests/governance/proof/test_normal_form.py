@@ -1,20 +1,22 @@
-"""A function that differs from its base only by temporaries inlined or taken out is the same
-code (governance.proof.temporaries); where the value would run at another point relative to
-anything with an effect, or another number of times, it is not shown."""
+"""A function whose normal form is its base's is the same code (governance.proof.normal_form):
+temporaries inlined or taken out (governance.proof.temporaries), a choice between two
+branches written either way (governance.proof.branches). Where a value would run at another
+point relative to anything with an effect, or another number of times, or a branch would
+fall through where it returned, it is not shown."""
 
 import textwrap
 
 import pytest
 
 from governance.proof.behaviour import touched_functions
+from governance.proof.normal_form import normal_forms
 from governance.proof.same_code import same_code
-from governance.proof.temporaries import temporaries
 
 HEAD = "import re\n\nLIMIT = 3\n\n\ndef helper(x):\n    return x\n\n\n"
 
 
 def shown(base: str, cand: str) -> list[str]:
-    return [t.function for t in temporaries(HEAD + textwrap.dedent(base),
+    return [t.function for t in normal_forms(HEAD + textwrap.dedent(base),
                                             HEAD + textwrap.dedent(cand))]
 
 
@@ -102,3 +104,38 @@ def test_a_temporary_rule_function_is_no_target_and_is_the_same_code():
     assert touched_functions(base, cand, "m.py") == ([], [])
     [same] = same_code(base, cand)
     assert same.function == "f" and same.candidate_lines == (range(10, 12),)
+
+
+@pytest.mark.parametrize(("base", "cand"), [
+    ("def f(a):\n    if a:\n        x = 1\n    else:\n        x = 2\n    return x\n",
+     "def f(a):\n    x = 1 if a else 2\n    return x\n"),
+    ("def f(a):\n    if a > LIMIT:\n        return 'big'\n    return 'small'\n",
+     "def f(a):\n    return 'big' if a > LIMIT else 'small'\n"),
+    ("def f(a):\n    if not a:\n        print(1)\n    else:\n        print(2)\n",
+     "def f(a):\n    if a:\n        print(2)\n    else:\n        print(1)\n"),
+    # a guard clause per case, or an elif chain, each falling to the rest
+    ("def f(a):\n    if a == 1:\n        return 'one'\n    if a == 2:\n        raise ValueError\n"
+     "    print(a)\n    return 'many'\n",
+     "def f(a):\n    if a == 1:\n        return 'one'\n    elif a == 2:\n        raise ValueError\n"
+     "    else:\n        print(a)\n        return 'many'\n"),
+])
+def test_a_choice_written_either_way_is_the_same_code(base, cand):
+    assert shown(base, cand) == ["f"]
+
+
+@pytest.mark.parametrize(("base", "cand"), [
+    # a branch that falls through: the rest runs after it too
+    ("def f(a):\n    if a:\n        print(1)\n    return 2\n",
+     "def f(a):\n    if a:\n        print(1)\n    else:\n        return 2\n"),
+    # the other value on one branch, or the test negated alone
+    ("def f(a):\n    if a:\n        x = 1\n    else:\n        x = 2\n    return x\n",
+     "def f(a):\n    x = 2 if a else 1\n    return x\n"),
+    ("def f(a):\n    if not a:\n        print(1)\n    else:\n        print(2)\n",
+     "def f(a):\n    if a:\n        print(1)\n    else:\n        print(2)\n"),
+    # a guard that returns on one branch only of its own if
+    ("def f(a):\n    if a:\n        if a > 1:\n            return 1\n    return 2\n",
+     "def f(a):\n    if a:\n        if a > 1:\n            return 1\n    else:\n"
+     "        return 2\n"),
+])
+def test_a_choice_that_could_run_otherwise_is_not_shown(base, cand):
+    assert shown(base, cand) == []
