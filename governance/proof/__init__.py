@@ -11,7 +11,8 @@ The static analyses (pure):
 - moved.py: code a change moves out of a file (that file belongs to the change).
 - same_code.py: a changed function that is its base's code all the same: renamed.py (only
   its local names differ), extracted.py (statements moved, unchanged, into a new helper),
-  temporaries.py (temporaries inlined or taken out); bindings.py: the walks they share.
+  normal_form.py (one normal form: temporaries.py inlines temporaries, branches.py writes
+  a choice as an `if`); bindings.py: the walks they share.
 - mutant_shaped.py: a preserve change shaped like a mutant.
 - diff.py: the line diff under the analyses, bounded on hostile texts.
 - ast_helpers.py, ast_diff.py, symbols.py: the AST helpers the analyses share.

@@ -5,7 +5,7 @@ Pure: texts and coverage in. A changed def or method is a target, and so is each
 defined inside it whose own code changed (governance.proof.nested); so is one that reads a
 name a changed import binds (`from math import floor` becoming `ceil as floor` changes it
 without touching its text); one shown to be its base's code is not (governance.proof.
-same_code: locals renamed, statements moved into a new helper, temporaries inlined: the
+same_code: locals renamed, statements moved into a new helper, one normal form: the
 same code answers alike on every input). The constants a
 target's inputs are generated near are its own literals, then those of the tables and
 functions it reads by name; its boundaries (the values at and beside what its base and

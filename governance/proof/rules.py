@@ -350,7 +350,7 @@ def _base_as_oracle(claim: Claim, sessions: Sessions, code: Sequence[FileText]) 
     each of its mutants answers otherwise than the base on one of them, and the candidate
     answers as the base on all of them (the differential check gives no reason); or when
     it lies in a function shown to be its base's code (governance.proof.same_code: locals
-    renamed, statements moved into a new helper, temporaries inlined), which answers as
+    renamed, statements moved into a new helper, one normal form), which answers as
     the base on every input without one."""
     diff = sessions.differential
     if claim.intent is not Intent.PRESERVE or claim.preserve_on_coverage or diff is None \
