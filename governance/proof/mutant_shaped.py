@@ -74,8 +74,12 @@ def mutant_shaped(old: str, new: str, path: str) -> list[Shaped]:
         pairs = differences(base, fn, fn.lineno)
         ints = (exact_ints(base, module), exact_ints(fn, changed))
         tests = test_nodes(base, fn)
+        handlers = {id(h.type) for f in (base, fn) for h in ast.walk(f)
+                    if isinstance(h, ast.ExceptHandler) and h.type is not None}
         shapes = [None if _redundant_int(a, b, ints) or redundant_operands(a, b, tests)
-                  or redundant_operands(b, a, tests) else _shape(a, b) for a, b, _ in pairs]
+                  or redundant_operands(b, a, tests)
+                  else _caught(a, b) if id(a) in handlers and id(b) in handlers
+                  else _shape(a, b) for a, b, _ in pairs]
         if pairs and all(shapes):
             found += [Shaped(path, name, line, what)
                       for (_, _, line), what in zip(pairs, shapes, strict=True) if what]
@@ -99,6 +103,40 @@ def _shape(a: ast.AST, b: ast.AST) -> str | None:
         if around:
             return f"`{around}` {verb}"
     return _augmented(a, b) or _removed(a, b)
+
+
+def _caught(a: ast.AST, b: ast.AST) -> str | None:
+    """`ValueError` no longer caught (or caught too) when `a` and `b` are one except
+    clause's types and `b` names those of `a` but some (or more): the mutation of a handler,
+    which changes what the function answers wherever the body raises one of them.
+    otpauth's `verify` narrowed to `except TypeError` landed (wave 30): a code that `int()`
+    refuses with a ValueError (a complex number) raised where it answered False, and no
+    input was one. A builtin exception dropped or added beside a builtin base of it that
+    stays caught changes nothing (`UnicodeDecodeError` beside `ValueError`): no shape."""
+    old, new = _types(a), _types(b)
+    gone, added = [t for t in old if t not in new], [t for t in new if t not in old]
+    if not old or not new or (gone and added) or not (gone or added):
+        return _shape(a, b)
+    moved, kept = (gone, new) if gone else (added, old)
+    if all(_subclass(t, kept) for t in moved):
+        return None
+    return f"`{', '.join(moved)}` {'no longer caught' if gone else 'caught too'}"
+
+
+def _types(node: ast.AST) -> list[str]:
+    """An except clause's types as written ([] for anything but names and attributes)."""
+    items = node.elts if isinstance(node, ast.Tuple) else [node]
+    if not all(isinstance(i, (ast.Name, ast.Attribute)) for i in items):
+        return []
+    return [ast.unparse(i) for i in items]
+
+
+def _subclass(name: str, kept: list[str]) -> bool:
+    """Whether builtin exception `name` is a subclass of a builtin one in `kept`."""
+    kind = getattr(builtins, name, None)
+    return isinstance(kind, type) and issubclass(kind, BaseException) and any(
+        isinstance(k, type) and issubclass(kind, k)
+        for k in (getattr(builtins, n, None) for n in kept))
 
 
 def _augmented(a: ast.AST, b: ast.AST) -> str | None:

@@ -198,3 +198,24 @@ def test_no_control_of_the_development_corpora_is_shaped_like_a_mutant():
     flagged += [r.name for r in real_corpus() if r.preserving
                 and mutant_shaped(r.base_text, r.text, r.file)]
     assert flagged == []
+
+
+HANDLER = "def f(x):\n    try:\n        return int(x)\n    except {}:\n        return 0\n"
+
+
+@pytest.mark.parametrize(("base", "cand", "what"), [
+    ("(TypeError, ValueError)", "TypeError", "`ValueError` no longer caught"),
+    ("(TypeError, ValueError)", "(ValueError,)", "`TypeError` no longer caught"),
+    ("TypeError", "(TypeError, ValueError)", "`ValueError` caught too"),
+    ("(OSError, err.Custom)", "OSError", "`err.Custom` no longer caught"),
+])
+def test_an_exception_no_longer_caught_or_caught_too_is_named(base, cand, what):
+    found = mutant_shaped(HANDLER.format(base), HANDLER.format(cand), "m.py")
+    assert [s.what for s in found] == [what]
+
+
+def test_a_builtin_exception_beside_a_base_of_it_that_stays_caught_is_no_shape():
+    base = HANDLER.format("(ValueError, UnicodeDecodeError)")
+    assert mutant_shaped(base, HANDLER.format("ValueError"), "m.py") == []
+    assert mutant_shaped(HANDLER.format("OSError"),
+                         HANDLER.format("(OSError, FileNotFoundError)"), "m.py") == []

@@ -139,3 +139,26 @@ def test_a_choice_written_either_way_is_the_same_code(base, cand):
 ])
 def test_a_choice_that_could_run_otherwise_is_not_shown(base, cand):
     assert shown(base, cand) == []
+
+
+INTS = "def f(xs, a):\n    lo = 0\n    hi = len(xs) - 1\n    mid = {}\n    return mid\n"
+
+
+@pytest.mark.parametrize(("base", "cand"), [
+    ("(lo + hi) // 2", "(lo + hi) >> 1"),
+    ("(lo + hi) % 8", "(lo + hi) & 7"),
+    ("hi * 4", "hi << 2"),
+    ("-hi // 1", "-hi >> 0"),
+])
+def test_a_shift_or_mask_of_an_exact_int_is_its_arithmetic(base, cand):
+    assert shown(INTS.format(base), INTS.format(cand)) == ["f"]
+
+
+@pytest.mark.parametrize(("base", "cand"), [
+    ("a // 2", "a >> 1"),  # a parameter may be a float: 2.5 // 2 is 1.0, 2.5 >> 1 raises
+    ("(lo + hi) % 7", "(lo + hi) & 6"),  # 7 is no power of two
+    ("(lo + hi) // 3", "(lo + hi) >> 1"),
+    ("len(xs) / 2", "len(xs) >> 1"),  # true division answers a float
+])
+def test_a_shift_or_mask_that_could_answer_otherwise_is_not_shown(base, cand):
+    assert shown(INTS.format(base), INTS.format(cand)) == []
