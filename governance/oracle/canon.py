@@ -153,13 +153,15 @@ def show(value, first=()):
     return ADDRESS.sub("", text)
 
 
-# -- a call's ambient input: the sys.argv a test set for it -------------------------------
+# -- a call's ambient input: the sys.argv a test set for it, the environment it reads -----
 # A CLI's `main()` takes no arguments; the test sets `sys.argv` and calls it (roman's
 # tests), so its input is the argv it ran under. The capture wraps such a call's pickle
 # with that argv (`ambient`), and the replay runner answers it under the same argv on both
 # trees; an input made from it (a generated one, the search's) runs under the runner's own.
 AMBIENT = "ouroboros.ambient"
+_AMBIENT_MARK = AMBIENT.encode("ascii")  # near the start of every wrapper's pickle
 _ARGV_ITEMS, _ARGV_CHARS = 64, 1000
+_ENV_NAMES = 8  # environment variables one input sets or unsets
 
 
 def argv_of(argv, start):
@@ -171,9 +173,30 @@ def argv_of(argv, start):
     return list(argv)
 
 
-def ambient(blob, argv):
-    """A call's pickle with the argv it ran under."""
-    return pickle.dumps((AMBIENT, {"argv": argv}, blob), protocol=4)
+def ambient(blob, argv, environ=None):
+    """A call's pickle with the argv it ran under and, for an input made to vary them, the
+    environment variables it runs with ({name: text, or None for unset})."""
+    extra = {"environ": environ} if environ else {}
+    return pickle.dumps((AMBIENT, {"argv": argv, **extra}, blob), protocol=4)
+
+
+def environ_of(blob):
+    """The environment variables `ambient` wrapped a call's pickle with, or None: names
+    and texts of a bounded size only (a value of None unsets its name). A pickle that is no
+    wrapper is not unpickled here (its arguments' pickle can be large)."""
+    if _AMBIENT_MARK not in blob[:64]:
+        return None
+    value = loads(blob)
+    if not (isinstance(value, tuple) and len(value) == 3 and value[0] == AMBIENT
+            and isinstance(value[1], dict)):
+        return None
+    env = value[1].get("environ")
+    if not isinstance(env, dict) or not env or len(env) > _ENV_NAMES or not all(
+            type(k) is str and 0 < len(k) <= _ARGV_CHARS and "=" not in k and "\0" not in k
+            and (v is None or (type(v) is str and len(v) <= _ARGV_CHARS and "\0" not in v))
+            for k, v in env.items()):
+        return None
+    return dict(env)
 
 
 def unwrapped(blob):

@@ -112,6 +112,10 @@ class Target:
     text_params: tuple[str, ...] = ()
     # its unannotated parameters both texts call a mapping's method on, filled with a dict
     table_params: tuple[str, ...] = ()
+    # the environment variables its base or candidate reads by a literal name
+    # (governance.proof.behaviour.environ_names): each captured call answered again with
+    # each unset, empty, blank and "0" (governance.oracle.replay_environ)
+    environ: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -32,13 +32,33 @@ import sys
 import time
 
 try:  # in the jail: beside the runner, in the run's plugin directory
-    from _ouroboros_canon import ADDRESS, RANDOM_SEED, canon, lazy, loads, show, unwrapped
+    from _ouroboros_canon import (
+        ADDRESS,
+        RANDOM_SEED,
+        canon,
+        environ_of,
+        lazy,
+        loads,
+        show,
+        unwrapped,
+    )
     from _ouroboros_clock import reset, unclocked
+    from _ouroboros_environ import environed
     from _ouroboros_inputs import code_names
     from _ouroboros_kinds import alien, exotic, foreign
 except ImportError:  # imported by the daemon's own tests
-    from governance.oracle.canon import ADDRESS, RANDOM_SEED, canon, lazy, loads, show, unwrapped
+    from governance.oracle.canon import (
+        ADDRESS,
+        RANDOM_SEED,
+        canon,
+        environ_of,
+        lazy,
+        loads,
+        show,
+        unwrapped,
+    )
     from governance.oracle.replay_clock import reset, unclocked
+    from governance.oracle.replay_environ import environed
     from governance.oracle.replay_inputs import code_names
     from governance.oracle.replay_kinds import alien, exotic, foreign
 
@@ -106,9 +126,10 @@ def answered(fn, blob, timeout_s, held=None):
     random.seed(RANDOM_SEED)
     reset(fn, clock)  # the clock, random bytes, ids, its module's names: alike in every run
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
-    printed, own_argv = io.StringIO(), sys.argv
+    printed, own_argv, env = io.StringIO(), sys.argv, environ_of(blob)
     try:
-        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()), \
+                environed(env):
             sys.argv = argv if argv is not None else own_argv
             value = fn(*args, **kwargs)
             if held is not None:
@@ -227,11 +248,12 @@ def answer_row(fn, key, blob, timeout_s, kinds=None):
         took = time.monotonic() - began  # the daemon judges a one-sided timeout by it
         second, _ = answered(fn, blob, timeout_s, held)
         inner, clock = unclocked(blob)
+        env = environ_of(inner)
         inner, argv = unwrapped(inner)
         args, kwargs = loads(inner)
     except Exception as exc:
         return {"key": key, "problem": f"{type(exc).__name__}: {exc}"[:200]}
-    row = {"key": key, "input": _input_text(fn, args, kwargs, argv, clock),
+    row = {"key": key, "input": _input_text(fn, args, kwargs, (argv, env), clock),
            "answer": digest(first), "shown": shown, "kind": first["kind"],
            # which part of an answer differs, where both trees' texts of it are alike
            "parts": {k: digest(first.get(k)) for k in _PARTS},
@@ -247,14 +269,17 @@ def answer_row(fn, key, blob, timeout_s, kinds=None):
     return row
 
 
-def _input_text(fn, args, kwargs, argv, clock):
+def _input_text(fn, args, kwargs, ambient, clock):
     """An input as people read it: the attributes of an object the function reads first,
-    the argv and clock it was answered under."""
+    the argv, environment and clock it was answered under."""
     names = code_names(fn)
+    argv, env = ambient
     text = ", ".join([show(a, names) for a in args]
                      + [f"{k}={show(v, names)}" for k, v in kwargs.items()])
     if argv is not None:
         text = f"{text} [sys.argv {_repr.repr(argv)}]".lstrip()
+    if env:
+        text = f"{text} [environ {_repr.repr(env)}]".lstrip()
     if clock is not None:
         text = f"{text} [clock {clock} ns]".lstrip()
     return text[:300]

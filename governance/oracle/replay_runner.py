@@ -50,6 +50,7 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_canon import loads
     from _ouroboros_clock import EDGES_NS, bindings_held, clocked, fix, reads, stable_ids
     from _ouroboros_defaults import left_out
+    from _ouroboros_environ import environ_inputs
     from _ouroboros_inputs import code_names, generated, parameters, receives
     from _ouroboros_keys import asked_inputs, crossed_inputs
     from _ouroboros_kin import lent
@@ -86,6 +87,7 @@ except ImportError:  # imported by the daemon's own tests
         stable_ids,
     )
     from governance.oracle.replay_defaults import left_out
+    from governance.oracle.replay_environ import environ_inputs
     from governance.oracle.replay_inputs import code_names, generated, parameters, receives
     from governance.oracle.replay_keys import asked_inputs, crossed_inputs
     from governance.oracle.replay_kin import lent
@@ -196,9 +198,10 @@ def _answers(fn, spec, calls, states, timeout_s, budgets, mutants, search):
             break
         inputs.append(blob)
         results.append(answer_row(fn, keyed("g", spec, blob), blob, timeout_s, kinds))
-    argv = Budget(_ASKED_BUDGET_S)  # a command line's arguments varied (replay_argv)
-    for blob in argv_inputs(captured, spec.get("constants", []), spec.get("names") or (),
-                            frozenset(spec.get("dropped") or ())):
+    argv = Budget(_ASKED_BUDGET_S)  # a command line's arguments, its environment varied
+    for blob in [*argv_inputs(captured, spec.get("constants", []), spec.get("names") or (),
+                              frozenset(spec.get("dropped") or ())),
+                 *environ_inputs(captured, spec.get("environ") or ())]:  # (replay_environ)
         if argv():
             break
         inputs.append(blob)

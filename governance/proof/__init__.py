@@ -31,8 +31,9 @@ The differential check (a preserve change: the base as the oracle):
 - behaviour.py: which functions it judges and the tests that enter them; nested.py,
   callers.py: the inner functions and the callers it judges too.
 - noticed.py: which changed lines its inputs notice (their mutants answer otherwise).
-- boundaries.py, guards.py, value_flow.py, callees.py, conversions.py: where its
-  generated inputs go (boundaries, the callees' literals, a removed conversion); edges.py:
+- boundaries.py, guards.py, value_flow.py, callees.py, conversions.py, environ.py: where
+  its generated inputs go (boundaries, the callees' literals, a removed conversion, the
+  environment variables it reads); edges.py:
   the comparisons a change rewrote, which its search steers toward.
 
 The lint gate:

@@ -30,6 +30,7 @@ from governance.proof.ast_helpers import FUNCS
 from governance.proof.boundaries import boundaries, module_tables
 from governance.proof.confined import confined
 from governance.proof.edges import edges
+from governance.proof.environ import environ_names
 from governance.proof.mutation import mutant_text
 from governance.proof.names import private_additions_only, symbol_changes
 from governance.proof.nested import FuncDef, changed_nested, nested_defs
@@ -108,7 +109,7 @@ def _target(path: str, name: str, node: FuncDef, old: FuncDef, scopes: tuple[Sco
                   table_params=tuple(sorted(table_params(node) & table_params(old))),
                   inner=tuple(q for q in nested_defs(old, name) if q.count(LOCALS) == 1
                               and q.rpartition(LOCALS)[2].isidentifier())[:MAX_INNER],
-                  confined=confined_)
+                  confined=confined_, environ=environ_names(node, old))
 
 
 def bare(qualname: str, node: FuncDef) -> bool:

@@ -150,7 +150,7 @@ class Record:
              "edges": [list(e) for e in t.edges],
              "constants": list(t.constants), "generate": GENERATED, "spread": spread,
              "dropped": sorted(self.dropped.get((t.file, t.qualname), ())),
-             "names": sorted(t.names),
+             "names": sorted(t.names), "environ": list(t.environ),
              "boundaries": [{"param": p, "values": list(v)} for p, v in t.boundaries]}
             for t, f in zip(targets, captured, strict=True)]}
         peers = await asyncio.to_thread(self.peers)  # each runner's search (replay_search)
