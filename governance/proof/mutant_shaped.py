@@ -9,8 +9,9 @@ minus, a one-argument call wrapped or unwrapped (`abs(a)` to `a`), a builtin for
 operand of an `and` or `or` dropped or added (`x and y != "" and z` to `x and z`), an
 expression moved by one (`n` to `n - 1`: the constant's `+ 1` done to an expression), an
 augmented assignment made plain (`+=` to `=`), an exception type dropped from or added to
-an `except` clause, or one statement removed from a body (its last mutant) is, node for node, what governance.proof.mutation makes to test the tests
-(or, for the move by one and the plain assignment, a slip as small). The repository's
+an `except` clause, or one statement removed from a body (its last mutant) is, node for
+node, what governance.proof.mutation makes to test the tests (or, for the move by one, the
+plain assignment and the handler, a slip as small). The repository's
 tests pass on both trees, so they cannot tell it from the base (the one mutant that turns
 the candidate back into the base always survives them), and the differential check's
 inputs are then the only evidence. On libraries the rules
