@@ -140,9 +140,9 @@ async def test_a_closure_whose_calls_cannot_travel_is_judged_through_its_caller(
     does not pickle: no call of it is replayed, and it is judged at the caller on its
     stacks (`render`), as a function reached by name is; it was 'not callable here' for
     want of a closure, and two correct refactors of it waited."""
-    done = await judged(tmp_path, "r/render.py", RENDER, RENDER.replace(
-        "        return str(values[match.group(1)])\n",
-        "        key = match.group(1)\n        return str(values[key])\n"),
+    done = await judged(tmp_path, "r/render.py", RENDER, RENDER.replace(  # not the same code
+        "        return str(values[match.group(1)])\n",  # (a temporary taken out would be)
+        "        key = match.group(1)\n        return f\"{values[key]}\"\n"),
                         {"r/__init__.py": "", "tests/test_render.py": RENDER_TESTS})
     check = done.check("render.<locals>.repl")
     assert done.ran.passed and check.problem is None and check.via == "r/render.py::render", check
