@@ -148,8 +148,9 @@ CLOCK_TESTS = '''from lab.clock import Clock
 def test_later():
     assert Clock(9, 5).later(10).minute == 15
 '''
+# alike on every input, and not the same code (a temporary inlined alone now is: normal_form)
 CLOCK_RIGHT = CLOCK.replace('''    text = "%02d:%02d" % (hh, mm)
-    return text''', '''    return "%02d:%02d" % (hh, mm)''')
+    return text''', '''    return "%02d:%02d" % (hh, mm) + ""''')
 CLOCK_CARELESS = CLOCK.replace('"%02d:%02d" % (hh, mm)', '"%d:%02d" % (hh, mm)')
 
 

@@ -229,12 +229,18 @@ async def test_a_refactor_shown_unchanged_lands_a_changed_one_and_an_uncovered_o
     # No test calls `padded`, and nothing says what its `items` are: it waits, its line
     # named. `shout` calls a text's method on its parameter: given text, its refactor is
     # shown unchanged though no test calls it (governance.proof.behaviour.text_params).
-    uncovered = TEXT.replace("return list(items) + [None]",
-                             "out = list(items)\n    return out + [None]")
+    uncovered = TEXT.replace("return list(items) + [None]", "return [*items, None]")
     r = await _op(tmp_path / "b", {"calc/text.py": uncovered}, source="opportunity_miner",
                   target="calc/text.py", evidence={"function": "padded"})
     assert r["end"] is Phase.PROPOSED
     assert "calc/text.py:6" in r["reasons"][-1], r["reasons"]
+    # The same lines with a temporary taken out are the same code (governance.proof.
+    # normal_form): they answer as the base on every input, so no input need reach them.
+    named = TEXT.replace("return list(items) + [None]",
+                         "out = list(items)\n    return out + [None]")
+    r = await _op(tmp_path / "n", {"calc/text.py": named}, source="opportunity_miner",
+                  target="calc/text.py", evidence={"function": "padded"})
+    assert r["end"] is Phase.COMPLETE, r["reasons"]
     texts = TEXT.replace('return s.upper() + "!"', 'loud = s.upper()\n    return loud + "!"')
     r = await _op(tmp_path / "t", {"calc/text.py": texts}, source="opportunity_miner",
                   target="calc/text.py", evidence={"function": "shout"})
