@@ -12,10 +12,10 @@ change what runs, when:
   lambda's body), in a `return`, an expression, an assignment's value, a `raise`, an `if`'s
   test, a `for`'s iterable or an `assert`'s test;
 - everything that statement evaluates before it is a constant, a tuple or list of them, or
-  a name: a local surely bound there, or a global the module binds at its top (or a
-  builtin) and no function of it declares `global`. So `E` runs at the same point relative
-  to every effect: a call or attribute read before the read would run first in one and
-  second in the other, and keeps the temporary;
+  a name: a local surely bound there, or a function, class or import the module binds
+  once at its top, or a builtin (`Module` says which). So `E` runs at the same point
+  relative to every effect: a call or attribute read before the read would run first in
+  one and second in the other, and keeps the temporary;
 - `E` binds nothing (`:=`) and neither yields nor awaits.
 """
 
@@ -30,19 +30,33 @@ from governance.proof.bindings import bound, bound_before, by_text, paths, scope
 
 _NOT_IN_VALUE = (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await)
 _PURE = (ast.Constant, ast.Name, ast.Tuple, ast.List)
+_STEADY = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 MAX_INLINED = 64  # temporaries inlined in one function (each pass is linear in its size)
 
 
 class Module:
-    """The globals a function of this module reads that no call can rebind: bound at its
-    top (or builtins), and declared `global` by no function."""
+    """The globals a function of this module reads that no call in it rebinds: a function,
+    class or import bound at its top and nowhere else, or a builtin it never binds; none
+    declared `global` by a function, and none at all where its code reaches its names by
+    text (`globals()`, `vars()`, `setattr`, a `__dict__`, `sys.modules`). A plain module
+    variable is state a call may change, and keeps a temporary read beside it."""
 
     def __init__(self, tree: ast.Module) -> None:
         declared = {n for node in ast.walk(tree) if isinstance(node, ast.Global)
                     for n in node.names}
-        top = {n for s in tree.body for n in bound(s)}
-        self.steady = (top | set(dir(builtins))) - declared
+        named = [n for s in tree.body for n in bound(s)]
+        kept = {n for s in tree.body if isinstance(s, _STEADY) for n in bound(s)
+                if named.count(n) == 1}
+        builtin = set(dir(builtins)) - set(named)
+        reached = any(_by_name(node) for node in ast.walk(tree))
+        self.steady = (builtin if reached else kept | builtin) - declared
+
+
+def _by_name(node: ast.AST) -> bool:
+    """Code that reaches a module's names by their text."""
+    return (isinstance(node, ast.Name) and node.id in ("globals", "vars", "setattr"))  \
+        or (isinstance(node, ast.Attribute) and node.attr in ("__dict__", "modules"))
 
 
 def inline_temporaries(fn: ast.AST, module: Module) -> ast.AST:

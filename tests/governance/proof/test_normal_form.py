@@ -82,6 +82,12 @@ def test_temporaries_inlined_or_taken_out_are_the_same_code(base, cand):
     ("def f(a):\n    t = helper(a)\n    return LIMIT + t\n\n\ndef g():\n    global LIMIT\n"
      "    LIMIT = 4\n",
      "def f(a):\n    return LIMIT + helper(a)\n\n\ndef g():\n    global LIMIT\n    LIMIT = 4\n"),
+    # a plain module variable is state a call may change; so is every global of a module
+    # that reaches its names by their text
+    ("def f(a):\n    t = helper(a)\n    return LIMIT + t\n",
+     "def f(a):\n    return LIMIT + helper(a)\n"),
+    ("def f(a):\n    t = helper(a)\n    return helper(t)\n\n\nG = globals()\n",
+     "def f(a):\n    return helper(helper(a))\n\n\nG = globals()\n"),
     # the temporary is a global; its value binds a name
     ("def f(a):\n    global t\n    t = helper(a)\n    return t\n",
      "def f(a):\n    global t\n    return helper(a)\n"),
