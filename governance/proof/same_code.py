@@ -13,6 +13,7 @@ Pure: texts in, spans out. Three shapes, each its own rule:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from governance.proof.extracted import extracted
@@ -29,8 +30,12 @@ class SameCode:
     candidate_lines: tuple[range, ...]
 
 
-def same_code(old: str, new: str) -> list[SameCode]:
-    """The functions of `new` shown to be their base's code in `old`, each once."""
+@functools.lru_cache(maxsize=8)
+def same_code(old: str, new: str) -> tuple[SameCode, ...]:
+    """The functions of `new` shown to be their base's code in `old`, each once. Kept for
+    the last few pairs of texts: VALIDATE asks it three times of one file (the targets, the
+    mutants left out, the lines no test runs), and each asking parses both texts and brings
+    every changed function to its normal forms."""
     found: dict[str, SameCode] = {}
     for r in renamed(old, new):
         found.setdefault(r.function, SameCode(r.function, (r.base_lines,),
@@ -40,4 +45,4 @@ def same_code(old: str, new: str) -> list[SameCode]:
     for t in normal_forms(old, new):
         found.setdefault(t.function, SameCode(t.function, (t.base_lines,),
                                               (t.candidate_lines,)))
-    return list(found.values())
+    return tuple(found.values())

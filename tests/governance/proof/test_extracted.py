@@ -249,4 +249,4 @@ def test_the_function_is_no_target_and_its_lines_and_the_helpers_carry_no_mutant
     assert same.candidate_lines == (range(13, 18), range(2, 11))
     edited = CARELESS["a moved line edited"]
     assert [t.qualname for t in touched_functions(BASE, edited, "mod.py")[0]] == ["parse"]
-    assert same_code(BASE, edited) == []
+    assert same_code(BASE, edited) == ()

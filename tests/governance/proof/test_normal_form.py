@@ -168,3 +168,19 @@ def test_a_shift_or_mask_of_an_exact_int_is_its_arithmetic(base, cand):
 ])
 def test_a_shift_or_mask_that_could_answer_otherwise_is_not_shown(base, cand):
     assert shown(INTS.format(base), INTS.format(cand)) == []
+
+
+def test_a_rule_that_cannot_decide_shows_nothing(monkeypatch):
+    """Unparsable text, or a rewrite that fails on a text it never met, is no proof of the
+    same code: the function stays a target of the differential check (fail closed)."""
+    base, cand = HEAD + "def f(a):\n    t = helper(a)\n    return t\n", \
+        HEAD + "def f(a):\n    return helper(a)\n"
+    assert shown(base, cand) == ["f"]
+    assert same_code("def f(:\n", cand) == () and same_code(base, "def f(:\n") == ()
+
+    def broken(fn):
+        raise RecursionError("a text too deep for the walk")
+    monkeypatch.setattr("governance.proof.normal_form.branches_in_one_form", broken)
+    assert shown(base, cand) == []
+    # (another text than above: same_code keeps its last answers)
+    assert [t.qualname for t in touched_functions(base + "\n", cand, "m.py")[0]] == ["f"]
