@@ -83,9 +83,9 @@ class _IntForms(ast.NodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
         k = node.right.value if isinstance(node.right, ast.Constant) else None
-        if type(k) is not int or not self.ints.holds(node.left) or not 0 <= k <= _MAX_SHIFT:
+        if type(k) is not int or k < 0 or not self.ints.holds(node.left):
             return node
-        if isinstance(node.op, (ast.RShift, ast.LShift)):
+        if isinstance(node.op, (ast.RShift, ast.LShift)) and k <= _MAX_SHIFT:
             op = ast.FloorDiv() if isinstance(node.op, ast.RShift) else ast.Mult()
             return ast.BinOp(node.left, op, ast.Constant(2 ** k))
         if isinstance(node.op, ast.BitAnd) and (k + 1) & k == 0 and k + 1 <= 2 ** _MAX_SHIFT:

@@ -82,3 +82,43 @@ def test_a_redundant_int_dropped_or_added_is_no_mutants_shape() -> None:
 ])
 def test_int_around_what_may_not_be_an_int_keeps_its_shape(old: str, new: str) -> None:
     assert mutant_shaped(SPLIT, SPLIT.replace(old, new), "si.py")
+
+
+HOTP = '''import struct
+
+
+def hotp(digest, offset, digit):
+    bin_code: int = struct.unpack(">I", digest[offset : offset + 4])[0]
+    total: int = bin_code & 0x7FFFFFFF
+    return total % 10**digit
+'''
+
+
+def test_a_struct_item_of_an_integer_code_ord_and_from_bytes_are_exact_ints() -> None:
+    assert _names(HOTP) == {"bin_code", "total"}  # otpauth's, wave 30
+    for value in ("ord(x)", "int.from_bytes(x, 'big')", "struct.unpack('<2xHxq', x)[1]",
+                  "struct.unpack_from(b'!3B4s', x)[2]", "struct.unpack('>fI', x)[-1]"):
+        assert "n" in _names(f"import struct\ndef f(x):\n    n = {value}\n    return n\n")
+
+
+@pytest.mark.parametrize("value, module", [
+    ("struct.unpack('>f', x)[0]", "import struct\n"),  # a float
+    ("struct.unpack('>?', x)[0]", "import struct\n"),  # a bool
+    ("struct.unpack('>4sI', x)[0]", "import struct\n"),  # bytes
+    ("struct.unpack('>I', x)[1]", "import struct\n"),  # no such item
+    ("struct.unpack('>I', x)[k]", "import struct\n"),  # an index not known
+    ("struct.unpack(fmt, x)[0]", "import struct\n"),  # a format not known
+    ("struct.unpack('>Iz', x)[0]", "import struct\n"),  # no format
+    ("struct.unpack('>I', x)[0]", "import mystruct as struct\n"),
+    ("struct.unpack('>I', x)[0]", "import struct\nstruct = object()\n"),
+    ("struct.unpack('>I', x)[0]", ""),  # struct is whatever a global of that name is
+    ("int.from_bytes(x, 'big')", "int = float\n"),
+    ("ord(x)", "def ord(c):\n    return 0.5\n"),
+])
+def test_a_struct_item_or_call_not_shown_an_int_is_unknown(value: str, module: str) -> None:
+    assert "n" not in _names(f"{module}def f(x, k, fmt):\n    n = {value}\n    return n\n")
+
+
+def test_struct_bound_in_the_function_is_not_the_module() -> None:
+    text = "import struct\ndef f(x, struct):\n    n = struct.unpack('>I', x)[0]\n    return n\n"
+    assert "n" not in _names(text)

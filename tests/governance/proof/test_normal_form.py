@@ -155,6 +155,9 @@ INTS = "def f(xs, a):\n    lo = 0\n    hi = len(xs) - 1\n    mid = {}\n    retur
     ("(lo + hi) % 8", "(lo + hi) & 7"),
     ("hi * 4", "hi << 2"),
     ("-hi // 1", "-hi >> 0"),
+    # masks greater than the largest shift written out (1,024): otpauth's sign bit (wave 30)
+    ("hi & 0x7FFFFFFF", "hi % 0x80000000"),
+    ("hi % 0x10000000000000000", "hi & 0xFFFFFFFFFFFFFFFF"),
 ])
 def test_a_shift_or_mask_of_an_exact_int_is_its_arithmetic(base, cand):
     assert shown(INTS.format(base), INTS.format(cand)) == ["f"]
@@ -165,6 +168,8 @@ def test_a_shift_or_mask_of_an_exact_int_is_its_arithmetic(base, cand):
     ("(lo + hi) % 7", "(lo + hi) & 6"),  # 7 is no power of two
     ("(lo + hi) // 3", "(lo + hi) >> 1"),
     ("len(xs) / 2", "len(xs) >> 1"),  # true division answers a float
+    ("hi * 2**2000", "hi << 2000"),  # a shift past the largest written out stays one
+    ("hi % 2**31", "hi & -2147483649"),  # a negative mask
 ])
 def test_a_shift_or_mask_that_could_answer_otherwise_is_not_shown(base, cand):
     assert shown(INTS.format(base), INTS.format(cand)) == []
