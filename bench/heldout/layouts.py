@@ -226,6 +226,20 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # two tables, categories.json and confusables.json) and its tests/ (no __init__.py); its
     # docs/ copies of the tables are not read
     "confusable-homoglyphs": ("confusable_homoglyphs", "tests"),
+    # its package (mdutils/: mdutils, the MdUtils class; fileutils/; tools/: Header, Html,
+    # Image, Link, MDList, Table, TableOfContents and TextUtils) and its tests/ (one module,
+    # test_mdutils.py, no __init__.py); its doc/ is its README again
+    "mdutils": ("mdutils", "tests"),
+    # its package (pure_eval/: core, my_getattr_static, utils and the version setuptools_scm
+    # wrote, version.py) and its tests/ (a package)
+    "pure-eval": ("pure_eval", "tests"),
+    # its module, backports/configparser/__init__.py (backports/ a namespace package, no
+    # __init__.py), its tests/ (no __init__.py: compat.py beside the two test modules, and the
+    # three configuration files they read, cfgparser.1 to cfgparser.3), and its pytest.ini (at
+    # the sdist's top): its import mode importlib and namespace packages let
+    # test_configparser.py import .compat relatively (without it the module fails to import);
+    # its docs/ are not read
+    "configparser": ("backports", "tests", "pytest.ini"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -246,11 +260,12 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # rfc8785's examples and their canonical forms; chameleon's templates and their expected
 # renderings; pylatexenc's LaTeX input, its table of characters and its readme of
 # test/dummy; wonderwords' word lists; jsonpath-ng's documents for its command line and its
-# metadata; parso's grammar files; confusable-homoglyphs' two tables; evalidate's, spfpm's
-# and flatdict's trees are .py files alone, and so are mathparse's, text2digits',
-# pluralizer's, asciitree's, multiset's, pytweening's, ebcdic's, json-merge-patch's,
-# pygtrie's, cnlunar's, wheel-filename's, tinydb's, validate-docbr's, crccheck's,
-# decorator's, pychord's, python-sql's and otpauth's).
+# metadata; parso's grammar files; confusable-homoglyphs' two tables; configparser's pytest
+# options and the three configuration files its tests read; evalidate's, spfpm's and
+# flatdict's trees are .py files alone, and so are mathparse's, text2digits', pluralizer's,
+# asciitree's, multiset's, pytweening's, ebcdic's, json-merge-patch's, pygtrie's, cnlunar's,
+# wheel-filename's, tinydb's, validate-docbr's, crccheck's, decorator's, pychord's,
+# python-sql's, otpauth's, mdutils' and pure-eval's).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -297,7 +312,9 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                              "jsonpath-ng": (".json",
                                                              "jsonpath_ng.egg-info/PKG-INFO"),
                                              "parso": (".txt",),
-                                             "confusable-homoglyphs": (".json",)}
+                                             "confusable-homoglyphs": (".json",),
+                                             "configparser": ("pytest.ini", "cfgparser.1",
+                                                              "cfgparser.2", "cfgparser.3")}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
@@ -419,7 +436,11 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      # three doctests unittest runs beside them (discover
                                      # -s sql.tests): its package's (SUITE_OPTIONS) and
                                      # README.rst's (a text file named on the command line)
-                                     "python-sql": ("sql", "README.rst")}
+                                     "python-sql": ("sql", "README.rst"),
+                                     # pytest at the top: its tox.ini's pytest, with its
+                                     # pytest.ini's options (--doctest-modules, which finds
+                                     # no doctest in it, and the import mode importlib)
+                                     "configparser": ()}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the

@@ -220,7 +220,7 @@ def premises(verdicts: Sequence[Verdict]) -> list[str]:
 
 
 # Each part's heading and its column's name beside the others (side_by_side).
-COLUMNS = {"heldout": "held-out (w30)", "seen": "seen (w1-w29)", "dev": "development"}
+COLUMNS = {"heldout": "held-out (w31)", "seen": "seen (w1-w30)", "dev": "development"}
 
 
 def _and(items: Sequence[str]) -> str:
