@@ -22,6 +22,7 @@ import datetime
 import importlib
 import inspect
 import io
+import operator
 import os
 import pickle
 import sys
@@ -99,11 +100,25 @@ class _ByName(pickle.Pickler):
             return _exception(obj)
         elif isinstance(type(obj).__reduce__, types.FunctionType) and _refuses(obj):
             return _by_state(obj)
+        elif type(obj) in DICT_VIEWS:  # pickle refuses a view: configparser's writer
+            # takes a section's `.items()`, whose values were never varied (wave 31)
+            return operator.methodcaller(DICT_VIEWS[type(obj)]), (view_source(obj),)
         elif isinstance(obj, memoryview) and obj.ndim == 1 and obj.format in ("B", "b", "c"):
             # pickle refuses a view; hyperframe parses every frame's body from one, so no
             # parse_body call was ever replayed: it travels as a view of its bytes
             return memoryview, (obj.tobytes(),)
         return NotImplemented
+
+
+DICT_VIEWS = {type({}.keys()): "keys", type({}.values()): "values", type({}.items()): "items"}
+
+
+def view_source(view):
+    """A dict whose view of the same kind holds what `view` holds, in its order (the dict it
+    views is not reachable before Python 3.10: a values view's keys are its positions)."""
+    kind = DICT_VIEWS[type(view)]
+    return dict(view) if kind == "items" else dict.fromkeys(view) if kind == "keys" \
+        else dict(enumerate(view))
 
 
 def _exception(exc):

@@ -15,10 +15,20 @@ import itertools
 
 try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_canon import ADDRESS
+    from _ouroboros_pickler import DICT_VIEWS, view_source
     from _ouroboros_standins import MappingLike
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle.canon import ADDRESS
+    from governance.oracle.pickler import DICT_VIEWS, view_source
     from governance.oracle.replay_standins import MappingLike
+
+
+def near_view(v, ctx, near):
+    """A dict's keys, values or items view varied as the dict it views (its own kind of
+    view of each neighbour that is still a plain dict)."""
+    kind = DICT_VIEWS[type(v)]
+    return [getattr(d, kind)() for d in near_dict(view_source(v), ctx, near)
+            if type(d) is dict]
 
 
 def near_dict(v, ctx, near):

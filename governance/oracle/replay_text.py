@@ -20,6 +20,8 @@ NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 _FRACTION = re.compile(r"\d[.,](\d+)")  # a number written with decimals: its fraction
 _WORD = re.compile(r"[^\W_]+")  # a run of letters or digits
 _PATTERN = re.compile(r"[\\^$|()\[\]{}*+?]")  # a regular expression's text, not a word
+# a line break to str.splitlines() and not to split('\n') or a written set of breaks
+LINE_SEPARATOR = "\u2028"
 OTHER_BLANKS = ("\x0c", "\xa0")  # white space to str.isspace() and split(), not to ' \t\n\r'
 # A `name=value` pair written in a text (an attribute, a query or option setting), with the
 # white space before it: taken out, the text says one thing less (an element whose only
@@ -106,16 +108,19 @@ def precise(v):
 
 
 def line_ends(v):
-    """A text's line breaks written each other way (all `\n`, all `\r\n`, all `\r`):
-    files come from other systems, and code that counts `'\n'` where its base split
-    lines reads them otherwise (parso's prefix lines, wave 28: `'\r\r'` is two lines);
+    """A text's line breaks written each other way (all `\n`, all `\r\n`, all `\r`, all
+    the line separator `splitlines()` alone takes): files come from other systems, and
+    code that counts `'\n'` where its base split lines reads them otherwise (parso's prefix
+    lines, wave 28: `'\r\r'` is two lines; configparser's values split by `splitlines()`
+    where their `\r\n`, `\r` and `\n` were replaced, wave 31);
     none for a text without one (its neighbours append a `\n` and a lone `\r`:
     replay_values' _near_str)."""
     if "\n" not in v and "\r" not in v:
         return []
     plain = v.replace("\r\n", "\n").replace("\r", "\n")
     return [e for e in dict.fromkeys((plain, plain.replace("\n", "\r\n"),
-                                      plain.replace("\n", "\r"))) if e != v]
+                                      plain.replace("\n", "\r"),
+                                      plain.replace("\n", LINE_SEPARATOR))) if e != v]
 
 
 def blanked(v):

@@ -25,19 +25,19 @@ try:  # in the jail: beside the runner, in the run's plugin directory
     from _ouroboros_canon import state_of
     from _ouroboros_dates import near_date, near_time, near_timedelta
     from _ouroboros_elements import Element, near_element
-    from _ouroboros_mappings import interleave, near_dict, near_set
-    from _ouroboros_pickler import dumped
+    from _ouroboros_mappings import interleave, near_dict, near_set, near_view
+    from _ouroboros_pickler import DICT_VIEWS, dumped
     from _ouroboros_standins import AnyEqual, FloatLike, IntLike, LookAlike, OptedOut, StrLike
     from _ouroboros_subclass import subclassed
 except ImportError:  # imported by the daemon's own code and tests
     from governance.oracle import replay_attrs as attrs
     from governance.oracle import replay_text as txt
     from governance.oracle.canon import state_of
-    from governance.oracle.pickler import dumped
+    from governance.oracle.pickler import DICT_VIEWS, dumped
     from governance.oracle.replay_bytes import near_bytes, near_memory, near_stream
     from governance.oracle.replay_dates import near_date, near_time, near_timedelta
     from governance.oracle.replay_elements import Element, near_element
-    from governance.oracle.replay_mappings import interleave, near_dict, near_set
+    from governance.oracle.replay_mappings import interleave, near_dict, near_set, near_view
     from governance.oracle.replay_standins import (
         AnyEqual,
         FloatLike,
@@ -344,6 +344,7 @@ _NEAR = ((type(None), _near_none), (slice, _near_slice),
          (memoryview, lambda v, ctx: near_memory(v, ctx, _near_str)),
          ((list, tuple, collections.deque), _near_seq),
          (dict, _near_dict), ((set, frozenset), near_set), (datetime.date, near_date),
+         (tuple(DICT_VIEWS), lambda v, ctx: near_view(v, ctx, near)),
          (datetime.time, near_time), (datetime.timedelta, near_timedelta),
          (enum.Enum, _near_member), (Element, near_element),
          ((io.BytesIO, io.StringIO), lambda v, ctx: near_stream(

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import base64
 import json
-import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 from governance.oracle import replay_runner as rr
+from governance.oracle.pickler import by_name
 
 
 def replayed(root: Path, source: str, qualname: str, arguments: list[tuple],
@@ -26,7 +26,8 @@ def replayed(root: Path, source: str, qualname: str, arguments: list[tuple],
     (root / "pkg" / "__init__.py").write_text("")
     (root / "pkg" / "m.py").write_text(source)
     keywords = keywords or [{} for _ in arguments]
-    calls = [{"pickle": base64.b64encode(pickle.dumps((tuple(args), kw))).decode(),
+    # as the capture plugin writes them (governance.oracle.pickler: a dict's view too)
+    calls = [{"pickle": base64.b64encode(by_name((tuple(args), kw))).decode(),
               "repr": ""} for args, kw in zip(arguments, keywords, strict=True)]
     function = {"file": "pkg/m.py", "qualname": qualname, "calls": calls,
                 "constants": list(constants), "generate": generate, **(spec or {})}
