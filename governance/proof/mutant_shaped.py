@@ -3,21 +3,21 @@ only where a mutation operator would change it (issue 49, held-out figures).
 
 Pure: texts in, findings out. A behaviour-preserving refactor restructures code: it
 extracts, inlines, renames, reorders, merges. One that changes only a comparison's operator
-(`>` to `>=`), an arithmetic or boolean operator, a literal's value, a `not` or a unary
-minus, a one-argument call wrapped or unwrapped (`abs(a)` to `a`), a builtin for another
-(`sorted` to `list`), a method for another on the same object (`strip` to `rstrip`), one
-operand of an `and` or `or` dropped or added (`x and y != "" and z` to `x and z`), an
-expression moved by one (`n` to `n - 1`: the constant's `+ 1` done to an expression), an
-augmented assignment made plain (`+=` to `=`), an exception type dropped from or added to
-an `except` clause, or one statement removed from a body (its last mutant) is, node for
-node, what governance.proof.mutation makes to test the tests (or, for the move by one, the
-plain assignment and the handler, a slip as small). The repository's
-tests pass on both trees, so they cannot tell it from the base (the one mutant that turns
-the candidate back into the base always survives them), and the differential check's
-inputs are then the only evidence. On libraries the rules
-were not grown on, that evidence missed exactly such changes: a boundary moved by one code
-point, a length bound made inclusive, `abs()` dropped from a bound
-(docs/proof-measurements.md, held-out figures).
+(`>` to `>=`), an arithmetic or boolean operator, a literal's value, a fresh `object()`
+sentinel made a constant, a `not` or a unary minus, a one-argument call wrapped or
+unwrapped (`abs(a)` to `a`), a builtin for another (`sorted` to `list`), a method for
+another on the same object (`strip` to `rstrip`), one operand of an `and` or `or` dropped
+or added (`x and y != "" and z` to `x and z`), an expression moved by one (`n` to `n - 1`:
+the constant's `+ 1` done to an expression), an augmented assignment made plain (`+=` to
+`=`), an exception type dropped from or added to an `except` clause, or one statement
+removed from a body (its last mutant) is, node for node, what governance.proof.mutation
+makes to test the tests (or, for the move by one, the plain assignment, the handler and the
+sentinel, a slip as small). The repository's tests pass on both trees, so they cannot tell
+it from the base (the one mutant that turns the candidate back into the base always
+survives them), and the differential check's inputs are then the only evidence. On
+libraries the rules were not grown on, that evidence missed exactly such changes: a
+boundary moved by one code point, a length bound made inclusive, `abs()` dropped from a
+bound (docs/proof-measurements.md, held-out figures).
 
 So a preserve candidate in which some function's every difference from its base has one of
 those shapes is not proven by the absence of a difference: it waits for review, named
@@ -93,6 +93,8 @@ def _shape(a: ast.AST, b: ast.AST) -> str | None:
         return f"`{_op(a)}` to `{_op(b)}`"
     if isinstance(a, ast.Constant) and isinstance(b, ast.Constant):
         return f"{_short(a)} to {_short(b)}"
+    if (_fresh(a) and isinstance(b, ast.Constant)) or (_fresh(b) and isinstance(a, ast.Constant)):
+        return f"`{ast.unparse(a)}` to `{ast.unparse(b)}`"  # a sentinel made a value
     if isinstance(a, ast.Name) and isinstance(b, ast.Name) \
             and {a.id, b.id} <= _BUILTINS and type(a.ctx) is type(b.ctx):
         return f"`{a.id}` to `{b.id}`"
@@ -104,6 +106,15 @@ def _shape(a: ast.AST, b: ast.AST) -> str | None:
         if around:
             return f"`{around}` {verb}"
     return _augmented(a, b) or _removed(a, b)
+
+
+def _fresh(node: ast.AST) -> bool:
+    """`object()`: a sentinel no caller can pass. Made a constant (`None`), a value callers
+    do pass reads as the missing one: pure-eval's `getattr(builtins, node.id, object()) is
+    value` with `None` landed (wave 31), and a name no builtin holds, valued None, was
+    never an input."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id == "object" and not node.args and not node.keywords
 
 
 def _caught(a: ast.AST, b: ast.AST) -> str | None:
