@@ -155,11 +155,21 @@ def _imported_struct(module: ast.AST) -> bool:
     """Whether the module's only binding of `struct` is `import struct`."""
     binds = [node for node in ast.walk(module) for name, _ in _bound(node)
              if name == "struct"]
-    stored = any(isinstance(n, ast.Name) and n.id == "struct" and isinstance(n.ctx, ast.Store)
-                 for n in ast.walk(module))
+    stored = any(_stores_struct(n) for n in ast.walk(module))
     plain = all(isinstance(b, ast.Import) and any(a.name == "struct" and a.asname is None
                                                   for a in b.names) for b in binds)
     return bool(binds) and plain and not stored
+
+
+def _stores_struct(node: ast.AST) -> bool:
+    """`struct = ...`, `struct.unpack = ...` or `setattr(struct, ...)`: the module rebinds
+    or patches it, and its items are then whatever the patch answers."""
+    if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        target = node.value if isinstance(node, ast.Attribute) else node
+        return isinstance(target, ast.Name) and target.id == "struct"
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id in ("setattr", "delattr") and bool(node.args) \
+        and isinstance(node.args[0], ast.Name) and node.args[0].id == "struct"
 
 
 def _bound(node: ast.AST) -> list[tuple[str, ast.expr | None]]:

@@ -111,6 +111,8 @@ def test_a_struct_item_of_an_integer_code_ord_and_from_bytes_are_exact_ints() ->
     ("struct.unpack('>Iz', x)[0]", "import struct\n"),  # no format
     ("struct.unpack('>I', x)[0]", "import mystruct as struct\n"),
     ("struct.unpack('>I', x)[0]", "import struct\nstruct = object()\n"),
+    ("struct.unpack('>I', x)[0]", "import struct\nstruct.unpack = lambda f, b: (0.5,)\n"),
+    ("struct.unpack('>I', x)[0]", "import struct\nsetattr(struct, 'unpack', print)\n"),
     ("struct.unpack('>I', x)[0]", ""),  # struct is whatever a global of that name is
     ("int.from_bytes(x, 'big')", "int = float\n"),
     ("ord(x)", "def ord(c):\n    return 0.5\n"),
