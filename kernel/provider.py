@@ -320,7 +320,7 @@ def steered(config: GenerationConfig, steer: Steering | None) -> GenerationConfi
     canary = config.canary
     if steer.adapt and canary.mode == "observe":
         canary = replace(canary, mode="adapt")
-    temperature = steer.temperature(config.temperature)
+    temperature = steer.temperature(config.temperature, defaults.SAMPLE_TEMPERATURE)
     # A floor that makes a greedy configuration sample (a retry after a repeated answer)
     # samples as best-of-N does, within the defaults' top-p: the whole tail of a small
     # model's vocabulary is noise.

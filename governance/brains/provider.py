@@ -71,6 +71,10 @@ class Steering:
     # without these knobs (replay) ignores them.
     temperature_floor: float = 0.0
     seed: int | None = None
+    # A best-of-N sample after the first (governance.phases.samples): a greedy brain
+    # samples at its provider's sampling temperature (N greedy replies are one reply N
+    # times: a local server decoded the same 812 tokens four times, issue 50, stop 81).
+    sample: bool = False
 
     def __post_init__(self) -> None:
         if not (self.penalty_boost >= 0 and 0 <= self.temperature_scale <= 1
@@ -86,11 +90,14 @@ class Steering:
                         self.temperature_scale * other.temperature_scale,
                         self.token_scale * other.token_scale,
                         max(self.temperature_floor, other.temperature_floor),
-                        other.seed if other.seed is not None else self.seed)
+                        other.seed if other.seed is not None else self.seed,
+                        self.sample or other.sample)
 
-    def temperature(self, configured: float) -> float:
-        """This turn's temperature, from the configured one."""
-        return max(configured * self.temperature_scale, self.temperature_floor)
+    def temperature(self, configured: float, sampling: float = 0.0) -> float:
+        """This turn's temperature, from the configured one; a sample's at least
+        `sampling` (the provider's best-of-N temperature)."""
+        floor = max(self.temperature_floor, sampling if self.sample else 0.0)
+        return max(configured * self.temperature_scale, floor)
 
 
 @dataclass(frozen=True)

@@ -221,9 +221,9 @@ async def _attempt(ctx: OperationContext, d: PhaseDeps, phase: Phase, retry_phas
 
     together: list[ModelReply] | None = None  # best-of-N's samples from one batched call
 
-    async def ask() -> tuple[Answer, Candidate, list[ascii_gate.Repair]]:
+    async def ask(sample: Steering | None) -> tuple[Answer, Candidate, list[ascii_gate.Repair]]:
         if together is None:
-            answer = await _answer(ctx, d, phase, view)
+            answer = await _answer(ctx, d, phase, view, sample)
         elif together:
             answer = await _sample(ctx, d, phase, together.pop(0))
         else:
@@ -319,9 +319,10 @@ def _generation(provider: str, candidate: Candidate, answer: Answer,
 
 
 async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
-                  view: CandidateProvider) -> Answer:
+                  view: CandidateProvider, sample: Steering | None = None) -> Answer:
     """The model's answer, asked once this op's turn at the model comes; its deadline
-    counts from then, sized to the brain (governance.phases.route_brains)."""
+    counts from then, sized to the brain (governance.phases.route_brains); `sample`: how
+    a best-of-N sample after the first is asked (governance.phases.samples)."""
     tools = d.tools is not None
     await d.yield_to_host(ctx.op_id, "a model call (GENERATE)")  # before its deadline starts
     async with d.model_gate.turn(ctx.op_id, d.policy.model_wait_timeout_s) as waited:
@@ -335,11 +336,17 @@ async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         answer = await ask_model(ctx, d, phase, lambda: first.pop() if first else
                                  generation_prompt(ctx, d.root, budget),  # read afresh
                                  deadline, use_tools=True, view=view,
-                                 vary=repeats.variation(ctx))
+                                 vary=_varied(repeats.variation(ctx), sample))
     if answer.partial:
         await d.thought(ctx, phase, "deadline reached: judging the partial candidate",
                         deadline_s=round(g.seconds, 1), brain=g.brain)
     return answer
+
+
+def _varied(vary: Steering | None, sample: Steering | None) -> Steering | None:
+    """A retry's variation and a sample's steering at once (the sample's seed wins: each
+    sample its own)."""
+    return sample if vary is None else vary.then(sample)
 
 
 async def _sample(ctx: OperationContext, d: PhaseDeps, phase: Phase,

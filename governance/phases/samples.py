@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from governance.brains.provider import (
     CandidateProvider,
     ModelReply,
+    Steering,
     asks_in_parallel,
     batches,
     shaped,
@@ -35,6 +36,7 @@ from governance.errors import CandidateParseError, ModelCollapsed, ProviderError
 from governance.oracle.oracle_run import OracleMemo, Validation
 from governance.oracle.testrun import TestRunner
 from governance.phase import Phase
+from governance.phases import repeats
 from governance.phases.deps import PhaseDeps
 from governance.phases.route_brains import fitted_prompt, model_grant
 from governance.proof.claim import base_text, evidence_for
@@ -106,7 +108,16 @@ async def _note(ctx: OperationContext, d: PhaseDeps, k: int, n: int,
                     why=why[:400])
 
 
-Ask = Callable[[], Awaitable[tuple[object, Candidate, list]]]
+Ask = Callable[[Steering | None], Awaitable[tuple[object, Candidate, list]]]
+
+
+def sample_steering(ctx: OperationContext, k: int) -> Steering | None:
+    """How best-of-N's sample `k` is asked: the first as configured, each later one as a
+    sample (a greedy brain at its sampling temperature) with a seed of its own, the same
+    on a replay (a greedy local server decoded one 812-token reply four times, issue 50)."""
+    if k < 2:
+        return None
+    return Steering(sample=True, seed=repeats.seed_for(f"{ctx.op_id}#{k}", ctx.generate_attempts))
 
 
 BATCH_SPEEDUP = 2.0  # below the 2.5x measured: a loaded box's batch is slower
@@ -145,7 +156,7 @@ async def usable_samples(ctx: OperationContext, d: PhaseDeps, phase: Phase,
                             f"at {k - 1}", cost_usd=round(ctx.cost_usd, 4))
             break
         try:
-            got = await ask()
+            got = await ask(sample_steering(ctx, k))
         except (CandidateParseError, ModelCollapsed) as exc:
             if n == 1:
                 raise
@@ -204,8 +215,9 @@ async def _in_parallel(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     if more < n - 1:
         await d.thought(ctx, phase, f"best of {n}: the op's cost ceiling allows {more + 1}",
                         cost_usd=round(ctx.cost_usd + first.usage.cost_usd, 4))
-    rest = await asyncio.gather(*(view.generate(prompt, deadline=deadline, **shape)
-                                  for _ in range(more)), return_exceptions=True)
+    rest = await asyncio.gather(*(view.generate(prompt, deadline=deadline,
+                                                steer=sample_steering(ctx, k), **shape)
+                                  for k in range(2, more + 2)), return_exceptions=True)
     for k, failed in enumerate(rest, 2):
         if isinstance(failed, ProviderError):
             await d.thought(ctx, phase, f"sample {k} of {n}: the call failed: {failed}"[:400])

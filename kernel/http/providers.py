@@ -42,6 +42,7 @@ from governance.brains.provider import (
     Steering,
 )
 from governance.schemas import ModelUsage
+from kernel import defaults
 from kernel.canary import text_proximity
 from kernel.http.stream import Mode, ProviderFailure, Tally
 from kernel.http.tools import ToolCallError, ToolSpec, tool_specs
@@ -246,11 +247,13 @@ class HttpProvider:
         c = self.config
         if steer is None:
             return c.max_tokens, c.temperature
-        return max(1, int(c.max_tokens * steer.token_scale)), steer.temperature(c.temperature)
+        return max(1, int(c.max_tokens * steer.token_scale)), \
+            steer.temperature(c.temperature, defaults.SAMPLE_TEMPERATURE)
 
     def seeded(self, body: dict[str, Any], seed: int | None) -> dict[str, Any]:
-        """`body` asking for sampling seed `seed` (a retry after a repeated answer), where
-        the API takes one: OpenAI's top-level `seed` (vLLM, llama.cpp's server honour it)."""
+        """`body` asking for sampling seed `seed` (a retry after a repeated answer, a
+        best-of-N sample after the first), where the API takes one: OpenAI's top-level
+        `seed` (vLLM, llama.cpp's server honour it)."""
         return body if seed is None else {**body, "seed": seed}
 
     async def _stream(self, body: dict[str, Any], tally: Tally) -> None:

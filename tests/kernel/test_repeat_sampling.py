@@ -77,3 +77,33 @@ def test_anthropic_takes_the_floor_but_no_seed():
     body = provider.seeded(provider.body([{"role": "user", "content": "x"}], 8,
                                          VARY.temperature(0.0), [], False), VARY.seed)
     assert body["temperature"] == 0.4 and "seed" not in body
+
+
+SAMPLE = Steering(sample=True, seed=77)
+
+
+def test_a_best_of_n_sample_of_a_greedy_brain_is_sampled_with_its_seed():
+    """N greedy replies are one reply N times (a local server decoded one 812-token reply
+    four times, issue 50): a sample after the first samples at the provider's sampling
+    temperature, with a seed of its own; a configured temperature above it stays."""
+    assert SAMPLE.temperature(0.0) == 0.0  # no provider's temperature: nothing to floor by
+    assert SAMPLE.temperature(0.0, defaults.SAMPLE_TEMPERATURE) == defaults.SAMPLE_TEMPERATURE
+    assert SAMPLE.temperature(1.2, defaults.SAMPLE_TEMPERATURE) == 1.2
+    assert Steering().temperature(0.0, defaults.SAMPLE_TEMPERATURE) == 0.0  # no sample
+    sampled = steered(GenerationConfig(), SAMPLE)
+    assert (sampled.temperature, sampled.top_p, sampled.seed) == (
+        defaults.SAMPLE_TEMPERATURE, defaults.SAMPLE_TOP_P, 77)
+    assert VARY.then(SAMPLE).sample and VARY.then(SAMPLE).seed == 77  # a sample's own seed
+
+
+async def test_an_http_brain_samples_a_best_of_n_sample(engine):
+    with running(engine) as (url, _):
+        provider = http_provider(http_config(kind="openai", base_url=f"{url}/v1",
+                                             model="ouroboros", max_tokens=16, temperature=0.0))
+        try:
+            plain = await provider.generate(PROMPT, deadline=time.monotonic() + 60)
+            sample = await provider.generate(PROMPT, deadline=time.monotonic() + 60, steer=SAMPLE)
+            again = await provider.generate(PROMPT, deadline=time.monotonic() + 60, steer=SAMPLE)
+        finally:
+            await provider.aclose()
+    assert sample.text != plain.text and again.text == sample.text

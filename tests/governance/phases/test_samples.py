@@ -108,6 +108,23 @@ async def test_a_hosted_brain_is_asked_for_the_samples_at_once(repo: Path, short
     assert said == ["best of 3: 3 samples asked at once", "sample 1 of 3: refused by the oracle",
                     "sample 2 of 3: proven"], said
     assert len([c for c in chain["model_calls"] if c["phase"] == "GENERATE"]) == 3
+    _sampled_apart(provider.steers)
+
+
+def _sampled_apart(steers: list) -> None:
+    """The first asked as configured; each later one as a sample with a seed of its own (a
+    greedy brain's N replies are otherwise one reply N times, issue 50)."""
+    assert steers[0] is None and all(s.sample for s in steers[1:]), steers
+    assert len({s.seed for s in steers[1:]}) == len(steers) - 1
+
+
+async def test_samples_asked_in_turn_are_sampled_apart(repo: Path, short_tmp: Path):
+    provider = ReplayProvider([ReplayTurn(purpose="generate", text=t)
+                               for t in (RIDER, WRONG, RIGHT)])
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py",
+                              provider=provider, policy=_policy(3))
+    assert end is Phase.COMPLETE, chain["transitions"][-1]["reason"]
+    _sampled_apart(provider.steers)
 
 
 async def test_samples_asked_at_once_stay_within_the_ops_cost_ceiling(repo: Path,
