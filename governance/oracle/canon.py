@@ -62,57 +62,97 @@ _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 80, 80, 8, 8
 
 def canon(obj, depth=0, stack=(), consume=True):
     """A JSON-able form of `obj` that equal observable states share."""
-    if depth > _DEPTH:
-        return "<deep>"
-    if isinstance(obj, int) and not isinstance(obj, bool) and obj.bit_length() > _BITS:
-        return [type(obj).__name__, hex(obj)]  # past int-to-text's limit: never as digits
-    if obj is None or isinstance(obj, (bool, int, str)):
-        return [type(obj).__name__, obj]
-    if isinstance(obj, float):
-        return ["float", repr(obj)]
-    if isinstance(obj, (bytes, bytearray, memoryview)):  # a view by its bytes, not "<memory>"
-        return [type(obj).__name__, bytes(obj[:4096]).hex()]
-    if inspect.ismodule(obj):  # its name: its repr holds its file, in one tree or the other
-        return ["module", obj.__name__]
-    if obj is _BUILTINS:  # the interpreter's namespace, which the runner itself writes into
-        # (its mutant switch, its stable `id`): a table holding it (evalidate's globals after
-        # `eval` put `__builtins__` in them) compares by that, never by the runners' own state
-        return ["builtins", "<namespace>"]
-    if id(obj) in stack:
-        return "<cycle>"
-    inner = (*stack, id(obj))
-    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    return _Walk(consume).form(obj, depth, stack)
 
-    def each(items):
-        return [canon(x, depth + 1, inner, consume) for x in items]
-    if isinstance(obj, (list, tuple)):
-        return [kind, each(list(obj)[:_ITEMS]), len(obj)]
-    if isinstance(obj, dict):  # insertion order is observable (iteration, repr, json)
-        return [kind, [each(pair) for pair in list(obj.items())[:_ITEMS]], len(obj)]
-    if isinstance(obj, (set, frozenset)):
-        return [kind, sorted(each(list(obj)[:_ITEMS]), key=json.dumps), len(obj)]
-    if isinstance(obj, BaseException):
-        return [kind, canon(obj.args, depth + 1, inner, consume)]
-    if lazy(obj):  # a generator, map, zip...: what it yields is the answer
-        return [kind, each(itertools.islice(obj, _ITEMS))] if consume else [kind, "<lazy>"]
-    if isinstance(obj, (io.StringIO, io.BytesIO)):  # what was written is the answer, and
-        # where a reader left it is what the caller's next read starts from
-        if obj.closed:
-            return [kind, "<closed>"]
-        return [kind, canon(obj.getvalue()[:65536], depth + 1, inner, consume), obj.tell()]
-    owner = getattr(obj, "__self__", None)
-    if isinstance(obj, (types.MethodType, types.BuiltinMethodType)) and owner is not None \
-            and not inspect.ismodule(owner):  # a writer's `_write = stream.write`: the stream
-        return [kind, getattr(obj, "__qualname__", ""),
-                canon(owner, depth + 1, inner, consume)]
-    state = state_of(obj)
-    if state is not None:  # attributes by name: the order they were set in is no behaviour
-        return [kind, [[name, canon(v, depth + 1, inner, consume)] for name, v in state]]
-    try:
-        return [kind, ADDRESS.sub("", repr(obj))[:2000]]
-    except Exception as exc:  # an object its __init__ has not built yet (no slot set, its
-        # repr reads one): what repr raises is all there is to read
-        return [kind, f"<repr raises {type(exc).__name__}>"]
+
+class _Walk:
+    """One `canon` call's walk. A container or an object that the walk meets again at the
+    same depth is written from its first form, where nothing in that form hung on the path
+    to it (no `<cycle>` it holds points above it): a receiver
+    copied beside the objects that point back at it (configparser's section proxies, each
+    holding the parser it was copied from: wave 31) was walked once per proxy, 230,000
+    values and half a CPU second an input, and two such inputs spent a function's budget.
+    A form kept holds its object, so no id is reused while the walk lasts."""
+
+    def __init__(self, consume):
+        self.consume, self.kept, self.low = consume, {}, _NONE
+
+    def form(self, obj, depth, stack):
+        if depth > _DEPTH:
+            return "<deep>"
+        if id(obj) in stack:  # the lowest place on the path a form points back to
+            self.low = min(self.low, stack.index(id(obj)))
+            return "<cycle>"
+        key = (id(obj), depth)
+        if key in self.kept:
+            return self.kept[key][1]
+        outer, self.low = self.low, _NONE
+        out = self._form(obj, depth, stack)
+        if self.low >= len(stack) and _deep(obj):
+            self.kept[key] = (obj, out)
+        self.low = min(outer, self.low)
+        return out
+
+    def _form(self, obj, depth, stack):
+        if isinstance(obj, int) and not isinstance(obj, bool) and obj.bit_length() > _BITS:
+            return [type(obj).__name__, hex(obj)]  # past int-to-text's limit: never as digits
+        if obj is None or isinstance(obj, (bool, int, str)):
+            return [type(obj).__name__, obj]
+        if isinstance(obj, float):
+            return ["float", repr(obj)]
+        if isinstance(obj, (bytes, bytearray, memoryview)):  # a view by its bytes, not "<memory>"
+            return [type(obj).__name__, bytes(obj[:4096]).hex()]
+        if inspect.ismodule(obj):  # its name: its repr holds its file, in one tree or the other
+            return ["module", obj.__name__]
+        if obj is _BUILTINS:  # the interpreter's namespace, which the runner itself writes into
+            # (its mutant switch, its stable `id`): a table holding it (evalidate's globals after
+            # `eval` put `__builtins__` in them) compares by that, never by the runners' own state
+            return ["builtins", "<namespace>"]
+        inner = (*stack, id(obj))
+        kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+        def each(items):
+            return [self.form(x, depth + 1, inner) for x in items]
+        if isinstance(obj, (list, tuple)):
+            return [kind, each(list(obj)[:_ITEMS]), len(obj)]
+        if isinstance(obj, dict):  # insertion order is observable (iteration, repr, json)
+            return [kind, [each(pair) for pair in list(obj.items())[:_ITEMS]], len(obj)]
+        if isinstance(obj, (set, frozenset)):
+            return [kind, sorted(each(list(obj)[:_ITEMS]), key=json.dumps), len(obj)]
+        if isinstance(obj, BaseException):
+            return [kind, self.form(obj.args, depth + 1, inner)]
+        if lazy(obj):  # a generator, map, zip...: what it yields is the answer
+            return [kind, each(itertools.islice(obj, _ITEMS))] if self.consume else [kind, "<lazy>"]
+        if isinstance(obj, (io.StringIO, io.BytesIO)):  # what was written is the answer, and
+            # where a reader left it is what the caller's next read starts from
+            if obj.closed:
+                return [kind, "<closed>"]
+            return [kind, self.form(obj.getvalue()[:65536], depth + 1, inner), obj.tell()]
+        owner = getattr(obj, "__self__", None)
+        if isinstance(obj, (types.MethodType, types.BuiltinMethodType)) and owner is not None \
+                and not inspect.ismodule(owner):  # a writer's `_write = stream.write`: the stream
+            return [kind, getattr(obj, "__qualname__", ""),
+                    self.form(owner, depth + 1, inner)]
+        state = state_of(obj)
+        if state is not None:  # attributes by name: the order they were set in is no behaviour
+            return [kind, [[name, self.form(v, depth + 1, inner)] for name, v in state]]
+        try:
+            return [kind, ADDRESS.sub("", repr(obj))[:2000]]
+        except Exception as exc:  # an object its __init__ has not built yet (no slot set, its
+            # repr reads one): what repr raises is all there is to read
+            return [kind, f"<repr raises {type(exc).__name__}>"]
+
+
+_NONE = float("inf")  # no place on the path: the form points back to none
+
+
+_LEAVES = (str, int, float, bytes, bytearray, memoryview, type(None))
+
+
+def _deep(obj):
+    """Whether a form is worth keeping: anything but a leaf, which is cheap to write, and a
+    lazy value, which is read once, as it yields once."""
+    return not isinstance(obj, _LEAVES) and not lazy(obj)
 
 
 def lazy(obj):

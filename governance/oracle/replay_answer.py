@@ -24,7 +24,6 @@ import contextlib
 import dis
 import hashlib
 import io
-import json
 import random
 import reprlib
 import signal
@@ -220,8 +219,44 @@ def _message(exc):
         return None
 
 
-def digest(answer):
-    return hashlib.sha256(json.dumps(answer, sort_keys=True).encode()).hexdigest()
+def digest(answer, seen=None):
+    """An answer's sha256, each part of its form hashed once: canon writes a part it meets
+    again as the same list (governance.oracle.canon._Walk), which JSON would write out each
+    time (configparser's 101 section proxies each held their parser's form: 15 MB of JSON,
+    0.4 CPU s an input). `seen`: the hashes of the parts of an answer already digested
+    (the answer's own parts are digested after it)."""
+    if not isinstance(answer, (list, tuple, dict)):  # a leaf by itself (a part an answer
+        return hashlib.sha256(b"leaf" + _leaf(answer)).hexdigest()  # lacks: None)
+    return _hashed(answer, {} if seen is None else seen).hex()
+
+
+def _hashed(form, seen):
+    """The sha256 of a list, tuple or dict of the form, kept by its id while the answer
+    holding it lasts; a leaf is written into its container's hash, typed and sized."""
+    if id(form) in seen:
+        return seen[id(form)]
+    h = hashlib.sha256(b"dict" if isinstance(form, dict) else b"list")  # a tuple as JSON
+    if isinstance(form, dict):
+        pairs = sorted(form.items(), key=lambda kv: (type(kv[0]).__name__, str(kv[0])))
+        items = [x for pair in pairs for x in pair]
+    else:
+        items = form
+    for x in items:
+        if isinstance(x, (list, tuple, dict)):
+            h.update(b"(" + _hashed(x, seen))
+        else:
+            h.update(_leaf(x))
+    seen[id(form)] = out = h.digest()
+    return out
+
+
+def _leaf(x):
+    """A leaf's bytes, typed and sized: 1, True, 1.0 and '1' all apart, and a subclass of
+    one (an IntEnum) as its builtin value, as in JSON."""
+    kind = next((k for k in (bool, int, float, str) if isinstance(x, k)), None)
+    text = repr(x) if kind is None else str.__str__(x) if kind is str else kind.__repr__(x)
+    text = text.encode("utf-8", "surrogatepass")
+    return b"%s:%d:" % (getattr(kind, "__name__", "none").encode(), len(text)) + text
 
 
 _PARTS = ("value", "args", "printed")  # an answer's parts a difference is named by
@@ -253,10 +288,11 @@ def answer_row(fn, key, blob, timeout_s, kinds=None):
         args, kwargs = loads(inner)
     except Exception as exc:
         return {"key": key, "problem": f"{type(exc).__name__}: {exc}"[:200]}
+    seen = {}  # the parts of `first` hashed with it
     row = {"key": key, "input": _input_text(fn, args, kwargs, (argv, env), clock),
-           "answer": digest(first), "shown": shown, "kind": first["kind"],
+           "answer": digest(first, seen), "shown": shown, "kind": first["kind"],
            # which part of an answer differs, where both trees' texts of it are alike
-           "parts": {k: digest(first.get(k)) for k in _PARTS},
+           "parts": {k: digest(first.get(k), seen) for k in _PARTS},
            "deterministic": first == second, "again": second["kind"],
            "opaque": first.get("opaque") is True,
            # raised in the code's own words: its raise statement's answer (`_raised`)
