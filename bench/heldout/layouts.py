@@ -240,6 +240,19 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # test_configparser.py import .compat relatively (without it the module fails to import);
     # its docs/ are not read
     "configparser": ("backports", "tests", "pytest.ini"),
+    # its package (forallpeople/: __init__, the Physical class; dimensions, environment,
+    # physical_helper_functions and tuplevector, with its environments/*.json, the units each
+    # environment defines, test_definitions.json among them), its tests inside it
+    # (forallpeople/tests, no __init__.py)
+    "forallpeople": ("forallpeople",),
+    # its module (src/epiweeks/__init__.py) and its tests/ (unit/ and integration/, no
+    # __init__.py; integration/fixtures/ holds the CDC's and ISO's reference weeks as JSON)
+    "epiweeks": ("src/epiweeks", "tests"),
+    # its package (metar/: Metar, the Metar class; Datatypes, Station and _version, with
+    # nsd_cccc.txt, the station table Station reads) and its tests, test/ (eight modules, no
+    # __init__.py); its .pyi stubs, its scripts at the sdist's top and its reference/ PDFs
+    # are not read
+    "metar": ("metar", "test"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -265,7 +278,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # flatdict's trees are .py files alone, and so are mathparse's, text2digits', pluralizer's,
 # asciitree's, multiset's, pytweening's, ebcdic's, json-merge-patch's, pygtrie's, cnlunar's,
 # wheel-filename's, tinydb's, validate-docbr's, crccheck's, decorator's, pychord's,
-# python-sql's, otpauth's, mdutils' and pure-eval's).
+# python-sql's, otpauth's, mdutils' and pure-eval's; forallpeople's environments; epiweeks'
+# reference weeks; metar's station table).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -314,7 +328,10 @@ DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml")
                                              "parso": (".txt",),
                                              "confusable-homoglyphs": (".json",),
                                              "configparser": ("pytest.ini", "cfgparser.1",
-                                                              "cfgparser.2", "cfgparser.3")}
+                                                              "cfgparser.2", "cfgparser.3"),
+                                             "forallpeople": (".json",),
+                                             "epiweeks": (".json",),
+                                             "metar": (".txt",)}
 # Test files renamed in each library's tree: ones pytest would not collect under their sdist
 # name (roman's tests.py among them), and python-mimeparse's mimeparse_test.py, which it
 # would, named test_*.py as every other library's tests are.
@@ -440,7 +457,12 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      # pytest at the top: its tox.ini's pytest, with its
                                      # pytest.ini's options (--doctest-modules, which finds
                                      # no doctest in it, and the import mode importlib)
-                                     "configparser": ()}
+                                     "configparser": (),
+                                     # its tests inside its package (forallpeople/tests)
+                                     "forallpeople": ("forallpeople",),
+                                     # its tests directory is test/, not tests/ (its
+                                     # tox.ini's pytest at the top collects the same)
+                                     "metar": ("test",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the

@@ -224,7 +224,7 @@ def premises(verdicts: Sequence[Verdict]) -> list[str]:
 
 
 # Each part's heading and its column's name beside the others (side_by_side).
-COLUMNS = {"heldout": "held-out (w31)", "seen": "seen (w1-w30)", "dev": "development"}
+COLUMNS = {"heldout": "held-out (w32)", "seen": "seen (w1-w31)", "dev": "development"}
 
 
 def _and(items: Sequence[str]) -> str:
