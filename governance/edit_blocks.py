@@ -79,6 +79,14 @@ def has_blocks(text: str) -> bool:
     return _BLOCK.search(text) is not None
 
 
+def contents_left_out(text: str) -> str:
+    """`text` with each whole block's lines left out, its markers kept: the file's text
+    a block copies (a REPLACE repeats its SEARCH but for the change) is no loop of the
+    model's (kernel.canary.prose_of). A block cut off inside stays as it is."""
+    return _BLOCK.sub(lambda m: m.group(0)[:m.start("old") - m.start()] + DIVIDER + "\n"
+                      + m.group(0)[m.end("new") - m.start():], text)
+
+
 def stated_blocks(text: str, exists: Callable[[str], bool]) -> dict[str, Any]:
     """The candidate.1 object (as a dict, for StatedCandidate) that `text`'s blocks state:
     each block's file is the path line nearest above it (or the block before's); an empty

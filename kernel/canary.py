@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from governance.edit_blocks import contents_left_out
 from kernel import defaults
 
 if TYPE_CHECKING:  # torch is imported where logits are read: text-only users never pay for it
@@ -215,9 +216,12 @@ def text_proximity(text: str | Sequence[int], config: CanaryConfig | None = None
 
 def prose_of(text: str) -> str:
     """What the text detector judges: the reply without the file contents of a candidate it
-    states. A file's text is repetitive by nature (tables, fixtures, banners) and the test
+    states, as JSON or as SEARCH/REPLACE blocks. A file's text is repetitive by nature
+    (tables, fixtures, banners; a block's REPLACE repeats its SEARCH but for the change:
+    Qwen2.5-Coder-1.5B's 29-line block read 0.77, "collapsed", issue 50) and the test
     oracle judges it; a model that loops inside a file's content writes a candidate that
     VALIDATE refuses, while its prose (rationale, tool calls, chatter) still shows loops."""
+    text = contents_left_out(text)
     start, end = text.find("{"), text.rfind("}")
     if not (0 <= start < end) or "full_content" not in text:
         return text
