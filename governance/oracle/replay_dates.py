@@ -1,8 +1,8 @@
 """Values near a date, a time of day and a timedelta, for the replay runner's generated
 inputs (governance.oracle.replay_values.near): a day (and a datetime's hour) either side,
-the month's and year's edges, other zones (the stdlib's UTC, whose dst() is None, none, an
-hour east, five and a half hours west), the parts of a second written with and without
-leading zeros.
+a date's day as a datetime, the month's and year's edges, other zones (the stdlib's UTC,
+whose dst() is None, none, an hour east, five and a half hours west), the parts of a
+second written with and without leading zeros.
 
 Copied into a run's private plugin directory as `_ouroboros_dates` (governance.oracle.
 run_dir) beside the runner; standard library only, Python 3.9 and later.
@@ -23,7 +23,12 @@ def near_date(v, ctx):
     hour = datetime.timedelta(hours=1)  # a datetime's hour moved too: cnlunar's two-hour
     # period without its `+ 1` (`hour // 2`) waited, every test's time noon (wave 27)
     hours = [v + hour, v - hour] if isinstance(v, datetime.datetime) else []
-    out = [v + day, v - day, *hours, v.replace(day=1), month_end, month_end + day]
+    # a plain date's day as a datetime at noon, third: the date's subclass, which a caller
+    # may hand over and `isinstance(x, date)` lets in, and which orders against no date
+    # (epiweeks' membership of a week's days made a comparison of its bounds landed: a
+    # datetime in a week was False and now raised TypeError; every test passed a date)
+    kin = [datetime.datetime(v.year, v.month, v.day, 12)] if type(v) is datetime.date else []
+    out = [v + day, v - day, *hours, *kin, v.replace(day=1), month_end, month_end + day]
     out += [v + n * day for n in (2, 3, 4, 5, 6, 7, -2, -3, -4, -5, -6, -7)]
     for year, month, d in ((v.year, 12, 31), (v.year + 1, 1, 1), (2024, 2, 29), (2023, 2, 28),
                            (v.year - 1, v.month, min(v.day, 28))):

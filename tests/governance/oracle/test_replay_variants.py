@@ -360,7 +360,40 @@ def test_a_datetimes_hour_is_moved_either_side_early_and_a_dates_is_not() -> Non
     noon = datetime.datetime(2024, 1, 1, 12, 0)
     first = near(noon, Context([]))[:6]
     assert noon.replace(hour=13) in first and noon.replace(hour=11) in first
-    assert all(type(v) is datetime.date for v in near(noon.date(), Context([])))
+    assert [v for v in near(noon.date(), Context([])) if type(v) is not datetime.date] == [
+        noon]  # one datetime, the date's own day at noon (below)
+
+
+def test_a_dates_day_comes_as_a_datetime_third() -> None:
+    """The date's subclass, which a caller may pass where `isinstance(x, date)` lets it in:
+    epiweeks' week membership made a comparison of its bounds landed (wave 32)."""
+    import datetime
+
+    from governance.oracle.replay_values import Context, near
+    day = datetime.date(2015, 1, 5)
+    assert near(day, Context([]))[2] == datetime.datetime(2015, 1, 5, 12)
+
+
+MEMBERSHIP = '''import datetime
+
+
+def contains(start, other):
+    if not isinstance(other, datetime.date):
+        raise TypeError("a date")
+    return other in [start + datetime.timedelta(days=n) for n in range(7)]
+'''
+BOUNDS = MEMBERSHIP.replace(
+    "return other in [start + datetime.timedelta(days=n) for n in range(7)]",
+    "return start <= other <= start + datetime.timedelta(days=6)")
+
+
+def test_a_days_membership_made_a_comparison_of_bounds_is_refused_at_a_datetime(
+        tmp_path: Path) -> None:
+    import datetime
+    start = datetime.date(2015, 1, 4)
+    check = _check(tmp_path, MEMBERSHIP, BOUNDS, "contains",
+                   [(start, datetime.date(2015, 1, 5)), (start, datetime.date(2015, 2, 1))])
+    assert any("datetime.datetime(" in c.line() for c in check.counterexamples)
 
 
 class _Node:
