@@ -8,6 +8,7 @@ which is what the re-ground reflex (governance.brains.reflex) asks of the turn a
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -83,15 +84,16 @@ class Steering:
 
     def then(self, other: Steering | None) -> Steering:
         """Both at once: adapt if either asks, boosts add, scales multiply, the higher
-        floor holds, the other's seed if it names one."""
+        floor holds; the seed either names, or one made of both where both do (a re-ground
+        of a best-of-N sample is a sample of its own: with the sample's seed alone, three
+        re-grounds through llama.cpp's server decoded the collapsed reply three times)."""
         if other is None:
             return self
         return Steering(self.adapt or other.adapt, self.penalty_boost + other.penalty_boost,
                         self.temperature_scale * other.temperature_scale,
                         self.token_scale * other.token_scale,
                         max(self.temperature_floor, other.temperature_floor),
-                        other.seed if other.seed is not None else self.seed,
-                        self.sample or other.sample)
+                        _seeds(self.seed, other.seed), self.sample or other.sample)
 
     def temperature(self, configured: float, sampling: float = 0.0) -> float:
         """This turn's temperature, from the configured one; a sample's at least
@@ -239,3 +241,17 @@ class ToolSessions(Protocol):
         """What a session adds to the first prompt (its tool instructions): part of the
         prompt a model step's deadline is sized to."""
         ...
+
+
+def derived_seed(*parts: object) -> int:
+    """A sampling seed made of `parts` (an op and its attempt, two seeds): the same for the
+    same parts, on a replay too, and within what every API takes (31 bits)."""
+    digest = hashlib.sha256("\x00".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFF_FFFF
+
+
+def _seeds(first: int | None, then: int | None) -> int | None:
+    """The seed of two steerings at once: either's, or one made of both."""
+    if first is None or then is None or first == then:
+        return then if then is not None else first
+    return derived_seed(first, then)

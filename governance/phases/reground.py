@@ -6,7 +6,7 @@ reply after it recovered. GENERATE and L2 ask through it (governance.phases.gene
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from governance.brains import reflex
 from governance.brains.provider import (
@@ -21,6 +21,7 @@ from governance.brains.provider import (
 from governance.errors import ModelCollapsed
 from governance.phase import Phase
 from governance.phases.deps import PhaseDeps
+from governance.phases.repeats import seed_for
 from governance.phases.route_brains import context_window
 from governance.schemas import OperationContext
 
@@ -38,7 +39,9 @@ async def reground(ctx: OperationContext, d: PhaseDeps, phase: Phase, exc: Model
         raise exc
     ctx.regrounds += 1
     d.reflex_stats.regrounds += 1
-    steer = reflex.reground_steering(ctx.regrounds)
+    # a seed of its own: a sampled turn asked again as it was decodes the same reply
+    steer = replace(reflex.reground_steering(ctx.regrounds),
+                    seed=seed_for(f"{ctx.op_id}#reground", ctx.regrounds))
     await d.thought(ctx, phase, "canary collapse: re-grounding", regrounds=ctx.regrounds,
                     steering=asdict(steer), **data)
     return steer

@@ -48,7 +48,7 @@ import posixpath
 import tokenize
 
 from governance import retry
-from governance.brains.provider import Steering
+from governance.brains.provider import Steering, derived_seed
 from governance.errors import CandidateParseError
 from governance.oracle.oracle import FailureKind
 from governance.phase import Phase, Transition
@@ -175,8 +175,7 @@ def ends(ctx: OperationContext) -> bool:
 
 def seed_for(op_id: str, attempt: int) -> int:
     """A seed of the op's attempt: the same on a replay, another for each attempt."""
-    digest = hashlib.sha256(f"{op_id}\x00{attempt}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFF_FFFF
+    return derived_seed(op_id, attempt)
 
 
 def variation(ctx: OperationContext) -> Steering | None:

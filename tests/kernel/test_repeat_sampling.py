@@ -93,7 +93,12 @@ def test_a_best_of_n_sample_of_a_greedy_brain_is_sampled_with_its_seed():
     sampled = steered(GenerationConfig(), SAMPLE)
     assert (sampled.temperature, sampled.top_p, sampled.seed) == (
         defaults.SAMPLE_TEMPERATURE, defaults.SAMPLE_TOP_P, 77)
-    assert VARY.then(SAMPLE).sample and VARY.then(SAMPLE).seed == 77  # a sample's own seed
+    # a sample's own seed, made with the attempt's: each sample, and each re-ground of one,
+    # decodes apart (three re-grounds of a sample decoded one reply three times, issue 50)
+    both = VARY.then(SAMPLE)
+    assert both.sample and both.seed not in (None, VARY.seed, SAMPLE.seed)
+    assert both.seed == VARY.then(SAMPLE).seed != VARY.then(Steering(sample=True, seed=78)).seed
+    assert Steering(seed=5).then(Steering()).seed == 5 == Steering().then(Steering(seed=5)).seed
 
 
 async def test_an_http_brain_samples_a_best_of_n_sample(engine):

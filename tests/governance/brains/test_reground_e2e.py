@@ -9,6 +9,7 @@ POSTMORTEM; every collapse, re-ground and recovery is in the ledger and the coun
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from daemon.status.text import status_text
 from governance.brains.reflex import ReflexStats, reground_steering
 from governance.phase import Phase
+from governance.phases.repeats import seed_for
 from kernel.replay import ReplayProvider, ReplayTurn
 from tests.helpers import (
     OPS_BROKEN,
@@ -81,7 +83,10 @@ async def test_a_collapsed_candidate_is_discarded_and_the_re_grounded_answer_lan
     [outcome] = _thoughts(chain, "re-ground recovered")
     assert outcome["proximity_before"] == 0.95 and outcome["proximity_after"] < 0.3
     # The re-grounded turn was steered; the prompt was rebuilt from the files on disk.
-    assert provider.steers == [None, reground_steering(1)]
+    [first, again] = provider.steers
+    assert first is None and again == replace(reground_steering(1), seed=again.seed)
+    op_id = chain["model_calls"][0]["op_id"]
+    assert again.seed == seed_for(f"{op_id}#reground", 1)  # a decode of its own
     assert "def clamp(x, lo, hi):\n    return x" in provider.prompts[1]
     assert "loop loop loop" not in provider.prompts[1]
     assert stats.as_dict() == {"spooks": 0, "collapses": 1, "regrounds": 1, "recoveries": 1}
@@ -134,7 +139,9 @@ async def test_inside_venoms_tool_loop_a_collapsed_edit_never_lands(repo):
     assert (repo / TARGET).read_text() == OPS_FIXED
     assert "write_file" not in [c["tool"] for c in chain["tool_calls"]]
     assert "## You wrote" not in provider.prompts[2]  # the transcript was dropped
-    assert provider.steers[2] == reground_steering(1)  # every re-grounded round is steered
+    # every re-grounded round is steered, with the re-ground's own seed
+    assert provider.steers[2] == replace(reground_steering(1), seed=provider.steers[2].seed)
+    assert provider.steers[2].seed is not None
     assert provider.steers[4] is not None and provider.steers[4].adapt
     [grounded] = _thoughts(chain, "canary collapse: re-grounding")
     assert grounded["round"] == 2
