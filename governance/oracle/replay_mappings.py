@@ -44,7 +44,7 @@ def near_dict(v, ctx, near):
               *interleave([dropped, *_rekeyed(pairs, ctx)]), *([] if falsy else emptied)]
     if ctx.depth < 2:
         shapes += interleave([[[*pairs[:i], (k, new), *pairs[i + 1:]]
-                                for new in near(val, ctx.deeper())[:6]]
+                                for new in _value_near(val, ctx, near)]
                                for i, (k, val) in enumerate(pairs[:6])])
     out = []
     for shape in shapes:
@@ -57,6 +57,21 @@ def near_dict(v, ctx, near):
     # shapes (its pairs reversed, one dropped) is what most dict code tells
     kinds = _other_dict_kind(v)  # [the other kind of dict, a mapping no dict], or none
     return [*out[:1], *kinds[:1], *out[1:6], *kinds[1:], *out[6:]]
+
+
+def _value_near(val, ctx, near):
+    """A value's first six neighbours; then, for a whole number or one written out, the
+    code's whole numbers either side of each (its own neighbours reach them only past
+    the six): a regex match's groups, a table of numbers, are read as a dict (metar's
+    cycle wrapped by `% 24` landed: no report's hour went to 23, the candidate's 24 less
+    one, wave 32)."""
+    first = near(val, ctx.deeper())[:6]
+    text = isinstance(val, str) and val.strip().isdigit() and val.isascii()
+    if not (text or (isinstance(val, int) and not isinstance(val, bool))):
+        return first
+    numbers = [n + d for n in ctx.ints[:4] for d in (-1, 0, 1)]
+    more = [str(n) if text else n for n in numbers if not text or n >= 0]
+    return first + [m for m in dict.fromkeys(more) if m != val and m not in first]
 
 
 def _empty(value):

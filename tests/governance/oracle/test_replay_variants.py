@@ -436,3 +436,32 @@ def test_lines_split_by_splitlines_are_refused_in_a_dict_view_passed(tmp_path: P
                    [(s.items(),) for s in sections])
     assert check.counterexamples, check
     assert "dict_items" in check.counterexamples[0].line()
+
+
+CYCLE = '''def cycle(groups):
+    hour, minute = int(groups["hour"]), int(groups["min"])
+    if hour > 23:
+        raise ValueError("hour")
+    if minute < 45:
+        return hour
+    return hour + 1
+'''
+WRAPPED = CYCLE.replace('''    if minute < 45:
+        return hour
+    return hour + 1
+''', '''    return (hour + (minute >= 45)) % 24
+''')
+
+
+def test_a_dicts_number_written_out_reaches_the_codes_numbers(tmp_path: Path) -> None:
+    """A regex match's groups as a dict: its values' own six neighbours never reach the
+    code's 24 less one, and metar's cycle wrapped by `% 24` landed (wave 32)."""
+    from governance.oracle.replay_mappings import near_dict
+    from governance.oracle.replay_values import Context, near
+    groups = {"day": "11", "hour": "12", "min": "50"}
+    hours = [d.get("hour") for d in near_dict(groups, Context([45, 24]), near)]
+    assert "23" in hours and "44" in hours
+    check = _check(tmp_path, CYCLE, WRAPPED, "cycle",
+                   [({"day": "11", "hour": "12", "min": "50"},),
+                    ({"day": "11", "hour": "08", "min": "10"},)], (23, 45, 24))
+    assert any("'hour': '23'" in c.line() for c in check.counterexamples)
