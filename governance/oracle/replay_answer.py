@@ -252,9 +252,12 @@ def _hashed(form, seen):
 
 def _leaf(x):
     """A leaf's bytes, typed and sized: 1, True, 1.0 and '1' all apart, and a subclass of
-    one (an IntEnum) as its builtin value, as in JSON."""
+    one (an IntEnum) as its builtin value, as in JSON; what JSON cannot write raises, as
+    it did (the runner then answers nothing for the input: no evidence, never a pass)."""
     kind = next((k for k in (bool, int, float, str) if isinstance(x, k)), None)
-    text = repr(x) if kind is None else str.__str__(x) if kind is str else kind.__repr__(x)
+    if kind is None and x is not None:
+        raise TypeError(f"an answer holds a {type(x).__name__}, which JSON cannot write")
+    text = "None" if kind is None else str.__str__(x) if kind is str else kind.__repr__(x)
     text = text.encode("utf-8", "surrogatepass")
     return b"%s:%d:" % (getattr(kind, "__name__", "none").encode(), len(text)) + text
 

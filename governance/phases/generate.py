@@ -344,8 +344,8 @@ async def _answer(ctx: OperationContext, d: PhaseDeps, phase: Phase,
 
 
 def _varied(vary: Steering | None, sample: Steering | None) -> Steering | None:
-    """A retry's variation and a sample's steering at once (the sample's seed wins: each
-    sample its own)."""
+    """A retry's variation and a sample's steering at once (their seeds made into one:
+    each sample its own, `Steering.then`)."""
     return sample if vary is None else vary.then(sample)
 
 

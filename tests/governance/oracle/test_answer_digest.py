@@ -4,6 +4,7 @@ its 101 section proxies), and tells answers apart exactly as their JSON did."""
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,3 +58,14 @@ def test_a_form_shared_a_hundred_times_is_hashed_once(monkeypatch) -> None:
                         lambda part, seen: calls.append(1) or real(part, seen))
     digest(form)
     assert len(calls) < 1000  # the owner's 150 pairs once, not 100 times (over 45,000)
+
+
+def test_a_form_json_cannot_write_raises_as_it_did() -> None:
+    """No answer is hashed by a repr (which may hold an address): the runner answers
+    nothing for it, no evidence, as when JSON refused it."""
+    with pytest.raises(TypeError):
+        json.dumps(["x", object()])
+    with pytest.raises(TypeError):
+        digest(["x", object()])
+    with pytest.raises(TypeError):
+        digest(object())
