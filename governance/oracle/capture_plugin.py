@@ -30,7 +30,6 @@ import gc
 import hashlib
 import json
 import os
-import pickle
 import random
 import reprlib
 import sys
@@ -42,7 +41,7 @@ from _ouroboros_canon import (  # RANDOM_SEED: as pytest-randomly
     ambient,
     argv_of,
 )
-from _ouroboros_pickler import bare, borrowed, by_name, remembering
+from _ouroboros_pickler import bare, borrowed, by_name, namespaced, remembering
 from _ouroboros_probe import Probe
 from _ouroboros_stacks import Callers, shape
 
@@ -187,18 +186,17 @@ def _pickled(code, pos, extra, kw):
 
 
 def _dumped(forms):
-    """The first of `forms` that pickles by name, else the first cloudpickle writes."""
+    """The first of `forms` that pickles by name, else the first written by value
+    (pickler.namespaced: by cloudpickle, borrowed)."""
     for form in forms:
         try:
             return by_name(form)
         except Exception:
             continue
     by_value = _by_value()
-    if by_value is None:
-        raise pickle.PicklingError("cannot be pickled, and cloudpickle is absent")
     for form in forms:
         try:
-            return by_value.dumps(form, protocol=4)
+            return namespaced(form, by_value)
         except Exception as exc:
             last = exc
     raise last

@@ -28,6 +28,11 @@ import pickle
 import sys
 import types
 
+try:  # in the jail: beside it, in the run's plugin directory
+    from _ouroboros_unpickle import NAMESPACE
+except ImportError:  # imported by the daemon's own code and tests
+    from governance.oracle.unpickle import NAMESPACE
+
 
 def borrowed(name, fallback):
     """Module `name` from the tree's interpreter, else from `fallback` (the daemon's
@@ -347,16 +352,61 @@ def tokened(value, tokens):
 
 
 def dumped(value):
-    """`value`'s pickle, by cloudpickle where pickle cannot write it and the run has
-    borrowed cloudpickle (a method's object holding a lambda: the capture writes such
-    calls so, and the inputs made from them travel the same way); None when neither can."""
+    """`value`'s pickle, and where pickle cannot write it, by value (`namespaced`); None
+    when neither can. The capture writes its calls so, and the inputs made from them
+    travel the same way."""
     try:
         return by_name(value)
     except Exception:
-        by_value = sys.modules.get("cloudpickle")
-    if by_value is None:
-        return None
+        pass
     try:
-        return by_value.dumps(value, protocol=4)
+        return namespaced(value, sys.modules.get("cloudpickle"))
     except Exception:
         return None
+
+
+def namespaced(value, by_value):
+    """`value`'s pickle by `by_value` (cloudpickle, borrowed by the run, or None for
+    pickle) after `_ByName`'s rules: what holds a lambda or a local class (simpleeval's
+    operator table on `self`) by value, so the replay runner loads it on either tree; and
+    each module's namespace it holds, or a copy of one, as that module's name (`NAMESPACE`,
+    loaded again by governance.oracle.unpickle as the loading process's). pure-eval's
+    Evaluator holds copies of a test's globals, whose `__loader__` reaches all of pytest's
+    state, so none of its 55 captured calls was pickled (wave 31); and by value, an input
+    made from one held the runner's own `builtins`, its mutant switch included, and no
+    tree made the other's. pickle asks no `reducer_override` about a plain dict, but it
+    asks `persistent_id` about each object."""
+    base = pickle.Pickler if by_value is None else by_value.Pickler
+    cls = _NAMESPACED.get(base)
+    if cls is None:
+        cls = _NAMESPACED[base] = type("Namespaced", (base,), {
+            "persistent_id": lambda self, obj: _namespace(obj) if type(obj) is dict else None,
+            "reducer_override": _both_rules})
+    buffer = io.BytesIO()
+    cls(buffer, protocol=4).dump(value)
+    return buffer.getvalue()
+
+
+_NAMESPACED = {}
+
+
+def _both_rules(self, obj):
+    found = _ByName.reducer_override(self, obj)
+    inner = getattr(super(type(self), self), "reducer_override", None)
+    return inner(obj) if found is NotImplemented and inner is not None else found
+
+
+def _namespace(space):
+    """(NAMESPACE, the module's name, whether a copy, its names) where `space` is a loaded
+    module's namespace or holds exactly what it holds (`dict(frame.f_globals)`), else None."""
+    name = space.get("__name__")
+    module = sys.modules.get(name) if type(name) is str else None
+    own = getattr(module, "__dict__", None)
+    if type(own) is not dict or not all(type(k) is str for k in space):
+        return None
+    if own is space:
+        return NAMESPACE, name, False, tuple(space)
+    missing = object()
+    if len(own) == len(space) and all(space.get(k, missing) is v for k, v in own.items()):
+        return NAMESPACE, name, True, tuple(space)
+    return None

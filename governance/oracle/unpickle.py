@@ -1,5 +1,6 @@
 """Reading a captured call's pickle back, for the replay runner and its helpers
-(governance.oracle.replay_runner): `pickle.loads`, and where that recurses without end,
+(governance.oracle.replay_runner): `pickle.loads` with modules' namespaces read by name
+(`NAMESPACE`), and where that recurses without end,
 pickle's own Python unpickler asking an object's *type* for `__setstate__`.
 
 The C unpickler asks the instance, before its state is set; an object whose `__getattr__`
@@ -15,10 +16,40 @@ Copied beside the runner as `_ouroboros_unpickle`; standard library only, Python
 later.
 """
 
+import importlib
 import io
 import pickle
 import sys
 import typing
+
+# The persistent id governance.oracle.pickler writes a module's namespace as:
+# (NAMESPACE, the module's name, whether the value was a copy of it, the names it held)
+NAMESPACE = "ouroboros.namespace"
+
+
+def _persistent_load(pid):
+    """A module's namespace the pickle names (`NAMESPACE`), imported here where it is not
+    yet (a test module the captured call's frame ran in): its own where the value was its
+    own and it holds the same names, else a copy of the names the value held, each bound as
+    it is here, less those it has not (pytest's assertion rewriting adds `@py_builtins` to
+    a test module). Never the names the runner adds (the mutant switch in `builtins`): a
+    copy holding one told the trees apart by the lines each reached. In the jail only: the
+    daemon never loads a captured call."""
+    if not (isinstance(pid, tuple) and len(pid) == 4 and pid[0] == NAMESPACE
+            and type(pid[1]) is str and type(pid[2]) is bool and type(pid[3]) is tuple):
+        raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
+    _, name, copy, names = pid
+    space = vars(importlib.import_module(name))
+    if not copy and len(space) == len(names) and all(k in space for k in names):
+        return space
+    return {k: space[k] for k in names if k in space}
+
+
+class _Loader(pickle.Unpickler):
+    """pickle's unpickler, reading modules' namespaces (`_persistent_load`)."""
+
+    def persistent_load(self, pid):
+        return _persistent_load(pid)
 
 
 class _TypeSetstate(pickle._Unpickler):
@@ -44,12 +75,15 @@ class _TypeSetstate(pickle._Unpickler):
 
     dispatch[pickle.BUILD[0]] = load_build
 
+    def persistent_load(self, pid):
+        return _persistent_load(pid)
+
 
 def loads(blob):
     """The object `blob` pickles; where the C unpickler fails, pickle's own asking the
     type, and that failing too, the C unpickler's error."""
     try:
-        return pickle.loads(blob)
+        return _Loader(io.BytesIO(blob)).load()
     except Exception as first:  # any error a __getattr__ may raise
         try:
             return _TypeSetstate(io.BytesIO(blob)).load()
