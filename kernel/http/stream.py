@@ -5,6 +5,7 @@ kernel.http.providers' request lifecycle and kernel.http.apis' readers use these
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -43,8 +44,11 @@ class Tally:
     finish: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. a serve's `ouroboros`
     calls: NativeCalls = field(default_factory=NativeCalls)  # native tool calls, if any
+    first_at: float | None = None  # time.monotonic() when the first text came
 
     def add(self, text: str) -> None:
+        if text and self.first_at is None:
+            self.first_at = time.monotonic()
         self.chars += len(text)
         if self.chars > MAX_REPLY_CHARS:
             raise ProviderFailure(f"the reply passed {MAX_REPLY_CHARS} characters",
