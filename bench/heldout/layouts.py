@@ -253,6 +253,19 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # __init__.py); its .pyi stubs, its scripts at the sdist's top and its reference/ PDFs
     # are not read
     "metar": ("metar", "test"),
+    # its package (src/rounders/: round_to, modes, intermediate, generics, mode_specific,
+    # format and the float, int, Decimal and Fraction overloads; its README: round,
+    # round_to_figures, round_to_int, round_to_places and thirteen rounding modes), its tests
+    # inside it (rounders/test, with __init__.py); its py.typed is not read
+    "rounders": ("src/rounders",),
+    # its package (src/bytesparse/: base, inplace and io; its README: Memory and bytesparse,
+    # sparse blocks of bytes at integer addresses, and MemoryIO) and its tests/ (no
+    # __init__.py; _common.py beside test_inplace.py and test_io.py, put on the path by its
+    # tox.ini's PYTHONPATH tests, and by pytest's default import mode at the tree's root)
+    "bytesparse": ("src/bytesparse", "tests"),
+    # its package (src/editables/: __init__ and redirector) and its tests/ (no __init__.py);
+    # its py.typed and docs/ are not read
+    "editables": ("src/editables", "tests"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -279,7 +292,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # asciitree's, multiset's, pytweening's, ebcdic's, json-merge-patch's, pygtrie's, cnlunar's,
 # wheel-filename's, tinydb's, validate-docbr's, crccheck's, decorator's, pychord's,
 # python-sql's, otpauth's, mdutils' and pure-eval's; forallpeople's environments; epiweeks'
-# reference weeks; metar's station table).
+# reference weeks; metar's station table; rounders', bytesparse's and editables' trees are .py
+# files alone).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -462,7 +476,10 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      "forallpeople": ("forallpeople",),
                                      # its tests directory is test/, not tests/ (its
                                      # tox.ini's pytest at the top collects the same)
-                                     "metar": ("test",)}
+                                     "metar": ("test",),
+                                     # its tests inside its package (src/rounders/test;
+                                     # its CI's pytest at the top collects the same)
+                                     "rounders": ("src/rounders",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
