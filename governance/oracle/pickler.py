@@ -19,6 +19,7 @@ may.
 import codecs
 import copyreg
 import datetime
+import functools
 import importlib
 import inspect
 import io
@@ -376,21 +377,23 @@ def namespaced(value, by_value):
     made from one held the runner's own `builtins`, its mutant switch included, and no
     tree made the other's. pickle asks no `reducer_override` about a plain dict, but it
     asks `persistent_id` about each object."""
-    base = pickle.Pickler if by_value is None else by_value.Pickler
-    cls = _NAMESPACED.get(base)
-    if cls is None:
-        cls = _NAMESPACED[base] = type("Namespaced", (base,), {
-            "persistent_id": lambda self, obj: _namespace(obj) if type(obj) is dict else None,
-            "reducer_override": _both_rules})
     buffer = io.BytesIO()
-    cls(buffer, protocol=4).dump(value)
+    _namespaced(pickle.Pickler if by_value is None else by_value.Pickler)(
+        buffer, protocol=4).dump(value)
     return buffer.getvalue()
 
 
-_NAMESPACED = {}
+@functools.lru_cache(maxsize=4)
+def _namespaced(base):
+    """`base` (a Pickler class) writing modules' namespaces by name and `_ByName`'s rules
+    before its own."""
+    return type("Namespaced", (base,), {
+        "persistent_id": lambda self, obj: _namespace(obj) if type(obj) is dict else None,
+        "reducer_override": _both_rules})
 
 
 def _both_rules(self, obj):
+    """`_ByName`'s reduction of `obj`, else the pickler's own (cloudpickle's)."""
     found = _ByName.reducer_override(self, obj)
     inner = getattr(super(type(self), self), "reducer_override", None)
     return inner(obj) if found is NotImplemented and inner is not None else found

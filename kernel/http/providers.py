@@ -95,7 +95,7 @@ class HttpProvider:
         self._window_asked = not config.window_from_server
         self._key = _key(config, os.environ if environ is None else environ)
         self.tools_refused = ""  # why the server refused native tools, once it did
-        self._last_prompt = ""  # the server's prompt cache holds its prefix (`_uncached`)
+        self._last_prompt = ""  # the server's prompt cache holds its prefix (`_fresh_part`)
         # best-of-N's samples at once (governance.brains.provider.asks_in_parallel): a
         # priced brain is a hosted one; a free one is a local server on this machine's cores
         self.parallel_samples = config.usd_per_mtok_in > 0 or config.usd_per_mtok_out > 0
@@ -199,6 +199,7 @@ class HttpProvider:
             raise ProviderFailure("the generation deadline had already passed", "TIMEOUT",
                                   deadline_missed=True)
         messages = [{"role": "system", "content": self.config.system_prompt}, *turns]
+        fresh = self._fresh_part(messages)
         max_tokens, temperature = self._steered(steer)
         tally, start = Tally(), time.monotonic()
         try:
@@ -218,7 +219,7 @@ class HttpProvider:
             raise self._spent(ProviderFailure(self._scrub(
                 f"{self.name}: {type(exc).__name__}: {exc}"), mode), tally) from None
         estimated = tally.estimate(sum(len(m["content"]) for m in messages))
-        prefill = self._prefill(messages, tally, start)
+        prefill = self._prefill(fresh, tally, start)
         # off the loop: the text canary reads the whole reply, as long as the server made it
         return await asyncio.to_thread(self._reply, tally, (time.monotonic() - start) * 1000,
                                        estimated, prefill)
@@ -291,22 +292,26 @@ class HttpProvider:
         exc.partial_text = tally.text
         return exc
 
-    def _prefill(self, messages: list[dict[str, str]], tally: Tally,
-                 start: float) -> tuple[int, float] | None:
-        """(the prompt tokens the server read anew, ms to the first text), or None where no
-        text came. A local server keeps the last prompt's prefix (llama.cpp's, Ollama's):
-        a call that shares most of it starts in a second, and timed whole, its speed taken
-        for the brain's made a cold prompt's deadline pass before its first token (through
-        llama.cpp's server on two cores, 427 prompt tokens/s taken from cached calls, 35
-        measured cold: sqlparse's card, stop 83). The part past the shared prefix is the
-        prompt's tokens in proportion to its characters."""
+    def _fresh_part(self, messages: list[dict[str, str]]) -> float:
+        """The share of the prompt's characters past the prefix it shares with the last
+        prompt sent: a local server keeps that prefix (llama.cpp's, Ollama's), from the
+        moment it starts reading it, so the last prompt is this one from now on."""
         text = "\n".join(m["content"] for m in messages)
         shared = len(os.path.commonprefix([self._last_prompt, text]))  # noqa: RUF071 (texts)
         self._last_prompt = text
-        if tally.first_at is None or not text:
+        return (len(text) - shared) / len(text) if text else 1.0
+
+    @staticmethod
+    def _prefill(fresh: float, tally: Tally, start: float) -> tuple[int, float] | None:
+        """(the prompt tokens the server read anew, ms to the first text), or None where no
+        text came. A call that shares most of the last prompt starts in a second; timed
+        whole, its speed taken for the brain's made a cold prompt's deadline pass before
+        its first token (through llama.cpp's server on two cores, 427 prompt tokens/s taken
+        from cached calls, 35 measured cold: sqlparse's card, stop 83). The tokens read
+        anew are the prompt's in proportion to its characters (`_fresh_part`)."""
+        if tally.first_at is None:
             return None
-        fresh = round(tally.prompt_tokens * (len(text) - shared) / len(text))
-        return fresh, (tally.first_at - start) * 1000
+        return round(tally.prompt_tokens * fresh), (tally.first_at - start) * 1000
 
     def _reply(self, tally: Tally, latency_ms: float, estimated: dict[str, str],
                prefill: tuple[int, float] | None = None) -> ModelReply:
