@@ -41,6 +41,7 @@ from _ouroboros_canon import (  # RANDOM_SEED: as pytest-randomly
     ambient,
     argv_of,
 )
+from _ouroboros_class_state import class_state
 from _ouroboros_pickler import bare, borrowed, by_name, namespaced, remembering
 from _ouroboros_probe import Probe
 from _ouroboros_stacks import Callers, shape
@@ -177,6 +178,9 @@ def _pickled(code, pos, extra, kw):
     forms = [(list(pos) + list(extra), kw)]
     if not extra:
         forms.append(_without_defaults(code, pos, kw))
+    head = class_state(pos[0]) if pos else None
+    if head is not None and head is not pos[0]:  # a class with its tables, while they pickle
+        forms = [([head, *f[0][1:]], f[1]) for f in forms] + forms
     pos = list(pos)
     fresh = bare(code.co_name, pos)  # an __init__'s object not built yet: a bare one
     if fresh is not pos:

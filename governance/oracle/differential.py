@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.oracle.replay_kinds import private
-from governance.oracle.run_dir import HELPERS
+from governance.oracle.run_dir import HELPERS, PICKLING
 from governance.oracle.state_diff import state_written
 
 REPLAY_SOURCE = Path(__file__).with_name("replay_runner.py")
 # what the replay runner imports beside it: the replay modules, and the pickling they share
 REPLAY_HELPERS = tuple(name for name, path in HELPERS.items() if path.stem.startswith(
-    "replay_") or name in ("_ouroboros_canon", "_ouroboros_unpickle", "_ouroboros_pickler"))
+    "replay_") or name in PICKLING)
 MAX_CALLS = 100  # captured per function
 # then captured past them, each the first call of its kinds of arguments (their types): the
 # first hundred calls are one test's loop as often as not. webencodings' test_all_labels

@@ -41,6 +41,7 @@ try:  # in the jail: beside the runner, in the run's plugin directory
         show,
         unwrapped,
     )
+    from _ouroboros_class_state import installed
     from _ouroboros_clock import reset, unclocked
     from _ouroboros_environ import environed
     from _ouroboros_inputs import code_names
@@ -56,6 +57,7 @@ except ImportError:  # imported by the daemon's own tests
         show,
         unwrapped,
     )
+    from governance.oracle.class_state import installed
     from governance.oracle.replay_clock import reset, unclocked
     from governance.oracle.replay_environ import environed
     from governance.oracle.replay_inputs import code_names
@@ -130,7 +132,7 @@ def answered(fn, blob, timeout_s, held=None):
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()), \
                 environed(env):
             sys.argv = argv if argv is not None else own_argv
-            value = fn(*args, **kwargs)
+            value = fn(*installed(args), **kwargs)  # a class's tables set on it (ClassState)
             if held is not None:
                 held.append(value)
             out = {"kind": "return", "value": canon(value)}

@@ -60,9 +60,13 @@ HELPERS = {"_ouroboros_canon": Path(__file__).with_name("canon.py"),
            "_ouroboros_asking": Path(__file__).with_name("replay_asking.py"),
            "_ouroboros_unpickle": Path(__file__).with_name("unpickle.py"),
            "_ouroboros_pickler": Path(__file__).with_name("pickler.py"),
+           "_ouroboros_class_state": Path(__file__).with_name("class_state.py"),
            "_ouroboros_tracer": Path(__file__).with_name("oracle_tracer.py"),
            # test code and the library frame, defined once for the results plugin and ours
            "_ouroboros_frames": Path(library_frames.__file__)}
+# the helpers that write and read a captured call's values: the capture's and the replay's
+PICKLING = ("_ouroboros_canon", "_ouroboros_unpickle", "_ouroboros_pickler",
+            "_ouroboros_class_state")
 FRAMES_HELPER = "_ouroboros_frames"  # the oracle plugin's (oracle_plugin.py imports it)
 TRACER_HELPER = "_ouroboros_tracer"  # the oracle plugin's tracer: copied with it, always
 
@@ -116,8 +120,7 @@ def capture_request(targets: tuple[tuple[str, str], ...], max_calls: int, *,
                 "trace": trace, "stacks": stacks, "fallback": fallback}
     return ExtraPlugin(Path(__file__).with_name("capture_plugin.py"), CAPTURE_MODULE,
                        "capture.json", settings, "calls.json",
-                       helpers=("_ouroboros_canon", "_ouroboros_unpickle", "_ouroboros_pickler",
-                                "_ouroboros_probe", "_ouroboros_stacks"))
+                       helpers=(*PICKLING, "_ouroboros_probe", "_ouroboros_stacks"))
 
 
 def mutation_request(mutants: list[dict], timeout_s: float) -> ExtraPlugin:
