@@ -77,7 +77,7 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     live files by default; governance.candidate_edits), the tool loop's to the sandbox's."""
     band = reflex.Band.of(d.policy)
     steer: Steering | None = vary
-    regrounded = False
+    regrounded: ModelCollapsed | None = None  # the collapse a re-ground now answers
     before = 0.0  # the proximity of the turn a re-ground discarded
     while True:
         # A fresh tool session each time: re-grounding drops the compacted transcript.
@@ -91,16 +91,23 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
         except ModelCollapsed as exc:
             exc.op_id, exc.phase = ctx.op_id, phase.value
             collapsed = exc
-        except Exception:
-            if regrounded:  # a re-grounded turn that failed otherwise still counts
-                await reground_outcome(ctx, d, phase, before, watched.signals, band)
+        except Exception as exc:
+            if regrounded is None:
+                raise
+            # a re-grounded turn that failed otherwise still counts; one the step's time
+            # ran out in is the collapse it answered: the collapsed reply had taken most of
+            # that time (a 120 s reply left 12 s through llama.cpp's server on two cores),
+            # and the op ended 'deadline missed' where its attempt is retried as a collapse
+            await reground_outcome(ctx, d, phase, before, watched.signals, band)
+            if getattr(exc, "deadline_missed", False):
+                raise regrounded from exc
             raise
-        if regrounded:
+        if regrounded is not None:
             await reground_outcome(ctx, d, phase, before, watched.signals, band)
         if collapsed is None:
             return answer
         again = await reground(ctx, d, phase, collapsed, deadline)
-        steer, regrounded = (again if vary is None else vary.then(again)), True
+        steer, regrounded = (again if vary is None else vary.then(again)), collapsed
         before = collapsed.proximity
 
 

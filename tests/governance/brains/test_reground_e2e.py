@@ -159,3 +159,22 @@ async def test_a_spook_is_a_ledger_event_and_a_counter(repo):
     [spook] = _thoughts(chain, "canary spook")
     assert spook["proximity_after"] == 0.5 and spook["source"] == "script"
     assert stats.as_dict() == {"spooks": 1, "collapses": 0, "regrounds": 0, "recoveries": 0}
+
+
+async def test_a_re_ground_the_steps_time_runs_out_in_is_a_collapse_not_a_missed_deadline(
+        repo):
+    """The collapsed reply took most of the step's time and its re-ground ran out of the
+    rest: through llama.cpp's server on two cores a 120 s reply left 12 s, and sqlparse's
+    op ended 'deadline missed' (stop 83). The turn is the collapse it was: the attempt is
+    retried as one, and the next answer lands."""
+    late = ReplayTurn.model_validate({"purpose": "generate", "text": _candidate(OPS_FIXED),
+                                      "delay_s": 1e6})  # past any step's deadline
+    end, chain, provider, stats = await _op(
+        repo, _turn(_candidate(OPS_BROKEN, "loop loop loop"), COLLAPSED), late,
+        _turn(_candidate(OPS_FIXED)), max_generate_retries=1)
+    assert end is Phase.COMPLETE, chain["transitions"][-1]
+    assert (repo / TARGET).read_text() == OPS_FIXED
+    retry = next(t for t in chain["transitions"] if t["to_phase"] == "GENERATE_RETRY")
+    assert retry["payload"]["failure"] == "collapse", retry
+    assert len(_thoughts(chain, "re-ground did not recover")) == 1
+    assert stats.regrounds == 1 and stats.recoveries == 0
