@@ -47,12 +47,15 @@ def class_state(value):
 
 def installed(args):
     """`args` with a ClassState at their head given as its class, the tables it carries
-    set on the class first."""
+    set on the class first: each that its class lets be set (a metaclass may refuse one,
+    and the call is then answered on the table as it is, never as a raise of this code's)."""
     if not args or type(args[0]) is not ClassState:
         return args
     head = args[0]
     if isinstance(head.cls, type) and isinstance(head.state, dict):
         for name, table in head.state.items():
-            if type(name) is str:
+            try:
                 setattr(head.cls, name, table)
+            except Exception:  # a refused table is left as it is
+                continue
     return [head.cls, *args[1:]]

@@ -87,3 +87,20 @@ async def test_a_correct_refactor_of_it_is_shown_unchanged(tmp_path: Path):
     check = done.check("Finder.find")
     assert check.compared > check.captured >= 2, done.report.payload()
     assert done.report.reasons() == [], done.report.payload()
+
+
+def test_a_table_the_class_refuses_is_left_as_it_is() -> None:
+    class Guarded(type):
+        def __setattr__(cls, name: str, value: object) -> None:
+            if name == "frozen":
+                raise AttributeError(name)
+            super().__setattr__(name, value)
+
+    class Held(metaclass=Guarded):
+        frozen: ClassVar[list] = [1]
+        names: ClassVar[dict] = {"a": 1}
+
+    carried = class_state(Held)
+    Held.names = {}
+    assert installed([carried]) == [Held]
+    assert Held.names == {"a": 1} and Held.frozen == [1]
