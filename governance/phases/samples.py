@@ -146,7 +146,8 @@ async def usable_samples(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     candidate dropped too (a greedy brain says the same thing each time); asked one after
     another while the op's cost ceiling allows (`paid`: all asked together, all charged).
     With one sample, or none usable, the first failure is raised as GENERATE raises it for
-    a single candidate."""
+    a single candidate; a later sample whose call fails ends the sampling with those before
+    it."""
     n = max(1, d.policy.samples)
     out: list[tuple[object, Candidate, list]] = []
     first_error: Exception | None = None
@@ -163,6 +164,14 @@ async def usable_samples(ctx: OperationContext, d: PhaseDeps, phase: Phase,
             first_error = first_error or exc
             await d.thought(ctx, phase, f"sample {k} of {n} unusable: {exc}"[:400])
             continue
+        except ProviderError as exc:  # the call failed: a deadline, an outage
+            if k == 1 or not out:
+                raise
+            # the samples answered before it are judged, never thrown away with the op
+            # (through llama.cpp's server on two cores a sample can run past its deadline)
+            await d.thought(ctx, phase, f"sample {k} of {n}: the call failed, no more "
+                            f"samples: {exc}"[:400])
+            break
         if any(same.changes() == got[1].changes() for _, same, _ in out):
             await d.thought(ctx, phase, f"sample {k} of {n} repeats an earlier one")
             continue

@@ -151,3 +151,20 @@ def test_affordable_samples():
     assert affordable(3, 0.1, 0.0, 1.0) == 3
     assert affordable(3, 0.6, 0.0, 1.0) == 0
     assert affordable(3, 0.5, 0.9, 1.0) == 0  # already over: never negative
+
+
+async def test_a_sample_whose_call_fails_keeps_the_samples_before_it(repo: Path,
+                                                                    short_tmp: Path):
+    """Through llama.cpp's server on two cores a sample can run past its deadline: the
+    ones already answered are judged, never thrown away with the op (stop 83)."""
+    late = ReplayTurn.model_validate({"purpose": "generate", "text": WRONG, "delay_s": 1e6})
+    provider = ReplayProvider([ReplayTurn(purpose="generate", text=RIGHT), late])
+    end, chain = await run_op(repo, short_tmp / "l.sqlite3", "calc/ops.py",
+                              provider=provider, policy=_policy(3))
+    assert end is Phase.COMPLETE, chain["transitions"][-1]["reason"]
+    assert (repo / "calc" / "ops.py").read_text() == OPS_FIXED
+    [failed] = [m for m in _thoughts(chain) if m.startswith("sample 2 of 3")]
+    assert "the call failed" in failed and "no more samples" in failed
+    one_end, _ = await run_op(repo, short_tmp / "m.sqlite3", "calc/ops.py",
+                              provider=ReplayProvider([late]), policy=_policy(3))
+    assert one_end is Phase.POSTMORTEM  # the first sample's failure is the attempt's
