@@ -169,7 +169,7 @@ async def test_a_re_ground_the_steps_time_runs_out_in_is_a_collapse_not_a_missed
     retried as one, and the next answer lands."""
     late = ReplayTurn.model_validate({"purpose": "generate", "text": _candidate(OPS_FIXED),
                                       "delay_s": 1e6})  # past any step's deadline
-    end, chain, provider, stats = await _op(
+    end, chain, _, stats = await _op(
         repo, _turn(_candidate(OPS_BROKEN, "loop loop loop"), COLLAPSED), late,
         _turn(_candidate(OPS_FIXED)), max_generate_retries=1)
     assert end is Phase.COMPLETE, chain["transitions"][-1]
