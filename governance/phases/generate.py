@@ -78,8 +78,8 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
     band = reflex.Band.of(d.policy)
     steer: Steering | None = vary
     regrounded: ModelCollapsed | None = None  # the collapse a re-ground now answers
-    before = 0.0  # the proximity of the turn a re-ground discarded
     while True:
+        before = 0.0 if regrounded is None else regrounded.proximity  # of the turn dropped
         # A fresh tool session each time: re-grounding drops the compacted transcript.
         watched = Watched(view, steer, band, d.reflex_stats)
         collapsed: ModelCollapsed | None = None
@@ -99,7 +99,7 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
             # that time (a 120 s reply left 12 s through llama.cpp's server on two cores),
             # and the op ended 'deadline missed' where its attempt is retried as a collapse
             await reground_outcome(ctx, d, phase, before, watched.signals, band)
-            if getattr(exc, "deadline_missed", False):
+            if isinstance(exc, ProviderError) and exc.deadline_missed:
                 raise regrounded from exc
             raise
         if regrounded is not None:
@@ -108,7 +108,6 @@ async def ask_model(ctx: OperationContext, d: PhaseDeps, phase: Phase,
             return answer
         again = await reground(ctx, d, phase, collapsed, deadline)
         steer, regrounded = (again if vary is None else vary.then(again)), collapsed
-        before = collapsed.proximity
 
 
 async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider: Watched,

@@ -71,7 +71,7 @@ def mutant_shaped(old: str, new: str, path: str) -> list[Shaped]:
     found: list[Shaped] = []
     for name, fn in after.items():
         base = before.get(name)
-        if base is None or _ordered(base) == _ordered(fn):
+        if base is None:
             continue
         pairs = differences(base, fn, fn.lineno)
         ints = (exact_ints(base, module), exact_ints(fn, changed))
@@ -82,7 +82,7 @@ def mutant_shaped(old: str, new: str, path: str) -> list[Shaped]:
                   or redundant_operands(b, a, tests)
                   else _caught(a, b) if id(a) in handlers and id(b) in handlers
                   else _shape(a, b) for a, b, _ in pairs]
-        if pairs and all(shapes):
+        if pairs and all(shapes) and _ordered(base) != _ordered(fn):
             found += [Shaped(path, name, line, what)
                       for (_, _, line), what in zip(pairs, shapes, strict=True) if what]
     return found
