@@ -10,8 +10,10 @@ import pytest
 
 from governance.oracle.differential import Counterexample, DiffReport, FunctionCheck
 from governance.proof.mutant_shaped import mutant_shaped
+from tests.governance.proof.judged import judged
 from tests.governance.refactors.corpus import all_refactors as small_corpus
 from tests.governance.refactors_real.corpus import all_refactors as real_corpus
+from tools.jail import bwrap_available
 
 BASE = textwrap.dedent('''\
     import math
@@ -229,3 +231,19 @@ def test_operands_of_a_commutative_operator_swapped_are_no_mutation():
     assert mutant_shaped(base, swapped, "bits.py") == []
     slipped = "def power_of_two(n):\n    return (n & n) == 0\n"
     assert [f.what for f in mutant_shaped(base, slipped, "bits.py")] == ["`- 1` dropped"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+async def test_a_careless_swap_of_texts_added_is_refused_by_the_inputs(tmp_path):
+    """A swap is no mutant's shape, so the inputs judge it: `+` of two texts is no
+    commutative sum, and the tests' own call tells it (a careless model's 'reorder')."""
+    base = 'def label(prefix, name):\n    return prefix + name\n'
+    swapped = 'def label(prefix, name):\n    return name + prefix\n'
+    assert mutant_shaped(base, swapped, "tag/core.py") == []
+    done = await judged(tmp_path, "tag/core.py", base, swapped, {
+        "tag/__init__.py": "", "tests/test_tag.py":
+        "from tag.core import label\n\n\ndef test_label():\n"
+        "    assert label('x', 'x') == 'xx'\n    assert label('', 'b')\n"})
+    assert done.ran.passed, done.ran.describe()
+    assert done.check("label").counterexamples, done.report.payload()
