@@ -81,11 +81,13 @@ def _knobs(section: str, defaults: Settings) -> list[str]:
 
 
 def _entry(kind: str, base_url: str, model: str, key_env: str | None = None,
-           commented: bool = False) -> list[str]:
+           commented: bool = False, grammar: str = "none") -> list[str]:
     lines = ["[[provider.http]]", f"kind = {toml(kind)}", f"base_url = {toml(base_url)}",
              f"model = {toml(model)}"]
     if key_env:
         lines.append(f"api_key_env = {toml(key_env)}  # the variable's name; never the key")
+    if grammar != "none":
+        lines.append(f"grammar = {toml(grammar)}  # blocks decoded under their grammar")
     out = [_c(line) for line in lines] if commented else lines
     if kind == "ollama":  # a knob worth knowing: the server's own default window is small
         out.append(_c(f"context_tokens = {OLLAMA_CONTEXT}  # the window asked of the server "
@@ -98,7 +100,7 @@ def _server_block(found: discover.Found) -> list[str]:
     others = [toml(m) for m in found.models[1:8]]
     more = f" and {len(found.models) - 8} more" if len(found.models) > 8 else ""
     return [*_say(f"Found: {c.label} on {c.base_url}."),
-            *_entry(c.kind, c.base_url, found.models[0]),
+            *_entry(c.kind, c.base_url, found.models[0], grammar=c.grammar),
             *(_say(f"Other models there: {', '.join(others)}{more}.") if others else []), ""]
 
 

@@ -39,7 +39,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import llguidance as llg
 import numpy as np
 import torch
+from llguidance.gbnf_to_lark import any_to_lark
 
+from kernel.blocks_grammar import blocks_gbnf
 from kernel.tokenizer import ChatTokenizer
 
 if TYPE_CHECKING:  # a shape is data (name, final, lines, prose); the kernel reads it only
@@ -82,9 +84,16 @@ class Grammar:
     text: str | None
     error: str = ""
     notes: tuple[str, ...] = ()
+    # A blocks reply's grammar (kernel.blocks_grammar): its opening's tokens, which the
+    # prompt already holds, are consumed before the first token is chosen; and its reply is
+    # not closed early (a string's or object's closer, Closing, would cut a line of code).
+    begun: tuple[int, ...] = ()
+    blocks: int = 0  # the files a blocks grammar names; 0: a JSON shape's grammar
 
     def telemetry(self) -> dict[str, Any]:
         out: dict[str, Any] = {"shape": self.shape}
+        if self.blocks:
+            out["blocks"] = self.blocks
         if self.text is None:
             out["unconstrained"] = self.error[:300]
         if self.notes:
@@ -178,7 +187,8 @@ class Grammars:
     def compile(self, shape: ReplyShape) -> Grammar:
         """The grammar for `shape`; never raises (a failure is an unconstrained Grammar)."""
         try:
-            key = json.dumps([shape.final, shape.lines, shape.prose], sort_keys=True)
+            key = json.dumps([shape.final, shape.lines, shape.prose, shape.block_files,
+                              shape.opening if shape.block_files else ""], sort_keys=True)
         except (TypeError, ValueError) as exc:
             return Grammar(shape.name, None, f"shape is not JSON data: {exc}")
         with self._lock:
@@ -193,6 +203,8 @@ class Grammars:
         return grammar
 
     def _compile(self, shape: ReplyShape) -> Grammar:
+        if shape.block_files:
+            return self._compile_blocks(shape)
         try:
             lark, notes = build_lark(shape, self.llt)
             text = llg.LLMatcher.grammar_from_lark(lark)
@@ -203,14 +215,30 @@ class Grammars:
             return Grammar(shape.name, None, f"grammar rejected: {why}", notes)
         return Grammar(shape.name, text, notes=notes)
 
+    def _compile_blocks(self, shape: ReplyShape) -> Grammar:
+        """A blocks reply's grammar (kernel.blocks_grammar), the opening's tokens with it."""
+        try:
+            text = llg.LLMatcher.grammar_from_lark(
+                any_to_lark(blocks_gbnf(shape.block_files, shape.opening)))
+            why = llg.LLMatcher.validate_grammar(text, self.llt)
+        except Exception as exc:  # a grammar the engine refuses: decoded unconstrained
+            return Grammar(shape.name, None, f"{type(exc).__name__}: {exc}")
+        if why:
+            return Grammar(shape.name, None, f"grammar rejected: {why}")
+        begun = tuple(self.tokenizer.encode(shape.opening)) if shape.opening else ()
+        return Grammar(shape.name, text, begun=begun, blocks=len(shape.block_files))
+
     def constraint(self, grammar: Grammar, budget: int | None = None) -> GrammarConstraint | None:
-        """A fresh constraint for one generation (None for an unconstrained grammar); with
-        the generation's `budget` (max_new_tokens) it closes the reply in time."""
+        """A fresh constraint for one generation (None for an unconstrained grammar, or one
+        whose opening it refuses); with the generation's `budget` (max_new_tokens) a JSON
+        shape's closes the reply in time."""
         if grammar.text is None:
             return None
         matcher = llg.LLMatcher(self.llt, grammar.text, log_level=0)
+        if grammar.begun and not matcher.consume_tokens(list(grammar.begun)):
+            return None
         closing = None
-        if budget is not None:
+        if budget is not None and not grammar.blocks:
             closing = Closing(budget, self.closers(), tuple(self.stop_ids))
         return GrammarConstraint(matcher, self.llt.vocab_size, closing)
 

@@ -57,12 +57,14 @@ class KernelProvider:
     takes_samples = True  # best-of-N's samples decoded as one batch (generate_samples)
 
     def __init__(self, engine: Engine, system_prompt: str = SYSTEM, *, constrain: bool = True,
-                 usd_per_mtok: float = defaults.USD_PER_MTOK, window: int | None = None):
+                 blocks: bool = True, usd_per_mtok: float = defaults.USD_PER_MTOK,
+                 window: int | None = None):
         self.engine = engine
         self.window = window  # a cap on the model's own window ([provider] context_tokens)
         self.usd_per_mtok = usd_per_mtok  # the charge per million tokens (prompt + reply)
         self.system_prompt = system_prompt
-        self.constrain = constrain  # False: shapes are ignored (decode as before)
+        self.constrain = constrain  # False: JSON shapes are ignored (decode as before)
+        self.blocks = blocks  # a blocks shape decoded under its grammar (kernel.blocks_grammar)
         self.grammars = Grammars(engine.tokenizer, engine.config.generation.stop_ids)
 
     async def generate(self, prompt: str, *, deadline: float, steer: Steering | None = None,
@@ -139,12 +141,17 @@ class KernelProvider:
                 ) -> tuple[list[dict[str, str]], str, ReplyShape | None]:
         """(the messages, the reply's opening, the shape decoded under): the system prompt
         first; a shape's `opening` as the assistant's turn begun (Tokenizer.chat continues
-        it), decoded without the shape's grammar, which describes a reply from its start."""
+        it). A blocks shape's grammar takes the opening in (kernel.grammar: `begun`); a JSON
+        shape's describes a reply from its start, and an opened reply decodes without it."""
         messages = [{"role": "system", "content": self.system_prompt}, *turns]
         opening = shape.opening if shape is not None else ""
+        if shape is not None and shape.block_files:  # its grammar begins with the opening
+            decoded = shape if self.blocks else None
+        else:
+            decoded = shape if self.constrain and not opening else None
         if opening:
-            return [*messages, {"role": "assistant", "content": opening}], opening, None
-        return messages, "", shape if self.constrain else None
+            return [*messages, {"role": "assistant", "content": opening}], opening, decoded
+        return messages, "", decoded
 
     async def complete_samples(self, turns: Sequence[dict[str, str]], n: int, *,
                                deadline: float, steer: Steering | None = None,

@@ -44,12 +44,15 @@ class Candidate:
     kind: Literal["ollama", "openai"]
     base_url: str
     label: str
+    # what its entry's `grammar` is set to: llama.cpp's server decodes under a GBNF grammar
+    # given in the request (kernel.blocks_grammar)
+    grammar: Literal["none", "gbnf"] = "none"
 
 
 CANDIDATES = (
     Candidate("ollama", "http://127.0.0.1:11434", "Ollama"),
     Candidate("openai", "http://127.0.0.1:8000/v1", "vLLM / SGLang"),
-    Candidate("openai", "http://127.0.0.1:8080/v1", "llama.cpp server"),
+    Candidate("openai", "http://127.0.0.1:8080/v1", "llama.cpp server", grammar="gbnf"),
     Candidate("openai", "http://127.0.0.1:1234/v1", "LM Studio"),
 )
 

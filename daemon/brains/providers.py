@@ -135,6 +135,7 @@ def http_config(entry: HttpProviderEntry, prices: Mapping[str, Price]) -> HttpPr
                               api_key_env=entry.api_key_env, max_tokens=entry.max_tokens,
                               temperature=entry.temperature, usd_per_mtok_in=usd_in,
                               usd_per_mtok_out=usd_out, native_tools=entry.native_tools,
+                              grammar=entry.grammar,
                               context_tokens=entry.window,
                               window_from_server=entry.context_tokens is None)
 
@@ -165,7 +166,8 @@ async def _local_provider(settings: Settings,
     log.info("model loaded", model=engine.name, kind=engine.kind, steps=engine.total_steps,
              load_s=round(time.monotonic() - started, 1))
     return KernelProvider(engine, usd_per_mtok=cfg.usd_per_mtok, window=cfg.context_tokens,
-                          constrain=constrained(cfg, engine.name)), ""
+                          constrain=constrained(cfg, engine.name),
+                          blocks=cfg.constrain is not False), ""
 
 
 def constrained(cfg: ProviderSection, model: str) -> bool:

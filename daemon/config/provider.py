@@ -32,6 +32,10 @@ class HttpProviderEntry(Section):
     usd_per_mtok_out: float | None = Field(default=None, ge=0)
     # Tool calls as the API's native `tools` (false: in the reply's text only, as the kernel).
     native_tools: bool = True
+    # "gbnf": a blocks reply is decoded under its grammar, sent as GBNF in the request's
+    # `grammar` field (llama.cpp's server; kernel.blocks_grammar). "none": not sent (other
+    # servers refuse or ignore the field).
+    grammar: Literal["none", "gbnf"] = "none"
     # The model's context window in tokens: prompts are fitted to it (governance/brains/
     # window.py), and an ollama server is asked for it (`options.num_ctx`). Unset, the
     # server is asked for the model's own window at start (kernel.http: Ollama's /api/show,
@@ -125,7 +129,9 @@ class ProviderSection(Section):
     no_repeat_ngram: int | None = Field(default=None, ge=0)
     # Decode the in-process model's replies under a grammar of the daemon's JSON forms
     # (kernel/grammar.py). None: on, but off for a code model (governance.edit_blocks
-    # FAMILIES), which is told the SEARCH/REPLACE edits and tool calls it was trained on.
+    # FAMILIES), which is told the SEARCH/REPLACE edits and tool calls it was trained on,
+    # and decodes its blocks under their grammar (kernel/blocks_grammar.py). False: no
+    # grammar at all.
     constrain: bool | None = None
     canary: Literal["off", "observe", "adapt"] = defaults.CANARY_MODE
     canary_threshold: float = Field(default=defaults.CANARY_THRESHOLD, gt=0, le=1)

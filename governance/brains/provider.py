@@ -117,6 +117,11 @@ class ReplyShape:
     # prompt's last paragraph instead (issue 50, stop 64); begun with a block, it continues
     # one. A provider that cannot prefill ignores it; governance reads the whole reply.
     opening: str = ""
+    # A blocks reply's files (the edit form code models are told, governance.edit_blocks):
+    # (path, its lines) each, the SEARCH parts copied from them. A provider that decodes
+    # under a grammar of the blocks (kernel.blocks_grammar) narrows the reply to blocks of
+    # these files or a new one, or the no-change object; the reply is judged as any other.
+    block_files: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 CANDIDATE_SHAPE = ReplyShape("candidate.1", final=CANDIDATE_JSON_SCHEMA)

@@ -42,6 +42,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from governance.brains.block_files import block_files
 from governance.brains.files_shown import Reader, read_for_prompt
 from governance.brains.phrase_rows import row_begun
 from governance.brains.prompts import (
@@ -123,6 +124,10 @@ def _key_begun(row: str, word: str) -> str:
 
 def candidate_shape(ctx: OperationContext, root: Path, read: Reader | None = None
                     ) -> ReplyShape:
-    """The candidate's reply shape, with its opening where there is one."""
+    """The candidate's reply shape: with its opening where there is one, and the files a
+    blocks reply may change (governance.brains.block_files)."""
     opening = reply_opening(ctx, root, read)
-    return replace(CANDIDATE_SHAPE, opening=opening) if opening else CANDIDATE_SHAPE
+    files = block_files(ctx, root, read, opened=opening.partition("\n")[0])
+    if not (opening or files):
+        return CANDIDATE_SHAPE
+    return replace(CANDIDATE_SHAPE, opening=opening, block_files=files)

@@ -43,6 +43,7 @@ from governance.brains.provider import (
 )
 from governance.schemas import ModelUsage
 from kernel import defaults
+from kernel.blocks_grammar import blocks_gbnf
 from kernel.canary import text_proximity
 from kernel.http.stream import Mode, ProviderFailure, Tally
 from kernel.http.tools import ToolCallError, ToolSpec, tool_specs
@@ -65,6 +66,8 @@ class HttpProviderConfig:
     usd_per_mtok_in: float  # price per million prompt tokens ($0 for local servers)
     usd_per_mtok_out: float
     native_tools: bool  # send a shape's tool lines as the API's tools (kernel.http.tools)
+    # "gbnf": a shape's blocks go as a GBNF grammar in the request's `grammar` (llama.cpp)
+    grammar: Literal["none", "gbnf"] = "none"
     context_tokens: int | None = None  # the model's window: prompts are fitted to it
     # The entry set no window: learn_window asks the server for the model's (served_window)
     # and takes it where it is smaller than context_tokens, or where there is none.
@@ -236,15 +239,25 @@ class HttpProvider:
             else []
         must_call = bool(tools) and shape is not None and shape.final is None \
             and not shape.prose
+        grammar = self._grammar(shape, tally)
         try:
-            await self._stream(self.seeded(
-                self.body(messages, max_tokens, temperature, tools, must_call), seed), tally)
+            await self._stream(self.seeded({**self.body(
+                messages, max_tokens, temperature, tools, must_call), **grammar}, seed), tally)
         except ProviderFailure as exc:
             if not (tools and exc.status == 400 and "tool" in str(exc).lower()):
                 raise
             self.tools_refused = str(exc)[:300]
-            await self._stream(self.seeded(
-                self.body(messages, max_tokens, temperature, [], False), seed), tally)
+            await self._stream(self.seeded({**self.body(
+                messages, max_tokens, temperature, [], False), **grammar}, seed), tally)
+
+    def _grammar(self, shape: ReplyShape | None, tally: Tally) -> dict[str, str]:
+        """{"grammar": a blocks reply's GBNF} (kernel.blocks_grammar) where this server
+        takes one and the shape names the files, its size in the telemetry; {} otherwise."""
+        if self.config.grammar != "gbnf" or shape is None or not shape.block_files:
+            return {}
+        text = blocks_gbnf(shape.block_files, shape.opening)
+        tally.extra["grammar"] = f"blocks of {len(shape.block_files)} files, {len(text)} chars"
+        return {"grammar": text}
 
     def _steered(self, steer: Steering | None) -> tuple[int, float]:
         c = self.config

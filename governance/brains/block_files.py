@@ -1,0 +1,41 @@
+"""The files a blocks reply may change, as the candidate's reply shape carries them
+(ReplyShape.block_files): a provider that decodes under a grammar of the blocks
+(kernel.blocks_grammar) lets the SEARCH parts copy only these files' lines.
+
+They are the files the prompt points the change at: those the failure reached (a repair),
+then the op's targets and related files, as the prompt shows them. Not a repair's failing
+test files: they are its specification and the spec gate refuses a change to them
+(governance.phases.generate), and Qwen2.5-Coder-1.5B aimed its blocks at them on four
+tasks of parse's history (issue 50). Not a file the prompt may not show (protected, a
+symlink, binary, too large): read as the prompt reads it (files_shown.read_for_prompt).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from governance.brains.files_shown import Reader, read_for_prompt
+from governance.brains.prompts import failing_test_files, reached_files
+from governance.edit_blocks import ReplyForm
+from governance.schemas import OperationContext
+
+MAX_FILES = 8
+
+
+def block_files(ctx: OperationContext, root: Path, read: Reader | None = None,
+                opened: str = "") -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(path, its lines) of each file a blocks reply of this op may change, the file the
+    reply is `opened` on first; () for an op told the JSON form."""
+    if ReplyForm(ctx.reply_form) is not ReplyForm.BLOCKS:
+        return ()
+    env, spec = ctx.envelope, set(failing_test_files(ctx))
+    named = [*([opened] if opened else []), *reached_files(ctx, root, read),
+             *env.target_files, *ctx.context_files]
+    files: list[tuple[str, tuple[str, ...]]] = []
+    for rel in dict.fromkeys(named):
+        if rel in spec or len(files) == MAX_FILES:
+            continue
+        text = (read or read_for_prompt)(root, rel)[0]
+        if text is not None:
+            files.append((rel, tuple(text.splitlines())))
+    return tuple(files)
