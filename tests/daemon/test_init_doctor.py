@@ -168,6 +168,21 @@ def test_hosted_keys_are_named_never_written_and_active_only_when_asked(repo, ca
     assert KEY not in (repo / CONFIG_NAME).read_text() + capsys.readouterr().out
 
 
+def test_a_llama_cpp_server_found_decodes_blocks_under_their_grammar(repo, capsys):
+    """llama.cpp's server takes a GBNF grammar in the request (kernel.blocks_grammar); the
+    entry init writes for it says so, and one for another server does not."""
+    cards = [{"id": "qwen2.5-coder-1.5b-instruct", "owned_by": "me"}]
+    with serving(openai(cards)) as url:
+        llama = discover.Candidate("openai", f"{url}/v1", "llama.cpp server", grammar="gbnf")
+        assert init(repo, where=[llama], environ=NOTHING_FETCHED) == 0
+        [entry] = load_settings(repo, environ={}).provider.http
+        assert (entry.model, entry.grammar) == ("qwen2.5-coder-1.5b-instruct", "gbnf")
+        assert init(repo, where=[here(url, "openai", "vLLM")], environ=NOTHING_FETCHED,
+                    force=True) == 0
+        [entry] = load_settings(repo, environ={}).provider.http
+        assert entry.grammar == "none"
+
+
 def test_text_from_outside_stays_inside_its_comment(tmp_path):
     """A repository path, an OLLAMA_HOST or a test env holding a newline cannot add keys."""
     from daemon.init_config import render as render_toml
