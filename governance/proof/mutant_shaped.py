@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from governance.proof.ast_diff import differences, dropped_operands, functions, wrapper
 from governance.proof.ast_helpers import dump, parse
+from governance.proof.branches import branches_in_one_form
 from governance.proof.exact_ints import ExactInts, exact_ints
 from governance.proof.implied_operands import redundant_operands, test_nodes
 
@@ -73,19 +74,71 @@ def mutant_shaped(old: str, new: str, path: str) -> list[Shaped]:
         base = before.get(name)
         if base is None:
             continue
-        pairs = differences(base, fn, fn.lineno)
+        if dump(base) == dump(fn):
+            continue
         ints = (exact_ints(base, module), exact_ints(fn, changed))
-        tests = test_nodes(base, fn)
-        handlers = {id(h.type) for f in (base, fn) for h in ast.walk(f)
-                    if isinstance(h, ast.ExceptHandler) and h.type is not None}
-        shapes = [None if _redundant_int(a, b, ints) or redundant_operands(a, b, tests)
-                  or redundant_operands(b, a, tests)
-                  else _caught(a, b) if id(a) in handlers and id(b) in handlers
-                  else _shape(a, b) for a, b, _ in pairs]
-        if pairs and all(shapes) and _ordered(base) != _ordered(fn):
-            found += [Shaped(path, name, line, what)
-                      for (_, _, line), what in zip(pairs, shapes, strict=True) if what]
+        found += _shaped(base, fn, path, name, ints) or _turned(base, fn, path, name, ints)
     return found
+
+
+def _turned(base: ast.AST, fn: ast.AST, path: str, name: str,
+            ints: tuple[ExactInts, ExactInts]) -> list[Shaped]:
+    """The mutant's shapes `fn` has when both trees are written one way (_one_way), where
+    that turned an ordering test of either: a rewrite it leaves alone is judged as written
+    (an `x = a if c else b` folded into an `if` leaves a dead `x = None` before it a
+    statement removed, and pytweening's correct refactor would wait)."""
+    (old, turned_old), (new, turned_new) = _one_way(base), _one_way(fn)
+    return _shaped(old, new, path, name, ints) if turned_old or turned_new else []
+
+
+def _shaped(base: ast.AST, fn: ast.AST, path: str, name: str,
+            ints: tuple[ExactInts, ExactInts]) -> list[Shaped]:
+    """The differences of `fn` from `base` where every one is a mutant's shape; []
+    otherwise."""
+    pairs = differences(base, fn, getattr(fn, "lineno", 1))
+    tests = test_nodes(base, fn)
+    handlers = {id(h.type) for f in (base, fn) for h in ast.walk(f)
+                if isinstance(h, ast.ExceptHandler) and h.type is not None}
+    shapes = [None if _redundant_int(a, b, ints) or redundant_operands(a, b, tests)
+              or redundant_operands(b, a, tests)
+              else _caught(a, b) if id(a) in handlers and id(b) in handlers
+              else _shape(a, b) for a, b, _ in pairs]
+    if not (pairs and all(shapes) and _ordered(base) != _ordered(fn)):
+        return []
+    return [Shaped(path, name, line, what)
+            for (_, _, line), what in zip(pairs, shapes, strict=True) if what]
+
+
+# An ordering test with two branches, written the one way: `if a > b: p else: q` is
+# `if a <= b: q else: p` (on a NaN the two differ, so this is no equivalence: it only lets
+# a slip beside such a rewrite be seen as the operator change it is)
+_ONE_WAY = {ast.Gt: ast.LtE, ast.GtE: ast.Lt}
+
+
+class _OneWay(ast.NodeTransformer):
+    turned = 0
+
+    def visit_If(self, node: ast.If) -> ast.AST:
+        self.generic_visit(node)
+        test = node.test
+        if node.orelse and isinstance(test, ast.Compare) and len(test.ops) == 1 \
+                and type(test.ops[0]) in _ONE_WAY:
+            test.ops = [_ONE_WAY[type(test.ops[0])]()]
+            node.body, node.orelse = node.orelse, node.body
+            self.turned += 1
+        return node
+
+
+def _one_way(fn: ast.AST) -> tuple[ast.AST, int]:
+    """A copy of `fn` with its choices in one form (governance.proof.branches: a guard
+    clause and the rest of its block as an `if` and its `else`) and each ordering test with
+    two branches written with `<` or `<=`. bytesparse's `Memory.__str__` made a guard
+    clause `if content_size > 1000: return repr(self)` where the listing was taken while
+    `content_size < 1000` landed (wave 33): only a memory of exactly 1,000 bytes tells
+    them, and its size is a property of its blocks no input made 1,000; so written, the
+    change is `<` to `<=`. With the number of tests it turned."""
+    way = _OneWay()
+    return way.visit(branches_in_one_form(copy.deepcopy(fn))), way.turned
 
 
 # Operators whose two operands a refactor may swap: no mutation operator swaps operands

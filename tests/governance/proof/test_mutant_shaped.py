@@ -233,6 +233,26 @@ def test_operands_of_a_commutative_operator_swapped_are_no_mutation():
     assert [f.what for f in mutant_shaped(base, slipped, "bits.py")] == ["`- 1` dropped"]
 
 
+GUARDED = ("def show(m):\n    if m.size < 1000:\n        text = str(m.items)\n"
+           "        return f'<{text}>'\n    else:\n        return repr(m)\n")
+
+
+@pytest.mark.parametrize(("guard", "what"), [
+    ("m.size > 1000", ["`<` to `<=`"]),  # the complement of < is >=: one size apart
+    ("1000 < m.size", None),  # operands turned: a restructure, the inputs judge it
+    ("m.size >= 1000", []),  # the guard clause exactly: no mutant's shape
+])
+def test_a_guard_clause_is_read_as_the_if_and_else_it_writes(guard, what):
+    """bytesparse's `Memory.__str__` made a guard clause `> 1000` where the listing was
+    taken while `< 1000` landed (wave 33): written as one `if` with `<` or `<=` tests, the
+    change is the operator's; the complement itself is no shape (on a NaN the two differ:
+    the inputs judge it, as any restructure)."""
+    cand = (f"def show(m):\n    if {guard}:\n        return repr(m)\n\n"
+            "    text = str(m.items)\n    return f'<{text}>'\n")
+    found = [f.what for f in mutant_shaped(GUARDED, cand, "show.py")]
+    assert found == (what or [])
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
 async def test_a_careless_swap_of_texts_added_is_refused_by_the_inputs(tmp_path):
