@@ -1,7 +1,8 @@
 """A blocks reply's grammar (kernel.blocks_grammar), judged by a real grammar engine
-(llguidance, over the embedded model's tokenizer): whole blocks of the named files' own
-lines pass, and what Qwen2.5-Coder-1.5B wrote instead (a keyword for a marker, a line the
-file does not have, a path of its own, prose) cannot be written; an HTTP brain set to
+(llguidance, over the embedded model's tokenizer): whole blocks of runs of the named
+files' own lines pass, and what Qwen2.5-Coder-1.5B wrote instead (a keyword for a marker,
+a line the file does not have, one line twice, a path of its own, prose) cannot be
+written; an HTTP brain set to
 `grammar = "gbnf"` sends it, and one not set sends none."""
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def written(llt, tokenizer, grammar: str, text: str) -> bool:
     BLOCK + "pkg/other.py\n<<<<<<< SEARCH\nY = 2\n=======\nY = 3\n>>>>>>> REPLACE\nwhy\n",
     "```python\n" + BLOCK + "```\nwhy",
     "pkg/m.py\n<<<<<<< AFTER\nclass C:\n=======\n    y = 2\n>>>>>>> INSERT\n",
-    "pkg/m.py\n<<<<<<< SEARCH\n\tcafé = 1  # ünïcode\n\n=======\n\n>>>>>>> REPLACE\n",
+    "pkg/m.py\n<<<<<<< SEARCH\n\n\tcafé = 1  # ünïcode\n=======\n\n>>>>>>> REPLACE\n",
     '{"schema": "candidate.1", "no_op": true, "rationale": "it holds"}',
 ])
 def test_blocks_of_the_files_own_lines_are_written(llt, tokenizer, reply):
@@ -62,6 +63,9 @@ def test_blocks_of_the_files_own_lines_are_written(llt, tokenizer, reply):
     "pkg/m.py\n<<<<<<< ALTER\ndef f(x):\n=======\nx\n>>>>>>> REPLACE\n",  # a keyword marker
     "pkg/m.py\n<<<<<<< SEARCH\ndef g(x):\n=======\nx\n>>>>>>> REPLACE\n",  # not its line
     "pkg/m.py\n<<<<<<< SEARCH\ndef f(x): \n=======\nx\n>>>>>>> REPLACE\n",  # a space added
+    "pkg/m.py\n<<<<<<< SEARCH\nclass C:\n\n=======\nx\n>>>>>>> REPLACE\n",  # not in a row
+    "pkg/m.py\n<<<<<<< SEARCH\nclass C:\nclass C:\n=======\nx\n>>>>>>> REPLACE\n",  # twice
+    "pkg/m.py\n<<<<<<< SEARCH\n=======\nx = 1\n>>>>>>> REPLACE\n",  # an empty SEARCH
     "pkg/m.py:12\n<<<<<<< SEARCH\ndef f(x):\n=======\nx\n>>>>>>> REPLACE\n",  # a location
     "pkg/new.py\n<<<<<<< SEARCH\n=======\nx = 1\n>>>>>>> REPLACE\n",  # a path not named
     "pkg/other.py\n<<<<<<< SEARCH\ndef f(x):\n=======\nx\n>>>>>>> REPLACE\n",  # other's line
