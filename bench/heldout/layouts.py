@@ -266,6 +266,19 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     # its package (src/editables/: __init__ and redirector) and its tests/ (no __init__.py);
     # its py.typed and docs/ are not read
     "editables": ("src/editables", "tests"),
+    # its package (gast/: gast, ast2, ast3, astn, unparser and version; its README: parse,
+    # ast_to_gast, gast_to_ast and dump over one tree for every Python version) and its tests/
+    # (with __init__.py; tests/fuzz's fuzz_*.py, which pytest does not collect, come with it)
+    "gast": ("gast", "tests"),
+    # its package (smbus2/: smbus2 and __init__; its README: SMBus, its reads and writes of
+    # bytes, words and blocks, and i2c_msg for i2c_rdwr) and its tests/ (no __init__.py); its
+    # .pyi stub and py.typed are not read
+    "smbus2": ("smbus2", "tests"),
+    # its package (src/pycrc/: algorithms, codegen, expr, main, models, opt, symtable and
+    # __main__; its README: crc, Crc and CrcModels) and its test/ (with __init__.py), two of
+    # whose modules are left out (LEFT_OUT); the script src/pycrc.py beside the package, its
+    # py.typed, test/main.c and its shell scripts are not read
+    "pycrc": ("src/pycrc", "test"),
 }
 # Files besides .py the package or its tests read (netaddr's IEEE and IANA registries and its
 # tests' samples; the sample document json5's tests read from beside their directory;
@@ -293,7 +306,7 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 # wheel-filename's, tinydb's, validate-docbr's, crccheck's, decorator's, pychord's,
 # python-sql's, otpauth's, mdutils' and pure-eval's; forallpeople's environments; epiweeks'
 # reference weeks; metar's station table; rounders', bytesparse's and editables' trees are .py
-# files alone).
+# files alone, and so are gast's, smbus2's and pycrc's).
 DATA_SUFFIXES: dict[str, tuple[str, ...]] = {"netaddr": (".txt", ".idx", ".xml"),
                                              "json5": (".json5",),
                                              "jsonpointer": ("bin/jsonpointer", ".rst"),
@@ -479,7 +492,12 @@ SUITE: dict[str, tuple[str, ...]] = {"netaddr": (), "texttable": ("tests.py",),
                                      "metar": ("test",),
                                      # its tests inside its package (src/rounders/test;
                                      # its CI's pytest at the top collects the same)
-                                     "rounders": ("src/rounders",)}
+                                     "rounders": ("src/rounders",),
+                                     # its tests directory is test/, not tests/ (its
+                                     # pyproject.toml's testpaths): run at the sdist's top,
+                                     # where test_cli.py and test_codegen.py find the script
+                                     # src/pycrc.py, and the C compiler on the PATH
+                                     "pycrc": ("test",)}
 # pytest options of the whole sdist suite beyond -q -x. sqids' pyproject.toml turns every
 # warning into an error, and pytest-asyncio (this repository's plugin, which no library's
 # suite uses) warns at start-up that its loop scope is unset: the suite would stop on the
@@ -575,4 +593,12 @@ LEFT_OUT: dict[str, str] = {
     # so the tree runs one case fewer (28 of 29) and passes. The whole suite (--suite) runs
     # it from the sdist.
     "test/normalizer_issue_files/latin-1.py": "parso's Latin-1 sample source (not UTF-8)",
+    # pycrc's command-line and code-generation tests run the sdist's script src/pycrc.py by
+    # its path from the sdist's top, which a tree with the package at its root does not carry
+    # (at the tree's root they fail: "can't open file .../src/pycrc.py"), as json5's
+    # command-line tests spawn python -m json5; test_codegen.py also compiles and runs the
+    # generated C with the C compiler, 72 s of the whole suite's 74 untraced. The whole suite
+    # (--suite) runs both from the sdist, at its top.
+    "test/test_cli.py": "pycrc's command-line tests (run the sdist's src/pycrc.py)",
+    "test/test_codegen.py": "pycrc's generated-C tests (run src/pycrc.py and a C compiler)",
 }

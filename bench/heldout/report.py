@@ -230,7 +230,7 @@ def premises(verdicts: Sequence[Verdict]) -> list[str]:
 
 
 # Each part's heading and its column's name beside the others (side_by_side).
-COLUMNS = {"heldout": "held-out (w33)", "seen": "seen (w1-w32)", "dev": "development"}
+COLUMNS = {"heldout": "held-out (w34)", "seen": "seen (w1-w33)", "dev": "development"}
 
 
 def _and(items: Sequence[str]) -> str:
