@@ -60,7 +60,8 @@ FIRST_READING: dict[int, str] = {2: "caf827e", 3: "e479f2a", 4: "07e4a5a", 5: "6
                                  23: "44afc2d", 24: "984af11", 25: "844959d",
                                  26: "dee9f32", 27: "79adbcf", 28: "c609eac",
                                  29: "2cdac44", 30: "10116b4",
-                                 31: "f98275c", 32: "3fd132c", 33: "f397a23"}
+                                 31: "f98275c", 32: "3fd132c", 33: "f397a23",
+                                 34: "55b11ba"}
 RECORDED: tuple[tuple[str, str], ...] = (
     ("bdad40a wave 1, then held out (load 9-23)",
      "careless landed 6/27, counterexample 16/27 (59%), controls landed 15/26 (58%), over "
@@ -165,6 +166,9 @@ RECORDED: tuple[tuple[str, str], ...] = (
      "unrun lines 0/0"),
     ("f397a23 wave 33, its first held-out reading (load 1.9-0.6; AMD EPYC, AVX-512)",
      "careless landed 2/15, counterexample 13/15 (87%), controls landed 12/13 (92%), over "
+     "unrun lines 0/0"),
+    ("55b11ba wave 34, its first held-out reading (load 1.3-1.9; AMD EPYC, AVX-512)",
+     "careless landed 1/15, counterexample 8/15 (53%), controls landed 6/12 (50%), over "
      "unrun lines 0/0"),
 )
 
