@@ -10,7 +10,8 @@ another on the same object (`strip` to `rstrip`), one operand of an `and` or `or
 or added (`x and y != "" and z` to `x and z`), an expression moved by one (`n` to `n - 1`:
 the constant's `+ 1` done to an expression), an augmented assignment made plain (`+=` to
 `=`), an exception type dropped from or added to an `except` clause, or one statement
-removed from a body (its last mutant) is, node for node, what governance.proof.mutation
+removed from a body (its last mutant), a type dropped from or added to an `isinstance`
+or `issubclass` check is, node for node, what governance.proof.mutation
 makes to test the tests (or, for the move by one, the plain assignment, the handler and the
 sentinel, a slip as small). The repository's tests pass on both trees, so they cannot tell
 it from the base (the one mutant that turns the candidate back into the base always
@@ -99,9 +100,11 @@ def _shaped(base: ast.AST, fn: ast.AST, path: str, name: str,
     tests = test_nodes(base, fn)
     handlers = {id(h.type) for f in (base, fn) for h in ast.walk(f)
                 if isinstance(h, ast.ExceptHandler) and h.type is not None}
+    checked = _type_checks(base) | _type_checks(fn)
     shapes = [None if _redundant_int(a, b, ints) or redundant_operands(a, b, tests)
               or redundant_operands(b, a, tests)
               else _caught(a, b) if id(a) in handlers and id(b) in handlers
+              else _caught(a, b, "matched") if id(a) in checked and id(b) in checked
               else _shape(a, b) for a, b, _ in pairs]
     if not (pairs and all(shapes) and _ordered(base) != _ordered(fn)):
         return []
@@ -192,7 +195,18 @@ def _fresh(node: ast.AST) -> bool:
         and node.func.id == "object" and not node.args and not node.keywords
 
 
-def _caught(a: ast.AST, b: ast.AST) -> str | None:
+def _type_checks(fn: ast.AST) -> set[int]:
+    """ids of the types an `isinstance` or `issubclass` call of `fn` checks against (its
+    second argument): a type dropped from one, or added, is the handler's mutation done to
+    a test. gast's `_write_constant` narrowed `isinstance(value, (float, complex))` to
+    `float` landed (wave 34): a complex infinity is written `infj` now, and no input was a
+    complex number."""
+    return {id(call.args[1]) for call in ast.walk(fn)
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and call.func.id in ("isinstance", "issubclass") and len(call.args) == 2}
+
+
+def _caught(a: ast.AST, b: ast.AST, verb: str = "caught") -> str | None:
     """`ValueError` no longer caught (or caught too) when `a` and `b` are one except
     clause's types and `b` names those of `a` but some (or more): the mutation of a handler,
     which changes what the function answers wherever the body raises one of them.
@@ -207,7 +221,7 @@ def _caught(a: ast.AST, b: ast.AST) -> str | None:
     moved, kept = (gone, new) if gone else (added, old)
     if all(_subclass(t, kept) for t in moved):
         return None
-    return f"`{', '.join(moved)}` {'no longer caught' if gone else 'caught too'}"
+    return f"`{', '.join(moved)}` {'no longer ' if gone else ''}{verb}{'' if gone else ' too'}"
 
 
 def _types(node: ast.AST) -> list[str]:
@@ -219,9 +233,10 @@ def _types(node: ast.AST) -> list[str]:
 
 
 def _subclass(name: str, kept: list[str]) -> bool:
-    """Whether builtin exception `name` is a subclass of a builtin one in `kept`."""
+    """Whether builtin type `name` (an exception, `bool`) is a subclass of a builtin one in
+    `kept`."""
     kind = getattr(builtins, name, None)
-    return isinstance(kind, type) and issubclass(kind, BaseException) and any(
+    return isinstance(kind, type) and any(
         isinstance(k, type) and issubclass(kind, k)
         for k in (getattr(builtins, n, None) for n in kept))
 

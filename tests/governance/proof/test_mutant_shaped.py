@@ -216,6 +216,19 @@ def test_an_exception_no_longer_caught_or_caught_too_is_named(base, cand, what):
     assert [s.what for s in found] == [what]
 
 
+CHECK = "def f(x):\n    if isinstance(x, {}):\n        return repr(x)\n    return str(x)\n"
+
+
+@pytest.mark.parametrize(("base", "cand", "what"), [
+    ("(float, complex)", "float", ["`complex` no longer matched"]),  # gast, wave 34
+    ("float", "(float, Decimal)", ["`Decimal` matched too"]),
+    ("(int, bool)", "int", []),  # bool is an int: the same test
+])
+def test_a_type_dropped_from_an_isinstance_check_or_added_is_named(base, cand, what):
+    found = mutant_shaped(CHECK.format(base), CHECK.format(cand), "m.py")
+    assert [s.what for s in found] == what
+
+
 def test_a_builtin_exception_beside_a_base_of_it_that_stays_caught_is_no_shape():
     base = HANDLER.format("(ValueError, UnicodeDecodeError)")
     assert mutant_shaped(base, HANDLER.format("ValueError"), "m.py") == []
