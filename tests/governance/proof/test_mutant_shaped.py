@@ -216,6 +216,21 @@ def test_an_exception_no_longer_caught_or_caught_too_is_named(base, cand, what):
     assert [s.what for s in found] == [what]
 
 
+def test_statements_reordered_are_no_mutation_and_a_chain_swapped_stays_one():
+    """smbus2's `close` with its two resets reordered read as `._pec` to `._force_last` and
+    `0` to `None` (wave 34): a reorder is judged by the inputs; two `.replace()` calls of
+    one chain swapped are one expression, whose order may matter (`~0` before `~1`)."""
+    base = "def close(self):\n    self._force_last = None\n    self._pec = 0\n"
+    turned = "def close(self):\n    self._pec = 0\n    self._force_last = None\n"
+    assert mutant_shaped(base, turned, "bus.py") == []
+    slipped = "def close(self):\n    self._pec = 1\n    self._force_last = None\n"
+    assert [f.what for f in mutant_shaped(base, slipped, "bus.py")] \
+        == ["`._force_last` to `._pec`", "None to 1", "`._pec` to `._force_last`", "0 to None"]
+    chain = "def unescape(p):\n    return p.replace('~1', '/').replace('~0', '~')\n"
+    swapped = "def unescape(p):\n    return p.replace('~0', '~').replace('~1', '/')\n"
+    assert mutant_shaped(chain, swapped, "pointer.py") != []
+
+
 CHECK = "def f(x):\n    if isinstance(x, {}):\n        return repr(x)\n    return str(x)\n"
 
 
