@@ -32,7 +32,6 @@ has not ruled out, so shared beginnings are factored out: _trie).
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from collections.abc import Mapping, Sequence
 
@@ -44,10 +43,16 @@ NO_OP = '"{\\"schema\\": \\"candidate.1\\", \\"no_op\\": true, \\"rationale\\": 
         '[^"\\\\\\n]* "\\"}"'
 
 
-def literal(text: str) -> str:
-    """`text` as a GBNF string literal: JSON's escapes (quote, backslash, control
-    characters) are GBNF's too, and any other character stands as itself."""
-    return json.dumps(text, ensure_ascii=False)
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _literal(text: str) -> str:
+    """`text` as a GBNF string literal: a quote, a backslash and the line breaks escaped,
+    any other control character as `\\xNN` (llama.cpp's grammar knows no `\\f`, and a
+    form feed between a file's sections is common in Python), and every other character
+    as itself."""
+    return '"' + "".join(_ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 32 or c == "\x7f"
+                                            else c) for c in text) + '"'
 
 
 def _file_rules(i: int, path: str, lines: Sequence[str]) -> list[str]:
@@ -55,11 +60,11 @@ def _file_rules(i: int, path: str, lines: Sequence[str]) -> list[str]:
     AFTER part may copy: a run of its lines in a row (any lines where it has too many)."""
     run = f"run-{i}" if _listed(lines) else "any-line+"
     rules = [
-        f"file-{i} ::= {literal(path + chr(10))} (search-{i} | after-{i})+",
-        f"search-{i} ::= {literal(SEARCH + chr(10))} {run} {literal(DIVIDER + chr(10))} "
-        f"text {literal(REPLACE + chr(10))}",
-        f"after-{i} ::= {literal(AFTER + chr(10))} {run} {literal(DIVIDER + chr(10))} "
-        f"text {literal(INSERT + chr(10))}",
+        f"file-{i} ::= {_literal(path + chr(10))} (search-{i} | after-{i})+",
+        f"search-{i} ::= {_literal(SEARCH + chr(10))} {run} {_literal(DIVIDER + chr(10))} "
+        f"text {_literal(REPLACE + chr(10))}",
+        f"after-{i} ::= {_literal(AFTER + chr(10))} {run} {_literal(DIVIDER + chr(10))} "
+        f"text {_literal(INSERT + chr(10))}",
     ]
     return rules + (_runs(i, lines) if _listed(lines) else [])
 
@@ -73,7 +78,7 @@ def _runs(i: int, lines: Sequence[str]) -> list[str]:
         follow.setdefault(text, [])
         if n + 1 < len(texts):
             follow[text].append(f"at-{i}-{n + 1}")
-    rules = [f"at-{i}-{n} ::= {literal(t)}" + (f" at-{i}-{n + 1}?" if n + 1 < len(texts) else "")
+    rules = [f"at-{i}-{n} ::= {_literal(t)}" + (f" at-{i}-{n + 1}?" if n + 1 < len(texts) else "")
              for n, t in enumerate(texts)]
     after = {t: _optional(refs) for t, refs in follow.items()}
     return _trie(f"run-{i}", list(follow), after) + rules
@@ -100,18 +105,18 @@ def _trie(name: str, texts: Sequence[str], after: Mapping[str, str]) -> list[str
             branch = [(rest, whole) for rest, whole in group if rest[0] == first]
             shared = os.path.commonprefix([rest for rest, _ in branch])  # noqa: RUF071
             if len(branch) == 1:
-                alternatives.append(f"{literal(shared)} {after.get(branch[0][1], '')}".rstrip())
+                alternatives.append(f"{_literal(shared)} {after.get(branch[0][1], '')}".rstrip())
                 continue
             child = f"{name}-{next(names)}"
-            alternatives.append(f"{literal(shared)} {child}")
+            alternatives.append(f"{_literal(shared)} {child}")
             pending.append((child, [(rest[len(shared):], whole) for rest, whole in branch]))
         rules.append(f"{rule} ::= " + " | ".join(alternatives))
     return rules
 
 
 def blocks_gbnf(files: Sequence[tuple[str, Sequence[str]]], opening: str = "") -> str:
-    """The grammar of a blocks reply changing `files` ((path, its lines) each) or a new
-    file, or saying no change is needed; begun with `opening` where there is one."""
+    """The grammar of a blocks reply changing `files` ((path, its lines) each, at least
+    one), or saying no change is needed; begun with `opening` where there is one."""
     files_rule = " | ".join(f"file-{i}" for i in range(len(files)))
     rules = [
         "root ::= " + (_opened(opening, files) if opening else "blocks | no-op"),
@@ -137,18 +142,18 @@ def _opened(opening: str, files: Sequence[tuple[str, Sequence[str]]]) -> str:
     markers = [n for n, t in enumerate(done) if t in (SEARCH, AFTER, DIVIDER)]
     opener = next((n for n in reversed(markers) if done[n] in (SEARCH, AFTER)), None)
     if opener is None or opener == 0 or done[opener - 1] not in paths:
-        return f"{literal(opening)} any-line* [^\\n]*"  # begins no block of a file it lists
+        return f"{_literal(opening)} any-line* [^\\n]*"  # begins no block of a file it lists
     i = paths.index(done[opener - 1])
-    closer = literal((REPLACE if done[opener] == SEARCH else INSERT) + "\n")
+    closer = _literal((REPLACE if done[opener] == SEARCH else INSERT) + "\n")
     more = f"(search-{i} | after-{i})* block* fence? why?"
     if DIVIDER in done[opener + 1:]:  # in the new text: the begun line, then the rest
         rest = f'[^\\n]* "\\n" text {closer}' if partial else f"text {closer}"
     elif partial:
-        return f"{literal(opening)} any-line* [^\\n]*"  # a SEARCH line begun: any text
+        return f"{_literal(opening)} any-line* [^\\n]*"  # a SEARCH line begun: any text
     else:
         run = f"run-{i}" if _listed(files[i][1]) else "any-line+"
-        rest = f"{run} {literal(DIVIDER + chr(10))} text {closer}"
-    return f"{literal(opening)} {rest} {more}"
+        rest = f"{run} {_literal(DIVIDER + chr(10))} text {closer}"
+    return f"{_literal(opening)} {rest} {more}"
 
 
 def _listed(lines: Sequence[str]) -> bool:

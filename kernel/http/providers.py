@@ -98,6 +98,7 @@ class HttpProvider:
         self._window_asked = not config.window_from_server
         self._key = _key(config, os.environ if environ is None else environ)
         self.tools_refused = ""  # why the server refused native tools, once it did
+        self.grammar_refused = ""  # why it failed a request with a grammar, once it did
         self._last_prompt = ""  # the server's prompt cache holds its prefix (`_fresh_part`)
         # best-of-N's samples at once (governance.brains.provider.asks_in_parallel): a
         # priced brain is a hosted one; a free one is a local server on this machine's cores
@@ -231,29 +232,40 @@ class HttpProvider:
     async def _request(self, messages: list[dict[str, str]], max_tokens: int,
                        temperature: float, shape: ReplyShape | None, tally: Tally,
                        seed: int | None = None) -> None:
-        """One streamed request; with native tools where the shape has tool lines. A
-        server that refuses tools (Ollama: "<model> does not support tools") is asked
-        again without, and from then on never sent them: calls ride in the text."""
+        """One streamed request; with native tools where the shape has tool lines, and its
+        grammar where the entry says the server takes one. A server that refuses tools
+        (Ollama: "<model> does not support tools") is asked again without, and from then on
+        never sent them: calls ride in the text. One that fails a request with a grammar
+        before any text (a grammar it cannot parse) is asked again without, and not sent one
+        again: a blocks reply is read and judged as any other."""
         tools = tool_specs(shape.lines, secret=self._key) \
             if shape is not None and self.config.native_tools and not self.tools_refused \
             else []
         must_call = bool(tools) and shape is not None and shape.final is None \
             and not shape.prose
-        grammar = self._grammar(shape, tally)
-        try:
-            await self._stream(self.seeded({**self.body(
-                messages, max_tokens, temperature, tools, must_call), **grammar}, seed), tally)
-        except ProviderFailure as exc:
-            if not (tools and exc.status == 400 and "tool" in str(exc).lower()):
-                raise
-            self.tools_refused = str(exc)[:300]
-            await self._stream(self.seeded({**self.body(
-                messages, max_tokens, temperature, [], False), **grammar}, seed), tally)
+        grammar, refused = self._grammar(shape, tally), ""
+        while True:
+            try:
+                await self._stream(self.seeded({**self.body(
+                    messages, max_tokens, temperature, tools, must_call), **grammar}, seed),
+                    tally)
+            except ProviderFailure as exc:
+                if tools and exc.status == 400 and "tool" in str(exc).lower():
+                    self.tools_refused, tools, must_call = str(exc)[:300], [], False
+                elif grammar and exc.status in (400, 422, 500) and not tally.text:
+                    refused, grammar = str(exc)[:300], {}
+                else:
+                    raise
+                continue
+            if refused:  # answered without it: the grammar was what it failed on
+                self.grammar_refused = tally.extra["grammar_refused"] = refused
+            return
 
     def _grammar(self, shape: ReplyShape | None, tally: Tally) -> dict[str, str]:
         """{"grammar": a blocks reply's GBNF} (kernel.blocks_grammar) where this server
         takes one and the shape names the files, its size in the telemetry; {} otherwise."""
-        if self.config.grammar != "gbnf" or shape is None or not shape.block_files:
+        if self.config.grammar != "gbnf" or self.grammar_refused or shape is None \
+                or not shape.block_files:
             return {}
         text = blocks_gbnf(shape.block_files, shape.opening)
         tally.extra["grammar"] = f"blocks of {len(shape.block_files)} files, {len(text)} chars"

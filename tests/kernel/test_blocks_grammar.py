@@ -21,6 +21,7 @@ from governance.brains.provider import CANDIDATE_SHAPE, ReplyShape
 from kernel import blocks_grammar
 from kernel.blocks_grammar import blocks_gbnf
 from kernel.http.apis import http_provider
+from kernel.http.providers import ProviderFailure
 from kernel.tokenizer import ChatTokenizer
 from tests.daemon.serve.serve_helpers import serving
 from tests.helpers import http_config
@@ -119,14 +120,20 @@ def test_an_opening_on_a_file_not_named_is_followed_by_any_text(llt, tokenizer):
 class Recorder:
     """Not a model server: records each request's body and answers one OpenAI stream."""
 
-    def __init__(self):
+    def __init__(self, refuse: int = 0, every: bool = False):
         self.bodies: list[dict] = []
+        self.refuse = refuse  # the status a request with a grammar is answered
+        self.every = every  # and every request, with one or not
+
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/v1/chat/completions", self.answer, methods=["POST"])])
 
     async def answer(self, request: Request) -> Response:
         self.bodies.append(json.loads(await request.body()))
+        if self.refuse and ("grammar" in self.bodies[-1] or self.every):
+            return Response('{"error": {"message": "failed to parse grammar"}}',
+                            status_code=self.refuse)
         frames = [{"choices": [{"delta": {"content": "ok"}, "finish_reason": "stop"}],
                    "usage": {"prompt_tokens": 3, "completion_tokens": 1}}]
 
@@ -193,3 +200,40 @@ async def test_the_kernel_continues_an_opening_under_the_blocks_grammar(engine, 
     off = await KernelProvider(engine, constrain=False, blocks=False).generate(
         prompt, deadline=1e12, shape=shape)
     assert "grammar" not in off.telemetry and off.text.startswith(opening)
+
+
+async def test_a_server_that_fails_the_grammar_is_asked_again_without_it():
+    """A grammar the server cannot parse (a form feed a llama.cpp grammar cannot escape as
+    `\\f`) must not fail the op: asked again without, it is not sent again; a server that
+    fails every request raises, and its grammar is not blamed."""
+    shape = ReplyShape("candidate.1", final=CANDIDATE_SHAPE.final, block_files=FILES)
+    for status in (400, 500):
+        recorder = Recorder(refuse=status)
+        with serving(recorder.app()) as url:
+            provider = http_provider(http_config(kind="openai", base_url=f"{url}/v1",
+                                                 model="m", grammar="gbnf"))
+            try:
+                reply = await provider.generate("fix it", deadline=1e12, shape=shape)
+                assert reply.text == "ok" and "grammar" in reply.telemetry["grammar_refused"]
+                await provider.generate("fix it", deadline=1e12, shape=shape)
+            finally:
+                await provider.aclose()
+        assert ["grammar" in body for body in recorder.bodies] == [True, False, False]
+    failing = Recorder(refuse=500, every=True)
+    with serving(failing.app()) as url:
+        provider = http_provider(http_config(kind="openai", base_url=f"{url}/v1",
+                                             model="m", grammar="gbnf"))
+        try:
+            with pytest.raises(ProviderFailure):
+                await provider.generate("fix it", deadline=1e12, shape=shape)
+            assert provider.grammar_refused == ""
+        finally:
+            await provider.aclose()
+
+
+def test_control_characters_are_escaped_as_every_engine_reads_them(llt, tokenizer):
+    lines = ("a = 1", "\x0c", 'b = "\\"', "c\x7f = 2")
+    grammar = blocks_gbnf((("m.py", lines),))
+    assert "\\x0c" in grammar and "\\f" not in grammar
+    assert written(llt, tokenizer, grammar, "m.py\n<<<<<<< SEARCH\n\x0c\nb = \"\\\"\n"
+                   "=======\n\n>>>>>>> REPLACE\n")
