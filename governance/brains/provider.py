@@ -120,7 +120,7 @@ class ReplyShape:
     # A blocks reply's files (the edit form code models are told, governance.edit_blocks):
     # (path, its lines) each, the SEARCH parts copied from them. A provider that decodes
     # under a grammar of the blocks (kernel.blocks_grammar) narrows the reply to blocks of
-    # these files or a new one, or the no-change object; the reply is judged as any other.
+    # these files or the no-change object; the reply is judged as any other.
     block_files: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 

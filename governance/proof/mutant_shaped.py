@@ -96,9 +96,9 @@ def _shaped(base: ast.AST, fn: ast.AST, path: str, name: str,
             ints: tuple[ExactInts, ExactInts]) -> list[Shaped]:
     """The differences of `fn` from `base` where every one is a mutant's shape; []
     otherwise."""
-    pairs = differences(base, fn, getattr(fn, "lineno", 1))
     if _reordered(base, fn):
         return []
+    pairs = differences(base, fn, getattr(fn, "lineno", 1))
     tests = test_nodes(base, fn)
     handlers = {id(h.type) for f in (base, fn) for h in ast.walk(f)
                 if isinstance(h, ast.ExceptHandler) and h.type is not None}
