@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from governance import candidate_edits, retry
 from governance.brains import reflex
+from governance.brains.block_files import changed_reader
 from governance.brains.exploration_prompt import with_exploration_protocol
 from governance.brains.model_gate import ModelWaitExpired
 from governance.brains.outage import BrainFailsTheWork, BrainsUnreachable
@@ -115,8 +116,9 @@ async def _ask_once(ctx: OperationContext, d: PhaseDeps, phase: Phase, provider:
                     before: float, base: candidate_edits.Base | None) -> Answer:
     """One answer: a single turn, or through Venom's tool loop (which applies the reflex to
     each of its rounds itself)."""
-    if not use_tools:
-        shape = await d.in_thread(candidate_shape, ctx, d.root)
+    if not use_tools:  # L2's turns: the blocks copy the change so far (changed_reader)
+        shape = await d.in_thread(candidate_shape, ctx, d.root,
+                                  None if base is None else changed_reader(base))
         reply = await provider.generate(prompt, deadline=deadline, shape=shape)
         read = base or candidate_edits.live_base(d.root, d.policy.allow_non_ascii_paths)
         return await _one_turn(ctx, d, phase, reply, band, before, read)
