@@ -11,6 +11,7 @@ import os
 
 from governance.brains.block_files import block_files
 from governance.edit_blocks import ReplyForm
+from governance.schemas import Source
 from tests.governance.brains.test_reached_code import LIB, TEST, _ctx
 from tests.helpers import commit_files
 
@@ -31,7 +32,7 @@ def test_the_reached_and_target_files_not_the_failing_tests(tmp_path):
     ctx.reply_form = ReplyForm.JSON.value
     assert block_files(ctx, root) == ()
     ctx.reply_form = ReplyForm.BLOCKS.value  # an op that may add a file: no grammar of them
-    ctx.envelope = ctx.envelope.model_copy(update={"source": "todo"})
+    ctx.envelope = ctx.envelope.model_copy(update={"source": Source.TODO})
     assert block_files(ctx, root) == ()
 
 
