@@ -13,6 +13,7 @@ the no-change object, and nothing else:
     search-i ::= "<<<<<<< SEARCH\\n" run-i "=======\\n" text ">>>>>>> REPLACE\\n"
     after-i  ::= "<<<<<<< AFTER\\n" run-i "=======\\n" text ">>>>>>> INSERT\\n"
     run-i    ::= any line of file i, then the lines after it in the file, in a row
+                 (in Python, neither begun nor ended inside a string of several lines)
     text     ::= lines not beginning with '>' (a closer does)
 
 A SEARCH part so copies a run of its file's lines, whole, whitespace included: it matches
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import tokenize
 from collections.abc import Mapping, Sequence
 
 from governance.edit_blocks import AFTER, DIVIDER, INSERT, REPLACE, SEARCH
@@ -66,28 +68,63 @@ def _file_rules(i: int, path: str, lines: Sequence[str]) -> list[str]:
         f"after-{i} ::= {_literal(AFTER + chr(10))} {run} {_literal(DIVIDER + chr(10))} "
         f"text {_literal(INSERT + chr(10))}",
     ]
-    return rules + (_runs(i, lines) if _listed(lines) else [])
+    return rules + (_runs(i, path, lines) if _listed(lines) else [])
 
 
-def _runs(i: int, lines: Sequence[str]) -> list[str]:
-    """`run-i`: any line of the file, then the lines after it in the file, as many as the
-    model copies (`at-i-n` is line n and what may follow it in a row)."""
+def _runs(i: int, path: str, lines: Sequence[str]) -> list[str]:
+    """`run-i`: a line of the file, then the lines after it in the file, as many as the
+    model copies (`at-i-n` is line n and what may follow it in a row). In Python a run
+    neither begins nor ends inside a string of several lines: the run goes on to the
+    string's end, or stops before it."""
     texts = [t + "\n" for t in lines]
+    begins, ends = _bounds(path, texts)
     follow: dict[str, list[str]] = {}
+    may_end: set[str] = set()
     for n, text in enumerate(texts):
+        if not begins[n]:
+            continue
         follow.setdefault(text, [])
         if n + 1 < len(texts):
             follow[text].append(f"at-{i}-{n + 1}")
-    rules = [f"at-{i}-{n} ::= {_literal(t)}" + (f" at-{i}-{n + 1}?" if n + 1 < len(texts) else "")
+        if ends[n] or n + 1 == len(texts):
+            may_end.add(text)
+    rules = [f"at-{i}-{n} ::= {_literal(t)}"
+             + (f" at-{i}-{n + 1}{'?' if ends[n] else ''}" if n + 1 < len(texts) else "")
              for n, t in enumerate(texts)]
-    after = {t: _optional(refs) for t, refs in follow.items()}
+    after = {t: _followed(refs, t in may_end) for t, refs in follow.items()}
     return _trie(f"run-{i}", list(follow), after) + rules
 
 
-def _optional(refs: Sequence[str]) -> str:
+def _bounds(path: str, texts: Sequence[str]) -> tuple[list[bool], list[bool]]:
+    """Whether a run may begin at each line, and end after it: not inside a Python string
+    of several lines. Qwen2.5-Coder-1.5B's SEARCH parts copied a function's head and half
+    its docstring, and their REPLACE parts the head alone: the docstring's rest was left
+    as code, a syntax error, in four of parse's six ops (stop 84). Any line of a file that
+    is not Python, or does not tokenize."""
+    begins, ends = [True] * len(texts), [True] * len(texts)
+    if not path.endswith((".py", ".pyi")):
+        return begins, ends
+    try:
+        tokens = list(tokenize.generate_tokens(iter(texts).__next__))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return begins, ends
+    for tok in tokens:
+        (first, _), (last, _) = tok.start, tok.end
+        if tok.type == tokenize.STRING and last > first:
+            for row in range(first + 1, last + 1):
+                begins[row - 1] = False
+            for row in range(first, last):
+                ends[row - 1] = False
+    return begins, ends
+
+
+def _followed(refs: Sequence[str], may_end: bool) -> str:
+    """What may follow a run's first line: the next line of each place it is at, the run
+    ending there only where `may_end`."""
     if not refs:
         return ""
-    return f"{refs[0]}?" if len(refs) == 1 else f"({' | '.join(refs)})?"
+    either = refs[0] if len(refs) == 1 else f"({' | '.join(refs)})"
+    return f"{either}?" if may_end else either
 
 
 def _trie(name: str, texts: Sequence[str], after: Mapping[str, str]) -> list[str]:

@@ -95,6 +95,32 @@ def test_shared_beginnings_are_factored_and_match_exactly(llt, tokenizer):
                        "compute(4)\n=======\n    x = 1\n>>>>>>> REPLACE\n")
 
 
+DOC = ("def findall(s):", "    '''Search s.", "", "    Returns matches.", "    '''",
+       "    return s", "NOTE = '''a", "b'''")
+
+
+@pytest.mark.parametrize(("path", "search", "allowed"), [
+    ("p.py", DOC[:1], True),  # stops before the docstring
+    ("p.py", DOC[:5], True),  # the docstring whole
+    ("p.py", DOC[:2], False),  # its head and half its docstring (parse's syntax errors)
+    ("p.py", DOC[2:6], False),  # begins inside it
+    ("p.py", DOC[6:8], True),
+    ("p.py", DOC[7:8], False),
+    ("p.txt", DOC[:2], True),  # not Python: any run
+])
+def test_a_python_run_neither_begins_nor_ends_inside_a_string(llt, tokenizer, path, search,
+                                                              allowed):
+    reply = f"{path}\n<<<<<<< SEARCH\n" + "".join(f"{t}\n" for t in search) + \
+        "=======\nx = 1\n>>>>>>> REPLACE\n"
+    assert written(llt, tokenizer, blocks_gbnf(((path, DOC),)), reply) is allowed
+
+
+def test_a_python_file_that_does_not_tokenize_takes_any_run(llt, tokenizer):
+    lines = ("def f(:", "    '''open", "    x = 1")
+    reply = "p.py\n<<<<<<< SEARCH\n    '''open\n=======\n    '''\n>>>>>>> REPLACE\n"
+    assert written(llt, tokenizer, blocks_gbnf((("p.py", lines),)), reply)
+
+
 @pytest.mark.parametrize(("opening", "rest"), [
     ("pkg/m.py\n<<<<<<< SEARCH\n", "class C:\n=======\nclass D:\n>>>>>>> REPLACE\n"),
     ("pkg/m.py\n<<<<<<< AFTER\nclass C:\n=======\n    'DIV': ",
