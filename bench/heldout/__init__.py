@@ -1,5 +1,5 @@
-"""The real-library refactor corpus's frozen waves (issue 49, item 5): wave 34 (gast,
-smbus2, pycrc; manifest-wave34.json) is the held-out part; waves 1
+"""The real-library refactor corpus's frozen waves (issue 49, item 5): wave 35
+(numericalunits, snowflake-id, installer; manifest-wave35.json) is the held-out part; waves 1
 (webcolors, idna, simpleeval; manifest.json), 2 (netaddr, json5, texttable;
 manifest-wave2.json), 3 (sqids, shortuuid, uritools; manifest-wave3.json), 4 (aniso8601,
 jsonpointer, pyasn1; manifest-wave4.json), 5 (pytimeparse, hyperframe, hpack;
@@ -22,9 +22,9 @@ manifest-wave25.json), 26 (ebcdic, json-merge-patch, jsonpath-ng; manifest-wave2
 validate-docbr; manifest-wave28.json), 29 (crccheck, decorator, pychord;
 manifest-wave29.json), 30 (python-sql, otpauth, confusable-homoglyphs;
 manifest-wave30.json), 31 (mdutils, pure-eval, configparser; manifest-wave31.json), 32
-(forallpeople, epiweeks, metar; manifest-wave32.json) and 33 (rounders, bytesparse, editables;
-manifest-wave33.json) are the seen part, since the
-proof's rules were changed after their failures were read, or (waves 13, 15 and 16) since a
-newer wave was frozen after them.
+(forallpeople, epiweeks, metar; manifest-wave32.json), 33 (rounders, bytesparse, editables;
+manifest-wave33.json) and 34 (gast, smbus2, pycrc; manifest-wave34.json) are the seen part,
+since the proof's rules were changed after their failures were read, or (waves 13, 15 and 16)
+since a newer wave was frozen after them.
 libraries.py fetches them (layouts.py: how each tree and suite is laid out), corpus.py holds their
 refactors, report.py prints them."""

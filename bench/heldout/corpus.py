@@ -1,6 +1,6 @@
 """The held-out and seen parts of the real-library refactor corpus: the refactors of the
-libraries the frozen manifests name (bench/heldout/libraries.py: wave 34, the held-out part;
-waves 1 to 33, seen since the proof's rules were changed after their failures were read),
+libraries the frozen manifests name (bench/heldout/libraries.py: wave 35, the held-out part;
+waves 1 to 34, seen since the proof's rules were changed after their failures were read),
 written as the development part's are (tests.governance.refactors_real.corpus: text edits
 of one library file; a careless one carries a probe, a public call and its answer on both
 trees), and judged by the same engine (tests.governance.refactors_real.judge).

@@ -234,7 +234,7 @@ def premises(verdicts: Sequence[Verdict]) -> list[str]:
 
 
 # Each part's heading and its column's name beside the others (side_by_side).
-COLUMNS = {"heldout": "held-out (w34)", "seen": "seen (w1-w33)", "dev": "development"}
+COLUMNS = {"heldout": "held-out (w35)", "seen": "seen (w1-w34)", "dev": "development"}
 
 
 def _and(items: Sequence[str]) -> str:

@@ -1,7 +1,7 @@
 """The held-out and seen parts of the real-library refactor corpus (bench/heldout/): each
 wave's manifest is frozen and names libraries no rule was grown on when it was frozen, the
 refactors load, and each careless refactor's stated input really tells the base from the
-careless tree. Wave 34 is the held-out part; waves 1 to 33 are seen (the proof's rules were
+careless tree. Wave 35 is the held-out part; waves 1 to 34 are seen (the proof's rules were
 changed after their failures were read, or a newer wave was frozen after them).
 
 No daemon and no judging here (bench/refactors_real.py --part heldout|seen does that,
@@ -68,9 +68,11 @@ SEEN = {*DEVELOPMENT, "inflection", "boltons", "more-itertools", "parse", "tabul
 # left out (manifest-wave32.json); wave 33 excludes waves 1 to 32 and the candidates wave 32's
 # rule left out (manifest-wave33.json); wave 34 excludes waves 1 to 33 and the candidates wave
 # 33's rule left out (manifest-wave34.json; gast, which passed wave 33's rule on metadata and
-# was not taken, is not one of them).
+# was not taken, is not one of them); wave 35 excludes waves 1 to 34 and the candidates wave
+# 34's rule left out (manifest-wave35.json; chemparse, which passed wave 34's rule on metadata
+# and was not taken, is not one of them).
 WAVES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
-         25, 26, 27, 28, 29, 30, 31, 32, 33, 34)
+         25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35)
 WAVE = {n: tuple(e["name"] for e in libraries.wave(n)["libraries"]) for n in WAVES}
 SEEN_BY_WAVE_2 = {*SEEN, *WAVE[1], "wcwidth", "tomli"}
 SEEN_BY_WAVE_3 = {*SEEN_BY_WAVE_2, *WAVE[2], "rfc3986", "roman-numerals-py"}
@@ -195,6 +197,7 @@ SEEN_BY_WAVE_33 = {*SEEN_BY_WAVE_32, *WAVE[32], "resolvelib", "python-gnupg", "c
                    "business-calendar", "dimensionful", "intervaltree", "langcodes",
                    "personnummer", "retrying", "py65"}
 SEEN_BY_WAVE_34 = {*SEEN_BY_WAVE_33, *WAVE[33], "parsec", "secretpy"}
+SEEN_BY_WAVE_35 = {*SEEN_BY_WAVE_34, *WAVE[34], "sparklines", "perlin-noise"}
 # The Zope Public License 2.1 (roman, wave 8) is BSD-style: permissive, no copyleft; so is the
 # Repoze licence (chameleon, wave 24: its licence field 'BSD-like
 # (http://repoze.org/license.html)'; its LICENSE.txt's four conditions: the notice kept in
@@ -235,7 +238,7 @@ def refactors() -> list:
                           (28, SEEN_BY_WAVE_28), (29, SEEN_BY_WAVE_29),
                           (30, SEEN_BY_WAVE_30), (31, SEEN_BY_WAVE_31),
                           (32, SEEN_BY_WAVE_32), (33, SEEN_BY_WAVE_33),
-                          (34, SEEN_BY_WAVE_34)])
+                          (34, SEEN_BY_WAVE_34), (35, SEEN_BY_WAVE_35)])
 def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> None:
     """Three or more permissive libraries a wave, pinned by sha256, none the rules had been
     grown on when it was frozen; each manifest kept as it was committed."""
@@ -251,17 +254,17 @@ def test_each_wave_is_frozen_and_was_held_out(number: int, excluded: set) -> Non
 
 
 def test_the_held_out_part_is_the_newest_wave() -> None:
-    """--part heldout is wave 34, frozen after waves 1 to 33 were read; seen is waves 1 to
-    33; no library is in two waves."""
-    assert libraries.WAVES == {"heldout": (34,),
+    """--part heldout is wave 35, frozen after waves 1 to 34 were read; seen is waves 1 to
+    34; no library is in two waves."""
+    assert libraries.WAVES == {"heldout": (35,),
                                "seen": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
                                         16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
-                                        29, 30, 31, 32, 33)}
+                                        29, 30, 31, 32, 33, 34)}
     frozen = [libraries.wave(n)["frozen"][:17] for n in WAVES]
     assert frozen == sorted(frozen) and len(set(frozen)) == len(WAVES)
     every = [name for n in WAVES for name in WAVE[n]]
     assert len(set(every)) == len(every)
-    assert libraries.names("heldout") == WAVE[34]
+    assert libraries.names("heldout") == WAVE[35]
     assert libraries.names("seen") == (*WAVE[1], *WAVE[2], *WAVE[3], *WAVE[4], *WAVE[5],
                                        *WAVE[6], *WAVE[7], *WAVE[8], *WAVE[9], *WAVE[10],
                                        *WAVE[11], *WAVE[12], *WAVE[13], *WAVE[14], *WAVE[15],
@@ -269,7 +272,7 @@ def test_the_held_out_part_is_the_newest_wave() -> None:
                                        *WAVE[21], *WAVE[22], *WAVE[23], *WAVE[24],
                                        *WAVE[25], *WAVE[26], *WAVE[27], *WAVE[28],
                                        *WAVE[29], *WAVE[30], *WAVE[31], *WAVE[32],
-                                       *WAVE[33])
+                                       *WAVE[33], *WAVE[34])
     assert libraries.names() == (*libraries.names("heldout"), *libraries.names("seen"))
 
 
@@ -315,9 +318,9 @@ def test_each_careless_input_tells_base_from_careless(refactors: list, tmp_path:
     assert not problems, "\n".join(problems)
 
 
-def test_the_bench_prints_wave_34_as_held_out_and_waves_1_to_33_as_seen() -> None:
-    """bench/refactors_real.py's --part heldout judges wave 34 under the held-out heading,
-    --part seen waves 1 to 33 under the seen one, and every combined run puts held-out
+def test_the_bench_prints_wave_35_as_held_out_and_waves_1_to_34_as_seen() -> None:
+    """bench/refactors_real.py's --part heldout judges wave 35 under the held-out heading,
+    --part seen waves 1 to 34 under the seen one, and every combined run puts held-out
     first; the columns say which waves."""
     from bench.heldout.report import COLUMNS, heading
     from bench.refactors_real import PARTS
@@ -325,10 +328,10 @@ def test_the_bench_prints_wave_34_as_held_out_and_waves_1_to_33_as_seen() -> Non
     assert PARTS["heldout"] == ["heldout"] and PARTS["seen"] == ["seen"]
     assert all(parts[0] == "heldout" for key, parts in PARTS.items() if len(parts) > 1)
     held, seen = heading("heldout"), heading("seen")
-    assert held.startswith("== HELD-OUT (wave 34: ")
+    assert held.startswith("== HELD-OUT (wave 35: ")
     assert seen.startswith("== SEEN (waves 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, "
-                           "16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 "
-                           "and 33: ")
-    assert COLUMNS["heldout"] == "held-out (w34)" and COLUMNS["seen"] == "seen (w1-w33)"
+                           "16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, "
+                           "33 and 34: ")
+    assert COLUMNS["heldout"] == "held-out (w35)" and COLUMNS["seen"] == "seen (w1-w34)"
     assert all(n in held for n in libraries.names("heldout"))
     assert all(n in seen and n not in held for n in libraries.names("seen"))
