@@ -61,7 +61,7 @@ FIRST_READING: dict[int, str] = {2: "caf827e", 3: "e479f2a", 4: "07e4a5a", 5: "6
                                  26: "dee9f32", 27: "79adbcf", 28: "c609eac",
                                  29: "2cdac44", 30: "10116b4",
                                  31: "f98275c", 32: "3fd132c", 33: "f397a23",
-                                 34: "55b11ba"}
+                                 34: "55b11ba", 35: "a4b3ee5"}
 RECORDED: tuple[tuple[str, str], ...] = (
     ("bdad40a wave 1, then held out (load 9-23)",
      "careless landed 6/27, counterexample 16/27 (59%), controls landed 15/26 (58%), over "
@@ -169,6 +169,9 @@ RECORDED: tuple[tuple[str, str], ...] = (
      "unrun lines 0/0"),
     ("55b11ba wave 34, its first held-out reading (load 1.3-1.9; AMD EPYC, AVX-512)",
      "careless landed 1/15, counterexample 8/15 (53%), controls landed 6/12 (50%), over "
+     "unrun lines 0/0"),
+    ("a4b3ee5 wave 35, its first held-out reading (load 2.1; AMD EPYC, AVX-512)",
+     "careless landed 1/15, counterexample 10/15 (67%), controls landed 3/12 (25%), over "
      "unrun lines 0/0"),
 )
 
