@@ -12,7 +12,8 @@ here, per call too (`reset`):
   reading (time passes, and alike in every run); the runner's own budgets read the
   monotonic and process clocks, which are left alone;
 - the random bytes: `os.urandom`, and `random`'s own (what `secrets` and SystemRandom
-  draw from), come from a generator seeded alike;
+  draw from), come from a generator seeded alike, and so does `random.seed()` without a
+  seed (C reads the system's randomness for it): a module's draws at import are alike;
 - the module's bindings: a function that rebinds its module's names (`global last`: the
   timestamp uuid7 issued last) finds them as they were before its module's first call
   here, so its second run meets what its first did;
@@ -110,7 +111,26 @@ def fix():
     _stand_in(time, "time_ns", _time_ns)
     _stand_in(os, "urandom", _urandom)
     random._urandom = _urandom  # SystemRandom, and so `secrets`, draw from it (os.urandom)
+    _seeded_from_bytes()
     _state["fixed"] = True
+
+
+_REAL_SEED = random.Random.seed
+
+
+def _seeded_from_bytes():
+    """`random.seed()` and `random.Random()` without a seed seed from the fixed bytes: in C
+    they read the system's randomness past os.urandom. numericalunits draws its units so
+    when it is imported, and `nu_eval('kg')` answered another number in every process, on
+    the base as on the candidate: two careless refactors were refused on that and a correct
+    one with them (wave 35)."""
+    def seed(self, a=None, version=2):
+        if a is None:
+            a = int.from_bytes(_urandom(32), "little")
+        return _REAL_SEED(self, a, version)
+    seed.__module__, seed.__qualname__, seed.__name__ = "random", "Random.seed", "seed"
+    random.Random.seed = seed
+    random.seed = random._inst.seed
 
 
 def clocked(blob, now_ns):

@@ -10,6 +10,7 @@ from a seeded generator, and its module's names as before its first call
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import time
 
@@ -69,19 +70,29 @@ def _stamp():
     return _last
 
 
+def _drawn():
+    random.seed()  # the system's randomness, read in C: numericalunits' units at import
+    return random.random(), random.Random().random()
+
+
 def test_each_call_reads_the_same_clock_bytes_and_bindings():
-    saved = (time.time, time.time_ns, os.urandom)
+    saved = (time.time, time.time_ns, os.urandom, random.Random.seed, random.seed)
     try:
         replay_clock.fix()
         replay_clock.reset(_stamp)  # the first call: its module's names as they are
-        first = _stamp()
+        first, drawn = _stamp(), _drawn()
         replay_clock.reset(_stamp)
         assert _last is None  # bound again as before the first call
         assert _stamp() == first
         assert time.time_ns() - first[0] == replay_clock.TICK_NS  # time passes
+        replay_clock.reset(_stamp)
+        assert (_stamp(), _drawn()) == (first, drawn)
+        random.seed(7)  # a seed given is the seed
+        assert random.random() == random.Random(7).random()
     finally:
-        time.time, time.time_ns, os.urandom = saved
+        time.time, time.time_ns, os.urandom, random.Random.seed, random.seed = saved
         replay_clock.random._urandom = os.urandom
+    assert _drawn() != _drawn()  # the real ones again
 
 
 @pytest.mark.slow
@@ -96,3 +107,28 @@ async def test_a_mask_dropped_from_a_clocked_id_is_a_counterexample(tmp_path):
 async def test_a_clocked_ids_fields_inlined_are_shown_unchanged(tmp_path):
     done = await judged(tmp_path, "ids/ids.py", CODE, INLINED, FILES)
     assert done.report.reasons() == [], done.report.payload()
+
+
+UNITS = """import random
+
+random.seed()  # the system's randomness: another scale in every process
+SCALE = 10 ** random.uniform(-2, 2)
+
+
+def scaled(x):
+    return x * SCALE
+"""
+UNITS_FILES = {"units/__init__.py": "", "tests/test_units.py": (
+    "from units.units import scaled\n\n\ndef test_scaled():\n"
+    "    assert scaled(4) == 4 * scaled(1)\n")}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+async def test_units_drawn_at_import_are_alike_on_both_trees(tmp_path):
+    """numericalunits (wave 35) draws its units at import from `random.seed()`: its
+    `nu_eval('kg')` answered another number in each process, and a correct refactor was
+    refused on it."""
+    done = await judged(tmp_path, "units/units.py", UNITS,
+                        UNITS.replace("return x * SCALE", "return SCALE * x"), UNITS_FILES)
+    assert not done.check("scaled").counterexamples, done.report.payload()
