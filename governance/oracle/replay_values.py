@@ -177,11 +177,19 @@ def _near_str(v, ctx):
            *txt.recased(words[:6])[:4],
            *txt.blanked(v), v[:-1], v[1:],
            v[:1], v[:2], v[-1:], v.strip()[:1], v * 2, v + " " + v, v.title(), v.swapcase(),
-           "\t" + v + "\n", " ".join(reversed(v.split(" "))), v.replace(" ", "  ")]
+           "\t" + v + "\n", " ".join(reversed(v.split(" "))), v.replace(" ", "  "),
+           *_signed(v)]
     out += txt.digit_variants(v, ctx.ints) + words[6:] + [f"{v} {w}" for w in words[:6]]
     out += [v.replace(w, other) for w in words if len(w) > 1 and w in v
             for other in words[:6] if other != w]
     return _undone(v, ctx.dropped) + out + [v + p for p in _PROBES]
+
+
+def _signed(v):
+    """`v` with a sign before it, each way: a text read as a number or an expression
+    meets a unary plus as often as a minus (numericalunits' `nu_eval` taking every unary
+    operator as minus landed, wave 35: no text began with `+`)."""
+    return [] if v[:1] in ("+", "-") else ["+" + v, "-" + v]
 
 
 def _lettered(v):

@@ -175,6 +175,33 @@ def decode(words):
 ONE_BIT_SHORT = CHECKED.replace("for i in range(3):", "for i in range(2):")
 
 
+UNARY = '''import ast
+import operator
+
+OPS = {ast.USub: operator.neg}
+UNITS = {"kg": 2.0, "m": 3.0}
+
+
+def evaluate(text):
+    def walk(node):
+        if isinstance(node, ast.UnaryOp):
+            return OPS[type(node.op)](walk(node.operand))
+        if isinstance(node, ast.Name):
+            return UNITS[node.id]
+        return node.value
+    return walk(ast.parse(text, mode="eval").body)
+'''
+EVERY_UNARY_MINUS = UNARY.replace("OPS[type(node.op)](walk(node.operand))",
+                                  "-walk(node.operand)")
+
+
+def test_an_expressions_unary_plus_is_tried(tmp_path: Path) -> None:
+    """numericalunits' `nu_eval` (wave 35) with every unary operator taken as minus: its
+    tests wrote no `+`, and a text is now tried with a sign before it, each way."""
+    check = _check(tmp_path, UNARY, EVERY_UNARY_MINUS, "evaluate", [("kg",)])
+    assert any("+kg" in c.line() for c in check.counterexamples), check
+
+
 def test_a_number_in_a_header_line_is_tried_with_a_leading_zero(tmp_path: Path) -> None:
     """A header line as bytes: the number in its text moved is past the neighbours' cut
     when the binary moves (a length prefix, an integer's edges) come first, and no move
