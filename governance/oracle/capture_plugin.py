@@ -34,6 +34,7 @@ import random
 import reprlib
 import sys
 import threading
+import time
 import types
 
 from _ouroboros_canon import (  # RANDOM_SEED: as pytest-randomly
@@ -245,7 +246,8 @@ def _record(index, frame, pos, extra, kw, sort):
                       + [f"{k}={_repr.repr(v)}" for k, v in kw.items()])
     if argv is not None:
         shown = f"{shown} [sys.argv {_repr.repr(argv)}]".lstrip()
-    call = {"pickle": base64.b64encode(blob).decode("ascii"), "repr": shown[:300]}
+    call = {"pickle": base64.b64encode(blob).decode("ascii"), "repr": shown[:300],
+            "clock_ns": time.time_ns()}  # the test's time: objects it made may hold it
     if closure is not None:
         kinds[kind] = kinds.get(kind, 0) + 1
         call.update(closure=base64.b64encode(closure).decode("ascii"), kind=kind)

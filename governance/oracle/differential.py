@@ -246,7 +246,8 @@ def calls_of(function: object) -> list[dict[str, str]]:
     calls = function.get("calls") if isinstance(function, dict) else None
     return [{"pickle": str(c["pickle"]), "repr": str(c.get("repr", ""))[:300],
              **({"closure": c["closure"], "kind": str(c.get("kind", ""))[:200]}
-                if isinstance(c.get("closure"), str) else {})}
+                if isinstance(c.get("closure"), str) else {}),
+             **({"clock_ns": c["clock_ns"]} if type(c.get("clock_ns")) is int else {})}
             for c in (calls if isinstance(calls, list) else [])[:MAX_CALLS + NEW_SHAPES]
             if isinstance(c, dict) and isinstance(c.get("pickle"), str)]
 

@@ -55,6 +55,12 @@ _SEED = 20_491  # canon.RANDOM_SEED
 # 2**48 ms, the year 10889, and at the fixed clock alone its mutants were told apart and
 # the change landed (uuid6's uuid7, wave 9).
 EDGES_NS = (0, *(2 ** bits * unit for bits in (32, 48) for unit in (10**9, 10**6, 10**3, 1)))
+# Late in the millisecond a call was captured in: .9997 of it (.7 of its last µs), where a
+# clock rounded and one truncated part ways in each unit below the second. An object the
+# test made holds the test's own time (a generator's last timestamp), which the fixed
+# clock, years before, never meets: snowflake-id's generator taking its milliseconds by
+# round() for int() landed (wave 35), its every replayed reading behind the captured one.
+LATE_IN_MS_NS = 999_700
 _CLOCKED = "ouroboros.clock"
 _state = {"now": CLOCK_NS, "fixed": False, "reads": 0}
 _bytes = random.Random(_SEED)
@@ -131,6 +137,14 @@ def _seeded_from_bytes():
     seed.__module__, seed.__qualname__, seed.__name__ = "random", "Random.seed", "seed"
     random.Random.seed = seed
     random.seed = random._inst.seed
+
+
+def captured_edges(captured_ns):
+    """The clocks a call captured at `captured_ns` (the test's wall clock as it began;
+    None where not recorded) is answered at besides EDGES_NS."""
+    if type(captured_ns) is not int or captured_ns <= 0:
+        return ()
+    return (captured_ns // 10**6 * 10**6 + LATE_IN_MS_NS,)
 
 
 def clocked(blob, now_ns):

@@ -48,7 +48,15 @@ try:  # in the jail: beside this script, in the run's plugin directory
     from _ouroboros_bare import bare_calls
     from _ouroboros_budget import Budget
     from _ouroboros_canon import loads
-    from _ouroboros_clock import EDGES_NS, bindings_held, clocked, fix, reads, stable_ids
+    from _ouroboros_clock import (
+        EDGES_NS,
+        bindings_held,
+        captured_edges,
+        clocked,
+        fix,
+        reads,
+        stable_ids,
+    )
     from _ouroboros_defaults import left_out
     from _ouroboros_environ import environ_inputs
     from _ouroboros_inputs import code_names, generated, parameters, receives
@@ -81,6 +89,7 @@ except ImportError:  # imported by the daemon's own tests
     from governance.oracle.replay_clock import (
         EDGES_NS,
         bindings_held,
+        captured_edges,
         clocked,
         fix,
         reads,
@@ -237,7 +246,8 @@ def _ran(fn, blob, timeout_s):
 def _captured(fn, spec, calls, captured, timeout_s, reached):
     """(inputs, rows, which captured calls ran a changed line) of the captured calls, each
     under the argv it was captured with; where they read the clock, time is an input too:
-    the first _CLOCKED_CALLS again at each of the clock's edges (replay_clock)."""
+    the first _CLOCKED_CALLS again at each of the clock's edges, and late in the
+    millisecond each was captured in (replay_clock)."""
     inputs, results, ran = list(captured), [], []
     clock_read = reads()
     for (i, c), b in zip(calls, captured):  # noqa: B905 (3.9)
@@ -249,7 +259,9 @@ def _captured(fn, spec, calls, captured, timeout_s, reached):
             ran.append(bool(reached.ids))
             reached.ids = known | reached.ids
     if reads() > clock_read:
-        for blob in [clocked(b, at) for b in captured[:_CLOCKED_CALLS] for at in EDGES_NS]:
+        first = list(zip(calls, captured))[:_CLOCKED_CALLS]  # noqa: B905 (3.9)
+        for blob in [clocked(b, at) for (_, c), b in first
+                     for at in (*EDGES_NS, *captured_edges(c.get("clock_ns")))]:
             inputs.append(blob)
             results.append(answer_row(fn, keyed("t", spec, blob), blob, timeout_s))
     return inputs, results, ran

@@ -132,3 +132,42 @@ async def test_units_drawn_at_import_are_alike_on_both_trees(tmp_path):
     done = await judged(tmp_path, "units/units.py", UNITS,
                         UNITS.replace("return x * SCALE", "return SCALE * x"), UNITS_FILES)
     assert not done.check("scaled").counterexamples, done.report.payload()
+
+
+TICKER = '''from time import time
+
+
+class Ticker:
+    def __init__(self):
+        self.last = int(time() * 1000)
+
+    def tick(self):
+        now = int(time() * 1000)
+        if now < self.last:
+            return None  # the clock went back
+        self.last = now
+        return now
+'''
+TICKER_FILES = {"tick/__init__.py": "", "tests/test_tick.py": (
+    "from tick.tick import Ticker\n\n\ndef test_tick():\n    ticker = Ticker()\n"
+    "    assert ticker.tick() >= ticker.last - 1\n")}
+
+
+def test_a_call_is_answered_late_in_the_millisecond_it_was_captured_in():
+    at = 1_795_982_327_715_123_456
+    [late] = replay_clock.captured_edges(at)
+    assert late // 10**6 == at // 10**6 and int(late / 1e6) != round(late / 1e6)
+    assert replay_clock.captured_edges(None) == replay_clock.captured_edges(True) == ()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+async def test_a_clock_rounded_for_truncated_is_told_at_the_tests_own_time(tmp_path):
+    """snowflake-id's generator (wave 35) holds the test's time as its last timestamp:
+    at the fixed clock, years before, and at every edge but the far ones, it answers
+    None on both trees; late in the millisecond the test called it in, the rounded clock
+    is a millisecond ahead."""
+    done = await judged(tmp_path, "tick/tick.py", TICKER,
+                        TICKER.replace("now = int(time() * 1000)", "now = round(time() * 1000)"),
+                        TICKER_FILES)
+    assert done.check("Ticker.tick").counterexamples, done.report.payload()
