@@ -409,7 +409,8 @@ def _difference(base: dict, cand: dict,
 # What differs in two answers alike as text, by the part of them (replay_answer's `parts`)
 _TOLD = {"args": ("arguments left one way", "arguments left another way"),
          "value": ("a value of one state", "a value of another state its text does not show"),
-         "printed": ("printing one text", "printing another")}
+         "printed": ("printing one text", "printing another"),
+         "module": ("its module's names left one way", "its module's names left another way")}
 
 
 def _parts_told(base: dict, cand: dict) -> tuple[str, str]:

@@ -179,7 +179,7 @@ def reset(fn, now_ns=None):
     _IDS.clear()
     _state["now"] = CLOCK_NS if now_ns is None else now_ns
     _bytes.seed(_SEED)
-    space = _globals_of(fn)
+    space = globals_of(fn)
     if space is None or _held.get(id(space)) is space:
         return
     saved = _bindings.get(id(space))
@@ -196,7 +196,7 @@ def bindings_held(fn):
     """Meanwhile `reset` leaves `fn`'s module names as they are: replay_keys' recording
     tables stand in them for one run, and rebound as before they recorded nothing
     (pylatexenc's table of escapes, wave 25)."""
-    space = _globals_of(fn)
+    space = globals_of(fn)
     if space is None:
         yield
         return
@@ -207,7 +207,7 @@ def bindings_held(fn):
         _held.pop(id(space), None)
 
 
-def _globals_of(fn):
+def globals_of(fn):
     """The module namespace `fn` (a function, a bound method, a property's getter) rebinds
     with `global`, or None."""
     for candidate in (fn, getattr(fn, "__func__", None), getattr(fn, "fget", None)):
