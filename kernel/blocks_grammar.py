@@ -14,7 +14,7 @@ the no-change object, and nothing else:
     after-i  ::= "<<<<<<< AFTER\\n" run-i "=======\\n" text ">>>>>>> INSERT\\n"
     run-i    ::= any line of file i, then the lines after it in the file, in a row
                  (in Python, neither begun nor ended inside a string of several lines)
-    text     ::= lines not beginning with '>' (a closer does)
+    text     ::= lines none of which is a marker, nor begins with ">" (a closer does)
 
 A SEARCH part so copies a run of its file's lines, whole, whitespace included: it matches
 the file (once, unless the run is there twice, which the edit rules refuse). What the
@@ -46,6 +46,32 @@ NO_OP = '"{\\"schema\\": \\"candidate.1\\", \\"no_op\\": true, \\"rationale\\": 
 
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _runs_of(mark: str, name: str, count: int, last: str) -> list[str]:
+    """`name-1` .. `name-count`: the rest of a line begun with 1 .. `count` of `mark`,
+    another `mark` only below `count`, or where `last` says what must follow it."""
+    rules = []
+    for k in range(1, count + 1):
+        more = f' | "{mark}" {name}-{k + 1}' if k < count or last else ""
+        rules.append(f'{name}-{k} ::= "" | [^{mark}\\n] [^\\n]*{more}')
+    return [*rules, *([f"{name}-{count + 1} ::= {last}"] if last else [])]
+
+
+# A line of a block's new text: never one the edit rules read as a marker (governance.
+# edit_blocks._MARKER: blanks, then 5 to 9 of '<' or '>', or exactly 7 of '='), and never
+# '>' where it begins (the closer's). parse's model wrote '======= insert =======' inside
+# its new text under a rule that only kept '>' out, and the reply was refused (stop 85).
+_TEXT = [
+    "text ::= tline*",
+    'tline ::= tstart "\\n"',
+    'tstart ::= "" | [ \\t]+ tafter | tfirst',
+    'tfirst ::= [^ \\t\\n<=>] [^\\n]* | "<" lt-1 | "=" eq-1',
+    'tafter ::= "" | [^ \\t\\n<=>] [^\\n]* | "<" lt-1 | "=" eq-1 | ">" gt-1',
+    *_runs_of("<", "lt", 4, ""),
+    *_runs_of(">", "gt", 4, ""),
+    *_runs_of("=", "eq", 6, '"=" [^\\n]*'),  # seven, then an eighth: no marker
+]
 
 
 def _literal(text: str) -> str:
@@ -161,7 +187,7 @@ def blocks_gbnf(files: Sequence[tuple[str, Sequence[str]]], opening: str = "") -
         'fence ::= "```" [a-z]* "\\n"',
         f"block ::= {files_rule}",
         f"no-op ::= {NO_OP}",
-        'text ::= ("\\n" | [^>\\n] [^\\n]* "\\n")*',
+        *_TEXT,
         'any-line ::= [^\\n]* "\\n"',
         'why ::= [^\\n<>] [^\\n]* "\\n"?',
     ]

@@ -77,6 +77,23 @@ def test_what_the_model_wrote_instead_cannot_be_written(llt, tokenizer, reply):
     assert not written(llt, tokenizer, blocks_gbnf(FILES), reply)
 
 
+def _new_text(line: str) -> str:
+    return f"pkg/m.py\n<<<<<<< SEARCH\nclass C:\n=======\n{line}\n>>>>>>> REPLACE\n"
+
+
+@pytest.mark.parametrize(("line", "allowed"), [
+    ("x = 1", True), ("", True), ("    >>> f(2)", True), ("    == 2", True),
+    ("<<<< a", True), ("======== rule", True), ("<b>", True), ("    ", True),
+    ("======= insert =======", False),  # parse's model wrote this (stop 85)
+    ("=======", False), ("    =======", False), ("<<<<<<< SEARCH", False),
+    ("  <<<<< x", False), ("    >>>>>>> REPLACE", False), ("> quote", False),
+])
+def test_no_line_of_the_new_text_is_a_marker(llt, tokenizer, line, allowed):
+    """What governance.edit_blocks reads as a marker (blanks, then 5 to 9 of '<' or '>', or
+    exactly 7 of '=') cannot be written as a line of new text, nor '>' where one begins."""
+    assert written(llt, tokenizer, blocks_gbnf(FILES), _new_text(line)) is allowed
+
+
 def test_a_file_too_large_to_list_takes_any_line(llt, tokenizer, monkeypatch):
     reply = "pkg/m.py\n<<<<<<< SEARCH\ndef g(x):\n=======\nx\n>>>>>>> REPLACE\n"
     assert not written(llt, tokenizer, blocks_gbnf(FILES), reply)
