@@ -171,3 +171,22 @@ async def test_a_clock_rounded_for_truncated_is_told_at_the_tests_own_time(tmp_p
                         TICKER.replace("now = int(time() * 1000)", "now = round(time() * 1000)"),
                         TICKER_FILES)
     assert done.check("Ticker.tick").counterexamples, done.report.payload()
+
+
+MOCKED_FILES = {"tick/__init__.py": "", "tests/test_tick.py": (
+    "from unittest import mock\n\nfrom tick.tick import Ticker\n\n\n"
+    "def test_tick_with_the_clock_mocked():\n"
+    "    with mock.patch('time.time_ns'):  # a MagicMock where the capture read the time\n"
+    "        ticker = Ticker()\n        assert ticker.tick() >= ticker.last - 1\n")}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bwrap_available() is not None, reason="bubblewrap missing")
+async def test_a_test_that_mocks_the_clock_leaves_the_capture_whole(tmp_path):
+    """The capture records each call's wall clock; a test that patches `time.time_ns`
+    (a MagicMock, which no JSON report holds) must not cost it its calls."""
+    done = await judged(tmp_path, "tick/tick.py", TICKER,
+                        TICKER.replace("now = int(time() * 1000)", "now = round(time() * 1000)"),
+                        MOCKED_FILES)
+    assert done.check("Ticker.tick").captured > 0, done.report.payload()
+    assert done.check("Ticker.tick").counterexamples, done.report.payload()
